@@ -1,0 +1,24 @@
+/*
+ * cli.h — the subcommands of the jmapd binary (DESIGN.md §5). main.c parses the first
+ * word and hands the remaining arguments to one of these. Each returns the process
+ * exit status: 0 on success, 1 on bad input (with a message on stderr), 2 on usage.
+ */
+#ifndef JMAPD_CLI_H
+#define JMAPD_CLI_H
+
+int cli_serve(int argc, char **argv);
+int cli_user(int argc, char **argv);
+int cli_token(int argc, char **argv);
+int cli_import(int argc, char **argv);
+int cli_export(int argc, char **argv);
+
+/* `jmapd convert FILE [--to ics|vcf|json]`: convert.c picks the format by the file's
+ * extension (or, for stdin, by --to and by sniffing) and calls one of these. */
+int cli_convert(int argc, char **argv);
+int cli_convert_ical(int argc, char **argv);  /* .ics <-> JSCalendar JSON */
+int cli_convert_vcard(int argc, char **argv); /* .vcf <-> JSContact JSON */
+
+/* `jmapd expand FILE --from UTC --to UTC [--tz ZONE]` */
+int cli_expand(int argc, char **argv);
+
+#endif

@@ -1,0 +1,48 @@
+/*
+ * main.c — the jmapd binary: reads the first word of the command line and runs that
+ * subcommand (DESIGN.md §5). Everything else lives in src/cli/.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+static void usage(FILE *out)
+{
+    fputs("usage: jmapd COMMAND [ARGS]\n"
+          "  serve   [--data DIR] [--listen ADDR:PORT] [--config FILE]\n"
+          "  user    add NAME --password-stdin | list | del NAME | passwd NAME --password-stdin\n"
+          "  token   create NAME | list NAME | revoke TOKEN\n"
+          "  import  --user NAME FILE...\n"
+          "  export  --user NAME [--calendar ID | --addressbook ID]\n"
+          "  convert FILE [--to ics|vcf|json]\n"
+          "  expand  FILE --from UTCDATETIME --to UTCDATETIME [--tz ZONE]\n"
+          "Common options: --data DIR (or JMAPD_DATA), --config FILE\n",
+          out);
+}
+
+int main(int argc, char **argv)
+{
+    static const struct {
+        const char *name;
+        int (*run)(int, char **);
+    } commands[] = {
+        {"serve", cli_serve},     {"user", cli_user},       {"token", cli_token},
+        {"import", cli_import},   {"export", cli_export},   {"convert", cli_convert},
+        {"expand", cli_expand},
+    };
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "jmapd: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return 2;
+}
