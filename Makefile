@@ -6,7 +6,7 @@
 
 CC        ?= cc
 FUZZ_CC   ?= clang
-PKGS      := libmicrohttpd jansson libical sqlite3 libargon2 libcrypto
+PKGS      := libmicrohttpd jansson libical sqlite3 libargon2 libcrypto icu-uc
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 
@@ -56,7 +56,7 @@ build/asan/obj/%.o: %.c
 
 build/asan/tests/%: tests/unit/%.c $(SAN_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(SANFLAGS) -Itests/unit -o $@ $^ $(PKG_LIBS) -lcmocka
+	$(CC) $(SANFLAGS) -Itests/unit -o $@ $(filter %.c %.o,$^) $(PKG_LIBS) -lcmocka
 
 build/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -64,7 +64,7 @@ build/fuzz/obj/%.o: %.c
 
 build/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJS)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZFLAGS) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS)
+	$(FUZZ_CC) $(FUZZFLAGS) -fsanitize=fuzzer -o $@ $(filter %.c %.o,$^) $(PKG_LIBS)
 
 run:
 	@scripts/deps.sh
