@@ -43,7 +43,7 @@ build/jmapd: build/obj/src/main.o $(REL_OBJS)
 
 build/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(RELFLAGS) -c -o $@ $<
+	@echo "  CC $<"; $(CC) $(RELFLAGS) -c -o $@ $<
 
 asan: build/asan/jmapd $(UNIT_BINS)
 
@@ -52,7 +52,7 @@ build/asan/jmapd: build/asan/obj/src/main.o $(SAN_OBJS)
 
 build/asan/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(SANFLAGS) -c -o $@ $<
+	@echo "  CC (asan) $<"; $(CC) $(SANFLAGS) -c -o $@ $<
 
 build/asan/tests/%: tests/unit/%.c $(SAN_OBJS)
 	@mkdir -p $(dir $@)
@@ -60,7 +60,7 @@ build/asan/tests/%: tests/unit/%.c $(SAN_OBJS)
 
 build/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZFLAGS) -c -o $@ $<
+	@echo "  CC (fuzz) $<"; $(FUZZ_CC) $(FUZZFLAGS) -c -o $@ $<
 
 build/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJS)
 	@mkdir -p $(dir $@)

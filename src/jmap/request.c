@@ -454,7 +454,7 @@ void jmap_api_handle(struct jmap_server *srv, const struct jmap_user *user, cons
     }
     json_error_t jerr;
     /* I-JSON (RFC 7493): valid UTF-8, no duplicate member names. */
-    json_t *req = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+    json_t *req = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
     if (!req) {
         char detail[300];
         snprintf(detail, sizeof detail, "not valid I-JSON: %s at offset %d", jerr.text,

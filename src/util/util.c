@@ -176,6 +176,7 @@ unsigned char *util_base64_decode(const char *s, size_t slen, size_t *outlen)
         return NULL;
     }
     *outlen = (size_t)n - (padded - slen);
+    out[*outlen] = 0; /* callers may treat the result as text */
     return out;
 }
 

@@ -35,7 +35,8 @@ void util_sha256(const void *data, size_t len, unsigned char out[32]);
 void util_sha1(const void *data, size_t len, unsigned char out[20]);
 /* Standard base64 with padding; returns a malloc'd NUL-terminated string. */
 char *util_base64_encode(const void *data, size_t len);
-/* Decodes standard base64 (padding optional, no whitespace); NULL on bad input. */
+/* Decodes standard base64 (padding optional, no whitespace); NULL on bad input.
+ * The result is NUL-terminated after *outlen bytes. */
 unsigned char *util_base64_decode(const char *s, size_t slen, size_t *outlen);
 /* URL-safe base64 without padding into a malloc'd string. */
 char *util_base64url_encode(const void *data, size_t len);
