@@ -33,6 +33,7 @@ PYTHON       := /usr/bin/python3
 FUZZ_SECONDS ?= 30
 
 .PHONY: all run test unit protocol fuzz bench deps clean asan
+.SECONDARY:
 all: build/jmapd
 
 deps:
@@ -80,7 +81,7 @@ unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 
 protocol: build/asan/jmapd
-	JMAPD_BIN=$(CURDIR)/build/asan/jmapd $(PYTHON) -m pytest -q -p no:cacheprovider tests/protocol tests/formats
+	JMAPD_BIN=$(CURDIR)/build/asan/jmapd $(PYTHON) -m pytest -q -p no:cacheprovider $(wildcard tests/protocol tests/formats)
 
 fuzz: $(FUZZ_BINS)
 	@set -e; for f in $(FUZZ_BINS); do \

@@ -32,7 +32,8 @@ void jmap_respond(struct jmap_req *r, const char *name, json_t *args)
     json_array_append_new(r->responses, json_pack("[s, o, s]", name, args, r->call_id));
 }
 
-static json_t *vdescribed(const char *type, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static json_t *vdescribed(const char *type, const char *fmt,
+                                                                va_list ap)
 {
     json_t *e = json_pack("{s:s}", "type", type);
     if (fmt) {
