@@ -62,7 +62,7 @@ static void client_address(struct MHD_Connection *c, char *out, size_t n)
 
 /* Authenticates the request; on failure queues the answer and returns false. */
 static bool authenticate(struct http_server *h, struct MHD_Connection *c, struct http_req *rq,
-                         bool allow_query_token, enum MHD_Result *res)
+                         bool allow_query_token, struct jmap_user *load, enum MHD_Result *res)
 {
     const char *header = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
     const char *token =
@@ -74,6 +74,8 @@ static bool authenticate(struct http_server *h, struct MHD_Connection *c, struct
     enum auth_result ar = sc ? auth_check(sc, header, token, addr, h->srv->cfg->auth_fail_limit,
                                           &rq->user_id)
                              : AUTH_ERROR;
+    if (ar == AUTH_OK && load && jmap_user_load(sc, rq->user_id, load) != STORE_OK)
+        ar = AUTH_FAILED; /* removed since the credential was checked */
     if (ar == AUTH_OK)
         return true;
     rq->user_id = 0;
@@ -145,34 +147,77 @@ static void slot_release(struct http_server *h, struct http_req *rq)
     rq->counted = 0;
 }
 
-static bool load_user(struct http_server *h, struct MHD_Connection *c, struct http_req *rq,
-                      struct jmap_user *u, enum MHD_Result *res)
+/* ---- per-thread cache of checked credentials -----------------------------------------
+ * A keep-alive client presents the same Authorization value on every request. Each
+ * worker thread remembers, for a few such values, the user and accounts it loaded,
+ * and skips the database for CRED_FRESH_MS after a check: so a password change,
+ * a revoked token or a removed user takes effect within that time (the argon2
+ * verification itself is cached longer, in auth.c, and always revalidated). */
+#define CRED_SLOTS 8
+#define CRED_FRESH_MS 1000
+
+struct cred_entry {
+    char key[400];
+    int64_t checked_ms;
+    struct jmap_user user;
+};
+
+static pthread_key_t cred_key;
+static pthread_once_t cred_once = PTHREAD_ONCE_INIT;
+
+static void cred_key_make(void)
 {
-    struct store_conn *sc = store_conn(h->srv->store);
-    if (!sc || jmap_user_load(sc, rq->user_id, u) != STORE_OK) {
-        *res = http_problem(c, rq, 401, "about:blank", "the user no longer exists", NULL);
-        return false;
+    pthread_key_create(&cred_key, free);
+}
+
+static struct cred_entry *cred_slot(const char *key)
+{
+    if (strlen(key) >= sizeof ((struct cred_entry *)0)->key)
+        return NULL;
+    pthread_once(&cred_once, cred_key_make);
+    struct cred_entry *slots = pthread_getspecific(cred_key);
+    if (!slots) {
+        slots = xcalloc(CRED_SLOTS, sizeof *slots);
+        pthread_setspecific(cred_key, slots);
     }
+    unsigned h = 5381;
+    for (const char *p = key; *p; p++)
+        h = h * 33 + (unsigned char)*p;
+    return &slots[h % CRED_SLOTS];
+}
+
+static bool cred_lookup(const char *key, struct jmap_user *u)
+{
+    struct cred_entry *e = key ? cred_slot(key) : NULL;
+    if (!e || strcmp(e->key, key) != 0 || util_now_ms() - e->checked_ms > CRED_FRESH_MS)
+        return false;
+    memcpy(u, &e->user, sizeof *u);
     return true;
 }
 
-static enum MHD_Result route_session(struct http_server *h, struct MHD_Connection *c,
-                                     struct http_req *rq)
+static void cred_store(const char *key, const struct jmap_user *u)
 {
-    enum MHD_Result res;
-    struct jmap_user u;
-    if (!load_user(h, c, rq, &u, &res))
-        return res;
-    json_t *s = jmap_session(h->srv, &u);
+    struct cred_entry *e = key ? cred_slot(key) : NULL;
+    if (!e)
+        return;
+    snprintf(e->key, sizeof e->key, "%s", key);
+    e->checked_ms = util_now_ms();
+    memcpy(&e->user, u, sizeof *u);
+}
+
+static enum MHD_Result route_session(struct http_server *h, struct MHD_Connection *c,
+                                     struct http_req *rq, const struct jmap_user *u)
+{
+    json_t *s = jmap_session(h->srv, u);
     char *body = json_dumps(s, JSON_COMPACT);
     json_decref(s);
-    res = http_send(c, rq, 200, "application/json", body, strlen(body));
+    enum MHD_Result res = http_send(c, rq, 200, "application/json", body, strlen(body));
     free(body);
     return res;
 }
 
 static enum MHD_Result route_api(struct http_server *h, struct MHD_Connection *c,
-                                 struct http_req *rq)
+                                 struct http_req *rq, const struct jmap_user *u)
 {
     const struct config *cfg = h->srv->cfg;
     if (rq->too_large)
@@ -186,13 +231,9 @@ static enum MHD_Result route_api(struct http_server *h, struct MHD_Connection *c
     if (!slot_take(h, rq, 1, cfg->max_concurrent_requests))
         return http_problem(c, rq, 400, "urn:ietf:params:jmap:error:limit",
                             "too many concurrent requests", "maxConcurrentRequests");
-    enum MHD_Result res;
-    struct jmap_user u;
-    if (!load_user(h, c, rq, &u, &res))
-        return res;
     struct jmap_result out;
-    jmap_api_handle(h->srv, &u, rq->body.data ? rq->body.data : "", rq->body.len, &out);
-    res = http_send(c, rq, out.status, out.problem ? "application/problem+json" : "application/json",
+    jmap_api_handle(h->srv, u, rq->body.data ? rq->body.data : "", rq->body.len, &out);
+    enum MHD_Result res = http_send(c, rq, out.status, out.problem ? "application/problem+json" : "application/json",
                     out.body, strlen(out.body));
     free(out.body);
     return res;
@@ -269,12 +310,28 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         MHD_destroy_response(r);
         return res;
     }
-    if (!authenticate(h, c, rq, events, &res))
+    struct jmap_user *u = xmalloc(sizeof *u);
+    const char *cred = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+    bool ok = (session || api) && cred_lookup(cred, u);
+    if (ok) {
+        rq->user_id = u->id;
+    } else {
+        /* one read transaction for the credential check and the user's accounts */
+        struct store_conn *sc = store_conn(h->srv->store);
+        bool txn = sc && store_begin(sc, false) == STORE_OK;
+        ok = authenticate(h, c, rq, events, (session || api) ? u : NULL, &res);
+        if (txn)
+            store_rollback(sc);
+        if (ok && (session || api))
+            cred_store(cred, u);
+    }
+    if (!ok || session || api) {
+        if (ok)
+            res = session ? route_session(h, c, rq, u) : route_api(h, c, rq, u);
+        free(u);
         return res;
-    if (session)
-        return route_session(h, c, rq);
-    if (api)
-        return route_api(h, c, rq);
+    }
+    free(u);
     if (events)
         return http_eventsource(h, c, rq, rq->user_id);
     if (download)

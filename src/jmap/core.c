@@ -3,6 +3,7 @@
  * accounts, the session resource and its state, account provisioning, and
  * jmap_init(), which registers every method of the server.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +35,7 @@ int jmap_user_load(struct store_conn *c, int64_t user_id, struct jmap_user *out)
     int rc = store_user_get_by_id(c, user_id, &u);
     if (rc)
         return rc;
-    memset(out, 0, sizeof *out);
+    memset(out, 0, offsetof(struct jmap_user, accounts));
     out->id = u.id;
     snprintf(out->name, sizeof out->name, "%s", u.name);
     store_user_clear(&u);

@@ -21,6 +21,7 @@
 struct store_conn {
     sqlite3 *db;
     struct store *st;
+    bool writing; /* holds st->write_lock */
     struct store_conn *next; /* all connections, for store_close */
     struct {
         const char *sql;
@@ -32,6 +33,9 @@ struct store {
     char *path;
     pthread_key_t key;
     pthread_mutex_t lock;
+    /* Writers of this process queue here rather than in SQLite's busy handler,
+     * which sleeps in growing steps and makes long tails under load. */
+    pthread_mutex_t write_lock;
     struct store_conn *conns;
 };
 
@@ -158,6 +162,7 @@ struct store *store_open(const char *dir, char **err)
     if (asprintf(&st->path, "%s/jmapd.db", dir) < 0)
         abort();
     pthread_mutex_init(&st->lock, NULL);
+    pthread_mutex_init(&st->write_lock, NULL);
     pthread_key_create(&st->key, conn_release);
     sqlite3 *db = open_db(st->path);
     if (!db || migrate(db) != STORE_OK) {
@@ -191,6 +196,7 @@ void store_close(struct store *st)
     pthread_setspecific(st->key, NULL);
     pthread_key_delete(st->key);
     pthread_mutex_destroy(&st->lock);
+    pthread_mutex_destroy(&st->write_lock);
     free(st->path);
     free(st);
 }
@@ -261,28 +267,49 @@ static int step_done(struct store_conn *c, sqlite3_stmt *s)
     return STORE_ERR;
 }
 
+static void write_unlock(struct store_conn *c)
+{
+    if (c->writing) {
+        c->writing = false;
+        pthread_mutex_unlock(&c->st->write_lock);
+    }
+}
+
 int store_begin(struct store_conn *c, bool write)
 {
     static const char *const begin_w = "BEGIN IMMEDIATE", *const begin_r = "BEGIN";
     sqlite3_stmt *s = stmt(c, write ? begin_w : begin_r);
-    return s ? step_done(c, s) : STORE_ERR;
+    if (!s)
+        return STORE_ERR;
+    if (write) {
+        pthread_mutex_lock(&c->st->write_lock);
+        c->writing = true;
+    }
+    int rc = step_done(c, s);
+    if (rc != STORE_OK)
+        write_unlock(c);
+    return rc;
 }
 
 int store_commit(struct store_conn *c)
 {
     static const char *const sql = "COMMIT";
     sqlite3_stmt *s = stmt(c, sql);
-    return s ? step_done(c, s) : STORE_ERR;
+    int rc = s ? step_done(c, s) : STORE_ERR;
+    if (rc == STORE_OK)
+        write_unlock(c); /* on failure the caller rolls back, which unlocks */
+    return rc;
 }
 
 void store_rollback(struct store_conn *c)
 {
     static const char *const sql = "ROLLBACK";
-    if (sqlite3_get_autocommit(c->db))
-        return;
-    sqlite3_stmt *s = stmt(c, sql);
-    if (s)
-        step_done(c, s);
+    if (!sqlite3_get_autocommit(c->db)) {
+        sqlite3_stmt *s = stmt(c, sql);
+        if (s)
+            step_done(c, s);
+    }
+    write_unlock(c);
 }
 
 /* ---- users ------------------------------------------------------------------------ */

@@ -136,10 +136,14 @@ void util_sha1(const void *data, size_t len, unsigned char out[20])
 
 void util_sha256_hex(const void *data, size_t len, char out[65])
 {
+    static const char hex[] = "0123456789abcdef";
     unsigned char md[32];
     SHA256(data, len, md);
-    for (int i = 0; i < 32; i++)
-        snprintf(out + 2 * i, 3, "%02x", md[i]);
+    for (int i = 0; i < 32; i++) {
+        out[2 * i] = hex[md[i] >> 4];
+        out[2 * i + 1] = hex[md[i] & 15];
+    }
+    out[64] = 0;
 }
 
 char *util_base64_encode(const void *data, size_t len)
