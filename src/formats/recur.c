@@ -1,0 +1,663 @@
+/*
+ * recur.c — recurrence expansion of JSCalendar objects over a UTC window (see recur.h).
+ * The rule is iterated by libical in wall-clock time of the series' zone (so UNTIL, a
+ * LocalDateTime, compares as jscalendarbis §4.3.3 says); every instance is then converted
+ * to UTC with the offset-before-transition rule. Overrides (§4.3.4) are not looked up in
+ * the rule: every non-excluded override key is an occurrence, patched.
+ */
+#include "formats/recur.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "formats/ical_internal.h"
+#include "formats/jscal.h"
+#include "formats/tz.h"
+
+#define SLACK (27 * 3600) /* more than any UTC offset */
+
+struct recur_iter {
+    recur_occurrence *occ;
+    size_t n, cap, pos;
+};
+
+typedef struct {
+    const json_t *obj;
+    const char *base_prop; /* "start" or "due" */
+    jscal_ldt start;
+    icaltimezone *zone, *owned_zone;
+    jscal_dur dur;
+    int64_t dur_max_secs;
+    int has_rule, bounded;
+    struct icalrecurrencetype rule;
+    int64_t max_instances;
+    clock_t deadline;
+    int64_t work;
+    char *err;
+    int code;
+} series;
+
+static const char *jstr(const json_t *o, const char *k)
+{
+    return json_string_value(json_object_get(o, k));
+}
+
+int recur_parse_utc(const char *s, int64_t *out)
+{
+    jscal_ldt t;
+    ical_dt d;
+    if (s && !jscal_utc_parse(s, &t)) {
+        *out = jscal_ldt_to_secs(&t);
+        return 0;
+    }
+    if (s && !ical_dt_parse(s, &d) && d.is_utc) {
+        *out = jscal_ldt_to_secs(&d.t);
+        return 0;
+    }
+    return -1;
+}
+
+void recur_format_utc(int64_t t, char *buf)
+{
+    jscal_ldt l;
+    jscal_secs_to_ldt(t, &l);
+    jscal_ldt_format(&l, 1, buf);
+}
+
+static int sfail(series *s, int code, const char *path, const char *msg)
+{
+    if (!s->err)
+        s->err = jscal_strdupf("%s: %s", path, msg);
+    s->code = code;
+    return -1;
+}
+
+/* Builds the RRULE text of a RecurrenceRule for iteration in floating wall-clock time. */
+static char *rule_text(const json_t *r)
+{
+    jscal_buf b = {0};
+    char tmp[64];
+    const char *freq = jstr(r, "frequency");
+    char *u = jscal_strupper(freq ? freq : "");
+    jscal_buf_adds(&b, "FREQ=");
+    jscal_buf_adds(&b, u);
+    free(u);
+    const char *rscale = jstr(r, "rscale");
+    if (rscale && strcmp(rscale, "gregorian")) {
+        u = jscal_strupper(rscale);
+        jscal_buf_adds(&b, ";RSCALE=");
+        jscal_buf_adds(&b, u);
+        free(u);
+        const char *skip = jstr(r, "skip");
+        if (skip) {
+            u = jscal_strupper(skip);
+            jscal_buf_adds(&b, ";SKIP=");
+            jscal_buf_adds(&b, u);
+            free(u);
+        }
+    }
+    json_t *v;
+    if ((v = json_object_get(r, "interval"))) {
+        snprintf(tmp, sizeof tmp, ";INTERVAL=%lld", (long long)json_integer_value(v));
+        jscal_buf_adds(&b, tmp);
+    }
+    if ((v = json_object_get(r, "count"))) {
+        snprintf(tmp, sizeof tmp, ";COUNT=%lld", (long long)json_integer_value(v));
+        jscal_buf_adds(&b, tmp);
+    }
+    jscal_ldt t;
+    if ((v = json_object_get(r, "until")) && !jscal_ldt_parse(json_string_value(v), &t)) {
+        snprintf(tmp, sizeof tmp, ";UNTIL=%04u%02u%02uT%02u%02u%02u", (unsigned)t.year % 10000u,
+                 (unsigned)t.month % 100u, (unsigned)t.day % 100u, (unsigned)t.hour % 100u, (unsigned)t.minute % 100u, (unsigned)t.second % 100u);
+        jscal_buf_adds(&b, tmp);
+    }
+    static const struct {
+        const char *js, *ic;
+    } lists[] = {{"bySecond", "BYSECOND"},   {"byMinute", "BYMINUTE"},     {"byHour", "BYHOUR"},
+                 {"byDay", "BYDAY"},         {"byMonthDay", "BYMONTHDAY"}, {"byYearDay", "BYYEARDAY"},
+                 {"byWeekNo", "BYWEEKNO"},   {"byMonth", "BYMONTH"},       {"bySetPosition", "BYSETPOS"}};
+    for (size_t i = 0; i < sizeof lists / sizeof *lists; i++) {
+        json_t *a = json_object_get(r, lists[i].js);
+        if (!json_array_size(a))
+            continue;
+        jscal_buf_adds(&b, ";");
+        jscal_buf_adds(&b, lists[i].ic);
+        jscal_buf_adds(&b, "=");
+        size_t k;
+        json_t *e;
+        json_array_foreach(a, k, e)
+        {
+            if (k)
+                jscal_buf_adds(&b, ",");
+            if (json_is_integer(e)) {
+                snprintf(tmp, sizeof tmp, "%lld", (long long)json_integer_value(e));
+                jscal_buf_adds(&b, tmp);
+            } else if (json_is_string(e)) {
+                jscal_buf_adds(&b, json_string_value(e));
+            } else {
+                json_t *nth = json_object_get(e, "nthOfPeriod");
+                if (nth) {
+                    snprintf(tmp, sizeof tmp, "%lld", (long long)json_integer_value(nth));
+                    jscal_buf_adds(&b, tmp);
+                }
+                u = jscal_strupper(jstr(e, "day") ? jstr(e, "day") : "");
+                jscal_buf_adds(&b, u);
+                free(u);
+            }
+        }
+    }
+    const char *wkst = jstr(r, "firstDayOfWeek");
+    if (wkst) {
+        u = jscal_strupper(wkst);
+        jscal_buf_adds(&b, ";WKST=");
+        jscal_buf_adds(&b, u);
+        free(u);
+    }
+    return jscal_buf_take(&b);
+}
+
+/* A zone carried as VTIMEZONE (jCal) in obj's iCalendar/components. */
+static icaltimezone *carried_zone(const json_t *obj, const char *tzid)
+{
+    size_t i;
+    json_t *e;
+    json_array_foreach(json_object_get(json_object_get(obj, "iCalendar"), "components"), i, e)
+    {
+        char *err = NULL;
+        ical_comp *c = ical_comp_from_jcal(e, &err);
+        free(err);
+        if (!c)
+            continue;
+        ical_prop *t = ical_comp_get_prop(c, "TZID");
+        icaltimezone *z = NULL;
+        if (!strcmp(c->name, "VTIMEZONE") && t && !strcmp(t->value, tzid)) {
+            jscal_buf b = {0};
+            ical_comp_write(c, &b);
+            icalcomponent *ic = icalparser_parse_string(b.s);
+            free(b.s);
+            if (ic) {
+                z = tz_from_vtimezone(ic);
+                icalcomponent_free(ic);
+            }
+        }
+        ical_comp_free(c);
+        if (z)
+            return z;
+    }
+    return NULL;
+}
+
+static int series_init(series *s, const json_t *obj, const char *float_tz,
+                       const recur_limits *lim)
+{
+    memset(s, 0, sizeof s[0]);
+    tz_init();
+    s->obj = obj;
+    s->max_instances = lim && lim->max_instances ? lim->max_instances : 100000;
+    int64_t ms = lim && lim->max_millis ? lim->max_millis : 2000;
+    s->deadline = clock() + (clock_t)(ms * (CLOCKS_PER_SEC / 1000));
+    if (!json_is_object(obj))
+        return sfail(s, RECUR_ERR_INVALID, "@type", "not a JSCalendar object");
+    s->base_prop = json_object_get(obj, "start") || !json_object_get(obj, "due") ? "start" : "due";
+    if (jscal_ldt_parse(jstr(obj, s->base_prop), &s->start))
+        return sfail(s, RECUR_ERR_INVALID, s->base_prop, "missing or not a LocalDateTime");
+    const char *tz = jstr(obj, "timeZone");
+    if (tz) {
+        s->zone = tz_builtin(tz);
+        if (!s->zone) {
+            s->zone = s->owned_zone = carried_zone(obj, tz);
+            if (!s->zone)
+                return sfail(s, RECUR_ERR_INVALID, "timeZone", "unknown time zone");
+        }
+    } else if (float_tz) {
+        s->zone = tz_builtin(float_tz);
+        if (!s->zone)
+            return sfail(s, RECUR_ERR_INVALID, "timeZone", "unknown zone for floating times");
+    }
+    if (s->zone == icaltimezone_get_utc_timezone())
+        s->zone = NULL;
+    const char *dur = jstr(obj, "duration");
+    if (dur && jscal_dur_parse(dur, 0, &s->dur))
+        return sfail(s, RECUR_ERR_INVALID, "duration", "not a Duration");
+    if (!dur)
+        s->dur.sign = 1;
+    s->dur_max_secs = jscal_dur_total_secs(&s->dur) + 2 * 3600;
+    const json_t *r = json_object_get(obj, "recurrenceRule");
+    if (json_is_object(r)) {
+        char *txt = rule_text(r);
+        icalerror_clear_errno();
+        s->rule = icalrecurrencetype_from_string(txt);
+        free(txt);
+        if (s->rule.freq == ICAL_NO_RECURRENCE)
+            return sfail(s, RECUR_ERR_INVALID, "recurrenceRule", "invalid recurrence rule");
+        const char *rscale = jstr(r, "rscale");
+        if (rscale && strcmp(rscale, "gregorian") && !icalrecurrencetype_rscale_is_supported())
+            return sfail(s, RECUR_ERR_INVALID, "recurrenceRule/rscale", "unsupported calendar");
+        s->has_rule = 1;
+        s->bounded = json_object_get(r, "count") || json_object_get(r, "until");
+    } else {
+        s->bounded = 1;
+    }
+    return 0;
+}
+
+static void series_free(series *s)
+{
+    if (s->owned_zone)
+        icaltimezone_free(s->owned_zone, 1);
+    free(s->err);
+}
+
+/* jscalendarbis §1.4.6: days and weeks on the wall clock, then time in absolute time. */
+static void span(series *s, const jscal_dur *d, int64_t local, icaltimezone *zone,
+                 int64_t *ustart, int64_t *uend)
+{
+    (void)s;
+    *ustart = tz_local_to_utc(zone, local);
+    int64_t l2 = local + (d->weeks * 7 + d->days) * 86400;
+    *uend = tz_local_to_utc(zone, l2) + d->hours * 3600 + d->minutes * 60 + d->seconds;
+}
+
+static int work(series *s)
+{
+    if (++s->work > s->max_instances)
+        return sfail(s, RECUR_ERR_LIMIT, "recurrenceRule",
+                     "expansion limit exceeded (too many instances)");
+    if ((s->work & 1023) == 0 && clock() > s->deadline)
+        return sfail(s, RECUR_ERR_LIMIT, "recurrenceRule", "expansion limit exceeded (time)");
+    return 0;
+}
+
+static struct icaltimetype to_itt(const jscal_ldt *t)
+{
+    struct icaltimetype tt = icaltime_null_time();
+    tt.year = t->year;
+    tt.month = t->month;
+    tt.day = t->day;
+    tt.hour = t->hour;
+    tt.minute = t->minute;
+    tt.second = t->second;
+    tt.is_date = 0;
+    return tt;
+}
+
+static int64_t itt_secs(struct icaltimetype t)
+{
+    return jscal_days_from_civil(t.year, t.month, t.day) * 86400 + t.hour * 3600 +
+           t.minute * 60 + t.second;
+}
+
+/* Calls fn for each wall-clock instance of the rule (plus the start itself, jscalendarbis
+ * §4.3.3.1 rule 1) whose local time lies in [lo, hi]. fn returns nonzero to stop. */
+typedef int (*inst_fn)(void *ctx, int64_t local);
+
+static int each_instance(series *s, int64_t lo, int64_t hi, inst_fn fn, void *ctx)
+{
+    int64_t start = jscal_ldt_to_secs(&s->start);
+    if (!s->has_rule)
+        return start >= lo && start <= hi ? fn(ctx, start) : 0;
+    struct icaltimetype dt = to_itt(&s->start);
+    icalrecur_iterator *it = icalrecur_iterator_new(s->rule, dt);
+    if (!it)
+        return sfail(s, RECUR_ERR_INVALID, "recurrenceRule", "cannot iterate this rule");
+    /* Jump close to the window when the rule allows it (no COUNT). */
+    if (s->rule.count == 0 && lo - 2 * 86400 > start) {
+        jscal_ldt j;
+        jscal_secs_to_ldt(lo - 2 * 86400, &j);
+        icalrecur_iterator_set_start(it, to_itt(&j));
+    }
+    int rc = 0, saw_start = 0;
+    for (;;) {
+        struct icaltimetype t = icalrecur_iterator_next(it);
+        if (icaltime_is_null_time(t))
+            break;
+        if ((rc = work(s)))
+            break;
+        int64_t l = itt_secs(t);
+        if (!saw_start && l >= start) {
+            saw_start = 1;
+            if (l != start && start >= lo && start <= hi && (rc = fn(ctx, start)))
+                break;
+        }
+        if (l < start)
+            continue; /* jscalendarbis §4.3.3.1 step 4 */
+        if (l > hi)
+            break;
+        if (l >= lo && (rc = fn(ctx, l)))
+            break;
+    }
+    if (!rc && !saw_start && start >= lo && start <= hi)
+        rc = fn(ctx, start);
+    icalrecur_iterator_free(it);
+    return rc < 0 ? -1 : 0;
+}
+
+/* ---- iterator ------------------------------------------------------------------------- */
+
+typedef struct {
+    series *s;
+    recur_iter *it;
+    int64_t from, to;
+    int flags;
+    const json_t *ovs;
+} expand_ctx;
+
+static int in_window(int64_t st, int64_t en, int64_t from, int64_t to)
+{
+    if (st == en)
+        return st >= from && st < to;
+    return st < to && en > from;
+}
+
+static recur_occurrence *push(recur_iter *it)
+{
+    if (it->n == it->cap) {
+        it->cap = it->cap ? it->cap * 2 : 16;
+        it->occ = realloc(it->occ, it->cap * sizeof *it->occ);
+    }
+    recur_occurrence *o = &it->occ[it->n++];
+    memset(o, 0, sizeof *o);
+    return o;
+}
+
+static int on_rule_instance(void *vctx, int64_t local)
+{
+    expand_ctx *c = vctx;
+    jscal_ldt t;
+    jscal_secs_to_ldt(local, &t);
+    char key[24];
+    jscal_ldt_format(&t, 0, key);
+    if (json_object_get(c->ovs, key))
+        return 0; /* the override decides */
+    int64_t st, en;
+    span(c->s, &c->s->dur, local, c->s->zone, &st, &en);
+    if (!in_window(st, en, c->from, c->to))
+        return 0;
+    recur_occurrence *o = push(c->it);
+    memcpy(o->recurrence_id, key, 20);
+    o->utc_start = st;
+    o->utc_end = en;
+    return 0;
+}
+
+static const char *const patch_ignored[] = {"@type", "method", "organizerCalendarAddress",
+                                            "privacy", "prodId", "recurrenceId",
+                                            "recurrenceIdTimeZone", "recurrenceOverrides",
+                                            "recurrenceRule", "relatedTo", "uid", NULL};
+
+/* The occurrence object for key with patch applied (jscalendarbis §4.3.4). */
+static json_t *instance_object(series *s, const char *key, const json_t *patch, char **errpath)
+{
+    json_t *inst = json_deep_copy(s->obj);
+    json_object_del(inst, "recurrenceRule");
+    json_object_del(inst, "recurrenceOverrides");
+    json_object_set_new(inst, s->base_prop, json_string(key));
+    if (patch && json_object_size(patch)) {
+        json_t *p = json_object();
+        const char *k;
+        json_t *v;
+        json_object_foreach((json_t *)patch, k, v)
+        {
+            int skip = 0;
+            for (const char *const *x = patch_ignored; *x && !skip; x++) {
+                size_t n = strlen(*x);
+                skip = !strncmp(k, *x, n) && (k[n] == 0 || k[n] == '/');
+            }
+            if (!skip)
+                json_object_set(p, k, v);
+        }
+        int rc = jscal_patch_apply(inst, p, errpath);
+        json_decref(p);
+        if (rc) {
+            json_decref(inst);
+            return NULL;
+        }
+    }
+    json_object_set_new(inst, "recurrenceId", json_string(key));
+    if (jstr(s->obj, "timeZone"))
+        json_object_set_new(inst, "recurrenceIdTimeZone", json_string(jstr(s->obj, "timeZone")));
+    return inst;
+}
+
+/* Start/end in UTC of an occurrence object (patched start, duration, timeZone). */
+static int instance_span(series *s, const json_t *inst, int64_t *st, int64_t *en)
+{
+    jscal_ldt t;
+    const char *bp = json_object_get(inst, "start") ? "start" : "due";
+    if (jscal_ldt_parse(jstr(inst, bp), &t))
+        return -1;
+    jscal_dur d = s->dur;
+    const char *dur = jstr(inst, "duration");
+    if (dur && jscal_dur_parse(dur, 0, &d))
+        return -1;
+    icaltimezone *z = s->zone;
+    const char *tz = jstr(inst, "timeZone"), *btz = jstr(s->obj, "timeZone");
+    if (tz && (!btz || strcmp(tz, btz))) {
+        z = tz_builtin(tz);
+        if (z == icaltimezone_get_utc_timezone())
+            z = NULL;
+    }
+    span(s, &d, jscal_ldt_to_secs(&t), z, st, en);
+    return 0;
+}
+
+static int occ_cmp(const void *a, const void *b)
+{
+    const recur_occurrence *x = a, *y = b;
+    if (x->utc_start != y->utc_start)
+        return x->utc_start < y->utc_start ? -1 : 1;
+    return strcmp(x->recurrence_id, y->recurrence_id);
+}
+
+recur_iter *recur_iter_new(const json_t *obj, int64_t from, int64_t to, const char *float_tz,
+                           const recur_limits *limits, int flags, int *code, char **err)
+{
+    series s;
+    *err = NULL;
+    if (code)
+        *code = RECUR_OK;
+    recur_iter *it = calloc(1, sizeof *it);
+    if (series_init(&s, obj, float_tz, limits))
+        goto fail;
+    const json_t *ovs = json_object_get(obj, "recurrenceOverrides");
+    expand_ctx c = {.s = &s, .it = it, .from = from, .to = to, .flags = flags, .ovs = ovs};
+    if (each_instance(&s, from - s.dur_max_secs - SLACK, to + SLACK, on_rule_instance, &c))
+        goto fail;
+    const char *k;
+    json_t *patch;
+    json_object_foreach((json_t *)ovs, k, patch)
+    {
+        jscal_ldt t;
+        if (jscal_ldt_parse(k, &t) || !json_is_object(patch)) {
+            char *p = jscal_strdupf("recurrenceOverrides/%s", k);
+            sfail(&s, RECUR_ERR_INVALID, p, "invalid override");
+            free(p);
+            goto fail;
+        }
+        int excluded = json_is_true(json_object_get(patch, "excluded"));
+        if (excluded && !(flags & RECUR_WANT_EXCLUDED))
+            continue;
+        if (work(&s))
+            goto fail;
+        char *perr = NULL;
+        json_t *inst = instance_object(&s, k, patch, &perr);
+        int64_t st, en;
+        if (!inst || instance_span(&s, inst, &st, &en)) {
+            char *p = jscal_strdupf("recurrenceOverrides/%s%s%s", k, perr ? "/" : "", perr ? perr : "");
+            sfail(&s, RECUR_ERR_INVALID, p, "invalid patch");
+            free(p);
+            free(perr);
+            json_decref(inst);
+            goto fail;
+        }
+        if (!in_window(st, en, from, to)) {
+            json_decref(inst);
+            continue;
+        }
+        recur_occurrence *o = push(it);
+        snprintf(o->recurrence_id, sizeof o->recurrence_id, "%s", k);
+        o->utc_start = st;
+        o->utc_end = en;
+        o->excluded = excluded;
+        o->patch = patch;
+        if (flags & RECUR_WANT_OBJECT)
+            o->object = inst;
+        else
+            json_decref(inst);
+    }
+    qsort(it->occ, it->n, sizeof *it->occ, occ_cmp);
+    if (flags & RECUR_WANT_OBJECT) {
+        for (size_t i = 0; i < it->n; i++)
+            if (!it->occ[i].object)
+                it->occ[i].object = instance_object(&s, it->occ[i].recurrence_id, NULL, NULL);
+    }
+    series_free(&s);
+    return it;
+fail:
+    if (code)
+        *code = s.code ? s.code : RECUR_ERR_INVALID;
+    *err = s.err ? s.err : strdup("invalid object");
+    s.err = NULL;
+    series_free(&s);
+    recur_iter_free(it);
+    return NULL;
+}
+
+int recur_iter_next(recur_iter *it, recur_occurrence *occ)
+{
+    if (!it || it->pos >= it->n)
+        return 0;
+    *occ = it->occ[it->pos++];
+    return 1;
+}
+
+void recur_iter_free(recur_iter *it)
+{
+    if (!it)
+        return;
+    for (size_t i = 0; i < it->n; i++)
+        json_decref(it->occ[i].object);
+    free(it->occ);
+    free(it);
+}
+
+/* ---- bounds and membership ------------------------------------------------------------ */
+
+typedef struct {
+    series *s;
+    const json_t *ovs;
+    int64_t first, last;
+    int any;
+} bounds_ctx;
+
+static int on_bounds(void *vctx, int64_t local)
+{
+    bounds_ctx *b = vctx;
+    jscal_ldt t;
+    jscal_secs_to_ldt(local, &t);
+    char key[24];
+    jscal_ldt_format(&t, 0, key);
+    if (json_object_get(b->ovs, key))
+        return 0;
+    int64_t st, en;
+    span(b->s, &b->s->dur, local, b->s->zone, &st, &en);
+    if (!b->any || st < b->first)
+        b->first = st;
+    if (!b->any || en > b->last)
+        b->last = en;
+    b->any = 1;
+    return 0;
+}
+
+int recur_series_bounds(const json_t *obj, const char *float_tz, const recur_limits *limits,
+                        int64_t *first_start, int64_t *last_end, int *unbounded, char **err)
+{
+    series s;
+    *err = NULL;
+    *unbounded = 0;
+    if (series_init(&s, obj, float_tz, limits)) {
+        *err = s.err;
+        s.err = NULL;
+        int code = s.code;
+        series_free(&s);
+        return code ? code : RECUR_ERR_INVALID;
+    }
+    bounds_ctx b = {.s = &s, .ovs = json_object_get(obj, "recurrenceOverrides")};
+    int64_t start = jscal_ldt_to_secs(&s.start);
+    if (s.bounded) {
+        if (each_instance(&s, INT64_MIN / 4, INT64_MAX / 4, on_bounds, &b))
+            goto fail;
+    } else {
+        *unbounded = 1;
+        if (each_instance(&s, start, start, on_bounds, &b))
+            goto fail;
+    }
+    const char *k;
+    json_t *patch;
+    json_object_foreach((json_t *)b.ovs, k, patch)
+    {
+        if (json_is_true(json_object_get(patch, "excluded")))
+            continue;
+        json_t *inst = instance_object(&s, k, patch, NULL);
+        int64_t st, en;
+        if (inst && !instance_span(&s, inst, &st, &en)) {
+            if (!b.any || st < b.first)
+                b.first = st;
+            if (!b.any || en > b.last)
+                b.last = en;
+            b.any = 1;
+        }
+        json_decref(inst);
+    }
+    if (!b.any) {
+        /* everything excluded: an empty series, bounds at the start */
+        int64_t st, en;
+        span(&s, &s.dur, start, s.zone, &st, &en);
+        b.first = st;
+        b.last = en;
+    }
+    *first_start = b.first;
+    if (!*unbounded)
+        *last_end = b.last;
+    series_free(&s);
+    return RECUR_OK;
+fail:
+    *err = s.err;
+    s.err = NULL;
+    {
+        int code = s.code;
+        series_free(&s);
+        return code ? code : RECUR_ERR_INVALID;
+    }
+}
+
+typedef struct {
+    int64_t target;
+    int found;
+} gen_ctx;
+
+static int on_gen(void *vctx, int64_t local)
+{
+    gen_ctx *g = vctx;
+    if (local == g->target)
+        g->found = 1;
+    return local >= g->target ? 1 : 0;
+}
+
+int recur_rule_generates(const json_t *obj, const char *ldt)
+{
+    series s;
+    jscal_ldt t;
+    if (jscal_ldt_parse(ldt, &t) || !json_is_object(json_object_get(obj, "recurrenceRule")))
+        return 0;
+    if (series_init(&s, obj, NULL, NULL)) {
+        series_free(&s);
+        return 0;
+    }
+    gen_ctx g = {.target = jscal_ldt_to_secs(&t)};
+    each_instance(&s, g.target, g.target, on_gen, &g);
+    series_free(&s);
+    return g.found;
+}
