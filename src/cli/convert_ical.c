@@ -117,7 +117,7 @@ int cli_convert_ical(int argc, char **argv)
             if (json_is_array(j)) {
                 size_t i;
                 json_t *e;
-                json_array_foreach(j, i, e) if (jscal_validate(e, JSCAL_ALLOW_MISSING_SERVER_SET,
+                json_array_foreach(j, i, e) if (jscal_validate(e, JSCAL_ALLOW_MISSING_SERVER_SET | JSCAL_RELAXED,
                                                                &invalid))
                 {
                     fprintf(stderr, "invalid JSCalendar object %zu, properties:", i);
@@ -130,7 +130,7 @@ int cli_convert_ical(int argc, char **argv)
                     j = NULL;
                     break;
                 }
-            } else if (jscal_validate(j, JSCAL_ALLOW_MISSING_SERVER_SET, &invalid)) {
+            } else if (jscal_validate(j, JSCAL_ALLOW_MISSING_SERVER_SET | JSCAL_RELAXED, &invalid)) {
                 fprintf(stderr, "invalid JSCalendar object, properties:");
                 size_t k;
                 json_t *p;

@@ -11,6 +11,9 @@
 #include <jansson.h>
 #include <stddef.h>
 
+/* PRODID written when the JSCalendar data names none; not converted back to prodId. */
+#define JSCAL_DEFAULT_PRODID "-//jmapd//jscalendar//EN"
+
 /* Flags for ical_to_jscal. */
 enum {
     ICAL_TO_JSCAL_GROUP = 1, /* always return a Group, even for a single entry */

@@ -1057,8 +1057,11 @@ static int duration_between(obj_ctx *o, const ical_prop *ps, const ical_prop *pe
     } else {
         const char *tz1, *tz2;
         icaltimezone *z1, *z2;
-        if (prop_zone(o, ps, &ds, &tz1, &z1, NULL) || prop_zone(o, pe, &de, &tz2, &z2, NULL))
+        ical_comp *vtz2 = NULL;
+        if (prop_zone(o, ps, &ds, &tz1, &z1, NULL) || prop_zone(o, pe, &de, &tz2, &z2, &vtz2))
             return -1;
+        if (vtz2 && vtz2 != o->tz_vtz)
+            keep_comp(o, vtz2); /* §2.1.4: the end zone travels with the object too */
         int64_t u1 = ds.is_utc ? jscal_ldt_to_secs(&ds.t) : tz_local_to_utc(z1, jscal_ldt_to_secs(&ds.t));
         int64_t u2 = de.is_utc ? jscal_ldt_to_secs(&de.t) : tz_local_to_utc(z2, jscal_ldt_to_secs(&de.t));
         if (!tz1 || !tz2) { /* floating: wall-clock difference */
@@ -1103,6 +1106,14 @@ static json_t *convert_entry(cal_ctx *cal, const ical_comp *c)
     size_t natt = 0, ngeo = 0, njs = 0;
     int nurl = 0, have_rrule = 0;
 
+    if (!ical_comp_get_prop(c, "UID")) {
+        fail(&o, NULL, "missing UID");
+        goto bad;
+    }
+    if (!o.is_task && !dtstart) {
+        fail(&o, NULL, "missing DTSTART (a JSCalendar Event needs a start)");
+        goto bad;
+    }
     /* The time zone of the object comes from DTSTART, else DUE (§2.3.16, §2.3.17). */
     if (base) {
         ical_dt d;
@@ -1216,6 +1227,9 @@ static json_t *convert_entry(cal_ctx *cal, const ical_comp *c)
             char *l = jscal_strlower(p->value);
             json_object_set_new(o.obj, o.is_task ? "progress" : "status", json_string(l));
             free(l);
+        } else if ((!strcmp(n, "RRULE") || !strcmp(n, "RDATE") || !strcmp(n, "EXDATE")) &&
+                   ical_comp_get_prop(c, "RECURRENCE-ID")) {
+            keep_prop(&o, p); /* jscalendarbis §4.3.1: an instance has no recurrence set */
         } else if (!strcmp(n, "RRULE") && !have_rrule) {
             have_rrule = 1;
             if (convert_rrule(&o, p))
@@ -1450,6 +1464,8 @@ static json_t *convert_entry(cal_ctx *cal, const ical_comp *c)
             json_t *pt = convert_participant_comp(&o, sc, key);
             json_t *parts = get_map(o.obj, "participants");
             json_object_set_new(parts, key, pt);
+        } else if (!strcmp(sc->name, "VALARM") && !ical_comp_get_prop(sc, "TRIGGER")) {
+            keep_comp(&o, sc); /* RFC 5545 §3.6.6 needs TRIGGER; keep it as it is */
         } else if (!strcmp(sc->name, "VALARM")) {
             char key[256];
             comp_key(sc, key);
@@ -1609,7 +1625,9 @@ static int calendar_props(cal_ctx *cal, const ical_comp *vcal, json_t *group, ch
     for (size_t i = 0; i < vcal->nprops; i++) {
         const ical_prop *p = &vcal->props[i];
         const char *n = p->name;
-        if (!strcmp(n, "PRODID")) {
+        if (!strcmp(n, "PRODID") && !strcmp(p->value, JSCAL_DEFAULT_PRODID)) {
+            continue; /* our own placeholder for data that had none */
+        } else if (!strcmp(n, "PRODID")) {
             set_text(group, "prodId", p->value);
             free(*prodid);
             *prodid = ical_text_unescape(p->value);

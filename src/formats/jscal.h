@@ -20,8 +20,11 @@ enum {
     JSCAL_NORMALIZE = 1,
     /* Accept an object without uid/updated (a JMAP create, where the server sets them). */
     JSCAL_ALLOW_MISSING_SERVER_SET = 2,
-    /* Validate a PatchObject-free Group's entries too (always on for Group). */
     JSCAL_STRICT_VENDOR = 4, /* reject unknown properties that are not vendor-prefixed */
+    /* Skip the cross-property rules that real-world iCalendar data often breaks
+     * (participants without organizerCalendarAddress, participant properties without
+     * calendarAddress); used when converting imported data, not for JMAP /set. */
+    JSCAL_RELAXED = 8,
 };
 
 /* Validates (and with JSCAL_NORMALIZE, normalises in place) an Event, Task or Group.

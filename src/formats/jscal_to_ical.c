@@ -280,9 +280,13 @@ static int add_rrule(out_ctx *o, ical_comp *c, const json_t *r)
         /* RFC 5545 §3.3.10: UNTIL is UTC if DTSTART has a zone, DATE if DTSTART is. */
         ical_dt d = {.t = t, .is_date = o->form == 0};
         if (o->form != 0 && o->tz) {
-            icaltimezone *z = tz_builtin(o->tz);
+            icaltimezone *owned;
+            int known;
+            icaltimezone *z = recur_zone_lookup(o->obj, o->tz, &owned, &known);
             jscal_secs_to_ldt(tz_local_to_utc(z, jscal_ldt_to_secs(&t)), &d.t);
             d.is_utc = 1;
+            if (owned)
+                icaltimezone_free(owned, 1);
         }
         ical_dt_format(&d, tmp);
         jscal_buf_adds(&b, ";UNTIL=");
@@ -292,7 +296,7 @@ static int add_rrule(out_ctx *o, ical_comp *c, const json_t *r)
         snprintf(tmp, sizeof tmp, ";COUNT=%lld", (long long)json_integer_value(v));
         jscal_buf_adds(&b, tmp);
     }
-    if ((v = json_object_get(r, "interval")) && json_integer_value(v) != 1) {
+    if ((v = json_object_get(r, "interval"))) {
         snprintf(tmp, sizeof tmp, ";INTERVAL=%lld", (long long)json_integer_value(v));
         jscal_buf_adds(&b, tmp);
     }
@@ -333,7 +337,7 @@ static int add_rrule(out_ctx *o, ical_comp *c, const json_t *r)
         }
     }
     const char *wkst = jstr(r, "firstDayOfWeek");
-    if (wkst && strcmp(wkst, "mo")) {
+    if (wkst) {
         char *u = jscal_strupper(wkst);
         jscal_buf_adds(&b, ";WKST=");
         jscal_buf_adds(&b, u);
@@ -828,6 +832,13 @@ static int add_alerts(out_ctx *o, ical_comp *c, const json_t *obj)
         if (uid ? strcmp(uid, k) : !referenced)
             ical_comp_add_prop(v, "JSID", k);
         const char *action = jstr(al, "action");
+        int kept_action = 0;
+        size_t ki;
+        json_t *ke;
+        json_array_foreach(json_object_get(json_object_get(al, "iCalendar"), "properties"), ki, ke)
+            kept_action |= !strcmp(json_string_value(json_array_get(ke, 0)) ?: "", "action");
+        if (kept_action && !action)
+            action = "x-kept"; /* e.g. AUDIO, restored from iCalendar/properties */
         if (!action || !strcmp(action, "display") || !strcmp(action, "email")) {
             char *u = jscal_strupper(action ? action : "display");
             ical_comp_add_prop(v, "ACTION", u);
@@ -874,13 +885,14 @@ static int add_alerts(out_ctx *o, ical_comp *c, const json_t *obj)
             }
         }
         restore_ical(&sub, v, al, path);
-        if (!ical_comp_get_prop(v, "DESCRIPTION") &&
+        int from_ical = json_object_get(al, "iCalendar") != NULL;
+        if (!from_ical && !ical_comp_get_prop(v, "DESCRIPTION") &&
             (!action || !strcmp(action, "display") || !strcmp(action, "email"))) {
             /* RFC 5545 §3.6.6: DISPLAY and EMAIL alarms need a DESCRIPTION. */
             const char *title = jstr(obj, "title");
             add_text(v, "DESCRIPTION", title && *title ? title : "Reminder");
         }
-        if (action && !strcmp(action, "email") && !ical_comp_get_prop(v, "SUMMARY")) {
+        if (!from_ical && action && !strcmp(action, "email") && !ical_comp_get_prop(v, "SUMMARY")) {
             const char *title = jstr(obj, "title");
             add_text(v, "SUMMARY", title && *title ? title : "Reminder");
         }
@@ -1058,7 +1070,7 @@ static int build_entry(out_ctx *o, const json_t *obj, ical_comp *out, int as_ove
         return -1;
     json_t *v;
     char tmp[64];
-    if ((v = json_object_get(obj, "sequence")) && json_integer_value(v) != 0) {
+    if ((v = json_object_get(obj, "sequence")) && json_is_integer(v)) {
         snprintf(tmp, sizeof tmp, "%lld", (long long)json_integer_value(v));
         ical_comp_add_prop(out, "SEQUENCE", tmp);
     }
@@ -1071,7 +1083,7 @@ static int build_entry(out_ctx *o, const json_t *obj, ical_comp *out, int as_ove
         apply_cp(o, p, "title");
     }
     const char *desc = jstr(obj, "description"), *dct = jstr(obj, "descriptionContentType");
-    if (desc && (*desc || dct)) {
+    if (desc) {
         int styled = dct && strcasecmp(dct, "text/plain");
         ical_prop *p = add_text(out, styled ? "STYLED-DESCRIPTION" : "DESCRIPTION", desc);
         if (styled)
@@ -1099,19 +1111,27 @@ static int build_entry(out_ctx *o, const json_t *obj, ical_comp *out, int as_ove
                 return ofail(o, "start", "not a LocalDateTime");
             int64_t local = jscal_ldt_to_secs(&st) + (d.weeks * 7 + d.days) * 86400;
             int64_t secs = d.hours * 3600 + d.minutes * 60 + d.seconds;
-            icaltimezone *z = o->tz ? tz_builtin(o->tz) : NULL;
+            icaltimezone *zo = NULL, *ezo = NULL;
+            int known = 1, eknown = 1;
+            icaltimezone *z = o->tz ? recur_zone_lookup(obj, o->tz, &zo, &known) : NULL;
+            (void)known;
             ical_dt e = {.is_date = o->form == 0};
             const char *endtz = etz ? etz : o->tz;
             if (o->form == 0 || !o->tz) {
                 jscal_secs_to_ldt(local + secs, &e.t);
             } else {
                 int64_t utc = tz_local_to_utc(z, local) + secs;
-                icaltimezone *ez = tz_builtin(endtz);
-                if (!ez && strcmp(endtz, "Etc/UTC"))
-                    return ofail(o, "endTimeZone", "unknown time zone");
-                jscal_secs_to_ldt(tz_utc_to_local(ez, utc), &e.t);
+                icaltimezone *ez = recur_zone_lookup(obj, endtz, &ezo, &eknown);
+                if (eknown)
+                    jscal_secs_to_ldt(tz_utc_to_local(ez, utc), &e.t);
                 e.is_utc = !strcmp(endtz, "Etc/UTC") && (etz || o->form == 2);
             }
+            if (zo)
+                icaltimezone_free(zo, 1);
+            if (ezo)
+                icaltimezone_free(ezo, 1);
+            if (!eknown)
+                return ofail(o, "endTimeZone", "unknown time zone");
             ical_dt_format(&e, tmp);
             ical_prop *p = ical_comp_add_prop(out, "DTEND", tmp);
             if (e.is_date)
@@ -1264,7 +1284,7 @@ char *ical_writer_begin(ical_writer *w)
     jscal_buf b = {0};
     jscal_buf_adds(&b, "BEGIN:VCALENDAR\r\nVERSION:2.0\r\n");
     ical_prop p = {.name = "PRODID"};
-    char *e = ical_text_escape(w->prodid ? w->prodid : "-//jmapd//jscalendar//EN");
+    char *e = ical_text_escape(w->prodid ? w->prodid : JSCAL_DEFAULT_PRODID);
     p.value = e;
     ical_prop_write(&p, &b);
     free(e);

@@ -333,7 +333,7 @@ static void check_participant(vctx *v, json_t *pt, const char *p)
     static const char *const need_addr[] = {"kind", "roles", "participationStatus", "expectReply",
                                             "sentBy", "delegatedTo", "delegatedFrom",
                                             "memberOf", "progress", NULL};
-    if (!addr)
+    if (!addr && !(v->flags & JSCAL_RELAXED))
         for (const char *const *n = need_addr; *n; n++)
             if (json_object_get(pt, *n))
                 bad(v, "%s/%s", p, *n);
@@ -635,7 +635,7 @@ static void check_entry(vctx *v, json_t *o, const char *prefix, int in_patch)
     check_enum(v, o, prefix, "privacy", privs, 1);
     json_t *org = check(v, o, prefix, "organizerCalendarAddress", T_STRING, 0);
     check_map(v, o, prefix, "participants", check_participant, 1);
-    if (!org) {
+    if (!org && !(v->flags & JSCAL_RELAXED)) {
         const char *k;
         json_t *pt;
         json_object_foreach(json_object_get(o, "participants"), k, pt)

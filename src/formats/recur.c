@@ -189,6 +189,21 @@ static icaltimezone *carried_zone(const json_t *obj, const char *tzid)
     return NULL;
 }
 
+icaltimezone *recur_zone_lookup(const json_t *obj, const char *tzid, icaltimezone **owned,
+                               int *known)
+{
+    *owned = NULL;
+    *known = 1;
+    if (!tzid)
+        return NULL;
+    icaltimezone *z = tz_builtin(tzid);
+    if (!z)
+        z = *owned = carried_zone(obj, tzid);
+    if (!z)
+        *known = 0;
+    return z == icaltimezone_get_utc_timezone() ? NULL : z;
+}
+
 static int series_init(series *s, const json_t *obj, const char *float_tz,
                        const recur_limits *lim)
 {

@@ -33,7 +33,7 @@ typedef struct {
     int64_t utc_start, utc_end;
     int excluded;        /* only with RECUR_WANT_EXCLUDED */
     const json_t *patch; /* the override patch, or NULL (borrowed, valid until next/free) */
-    json_t *object;      /* RECUR_WANT_EXCLUDED: patched copy, owned by the iterator */
+    json_t *object;      /* RECUR_WANT_OBJECT: patched copy, owned by the iterator */
 } recur_occurrence;
 
 typedef struct recur_iter recur_iter;
@@ -56,6 +56,13 @@ int recur_series_bounds(const json_t *obj, const char *float_tz, const recur_lim
 
 /* 1 if the recurrence rule of obj (without overrides) generates the LocalDateTime ldt. */
 int recur_rule_generates(const json_t *obj, const char *ldt);
+
+/* The zone for a time zone id used by obj: a builtin IANA zone, or one carried as VTIMEZONE
+ * in obj's iCalendar/components (then *owned is set and the caller frees it with
+ * icaltimezone_free(z, 1)). NULL for UTC or when unknown (*known = 0). */
+struct _icaltimezone;
+struct _icaltimezone *recur_zone_lookup(const json_t *obj, const char *tzid,
+                                        struct _icaltimezone **owned, int *known);
 
 /* Parses "YYYY-MM-DDTHH:MM:SSZ" (or "YYYYMMDDTHHMMSSZ") into UTC seconds; 0 or -1. */
 int recur_parse_utc(const char *s, int64_t *out);
