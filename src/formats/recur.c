@@ -308,11 +308,371 @@ static int64_t itt_secs(struct icaltimetype t)
  * §4.3.3.1 rule 1) whose local time lies in [lo, hi]. fn returns nonzero to stop. */
 typedef int (*inst_fn)(void *ctx, int64_t local);
 
+/* The period (RFC 5545 §3.3.10 "interval") a wall-clock time belongs to, as a number. */
+static int64_t period_of(const series *s, int64_t l)
+{
+    jscal_ldt t;
+    jscal_secs_to_ldt(l, &t);
+    int64_t day = l >= 0 ? l / 86400 : -((-l + 86399) / 86400);
+    switch (s->rule.freq) {
+    case ICAL_YEARLY_RECURRENCE:
+        return t.year;
+    case ICAL_MONTHLY_RECURRENCE:
+        return (int64_t)t.year * 12 + t.month;
+    case ICAL_WEEKLY_RECURRENCE: {
+        /* 1970-01-01 was a Thursday; libical weekdays: SUNDAY = 1 .. SATURDAY = 7 */
+        int dow = (int)(((day % 7) + 7 + 4) % 7); /* 0 = Sunday */
+        int wkst = s->rule.week_start == ICAL_NO_WEEKDAY ? 1 : (int)s->rule.week_start - 1;
+        return day - ((dow - wkst + 7) % 7);
+    }
+    case ICAL_DAILY_RECURRENCE:
+        return day;
+    case ICAL_HOURLY_RECURRENCE:
+        return l >= 0 ? l / 3600 : -((-l + 3599) / 3600);
+    case ICAL_MINUTELY_RECURRENCE:
+        return l >= 0 ? l / 60 : -((-l + 59) / 60);
+    default:
+        return l;
+    }
+}
+
+/* BYSETPOS done here rather than by libical (3.0.16 applies it wrongly when BYHOUR/BYMINUTE
+ * or WEEKLY expansions are involved): libical generates the candidates of each period
+ * without BYSETPOS, COUNT and UNTIL; we select positions per period (RFC 5545 §3.3.10,
+ * jscalendarbis §4.3.3.1 step 3), then apply UNTIL and COUNT. */
+static int each_setpos_instance(series *s, int64_t lo, int64_t hi, inst_fn fn, void *ctx)
+{
+    int64_t start = jscal_ldt_to_secs(&s->start);
+    struct icalrecurrencetype r = s->rule;
+    int count = r.count;
+    int has_until = !icaltime_is_null_time(r.until);
+    int64_t until = 0;
+    if (has_until) {
+        struct icaltimetype u = r.until;
+        until = jscal_days_from_civil(u.year, u.month, u.day) * 86400 +
+                (u.is_date ? 86399 : u.hour * 3600 + u.minute * 60 + u.second);
+    }
+    r.count = 0;
+    r.until = icaltime_null_time();
+    r.by_set_pos[0] = ICAL_RECURRENCE_ARRAY_MAX;
+    /* The first period's candidates before DTSTART count for BYSETPOS (jscalendarbis
+     * §4.3.3.1, extra rule 2), so iterate from the start of that period, with the values
+     * libical would take from DTSTART made explicit (extra rule 3). */
+    const jscal_ldt *st = &s->start;
+    int64_t sday = jscal_days_from_civil(st->year, st->month, st->day);
+    int dow = (int)(((sday % 7) + 7 + 4) % 7); /* 0 = Sunday */
+    short wd = (short)(dow + 1);               /* libical: SUNDAY = 1 */
+#define UNSET(a) ((a)[0] == ICAL_RECURRENCE_ARRAY_MAX)
+#define SET1(a, v) ((a)[0] = (short)(v), (a)[1] = ICAL_RECURRENCE_ARRAY_MAX)
+    icalrecurrencetype_frequency fq = r.freq;
+    if (fq != ICAL_SECONDLY_RECURRENCE && UNSET(r.by_second))
+        SET1(r.by_second, st->second);
+    if (fq != ICAL_SECONDLY_RECURRENCE && fq != ICAL_MINUTELY_RECURRENCE && UNSET(r.by_minute))
+        SET1(r.by_minute, st->minute);
+    if (fq != ICAL_SECONDLY_RECURRENCE && fq != ICAL_MINUTELY_RECURRENCE &&
+        fq != ICAL_HOURLY_RECURRENCE && UNSET(r.by_hour))
+        SET1(r.by_hour, st->hour);
+    if (fq == ICAL_WEEKLY_RECURRENCE && UNSET(r.by_day))
+        SET1(r.by_day, wd);
+    if (fq == ICAL_MONTHLY_RECURRENCE && UNSET(r.by_day) && UNSET(r.by_month_day))
+        SET1(r.by_month_day, st->day);
+    if (fq == ICAL_YEARLY_RECURRENCE && UNSET(r.by_year_day)) {
+        int had_md = !UNSET(r.by_month_day), had_day = !UNSET(r.by_day),
+            had_wk = !UNSET(r.by_week_no);
+        if (UNSET(r.by_month) && !had_wk && (had_md || !had_day))
+            SET1(r.by_month, st->month);
+        if (!had_md && !had_wk && !had_day)
+            SET1(r.by_month_day, st->day);
+        if (had_wk && !had_md && !had_day)
+            SET1(r.by_day, wd);
+    }
+#undef UNSET
+#undef SET1
+    jscal_ldt ps = *st;
+    switch (fq) {
+    case ICAL_YEARLY_RECURRENCE:
+        ps.month = 1;
+        /* fall through */
+    case ICAL_MONTHLY_RECURRENCE:
+        ps.day = 1;
+        /* fall through */
+    case ICAL_DAILY_RECURRENCE:
+        ps.hour = 0;
+        /* fall through */
+    case ICAL_HOURLY_RECURRENCE:
+        ps.minute = 0;
+        /* fall through */
+    case ICAL_MINUTELY_RECURRENCE:
+        ps.second = 0;
+        break;
+    case ICAL_WEEKLY_RECURRENCE: {
+        int wkst = r.week_start == ICAL_NO_WEEKDAY ? 1 : (int)r.week_start - 1;
+        jscal_secs_to_ldt((sday - ((dow - wkst + 7) % 7)) * 86400, &ps);
+        break;
+    }
+    default:
+        break;
+    }
+    icalrecur_iterator *it = icalrecur_iterator_new(r, to_itt(&ps));
+    if (!it)
+        return sfail(s, RECUR_ERR_INVALID, "recurrenceRule", "cannot iterate this rule");
+    int64_t *cand = NULL;
+    size_t n = 0, cap = 0;
+    int64_t cur = INT64_MIN, emitted = 0;
+    int rc = 0, done = 0, saw_start = 0;
+    while (!done && !rc) {
+        struct icaltimetype t = icalrecur_iterator_next(it);
+        int end = icaltime_is_null_time(t);
+        int64_t l = end ? 0 : itt_secs(t);
+        if (!end && (rc = work(s)))
+            break;
+        if (end || (n && period_of(s, l) != cur)) {
+            /* flush the finished period */
+            int64_t sel[ICAL_BY_SETPOS_SIZE];
+            size_t ns = 0;
+            for (int k = 0; k < ICAL_BY_SETPOS_SIZE &&
+                            s->rule.by_set_pos[k] != ICAL_RECURRENCE_ARRAY_MAX; k++) {
+                int pos = s->rule.by_set_pos[k];
+                int64_t idx = pos > 0 ? pos - 1 : (int64_t)n + pos;
+                if (idx >= 0 && (size_t)idx < n)
+                    sel[ns++] = cand[idx];
+            }
+            /* sort and dedupe the selection */
+            for (size_t a = 1; a < ns; a++)
+                for (size_t b = a; b > 0 && sel[b - 1] > sel[b]; b--) {
+                    int64_t x = sel[b];
+                    sel[b] = sel[b - 1];
+                    sel[b - 1] = x;
+                }
+            for (size_t a = 0; a < ns && !done && !rc; a++) {
+                if (a && sel[a] == sel[a - 1])
+                    continue;
+                int64_t v = sel[a];
+                if (!saw_start && v >= start) {
+                    saw_start = 1;
+                    if (v != start) {
+                        emitted++;
+                        if (start >= lo && start <= hi && (rc = fn(ctx, start)))
+                            break;
+                    }
+                }
+                if (v < start)
+                    continue; /* jscalendarbis §4.3.3.1 step 4 */
+                if ((has_until && v > until) || (count && emitted >= count) || v > hi) {
+                    done = 1;
+                    break;
+                }
+                emitted++;
+                if (v >= lo && (rc = fn(ctx, v)))
+                    break;
+            }
+            n = 0;
+            if (end)
+                break;
+            if (has_until && period_of(s, l) > period_of(s, until))
+                done = 1;
+        }
+        if (n == cap) {
+            cap = cap ? cap * 2 : 64;
+            cand = realloc(cand, cap * sizeof *cand);
+        }
+        cand[n++] = l;
+        cur = period_of(s, l);
+        if (l > hi + 400 * 86400LL && (int64_t)n > 0 && cur > period_of(s, hi) + 1)
+            done = 1; /* far beyond the window: no later period can matter */
+    }
+    if (!rc && !saw_start && start >= lo && start <= hi && !(count && emitted >= count))
+        rc = fn(ctx, start);
+    free(cand);
+    icalrecur_iterator_free(it);
+    return rc < 0 ? -1 : 0;
+}
+
+/* ---- YEARLY with BYWEEKNO ------------------------------------------------------------ */
+
+static int dow_of(int64_t day)
+{
+    return (int)(((day % 7) + 7 + 4) % 7); /* 0 = Sunday; 1970-01-01 was a Thursday */
+}
+
+static int64_t week_start_of(int64_t day, int wkst)
+{
+    return day - ((dow_of(day) - wkst + 7) % 7);
+}
+
+/* Week 1 is the week holding at least four days of the year, i.e. the week of 4 January
+ * (jscalendarbis §4.3.3.1, ISO 8601 with firstDayOfWeek as week start). */
+static int64_t first_week(int year, int wkst)
+{
+    return week_start_of(jscal_days_from_civil(year, 1, 4), wkst);
+}
+
+static int in_list(const short *a, int size, int v)
+{
+    for (int i = 0; i < size && a[i] != ICAL_RECURRENCE_ARRAY_MAX; i++)
+        if (a[i] == v)
+            return 1;
+    return 0;
+}
+
+static int list_empty(const short *a)
+{
+    return a[0] == ICAL_RECURRENCE_ARRAY_MAX;
+}
+
+/* libical 3.0.16 drops the days of week 1 that fall in the previous December (and of the
+ * last week in the next January), which jscalendarbis §4.3.3.1 step 2 matches ("the
+ * date-time is in the nth week of the year"). Yearly rules with BYWEEKNO are therefore
+ * expanded here, candidate by candidate, as §4.3.3.1 describes. */
+static int each_weekno_instance(series *s, int64_t lo, int64_t hi, inst_fn fn, void *ctx)
+{
+    const struct icalrecurrencetype *r = &s->rule;
+    const jscal_ldt *st = &s->start;
+    int64_t start = jscal_ldt_to_secs(st);
+    int wkst = r->week_start == ICAL_NO_WEEKDAY ? 1 : (int)r->week_start - 1;
+    int interval = r->interval > 0 ? r->interval : 1;
+    int has_until = !icaltime_is_null_time(r->until);
+    int64_t until = has_until ? itt_secs(r->until) + (r->until.is_date ? 86399 : 0) : 0;
+    short hours[25], mins[61], secs[62];
+    int nh = 0, nm = 0, nsec = 0;
+    for (int i = 0; i < ICAL_BY_HOUR_SIZE && r->by_hour[i] != ICAL_RECURRENCE_ARRAY_MAX; i++)
+        hours[nh++] = r->by_hour[i];
+    for (int i = 0; i < ICAL_BY_MINUTE_SIZE && r->by_minute[i] != ICAL_RECURRENCE_ARRAY_MAX; i++)
+        mins[nm++] = r->by_minute[i];
+    for (int i = 0; i < ICAL_BY_SECOND_SIZE && r->by_second[i] != ICAL_RECURRENCE_ARRAY_MAX; i++)
+        secs[nsec++] = r->by_second[i];
+    if (!nh)
+        hours[nh++] = (short)st->hour;
+    if (!nm)
+        mins[nm++] = (short)st->minute;
+    if (!nsec)
+        secs[nsec++] = (short)st->second;
+    int implicit_wd = list_empty(r->by_month_day) && list_empty(r->by_day);
+    int64_t emitted = 0;
+    int rc = 0, done = 0, saw_start = 0;
+    int64_t *cand = malloc(sizeof *cand * 366 * 4);
+    size_t cap = 366 * 4;
+    for (int year = st->year; !done && !rc; year += interval) {
+        if (jscal_days_from_civil(year, 1, 1) * 86400 > hi || year > 9999)
+            break;
+        int64_t d0 = jscal_days_from_civil(year, 1, 1), d1 = jscal_days_from_civil(year + 1, 1, 1);
+        size_t n = 0;
+        for (int64_t day = d0; day < d1 && !rc; day++) {
+            if ((rc = work(s)))
+                break;
+            int y, m, d;
+            jscal_civil_from_days(day, &y, &m, &d);
+            if (!list_empty(r->by_month) && !in_list(r->by_month, ICAL_BY_MONTH_SIZE, m))
+                continue;
+            /* week number of this day in its own week-numbering year */
+            int wy = year;
+            if (day < first_week(year, wkst))
+                wy = year - 1;
+            else if (day >= first_week(year + 1, wkst))
+                wy = year + 1;
+            int64_t fw = first_week(wy, wkst);
+            int wn = (int)((week_start_of(day, wkst) - fw) / 7) + 1;
+            int nweeks = (int)((first_week(wy + 1, wkst) - fw) / 7);
+            if (!in_list(r->by_week_no, ICAL_BY_WEEKNO_SIZE, wn) &&
+                !in_list(r->by_week_no, ICAL_BY_WEEKNO_SIZE, wn - nweeks - 1))
+                continue;
+            int yd = (int)(day - d0) + 1, ylen = (int)(d1 - d0);
+            if (!list_empty(r->by_year_day) && !in_list(r->by_year_day, ICAL_BY_YEARDAY_SIZE, yd) &&
+                !in_list(r->by_year_day, ICAL_BY_YEARDAY_SIZE, yd - ylen - 1))
+                continue;
+            int mlen = (int)(jscal_days_from_civil(m == 12 ? y + 1 : y, m == 12 ? 1 : m + 1, 1) -
+                             jscal_days_from_civil(y, m, 1));
+            if (!list_empty(r->by_month_day) && !in_list(r->by_month_day, ICAL_BY_MONTHDAY_SIZE, d) &&
+                !in_list(r->by_month_day, ICAL_BY_MONTHDAY_SIZE, d - mlen - 1))
+                continue;
+            int wd = dow_of(day) + 1; /* libical SUNDAY = 1 */
+            if (implicit_wd) {
+                if (dow_of(day) != dow_of(jscal_days_from_civil(st->year, st->month, st->day)))
+                    continue;
+            } else if (!list_empty(r->by_day)) {
+                int ok = 0;
+                for (int i = 0; i < ICAL_BY_DAY_SIZE && r->by_day[i] != ICAL_RECURRENCE_ARRAY_MAX; i++)
+                    ok |= (int)icalrecurrencetype_day_day_of_week(r->by_day[i]) == wd;
+                if (!ok)
+                    continue;
+            }
+            for (int a = 0; a < nh; a++)
+                for (int b = 0; b < nm; b++)
+                    for (int c = 0; c < nsec; c++) {
+                        if (n == cap) {
+                            cap *= 2;
+                            cand = realloc(cand, cap * sizeof *cand);
+                        }
+                        cand[n++] = day * 86400 + hours[a] * 3600 + mins[b] * 60 + secs[c];
+                    }
+        }
+        if (rc)
+            break;
+        /* sort (times are per day, so only within a day can order be off) */
+        for (size_t a = 1; a < n; a++)
+            for (size_t b = a; b > 0 && cand[b - 1] > cand[b]; b--) {
+                int64_t x = cand[b];
+                cand[b] = cand[b - 1];
+                cand[b - 1] = x;
+            }
+        size_t ns = n;
+        if (r->by_set_pos[0] != ICAL_RECURRENCE_ARRAY_MAX) {
+            int64_t sel[ICAL_BY_SETPOS_SIZE];
+            ns = 0;
+            for (int k = 0; k < ICAL_BY_SETPOS_SIZE && r->by_set_pos[k] != ICAL_RECURRENCE_ARRAY_MAX; k++) {
+                int pos = r->by_set_pos[k];
+                int64_t idx = pos > 0 ? pos - 1 : (int64_t)n + pos;
+                if (idx >= 0 && (size_t)idx < n)
+                    sel[ns++] = cand[idx];
+            }
+            for (size_t a = 1; a < ns; a++)
+                for (size_t b = a; b > 0 && sel[b - 1] > sel[b]; b--) {
+                    int64_t x = sel[b];
+                    sel[b] = sel[b - 1];
+                    sel[b - 1] = x;
+                }
+            memcpy(cand, sel, ns * sizeof *sel);
+        }
+        for (size_t a = 0; a < ns && !done && !rc; a++) {
+            int64_t v = cand[a];
+            if (a && v == cand[a - 1])
+                continue;
+            if (!saw_start && v >= start) {
+                saw_start = 1;
+                if (v != start) {
+                    emitted++;
+                    if (start >= lo && start <= hi && (rc = fn(ctx, start)))
+                        break;
+                }
+            }
+            if (v < start)
+                continue;
+            if ((has_until && v > until) || (r->count && emitted >= r->count) || v > hi) {
+                done = 1;
+                break;
+            }
+            emitted++;
+            if (v >= lo && (rc = fn(ctx, v)))
+                break;
+        }
+        if (has_until && jscal_days_from_civil(year + interval, 1, 1) * 86400 > until)
+            done = 1;
+    }
+    if (!rc && !saw_start && start >= lo && start <= hi && !(r->count && emitted >= r->count))
+        rc = fn(ctx, start);
+    free(cand);
+    return rc < 0 ? -1 : 0;
+}
+
 static int each_instance(series *s, int64_t lo, int64_t hi, inst_fn fn, void *ctx)
 {
     int64_t start = jscal_ldt_to_secs(&s->start);
     if (!s->has_rule)
         return start >= lo && start <= hi ? fn(ctx, start) : 0;
+    if (s->rule.freq == ICAL_YEARLY_RECURRENCE && !list_empty(s->rule.by_week_no))
+        return each_weekno_instance(s, lo, hi, fn, ctx);
+    if (s->rule.by_set_pos[0] != ICAL_RECURRENCE_ARRAY_MAX)
+        return each_setpos_instance(s, lo, hi, fn, ctx);
     struct icaltimetype dt = to_itt(&s->start);
     icalrecur_iterator *it = icalrecur_iterator_new(s->rule, dt);
     if (!it)
