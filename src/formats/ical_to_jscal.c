@@ -1165,8 +1165,7 @@ static json_t *convert_entry(cal_ctx *cal, const ical_comp *c)
         } else if (!strcmp(n, "LOCATION") && !location && !param_is_true(p, "DERIVED")) {
             location = p;
         } else if (!strcmp(n, "LOCATION") && param_is_true(p, "DERIVED") && !derived_location) {
-            derived_location = p;
-            keep_prop(&o, p);
+            derived_location = p; /* kept below unless it names the main VLOCATION */
         } else if (!strcmp(n, "GEO") && !param_is_true(p, "DERIVED") && ngeo < 8) {
             geos[ngeo++] = p;
         } else if (!strcmp(n, "CONFERENCE")) {
@@ -1439,7 +1438,7 @@ static json_t *convert_entry(cal_ctx *cal, const ical_comp *c)
         /* §2.3.25: with VLOCATIONs, LOCATION names the main location. */
         if (location && nvloc > 1)
             json_object_set_new(o.obj, "mainLocationId", json_string(lockey));
-        else if (derived_location) {
+        if (derived_location) {
             char *u = ical_text_unescape(derived_location->value);
             const char *k;
             json_t *l;
@@ -1449,12 +1448,15 @@ static json_t *convert_entry(cal_ctx *cal, const ical_comp *c)
                 if (json_is_string(nm) && !strcmp(json_string_value(nm), u) &&
                     json_object_get(l, "iCalendar")) {
                     json_object_set_new(o.obj, "mainLocationId", json_string(k));
+                    derived_location = NULL; /* regenerated from mainLocationId */
                     break;
                 }
             }
             free(u);
         }
     }
+    if (derived_location)
+        keep_prop(&o, derived_location);
 
     /* Participants (§2.2.1, §2.3.4, §2.3.29), alerts (§2.2.2), other components. */
     for (size_t i = 0; i < c->ncomps; i++) {

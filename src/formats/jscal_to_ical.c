@@ -376,8 +376,10 @@ static void add_links(out_ctx *o, ical_comp *c, const json_t *links, const char 
         const char *rel = jstr(l, "rel");
         char *path = path2(prefix ? prefix : "links", k);
         const char *name = cp_name(o, path);
+        /* §3.4 guideline, except that a Link without rel becomes ATTACH: RFC 9253 §8.2
+         * requires LINKREL on LINK, and there is no relation to put there. */
         if (!name)
-            name = rel && !strcmp(rel, "enclosure")                  ? "attach"
+            name = !rel || !strcmp(rel, "enclosure")                 ? "attach"
                    : rel && !strcmp(rel, "icon")                     ? "image"
                    : rel && !strcmp(rel, "describedby") && !have_url ? "url"
                                                                      : "link";
@@ -451,106 +453,169 @@ static int geo_from_uri(const char *uri, char *out, size_t n)
     return 0;
 }
 
+static const char *preserved_uid(const json_t *al)
+{
+    size_t i;
+    json_t *e;
+    json_array_foreach(json_object_get(json_object_get(al, "iCalendar"), "properties"), i, e)
+    {
+        if (!strcmp(json_string_value(json_array_get(e, 0)) ?: "", "uid") &&
+            json_is_string(json_array_get(e, 3)))
+            return json_string_value(json_array_get(e, 3));
+    }
+    return NULL;
+}
+
+/* Whether a Location can be a LOCATION (+GEO) property: §3.5 guideline. */
+static int location_propable(out_ctx *o, const char *k, const json_t *l)
+{
+    const char *icname = jstr(json_object_get(l, "iCalendar"), "name");
+    if (icname && !strcasecmp(icname, "vlocation"))
+        return 0;
+    if (json_object_get(l, "locationTypes") || json_object_get(l, "links"))
+        return 0;
+    const char *coords = jstr(l, "coordinates");
+    char geo[80];
+    if (coords && geo_from_uri(coords, geo, sizeof geo))
+        return 0;
+    (void)o;
+    (void)k;
+    return jstr(l, "name") || coords;
+}
+
+static void add_vlocation(out_ctx *o, ical_comp *c, const char *k, const json_t *l,
+                          const char *path)
+{
+    const char *name = jstr(l, "name"), *coords = jstr(l, "coordinates");
+    json_t *ic = json_object_get(l, "iCalendar");
+    char geo[80];
+    ical_comp *v = ical_comp_new("VLOCATION");
+    out_ctx sub = *o;
+    sub.cp = json_object_get(ic, "convertedProperties");
+    sub.err = NULL;
+    const char *puid = preserved_uid(l);
+    if (!puid || strcmp(puid, k))
+        ical_comp_add_prop(v, "JSID", k);
+    if (!puid)
+        add_text(v, "UID", k);
+    if (name)
+        add_text(v, "NAME", name);
+    if (coords) {
+        if (cp_name(&sub, "coordinates") && !geo_from_uri(coords, geo, sizeof geo))
+            ical_comp_add_prop(v, "GEO", geo);
+        else {
+            ical_prop *p = ical_comp_add_prop(v, "COORDINATES", coords);
+            ical_prop_add_param(p, "VALUE", "URI");
+        }
+    }
+    const char *tk;
+    json_t *tv;
+    jscal_buf types = {0};
+    json_object_foreach(json_object_get(l, "locationTypes"), tk, tv)
+    {
+        char *e2 = ical_text_escape(tk);
+        if (types.len)
+            jscal_buf_adds(&types, ",");
+        jscal_buf_adds(&types, e2);
+        free(e2);
+    }
+    if (types.len)
+        ical_comp_add_prop(v, "LOCATION-TYPE", types.s);
+    free(types.s);
+    add_links(&sub, v, json_object_get(l, "links"), "links");
+    restore_ical(&sub, v, l, path);
+    if (sub.err && !o->err)
+        o->err = sub.err;
+    else
+        free(sub.err);
+    static const char *const known[] = {"name", "coordinates", "locationTypes", "links", NULL};
+    add_jsprops(v, l, NULL, known);
+    ical_comp_add_comp(c, v);
+}
+
+static void add_location_prop(out_ctx *o, ical_comp *c, const char *k, const json_t *l,
+                              const char *path)
+{
+    const char *name = jstr(l, "name"), *coords = jstr(l, "coordinates");
+    char u5[37], geo[80];
+    char *cpath = jscal_strdupf("%s/coordinates", path);
+    if (name) {
+        ical_prop *p = add_text(c, "LOCATION", name);
+        jscal_uuidv5(name, u5);
+        if (strcmp(u5, k))
+            ical_prop_add_param(p, "JSID", k);
+        apply_cp(o, p, path);
+    }
+    if (coords && !geo_from_uri(coords, geo, sizeof geo)) {
+        ical_prop *p = ical_comp_add_prop(c, "GEO", geo);
+        /* Without JSID a GEO joins the LOCATION, or takes the UUIDv5 of its value. */
+        jscal_uuidv5(name ? name : geo, u5);
+        if (strcmp(u5, k))
+            ical_prop_add_param(p, "JSID", k);
+        apply_cp(o, p, cpath);
+    }
+    static const char *const known[] = {"name", "coordinates", NULL};
+    add_jsprops(c, l, path, known);
+    free(cpath);
+}
+
+/* §3.5: at most one Location becomes LOCATION (+GEO); the main location is restorable on
+ * import (§2.3.25) either as LOCATION with two or more VLOCATIONs, or as a VLOCATION with a
+ * derived LOCATION naming it; where neither applies mainLocationId travels as JSPROP. */
 static void add_locations(out_ctx *o, ical_comp *c, const json_t *obj)
 {
     const char *main = jstr(obj, "mainLocationId");
+    const json_t *locs = json_object_get(obj, "locations");
+    const json_t *mainloc = main ? json_object_get(locs, main) : NULL;
+    int main_prop = mainloc && location_propable(o, main, mainloc);
+    const char *prop_key = main_prop ? main : NULL;
     const char *k;
     json_t *l;
-    int have_location = 0;
-    json_object_foreach(json_object_get(obj, "locations"), k, l)
+    if (!prop_key && !mainloc) {
+        json_object_foreach((json_t *)locs, k, l) if (!prop_key && jstr(l, "name") &&
+                                                       location_propable(o, k, l)) prop_key = k;
+    }
+    int nvloc_other = 0;
+    json_object_foreach((json_t *)locs, k, l)
+    {
+        if ((prop_key && !strcmp(k, prop_key)) || (main && !strcmp(k, main)))
+            continue;
+        char *cpath = jscal_strdupf("locations/%s/coordinates", k);
+        int geo_only = !jstr(l, "name") && jstr(l, "coordinates") && cp_name(o, cpath) &&
+                       location_propable(o, k, l);
+        free(cpath);
+        if (!geo_only)
+            nvloc_other++;
+    }
+    int restorable = 0;
+    json_object_foreach((json_t *)locs, k, l)
     {
         char *path = path2("locations", k);
         char *cpath = jscal_strdupf("%s/coordinates", path);
-        const char *name = jstr(l, "name"), *coords = jstr(l, "coordinates");
-        json_t *ic = json_object_get(l, "iCalendar");
-        const char *icname = jstr(ic, "name");
-        int as_vloc = icname && !strcasecmp(icname, "vlocation");
-        int as_geo_only = !name && coords && cp_name(o, cpath) && !json_object_get(l, "links") &&
-                          !json_object_get(l, "locationTypes");
-        int as_prop = !as_vloc && (as_geo_only || (main && !strcmp(main, k)) ||
-                                   (name && !have_location && !json_object_get(l, "locationTypes") &&
-                                    !json_object_get(l, "links")));
-        char geo[80];
-        if (as_prop && coords && geo_from_uri(coords, geo, sizeof geo))
-            as_prop = 0;
-        if (as_prop) {
-            char u5[37];
-            if (name) {
-                ical_prop *p = add_text(c, "LOCATION", name);
-                jscal_uuidv5(name, u5);
-                if (strcmp(u5, k))
-                    ical_prop_add_param(p, "JSID", k);
-                apply_cp(o, p, path);
-                have_location = 1;
-            }
-            if (coords) {
-                ical_prop *p = ical_comp_add_prop(c, "GEO", geo);
-                jscal_uuidv5(geo, u5);
-                if (name ? (strcmp(u5, k) && have_location > 1) : strcmp(u5, k))
-                    ical_prop_add_param(p, "JSID", k);
-                if (name) {
-                    char n5[37];
-                    jscal_uuidv5(name, n5);
-                    if (strcmp(n5, k))
-                        ical_prop_add_param(p, "JSID", k);
-                }
-                apply_cp(o, p, cpath);
-            }
-            have_location += name ? 1 : 0;
-            static const char *const known[] = {"name", "coordinates", NULL};
-            add_jsprops(c, l, path, known);
+        int geo_only = !jstr(l, "name") && jstr(l, "coordinates") && cp_name(o, cpath) &&
+                       location_propable(o, k, l);
+        if (prop_key && !strcmp(k, prop_key)) {
+            add_location_prop(o, c, k, l, path);
+            if (main && !strcmp(k, main))
+                restorable = nvloc_other >= 2;
+        } else if (geo_only) {
+            add_location_prop(o, c, k, l, path);
         } else {
-            ical_comp *v = ical_comp_new("VLOCATION");
-            out_ctx sub = *o;
-            sub.cp = json_object_get(ic, "convertedProperties");
-            sub.err = NULL;
-            int has_uid = 0;
-            json_t *props = json_object_get(ic, "properties");
-            size_t i;
-            json_t *e;
-            json_array_foreach(props, i, e) if (!strcmp(json_string_value(json_array_get(e, 0)) ?: "", "uid") &&
-                                                json_is_string(json_array_get(e, 3)) &&
-                                                !strcmp(json_string_value(json_array_get(e, 3)), k))
-                has_uid = 1;
-            if (!has_uid)
-                ical_comp_add_prop(v, "JSID", k);
-            if (name)
-                add_text(v, "NAME", name);
-            if (coords) {
-                if (cp_name(&sub, "coordinates") && !geo_from_uri(coords, geo, sizeof geo))
-                    ical_comp_add_prop(v, "GEO", geo);
-                else {
-                    ical_prop *p = ical_comp_add_prop(v, "COORDINATES", coords);
-                    ical_prop_add_param(p, "VALUE", "URI");
-                }
+            add_vlocation(o, c, k, l, path);
+            if (main && !strcmp(k, main) && jstr(l, "name")) {
+                ical_prop *p = add_text(c, "LOCATION", jstr(l, "name"));
+                ical_prop_add_param(p, "DERIVED", "TRUE");
+                restorable = 1;
             }
-            const char *tk;
-            json_t *tv;
-            jscal_buf types = {0};
-            json_object_foreach(json_object_get(l, "locationTypes"), tk, tv)
-            {
-                char *e2 = ical_text_escape(tk);
-                if (types.len)
-                    jscal_buf_adds(&types, ",");
-                jscal_buf_adds(&types, e2);
-                free(e2);
-            }
-            if (types.len)
-                ical_comp_add_prop(v, "LOCATION-TYPE", types.s);
-            free(types.s);
-            add_links(&sub, v, json_object_get(l, "links"), "links");
-            restore_ical(&sub, v, l, path);
-            if (sub.err && !o->err)
-                o->err = sub.err;
-            else
-                free(sub.err);
-            static const char *const known[] = {"name", "coordinates", "locationTypes", "links",
-                                                NULL};
-            add_jsprops(v, l, NULL, known);
-            ical_comp_add_comp(c, v);
         }
         free(cpath);
         free(path);
+    }
+    if (main && !restorable) {
+        char *val = json_dumps(json_object_get(obj, "mainLocationId"), JSON_ENCODE_ANY);
+        ical_prop *p = add_text(c, "JSPROP", val);
+        ical_prop_add_param(p, "JSPTR", "mainLocationId");
+        free(val);
     }
 }
 
@@ -588,18 +653,6 @@ static void add_virtual_locations(out_ctx *o, ical_comp *c, const json_t *vls)
     }
 }
 
-static const char *preserved_uid(const json_t *al)
-{
-    size_t i;
-    json_t *e;
-    json_array_foreach(json_object_get(json_object_get(al, "iCalendar"), "properties"), i, e)
-    {
-        if (!strcmp(json_string_value(json_array_get(e, 0)) ?: "", "uid") &&
-            json_is_string(json_array_get(e, 3)))
-            return json_string_value(json_array_get(e, 3));
-    }
-    return NULL;
-}
 
 /* ---- participants (§3.6) -------------------------------------------------------------- */
 
@@ -712,6 +765,26 @@ static void add_participants(out_ctx *o, ical_comp *c, const json_t *obj, int is
                 role = "OWNER";
             if (role)
                 ical_prop_add_param(p, "ROLE", role);
+            /* Roles ROLE cannot carry travel as JSPROP (§4.1.2): the import sets them
+             * after ROLE has been converted, as they are new keys of "roles". */
+            json_object_foreach(roles, rk, rv)
+            {
+                int implied = (!strcmp(rk, "attendee") && role && strcmp(role, "NON-PARTICIPANT") &&
+                               strcmp(role, "OWNER")) ||
+                              (!strcmp(rk, "chair") && role && !strcmp(role, "CHAIR")) ||
+                              (!strcmp(rk, "optional") && role && !strcmp(role, "OPT-PARTICIPANT")) ||
+                              (!strcmp(rk, "informational") && role && !strcmp(role, "NON-PARTICIPANT")) ||
+                              (!strcmp(rk, "owner") && ((role && !strcmp(role, "OWNER")) ||
+                                                        (org && !strcasecmp(addr, org))));
+                if (implied)
+                    continue;
+                ical_prop *jp = add_text(c, "JSPROP", "true");
+                char *rkp = ptr_escape(rk);
+                char *full = jscal_strdupf("%s/roles/%s", path, rkp);
+                ical_prop_add_param(jp, "JSPTR", full);
+                free(full);
+                free(rkp);
+            }
             const char *ps = jstr(pt, "participationStatus"), *prog = jstr(pt, "progress");
             if (is_task && prog && (!ps || !strcmp(ps, "accepted"))) {
                 char *u = jscal_strupper(prog);

@@ -94,17 +94,18 @@ const char *tz_resolve_tzid(const char *tzid)
 {
     if (!tzid || !*tzid)
         return NULL;
+    /* The returned string is the caller's own (or static): libical may free and reload the
+     * location strings of its builtin zones. */
     icaltimezone *z = tz_builtin(tzid);
     if (z)
-        return z == icaltimezone_get_utc_timezone() ? "Etc/UTC" : icaltimezone_get_location(z);
+        return z == icaltimezone_get_utc_timezone() ? "Etc/UTC" : tzid;
     /* Prefixed ids ("/mozilla.org/20050126_1/Europe/Berlin", "/freeassociation.sourceforge.net/
      * Tzfile/Europe/Berlin"): try the suffixes after each slash. */
     if (tzid[0] == '/') {
         for (const char *p = tzid + 1; (p = strchr(p, '/')); p++) {
             z = tz_builtin(p + 1);
             if (z)
-                return z == icaltimezone_get_utc_timezone() ? "Etc/UTC"
-                                                             : icaltimezone_get_location(z);
+                return z == icaltimezone_get_utc_timezone() ? "Etc/UTC" : p + 1;
         }
     }
     return tz_windows_to_iana(tzid);

@@ -32,7 +32,8 @@ const char *tz_windows_to_iana(const char *name);
 
 /* Resolves a TZID parameter value found in iCalendar data to an IANA id (the id itself, a
  * libical/Mozilla-prefixed id like "/mozilla.org/20050126_1/Europe/Berlin", or a Windows
- * name). Returns a pointer to a static or builtin-owned string, or NULL if unknown. */
+ * name). Returns a pointer into tzid or to a static string (valid as long as tzid is), or
+ * NULL if unknown. */
 const char *tz_resolve_tzid(const char *tzid);
 
 /* Builds a caller-owned zone from a VTIMEZONE component (cloned). Free with
