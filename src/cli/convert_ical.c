@@ -1,16 +1,274 @@
-/* convert_ical.c — placeholder until the ical converter lands (owned by its issue). */
+/*
+ * convert_ical.c — `jmapd convert` for iCalendar <-> JSCalendar and `jmapd expand`, thin
+ * command-line wrappers over src/formats/ical.h, jscal.h and recur.h. Input is a file or
+ * "-" for stdin; bad input exits 1 with a message naming the line or property.
+ */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
 
 #include "cli/cli.h"
+#include "formats/ical.h"
+#include "formats/jscal.h"
+#include "formats/recur.h"
+
+#define MAX_INPUT (256u << 20)
+
+static char *read_all(const char *path, size_t *len)
+{
+    FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+    if (!f)
+        return NULL;
+    size_t cap = 65536, n = 0;
+    char *buf = malloc(cap + 1);
+    for (;;) {
+        size_t r = fread(buf + n, 1, cap - n, f);
+        n += r;
+        if (n < cap)
+            break;
+        if (cap >= MAX_INPUT)
+            break;
+        cap *= 2;
+        buf = realloc(buf, cap + 1);
+    }
+    if (f != stdin)
+        fclose(f);
+    buf[n] = 0;
+    *len = n;
+    return buf;
+}
+
+static int has_suffix(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcasecmp(s + n - m, suffix) == 0;
+}
+
+/* 1 if the text looks like JSON (first non-space character is { or [). */
+static int looks_json(const char *s)
+{
+    while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
+        s++;
+    return *s == '{' || *s == '[';
+}
+
+static json_t *load_json(const char *buf, size_t len)
+{
+    json_error_t jerr;
+    json_t *j = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!j)
+        fprintf(stderr, "line %d column %d: invalid JSON: %s\n", jerr.line, jerr.column,
+                jerr.text);
+    return j;
+}
+
+/* Parses input of either kind into JSCalendar. */
+static json_t *load_jscal(const char *buf, size_t len, int force_group)
+{
+    if (looks_json(buf))
+        return load_json(buf, len);
+    char *err = NULL;
+    json_t *j = ical_to_jscal(buf, len, force_group ? ICAL_TO_JSCAL_GROUP : 0, &err);
+    if (!j) {
+        fprintf(stderr, "%s\n", err ? err : "invalid iCalendar");
+        free(err);
+    }
+    return j;
+}
 
 int cli_convert_ical(int argc, char **argv)
 {
-    fprintf(stderr, "jmapd convert: ical conversion is not built yet\n");
-    return 1;
+    const char *file = NULL, *to = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--to") && i + 1 < argc)
+            to = argv[++i];
+        else if (!file)
+            file = argv[i];
+    }
+    if (!file) {
+        fprintf(stderr, "usage: jmapd convert FILE [--to ics|json]\n");
+        return 2;
+    }
+    size_t len = 0;
+    char *buf = read_all(file, &len);
+    if (!buf) {
+        fprintf(stderr, "jmapd convert: cannot read %s\n", file);
+        return 1;
+    }
+    int input_json = has_suffix(file, ".json") || (!has_suffix(file, ".ics") && looks_json(buf));
+    if (!to)
+        to = input_json ? "ics" : "json";
+    int rc = 1;
+    if (!strcmp(to, "json")) {
+        json_t *j = input_json ? load_json(buf, len) : load_jscal(buf, len, 0);
+        if (j) {
+            char *s = json_dumps(j, JSON_INDENT(2));
+            printf("%s\n", s);
+            free(s);
+            json_decref(j);
+            rc = 0;
+        }
+    } else if (!strcmp(to, "ics")) {
+        json_t *j = input_json ? load_json(buf, len) : load_jscal(buf, len, 1);
+        json_t *invalid = NULL;
+        if (j && input_json) {
+            /* Bad input never produces invalid output: validate first. */
+            if (json_is_array(j)) {
+                size_t i;
+                json_t *e;
+                json_array_foreach(j, i, e) if (jscal_validate(e, JSCAL_ALLOW_MISSING_SERVER_SET | JSCAL_RELAXED,
+                                                               &invalid))
+                {
+                    fprintf(stderr, "invalid JSCalendar object %zu, properties:", i);
+                    size_t k;
+                    json_t *p;
+                    json_array_foreach(invalid, k, p) fprintf(stderr, " %s", json_string_value(p));
+                    fprintf(stderr, "\n");
+                    json_decref(invalid);
+                    json_decref(j);
+                    j = NULL;
+                    break;
+                }
+            } else if (jscal_validate(j, JSCAL_ALLOW_MISSING_SERVER_SET | JSCAL_RELAXED, &invalid)) {
+                fprintf(stderr, "invalid JSCalendar object, properties:");
+                size_t k;
+                json_t *p;
+                json_array_foreach(invalid, k, p) fprintf(stderr, " %s", json_string_value(p));
+                fprintf(stderr, "\n");
+                json_decref(invalid);
+                json_decref(j);
+                j = NULL;
+            }
+        }
+        if (j) {
+            char *err = NULL;
+            char *ics = jscal_to_ical(j, &err);
+            if (ics) {
+                fputs(ics, stdout);
+                free(ics);
+                rc = 0;
+            } else {
+                fprintf(stderr, "%s\n", err ? err : "conversion failed");
+                free(err);
+            }
+            json_decref(j);
+        }
+    } else {
+        fprintf(stderr, "jmapd convert: --to must be ics or json here\n");
+        rc = 2;
+    }
+    free(buf);
+    return rc;
+}
+
+typedef struct {
+    recur_occurrence occ;
+    const char *uid;
+} line_t;
+
+static int line_cmp(const void *a, const void *b)
+{
+    const line_t *x = a, *y = b;
+    if (x->occ.utc_start != y->occ.utc_start)
+        return x->occ.utc_start < y->occ.utc_start ? -1 : 1;
+    int c = strcmp(x->uid ? x->uid : "", y->uid ? y->uid : "");
+    return c ? c : strcmp(x->occ.recurrence_id, y->occ.recurrence_id);
 }
 
 int cli_expand(int argc, char **argv)
 {
-    fprintf(stderr, "jmapd expand: not built yet\n");
-    return 1;
+    const char *file = NULL, *from = NULL, *to = NULL, *tz = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--from") && i + 1 < argc)
+            from = argv[++i];
+        else if (!strcmp(argv[i], "--to") && i + 1 < argc)
+            to = argv[++i];
+        else if (!strcmp(argv[i], "--tz") && i + 1 < argc)
+            tz = argv[++i];
+        else if (!file)
+            file = argv[i];
+    }
+    int64_t f, t;
+    if (!file || !from || !to) {
+        fprintf(stderr, "usage: jmapd expand FILE --from UTCDATETIME --to UTCDATETIME [--tz ZONE]\n");
+        return 2;
+    }
+    if (recur_parse_utc(from, &f) || recur_parse_utc(to, &t)) {
+        fprintf(stderr, "jmapd expand: --from and --to must be UTC date-times like "
+                        "2024-01-01T00:00:00Z\n");
+        return 2;
+    }
+    if (tz && !jscal_timezone_known(tz, NULL)) {
+        fprintf(stderr, "jmapd expand: unknown time zone %s\n", tz);
+        return 2;
+    }
+    size_t len = 0;
+    char *buf = read_all(file, &len);
+    if (!buf) {
+        fprintf(stderr, "jmapd expand: cannot read %s\n", file);
+        return 1;
+    }
+    json_t *j = load_jscal(buf, len, 1);
+    free(buf);
+    if (!j)
+        return 1;
+    json_t *entries = json_array();
+    const char *type = json_string_value(json_object_get(j, "@type"));
+    if (json_is_array(j))
+        json_array_extend(entries, j);
+    else if (type && !strcmp(type, "Group"))
+        json_array_extend(entries, json_object_get(j, "entries"));
+    else
+        json_array_append(entries, j);
+    line_t *lines = NULL;
+    size_t n = 0;
+    int rc = 0;
+    recur_iter **iters = calloc(json_array_size(entries) + 1, sizeof *iters);
+    size_t i;
+    json_t *e;
+    json_array_foreach(entries, i, e)
+    {
+        const char *et = json_string_value(json_object_get(e, "@type"));
+        if (!et || (strcmp(et, "Event") && strcmp(et, "Task")))
+            continue;
+        if (!json_object_get(e, "start") && !json_object_get(e, "due"))
+            continue; /* an undated task has no occurrences */
+        char *err = NULL;
+        int code = 0;
+        iters[i] = recur_iter_new(e, f, t, tz, NULL, 0, &code, &err);
+        if (!iters[i]) {
+            fprintf(stderr, "entry %zu (%s): %s\n", i,
+                    json_string_value(json_object_get(e, "uid")) ?: "no uid", err);
+            free(err);
+            rc = 1;
+            break;
+        }
+        recur_occurrence occ;
+        while (recur_iter_next(iters[i], &occ)) {
+            lines = realloc(lines, (n + 1) * sizeof *lines);
+            lines[n].occ = occ;
+            lines[n].uid = json_string_value(json_object_get(e, "uid"));
+            n++;
+        }
+    }
+    if (!rc) {
+        qsort(lines, n, sizeof *lines, line_cmp);
+        int multi = json_array_size(entries) > 1;
+        for (size_t k = 0; k < n; k++) {
+            char s[24];
+            recur_format_utc(lines[k].occ.utc_start, s);
+            if (multi)
+                printf("%s %s %s\n", lines[k].occ.recurrence_id, s, lines[k].uid ? lines[k].uid : "");
+            else
+                printf("%s %s\n", lines[k].occ.recurrence_id, s);
+        }
+    }
+    for (size_t k = 0; k <= json_array_size(entries); k++)
+        recur_iter_free(iters[k]);
+    free(iters);
+    free(lines);
+    json_decref(entries);
+    json_decref(j);
+    return rc;
 }

@@ -1,0 +1,49 @@
+/*
+ * ical.h — iCalendar (RFC 5545) <-> JSCalendar 2.0 (draft-ietf-calext-jscalendarbis-08)
+ * conversion, property by property as draft-ietf-calext-jscalendar-icalendar-25 specifies,
+ * lossless: iCalendar elements without a JSCalendar counterpart go to the "iCalendar"
+ * property (§5.1.1) and JSCalendar properties without an iCalendar counterpart to JSPROP
+ * (§4.1.2). JSON values are jansson json_t; all functions are reentrant and thread-safe.
+ */
+#ifndef JMAPD_FORMATS_ICAL_H
+#define JMAPD_FORMATS_ICAL_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+/* PRODID written when the JSCalendar data names none; not converted back to prodId. */
+#define JSCAL_DEFAULT_PRODID "-//jmapd//jscalendar//EN"
+
+/* Flags for ical_to_jscal. */
+enum {
+    ICAL_TO_JSCAL_GROUP = 1, /* always return a Group, even for a single entry */
+};
+
+/* Parses iCalendar text (one VCALENDAR) into JSCalendar: a Group (draft -25 §2.1.1) whose
+ * entries are the Events (VEVENT) and Tasks (VTODO), recurrence overrides folded into their
+ * main component as patches (§2.1.2). Without ICAL_TO_JSCAL_GROUP, a calendar with exactly one
+ * entry and no calendar-level data of its own returns that Event or Task directly.
+ * Returns a new reference, or NULL with *err (malloc'd) naming the line or property. */
+json_t *ical_to_jscal(const char *ics, size_t len, int flags, char **err);
+
+/* Converts one JSCalendar object (Event, Task or Group), or a JSON array of them, into a
+ * complete VCALENDAR (RFC 5545 text with CRLF, folding, escaping and one VTIMEZONE per zone
+ * used). Returns malloc'd text, or NULL with *err (malloc'd) naming the property path. */
+char *jscal_to_ical(const json_t *obj, char **err);
+
+/* Streaming writer for exporting a whole calendar without holding it in memory:
+ *   w = ical_writer_new(prodid, method);  s = ical_writer_begin(w);   (header text)
+ *   for each object: s = ical_writer_add(w, obj, &err);               (its components)
+ *   s = ical_writer_end(w);  (VTIMEZONEs for every zone seen, END:VCALENDAR)
+ *   ical_writer_free(w);
+ * Every returned string is malloc'd and owned by the caller. prodid/method may be NULL. */
+typedef struct ical_writer ical_writer;
+ical_writer *ical_writer_new(const char *prodid, const char *method);
+char *ical_writer_begin(ical_writer *w);
+/* Returns the VEVENT/VTODO text for obj (Event, Task, or each entry of a Group), or NULL
+ * with *err set; the writer stays usable after an error. */
+char *ical_writer_add(ical_writer *w, const json_t *obj, char **err);
+char *ical_writer_end(ical_writer *w);
+void ical_writer_free(ical_writer *w);
+
+#endif

@@ -1,0 +1,411 @@
+/*
+ * jscal_util.c — value-level helpers for JSCalendar: LocalDateTime/UTCDateTime and
+ * Duration parsing (draft-ietf-calext-jscalendarbis-08 §1.4), Id checks, UUIDv5 keys
+ * (draft-ietf-calext-jscalendar-icalendar-25 §2.1.3), string buffers and a minimal
+ * PatchObject applier. Everything here is pure and reentrant.
+ */
+#include "formats/jscal_util.h"
+
+#include <ctype.h>
+#include <openssl/evp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- dates ---------------------------------------------------------------------------- */
+
+static int digits(const char *s, int n, int *out)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return 0;
+}
+
+static int days_in_month(int y, int m)
+{
+    static const int dm[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+        return 29;
+    return dm[m - 1];
+}
+
+/* jscalendarbis §1.4.4/§1.4.5: RFC 3339 date-time, uppercase, no fractions. */
+static int parse_dt(const char *s, jscal_ldt *t, int utc)
+{
+    if (!s || strlen(s) != (size_t)(utc ? 20 : 19))
+        return -1;
+    if (s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':')
+        return -1;
+    if (utc && s[19] != 'Z')
+        return -1;
+    if (digits(s, 4, &t->year) || digits(s + 5, 2, &t->month) || digits(s + 8, 2, &t->day) ||
+        digits(s + 11, 2, &t->hour) || digits(s + 14, 2, &t->minute) ||
+        digits(s + 17, 2, &t->second))
+        return -1;
+    if (t->month < 1 || t->month > 12 || t->day < 1 || t->day > days_in_month(t->year, t->month))
+        return -1;
+    if (t->hour > 23 || t->minute > 59 || t->second > 60)
+        return -1;
+    return 0;
+}
+
+int jscal_ldt_parse(const char *s, jscal_ldt *out)
+{
+    return parse_dt(s, out, 0);
+}
+
+int jscal_utc_parse(const char *s, jscal_ldt *out)
+{
+    return parse_dt(s, out, 1);
+}
+
+void jscal_ldt_format(const jscal_ldt *t, int utc, char *buf)
+{
+    snprintf(buf, 21, "%04u-%02u-%02uT%02u:%02u:%02u%s", (unsigned)t->year % 10000u, (unsigned)t->month % 100u,
+             (unsigned)t->day % 100u, (unsigned)t->hour % 100u, (unsigned)t->minute % 100u, (unsigned)t->second % 100u, utc ? "Z" : "");
+}
+
+/* Howard Hinnant's civil-calendar algorithms (public domain description). */
+int64_t jscal_days_from_civil(int y, int m, int d)
+{
+    int64_t yy = (int64_t)y - (m <= 2);
+    int64_t era = (yy >= 0 ? yy : yy - 399) / 400;
+    int64_t yoe = yy - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+void jscal_civil_from_days(int64_t z, int *y, int *m, int *d)
+{
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t yy = yoe + era * 400;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *y = (int)(yy + (*m <= 2));
+}
+
+int64_t jscal_ldt_to_secs(const jscal_ldt *t)
+{
+    return jscal_days_from_civil(t->year, t->month, t->day) * 86400 + t->hour * 3600 +
+           t->minute * 60 + t->second;
+}
+
+void jscal_secs_to_ldt(int64_t secs, jscal_ldt *out)
+{
+    int64_t days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
+    int64_t rem = secs - days * 86400;
+    jscal_civil_from_days(days, &out->year, &out->month, &out->day);
+    out->hour = (int)(rem / 3600);
+    out->minute = (int)(rem % 3600 / 60);
+    out->second = (int)(rem % 60);
+}
+
+/* ---- durations ------------------------------------------------------------------------ */
+
+static int read_num(const char **p, int64_t *v)
+{
+    const char *s = *p;
+    if (!isdigit((unsigned char)*s))
+        return -1;
+    int64_t n = 0;
+    while (isdigit((unsigned char)*s)) {
+        if (n > 100000000000LL)
+            return -1;
+        n = n * 10 + (*s++ - '0');
+    }
+    *v = n;
+    *p = s;
+    return 0;
+}
+
+/* jscalendarbis §1.4.6 ABNF: P (dur-cal [dur-time] / dur-time), dur-cal = week [day] / day,
+ * dur-time = T (hour [minute [second]] / minute [second] / second). */
+int jscal_dur_parse(const char *s, int allow_sign, jscal_dur *d)
+{
+    memset(d, 0, sizeof *d);
+    d->sign = 1;
+    if (!s)
+        return -1;
+    if (allow_sign && (*s == '+' || *s == '-'))
+        d->sign = *s++ == '-' ? -1 : 1;
+    if (*s++ != 'P')
+        return -1;
+    int64_t v;
+    int any = 0;
+    if (*s != 'T') {
+        if (read_num(&s, &v))
+            return -1;
+        if (*s == 'W') {
+            d->weeks = v;
+            s++;
+            any = 1;
+            if (*s && *s != 'T') {
+                if (read_num(&s, &v) || *s != 'D')
+                    return -1;
+                d->days = v;
+                s++;
+            }
+        } else if (*s == 'D') {
+            d->days = v;
+            s++;
+            any = 1;
+        } else {
+            return -1;
+        }
+    }
+    if (*s == 'T') {
+        s++;
+        int stage = 0; /* 0: H allowed, 1: M allowed, 2: S allowed */
+        int got = 0;
+        while (*s) {
+            if (read_num(&s, &v))
+                return -1;
+            if (*s == 'H' && stage == 0) {
+                d->hours = v;
+                stage = 1;
+            } else if (*s == 'M' && stage <= 1) {
+                if (stage == 0 && got)
+                    return -1;
+                d->minutes = v;
+                stage = 2;
+            } else if (*s == 'S' && stage <= 2) {
+                d->seconds = v;
+                stage = 3;
+            } else {
+                return -1;
+            }
+            s++;
+            got = 1;
+        }
+        if (!got)
+            return -1;
+        any = 1;
+    }
+    return (*s || !any) ? -1 : 0;
+}
+
+void jscal_dur_format(const jscal_dur *d, char *buf)
+{
+    char *p = buf;
+    size_t room = 64;
+    int n;
+#define EMIT(...)                                                                             \
+    do {                                                                                      \
+        n = snprintf(p, room, __VA_ARGS__);                                                   \
+        p += n;                                                                               \
+        room -= (size_t)n;                                                                    \
+    } while (0)
+    if (d->sign < 0 && (d->weeks || d->days || d->hours || d->minutes || d->seconds))
+        EMIT("-");
+    EMIT("P");
+    if (d->weeks)
+        EMIT("%lldW", (long long)d->weeks);
+    if (d->days)
+        EMIT("%lldD", (long long)d->days);
+    if (d->hours || d->minutes || d->seconds || (!d->weeks && !d->days)) {
+        EMIT("T");
+        if (d->hours)
+            EMIT("%lldH", (long long)d->hours);
+        if (d->minutes)
+            EMIT("%lldM", (long long)d->minutes);
+        if (d->seconds || (!d->hours && !d->minutes))
+            EMIT("%lldS", (long long)d->seconds);
+    }
+#undef EMIT
+}
+
+int64_t jscal_dur_total_secs(const jscal_dur *d)
+{
+    return d->sign * ((d->weeks * 7 + d->days) * 86400 + d->hours * 3600 + d->minutes * 60 +
+                      d->seconds);
+}
+
+/* ---- ids ------------------------------------------------------------------------------ */
+
+int jscal_is_id(const char *s)
+{
+    size_t n = 0;
+    if (!s)
+        return 0;
+    for (; s[n]; n++) {
+        unsigned char c = (unsigned char)s[n];
+        if (!(isalnum(c) || c == '-' || c == '_') || c > 127)
+            return 0;
+    }
+    return n >= 1 && n <= 255;
+}
+
+void jscal_uuidv5(const char *name, char out[37])
+{
+    /* draft -25 §2.1.3 namespace 7f1e1965-ae73-4454-b088-232c90730ce2 */
+    static const unsigned char ns[16] = {0x7f, 0x1e, 0x19, 0x65, 0xae, 0x73, 0x44, 0x54,
+                                         0xb0, 0x88, 0x23, 0x2c, 0x90, 0x73, 0x0c, 0xe2};
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    EVP_DigestInit_ex(ctx, EVP_sha1(), NULL);
+    EVP_DigestUpdate(ctx, ns, sizeof ns);
+    EVP_DigestUpdate(ctx, name, strlen(name));
+    EVP_DigestFinal_ex(ctx, md, &mdlen);
+    EVP_MD_CTX_free(ctx);
+    md[6] = (unsigned char)((md[6] & 0x0f) | 0x50); /* RFC 9562 §5.5: version 5 */
+    md[8] = (unsigned char)((md[8] & 0x3f) | 0x80); /* variant 10 */
+    snprintf(out, 37,
+             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", md[0],
+             md[1], md[2], md[3], md[4], md[5], md[6], md[7], md[8], md[9], md[10], md[11],
+             md[12], md[13], md[14], md[15]);
+}
+
+/* ---- buffers and strings -------------------------------------------------------------- */
+
+void jscal_buf_add(jscal_buf *b, const char *s, size_t n)
+{
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        char *ns = realloc(b->s, cap);
+        if (!ns)
+            abort();
+        b->s = ns;
+        b->cap = cap;
+    }
+    memcpy(b->s + b->len, s, n);
+    b->len += n;
+    b->s[b->len] = 0;
+}
+
+void jscal_buf_adds(jscal_buf *b, const char *s)
+{
+    jscal_buf_add(b, s, strlen(s));
+}
+
+char *jscal_buf_take(jscal_buf *b)
+{
+    char *s = b->s ? b->s : strdup("");
+    b->s = NULL;
+    b->len = b->cap = 0;
+    return s;
+}
+
+char *jscal_strlower(const char *s)
+{
+    char *r = strdup(s);
+    for (char *p = r; *p; p++)
+        *p = (char)tolower((unsigned char)*p);
+    return r;
+}
+
+char *jscal_strupper(const char *s)
+{
+    char *r = strdup(s);
+    for (char *p = r; *p; p++)
+        *p = (char)toupper((unsigned char)*p);
+    return r;
+}
+
+char *jscal_strdupf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *r = NULL;
+    if (vasprintf(&r, fmt, ap) < 0)
+        r = NULL;
+    va_end(ap);
+    return r;
+}
+
+/* ---- PatchObject ---------------------------------------------------------------------- */
+
+/* Decodes one RFC 6901 reference token (~1 -> /, ~0 -> ~) into a malloc'd string. */
+static char *unescape_token(const char *s, size_t n)
+{
+    char *r = malloc(n + 1), *w = r;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '~' && i + 1 < n && (s[i + 1] == '0' || s[i + 1] == '1')) {
+            *w++ = s[i + 1] == '0' ? '~' : '/';
+            i++;
+        } else {
+            *w++ = s[i];
+        }
+    }
+    *w = 0;
+    return r;
+}
+
+/* jscalendarbis §1.4.9: apply all patches or none. */
+int jscal_patch_apply(json_t *obj, json_t *patch, char **errpath)
+{
+    if (!json_is_object(obj) || !json_is_object(patch)) {
+        if (errpath)
+            *errpath = strdup("");
+        return -1;
+    }
+    json_t *work = json_deep_copy(obj);
+    const char *key;
+    json_t *val;
+    /* Rule 3: no key may be a prefix path of another. */
+    json_object_foreach(patch, key, val)
+    {
+        size_t kl = strlen(key);
+        const char *k2;
+        json_t *v2;
+        json_object_foreach(patch, k2, v2)
+        {
+            if (k2 != key && strncmp(k2, key, kl) == 0 && k2[kl] == '/')
+                goto fail;
+        }
+    }
+    json_object_foreach(patch, key, val)
+    {
+        json_t *cur = work;
+        const char *p = key;
+        if (*p == '/')
+            p++;
+        for (;;) {
+            const char *slash = strchr(p, '/');
+            size_t n = slash ? (size_t)(slash - p) : strlen(p);
+            char *tok = unescape_token(p, n);
+            if (!json_is_object(cur)) { /* rule 1: never into arrays */
+                free(tok);
+                goto fail;
+            }
+            if (!slash) {
+                if (json_is_null(val))
+                    json_object_del(cur, tok);
+                else
+                    json_object_set(cur, tok, val);
+                free(tok);
+                break;
+            }
+            json_t *next = json_object_get(cur, tok);
+            free(tok);
+            if (!next) /* rule 2: parents must exist */
+                goto fail;
+            cur = next;
+            p = slash + 1;
+        }
+    }
+    /* Swap the patched copy in. */
+    json_object_clear(obj);
+    json_object_update(obj, work);
+    json_decref(work);
+    return 0;
+fail:
+    json_decref(work);
+    if (errpath)
+        *errpath = strdup(key);
+    return -1;
+}

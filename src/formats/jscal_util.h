@@ -1,0 +1,75 @@
+/*
+ * jscal_util.h — small value-level helpers shared by the JSCalendar modules: parsing and
+ * formatting of the JSCalendar date-time and duration types (draft-ietf-calext-jscalendarbis-08
+ * §1.4), Id checks, UUIDv5 keys (draft-ietf-calext-jscalendar-icalendar-25 §2.1.3), a growable
+ * string buffer and a minimal PatchObject applier (§1.4.9). Pure functions, no global state.
+ */
+#ifndef JMAPD_FORMATS_JSCAL_UTIL_H
+#define JMAPD_FORMATS_JSCAL_UTIL_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* A broken-down wall-clock date-time without zone. */
+typedef struct {
+    int year, month, day, hour, minute, second;
+} jscal_ldt;
+
+/* A parsed Duration: non-negative components, sign is -1 or +1 (SignedDuration). */
+typedef struct {
+    int sign;
+    int64_t weeks, days, hours, minutes, seconds;
+} jscal_dur;
+
+/* Parses a LocalDateTime ("2020-01-15T13:00:00"). Returns 0 on success, -1 if malformed. */
+int jscal_ldt_parse(const char *s, jscal_ldt *out);
+/* Parses a UTCDateTime ("2020-01-15T13:00:00Z"). Returns 0 on success, -1 if malformed. */
+int jscal_utc_parse(const char *s, jscal_ldt *out);
+/* Writes "YYYY-MM-DDTHH:MM:SS" (plus "Z" if utc) into buf (at least 21 bytes). */
+void jscal_ldt_format(const jscal_ldt *t, int utc, char *buf);
+/* Days since 1970-01-01 of a civil date (proleptic Gregorian). */
+int64_t jscal_days_from_civil(int y, int m, int d);
+/* Inverse of jscal_days_from_civil. */
+void jscal_civil_from_days(int64_t z, int *y, int *m, int *d);
+/* Seconds since the epoch treating the wall-clock time as UTC. */
+int64_t jscal_ldt_to_secs(const jscal_ldt *t);
+/* Inverse of jscal_ldt_to_secs. */
+void jscal_secs_to_ldt(int64_t secs, jscal_ldt *out);
+
+/* Parses a Duration (signed=0) or SignedDuration (signed=1). Returns 0 or -1. */
+int jscal_dur_parse(const char *s, int allow_sign, jscal_dur *out);
+/* Formats a duration in the canonical JSCalendar form ("PT0S" for zero). buf >= 64 bytes. */
+void jscal_dur_format(const jscal_dur *d, char *buf);
+/* Total seconds of a duration counting a day as 86400 s (sign applied). */
+int64_t jscal_dur_total_secs(const jscal_dur *d);
+
+/* 1 if s is a valid Id (1..255 octets of base64url alphabet, jscalendarbis §1.4.1). */
+int jscal_is_id(const char *s);
+
+/* UUIDv5 of name in the draft -25 §2.1.3 namespace, as 36 lowercase chars + NUL. */
+void jscal_uuidv5(const char *name, char out[37]);
+
+/* Growable string buffer. */
+typedef struct {
+    char *s;
+    size_t len, cap;
+} jscal_buf;
+void jscal_buf_add(jscal_buf *b, const char *s, size_t n);
+void jscal_buf_adds(jscal_buf *b, const char *s);
+/* Returns the malloc'd string (never NULL) and resets the buffer. */
+char *jscal_buf_take(jscal_buf *b);
+
+/* Applies a PatchObject (jscalendarbis §1.4.9) to obj in place. Returns 0 on success, or -1
+ * with *errpath (malloc'd) set to the offending key; obj is unchanged on failure.
+ * Local stand-in until src/formats/patch.h (RFC 8620 §5.3) lands on main. */
+int jscal_patch_apply(json_t *obj, json_t *patch, char **errpath);
+
+/* Case-insensitive ASCII lowercase copy (malloc'd). */
+char *jscal_strlower(const char *s);
+/* Uppercase copy (malloc'd). */
+char *jscal_strupper(const char *s);
+/* printf into a malloc'd string. */
+char *jscal_strdupf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif
