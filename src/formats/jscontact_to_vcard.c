@@ -215,6 +215,15 @@ static char *structured(const json_t *obj, int is_adr, int phonetic, char **jsco
     size_t i;
     json_t *c;
     int any = 0;
+    /* §2.5.5: generation values also go to the honorific suffixes, first (as in
+     * the RFC 9555 §3.3.1 figure, "Jr.,M.D.") */
+    if (!is_adr)
+        json_array_foreach(comps, i, c)
+        {
+            const char *k = str(c, "kind"), *v = str(c, phonetic ? "phonetic" : "value");
+            if (k && v && !strcmp(k, "generation"))
+                slot_add(&s, 4, v);
+        }
     json_array_foreach(comps, i, c)
     {
         const char *k = str(c, "kind");
@@ -255,8 +264,6 @@ static char *structured(const json_t *obj, int is_adr, int phonetic, char **jsco
                 continue;
             if (!strcmp(k, "surname2"))
                 slot_add(&s, 0, v);
-            else if (!strcmp(k, "generation"))
-                slot_add(&s, 4, v);
         }
     } else if (count == ADR_NCOMPS) {
         const int *parts[2] = {jsc_adr_ext_parts, jsc_adr_street_parts};

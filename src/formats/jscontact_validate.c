@@ -358,9 +358,12 @@ static int is_vendor_name(const char *s)
         if ((c == '-' || c == '.') && (p == s || p + 1 == colon))
             return 0;
     }
+    /* §1.8.1 excludes "/" and "~" from v-name, but RFC 9555 §3.2.1 shows
+     * "example.com:foo/bar" as a property to preserve: only what no JSON pointer
+     * can carry is rejected. */
     for (const char *p = colon + 1; *p; p++) {
         unsigned char c = (unsigned char)*p;
-        if (c < 0x20 || c == 0x7F || c == '"' || c == '/' || c == '~')
+        if (c < 0x20 || c == 0x7F || c == '"')
             return 0;
     }
     return 1;

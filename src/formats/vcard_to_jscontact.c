@@ -34,6 +34,7 @@ typedef struct conv {
     const char **target_map;
     char **target_id;
     unsigned char *done;
+    unsigned char *explained; /* the group is implied by a rule (label, org, geo) */
     unsigned char *used; /* per parameter of the current property */
     const vcard_prop *cur;
 } conv;
@@ -954,6 +955,8 @@ static json_t *h_geo_tz(conv *c, json_t *card, const char *fid, const char **map
             }
             *map = "addresses";
             *id = vc_strdup(c->target_id[i]);
+            c->explained[i] = 1;
+            c->explained[c->cur - c->vc->props] = 1;
             return a;
         }
     }
@@ -1591,6 +1594,7 @@ static void apply_groups(conv *c)
                 json_object_set_new(c->target[j], "label", json_string(t));
                 free(t);
                 c->done[i] = 1;
+                c->explained[j] = 1;
                 break;
             }
         }
@@ -1605,9 +1609,11 @@ static void apply_groups(conv *c)
                     norgs++;
                 }
             }
-            if (norgs == 1)
+            if (norgs == 1) {
                 json_object_set_new(c->target[i], "organizationId",
                                     json_string(c->target_id[org]));
+                c->explained[i] = c->explained[org] = 1;
+            }
         }
     }
 }
@@ -1625,8 +1631,8 @@ static void keep_groups(conv *c)
                 !strcmp(vc->props[j].group, p->group) &&
                 c->done[j] == 2)
                 shared = 1;
-        /* also when two converted objects would otherwise end up in one group */
-        if (shared) {
+        /* §2.3.9: a group that no rule explains is kept too */
+        if (shared || !c->explained[i]) {
             json_t *vp = get_map(c->target[i], "vCardParams");
             json_object_set_new(vp, "group", json_string(p->group));
         }
@@ -1706,6 +1712,8 @@ json_t *jscontact_from_vcard(const vcard *vc)
     c.target_map = vc_malloc((n + 1) * sizeof *c.target_map);
     c.target_id = vc_malloc((n + 1) * sizeof *c.target_id);
     c.done = vc_malloc(n + 1);
+    c.explained = vc_malloc(n + 1);
+    memset(c.explained, 0, n + 1);
     memset(c.target, 0, (n + 1) * sizeof *c.target);
     memset(c.target_map, 0, (n + 1) * sizeof *c.target_map);
     memset(c.target_id, 0, (n + 1) * sizeof *c.target_id);
@@ -1795,6 +1803,7 @@ json_t *jscontact_from_vcard(const vcard *vc)
     free(c.target_map);
     free(c.target_id);
     free(c.done);
+    free(c.explained);
     free(c.used);
     free(c.lang);
     return c.card;
