@@ -756,7 +756,7 @@ static void check_obj(vctx *v, const json_t *o, const objdef *def)
         /* §1.7.1: unknown names must not differ only in case from a known one */
         for (const objdef *const *td = all_types; *td; td++)
             for (const field *g = (*td)->fields; g->name; g++)
-                if (!strcasecmp(g->name, k)) {
+                if (!strcasecmp(g->name, k) && strcmp(g->name, k) != 0) {
                     bad(v, k, "property name differs only in case from a known one (§1.7.1)");
                     goto next;
                 }
