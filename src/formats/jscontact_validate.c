@@ -705,9 +705,12 @@ static void check_components(vctx *v, const json_t *o, int need_components)
             if (k && strcmp(k, "separator"))
                 nonsep++;
             if (k && !strcmp(k, "separator") && !ordered) {
-                char p[40];
-                snprintf(p, sizeof p, "components/%zu/kind", i);
-                bad(v, p, "separator components need isOrdered true");
+                char ix[24];
+                snprintf(ix, sizeof ix, "%zu", i);
+                size_t m1 = push(v, "components"), m2 = push(v, ix);
+                bad(v, "kind", "separator components need isOrdered true");
+                pop(v, m2);
+                pop(v, m1);
             }
         }
         if (!nonsep)
@@ -724,7 +727,7 @@ static void check_obj(vctx *v, const json_t *o, const objdef *def)
     const char *k;
     json_t *j;
     const json_t *t = json_object_get(o, "@type");
-    if (t && (!json_is_string(t) || strcmp(json_string_value(t), def->type)))
+    if (def != &o_card && t && (!json_is_string(t) || strcmp(json_string_value(t), def->type)))
         bad(v, "@type", "does not match the object type");
     for (const field *f = def->fields; f->name; f++)
         if (f->mandatory && !json_object_get(o, f->name))
