@@ -28,6 +28,7 @@ typedef struct gen {
     int v3;
     int groupno;
     const char *lang;
+    json_t *groups; /* group names the Card already uses (vCardParams, vCardProps) */
 } gen;
 
 static vcard_prop *add(gen *g, const char *name, const char *raw)
@@ -68,8 +69,44 @@ static void set_group(gen *g, vcard_prop *p)
     if (p->group)
         return;
     char b[32];
-    snprintf(b, sizeof b, "item%d", ++g->groupno);
+    do
+        snprintf(b, sizeof b, "item%d", ++g->groupno);
+    while (g->groups && json_object_get(g->groups, b));
     p->group = vc_strdup(b);
+}
+
+/* Collects the group names kept in vCardParams and vCardProps (§2.3.9), so that
+ * the groups made for labels do not collide with them. */
+static void collect_groups(json_t *set, const json_t *v, int depth)
+{
+    if (depth > 6)
+        return;
+    if (json_is_object(v)) {
+        const char *k;
+        json_t *e;
+        json_object_foreach((json_t *)v, k, e)
+        {
+            if (!strcmp(k, "vCardParams") && json_is_string(json_object_get(e, "group")))
+                json_object_set_new(set, json_string_value(json_object_get(e, "group")),
+                                    json_true());
+            else if (!strcmp(k, "vCardProps") && json_is_array(e)) {
+                size_t i;
+                json_t *jp;
+                json_array_foreach(e, i, jp)
+                {
+                    const char *gn =
+                        json_string_value(json_object_get(json_array_get(jp, 1), "group"));
+                    if (gn)
+                        json_object_set_new(set, gn, json_true());
+                }
+            } else
+                collect_groups(set, e, depth + 1);
+        }
+    } else if (json_is_array(v)) {
+        size_t i;
+        json_t *e;
+        json_array_foreach((json_t *)v, i, e) collect_groups(set, e, depth + 1);
+    }
 }
 
 /* vCardParams (§2.15.2): written back as they were; "group" is the property group. */
@@ -988,7 +1025,7 @@ static void gen_localizations(gen *g, const json_t *card)
         if (!loc)
             continue; /* an invalid PatchObject: JSPROP keeps it */
         vcard lv = {0};
-        gen lg = {&lv, NULL, 0, NULL, 0, 0, NULL};
+        gen lg = {&lv, NULL, 0, NULL, 0, 0, NULL, g->groups};
         gen_card(&lg, loc);
         size_t nbase = g->vc->nprops;
         for (size_t i = 0; i < lv.nprops; i++) {
@@ -1141,6 +1178,9 @@ static void downgrade_v3(vcard *vc)
 {
     for (size_t i = 0; i < vc->nprops; i++) {
         vcard_prop *p = &vc->props[i];
+        const char *lab = vcard_param_first(p, "LABEL");
+        if (lab && !strcasecmp(p->name, "ADR"))
+            vcard_param_set(p, "X-JMAPD-LABEL", lab); /* becomes a LABEL property below */
         const char *pref = vcard_param_first(p, "PREF");
         if (pref && atoi(pref) == 1)
             vcard_param_add(p, "TYPE", "pref");
@@ -1185,6 +1225,14 @@ static void downgrade_v3(vcard *vc)
             p->value = v;
         } else if (!strcasecmp(p->name, "TZ")) {
             vcard_param_set(p, "VALUE", "text");
+        } else if ((!strcasecmp(p->name, "BDAY") || !strcasecmp(p->name, "ANNIVERSARY")) &&
+                   strlen(p->value) == 6 && !strncmp(p->value, "--", 2)) {
+            /* RFC 2426 dates need a year: write Apple's 1604 placeholder */
+            char d[16];
+            snprintf(d, sizeof d, "1604-%.2s-%.2s", p->value + 2, p->value + 4);
+            free(p->value);
+            p->value = vc_strdup(d);
+            vcard_param_set(p, "X-APPLE-OMIT-YEAR", "1604");
         }
         int known = 0;
         for (const char *const *n = v3_props; *n; n++)
@@ -1196,6 +1244,24 @@ static void downgrade_v3(vcard *vc)
             free(p->name);
             p->name = nn;
         }
+    }
+    /* RFC 2426 §3.2.2: the 4.0 LABEL parameter of an ADR is a LABEL property */
+    for (size_t i = 0, n = vc->nprops; i < n; i++) {
+        if (strcasecmp(vc->props[i].name, "ADR"))
+            continue;
+        const char *label = NULL;
+        for (size_t k = 0; k < vc->props[i].nparams; k++)
+            if (!strcasecmp(vc->props[i].params[k].name, "X-JMAPD-LABEL"))
+                label = vc->props[i].params[k].values[0];
+        if (!label)
+            continue;
+        char *e = vcard_value_escape(label, 0);
+        vcard_prop *lp = vcard_prop_add(vc, vc->props[i].group, "LABEL", e);
+        free(e);
+        const vcard_param *ty = vcard_param_get(&vc->props[i], "TYPE");
+        for (size_t k = 0; ty && k < ty->nvalues; k++)
+            vcard_param_add(lp, "TYPE", ty->values[k]);
+        vcard_param_del(&vc->props[i], "X-JMAPD-LABEL");
     }
     /* RFC 2426 §3.1.2: N is required */
     int hasn = 0;
@@ -1215,7 +1281,9 @@ int jscontact_to_vcard(const json_t *card, vcard *out, int flags, char *err, siz
         snprintf(err, errlen, "not a Card object");
         return -1;
     }
-    gen g = {out, NULL, 0, NULL, (flags & JSCONTACT_VCARD3) != 0, 0, str(card, "language")};
+    gen g = {out, NULL, 0, NULL, (flags & JSCONTACT_VCARD3) != 0, 0, str(card, "language"),
+             json_object()};
+    collect_groups(g.groups, card, 0);
     out->version = g.v3 ? 30 : 40;
     gen_card(&g, card);
     if (!g.v3) {
@@ -1224,6 +1292,7 @@ int jscontact_to_vcard(const json_t *card, vcard *out, int flags, char *err, siz
     } else {
         downgrade_v3(out);
     }
+    json_decref(g.groups);
     gen_free(&g);
     return 0;
 }

@@ -507,9 +507,21 @@ static int parse_line(parser *ps, vcard *card, const char *line, size_t len, siz
     if (enc && (strcasecmp(enc, "QUOTED-PRINTABLE") == 0 || strcasecmp(enc, "QP") == 0)) {
         size_t n;
         char *dec = qp_decode(value, &n);
+        /* encoded line breaks (=0D=0A) become the \n escape of a TEXT value */
+        vbuf nb = {0};
+        for (size_t k = 0; k < n; k++) {
+            if (dec[k] == '\r' || dec[k] == '\n') {
+                vbuf_puts(&nb, "\\n");
+                if (dec[k] == '\r' && k + 1 < n && dec[k + 1] == '\n')
+                    k++;
+            } else {
+                vbuf_putc(&nb, dec[k]);
+            }
+        }
+        free(dec);
         free(value);
-        value = dec;
-        vlen = n;
+        vlen = nb.len;
+        value = vbuf_take(&nb);
         vcard_param_del(prop, "ENCODING");
     } else if (enc && (strcasecmp(enc, "B") == 0 || strcasecmp(enc, "BASE64") == 0)) {
         /* keep base64 text, without the whitespace of 2.1 continuation lines */

@@ -971,6 +971,46 @@ static json_t *h_geo_tz(conv *c, json_t *card, const char *fid, const char **map
     return add_entry(c, card, "addresses", geo ? "GEO" : "TZ", obj, fid, id);
 }
 
+/* True if both properties have the same TYPE values, in any order and case. */
+static int same_types(const vcard_prop *a, const vcard_prop *b)
+{
+    const vcard_prop *pr[2] = {a, b};
+    for (int w = 0; w < 2; w++) {
+        pv_iter it = {vcard_param_get(pr[w], "TYPE"), 0, NULL, {0}};
+        const char *t;
+        while ((t = pv_next(&it)))
+            if (!vcard_param_has(pr[1 - w], "TYPE", t))
+                return 0;
+    }
+    return 1;
+}
+
+/* vCard 3.0 LABEL property (RFC 2426 §3.2.2): the full form of the ADR with the
+ * same TYPE, as the 4.0 LABEL parameter is (RFC 9555 §2.3.12). */
+static json_t *h_label(conv *c, json_t *card, const char *fid, const char **map, char **id)
+{
+    if (card != c->card)
+        return NULL;
+    for (size_t i = 0; i < c->vc->nprops; i++) {
+        const vcard_prop *q = &c->vc->props[i];
+        if (!c->target[i] || strcasecmp(q->name, "ADR") || json_object_get(c->target[i], "full") ||
+            !same_types(q, c->cur))
+            continue;
+        for (size_t k = 0; k < c->cur->nparams; k++)
+            if (strcasecmp(c->cur->params[k].name, "TYPE"))
+                return NULL; /* other parameters have no place */
+        char *t = text_value(c->cur);
+        json_object_set_new(c->target[i], "full", json_string(t));
+        free(t);
+        take(c, "TYPE");
+        *map = "addresses";
+        *id = vc_strdup(c->target_id[i]);
+        c->explained[c->cur - c->vc->props] = 1;
+        return c->target[i];
+    }
+    return NULL;
+}
+
 static json_t *anniversary_for(conv *c, json_t *card, const char *kind, const char *fid,
                                char **id)
 {
@@ -1259,6 +1299,7 @@ static const prop_rule rules[] = {
     {"ADR", h_adr},
     {"GEO", h_geo_tz},
     {"TZ", h_geo_tz},
+    {"LABEL", h_label},
     {"BDAY", h_date},
     {"ANNIVERSARY", h_date},
     {"DEATHDATE", h_date},
@@ -1740,7 +1781,8 @@ json_t *jscontact_from_vcard(const vcard *vc)
     for (int phase = 0; phase < 2; phase++)
         for (size_t i = 0; i < n; i++) {
             const vcard_prop *p = &vc->props[i];
-            int late = !strcasecmp(p->name, "GEO") || !strcasecmp(p->name, "TZ");
+            int late = !strcasecmp(p->name, "GEO") || !strcasecmp(p->name, "TZ") ||
+                       !strcasecmp(p->name, "LABEL");
             if (c.done[i] || late != phase)
                 continue;
             if (!strcasecmp(p->name, "X-ABLABEL") && p->group)
