@@ -854,8 +854,13 @@ static json_t *h_adr(conv *c, json_t *card, const char *fid, const char **map, c
         json_object_set_new(obj, "defaultSeparator", json_string(defsep));
     free(defsep);
     const char *v;
-    if ((v = take(c, "LABEL")))
-        json_object_set_new(obj, "full", json_string(v));
+    if ((v = take(c, "LABEL"))) {
+        /* RFC 6350 §6.3.1 writes line breaks in LABEL as "\n" (its own example),
+         * though parameter values know only RFC 6868 ^n */
+        char *u = vcard_value_unescape(v, strlen(v));
+        json_object_set_new(obj, "full", json_string(u));
+        free(u);
+    }
     if ((v = take(c, "GEO")))
         json_object_set_new(obj, "coordinates", json_string(v));
     if ((v = take(c, "TZ")))
