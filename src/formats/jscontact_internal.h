@@ -48,6 +48,10 @@ int jsc_is_utcdatetime(const char *s);
 char *jsptr_token_decode(const char *s, size_t n);
 void jsptr_token_encode(vbuf *b, const char *s);
 
+/* Removes "@type" values that repeat the implied type (RFC 9553 §1.3.4) from the
+ * known properties of a Card; unknown and vendor properties are left alone. */
+void jsc_drop_implied_types(json_t *card);
+
 /* Lower-cases s in place and returns it. */
 char *jsc_lower(char *s);
 

@@ -849,26 +849,51 @@ size_t jscontact_card_validate(const json_t *card, json_t **invalid, json_t **me
 
 /* ---- normalisation ---------------------------------------------------------------- */
 
-static void drop_nested_types(json_t *j, int depth)
+/* Removes "@type" where it only repeats the type its place implies (RFC 9553
+ * §1.3.4), walking the known properties only: unknown and vendor-specific values
+ * are kept exactly as they are. */
+static void drop_implied(json_t *o, const objdef *def)
 {
-    if (json_is_object(j)) {
-        const char *t = json_string_value(json_object_get(j, "@type"));
-        /* a Timestamp must keep its @type: PartialDate is the default (§2.8.1) */
-        if (depth > 0 && t && strcmp(t, "Timestamp"))
-            json_object_del(j, "@type");
+    if (!json_is_object(o))
+        return;
+    const char *t = json_string_value(json_object_get(o, "@type"));
+    if (t && def != &o_card && !strcmp(t, def->type))
+        json_object_del(o, "@type");
+    for (const field *f = def->fields; f->name; f++) {
+        json_t *v = json_object_get(o, f->name);
+        if (!v)
+            continue;
         const char *k;
         json_t *e;
-        json_object_foreach(j, k, e)
-        {
-            if (!strcmp(k, "vCardProps") || !strcmp(k, "vCardParams") || strchr(k, ':'))
-                continue;
-            drop_nested_types(e, depth + 1);
-        }
-    } else if (json_is_array(j)) {
         size_t i;
-        json_t *e;
-        json_array_foreach(j, i, e) drop_nested_types(e, depth + 1);
+        switch (f->type) {
+        case T_OBJ:
+            drop_implied(v, f->sub);
+            break;
+        case T_IDMAP:
+        case T_STRMAP:
+            if (f->sub)
+                json_object_foreach(v, k, e) drop_implied(e, f->sub);
+            break;
+        case T_ARRAY:
+            json_array_foreach(v, i, e) drop_implied(e, f->sub);
+            break;
+        case T_DATE: {
+            /* PartialDate is the defaultType (§2.8.1); Timestamp must stay */
+            const char *dt = json_string_value(json_object_get(v, "@type"));
+            if (json_is_object(v) && dt && !strcmp(dt, "PartialDate"))
+                json_object_del(v, "@type");
+            break;
+        }
+        default:
+            break;
+        }
     }
+}
+
+void jsc_drop_implied_types(json_t *card)
+{
+    drop_implied(card, &o_card);
 }
 
 int jscontact_card_normalise(json_t *card)
@@ -879,7 +904,7 @@ int jscontact_card_normalise(json_t *card)
         json_object_set_new(card, "@type", json_string("Card"));
     if (!json_object_get(card, "version"))
         json_object_set_new(card, "version", json_string("1.0"));
-    drop_nested_types(card, 0);
+    jsc_drop_implied_types(card);
     const char *lang = json_string_value(json_object_get(card, "language"));
     if (lang) {
         char *c = jscontact_langtag_canon(lang);

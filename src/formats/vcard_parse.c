@@ -398,6 +398,17 @@ static char *caret_decode(const char *s, size_t n)
     return out;
 }
 
+/* RFC 6350 §3.3: SAFE-CHAR and QSAFE-CHAR have no control characters but HTAB */
+static int has_ctl(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if ((c < 0x20 && c != '\t') || c == 0x7F)
+            return 1;
+    }
+    return 0;
+}
+
 static int param_name_ok(const char *s, size_t n)
 {
     if (n == 0)
@@ -456,6 +467,10 @@ static int parse_line(parser *ps, vcard *card, const char *line, size_t len, siz
                         free(parname);
                         return fail(ps, lineno, "unterminated quoted parameter value");
                     }
+                    if (has_ctl(p + 1, (size_t)(q - p - 1))) {
+                        free(parname);
+                        return fail(ps, lineno, "control character in parameter value");
+                    }
                     char *v = caret_decode(p + 1, (size_t)(q - p - 1));
                     vcard_param_add(prop, parname, v);
                     free(v);
@@ -467,6 +482,10 @@ static int parse_line(parser *ps, vcard *card, const char *line, size_t len, siz
                     if (p < end && *p == '"') {
                         free(parname);
                         return fail(ps, lineno, "stray '\"' in parameter value");
+                    }
+                    if (has_ctl(vs, (size_t)(p - vs))) {
+                        free(parname);
+                        return fail(ps, lineno, "control character in parameter value");
                     }
                     char *v = caret_decode(vs, (size_t)(p - vs));
                     vcard_param_add(prop, parname, v);

@@ -1825,6 +1825,11 @@ json_t *jscontact_from_vcard(const vcard *vc)
     /* §3.2.1: the JSPROP PatchObject goes last, and only if it is valid */
     if (json_object_size(c.jsprops)) {
         json_t *patched = jscontact_patch_apply(c.card, c.jsprops);
+        /* §1.4.3 rule 4: the values must be valid too */
+        if (patched && jscontact_card_validate(patched, NULL, NULL)) {
+            json_decref(patched);
+            patched = NULL;
+        }
         if (patched) {
             json_decref(c.card);
             c.card = patched;

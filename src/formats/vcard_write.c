@@ -52,7 +52,7 @@ static void put_param_value(vbuf *b, const char *v, int v3, int quote)
                 vbuf_putc(b, '\'');
             else if (*p == '\n' || *p == '\r')
                 vbuf_putc(b, ' ');
-            else
+            else if (((unsigned char)*p >= 0x20 && *p != 0x7F) || *p == '\t')
                 vbuf_putc(b, *p);
             continue;
         }
@@ -63,8 +63,8 @@ static void put_param_value(vbuf *b, const char *v, int v3, int quote)
             vbuf_puts(b, "^'");
         else if (*p == '\n')
             vbuf_puts(b, "^n");
-        else if (*p != '\r')
-            vbuf_putc(b, *p);
+        else if (((unsigned char)*p >= 0x20 && *p != 0x7F) || *p == '\t')
+            vbuf_putc(b, *p); /* no control characters but HTAB in a param-value */
     }
     if (q)
         vbuf_putc(b, '"');
@@ -94,10 +94,11 @@ static void put_prop(vbuf *out, vbuf *line, const vcard_prop *p, int v3)
     vbuf_putc(line, ':');
     for (const char *v = p->value; *v; v++) {
         /* values are escaped by their builders; never let a raw line break through */
-        if (*v == '\n')
+        unsigned char ch = (unsigned char)*v;
+        if (ch == '\n')
             vbuf_puts(line, "\\n");
-        else if (*v != '\r')
-            vbuf_putc(line, *v);
+        else if ((ch >= 0x20 && ch != 0x7F) || ch == '\t')
+            vbuf_putc(line, *v); /* RFC 6350 §3.3 VALUE-CHAR has no control characters */
     }
     put_folded(out, line->s, line->len);
 }
