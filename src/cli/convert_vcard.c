@@ -70,17 +70,22 @@ static int usage(void)
     return 2;
 }
 
-/* vCard text → Cards → JSON (or back to vCard, normalised to 4.0/3.0). */
+/* vCard text → Cards → JSON (or back to vCard, normalised to 4.0/3.0). JSON is
+ * written card by card, so that a large address book never sits in memory twice. */
 static int from_vcard(const char *name, const char *text, size_t len, int to_vcf, int flags)
 {
     char err[512];
-    json_t *cards = jscontact_from_vcard_text(text, len, err, sizeof err);
-    if (!cards) {
+    vcard *vcs;
+    size_t n;
+    if (vcard_parse(text, len, &vcs, &n, err, sizeof err) < 0) {
         fprintf(stderr, "jmapd convert: %s: %s\n", name, err);
         return 1;
     }
     int rc = 0;
     if (to_vcf) {
+        json_t *cards = json_array();
+        for (size_t i = 0; i < n; i++)
+            json_array_append_new(cards, jscontact_from_vcard(&vcs[i]));
         char *out = jscontact_to_vcard_text(cards, flags, err, sizeof err);
         if (!out) {
             fprintf(stderr, "jmapd convert: %s: %s\n", name, err);
@@ -89,19 +94,27 @@ static int from_vcard(const char *name, const char *text, size_t len, int to_vcf
             fputs(out, stdout);
             free(out);
         }
+        json_decref(cards);
     } else {
-        const json_t *what = json_array_size(cards) == 1 ? json_array_get(cards, 0) : cards;
-        char *js = json_dumps(what, JSON_INDENT(2));
-        if (!js) {
-            fprintf(stderr, "jmapd convert: %s: cannot serialise JSON\n", name);
-            rc = 1;
-        } else {
+        if (n > 1)
+            fputs("[\n", stdout);
+        for (size_t i = 0; i < n; i++) {
+            json_t *card = jscontact_from_vcard(&vcs[i]);
+            char *js = json_dumps(card, JSON_INDENT(2));
+            json_decref(card);
+            if (!js) {
+                fprintf(stderr, "jmapd convert: %s: cannot serialise JSON\n", name);
+                rc = 1;
+                break;
+            }
             fputs(js, stdout);
-            fputc('\n', stdout);
+            fputs(i + 1 < n ? ",\n" : "\n", stdout);
             free(js);
         }
+        if (n > 1)
+            fputs("]\n", stdout);
     }
-    json_decref(cards);
+    vcard_list_free(vcs, n);
     return rc;
 }
 

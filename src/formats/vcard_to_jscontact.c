@@ -1271,65 +1271,70 @@ typedef struct prop_rule {
     handler_fn fn;
 } prop_rule;
 
+/* Sorted by name (strcmp order) for bsearch in rule_for. */
 static const prop_rule rules[] = {
+    {"ADR", h_adr},
+    {"ANNIVERSARY", h_date},
+    {"BDAY", h_date},
+    {"BIRTHPLACE", h_place},
+    {"CALADRURI", h_resource},
+    {"CALURI", h_resource},
+    {"CATEGORIES", h_categories},
+    {"CONTACT-URI", h_resource},
+    {"CREATED", h_stamp},
+    {"DEATHDATE", h_date},
+    {"DEATHPLACE", h_place},
+    {"EMAIL", h_email},
+    {"EXPERTISE", h_persinfo},
+    {"FBURL", h_resource},
     {"FN", h_fn},
+    {"GEO", h_geo_tz},
+    {"GRAMGENDER", h_gramgender},
+    {"HOBBY", h_persinfo},
+    {"IMPP", h_online},
+    {"INTEREST", h_persinfo},
+    {"JSPROP", h_jsprop},
+    {"KEY", h_resource},
+    {"KIND", h_kind},
+    {"LABEL", h_label},
+    {"LANG", h_lang},
+    {"LANGUAGE", h_language},
+    {"LOGO", h_resource},
+    {"MEMBER", h_member},
     {"N", h_n},
     {"NICKNAME", h_nickname},
-    {"PHOTO", h_resource},
-    {"LOGO", h_resource},
-    {"SOUND", h_resource},
-    {"KEY", h_resource},
-    {"URL", h_resource},
-    {"CONTACT-URI", h_resource},
-    {"CALURI", h_resource},
-    {"FBURL", h_resource},
-    {"SOURCE", h_resource},
-    {"ORG-DIRECTORY", h_resource},
-    {"CALADRURI", h_resource},
-    {"EMAIL", h_email},
-    {"TEL", h_tel},
-    {"IMPP", h_online},
-    {"SOCIALPROFILE", h_online},
-    {"X-SOCIALPROFILE", h_online},
-    {"LANG", h_lang},
-    {"PRONOUNS", h_pronouns},
-    {"GRAMGENDER", h_gramgender},
-    {"TITLE", h_title},
-    {"ROLE", h_title},
-    {"ORG", h_org},
     {"NOTE", h_note},
-    {"EXPERTISE", h_persinfo},
-    {"HOBBY", h_persinfo},
-    {"INTEREST", h_persinfo},
-    {"ADR", h_adr},
-    {"GEO", h_geo_tz},
-    {"TZ", h_geo_tz},
-    {"LABEL", h_label},
-    {"BDAY", h_date},
-    {"ANNIVERSARY", h_date},
-    {"DEATHDATE", h_date},
-    {"BIRTHPLACE", h_place},
-    {"DEATHPLACE", h_place},
-    {"RELATED", h_related},
-    {"MEMBER", h_member},
-    {"X-ADDRESSBOOKSERVER-MEMBER", h_member},
-    {"CATEGORIES", h_categories},
-    {"UID", h_uid},
-    {"KIND", h_kind},
-    {"X-ADDRESSBOOKSERVER-KIND", h_kind},
+    {"ORG", h_org},
+    {"ORG-DIRECTORY", h_resource},
+    {"PHOTO", h_resource},
     {"PRODID", h_prodid},
-    {"LANGUAGE", h_language},
+    {"PRONOUNS", h_pronouns},
+    {"RELATED", h_related},
     {"REV", h_stamp},
-    {"CREATED", h_stamp},
-    {"JSPROP", h_jsprop},
-    {NULL, NULL}};
+    {"ROLE", h_title},
+    {"SOCIALPROFILE", h_online},
+    {"SOUND", h_resource},
+    {"SOURCE", h_resource},
+    {"TEL", h_tel},
+    {"TITLE", h_title},
+    {"TZ", h_geo_tz},
+    {"UID", h_uid},
+    {"URL", h_resource},
+    {"X-ADDRESSBOOKSERVER-KIND", h_kind},
+    {"X-ADDRESSBOOKSERVER-MEMBER", h_member},
+    {"X-SOCIALPROFILE", h_online},
+};
+
+static int rule_cmp(const void *key, const void *elem)
+{
+    return strcasecmp(key, ((const prop_rule *)elem)->name);
+}
 
 static handler_fn rule_for(const char *name)
 {
-    for (const prop_rule *r = rules; r->name; r++)
-        if (strcasecmp(r->name, name) == 0)
-            return r->fn;
-    return NULL;
+    const prop_rule *r =
+        bsearch(name, rules, sizeof rules / sizeof rules[0], sizeof rules[0], rule_cmp);
+    return r ? r->fn : NULL;
 }
 
 /* ---- vCardProps --------------------------------------------------------------- */
