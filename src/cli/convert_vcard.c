@@ -9,6 +9,7 @@
  * Output goes to stdout. Bad input: exit 1 and a message naming the line (vCard) or
  * the property path (JSON) on stderr. Usage errors: exit 2.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,8 +71,28 @@ static int usage(void)
     return 2;
 }
 
-/* vCard text → Cards → JSON (or back to vCard, normalised to 4.0/3.0). JSON is
- * written card by card, so that a large address book never sits in memory twice. */
+/* Converts cards [from, to) to JSON text, one string per card. */
+typedef struct job {
+    const vcard *vcs;
+    size_t from, to;
+    int pretty;
+    char **out;
+} job;
+
+static void *convert_range(void *arg)
+{
+    job *j = arg;
+    for (size_t i = j->from; i < j->to; i++) {
+        json_t *card = jscontact_from_vcard(&j->vcs[i]);
+        j->out[i] = json_dumps(card, j->pretty ? JSON_INDENT(2) : JSON_COMPACT);
+        json_decref(card);
+    }
+    return NULL;
+}
+
+/* vCard text → Cards → JSON (or back to vCard, normalised to 4.0/3.0). One Card is
+ * printed indented; several as a JSON array with one Card per line. The cards are
+ * converted on two threads (the formats/ functions are pure and thread-safe). */
 static int from_vcard(const char *name, const char *text, size_t len, int to_vcf, int flags)
 {
     char err[512];
@@ -95,25 +116,37 @@ static int from_vcard(const char *name, const char *text, size_t len, int to_vcf
             free(out);
         }
         json_decref(cards);
-    } else {
-        if (n > 1)
-            fputs("[\n", stdout);
-        for (size_t i = 0; i < n; i++) {
-            json_t *card = jscontact_from_vcard(&vcs[i]);
-            char *js = json_dumps(card, JSON_INDENT(2));
-            json_decref(card);
-            if (!js) {
-                fprintf(stderr, "jmapd convert: %s: cannot serialise JSON\n", name);
-                rc = 1;
-                break;
-            }
-            fputs(js, stdout);
-            fputs(i + 1 < n ? ",\n" : "\n", stdout);
-            free(js);
-        }
-        if (n > 1)
-            fputs("]\n", stdout);
+        vcard_list_free(vcs, n);
+        return rc;
     }
+    char **out = calloc(n ? n : 1, sizeof *out);
+    if (!out) {
+        vcard_list_free(vcs, n);
+        return 1;
+    }
+    job jobs[2] = {{vcs, 0, n / 2, n == 1, out}, {vcs, n / 2, n, n == 1, out}};
+    pthread_t th;
+    int threaded = n >= 64 && pthread_create(&th, NULL, convert_range, &jobs[1]) == 0;
+    convert_range(&jobs[0]);
+    if (threaded)
+        pthread_join(th, NULL);
+    else
+        convert_range(&jobs[1]);
+    if (n > 1)
+        fputs("[\n", stdout);
+    for (size_t i = 0; i < n; i++) {
+        if (!out[i]) {
+            fprintf(stderr, "jmapd convert: %s: cannot serialise JSON\n", name);
+            rc = 1;
+            continue;
+        }
+        fputs(out[i], stdout);
+        fputs(i + 1 < n ? ",\n" : "\n", stdout);
+        free(out[i]);
+    }
+    if (n > 1)
+        fputs("]\n", stdout);
+    free(out);
     vcard_list_free(vcs, n);
     return rc;
 }

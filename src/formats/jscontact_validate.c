@@ -302,47 +302,56 @@ static const objdef *const all_types[] = {
 
 /* ---- the walk ------------------------------------------------------------------- */
 
+/* The path is kept as a stack of (unencoded) keys and only spelled out when a
+ * problem is reported: most Cards are valid. */
+#define MAX_DEPTH 32
+
 typedef struct vctx {
     json_t *paths, *msgs;
     size_t n;
-    vbuf path;
+    const char *segs[MAX_DEPTH];
+    size_t depth;
 } vctx;
 
 static void bad(vctx *v, const char *key, const char *why)
 {
-    size_t mark = v->path.len;
-    if (key) {
-        if (v->path.len)
-            vbuf_putc(&v->path, '/');
-        jsptr_token_encode(&v->path, key);
+    vbuf b = {0};
+    vbuf_puts(&b, "");
+    size_t d = v->depth < MAX_DEPTH ? v->depth : MAX_DEPTH;
+    for (size_t i = 0; i < d; i++) {
+        if (b.len)
+            vbuf_putc(&b, '/');
+        jsptr_token_encode(&b, v->segs[i]);
     }
-    const char *p = v->path.s ? v->path.s : "";
+    if (key) {
+        if (b.len)
+            vbuf_putc(&b, '/');
+        jsptr_token_encode(&b, key);
+    }
     v->n++;
     if (v->paths)
-        json_array_append_new(v->paths, json_string(p));
+        json_array_append_new(v->paths, json_string(b.s));
     if (v->msgs) {
         char m[400];
-        snprintf(m, sizeof m, "%s: %s", *p ? p : "(card)", why);
+        snprintf(m, sizeof m, "%s: %s", *b.s ? b.s : "(card)", why);
         json_array_append_new(v->msgs, json_string(m));
     }
-    v->path.len = mark;
-    if (v->path.s)
-        v->path.s[mark] = 0;
+    vbuf_free(&b);
 }
 
+/* Pushes key (which must outlive the matching pop) and returns the old depth. */
 static size_t push(vctx *v, const char *key)
 {
-    size_t mark = v->path.len;
-    if (v->path.len)
-        vbuf_putc(&v->path, '/');
-    jsptr_token_encode(&v->path, key);
+    size_t mark = v->depth;
+    if (v->depth < MAX_DEPTH)
+        v->segs[v->depth] = key;
+    v->depth++;
     return mark;
 }
 
 static void pop(vctx *v, size_t mark)
 {
-    v->path.len = mark;
-    v->path.s[mark] = 0;
+    v->depth = mark;
 }
 
 /* §1.8.1 v-extension: prefix ":" name */
@@ -428,14 +437,14 @@ static void check_enum(vctx *v, const char *key, const json_t *j, const char *co
     const char *s = json_string_value(j);
     if (!enums)
         return;
-    for (const char *const *e = enums; *e; e++) {
+    for (const char *const *e = enums; *e; e++)
         if (!strcmp(*e, s))
             return;
+    for (const char *const *e = enums; *e; e++)
         if (!strcasecmp(*e, s)) {
             bad(v, key, "enumerated value differs only in case (RFC 9553 §1.7.1)");
             return;
         }
-    }
     if (!is_vendor_name(s))
         bad(v, key, "unknown value: not registered and not vendor-specific (§1.8.2)");
 }
@@ -737,7 +746,7 @@ static void check_obj(vctx *v, const json_t *o, const objdef *def)
         if (!strcmp(k, "@type"))
             continue;
         const field *f = def->fields;
-        while (f->name && strcmp(f->name, k))
+        while (f->name && (f->name[0] != k[0] || strcmp(f->name, k)))
             f++;
         if (f->name) {
             check_value(v, f, k, j);
@@ -789,7 +798,6 @@ size_t jscontact_card_validate(const json_t *card, json_t **invalid, json_t **me
     vctx v = {0};
     v.paths = invalid ? json_array() : NULL;
     v.msgs = messages ? json_array() : NULL;
-    vbuf_puts(&v.path, "");
     if (!json_is_object(card)) {
         bad(&v, NULL, "a Card must be a JSON object");
     } else {
@@ -839,7 +847,6 @@ size_t jscontact_card_validate(const json_t *card, json_t **invalid, json_t **me
             json_decref(plain);
         }
     }
-    vbuf_free(&v.path);
     if (invalid)
         *invalid = v.paths;
     if (messages)

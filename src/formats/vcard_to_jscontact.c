@@ -36,7 +36,12 @@ typedef struct conv {
     unsigned char *done;
     unsigned char *explained; /* the group is implied by a rule (label, org, geo) */
     unsigned char *used; /* per parameter of the current property */
+    size_t used_cap;
     const vcard_prop *cur;
+    /* state of the current property's handler */
+    int pref_ok;         /* TYPE=pref may set pref */
+    int types_done;      /* TYPE was converted by the handler */
+    json_t *extra_types; /* TYPE values with no JSContact form */
 } conv;
 
 /* ---- parameters ------------------------------------------------------------- */
@@ -232,9 +237,9 @@ static void conv_types(conv *c, json_t *obj, const jsc_pair *extra, const char *
                        int allow_contexts)
 {
     const vcard_param *pa = take_param(c, "TYPE");
+    c->types_done = 1;
     if (!pa)
         return;
-    json_t *leftover = json_array();
     pv_iter it = {pa, 0, NULL, {0}};
     const char *t;
     while ((t = pv_next(&it))) {
@@ -248,13 +253,12 @@ static void conv_types(conv *c, json_t *obj, const jsc_pair *extra, const char *
             json_object_set_new(m, ctx, json_true());
             continue;
         }
-        if (strcasecmp(t, "pref") == 0 && !json_object_get(obj, "pref") &&
-            json_object_get(obj, "@pref-ok")) {
+        if (strcasecmp(t, "pref") == 0 && !json_object_get(obj, "pref") && c->pref_ok) {
             json_object_set_new(obj, "pref", json_integer(1));
             continue;
         }
         /* vCard 3.0 EMAIL;TYPE=internet is the default and carries nothing */
-        if (strcasecmp(t, "internet") == 0 && strcasecmp(c->cur->name, "EMAIL") == 0)
+        if (strcasecmp(t, "internet") == 0 && strcmp(c->cur->name, "EMAIL") == 0)
             continue;
         int found = 0;
         for (const jsc_pair *e = extra; e && e->vcard; e++) {
@@ -264,15 +268,12 @@ static void conv_types(conv *c, json_t *obj, const jsc_pair *extra, const char *
                 break;
             }
         }
-        if (!found)
-            json_array_append_new(leftover, json_string(t));
+        if (!found) {
+            if (!c->extra_types)
+                c->extra_types = json_array();
+            json_array_append_new(c->extra_types, json_string(t));
+        }
     }
-    json_object_del(obj, "@pref-ok");
-    /* leftovers are reported by leftover_params via this temporary key */
-    if (json_array_size(leftover))
-        json_object_set_new(obj, "@types", leftover);
-    else
-        json_decref(leftover);
 }
 
 /* Finishes an object built from the current property: pref, contexts, leftovers. */
@@ -280,16 +281,14 @@ static void finish(conv *c, json_t *obj, int pref, int contexts)
 {
     if (pref) {
         conv_pref(c, obj);
-        json_object_set_new(obj, "@pref-ok", json_true());
+        c->pref_ok = 1;
     }
-    if (!json_object_get(obj, "@types-done"))
+    if (!c->types_done)
         conv_types(c, obj, NULL, NULL, contexts);
-    json_object_del(obj, "@types-done");
-    json_object_del(obj, "@pref-ok");
-    json_t *types = json_incref(json_object_get(obj, "@types"));
-    json_object_del(obj, "@types");
-    leftover_params(c, obj, types);
-    json_decref(types);
+    leftover_params(c, obj, c->extra_types);
+    json_decref(c->extra_types);
+    c->extra_types = NULL;
+    c->pref_ok = c->types_done = 0;
 }
 
 /* Adds obj to map under a new id; records the target for the group rules. */
@@ -364,7 +363,7 @@ static char *inline_data_uri(conv *c, int is_key)
 static json_t *h_resource(conv *c, json_t *card, const char *fid, const char **map, char **id)
 {
     const resource_spec *rs = resources;
-    while (strcasecmp(rs->prop, c->cur->name) != 0)
+    while (strcmp(rs->prop, c->cur->name) != 0)
         rs++;
     if (value_type_is(c, "text") && strcmp(rs->map, "cryptoKeys") == 0)
         return NULL; /* inline key text has no Resource form */
@@ -375,7 +374,7 @@ static json_t *h_resource(conv *c, json_t *card, const char *fid, const char **m
     if (data) {
         json_object_set_new(obj, "uri", json_string(data));
         free(data);
-        json_object_set_new(obj, "@types-done", json_true());
+        c->types_done = 1;
     } else {
         char *u = uri_value(c->cur->value);
         json_object_set_new(obj, "uri", json_string(u));
@@ -425,9 +424,9 @@ static json_t *h_tel(conv *c, json_t *card, const char *fid, const char **map, c
         set_text(obj, "number", c->cur->value);
     }
     conv_pref(c, obj);
-    json_object_set_new(obj, "@pref-ok", json_true());
+    c->pref_ok = 1;
     conv_types(c, obj, jsc_tel_features, "features", 1);
-    json_object_set_new(obj, "@types-done", json_true());
+    c->types_done = 1;
     finish(c, obj, 0, 1);
     *map = "phones";
     return add_entry(c, card, "phones", "PHONE", obj, fid, id);
@@ -436,8 +435,8 @@ static json_t *h_tel(conv *c, json_t *card, const char *fid, const char **map, c
 static json_t *h_online(conv *c, json_t *card, const char *fid, const char **map, char **id)
 {
     json_t *obj = json_object();
-    int impp = strcasecmp(c->cur->name, "IMPP") == 0;
-    int apple = strcasecmp(c->cur->name, "X-SOCIALPROFILE") == 0;
+    int impp = strcmp(c->cur->name, "IMPP") == 0;
+    int apple = strcmp(c->cur->name, "X-SOCIALPROFILE") == 0;
     if (!impp && value_type_is(c, "text")) {
         take(c, "VALUE");
         set_text(obj, "user", c->cur->value);
@@ -463,7 +462,7 @@ static json_t *h_online(conv *c, json_t *card, const char *fid, const char **map
             strcasecmp(pa->values[0], "work") && strcasecmp(pa->values[0], "pref")) {
             take(c, "TYPE");
             json_object_set_new(obj, "service", json_string(pa->values[0]));
-            json_object_set_new(obj, "@types-done", json_true());
+            c->types_done = 1;
         }
     }
     if (impp)
@@ -530,7 +529,7 @@ static json_t *h_title(conv *c, json_t *card, const char *fid, const char **map,
 {
     json_t *obj = json_object();
     json_object_set_new(obj, "kind",
-                        json_string(strcasecmp(c->cur->name, "ROLE") == 0 ? "role" : "title"));
+                        json_string(strcmp(c->cur->name, "ROLE") == 0 ? "role" : "title"));
     set_text(obj, "name", c->cur->value);
     finish(c, obj, 0, 0);
     *map = "titles";
@@ -869,11 +868,11 @@ static json_t *h_adr(conv *c, json_t *card, const char *fid, const char **map, c
         json_object_set_new(obj, "countryCode", json_string(v));
     set_phonetic_params(c, obj);
     conv_pref(c, obj);
-    json_object_set_new(obj, "@pref-ok", json_true());
+    c->pref_ok = 1;
     static const jsc_pair adr_ctx[] = {{"billing", "billing"}, {"delivery", "delivery"},
                                        {NULL, NULL}};
     conv_types(c, obj, adr_ctx, "contexts", 1);
-    json_object_set_new(obj, "@types-done", json_true());
+    c->types_done = 1;
     finish(c, obj, 0, 1);
     *map = "addresses";
     return add_entry(c, card, "addresses", "ADDR", obj, fid, id);
@@ -918,7 +917,7 @@ static const char *tz_name(conv *c, char *out)
 
 static json_t *h_geo_tz(conv *c, json_t *card, const char *fid, const char **map, char **id)
 {
-    int geo = strcasecmp(c->cur->name, "GEO") == 0;
+    int geo = strcmp(c->cur->name, "GEO") == 0;
     char buf[16];
     const char *v = geo ? c->cur->value : tz_name(c, buf);
     if (!v)
@@ -941,7 +940,7 @@ static json_t *h_geo_tz(conv *c, json_t *card, const char *fid, const char **map
         for (size_t i = 0; i < c->vc->nprops; i++) {
             const vcard_prop *q = &c->vc->props[i];
             if (q == c->cur || !c->target[i] || !q->group ||
-                strcasecmp(q->group, c->cur->group) != 0 || strcasecmp(q->name, "ADR") != 0)
+                strcasecmp(q->group, c->cur->group) != 0 || strcmp(q->name, "ADR") != 0)
                 continue;
             json_t *a = c->target[i];
             if (json_object_get(a, key))
@@ -998,7 +997,7 @@ static json_t *h_label(conv *c, json_t *card, const char *fid, const char **map,
         return NULL;
     for (size_t i = 0; i < c->vc->nprops; i++) {
         const vcard_prop *q = &c->vc->props[i];
-        if (!c->target[i] || strcasecmp(q->name, "ADR") || json_object_get(c->target[i], "full") ||
+        if (!c->target[i] || strcmp(q->name, "ADR") || json_object_get(c->target[i], "full") ||
             !same_types(q, c->cur))
             continue;
         for (size_t k = 0; k < c->cur->nparams; k++)
@@ -1097,7 +1096,7 @@ static json_t *h_date(conv *c, json_t *card, const char *fid, const char **map, 
 
 static json_t *h_place(conv *c, json_t *card, const char *fid, const char **map, char **id)
 {
-    const char *kind = !strcasecmp(c->cur->name, "BIRTHPLACE") ? "birth" : "death";
+    const char *kind = !strcmp(c->cur->name, "BIRTHPLACE") ? "birth" : "death";
     json_t *place = json_object();
     const char *v = c->cur->value;
     if (value_type_is(c, "uri")) {
@@ -1143,7 +1142,7 @@ static json_t *h_related(conv *c, json_t *card, const char *fid, const char **ma
         free(l);
     }
     json_object_set_new(obj, "relation", r);
-    json_object_set_new(obj, "@types-done", json_true());
+    c->types_done = 1;
     finish(c, obj, 0, 0);
     json_object_set_new(rel, key, obj);
     free(key);
@@ -1232,7 +1231,7 @@ static json_t *h_stamp(conv *c, json_t *card, const char *fid, const char **map,
     char ts[32];
     if (!jsc_parse_timestamp(c->cur->value, ts))
         return NULL;
-    return top_string(c, card, !strcasecmp(c->cur->name, "REV") ? "updated" : "created",
+    return top_string(c, card, !strcmp(c->cur->name, "REV") ? "updated" : "created",
                       vc_strdup(ts), map);
 }
 
@@ -1327,7 +1326,8 @@ static const prop_rule rules[] = {
 
 static int rule_cmp(const void *key, const void *elem)
 {
-    return strcasecmp(key, ((const prop_rule *)elem)->name);
+    /* property names are upper case in the vcard model (vcard.h) */
+    return strcmp(key, ((const prop_rule *)elem)->name);
 }
 
 static handler_fn rule_for(const char *name)
@@ -1459,8 +1459,14 @@ static json_t *run(conv *c, size_t i, json_t *card, const char *fid, const char 
     if (!fn)
         return NULL;
     c->cur = &c->vc->props[i];
-    c->used = vc_realloc(c->used, c->cur->nparams + 1);
+    if (c->cur->nparams + 1 > c->used_cap) {
+        c->used_cap = c->cur->nparams + 8;
+        c->used = vc_realloc(c->used, c->used_cap);
+    }
     memset(c->used, 0, c->cur->nparams + 1);
+    c->pref_ok = c->types_done = 0;
+    json_decref(c->extra_types);
+    c->extra_types = NULL;
     /* ALTID and LANGUAGE belong to convert_bucket */
     const vcard_param *pa;
     if ((pa = vcard_param_get(c->cur, "ALTID")))
@@ -1508,7 +1514,7 @@ static void convert_bucket(conv *c, size_t i)
     size_t *mem = vc_malloc((c->vc->nprops + 1) * sizeof *mem), nm = 0;
     for (size_t j = i; j < c->vc->nprops; j++) {
         const vcard_prop *q = &c->vc->props[j];
-        if (c->done[j] || strcasecmp(q->name, p->name) != 0)
+        if (c->done[j] || strcmp(q->name, p->name) != 0)
             continue;
         const char *qa = vcard_param_first(q, "ALTID");
         if (j == i || (altid && qa && strcmp(qa, altid) == 0))
@@ -1634,7 +1640,7 @@ static void apply_groups(conv *c)
         const vcard_prop *p = &vc->props[i];
         if (!p->group)
             continue;
-        if (strcasecmp(p->name, "X-ABLABEL") == 0 && !c->done[i] && p->nparams == 0) {
+        if (strcmp(p->name, "X-ABLABEL") == 0 && !c->done[i] && p->nparams == 0) {
             for (size_t j = 0; j < vc->nprops; j++) {
                 const vcard_prop *q = &vc->props[j];
                 if (j == i || !c->target[j] || !q->group || strcmp(q->group, p->group) != 0)
@@ -1649,12 +1655,12 @@ static void apply_groups(conv *c)
                 break;
             }
         }
-        if ((!strcasecmp(p->name, "TITLE") || !strcasecmp(p->name, "ROLE")) && c->target[i] &&
+        if ((!strcmp(p->name, "TITLE") || !strcmp(p->name, "ROLE")) && c->target[i] &&
             c->target_map[i] && !strcmp(c->target_map[i], "titles")) {
             size_t org = SIZE_MAX, norgs = 0;
             for (size_t j = 0; j < vc->nprops; j++) {
                 const vcard_prop *q = &vc->props[j];
-                if (q->group && !strcmp(q->group, p->group) && !strcasecmp(q->name, "ORG") &&
+                if (q->group && !strcmp(q->group, p->group) && !strcmp(q->name, "ORG") &&
                     c->target_id[j]) {
                     org = j;
                     norgs++;
@@ -1777,9 +1783,9 @@ json_t *jscontact_from_vcard(const vcard *vc)
         const char *pid = vcard_param_first(p, "PROP-ID");
         if (pid)
             json_object_set_new(c.propids, pid, json_true());
-        if (!c.lang && !strcasecmp(p->name, "LANGUAGE") && p->nparams == 0)
+        if (!c.lang && !strcmp(p->name, "LANGUAGE") && p->nparams == 0)
             c.lang = jscontact_langtag_canon(p->value);
-        if (!fnlang && !strcasecmp(p->name, "FN"))
+        if (!fnlang && !strcmp(p->name, "FN"))
             fnlang = vcard_param_first(p, "LANGUAGE");
     }
     if (!c.lang && fnlang && *fnlang) {
@@ -1791,11 +1797,11 @@ json_t *jscontact_from_vcard(const vcard *vc)
     for (int phase = 0; phase < 2; phase++)
         for (size_t i = 0; i < n; i++) {
             const vcard_prop *p = &vc->props[i];
-            int late = !strcasecmp(p->name, "GEO") || !strcasecmp(p->name, "TZ") ||
-                       !strcasecmp(p->name, "LABEL");
+            int late = !strcmp(p->name, "GEO") || !strcmp(p->name, "TZ") ||
+                       !strcmp(p->name, "LABEL");
             if (c.done[i] || late != phase)
                 continue;
-            if (!strcasecmp(p->name, "X-ABLABEL") && p->group)
+            if (!strcmp(p->name, "X-ABLABEL") && p->group)
                 continue;
             if (!rule_for(p->name)) {
                 to_vcardprops(&c, i);
@@ -1862,6 +1868,7 @@ json_t *jscontact_from_vcard(const vcard *vc)
     free(c.done);
     free(c.explained);
     free(c.used);
+    json_decref(c.extra_types);
     free(c.lang);
     return c.card;
 }
