@@ -1,10 +1,253 @@
-/* convert_vcard.c — placeholder until the vcard converter lands (owned by its issue). */
+/*
+ * convert_vcard.c — `jmapd convert` for contacts: vCard (.vcf, .vcard) to JSContact
+ * JSON and back, on top of formats/jscontact.h.
+ *
+ *   jmapd convert FILE.vcf [--to json|vcf] [--vcard3]   one Card, or an array
+ *   jmapd convert FILE.json [--to vcf|json] [--vcard3]  vCard 4.0 (3.0 with --vcard3)
+ *   jmapd convert - --to json|vcf                       stdin; the content decides
+ *
+ * Output goes to stdout. Bad input: exit 1 and a message naming the line (vCard) or
+ * the property path (JSON) on stderr. Usage errors: exit 2.
+ */
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
 
 #include "cli/cli.h"
+#include "formats/jscontact.h"
+
+static int has_suffix(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcasecmp(s + n - m, suffix) == 0;
+}
+
+/* Reads all of f; returns malloc'd bytes (NUL-terminated) and the length. */
+static char *read_all(FILE *f, size_t *len)
+{
+    size_t cap = 65536, n = 0;
+    char *buf = malloc(cap);
+    if (!buf)
+        return NULL;
+    for (;;) {
+        if (n + 1 >= cap) {
+            char *nb = realloc(buf, cap * 2);
+            if (!nb) {
+                free(buf);
+                return NULL;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+        size_t r = fread(buf + n, 1, cap - n - 1, f);
+        n += r;
+        if (r == 0)
+            break;
+    }
+    if (ferror(f)) {
+        free(buf);
+        return NULL;
+    }
+    buf[n] = 0;
+    *len = n;
+    return buf;
+}
+
+static int looks_like_json(const char *s, size_t n)
+{
+    size_t i = 0;
+    if (n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0)
+        i = 3;
+    while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n'))
+        i++;
+    return i < n && (s[i] == '{' || s[i] == '[');
+}
+
+static int usage(void)
+{
+    fprintf(stderr, "usage: jmapd convert FILE.vcf|FILE.json|- [--to vcf|json] [--vcard3]\n");
+    return 2;
+}
+
+/* Converts cards [from, to) to JSON text, one string per card. */
+typedef struct job {
+    const vcard *vcs;
+    size_t from, to;
+    int pretty;
+    char **out;
+} job;
+
+static void *convert_range(void *arg)
+{
+    job *j = arg;
+    for (size_t i = j->from; i < j->to; i++) {
+        json_t *card = jscontact_from_vcard(&j->vcs[i]);
+        j->out[i] = json_dumps(card, j->pretty ? JSON_INDENT(2) : JSON_COMPACT);
+        json_decref(card);
+    }
+    return NULL;
+}
+
+/* vCard text → Cards → JSON (or back to vCard, normalised to 4.0/3.0). One Card is
+ * printed indented; several as a JSON array with one Card per line. The cards are
+ * converted on two threads (the formats/ functions are pure and thread-safe). */
+static int from_vcard(const char *name, const char *text, size_t len, int to_vcf, int flags)
+{
+    char err[512];
+    vcard *vcs;
+    size_t n;
+    if (vcard_parse(text, len, &vcs, &n, err, sizeof err) < 0) {
+        fprintf(stderr, "jmapd convert: %s: %s\n", name, err);
+        return 1;
+    }
+    int rc = 0;
+    if (to_vcf) {
+        json_t *cards = json_array();
+        for (size_t i = 0; i < n; i++)
+            json_array_append_new(cards, jscontact_from_vcard(&vcs[i]));
+        char *out = jscontact_to_vcard_text(cards, flags, err, sizeof err);
+        if (!out) {
+            fprintf(stderr, "jmapd convert: %s: %s\n", name, err);
+            rc = 1;
+        } else {
+            fputs(out, stdout);
+            free(out);
+        }
+        json_decref(cards);
+        vcard_list_free(vcs, n);
+        return rc;
+    }
+    char **out = calloc(n ? n : 1, sizeof *out);
+    if (!out) {
+        vcard_list_free(vcs, n);
+        return 1;
+    }
+    job jobs[2] = {{vcs, 0, n / 2, n == 1, out}, {vcs, n / 2, n, n == 1, out}};
+    pthread_t th;
+    int threaded = n >= 64 && pthread_create(&th, NULL, convert_range, &jobs[1]) == 0;
+    convert_range(&jobs[0]);
+    if (threaded)
+        pthread_join(th, NULL);
+    else
+        convert_range(&jobs[1]);
+    if (n > 1)
+        fputs("[\n", stdout);
+    for (size_t i = 0; i < n; i++) {
+        if (!out[i]) {
+            fprintf(stderr, "jmapd convert: %s: cannot serialise JSON\n", name);
+            rc = 1;
+            continue;
+        }
+        fputs(out[i], stdout);
+        fputs(i + 1 < n ? ",\n" : "\n", stdout);
+        free(out[i]);
+    }
+    if (n > 1)
+        fputs("]\n", stdout);
+    free(out);
+    vcard_list_free(vcs, n);
+    return rc;
+}
+
+/* JSON Card(s) → vCard (or, with --to json, validated and normalised JSON). */
+static int from_json(const char *name, const char *text, size_t len, int to_json, int flags)
+{
+    json_error_t jerr;
+    json_t *doc = json_loadb(text, len, 0, &jerr);
+    if (!doc) {
+        fprintf(stderr, "jmapd convert: %s: line %d: invalid JSON: %s\n", name, jerr.line,
+                jerr.text);
+        return 1;
+    }
+    if (!json_is_object(doc) && !json_is_array(doc)) {
+        fprintf(stderr, "jmapd convert: %s: expected a Card or an array of Cards\n", name);
+        json_decref(doc);
+        return 1;
+    }
+    int rc = 0;
+    if (to_json) {
+        size_t n = json_is_array(doc) ? json_array_size(doc) : 1;
+        for (size_t i = 0; i < n && !rc; i++) {
+            json_t *c = json_is_array(doc) ? json_array_get(doc, i) : doc;
+            json_t *msgs = NULL;
+            if (jscontact_card_validate(c, NULL, &msgs)) {
+                fprintf(stderr, "jmapd convert: %s: card %zu: %s\n", name, i,
+                        json_string_value(json_array_get(msgs, 0)));
+                rc = 1;
+            } else {
+                jscontact_card_normalise(c);
+            }
+            json_decref(msgs);
+        }
+        if (!rc) {
+            char *js = json_dumps(doc, JSON_INDENT(2));
+            fputs(js, stdout);
+            fputc('\n', stdout);
+            free(js);
+        }
+    } else {
+        char err[512];
+        char *out = jscontact_to_vcard_text(doc, flags, err, sizeof err);
+        if (!out) {
+            fprintf(stderr, "jmapd convert: %s: %s\n", name, err);
+            rc = 1;
+        } else {
+            fputs(out, stdout);
+            free(out);
+        }
+    }
+    json_decref(doc);
+    return rc;
+}
 
 int cli_convert_vcard(int argc, char **argv)
 {
-    fprintf(stderr, "jmapd convert: vcard conversion is not built yet\n");
-    return 1;
+    const char *file = NULL, *to = NULL;
+    int flags = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--to") == 0 && i + 1 < argc)
+            to = argv[++i];
+        else if (strcmp(argv[i], "--vcard3") == 0)
+            flags |= JSCONTACT_VCARD3;
+        else if (argv[i][0] == '-' && argv[i][1])
+            return usage();
+        else if (!file)
+            file = argv[i];
+        else
+            return usage();
+    }
+    if (!file)
+        return usage();
+    if (to && strcmp(to, "vcf") && strcmp(to, "json"))
+        return usage();
+    FILE *f = strcmp(file, "-") == 0 ? stdin : fopen(file, "rb");
+    if (!f) {
+        perror(file);
+        return 1;
+    }
+    size_t len = 0;
+    char *text = read_all(f, &len);
+    if (f != stdin)
+        fclose(f);
+    if (!text) {
+        fprintf(stderr, "jmapd convert: %s: cannot read\n", file);
+        return 1;
+    }
+    int json_in;
+    if (has_suffix(file, ".json"))
+        json_in = 1;
+    else if (has_suffix(file, ".vcf") || has_suffix(file, ".vcard"))
+        json_in = 0;
+    else
+        json_in = looks_like_json(text, len);
+    int rc;
+    if (json_in)
+        rc = from_json(file, text, len, to && !strcmp(to, "json"), flags);
+    else
+        rc = from_vcard(file, text, len, (to && !strcmp(to, "vcf")) || (flags & JSCONTACT_VCARD3),
+                        flags);
+    free(text);
+    return rc;
 }
