@@ -2,7 +2,6 @@
  * serve.c — `jmapd serve`: opens the store, starts the push hub and the HTTP
  * server, collects unreferenced blobs now and then, and on SIGTERM or SIGINT
  * stops cleanly (in-flight requests finish, the database is closed) and exits 0.
- * import/export belong to the calendar and contacts work and say so until then.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -96,16 +95,4 @@ int cli_serve(int argc, char **argv)
     store_close(st);
     log_info("stopped");
     return 0;
-}
-
-int cli_import(int argc, char **argv)
-{
-    fprintf(stderr, "jmapd import: not built yet (comes with CalendarEvent and ContactCard)\n");
-    return 1;
-}
-
-int cli_export(int argc, char **argv)
-{
-    fprintf(stderr, "jmapd export: not built yet (comes with CalendarEvent and ContactCard)\n");
-    return 1;
 }

@@ -2,7 +2,8 @@
  * blobs.c — the upload and download endpoints (RFC 8620 §6.1, §6.2). Uploads are
  * stored content-addressed and kept at least blob_upload_ttl seconds unless
  * referenced; downloads honour the `type` and `name` URL variables, set
- * Content-Disposition safely for any name, and answer single byte ranges.
+ * Content-Disposition safely for any name, and answer single byte ranges. Also the
+ * export endpoint, which serves a whole collection (.ics, .vcf) as a file.
  */
 #include <ctype.h>
 #include <inttypes.h>
@@ -186,5 +187,56 @@ enum MHD_Result http_upload(struct http_server *h, struct MHD_Connection *c, str
     json_decref(resp);
     enum MHD_Result res = http_send(c, rq, 201, "application/json", body, strlen(body));
     free(body);
+    return res;
+}
+
+static int write_buf(void *ud, const char *data, size_t len)
+{
+    buf_append(ud, data, len);
+    return 0;
+}
+
+enum MHD_Result http_export(struct http_server *h, struct MHD_Connection *c, struct http_req *rq,
+                            int64_t user_id, const char *path)
+{
+    char kind[32], account[256], id[256];
+    const char *s1 = strchr(path, '/');
+    const char *s2 = s1 ? strchr(s1 + 1, '/') : NULL;
+    if (!s1 || !s2 || strchr(s2 + 1, '/') || (size_t)(s1 - path) >= sizeof kind ||
+        (size_t)(s2 - s1 - 1) >= sizeof account || strlen(s2 + 1) >= sizeof id || !s2[1])
+        return http_problem(c, rq, 404, "about:blank", "no such collection", NULL);
+    snprintf(kind, sizeof kind, "%.*s", (int)(s1 - path), path);
+    snprintf(account, sizeof account, "%.*s", (int)(s2 - s1 - 1), s1 + 1);
+    snprintf(id, sizeof id, "%s", s2 + 1);
+    char *ext = strrchr(id, '.'); /* "/export/calendar/A/C.ics" names the same as ".../C" */
+    if (ext && (strcmp(ext, ".ics") == 0 || strcmp(ext, ".vcf") == 0))
+        *ext = 0;
+    jmap_export_fn fn = jmap_exporter_find(kind);
+    struct store_conn *sc = store_conn(h->srv->store);
+    struct jmap_user u;
+    if (!fn || !sc || jmap_user_load(sc, user_id, &u) != STORE_OK || !find_account(&u, account))
+        return http_problem(c, rq, 404, "about:blank", "no such collection", NULL);
+    const char *args = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "vcard3") ? "vcard3"
+                                                                                     : "";
+    struct buf out = {0};
+    const char *ctype = "application/octet-stream";
+    int rc = store_begin(sc, false);
+    if (rc == STORE_OK)
+        rc = fn(sc, account, id, args, write_buf, &out, &ctype);
+    store_rollback(sc);
+    if (rc != STORE_OK) {
+        buf_free(&out);
+        return rc == STORE_NOTFOUND
+                   ? http_problem(c, rq, 404, "about:blank", "no such collection", NULL)
+                   : http_problem(c, rq, 500, "about:blank", "export failed", NULL);
+    }
+    size_t len = out.len;
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(len, buf_take(&out), MHD_RESPMEM_MUST_FREE);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "private, no-cache");
+    rq->status = 200;
+    enum MHD_Result res = MHD_queue_response(c, 200, r);
+    MHD_destroy_response(r);
     return res;
 }

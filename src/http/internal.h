@@ -49,6 +49,9 @@ enum MHD_Result http_eventsource(struct http_server *h, struct MHD_Connection *c
 /* GET /jmap/download/..., POST /jmap/upload/... (blobs.c) */
 enum MHD_Result http_download(struct http_server *h, struct MHD_Connection *c,
                               struct http_req *rq, int64_t user_id, const char *path);
+/* GET /export/{kind}/{accountId}/{id}: a collection as a file (blobs.c) */
+enum MHD_Result http_export(struct http_server *h, struct MHD_Connection *c, struct http_req *rq,
+                            int64_t user_id, const char *path);
 enum MHD_Result http_upload(struct http_server *h, struct MHD_Connection *c, struct http_req *rq,
                             int64_t user_id, const char *path);
 

@@ -291,18 +291,20 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         MHD_destroy_response(r);
         return res;
     }
+    bool exports = strncmp(url, "/export/", 8) == 0;
     bool session = path_is(url, "/jmap/session"), api = path_is(url, "/jmap/api"),
          events = path_is(url, "/jmap/eventsource"),
          upload = strncmp(url, "/jmap/upload/", 13) == 0,
          download = strncmp(url, "/jmap/download/", 15) == 0;
-    if (!session && !api && !events && !upload && !download)
+    if (!session && !api && !events && !upload && !download && !exports)
         return http_problem(c, rq, 404, "about:blank", "no such resource", NULL);
-    if (((session || events || download) && !get) || ((api || upload) && !post)) {
+    if (((session || events || download || exports) && !get) || ((api || upload) && !post)) {
         char *body = jmap_problem("about:blank", 405, "method not allowed", NULL);
         struct MHD_Response *r =
             MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE);
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/problem+json");
-        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, get || session || events || download
+        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW,
+                                get || session || events || download || exports
                                                               ? "GET, HEAD"
                                                               : "POST");
         rq->status = 405;
@@ -336,6 +338,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         return http_eventsource(h, c, rq, rq->user_id);
     if (download)
         return http_download(h, c, rq, rq->user_id, url + 15);
+    if (exports)
+        return http_export(h, c, rq, rq->user_id, url + 8);
     if (rq->too_large)
         return http_problem(c, rq, 413, "urn:ietf:params:jmap:error:limit",
                             "the upload is larger than maxSizeUpload", "maxSizeUpload");

@@ -32,9 +32,10 @@ static const struct {
     const char *name, *capability;
 } blob_types[] = {
     {"CalendarEvent", JMAP_CALENDARS},
+    {"ContactCard", JMAP_CONTACTS},
 };
 
-json_t *blob_account_capability(const struct config *cfg)
+static json_t *blob_account_capability(const struct config *cfg, const struct store_access *a)
 {
     json_t *names = json_array();
     for (size_t i = 0; i < sizeof blob_types / sizeof blob_types[0]; i++)
@@ -444,8 +445,11 @@ static int blob_lookup(struct jmap_req *r, json_t *args)
     return 0;
 }
 
+static const struct jcapability blob_capability = {JMAP_BLOB, NULL, blob_account_capability};
+
 void blob_register(void)
 {
+    jmap_register_capability(&blob_capability);
     jmap_register_method("Blob/copy", JMAP_CORE, blob_copy);
     jmap_register_method("Blob/upload", JMAP_BLOB, blob_upload);
     jmap_register_method("Blob/get", JMAP_BLOB, blob_get);

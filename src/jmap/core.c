@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "jmap/jmap.h"
 #include "types/types.h"
@@ -72,28 +73,100 @@ static json_t *core_capability(const struct config *cfg)
                      "i;ascii-casemap", "i;unicode-casemap", "i;octet");
 }
 
+/* ---- capabilities and exporters ------------------------------------------------------- */
+
+#define MAX_CAPS 16
+static const struct jcapability *caps[MAX_CAPS];
+static size_t ncaps;
+
+void jmap_register_capability(const struct jcapability *cap)
+{
+    if (ncaps == MAX_CAPS)
+        abort();
+    caps[ncaps++] = cap;
+}
+
+bool jmap_capability_known(const char *uri)
+{
+    if (strcmp(uri, JMAP_CORE) == 0)
+        return true;
+    for (size_t i = 0; i < ncaps; i++)
+        if (strcmp(caps[i]->uri, uri) == 0)
+            return true;
+    return false;
+}
+
+static struct {
+    const char *kind;
+    jmap_export_fn fn;
+} exporters[8];
+static size_t nexporters;
+static struct {
+    const char *ext;
+    jmap_import_fn fn;
+} importers[8];
+static size_t nimporters;
+
+void jmap_register_exporter(const char *kind, jmap_export_fn fn)
+{
+    if (nexporters == sizeof exporters / sizeof exporters[0])
+        abort();
+    exporters[nexporters].kind = kind;
+    exporters[nexporters++].fn = fn;
+}
+
+jmap_export_fn jmap_exporter_find(const char *kind)
+{
+    for (size_t i = 0; i < nexporters; i++)
+        if (strcmp(exporters[i].kind, kind) == 0)
+            return exporters[i].fn;
+    return NULL;
+}
+
+void jmap_register_importer(const char *ext, jmap_import_fn fn)
+{
+    if (nimporters == sizeof importers / sizeof importers[0])
+        abort();
+    importers[nimporters].ext = ext;
+    importers[nimporters++].fn = fn;
+}
+
+jmap_import_fn jmap_importer_find(const char *ext)
+{
+    for (size_t i = 0; i < nimporters; i++)
+        if (strcasecmp(importers[i].ext, ext) == 0)
+            return importers[i].fn;
+    return NULL;
+}
+
+/* ---- the session resource -------------------------------------------------------------- */
+
 json_t *jmap_session(struct jmap_server *srv, const struct jmap_user *user)
 {
     const struct config *cfg = srv->cfg;
-    json_t *caps = json_object();
-    json_object_set_new(caps, JMAP_CORE, core_capability(cfg));
-    json_object_set_new(caps, JMAP_CALENDARS, json_object());
-    json_object_set_new(caps, JMAP_BLOB, json_object());
+    json_t *capabilities = json_object();
+    json_object_set_new(capabilities, JMAP_CORE, core_capability(cfg));
+    for (size_t i = 0; i < ncaps; i++)
+        json_object_set_new(capabilities, caps[i]->uri,
+                            caps[i]->session_value ? caps[i]->session_value(cfg) : json_object());
 
     json_t *accounts = json_object(), *primary = json_object();
     for (int i = 0; i < user->naccounts; i++) {
         const struct store_access *a = &user->accounts[i];
         json_t *acaps = json_object();
-        json_object_set_new(acaps, JMAP_CALENDARS, calendar_account_capability(a));
-        json_object_set_new(acaps, JMAP_BLOB, blob_account_capability(cfg));
+        for (size_t k = 0; k < ncaps; k++) {
+            json_t *v = caps[k]->account_value ? caps[k]->account_value(cfg, a) : json_object();
+            if (!v)
+                continue;
+            json_object_set_new(acaps, caps[k]->uri, v);
+            /* RFC 8620 §2: the primary account for a capability is the user's own */
+            if (a->is_personal)
+                json_object_set_new(primary, caps[k]->uri, json_string(a->account_id));
+        }
         json_object_set_new(accounts, a->account_id,
                             json_pack("{s:s, s:b, s:b, s:o}", "name", a->name, "isPersonal",
                                       a->is_personal, "isReadOnly", !a->may_write,
                                       "accountCapabilities", acaps));
-        if (a->is_personal) {
-            json_object_set_new(primary, JMAP_CALENDARS, json_string(a->account_id));
-            json_object_set_new(primary, JMAP_BLOB, json_string(a->account_id));
-        }
     }
     char *api = NULL, *down = NULL, *up = NULL, *ev = NULL;
     const char *base = cfg->base_url;
@@ -103,7 +176,8 @@ json_t *jmap_session(struct jmap_server *srv, const struct jmap_user *user)
         asprintf(&ev, "%s/jmap/eventsource/?types={types}&closeafter={closeafter}&ping={ping}",
                  base) < 0)
         abort();
-    json_t *s = json_pack("{s:o, s:o, s:o, s:s, s:s, s:s, s:s, s:s, s:s}", "capabilities", caps,
+    json_t *s = json_pack("{s:o, s:o, s:o, s:s, s:s, s:s, s:s, s:s, s:s}", "capabilities",
+                          capabilities,
                           "accounts", accounts, "primaryAccounts", primary, "username", user->name,
                           "apiUrl", api, "downloadUrl", down, "uploadUrl", up, "eventSourceUrl", ev,
                           "state", user->session_state);

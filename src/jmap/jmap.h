@@ -17,6 +17,7 @@
 #define JMAP_CORE "urn:ietf:params:jmap:core"
 #define JMAP_CALENDARS "urn:ietf:params:jmap:calendars"
 #define JMAP_BLOB "urn:ietf:params:jmap:blob"
+#define JMAP_CONTACTS "urn:ietf:params:jmap:contacts"
 
 struct push_hub;
 
@@ -183,6 +184,37 @@ void jmap_register_method(const char *name, const char *capability, jmap_method_
 /* Registers Type/get, /set, ... as the descriptor's `methods` says. */
 void jmap_register_type(const struct jtype *t);
 const struct jtype *jmap_type_find(const char *name);
+/* A capability of the session (RFC 8620 §2): its value in "capabilities" and its
+ * value in each account's "accountCapabilities" (NULL: the account lacks it). */
+struct jcapability {
+    const char *uri;
+    json_t *(*session_value)(const struct config *cfg);
+    json_t *(*account_value)(const struct config *cfg, const struct store_access *a);
+};
+void jmap_register_capability(const struct jcapability *cap);
+
+/* Exporters turn a collection into a file: `jmapd export` and
+ * GET /export/{kind}/{accountId}/{id} (kind "calendar" -> .ics, "addressbook" ->
+ * .vcf). The function streams the body through write (which returns 0, or -1 to
+ * stop) and sets *content_type; args is the URL query or the CLI flags joined
+ * ("vcard3"). Returns STORE_OK, STORE_NOTFOUND or STORE_ERR. Called inside a read
+ * transaction. */
+typedef int (*jmap_write_fn)(void *ud, const char *data, size_t len);
+typedef int (*jmap_export_fn)(struct store_conn *c, const char *account, const char *id,
+                              const char *args, jmap_write_fn write, void *ud,
+                              const char **content_type);
+void jmap_register_exporter(const char *kind, jmap_export_fn fn);
+jmap_export_fn jmap_exporter_find(const char *kind);
+
+/* Importers read a file into an account (`jmapd import`), chosen by the file's
+ * extension (".ics", ".vcf"). Called inside a write transaction; they store
+ * objects through the type's validation. Returns the number of objects imported,
+ * or -1 with *err (malloc'd) naming what was wrong. */
+typedef int (*jmap_import_fn)(struct store_conn *c, const char *account, const char *data,
+                              size_t len, char **err);
+void jmap_register_importer(const char *extension, jmap_import_fn fn);
+jmap_import_fn jmap_importer_find(const char *extension);
+
 /* Registers everything (core, blob, types); idempotent. */
 void jmap_init(void);
 /* Whether a capability URI is one this server supports. */

@@ -355,16 +355,6 @@ static const struct method *method_find(const char *name)
     return NULL;
 }
 
-bool jmap_capability_known(const char *uri)
-{
-    if (strcmp(uri, JMAP_CORE) == 0)
-        return true;
-    for (size_t i = 0; i < nmethods; i++)
-        if (strcmp(methods[i].capability, uri) == 0)
-            return true;
-    return false;
-}
-
 static bool using_has(json_t *using, const char *cap)
 {
     size_t i;

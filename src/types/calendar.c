@@ -36,7 +36,7 @@ static const struct argspec calendar_set_args[] = {
     {NULL, 0, 0},
 };
 
-json_t *calendar_account_capability(const struct store_access *a)
+static json_t *calendar_account_capability(const struct config *cfg, const struct store_access *a)
 {
     /* §1.5.1 */
     return json_pack("{s:i, s:s, s:s, s:s, s:i, s:b}", "maxCalendarsPerEvent", 32, "minDateTime",
@@ -247,6 +247,9 @@ static json_t *calendar_destroy(struct jset *s, const char *id, json_t *old)
     json_decref(c.ids);
     return err;
 }
+
+const struct jcapability calendar_capability = {JMAP_CALENDARS, NULL,
+                                                calendar_account_capability};
 
 const struct jtype calendar_type = {
     .name = "Calendar",

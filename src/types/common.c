@@ -15,8 +15,10 @@
 
 void types_register(void)
 {
+    jmap_register_capability(&calendar_capability);
     jmap_register_type(&calendar_type);
     jmap_register_type(&participant_identity_type);
+    contacts_register();
 }
 
 int types_create_direct(struct store_conn *c, const struct jtype *t, const char *account,
@@ -46,7 +48,7 @@ int types_provision_account(struct store_conn *c, const char *account, const cha
     free(addr);
     rc = types_create_direct(c, &participant_identity_type, account, ident, id);
     json_decref(ident);
-    return rc;
+    return rc ? rc : contacts_provision_account(c, account, username);
 }
 
 static int collect_defaults(const char *id, json_t *obj, void *ud)

@@ -16,12 +16,16 @@ int types_provision_account(struct store_conn *c, const char *account, const cha
 extern const struct jtype calendar_type;
 extern const struct jtype participant_identity_type;
 
-/* The urn:ietf:params:jmap:calendars account capability (draft-ietf-jmap-calendars §1.5.1). */
-json_t *calendar_account_capability(const struct store_access *a);
+/* The urn:ietf:params:jmap:calendars capability (draft-ietf-jmap-calendars §1.5.1). */
+extern const struct jcapability calendar_capability;
 
-/* Blob methods (RFC 8620 §6.3, RFC 9404) and the account capability. */
+/* Blob methods (RFC 8620 §6.3, RFC 9404) and their capability. */
 void blob_register(void);
-json_t *blob_account_capability(const struct config *cfg);
+
+/* JMAP Contacts (RFC 9610): AddressBook and ContactCard, in contacts.c /
+ * address_book.c / contact_card.c. */
+void contacts_register(void);
+int contacts_provision_account(struct store_conn *c, const char *account, const char *username);
 
 /* ---- shared helpers ------------------------------------------------------------- */
 /* Stores a new object created by the server itself (provisioning); fills defaults,
