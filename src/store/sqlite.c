@@ -935,8 +935,8 @@ int store_index_range(struct store_conn *c, const char *account, const char *typ
     /* an object overlaps [from, to) if it starts before to and ends after from;
      * objects without a range (no start) always qualify, the caller decides */
     sqlite3_stmt *s = stmt(c, "SELECT id FROM object_index WHERE account_id=?1 AND type=?2 AND "
-                              "(start IS NULL OR ((?3 = 0 OR finish IS NULL OR finish > ?4 OR "
-                              "(finish = start AND finish = ?4)) AND (?5 = 0 OR start < ?6)))");
+                              "(start IS NULL OR ((?3 = 0 OR finish IS NULL OR finish >= ?4) AND "
+                              "(?5 = 0 OR start < ?6)))");
     if (!s)
         return STORE_ERR;
     bind_text(s, 1, account);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "jmap/engine.h"
+#include "types/calendar_event.h"
 #include "types/types.h"
 #include "util/util.h"
 
@@ -18,6 +19,9 @@ void types_register(void)
     jmap_register_capability(&calendar_capability);
     jmap_register_type(&calendar_type);
     jmap_register_type(&participant_identity_type);
+    jmap_register_type(&calendar_event_type);
+    calendar_event_query_register();
+    calendar_io_register();
     contacts_register();
 }
 
