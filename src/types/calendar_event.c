@@ -468,7 +468,9 @@ static void apply_utc_times(struct jset *s, json_t *obj, json_t *old, json_t *in
             add_invalid(invalid, "utcEnd");
             return;
         }
-        jscal_dur d = {.sign = 1, .seconds = end - start};
+        int64_t secs = end - start;
+        jscal_dur d = {.sign = 1, .days = secs / 86400, .hours = secs % 86400 / 3600,
+                       .minutes = secs % 3600 / 60, .seconds = secs % 60};
         char dur[64];
         jscal_dur_format(&d, dur);
         json_object_set_new(obj, "duration", json_string(dur));
@@ -505,8 +507,30 @@ static void check_jscalendar(json_t *obj, int flags, json_t *invalid)
     json_t *js = json_copy(obj);
     for (const char *const *k = jmap_only; *k; k++)
         json_object_del(js, *k);
+    /* §5.3: a link may name a blob instead of an href */
+    json_t *links = json_object_get(js, "links");
+    if (json_is_object(links)) {
+        json_t *copy = json_deep_copy(links);
+        const char *lid;
+        json_t *link;
+        json_object_foreach(copy, lid, link)
+        {
+            if (json_is_object(link) && json_object_get(link, "blobId")) {
+                json_object_del(link, "blobId");
+                if (!json_object_get(link, "href"))
+                    json_object_set_new(link, "href", json_string("data:,"));
+            }
+        }
+        json_object_set_new(js, "links", copy);
+    }
     json_t *bad = NULL;
     if (jscal_validate(js, flags, &bad) != 0) {
+        if (getenv("JMAPD_DEBUG_VALIDATE")) {
+            char *a = json_dumps(js, 0), *b = json_dumps(bad, 0);
+            log_warn("jscal_validate(%d) %s -> %s", flags, a, b);
+            free(a);
+            free(b);
+        }
         size_t i;
         json_t *v;
         json_array_foreach(bad, i, v)
