@@ -1658,10 +1658,10 @@ static int calendar_props(cal_ctx *cal, const ical_comp *vcal, json_t *group, ch
             add_set_values(group, "categories", p->value, 0, 0);
         } else if (!strcmp(n, "CREATED")) {
             if (set_utc(&g, p, group, "created"))
-                return -1;
+                goto bad;
         } else if (!strcmp(n, "LAST-MODIFIED")) {
             if (set_utc(&g, p, group, "updated"))
-                return -1;
+                goto bad;
         } else if (!strcmp(n, "SOURCE")) {
             json_object_set_new(group, "source", json_string(p->value));
         } else if (!strcmp(n, "ATTACH") || !strcmp(n, "IMAGE") || !strcmp(n, "LINK") ||
@@ -1680,6 +1680,9 @@ static int calendar_props(cal_ctx *cal, const ical_comp *vcal, json_t *group, ch
     if (g.ical)
         json_object_set_new(group, "iCalendar", g.ical);
     return 0;
+bad:
+    json_decref(g.ical);
+    return -1;
 }
 
 json_t *ical_to_jscal(const char *ics, size_t len, int flags, char **err)

@@ -766,7 +766,9 @@ static void add_participants(out_ctx *o, ical_comp *c, const json_t *obj, int is
             if (role)
                 ical_prop_add_param(p, "ROLE", role);
             /* Roles ROLE cannot carry travel as JSPROP (§4.1.2): the import sets them
-             * after ROLE has been converted, as they are new keys of "roles". */
+             * after ROLE has been converted, as they are new keys of "roles". (Collected
+             * first: adding properties may move p.) */
+            json_t *extra_roles = json_array();
             json_object_foreach(roles, rk, rv)
             {
                 int implied = (!strcmp(rk, "attendee") && role && strcmp(role, "NON-PARTICIPANT") &&
@@ -776,14 +778,8 @@ static void add_participants(out_ctx *o, ical_comp *c, const json_t *obj, int is
                               (!strcmp(rk, "informational") && role && !strcmp(role, "NON-PARTICIPANT")) ||
                               (!strcmp(rk, "owner") && ((role && !strcmp(role, "OWNER")) ||
                                                         (org && !strcasecmp(addr, org))));
-                if (implied)
-                    continue;
-                ical_prop *jp = add_text(c, "JSPROP", "true");
-                char *rkp = ptr_escape(rk);
-                char *full = jscal_strdupf("%s/roles/%s", path, rkp);
-                ical_prop_add_param(jp, "JSPTR", full);
-                free(full);
-                free(rkp);
+                if (!implied)
+                    json_array_append_new(extra_roles, json_string(rk));
             }
             const char *ps = jstr(pt, "participationStatus"), *prog = jstr(pt, "progress");
             if (is_task && prog && (!ps || !strcmp(ps, "accepted"))) {
@@ -821,6 +817,17 @@ static void add_participants(out_ctx *o, ical_comp *c, const json_t *obj, int is
             if (strcmp(u5, k))
                 ical_prop_add_param(p, "JSID", k);
             apply_cp(o, p, path);
+            p = NULL;
+            json_array_foreach(extra_roles, i, e)
+            {
+                ical_prop *jp = add_text(c, "JSPROP", "true");
+                char *rkp = ptr_escape(json_string_value(e));
+                char *full = jscal_strdupf("%s/roles/%s", path, rkp);
+                ical_prop_add_param(jp, "JSPTR", full);
+                free(full);
+                free(rkp);
+            }
+            json_decref(extra_roles);
         }
         /* PARTICIPANT component for what ATTENDEE cannot carry (§3.6). */
         int want_comp = !want_attendee || ic || json_object_get(pt, "description") ||

@@ -882,7 +882,8 @@ recur_iter *recur_iter_new(const json_t *obj, int64_t from, int64_t to, const ch
         else
             json_decref(inst);
     }
-    qsort(it->occ, it->n, sizeof *it->occ, occ_cmp);
+    if (it->n > 1)
+        qsort(it->occ, it->n, sizeof *it->occ, occ_cmp);
     if (flags & RECUR_WANT_OBJECT) {
         for (size_t i = 0; i < it->n; i++)
             if (!it->occ[i].object)
