@@ -8,6 +8,7 @@
 
 #include <ctype.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -247,19 +248,32 @@ int jscal_is_id(const char *s)
     return n >= 1 && n <= 255;
 }
 
+/* The SHA-1 implementation, fetched once (OpenSSL 3 looks it up on every EVP_sha1() use
+ * otherwise); it is immutable and shared by all threads. */
+static pthread_once_t sha1_once = PTHREAD_ONCE_INIT;
+static EVP_MD *sha1_md;
+
+static void sha1_fetch(void)
+{
+    sha1_md = EVP_MD_fetch(NULL, "SHA1", NULL);
+}
+
 void jscal_uuidv5(const char *name, char out[37])
 {
+    pthread_once(&sha1_once, sha1_fetch);
     /* draft -25 §2.1.3 namespace 7f1e1965-ae73-4454-b088-232c90730ce2 */
     static const unsigned char ns[16] = {0x7f, 0x1e, 0x19, 0x65, 0xae, 0x73, 0x44, 0x54,
                                          0xb0, 0x88, 0x23, 0x2c, 0x90, 0x73, 0x0c, 0xe2};
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    EVP_DigestInit_ex(ctx, EVP_sha1(), NULL);
-    EVP_DigestUpdate(ctx, ns, sizeof ns);
-    EVP_DigestUpdate(ctx, name, strlen(name));
-    EVP_DigestFinal_ex(ctx, md, &mdlen);
-    EVP_MD_CTX_free(ctx);
+    size_t n = strlen(name);
+    unsigned char stackbuf[512];
+    unsigned char *in = n + 16 <= sizeof stackbuf ? stackbuf : malloc(n + 16);
+    memcpy(in, ns, 16);
+    memcpy(in + 16, name, n);
+    EVP_Digest(in, n + 16, md, &mdlen, sha1_md ? sha1_md : EVP_sha1(), NULL);
+    if (in != stackbuf)
+        free(in);
     md[6] = (unsigned char)((md[6] & 0x0f) | 0x50); /* RFC 9562 §5.5: version 5 */
     md[8] = (unsigned char)((md[8] & 0x3f) | 0x80); /* variant 10 */
     snprintf(out, 37,
