@@ -84,13 +84,14 @@ static char *rule_text(const json_t *r)
     jscal_buf_adds(&b, "FREQ=");
     jscal_buf_adds(&b, u);
     free(u);
-    const char *rscale = jstr(r, "rscale");
-    if (rscale && strcmp(rscale, "gregorian")) {
-        u = jscal_strupper(rscale);
+    const char *rscale = jstr(r, "rscale"), *skip = jstr(r, "skip");
+    int want_skip = skip && strcmp(skip, "omit");
+    if ((rscale && strcmp(rscale, "gregorian")) || want_skip) {
+        /* RFC 7529: SKIP needs RSCALE (GREGORIAN is the default calendar) */
+        u = jscal_strupper(rscale ? rscale : "gregorian");
         jscal_buf_adds(&b, ";RSCALE=");
         jscal_buf_adds(&b, u);
         free(u);
-        const char *skip = jstr(r, "skip");
         if (skip) {
             u = jscal_strupper(skip);
             jscal_buf_adds(&b, ";SKIP=");
@@ -260,6 +261,8 @@ static int series_init(series *s, const json_t *obj, const char *float_tz,
 
 static void series_free(series *s)
 {
+    free(s->rule.rscale); /* owned by the parsed rule (libical 3.0 strdups it) */
+    s->rule.rscale = NULL;
     if (s->owned_zone)
         icaltimezone_free(s->owned_zone, 1);
     free(s->err);

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libical/ical.h>
+
 #include "formats/recur.h"
 
 static json_t *J(const char *s)
@@ -176,6 +178,54 @@ static void test_dst_and_days(void **state)
     json_decref(o);
 }
 
+static void collect(const char *js, const char *from, const char *to, char out[][20], int *n)
+{
+    json_t *o = J(js);
+    char *err = NULL;
+    int code;
+    recur_iter *it = recur_iter_new(o, U(from), U(to), NULL, NULL, 0, &code, &err);
+    if (!it)
+        print_error("%s\n", err);
+    assert_non_null(it);
+    recur_occurrence occ;
+    *n = 0;
+    while (recur_iter_next(it, &occ) && *n < 16)
+        memcpy(out[(*n)++], occ.recurrence_id, 20);
+    recur_iter_free(it);
+    json_decref(o);
+}
+
+/* RFC 7529 §4.1 and jscalendarbis §4.3.3.1: SKIP decides what an invalid date becomes. */
+static void test_rscale_skip(void **state)
+{
+    (void)state;
+    char got[16][20];
+    int n;
+    collect("{\"@type\":\"Event\",\"uid\":\"s\",\"start\":\"2024-01-31T00:00:00\",\"timeZone\":\"Etc/UTC\","
+            "\"recurrenceRule\":{\"frequency\":\"monthly\",\"count\":4}}",
+            "2024-01-01T00:00:00Z", "2025-01-01T00:00:00Z", got, &n);
+    assert_int_equal(n, 4); /* omit: Jan, Mar, May, Jul */
+    assert_string_equal(got[1], "2024-03-31T00:00:00");
+    collect("{\"@type\":\"Event\",\"uid\":\"s\",\"start\":\"2024-01-31T00:00:00\",\"timeZone\":\"Etc/UTC\","
+            "\"recurrenceRule\":{\"frequency\":\"monthly\",\"skip\":\"forward\",\"count\":3}}",
+            "2024-01-01T00:00:00Z", "2025-01-01T00:00:00Z", got, &n);
+    assert_int_equal(n, 3);
+    assert_string_equal(got[1], "2024-03-01T00:00:00");
+    collect("{\"@type\":\"Event\",\"uid\":\"s\",\"start\":\"2024-01-31T00:00:00\",\"timeZone\":\"Etc/UTC\","
+            "\"recurrenceRule\":{\"frequency\":\"monthly\",\"skip\":\"backward\",\"count\":3}}",
+            "2024-01-01T00:00:00Z", "2025-01-01T00:00:00Z", got, &n);
+    assert_string_equal(got[1], "2024-02-29T00:00:00");
+    if (icalrecurrencetype_rscale_is_supported()) {
+        /* Chinese New Year, RFC 7529 §4.2 style */
+        collect("{\"@type\":\"Event\",\"uid\":\"c\",\"start\":\"2024-02-10T00:00:00\",\"showWithoutTime\":true,"
+                "\"recurrenceRule\":{\"frequency\":\"yearly\",\"rscale\":\"chinese\",\"count\":3}}",
+                "2024-01-01T00:00:00Z", "2028-01-01T00:00:00Z", got, &n);
+        assert_int_equal(n, 3);
+        assert_string_equal(got[1], "2025-01-29T00:00:00");
+        assert_string_equal(got[2], "2026-02-17T00:00:00");
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -183,6 +233,7 @@ int main(void)
         cmocka_unit_test(test_window_and_unbounded),
         cmocka_unit_test(test_limits_and_errors),
         cmocka_unit_test(test_dst_and_days),
+        cmocka_unit_test(test_rscale_skip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
