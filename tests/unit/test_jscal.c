@@ -202,6 +202,13 @@ static void test_validate_paths(void **state)
     expect_invalid("{\"recurrenceId\":\"2020-01-15T13:00:00\",\"recurrenceRule\":{\"frequency\":\"daily\"}}",
                    "recurrenceRule");
     expect_invalid("{\"@type\":\"Banana\"}", "@type");
+    expect_invalid("{\"hideAttendees\":\"yes\"}", "hideAttendees");
+    expect_invalid("{\"recurrenceRule\":{\"frequency\":\"daily\"},\"recurrenceOverrides\":"
+                   "{\"2020-01-16T13:00:00\":{\"mayInviteSelf\":true}}}",
+                   "recurrenceOverrides/2020-01-16T13:00:00/mayInviteSelf");
+    expect_invalid("{\"organizerCalendarAddress\":\"mailto:o@example.com\",\"participants\":{\"p1\":"
+                   "{\"calendarAddress\":\"mailto:a@example.com\",\"scheduleSequence\":-1}}}",
+                   "participants/p1/scheduleSequence");
     expect_invalid("{\"descriptionContentType\":\"application/pdf\"}", "descriptionContentType");
     expect_invalid("{\"iCalendar\":{\"@type\":\"ICalComponent\"}}", "iCalendar/name");
     expect_invalid("{\"iCalendar\":{\"name\":\"vevent\",\"properties\":[[\"x-a\",{},\"text\"]]}}",
