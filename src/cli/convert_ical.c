@@ -11,6 +11,7 @@
 #include "cli/cli.h"
 #include "formats/ical.h"
 #include "formats/jscal.h"
+#include "formats/jscal_util.h"
 #include "formats/recur.h"
 
 #define MAX_INPUT (256u << 20)
@@ -126,8 +127,16 @@ int cli_convert_ical(int argc, char **argv)
             /* Large calendars are written compactly: indentation costs as much as the
              * conversion itself. */
             size_t n = json_array_size(json_object_get(j, "entries"));
-            json_dumpf(j, stdout, n > 100 ? JSON_COMPACT : JSON_INDENT(2));
-            putchar('\n');
+            if (n > 100) {
+                jscal_buf b = {0};
+                jscal_json_write(j, &b);
+                jscal_buf_add(&b, "\n", 1);
+                fwrite(b.s, 1, b.len, stdout);
+                free(b.s);
+            } else {
+                json_dumpf(j, stdout, JSON_INDENT(2));
+                putchar('\n');
+            }
             release(j);
             rc = 0;
         }

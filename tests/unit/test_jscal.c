@@ -289,13 +289,34 @@ static void test_timezones(void **state)
     assert_string_equal(buf, "2020-10-03T16:30:00Z");
 }
 
+static void test_json_writer(void **state)
+{
+    (void)state;
+    json_t *j = J("{\"a\":[1,-2,true,false,null,\"x\\\"y\\\\z\\n\\t\\u0001\\u00e9\"],"
+                  "\"b\":{\"\\u2603\":{}},\"c\":[],\"d\":1.5}");
+    jscal_buf b = {0};
+    jscal_json_write(j, &b);
+    json_error_t e;
+    json_t *back = json_loads(b.s, 0, &e);
+    assert_non_null(back);
+    assert_true(json_equal(j, back));
+    char *ref = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_t *refj = json_loads(ref, 0, &e);
+    assert_true(json_equal(refj, back));
+    free(ref);
+    free(b.s);
+    json_decref(refj);
+    json_decref(back);
+    json_decref(j);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_datetimes),       cmocka_unit_test(test_durations),
         cmocka_unit_test(test_ids_and_uuidv5),  cmocka_unit_test(test_patch),
         cmocka_unit_test(test_validate_paths),  cmocka_unit_test(test_validate_task_group_normalize),
-        cmocka_unit_test(test_timezones),
+        cmocka_unit_test(test_timezones),       cmocka_unit_test(test_json_writer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
