@@ -128,11 +128,8 @@ int cli_convert_ical(int argc, char **argv)
              * conversion itself. */
             size_t n = json_array_size(json_object_get(j, "entries"));
             if (n > 100) {
-                jscal_buf b = {0};
-                jscal_json_write(j, &b);
-                jscal_buf_add(&b, "\n", 1);
-                fwrite(b.s, 1, b.len, stdout);
-                free(b.s);
+                jscal_json_fwrite(j, stdout);
+                putchar('\n');
             } else {
                 json_dumpf(j, stdout, JSON_INDENT(2));
                 putchar('\n');

@@ -21,7 +21,17 @@ typedef struct {
     icaltimezone *zone;
 } custom_zone;
 
+/* UUIDv5 keys of recently seen values: a calendar repeats the same organizer, attendees and
+ * rooms in every event, and SHA-1 is the most expensive step of a key. */
+#define I2J_UUID_CACHE 64
 typedef struct {
+    char *name;
+    char uuid[37];
+} uuid_slot;
+
+typedef struct {
+    uuid_slot uuids[I2J_UUID_CACHE];
+    unsigned next_uuid;
     ical_comp **vtz; /* VTIMEZONE components of the calendar */
     size_t nvtz;
     custom_zone *cz; /* libical zones built from them, on demand */
@@ -41,6 +51,10 @@ typedef struct {
 } obj_ctx;
 
 int i2j_fail(obj_ctx *o, const ical_prop *p, const char *msg);
+/* jscal_uuidv5 through the calendar's cache. */
+void i2j_uuid(cal_ctx *cal, const char *name, char out[37]);
+/* Frees the cache. */
+void i2j_uuid_cache_free(cal_ctx *cal);
 json_t *i2j_ical_obj(obj_ctx *o);
 void i2j_keep_prop(obj_ctx *o, const ical_prop *p);
 void i2j_keep_comp(obj_ctx *o, const ical_comp *c);

@@ -153,7 +153,7 @@ static json_t *convert_entry(cal_ctx *cal, const ical_comp *c)
             if (jsid && jscal_is_id(jsid))
                 snprintf(key, sizeof key, "%s", jsid);
             else
-                jscal_uuidv5(p->value, key);
+                i2j_uuid(o.cal, p->value, key);
             json_t *vl = i2j_typed_object("VirtualLocation");
             const char *label = ical_prop_param1(p, "LABEL");
             if (label)
@@ -371,7 +371,7 @@ static json_t *convert_entry(cal_ctx *cal, const ical_comp *c)
         if (jsid && jscal_is_id(jsid))
             snprintf(lockey, sizeof lockey, "%s", jsid);
         else
-            jscal_uuidv5(u, lockey);
+            i2j_uuid(o.cal, u, lockey);
         json_t *loc = i2j_typed_object("Location");
         json_object_set_new(loc, "name", json_string(u));
         free(u);
@@ -390,7 +390,7 @@ static json_t *convert_entry(cal_ctx *cal, const ical_comp *c)
         else if (*lockey && i == 0)
             snprintf(key, sizeof key, "%s", lockey);
         else
-            jscal_uuidv5(g->value, key);
+            i2j_uuid(o.cal, g->value, key);
         json_t *locs = i2j_get_map(o.obj, "locations"), *loc = json_object_get(locs, key);
         if (!loc) {
             loc = i2j_typed_object("Location");
@@ -677,7 +677,7 @@ json_t *ical_to_jscal(const char *ics, size_t len, int flags, char **err)
     json_t *group = i2j_typed_object("Group");
     json_t *entries = json_array();
     char *method = NULL, *prodid = NULL;
-    const ical_comp **comps = NULL;
+    ical_comp ***comps = NULL; /* slots in the parsed tree, freed as soon as converted */
     json_t **objs = NULL;
     size_t ncomps = 0;
 
@@ -696,13 +696,15 @@ json_t *ical_to_jscal(const char *ics, size_t len, int flags, char **err)
                 cal.vtz[cal.nvtz++] = sc;
             } else if (!strcmp(sc->name, "VEVENT") || !strcmp(sc->name, "VTODO")) {
                 comps = realloc(comps, (ncomps + 1) * sizeof *comps);
-                comps[ncomps++] = sc;
+                comps[ncomps++] = &tops[t]->comps[i];
             }
         }
     }
     objs = calloc(ncomps ? ncomps : 1, sizeof *objs);
     for (size_t i = 0; i < ncomps; i++) {
-        objs[i] = convert_entry(&cal, comps[i]);
+        objs[i] = convert_entry(&cal, *comps[i]);
+        ical_comp_free(*comps[i]); /* keeps the peak memory of large imports down */
+        *comps[i] = NULL;
         if (!objs[i])
             goto done;
         if (method)
@@ -733,7 +735,7 @@ json_t *ical_to_jscal(const char *ics, size_t len, int flags, char **err)
                 main = objs[k];
         }
         if (main)
-            add_override(main, objs[i], &cal, comps[i]);
+            add_override(main, objs[i], &cal, NULL);
         else
             json_array_append(entries, objs[i]); /* stand-alone instance */
     }
@@ -770,6 +772,7 @@ done:
     }
     free(cal.cz);
     free(cal.vtz);
+    i2j_uuid_cache_free(&cal);
     for (int t = 0; t < ntops; t++)
         ical_comp_free(tops[t]);
     free(tops);

@@ -25,6 +25,26 @@
 /* One JSCalendar object being built from one iCalendar component. */
 
 
+void i2j_uuid(cal_ctx *cal, const char *name, char out[37])
+{
+    for (unsigned i = 0; i < I2J_UUID_CACHE; i++)
+        if (cal->uuids[i].name && !strcmp(cal->uuids[i].name, name)) {
+            memcpy(out, cal->uuids[i].uuid, 37);
+            return;
+        }
+    jscal_uuidv5(name, out);
+    uuid_slot *s = &cal->uuids[cal->next_uuid++ % I2J_UUID_CACHE];
+    free(s->name);
+    s->name = strdup(name);
+    memcpy(s->uuid, out, 37);
+}
+
+void i2j_uuid_cache_free(cal_ctx *cal)
+{
+    for (unsigned i = 0; i < I2J_UUID_CACHE; i++)
+        free(cal->uuids[i].name);
+}
+
 int i2j_fail(obj_ctx *o, const ical_prop *p, const char *msg)
 {
     if (!o->cal->err)
@@ -329,7 +349,7 @@ int i2j_add_link(obj_ctx *o, const ical_prop *p, int first_url)
     if (jsid && jscal_is_id(jsid))
         snprintf(key, sizeof key, "%.39s", jsid);
     else
-        jscal_uuidv5(p->value, key);
+        i2j_uuid(o->cal, p->value, key);
     json_t *links = i2j_get_map(o->obj, "links");
     json_t *l = i2j_typed_object("Link");
     json_object_set_new(l, "href", json_string(href));
@@ -765,7 +785,7 @@ json_t *i2j_convert_participant_comp(obj_ctx *parent, const ical_comp *c, char k
         snprintf(key, 256, "%s", jsid->value);
     else if (addr) {
         char u[37];
-        jscal_uuidv5(addr->value, u);
+        i2j_uuid(parent->cal, addr->value, u);
         snprintf(key, 256, "%s", u);
     } else
         i2j_comp_key(c, key);
@@ -846,7 +866,7 @@ void i2j_convert_attendee(obj_ctx *o, const ical_prop *p)
         snprintf(key, sizeof key, "%s", existing);
     else {
         char u[37];
-        jscal_uuidv5(p->value, u);
+        i2j_uuid(o->cal, p->value, u);
         snprintf(key, sizeof key, "%s", u);
     }
     json_t *pt = json_object_get(parts, key);
@@ -955,7 +975,7 @@ void i2j_convert_organizer(obj_ctx *o, const ical_prop *p)
             snprintf(key, sizeof key, "%s", jsid);
         else {
             char u[37];
-            jscal_uuidv5(p->value, u);
+            i2j_uuid(o->cal, p->value, u);
             snprintf(key, sizeof key, "%s", u);
         }
         parts = i2j_get_map(o->obj, "participants");

@@ -492,7 +492,7 @@ static void json_write_string(const char *s, size_t n, jscal_buf *b)
     jscal_buf_add(b, "\"", 1);
 }
 
-void jscal_json_write(const json_t *j, jscal_buf *b)
+static void json_write_rec(const json_t *j, jscal_buf *b, FILE *f)
 {
     char tmp[64];
     switch (json_typeof(j)) {
@@ -508,7 +508,7 @@ void jscal_json_write(const json_t *j, jscal_buf *b)
             first = 0;
             json_write_string(k, strlen(k), b);
             jscal_buf_add(b, ":", 1);
-            jscal_json_write(v, b);
+            json_write_rec(v, b, f);
         }
         jscal_buf_add(b, "}", 1);
         break;
@@ -521,7 +521,11 @@ void jscal_json_write(const json_t *j, jscal_buf *b)
         {
             if (i)
                 jscal_buf_add(b, ",", 1);
-            jscal_json_write(v, b);
+            json_write_rec(v, b, f);
+            if (f && b->len > (1u << 18)) { /* stream large output in 256 KiB pieces */
+                fwrite(b->s, 1, b->len, f);
+                b->len = 0;
+            }
         }
         jscal_buf_add(b, "]", 1);
         break;
@@ -547,4 +551,18 @@ void jscal_json_write(const json_t *j, jscal_buf *b)
     default:
         jscal_buf_add(b, "null", 4);
     }
+}
+
+void jscal_json_write(const json_t *j, jscal_buf *b)
+{
+    json_write_rec(j, b, NULL);
+}
+
+void jscal_json_fwrite(const json_t *j, FILE *f)
+{
+    jscal_buf b = {0};
+    json_write_rec(j, &b, f);
+    if (b.len)
+        fwrite(b.s, 1, b.len, f);
+    free(b.s);
 }
