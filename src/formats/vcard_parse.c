@@ -69,8 +69,8 @@ static char *str_upper(char *s)
     return s;
 }
 
-vcard_prop *vcard_prop_add(vcard *card, const char *group, const char *name,
-                           const char *raw_value)
+/* Appends a property taking ownership of the strings (value may be NULL). */
+static vcard_prop *prop_add_take(vcard *card, char *group, char *name, char *value)
 {
     if (card->nprops == card->cap) {
         card->cap = card->cap ? card->cap * 2 : 16;
@@ -78,10 +78,17 @@ vcard_prop *vcard_prop_add(vcard *card, const char *group, const char *name,
     }
     vcard_prop *p = &card->props[card->nprops++];
     memset(p, 0, sizeof *p);
-    p->group = group ? vc_strdup(group) : NULL;
-    p->name = str_upper(vc_strdup(name));
-    p->value = vc_strdup(raw_value ? raw_value : "");
+    p->group = group;
+    p->name = str_upper(name);
+    p->value = value;
     return p;
+}
+
+vcard_prop *vcard_prop_add(vcard *card, const char *group, const char *name,
+                           const char *raw_value)
+{
+    return prop_add_take(card, group ? vc_strdup(group) : NULL, vc_strdup(name),
+                         vc_strdup(raw_value ? raw_value : ""));
 }
 
 static vcard_param *param_find(const vcard_prop *prop, const char *name)
@@ -90,6 +97,21 @@ static vcard_param *param_find(const vcard_prop *prop, const char *name)
         if (strcasecmp(prop->params[i].name, name) == 0)
             return &prop->params[i];
     return NULL;
+}
+
+/* Appends a parameter value, taking ownership of value. */
+static void param_add_take(vcard_prop *prop, const char *name, char *value)
+{
+    vcard_param *p = param_find(prop, name);
+    if (!p) {
+        prop->params = vc_realloc(prop->params, (prop->nparams + 1) * sizeof *prop->params);
+        p = &prop->params[prop->nparams++];
+        p->name = str_upper(vc_strdup(name));
+        p->values = NULL;
+        p->nvalues = 0;
+    }
+    p->values = vc_realloc(p->values, (p->nvalues + 1) * sizeof *p->values);
+    p->values[p->nvalues++] = value;
 }
 
 void vcard_param_add(vcard_prop *prop, const char *name, const char *value)
@@ -442,11 +464,8 @@ static int parse_line(parser *ps, vcard *card, const char *line, size_t len, siz
         group = vc_strndup(ns, (size_t)(dot - ns));
         name = dot + 1;
     }
-    char *pname = vc_strndup(name, (size_t)(p - name));
-    vcard_prop *prop = vcard_prop_add(card, group, pname, "");
+    vcard_prop *prop = prop_add_take(card, group, vc_strndup(name, (size_t)(p - name)), NULL);
     prop->lineno = lineno;
-    free(group);
-    free(pname);
 
     while (p < end && *p == ';') {
         p++;
@@ -471,9 +490,7 @@ static int parse_line(parser *ps, vcard *card, const char *line, size_t len, siz
                         free(parname);
                         return fail(ps, lineno, "control character in parameter value");
                     }
-                    char *v = caret_decode(p + 1, (size_t)(q - p - 1));
-                    vcard_param_add(prop, parname, v);
-                    free(v);
+                    param_add_take(prop, parname, caret_decode(p + 1, (size_t)(q - p - 1)));
                     p = q + 1;
                 } else {
                     const char *vs = p;
@@ -487,9 +504,7 @@ static int parse_line(parser *ps, vcard *card, const char *line, size_t len, siz
                         free(parname);
                         return fail(ps, lineno, "control character in parameter value");
                     }
-                    char *v = caret_decode(vs, (size_t)(p - vs));
-                    vcard_param_add(prop, parname, v);
-                    free(v);
+                    param_add_take(prop, parname, caret_decode(vs, (size_t)(p - vs)));
                 }
                 added = 1;
                 if (p < end && *p == ',') {
