@@ -532,6 +532,19 @@ static int parse_line(parser *ps, vcard *card, const char *line, size_t len, siz
     }
     if (p >= end || *p != ':')
         return fail(ps, lineno, "expected ':' before the property value");
+    /* parameter values: UTF-8 as the values are (RFC 6350 §3.1); 3.0 producers
+     * may write their code page */
+    for (size_t k = 0; k < prop->nparams; k++)
+        for (size_t m = 0; m < prop->params[k].nvalues; m++) {
+            char **pv = &prop->params[k].values[m];
+            if (vc_utf8_valid(*pv, strlen(*pv)))
+                continue;
+            if (card->version == 40)
+                return fail(ps, lineno, "parameter value is not valid UTF-8 (RFC 6350 §3.1)");
+            char *conv = cp1252_to_utf8(*pv, strlen(*pv));
+            free(*pv);
+            *pv = conv;
+        }
     p++;
     size_t vlen = (size_t)(end - p);
     char *value = vc_strndup(p, vlen);
