@@ -239,7 +239,10 @@ static char *structured(const json_t *obj, int is_adr, int phonetic, char **jsco
     const json_t *comps = json_object_get(obj, "components");
     slots s;
     memset(&s, 0, sizeof s);
-    int count = is_adr ? (adr_is_new(comps) ? ADR_NCOMPS : 7) : N_NCOMPS;
+    /* RFC 9555 §2.6.1: the RFC 9554 components SHOULD be written even if empty;
+     * without them, "apartment" and "name" keep their RFC 6350 positions */
+    int newfmt = is_adr && adr_is_new(comps);
+    int count = is_adr ? ADR_NCOMPS : N_NCOMPS;
     /* what is written: 3.0 has 5 N and 7 ADR components */
     int outcount = v3 ? (is_adr ? 7 : 5) : count;
     vbuf jc = {0};
@@ -277,7 +280,7 @@ static char *structured(const json_t *obj, int is_adr, int phonetic, char **jsco
         if (!v)
             v = "";
         int pos = is_adr ? jsc_adr_pos(k) : jsc_n_pos(k);
-        if (is_adr && count == 7)
+        if (is_adr && !newfmt)
             pos = !strcmp(k, "apartment") ? 1 : !strcmp(k, "name") ? 2 : pos;
         if (pos < 0 || pos >= count)
             continue;
@@ -302,7 +305,7 @@ static char *structured(const json_t *obj, int is_adr, int phonetic, char **jsco
             if (!strcmp(k, "surname2"))
                 slot_add(&s, 0, v);
         }
-    } else if (count == ADR_NCOMPS) {
+    } else if (newfmt) {
         const int *parts[2] = {jsc_adr_ext_parts, jsc_adr_street_parts};
         for (int w = 0; w < 2; w++) {
             vbuf j = {0};

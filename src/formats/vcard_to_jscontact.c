@@ -708,6 +708,7 @@ json_t *jscontact_from_vcard(const vcard *vc)
     c.propids = json_object();
     c.counters = json_object();
     c.vcardprops = json_array();
+    c.fn_main = SIZE_MAX;
     c.jsprops = json_object();
     size_t n = vc->nprops;
     c.target = vc_malloc((n + 1) * sizeof *c.target);
@@ -732,6 +733,12 @@ json_t *jscontact_from_vcard(const vcard *vc)
             c.lang = jscontact_langtag_canon(p->value);
         if (!fnlang && !strcmp(p->name, "FN"))
             fnlang = vcard_param_first(p, "LANGUAGE");
+        /* §2.5.2: of several FN without LANGUAGE, the one with the least parameters */
+        const char *der = vcard_param_first(p, "DERIVED");
+        if (!strcmp(p->name, "FN") && !vcard_param_get(p, "LANGUAGE") &&
+            !vcard_param_get(p, "ALTID") && !(der && !strcasecmp(der, "true")) && *p->value &&
+            (c.fn_main == SIZE_MAX || p->nparams < vc->props[c.fn_main].nparams))
+            c.fn_main = i;
     }
     if (!c.lang && fnlang && *fnlang) {
         c.lang = jscontact_langtag_canon(fnlang);

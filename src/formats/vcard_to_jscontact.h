@@ -30,6 +30,7 @@ typedef struct conv {
     unsigned char *used; /* per parameter of the current property */
     size_t used_cap;
     const vcard_prop *cur;
+    size_t fn_main;      /* the FN that becomes name.full (§2.5.2), or SIZE_MAX */
     /* state of the current property's handler */
     int pref_ok;         /* TYPE=pref may set pref */
     int types_done;      /* TYPE was converted by the handler */

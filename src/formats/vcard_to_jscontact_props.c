@@ -530,6 +530,10 @@ static json_t *h_fn(conv *c, json_t *card, const char *fid, const char **map, ch
         return card; /* §3.1: a derived FN only stands in for name.full; drop it */
     if (!*c->cur->value)
         return card; /* §3.1: the empty FN of a Card without a name */
+    size_t me = (size_t)(c->cur - c->vc->props);
+    if (card == c->card && c->fn_main != SIZE_MAX && me != c->fn_main &&
+        !vcard_param_get(c->cur, "LANGUAGE") && !vcard_param_get(c->cur, "ALTID"))
+        return NULL; /* §2.5.2: not the chosen FN: vCardProps */
     json_t *name = v2j_get_map(card, "name");
     if (json_object_get(name, "full"))
         return NULL; /* §2.5.2: a second FN goes to vCardProps */

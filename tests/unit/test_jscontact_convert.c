@@ -162,7 +162,7 @@ static void test_localizations_both_ways(void **state)
     /* RFC 9555 §2.3.11 in reverse: alternatives share ALTID, carry LANGUAGE */
     assert_non_null(strstr(u, "TITLE;PROP-ID=t1;ALTID="));
     assert_non_null(strstr(u, ";LANGUAGE=es:escritor\r\n"));
-    assert_non_null(strstr(u, ";LANGUAGE=it:;;;Roma;;;\r\n"));
+    assert_non_null(strstr(u, ";LANGUAGE=it:;;;Roma;;;;;;;;;;;;;;\r\n")); /* RFC 9554 ADR */
     free(v);
     json_decref(card);
 }
