@@ -5,6 +5,9 @@
  *   jmapd convert FILE.vcf [--to json|vcf] [--vcard3]   one Card, or an array
  *   jmapd convert FILE.json [--to vcf|json] [--vcard3]  vCard 4.0 (3.0 with --vcard3)
  *   jmapd convert - --to json|vcf                       stdin; the content decides
+ *   jmapd convert FILE.vcf --check                      parse and convert only: prints
+ *                                                       the number of Cards (a dry run
+ *                                                       of an import)
  *
  * Output goes to stdout. Bad input: exit 1 and a message naming the line (vCard) or
  * the property path (JSON) on stderr. Usage errors: exit 2.
@@ -67,7 +70,8 @@ static int looks_like_json(const char *s, size_t n)
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: jmapd convert FILE.vcf|FILE.json|- [--to vcf|json] [--vcard3]\n");
+    fprintf(stderr,
+            "usage: jmapd convert FILE.vcf|FILE.json|- [--to vcf|json] [--vcard3] [--check]\n");
     return 2;
 }
 
@@ -75,7 +79,7 @@ static int usage(void)
 typedef struct job {
     const char *text;
     size_t len;
-    int pretty;
+    int check; /* convert only, no JSON text */
     int ok;
     size_t n;
     char **out; /* JSON text per card */
@@ -88,10 +92,11 @@ static void *convert_part(void *arg)
     j->ok = vcard_parse(j->text, j->len, &vcs, &j->n, NULL, 0) == 0;
     if (!j->ok)
         return NULL;
-    j->out = calloc(j->n ? j->n : 1, sizeof *j->out);
-    for (size_t i = 0; j->out && i < j->n; i++) {
+    j->out = j->check ? NULL : calloc(j->n ? j->n : 1, sizeof *j->out);
+    for (size_t i = 0; i < j->n; i++) {
         json_t *card = jscontact_from_vcard(&vcs[i]);
-        j->out[i] = json_dumps(card, j->pretty ? JSON_INDENT(2) : JSON_COMPACT);
+        if (j->out)
+            j->out[i] = json_dumps(card, JSON_COMPACT);
         json_decref(card);
     }
     vcard_list_free(vcs, j->n);
@@ -112,7 +117,8 @@ static size_t split_point(const char *text, size_t len)
  * are split in two and converted on two threads (formats/ is pure and
  * thread-safe); any error is then reported from a parse of the whole text, so
  * that line numbers are right. */
-static int from_vcard(const char *name, const char *text, size_t len, int to_vcf, int flags)
+static int from_vcard(const char *name, const char *text, size_t len, int to_vcf, int flags,
+                      int check)
 {
     char err[512];
     int rc = 0;
@@ -130,13 +136,13 @@ static int from_vcard(const char *name, const char *text, size_t len, int to_vcf
         return rc;
     }
     size_t mid = len > 65536 ? split_point(text, len) : len;
-    job jobs[2] = {{text, mid, 0, 0, 0, NULL}, {text + mid, len - mid, 0, 1, 0, NULL}};
+    job jobs[2] = {{text, mid, check, 0, 0, NULL}, {text + mid, len - mid, check, 1, 0, NULL}};
     pthread_t th;
     int threaded = mid < len && pthread_create(&th, NULL, convert_part, &jobs[1]) == 0;
     convert_part(&jobs[0]);
     if (threaded)
         pthread_join(th, NULL);
-    if (jobs[0].ok && jobs[0].n == 1 && !threaded) {
+    if (jobs[0].ok && jobs[0].n == 1 && !threaded && !check) {
         /* a single Card: indented */
         json_t *card = json_loads(jobs[0].out[0], 0, NULL);
         free(jobs[0].out[0]);
@@ -152,6 +158,8 @@ static int from_vcard(const char *name, const char *text, size_t len, int to_vcf
         }
         fprintf(stderr, "jmapd convert: %s: %s\n", name, err);
         rc = 1;
+    } else if (check) {
+        printf("%zu\n", jobs[0].n + jobs[1].n);
     } else {
         size_t total = jobs[0].n + jobs[1].n, k = 0;
         if (total > 1)
@@ -231,12 +239,14 @@ static int from_json(const char *name, const char *text, size_t len, int to_json
 int cli_convert_vcard(int argc, char **argv)
 {
     const char *file = NULL, *to = NULL;
-    int flags = 0;
+    int flags = 0, check = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--to") == 0 && i + 1 < argc)
             to = argv[++i];
         else if (strcmp(argv[i], "--vcard3") == 0)
             flags |= JSCONTACT_VCARD3;
+        else if (strcmp(argv[i], "--check") == 0)
+            check = 1;
         else if (argv[i][0] == '-' && argv[i][1])
             return usage();
         else if (!file)
@@ -272,8 +282,9 @@ int cli_convert_vcard(int argc, char **argv)
     if (json_in)
         rc = from_json(file, text, len, to && !strcmp(to, "json"), flags);
     else
-        rc = from_vcard(file, text, len, (to && !strcmp(to, "vcf")) || (flags & JSCONTACT_VCARD3),
-                        flags);
+        rc = from_vcard(file, text, len,
+                        !check && ((to && !strcmp(to, "vcf")) || (flags & JSCONTACT_VCARD3)),
+                        flags, check);
     free(text);
     return rc;
 }

@@ -165,12 +165,22 @@ char *v2j_new_id(conv *c, json_t *map, const char *prefix)
     const char *pid = vcard_param_first(c->cur, "PROP-ID");
     if (pid && jscontact_is_id(pid) && !json_object_get(map, pid))
         return vc_strdup(pid);
-    json_int_t n = json_integer_value(json_object_get(c->counters, prefix));
+    /* prefixes are string literals: one counter per literal */
+    size_t k = 0;
+    while (k < c->nctr && c->ctr_prefix[k] != prefix)
+        k++;
+    if (k == c->nctr && k < sizeof c->ctr / sizeof c->ctr[0]) {
+        c->ctr_prefix[k] = prefix;
+        c->ctr[k] = 0;
+        c->nctr++;
+    }
+    unsigned n = k < c->nctr ? c->ctr[k] : 0;
     char id[64];
     do
-        snprintf(id, sizeof id, "%s-%lld", prefix, (long long)++n);
+        snprintf(id, sizeof id, "%s-%u", prefix, ++n);
     while (json_object_get(map, id) || json_object_get(c->propids, id));
-    json_object_set_new(c->counters, prefix, json_integer(n));
+    if (k < c->nctr)
+        c->ctr[k] = n;
     return vc_strdup(id);
 }
 
@@ -706,7 +716,6 @@ json_t *jscontact_from_vcard(const vcard *vc)
     json_object_set_new(c.card, "@type", json_string("Card"));
     json_object_set_new(c.card, "version", json_string("1.0"));
     c.propids = json_object();
-    c.counters = json_object();
     c.vcardprops = json_array();
     c.fn_main = SIZE_MAX;
     c.jsprops = json_object();
@@ -809,7 +818,6 @@ json_t *jscontact_from_vcard(const vcard *vc)
         }
     }
     json_decref(c.propids);
-    json_decref(c.counters);
     json_decref(c.vcardprops);
     json_decref(c.jsprops);
     for (size_t i = 0; i < n; i++)

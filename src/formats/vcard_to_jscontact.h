@@ -16,7 +16,9 @@ typedef struct conv {
     const vcard *vc;
     json_t *card;       /* the Card being built */
     json_t *propids;    /* set of all PROP-ID values in the vCard */
-    json_t *counters;   /* id prefix -> last number used */
+    const char *ctr_prefix[32]; /* id prefix (a literal) -> last number used */
+    unsigned ctr[32];
+    size_t nctr;
     char *lang;         /* the Card language (canonical case) or NULL */
     json_t *vcardprops; /* vCardProps array being built */
     json_t *jsprops;    /* JSPROP PatchObject */
