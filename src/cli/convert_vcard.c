@@ -283,8 +283,8 @@ int cli_convert_vcard(int argc, char **argv)
         rc = from_json(file, text, len, to && !strcmp(to, "json"), flags);
     else
         rc = from_vcard(file, text, len,
-                        !check && ((to && !strcmp(to, "vcf")) || (flags & JSCONTACT_VCARD3)),
-                        flags, check);
+                        !check && ((to && !strcmp(to, "vcf")) || (flags & JSCONTACT_VCARD3)), flags,
+                        check);
     free(text);
     return rc;
 }

@@ -337,8 +337,8 @@ static int has_phonetics(const json_t *obj)
         return 1;
     size_t i;
     json_t *c;
-    json_array_foreach(json_object_get(obj, "components"), i, c) if (json_object_get(c, "phonetic"))
-        return 1;
+    json_array_foreach(json_object_get(obj, "components"), i,
+                       c) if (json_object_get(c, "phonetic")) return 1;
     return 0;
 }
 
@@ -635,9 +635,10 @@ static void e_persinfo(gen *g, const char *id, const json_t *o)
     if (lv) {
         /* §2.3.13, reversed for EXPERTISE */
         if (!strcmp(kind, "expertise"))
-            lv = !strcmp(lv, "low") ? "beginner" : !strcmp(lv, "medium") ? "average"
-                                                 : !strcmp(lv, "high")   ? "expert"
-                                                                         : lv;
+            lv = !strcmp(lv, "low")      ? "beginner"
+                 : !strcmp(lv, "medium") ? "average"
+                 : !strcmp(lv, "high")   ? "expert"
+                                         : lv;
         vcard_param_set(p, "LEVEL", lv);
     }
     json_t *la = json_object_get(o, "listAs");
@@ -658,8 +659,10 @@ static void e_resource(gen *g, const char *id, const json_t *o, const char *name
 static void e_media(gen *g, const char *id, const json_t *o)
 {
     const char *k = str(o, "kind");
-    e_resource(g, id, o, k && !strcmp(k, "logo") ? "LOGO" : k && !strcmp(k, "sound") ? "SOUND"
-                                                                                      : "PHOTO");
+    e_resource(g, id, o,
+               k && !strcmp(k, "logo")    ? "LOGO"
+               : k && !strcmp(k, "sound") ? "SOUND"
+                                          : "PHOTO");
 }
 
 static void e_link(gen *g, const char *id, const json_t *o)
@@ -693,8 +696,7 @@ static void e_directory(gen *g, const char *id, const json_t *o)
     if (json_is_integer(la)) {
         char b[24];
         snprintf(b, sizeof b, "%lld", (long long)json_integer_value(la));
-        vcard_param_set(&g->vc->props[g->vc->nprops - 1 - (str(o, "label") ? 1 : 0)], "INDEX",
-                        b);
+        vcard_param_set(&g->vc->props[g->vc->nprops - 1 - (str(o, "label") ? 1 : 0)], "INDEX", b);
     }
 }
 
@@ -1178,10 +1180,10 @@ static int v3_param_ok(const char *name)
 }
 
 static const char *const v3_props[] = {
-    "FN",    "N",      "NICKNAME", "PHOTO",  "BDAY",   "ADR",      "LABEL", "TEL",
-    "EMAIL", "MAILER", "TZ",       "GEO",    "TITLE",  "ROLE",     "LOGO",  "AGENT",
-    "ORG",   "CATEGORIES", "NOTE", "PRODID", "REV",    "SORT-STRING", "SOUND", "UID",
-    "URL",   "CLASS",  "KEY",      "IMPP",   "CALURI", "CALADRURI", "FBURL", NULL};
+    "FN",    "N",          "NICKNAME", "PHOTO",  "BDAY",   "ADR",         "LABEL", "TEL",
+    "EMAIL", "MAILER",     "TZ",       "GEO",    "TITLE",  "ROLE",        "LOGO",  "AGENT",
+    "ORG",   "CATEGORIES", "NOTE",     "PRODID", "REV",    "SORT-STRING", "SOUND", "UID",
+    "URL",   "CLASS",      "KEY",      "IMPP",   "CALURI", "CALADRURI",   "FBURL", NULL};
 
 /* Rewrites a 4.0-shaped vCard into 3.0: data: URIs to ENCODING=b, PREF to
  * TYPE=pref, KIND:group to Apple's X-ADDRESSBOOKSERVER-KIND, 4.0-only properties
@@ -1293,7 +1295,7 @@ int jscontact_to_vcard(const json_t *card, vcard *out, int flags, char *err, siz
         snprintf(err, errlen, "not a Card object");
         return -1;
     }
-    gen g = {out, NULL, 0, NULL, (flags & JSCONTACT_VCARD3) != 0, 0, str(card, "language"),
+    gen g = {out,          NULL, 0, NULL, (flags & JSCONTACT_VCARD3) != 0, 0, str(card, "language"),
              json_object()};
     collect_groups(g.groups, card, 0);
     out->version = g.v3 ? 30 : 40;

@@ -84,8 +84,7 @@ static vcard_prop *prop_add_take(vcard *card, char *group, char *name, char *val
     return p;
 }
 
-vcard_prop *vcard_prop_add(vcard *card, const char *group, const char *name,
-                           const char *raw_value)
+vcard_prop *vcard_prop_add(vcard *card, const char *group, const char *name, const char *raw_value)
 {
     return prop_add_take(card, group ? vc_strdup(group) : NULL, vc_strdup(name),
                          vc_strdup(raw_value ? raw_value : ""));
@@ -141,8 +140,7 @@ void vcard_param_del(vcard_prop *prop, const char *name)
         return;
     size_t i = (size_t)(p - prop->params);
     param_free(p);
-    memmove(&prop->params[i], &prop->params[i + 1],
-            (prop->nparams - i - 1) * sizeof *prop->params);
+    memmove(&prop->params[i], &prop->params[i + 1], (prop->nparams - i - 1) * sizeof *prop->params);
     prop->nparams--;
 }
 
@@ -280,13 +278,13 @@ static char *qp_decode(const char *s, size_t *outlen)
         if (s[i] == '=') {
             if (i + 2 < n + 0 && hexval((unsigned char)s[i + 1]) >= 0 &&
                 hexval((unsigned char)s[i + 2]) >= 0) {
-                *o++ = (char)(hexval((unsigned char)s[i + 1]) * 16 +
-                              hexval((unsigned char)s[i + 2]));
+                *o++ =
+                    (char)(hexval((unsigned char)s[i + 1]) * 16 + hexval((unsigned char)s[i + 2]));
                 i += 2;
                 continue;
             }
             if (i + 1 == n)
-                continue; /* trailing soft break */
+                continue;           /* trailing soft break */
             if (s[i + 1] == '\n') { /* joined soft break */
                 i++;
                 continue;
@@ -774,8 +772,8 @@ int vcard_parse(const char *text, size_t len, vcard **cards_out, size_t *ncards_
     if (rc == 0 && cur) {
         char b[32];
         snprintf(b, sizeof b, "%zu", cur->lineno);
-        rc = fail(&ps, lineno > 1 ? lineno - 1 : 1, "missing END:VCARD for the vCard of line %s",
-                  b);
+        rc =
+            fail(&ps, lineno > 1 ? lineno - 1 : 1, "missing END:VCARD for the vCard of line %s", b);
     }
     if (rc == 0 && ncards == 0)
         rc = fail(&ps, 1, "no BEGIN:VCARD found");

@@ -47,7 +47,6 @@ const vcard_param *v2j_take_param(conv *c, const char *name)
     return pa;
 }
 
-
 const char *v2j_pv_next(pv_iter *it)
 {
     while (it->pa && it->i < it->pa->nvalues) {
@@ -213,7 +212,7 @@ void v2j_conv_pref(conv *c, json_t *obj)
 /* TYPE (§2.3.22): home/work (and extra pairs) to contexts or another key; values
  * with no JSContact form end up in vCardParams. */
 void v2j_conv_types(conv *c, json_t *obj, const jsc_pair *extra, const char *extra_key,
-                       int allow_contexts)
+                    int allow_contexts)
 {
     const vcard_param *pa = v2j_take_param(c, "TYPE");
     c->types_done = 1;
@@ -271,8 +270,8 @@ void v2j_finish(conv *c, json_t *obj, int pref, int contexts)
 }
 
 /* Adds obj to map under a new id; records the target for the group rules. */
-json_t *v2j_add_entry(conv *c, json_t *card, const char *mapname, const char *prefix,
-                         json_t *obj, const char *forced_id, char **id_out)
+json_t *v2j_add_entry(conv *c, json_t *card, const char *mapname, const char *prefix, json_t *obj,
+                      const char *forced_id, char **id_out)
 {
     json_t *map = v2j_get_map(card, mapname);
     char *id = forced_id ? vc_strdup(forced_id) : v2j_new_id(c, map, prefix);
@@ -350,8 +349,7 @@ static void loc_diff(conv *c, const char *lang, const char *prefix, json_t *base
 
 /* Applies the phonetic N/ADR alt (converted into a scratch object) to base, either
  * directly or as localization patches for lang. */
-static void phonetic_merge(conv *c, const char *lang, const char *prefix, json_t *base,
-                           json_t *alt)
+static void phonetic_merge(conv *c, const char *lang, const char *prefix, json_t *base, json_t *alt)
 {
     json_t *bc = json_object_get(base, "components"), *ac = json_object_get(alt, "components");
     size_t j = 0;
@@ -622,8 +620,7 @@ static void apply_groups(conv *c)
                 }
             }
             if (norgs == 1) {
-                json_object_set_new(c->target[i], "organizationId",
-                                    json_string(c->target_id[org]));
+                json_object_set_new(c->target[i], "organizationId", json_string(c->target_id[org]));
                 c->explained[i] = c->explained[org] = 1;
             }
         }
@@ -640,8 +637,7 @@ static void keep_groups(conv *c)
         int shared = 0;
         for (size_t j = 0; j < vc->nprops && !shared; j++)
             if (j != i && !c->target[j] && vc->props[j].group &&
-                !strcmp(vc->props[j].group, p->group) &&
-                c->done[j] == 2)
+                !strcmp(vc->props[j].group, p->group) && c->done[j] == 2)
                 shared = 1;
         /* §2.3.9: a group that no rule explains is kept too */
         if (shared || !c->explained[i]) {
@@ -670,8 +666,7 @@ static void fix_invalid(conv *c)
             const char *path = json_string_value(pj);
             char top[128], id[256] = "";
             const char *sl = strchr(path, '/');
-            snprintf(top, sizeof top, "%.*s", (int)(sl ? (size_t)(sl - path) : strlen(path)),
-                     path);
+            snprintf(top, sizeof top, "%.*s", (int)(sl ? (size_t)(sl - path) : strlen(path)), path);
             json_t *topv = json_object_get(c->card, top);
             int is_map = sl && json_is_object(topv) && strcmp(top, "name") &&
                          strcmp(top, "speakToAs") && strcmp(top, "localizations") &&
@@ -758,8 +753,8 @@ json_t *jscontact_from_vcard(const vcard *vc)
     for (int phase = 0; phase < 2; phase++)
         for (size_t i = 0; i < n; i++) {
             const vcard_prop *p = &vc->props[i];
-            int late = !strcmp(p->name, "GEO") || !strcmp(p->name, "TZ") ||
-                       !strcmp(p->name, "LABEL");
+            int late =
+                !strcmp(p->name, "GEO") || !strcmp(p->name, "TZ") || !strcmp(p->name, "LABEL");
             if (c.done[i] || late != phase)
                 continue;
             if (!strcmp(p->name, "X-ABLABEL") && p->group)

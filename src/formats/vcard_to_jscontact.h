@@ -14,8 +14,8 @@
 
 typedef struct conv {
     const vcard *vc;
-    json_t *card;       /* the Card being built */
-    json_t *propids;    /* set of all PROP-ID values in the vCard */
+    json_t *card;               /* the Card being built */
+    json_t *propids;            /* set of all PROP-ID values in the vCard */
     const char *ctr_prefix[32]; /* id prefix (a literal) -> last number used */
     unsigned ctr[32];
     size_t nctr;
@@ -29,10 +29,10 @@ typedef struct conv {
     char **target_id;
     unsigned char *done;
     unsigned char *explained; /* the group is implied by a rule (label, org, geo) */
-    unsigned char *used; /* per parameter of the current property */
+    unsigned char *used;      /* per parameter of the current property */
     size_t used_cap;
     const vcard_prop *cur;
-    size_t fn_main;      /* the FN that becomes name.full (§2.5.2), or SIZE_MAX */
+    size_t fn_main; /* the FN that becomes name.full (§2.5.2), or SIZE_MAX */
     /* state of the current property's handler */
     int pref_ok;         /* TYPE=pref may set pref */
     int types_done;      /* TYPE was converted by the handler */
@@ -69,9 +69,11 @@ int v2j_value_type_is(conv *c, const char *type);
 char *v2j_new_id(conv *c, json_t *map, const char *prefix);
 json_t *v2j_get_map(json_t *card, const char *name);
 void v2j_conv_pref(conv *c, json_t *obj);
-void v2j_conv_types(conv *c, json_t *obj, const jsc_pair *extra, const char *extra_key, int allow_contexts);
+void v2j_conv_types(conv *c, json_t *obj, const jsc_pair *extra, const char *extra_key,
+                    int allow_contexts);
 void v2j_finish(conv *c, json_t *obj, int pref, int contexts);
-json_t *v2j_add_entry(conv *c, json_t *card, const char *mapname, const char *prefix, json_t *obj, const char *forced_id, char **id_out);
+json_t *v2j_add_entry(conv *c, json_t *card, const char *mapname, const char *prefix, json_t *obj,
+                      const char *forced_id, char **id_out);
 handler_fn v2j_rule_for(const char *name);
 json_t *v2j_jcard_prop(const vcard_prop *p);
 

@@ -18,7 +18,6 @@
 
 /* ---- handlers --------------------------------------------------------------- */
 
-
 typedef struct resource_spec {
     const char *prop, *map, *prefix, *kind;
 } resource_spec;
@@ -576,8 +575,8 @@ static json_t *h_adr(conv *c, json_t *card, const char *fid, const char **map, c
     set_phonetic_params(c, obj);
     v2j_conv_pref(c, obj);
     c->pref_ok = 1;
-    static const jsc_pair adr_ctx[] = {{"billing", "billing"}, {"delivery", "delivery"},
-                                       {NULL, NULL}};
+    static const jsc_pair adr_ctx[] = {
+        {"billing", "billing"}, {"delivery", "delivery"}, {NULL, NULL}};
     v2j_conv_types(c, obj, adr_ctx, "contexts", 1);
     c->types_done = 1;
     v2j_finish(c, obj, 0, 1);
@@ -589,7 +588,8 @@ static json_t *h_adr(conv *c, json_t *card, const char *fid, const char **map, c
 static const char *tz_name(conv *c, char *out)
 {
     const char *v = c->cur->value;
-    if (v2j_value_type_is(c, "utc-offset") || ((v[0] == '+' || v[0] == '-') && isdigit((unsigned char)v[1]))) {
+    if (v2j_value_type_is(c, "utc-offset") ||
+        ((v[0] == '+' || v[0] == '-') && isdigit((unsigned char)v[1]))) {
         int h, m = 0;
         char sign = v[0];
         const char *p = v + 1;
@@ -722,8 +722,7 @@ static json_t *h_label(conv *c, json_t *card, const char *fid, const char **map,
     return NULL;
 }
 
-static json_t *anniversary_for(conv *c, json_t *card, const char *kind, const char *fid,
-                               char **id)
+static json_t *anniversary_for(conv *c, json_t *card, const char *kind, const char *fid, char **id)
 {
     /* BDAY and BIRTHPLACE (DEATHDATE and DEATHPLACE) share one Anniversary */
     json_t *map = v2j_get_map(card, "anniversaries");
@@ -832,7 +831,8 @@ static json_t *h_place(conv *c, json_t *card, const char *fid, const char **map,
 static json_t *h_related(conv *c, json_t *card, const char *fid, const char **map, char **id)
 {
     json_t *rel = v2j_get_map(card, "relatedTo");
-    char *key = v2j_value_type_is(c, "text") ? v2j_text_value(c->cur) : v2j_uri_value(c->cur->value);
+    char *key =
+        v2j_value_type_is(c, "text") ? v2j_text_value(c->cur) : v2j_uri_value(c->cur->value);
     v2j_take(c, "VALUE");
     if (json_object_get(rel, key)) {
         free(key);
@@ -860,7 +860,7 @@ static json_t *h_related(conv *c, json_t *card, const char *fid, const char **ma
 static json_t *h_member(conv *c, json_t *card, const char *fid, const char **map, char **id)
 {
     if (c->cur->nparams > (size_t)(vcard_param_get(c->cur, "PREF") ? 1 : 0))
-        return NULL; /* parameters other than PREF have no place in members */
+        return NULL;     /* parameters other than PREF have no place in members */
     v2j_take(c, "PREF"); /* §2.9.3: PREF does not convert */
     char *u = v2j_uri_value(c->cur->value);
     json_object_set_new(v2j_get_map(card, "members"), u, json_true());
@@ -913,9 +913,9 @@ static json_t *top_string(conv *c, json_t *card, const char *key, char *val, con
 
 static json_t *h_uid(conv *c, json_t *card, const char *fid, const char **map, char **id)
 {
-    return top_string(c, card, "uid",
-                      v2j_value_type_is(c, "text") ? v2j_text_value(c->cur) : v2j_uri_value(c->cur->value),
-                      map);
+    return top_string(
+        c, card, "uid",
+        v2j_value_type_is(c, "text") ? v2j_text_value(c->cur) : v2j_uri_value(c->cur->value), map);
 }
 
 static json_t *h_kind(conv *c, json_t *card, const char *fid, const char **map, char **id)
@@ -938,8 +938,8 @@ static json_t *h_stamp(conv *c, json_t *card, const char *fid, const char **map,
     char ts[32];
     if (!jsc_parse_timestamp(c->cur->value, ts))
         return NULL;
-    return top_string(c, card, !strcmp(c->cur->name, "REV") ? "updated" : "created",
-                      vc_strdup(ts), map);
+    return top_string(c, card, !strcmp(c->cur->name, "REV") ? "updated" : "created", vc_strdup(ts),
+                      map);
 }
 
 /* §3.2.1: JSPROP values form a PatchObject applied at the end. */
@@ -1043,4 +1043,3 @@ handler_fn v2j_rule_for(const char *name)
         bsearch(name, rules, sizeof rules / sizeof rules[0], sizeof rules[0], rule_cmp);
     return r ? r->fn : NULL;
 }
-

@@ -51,8 +51,7 @@ static char *round_trip(const json_t *card)
     if (!json_equal(a, b)) {
         char *sa = json_dumps(a, JSON_INDENT(1) | JSON_SORT_KEYS);
         char *sb = json_dumps(b, JSON_INDENT(1) | JSON_SORT_KEYS);
-        fprintf(stderr, "round trip differs\n--- got\n%s\n--- want\n%s\n--- vCard\n%s", sa, sb,
-                v);
+        fprintf(stderr, "round trip differs\n--- got\n%s\n--- want\n%s\n--- vCard\n%s", sa, sb, v);
         free(sa);
         free(sb);
     }
@@ -127,15 +126,15 @@ static void test_jsprop_invalid_patch_is_kept(void **state)
 static void test_safety_net(void **state)
 {
     /* values with no vCard form survive the trip through JSPROP */
-    json_t *card = json_loads(
-        "{\"@type\":\"Card\",\"version\":\"2.0\",\"name\":{\"full\":\"\"},"
-        "\"anniversaries\":{\"w\":{\"kind\":\"wedding\",\"date\":{\"year\":2000},"
-        "\"place\":{\"full\":\"Paris\"}}},"
-        "\"emails\":{\"e\":{\"address\":\"a@b\",\"contexts\":{\"example.com:x\":true},"
-        "\"label\":\"multi\\nline\\u0001\"}},\"example.com:n\":{\"@type\":\"Foo\"},"
-        "\"relatedTo\":{\"x\":{\"relation\":{\"friend\":true},\"example.com:k\":1}},"
-        "\"members\":{\"urn:uuid:1\":true},\"kind\":\"group\"}",
-        0, NULL);
+    json_t *card =
+        json_loads("{\"@type\":\"Card\",\"version\":\"2.0\",\"name\":{\"full\":\"\"},"
+                   "\"anniversaries\":{\"w\":{\"kind\":\"wedding\",\"date\":{\"year\":2000},"
+                   "\"place\":{\"full\":\"Paris\"}}},"
+                   "\"emails\":{\"e\":{\"address\":\"a@b\",\"contexts\":{\"example.com:x\":true},"
+                   "\"label\":\"multi\\nline\\u0001\"}},\"example.com:n\":{\"@type\":\"Foo\"},"
+                   "\"relatedTo\":{\"x\":{\"relation\":{\"friend\":true},\"example.com:k\":1}},"
+                   "\"members\":{\"urn:uuid:1\":true},\"kind\":\"group\"}",
+                   0, NULL);
     assert_non_null(card);
     assert_int_equal(jscontact_card_validate(card, NULL, NULL), 0); /* 2.0: no uid */
     char *v = round_trip(card);
@@ -226,7 +225,7 @@ static void test_uid_derivation(void **state)
     const char *ua = pstr(json_array_get(a, 0), "uid");
     assert_int_equal(strncmp(ua, "urn:uuid:", 9), 0);
     assert_int_equal(strlen(ua), 45);
-    assert_string_equal(ua, pstr(json_array_get(b, 0), "uid"));  /* stable, §2.1.1 */
+    assert_string_equal(ua, pstr(json_array_get(b, 0), "uid")); /* stable, §2.1.1 */
     assert_string_not_equal(ua, pstr(json_array_get(d, 0), "uid"));
     json_decref(a);
     json_decref(b);
@@ -257,11 +256,11 @@ static void test_vcard3_out(void **state)
         "\r\nX-ADDRESSBOOKSERVER-KIND:group\r\n",
         "\r\nX-ADDRESSBOOKSERVER-MEMBER:urn:uuid:2\r\n",
         "\r\nFN:Ann Lee Ho II\r\n",
-        "\r\nN:Lee,Ho;Ann;;;II\r\n",                 /* 5 components in 3.0 */
-        "\r\nTEL;TYPE=cell,pref:+1-555\r\n",         /* no tel: URI, PREF as TYPE */
-        "\r\nPHOTO;ENCODING=b;TYPE=PNG:iVBO\r\n",    /* RFC 2426 inline binary */
+        "\r\nN:Lee,Ho;Ann;;;II\r\n",              /* 5 components in 3.0 */
+        "\r\nTEL;TYPE=cell,pref:+1-555\r\n",      /* no tel: URI, PREF as TYPE */
+        "\r\nPHOTO;ENCODING=b;TYPE=PNG:iVBO\r\n", /* RFC 2426 inline binary */
         "\r\nBDAY;X-APPLE-OMIT-YEAR=1604:1604-04-01\r\n",
-        "\r\nADR:;;1 Main St;X;;;\r\n",              /* 7 components */
+        "\r\nADR:;;1 Main St;X;;;\r\n", /* 7 components */
         "\r\nLABEL:1 Main St\\nX\r\n",
         "\r\nX-SOCIALPROFILE;TYPE=Mastodon:https://m/@a\r\n",
         NULL};
@@ -280,12 +279,12 @@ static void test_vcard3_out(void **state)
 static void test_group_and_label_collision(void **state)
 {
     /* labels get their own item groups, never one the Card already uses (§2.3.9) */
-    json_t *card = json_loads(
-        "{\"@type\":\"Card\",\"version\":\"1.0\",\"uid\":\"u\","
-        "\"emails\":{\"e\":{\"address\":\"a@b\",\"vCardParams\":{\"group\":\"item1\"}}},"
-        "\"phones\":{\"p\":{\"number\":\"1\",\"label\":\"Lab\"}},"
-        "\"vCardProps\":[[\"x-abadr\",{\"group\":\"item1\"},\"unknown\",\"us\"]]}",
-        0, NULL);
+    json_t *card =
+        json_loads("{\"@type\":\"Card\",\"version\":\"1.0\",\"uid\":\"u\","
+                   "\"emails\":{\"e\":{\"address\":\"a@b\",\"vCardParams\":{\"group\":\"item1\"}}},"
+                   "\"phones\":{\"p\":{\"number\":\"1\",\"label\":\"Lab\"}},"
+                   "\"vCardProps\":[[\"x-abadr\",{\"group\":\"item1\"},\"unknown\",\"us\"]]}",
+                   0, NULL);
     char *v = round_trip(card);
     assert_non_null(strstr(v, "item1.EMAIL"));
     assert_non_null(strstr(v, "item2.TEL"));
