@@ -769,7 +769,8 @@ static void check_obj(vctx *v, const json_t *o, const objdef *def)
         /* §1.7.1: unknown names must not differ only in case from a known one */
         for (const objdef *const *td = all_types; *td; td++)
             for (const field *g = (*td)->fields; g->name; g++)
-                if (!strcasecmp(g->name, k) && strcmp(g->name, k) != 0) {
+                if (tolower((unsigned char)g->name[0]) == tolower((unsigned char)k[0]) &&
+                    !strcasecmp(g->name, k) && strcmp(g->name, k) != 0) {
                     bad(v, k, "property name differs only in case from a known one (§1.7.1)");
                     goto next;
                 }

@@ -103,7 +103,7 @@ void v2j_leftover_params(conv *c, json_t *obj, json_t *extra_types)
             continue;
         if (!vp) {
             vp = json_object();
-            json_object_set_new(obj, "vCardParams", vp);
+            json_object_set_new_nocheck(obj, "vCardParams", vp);
         }
         char *k = jsc_lower(vc_strdup(pa->name));
         json_object_set_new(vp, k, v2j_param_json(pa));
@@ -112,7 +112,7 @@ void v2j_leftover_params(conv *c, json_t *obj, json_t *extra_types)
     if (extra_types && json_array_size(extra_types)) {
         if (!vp) {
             vp = json_object();
-            json_object_set_new(obj, "vCardParams", vp);
+            json_object_set_new_nocheck(obj, "vCardParams", vp);
         }
         if (json_array_size(extra_types) == 1)
             json_object_set(vp, "type", json_array_get(extra_types, 0));
@@ -204,7 +204,7 @@ void v2j_conv_pref(conv *c, json_t *obj)
         long n = strtol(v, &end, 10);
         if (*v && !*end && n >= 1 && n <= 100) {
             v2j_take(c, "PREF");
-            json_object_set_new(obj, "pref", json_integer(n));
+            json_object_set_new_nocheck(obj, "pref", json_integer(n));
         }
     }
 }
@@ -232,7 +232,7 @@ void v2j_conv_types(conv *c, json_t *obj, const jsc_pair *extra, const char *ext
             continue;
         }
         if (strcasecmp(t, "pref") == 0 && !json_object_get(obj, "pref") && c->pref_ok) {
-            json_object_set_new(obj, "pref", json_integer(1));
+            json_object_set_new_nocheck(obj, "pref", json_integer(1));
             continue;
         }
         /* vCard 3.0 EMAIL;TYPE=internet is the default and carries nothing */
@@ -302,7 +302,7 @@ json_t *v2j_jcard_prop(const vcard_prop *p)
         free(k);
     }
     if (p->group)
-        json_object_set_new(params, "group", json_string(p->group));
+        json_object_set_new_nocheck(params, "group", json_string(p->group));
     json_t *a = json_array();
     json_array_append_new(a, v2j_lower_name(p->name));
     json_array_append_new(a, params);
@@ -508,9 +508,9 @@ static void convert_bucket(conv *c, size_t i)
         /* a LANGUAGE that is not the Card's, or a lone ALTID: keep them */
         json_t *vp = v2j_get_map(bobj, "vCardParams");
         if (keep_lang)
-            json_object_set_new(vp, "language", json_string(langp->values[0]));
+            json_object_set_new_nocheck(vp, "language", json_string(langp->values[0]));
         if (altp && nm == 1)
-            json_object_set_new(vp, "altid", v2j_param_json(altp));
+            json_object_set_new_nocheck(vp, "altid", v2j_param_json(altp));
     }
     c->done[base] = 1;
     c->target[base] = bobj == c->card ? NULL : bobj;
@@ -581,7 +581,7 @@ static void derive_uid(conv *c)
              (unsigned)(h1 >> 16) & 0xFFFF, (unsigned)h1 & 0xFFF,
              (unsigned)(0x8000 | ((h2 >> 48) & 0x3FFF)),
              (unsigned long long)(h2 & 0xFFFFFFFFFFFFULL));
-    json_object_set_new(c->card, "uid", json_string(uid));
+    json_object_set_new_nocheck(c->card, "uid", json_string(uid));
 }
 
 /* Group rules: X-ABLabel (§2.11.11), ORG/TITLE (§2.9.6), and keeping the group of
@@ -601,7 +601,7 @@ static void apply_groups(conv *c)
                 if (json_object_get(c->target[j], "label"))
                     continue;
                 char *t = v2j_text_value(p);
-                json_object_set_new(c->target[j], "label", json_string(t));
+                json_object_set_new_nocheck(c->target[j], "label", json_string(t));
                 free(t);
                 c->done[i] = 1;
                 c->explained[j] = 1;
@@ -620,7 +620,8 @@ static void apply_groups(conv *c)
                 }
             }
             if (norgs == 1) {
-                json_object_set_new(c->target[i], "organizationId", json_string(c->target_id[org]));
+                json_object_set_new_nocheck(c->target[i], "organizationId",
+                                            json_string(c->target_id[org]));
                 c->explained[i] = c->explained[org] = 1;
             }
         }
@@ -642,7 +643,7 @@ static void keep_groups(conv *c)
         /* §2.3.9: a group that no rule explains is kept too */
         if (shared || !c->explained[i]) {
             json_t *vp = v2j_get_map(c->target[i], "vCardParams");
-            json_object_set_new(vp, "group", json_string(p->group));
+            json_object_set_new_nocheck(vp, "group", json_string(p->group));
         }
     }
 }
@@ -708,8 +709,8 @@ json_t *jscontact_from_vcard(const vcard *vc)
     conv c = {0};
     c.vc = vc;
     c.card = json_object();
-    json_object_set_new(c.card, "@type", json_string("Card"));
-    json_object_set_new(c.card, "version", json_string("1.0"));
+    json_object_set_new_nocheck(c.card, "@type", json_string("Card"));
+    json_object_set_new_nocheck(c.card, "version", json_string("1.0"));
     c.propids = json_object();
     c.vcardprops = json_array();
     c.fn_main = SIZE_MAX;
@@ -746,7 +747,7 @@ json_t *jscontact_from_vcard(const vcard *vc)
     }
     if (!c.lang && fnlang && *fnlang) {
         c.lang = jscontact_langtag_canon(fnlang);
-        json_object_set_new(c.card, "language", json_string(c.lang));
+        json_object_set_new_nocheck(c.card, "language", json_string(c.lang));
     }
 
     /* the pass; GEO and TZ wait for the ADRs they may join, X-ABLabel for groups */
@@ -805,7 +806,7 @@ json_t *jscontact_from_vcard(const vcard *vc)
             json_t *vps = json_object_get(c.card, "vCardProps");
             if (!vps) {
                 vps = json_array();
-                json_object_set_new(c.card, "vCardProps", vps);
+                json_object_set_new_nocheck(c.card, "vCardProps", vps);
             }
             for (size_t i = 0; i < n; i++)
                 if (c.target_map[i] && !strcmp(c.target_map[i], "@jsprop"))

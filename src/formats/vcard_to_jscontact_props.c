@@ -71,29 +71,29 @@ static json_t *h_resource(conv *c, json_t *card, const char *fid, const char **m
         return NULL; /* inline key text has no Resource form */
     json_t *obj = json_object();
     if (rs->kind)
-        json_object_set_new(obj, "kind", json_string(rs->kind));
+        json_object_set_new_nocheck(obj, "kind", json_string(rs->kind));
     char *data = inline_data_uri(c, strcmp(rs->map, "cryptoKeys") == 0);
     if (data) {
-        json_object_set_new(obj, "uri", json_string(data));
+        json_object_set_new_nocheck(obj, "uri", json_string(data));
         free(data);
         c->types_done = 1;
     } else {
         char *u = v2j_uri_value(c->cur->value);
-        json_object_set_new(obj, "uri", json_string(u));
+        json_object_set_new_nocheck(obj, "uri", json_string(u));
         free(u);
     }
     if (v2j_value_type_is(c, "uri"))
         v2j_take(c, "VALUE");
     const char *mt = v2j_take(c, "MEDIATYPE");
     if (mt)
-        json_object_set_new(obj, "mediaType", json_string(mt));
+        json_object_set_new_nocheck(obj, "mediaType", json_string(mt));
     if (!strcmp(rs->map, "directories")) {
         const char *ix = vcard_param_first(c->cur, "INDEX");
         char *end;
         long n = ix ? strtol(ix, &end, 10) : 0;
         if (ix && *ix && !*end && n >= 0) {
             v2j_take(c, "INDEX");
-            json_object_set_new(obj, "listAs", json_integer(n));
+            json_object_set_new_nocheck(obj, "listAs", json_integer(n));
         }
     }
     v2j_finish(c, obj, 1, 1);
@@ -118,7 +118,7 @@ static json_t *h_tel(conv *c, json_t *card, const char *fid, const char **map, c
     if (v2j_value_type_is(c, "uri")) {
         v2j_take(c, "VALUE");
         char *u = v2j_uri_value(c->cur->value);
-        json_object_set_new(obj, "number", json_string(u));
+        json_object_set_new_nocheck(obj, "number", json_string(u));
         free(u);
     } else {
         if (v2j_value_type_is(c, "text"))
@@ -146,29 +146,29 @@ static json_t *h_online(conv *c, json_t *card, const char *fid, const char **map
         if (v2j_value_type_is(c, "uri"))
             v2j_take(c, "VALUE");
         char *u = v2j_uri_value(c->cur->value);
-        json_object_set_new(obj, "uri", json_string(u));
+        json_object_set_new_nocheck(obj, "uri", json_string(u));
         free(u);
     }
     const char *st = v2j_take(c, "SERVICE-TYPE");
     if (st)
-        json_object_set_new(obj, "service", json_string(st));
+        json_object_set_new_nocheck(obj, "service", json_string(st));
     const char *un = v2j_take(c, "USERNAME");
     if (!un && apple)
         un = v2j_take(c, "X-USER");
     if (un && !json_object_get(obj, "user"))
-        json_object_set_new(obj, "user", json_string(un));
+        json_object_set_new_nocheck(obj, "user", json_string(un));
     if (apple && !st) {
         /* Apple: X-SOCIALPROFILE;TYPE=twitter names the service in TYPE */
         const vcard_param *pa = vcard_param_get(c->cur, "TYPE");
         if (pa && pa->nvalues == 1 && strcasecmp(pa->values[0], "home") &&
             strcasecmp(pa->values[0], "work") && strcasecmp(pa->values[0], "pref")) {
             v2j_take(c, "TYPE");
-            json_object_set_new(obj, "service", json_string(pa->values[0]));
+            json_object_set_new_nocheck(obj, "service", json_string(pa->values[0]));
             c->types_done = 1;
         }
     }
     if (impp)
-        json_object_set_new(obj, "vCardName", json_string("impp"));
+        json_object_set_new_nocheck(obj, "vCardName", json_string("impp"));
     v2j_finish(c, obj, 1, 1);
     *map = "onlineServices";
     return v2j_add_entry(c, card, "onlineServices", "OS", obj, fid, id);
@@ -177,7 +177,7 @@ static json_t *h_online(conv *c, json_t *card, const char *fid, const char **map
 static json_t *h_lang(conv *c, json_t *card, const char *fid, const char **map, char **id)
 {
     json_t *obj = json_object();
-    json_object_set_new(obj, "language", json_string(c->cur->value));
+    json_object_set_new_nocheck(obj, "language", json_string(c->cur->value));
     v2j_finish(c, obj, 1, 1);
     *map = "preferredLanguages";
     return v2j_add_entry(c, card, "preferredLanguages", "LANG", obj, fid, id);
@@ -230,8 +230,8 @@ static json_t *h_gramgender(conv *c, json_t *card, const char *fid, const char *
 static json_t *h_title(conv *c, json_t *card, const char *fid, const char **map, char **id)
 {
     json_t *obj = json_object();
-    json_object_set_new(obj, "kind",
-                        json_string(strcmp(c->cur->name, "ROLE") == 0 ? "role" : "title"));
+    json_object_set_new_nocheck(obj, "kind",
+                                json_string(strcmp(c->cur->name, "ROLE") == 0 ? "role" : "title"));
     v2j_set_text(obj, "name", c->cur->value);
     v2j_finish(c, obj, 0, 0);
     *map = "titles";
@@ -251,20 +251,20 @@ static json_t *h_org(conv *c, json_t *card, const char *fid, const char **map, c
         vcard_value_split(sa, ',', &sorts, &nsorts);
     char *name = vcard_value_unescape(parts[0], strlen(parts[0]));
     if (*name || n == 1)
-        json_object_set_new(obj, "name", json_string(name));
+        json_object_set_new_nocheck(obj, "name", json_string(name));
     free(name);
     if (nsorts && *sorts[0])
-        json_object_set_new(obj, "sortAs", json_string(sorts[0]));
+        json_object_set_new_nocheck(obj, "sortAs", json_string(sorts[0]));
     if (n > 1) {
         json_t *units = json_array();
         for (size_t i = 1; i < n; i++) {
             json_t *u = json_object();
             v2j_set_text(u, "name", parts[i]);
             if (i < nsorts && *sorts[i])
-                json_object_set_new(u, "sortAs", json_string(sorts[i]));
+                json_object_set_new_nocheck(u, "sortAs", json_string(sorts[i]));
             json_array_append_new(units, u);
         }
-        json_object_set_new(obj, "units", units);
+        json_object_set_new_nocheck(obj, "units", units);
     }
     vcard_strv_free(parts, n);
     if (sorts)
@@ -282,16 +282,16 @@ static json_t *h_note(conv *c, json_t *card, const char *fid, const char **map, 
     char ts[32];
     if (cr && jsc_parse_timestamp(cr, ts)) {
         v2j_take(c, "CREATED");
-        json_object_set_new(obj, "created", json_string(ts));
+        json_object_set_new_nocheck(obj, "created", json_string(ts));
     }
     const char *au = v2j_take(c, "AUTHOR"), *an = v2j_take(c, "AUTHOR-NAME");
     if (au || an) {
         json_t *a = json_object();
         if (an)
-            json_object_set_new(a, "name", json_string(an));
+            json_object_set_new_nocheck(a, "name", json_string(an));
         if (au)
-            json_object_set_new(a, "uri", json_string(au));
-        json_object_set_new(obj, "author", a);
+            json_object_set_new_nocheck(a, "uri", json_string(au));
+        json_object_set_new_nocheck(obj, "author", a);
     }
     v2j_finish(c, obj, 0, 0);
     *map = "notes";
@@ -302,7 +302,7 @@ static json_t *h_persinfo(conv *c, json_t *card, const char *fid, const char **m
 {
     json_t *obj = json_object();
     char *kind = jsc_lower(vc_strdup(c->cur->name));
-    json_object_set_new(obj, "kind", json_string(kind));
+    json_object_set_new_nocheck(obj, "kind", json_string(kind));
     v2j_set_text(obj, "value", c->cur->value);
     const char *lv = v2j_take(c, "LEVEL");
     if (lv) {
@@ -317,7 +317,7 @@ static json_t *h_persinfo(conv *c, json_t *card, const char *fid, const char **m
                 m = "high";
         }
         char *l = jsc_lower(vc_strdup(m ? m : lv));
-        json_object_set_new(obj, "level", json_string(l));
+        json_object_set_new_nocheck(obj, "level", json_string(l));
         free(l);
     }
     free(kind);
@@ -326,7 +326,7 @@ static json_t *h_persinfo(conv *c, json_t *card, const char *fid, const char **m
     long n = ix ? strtol(ix, &end, 10) : 0;
     if (ix && *ix && !*end && n >= 0) {
         v2j_take(c, "INDEX");
-        json_object_set_new(obj, "listAs", json_integer(n));
+        json_object_set_new_nocheck(obj, "listAs", json_integer(n));
     }
     v2j_finish(c, obj, 0, 0);
     *map = "personalInfo";
@@ -403,8 +403,8 @@ static json_t *components(conv *c, int is_adr, int *ordered, char **defsep)
             json_t *comp = json_object();
             if (strncmp(ent[e], "s,", 2) == 0) {
                 char *v = vcard_value_unescape(ent[e] + 2, strlen(ent[e] + 2));
-                json_object_set_new(comp, "kind", json_string("separator"));
-                json_object_set_new(comp, "value", json_string(v));
+                json_object_set_new_nocheck(comp, "kind", json_string("separator"));
+                json_object_set_new_nocheck(comp, "value", json_string(v));
                 free(v);
             } else {
                 char *end;
@@ -421,8 +421,8 @@ static json_t *components(conv *c, int is_adr, int *ordered, char **defsep)
                 if (valid && (p < 0 || p >= ncomp || i < 0 || (size_t)i >= nvals[p]))
                     valid = 0;
                 if (valid) {
-                    json_object_set_new(comp, "kind", json_string(kinds[p]));
-                    json_object_set_new(comp, "value", json_string(vals[p][i]));
+                    json_object_set_new_nocheck(comp, "kind", json_string(kinds[p]));
+                    json_object_set_new_nocheck(comp, "value", json_string(vals[p][i]));
                     npositional++;
                 }
             }
@@ -452,8 +452,8 @@ static json_t *components(conv *c, int is_adr, int *ordered, char **defsep)
                     if (!cnt[*q][i])
                         continue;
                     json_t *comp = json_object();
-                    json_object_set_new(comp, "kind", json_string(kinds[*q]));
-                    json_object_set_new(comp, "value", json_string(vals[*q][i]));
+                    json_object_set_new_nocheck(comp, "kind", json_string(kinds[*q]));
+                    json_object_set_new_nocheck(comp, "value", json_string(vals[*q][i]));
                     json_array_append_new(comps, comp);
                 }
         }
@@ -475,11 +475,11 @@ static void set_phonetic_params(conv *c, json_t *obj)
     const char *sc = v2j_take(c, "SCRIPT");
     if (ph && strcasecmp(ph, "script") != 0) {
         char *l = jsc_lower(vc_strdup(ph));
-        json_object_set_new(obj, "phoneticSystem", json_string(l));
+        json_object_set_new_nocheck(obj, "phoneticSystem", json_string(l));
         free(l);
     }
     if (sc)
-        json_object_set_new(obj, "phoneticScript", json_string(sc));
+        json_object_set_new_nocheck(obj, "phoneticScript", json_string(sc));
 }
 
 static json_t *h_n(conv *c, json_t *card, const char *fid, const char **map, char **id)
@@ -489,13 +489,13 @@ static json_t *h_n(conv *c, json_t *card, const char *fid, const char **map, cha
     char *defsep;
     json_t *comps = components(c, 0, &ordered, &defsep);
     if (json_array_size(comps))
-        json_object_set_new(name, "components", comps);
+        json_object_set_new_nocheck(name, "components", comps);
     else
         json_decref(comps);
     if (ordered)
-        json_object_set_new(name, "isOrdered", json_true());
+        json_object_set_new_nocheck(name, "isOrdered", json_true());
     if (defsep)
-        json_object_set_new(name, "defaultSeparator", json_string(defsep));
+        json_object_set_new_nocheck(name, "defaultSeparator", json_string(defsep));
     free(defsep);
     const char *sa = v2j_take(c, "SORT-AS");
     if (sa) {
@@ -512,7 +512,7 @@ static json_t *h_n(conv *c, json_t *card, const char *fid, const char **map, cha
             }
         vcard_strv_free(s, ns);
         if (json_object_size(so))
-            json_object_set_new(name, "sortAs", so);
+            json_object_set_new_nocheck(name, "sortAs", so);
         else
             json_decref(so);
     }
@@ -550,28 +550,28 @@ static json_t *h_adr(conv *c, json_t *card, const char *fid, const char **map, c
     char *defsep;
     json_t *comps = components(c, 1, &ordered, &defsep);
     if (json_array_size(comps))
-        json_object_set_new(obj, "components", comps);
+        json_object_set_new_nocheck(obj, "components", comps);
     else
         json_decref(comps);
     if (ordered)
-        json_object_set_new(obj, "isOrdered", json_true());
+        json_object_set_new_nocheck(obj, "isOrdered", json_true());
     if (defsep)
-        json_object_set_new(obj, "defaultSeparator", json_string(defsep));
+        json_object_set_new_nocheck(obj, "defaultSeparator", json_string(defsep));
     free(defsep);
     const char *v;
     if ((v = v2j_take(c, "LABEL"))) {
         /* RFC 6350 §6.3.1 writes line breaks in LABEL as "\n" (its own example),
          * though parameter values know only RFC 6868 ^n */
         char *u = vcard_value_unescape(v, strlen(v));
-        json_object_set_new(obj, "full", json_string(u));
+        json_object_set_new_nocheck(obj, "full", json_string(u));
         free(u);
     }
     if ((v = v2j_take(c, "GEO")))
-        json_object_set_new(obj, "coordinates", json_string(v));
+        json_object_set_new_nocheck(obj, "coordinates", json_string(v));
     if ((v = v2j_take(c, "TZ")))
-        json_object_set_new(obj, "timeZone", json_string(v));
+        json_object_set_new_nocheck(obj, "timeZone", json_string(v));
     if ((v = v2j_take(c, "CC")))
-        json_object_set_new(obj, "countryCode", json_string(v));
+        json_object_set_new_nocheck(obj, "countryCode", json_string(v));
     set_phonetic_params(c, obj);
     v2j_conv_pref(c, obj);
     c->pref_ok = 1;
@@ -711,7 +711,7 @@ static json_t *h_label(conv *c, json_t *card, const char *fid, const char **map,
             if (strcasecmp(c->cur->params[k].name, "TYPE"))
                 return NULL; /* other parameters have no place */
         char *t = v2j_text_value(c->cur);
-        json_object_set_new(c->target[i], "full", json_string(t));
+        json_object_set_new_nocheck(c->target[i], "full", json_string(t));
         free(t);
         v2j_take(c, "TYPE");
         *map = "addresses";
@@ -747,7 +747,7 @@ static json_t *anniversary_for(conv *c, json_t *card, const char *kind, const ch
         }
     }
     json_t *obj = json_object();
-    json_object_set_new(obj, "kind", json_string(kind));
+    json_object_set_new_nocheck(obj, "kind", json_string(kind));
     return v2j_add_entry(c, card, "anniversaries", "ANNIVERSARY", obj, fid, id);
 }
 
@@ -765,8 +765,8 @@ static json_t *h_date(conv *c, json_t *card, const char *fid, const char **map, 
     int y, m, d;
     if (jsc_parse_timestamp(v, ts)) {
         /* §2.2.2: TIMESTAMP → Timestamp */
-        json_object_set_new(date, "@type", json_string("Timestamp"));
-        json_object_set_new(date, "utc", json_string(ts));
+        json_object_set_new_nocheck(date, "@type", json_string("Timestamp"));
+        json_object_set_new_nocheck(date, "utc", json_string(ts));
     } else if (jsc_parse_date(v, &y, &m, &d) && !((!y) && (!m || !d))) {
         const char *omit = vcard_param_first(c->cur, "X-APPLE-OMIT-YEAR");
         if (omit && atoi(omit) == y) {
@@ -774,15 +774,15 @@ static json_t *h_date(conv *c, json_t *card, const char *fid, const char **map, 
             y = 0;
         }
         if (y)
-            json_object_set_new(date, "year", json_integer(y));
+            json_object_set_new_nocheck(date, "year", json_integer(y));
         if (m)
-            json_object_set_new(date, "month", json_integer(m));
+            json_object_set_new_nocheck(date, "month", json_integer(m));
         if (d)
-            json_object_set_new(date, "day", json_integer(d));
+            json_object_set_new_nocheck(date, "day", json_integer(d));
         const char *cs = v2j_take(c, "CALSCALE");
         if (cs) {
             char *l = jsc_lower(vc_strdup(cs));
-            json_object_set_new(date, "calendarScale", json_string(l));
+            json_object_set_new_nocheck(date, "calendarScale", json_string(l));
             free(l);
         }
     } else {
@@ -794,7 +794,7 @@ static json_t *h_date(conv *c, json_t *card, const char *fid, const char **map, 
          v2j_value_type_is(c, "date-and-or-time") || v2j_value_type_is(c, "date-time")))
         v2j_take(c, "VALUE");
     json_t *ann = anniversary_for(c, card, kind, fid, id);
-    json_object_set_new(ann, "date", date);
+    json_object_set_new_nocheck(ann, "date", date);
     v2j_finish(c, ann, 0, 0);
     *map = "anniversaries";
     return ann;
@@ -811,7 +811,7 @@ static json_t *h_place(conv *c, json_t *card, const char *fid, const char **map,
             return NULL;
         }
         v2j_take(c, "VALUE");
-        json_object_set_new(place, "coordinates", json_string(v));
+        json_object_set_new_nocheck(place, "coordinates", json_string(v));
     } else {
         if (v2j_value_type_is(c, "text"))
             v2j_take(c, "VALUE");
@@ -822,7 +822,7 @@ static json_t *h_place(conv *c, json_t *card, const char *fid, const char **map,
         json_decref(place);
         return NULL;
     }
-    json_object_set_new(ann, "place", place);
+    json_object_set_new_nocheck(ann, "place", place);
     v2j_finish(c, place, 0, 0);
     *map = "anniversaries";
     return ann;
@@ -848,7 +848,7 @@ static json_t *h_related(conv *c, json_t *card, const char *fid, const char **ma
         json_object_set_new(r, l, json_true());
         free(l);
     }
-    json_object_set_new(obj, "relation", r);
+    json_object_set_new_nocheck(obj, "relation", r);
     c->types_done = 1;
     v2j_finish(c, obj, 0, 0);
     json_object_set_new(rel, key, obj);
