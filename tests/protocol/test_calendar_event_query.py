@@ -92,7 +92,9 @@ def test_filters(world):
     assert by(uid="review") == []
     assert by(after="2025-06-01T00:00:00") == ["later"]
     assert by(before="2025-03-04T00:00:00") == ["standup"]
-    assert by(after="2025-03-04T00:00:00", before="2025-03-05T00:00:00") == [
+    # dinner in New York starts 2025-03-05T00:00:00Z: not before the window's end
+    assert by(after="2025-03-04T00:00:00", before="2025-03-05T00:00:00") == ["review", "standup"]
+    assert by(after="2025-03-04T00:00:00", before="2025-03-05T00:00:01") == [
         "dinner", "review", "standup"]
     assert by() == ["dinner", "floating", "later", "review", "standup"]
 
@@ -110,7 +112,9 @@ def test_filter_operators(world):
 
 def test_sorts(world):
     asc = names(world, ids_of(world, sort=[{"property": "start"}]))
-    assert asc == ["standup", "review", "floating", "dinner", "later"]
+    # UTC starts: 03-03 08:00, 03-04 13:00, 03-05 00:00 (New York), 03-05 07:00
+    # (floating, read in Etc/UTC), 07-01 16:00
+    assert asc == ["standup", "review", "dinner", "floating", "later"]
     desc = names(world, ids_of(world, sort=[{"property": "start", "isAscending": False}]))
     assert desc == list(reversed(asc))
     s, acct, ids, w, h = world
@@ -173,12 +177,12 @@ def test_windowing(world):
     s, acct, ids, w, h = world
     name, out = query(world, sort=[{"property": "start"}], position=1, limit=2,
                       calculateTotal=True)
-    assert names(world, out["ids"]) == ["review", "floating"]
+    assert names(world, out["ids"]) == ["review", "dinner"]
     assert out["total"] == 5 and out["position"] == 1
     assert out["canCalculateChanges"] is True
     name, out = query(world, sort=[{"property": "start"}], anchor=ids["floating"],
                       anchorOffset=-1, limit=2)
-    assert names(world, out["ids"]) == ["review", "floating"] and out["position"] == 1
+    assert names(world, out["ids"]) == ["dinner", "floating"] and out["position"] == 2
     name, out = query(world, anchor="enothere")
     assert name == "error" and out["type"] == "anchorNotFound"
 
@@ -224,8 +228,9 @@ def test_query_changes(world):
     for a in ec["added"]:
         replay.insert(a["index"], a["id"])
     assert replay == e1["ids"]
-    name, out = s.call("CalendarEvent/queryChanges", {"accountId": acct, **args,
-                                                      "sinceQueryState": q0["queryState"],
+    assert len(ec["removed"]) + len(ec["added"]) > 1
+    name, out = s.call("CalendarEvent/queryChanges", {"accountId": acct, **exp,
+                                                      "sinceQueryState": e0["queryState"],
                                                       "maxChanges": 1})
     assert name == "error" and out["type"] == "tooManyChanges"
     name, out = s.call("CalendarEvent/queryChanges", {"accountId": acct, **args,
