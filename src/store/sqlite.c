@@ -390,8 +390,8 @@ int store_user_del(struct store_conn *c, const char *name)
     store_user_clear(&u);
     static const char *const dels[] = {
         "DELETE FROM objects WHERE account_id=?1",
-        "DELETE FROM object_text WHERE rowid IN (SELECT text_rowid FROM object_index WHERE "
-        "account_id=?1)",
+        ("DELETE FROM object_text WHERE rowid IN (SELECT text_rowid FROM object_index WHERE "
+         "account_id=?1)"),
         "DELETE FROM object_index WHERE account_id=?1",
         "DELETE FROM states WHERE account_id=?1",
         "DELETE FROM blob_uploads WHERE account_id=?1",
