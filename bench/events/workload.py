@@ -23,22 +23,23 @@ def events(n=10000, seed=7):
               "start": start, "timeZone": rnd.choice(ZONES),
               "duration": rnd.choice(["PT30M", "PT1H", "PT1H30M", "PT2H"])}
         if rnd.random() < 0.2:
-            freq = rnd.choice(["daily", "weekly", "weekly", "monthly"])
+            # the mix of a working calendar: mostly weekly, mostly with an end
+            freq = rnd.choices(["daily", "weekly", "monthly", "yearly"], [1, 6, 2, 1])[0]
             rule = {"@type": "RecurrenceRule", "frequency": freq}
             kind = rnd.random()
-            if kind < 0.5:
-                rule["count"] = rnd.randrange(5, 40)
-            elif kind < 0.75:
-                uy, um, ud = date_of(min(day + rnd.randrange(30, 365), 729))
+            if kind < 0.55:
+                rule["count"] = rnd.randrange(3, 30)
+            elif kind < 0.85:
+                uy, um, ud = date_of(min(day + rnd.randrange(14, 180), 729))
                 rule["until"] = f"{uy:04d}-{um:02d}-{ud:02d}T23:59:59"
             ev["recurrenceRule"] = rule
-            step = {"daily": 1, "weekly": 7, "monthly": 30}[freq]
+            step = {"daily": 1, "weekly": 7, "monthly": 30, "yearly": 365}[freq]
             ov = {}
             for k in range(rnd.randrange(1, 4)):
-                oy, om, od = date_of(day + step * (k + 1) if freq != "monthly" else day)
+                oy, om, od = date_of(min(day + step * (k + 1), 729) if freq != "monthly" else day)
                 if freq == "monthly":
                     oy, om = (y + (m + k) // 12, (m + k) % 12 + 1)
-                    od = d
+                    od = min(d, 28)
                 rid = f"{oy:04d}-{om:02d}-{od:02d}T{hh:02d}:{mm:02d}:00"
                 ov[rid] = ({"excluded": True} if rnd.random() < 0.3
                            else {"title": ev["title"] + " (moved)"})

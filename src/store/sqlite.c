@@ -930,13 +930,16 @@ int store_index_find_uid(struct store_conn *c, const char *account, const char *
 
 int store_index_range(struct store_conn *c, const char *account, const char *type, bool has_from,
                       int64_t from, bool has_to, int64_t to,
-                      int (*cb)(const char *id, void *ud), void *ud)
+                      int (*cb)(const char *id, int64_t modseq, void *ud), void *ud)
 {
-    /* an object overlaps [from, to) if it starts before to and ends after from;
-     * objects without a range (no start) always qualify, the caller decides */
-    sqlite3_stmt *s = stmt(c, "SELECT id FROM object_index WHERE account_id=?1 AND type=?2 AND "
-                              "(start IS NULL OR ((?3 = 0 OR finish IS NULL OR finish >= ?4) AND "
-                              "(?5 = 0 OR start < ?6)))");
+    /* an object overlaps [from, to) if it starts before to and ends at or after
+     * from (a superset: the caller checks exactly); objects without a range
+     * always qualify. The modseq lets callers keep parsed objects cached. */
+    sqlite3_stmt *s = stmt(c, "SELECT i.id, o.updated_modseq FROM object_index i JOIN objects o "
+                              "ON o.account_id = i.account_id AND o.type = i.type AND o.id = i.id "
+                              "WHERE i.account_id=?1 AND i.type=?2 AND (i.start IS NULL OR "
+                              "((?3 = 0 OR i.finish IS NULL OR i.finish >= ?4) AND "
+                              "(?5 = 0 OR i.start < ?6)))");
     if (!s)
         return STORE_ERR;
     bind_text(s, 1, account);
@@ -946,10 +949,25 @@ int store_index_range(struct store_conn *c, const char *account, const char *typ
     sqlite3_bind_int(s, 5, has_to);
     sqlite3_bind_int64(s, 6, to);
     while (sqlite3_step(s) == SQLITE_ROW)
-        if (cb((const char *)sqlite3_column_text(s, 0), ud))
+        if (cb((const char *)sqlite3_column_text(s, 0), sqlite3_column_int64(s, 1), ud))
             break;
     sqlite3_reset(s);
     return STORE_OK;
+}
+
+int64_t store_object_modseq(struct store_conn *c, const char *account, const char *type,
+                            const char *id)
+{
+    sqlite3_stmt *s = stmt(c, "SELECT updated_modseq FROM objects WHERE account_id=? AND type=? "
+                              "AND id=? AND destroyed=0");
+    if (!s)
+        return -1;
+    bind_text(s, 1, account);
+    bind_text(s, 2, type);
+    bind_text(s, 3, id);
+    int64_t m = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
+    sqlite3_reset(s);
+    return m;
 }
 
 int store_text_search(struct store_conn *c, const char *account, const char *type,
