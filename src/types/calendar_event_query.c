@@ -197,6 +197,7 @@ struct query {
     struct item *items;
     size_t nitems, cap;
     json_t *hold;     /* references that keep items' objects alive */
+    json_t *times;    /* LocalDateTime argument -> UTC seconds */
     int64_t after, before;
     bool has_after, has_before;
     int code;         /* RECUR_ERR_LIMIT seen */
@@ -280,10 +281,17 @@ static bool filter_has_text(json_t *f)
     return false;
 }
 
+/* A LocalDateTime argument read in the timeZone argument, converted once per
+ * query (a time zone conversion costs far more than the lookup). */
 static int64_t local_arg(struct query *q, json_t *v)
 {
+    const char *ldt = json_string_value(v);
+    json_t *known = json_object_get(q->times, ldt);
+    if (known)
+        return json_integer_value(known);
     int64_t t = 0;
-    event_local_to_utc(NULL, json_string_value(v), q->tz, NULL, &t);
+    event_local_to_utc(NULL, ldt, q->tz, NULL, &t);
+    json_object_set_new(q->times, ldt, json_integer(t));
     return t;
 }
 
@@ -388,6 +396,15 @@ static bool match_filter(struct query *q, json_t *f, json_t *obj, bool instance,
     return and_ ? true : strcmp(o, "OR") == 0 ? any : !any;
 }
 
+static void copy_str(char *dst, size_t size, const char *src)
+{
+    size_t n = strlen(src);
+    if (n >= size)
+        n = size - 1;
+    memcpy(dst, src, n);
+    dst[n] = 0;
+}
+
 static void add_item(struct query *q, const char *id, json_t *obj, int64_t start, const char *rid)
 {
     if (q->nitems == q->cap) {
@@ -395,10 +412,10 @@ static void add_item(struct query *q, const char *id, json_t *obj, int64_t start
         q->items = xrealloc(q->items, q->cap * sizeof *q->items);
     }
     struct item *it = &q->items[q->nitems++];
-    snprintf(it->id, sizeof it->id, "%s", id);
+    copy_str(it->id, sizeof it->id, id);
     it->obj = obj;
     it->start = start;
-    snprintf(it->rid, sizeof it->rid, "%s", rid ? rid : "");
+    copy_str(it->rid, sizeof it->rid, rid ? rid : "");
 }
 
 /* Expands one event directly over the query window (when its cached occurrences
@@ -464,11 +481,18 @@ static void consider(struct query *q, const char *id, int64_t modseq)
             else
                 hi = mid;
         }
+        /* a plain condition's other keys (inCalendar, uid) are the same for
+         * every instance: checked once, with only the window per instance */
+        bool plain = !json_object_get(f, "operator");
+        if (plain && !match_filter(q, f, obj, true, q->after, q->after + 1)) {
+            event_cache_release(e);
+            return;
+        }
         for (size_t i = lo; i < e->nocc && e->occ[i].start < q->before; i++) {
             const struct event_occ *o = &e->occ[i];
             if (!(o->end > q->after || (o->end == o->start && o->start == q->after)))
                 continue;
-            if (!match_filter(q, f, obj, true, o->start, o->end))
+            if (!plain && !match_filter(q, f, obj, true, o->start, o->end))
                 continue;
             char sid[96];
             if (e->recurring)
@@ -560,35 +584,61 @@ static int load_cb(const char *id, json_t *obj, void *ud)
 
 /* ---- sorting ---------------------------------------------------------------------------------- */
 
+/* A sort spec compiled once per query: the comparator runs n log n times. */
+enum sort_prop { SORT_START, SORT_RID, SORT_OTHER };
+struct sort_key {
+    enum sort_prop prop;
+    const char *name, *collation;
+    bool desc;
+};
+struct sort_spec {
+    struct sort_key keys[8];
+    size_t n;
+};
+
 static int item_cmp(const void *pa, const void *pb, void *ctx)
 {
     const struct item *a = pa, *b = pb;
-    size_t i;
-    json_t *c;
-    json_array_foreach((json_t *)ctx, i, c)
-    {
-        const char *prop = json_string_value(json_object_get(c, "property"));
-        const char *coll = json_string_value(json_object_get(c, "collation"));
+    const struct sort_spec *spec = ctx;
+    for (size_t i = 0; i < spec->n; i++) {
+        const struct sort_key *k = &spec->keys[i];
         int d = 0;
-        if (strcmp(prop, "start") == 0) {
+        if (k->prop == SORT_START) {
             d = a->start < b->start ? -1 : a->start > b->start;
-        } else if (strcmp(prop, "recurrenceId") == 0) {
+        } else if (k->prop == SORT_RID) {
             d = strcmp(a->rid, b->rid);
         } else {
-            const char *x = json_string_value(json_object_get(a->obj, prop)),
-                       *y = json_string_value(json_object_get(b->obj, prop));
-            d = !x ? (y ? -1 : 0) : !y ? 1 : collation_compare(coll ? coll : "i;octet", x, y);
+            const char *x = json_string_value(json_object_get(a->obj, k->name)),
+                       *y = json_string_value(json_object_get(b->obj, k->name));
+            d = !x ? (y ? -1 : 0) : !y ? 1 : collation_compare(k->collation, x, y);
         }
         if (d)
-            return json_is_false(json_object_get(c, "isAscending")) ? -d : d;
+            return k->desc ? -d : d;
     }
     return strcmp(a->id, b->id); /* ties in id order: stable across calls */
 }
 
 static void sort_items(struct query *q, json_t *sort)
 {
+    struct sort_spec spec = {.n = 0};
+    size_t i;
+    json_t *c;
+    json_array_foreach(sort, i, c)
+    {
+        if (spec.n == sizeof spec.keys / sizeof spec.keys[0])
+            break;
+        struct sort_key *k = &spec.keys[spec.n++];
+        k->name = json_string_value(json_object_get(c, "property"));
+        k->prop = strcmp(k->name, "start") == 0          ? SORT_START
+                  : strcmp(k->name, "recurrenceId") == 0 ? SORT_RID
+                                                         : SORT_OTHER;
+        k->collation = json_string_value(json_object_get(c, "collation"));
+        if (!k->collation)
+            k->collation = "i;octet";
+        k->desc = json_is_false(json_object_get(c, "isAscending"));
+    }
     if (q->nitems > 1)
-        qsort_r(q->items, q->nitems, sizeof *q->items, item_cmp, sort);
+        qsort_r(q->items, q->nitems, sizeof *q->items, item_cmp, &spec);
 }
 
 static int check_sort(struct jmap_req *r, json_t *sort)
@@ -630,7 +680,8 @@ static int run_event_query(struct jmap_req *r, const char *account, json_t *args
     *q = (struct query){.r = r, .account = account,
                         .tz = json_is_string(tzv) ? json_string_value(tzv) : "Etc/UTC",
                         .expand = json_is_true(json_object_get(args, "expandRecurrences")),
-                        .filter = json_is_object(filter) ? filter : NULL, .hold = json_array()};
+                        .filter = json_is_object(filter) ? filter : NULL, .hold = json_array(),
+                        .times = json_object()};
     if (!tz_is_iana(q->tz)) {
         jmap_error(r, "invalidArguments", "unknown timeZone");
         return -1;
@@ -722,6 +773,8 @@ static void query_free(struct query *q)
 {
     free(q->items);
     json_decref(q->hold);
+    json_decref(q->times);
+    q->times = NULL;
     q->items = NULL;
     q->hold = NULL;
 }

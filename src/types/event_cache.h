@@ -20,6 +20,7 @@ struct event_occ {
 };
 
 struct event_cached {
+    struct event_cached *next; /* hash chain */
     int refs;
     char key[200];
     int64_t modseq;
