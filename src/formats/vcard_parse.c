@@ -73,7 +73,7 @@ static char *str_upper(char *s)
 static vcard_prop *prop_add_take(vcard *card, char *group, char *name, char *value)
 {
     if (card->nprops == card->cap) {
-        card->cap = card->cap ? card->cap * 2 : 16;
+        card->cap = card->cap ? card->cap * 2 : 20; /* 20 * 48 bytes: a small-bin size */
         card->props = vc_realloc(card->props, card->cap * sizeof *card->props);
     }
     vcard_prop *p = &card->props[card->nprops++];
