@@ -43,6 +43,11 @@ typedef struct vcard {
 
 /* ---- parsing ---------------------------------------------------------------- */
 
+/* A vCard with more properties than this is refused: the conversion rules that
+ * join properties (ALTID, groups) look at pairs of properties, and no address book
+ * entry needs thousands of them. */
+#define VCARD_MAX_PROPS 5000
+
 /* Parses text holding one or more vCards. On success returns 0 and stores a malloc'd
  * array of *ncards cards in *cards (free with vcard_list_free). On error returns -1
  * and writes a message naming the line ("line 12: ...") to err (errlen bytes).

@@ -764,6 +764,10 @@ int vcard_parse(const char *text, size_t len, vcard **cards_out, size_t *ncards_
             }
             continue;
         }
+        if (cur->nprops >= VCARD_MAX_PROPS) {
+            rc = fail(&ps, start, "more than %d properties in one vCard", VCARD_MAX_PROPS);
+            break;
+        }
         if (parse_line(&ps, cur, ls, ln, start) < 0) {
             rc = -1;
             break;
