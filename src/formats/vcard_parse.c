@@ -476,7 +476,6 @@ static int parse_line(parser *ps, vcard *card, const char *line, size_t len, siz
                 return fail(ps, lineno, "malformed parameter name");
             char *parname = vc_strndup(pn, pnlen);
             p++;
-            int added = 0;
             for (;;) {
                 if (p < end && *p == '"') {
                     const char *q = memchr(p + 1, '"', (size_t)(end - p - 1));
@@ -504,14 +503,12 @@ static int parse_line(parser *ps, vcard *card, const char *line, size_t len, siz
                     }
                     param_add_take(prop, parname, caret_decode(vs, (size_t)(p - vs)));
                 }
-                added = 1;
                 if (p < end && *p == ',') {
                     p++;
                     continue;
                 }
                 break;
             }
-            (void)added;
             free(parname);
         } else if (p < end && (*p == ';' || *p == ':') && pnlen > 0) {
             /* vCard 2.1/3.0 quirk: a bare parameter value is a TYPE
