@@ -541,7 +541,8 @@ static void convert_bucket(conv *c, size_t i)
     const vcard_prop *p = &c->vc->props[i];
     const char *altid = vcard_param_first(p, "ALTID");
     /* members: same name and same ALTID (a property without ALTID stands alone) */
-    size_t *mem = vc_malloc((c->vc->nprops + 1) * sizeof *mem), nm = 0;
+    size_t one, nm = 0;
+    size_t *mem = altid ? vc_malloc((c->vc->nprops + 1) * sizeof *mem) : &one;
     for (size_t j = i; j < c->vc->nprops; j++) {
         const vcard_prop *q = &c->vc->props[j];
         if (c->done[j] || strcmp(q->name, p->name) != 0)
@@ -573,7 +574,8 @@ static void convert_bucket(conv *c, size_t i)
         for (size_t k = 0; k < nm; k++)
             if (!c->done[mem[k]])
                 to_vcardprops(c, mem[k]);
-        free(mem);
+        if (mem != &one)
+            free(mem);
         return;
     }
     /* LANGUAGE and ALTID of the base */
@@ -593,6 +595,12 @@ static void convert_bucket(conv *c, size_t i)
     c->target[base] = bobj == c->card ? NULL : bobj;
     c->target_map[base] = map;
     c->target_id[base] = id;
+    if (nm == 1) { /* no alternatives: the common case */
+        free(blang);
+        if (mem != &one)
+            free(mem);
+        return;
+    }
     char *prefix = map && bobj != c->card ? value_path(map, id) : NULL;
     json_t *seen = json_object(); /* languages already localized */
     if (blang)
@@ -635,7 +643,8 @@ static void convert_bucket(conv *c, size_t i)
     json_decref(seen);
     free(prefix);
     free(blang);
-    free(mem);
+    if (mem != &one)
+        free(mem);
 }
 
 /* §2.1.1: a stable uid for a vCard without UID — a name-based UUID from a hash of
