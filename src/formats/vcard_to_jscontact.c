@@ -409,6 +409,8 @@ static void phonetic_merge(conv *c, const char *lang, const char *prefix, json_t
 
 static void to_vcardprops(conv *c, size_t i)
 {
+    if (!c->vcardprops)
+        c->vcardprops = json_array();
     json_array_append_new(c->vcardprops, v2j_jcard_prop(&c->vc->props[i]));
     c->done[i] = 2; /* 2: in vCardProps */
 }
@@ -773,6 +775,8 @@ static void fix_invalid(conv *c)
                     continue;
                 c->target[k] = NULL;
                 c->target_map[k] = NULL;
+                if (!c->vcardprops)
+                    c->vcardprops = json_array();
                 json_array_append_new(c->vcardprops, v2j_jcard_prop(&c->vc->props[k]));
                 c->done[k] = 2;
             }
@@ -797,10 +801,8 @@ json_t *jscontact_from_vcard(const vcard *vc)
     c.card = json_object();
     json_object_set_new_nocheck(c.card, "@type", json_string("Card"));
     json_object_set_new_nocheck(c.card, "version", json_string("1.0"));
-    c.propids = json_object();
-    c.vcardprops = json_array();
+    /* propids, vcardprops and jsprops are made when first needed */
     c.fn_main = SIZE_MAX;
-    c.jsprops = json_object();
     size_t n = vc->nprops;
     c.target = vc_malloc((n + 1) * sizeof *c.target);
     c.target_map = vc_malloc((n + 1) * sizeof *c.target_map);
@@ -818,8 +820,11 @@ json_t *jscontact_from_vcard(const vcard *vc)
     for (size_t i = 0; i < n; i++) {
         const vcard_prop *p = &vc->props[i];
         const char *pid = vcard_param_first(p, "PROP-ID");
-        if (pid)
+        if (pid) {
+            if (!c.propids)
+                c.propids = json_object();
             json_object_set_new(c.propids, pid, json_true());
+        }
         if (!c.lang && !strcmp(p->name, "LANGUAGE") && p->nparams == 0)
             c.lang = jscontact_langtag_canon(p->value);
         if (!fnlang && !strcmp(p->name, "FN"))

@@ -963,6 +963,8 @@ static json_t *h_jsprop(conv *c, json_t *card, const char *fid, const char **map
         json_decref(v);
         return NULL;
     }
+    if (!c->jsprops)
+        c->jsprops = json_object();
     json_object_set_new(c->jsprops, ptr, v);
     *map = "@jsprop";
     return card;
