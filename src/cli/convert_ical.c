@@ -330,14 +330,11 @@ int cli_expand(int argc, char **argv)
     }
     if (!rc) {
         qsort(lines, n, sizeof *lines, line_cmp);
-        int multi = json_array_size(entries) > 1;
+        /* one line per occurrence: recurrence id and UTC start (entries merged by start) */
         for (size_t k = 0; k < n; k++) {
             char s[24];
             recur_format_utc(lines[k].occ.utc_start, s);
-            if (multi)
-                printf("%s %s %s\n", lines[k].occ.recurrence_id, s, lines[k].uid ? lines[k].uid : "");
-            else
-                printf("%s %s\n", lines[k].occ.recurrence_id, s);
+            printf("%s %s\n", lines[k].occ.recurrence_id, s);
         }
     }
     for (size_t k = 0; k <= json_array_size(entries); k++)
