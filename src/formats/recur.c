@@ -773,6 +773,8 @@ static const char *const patch_ignored[] = {"@type", "method", "organizerCalenda
 /* The occurrence object for key with patch applied (jscalendarbis §4.3.4). */
 static json_t *instance_object(series *s, const char *key, const json_t *patch, char **errpath)
 {
+    if (!s->has_rule && json_object_get(s->obj, "recurrenceId") && !patch)
+        return json_deep_copy(s->obj); /* already an instance */
     json_t *inst = json_deep_copy(s->obj);
     json_object_del(inst, "recurrenceRule");
     json_object_del(inst, "recurrenceOverrides");

@@ -177,6 +177,11 @@ static void test_standalone_instance(void **state)
     assert_string_equal(occ.recurrence_id, "2024-02-02T14:00:00");
     assert_int_equal(occ.utc_start, U("2024-02-02T15:00:00Z"));
     recur_iter_free(it);
+    it = recur_iter_new(o, U("2024-02-01T00:00:00Z"), U("2024-02-03T00:00:00Z"), NULL, NULL,
+                        RECUR_WANT_OBJECT, &code, &err);
+    assert_int_equal(recur_iter_next(it, &occ), 1);
+    assert_string_equal(json_string_value(json_object_get(occ.object, "start")), "2024-02-02T16:00:00");
+    recur_iter_free(it);
     json_decref(o);
 }
 
