@@ -83,6 +83,9 @@ static const char *const migrations[] = {
     /* covering: a range scan reads the index alone */
     "DROP INDEX object_index_start;"
     "CREATE INDEX object_index_range ON object_index(account_id, type, start, finish, id, modseq);",
+    /* 4: read-only feed URLs: a secret token (stored hashed) names a collection */
+    "CREATE TABLE feeds(hash TEXT PRIMARY KEY, id TEXT UNIQUE NOT NULL, account_id TEXT NOT NULL,"
+    "  kind TEXT NOT NULL, object_id TEXT NOT NULL, created INTEGER NOT NULL) WITHOUT ROWID;",
 };
 
 static int exec(sqlite3 *db, const char *sql)
@@ -999,4 +1002,50 @@ int store_text_search(struct store_conn *c, const char *account, const char *typ
             break;
     sqlite3_finalize(s);
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : STORE_ERR;
+}
+
+/* ---- feeds ------------------------------------------------------------------------------ */
+
+int store_feed_add(struct store_conn *c, const char *hash, const char *id, const char *account,
+                   const char *kind, const char *object_id)
+{
+    sqlite3_stmt *s = stmt(c, "INSERT INTO feeds(hash, id, account_id, kind, object_id, created) "
+                              "VALUES(?,?,?,?,?,?)");
+    if (!s)
+        return STORE_ERR;
+    bind_text(s, 1, hash);
+    bind_text(s, 2, id);
+    bind_text(s, 3, account);
+    bind_text(s, 4, kind);
+    bind_text(s, 5, object_id);
+    sqlite3_bind_int64(s, 6, util_now());
+    return step_done(c, s);
+}
+
+int store_feed_lookup(struct store_conn *c, const char *hash, char account[64], char kind[32],
+                      char object_id[64])
+{
+    sqlite3_stmt *s = stmt(c, "SELECT account_id, kind, object_id FROM feeds WHERE hash=?");
+    if (!s)
+        return STORE_ERR;
+    bind_text(s, 1, hash);
+    int rc = STORE_NOTFOUND;
+    if (sqlite3_step(s) == SQLITE_ROW) {
+        snprintf(account, 64, "%s", (const char *)sqlite3_column_text(s, 0));
+        snprintf(kind, 32, "%s", (const char *)sqlite3_column_text(s, 1));
+        snprintf(object_id, 64, "%s", (const char *)sqlite3_column_text(s, 2));
+        rc = STORE_OK;
+    }
+    sqlite3_reset(s);
+    return rc;
+}
+
+int store_feed_revoke(struct store_conn *c, const char *id)
+{
+    sqlite3_stmt *s = stmt(c, "DELETE FROM feeds WHERE id=?");
+    if (!s)
+        return STORE_ERR;
+    bind_text(s, 1, id);
+    int rc = step_done(c, s);
+    return rc == STORE_OK && sqlite3_changes(c->db) == 0 ? STORE_NOTFOUND : rc;
 }

@@ -151,4 +151,12 @@ int64_t store_object_modseq(struct store_conn *c, const char *account, const cha
 int store_text_search(struct store_conn *c, const char *account, const char *type,
                       const char *match, int (*cb)(const char *id, void *ud), void *ud);
 
+/* ---- read-only feeds ------------------------------------------------------------------- */
+/* A secret URL token (stored as its hash) that names one collection of an account. */
+int store_feed_add(struct store_conn *c, const char *hash, const char *id, const char *account,
+                   const char *kind, const char *object_id);
+int store_feed_lookup(struct store_conn *c, const char *hash, char account[64], char kind[32],
+                      char object_id[64]);
+int store_feed_revoke(struct store_conn *c, const char *id);
+
 #endif
