@@ -1093,4 +1093,5 @@ const struct jtype calendar_event_type = {
     .load_synthetic = event_load_synthetic,
     .synthetic_update = event_synthetic_update,
     .index = event_index,
+    .filter = event_filter_condition,
 };

@@ -203,8 +203,9 @@ struct query {
     int code;         /* RECUR_ERR_LIMIT seen */
 };
 
-/* Parses and checks a condition; returns -1 unsupported, -2 bad value, 1 ok. */
-static int check_condition(const char *key, json_t *v, const char *tz)
+/* The type's filter hook, for validation only (obj is NULL): -1 unsupported,
+ * -2 bad value, 1 ok (§5.11.1). Matching is done here, per instance. */
+int event_filter_condition(struct jmap_req *r, json_t *obj, const char *key, json_t *v)
 {
     if (strcmp(key, "inCalendar") == 0)
         return json_is_string(v) ? 1 : -2;
@@ -215,47 +216,6 @@ static int check_condition(const char *key, json_t *v, const char *tz)
     if (is_text_field(key) || strcmp(key, "uid") == 0)
         return json_is_string(v) ? 1 : -2;
     return -1;
-}
-
-static int check_filter(struct jmap_req *r, json_t *f, const char *tz, int depth)
-{
-    if (!json_is_object(f) || depth > 32) {
-        jmap_error(r, "invalidArguments", "bad filter");
-        return -1;
-    }
-    json_t *op = json_object_get(f, "operator");
-    if (op) {
-        const char *o = json_string_value(op);
-        json_t *conds = json_object_get(f, "conditions");
-        if (!o || (strcmp(o, "AND") && strcmp(o, "OR") && strcmp(o, "NOT")) ||
-            !json_is_array(conds) || json_object_size(f) != 2) {
-            jmap_error(r, "invalidArguments", "bad FilterOperator");
-            return -1;
-        }
-        size_t i;
-        json_t *c;
-        json_array_foreach(conds, i, c)
-        {
-            if (check_filter(r, c, tz, depth + 1))
-                return -1;
-        }
-        return 0;
-    }
-    const char *key;
-    json_t *v;
-    json_object_foreach(f, key, v)
-    {
-        int rc = check_condition(key, v, tz);
-        if (rc == -1) {
-            jmap_error(r, "unsupportedFilter", "cannot filter on '%s'", key);
-            return -1;
-        }
-        if (rc == -2) {
-            jmap_error(r, "invalidArguments", "bad value for filter '%s'", key);
-            return -1;
-        }
-    }
-    return 0;
 }
 
 static bool filter_has_text(json_t *f)
@@ -686,7 +646,7 @@ static int run_event_query(struct jmap_req *r, const char *account, json_t *args
         jmap_error(r, "invalidArguments", "unknown timeZone");
         return -1;
     }
-    if ((q->filter && check_filter(r, q->filter, q->tz, 0)) ||
+    if ((q->filter && engine_filter_check(r, &calendar_event_type, q->filter, 0)) ||
         (json_is_array(sort) && check_sort(r, sort)))
         return -1;
     q->instance_text = q->filter && filter_has_text(q->filter);
