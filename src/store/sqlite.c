@@ -43,7 +43,7 @@ struct store {
 
 /* Each entry moves the schema from version i to i+1; never edit a released one. */
 static const char *const migrations[] = {
-    "CREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL,"
+    ("CREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL,"
     "  pwhash TEXT NOT NULL, account_id TEXT NOT NULL, created INTEGER NOT NULL);"
     "CREATE TABLE access(user_id INTEGER NOT NULL, account_id TEXT NOT NULL,"
     "  may_write INTEGER NOT NULL, PRIMARY KEY(user_id, account_id)) WITHOUT ROWID;"
@@ -65,27 +65,27 @@ static const char *const migrations[] = {
     "CREATE TABLE blob_refs(account_id TEXT NOT NULL, blob_id TEXT NOT NULL,"
     "  obj_type TEXT NOT NULL, obj_id TEXT NOT NULL,"
     "  PRIMARY KEY(account_id, blob_id, obj_type, obj_id)) WITHOUT ROWID;"
-    "CREATE INDEX blob_refs_obj ON blob_refs(account_id, obj_type, obj_id);",
+    "CREATE INDEX blob_refs_obj ON blob_refs(account_id, obj_type, obj_id);"),
     /* 2: query side tables (DESIGN.md §2): time range and uid per object, and a
      * full-text index of its text fields */
-    "CREATE TABLE object_index(account_id TEXT NOT NULL, type TEXT NOT NULL, id TEXT NOT NULL,"
+    ("CREATE TABLE object_index(account_id TEXT NOT NULL, type TEXT NOT NULL, id TEXT NOT NULL,"
     "  uid TEXT, start INTEGER, finish INTEGER, text_rowid INTEGER,"
     "  PRIMARY KEY(account_id, type, id)) WITHOUT ROWID;"
     "CREATE INDEX object_index_uid ON object_index(account_id, type, uid);"
     "CREATE INDEX object_index_start ON object_index(account_id, type, start);"
     "CREATE VIRTUAL TABLE object_text USING fts5(title, description, location, owner, attendee,"
-    "  body, tokenize = 'unicode61 remove_diacritics 2');",
+    "  body, tokenize = 'unicode61 remove_diacritics 2');"),
     /* 3: the object's modseq beside its range, so a range scan needs no join */
-    "ALTER TABLE object_index ADD COLUMN modseq INTEGER;"
+    ("ALTER TABLE object_index ADD COLUMN modseq INTEGER;"
     "UPDATE object_index SET modseq = (SELECT updated_modseq FROM objects o WHERE "
     "  o.account_id = object_index.account_id AND o.type = object_index.type AND "
     "  o.id = object_index.id);"
     /* covering: a range scan reads the index alone */
     "DROP INDEX object_index_start;"
-    "CREATE INDEX object_index_range ON object_index(account_id, type, start, finish, id, modseq);",
+    "CREATE INDEX object_index_range ON object_index(account_id, type, start, finish, id, modseq);"),
     /* 4: read-only feed URLs: a secret token (stored hashed) names a collection */
-    "CREATE TABLE feeds(hash TEXT PRIMARY KEY, id TEXT UNIQUE NOT NULL, account_id TEXT NOT NULL,"
-    "  kind TEXT NOT NULL, object_id TEXT NOT NULL, created INTEGER NOT NULL) WITHOUT ROWID;",
+    ("CREATE TABLE feeds(hash TEXT PRIMARY KEY, id TEXT UNIQUE NOT NULL, account_id TEXT NOT NULL,"
+    "  kind TEXT NOT NULL, object_id TEXT NOT NULL, created INTEGER NOT NULL) WITHOUT ROWID;"),
 };
 
 static int exec(sqlite3 *db, const char *sql)
