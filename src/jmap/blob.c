@@ -445,7 +445,8 @@ static int blob_lookup(struct jmap_req *r, json_t *args)
     return 0;
 }
 
-static const struct jcapability blob_capability = {JMAP_BLOB, NULL, blob_account_capability};
+static const struct jcapability blob_capability = {JMAP_BLOB, NULL, blob_account_capability,
+                                                   NULL};
 
 void blob_register(void)
 {

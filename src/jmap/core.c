@@ -86,6 +86,14 @@ void jmap_register_capability(const struct jcapability *cap)
     caps[ncaps++] = cap;
 }
 
+bool jmap_account_has(const char *uri, const struct store_access *a)
+{
+    for (size_t i = 0; i < ncaps; i++)
+        if (strcmp(caps[i]->uri, uri) == 0)
+            return !caps[i]->account_supports || caps[i]->account_supports(a);
+    return true; /* core */
+}
+
 bool jmap_capability_known(const char *uri)
 {
     if (strcmp(uri, JMAP_CORE) == 0)
@@ -155,6 +163,8 @@ json_t *jmap_session(struct jmap_server *srv, const struct jmap_user *user)
         const struct store_access *a = &user->accounts[i];
         json_t *acaps = json_object();
         for (size_t k = 0; k < ncaps; k++) {
+            if (caps[k]->account_supports && !caps[k]->account_supports(a))
+                continue;
             json_t *v = caps[k]->account_value ? caps[k]->account_value(cfg, a) : json_object();
             if (!v)
                 continue;

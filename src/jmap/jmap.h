@@ -50,6 +50,7 @@ struct jmap_req {
     json_t *created_ids; /* creation id -> id, for the whole request */
     const char *method;  /* name of the call being processed */
     const char *call_id;
+    const char *capability; /* of the method being processed */
     json_t *changed;     /* accountId -> {type -> state} to push after commit */
 };
 
@@ -68,9 +69,9 @@ json_t *jmap_seterror_props(json_t *properties, const char *description);
 const char *jmap_resolve_id(struct jmap_req *r, const char *id);
 
 /* Finds the account named by args[key] the user may use, checking the argument's
- * type; with write=true it must be writable. On failure the method error
- * (invalidArguments, accountNotFound, accountReadOnly) is emitted and NULL
- * returned. */
+ * type; the account must have the method's capability, and with write=true it must
+ * be writable. On failure the method error (invalidArguments, accountNotFound,
+ * accountNotSupportedByMethod, accountReadOnly) is emitted and NULL returned. */
 const struct store_access *jmap_account(struct jmap_req *r, json_t *args, const char *key,
                                         bool write);
 
@@ -210,8 +211,13 @@ struct jcapability {
     const char *uri;
     json_t *(*session_value)(const struct config *cfg);
     json_t *(*account_value)(const struct config *cfg, const struct store_access *a);
+    /* whether an account has the capability (NULL: every account has it); a
+     * method of the capability on another account is accountNotSupportedByMethod */
+    bool (*account_supports)(const struct store_access *a);
 };
 void jmap_register_capability(const struct jcapability *cap);
+/* Whether account a has the capability uri (RFC 8620 §2 accountCapabilities). */
+bool jmap_account_has(const char *uri, const struct store_access *a);
 
 /* Exporters turn a collection into a file: `jmapd export` and
  * GET /export/{kind}/{accountId}/{id} (kind "calendar" -> .ics, "addressbook" ->

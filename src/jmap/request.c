@@ -95,6 +95,11 @@ const struct store_access *jmap_account(struct jmap_req *r, json_t *args, const 
         const struct store_access *a = &r->user->accounts[i];
         if (strcmp(a->account_id, id) != 0)
             continue;
+        if (r->capability && !jmap_account_has(r->capability, a)) {
+            jmap_error(r, "accountNotSupportedByMethod", "account %s does not support %s", id,
+                       r->method);
+            return NULL;
+        }
         if (write && !a->may_write) {
             jmap_error(r, "accountReadOnly", "account %s is read-only", id);
             return NULL;
@@ -429,6 +434,7 @@ static void run_call(struct jmap_req *r, const char *name, json_t *args)
         jmap_error(r, "unknownMethod", "unknown method '%s'", name);
         return;
     }
+    r->capability = m->capability;
     if (m->std)
         m->std(r, m->type, args);
     else

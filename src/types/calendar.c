@@ -213,6 +213,10 @@ static json_t *calendar_destroy(struct jset *s, const char *id, json_t *old)
 {
     struct jmap_req *r = jset_req(s);
     const char *account = jset_account(s);
+    for (int i = 0; i < r->user->naccounts; i++)
+        if (strcmp(r->user->accounts[i].account_id, account) == 0 &&
+            !r->user->accounts[i].is_personal)
+            return jmap_seterror("forbidden", "only the owner may delete a calendar (mayDelete)");
     /* Events are stored as "CalendarEvent" objects whether or not that type's
      * methods are registered, so this rule holds from the start. */
     struct in_calendar c = {id, json_array()};
@@ -249,7 +253,7 @@ static json_t *calendar_destroy(struct jset *s, const char *id, json_t *old)
 }
 
 const struct jcapability calendar_capability = {JMAP_CALENDARS, NULL,
-                                                calendar_account_capability};
+                                                calendar_account_capability, NULL};
 
 const struct jtype calendar_type = {
     .name = "Calendar",

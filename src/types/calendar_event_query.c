@@ -955,7 +955,7 @@ static int event_parse(struct jmap_req *r, json_t *args)
     return 0;
 }
 
-static const struct jcapability parse_capability = {JMAP_CALENDARS_PARSE, NULL, NULL};
+static const struct jcapability parse_capability = {JMAP_CALENDARS_PARSE, NULL, NULL, NULL};
 
 void calendar_event_query_register(void)
 {

@@ -18,7 +18,7 @@ void types_register(void)
 {
     jmap_register_capability(&calendar_capability);
     jmap_register_type(&calendar_type);
-    jmap_register_type(&participant_identity_type);
+    participant_identity_register();
     jmap_register_type(&calendar_event_type);
     calendar_event_query_register();
     calendar_io_register();

@@ -15,6 +15,8 @@ int types_provision_account(struct store_conn *c, const char *account, const cha
 
 extern const struct jtype calendar_type;
 extern const struct jtype participant_identity_type;
+/* ParticipantIdentity's methods (its /set checks ownership first). */
+void participant_identity_register(void);
 
 /* The urn:ietf:params:jmap:calendars capability (draft-ietf-jmap-calendars §1.5.1). */
 extern const struct jcapability calendar_capability;

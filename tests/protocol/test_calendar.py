@@ -302,3 +302,19 @@ def test_participant_identity(server, acct):
     assert ch["created"] == [iid] and ch["updated"] == [first]
     server.call("ParticipantIdentity/set", {"accountId": acct, "onSuccessSetIsDefault": first,
                                             "destroy": [iid]})
+
+
+def test_forbidden_for_sharees(server):
+    """Bob may write in alice's account but is not its owner: he may not delete
+    her calendars (myRights.mayDelete is false) nor change her identities."""
+    alice = server.account("alice")
+    out = cal_set(server, alice, user="bob", create={"b": {"name": "Bob's in Alice's"}})
+    cid = out["created"]["b"]["id"]
+    out = cal_set(server, alice, user="bob", destroy=[cid])
+    assert out["notDestroyed"][cid]["type"] == "forbidden"
+    cal_set(server, alice, destroy=[cid])  # the owner may
+    name, out = server.call("ParticipantIdentity/set", {"accountId": alice, "create": {
+        "i": {"calendarAddress": "mailto:bob@example.com"}}}, user="bob")
+    assert name == "error" and out["type"] == "forbidden"
+    name, out = server.call("ParticipantIdentity/get", {"accountId": alice}, user="bob")
+    assert name == "ParticipantIdentity/get"

@@ -76,6 +76,20 @@ static const struct jtype note_type = {
     .compare = note_compare,
 };
 
+/* A capability only personal accounts have, for accountNotSupportedByMethod. */
+static bool personal_only(const struct store_access *a)
+{
+    return a->is_personal;
+}
+static const struct jcapability own_capability = {"urn:example:own", NULL, NULL, personal_only};
+static const struct jtype own_type = {
+    .name = "OwnNote",
+    .capability = "urn:example:own",
+    .props = note_props,
+    .methods = JM_GET | JM_SET,
+    .id_prefix = 'o',
+};
+
 /* ---- fixture ---------------------------------------------------------------------- */
 
 static char dir[64];
@@ -95,6 +109,8 @@ static int setup(void **state)
     srv.cfg = &cfg;
     jmap_init();
     jmap_register_type(&note_type);
+    jmap_register_capability(&own_capability);
+    jmap_register_type(&own_type);
     struct store_conn *c = store_conn(srv.store);
     assert_int_equal(store_user_add(c, "u", "x", "A1"), 0);
     assert_int_equal(store_user_add(c, "v", "x", "A2"), 0);
@@ -471,6 +487,37 @@ static void test_limits(void **state)
     destroy_all();
 }
 
+static void test_account_not_supported(void **state)
+{
+    char *body = NULL;
+    assert_true(asprintf(&body, "{\"using\":[\"urn:ietf:params:jmap:core\",\"urn:example:own\"],"
+                                "\"methodCalls\":[[\"OwnNote/get\",{\"accountId\":\"A2\"},\"0\"],"
+                                "[\"OwnNote/get\",{\"accountId\":\"A1\"},\"1\"]]}") > 0);
+    struct jmap_result out;
+    jmap_api_handle(&srv, &user, body, strlen(body), &out);
+    json_error_t e;
+    json_t *resp = json_loads(out.body, 0, &e);
+    json_t *mr = json_object_get(resp, "methodResponses");
+    /* A2 is shared with this user, and the capability is for personal accounts */
+    assert_string_equal(name_of(mr, 0), "error");
+    assert_string_equal(json_string_value(json_object_get(args_of(mr, 0), "type")),
+                        "accountNotSupportedByMethod");
+    assert_string_equal(name_of(mr, 1), "OwnNote/get");
+    /* the session does not list the capability for that account either */
+    json_t *session = jmap_session(&srv, &user);
+    json_t *accts = json_object_get(session, "accounts");
+    assert_non_null(json_object_get(json_object_get(json_object_get(accts, "A1"),
+                                                    "accountCapabilities"),
+                                    "urn:example:own"));
+    assert_null(json_object_get(json_object_get(json_object_get(accts, "A2"),
+                                                "accountCapabilities"),
+                                "urn:example:own"));
+    json_decref(session);
+    json_decref(resp);
+    free(out.body);
+    free(body);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -480,6 +527,7 @@ int main(void)
         cmocka_unit_test(test_copy),
         cmocka_unit_test(test_state_encoding),
         cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_account_not_supported),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
