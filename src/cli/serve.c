@@ -60,6 +60,7 @@ int cli_serve(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    store_set_busy_timeout((int)cfg.db_busy_timeout);
     struct store *st = cli_store(&cfg);
     if (!st)
         return 1;

@@ -129,6 +129,13 @@ static int migrate(sqlite3 *db)
 
 /* ---- connections --------------------------------------------------------------- */
 
+static int busy_timeout_ms = 10000;
+
+void store_set_busy_timeout(int ms)
+{
+    busy_timeout_ms = ms;
+}
+
 static sqlite3 *open_db(const char *path)
 {
     sqlite3 *db = NULL;
@@ -138,7 +145,7 @@ static sqlite3 *open_db(const char *path)
         sqlite3_close(db);
         return NULL;
     }
-    sqlite3_busy_timeout(db, 10000);
+    sqlite3_busy_timeout(db, busy_timeout_ms);
     if (exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
                  "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-8000")) {
         sqlite3_close(db);

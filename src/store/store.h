@@ -20,6 +20,9 @@ enum { STORE_OK = 0, STORE_NOTFOUND = 1, STORE_EXISTS = 2, STORE_ERR = -1 };
 struct store;
 struct store_conn;
 
+/* How long a connection waits for another process's lock before failing (ms);
+ * applies to connections opened afterwards. */
+void store_set_busy_timeout(int ms);
 /* Opens (creating and migrating) the database in dir. NULL with *err on failure. */
 struct store *store_open(const char *dir, char **err);
 /* Closes every connection and checkpoints the WAL. */

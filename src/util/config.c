@@ -30,6 +30,7 @@ void config_defaults(struct config *cfg)
     cfg->max_eventsource = 2000;
     cfg->blob_upload_ttl = 3600;
     cfg->auth_fail_limit = 10;
+    cfg->db_busy_timeout = 10000;
 }
 
 struct key {
@@ -61,6 +62,7 @@ static const struct key keys[] = {
     N("max_eventsource", max_eventsource, 1),
     N("blob_upload_ttl", blob_upload_ttl, 3600),
     N("auth_fail_limit", auth_fail_limit, 1),
+    N("db_busy_timeout", db_busy_timeout, 1),
 };
 
 int config_set(struct config *cfg, const char *key, const char *value)

@@ -31,6 +31,7 @@ struct config {
     int64_t max_eventsource;       /* concurrent EventSource connections per user */
     int64_t blob_upload_ttl;       /* seconds an unreferenced upload is kept (>= 3600) */
     int64_t auth_fail_limit;       /* failed logins per user/address per minute */
+    int64_t db_busy_timeout;       /* ms to wait for another process's database lock */
 };
 
 void config_defaults(struct config *cfg);

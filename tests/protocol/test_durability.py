@@ -140,3 +140,26 @@ def test_raw_http_garbage(server):
             pass
         sock.close()
     assert requests.get(server.base + "/health").status_code == 200
+
+
+def test_server_fail_when_the_database_is_locked():
+    """A write that cannot get the database (another process holds its lock past
+    db_busy_timeout) gets serverFail and changes nothing; the server carries on."""
+    import sqlite3
+    from conftest import CONFIG
+    s = Server(config=CONFIG + "db_busy_timeout = 300\n")
+    try:
+        acct = s.account()
+        before = s.call("Calendar/get", {"accountId": acct})[1]
+        db = sqlite3.connect(os.path.join(s.data, "jmapd.db"), timeout=5, isolation_level=None)
+        db.execute("BEGIN EXCLUSIVE")
+        name, out = s.call("Calendar/set", {"accountId": acct, "create": {"c": {"name": "x"}}})
+        assert name == "error" and out["type"] == "serverFail"
+        db.execute("ROLLBACK")
+        db.close()
+        after = s.call("Calendar/get", {"accountId": acct})[1]
+        assert after["state"] == before["state"] and after["list"] == before["list"]
+        name, out = s.call("Calendar/set", {"accountId": acct, "create": {"c": {"name": "x"}}})
+        assert name == "Calendar/set" and "c" in out["created"]
+    finally:
+        s.close()
