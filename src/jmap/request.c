@@ -19,7 +19,14 @@
 
 char *jmap_problem(const char *type, int status, const char *detail, const char *limit)
 {
-    json_t *p = json_pack("{s:s, s:i, s:s}", "type", type, "status", status, "detail", detail);
+    /* the detail may quote the client's bytes (a parser's error text): keep it
+     * printable ASCII so the document is always valid JSON */
+    char clean[512];
+    size_t n = 0;
+    for (const unsigned char *c = (const unsigned char *)detail; *c && n < sizeof clean - 1; c++)
+        clean[n++] = *c >= 0x20 && *c < 0x7f ? (char)*c : '?';
+    clean[n] = 0;
+    json_t *p = json_pack("{s:s, s:i, s:s}", "type", type, "status", status, "detail", clean);
     if (limit)
         json_object_set_new(p, "limit", json_string(limit));
     char *s = json_dumps(p, JSON_COMPACT);

@@ -51,8 +51,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     jmap_api_handle(&srv, &user, (const char *)data, size, &out);
     json_error_t e;
     json_t *resp = json_loads(out.body, JSON_ALLOW_NUL, &e); /* "\u0000" is valid JSON */
-    if (!resp || (out.status != 200 && out.status != 400 && out.status != 503))
+    if (!resp || (out.status != 200 && out.status != 400 && out.status != 503)) {
+        fprintf(stderr, "bad answer (status %d): %.2000s\n", out.status, out.body);
         abort(); /* every answer is JSON with a known status */
+    }
     json_decref(resp);
     free(out.body);
     return 0;

@@ -30,6 +30,9 @@ def test_not_json(server):
     problem(server.post(b'{"using":[], "methodCalls": [}'), "notJSON")
     # invalid UTF-8 is not I-JSON
     problem(server.post(b'{"using":["\xff\xfe"],"methodCalls":[]}'), "notJSON")
+    # and the problem document stays valid JSON when the error quotes such bytes
+    p = problem(server.post(b'{"using":[], "methodCalls": [\x8d\x9e]}'), "notJSON")
+    assert p["detail"].isascii()
     # duplicate member names are not I-JSON either
     problem(server.post(b'{"using":[],"using":[],"methodCalls":[]}'), "notJSON")
     # and the content type must be application/json
