@@ -39,6 +39,8 @@ enum MHD_Result http_problem(struct MHD_Connection *c, struct http_req *rq, int 
                              const char *type, const char *detail, const char *limit)
 {
     char *body = jmap_problem(type, status, detail, limit);
+    if (!body)
+        return http_send(c, rq, 500, "text/plain", "internal error\n", 15);
     enum MHD_Result res = http_send(c, rq, status, "application/problem+json", body, strlen(body));
     free(body);
     return res;
@@ -233,6 +235,8 @@ static enum MHD_Result route_api(struct http_server *h, struct MHD_Connection *c
                             "too many concurrent requests", "maxConcurrentRequests");
     struct jmap_result out;
     jmap_api_handle(h->srv, u, rq->body.data ? rq->body.data : "", rq->body.len, &out);
+    if (!out.body) /* a response that could not be serialized: never crash on it */
+        return http_problem(c, rq, 500, "about:blank", "the response could not be encoded", NULL);
     enum MHD_Result res = http_send(c, rq, out.status, out.problem ? "application/problem+json" : "application/json",
                     out.body, strlen(out.body));
     free(out.body);
