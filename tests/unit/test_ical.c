@@ -255,6 +255,27 @@ static void test_task_properties(void **state)
     json_decref(j);
 }
 
+static void test_structured_and_unknown_roundtrip(void **state)
+{
+    (void)state;
+    const char *ics = CAL("DTSTART:20240101T100000Z\r\nREQUEST-STATUS:3.7;Invalid user;mailto:a\\;b@x\r\n"
+                          "X-EMPTY;X-P=\"a:b\":\r\nRESOURCES:Projector,Room\\, big\r\n"
+                          "BEGIN:X-THING\r\nX-A;VALUE=INTEGER:5\r\nEND:X-THING\r\n");
+    json_t *j = conv(ics);
+    char *err = NULL;
+    char *out = jscal_to_ical(j, &err);
+    assert_non_null(out);
+    assert_non_null(strstr(out, "REQUEST-STATUS:3.7;Invalid user;mailto:a\\;b@x\r\n"));
+    assert_non_null(strstr(out, "RESOURCES:Projector,Room\\, big\r\n"));
+    assert_non_null(strstr(out, "X-EMPTY;X-P=\"a:b\":\r\n"));
+    assert_non_null(strstr(out, "X-A;VALUE=INTEGER:5\r\n"));
+    json_t *back = conv(out);
+    assert_true(json_equal(j, back));
+    free(out);
+    json_decref(back);
+    json_decref(j);
+}
+
 static void test_group_and_unwrap(void **state)
 {
     (void)state;
@@ -323,6 +344,7 @@ int main(void)
         cmocka_unit_test(test_vtimezone_only_zone),
         cmocka_unit_test(test_windows_zone),
         cmocka_unit_test(test_task_properties),
+        cmocka_unit_test(test_structured_and_unknown_roundtrip),
         cmocka_unit_test(test_group_and_unwrap),
         cmocka_unit_test(test_threads),
     };
