@@ -129,12 +129,12 @@ static json_t *load_json(const char *buf, size_t len)
 }
 
 /* Parses input of either kind into JSCalendar. */
-static json_t *load_jscal(const char *buf, size_t len, int force_group)
+static json_t *load_jscal(const char *buf, size_t len, int flags)
 {
     if (looks_json(buf))
         return load_json(buf, len);
     char *err = NULL;
-    json_t *j = ical_to_jscal(buf, len, force_group ? ICAL_TO_JSCAL_GROUP : 0, &err);
+    json_t *j = ical_to_jscal(buf, len, flags, &err);
     if (!j) {
         fprintf(stderr, "%s\n", err ? err : "invalid iCalendar");
         free(err);
@@ -184,7 +184,7 @@ int cli_convert_ical(int argc, char **argv)
             rc = 0;
         }
     } else if (!strcmp(to, "ics")) {
-        json_t *j = input_json ? load_json(buf, len) : load_jscal(buf, len, 1);
+        json_t *j = input_json ? load_json(buf, len) : load_jscal(buf, len, ICAL_TO_JSCAL_GROUP);
         json_t *invalid = NULL;
         if (j && input_json) {
             /* Bad input never produces invalid output: validate first. */
@@ -285,7 +285,8 @@ int cli_expand(int argc, char **argv)
     }
     if (len > (1u << 20))
         fast_json_alloc();
-    json_t *j = load_jscal(buf, len, 1);
+    /* expansion needs only the timing properties: skip the rest of the conversion */
+    json_t *j = load_jscal(buf, len, ICAL_TO_JSCAL_GROUP | ICAL_TO_JSCAL_TIMING);
     free(buf);
     if (!j)
         return 1;

@@ -32,6 +32,7 @@ typedef struct {
 typedef struct {
     uuid_slot uuids[I2J_UUID_CACHE];
     unsigned next_uuid;
+    int timing_only; /* ICAL_TO_JSCAL_TIMING */
     ical_comp **vtz; /* VTIMEZONE components of the calendar */
     size_t nvtz;
     custom_zone *cz; /* libical zones built from them, on demand */

@@ -202,7 +202,26 @@ json_t *ical_prop_to_jcal(const ical_prop *p)
     int split = strcmp(type, "text") ? (!strcmp(type, "date-time") || !strcmp(type, "date") ||
                                         !strcmp(type, "period"))
                                      : multi_text(p->name);
-    if (!strcmp(type, "float") && !strcasecmp(p->name, "GEO")) {
+    if (!strcmp(type, "text") && !strcasecmp(p->name, "REQUEST-STATUS")) {
+        /* RFC 7265 §3.4.1.3: a structured value, its parts as an array */
+        json_t *parts = json_array();
+        const char *start = p->value;
+        for (const char *q = p->value;; q++) {
+            if (*q == '\\' && q[1]) {
+                q++;
+                continue;
+            }
+            if (*q == ';' || !*q) {
+                char *raw = strndup(start, (size_t)(q - start));
+                json_array_append_new(parts, raw_to_jcal("text", raw));
+                free(raw);
+                if (!*q)
+                    break;
+                start = q + 1;
+            }
+        }
+        json_array_append_new(a, parts);
+    } else if (!strcmp(type, "float") && !strcasecmp(p->name, "GEO")) {
         /* RFC 7265 §3.4.1.2: GEO is one value, an array of two floats. */
         json_t *pair = json_array();
         const char *semi = strchr(p->value, ';');

@@ -114,6 +114,10 @@ static json_t *convert_entry(cal_ctx *cal, const ical_comp *c)
         const char *n = p->name;
         static const char *const none[] = {NULL};
         static const char *const lang[] = {"LANGUAGE", NULL};
+        if (cal->timing_only && strcmp(n, "UID") && strcmp(n, "RRULE") && strcmp(n, "RDATE") &&
+            strcmp(n, "EXDATE") && strcmp(n, "RECURRENCE-ID") && p != dtstart && p != due &&
+            p != dtend && p != duration)
+            continue;
         if (!strcmp(n, "UID")) {
             i2j_set_text(o.obj, "uid", p->value);
         } else if (!strcmp(n, "DTSTAMP")) {
@@ -399,7 +403,7 @@ static json_t *convert_entry(cal_ctx *cal, const ical_comp *c)
     }
     size_t nvloc = 0;
     char firstvloc[256] = "";
-    for (size_t i = 0; i < c->ncomps; i++) {
+    for (size_t i = 0; i < c->ncomps && !cal->timing_only; i++) {
         const ical_comp *sc = c->comps[i];
         if (!strcmp(sc->name, "VLOCATION")) {
             char key[256];
@@ -435,7 +439,7 @@ static json_t *convert_entry(cal_ctx *cal, const ical_comp *c)
         i2j_keep_prop(&o, derived_location);
 
     /* Participants (§2.2.1, §2.3.4, §2.3.29), alerts (§2.2.2), other components. */
-    for (size_t i = 0; i < c->ncomps; i++) {
+    for (size_t i = 0; i < c->ncomps && !cal->timing_only; i++) {
         const ical_comp *sc = c->comps[i];
         if (!strcmp(sc->name, "PARTICIPANT")) {
             char key[256];
@@ -671,6 +675,7 @@ json_t *ical_to_jscal(const char *ics, size_t len, int flags, char **err)
     tz_init();
     cal_ctx cal;
     memset(&cal, 0, sizeof cal);
+    cal.timing_only = (flags & ICAL_TO_JSCAL_TIMING) != 0;
     json_t *group = i2j_typed_object("Group");
     json_t *entries = json_array();
     char *method = NULL, *prodid = NULL;
@@ -684,7 +689,7 @@ json_t *ical_to_jscal(const char *ics, size_t len, int flags, char **err)
                                     tops[t]->line, tops[t]->name);
             goto done;
         }
-        if (calendar_props(&cal, tops[t], group, &method, &prodid))
+        if (!cal.timing_only && calendar_props(&cal, tops[t], group, &method, &prodid))
             goto done;
         for (size_t i = 0; i < tops[t]->ncomps; i++) {
             ical_comp *sc = tops[t]->comps[i];

@@ -311,6 +311,8 @@ static int64_t itt_secs(struct icaltimetype t)
  * §4.3.3.1 rule 1) whose local time lies in [lo, hi]. fn returns nonzero to stop. */
 typedef int (*inst_fn)(void *ctx, int64_t local);
 
+static int in_list(const short *a, int size, int v);
+
 /* The period (RFC 5545 §3.3.10 "interval") a wall-clock time belongs to, as a number. */
 static int64_t period_of(const series *s, int64_t l)
 {
@@ -408,12 +410,10 @@ static int each_setpos_instance(series *s, int64_t lo, int64_t hi, inst_fn fn, v
     case ICAL_MINUTELY_RECURRENCE:
         ps.second = 0;
         break;
-    case ICAL_WEEKLY_RECURRENCE: {
-        int wkst = r.week_start == ICAL_NO_WEEKDAY ? 1 : (int)r.week_start - 1;
-        jscal_secs_to_ldt((sday - ((dow - wkst + 7) % 7)) * 86400, &ps);
-        break;
-    }
     default:
+        /* WEEKLY: libical 3.0.16 skips the first week when DTSTART is moved to the week
+         * start, so it iterates from DTSTART and the first week's earlier candidates are
+         * computed here. */
         break;
     }
     icalrecur_iterator *it = icalrecur_iterator_new(r, to_itt(&ps));
@@ -421,7 +421,50 @@ static int each_setpos_instance(series *s, int64_t lo, int64_t hi, inst_fn fn, v
         return sfail(s, RECUR_ERR_INVALID, "recurrenceRule", "cannot iterate this rule");
     int64_t *cand = NULL;
     size_t n = 0, cap = 0;
-    int64_t cur = INT64_MIN, emitted = 0;
+    if (fq == ICAL_WEEKLY_RECURRENCE) {
+        int wkst = r.week_start == ICAL_NO_WEEKDAY ? 1 : (int)r.week_start - 1;
+        int64_t ws = sday - ((dow - wkst + 7) % 7);
+        short h[ICAL_BY_HOUR_SIZE], mi[ICAL_BY_MINUTE_SIZE], se[ICAL_BY_SECOND_SIZE];
+        int nh = 0, nmi = 0, nse = 0;
+        for (int i = 0; i < ICAL_BY_HOUR_SIZE && r.by_hour[i] != ICAL_RECURRENCE_ARRAY_MAX; i++)
+            h[nh++] = r.by_hour[i];
+        for (int i = 0; i < ICAL_BY_MINUTE_SIZE && r.by_minute[i] != ICAL_RECURRENCE_ARRAY_MAX; i++)
+            mi[nmi++] = r.by_minute[i];
+        for (int i = 0; i < ICAL_BY_SECOND_SIZE && r.by_second[i] != ICAL_RECURRENCE_ARRAY_MAX; i++)
+            se[nse++] = r.by_second[i];
+        cap = 64;
+        cand = malloc(cap * sizeof *cand);
+        for (int64_t day = ws; day < ws + 7; day++) {
+            int wdi = (int)(((day % 7) + 7 + 4) % 7) + 1, ok = 0;
+            for (int i = 0; i < ICAL_BY_DAY_SIZE && r.by_day[i] != ICAL_RECURRENCE_ARRAY_MAX; i++)
+                ok |= (int)icalrecurrencetype_day_day_of_week(r.by_day[i]) == wdi;
+            int y, m, d;
+            jscal_civil_from_days(day, &y, &m, &d);
+            if (!ok || (r.by_month[0] != ICAL_RECURRENCE_ARRAY_MAX &&
+                        !in_list(r.by_month, ICAL_BY_MONTH_SIZE, m)))
+                continue;
+            size_t first = n;
+            for (int a = 0; a < nh; a++)
+                for (int b = 0; b < nmi; b++)
+                    for (int c = 0; c < nse; c++) {
+                        int64_t v = day * 86400 + h[a] * 3600 + mi[b] * 60 + se[c];
+                        if (v >= start)
+                            continue; /* libical yields these */
+                        if (n == cap) {
+                            cap *= 2;
+                            cand = realloc(cand, cap * sizeof *cand);
+                        }
+                        cand[n++] = v;
+                    }
+            for (size_t a = first + 1; a < n; a++) /* times of a day in order */
+                for (size_t b = a; b > first && cand[b - 1] > cand[b]; b--) {
+                    int64_t x = cand[b];
+                    cand[b] = cand[b - 1];
+                    cand[b - 1] = x;
+                }
+        }
+    }
+    int64_t cur = n ? period_of(s, cand[0]) : INT64_MIN, emitted = 0;
     int rc = 0, done = 0, saw_start = 0;
     while (!done && !rc) {
         struct icaltimetype t = icalrecur_iterator_next(it);

@@ -38,10 +38,13 @@ typedef struct {
 
 typedef struct recur_iter recur_iter;
 
-/* Starts an expansion of obj (Event or Task) over [from, to): an occurrence is included if
- * it overlaps the window (start < to and end > from, or start == end == from ... to for
- * zero-length ones). float_tz is the IANA zone for floating times (NULL: UTC). Returns
- * NULL and sets *err (malloc'd) and *code on failure; the error names the property. */
+/* Starts an expansion of obj (Event or Task) over the UTC window [from, to): an occurrence
+ * is included if it overlaps the window (start < to and end > from); a zero-length one if
+ * from <= start < to. Occurrences come in UTC start order. float_tz is the IANA zone in
+ * which floating times are resolved (NULL: UTC). The whole window is computed here (within
+ * the limits), so next() never fails. Returns NULL and sets *err (malloc'd, naming the
+ * property) and *code (RECUR_ERR_INVALID or RECUR_ERR_LIMIT) on failure. The iterator keeps
+ * no reference to obj's memory beyond `patch` pointers, so obj must outlive it. */
 recur_iter *recur_iter_new(const json_t *obj, int64_t from, int64_t to, const char *float_tz,
                            const recur_limits *limits, int flags, int *code, char **err);
 /* Fetches the next occurrence: returns 1 with *occ filled, 0 at the end. */

@@ -255,6 +255,56 @@ static void test_task_properties(void **state)
     json_decref(j);
 }
 
+static void test_structured_and_unknown_roundtrip(void **state)
+{
+    (void)state;
+    const char *ics = CAL("DTSTART:20240101T100000Z\r\nREQUEST-STATUS:3.7;Invalid user;mailto:a\\;b@x\r\n"
+                          "X-EMPTY;X-P=\"a:b\":\r\nRESOURCES:Projector,Room\\, big\r\n"
+                          "BEGIN:X-THING\r\nX-A;VALUE=INTEGER:5\r\nEND:X-THING\r\n");
+    json_t *j = conv(ics);
+    char *err = NULL;
+    char *out = jscal_to_ical(j, &err);
+    assert_non_null(out);
+    assert_non_null(strstr(out, "REQUEST-STATUS:3.7;Invalid user;mailto:a\\;b@x\r\n"));
+    assert_non_null(strstr(out, "RESOURCES:Projector,Room\\, big\r\n"));
+    assert_non_null(strstr(out, "X-EMPTY;X-P=\"a:b\":\r\n"));
+    assert_non_null(strstr(out, "X-A;VALUE=INTEGER:5\r\n"));
+    json_t *back = conv(out);
+    assert_true(json_equal(j, back));
+    free(out);
+    json_decref(back);
+    json_decref(j);
+}
+
+static void test_timing_mode(void **state)
+{
+    (void)state;
+    const char *ics = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\nUID:t\r\n"
+                      "DTSTAMP:20240101T000000Z\r\nDTSTART;TZID=Europe/Berlin:20240101T100000\r\n"
+                      "DURATION:PT1H\r\nRRULE:FREQ=DAILY;COUNT=3\r\nEXDATE;TZID=Europe/Berlin:20240102T100000\r\n"
+                      "SUMMARY:x\r\nATTENDEE:mailto:a@example.com\r\nBEGIN:VALARM\r\nTRIGGER:-PT5M\r\n"
+                      "ACTION:DISPLAY\r\nDESCRIPTION:x\r\nEND:VALARM\r\nEND:VEVENT\r\n"
+                      "BEGIN:VEVENT\r\nUID:t\r\nDTSTAMP:20240101T000000Z\r\n"
+                      "RECURRENCE-ID;TZID=Europe/Berlin:20240103T100000\r\n"
+                      "DTSTART;TZID=Europe/Berlin:20240103T120000\r\nDURATION:PT2H\r\nSUMMARY:y\r\n"
+                      "END:VEVENT\r\nEND:VCALENDAR\r\n";
+    char *err = NULL;
+    json_t *j = ical_to_jscal(ics, strlen(ics), ICAL_TO_JSCAL_TIMING, &err);
+    assert_non_null(j);
+    assert_string_equal(json_string_value(json_object_get(j, "start")), "2024-01-01T10:00:00");
+    assert_non_null(json_object_get(j, "recurrenceRule"));
+    json_t *ov = json_object_get(json_object_get(j, "recurrenceOverrides"), "2024-01-03T10:00:00");
+    assert_string_equal(json_string_value(json_object_get(ov, "start")), "2024-01-03T12:00:00");
+    assert_string_equal(json_string_value(json_object_get(ov, "duration")), "PT2H");
+    assert_null(json_object_get(ov, "title"));
+    assert_true(json_is_true(json_object_get(json_object_get(json_object_get(j, "recurrenceOverrides"),
+                                                             "2024-01-02T10:00:00"), "excluded")));
+    assert_null(json_object_get(j, "title"));
+    assert_null(json_object_get(j, "participants"));
+    assert_null(json_object_get(j, "alerts"));
+    json_decref(j);
+}
+
 static void test_group_and_unwrap(void **state)
 {
     (void)state;
@@ -323,6 +373,8 @@ int main(void)
         cmocka_unit_test(test_vtimezone_only_zone),
         cmocka_unit_test(test_windows_zone),
         cmocka_unit_test(test_task_properties),
+        cmocka_unit_test(test_structured_and_unknown_roundtrip),
+        cmocka_unit_test(test_timing_mode),
         cmocka_unit_test(test_group_and_unwrap),
         cmocka_unit_test(test_threads),
     };
