@@ -124,7 +124,7 @@ int jmap_std_get(struct jmap_req *r, const struct jtype *t, json_t *args)
     json_t *v;
     json_array_foreach(props, i, v)
     {
-        if (!jtype_prop(t, json_string_value(v))) {
+        if (!t->extra_props && !jtype_prop(t, json_string_value(v))) {
             jmap_error(r, "invalidArguments", "unknown property '%s'", json_string_value(v));
             return -1;
         }
@@ -348,7 +348,7 @@ json_t *jset_create(struct jset *s, const char *cid, json_t *given, json_t **cre
     {
         const struct jprop *p = jtype_prop(t, key);
         /* §5.3: the client MUST omit server-set properties */
-        if (!p || (p->flags & JP_SERVER_SET))
+        if ((!p && !t->extra_props) || (p && (p->flags & JP_SERVER_SET)))
             json_array_append_new(invalid, json_string(key));
     }
     json_t *obj = json_deep_copy(given);
@@ -377,11 +377,12 @@ json_t *jset_create(struct jset *s, const char *cid, json_t *given, json_t **cre
         json_decref(obj);
         return jmap_seterror("serverFail", "could not store the object");
     }
-    /* §5.3 created: every property the client did not send, server-set ones included */
+    /* §5.3 created: every property the client did not send, server-set ones included,
+     * and any the server stored with a value other than the one given */
     json_t *created = json_object();
     json_object_foreach(obj, key, v)
     {
-        if (!json_object_get(given, key))
+        if (!json_equal(json_object_get(given, key), v))
             json_object_set(created, key, v);
     }
     json_object_set_new(s->created_cids, id, json_string(cid));
@@ -423,7 +424,7 @@ static json_t *update_one(struct jset *s, const char *id, json_t *patch, json_t 
         char *top = patch_top(key);
         const struct jprop *p = jtype_prop(t, top);
         /* §5.3: server-set (and immutable) properties may appear only unchanged */
-        if (!p || ((p->flags & (JP_SERVER_SET | JP_IMMUTABLE)) &&
+        if ((!p && !t->extra_props) || (p && (p->flags & (JP_SERVER_SET | JP_IMMUTABLE)) &&
                    !json_equal(json_object_get(obj, top), json_object_get(old, top))))
             json_array_append_new(invalid, json_string(top));
         free(top);

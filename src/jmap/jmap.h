@@ -131,6 +131,9 @@ struct jtype {
     unsigned methods;
     char id_prefix;
     size_t max_size; /* serialized size limit of one object -> tooLarge (0: 1 MiB) */
+    /* Properties outside the table are allowed (the validate hook judges them), as
+     * for JSContact Cards, whose vendor-specific properties are open-ended. */
+    bool extra_props;
 
     /* extra request arguments of /set and /get */
     const struct argspec *set_args;
@@ -150,6 +153,10 @@ struct jtype {
     int (*filter)(struct jmap_req *r, json_t *obj, const char *key, json_t *value);
     /* /query: compares a and b on property; *ok = false if it cannot sort by it */
     int (*compare)(json_t *a, json_t *b, const char *property, bool *ok);
+    /* /query, optional: the ordered ids matching filter and sort (both already
+     * checked, either may be NULL), as a new array, inside the read transaction;
+     * NULL falls back to loading every object. For types with an index or cache. */
+    json_t *(*query_run)(struct jmap_req *r, const char *account, json_t *filter, json_t *sort);
 };
 
 /* Accessors for type hooks during a /set. */
