@@ -147,7 +147,7 @@ struct jtype {
     json_t *(*validate)(struct jset *s, json_t *obj, json_t *old, json_t *invalid);
     /* /set: may refuse a destroy (return a SetError) or clean up what depends on it. */
     json_t *(*destroy)(struct jset *s, const char *id, json_t *old);
-    /* /set: after all creates, updates and destroys (e.g. onSuccessSetIsDefault). */
+    /* /set and /copy: after all creates, updates and destroys (e.g. onSuccessSetIsDefault). */
     void (*finish)(struct jset *s, bool all_ok);
     /* /query: 1 match, 0 no match, -1 unsupported condition key (-> unsupportedFilter) */
     int (*filter)(struct jmap_req *r, json_t *obj, const char *key, json_t *value);
