@@ -216,8 +216,13 @@ enum MHD_Result http_export(struct http_server *h, struct MHD_Connection *c, str
     struct jmap_user u;
     if (!fn || !sc || jmap_user_load(sc, user_id, &u) != STORE_OK || !find_account(&u, account))
         return http_problem(c, rq, 404, "about:blank", "no such collection", NULL);
-    const char *args = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "vcard3") ? "vcard3"
-                                                                                     : "";
+    /* "?vcard3" has no value: ask whether the key is present, not for its value */
+    const char *v3 = NULL;
+    size_t v3len = 0;
+    const char *args = MHD_lookup_connection_value_n(c, MHD_GET_ARGUMENT_KIND, "vcard3", 6, &v3,
+                                                     &v3len) == MHD_YES
+                           ? "vcard3"
+                           : "";
     struct buf out = {0};
     const char *ctype = "application/octet-stream";
     int rc = store_begin(sc, false);
