@@ -7,9 +7,13 @@
  * case-folded (i;unicode-casemap, RFC 5051) and its sort keys. It is valid for
  * one ContactCard modseq: a caller brings it up to its transaction's state by
  * applying the change log since then (a few rows after a write), or rebuilds it
- * when that is not possible (first use, a state behind the index after a rolled
- * back write, tombstones pruned). One mutex per account guards it; filtering
- * 10,000 cards takes about a millisecond, so queries simply hold it.
+ * when that is not possible (first use, tombstones pruned, a state behind the
+ * index after a rolled-back write). A reader whose snapshot is older than the
+ * index lets the engine answer from the store instead. One mutex per account
+ * guards it; filtering 10,000 cards takes about a millisecond, so queries simply
+ * hold it. Known limit: a write whose commit fails, followed by a different write
+ * reaching the same modseq before any card is validated, leaves the index stale
+ * until the next write.
  */
 #include <ctype.h>
 #include <pthread.h>
@@ -494,6 +498,7 @@ struct cindex {
     pthread_mutex_t lock;
     bool built;
     int64_t modseq;
+    int stale_reads; /* readers in a row that found the index ahead of them */
     struct crec **recs;
     size_t n, cap;
     json_t *pos;  /* id -> index in recs */
@@ -558,13 +563,20 @@ static int changed_cb(const char *id, int64_t created, int64_t updated, bool des
     return 0;
 }
 
-/* Brings x to the state the connection's transaction sees. 0 or -1. */
-static int index_refresh(struct store_conn *c, struct cindex *x)
+/* Brings x to the state the connection's transaction sees: 0, or 1 if a reader
+ * should rather not use it, or -1 on a store error. */
+static int index_refresh(struct store_conn *c, struct cindex *x, bool reader)
 {
     const char *type = contact_card_type.name;
     int64_t cur = store_state_get(c, x->account, type);
     if (x->built && cur == x->modseq)
         return 0;
+    /* A reader whose snapshot predates a write the index already holds: answering
+     * from the store is cheaper than rebuilding the index backwards, unless that
+     * keeps happening (then the index is what is wrong: a rolled-back write). */
+    if (reader && x->built && cur < x->modseq && ++x->stale_reads < 16)
+        return 1;
+    x->stale_reads = 0;
     if (!x->built || cur < x->modseq || x->modseq < store_state_lowest(c, x->account, type)) {
         index_clear(x);
         if (store_object_foreach(c, x->account, type, rebuild_cb, x) != STORE_OK) {
@@ -596,8 +608,9 @@ static int index_refresh(struct store_conn *c, struct cindex *x)
     return 0;
 }
 
-/* The account's index, locked and current; NULL on a store error. */
-static struct cindex *index_acquire(struct store_conn *c, const char *account)
+/* The account's index, locked and current; NULL on a store error (or for a
+ * reader that should use the store instead). */
+static struct cindex *index_acquire(struct store_conn *c, const char *account, bool reader)
 {
     pthread_mutex_lock(&registry_lock);
     struct cindex *x = registry;
@@ -614,7 +627,7 @@ static struct cindex *index_acquire(struct store_conn *c, const char *account)
     }
     pthread_mutex_unlock(&registry_lock);
     pthread_mutex_lock(&x->lock);
-    if (index_refresh(c, x)) {
+    if (index_refresh(c, x, reader)) {
         pthread_mutex_unlock(&x->lock);
         return NULL;
     }
@@ -629,7 +642,7 @@ static void index_release(struct cindex *x)
 char *contact_index_find_uid(struct store_conn *c, const char *account, const char *uid,
                              const char *self_id)
 {
-    struct cindex *x = index_acquire(c, account);
+    struct cindex *x = index_acquire(c, account, false);
     if (!x)
         return NULL;
     const char *id = json_string_value(json_object_get(x->uids, uid));
@@ -640,9 +653,9 @@ char *contact_index_find_uid(struct store_conn *c, const char *account, const ch
 
 json_t *contact_query_run(struct jmap_req *r, const char *account, json_t *filter, json_t *sort)
 {
-    struct cindex *x = index_acquire(r->conn, account);
+    struct cindex *x = index_acquire(r->conn, account, true);
     if (!x)
-        return NULL; /* the engine's own path reports the store error */
+        return NULL; /* the engine's own path answers (or reports the store error) */
     struct cnode *f = filter ? compile(filter) : NULL;
     struct crec **hits = xmalloc((x->n + 1) * sizeof *hits);
     size_t n = 0;
