@@ -5,6 +5,9 @@
  *   jmapd convert FILE.vcf [--to json|vcf] [--vcard3]   one Card, or an array
  *   jmapd convert FILE.json [--to vcf|json] [--vcard3]  vCard 4.0 (3.0 with --vcard3)
  *   jmapd convert - --to json|vcf                       stdin; the content decides
+ *   jmapd convert FILE.vcf --check                      parse and convert only: prints
+ *                                                       the number of Cards (a dry run
+ *                                                       of an import)
  *
  * Output goes to stdout. Bad input: exit 1 and a message naming the line (vCard) or
  * the property path (JSON) on stderr. Usage errors: exit 2.
@@ -67,47 +70,61 @@ static int looks_like_json(const char *s, size_t n)
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: jmapd convert FILE.vcf|FILE.json|- [--to vcf|json] [--vcard3]\n");
+    fprintf(stderr,
+            "usage: jmapd convert FILE.vcf|FILE.json|- [--to vcf|json] [--vcard3] [--check]\n");
     return 2;
 }
 
-/* Converts cards [from, to) to JSON text, one string per card. */
+/* One half of a vCard file: parsed, converted and serialised on its own thread. */
 typedef struct job {
-    const vcard *vcs;
-    size_t from, to;
-    int pretty;
-    char **out;
+    const char *text;
+    size_t len;
+    int check; /* convert only, no JSON text */
+    int ok;
+    size_t n;
+    char **out; /* JSON text per card */
 } job;
 
-static void *convert_range(void *arg)
+static void *convert_part(void *arg)
 {
     job *j = arg;
-    for (size_t i = j->from; i < j->to; i++) {
-        json_t *card = jscontact_from_vcard(&j->vcs[i]);
-        j->out[i] = json_dumps(card, j->pretty ? JSON_INDENT(2) : JSON_COMPACT);
+    vcard *vcs;
+    j->ok = vcard_parse(j->text, j->len, &vcs, &j->n, NULL, 0) == 0;
+    if (!j->ok)
+        return NULL;
+    j->out = j->check ? NULL : calloc(j->n ? j->n : 1, sizeof *j->out);
+    for (size_t i = 0; i < j->n; i++) {
+        json_t *card = jscontact_from_vcard(&vcs[i]);
+        if (j->out)
+            j->out[i] = json_dumps(card, JSON_COMPACT);
         json_decref(card);
     }
+    vcard_list_free(vcs, j->n);
     return NULL;
 }
 
+/* Where the second half starts: the first BEGIN:VCARD line after the middle. */
+static size_t split_point(const char *text, size_t len)
+{
+    for (size_t i = len / 2; i + 12 < len; i++)
+        if (text[i] == '\n' && strncasecmp(text + i + 1, "BEGIN:VCARD", 11) == 0)
+            return i + 1;
+    return len;
+}
+
 /* vCard text → Cards → JSON (or back to vCard, normalised to 4.0/3.0). One Card is
- * printed indented; several as a JSON array with one Card per line. The cards are
- * converted on two threads (the formats/ functions are pure and thread-safe). */
-static int from_vcard(const char *name, const char *text, size_t len, int to_vcf, int flags)
+ * printed indented; several as a JSON array with one Card per line. Large files
+ * are split in two and converted on two threads (formats/ is pure and
+ * thread-safe); any error is then reported from a parse of the whole text, so
+ * that line numbers are right. */
+static int from_vcard(const char *name, const char *text, size_t len, int to_vcf, int flags,
+                      int check)
 {
     char err[512];
-    vcard *vcs;
-    size_t n;
-    if (vcard_parse(text, len, &vcs, &n, err, sizeof err) < 0) {
-        fprintf(stderr, "jmapd convert: %s: %s\n", name, err);
-        return 1;
-    }
     int rc = 0;
     if (to_vcf) {
-        json_t *cards = json_array();
-        for (size_t i = 0; i < n; i++)
-            json_array_append_new(cards, jscontact_from_vcard(&vcs[i]));
-        char *out = jscontact_to_vcard_text(cards, flags, err, sizeof err);
+        json_t *cards = jscontact_from_vcard_text(text, len, err, sizeof err);
+        char *out = cards ? jscontact_to_vcard_text(cards, flags, err, sizeof err) : NULL;
         if (!out) {
             fprintf(stderr, "jmapd convert: %s: %s\n", name, err);
             rc = 1;
@@ -116,38 +133,55 @@ static int from_vcard(const char *name, const char *text, size_t len, int to_vcf
             free(out);
         }
         json_decref(cards);
-        vcard_list_free(vcs, n);
         return rc;
     }
-    char **out = calloc(n ? n : 1, sizeof *out);
-    if (!out) {
-        vcard_list_free(vcs, n);
-        return 1;
-    }
-    job jobs[2] = {{vcs, 0, n / 2, n == 1, out}, {vcs, n / 2, n, n == 1, out}};
+    size_t mid = len > 65536 ? split_point(text, len) : len;
+    job jobs[2] = {{text, mid, check, 0, 0, NULL}, {text + mid, len - mid, check, 1, 0, NULL}};
     pthread_t th;
-    int threaded = n >= 64 && pthread_create(&th, NULL, convert_range, &jobs[1]) == 0;
-    convert_range(&jobs[0]);
+    int threaded = mid < len && pthread_create(&th, NULL, convert_part, &jobs[1]) == 0;
+    convert_part(&jobs[0]);
     if (threaded)
         pthread_join(th, NULL);
-    else
-        convert_range(&jobs[1]);
-    if (n > 1)
-        fputs("[\n", stdout);
-    for (size_t i = 0; i < n; i++) {
-        if (!out[i]) {
-            fprintf(stderr, "jmapd convert: %s: cannot serialise JSON\n", name);
-            rc = 1;
-            continue;
-        }
-        fputs(out[i], stdout);
-        fputs(i + 1 < n ? ",\n" : "\n", stdout);
-        free(out[i]);
+    if (jobs[0].ok && jobs[0].n == 1 && !threaded && !check) {
+        /* a single Card: indented */
+        json_t *card = json_loads(jobs[0].out[0], 0, NULL);
+        free(jobs[0].out[0]);
+        jobs[0].out[0] = json_dumps(card, JSON_INDENT(2));
+        json_decref(card);
     }
-    if (n > 1)
-        fputs("]\n", stdout);
-    free(out);
-    vcard_list_free(vcs, n);
+    if (!jobs[0].ok || !jobs[1].ok) {
+        vcard *vcs;
+        size_t n;
+        if (vcard_parse(text, len, &vcs, &n, err, sizeof err) == 0) {
+            vcard_list_free(vcs, n);
+            snprintf(err, sizeof err, "cannot parse");
+        }
+        fprintf(stderr, "jmapd convert: %s: %s\n", name, err);
+        rc = 1;
+    } else if (check) {
+        printf("%zu\n", jobs[0].n + jobs[1].n);
+    } else {
+        size_t total = jobs[0].n + jobs[1].n, k = 0;
+        if (total > 1)
+            fputs("[\n", stdout);
+        for (int w = 0; w < 2; w++)
+            for (size_t i = 0; i < jobs[w].n; i++, k++) {
+                if (!jobs[w].out || !jobs[w].out[i]) {
+                    fprintf(stderr, "jmapd convert: %s: cannot serialise JSON\n", name);
+                    rc = 1;
+                    continue;
+                }
+                fputs(jobs[w].out[i], stdout);
+                fputs(k + 1 < total ? ",\n" : "\n", stdout);
+            }
+        if (total > 1)
+            fputs("]\n", stdout);
+    }
+    for (int w = 0; w < 2; w++) {
+        for (size_t i = 0; jobs[w].out && i < jobs[w].n; i++)
+            free(jobs[w].out[i]);
+        free(jobs[w].out);
+    }
     return rc;
 }
 
@@ -205,12 +239,14 @@ static int from_json(const char *name, const char *text, size_t len, int to_json
 int cli_convert_vcard(int argc, char **argv)
 {
     const char *file = NULL, *to = NULL;
-    int flags = 0;
+    int flags = 0, check = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--to") == 0 && i + 1 < argc)
             to = argv[++i];
         else if (strcmp(argv[i], "--vcard3") == 0)
             flags |= JSCONTACT_VCARD3;
+        else if (strcmp(argv[i], "--check") == 0)
+            check = 1;
         else if (argv[i][0] == '-' && argv[i][1])
             return usage();
         else if (!file)
@@ -246,8 +282,9 @@ int cli_convert_vcard(int argc, char **argv)
     if (json_in)
         rc = from_json(file, text, len, to && !strcmp(to, "json"), flags);
     else
-        rc = from_vcard(file, text, len, (to && !strcmp(to, "vcf")) || (flags & JSCONTACT_VCARD3),
-                        flags);
+        rc = from_vcard(file, text, len,
+                        !check && ((to && !strcmp(to, "vcf")) || (flags & JSCONTACT_VCARD3)), flags,
+                        check);
     free(text);
     return rc;
 }

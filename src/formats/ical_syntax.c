@@ -180,6 +180,26 @@ static char *caret_decode(const char *s, size_t n)
     return r;
 }
 
+/* RFC 5545 §3.1.4 / RFC 3629: content is UTF-8. Returns 1 if s[0..n) is well-formed. */
+static int utf8_ok(const unsigned char *s, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        unsigned char c = s[i];
+        size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+        if (!len || i + len > n || (len == 2 && c < 0xC2) || (len == 4 && c > 0xF4))
+            return 0;
+        for (size_t k = 1; k < len; k++)
+            if ((s[i + k] & 0xC0) != 0x80)
+                return 0;
+        if (len == 3 && ((c == 0xE0 && s[i + 1] < 0xA0) || (c == 0xED && s[i + 1] > 0x9F)))
+            return 0;
+        if (len == 4 && ((c == 0xF0 && s[i + 1] < 0x90) || (c == 0xF4 && s[i + 1] > 0x8F)))
+            return 0;
+        i += len;
+    }
+    return 1;
+}
+
 static char *errf(int line, const char *msg, const char *detail)
 {
     return jscal_strdupf("line %d: %s%s%s", line, msg, detail ? ": " : "", detail ? detail : "");
@@ -289,6 +309,10 @@ int ical_parse(const char *text, size_t len, ical_comp ***out, char **err)
                 ce--;
             if (memchr(text + pos, 0, ce - pos)) {
                 *err = errf(physline + 1, "NUL byte in content", NULL);
+                goto fail;
+            }
+            if (!utf8_ok((const unsigned char *)text + pos, ce - pos)) {
+                *err = errf(physline + 1, "invalid UTF-8", NULL);
                 goto fail;
             }
             physline++;

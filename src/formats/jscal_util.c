@@ -8,6 +8,7 @@
 
 #include <ctype.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,8 +66,34 @@ int jscal_utc_parse(const char *s, jscal_ldt *out)
     return parse_dt(s, out, 1);
 }
 
+static char *put2(char *p, unsigned v)
+{
+    *p++ = (char)('0' + v / 10 % 10);
+    *p++ = (char)('0' + v % 10);
+    return p;
+}
+
 void jscal_ldt_format(const jscal_ldt *t, int utc, char *buf)
 {
+    if (t->year >= 0 && t->year <= 9999 && t->month >= 0 && t->month < 100 && t->day >= 0 &&
+        t->day < 100 && t->hour >= 0 && t->hour < 100 && t->minute >= 0 && t->minute < 100 &&
+        t->second >= 0 && t->second < 100) {
+        char *p = put2(put2(buf, (unsigned)t->year / 100), (unsigned)t->year % 100);
+        *p++ = '-';
+        p = put2(p, (unsigned)t->month);
+        *p++ = '-';
+        p = put2(p, (unsigned)t->day);
+        *p++ = 'T';
+        p = put2(p, (unsigned)t->hour);
+        *p++ = ':';
+        p = put2(p, (unsigned)t->minute);
+        *p++ = ':';
+        p = put2(p, (unsigned)t->second);
+        if (utc)
+            *p++ = 'Z';
+        *p = 0;
+        return;
+    }
     snprintf(buf, 21, "%04u-%02u-%02uT%02u:%02u:%02u%s", (unsigned)t->year % 10000u, (unsigned)t->month % 100u,
              (unsigned)t->day % 100u, (unsigned)t->hour % 100u, (unsigned)t->minute % 100u, (unsigned)t->second % 100u, utc ? "Z" : "");
 }
@@ -247,25 +274,43 @@ int jscal_is_id(const char *s)
     return n >= 1 && n <= 255;
 }
 
+/* The SHA-1 implementation, fetched once (OpenSSL 3 looks it up on every EVP_sha1() use
+ * otherwise); it is immutable and shared by all threads. */
+static pthread_once_t sha1_once = PTHREAD_ONCE_INIT;
+static EVP_MD *sha1_md;
+
+static void sha1_fetch(void)
+{
+    sha1_md = EVP_MD_fetch(NULL, "SHA1", NULL);
+}
+
 void jscal_uuidv5(const char *name, char out[37])
 {
+    pthread_once(&sha1_once, sha1_fetch);
     /* draft -25 §2.1.3 namespace 7f1e1965-ae73-4454-b088-232c90730ce2 */
     static const unsigned char ns[16] = {0x7f, 0x1e, 0x19, 0x65, 0xae, 0x73, 0x44, 0x54,
                                          0xb0, 0x88, 0x23, 0x2c, 0x90, 0x73, 0x0c, 0xe2};
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    EVP_DigestInit_ex(ctx, EVP_sha1(), NULL);
-    EVP_DigestUpdate(ctx, ns, sizeof ns);
-    EVP_DigestUpdate(ctx, name, strlen(name));
-    EVP_DigestFinal_ex(ctx, md, &mdlen);
-    EVP_MD_CTX_free(ctx);
+    size_t n = strlen(name);
+    unsigned char stackbuf[512];
+    unsigned char *in = n + 16 <= sizeof stackbuf ? stackbuf : malloc(n + 16);
+    memcpy(in, ns, 16);
+    memcpy(in + 16, name, n);
+    EVP_Digest(in, n + 16, md, &mdlen, sha1_md ? sha1_md : EVP_sha1(), NULL);
+    if (in != stackbuf)
+        free(in);
     md[6] = (unsigned char)((md[6] & 0x0f) | 0x50); /* RFC 9562 §5.5: version 5 */
     md[8] = (unsigned char)((md[8] & 0x3f) | 0x80); /* variant 10 */
-    snprintf(out, 37,
-             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", md[0],
-             md[1], md[2], md[3], md[4], md[5], md[6], md[7], md[8], md[9], md[10], md[11],
-             md[12], md[13], md[14], md[15]);
+    static const char hex[] = "0123456789abcdef";
+    char *p = out;
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            *p++ = '-';
+        *p++ = hex[md[i] >> 4];
+        *p++ = hex[md[i] & 15];
+    }
+    *p = 0;
 }
 
 /* ---- buffers and strings -------------------------------------------------------------- */
@@ -408,4 +453,116 @@ fail:
     if (errpath)
         *errpath = strdup(key);
     return -1;
+}
+
+/* ---- compact JSON output -------------------------------------------------------------- */
+
+static void json_write_string(const char *s, size_t n, jscal_buf *b)
+{
+    static const char hex[] = "0123456789abcdef";
+    jscal_buf_add(b, "\"", 1);
+    size_t start = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue; /* jansson strings are valid UTF-8: copy through */
+        jscal_buf_add(b, s + start, i - start);
+        start = i + 1;
+        char esc[7] = {'\\', 0, 0, 0, 0, 0, 0};
+        size_t en = 2;
+        switch (c) {
+        case '"': esc[1] = '"'; break;
+        case '\\': esc[1] = '\\'; break;
+        case '\n': esc[1] = 'n'; break;
+        case '\r': esc[1] = 'r'; break;
+        case '\t': esc[1] = 't'; break;
+        case '\b': esc[1] = 'b'; break;
+        case '\f': esc[1] = 'f'; break;
+        default:
+            esc[1] = 'u';
+            esc[2] = '0';
+            esc[3] = '0';
+            esc[4] = hex[c >> 4];
+            esc[5] = hex[c & 15];
+            en = 6;
+        }
+        jscal_buf_add(b, esc, en);
+    }
+    jscal_buf_add(b, s + start, n - start);
+    jscal_buf_add(b, "\"", 1);
+}
+
+static void json_write_rec(const json_t *j, jscal_buf *b, FILE *f)
+{
+    char tmp[64];
+    switch (json_typeof(j)) {
+    case JSON_OBJECT: {
+        jscal_buf_add(b, "{", 1);
+        int first = 1;
+        const char *k;
+        json_t *v;
+        json_object_foreach((json_t *)j, k, v)
+        {
+            if (!first)
+                jscal_buf_add(b, ",", 1);
+            first = 0;
+            json_write_string(k, strlen(k), b);
+            jscal_buf_add(b, ":", 1);
+            json_write_rec(v, b, f);
+        }
+        jscal_buf_add(b, "}", 1);
+        break;
+    }
+    case JSON_ARRAY: {
+        jscal_buf_add(b, "[", 1);
+        size_t i;
+        json_t *v;
+        json_array_foreach(j, i, v)
+        {
+            if (i)
+                jscal_buf_add(b, ",", 1);
+            json_write_rec(v, b, f);
+            if (f && b->len > (1u << 18)) { /* stream large output in 256 KiB pieces */
+                fwrite(b->s, 1, b->len, f);
+                b->len = 0;
+            }
+        }
+        jscal_buf_add(b, "]", 1);
+        break;
+    }
+    case JSON_STRING:
+        json_write_string(json_string_value(j), json_string_length(j), b);
+        break;
+    case JSON_INTEGER:
+        jscal_buf_add(b, tmp, (size_t)snprintf(tmp, sizeof tmp, "%" JSON_INTEGER_FORMAT, json_integer_value(j)));
+        break;
+    case JSON_REAL: {
+        char *s = json_dumps(j, JSON_ENCODE_ANY);
+        jscal_buf_adds(b, s ? s : "0");
+        free(s);
+        break;
+    }
+    case JSON_TRUE:
+        jscal_buf_add(b, "true", 4);
+        break;
+    case JSON_FALSE:
+        jscal_buf_add(b, "false", 5);
+        break;
+    default:
+        jscal_buf_add(b, "null", 4);
+    }
+}
+
+void jscal_json_write(const json_t *j, jscal_buf *b)
+{
+    json_write_rec(j, b, NULL);
+}
+
+void jscal_json_fwrite(const json_t *j, FILE *f)
+{
+    jscal_buf b = {0};
+    json_write_rec(j, &b, f);
+    if (b.len)
+        fwrite(b.s, 1, b.len, f);
+    free(b.s);
 }

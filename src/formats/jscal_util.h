@@ -10,6 +10,7 @@
 #include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* A broken-down wall-clock date-time without zone. */
 typedef struct {
@@ -69,6 +70,12 @@ int jscal_patch_apply(json_t *obj, json_t *patch, char **errpath);
 char *jscal_strlower(const char *s);
 /* Uppercase copy (malloc'd). */
 char *jscal_strupper(const char *s);
+/* Appends the compact JSON text of j to b: like json_dumps(j, JSON_COMPACT) (member order
+ * kept) but several times faster, for exporting large calendars. */
+void jscal_json_write(const json_t *j, jscal_buf *b);
+/* The same, written to f in pieces (no buffer the size of the output). */
+void jscal_json_fwrite(const json_t *j, FILE *f);
+
 /* printf into a malloc'd string. */
 char *jscal_strdupf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

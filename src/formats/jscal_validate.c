@@ -316,6 +316,11 @@ static void check_participant(vctx *v, json_t *pt, const char *p)
     check_set(v, pt, p, "delegatedFrom", 1, NULL);
     check_set(v, pt, p, "memberOf", 1, NULL);
     check_map(v, pt, p, "links", check_link, 1);
+    /* draft-ietf-jmap-calendars-27 §5.2 */
+    check(v, pt, p, "scheduleSequence", T_UINT, 0);
+    check(v, pt, p, "scheduleUpdated", T_UTC, 0);
+    check(v, pt, p, "scheduleForceSend", T_BOOL, 0);
+    check(v, pt, p, "scheduleAgent", T_STRING, 0);
     json_t *prog = check(v, pt, p, "progress", T_STRING, 0);
     json_t *pc = check(v, pt, p, "percentComplete", T_UINT, 0);
     if (pc && json_integer_value(pc) > 100)
@@ -525,6 +530,12 @@ static void check_overrides(vctx *v, json_t *o, const char *prefix)
             bad(v, "%s/%s", p, k);
             continue;
         }
+        /* jmap-calendars §5.1: these may only be set on the base object */
+        static const char *const base_only[] = {"mayInviteSelf", "mayInviteOthers", "hideAttendees",
+                                                NULL};
+        for (const char *const *b = base_only; *b; b++)
+            if (json_object_get(patch, *b))
+                bad(v, "%s/%s/%s", p, k, *b);
         json_t *ex = json_object_get(patch, "excluded");
         if (ex) {
             if (!json_is_true(ex) || json_object_size(patch) != 1)
@@ -659,6 +670,11 @@ static void check_entry(vctx *v, json_t *o, const char *prefix, int in_patch)
         free(p);
     }
     check(v, o, prefix, "duration", T_DUR, 0);
+    /* draft-ietf-jmap-calendars-27 §5.1 and the CalendarEvent properties */
+    static const char *const bools[] = {"mayInviteSelf", "mayInviteOthers", "hideAttendees",
+                                        "useDefaultAlerts", "isDraft", NULL};
+    for (const char *const *b = bools; *b; b++)
+        check(v, o, prefix, *b, T_BOOL, 0);
     if (!is_task) {
         json_t *st = check(v, o, prefix, "start", T_LDT, 1);
         (void)st;

@@ -13,8 +13,8 @@ const char *const jsc_n_kinds[N_NCOMPS] = {"surname",    "given",    "given2",  
                                            "credential", "surname2", "generation"};
 
 const char *const jsc_adr_kinds[ADR_NCOMPS] = {
-    "postOfficeBox", "apartment", "name",     "locality", "region",      "postcode",
-    "country",       "room",      "apartment", "floor",   "number",      "name",
+    "postOfficeBox", "apartment", "name",        "locality", "region",   "postcode",
+    "country",       "room",      "apartment",   "floor",    "number",   "name",
     "building",      "block",     "subdistrict", "district", "landmark", "direction"};
 
 /* RFC 9555 §2.6.1 table: extended address = room, floor, apartment, building;
@@ -23,9 +23,9 @@ const int jsc_adr_ext_parts[] = {7, 9, 8, 12, -1};
 const int jsc_adr_street_parts[] = {10, 11, 13, 17, 16, 14, 15, -1};
 
 const jsc_pair jsc_tel_features[] = {
-    {"cell", "mobile"},   {"fax", "fax"},       {"main-number", "main-number"},
-    {"pager", "pager"},   {"text", "text"},     {"textphone", "textphone"},
-    {"video", "video"},   {"voice", "voice"},   {NULL, NULL}};
+    {"cell", "mobile"}, {"fax", "fax"},     {"main-number", "main-number"},
+    {"pager", "pager"}, {"text", "text"},   {"textphone", "textphone"},
+    {"video", "video"}, {"voice", "voice"}, {NULL, NULL}};
 
 int jsc_n_pos(const char *kind)
 {
@@ -200,8 +200,8 @@ int jsc_is_utcdatetime(const char *s)
     /* RFC 9553 §1.4.5 */
     int v;
     size_t n = strlen(s);
-    if (n < 20 || !digits(s, 4, &v) || s[4] != '-' || !digits(s + 5, 2, &v) || v < 1 ||
-        v > 12 || s[7] != '-' || !digits(s + 8, 2, &v) || v < 1 || v > 31 || s[10] != 'T' ||
+    if (n < 20 || !digits(s, 4, &v) || s[4] != '-' || !digits(s + 5, 2, &v) || v < 1 || v > 12 ||
+        s[7] != '-' || !digits(s + 8, 2, &v) || v < 1 || v > 31 || s[10] != 'T' ||
         !digits(s + 11, 2, &v) || v > 23 || s[13] != ':' || !digits(s + 14, 2, &v) || v > 59 ||
         s[16] != ':' || !digits(s + 17, 2, &v) || v > 60)
         return 0;

@@ -239,7 +239,10 @@ static char *structured(const json_t *obj, int is_adr, int phonetic, char **jsco
     const json_t *comps = json_object_get(obj, "components");
     slots s;
     memset(&s, 0, sizeof s);
-    int count = is_adr ? (adr_is_new(comps) ? ADR_NCOMPS : 7) : N_NCOMPS;
+    /* RFC 9555 §2.6.1: the RFC 9554 components SHOULD be written even if empty;
+     * without them, "apartment" and "name" keep their RFC 6350 positions */
+    int newfmt = is_adr && adr_is_new(comps);
+    int count = is_adr ? ADR_NCOMPS : N_NCOMPS;
     /* what is written: 3.0 has 5 N and 7 ADR components */
     int outcount = v3 ? (is_adr ? 7 : 5) : count;
     vbuf jc = {0};
@@ -277,7 +280,7 @@ static char *structured(const json_t *obj, int is_adr, int phonetic, char **jsco
         if (!v)
             v = "";
         int pos = is_adr ? jsc_adr_pos(k) : jsc_n_pos(k);
-        if (is_adr && count == 7)
+        if (is_adr && !newfmt)
             pos = !strcmp(k, "apartment") ? 1 : !strcmp(k, "name") ? 2 : pos;
         if (pos < 0 || pos >= count)
             continue;
@@ -302,7 +305,7 @@ static char *structured(const json_t *obj, int is_adr, int phonetic, char **jsco
             if (!strcmp(k, "surname2"))
                 slot_add(&s, 0, v);
         }
-    } else if (count == ADR_NCOMPS) {
+    } else if (newfmt) {
         const int *parts[2] = {jsc_adr_ext_parts, jsc_adr_street_parts};
         for (int w = 0; w < 2; w++) {
             vbuf j = {0};
@@ -334,8 +337,8 @@ static int has_phonetics(const json_t *obj)
         return 1;
     size_t i;
     json_t *c;
-    json_array_foreach(json_object_get(obj, "components"), i, c) if (json_object_get(c, "phonetic"))
-        return 1;
+    json_array_foreach(json_object_get(obj, "components"), i,
+                       c) if (json_object_get(c, "phonetic")) return 1;
     return 0;
 }
 
@@ -632,9 +635,10 @@ static void e_persinfo(gen *g, const char *id, const json_t *o)
     if (lv) {
         /* §2.3.13, reversed for EXPERTISE */
         if (!strcmp(kind, "expertise"))
-            lv = !strcmp(lv, "low") ? "beginner" : !strcmp(lv, "medium") ? "average"
-                                                 : !strcmp(lv, "high")   ? "expert"
-                                                                         : lv;
+            lv = !strcmp(lv, "low")      ? "beginner"
+                 : !strcmp(lv, "medium") ? "average"
+                 : !strcmp(lv, "high")   ? "expert"
+                                         : lv;
         vcard_param_set(p, "LEVEL", lv);
     }
     json_t *la = json_object_get(o, "listAs");
@@ -655,8 +659,10 @@ static void e_resource(gen *g, const char *id, const json_t *o, const char *name
 static void e_media(gen *g, const char *id, const json_t *o)
 {
     const char *k = str(o, "kind");
-    e_resource(g, id, o, k && !strcmp(k, "logo") ? "LOGO" : k && !strcmp(k, "sound") ? "SOUND"
-                                                                                      : "PHOTO");
+    e_resource(g, id, o,
+               k && !strcmp(k, "logo")    ? "LOGO"
+               : k && !strcmp(k, "sound") ? "SOUND"
+                                          : "PHOTO");
 }
 
 static void e_link(gen *g, const char *id, const json_t *o)
@@ -690,8 +696,7 @@ static void e_directory(gen *g, const char *id, const json_t *o)
     if (json_is_integer(la)) {
         char b[24];
         snprintf(b, sizeof b, "%lld", (long long)json_integer_value(la));
-        vcard_param_set(&g->vc->props[g->vc->nprops - 1 - (str(o, "label") ? 1 : 0)], "INDEX",
-                        b);
+        vcard_param_set(&g->vc->props[g->vc->nprops - 1 - (str(o, "label") ? 1 : 0)], "INDEX", b);
     }
 }
 
@@ -1175,10 +1180,10 @@ static int v3_param_ok(const char *name)
 }
 
 static const char *const v3_props[] = {
-    "FN",    "N",      "NICKNAME", "PHOTO",  "BDAY",   "ADR",      "LABEL", "TEL",
-    "EMAIL", "MAILER", "TZ",       "GEO",    "TITLE",  "ROLE",     "LOGO",  "AGENT",
-    "ORG",   "CATEGORIES", "NOTE", "PRODID", "REV",    "SORT-STRING", "SOUND", "UID",
-    "URL",   "CLASS",  "KEY",      "IMPP",   "CALURI", "CALADRURI", "FBURL", NULL};
+    "FN",    "N",          "NICKNAME", "PHOTO",  "BDAY",   "ADR",         "LABEL", "TEL",
+    "EMAIL", "MAILER",     "TZ",       "GEO",    "TITLE",  "ROLE",        "LOGO",  "AGENT",
+    "ORG",   "CATEGORIES", "NOTE",     "PRODID", "REV",    "SORT-STRING", "SOUND", "UID",
+    "URL",   "CLASS",      "KEY",      "IMPP",   "CALURI", "CALADRURI",   "FBURL", NULL};
 
 /* Rewrites a 4.0-shaped vCard into 3.0: data: URIs to ENCODING=b, PREF to
  * TYPE=pref, KIND:group to Apple's X-ADDRESSBOOKSERVER-KIND, 4.0-only properties
@@ -1290,7 +1295,7 @@ int jscontact_to_vcard(const json_t *card, vcard *out, int flags, char *err, siz
         snprintf(err, errlen, "not a Card object");
         return -1;
     }
-    gen g = {out, NULL, 0, NULL, (flags & JSCONTACT_VCARD3) != 0, 0, str(card, "language"),
+    gen g = {out,          NULL, 0, NULL, (flags & JSCONTACT_VCARD3) != 0, 0, str(card, "language"),
              json_object()};
     collect_groups(g.groups, card, 0);
     out->version = g.v3 ? 30 : 40;

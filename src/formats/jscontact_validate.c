@@ -20,7 +20,7 @@
 
 typedef enum {
     T_STRING,
-    T_NESTR,   /* non-empty String */
+    T_NESTR, /* non-empty String */
     T_BOOL,
     T_UINT,
     T_PREF,    /* UnsignedInt 1..100 (§1.5.3) */
@@ -35,7 +35,7 @@ typedef enum {
     T_PATCHES, /* String[PatchObject] */
     T_JCARDPROPS,
     T_VCARDPARAMS,
-    T_ENUM,    /* String from enums, or vendor-specific */
+    T_ENUM, /* String from enums, or vendor-specific */
     T_LANGTAG,
     T_GEO,
     T_MEMBERS,
@@ -58,15 +58,15 @@ struct objdef {
 
 /* ---- enumerations (RFC 9553) ----------------------------------------------------- */
 
-static const char *const e_kind[] = {"individual", "group",  "org", "location",
+static const char *const e_kind[] = {"individual", "group",       "org", "location",
                                      "device",     "application", NULL};
-static const char *const e_ncomp[] = {"title",    "given",      "given2",     "surname",
-                                      "surname2", "credential", "generation", "separator",
-                                      NULL};
+static const char *const e_ncomp[] = {"title",      "given",     "given2",
+                                      "surname",    "surname2",  "credential",
+                                      "generation", "separator", NULL};
 static const char *const e_acomp[] = {
-    "room",     "apartment", "floor",     "building", "number",   "name",
-    "block",    "subdistrict", "district", "locality", "region",  "postcode",
-    "country",  "direction", "landmark",  "postOfficeBox", "separator", NULL};
+    "room",    "apartment",   "floor",    "building",      "number",    "name",
+    "block",   "subdistrict", "district", "locality",      "region",    "postcode",
+    "country", "direction",   "landmark", "postOfficeBox", "separator", NULL};
 static const char *const e_gramgender[] = {"animate",   "common", "feminine", "inanimate",
                                            "masculine", "neuter", NULL};
 static const char *const e_titlekind[] = {"title", "role", NULL};
@@ -81,10 +81,14 @@ static const char *const e_phsys[] = {"ipa", "jyut", "piny", NULL};
 
 /* ---- object types ---------------------------------------------------------------- */
 
-#define COMMON_VCARD {"vCardName", T_STRING, NULL, 0, NULL}, {"vCardParams", T_VCARDPARAMS, NULL, 0, NULL}
-#define RESOURCE_FIELDS(kinds, kind_mandatory)                                                  \
-    {"kind", T_ENUM, NULL, kind_mandatory, kinds}, {"uri", T_NESTR, NULL, 1, NULL},             \
-        {"mediaType", T_STRING, NULL, 0, NULL}, {"contexts", T_TRUESET, NULL, 0, NULL},         \
+#define COMMON_VCARD                                                                               \
+    {"vCardName", T_STRING, NULL, 0, NULL},                                                        \
+    {                                                                                              \
+        "vCardParams", T_VCARDPARAMS, NULL, 0, NULL                                                \
+    }
+#define RESOURCE_FIELDS(kinds, kind_mandatory)                                                     \
+    {"kind", T_ENUM, NULL, kind_mandatory, kinds}, {"uri", T_NESTR, NULL, 1, NULL},                \
+        {"mediaType", T_STRING, NULL, 0, NULL}, {"contexts", T_TRUESET, NULL, 0, NULL},            \
         {"pref", T_PREF, NULL, 0, NULL}, {"label", T_STRING, NULL, 0, NULL}, COMMON_VCARD
 
 static const field f_namecomp[] = {{"value", T_STRING, NULL, 1, NULL},
@@ -214,9 +218,8 @@ static const objdef o_address = {"Address", f_address};
 
 static const field f_cryptokey[] = {RESOURCE_FIELDS(NULL, 0), {NULL, 0, NULL, 0, NULL}};
 static const objdef o_cryptokey = {"CryptoKey", f_cryptokey};
-static const field f_directory[] = {RESOURCE_FIELDS(e_dirkind, 1),
-                                    {"listAs", T_UINT, NULL, 0, NULL},
-                                    {NULL, 0, NULL, 0, NULL}};
+static const field f_directory[] = {
+    RESOURCE_FIELDS(e_dirkind, 1), {"listAs", T_UINT, NULL, 0, NULL}, {NULL, 0, NULL, 0, NULL}};
 static const objdef o_directory = {"Directory", f_directory};
 static const field f_link[] = {RESOURCE_FIELDS(e_linkkind, 0), {NULL, 0, NULL, 0, NULL}};
 static const objdef o_link = {"Link", f_link};
@@ -251,9 +254,8 @@ static const field f_persinfo[] = {{"kind", T_ENUM, NULL, 1, e_pikind},
                                    {NULL, 0, NULL, 0, NULL}};
 static const objdef o_persinfo = {"PersonalInfo", f_persinfo};
 
-static const field f_relation[] = {{"relation", T_TRUESET, NULL, 0, NULL},
-                                   COMMON_VCARD,
-                                   {NULL, 0, NULL, 0, NULL}};
+static const field f_relation[] = {
+    {"relation", T_TRUESET, NULL, 0, NULL}, COMMON_VCARD, {NULL, 0, NULL, 0, NULL}};
 static const objdef o_relation = {"Relation", f_relation};
 
 static const field f_card[] = {{"@type", T_STRING, NULL, 1, NULL},
@@ -294,11 +296,10 @@ static const objdef o_card = {"Card", f_card};
 
 /* Every type name known, for the case-sensitivity rule of §1.7.1. */
 static const objdef *const all_types[] = {
-    &o_namecomp, &o_name,    &o_nickname,  &o_orgunit,  &o_org,      &o_pronouns,
-    &o_speak,    &o_title,   &o_email,     &o_online,   &o_phone,    &o_langpref,
-    &o_calendar, &o_sched,   &o_acomp,     &o_address,  &o_cryptokey, &o_directory,
-    &o_link,     &o_media,   &o_anniv,     &o_author,   &o_note,     &o_persinfo,
-    &o_relation, &o_card,    NULL};
+    &o_namecomp, &o_name,    &o_nickname,  &o_orgunit,   &o_org,      &o_pronouns, &o_speak,
+    &o_title,    &o_email,   &o_online,    &o_phone,     &o_langpref, &o_calendar, &o_sched,
+    &o_acomp,    &o_address, &o_cryptokey, &o_directory, &o_link,     &o_media,    &o_anniv,
+    &o_author,   &o_note,    &o_persinfo,  &o_relation,  &o_card,     NULL};
 
 /* ---- the walk ------------------------------------------------------------------- */
 
@@ -491,8 +492,8 @@ static void check_date(vctx *v, const char *key, const json_t *d)
         json_t *e;
         json_object_foreach((json_t *)d, k, e)
         {
-            if (strcmp(k, "@type") && strcmp(k, "year") && strcmp(k, "month") &&
-                strcmp(k, "day") && strcmp(k, "calendarScale") && is_iana_style(k) &&
+            if (strcmp(k, "@type") && strcmp(k, "year") && strcmp(k, "month") && strcmp(k, "day") &&
+                strcmp(k, "calendarScale") && is_iana_style(k) &&
                 (!strcasecmp(k, "utc") || !strcasecmp(k, "year") || !strcasecmp(k, "month") ||
                  !strcasecmp(k, "day")))
                 bad(v, k, "property name differs only in case");
@@ -667,8 +668,8 @@ static void check_value(vctx *v, const field *f, const char *key, const json_t *
             char ix[24];
             snprintf(ix, sizeof ix, "%zu", i);
             if (!json_is_array(e) || json_array_size(e) < 4 ||
-                !json_is_string(json_array_get(e, 0)) ||
-                !json_is_object(json_array_get(e, 1)) || !json_is_string(json_array_get(e, 2)))
+                !json_is_string(json_array_get(e, 0)) || !json_is_object(json_array_get(e, 1)) ||
+                !json_is_string(json_array_get(e, 2)))
                 bad(v, ix, "must be a jCard property (RFC 7095 §3.3)");
         }
         pop(v, mark);
@@ -768,7 +769,8 @@ static void check_obj(vctx *v, const json_t *o, const objdef *def)
         /* §1.7.1: unknown names must not differ only in case from a known one */
         for (const objdef *const *td = all_types; *td; td++)
             for (const field *g = (*td)->fields; g->name; g++)
-                if (!strcasecmp(g->name, k) && strcmp(g->name, k) != 0) {
+                if (tolower((unsigned char)g->name[0]) == tolower((unsigned char)k[0]) &&
+                    !strcasecmp(g->name, k) && strcmp(g->name, k) != 0) {
                     bad(v, k, "property name differs only in case from a known one (§1.7.1)");
                     goto next;
                 }
@@ -781,8 +783,9 @@ static void check_obj(vctx *v, const json_t *o, const objdef *def)
         if (!json_object_get(o, "components") && !json_object_get(o, "coordinates") &&
             !json_object_get(o, "countryCode") && !json_object_get(o, "full") &&
             !json_object_get(o, "timeZone"))
-            bad(v, NULL, "an Address needs components, coordinates, countryCode, full or "
-                         "timeZone (§2.5.1.1)");
+            bad(v, NULL,
+                "an Address needs components, coordinates, countryCode, full or "
+                "timeZone (§2.5.1.1)");
         check_components(v, o, 0);
     } else if (def == &o_org) {
         if (!json_object_get(o, "name") && !json_object_get(o, "units"))

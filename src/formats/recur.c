@@ -84,13 +84,14 @@ static char *rule_text(const json_t *r)
     jscal_buf_adds(&b, "FREQ=");
     jscal_buf_adds(&b, u);
     free(u);
-    const char *rscale = jstr(r, "rscale");
-    if (rscale && strcmp(rscale, "gregorian")) {
-        u = jscal_strupper(rscale);
+    const char *rscale = jstr(r, "rscale"), *skip = jstr(r, "skip");
+    int want_skip = skip && strcmp(skip, "omit");
+    if ((rscale && strcmp(rscale, "gregorian")) || want_skip) {
+        /* RFC 7529: SKIP needs RSCALE (GREGORIAN is the default calendar) */
+        u = jscal_strupper(rscale ? rscale : "gregorian");
         jscal_buf_adds(&b, ";RSCALE=");
         jscal_buf_adds(&b, u);
         free(u);
-        const char *skip = jstr(r, "skip");
         if (skip) {
             u = jscal_strupper(skip);
             jscal_buf_adds(&b, ";SKIP=");
@@ -260,6 +261,8 @@ static int series_init(series *s, const json_t *obj, const char *float_tz,
 
 static void series_free(series *s)
 {
+    free(s->rule.rscale); /* owned by the parsed rule (libical 3.0 strdups it) */
+    s->rule.rscale = NULL;
     if (s->owned_zone)
         icaltimezone_free(s->owned_zone, 1);
     free(s->err);
@@ -882,7 +885,8 @@ recur_iter *recur_iter_new(const json_t *obj, int64_t from, int64_t to, const ch
         else
             json_decref(inst);
     }
-    qsort(it->occ, it->n, sizeof *it->occ, occ_cmp);
+    if (it->n > 1)
+        qsort(it->occ, it->n, sizeof *it->occ, occ_cmp);
     if (flags & RECUR_WANT_OBJECT) {
         for (size_t i = 0; i < it->n; i++)
             if (!it->occ[i].object)

@@ -17,8 +17,9 @@
 static pthread_once_t tz_once = PTHREAD_ONCE_INIT;
 static pthread_mutex_t tz_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* Zones outside zone.tab (links such as "US/Eastern", "Etc/GMT+5"), loaded from zoneinfo. */
-#define EXTRA_MAX 256
+/* Every zone looked up so far (libical's own lookup is a linear scan over ~450 names), and
+ * zones outside zone.tab (links such as "US/Eastern", "Etc/GMT+5") loaded from zoneinfo. */
+#define EXTRA_MAX 512
 static struct {
     char *id;
     icaltimezone *zone;
@@ -65,6 +66,11 @@ icaltimezone *tz_builtin(const char *id)
     z = icaltimezone_get_builtin_timezone(id);
     if (z && strcmp(icaltimezone_get_location(z) ? icaltimezone_get_location(z) : "", id))
         z = NULL; /* libical may match loosely; require the exact id */
+    if (z && n_extra < EXTRA_MAX) {
+        extra[n_extra].id = strdup(id);
+        extra[n_extra].zone = z;
+        n_extra++;
+    }
     if (!z && n_extra < EXTRA_MAX) {
         icalcomponent *c = icaltzutil_fetch_timezone(id);
         if (c) {
@@ -161,6 +167,8 @@ int64_t tz_local_to_utc(icaltimezone *zone, int64_t local)
         return local;
     int oa = tz_offset_at_utc(zone, local - 86400);
     int ob = tz_offset_at_utc(zone, local + 86400);
+    if (oa == ob && tz_offset_at_utc(zone, local - oa) == oa)
+        return local - oa; /* no transition nearby: the common case */
     int64_t ua = local - oa, ub = local - ob;
     int va = tz_offset_at_utc(zone, ua) == oa;
     int vb = tz_offset_at_utc(zone, ub) == ob;

@@ -26,11 +26,11 @@ typedef struct vcard_param {
 
 /* A content line (RFC 6350 §3.3). */
 typedef struct vcard_prop {
-    char *group;  /* NULL if none; as written */
-    char *name;   /* upper case */
+    char *group; /* NULL if none; as written */
+    char *name;  /* upper case */
     vcard_param *params;
     size_t nparams;
-    char *value;  /* raw value text, UTF-8, still backslash-escaped */
+    char *value;   /* raw value text, UTF-8, still backslash-escaped */
     size_t lineno; /* first physical line of the content line; 0 if built in memory */
 } vcard_prop;
 
@@ -51,15 +51,14 @@ typedef struct vcard {
 int vcard_parse(const char *text, size_t len, vcard **cards, size_t *ncards, char *err,
                 size_t errlen);
 
-void vcard_free(vcard *card);                     /* frees the contents of one card */
+void vcard_free(vcard *card);                      /* frees the contents of one card */
 void vcard_list_free(vcard *cards, size_t ncards); /* frees the array from vcard_parse */
 
 /* ---- building ---------------------------------------------------------------- */
 
 /* Appends a property (group may be NULL) with a raw (already escaped) value; returns
  * it so that parameters can be added. */
-vcard_prop *vcard_prop_add(vcard *card, const char *group, const char *name,
-                           const char *raw_value);
+vcard_prop *vcard_prop_add(vcard *card, const char *group, const char *name, const char *raw_value);
 /* Appends a parameter value (adds the parameter if it is not yet there). */
 void vcard_param_add(vcard_prop *prop, const char *name, const char *value);
 /* Sets a parameter to exactly one value. */

@@ -69,8 +69,8 @@ static char *str_upper(char *s)
     return s;
 }
 
-vcard_prop *vcard_prop_add(vcard *card, const char *group, const char *name,
-                           const char *raw_value)
+/* Appends a property taking ownership of the strings (value may be NULL). */
+static vcard_prop *prop_add_take(vcard *card, char *group, char *name, char *value)
 {
     if (card->nprops == card->cap) {
         card->cap = card->cap ? card->cap * 2 : 16;
@@ -78,10 +78,16 @@ vcard_prop *vcard_prop_add(vcard *card, const char *group, const char *name,
     }
     vcard_prop *p = &card->props[card->nprops++];
     memset(p, 0, sizeof *p);
-    p->group = group ? vc_strdup(group) : NULL;
-    p->name = str_upper(vc_strdup(name));
-    p->value = vc_strdup(raw_value ? raw_value : "");
+    p->group = group;
+    p->name = str_upper(name);
+    p->value = value;
     return p;
+}
+
+vcard_prop *vcard_prop_add(vcard *card, const char *group, const char *name, const char *raw_value)
+{
+    return prop_add_take(card, group ? vc_strdup(group) : NULL, vc_strdup(name),
+                         vc_strdup(raw_value ? raw_value : ""));
 }
 
 static vcard_param *param_find(const vcard_prop *prop, const char *name)
@@ -90,6 +96,21 @@ static vcard_param *param_find(const vcard_prop *prop, const char *name)
         if (strcasecmp(prop->params[i].name, name) == 0)
             return &prop->params[i];
     return NULL;
+}
+
+/* Appends a parameter value, taking ownership of value. */
+static void param_add_take(vcard_prop *prop, const char *name, char *value)
+{
+    vcard_param *p = param_find(prop, name);
+    if (!p) {
+        prop->params = vc_realloc(prop->params, (prop->nparams + 1) * sizeof *prop->params);
+        p = &prop->params[prop->nparams++];
+        p->name = str_upper(vc_strdup(name));
+        p->values = NULL;
+        p->nvalues = 0;
+    }
+    p->values = vc_realloc(p->values, (p->nvalues + 1) * sizeof *p->values);
+    p->values[p->nvalues++] = value;
 }
 
 void vcard_param_add(vcard_prop *prop, const char *name, const char *value)
@@ -119,8 +140,7 @@ void vcard_param_del(vcard_prop *prop, const char *name)
         return;
     size_t i = (size_t)(p - prop->params);
     param_free(p);
-    memmove(&prop->params[i], &prop->params[i + 1],
-            (prop->nparams - i - 1) * sizeof *prop->params);
+    memmove(&prop->params[i], &prop->params[i + 1], (prop->nparams - i - 1) * sizeof *prop->params);
     prop->nparams--;
 }
 
@@ -258,13 +278,13 @@ static char *qp_decode(const char *s, size_t *outlen)
         if (s[i] == '=') {
             if (i + 2 < n + 0 && hexval((unsigned char)s[i + 1]) >= 0 &&
                 hexval((unsigned char)s[i + 2]) >= 0) {
-                *o++ = (char)(hexval((unsigned char)s[i + 1]) * 16 +
-                              hexval((unsigned char)s[i + 2]));
+                *o++ =
+                    (char)(hexval((unsigned char)s[i + 1]) * 16 + hexval((unsigned char)s[i + 2]));
                 i += 2;
                 continue;
             }
             if (i + 1 == n)
-                continue; /* trailing soft break */
+                continue;           /* trailing soft break */
             if (s[i + 1] == '\n') { /* joined soft break */
                 i++;
                 continue;
@@ -442,11 +462,8 @@ static int parse_line(parser *ps, vcard *card, const char *line, size_t len, siz
         group = vc_strndup(ns, (size_t)(dot - ns));
         name = dot + 1;
     }
-    char *pname = vc_strndup(name, (size_t)(p - name));
-    vcard_prop *prop = vcard_prop_add(card, group, pname, "");
+    vcard_prop *prop = prop_add_take(card, group, vc_strndup(name, (size_t)(p - name)), NULL);
     prop->lineno = lineno;
-    free(group);
-    free(pname);
 
     while (p < end && *p == ';') {
         p++;
@@ -471,9 +488,7 @@ static int parse_line(parser *ps, vcard *card, const char *line, size_t len, siz
                         free(parname);
                         return fail(ps, lineno, "control character in parameter value");
                     }
-                    char *v = caret_decode(p + 1, (size_t)(q - p - 1));
-                    vcard_param_add(prop, parname, v);
-                    free(v);
+                    param_add_take(prop, parname, caret_decode(p + 1, (size_t)(q - p - 1)));
                     p = q + 1;
                 } else {
                     const char *vs = p;
@@ -487,9 +502,7 @@ static int parse_line(parser *ps, vcard *card, const char *line, size_t len, siz
                         free(parname);
                         return fail(ps, lineno, "control character in parameter value");
                     }
-                    char *v = caret_decode(vs, (size_t)(p - vs));
-                    vcard_param_add(prop, parname, v);
-                    free(v);
+                    param_add_take(prop, parname, caret_decode(vs, (size_t)(p - vs)));
                 }
                 added = 1;
                 if (p < end && *p == ',') {
@@ -517,6 +530,19 @@ static int parse_line(parser *ps, vcard *card, const char *line, size_t len, siz
     }
     if (p >= end || *p != ':')
         return fail(ps, lineno, "expected ':' before the property value");
+    /* parameter values: UTF-8 as the values are (RFC 6350 §3.1); 3.0 producers
+     * may write their code page */
+    for (size_t k = 0; k < prop->nparams; k++)
+        for (size_t m = 0; m < prop->params[k].nvalues; m++) {
+            char **pv = &prop->params[k].values[m];
+            if (vc_utf8_valid(*pv, strlen(*pv)))
+                continue;
+            if (card->version == 40)
+                return fail(ps, lineno, "parameter value is not valid UTF-8 (RFC 6350 §3.1)");
+            char *conv = cp1252_to_utf8(*pv, strlen(*pv));
+            free(*pv);
+            *pv = conv;
+        }
     p++;
     size_t vlen = (size_t)(end - p);
     char *value = vc_strndup(p, vlen);
@@ -746,8 +772,8 @@ int vcard_parse(const char *text, size_t len, vcard **cards_out, size_t *ncards_
     if (rc == 0 && cur) {
         char b[32];
         snprintf(b, sizeof b, "%zu", cur->lineno);
-        rc = fail(&ps, lineno > 1 ? lineno - 1 : 1, "missing END:VCARD for the vCard of line %s",
-                  b);
+        rc =
+            fail(&ps, lineno > 1 ? lineno - 1 : 1, "missing END:VCARD for the vCard of line %s", b);
     }
     if (rc == 0 && ncards == 0)
         rc = fail(&ps, 1, "no BEGIN:VCARD found");

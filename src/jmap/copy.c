@@ -92,7 +92,7 @@ int jmap_std_copy(struct jmap_req *r, const struct jtype *t, json_t *args)
         json_object_foreach(src, pk, pv)
         {
             const struct jprop *p = jtype_prop(t, pk);
-            if (p ? !(p->flags & JP_SERVER_SET) : t->extra_props)
+            if (p ? !(p->flags & JP_SERVER_SET) : t->open_props)
                 json_object_set(given, pk, pv);
         }
         json_object_foreach(v, pk, pv)

@@ -71,8 +71,10 @@ static const struct argspec get_args[] = {
 
 /* The object as /get shows it: decorated, limited to the requested properties. */
 static json_t *get_view(struct jmap_req *r, const struct jtype *t, const struct store_access *a,
-                        json_t *obj, json_t *props)
+                        json_t *obj, json_t *props, json_t *args)
 {
+    if (t->view)
+        return t->view(r, a, obj, props, args);
     json_t *out = json_deep_copy(obj);
     if (t->decorate)
         t->decorate(r, a, out);
@@ -96,13 +98,15 @@ struct get_all {
     struct jmap_req *r;
     const struct jtype *t;
     const struct store_access *a;
-    json_t *props, *list;
+    json_t *props, *list, *args;
 };
 
 static int get_all_cb(const char *id, json_t *obj, void *ud)
 {
     struct get_all *g = ud;
-    json_array_append_new(g->list, get_view(g->r, g->t, g->a, obj, g->props));
+    json_t *view = get_view(g->r, g->t, g->a, obj, g->props, g->args);
+    if (view)
+        json_array_append_new(g->list, view);
     return 0;
 }
 
@@ -122,9 +126,11 @@ int jmap_std_get(struct jmap_req *r, const struct jtype *t, json_t *args)
     }
     size_t i;
     json_t *v;
+    if (t->get_prepare && t->get_prepare(r, args))
+        return -1;
     json_array_foreach(props, i, v)
     {
-        if (!t->extra_props && !jtype_prop(t, json_string_value(v))) {
+        if (!t->open_props && !jtype_prop(t, json_string_value(v))) {
             jmap_error(r, "invalidArguments", "unknown property '%s'", json_string_value(v));
             return -1;
         }
@@ -143,7 +149,7 @@ int jmap_std_get(struct jmap_req *r, const struct jtype *t, json_t *args)
             jmap_error(r, "requestTooLarge", "more objects than maxObjectsInGet: give ids");
             return -1;
         }
-        struct get_all g = {r, t, a, props, list};
+        struct get_all g = {r, t, a, props, list, args};
         store_object_foreach(r->conn, a->account_id, t->name, get_all_cb, &g);
     } else {
         json_t *seen = json_object();
@@ -153,13 +159,16 @@ int jmap_std_get(struct jmap_req *r, const struct jtype *t, json_t *args)
             if (id && json_object_get(seen, id))
                 continue; /* each object once, even if asked for twice */
             json_t *obj = id ? store_object_get(r->conn, a->account_id, t->name, id) : NULL;
-            if (!obj) {
+            if (!obj && id && t->load_synthetic)
+                obj = t->load_synthetic(r, a->account_id, id);
+            json_t *view = obj ? get_view(r, t, a, obj, props, args) : NULL;
+            json_decref(obj);
+            if (!view) {
                 json_array_append(not_found, v);
                 continue;
             }
             json_object_set_new(seen, id, json_true());
-            json_array_append_new(list, get_view(r, t, a, obj, props));
-            json_decref(obj);
+            json_array_append_new(list, view);
         }
         json_decref(seen);
     }
@@ -304,11 +313,21 @@ static void report_server_change(struct jset *s, const char *id, json_t *changes
         json_object_set(s->updated, id, changes);
 }
 
+/* Stores obj under id (a create or a replacement) with a new modseq and keeps the
+ * type's indexes; the one place the engine writes objects. */
+static int put_object(struct jset *s, const struct jtype *t, const char *id, json_t *obj,
+                      bool create)
+{
+    int64_t m = bump(s, t);
+    if (m < 0 || store_object_put(s->r->conn, s->account, t->name, id, obj, m, create))
+        return -1;
+    return t->index ? t->index(s->r->conn, s->account, id, obj) : 0;
+}
+
 int jset_write_other(struct jset *s, const struct jtype *t, const char *id, json_t *obj,
                      json_t *server_changes)
 {
-    int64_t m = bump(s, t);
-    if (m < 0 || store_object_put(s->r->conn, s->account, t->name, id, obj, m, false))
+    if (put_object(s, t, id, obj, false))
         return -1;
     if (t == s->t && server_changes)
         report_server_change(s, id, server_changes);
@@ -321,7 +340,7 @@ int jset_destroy_other(struct jset *s, const struct jtype *t, const char *id)
     if (m < 0 || store_object_destroy(s->r->conn, s->account, t->name, id, m))
         return -1;
     store_blob_unref_object(s->r->conn, s->account, t->name, id);
-    return 0;
+    return t->index ? t->index(s->r->conn, s->account, id, NULL) : 0;
 }
 
 static size_t max_size(const struct jtype *t)
@@ -344,14 +363,22 @@ json_t *jset_create(struct jset *s, const char *cid, json_t *given, json_t **cre
     json_t *invalid = json_array();
     const char *key;
     json_t *v;
+    void *tmp;
     json_object_foreach(given, key, v)
     {
         const struct jprop *p = jtype_prop(t, key);
         /* §5.3: the client MUST omit server-set properties */
-        if ((!p && !t->extra_props) || (p && (p->flags & JP_SERVER_SET)))
+        if ((!p && !t->open_props) || (p && (p->flags & JP_SERVER_SET)))
             json_array_append_new(invalid, json_string(key));
     }
     json_t *obj = json_deep_copy(given);
+    /* a top-level null on create is the same as omitting the property (and so
+     * gets the default) */
+    json_object_foreach_safe(obj, tmp, key, v)
+    {
+        if (json_is_null(v))
+            json_object_del(obj, key);
+    }
     jtype_fill_defaults(t, obj);
     for (const struct jprop *p = t->props; p->name; p++)
         if ((p->flags & JP_REQUIRED) && !json_object_get(given, p->name) &&
@@ -372,13 +399,12 @@ json_t *jset_create(struct jset *s, const char *cid, json_t *given, json_t **cre
     char id[16];
     util_random_id(id, 12, t->id_prefix ? t->id_prefix : 'x');
     json_object_set_new(obj, "id", json_string(id));
-    int64_t m = bump(s, t);
-    if (m < 0 || store_object_put(s->r->conn, s->account, t->name, id, obj, m, true)) {
+    if (put_object(s, t, id, obj, true)) {
         json_decref(obj);
         return jmap_seterror("serverFail", "could not store the object");
     }
-    /* §5.3 created: every property the client did not send, server-set ones included,
-     * and any the server stored with a value other than the one given */
+    /* §5.3 created: every property the client did not send (server-set ones
+     * included), and any the server changed */
     json_t *created = json_object();
     json_object_foreach(obj, key, v)
     {
@@ -400,10 +426,34 @@ static char *patch_top(const char *key)
     return top ? top : xstrdup("");
 }
 
+static json_t *update_one(struct jset *s, const char *id, json_t *patch, json_t **updated_out);
+
+/* An update (patch) or destroy (NULL) of a synthetic id, as an update of the
+ * stored object it belongs to. */
+static json_t *update_synthetic(struct jset *s, const char *id, json_t *patch,
+                                json_t **updated_out)
+{
+    char *base = NULL;
+    json_t *base_patch = NULL;
+    json_t *err = s->t->synthetic_update(s, id, patch, &base, &base_patch);
+    if (!err) {
+        json_t *ignored = NULL;
+        err = update_one(s, base, base_patch, &ignored);
+        json_decref(ignored);
+        if (updated_out)
+            *updated_out = json_null();
+    }
+    free(base);
+    json_decref(base_patch);
+    return err;
+}
+
 static json_t *update_one(struct jset *s, const char *id, json_t *patch, json_t **updated_out)
 {
     const struct jtype *t = s->t;
     json_t *old = store_object_get(s->r->conn, s->account, t->name, id);
+    if (!old && t->synthetic_update)
+        return update_synthetic(s, id, patch, updated_out);
     if (!old)
         return jmap_seterror("notFound", "no %s %s", t->name, id);
     json_t *obj = json_deep_copy(old);
@@ -424,7 +474,7 @@ static json_t *update_one(struct jset *s, const char *id, json_t *patch, json_t 
         char *top = patch_top(key);
         const struct jprop *p = jtype_prop(t, top);
         /* §5.3: server-set (and immutable) properties may appear only unchanged */
-        if ((!p && !t->extra_props) || (p && (p->flags & (JP_SERVER_SET | JP_IMMUTABLE)) &&
+        if ((!p && !t->open_props) || (p && (p->flags & (JP_SERVER_SET | JP_IMMUTABLE)) &&
                    !json_equal(json_object_get(obj, top), json_object_get(old, top))))
             json_array_append_new(invalid, json_string(top));
         free(top);
@@ -438,11 +488,8 @@ static json_t *update_one(struct jset *s, const char *id, json_t *patch, json_t 
     json_decref(invalid);
     if (!err && json_size(obj) > max_size(t))
         err = jmap_seterror("tooLarge", "the object is larger than %zu octets", max_size(t));
-    if (!err && !json_equal(obj, old)) {
-        int64_t m = bump(s, t);
-        if (m < 0 || store_object_put(s->r->conn, s->account, t->name, id, obj, m, false))
-            err = jmap_seterror("serverFail", "could not store the object");
-    }
+    if (!err && !json_equal(obj, old) && put_object(s, t, id, obj, false))
+        err = jmap_seterror("serverFail", "could not store the object");
     if (!err) {
         /* §5.3 updated: what changed other than as the patch asked, or null */
         json_t *server = json_object();
@@ -463,6 +510,8 @@ static json_t *destroy_one(struct jset *s, const char *id)
 {
     const struct jtype *t = s->t;
     json_t *old = store_object_get(s->r->conn, s->account, t->name, id);
+    if (!old && t->synthetic_update)
+        return update_synthetic(s, id, NULL, NULL);
     if (!old)
         return jmap_seterror("notFound", "no %s %s", t->name, id);
     json_t *err = t->destroy ? t->destroy(s, id, old) : NULL;

@@ -31,4 +31,19 @@ void engine_respond(struct jmap_req *r, const struct jtype *t, const char *suffi
 int64_t engine_since(struct jmap_req *r, const char *account, const struct jtype *t,
                      const char *since, int64_t *current);
 
+/* Responds to a /query with the window of ids that position/anchor/limit select. */
+int engine_query_respond(struct jmap_req *r, const struct jtype *t, const char *account,
+                         json_t *args, json_t *ids, int64_t state);
+/* Query result snapshots for exact /queryChanges (query.c). */
+void engine_snapshot_save(const char *account, const char *type, json_t *args, int64_t state,
+                          json_t *ids);
+json_t *engine_snapshot_load(const char *account, const char *type, json_t *args, int64_t state);
+void engine_snapshot_clear(void);
+/* The removed/added lists of §5.6 (see query.c). */
+int engine_query_diff(json_t *old, json_t *now, json_t *changed,
+                      const char *(*base_of)(const char *id, char buf[96]), json_t *removed,
+                      json_t *added);
+/* Validates and applies the common /query and /queryChanges argument shapes. */
+extern const struct argspec engine_query_args[], engine_query_changes_args[];
+
 #endif

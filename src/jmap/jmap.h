@@ -131,9 +131,6 @@ struct jtype {
     unsigned methods;
     char id_prefix;
     size_t max_size; /* serialized size limit of one object -> tooLarge (0: 1 MiB) */
-    /* Properties outside the table are allowed (the validate hook judges them), as
-     * for JSContact Cards, whose vendor-specific properties are open-ended. */
-    bool extra_props;
 
     /* extra request arguments of /set and /get */
     const struct argspec *set_args;
@@ -153,6 +150,26 @@ struct jtype {
     int (*filter)(struct jmap_req *r, json_t *obj, const char *key, json_t *value);
     /* /query: compares a and b on property; *ok = false if it cannot sort by it */
     int (*compare)(json_t *a, json_t *b, const char *property, bool *ok);
+
+    /* Properties outside the table are allowed (the validate hook checks them). */
+    bool open_props;
+    /* /get: checks the type's own arguments once; -1 after emitting the error. */
+    int (*get_prepare)(struct jmap_req *r, json_t *args);
+    /* /get: builds the object to return from the stored one (replaces decorate and
+     * the properties filter); props is NULL for "all". */
+    json_t *(*view)(struct jmap_req *r, const struct store_access *a, json_t *obj, json_t *props,
+                    json_t *args);
+    /* An id that is not stored may name an object the type synthesizes (an
+     * instance of a recurring event): a new reference, or NULL. */
+    json_t *(*load_synthetic)(struct jmap_req *r, const char *account, const char *id);
+    /* /set on a synthetic id: rewrites the update (patch) or destroy (patch NULL)
+     * into a patch of the stored object *base_id (both new). Returns a SetError or
+     * NULL. */
+    json_t *(*synthetic_update)(struct jset *s, const char *id, json_t *patch, char **base_id,
+                                json_t **base_patch);
+    /* After every stored change of an object of this type (obj NULL: destroyed):
+     * keeps the type's side indexes in the same transaction. */
+    int (*index)(struct store_conn *c, const char *account, const char *id, json_t *obj);
     /* /query, optional: the ordered ids matching filter and sort (both already
      * checked, either may be NULL), as a new array, inside the read transaction;
      * NULL falls back to loading every object. For types with an index or cache. */

@@ -6,6 +6,7 @@
  * the results as removed and every changed id now in them as added (§5.6 allows
  * extra removed ids), so it works for any filter and sort.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -220,7 +221,7 @@ static json_t *run_query(struct jmap_req *r, const struct jtype *t, const char *
     return ids;
 }
 
-static const struct argspec query_args[] = {
+const struct argspec engine_query_args[] = {
     {"accountId", ARG_ID, ARG_REQUIRED},
     {"filter", ARG_OBJECT, ARG_NULLABLE},
     {"sort", ARG_ARRAY, ARG_NULLABLE},
@@ -244,7 +245,7 @@ static int query_prepare(struct jmap_req *r, const struct jtype *t, json_t *args
 
 int jmap_std_query(struct jmap_req *r, const struct jtype *t, json_t *args)
 {
-    if (jmap_args_check(r, args, query_args, t->query_args))
+    if (jmap_args_check(r, args, engine_query_args, t->query_args))
         return -1;
     const struct store_access *a = jmap_account(r, args, "accountId", false);
     if (!a || query_prepare(r, t, args))
@@ -258,6 +259,17 @@ int jmap_std_query(struct jmap_req *r, const struct jtype *t, json_t *args)
                             json_object_get(args, "sort"));
     store_rollback(r->conn);
 
+    engine_snapshot_save(a->account_id, t->name, args, state, ids);
+    int rc = engine_query_respond(r, t, a->account_id, args, ids, state);
+    json_decref(ids);
+    return rc;
+}
+
+/* ---- the result window (§5.5 position, anchor, anchorOffset, limit) ---------------------- */
+
+int engine_query_respond(struct jmap_req *r, const struct jtype *t, const char *account,
+                         json_t *args, json_t *ids, int64_t state)
+{
     int64_t total = (int64_t)json_array_size(ids);
     int64_t position = json_integer_value(json_object_get(args, "position"));
     json_t *anchor = json_object_get(args, "anchor");
@@ -274,7 +286,6 @@ int jmap_std_query(struct jmap_req *r, const struct jtype *t, json_t *args)
             }
         }
         if (idx < 0) {
-            json_decref(ids);
             jmap_error(r, "anchorNotFound", "the anchor is not in the results");
             return -1;
         }
@@ -294,8 +305,7 @@ int jmap_std_query(struct jmap_req *r, const struct jtype *t, json_t *args)
     json_t *page = json_array();
     for (int64_t i = position; i < total && i - position < limit; i++)
         json_array_append(page, json_array_get(ids, (size_t)i));
-    json_decref(ids);
-    json_t *resp = json_pack("{s:s, s:o, s:b, s:I, s:o}", "accountId", a->account_id, "queryState",
+    json_t *resp = json_pack("{s:s, s:o, s:b, s:I, s:o}", "accountId", account, "queryState",
                              jmap_state_string(state), "canCalculateChanges", 1, "position",
                              (json_int_t)position, "ids", page);
     if (json_is_true(json_object_get(args, "calculateTotal")))
@@ -306,9 +316,155 @@ int jmap_std_query(struct jmap_req *r, const struct jtype *t, json_t *args)
     return 0;
 }
 
+/* ---- query snapshots ----------------------------------------------------------------------
+ * The results of recent queries, by (account, type, query, state), so /queryChanges
+ * can diff exactly: needed where result ids are not stored objects (expanded
+ * recurrences), and exact everywhere. Bounded; lost on restart, after which
+ * /queryChanges falls back to the change log or cannotCalculateChanges. */
+
+#define SNAPSHOTS 64
+#define SNAPSHOT_MAX_IDS 50000
+
+static struct {
+    char *key; /* account \n type \n canonical query \n state */
+    json_t *ids;
+    uint64_t used;
+} snapshots[SNAPSHOTS];
+static uint64_t snapshot_clock;
+static pthread_mutex_t snapshot_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static char *snapshot_key(const char *account, const char *type, json_t *args, int64_t state)
+{
+    /* the arguments that decide the results: everything but the window */
+    json_t *q = json_object();
+    static const char *const keys[] = {"filter", "sort", "expandRecurrences", "timeZone"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        json_t *v = json_object_get(args, keys[i]);
+        if (v && !json_is_null(v))
+            json_object_set(q, keys[i], v);
+    }
+    char *canon = json_dumps(q, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(q);
+    char *key = NULL;
+    if (asprintf(&key, "%s\n%s\n%s\n%lld", account, type, canon, (long long)state) < 0)
+        abort();
+    free(canon);
+    return key;
+}
+
+void engine_snapshot_save(const char *account, const char *type, json_t *args, int64_t state,
+                          json_t *ids)
+{
+    if (json_array_size(ids) > SNAPSHOT_MAX_IDS)
+        return;
+    char *key = snapshot_key(account, type, args, state);
+    pthread_mutex_lock(&snapshot_lock);
+    size_t slot = 0;
+    for (size_t i = 0; i < SNAPSHOTS; i++) {
+        if (snapshots[i].key && strcmp(snapshots[i].key, key) == 0) {
+            slot = i;
+            break;
+        }
+        if (snapshots[i].used < snapshots[slot].used)
+            slot = i;
+    }
+    free(snapshots[slot].key);
+    json_decref(snapshots[slot].ids);
+    snapshots[slot].key = key;
+    snapshots[slot].ids = json_deep_copy(ids); /* never shared across threads */
+    snapshots[slot].used = ++snapshot_clock;
+    pthread_mutex_unlock(&snapshot_lock);
+}
+
+json_t *engine_snapshot_load(const char *account, const char *type, json_t *args, int64_t state)
+{
+    char *key = snapshot_key(account, type, args, state);
+    json_t *ids = NULL;
+    pthread_mutex_lock(&snapshot_lock);
+    for (size_t i = 0; i < SNAPSHOTS; i++)
+        if (snapshots[i].key && strcmp(snapshots[i].key, key) == 0) {
+            ids = json_deep_copy(snapshots[i].ids);
+            snapshots[i].used = ++snapshot_clock;
+            break;
+        }
+    pthread_mutex_unlock(&snapshot_lock);
+    free(key);
+    return ids;
+}
+
+void engine_snapshot_clear(void)
+{
+    pthread_mutex_lock(&snapshot_lock);
+    for (size_t i = 0; i < SNAPSHOTS; i++) {
+        free(snapshots[i].key);
+        json_decref(snapshots[i].ids);
+        snapshots[i].key = NULL;
+        snapshots[i].ids = NULL;
+        snapshots[i].used = 0;
+    }
+    pthread_mutex_unlock(&snapshot_lock);
+}
+
+/* The diff of §5.6 from the old results (if known), the new results, and the set
+ * of changed stored ids (key: id, value: true if it existed at the old state).
+ * base_of maps a result id to its stored object's id (NULL: itself). Returns 0, or
+ * -1 if old is unknown and result ids are not stored ids. */
+int engine_query_diff(json_t *old, json_t *now, json_t *changed,
+                      const char *(*base_of)(const char *id, char buf[96]), json_t *removed,
+                      json_t *added)
+{
+    char buf[96];
+    size_t i;
+    json_t *v;
+    if (!old) {
+        if (base_of)
+            return -1;
+        /* from the change log: every changed id that may have been there is removed,
+         * every changed id now there is added (§5.6 allows the extra removals) */
+        const char *id;
+        json_object_foreach(changed, id, v)
+        {
+            if (json_is_true(v))
+                json_array_append_new(removed, json_string(id));
+        }
+        json_array_foreach(now, i, v)
+        {
+            if (json_object_get(changed, json_string_value(v)))
+                json_array_append_new(added, json_pack("{s:O, s:I}", "id", v, "index",
+                                                       (json_int_t)i));
+        }
+        return 0;
+    }
+    json_t *in_old = json_object(), *in_now = json_object();
+    json_array_foreach(old, i, v)
+    {
+        json_object_set_new(in_old, json_string_value(v), json_true());
+    }
+    json_array_foreach(now, i, v)
+    {
+        json_object_set_new(in_now, json_string_value(v), json_true());
+    }
+    json_array_foreach(old, i, v)
+    {
+        const char *id = json_string_value(v), *base = base_of ? base_of(id, buf) : id;
+        if (!json_object_get(in_now, id) || json_object_get(changed, base))
+            json_array_append(removed, v);
+    }
+    json_array_foreach(now, i, v)
+    {
+        const char *id = json_string_value(v), *base = base_of ? base_of(id, buf) : id;
+        if (!json_object_get(in_old, id) || json_object_get(changed, base))
+            json_array_append_new(added, json_pack("{s:O, s:I}", "id", v, "index",
+                                                   (json_int_t)i));
+    }
+    json_decref(in_old);
+    json_decref(in_now);
+    return 0;
+}
+
 /* ---- /queryChanges ---------------------------------------------------------------------------- */
 
-static const struct argspec query_changes_args[] = {
+const struct argspec engine_query_changes_args[] = {
     {"accountId", ARG_ID, ARG_REQUIRED},
     {"filter", ARG_OBJECT, ARG_NULLABLE},
     {"sort", ARG_ARRAY, ARG_NULLABLE},
@@ -333,7 +489,7 @@ static int changed_cb(const char *id, int64_t created, int64_t updated, bool des
 
 int jmap_std_query_changes(struct jmap_req *r, const struct jtype *t, json_t *args)
 {
-    if (jmap_args_check(r, args, query_changes_args, t->query_args))
+    if (jmap_args_check(r, args, engine_query_changes_args, t->query_args))
         return -1;
     json_t *maxv = json_object_get(args, "maxChanges");
     if (json_is_integer(maxv) && json_integer_value(maxv) == 0) {
@@ -362,20 +518,11 @@ int jmap_std_query_changes(struct jmap_req *r, const struct jtype *t, json_t *ar
                             json_object_get(args, "sort"));
     store_rollback(r->conn);
 
+    json_t *old = engine_snapshot_load(a->account_id, t->name, args, since);
     json_t *removed = json_array(), *added = json_array();
-    const char *id;
-    json_t *v;
-    json_object_foreach(ch.ids, id, v)
-    {
-        if (json_is_true(v))
-            json_array_append_new(removed, json_string(id));
-    }
-    size_t i;
-    json_array_foreach(ids, i, v)
-    {
-        if (json_object_get(ch.ids, json_string_value(v)))
-            json_array_append_new(added, json_pack("{s:O, s:I}", "id", v, "index", (json_int_t)i));
-    }
+    engine_query_diff(old, ids, ch.ids, NULL, removed, added);
+    json_decref(old);
+    engine_snapshot_save(a->account_id, t->name, args, current, ids);
     size_t total = json_array_size(ids);
     json_decref(ids);
     json_decref(ch.ids);

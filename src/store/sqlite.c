@@ -66,6 +66,15 @@ static const char *const migrations[] = {
     "  obj_type TEXT NOT NULL, obj_id TEXT NOT NULL,"
     "  PRIMARY KEY(account_id, blob_id, obj_type, obj_id)) WITHOUT ROWID;"
     "CREATE INDEX blob_refs_obj ON blob_refs(account_id, obj_type, obj_id);",
+    /* 2: query side tables (DESIGN.md §2): time range and uid per object, and a
+     * full-text index of its text fields */
+    "CREATE TABLE object_index(account_id TEXT NOT NULL, type TEXT NOT NULL, id TEXT NOT NULL,"
+    "  uid TEXT, start INTEGER, finish INTEGER, text_rowid INTEGER,"
+    "  PRIMARY KEY(account_id, type, id)) WITHOUT ROWID;"
+    "CREATE INDEX object_index_uid ON object_index(account_id, type, uid);"
+    "CREATE INDEX object_index_start ON object_index(account_id, type, start);"
+    "CREATE VIRTUAL TABLE object_text USING fts5(title, description, location, owner, attendee,"
+    "  body, tokenize = 'unicode61 remove_diacritics 2');",
 };
 
 static int exec(sqlite3 *db, const char *sql)
@@ -381,6 +390,9 @@ int store_user_del(struct store_conn *c, const char *name)
     store_user_clear(&u);
     static const char *const dels[] = {
         "DELETE FROM objects WHERE account_id=?1",
+        ("DELETE FROM object_text WHERE rowid IN (SELECT text_rowid FROM object_index WHERE "
+         "account_id=?1)"),
+        "DELETE FROM object_index WHERE account_id=?1",
         "DELETE FROM states WHERE account_id=?1",
         "DELETE FROM blob_uploads WHERE account_id=?1",
         "DELETE FROM blob_refs WHERE account_id=?1",
@@ -834,4 +846,130 @@ int store_blob_gc(struct store_conn *c, int64_t max_age)
                 "u.blob_id=blobs.id) AND NOT EXISTS(SELECT 1 FROM blob_refs r WHERE "
                 "r.blob_id=blobs.id)");
     return s ? step_done(c, s) : STORE_ERR;
+}
+
+/* ---- query side tables ---------------------------------------------------------------- */
+
+int store_index_put(struct store_conn *c, const char *account, const char *type, const char *id,
+                    const struct store_index *ix)
+{
+    int rc = store_index_del(c, account, type, id);
+    if (rc)
+        return rc;
+    int64_t rowid = 0;
+    bool any_text = false;
+    for (int i = 0; i < STORE_TEXT_FIELDS; i++)
+        any_text |= ix->text[i] && *ix->text[i];
+    if (any_text) {
+        sqlite3_stmt *t = stmt(c, "INSERT INTO object_text(title, description, location, owner, "
+                                  "attendee, body) VALUES(?,?,?,?,?,?)");
+        if (!t)
+            return STORE_ERR;
+        for (int i = 0; i < STORE_TEXT_FIELDS; i++)
+            bind_text(t, i + 1, ix->text[i] ? ix->text[i] : "");
+        if ((rc = step_done(c, t)))
+            return rc;
+        rowid = sqlite3_last_insert_rowid(c->db);
+    }
+    sqlite3_stmt *q = stmt(c, "INSERT INTO object_index(account_id, type, id, uid, start, finish, "
+                              "text_rowid) VALUES(?,?,?,?,?,?,?)");
+    if (!q)
+        return STORE_ERR;
+    bind_text(q, 1, account);
+    bind_text(q, 2, type);
+    bind_text(q, 3, id);
+    if (ix->uid)
+        bind_text(q, 4, ix->uid);
+    if (ix->has_range) {
+        sqlite3_bind_int64(q, 5, ix->start);
+        if (!ix->unbounded)
+            sqlite3_bind_int64(q, 6, ix->end);
+    }
+    if (rowid)
+        sqlite3_bind_int64(q, 7, rowid);
+    return step_done(c, q);
+}
+
+int store_index_del(struct store_conn *c, const char *account, const char *type, const char *id)
+{
+    sqlite3_stmt *s = stmt(c, "DELETE FROM object_text WHERE rowid = (SELECT text_rowid FROM "
+                              "object_index WHERE account_id=?1 AND type=?2 AND id=?3)");
+    if (!s)
+        return STORE_ERR;
+    bind_text(s, 1, account);
+    bind_text(s, 2, type);
+    bind_text(s, 3, id);
+    int rc = step_done(c, s);
+    if (rc)
+        return rc;
+    s = stmt(c, "DELETE FROM object_index WHERE account_id=?1 AND type=?2 AND id=?3");
+    if (!s)
+        return STORE_ERR;
+    bind_text(s, 1, account);
+    bind_text(s, 2, type);
+    bind_text(s, 3, id);
+    return step_done(c, s);
+}
+
+int store_index_find_uid(struct store_conn *c, const char *account, const char *type,
+                         const char *uid, int (*cb)(const char *id, void *ud), void *ud)
+{
+    sqlite3_stmt *s =
+        stmt(c, "SELECT id FROM object_index WHERE account_id=? AND type=? AND uid=? ORDER BY id");
+    if (!s)
+        return STORE_ERR;
+    bind_text(s, 1, account);
+    bind_text(s, 2, type);
+    bind_text(s, 3, uid);
+    while (sqlite3_step(s) == SQLITE_ROW)
+        if (cb((const char *)sqlite3_column_text(s, 0), ud))
+            break;
+    sqlite3_reset(s);
+    return STORE_OK;
+}
+
+int store_index_range(struct store_conn *c, const char *account, const char *type, bool has_from,
+                      int64_t from, bool has_to, int64_t to,
+                      int (*cb)(const char *id, void *ud), void *ud)
+{
+    /* an object overlaps [from, to) if it starts before to and ends after from;
+     * objects without a range (no start) always qualify, the caller decides */
+    sqlite3_stmt *s = stmt(c, "SELECT id FROM object_index WHERE account_id=?1 AND type=?2 AND "
+                              "(start IS NULL OR ((?3 = 0 OR finish IS NULL OR finish >= ?4) AND "
+                              "(?5 = 0 OR start < ?6)))");
+    if (!s)
+        return STORE_ERR;
+    bind_text(s, 1, account);
+    bind_text(s, 2, type);
+    sqlite3_bind_int(s, 3, has_from);
+    sqlite3_bind_int64(s, 4, from);
+    sqlite3_bind_int(s, 5, has_to);
+    sqlite3_bind_int64(s, 6, to);
+    while (sqlite3_step(s) == SQLITE_ROW)
+        if (cb((const char *)sqlite3_column_text(s, 0), ud))
+            break;
+    sqlite3_reset(s);
+    return STORE_OK;
+}
+
+int store_text_search(struct store_conn *c, const char *account, const char *type,
+                      const char *match, int (*cb)(const char *id, void *ud), void *ud)
+{
+    sqlite3_stmt *s = NULL;
+    /* not cached: a MATCH expression that does not parse is an error of this call */
+    if (sqlite3_prepare_v2(c->db,
+                           "SELECT i.id FROM object_text t JOIN object_index i ON "
+                           "i.text_rowid = t.rowid WHERE object_text MATCH ?3 AND "
+                           "i.account_id=?1 AND i.type=?2",
+                           -1, &s, NULL) != SQLITE_OK)
+        return STORE_ERR;
+    bind_text(s, 1, account);
+    bind_text(s, 2, type);
+    bind_text(s, 3, match);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+        if (cb((const char *)sqlite3_column_text(s, 0), ud))
+            break;
+    sqlite3_finalize(s);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : STORE_ERR;
 }

@@ -122,4 +122,30 @@ int store_blob_refs(struct store_conn *c, const char *account, const char *blob_
 /* Drops uploads older than max_age seconds and blobs nothing refers to any more. */
 int store_blob_gc(struct store_conn *c, int64_t max_age);
 
+/* ---- query side tables ---------------------------------------------------------------- */
+/* What a type extracts from an object for its queries (DESIGN.md §2): a uid, a
+ * UTC time range [start, end) (end open when unbounded), and text fields for the
+ * full-text index (case-insensitive, diacritics folded; any may be NULL). */
+#define STORE_TEXT_FIELDS 6 /* title, description, location, owner, attendee, body */
+struct store_index {
+    const char *uid;
+    bool has_range, unbounded;
+    int64_t start, end;
+    const char *text[STORE_TEXT_FIELDS];
+};
+int store_index_put(struct store_conn *c, const char *account, const char *type, const char *id,
+                    const struct store_index *ix);
+int store_index_del(struct store_conn *c, const char *account, const char *type, const char *id);
+/* ids with this uid */
+int store_index_find_uid(struct store_conn *c, const char *account, const char *type,
+                         const char *uid, int (*cb)(const char *id, void *ud), void *ud);
+/* ids whose range overlaps [from, to) (either side may be open), plus ids without
+ * a range */
+int store_index_range(struct store_conn *c, const char *account, const char *type, bool has_from,
+                      int64_t from, bool has_to, int64_t to,
+                      int (*cb)(const char *id, void *ud), void *ud);
+/* ids whose text matches an FTS5 MATCH expression; STORE_ERR if it does not parse */
+int store_text_search(struct store_conn *c, const char *account, const char *type,
+                      const char *match, int (*cb)(const char *id, void *ud), void *ud);
+
 #endif

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "jmap/engine.h"
+#include "types/calendar_event.h"
 #include "types/types.h"
 #include "util/util.h"
 
@@ -18,6 +19,9 @@ void types_register(void)
     jmap_register_capability(&calendar_capability);
     jmap_register_type(&calendar_type);
     jmap_register_type(&participant_identity_type);
+    jmap_register_type(&calendar_event_type);
+    calendar_event_query_register();
+    calendar_io_register();
     contacts_register();
 }
 
@@ -28,7 +32,8 @@ int types_create_direct(struct store_conn *c, const struct jtype *t, const char 
     util_random_id(id_out, 12, t->id_prefix);
     json_object_set_new(obj, "id", json_string(id_out));
     int64_t m = store_state_bump(c, account, t->name);
-    return m < 0 ? STORE_ERR : store_object_put(c, account, t->name, id_out, obj, m, true);
+    int rc = m < 0 ? STORE_ERR : store_object_put(c, account, t->name, id_out, obj, m, true);
+    return rc || !t->index ? rc : t->index(c, account, id_out, obj);
 }
 
 int types_provision_account(struct store_conn *c, const char *account, const char *username)

@@ -24,7 +24,7 @@
 
 /* Only the properties the server treats specially are listed; every other Card
  * property (RFC 9553 §2, vendor-specific ones included) is judged by the JSContact
- * validator (extra_props). */
+ * validator (open_props). */
 static const struct jprop card_props[] = {
     {"id", JP_SERVER_SET | JP_IMMUTABLE, NULL},
     {"addressBookIds", 0, NULL},
@@ -417,7 +417,7 @@ const struct jtype contact_card_type = {
     .props = card_props,
     .methods = JM_GET | JM_SET | JM_CHANGES | JM_QUERY | JM_QUERYCHANGES | JM_COPY,
     .id_prefix = 'k',
-    .extra_props = true,
+    .open_props = true,
     .validate = card_validate,
     .finish = card_finish,
     .filter = contact_filter_hook,

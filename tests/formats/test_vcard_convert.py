@@ -337,3 +337,30 @@ def test_usage_errors():
     assert rc == 2
     rc, out, err = run(["/nonexistent/file.vcf"])
     assert rc == 1
+
+
+def test_check_mode(tmp_path):
+    """--check parses and converts without writing JSON: prints the count."""
+    assert convert([os.path.join(SAMPLES, "google-3.0.vcf"), "--check"]) == b"2\n"
+    p = tmp_path / "bad.vcf"
+    p.write_bytes(b"BEGIN:VCARD\r\nVERSION:4.0\r\nFN:A\r\nEND:VCARD\r\nBEGIN:VCARD\r\nVERSION:4.0\r\n"
+                  b"FN;X=\"unterminated:B\r\nEND:VCARD\r\n")
+    rc, out, err = run([str(p), "--check"])
+    assert rc == 1 and "line 7" in err and out == b""
+
+
+def test_large_file_two_threads(tmp_path):
+    """A file large enough to be split in two converts in order, and an error in the
+    second half still names its line in the whole file."""
+    card = ("BEGIN:VCARD\r\nVERSION:4.0\r\nUID:urn:uuid:%d\r\nFN:Person %d\r\n"
+            "EMAIL;TYPE=work:p%d@example.com\r\nNOTE:%s\r\nEND:VCARD\r\n")
+    text = "".join(card % (i, i, i, "x" * 200) for i in range(600))
+    p = tmp_path / "big.vcf"
+    p.write_text(text)
+    cards = to_json(str(p))
+    assert [c["uid"] for c in cards] == ["urn:uuid:%d" % i for i in range(600)]
+    lines = text.split("\r\n")
+    lines[7 * 500 + 3] = "garbage line"
+    p.write_text("\r\n".join(lines))
+    rc, out, err = run([str(p)])
+    assert rc == 1 and "line %d:" % (7 * 500 + 4) in err

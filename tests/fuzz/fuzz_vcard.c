@@ -42,8 +42,8 @@ static void check_card(const json_t *card)
     if (!json_equal(want, got)) {
         char *a = json_dumps(want, JSON_INDENT(1) | JSON_SORT_KEYS);
         char *b = json_dumps(got, JSON_INDENT(1) | JSON_SORT_KEYS);
-        fprintf(stderr, "round trip changed the Card\n--- want\n%s\n--- got\n%s\n--- vCard\n%s",
-                a, b, v4);
+        fprintf(stderr, "round trip changed the Card\n--- want\n%s\n--- got\n%s\n--- vCard\n%s", a,
+                b, v4);
         abort();
     }
     json_decref(want);

@@ -23,11 +23,11 @@
 #define FIG_DIR "tests/formats/vcard/rfc9553"
 
 /* RFC 6350 §5 / RFC 9554 §4 parameters that RFC 2426 does not have. */
-static const char *const v4_params[] = {"PREF",   "ALTID",    "PID",   "MEDIATYPE", "CALSCALE",
-                                        "SORT-AS", "GEO",     "TZ",    "LABEL",     "INDEX",
-                                        "LEVEL",  "PROP-ID",  "JSCOMPS", "DERIVED", "PHONETIC",
-                                        "SCRIPT", "SERVICE-TYPE", "USERNAME", "AUTHOR",
-                                        "AUTHOR-NAME", "CREATED", "CC", "JSPTR", NULL};
+static const char *const v4_params[] = {
+    "PREF",    "ALTID",       "PID",      "MEDIATYPE", "CALSCALE",     "SORT-AS",
+    "GEO",     "TZ",          "LABEL",    "INDEX",     "LEVEL",        "PROP-ID",
+    "JSCOMPS", "DERIVED",     "PHONETIC", "SCRIPT",    "SERVICE-TYPE", "USERNAME",
+    "AUTHOR",  "AUTHOR-NAME", "CREATED",  "CC",        "JSPTR",        NULL};
 
 static void test_figure(void **state)
 {

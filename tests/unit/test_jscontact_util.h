@@ -88,11 +88,24 @@ static __attribute__((unused)) json_t *tu_wrap_json(const char *frag)
     return j;
 }
 
-static const char *const tu_id_maps[] = {
-    "organizations", "nicknames",  "titles",     "emails",     "onlineServices",
-    "phones",        "preferredLanguages", "calendars", "schedulingAddresses", "addresses",
-    "cryptoKeys",    "directories", "links",     "media",      "anniversaries",
-    "notes",         "personalInfo", NULL};
+static const char *const tu_id_maps[] = {"organizations",
+                                         "nicknames",
+                                         "titles",
+                                         "emails",
+                                         "onlineServices",
+                                         "phones",
+                                         "preferredLanguages",
+                                         "calendars",
+                                         "schedulingAddresses",
+                                         "addresses",
+                                         "cryptoKeys",
+                                         "directories",
+                                         "links",
+                                         "media",
+                                         "anniversaries",
+                                         "notes",
+                                         "personalInfo",
+                                         NULL};
 
 static int tu_cmp_dump(const void *a, const void *b)
 {
@@ -153,9 +166,9 @@ static json_t *tu_canon(const json_t *card)
         const char *k;
         json_t *v;
         json_object_foreach(json_object_get(c, "titles"), k, v) tu_drop_default(v, "kind", "title");
-        json_object_foreach(json_object_get(c, "addresses"), k, v)
-            if (json_is_false(json_object_get(v, "isOrdered")))
-                json_object_del(v, "isOrdered");
+        json_object_foreach(json_object_get(c, "addresses"), k,
+                            v) if (json_is_false(json_object_get(v, "isOrdered")))
+            json_object_del(v, "isOrdered");
         json_t *nm = json_object_get(c, "name");
         if (json_is_false(json_object_get(nm, "isOrdered")))
             json_object_del(nm, "isOrdered");
@@ -207,8 +220,7 @@ static json_t *tu_canon(const json_t *card)
                 const char *nid = json_string_value(json_object_get(r, idb));
                 if (nid) {
                     char nb[600];
-                    snprintf(nb, sizeof nb, "%.*s/%s%s", (int)(s1 - buf), buf, nid,
-                             s2 ? s2 : "");
+                    snprintf(nb, sizeof nb, "%.*s/%s%s", (int)(s1 - buf), buf, nid, s2 ? s2 : "");
                     json_object_set(np, nb, pv);
                     continue;
                 }
@@ -222,7 +234,8 @@ static json_t *tu_canon(const json_t *card)
 }
 
 /* True if the Cards are equal modulo map keys; prints both if not. */
-static __attribute__((unused)) int tu_cards_equal(const json_t *got, const json_t *want, const char *what)
+static __attribute__((unused)) int tu_cards_equal(const json_t *got, const json_t *want,
+                                                  const char *what)
 {
     json_t *a = tu_canon(got), *b = tu_canon(want);
     int eq = json_equal(a, b);

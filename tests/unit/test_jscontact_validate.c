@@ -43,13 +43,13 @@ static char *problems(const char *extra)
     return strdup(out);
 }
 
-#define EXPECT(extra, want)                                                                     \
-    do {                                                                                        \
-        char *got_ = problems(extra);                                                           \
-        if (strcmp(got_, want))                                                                 \
-            fprintf(stderr, "for %s\n", extra);                                                 \
-        assert_string_equal(got_, want);                                                        \
-        free(got_);                                                                             \
+#define EXPECT(extra, want)                                                                        \
+    do {                                                                                           \
+        char *got_ = problems(extra);                                                              \
+        if (strcmp(got_, want))                                                                    \
+            fprintf(stderr, "for %s\n", extra);                                                    \
+        assert_string_equal(got_, want);                                                           \
+        free(got_);                                                                                \
     } while (0)
 
 static void test_valid_cards(void **state)
@@ -187,19 +187,17 @@ static void test_patch_and_helpers(void **state)
     json_t *ok = json_loads("{\"a/b/1\":5,\"c\":null,\"a/x~1y\":true}", 0, NULL);
     json_t *r = jscontact_patch_apply(root, ok);
     assert_non_null(r);
-    assert_int_equal(json_integer_value(json_array_get(json_object_get(json_object_get(r, "a"),
-                                                                       "b"),
-                                                       1)),
-                     5);
+    assert_int_equal(
+        json_integer_value(json_array_get(json_object_get(json_object_get(r, "a"), "b"), 1)), 5);
     assert_null(json_object_get(r, "c"));
     assert_true(json_is_true(json_object_get(json_object_get(r, "a"), "x/y")));
     json_decref(r);
     static const char *const bad[] = {
-        "{\"a/b/2\":5}",            /* no such member (§1.4.3 rule 2) */
-        "{\"a/b/-\":5}",            /* "-" (rule 1) */
-        "{\"a/b/0\":null}",         /* null at an index (rule 1) */
-        "{\"x/y\":1}",              /* missing parent (rule 2) */
-        "{\"a\":1,\"a/b\":2}",      /* prefix (rule 3) */
+        "{\"a/b/2\":5}",       /* no such member (§1.4.3 rule 2) */
+        "{\"a/b/-\":5}",       /* "-" (rule 1) */
+        "{\"a/b/0\":null}",    /* null at an index (rule 1) */
+        "{\"x/y\":1}",         /* missing parent (rule 2) */
+        "{\"a\":1,\"a/b\":2}", /* prefix (rule 3) */
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         json_t *p = json_loads(bad[i], 0, NULL);

@@ -136,7 +136,8 @@ static void test_v3_quoted_printable_charset(void **state)
     const vcard_prop *tel = find(&c[0], "TEL");
     assert_true(vcard_param_has(tel, "TYPE", "work"));
     assert_true(vcard_param_has(tel, "TYPE", "voice"));
-    assert_string_equal(find(&c[0], "NOTE")->value, "Gr\xc3\xbc\xc3\x9f" "e");
+    assert_string_equal(find(&c[0], "NOTE")->value, "Gr\xc3\xbc\xc3\x9f"
+                                                    "e");
     vcard_list_free(c, n);
 }
 
@@ -182,7 +183,8 @@ static void test_errors_name_the_line(void **state)
 {
     parse_fails("BEGIN:VCARD\r\nVERSION:4.0\r\nFN:A\r\nthis is garbage\r\nEND:VCARD\r\n",
                 "line 4: expected ':' or ';'");
-    parse_fails("BEGIN:VCARD\r\nVERSION:4.0\r\nFN:A\r\n", "missing END:VCARD for the vCard of line 1");
+    parse_fails("BEGIN:VCARD\r\nVERSION:4.0\r\nFN:A\r\n",
+                "missing END:VCARD for the vCard of line 1");
     parse_fails("FN:A\r\n", "line 1: expected BEGIN:VCARD");
     parse_fails("", "no BEGIN:VCARD");
     parse_fails("BEGIN:VCARD\r\nVERSION:5.0\r\nEND:VCARD\r\n", "line 2: unsupported vCard VERSION");
@@ -212,7 +214,8 @@ static void test_write_folds_utf8(void **state)
     vcard_param_add(p, "TYPE", "home");
     vcard_param_add(p, "TYPE", "work");
     char *out = vcard_write(&c, 1, 0);
-    assert_non_null(strstr(out, "BEGIN:VCARD\r\nVERSION:4.0\r\ng1.NOTE;X-Q=\"a;b\";TYPE=home,work:"));
+    assert_non_null(
+        strstr(out, "BEGIN:VCARD\r\nVERSION:4.0\r\ng1.NOTE;X-Q=\"a;b\";TYPE=home,work:"));
     /* every physical line at most 75 octets, and each a valid UTF-8 string */
     const char *s = out;
     while (*s) {

@@ -1,0 +1,75 @@
+"""`jmapd convert` and `jmapd expand` from the outside: directions, stdin, Groups, and the
+error contract (exit status 1 and a message naming the line or property)."""
+import json
+import os
+import subprocess
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BIN = os.environ.get("JMAPD_BIN", os.path.join(ROOT, "build", "asan", "jmapd"))
+
+ICS = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\nUID:cli-1\r\n"
+       "DTSTAMP:20240101T000000Z\r\nDTSTART;TZID=Europe/Berlin:20240102T100000\r\nDURATION:PT1H\r\n"
+       "RRULE:FREQ=WEEKLY;COUNT=3\r\nSUMMARY:Weekly\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
+
+
+def run(args, data=None):
+    r = subprocess.run([BIN] + args, input=data, capture_output=True, timeout=60)
+    assert b"Sanitizer" not in r.stderr, r.stderr
+    return r
+
+
+def test_convert_both_directions_and_stdin(tmp_path):
+    f = tmp_path / "a.ics"
+    f.write_text(ICS)
+    r = run(["convert", str(f)])
+    assert r.returncode == 0
+    ev = json.loads(r.stdout)
+    assert ev["@type"] == "Event" and ev["timeZone"] == "Europe/Berlin"
+    assert ev["start"] == "2024-01-02T10:00:00" and ev["recurrenceRule"]["count"] == 3
+    j = tmp_path / "a.json"
+    j.write_bytes(r.stdout)
+    r2 = run(["convert", str(j)])
+    assert r2.returncode == 0
+    text = r2.stdout.decode()
+    assert text.startswith("BEGIN:VCALENDAR\r\n") and "TZID:Europe/Berlin" in text
+    r3 = run(["convert", "-", "--to", "json"], ICS.encode())
+    assert json.loads(r3.stdout) == ev
+    r4 = run(["convert", "-", "--to", "ics"], r.stdout)
+    assert r4.stdout == r2.stdout
+
+
+def test_group_for_several(tmp_path):
+    two = ICS.replace("END:VCALENDAR", "BEGIN:VTODO\r\nUID:cli-2\r\nDTSTAMP:20240101T000000Z\r\n"
+                      "SUMMARY:todo\r\nEND:VTODO\r\nEND:VCALENDAR")
+    r = run(["convert", "-", "--to", "json"], two.encode())
+    g = json.loads(r.stdout)
+    assert g["@type"] == "Group"
+    assert [e["@type"] for e in g["entries"]] == ["Event", "Task"]
+
+
+def test_errors(tmp_path):
+    bad = tmp_path / "bad.ics"
+    bad.write_text(ICS.replace("SUMMARY:Weekly", "this is not a content line"))
+    r = run(["convert", str(bad)])
+    assert r.returncode == 1 and b"line 10" in r.stderr
+    r = run(["convert", "-", "--to", "ics"], b'{"@type":"Event","uid":"x","start":"tomorrow"}')
+    assert r.returncode == 1 and b"start" in r.stderr
+    r = run(["convert", "-", "--to", "ics"],
+            b'{"@type":"Event","uid":"x","start":"2024-01-01T00:00:00","recurrenceRule":{}}')
+    assert r.returncode == 1 and b"recurrenceRule/frequency" in r.stderr
+    r = run(["convert", "-", "--to", "ics"], b'{"@type":"Event",')
+    assert r.returncode == 1 and b"line 1" in r.stderr
+    r = run(["expand", "-", "--from", "2024-01-01T00:00:00Z"], ICS.encode())
+    assert r.returncode == 2
+
+
+def test_expand_lines(tmp_path):
+    f = tmp_path / "a.ics"
+    f.write_text(ICS)
+    r = run(["expand", str(f), "--from", "2024-01-01T00:00:00Z", "--to", "2024-02-01T00:00:00Z"])
+    assert r.returncode == 0
+    assert r.stdout.decode().splitlines() == [
+        "2024-01-02T10:00:00 2024-01-02T09:00:00Z",
+        "2024-01-09T10:00:00 2024-01-09T09:00:00Z",
+        "2024-01-16T10:00:00 2024-01-16T09:00:00Z",
+    ]

@@ -1,0 +1,330 @@
+/*
+ * test_ical.c — the iCalendar side: content-line syntax (RFC 5545 §3.1 folding, §3.3.11
+ * escaping, RFC 6868 parameter encoding), precise errors, the streaming writer, time zones
+ * that only exist as VTIMEZONE, Windows zone names, task properties and concurrent use.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "formats/ical.h"
+#include "formats/ical_syntax.h"
+#include "formats/jscal.h"
+#include "formats/recur.h"
+
+#define CAL(body)                                                                                \
+    "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\nUID:u1\r\n"         \
+    "DTSTAMP:20240101T000000Z\r\n" body "END:VEVENT\r\nEND:VCALENDAR\r\n"
+
+static json_t *conv(const char *ics)
+{
+    char *err = NULL;
+    json_t *j = ical_to_jscal(ics, strlen(ics), 0, &err);
+    if (!j)
+        print_error("conversion failed: %s\n", err);
+    free(err);
+    assert_non_null(j);
+    return j;
+}
+
+static void test_folding_and_escaping(void **state)
+{
+    (void)state;
+    /* a long UTF-8 summary with characters that need escaping */
+    char title[600] = "";
+    for (int i = 0; i < 40; i++)
+        strcat(title, "Fête; à, \\ ");
+    strcat(title, "\nline two");
+    json_t *e = json_pack("{s:s,s:s,s:s,s:s,s:s}", "@type", "Event", "uid", "u", "updated",
+                          "2024-01-01T00:00:00Z", "start", "2024-01-01T10:00:00", "title", title);
+    char *err = NULL;
+    char *ics = jscal_to_ical(e, &err);
+    assert_non_null(ics);
+    for (char *l = ics; *l;) {
+        char *crlf = strstr(l, "\r\n");
+        assert_non_null(crlf);                 /* every line ends in CRLF */
+        assert_true(crlf - l <= 75);           /* §3.1: at most 75 octets */
+        /* no line starts inside a UTF-8 sequence (after the fold space) */
+        if (*l == ' ')
+            assert_false(((unsigned char)l[1] & 0xC0) == 0x80);
+        l = crlf + 2;
+    }
+    assert_non_null(strstr(ics, "\\;"));
+    assert_non_null(strstr(ics, "\\,"));
+    json_t *back = conv(ics);
+    assert_string_equal(json_string_value(json_object_get(back, "title")), title);
+    free(ics);
+    json_decref(back);
+    json_decref(e);
+}
+
+static void test_parameters(void **state)
+{
+    (void)state;
+    /* RFC 6868 caret escapes and quoted values with ':' ';' ',' */
+    json_t *j = conv(CAL("DTSTART:20240101T100000Z\r\n"
+                         "ATTENDEE;CN=\"Doe, Jane; ^'JD^'\":mailto:jd@example.com\r\n"
+                         "ORGANIZER:mailto:o@example.com\r\n"));
+    json_t *parts = json_object_get(j, "participants");
+    const char *k;
+    json_t *p;
+    int found = 0;
+    json_object_foreach(parts, k, p) if (json_string_value(json_object_get(p, "name")) &&
+                                         !strcmp(json_string_value(json_object_get(p, "name")),
+                                                 "Doe, Jane; \"JD\"")) found = 1;
+    assert_true(found);
+    char *err = NULL;
+    char *ics = jscal_to_ical(j, &err);
+    assert_non_null(strstr(ics, "CN=\"Doe, Jane; ^'JD^'\""));
+    free(ics);
+    json_decref(j);
+}
+
+static void expect_error(const char *ics, const char *needle)
+{
+    char *err = NULL;
+    json_t *j = ical_to_jscal(ics, strlen(ics), 0, &err);
+    assert_null(j);
+    assert_non_null(err);
+    if (!strstr(err, needle)) {
+        print_error("error '%s' does not mention '%s'\n", err, needle);
+        fail();
+    }
+    free(err);
+}
+
+static void test_errors_name_line_or_property(void **state)
+{
+    (void)state;
+    expect_error("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:x\r\nbroken line\r\n"
+                 "END:VEVENT\r\nEND:VCALENDAR\r\n", "line 5");
+    expect_error("BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nEND:VTODO\r\nEND:VCALENDAR\r\n", "line 3");
+    expect_error("BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:x\r\n", "missing END:VEVENT");
+    expect_error(CAL("DTSTART:2024-01-01\r\n"), "DTSTART");
+    expect_error(CAL("DTSTART:20240101T100000Z\r\nRRULE:FREQ=SOMETIMES\r\n"), "RRULE");
+    expect_error(CAL("DTSTART;TZID=Nowhere/Special:20240101T100000\r\n"), "TZID");
+    expect_error(CAL("DTSTART:20240101T100000Z\r\nPRIORITY:high\r\n"), "PRIORITY");
+    expect_error("", "VCALENDAR");
+    expect_error("hello", "line 1");
+}
+
+static void test_streaming_writer(void **state)
+{
+    (void)state;
+    ical_writer *w = ical_writer_new("-//jmapd//export//EN", NULL);
+    char *head = ical_writer_begin(w);
+    assert_non_null(strstr(head, "PRODID:-//jmapd//export//EN"));
+    json_t *e1 = json_pack("{s:s,s:s,s:s,s:s,s:s}", "@type", "Event", "uid", "a", "updated",
+                           "2024-01-01T00:00:00Z", "start", "2024-03-31T10:00:00", "timeZone",
+                           "Europe/Berlin");
+    json_t *e2 = json_pack("{s:s,s:s,s:s,s:s,s:s}", "@type", "Task", "uid", "b", "updated",
+                           "2024-01-01T00:00:00Z", "due", "2024-04-01T10:00:00", "timeZone",
+                           "America/New_York");
+    json_t *bad = json_pack("{s:s}", "@type", "Event");
+    char *err = NULL;
+    char *s1 = ical_writer_add(w, e1, &err), *s2 = ical_writer_add(w, e2, &err);
+    assert_non_null(s1);
+    assert_non_null(s2);
+    char *s3 = ical_writer_add(w, bad, &err);
+    assert_null(s3);
+    assert_non_null(strstr(err, "uid"));
+    free(err);
+    char *tail = ical_writer_end(w);
+    /* one VTIMEZONE per zone used (RFC 5545 §3.6.5) */
+    assert_non_null(strstr(tail, "TZID:Europe/Berlin"));
+    assert_non_null(strstr(tail, "TZID:America/New_York"));
+    assert_non_null(strstr(tail, "END:VCALENDAR"));
+    size_t n = strlen(head) + strlen(s1) + strlen(s2) + strlen(tail) + 1;
+    char *all = malloc(n);
+    snprintf(all, n, "%s%s%s%s", head, s1, s2, tail);
+    char *cerr = NULL;
+    json_t *g = ical_to_jscal(all, strlen(all), 0, &cerr);
+    assert_non_null(g);
+    assert_int_equal(json_array_size(json_object_get(g, "entries")), 2);
+    json_decref(g);
+    free(all);
+    free(head);
+    free(s1);
+    free(s2);
+    free(tail);
+    ical_writer_free(w);
+    json_decref(e1);
+    json_decref(e2);
+    json_decref(bad);
+}
+
+static const char *custom_tz =
+    "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\n"
+    "BEGIN:VTIMEZONE\r\nTZID:My Office Time\r\n"
+    "BEGIN:STANDARD\r\nDTSTART:19701025T030000\r\nRRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU\r\n"
+    "TZOFFSETFROM:+0200\r\nTZOFFSETTO:+0100\r\nEND:STANDARD\r\n"
+    "BEGIN:DAYLIGHT\r\nDTSTART:19700329T020000\r\nRRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU\r\n"
+    "TZOFFSETFROM:+0100\r\nTZOFFSETTO:+0200\r\nEND:DAYLIGHT\r\nEND:VTIMEZONE\r\n"
+    "BEGIN:VEVENT\r\nUID:c1\r\nDTSTAMP:20240101T000000Z\r\n"
+    "DTSTART;TZID=My Office Time:20240701T090000\r\nRRULE:FREQ=DAILY;COUNT=2\r\n"
+    "END:VEVENT\r\nEND:VCALENDAR\r\n";
+
+static void test_vtimezone_only_zone(void **state)
+{
+    (void)state;
+    json_t *j = conv(custom_tz);
+    assert_string_equal(json_string_value(json_object_get(j, "timeZone")), "My Office Time");
+    assert_int_equal(jscal_validate(j, 0, NULL), 0);
+    char *err = NULL;
+    int code;
+    int64_t from, to;
+    recur_parse_utc("2024-07-01T00:00:00Z", &from);
+    recur_parse_utc("2024-07-03T00:00:00Z", &to);
+    recur_iter *it = recur_iter_new(j, from, to, NULL, NULL, 0, &code, &err);
+    assert_non_null(it);
+    recur_occurrence occ;
+    assert_int_equal(recur_iter_next(it, &occ), 1);
+    char buf[24];
+    recur_format_utc(occ.utc_start, buf);
+    assert_string_equal(buf, "2024-07-01T07:00:00Z"); /* +0200 in summer */
+    recur_iter_free(it);
+    char *ics = jscal_to_ical(j, &err);
+    assert_non_null(ics);
+    assert_non_null(strstr(ics, "TZID:My Office Time"));
+    json_t *back = conv(ics);
+    assert_true(json_equal(j, back));
+    free(ics);
+    json_decref(back);
+    json_decref(j);
+}
+
+static void test_windows_zone(void **state)
+{
+    (void)state;
+    json_t *j = conv(CAL("DTSTART;TZID=W. Europe Standard Time:20240701T090000\r\n"
+                         "DTEND;TZID=\"(UTC-05:00) Eastern Time (US & Canada)\":20240701T100000\r\n"));
+    assert_string_equal(json_string_value(json_object_get(j, "timeZone")), "Europe/Berlin");
+    assert_string_equal(json_string_value(json_object_get(j, "endTimeZone")), "America/New_York");
+    assert_string_equal(json_string_value(json_object_get(j, "duration")), "PT7H");
+    json_decref(j);
+}
+
+static void test_task_properties(void **state)
+{
+    (void)state;
+    const char *ics = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VTODO\r\n"
+                      "UID:t1\r\nDTSTAMP:20240101T000000Z\r\nDUE;TZID=Europe/Vienna:20240119T180000\r\n"
+                      "ESTIMATED-DURATION:PT1H\r\nPERCENT-COMPLETE:40\r\nSTATUS:FAILED\r\n"
+                      "REASON:https://example.com/reason/42\r\nSUBSTATE:ERROR\r\nTASK-MODE:AUTOMATIC\r\n"
+                      "ORGANIZER:mailto:o@example.com\r\n"
+                      "ATTENDEE;PARTSTAT=IN-PROCESS:mailto:a@example.com\r\n"
+                      "END:VTODO\r\nEND:VCALENDAR\r\n";
+    json_t *j = conv(ics);
+    assert_string_equal(json_string_value(json_object_get(j, "@type")), "Task");
+    assert_string_equal(json_string_value(json_object_get(j, "due")), "2024-01-19T18:00:00");
+    assert_string_equal(json_string_value(json_object_get(j, "timeZone")), "Europe/Vienna");
+    assert_string_equal(json_string_value(json_object_get(j, "estimatedDuration")), "PT1H");
+    assert_int_equal(json_integer_value(json_object_get(j, "percentComplete")), 40);
+    assert_string_equal(json_string_value(json_object_get(j, "progress")), "failed");
+    const char *k;
+    json_t *p;
+    int saw = 0;
+    json_object_foreach(json_object_get(j, "participants"), k, p) if (json_object_get(p, "progress"))
+    {
+        assert_string_equal(json_string_value(json_object_get(p, "progress")), "in-process");
+        assert_string_equal(json_string_value(json_object_get(p, "participationStatus")), "accepted");
+        saw = 1;
+    }
+    assert_true(saw);
+    /* ical-tasks-17 properties without a JSCalendar counterpart are kept */
+    char *s = json_dumps(json_object_get(j, "iCalendar"), 0);
+    assert_non_null(strstr(s, "\"reason\""));
+    assert_non_null(strstr(s, "\"substate\""));
+    assert_non_null(strstr(s, "\"task-mode\""));
+    free(s);
+    char *err = NULL;
+    char *out = jscal_to_ical(j, &err);
+    assert_non_null(strstr(out, "STATUS:FAILED"));
+    assert_non_null(strstr(out, "PARTSTAT=IN-PROCESS"));
+    assert_non_null(strstr(out, "REASON"));
+    json_t *back = conv(out);
+    assert_true(json_equal(j, back));
+    free(out);
+    json_decref(back);
+    json_decref(j);
+}
+
+static void test_group_and_unwrap(void **state)
+{
+    (void)state;
+    json_t *j = conv(CAL("DTSTART:20240101T100000Z\r\n"));
+    assert_string_equal(json_string_value(json_object_get(j, "@type")), "Event");
+    char *err = NULL;
+    const char *two = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nNAME:Cal\r\nMETHOD:REQUEST\r\n"
+                      "BEGIN:VEVENT\r\nUID:a\r\nDTSTAMP:20240101T000000Z\r\nDTSTART:20240101T100000Z\r\nEND:VEVENT\r\n"
+                      "END:VCALENDAR\r\n";
+    json_t *g = ical_to_jscal(two, strlen(two), 0, &err);
+    assert_string_equal(json_string_value(json_object_get(g, "@type")), "Group");
+    assert_string_equal(json_string_value(json_object_get(g, "title")), "Cal");
+    json_t *e = json_array_get(json_object_get(g, "entries"), 0);
+    assert_string_equal(json_string_value(json_object_get(e, "method")), "request");
+    json_decref(g);
+    g = ical_to_jscal(two, strlen(two), ICAL_TO_JSCAL_GROUP, &err);
+    assert_string_equal(json_string_value(json_object_get(g, "@type")), "Group");
+    json_decref(g);
+    json_decref(j);
+}
+
+static void *worker(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < 20; i++) {
+        char *err = NULL;
+        json_t *j = ical_to_jscal(custom_tz, strlen(custom_tz), 0, &err);
+        if (!j)
+            return (void *)1;
+        char *ics = jscal_to_ical(j, &err);
+        json_t *k = json_pack("{s:s,s:s,s:s,s:s,s:s}", "@type", "Event", "uid", "x", "updated",
+                              "2024-01-01T00:00:00Z", "start", "2024-01-01T10:00:00", "timeZone",
+                              i % 2 ? "Asia/Kolkata" : "America/Sao_Paulo");
+        char *ics2 = jscal_to_ical(k, &err);
+        int ok = ics && ics2;
+        free(ics);
+        free(ics2);
+        json_decref(j);
+        json_decref(k);
+        if (!ok)
+            return (void *)1;
+    }
+    return NULL;
+}
+
+static void test_threads(void **state)
+{
+    (void)state;
+    pthread_t t[4];
+    for (int i = 0; i < 4; i++)
+        pthread_create(&t[i], NULL, worker, NULL);
+    for (int i = 0; i < 4; i++) {
+        void *r;
+        pthread_join(t[i], &r);
+        assert_null(r);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_folding_and_escaping),
+        cmocka_unit_test(test_parameters),
+        cmocka_unit_test(test_errors_name_line_or_property),
+        cmocka_unit_test(test_streaming_writer),
+        cmocka_unit_test(test_vtimezone_only_zone),
+        cmocka_unit_test(test_windows_zone),
+        cmocka_unit_test(test_task_properties),
+        cmocka_unit_test(test_group_and_unwrap),
+        cmocka_unit_test(test_threads),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,322 @@
+/*
+ * test_jscal.c — JSCalendar value types (jscalendarbis-08 §1.4), UUIDv5 keys
+ * (draft-ietf-calext-jscalendar-icalendar-25 §2.1.3), PatchObject (§1.4.9), validation
+ * with property paths (jscal.h) and time zones (tz.h).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "formats/jscal.h"
+#include "formats/jscal_util.h"
+#include "formats/tz.h"
+
+static void test_datetimes(void **state)
+{
+    (void)state;
+    jscal_ldt t;
+    assert_int_equal(jscal_ldt_parse("2006-01-02T15:04:05", &t), 0);
+    assert_int_equal(t.year, 2006);
+    assert_int_equal(t.second, 5);
+    /* §1.4.4: uppercase, Z only, no fractions */
+    assert_int_equal(jscal_utc_parse("2010-10-10T10:10:10Z", &t), 0);
+    assert_int_not_equal(jscal_utc_parse("2010-10-10T10:10:10.0Z", &t), 0);
+    assert_int_not_equal(jscal_utc_parse("2010-10-10T10:10:10.123Z", &t), 0);
+    assert_int_not_equal(jscal_utc_parse("2010-10-10t10:10:10z", &t), 0);
+    assert_int_not_equal(jscal_ldt_parse("2006-01-02T15:04:05Z", &t), 0);
+    assert_int_not_equal(jscal_ldt_parse("2006-02-30T15:04:05", &t), 0);
+    assert_int_equal(jscal_ldt_parse("2024-02-29T00:00:00", &t), 0);
+    assert_int_not_equal(jscal_ldt_parse("2023-02-29T00:00:00", &t), 0);
+    char buf[24];
+    jscal_ldt_parse("1969-12-31T23:59:59", &t);
+    int64_t s = jscal_ldt_to_secs(&t);
+    assert_int_equal(s, -1);
+    jscal_secs_to_ldt(s, &t);
+    jscal_ldt_format(&t, 1, buf);
+    assert_string_equal(buf, "1969-12-31T23:59:59Z");
+}
+
+static void test_durations(void **state)
+{
+    (void)state;
+    jscal_dur d;
+    char buf[64];
+    static const char *const ok[] = {"PT1H", "P1D", "P1W", "P1WT1H", "P2W3D", "PT1H30M", "PT0S",
+                                     "P1DT12H", "PT15M10S", "PT5S", NULL};
+    static const char *const bad[] = {"P", "PT", "1H", "PT1H1H", "P1H", "PT1D", "P1.5D",
+                                      "-PT1H", "PT1S1M", "P1DT", "", NULL};
+    for (int i = 0; ok[i]; i++) {
+        assert_int_equal(jscal_dur_parse(ok[i], 0, &d), 0);
+        jscal_dur_format(&d, buf);
+        assert_string_equal(buf, ok[i]);
+    }
+    for (int i = 0; bad[i]; i++)
+        assert_int_not_equal(jscal_dur_parse(bad[i], 0, &d), 0);
+    /* §1.4.7 SignedDuration */
+    assert_int_equal(jscal_dur_parse("-PT30M", 1, &d), 0);
+    assert_int_equal(jscal_dur_total_secs(&d), -1800);
+    assert_int_equal(jscal_dur_parse("+PT5M", 1, &d), 0);
+    assert_int_equal(jscal_dur_total_secs(&d), 300);
+}
+
+static void test_ids_and_uuidv5(void **state)
+{
+    (void)state;
+    assert_true(jscal_is_id("abc-DEF_123"));
+    assert_false(jscal_is_id(""));
+    assert_false(jscal_is_id("a b"));
+    assert_false(jscal_is_id("a=b"));
+    char big[300];
+    memset(big, 'a', 299);
+    big[299] = 0;
+    assert_false(jscal_is_id(big));
+    /* keys from the draft -25 examples (§2.3.46, §2.3.4, §2.3.29) */
+    char u[37];
+    jscal_uuidv5("https://example.com/myurl", u);
+    assert_string_equal(u, "6669391a-2c73-5b89-9cfe-7a6c95a855e3");
+    jscal_uuidv5("mailto:hcabot@example.com", u);
+    assert_string_equal(u, "0b235cc4-f04d-5fc4-98a3-c066650b3fbf");
+    jscal_uuidv5("mailto:organizer@example.com", u);
+    assert_string_equal(u, "251d3e9f-d83f-534c-8c45-c2896c75670c");
+}
+
+static json_t *J(const char *s)
+{
+    json_error_t e;
+    json_t *j = json_loads(s, 0, &e);
+    assert_non_null(j);
+    return j;
+}
+
+static void test_patch(void **state)
+{
+    (void)state;
+    json_t *o = J("{\"a\":1,\"b\":{\"c\":2,\"d\":[1,2]}}");
+    json_t *p = J("{\"a\":null,\"b/c\":3,\"b/e\":true}");
+    char *err = NULL;
+    assert_int_equal(jscal_patch_apply(o, p, &err), 0);
+    json_t *want = J("{\"b\":{\"c\":3,\"d\":[1,2],\"e\":true}}");
+    assert_true(json_equal(o, want));
+    json_decref(p);
+    json_decref(want);
+    /* §1.4.9: never into arrays, parents must exist, no prefix pairs; all or nothing */
+    static const char *const bad[] = {"{\"b/d/0\":5}", "{\"x/y\":1}", "{\"b\":{},\"b/c\":1}", NULL};
+    for (int i = 0; bad[i]; i++) {
+        json_t *before = json_deep_copy(o);
+        p = J(bad[i]);
+        assert_int_not_equal(jscal_patch_apply(o, p, &err), 0);
+        assert_non_null(err);
+        free(err);
+        err = NULL;
+        assert_true(json_equal(o, before));
+        json_decref(p);
+        json_decref(before);
+    }
+    json_decref(o);
+}
+
+static int has_path(json_t *inv, const char *path)
+{
+    size_t i;
+    json_t *e;
+    json_array_foreach(inv, i, e) if (!strcmp(json_string_value(e), path)) return 1;
+    return 0;
+}
+
+static const char *base_event =
+    "{\"@type\":\"Event\",\"uid\":\"u1\",\"updated\":\"2020-01-02T18:23:04Z\","
+    "\"title\":\"Some event\",\"start\":\"2020-01-15T13:00:00\","
+    "\"timeZone\":\"America/New_York\",\"duration\":\"PT1H\"}";
+
+static void expect_invalid(const char *patch_json, const char *path)
+{
+    json_t *o = J(base_event);
+    json_t *p = J(patch_json);
+    assert_int_equal(jscal_patch_apply(o, p, NULL), 0);
+    json_t *inv = NULL;
+    assert_int_equal(jscal_validate(o, 0, &inv), -1);
+    if (!has_path(inv, path)) {
+        char *s = json_dumps(inv, 0);
+        print_error("expected %s in %s\n", path, s);
+        free(s);
+        fail();
+    }
+    json_decref(inv);
+    json_decref(o);
+    json_decref(p);
+}
+
+static void test_validate_paths(void **state)
+{
+    (void)state;
+    json_t *o = J(base_event), *inv = NULL;
+    assert_int_equal(jscal_validate(o, 0, &inv), 0);
+    assert_null(inv);
+    /* vendor properties are kept and fine (§3.3) */
+    json_object_set_new(o, "example.com:foo", json_true());
+    assert_int_equal(jscal_validate(o, 0, NULL), 0);
+    json_decref(o);
+
+    expect_invalid("{\"recurrenceRule\":{\"@type\":\"RecurrenceRule\"}}", "recurrenceRule/frequency");
+    expect_invalid("{\"recurrenceRule\":{\"frequency\":\"fortnightly\"}}", "recurrenceRule/frequency");
+    expect_invalid("{\"recurrenceRule\":{\"frequency\":\"daily\",\"count\":2,\"until\":\"2020-02-01T00:00:00\"}}",
+                   "recurrenceRule/until");
+    expect_invalid("{\"recurrenceRule\":{\"frequency\":\"daily\",\"byHour\":[24]}}", "recurrenceRule/byHour");
+    expect_invalid("{\"recurrenceRule\":{\"frequency\":\"daily\",\"interval\":0}}", "recurrenceRule/interval");
+    expect_invalid("{\"recurrenceRule\":{\"frequency\":\"monthly\",\"byDay\":[{\"day\":\"xx\"}]}}",
+                   "recurrenceRule/byDay/day");
+    expect_invalid("{\"organizerCalendarAddress\":\"mailto:o@example.com\",\"participants\":{\"p1\":"
+                   "{\"calendarAddress\":\"mailto:a@example.com\",\"roles\":{\"attendee\":false}}}}",
+                   "participants/p1/roles/attendee");
+    expect_invalid("{\"participants\":{\"p1\":{\"roles\":{\"attendee\":true}}}}", "participants/p1/roles");
+    expect_invalid("{\"participants\":{\"p1\":{\"calendarAddress\":\"mailto:a@example.com\"}}}",
+                   "organizerCalendarAddress");
+    expect_invalid("{\"start\":\"2020-01-15 13:00\"}", "start");
+    expect_invalid("{\"start\":null}", "start");
+    expect_invalid("{\"updated\":\"2020-01-02T18:23:04\"}", "updated");
+    expect_invalid("{\"duration\":\"1 hour\"}", "duration");
+    expect_invalid("{\"timeZone\":\"Mars/Olympus_Mons\"}", "timeZone");
+    expect_invalid("{\"timeZone\":null,\"endTimeZone\":\"Europe/Berlin\"}", "endTimeZone");
+    expect_invalid("{\"priority\":10}", "priority");
+    expect_invalid("{\"sequence\":-1}", "sequence");
+    expect_invalid("{\"locations\":{\"bad id\":{\"name\":\"x\"}}}", "locations/bad id");
+    expect_invalid("{\"locations\":{\"l1\":{}}}", "locations/l1");
+    expect_invalid("{\"mainLocationId\":\"nope\"}", "mainLocationId");
+    expect_invalid("{\"links\":{\"l1\":{\"rel\":\"icon\"}}}", "links/l1/href");
+    expect_invalid("{\"virtualLocations\":{\"v1\":{\"name\":\"x\"}}}", "virtualLocations/v1/uri");
+    expect_invalid("{\"alerts\":{\"a1\":{\"trigger\":{\"offset\":\"15 minutes\"}}}}", "alerts/a1/trigger/offset");
+    expect_invalid("{\"alerts\":{\"a1\":{\"trigger\":{\"@type\":\"AbsoluteTrigger\",\"when\":\"2020-01-01T00:00:00\"}}}}",
+                   "alerts/a1/trigger/when");
+    expect_invalid("{\"alerts\":{\"a1\":{}}}", "alerts/a1/trigger");
+    expect_invalid("{\"keywords\":{\"a\":false}}", "keywords/a");
+    expect_invalid("{\"recurrenceOverrides\":{\"2020-02-01T13:00:00\":{\"excluded\":true,\"title\":\"x\"}}}",
+                   "recurrenceOverrides/2020-02-01T13:00:00/excluded");
+    expect_invalid("{\"recurrenceOverrides\":{\"2020-02-01T13:00:00\":{\"duration\":\"x\"}}}",
+                   "recurrenceOverrides/2020-02-01T13:00:00/duration");
+    expect_invalid("{\"recurrenceOverrides\":{\"not-a-date\":{}}}", "recurrenceOverrides/not-a-date");
+    expect_invalid("{\"recurrenceId\":\"2020-01-15T13:00:00\",\"recurrenceRule\":{\"frequency\":\"daily\"}}",
+                   "recurrenceRule");
+    expect_invalid("{\"@type\":\"Banana\"}", "@type");
+    expect_invalid("{\"hideAttendees\":\"yes\"}", "hideAttendees");
+    expect_invalid("{\"recurrenceRule\":{\"frequency\":\"daily\"},\"recurrenceOverrides\":"
+                   "{\"2020-01-16T13:00:00\":{\"mayInviteSelf\":true}}}",
+                   "recurrenceOverrides/2020-01-16T13:00:00/mayInviteSelf");
+    expect_invalid("{\"organizerCalendarAddress\":\"mailto:o@example.com\",\"participants\":{\"p1\":"
+                   "{\"calendarAddress\":\"mailto:a@example.com\",\"scheduleSequence\":-1}}}",
+                   "participants/p1/scheduleSequence");
+    expect_invalid("{\"descriptionContentType\":\"application/pdf\"}", "descriptionContentType");
+    expect_invalid("{\"iCalendar\":{\"@type\":\"ICalComponent\"}}", "iCalendar/name");
+    expect_invalid("{\"iCalendar\":{\"name\":\"vevent\",\"properties\":[[\"x-a\",{},\"text\"]]}}",
+                   "iCalendar/properties/0");
+}
+
+static void test_validate_task_group_normalize(void **state)
+{
+    (void)state;
+    json_t *t = J("{\"@type\":\"Task\",\"uid\":\"t\",\"updated\":\"2020-01-09T14:32:01Z\","
+                  "\"title\":\"Do something\"}");
+    assert_int_equal(jscal_validate(t, 0, NULL), 0);
+    json_object_set_new(t, "timeZone", json_string("Europe/Vienna"));
+    json_t *inv = NULL;
+    assert_int_equal(jscal_validate(t, 0, &inv), -1); /* §5.2: zone needs start or due */
+    assert_true(has_path(inv, "start"));
+    json_decref(inv);
+    json_object_set_new(t, "due", json_string("2020-01-19T18:00:00"));
+    json_object_set_new(t, "percentComplete", json_integer(101));
+    assert_int_equal(jscal_validate(t, 0, &inv), -1);
+    assert_true(has_path(inv, "percentComplete"));
+    json_decref(inv);
+    json_decref(t);
+
+    json_t *g = J("{\"@type\":\"Group\",\"uid\":\"g\",\"updated\":\"2020-01-15T18:00:00Z\","
+                  "\"entries\":[{\"@type\":\"Event\",\"uid\":\"e\",\"updated\":\"2020-01-02T18:23:04Z\","
+                  "\"start\":\"bad\"},{\"@type\":\"example.com:Thing\"}]}");
+    assert_int_equal(jscal_validate(g, 0, &inv), -1);
+    assert_true(has_path(inv, "entries/0/start"));
+    assert_int_equal(json_array_size(inv), 1); /* unknown entry types are ignored (§5.3.1) */
+    json_decref(inv);
+    json_decref(g);
+
+    /* JMAP create: server-set uid/updated may be missing */
+    json_t *e = J("{\"@type\":\"Event\",\"start\":\"2020-01-15T13:00:00\",\"locations\":{\"l\":{\"name\":\"x\"}},"
+                  "\"alerts\":{\"a\":{\"trigger\":{\"offset\":\"-PT5M\"}}}}");
+    assert_int_equal(jscal_validate(e, 0, NULL), -1);
+    assert_int_equal(jscal_validate(e, JSCAL_ALLOW_MISSING_SERVER_SET | JSCAL_NORMALIZE, NULL), 0);
+    /* normalisation fills implied @types (§1.3.3) */
+    assert_string_equal(json_string_value(json_object_get(json_object_get(json_object_get(e, "locations"), "l"), "@type")),
+                        "Location");
+    json_t *trig = json_object_get(json_object_get(json_object_get(e, "alerts"), "a"), "trigger");
+    assert_string_equal(json_string_value(json_object_get(trig, "@type")), "OffsetTrigger");
+    json_object_set_new(e, "banana", json_true());
+    assert_int_equal(jscal_validate(e, JSCAL_ALLOW_MISSING_SERVER_SET | JSCAL_STRICT_VENDOR, &inv), -1);
+    assert_true(has_path(inv, "banana"));
+    json_decref(inv);
+    json_decref(e);
+}
+
+static void test_timezones(void **state)
+{
+    (void)state;
+    assert_true(tz_is_iana("Europe/Berlin"));
+    assert_true(tz_is_iana("Etc/UTC"));
+    assert_true(tz_is_iana("America/Indiana/Indianapolis"));
+    assert_false(tz_is_iana("Mars/Olympus_Mons"));
+    assert_false(tz_is_iana("../../etc/passwd"));
+    assert_string_equal(tz_windows_to_iana("W. Europe Standard Time"), "Europe/Berlin");
+    assert_string_equal(tz_windows_to_iana("Pacific Standard Time"), "America/Los_Angeles");
+    assert_string_equal(tz_windows_to_iana("(UTC+01:00) Amsterdam, Berlin, Bern, Rome, Stockholm, Vienna"),
+                        "Europe/Berlin");
+    assert_null(tz_windows_to_iana("Nowhere Standard Time"));
+    assert_string_equal(tz_resolve_tzid("/mozilla.org/20050126_1/America/New_York"), "America/New_York");
+    assert_string_equal(tz_resolve_tzid("Eastern Standard Time"), "America/New_York");
+    /* jscalendarbis §1.4.5 examples */
+    icaltimezone *la = tz_builtin("America/Los_Angeles"), *mel = tz_builtin("Australia/Melbourne");
+    jscal_ldt t;
+    jscal_ldt_parse("2020-11-01T01:30:00", &t);
+    char buf[24];
+    jscal_ldt u;
+    jscal_secs_to_ldt(tz_local_to_utc(la, jscal_ldt_to_secs(&t)), &u);
+    jscal_ldt_format(&u, 1, buf);
+    assert_string_equal(buf, "2020-11-01T08:30:00Z");
+    jscal_ldt_parse("2020-10-04T02:30:00", &t);
+    jscal_secs_to_ldt(tz_local_to_utc(mel, jscal_ldt_to_secs(&t)), &u);
+    jscal_ldt_format(&u, 1, buf);
+    assert_string_equal(buf, "2020-10-03T16:30:00Z");
+}
+
+static void test_json_writer(void **state)
+{
+    (void)state;
+    json_t *j = J("{\"a\":[1,-2,true,false,null,\"x\\\"y\\\\z\\n\\t\\u0001\\u00e9\"],"
+                  "\"b\":{\"\\u2603\":{}},\"c\":[],\"d\":1.5}");
+    jscal_buf b = {0};
+    jscal_json_write(j, &b);
+    json_error_t e;
+    json_t *back = json_loads(b.s, 0, &e);
+    assert_non_null(back);
+    assert_true(json_equal(j, back));
+    char *ref = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_t *refj = json_loads(ref, 0, &e);
+    assert_true(json_equal(refj, back));
+    free(ref);
+    free(b.s);
+    json_decref(refj);
+    json_decref(back);
+    json_decref(j);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_datetimes),       cmocka_unit_test(test_durations),
+        cmocka_unit_test(test_ids_and_uuidv5),  cmocka_unit_test(test_patch),
+        cmocka_unit_test(test_validate_paths),  cmocka_unit_test(test_validate_task_group_normalize),
+        cmocka_unit_test(test_timezones),       cmocka_unit_test(test_json_writer),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

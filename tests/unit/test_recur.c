@@ -1,0 +1,239 @@
+/*
+ * test_recur.c — the expansion API of recur.h: window semantics, overrides (patches, added
+ * and excluded occurrences), patched occurrence objects, series bounds, the work bound and
+ * rule membership. Cross-checks against an oracle live in tests/formats.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <libical/ical.h>
+
+#include "formats/recur.h"
+
+static json_t *J(const char *s)
+{
+    json_error_t e;
+    json_t *j = json_loads(s, 0, &e);
+    assert_non_null(j);
+    return j;
+}
+
+static int64_t U(const char *s)
+{
+    int64_t t;
+    assert_int_equal(recur_parse_utc(s, &t), 0);
+    return t;
+}
+
+/* jscalendarbis-08 §6.9 (Recurring Event with Overrides) */
+static const char *calculus =
+    "{\"@type\":\"Event\",\"uid\":\"c\",\"updated\":\"2020-01-01T00:00:00Z\",\"title\":\"Calculus I\","
+    "\"start\":\"2020-01-08T09:00:00\",\"timeZone\":\"Europe/London\",\"duration\":\"PT1H30M\","
+    "\"recurrenceRule\":{\"frequency\":\"weekly\",\"until\":\"2020-06-24T09:00:00\"},"
+    "\"recurrenceOverrides\":{\"2020-01-07T14:00:00\":{\"title\":\"Introduction to Calculus I (optional)\"},"
+    "\"2020-04-01T09:00:00\":{\"excluded\":true},"
+    "\"2020-06-25T09:00:00\":{\"title\":\"Calculus I Exam\",\"start\":\"2020-06-25T10:00:00\","
+    "\"duration\":\"PT2H\"}}}";
+
+static void test_overrides(void **state)
+{
+    (void)state;
+    json_t *o = J(calculus);
+    char *err = NULL;
+    int code;
+    recur_iter *it = recur_iter_new(o, U("2020-01-01T00:00:00Z"), U("2020-12-31T00:00:00Z"), NULL,
+                                    NULL, RECUR_WANT_OBJECT, &code, &err);
+    assert_non_null(it);
+    recur_occurrence occ;
+    int n = 0, saw_intro = 0, saw_exam = 0, saw_april = 0;
+    int64_t last = INT64_MIN;
+    while (recur_iter_next(it, &occ)) {
+        n++;
+        assert_true(occ.utc_start >= last); /* in start order */
+        last = occ.utc_start;
+        const char *title = json_string_value(json_object_get(occ.object, "title"));
+        assert_string_equal(json_string_value(json_object_get(occ.object, "recurrenceId")),
+                            occ.recurrence_id);
+        if (!strcmp(occ.recurrence_id, "2020-01-07T14:00:00")) {
+            saw_intro = 1;
+            assert_string_equal(title, "Introduction to Calculus I (optional)");
+            assert_int_equal(occ.utc_start, U("2020-01-07T14:00:00Z"));
+        }
+        if (!strcmp(occ.recurrence_id, "2020-06-25T09:00:00")) {
+            saw_exam = 1;
+            assert_non_null(occ.patch);
+            /* BST: 10:00 London is 09:00Z, two hours long */
+            assert_int_equal(occ.utc_start, U("2020-06-25T09:00:00Z"));
+            assert_int_equal(occ.utc_end, U("2020-06-25T11:00:00Z"));
+        }
+        if (!strcmp(occ.recurrence_id, "2020-04-01T09:00:00"))
+            saw_april = 1;
+    }
+    /* 25 Wednesdays from 8 Jan to 24 Jun, minus 1 April, plus intro and exam */
+    assert_int_equal(n, 25 - 1 + 2);
+    assert_true(saw_intro && saw_exam && !saw_april);
+    recur_iter_free(it);
+
+    it = recur_iter_new(o, U("2020-03-30T00:00:00Z"), U("2020-04-05T00:00:00Z"), NULL, NULL,
+                        RECUR_WANT_EXCLUDED, &code, &err);
+    assert_non_null(it);
+    assert_int_equal(recur_iter_next(it, &occ), 1);
+    assert_string_equal(occ.recurrence_id, "2020-04-01T09:00:00");
+    assert_true(occ.excluded);
+    assert_int_equal(recur_iter_next(it, &occ), 0);
+    recur_iter_free(it);
+
+    int64_t first, lastend;
+    int unb;
+    assert_int_equal(recur_series_bounds(o, NULL, NULL, &first, &lastend, &unb, &err), RECUR_OK);
+    assert_false(unb);
+    assert_int_equal(first, U("2020-01-07T14:00:00Z"));
+    assert_int_equal(lastend, U("2020-06-25T11:00:00Z"));
+    assert_true(recur_rule_generates(o, "2020-06-24T09:00:00"));
+    assert_false(recur_rule_generates(o, "2020-06-25T09:00:00"));
+    json_decref(o);
+}
+
+static void test_window_and_unbounded(void **state)
+{
+    (void)state;
+    json_t *o = J("{\"@type\":\"Event\",\"uid\":\"y\",\"start\":\"2020-01-01T07:00:00\",\"duration\":\"PT30M\","
+                  "\"recurrenceRule\":{\"frequency\":\"daily\"}}");
+    char *err = NULL;
+    int code;
+    /* floating: 07:00 in Tokyo is 22:00Z the day before */
+    recur_iter *it = recur_iter_new(o, U("2030-06-01T00:00:00Z"), U("2030-06-03T00:00:00Z"),
+                                    "Asia/Tokyo", NULL, 0, &code, &err);
+    assert_non_null(it);
+    recur_occurrence occ;
+    /* 1 June 07:00 Tokyo is 31 May 22:00-22:30Z: before the window, not included */
+    assert_int_equal(recur_iter_next(it, &occ), 1);
+    assert_string_equal(occ.recurrence_id, "2030-06-02T07:00:00");
+    assert_int_equal(occ.utc_start, U("2030-06-01T22:00:00Z"));
+    assert_int_equal(occ.utc_end, U("2030-06-01T22:30:00Z"));
+    int n = 1;
+    while (recur_iter_next(it, &occ))
+        n++;
+    assert_int_equal(n, 2);
+    recur_iter_free(it);
+    int64_t first, last = 42;
+    int unb;
+    assert_int_equal(recur_series_bounds(o, NULL, NULL, &first, &last, &unb, &err), RECUR_OK);
+    assert_true(unb);
+    assert_int_equal(last, 42);
+    assert_int_equal(first, U("2020-01-01T07:00:00Z"));
+    json_decref(o);
+}
+
+static void test_limits_and_errors(void **state)
+{
+    (void)state;
+    json_t *o = J("{\"@type\":\"Event\",\"uid\":\"s\",\"start\":\"2000-01-01T00:00:00\",\"timeZone\":\"Etc/UTC\","
+                  "\"recurrenceRule\":{\"frequency\":\"secondly\",\"count\":100000000}}");
+    char *err = NULL;
+    int code = 0;
+    recur_limits lim = {.max_instances = 1000};
+    int64_t f, l;
+    int unb;
+    assert_int_equal(recur_series_bounds(o, NULL, &lim, &f, &l, &unb, &err), RECUR_ERR_LIMIT);
+    assert_non_null(strstr(err, "limit"));
+    free(err);
+    err = NULL;
+    recur_iter *it = recur_iter_new(o, U("2000-01-01T00:00:00Z"), U("2001-01-01T00:00:00Z"), NULL,
+                                    &lim, 0, &code, &err);
+    assert_null(it);
+    assert_int_equal(code, RECUR_ERR_LIMIT);
+    free(err);
+    json_decref(o);
+
+    o = J("{\"@type\":\"Event\",\"uid\":\"s\",\"start\":\"2000-01-01T00:00:00\",\"timeZone\":\"Mars/Base\"}");
+    it = recur_iter_new(o, 0, 1, NULL, NULL, 0, &code, &err);
+    assert_null(it);
+    assert_int_equal(code, RECUR_ERR_INVALID);
+    assert_non_null(strstr(err, "timeZone"));
+    free(err);
+    json_decref(o);
+}
+
+static void test_dst_and_days(void **state)
+{
+    (void)state;
+    /* jscalendarbis §1.4.6: P1D across the spring-forward change is 23 hours */
+    json_t *o = J("{\"@type\":\"Event\",\"uid\":\"d\",\"start\":\"2021-03-13T12:00:00\","
+                  "\"timeZone\":\"America/New_York\",\"duration\":\"P1D\"}");
+    char *err = NULL;
+    int code;
+    recur_iter *it = recur_iter_new(o, U("2021-03-01T00:00:00Z"), U("2021-04-01T00:00:00Z"), NULL,
+                                    NULL, 0, &code, &err);
+    recur_occurrence occ;
+    assert_int_equal(recur_iter_next(it, &occ), 1);
+    assert_int_equal(occ.utc_end - occ.utc_start, 23 * 3600);
+    recur_iter_free(it);
+    json_decref(o);
+}
+
+static void collect(const char *js, const char *from, const char *to, char out[][20], int *n)
+{
+    json_t *o = J(js);
+    char *err = NULL;
+    int code;
+    recur_iter *it = recur_iter_new(o, U(from), U(to), NULL, NULL, 0, &code, &err);
+    if (!it)
+        print_error("%s\n", err);
+    assert_non_null(it);
+    recur_occurrence occ;
+    *n = 0;
+    while (recur_iter_next(it, &occ) && *n < 16)
+        memcpy(out[(*n)++], occ.recurrence_id, 20);
+    recur_iter_free(it);
+    json_decref(o);
+}
+
+/* RFC 7529 §4.1 and jscalendarbis §4.3.3.1: SKIP decides what an invalid date becomes. */
+static void test_rscale_skip(void **state)
+{
+    (void)state;
+    char got[16][20];
+    int n;
+    collect("{\"@type\":\"Event\",\"uid\":\"s\",\"start\":\"2024-01-31T00:00:00\",\"timeZone\":\"Etc/UTC\","
+            "\"recurrenceRule\":{\"frequency\":\"monthly\",\"count\":4}}",
+            "2024-01-01T00:00:00Z", "2025-01-01T00:00:00Z", got, &n);
+    assert_int_equal(n, 4); /* omit: Jan, Mar, May, Jul */
+    assert_string_equal(got[1], "2024-03-31T00:00:00");
+    collect("{\"@type\":\"Event\",\"uid\":\"s\",\"start\":\"2024-01-31T00:00:00\",\"timeZone\":\"Etc/UTC\","
+            "\"recurrenceRule\":{\"frequency\":\"monthly\",\"skip\":\"forward\",\"count\":3}}",
+            "2024-01-01T00:00:00Z", "2025-01-01T00:00:00Z", got, &n);
+    assert_int_equal(n, 3);
+    assert_string_equal(got[1], "2024-03-01T00:00:00");
+    collect("{\"@type\":\"Event\",\"uid\":\"s\",\"start\":\"2024-01-31T00:00:00\",\"timeZone\":\"Etc/UTC\","
+            "\"recurrenceRule\":{\"frequency\":\"monthly\",\"skip\":\"backward\",\"count\":3}}",
+            "2024-01-01T00:00:00Z", "2025-01-01T00:00:00Z", got, &n);
+    assert_string_equal(got[1], "2024-02-29T00:00:00");
+    if (icalrecurrencetype_rscale_is_supported()) {
+        /* Chinese New Year, RFC 7529 §4.2 style */
+        collect("{\"@type\":\"Event\",\"uid\":\"c\",\"start\":\"2024-02-10T00:00:00\",\"showWithoutTime\":true,"
+                "\"recurrenceRule\":{\"frequency\":\"yearly\",\"rscale\":\"chinese\",\"count\":3}}",
+                "2024-01-01T00:00:00Z", "2028-01-01T00:00:00Z", got, &n);
+        assert_int_equal(n, 3);
+        assert_string_equal(got[1], "2025-01-29T00:00:00");
+        assert_string_equal(got[2], "2026-02-17T00:00:00");
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_overrides),
+        cmocka_unit_test(test_window_and_unbounded),
+        cmocka_unit_test(test_limits_and_errors),
+        cmocka_unit_test(test_dst_and_days),
+        cmocka_unit_test(test_rscale_skip),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
