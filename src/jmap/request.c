@@ -20,6 +20,16 @@
 char *jmap_problem(const char *type, int status, const char *detail, const char *limit)
 {
     json_t *p = json_pack("{s:s, s:i, s:s}", "type", type, "status", status, "detail", detail);
+    if (!p) {
+        /* the detail quotes input that is not UTF-8 (a JSON parse error near it):
+         * keep its printable ASCII only */
+        char *ascii = xstrdup(detail);
+        for (char *q = ascii; *q; q++)
+            if ((unsigned char)*q < 0x20 || (unsigned char)*q > 0x7e)
+                *q = '?';
+        p = json_pack("{s:s, s:i, s:s}", "type", type, "status", status, "detail", ascii);
+        free(ascii);
+    }
     if (limit)
         json_object_set_new(p, "limit", json_string(limit));
     char *s = json_dumps(p, JSON_COMPACT);
