@@ -151,8 +151,12 @@ static const char *image_type(const unsigned char *d, size_t n)
 
 /* ---- media: data: URIs to blobs (RFC 9610 §3) ------------------------------------------------ */
 
+/* Media (RFC 9610 §3): checks each data: URI and blobId (with apply false), or
+ * stores the data: URIs as blobs and puts blobIds and mediaTypes in their place
+ * (with apply true, once everything else about the card is known to be valid, so
+ * that a refused card leaves no blob behind). */
 static void check_media(struct store_conn *c, const char *account, json_t *card, json_t *old,
-                        json_t *invalid)
+                        json_t *invalid, bool apply)
 {
     const char *mid;
     json_t *m;
@@ -173,7 +177,7 @@ static void check_media(struct store_conn *c, const char *account, json_t *card,
             data = data_uri_decode(uri, &len, &type);
             if (!data) {
                 bad = "uri";
-            } else {
+            } else if (apply) {
                 char bid[BLOB_ID_SIZE];
                 blob_id_for(data, len, bid);
                 const char *mt = json_string_value(json_object_get(m, "mediaType"));
@@ -184,17 +188,20 @@ static void check_media(struct store_conn *c, const char *account, json_t *card,
                 json_object_del(m, "uri");
             }
         } else if (uri) {
-            json_object_del(m, "blobId"); /* an explicit URI replaces the blob */
+            if (apply)
+                json_object_del(m, "blobId"); /* an explicit URI replaces the blob */
         } else if (blob) {
             const char *bid = json_string_value(blob);
             bool same = json_equal(blob, json_object_get(old_m, "blobId"));
             if (!bid || (!same && store_blob_get(c, account, bid, &data, &len) != STORE_OK))
                 bad = "blobId";
         }
+        /* §3.5: a photo MUST be a recognised image type */
         if (!bad && data && photo && !image_type(data, len))
             bad = uri ? "uri" : "blobId";
         /* §3: with a blobId, mediaType MUST be set */
-        if (!bad && json_object_get(m, "blobId") && !json_is_string(json_object_get(m, "mediaType"))) {
+        if (apply && !bad && json_object_get(m, "blobId") &&
+            !json_is_string(json_object_get(m, "mediaType"))) {
             const char *it = data ? image_type(data, len) : NULL;
             json_t *prev = json_object_get(old_m, "mediaType");
             json_object_set_new(m, "mediaType",
@@ -279,7 +286,7 @@ json_t *contact_card_prepare(struct store_conn *c, const char *account, json_t *
             json_object_set_new(card, "updated", now_utc());
         json_decref(cmp);
     }
-    check_media(c, account, card, old, invalid);
+    check_media(c, account, card, old, invalid, false);
     json_t *view = validation_view(card), *paths = NULL;
     if (jscontact_card_validate(view, &paths, NULL)) {
         size_t i;
@@ -304,6 +311,7 @@ json_t *contact_card_prepare(struct store_conn *c, const char *account, json_t *
         free(existing);
         return err;
     }
+    check_media(c, account, card, old, invalid, true);
     return NULL;
 }
 

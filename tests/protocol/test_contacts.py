@@ -542,3 +542,13 @@ def test_card_copy(cs):
     assert names == ["ContactCard/copy", "ContactCard/set"]
     assert resp["methodResponses"][1][1]["destroyed"] == [src]
     assert get_card(cs, acct, src) is None
+
+
+def test_not_json_quoting_invalid_utf8(cs):
+    """RFC 8620 §3.6.1 notJSON, also when the parse error is next to bytes that are
+    not UTF-8 (found by fuzz_request: the problem document must stay JSON)."""
+    body = b'{"using":["' + CONTACTS.encode() + b'"],"methodCalls":[["x",{"a":"\\\xde\x9e"}]]}'
+    r = cs.post(body)
+    assert r.status_code == 400
+    problem = r.json()
+    assert problem["type"] == "urn:ietf:params:jmap:error:notJSON"
