@@ -102,10 +102,25 @@ static void add_map(struct buf *b, json_t *card, const char *map, const char *co
     }
 }
 
+/* The i;unicode-casemap key of s (RFC 5051). For ASCII text, which most
+ * contact data is, that is just lower case, without the round trip through ICU. */
+static char *casemap(const char *s)
+{
+    const char *p = s;
+    while (*p && (unsigned char)*p < 0x80)
+        p++;
+    if (*p)
+        return collation_casemap_key(s);
+    char *key = xstrdup(s);
+    for (char *q = key; *q; q++)
+        *q = (char)tolower((unsigned char)*q);
+    return key;
+}
+
 static char *fold(struct buf *b)
 {
     char *raw = buf_take(b);
-    char *key = collation_casemap_key(raw ? raw : "");
+    char *key = casemap(raw ? raw : "");
     free(raw);
     return key;
 }
@@ -190,7 +205,7 @@ static struct crec *rec_new(const char *id, json_t *card)
     for (int f = 0; f < NFIELDS; f++)
         r->text[f] = fold(&b[f]);
     for (int k = 0; k < NSORTS; k++)
-        r->sortkey[k] = r->sort[k] ? collation_casemap_key(r->sort[k]) : NULL;
+        r->sortkey[k] = r->sort[k] ? casemap(r->sort[k]) : NULL;
     r->has_created = utc_ms(json_object_get(card, "created"), &r->created);
     r->has_updated = utc_ms(json_object_get(card, "updated"), &r->updated);
     return r;
