@@ -40,7 +40,7 @@ deps:
 	@scripts/deps.sh
 
 build/jmapd: build/obj/src/main.o $(REL_OBJS)
-	$(CC) $(RELFLAGS) -o $@ $^ $(PKG_LIBS)
+	@echo "  LD $@"; $(CC) $(RELFLAGS) -o $@ $^ $(PKG_LIBS)
 
 build/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -49,7 +49,7 @@ build/obj/%.o: %.c
 asan: build/asan/jmapd $(UNIT_BINS)
 
 build/asan/jmapd: build/asan/obj/src/main.o $(SAN_OBJS)
-	$(CC) $(SANFLAGS) -o $@ $^ $(PKG_LIBS)
+	@echo "  LD $@"; $(CC) $(SANFLAGS) -o $@ $^ $(PKG_LIBS)
 
 build/asan/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -57,7 +57,7 @@ build/asan/obj/%.o: %.c
 
 build/asan/tests/%: tests/unit/%.c $(SAN_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(SANFLAGS) -Itests/unit -o $@ $(filter %.c %.o,$^) $(PKG_LIBS) -lcmocka
+	@echo "  LD $@"; $(CC) $(SANFLAGS) -Itests/unit -o $@ $(filter %.c %.o,$^) $(PKG_LIBS) -lcmocka
 
 build/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -65,7 +65,7 @@ build/fuzz/obj/%.o: %.c
 
 build/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJS)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZFLAGS) -fsanitize=fuzzer -o $@ $(filter %.c %.o,$^) $(PKG_LIBS)
+	@echo "  LD $@"; $(FUZZ_CC) $(FUZZFLAGS) -fsanitize=fuzzer -o $@ $(filter %.c %.o,$^) $(PKG_LIBS)
 
 run:
 	@scripts/deps.sh

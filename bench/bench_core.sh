@@ -9,7 +9,7 @@ BIN=${BIN:-build/jmapd}
 DUR=${DUR:-3}
 CONNS=${CONNS:-16}
 tmp=$(mktemp -d)
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$tmp"' EXIT
+trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$tmp"; true' EXIT
 port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 echo bench-pw | $BIN user add bench --password-stdin --data "$tmp/data"
 printf 'log_level = warn\nmax_concurrent_requests = 64\n' > "$tmp/conf"

@@ -232,3 +232,61 @@ int cli_token(int argc, char **argv)
     store_close(st);
     return status;
 }
+
+/* `jmapd feed create --user NAME --calendar ID | revoke FEED-ID`: a read-only
+ * subscription URL for one calendar, GET /feed/SECRET.ics without credentials
+ * (the base for draft-ietf-calext-subscription-upgrade). */
+int cli_feed(int argc, char **argv)
+{
+    struct config cfg;
+    if (cli_options(&cfg, &argc, argv))
+        return 2;
+    const char *user = flag_value(argc, argv, "--user"), *cal = flag_value(argc, argv, "--calendar");
+    bool create = argc >= 2 && strcmp(argv[1], "create") == 0;
+    bool revoke = argc >= 3 && strcmp(argv[1], "revoke") == 0;
+    if ((!create || !user || !cal) && !revoke) {
+        fputs("usage: jmapd feed create --user NAME --calendar ID | revoke FEED-ID\n", stderr);
+        return 2;
+    }
+    struct store *st = cli_store(&cfg);
+    if (!st)
+        return 1;
+    struct store_conn *c = store_conn(st);
+    int status = 0;
+    if (revoke) {
+        int rc = store_feed_revoke(c, argv[2]);
+        if (rc) {
+            fprintf(stderr, "jmapd: %s\n", rc == STORE_NOTFOUND ? "no such feed" : "cannot revoke");
+            status = 1;
+        }
+    } else {
+        struct store_user u = {0};
+        json_t *calendar = NULL;
+        if (store_user_get(c, user, &u) != STORE_OK ||
+            !(calendar = store_object_get(c, u.account_id, "Calendar", cal))) {
+            fprintf(stderr, "jmapd: no such user or calendar\n");
+            status = 1;
+        } else {
+            unsigned char raw[24];
+            util_random_bytes(raw, sizeof raw);
+            char *secret = util_base64url_encode(raw, sizeof raw), hash[65], id[16];
+            util_sha256_hex(secret, strlen(secret), hash);
+            util_random_id(id, 10, 'f');
+            if (store_feed_add(c, hash, id, u.account_id, "calendar", cal) != STORE_OK) {
+                status = 1;
+            } else {
+                const char *base = cfg.base_url[0] ? cfg.base_url : NULL;
+                if (base)
+                    printf("%s/feed/%s.ics\n", base, secret);
+                else
+                    printf("http://%s/feed/%s.ics\n", cfg.listen, secret);
+                fprintf(stderr, "feed id %s (for revoke)\n", id);
+            }
+            free(secret);
+        }
+        json_decref(calendar);
+        store_user_clear(&u);
+    }
+    store_close(st);
+    return status;
+}

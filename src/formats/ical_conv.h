@@ -86,6 +86,7 @@ json_t *i2j_convert_valarm(obj_ctx *parent, const ical_comp *c);
 void i2j_resolve_alert_relations(json_t *alerts);
 void i2j_add_geo_coordinates(obj_ctx *o, json_t *loc, const ical_prop *p, const char *path);
 json_t *i2j_convert_vlocation(obj_ctx *parent, const ical_comp *c);
+int i2j_take_language(json_t *obj, const ical_prop *p);
 void i2j_set_description(obj_ctx *o, json_t *obj, const ical_prop *p, int styled);
 int i2j_styled_ok(const ical_prop *p);
 json_t *i2j_convert_participant_comp(obj_ctx *parent, const ical_comp *c, char key[256]);

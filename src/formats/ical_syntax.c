@@ -59,8 +59,10 @@ void ical_comp_add_comp(ical_comp *parent, ical_comp *child)
 
 static ical_param *find_param(ical_prop *p, const char *name)
 {
+    /* stored names are uppercase: compare the first letter before the full comparison */
+    int c0 = toupper((unsigned char)name[0]);
     for (size_t i = 0; i < p->nparams; i++)
-        if (!strcasecmp(p->params[i].name, name))
+        if (p->params[i].name[0] == c0 && !strcasecmp(p->params[i].name, name))
             return &p->params[i];
     return NULL;
 }
@@ -134,8 +136,9 @@ void ical_comp_free(ical_comp *c)
 
 ical_prop *ical_comp_get_prop(const ical_comp *c, const char *name)
 {
+    int c0 = toupper((unsigned char)name[0]);
     for (size_t i = 0; i < c->nprops; i++)
-        if (!strcasecmp(c->props[i].name, name))
+        if (c->props[i].name[0] == c0 && !strcasecmp(c->props[i].name, name))
             return &c->props[i];
     return NULL;
 }

@@ -131,10 +131,7 @@ static json_t *convert_entry(cal_ctx *cal, const ical_comp *c)
             json_object_set_new(o.obj, "sequence", json_integer(v));
         } else if (!strcmp(n, "SUMMARY") && !json_object_get(o.obj, "title")) {
             i2j_set_text(o.obj, "title", p->value);
-            const char *l = ical_prop_param1(p, "LANGUAGE");
-            if (l && !json_object_get(o.obj, "locale"))
-                json_object_set_new(o.obj, "locale", json_string(l));
-            i2j_note_converted(&o, "title", p, lang, NULL, 0);
+            i2j_note_converted(&o, "title", p, i2j_take_language(o.obj, p) ? lang : none, NULL, 0);
         } else if (!strcmp(n, "DESCRIPTION") && !i2j_param_is_true(p, "DERIVED") &&
                    !json_object_get(o.obj, "description")) {
             i2j_set_description(&o, o.obj, p, 0);
@@ -376,7 +373,7 @@ static json_t *convert_entry(cal_ctx *cal, const ical_comp *c)
         json_object_set_new(loc, "name", json_string(u));
         free(u);
         json_object_set_new(i2j_get_map(o.obj, "locations"), lockey, loc);
-        static const char *const consumed[] = {"LANGUAGE", NULL};
+        static const char *const consumed[] = {NULL};
         char *path = i2j_path2("locations", lockey);
         i2j_note_converted(&o, path, location, consumed, NULL, 0);
         free(path);

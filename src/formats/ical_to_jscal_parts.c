@@ -752,13 +752,31 @@ json_t *i2j_convert_vlocation(obj_ctx *parent, const ical_comp *c)
     return l.obj;
 }
 
+/* LANGUAGE on SUMMARY/DESCRIPTION/NAME converts to "locale" (draft -25 §2.3.42, §3.2 table):
+ * it sets locale if unset, and is consumed if it equals it; a different language stays
+ * with the property in convertedProperties. Returns 1 if consumed. */
+int i2j_take_language(json_t *obj, const ical_prop *p)
+{
+    const char *l = ical_prop_param1(p, "LANGUAGE");
+    if (!l)
+        return 0;
+    json_t *cur = json_object_get(obj, "locale");
+    if (!cur) {
+        json_object_set_new(obj, "locale", json_string(l));
+        return 1;
+    }
+    return json_is_string(cur) && !strcmp(json_string_value(cur), l);
+}
+
 void i2j_set_description(obj_ctx *o, json_t *obj, const ical_prop *p, int styled)
 {
     i2j_set_text(obj, "description", p->value);
     const char *fmt = ical_prop_param1(p, "FMTTYPE");
     if (styled && fmt)
         json_object_set_new(obj, "descriptionContentType", json_string(fmt));
-    static const char *const consumed[] = {"FMTTYPE", "LANGUAGE", NULL};
+    static const char *const with_lang[] = {"FMTTYPE", "LANGUAGE", NULL};
+    static const char *const without[] = {"FMTTYPE", NULL};
+    const char *const *consumed = i2j_take_language(obj, p) ? with_lang : without;
     i2j_note_converted(o, "description", p, consumed, NULL, styled && !fmt);
 }
 

@@ -241,8 +241,6 @@ static int build_entry(out_ctx *o, const json_t *obj, ical_comp *out, int as_ove
                 j2i_add_zone(o->w, endtz);
             }
             j2i_apply_cp(o, p, "duration");
-        } else if (!(o->form == 0 && !strcmp(dur, "P1D") && !is_task) || as_override) {
-            ical_comp_add_prop(out, "DURATION", dur);
         } else {
             ical_comp_add_prop(out, "DURATION", dur);
         }
@@ -356,13 +354,13 @@ static int build_entry(out_ctx *o, const json_t *obj, ical_comp *out, int as_ove
         "links", "participants", "organizerCalendarAddress", "sentBy", "alerts", "method",
         "prodId", NULL};
     j2i_add_jsprops(out, obj, NULL, known);
-    if (!is_task && j2i_jstr(obj, "progress")) {
-        /* progress is Task-only; keep it anyway */
-    }
-    if (is_task && j2i_jstr(obj, "status")) {
-        char *val = json_dumps(json_object_get(obj, "status"), JSON_ENCODE_ANY);
+    /* STATUS carries status (Event) or progress (Task); the other one, if present, travels
+     * as JSPROP so nothing is lost. */
+    const char *other = is_task ? "status" : "progress";
+    if (json_object_get(obj, other)) {
+        char *val = json_dumps(json_object_get(obj, other), JSON_ENCODE_ANY);
         ical_prop *p = j2i_add_text(out, "JSPROP", val);
-        ical_prop_add_param(p, "JSPTR", "status");
+        ical_prop_add_param(p, "JSPTR", other);
         free(val);
     }
     return o->err ? -1 : 0;

@@ -122,9 +122,6 @@ static void put_vcardparams(vcard_prop *p, const json_t *obj)
                 p->group = vc_strdup(json_string_value(v));
             continue;
         }
-        if (!strcasecmp(k, "type") && vcard_param_get(p, "TYPE")) {
-            /* extra TYPE values join the ones from contexts/features */
-        }
         if (json_is_string(v)) {
             vcard_param_add(p, k, json_string_value(v));
         } else if (json_is_array(v)) {
@@ -1316,7 +1313,6 @@ char *jscontact_to_vcard_text(const json_t *cards, int flags, char *err, size_t 
     size_t n = json_is_array(cards) ? json_array_size(cards) : 1;
     vcard *vcs = vc_malloc((n + 1) * sizeof *vcs);
     memset(vcs, 0, (n + 1) * sizeof *vcs);
-    size_t done = 0;
     char *text = NULL;
     for (size_t i = 0; i < n; i++) {
         const json_t *c = json_is_array(cards) ? json_array_get(cards, i) : cards;
@@ -1335,13 +1331,11 @@ char *jscontact_to_vcard_text(const json_t *cards, int flags, char *err, size_t 
         json_decref(msgs);
         if (jscontact_to_vcard(c, &vcs[i], flags, err, errlen) < 0)
             goto done;
-        done = i + 1;
     }
     text = vcard_write(vcs, n, flags & JSCONTACT_VCARD3);
 done:
     for (size_t i = 0; i < n; i++)
         vcard_free(&vcs[i]);
-    (void)done;
     free(vcs);
     return text;
 }

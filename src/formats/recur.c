@@ -755,6 +755,11 @@ static int on_rule_instance(void *vctx, int64_t local)
         return 0;
     recur_occurrence *o = push(c->it);
     memcpy(o->recurrence_id, key, 20);
+    /* A single instance of a series (jscalendarbis §4.3.1) keeps its own recurrence id. */
+    const char *rid = jstr(c->s->obj, "recurrenceId");
+    jscal_ldt rt;
+    if (!c->s->has_rule && rid && !jscal_ldt_parse(rid, &rt))
+        jscal_ldt_format(&rt, 0, o->recurrence_id);
     o->utc_start = st;
     o->utc_end = en;
     return 0;
@@ -768,6 +773,8 @@ static const char *const patch_ignored[] = {"@type", "method", "organizerCalenda
 /* The occurrence object for key with patch applied (jscalendarbis §4.3.4). */
 static json_t *instance_object(series *s, const char *key, const json_t *patch, char **errpath)
 {
+    if (!s->has_rule && json_object_get(s->obj, "recurrenceId") && !patch)
+        return json_deep_copy(s->obj); /* already an instance */
     json_t *inst = json_deep_copy(s->obj);
     json_object_del(inst, "recurrenceRule");
     json_object_del(inst, "recurrenceOverrides");

@@ -43,6 +43,11 @@ typedef struct vcard {
 
 /* ---- parsing ---------------------------------------------------------------- */
 
+/* A vCard with more properties than this is refused: the conversion rules that
+ * join properties (ALTID, groups) look at pairs of properties, and no address book
+ * entry needs thousands of them. */
+#define VCARD_MAX_PROPS 5000
+
 /* Parses text holding one or more vCards. On success returns 0 and stores a malloc'd
  * array of *ncards cards in *cards (free with vcard_list_free). On error returns -1
  * and writes a message naming the line ("line 12: ...") to err (errlen bytes).
@@ -56,8 +61,10 @@ void vcard_list_free(vcard *cards, size_t ncards); /* frees the array from vcard
 
 /* ---- building ---------------------------------------------------------------- */
 
-/* Appends a property (group may be NULL) with a raw (already escaped) value; returns
- * it so that parameters can be added. */
+/* Appends a property (group may be NULL; the name is stored in upper case, as the
+ * parser stores it) with a raw (already escaped) value; returns it so that
+ * parameters can be added. The pointer is valid until the next vcard_prop_add on
+ * the same card (the array may move). */
 vcard_prop *vcard_prop_add(vcard *card, const char *group, const char *name, const char *raw_value);
 /* Appends a parameter value (adds the parameter if it is not yet there). */
 void vcard_param_add(vcard_prop *prop, const char *name, const char *value);

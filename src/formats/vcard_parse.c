@@ -73,7 +73,7 @@ static char *str_upper(char *s)
 static vcard_prop *prop_add_take(vcard *card, char *group, char *name, char *value)
 {
     if (card->nprops == card->cap) {
-        card->cap = card->cap ? card->cap * 2 : 16;
+        card->cap = card->cap ? card->cap * 2 : 20; /* 20 * 48 bytes: a small-bin size */
         card->props = vc_realloc(card->props, card->cap * sizeof *card->props);
     }
     vcard_prop *p = &card->props[card->nprops++];
@@ -476,7 +476,6 @@ static int parse_line(parser *ps, vcard *card, const char *line, size_t len, siz
                 return fail(ps, lineno, "malformed parameter name");
             char *parname = vc_strndup(pn, pnlen);
             p++;
-            int added = 0;
             for (;;) {
                 if (p < end && *p == '"') {
                     const char *q = memchr(p + 1, '"', (size_t)(end - p - 1));
@@ -504,14 +503,12 @@ static int parse_line(parser *ps, vcard *card, const char *line, size_t len, siz
                     }
                     param_add_take(prop, parname, caret_decode(vs, (size_t)(p - vs)));
                 }
-                added = 1;
                 if (p < end && *p == ',') {
                     p++;
                     continue;
                 }
                 break;
             }
-            (void)added;
             free(parname);
         } else if (p < end && (*p == ';' || *p == ':') && pnlen > 0) {
             /* vCard 2.1/3.0 quirk: a bare parameter value is a TYPE
@@ -763,6 +760,10 @@ int vcard_parse(const char *text, size_t len, vcard **cards_out, size_t *ncards_
                 break;
             }
             continue;
+        }
+        if (cur->nprops >= VCARD_MAX_PROPS) {
+            rc = fail(&ps, start, "more than %d properties in one vCard", VCARD_MAX_PROPS);
+            break;
         }
         if (parse_line(&ps, cur, ls, ln, start) < 0) {
             rc = -1;

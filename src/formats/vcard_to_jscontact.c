@@ -10,6 +10,7 @@
  * groups (X-ABLabel §2.11.11, ORG/TITLE §2.9.6, ADR/GEO/TZ §2.8.3) and JSPROP
  * patches (§3.2.1), which go last.
  */
+#include <assert.h>
 #include <ctype.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -175,9 +176,22 @@ char *v2j_new_id(conv *c, json_t *map, const char *prefix)
     }
     unsigned n = k < c->nctr ? c->ctr[k] : 0;
     char id[64];
-    do
-        snprintf(id, sizeof id, "%s-%u", prefix, ++n);
-    while (json_object_get(map, id) || json_object_get(c->propids, id));
+    size_t pl = strlen(prefix);
+    assert(pl < 40);
+    memcpy(id, prefix, pl);
+    id[pl] = '-';
+    do {
+        /* PREFIX-n, without the cost of snprintf */
+        char digits[16];
+        int nd = 0;
+        unsigned v = ++n;
+        do
+            digits[nd++] = (char)('0' + v % 10);
+        while ((v /= 10) && nd < 15);
+        for (int k2 = 0; k2 < nd; k2++)
+            id[pl + 1 + k2] = digits[nd - 1 - k2];
+        id[pl + 1 + nd] = 0;
+    } while (json_object_get(map, id) || json_object_get(c->propids, id));
     if (k < c->nctr)
         c->ctr[k] = n;
     return vc_strdup(id);
@@ -395,9 +409,13 @@ static void phonetic_merge(conv *c, const char *lang, const char *prefix, json_t
 
 static void to_vcardprops(conv *c, size_t i)
 {
+    if (!c->vcardprops)
+        c->vcardprops = json_array();
     json_array_append_new(c->vcardprops, v2j_jcard_prop(&c->vc->props[i]));
     c->done[i] = 2; /* 2: in vCardProps */
 }
+
+static int maybe_invalid(const char *name, const json_t *obj);
 
 /* Runs the handler for property i into card. Returns the object or NULL. */
 static json_t *run(conv *c, size_t i, json_t *card, const char *fid, const char **map, char **id)
@@ -427,12 +445,73 @@ static json_t *run(conv *c, size_t i, json_t *card, const char *fid, const char 
     *map = NULL;
     *id = NULL;
     json_t *r = fn(c, card, fid, map, id);
+    if (r && !c->risky)
+        c->risky = maybe_invalid(c->cur->name, r);
     if (!r) {
         free(*id); /* a handler may decline after choosing an id */
         *id = NULL;
         *map = NULL;
     }
     return r;
+}
+
+static int nonempty(const json_t *obj, const char *key)
+{
+    const json_t *v = json_object_get(obj, key);
+    return !v || (json_is_string(v) && *json_string_value(v));
+}
+
+static int one_of(const json_t *v, const char *const *set)
+{
+    if (!v)
+        return 1;
+    for (; *set; set++)
+        if (json_is_string(v) && !strcmp(json_string_value(v), *set))
+            return 1;
+    return 0;
+}
+
+/* True if what a handler built might not be valid JSContact, so that the Card must
+ * go through the validator (fix_invalid). Validating every Card costs about a sixth
+ * of the conversion; most properties cannot produce an invalid value. The fuzz
+ * target checks that every converted Card is valid, whatever this says. */
+static int maybe_invalid(const char *name, const json_t *obj)
+{
+    static const char *const safe[] = {"ANNIVERSARY", "BDAY", "CATEGORIES", "CREATED", "DEATHDATE",
+                                       "EMAIL",       "FN",   "NICKNAME",   "ORG",     "PRONOUNS",
+                                       "RELATED",     "REV",  "ROLE",       "TEL",     "TITLE",
+                                       "UID",         NULL};
+    static const char *const resources[] = {"CALADRURI", "CALURI", "CONTACT-URI",   "FBURL",
+                                            "KEY",       "LOGO",   "ORG-DIRECTORY", "PHOTO",
+                                            "SOUND",     "SOURCE", "URL",           NULL};
+    static const char *const kinds[] = {"individual", "group",       "org", "location",
+                                        "device",     "application", NULL};
+    static const char *const levels[] = {"high", "medium", "low", NULL};
+    for (const char *const *n = safe; *n; n++)
+        if (!strcmp(name, *n))
+            return 0;
+    for (const char *const *n = resources; *n; n++)
+        if (!strcmp(name, *n))
+            return !nonempty(obj, "uri");
+    if (!strcmp(name, "EMAIL") || !strcmp(name, "IMPP") || !strcmp(name, "SOCIALPROFILE") ||
+        !strcmp(name, "X-SOCIALPROFILE"))
+        return !nonempty(obj, "uri");
+    if (!strcmp(name, "NOTE"))
+        return !nonempty(json_object_get(obj, "author"), "uri");
+    if (!strcmp(name, "EXPERTISE") || !strcmp(name, "HOBBY") || !strcmp(name, "INTEREST"))
+        return !one_of(json_object_get(obj, "level"), levels);
+    if (!strcmp(name, "KIND"))
+        return !one_of(json_object_get(obj, "kind"), kinds);
+    if (!strcmp(name, "N") || !strcmp(name, "ADR")) {
+        /* JSCOMPS, phonetics, parameters as values: let the validator look */
+        if (json_object_get(obj, "isOrdered") || json_object_get(obj, "phoneticSystem") ||
+            json_object_get(obj, "phoneticScript") || json_object_get(obj, "coordinates") ||
+            json_object_get(obj, "timeZone"))
+            return 1;
+        return !strcmp(name, "ADR") && !json_object_get(obj, "components") &&
+               !json_object_get(obj, "full") && !json_object_get(obj, "countryCode");
+    }
+    return 1;
 }
 
 static int is_phonetic(const vcard_prop *p)
@@ -464,7 +543,8 @@ static void convert_bucket(conv *c, size_t i)
     const vcard_prop *p = &c->vc->props[i];
     const char *altid = vcard_param_first(p, "ALTID");
     /* members: same name and same ALTID (a property without ALTID stands alone) */
-    size_t *mem = vc_malloc((c->vc->nprops + 1) * sizeof *mem), nm = 0;
+    size_t one, nm = 0;
+    size_t *mem = altid ? vc_malloc((c->vc->nprops + 1) * sizeof *mem) : &one;
     for (size_t j = i; j < c->vc->nprops; j++) {
         const vcard_prop *q = &c->vc->props[j];
         if (c->done[j] || strcmp(q->name, p->name) != 0)
@@ -496,7 +576,8 @@ static void convert_bucket(conv *c, size_t i)
         for (size_t k = 0; k < nm; k++)
             if (!c->done[mem[k]])
                 to_vcardprops(c, mem[k]);
-        free(mem);
+        if (mem != &one)
+            free(mem);
         return;
     }
     /* LANGUAGE and ALTID of the base */
@@ -516,6 +597,12 @@ static void convert_bucket(conv *c, size_t i)
     c->target[base] = bobj == c->card ? NULL : bobj;
     c->target_map[base] = map;
     c->target_id[base] = id;
+    if (nm == 1) { /* no alternatives: the common case */
+        free(blang);
+        if (mem != &one)
+            free(mem);
+        return;
+    }
     char *prefix = map && bobj != c->card ? value_path(map, id) : NULL;
     json_t *seen = json_object(); /* languages already localized */
     if (blang)
@@ -558,7 +645,8 @@ static void convert_bucket(conv *c, size_t i)
     json_decref(seen);
     free(prefix);
     free(blang);
-    free(mem);
+    if (mem != &one)
+        free(mem);
 }
 
 /* §2.1.1: a stable uid for a vCard without UID — a name-based UUID from a hash of
@@ -687,6 +775,8 @@ static void fix_invalid(conv *c)
                     continue;
                 c->target[k] = NULL;
                 c->target_map[k] = NULL;
+                if (!c->vcardprops)
+                    c->vcardprops = json_array();
                 json_array_append_new(c->vcardprops, v2j_jcard_prop(&c->vc->props[k]));
                 c->done[k] = 2;
             }
@@ -711,10 +801,8 @@ json_t *jscontact_from_vcard(const vcard *vc)
     c.card = json_object();
     json_object_set_new_nocheck(c.card, "@type", json_string("Card"));
     json_object_set_new_nocheck(c.card, "version", json_string("1.0"));
-    c.propids = json_object();
-    c.vcardprops = json_array();
+    /* propids, vcardprops and jsprops are made when first needed */
     c.fn_main = SIZE_MAX;
-    c.jsprops = json_object();
     size_t n = vc->nprops;
     c.target = vc_malloc((n + 1) * sizeof *c.target);
     c.target_map = vc_malloc((n + 1) * sizeof *c.target_map);
@@ -732,8 +820,11 @@ json_t *jscontact_from_vcard(const vcard *vc)
     for (size_t i = 0; i < n; i++) {
         const vcard_prop *p = &vc->props[i];
         const char *pid = vcard_param_first(p, "PROP-ID");
-        if (pid)
+        if (pid) {
+            if (!c.propids)
+                c.propids = json_object();
             json_object_set_new(c.propids, pid, json_true());
+        }
         if (!c.lang && !strcmp(p->name, "LANGUAGE") && p->nparams == 0)
             c.lang = jscontact_langtag_canon(p->value);
         if (!fnlang && !strcmp(p->name, "FN"))
@@ -789,7 +880,12 @@ json_t *jscontact_from_vcard(const vcard *vc)
         derive_uid(&c);
     if (json_array_size(c.vcardprops))
         json_object_set(c.card, "vCardProps", c.vcardprops);
-    fix_invalid(&c);
+    /* a name needs full or components (RFC 9553 §2.2.1.1) */
+    json_t *nm = json_object_get(c.card, "name");
+    if (nm && !json_object_get(nm, "full") && !json_object_get(nm, "components"))
+        c.risky = 1;
+    if (c.risky || c.lang || json_object_get(c.card, "localizations"))
+        fix_invalid(&c);
     /* §3.2.1: the JSPROP PatchObject goes last, and only if it is valid */
     if (json_object_size(c.jsprops)) {
         json_t *patched = jscontact_patch_apply(c.card, c.jsprops);

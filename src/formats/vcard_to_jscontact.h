@@ -32,6 +32,7 @@ typedef struct conv {
     unsigned char *used;      /* per parameter of the current property */
     size_t used_cap;
     const vcard_prop *cur;
+    int risky;           /* a value may be invalid: validate the Card (fix_invalid) */
     size_t fn_main; /* the FN that becomes name.full (§2.5.2), or SIZE_MAX */
     /* state of the current property's handler */
     int pref_ok;         /* TYPE=pref may set pref */

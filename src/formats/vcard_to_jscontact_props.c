@@ -367,9 +367,7 @@ static json_t *components(conv *c, int is_adr, int *ordered, char **defsep)
             for (size_t i = 0; i < nvals[p]; i++)
                 if (*vals[p][i])
                     newfmt = 1;
-    /* counts[p][i]: does value i of component p count (§3.3.1 deduplication)? */
-    int (*counts)(int, size_t);
-    (void)counts;
+    /* cnt[p][i]: does value i of component p count (§3.3.1 deduplication)? */
     unsigned char **cnt = vc_malloc((size_t)ncomp * sizeof *cnt);
     size_t total = 0;
     for (int p = 0; p < ncomp; p++) {
@@ -642,7 +640,6 @@ static json_t *h_geo_tz(conv *c, json_t *card, const char *fid, const char **map
     }
     const char *key = geo ? "coordinates" : "timeZone";
     /* §2.8.3: join the ADR of the same group, if it has no such value yet */
-    json_t *addrs = json_object_get(card, "addresses");
     if (c->cur->group && card == c->card) {
         for (size_t i = 0; i < c->vc->nprops; i++) {
             const vcard_prop *q = &c->vc->props[i];
@@ -671,7 +668,6 @@ static json_t *h_geo_tz(conv *c, json_t *card, const char *fid, const char **map
             return a;
         }
     }
-    (void)addrs;
     json_t *obj = json_object();
     json_object_set_new(obj, key, json_string(tv));
     free(tv);
@@ -967,6 +963,8 @@ static json_t *h_jsprop(conv *c, json_t *card, const char *fid, const char **map
         json_decref(v);
         return NULL;
     }
+    if (!c->jsprops)
+        c->jsprops = json_object();
     json_object_set_new(c->jsprops, ptr, v);
     *map = "@jsprop";
     return card;

@@ -196,6 +196,55 @@ static int write_buf(void *ud, const char *data, size_t len)
     return 0;
 }
 
+/* Runs an exporter and queues its output. */
+static enum MHD_Result send_export(struct http_server *h, struct MHD_Connection *c,
+                                   struct http_req *rq, jmap_export_fn fn, const char *account,
+                                   const char *id, const char *args)
+{
+    struct store_conn *sc = store_conn(h->srv->store);
+    struct buf out = {0};
+    const char *ctype = "application/octet-stream";
+    int rc = sc ? store_begin(sc, false) : STORE_ERR;
+    if (rc == STORE_OK)
+        rc = fn(sc, account, id, args, write_buf, &out, &ctype);
+    if (sc)
+        store_rollback(sc);
+    if (rc != STORE_OK) {
+        buf_free(&out);
+        return rc == STORE_NOTFOUND
+                   ? http_problem(c, rq, 404, "about:blank", "no such collection", NULL)
+                   : http_problem(c, rq, 500, "about:blank", "export failed", NULL);
+    }
+    size_t len = out.len;
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(len, buf_take(&out), MHD_RESPMEM_MUST_FREE);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "private, no-cache");
+    rq->status = 200;
+    enum MHD_Result res = MHD_queue_response(c, 200, r);
+    MHD_destroy_response(r);
+    return res;
+}
+
+enum MHD_Result http_feed(struct http_server *h, struct MHD_Connection *c, struct http_req *rq,
+                          const char *token)
+{
+    char secret[128];
+    size_t n = strcspn(token, ".");
+    if (n == 0 || n >= sizeof secret)
+        return http_problem(c, rq, 404, "about:blank", "no such feed", NULL);
+    snprintf(secret, sizeof secret, "%.*s", (int)n, token);
+    char hash[65], account[64], kind[32], id[64];
+    util_sha256_hex(secret, strlen(secret), hash);
+    struct store_conn *sc = store_conn(h->srv->store);
+    jmap_export_fn fn = NULL;
+    if (sc && store_feed_lookup(sc, hash, account, kind, id) == STORE_OK)
+        fn = jmap_exporter_find(kind);
+    if (!fn)
+        return http_problem(c, rq, 404, "about:blank", "no such feed", NULL);
+    return send_export(h, c, rq, fn, account, id, "");
+}
+
 enum MHD_Result http_export(struct http_server *h, struct MHD_Connection *c, struct http_req *rq,
                             int64_t user_id, const char *path)
 {
@@ -216,32 +265,9 @@ enum MHD_Result http_export(struct http_server *h, struct MHD_Connection *c, str
     struct jmap_user u;
     if (!fn || !sc || jmap_user_load(sc, user_id, &u) != STORE_OK || !find_account(&u, account))
         return http_problem(c, rq, 404, "about:blank", "no such collection", NULL);
-    /* "?vcard3" has no value: ask whether the key is present, not for its value */
-    const char *v3 = NULL;
-    size_t v3len = 0;
-    const char *args = MHD_lookup_connection_value_n(c, MHD_GET_ARGUMENT_KIND, "vcard3", 6, &v3,
-                                                     &v3len) == MHD_YES
+    const char *args = MHD_lookup_connection_value_n(c, MHD_GET_ARGUMENT_KIND, "vcard3", 6, NULL,
+                                                     NULL) == MHD_YES
                            ? "vcard3"
                            : "";
-    struct buf out = {0};
-    const char *ctype = "application/octet-stream";
-    int rc = store_begin(sc, false);
-    if (rc == STORE_OK)
-        rc = fn(sc, account, id, args, write_buf, &out, &ctype);
-    store_rollback(sc);
-    if (rc != STORE_OK) {
-        buf_free(&out);
-        return rc == STORE_NOTFOUND
-                   ? http_problem(c, rq, 404, "about:blank", "no such collection", NULL)
-                   : http_problem(c, rq, 500, "about:blank", "export failed", NULL);
-    }
-    size_t len = out.len;
-    struct MHD_Response *r =
-        MHD_create_response_from_buffer(len, buf_take(&out), MHD_RESPMEM_MUST_FREE);
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "private, no-cache");
-    rq->status = 200;
-    enum MHD_Result res = MHD_queue_response(c, 200, r);
-    MHD_destroy_response(r);
-    return res;
+    return send_export(h, c, rq, fn, account, id, args);
 }

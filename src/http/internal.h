@@ -52,6 +52,9 @@ enum MHD_Result http_download(struct http_server *h, struct MHD_Connection *c,
 /* GET /export/{kind}/{accountId}/{id}: a collection as a file (blobs.c) */
 enum MHD_Result http_export(struct http_server *h, struct MHD_Connection *c, struct http_req *rq,
                             int64_t user_id, const char *path);
+/* GET /feed/{token}.ics: a read-only subscription feed (blobs.c) */
+enum MHD_Result http_feed(struct http_server *h, struct MHD_Connection *c, struct http_req *rq,
+                          const char *token);
 enum MHD_Result http_upload(struct http_server *h, struct MHD_Connection *c, struct http_req *rq,
                             int64_t user_id, const char *path);
 

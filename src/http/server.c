@@ -291,6 +291,11 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         MHD_destroy_response(r);
         return res;
     }
+    if (strncmp(url, "/feed/", 6) == 0) {
+        if (!get)
+            return http_problem(c, rq, 405, "about:blank", "method not allowed", NULL);
+        return http_feed(h, c, rq, url + 6); /* the secret in the URL is the credential */
+    }
     bool exports = strncmp(url, "/export/", 8) == 0;
     bool session = path_is(url, "/jmap/session"), api = path_is(url, "/jmap/api"),
          events = path_is(url, "/jmap/eventsource"),

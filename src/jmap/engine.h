@@ -31,6 +31,10 @@ void engine_respond(struct jmap_req *r, const struct jtype *t, const char *suffi
 int64_t engine_since(struct jmap_req *r, const char *account, const struct jtype *t,
                      const char *since, int64_t *current);
 
+/* Checks a filter's shape and that the type's filter hook (called with a NULL
+ * object) accepts every condition; emits invalidArguments or unsupportedFilter
+ * and returns -1 otherwise. */
+int engine_filter_check(struct jmap_req *r, const struct jtype *t, json_t *f, int depth);
 /* Responds to a /query with the window of ids that position/anchor/limit select. */
 int engine_query_respond(struct jmap_req *r, const struct jtype *t, const char *account,
                          json_t *args, json_t *ids, int64_t state);

@@ -20,7 +20,7 @@
 
 /* Checks the filter's shape and that the type supports every condition.
  * Returns 0, or emits invalidArguments / unsupportedFilter and returns -1. */
-static int filter_check(struct jmap_req *r, const struct jtype *t, json_t *f, int depth)
+int engine_filter_check(struct jmap_req *r, const struct jtype *t, json_t *f, int depth)
 {
     if (!json_is_object(f) || depth > 32) {
         jmap_error(r, "invalidArguments", "a filter must be a FilterOperator or FilterCondition");
@@ -39,7 +39,7 @@ static int filter_check(struct jmap_req *r, const struct jtype *t, json_t *f, in
         json_t *c;
         json_array_foreach(conds, i, c)
         {
-            if (filter_check(r, t, c, depth + 1))
+            if (engine_filter_check(r, t, c, depth + 1))
                 return -1;
         }
         return 0;
@@ -236,7 +236,7 @@ const struct argspec engine_query_args[] = {
 static int query_prepare(struct jmap_req *r, const struct jtype *t, json_t *args)
 {
     json_t *filter = json_object_get(args, "filter"), *sort = json_object_get(args, "sort");
-    if (json_is_object(filter) && filter_check(r, t, filter, 0))
+    if (json_is_object(filter) && engine_filter_check(r, t, filter, 0))
         return -1;
     if (json_is_array(sort) && sort_check(r, t, sort))
         return -1;

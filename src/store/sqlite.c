@@ -43,7 +43,7 @@ struct store {
 
 /* Each entry moves the schema from version i to i+1; never edit a released one. */
 static const char *const migrations[] = {
-    "CREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL,"
+    ("CREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL,"
     "  pwhash TEXT NOT NULL, account_id TEXT NOT NULL, created INTEGER NOT NULL);"
     "CREATE TABLE access(user_id INTEGER NOT NULL, account_id TEXT NOT NULL,"
     "  may_write INTEGER NOT NULL, PRIMARY KEY(user_id, account_id)) WITHOUT ROWID;"
@@ -65,16 +65,27 @@ static const char *const migrations[] = {
     "CREATE TABLE blob_refs(account_id TEXT NOT NULL, blob_id TEXT NOT NULL,"
     "  obj_type TEXT NOT NULL, obj_id TEXT NOT NULL,"
     "  PRIMARY KEY(account_id, blob_id, obj_type, obj_id)) WITHOUT ROWID;"
-    "CREATE INDEX blob_refs_obj ON blob_refs(account_id, obj_type, obj_id);",
+    "CREATE INDEX blob_refs_obj ON blob_refs(account_id, obj_type, obj_id);"),
     /* 2: query side tables (DESIGN.md §2): time range and uid per object, and a
      * full-text index of its text fields */
-    "CREATE TABLE object_index(account_id TEXT NOT NULL, type TEXT NOT NULL, id TEXT NOT NULL,"
+    ("CREATE TABLE object_index(account_id TEXT NOT NULL, type TEXT NOT NULL, id TEXT NOT NULL,"
     "  uid TEXT, start INTEGER, finish INTEGER, text_rowid INTEGER,"
     "  PRIMARY KEY(account_id, type, id)) WITHOUT ROWID;"
     "CREATE INDEX object_index_uid ON object_index(account_id, type, uid);"
     "CREATE INDEX object_index_start ON object_index(account_id, type, start);"
     "CREATE VIRTUAL TABLE object_text USING fts5(title, description, location, owner, attendee,"
-    "  body, tokenize = 'unicode61 remove_diacritics 2');",
+    "  body, tokenize = 'unicode61 remove_diacritics 2');"),
+    /* 3: the object's modseq beside its range, so a range scan needs no join */
+    ("ALTER TABLE object_index ADD COLUMN modseq INTEGER;"
+    "UPDATE object_index SET modseq = (SELECT updated_modseq FROM objects o WHERE "
+    "  o.account_id = object_index.account_id AND o.type = object_index.type AND "
+    "  o.id = object_index.id);"
+    /* covering: a range scan reads the index alone */
+    "DROP INDEX object_index_start;"
+    "CREATE INDEX object_index_range ON object_index(account_id, type, start, finish, id, modseq);"),
+    /* 4: read-only feed URLs: a secret token (stored hashed) names a collection */
+    ("CREATE TABLE feeds(hash TEXT PRIMARY KEY, id TEXT UNIQUE NOT NULL, account_id TEXT NOT NULL,"
+    "  kind TEXT NOT NULL, object_id TEXT NOT NULL, created INTEGER NOT NULL) WITHOUT ROWID;"),
 };
 
 static int exec(sqlite3 *db, const char *sql)
@@ -872,7 +883,9 @@ int store_index_put(struct store_conn *c, const char *account, const char *type,
         rowid = sqlite3_last_insert_rowid(c->db);
     }
     sqlite3_stmt *q = stmt(c, "INSERT INTO object_index(account_id, type, id, uid, start, finish, "
-                              "text_rowid) VALUES(?,?,?,?,?,?,?)");
+                              "text_rowid, modseq) VALUES(?1,?2,?3,?4,?5,?6,?7,(SELECT "
+                              "updated_modseq FROM objects WHERE account_id=?1 AND type=?2 AND "
+                              "id=?3))");
     if (!q)
         return STORE_ERR;
     bind_text(q, 1, account);
@@ -930,13 +943,15 @@ int store_index_find_uid(struct store_conn *c, const char *account, const char *
 
 int store_index_range(struct store_conn *c, const char *account, const char *type, bool has_from,
                       int64_t from, bool has_to, int64_t to,
-                      int (*cb)(const char *id, void *ud), void *ud)
+                      int (*cb)(const char *id, int64_t modseq, void *ud), void *ud)
 {
-    /* an object overlaps [from, to) if it starts before to and ends after from;
-     * objects without a range (no start) always qualify, the caller decides */
-    sqlite3_stmt *s = stmt(c, "SELECT id FROM object_index WHERE account_id=?1 AND type=?2 AND "
-                              "(start IS NULL OR ((?3 = 0 OR finish IS NULL OR finish >= ?4) AND "
-                              "(?5 = 0 OR start < ?6)))");
+    /* an object overlaps [from, to) if it starts before to and ends at or after
+     * from (a superset: the caller checks exactly); objects without a range
+     * always qualify. The modseq lets callers keep parsed objects cached. */
+    sqlite3_stmt *s = stmt(c, "SELECT id, modseq FROM object_index WHERE account_id=?1 AND "
+                              "type=?2 AND start < ?6 AND (?3 = 0 OR finish IS NULL OR "
+                              "finish >= ?4) UNION ALL SELECT id, modseq FROM object_index WHERE "
+                              "account_id=?1 AND type=?2 AND start IS NULL");
     if (!s)
         return STORE_ERR;
     bind_text(s, 1, account);
@@ -944,12 +959,27 @@ int store_index_range(struct store_conn *c, const char *account, const char *typ
     sqlite3_bind_int(s, 3, has_from);
     sqlite3_bind_int64(s, 4, from);
     sqlite3_bind_int(s, 5, has_to);
-    sqlite3_bind_int64(s, 6, to);
+    sqlite3_bind_int64(s, 6, has_to ? to : INT64_MAX);
     while (sqlite3_step(s) == SQLITE_ROW)
-        if (cb((const char *)sqlite3_column_text(s, 0), ud))
+        if (cb((const char *)sqlite3_column_text(s, 0), sqlite3_column_int64(s, 1), ud))
             break;
     sqlite3_reset(s);
     return STORE_OK;
+}
+
+int64_t store_object_modseq(struct store_conn *c, const char *account, const char *type,
+                            const char *id)
+{
+    sqlite3_stmt *s = stmt(c, "SELECT updated_modseq FROM objects WHERE account_id=? AND type=? "
+                              "AND id=? AND destroyed=0");
+    if (!s)
+        return -1;
+    bind_text(s, 1, account);
+    bind_text(s, 2, type);
+    bind_text(s, 3, id);
+    int64_t m = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
+    sqlite3_reset(s);
+    return m;
 }
 
 int store_text_search(struct store_conn *c, const char *account, const char *type,
@@ -972,4 +1002,50 @@ int store_text_search(struct store_conn *c, const char *account, const char *typ
             break;
     sqlite3_finalize(s);
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : STORE_ERR;
+}
+
+/* ---- feeds ------------------------------------------------------------------------------ */
+
+int store_feed_add(struct store_conn *c, const char *hash, const char *id, const char *account,
+                   const char *kind, const char *object_id)
+{
+    sqlite3_stmt *s = stmt(c, "INSERT INTO feeds(hash, id, account_id, kind, object_id, created) "
+                              "VALUES(?,?,?,?,?,?)");
+    if (!s)
+        return STORE_ERR;
+    bind_text(s, 1, hash);
+    bind_text(s, 2, id);
+    bind_text(s, 3, account);
+    bind_text(s, 4, kind);
+    bind_text(s, 5, object_id);
+    sqlite3_bind_int64(s, 6, util_now());
+    return step_done(c, s);
+}
+
+int store_feed_lookup(struct store_conn *c, const char *hash, char account[64], char kind[32],
+                      char object_id[64])
+{
+    sqlite3_stmt *s = stmt(c, "SELECT account_id, kind, object_id FROM feeds WHERE hash=?");
+    if (!s)
+        return STORE_ERR;
+    bind_text(s, 1, hash);
+    int rc = STORE_NOTFOUND;
+    if (sqlite3_step(s) == SQLITE_ROW) {
+        snprintf(account, 64, "%s", (const char *)sqlite3_column_text(s, 0));
+        snprintf(kind, 32, "%s", (const char *)sqlite3_column_text(s, 1));
+        snprintf(object_id, 64, "%s", (const char *)sqlite3_column_text(s, 2));
+        rc = STORE_OK;
+    }
+    sqlite3_reset(s);
+    return rc;
+}
+
+int store_feed_revoke(struct store_conn *c, const char *id)
+{
+    sqlite3_stmt *s = stmt(c, "DELETE FROM feeds WHERE id=?");
+    if (!s)
+        return STORE_ERR;
+    bind_text(s, 1, id);
+    int rc = step_done(c, s);
+    return rc == STORE_OK && sqlite3_changes(c->db) == 0 ? STORE_NOTFOUND : rc;
 }

@@ -139,13 +139,24 @@ int store_index_del(struct store_conn *c, const char *account, const char *type,
 /* ids with this uid */
 int store_index_find_uid(struct store_conn *c, const char *account, const char *type,
                          const char *uid, int (*cb)(const char *id, void *ud), void *ud);
-/* ids whose range overlaps [from, to) (either side may be open), plus ids without
- * a range */
+/* ids (with their modseq) whose range overlaps [from, to) (either side may be
+ * open), plus ids without a range */
 int store_index_range(struct store_conn *c, const char *account, const char *type, bool has_from,
                       int64_t from, bool has_to, int64_t to,
-                      int (*cb)(const char *id, void *ud), void *ud);
+                      int (*cb)(const char *id, int64_t modseq, void *ud), void *ud);
+/* The modseq of a live object's last change, or -1. */
+int64_t store_object_modseq(struct store_conn *c, const char *account, const char *type,
+                            const char *id);
 /* ids whose text matches an FTS5 MATCH expression; STORE_ERR if it does not parse */
 int store_text_search(struct store_conn *c, const char *account, const char *type,
                       const char *match, int (*cb)(const char *id, void *ud), void *ud);
+
+/* ---- read-only feeds ------------------------------------------------------------------- */
+/* A secret URL token (stored as its hash) that names one collection of an account. */
+int store_feed_add(struct store_conn *c, const char *hash, const char *id, const char *account,
+                   const char *kind, const char *object_id);
+int store_feed_lookup(struct store_conn *c, const char *hash, char account[64], char kind[32],
+                      char object_id[64]);
+int store_feed_revoke(struct store_conn *c, const char *id);
 
 #endif

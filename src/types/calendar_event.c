@@ -142,13 +142,15 @@ static void utc_to_local_ldt(const json_t *obj, int64_t utc, const char *tzid, c
 
 void event_instance_id(const char *base, const char *rid, char out[96])
 {
-    char compact[16];
-    size_t k = 0;
-    for (const char *p = rid; *p && k < sizeof compact - 1; p++)
+    size_t n = strlen(base);
+    if (n > 96 - 17)
+        n = 96 - 17;
+    memcpy(out, base, n);
+    out[n++] = '_';
+    for (const char *p = rid; *p && n < 95; p++)
         if (*p != '-' && *p != ':')
-            compact[k++] = *p;
-    compact[k] = 0;
-    snprintf(out, 96, "%s_%s", base, compact);
+            out[n++] = *p;
+    out[n] = 0;
 }
 
 bool event_instance_parse(const char *id, char base[64], char rid[20])
@@ -1091,4 +1093,5 @@ const struct jtype calendar_event_type = {
     .load_synthetic = event_load_synthetic,
     .synthetic_update = event_synthetic_update,
     .index = event_index,
+    .filter = event_filter_condition,
 };

@@ -39,6 +39,9 @@ int event_default_calendar(struct store_conn *c, const char *account, char out[6
 int event_import_one(struct store_conn *c, const char *account, const char *calendar_id,
                      json_t *event, char **err);
 
+/* Validates one FilterCondition key (the type's filter hook). */
+int event_filter_condition(struct jmap_req *r, json_t *obj, const char *key, json_t *v);
+
 /* Registers CalendarEvent/query, /queryChanges and /parse (calendar_event_query.c). */
 void calendar_event_query_register(void);
 /* Registers the .ics importer and the calendar exporter (calendar_io.c). */

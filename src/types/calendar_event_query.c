@@ -17,6 +17,7 @@
 #include "formats/tz.h"
 #include "jmap/engine.h"
 #include "types/calendar_event.h"
+#include "types/event_cache.h"
 #include "types/types.h"
 #include "util/util.h"
 
@@ -179,21 +180,32 @@ static bool is_text_field(const char *k)
     return false;
 }
 
+struct item {
+    char id[96];
+    json_t *obj; /* the event (or, with text filters, the instance): held in q->hold */
+    int64_t start;
+    char rid[20];
+};
+
 struct query {
     struct jmap_req *r;
     const char *account;
     const char *tz;   /* timeZone argument */
     bool expand;
+    bool instance_text; /* conditions that need each instance's own object */
     json_t *filter;   /* the FilterCondition tree */
-    json_t *terms;    /* per condition object: field -> terms, cached by pointer key */
-    json_t *items;    /* [{id, obj, start, rid}] */
+    struct item *items;
+    size_t nitems, cap;
+    json_t *hold;     /* references that keep items' objects alive */
+    json_t *times;    /* LocalDateTime argument -> UTC seconds */
     int64_t after, before;
     bool has_after, has_before;
     int code;         /* RECUR_ERR_LIMIT seen */
 };
 
-/* Parses and checks a condition; returns -1 unsupported, -2 bad value, 1 ok. */
-static int check_condition(const char *key, json_t *v, const char *tz)
+/* The type's filter hook, for validation only (obj is NULL): -1 unsupported,
+ * -2 bad value, 1 ok (§5.11.1). Matching is done here, per instance. */
+int event_filter_condition(struct jmap_req *r, json_t *obj, const char *key, json_t *v)
 {
     if (strcmp(key, "inCalendar") == 0)
         return json_is_string(v) ? 1 : -2;
@@ -206,51 +218,40 @@ static int check_condition(const char *key, json_t *v, const char *tz)
     return -1;
 }
 
-static int check_filter(struct jmap_req *r, json_t *f, const char *tz, int depth)
+static bool filter_has_text(json_t *f)
 {
-    if (!json_is_object(f) || depth > 32) {
-        jmap_error(r, "invalidArguments", "bad filter");
-        return -1;
-    }
-    json_t *op = json_object_get(f, "operator");
-    if (op) {
-        const char *o = json_string_value(op);
-        json_t *conds = json_object_get(f, "conditions");
-        if (!o || (strcmp(o, "AND") && strcmp(o, "OR") && strcmp(o, "NOT")) ||
-            !json_is_array(conds) || json_object_size(f) != 2) {
-            jmap_error(r, "invalidArguments", "bad FilterOperator");
-            return -1;
-        }
+    json_t *conds = json_object_get(f, "conditions");
+    if (json_object_get(f, "operator")) {
         size_t i;
         json_t *c;
         json_array_foreach(conds, i, c)
         {
-            if (check_filter(r, c, tz, depth + 1))
-                return -1;
+            if (filter_has_text(c))
+                return true;
         }
-        return 0;
+        return false;
     }
-    const char *key;
+    const char *k;
     json_t *v;
-    json_object_foreach(f, key, v)
+    json_object_foreach(f, k, v)
     {
-        int rc = check_condition(key, v, tz);
-        if (rc == -1) {
-            jmap_error(r, "unsupportedFilter", "cannot filter on '%s'", key);
-            return -1;
-        }
-        if (rc == -2) {
-            jmap_error(r, "invalidArguments", "bad value for filter '%s'", key);
-            return -1;
-        }
+        if (is_text_field(k))
+            return true;
     }
-    return 0;
+    return false;
 }
 
+/* A LocalDateTime argument read in the timeZone argument, converted once per
+ * query (a time zone conversion costs far more than the lookup). */
 static int64_t local_arg(struct query *q, json_t *v)
 {
+    const char *ldt = json_string_value(v);
+    json_t *known = json_object_get(q->times, ldt);
+    if (known)
+        return json_integer_value(known);
     int64_t t = 0;
-    event_local_to_utc(NULL, json_string_value(v), q->tz, NULL, &t);
+    event_local_to_utc(NULL, ldt, q->tz, NULL, &t);
+    json_object_set_new(q->times, ldt, json_integer(t));
     return t;
 }
 
@@ -355,61 +356,121 @@ static bool match_filter(struct query *q, json_t *f, json_t *obj, bool instance,
     return and_ ? true : strcmp(o, "OR") == 0 ? any : !any;
 }
 
-static void add_item(struct query *q, const char *id, json_t *obj, int64_t start, const char *rid)
+static void copy_str(char *dst, size_t size, const char *src)
 {
-    json_array_append_new(q->items, json_pack("{s:s, s:O, s:I, s:s}", "id", id, "obj", obj, "start",
-                                              (json_int_t)start, "rid", rid ? rid : ""));
+    size_t n = strlen(src);
+    if (n >= size)
+        n = size - 1;
+    memcpy(dst, src, n);
+    dst[n] = 0;
 }
 
-/* One stored event: its matching instances (expanded) or itself. */
-static void consider(struct query *q, const char *id, json_t *obj)
+static void add_item(struct query *q, const char *id, json_t *obj, int64_t start, const char *rid)
 {
-    json_t *f = q->filter;
-    if (!q->expand) {
-        int64_t s = 0, e = 0;
-        event_utc_span(obj, q->tz, &s, &e);
-        if (!f || match_filter(q, f, obj, false, s, e))
-            add_item(q, id, obj, s, NULL);
-        return;
+    if (q->nitems == q->cap) {
+        q->cap = q->cap ? q->cap * 2 : 256;
+        q->items = xrealloc(q->items, q->cap * sizeof *q->items);
     }
+    struct item *it = &q->items[q->nitems++];
+    copy_str(it->id, sizeof it->id, id);
+    it->obj = obj;
+    it->start = start;
+    copy_str(it->rid, sizeof it->rid, rid ? rid : "");
+}
+
+/* Expands one event directly over the query window (when its cached occurrences
+ * do not cover it, or when conditions need each instance's object). */
+static void consider_direct(struct query *q, const char *id, json_t *obj, bool recurring)
+{
     int code = 0;
     char *err = NULL;
     recur_limits lim = {0, 0};
-    recur_iter *it = recur_iter_new(obj, q->after, q->before, q->tz, &lim, RECUR_WANT_OBJECT, &code,
-                                    &err);
+    recur_iter *it = recur_iter_new(obj, q->after, q->before, q->tz, &lim,
+                                    q->instance_text ? RECUR_WANT_OBJECT : 0, &code, &err);
     free(err);
     if (!it) {
         if (code == RECUR_ERR_LIMIT)
             q->code = RECUR_ERR_LIMIT;
         return;
     }
-    bool recurring = json_is_object(json_object_get(obj, "recurrenceRule")) ||
-                     json_object_size(json_object_get(obj, "recurrenceOverrides"));
     recur_occurrence occ;
     while (recur_iter_next(it, &occ) == 1) {
         json_t *inst = occ.object ? occ.object : obj;
-        if (!match_filter(q, f, inst, true, occ.utc_start, occ.utc_end))
+        if (!match_filter(q, q->filter, inst, true, occ.utc_start, occ.utc_end))
             continue;
         if (!recurring) {
             add_item(q, id, obj, occ.utc_start, NULL);
             continue;
         }
+        json_t *keep = inst == obj ? obj : json_deep_copy(inst);
+        if (keep != obj) {
+            json_object_set_new(keep, "recurrenceId", json_string(occ.recurrence_id));
+            json_array_append_new(q->hold, keep);
+        }
         char sid[96];
         event_instance_id(id, occ.recurrence_id, sid);
-        json_t *view = json_deep_copy(inst);
-        json_object_set_new(view, "recurrenceId", json_string(occ.recurrence_id));
-        add_item(q, sid, view, occ.utc_start, occ.recurrence_id);
-        json_decref(view);
+        add_item(q, sid, keep, occ.utc_start, occ.recurrence_id);
     }
     recur_iter_free(it);
 }
 
-/* Candidate collection: the index narrows by time and text. */
-struct candidates {
-    json_t *ids; /* id -> true */
-};
+/* One stored event: its matching instances (expanded) or itself. */
+static void consider(struct query *q, const char *id, int64_t modseq)
+{
+    struct event_cached *e = event_cache_get(q->r->conn, q->account, id, modseq, q->tz);
+    if (!e)
+        return;
+    json_t *obj = e->obj;
+    json_array_append(q->hold, obj);
+    json_t *f = q->filter;
+    if (!q->expand) {
+        int64_t s = 0, end = 0;
+        event_utc_span(obj, q->tz, &s, &end);
+        if (!f || match_filter(q, f, obj, false, s, end))
+            add_item(q, id, obj, s, NULL);
+    } else if (!e->expanded || q->instance_text || q->before > e->covered_until) {
+        consider_direct(q, id, obj, e->recurring);
+    } else {
+        /* the cached occurrences: those starting in [after - longest, before) */
+        size_t lo = 0, hi = e->nocc;
+        int64_t from = q->after - e->max_duration;
+        while (lo < hi) {
+            size_t mid = (lo + hi) / 2;
+            if (e->occ[mid].start < from)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        /* a plain condition's other keys (inCalendar, uid) are the same for
+         * every instance: checked once, with only the window per instance */
+        bool plain = !json_object_get(f, "operator");
+        if (plain && !match_filter(q, f, obj, true, q->after, q->after + 1)) {
+            event_cache_release(e);
+            return;
+        }
+        for (size_t i = lo; i < e->nocc && e->occ[i].start < q->before; i++) {
+            const struct event_occ *o = &e->occ[i];
+            if (!(o->end > q->after || (o->end == o->start && o->start == q->after)))
+                continue;
+            if (!plain && !match_filter(q, f, obj, true, o->start, o->end))
+                continue;
+            char sid[96];
+            if (e->recurring)
+                event_instance_id(id, o->rid, sid);
+            add_item(q, e->recurring ? sid : id, obj, o->start, e->recurring ? o->rid : NULL);
+        }
+    }
+    event_cache_release(e);
+}
 
-static int cand_cb(const char *id, void *ud)
+/* Candidate collection: the index narrows by time and text. */
+static int cand_cb(const char *id, int64_t modseq, void *ud)
+{
+    json_object_set_new(ud, id, json_integer(modseq));
+    return 0;
+}
+
+static int hit_cb(const char *id, void *ud)
 {
     json_object_set_new(ud, id, json_true());
     return 0;
@@ -474,67 +535,70 @@ static char *fts_query(json_t *filter)
 
 static int load_cb(const char *id, json_t *obj, void *ud)
 {
-    consider(ud, id, obj);
+    struct query *q = ud;
+    int64_t m = store_object_modseq(q->r->conn, q->account, calendar_event_type.name, id);
+    if (m >= 0)
+        consider(q, id, m);
     return 0;
 }
 
 /* ---- sorting ---------------------------------------------------------------------------------- */
 
-static int item_cmp_on(json_t *a, json_t *b, json_t *sort)
+/* A sort spec compiled once per query: the comparator runs n log n times. */
+enum sort_prop { SORT_START, SORT_RID, SORT_OTHER };
+struct sort_key {
+    enum sort_prop prop;
+    const char *name, *collation;
+    bool desc;
+};
+struct sort_spec {
+    struct sort_key keys[8];
+    size_t n;
+};
+
+static int item_cmp(const void *pa, const void *pb, void *ctx)
 {
+    const struct item *a = pa, *b = pb;
+    const struct sort_spec *spec = ctx;
+    for (size_t i = 0; i < spec->n; i++) {
+        const struct sort_key *k = &spec->keys[i];
+        int d = 0;
+        if (k->prop == SORT_START) {
+            d = a->start < b->start ? -1 : a->start > b->start;
+        } else if (k->prop == SORT_RID) {
+            d = strcmp(a->rid, b->rid);
+        } else {
+            const char *x = json_string_value(json_object_get(a->obj, k->name)),
+                       *y = json_string_value(json_object_get(b->obj, k->name));
+            d = !x ? (y ? -1 : 0) : !y ? 1 : collation_compare(k->collation, x, y);
+        }
+        if (d)
+            return k->desc ? -d : d;
+    }
+    return strcmp(a->id, b->id); /* ties in id order: stable across calls */
+}
+
+static void sort_items(struct query *q, json_t *sort)
+{
+    struct sort_spec spec = {.n = 0};
     size_t i;
     json_t *c;
     json_array_foreach(sort, i, c)
     {
-        const char *prop = json_string_value(json_object_get(c, "property"));
-        const char *coll = json_string_value(json_object_get(c, "collation"));
-        int d = 0;
-        if (strcmp(prop, "start") == 0) {
-            json_int_t x = json_integer_value(json_object_get(a, "start")),
-                       y = json_integer_value(json_object_get(b, "start"));
-            d = x < y ? -1 : x > y;
-        } else if (strcmp(prop, "recurrenceId") == 0) {
-            d = strcmp(json_string_value(json_object_get(a, "rid")),
-                       json_string_value(json_object_get(b, "rid")));
-        } else {
-            const char *x = json_string_value(json_object_get(json_object_get(a, "obj"), prop)),
-                       *y = json_string_value(json_object_get(json_object_get(b, "obj"), prop));
-            d = !x ? (y ? -1 : 0) : !y ? 1 : collation_compare(coll ? coll : "i;octet", x, y);
-        }
-        if (d)
-            return json_is_false(json_object_get(c, "isAscending")) ? -d : d;
+        if (spec.n == sizeof spec.keys / sizeof spec.keys[0])
+            break;
+        struct sort_key *k = &spec.keys[spec.n++];
+        k->name = json_string_value(json_object_get(c, "property"));
+        k->prop = strcmp(k->name, "start") == 0          ? SORT_START
+                  : strcmp(k->name, "recurrenceId") == 0 ? SORT_RID
+                                                         : SORT_OTHER;
+        k->collation = json_string_value(json_object_get(c, "collation"));
+        if (!k->collation)
+            k->collation = "i;octet";
+        k->desc = json_is_false(json_object_get(c, "isAscending"));
     }
-    return strcmp(json_string_value(json_object_get(a, "id")),
-                  json_string_value(json_object_get(b, "id")));
-}
-
-static void sort_items(json_t *items, json_t *sort)
-{
-    /* a bottom-up merge sort over pointers: stable, and no global comparator state */
-    size_t n = json_array_size(items);
-    json_t **v = xmalloc((n + 1) * sizeof *v), **tmp = xmalloc((n + 1) * sizeof *tmp);
-    for (size_t i = 0; i < n; i++)
-        v[i] = json_incref(json_array_get(items, i));
-    for (size_t width = 1; width < n; width *= 2) {
-        for (size_t lo = 0; lo < n; lo += 2 * width) {
-            size_t mid = lo + width < n ? lo + width : n, hi = lo + 2 * width < n ? lo + 2 * width : n;
-            size_t i = lo, j = mid, k = lo;
-            while (i < mid && j < hi)
-                tmp[k++] = item_cmp_on(v[i], v[j], sort) <= 0 ? v[i++] : v[j++];
-            while (i < mid)
-                tmp[k++] = v[i++];
-            while (j < hi)
-                tmp[k++] = v[j++];
-        }
-        json_t **sw = v;
-        v = tmp;
-        tmp = sw;
-    }
-    json_array_clear(items);
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(items, v[i]);
-    free(v);
-    free(tmp);
+    if (q->nitems > 1)
+        qsort_r(q->items, q->nitems, sizeof *q->items, item_cmp, &spec);
 }
 
 static int check_sort(struct jmap_req *r, json_t *sort)
@@ -576,14 +640,16 @@ static int run_event_query(struct jmap_req *r, const char *account, json_t *args
     *q = (struct query){.r = r, .account = account,
                         .tz = json_is_string(tzv) ? json_string_value(tzv) : "Etc/UTC",
                         .expand = json_is_true(json_object_get(args, "expandRecurrences")),
-                        .filter = json_is_object(filter) ? filter : NULL, .items = json_array()};
+                        .filter = json_is_object(filter) ? filter : NULL, .hold = json_array(),
+                        .times = json_object()};
     if (!tz_is_iana(q->tz)) {
         jmap_error(r, "invalidArguments", "unknown timeZone");
         return -1;
     }
-    if ((q->filter && check_filter(r, q->filter, q->tz, 0)) ||
+    if ((q->filter && engine_filter_check(r, &calendar_event_type, q->filter, 0)) ||
         (json_is_array(sort) && check_sort(r, sort)))
         return -1;
+    q->instance_text = q->filter && filter_has_text(q->filter);
     json_t *cond = q->filter && !json_object_get(q->filter, "operator") ? q->filter : NULL;
     if (cond) {
         if ((q->has_after = json_object_get(cond, "after") != NULL))
@@ -613,7 +679,7 @@ static int run_event_query(struct jmap_req *r, const char *account, json_t *args
     char *fts = fts_query(q->filter);
     if (fts) {
         json_t *hits = json_object();
-        if (store_text_search(r->conn, account, calendar_event_type.name, fts, cand_cb, hits) ==
+        if (store_text_search(r->conn, account, calendar_event_type.name, fts, hit_cb, hits) ==
             STORE_OK) {
             if (cands) {
                 const char *id;
@@ -626,7 +692,16 @@ static int run_event_query(struct jmap_req *r, const char *account, json_t *args
                 }
                 json_decref(hits);
             } else {
-                cands = hits;
+                cands = json_object(); /* text hits need their modseq */
+                const char *id;
+                json_t *v;
+                json_object_foreach(hits, id, v)
+                {
+                    int64_t m = store_object_modseq(r->conn, account, calendar_event_type.name, id);
+                    if (m >= 0)
+                        json_object_set_new(cands, id, json_integer(m));
+                }
+                json_decref(hits);
             }
         } else {
             json_decref(hits);
@@ -638,10 +713,7 @@ static int run_event_query(struct jmap_req *r, const char *account, json_t *args
         json_t *v;
         json_object_foreach(cands, id, v)
         {
-            json_t *obj = store_object_get(r->conn, account, calendar_event_type.name, id);
-            if (obj)
-                consider(q, id, obj);
-            json_decref(obj);
+            consider(q, id, json_integer_value(v));
         }
         json_decref(cands);
     } else {
@@ -652,20 +724,26 @@ static int run_event_query(struct jmap_req *r, const char *account, json_t *args
         return -1;
     }
     json_t *by_start = json_pack("[{s:s}]", "property", "start");
-    sort_items(q->items, json_is_array(sort) && json_array_size(sort) ? sort : by_start);
+    sort_items(q, json_is_array(sort) && json_array_size(sort) ? sort : by_start);
     json_decref(by_start);
     return 0;
 }
 
-static json_t *item_ids(json_t *items)
+static void query_free(struct query *q)
+{
+    free(q->items);
+    json_decref(q->hold);
+    json_decref(q->times);
+    q->times = NULL;
+    q->items = NULL;
+    q->hold = NULL;
+}
+
+static json_t *item_ids(struct query *q)
 {
     json_t *ids = json_array();
-    size_t i;
-    json_t *it;
-    json_array_foreach(items, i, it)
-    {
-        json_array_append(ids, json_object_get(it, "id"));
-    }
+    for (size_t i = 0; i < q->nitems; i++)
+        json_array_append_new(ids, json_string(q->items[i].id));
     return ids;
 }
 
@@ -685,12 +763,12 @@ static int event_query(struct jmap_req *r, json_t *args)
     int rc = run_event_query(r, a->account_id, args, &q);
     store_rollback(r->conn);
     if (rc == 0) {
-        json_t *ids = item_ids(q.items);
+        json_t *ids = item_ids(&q);
         engine_snapshot_save(a->account_id, calendar_event_type.name, args, state, ids);
         rc = engine_query_respond(r, &calendar_event_type, a->account_id, args, ids, state);
         json_decref(ids);
     }
-    json_decref(q.items);
+    query_free(&q);
     return rc;
 }
 
@@ -737,7 +815,7 @@ static int event_query_changes(struct jmap_req *r, json_t *args)
     int64_t since = engine_since(r, a->account_id, &calendar_event_type,
                                  json_string_value(json_object_get(args, "sinceQueryState")),
                                  &current);
-    struct query q = {.items = NULL};
+    struct query q = {.hold = NULL};
     if (since < 0) {
         store_rollback(r->conn);
         jmap_error(r, "cannotCalculateChanges", "unknown or expired query state");
@@ -747,13 +825,12 @@ static int event_query_changes(struct jmap_req *r, json_t *args)
     store_changes(r->conn, a->account_id, calendar_event_type.name, since, 0, changed_cb, &ch);
     int rc = run_event_query(r, a->account_id, args, &q);
     store_rollback(r->conn);
+    json_t *now = rc ? NULL : item_ids(&q);
+    query_free(&q);
     if (rc) {
         json_decref(ch.ids);
-        json_decref(q.items);
         return -1;
     }
-    json_t *now = item_ids(q.items);
-    json_decref(q.items);
     json_t *old = engine_snapshot_load(a->account_id, calendar_event_type.name, args, since);
     json_t *removed = json_array(), *added = json_array();
     bool expand = json_is_true(json_object_get(args, "expandRecurrences"));

@@ -161,6 +161,30 @@ static void test_limits_and_errors(void **state)
     json_decref(o);
 }
 
+static void test_standalone_instance(void **state)
+{
+    (void)state;
+    /* draft -25 §2.1.2 stand-alone instance: recurrence id 14:00, moved to 16:00 */
+    json_t *o = J("{\"@type\":\"Event\",\"uid\":\"i\",\"recurrenceId\":\"2024-02-02T14:00:00\","
+                  "\"recurrenceIdTimeZone\":\"Europe/Berlin\",\"start\":\"2024-02-02T16:00:00\","
+                  "\"timeZone\":\"Europe/Berlin\"}");
+    char *err = NULL;
+    int code;
+    recur_iter *it = recur_iter_new(o, U("2024-02-01T00:00:00Z"), U("2024-02-03T00:00:00Z"), NULL,
+                                    NULL, 0, &code, &err);
+    recur_occurrence occ;
+    assert_int_equal(recur_iter_next(it, &occ), 1);
+    assert_string_equal(occ.recurrence_id, "2024-02-02T14:00:00");
+    assert_int_equal(occ.utc_start, U("2024-02-02T15:00:00Z"));
+    recur_iter_free(it);
+    it = recur_iter_new(o, U("2024-02-01T00:00:00Z"), U("2024-02-03T00:00:00Z"), NULL, NULL,
+                        RECUR_WANT_OBJECT, &code, &err);
+    assert_int_equal(recur_iter_next(it, &occ), 1);
+    assert_string_equal(json_string_value(json_object_get(occ.object, "start")), "2024-02-02T16:00:00");
+    recur_iter_free(it);
+    json_decref(o);
+}
+
 static void test_dst_and_days(void **state)
 {
     (void)state;
@@ -234,6 +258,7 @@ int main(void)
         cmocka_unit_test(test_limits_and_errors),
         cmocka_unit_test(test_dst_and_days),
         cmocka_unit_test(test_rscale_skip),
+        cmocka_unit_test(test_standalone_instance),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -201,6 +201,21 @@ static void test_errors_name_the_line(void **state)
                 "line 3: malformed parameter");
 }
 
+static void test_property_limit(void **state)
+{
+    size_t cap = 64 + (VCARD_MAX_PROPS + 1) * 8;
+    char *text = malloc(cap), *o = text;
+    o += sprintf(o, "BEGIN:VCARD\r\nVERSION:4.0\r\n");
+    for (int i = 0; i <= VCARD_MAX_PROPS; i++)
+        o += sprintf(o, "FN:x\r\n");
+    sprintf(o, "END:VCARD\r\n");
+    char want[64];
+    snprintf(want, sizeof want, "line %d: more than %d properties", VCARD_MAX_PROPS + 3,
+             VCARD_MAX_PROPS);
+    parse_fails(text, want);
+    free(text);
+}
+
 static void test_write_folds_utf8(void **state)
 {
     vcard c = {0};
@@ -276,6 +291,7 @@ int main(void)
         cmocka_unit_test(test_latin1_without_charset),
         cmocka_unit_test(test_several_cards_and_bom),
         cmocka_unit_test(test_errors_name_the_line),
+        cmocka_unit_test(test_property_limit),
         cmocka_unit_test(test_write_folds_utf8),
         cmocka_unit_test(test_write_v3_params),
         cmocka_unit_test(test_param_edit),
