@@ -110,6 +110,8 @@ int jmap_std_copy(struct jmap_req *r, const struct jtype *t, json_t *args)
         json_decref(given);
         json_decref(src);
     }
+    if (t->finish) /* e.g. records the copies' blob references, now that they have ids */
+        t->finish(&s, json_object_size(s.not_created) == 0);
     int64_t new_state = store_state_get(r->conn, to->account_id, t->name);
     if (store_commit(r->conn) != STORE_OK) {
         store_rollback(r->conn);

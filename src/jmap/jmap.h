@@ -145,7 +145,7 @@ struct jtype {
     json_t *(*validate)(struct jset *s, json_t *obj, json_t *old, json_t *invalid);
     /* /set: may refuse a destroy (return a SetError) or clean up what depends on it. */
     json_t *(*destroy)(struct jset *s, const char *id, json_t *old);
-    /* /set: after all creates, updates and destroys (e.g. onSuccessSetIsDefault). */
+    /* /set and /copy: after all creates, updates and destroys (e.g. onSuccessSetIsDefault). */
     void (*finish)(struct jset *s, bool all_ok);
     /* /query: 1 match, 0 no match, -1 unsupported condition key (-> unsupportedFilter) */
     int (*filter)(struct jmap_req *r, json_t *obj, const char *key, json_t *value);
@@ -171,6 +171,10 @@ struct jtype {
     /* After every stored change of an object of this type (obj NULL: destroyed):
      * keeps the type's side indexes in the same transaction. */
     int (*index)(struct store_conn *c, const char *account, const char *id, json_t *obj);
+    /* /query, optional: the ordered ids matching filter and sort (both already
+     * checked, either may be NULL), as a new array, inside the read transaction;
+     * NULL falls back to loading every object. For types with an index or cache. */
+    json_t *(*query_run)(struct jmap_req *r, const char *account, json_t *filter, json_t *sort);
 };
 
 /* Accessors for type hooks during a /set. */

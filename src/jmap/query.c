@@ -194,6 +194,12 @@ static int collect_cb(const char *id, json_t *obj, void *ud)
 static json_t *run_query(struct jmap_req *r, const struct jtype *t, const char *account,
                          json_t *filter, json_t *sort)
 {
+    if (t->query_run) {
+        json_t *ids = t->query_run(r, account, json_is_object(filter) ? filter : NULL,
+                                   json_is_array(sort) && json_array_size(sort) ? sort : NULL);
+        if (ids)
+            return ids;
+    }
     struct collect c = {r, t, json_is_object(filter) ? filter : NULL, json_array()};
     store_object_foreach(r->conn, account, t->name, collect_cb, &c);
     size_t n = json_array_size(c.list);
