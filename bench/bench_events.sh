@@ -2,7 +2,8 @@
 # CalendarEvent benchmark (issue 4): 10,000 generated events, 20% recurring with
 # overrides, created, fetched and queried (one-month expandRecurrences windows) on
 # build/jmapd, then the same on the Cyrus peer if ../shared/peers/cyrus/setup.sh has
-# started it; prints our/Cyrus ratios. EVENTS=N for a smaller run.
+# started it; prints our/Cyrus ratios. EVENTS=N for a smaller run. The Cyrus peer is
+# started here (../shared/peers/cyrus/setup.sh, which installs it) unless CYRUS=0.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-build/jmapd}
@@ -14,4 +15,10 @@ printf 'log_level = warn\n' > "$tmp/conf"
 $BIN serve --data "$tmp/data" --listen 127.0.0.1:$port --config "$tmp/conf" 2>"$tmp/log" &
 pid=$!
 for _ in $(seq 100); do curl -sf http://127.0.0.1:$port/health >/dev/null && break; sleep 0.05; done
+peers=$(cd .. && pwd)/shared/peers/cyrus
+if [ "${CYRUS:-1}" = 1 ] && [ -x "$peers/setup.sh" ] && [ ! -f /var/lib/cyrus-peer/run/master.pid ]; then
+  echo "starting the Cyrus peer (../shared/peers/cyrus/setup.sh)..."
+  "$peers/setup.sh" >"$tmp/cyrus.log" 2>&1 || echo "Cyrus peer failed to start: see $tmp/cyrus.log"
+fi
+[ "${CYRUS:-1}" = 1 ] || export CYRUS_PEER_ENV=/nonexistent
 cd bench/events && /usr/bin/python3 bench.py http://127.0.0.1:$port bench bench-pw
