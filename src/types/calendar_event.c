@@ -527,12 +527,6 @@ static void check_jscalendar(json_t *obj, int flags, json_t *invalid)
     }
     json_t *bad = NULL;
     if (jscal_validate(js, flags, &bad) != 0) {
-        if (getenv("JMAPD_DEBUG_VALIDATE")) {
-            char *a = json_dumps(js, 0), *b = json_dumps(bad, 0);
-            log_warn("jscal_validate(%d) %s -> %s", flags, a, b);
-            free(a);
-            free(b);
-        }
         size_t i;
         json_t *v;
         json_array_foreach(bad, i, v)
