@@ -470,6 +470,12 @@ static int cand_cb(const char *id, int64_t modseq, void *ud)
     return 0;
 }
 
+static int consider_cb(const char *id, int64_t modseq, void *ud)
+{
+    consider(ud, id, modseq);
+    return 0;
+}
+
 static int hit_cb(const char *id, void *ud)
 {
     json_object_set_new(ud, id, json_true());
@@ -669,14 +675,20 @@ static int run_event_query(struct jmap_req *r, const char *account, json_t *args
             return -1;
         }
     }
-    /* candidates: the time index, then the text index */
+    /* candidates: the time index, then the text index; with no text condition the
+     * time index's rows go straight to consider() */
     json_t *cands = NULL;
+    char *fts = fts_query(q->filter);
+    if ((q->has_after || q->has_before) && !fts) {
+        store_index_range(r->conn, account, calendar_event_type.name, q->has_after, q->after,
+                          q->has_before, q->before, consider_cb, q);
+        goto sorted;
+    }
     if (q->has_after || q->has_before) {
         cands = json_object();
         store_index_range(r->conn, account, calendar_event_type.name, q->has_after, q->after,
                           q->has_before, q->before, cand_cb, cands);
     }
-    char *fts = fts_query(q->filter);
     if (fts) {
         json_t *hits = json_object();
         if (store_text_search(r->conn, account, calendar_event_type.name, fts, hit_cb, hits) ==
@@ -719,6 +731,7 @@ static int run_event_query(struct jmap_req *r, const char *account, json_t *args
     } else {
         store_object_foreach(r->conn, account, calendar_event_type.name, load_cb, q);
     }
+sorted:
     if (q->code == RECUR_ERR_LIMIT) {
         jmap_error(r, "cannotCalculateOccurrences", "a recurrence is too expensive to expand");
         return -1;
