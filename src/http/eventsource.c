@@ -57,6 +57,9 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
             /* §7.3: the ping's data is {"interval": seconds}; it sets no event id */
             buf_printf(&e->out, "event: ping\ndata: {\"interval\":%d}\n\n", e->ping);
             break;
+        case PUSH_KEEPALIVE:
+            buf_puts(&e->out, ":\n\n"); /* a comment: clients ignore it */
+            break;
         case PUSH_CLOSED:
             return MHD_CONTENT_READER_END_OF_STREAM;
         case PUSH_WAIT:

@@ -21,6 +21,7 @@ struct push_sub {
     json_t *pending;   /* accountId -> {type -> state} */
     int ping;          /* seconds, 0 = none */
     int64_t next_ping; /* monotonic ms */
+    int64_t next_keepalive; /* monotonic ms: a comment line finds dead peers */
     bool waiting;      /* suspended: needs wake() */
     void (*wake)(void *);
     void *ud;
@@ -55,7 +56,7 @@ static void *timer_main(void *arg)
         pthread_cond_timedwait(&h->cond, &h->lock, &ts);
         int64_t now = util_now_ms();
         for (struct push_sub *s = h->subs; s; s = s->next)
-            if (s->ping && s->waiting && now >= s->next_ping)
+            if (s->waiting && ((s->ping && now >= s->next_ping) || now >= s->next_keepalive))
                 wake_locked(s);
     }
     pthread_mutex_unlock(&h->lock);
@@ -172,6 +173,7 @@ struct push_sub *push_sub_new(struct push_hub *h, int64_t user_id, const char *c
     s->pending = json_object();
     s->ping = ping_seconds;
     s->next_ping = util_now_ms() + (int64_t)ping_seconds * 1000;
+    s->next_keepalive = util_now_ms() + PUSH_KEEPALIVE_MS;
     s->wake = wake;
     s->ud = ud;
     pthread_mutex_lock(&h->lock);
@@ -226,12 +228,17 @@ enum push_next push_sub_next(struct push_sub *s, char **text, uint64_t *event_id
         json_object_clear(s->pending);
         *event_id = h->seq;
         s->next_ping = now + (int64_t)s->ping * 1000; /* §7.3: since the previous event */
+        s->next_keepalive = now + PUSH_KEEPALIVE_MS;
         next = PUSH_STATE;
     } else if (h->stopping) {
         next = PUSH_CLOSED;
     } else if (s->ping && now >= s->next_ping) {
         s->next_ping = now + (int64_t)s->ping * 1000;
+        s->next_keepalive = now + PUSH_KEEPALIVE_MS;
         next = PUSH_PING;
+    } else if (now >= s->next_keepalive) {
+        s->next_keepalive = now + PUSH_KEEPALIVE_MS;
+        next = PUSH_KEEPALIVE;
     } else {
         s->waiting = true;
         arm_wait(ud);

@@ -35,7 +35,11 @@ void push_sub_free(struct push_sub *s);
 /* Queues changes for this subscriber alone (e.g. current states on reconnect). */
 void push_sub_prime(struct push_sub *s, json_t *changed);
 
-enum push_next { PUSH_STATE, PUSH_PING, PUSH_WAIT, PUSH_CLOSED };
+/* A stream with nothing to send gets a comment line this often, so a peer that
+ * went away is noticed (a suspended connection sees no disconnect by itself). */
+#define PUSH_KEEPALIVE_MS 120000
+
+enum push_next { PUSH_STATE, PUSH_PING, PUSH_KEEPALIVE, PUSH_WAIT, PUSH_CLOSED };
 /* What the subscriber should send next. PUSH_STATE sets *text to the malloc'd
  * StateChange JSON and *event_id; PUSH_WAIT means nothing is due: the caller must
  * suspend, and arm_wait() is called under the hub lock so no wake is lost.
