@@ -566,3 +566,38 @@ void jscal_json_fwrite(const json_t *j, FILE *f)
         fwrite(b.s, 1, b.len, f);
     free(b.s);
 }
+
+/* ---- recurrenceOverrides ------------------------------------------------------------- */
+
+int jscal_override_key_ignored(const char *key)
+{
+    static const char *const ign[] = {"@type", "method", "organizerCalendarAddress", "privacy",
+                                      "prodId", "recurrenceId", "recurrenceIdTimeZone",
+                                      "recurrenceOverrides", "recurrenceRule", "relatedTo",
+                                      "uid", NULL};
+    if (*key == '/')
+        key++;
+    for (const char *const *s = ign; *s; s++) {
+        size_t n = strlen(*s);
+        if (!strncmp(key, *s, n) && (key[n] == 0 || key[n] == '/'))
+            return 1;
+    }
+    /* participants/<id>/calendarAddress */
+    if (!strncmp(key, "participants/", 13)) {
+        const char *slash = strchr(key + 13, '/');
+        if (slash && !strncmp(slash + 1, "calendarAddress", 15) &&
+            (slash[16] == 0 || slash[16] == '/'))
+            return 1;
+    }
+    return 0;
+}
+
+json_t *jscal_override_patch_filter(const json_t *patch)
+{
+    json_t *p = json_object();
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)patch, k, v) if (!jscal_override_key_ignored(k))
+        json_object_set(p, k, v);
+    return p;
+}
