@@ -6,7 +6,7 @@
 
 CC        ?= cc
 FUZZ_CC   ?= clang
-PKGS      := libmicrohttpd jansson libical sqlite3 libargon2 libcrypto
+PKGS      := libmicrohttpd jansson libical sqlite3 libargon2 libcrypto icu-uc
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 
@@ -33,38 +33,39 @@ PYTHON       := /usr/bin/python3
 FUZZ_SECONDS ?= 30
 
 .PHONY: all run test unit protocol fuzz bench deps clean asan
+.SECONDARY:
 all: build/jmapd
 
 deps:
 	@scripts/deps.sh
 
 build/jmapd: build/obj/src/main.o $(REL_OBJS)
-	$(CC) $(RELFLAGS) -o $@ $^ $(PKG_LIBS)
+	@echo "  LD $@"; $(CC) $(RELFLAGS) -o $@ $^ $(PKG_LIBS)
 
 build/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(RELFLAGS) -c -o $@ $<
+	@echo "  CC $<"; $(CC) $(RELFLAGS) -c -o $@ $<
 
 asan: build/asan/jmapd $(UNIT_BINS)
 
 build/asan/jmapd: build/asan/obj/src/main.o $(SAN_OBJS)
-	$(CC) $(SANFLAGS) -o $@ $^ $(PKG_LIBS)
+	@echo "  LD $@"; $(CC) $(SANFLAGS) -o $@ $^ $(PKG_LIBS)
 
 build/asan/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(SANFLAGS) -c -o $@ $<
+	@echo "  CC (asan) $<"; $(CC) $(SANFLAGS) -c -o $@ $<
 
 build/asan/tests/%: tests/unit/%.c $(SAN_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(SANFLAGS) -Itests/unit -o $@ $^ $(PKG_LIBS) -lcmocka
+	@echo "  LD $@"; $(CC) $(SANFLAGS) -Itests/unit -o $@ $(filter %.c %.o,$^) $(PKG_LIBS) -lcmocka
 
 build/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZFLAGS) -c -o $@ $<
+	@echo "  CC (fuzz) $<"; $(FUZZ_CC) $(FUZZFLAGS) -c -o $@ $<
 
 build/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJS)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZFLAGS) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS)
+	@echo "  LD $@"; $(FUZZ_CC) $(FUZZFLAGS) -fsanitize=fuzzer -o $@ $(filter %.c %.o,$^) $(PKG_LIBS)
 
 run:
 	@scripts/deps.sh
@@ -80,7 +81,7 @@ unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 
 protocol: build/asan/jmapd
-	JMAPD_BIN=$(CURDIR)/build/asan/jmapd $(PYTHON) -m pytest -q -p no:cacheprovider tests/protocol tests/formats
+	JMAPD_BIN=$(CURDIR)/build/asan/jmapd $(PYTHON) -m pytest -q -p no:cacheprovider $(wildcard tests/protocol tests/formats)
 
 fuzz: $(FUZZ_BINS)
 	@set -e; for f in $(FUZZ_BINS); do \

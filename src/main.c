@@ -13,6 +13,7 @@ static void usage(FILE *out)
           "  serve   [--data DIR] [--listen ADDR:PORT] [--config FILE]\n"
           "  user    add NAME --password-stdin | list | del NAME | passwd NAME --password-stdin\n"
           "  token   create NAME | list NAME | revoke TOKEN\n"
+          "  feed    create --user NAME --calendar ID | revoke FEED-ID\n"
           "  import  --user NAME FILE...\n"
           "  export  --user NAME [--calendar ID | --addressbook ID]\n"
           "  convert FILE [--to ics|vcf|json]\n"
@@ -29,7 +30,7 @@ int main(int argc, char **argv)
     } commands[] = {
         {"serve", cli_serve},     {"user", cli_user},       {"token", cli_token},
         {"import", cli_import},   {"export", cli_export},   {"convert", cli_convert},
-        {"expand", cli_expand},
+        {"expand", cli_expand},   {"feed", cli_feed},
     };
     if (argc < 2) {
         usage(stderr);

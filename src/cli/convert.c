@@ -39,8 +39,8 @@ int cli_convert(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--to") == 0 && i + 1 < argc)
             to = argv[++i];
-        else if (!file)
-            file = argv[i];
+        else if (!file && (argv[i][0] != '-' || strcmp(argv[i], "-") == 0))
+            file = argv[i]; /* options such as --vcard3 may come first */
     }
     if (!file) {
         fprintf(stderr, "usage: jmapd convert FILE [--to ics|vcf|json]\n");

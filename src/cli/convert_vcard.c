@@ -1,10 +1,290 @@
-/* convert_vcard.c — placeholder until the vcard converter lands (owned by its issue). */
+/*
+ * convert_vcard.c — `jmapd convert` for contacts: vCard (.vcf, .vcard) to JSContact
+ * JSON and back, on top of formats/jscontact.h.
+ *
+ *   jmapd convert FILE.vcf [--to json|vcf] [--vcard3]   one Card, or an array
+ *   jmapd convert FILE.json [--to vcf|json] [--vcard3]  vCard 4.0 (3.0 with --vcard3)
+ *   jmapd convert - --to json|vcf                       stdin; the content decides
+ *   jmapd convert FILE.vcf --check                      parse and convert only: prints
+ *                                                       the number of Cards (a dry run
+ *                                                       of an import)
+ *
+ * Output goes to stdout. Bad input: exit 1 and a message naming the line (vCard) or
+ * the property path (JSON) on stderr. Usage errors: exit 2.
+ */
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
 
 #include "cli/cli.h"
+#include "formats/jscontact.h"
+
+static int has_suffix(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcasecmp(s + n - m, suffix) == 0;
+}
+
+/* Reads all of f; returns malloc'd bytes (NUL-terminated) and the length. */
+static char *read_all(FILE *f, size_t *len)
+{
+    size_t cap = 65536, n = 0;
+    char *buf = malloc(cap);
+    if (!buf)
+        return NULL;
+    for (;;) {
+        if (n + 1 >= cap) {
+            char *nb = realloc(buf, cap * 2);
+            if (!nb) {
+                free(buf);
+                return NULL;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+        size_t r = fread(buf + n, 1, cap - n - 1, f);
+        n += r;
+        if (r == 0)
+            break;
+    }
+    if (ferror(f)) {
+        free(buf);
+        return NULL;
+    }
+    buf[n] = 0;
+    *len = n;
+    return buf;
+}
+
+static int looks_like_json(const char *s, size_t n)
+{
+    size_t i = 0;
+    if (n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0)
+        i = 3;
+    while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n'))
+        i++;
+    return i < n && (s[i] == '{' || s[i] == '[');
+}
+
+static int usage(void)
+{
+    fprintf(stderr,
+            "usage: jmapd convert FILE.vcf|FILE.json|- [--to vcf|json] [--vcard3] [--check]\n");
+    return 2;
+}
+
+/* One half of a vCard file: parsed, converted and serialised on its own thread. */
+typedef struct job {
+    const char *text;
+    size_t len;
+    int check; /* convert only, no JSON text */
+    int ok;
+    size_t n;
+    char **out; /* JSON text per card */
+} job;
+
+static void *convert_part(void *arg)
+{
+    job *j = arg;
+    vcard *vcs;
+    j->ok = vcard_parse(j->text, j->len, &vcs, &j->n, NULL, 0) == 0;
+    if (!j->ok)
+        return NULL;
+    j->out = j->check ? NULL : calloc(j->n ? j->n : 1, sizeof *j->out);
+    for (size_t i = 0; i < j->n; i++) {
+        json_t *card = jscontact_from_vcard(&vcs[i]);
+        if (j->out)
+            j->out[i] = json_dumps(card, JSON_COMPACT);
+        json_decref(card);
+    }
+    vcard_list_free(vcs, j->n);
+    return NULL;
+}
+
+/* Where the second half starts: the first BEGIN:VCARD line after the middle. */
+static size_t split_point(const char *text, size_t len)
+{
+    for (size_t i = len / 2; i + 12 < len; i++)
+        if (text[i] == '\n' && strncasecmp(text + i + 1, "BEGIN:VCARD", 11) == 0)
+            return i + 1;
+    return len;
+}
+
+/* vCard text → Cards → JSON (or back to vCard, normalised to 4.0/3.0). One Card is
+ * printed indented; several as a JSON array with one Card per line. Large files
+ * are split in two and converted on two threads (formats/ is pure and
+ * thread-safe); any error is then reported from a parse of the whole text, so
+ * that line numbers are right. */
+static int from_vcard(const char *name, const char *text, size_t len, int to_vcf, int flags,
+                      int check)
+{
+    char err[512];
+    int rc = 0;
+    if (to_vcf) {
+        json_t *cards = jscontact_from_vcard_text(text, len, err, sizeof err);
+        char *out = cards ? jscontact_to_vcard_text(cards, flags, err, sizeof err) : NULL;
+        if (!out) {
+            fprintf(stderr, "jmapd convert: %s: %s\n", name, err);
+            rc = 1;
+        } else {
+            fputs(out, stdout);
+            free(out);
+        }
+        json_decref(cards);
+        return rc;
+    }
+    size_t mid = len > 65536 ? split_point(text, len) : len;
+    job jobs[2] = {{text, mid, check, 0, 0, NULL}, {text + mid, len - mid, check, 1, 0, NULL}};
+    pthread_t th;
+    int threaded = mid < len && pthread_create(&th, NULL, convert_part, &jobs[1]) == 0;
+    convert_part(&jobs[0]);
+    if (threaded)
+        pthread_join(th, NULL);
+    if (jobs[0].ok && jobs[0].n == 1 && !threaded && !check) {
+        /* a single Card: indented */
+        json_t *card = json_loads(jobs[0].out[0], 0, NULL);
+        free(jobs[0].out[0]);
+        jobs[0].out[0] = json_dumps(card, JSON_INDENT(2));
+        json_decref(card);
+    }
+    if (!jobs[0].ok || !jobs[1].ok) {
+        vcard *vcs;
+        size_t n;
+        if (vcard_parse(text, len, &vcs, &n, err, sizeof err) == 0) {
+            vcard_list_free(vcs, n);
+            snprintf(err, sizeof err, "cannot parse");
+        }
+        fprintf(stderr, "jmapd convert: %s: %s\n", name, err);
+        rc = 1;
+    } else if (check) {
+        printf("%zu\n", jobs[0].n + jobs[1].n);
+    } else {
+        size_t total = jobs[0].n + jobs[1].n, k = 0;
+        if (total > 1)
+            fputs("[\n", stdout);
+        for (int w = 0; w < 2; w++)
+            for (size_t i = 0; i < jobs[w].n; i++, k++) {
+                if (!jobs[w].out || !jobs[w].out[i]) {
+                    fprintf(stderr, "jmapd convert: %s: cannot serialise JSON\n", name);
+                    rc = 1;
+                    continue;
+                }
+                fputs(jobs[w].out[i], stdout);
+                fputs(k + 1 < total ? ",\n" : "\n", stdout);
+            }
+        if (total > 1)
+            fputs("]\n", stdout);
+    }
+    for (int w = 0; w < 2; w++) {
+        for (size_t i = 0; jobs[w].out && i < jobs[w].n; i++)
+            free(jobs[w].out[i]);
+        free(jobs[w].out);
+    }
+    return rc;
+}
+
+/* JSON Card(s) → vCard (or, with --to json, validated and normalised JSON). */
+static int from_json(const char *name, const char *text, size_t len, int to_json, int flags)
+{
+    json_error_t jerr;
+    json_t *doc = json_loadb(text, len, 0, &jerr);
+    if (!doc) {
+        fprintf(stderr, "jmapd convert: %s: line %d: invalid JSON: %s\n", name, jerr.line,
+                jerr.text);
+        return 1;
+    }
+    if (!json_is_object(doc) && !json_is_array(doc)) {
+        fprintf(stderr, "jmapd convert: %s: expected a Card or an array of Cards\n", name);
+        json_decref(doc);
+        return 1;
+    }
+    int rc = 0;
+    if (to_json) {
+        size_t n = json_is_array(doc) ? json_array_size(doc) : 1;
+        for (size_t i = 0; i < n && !rc; i++) {
+            json_t *c = json_is_array(doc) ? json_array_get(doc, i) : doc;
+            json_t *msgs = NULL;
+            if (jscontact_card_validate(c, NULL, &msgs)) {
+                fprintf(stderr, "jmapd convert: %s: card %zu: %s\n", name, i,
+                        json_string_value(json_array_get(msgs, 0)));
+                rc = 1;
+            } else {
+                jscontact_card_normalise(c);
+            }
+            json_decref(msgs);
+        }
+        if (!rc) {
+            char *js = json_dumps(doc, JSON_INDENT(2));
+            fputs(js, stdout);
+            fputc('\n', stdout);
+            free(js);
+        }
+    } else {
+        char err[512];
+        char *out = jscontact_to_vcard_text(doc, flags, err, sizeof err);
+        if (!out) {
+            fprintf(stderr, "jmapd convert: %s: %s\n", name, err);
+            rc = 1;
+        } else {
+            fputs(out, stdout);
+            free(out);
+        }
+    }
+    json_decref(doc);
+    return rc;
+}
 
 int cli_convert_vcard(int argc, char **argv)
 {
-    fprintf(stderr, "jmapd convert: vcard conversion is not built yet\n");
-    return 1;
+    const char *file = NULL, *to = NULL;
+    int flags = 0, check = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--to") == 0 && i + 1 < argc)
+            to = argv[++i];
+        else if (strcmp(argv[i], "--vcard3") == 0)
+            flags |= JSCONTACT_VCARD3;
+        else if (strcmp(argv[i], "--check") == 0)
+            check = 1;
+        else if (argv[i][0] == '-' && argv[i][1])
+            return usage();
+        else if (!file)
+            file = argv[i];
+        else
+            return usage();
+    }
+    if (!file)
+        return usage();
+    if (to && strcmp(to, "vcf") && strcmp(to, "json"))
+        return usage();
+    FILE *f = strcmp(file, "-") == 0 ? stdin : fopen(file, "rb");
+    if (!f) {
+        perror(file);
+        return 1;
+    }
+    size_t len = 0;
+    char *text = read_all(f, &len);
+    if (f != stdin)
+        fclose(f);
+    if (!text) {
+        fprintf(stderr, "jmapd convert: %s: cannot read\n", file);
+        return 1;
+    }
+    int json_in;
+    if (has_suffix(file, ".json"))
+        json_in = 1;
+    else if (has_suffix(file, ".vcf") || has_suffix(file, ".vcard"))
+        json_in = 0;
+    else
+        json_in = looks_like_json(text, len);
+    int rc;
+    if (json_in)
+        rc = from_json(file, text, len, to && !strcmp(to, "json"), flags);
+    else
+        rc = from_vcard(file, text, len,
+                        !check && ((to && !strcmp(to, "vcf")) || (flags & JSCONTACT_VCARD3)), flags,
+                        check);
+    free(text);
+    return rc;
 }

@@ -730,6 +730,7 @@ static int each_instance(series *s, int64_t lo, int64_t hi, inst_fn fn, void *ct
         icalrecur_iterator_set_start(it, to_itt(&j));
     }
     int rc = 0, saw_start = 0;
+    int64_t emitted = 0;
     for (;;) {
         struct icaltimetype t = icalrecur_iterator_next(it);
         if (icaltime_is_null_time(t))
@@ -739,11 +740,20 @@ static int each_instance(series *s, int64_t lo, int64_t hi, inst_fn fn, void *ct
         int64_t l = itt_secs(t);
         if (!saw_start && l >= start) {
             saw_start = 1;
-            if (l != start && start >= lo && start <= hi && (rc = fn(ctx, start)))
-                break;
+            if (l != start) {
+                /* jscalendarbis §4.3.3.1 rule 1: a start the rule does not produce is
+                 * still the first occurrence and counts against `count` (libical
+                 * does not count it) */
+                emitted++;
+                if (start >= lo && start <= hi && (rc = fn(ctx, start)))
+                    break;
+            }
         }
         if (l < start)
             continue; /* jscalendarbis §4.3.3.1 step 4 */
+        if (s->rule.count && emitted >= s->rule.count)
+            break;
+        emitted++;
         if (l > hi)
             break;
         if (l >= lo && (rc = fn(ctx, l)))

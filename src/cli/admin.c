@@ -1,0 +1,292 @@
+/*
+ * admin.c — `jmapd user` and `jmapd token`: accounts and credentials, straight on
+ * the store. A new user gets an account with its default calendar and identity.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/cli.h"
+#include "cli/common.h"
+#include "http/auth.h"
+#include "jmap/jmap.h"
+#include "util/util.h"
+
+static int usage_user(void)
+{
+    fputs("usage: jmapd user add NAME [--password-stdin]\n"
+          "       jmapd user list\n"
+          "       jmapd user del NAME\n"
+          "       jmapd user passwd NAME [--password-stdin]\n"
+          "       jmapd user share OWNER --with NAME [--read-only]\n",
+          stderr);
+    return 2;
+}
+
+static bool has_flag(int argc, char **argv, const char *flag)
+{
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], flag) == 0)
+            return true;
+    return false;
+}
+
+static const char *flag_value(int argc, char **argv, const char *flag)
+{
+    for (int i = 1; i + 1 < argc; i++)
+        if (strcmp(argv[i], flag) == 0)
+            return argv[i + 1];
+    return NULL;
+}
+
+/* The password from stdin, or a new random one that is printed. */
+static char *get_password(int argc, char **argv, bool *generated)
+{
+    *generated = false;
+    if (has_flag(argc, argv, "--password-stdin")) {
+        char *p = cli_read_line();
+        if (!*p) {
+            fprintf(stderr, "jmapd: empty password\n");
+            free(p);
+            return NULL;
+        }
+        return p;
+    }
+    unsigned char raw[12];
+    util_random_bytes(raw, sizeof raw);
+    *generated = true;
+    return util_base64url_encode(raw, sizeof raw);
+}
+
+static bool valid_name(const char *name)
+{
+    if (!*name || strlen(name) > 200)
+        return false;
+    for (const char *p = name; *p; p++)
+        if ((unsigned char)*p <= ' ' || *p == ':' || *p == '/' || (unsigned char)*p == 0x7f)
+            return false;
+    return true;
+}
+
+static int print_name(const char *name, void *ud)
+{
+    printf("%s\n", name);
+    return 0;
+}
+
+/* Creates a user with their account; shared by `user add` and `make run`. */
+static int user_add(struct store *st, const char *name, const char *password)
+{
+    char *hash = auth_hash_password(password);
+    if (!hash) {
+        fprintf(stderr, "jmapd: cannot hash the password\n");
+        return 1;
+    }
+    struct store_conn *c = store_conn(st);
+    char account[16];
+    util_random_id(account, 11, 'a');
+    int rc = store_begin(c, true);
+    if (!rc)
+        rc = store_user_add(c, name, hash, account);
+    if (!rc)
+        rc = jmap_account_provision(NULL, c, account, name);
+    if (!rc)
+        rc = store_commit(c);
+    free(hash);
+    if (rc) {
+        store_rollback(c);
+        fprintf(stderr, "jmapd: %s\n",
+                rc == STORE_EXISTS ? "a user with that name exists" : "cannot add the user");
+        return 1;
+    }
+    return 0;
+}
+
+int cli_user(int argc, char **argv)
+{
+    struct config cfg;
+    if (cli_options(&cfg, &argc, argv))
+        return 2;
+    if (argc < 2)
+        return usage_user();
+    const char *sub = argv[1];
+    if (strcmp(sub, "list") && argc < 3)
+        return usage_user();
+    struct store *st = cli_store(&cfg);
+    if (!st)
+        return 1;
+    struct store_conn *c = store_conn(st);
+    int status = 0;
+    if (strcmp(sub, "add") == 0) {
+        if (!valid_name(argv[2])) {
+            fprintf(stderr, "jmapd: invalid user name\n");
+            status = 1;
+        } else {
+            bool gen;
+            char *pw = get_password(argc, argv, &gen);
+            status = pw ? user_add(st, argv[2], pw) : 1;
+            if (status == 0 && gen)
+                printf("password: %s\n", pw);
+            free(pw);
+        }
+    } else if (strcmp(sub, "list") == 0) {
+        store_user_list(c, print_name, NULL);
+    } else if (strcmp(sub, "del") == 0) {
+        int rc = store_begin(c, true);
+        if (!rc)
+            rc = store_user_del(c, argv[2]);
+        if (!rc)
+            rc = store_commit(c);
+        if (rc) {
+            store_rollback(c);
+            fprintf(stderr, "jmapd: %s\n", rc == STORE_NOTFOUND ? "no such user" : "cannot delete");
+            status = 1;
+        }
+    } else if (strcmp(sub, "passwd") == 0) {
+        bool gen;
+        char *pw = get_password(argc, argv, &gen);
+        char *hash = pw ? auth_hash_password(pw) : NULL;
+        int rc = hash ? store_user_set_password(c, argv[2], hash) : STORE_ERR;
+        if (rc) {
+            fprintf(stderr, "jmapd: %s\n", rc == STORE_NOTFOUND ? "no such user" : "cannot set it");
+            status = 1;
+        } else if (gen) {
+            printf("password: %s\n", pw);
+        }
+        free(hash);
+        free(pw);
+    } else if (strcmp(sub, "share") == 0) {
+        const char *with = flag_value(argc, argv, "--with");
+        struct store_user owner = {0}, other = {0};
+        if (!with || store_user_get(c, argv[2], &owner) || store_user_get(c, with, &other)) {
+            fprintf(stderr, "jmapd: share needs two existing users (OWNER --with NAME)\n");
+            status = 1;
+        } else if (store_access_grant(c, other.id, owner.account_id,
+                                      !has_flag(argc, argv, "--read-only"))) {
+            status = 1;
+        }
+        store_user_clear(&owner);
+        store_user_clear(&other);
+    } else {
+        status = usage_user();
+    }
+    store_close(st);
+    return status;
+}
+
+static int print_token(const char *id, const char *label, int64_t created, void *ud)
+{
+    char ts[21];
+    util_utc_format(created, ts);
+    printf("%s\t%s\t%s\n", id, ts, label);
+    return 0;
+}
+
+int cli_token(int argc, char **argv)
+{
+    struct config cfg;
+    if (cli_options(&cfg, &argc, argv))
+        return 2;
+    if (argc < 3) {
+        fputs("usage: jmapd token create NAME [--label TEXT] | list NAME | revoke TOKEN-ID\n",
+              stderr);
+        return 2;
+    }
+    struct store *st = cli_store(&cfg);
+    if (!st)
+        return 1;
+    struct store_conn *c = store_conn(st);
+    int status = 0;
+    const char *sub = argv[1];
+    if (strcmp(sub, "revoke") == 0) {
+        int rc = store_token_revoke(c, argv[2]);
+        if (rc) {
+            fprintf(stderr, "jmapd: %s\n", rc == STORE_NOTFOUND ? "no such token" : "cannot revoke");
+            status = 1;
+        }
+    } else if (strcmp(sub, "create") == 0 || strcmp(sub, "list") == 0) {
+        struct store_user u = {0};
+        if (store_user_get(c, argv[2], &u) != STORE_OK) {
+            fprintf(stderr, "jmapd: no such user\n");
+            status = 1;
+        } else if (strcmp(sub, "list") == 0) {
+            store_token_list(c, u.id, print_token, NULL);
+        } else {
+            char *token, hash[65], id[16];
+            auth_token_new(&token, hash, id);
+            const char *label = flag_value(argc, argv, "--label");
+            if (store_token_add(c, u.id, hash, id, label ? label : "")) {
+                status = 1;
+            } else {
+                printf("%s\n", token);
+                fprintf(stderr, "token id %s (for revoke)\n", id);
+            }
+            free(token);
+        }
+        store_user_clear(&u);
+    } else {
+        fputs("jmapd: unknown token command\n", stderr);
+        status = 2;
+    }
+    store_close(st);
+    return status;
+}
+
+/* `jmapd feed create --user NAME --calendar ID | revoke FEED-ID`: a read-only
+ * subscription URL for one calendar, GET /feed/SECRET.ics without credentials
+ * (the base for draft-ietf-calext-subscription-upgrade). */
+int cli_feed(int argc, char **argv)
+{
+    struct config cfg;
+    if (cli_options(&cfg, &argc, argv))
+        return 2;
+    const char *user = flag_value(argc, argv, "--user"), *cal = flag_value(argc, argv, "--calendar");
+    bool create = argc >= 2 && strcmp(argv[1], "create") == 0;
+    bool revoke = argc >= 3 && strcmp(argv[1], "revoke") == 0;
+    if ((!create || !user || !cal) && !revoke) {
+        fputs("usage: jmapd feed create --user NAME --calendar ID | revoke FEED-ID\n", stderr);
+        return 2;
+    }
+    struct store *st = cli_store(&cfg);
+    if (!st)
+        return 1;
+    struct store_conn *c = store_conn(st);
+    int status = 0;
+    if (revoke) {
+        int rc = store_feed_revoke(c, argv[2]);
+        if (rc) {
+            fprintf(stderr, "jmapd: %s\n", rc == STORE_NOTFOUND ? "no such feed" : "cannot revoke");
+            status = 1;
+        }
+    } else {
+        struct store_user u = {0};
+        json_t *calendar = NULL;
+        if (store_user_get(c, user, &u) != STORE_OK ||
+            !(calendar = store_object_get(c, u.account_id, "Calendar", cal))) {
+            fprintf(stderr, "jmapd: no such user or calendar\n");
+            status = 1;
+        } else {
+            unsigned char raw[24];
+            util_random_bytes(raw, sizeof raw);
+            char *secret = util_base64url_encode(raw, sizeof raw), hash[65], id[16];
+            util_sha256_hex(secret, strlen(secret), hash);
+            util_random_id(id, 10, 'f');
+            if (store_feed_add(c, hash, id, u.account_id, "calendar", cal) != STORE_OK) {
+                status = 1;
+            } else {
+                const char *base = cfg.base_url[0] ? cfg.base_url : NULL;
+                if (base)
+                    printf("%s/feed/%s.ics\n", base, secret);
+                else
+                    printf("http://%s/feed/%s.ics\n", cfg.listen, secret);
+                fprintf(stderr, "feed id %s (for revoke)\n", id);
+            }
+            free(secret);
+        }
+        json_decref(calendar);
+        store_user_clear(&u);
+    }
+    store_close(st);
+    return status;
+}

@@ -1,0 +1,167 @@
+/*
+ * import_export.c — `jmapd import` and `jmapd export`. Importers and exporters
+ * are registered by the data types (jmap.h); this file finds the user's account,
+ * picks the importer by file extension or the exporter by --calendar /
+ * --addressbook, and runs it in one transaction.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/common.h"
+#include "jmap/jmap.h"
+#include "util/util.h"
+
+static const char *flag(int argc, char **argv, const char *name)
+{
+    for (int i = 1; i + 1 < argc; i++)
+        if (strcmp(argv[i], name) == 0)
+            return argv[i + 1];
+    return NULL;
+}
+
+static bool has(int argc, char **argv, const char *name)
+{
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], name) == 0)
+            return true;
+    return false;
+}
+
+static char *read_all(const char *path, size_t *len)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    if (!f)
+        return NULL;
+    struct buf b = {0};
+    char chunk[65536];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        buf_append(&b, chunk, n);
+    if (f != stdin)
+        fclose(f);
+    *len = b.len;
+    return buf_take(&b);
+}
+
+/* Opens the store and finds NAME's account; NULL after printing why. */
+static struct store *open_account(int *argc, char **argv, struct config *cfg, char account[64])
+{
+    if (cli_options(cfg, argc, argv))
+        return NULL;
+    const char *name = flag(*argc, argv, "--user");
+    if (!name) {
+        fprintf(stderr, "jmapd: --user NAME is required\n");
+        return NULL;
+    }
+    struct store *st = cli_store(cfg);
+    if (!st)
+        return NULL;
+    struct store_user u = {0};
+    if (store_user_get(store_conn(st), name, &u) != STORE_OK) {
+        fprintf(stderr, "jmapd: no such user '%s'\n", name);
+        store_close(st);
+        return NULL;
+    }
+    snprintf(account, 64, "%s", u.account_id);
+    store_user_clear(&u);
+    return st;
+}
+
+int cli_import(int argc, char **argv)
+{
+    struct config cfg;
+    char account[64];
+    struct store *st = open_account(&argc, argv, &cfg, account);
+    if (!st)
+        return 1;
+    jmap_init();
+    struct store_conn *c = store_conn(st);
+    int status = 0, files = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--user") == 0) {
+            i++;
+            continue;
+        }
+        const char *path = argv[i], *dot = strrchr(path, '.');
+        jmap_import_fn fn = dot ? jmap_importer_find(dot) : NULL;
+        files++;
+        if (!fn) {
+            fprintf(stderr, "jmapd: %s: no importer for this kind of file (.ics, .vcf)\n", path);
+            status = 1;
+            continue;
+        }
+        size_t len;
+        char *data = read_all(path, &len), *err = NULL;
+        if (!data) {
+            fprintf(stderr, "jmapd: cannot read %s\n", path);
+            status = 1;
+            continue;
+        }
+        int n = -1;
+        if (store_begin(c, true) == STORE_OK) {
+            n = fn(c, account, data, len, &err);
+            if (n < 0 || store_commit(c) != STORE_OK)
+                n = n < 0 ? n : -1;
+            store_rollback(c);
+        }
+        free(data);
+        if (n < 0) {
+            fprintf(stderr, "jmapd: %s: %s\n", path, err ? err : "import failed");
+            status = 1;
+        } else {
+            printf("%s: %d imported\n", path, n);
+        }
+        free(err);
+    }
+    if (!files) {
+        fprintf(stderr, "usage: jmapd import --user NAME FILE...\n");
+        status = 2;
+    }
+    store_close(st);
+    return status;
+}
+
+static int write_stdout(void *ud, const char *data, size_t len)
+{
+    return fwrite(data, 1, len, stdout) == len ? 0 : -1;
+}
+
+int cli_export(int argc, char **argv)
+{
+    struct config cfg;
+    char account[64];
+    struct store *st = open_account(&argc, argv, &cfg, account);
+    if (!st)
+        return 1;
+    jmap_init();
+    const char *cal = flag(argc, argv, "--calendar"), *book = flag(argc, argv, "--addressbook");
+    const char *kind = cal ? "calendar" : "addressbook", *id = cal ? cal : book;
+    jmap_export_fn fn = id ? jmap_exporter_find(kind) : NULL;
+    int status = 0;
+    if (!id) {
+        fprintf(stderr, "usage: jmapd export --user NAME (--calendar ID | --addressbook ID "
+                        "[--vcard3])\n");
+        status = 2;
+    } else if (!fn) {
+        fprintf(stderr, "jmapd: %s export is not available\n", kind);
+        status = 1;
+    } else {
+        struct store_conn *c = store_conn(st);
+        const char *ctype = NULL;
+        int rc = store_begin(c, false);
+        if (rc == STORE_OK)
+            rc = fn(c, account, id, has(argc, argv, "--vcard3") ? "vcard3" : "", write_stdout,
+                    NULL, &ctype);
+        store_rollback(c);
+        if (rc != STORE_OK) {
+            fprintf(stderr, "jmapd: %s\n", rc == STORE_NOTFOUND ? "no such collection"
+                                                                 : "export failed");
+            status = 1;
+        }
+    }
+    fflush(stdout);
+    store_close(st);
+    return status;
+}

@@ -1,0 +1,790 @@
+/*
+ * vcard_parse.c — reads vCard text (RFC 6350 §3: 4.0; RFC 2426: 3.0; vCard 2.1 as
+ * written by old Outlook versions) into the content-line model of vcard.h.
+ *
+ * Steps per card: split physical lines, unfold (§3.2), split each content line into
+ * group, name, parameters and value (§3.3), undo RFC 6868 caret escapes in parameter
+ * values, undo 3.0 transfer encodings (QUOTED-PRINTABLE, CHARSET) so that every value
+ * is UTF-8. Anything that is not a content line is an error naming its line.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <iconv.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "formats/vcard.h"
+#include "formats/vcard_internal.h"
+
+/* ---- card building ---------------------------------------------------------- */
+
+static void param_free(vcard_param *p)
+{
+    free(p->name);
+    vcard_strv_free(p->values, p->nvalues);
+}
+
+static void prop_free(vcard_prop *p)
+{
+    free(p->group);
+    free(p->name);
+    for (size_t i = 0; i < p->nparams; i++)
+        param_free(&p->params[i]);
+    free(p->params);
+    free(p->value);
+}
+
+void vcard_free(vcard *card)
+{
+    if (!card)
+        return;
+    for (size_t i = 0; i < card->nprops; i++)
+        prop_free(&card->props[i]);
+    free(card->props);
+    card->props = NULL;
+    card->nprops = card->cap = 0;
+}
+
+void vcard_list_free(vcard *cards, size_t ncards)
+{
+    for (size_t i = 0; i < ncards; i++)
+        vcard_free(&cards[i]);
+    free(cards);
+}
+
+void vcard_strv_free(char **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+static char *str_upper(char *s)
+{
+    for (char *p = s; *p; p++)
+        *p = (char)toupper((unsigned char)*p);
+    return s;
+}
+
+/* Appends a property taking ownership of the strings (value may be NULL). */
+static vcard_prop *prop_add_take(vcard *card, char *group, char *name, char *value)
+{
+    if (card->nprops == card->cap) {
+        card->cap = card->cap ? card->cap * 2 : 20; /* 20 * 48 bytes: a small-bin size */
+        card->props = vc_realloc(card->props, card->cap * sizeof *card->props);
+    }
+    vcard_prop *p = &card->props[card->nprops++];
+    memset(p, 0, sizeof *p);
+    p->group = group;
+    p->name = str_upper(name);
+    p->value = value;
+    return p;
+}
+
+vcard_prop *vcard_prop_add(vcard *card, const char *group, const char *name, const char *raw_value)
+{
+    return prop_add_take(card, group ? vc_strdup(group) : NULL, vc_strdup(name),
+                         vc_strdup(raw_value ? raw_value : ""));
+}
+
+static vcard_param *param_find(const vcard_prop *prop, const char *name)
+{
+    for (size_t i = 0; i < prop->nparams; i++)
+        if (strcasecmp(prop->params[i].name, name) == 0)
+            return &prop->params[i];
+    return NULL;
+}
+
+/* Appends a parameter value, taking ownership of value. */
+static void param_add_take(vcard_prop *prop, const char *name, char *value)
+{
+    vcard_param *p = param_find(prop, name);
+    if (!p) {
+        prop->params = vc_realloc(prop->params, (prop->nparams + 1) * sizeof *prop->params);
+        p = &prop->params[prop->nparams++];
+        p->name = str_upper(vc_strdup(name));
+        p->values = NULL;
+        p->nvalues = 0;
+    }
+    p->values = vc_realloc(p->values, (p->nvalues + 1) * sizeof *p->values);
+    p->values[p->nvalues++] = value;
+}
+
+void vcard_param_add(vcard_prop *prop, const char *name, const char *value)
+{
+    vcard_param *p = param_find(prop, name);
+    if (!p) {
+        prop->params = vc_realloc(prop->params, (prop->nparams + 1) * sizeof *prop->params);
+        p = &prop->params[prop->nparams++];
+        p->name = str_upper(vc_strdup(name));
+        p->values = NULL;
+        p->nvalues = 0;
+    }
+    p->values = vc_realloc(p->values, (p->nvalues + 1) * sizeof *p->values);
+    p->values[p->nvalues++] = vc_strdup(value);
+}
+
+void vcard_param_set(vcard_prop *prop, const char *name, const char *value)
+{
+    vcard_param_del(prop, name);
+    vcard_param_add(prop, name, value);
+}
+
+void vcard_param_del(vcard_prop *prop, const char *name)
+{
+    vcard_param *p = param_find(prop, name);
+    if (!p)
+        return;
+    size_t i = (size_t)(p - prop->params);
+    param_free(p);
+    memmove(&prop->params[i], &prop->params[i + 1], (prop->nparams - i - 1) * sizeof *prop->params);
+    prop->nparams--;
+}
+
+const vcard_param *vcard_param_get(const vcard_prop *prop, const char *name)
+{
+    return param_find(prop, name);
+}
+
+const char *vcard_param_first(const vcard_prop *prop, const char *name)
+{
+    const vcard_param *p = param_find(prop, name);
+    return p && p->nvalues ? p->values[0] : NULL;
+}
+
+int vcard_param_has(const vcard_prop *prop, const char *name, const char *value)
+{
+    const vcard_param *p = param_find(prop, name);
+    if (!p)
+        return 0;
+    size_t vl = strlen(value);
+    for (size_t i = 0; i < p->nvalues; i++) {
+        const char *s = p->values[i];
+        while (*s) {
+            const char *e = strchr(s, ',');
+            size_t n = e ? (size_t)(e - s) : strlen(s);
+            if (n == vl && strncasecmp(s, value, n) == 0)
+                return 1;
+            s += n;
+            if (*s == ',')
+                s++;
+        }
+    }
+    return 0;
+}
+
+/* ---- values ----------------------------------------------------------------- */
+
+char *vcard_value_unescape(const char *raw, size_t len)
+{
+    char *out = vc_malloc(len + 1), *o = out;
+    for (size_t i = 0; i < len; i++) {
+        if (raw[i] == '\\' && i + 1 < len) {
+            char c = raw[i + 1];
+            if (c == 'n' || c == 'N') {
+                *o++ = '\n';
+                i++;
+                continue;
+            }
+            if (c == '\\' || c == ',' || c == ';' || c == ':') {
+                *o++ = c;
+                i++;
+                continue;
+            }
+        }
+        *o++ = raw[i];
+    }
+    *o = 0;
+    return out;
+}
+
+char *vcard_value_escape(const char *text, int list)
+{
+    vbuf b = {0};
+    vbuf_grow(&b, strlen(text));
+    for (const char *p = text; *p; p++) {
+        switch (*p) {
+        case '\\':
+            vbuf_puts(&b, "\\\\");
+            break;
+        case '\n':
+            vbuf_puts(&b, "\\n");
+            break;
+        case '\r':
+            if (p[1] != '\n')
+                vbuf_puts(&b, "\\n");
+            break;
+        case ',':
+        case ';':
+            if (list)
+                vbuf_putc(&b, '\\');
+            vbuf_putc(&b, *p);
+            break;
+        default:
+            vbuf_putc(&b, *p);
+        }
+    }
+    return vbuf_take(&b);
+}
+
+void vcard_value_split(const char *raw, char sep, char ***parts, size_t *nparts)
+{
+    size_t n = 1, cap = 8;
+    char **v = vc_malloc(cap * sizeof *v);
+    const char *start = raw, *p = raw;
+    n = 0;
+    for (;; p++) {
+        if (*p == '\\' && p[1]) {
+            p++;
+            continue;
+        }
+        if (*p == sep || *p == 0) {
+            if (n == cap) {
+                cap *= 2;
+                v = vc_realloc(v, cap * sizeof *v);
+            }
+            v[n++] = vc_strndup(start, (size_t)(p - start));
+            if (*p == 0)
+                break;
+            start = p + 1;
+        }
+    }
+    *parts = v;
+    *nparts = n;
+}
+
+/* ---- transfer encodings (vCard 3.0 / 2.1) ----------------------------------- */
+
+static int hexval(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c = toupper(c);
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* RFC 2045 §6.7 quoted-printable; soft line breaks ("=" at the end of a physical
+ * line) were already joined by the line reader and are dropped here. */
+static char *qp_decode(const char *s, size_t *outlen)
+{
+    size_t n = strlen(s);
+    char *out = vc_malloc(n + 1), *o = out;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '=') {
+            if (i + 2 < n + 0 && hexval((unsigned char)s[i + 1]) >= 0 &&
+                hexval((unsigned char)s[i + 2]) >= 0) {
+                *o++ =
+                    (char)(hexval((unsigned char)s[i + 1]) * 16 + hexval((unsigned char)s[i + 2]));
+                i += 2;
+                continue;
+            }
+            if (i + 1 == n)
+                continue;           /* trailing soft break */
+            if (s[i + 1] == '\n') { /* joined soft break */
+                i++;
+                continue;
+            }
+        }
+        *o++ = s[i];
+    }
+    *o = 0;
+    *outlen = (size_t)(o - out);
+    return out;
+}
+
+/* Windows-1252 bytes 0x80..0x9F; the rest of the range is ISO-8859-1. */
+static const unsigned short cp1252_high[32] = {
+    0x20AC, 0xFFFD, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
+    0x2039, 0x0152, 0xFFFD, 0x017D, 0xFFFD, 0xFFFD, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
+    0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0xFFFD, 0x017E, 0x0178};
+
+static void put_utf8(vbuf *b, unsigned cp)
+{
+    char t[4];
+    if (cp < 0x80) {
+        vbuf_putc(b, (char)cp);
+    } else if (cp < 0x800) {
+        t[0] = (char)(0xC0 | (cp >> 6));
+        t[1] = (char)(0x80 | (cp & 0x3F));
+        vbuf_putn(b, t, 2);
+    } else {
+        t[0] = (char)(0xE0 | (cp >> 12));
+        t[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        t[2] = (char)(0x80 | (cp & 0x3F));
+        vbuf_putn(b, t, 3);
+    }
+}
+
+static char *cp1252_to_utf8(const char *s, size_t n)
+{
+    vbuf b = {0};
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x80 && c < 0xA0)
+            put_utf8(&b, cp1252_high[c - 0x80]);
+        else
+            put_utf8(&b, c);
+    }
+    return vbuf_take(&b);
+}
+
+/* Converts n bytes in charset cs to UTF-8; NULL if the charset is unknown or the
+ * bytes are invalid in it. */
+static char *charset_to_utf8(const char *cs, const char *s, size_t n)
+{
+    if (strcasecmp(cs, "UTF-8") == 0 || strcasecmp(cs, "UTF8") == 0 ||
+        strcasecmp(cs, "US-ASCII") == 0)
+        return vc_utf8_valid(s, n) ? vc_strndup(s, n) : NULL;
+    if (strcasecmp(cs, "ISO-8859-1") == 0 || strcasecmp(cs, "WINDOWS-1252") == 0 ||
+        strcasecmp(cs, "CP1252") == 0 || strcasecmp(cs, "LATIN1") == 0)
+        return cp1252_to_utf8(s, n);
+    iconv_t cd = iconv_open("UTF-8", cs);
+    if (cd == (iconv_t)-1)
+        return NULL;
+    size_t cap = n * 4 + 4, inleft = n, outleft = cap;
+    char *out = vc_malloc(cap + 1), *in = (char *)s, *o = out;
+    size_t r = iconv(cd, &in, &inleft, &o, &outleft);
+    iconv_close(cd);
+    if (r == (size_t)-1 || inleft) {
+        free(out);
+        return NULL;
+    }
+    *o = 0;
+    if (!vc_utf8_valid(out, (size_t)(o - out))) {
+        free(out);
+        return NULL;
+    }
+    return out;
+}
+
+/* ---- content lines ---------------------------------------------------------- */
+
+typedef struct parser {
+    char *err;
+    size_t errlen;
+} parser;
+
+static int fail(parser *ps, size_t line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int fail(parser *ps, size_t line, const char *fmt, ...)
+{
+    char msg[200];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    snprintf(ps->err, ps->errlen, "line %zu: %s", line, msg);
+    return -1;
+}
+
+static int is_name_char(int c)
+{
+    /* RFC 6350 §3.3: name = 1*(ALPHA / DIGIT / "-"); "_" is tolerated because
+     * several producers write X-names with it. */
+    return isalnum(c) || c == '-' || c == '_';
+}
+
+/* RFC 6868: ^n → newline, ^^ → ^, ^' → ". Other carets stay. */
+static char *caret_decode(const char *s, size_t n)
+{
+    char *out = vc_malloc(n + 1), *o = out;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '^' && i + 1 < n) {
+            if (s[i + 1] == 'n' || s[i + 1] == 'N') {
+                *o++ = '\n';
+                i++;
+                continue;
+            }
+            if (s[i + 1] == '^') {
+                *o++ = '^';
+                i++;
+                continue;
+            }
+            if (s[i + 1] == '\'') {
+                *o++ = '"';
+                i++;
+                continue;
+            }
+        }
+        *o++ = s[i];
+    }
+    *o = 0;
+    return out;
+}
+
+/* RFC 6350 §3.3: SAFE-CHAR and QSAFE-CHAR have no control characters but HTAB */
+static int has_ctl(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if ((c < 0x20 && c != '\t') || c == 0x7F)
+            return 1;
+    }
+    return 0;
+}
+
+static int param_name_ok(const char *s, size_t n)
+{
+    if (n == 0)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!is_name_char((unsigned char)s[i]))
+            return 0;
+    return 1;
+}
+
+/* Parses one unfolded content line into a new property of card. */
+static int parse_line(parser *ps, vcard *card, const char *line, size_t len, size_t lineno)
+{
+    const char *p = line, *end = line + len;
+    const char *dot = NULL, *ns = p;
+    while (p < end && (is_name_char((unsigned char)*p) || *p == '.')) {
+        if (*p == '.')
+            dot = p;
+        p++;
+    }
+    if (p == ns)
+        return fail(ps, lineno, "expected a property name");
+    if (p >= end || (*p != ':' && *p != ';'))
+        return fail(ps, lineno, "expected ':' or ';' after the property name");
+    char *group = NULL;
+    const char *name = ns;
+    if (dot) {
+        /* RFC 6350 §3.3: group "." name; a single group level */
+        if (dot == ns || dot + 1 == p || memchr(ns, '.', (size_t)(dot - ns)))
+            return fail(ps, lineno, "malformed property group");
+        group = vc_strndup(ns, (size_t)(dot - ns));
+        name = dot + 1;
+    }
+    vcard_prop *prop = prop_add_take(card, group, vc_strndup(name, (size_t)(p - name)), NULL);
+    prop->lineno = lineno;
+
+    while (p < end && *p == ';') {
+        p++;
+        const char *pn = p;
+        while (p < end && is_name_char((unsigned char)*p))
+            p++;
+        size_t pnlen = (size_t)(p - pn);
+        if (p < end && *p == '=') {
+            if (!param_name_ok(pn, pnlen))
+                return fail(ps, lineno, "malformed parameter name");
+            char *parname = vc_strndup(pn, pnlen);
+            p++;
+            for (;;) {
+                if (p < end && *p == '"') {
+                    const char *q = memchr(p + 1, '"', (size_t)(end - p - 1));
+                    if (!q) {
+                        free(parname);
+                        return fail(ps, lineno, "unterminated quoted parameter value");
+                    }
+                    if (has_ctl(p + 1, (size_t)(q - p - 1))) {
+                        free(parname);
+                        return fail(ps, lineno, "control character in parameter value");
+                    }
+                    param_add_take(prop, parname, caret_decode(p + 1, (size_t)(q - p - 1)));
+                    p = q + 1;
+                } else {
+                    const char *vs = p;
+                    while (p < end && *p != ';' && *p != ':' && *p != ',' && *p != '"')
+                        p++;
+                    if (p < end && *p == '"') {
+                        free(parname);
+                        return fail(ps, lineno, "stray '\"' in parameter value");
+                    }
+                    if (has_ctl(vs, (size_t)(p - vs))) {
+                        free(parname);
+                        return fail(ps, lineno, "control character in parameter value");
+                    }
+                    param_add_take(prop, parname, caret_decode(vs, (size_t)(p - vs)));
+                }
+                if (p < end && *p == ',') {
+                    p++;
+                    continue;
+                }
+                break;
+            }
+            free(parname);
+        } else if (p < end && (*p == ';' || *p == ':') && pnlen > 0) {
+            /* vCard 2.1/3.0 quirk: a bare parameter value is a TYPE
+             * (TEL;WORK;VOICE:..., EMAIL;INTERNET:...), except for the 2.1
+             * encodings and charsets which name their own parameter. */
+            char *v = vc_strndup(pn, pnlen);
+            if (strcasecmp(v, "QUOTED-PRINTABLE") == 0 || strcasecmp(v, "BASE64") == 0 ||
+                strcasecmp(v, "8BIT") == 0 || strcasecmp(v, "7BIT") == 0)
+                vcard_param_add(prop, "ENCODING", v);
+            else
+                vcard_param_add(prop, "TYPE", v);
+            free(v);
+        } else {
+            return fail(ps, lineno, "malformed parameter");
+        }
+    }
+    if (p >= end || *p != ':')
+        return fail(ps, lineno, "expected ':' before the property value");
+    /* parameter values: UTF-8 as the values are (RFC 6350 §3.1); 3.0 producers
+     * may write their code page */
+    for (size_t k = 0; k < prop->nparams; k++)
+        for (size_t m = 0; m < prop->params[k].nvalues; m++) {
+            char **pv = &prop->params[k].values[m];
+            if (vc_utf8_valid(*pv, strlen(*pv)))
+                continue;
+            if (card->version == 40)
+                return fail(ps, lineno, "parameter value is not valid UTF-8 (RFC 6350 §3.1)");
+            char *conv = cp1252_to_utf8(*pv, strlen(*pv));
+            free(*pv);
+            *pv = conv;
+        }
+    p++;
+    size_t vlen = (size_t)(end - p);
+    char *value = vc_strndup(p, vlen);
+
+    /* Transfer encodings (RFC 2426 §5.1 / vCard 2.1) */
+    const char *enc = vcard_param_first(prop, "ENCODING");
+    if (enc && (strcasecmp(enc, "QUOTED-PRINTABLE") == 0 || strcasecmp(enc, "QP") == 0)) {
+        size_t n;
+        char *dec = qp_decode(value, &n);
+        /* encoded line breaks (=0D=0A) become the \n escape of a TEXT value */
+        vbuf nb = {0};
+        for (size_t k = 0; k < n; k++) {
+            if (dec[k] == '\r' || dec[k] == '\n') {
+                vbuf_puts(&nb, "\\n");
+                if (dec[k] == '\r' && k + 1 < n && dec[k + 1] == '\n')
+                    k++;
+            } else {
+                vbuf_putc(&nb, dec[k]);
+            }
+        }
+        free(dec);
+        free(value);
+        vlen = nb.len;
+        value = vbuf_take(&nb);
+        vcard_param_del(prop, "ENCODING");
+    } else if (enc && (strcasecmp(enc, "B") == 0 || strcasecmp(enc, "BASE64") == 0)) {
+        /* keep base64 text, without the whitespace of 2.1 continuation lines */
+        char *o = value;
+        for (char *s = value; *s; s++)
+            if (!isspace((unsigned char)*s))
+                *o++ = *s;
+        *o = 0;
+        vlen = (size_t)(o - value);
+        vcard_param_set(prop, "ENCODING", "b");
+    } else if (enc && (strcasecmp(enc, "8BIT") == 0 || strcasecmp(enc, "7BIT") == 0)) {
+        vcard_param_del(prop, "ENCODING");
+    }
+    const char *cs = vcard_param_first(prop, "CHARSET");
+    if (cs) {
+        char *conv = charset_to_utf8(cs, value, vlen);
+        if (!conv) {
+            free(value);
+            return fail(ps, lineno, "value is not valid in CHARSET %s", cs);
+        }
+        free(value);
+        value = conv;
+        vlen = strlen(value);
+        vcard_param_del(prop, "CHARSET");
+    } else if (!vc_utf8_valid(value, vlen)) {
+        if (memchr(value, 0, vlen)) {
+            free(value);
+            return fail(ps, lineno, "NUL byte in value");
+        }
+        if (card->version == 40) {
+            free(value);
+            return fail(ps, lineno, "value is not valid UTF-8 (RFC 6350 §3.1)");
+        }
+        /* Older producers write their platform code page without CHARSET. */
+        char *conv = cp1252_to_utf8(value, vlen);
+        free(value);
+        value = conv;
+        vlen = strlen(value);
+    }
+    for (size_t i = 0; i < vlen; i++) {
+        unsigned char c = (unsigned char)value[i];
+        if ((c < 0x20 && c != '\t' && c != '\n') || c == 0x7F) {
+            free(value);
+            return fail(ps, lineno, "control character in value");
+        }
+    }
+    free(prop->value);
+    prop->value = value;
+    return 0;
+}
+
+/* ---- cards ------------------------------------------------------------------ */
+
+/* A physical line: [s, s+n), numbered lineno. */
+typedef struct pline {
+    const char *s;
+    size_t n, lineno;
+} pline;
+
+static int ieq(const char *s, size_t n, const char *lit)
+{
+    return strlen(lit) == n && strncasecmp(s, lit, n) == 0;
+}
+
+/* Trims trailing spaces/tabs (some producers pad lines). */
+static size_t rtrim(const char *s, size_t n)
+{
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+        n--;
+    return n;
+}
+
+/* True if an unfolded line announces quoted-printable before its value. */
+static int line_is_qp(const char *s, size_t n)
+{
+    const char *colon = memchr(s, ':', n);
+    size_t hn = colon ? (size_t)(colon - s) : n;
+    for (size_t i = 0; i + 16 <= hn; i++)
+        if (strncasecmp(s + i, "QUOTED-PRINTABLE", 16) == 0)
+            return 1;
+    return 0;
+}
+
+int vcard_parse(const char *text, size_t len, vcard **cards_out, size_t *ncards_out, char *err,
+                size_t errlen)
+{
+    parser ps = {err, errlen};
+    char dummy[8];
+    if (!err || !errlen) {
+        ps.err = dummy;
+        ps.errlen = sizeof dummy;
+    }
+    ps.err[0] = 0;
+    *cards_out = NULL;
+    *ncards_out = 0;
+
+    /* physical lines */
+    size_t nl = 0, capl = 64;
+    pline *lines = vc_malloc(capl * sizeof *lines);
+    size_t i = 0, lineno = 1;
+    if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
+        i = 3; /* byte order mark */
+    while (i < len) {
+        size_t s = i;
+        while (i < len && text[i] != '\n' && text[i] != '\r')
+            i++;
+        if (nl == capl) {
+            capl *= 2;
+            lines = vc_realloc(lines, capl * sizeof *lines);
+        }
+        lines[nl++] = (pline){text + s, i - s, lineno};
+        if (i < len && text[i] == '\r')
+            i++;
+        if (i < len && text[i] == '\n')
+            i++;
+        lineno++;
+    }
+
+    vcard *cards = NULL;
+    size_t ncards = 0, capc = 0;
+    vcard *cur = NULL;
+    vbuf logical = {0};
+    int rc = 0;
+    size_t li = 0;
+    while (li < nl) {
+        pline *pl = &lines[li++];
+        if (rtrim(pl->s, pl->n) == 0)
+            continue; /* blank lines between or inside cards */
+        if (pl->s[0] == ' ' || pl->s[0] == '\t') {
+            rc = fail(&ps, pl->lineno, "continuation line without a content line");
+            break;
+        }
+        logical.len = 0;
+        vbuf_putn(&logical, pl->s, pl->n);
+        size_t start = pl->lineno;
+        for (;;) {
+            /* RFC 6350 §3.2 unfolding: CRLF followed by one space or tab */
+            if (li < nl && lines[li].n > 0 && (lines[li].s[0] == ' ' || lines[li].s[0] == '\t')) {
+                vbuf_putn(&logical, lines[li].s + 1, lines[li].n - 1);
+                li++;
+                continue;
+            }
+            /* vCard 2.1 quoted-printable soft line break: "=" ends the line and the
+             * value goes on at the start of the next one */
+            if (li < nl && logical.len && logical.s[logical.len - 1] == '=' &&
+                line_is_qp(logical.s, logical.len)) {
+                logical.len--;
+                vbuf_putn(&logical, lines[li].s, lines[li].n);
+                li++;
+                continue;
+            }
+            break;
+        }
+        const char *ls = logical.s;
+        size_t ln = logical.len;
+        if (!cur) {
+            if (!ieq(ls, rtrim(ls, ln), "BEGIN:VCARD")) {
+                rc = fail(&ps, start, "expected BEGIN:VCARD");
+                break;
+            }
+            if (ncards == capc) {
+                capc = capc ? capc * 2 : 4;
+                cards = vc_realloc(cards, capc * sizeof *cards);
+            }
+            cur = &cards[ncards++];
+            memset(cur, 0, sizeof *cur);
+            cur->version = 0;
+            cur->lineno = start;
+            continue;
+        }
+        if (ieq(ls, rtrim(ls, ln), "END:VCARD")) {
+            if (!cur->version)
+                cur->version = 30; /* RFC 2425 producers without VERSION */
+            cur = NULL;
+            continue;
+        }
+        if (ieq(ls, rtrim(ls, ln), "BEGIN:VCARD")) {
+            rc = fail(&ps, start, "nested BEGIN:VCARD (is an END:VCARD missing?)");
+            break;
+        }
+        if (ln > 8 && strncasecmp(ls, "VERSION:", 8) == 0) {
+            const char *vs = ls + 8;
+            size_t vn = rtrim(vs, ln - 8);
+            while (vn && (*vs == ' ' || *vs == '\t')) /* "VERSION: 4.0" */
+                vs++, vn--;
+            if (ieq(vs, vn, "4.0"))
+                cur->version = 40;
+            else if (ieq(vs, vn, "3.0") || ieq(vs, vn, "2.1"))
+                cur->version = 30;
+            else {
+                char v[32];
+                snprintf(v, sizeof v, "%.*s", (int)(vn < 20 ? vn : 20), vs);
+                rc = fail(&ps, start, "unsupported vCard VERSION '%s'", v);
+                break;
+            }
+            continue;
+        }
+        if (cur->nprops >= VCARD_MAX_PROPS) {
+            rc = fail(&ps, start, "more than %d properties in one vCard", VCARD_MAX_PROPS);
+            break;
+        }
+        if (parse_line(&ps, cur, ls, ln, start) < 0) {
+            rc = -1;
+            break;
+        }
+    }
+    if (rc == 0 && cur) {
+        char b[32];
+        snprintf(b, sizeof b, "%zu", cur->lineno);
+        rc =
+            fail(&ps, lineno > 1 ? lineno - 1 : 1, "missing END:VCARD for the vCard of line %s", b);
+    }
+    if (rc == 0 && ncards == 0)
+        rc = fail(&ps, 1, "no BEGIN:VCARD found");
+    vbuf_free(&logical);
+    free(lines);
+    if (rc < 0) {
+        vcard_list_free(cards, ncards);
+        return -1;
+    }
+    *cards_out = cards;
+    *ncards_out = ncards;
+    return 0;
+}

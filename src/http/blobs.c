@@ -1,0 +1,273 @@
+/*
+ * blobs.c — the upload and download endpoints (RFC 8620 §6.1, §6.2). Uploads are
+ * stored content-addressed and kept at least blob_upload_ttl seconds unless
+ * referenced; downloads honour the `type` and `name` URL variables, set
+ * Content-Disposition safely for any name, and answer single byte ranges. Also the
+ * export endpoint, which serves a whole collection (.ics, .vcf) as a file.
+ */
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http/internal.h"
+#include "jmap/blob.h"
+
+static const struct store_access *find_account(const struct jmap_user *u, const char *id)
+{
+    for (int i = 0; i < u->naccounts; i++)
+        if (strcmp(u->accounts[i].account_id, id) == 0)
+            return &u->accounts[i];
+    return NULL;
+}
+
+/* A media type is echoed only if it looks like one: type "/" subtype and simple
+ * parameters, no controls or quotes, so nothing can be injected into headers. */
+static bool safe_media_type(const char *t)
+{
+    if (!t || !*t || strlen(t) > 200 || !strchr(t, '/'))
+        return false;
+    for (const char *p = t; *p; p++)
+        if (!isalnum((unsigned char)*p) && !strchr("!#$&^_.+-/;= ", *p))
+            return false;
+    return true;
+}
+
+/* RFC 6266 + RFC 8187: an ASCII fallback filename and the exact UTF-8 name. */
+static char *content_disposition(const char *name)
+{
+    struct buf b = {0};
+    buf_puts(&b, "attachment; filename=\"");
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+        buf_append(&b, (*p < 0x20 || *p >= 0x7f || *p == '"' || *p == '\\' || *p == '/') ? "_"
+                                                                                            : (const char *)p,
+                   1);
+    buf_puts(&b, "\"; filename*=UTF-8''");
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+        if (isalnum(*p) || strchr("!#$&+-.^_`|~", *p))
+            buf_append(&b, p, 1);
+        else
+            buf_printf(&b, "%%%02X", *p);
+    }
+    return buf_take(&b);
+}
+
+/* Parses a single "bytes=" range against size. Returns 1 with [*start, *end]
+ * (inclusive), 0 if there is no usable Range header (serve all), -1 if
+ * unsatisfiable (416). */
+static int parse_range(const char *h, uint64_t size, uint64_t *start, uint64_t *end)
+{
+    if (!h || strncmp(h, "bytes=", 6) != 0 || strchr(h, ','))
+        return 0;
+    const char *p = h + 6;
+    char *e;
+    if (*p == '-') {
+        if (!isdigit((unsigned char)p[1]))
+            return 0;
+        uint64_t n = strtoull(p + 1, &e, 10);
+        if (*e)
+            return 0;
+        if (n == 0 || size == 0)
+            return -1;
+        *start = n >= size ? 0 : size - n;
+        *end = size - 1;
+        return 1;
+    }
+    if (!isdigit((unsigned char)*p))
+        return 0;
+    uint64_t a = strtoull(p, &e, 10);
+    if (*e != '-')
+        return 0;
+    uint64_t b = size ? size - 1 : 0;
+    if (e[1]) {
+        if (!isdigit((unsigned char)e[1]))
+            return 0;
+        char *e2;
+        b = strtoull(e + 1, &e2, 10);
+        if (*e2 || b < a)
+            return 0;
+        if (b >= size)
+            b = size - 1;
+    }
+    if (a >= size)
+        return -1;
+    *start = a;
+    *end = b;
+    return 1;
+}
+
+enum MHD_Result http_download(struct http_server *h, struct MHD_Connection *c,
+                              struct http_req *rq, int64_t user_id, const char *path)
+{
+    char account[256], blob[256];
+    const char *s1 = strchr(path, '/');
+    const char *s2 = s1 ? strchr(s1 + 1, '/') : NULL;
+    if (!s1 || !s2 || (size_t)(s1 - path) >= sizeof account || (size_t)(s2 - s1 - 1) >= sizeof blob)
+        return http_problem(c, rq, 404, "about:blank", "no such blob", NULL);
+    snprintf(account, sizeof account, "%.*s", (int)(s1 - path), path);
+    snprintf(blob, sizeof blob, "%.*s", (int)(s2 - s1 - 1), s1 + 1);
+    const char *name = s2 + 1;
+    struct store_conn *sc = store_conn(h->srv->store);
+    struct jmap_user u;
+    if (!sc || jmap_user_load(sc, user_id, &u) != STORE_OK || !find_account(&u, account))
+        return http_problem(c, rq, 404, "about:blank", "no such blob", NULL);
+    unsigned char *data = NULL;
+    size_t len = 0;
+    if (store_blob_get(sc, account, blob, &data, &len) != STORE_OK)
+        return http_problem(c, rq, 404, "about:blank", "no such blob", NULL);
+    const char *type = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "type");
+    uint64_t start = 0, end = len ? len - 1 : 0;
+    int range = parse_range(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Range"), len, &start,
+                            &end);
+    struct MHD_Response *r;
+    char cr[96];
+    if (range < 0) {
+        free(data);
+        r = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
+        snprintf(cr, sizeof cr, "bytes */%zu", len);
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_RANGE, cr);
+        rq->status = 416;
+    } else {
+        size_t n = range ? (size_t)(end - start + 1) : len;
+        if (range && start > 0)
+            memmove(data, data + start, n);
+        r = MHD_create_response_from_buffer(n, data, MHD_RESPMEM_MUST_FREE);
+        if (range) {
+            snprintf(cr, sizeof cr, "bytes %" PRIu64 "-%" PRIu64 "/%zu", start, end, len);
+            MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_RANGE, cr);
+        }
+        rq->status = range ? 206 : 200;
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+                            safe_media_type(type) ? type : "application/octet-stream");
+    char *cd = content_disposition(name);
+    MHD_add_response_header(r, "Content-Disposition", cd);
+    free(cd);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
+    /* blob ids name immutable content (RFC 8620 §6) */
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "private, immutable, max-age=31536000");
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    enum MHD_Result res = MHD_queue_response(c, (unsigned)rq->status, r);
+    MHD_destroy_response(r);
+    return res;
+}
+
+enum MHD_Result http_upload(struct http_server *h, struct MHD_Connection *c, struct http_req *rq,
+                            int64_t user_id, const char *path)
+{
+    char account[256];
+    size_t n = strcspn(path, "/");
+    if (n == 0 || n >= sizeof account || (path[n] == '/' && path[n + 1]))
+        return http_problem(c, rq, 404, "about:blank", "no such upload resource", NULL);
+    snprintf(account, sizeof account, "%.*s", (int)n, path);
+    struct store_conn *sc = store_conn(h->srv->store);
+    struct jmap_user u;
+    if (!sc || jmap_user_load(sc, user_id, &u) != STORE_OK)
+        return http_problem(c, rq, 401, "about:blank", "the user no longer exists", NULL);
+    const struct store_access *a = find_account(&u, account);
+    if (!a)
+        return http_problem(c, rq, 404, "about:blank", "no such account", NULL);
+    if (!a->may_write)
+        return http_problem(c, rq, 403, "about:blank", "the account is read-only", NULL);
+    const char *ctype = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
+    const char *type = safe_media_type(ctype) ? ctype : "application/octet-stream";
+    char id[BLOB_ID_SIZE];
+    const char *data = rq->body.data ? rq->body.data : "";
+    blob_id_for(data, rq->body.len, id);
+    if (store_begin(sc, true) != STORE_OK ||
+        store_blob_put(sc, account, id, data, rq->body.len, type) != STORE_OK ||
+        store_commit(sc) != STORE_OK) {
+        store_rollback(sc);
+        return http_problem(c, rq, 500, "about:blank", "could not store the upload", NULL);
+    }
+    json_t *resp = json_pack("{s:s, s:s, s:s, s:I}", "accountId", account, "blobId", id, "type",
+                             type, "size", (json_int_t)rq->body.len);
+    char *body = json_dumps(resp, JSON_COMPACT);
+    json_decref(resp);
+    enum MHD_Result res = http_send(c, rq, 201, "application/json", body, strlen(body));
+    free(body);
+    return res;
+}
+
+static int write_buf(void *ud, const char *data, size_t len)
+{
+    buf_append(ud, data, len);
+    return 0;
+}
+
+/* Runs an exporter and queues its output. */
+static enum MHD_Result send_export(struct http_server *h, struct MHD_Connection *c,
+                                   struct http_req *rq, jmap_export_fn fn, const char *account,
+                                   const char *id, const char *args)
+{
+    struct store_conn *sc = store_conn(h->srv->store);
+    struct buf out = {0};
+    const char *ctype = "application/octet-stream";
+    int rc = sc ? store_begin(sc, false) : STORE_ERR;
+    if (rc == STORE_OK)
+        rc = fn(sc, account, id, args, write_buf, &out, &ctype);
+    if (sc)
+        store_rollback(sc);
+    if (rc != STORE_OK) {
+        buf_free(&out);
+        return rc == STORE_NOTFOUND
+                   ? http_problem(c, rq, 404, "about:blank", "no such collection", NULL)
+                   : http_problem(c, rq, 500, "about:blank", "export failed", NULL);
+    }
+    size_t len = out.len;
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(len, buf_take(&out), MHD_RESPMEM_MUST_FREE);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "private, no-cache");
+    rq->status = 200;
+    enum MHD_Result res = MHD_queue_response(c, 200, r);
+    MHD_destroy_response(r);
+    return res;
+}
+
+enum MHD_Result http_feed(struct http_server *h, struct MHD_Connection *c, struct http_req *rq,
+                          const char *token)
+{
+    char secret[128];
+    size_t n = strcspn(token, ".");
+    if (n == 0 || n >= sizeof secret)
+        return http_problem(c, rq, 404, "about:blank", "no such feed", NULL);
+    snprintf(secret, sizeof secret, "%.*s", (int)n, token);
+    char hash[65], account[64], kind[32], id[64];
+    util_sha256_hex(secret, strlen(secret), hash);
+    struct store_conn *sc = store_conn(h->srv->store);
+    jmap_export_fn fn = NULL;
+    if (sc && store_feed_lookup(sc, hash, account, kind, id) == STORE_OK)
+        fn = jmap_exporter_find(kind);
+    if (!fn)
+        return http_problem(c, rq, 404, "about:blank", "no such feed", NULL);
+    return send_export(h, c, rq, fn, account, id, "");
+}
+
+enum MHD_Result http_export(struct http_server *h, struct MHD_Connection *c, struct http_req *rq,
+                            int64_t user_id, const char *path)
+{
+    char kind[32], account[256], id[256];
+    const char *s1 = strchr(path, '/');
+    const char *s2 = s1 ? strchr(s1 + 1, '/') : NULL;
+    if (!s1 || !s2 || strchr(s2 + 1, '/') || (size_t)(s1 - path) >= sizeof kind ||
+        (size_t)(s2 - s1 - 1) >= sizeof account || strlen(s2 + 1) >= sizeof id || !s2[1])
+        return http_problem(c, rq, 404, "about:blank", "no such collection", NULL);
+    snprintf(kind, sizeof kind, "%.*s", (int)(s1 - path), path);
+    snprintf(account, sizeof account, "%.*s", (int)(s2 - s1 - 1), s1 + 1);
+    snprintf(id, sizeof id, "%s", s2 + 1);
+    char *ext = strrchr(id, '.'); /* "/export/calendar/A/C.ics" names the same as ".../C" */
+    if (ext && (strcmp(ext, ".ics") == 0 || strcmp(ext, ".vcf") == 0))
+        *ext = 0;
+    jmap_export_fn fn = jmap_exporter_find(kind);
+    struct store_conn *sc = store_conn(h->srv->store);
+    struct jmap_user u;
+    if (!fn || !sc || jmap_user_load(sc, user_id, &u) != STORE_OK || !find_account(&u, account))
+        return http_problem(c, rq, 404, "about:blank", "no such collection", NULL);
+    const char *args = MHD_lookup_connection_value_n(c, MHD_GET_ARGUMENT_KIND, "vcard3", 6, NULL,
+                                                     NULL) == MHD_YES
+                           ? "vcard3"
+                           : "";
+    return send_export(h, c, rq, fn, account, id, args);
+}

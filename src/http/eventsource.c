@@ -1,0 +1,182 @@
+/*
+ * eventsource.c — the push endpoint (RFC 8620 §7.3): a text/event-stream
+ * response fed by a push_sub. Idle connections are suspended in libmicrohttpd
+ * (no thread each) and resumed by the hub when a StateChange or a ping is due.
+ * Query variables: types (comma list or "*"), closeafter (state|no), ping
+ * (seconds, 0 = none), and access_token for clients that cannot set headers.
+ */
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http/internal.h"
+#include "push/hub.h"
+
+#define PING_MIN 1
+#define PING_MAX 3600
+
+struct sse {
+    struct MHD_Connection *conn;
+    struct push_sub *sub;
+    struct buf out;
+    size_t off;
+    bool close_after_state, done;
+    int ping;
+};
+
+static void sse_wake(void *ud)
+{
+    struct sse *e = ud;
+    MHD_resume_connection(e->conn);
+}
+
+static void sse_arm(void *ud)
+{
+    struct sse *e = ud;
+    MHD_suspend_connection(e->conn);
+}
+
+static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    struct sse *e = cls;
+    if (e->off >= e->out.len) {
+        e->out.len = e->off = 0;
+        if (e->done)
+            return MHD_CONTENT_READER_END_OF_STREAM;
+        char *text = NULL;
+        uint64_t id = 0;
+        switch (push_sub_next(e->sub, &text, &id, sse_arm, e)) {
+        case PUSH_STATE:
+            buf_printf(&e->out, "event: state\nid: %" PRIu64 "\ndata: %s\n\n", id, text);
+            free(text);
+            e->done = e->close_after_state; /* closeafter=state: end after this event */
+            break;
+        case PUSH_PING:
+            /* §7.3: the ping's data is {"interval": seconds}; it sets no event id */
+            buf_printf(&e->out, "event: ping\ndata: {\"interval\":%d}\n\n", e->ping);
+            break;
+        case PUSH_CLOSED:
+            return MHD_CONTENT_READER_END_OF_STREAM;
+        case PUSH_WAIT:
+            return 0; /* suspended until the hub wakes us */
+        }
+    }
+    size_t n = e->out.len - e->off;
+    if (n > max)
+        n = max;
+    memcpy(buf, e->out.data + e->off, n);
+    e->off += n;
+    return (ssize_t)n;
+}
+
+static void sse_free(void *cls)
+{
+    struct sse *e = cls;
+    push_sub_free(e->sub);
+    buf_free(&e->out);
+    free(e);
+}
+
+/* The current state of every type in the user's accounts, as a StateChange's
+ * "changed" map: sent first when a client reconnects with Last-Event-ID. */
+static json_t *current_states(struct store_conn *sc, const struct jmap_user *u, json_t *types)
+{
+    static const char *const names[] = {"Calendar", "ParticipantIdentity", "CalendarEvent"};
+    json_t *changed = json_object();
+    for (int i = 0; i < u->naccounts; i++) {
+        json_t *acct = json_object();
+        for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
+            bool wanted = !types;
+            size_t j;
+            json_t *t;
+            json_array_foreach(types, j, t)
+            {
+                wanted |= strcmp(json_string_value(t), names[k]) == 0;
+            }
+            if (wanted)
+                json_object_set_new(acct, names[k],
+                                    jmap_state_string(store_state_get(sc, u->accounts[i].account_id,
+                                                                      names[k])));
+        }
+        json_object_set_new(changed, u->accounts[i].account_id, acct);
+    }
+    return changed;
+}
+
+enum MHD_Result http_eventsource(struct http_server *h, struct MHD_Connection *c,
+                                 struct http_req *rq, int64_t user_id)
+{
+    const char *types = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "types");
+    const char *closeafter = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "closeafter");
+    const char *ping = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "ping");
+    if (!types || !*types)
+        types = "*";
+    if (!closeafter || !*closeafter)
+        closeafter = "no";
+    if (strcmp(closeafter, "state") && strcmp(closeafter, "no"))
+        return http_problem(c, rq, 400, "about:blank", "closeafter must be 'state' or 'no'", NULL);
+    long ping_s = 0;
+    if (ping && *ping) {
+        char *end;
+        ping_s = strtol(ping, &end, 10);
+        if (*end || ping_s < 0 || !isdigit((unsigned char)ping[0]))
+            return http_problem(c, rq, 400, "about:blank", "ping must be a non-negative integer",
+                                NULL);
+        if (ping_s > 0 && ping_s < PING_MIN)
+            ping_s = PING_MIN;
+        if (ping_s > PING_MAX)
+            ping_s = PING_MAX; /* §7.3 allows clamping, within [<=30, >=300] */
+    }
+    json_t *type_list = NULL;
+    if (strcmp(types, "*") != 0) {
+        type_list = json_array();
+        char *copy = xstrdup(types), *save = NULL;
+        for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
+            json_array_append_new(type_list, json_string(t));
+        free(copy);
+        if (!json_array_size(type_list)) {
+            json_decref(type_list);
+            return http_problem(c, rq, 400, "about:blank", "types must list type names or '*'",
+                                NULL);
+        }
+    }
+    struct store_conn *sc = store_conn(h->srv->store);
+    struct jmap_user u;
+    if (!sc || jmap_user_load(sc, user_id, &u) != STORE_OK) {
+        json_decref(type_list);
+        return http_problem(c, rq, 401, "about:blank", "the user no longer exists", NULL);
+    }
+    if (push_hub_count_user(h->srv->hub, user_id) >= h->srv->cfg->max_eventsource) {
+        json_decref(type_list);
+        return http_problem(c, rq, 429, "about:blank", "too many push connections", NULL);
+    }
+    const char *accounts[JMAP_MAX_ACCOUNTS];
+    for (int i = 0; i < u.naccounts; i++)
+        accounts[i] = u.accounts[i].account_id;
+    struct sse *e = xcalloc(1, sizeof *e);
+    e->conn = c;
+    e->ping = (int)ping_s;
+    e->close_after_state = strcmp(closeafter, "state") == 0;
+    e->sub = push_sub_new(h->srv->hub, user_id, accounts, u.naccounts, type_list, e->ping, sse_wake,
+                          e);
+    /* §7.3: a client that reconnects with Last-Event-ID may have missed changes;
+     * send the current states at once. */
+    if (MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Last-Event-ID")) {
+        json_t *changed = current_states(sc, &u, type_list);
+        push_sub_prime(e->sub, changed);
+        json_decref(changed);
+    }
+    json_decref(type_list);
+    buf_puts(&e->out, ": jmapd event stream\n\n"); /* gets the headers out now */
+    struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, sse_read, e,
+                                                               sse_free);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+    MHD_add_response_header(r, "X-Accel-Buffering", "no");
+    rq->status = 200;
+    enum MHD_Result res = MHD_queue_response(c, 200, r);
+    MHD_destroy_response(r);
+    return res;
+}

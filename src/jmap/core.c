@@ -1,0 +1,205 @@
+/*
+ * core.c — what every JMAP server has (RFC 8620): Core/echo, the user and their
+ * accounts, the session resource and its state, account provisioning, and
+ * jmap_init(), which registers every method of the server.
+ */
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "jmap/jmap.h"
+#include "types/types.h"
+#include "util/util.h"
+
+/* RFC 8620 §4: Core/echo returns its arguments unchanged. */
+static int core_echo(struct jmap_req *r, json_t *args)
+{
+    jmap_respond(r, "Core/echo", json_incref(args));
+    return 0;
+}
+
+void jmap_init(void)
+{
+    static int done;
+    if (done++)
+        return;
+    jmap_register_method("Core/echo", JMAP_CORE, core_echo);
+    blob_register();
+    types_register();
+}
+
+int jmap_user_load(struct store_conn *c, int64_t user_id, struct jmap_user *out)
+{
+    struct store_user u = {0};
+    int rc = store_user_get_by_id(c, user_id, &u);
+    if (rc)
+        return rc;
+    memset(out, 0, offsetof(struct jmap_user, accounts));
+    out->id = u.id;
+    snprintf(out->name, sizeof out->name, "%s", u.name);
+    store_user_clear(&u);
+    out->naccounts = store_user_accounts(c, user_id, out->accounts, JMAP_MAX_ACCOUNTS);
+    if (out->naccounts < 0)
+        return STORE_ERR;
+    /* The session state covers what the session shows: accounts and rights. */
+    struct buf b = {0};
+    buf_printf(&b, "%s", out->name);
+    for (int i = 0; i < out->naccounts; i++)
+        buf_printf(&b, "|%s:%d", out->accounts[i].account_id, out->accounts[i].may_write);
+    char hex[65];
+    util_sha256_hex(b.data, b.len, hex);
+    buf_free(&b);
+    snprintf(out->session_state, sizeof out->session_state, "%.16s", hex);
+    return STORE_OK;
+}
+
+const char *jmap_session_state(const struct jmap_user *user)
+{
+    return user->session_state;
+}
+
+static json_t *core_capability(const struct config *cfg)
+{
+    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:[s,s,s,s]}", "maxSizeUpload",
+                     (json_int_t)cfg->max_size_upload, "maxConcurrentUpload",
+                     (json_int_t)cfg->max_concurrent_upload, "maxSizeRequest",
+                     (json_int_t)cfg->max_size_request, "maxConcurrentRequests",
+                     (json_int_t)cfg->max_concurrent_requests, "maxCallsInRequest",
+                     (json_int_t)cfg->max_calls_in_request, "maxObjectsInGet",
+                     (json_int_t)cfg->max_objects_in_get, "maxObjectsInSet",
+                     (json_int_t)cfg->max_objects_in_set, "collationAlgorithms", "i;ascii-numeric",
+                     "i;ascii-casemap", "i;unicode-casemap", "i;octet");
+}
+
+/* ---- capabilities and exporters ------------------------------------------------------- */
+
+#define MAX_CAPS 16
+static const struct jcapability *caps[MAX_CAPS];
+static size_t ncaps;
+
+void jmap_register_capability(const struct jcapability *cap)
+{
+    if (ncaps == MAX_CAPS)
+        abort();
+    caps[ncaps++] = cap;
+}
+
+bool jmap_account_has(const char *uri, const struct store_access *a)
+{
+    for (size_t i = 0; i < ncaps; i++)
+        if (strcmp(caps[i]->uri, uri) == 0)
+            return !caps[i]->account_supports || caps[i]->account_supports(a);
+    return true; /* core */
+}
+
+bool jmap_capability_known(const char *uri)
+{
+    if (strcmp(uri, JMAP_CORE) == 0)
+        return true;
+    for (size_t i = 0; i < ncaps; i++)
+        if (strcmp(caps[i]->uri, uri) == 0)
+            return true;
+    return false;
+}
+
+static struct {
+    const char *kind;
+    jmap_export_fn fn;
+} exporters[8];
+static size_t nexporters;
+static struct {
+    const char *ext;
+    jmap_import_fn fn;
+} importers[8];
+static size_t nimporters;
+
+void jmap_register_exporter(const char *kind, jmap_export_fn fn)
+{
+    if (nexporters == sizeof exporters / sizeof exporters[0])
+        abort();
+    exporters[nexporters].kind = kind;
+    exporters[nexporters++].fn = fn;
+}
+
+jmap_export_fn jmap_exporter_find(const char *kind)
+{
+    for (size_t i = 0; i < nexporters; i++)
+        if (strcmp(exporters[i].kind, kind) == 0)
+            return exporters[i].fn;
+    return NULL;
+}
+
+void jmap_register_importer(const char *ext, jmap_import_fn fn)
+{
+    if (nimporters == sizeof importers / sizeof importers[0])
+        abort();
+    importers[nimporters].ext = ext;
+    importers[nimporters++].fn = fn;
+}
+
+jmap_import_fn jmap_importer_find(const char *ext)
+{
+    for (size_t i = 0; i < nimporters; i++)
+        if (strcasecmp(importers[i].ext, ext) == 0)
+            return importers[i].fn;
+    return NULL;
+}
+
+/* ---- the session resource -------------------------------------------------------------- */
+
+json_t *jmap_session(struct jmap_server *srv, const struct jmap_user *user)
+{
+    const struct config *cfg = srv->cfg;
+    json_t *capabilities = json_object();
+    json_object_set_new(capabilities, JMAP_CORE, core_capability(cfg));
+    for (size_t i = 0; i < ncaps; i++)
+        json_object_set_new(capabilities, caps[i]->uri,
+                            caps[i]->session_value ? caps[i]->session_value(cfg) : json_object());
+
+    json_t *accounts = json_object(), *primary = json_object();
+    for (int i = 0; i < user->naccounts; i++) {
+        const struct store_access *a = &user->accounts[i];
+        json_t *acaps = json_object();
+        for (size_t k = 0; k < ncaps; k++) {
+            if (caps[k]->account_supports && !caps[k]->account_supports(a))
+                continue;
+            json_t *v = caps[k]->account_value ? caps[k]->account_value(cfg, a) : json_object();
+            if (!v)
+                continue;
+            json_object_set_new(acaps, caps[k]->uri, v);
+            /* RFC 8620 §2: the primary account for a capability is the user's own */
+            if (a->is_personal)
+                json_object_set_new(primary, caps[k]->uri, json_string(a->account_id));
+        }
+        json_object_set_new(accounts, a->account_id,
+                            json_pack("{s:s, s:b, s:b, s:o}", "name", a->name, "isPersonal",
+                                      a->is_personal, "isReadOnly", !a->may_write,
+                                      "accountCapabilities", acaps));
+    }
+    char *api = NULL, *down = NULL, *up = NULL, *ev = NULL;
+    const char *base = cfg->base_url;
+    if (asprintf(&api, "%s/jmap/api/", base) < 0 ||
+        asprintf(&down, "%s/jmap/download/{accountId}/{blobId}/{name}?type={type}", base) < 0 ||
+        asprintf(&up, "%s/jmap/upload/{accountId}/", base) < 0 ||
+        asprintf(&ev, "%s/jmap/eventsource/?types={types}&closeafter={closeafter}&ping={ping}",
+                 base) < 0)
+        abort();
+    json_t *s = json_pack("{s:o, s:o, s:o, s:s, s:s, s:s, s:s, s:s, s:s}", "capabilities",
+                          capabilities,
+                          "accounts", accounts, "primaryAccounts", primary, "username", user->name,
+                          "apiUrl", api, "downloadUrl", down, "uploadUrl", up, "eventSourceUrl", ev,
+                          "state", user->session_state);
+    free(api);
+    free(down);
+    free(up);
+    free(ev);
+    return s;
+}
+
+int jmap_account_provision(struct jmap_server *srv, struct store_conn *c, const char *account,
+                           const char *username)
+{
+    return types_provision_account(c, account, username);
+}

@@ -1,0 +1,677 @@
+/*
+ * engine.c — the standard methods /get, /set and /changes (RFC 8620 §5.1–5.3),
+ * written once and driven by a type descriptor (struct jtype). /query,
+ * /queryChanges are in query.c and /copy in copy.c; the create path is shared
+ * with /copy through jset_create(). Every writing call is one transaction; each
+ * object change takes its own modseq so /changes can stop between any two.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "formats/patch.h"
+#include "jmap/engine.h"
+#include "util/util.h"
+
+/* ---- descriptors --------------------------------------------------------------- */
+
+const struct jprop *jtype_prop(const struct jtype *t, const char *name)
+{
+    for (const struct jprop *p = t->props; p->name; p++)
+        if (strcmp(p->name, name) == 0)
+            return p;
+    return NULL;
+}
+
+void jtype_fill_defaults(const struct jtype *t, json_t *obj)
+{
+    for (const struct jprop *p = t->props; p->name; p++) {
+        if (!p->dflt || json_object_get(obj, p->name))
+            continue;
+        json_error_t e;
+        json_object_set_new(obj, p->name, json_loads(p->dflt, JSON_DECODE_ANY, &e));
+    }
+}
+
+static char *method_name(const struct jtype *t, const char *suffix)
+{
+    char *name = NULL;
+    if (asprintf(&name, "%s/%s", t->name, suffix) < 0)
+        abort();
+    return name;
+}
+
+void engine_respond(struct jmap_req *r, const struct jtype *t, const char *suffix, json_t *args)
+{
+    char *name = method_name(t, suffix);
+    jmap_respond(r, name, args);
+    free(name);
+}
+
+static json_t *or_null(json_t *v)
+{
+    if (json_is_object(v) && json_object_size(v) == 0) {
+        json_decref(v);
+        return json_null();
+    }
+    if (json_is_array(v) && json_array_size(v) == 0) {
+        json_decref(v);
+        return json_null();
+    }
+    return v;
+}
+
+/* ---- /get ------------------------------------------------------------------------------ */
+
+static const struct argspec get_args[] = {
+    {"accountId", ARG_ID, ARG_REQUIRED},
+    {"ids", ARG_ID_ARRAY, ARG_NULLABLE | ARG_REF},
+    {"properties", ARG_STRING_ARRAY, ARG_NULLABLE},
+    {NULL, 0, 0},
+};
+
+/* The object as /get shows it: decorated, limited to the requested properties. */
+static json_t *get_view(struct jmap_req *r, const struct jtype *t, const struct store_access *a,
+                        json_t *obj, json_t *props, json_t *args)
+{
+    if (t->view)
+        return t->view(r, a, obj, props, args);
+    json_t *out = json_deep_copy(obj);
+    if (t->decorate)
+        t->decorate(r, a, out);
+    if (!props)
+        return out;
+    json_t *sel = json_object();
+    json_object_set(sel, "id", json_object_get(out, "id"));
+    size_t i;
+    json_t *p;
+    json_array_foreach(props, i, p)
+    {
+        json_t *v = json_object_get(out, json_string_value(p));
+        if (v)
+            json_object_set(sel, json_string_value(p), v);
+    }
+    json_decref(out);
+    return sel;
+}
+
+struct get_all {
+    struct jmap_req *r;
+    const struct jtype *t;
+    const struct store_access *a;
+    json_t *props, *list, *args;
+};
+
+static int get_all_cb(const char *id, json_t *obj, void *ud)
+{
+    struct get_all *g = ud;
+    json_t *view = get_view(g->r, g->t, g->a, obj, g->props, g->args);
+    if (view)
+        json_array_append_new(g->list, view);
+    return 0;
+}
+
+int jmap_std_get(struct jmap_req *r, const struct jtype *t, json_t *args)
+{
+    if (jmap_args_check(r, args, get_args, t->get_args))
+        return -1;
+    const struct store_access *a = jmap_account(r, args, "accountId", false);
+    if (!a)
+        return -1;
+    json_t *ids = json_object_get(args, "ids"), *props = json_object_get(args, "properties");
+    if (json_is_null(props))
+        props = NULL;
+    if (json_is_array(ids) && (int64_t)json_array_size(ids) > r->srv->cfg->max_objects_in_get) {
+        jmap_error(r, "requestTooLarge", "more than maxObjectsInGet ids");
+        return -1;
+    }
+    size_t i;
+    json_t *v;
+    if (t->get_prepare && t->get_prepare(r, args))
+        return -1;
+    json_array_foreach(props, i, v)
+    {
+        if (!t->open_props && !jtype_prop(t, json_string_value(v))) {
+            jmap_error(r, "invalidArguments", "unknown property '%s'", json_string_value(v));
+            return -1;
+        }
+    }
+    if (store_begin(r->conn, false)) {
+        jmap_error(r, "serverFail", "database busy");
+        return -1;
+    }
+    json_t *list = json_array(), *not_found = json_array();
+    int64_t state = store_state_get(r->conn, a->account_id, t->name);
+    if (!json_is_array(ids)) {
+        if (store_object_count(r->conn, a->account_id, t->name) > r->srv->cfg->max_objects_in_get) {
+            store_rollback(r->conn);
+            json_decref(list);
+            json_decref(not_found);
+            jmap_error(r, "requestTooLarge", "more objects than maxObjectsInGet: give ids");
+            return -1;
+        }
+        struct get_all g = {r, t, a, props, list, args};
+        store_object_foreach(r->conn, a->account_id, t->name, get_all_cb, &g);
+    } else {
+        json_t *seen = json_object();
+        json_array_foreach(ids, i, v)
+        {
+            const char *id = jmap_resolve_id(r, json_string_value(v));
+            if (id && json_object_get(seen, id))
+                continue; /* each object once, even if asked for twice */
+            json_t *obj = id ? store_object_get(r->conn, a->account_id, t->name, id) : NULL;
+            if (!obj && id && t->load_synthetic)
+                obj = t->load_synthetic(r, a->account_id, id);
+            json_t *view = obj ? get_view(r, t, a, obj, props, args) : NULL;
+            json_decref(obj);
+            if (!view) {
+                json_array_append(not_found, v);
+                continue;
+            }
+            json_object_set_new(seen, id, json_true());
+            json_array_append_new(list, view);
+        }
+        json_decref(seen);
+    }
+    store_rollback(r->conn);
+    engine_respond(r, t, "get",
+                   json_pack("{s:s, s:o, s:o, s:o}", "accountId", a->account_id, "state",
+                             jmap_state_string(state), "list", list, "notFound", not_found));
+    return 0;
+}
+
+/* ---- /changes ------------------------------------------------------------------------------- */
+
+static const struct argspec changes_args[] = {
+    {"accountId", ARG_ID, ARG_REQUIRED},
+    {"sinceState", ARG_STRING, ARG_REQUIRED},
+    {"maxChanges", ARG_UINT, ARG_NULLABLE},
+    {NULL, 0, 0},
+};
+
+struct changes_acc {
+    int64_t since, last;
+    json_t *created, *updated, *destroyed;
+    size_t n, max;
+    bool more;
+};
+
+static int changes_cb(const char *id, int64_t created, int64_t updated, bool destroyed, void *ud)
+{
+    struct changes_acc *c = ud;
+    if (c->n == c->max) {
+        c->more = true;
+        return 1;
+    }
+    c->n++;
+    c->last = updated;
+    if (created > c->since) {
+        if (!destroyed) /* created and destroyed since: the client never saw it */
+            json_array_append_new(c->created, json_string(id));
+    } else if (destroyed) {
+        json_array_append_new(c->destroyed, json_string(id));
+    } else {
+        json_array_append_new(c->updated, json_string(id));
+    }
+    return 0;
+}
+
+int64_t engine_since(struct jmap_req *r, const char *account, const struct jtype *t,
+                     const char *since, int64_t *current)
+{
+    int64_t s = jmap_state_parse(since);
+    *current = store_state_get(r->conn, account, t->name);
+    if (s < 0 || s > *current || s < store_state_lowest(r->conn, account, t->name))
+        return -1;
+    return s;
+}
+
+int jmap_std_changes(struct jmap_req *r, const struct jtype *t, json_t *args)
+{
+    if (jmap_args_check(r, args, changes_args, NULL))
+        return -1;
+    json_t *maxv = json_object_get(args, "maxChanges");
+    if (json_is_integer(maxv) && json_integer_value(maxv) == 0) {
+        jmap_error(r, "invalidArguments", "maxChanges must be greater than 0");
+        return -1;
+    }
+    const struct store_access *a = jmap_account(r, args, "accountId", false);
+    if (!a)
+        return -1;
+    if (store_begin(r->conn, false)) {
+        jmap_error(r, "serverFail", "database busy");
+        return -1;
+    }
+    int64_t current;
+    int64_t since = engine_since(r, a->account_id, t,
+                                 json_string_value(json_object_get(args, "sinceState")), &current);
+    if (since < 0) {
+        store_rollback(r->conn);
+        jmap_error(r, "cannotCalculateChanges", "unknown or expired state");
+        return -1;
+    }
+    /* The server's own cap when the client gives none keeps responses bounded. */
+    struct changes_acc c = {.since = since, .last = since, .created = json_array(),
+                            .updated = json_array(), .destroyed = json_array(),
+                            .max = json_is_integer(maxv) ? (size_t)json_integer_value(maxv) : 5000};
+    if (c.max > 5000)
+        c.max = 5000;
+    store_changes(r->conn, a->account_id, t->name, since, c.max + 1, changes_cb, &c);
+    store_rollback(r->conn);
+    int64_t new_state = c.more ? c.last : current;
+    engine_respond(r, t, "changes",
+                   json_pack("{s:s, s:o, s:o, s:b, s:o, s:o, s:o}", "accountId", a->account_id,
+                             "oldState", jmap_state_string(since), "newState",
+                             jmap_state_string(new_state), "hasMoreChanges", c.more, "created",
+                             c.created, "updated", c.updated, "destroyed", c.destroyed));
+    return 0;
+}
+
+/* ---- /set ---------------------------------------------------------------------------------- */
+
+struct jmap_req *jset_req(struct jset *s)
+{
+    return s->r;
+}
+const char *jset_account(struct jset *s)
+{
+    return s->account;
+}
+json_t *jset_args(struct jset *s)
+{
+    return s->args;
+}
+const struct jtype *jset_type(struct jset *s)
+{
+    return s->t;
+}
+
+const char *jset_resolve(struct jset *s, const char *id)
+{
+    return jmap_resolve_id(s->r, id);
+}
+
+static int64_t bump(struct jset *s, const struct jtype *t)
+{
+    int64_t m = store_state_bump(s->r->conn, s->account, t->name);
+    if (m > 0)
+        jmap_note_change(s->r, s->account, t->name, m);
+    return m;
+}
+
+/* Merges the server's changes to id into created[cid] or updated[id]. */
+static void report_server_change(struct jset *s, const char *id, json_t *changes)
+{
+    const char *cid = json_string_value(json_object_get(s->created_cids, id));
+    if (cid) {
+        json_object_update(json_object_get(s->created, cid), changes);
+        return;
+    }
+    json_t *u = json_object_get(s->updated, id);
+    if (json_is_object(u))
+        json_object_update(u, changes);
+    else
+        json_object_set(s->updated, id, changes);
+}
+
+/* Stores obj under id (a create or a replacement) with a new modseq and keeps the
+ * type's indexes; the one place the engine writes objects. */
+static int put_object(struct jset *s, const struct jtype *t, const char *id, json_t *obj,
+                      bool create)
+{
+    int64_t m = bump(s, t);
+    if (m < 0 || store_object_put(s->r->conn, s->account, t->name, id, obj, m, create))
+        return -1;
+    return t->index ? t->index(s->r->conn, s->account, id, obj) : 0;
+}
+
+int jset_write_other(struct jset *s, const struct jtype *t, const char *id, json_t *obj,
+                     json_t *server_changes)
+{
+    if (put_object(s, t, id, obj, false))
+        return -1;
+    if (t == s->t && server_changes)
+        report_server_change(s, id, server_changes);
+    return 0;
+}
+
+int jset_destroy_other(struct jset *s, const struct jtype *t, const char *id)
+{
+    int64_t m = bump(s, t);
+    if (m < 0 || store_object_destroy(s->r->conn, s->account, t->name, id, m))
+        return -1;
+    store_blob_unref_object(s->r->conn, s->account, t->name, id);
+    return t->index ? t->index(s->r->conn, s->account, id, NULL) : 0;
+}
+
+static size_t max_size(const struct jtype *t)
+{
+    return t->max_size ? t->max_size : 1 << 20;
+}
+
+/* Serialized size, for tooLarge. */
+static size_t json_size(json_t *obj)
+{
+    char *text = json_dumps(obj, JSON_COMPACT);
+    size_t n = text ? strlen(text) : 0;
+    free(text);
+    return n;
+}
+
+json_t *jset_create(struct jset *s, const char *cid, json_t *given, json_t **created_out)
+{
+    const struct jtype *t = s->t;
+    json_t *invalid = json_array();
+    const char *key;
+    json_t *v;
+    void *tmp;
+    json_object_foreach(given, key, v)
+    {
+        const struct jprop *p = jtype_prop(t, key);
+        /* §5.3: the client MUST omit server-set properties */
+        if ((!p && !t->open_props) || (p && (p->flags & JP_SERVER_SET)))
+            json_array_append_new(invalid, json_string(key));
+    }
+    json_t *obj = json_deep_copy(given);
+    /* a top-level null on create is the same as omitting the property (and so
+     * gets the default) */
+    json_object_foreach_safe(obj, tmp, key, v)
+    {
+        if (json_is_null(v))
+            json_object_del(obj, key);
+    }
+    jtype_fill_defaults(t, obj);
+    for (const struct jprop *p = t->props; p->name; p++)
+        if ((p->flags & JP_REQUIRED) && !json_object_get(given, p->name) &&
+            !json_object_get(obj, p->name))
+            json_array_append_new(invalid, json_string(p->name));
+    json_t *err = NULL;
+    if (t->validate && json_array_size(invalid) == 0)
+        err = t->validate(s, obj, NULL, invalid);
+    if (!err && json_array_size(invalid))
+        err = jmap_seterror_props(json_incref(invalid), "invalid properties");
+    json_decref(invalid);
+    if (!err && json_size(obj) > max_size(t))
+        err = jmap_seterror("tooLarge", "the object is larger than %zu octets", max_size(t));
+    if (err) {
+        json_decref(obj);
+        return err;
+    }
+    char id[16];
+    util_random_id(id, 12, t->id_prefix ? t->id_prefix : 'x');
+    json_object_set_new(obj, "id", json_string(id));
+    if (put_object(s, t, id, obj, true)) {
+        json_decref(obj);
+        return jmap_seterror("serverFail", "could not store the object");
+    }
+    /* §5.3 created: every property the client did not send (server-set ones
+     * included), and any the server changed */
+    json_t *created = json_object();
+    json_object_foreach(obj, key, v)
+    {
+        if (!json_equal(json_object_get(given, key), v))
+            json_object_set(created, key, v);
+    }
+    json_object_set_new(s->created_cids, id, json_string(cid));
+    json_object_set_new(s->r->created_ids, cid, json_string(id));
+    *created_out = created;
+    json_decref(obj);
+    return NULL;
+}
+
+/* Top-level property named by a patch key ("a/b/c" -> "a"), unescaped. */
+static char *patch_top(const char *key)
+{
+    const char *slash = strchr(key, '/');
+    char *top = jpointer_unescape(key, slash ? (size_t)(slash - key) : strlen(key));
+    return top ? top : xstrdup("");
+}
+
+static json_t *update_one(struct jset *s, const char *id, json_t *patch, json_t **updated_out);
+
+/* An update (patch) or destroy (NULL) of a synthetic id, as an update of the
+ * stored object it belongs to. */
+static json_t *update_synthetic(struct jset *s, const char *id, json_t *patch,
+                                json_t **updated_out)
+{
+    char *base = NULL;
+    json_t *base_patch = NULL;
+    json_t *err = s->t->synthetic_update(s, id, patch, &base, &base_patch);
+    if (!err) {
+        json_t *ignored = NULL;
+        err = update_one(s, base, base_patch, &ignored);
+        json_decref(ignored);
+        if (updated_out)
+            *updated_out = json_null();
+    }
+    free(base);
+    json_decref(base_patch);
+    return err;
+}
+
+static json_t *update_one(struct jset *s, const char *id, json_t *patch, json_t **updated_out)
+{
+    const struct jtype *t = s->t;
+    json_t *old = store_object_get(s->r->conn, s->account, t->name, id);
+    if (!old && t->synthetic_update)
+        return update_synthetic(s, id, patch, updated_out);
+    if (!old)
+        return jmap_seterror("notFound", "no %s %s", t->name, id);
+    json_t *obj = json_deep_copy(old);
+    char *bad = NULL;
+    if (patch_apply(obj, patch, &bad) != 0) {
+        json_t *e = jmap_seterror("invalidPatch", "cannot apply '%s'", bad ? bad : "");
+        free(bad);
+        json_decref(obj);
+        json_decref(old);
+        return e;
+    }
+    jtype_fill_defaults(t, obj); /* §5.3: null resets to the default */
+    json_t *invalid = json_array();
+    const char *key;
+    json_t *v;
+    json_object_foreach(patch, key, v)
+    {
+        char *top = patch_top(key);
+        const struct jprop *p = jtype_prop(t, top);
+        /* §5.3: server-set (and immutable) properties may appear only unchanged */
+        if ((!p && !t->open_props) || (p && (p->flags & (JP_SERVER_SET | JP_IMMUTABLE)) &&
+                   !json_equal(json_object_get(obj, top), json_object_get(old, top))))
+            json_array_append_new(invalid, json_string(top));
+        free(top);
+    }
+    json_t *requested = json_deep_copy(obj);
+    json_t *err = NULL;
+    if (t->validate && json_array_size(invalid) == 0)
+        err = t->validate(s, obj, old, invalid);
+    if (!err && json_array_size(invalid))
+        err = jmap_seterror_props(json_incref(invalid), "invalid properties");
+    json_decref(invalid);
+    if (!err && json_size(obj) > max_size(t))
+        err = jmap_seterror("tooLarge", "the object is larger than %zu octets", max_size(t));
+    if (!err && !json_equal(obj, old) && put_object(s, t, id, obj, false))
+        err = jmap_seterror("serverFail", "could not store the object");
+    if (!err) {
+        /* §5.3 updated: what changed other than as the patch asked, or null */
+        json_t *server = json_object();
+        json_object_foreach(obj, key, v)
+        {
+            if (!json_equal(v, json_object_get(requested, key)))
+                json_object_set(server, key, v);
+        }
+        *updated_out = json_object_size(server) ? server : (json_decref(server), json_null());
+    }
+    json_decref(requested);
+    json_decref(obj);
+    json_decref(old);
+    return err;
+}
+
+static json_t *destroy_one(struct jset *s, const char *id)
+{
+    const struct jtype *t = s->t;
+    json_t *old = store_object_get(s->r->conn, s->account, t->name, id);
+    if (!old && t->synthetic_update)
+        return update_synthetic(s, id, NULL, NULL);
+    if (!old)
+        return jmap_seterror("notFound", "no %s %s", t->name, id);
+    json_t *err = t->destroy ? t->destroy(s, id, old) : NULL;
+    json_decref(old);
+    if (err)
+        return err;
+    if (jset_destroy_other(s, t, id))
+        return jmap_seterror("serverFail", "could not destroy the object");
+    return NULL;
+}
+
+static const struct argspec set_args[] = {
+    {"accountId", ARG_ID, ARG_REQUIRED},
+    {"ifInState", ARG_STRING, ARG_NULLABLE},
+    {"create", ARG_OBJECT, ARG_NULLABLE},
+    {"update", ARG_OBJECT, ARG_NULLABLE},
+    {"destroy", ARG_ID_ARRAY, ARG_NULLABLE | ARG_REF},
+    {NULL, 0, 0},
+};
+
+static bool all_objects(json_t *map)
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach(map, k, v)
+    {
+        if (!json_is_object(v))
+            return false;
+    }
+    return true;
+}
+
+void jset_init(struct jset *s, struct jmap_req *r, const struct jtype *t, const char *account,
+               json_t *args)
+{
+    *s = (struct jset){.r = r, .t = t, .account = account, .args = args,
+                       .created = json_object(), .updated = json_object(),
+                       .destroyed = json_array(), .not_created = json_object(),
+                       .not_updated = json_object(), .not_destroyed = json_object(),
+                       .created_cids = json_object()};
+}
+
+void jset_fini(struct jset *s)
+{
+    json_decref(s->created);
+    json_decref(s->updated);
+    json_decref(s->destroyed);
+    json_decref(s->not_created);
+    json_decref(s->not_updated);
+    json_decref(s->not_destroyed);
+    json_decref(s->created_cids);
+}
+
+int jmap_std_set(struct jmap_req *r, const struct jtype *t, json_t *args)
+{
+    if (jmap_args_check(r, args, set_args, t->set_args))
+        return -1;
+    json_t *create = json_object_get(args, "create"), *update = json_object_get(args, "update"),
+           *destroy = json_object_get(args, "destroy");
+    if (!all_objects(create) || !all_objects(update)) {
+        jmap_error(r, "invalidArguments", "create and update values must be objects");
+        return -1;
+    }
+    size_t total = json_object_size(create) + json_object_size(update) + json_array_size(destroy);
+    if ((int64_t)total > r->srv->cfg->max_objects_in_set) {
+        jmap_error(r, "requestTooLarge", "more than maxObjectsInSet objects");
+        return -1;
+    }
+    const struct store_access *a = jmap_account(r, args, "accountId", true);
+    if (!a)
+        return -1;
+    if (store_begin(r->conn, true)) {
+        jmap_error(r, "serverFail", "database busy");
+        return -1;
+    }
+    int64_t old_state = store_state_get(r->conn, a->account_id, t->name);
+    json_t *if_in = json_object_get(args, "ifInState");
+    if (json_is_string(if_in) && jmap_state_parse(json_string_value(if_in)) != old_state) {
+        store_rollback(r->conn);
+        jmap_error(r, "stateMismatch", "the state is not %s", json_string_value(if_in));
+        return -1;
+    }
+    struct jset s;
+    jset_init(&s, r, t, a->account_id, args);
+    bool ok = true;
+
+    const char *key;
+    json_t *v;
+    json_object_foreach(create, key, v)
+    {
+        json_t *created = NULL, *err = jset_create(&s, key, v, &created);
+        if (err) {
+            json_object_set_new(s.not_created, key, err);
+            ok = false;
+        } else {
+            json_object_set_new(s.created, key, created);
+        }
+    }
+    /* ids to destroy, resolved, so updates to them can get willDestroy */
+    json_t *doomed = json_object();
+    size_t i;
+    json_array_foreach(destroy, i, v)
+    {
+        const char *id = jmap_resolve_id(r, json_string_value(v));
+        if (id)
+            json_object_set_new(doomed, id, json_true());
+    }
+    json_object_foreach(update, key, v)
+    {
+        const char *id = jmap_resolve_id(r, key);
+        json_t *updated = NULL, *err;
+        if (!id)
+            err = jmap_seterror("notFound", "unknown creation id %s", key);
+        else if (json_object_get(doomed, id))
+            err = jmap_seterror("willDestroy", "%s is destroyed in the same call", id);
+        else
+            err = update_one(&s, id, v, &updated);
+        if (err) {
+            json_object_set_new(s.not_updated, key, err);
+            ok = false;
+        } else if (json_is_object(json_object_get(s.updated, id))) {
+            json_object_update(json_object_get(s.updated, id), updated); /* hook wrote first */
+            json_decref(updated);
+        } else {
+            json_object_set_new(s.updated, id, updated);
+        }
+    }
+    json_decref(doomed);
+    json_array_foreach(destroy, i, v)
+    {
+        const char *id = jmap_resolve_id(r, json_string_value(v));
+        json_t *err = id ? destroy_one(&s, id)
+                         : jmap_seterror("notFound", "unknown creation id %s", json_string_value(v));
+        if (err) {
+            json_object_set_new(s.not_destroyed, json_string_value(v), err);
+            ok = false;
+        } else {
+            json_array_append_new(s.destroyed, json_string(id));
+        }
+    }
+    if (t->finish)
+        t->finish(&s, ok);
+
+    int64_t new_state = store_state_get(r->conn, a->account_id, t->name);
+    if (store_commit(r->conn) != STORE_OK) {
+        store_rollback(r->conn);
+        json_object_clear(r->changed);
+        jset_fini(&s);
+        jmap_error(r, "serverFail", "commit failed");
+        return -1;
+    }
+    json_t *resp = json_pack("{s:s, s:o, s:o}", "accountId", a->account_id, "oldState",
+                             jmap_state_string(old_state), "newState", jmap_state_string(new_state));
+    json_object_set_new(resp, "created", or_null(json_incref(s.created)));
+    json_object_set_new(resp, "updated", or_null(json_incref(s.updated)));
+    json_object_set_new(resp, "destroyed", or_null(json_incref(s.destroyed)));
+    json_object_set_new(resp, "notCreated", or_null(json_incref(s.not_created)));
+    json_object_set_new(resp, "notUpdated", or_null(json_incref(s.not_updated)));
+    json_object_set_new(resp, "notDestroyed", or_null(json_incref(s.not_destroyed)));
+    engine_respond(r, t, "set", resp);
+    jset_fini(&s);
+    return 0;
+}

@@ -1,0 +1,275 @@
+/*
+ * jmap.h — the JMAP protocol layer (RFC 8620): the request object, method
+ * registry, error catalogue, argument checking and the standard-method engine
+ * driven by type descriptors. http/ hands a request body to jmap_api_handle();
+ * types/ describe data types with struct jtype and register them here.
+ */
+#ifndef JMAPD_JMAP_H
+#define JMAPD_JMAP_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "store/store.h"
+#include "util/config.h"
+
+#define JMAP_CORE "urn:ietf:params:jmap:core"
+#define JMAP_CALENDARS "urn:ietf:params:jmap:calendars"
+#define JMAP_BLOB "urn:ietf:params:jmap:blob"
+#define JMAP_CONTACTS "urn:ietf:params:jmap:contacts"
+
+struct push_hub;
+
+/* What a request runs against: shared by every request of the server. */
+struct jmap_server {
+    struct store *store;
+    struct push_hub *hub;
+    const struct config *cfg;
+};
+
+/* The authenticated user, with the accounts they may use. */
+#define JMAP_MAX_ACCOUNTS 32
+struct jmap_user {
+    int64_t id;
+    char name[256];
+    int naccounts;
+    struct store_access accounts[JMAP_MAX_ACCOUNTS];
+    char session_state[24]; /* changes when the accounts or their rights do */
+};
+/* Loads the user and their accounts; 0 or a STORE_ error. */
+int jmap_user_load(struct store_conn *c, int64_t user_id, struct jmap_user *out);
+
+/* One API request in progress. */
+struct jmap_req {
+    struct jmap_server *srv;
+    struct store_conn *conn;
+    const struct jmap_user *user;
+    json_t *using;       /* capability URIs, borrowed from the request */
+    json_t *responses;   /* methodResponses being built */
+    json_t *created_ids; /* creation id -> id, for the whole request */
+    const char *method;  /* name of the call being processed */
+    const char *call_id;
+    const char *capability; /* of the method being processed */
+    json_t *changed;     /* accountId -> {type -> state} to push after commit */
+};
+
+/* Adds [name, args, callId] to the responses (steals args). */
+void jmap_respond(struct jmap_req *r, const char *name, json_t *args);
+/* Adds a method-level ["error", {type, description}, callId] (RFC 8620 §3.6.2). */
+void jmap_error(struct jmap_req *r, const char *type, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* A SetError object {type, description} (new reference). */
+json_t *jmap_seterror(const char *type, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* An invalidProperties SetError listing properties (steals the array). */
+json_t *jmap_seterror_props(json_t *properties, const char *description);
+
+/* Resolves "#creationId" through createdIds; other strings come back unchanged.
+ * NULL if the reference is unknown. */
+const char *jmap_resolve_id(struct jmap_req *r, const char *id);
+
+/* Finds the account named by args[key] the user may use, checking the argument's
+ * type; the account must have the method's capability, and with write=true it must
+ * be writable. On failure the method error (invalidArguments, accountNotFound,
+ * accountNotSupportedByMethod, accountReadOnly) is emitted and NULL returned. */
+const struct store_access *jmap_account(struct jmap_req *r, json_t *args, const char *key,
+                                        bool write);
+
+/* Records that type's state in account is now state, for push after the commit. */
+void jmap_note_change(struct jmap_req *r, const char *account, const char *type, int64_t state);
+
+/* State strings: the modseq, encoded; parse returns -1 for anything else. */
+json_t *jmap_state_string(int64_t modseq);
+int64_t jmap_state_parse(const char *s);
+
+/* ---- argument checking --------------------------------------------------------- */
+enum arg_kind {
+    ARG_ANY,
+    ARG_ID,        /* Id (or "#creationId" when ARG_REF is set) */
+    ARG_STRING,
+    ARG_BOOL,
+    ARG_UINT,      /* UnsignedInt */
+    ARG_INT,
+    ARG_OBJECT,
+    ARG_ARRAY,
+    ARG_ID_ARRAY,  /* Id[] */
+    ARG_STRING_ARRAY,
+};
+struct argspec {
+    const char *name;
+    enum arg_kind kind;
+    unsigned flags;
+};
+#define ARG_REQUIRED 1u
+#define ARG_NULLABLE 2u
+#define ARG_REF 4u /* ids may be "#creationId" references */
+
+/* Checks args against one or two spec lists (unknown arguments are rejected).
+ * Emits invalidArguments and returns -1 on the first problem. */
+int jmap_args_check(struct jmap_req *r, json_t *args, const struct argspec *a,
+                    const struct argspec *b);
+
+/* ---- type descriptors and the standard-method engine ------------------------------ */
+
+#define JP_SERVER_SET 1u /* only the server sets it (RFC 8620 §5.3) */
+#define JP_IMMUTABLE 2u  /* set on create, never changed */
+#define JP_REQUIRED 4u   /* must be given on create */
+
+struct jprop {
+    const char *name;
+    unsigned flags;
+    const char *dflt; /* JSON text of the default value, NULL if none */
+};
+
+enum { JM_GET = 1, JM_SET = 2, JM_CHANGES = 4, JM_QUERY = 8, JM_QUERYCHANGES = 16, JM_COPY = 32 };
+
+struct jset; /* a /set in progress, see engine.c */
+
+struct jtype {
+    const char *name;       /* "Calendar" */
+    const char *capability; /* the capability its methods need in `using` */
+    const struct jprop *props;
+    unsigned methods;
+    char id_prefix;
+    size_t max_size; /* serialized size limit of one object -> tooLarge (0: 1 MiB) */
+
+    /* extra request arguments of /set and /get */
+    const struct argspec *set_args;
+    const struct argspec *get_args;
+    const struct argspec *query_args;
+
+    /* /get: fills computed properties (myRights...) on a copy about to be returned. */
+    void (*decorate)(struct jmap_req *r, const struct store_access *acct, json_t *obj);
+    /* /set: checks a complete object (create: old == NULL), may normalise it. Adds
+     * invalid property names to `invalid`; may instead return a SetError. */
+    json_t *(*validate)(struct jset *s, json_t *obj, json_t *old, json_t *invalid);
+    /* /set: may refuse a destroy (return a SetError) or clean up what depends on it. */
+    json_t *(*destroy)(struct jset *s, const char *id, json_t *old);
+    /* /set and /copy: after all creates, updates and destroys (e.g. onSuccessSetIsDefault). */
+    void (*finish)(struct jset *s, bool all_ok);
+    /* /query: 1 match, 0 no match, -1 unsupported condition key (-> unsupportedFilter) */
+    int (*filter)(struct jmap_req *r, json_t *obj, const char *key, json_t *value);
+    /* /query: compares a and b on property; *ok = false if it cannot sort by it */
+    int (*compare)(json_t *a, json_t *b, const char *property, bool *ok);
+
+    /* Properties outside the table are allowed (the validate hook checks them). */
+    bool open_props;
+    /* /get: checks the type's own arguments once; -1 after emitting the error. */
+    int (*get_prepare)(struct jmap_req *r, json_t *args);
+    /* /get: builds the object to return from the stored one (replaces decorate and
+     * the properties filter); props is NULL for "all". */
+    json_t *(*view)(struct jmap_req *r, const struct store_access *a, json_t *obj, json_t *props,
+                    json_t *args);
+    /* An id that is not stored may name an object the type synthesizes (an
+     * instance of a recurring event): a new reference, or NULL. */
+    json_t *(*load_synthetic)(struct jmap_req *r, const char *account, const char *id);
+    /* /set on a synthetic id: rewrites the update (patch) or destroy (patch NULL)
+     * into a patch of the stored object *base_id (both new). Returns a SetError or
+     * NULL. */
+    json_t *(*synthetic_update)(struct jset *s, const char *id, json_t *patch, char **base_id,
+                                json_t **base_patch);
+    /* After every stored change of an object of this type (obj NULL: destroyed):
+     * keeps the type's side indexes in the same transaction. */
+    int (*index)(struct store_conn *c, const char *account, const char *id, json_t *obj);
+    /* /query, optional: the ordered ids matching filter and sort (both already
+     * checked, either may be NULL), as a new array, inside the read transaction;
+     * NULL falls back to loading every object. For types with an index or cache. */
+    json_t *(*query_run)(struct jmap_req *r, const char *account, json_t *filter, json_t *sort);
+};
+
+/* Accessors for type hooks during a /set. */
+struct jmap_req *jset_req(struct jset *s);
+const char *jset_account(struct jset *s);
+json_t *jset_args(struct jset *s);
+const struct jtype *jset_type(struct jset *s);
+/* Writes another object of the same account during the /set (server-side changes,
+ * e.g. clearing isDefault elsewhere): bumps the state and reports it in
+ * created/updated as the server's change. Returns 0 or -1. */
+int jset_write_other(struct jset *s, const struct jtype *t, const char *id, json_t *obj,
+                     json_t *server_changes);
+/* Destroys an object of another type (e.g. events of a destroyed calendar). */
+int jset_destroy_other(struct jset *s, const struct jtype *t, const char *id);
+/* The real id of a creation made in this request, or the id itself. */
+const char *jset_resolve(struct jset *s, const char *id);
+
+int jmap_std_get(struct jmap_req *r, const struct jtype *t, json_t *args);
+int jmap_std_set(struct jmap_req *r, const struct jtype *t, json_t *args);
+int jmap_std_changes(struct jmap_req *r, const struct jtype *t, json_t *args);
+int jmap_std_query(struct jmap_req *r, const struct jtype *t, json_t *args);
+int jmap_std_query_changes(struct jmap_req *r, const struct jtype *t, json_t *args);
+int jmap_std_copy(struct jmap_req *r, const struct jtype *t, json_t *args);
+
+/* Fills defaults for missing properties of obj from the type's table. */
+void jtype_fill_defaults(const struct jtype *t, json_t *obj);
+const struct jprop *jtype_prop(const struct jtype *t, const char *name);
+
+/* ---- the method registry --------------------------------------------------------------- */
+typedef int (*jmap_method_fn)(struct jmap_req *r, json_t *args);
+void jmap_register_method(const char *name, const char *capability, jmap_method_fn fn);
+/* Registers Type/get, /set, ... as the descriptor's `methods` says. */
+void jmap_register_type(const struct jtype *t);
+const struct jtype *jmap_type_find(const char *name);
+/* A capability of the session (RFC 8620 §2): its value in "capabilities" and its
+ * value in each account's "accountCapabilities" (NULL: the account lacks it). */
+struct jcapability {
+    const char *uri;
+    json_t *(*session_value)(const struct config *cfg);
+    json_t *(*account_value)(const struct config *cfg, const struct store_access *a);
+    /* whether an account has the capability (NULL: every account has it); a
+     * method of the capability on another account is accountNotSupportedByMethod */
+    bool (*account_supports)(const struct store_access *a);
+};
+void jmap_register_capability(const struct jcapability *cap);
+/* Whether account a has the capability uri (RFC 8620 §2 accountCapabilities). */
+bool jmap_account_has(const char *uri, const struct store_access *a);
+
+/* Exporters turn a collection into a file: `jmapd export` and
+ * GET /export/{kind}/{accountId}/{id} (kind "calendar" -> .ics, "addressbook" ->
+ * .vcf). The function streams the body through write (which returns 0, or -1 to
+ * stop) and sets *content_type; args is the URL query or the CLI flags joined
+ * ("vcard3"). Returns STORE_OK, STORE_NOTFOUND or STORE_ERR. Called inside a read
+ * transaction. */
+typedef int (*jmap_write_fn)(void *ud, const char *data, size_t len);
+typedef int (*jmap_export_fn)(struct store_conn *c, const char *account, const char *id,
+                              const char *args, jmap_write_fn write, void *ud,
+                              const char **content_type);
+void jmap_register_exporter(const char *kind, jmap_export_fn fn);
+jmap_export_fn jmap_exporter_find(const char *kind);
+
+/* Importers read a file into an account (`jmapd import`), chosen by the file's
+ * extension (".ics", ".vcf"). Called inside a write transaction; they store
+ * objects through the type's validation. Returns the number of objects imported,
+ * or -1 with *err (malloc'd) naming what was wrong. */
+typedef int (*jmap_import_fn)(struct store_conn *c, const char *account, const char *data,
+                              size_t len, char **err);
+void jmap_register_importer(const char *extension, jmap_import_fn fn);
+jmap_import_fn jmap_importer_find(const char *extension);
+
+/* Registers everything (core, blob, types); idempotent. */
+void jmap_init(void);
+/* Whether a capability URI is one this server supports. */
+bool jmap_capability_known(const char *uri);
+
+/* ---- the API and the session ----------------------------------------------------------- */
+struct jmap_result {
+    int status;      /* HTTP status */
+    char *body;      /* malloc'd JSON text */
+    bool problem;    /* body is an RFC 7807 problem document */
+};
+/* Processes one API request body (RFC 8620 §3). */
+void jmap_api_handle(struct jmap_server *srv, const struct jmap_user *user, const char *body,
+                     size_t len, struct jmap_result *out);
+/* An RFC 7807 problem document (RFC 8620 §3.6.1) as malloc'd JSON text. */
+char *jmap_problem(const char *type, int status, const char *detail, const char *limit);
+
+/* The session's state string (RFC 8620 §2 "state"). */
+const char *jmap_session_state(const struct jmap_user *user);
+
+/* The session resource (RFC 8620 §2) for user, as a new JSON object. */
+json_t *jmap_session(struct jmap_server *srv, const struct jmap_user *user);
+
+/* Creates a new user's account contents (default calendar and identity). */
+int jmap_account_provision(struct jmap_server *srv, struct store_conn *c, const char *account,
+                           const char *username);
+
+#endif

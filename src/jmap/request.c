@@ -1,0 +1,537 @@
+/*
+ * request.c — processing one JMAP API request (RFC 8620 §3): parse and check the
+ * Request object, resolve result references (§3.7), dispatch each call in order to
+ * the method registry, collect the responses, and publish state changes to push
+ * after each call's commit. Also the error catalogue and argument checking that
+ * every method shares.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "formats/patch.h"
+#include "jmap/jmap.h"
+#include "push/hub.h"
+#include "util/util.h"
+
+/* ---- errors ----------------------------------------------------------------------- */
+
+char *jmap_problem(const char *type, int status, const char *detail, const char *limit)
+{
+    /* the detail may quote the client's bytes (a parser's error text): keep it
+     * printable ASCII so the document is always valid JSON */
+    char clean[512];
+    size_t n = 0;
+    for (const unsigned char *c = (const unsigned char *)detail; *c && n < sizeof clean - 1; c++)
+        clean[n++] = *c >= 0x20 && *c < 0x7f ? (char)*c : '?';
+    clean[n] = 0;
+    json_t *p = json_pack("{s:s, s:i, s:s}", "type", type, "status", status, "detail", clean);
+    if (limit)
+        json_object_set_new(p, "limit", json_string(limit));
+    char *s = json_dumps(p, JSON_COMPACT);
+    json_decref(p);
+    return s;
+}
+
+void jmap_respond(struct jmap_req *r, const char *name, json_t *args)
+{
+    json_array_append_new(r->responses, json_pack("[s, o, s]", name, args, r->call_id));
+}
+
+__attribute__((format(printf, 2, 0))) static json_t *vdescribed(const char *type, const char *fmt,
+                                                                va_list ap)
+{
+    json_t *e = json_pack("{s:s}", "type", type);
+    if (fmt) {
+        char *msg = NULL;
+        if (vasprintf(&msg, fmt, ap) >= 0) {
+            json_object_set_new(e, "description", json_string(msg));
+            free(msg);
+        }
+    }
+    return e;
+}
+
+void jmap_error(struct jmap_req *r, const char *type, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    json_t *e = vdescribed(type, fmt, ap);
+    va_end(ap);
+    jmap_respond(r, "error", e);
+}
+
+json_t *jmap_seterror(const char *type, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    json_t *e = vdescribed(type, fmt, ap);
+    va_end(ap);
+    return e;
+}
+
+json_t *jmap_seterror_props(json_t *properties, const char *description)
+{
+    json_t *e = json_pack("{s:s, s:o}", "type", "invalidProperties", "properties", properties);
+    if (description)
+        json_object_set_new(e, "description", json_string(description));
+    return e;
+}
+
+/* ---- ids, accounts, states ----------------------------------------------------------- */
+
+const char *jmap_resolve_id(struct jmap_req *r, const char *id)
+{
+    if (id[0] != '#')
+        return id;
+    json_t *v = json_object_get(r->created_ids, id + 1);
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+const struct store_access *jmap_account(struct jmap_req *r, json_t *args, const char *key,
+                                        bool write)
+{
+    json_t *v = json_object_get(args, key);
+    if (!json_is_string(v)) {
+        jmap_error(r, "invalidArguments", "%s must be an Id", key);
+        return NULL;
+    }
+    const char *id = json_string_value(v);
+    for (int i = 0; i < r->user->naccounts; i++) {
+        const struct store_access *a = &r->user->accounts[i];
+        if (strcmp(a->account_id, id) != 0)
+            continue;
+        if (r->capability && !jmap_account_has(r->capability, a)) {
+            jmap_error(r, "accountNotSupportedByMethod", "account %s does not support %s", id,
+                       r->method);
+            return NULL;
+        }
+        if (write && !a->may_write) {
+            jmap_error(r, "accountReadOnly", "account %s is read-only", id);
+            return NULL;
+        }
+        return a;
+    }
+    jmap_error(r, "accountNotFound", "no account %s", id);
+    return NULL;
+}
+
+void jmap_note_change(struct jmap_req *r, const char *account, const char *type, int64_t state)
+{
+    json_t *acct = json_object_get(r->changed, account);
+    if (!acct) {
+        acct = json_object();
+        json_object_set_new(r->changed, account, acct);
+    }
+    json_object_set_new(acct, type, jmap_state_string(state));
+}
+
+/* State strings are the decimal modseq: opaque to clients (RFC 8620 §1.2 only asks
+ * that they change when data does) and cheap to parse back for /changes. */
+json_t *jmap_state_string(int64_t modseq)
+{
+    char s[32];
+    snprintf(s, sizeof s, "%lld", (long long)modseq);
+    return json_string(s);
+}
+
+int64_t jmap_state_parse(const char *s)
+{
+    if (!s || !*s || strlen(s) > 18 || (s[0] == '0' && s[1]))
+        return -1;
+    int64_t v = 0;
+    for (const char *p = s; *p; p++) {
+        if (*p < '0' || *p > '9')
+            return -1;
+        v = v * 10 + (*p - '0');
+    }
+    return v;
+}
+
+/* ---- argument checking ------------------------------------------------------------------- */
+
+static const struct argspec *spec_find(const struct argspec *a, const char *name)
+{
+    for (; a && a->name; a++)
+        if (strcmp(a->name, name) == 0)
+            return a;
+    return NULL;
+}
+
+static bool is_uint(json_t *v)
+{
+    /* RFC 8620 §1.3: UnsignedInt is 0 <= n <= 2^53-1 */
+    return json_is_integer(v) && json_integer_value(v) >= 0 &&
+           json_integer_value(v) <= 9007199254740991LL;
+}
+
+static bool is_int(json_t *v)
+{
+    return json_is_integer(v) && json_integer_value(v) >= -9007199254740991LL &&
+           json_integer_value(v) <= 9007199254740991LL;
+}
+
+static bool kind_ok(json_t *v, enum arg_kind kind, unsigned flags)
+{
+    size_t i;
+    json_t *item;
+    switch (kind) {
+    case ARG_ANY:
+        return true;
+    case ARG_ID:
+        if (!json_is_string(v))
+            return false;
+        if ((flags & ARG_REF) && json_string_value(v)[0] == '#')
+            return util_is_jmap_id(json_string_value(v) + 1);
+        return util_is_jmap_id(json_string_value(v));
+    case ARG_STRING:
+        return json_is_string(v);
+    case ARG_BOOL:
+        return json_is_boolean(v);
+    case ARG_UINT:
+        return is_uint(v);
+    case ARG_INT:
+        return is_int(v);
+    case ARG_OBJECT:
+        return json_is_object(v);
+    case ARG_ARRAY:
+        return json_is_array(v);
+    case ARG_ID_ARRAY:
+    case ARG_STRING_ARRAY:
+        if (!json_is_array(v))
+            return false;
+        json_array_foreach(v, i, item)
+        {
+            if (!kind_ok(item, kind == ARG_ID_ARRAY ? ARG_ID : ARG_STRING, flags))
+                return false;
+        }
+        return true;
+    }
+    return false;
+}
+
+int jmap_args_check(struct jmap_req *r, json_t *args, const struct argspec *a,
+                    const struct argspec *b)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach(args, key, v)
+    {
+        const struct argspec *s = spec_find(a, key);
+        if (!s)
+            s = spec_find(b, key);
+        if (!s) {
+            jmap_error(r, "invalidArguments", "unknown argument '%s'", key);
+            return -1;
+        }
+        if (json_is_null(v) && !(s->flags & ARG_REQUIRED))
+            continue; /* omitted and null are the same for optional arguments */
+        if (json_is_null(v) && (s->flags & ARG_NULLABLE))
+            continue;
+        if (!kind_ok(v, s->kind, s->flags)) {
+            jmap_error(r, "invalidArguments", "argument '%s' has the wrong type or value", key);
+            return -1;
+        }
+    }
+    for (int pass = 0; pass < 2; pass++)
+        for (const struct argspec *s = pass ? b : a; s && s->name; s++)
+            if ((s->flags & ARG_REQUIRED) && !json_object_get(args, s->name)) {
+                jmap_error(r, "invalidArguments", "argument '%s' is required", s->name);
+                return -1;
+            }
+    return 0;
+}
+
+/* ---- result references (RFC 8620 §3.7) ------------------------------------------------------ */
+
+/* Replaces every "#name" argument by the value its ResultReference points at.
+ * Returns 0, or -1 after emitting the method error. */
+static int resolve_references(struct jmap_req *r, json_t *args)
+{
+    const char *key;
+    json_t *ref;
+    void *tmp;
+    json_object_foreach_safe(args, tmp, key, ref)
+    {
+        if (key[0] != '#')
+            continue;
+        if (json_object_get(args, key + 1)) {
+            jmap_error(r, "invalidArguments", "both '%s' and '%s' given", key, key + 1);
+            return -1;
+        }
+        json_t *of = json_object_get(ref, "resultOf"), *name = json_object_get(ref, "name"),
+               *path = json_object_get(ref, "path");
+        if (!json_is_object(ref) || !json_is_string(of) || !json_is_string(name) ||
+            !json_is_string(path)) {
+            jmap_error(r, "invalidResultReference", "'%s' is not a ResultReference", key);
+            return -1;
+        }
+        json_t *found = NULL;
+        size_t i;
+        json_t *resp;
+        json_array_foreach(r->responses, i, resp)
+        {
+            if (strcmp(json_string_value(json_array_get(resp, 2)), json_string_value(of)) == 0) {
+                found = resp;
+                break; /* the first response with that call id */
+            }
+        }
+        if (!found ||
+            strcmp(json_string_value(json_array_get(found, 0)), json_string_value(name)) != 0) {
+            jmap_error(r, "invalidResultReference", "no %s response for call '%s'",
+                       json_string_value(name), json_string_value(of));
+            return -1;
+        }
+        json_t *value = jpointer_eval(json_array_get(found, 1), json_string_value(path));
+        if (!value) {
+            jmap_error(r, "invalidResultReference", "path '%s' does not resolve",
+                       json_string_value(path));
+            return -1;
+        }
+        char *plain = xstrdup(key + 1);
+        json_object_del(args, key);
+        json_object_set_new(args, plain, value);
+        free(plain);
+    }
+    return 0;
+}
+
+/* ---- the method registry ---------------------------------------------------------------------- */
+
+struct method {
+    const char *name;
+    const char *capability;
+    jmap_method_fn fn;
+    const struct jtype *type;
+    int (*std)(struct jmap_req *, const struct jtype *, json_t *);
+};
+
+#define MAX_METHODS 256
+static struct method methods[MAX_METHODS];
+static size_t nmethods;
+static const struct jtype *types[64];
+static size_t ntypes;
+
+static void add_method(const char *name, const char *cap, jmap_method_fn fn, const struct jtype *t,
+                       int (*std)(struct jmap_req *, const struct jtype *, json_t *))
+{
+    if (nmethods == MAX_METHODS)
+        abort();
+    methods[nmethods++] = (struct method){name, cap, fn, t, std};
+}
+
+void jmap_register_method(const char *name, const char *capability, jmap_method_fn fn)
+{
+    add_method(name, capability, fn, NULL, NULL);
+}
+
+void jmap_register_type(const struct jtype *t)
+{
+    static const struct {
+        unsigned bit;
+        const char *suffix;
+        int (*fn)(struct jmap_req *, const struct jtype *, json_t *);
+    } std[] = {
+        {JM_GET, "get", jmap_std_get},
+        {JM_SET, "set", jmap_std_set},
+        {JM_CHANGES, "changes", jmap_std_changes},
+        {JM_QUERY, "query", jmap_std_query},
+        {JM_QUERYCHANGES, "queryChanges", jmap_std_query_changes},
+        {JM_COPY, "copy", jmap_std_copy},
+    };
+    types[ntypes++] = t;
+    for (size_t i = 0; i < sizeof std / sizeof std[0]; i++) {
+        if (!(t->methods & std[i].bit))
+            continue;
+        char *name = NULL;
+        if (asprintf(&name, "%s/%s", t->name, std[i].suffix) < 0)
+            abort();
+        add_method(name, t->capability, NULL, t, std[i].fn); /* lives for the process */
+    }
+}
+
+const struct jtype *jmap_type_find(const char *name)
+{
+    for (size_t i = 0; i < ntypes; i++)
+        if (strcmp(types[i]->name, name) == 0)
+            return types[i];
+    return NULL;
+}
+
+static const struct method *method_find(const char *name)
+{
+    for (size_t i = 0; i < nmethods; i++)
+        if (strcmp(methods[i].name, name) == 0)
+            return &methods[i];
+    return NULL;
+}
+
+static bool using_has(json_t *using, const char *cap)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(using, i, v)
+    {
+        if (strcmp(json_string_value(v), cap) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* ---- the request ----------------------------------------------------------------------------- */
+
+static void set_result(struct jmap_result *out, int status, char *body, bool problem)
+{
+    out->status = status;
+    out->body = body;
+    out->problem = problem;
+}
+
+static void problem(struct jmap_result *out, const char *type, const char *detail,
+                    const char *limit)
+{
+    set_result(out, 400, jmap_problem(type, 400, detail, limit), true);
+}
+
+/* RFC 8620 §3.3: {using: String[], methodCalls: Invocation[], createdIds?: Id[Id]} */
+static const char *request_shape_error(json_t *req)
+{
+    if (!json_is_object(req))
+        return "the request is not a JSON object";
+    json_t *using = json_object_get(req, "using"), *calls = json_object_get(req, "methodCalls"),
+           *created = json_object_get(req, "createdIds");
+    if (!json_is_array(using))
+        return "'using' must be an array of capability URIs";
+    size_t i;
+    json_t *v;
+    json_array_foreach(using, i, v)
+    {
+        if (!json_is_string(v))
+            return "'using' must be an array of strings";
+    }
+    if (!json_is_array(calls))
+        return "'methodCalls' must be an array";
+    json_array_foreach(calls, i, v)
+    {
+        if (!json_is_array(v) || json_array_size(v) != 3 || !json_is_string(json_array_get(v, 0)) ||
+            !json_is_object(json_array_get(v, 1)) || !json_is_string(json_array_get(v, 2)))
+            return "each method call must be [name, arguments object, call id]";
+    }
+    if (created) {
+        if (!json_is_object(created))
+            return "'createdIds' must be an object";
+        const char *k;
+        json_object_foreach(created, k, v)
+        {
+            if (!json_is_string(v) || !util_is_jmap_id(json_string_value(v)))
+                return "'createdIds' values must be Ids";
+        }
+    }
+    return NULL;
+}
+
+static void run_call(struct jmap_req *r, const char *name, json_t *args)
+{
+    if (resolve_references(r, args) != 0)
+        return;
+    const struct method *m = method_find(name);
+    /* A method whose capability is not in `using` does not exist for this request. */
+    if (!m || !using_has(r->using, m->capability)) {
+        jmap_error(r, "unknownMethod", "unknown method '%s'", name);
+        return;
+    }
+    r->capability = m->capability;
+    if (m->std)
+        m->std(r, m->type, args);
+    else
+        m->fn(r, args);
+}
+
+void jmap_api_handle(struct jmap_server *srv, const struct jmap_user *user, const char *body,
+                     size_t len, struct jmap_result *out)
+{
+    if ((int64_t)len > srv->cfg->max_size_request) {
+        problem(out, "urn:ietf:params:jmap:error:limit", "request body too large",
+                "maxSizeRequest");
+        return;
+    }
+    json_error_t jerr;
+    /* I-JSON (RFC 7493): valid UTF-8, no duplicate member names. */
+    json_t *req = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
+    if (!req) {
+        char detail[300];
+        snprintf(detail, sizeof detail, "not valid I-JSON: %s at offset %d", jerr.text,
+                 jerr.position);
+        problem(out, "urn:ietf:params:jmap:error:notJSON", detail, NULL);
+        return;
+    }
+    const char *shape = request_shape_error(req);
+    if (shape) {
+        problem(out, "urn:ietf:params:jmap:error:notRequest", shape, NULL);
+        json_decref(req);
+        return;
+    }
+    json_t *using = json_object_get(req, "using"), *calls = json_object_get(req, "methodCalls");
+    size_t i;
+    json_t *v;
+    json_array_foreach(using, i, v)
+    {
+        if (!jmap_capability_known(json_string_value(v))) {
+            char detail[600];
+            snprintf(detail, sizeof detail, "the server does not support capability '%.500s'",
+                     json_string_value(v));
+            problem(out, "urn:ietf:params:jmap:error:unknownCapability", detail, NULL);
+            json_decref(req);
+            return;
+        }
+    }
+    if ((int64_t)json_array_size(calls) > srv->cfg->max_calls_in_request) {
+        problem(out, "urn:ietf:params:jmap:error:limit", "too many method calls",
+                "maxCallsInRequest");
+        json_decref(req);
+        return;
+    }
+
+    json_t *given_ids = json_object_get(req, "createdIds");
+    struct jmap_req r = {
+        .srv = srv,
+        .conn = store_conn(srv->store),
+        .user = user,
+        .using = using,
+        .responses = json_array(),
+        .created_ids = given_ids ? json_copy(given_ids) : json_object(),
+        .changed = json_object(),
+    };
+    if (!r.conn) {
+        set_result(out, 503, jmap_problem("about:blank", 503, "database unavailable", NULL), true);
+        json_decref(r.responses);
+        json_decref(r.created_ids);
+        json_decref(r.changed);
+        json_decref(req);
+        return;
+    }
+    json_array_foreach(calls, i, v)
+    {
+        r.method = json_string_value(json_array_get(v, 0));
+        r.call_id = json_string_value(json_array_get(v, 2));
+        json_t *args = json_deep_copy(json_array_get(v, 1));
+        run_call(&r, r.method, args);
+        json_decref(args);
+        store_rollback(r.conn); /* a method that failed midway leaves nothing open */
+        if (json_object_size(r.changed)) {
+            push_hub_publish(srv->hub, r.changed); /* after the call's commit, §7 */
+            json_object_clear(r.changed);
+        }
+    }
+
+    json_t *resp = json_pack("{s:o}", "methodResponses", r.responses);
+    if (given_ids)
+        json_object_set(resp, "createdIds", r.created_ids);
+    json_object_set_new(resp, "sessionState", json_string(jmap_session_state(user)));
+    set_result(out, 200, json_dumps(resp, JSON_COMPACT), false);
+    json_decref(resp);
+    json_decref(r.created_ids);
+    json_decref(r.changed);
+    json_decref(req);
+}

@@ -1,0 +1,1058 @@
+/*
+ * sqlite.c — the SQLite backend of store.h. One database file (data/jmapd.db) in WAL
+ * mode; one connection per thread, opened on first use and closed with the thread
+ * or at store_close; prepared statements cached per connection, keyed by the address
+ * of their SQL text. The schema is versioned in PRAGMA user_version and migrated
+ * forward at open. synchronous=FULL: a commit is on disk before it is acknowledged,
+ * so acknowledged writes survive kill -9 and power loss alike.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "store/store.h"
+#include "util/util.h"
+
+#define STMT_CACHE 64
+
+struct store_conn {
+    sqlite3 *db;
+    struct store *st;
+    bool writing; /* holds st->write_lock */
+    struct store_conn *next; /* all connections, for store_close */
+    struct {
+        const char *sql;
+        sqlite3_stmt *stmt;
+    } cache[STMT_CACHE];
+};
+
+struct store {
+    char *path;
+    pthread_key_t key;
+    pthread_mutex_t lock;
+    /* Writers of this process queue here rather than in SQLite's busy handler,
+     * which sleeps in growing steps and makes long tails under load. */
+    pthread_mutex_t write_lock;
+    struct store_conn *conns;
+};
+
+/* ---- schema ------------------------------------------------------------------ */
+
+/* Each entry moves the schema from version i to i+1; never edit a released one. */
+static const char *const migrations[] = {
+    ("CREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL,"
+    "  pwhash TEXT NOT NULL, account_id TEXT NOT NULL, created INTEGER NOT NULL);"
+    "CREATE TABLE access(user_id INTEGER NOT NULL, account_id TEXT NOT NULL,"
+    "  may_write INTEGER NOT NULL, PRIMARY KEY(user_id, account_id)) WITHOUT ROWID;"
+    "CREATE TABLE tokens(hash TEXT PRIMARY KEY, id TEXT UNIQUE NOT NULL,"
+    "  user_id INTEGER NOT NULL, label TEXT, created INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE states(account_id TEXT NOT NULL, type TEXT NOT NULL,"
+    "  modseq INTEGER NOT NULL, lowest INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY(account_id, type)) WITHOUT ROWID;"
+    "CREATE TABLE objects(account_id TEXT NOT NULL, type TEXT NOT NULL, id TEXT NOT NULL,"
+    "  data TEXT, format INTEGER NOT NULL DEFAULT 1, created_modseq INTEGER NOT NULL,"
+    "  updated_modseq INTEGER NOT NULL, destroyed INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY(account_id, type, id)) WITHOUT ROWID;"
+    "CREATE INDEX objects_changes ON objects(account_id, type, updated_modseq);"
+    "CREATE TABLE blobs(id TEXT PRIMARY KEY, data BLOB NOT NULL, size INTEGER NOT NULL,"
+    "  created INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE blob_uploads(account_id TEXT NOT NULL, blob_id TEXT NOT NULL,"
+    "  type TEXT, created INTEGER NOT NULL, PRIMARY KEY(account_id, blob_id)) WITHOUT ROWID;"
+    "CREATE INDEX blob_uploads_created ON blob_uploads(created);"
+    "CREATE TABLE blob_refs(account_id TEXT NOT NULL, blob_id TEXT NOT NULL,"
+    "  obj_type TEXT NOT NULL, obj_id TEXT NOT NULL,"
+    "  PRIMARY KEY(account_id, blob_id, obj_type, obj_id)) WITHOUT ROWID;"
+    "CREATE INDEX blob_refs_obj ON blob_refs(account_id, obj_type, obj_id);"),
+    /* 2: query side tables (DESIGN.md §2): time range and uid per object, and a
+     * full-text index of its text fields */
+    ("CREATE TABLE object_index(account_id TEXT NOT NULL, type TEXT NOT NULL, id TEXT NOT NULL,"
+    "  uid TEXT, start INTEGER, finish INTEGER, text_rowid INTEGER,"
+    "  PRIMARY KEY(account_id, type, id)) WITHOUT ROWID;"
+    "CREATE INDEX object_index_uid ON object_index(account_id, type, uid);"
+    "CREATE INDEX object_index_start ON object_index(account_id, type, start);"
+    "CREATE VIRTUAL TABLE object_text USING fts5(title, description, location, owner, attendee,"
+    "  body, tokenize = 'unicode61 remove_diacritics 2');"),
+    /* 3: the object's modseq beside its range, so a range scan needs no join */
+    ("ALTER TABLE object_index ADD COLUMN modseq INTEGER;"
+    "UPDATE object_index SET modseq = (SELECT updated_modseq FROM objects o WHERE "
+    "  o.account_id = object_index.account_id AND o.type = object_index.type AND "
+    "  o.id = object_index.id);"
+    /* covering: a range scan reads the index alone */
+    "DROP INDEX object_index_start;"
+    "CREATE INDEX object_index_range ON object_index(account_id, type, start, finish, id, modseq);"),
+    /* 4: read-only feed URLs: a secret token (stored hashed) names a collection */
+    ("CREATE TABLE feeds(hash TEXT PRIMARY KEY, id TEXT UNIQUE NOT NULL, account_id TEXT NOT NULL,"
+    "  kind TEXT NOT NULL, object_id TEXT NOT NULL, created INTEGER NOT NULL) WITHOUT ROWID;"),
+};
+
+static int exec(sqlite3 *db, const char *sql)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        log_error("sqlite: %s (in %.60s)", msg ? msg : "?", sql);
+        sqlite3_free(msg);
+        return STORE_ERR;
+    }
+    return STORE_OK;
+}
+
+static int migrate(sqlite3 *db)
+{
+    sqlite3_stmt *s;
+    int version = 0;
+    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK)
+        return STORE_ERR;
+    if (sqlite3_step(s) == SQLITE_ROW)
+        version = sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+    int target = (int)(sizeof migrations / sizeof migrations[0]);
+    if (version > target) {
+        log_error("database schema version %d is newer than this jmapd (%d)", version, target);
+        return STORE_ERR;
+    }
+    for (int v = version; v < target; v++) {
+        char pragma[64];
+        snprintf(pragma, sizeof pragma, "PRAGMA user_version=%d", v + 1);
+        if (exec(db, "BEGIN IMMEDIATE") || exec(db, migrations[v]) || exec(db, pragma)) {
+            exec(db, "ROLLBACK");
+            return STORE_ERR;
+        }
+        if (exec(db, "COMMIT"))
+            return STORE_ERR;
+        log_info("database migrated to schema version %d", v + 1);
+    }
+    return STORE_OK;
+}
+
+/* ---- connections --------------------------------------------------------------- */
+
+static int busy_timeout_ms = 10000;
+
+void store_set_busy_timeout(int ms)
+{
+    busy_timeout_ms = ms;
+}
+
+static sqlite3 *open_db(const char *path)
+{
+    sqlite3 *db = NULL;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                        NULL) != SQLITE_OK) {
+        log_error("cannot open %s: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
+        sqlite3_close(db);
+        return NULL;
+    }
+    sqlite3_busy_timeout(db, busy_timeout_ms);
+    if (exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
+                 "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-8000")) {
+        sqlite3_close(db);
+        return NULL;
+    }
+    return db;
+}
+
+static void conn_free(struct store_conn *c)
+{
+    for (int i = 0; i < STMT_CACHE; i++)
+        if (c->cache[i].stmt)
+            sqlite3_finalize(c->cache[i].stmt);
+    sqlite3_close(c->db);
+    free(c);
+}
+
+/* Thread exit: unlink and close this thread's connection. */
+static void conn_release(void *p)
+{
+    struct store_conn *c = p;
+    struct store *st = c->st;
+    pthread_mutex_lock(&st->lock);
+    for (struct store_conn **pp = &st->conns; *pp; pp = &(*pp)->next)
+        if (*pp == c) {
+            *pp = c->next;
+            break;
+        }
+    pthread_mutex_unlock(&st->lock);
+    conn_free(c);
+}
+
+struct store *store_open(const char *dir, char **err)
+{
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+        if (asprintf(err, "cannot create %s: %s", dir, strerror(errno)) < 0)
+            *err = NULL;
+        return NULL;
+    }
+    struct store *st = xcalloc(1, sizeof *st);
+    if (asprintf(&st->path, "%s/jmapd.db", dir) < 0)
+        abort();
+    pthread_mutex_init(&st->lock, NULL);
+    pthread_mutex_init(&st->write_lock, NULL);
+    pthread_key_create(&st->key, conn_release);
+    sqlite3 *db = open_db(st->path);
+    if (!db || migrate(db) != STORE_OK) {
+        sqlite3_close(db);
+        if (asprintf(err, "cannot open database %s", st->path) < 0)
+            *err = NULL;
+        pthread_key_delete(st->key);
+        free(st->path);
+        free(st);
+        return NULL;
+    }
+    sqlite3_close(db);
+    return st;
+}
+
+void store_close(struct store *st)
+{
+    if (!st)
+        return;
+    pthread_mutex_lock(&st->lock);
+    struct store_conn *c = st->conns;
+    st->conns = NULL;
+    pthread_mutex_unlock(&st->lock);
+    while (c) {
+        struct store_conn *next = c->next;
+        if (!next)
+            sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+        conn_free(c);
+        c = next;
+    }
+    pthread_setspecific(st->key, NULL);
+    pthread_key_delete(st->key);
+    pthread_mutex_destroy(&st->lock);
+    pthread_mutex_destroy(&st->write_lock);
+    free(st->path);
+    free(st);
+}
+
+struct store_conn *store_conn(struct store *st)
+{
+    struct store_conn *c = pthread_getspecific(st->key);
+    if (c)
+        return c;
+    c = xcalloc(1, sizeof *c);
+    c->st = st;
+    c->db = open_db(st->path);
+    if (!c->db) {
+        free(c);
+        return NULL;
+    }
+    pthread_mutex_lock(&st->lock);
+    c->next = st->conns;
+    st->conns = c;
+    pthread_mutex_unlock(&st->lock);
+    pthread_setspecific(st->key, c);
+    return c;
+}
+
+/* The cached statement for sql (a string literal: its address is the key), reset
+ * and with bindings cleared. */
+static sqlite3_stmt *stmt(struct store_conn *c, const char *sql)
+{
+    size_t h = ((uintptr_t)sql >> 3) % STMT_CACHE;
+    for (size_t i = 0; i < STMT_CACHE; i++) {
+        size_t k = (h + i) % STMT_CACHE;
+        if (c->cache[k].sql == sql) {
+            sqlite3_reset(c->cache[k].stmt);
+            sqlite3_clear_bindings(c->cache[k].stmt);
+            return c->cache[k].stmt;
+        }
+        if (!c->cache[k].sql) {
+            sqlite3_stmt *s = NULL;
+            if (sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, NULL) !=
+                SQLITE_OK) {
+                log_error("sqlite prepare: %s", sqlite3_errmsg(c->db));
+                return NULL;
+            }
+            c->cache[k].sql = sql;
+            c->cache[k].stmt = s;
+            return s;
+        }
+    }
+    log_error("sqlite: statement cache full");
+    return NULL;
+}
+
+static void bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+    sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+}
+
+/* Runs a statement that returns no rows; maps constraint violations to EXISTS. */
+static int step_done(struct store_conn *c, sqlite3_stmt *s)
+{
+    int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    if (rc == SQLITE_DONE)
+        return STORE_OK;
+    if ((rc & 0xff) == SQLITE_CONSTRAINT)
+        return STORE_EXISTS;
+    log_error("sqlite step: %s", sqlite3_errmsg(c->db));
+    return STORE_ERR;
+}
+
+static void write_unlock(struct store_conn *c)
+{
+    if (c->writing) {
+        c->writing = false;
+        pthread_mutex_unlock(&c->st->write_lock);
+    }
+}
+
+int store_begin(struct store_conn *c, bool write)
+{
+    static const char *const begin_w = "BEGIN IMMEDIATE", *const begin_r = "BEGIN";
+    sqlite3_stmt *s = stmt(c, write ? begin_w : begin_r);
+    if (!s)
+        return STORE_ERR;
+    if (write) {
+        pthread_mutex_lock(&c->st->write_lock);
+        c->writing = true;
+    }
+    int rc = step_done(c, s);
+    if (rc != STORE_OK)
+        write_unlock(c);
+    return rc;
+}
+
+int store_commit(struct store_conn *c)
+{
+    static const char *const sql = "COMMIT";
+    sqlite3_stmt *s = stmt(c, sql);
+    int rc = s ? step_done(c, s) : STORE_ERR;
+    if (rc == STORE_OK)
+        write_unlock(c); /* on failure the caller rolls back, which unlocks */
+    return rc;
+}
+
+void store_rollback(struct store_conn *c)
+{
+    static const char *const sql = "ROLLBACK";
+    if (!sqlite3_get_autocommit(c->db)) {
+        sqlite3_stmt *s = stmt(c, sql);
+        if (s)
+            step_done(c, s);
+    }
+    write_unlock(c);
+}
+
+/* ---- users ------------------------------------------------------------------------ */
+
+void store_user_clear(struct store_user *u)
+{
+    free(u->pwhash);
+    u->pwhash = NULL;
+}
+
+static int read_user(sqlite3_stmt *s, struct store_user *out)
+{
+    int rc = sqlite3_step(s);
+    if (rc != SQLITE_ROW) {
+        sqlite3_reset(s);
+        return rc == SQLITE_DONE ? STORE_NOTFOUND : STORE_ERR;
+    }
+    out->id = sqlite3_column_int64(s, 0);
+    snprintf(out->name, sizeof out->name, "%s", (const char *)sqlite3_column_text(s, 1));
+    out->pwhash = xstrdup((const char *)sqlite3_column_text(s, 2));
+    snprintf(out->account_id, sizeof out->account_id, "%s",
+             (const char *)sqlite3_column_text(s, 3));
+    sqlite3_reset(s);
+    return STORE_OK;
+}
+
+int store_user_add(struct store_conn *c, const char *name, const char *pwhash,
+                   const char *account_id)
+{
+    sqlite3_stmt *s = stmt(c, "INSERT INTO users(name, pwhash, account_id, created) "
+                              "VALUES(?,?,?,?)");
+    if (!s)
+        return STORE_ERR;
+    bind_text(s, 1, name);
+    bind_text(s, 2, pwhash);
+    bind_text(s, 3, account_id);
+    sqlite3_bind_int64(s, 4, util_now());
+    int rc = step_done(c, s);
+    if (rc)
+        return rc;
+    int64_t uid = sqlite3_last_insert_rowid(c->db);
+    return store_access_grant(c, uid, account_id, true);
+}
+
+int store_user_get(struct store_conn *c, const char *name, struct store_user *out)
+{
+    sqlite3_stmt *s = stmt(c, "SELECT id, name, pwhash, account_id FROM users WHERE name=?");
+    if (!s)
+        return STORE_ERR;
+    bind_text(s, 1, name);
+    return read_user(s, out);
+}
+
+int store_user_get_by_id(struct store_conn *c, int64_t id, struct store_user *out)
+{
+    sqlite3_stmt *s = stmt(c, "SELECT id, name, pwhash, account_id FROM users WHERE id=?");
+    if (!s)
+        return STORE_ERR;
+    sqlite3_bind_int64(s, 1, id);
+    return read_user(s, out);
+}
+
+int store_user_del(struct store_conn *c, const char *name)
+{
+    struct store_user u = {0};
+    int rc = store_user_get(c, name, &u);
+    if (rc)
+        return rc;
+    store_user_clear(&u);
+    static const char *const dels[] = {
+        "DELETE FROM objects WHERE account_id=?1",
+        ("DELETE FROM object_text WHERE rowid IN (SELECT text_rowid FROM object_index WHERE "
+         "account_id=?1)"),
+        "DELETE FROM object_index WHERE account_id=?1",
+        "DELETE FROM states WHERE account_id=?1",
+        "DELETE FROM blob_uploads WHERE account_id=?1",
+        "DELETE FROM blob_refs WHERE account_id=?1",
+        "DELETE FROM access WHERE account_id=?1",
+    };
+    for (size_t i = 0; i < sizeof dels / sizeof dels[0]; i++) {
+        sqlite3_stmt *s = stmt(c, dels[i]);
+        if (!s)
+            return STORE_ERR;
+        bind_text(s, 1, u.account_id);
+        if ((rc = step_done(c, s)))
+            return rc;
+    }
+    static const char *const byuser[] = {
+        "DELETE FROM access WHERE user_id=?1",
+        "DELETE FROM tokens WHERE user_id=?1",
+        "DELETE FROM users WHERE id=?1",
+    };
+    for (size_t i = 0; i < sizeof byuser / sizeof byuser[0]; i++) {
+        sqlite3_stmt *s = stmt(c, byuser[i]);
+        if (!s)
+            return STORE_ERR;
+        sqlite3_bind_int64(s, 1, u.id);
+        if ((rc = step_done(c, s)))
+            return rc;
+    }
+    return STORE_OK;
+}
+
+int store_user_set_password(struct store_conn *c, const char *name, const char *pwhash)
+{
+    sqlite3_stmt *s = stmt(c, "UPDATE users SET pwhash=? WHERE name=?");
+    if (!s)
+        return STORE_ERR;
+    bind_text(s, 1, pwhash);
+    bind_text(s, 2, name);
+    int rc = step_done(c, s);
+    if (rc == STORE_OK && sqlite3_changes(c->db) == 0)
+        return STORE_NOTFOUND;
+    return rc;
+}
+
+int store_user_list(struct store_conn *c, int (*cb)(const char *name, void *ud), void *ud)
+{
+    sqlite3_stmt *s = stmt(c, "SELECT name FROM users ORDER BY name");
+    if (!s)
+        return STORE_ERR;
+    while (sqlite3_step(s) == SQLITE_ROW)
+        if (cb((const char *)sqlite3_column_text(s, 0), ud))
+            break;
+    sqlite3_reset(s);
+    return STORE_OK;
+}
+
+int store_user_count(struct store_conn *c)
+{
+    sqlite3_stmt *s = stmt(c, "SELECT count(*) FROM users");
+    if (!s)
+        return -1;
+    int n = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int(s, 0) : -1;
+    sqlite3_reset(s);
+    return n;
+}
+
+int store_user_accounts(struct store_conn *c, int64_t user_id, struct store_access *out, int max)
+{
+    sqlite3_stmt *s = stmt(c, "SELECT a.account_id, u.name, a.may_write, u.id = a.user_id "
+                              "FROM access a JOIN users u ON u.account_id = a.account_id "
+                              "WHERE a.user_id=? ORDER BY u.id = a.user_id DESC, u.name");
+    if (!s)
+        return -1;
+    sqlite3_bind_int64(s, 1, user_id);
+    int n = 0;
+    while (n < max && sqlite3_step(s) == SQLITE_ROW) {
+        snprintf(out[n].account_id, sizeof out[n].account_id, "%s",
+                 (const char *)sqlite3_column_text(s, 0));
+        snprintf(out[n].name, sizeof out[n].name, "%s", (const char *)sqlite3_column_text(s, 1));
+        out[n].may_write = sqlite3_column_int(s, 2) != 0;
+        out[n].is_personal = sqlite3_column_int(s, 3) != 0;
+        n++;
+    }
+    sqlite3_reset(s);
+    return n;
+}
+
+int store_access_grant(struct store_conn *c, int64_t user_id, const char *account_id,
+                       bool may_write)
+{
+    sqlite3_stmt *s =
+        stmt(c, "INSERT OR REPLACE INTO access(user_id, account_id, may_write) VALUES(?,?,?)");
+    if (!s)
+        return STORE_ERR;
+    sqlite3_bind_int64(s, 1, user_id);
+    bind_text(s, 2, account_id);
+    sqlite3_bind_int(s, 3, may_write);
+    return step_done(c, s);
+}
+
+/* ---- tokens --------------------------------------------------------------------------- */
+
+int store_token_add(struct store_conn *c, int64_t user_id, const char *token_hash,
+                    const char *token_id, const char *label)
+{
+    sqlite3_stmt *s =
+        stmt(c, "INSERT INTO tokens(hash, id, user_id, label, created) VALUES(?,?,?,?,?)");
+    if (!s)
+        return STORE_ERR;
+    bind_text(s, 1, token_hash);
+    bind_text(s, 2, token_id);
+    sqlite3_bind_int64(s, 3, user_id);
+    bind_text(s, 4, label);
+    sqlite3_bind_int64(s, 5, util_now());
+    return step_done(c, s);
+}
+
+int store_token_lookup(struct store_conn *c, const char *token_hash, int64_t *user_id)
+{
+    sqlite3_stmt *s = stmt(c, "SELECT user_id FROM tokens WHERE hash=?");
+    if (!s)
+        return STORE_ERR;
+    bind_text(s, 1, token_hash);
+    int rc = sqlite3_step(s) == SQLITE_ROW ? STORE_OK : STORE_NOTFOUND;
+    if (rc == STORE_OK)
+        *user_id = sqlite3_column_int64(s, 0);
+    sqlite3_reset(s);
+    return rc;
+}
+
+int store_token_list(struct store_conn *c, int64_t user_id,
+                     int (*cb)(const char *id, const char *label, int64_t created, void *ud),
+                     void *ud)
+{
+    sqlite3_stmt *s =
+        stmt(c, "SELECT id, coalesce(label,''), created FROM tokens WHERE user_id=? ORDER BY created");
+    if (!s)
+        return STORE_ERR;
+    sqlite3_bind_int64(s, 1, user_id);
+    while (sqlite3_step(s) == SQLITE_ROW)
+        if (cb((const char *)sqlite3_column_text(s, 0), (const char *)sqlite3_column_text(s, 1),
+               sqlite3_column_int64(s, 2), ud))
+            break;
+    sqlite3_reset(s);
+    return STORE_OK;
+}
+
+int store_token_revoke(struct store_conn *c, const char *token_id)
+{
+    sqlite3_stmt *s = stmt(c, "DELETE FROM tokens WHERE id=?");
+    if (!s)
+        return STORE_ERR;
+    bind_text(s, 1, token_id);
+    int rc = step_done(c, s);
+    if (rc == STORE_OK && sqlite3_changes(c->db) == 0)
+        return STORE_NOTFOUND;
+    return rc;
+}
+
+/* ---- states and objects ------------------------------------------------------------------- */
+
+static int64_t state_col(struct store_conn *c, const char *sql, const char *account,
+                         const char *type)
+{
+    sqlite3_stmt *s = stmt(c, sql);
+    if (!s)
+        return -1;
+    bind_text(s, 1, account);
+    bind_text(s, 2, type);
+    int64_t v = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+    sqlite3_reset(s);
+    return v;
+}
+
+int64_t store_state_get(struct store_conn *c, const char *account, const char *type)
+{
+    return state_col(c, "SELECT modseq FROM states WHERE account_id=? AND type=?", account, type);
+}
+
+int64_t store_state_lowest(struct store_conn *c, const char *account, const char *type)
+{
+    return state_col(c, "SELECT lowest FROM states WHERE account_id=? AND type=?", account, type);
+}
+
+int64_t store_state_bump(struct store_conn *c, const char *account, const char *type)
+{
+    sqlite3_stmt *s = stmt(c, "INSERT INTO states(account_id, type, modseq) VALUES(?1,?2,1) "
+                              "ON CONFLICT(account_id, type) DO UPDATE SET modseq=modseq+1 "
+                              "RETURNING modseq");
+    if (!s)
+        return -1;
+    bind_text(s, 1, account);
+    bind_text(s, 2, type);
+    int64_t v = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
+    sqlite3_reset(s);
+    return v;
+}
+
+json_t *store_object_get(struct store_conn *c, const char *account, const char *type,
+                         const char *id)
+{
+    sqlite3_stmt *s = stmt(c, "SELECT data FROM objects WHERE account_id=? AND type=? AND id=? "
+                              "AND destroyed=0");
+    if (!s)
+        return NULL;
+    bind_text(s, 1, account);
+    bind_text(s, 2, type);
+    bind_text(s, 3, id);
+    json_t *obj = NULL;
+    if (sqlite3_step(s) == SQLITE_ROW) {
+        json_error_t e;
+        obj = json_loadb((const char *)sqlite3_column_blob(s, 0),
+                         (size_t)sqlite3_column_bytes(s, 0), 0, &e);
+    }
+    sqlite3_reset(s);
+    return obj;
+}
+
+int store_object_put(struct store_conn *c, const char *account, const char *type,
+                     const char *id, json_t *data, int64_t modseq, bool create)
+{
+    char *text = json_dumps(data, JSON_COMPACT);
+    if (!text)
+        return STORE_ERR;
+    /* A create may reuse the id of a destroyed object only if ids were ever reused;
+     * they are random, so a conflicting live row means a genuine duplicate. */
+    sqlite3_stmt *s =
+        create ? stmt(c, "INSERT INTO objects(account_id, type, id, data, created_modseq, "
+                         "updated_modseq) VALUES(?1,?2,?3,?4,?5,?5)")
+               : stmt(c, "UPDATE objects SET data=?4, updated_modseq=?5 "
+                         "WHERE account_id=?1 AND type=?2 AND id=?3 AND destroyed=0");
+    if (!s) {
+        free(text);
+        return STORE_ERR;
+    }
+    bind_text(s, 1, account);
+    bind_text(s, 2, type);
+    bind_text(s, 3, id);
+    sqlite3_bind_text(s, 4, text, -1, free);
+    sqlite3_bind_int64(s, 5, modseq);
+    int rc = step_done(c, s);
+    if (rc == STORE_OK && !create && sqlite3_changes(c->db) == 0)
+        return STORE_NOTFOUND;
+    return rc;
+}
+
+int store_object_destroy(struct store_conn *c, const char *account, const char *type,
+                         const char *id, int64_t modseq)
+{
+    sqlite3_stmt *s = stmt(c, "UPDATE objects SET data=NULL, destroyed=1, updated_modseq=?4 "
+                              "WHERE account_id=?1 AND type=?2 AND id=?3 AND destroyed=0");
+    if (!s)
+        return STORE_ERR;
+    bind_text(s, 1, account);
+    bind_text(s, 2, type);
+    bind_text(s, 3, id);
+    sqlite3_bind_int64(s, 4, modseq);
+    int rc = step_done(c, s);
+    if (rc == STORE_OK && sqlite3_changes(c->db) == 0)
+        return STORE_NOTFOUND;
+    return rc;
+}
+
+int store_object_foreach(struct store_conn *c, const char *account, const char *type,
+                         int (*cb)(const char *id, json_t *obj, void *ud), void *ud)
+{
+    /* Not cached: the callback may itself use the store (re-entrancy). */
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(c->db,
+                           "SELECT id, data FROM objects WHERE account_id=? AND type=? AND "
+                           "destroyed=0 ORDER BY id",
+                           -1, &s, NULL) != SQLITE_OK)
+        return STORE_ERR;
+    bind_text(s, 1, account);
+    bind_text(s, 2, type);
+    int rc = STORE_OK;
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        json_error_t e;
+        json_t *obj = json_loadb((const char *)sqlite3_column_blob(s, 1),
+                                 (size_t)sqlite3_column_bytes(s, 1), 0, &e);
+        if (!obj)
+            continue;
+        int stop = cb((const char *)sqlite3_column_text(s, 0), obj, ud);
+        json_decref(obj);
+        if (stop) {
+            rc = stop;
+            break;
+        }
+    }
+    sqlite3_finalize(s);
+    return rc;
+}
+
+int store_object_count(struct store_conn *c, const char *account, const char *type)
+{
+    sqlite3_stmt *s = stmt(c, "SELECT count(*) FROM objects WHERE account_id=? AND type=? AND "
+                              "destroyed=0");
+    if (!s)
+        return -1;
+    bind_text(s, 1, account);
+    bind_text(s, 2, type);
+    int n = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int(s, 0) : -1;
+    sqlite3_reset(s);
+    return n;
+}
+
+int store_changes(struct store_conn *c, const char *account, const char *type, int64_t since,
+                  size_t max,
+                  int (*cb)(const char *id, int64_t created, int64_t updated, bool destroyed,
+                            void *ud),
+                  void *ud)
+{
+    sqlite3_stmt *s = stmt(c, "SELECT id, created_modseq, updated_modseq, destroyed FROM objects "
+                              "WHERE account_id=? AND type=? AND updated_modseq>? "
+                              "ORDER BY updated_modseq LIMIT ?");
+    if (!s)
+        return STORE_ERR;
+    bind_text(s, 1, account);
+    bind_text(s, 2, type);
+    sqlite3_bind_int64(s, 3, since);
+    sqlite3_bind_int64(s, 4, max ? (int64_t)max : -1);
+    while (sqlite3_step(s) == SQLITE_ROW)
+        if (cb((const char *)sqlite3_column_text(s, 0), sqlite3_column_int64(s, 1),
+               sqlite3_column_int64(s, 2), sqlite3_column_int(s, 3) != 0, ud))
+            break;
+    sqlite3_reset(s);
+    return STORE_OK;
+}
+
+/* ---- blobs ------------------------------------------------------------------------------ */
+
+int store_blob_put(struct store_conn *c, const char *account, const char *blob_id,
+                   const void *data, size_t len, const char *type)
+{
+    sqlite3_stmt *s = stmt(c, "INSERT OR IGNORE INTO blobs(id, data, size, created) "
+                              "VALUES(?,?,?,?)");
+    if (!s)
+        return STORE_ERR;
+    bind_text(s, 1, blob_id);
+    sqlite3_bind_blob64(s, 2, data, len, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 3, (int64_t)len);
+    sqlite3_bind_int64(s, 4, util_now());
+    int rc = step_done(c, s);
+    if (rc)
+        return rc;
+    s = stmt(c, "INSERT OR REPLACE INTO blob_uploads(account_id, blob_id, type, created) "
+                "VALUES(?,?,?,?)");
+    if (!s)
+        return STORE_ERR;
+    bind_text(s, 1, account);
+    bind_text(s, 2, blob_id);
+    bind_text(s, 3, type);
+    sqlite3_bind_int64(s, 4, util_now());
+    return step_done(c, s);
+}
+
+static const char *const blob_visible =
+    "SELECT b.data, b.size FROM blobs b WHERE b.id=?2 AND ("
+    " EXISTS(SELECT 1 FROM blob_uploads u WHERE u.account_id=?1 AND u.blob_id=?2) OR"
+    " EXISTS(SELECT 1 FROM blob_refs r WHERE r.account_id=?1 AND r.blob_id=?2))";
+static const char *const blob_visible_size =
+    "SELECT b.size FROM blobs b WHERE b.id=?2 AND ("
+    " EXISTS(SELECT 1 FROM blob_uploads u WHERE u.account_id=?1 AND u.blob_id=?2) OR"
+    " EXISTS(SELECT 1 FROM blob_refs r WHERE r.account_id=?1 AND r.blob_id=?2))";
+
+int store_blob_get(struct store_conn *c, const char *account, const char *blob_id,
+                   unsigned char **data, size_t *len)
+{
+    sqlite3_stmt *s = stmt(c, blob_visible);
+    if (!s)
+        return STORE_ERR;
+    bind_text(s, 1, account);
+    bind_text(s, 2, blob_id);
+    int rc = STORE_NOTFOUND;
+    if (sqlite3_step(s) == SQLITE_ROW) {
+        *len = (size_t)sqlite3_column_bytes(s, 0);
+        *data = xmalloc(*len + 1);
+        if (*len)
+            memcpy(*data, sqlite3_column_blob(s, 0), *len);
+        (*data)[*len] = 0;
+        rc = STORE_OK;
+    }
+    sqlite3_reset(s);
+    return rc;
+}
+
+int64_t store_blob_size(struct store_conn *c, const char *account, const char *blob_id)
+{
+    sqlite3_stmt *s = stmt(c, blob_visible_size);
+    if (!s)
+        return -1;
+    bind_text(s, 1, account);
+    bind_text(s, 2, blob_id);
+    int64_t n = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
+    sqlite3_reset(s);
+    return n;
+}
+
+int store_blob_ref(struct store_conn *c, const char *account, const char *blob_id,
+                   const char *type, const char *id)
+{
+    sqlite3_stmt *s = stmt(c, "INSERT OR IGNORE INTO blob_refs(account_id, blob_id, obj_type, "
+                              "obj_id) VALUES(?,?,?,?)");
+    if (!s)
+        return STORE_ERR;
+    bind_text(s, 1, account);
+    bind_text(s, 2, blob_id);
+    bind_text(s, 3, type);
+    bind_text(s, 4, id);
+    return step_done(c, s);
+}
+
+int store_blob_unref_object(struct store_conn *c, const char *account, const char *type,
+                            const char *id)
+{
+    sqlite3_stmt *s =
+        stmt(c, "DELETE FROM blob_refs WHERE account_id=? AND obj_type=? AND obj_id=?");
+    if (!s)
+        return STORE_ERR;
+    bind_text(s, 1, account);
+    bind_text(s, 2, type);
+    bind_text(s, 3, id);
+    return step_done(c, s);
+}
+
+int store_blob_refs(struct store_conn *c, const char *account, const char *blob_id,
+                    int (*cb)(const char *type, const char *id, void *ud), void *ud)
+{
+    sqlite3_stmt *s = stmt(c, "SELECT obj_type, obj_id FROM blob_refs WHERE account_id=? AND "
+                              "blob_id=? ORDER BY obj_type, obj_id");
+    if (!s)
+        return STORE_ERR;
+    bind_text(s, 1, account);
+    bind_text(s, 2, blob_id);
+    while (sqlite3_step(s) == SQLITE_ROW)
+        if (cb((const char *)sqlite3_column_text(s, 0), (const char *)sqlite3_column_text(s, 1),
+               ud))
+            break;
+    sqlite3_reset(s);
+    return STORE_OK;
+}
+
+int store_blob_gc(struct store_conn *c, int64_t max_age)
+{
+    sqlite3_stmt *s = stmt(c, "DELETE FROM blob_uploads WHERE created < ?");
+    if (!s)
+        return STORE_ERR;
+    sqlite3_bind_int64(s, 1, util_now() - max_age);
+    int rc = step_done(c, s);
+    if (rc)
+        return rc;
+    s = stmt(c, "DELETE FROM blobs WHERE NOT EXISTS(SELECT 1 FROM blob_uploads u WHERE "
+                "u.blob_id=blobs.id) AND NOT EXISTS(SELECT 1 FROM blob_refs r WHERE "
+                "r.blob_id=blobs.id)");
+    return s ? step_done(c, s) : STORE_ERR;
+}
+
+/* ---- query side tables ---------------------------------------------------------------- */
+
+int store_index_put(struct store_conn *c, const char *account, const char *type, const char *id,
+                    const struct store_index *ix)
+{
+    int rc = store_index_del(c, account, type, id);
+    if (rc)
+        return rc;
+    int64_t rowid = 0;
+    bool any_text = false;
+    for (int i = 0; i < STORE_TEXT_FIELDS; i++)
+        any_text |= ix->text[i] && *ix->text[i];
+    if (any_text) {
+        sqlite3_stmt *t = stmt(c, "INSERT INTO object_text(title, description, location, owner, "
+                                  "attendee, body) VALUES(?,?,?,?,?,?)");
+        if (!t)
+            return STORE_ERR;
+        for (int i = 0; i < STORE_TEXT_FIELDS; i++)
+            bind_text(t, i + 1, ix->text[i] ? ix->text[i] : "");
+        if ((rc = step_done(c, t)))
+            return rc;
+        rowid = sqlite3_last_insert_rowid(c->db);
+    }
+    sqlite3_stmt *q = stmt(c, "INSERT INTO object_index(account_id, type, id, uid, start, finish, "
+                              "text_rowid, modseq) VALUES(?1,?2,?3,?4,?5,?6,?7,(SELECT "
+                              "updated_modseq FROM objects WHERE account_id=?1 AND type=?2 AND "
+                              "id=?3))");
+    if (!q)
+        return STORE_ERR;
+    bind_text(q, 1, account);
+    bind_text(q, 2, type);
+    bind_text(q, 3, id);
+    if (ix->uid)
+        bind_text(q, 4, ix->uid);
+    if (ix->has_range) {
+        sqlite3_bind_int64(q, 5, ix->start);
+        if (!ix->unbounded)
+            sqlite3_bind_int64(q, 6, ix->end);
+    }
+    if (rowid)
+        sqlite3_bind_int64(q, 7, rowid);
+    return step_done(c, q);
+}
+
+int store_index_del(struct store_conn *c, const char *account, const char *type, const char *id)
+{
+    sqlite3_stmt *s = stmt(c, "DELETE FROM object_text WHERE rowid = (SELECT text_rowid FROM "
+                              "object_index WHERE account_id=?1 AND type=?2 AND id=?3)");
+    if (!s)
+        return STORE_ERR;
+    bind_text(s, 1, account);
+    bind_text(s, 2, type);
+    bind_text(s, 3, id);
+    int rc = step_done(c, s);
+    if (rc)
+        return rc;
+    s = stmt(c, "DELETE FROM object_index WHERE account_id=?1 AND type=?2 AND id=?3");
+    if (!s)
+        return STORE_ERR;
+    bind_text(s, 1, account);
+    bind_text(s, 2, type);
+    bind_text(s, 3, id);
+    return step_done(c, s);
+}
+
+int store_index_find_uid(struct store_conn *c, const char *account, const char *type,
+                         const char *uid, int (*cb)(const char *id, void *ud), void *ud)
+{
+    sqlite3_stmt *s =
+        stmt(c, "SELECT id FROM object_index WHERE account_id=? AND type=? AND uid=? ORDER BY id");
+    if (!s)
+        return STORE_ERR;
+    bind_text(s, 1, account);
+    bind_text(s, 2, type);
+    bind_text(s, 3, uid);
+    while (sqlite3_step(s) == SQLITE_ROW)
+        if (cb((const char *)sqlite3_column_text(s, 0), ud))
+            break;
+    sqlite3_reset(s);
+    return STORE_OK;
+}
+
+int store_index_range(struct store_conn *c, const char *account, const char *type, bool has_from,
+                      int64_t from, bool has_to, int64_t to,
+                      int (*cb)(const char *id, int64_t modseq, void *ud), void *ud)
+{
+    /* an object overlaps [from, to) if it starts before to and ends at or after
+     * from (a superset: the caller checks exactly); objects without a range
+     * always qualify. The modseq lets callers keep parsed objects cached. */
+    sqlite3_stmt *s = stmt(c, "SELECT id, modseq FROM object_index WHERE account_id=?1 AND "
+                              "type=?2 AND start < ?6 AND (?3 = 0 OR finish IS NULL OR "
+                              "finish >= ?4) UNION ALL SELECT id, modseq FROM object_index WHERE "
+                              "account_id=?1 AND type=?2 AND start IS NULL");
+    if (!s)
+        return STORE_ERR;
+    bind_text(s, 1, account);
+    bind_text(s, 2, type);
+    sqlite3_bind_int(s, 3, has_from);
+    sqlite3_bind_int64(s, 4, from);
+    sqlite3_bind_int(s, 5, has_to);
+    sqlite3_bind_int64(s, 6, has_to ? to : INT64_MAX);
+    while (sqlite3_step(s) == SQLITE_ROW)
+        if (cb((const char *)sqlite3_column_text(s, 0), sqlite3_column_int64(s, 1), ud))
+            break;
+    sqlite3_reset(s);
+    return STORE_OK;
+}
+
+int64_t store_object_modseq(struct store_conn *c, const char *account, const char *type,
+                            const char *id)
+{
+    sqlite3_stmt *s = stmt(c, "SELECT updated_modseq FROM objects WHERE account_id=? AND type=? "
+                              "AND id=? AND destroyed=0");
+    if (!s)
+        return -1;
+    bind_text(s, 1, account);
+    bind_text(s, 2, type);
+    bind_text(s, 3, id);
+    int64_t m = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
+    sqlite3_reset(s);
+    return m;
+}
+
+int store_text_search(struct store_conn *c, const char *account, const char *type,
+                      const char *match, int (*cb)(const char *id, void *ud), void *ud)
+{
+    sqlite3_stmt *s = NULL;
+    /* not cached: a MATCH expression that does not parse is an error of this call */
+    if (sqlite3_prepare_v2(c->db,
+                           "SELECT i.id FROM object_text t JOIN object_index i ON "
+                           "i.text_rowid = t.rowid WHERE object_text MATCH ?3 AND "
+                           "i.account_id=?1 AND i.type=?2",
+                           -1, &s, NULL) != SQLITE_OK)
+        return STORE_ERR;
+    bind_text(s, 1, account);
+    bind_text(s, 2, type);
+    bind_text(s, 3, match);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+        if (cb((const char *)sqlite3_column_text(s, 0), ud))
+            break;
+    sqlite3_finalize(s);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : STORE_ERR;
+}
+
+/* ---- feeds ------------------------------------------------------------------------------ */
+
+int store_feed_add(struct store_conn *c, const char *hash, const char *id, const char *account,
+                   const char *kind, const char *object_id)
+{
+    sqlite3_stmt *s = stmt(c, "INSERT INTO feeds(hash, id, account_id, kind, object_id, created) "
+                              "VALUES(?,?,?,?,?,?)");
+    if (!s)
+        return STORE_ERR;
+    bind_text(s, 1, hash);
+    bind_text(s, 2, id);
+    bind_text(s, 3, account);
+    bind_text(s, 4, kind);
+    bind_text(s, 5, object_id);
+    sqlite3_bind_int64(s, 6, util_now());
+    return step_done(c, s);
+}
+
+int store_feed_lookup(struct store_conn *c, const char *hash, char account[64], char kind[32],
+                      char object_id[64])
+{
+    sqlite3_stmt *s = stmt(c, "SELECT account_id, kind, object_id FROM feeds WHERE hash=?");
+    if (!s)
+        return STORE_ERR;
+    bind_text(s, 1, hash);
+    int rc = STORE_NOTFOUND;
+    if (sqlite3_step(s) == SQLITE_ROW) {
+        snprintf(account, 64, "%s", (const char *)sqlite3_column_text(s, 0));
+        snprintf(kind, 32, "%s", (const char *)sqlite3_column_text(s, 1));
+        snprintf(object_id, 64, "%s", (const char *)sqlite3_column_text(s, 2));
+        rc = STORE_OK;
+    }
+    sqlite3_reset(s);
+    return rc;
+}
+
+int store_feed_revoke(struct store_conn *c, const char *id)
+{
+    sqlite3_stmt *s = stmt(c, "DELETE FROM feeds WHERE id=?");
+    if (!s)
+        return STORE_ERR;
+    bind_text(s, 1, id);
+    int rc = step_done(c, s);
+    return rc == STORE_OK && sqlite3_changes(c->db) == 0 ? STORE_NOTFOUND : rc;
+}

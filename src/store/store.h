@@ -1,0 +1,165 @@
+/*
+ * store.h — the storage interface (DESIGN.md §2). Users, credentials, accounts,
+ * JMAP objects with their change log, and blobs. Knows ids, types and modification
+ * sequences; nothing of JMAP semantics. sqlite.c implements it; every call takes
+ * the calling thread's connection (store_conn), which caches prepared statements.
+ *
+ * Errors: functions returning int give 0 on success, STORE_NOTFOUND, STORE_EXISTS,
+ * or STORE_ERR (logged).
+ */
+#ifndef JMAPD_STORE_H
+#define JMAPD_STORE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum { STORE_OK = 0, STORE_NOTFOUND = 1, STORE_EXISTS = 2, STORE_ERR = -1 };
+
+struct store;
+struct store_conn;
+
+/* How long a connection waits for another process's lock before failing (ms);
+ * applies to connections opened afterwards. */
+void store_set_busy_timeout(int ms);
+/* Opens (creating and migrating) the database in dir. NULL with *err on failure. */
+struct store *store_open(const char *dir, char **err);
+/* Closes every connection and checkpoints the WAL. */
+void store_close(struct store *st);
+/* The calling thread's connection, opened on first use. */
+struct store_conn *store_conn(struct store *st);
+
+/* Transactions: write=true takes the write lock at once (BEGIN IMMEDIATE). */
+int store_begin(struct store_conn *c, bool write);
+int store_commit(struct store_conn *c);
+void store_rollback(struct store_conn *c);
+
+/* ---- users, accounts, tokens ----------------------------------------------- */
+struct store_user {
+    int64_t id;
+    char name[256];
+    char account_id[64];
+    char *pwhash; /* malloc'd */
+};
+void store_user_clear(struct store_user *u);
+int store_user_add(struct store_conn *c, const char *name, const char *pwhash,
+                   const char *account_id);
+int store_user_get(struct store_conn *c, const char *name, struct store_user *out);
+int store_user_get_by_id(struct store_conn *c, int64_t id, struct store_user *out);
+int store_user_del(struct store_conn *c, const char *name);
+int store_user_set_password(struct store_conn *c, const char *name, const char *pwhash);
+/* Calls cb for each user name in order; stops if cb returns non-zero. */
+int store_user_list(struct store_conn *c, int (*cb)(const char *name, void *ud), void *ud);
+int store_user_count(struct store_conn *c);
+
+struct store_access {
+    char account_id[64];
+    char name[256];
+    bool may_write;
+    bool is_personal;
+};
+/* Accounts the user may use (their own first). Returns the count (≤ max) or -1. */
+int store_user_accounts(struct store_conn *c, int64_t user_id, struct store_access *out,
+                        int max);
+/* Grants user access to the account owned by owner_name. */
+int store_access_grant(struct store_conn *c, int64_t user_id, const char *account_id,
+                       bool may_write);
+
+int store_token_add(struct store_conn *c, int64_t user_id, const char *token_hash,
+                    const char *token_id, const char *label);
+/* Looks a token up by its hash; returns the owner's user id in *user_id. */
+int store_token_lookup(struct store_conn *c, const char *token_hash, int64_t *user_id);
+int store_token_list(struct store_conn *c, int64_t user_id,
+                     int (*cb)(const char *id, const char *label, int64_t created, void *ud),
+                     void *ud);
+int store_token_revoke(struct store_conn *c, const char *token_id);
+
+/* ---- modification sequences and objects --------------------------------------- */
+/* Current modseq of (account, type); 0 for a type never written. */
+int64_t store_state_get(struct store_conn *c, const char *account, const char *type);
+/* Lowest modseq from which changes can still be calculated (tombstone horizon). */
+int64_t store_state_lowest(struct store_conn *c, const char *account, const char *type);
+/* Increments and returns the modseq; call inside a write transaction. */
+int64_t store_state_bump(struct store_conn *c, const char *account, const char *type);
+
+/* Loads a live object (a new reference) or NULL. */
+json_t *store_object_get(struct store_conn *c, const char *account, const char *type,
+                         const char *id);
+/* Inserts (create) or replaces a live object, stamping modseq. */
+int store_object_put(struct store_conn *c, const char *account, const char *type,
+                     const char *id, json_t *data, int64_t modseq, bool create);
+/* Marks the object destroyed at modseq (a tombstone for /changes). */
+int store_object_destroy(struct store_conn *c, const char *account, const char *type,
+                         const char *id, int64_t modseq);
+/* Calls cb with each live object of the type (borrowed reference) in id order. */
+int store_object_foreach(struct store_conn *c, const char *account, const char *type,
+                         int (*cb)(const char *id, json_t *obj, void *ud), void *ud);
+int store_object_count(struct store_conn *c, const char *account, const char *type);
+
+/* Objects whose last change is after since, in modseq order, at most max (0 = no
+ * limit): cb gets id, its creation modseq, its change modseq and the destroyed flag. */
+int store_changes(struct store_conn *c, const char *account, const char *type, int64_t since,
+                  size_t max,
+                  int (*cb)(const char *id, int64_t created, int64_t updated, bool destroyed,
+                            void *ud),
+                  void *ud);
+
+/* ---- blobs ------------------------------------------------------------------------- */
+/* Stores data under its id (idempotent) and records that account uploaded it now. */
+int store_blob_put(struct store_conn *c, const char *account, const char *blob_id,
+                   const void *data, size_t len, const char *type);
+/* Loads a blob the account may see (uploaded or referenced): malloc'd data. */
+int store_blob_get(struct store_conn *c, const char *account, const char *blob_id,
+                   unsigned char **data, size_t *len);
+/* Size only (-1 if the account cannot see it). */
+int64_t store_blob_size(struct store_conn *c, const char *account, const char *blob_id);
+/* Adds / removes a reference from an object to a blob. */
+int store_blob_ref(struct store_conn *c, const char *account, const char *blob_id,
+                   const char *type, const char *id);
+int store_blob_unref_object(struct store_conn *c, const char *account, const char *type,
+                            const char *id);
+/* Objects referencing a blob: cb(type, id). */
+int store_blob_refs(struct store_conn *c, const char *account, const char *blob_id,
+                    int (*cb)(const char *type, const char *id, void *ud), void *ud);
+/* Drops uploads older than max_age seconds and blobs nothing refers to any more. */
+int store_blob_gc(struct store_conn *c, int64_t max_age);
+
+/* ---- query side tables ---------------------------------------------------------------- */
+/* What a type extracts from an object for its queries (DESIGN.md §2): a uid, a
+ * UTC time range [start, end) (end open when unbounded), and text fields for the
+ * full-text index (case-insensitive, diacritics folded; any may be NULL). */
+#define STORE_TEXT_FIELDS 6 /* title, description, location, owner, attendee, body */
+struct store_index {
+    const char *uid;
+    bool has_range, unbounded;
+    int64_t start, end;
+    const char *text[STORE_TEXT_FIELDS];
+};
+int store_index_put(struct store_conn *c, const char *account, const char *type, const char *id,
+                    const struct store_index *ix);
+int store_index_del(struct store_conn *c, const char *account, const char *type, const char *id);
+/* ids with this uid */
+int store_index_find_uid(struct store_conn *c, const char *account, const char *type,
+                         const char *uid, int (*cb)(const char *id, void *ud), void *ud);
+/* ids (with their modseq) whose range overlaps [from, to) (either side may be
+ * open), plus ids without a range */
+int store_index_range(struct store_conn *c, const char *account, const char *type, bool has_from,
+                      int64_t from, bool has_to, int64_t to,
+                      int (*cb)(const char *id, int64_t modseq, void *ud), void *ud);
+/* The modseq of a live object's last change, or -1. */
+int64_t store_object_modseq(struct store_conn *c, const char *account, const char *type,
+                            const char *id);
+/* ids whose text matches an FTS5 MATCH expression; STORE_ERR if it does not parse */
+int store_text_search(struct store_conn *c, const char *account, const char *type,
+                      const char *match, int (*cb)(const char *id, void *ud), void *ud);
+
+/* ---- read-only feeds ------------------------------------------------------------------- */
+/* A secret URL token (stored as its hash) that names one collection of an account. */
+int store_feed_add(struct store_conn *c, const char *hash, const char *id, const char *account,
+                   const char *kind, const char *object_id);
+int store_feed_lookup(struct store_conn *c, const char *hash, char account[64], char kind[32],
+                      char object_id[64]);
+int store_feed_revoke(struct store_conn *c, const char *id);
+
+#endif

@@ -1,0 +1,166 @@
+/*
+ * address_book.c — the AddressBook type (RFC 9610 §2): property table,
+ * validation, myRights, isDefault / onSuccessSetIsDefault, and the destroy rules
+ * (addressBookHasContents, onDestroyRemoveContents) over the account's
+ * ContactCards.
+ */
+#include <string.h>
+
+#include "jmap/engine.h"
+#include "types/contacts_internal.h"
+#include "types/types.h"
+
+static const struct jprop book_props[] = {
+    {"id", JP_SERVER_SET | JP_IMMUTABLE, NULL},
+    {"name", JP_REQUIRED, NULL},
+    {"description", 0, "null"},
+    {"sortOrder", 0, "0"},
+    {"isDefault", JP_SERVER_SET, "false"},
+    {"isSubscribed", 0, "true"}, /* §2: true for address books the user creates */
+    {"shareWith", 0, "null"},
+    {"myRights", JP_SERVER_SET, NULL},
+    {NULL, 0, NULL},
+};
+
+static const struct argspec book_set_args[] = {
+    {"onDestroyRemoveContents", ARG_BOOL, 0},
+    {"onSuccessSetIsDefault", ARG_ID, ARG_NULLABLE | ARG_REF},
+    {NULL, 0, 0},
+};
+
+/* §2 AddressBookRights: the owner may do everything; a user with write access to
+ * the account may read and write cards; a read-only sharee may only read. Only
+ * the owner may share or delete the address book itself. */
+static json_t *book_rights(const struct store_access *a)
+{
+    bool w = a->may_write, owner = a->may_write && a->is_personal;
+    return json_pack("{s:b, s:b, s:b, s:b}", "mayRead", 1, "mayWrite", w, "mayShare", owner,
+                     "mayDelete", owner);
+}
+
+static void book_decorate(struct jmap_req *r, const struct store_access *a, json_t *obj)
+{
+    json_object_set_new(obj, "myRights", book_rights(a));
+}
+
+static const struct store_access *set_access(struct jset *s)
+{
+    const struct jmap_user *u = jset_req(s)->user;
+    for (int i = 0; u && i < u->naccounts; i++)
+        if (strcmp(u->accounts[i].account_id, jset_account(s)) == 0)
+            return &u->accounts[i];
+    return NULL;
+}
+
+static json_t *book_validate(struct jset *s, json_t *obj, json_t *old, json_t *invalid)
+{
+    json_t *v = json_object_get(obj, "name");
+    /* §2: name MUST NOT be empty nor longer than 255 octets */
+    if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > 255)
+        json_array_append_new(invalid, json_string("name"));
+    v = json_object_get(obj, "description");
+    if (!json_is_null(v) && !json_is_string(v))
+        json_array_append_new(invalid, json_string("description"));
+    v = json_object_get(obj, "sortOrder");
+    if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) >= 2147483648LL)
+        json_array_append_new(invalid, json_string("sortOrder"));
+    if (!json_is_boolean(json_object_get(obj, "isSubscribed")))
+        json_array_append_new(invalid, json_string("isSubscribed"));
+    v = json_object_get(obj, "shareWith");
+    bool changed = !old || !json_equal(v, json_object_get(old, "shareWith"));
+    const struct store_access *a = set_access(s);
+    if (changed && !(json_is_null(v) || (json_is_object(v) && json_object_size(v) == 0))) {
+        /* §2.3: shareWith may only be set with the mayShare right; and sharing needs
+         * Principals (RFC 9670), which this server does not have: no principal id
+         * can be valid. */
+        if (a && !(a->may_write && a->is_personal))
+            return jmap_seterror("forbidden", "only the owner may share this address book");
+        json_array_append_new(invalid, json_string("shareWith"));
+    } else if (json_is_object(v)) {
+        json_object_set_new(obj, "shareWith", json_null());
+    }
+    json_object_del(obj, "myRights"); /* computed on /get, never stored */
+    return NULL;
+}
+
+/* ---- destroy: addressBookHasContents / onDestroyRemoveContents ---------------------- */
+
+struct in_book {
+    const char *book;
+    json_t *ids;
+};
+
+static int cards_in_book(const char *id, json_t *card, void *ud)
+{
+    struct in_book *b = ud;
+    if (json_object_get(json_object_get(card, "addressBookIds"), b->book))
+        json_array_append_new(b->ids, json_string(id));
+    return 0;
+}
+
+static json_t *book_destroy(struct jset *s, const char *id, json_t *old)
+{
+    struct jmap_req *r = jset_req(s);
+    const char *account = jset_account(s);
+    const struct store_access *a = set_access(s);
+    if (a && !(a->may_write && a->is_personal)) /* §2 mayDelete */
+        return jmap_seterror("forbidden", "only the owner may destroy this address book");
+    struct in_book b = {id, json_array()};
+    store_object_foreach(r->conn, account, contact_card_type.name, cards_in_book, &b);
+    json_t *err = NULL;
+    if (json_array_size(b.ids) &&
+        !json_is_true(json_object_get(jset_args(s), "onDestroyRemoveContents"))) {
+        err = jmap_seterror("addressBookHasContents", "the address book has %zu cards",
+                            json_array_size(b.ids));
+    } else {
+        /* §2.3: remove the cards from it; destroy those in no other address book */
+        size_t i;
+        json_t *v;
+        json_array_foreach(b.ids, i, v)
+        {
+            const char *cid = json_string_value(v);
+            json_t *card = store_object_get(r->conn, account, contact_card_type.name, cid);
+            if (!card)
+                continue;
+            json_object_del(json_object_get(card, "addressBookIds"), id);
+            int rc = json_object_size(json_object_get(card, "addressBookIds"))
+                         ? jset_write_other(s, &contact_card_type, cid, card, NULL)
+                         : jset_destroy_other(s, &contact_card_type, cid);
+            json_decref(card);
+            if (rc) {
+                err = jmap_seterror("serverFail", "could not remove the cards");
+                break;
+            }
+        }
+    }
+    json_decref(b.ids);
+    return err;
+}
+
+/* After the /set: onSuccessSetIsDefault (§2.3), and the server-set myRights of
+ * each new address book in `created` (RFC 8620 §5.3). */
+static void book_finish(struct jset *s, bool all_ok)
+{
+    types_finish_set_default(s, all_ok);
+    const struct store_access *a = set_access(s);
+    const char *cid;
+    json_t *created;
+    json_object_foreach(s->created, cid, created)
+    {
+        if (a)
+            json_object_set_new(created, "myRights", book_rights(a));
+    }
+}
+
+const struct jtype address_book_type = {
+    .name = "AddressBook",
+    .capability = JMAP_CONTACTS,
+    .props = book_props,
+    .methods = JM_GET | JM_SET | JM_CHANGES,
+    .id_prefix = 'b',
+    .set_args = book_set_args,
+    .decorate = book_decorate,
+    .validate = book_validate,
+    .destroy = book_destroy,
+    .finish = book_finish,
+};

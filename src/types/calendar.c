@@ -1,0 +1,269 @@
+/*
+ * calendar.c — the Calendar type (draft-ietf-jmap-calendars-27 §4): property
+ * table, validation, myRights, default alerts, isDefault / onSuccessSetIsDefault,
+ * and the destroy rules (calendarHasEvent, onDestroyRemoveEvents) over the
+ * CalendarEvent objects of the account.
+ */
+#include <string.h>
+
+#include "jmap/engine.h"
+#include "types/types.h"
+#include "util/util.h"
+
+/* ---- the descriptor's data ---------------------------------------------------------- */
+
+static const struct jprop calendar_props[] = {
+    {"id", JP_SERVER_SET | JP_IMMUTABLE, NULL},
+    {"name", JP_REQUIRED, NULL},
+    {"description", 0, "null"},
+    {"color", 0, "null"},
+    {"sortOrder", 0, "0"},
+    {"isSubscribed", 0, "true"}, /* §4: true for calendars the user creates */
+    {"isVisible", 0, "true"},
+    {"isDefault", JP_SERVER_SET, "false"},
+    {"includeInAvailability", 0, "\"all\""},
+    {"defaultAlertsWithTime", 0, "null"},
+    {"defaultAlertsWithoutTime", 0, "null"},
+    {"timeZone", 0, "null"},
+    {"shareWith", 0, "null"},
+    {"myRights", JP_SERVER_SET, NULL},
+    {NULL, 0, NULL},
+};
+
+static const struct argspec calendar_set_args[] = {
+    {"onDestroyRemoveEvents", ARG_BOOL, 0},
+    {"onSuccessSetIsDefault", ARG_ID, ARG_NULLABLE | ARG_REF},
+    {NULL, 0, 0},
+};
+
+static json_t *calendar_account_capability(const struct config *cfg, const struct store_access *a)
+{
+    /* §1.5.1 */
+    return json_pack("{s:i, s:s, s:s, s:s, s:i, s:b}", "maxCalendarsPerEvent", 32, "minDateTime",
+                     "0001-01-01T00:00:00Z", "maxDateTime", "9999-12-31T23:59:59Z",
+                     "maxExpandedQueryDuration", "P400D", "maxParticipantsPerEvent", 1000,
+                     "mayCreateCalendar", a->may_write);
+}
+
+/* §4 CalendarRights: the owner may do everything; a read-only sharee may read. */
+static void calendar_decorate(struct jmap_req *r, const struct store_access *a, json_t *obj)
+{
+    bool w = a->may_write;
+    json_object_set_new(obj, "myRights",
+                        json_pack("{s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b}", "mayReadFreeBusy", 1,
+                                  "mayReadItems", 1, "mayWriteAll", w, "mayWriteOwn", w,
+                                  "mayUpdatePrivate", w, "mayRSVP", w, "mayShare", w, "mayDelete",
+                                  w && a->is_personal));
+}
+
+/* ---- validation ------------------------------------------------------------------------ */
+
+/* jscalendarbis §4.5.1 Alert, with calendars §4's rule that default alerts MUST NOT
+ * use an AbsoluteTrigger. */
+static bool default_alert_ok(json_t *alert)
+{
+    if (!json_is_object(alert))
+        return false;
+    json_t *type = json_object_get(alert, "@type"), *trigger = json_object_get(alert, "trigger");
+    if (type && (!json_is_string(type) || strcmp(json_string_value(type), "Alert")))
+        return false;
+    if (!json_is_object(trigger))
+        return false;
+    json_t *ttype = json_object_get(trigger, "@type");
+    if (ttype && !json_is_string(ttype))
+        return false;
+    const char *tt = ttype ? json_string_value(ttype) : "OffsetTrigger";
+    if (strcmp(tt, "AbsoluteTrigger") == 0)
+        return false;
+    if (strcmp(tt, "OffsetTrigger") == 0) {
+        json_t *off = json_object_get(trigger, "offset"), *rel = json_object_get(trigger, "relativeTo");
+        if (!json_is_string(off) || !types_is_signed_duration(json_string_value(off)))
+            return false;
+        if (rel && (!json_is_string(rel) || (strcmp(json_string_value(rel), "start") &&
+                                             strcmp(json_string_value(rel), "end"))))
+            return false;
+    }
+    json_t *ack = json_object_get(alert, "acknowledged"), *action = json_object_get(alert, "action"),
+           *related = json_object_get(alert, "relatedTo");
+    if (ack && !types_is_utc_datetime(ack))
+        return false;
+    if (action && !json_is_string(action))
+        return false;
+    if (related && !json_is_object(related))
+        return false;
+    return true;
+}
+
+struct alert_ids {
+    const char *self; /* the calendar being validated (NULL on create) */
+    json_t *ids;      /* alert id -> true, from the other calendars */
+};
+
+static int collect_alert_ids(const char *id, json_t *obj, void *ud)
+{
+    struct alert_ids *a = ud;
+    if (a->self && strcmp(a->self, id) == 0)
+        return 0;
+    static const char *const keys[] = {"defaultAlertsWithTime", "defaultAlertsWithoutTime"};
+    for (int k = 0; k < 2; k++) {
+        const char *aid;
+        json_t *v;
+        json_object_foreach(json_object_get(obj, keys[k]), aid, v)
+        {
+            json_object_set_new(a->ids, aid, json_true());
+        }
+    }
+    return 0;
+}
+
+static void check_default_alerts(struct jset *s, json_t *obj, const char *self, json_t *invalid)
+{
+    static const char *const keys[] = {"defaultAlertsWithTime", "defaultAlertsWithoutTime"};
+    json_t *seen = json_object();
+    struct alert_ids others = {self, json_object()};
+    bool loaded = false;
+    for (int k = 0; k < 2; k++) {
+        json_t *map = json_object_get(obj, keys[k]);
+        if (json_is_null(map))
+            continue;
+        if (!json_is_object(map)) {
+            json_array_append_new(invalid, json_string(keys[k]));
+            continue;
+        }
+        const char *aid;
+        json_t *alert;
+        json_object_foreach(map, aid, alert)
+        {
+            if (!loaded) {
+                store_object_foreach(jset_req(s)->conn, jset_account(s), calendar_type.name,
+                                     collect_alert_ids, &others);
+                loaded = true;
+            }
+            /* §4: ids MUST be unique across all default alerts in the account */
+            if (!util_is_jmap_id(aid) || !default_alert_ok(alert) || json_object_get(seen, aid) ||
+                json_object_get(others.ids, aid)) {
+                char *path = NULL;
+                if (asprintf(&path, "%s/%s", keys[k], aid) < 0)
+                    abort();
+                json_array_append_new(invalid, json_string(path));
+                free(path);
+            }
+            json_object_set_new(seen, aid, json_true());
+        }
+    }
+    json_decref(seen);
+    json_decref(others.ids);
+}
+
+static json_t *calendar_validate(struct jset *s, json_t *obj, json_t *old, json_t *invalid)
+{
+    json_t *v = json_object_get(obj, "name");
+    /* §4: name MUST NOT be empty nor longer than 255 octets */
+    if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > 255)
+        json_array_append_new(invalid, json_string("name"));
+    v = json_object_get(obj, "description");
+    if (!json_is_null(v) && !json_is_string(v))
+        json_array_append_new(invalid, json_string("description"));
+    v = json_object_get(obj, "color");
+    if (!json_is_null(v) && !(json_is_string(v) && types_is_css_color(json_string_value(v))))
+        json_array_append_new(invalid, json_string("color"));
+    v = json_object_get(obj, "sortOrder");
+    if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) >= 2147483648LL)
+        json_array_append_new(invalid, json_string("sortOrder"));
+    static const char *const bools[] = {"isSubscribed", "isVisible"};
+    for (int i = 0; i < 2; i++)
+        if (!json_is_boolean(json_object_get(obj, bools[i])))
+            json_array_append_new(invalid, json_string(bools[i]));
+    v = json_object_get(obj, "includeInAvailability");
+    const char *inc = json_string_value(v);
+    if (!inc || (strcmp(inc, "all") && strcmp(inc, "attending") && strcmp(inc, "none")))
+        json_array_append_new(invalid, json_string("includeInAvailability"));
+    v = json_object_get(obj, "timeZone");
+    if (!json_is_null(v) && !(json_is_string(v) && types_is_time_zone(json_string_value(v))))
+        json_array_append_new(invalid, json_string("timeZone"));
+    v = json_object_get(obj, "shareWith");
+    /* Sharing needs Principals (RFC 9670), which this server does not have yet:
+     * no principal id can be valid. */
+    if (!json_is_null(v) && !(json_is_object(v) && json_object_size(v) == 0))
+        json_array_append_new(invalid, json_string("shareWith"));
+    else if (json_is_object(v))
+        json_object_set_new(obj, "shareWith", json_null());
+    check_default_alerts(s, obj, old ? json_string_value(json_object_get(old, "id")) : NULL,
+                         invalid);
+    json_object_del(obj, "myRights"); /* computed on /get, never stored */
+    return NULL;
+}
+
+/* ---- destroy: calendarHasEvent / onDestroyRemoveEvents --------------------------------- */
+
+struct in_calendar {
+    const char *calendar;
+    json_t *ids; /* events in the calendar */
+};
+
+static int events_in_calendar(const char *id, json_t *event, void *ud)
+{
+    struct in_calendar *c = ud;
+    if (json_object_get(json_object_get(event, "calendarIds"), c->calendar))
+        json_array_append_new(c->ids, json_string(id));
+    return 0;
+}
+
+static json_t *calendar_destroy(struct jset *s, const char *id, json_t *old)
+{
+    struct jmap_req *r = jset_req(s);
+    const char *account = jset_account(s);
+    for (int i = 0; i < r->user->naccounts; i++)
+        if (strcmp(r->user->accounts[i].account_id, account) == 0 &&
+            !r->user->accounts[i].is_personal)
+            return jmap_seterror("forbidden", "only the owner may delete a calendar (mayDelete)");
+    /* Events are stored as "CalendarEvent" objects whether or not that type's
+     * methods are registered, so this rule holds from the start. */
+    struct in_calendar c = {id, json_array()};
+    store_object_foreach(r->conn, account, "CalendarEvent", events_in_calendar, &c);
+    json_t *err = NULL;
+    if (json_array_size(c.ids) &&
+        !json_is_true(json_object_get(jset_args(s), "onDestroyRemoveEvents"))) {
+        err = jmap_seterror("calendarHasEvent", "the calendar has %zu events",
+                            json_array_size(c.ids));
+    } else {
+        /* §4.3: remove the events from it; destroy those in no other calendar */
+        const struct jtype *et = jmap_type_find("CalendarEvent");
+        size_t i;
+        json_t *v;
+        json_array_foreach(c.ids, i, v)
+        {
+            const char *eid = json_string_value(v);
+            json_t *ev = store_object_get(r->conn, account, "CalendarEvent", eid);
+            if (!ev || !et)
+                continue;
+            json_object_del(json_object_get(ev, "calendarIds"), id);
+            int rc = json_object_size(json_object_get(ev, "calendarIds"))
+                         ? jset_write_other(s, et, eid, ev, NULL)
+                         : jset_destroy_other(s, et, eid);
+            json_decref(ev);
+            if (rc) {
+                err = jmap_seterror("serverFail", "could not remove events");
+                break;
+            }
+        }
+    }
+    json_decref(c.ids);
+    return err;
+}
+
+const struct jcapability calendar_capability = {JMAP_CALENDARS, NULL,
+                                                calendar_account_capability, NULL};
+
+const struct jtype calendar_type = {
+    .name = "Calendar",
+    .capability = JMAP_CALENDARS,
+    .props = calendar_props,
+    .methods = JM_GET | JM_SET | JM_CHANGES,
+    .id_prefix = 'c',
+    .set_args = calendar_set_args,
+    .decorate = calendar_decorate,
+    .validate = calendar_validate,
+    .destroy = calendar_destroy,
+    .finish = types_finish_set_default,
+};

@@ -1,0 +1,1091 @@
+/*
+ * calendar_event.c — the CalendarEvent type (draft-ietf-jmap-calendars-27 §5): a
+ * JSCalendar 2.0 Event plus id, baseEventId, calendarIds, isDraft, isOrigin,
+ * utcStart/utcEnd and useDefaultAlerts. This file has the descriptor, validation
+ * and the server-set rules of /set (§5.9), the /get view (§5.7, default alerts
+ * §6.1), synthetic instance ids (§5.5) and the side index for queries. /query,
+ * /queryChanges and /parse are in calendar_event_query.c.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libical/ical.h>
+
+#include "formats/jscal.h"
+#include "formats/jscal_util.h"
+#include "formats/patch.h"
+#include "formats/recur.h"
+#include "formats/tz.h"
+#include "jmap/blob.h"
+#include "jmap/engine.h"
+#include "types/calendar_event.h"
+#include "types/types.h"
+#include "util/util.h"
+
+#define MAX_CALENDARS_PER_EVENT 32
+#define MAX_PARTICIPANTS 1000
+
+/* ---- the descriptor's data ----------------------------------------------------------- */
+
+static const struct jprop event_props[] = {
+    {"id", JP_SERVER_SET | JP_IMMUTABLE, NULL},
+    {"baseEventId", JP_SERVER_SET | JP_IMMUTABLE, NULL},
+    {"calendarIds", JP_REQUIRED, NULL},
+    {"isDraft", 0, "false"},
+    {"isOrigin", JP_SERVER_SET, NULL},
+    {"@type", 0, "\"Event\""},
+    {NULL, 0, NULL},
+};
+
+static const struct argspec event_get_args[] = {
+    {"recurrenceOverridesBefore", ARG_STRING, ARG_NULLABLE},
+    {"recurrenceOverridesAfter", ARG_STRING, ARG_NULLABLE},
+    {"reduceParticipants", ARG_BOOL, 0},
+    {"timeZone", ARG_STRING, 0},
+    {NULL, 0, 0},
+};
+
+static const struct argspec event_set_args[] = {
+    {"sendSchedulingMessages", ARG_BOOL, 0},
+    {NULL, 0, 0},
+};
+
+/* JMAP-only properties: not part of the JSCalendar object the validator sees. */
+static const char *const jmap_only[] = {"id",        "baseEventId", "calendarIds", "isDraft",
+                                        "isOrigin",  "utcStart",    "utcEnd",      NULL};
+/* §5.4: per-user properties; changing only these does not bump the sequence */
+static const char *const per_user[] = {"keywords", "color", "freeBusyStatus", "useDefaultAlerts",
+                                       "alerts", NULL};
+/* §5, §5.1: properties that MUST NOT appear in recurrenceOverrides */
+static const char *const base_only[] = {"isDraft",        "mayInviteSelf", "mayInviteOthers",
+                                        "hideAttendees",  "utcStart",      "utcEnd",
+                                        "calendarIds",    "method",        "id",
+                                        "baseEventId",    "isOrigin",      NULL};
+
+static bool in_list(const char *const *list, const char *s)
+{
+    for (; *list; list++)
+        if (strcmp(*list, s) == 0)
+            return true;
+    return false;
+}
+
+static void add_invalid(json_t *invalid, const char *path)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(invalid, i, v)
+    {
+        if (strcmp(json_string_value(v), path) == 0)
+            return;
+    }
+    json_array_append_new(invalid, json_string(path));
+}
+
+/* ---- times ------------------------------------------------------------------------------ */
+
+static icaltimezone *zone_for(const json_t *obj, const char *tzid, const char *float_tz,
+                              icaltimezone **owned)
+{
+    *owned = NULL;
+    int known = 0;
+    if (!tzid)
+        tzid = float_tz;
+    if (!tzid || strcmp(tzid, "Etc/UTC") == 0 || strcmp(tzid, "UTC") == 0)
+        return NULL;
+    icaltimezone *z = recur_zone_lookup(obj, tzid, owned, &known);
+    return known ? z : NULL;
+}
+
+int event_local_to_utc(const json_t *obj, const char *ldt, const char *tzid, const char *float_tz,
+                       int64_t *out)
+{
+    jscal_ldt t;
+    if (!ldt || jscal_ldt_parse(ldt, &t) != 0)
+        return -1;
+    icaltimezone *owned;
+    icaltimezone *z = zone_for(obj, tzid, float_tz, &owned);
+    *out = tz_local_to_utc(z, jscal_ldt_to_secs(&t));
+    if (owned)
+        icaltimezone_free(owned, 1);
+    return 0;
+}
+
+int event_utc_span(const json_t *obj, const char *float_tz, int64_t *start, int64_t *end)
+{
+    const char *tzid = json_string_value(json_object_get(obj, "timeZone"));
+    if (event_local_to_utc(obj, json_string_value(json_object_get(obj, "start")), tzid, float_tz,
+                           start))
+        return -1;
+    jscal_dur d = {0};
+    const char *dur = json_string_value(json_object_get(obj, "duration"));
+    if (dur && jscal_dur_parse(dur, 0, &d) != 0)
+        return -1;
+    *end = *start + (dur ? jscal_dur_total_secs(&d) : 0);
+    return 0;
+}
+
+/* UTC secs -> LocalDateTime in tzid (or UTC). */
+static void utc_to_local_ldt(const json_t *obj, int64_t utc, const char *tzid, char out[20])
+{
+    icaltimezone *owned;
+    icaltimezone *z = zone_for(obj, tzid, NULL, &owned);
+    jscal_ldt t;
+    jscal_secs_to_ldt(tz_utc_to_local(z, utc), &t);
+    jscal_ldt_format(&t, 0, out);
+    if (owned)
+        icaltimezone_free(owned, 1);
+}
+
+/* ---- instances (§5.5) ------------------------------------------------------------------------ */
+
+void event_instance_id(const char *base, const char *rid, char out[96])
+{
+    size_t n = strlen(base);
+    if (n > 96 - 17)
+        n = 96 - 17;
+    memcpy(out, base, n);
+    out[n++] = '_';
+    for (const char *p = rid; *p && n < 95; p++)
+        if (*p != '-' && *p != ':')
+            out[n++] = *p;
+    out[n] = 0;
+}
+
+bool event_instance_parse(const char *id, char base[64], char rid[20])
+{
+    const char *u = strrchr(id, '_');
+    if (!u || u == id || (size_t)(u - id) >= 64 || strlen(u + 1) != 15 || u[9] != 'T')
+        return false;
+    const char *c = u + 1;
+    for (int i = 0; i < 15; i++)
+        if (i != 8 && (c[i] < '0' || c[i] > '9'))
+            return false;
+    snprintf(base, 64, "%.*s", (int)(u - id), id);
+    snprintf(rid, 20, "%.4s-%.2s-%.2sT%.2s:%.2s:%.2s", c, c + 4, c + 6, c + 9, c + 11, c + 13);
+    jscal_ldt t;
+    return jscal_ldt_parse(rid, &t) == 0;
+}
+
+static bool is_recurring(const json_t *obj)
+{
+    return json_is_object(json_object_get(obj, "recurrenceRule")) ||
+           json_object_size(json_object_get(obj, "recurrenceOverrides")) > 0;
+}
+
+json_t *event_instance(const json_t *base, const char *base_id, const char *rid)
+{
+    if (!is_recurring(base))
+        return NULL;
+    json_t *override = json_object_get(json_object_get(base, "recurrenceOverrides"), rid);
+    if (json_is_true(json_object_get(override, "excluded")))
+        return NULL;
+    if (!override && !recur_rule_generates(base, rid))
+        return NULL;
+    json_t *inst = json_deep_copy(base);
+    json_object_del(inst, "recurrenceRule");
+    json_object_del(inst, "recurrenceOverrides");
+    json_object_del(inst, "excludedRecurrenceRules");
+    json_object_set_new(inst, "start", json_string(rid));
+    if (override) {
+        json_t *patch = json_deep_copy(override);
+        json_object_del(patch, "excluded");
+        patch_apply(inst, patch, NULL); /* a patch that does not apply changes nothing */
+        json_decref(patch);
+    }
+    json_object_set_new(inst, "recurrenceId", json_string(rid));
+    json_t *tz = json_object_get(base, "timeZone");
+    if (json_is_string(tz))
+        json_object_set(inst, "recurrenceIdTimeZone", tz);
+    char id[96];
+    event_instance_id(base_id, rid, id);
+    json_object_set_new(inst, "id", json_string(id));
+    json_object_set_new(inst, "baseEventId", json_string(base_id));
+    return inst;
+}
+
+static json_t *event_load_synthetic(struct jmap_req *r, const char *account, const char *id)
+{
+    char base_id[64], rid[20];
+    if (!event_instance_parse(id, base_id, rid))
+        return NULL;
+    json_t *base = store_object_get(r->conn, account, calendar_event_type.name, base_id);
+    json_t *inst = base ? event_instance(base, base_id, rid) : NULL;
+    json_decref(base);
+    return inst;
+}
+
+/* Properties that describe an instance rather than the series. */
+static void strip_instance(json_t *obj)
+{
+    static const char *const keys[] = {"id", "baseEventId", "recurrenceId",
+                                       "recurrenceIdTimeZone", "recurrenceRule",
+                                       "recurrenceOverrides", "isOrigin", "utcStart", "utcEnd"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        json_object_del(obj, keys[i]);
+}
+
+/* §5.9: an update of an instance is an update of its override on the base event;
+ * a destroy excludes the instance. Acknowledging an alert never adds an override
+ * (§6.2): such changes go to the base event's alert. */
+static json_t *event_synthetic_update(struct jset *s, const char *id, json_t *patch,
+                                      char **base_out, json_t **patch_out)
+{
+    char base_id[64], rid[20];
+    struct jmap_req *r = jset_req(s);
+    if (!event_instance_parse(id, base_id, rid))
+        return jmap_seterror("notFound", "no CalendarEvent %s", id);
+    json_t *base = store_object_get(r->conn, jset_account(s), calendar_event_type.name, base_id);
+    json_t *inst = base ? event_instance(base, base_id, rid) : NULL;
+    if (!inst) {
+        json_decref(base);
+        return jmap_seterror("notFound", "no CalendarEvent %s", id);
+    }
+    json_t *overrides = json_deep_copy(json_object_get(base, "recurrenceOverrides"));
+    if (!json_is_object(overrides)) {
+        json_decref(overrides);
+        overrides = json_object();
+    }
+    json_t *base_patch = json_object(), *err = NULL;
+    if (!patch) {
+        json_object_set_new(overrides, rid, json_pack("{s:b}", "excluded", 1));
+    } else {
+        const char *key;
+        json_t *v;
+        json_t *bad = json_array();
+        json_object_foreach(patch, key, v)
+        {
+            size_t n = strcspn(key, "/");
+            char top[64];
+            snprintf(top, sizeof top, "%.*s", (int)(n < sizeof top ? n : sizeof top - 1), key);
+            json_t *cur = json_object_get(inst, top);
+            if ((in_list(base_only, top) || strcmp(top, "recurrenceRule") == 0 ||
+                 strcmp(top, "recurrenceOverrides") == 0 || strcmp(top, "recurrenceId") == 0) &&
+                !(n == strlen(key) && json_equal(cur, v)))
+                add_invalid(bad, top);
+        }
+        if (json_array_size(bad)) {
+            err = jmap_seterror_props(bad, "cannot be changed on an instance");
+        } else {
+            json_decref(bad);
+            json_t *after = json_deep_copy(inst);
+            char *where = NULL;
+            if (patch_apply(after, patch, &where) != 0) {
+                err = jmap_seterror("invalidPatch", "cannot apply '%s'", where ? where : "");
+            } else {
+                json_t *regular = json_deep_copy(base), *target = json_deep_copy(after);
+                strip_instance(regular);
+                json_object_set_new(regular, "start", json_string(rid));
+                strip_instance(target);
+                json_t *diff = patch_diff(regular, target);
+                /* alert acknowledgements go to the base event's alert */
+                void *tmp;
+                json_object_foreach_safe(diff, tmp, key, v)
+                {
+                    char alert[256];
+                    if (sscanf(key, "alerts/%255[^/]/acknowledged", alert) == 1 &&
+                        json_object_get(json_object_get(base, "alerts"), alert)) {
+                        json_object_set(base_patch, key, v);
+                        json_object_del(diff, key);
+                    }
+                }
+                json_object_set_new(overrides, rid, diff);
+                json_decref(regular);
+                json_decref(target);
+            }
+            free(where);
+            json_decref(after);
+        }
+    }
+    if (!err) {
+        json_object_set_new(base_patch, "recurrenceOverrides", overrides);
+        *base_out = xstrdup(base_id);
+        *patch_out = base_patch;
+    } else {
+        json_decref(overrides);
+        json_decref(base_patch);
+    }
+    json_decref(inst);
+    json_decref(base);
+    return err;
+}
+
+/* ---- validation and server-set properties (§5.9) ------------------------------------------- */
+
+struct identities {
+    json_t *addresses; /* lowercased calendarAddress -> true */
+    const char *first;
+};
+
+static int collect_identity(const char *id, json_t *obj, void *ud)
+{
+    struct identities *ids = ud;
+    const char *addr = json_string_value(json_object_get(obj, "calendarAddress"));
+    if (addr) {
+        char *low = jscal_strlower(addr);
+        json_object_set_new(ids->addresses, low, json_true());
+        free(low);
+    }
+    return 0;
+}
+
+/* The account's ParticipantIdentity addresses; and the default one in *def. */
+static json_t *account_addresses(struct store_conn *c, const char *account, char **def)
+{
+    struct identities ids = {json_object(), NULL};
+    store_object_foreach(c, account, "ParticipantIdentity", collect_identity, &ids);
+    if (def) {
+        *def = NULL;
+        const char *k;
+        json_t *v;
+        json_object_foreach(ids.addresses, k, v)
+        {
+            if (!*def)
+                *def = xstrdup(k);
+        }
+    }
+    return ids.addresses;
+}
+
+static bool is_mine(json_t *addresses, const char *addr)
+{
+    if (!addr)
+        return false;
+    char *low = jscal_strlower(addr);
+    bool mine = json_object_get(addresses, low) != NULL;
+    free(low);
+    return mine;
+}
+
+static void new_uuid(char out[37])
+{
+    unsigned char b[16];
+    util_random_bytes(b, sizeof b);
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40); /* RFC 9562 version 4 */
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
+             b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
+             b[14], b[15]);
+}
+
+struct uid_clash {
+    const char *self, *rid;
+    struct store_conn *c;
+    const char *account;
+    bool clash;
+};
+
+static int uid_cb(const char *id, void *ud)
+{
+    struct uid_clash *u = ud;
+    if (u->self && strcmp(id, u->self) == 0)
+        return 0;
+    json_t *other = store_object_get(u->c, u->account, calendar_event_type.name, id);
+    const char *orid = json_string_value(json_object_get(other, "recurrenceId"));
+    if (other && ((!orid && !u->rid) || (orid && u->rid && strcmp(orid, u->rid) == 0)))
+        u->clash = true;
+    json_decref(other);
+    return u->clash;
+}
+
+static void check_calendar_ids(struct jset *s, json_t *obj, json_t *invalid)
+{
+    struct jmap_req *r = jset_req(s);
+    json_t *ids = json_object_get(obj, "calendarIds");
+    if (!json_is_object(ids) || json_object_size(ids) == 0 ||
+        json_object_size(ids) > MAX_CALENDARS_PER_EVENT) {
+        add_invalid(invalid, "calendarIds");
+        return;
+    }
+    /* creation references ("#c1") become the created calendars' ids */
+    json_t *resolved = json_object();
+    const char *key;
+    json_t *v;
+    json_object_foreach(ids, key, v)
+    {
+        const char *real = jmap_resolve_id(r, key);
+        json_t *cal = real ? store_object_get(r->conn, jset_account(s), "Calendar", real) : NULL;
+        if (!json_is_true(v) || !cal) {
+            char path[320];
+            snprintf(path, sizeof path, "calendarIds/%s", key);
+            add_invalid(invalid, path);
+        } else {
+            json_object_set_new(resolved, real, json_true());
+        }
+        json_decref(cal);
+    }
+    json_object_set_new(obj, "calendarIds", resolved);
+}
+
+/* §5.9 utcStart/utcEnd on /set: translated into start (and timeZone) / duration. */
+static void apply_utc_times(struct jset *s, json_t *obj, json_t *old, json_t *invalid)
+{
+    json_t *us = json_object_get(obj, "utcStart"), *ue = json_object_get(obj, "utcEnd");
+    if (!us && !ue)
+        return;
+    int64_t start = 0, end = 0;
+    if ((us && (!json_is_string(us) || util_utc_parse(json_string_value(us), &start))) ||
+        (ue && (!json_is_string(ue) || util_utc_parse(json_string_value(ue), &end)))) {
+        add_invalid(invalid, us ? "utcStart" : "utcEnd");
+        return;
+    }
+    /* MUST NOT be set together with start / duration (create: the client sent both) */
+    if (!old && us && json_object_get(obj, "start"))
+        add_invalid(invalid, "utcStart");
+    if (!old && ue && json_object_get(obj, "duration"))
+        add_invalid(invalid, "utcEnd");
+    if (json_array_size(invalid))
+        return;
+    if (!json_is_string(json_object_get(obj, "timeZone"))) {
+        /* the calendars' common time zone, else Etc/UTC */
+        char common[80] = "";
+        bool same = true;
+        const char *cid;
+        json_t *v;
+        json_object_foreach(json_object_get(obj, "calendarIds"), cid, v)
+        {
+            json_t *cal = store_object_get(jset_req(s)->conn, jset_account(s), "Calendar", cid);
+            const char *tz = json_string_value(json_object_get(cal, "timeZone"));
+            if (!tz || (common[0] && strcmp(common, tz) != 0))
+                same = false;
+            if (!common[0] && tz)
+                snprintf(common, sizeof common, "%s", tz);
+            json_decref(cal);
+        }
+        json_object_set_new(obj, "timeZone", json_string(same && common[0] ? common : "Etc/UTC"));
+    }
+    const char *tzid = json_string_value(json_object_get(obj, "timeZone"));
+    if (us) {
+        char ldt[20];
+        utc_to_local_ldt(obj, start, tzid, ldt);
+        json_object_set_new(obj, "start", json_string(ldt));
+    } else if (event_local_to_utc(obj, json_string_value(json_object_get(obj, "start")), tzid,
+                                  NULL, &start)) {
+        add_invalid(invalid, "utcEnd");
+        return;
+    }
+    if (ue) {
+        if (end < start) {
+            add_invalid(invalid, "utcEnd");
+            return;
+        }
+        int64_t secs = end - start;
+        jscal_dur d = {.sign = 1, .days = secs / 86400, .hours = secs % 86400 / 3600,
+                       .minutes = secs % 3600 / 60, .seconds = secs % 60};
+        char dur[64];
+        jscal_dur_format(&d, dur);
+        json_object_set_new(obj, "duration", json_string(dur));
+    }
+    json_object_del(obj, "utcStart");
+    json_object_del(obj, "utcEnd");
+}
+
+/* §5.3: attachments may name a blob of the account instead of an href */
+static void check_blobs(struct jset *s, json_t *obj, json_t *invalid)
+{
+    const char *lid;
+    json_t *link;
+    json_object_foreach(json_object_get(obj, "links"), lid, link)
+    {
+        json_t *blob = json_object_get(link, "blobId");
+        if (!blob)
+            continue;
+        const char *bid = json_is_string(blob) ? jmap_resolve_id(jset_req(s), json_string_value(blob))
+                                               : NULL;
+        if (!bid || store_blob_size(jset_req(s)->conn, jset_account(s), bid) < 0) {
+            char path[320];
+            snprintf(path, sizeof path, "links/%s/blobId", lid);
+            add_invalid(invalid, path);
+        } else {
+            json_object_set_new(link, "blobId", json_string(bid));
+        }
+    }
+}
+
+/* Runs the JSCalendar validator on obj without its JMAP-only properties. */
+static void check_jscalendar(json_t *obj, int flags, json_t *invalid)
+{
+    json_t *js = json_copy(obj);
+    for (const char *const *k = jmap_only; *k; k++)
+        json_object_del(js, *k);
+    /* §5.3: a link may name a blob instead of an href */
+    json_t *links = json_object_get(js, "links");
+    if (json_is_object(links)) {
+        json_t *copy = json_deep_copy(links);
+        const char *lid;
+        json_t *link;
+        json_object_foreach(copy, lid, link)
+        {
+            if (json_is_object(link) && json_object_get(link, "blobId")) {
+                json_object_del(link, "blobId");
+                if (!json_object_get(link, "href"))
+                    json_object_set_new(link, "href", json_string("data:,"));
+            }
+        }
+        json_object_set_new(js, "links", copy);
+    }
+    json_t *bad = NULL;
+    if (jscal_validate(js, flags, &bad) != 0) {
+        size_t i;
+        json_t *v;
+        json_array_foreach(bad, i, v)
+        {
+            add_invalid(invalid, json_string_value(v));
+        }
+    }
+    json_decref(bad);
+    json_decref(js);
+}
+
+static bool changed_beyond_per_user(json_t *obj, json_t *old)
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach(obj, k, v)
+    {
+        if (strcmp(k, "calendarIds") && strcmp(k, "isDraft") && strcmp(k, "updated") &&
+            strcmp(k, "sequence") && strcmp(k, "isOrigin") && !in_list(per_user, k) &&
+            !json_equal(v, json_object_get(old, k)))
+            return true;
+    }
+    json_object_foreach(old, k, v)
+    {
+        if (!json_object_get(obj, k) && !in_list(per_user, k) && strcmp(k, "updated"))
+            return true;
+    }
+    return false;
+}
+
+/* Validates and completes one event; shared by /set, /copy and import. */
+static json_t *validate_event(struct jset *s, struct store_conn *c, const char *account,
+                              json_t *obj, json_t *old, json_t *invalid, int jscal_flags)
+{
+    if (json_object_get(obj, "method"))
+        add_invalid(invalid, "method"); /* §5: MUST NOT have a method */
+    json_t *type = json_object_get(obj, "@type");
+    if (!json_is_string(type) || strcmp(json_string_value(type), "Event") != 0)
+        add_invalid(invalid, "@type");
+    if (s)
+        check_calendar_ids(s, obj, invalid);
+    json_t *draft = json_object_get(obj, "isDraft");
+    if (!json_is_boolean(draft) ||
+        (old && json_is_false(json_object_get(old, "isDraft")) && json_is_true(draft)))
+        add_invalid(invalid, "isDraft"); /* only true on creation, never back to true */
+    const char *ok;
+    json_t *ov;
+    json_object_foreach(json_object_get(obj, "recurrenceOverrides"), ok, ov)
+    {
+        const char *pk;
+        json_t *pv;
+        json_object_foreach(ov, pk, pv)
+        {
+            char top[64];
+            snprintf(top, sizeof top, "%.*s", (int)strcspn(pk, "/"), pk);
+            if (in_list(base_only, top)) {
+                char path[400];
+                snprintf(path, sizeof path, "recurrenceOverrides/%s/%s", ok, pk);
+                add_invalid(invalid, path);
+            }
+        }
+    }
+    if (json_object_size(json_object_get(obj, "participants")) > MAX_PARTICIPANTS)
+        add_invalid(invalid, "participants");
+    if (s)
+        apply_utc_times(s, obj, old, invalid);
+    if (s)
+        check_blobs(s, obj, invalid);
+    if (json_array_size(invalid))
+        return NULL;
+
+    /* §5.9: if omitted, the server sets @type (a default), uid and created */
+    if (!json_object_get(obj, "uid")) {
+        char uuid[37];
+        new_uuid(uuid);
+        json_object_set_new(obj, "uid", json_string(uuid));
+    }
+    char *def_addr = NULL;
+    json_t *mine = account_addresses(c, account, &def_addr);
+    /* organizer: set when participants appear and none is given */
+    if (json_object_size(json_object_get(obj, "participants")) &&
+        !json_object_get(obj, "organizerCalendarAddress") && def_addr)
+        json_object_set_new(obj, "organizerCalendarAddress", json_string(def_addr));
+    const char *org = json_string_value(json_object_get(obj, "organizerCalendarAddress"));
+    bool origin = !org || is_mine(mine, org);
+    json_object_set_new(obj, "isOrigin", json_boolean(origin));
+    free(def_addr);
+    json_decref(mine);
+
+    char now[21];
+    util_utc_format(util_now(), now);
+    if (!old && !json_object_get(obj, "created"))
+        json_object_set_new(obj, "created", json_string(now));
+    if (origin) {
+        bool changed = !old || !json_equal(obj, old);
+        if (old && changed && changed_beyond_per_user(obj, old)) {
+            json_int_t seq = json_integer_value(json_object_get(old, "sequence"));
+            json_t *given = json_object_get(obj, "sequence");
+            if (!json_is_integer(given) || json_integer_value(given) <= seq)
+                json_object_set_new(obj, "sequence", json_integer(seq + 1));
+        }
+        if (changed) {
+            json_object_set_new(obj, "updated", json_string(now));
+            const char *created = json_string_value(json_object_get(obj, "created"));
+            if (!old && created && strcmp(created, now) > 0)
+                json_object_set_new(obj, "created", json_string(now));
+        }
+    }
+    check_jscalendar(obj, jscal_flags, invalid);
+    if (json_array_size(invalid))
+        return NULL;
+
+    /* (uid, recurrenceId) identifies an event within the account (§5) */
+    struct uid_clash u = {old ? json_string_value(json_object_get(old, "id")) : NULL,
+                          json_string_value(json_object_get(obj, "recurrenceId")), c, account,
+                          false};
+    store_index_find_uid(c, account, calendar_event_type.name,
+                         json_string_value(json_object_get(obj, "uid")), uid_cb, &u);
+    if (u.clash)
+        add_invalid(invalid, "uid");
+    if (old && !json_equal(json_object_get(old, "uid"), json_object_get(obj, "uid")))
+        add_invalid(invalid, "uid"); /* the uid of an event never changes */
+    return NULL;
+}
+
+static json_t *event_validate(struct jset *s, json_t *obj, json_t *old, json_t *invalid)
+{
+    struct jmap_req *r = jset_req(s);
+    /* §5.9: privacy other than public only in calendars of the user's own account */
+    const char *privacy = json_string_value(json_object_get(obj, "privacy"));
+    bool personal = false;
+    for (int i = 0; i < r->user->naccounts; i++)
+        if (strcmp(r->user->accounts[i].account_id, jset_account(s)) == 0)
+            personal = r->user->accounts[i].is_personal;
+    if (privacy && strcmp(privacy, "public") != 0 && !personal)
+        add_invalid(invalid, "privacy");
+    json_t *err = validate_event(s, r->conn, jset_account(s), obj, old, invalid,
+                                 JSCAL_ALLOW_MISSING_SERVER_SET);
+    if (err || json_array_size(invalid))
+        return err;
+    /* §5.9.2: scheduling is not available on this server yet: when asked to send
+     * messages for an event with other participants, say so */
+    if (json_is_true(json_object_get(jset_args(s), "sendSchedulingMessages"))) {
+        json_t *mine = account_addresses(r->conn, jset_account(s), NULL);
+        const char *pid;
+        json_t *p;
+        bool others = false;
+        json_object_foreach(json_object_get(obj, "participants"), pid, p)
+        {
+            others |= !is_mine(mine, json_string_value(json_object_get(p, "calendarAddress")));
+        }
+        json_decref(mine);
+        if (others)
+            return jmap_seterror("noSupportedScheduleMethods",
+                                 "this server cannot send scheduling messages");
+    }
+    return NULL;
+}
+
+static json_t *event_destroy(struct jset *s, const char *id, json_t *old)
+{
+    if (json_is_true(json_object_get(jset_args(s), "sendSchedulingMessages")) &&
+        json_object_size(json_object_get(old, "participants")) > 1)
+        return jmap_seterror("noSupportedScheduleMethods",
+                             "this server cannot send scheduling messages");
+    return NULL;
+}
+
+/* ---- the side index --------------------------------------------------------------------------- */
+
+static void add_text(struct buf *b, json_t *v)
+{
+    if (json_is_string(v) && json_string_length(v)) {
+        if (b->len)
+            buf_puts(b, " ");
+        buf_append(b, json_string_value(v), json_string_length(v));
+    }
+}
+
+/* Text of one object (base or override patch) into the six index fields. */
+static void gather_text(json_t *obj, struct buf f[STORE_TEXT_FIELDS])
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach(obj, k, v)
+    {
+        if (strcmp(k, "title") == 0)
+            add_text(&f[0], v);
+        else if (strcmp(k, "description") == 0)
+            add_text(&f[1], v);
+        else if (strcmp(k, "locations") == 0 || strncmp(k, "locations/", 10) == 0) {
+            const char *lk;
+            json_t *loc;
+            json_t *map = strcmp(k, "locations") == 0 ? v : NULL;
+            json_object_foreach(map, lk, loc)
+            {
+                add_text(&f[2], json_object_get(loc, "name"));
+                add_text(&f[2], json_object_get(loc, "description"));
+            }
+            if (!map && json_is_string(v))
+                add_text(&f[2], v);
+        } else if (strcmp(k, "participants") == 0) {
+            const char *pk;
+            json_t *p;
+            json_object_foreach(v, pk, p)
+            {
+                json_t *roles = json_object_get(p, "roles");
+                bool owner = json_is_true(json_object_get(roles, "owner"));
+                bool attendee = !roles || json_is_true(json_object_get(roles, "attendee"));
+                for (int w = 0; w < 2; w++) {
+                    if (!(w == 0 ? owner : attendee))
+                        continue;
+                    add_text(&f[3 + w], json_object_get(p, "name"));
+                    add_text(&f[3 + w], json_object_get(p, "email"));
+                    add_text(&f[3 + w], json_object_get(p, "calendarAddress"));
+                }
+            }
+        } else if (strcmp(k, "keywords") == 0 || strcmp(k, "categories") == 0) {
+            const char *kk;
+            json_t *kv;
+            json_object_foreach(v, kk, kv)
+            {
+                if (f[5].len)
+                    buf_puts(&f[5], " ");
+                buf_puts(&f[5], kk);
+            }
+        } else if (strcmp(k, "virtualLocations") == 0) {
+            const char *vk;
+            json_t *vl;
+            json_object_foreach(v, vk, vl)
+            {
+                add_text(&f[5], json_object_get(vl, "name"));
+                add_text(&f[5], json_object_get(vl, "description"));
+            }
+        }
+    }
+}
+
+static int event_index(struct store_conn *c, const char *account, const char *id, json_t *obj)
+{
+    if (!obj)
+        return store_index_del(c, account, calendar_event_type.name, id);
+    struct store_index ix = {.uid = json_string_value(json_object_get(obj, "uid"))};
+    int64_t first = 0, last = 0;
+    int unbounded = 0;
+    char *err = NULL;
+    recur_limits lim = {0, 0};
+    /* floating events are indexed as UTC and widened by a day either side, since a
+     * query may read them in any zone */
+    if (recur_series_bounds(obj, "Etc/UTC", &lim, &first, &last, &unbounded, &err) == RECUR_OK) {
+        bool floating = !json_is_string(json_object_get(obj, "timeZone"));
+        ix.has_range = true;
+        ix.start = first - (floating ? 86400 : 0);
+        ix.end = last + (floating ? 86400 : 0);
+        ix.unbounded = unbounded != 0;
+    }
+    free(err);
+    struct buf f[STORE_TEXT_FIELDS] = {{0}};
+    gather_text(obj, f);
+    const char *ok;
+    json_t *ov;
+    json_object_foreach(json_object_get(obj, "recurrenceOverrides"), ok, ov)
+    {
+        gather_text(ov, f);
+    }
+    for (int i = 0; i < STORE_TEXT_FIELDS; i++)
+        ix.text[i] = f[i].data;
+    int rc = store_index_put(c, account, calendar_event_type.name, id, &ix);
+    for (int i = 0; i < STORE_TEXT_FIELDS; i++)
+        buf_free(&f[i]);
+    /* blob references of attachments, for Blob/lookup and garbage collection */
+    store_blob_unref_object(c, account, calendar_event_type.name, id);
+    const char *lid;
+    json_t *link;
+    json_object_foreach(json_object_get(obj, "links"), lid, link)
+    {
+        const char *blob = json_string_value(json_object_get(link, "blobId"));
+        if (blob && !rc)
+            rc = store_blob_ref(c, account, blob, calendar_event_type.name, id);
+    }
+    return rc;
+}
+
+/* ---- /get (§5.7) --------------------------------------------------------------------------------- */
+
+static int event_get_prepare(struct jmap_req *r, json_t *args)
+{
+    json_t *props = json_object_get(args, "properties");
+    bool utc = false, overrides = false;
+    size_t i;
+    json_t *p;
+    json_array_foreach(props, i, p)
+    {
+        const char *n = json_string_value(p);
+        utc |= strcmp(n, "utcStart") == 0 || strcmp(n, "utcEnd") == 0;
+        overrides |= strcmp(n, "recurrenceOverrides") == 0;
+    }
+    if (utc && overrides) {
+        jmap_error(r, "invalidArguments",
+                   "recurrenceOverrides cannot be requested with utcStart or utcEnd");
+        return -1;
+    }
+    json_t *tz = json_object_get(args, "timeZone");
+    if (tz && !tz_is_iana(json_string_value(tz))) {
+        jmap_error(r, "invalidArguments", "unknown timeZone");
+        return -1;
+    }
+    static const char *const utc_args[] = {"recurrenceOverridesBefore", "recurrenceOverridesAfter"};
+    for (int k = 0; k < 2; k++) {
+        json_t *v = json_object_get(args, utc_args[k]);
+        int64_t t;
+        if (json_is_string(v) && util_utc_parse(json_string_value(v), &t)) {
+            jmap_error(r, "invalidArguments", "%s must be a UTCDateTime", utc_args[k]);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* §6.1: with useDefaultAlerts the alerts come from the event's calendars; the
+ * event keeps acknowledgements of them and snoozes related to them. */
+static void resolve_default_alerts(struct jmap_req *r, const char *account, json_t *out)
+{
+    if (!json_is_true(json_object_get(out, "useDefaultAlerts")))
+        return;
+    const char *which = json_is_true(json_object_get(out, "showWithoutTime"))
+                            ? "defaultAlertsWithoutTime"
+                            : "defaultAlertsWithTime";
+    json_t *own = json_object_get(out, "alerts"), *alerts = json_object();
+    const char *cid;
+    json_t *v;
+    json_object_foreach(json_object_get(out, "calendarIds"), cid, v)
+    {
+        json_t *cal = store_object_get(r->conn, account, "Calendar", cid);
+        const char *aid;
+        json_t *a;
+        json_object_foreach(json_object_get(cal, which), aid, a)
+        {
+            json_t *copy = json_deep_copy(a);
+            json_t *ack = json_object_get(json_object_get(own, aid), "acknowledged");
+            if (ack)
+                json_object_set(copy, "acknowledged", ack);
+            json_object_set_new(alerts, aid, copy);
+        }
+        json_decref(cal);
+    }
+    const char *aid;
+    json_t *a;
+    json_object_foreach(own, aid, a)
+    {
+        const char *rel;
+        json_t *rv;
+        json_object_foreach(json_object_get(a, "relatedTo"), rel, rv)
+        {
+            if (json_object_get(alerts, rel) && !json_object_get(alerts, aid))
+                json_object_set(alerts, aid, a);
+        }
+    }
+    json_object_set_new(out, "alerts", alerts);
+}
+
+/* reduceParticipants and hideAttendees (§5.7): owners and the user's identities */
+static void reduce_participants(json_t *participants, json_t *mine)
+{
+    const char *pid;
+    json_t *p;
+    void *tmp;
+    json_object_foreach_safe(participants, tmp, pid, p)
+    {
+        bool owner = json_is_true(json_object_get(json_object_get(p, "roles"), "owner"));
+        if (!owner && !is_mine(mine, json_string_value(json_object_get(p, "calendarAddress"))))
+            json_object_del(participants, pid);
+    }
+}
+
+static json_t *event_view(struct jmap_req *r, const struct store_access *a, json_t *obj,
+                          json_t *props, json_t *args)
+{
+    json_t *out = json_deep_copy(obj);
+    const char *float_tz = json_string_value(json_object_get(args, "timeZone"));
+    bool instance = json_object_get(out, "baseEventId") != NULL;
+    if (!json_object_get(out, "isDraft"))
+        json_object_set_new(out, "isDraft", json_false());
+    resolve_default_alerts(r, a->account_id, out);
+    /* recurrence overrides in a UTC range */
+    json_t *before = json_object_get(args, "recurrenceOverridesBefore"),
+           *after = json_object_get(args, "recurrenceOverridesAfter");
+    json_t *overrides = json_object_get(out, "recurrenceOverrides");
+    if ((json_is_string(before) || json_is_string(after)) && json_is_object(overrides)) {
+        int64_t b = 0, f = 0;
+        if (json_is_string(before))
+            util_utc_parse(json_string_value(before), &b);
+        if (json_is_string(after))
+            util_utc_parse(json_string_value(after), &f);
+        const char *rid;
+        json_t *v;
+        void *tmp;
+        json_object_foreach_safe(overrides, tmp, rid, v)
+        {
+            int64_t t;
+            if (event_local_to_utc(obj, rid, json_string_value(json_object_get(obj, "timeZone")),
+                                   float_tz, &t))
+                continue;
+            if ((json_is_string(before) && t >= b) || (json_is_string(after) && t < f))
+                json_object_del(overrides, rid);
+        }
+    }
+    bool reduce = json_is_true(json_object_get(args, "reduceParticipants"));
+    bool hide = json_is_true(json_object_get(out, "hideAttendees")) && !a->is_personal;
+    if ((reduce || hide) && json_object_get(out, "participants")) {
+        json_t *mine = account_addresses(r->conn, a->account_id, NULL);
+        reduce_participants(json_object_get(out, "participants"), mine);
+        const char *rid;
+        json_t *ov;
+        json_object_foreach(json_object_get(out, "recurrenceOverrides"), rid, ov)
+        {
+            reduce_participants(json_object_get(ov, "participants"), mine);
+        }
+        json_decref(mine);
+    }
+    if (!props) {
+        /* §5.7: everything but iCalendar; id, calendarIds, isDraft, isOrigin always */
+        json_object_del(out, "iCalendar");
+        return out;
+    }
+    json_t *sel = json_object();
+    json_object_set(sel, "id", json_object_get(out, "id"));
+    size_t i;
+    json_t *p;
+    json_array_foreach(props, i, p)
+    {
+        const char *name = json_string_value(p);
+        if (strcmp(name, "utcStart") == 0 || strcmp(name, "utcEnd") == 0) {
+            int64_t s, e;
+            if (event_utc_span(out, float_tz ? float_tz : "Etc/UTC", &s, &e) == 0) {
+                char ts[21];
+                util_utc_format(strcmp(name, "utcStart") == 0 ? s : e, ts);
+                json_object_set_new(sel, name, json_string(ts));
+            }
+        } else if (instance && (strcmp(name, "recurrenceRule") == 0 ||
+                                strcmp(name, "recurrenceOverrides") == 0)) {
+            json_object_set_new(sel, name, json_null()); /* §5.7: null for an instance */
+        } else {
+            json_t *v = json_object_get(out, name);
+            if (v)
+                json_object_set(sel, name, v);
+            else if (strcmp(name, "baseEventId") == 0)
+                json_object_set_new(sel, name, json_null());
+        }
+    }
+    json_decref(out);
+    return sel;
+}
+
+/* ---- import (used by calendar_io.c) --------------------------------------------------------------- */
+
+struct first_default {
+    char *out;
+    bool found;
+};
+
+static int find_default(const char *id, json_t *obj, void *ud)
+{
+    struct first_default *d = ud;
+    if (!d->found || json_is_true(json_object_get(obj, "isDefault"))) {
+        snprintf(d->out, 64, "%s", id);
+        d->found = true;
+    }
+    return 0;
+}
+
+int event_default_calendar(struct store_conn *c, const char *account, char out[64])
+{
+    struct first_default d = {out, false};
+    store_object_foreach(c, account, "Calendar", find_default, &d);
+    return d.found ? 0 : -1;
+}
+
+struct uid_find {
+    char id[64];
+    const char *rid;
+    struct store_conn *c;
+    const char *account;
+};
+
+static int uid_find_cb(const char *id, void *ud)
+{
+    struct uid_find *u = ud;
+    json_t *other = store_object_get(u->c, u->account, calendar_event_type.name, id);
+    const char *orid = json_string_value(json_object_get(other, "recurrenceId"));
+    if (other && ((!orid && !u->rid) || (orid && u->rid && strcmp(orid, u->rid) == 0)))
+        snprintf(u->id, sizeof u->id, "%s", id);
+    json_decref(other);
+    return u->id[0] != 0;
+}
+
+int event_import_one(struct store_conn *c, const char *account, const char *calendar_id,
+                     json_t *event, char **err)
+{
+    json_t *obj = json_deep_copy(event);
+    json_object_set_new(obj, "calendarIds", json_pack("{s:b}", calendar_id, 1));
+    if (!json_object_get(obj, "isDraft"))
+        json_object_set_new(obj, "isDraft", json_false());
+    json_object_del(obj, "method");
+    struct uid_find u = {{0}, json_string_value(json_object_get(obj, "recurrenceId")), c, account};
+    const char *uid = json_string_value(json_object_get(obj, "uid"));
+    if (uid)
+        store_index_find_uid(c, account, calendar_event_type.name, uid, uid_find_cb, &u);
+    json_t *old = u.id[0] ? store_object_get(c, account, calendar_event_type.name, u.id) : NULL;
+    if (old) /* the same event again: an update that keeps the id */
+        json_object_set(obj, "id", json_object_get(old, "id"));
+    json_t *invalid = json_array();
+    validate_event(NULL, c, account, obj, old, invalid, JSCAL_RELAXED);
+    int rc = 0;
+    if (json_array_size(invalid)) {
+        char *list = json_dumps(invalid, JSON_COMPACT);
+        if (asprintf(err, "invalid event %s: %s", uid ? uid : "(no uid)", list) < 0)
+            *err = NULL;
+        free(list);
+        rc = -1;
+    } else {
+        char id[64];
+        if (old) {
+            snprintf(id, sizeof id, "%s", u.id);
+        } else {
+            util_random_id(id, 12, calendar_event_type.id_prefix);
+            json_object_set_new(obj, "id", json_string(id));
+        }
+        int64_t m = store_state_bump(c, account, calendar_event_type.name);
+        if (m < 0 || store_object_put(c, account, calendar_event_type.name, id, obj, m, !old) ||
+            event_index(c, account, id, obj)) {
+            if (asprintf(err, "cannot store event %s", uid ? uid : "") < 0)
+                *err = NULL;
+            rc = -1;
+        }
+    }
+    json_decref(invalid);
+    json_decref(old);
+    json_decref(obj);
+    return rc;
+}
+
+/* ---- registration --------------------------------------------------------------------------------- */
+
+const struct jtype calendar_event_type = {
+    .name = "CalendarEvent",
+    .capability = JMAP_CALENDARS,
+    .props = event_props,
+    .methods = JM_GET | JM_SET | JM_CHANGES | JM_COPY,
+    .id_prefix = 'e',
+    .get_args = event_get_args,
+    .set_args = event_set_args,
+    .validate = event_validate,
+    .destroy = event_destroy,
+    .open_props = true,
+    .get_prepare = event_get_prepare,
+    .view = event_view,
+    .load_synthetic = event_load_synthetic,
+    .synthetic_update = event_synthetic_update,
+    .index = event_index,
+    .filter = event_filter_condition,
+};

@@ -1,0 +1,50 @@
+/*
+ * calendar_event.h — what the CalendarEvent files share (calendar_event.c: the type,
+ * validation, views and instances; calendar_event_query.c: /query, /queryChanges
+ * and /parse; calendar_io.c: .ics import and export).
+ */
+#ifndef JMAPD_CALENDAR_EVENT_H
+#define JMAPD_CALENDAR_EVENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "jmap/jmap.h"
+
+#define JMAP_CALENDARS_PARSE "urn:ietf:params:jmap:calendars:parse"
+
+extern const struct jtype calendar_event_type;
+
+/* Synthetic instance ids: "<baseId>_<YYYYMMDDTHHMMSS>" (base ids never hold '_').
+ * Formats the id into out[96]; parses one back into base[64] and the recurrence id
+ * as a LocalDateTime rid[20]. */
+void event_instance_id(const char *base, const char *rid, char out[96]);
+bool event_instance_parse(const char *id, char base[64], char rid[20]);
+
+/* The UTC start and end of an event (not of its recurrences): floating times are
+ * read in float_tz. Returns 0, or -1 if start/timeZone/duration cannot be read. */
+int event_utc_span(const json_t *obj, const char *float_tz, int64_t *start, int64_t *end);
+/* A LocalDateTime in zone tzid (NULL or unknown: float_tz, then UTC) as UTC secs. */
+int event_local_to_utc(const json_t *obj, const char *ldt, const char *tzid, const char *float_tz,
+                       int64_t *out);
+
+/* Builds the instance rid of a stored recurring event (NULL if it has none). */
+json_t *event_instance(const json_t *base, const char *base_id, const char *rid);
+
+/* The default calendar of an account (id into out[64]); -1 if there is none. */
+int event_default_calendar(struct store_conn *c, const char *account, char out[64]);
+/* Creates (or, with the same uid, replaces) an event imported from iCalendar in
+ * calendar_id, through the type's validation in relaxed mode. Returns 0, or -1 with
+ * *err. */
+int event_import_one(struct store_conn *c, const char *account, const char *calendar_id,
+                     json_t *event, char **err);
+
+/* Validates one FilterCondition key (the type's filter hook). */
+int event_filter_condition(struct jmap_req *r, json_t *obj, const char *key, json_t *v);
+
+/* Registers CalendarEvent/query, /queryChanges and /parse (calendar_event_query.c). */
+void calendar_event_query_register(void);
+/* Registers the .ics importer and the calendar exporter (calendar_io.c). */
+void calendar_io_register(void);
+
+#endif

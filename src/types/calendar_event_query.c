@@ -1,0 +1,966 @@
+/*
+ * calendar_event_query.c — CalendarEvent/query and /queryChanges
+ * (draft-ietf-jmap-calendars-27 §5.11, §5.12) and CalendarEvent/parse (§5.13).
+ * Candidates come from the side index: the time range of each series (so only
+ * series that can overlap the window are expanded) and the FTS5 text index; every
+ * candidate is then checked exactly. With expandRecurrences each instance in the
+ * window is a result, with a synthetic id.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "formats/collation.h"
+#include "formats/ical.h"
+#include "formats/jscal_util.h"
+#include "formats/recur.h"
+#include "formats/tz.h"
+#include "jmap/engine.h"
+#include "types/calendar_event.h"
+#include "types/event_cache.h"
+#include "types/types.h"
+#include "util/util.h"
+
+#define FAR_FUTURE 253402300799LL /* 9999-12-31T23:59:59Z */
+#define MAX_EXPAND_SECONDS (400LL * 86400) /* maxExpandedQueryDuration P400D */
+
+/* ---- text matching (§5.11.1) -----------------------------------------------------------
+ * Case-insensitive and diacritic-insensitive; quoted text is a phrase (matched as
+ * is), other words are tokens that must each start a word somewhere in the field. */
+
+/* casemap key with combining marks (U+0300..U+036F) removed */
+static char *text_key(const char *s)
+{
+    char *k = collation_casemap_key(s);
+    size_t j = 0;
+    for (size_t i = 0; k[i]; i++) {
+        unsigned char c = (unsigned char)k[i], d = (unsigned char)k[i + 1];
+        if ((c == 0xCC && d >= 0x80) || (c == 0xCD && d <= 0xAF)) {
+            i++;
+            continue;
+        }
+        k[j++] = k[i];
+    }
+    k[j] = 0;
+    return k;
+}
+
+static bool word_char(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c >= 0x80;
+}
+
+/* Splits a search string into terms: json array of {"t": key, "phrase": bool}. */
+static json_t *search_terms(const char *q)
+{
+    json_t *terms = json_array();
+    const char *p = q;
+    while (*p) {
+        while (*p == ' ' || *p == '\t' || *p == '\n')
+            p++;
+        if (!*p)
+            break;
+        struct buf b = {0};
+        bool phrase = *p == '"' || *p == '\'';
+        if (phrase) {
+            char quote = *p++;
+            while (*p && *p != quote) {
+                if (*p == '\\' && (p[1] == '"' || p[1] == '\'' || p[1] == '\\'))
+                    p++;
+                buf_append(&b, p++, 1);
+            }
+            if (*p)
+                p++;
+        } else {
+            while (*p && *p != ' ' && *p != '\t' && *p != '\n')
+                buf_append(&b, p++, 1);
+        }
+        if (b.len) {
+            char *k = text_key(b.data);
+            json_array_append_new(terms, json_pack("{s:s, s:b}", "t", k, "phrase", phrase));
+            free(k);
+        }
+        buf_free(&b);
+    }
+    return terms;
+}
+
+static bool term_in(const char *key, json_t *term)
+{
+    const char *t = json_string_value(json_object_get(term, "t"));
+    if (json_is_true(json_object_get(term, "phrase")))
+        return strstr(key, t) != NULL;
+    for (const char *p = strstr(key, t); p; p = strstr(p + 1, t))
+        if (p == key || !word_char((unsigned char)p[-1]) || !word_char((unsigned char)*t))
+            return true;
+    return false;
+}
+
+static void add(struct buf *b, json_t *v)
+{
+    if (json_is_string(v)) {
+        buf_puts(b, " ");
+        buf_puts(b, json_string_value(v));
+    }
+}
+
+/* The text of one field of an event or instance, as a match key. */
+static char *field_text(json_t *obj, const char *field)
+{
+    struct buf b = {0};
+    bool all = strcmp(field, "text") == 0;
+    if (all || strcmp(field, "title") == 0)
+        add(&b, json_object_get(obj, "title"));
+    if (all || strcmp(field, "description") == 0)
+        add(&b, json_object_get(obj, "description"));
+    const char *k;
+    json_t *v;
+    if (all || strcmp(field, "location") == 0)
+        json_object_foreach(json_object_get(obj, "locations"), k, v)
+        {
+            add(&b, json_object_get(v, "name"));
+            add(&b, json_object_get(v, "description"));
+        }
+    bool owner = strcmp(field, "owner") == 0, attendee = strcmp(field, "attendee") == 0;
+    if (all || owner || attendee)
+        json_object_foreach(json_object_get(obj, "participants"), k, v)
+        {
+            json_t *roles = json_object_get(v, "roles");
+            if ((owner && !json_is_true(json_object_get(roles, "owner"))) ||
+                (attendee && roles && !json_is_true(json_object_get(roles, "attendee"))))
+                continue;
+            add(&b, json_object_get(v, "name"));
+            add(&b, json_object_get(v, "email"));
+            add(&b, json_object_get(v, "calendarAddress"));
+        }
+    if (all) {
+        json_object_foreach(json_object_get(obj, "keywords"), k, v)
+        {
+            buf_puts(&b, " ");
+            buf_puts(&b, k);
+        }
+        json_object_foreach(json_object_get(obj, "virtualLocations"), k, v)
+        {
+            add(&b, json_object_get(v, "name"));
+            add(&b, json_object_get(v, "description"));
+        }
+    }
+    char *key = text_key(b.data ? b.data : "");
+    buf_free(&b);
+    return key;
+}
+
+static bool text_matches(json_t *obj, const char *field, json_t *terms)
+{
+    char *key = field_text(obj, field);
+    bool ok = true;
+    size_t i;
+    json_t *t;
+    json_array_foreach(terms, i, t)
+    {
+        if (!term_in(key, t)) {
+            ok = false;
+            break;
+        }
+    }
+    free(key);
+    return ok;
+}
+
+/* ---- the query ------------------------------------------------------------------------------ */
+
+static const char *const text_fields[] = {"text", "title", "description", "location", "owner",
+                                          "attendee", NULL};
+
+static bool is_text_field(const char *k)
+{
+    for (const char *const *f = text_fields; *f; f++)
+        if (strcmp(*f, k) == 0)
+            return true;
+    return false;
+}
+
+struct item {
+    char id[96];
+    json_t *obj; /* the event (or, with text filters, the instance): held in q->hold */
+    int64_t start;
+    char rid[20];
+};
+
+struct query {
+    struct jmap_req *r;
+    const char *account;
+    const char *tz;   /* timeZone argument */
+    bool expand;
+    bool instance_text; /* conditions that need each instance's own object */
+    json_t *filter;   /* the FilterCondition tree */
+    struct item *items;
+    size_t nitems, cap;
+    json_t *hold;     /* references that keep items' objects alive */
+    json_t *times;    /* LocalDateTime argument -> UTC seconds */
+    int64_t after, before;
+    bool has_after, has_before;
+    int code;         /* RECUR_ERR_LIMIT seen */
+};
+
+/* The type's filter hook, for validation only (obj is NULL): -1 unsupported,
+ * -2 bad value, 1 ok (§5.11.1). Matching is done here, per instance. */
+int event_filter_condition(struct jmap_req *r, json_t *obj, const char *key, json_t *v)
+{
+    if (strcmp(key, "inCalendar") == 0)
+        return json_is_string(v) ? 1 : -2;
+    if (strcmp(key, "after") == 0 || strcmp(key, "before") == 0) {
+        jscal_ldt t;
+        return json_is_string(v) && jscal_ldt_parse(json_string_value(v), &t) == 0 ? 1 : -2;
+    }
+    if (is_text_field(key) || strcmp(key, "uid") == 0)
+        return json_is_string(v) ? 1 : -2;
+    return -1;
+}
+
+static bool filter_has_text(json_t *f)
+{
+    json_t *conds = json_object_get(f, "conditions");
+    if (json_object_get(f, "operator")) {
+        size_t i;
+        json_t *c;
+        json_array_foreach(conds, i, c)
+        {
+            if (filter_has_text(c))
+                return true;
+        }
+        return false;
+    }
+    const char *k;
+    json_t *v;
+    json_object_foreach(f, k, v)
+    {
+        if (is_text_field(k))
+            return true;
+    }
+    return false;
+}
+
+/* A LocalDateTime argument read in the timeZone argument, converted once per
+ * query (a time zone conversion costs far more than the lookup). */
+static int64_t local_arg(struct query *q, json_t *v)
+{
+    const char *ldt = json_string_value(v);
+    json_t *known = json_object_get(q->times, ldt);
+    if (known)
+        return json_integer_value(known);
+    int64_t t = 0;
+    event_local_to_utc(NULL, ldt, q->tz, NULL, &t);
+    json_object_set_new(q->times, ldt, json_integer(t));
+    return t;
+}
+
+/* Does the series have an occurrence overlapping [from, to)? */
+static bool occurs_in(struct query *q, json_t *obj, bool has_from, int64_t from, bool has_to,
+                      int64_t to)
+{
+    int code = 0;
+    char *err = NULL;
+    recur_limits lim = {0, 0};
+    recur_iter *it = recur_iter_new(obj, has_from ? from : -FAR_FUTURE, has_to ? to : FAR_FUTURE,
+                                    q->tz, &lim, 0, &code, &err);
+    free(err);
+    if (!it) {
+        if (code == RECUR_ERR_LIMIT)
+            q->code = RECUR_ERR_LIMIT;
+        return false;
+    }
+    recur_occurrence occ;
+    bool any = recur_iter_next(it, &occ) == 1;
+    recur_iter_free(it);
+    return any;
+}
+
+/* Matches one condition object against an event (whole series) or an instance. */
+static bool match_condition(struct query *q, json_t *cond, json_t *obj, bool instance,
+                            int64_t start, int64_t end)
+{
+    const char *key;
+    json_t *v;
+    bool has_after = false, has_before = false;
+    int64_t after = 0, before = 0;
+    json_object_foreach(cond, key, v)
+    {
+        if (strcmp(key, "inCalendar") == 0) {
+            if (!json_object_get(json_object_get(obj, "calendarIds"), json_string_value(v)))
+                return false;
+        } else if (strcmp(key, "uid") == 0) {
+            json_t *uid = json_object_get(obj, "uid");
+            if (!json_is_string(uid) || strcmp(json_string_value(uid), json_string_value(v)))
+                return false;
+        } else if (strcmp(key, "after") == 0) {
+            has_after = true;
+            after = local_arg(q, v);
+        } else if (strcmp(key, "before") == 0) {
+            has_before = true;
+            before = local_arg(q, v);
+        } else {
+            json_t *terms = search_terms(json_string_value(v));
+            bool ok = text_matches(obj, key, terms);
+            /* a series matches if any recurrence does (§5.11.1): overridden text too */
+            if (!ok && !instance) {
+                const char *rid;
+                json_t *ov;
+                json_object_foreach(json_object_get(obj, "recurrenceOverrides"), rid, ov)
+                {
+                    json_t *tmp = json_object();
+                    const char *pk;
+                    json_t *pv;
+                    json_object_foreach(ov, pk, pv)
+                    {
+                        if (!strchr(pk, '/'))
+                            json_object_set(tmp, pk, pv);
+                    }
+                    ok = json_object_size(tmp) && text_matches(tmp, key, terms);
+                    json_decref(tmp);
+                    if (ok)
+                        break;
+                }
+            }
+            json_decref(terms);
+            if (!ok)
+                return false;
+        }
+    }
+    if (!has_after && !has_before)
+        return true;
+    /* after: the end must be after it; before: the start must be before it */
+    if (instance)
+        return (!has_after || end > after || (end == start && start == after)) &&
+               (!has_before || start < before);
+    return occurs_in(q, obj, has_after, after, has_before, before);
+}
+
+static bool match_filter(struct query *q, json_t *f, json_t *obj, bool instance, int64_t start,
+                         int64_t end)
+{
+    json_t *op = json_object_get(f, "operator");
+    if (!op)
+        return match_condition(q, f, obj, instance, start, end);
+    const char *o = json_string_value(op);
+    size_t i;
+    json_t *c;
+    bool and_ = strcmp(o, "AND") == 0, any = false;
+    json_array_foreach(json_object_get(f, "conditions"), i, c)
+    {
+        bool m = match_filter(q, c, obj, instance, start, end);
+        if (and_ && !m)
+            return false;
+        any |= m;
+    }
+    return and_ ? true : strcmp(o, "OR") == 0 ? any : !any;
+}
+
+static void copy_str(char *dst, size_t size, const char *src)
+{
+    size_t n = strlen(src);
+    if (n >= size)
+        n = size - 1;
+    memcpy(dst, src, n);
+    dst[n] = 0;
+}
+
+static void add_item(struct query *q, const char *id, json_t *obj, int64_t start, const char *rid)
+{
+    if (q->nitems == q->cap) {
+        q->cap = q->cap ? q->cap * 2 : 256;
+        q->items = xrealloc(q->items, q->cap * sizeof *q->items);
+    }
+    struct item *it = &q->items[q->nitems++];
+    copy_str(it->id, sizeof it->id, id);
+    it->obj = obj;
+    it->start = start;
+    copy_str(it->rid, sizeof it->rid, rid ? rid : "");
+}
+
+/* Expands one event directly over the query window (when its cached occurrences
+ * do not cover it, or when conditions need each instance's object). */
+static void consider_direct(struct query *q, const char *id, json_t *obj, bool recurring)
+{
+    int code = 0;
+    char *err = NULL;
+    recur_limits lim = {0, 0};
+    recur_iter *it = recur_iter_new(obj, q->after, q->before, q->tz, &lim,
+                                    q->instance_text ? RECUR_WANT_OBJECT : 0, &code, &err);
+    free(err);
+    if (!it) {
+        if (code == RECUR_ERR_LIMIT)
+            q->code = RECUR_ERR_LIMIT;
+        return;
+    }
+    recur_occurrence occ;
+    while (recur_iter_next(it, &occ) == 1) {
+        json_t *inst = occ.object ? occ.object : obj;
+        if (!match_filter(q, q->filter, inst, true, occ.utc_start, occ.utc_end))
+            continue;
+        if (!recurring) {
+            add_item(q, id, obj, occ.utc_start, NULL);
+            continue;
+        }
+        json_t *keep = inst == obj ? obj : json_deep_copy(inst);
+        if (keep != obj) {
+            json_object_set_new(keep, "recurrenceId", json_string(occ.recurrence_id));
+            json_array_append_new(q->hold, keep);
+        }
+        char sid[96];
+        event_instance_id(id, occ.recurrence_id, sid);
+        add_item(q, sid, keep, occ.utc_start, occ.recurrence_id);
+    }
+    recur_iter_free(it);
+}
+
+/* One stored event: its matching instances (expanded) or itself. */
+static void consider(struct query *q, const char *id, int64_t modseq)
+{
+    struct event_cached *e = event_cache_get(q->r->conn, q->account, id, modseq, q->tz);
+    if (!e)
+        return;
+    json_t *obj = e->obj;
+    json_array_append(q->hold, obj);
+    json_t *f = q->filter;
+    if (!q->expand) {
+        int64_t s = 0, end = 0;
+        event_utc_span(obj, q->tz, &s, &end);
+        if (!f || match_filter(q, f, obj, false, s, end))
+            add_item(q, id, obj, s, NULL);
+    } else if (!e->expanded || q->instance_text || q->before > e->covered_until) {
+        consider_direct(q, id, obj, e->recurring);
+    } else {
+        /* the cached occurrences: those starting in [after - longest, before) */
+        size_t lo = 0, hi = e->nocc;
+        int64_t from = q->after - e->max_duration;
+        while (lo < hi) {
+            size_t mid = (lo + hi) / 2;
+            if (e->occ[mid].start < from)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        /* a plain condition's other keys (inCalendar, uid) are the same for
+         * every instance: checked once, with only the window per instance */
+        bool plain = !json_object_get(f, "operator");
+        if (plain && !match_filter(q, f, obj, true, q->after, q->after + 1)) {
+            event_cache_release(e);
+            return;
+        }
+        for (size_t i = lo; i < e->nocc && e->occ[i].start < q->before; i++) {
+            const struct event_occ *o = &e->occ[i];
+            if (!(o->end > q->after || (o->end == o->start && o->start == q->after)))
+                continue;
+            if (!plain && !match_filter(q, f, obj, true, o->start, o->end))
+                continue;
+            char sid[96];
+            if (e->recurring)
+                event_instance_id(id, o->rid, sid);
+            add_item(q, e->recurring ? sid : id, obj, o->start, e->recurring ? o->rid : NULL);
+        }
+    }
+    event_cache_release(e);
+}
+
+/* Candidate collection: the index narrows by time and text. */
+static int cand_cb(const char *id, int64_t modseq, void *ud)
+{
+    json_object_set_new(ud, id, json_integer(modseq));
+    return 0;
+}
+
+static int hit_cb(const char *id, void *ud)
+{
+    json_object_set_new(ud, id, json_true());
+    return 0;
+}
+
+/* An FTS5 expression for the text conditions at the top level (AND) of the filter:
+ * a superset of what the exact match accepts. NULL if there are none. */
+static char *fts_query(json_t *filter)
+{
+    static const char *const cols[] = {"text", NULL, "title", "{title}", "description",
+                                       "{description}", "location", "{location}", "owner",
+                                       "{owner}", "attendee", "{attendee}"};
+    json_t *conds = json_array();
+    if (json_is_string(json_object_get(filter, "operator"))) {
+        if (strcmp(json_string_value(json_object_get(filter, "operator")), "AND") == 0)
+            json_array_extend(conds, json_object_get(filter, "conditions"));
+    } else if (filter) {
+        json_array_append(conds, filter);
+    }
+    struct buf b = {0};
+    size_t i;
+    json_t *c;
+    json_array_foreach(conds, i, c)
+    {
+        for (size_t k = 0; k < sizeof cols / sizeof cols[0]; k += 2) {
+            json_t *v = json_object_get(c, cols[k]);
+            if (!json_is_string(v) || json_object_get(c, "operator"))
+                continue;
+            /* the FTS tokenizer splits words as the exact matcher does, near enough:
+             * each word of each term must start a word (prefix query) */
+            json_t *terms = search_terms(json_string_value(v));
+            size_t j;
+            json_t *t;
+            json_array_foreach(terms, j, t)
+            {
+                const char *s = json_string_value(json_object_get(t, "t"));
+                struct buf w = {0};
+                for (const char *p = s;; p++) {
+                    if (*p && word_char((unsigned char)*p)) {
+                        buf_append(&w, p, 1);
+                        continue;
+                    }
+                    if (w.len) {
+                        if (b.len)
+                            buf_puts(&b, " AND ");
+                        if (cols[k + 1])
+                            buf_printf(&b, "%s : ", cols[k + 1]);
+                        buf_printf(&b, "\"%s\" *", w.data);
+                        w.len = 0;
+                    }
+                    if (!*p)
+                        break;
+                }
+                buf_free(&w);
+            }
+            json_decref(terms);
+        }
+    }
+    json_decref(conds);
+    return b.len ? buf_take(&b) : (buf_free(&b), NULL);
+}
+
+static int load_cb(const char *id, json_t *obj, void *ud)
+{
+    struct query *q = ud;
+    int64_t m = store_object_modseq(q->r->conn, q->account, calendar_event_type.name, id);
+    if (m >= 0)
+        consider(q, id, m);
+    return 0;
+}
+
+/* ---- sorting ---------------------------------------------------------------------------------- */
+
+/* A sort spec compiled once per query: the comparator runs n log n times. */
+enum sort_prop { SORT_START, SORT_RID, SORT_OTHER };
+struct sort_key {
+    enum sort_prop prop;
+    const char *name, *collation;
+    bool desc;
+};
+struct sort_spec {
+    struct sort_key keys[8];
+    size_t n;
+};
+
+static int item_cmp(const void *pa, const void *pb, void *ctx)
+{
+    const struct item *a = pa, *b = pb;
+    const struct sort_spec *spec = ctx;
+    for (size_t i = 0; i < spec->n; i++) {
+        const struct sort_key *k = &spec->keys[i];
+        int d = 0;
+        if (k->prop == SORT_START) {
+            d = a->start < b->start ? -1 : a->start > b->start;
+        } else if (k->prop == SORT_RID) {
+            d = strcmp(a->rid, b->rid);
+        } else {
+            const char *x = json_string_value(json_object_get(a->obj, k->name)),
+                       *y = json_string_value(json_object_get(b->obj, k->name));
+            d = !x ? (y ? -1 : 0) : !y ? 1 : collation_compare(k->collation, x, y);
+        }
+        if (d)
+            return k->desc ? -d : d;
+    }
+    return strcmp(a->id, b->id); /* ties in id order: stable across calls */
+}
+
+static void sort_items(struct query *q, json_t *sort)
+{
+    struct sort_spec spec = {.n = 0};
+    size_t i;
+    json_t *c;
+    json_array_foreach(sort, i, c)
+    {
+        if (spec.n == sizeof spec.keys / sizeof spec.keys[0])
+            break;
+        struct sort_key *k = &spec.keys[spec.n++];
+        k->name = json_string_value(json_object_get(c, "property"));
+        k->prop = strcmp(k->name, "start") == 0          ? SORT_START
+                  : strcmp(k->name, "recurrenceId") == 0 ? SORT_RID
+                                                         : SORT_OTHER;
+        k->collation = json_string_value(json_object_get(c, "collation"));
+        if (!k->collation)
+            k->collation = "i;octet";
+        k->desc = json_is_false(json_object_get(c, "isAscending"));
+    }
+    if (q->nitems > 1)
+        qsort_r(q->items, q->nitems, sizeof *q->items, item_cmp, &spec);
+}
+
+static int check_sort(struct jmap_req *r, json_t *sort)
+{
+    static const char *const ok[] = {"start", "uid", "recurrenceId", "created", "updated"};
+    size_t i;
+    json_t *c;
+    json_array_foreach(sort, i, c)
+    {
+        json_t *prop = json_object_get(c, "property"), *asc = json_object_get(c, "isAscending"),
+               *coll = json_object_get(c, "collation");
+        if (!json_is_object(c) || !json_is_string(prop) || (asc && !json_is_boolean(asc)) ||
+            (coll && !json_is_string(coll))) {
+            jmap_error(r, "invalidArguments", "bad Comparator");
+            return -1;
+        }
+        bool known = false;
+        for (size_t k = 0; k < sizeof ok / sizeof ok[0]; k++)
+            known |= strcmp(ok[k], json_string_value(prop)) == 0;
+        if (!known || (coll && !collation_known(json_string_value(coll)))) {
+            jmap_error(r, "unsupportedSort", "cannot sort by '%s'", json_string_value(prop));
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static const struct argspec event_query_args[] = {
+    {"expandRecurrences", ARG_BOOL, 0},
+    {"timeZone", ARG_STRING, 0},
+    {NULL, 0, 0},
+};
+
+/* Runs the query of args; fills q->items (sorted). Returns 0, or -1 after an error. */
+static int run_event_query(struct jmap_req *r, const char *account, json_t *args, struct query *q)
+{
+    json_t *filter = json_object_get(args, "filter"), *sort = json_object_get(args, "sort");
+    json_t *tzv = json_object_get(args, "timeZone");
+    *q = (struct query){.r = r, .account = account,
+                        .tz = json_is_string(tzv) ? json_string_value(tzv) : "Etc/UTC",
+                        .expand = json_is_true(json_object_get(args, "expandRecurrences")),
+                        .filter = json_is_object(filter) ? filter : NULL, .hold = json_array(),
+                        .times = json_object()};
+    if (!tz_is_iana(q->tz)) {
+        jmap_error(r, "invalidArguments", "unknown timeZone");
+        return -1;
+    }
+    if ((q->filter && engine_filter_check(r, &calendar_event_type, q->filter, 0)) ||
+        (json_is_array(sort) && check_sort(r, sort)))
+        return -1;
+    q->instance_text = q->filter && filter_has_text(q->filter);
+    json_t *cond = q->filter && !json_object_get(q->filter, "operator") ? q->filter : NULL;
+    if (cond) {
+        if ((q->has_after = json_object_get(cond, "after") != NULL))
+            q->after = local_arg(q, json_object_get(cond, "after"));
+        if ((q->has_before = json_object_get(cond, "before") != NULL))
+            q->before = local_arg(q, json_object_get(cond, "before"));
+    }
+    if (q->expand) {
+        /* §5.11: a FilterCondition with both after and before */
+        if (!cond || !q->has_after || !q->has_before) {
+            jmap_error(r, "invalidArguments",
+                       "expandRecurrences needs a FilterCondition with after and before");
+            return -1;
+        }
+        if (q->before - q->after > MAX_EXPAND_SECONDS) {
+            jmap_error(r, "expandDurationTooLarge", "the window exceeds maxExpandedQueryDuration");
+            return -1;
+        }
+    }
+    /* candidates: the time index, then the text index */
+    json_t *cands = NULL;
+    if (q->has_after || q->has_before) {
+        cands = json_object();
+        store_index_range(r->conn, account, calendar_event_type.name, q->has_after, q->after,
+                          q->has_before, q->before, cand_cb, cands);
+    }
+    char *fts = fts_query(q->filter);
+    if (fts) {
+        json_t *hits = json_object();
+        if (store_text_search(r->conn, account, calendar_event_type.name, fts, hit_cb, hits) ==
+            STORE_OK) {
+            if (cands) {
+                const char *id;
+                json_t *v;
+                void *tmp;
+                json_object_foreach_safe(cands, tmp, id, v)
+                {
+                    if (!json_object_get(hits, id))
+                        json_object_del(cands, id);
+                }
+                json_decref(hits);
+            } else {
+                cands = json_object(); /* text hits need their modseq */
+                const char *id;
+                json_t *v;
+                json_object_foreach(hits, id, v)
+                {
+                    int64_t m = store_object_modseq(r->conn, account, calendar_event_type.name, id);
+                    if (m >= 0)
+                        json_object_set_new(cands, id, json_integer(m));
+                }
+                json_decref(hits);
+            }
+        } else {
+            json_decref(hits);
+        }
+        free(fts);
+    }
+    if (cands) {
+        const char *id;
+        json_t *v;
+        json_object_foreach(cands, id, v)
+        {
+            consider(q, id, json_integer_value(v));
+        }
+        json_decref(cands);
+    } else {
+        store_object_foreach(r->conn, account, calendar_event_type.name, load_cb, q);
+    }
+    if (q->code == RECUR_ERR_LIMIT) {
+        jmap_error(r, "cannotCalculateOccurrences", "a recurrence is too expensive to expand");
+        return -1;
+    }
+    json_t *by_start = json_pack("[{s:s}]", "property", "start");
+    sort_items(q, json_is_array(sort) && json_array_size(sort) ? sort : by_start);
+    json_decref(by_start);
+    return 0;
+}
+
+static void query_free(struct query *q)
+{
+    free(q->items);
+    json_decref(q->hold);
+    json_decref(q->times);
+    q->times = NULL;
+    q->items = NULL;
+    q->hold = NULL;
+}
+
+static json_t *item_ids(struct query *q)
+{
+    json_t *ids = json_array();
+    for (size_t i = 0; i < q->nitems; i++)
+        json_array_append_new(ids, json_string(q->items[i].id));
+    return ids;
+}
+
+static int event_query(struct jmap_req *r, json_t *args)
+{
+    if (jmap_args_check(r, args, engine_query_args, event_query_args))
+        return -1;
+    const struct store_access *a = jmap_account(r, args, "accountId", false);
+    if (!a)
+        return -1;
+    if (store_begin(r->conn, false)) {
+        jmap_error(r, "serverFail", "database busy");
+        return -1;
+    }
+    int64_t state = store_state_get(r->conn, a->account_id, calendar_event_type.name);
+    struct query q;
+    int rc = run_event_query(r, a->account_id, args, &q);
+    store_rollback(r->conn);
+    if (rc == 0) {
+        json_t *ids = item_ids(&q);
+        engine_snapshot_save(a->account_id, calendar_event_type.name, args, state, ids);
+        rc = engine_query_respond(r, &calendar_event_type, a->account_id, args, ids, state);
+        json_decref(ids);
+    }
+    query_free(&q);
+    return rc;
+}
+
+/* ---- /queryChanges (§5.12) ------------------------------------------------------------------------ */
+
+static const char *base_of(const char *id, char buf[96])
+{
+    char base[64], rid[20];
+    if (!event_instance_parse(id, base, rid))
+        return id;
+    snprintf(buf, 96, "%s", base);
+    return buf;
+}
+
+struct changed_ids {
+    int64_t since;
+    json_t *ids;
+};
+
+static int changed_cb(const char *id, int64_t created, int64_t updated, bool destroyed, void *ud)
+{
+    struct changed_ids *c = ud;
+    json_object_set_new(c->ids, id, json_boolean(created <= c->since));
+    return 0;
+}
+
+static int event_query_changes(struct jmap_req *r, json_t *args)
+{
+    if (jmap_args_check(r, args, engine_query_changes_args, event_query_args))
+        return -1;
+    json_t *maxv = json_object_get(args, "maxChanges");
+    if (json_is_integer(maxv) && json_integer_value(maxv) == 0) {
+        jmap_error(r, "invalidArguments", "maxChanges must be greater than 0");
+        return -1;
+    }
+    const struct store_access *a = jmap_account(r, args, "accountId", false);
+    if (!a)
+        return -1;
+    if (store_begin(r->conn, false)) {
+        jmap_error(r, "serverFail", "database busy");
+        return -1;
+    }
+    int64_t current;
+    int64_t since = engine_since(r, a->account_id, &calendar_event_type,
+                                 json_string_value(json_object_get(args, "sinceQueryState")),
+                                 &current);
+    struct query q = {.hold = NULL};
+    if (since < 0) {
+        store_rollback(r->conn);
+        jmap_error(r, "cannotCalculateChanges", "unknown or expired query state");
+        return -1;
+    }
+    struct changed_ids ch = {since, json_object()};
+    store_changes(r->conn, a->account_id, calendar_event_type.name, since, 0, changed_cb, &ch);
+    int rc = run_event_query(r, a->account_id, args, &q);
+    store_rollback(r->conn);
+    json_t *now = rc ? NULL : item_ids(&q);
+    query_free(&q);
+    if (rc) {
+        json_decref(ch.ids);
+        return -1;
+    }
+    json_t *old = engine_snapshot_load(a->account_id, calendar_event_type.name, args, since);
+    json_t *removed = json_array(), *added = json_array();
+    bool expand = json_is_true(json_object_get(args, "expandRecurrences"));
+    rc = engine_query_diff(old, now, ch.ids, expand ? base_of : NULL, removed, added);
+    json_decref(old);
+    json_decref(ch.ids);
+    if (rc == 0)
+        engine_snapshot_save(a->account_id, calendar_event_type.name, args, current, now);
+    size_t total = json_array_size(now);
+    json_decref(now);
+    if (rc != 0) {
+        json_decref(removed);
+        json_decref(added);
+        jmap_error(r, "cannotCalculateChanges", "the old results of this query are not known");
+        return -1;
+    }
+    if (json_is_integer(maxv) &&
+        json_array_size(removed) + json_array_size(added) > (size_t)json_integer_value(maxv)) {
+        json_decref(removed);
+        json_decref(added);
+        jmap_error(r, "tooManyChanges", "more changes than maxChanges");
+        return -1;
+    }
+    json_t *resp = json_pack("{s:s, s:o, s:o, s:o, s:o}", "accountId", a->account_id,
+                             "oldQueryState", jmap_state_string(since), "newQueryState",
+                             jmap_state_string(current), "removed", removed, "added", added);
+    if (json_is_true(json_object_get(args, "calculateTotal")))
+        json_object_set_new(resp, "total", json_integer((json_int_t)total));
+    jmap_respond(r, "CalendarEvent/queryChanges", resp);
+    return 0;
+}
+
+/* ---- /parse (§5.13) ------------------------------------------------------------------------------- */
+
+static const struct argspec parse_args[] = {
+    {"accountId", ARG_ID, ARG_REQUIRED},
+    {"blobIds", ARG_ID_ARRAY, ARG_REQUIRED | ARG_REF},
+    {"properties", ARG_STRING_ARRAY, ARG_NULLABLE},
+    {NULL, 0, 0},
+};
+
+static json_t *parsed_view(json_t *event, json_t *props)
+{
+    static const char *const meta[] = {"id", "baseEventId", "calendarIds", "isDraft", "isOrigin"};
+    if (!props) {
+        json_t *out = json_deep_copy(event);
+        for (size_t i = 0; i < sizeof meta / sizeof meta[0]; i++)
+            json_object_set_new(out, meta[i], json_null());
+        return out;
+    }
+    json_t *out = json_object();
+    size_t i;
+    json_t *p;
+    json_array_foreach(props, i, p)
+    {
+        const char *name = json_string_value(p);
+        bool is_meta = false;
+        for (size_t k = 0; k < sizeof meta / sizeof meta[0]; k++)
+            is_meta |= strcmp(meta[k], name) == 0;
+        json_t *v = json_object_get(event, name);
+        if (is_meta)
+            json_object_set_new(out, name, json_null()); /* §5.13: null if requested */
+        else if (v)
+            json_object_set(out, name, v);
+    }
+    return out;
+}
+
+static int event_parse(struct jmap_req *r, json_t *args)
+{
+    if (jmap_args_check(r, args, parse_args, NULL))
+        return -1;
+    const struct store_access *a = jmap_account(r, args, "accountId", false);
+    if (!a)
+        return -1;
+    json_t *props = json_object_get(args, "properties");
+    if (json_is_null(props))
+        props = NULL;
+    json_t *parsed = json_object(), *not_found = json_array(), *not_parsable = json_array();
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(args, "blobIds"), i, v)
+    {
+        const char *id = jmap_resolve_id(r, json_string_value(v));
+        unsigned char *data = NULL;
+        size_t len = 0;
+        if (!id || store_blob_get(r->conn, a->account_id, id, &data, &len) != STORE_OK) {
+            json_array_append(not_found, v);
+            continue;
+        }
+        char *err = NULL;
+        json_t *group = ical_to_jscal((const char *)data, len, ICAL_TO_JSCAL_GROUP, &err);
+        free(data);
+        free(err);
+        json_t *events = json_array();
+        size_t k;
+        json_t *e;
+        json_array_foreach(json_object_get(group, "entries"), k, e)
+        {
+            const char *type = json_string_value(json_object_get(e, "@type"));
+            if (type && strcmp(type, "Event") == 0)
+                json_array_append_new(events, parsed_view(e, props));
+        }
+        if (!group || !json_array_size(events)) {
+            json_array_append(not_parsable, v);
+            json_decref(events);
+        } else {
+            json_object_set_new(parsed, json_string_value(v), events);
+        }
+        json_decref(group);
+    }
+    json_t *resp = json_pack("{s:s}", "accountId", a->account_id);
+    json_object_set_new(resp, "parsed", json_object_size(parsed) ? parsed
+                                                                 : (json_decref(parsed), json_null()));
+    json_object_set_new(resp, "notFound", json_array_size(not_found)
+                                              ? not_found
+                                              : (json_decref(not_found), json_null()));
+    json_object_set_new(resp, "notParsable", json_array_size(not_parsable)
+                                                 ? not_parsable
+                                                 : (json_decref(not_parsable), json_null()));
+    jmap_respond(r, "CalendarEvent/parse", resp);
+    return 0;
+}
+
+static const struct jcapability parse_capability = {JMAP_CALENDARS_PARSE, NULL, NULL, NULL};
+
+void calendar_event_query_register(void)
+{
+    jmap_register_method("CalendarEvent/query", JMAP_CALENDARS, event_query);
+    jmap_register_method("CalendarEvent/queryChanges", JMAP_CALENDARS, event_query_changes);
+    jmap_register_capability(&parse_capability);
+    jmap_register_method("CalendarEvent/parse", JMAP_CALENDARS_PARSE, event_parse);
+}

@@ -1,0 +1,226 @@
+/*
+ * common.c — helpers the data types share: server-side creation, the
+ * onSuccessSetIsDefault rule, and value-format checks (UTCDateTime, Duration,
+ * time zone ids, CSS colors).
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "jmap/engine.h"
+#include "types/calendar_event.h"
+#include "types/types.h"
+#include "util/util.h"
+
+void types_register(void)
+{
+    jmap_register_capability(&calendar_capability);
+    jmap_register_type(&calendar_type);
+    participant_identity_register();
+    jmap_register_type(&calendar_event_type);
+    calendar_event_query_register();
+    calendar_io_register();
+    contacts_register();
+}
+
+int types_create_direct(struct store_conn *c, const struct jtype *t, const char *account,
+                        json_t *obj, char id_out[16])
+{
+    jtype_fill_defaults(t, obj);
+    util_random_id(id_out, 12, t->id_prefix);
+    json_object_set_new(obj, "id", json_string(id_out));
+    int64_t m = store_state_bump(c, account, t->name);
+    int rc = m < 0 ? STORE_ERR : store_object_put(c, account, t->name, id_out, obj, m, true);
+    return rc || !t->index ? rc : t->index(c, account, id_out, obj);
+}
+
+int types_provision_account(struct store_conn *c, const char *account, const char *username)
+{
+    char id[16];
+    /* calendars §4: every user gets a default calendar; §3: and an identity */
+    json_t *cal = json_pack("{s:s, s:b}", "name", "Calendar", "isDefault", 1);
+    int rc = types_create_direct(c, &calendar_type, account, cal, id);
+    json_decref(cal);
+    if (rc)
+        return rc;
+    char *addr = NULL;
+    if (asprintf(&addr, "mailto:%s@localhost", username) < 0)
+        return STORE_ERR;
+    json_t *ident =
+        json_pack("{s:s, s:s, s:b}", "name", username, "calendarAddress", addr, "isDefault", 1);
+    free(addr);
+    rc = types_create_direct(c, &participant_identity_type, account, ident, id);
+    json_decref(ident);
+    return rc ? rc : contacts_provision_account(c, account, username);
+}
+
+static int collect_defaults(const char *id, json_t *obj, void *ud)
+{
+    if (json_is_true(json_object_get(obj, "isDefault")))
+        json_array_append_new(ud, json_string(id));
+    return 0;
+}
+
+/* Sets isDefault on one object, reporting it as the server's change. */
+static int write_default(struct jset *s, const char *id, bool value)
+{
+    struct jmap_req *r = jset_req(s);
+    const struct jtype *t = jset_type(s);
+    json_t *obj = store_object_get(r->conn, jset_account(s), t->name, id);
+    if (!obj)
+        return -1;
+    json_object_set_new(obj, "isDefault", json_boolean(value));
+    json_t *change = json_pack("{s:b}", "isDefault", value);
+    int rc = jset_write_other(s, t, id, obj, change);
+    json_decref(change);
+    json_decref(obj);
+    return rc;
+}
+
+void types_finish_set_default(struct jset *s, bool all_ok)
+{
+    json_t *arg = json_object_get(jset_args(s), "onSuccessSetIsDefault");
+    if (!all_ok || !json_is_string(arg))
+        return;
+    const char *id = jset_resolve(s, json_string_value(arg));
+    struct jmap_req *r = jset_req(s);
+    const struct jtype *t = jset_type(s);
+    json_t *obj = id ? store_object_get(r->conn, jset_account(s), t->name, id) : NULL;
+    if (!obj)
+        return; /* calendars §4.3: an unknown id is ignored, without error */
+    bool already = json_is_true(json_object_get(obj, "isDefault"));
+    json_decref(obj);
+    if (already)
+        return;
+    json_t *defaults = json_array();
+    store_object_foreach(r->conn, jset_account(s), t->name, collect_defaults, defaults);
+    size_t i;
+    json_t *v;
+    json_array_foreach(defaults, i, v)
+    {
+        write_default(s, json_string_value(v), false); /* MUST NOT be true for more than one */
+    }
+    json_decref(defaults);
+    write_default(s, id, true);
+}
+
+bool types_is_utc_datetime(json_t *v)
+{
+    int64_t t;
+    return json_is_string(v) && util_utc_parse(json_string_value(v), &t) == 0;
+}
+
+static const char *digits(const char *p)
+{
+    const char *q = p;
+    while (isdigit((unsigned char)*q))
+        q++;
+    return q > p ? q : NULL;
+}
+
+/* RFC 8984 §1.4.6 Duration / §1.4.7 SignedDuration (the jscalendarbis grammar is
+ * the same): "P" (nW [nD] [time] / nD [time] / time), time = "T" (nH [nM] [nS] /
+ * nM [nS] / nS), seconds may have a fraction. */
+bool types_is_signed_duration(const char *s)
+{
+    if (*s == '+' || *s == '-')
+        s++;
+    if (*s++ != 'P')
+        return false;
+    const char *q;
+    bool any = false;
+    if ((q = digits(s)) && *q == 'W') {
+        s = q + 1;
+        any = true;
+    }
+    if ((q = digits(s)) && *q == 'D') {
+        s = q + 1;
+        any = true;
+    }
+    if (*s == 'T') {
+        s++;
+        int stage = 0; /* H=1, M=2, S=3: each at most once, in order */
+        bool t_any = false;
+        while (*s) {
+            q = digits(s);
+            if (!q)
+                return false;
+            if (*q == '.') {
+                q = digits(q + 1);
+                if (!q || *q != 'S')
+                    return false;
+            }
+            int st = *q == 'H' ? 1 : *q == 'M' ? 2 : *q == 'S' ? 3 : 0;
+            if (st <= stage)
+                return false;
+            if (st != 3 && strchr(s, '.') && strchr(s, '.') < q)
+                return false;
+            stage = st;
+            t_any = true;
+            s = q + 1;
+        }
+        return t_any;
+    }
+    return any && *s == 0;
+}
+
+bool types_is_time_zone(const char *tzid)
+{
+    /* An IANA id names a file in the system zoneinfo; reject anything that could
+     * walk the file system. */
+    if (!*tzid || strlen(tzid) > 64 || tzid[0] == '/' || strstr(tzid, ".."))
+        return false;
+    for (const char *p = tzid; *p; p++)
+        if (!isalnum((unsigned char)*p) && !strchr("/_+-", *p))
+            return false;
+    char path[128];
+    snprintf(path, sizeof path, "/usr/share/zoneinfo/%s", tzid);
+    return access(path, R_OK) == 0 && strncmp(tzid, "posix", 5) != 0 &&
+           strncmp(tzid, "right", 5) != 0;
+}
+
+/* CSS Color Module Level 3 §4.3 extended color keywords (plus "transparent" is not
+ * a color name there and is excluded). */
+static const char *const css_names[] = {
+    "aliceblue", "antiquewhite", "aqua", "aquamarine", "azure", "beige", "bisque", "black",
+    "blanchedalmond", "blue", "blueviolet", "brown", "burlywood", "cadetblue", "chartreuse",
+    "chocolate", "coral", "cornflowerblue", "cornsilk", "crimson", "cyan", "darkblue", "darkcyan",
+    "darkgoldenrod", "darkgray", "darkgreen", "darkgrey", "darkkhaki", "darkmagenta",
+    "darkolivegreen", "darkorange", "darkorchid", "darkred", "darksalmon", "darkseagreen",
+    "darkslateblue", "darkslategray", "darkslategrey", "darkturquoise", "darkviolet", "deeppink",
+    "deepskyblue", "dimgray", "dimgrey", "dodgerblue", "firebrick", "floralwhite", "forestgreen",
+    "fuchsia", "gainsboro", "ghostwhite", "gold", "goldenrod", "gray", "green", "greenyellow",
+    "grey", "honeydew", "hotpink", "indianred", "indigo", "ivory", "khaki", "lavender",
+    "lavenderblush", "lawngreen", "lemonchiffon", "lightblue", "lightcoral", "lightcyan",
+    "lightgoldenrodyellow", "lightgray", "lightgreen", "lightgrey", "lightpink", "lightsalmon",
+    "lightseagreen", "lightskyblue", "lightslategray", "lightslategrey", "lightsteelblue",
+    "lightyellow", "lime", "limegreen", "linen", "magenta", "maroon", "mediumaquamarine",
+    "mediumblue", "mediumorchid", "mediumpurple", "mediumseagreen", "mediumslateblue",
+    "mediumspringgreen", "mediumturquoise", "mediumvioletred", "midnightblue", "mintcream",
+    "mistyrose", "moccasin", "navajowhite", "navy", "oldlace", "olive", "olivedrab", "orange",
+    "orangered", "orchid", "palegoldenrod", "palegreen", "paleturquoise", "palevioletred",
+    "papayawhip", "peachpuff", "peru", "pink", "plum", "powderblue", "purple", "red", "rosybrown",
+    "royalblue", "saddlebrown", "salmon", "sandybrown", "seagreen", "seashell", "sienna", "silver",
+    "skyblue", "slateblue", "slategray", "slategrey", "snow", "springgreen", "steelblue", "tan",
+    "teal", "thistle", "tomato", "turquoise", "violet", "wheat", "white", "whitesmoke", "yellow",
+    "yellowgreen",
+};
+
+bool types_is_css_color(const char *s)
+{
+    if (s[0] == '#') {
+        size_t n = strlen(s + 1);
+        if (n != 3 && n != 6)
+            return false;
+        for (size_t i = 1; i <= n; i++)
+            if (!isxdigit((unsigned char)s[i]))
+                return false;
+        return true;
+    }
+    for (size_t i = 0; i < sizeof css_names / sizeof css_names[0]; i++)
+        if (strcasecmp(s, css_names[i]) == 0)
+            return true;
+    return false;
+}

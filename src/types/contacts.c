@@ -1,0 +1,227 @@
+/*
+ * contacts.c — JMAP Contacts (RFC 9610) as a whole: the
+ * urn:ietf:params:jmap:contacts capability (§1.4.1), registration of AddressBook
+ * (address_book.c) and ContactCard (contact_card.c), the default address book of
+ * every new account, and .vcf import and address book export over the vCard ⇄
+ * JSContact conversion in formats/.
+ *
+ * Import puts every card of the file in the account's default address book. A
+ * card whose uid is already in the account replaces that card's contents (it keeps
+ * its id and address books), so importing an edited export again updates in place
+ * instead of failing on RFC 9610 §3's one-card-per-uid rule. A file with any card
+ * the server would refuse over JMAP imports nothing.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "formats/jscontact.h"
+#include "types/contacts_internal.h"
+#include "types/types.h"
+#include "util/util.h"
+
+/* ---- the capability (§1.4.1) ------------------------------------------------------- */
+
+static json_t *contacts_account_capability(const struct config *cfg, const struct store_access *a)
+{
+    return json_pack("{s:i, s:b}", "maxAddressBooksPerCard", CONTACTS_MAX_BOOKS_PER_CARD,
+                     "mayCreateAddressBook", a->may_write);
+}
+
+/* The session value is an empty object. */
+static const struct jcapability contacts_capability = {JMAP_CONTACTS, NULL,
+                                                       contacts_account_capability, NULL};
+
+/* ---- the default address book ------------------------------------------------------- */
+
+static json_t *default_book_json(void)
+{
+    return json_pack("{s:s, s:b}", "name", "Contacts", "isDefault", 1);
+}
+
+int contacts_provision_account(struct store_conn *c, const char *account, const char *username)
+{
+    char id[16];
+    json_t *book = default_book_json();
+    int rc = types_create_direct(c, &address_book_type, account, book, id);
+    json_decref(book);
+    return rc;
+}
+
+struct pick_book {
+    char id[64];
+    bool is_default;
+};
+
+static int pick_book_cb(const char *id, json_t *obj, void *ud)
+{
+    struct pick_book *p = ud;
+    bool def = json_is_true(json_object_get(obj, "isDefault"));
+    if (!p->id[0] || (def && !p->is_default)) {
+        snprintf(p->id, sizeof p->id, "%s", id);
+        p->is_default = def;
+    }
+    return 0;
+}
+
+/* The default address book's id (or any, or a newly created one) into id[64]. */
+static int default_book(struct store_conn *c, const char *account, char id[64])
+{
+    struct pick_book p = {{0}, false};
+    if (store_object_foreach(c, account, address_book_type.name, pick_book_cb, &p))
+        return STORE_ERR;
+    if (p.id[0]) {
+        memcpy(id, p.id, sizeof p.id);
+        return STORE_OK;
+    }
+    char nid[16];
+    json_t *book = default_book_json();
+    int rc = types_create_direct(c, &address_book_type, account, book, nid);
+    json_decref(book);
+    snprintf(id, 64, "%s", nid);
+    return rc;
+}
+
+/* ---- import ------------------------------------------------------------------------- */
+
+static char *invalid_message(size_t index, json_t *err, json_t *invalid)
+{
+    char *props = json_dumps(invalid, JSON_COMPACT), *msg = NULL;
+    const char *type = json_string_value(json_object_get(err, "type"));
+    if (asprintf(&msg, "card %zu: %s %s", index + 1, type ? type : "invalidProperties",
+                 type ? json_string_value(json_object_get(err, "description")) : props) < 0)
+        abort();
+    free(props);
+    return msg;
+}
+
+static int import_one(struct store_conn *c, const char *account, const char *book, size_t index,
+                      json_t *card, char **err)
+{
+    const char *uid = json_string_value(json_object_get(card, "uid"));
+    char *existing = uid ? contact_index_find_uid(c, account, uid, NULL) : NULL;
+    json_t *old = existing ? store_object_get(c, account, contact_card_type.name, existing) : NULL;
+    if (old) {
+        json_object_set(card, "addressBookIds", json_object_get(old, "addressBookIds"));
+        json_object_set(card, "id", json_object_get(old, "id"));
+        if (!json_object_get(card, "created") && json_object_get(old, "created"))
+            json_object_set(card, "created", json_object_get(old, "created"));
+    } else {
+        json_object_set_new(card, "addressBookIds", json_pack("{s:b}", book, 1));
+    }
+    jtype_fill_defaults(&contact_card_type, card);
+    json_t *invalid = json_array();
+    json_t *e = contact_card_prepare(c, account, card, old, existing, invalid);
+    int rc = 0;
+    if (e || json_array_size(invalid)) {
+        *err = invalid_message(index, e, invalid);
+        rc = -1;
+    } else if (!old || !json_equal(old, card)) {
+        char id[16];
+        if (existing)
+            snprintf(id, sizeof id, "%s", existing);
+        else
+            util_random_id(id, 12, contact_card_type.id_prefix);
+        json_object_set_new(card, "id", json_string(id));
+        int64_t m = store_state_bump(c, account, contact_card_type.name);
+        if (m < 0 || store_object_put(c, account, contact_card_type.name, id, card, m, !old)) {
+            *err = xstrdup("could not store the card");
+            rc = -1;
+        } else {
+            contact_card_ref_blobs(c, account, id, card);
+        }
+    }
+    json_decref(e);
+    json_decref(invalid);
+    json_decref(old);
+    free(existing);
+    return rc;
+}
+
+static int import_vcf(struct store_conn *c, const char *account, const char *data, size_t len,
+                      char **err)
+{
+    char msg[512] = "";
+    json_t *cards = jscontact_from_vcard_text(data, len, msg, sizeof msg);
+    if (!cards) {
+        *err = xstrdup(msg[0] ? msg : "not a vCard file");
+        return -1;
+    }
+    char book[64];
+    int n = 0;
+    if (default_book(c, account, book) != STORE_OK) {
+        *err = xstrdup("no address book");
+        n = -1;
+    }
+    size_t i;
+    json_t *card;
+    json_array_foreach(cards, i, card)
+    {
+        if (n < 0 || import_one(c, account, book, i, card, err)) {
+            n = -1;
+            break;
+        }
+        n++;
+    }
+    json_decref(cards);
+    return n;
+}
+
+/* ---- export ------------------------------------------------------------------------- */
+
+struct export_ctx {
+    struct store_conn *c;
+    const char *account, *book;
+    int flags;
+    jmap_write_fn write;
+    void *ud;
+    int rc;
+};
+
+static int export_cb(const char *id, json_t *card, void *ud)
+{
+    struct export_ctx *x = ud;
+    if (!json_is_true(json_object_get(json_object_get(card, "addressBookIds"), x->book)))
+        return 0;
+    json_t *plain = contact_card_to_jscontact(x->c, x->account, card);
+    char err[512];
+    char *text = jscontact_to_vcard_text(plain, x->flags, err, sizeof err);
+    json_decref(plain);
+    if (!text) {
+        log_warn("export: card %s cannot be written as vCard: %s", id, err);
+        return 0;
+    }
+    int rc = x->write(x->ud, text, strlen(text));
+    free(text);
+    if (rc) {
+        x->rc = STORE_ERR;
+        return 1;
+    }
+    return 0;
+}
+
+static int export_book(struct store_conn *c, const char *account, const char *id,
+                       const char *args, jmap_write_fn write, void *ud, const char **content_type)
+{
+    json_t *book = store_object_get(c, account, address_book_type.name, id);
+    if (!book)
+        return STORE_NOTFOUND;
+    json_decref(book);
+    *content_type = "text/vcard; charset=utf-8";
+    struct export_ctx x = {c, account, id, args && strcmp(args, "vcard3") == 0 ? JSCONTACT_VCARD3 : 0,
+                           write, ud, STORE_OK};
+    if (store_object_foreach(c, account, contact_card_type.name, export_cb, &x) != STORE_OK)
+        return STORE_ERR;
+    return x.rc;
+}
+
+/* ---- registration ------------------------------------------------------------------- */
+
+void contacts_register(void)
+{
+    jmap_register_capability(&contacts_capability);
+    jmap_register_type(&address_book_type);
+    jmap_register_type(&contact_card_type);
+    jmap_register_importer(".vcf", import_vcf);
+    jmap_register_exporter("addressbook", export_book);
+}

@@ -1,0 +1,166 @@
+/*
+ * event_cache.c — see event_cache.h. A chained hash table under one mutex, at
+ * most MAX_ENTRIES entries (beyond that an old chain is dropped). Occurrences are computed over
+ * the whole series when it ends, or over three years from its start when it does
+ * not (covered_until says how far); a query beyond that expands directly.
+ */
+#include "types/event_cache.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "formats/recur.h"
+#include "types/calendar_event.h"
+#include "util/util.h"
+
+#define SLOTS 16384
+#define MAX_ENTRIES 100000
+#define HORIZON (3LL * 366 * 86400)
+#define MAX_OCC 20000
+
+static struct event_cached *slots[SLOTS];
+static size_t nentries;
+static size_t evict_cursor;
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void entry_free(struct event_cached *e)
+{
+    json_decref(e->obj);
+    free(e->occ);
+    free(e);
+}
+
+void event_cache_release(struct event_cached *e)
+{
+    if (e && __atomic_sub_fetch(&e->refs, 1, __ATOMIC_ACQ_REL) == 0)
+        entry_free(e);
+}
+
+static void drop_chain(size_t s)
+{
+    struct event_cached *e = slots[s];
+    slots[s] = NULL;
+    while (e) {
+        struct event_cached *next = e->next;
+        nentries--;
+        event_cache_release(e);
+        e = next;
+    }
+}
+
+void event_cache_clear(void)
+{
+    pthread_mutex_lock(&lock);
+    for (size_t i = 0; i < SLOTS; i++)
+        drop_chain(i);
+    pthread_mutex_unlock(&lock);
+}
+
+static size_t slot_of(const char *key)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (const char *p = key; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+    return (size_t)(h % SLOTS);
+}
+
+/* Expands the whole series (or HORIZON of it) into e->occ. */
+static void expand(struct event_cached *e)
+{
+    int64_t first = 0, last = 0;
+    int unbounded = 0;
+    char *err = NULL;
+    recur_limits lim = {MAX_OCC, 0};
+    if (recur_series_bounds(e->obj, e->float_tz, &lim, &first, &last, &unbounded, &err) !=
+        RECUR_OK) {
+        log_debug("event cache: no bounds for %s: %s", e->key, err ? err : "?");
+        free(err);
+        return;
+    }
+    int64_t to = unbounded ? first + HORIZON : last + 1;
+    int code = 0;
+    recur_iter *it = recur_iter_new(e->obj, first, to, e->float_tz, &lim, 0, &code, &err);
+    if (!it) {
+        log_debug("event cache: not expanded %s: %s", e->key, err ? err : "?");
+        free(err);
+        return; /* too many: queries expand their window directly */
+    }
+    free(err);
+    size_t cap = 16;
+    e->occ = xmalloc(cap * sizeof *e->occ);
+    recur_occurrence o;
+    while (recur_iter_next(it, &o) == 1) {
+        if (e->nocc == cap) {
+            cap *= 2;
+            e->occ = xrealloc(e->occ, cap * sizeof *e->occ);
+        }
+        struct event_occ *x = &e->occ[e->nocc++];
+        x->start = o.utc_start;
+        x->end = o.utc_end;
+        snprintf(x->rid, sizeof x->rid, "%s", e->recurring ? o.recurrence_id : "");
+        if (x->end - x->start > e->max_duration)
+            e->max_duration = x->end - x->start;
+    }
+    recur_iter_free(it);
+    e->covered_until = unbounded ? to : INT64_MAX;
+    e->expanded = true;
+}
+
+struct event_cached *event_cache_get(struct store_conn *c, const char *account, const char *id,
+                                     int64_t modseq, const char *float_tz)
+{
+    char key[200];
+    snprintf(key, sizeof key, "%s\t%s", account, id);
+    size_t s = slot_of(key);
+    if (!float_tz)
+        float_tz = "Etc/UTC";
+    pthread_mutex_lock(&lock);
+    for (struct event_cached *e = slots[s]; e; e = e->next) {
+        if (e->modseq == modseq && strcmp(e->key, key) == 0 &&
+            (json_is_string(json_object_get(e->obj, "timeZone")) ||
+             strcmp(e->float_tz, float_tz) == 0)) {
+            __atomic_add_fetch(&e->refs, 1, __ATOMIC_ACQ_REL);
+            pthread_mutex_unlock(&lock);
+            return e;
+        }
+    }
+    pthread_mutex_unlock(&lock);
+
+    json_t *obj = store_object_get(c, account, calendar_event_type.name, id);
+    if (!obj)
+        return NULL;
+    struct event_cached *e = xcalloc(1, sizeof *e);
+    e->refs = 2; /* the slot's and the caller's */
+    snprintf(e->key, sizeof e->key, "%s", key);
+    snprintf(e->float_tz, sizeof e->float_tz, "%s", float_tz);
+    e->modseq = modseq;
+    e->obj = obj;
+    e->recurring = json_is_object(json_object_get(obj, "recurrenceRule")) ||
+                   json_object_size(json_object_get(obj, "recurrenceOverrides")) > 0;
+    expand(e);
+
+    pthread_mutex_lock(&lock);
+    /* replace any entry of the same event (an older modseq or another zone) */
+    for (struct event_cached **pp = &slots[s]; *pp; pp = &(*pp)->next) {
+        if (strcmp((*pp)->key, key) == 0) {
+            struct event_cached *old = *pp;
+            *pp = old->next;
+            nentries--;
+            event_cache_release(old);
+            break;
+        }
+    }
+    e->next = slots[s];
+    slots[s] = e;
+    if (++nentries > MAX_ENTRIES) {
+        for (size_t i = 0; i < SLOTS && nentries > MAX_ENTRIES; i++) {
+            evict_cursor = (evict_cursor + 1) % SLOTS;
+            if (evict_cursor != s)
+                drop_chain(evict_cursor);
+        }
+    }
+    pthread_mutex_unlock(&lock);
+    return e;
+}

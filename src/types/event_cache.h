@@ -1,0 +1,44 @@
+/*
+ * event_cache.h — parsed CalendarEvents and their occurrences, kept in memory
+ * between queries. An entry is valid for one modseq of one event (and, for a
+ * floating event, one time zone); queries find the instances of a window by
+ * binary search instead of re-parsing JSON and re-running the recurrence rules.
+ * Entries are shared read-only between threads and reference-counted.
+ */
+#ifndef JMAPD_EVENT_CACHE_H
+#define JMAPD_EVENT_CACHE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "store/store.h"
+
+struct event_occ {
+    int64_t start, end;
+    char rid[20]; /* "" for a non-recurring event */
+};
+
+struct event_cached {
+    struct event_cached *next; /* hash chain */
+    int refs;
+    char key[200];
+    int64_t modseq;
+    char float_tz[64];
+    json_t *obj;           /* the stored event, read-only */
+    struct event_occ *occ; /* in start order */
+    size_t nocc;
+    int64_t covered_until; /* every occurrence starting before this is in occ */
+    int64_t max_duration;  /* of any occurrence */
+    bool recurring, expanded; /* expanded: occ is usable */
+};
+
+/* The entry for (account, id) at modseq, loading and expanding it on a miss.
+ * NULL if the event does not exist. Release with event_cache_release(). */
+struct event_cached *event_cache_get(struct store_conn *c, const char *account, const char *id,
+                                     int64_t modseq, const char *float_tz);
+void event_cache_release(struct event_cached *e);
+/* Drops every entry (tests, shutdown). */
+void event_cache_clear(void);
+
+#endif

@@ -1,0 +1,144 @@
+/*
+ * config.c — defaults and the key = value config file reader (see config.h).
+ */
+#include "util/config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void config_defaults(struct config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    const char *env = getenv("JMAPD_DATA");
+    snprintf(cfg->data_dir, sizeof cfg->data_dir, "%s", env && *env ? env : "./data");
+    snprintf(cfg->listen, sizeof cfg->listen, "127.0.0.1:8080");
+    snprintf(cfg->log_level, sizeof cfg->log_level, "info");
+    /* RFC 8620 §2 suggested minimums, or more */
+    cfg->max_size_upload = 50000000;
+    cfg->max_concurrent_upload = 4;
+    cfg->max_size_request = 10000000;
+    cfg->max_concurrent_requests = 8;
+    cfg->max_calls_in_request = 32;
+    cfg->max_objects_in_get = 1000;
+    cfg->max_objects_in_set = 1000;
+    cfg->max_size_blob_set = 10000000;
+    cfg->max_data_sources = 64;
+    cfg->max_eventsource = 2000;
+    cfg->blob_upload_ttl = 3600;
+    cfg->auth_fail_limit = 10;
+    cfg->db_busy_timeout = 10000;
+}
+
+struct key {
+    const char *name;
+    size_t off;
+    int is_string;
+    size_t size;
+    int64_t min;
+};
+
+#define S(n, f) {n, offsetof(struct config, f), 1, sizeof(((struct config *)0)->f), 0}
+#define N(n, f, m) {n, offsetof(struct config, f), 0, 0, m}
+static const struct key keys[] = {
+    S("data_dir", data_dir),
+    S("listen", listen),
+    S("base_url", base_url),
+    S("tls_cert", tls_cert),
+    S("tls_key", tls_key),
+    S("log_level", log_level),
+    N("max_size_upload", max_size_upload, 1),
+    N("max_concurrent_upload", max_concurrent_upload, 1),
+    N("max_size_request", max_size_request, 1024),
+    N("max_concurrent_requests", max_concurrent_requests, 1),
+    N("max_calls_in_request", max_calls_in_request, 1),
+    N("max_objects_in_get", max_objects_in_get, 1),
+    N("max_objects_in_set", max_objects_in_set, 1),
+    N("max_size_blob_set", max_size_blob_set, 1),
+    N("max_data_sources", max_data_sources, 1),
+    N("max_eventsource", max_eventsource, 1),
+    N("blob_upload_ttl", blob_upload_ttl, 3600),
+    N("auth_fail_limit", auth_fail_limit, 1),
+    N("db_busy_timeout", db_busy_timeout, 1),
+};
+
+int config_set(struct config *cfg, const char *key, const char *value)
+{
+    if (strcmp(key, "threads") == 0) {
+        char *end;
+        long v = strtol(value, &end, 10);
+        if (*end || v < 0 || v > 256)
+            return -1;
+        cfg->threads = (int)v;
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        if (strcmp(keys[i].name, key) != 0)
+            continue;
+        char *field = (char *)cfg + keys[i].off;
+        if (keys[i].is_string) {
+            if (strlen(value) >= keys[i].size)
+                return -1;
+            memcpy(field, value, strlen(value) + 1);
+            return 0;
+        }
+        char *end;
+        errno = 0;
+        long long v = strtoll(value, &end, 10);
+        if (errno || end == value || *end || v < keys[i].min)
+            return -1;
+        *(int64_t *)(void *)field = v;
+        return 0;
+    }
+    return -1;
+}
+
+static char *trim(char *s)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    size_t n = strlen(s);
+    while (n && isspace((unsigned char)s[n - 1]))
+        s[--n] = 0;
+    return s;
+}
+
+int config_load(struct config *cfg, const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "jmapd: cannot read config %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    char line[2048];
+    int lineno = 0, rc = 0;
+    while (fgets(line, sizeof line, f)) {
+        lineno++;
+        char *s = trim(line);
+        if (!*s || *s == '#')
+            continue;
+        char *eq = strchr(s, '=');
+        if (!eq) {
+            fprintf(stderr, "jmapd: %s:%d: expected key = value\n", path, lineno);
+            rc = -1;
+            break;
+        }
+        *eq = 0;
+        char *k = trim(s), *v = trim(eq + 1);
+        size_t vn = strlen(v);
+        if (vn >= 2 && v[0] == '"' && v[vn - 1] == '"') {
+            v[vn - 1] = 0;
+            v++;
+        }
+        if (config_set(cfg, k, v) != 0) {
+            fprintf(stderr, "jmapd: %s:%d: bad setting '%s'\n", path, lineno, k);
+            rc = -1;
+            break;
+        }
+    }
+    fclose(f);
+    return rc;
+}

@@ -1,0 +1,43 @@
+/*
+ * config.h — server configuration: defaults, the config file (key = value lines,
+ * '#' comments; see README), then command-line overrides. Limits here are the ones
+ * advertised in the session (RFC 8620 §2) and enforced everywhere.
+ */
+#ifndef JMAPD_CONFIG_H
+#define JMAPD_CONFIG_H
+
+#include <stdint.h>
+
+struct config {
+    char data_dir[1024];
+    char listen[256];      /* ADDR:PORT */
+    char base_url[512];    /* public base URL, no trailing slash */
+    char tls_cert[1024];
+    char tls_key[1024];
+    char log_level[16];
+    int threads;           /* worker threads; 0 = number of cores */
+    /* RFC 8620 §2 core capability limits */
+    int64_t max_size_upload;
+    int64_t max_concurrent_upload;
+    int64_t max_size_request;
+    int64_t max_concurrent_requests;
+    int64_t max_calls_in_request;
+    int64_t max_objects_in_get;
+    int64_t max_objects_in_set;
+    /* RFC 9404 */
+    int64_t max_size_blob_set;
+    int64_t max_data_sources;
+    /* push */
+    int64_t max_eventsource;       /* concurrent EventSource connections per user */
+    int64_t blob_upload_ttl;       /* seconds an unreferenced upload is kept (>= 3600) */
+    int64_t auth_fail_limit;       /* failed logins per user/address per minute */
+    int64_t db_busy_timeout;       /* ms to wait for another process's database lock */
+};
+
+void config_defaults(struct config *cfg);
+/* Reads FILE into cfg; returns 0, or -1 with a message on stderr naming the line. */
+int config_load(struct config *cfg, const char *path);
+/* Sets one key; returns 0 or -1 if the key is unknown or the value bad. */
+int config_set(struct config *cfg, const char *key, const char *value);
+
+#endif

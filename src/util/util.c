@@ -1,0 +1,290 @@
+/*
+ * util.c — logging, ids, hashing, base64, time and the byte buffer declared in
+ * util.h. Hashing and randomness come from OpenSSL (DESIGN.md §4).
+ */
+#include "util/util.h"
+
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* ---- logging ---------------------------------------------------------------- */
+
+static enum log_level g_level = LOG_INFO;
+static pthread_mutex_t g_log_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void log_set_level(enum log_level level)
+{
+    g_level = level;
+}
+
+int log_level_parse(const char *name)
+{
+    static const char *names[] = {"error", "warn", "info", "debug"};
+    for (int i = 0; i < 4; i++)
+        if (strcmp(name, names[i]) == 0)
+            return i;
+    return -1;
+}
+
+void log_msg(enum log_level level, const char *fmt, ...)
+{
+    static const char *tags[] = {"ERROR", "WARN", "INFO", "DEBUG"};
+    if (level > g_level)
+        return;
+    char ts[21];
+    util_utc_format(util_now(), ts);
+    va_list ap;
+    va_start(ap, fmt);
+    pthread_mutex_lock(&g_log_lock);
+    fprintf(stderr, "%s %s ", ts, tags[level]);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    pthread_mutex_unlock(&g_log_lock);
+    va_end(ap);
+}
+
+/* ---- allocation ---------------------------------------------------------------- */
+
+static void *check(void *p)
+{
+    if (!p) {
+        fputs("jmapd: out of memory\n", stderr);
+        abort();
+    }
+    return p;
+}
+
+void *xmalloc(size_t n)
+{
+    return check(malloc(n ? n : 1));
+}
+void *xcalloc(size_t n, size_t m)
+{
+    return check(calloc(n ? n : 1, m ? m : 1));
+}
+void *xrealloc(void *p, size_t n)
+{
+    return check(realloc(p, n ? n : 1));
+}
+char *xstrdup(const char *s)
+{
+    return check(strdup(s));
+}
+char *xstrndup(const char *s, size_t n)
+{
+    return check(strndup(s, n));
+}
+
+/* ---- ids ------------------------------------------------------------------------ */
+
+void util_random_bytes(void *out, size_t len)
+{
+    if (RAND_bytes(out, (int)len) != 1) {
+        fputs("jmapd: RAND_bytes failed\n", stderr);
+        abort();
+    }
+}
+
+void util_random_id(char *out, size_t len, char prefix)
+{
+    /* lowercase letters and digits only: ids stay valid in URLs, file names and
+     * case-insensitive contexts; 36^11 is plenty against collisions per account. */
+    static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+    unsigned char rnd[64];
+    size_t i = 0;
+    if (prefix)
+        out[i++] = prefix;
+    while (i < len) {
+        util_random_bytes(rnd, sizeof rnd);
+        for (size_t k = 0; k < sizeof rnd && i < len; k++)
+            if (rnd[k] < 252) /* 252 = 7*36: no modulo bias */
+                out[i++] = alphabet[rnd[k] % 36];
+    }
+    out[len] = 0;
+}
+
+bool util_is_jmap_id(const char *s)
+{
+    size_t n = 0;
+    for (; s[n]; n++) {
+        char c = s[n];
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_'))
+            return false;
+    }
+    return n >= 1 && n <= 255;
+}
+
+/* ---- hashing and encoding ----------------------------------------------------------- */
+
+void util_sha256(const void *data, size_t len, unsigned char out[32])
+{
+    SHA256(data, len, out);
+}
+
+void util_sha1(const void *data, size_t len, unsigned char out[20])
+{
+    SHA1(data, len, out);
+}
+
+void util_sha256_hex(const void *data, size_t len, char out[65])
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char md[32];
+    SHA256(data, len, md);
+    for (int i = 0; i < 32; i++) {
+        out[2 * i] = hex[md[i] >> 4];
+        out[2 * i + 1] = hex[md[i] & 15];
+    }
+    out[64] = 0;
+}
+
+char *util_base64_encode(const void *data, size_t len)
+{
+    char *out = xmalloc(4 * ((len + 2) / 3) + 1);
+    int n = EVP_EncodeBlock((unsigned char *)out, data, (int)len);
+    out[n] = 0;
+    return out;
+}
+
+unsigned char *util_base64_decode(const char *s, size_t slen, size_t *outlen)
+{
+    /* EVP_DecodeBlock wants padded input and reports padding as zero bytes, so pad
+     * here and trim by the number of '=' ourselves. */
+    while (slen > 0 && s[slen - 1] == '=')
+        slen--;
+    if (slen % 4 == 1)
+        return NULL;
+    for (size_t i = 0; i < slen; i++) {
+        char c = s[i];
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '+' || c == '/'))
+            return NULL;
+    }
+    size_t padded = (slen + 3) / 4 * 4;
+    char *tmp = xmalloc(padded + 1);
+    memcpy(tmp, s, slen);
+    memset(tmp + slen, '=', padded - slen);
+    unsigned char *out = xmalloc(padded / 4 * 3 + 1);
+    int n = padded ? EVP_DecodeBlock(out, (unsigned char *)tmp, (int)padded) : 0;
+    free(tmp);
+    if (n < 0) {
+        free(out);
+        return NULL;
+    }
+    *outlen = (size_t)n - (padded - slen);
+    out[*outlen] = 0; /* callers may treat the result as text */
+    return out;
+}
+
+char *util_base64url_encode(const void *data, size_t len)
+{
+    char *s = util_base64_encode(data, len);
+    size_t n = strlen(s);
+    while (n && s[n - 1] == '=')
+        s[--n] = 0;
+    for (size_t i = 0; i < n; i++)
+        s[i] = s[i] == '+' ? '-' : s[i] == '/' ? '_' : s[i];
+    return s;
+}
+
+/* ---- time ------------------------------------------------------------------------------ */
+
+int64_t util_now(void)
+{
+    return (int64_t)time(NULL);
+}
+
+int64_t util_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void util_utc_format(int64_t t, char out[21])
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+    gmtime_r(&tt, &tm);
+    strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+int util_utc_parse(const char *s, int64_t *t)
+{
+    int Y, M, D, h, m, sec, n = 0;
+    if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &Y, &M, &D, &h, &m, &sec, &n) != 6 || n != 19)
+        return -1;
+    const char *p = s + 19;
+    if (*p == '.') {
+        p++;
+        if (*p < '0' || *p > '9')
+            return -1;
+        while (*p >= '0' && *p <= '9')
+            p++;
+    }
+    if (strcmp(p, "Z") != 0)
+        return -1;
+    if (M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || sec > 60)
+        return -1;
+    struct tm tm = {.tm_year = Y - 1900, .tm_mon = M - 1, .tm_mday = D,
+                    .tm_hour = h, .tm_min = m, .tm_sec = sec};
+    *t = (int64_t)timegm(&tm);
+    return 0;
+}
+
+/* ---- buffer ------------------------------------------------------------------------- */
+
+void buf_append(struct buf *b, const void *data, size_t len)
+{
+    if (b->len + len + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap < b->len + len + 1)
+            cap *= 2;
+        b->data = xrealloc(b->data, cap);
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, data, len);
+    b->len += len;
+    b->data[b->len] = 0;
+}
+
+void buf_puts(struct buf *b, const char *s)
+{
+    buf_append(b, s, strlen(s));
+}
+
+void buf_printf(struct buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = NULL;
+    int n = vasprintf(&s, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        check(NULL);
+    buf_append(b, s, (size_t)n);
+    free(s);
+}
+
+void buf_free(struct buf *b)
+{
+    free(b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+}
+
+char *buf_take(struct buf *b)
+{
+    char *s = b->data ? b->data : xstrdup("");
+    b->data = NULL;
+    b->len = b->cap = 0;
+    return s;
+}

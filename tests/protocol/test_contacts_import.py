@@ -1,0 +1,153 @@
+"""vCard import and address book export (issue 5 item 5): `jmapd import` of .vcf
+files (vCard 3.0 and 4.0) into the default address book, `jmapd export
+--addressbook` (4.0, or 3.0 with --vcard3) and the authenticated HTTP export URL,
+and the round trip between them."""
+import base64
+import os
+
+import requests
+
+from conftest import run_cli
+from test_contacts_util import PNG, USING, account, cs, ok, unique
+
+assert cs
+
+PHOTO = base64.b64encode(PNG).decode()
+
+
+def vcf4(uid, given, family, email, extra=""):
+    return (f"BEGIN:VCARD\r\nVERSION:4.0\r\nUID:{uid}\r\nFN:{given} {family}\r\n"
+            f"N:{family};{given};;;\r\nEMAIL;TYPE=work:{email}\r\n{extra}END:VCARD\r\n")
+
+
+def vcf3(given, family, tel):
+    return (f"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:{given} {family}\r\nN:{family};{given};;;\r\n"
+            f"TEL;TYPE=CELL:{tel}\r\nEND:VCARD\r\n")
+
+
+def write(cs, text):
+    path = os.path.join(cs.tmp.name, unique("in") + ".vcf")
+    with open(path, "w", newline="") as f:
+        f.write(text)
+    return path
+
+
+def default_book(cs, user="alice"):
+    lst = ok(cs, "AddressBook/get", {"accountId": account(cs, user)}, user=user)["list"]
+    return [b["id"] for b in lst if b["isDefault"]][0]
+
+
+def cards_by_uid(cs, uid, user="alice"):
+    acct = account(cs, user)
+    ids = ok(cs, "ContactCard/query", {"accountId": acct, "filter": {"uid": uid}},
+             user=user)["ids"]
+    if not ids:
+        return []
+    return ok(cs, "ContactCard/get", {"accountId": acct, "ids": ids}, user=user)["list"]
+
+
+def test_import_cli(cs):
+    uid = "urn:uuid:" + unique("imp-")
+    photo = f"PHOTO:data:image/png;base64,{PHOTO}\r\n"
+    path = write(cs, vcf4(uid, "Ida", "Import", "ida@example.com", photo) +
+                 vcf3("Old", "Three", "+1 555 0199"))
+    r = run_cli(cs.data, "import", "--user", "alice", path)
+    assert r.returncode == 0, r.stderr
+    assert "2 imported" in r.stdout
+    # the running server sees the new cards, in the default address book
+    [card] = cards_by_uid(cs, uid)
+    assert card["addressBookIds"] == {default_book(cs): True}
+    parts = {c["kind"]: c["value"] for c in card["name"]["components"] if c["value"]}
+    assert parts["given"] == "Ida" and parts["surname"] == "Import"
+    assert [e["address"] for e in card["emails"].values()] == ["ida@example.com"]
+    # §3: the photo's data: URI became a blob
+    [media] = card["media"].values()
+    assert "uri" not in media and media["mediaType"] == "image/png"
+    acct = account(cs)
+    resp = cs.api([["Blob/get", {"accountId": acct, "ids": [media["blobId"]],
+                                 "properties": ["data:asBase64"]}, "0"]], using=USING)
+    assert resp["methodResponses"][0][1]["list"][0]["data:asBase64"] == PHOTO
+    # the 3.0 card without UID got one
+    out = ok(cs, "ContactCard/query", {"accountId": acct, "filter": {"phone": "555 0199"}})
+    [old] = ok(cs, "ContactCard/get", {"accountId": acct, "ids": out["ids"]})["list"]
+    assert old["uid"]
+    # importing a card with the same uid again updates it in place
+    r = run_cli(cs.data, "import", "--user", "alice",
+                write(cs, vcf4(uid, "Ida", "Renamed", "ida@example.net")))
+    assert r.returncode == 0, r.stderr
+    [again] = cards_by_uid(cs, uid)
+    assert again["id"] == card["id"]
+    assert [e["address"] for e in again["emails"].values()] == ["ida@example.net"]
+
+
+def test_import_errors_change_nothing(cs):
+    acct = account(cs)
+    state = ok(cs, "ContactCard/get", {"accountId": acct, "ids": []})["state"]
+    bad = write(cs, "BEGIN:VCARD\r\nVERSION:4.0\r\nFN:x\r\n")  # no END:VCARD
+    r = run_cli(cs.data, "import", "--user", "alice", bad)
+    assert r.returncode != 0 and r.stderr
+    r = run_cli(cs.data, "import", "--user", "nobody", write(cs, vcf3("a", "b", "1")))
+    assert r.returncode != 0
+    assert ok(cs, "ContactCard/get", {"accountId": acct, "ids": []})["state"] == state
+
+
+def export_http(cs, acct, book, query="", user="alice"):
+    return cs.http(user).get(f"{cs.base}/export/addressbook/{acct}/{book}{query}")
+
+
+def test_export_cli_and_http(cs):
+    uid = "urn:uuid:" + unique("exp-")
+    book = default_book(cs)
+    acct = account(cs)
+    photo = f"PHOTO:data:image/png;base64,{PHOTO}\r\n"
+    r = run_cli(cs.data, "import", "--user", "alice",
+                write(cs, vcf4(uid, "Eve", "Export", "eve@example.com", photo)))
+    assert r.returncode == 0, r.stderr
+    r = run_cli(cs.data, "export", "--user", "alice", "--addressbook", book)
+    assert r.returncode == 0, r.stderr
+    text = r.stdout
+    assert text.count("BEGIN:VCARD") == text.count("END:VCARD") >= 1
+    assert "VERSION:4.0" in text and f"UID:{uid}" in text and "eve@example.com" in text
+    assert "data:image/png;base64," in text.replace("\r\n ", "")  # the blob, inline again
+    r3 = run_cli(cs.data, "export", "--user", "alice", "--addressbook", book, "--vcard3")
+    assert r3.returncode == 0 and "VERSION:3.0" in r3.stdout and "VERSION:4.0" not in r3.stdout
+    r = run_cli(cs.data, "export", "--user", "alice", "--addressbook", "bnothere")
+    assert r.returncode != 0
+    # HTTP: the same address book, for a user who may read the account
+    h = export_http(cs, acct, book)
+    assert h.status_code == 200 and h.headers["Content-Type"].startswith("text/vcard")
+    assert f"UID:{uid}" in h.text and "VERSION:4.0" in h.text
+    assert export_http(cs, acct, book + ".vcf").text == h.text
+    h3 = export_http(cs, acct, book, "?vcard3")
+    assert h3.status_code == 200 and "VERSION:3.0" in h3.text
+    assert export_http(cs, acct, book, user="carol").status_code == 200
+    assert export_http(cs, acct, "bnothere").status_code == 404
+    assert requests.get(f"{cs.base}/export/addressbook/{acct}/{book}").status_code == 401
+    # bob's own account is not alice's to read
+    assert export_http(cs, account(cs, "bob"), default_book(cs, "bob")).status_code == 404
+
+
+def test_round_trip_through_export(cs):
+    """Export alice's book over HTTP, import the file for bob: the same cards."""
+    alice_book = default_book(cs)
+    uid = "urn:uuid:" + unique("rt-")
+    acct = account(cs)
+    out = ok(cs, "ContactCard/set", {"accountId": acct, "create": {"c": {
+        "addressBookIds": {alice_book: True}, "uid": uid, "kind": "individual",
+        "name": {"components": [{"kind": "given", "value": "Rita"},
+                                {"kind": "surname", "value": "Round"}], "isOrdered": True},
+        "emails": {"e1": {"address": "rita@example.com", "contexts": {"work": True}}},
+        "phones": {"p1": {"number": "+44 20 7946 0000", "features": {"voice": True}}},
+        "notes": {"n1": {"note": "line one\nline two, with; punctuation"}},
+        "example.com:custom": "kept"}}})
+    assert out["notCreated"] is None, out
+    original = cards_by_uid(cs, uid)[0]
+    text = export_http(cs, acct, alice_book).text
+    path = write(cs, text)
+    r = run_cli(cs.data, "import", "--user", "bob", path)
+    assert r.returncode == 0, r.stderr
+    [copy] = cards_by_uid(cs, uid, user="bob")
+    assert copy["addressBookIds"] == {default_book(cs, "bob"): True}
+    for prop in ("uid", "kind", "name", "emails", "phones", "notes", "example.com:custom",
+                 "created", "updated"):
+        assert copy.get(prop) == original.get(prop), prop

@@ -1,0 +1,325 @@
+/*
+ * test_jscontact_convert.c — conversion rules beyond the RFC figures: what has
+ * no JSContact form goes to vCardProps/vCardParams (RFC 9555 §2.15), what has no
+ * vCard form to JSPROP (§3.2.1), invalid input never yields an invalid Card,
+ * localizations and phonetics both ways, vCard 3.0 shapes in and out.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "formats/jscontact.h"
+#include "test_jscontact_util.h"
+
+/* Converts one vCard body (wrapped as 4.0 unless it has BEGIN) to a Card. */
+static json_t *card_of(const char *body)
+{
+    char *text = tu_wrap_vcard(body, TEST_UID);
+    char err[256];
+    json_t *cards = jscontact_from_vcard_text(text, strlen(text), err, sizeof err);
+    if (!cards)
+        fprintf(stderr, "parse error: %s\n", err);
+    assert_non_null(cards);
+    free(text);
+    json_t *c = json_incref(json_array_get(cards, 0));
+    json_decref(cards);
+    /* every Card the converter makes is valid */
+    json_t *msgs = NULL;
+    if (jscontact_card_validate(c, NULL, &msgs))
+        fprintf(stderr, "invalid: %s\n", json_string_value(json_array_get(msgs, 0)));
+    assert_int_equal(json_array_size(msgs), 0);
+    json_decref(msgs);
+    return c;
+}
+
+/* Card → vCard 4.0 text → Card must give the Card back; returns the text. */
+static char *round_trip(const json_t *card)
+{
+    char err[256];
+    char *v = jscontact_to_vcard_text(card, 0, err, sizeof err);
+    if (!v)
+        fprintf(stderr, "to vCard: %s\n", err);
+    assert_non_null(v);
+    json_t *back = jscontact_from_vcard_text(v, strlen(v), err, sizeof err);
+    assert_non_null(back);
+    json_t *a = json_deep_copy(json_array_get(back, 0)), *b = json_deep_copy(card);
+    jscontact_card_normalise(a);
+    jscontact_card_normalise(b);
+    if (!json_equal(a, b)) {
+        char *sa = json_dumps(a, JSON_INDENT(1) | JSON_SORT_KEYS);
+        char *sb = json_dumps(b, JSON_INDENT(1) | JSON_SORT_KEYS);
+        fprintf(stderr, "round trip differs\n--- got\n%s\n--- want\n%s\n--- vCard\n%s", sa, sb, v);
+        free(sa);
+        free(sb);
+    }
+    assert_true(json_equal(a, b));
+    json_decref(a);
+    json_decref(b);
+    json_decref(back);
+    return v;
+}
+
+static json_t *path(json_t *j, const char *p)
+{
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", p);
+    for (char *t = strtok(buf, "/"); t && j; t = strtok(NULL, "/"))
+        j = json_is_array(j) ? json_array_get(j, (size_t)atoi(t)) : json_object_get(j, t);
+    return j;
+}
+
+static const char *pstr(json_t *j, const char *p)
+{
+    return json_string_value(path(j, p));
+}
+
+static void test_unknown_goes_to_vcardprops(void **state)
+{
+    json_t *c = card_of("X-FOO;X-BAR=1,2;VALUE=text:a\\,b\r\n"
+                        "GENDER:F\r\nBDAY;VALUE=text:circa 1800\r\nBDAY:--04\r\n"
+                        "KIND:not a kind\r\nLANG:not a language tag\r\n"
+                        "MEMBER:urn:uuid:m1\r\nEMAIL;PREF=0;X-Y=z:a@b\r\n");
+    json_t *vp = json_object_get(c, "vCardProps");
+    char *s = json_dumps(vp, JSON_COMPACT);
+    /* text values are unescaped, multi-valued parameters are arrays (RFC 7095) */
+    assert_non_null(strstr(s, "[\"x-foo\",{\"x-bar\":[\"1\",\"2\"]},\"text\",\"a,b\"]"));
+    assert_non_null(strstr(s, "[\"gender\",{},\"unknown\",\"F\"]"));
+    assert_non_null(strstr(s, "[\"bday\",{},\"text\",\"circa 1800\"]"));
+    assert_non_null(strstr(s, "[\"bday\",{},\"unknown\",\"--04\"]")); /* month only: §2.2.2 */
+    assert_non_null(strstr(s, "\"kind\",{},\"unknown\",\"not a kind\"]"));
+    assert_non_null(strstr(s, "\"lang\",{},\"unknown\",\"not a language tag\"]"));
+    assert_non_null(strstr(s, "\"member\",{},\"unknown\",\"urn:uuid:m1\"]")); /* no KIND:group */
+    free(s);
+    assert_null(json_object_get(c, "kind"));
+    assert_null(json_object_get(c, "members"));
+    /* PREF=0 is not a pref (1..100): it stays a parameter */
+    json_t *e = json_object_get(json_object_get(c, "emails"), "EMAIL-1");
+    assert_null(json_object_get(e, "pref"));
+    assert_string_equal(pstr(e, "vCardParams/pref"), "0");
+    assert_string_equal(pstr(e, "vCardParams/x-y"), "z");
+    free(round_trip(c));
+    json_decref(c);
+}
+
+static void test_jsprop_invalid_patch_is_kept(void **state)
+{
+    /* §3.2.1: an invalid PatchObject is not applied; the JSPROPs are kept */
+    json_t *c = card_of("FN:A\r\nJSPROP;JSPTR=\"phones/nope/x\":1\r\n"
+                        "JSPROP;JSPTR=\"example.com:v\":[1]\r\n");
+    assert_null(json_object_get(c, "example.com:v"));
+    assert_int_equal(json_array_size(json_object_get(c, "vCardProps")), 2);
+    free(round_trip(c));
+    json_decref(c);
+    /* a patch with an invalid value is invalid too (RFC 9553 §1.4.3 rule 4) */
+    c = card_of("FN:A\r\nJSPROP;JSPTR=\"kind\":\"Individual\"\r\n");
+    assert_null(json_object_get(c, "kind"));
+    json_decref(c);
+    /* a valid one applies, after everything else */
+    c = card_of("FN:A\r\nJSPROP;JSPTR=\"/name/full\":\"B\"\r\n");
+    assert_string_equal(pstr(c, "name/full"), "B");
+    json_decref(c);
+}
+
+static void test_safety_net(void **state)
+{
+    /* values with no vCard form survive the trip through JSPROP */
+    json_t *card =
+        json_loads("{\"@type\":\"Card\",\"version\":\"2.0\",\"name\":{\"full\":\"\"},"
+                   "\"anniversaries\":{\"w\":{\"kind\":\"wedding\",\"date\":{\"year\":2000},"
+                   "\"place\":{\"full\":\"Paris\"}}},"
+                   "\"emails\":{\"e\":{\"address\":\"a@b\",\"contexts\":{\"example.com:x\":true},"
+                   "\"label\":\"multi\\nline\\u0001\"}},\"example.com:n\":{\"@type\":\"Foo\"},"
+                   "\"relatedTo\":{\"x\":{\"relation\":{\"friend\":true},\"example.com:k\":1}},"
+                   "\"members\":{\"urn:uuid:1\":true},\"kind\":\"group\"}",
+                   0, NULL);
+    assert_non_null(card);
+    assert_int_equal(jscontact_card_validate(card, NULL, NULL), 0); /* 2.0: no uid */
+    char *v = round_trip(card);
+    assert_non_null(strstr(v, "JSPROP;JSPTR=\"version\":\"2.0\"\r\n"));
+    assert_non_null(strstr(v, "JSPROP;JSPTR=\"uid\":null\r\n"));
+    free(v);
+    json_decref(card);
+}
+
+static void test_localizations_both_ways(void **state)
+{
+    json_t *card = json_loads(
+        "{\"@type\":\"Card\",\"version\":\"1.0\",\"uid\":\"u\",\"language\":\"en\","
+        "\"name\":{\"full\":\"Gabriel\"},\"titles\":{\"t1\":{\"name\":\"novelist\"}},"
+        "\"addresses\":{\"a\":{\"components\":[{\"kind\":\"locality\",\"value\":\"Rome\"}]}},"
+        "\"localizations\":{\"es\":{\"titles/t1/name\":\"escritor\",\"name/full\":\"Gabriel\","
+        "\"addresses/a/components\":[{\"kind\":\"locality\",\"value\":\"Roma\"}]},"
+        "\"it\":{\"addresses/a\":{\"components\":[{\"kind\":\"locality\",\"value\":\"Roma\"}],"
+        "\"countryCode\":\"IT\"}}}}",
+        0, NULL);
+    assert_non_null(card);
+    char *v = round_trip(card);
+    char *u = v;
+    /* RFC 9555 §2.3.11 in reverse: alternatives share ALTID, carry LANGUAGE */
+    assert_non_null(strstr(u, "TITLE;PROP-ID=t1;ALTID="));
+    assert_non_null(strstr(u, ";LANGUAGE=es:escritor\r\n"));
+    assert_non_null(strstr(u, ";LANGUAGE=it:;;;Roma;;;;;;;;;;;;;;\r\n")); /* RFC 9554 ADR */
+    free(v);
+    json_decref(card);
+}
+
+static void test_phonetic_same_language(void **state)
+{
+    /* a PHONETIC N in the Card's language sets the phonetics directly (§2.3.15) */
+    json_t *c = card_of("N;ALTID=1:Smith;John;;;;;\r\n"
+                        "N;ALTID=1;PHONETIC=ipa:/smɪθ/;/ˈdʒɑːn/;;;;;\r\n");
+    assert_string_equal(pstr(c, "name/phoneticSystem"), "ipa");
+    assert_string_equal(pstr(c, "name/components/0/phonetic"), "/smɪθ/");
+    assert_string_equal(pstr(c, "name/components/1/phonetic"), "/ˈdʒɑːn/");
+    assert_null(json_object_get(c, "localizations"));
+    char *v = round_trip(c);
+    assert_non_null(strstr(v, "N;ALTID=1;PHONETIC=ipa:/smɪθ/;/ˈdʒɑːn/;;;;;\r\n"));
+    free(v);
+    json_decref(c);
+}
+
+static void test_jscomps_invalid_is_ignored(void **state)
+{
+    /* §3.3.1: an invalid JSCOMPS means isOrdered false; the parameter is kept */
+    json_t *c = card_of("N;JSCOMPS=\";9\":Doe;Jane;;;;;\r\n");
+    assert_null(path(c, "name/isOrdered"));
+    assert_string_equal(pstr(c, "name/vCardParams/jscomps"), ";9");
+    assert_string_equal(pstr(c, "name/components/0/value"), "Doe");
+    json_decref(c);
+    /* a count mismatch is invalid too */
+    c = card_of("N;JSCOMPS=\";1\":Doe;Jane;;;;;\r\n");
+    assert_null(path(c, "name/isOrdered"));
+    json_decref(c);
+}
+
+static void test_tz_geo_groups(void **state)
+{
+    /* §2.8.2 UTC offsets; §2.8.3 same group joins the ADR */
+    json_t *c = card_of("TZ:+0000\r\nTZ;VALUE=utc-offset:+0530\r\nTZ:Europe/Berlin\r\n"
+                        "g.ADR:;;Street;City;;;\r\ng.GEO:geo:1,2\r\ng.TZ:-03:00\r\n");
+    json_t *a = json_object_get(c, "addresses");
+    char *s = json_dumps(a, JSON_COMPACT | JSON_SORT_KEYS);
+    assert_non_null(strstr(s, "\"timeZone\":\"Etc/UTC\""));
+    assert_non_null(strstr(s, "\"timeZone\":\"Europe/Berlin\""));
+    assert_non_null(strstr(s, "\"coordinates\":\"geo:1,2\""));
+    assert_non_null(strstr(s, "\"timeZone\":\"Etc/GMT+3\""));
+    free(s);
+    /* +0530 has minutes: no IANA name, so the property is kept as it was */
+    s = json_dumps(json_object_get(c, "vCardProps"), JSON_COMPACT);
+    assert_non_null(strstr(s, "[\"tz\",{},\"utc-offset\",\"+0530\"]"));
+    free(s);
+    json_decref(c);
+}
+
+static void test_uid_derivation(void **state)
+{
+    const char *v = "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:A\r\nEND:VCARD\r\n";
+    const char *w = "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:B\r\nEND:VCARD\r\n";
+    char err[64];
+    json_t *a = jscontact_from_vcard_text(v, strlen(v), err, sizeof err);
+    json_t *b = jscontact_from_vcard_text(v, strlen(v), err, sizeof err);
+    json_t *d = jscontact_from_vcard_text(w, strlen(w), err, sizeof err);
+    const char *ua = pstr(json_array_get(a, 0), "uid");
+    assert_int_equal(strncmp(ua, "urn:uuid:", 9), 0);
+    assert_int_equal(strlen(ua), 45);
+    assert_string_equal(ua, pstr(json_array_get(b, 0), "uid")); /* stable, §2.1.1 */
+    assert_string_not_equal(ua, pstr(json_array_get(d, 0), "uid"));
+    json_decref(a);
+    json_decref(b);
+    json_decref(d);
+}
+
+static void test_vcard3_out(void **state)
+{
+    json_t *card = json_loads(
+        "{\"@type\":\"Card\",\"version\":\"1.0\",\"uid\":\"urn:uuid:1\",\"kind\":\"group\","
+        "\"members\":{\"urn:uuid:2\":true},\"name\":{\"components\":[{\"kind\":\"given\","
+        "\"value\":\"Ann\"},{\"kind\":\"surname\",\"value\":\"Lee\"},{\"kind\":\"surname2\","
+        "\"value\":\"Ho\"},{\"kind\":\"generation\",\"value\":\"II\"}],\"isOrdered\":true},"
+        "\"phones\":{\"p\":{\"number\":\"tel:+1-555\",\"pref\":1,\"features\":{\"mobile\":true}}},"
+        "\"media\":{\"m\":{\"kind\":\"photo\",\"uri\":\"data:image/png;base64,iVBO\"}},"
+        "\"anniversaries\":{\"b\":{\"kind\":\"birth\",\"date\":{\"month\":4,\"day\":1}}},"
+        "\"addresses\":{\"a\":{\"components\":[{\"kind\":\"number\",\"value\":\"1\"},"
+        "{\"kind\":\"name\",\"value\":\"Main St\"},{\"kind\":\"locality\",\"value\":\"X\"}],"
+        "\"full\":\"1 Main St\\nX\",\"coordinates\":\"geo:1,2\"}},"
+        "\"onlineServices\":{\"o\":{\"service\":\"Mastodon\",\"uri\":\"https://m/@a\"}}}",
+        0, NULL);
+    assert_non_null(card);
+    char err[128];
+    char *v = jscontact_to_vcard_text(card, JSCONTACT_VCARD3, err, sizeof err);
+    assert_non_null(v);
+    static const char *const want[] = {
+        "VERSION:3.0\r\n",
+        "\r\nX-ADDRESSBOOKSERVER-KIND:group\r\n",
+        "\r\nX-ADDRESSBOOKSERVER-MEMBER:urn:uuid:2\r\n",
+        "\r\nFN:Ann Lee Ho II\r\n",
+        "\r\nN:Lee,Ho;Ann;;;II\r\n",              /* 5 components in 3.0 */
+        "\r\nTEL;TYPE=cell,pref:+1-555\r\n",      /* no tel: URI, PREF as TYPE */
+        "\r\nPHOTO;ENCODING=b;TYPE=PNG:iVBO\r\n", /* RFC 2426 inline binary */
+        "\r\nBDAY;X-APPLE-OMIT-YEAR=1604:1604-04-01\r\n",
+        "\r\nADR:;;1 Main St;X;;;\r\n", /* 7 components */
+        "\r\nLABEL:1 Main St\\nX\r\n",
+        "\r\nX-SOCIALPROFILE;TYPE=Mastodon:https://m/@a\r\n",
+        NULL};
+    for (const char *const *w = want; *w; w++) {
+        if (!strstr(v, *w))
+            fprintf(stderr, "missing %s in\n%s", *w, v);
+        assert_non_null(strstr(v, *w));
+    }
+    assert_null(strstr(v, "PROP-ID"));
+    assert_null(strstr(v, "JSCOMPS"));
+    assert_null(strstr(v, "DERIVED"));
+    free(v);
+    json_decref(card);
+}
+
+static void test_group_and_label_collision(void **state)
+{
+    /* labels get their own item groups, never one the Card already uses (§2.3.9) */
+    json_t *card =
+        json_loads("{\"@type\":\"Card\",\"version\":\"1.0\",\"uid\":\"u\","
+                   "\"emails\":{\"e\":{\"address\":\"a@b\",\"vCardParams\":{\"group\":\"item1\"}}},"
+                   "\"phones\":{\"p\":{\"number\":\"1\",\"label\":\"Lab\"}},"
+                   "\"vCardProps\":[[\"x-abadr\",{\"group\":\"item1\"},\"unknown\",\"us\"]]}",
+                   0, NULL);
+    char *v = round_trip(card);
+    assert_non_null(strstr(v, "item1.EMAIL"));
+    assert_non_null(strstr(v, "item2.TEL"));
+    assert_non_null(strstr(v, "item2.X-ABLABEL:Lab\r\n"));
+    free(v);
+    json_decref(card);
+}
+
+static void test_to_vcard_rejects_invalid(void **state)
+{
+    json_t *bad = json_loads("[{\"@type\":\"Card\",\"version\":\"1.0\",\"uid\":\"a\"},"
+                             "{\"@type\":\"Card\",\"version\":\"1.0\",\"uid\":\"b\","
+                             "\"phones\":{\"p\":{\"number\":5}}}]",
+                             0, NULL);
+    char err[256];
+    assert_null(jscontact_to_vcard_text(bad, 0, err, sizeof err));
+    assert_non_null(strstr(err, "card 1"));
+    assert_non_null(strstr(err, "phones/p/number"));
+    json_decref(bad);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_unknown_goes_to_vcardprops),
+        cmocka_unit_test(test_jsprop_invalid_patch_is_kept),
+        cmocka_unit_test(test_safety_net),
+        cmocka_unit_test(test_localizations_both_ways),
+        cmocka_unit_test(test_phonetic_same_language),
+        cmocka_unit_test(test_jscomps_invalid_is_ignored),
+        cmocka_unit_test(test_tz_geo_groups),
+        cmocka_unit_test(test_uid_derivation),
+        cmocka_unit_test(test_vcard3_out),
+        cmocka_unit_test(test_group_and_label_collision),
+        cmocka_unit_test(test_to_vcard_rejects_invalid),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
