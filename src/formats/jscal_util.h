@@ -63,7 +63,7 @@ char *jscal_buf_take(jscal_buf *b);
 
 /* Applies a PatchObject (jscalendarbis §1.4.9) to obj in place. Returns 0 on success, or -1
  * with *errpath (malloc'd) set to the offending key; obj is unchanged on failure.
- * Local stand-in until src/formats/patch.h (RFC 8620 §5.3) lands on main. */
+ * A thin wrapper over patch_apply (formats/patch.h, RFC 8620 §5.3). */
 int jscal_patch_apply(json_t *obj, json_t *patch, char **errpath);
 
 /* 1 if a PatchObject key in recurrenceOverrides must be ignored (jscalendarbis-08 §4.3.4:
