@@ -416,9 +416,9 @@ static void write_folded(jscal_buf *b, const char *s, size_t n)
     jscal_buf_adds(b, "\r\n");
 }
 
-static void add_param_value(jscal_buf *b, const char *v)
+static void add_param_value(jscal_buf *b, const char *v, int force_quote)
 {
-    int quote = strpbrk(v, ":;,") != NULL || *v == 0;
+    int quote = force_quote || strpbrk(v, ":;,") != NULL || *v == 0;
     if (quote)
         jscal_buf_adds(b, "\"");
     for (const char *p = v; *p; p++) {
@@ -450,7 +450,8 @@ void ical_prop_write(const ical_prop *p, jscal_buf *b)
         for (size_t k = 0; k < p->params[i].nvalues; k++) {
             if (k)
                 jscal_buf_adds(&l, ",");
-            add_param_value(&l, p->params[i].values[k]);
+            /* draft-ietf-calext-jscalendar-icalendar-25 §4.2.2: JSPTR values MUST be quoted */
+            add_param_value(&l, p->params[i].values[k], !strcmp(p->params[i].name, "JSPTR"));
         }
     }
     jscal_buf_adds(&l, ":");

@@ -508,14 +508,7 @@ bad:
 /* jscalendarbis §4.3.4: pointers with these prefixes are ignored in overrides. */
 static int patch_ignored(const char *key)
 {
-    static const char *const ign[] = {"@type", "method", "organizerCalendarAddress", "privacy",
-                                      "prodId", "recurrenceId", "recurrenceIdTimeZone",
-                                      "recurrenceOverrides", "recurrenceRule", "relatedTo",
-                                      "uid", NULL};
-    for (const char *const *s = ign; *s; s++)
-        if (!strcmp(key, *s))
-            return 1;
-    return 0;
+    return jscal_override_key_ignored(key); /* jscalendarbis §4.3.4 */
 }
 
 static void diff_into(json_t *patch, const char *prefix, json_t *a, json_t *b, int depth)
@@ -529,6 +522,10 @@ static void diff_into(json_t *patch, const char *prefix, json_t *a, json_t *b, i
         char *e = i2j_ptr_escape(k);
         char *path = *prefix ? jscal_strdupf("%s/%s", prefix, e) : strdup(e);
         free(e);
+        if (patch_ignored(path)) { /* e.g. participants/x/calendarAddress */
+            free(path);
+            continue;
+        }
         json_t *av = json_object_get(a, k);
         if (!av)
             json_object_set(patch, path, bv);

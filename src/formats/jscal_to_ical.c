@@ -89,25 +89,7 @@ static int add_overrides(out_ctx *o, ical_comp *vcal_like, ical_comp *c, const j
                 json_object_set_new(inst, "start", json_string(k));
             else
                 json_object_set_new(inst, "due", json_string(k));
-            json_t *p2 = json_deep_copy(patch);
-            static const char *const ign[] = {"@type", "method", "organizerCalendarAddress",
-                                              "privacy", "prodId", "recurrenceId",
-                                              "recurrenceIdTimeZone", "recurrenceOverrides",
-                                              "recurrenceRule", "relatedTo", "uid", NULL};
-            const char *pk;
-            json_t *pv;
-            void *tmp;
-            json_object_foreach_safe(p2, tmp, pk, pv)
-            {
-                (void)pv;
-                for (const char *const *s = ign; *s; s++) {
-                    size_t n = strlen(*s);
-                    if (!strncmp(pk, *s, n) && (pk[n] == 0 || pk[n] == '/')) {
-                        json_object_del(p2, pk);
-                        break;
-                    }
-                }
-            }
+            json_t *p2 = jscal_override_patch_filter(patch); /* jscalendarbis §4.3.4 */
             char *perr = NULL;
             if (jscal_patch_apply(inst, p2, &perr)) {
                 char *ep = jscal_strdupf("%s/%s", path, perr ? perr : "");

@@ -6,6 +6,8 @@
  */
 #include "formats/jscal_util.h"
 
+#include "formats/patch.h"
+
 #include <ctype.h>
 #include <openssl/evp.h>
 #include <pthread.h>
@@ -374,23 +376,7 @@ char *jscal_strdupf(const char *fmt, ...)
 
 /* ---- PatchObject ---------------------------------------------------------------------- */
 
-/* Decodes one RFC 6901 reference token (~1 -> /, ~0 -> ~) into a malloc'd string. */
-static char *unescape_token(const char *s, size_t n)
-{
-    char *r = malloc(n + 1), *w = r;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '~' && i + 1 < n && (s[i + 1] == '0' || s[i + 1] == '1')) {
-            *w++ = s[i + 1] == '0' ? '~' : '/';
-            i++;
-        } else {
-            *w++ = s[i];
-        }
-    }
-    *w = 0;
-    return r;
-}
-
-/* jscalendarbis §1.4.9: apply all patches or none. */
+/* jscalendarbis §1.4.9 is RFC 8620 §5.3's PatchObject: one implementation (patch.h). */
 int jscal_patch_apply(json_t *obj, json_t *patch, char **errpath)
 {
     if (!json_is_object(obj) || !json_is_object(patch)) {
@@ -398,61 +384,7 @@ int jscal_patch_apply(json_t *obj, json_t *patch, char **errpath)
             *errpath = strdup("");
         return -1;
     }
-    json_t *work = json_deep_copy(obj);
-    const char *key;
-    json_t *val;
-    /* Rule 3: no key may be a prefix path of another. */
-    json_object_foreach(patch, key, val)
-    {
-        size_t kl = strlen(key);
-        const char *k2;
-        json_t *v2;
-        json_object_foreach(patch, k2, v2)
-        {
-            if (k2 != key && strncmp(k2, key, kl) == 0 && k2[kl] == '/')
-                goto fail;
-        }
-    }
-    json_object_foreach(patch, key, val)
-    {
-        json_t *cur = work;
-        const char *p = key;
-        if (*p == '/')
-            p++;
-        for (;;) {
-            const char *slash = strchr(p, '/');
-            size_t n = slash ? (size_t)(slash - p) : strlen(p);
-            char *tok = unescape_token(p, n);
-            if (!json_is_object(cur)) { /* rule 1: never into arrays */
-                free(tok);
-                goto fail;
-            }
-            if (!slash) {
-                if (json_is_null(val))
-                    json_object_del(cur, tok);
-                else
-                    json_object_set(cur, tok, val);
-                free(tok);
-                break;
-            }
-            json_t *next = json_object_get(cur, tok);
-            free(tok);
-            if (!next) /* rule 2: parents must exist */
-                goto fail;
-            cur = next;
-            p = slash + 1;
-        }
-    }
-    /* Swap the patched copy in. */
-    json_object_clear(obj);
-    json_object_update(obj, work);
-    json_decref(work);
-    return 0;
-fail:
-    json_decref(work);
-    if (errpath)
-        *errpath = strdup(key);
-    return -1;
+    return patch_apply(obj, patch, errpath);
 }
 
 /* ---- compact JSON output -------------------------------------------------------------- */
@@ -565,4 +497,39 @@ void jscal_json_fwrite(const json_t *j, FILE *f)
     if (b.len)
         fwrite(b.s, 1, b.len, f);
     free(b.s);
+}
+
+/* ---- recurrenceOverrides ------------------------------------------------------------- */
+
+int jscal_override_key_ignored(const char *key)
+{
+    static const char *const ign[] = {"@type", "method", "organizerCalendarAddress", "privacy",
+                                      "prodId", "recurrenceId", "recurrenceIdTimeZone",
+                                      "recurrenceOverrides", "recurrenceRule", "relatedTo",
+                                      "uid", NULL};
+    if (*key == '/')
+        key++;
+    for (const char *const *s = ign; *s; s++) {
+        size_t n = strlen(*s);
+        if (!strncmp(key, *s, n) && (key[n] == 0 || key[n] == '/'))
+            return 1;
+    }
+    /* participants/<id>/calendarAddress */
+    if (!strncmp(key, "participants/", 13)) {
+        const char *slash = strchr(key + 13, '/');
+        if (slash && !strncmp(slash + 1, "calendarAddress", 15) &&
+            (slash[16] == 0 || slash[16] == '/'))
+            return 1;
+    }
+    return 0;
+}
+
+json_t *jscal_override_patch_filter(const json_t *patch)
+{
+    json_t *p = json_object();
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)patch, k, v) if (!jscal_override_key_ignored(k))
+        json_object_set(p, k, v);
+    return p;
 }

@@ -63,8 +63,16 @@ char *jscal_buf_take(jscal_buf *b);
 
 /* Applies a PatchObject (jscalendarbis §1.4.9) to obj in place. Returns 0 on success, or -1
  * with *errpath (malloc'd) set to the offending key; obj is unchanged on failure.
- * Local stand-in until src/formats/patch.h (RFC 8620 §5.3) lands on main. */
+ * A thin wrapper over patch_apply (formats/patch.h, RFC 8620 §5.3). */
 int jscal_patch_apply(json_t *obj, json_t *patch, char **errpath);
+
+/* 1 if a PatchObject key in recurrenceOverrides must be ignored (jscalendarbis-08 §4.3.4:
+ * @type, method, organizerCalendarAddress, participants/x/calendarAddress, privacy,
+ * prodId, recurrenceId, recurrenceIdTimeZone, recurrenceOverrides, recurrenceRule,
+ * relatedTo, uid, and anything below them). */
+int jscal_override_key_ignored(const char *key);
+/* Copy of patch without the keys above (new reference). */
+json_t *jscal_override_patch_filter(const json_t *patch);
 
 /* Case-insensitive ASCII lowercase copy (malloc'd). */
 char *jscal_strlower(const char *s);

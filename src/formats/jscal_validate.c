@@ -549,7 +549,10 @@ static void check_overrides(vctx *v, json_t *o, const char *prefix)
         json_object_set_new(inst, json_object_get(o, "start") || !json_object_get(o, "due") ? "start" : "due",
                             json_string(k));
         char *errpath = NULL;
-        if (jscal_patch_apply(inst, patch, &errpath)) {
+        json_t *fp = jscal_override_patch_filter(patch); /* ignored keys, §4.3.4 */
+        int prc = jscal_patch_apply(inst, fp, &errpath);
+        json_decref(fp);
+        if (prc) {
             bad(v, "%s/%s/%s", p, k, errpath ? errpath : "");
             free(errpath);
         } else {

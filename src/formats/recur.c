@@ -818,10 +818,7 @@ static int on_rule_instance(void *vctx, int64_t local)
     return 0;
 }
 
-static const char *const patch_ignored[] = {"@type", "method", "organizerCalendarAddress",
-                                            "privacy", "prodId", "recurrenceId",
-                                            "recurrenceIdTimeZone", "recurrenceOverrides",
-                                            "recurrenceRule", "relatedTo", "uid", NULL};
+
 
 /* The occurrence object for key with patch applied (jscalendarbis §4.3.4). */
 static json_t *instance_object(series *s, const char *key, const json_t *patch, char **errpath)
@@ -833,19 +830,7 @@ static json_t *instance_object(series *s, const char *key, const json_t *patch, 
     json_object_del(inst, "recurrenceOverrides");
     json_object_set_new(inst, s->base_prop, json_string(key));
     if (patch && json_object_size(patch)) {
-        json_t *p = json_object();
-        const char *k;
-        json_t *v;
-        json_object_foreach((json_t *)patch, k, v)
-        {
-            int skip = 0;
-            for (const char *const *x = patch_ignored; *x && !skip; x++) {
-                size_t n = strlen(*x);
-                skip = !strncmp(k, *x, n) && (k[n] == 0 || k[n] == '/');
-            }
-            if (!skip)
-                json_object_set(p, k, v);
-        }
+        json_t *p = jscal_override_patch_filter(patch); /* §4.3.4 */
         int rc = jscal_patch_apply(inst, p, errpath);
         json_decref(p);
         if (rc) {

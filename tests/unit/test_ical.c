@@ -269,6 +269,14 @@ static void test_structured_and_unknown_roundtrip(void **state)
     assert_non_null(strstr(out, "RESOURCES:Projector,Room\\, big\r\n"));
     assert_non_null(strstr(out, "X-EMPTY;X-P=\"a:b\":\r\n"));
     assert_non_null(strstr(out, "X-A;VALUE=INTEGER:5\r\n"));
+    /* a vendor property travels as JSPROP with a quoted JSPTR (draft -25 §4.2.2) */
+    json_object_set_new(j, "example.com:flag", json_true());
+    free(out);
+    out = jscal_to_ical(j, &err);
+    assert_non_null(strstr(out, "JSPROP;JSPTR=\"example.com:flag\":true\r\n"));
+    json_object_del(j, "example.com:flag");
+    free(out);
+    out = jscal_to_ical(j, &err);
     json_t *back = conv(out);
     assert_true(json_equal(j, back));
     free(out);

@@ -289,6 +289,25 @@ static void test_timezones(void **state)
     assert_string_equal(buf, "2020-10-03T16:30:00Z");
 }
 
+static void test_override_ignored_keys(void **state)
+{
+    (void)state;
+    static const char *const ign[] = {"uid", "@type", "recurrenceRule/frequency",
+                                      "participants/p1/calendarAddress", "relatedTo/x", NULL};
+    static const char *const ok[] = {"title", "participants/p1/name", "participants",
+                                     "uidx", "start", NULL};
+    for (int i = 0; ign[i]; i++)
+        assert_true(jscal_override_key_ignored(ign[i]));
+    for (int i = 0; ok[i]; i++)
+        assert_false(jscal_override_key_ignored(ok[i]));
+    /* an ignored key in a patch does not make the object invalid */
+    json_t *o = J("{\"@type\":\"Event\",\"uid\":\"u\",\"updated\":\"2020-01-01T00:00:00Z\","
+                  "\"start\":\"2020-01-01T10:00:00\",\"recurrenceRule\":{\"frequency\":\"daily\"},"
+                  "\"recurrenceOverrides\":{\"2020-01-02T10:00:00\":{\"uid\":5,\"title\":\"x\"}}}");
+    assert_int_equal(jscal_validate(o, 0, NULL), 0);
+    json_decref(o);
+}
+
 static void test_json_writer(void **state)
 {
     (void)state;
@@ -317,6 +336,7 @@ int main(void)
         cmocka_unit_test(test_ids_and_uuidv5),  cmocka_unit_test(test_patch),
         cmocka_unit_test(test_validate_paths),  cmocka_unit_test(test_validate_task_group_normalize),
         cmocka_unit_test(test_timezones),       cmocka_unit_test(test_json_writer),
+        cmocka_unit_test(test_override_ignored_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
