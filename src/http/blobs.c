@@ -148,6 +148,7 @@ enum MHD_Result http_download(struct http_server *h, struct MHD_Connection *c,
     /* blob ids name immutable content (RFC 8620 §6) */
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "private, immutable, max-age=31536000");
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    http_cors(r);
     enum MHD_Result res = MHD_queue_response(c, (unsigned)rq->status, r);
     MHD_destroy_response(r);
     return res;
@@ -221,6 +222,7 @@ static enum MHD_Result send_export(struct http_server *h, struct MHD_Connection 
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "private, no-cache");
     rq->status = 200;
+    http_cors(r);
     enum MHD_Result res = MHD_queue_response(c, 200, r);
     MHD_destroy_response(r);
     return res;

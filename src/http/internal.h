@@ -36,6 +36,9 @@ struct http_req {
     char path[128];       /* for the access log */
 };
 
+/* Adds the CORS headers every response carries: browsers' JMAP clients run on
+ * other origins, and credentials travel in Authorization headers, not cookies. */
+void http_cors(struct MHD_Response *r);
 /* Queues a response with body (copied) and content type; returns MHD result. */
 enum MHD_Result http_send(struct MHD_Connection *c, struct http_req *rq, int status,
                           const char *type, const char *body, size_t len);

@@ -19,6 +19,13 @@
 #include "http/internal.h"
 #include "push/hub.h"
 
+void http_cors(struct MHD_Response *r)
+{
+    MHD_add_response_header(r, "Access-Control-Allow-Origin", "*");
+    MHD_add_response_header(r, "Access-Control-Expose-Headers",
+                            "Content-Disposition, Content-Range, WWW-Authenticate, Retry-After");
+}
+
 enum MHD_Result http_send(struct MHD_Connection *c, struct http_req *rq, int status,
                           const char *type, const char *body, size_t len)
 {
@@ -30,6 +37,7 @@ enum MHD_Result http_send(struct MHD_Connection *c, struct http_req *rq, int sta
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache, no-store");
     rq->status = status;
+    http_cors(r);
     enum MHD_Result res = MHD_queue_response(c, (unsigned)status, r);
     MHD_destroy_response(r);
     return res;
@@ -101,6 +109,7 @@ static bool authenticate(struct http_server *h, struct MHD_Connection *c, struct
         MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"jmapd\"");
         rq->status = 401;
     }
+    http_cors(r);
     *res = MHD_queue_response(c, (unsigned)rq->status, r);
     MHD_destroy_response(r);
     return false;
@@ -278,6 +287,19 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         *upload_size = 0;
         return MHD_YES;
     }
+    if (strcmp(method, "OPTIONS") == 0) {
+        /* CORS preflight: any origin may call, with these methods and headers */
+        struct MHD_Response *r = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
+        http_cors(r);
+        MHD_add_response_header(r, "Access-Control-Allow-Methods", "GET, HEAD, POST, OPTIONS");
+        MHD_add_response_header(r, "Access-Control-Allow-Headers",
+                                "Authorization, Content-Type, Last-Event-ID, Range");
+        MHD_add_response_header(r, "Access-Control-Max-Age", "86400");
+        rq->status = 204;
+        enum MHD_Result res = MHD_queue_response(c, 204, r);
+        MHD_destroy_response(r);
+        return res;
+    }
     bool get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
     bool post = strcmp(method, "POST") == 0;
     enum MHD_Result res;
@@ -291,6 +313,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         struct MHD_Response *r = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
         MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, loc);
         rq->status = 301;
+        http_cors(r);
         res = MHD_queue_response(c, 301, r);
         MHD_destroy_response(r);
         return res;
@@ -317,6 +340,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
                                                               ? "GET, HEAD"
                                                               : "POST");
         rq->status = 405;
+        http_cors(r);
         res = MHD_queue_response(c, 405, r);
         MHD_destroy_response(r);
         return res;

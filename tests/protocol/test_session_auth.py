@@ -135,3 +135,16 @@ def test_unknown_path_404_and_wrong_method_405(server):
     assert h.get(server.base + "/nothing/here").status_code == 404
     assert h.get(server.base + "/jmap/api/").status_code == 405
     assert h.post(server.base + "/jmap/session").status_code == 405
+
+
+def test_cors(server):
+    r = requests.options(server.base + "/jmap/api/", headers={
+        "Origin": "https://app.example", "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization, content-type"})
+    assert r.status_code == 204
+    assert r.headers["Access-Control-Allow-Origin"] == "*"
+    assert "POST" in r.headers["Access-Control-Allow-Methods"]
+    assert "Authorization" in r.headers["Access-Control-Allow-Headers"]
+    r = server.http().get(server.base + "/jmap/session", headers={"Origin": "https://app.example"})
+    assert r.headers["Access-Control-Allow-Origin"] == "*"
+    assert requests.get(server.base + "/jmap/session").headers["Access-Control-Allow-Origin"] == "*"
