@@ -26,7 +26,7 @@ struct http_server {
 };
 
 struct http_req {
-    int64_t started_ms;
+    int64_t started_us;
     struct buf body;
     bool too_large;
     int status;

@@ -266,7 +266,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
     struct http_req *rq = *con_cls;
     if (!rq) {
         rq = xcalloc(1, sizeof *rq);
-        rq->started_ms = util_now_ms();
+        rq->started_us = util_now_us();
         snprintf(rq->method, sizeof rq->method, "%s", method);
         snprintf(rq->path, sizeof rq->path, "%s", url);
         *con_cls = rq;
@@ -391,8 +391,8 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
         return;
     char addr[64];
     client_address(c, addr, sizeof addr);
-    log_info("access %s \"%s %s\" %d %lldms%s", addr, rq->method, rq->path, rq->status,
-             (long long)(util_now_ms() - rq->started_ms),
+    log_info("access %s \"%s %s\" %d %.2fms%s", addr, rq->method, rq->path, rq->status,
+             (double)(util_now_us() - rq->started_us) / 1000.0,
              toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted");
     slot_release(h, rq);
     buf_free(&rq->body);

@@ -119,8 +119,7 @@ struct event_cached *event_cache_get(struct store_conn *c, const char *account, 
     pthread_mutex_lock(&lock);
     for (struct event_cached *e = slots[s]; e; e = e->next) {
         if (e->modseq == modseq && strcmp(e->key, key) == 0 &&
-            (json_is_string(json_object_get(e->obj, "timeZone")) ||
-             strcmp(e->float_tz, float_tz) == 0)) {
+            (!e->floating || strcmp(e->float_tz, float_tz) == 0)) {
             __atomic_add_fetch(&e->refs, 1, __ATOMIC_ACQ_REL);
             pthread_mutex_unlock(&lock);
             return e;
@@ -137,6 +136,7 @@ struct event_cached *event_cache_get(struct store_conn *c, const char *account, 
     snprintf(e->float_tz, sizeof e->float_tz, "%s", float_tz);
     e->modseq = modseq;
     e->obj = obj;
+    e->floating = !json_is_string(json_object_get(obj, "timeZone"));
     e->recurring = json_is_object(json_object_get(obj, "recurrenceRule")) ||
                    json_object_size(json_object_get(obj, "recurrenceOverrides")) > 0;
     expand(e);

@@ -31,6 +31,7 @@ struct event_cached {
     int64_t covered_until; /* every occurrence starting before this is in occ */
     int64_t max_duration;  /* of any occurrence */
     bool recurring, expanded; /* expanded: occ is usable */
+    bool floating;            /* no timeZone: occurrences depend on float_tz */
 };
 
 /* The entry for (account, id) at modseq, loading and expanding it on a miss.

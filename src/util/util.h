@@ -44,6 +44,7 @@ char *util_base64url_encode(const void *data, size_t len);
 /* ---- time -------------------------------------------------------------------- */
 int64_t util_now(void);            /* seconds since the epoch */
 int64_t util_now_ms(void);         /* milliseconds, monotonic */
+int64_t util_now_us(void);         /* microseconds, monotonic */
 /* Formats t as a UTCDateTime "YYYY-MM-DDTHH:MM:SSZ" into out[21]. */
 void util_utc_format(int64_t t, char out[21]);
 /* Parses an RFC 3339 UTCDateTime (must end in Z, fractional seconds allowed);
