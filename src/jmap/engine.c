@@ -225,30 +225,41 @@ int64_t engine_since(struct jmap_req *r, const char *account, const struct jtype
     return s;
 }
 
+const struct store_access *engine_changes_begin(struct jmap_req *r, const struct jtype *t,
+                                                json_t *args, const char *since_key,
+                                                int64_t *since, int64_t *current)
+{
+    json_t *maxv = json_object_get(args, "maxChanges");
+    if (json_is_integer(maxv) && json_integer_value(maxv) == 0) {
+        jmap_error(r, "invalidArguments", "maxChanges must be greater than 0");
+        return NULL;
+    }
+    const struct store_access *a = jmap_account(r, args, "accountId", false);
+    if (!a)
+        return NULL;
+    if (store_begin(r->conn, false)) {
+        jmap_error(r, "serverFail", "database busy");
+        return NULL;
+    }
+    *since = engine_since(r, a->account_id, t, json_string_value(json_object_get(args, since_key)),
+                          current);
+    if (*since < 0) {
+        store_rollback(r->conn);
+        jmap_error(r, "cannotCalculateChanges", "unknown or expired state");
+        return NULL;
+    }
+    return a;
+}
+
 int jmap_std_changes(struct jmap_req *r, const struct jtype *t, json_t *args)
 {
     if (jmap_args_check(r, args, changes_args, NULL))
         return -1;
     json_t *maxv = json_object_get(args, "maxChanges");
-    if (json_is_integer(maxv) && json_integer_value(maxv) == 0) {
-        jmap_error(r, "invalidArguments", "maxChanges must be greater than 0");
-        return -1;
-    }
-    const struct store_access *a = jmap_account(r, args, "accountId", false);
+    int64_t since, current;
+    const struct store_access *a = engine_changes_begin(r, t, args, "sinceState", &since, &current);
     if (!a)
         return -1;
-    if (store_begin(r->conn, false)) {
-        jmap_error(r, "serverFail", "database busy");
-        return -1;
-    }
-    int64_t current;
-    int64_t since = engine_since(r, a->account_id, t,
-                                 json_string_value(json_object_get(args, "sinceState")), &current);
-    if (since < 0) {
-        store_rollback(r->conn);
-        jmap_error(r, "cannotCalculateChanges", "unknown or expired state");
-        return -1;
-    }
     /* The server's own cap when the client gives none keeps responses bounded. */
     struct changes_acc c = {.since = since, .last = since, .created = json_array(),
                             .updated = json_array(), .destroyed = json_array(),

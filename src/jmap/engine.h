@@ -31,6 +31,14 @@ void engine_respond(struct jmap_req *r, const struct jtype *t, const char *suffi
 int64_t engine_since(struct jmap_req *r, const char *account, const struct jtype *t,
                      const char *since, int64_t *current);
 
+/* The start of /changes and /queryChanges: maxChanges > 0, the account, a read
+ * transaction, and the client's state (args[since_key]) checked. Returns the
+ * account with the transaction open, or NULL after emitting the error. */
+const struct store_access *engine_changes_begin(struct jmap_req *r, const struct jtype *t,
+                                                json_t *args, const char *since_key,
+                                                int64_t *since, int64_t *current);
+/* Checks a sort's comparators against the type's compare hook and collations. */
+int engine_sort_check(struct jmap_req *r, const struct jtype *t, json_t *sort);
 /* Checks a filter's shape and that the type's filter hook (called with a NULL
  * object) accepts every condition; emits invalidArguments or unsupportedFilter
  * and returns -1 otherwise. */

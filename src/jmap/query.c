@@ -99,7 +99,7 @@ static bool filter_match(struct jmap_req *r, const struct jtype *t, json_t *f, j
 
 /* ---- sort ------------------------------------------------------------------------------ */
 
-static int sort_check(struct jmap_req *r, const struct jtype *t, json_t *sort)
+int engine_sort_check(struct jmap_req *r, const struct jtype *t, json_t *sort)
 {
     size_t i;
     json_t *c;
@@ -238,7 +238,7 @@ static int query_prepare(struct jmap_req *r, const struct jtype *t, json_t *args
     json_t *filter = json_object_get(args, "filter"), *sort = json_object_get(args, "sort");
     if (json_is_object(filter) && engine_filter_check(r, t, filter, 0))
         return -1;
-    if (json_is_array(sort) && sort_check(r, t, sort))
+    if (json_is_array(sort) && engine_sort_check(r, t, sort))
         return -1;
     return 0;
 }
@@ -492,26 +492,13 @@ int jmap_std_query_changes(struct jmap_req *r, const struct jtype *t, json_t *ar
     if (jmap_args_check(r, args, engine_query_changes_args, t->query_args))
         return -1;
     json_t *maxv = json_object_get(args, "maxChanges");
-    if (json_is_integer(maxv) && json_integer_value(maxv) == 0) {
-        jmap_error(r, "invalidArguments", "maxChanges must be greater than 0");
+    if (query_prepare(r, t, args))
         return -1;
-    }
-    const struct store_access *a = jmap_account(r, args, "accountId", false);
-    if (!a || query_prepare(r, t, args))
+    int64_t since, current;
+    const struct store_access *a =
+        engine_changes_begin(r, t, args, "sinceQueryState", &since, &current);
+    if (!a)
         return -1;
-    if (store_begin(r->conn, false)) {
-        jmap_error(r, "serverFail", "database busy");
-        return -1;
-    }
-    int64_t current;
-    int64_t since = engine_since(r, a->account_id, t,
-                                 json_string_value(json_object_get(args, "sinceQueryState")),
-                                 &current);
-    if (since < 0) {
-        store_rollback(r->conn);
-        jmap_error(r, "cannotCalculateChanges", "unknown or expired query state");
-        return -1;
-    }
     struct changed ch = {since, json_object()};
     store_changes(r->conn, a->account_id, t->name, since, 0, changed_cb, &ch);
     json_t *ids = run_query(r, t, a->account_id, json_object_get(args, "filter"),

@@ -1088,4 +1088,5 @@ const struct jtype calendar_event_type = {
     .synthetic_update = event_synthetic_update,
     .index = event_index,
     .filter = event_filter_condition,
+    .compare = event_compare,
 };

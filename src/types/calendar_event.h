@@ -39,6 +39,8 @@ int event_default_calendar(struct store_conn *c, const char *account, char out[6
 int event_import_one(struct store_conn *c, const char *account, const char *calendar_id,
                      json_t *event, char **err);
 
+/* Which properties sort (the type's compare hook, probe only). */
+int event_compare(json_t *a, json_t *b, const char *property, bool *ok);
 /* Validates one FilterCondition key (the type's filter hook). */
 int event_filter_condition(struct jmap_req *r, json_t *obj, const char *key, json_t *v);
 

@@ -607,28 +607,14 @@ static void sort_items(struct query *q, json_t *sort)
         qsort_r(q->items, q->nitems, sizeof *q->items, item_cmp, &spec);
 }
 
-static int check_sort(struct jmap_req *r, json_t *sort)
+/* The type's compare hook, used to probe which properties sort (§5.11.2); the
+ * comparison itself is item_cmp, over instances. */
+int event_compare(json_t *a, json_t *b, const char *property, bool *ok)
 {
-    static const char *const ok[] = {"start", "uid", "recurrenceId", "created", "updated"};
-    size_t i;
-    json_t *c;
-    json_array_foreach(sort, i, c)
-    {
-        json_t *prop = json_object_get(c, "property"), *asc = json_object_get(c, "isAscending"),
-               *coll = json_object_get(c, "collation");
-        if (!json_is_object(c) || !json_is_string(prop) || (asc && !json_is_boolean(asc)) ||
-            (coll && !json_is_string(coll))) {
-            jmap_error(r, "invalidArguments", "bad Comparator");
-            return -1;
-        }
-        bool known = false;
-        for (size_t k = 0; k < sizeof ok / sizeof ok[0]; k++)
-            known |= strcmp(ok[k], json_string_value(prop)) == 0;
-        if (!known || (coll && !collation_known(json_string_value(coll)))) {
-            jmap_error(r, "unsupportedSort", "cannot sort by '%s'", json_string_value(prop));
-            return -1;
-        }
-    }
+    static const char *const props[] = {"start", "uid", "recurrenceId", "created", "updated"};
+    *ok = false;
+    for (size_t k = 0; k < sizeof props / sizeof props[0]; k++)
+        *ok |= strcmp(props[k], property) == 0;
     return 0;
 }
 
@@ -653,7 +639,7 @@ static int run_event_query(struct jmap_req *r, const char *account, json_t *args
         return -1;
     }
     if ((q->filter && engine_filter_check(r, &calendar_event_type, q->filter, 0)) ||
-        (json_is_array(sort) && check_sort(r, sort)))
+        (json_is_array(sort) && engine_sort_check(r, &calendar_event_type, sort)))
         return -1;
     q->instance_text = q->filter && filter_has_text(q->filter);
     json_t *cond = q->filter && !json_object_get(q->filter, "operator") ? q->filter : NULL;
@@ -813,27 +799,12 @@ static int event_query_changes(struct jmap_req *r, json_t *args)
     if (jmap_args_check(r, args, engine_query_changes_args, event_query_args))
         return -1;
     json_t *maxv = json_object_get(args, "maxChanges");
-    if (json_is_integer(maxv) && json_integer_value(maxv) == 0) {
-        jmap_error(r, "invalidArguments", "maxChanges must be greater than 0");
-        return -1;
-    }
-    const struct store_access *a = jmap_account(r, args, "accountId", false);
+    int64_t since, current;
+    const struct store_access *a = engine_changes_begin(r, &calendar_event_type, args,
+                                                        "sinceQueryState", &since, &current);
     if (!a)
         return -1;
-    if (store_begin(r->conn, false)) {
-        jmap_error(r, "serverFail", "database busy");
-        return -1;
-    }
-    int64_t current;
-    int64_t since = engine_since(r, a->account_id, &calendar_event_type,
-                                 json_string_value(json_object_get(args, "sinceQueryState")),
-                                 &current);
     struct query q = {.hold = NULL};
-    if (since < 0) {
-        store_rollback(r->conn);
-        jmap_error(r, "cannotCalculateChanges", "unknown or expired query state");
-        return -1;
-    }
     struct changed_ids ch = {since, json_object()};
     store_changes(r->conn, a->account_id, calendar_event_type.name, since, 0, changed_cb, &ch);
     int rc = run_event_query(r, a->account_id, args, &q);
