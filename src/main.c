@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "util/util.h"
 
 static void usage(FILE *out)
 {
@@ -40,6 +41,8 @@ int main(int argc, char **argv)
         usage(stdout);
         return 0;
     }
+    /* one-shot commands report problems only; `serve` sets its configured level */
+    log_set_level(LOG_WARN);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (strcmp(argv[1], commands[i].name) == 0)
             return commands[i].run(argc - 1, argv + 1);
