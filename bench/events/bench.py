@@ -99,8 +99,12 @@ def jmapd_query(acct, cal, after, before):
             "filter": {"inCalendar": cal, "after": after, "before": before}}
 
 
+RUN = str(int(time.time()))
+
+
 def cyrus_translate(e, cal):
     out = {k: v for k, v in e.items() if k not in ("recurrenceRule",)}
+    out["uid"] = f"{RUN}-{e['uid']}"  # a peer kept from an earlier run still holds the old uids
     out["@type"] = "jsevent"
     out["calendarId"] = cal
     if "recurrenceRule" in e:
