@@ -512,6 +512,7 @@ struct cindex {
     char account[64];
     pthread_mutex_t lock;
     bool built;
+    bool in_id_order; /* recs sorted by id (the order of an unsorted query) */
     int64_t modseq;
     int stale_reads; /* readers in a row that found the index ahead of them */
     struct crec **recs;
@@ -540,6 +541,7 @@ static void index_remove(struct cindex *x, const char *id)
         json_object_set_new(x->pos, x->recs[i]->id, json_integer((json_int_t)i));
     }
     x->n--;
+    x->in_id_order = false;
     rec_free(r);
 }
 
@@ -554,6 +556,7 @@ static void index_add(struct cindex *x, const char *id, json_t *card)
     if (uid)
         json_object_set_new(x->uids, uid, json_string(id));
     x->n++;
+    x->in_id_order = false;
 }
 
 static void index_clear(struct cindex *x)
@@ -666,11 +669,29 @@ char *contact_index_find_uid(struct store_conn *c, const char *account, const ch
     return out;
 }
 
+static int compare_ids(const void *pa, const void *pb)
+{
+    return strcmp((*(struct crec *const *)pa)->id, (*(struct crec *const *)pb)->id);
+}
+
+/* Sorts the records by id once after changes, so that queries without a sort (and
+ * ties) need no sorting of their own. */
+static void index_order(struct cindex *x)
+{
+    if (x->in_id_order)
+        return;
+    qsort(x->recs, x->n, sizeof *x->recs, compare_ids);
+    for (size_t i = 0; i < x->n; i++)
+        json_object_set_new(x->pos, x->recs[i]->id, json_integer((json_int_t)i));
+    x->in_id_order = true;
+}
+
 json_t *contact_query_run(struct jmap_req *r, const char *account, json_t *filter, json_t *sort)
 {
     struct cindex *x = index_acquire(r->conn, account, true);
     if (!x)
         return NULL; /* the engine's own path answers (or reports the store error) */
+    index_order(x);
     struct cnode *f = filter ? compile(filter) : NULL;
     struct crec **hits = xmalloc((x->n + 1) * sizeof *hits);
     size_t n = 0;
@@ -688,10 +709,11 @@ json_t *contact_query_run(struct jmap_req *r, const char *account, json_t *filte
             json_is_false(json_object_get(c, "isAscending")),
             coll && strcmp(coll, "i;unicode-casemap") ? coll : NULL};
     }
-    qsort_r(hits, n, sizeof *hits, compare_recs, &spec);
+    if (spec.n) /* hits are in id order already */
+        qsort_r(hits, n, sizeof *hits, compare_recs, &spec);
     json_t *ids = json_array();
-    for (size_t k = 0; k < n; k++)
-        json_array_append_new(ids, json_string(hits[k]->id));
+    for (size_t k = 0; k < n; k++) /* ids are checked JMAP Ids: ASCII */
+        json_array_append_new(ids, json_string_nocheck(hits[k]->id));
     index_release(x);
     free(spec.c);
     free(hits);
