@@ -680,7 +680,8 @@ static void index_order(struct cindex *x)
 {
     if (x->in_id_order)
         return;
-    qsort(x->recs, x->n, sizeof *x->recs, compare_ids);
+    if (x->n > 1) /* recs is NULL while the account has no card */
+        qsort(x->recs, x->n, sizeof *x->recs, compare_ids);
     for (size_t i = 0; i < x->n; i++)
         json_object_set_new(x->pos, x->recs[i]->id, json_integer((json_int_t)i));
     x->in_id_order = true;
