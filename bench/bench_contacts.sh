@@ -5,6 +5,7 @@
 # process over one keep-alive connection (so each figure is one request's round
 # trip, client included). Target: p50 <= 5 ms. Also reports the first query (which
 # builds the account's query index), a sorted search, and the import time.
+# HOLD=N prints the port and keeps the server idle N seconds first (for probing by hand).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-build/jmapd}
@@ -49,6 +50,7 @@ $BIN serve --data "$tmp/data" --listen 127.0.0.1:$port --config "$tmp/conf" 2>"$
 pid=$!
 for _ in $(seq 200); do curl -sf http://127.0.0.1:$port/health >/dev/null && break; sleep 0.05; done
 
+[ -n "${HOLD:-}" ] && { echo "port $port"; sleep "$HOLD"; }
 /usr/bin/python3 - "$port" "$CARDS" "$QUERIES" "$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b-a}')" <<'PY'
 import base64, http.client, json, random, statistics, sys, time
 port, cards, queries, import_s = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])

@@ -403,20 +403,6 @@ static bool leaf_match(const struct cnode *n, const struct crec *r)
     return false;
 }
 
-static bool match(const struct cnode *n, const struct crec *r)
-{
-    if (n->op == OP_LEAF)
-        return leaf_match(n, r);
-    for (size_t i = 0; i < n->nkids; i++) {
-        bool m = match(n->kids[i], r);
-        if (n->op == OP_AND && !m)
-            return false;
-        if (n->op != OP_AND && m)
-            return n->op == OP_OR;
-    }
-    return n->op != OP_OR; /* AND: all matched; NOT: none did; OR: none did */
-}
-
 int contact_filter_hook(struct jmap_req *r, json_t *obj, const char *key, json_t *value)
 {
     int rc = cond_check(key, value);
@@ -508,10 +494,23 @@ int contact_compare_hook(json_t *a, json_t *b, const char *property, bool *ok)
 
 /* ---- the per-account index ------------------------------------------------------------------ */
 
+/* One search field of every card, in record order, as one buffer of NUL-separated
+ * texts: a term is looked for with one memmem over the buffer instead of one
+ * strstr per card (RFC 9610 §3.3.1 text conditions). Built on first use after a
+ * change. */
+struct fieldbuf {
+    char *text;
+    size_t len;
+    size_t *offs; /* offs[i]: start of record i's text; offs[n] = len */
+    bool valid;
+};
+
 struct cindex {
     char account[64];
+    struct fieldbuf fields[NFIELDS];
     pthread_mutex_t lock;
     bool built;
+    bool in_id_order; /* recs sorted by id (the order of an unsorted query) */
     int64_t modseq;
     int stale_reads; /* readers in a row that found the index ahead of them */
     struct crec **recs;
@@ -523,6 +522,14 @@ struct cindex {
 
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct cindex *registry;
+
+/* After any change: the id order and the field buffers must be made again. */
+static void index_dirty(struct cindex *x)
+{
+    x->in_id_order = false;
+    for (int f = 0; f < NFIELDS; f++)
+        x->fields[f].valid = false;
+}
 
 static void index_remove(struct cindex *x, const char *id)
 {
@@ -540,6 +547,7 @@ static void index_remove(struct cindex *x, const char *id)
         json_object_set_new(x->pos, x->recs[i]->id, json_integer((json_int_t)i));
     }
     x->n--;
+    index_dirty(x);
     rec_free(r);
 }
 
@@ -554,6 +562,7 @@ static void index_add(struct cindex *x, const char *id, json_t *card)
     if (uid)
         json_object_set_new(x->uids, uid, json_string(id));
     x->n++;
+    index_dirty(x);
 }
 
 static void index_clear(struct cindex *x)
@@ -564,6 +573,7 @@ static void index_clear(struct cindex *x)
     json_object_clear(x->pos);
     json_object_clear(x->uids);
     x->built = false;
+    index_dirty(x);
 }
 
 static int rebuild_cb(const char *id, json_t *obj, void *ud)
@@ -666,17 +676,119 @@ char *contact_index_find_uid(struct store_conn *c, const char *account, const ch
     return out;
 }
 
+static int compare_ids(const void *pa, const void *pb)
+{
+    return strcmp((*(struct crec *const *)pa)->id, (*(struct crec *const *)pb)->id);
+}
+
+/* Sorts the records by id once after changes, so that queries without a sort (and
+ * ties) need no sorting of their own. */
+static void index_order(struct cindex *x)
+{
+    if (x->in_id_order)
+        return;
+    if (x->n > 1) /* recs is NULL while the account has no card */
+        qsort(x->recs, x->n, sizeof *x->recs, compare_ids);
+    for (size_t i = 0; i < x->n; i++)
+        json_object_set_new(x->pos, x->recs[i]->id, json_integer((json_int_t)i));
+    x->in_id_order = true;
+}
+
+static struct fieldbuf *field_buf(struct cindex *x, int f)
+{
+    struct fieldbuf *b = &x->fields[f];
+    if (b->valid)
+        return b;
+    size_t len = 0;
+    for (size_t i = 0; i < x->n; i++)
+        len += strlen(x->recs[i]->text[f]) + 1;
+    b->text = xrealloc(b->text, len + 1);
+    b->offs = xrealloc(b->offs, (x->n + 1) * sizeof *b->offs);
+    size_t o = 0;
+    for (size_t i = 0; i < x->n; i++) {
+        size_t l = strlen(x->recs[i]->text[f]);
+        b->offs[i] = o;
+        memcpy(b->text + o, x->recs[i]->text[f], l + 1);
+        o += l + 1;
+    }
+    b->offs[x->n] = o;
+    b->len = o;
+    b->valid = true;
+    return b;
+}
+
+/* out[i] = 1 for each record whose field text holds every term of leaf n. */
+static void text_bits(struct cindex *x, const struct cnode *n, unsigned char *out)
+{
+    struct fieldbuf *b = field_buf(x, n->key);
+    unsigned char *hit = xmalloc(x->n + 1);
+    memset(out, 1, x->n);
+    for (size_t t = 0; t < n->nterms; t++) {
+        const char *term = n->terms[t], *p = b->text, *end = b->text + b->len, *q;
+        size_t tl = strlen(term);
+        memset(hit, 0, x->n);
+        /* texts are NUL-separated and terms hold no NUL: no match spans two cards */
+        while (p < end && (q = memmem(p, (size_t)(end - p), term, tl))) {
+            size_t off = (size_t)(q - b->text), lo = 0, hi = x->n;
+            while (hi - lo > 1) { /* the record whose text holds off */
+                size_t mid = lo + (hi - lo) / 2;
+                if (b->offs[mid] <= off)
+                    lo = mid;
+                else
+                    hi = mid;
+            }
+            hit[lo] = 1;
+            p = b->text + b->offs[lo + 1];
+        }
+        for (size_t i = 0; i < x->n; i++)
+            out[i] &= hit[i];
+    }
+    free(hit);
+}
+
+/* Evaluates a compiled filter over every record at once: out[i] is 1 or 0. */
+static void eval(struct cindex *x, const struct cnode *n, unsigned char *out)
+{
+    if (n->op == OP_LEAF) {
+        if (n->key < NFIELDS && n->nterms) {
+            text_bits(x, n, out);
+            return;
+        }
+        for (size_t i = 0; i < x->n; i++)
+            out[i] = leaf_match(n, x->recs[i]);
+        return;
+    }
+    bool all = n->op == OP_AND;
+    unsigned char *kid = xmalloc(x->n + 1);
+    memset(out, all, x->n);
+    for (size_t k = 0; k < n->nkids; k++) {
+        eval(x, n->kids[k], kid);
+        for (size_t i = 0; i < x->n; i++)
+            out[i] = all ? (out[i] & kid[i]) : (out[i] | kid[i]);
+    }
+    if (n->op == OP_NOT) /* none of the conditions */
+        for (size_t i = 0; i < x->n; i++)
+            out[i] = !out[i];
+    free(kid);
+}
+
 json_t *contact_query_run(struct jmap_req *r, const char *account, json_t *filter, json_t *sort)
 {
     struct cindex *x = index_acquire(r->conn, account, true);
     if (!x)
         return NULL; /* the engine's own path answers (or reports the store error) */
+    index_order(x);
     struct cnode *f = filter ? compile(filter) : NULL;
     struct crec **hits = xmalloc((x->n + 1) * sizeof *hits);
+    unsigned char *bits = xmalloc(x->n + 1);
+    memset(bits, 1, x->n);
+    if (f)
+        eval(x, f, bits);
     size_t n = 0;
     for (size_t i = 0; i < x->n; i++)
-        if (!f || match(f, x->recs[i]))
+        if (bits[i])
             hits[n++] = x->recs[i];
+    free(bits);
     struct sort_spec spec = {xcalloc(json_array_size(sort) + 1, sizeof *spec.c), 0};
     size_t i;
     json_t *c;
@@ -688,10 +800,11 @@ json_t *contact_query_run(struct jmap_req *r, const char *account, json_t *filte
             json_is_false(json_object_get(c, "isAscending")),
             coll && strcmp(coll, "i;unicode-casemap") ? coll : NULL};
     }
-    qsort_r(hits, n, sizeof *hits, compare_recs, &spec);
+    if (spec.n) /* hits are in id order already */
+        qsort_r(hits, n, sizeof *hits, compare_recs, &spec);
     json_t *ids = json_array();
-    for (size_t k = 0; k < n; k++)
-        json_array_append_new(ids, json_string(hits[k]->id));
+    for (size_t k = 0; k < n; k++) /* ids are checked JMAP Ids: ASCII */
+        json_array_append_new(ids, json_string_nocheck(hits[k]->id));
     index_release(x);
     free(spec.c);
     free(hits);

@@ -276,3 +276,12 @@ def test_query_sees_destroys_and_other_writers(cs):
     out = ok(cs, "ContactCard/query", {"accountId": acct, "filter": {"inAddressBook": book}},
              user="carol")
     assert out["ids"] == []
+
+
+def test_query_empty_account(cs):
+    """An account without cards: every query is empty (bob's own account here)."""
+    bob = account(cs, "bob")
+    for args in ({}, {"filter": {"text": "x"}}, {"sort": [{"property": "created"}]}):
+        out = ok(cs, "ContactCard/query", {"accountId": bob, "calculateTotal": True, **args},
+                 user="bob")
+        assert out["ids"] == [] and out["total"] == 0
