@@ -374,6 +374,7 @@ struct uid_clash {
     struct store_conn *c;
     const char *account;
     bool clash;
+    char existing[64];
 };
 
 static int uid_cb(const char *id, void *ud)
@@ -383,8 +384,10 @@ static int uid_cb(const char *id, void *ud)
         return 0;
     json_t *other = store_object_get(u->c, u->account, calendar_event_type.name, id);
     const char *orid = json_string_value(json_object_get(other, "recurrenceId"));
-    if (other && ((!orid && !u->rid) || (orid && u->rid && strcmp(orid, u->rid) == 0)))
+    if (other && ((!orid && !u->rid) || (orid && u->rid && strcmp(orid, u->rid) == 0))) {
         u->clash = true;
+        snprintf(u->existing, sizeof u->existing, "%s", id);
+    }
     json_decref(other);
     return u->clash;
 }
@@ -642,9 +645,15 @@ static json_t *validate_event(struct jset *s, struct store_conn *c, const char *
     /* (uid, recurrenceId) identifies an event within the account (§5) */
     struct uid_clash u = {old ? json_string_value(json_object_get(old, "id")) : NULL,
                           json_string_value(json_object_get(obj, "recurrenceId")), c, account,
-                          false};
+                          false, ""};
     store_index_find_uid(c, account, calendar_event_type.name,
                          json_string_value(json_object_get(obj, "uid")), uid_cb, &u);
+    /* RFC 8620 §5.4: a /copy onto an existing event is alreadyExists, with its id */
+    if (u.clash && s && json_object_get(jset_args(s), "fromAccountId")) {
+        json_t *e = jmap_seterror("alreadyExists", "an event with this uid exists");
+        json_object_set_new(e, "existingId", json_string(u.existing));
+        return e;
+    }
     if (u.clash)
         add_invalid(invalid, "uid");
     if (old && !json_equal(json_object_get(old, "uid"), json_object_get(obj, "uid")))

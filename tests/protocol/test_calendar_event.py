@@ -426,3 +426,26 @@ def test_import_export(server, acct, tmp_path):
     r = run_cli(server.data, "import", "--user", "alice", str(bad))
     assert r.returncode == 1 and r.stderr
     server.call("CalendarEvent/set", {"accountId": acct, "destroy": q["ids"]})
+
+
+def test_copy_onto_existing_uid(server):
+    """RFC 8620 §5.4: copying an event whose uid the target already has is
+    alreadyExists with the existing id."""
+    alice, bob = server.account("alice"), server.account("bob")
+    acal = server.call("Calendar/get", {"accountId": alice}, user="bob")[1]["list"][0]["id"]
+    bcal = server.call("Calendar/get", {"accountId": bob}, user="bob")[1]["list"][0]["id"]
+    src, _ = create(server, alice, {"calendarIds": {acal: True}, "uid": "twice@example.com",
+                                    "start": "2025-05-01T10:00:00"})
+    name, out = server.call("CalendarEvent/copy", {"fromAccountId": alice, "accountId": bob,
+                                                   "create": {"a": {"id": src,
+                                                                    "calendarIds": {bcal: True}}}},
+                            user="bob")
+    first = out["created"]["a"]["id"]
+    name, out = server.call("CalendarEvent/copy", {"fromAccountId": alice, "accountId": bob,
+                                                   "create": {"b": {"id": src,
+                                                                    "calendarIds": {bcal: True}}}},
+                            user="bob")
+    err = out["notCreated"]["b"]
+    assert err["type"] == "alreadyExists" and err["existingId"] == first
+    server.call("CalendarEvent/set", {"accountId": bob, "destroy": [first]}, user="bob")
+    server.call("CalendarEvent/set", {"accountId": alice, "destroy": [src]})
