@@ -27,8 +27,11 @@
 
 void i2j_uuid(cal_ctx *cal, const char *name, char out[37])
 {
+    uint32_t h = 2166136261u;
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+        h = (h ^ *p) * 16777619u;
     for (unsigned i = 0; i < I2J_UUID_CACHE; i++)
-        if (cal->uuids[i].name && !strcmp(cal->uuids[i].name, name)) {
+        if (cal->uuids[i].name && cal->uuids[i].hash == h && !strcmp(cal->uuids[i].name, name)) {
             memcpy(out, cal->uuids[i].uuid, 37);
             return;
         }
@@ -36,6 +39,7 @@ void i2j_uuid(cal_ctx *cal, const char *name, char out[37])
     uuid_slot *s = &cal->uuids[cal->next_uuid++ % I2J_UUID_CACHE];
     free(s->name);
     s->name = strdup(name);
+    s->hash = h;
     memcpy(s->uuid, out, 37);
 }
 
