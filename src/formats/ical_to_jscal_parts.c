@@ -128,6 +128,8 @@ void i2j_note_converted(obj_ctx *o, const char *path, const ical_prop *p,
 /* JSON Pointer escaping (RFC 6901) of one path segment. Returns malloc'd string. */
 char *i2j_ptr_escape(const char *s)
 {
+    if (!strpbrk(s, "~/"))
+        return strdup(s); /* nothing to escape: the common case */
     jscal_buf b = {0};
     for (; *s; s++) {
         if (*s == '~')
@@ -143,7 +145,13 @@ char *i2j_ptr_escape(const char *s)
 char *i2j_path2(const char *a, const char *key)
 {
     char *e = i2j_ptr_escape(key);
-    char *r = jscal_strdupf("%s/%s", a, e);
+    size_t na = strlen(a), ne = strlen(e);
+    char *r = malloc(na + ne + 2); /* a "/" e, without a printf */
+    if (!r)
+        abort();
+    memcpy(r, a, na);
+    r[na] = '/';
+    memcpy(r + na + 1, e, ne + 1);
     free(e);
     return r;
 }

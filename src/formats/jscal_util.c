@@ -397,6 +397,20 @@ static void json_write_string(const char *s, size_t n, jscal_buf *b)
     jscal_buf_add(b, "\"", 1);
     size_t start = 0;
     for (size_t i = 0; i < n; i++) {
+        /* eight bytes at a time while none is a control character, '"' or '\\' (the
+         * "has a byte less than" word tricks are exact as yes/no answers) */
+        while (n - i >= 8) {
+            const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+            uint64_t v, q, bs;
+            memcpy(&v, s + i, 8);
+            q = v ^ (ones * '"');
+            bs = v ^ (ones * '\\');
+            if (((v - ones * 0x20) & ~v & highs) | ((q - ones) & ~q & highs) | ((bs - ones) & ~bs & highs))
+                break;
+            i += 8;
+        }
+        if (i >= n)
+            break;
         unsigned char c = (unsigned char)s[i];
         if (c >= 0x20 && c != '"' && c != '\\')
             continue; /* jansson strings are valid UTF-8: copy through */

@@ -765,7 +765,7 @@ static json_t *h_date(conv *c, json_t *card, const char *fid, const char **map, 
         json_object_set_new_nocheck(date, "utc", json_string(ts));
     } else if (jsc_parse_date(v, &y, &m, &d) && !((!y) && (!m || !d))) {
         const char *omit = vcard_param_first(c->cur, "X-APPLE-OMIT-YEAR");
-        if (omit && atoi(omit) == y) {
+        if (omit && atoi(omit) == y && m && d) { /* a year-only date keeps its year */
             v2j_take(c, "X-APPLE-OMIT-YEAR"); /* Apple writes 1604-MM-DD for "no year" */
             y = 0;
         }
