@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/mman.h>
 
 #include "cli/cli.h"
+#include "cli/fast_alloc.h"
 #include "formats/ical.h"
 #include "formats/jscal.h"
 #include "formats/jscal_util.h"
@@ -40,49 +40,6 @@ static char *read_all(const char *path, size_t *len)
     *len = n;
     return buf;
 }
-
-/* A bump allocator for jansson in this short-lived process: a 10,000-event calendar is
- * some two million small JSON allocations, and glibc's malloc/free bookkeeping for them
- * costs about as much as the conversion. Memory is returned to the OS at exit. Only the
- * command line does this (json_set_alloc_funcs is process-wide); the library never does.
- * Sanitizer builds keep the real allocator so leak checking stays meaningful. */
-#if !defined(__SANITIZE_ADDRESS__) && !defined(JMAPD_FUZZING)
-#define ARENA_CHUNK (8u << 20)
-static char *arena_cur, *arena_end;
-
-static void *arena_malloc(size_t n)
-{
-    n = (n + 15) & ~(size_t)15;
-    if (n > ARENA_CHUNK / 4)
-        return malloc(n); /* never freed: the process is about to end */
-    if (!arena_cur || (size_t)(arena_end - arena_cur) < n) {
-        /* 2 MiB pages where the kernel allows them: tens of thousands fewer page faults */
-        void *m = mmap(NULL, ARENA_CHUNK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (m == MAP_FAILED)
-            return NULL;
-        madvise(m, ARENA_CHUNK, MADV_HUGEPAGE);
-        arena_cur = m;
-        arena_end = arena_cur + ARENA_CHUNK;
-    }
-    void *p = arena_cur;
-    arena_cur += n;
-    return p;
-}
-
-static void arena_free(void *p)
-{
-    (void)p;
-}
-
-static void fast_json_alloc(void)
-{
-    json_set_alloc_funcs(arena_malloc, arena_free);
-}
-#else
-static void fast_json_alloc(void)
-{
-}
-#endif
 
 /* Frees a result at exit. A release build leaves a large tree to the OS (freeing 10,000
  * events' worth of JSON costs a fifth of a conversion); sanitizer builds free it so leak
@@ -142,6 +99,60 @@ static json_t *load_jscal(const char *buf, size_t len, int flags)
     return j;
 }
 
+/* Entries of a streamed conversion, written compactly into a memory buffer. */
+static int write_entry(json_t *entry, size_t index, void *ud)
+{
+    jscal_buf *b = ud;
+    if (index)
+        jscal_buf_add(b, ",", 1);
+    jscal_json_write(entry, b);
+    return 0;
+}
+
+/* iCalendar text -> JSCalendar JSON on stdout. A large calendar without overrides is
+ * converted and written one entry at a time, each entry freed as soon as it is written, so
+ * memory stays small and is reused. The output is byte for byte that of the whole-tree
+ * path; nothing is written on an error. */
+static int ical_to_json_streamed(const char *buf, size_t len)
+{
+    jscal_buf out = {0};
+    char *err = NULL;
+    int streamed = 0, rc = 0;
+    /* more than 100 entries: the compact form (see below) */
+    json_t *j = ical_to_jscal_stream(buf, len, 0, 101, write_entry, &out, &streamed, &err);
+    if (!j) {
+        fprintf(stderr, "%s\n", err ? err : "invalid iCalendar");
+        free(err);
+        rc = 1;
+    } else if (streamed) {
+        /* the Group's own properties, then "entries" where ical_to_jscal puts it: last */
+        jscal_buf g = {0};
+        jscal_json_write(j, &g);
+        if (g.len >= 2 && g.s[g.len - 1] == '}') {
+            fwrite(g.s, 1, g.len - 1, stdout);
+            fputs(g.len > 2 ? ",\"entries\":[" : "\"entries\":[", stdout);
+            fwrite(out.s, 1, out.len, stdout);
+            fputs("]}\n", stdout);
+        } else {
+            rc = 1;
+        }
+        free(g.s);
+        json_decref(j);
+    } else {
+        size_t n = json_array_size(json_object_get(j, "entries"));
+        if (n > 100) {
+            jscal_json_fwrite(j, stdout);
+            putchar('\n');
+        } else {
+            json_dumpf(j, stdout, JSON_INDENT(2));
+            putchar('\n');
+        }
+        release(j);
+    }
+    free(out.s);
+    return rc;
+}
+
 int cli_convert_ical(int argc, char **argv)
 {
     const char *file = NULL, *to = NULL;
@@ -163,11 +174,13 @@ int cli_convert_ical(int argc, char **argv)
     }
     int input_json = has_suffix(file, ".json") || (!has_suffix(file, ".ics") && looks_json(buf));
     if (len > (1u << 20))
-        fast_json_alloc(); /* large input: see above */
+        cli_fast_json_alloc(); /* large input: cli/fast_alloc.h */
     if (!to)
         to = input_json ? "ics" : "json";
     int rc = 1;
-    if (!strcmp(to, "json")) {
+    if (!strcmp(to, "json") && !input_json && !looks_json(buf)) {
+        rc = ical_to_json_streamed(buf, len);
+    } else if (!strcmp(to, "json")) {
         json_t *j = input_json ? load_json(buf, len) : load_jscal(buf, len, 0);
         if (j) {
             /* Large calendars are written compactly: indentation costs as much as the
@@ -284,7 +297,7 @@ int cli_expand(int argc, char **argv)
         return 1;
     }
     if (len > (1u << 20))
-        fast_json_alloc();
+        cli_fast_json_alloc();
     /* expansion needs only the timing properties: skip the rest of the conversion */
     json_t *j = load_jscal(buf, len, ICAL_TO_JSCAL_GROUP | ICAL_TO_JSCAL_TIMING);
     free(buf);

@@ -30,6 +30,19 @@ enum {
  * Returns a new reference, or NULL with *err (malloc'd) naming the line or property. */
 json_t *ical_to_jscal(const char *ics, size_t len, int flags, char **err);
 
+/* Streaming form of ical_to_jscal for large calendars: when the calendar has at least
+ * min_entries entries and none of them can be a recurrence override (no RECURRENCE-ID and
+ * no JSPROP property), each entry is handed to fn(entry, index, ud) as soon as it is
+ * converted, in the order ical_to_jscal would list them, and freed after the call; the
+ * Group returned then has no "entries" and *streamed is 1. Otherwise fn is never called,
+ * *streamed is 0 and the result is exactly that of ical_to_jscal(ics, len, flags, err).
+ * fn returns 0 to go on; a non-zero return stops the conversion, which then returns NULL
+ * with *err NULL. On a conversion error entries already handed over stay valid output of
+ * the earlier entries only: callers buffer what they write until the Group returns. */
+typedef int (*ical_entry_fn)(json_t *entry, size_t index, void *ud);
+json_t *ical_to_jscal_stream(const char *ics, size_t len, int flags, size_t min_entries,
+                             ical_entry_fn fn, void *ud, int *streamed, char **err);
+
 /* Converts one JSCalendar object (Event, Task or Group), or a JSON array of them, into a
  * complete VCALENDAR (RFC 5545 text with CRLF, folding, escaping and one VTIMEZONE per zone
  * used). Returns malloc'd text, or NULL with *err (malloc'd) naming the property path. */

@@ -5,6 +5,7 @@
 #ifndef JMAPD_FORMATS_ICAL_CONV_H
 #define JMAPD_FORMATS_ICAL_CONV_H
 
+#include <stdint.h>
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,7 @@ typedef struct {
 #define I2J_UUID_CACHE 64
 typedef struct {
     char *name;
+    uint32_t hash; /* FNV-1a of name: most lookups miss, and names share long prefixes */
     char uuid[37];
 } uuid_slot;
 

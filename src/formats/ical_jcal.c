@@ -18,12 +18,28 @@ int ical_dt_parse(const char *s, ical_dt *d)
     memset(d, 0, sizeof *d);
     size_t n = s ? strlen(s) : 0;
     char buf[24];
+    /* YYYY-MM-DDTHH:MM:SS for jscal_ldt_parse (built by hand: this runs for every date) */
     if (n == 8) {
-        snprintf(buf, sizeof buf, "%.4s-%.2s-%.2sT00:00:00", s, s + 4, s + 6);
+        memcpy(buf, s, 4);
+        buf[4] = '-';
+        memcpy(buf + 5, s + 4, 2);
+        buf[7] = '-';
+        memcpy(buf + 8, s + 6, 2);
+        memcpy(buf + 10, "T00:00:00", 10);
         d->is_date = 1;
     } else if ((n == 15 || (n == 16 && (s[15] == 'Z' || s[15] == 'z'))) && s[8] == 'T') {
-        snprintf(buf, sizeof buf, "%.4s-%.2s-%.2sT%.2s:%.2s:%.2s", s, s + 4, s + 6, s + 9,
-                 s + 11, s + 13);
+        memcpy(buf, s, 4);
+        buf[4] = '-';
+        memcpy(buf + 5, s + 4, 2);
+        buf[7] = '-';
+        memcpy(buf + 8, s + 6, 2);
+        buf[10] = 'T';
+        memcpy(buf + 11, s + 9, 2);
+        buf[13] = ':';
+        memcpy(buf + 14, s + 11, 2);
+        buf[16] = ':';
+        memcpy(buf + 17, s + 13, 2);
+        buf[19] = 0;
         d->is_utc = n == 16;
     } else {
         return -1;

@@ -5,6 +5,7 @@
 #include "formats/ical_syntax.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -23,10 +24,77 @@ static char *upper_dup(const char *s, size_t n)
     return r;
 }
 
+/* Names of components, properties and parameters that nearly every calendar uses are not
+ * copied: they point into this table (never written through, never freed; see free_name).
+ * known_slot is an open-addressing hash of the table (generated; hash as in known_name). */
+static const char known_names[][16] = {
+    "VCALENDAR", "VEVENT", "VTODO", "VJOURNAL", "VFREEBUSY", "VTIMEZONE", "STANDARD",
+    "DAYLIGHT", "VALARM", "VLOCATION", "PARTICIPANT", "VRESOURCE", "UID", "DTSTAMP", "DTSTART",
+    "DTEND", "DURATION", "DUE", "SUMMARY", "DESCRIPTION", "LOCATION", "ORGANIZER", "ATTENDEE",
+    "RRULE", "RDATE", "EXDATE", "RECURRENCE-ID", "SEQUENCE", "STATUS", "TRANSP", "CLASS",
+    "CREATED", "LAST-MODIFIED", "CATEGORIES", "PRIORITY", "URL", "GEO", "ACTION", "TRIGGER",
+    "REPEAT", "PRODID", "VERSION", "CALSCALE", "METHOD", "TZID", "TZOFFSETFROM", "TZOFFSETTO",
+    "TZNAME", "TZURL", "COMMENT", "CONTACT", "RELATED-TO", "ATTACH", "COLOR", "IMAGE",
+    "CONFERENCE", "COMPLETED", "RESOURCES", "REQUEST-STATUS", "X-WR-CALNAME", "X-WR-TIMEZONE",
+    "CN", "PARTSTAT", "ROLE", "RSVP", "VALUE", "CUTYPE", "LANGUAGE", "ALTREP", "RELATED",
+    "ENCODING", "FMTTYPE", "EMAIL", "DELEGATED-TO", "DELEGATED-FROM", "SENT-BY", "DIR",
+    "MEMBER", "RELTYPE", "RANGE", "FBTYPE", "X-LIC-LOCATION",
+};
+static const signed char known_slot[256] = {
+    25, -1, -1, -1, -1, 36, 68, 80, 72, 81, -1, -1, 42, 53, -1, 30,
+    54, -1, -1, -1, 71, -1, 56, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    70, -1, -1, -1, -1, -1, 55, 13, -1, -1, -1, -1, 49, 50, 16, -1,
+    -1, -1, -1, 14, -1, 43, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    7, 63, -1, -1, -1, -1, 12, -1, -1, -1, 40, 67, 44, -1, 23, 24,
+    33, 79, -1, -1, -1, 19, -1, -1, -1, -1, -1, -1, -1, -1, 35, 77,
+    -1, -1, 64, -1, -1, 69, 20, 73, 78, 47, 65, -1, -1, -1, -1, -1,
+    -1, 48, -1, -1, -1, -1, -1, -1, -1, 6, 74, -1, 27, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, 2, 32, 29, 39, 28, -1, -1, 8,
+    -1, -1, -1, -1, 21, 62, -1, -1, -1, -1, -1, -1, -1, 38, 5, 11,
+    41, -1, -1, 34, 1, -1, 3, -1, -1, -1, -1, 18, 57, 51, 75, -1,
+    -1, -1, -1, 26, -1, -1, -1, -1, -1, 9, -1, 10, 46, -1, -1, -1,
+    -1, -1, -1, -1, -1, 0, -1, -1, -1, -1, -1, -1, -1, -1, -1, 45,
+    -1, -1, 17, 59, -1, -1, -1, -1, -1, 61, 4, -1, -1, -1, -1, -1,
+    60, -1, -1, -1, -1, -1, -1, -1, -1, 15, -1, -1, -1, 52, 58, -1,
+    -1, -1, 66, -1, -1, -1, -1, -1, -1, 76, -1, -1, 31, -1, 22, 37,
+};
+
+/* The table's upper-case copy of s[0..n), or NULL if not in the table. */
+static const char *known_name(const char *s, size_t n)
+{
+    if (n == 0 || n >= sizeof known_names[0])
+        return NULL;
+    unsigned a = (unsigned)toupper((unsigned char)s[0]), b = (unsigned)toupper((unsigned char)s[n - 1]);
+    unsigned k = (a * 7 + b * 3 + (unsigned)n * 13) & 255;
+    for (;;) {
+        int i = known_slot[k];
+        if (i < 0)
+            return NULL;
+        const char *c = known_names[i];
+        if (c[n] == 0 && !strncasecmp(c, s, n))
+            return c;
+        k = (k + 1) & 255;
+    }
+}
+
+/* An upper-case name: the table's entry, or a malloc'd copy. */
+static char *name_dup(const char *s, size_t n)
+{
+    const char *k = known_name(s, n);
+    return k ? (char *)k : upper_dup(s, n);
+}
+
+static void free_name(char *name)
+{
+    uintptr_t u = (uintptr_t)name, t = (uintptr_t)known_names;
+    if (u < t || u >= t + sizeof known_names)
+        free(name);
+}
+
 ical_comp *ical_comp_new(const char *name)
 {
     ical_comp *c = calloc(1, sizeof *c);
-    c->name = upper_dup(name, strlen(name));
+    c->name = name_dup(name, strlen(name));
     return c;
 }
 
@@ -45,7 +113,7 @@ static ical_prop *add_prop_take(ical_comp *c, char *name, char *value)
 
 ical_prop *ical_comp_add_prop(ical_comp *c, const char *name, const char *value)
 {
-    return add_prop_take(c, upper_dup(name, strlen(name)), strdup(value ? value : ""));
+    return add_prop_take(c, name_dup(name, strlen(name)), strdup(value ? value : ""));
 }
 
 void ical_comp_add_comp(ical_comp *parent, ical_comp *child)
@@ -67,15 +135,24 @@ static ical_param *find_param(ical_prop *p, const char *name)
     return NULL;
 }
 
+/* Arrays of values and parameters grow to powers of two: room for n + 1 items is there
+ * unless n is 0 or a power of two (deleting parameters only leaves more room). */
+static int full(size_t n)
+{
+    return (n & (n - 1)) == 0;
+}
+
 static void param_add_value_take(ical_param *pa, char *v)
 {
-    pa->values = realloc(pa->values, (pa->nvalues + 1) * sizeof *pa->values);
+    if (full(pa->nvalues))
+        pa->values = realloc(pa->values, (pa->nvalues ? 2 * pa->nvalues : 1) * sizeof *pa->values);
     pa->values[pa->nvalues++] = v;
 }
 
 static ical_param *param_new(ical_prop *p, char *uname)
 {
-    p->params = realloc(p->params, (p->nparams + 1) * sizeof *p->params);
+    if (full(p->nparams))
+        p->params = realloc(p->params, (p->nparams ? 2 * p->nparams : 1) * sizeof *p->params);
     ical_param *pa = &p->params[p->nparams++];
     pa->name = uname;
     pa->values = NULL;
@@ -87,13 +164,13 @@ void ical_prop_add_param(ical_prop *p, const char *name, const char *value)
 {
     ical_param *pa = find_param(p, name);
     if (!pa)
-        pa = param_new(p, upper_dup(name, strlen(name)));
+        pa = param_new(p, name_dup(name, strlen(name)));
     param_add_value_take(pa, strdup(value));
 }
 
 static void param_free(ical_param *pa)
 {
-    free(pa->name);
+    free_name(pa->name);
     for (size_t i = 0; i < pa->nvalues; i++)
         free(pa->values[i]);
     free(pa->values);
@@ -113,7 +190,7 @@ void ical_prop_del_param(ical_prop *p, const char *name)
 
 static void prop_free(ical_prop *p)
 {
-    free(p->name);
+    free_name(p->name);
     free(p->value);
     for (size_t i = 0; i < p->nparams; i++)
         param_free(&p->params[i]);
@@ -124,7 +201,7 @@ void ical_comp_free(ical_comp *c)
 {
     if (!c)
         return;
-    free(c->name);
+    free_name(c->name);
     for (size_t i = 0; i < c->nprops; i++)
         prop_free(&c->props[i]);
     free(c->props);
@@ -218,7 +295,7 @@ static int parse_line(const char *s, size_t n, int line, ical_comp *c, char **er
         *err = errf(line, "malformed content line (expected NAME[;PARAM=..]:VALUE)", NULL);
         return -1;
     }
-    ical_prop *p = add_prop_take(c, upper_dup(s, i), NULL);
+    ical_prop *p = add_prop_take(c, name_dup(s, i), NULL);
     p->line = line;
     while (i < n && s[i] == ';') {
         size_t ns = ++i;
@@ -232,10 +309,10 @@ static int parse_line(const char *s, size_t n, int line, ical_comp *c, char **er
             *err = errf(line, "too many parameters in property", p->name);
             return -1;
         }
-        char *pname = upper_dup(s + ns, i - ns);
+        char *pname = name_dup(s + ns, i - ns);
         ical_param *pa = find_param(p, pname);
         if (pa)
-            free(pname);
+            free_name(pname);
         else
             pa = param_new(p, pname);
         i++; /* '=' */

@@ -662,10 +662,31 @@ bad:
     return -1;
 }
 
+/* 1 if a VEVENT/VTODO may convert to an object with a recurrenceId: a RECURRENCE-ID, or a
+ * JSPROP (which may set any new property). */
+static int may_be_override(const ical_comp *c)
+{
+    for (size_t i = 0; i < c->nprops; i++) {
+        const char *n = c->props[i].name;
+        if ((n[0] == 'R' && !strcmp(n, "RECURRENCE-ID")) || (n[0] == 'J' && !strcmp(n, "JSPROP")))
+            return 1;
+    }
+    return 0;
+}
+
 json_t *ical_to_jscal(const char *ics, size_t len, int flags, char **err)
 {
+    int streamed;
+    return ical_to_jscal_stream(ics, len, flags, 0, NULL, NULL, &streamed, err);
+}
+
+json_t *ical_to_jscal_stream(const char *ics, size_t len, int flags, size_t min_entries,
+                             ical_entry_fn fn, void *ud, int *streamed, char **err)
+{
     ical_comp **tops = NULL;
+    int stream = 0, stopped = 0;
     *err = NULL;
+    *streamed = 0;
     int ntops = ical_parse(ics, len, &tops, err);
     if (ntops < 0)
         return NULL;
@@ -699,6 +720,11 @@ json_t *ical_to_jscal(const char *ics, size_t len, int flags, char **err)
             }
         }
     }
+    if (fn && ncomps >= min_entries) {
+        stream = 1;
+        for (size_t i = 0; i < ncomps && stream; i++)
+            stream = !may_be_override(*comps[i]);
+    }
     objs = calloc(ncomps ? ncomps : 1, sizeof *objs);
     for (size_t i = 0; i < ncomps; i++) {
         objs[i] = convert_entry(&cal, *comps[i]);
@@ -710,6 +736,20 @@ json_t *ical_to_jscal(const char *ics, size_t len, int flags, char **err)
             json_object_set_new(objs[i], "method", json_string(method));
         if (prodid)
             json_object_set_new(objs[i], "prodId", json_string(prodid));
+        if (stream) {
+            /* no overrides: every object is an entry of its own, in this order */
+            int r = fn(objs[i], i, ud);
+            json_decref(objs[i]);
+            objs[i] = NULL;
+            if (r) {
+                stopped = 1;
+                goto done;
+            }
+        }
+    }
+    if (stream) {
+        *streamed = 1;
+        goto done;
     }
     /* Main components first, then fold their overrides into them (§2.1.2). */
     for (size_t i = 0; i < ncomps; i++) {
@@ -775,9 +815,10 @@ done:
     for (int t = 0; t < ntops; t++)
         ical_comp_free(tops[t]);
     free(tops);
-    if (cal.err) {
+    if (cal.err || stopped) {
         json_decref(group);
         *err = cal.err;
+        *streamed = 0;
         return NULL;
     }
     return group;

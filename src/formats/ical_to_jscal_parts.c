@@ -27,8 +27,11 @@
 
 void i2j_uuid(cal_ctx *cal, const char *name, char out[37])
 {
+    uint32_t h = 2166136261u;
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+        h = (h ^ *p) * 16777619u;
     for (unsigned i = 0; i < I2J_UUID_CACHE; i++)
-        if (cal->uuids[i].name && !strcmp(cal->uuids[i].name, name)) {
+        if (cal->uuids[i].name && cal->uuids[i].hash == h && !strcmp(cal->uuids[i].name, name)) {
             memcpy(out, cal->uuids[i].uuid, 37);
             return;
         }
@@ -36,6 +39,7 @@ void i2j_uuid(cal_ctx *cal, const char *name, char out[37])
     uuid_slot *s = &cal->uuids[cal->next_uuid++ % I2J_UUID_CACHE];
     free(s->name);
     s->name = strdup(name);
+    s->hash = h;
     memcpy(s->uuid, out, 37);
 }
 
@@ -124,6 +128,8 @@ void i2j_note_converted(obj_ctx *o, const char *path, const ical_prop *p,
 /* JSON Pointer escaping (RFC 6901) of one path segment. Returns malloc'd string. */
 char *i2j_ptr_escape(const char *s)
 {
+    if (!strpbrk(s, "~/"))
+        return strdup(s); /* nothing to escape: the common case */
     jscal_buf b = {0};
     for (; *s; s++) {
         if (*s == '~')
@@ -139,7 +145,13 @@ char *i2j_ptr_escape(const char *s)
 char *i2j_path2(const char *a, const char *key)
 {
     char *e = i2j_ptr_escape(key);
-    char *r = jscal_strdupf("%s/%s", a, e);
+    size_t na = strlen(a), ne = strlen(e);
+    char *r = malloc(na + ne + 2); /* a "/" e, without a printf */
+    if (!r)
+        abort();
+    memcpy(r, a, na);
+    r[na] = '/';
+    memcpy(r + na + 1, e, ne + 1);
     free(e);
     return r;
 }

@@ -343,7 +343,7 @@ static int build_entry(out_ctx *o, const json_t *obj, ical_comp *out, int as_ove
         char *val = json_dumps(json_object_get(obj, other), JSON_ENCODE_ANY);
         ical_prop *p = j2i_add_text(out, "JSPROP", val);
         ical_prop_add_param(p, "JSPTR", other);
-        free(val);
+        jscal_json_text_free(val);
     }
     return o->err ? -1 : 0;
 }

@@ -98,7 +98,7 @@ void j2i_add_jsprops(ical_comp *c, const json_t *obj, const char *prefix,
         char *ptr = prefix ? j2i_path2(prefix, k) : j2i_ptr_escape(k);
         ical_prop *p = j2i_add_text(c, "JSPROP", val ? val : "null");
         ical_prop_add_param(p, "JSPTR", ptr);
-        free(val);
+        jscal_json_text_free(val);
         free(ptr);
     }
 }
@@ -597,7 +597,7 @@ void j2i_add_locations(out_ctx *o, ical_comp *c, const json_t *obj)
         char *val = json_dumps(json_object_get(obj, "mainLocationId"), JSON_ENCODE_ANY);
         ical_prop *p = j2i_add_text(c, "JSPROP", val);
         ical_prop_add_param(p, "JSPTR", "mainLocationId");
-        free(val);
+        jscal_json_text_free(val);
     }
 }
 
@@ -969,7 +969,7 @@ int j2i_add_alerts(out_ctx *o, ical_comp *c, const json_t *obj)
             char *val = json_dumps(t, JSON_COMPACT);
             ical_prop *p = j2i_add_text(v, "JSPROP", val);
             ical_prop_add_param(p, "JSPTR", "trigger");
-            free(val);
+            jscal_json_text_free(val);
         }
         if (sub.err && !o->err)
             o->err = sub.err;

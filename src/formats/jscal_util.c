@@ -317,21 +317,23 @@ void jscal_uuidv5(const char *name, char out[37])
 
 /* ---- buffers and strings -------------------------------------------------------------- */
 
-void jscal_buf_add(jscal_buf *b, const char *s, size_t n)
+void jscal_json_text_free(char *s)
 {
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *ns = realloc(b->s, cap);
-        if (!ns)
-            abort();
-        b->s = ns;
-        b->cap = cap;
-    }
-    memcpy(b->s + b->len, s, n);
-    b->len += n;
-    b->s[b->len] = 0;
+    json_free_t f;
+    json_get_alloc_funcs(NULL, &f);
+    f(s);
+}
+
+void jscal_buf_grow(jscal_buf *b, size_t n)
+{
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < b->len + n + 1)
+        cap *= 2;
+    char *ns = realloc(b->s, cap);
+    if (!ns)
+        abort();
+    b->s = ns;
+    b->cap = cap;
 }
 
 void jscal_buf_adds(jscal_buf *b, const char *s)
@@ -395,6 +397,20 @@ static void json_write_string(const char *s, size_t n, jscal_buf *b)
     jscal_buf_add(b, "\"", 1);
     size_t start = 0;
     for (size_t i = 0; i < n; i++) {
+        /* eight bytes at a time while none is a control character, '"' or '\\' (the
+         * "has a byte less than" word tricks are exact as yes/no answers) */
+        while (n - i >= 8) {
+            const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+            uint64_t v, q, bs;
+            memcpy(&v, s + i, 8);
+            q = v ^ (ones * '"');
+            bs = v ^ (ones * '\\');
+            if (((v - ones * 0x20) & ~v & highs) | ((q - ones) & ~q & highs) | ((bs - ones) & ~bs & highs))
+                break;
+            i += 8;
+        }
+        if (i >= n)
+            break;
         unsigned char c = (unsigned char)s[i];
         if (c >= 0x20 && c != '"' && c != '\\')
             continue; /* jansson strings are valid UTF-8: copy through */
@@ -471,7 +487,7 @@ static void json_write_rec(const json_t *j, jscal_buf *b, FILE *f)
     case JSON_REAL: {
         char *s = json_dumps(j, JSON_ENCODE_ANY);
         jscal_buf_adds(b, s ? s : "0");
-        free(s);
+        jscal_json_text_free(s);
         break;
     }
     case JSON_TRUE:

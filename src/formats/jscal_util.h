@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 /* A broken-down wall-clock date-time without zone. */
 typedef struct {
@@ -51,12 +52,25 @@ int jscal_is_id(const char *s);
 /* UUIDv5 of name in the draft -25 §2.1.3 namespace, as 36 lowercase chars + NUL. */
 void jscal_uuidv5(const char *name, char out[37]);
 
+/* Frees text from json_dumps with jansson's own free function (which a command-line tool
+ * may have replaced with json_set_alloc_funcs), not with free(). */
+void jscal_json_text_free(char *s);
+
 /* Growable string buffer. */
 typedef struct {
     char *s;
     size_t len, cap;
 } jscal_buf;
-void jscal_buf_add(jscal_buf *b, const char *s, size_t n);
+/* Makes room for n more bytes and the NUL (aborts when out of memory). */
+void jscal_buf_grow(jscal_buf *b, size_t n);
+static inline void jscal_buf_add(jscal_buf *b, const char *s, size_t n)
+{
+    if (b->len + n + 1 > b->cap)
+        jscal_buf_grow(b, n);
+    memcpy(b->s + b->len, s, n);
+    b->len += n;
+    b->s[b->len] = 0;
+}
 void jscal_buf_adds(jscal_buf *b, const char *s);
 /* Returns the malloc'd string (never NULL) and resets the buffer. */
 char *jscal_buf_take(jscal_buf *b);

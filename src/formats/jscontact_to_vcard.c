@@ -1099,7 +1099,9 @@ static void add_jsprop(gen *g, const char *path, const json_t *value)
     vcard_prop *p = add(g, "JSPROP", e);
     vcard_param_set(p, "JSPTR", path);
     free(e);
-    free(js);
+    json_free_t jfree; /* json_dumps text: jansson's free, which may not be free() */
+    json_get_alloc_funcs(NULL, &jfree);
+    jfree(js);
 }
 
 /* Emits patches that turn got into want, at most three levels deep, never into

@@ -92,8 +92,10 @@ vcard_prop *vcard_prop_add(vcard *card, const char *group, const char *name, con
 
 static vcard_param *param_find(const vcard_prop *prop, const char *name)
 {
+    /* stored names are upper case (str_upper): compare the first letter first */
+    char c0 = (char)toupper((unsigned char)name[0]);
     for (size_t i = 0; i < prop->nparams; i++)
-        if (strcasecmp(prop->params[i].name, name) == 0)
+        if (prop->params[i].name[0] == c0 && strcasecmp(prop->params[i].name, name) == 0)
             return &prop->params[i];
     return NULL;
 }

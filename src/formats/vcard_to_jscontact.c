@@ -487,11 +487,12 @@ static int maybe_invalid(const char *name, const json_t *obj)
     static const char *const kinds[] = {"individual", "group",       "org", "location",
                                         "device",     "application", NULL};
     static const char *const levels[] = {"high", "medium", "low", NULL};
+    /* first letters compared before whole names: this runs for every property */
     for (const char *const *n = safe; *n; n++)
-        if (!strcmp(name, *n))
+        if (name[0] == (*n)[0] && !strcmp(name, *n))
             return 0;
     for (const char *const *n = resources; *n; n++)
-        if (!strcmp(name, *n))
+        if (name[0] == (*n)[0] && !strcmp(name, *n))
             return !nonempty(obj, "uri");
     if (!strcmp(name, "EMAIL") || !strcmp(name, "IMPP") || !strcmp(name, "SOCIALPROFILE") ||
         !strcmp(name, "X-SOCIALPROFILE"))

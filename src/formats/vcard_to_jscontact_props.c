@@ -765,7 +765,7 @@ static json_t *h_date(conv *c, json_t *card, const char *fid, const char **map, 
         json_object_set_new_nocheck(date, "utc", json_string(ts));
     } else if (jsc_parse_date(v, &y, &m, &d) && !((!y) && (!m || !d))) {
         const char *omit = vcard_param_first(c->cur, "X-APPLE-OMIT-YEAR");
-        if (omit && atoi(omit) == y) {
+        if (omit && atoi(omit) == y && m && d) { /* a year-only date keeps its year */
             v2j_take(c, "X-APPLE-OMIT-YEAR"); /* Apple writes 1604-MM-DD for "no year" */
             y = 0;
         }
@@ -1031,8 +1031,11 @@ static const prop_rule rules[] = {
 
 static int rule_cmp(const void *key, const void *elem)
 {
-    /* property names are upper case in the vcard model (vcard.h) */
-    return strcmp(key, ((const prop_rule *)elem)->name);
+    /* property names are upper case in the vcard model (vcard.h); first letters decide
+     * most steps of the search (the same order as strcmp: unsigned chars) */
+    const char *k = key, *n = ((const prop_rule *)elem)->name;
+    int d = (unsigned char)k[0] - (unsigned char)n[0];
+    return d ? d : strcmp(k, n);
 }
 
 handler_fn v2j_rule_for(const char *name)
