@@ -43,15 +43,6 @@ static void book_decorate(struct jmap_req *r, const struct store_access *a, json
     json_object_set_new(obj, "myRights", book_rights(a));
 }
 
-static const struct store_access *set_access(struct jset *s)
-{
-    const struct jmap_user *u = jset_req(s)->user;
-    for (int i = 0; u && i < u->naccounts; i++)
-        if (strcmp(u->accounts[i].account_id, jset_account(s)) == 0)
-            return &u->accounts[i];
-    return NULL;
-}
-
 static json_t *book_validate(struct jset *s, json_t *obj, json_t *old, json_t *invalid)
 {
     json_t *v = json_object_get(obj, "name");
@@ -68,7 +59,7 @@ static json_t *book_validate(struct jset *s, json_t *obj, json_t *old, json_t *i
         json_array_append_new(invalid, json_string("isSubscribed"));
     v = json_object_get(obj, "shareWith");
     bool changed = !old || !json_equal(v, json_object_get(old, "shareWith"));
-    const struct store_access *a = set_access(s);
+    const struct store_access *a = types_access(s);
     if (changed && !(json_is_null(v) || (json_is_object(v) && json_object_size(v) == 0))) {
         /* §2.3: shareWith may only be set with the mayShare right; and sharing needs
          * Principals (RFC 9670), which this server does not have: no principal id
@@ -85,56 +76,14 @@ static json_t *book_validate(struct jset *s, json_t *obj, json_t *old, json_t *i
 
 /* ---- destroy: addressBookHasContents / onDestroyRemoveContents ---------------------- */
 
-struct in_book {
-    const char *book;
-    json_t *ids;
-};
-
-static int cards_in_book(const char *id, json_t *card, void *ud)
-{
-    struct in_book *b = ud;
-    if (json_object_get(json_object_get(card, "addressBookIds"), b->book))
-        json_array_append_new(b->ids, json_string(id));
-    return 0;
-}
-
 static json_t *book_destroy(struct jset *s, const char *id, json_t *old)
 {
-    struct jmap_req *r = jset_req(s);
-    const char *account = jset_account(s);
-    const struct store_access *a = set_access(s);
+    const struct store_access *a = types_access(s);
     if (a && !(a->may_write && a->is_personal)) /* §2 mayDelete */
         return jmap_seterror("forbidden", "only the owner may destroy this address book");
-    struct in_book b = {id, json_array()};
-    store_object_foreach(r->conn, account, contact_card_type.name, cards_in_book, &b);
-    json_t *err = NULL;
-    if (json_array_size(b.ids) &&
-        !json_is_true(json_object_get(jset_args(s), "onDestroyRemoveContents"))) {
-        err = jmap_seterror("addressBookHasContents", "the address book has %zu cards",
-                            json_array_size(b.ids));
-    } else {
-        /* §2.3: remove the cards from it; destroy those in no other address book */
-        size_t i;
-        json_t *v;
-        json_array_foreach(b.ids, i, v)
-        {
-            const char *cid = json_string_value(v);
-            json_t *card = store_object_get(r->conn, account, contact_card_type.name, cid);
-            if (!card)
-                continue;
-            json_object_del(json_object_get(card, "addressBookIds"), id);
-            int rc = json_object_size(json_object_get(card, "addressBookIds"))
-                         ? jset_write_other(s, &contact_card_type, cid, card, NULL)
-                         : jset_destroy_other(s, &contact_card_type, cid);
-            json_decref(card);
-            if (rc) {
-                err = jmap_seterror("serverFail", "could not remove the cards");
-                break;
-            }
-        }
-    }
-    json_decref(b.ids);
-    return err;
+    /* §2.3: cards leave it; those in no other address book are destroyed */
+    return types_destroy_collection(s, id, &contact_card_type, "addressBookIds",
+                                    "onDestroyRemoveContents", "addressBookHasContents");
 }
 
 /* After the /set: onSuccessSetIsDefault (§2.3), and the server-set myRights of
@@ -142,7 +91,7 @@ static json_t *book_destroy(struct jset *s, const char *id, json_t *old)
 static void book_finish(struct jset *s, bool all_ok)
 {
     types_finish_set_default(s, all_ok);
-    const struct store_access *a = set_access(s);
+    const struct store_access *a = types_access(s);
     const char *cid;
     json_t *created;
     json_object_foreach(s->created, cid, created)

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "jmap/engine.h"
+#include "types/calendar_event.h"
 #include "types/types.h"
 #include "util/util.h"
 
@@ -194,62 +195,16 @@ static json_t *calendar_validate(struct jset *s, json_t *obj, json_t *old, json_
     return NULL;
 }
 
-/* ---- destroy: calendarHasEvent / onDestroyRemoveEvents --------------------------------- */
-
-struct in_calendar {
-    const char *calendar;
-    json_t *ids; /* events in the calendar */
-};
-
-static int events_in_calendar(const char *id, json_t *event, void *ud)
-{
-    struct in_calendar *c = ud;
-    if (json_object_get(json_object_get(event, "calendarIds"), c->calendar))
-        json_array_append_new(c->ids, json_string(id));
-    return 0;
-}
+/* ---- destroy: calendarHasEvent / onDestroyRemoveEvents ---------------------------------- */
 
 static json_t *calendar_destroy(struct jset *s, const char *id, json_t *old)
 {
-    struct jmap_req *r = jset_req(s);
-    const char *account = jset_account(s);
-    for (int i = 0; i < r->user->naccounts; i++)
-        if (strcmp(r->user->accounts[i].account_id, account) == 0 &&
-            !r->user->accounts[i].is_personal)
-            return jmap_seterror("forbidden", "only the owner may delete a calendar (mayDelete)");
-    /* Events are stored as "CalendarEvent" objects whether or not that type's
-     * methods are registered, so this rule holds from the start. */
-    struct in_calendar c = {id, json_array()};
-    store_object_foreach(r->conn, account, "CalendarEvent", events_in_calendar, &c);
-    json_t *err = NULL;
-    if (json_array_size(c.ids) &&
-        !json_is_true(json_object_get(jset_args(s), "onDestroyRemoveEvents"))) {
-        err = jmap_seterror("calendarHasEvent", "the calendar has %zu events",
-                            json_array_size(c.ids));
-    } else {
-        /* §4.3: remove the events from it; destroy those in no other calendar */
-        const struct jtype *et = jmap_type_find("CalendarEvent");
-        size_t i;
-        json_t *v;
-        json_array_foreach(c.ids, i, v)
-        {
-            const char *eid = json_string_value(v);
-            json_t *ev = store_object_get(r->conn, account, "CalendarEvent", eid);
-            if (!ev || !et)
-                continue;
-            json_object_del(json_object_get(ev, "calendarIds"), id);
-            int rc = json_object_size(json_object_get(ev, "calendarIds"))
-                         ? jset_write_other(s, et, eid, ev, NULL)
-                         : jset_destroy_other(s, et, eid);
-            json_decref(ev);
-            if (rc) {
-                err = jmap_seterror("serverFail", "could not remove events");
-                break;
-            }
-        }
-    }
-    json_decref(c.ids);
-    return err;
+    const struct store_access *a = types_access(s);
+    if (a && !a->is_personal) /* myRights.mayDelete */
+        return jmap_seterror("forbidden", "only the owner may delete a calendar (mayDelete)");
+    /* §4.3: events leave it; those in no other calendar are destroyed */
+    return types_destroy_collection(s, id, &calendar_event_type, "calendarIds",
+                                    "onDestroyRemoveEvents", "calendarHasEvent");
 }
 
 const struct jcapability calendar_capability = {JMAP_CALENDARS, NULL,

@@ -224,3 +224,60 @@ bool types_is_css_color(const char *s)
             return true;
     return false;
 }
+
+const struct store_access *types_access(struct jset *s)
+{
+    const struct jmap_user *u = jset_req(s)->user;
+    for (int i = 0; u && i < u->naccounts; i++)
+        if (strcmp(u->accounts[i].account_id, jset_account(s)) == 0)
+            return &u->accounts[i];
+    return NULL;
+}
+
+struct members {
+    const char *collection, *set_prop;
+    json_t *ids;
+};
+
+static int collect_member(const char *id, json_t *obj, void *ud)
+{
+    struct members *m = ud;
+    if (json_object_get(json_object_get(obj, m->set_prop), m->collection))
+        json_array_append_new(m->ids, json_string(id));
+    return 0;
+}
+
+json_t *types_destroy_collection(struct jset *s, const char *id, const struct jtype *member_type,
+                                 const char *set_prop, const char *remove_arg,
+                                 const char *has_members_error)
+{
+    struct jmap_req *r = jset_req(s);
+    const char *account = jset_account(s);
+    struct members m = {id, set_prop, json_array()};
+    store_object_foreach(r->conn, account, member_type->name, collect_member, &m);
+    json_t *err = NULL;
+    if (json_array_size(m.ids) && !json_is_true(json_object_get(jset_args(s), remove_arg))) {
+        err = jmap_seterror(has_members_error, "it holds %zu objects", json_array_size(m.ids));
+    } else {
+        size_t i;
+        json_t *v;
+        json_array_foreach(m.ids, i, v)
+        {
+            const char *mid = json_string_value(v);
+            json_t *obj = store_object_get(r->conn, account, member_type->name, mid);
+            if (!obj)
+                continue;
+            json_object_del(json_object_get(obj, set_prop), id);
+            int rc = json_object_size(json_object_get(obj, set_prop))
+                         ? jset_write_other(s, member_type, mid, obj, NULL)
+                         : jset_destroy_other(s, member_type, mid);
+            json_decref(obj);
+            if (rc) {
+                err = jmap_seterror("serverFail", "could not remove the contents");
+                break;
+            }
+        }
+    }
+    json_decref(m.ids);
+    return err;
+}

@@ -37,6 +37,16 @@ int types_create_direct(struct store_conn *c, const struct jtype *t, const char 
 /* onSuccessSetIsDefault (calendars §4.3, §3.3): makes the object named by the
  * argument the only one with isDefault true, if it exists; ignored otherwise. */
 void types_finish_set_default(struct jset *s, bool all_ok);
+/* The user's access to the account of a /set. */
+const struct store_access *types_access(struct jset *s);
+/* Destroying a collection (calendars §4.3, RFC 9610 §2.3): its members are the
+ * objects of member_type whose set_prop (calendarIds, addressBookIds) names it.
+ * Unless the remove_arg argument is true, members give the SetError
+ * has_members_error; with it, each member leaves the collection and one left in
+ * none is destroyed. Returns a SetError or NULL. */
+json_t *types_destroy_collection(struct jset *s, const char *id, const struct jtype *member_type,
+                                 const char *set_prop, const char *remove_arg,
+                                 const char *has_members_error);
 /* Value checks shared by the types: */
 bool types_is_utc_datetime(json_t *v);
 bool types_is_signed_duration(const char *s);
