@@ -49,7 +49,8 @@ class Server:
     """A running jmapd with users alice, bob and carol. Bob may write in alice's
     account; carol may only read it."""
 
-    def __init__(self, config=CONFIG, users=PASSWORDS):
+    def __init__(self, config=CONFIG, users=PASSWORDS, tls=False):
+        self.scheme = "https" if tls else "http"
         self.tmp = tempfile.TemporaryDirectory()
         self.data = os.path.join(self.tmp.name, "data")
         self.config = os.path.join(self.tmp.name, "jmapd.conf")
@@ -63,7 +64,7 @@ class Server:
             assert run_cli(self.data, "user", "share", "alice", "--with", "carol",
                            "--read-only").returncode == 0
         self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
+        self.base = f"{self.scheme}://127.0.0.1:{self.port}"
         self.sessions = {}
         self.start()
 
@@ -77,7 +78,8 @@ class Server:
         deadline = time.time() + 20
         while time.time() < deadline:
             try:
-                if requests.get(self.base + "/health", timeout=1).status_code == 200:
+                if requests.get(self.base + "/health", timeout=1,
+                                verify=False).status_code == 200:
                     return
             except requests.ConnectionError:
                 time.sleep(0.05)

@@ -148,3 +148,29 @@ def test_cors(server):
     r = server.http().get(server.base + "/jmap/session", headers={"Origin": "https://app.example"})
     assert r.headers["Access-Control-Allow-Origin"] == "*"
     assert requests.get(server.base + "/jmap/session").headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_tls(tmp_path):
+    """tls_cert/tls_key: the server speaks HTTPS and the session's URLs say so."""
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    r = subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                        "-subj", "/CN=localhost", "-keyout", str(key), "-out", str(cert)],
+                       capture_output=True)
+    assert r.returncode == 0, r.stderr
+    from conftest import CONFIG
+    s = Server(config=CONFIG + f"tls_cert = {cert}\ntls_key = {key}\n",
+               users={"alice": "alice-pw"}, tls=True)
+    try:
+        base = s.base
+        assert base.startswith("https://")
+        sess = requests.get(base + "/jmap/session", auth=("alice", "alice-pw"), verify=False)
+        assert sess.status_code == 200
+        assert sess.json()["apiUrl"].startswith("https://")
+        # plain HTTP on the TLS port gets no JMAP answer
+        try:
+            plain = requests.get(f"http://127.0.0.1:{s.port}/health", timeout=2)
+            assert plain.status_code != 200
+        except requests.RequestException:
+            pass
+    finally:
+        s.close()
