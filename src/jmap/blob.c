@@ -96,13 +96,10 @@ static int blob_copy(struct jmap_req *r, json_t *args)
         jmap_error(r, "serverFail", "commit failed");
         return -1;
     }
-    json_t *resp = json_pack("{s:s, s:s}", "fromAccountId", from->account_id, "accountId",
-                             to->account_id);
-    json_object_set_new(resp, "copied", json_object_size(copied) ? copied
-                                                                 : (json_decref(copied), json_null()));
-    json_object_set_new(resp, "notCopied", json_object_size(not_copied)
-                                               ? not_copied
-                                               : (json_decref(not_copied), json_null()));
+    json_t *resp =
+        json_pack("{s:s, s:s}", "fromAccountId", from->account_id, "accountId", to->account_id);
+    json_object_set_new(resp, "copied", jmap_or_null(copied));
+    json_object_set_new(resp, "notCopied", jmap_or_null(not_copied));
     jmap_respond(r, "Blob/copy", resp);
     return 0;
 }
@@ -117,8 +114,7 @@ static const struct argspec upload_args[] = {
 
 /* Concatenates one UploadObject's data sources (RFC 9404 §4.1) into b. Returns NULL
  * or a SetError. */
-static json_t *upload_sources(struct jmap_req *r, const char *account, json_t *spec,
-                              struct buf *b)
+static json_t *upload_sources(struct jmap_req *r, const char *account, json_t *spec, struct buf *b)
 {
     json_t *data = json_object_get(spec, "data"), *type = json_object_get(spec, "type");
     const char *k;
@@ -152,10 +148,10 @@ static json_t *upload_sources(struct jmap_req *r, const char *account, json_t *s
             buf_append(b, json_string_value(text), json_string_length(text));
         } else if (b64) {
             size_t n = 0;
-            unsigned char *dec = json_is_string(b64) && json_object_size(src) == 1
-                                     ? util_base64_decode(json_string_value(b64),
-                                                          json_string_length(b64), &n)
-                                     : NULL;
+            unsigned char *dec =
+                json_is_string(b64) && json_object_size(src) == 1
+                    ? util_base64_decode(json_string_value(b64), json_string_length(b64), &n)
+                    : NULL;
             if (!dec)
                 return jmap_seterror_props(json_pack("[s]", prop), "bad data:asBase64");
             buf_append(b, dec, n);
@@ -172,7 +168,8 @@ static json_t *upload_sources(struct jmap_req *r, const char *account, json_t *s
             if (!id || store_blob_get(r->conn, account, id, &bytes, &n) != STORE_OK)
                 return jmap_seterror_props(json_pack("[s]", prop), "blob not found");
             size_t o = (size_t)json_integer_value(off);
-            size_t l = json_is_integer(len) ? (size_t)json_integer_value(len) : n - (o <= n ? o : n);
+            size_t l =
+                json_is_integer(len) ? (size_t)json_integer_value(len) : n - (o <= n ? o : n);
             if (o > n || l > n - o) { /* the range must be satisfiable */
                 free(bytes);
                 return jmap_seterror_props(json_pack("[s]", prop), "range outside the blob");
@@ -208,9 +205,9 @@ static int blob_upload(struct jmap_req *r, json_t *args)
     json_object_foreach(create, cid, spec)
     {
         struct buf b = {0};
-        json_t *err = json_is_object(spec) ? upload_sources(r, a->account_id, spec, &b)
-                                           : jmap_seterror_props(json_pack("[s]", "data"),
-                                                                 "not an UploadObject");
+        json_t *err = json_is_object(spec)
+                          ? upload_sources(r, a->account_id, spec, &b)
+                          : jmap_seterror_props(json_pack("[s]", "data"), "not an UploadObject");
         if (!err) {
             char id[BLOB_ID_SIZE];
             blob_id_for(b.data ? b.data : "", b.len, id);
@@ -238,11 +235,8 @@ static int blob_upload(struct jmap_req *r, json_t *args)
         return -1;
     }
     json_t *resp = json_pack("{s:s}", "accountId", a->account_id);
-    json_object_set_new(resp, "created",
-                        json_object_size(created) ? created : (json_decref(created), json_null()));
-    json_object_set_new(resp, "notCreated", json_object_size(not_created)
-                                                ? not_created
-                                                : (json_decref(not_created), json_null()));
+    json_object_set_new(resp, "created", jmap_or_null(created));
+    json_object_set_new(resp, "notCreated", jmap_or_null(not_created));
     jmap_respond(r, "Blob/upload", resp);
     return 0;
 }
@@ -338,8 +332,8 @@ static int blob_get(struct jmap_req *r, json_t *args)
         jmap_error(r, "requestTooLarge", "more than maxObjectsInGet ids");
         return -1;
     }
-    static const char *const known[] = {"data:asText", "data:asBase64", "data", "size",
-                                        "digest:sha", "digest:sha-256"};
+    static const char *const known[] = {"data:asText", "data:asBase64", "data",
+                                        "size",        "digest:sha",    "digest:sha-256"};
     size_t i;
     json_t *v;
     json_array_foreach(props, i, v)
@@ -368,8 +362,9 @@ static int blob_get(struct jmap_req *r, json_t *args)
         free(data);
     }
     json_decref(use);
-    jmap_respond(r, "Blob/get", json_pack("{s:s, s:o, s:o}", "accountId", a->account_id, "list",
-                                          list, "notFound", not_found));
+    jmap_respond(r, "Blob/get",
+                 json_pack("{s:s, s:o, s:o}", "accountId", a->account_id, "list", list, "notFound",
+                           not_found));
     return 0;
 }
 
@@ -440,13 +435,13 @@ static int blob_lookup(struct jmap_req *r, json_t *args)
         store_blob_refs(r->conn, a->account_id, id, refs_cb, matched);
         json_array_append_new(list, json_pack("{s:s, s:o}", "id", id, "matchedIds", matched));
     }
-    jmap_respond(r, "Blob/lookup", json_pack("{s:s, s:o, s:o}", "accountId", a->account_id,
-                                             "list", list, "notFound", not_found));
+    jmap_respond(r, "Blob/lookup",
+                 json_pack("{s:s, s:o, s:o}", "accountId", a->account_id, "list", list, "notFound",
+                           not_found));
     return 0;
 }
 
-static const struct jcapability blob_capability = {JMAP_BLOB, NULL, blob_account_capability,
-                                                   NULL};
+static const struct jcapability blob_capability = {JMAP_BLOB, NULL, blob_account_capability, NULL};
 
 void blob_register(void)
 {

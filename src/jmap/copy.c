@@ -24,8 +24,8 @@ static const struct argspec copy_args[] = {
 static bool state_mismatch(struct jmap_req *r, json_t *want, const char *account,
                            const struct jtype *t)
 {
-    return json_is_string(want) && jmap_state_parse(json_string_value(want)) !=
-                                       store_state_get(r->conn, account, t->name);
+    return json_is_string(want) &&
+           jmap_state_parse(json_string_value(want)) != store_state_get(r->conn, account, t->name);
 }
 
 int jmap_std_copy(struct jmap_req *r, const struct jtype *t, json_t *args)
@@ -121,14 +121,11 @@ int jmap_std_copy(struct jmap_req *r, const struct jtype *t, json_t *args)
         jmap_error(r, "serverFail", "commit failed");
         return -1;
     }
-    json_t *resp = json_pack("{s:s, s:s, s:o, s:o}", "fromAccountId", from->account_id,
-                             "accountId", to->account_id, "oldState", jmap_state_string(old_state),
-                             "newState", jmap_state_string(new_state));
-    json_object_set_new(resp, "created", json_object_size(s.created) ? json_incref(s.created)
-                                                                     : json_null());
-    json_object_set_new(resp, "notCreated", json_object_size(s.not_created)
-                                                ? json_incref(s.not_created)
-                                                : json_null());
+    json_t *resp = json_pack("{s:s, s:s, s:o, s:o}", "fromAccountId", from->account_id, "accountId",
+                             to->account_id, "oldState", jmap_state_string(old_state), "newState",
+                             jmap_state_string(new_state));
+    json_object_set_new(resp, "created", jmap_or_null(json_incref(s.created)));
+    json_object_set_new(resp, "notCreated", jmap_or_null(json_incref(s.not_created)));
     engine_respond(r, t, "copy", resp);
     jset_fini(&s);
     if (destroy_original && json_array_size(originals)) {

@@ -47,7 +47,7 @@ void engine_respond(struct jmap_req *r, const struct jtype *t, const char *suffi
     free(name);
 }
 
-static json_t *or_null(json_t *v)
+json_t *jmap_or_null(json_t *v)
 {
     if (json_is_object(v) && json_object_size(v) == 0) {
         json_decref(v);
@@ -509,7 +509,7 @@ static json_t *update_one(struct jset *s, const char *id, json_t *patch, json_t 
             if (!json_equal(v, json_object_get(requested, key)))
                 json_object_set(server, key, v);
         }
-        *updated_out = json_object_size(server) ? server : (json_decref(server), json_null());
+        *updated_out = jmap_or_null(server);
     }
     json_decref(requested);
     json_decref(obj);
@@ -676,12 +676,12 @@ int jmap_std_set(struct jmap_req *r, const struct jtype *t, json_t *args)
     }
     json_t *resp = json_pack("{s:s, s:o, s:o}", "accountId", a->account_id, "oldState",
                              jmap_state_string(old_state), "newState", jmap_state_string(new_state));
-    json_object_set_new(resp, "created", or_null(json_incref(s.created)));
-    json_object_set_new(resp, "updated", or_null(json_incref(s.updated)));
-    json_object_set_new(resp, "destroyed", or_null(json_incref(s.destroyed)));
-    json_object_set_new(resp, "notCreated", or_null(json_incref(s.not_created)));
-    json_object_set_new(resp, "notUpdated", or_null(json_incref(s.not_updated)));
-    json_object_set_new(resp, "notDestroyed", or_null(json_incref(s.not_destroyed)));
+    json_object_set_new(resp, "created", jmap_or_null(json_incref(s.created)));
+    json_object_set_new(resp, "updated", jmap_or_null(json_incref(s.updated)));
+    json_object_set_new(resp, "destroyed", jmap_or_null(json_incref(s.destroyed)));
+    json_object_set_new(resp, "notCreated", jmap_or_null(json_incref(s.not_created)));
+    json_object_set_new(resp, "notUpdated", jmap_or_null(json_incref(s.not_updated)));
+    json_object_set_new(resp, "notDestroyed", jmap_or_null(json_incref(s.not_destroyed)));
     engine_respond(r, t, "set", resp);
     jset_fini(&s);
     return 0;

@@ -59,6 +59,9 @@ void jmap_respond(struct jmap_req *r, const char *name, json_t *args);
 /* Adds a method-level ["error", {type, description}, callId] (RFC 8620 §3.6.2). */
 void jmap_error(struct jmap_req *r, const char *type, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Steals v and returns it, or JSON null in its place if it is an empty object or
+ * array (response arguments such as `created` are null when there are none). */
+json_t *jmap_or_null(json_t *v);
 /* A SetError object {type, description} (new reference). */
 json_t *jmap_seterror(const char *type, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* An invalidProperties SetError listing properties (steals the array). */

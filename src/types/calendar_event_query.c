@@ -927,14 +927,9 @@ static int event_parse(struct jmap_req *r, json_t *args)
         json_decref(group);
     }
     json_t *resp = json_pack("{s:s}", "accountId", a->account_id);
-    json_object_set_new(resp, "parsed", json_object_size(parsed) ? parsed
-                                                                 : (json_decref(parsed), json_null()));
-    json_object_set_new(resp, "notFound", json_array_size(not_found)
-                                              ? not_found
-                                              : (json_decref(not_found), json_null()));
-    json_object_set_new(resp, "notParsable", json_array_size(not_parsable)
-                                                 ? not_parsable
-                                                 : (json_decref(not_parsable), json_null()));
+    json_object_set_new(resp, "parsed", jmap_or_null(parsed));
+    json_object_set_new(resp, "notFound", jmap_or_null(not_found));
+    json_object_set_new(resp, "notParsable", jmap_or_null(not_parsable));
     jmap_respond(r, "CalendarEvent/parse", resp);
     return 0;
 }
