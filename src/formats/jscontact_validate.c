@@ -643,11 +643,18 @@ static void check_value(vctx *v, const field *f, const char *key, const json_t *
             else {
                 const char *pk;
                 json_t *pv;
-                json_object_foreach(e, pk, pv) if (!strncmp(pk, "localizations", 13) &&
-                                                   (pk[13] == 0 || pk[13] == '/'))
+                json_object_foreach(e, pk, pv)
                 {
                     size_t m2 = push(v, k);
-                    bad(v, pk, "a patch must not target localizations (§2.7.1)");
+                    if (!strncmp(pk, "localizations", 13) && (pk[13] == 0 || pk[13] == '/'))
+                        bad(v, pk, "a patch must not target localizations (§2.7.1)");
+                    /* no property name or Id holds a control character, and no vCard
+                     * parameter (JSPTR) could carry one */
+                    for (const unsigned char *c = (const unsigned char *)pk; *c; c++)
+                        if (*c < 0x20 || *c == 0x7F) {
+                            bad(v, pk, "a patch pointer must not hold control characters");
+                            break;
+                        }
                     pop(v, m2);
                 }
             }
