@@ -261,7 +261,7 @@ static void check_books(struct store_conn *c, const char *account, json_t *card,
 }
 
 json_t *contact_card_prepare(struct store_conn *c, const char *account, json_t *card,
-                             json_t *old, const char *self_id, json_t *invalid)
+                             json_t *old, const char *self_id, bool copy, json_t *invalid)
 {
     check_books(c, account, card, invalid);
     json_t *uid = json_object_get(card, "uid");
@@ -302,14 +302,21 @@ json_t *contact_card_prepare(struct store_conn *c, const char *account, json_t *
     json_decref(view);
     if (json_array_size(invalid) || !json_is_string(uid))
         return NULL;
-    /* §3: there MUST NOT be more than one ContactCard with the same uid */
+    /* §3: there MUST NOT be more than one ContactCard with the same uid. RFC 9610 names
+     * no error: /set reports the uid as an invalid property (as CalendarEvent/set does),
+     * /copy answers alreadyExists with the existing id (RFC 8620 §5.4). */
     char *existing = contact_index_find_uid(c, account, json_string_value(uid), self_id);
-    if (existing) {
+    if (existing && copy) {
         json_t *err = jmap_seterror("alreadyExists", "a card with uid %s exists",
                                     json_string_value(uid));
         json_object_set_new(err, "existingId", json_string(existing));
         free(existing);
         return err;
+    }
+    if (existing) {
+        json_array_append_new(invalid, json_string("uid"));
+        free(existing);
+        return NULL;
     }
     check_media(c, account, card, old, invalid, true);
     return NULL;
@@ -356,7 +363,9 @@ static json_t *card_validate(struct jset *s, json_t *obj, json_t *old, json_t *i
     }
     copy_blobs(s, obj);
     const char *self = old ? json_string_value(json_object_get(old, "id")) : NULL;
-    return contact_card_prepare(jset_req(s)->conn, jset_account(s), obj, old, self, invalid);
+    bool copy = json_object_get(jset_args(s), "fromAccountId") != NULL;
+    return contact_card_prepare(jset_req(s)->conn, jset_account(s), obj, old, self, copy,
+                                invalid);
 }
 
 void contact_card_ref_blobs(struct store_conn *c, const char *account, const char *id,

@@ -25,9 +25,10 @@ extern const struct jtype contact_card_type;
  * version on update, else NULL): addressBookIds, uid (generated if missing, unique
  * in the account except for self_id), created/updated, media data: URIs turned
  * into blobs (RFC 9610 §3), JSContact validity (RFC 9553). Invalid property paths
- * go to invalid; a SetError (alreadyExists) is returned for a duplicate uid. */
+ * go to invalid, "uid" among them for a duplicate uid; for a /copy (copy) a duplicate
+ * uid is instead returned as an alreadyExists SetError with its existingId. */
 json_t *contact_card_prepare(struct store_conn *c, const char *account, json_t *card,
-                             json_t *old, const char *self_id, json_t *invalid);
+                             json_t *old, const char *self_id, bool copy, json_t *invalid);
 /* Records the card's media blobs as referenced by it (Blob/lookup, RFC 9404). */
 void contact_card_ref_blobs(struct store_conn *c, const char *account, const char *id,
                             json_t *card);

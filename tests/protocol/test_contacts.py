@@ -336,7 +336,7 @@ def test_card_uid_unique(cs):
     first = new_card(cs, acct, book, uid=uid)
     out = card_set(cs, acct, create={"again": {"addressBookIds": {book: True}, "uid": uid}})
     err = out["notCreated"]["again"]
-    assert err["type"] == "alreadyExists" and err["existingId"] == first
+    assert err["type"] == "invalidProperties" and err["properties"] == ["uid"]
     # two in one request
     uid2 = "urn:uuid:" + unique("dup-")
     out = card_set(cs, acct, create={"a": {"addressBookIds": {book: True}, "uid": uid2},
@@ -345,8 +345,8 @@ def test_card_uid_unique(cs):
     # changing a uid into one in use
     other = new_card(cs, acct, book)
     out = card_set(cs, acct, update={other: {"uid": uid}})
-    assert out["notUpdated"][other]["type"] == "alreadyExists"
-    assert out["notUpdated"][other]["existingId"] == first
+    assert out["notUpdated"][other]["type"] == "invalidProperties"
+    assert out["notUpdated"][other]["properties"] == ["uid"]
     # a card keeps its own uid on update; a destroyed card frees it
     assert other in card_set(cs, acct, update={other: {"kind": "org"}})["updated"]
     card_set(cs, acct, destroy=[first])
