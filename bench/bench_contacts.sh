@@ -6,6 +6,8 @@
 # trip, client included). Target: p50 <= 5 ms. Also reports the first query (which
 # builds the account's query index), a sorted search, and the import time.
 # HOLD=N prints the port and keeps the server idle N seconds first (for probing by hand).
+# Then the same cards and searches on the Cyrus 3.6 peer (bench/contacts/cyrus.py; the peer
+# is started here with ../shared/peers/cyrus/setup.sh unless CYRUS=0) and the p50 ratio.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-build/jmapd}
@@ -51,9 +53,12 @@ pid=$!
 for _ in $(seq 200); do curl -sf http://127.0.0.1:$port/health >/dev/null && break; sleep 0.05; done
 
 [ -n "${HOLD:-}" ] && { echo "port $port"; sleep "$HOLD"; }
-/usr/bin/python3 - "$port" "$CARDS" "$QUERIES" "$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b-a}')" <<'PY'
+TERMS=(bergmann steinow "anna wald" chloé paris globex example.com '"main st"' hofer "+49 30 1"
+       "card number 77" eichez "jonas brunn")
+/usr/bin/python3 - "$port" "$CARDS" "$QUERIES" "$tmp/ours" "${TERMS[@]}" "$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b-a}')" <<'PY'
 import base64, http.client, json, random, statistics, sys, time
-port, cards, queries, import_s = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
+port, cards, queries, ours = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+terms, import_s = sys.argv[5:-1], float(sys.argv[-1])
 conn = http.client.HTTPConnection("127.0.0.1", port)
 hdr = {"Authorization": "Basic " + base64.b64encode(b"bench:bench-pw").decode(),
        "Content-Type": "application/json"}
@@ -78,16 +83,15 @@ total, first = call("ContactCard/query", {"accountId": acct, "filter": {"text": 
                                           "calculateTotal": True})
 count, _ = call("ContactCard/query", {"accountId": acct, "calculateTotal": True, "limit": 1})
 assert count["total"] == cards, count
-rnd = random.Random(1)
-terms = ["bergmann", "steinow", "anna wald", "chloé", "paris", "globex", "example.com",
-         "\"main st\"", "hofer", "+49 30 1", "card number 77", "eichez", "jonas brunn"]
-lat, sorted_lat, hits = [], [], []
+rnd = random.Random(1)  # bench/contacts/cyrus.py draws the same sequence
+lat, sorted_lat, hits, by_term = [], [], [], {}
 for i in range(queries):
     term = rnd.choice(terms)
     out, dt = call("ContactCard/query", {"accountId": acct, "filter": {"text": term},
                                          "limit": 50, "calculateTotal": True})
     lat.append(dt)
     hits.append(out["total"])
+    by_term[term] = out["total"]
 for i in range(queries // 3):
     out, dt = call("ContactCard/query", {"accountId": acct, "filter": {"name": rnd.choice(terms[:5])},
                                          "sort": [{"property": "name/surname"},
@@ -105,4 +109,26 @@ print(f"  p50 {pct(lat, 50):.2f} ms   p90 {pct(lat, 90):.2f} ms   p99 {pct(lat, 
       f"   (target p50 <= 5 ms: {'met' if pct(lat, 50) <= 5 else 'MISSED'})")
 print(f"name search sorted by surname, given: p50 {pct(sorted_lat, 50):.2f} ms"
       f"   p99 {pct(sorted_lat, 99):.2f} ms")
+with open(ours, "w") as f:
+    f.write(f"{statistics.median(lat):.3f}\n{json.dumps(by_term, ensure_ascii=False)}\n")
 PY
+
+# The same cards and searches on Cyrus.
+peers=$(cd .. && pwd)/shared/peers/cyrus
+if [ "${CYRUS:-1}" = 1 ] && [ -x "$peers/setup.sh" ] && [ ! -f /var/lib/cyrus-peer/run/master.pid ]; then
+  echo "starting the Cyrus peer (../shared/peers/cyrus/setup.sh)..."
+  "$peers/setup.sh" >"$tmp/cyrus.log" 2>&1 || echo "Cyrus peer failed to start: see $tmp/cyrus.log"
+fi
+[ "${CYRUS:-1}" = 1 ] || export CYRUS_PEER_ENV=/nonexistent
+# Cyrus takes about a second a search at 10,000 cards: fewer searches there.
+/usr/bin/python3 bench/contacts/cyrus.py "$tmp/cards.vcf" "${CYRUS_QUERIES:-40}" "${TERMS[@]}" > "$tmp/cyrus"
+if grep -q '^cyrus_p50_ms' "$tmp/cyrus"; then
+  ours_p50=$(sed -n 1p "$tmp/ours")
+  cyrus_p50=$(awk '/^cyrus_p50_ms/ {print $2}' "$tmp/cyrus")
+  echo "Cyrus 3.6, same cards (Contact/set, $(awk '/^cyrus_load_s/ {print $2}' "$tmp/cyrus") s) and searches (Contact/query text):"
+  echo "  p50 $cyrus_p50 ms; jmapd/Cyrus speed ratio: $(awk -v a="$ours_p50" -v b="$cyrus_p50" 'BEGIN{printf "%.1f", b/a}')x"
+  echo "  hits per term, jmapd: $(sed -n 2p "$tmp/ours")"
+  echo "  hits per term, Cyrus: $(sed -n 's/^cyrus_hits //p' "$tmp/cyrus")"
+else
+  cat "$tmp/cyrus"
+fi
