@@ -55,6 +55,18 @@ void engine_snapshot_clear(void);
 int engine_query_diff(json_t *old, json_t *now, json_t *changed,
                       const char *(*base_of)(const char *id, char buf[96]), json_t *removed,
                       json_t *added);
+/* The ids of type changed in account since a state, each mapped to true if it may
+ * have been in results at that state (it existed then), for engine_query_diff. */
+json_t *engine_changed_ids(struct store_conn *c, const char *account, const char *type,
+                           int64_t since);
+/* Finishes a /queryChanges (RFC 8620 §5.6): the diff of the results at since (from
+ * the snapshot, else from changed) against now, now kept as current's snapshot, then
+ * the response, or cannotCalculateChanges / tooManyChanges (maxChanges). base_of as
+ * for engine_query_diff. Borrows now and changed. */
+int engine_query_changes_respond(struct jmap_req *r, const struct jtype *t, const char *account,
+                                 json_t *args, int64_t since, int64_t current, json_t *now,
+                                 json_t *changed,
+                                 const char *(*base_of)(const char *id, char buf[96]));
 /* Validates and applies the common /query and /queryChanges argument shapes. */
 extern const struct argspec engine_query_args[], engine_query_changes_args[];
 

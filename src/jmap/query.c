@@ -487,11 +487,51 @@ static int changed_cb(const char *id, int64_t created, int64_t updated, bool des
     return 0;
 }
 
+json_t *engine_changed_ids(struct store_conn *c, const char *account, const char *type,
+                           int64_t since)
+{
+    struct changed ch = {since, json_object()};
+    store_changes(c, account, type, since, 0, changed_cb, &ch);
+    return ch.ids;
+}
+
+int engine_query_changes_respond(struct jmap_req *r, const struct jtype *t, const char *account,
+                                 json_t *args, int64_t since, int64_t current, json_t *now,
+                                 json_t *changed,
+                                 const char *(*base_of)(const char *id, char buf[96]))
+{
+    json_t *old = engine_snapshot_load(account, t->name, args, since);
+    json_t *removed = json_array(), *added = json_array();
+    int rc = engine_query_diff(old, now, changed, base_of, removed, added);
+    json_decref(old);
+    if (rc == 0)
+        engine_snapshot_save(account, t->name, args, current, now);
+    json_t *maxv = json_object_get(args, "maxChanges");
+    if (rc != 0) {
+        jmap_error(r, "cannotCalculateChanges", "the old results of this query are not known");
+    } else if (json_is_integer(maxv) && json_array_size(removed) + json_array_size(added) >
+                                            (size_t)json_integer_value(maxv)) {
+        jmap_error(r, "tooManyChanges", "more changes than maxChanges");
+        rc = -1;
+    }
+    if (rc != 0) {
+        json_decref(removed);
+        json_decref(added);
+        return -1;
+    }
+    json_t *resp = json_pack("{s:s, s:o, s:o, s:o, s:o}", "accountId", account,
+                             "oldQueryState", jmap_state_string(since), "newQueryState",
+                             jmap_state_string(current), "removed", removed, "added", added);
+    if (json_is_true(json_object_get(args, "calculateTotal")))
+        json_object_set_new(resp, "total", json_integer((json_int_t)json_array_size(now)));
+    engine_respond(r, t, "queryChanges", resp);
+    return 0;
+}
+
 int jmap_std_query_changes(struct jmap_req *r, const struct jtype *t, json_t *args)
 {
     if (jmap_args_check(r, args, engine_query_changes_args, t->query_args))
         return -1;
-    json_t *maxv = json_object_get(args, "maxChanges");
     if (query_prepare(r, t, args))
         return -1;
     int64_t since, current;
@@ -499,32 +539,13 @@ int jmap_std_query_changes(struct jmap_req *r, const struct jtype *t, json_t *ar
         engine_changes_begin(r, t, args, "sinceQueryState", &since, &current);
     if (!a)
         return -1;
-    struct changed ch = {since, json_object()};
-    store_changes(r->conn, a->account_id, t->name, since, 0, changed_cb, &ch);
+    json_t *changed = engine_changed_ids(r->conn, a->account_id, t->name, since);
     json_t *ids = run_query(r, t, a->account_id, json_object_get(args, "filter"),
                             json_object_get(args, "sort"));
     store_rollback(r->conn);
-
-    json_t *old = engine_snapshot_load(a->account_id, t->name, args, since);
-    json_t *removed = json_array(), *added = json_array();
-    engine_query_diff(old, ids, ch.ids, NULL, removed, added);
-    json_decref(old);
-    engine_snapshot_save(a->account_id, t->name, args, current, ids);
-    size_t total = json_array_size(ids);
+    int rc = engine_query_changes_respond(r, t, a->account_id, args, since, current, ids,
+                                          changed, NULL);
     json_decref(ids);
-    json_decref(ch.ids);
-    if (json_is_integer(maxv) &&
-        json_array_size(removed) + json_array_size(added) > (size_t)json_integer_value(maxv)) {
-        json_decref(removed);
-        json_decref(added);
-        jmap_error(r, "tooManyChanges", "more changes than maxChanges");
-        return -1;
-    }
-    json_t *resp = json_pack("{s:s, s:o, s:o, s:o, s:o}", "accountId", a->account_id,
-                             "oldQueryState", jmap_state_string(since), "newQueryState",
-                             jmap_state_string(current), "removed", removed, "added", added);
-    if (json_is_true(json_object_get(args, "calculateTotal")))
-        json_object_set_new(resp, "total", json_integer((json_int_t)total));
-    engine_respond(r, t, "queryChanges", resp);
-    return 0;
+    json_decref(changed);
+    return rc;
 }

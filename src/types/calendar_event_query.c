@@ -782,69 +782,29 @@ static const char *base_of(const char *id, char buf[96])
     return buf;
 }
 
-struct changed_ids {
-    int64_t since;
-    json_t *ids;
-};
-
-static int changed_cb(const char *id, int64_t created, int64_t updated, bool destroyed, void *ud)
-{
-    struct changed_ids *c = ud;
-    json_object_set_new(c->ids, id, json_boolean(created <= c->since));
-    return 0;
-}
-
 static int event_query_changes(struct jmap_req *r, json_t *args)
 {
     if (jmap_args_check(r, args, engine_query_changes_args, event_query_args))
         return -1;
-    json_t *maxv = json_object_get(args, "maxChanges");
     int64_t since, current;
     const struct store_access *a = engine_changes_begin(r, &calendar_event_type, args,
                                                         "sinceQueryState", &since, &current);
     if (!a)
         return -1;
     struct query q = {.hold = NULL};
-    struct changed_ids ch = {since, json_object()};
-    store_changes(r->conn, a->account_id, calendar_event_type.name, since, 0, changed_cb, &ch);
+    json_t *changed = engine_changed_ids(r->conn, a->account_id, calendar_event_type.name, since);
     int rc = run_event_query(r, a->account_id, args, &q);
     store_rollback(r->conn);
     json_t *now = rc ? NULL : item_ids(&q);
     query_free(&q);
-    if (rc) {
-        json_decref(ch.ids);
-        return -1;
+    if (rc == 0) {
+        bool expand = json_is_true(json_object_get(args, "expandRecurrences"));
+        rc = engine_query_changes_respond(r, &calendar_event_type, a->account_id, args, since,
+                                          current, now, changed, expand ? base_of : NULL);
     }
-    json_t *old = engine_snapshot_load(a->account_id, calendar_event_type.name, args, since);
-    json_t *removed = json_array(), *added = json_array();
-    bool expand = json_is_true(json_object_get(args, "expandRecurrences"));
-    rc = engine_query_diff(old, now, ch.ids, expand ? base_of : NULL, removed, added);
-    json_decref(old);
-    json_decref(ch.ids);
-    if (rc == 0)
-        engine_snapshot_save(a->account_id, calendar_event_type.name, args, current, now);
-    size_t total = json_array_size(now);
     json_decref(now);
-    if (rc != 0) {
-        json_decref(removed);
-        json_decref(added);
-        jmap_error(r, "cannotCalculateChanges", "the old results of this query are not known");
-        return -1;
-    }
-    if (json_is_integer(maxv) &&
-        json_array_size(removed) + json_array_size(added) > (size_t)json_integer_value(maxv)) {
-        json_decref(removed);
-        json_decref(added);
-        jmap_error(r, "tooManyChanges", "more changes than maxChanges");
-        return -1;
-    }
-    json_t *resp = json_pack("{s:s, s:o, s:o, s:o, s:o}", "accountId", a->account_id,
-                             "oldQueryState", jmap_state_string(since), "newQueryState",
-                             jmap_state_string(current), "removed", removed, "added", added);
-    if (json_is_true(json_object_get(args, "calculateTotal")))
-        json_object_set_new(resp, "total", json_integer((json_int_t)total));
-    jmap_respond(r, "CalendarEvent/queryChanges", resp);
-    return 0;
+    json_decref(changed);
+    return rc;
 }
 
 /* ---- /parse (§5.13) ------------------------------------------------------------------------------- */
