@@ -1,13 +1,13 @@
-"""Side-by-side part of bench_contacts.sh: the cards of the same 10,000-card vCard file loaded
-into the Cyrus 3.6 peer (../shared/peers/cyrus), then the same text searches through Cyrus's
-JMAP Contact/query (its pre-RFC 9610 contacts API, the only one 3.6 has). The cards go in
-through Contact/set, 100 a call, with the generator's fields mapped to Cyrus's Contact
-properties: CardDAV PUT takes about 70 ms a card on Cyrus, 12 minutes for the file.
+"""Cyrus side of bench_contacts.sh: the cards of the same generated vCard file loaded into
+the Cyrus 3.6 peer (../shared/peers/cyrus) through its JMAP Contact/set, 100 a call (its
+pre-RFC 9610 contacts API, the only one 3.6 has; CardDAV PUT takes about 70 ms a card
+there), read back with Contact/get, 100 a call, then the same text searches through
+Contact/query.
 
-usage: cyrus.py CARDS.vcf QUERIES TERM...   (prints one line per figure)
+usage: cyrus.py CARDS.vcf QUERIES OUT.json TERM...
 Cyrus matches a term as one substring of one field, jmapd as words anywhere in the card
-(RFC 9610 §3.3.1), so the hit counts are printed for both and can differ for some terms;
-the timing compares one request's round trip over a keep-alive connection on each side."""
+(RFC 9610 §3.3.1), so the hit counts can differ for some terms; the timings compare one
+request's round trip over a keep-alive connection on each side."""
 import json
 import os
 import random
@@ -17,18 +17,20 @@ import time
 
 import requests
 
+import cards as cardfile
+
 env_path = os.environ.get("CYRUS_PEER_ENV", "/var/lib/cyrus-peer/peer.env")
 if not os.path.exists(env_path):
-    print("cyrus: peer not running (../shared/peers/cyrus/setup.sh): no ratios")
+    print("Cyrus peer not running (../shared/peers/cyrus/setup.sh): no ratios")
     sys.exit(0)
 peer = dict(line.strip().split("=", 1) for line in open(env_path) if "=" in line)
 http = requests.Session()
 http.auth = (peer["CYRUS_PEER_USER"], peer["CYRUS_PEER_PASS"])
 using = ["urn:ietf:params:jmap:core", "https://cyrusimap.org/ns/jmap/contacts"]
+acct = peer["CYRUS_PEER_USER"]
 
-path, queries, terms = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
-cards = [c + "END:VCARD\r\n" for c in open(path, encoding="utf-8", newline="").read().split("END:VCARD\r\n")
-         if c.strip()]
+path, queries, out_path, terms = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4:]
+generated = cardfile.read(path)
 
 
 def call(name, args):
@@ -44,47 +46,33 @@ def call(name, args):
 
 # Start from an empty address book, so that reruns measure the same thing.
 while True:
-    old, _ = call("Contact/query", {"accountId": peer["CYRUS_PEER_USER"], "limit": 500})
+    old, _ = call("Contact/query", {"accountId": acct, "limit": 500})
     if not old["ids"]:
         break
-    call("Contact/set", {"accountId": peer["CYRUS_PEER_USER"], "destroy": old["ids"]})
+    call("Contact/set", {"accountId": acct, "destroy": old["ids"]})
 
-def contact(card):
-    """The generator's vCard (bench_contacts.sh) as a Cyrus Contact object."""
-    p = {}
-    for line in card.split("\r\n"):
-        name, _, value = line.partition(":")
-        p[name.split(";")[0]] = value
-    last, first = p["N"].split(";")[:2]
-    adr = p["ADR"].split(";")  # pobox;ext;street;locality;region;code;country
-    street, city, code = adr[2], adr[3], adr[5]
-    return {"uid": p["UID"], "firstName": first, "lastName": last, "company": p["ORG"],
-            "emails": [{"type": "work", "value": p["EMAIL"]}],
-            "phones": [{"type": "mobile", "value": p["TEL"]}],
-            "addresses": [{"type": "home", "street": street, "locality": city, "postcode": code,
-                           "region": "", "country": ""}],
-            "notes": p["NOTE"]}
-
-
-t0 = time.perf_counter()
-for i in range(0, len(cards), 100):
-    out, _ = call("Contact/set", {"accountId": peer["CYRUS_PEER_USER"],
-                                  "create": {str(j): contact(c) for j, c in
-                                             enumerate(cards[i:i + 100], i)}})
+set_lat, ids = [], []
+for i in range(0, len(generated), 100):
+    out, dt = call("Contact/set", {"accountId": acct, "create": {
+        str(j): cardfile.cyrus(c) for j, c in enumerate(generated[i:i + 100], i)}})
     assert not out.get("notCreated"), out["notCreated"]
-load = time.perf_counter() - t0
-total, _ = call("Contact/query", {"accountId": peer["CYRUS_PEER_USER"], "calculateTotal": True,
-                                  "limit": 1})
-assert total["total"] == len(cards), total
-print(f"cyrus_load_s {load:.2f}")
+    set_lat.append(dt)
+    ids += [c["id"] for c in out["created"].values()]
+get_lat = []
+for i in range(0, len(ids), 100):
+    out, dt = call("Contact/get", {"accountId": acct, "ids": ids[i:i + 100]})
+    assert len(out["list"]) == len(ids[i:i + 100])
+    get_lat.append(dt)
 
 rnd = random.Random(1)  # the same sequence of terms as the jmapd run (its first queries)
 lat, hits = [], {}
 for _ in range(queries):
     term = rnd.choice(terms)
-    out, dt = call("Contact/query", {"accountId": peer["CYRUS_PEER_USER"], "filter": {"text": term},
+    out, dt = call("Contact/query", {"accountId": acct, "filter": {"text": term},
                                      "limit": 50, "calculateTotal": True})
     lat.append(dt)
     hits[term] = out["total"]
-print(f"cyrus_p50_ms {statistics.median(lat):.3f}")
-print("cyrus_hits " + json.dumps(hits, ensure_ascii=False))
+with open(out_path, "w") as f:
+    json.dump({"query_p50": statistics.median(lat), "hits": hits,
+               "set_p50": statistics.median(set_lat), "get_p50": statistics.median(get_lat)},
+              f, ensure_ascii=False)
