@@ -69,13 +69,14 @@ static const struct argspec get_args[] = {
     {NULL, 0, 0},
 };
 
-/* The object as /get shows it: decorated, limited to the requested properties. */
+/* The object as /get shows it: decorated, limited to the requested properties. obj is
+ * freshly loaded and dropped by the caller afterwards, so it is decorated in place. */
 static json_t *get_view(struct jmap_req *r, const struct jtype *t, const struct store_access *a,
                         json_t *obj, json_t *props, json_t *args)
 {
     if (t->view)
         return t->view(r, a, obj, props, args);
-    json_t *out = json_deep_copy(obj);
+    json_t *out = json_incref(obj);
     if (t->decorate)
         t->decorate(r, a, out);
     if (!props)

@@ -627,6 +627,21 @@ json_t *store_object_get(struct store_conn *c, const char *account, const char *
     return obj;
 }
 
+bool store_object_exists(struct store_conn *c, const char *account, const char *type,
+                         const char *id)
+{
+    sqlite3_stmt *s = stmt(c, "SELECT 1 FROM objects WHERE account_id=? AND type=? AND id=? "
+                              "AND destroyed=0");
+    if (!s)
+        return false;
+    bind_text(s, 1, account);
+    bind_text(s, 2, type);
+    bind_text(s, 3, id);
+    bool found = sqlite3_step(s) == SQLITE_ROW;
+    sqlite3_reset(s);
+    return found;
+}
+
 int store_object_put(struct store_conn *c, const char *account, const char *type,
                      const char *id, json_t *data, int64_t modseq, bool create)
 {

@@ -86,6 +86,9 @@ int64_t store_state_bump(struct store_conn *c, const char *account, const char *
 /* Loads a live object (a new reference) or NULL. */
 json_t *store_object_get(struct store_conn *c, const char *account, const char *type,
                          const char *id);
+/* Whether a live object exists (no parsing). */
+bool store_object_exists(struct store_conn *c, const char *account, const char *type,
+                         const char *id);
 /* Inserts (create) or replaces a live object, stamping modseq. */
 int store_object_put(struct store_conn *c, const char *account, const char *type,
                      const char *id, json_t *data, int64_t modseq, bool create);

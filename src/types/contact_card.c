@@ -251,12 +251,9 @@ static void check_books(struct store_conn *c, const char *account, json_t *card,
     json_t *v;
     json_object_foreach(books, bid, v)
     {
-        json_t *book = json_is_true(v) && util_is_jmap_id(bid)
-                           ? store_object_get(c, account, address_book_type.name, bid)
-                           : NULL;
-        if (!book)
+        if (!json_is_true(v) || !util_is_jmap_id(bid) ||
+            !store_object_exists(c, account, address_book_type.name, bid))
             add_path(invalid, "addressBookIds", bid, NULL);
-        json_decref(book);
     }
 }
 
@@ -382,23 +379,13 @@ void contact_card_ref_blobs(struct store_conn *c, const char *account, const cha
     }
 }
 
-static void ref_stored(struct jset *s, const char *id)
+/* Every stored change of a card (RFC 9404 Blob/lookup): the blobs its media name are
+ * referenced by it. A destroyed card's references are dropped by the engine. */
+static int card_index(struct store_conn *c, const char *account, const char *id, json_t *card)
 {
-    struct store_conn *c = jset_req(s)->conn;
-    json_t *card = store_object_get(c, jset_account(s), contact_card_type.name, id);
     if (card)
-        contact_card_ref_blobs(c, jset_account(s), id, card);
-    json_decref(card);
-}
-
-/* After the creates and updates: the stored cards now have ids, so their blob
- * references can be recorded (RFC 9404 Blob/lookup). */
-static void card_finish(struct jset *s, bool all_ok)
-{
-    const char *id;
-    json_t *v;
-    json_object_foreach(s->created_cids, id, v) ref_stored(s, id);
-    json_object_foreach(s->updated, id, v) ref_stored(s, id);
+        contact_card_ref_blobs(c, account, id, card);
+    return 0;
 }
 
 json_t *contact_card_to_jscontact(struct store_conn *c, const char *account, json_t *card)
@@ -436,7 +423,7 @@ const struct jtype contact_card_type = {
     .id_prefix = 'k',
     .open_props = true,
     .validate = card_validate,
-    .finish = card_finish,
+    .index = card_index,
     .filter = contact_filter_hook,
     .compare = contact_compare_hook,
     .query_run = contact_query_run,
