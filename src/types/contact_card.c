@@ -221,7 +221,10 @@ static void check_media(struct store_conn *c, const char *account, json_t *card,
  * placeholder uri where a blobId stands in for one. */
 static json_t *validation_view(json_t *card)
 {
-    json_t *v = json_deep_copy(card);
+    /* only media is changed below: the rest is shared with the card */
+    json_t *v = json_copy(card), *media = json_object_get(card, "media");
+    if (media)
+        json_object_set_new(v, "media", json_deep_copy(media));
     json_object_del(v, "id");
     json_object_del(v, "addressBookIds");
     const char *mid;
@@ -275,7 +278,7 @@ json_t *contact_card_prepare(struct store_conn *c, const char *account, json_t *
             json_object_set_new(card, "updated", now_utc());
     } else if (!json_object_get(card, "updated") ||
                json_equal(json_object_get(card, "updated"), json_object_get(old, "updated"))) {
-        json_t *cmp = json_deep_copy(card);
+        json_t *cmp = json_copy(card); /* only its top-level updated differs */
         json_t *ou = json_object_get(old, "updated");
         if (ou)
             json_object_set(cmp, "updated", ou);
