@@ -1,6 +1,11 @@
 /*
  * ical_conv.h — internals shared by ical_to_jscal.c and ical_to_jscal_parts.c: the
  * conversion contexts and the property/component converters (draft -25 §2).
+ *
+ * Strings and keys go into JSON with jansson's _nocheck functions: every byte comes from
+ * ical_parse, which rejected anything that is not UTF-8 (RFC 5545 §3.1.4), or is ASCII made
+ * here, and no step cuts a string inside a UTF-8 sequence. Checking again would cost a tenth
+ * of a conversion.
  */
 #ifndef JMAPD_FORMATS_ICAL_CONV_H
 #define JMAPD_FORMATS_ICAL_CONV_H

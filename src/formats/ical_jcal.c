@@ -137,12 +137,12 @@ json_t *ical_params_to_json(const ical_prop *p, const char *const *skip)
             o = json_object();
         char *lname = jscal_strlower(pa->name);
         if (pa->nvalues == 1) {
-            json_object_set_new(o, lname, json_string(pa->values[0]));
+            json_object_set_new_nocheck(o, lname, json_string_nocheck(pa->values[0]));
         } else {
             json_t *a = json_array();
             for (size_t k = 0; k < pa->nvalues; k++)
-                json_array_append_new(a, json_string(pa->values[k]));
-            json_object_set_new(o, lname, a);
+                json_array_append_new(a, json_string_nocheck(pa->values[k]));
+            json_object_set_new_nocheck(o, lname, a);
         }
         free(lname);
     }
@@ -175,9 +175,9 @@ static json_t *raw_to_jcal(const char *type, const char *raw)
 {
     if (!strcmp(type, "text")) {
         char *u = ical_text_unescape(raw);
-        json_t *j = json_string(u);
+        json_t *j = json_string_nocheck(u);
         free(u);
-        return j ? j : json_string("");
+        return j;
     }
     if (!strcmp(type, "integer")) {
         char *end;
@@ -196,25 +196,24 @@ static json_t *raw_to_jcal(const char *type, const char *raw)
             jscal_ldt_format(&d.t, d.is_utc, buf);
             if (d.is_date)
                 buf[10] = 0;
-            return json_string(buf);
+            return json_string_nocheck(buf);
         }
     }
-    json_t *j = json_string(raw);
-    return j ? j : json_string("");
+    return json_string_nocheck(raw);
 }
 
 json_t *ical_prop_to_jcal(const ical_prop *p)
 {
     json_t *a = json_array();
     char *lname = jscal_strlower(p->name);
-    json_array_append_new(a, json_string(lname));
+    json_array_append_new(a, json_string_nocheck(lname));
     free(lname);
     static const char *const skip_value[] = {"VALUE", NULL};
     json_t *params = ical_params_to_json(p, skip_value);
     json_array_append_new(a, params ? params : json_object());
     const char *vt = ical_prop_param1(p, "VALUE");
     char *type = vt ? jscal_strlower(vt) : strdup(ical_default_type(p->name));
-    json_array_append_new(a, json_string(type));
+    json_array_append_new(a, json_string_nocheck(type));
     int split = strcmp(type, "text") ? (!strcmp(type, "date-time") || !strcmp(type, "date") ||
                                         !strcmp(type, "period"))
                                      : multi_text(p->name);
@@ -261,7 +260,7 @@ json_t *ical_comp_to_jcal(const ical_comp *c)
 {
     json_t *a = json_array(), *props = json_array(), *comps = json_array();
     char *lname = jscal_strlower(c->name);
-    json_array_append_new(a, json_string(lname));
+    json_array_append_new(a, json_string_nocheck(lname));
     free(lname);
     for (size_t i = 0; i < c->nprops; i++)
         json_array_append_new(props, ical_prop_to_jcal(&c->props[i]));

@@ -59,10 +59,10 @@ static int duration_between(obj_ctx *o, const ical_prop *ps, const ical_prop *pe
             d.seconds = s % 60;
         }
         if (tz2 && tz1 && strcmp(tz1, tz2))
-            json_object_set_new(o->obj, "endTimeZone", json_string(tz2));
+            json_object_set_new_nocheck(o->obj, "endTimeZone", json_string_nocheck(tz2));
     }
     jscal_dur_format(&d, buf);
-    json_object_set_new(o->obj, "duration", json_string(buf));
+    json_object_set_new_nocheck(o->obj, "duration", json_string_nocheck(buf));
     return 0;
 }
 
@@ -104,7 +104,7 @@ static json_t *convert_entry(cal_ctx *cal, const ical_comp *c)
             goto bad;
         o.is_date = d.is_date;
         if (o.tzid)
-            json_object_set_new(o.obj, "timeZone", json_string(o.tzid));
+            json_object_set_new_nocheck(o.obj, "timeZone", json_string_nocheck(o.tzid));
         if (o.tz_vtz)
             i2j_keep_comp(&o, o.tz_vtz); /* §2.1.4: a non-IANA zone travels with the object */
     }
@@ -132,7 +132,7 @@ static json_t *convert_entry(cal_ctx *cal, const ical_comp *c)
                 i2j_fail(&o, p, "not a non-negative integer");
                 goto bad;
             }
-            json_object_set_new(o.obj, "sequence", json_integer(v));
+            json_object_set_new_nocheck(o.obj, "sequence", json_integer(v));
         } else if (!strcmp(n, "SUMMARY") && !json_object_get(o.obj, "title")) {
             i2j_set_text(o.obj, "title", p->value);
             i2j_note_converted(&o, "title", p, i2j_take_language(o.obj, p) ? lang : none, NULL, 0);
@@ -158,19 +158,19 @@ static json_t *convert_entry(cal_ctx *cal, const ical_comp *c)
             json_t *vl = i2j_typed_object("VirtualLocation");
             const char *label = ical_prop_param1(p, "LABEL");
             if (label)
-                json_object_set_new(vl, "name", json_string(label));
-            json_object_set_new(vl, "uri", json_string(p->value));
+                json_object_set_new_nocheck(vl, "name", json_string_nocheck(label));
+            json_object_set_new_nocheck(vl, "uri", json_string_nocheck(p->value));
             const ical_param *f = ical_prop_get_param(p, "FEATURE");
             if (f && f->nvalues) {
                 json_t *set = json_object();
                 for (size_t k = 0; k < f->nvalues; k++) {
                     char *l = jscal_strlower(f->values[k]);
-                    json_object_set_new(set, l, json_true());
+                    json_object_set_new_nocheck(set, l, json_true());
                     free(l);
                 }
-                json_object_set_new(vl, "features", set);
+                json_object_set_new_nocheck(vl, "features", set);
             }
-            json_object_set_new(i2j_get_map(o.obj, "virtualLocations"), key, vl);
+            json_object_set_new_nocheck(i2j_get_map(o.obj, "virtualLocations"), key, vl);
             static const char *const consumed[] = {"LABEL", "FEATURE", NULL};
             char *path = i2j_path2("virtualLocations", key);
             i2j_note_converted(&o, path, p, consumed, NULL, 0);
@@ -187,8 +187,8 @@ static json_t *convert_entry(cal_ctx *cal, const ical_comp *c)
         } else if (!strcmp(n, "CLASS") && (!strcasecmp(p->value, "PUBLIC") ||
                                           !strcasecmp(p->value, "PRIVATE") ||
                                           !strcasecmp(p->value, "CONFIDENTIAL"))) {
-            json_object_set_new(o.obj, "privacy",
-                                json_string(!strcasecmp(p->value, "PUBLIC")    ? "public"
+            json_object_set_new_nocheck(o.obj, "privacy",
+                                json_string_nocheck(!strcasecmp(p->value, "PUBLIC")    ? "public"
                                             : !strcasecmp(p->value, "PRIVATE") ? "private"
                                                                                : "secret"));
         } else if (!strcmp(n, "PRIORITY")) {
@@ -197,14 +197,14 @@ static json_t *convert_entry(cal_ctx *cal, const ical_comp *c)
                 i2j_fail(&o, p, "not an integer from 0 to 9");
                 goto bad;
             }
-            json_object_set_new(o.obj, "priority", json_integer(v));
+            json_object_set_new_nocheck(o.obj, "priority", json_integer(v));
         } else if (!strcmp(n, "TRANSP") && (!strcasecmp(p->value, "OPAQUE") ||
                                            !strcasecmp(p->value, "TRANSPARENT"))) {
-            json_object_set_new(o.obj, "freeBusyStatus",
-                                json_string(!strcasecmp(p->value, "OPAQUE") ? "busy" : "free"));
+            json_object_set_new_nocheck(o.obj, "freeBusyStatus",
+                                json_string_nocheck(!strcasecmp(p->value, "OPAQUE") ? "busy" : "free"));
         } else if (!strcmp(n, "STATUS")) {
             char *l = jscal_strlower(p->value);
-            json_object_set_new(o.obj, o.is_task ? "progress" : "status", json_string(l));
+            json_object_set_new_nocheck(o.obj, o.is_task ? "progress" : "status", json_string_nocheck(l));
             free(l);
         } else if ((!strcmp(n, "RRULE") || !strcmp(n, "RDATE") || !strcmp(n, "EXDATE")) &&
                    ical_comp_get_prop(c, "RECURRENCE-ID")) {
@@ -233,29 +233,29 @@ static json_t *convert_entry(cal_ctx *cal, const ical_comp *c)
                 jscal_ldt_format(&t, 0, key);
                 json_t *patch = json_object();
                 if (!strcmp(n, "EXDATE")) {
-                    json_object_set_new(patch, "excluded", json_true());
+                    json_object_set_new_nocheck(patch, "excluded", json_true());
                 } else if (slash) {
                     jscal_dur d;
                     ical_dt de;
                     if (!jscal_dur_parse(slash + 1, 0, &d)) {
-                        json_object_set_new(patch, "duration", json_string(slash + 1));
+                        json_object_set_new_nocheck(patch, "duration", json_string_nocheck(slash + 1));
                     } else if (!ical_dt_parse(slash + 1, &de)) {
                         int64_t s = jscal_ldt_to_secs(&de.t) - jscal_ldt_to_secs(&dt.t);
                         jscal_dur dd = {.sign = 1, .hours = s / 3600, .minutes = s % 3600 / 60,
                                         .seconds = s % 60};
                         char buf[64];
                         jscal_dur_format(&dd, buf);
-                        json_object_set_new(patch, "duration", json_string(buf));
+                        json_object_set_new_nocheck(patch, "duration", json_string_nocheck(buf));
                     }
                     json_t *e = json_object();
-                    json_object_set_new(e, "@type", json_string("ICalProperty"));
-                    json_object_set_new(e, "name", json_string("rdate"));
-                    json_object_set_new(e, "valueType", json_string("period"));
+                    json_object_set_new_nocheck(e, "@type", json_string_nocheck("ICalProperty"));
+                    json_object_set_new_nocheck(e, "name", json_string_nocheck("rdate"));
+                    json_object_set_new_nocheck(e, "valueType", json_string_nocheck("period"));
                     char *path = i2j_path2("recurrenceOverrides", key);
-                    json_object_set_new(i2j_get_map(i2j_ical_obj(&o), "convertedProperties"), path, e);
+                    json_object_set_new_nocheck(i2j_get_map(i2j_ical_obj(&o), "convertedProperties"), path, e);
                     free(path);
                 }
-                json_object_set_new(ov, key, patch);
+                json_object_set_new_nocheck(ov, key, patch);
             }
             ical_free_strv(vals, nv);
         } else if (!strcmp(n, "RECURRENCE-ID")) {
@@ -270,7 +270,7 @@ static json_t *convert_entry(cal_ctx *cal, const ical_comp *c)
                 goto bad;
             i2j_set_ldt(o.obj, "recurrenceId", &d.t, 0);
             if (tzid)
-                json_object_set_new(o.obj, "recurrenceIdTimeZone", json_string(tzid));
+                json_object_set_new_nocheck(o.obj, "recurrenceIdTimeZone", json_string_nocheck(tzid));
             i2j_note_converted(&o, "recurrenceId", p, none, NULL, 0);
         } else if (!strcmp(n, "ORGANIZER") && !organizer) {
             organizer = p;
@@ -283,13 +283,13 @@ static json_t *convert_entry(cal_ctx *cal, const ical_comp *c)
                 json_t *set = json_object();
                 for (size_t k = 0; k < rt->nvalues; k++) {
                     char *l = jscal_strlower(rt->values[k]);
-                    json_object_set_new(set, l, json_true());
+                    json_object_set_new_nocheck(set, l, json_true());
                     free(l);
                 }
-                json_object_set_new(rel, "relation", set);
+                json_object_set_new_nocheck(rel, "relation", set);
             }
             char *u = ical_text_unescape(p->value);
-            json_object_set_new(i2j_get_map(o.obj, "relatedTo"), u, rel);
+            json_object_set_new_nocheck(i2j_get_map(o.obj, "relatedTo"), u, rel);
             static const char *const consumed[] = {"RELTYPE", NULL};
             char *path = i2j_path2("relatedTo", u);
             i2j_note_converted(&o, path, p, consumed, NULL, 0);
@@ -301,18 +301,18 @@ static json_t *convert_entry(cal_ctx *cal, const ical_comp *c)
                 i2j_fail(&o, p, "not an integer from 0 to 100");
                 goto bad;
             }
-            json_object_set_new(o.obj, "percentComplete", json_integer(v));
+            json_object_set_new_nocheck(o.obj, "percentComplete", json_integer(v));
         } else if (!strcmp(n, "ESTIMATED-DURATION") && o.is_task) {
             jscal_dur d;
             if (jscal_dur_parse(p->value, 0, &d)) {
                 i2j_fail(&o, p, "invalid DURATION value");
                 goto bad;
             }
-            json_object_set_new(o.obj, "estimatedDuration", json_string(p->value));
+            json_object_set_new_nocheck(o.obj, "estimatedDuration", json_string_nocheck(p->value));
         } else if (!strcmp(n, "SHOW-WITHOUT-TIME")) {
             /* icaljscalexts §3.2: ignored for DATE values and when FALSE. */
             if (!strcasecmp(p->value, "TRUE") && !o.is_date)
-                json_object_set_new(o.obj, "showWithoutTime", json_true());
+                json_object_set_new_nocheck(o.obj, "showWithoutTime", json_true());
         } else if (p == dtstart || p == due || p == dtend || p == duration) {
             continue; /* handled below */
         } else if (!strcmp(n, "JSPROP") && njs < 64) {
@@ -340,7 +340,7 @@ static json_t *convert_entry(cal_ctx *cal, const ical_comp *c)
         i2j_note_converted(&o, "due", due, none, NULL, 0);
     }
     if (base && !json_object_get(o.obj, "showWithoutTime"))
-        json_object_set_new(o.obj, "showWithoutTime", json_boolean(o.is_date));
+        json_object_set_new_nocheck(o.obj, "showWithoutTime", json_boolean(o.is_date));
     if (dtend && dtstart) {
         if (duration_between(&o, dtstart, dtend))
             goto bad;
@@ -356,12 +356,12 @@ static json_t *convert_entry(cal_ctx *cal, const ical_comp *c)
             i2j_fail(&o, duration, "invalid DURATION value");
             goto bad;
         }
-        json_object_set_new(o.obj, "duration", json_string(duration->value));
+        json_object_set_new_nocheck(o.obj, "duration", json_string_nocheck(duration->value));
     } else if (dtend) {
         i2j_keep_prop(&o, dtend);
     } else if (dtstart && o.is_date && !o.is_task) {
         /* RFC 5545 §3.6.1: a DATE DTSTART without DTEND/DURATION lasts one day. */
-        json_object_set_new(o.obj, "duration", json_string("P1D"));
+        json_object_set_new_nocheck(o.obj, "duration", json_string_nocheck("P1D"));
     }
 
     /* Locations: LOCATION, GEO (§2.3.21, §2.3.25) and VLOCATION (§2.2.4). */
@@ -374,9 +374,9 @@ static json_t *convert_entry(cal_ctx *cal, const ical_comp *c)
         else
             i2j_uuid(o.cal, u, lockey);
         json_t *loc = i2j_typed_object("Location");
-        json_object_set_new(loc, "name", json_string(u));
+        json_object_set_new_nocheck(loc, "name", json_string_nocheck(u));
         free(u);
-        json_object_set_new(i2j_get_map(o.obj, "locations"), lockey, loc);
+        json_object_set_new_nocheck(i2j_get_map(o.obj, "locations"), lockey, loc);
         static const char *const consumed[] = {NULL};
         char *path = i2j_path2("locations", lockey);
         i2j_note_converted(&o, path, location, consumed, NULL, 0);
@@ -395,7 +395,7 @@ static json_t *convert_entry(cal_ctx *cal, const ical_comp *c)
         json_t *locs = i2j_get_map(o.obj, "locations"), *loc = json_object_get(locs, key);
         if (!loc) {
             loc = i2j_typed_object("Location");
-            json_object_set_new(locs, key, loc);
+            json_object_set_new_nocheck(locs, key, loc);
         }
         char *path = jscal_strdupf("locations/%s/coordinates", key);
         i2j_add_geo_coordinates(&o, loc, g, path);
@@ -409,7 +409,7 @@ static json_t *convert_entry(cal_ctx *cal, const ical_comp *c)
             char key[256];
             i2j_comp_key(sc, key);
             json_t *loc = i2j_convert_vlocation(&o, sc);
-            json_object_set_new(i2j_get_map(o.obj, "locations"), key, loc);
+            json_object_set_new_nocheck(i2j_get_map(o.obj, "locations"), key, loc);
             if (!nvloc++)
                 snprintf(firstvloc, sizeof firstvloc, "%s", key);
         }
@@ -417,7 +417,7 @@ static json_t *convert_entry(cal_ctx *cal, const ical_comp *c)
     if (nvloc >= 1 && (location || derived_location)) {
         /* §2.3.25: with VLOCATIONs, LOCATION names the main location. */
         if (location && nvloc > 1)
-            json_object_set_new(o.obj, "mainLocationId", json_string(lockey));
+            json_object_set_new_nocheck(o.obj, "mainLocationId", json_string_nocheck(lockey));
         if (derived_location) {
             char *u = ical_text_unescape(derived_location->value);
             const char *k;
@@ -427,7 +427,7 @@ static json_t *convert_entry(cal_ctx *cal, const ical_comp *c)
                 json_t *nm = json_object_get(l, "name");
                 if (json_is_string(nm) && !strcmp(json_string_value(nm), u) &&
                     json_object_get(l, "iCalendar")) {
-                    json_object_set_new(o.obj, "mainLocationId", json_string(k));
+                    json_object_set_new_nocheck(o.obj, "mainLocationId", json_string_nocheck(k));
                     derived_location = NULL; /* regenerated from mainLocationId */
                     break;
                 }
@@ -445,7 +445,7 @@ static json_t *convert_entry(cal_ctx *cal, const ical_comp *c)
             char key[256];
             json_t *pt = i2j_convert_participant_comp(&o, sc, key);
             json_t *parts = i2j_get_map(o.obj, "participants");
-            json_object_set_new(parts, key, pt);
+            json_object_set_new_nocheck(parts, key, pt);
         } else if (!strcmp(sc->name, "VALARM") && !ical_comp_get_prop(sc, "TRIGGER")) {
             i2j_keep_comp(&o, sc); /* RFC 5545 §3.6.6 needs TRIGGER; keep it as it is */
         } else if (!strcmp(sc->name, "VALARM")) {
@@ -454,7 +454,7 @@ static json_t *convert_entry(cal_ctx *cal, const ical_comp *c)
             json_t *al = i2j_convert_valarm(&o, sc);
             if (!al)
                 goto bad;
-            json_object_set_new(i2j_get_map(o.obj, "alerts"), key, al);
+            json_object_set_new_nocheck(i2j_get_map(o.obj, "alerts"), key, al);
         } else if (strcmp(sc->name, "VLOCATION")) {
             i2j_keep_comp(&o, sc);
         }
@@ -486,8 +486,8 @@ static json_t *convert_entry(cal_ctx *cal, const ical_comp *c)
                 from_attendee = 1;
             if (!from_attendee) {
                 json_t *e = i2j_typed_object("ICalProperty");
-                json_object_set_new(e, "name", json_string("calendar-address"));
-                json_object_set_new(i2j_get_map(ic, "convertedProperties"), "calendarAddress", e);
+                json_object_set_new_nocheck(e, "name", json_string_nocheck("calendar-address"));
+                json_object_set_new_nocheck(i2j_get_map(ic, "convertedProperties"), "calendarAddress", e);
             }
         }
     }
@@ -495,7 +495,7 @@ static json_t *convert_entry(cal_ctx *cal, const ical_comp *c)
     if (i2j_convert_jsprops(&o, jsprops, njs))
         goto bad;
     if (o.ical)
-        json_object_set_new(o.obj, "iCalendar", o.ical);
+        json_object_set_new_nocheck(o.obj, "iCalendar", o.ical);
     return o.obj;
 bad:
     json_decref(o.ical);
@@ -528,12 +528,12 @@ static void diff_into(json_t *patch, const char *prefix, json_t *a, json_t *b, i
         }
         json_t *av = json_object_get(a, k);
         if (!av)
-            json_object_set(patch, path, bv);
+            json_object_set_nocheck(patch, path, bv);
         else if (json_is_object(av) && json_is_object(bv) && depth < 3 &&
                  strcmp(k, "iCalendar") && strcmp(k, "trigger") && strcmp(k, "recurrenceRule"))
             diff_into(patch, path, av, bv, depth + 1);
         else if (!json_equal(av, bv))
-            json_object_set(patch, path, bv);
+            json_object_set_nocheck(patch, path, bv);
         free(path);
     }
     json_t *av;
@@ -547,7 +547,7 @@ static void diff_into(json_t *patch, const char *prefix, json_t *a, json_t *b, i
         char *e = i2j_ptr_escape(k);
         char *path = *prefix ? jscal_strdupf("%s/%s", prefix, e) : strdup(e);
         free(e);
-        json_object_set_new(patch, path, json_null());
+        json_object_set_new_nocheck(patch, path, json_null());
         free(path);
     }
 }
@@ -575,9 +575,9 @@ static void add_override(json_t *main, json_t *ov, cal_ctx *cal, const ical_comp
     json_t *base = json_deep_copy(main);
     json_object_del(base, "recurrenceOverrides");
     if (json_object_get(base, "start") || !json_object_get(base, "due"))
-        json_object_set_new(base, "start", json_string(key));
+        json_object_set_new_nocheck(base, "start", json_string_nocheck(key));
     else
-        json_object_set_new(base, "due", json_string(key));
+        json_object_set_new_nocheck(base, "due", json_string_nocheck(key));
     json_t *patch = json_object();
     diff_into(patch, "", base, ov, 0);
     json_decref(base);
@@ -586,7 +586,7 @@ static void add_override(json_t *main, json_t *ov, cal_ctx *cal, const ical_comp
     if (existing)
         json_object_update(existing, patch);
     else
-        json_object_set(ovs, key, patch);
+        json_object_set_nocheck(ovs, key, patch);
     json_decref(patch);
 }
 
@@ -623,7 +623,7 @@ static int calendar_props(cal_ctx *cal, const ical_comp *vcal, json_t *group, ch
             i2j_set_text(group, "title", p->value);
             const char *l = ical_prop_param1(p, "LANGUAGE");
             if (l)
-                json_object_set_new(group, "locale", json_string(l));
+                json_object_set_new_nocheck(group, "locale", json_string_nocheck(l));
         } else if (!strcmp(n, "DESCRIPTION") && !json_object_get(group, "description") &&
                    !i2j_param_is_true(p, "DERIVED")) {
             i2j_set_description(&g, group, p, 0);
@@ -640,7 +640,7 @@ static int calendar_props(cal_ctx *cal, const ical_comp *vcal, json_t *group, ch
             if (i2j_set_utc(&g, p, group, "updated"))
                 goto bad;
         } else if (!strcmp(n, "SOURCE")) {
-            json_object_set_new(group, "source", json_string(p->value));
+            json_object_set_new_nocheck(group, "source", json_string_nocheck(p->value));
         } else if (!strcmp(n, "ATTACH") || !strcmp(n, "IMAGE") || !strcmp(n, "LINK") ||
                    !strcmp(n, "URL")) {
             i2j_add_link(&g, p, !strcmp(n, "URL") && nurl++ == 0);
@@ -655,7 +655,7 @@ static int calendar_props(cal_ctx *cal, const ical_comp *vcal, json_t *group, ch
             i2j_keep_comp(&g, sc);
     }
     if (g.ical)
-        json_object_set_new(group, "iCalendar", g.ical);
+        json_object_set_new_nocheck(group, "iCalendar", g.ical);
     return 0;
 bad:
     json_decref(g.ical);
@@ -733,9 +733,9 @@ json_t *ical_to_jscal_stream(const char *ics, size_t len, int flags, size_t min_
         if (!objs[i])
             goto done;
         if (method)
-            json_object_set_new(objs[i], "method", json_string(method));
+            json_object_set_new_nocheck(objs[i], "method", json_string_nocheck(method));
         if (prodid)
-            json_object_set_new(objs[i], "prodId", json_string(prodid));
+            json_object_set_new_nocheck(objs[i], "prodId", json_string_nocheck(prodid));
         if (stream) {
             /* no overrides: every object is an entry of its own, in this order */
             int r = fn(objs[i], i, ud);
@@ -778,7 +778,7 @@ json_t *ical_to_jscal_stream(const char *ics, size_t len, int flags, size_t min_
         else
             json_array_append(entries, objs[i]); /* stand-alone instance */
     }
-    json_object_set(group, "entries", entries);
+    json_object_set_nocheck(group, "entries", entries);
     if (!(flags & ICAL_TO_JSCAL_GROUP) && json_array_size(entries) == 1) {
         /* A lone entry with nothing of the calendar's own worth keeping. */
         const char *k;

@@ -62,9 +62,9 @@ json_t *i2j_ical_obj(obj_ctx *o)
 {
     if (!o->ical) {
         o->ical = json_object();
-        json_object_set_new(o->ical, "@type", json_string("ICalComponent"));
+        json_object_set_new_nocheck(o->ical, "@type", json_string_nocheck("ICalComponent"));
         char *n = jscal_strlower(o->comp->name);
-        json_object_set_new(o->ical, "name", json_string(n));
+        json_object_set_new_nocheck(o->ical, "name", json_string_nocheck(n));
         free(n);
     }
     return o->ical;
@@ -76,7 +76,7 @@ void i2j_keep_prop(obj_ctx *o, const ical_prop *p)
     json_t *ic = i2j_ical_obj(o), *a = json_object_get(ic, "properties");
     if (!a) {
         a = json_array();
-        json_object_set_new(ic, "properties", a);
+        json_object_set_new_nocheck(ic, "properties", a);
     }
     json_array_append_new(a, ical_prop_to_jcal(p));
 }
@@ -86,7 +86,7 @@ void i2j_keep_comp(obj_ctx *o, const ical_comp *c)
     json_t *ic = i2j_ical_obj(o), *a = json_object_get(ic, "components");
     if (!a) {
         a = json_array();
-        json_object_set_new(ic, "components", a);
+        json_object_set_new_nocheck(ic, "components", a);
     }
     json_array_append_new(a, ical_comp_to_jcal(c));
 }
@@ -111,18 +111,18 @@ void i2j_note_converted(obj_ctx *o, const char *path, const ical_prop *p,
     json_t *ic = i2j_ical_obj(o), *cp = json_object_get(ic, "convertedProperties");
     if (!cp) {
         cp = json_object();
-        json_object_set_new(ic, "convertedProperties", cp);
+        json_object_set_new_nocheck(ic, "convertedProperties", cp);
     }
     json_t *e = json_object();
-    json_object_set_new(e, "@type", json_string("ICalProperty"));
+    json_object_set_new_nocheck(e, "@type", json_string_nocheck("ICalProperty"));
     char *ln = jscal_strlower(p->name);
-    json_object_set_new(e, "name", json_string(ln));
+    json_object_set_new_nocheck(e, "name", json_string_nocheck(ln));
     free(ln);
     if (value_type)
-        json_object_set_new(e, "valueType", json_string(value_type));
+        json_object_set_new_nocheck(e, "valueType", json_string_nocheck(value_type));
     if (params)
-        json_object_set_new(e, "parameters", params);
-    json_object_set_new(cp, path, e);
+        json_object_set_new_nocheck(e, "parameters", params);
+    json_object_set_new_nocheck(cp, path, e);
 }
 
 /* JSON Pointer escaping (RFC 6901) of one path segment. Returns malloc'd string. */
@@ -167,7 +167,7 @@ json_t *i2j_get_map(json_t *obj, const char *name)
     json_t *m = json_object_get(obj, name);
     if (!json_is_object(m)) {
         m = json_object();
-        json_object_set_new(obj, name, m);
+        json_object_set_new_nocheck(obj, name, m);
     }
     return m;
 }
@@ -175,15 +175,14 @@ json_t *i2j_get_map(json_t *obj, const char *name)
 json_t *i2j_typed_object(const char *type)
 {
     json_t *o = json_object();
-    json_object_set_new(o, "@type", json_string(type));
+    json_object_set_new_nocheck(o, "@type", json_string_nocheck(type));
     return o;
 }
 
 void i2j_set_text(json_t *obj, const char *name, const char *raw)
 {
     char *u = ical_text_unescape(raw);
-    json_t *s = json_string(u);
-    json_object_set_new(obj, name, s ? s : json_string(""));
+    json_object_set_new_nocheck(obj, name, json_string_nocheck(u));
     free(u);
 }
 
@@ -201,7 +200,7 @@ void i2j_add_set_values(json_t *obj, const char *name, const char *raw, int lowe
             u = l;
         }
         if (*u)
-            json_object_set_new(set, u, json_true());
+            json_object_set_new_nocheck(set, u, json_true());
         free(u);
     }
     ical_free_strv(v, n);
@@ -318,7 +317,7 @@ void i2j_set_ldt(json_t *obj, const char *name, const jscal_ldt *t, int utc)
 {
     char buf[24];
     jscal_ldt_format(t, utc, buf);
-    json_object_set_new(obj, name, json_string(buf));
+    json_object_set_new_nocheck(obj, name, json_string_nocheck(buf));
 }
 
 /* UTCDateTime properties (DTSTAMP, CREATED, ACKNOWLEDGED, absolute TRIGGER). */
@@ -364,10 +363,10 @@ int i2j_add_link(obj_ctx *o, const ical_prop *p, int first_url)
         i2j_uuid(o->cal, p->value, key);
     json_t *links = i2j_get_map(o->obj, "links");
     json_t *l = i2j_typed_object("Link");
-    json_object_set_new(l, "href", json_string(href));
+    json_object_set_new_nocheck(l, "href", json_string_nocheck(href));
     free(href);
     if (fmt)
-        json_object_set_new(l, "contentType", json_string(fmt));
+        json_object_set_new_nocheck(l, "contentType", json_string_nocheck(fmt));
     const char *rel = NULL;
     if (!strcmp(p->name, "ATTACH"))
         rel = "enclosure";
@@ -378,24 +377,24 @@ int i2j_add_link(obj_ctx *o, const ical_prop *p, int first_url)
     else
         rel = ical_prop_param1(p, "LINKREL");
     if (rel)
-        json_object_set_new(l, "rel", json_string(rel));
+        json_object_set_new_nocheck(l, "rel", json_string_nocheck(rel));
     const char *title = ical_prop_param1(p, is_link || !strcmp(p->name, "URL") ? "LABEL" : "FILENAME");
     if (title)
-        json_object_set_new(l, "title", json_string(title));
+        json_object_set_new_nocheck(l, "title", json_string_nocheck(title));
     long long size;
     if (ical_prop_param1(p, "SIZE") && !i2j_parse_uint(ical_prop_param1(p, "SIZE"), &size))
-        json_object_set_new(l, "size", json_integer(size));
+        json_object_set_new_nocheck(l, "size", json_integer(size));
     const ical_param *disp = ical_prop_get_param(p, "DISPLAY");
     if (disp && !strcmp(p->name, "IMAGE")) {
         json_t *d = json_object();
         for (size_t i = 0; i < disp->nvalues; i++) {
             char *lv = jscal_strlower(disp->values[i]);
-            json_object_set_new(d, lv, json_true());
+            json_object_set_new_nocheck(d, lv, json_true());
             free(lv);
         }
-        json_object_set_new(l, "display", d);
+        json_object_set_new_nocheck(l, "display", d);
     }
-    json_object_set_new(links, key, l);
+    json_object_set_new_nocheck(links, key, l);
     /* Remember the property name where the reverse choice (§3.4) would differ. */
     int force = (is_link && rel &&
                  (!strcmp(rel, "enclosure") || !strcmp(rel, "icon") || !strcmp(rel, "describedby"))) ||
@@ -430,7 +429,7 @@ int i2j_int_list(json_t *rule, const char *name, const char *v, int allow_neg)
             return -1;
         }
     }
-    json_object_set_new(rule, name, a);
+    json_object_set_new_nocheck(rule, name, a);
     return 0;
 }
 
@@ -456,7 +455,7 @@ int i2j_convert_rrule(obj_ctx *o, const ical_prop *p)
             if (!ok)
                 bad = 1;
             char *l = jscal_strlower(v);
-            json_object_set_new(rule, "frequency", json_string(l));
+            json_object_set_new_nocheck(rule, "frequency", json_string_nocheck(l));
             free(l);
             has_freq = 1;
         } else if (!strcasecmp(k, "INTERVAL") || !strcasecmp(k, "COUNT")) {
@@ -464,7 +463,7 @@ int i2j_convert_rrule(obj_ctx *o, const ical_prop *p)
             if (i2j_parse_uint(v, &n) || (n < 1 && !strcasecmp(k, "INTERVAL")))
                 bad = 1;
             else
-                json_object_set_new(rule, !strcasecmp(k, "COUNT") ? "count" : "interval",
+                json_object_set_new_nocheck(rule, !strcasecmp(k, "COUNT") ? "count" : "interval",
                                     json_integer(n));
         } else if (!strcasecmp(k, "UNTIL")) {
             /* UNTIL converts to a LocalDateTime in the object's time zone. */
@@ -499,11 +498,11 @@ int i2j_convert_rrule(obj_ctx *o, const ical_prop *p)
                 size_t digits = strspn(mu, "0123456789");
                 if (!digits || (digits != ml && !(digits + 1 == ml && mu[ml - 1] == 'L')))
                     bad = 1;
-                json_array_append_new(a, json_string(mu));
+                json_array_append_new(a, json_string_nocheck(mu));
                 free(mu);
             }
             free(d2);
-            json_object_set_new(rule, "byMonth", a);
+            json_object_set_new_nocheck(rule, "byMonth", a);
         } else if (!strcasecmp(k, "BYDAY")) {
             json_t *a = json_array();
             char *d2 = strdup(v), *s2 = NULL;
@@ -520,7 +519,7 @@ int i2j_convert_rrule(obj_ctx *o, const ical_prop *p)
                     break;
                 }
                 json_t *nd = i2j_typed_object("NDay");
-                json_object_set_new(nd, "day", json_string(day));
+                json_object_set_new_nocheck(nd, "day", json_string_nocheck(day));
                 if (ml > 2) {
                     char num[16];
                     snprintf(num, sizeof num, "%.*s", (int)(ml - 2), m);
@@ -528,22 +527,22 @@ int i2j_convert_rrule(obj_ctx *o, const ical_prop *p)
                     long n = strtol(num, &end, 10);
                     if (*end || n == 0)
                         bad = 1;
-                    json_object_set_new(nd, "nthOfPeriod", json_integer(n));
+                    json_object_set_new_nocheck(nd, "nthOfPeriod", json_integer(n));
                 }
                 json_array_append_new(a, nd);
             }
             free(d2);
-            json_object_set_new(rule, "byDay", a);
+            json_object_set_new_nocheck(rule, "byDay", a);
         } else if (!strcasecmp(k, "WKST")) {
             char *l = jscal_strlower(v);
             if (strlen(l) != 2 || !strstr("mo tu we th fr sa su", l))
                 bad = 1;
-            json_object_set_new(rule, "firstDayOfWeek", json_string(l));
+            json_object_set_new_nocheck(rule, "firstDayOfWeek", json_string_nocheck(l));
             free(l);
         } else if (!strcasecmp(k, "RSCALE") || !strcasecmp(k, "SKIP")) {
             char *l = jscal_strlower(v);
-            json_object_set_new(rule, !strcasecmp(k, "RSCALE") ? "rscale" : "skip",
-                                json_string(l));
+            json_object_set_new_nocheck(rule, !strcasecmp(k, "RSCALE") ? "rscale" : "skip",
+                                json_string_nocheck(l));
             free(l);
         } else {
             bad = 1;
@@ -554,7 +553,7 @@ int i2j_convert_rrule(obj_ctx *o, const ical_prop *p)
         json_decref(rule);
         return i2j_fail(o, p, "invalid recurrence rule");
     }
-    json_object_set_new(o->obj, "recurrenceRule", rule);
+    json_object_set_new_nocheck(o->obj, "recurrenceRule", rule);
     static const char *const none[] = {NULL};
     i2j_note_converted(o, "recurrenceRule", p, none, NULL, 0);
     return 0;
@@ -577,7 +576,7 @@ void i2j_sub_ctx(obj_ctx *sub, obj_ctx *parent, const ical_comp *c, const char *
 void i2j_sub_finish(obj_ctx *sub)
 {
     if (sub->ical)
-        json_object_set_new(sub->obj, "iCalendar", sub->ical);
+        json_object_set_new_nocheck(sub->obj, "iCalendar", sub->ical);
     sub->ical = NULL;
 }
 
@@ -626,18 +625,18 @@ json_t *i2j_convert_valarm(obj_ctx *parent, const ical_comp *c)
                     goto bad;
                 }
                 t = i2j_typed_object("OffsetTrigger");
-                json_object_set_new(t, "offset", json_string(p->value));
+                json_object_set_new_nocheck(t, "offset", json_string_nocheck(p->value));
                 const char *rel = ical_prop_param1(p, "RELATED");
                 if (rel && !strcasecmp(rel, "END"))
-                    json_object_set_new(t, "relativeTo", json_string("end"));
+                    json_object_set_new_nocheck(t, "relativeTo", json_string_nocheck("end"));
             }
-            json_object_set_new(a.obj, "trigger", t);
+            json_object_set_new_nocheck(a.obj, "trigger", t);
             static const char *const consumed[] = {"RELATED", NULL};
             i2j_note_converted(&a, "trigger", p, consumed, NULL, 0);
         } else if (!strcmp(p->name, "ACTION") &&
                    (!strcasecmp(p->value, "DISPLAY") || !strcasecmp(p->value, "EMAIL"))) {
             char *l = jscal_strlower(p->value);
-            json_object_set_new(a.obj, "action", json_string(l));
+            json_object_set_new_nocheck(a.obj, "action", json_string_nocheck(l));
             free(l);
         } else if (!strcmp(p->name, "ACKNOWLEDGED")) {
             if (i2j_set_utc(&a, p, a.obj, "acknowledged"))
@@ -702,11 +701,11 @@ void i2j_resolve_alert_relations(json_t *alerts)
             if (json_is_string(rt)) {
                 json_t *set = json_object();
                 char *l = jscal_strlower(json_string_value(rt));
-                json_object_set_new(set, l, json_true());
+                json_object_set_new_nocheck(set, l, json_true());
                 free(l);
-                json_object_set_new(rel, "relation", set);
+                json_object_set_new_nocheck(rel, "relation", set);
             }
-            json_object_set_new(i2j_get_map(al, "relatedTo"), target, rel);
+            json_object_set_new_nocheck(i2j_get_map(al, "relatedTo"), target, rel);
             json_array_remove(props, i);
         }
         json_t *ic = json_object_get(al, "iCalendar");
@@ -723,7 +722,7 @@ void i2j_add_geo_coordinates(obj_ctx *o, json_t *loc, const ical_prop *p, const 
     double lat = atof(p->value), lon = atof(semi + 1);
     char buf[96];
     snprintf(buf, sizeof buf, "geo:%.15g,%.15g", lat, lon);
-    json_object_set_new(loc, "coordinates", json_string(buf));
+    json_object_set_new_nocheck(loc, "coordinates", json_string_nocheck(buf));
     static const char *const none[] = {NULL};
     i2j_note_converted(o, path, p, none, NULL, 1);
 }
@@ -742,7 +741,7 @@ json_t *i2j_convert_vlocation(obj_ctx *parent, const ical_comp *c)
         if (!strcmp(p->name, "NAME"))
             i2j_set_text(l.obj, "name", p->value);
         else if (!strcmp(p->name, "COORDINATES"))
-            json_object_set_new(l.obj, "coordinates", json_string(p->value));
+            json_object_set_new_nocheck(l.obj, "coordinates", json_string_nocheck(p->value));
         else if (!strcmp(p->name, "GEO") && !json_object_get(l.obj, "coordinates"))
             i2j_add_geo_coordinates(&l, l.obj, p, "coordinates");
         else if (!strcmp(p->name, "LOCATION-TYPE"))
@@ -774,7 +773,7 @@ int i2j_take_language(json_t *obj, const ical_prop *p)
         return 0;
     json_t *cur = json_object_get(obj, "locale");
     if (!cur) {
-        json_object_set_new(obj, "locale", json_string(l));
+        json_object_set_new_nocheck(obj, "locale", json_string_nocheck(l));
         return 1;
     }
     return json_is_string(cur) && !strcmp(json_string_value(cur), l);
@@ -785,7 +784,7 @@ void i2j_set_description(obj_ctx *o, json_t *obj, const ical_prop *p, int styled
     i2j_set_text(obj, "description", p->value);
     const char *fmt = ical_prop_param1(p, "FMTTYPE");
     if (styled && fmt)
-        json_object_set_new(obj, "descriptionContentType", json_string(fmt));
+        json_object_set_new_nocheck(obj, "descriptionContentType", json_string_nocheck(fmt));
     static const char *const with_lang[] = {"FMTTYPE", "LANGUAGE", NULL};
     static const char *const without[] = {"FMTTYPE", NULL};
     const char *const *consumed = i2j_take_language(obj, p) ? with_lang : without;
@@ -822,7 +821,7 @@ json_t *i2j_convert_participant_comp(obj_ctx *parent, const ical_comp *c, char k
     for (size_t i = 0; i < c->nprops; i++) {
         const ical_prop *p = &c->props[i];
         if (p == addr) {
-            json_object_set_new(pc.obj, "calendarAddress", json_string(p->value));
+            json_object_set_new_nocheck(pc.obj, "calendarAddress", json_string_nocheck(p->value));
         } else if (!strcmp(p->name, "DESCRIPTION") && !i2j_param_is_true(p, "DERIVED") &&
                    !json_object_get(pc.obj, "description")) {
             i2j_set_description(&pc, pc.obj, p, 0);
@@ -834,7 +833,7 @@ json_t *i2j_convert_participant_comp(obj_ctx *parent, const ical_comp *c, char k
         } else if (!strcmp(p->name, "PERCENT-COMPLETE")) {
             long long n;
             if (!i2j_parse_uint(p->value, &n) && n <= 100)
-                json_object_set_new(pc.obj, "percentComplete", json_integer(n));
+                json_object_set_new_nocheck(pc.obj, "percentComplete", json_integer(n));
             else
                 i2j_keep_prop(&pc, p);
         } else if (!strcmp(p->name, "ATTACH") || !strcmp(p->name, "IMAGE") ||
@@ -881,7 +880,7 @@ void i2j_set_addr_set(json_t *obj, const char *name, const ical_param *pa)
         return;
     json_t *set = i2j_get_map(obj, name);
     for (size_t i = 0; i < pa->nvalues; i++)
-        json_object_set_new(set, pa->values[i], json_true());
+        json_object_set_new_nocheck(set, pa->values[i], json_true());
 }
 
 void i2j_convert_attendee(obj_ctx *o, const ical_prop *p)
@@ -902,17 +901,17 @@ void i2j_convert_attendee(obj_ctx *o, const ical_prop *p)
     json_t *pt = json_object_get(parts, key);
     if (!pt) {
         pt = i2j_typed_object("Participant");
-        json_object_set_new(parts, key, pt);
+        json_object_set_new_nocheck(parts, key, pt);
     }
-    json_object_set_new(pt, "calendarAddress", json_string(p->value));
+    json_object_set_new_nocheck(pt, "calendarAddress", json_string_nocheck(p->value));
     const char *v;
     if ((v = ical_prop_param1(p, "CN")))
-        json_object_set_new(pt, "name", json_string(v));
+        json_object_set_new_nocheck(pt, "name", json_string_nocheck(v));
     if ((v = ical_prop_param1(p, "EMAIL")))
-        json_object_set_new(pt, "email", json_string(v));
+        json_object_set_new_nocheck(pt, "email", json_string_nocheck(v));
     if ((v = ical_prop_param1(p, "CUTYPE"))) {
         char *l = jscal_strlower(v);
-        json_object_set_new(pt, "kind", json_string(!strcmp(l, "room") ? "location" : l));
+        json_object_set_new_nocheck(pt, "kind", json_string_nocheck(!strcmp(l, "room") ? "location" : l));
         free(l);
     }
     i2j_set_addr_set(pt, "delegatedTo", ical_prop_get_param(p, "DELEGATED-TO"));
@@ -922,10 +921,10 @@ void i2j_convert_attendee(obj_ctx *o, const ical_prop *p)
         char *l = jscal_strlower(v);
         /* §2.3.4: VTODO-specific PARTSTAT values also set "progress". */
         if (o->is_task && (!strcmp(l, "completed") || !strcmp(l, "in-process") || !strcmp(l, "failed"))) {
-            json_object_set_new(pt, "participationStatus", json_string("accepted"));
-            json_object_set_new(pt, "progress", json_string(l));
+            json_object_set_new_nocheck(pt, "participationStatus", json_string_nocheck("accepted"));
+            json_object_set_new_nocheck(pt, "progress", json_string_nocheck(l));
         } else {
-            json_object_set_new(pt, "participationStatus", json_string(l));
+            json_object_set_new_nocheck(pt, "participationStatus", json_string_nocheck(l));
         }
         free(l);
     }
@@ -934,42 +933,42 @@ void i2j_convert_attendee(obj_ctx *o, const ical_prop *p)
         json_t *roles = i2j_get_map(pt, "roles");
         const char *r = role->values[i];
         if (!strcasecmp(r, "CHAIR")) {
-            json_object_set_new(roles, "attendee", json_true());
-            json_object_set_new(roles, "chair", json_true());
+            json_object_set_new_nocheck(roles, "attendee", json_true());
+            json_object_set_new_nocheck(roles, "chair", json_true());
         } else if (!strcasecmp(r, "REQ-PARTICIPANT")) {
-            json_object_set_new(roles, "attendee", json_true());
+            json_object_set_new_nocheck(roles, "attendee", json_true());
         } else if (!strcasecmp(r, "OPT-PARTICIPANT")) {
-            json_object_set_new(roles, "attendee", json_true());
-            json_object_set_new(roles, "optional", json_true());
+            json_object_set_new_nocheck(roles, "attendee", json_true());
+            json_object_set_new_nocheck(roles, "optional", json_true());
         } else if (!strcasecmp(r, "NON-PARTICIPANT")) {
-            json_object_set_new(roles, "informational", json_true());
+            json_object_set_new_nocheck(roles, "informational", json_true());
         } else {
             char *l = jscal_strlower(r);
-            json_object_set_new(roles, l, json_true());
+            json_object_set_new_nocheck(roles, l, json_true());
             free(l);
         }
     }
     if (i2j_param_is_true(p, "RSVP"))
-        json_object_set_new(pt, "expectReply", json_true());
+        json_object_set_new_nocheck(pt, "expectReply", json_true());
     if ((v = ical_prop_param1(p, "SENT-BY"))) {
         char *s = i2j_strip_mailto(v);
-        json_object_set_new(pt, "sentBy", json_string(s));
+        json_object_set_new_nocheck(pt, "sentBy", json_string_nocheck(s));
         free(s);
     }
     /* draft-ietf-jmap-calendars: scheduling parameters */
     if ((v = ical_prop_param1(p, "SCHEDULE-AGENT"))) {
         char *l = jscal_strlower(v);
-        json_object_set_new(pt, "scheduleAgent", json_string(l));
+        json_object_set_new_nocheck(pt, "scheduleAgent", json_string_nocheck(l));
         free(l);
     }
     if (i2j_param_is_true(p, "SCHEDULE-FORCE-SEND") || ical_prop_param1(p, "SCHEDULE-FORCE-SEND"))
-        json_object_set_new(pt, "scheduleForceSend", json_true());
+        json_object_set_new_nocheck(pt, "scheduleForceSend", json_true());
     const ical_param *ss = ical_prop_get_param(p, "SCHEDULE-STATUS");
     if (ss && ss->nvalues) {
         json_t *a = json_array();
         for (size_t i = 0; i < ss->nvalues; i++)
-            json_array_append_new(a, json_string(ss->values[i]));
-        json_object_set_new(pt, "scheduleStatus", a);
+            json_array_append_new(a, json_string_nocheck(ss->values[i]));
+        json_object_set_new_nocheck(pt, "scheduleStatus", a);
     }
     static const char *const consumed[] = {
         "CN",     "EMAIL", "CUTYPE",         "DELEGATED-TO",        "DELEGATED-FROM",
@@ -982,12 +981,12 @@ void i2j_convert_attendee(obj_ctx *o, const ical_prop *p)
 
 void i2j_convert_organizer(obj_ctx *o, const ical_prop *p)
 {
-    json_object_set_new(o->obj, "organizerCalendarAddress", json_string(p->value));
+    json_object_set_new_nocheck(o->obj, "organizerCalendarAddress", json_string_nocheck(p->value));
     const char *cn = ical_prop_param1(p, "CN"), *email = ical_prop_param1(p, "EMAIL"),
                *sentby = ical_prop_param1(p, "SENT-BY");
     char *sb = sentby ? i2j_strip_mailto(sentby) : NULL;
     if (sb)
-        json_object_set_new(o->obj, "sentBy", json_string(sb));
+        json_object_set_new_nocheck(o->obj, "sentBy", json_string_nocheck(sb));
     json_t *parts = json_object_get(o->obj, "participants");
     const char *existing = parts ? i2j_find_participant(parts, p->value) : NULL;
     int other_owner = 0;
@@ -1012,16 +1011,16 @@ void i2j_convert_organizer(obj_ctx *o, const ical_prop *p)
         json_t *pt = json_object_get(parts, key);
         if (!pt) {
             pt = i2j_typed_object("Participant");
-            json_object_set_new(pt, "calendarAddress", json_string(p->value));
-            json_object_set_new(parts, key, pt);
+            json_object_set_new_nocheck(pt, "calendarAddress", json_string_nocheck(p->value));
+            json_object_set_new_nocheck(parts, key, pt);
         }
-        json_object_set_new(i2j_get_map(pt, "roles"), "owner", json_true());
+        json_object_set_new_nocheck(i2j_get_map(pt, "roles"), "owner", json_true());
         if (cn && !json_object_get(pt, "name"))
-            json_object_set_new(pt, "name", json_string(cn));
+            json_object_set_new_nocheck(pt, "name", json_string_nocheck(cn));
         if (email && !json_object_get(pt, "email"))
-            json_object_set_new(pt, "email", json_string(email));
+            json_object_set_new_nocheck(pt, "email", json_string_nocheck(email));
         if (sb && !json_object_get(pt, "sentBy"))
-            json_object_set_new(pt, "sentBy", json_string(sb));
+            json_object_set_new_nocheck(pt, "sentBy", json_string_nocheck(sb));
     }
     free(sb);
     i2j_note_converted(o, "organizerCalendarAddress", p, consumed, NULL, 0);
@@ -1059,7 +1058,7 @@ int i2j_convert_jsprops(obj_ctx *o, const ical_prop *const *jsprops, size_t n)
         }
         if (exists != -1 && last && json_is_object(cur) && !json_object_get(cur, last)) {
             json_t *patch = json_object();
-            json_object_set(patch, ptr, val);
+            json_object_set_nocheck(patch, ptr, val);
             jscal_patch_apply(o->obj, patch, NULL);
             json_decref(patch);
         }
