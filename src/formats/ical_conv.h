@@ -59,6 +59,14 @@ typedef struct {
 } obj_ctx;
 
 int i2j_fail(obj_ctx *o, const ical_prop *p, const char *msg);
+/* Copies s into key[size], cut to fit like snprintf "%s" (keys are ASCII Ids or UUIDs). */
+void i2j_key_copy(char *key, size_t size, const char *s);
+/* 1 if the (upper-case) name n is lit: a first-letter test spares most strcmp calls in the
+ * property dispatch chains. */
+static inline int i2j_is(const char *n, const char *lit)
+{
+    return n[0] == lit[0] && !strcmp(n, lit);
+}
 /* jscal_uuidv5 through the calendar's cache. */
 void i2j_uuid(cal_ctx *cal, const char *name, char out[37]);
 /* Frees the cache. */

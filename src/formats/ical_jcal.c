@@ -128,9 +128,8 @@ json_t *ical_params_to_json(const ical_prop *p, const char *const *skip)
     for (size_t i = 0; i < p->nparams; i++) {
         const ical_param *pa = &p->params[i];
         int skipped = 0;
-        for (const char *const *s = skip; s && *s; s++)
-            if (!strcasecmp(*s, pa->name))
-                skipped = 1;
+        for (const char *const *s = skip; s && *s && !skipped; s++)
+            skipped = (*s)[0] == pa->name[0] && !strcmp(*s, pa->name); /* both upper-case */
         if (skipped || !pa->nvalues)
             continue;
         if (!o)

@@ -49,6 +49,15 @@ void i2j_uuid_cache_free(cal_ctx *cal)
         free(cal->uuids[i].name);
 }
 
+void i2j_key_copy(char *key, size_t size, const char *s)
+{
+    size_t n = strlen(s);
+    if (n >= size)
+        n = size - 1;
+    memcpy(key, s, n);
+    key[n] = 0;
+}
+
 int i2j_fail(obj_ctx *o, const ical_prop *p, const char *msg)
 {
     if (!o->cal->err)
@@ -346,7 +355,7 @@ int i2j_add_link(obj_ctx *o, const ical_prop *p, int first_url)
     int binary = (vt && !strcasecmp(vt, "BINARY")) ||
                  (ical_prop_param1(p, "ENCODING") &&
                   !strcasecmp(ical_prop_param1(p, "ENCODING"), "BASE64"));
-    int is_link = !strcmp(p->name, "LINK");
+    int is_link = i2j_is(p->name, "LINK");
     if (vt && !binary && strcasecmp(vt, "URI")) {
         i2j_keep_prop(o, p); /* e.g. LINK;VALUE=XML-REFERENCE: no JSCalendar equivalent */
         return 0;
@@ -368,24 +377,24 @@ int i2j_add_link(obj_ctx *o, const ical_prop *p, int first_url)
     if (fmt)
         json_object_set_new_nocheck(l, "contentType", json_string_nocheck(fmt));
     const char *rel = NULL;
-    if (!strcmp(p->name, "ATTACH"))
+    if (i2j_is(p->name, "ATTACH"))
         rel = "enclosure";
-    else if (!strcmp(p->name, "IMAGE"))
+    else if (i2j_is(p->name, "IMAGE"))
         rel = "icon";
-    else if (!strcmp(p->name, "URL"))
+    else if (i2j_is(p->name, "URL"))
         rel = "describedby";
     else
         rel = ical_prop_param1(p, "LINKREL");
     if (rel)
         json_object_set_new_nocheck(l, "rel", json_string_nocheck(rel));
-    const char *title = ical_prop_param1(p, is_link || !strcmp(p->name, "URL") ? "LABEL" : "FILENAME");
+    const char *title = ical_prop_param1(p, is_link || i2j_is(p->name, "URL") ? "LABEL" : "FILENAME");
     if (title)
         json_object_set_new_nocheck(l, "title", json_string_nocheck(title));
     long long size;
     if (ical_prop_param1(p, "SIZE") && !i2j_parse_uint(ical_prop_param1(p, "SIZE"), &size))
         json_object_set_new_nocheck(l, "size", json_integer(size));
     const ical_param *disp = ical_prop_get_param(p, "DISPLAY");
-    if (disp && !strcmp(p->name, "IMAGE")) {
+    if (disp && i2j_is(p->name, "IMAGE")) {
         json_t *d = json_object();
         for (size_t i = 0; i < disp->nvalues; i++) {
             char *lv = jscal_strlower(disp->values[i]);
@@ -398,7 +407,7 @@ int i2j_add_link(obj_ctx *o, const ical_prop *p, int first_url)
     /* Remember the property name where the reverse choice (§3.4) would differ. */
     int force = (is_link && rel &&
                  (!strcmp(rel, "enclosure") || !strcmp(rel, "icon") || !strcmp(rel, "describedby"))) ||
-                (!strcmp(p->name, "URL") && !first_url);
+                (i2j_is(p->name, "URL") && !first_url);
     static const char *const consumed[] = {"FMTTYPE", "LINKREL", "LABEL", "FILENAME", "SIZE",
                                            "DISPLAY", "ENCODING", NULL};
     char *path = i2j_path2("links", key);
@@ -584,12 +593,12 @@ void i2j_comp_key(const ical_comp *c, char key[256])
 {
     ical_prop *p = ical_comp_get_prop(c, "JSID");
     if (p && jscal_is_id(p->value)) {
-        snprintf(key, 256, "%s", p->value);
+        i2j_key_copy(key, 256, p->value);
         return;
     }
     p = ical_comp_get_prop(c, "UID");
     if (p && jscal_is_id(p->value)) {
-        snprintf(key, 256, "%s", p->value);
+        i2j_key_copy(key, 256, p->value);
         return;
     }
     jscal_buf b = {0};
@@ -597,7 +606,7 @@ void i2j_comp_key(const ical_comp *c, char key[256])
     char u[37];
     jscal_uuidv5(b.s, u);
     free(b.s);
-    snprintf(key, 256, "%s", u);
+    i2j_key_copy(key, 256, u);
 }
 
 /* VALARM -> Alert (§2.2.2). RELATED-TO is resolved by the caller once all keys are known. */
@@ -609,7 +618,7 @@ json_t *i2j_convert_valarm(obj_ctx *parent, const ical_comp *c)
     size_t njs = 0;
     for (size_t i = 0; i < c->nprops; i++) {
         const ical_prop *p = &c->props[i];
-        if (!strcmp(p->name, "TRIGGER")) {
+        if (i2j_is(p->name, "TRIGGER")) {
             const char *vt = ical_prop_param1(p, "VALUE");
             json_t *t;
             if (vt && !strcasecmp(vt, "DATE-TIME")) {
@@ -633,17 +642,17 @@ json_t *i2j_convert_valarm(obj_ctx *parent, const ical_comp *c)
             json_object_set_new_nocheck(a.obj, "trigger", t);
             static const char *const consumed[] = {"RELATED", NULL};
             i2j_note_converted(&a, "trigger", p, consumed, NULL, 0);
-        } else if (!strcmp(p->name, "ACTION") &&
+        } else if (i2j_is(p->name, "ACTION") &&
                    (!strcasecmp(p->value, "DISPLAY") || !strcasecmp(p->value, "EMAIL"))) {
             char *l = jscal_strlower(p->value);
             json_object_set_new_nocheck(a.obj, "action", json_string_nocheck(l));
             free(l);
-        } else if (!strcmp(p->name, "ACKNOWLEDGED")) {
+        } else if (i2j_is(p->name, "ACKNOWLEDGED")) {
             if (i2j_set_utc(&a, p, a.obj, "acknowledged"))
                 goto bad;
-        } else if (!strcmp(p->name, "JSID")) {
+        } else if (i2j_is(p->name, "JSID")) {
             /* the key */
-        } else if (!strcmp(p->name, "JSPROP") && njs < 32) {
+        } else if (i2j_is(p->name, "JSPROP") && njs < 32) {
             jsprops[njs++] = p;
         } else {
             i2j_keep_prop(&a, p); /* RELATED-TO is moved out by the caller if it resolves */
@@ -738,20 +747,20 @@ json_t *i2j_convert_vlocation(obj_ctx *parent, const ical_comp *c)
     int nurl = 0;
     for (size_t i = 0; i < c->nprops; i++) {
         const ical_prop *p = &c->props[i];
-        if (!strcmp(p->name, "NAME"))
+        if (i2j_is(p->name, "NAME"))
             i2j_set_text(l.obj, "name", p->value);
-        else if (!strcmp(p->name, "COORDINATES"))
+        else if (i2j_is(p->name, "COORDINATES"))
             json_object_set_new_nocheck(l.obj, "coordinates", json_string_nocheck(p->value));
-        else if (!strcmp(p->name, "GEO") && !json_object_get(l.obj, "coordinates"))
+        else if (i2j_is(p->name, "GEO") && !json_object_get(l.obj, "coordinates"))
             i2j_add_geo_coordinates(&l, l.obj, p, "coordinates");
-        else if (!strcmp(p->name, "LOCATION-TYPE"))
+        else if (i2j_is(p->name, "LOCATION-TYPE"))
             i2j_add_set_values(l.obj, "locationTypes", p->value, 0, 1);
-        else if (!strcmp(p->name, "ATTACH") || !strcmp(p->name, "IMAGE") ||
-                 !strcmp(p->name, "LINK") || !strcmp(p->name, "URL"))
-            i2j_add_link(&l, p, !strcmp(p->name, "URL") && nurl++ == 0);
-        else if (!strcmp(p->name, "JSID"))
+        else if (i2j_is(p->name, "ATTACH") || i2j_is(p->name, "IMAGE") ||
+                 i2j_is(p->name, "LINK") || i2j_is(p->name, "URL"))
+            i2j_add_link(&l, p, i2j_is(p->name, "URL") && nurl++ == 0);
+        else if (i2j_is(p->name, "JSID"))
             continue;
-        else if (!strcmp(p->name, "JSPROP") && njs < 32)
+        else if (i2j_is(p->name, "JSPROP") && njs < 32)
             jsprops[njs++] = p;
         else
             i2j_keep_prop(&l, p);
@@ -811,37 +820,37 @@ json_t *i2j_convert_participant_comp(obj_ctx *parent, const ical_comp *c, char k
     ical_prop *jsid = ical_comp_get_prop(c, "JSID");
     ical_prop *addr = ical_comp_get_prop(c, "CALENDAR-ADDRESS");
     if (jsid && jscal_is_id(jsid->value))
-        snprintf(key, 256, "%s", jsid->value);
+        i2j_key_copy(key, 256, jsid->value);
     else if (addr) {
         char u[37];
         i2j_uuid(parent->cal, addr->value, u);
-        snprintf(key, 256, "%s", u);
+        i2j_key_copy(key, 256, u);
     } else
         i2j_comp_key(c, key);
     for (size_t i = 0; i < c->nprops; i++) {
         const ical_prop *p = &c->props[i];
         if (p == addr) {
             json_object_set_new_nocheck(pc.obj, "calendarAddress", json_string_nocheck(p->value));
-        } else if (!strcmp(p->name, "DESCRIPTION") && !i2j_param_is_true(p, "DERIVED") &&
+        } else if (i2j_is(p->name, "DESCRIPTION") && !i2j_param_is_true(p, "DERIVED") &&
                    !json_object_get(pc.obj, "description")) {
             i2j_set_description(&pc, pc.obj, p, 0);
-        } else if (!strcmp(p->name, "STYLED-DESCRIPTION") && i2j_styled_ok(p) &&
+        } else if (i2j_is(p->name, "STYLED-DESCRIPTION") && i2j_styled_ok(p) &&
                    !json_object_get(pc.obj, "description")) {
             i2j_set_description(&pc, pc.obj, p, 1);
-        } else if (!strcmp(p->name, "SUMMARY")) {
+        } else if (i2j_is(p->name, "SUMMARY")) {
             i2j_set_text(pc.obj, "name", p->value);
-        } else if (!strcmp(p->name, "PERCENT-COMPLETE")) {
+        } else if (i2j_is(p->name, "PERCENT-COMPLETE")) {
             long long n;
             if (!i2j_parse_uint(p->value, &n) && n <= 100)
                 json_object_set_new_nocheck(pc.obj, "percentComplete", json_integer(n));
             else
                 i2j_keep_prop(&pc, p);
-        } else if (!strcmp(p->name, "ATTACH") || !strcmp(p->name, "IMAGE") ||
-                   !strcmp(p->name, "LINK") || !strcmp(p->name, "URL")) {
-            i2j_add_link(&pc, p, !strcmp(p->name, "URL") && nurl++ == 0);
-        } else if (!strcmp(p->name, "JSID")) {
+        } else if (i2j_is(p->name, "ATTACH") || i2j_is(p->name, "IMAGE") ||
+                   i2j_is(p->name, "LINK") || i2j_is(p->name, "URL")) {
+            i2j_add_link(&pc, p, i2j_is(p->name, "URL") && nurl++ == 0);
+        } else if (i2j_is(p->name, "JSID")) {
             continue;
-        } else if (!strcmp(p->name, "JSPROP") && njs < 32) {
+        } else if (i2j_is(p->name, "JSPROP") && njs < 32) {
             jsprops[njs++] = p;
         } else {
             i2j_keep_prop(&pc, p);
@@ -890,13 +899,13 @@ void i2j_convert_attendee(obj_ctx *o, const ical_prop *p)
     const char *existing = i2j_find_participant(parts, p->value);
     char key[256];
     if (jsid && jscal_is_id(jsid))
-        snprintf(key, sizeof key, "%s", jsid);
+        i2j_key_copy(key, sizeof key, jsid);
     else if (existing)
-        snprintf(key, sizeof key, "%s", existing);
+        i2j_key_copy(key, sizeof key, existing);
     else {
         char u[37];
         i2j_uuid(o->cal, p->value, u);
-        snprintf(key, sizeof key, "%s", u);
+        i2j_key_copy(key, sizeof key, u);
     }
     json_t *pt = json_object_get(parts, key);
     if (!pt) {
@@ -999,13 +1008,13 @@ void i2j_convert_organizer(obj_ctx *o, const ical_prop *p)
         char key[256];
         const char *jsid = ical_prop_param1(p, "JSID");
         if (existing)
-            snprintf(key, sizeof key, "%s", existing);
+            i2j_key_copy(key, sizeof key, existing);
         else if (jsid && jscal_is_id(jsid))
-            snprintf(key, sizeof key, "%s", jsid);
+            i2j_key_copy(key, sizeof key, jsid);
         else {
             char u[37];
             i2j_uuid(o->cal, p->value, u);
-            snprintf(key, sizeof key, "%s", u);
+            i2j_key_copy(key, sizeof key, u);
         }
         parts = i2j_get_map(o->obj, "participants");
         json_t *pt = json_object_get(parts, key);
