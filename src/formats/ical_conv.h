@@ -27,18 +27,18 @@ typedef struct {
     icaltimezone *zone;
 } custom_zone;
 
-/* UUIDv5 keys of recently seen values: a calendar repeats the same organizer, attendees and
- * rooms in every event, and SHA-1 is the most expensive step of a key. */
-#define I2J_UUID_CACHE 64
+/* UUIDv5 keys of values seen before: a calendar repeats the same organizer, attendees,
+ * rooms and alarms in event after event, and SHA-1 is the most expensive step of a key.
+ * Direct-mapped by hash; a slot keeps the last value that hashed to it. */
+#define I2J_UUID_CACHE 1024
 typedef struct {
     char *name;
-    uint32_t hash; /* FNV-1a of name: most lookups miss, and names share long prefixes */
+    uint32_t hash; /* FNV-1a of name */
     char uuid[37];
 } uuid_slot;
 
 typedef struct {
-    uuid_slot uuids[I2J_UUID_CACHE];
-    unsigned next_uuid;
+    uuid_slot *uuids; /* I2J_UUID_CACHE slots, allocated on first use */
     int timing_only; /* ICAL_TO_JSCAL_TIMING */
     ical_comp **vtz; /* VTIMEZONE components of the calendar */
     size_t nvtz;
@@ -97,7 +97,7 @@ int i2j_int_list(json_t *rule, const char *name, const char *v, int allow_neg);
 int i2j_convert_rrule(obj_ctx *o, const ical_prop *p);
 void i2j_sub_ctx(obj_ctx *sub, obj_ctx *parent, const ical_comp *c, const char *type);
 void i2j_sub_finish(obj_ctx *sub);
-void i2j_comp_key(const ical_comp *c, char key[256]);
+void i2j_comp_key(cal_ctx *cal, const ical_comp *c, char key[256]);
 json_t *i2j_convert_valarm(obj_ctx *parent, const ical_comp *c);
 void i2j_resolve_alert_relations(json_t *alerts);
 void i2j_add_geo_coordinates(obj_ctx *o, json_t *loc, const ical_prop *p, const char *path);

@@ -13,45 +13,33 @@
 
 /* ---- DATE / DATE-TIME ----------------------------------------------------------------- */
 
+static int two_digits(const char *s)
+{
+    return (s[0] - '0') * 10 + (s[1] - '0');
+}
+
 int ical_dt_parse(const char *s, ical_dt *d)
 {
     memset(d, 0, sizeof *d);
     size_t n = s ? strlen(s) : 0;
-    char buf[24];
-    /* YYYY-MM-DDTHH:MM:SS for jscal_ldt_parse (built by hand: this runs for every date) */
-    if (n == 8) {
-        memcpy(buf, s, 4);
-        buf[4] = '-';
-        memcpy(buf + 5, s + 4, 2);
-        buf[7] = '-';
-        memcpy(buf + 8, s + 6, 2);
-        memcpy(buf + 10, "T00:00:00", 10);
+    if (n == 8)
         d->is_date = 1;
-    } else if ((n == 15 || (n == 16 && (s[15] == 'Z' || s[15] == 'z'))) && s[8] == 'T') {
-        memcpy(buf, s, 4);
-        buf[4] = '-';
-        memcpy(buf + 5, s + 4, 2);
-        buf[7] = '-';
-        memcpy(buf + 8, s + 6, 2);
-        buf[10] = 'T';
-        memcpy(buf + 11, s + 9, 2);
-        buf[13] = ':';
-        memcpy(buf + 14, s + 11, 2);
-        buf[16] = ':';
-        memcpy(buf + 17, s + 13, 2);
-        buf[19] = 0;
+    else if ((n == 15 || (n == 16 && (s[15] == 'Z' || s[15] == 'z'))) && s[8] == 'T')
         d->is_utc = n == 16;
-    } else {
+    else
         return -1;
-    }
     for (size_t i = 0; i < n; i++)
         if (i != 8 && i != 15 && !isdigit((unsigned char)s[i]))
             return -1;
-    if (n == 8 || n >= 15)
-        for (size_t i = 0; i < 8; i++)
-            if (!isdigit((unsigned char)s[i]))
-                return -1;
-    return jscal_ldt_parse(buf, &d->t);
+    d->t.year = two_digits(s) * 100 + two_digits(s + 2);
+    d->t.month = two_digits(s + 4);
+    d->t.day = two_digits(s + 6);
+    if (!d->is_date) {
+        d->t.hour = two_digits(s + 9);
+        d->t.minute = two_digits(s + 11);
+        d->t.second = two_digits(s + 13);
+    }
+    return jscal_ldt_check(&d->t);
 }
 
 void ical_dt_format(const ical_dt *d, char *buf)

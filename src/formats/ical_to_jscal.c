@@ -407,7 +407,7 @@ static json_t *convert_entry(cal_ctx *cal, const ical_comp *c)
         const ical_comp *sc = c->comps[i];
         if (i2j_is(sc->name, "VLOCATION")) {
             char key[256];
-            i2j_comp_key(sc, key);
+            i2j_comp_key(cal, sc, key);
             json_t *loc = i2j_convert_vlocation(&o, sc);
             json_object_set_new_nocheck(i2j_get_map(o.obj, "locations"), key, loc);
             if (!nvloc++)
@@ -450,7 +450,7 @@ static json_t *convert_entry(cal_ctx *cal, const ical_comp *c)
             i2j_keep_comp(&o, sc); /* RFC 5545 §3.6.6 needs TRIGGER; keep it as it is */
         } else if (i2j_is(sc->name, "VALARM")) {
             char key[256];
-            i2j_comp_key(sc, key);
+            i2j_comp_key(cal, sc, key);
             json_t *al = i2j_convert_valarm(&o, sc);
             if (!al)
                 goto bad;

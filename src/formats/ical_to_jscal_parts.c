@@ -30,13 +30,14 @@ void i2j_uuid(cal_ctx *cal, const char *name, char out[37])
     uint32_t h = 2166136261u;
     for (const unsigned char *p = (const unsigned char *)name; *p; p++)
         h = (h ^ *p) * 16777619u;
-    for (unsigned i = 0; i < I2J_UUID_CACHE; i++)
-        if (cal->uuids[i].name && cal->uuids[i].hash == h && !strcmp(cal->uuids[i].name, name)) {
-            memcpy(out, cal->uuids[i].uuid, 37);
-            return;
-        }
+    if (!cal->uuids && !(cal->uuids = calloc(I2J_UUID_CACHE, sizeof *cal->uuids)))
+        abort();
+    uuid_slot *s = &cal->uuids[h % I2J_UUID_CACHE];
+    if (s->name && s->hash == h && !strcmp(s->name, name)) {
+        memcpy(out, s->uuid, 37);
+        return;
+    }
     jscal_uuidv5(name, out);
-    uuid_slot *s = &cal->uuids[cal->next_uuid++ % I2J_UUID_CACHE];
     free(s->name);
     s->name = strdup(name);
     s->hash = h;
@@ -45,8 +46,9 @@ void i2j_uuid(cal_ctx *cal, const char *name, char out[37])
 
 void i2j_uuid_cache_free(cal_ctx *cal)
 {
-    for (unsigned i = 0; i < I2J_UUID_CACHE; i++)
+    for (unsigned i = 0; cal->uuids && i < I2J_UUID_CACHE; i++)
         free(cal->uuids[i].name);
+    free(cal->uuids);
 }
 
 void i2j_key_copy(char *key, size_t size, const char *s)
@@ -589,7 +591,7 @@ void i2j_sub_finish(obj_ctx *sub)
     sub->ical = NULL;
 }
 
-void i2j_comp_key(const ical_comp *c, char key[256])
+void i2j_comp_key(cal_ctx *cal, const ical_comp *c, char key[256])
 {
     ical_prop *p = ical_comp_get_prop(c, "JSID");
     if (p && jscal_is_id(p->value)) {
@@ -604,7 +606,7 @@ void i2j_comp_key(const ical_comp *c, char key[256])
     jscal_buf b = {0};
     ical_comp_write(c, &b);
     char u[37];
-    jscal_uuidv5(b.s, u);
+    i2j_uuid(cal, b.s, u);
     free(b.s);
     i2j_key_copy(key, 256, u);
 }
@@ -826,7 +828,7 @@ json_t *i2j_convert_participant_comp(obj_ctx *parent, const ical_comp *c, char k
         i2j_uuid(parent->cal, addr->value, u);
         i2j_key_copy(key, 256, u);
     } else
-        i2j_comp_key(c, key);
+        i2j_comp_key(parent->cal, c, key);
     for (size_t i = 0; i < c->nprops; i++) {
         const ical_prop *p = &c->props[i];
         if (p == addr) {

@@ -51,9 +51,15 @@ static int parse_dt(const char *s, jscal_ldt *t, int utc)
         digits(s + 11, 2, &t->hour) || digits(s + 14, 2, &t->minute) ||
         digits(s + 17, 2, &t->second))
         return -1;
+    return jscal_ldt_check(t);
+}
+
+int jscal_ldt_check(const jscal_ldt *t)
+{
     if (t->month < 1 || t->month > 12 || t->day < 1 || t->day > days_in_month(t->year, t->month))
         return -1;
-    if (t->hour > 23 || t->minute > 59 || t->second > 60)
+    if (t->hour < 0 || t->hour > 23 || t->minute < 0 || t->minute > 59 || t->second < 0 ||
+        t->second > 60)
         return -1;
     return 0;
 }
@@ -225,34 +231,56 @@ int jscal_dur_parse(const char *s, int allow_sign, jscal_dur *d)
     return (*s || !any) ? -1 : 0;
 }
 
+/* Writes v in decimal at p (what "%lld" prints); returns the end. */
+static char *put_int(char *p, int64_t v)
+{
+    char tmp[24], *t = tmp + sizeof tmp;
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v; /* -INT64_MIN does not fit */
+    do {
+        *--t = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *--t = '-';
+    size_t n = (size_t)(tmp + sizeof tmp - t);
+    memcpy(p, t, n);
+    return p + n;
+}
+
 void jscal_dur_format(const jscal_dur *d, char *buf)
 {
-    char *p = buf;
-    size_t room = 64;
-    int n;
-#define EMIT(...)                                                                             \
-    do {                                                                                      \
-        n = snprintf(p, room, __VA_ARGS__);                                                   \
-        p += n;                                                                               \
-        room -= (size_t)n;                                                                    \
-    } while (0)
+    char full[128], *p = full; /* "-P" + 5 * (sign, 19 digits, letter) + "T" fit */
     if (d->sign < 0 && (d->weeks || d->days || d->hours || d->minutes || d->seconds))
-        EMIT("-");
-    EMIT("P");
-    if (d->weeks)
-        EMIT("%lldW", (long long)d->weeks);
-    if (d->days)
-        EMIT("%lldD", (long long)d->days);
-    if (d->hours || d->minutes || d->seconds || (!d->weeks && !d->days)) {
-        EMIT("T");
-        if (d->hours)
-            EMIT("%lldH", (long long)d->hours);
-        if (d->minutes)
-            EMIT("%lldM", (long long)d->minutes);
-        if (d->seconds || (!d->hours && !d->minutes))
-            EMIT("%lldS", (long long)d->seconds);
+        *p++ = '-';
+    *p++ = 'P';
+    if (d->weeks) {
+        p = put_int(p, d->weeks);
+        *p++ = 'W';
     }
-#undef EMIT
+    if (d->days) {
+        p = put_int(p, d->days);
+        *p++ = 'D';
+    }
+    if (d->hours || d->minutes || d->seconds || (!d->weeks && !d->days)) {
+        *p++ = 'T';
+        if (d->hours) {
+            p = put_int(p, d->hours);
+            *p++ = 'H';
+        }
+        if (d->minutes) {
+            p = put_int(p, d->minutes);
+            *p++ = 'M';
+        }
+        if (d->seconds || (!d->hours && !d->minutes)) {
+            p = put_int(p, d->seconds);
+            *p++ = 'S';
+        }
+    }
+    size_t n = (size_t)(p - full);
+    if (n > 63)
+        n = 63; /* the 64 bytes buf promises */
+    memcpy(buf, full, n);
+    buf[n] = 0;
 }
 
 int64_t jscal_dur_total_secs(const jscal_dur *d)
@@ -435,6 +463,16 @@ static void json_write_string(const char *s, size_t n, jscal_buf *b)
                 continue;
             }
             stop = i + 8;
+        } else if (n >= 8) {
+            /* The last bytes: the word ending at n overlaps what is written; if none of its
+             * bytes needs escaping, those before i were copied as they are. */
+            uint64_t v;
+            memcpy(&v, s + n - 8, 8);
+            if (!word_needs_escape(v)) {
+                memcpy(w - (8 - (n - i)), s + n - 8, 8);
+                w += n - i;
+                break;
+            }
         }
         for (; i < stop; i++) {
             unsigned char c = (unsigned char)s[i];
