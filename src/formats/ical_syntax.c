@@ -26,11 +26,13 @@ struct ical_arena {
     arena_block *blocks;
     char *cur, *end;
     size_t next_size;
+    int steady;
     const ical_comp *owner; /* the component whose ical_comp_free releases the arena */
 };
 
 #define ARENA_ALIGN 8 /* enough for every node: pointers and size_t */
 #define ARENA_MAX_BLOCK ((size_t)1 << 20)
+#define ARENA_CHILD_BLOCK 512 /* an event's arena: 2-4 blocks, little of it unused */
 
 static void *xmalloc(size_t n)
 {
@@ -47,14 +49,17 @@ static arena_block *block_new(size_t size)
     return b;
 }
 
-static ical_arena *arena_new(size_t first)
+/* An arena whose first block has room for first bytes; later blocks double up to
+ * ARENA_MAX_BLOCK, or stay at first if steady (many small arenas: little left unused). */
+static ical_arena *arena_new(size_t first, int steady)
 {
     arena_block *b = block_new(sizeof(ical_arena) + first);
     ical_arena *a = (ical_arena *)(b + 1);
     a->blocks = b;
     a->cur = (char *)(a + 1);
     a->end = a->cur + first;
-    a->next_size = first * 2;
+    a->next_size = steady ? first : first * 2;
+    a->steady = steady;
     a->owner = NULL;
     return a;
 }
@@ -69,7 +74,7 @@ static void *arena_alloc(ical_arena *a, size_t n)
         a->blocks->next = b;
         a->cur = (char *)(b + 1);
         a->end = a->cur + size;
-        if (a->next_size < ARENA_MAX_BLOCK)
+        if (!a->steady && a->next_size < ARENA_MAX_BLOCK)
             a->next_size *= 2;
     }
     void *p = a->cur;
@@ -476,8 +481,42 @@ static int check_line(const unsigned char *s, size_t n, int line, char **err)
     return 0;
 }
 
-/* Parses one unfolded content line s[0..n) into a property of c. Returns 0 or -1 with *err. */
-static int parse_line(const char *s, size_t n, int line, ical_comp *c, char **err)
+/* The properties of a component being parsed, gathered on the heap and copied into the arena
+ * at END with the exact size (an array grown inside the arena would leave its old copies). */
+typedef struct {
+    ical_prop *v;
+    size_t n, cap;
+} prop_vec;
+
+static ical_prop *prop_vec_push(prop_vec *pv, ical_arena *a)
+{
+    if (pv->n == pv->cap) {
+        pv->cap = pv->cap ? pv->cap * 2 : 16;
+        pv->v = realloc(pv->v, pv->cap * sizeof *pv->v);
+        if (!pv->v)
+            abort();
+    }
+    ical_prop *p = &pv->v[pv->n++];
+    memset(p, 0, sizeof *p);
+    p->arena = a;
+    return p;
+}
+
+/* Moves the gathered properties into c (in its arena) and empties pv. */
+static void prop_vec_finish(prop_vec *pv, ical_comp *c)
+{
+    if (pv->n) {
+        c->props = arena_alloc(c->arena, pv->n * sizeof *c->props);
+        memcpy(c->props, pv->v, pv->n * sizeof *c->props);
+    }
+    c->nprops = c->capprops = pv->n;
+    pv->n = 0;
+}
+
+/* Parses one unfolded content line s[0..n) into a property of c (gathered in props).
+ * Returns 0 or -1 with *err. */
+static int parse_line(const char *s, size_t n, int line, ical_comp *c, prop_vec *props,
+                      char **err)
 {
     ical_arena *a = c->arena;
     size_t i = 0;
@@ -487,7 +526,8 @@ static int parse_line(const char *s, size_t n, int line, ical_comp *c, char **er
         *err = errf(line, "malformed content line (expected NAME[;PARAM=..]:VALUE)", NULL);
         return -1;
     }
-    ical_prop *p = add_prop_take(c, name_dup(a, s, i), NULL);
+    ical_prop *p = prop_vec_push(props, a);
+    p->name = name_dup(a, s, i);
     p->line = line;
     while (i < n && s[i] == ';') {
         size_t ns = ++i;
@@ -547,12 +587,14 @@ static int parse_line(const char *s, size_t n, int line, ical_comp *c, char **er
     return 0;
 }
 
-/* A component of a parsed tree, in arena a, or in a new arena of its own if a is NULL. */
-static ical_comp *comp_new_parsed(ical_arena *a, const char *name, size_t n, int line)
+/* A component of a parsed tree, in arena a, or in a new arena of its own if a is NULL: a
+ * large one for a top-level component, steady blocks of ARENA_CHILD_BLOCK bytes for the
+ * many children (an event needs one to three). */
+static ical_comp *comp_new_parsed(ical_arena *a, int top, const char *name, size_t n, int line)
 {
     int own = !a;
     if (own)
-        a = arena_new(2048);
+        a = top ? arena_new(4096, 0) : arena_new(ARENA_CHILD_BLOCK, 1);
     ical_comp *c = arena_alloc(a, sizeof *c);
     memset(c, 0, sizeof *c);
     c->arena = a;
@@ -577,6 +619,7 @@ int ical_parse(const char *text, size_t len, ical_comp ***out, char **err)
     ical_comp **tops = NULL;
     size_t ntops = 0;
     jscal_buf folded = {0};
+    prop_vec props[MAX_DEPTH] = {{0}};
     size_t pos = 0;
     int physline = 0;
     *out = NULL;
@@ -629,8 +672,8 @@ int ical_parse(const char *text, size_t len, ical_comp ***out, char **err)
                     goto fail;
                 }
             /* the top-level components and their children get arenas of their own */
-            ical_comp *c = comp_new_parsed(depth >= 2 ? stack[depth - 1]->arena : NULL, s + 6,
-                                           n - 6, startline);
+            ical_comp *c = comp_new_parsed(depth >= 2 ? stack[depth - 1]->arena : NULL,
+                                           depth == 0, s + 6, n - 6, startline);
             if (depth > 0) {
                 ical_comp_add_comp(stack[depth - 1], c);
             } else {
@@ -649,12 +692,13 @@ int ical_parse(const char *text, size_t len, ical_comp ***out, char **err)
                 goto fail;
             }
             depth--;
+            prop_vec_finish(&props[depth], stack[depth]);
         } else {
             if (depth == 0) {
                 *err = errf(startline, "content line outside of any component", NULL);
                 goto fail;
             }
-            if (parse_line(s, n, startline, stack[depth - 1], err))
+            if (parse_line(s, n, startline, stack[depth - 1], &props[depth - 1], err))
                 goto fail;
         }
     }
@@ -668,10 +712,14 @@ int ical_parse(const char *text, size_t len, ical_comp ***out, char **err)
         goto fail;
     }
     free(folded.s);
+    for (int d = 0; d < MAX_DEPTH; d++)
+        free(props[d].v);
     *out = tops;
     return (int)ntops;
 fail:
     free(folded.s);
+    for (int d = 0; d < MAX_DEPTH; d++)
+        free(props[d].v); /* unfinished components keep no properties */
     for (size_t i = 0; i < ntops; i++)
         ical_comp_free(tops[i]);
     free(tops);
