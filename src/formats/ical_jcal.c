@@ -29,7 +29,7 @@ int ical_dt_parse(const char *s, ical_dt *d)
     else
         return -1;
     for (size_t i = 0; i < n; i++)
-        if (i != 8 && i != 15 && !isdigit((unsigned char)s[i]))
+        if (i != 8 && i != 15 && (unsigned)(s[i] - '0') > 9)
             return -1;
     d->t.year = two_digits(s) * 100 + two_digits(s + 2);
     d->t.month = two_digits(s + 4);
@@ -96,8 +96,9 @@ static const struct {
 
 const char *ical_default_type(const char *name)
 {
+    int c0 = toupper((unsigned char)name[0]); /* the table is upper-case */
     for (size_t i = 0; i < sizeof default_types / sizeof *default_types; i++)
-        if (!strcasecmp(default_types[i].name, name))
+        if (default_types[i].name[0] == c0 && !strcasecmp(default_types[i].name, name))
             return default_types[i].type;
     return "unknown";
 }

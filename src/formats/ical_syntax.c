@@ -388,6 +388,20 @@ const char *ical_prop_param1(const ical_prop *p, const char *name)
     return pa && pa->nvalues ? pa->values[0] : NULL;
 }
 
+void ical_prop_params_pick(const ical_prop *p, const char *const *names, size_t n,
+                           const ical_param **out)
+{
+    memset(out, 0, n * sizeof *out);
+    for (size_t i = 0; i < p->nparams; i++) {
+        const char *pn = p->params[i].name; /* upper-case, like names */
+        for (size_t k = 0; k < n; k++)
+            if (!out[k] && pn[0] == names[k][0] && !strcmp(pn, names[k])) {
+                out[k] = &p->params[i];
+                break;
+            }
+    }
+}
+
 /* ---- parsing -------------------------------------------------------------------------- */
 
 /* Name characters (RFC 5545 §3.1: ALPHA / DIGIT / "-"). */

@@ -77,6 +77,10 @@ ical_prop *ical_comp_get_prop(const ical_comp *c, const char *name);
 const ical_param *ical_prop_get_param(const ical_prop *p, const char *name);
 /* The first value of a parameter, or NULL. */
 const char *ical_prop_param1(const ical_prop *p, const char *name);
+/* Several parameters in one pass: out[i] gets the parameter named names[i] (upper-case),
+ * or NULL. For converters that read most of a property's parameters. */
+void ical_prop_params_pick(const ical_prop *p, const char *const *names, size_t n,
+                           const ical_param **out);
 
 /* Appends the text form of a component (BEGIN..END, CRLF, folded) to b. */
 void ical_comp_write(const ical_comp *c, jscal_buf *b);

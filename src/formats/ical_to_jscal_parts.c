@@ -894,10 +894,28 @@ void i2j_set_addr_set(json_t *obj, const char *name, const ical_param *pa)
         json_object_set_new_nocheck(set, pa->values[i], json_true());
 }
 
+/* The parameters of ATTENDEE that convert (§2.3.4), looked up in one pass. */
+enum {
+    ATT_JSID, ATT_CN, ATT_EMAIL, ATT_CUTYPE, ATT_DELEGATED_TO, ATT_DELEGATED_FROM, ATT_MEMBER,
+    ATT_PARTSTAT, ATT_ROLE, ATT_RSVP, ATT_SENT_BY, ATT_SCHEDULE_AGENT, ATT_SCHEDULE_FORCE_SEND,
+    ATT_SCHEDULE_STATUS, ATT_N
+};
+static const char *const att_params[ATT_N] = {
+    "JSID", "CN", "EMAIL", "CUTYPE", "DELEGATED-TO", "DELEGATED-FROM", "MEMBER", "PARTSTAT",
+    "ROLE", "RSVP", "SENT-BY", "SCHEDULE-AGENT", "SCHEDULE-FORCE-SEND", "SCHEDULE-STATUS"};
+
+/* The first value of a picked parameter, or NULL (ical_prop_param1). */
+static const char *value1(const ical_param *pa)
+{
+    return pa && pa->nvalues ? pa->values[0] : NULL;
+}
+
 void i2j_convert_attendee(obj_ctx *o, const ical_prop *p)
 {
+    const ical_param *pa[ATT_N];
+    ical_prop_params_pick(p, att_params, ATT_N, pa);
     json_t *parts = i2j_get_map(o->obj, "participants");
-    const char *jsid = ical_prop_param1(p, "JSID");
+    const char *jsid = value1(pa[ATT_JSID]);
     const char *existing = i2j_find_participant(parts, p->value);
     char key[256];
     if (jsid && jscal_is_id(jsid))
@@ -916,19 +934,19 @@ void i2j_convert_attendee(obj_ctx *o, const ical_prop *p)
     }
     json_object_set_new_nocheck(pt, "calendarAddress", json_string_nocheck(p->value));
     const char *v;
-    if ((v = ical_prop_param1(p, "CN")))
+    if ((v = value1(pa[ATT_CN])))
         json_object_set_new_nocheck(pt, "name", json_string_nocheck(v));
-    if ((v = ical_prop_param1(p, "EMAIL")))
+    if ((v = value1(pa[ATT_EMAIL])))
         json_object_set_new_nocheck(pt, "email", json_string_nocheck(v));
-    if ((v = ical_prop_param1(p, "CUTYPE"))) {
+    if ((v = value1(pa[ATT_CUTYPE]))) {
         char *l = jscal_strlower(v);
         json_object_set_new_nocheck(pt, "kind", json_string_nocheck(!strcmp(l, "room") ? "location" : l));
         free(l);
     }
-    i2j_set_addr_set(pt, "delegatedTo", ical_prop_get_param(p, "DELEGATED-TO"));
-    i2j_set_addr_set(pt, "delegatedFrom", ical_prop_get_param(p, "DELEGATED-FROM"));
-    i2j_set_addr_set(pt, "memberOf", ical_prop_get_param(p, "MEMBER"));
-    if ((v = ical_prop_param1(p, "PARTSTAT"))) {
+    i2j_set_addr_set(pt, "delegatedTo", pa[ATT_DELEGATED_TO]);
+    i2j_set_addr_set(pt, "delegatedFrom", pa[ATT_DELEGATED_FROM]);
+    i2j_set_addr_set(pt, "memberOf", pa[ATT_MEMBER]);
+    if ((v = value1(pa[ATT_PARTSTAT]))) {
         char *l = jscal_strlower(v);
         /* §2.3.4: VTODO-specific PARTSTAT values also set "progress". */
         if (o->is_task && (!strcmp(l, "completed") || !strcmp(l, "in-process") || !strcmp(l, "failed"))) {
@@ -939,7 +957,7 @@ void i2j_convert_attendee(obj_ctx *o, const ical_prop *p)
         }
         free(l);
     }
-    const ical_param *role = ical_prop_get_param(p, "ROLE");
+    const ical_param *role = pa[ATT_ROLE];
     for (size_t i = 0; role && i < role->nvalues; i++) {
         json_t *roles = i2j_get_map(pt, "roles");
         const char *r = role->values[i];
@@ -959,22 +977,22 @@ void i2j_convert_attendee(obj_ctx *o, const ical_prop *p)
             free(l);
         }
     }
-    if (i2j_param_is_true(p, "RSVP"))
+    if ((v = value1(pa[ATT_RSVP])) && !strcasecmp(v, "TRUE"))
         json_object_set_new_nocheck(pt, "expectReply", json_true());
-    if ((v = ical_prop_param1(p, "SENT-BY"))) {
+    if ((v = value1(pa[ATT_SENT_BY]))) {
         char *s = i2j_strip_mailto(v);
         json_object_set_new_nocheck(pt, "sentBy", json_string_nocheck(s));
         free(s);
     }
     /* draft-ietf-jmap-calendars: scheduling parameters */
-    if ((v = ical_prop_param1(p, "SCHEDULE-AGENT"))) {
+    if ((v = value1(pa[ATT_SCHEDULE_AGENT]))) {
         char *l = jscal_strlower(v);
         json_object_set_new_nocheck(pt, "scheduleAgent", json_string_nocheck(l));
         free(l);
     }
-    if (i2j_param_is_true(p, "SCHEDULE-FORCE-SEND") || ical_prop_param1(p, "SCHEDULE-FORCE-SEND"))
+    if (value1(pa[ATT_SCHEDULE_FORCE_SEND])) /* any value, TRUE included */
         json_object_set_new_nocheck(pt, "scheduleForceSend", json_true());
-    const ical_param *ss = ical_prop_get_param(p, "SCHEDULE-STATUS");
+    const ical_param *ss = pa[ATT_SCHEDULE_STATUS];
     if (ss && ss->nvalues) {
         json_t *a = json_array();
         for (size_t i = 0; i < ss->nvalues; i++)

@@ -298,7 +298,8 @@ int jscal_is_id(const char *s)
         return 0;
     for (; s[n]; n++) {
         unsigned char c = (unsigned char)s[n];
-        if (!(isalnum(c) || c == '-' || c == '_') || c > 127)
+        if (!((c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || c == '-' ||
+              c == '_'))
             return 0;
     }
     return n >= 1 && n <= 255;
