@@ -230,7 +230,8 @@ static ical_prop *add_prop_take(ical_comp *c, char *name, char *value)
 {
     if (c->nprops == c->capprops) {
         size_t cap = c->capprops ? c->capprops * 2 : 8;
-        c->props = mem_grow(c->arena, c->props, c->nprops * sizeof *c->props, cap * sizeof *c->props);
+        c->props =
+            mem_grow(c->arena, c->props, c->nprops * sizeof *c->props, cap * sizeof *c->props);
         c->capprops = cap;
     }
     ical_prop *p = &c->props[c->nprops++];
@@ -252,8 +253,9 @@ void ical_comp_add_comp(ical_comp *parent, ical_comp *child)
 {
     if (parent->ncomps == parent->capcomps) {
         size_t cap = parent->capcomps ? parent->capcomps * 2 : 4;
-        parent->comps = mem_grow(parent->arena, parent->comps,
-                                 parent->ncomps * sizeof *parent->comps, cap * sizeof *parent->comps);
+        parent->comps =
+            mem_grow(parent->arena, parent->comps, parent->ncomps * sizeof *parent->comps,
+                     cap * sizeof *parent->comps);
         parent->capcomps = cap;
     }
     parent->comps[parent->ncomps++] = child;
@@ -529,8 +531,7 @@ static void prop_vec_finish(prop_vec *pv, ical_comp *c)
 
 /* Parses one unfolded content line s[0..n) into a property of c (gathered in props).
  * Returns 0 or -1 with *err. */
-static int parse_line(const char *s, size_t n, int line, ical_comp *c, prop_vec *props,
-                      char **err)
+static int parse_line(const char *s, size_t n, int line, ical_comp *c, prop_vec *props, char **err)
 {
     ical_arena *a = c->arena;
     size_t i = 0;
@@ -686,8 +687,8 @@ int ical_parse(const char *text, size_t len, ical_comp ***out, char **err)
                     goto fail;
                 }
             /* the top-level components and their children get arenas of their own */
-            ical_comp *c = comp_new_parsed(depth >= 2 ? stack[depth - 1]->arena : NULL,
-                                           depth == 0, s + 6, n - 6, startline);
+            ical_comp *c = comp_new_parsed(depth >= 2 ? stack[depth - 1]->arena : NULL, depth == 0,
+                                           s + 6, n - 6, startline);
             if (depth > 0) {
                 ical_comp_add_comp(stack[depth - 1], c);
             } else {

@@ -184,13 +184,14 @@ static json_t *convert_entry(cal_ctx *cal, const ical_comp *c)
             i2j_add_set_values(o.obj, "categories", p->value, 0, 0);
         } else if (i2j_is(n, "COLOR")) {
             i2j_set_text(o.obj, "color", p->value);
-        } else if (i2j_is(n, "CLASS") && (!strcasecmp(p->value, "PUBLIC") ||
-                                          !strcasecmp(p->value, "PRIVATE") ||
-                                          !strcasecmp(p->value, "CONFIDENTIAL"))) {
-            json_object_set_new_nocheck(o.obj, "privacy",
-                                json_string_nocheck(!strcasecmp(p->value, "PUBLIC")    ? "public"
-                                            : !strcasecmp(p->value, "PRIVATE") ? "private"
-                                                                               : "secret"));
+        } else if (i2j_is(n, "CLASS") &&
+                   (!strcasecmp(p->value, "PUBLIC") || !strcasecmp(p->value, "PRIVATE") ||
+                    !strcasecmp(p->value, "CONFIDENTIAL"))) {
+            json_object_set_new_nocheck(
+                o.obj, "privacy",
+                json_string_nocheck(!strcasecmp(p->value, "PUBLIC")    ? "public"
+                                    : !strcasecmp(p->value, "PRIVATE") ? "private"
+                                                                       : "secret"));
         } else if (i2j_is(n, "PRIORITY")) {
             long long v;
             if (i2j_parse_uint(p->value, &v) || v > 9) {
@@ -198,13 +199,15 @@ static json_t *convert_entry(cal_ctx *cal, const ical_comp *c)
                 goto bad;
             }
             json_object_set_new_nocheck(o.obj, "priority", json_integer(v));
-        } else if (i2j_is(n, "TRANSP") && (!strcasecmp(p->value, "OPAQUE") ||
-                                           !strcasecmp(p->value, "TRANSPARENT"))) {
-            json_object_set_new_nocheck(o.obj, "freeBusyStatus",
-                                json_string_nocheck(!strcasecmp(p->value, "OPAQUE") ? "busy" : "free"));
+        } else if (i2j_is(n, "TRANSP") &&
+                   (!strcasecmp(p->value, "OPAQUE") || !strcasecmp(p->value, "TRANSPARENT"))) {
+            json_object_set_new_nocheck(
+                o.obj, "freeBusyStatus",
+                json_string_nocheck(!strcasecmp(p->value, "OPAQUE") ? "busy" : "free"));
         } else if (i2j_is(n, "STATUS")) {
             char *l = jscal_strlower(p->value);
-            json_object_set_new_nocheck(o.obj, o.is_task ? "progress" : "status", json_string_nocheck(l));
+            json_object_set_new_nocheck(o.obj, o.is_task ? "progress" : "status",
+                                        json_string_nocheck(l));
             free(l);
         } else if ((i2j_is(n, "RRULE") || i2j_is(n, "RDATE") || i2j_is(n, "EXDATE")) &&
                    ical_comp_get_prop(c, "RECURRENCE-ID")) {
@@ -238,7 +241,8 @@ static json_t *convert_entry(cal_ctx *cal, const ical_comp *c)
                     jscal_dur d;
                     ical_dt de;
                     if (!jscal_dur_parse(slash + 1, 0, &d)) {
-                        json_object_set_new_nocheck(patch, "duration", json_string_nocheck(slash + 1));
+                        json_object_set_new_nocheck(patch, "duration",
+                                                    json_string_nocheck(slash + 1));
                     } else if (!ical_dt_parse(slash + 1, &de)) {
                         int64_t s = jscal_ldt_to_secs(&de.t) - jscal_ldt_to_secs(&dt.t);
                         jscal_dur dd = {.sign = 1, .hours = s / 3600, .minutes = s % 3600 / 60,
@@ -252,7 +256,8 @@ static json_t *convert_entry(cal_ctx *cal, const ical_comp *c)
                     json_object_set_new_nocheck(e, "name", json_string_nocheck("rdate"));
                     json_object_set_new_nocheck(e, "valueType", json_string_nocheck("period"));
                     char *path = i2j_path2("recurrenceOverrides", key);
-                    json_object_set_new_nocheck(i2j_get_map(i2j_ical_obj(&o), "convertedProperties"), path, e);
+                    json_object_set_new_nocheck(
+                        i2j_get_map(i2j_ical_obj(&o), "convertedProperties"), path, e);
                     free(path);
                 }
                 json_object_set_new_nocheck(ov, key, patch);
@@ -270,7 +275,8 @@ static json_t *convert_entry(cal_ctx *cal, const ical_comp *c)
                 goto bad;
             i2j_set_ldt(o.obj, "recurrenceId", &d.t, 0);
             if (tzid)
-                json_object_set_new_nocheck(o.obj, "recurrenceIdTimeZone", json_string_nocheck(tzid));
+                json_object_set_new_nocheck(o.obj, "recurrenceIdTimeZone",
+                                            json_string_nocheck(tzid));
             i2j_note_converted(&o, "recurrenceId", p, none, NULL, 0);
         } else if (i2j_is(n, "ORGANIZER") && !organizer) {
             organizer = p;
@@ -487,7 +493,8 @@ static json_t *convert_entry(cal_ctx *cal, const ical_comp *c)
             if (!from_attendee) {
                 json_t *e = i2j_typed_object("ICalProperty");
                 json_object_set_new_nocheck(e, "name", json_string_nocheck("calendar-address"));
-                json_object_set_new_nocheck(i2j_get_map(ic, "convertedProperties"), "calendarAddress", e);
+                json_object_set_new_nocheck(i2j_get_map(ic, "convertedProperties"),
+                                            "calendarAddress", e);
             }
         }
     }

@@ -389,7 +389,8 @@ int i2j_add_link(obj_ctx *o, const ical_prop *p, int first_url)
         rel = ical_prop_param1(p, "LINKREL");
     if (rel)
         json_object_set_new_nocheck(l, "rel", json_string_nocheck(rel));
-    const char *title = ical_prop_param1(p, is_link || i2j_is(p->name, "URL") ? "LABEL" : "FILENAME");
+    const char *title =
+        ical_prop_param1(p, is_link || i2j_is(p->name, "URL") ? "LABEL" : "FILENAME");
     if (title)
         json_object_set_new_nocheck(l, "title", json_string_nocheck(title));
     long long size;
@@ -407,9 +408,10 @@ int i2j_add_link(obj_ctx *o, const ical_prop *p, int first_url)
     }
     json_object_set_new_nocheck(links, key, l);
     /* Remember the property name where the reverse choice (§3.4) would differ. */
-    int force = (is_link && rel &&
-                 (!strcmp(rel, "enclosure") || !strcmp(rel, "icon") || !strcmp(rel, "describedby"))) ||
-                (i2j_is(p->name, "URL") && !first_url);
+    int force =
+        (is_link && rel &&
+         (!strcmp(rel, "enclosure") || !strcmp(rel, "icon") || !strcmp(rel, "describedby"))) ||
+        (i2j_is(p->name, "URL") && !first_url);
     static const char *const consumed[] = {"FMTTYPE", "LINKREL", "LABEL", "FILENAME", "SIZE",
                                            "DISPLAY", "ENCODING", NULL};
     char *path = i2j_path2("links", key);
@@ -475,7 +477,7 @@ int i2j_convert_rrule(obj_ctx *o, const ical_prop *p)
                 bad = 1;
             else
                 json_object_set_new_nocheck(rule, !strcasecmp(k, "COUNT") ? "count" : "interval",
-                                    json_integer(n));
+                                            json_integer(n));
         } else if (!strcasecmp(k, "UNTIL")) {
             /* UNTIL converts to a LocalDateTime in the object's time zone. */
             ical_dt d;
@@ -553,7 +555,7 @@ int i2j_convert_rrule(obj_ctx *o, const ical_prop *p)
         } else if (!strcasecmp(k, "RSCALE") || !strcasecmp(k, "SKIP")) {
             char *l = jscal_strlower(v);
             json_object_set_new_nocheck(rule, !strcasecmp(k, "RSCALE") ? "rscale" : "skip",
-                                json_string_nocheck(l));
+                                        json_string_nocheck(l));
             free(l);
         } else {
             bad = 1;
@@ -757,8 +759,8 @@ json_t *i2j_convert_vlocation(obj_ctx *parent, const ical_comp *c)
             i2j_add_geo_coordinates(&l, l.obj, p, "coordinates");
         else if (i2j_is(p->name, "LOCATION-TYPE"))
             i2j_add_set_values(l.obj, "locationTypes", p->value, 0, 1);
-        else if (i2j_is(p->name, "ATTACH") || i2j_is(p->name, "IMAGE") ||
-                 i2j_is(p->name, "LINK") || i2j_is(p->name, "URL"))
+        else if (i2j_is(p->name, "ATTACH") || i2j_is(p->name, "IMAGE") || i2j_is(p->name, "LINK") ||
+                 i2j_is(p->name, "URL"))
             i2j_add_link(&l, p, i2j_is(p->name, "URL") && nurl++ == 0);
         else if (i2j_is(p->name, "JSID"))
             continue;
@@ -896,13 +898,36 @@ void i2j_set_addr_set(json_t *obj, const char *name, const ical_param *pa)
 
 /* The parameters of ATTENDEE that convert (§2.3.4), looked up in one pass. */
 enum {
-    ATT_JSID, ATT_CN, ATT_EMAIL, ATT_CUTYPE, ATT_DELEGATED_TO, ATT_DELEGATED_FROM, ATT_MEMBER,
-    ATT_PARTSTAT, ATT_ROLE, ATT_RSVP, ATT_SENT_BY, ATT_SCHEDULE_AGENT, ATT_SCHEDULE_FORCE_SEND,
-    ATT_SCHEDULE_STATUS, ATT_N
+    ATT_JSID,
+    ATT_CN,
+    ATT_EMAIL,
+    ATT_CUTYPE,
+    ATT_DELEGATED_TO,
+    ATT_DELEGATED_FROM,
+    ATT_MEMBER,
+    ATT_PARTSTAT,
+    ATT_ROLE,
+    ATT_RSVP,
+    ATT_SENT_BY,
+    ATT_SCHEDULE_AGENT,
+    ATT_SCHEDULE_FORCE_SEND,
+    ATT_SCHEDULE_STATUS,
+    ATT_N
 };
-static const char *const att_params[ATT_N] = {
-    "JSID", "CN", "EMAIL", "CUTYPE", "DELEGATED-TO", "DELEGATED-FROM", "MEMBER", "PARTSTAT",
-    "ROLE", "RSVP", "SENT-BY", "SCHEDULE-AGENT", "SCHEDULE-FORCE-SEND", "SCHEDULE-STATUS"};
+static const char *const att_params[ATT_N] = {"JSID",
+                                              "CN",
+                                              "EMAIL",
+                                              "CUTYPE",
+                                              "DELEGATED-TO",
+                                              "DELEGATED-FROM",
+                                              "MEMBER",
+                                              "PARTSTAT",
+                                              "ROLE",
+                                              "RSVP",
+                                              "SENT-BY",
+                                              "SCHEDULE-AGENT",
+                                              "SCHEDULE-FORCE-SEND",
+                                              "SCHEDULE-STATUS"};
 
 /* The first value of a picked parameter, or NULL (ical_prop_param1). */
 static const char *value1(const ical_param *pa)
@@ -940,7 +965,8 @@ void i2j_convert_attendee(obj_ctx *o, const ical_prop *p)
         json_object_set_new_nocheck(pt, "email", json_string_nocheck(v));
     if ((v = value1(pa[ATT_CUTYPE]))) {
         char *l = jscal_strlower(v);
-        json_object_set_new_nocheck(pt, "kind", json_string_nocheck(!strcmp(l, "room") ? "location" : l));
+        json_object_set_new_nocheck(pt, "kind",
+                                    json_string_nocheck(!strcmp(l, "room") ? "location" : l));
         free(l);
     }
     i2j_set_addr_set(pt, "delegatedTo", pa[ATT_DELEGATED_TO]);
