@@ -3,10 +3,12 @@
  * command-line wrappers over src/formats/ical.h, jscal.h and recur.h. Input is a file or
  * "-" for stdin; bad input exits 1 with a message naming the line or property.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "cli/cli.h"
 #include "cli/fast_alloc.h"
@@ -23,7 +25,17 @@ static char *read_all(const char *path, size_t *len)
     if (!f)
         return NULL;
     size_t cap = 65536, n = 0;
+    struct stat st;
+    if (f != stdin && !fstat(fileno(f), &st) && S_ISREG(st.st_mode) && st.st_size >= 0 &&
+        (uintmax_t)st.st_size < MAX_INPUT && (size_t)st.st_size + 1 > cap)
+        cap = (size_t)st.st_size + 1; /* a file read in one go: the first read ends short */
     char *buf = malloc(cap + 1);
+    if (!buf) {
+        if (f != stdin)
+            fclose(f);
+        return NULL;
+    }
+    cli_advise_huge(buf, cap + 1);
     for (;;) {
         size_t r = fread(buf + n, 1, cap - n, f);
         n += r;
@@ -118,6 +130,10 @@ static int ical_to_json_streamed(const char *buf, size_t len)
     jscal_buf out = {0};
     char *err = NULL;
     int streamed = 0, rc = 0;
+    if (len > (1u << 20)) { /* JSON is about twice the iCalendar text: room for it at once */
+        jscal_buf_grow(&out, 2 * len);
+        cli_advise_huge(out.s, out.cap);
+    }
     /* more than 100 entries: the compact form (see below) */
     json_t *j = ical_to_jscal_stream(buf, len, 0, 101, write_entry, &out, &streamed, &err);
     if (!j) {
@@ -173,8 +189,11 @@ int cli_convert_ical(int argc, char **argv)
         return 1;
     }
     int input_json = has_suffix(file, ".json") || (!has_suffix(file, ".ics") && looks_json(buf));
-    if (len > (1u << 20))
-        cli_fast_json_alloc(); /* large input: cli/fast_alloc.h */
+    if (len > (1u << 20)) { /* large input: cli/fast_alloc.h */
+        cli_fast_json_alloc();
+        if (!input_json) /* the parsed tree about three times the text, the JSON two: room */
+            cli_fast_heap(8 * len);
+    }
     if (!to)
         to = input_json ? "ics" : "json";
     int rc = 1;
@@ -296,8 +315,10 @@ int cli_expand(int argc, char **argv)
         fprintf(stderr, "jmapd expand: cannot read %s\n", file);
         return 1;
     }
-    if (len > (1u << 20))
+    if (len > (1u << 20)) {
         cli_fast_json_alloc();
+        cli_fast_heap(4 * len);
+    }
     /* expansion needs only the timing properties: skip the rest of the conversion */
     json_t *j = load_jscal(buf, len, ICAL_TO_JSCAL_GROUP | ICAL_TO_JSCAL_TIMING);
     free(buf);

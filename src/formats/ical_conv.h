@@ -1,6 +1,11 @@
 /*
  * ical_conv.h — internals shared by ical_to_jscal.c and ical_to_jscal_parts.c: the
  * conversion contexts and the property/component converters (draft -25 §2).
+ *
+ * Strings and keys go into JSON with jansson's _nocheck functions: every byte comes from
+ * ical_parse, which rejected anything that is not UTF-8 (RFC 5545 §3.1.4), or is ASCII made
+ * here, and no step cuts a string inside a UTF-8 sequence. Checking again would cost a tenth
+ * of a conversion.
  */
 #ifndef JMAPD_FORMATS_ICAL_CONV_H
 #define JMAPD_FORMATS_ICAL_CONV_H
@@ -22,18 +27,18 @@ typedef struct {
     icaltimezone *zone;
 } custom_zone;
 
-/* UUIDv5 keys of recently seen values: a calendar repeats the same organizer, attendees and
- * rooms in every event, and SHA-1 is the most expensive step of a key. */
-#define I2J_UUID_CACHE 64
+/* UUIDv5 keys of values seen before: a calendar repeats the same organizer, attendees,
+ * rooms and alarms in event after event, and SHA-1 is the most expensive step of a key.
+ * Direct-mapped by hash; a slot keeps the last value that hashed to it. */
+#define I2J_UUID_CACHE 1024
 typedef struct {
     char *name;
-    uint32_t hash; /* FNV-1a of name: most lookups miss, and names share long prefixes */
+    uint32_t hash; /* FNV-1a of name */
     char uuid[37];
 } uuid_slot;
 
 typedef struct {
-    uuid_slot uuids[I2J_UUID_CACHE];
-    unsigned next_uuid;
+    uuid_slot *uuids; /* I2J_UUID_CACHE slots, allocated on first use */
     int timing_only; /* ICAL_TO_JSCAL_TIMING */
     ical_comp **vtz; /* VTIMEZONE components of the calendar */
     size_t nvtz;
@@ -54,6 +59,14 @@ typedef struct {
 } obj_ctx;
 
 int i2j_fail(obj_ctx *o, const ical_prop *p, const char *msg);
+/* Copies s into key[size], cut to fit like snprintf "%s" (keys are ASCII Ids or UUIDs). */
+void i2j_key_copy(char *key, size_t size, const char *s);
+/* 1 if the (upper-case) name n is lit: a first-letter test spares most strcmp calls in the
+ * property dispatch chains. */
+static inline int i2j_is(const char *n, const char *lit)
+{
+    return n[0] == lit[0] && !strcmp(n, lit);
+}
 /* jscal_uuidv5 through the calendar's cache. */
 void i2j_uuid(cal_ctx *cal, const char *name, char out[37]);
 /* Frees the cache. */
@@ -84,7 +97,7 @@ int i2j_int_list(json_t *rule, const char *name, const char *v, int allow_neg);
 int i2j_convert_rrule(obj_ctx *o, const ical_prop *p);
 void i2j_sub_ctx(obj_ctx *sub, obj_ctx *parent, const ical_comp *c, const char *type);
 void i2j_sub_finish(obj_ctx *sub);
-void i2j_comp_key(const ical_comp *c, char key[256]);
+void i2j_comp_key(cal_ctx *cal, const ical_comp *c, char key[256]);
 json_t *i2j_convert_valarm(obj_ctx *parent, const ical_comp *c);
 void i2j_resolve_alert_relations(json_t *alerts);
 void i2j_add_geo_coordinates(obj_ctx *o, json_t *loc, const ical_prop *p, const char *path);

@@ -13,45 +13,33 @@
 
 /* ---- DATE / DATE-TIME ----------------------------------------------------------------- */
 
+static int two_digits(const char *s)
+{
+    return (s[0] - '0') * 10 + (s[1] - '0');
+}
+
 int ical_dt_parse(const char *s, ical_dt *d)
 {
     memset(d, 0, sizeof *d);
     size_t n = s ? strlen(s) : 0;
-    char buf[24];
-    /* YYYY-MM-DDTHH:MM:SS for jscal_ldt_parse (built by hand: this runs for every date) */
-    if (n == 8) {
-        memcpy(buf, s, 4);
-        buf[4] = '-';
-        memcpy(buf + 5, s + 4, 2);
-        buf[7] = '-';
-        memcpy(buf + 8, s + 6, 2);
-        memcpy(buf + 10, "T00:00:00", 10);
+    if (n == 8)
         d->is_date = 1;
-    } else if ((n == 15 || (n == 16 && (s[15] == 'Z' || s[15] == 'z'))) && s[8] == 'T') {
-        memcpy(buf, s, 4);
-        buf[4] = '-';
-        memcpy(buf + 5, s + 4, 2);
-        buf[7] = '-';
-        memcpy(buf + 8, s + 6, 2);
-        buf[10] = 'T';
-        memcpy(buf + 11, s + 9, 2);
-        buf[13] = ':';
-        memcpy(buf + 14, s + 11, 2);
-        buf[16] = ':';
-        memcpy(buf + 17, s + 13, 2);
-        buf[19] = 0;
+    else if ((n == 15 || (n == 16 && (s[15] == 'Z' || s[15] == 'z'))) && s[8] == 'T')
         d->is_utc = n == 16;
-    } else {
+    else
         return -1;
-    }
     for (size_t i = 0; i < n; i++)
-        if (i != 8 && i != 15 && !isdigit((unsigned char)s[i]))
+        if (i != 8 && i != 15 && (unsigned)(s[i] - '0') > 9)
             return -1;
-    if (n == 8 || n >= 15)
-        for (size_t i = 0; i < 8; i++)
-            if (!isdigit((unsigned char)s[i]))
-                return -1;
-    return jscal_ldt_parse(buf, &d->t);
+    d->t.year = two_digits(s) * 100 + two_digits(s + 2);
+    d->t.month = two_digits(s + 4);
+    d->t.day = two_digits(s + 6);
+    if (!d->is_date) {
+        d->t.hour = two_digits(s + 9);
+        d->t.minute = two_digits(s + 11);
+        d->t.second = two_digits(s + 13);
+    }
+    return jscal_ldt_check(&d->t);
 }
 
 void ical_dt_format(const ical_dt *d, char *buf)
@@ -108,8 +96,9 @@ static const struct {
 
 const char *ical_default_type(const char *name)
 {
+    int c0 = toupper((unsigned char)name[0]); /* the table is upper-case */
     for (size_t i = 0; i < sizeof default_types / sizeof *default_types; i++)
-        if (!strcasecmp(default_types[i].name, name))
+        if (default_types[i].name[0] == c0 && !strcasecmp(default_types[i].name, name))
             return default_types[i].type;
     return "unknown";
 }
@@ -128,21 +117,20 @@ json_t *ical_params_to_json(const ical_prop *p, const char *const *skip)
     for (size_t i = 0; i < p->nparams; i++) {
         const ical_param *pa = &p->params[i];
         int skipped = 0;
-        for (const char *const *s = skip; s && *s; s++)
-            if (!strcasecmp(*s, pa->name))
-                skipped = 1;
+        for (const char *const *s = skip; s && *s && !skipped; s++)
+            skipped = (*s)[0] == pa->name[0] && !strcmp(*s, pa->name); /* both upper-case */
         if (skipped || !pa->nvalues)
             continue;
         if (!o)
             o = json_object();
         char *lname = jscal_strlower(pa->name);
         if (pa->nvalues == 1) {
-            json_object_set_new(o, lname, json_string(pa->values[0]));
+            json_object_set_new_nocheck(o, lname, json_string_nocheck(pa->values[0]));
         } else {
             json_t *a = json_array();
             for (size_t k = 0; k < pa->nvalues; k++)
-                json_array_append_new(a, json_string(pa->values[k]));
-            json_object_set_new(o, lname, a);
+                json_array_append_new(a, json_string_nocheck(pa->values[k]));
+            json_object_set_new_nocheck(o, lname, a);
         }
         free(lname);
     }
@@ -175,9 +163,9 @@ static json_t *raw_to_jcal(const char *type, const char *raw)
 {
     if (!strcmp(type, "text")) {
         char *u = ical_text_unescape(raw);
-        json_t *j = json_string(u);
+        json_t *j = json_string_nocheck(u);
         free(u);
-        return j ? j : json_string("");
+        return j;
     }
     if (!strcmp(type, "integer")) {
         char *end;
@@ -196,25 +184,24 @@ static json_t *raw_to_jcal(const char *type, const char *raw)
             jscal_ldt_format(&d.t, d.is_utc, buf);
             if (d.is_date)
                 buf[10] = 0;
-            return json_string(buf);
+            return json_string_nocheck(buf);
         }
     }
-    json_t *j = json_string(raw);
-    return j ? j : json_string("");
+    return json_string_nocheck(raw);
 }
 
 json_t *ical_prop_to_jcal(const ical_prop *p)
 {
     json_t *a = json_array();
     char *lname = jscal_strlower(p->name);
-    json_array_append_new(a, json_string(lname));
+    json_array_append_new(a, json_string_nocheck(lname));
     free(lname);
     static const char *const skip_value[] = {"VALUE", NULL};
     json_t *params = ical_params_to_json(p, skip_value);
     json_array_append_new(a, params ? params : json_object());
     const char *vt = ical_prop_param1(p, "VALUE");
     char *type = vt ? jscal_strlower(vt) : strdup(ical_default_type(p->name));
-    json_array_append_new(a, json_string(type));
+    json_array_append_new(a, json_string_nocheck(type));
     int split = strcmp(type, "text") ? (!strcmp(type, "date-time") || !strcmp(type, "date") ||
                                         !strcmp(type, "period"))
                                      : multi_text(p->name);
@@ -261,7 +248,7 @@ json_t *ical_comp_to_jcal(const ical_comp *c)
 {
     json_t *a = json_array(), *props = json_array(), *comps = json_array();
     char *lname = jscal_strlower(c->name);
-    json_array_append_new(a, json_string(lname));
+    json_array_append_new(a, json_string_nocheck(lname));
     free(lname);
     for (size_t i = 0; i < c->nprops; i++)
         json_array_append_new(props, ical_prop_to_jcal(&c->props[i]));

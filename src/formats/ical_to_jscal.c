@@ -59,10 +59,10 @@ static int duration_between(obj_ctx *o, const ical_prop *ps, const ical_prop *pe
             d.seconds = s % 60;
         }
         if (tz2 && tz1 && strcmp(tz1, tz2))
-            json_object_set_new(o->obj, "endTimeZone", json_string(tz2));
+            json_object_set_new_nocheck(o->obj, "endTimeZone", json_string_nocheck(tz2));
     }
     jscal_dur_format(&d, buf);
-    json_object_set_new(o->obj, "duration", json_string(buf));
+    json_object_set_new_nocheck(o->obj, "duration", json_string_nocheck(buf));
     return 0;
 }
 
@@ -73,7 +73,7 @@ static json_t *convert_entry(cal_ctx *cal, const ical_comp *c)
     memset(&o, 0, sizeof o);
     o.cal = cal;
     o.comp = c;
-    o.is_task = !strcmp(c->name, "VTODO");
+    o.is_task = i2j_is(c->name, "VTODO");
     o.obj = i2j_typed_object(o.is_task ? "Task" : "Event");
     const ical_prop *dtstart = ical_comp_get_prop(c, "DTSTART");
     const ical_prop *due = o.is_task ? ical_comp_get_prop(c, "DUE") : NULL;
@@ -104,7 +104,7 @@ static json_t *convert_entry(cal_ctx *cal, const ical_comp *c)
             goto bad;
         o.is_date = d.is_date;
         if (o.tzid)
-            json_object_set_new(o.obj, "timeZone", json_string(o.tzid));
+            json_object_set_new_nocheck(o.obj, "timeZone", json_string_nocheck(o.tzid));
         if (o.tz_vtz)
             i2j_keep_comp(&o, o.tz_vtz); /* §2.1.4: a non-IANA zone travels with the object */
     }
@@ -114,106 +114,109 @@ static json_t *convert_entry(cal_ctx *cal, const ical_comp *c)
         const char *n = p->name;
         static const char *const none[] = {NULL};
         static const char *const lang[] = {"LANGUAGE", NULL};
-        if (cal->timing_only && strcmp(n, "UID") && strcmp(n, "RRULE") && strcmp(n, "RDATE") &&
-            strcmp(n, "EXDATE") && strcmp(n, "RECURRENCE-ID") && p != dtstart && p != due &&
+        if (cal->timing_only && !i2j_is(n, "UID") && !i2j_is(n, "RRULE") && !i2j_is(n, "RDATE") &&
+            !i2j_is(n, "EXDATE") && !i2j_is(n, "RECURRENCE-ID") && p != dtstart && p != due &&
             p != dtend && p != duration)
             continue;
-        if (!strcmp(n, "UID")) {
+        if (i2j_is(n, "UID")) {
             i2j_set_text(o.obj, "uid", p->value);
-        } else if (!strcmp(n, "DTSTAMP")) {
+        } else if (i2j_is(n, "DTSTAMP")) {
             if (i2j_set_utc(&o, p, o.obj, "updated"))
                 goto bad;
-        } else if (!strcmp(n, "CREATED")) {
+        } else if (i2j_is(n, "CREATED")) {
             if (i2j_set_utc(&o, p, o.obj, "created"))
                 goto bad;
-        } else if (!strcmp(n, "SEQUENCE")) {
+        } else if (i2j_is(n, "SEQUENCE")) {
             long long v;
             if (i2j_parse_uint(p->value, &v)) {
                 i2j_fail(&o, p, "not a non-negative integer");
                 goto bad;
             }
-            json_object_set_new(o.obj, "sequence", json_integer(v));
-        } else if (!strcmp(n, "SUMMARY") && !json_object_get(o.obj, "title")) {
+            json_object_set_new_nocheck(o.obj, "sequence", json_integer(v));
+        } else if (i2j_is(n, "SUMMARY") && !json_object_get(o.obj, "title")) {
             i2j_set_text(o.obj, "title", p->value);
             i2j_note_converted(&o, "title", p, i2j_take_language(o.obj, p) ? lang : none, NULL, 0);
-        } else if (!strcmp(n, "DESCRIPTION") && !i2j_param_is_true(p, "DERIVED") &&
+        } else if (i2j_is(n, "DESCRIPTION") && !i2j_param_is_true(p, "DERIVED") &&
                    !json_object_get(o.obj, "description")) {
             i2j_set_description(&o, o.obj, p, 0);
-        } else if (!strcmp(n, "STYLED-DESCRIPTION") && i2j_styled_ok(p) &&
+        } else if (i2j_is(n, "STYLED-DESCRIPTION") && i2j_styled_ok(p) &&
                    !json_object_get(o.obj, "description")) {
             i2j_set_description(&o, o.obj, p, 1);
-        } else if (!strcmp(n, "LOCATION") && !location && !i2j_param_is_true(p, "DERIVED")) {
+        } else if (i2j_is(n, "LOCATION") && !location && !i2j_param_is_true(p, "DERIVED")) {
             location = p;
-        } else if (!strcmp(n, "LOCATION") && i2j_param_is_true(p, "DERIVED") && !derived_location) {
+        } else if (i2j_is(n, "LOCATION") && i2j_param_is_true(p, "DERIVED") && !derived_location) {
             derived_location = p; /* kept below unless it names the main VLOCATION */
-        } else if (!strcmp(n, "GEO") && !i2j_param_is_true(p, "DERIVED") && ngeo < 8) {
+        } else if (i2j_is(n, "GEO") && !i2j_param_is_true(p, "DERIVED") && ngeo < 8) {
             geos[ngeo++] = p;
-        } else if (!strcmp(n, "CONFERENCE")) {
+        } else if (i2j_is(n, "CONFERENCE")) {
             const char *jsid = ical_prop_param1(p, "JSID");
             char key[256];
             if (jsid && jscal_is_id(jsid))
-                snprintf(key, sizeof key, "%s", jsid);
+                i2j_key_copy(key, sizeof key, jsid);
             else
                 i2j_uuid(o.cal, p->value, key);
             json_t *vl = i2j_typed_object("VirtualLocation");
             const char *label = ical_prop_param1(p, "LABEL");
             if (label)
-                json_object_set_new(vl, "name", json_string(label));
-            json_object_set_new(vl, "uri", json_string(p->value));
+                json_object_set_new_nocheck(vl, "name", json_string_nocheck(label));
+            json_object_set_new_nocheck(vl, "uri", json_string_nocheck(p->value));
             const ical_param *f = ical_prop_get_param(p, "FEATURE");
             if (f && f->nvalues) {
                 json_t *set = json_object();
                 for (size_t k = 0; k < f->nvalues; k++) {
                     char *l = jscal_strlower(f->values[k]);
-                    json_object_set_new(set, l, json_true());
+                    json_object_set_new_nocheck(set, l, json_true());
                     free(l);
                 }
-                json_object_set_new(vl, "features", set);
+                json_object_set_new_nocheck(vl, "features", set);
             }
-            json_object_set_new(i2j_get_map(o.obj, "virtualLocations"), key, vl);
+            json_object_set_new_nocheck(i2j_get_map(o.obj, "virtualLocations"), key, vl);
             static const char *const consumed[] = {"LABEL", "FEATURE", NULL};
             char *path = i2j_path2("virtualLocations", key);
             i2j_note_converted(&o, path, p, consumed, NULL, 0);
             free(path);
-        } else if (!strcmp(n, "ATTACH") || !strcmp(n, "IMAGE") || !strcmp(n, "LINK") ||
-                   !strcmp(n, "URL")) {
-            i2j_add_link(&o, p, !strcmp(n, "URL") && nurl++ == 0);
-        } else if (!strcmp(n, "CATEGORIES")) {
+        } else if (i2j_is(n, "ATTACH") || i2j_is(n, "IMAGE") || i2j_is(n, "LINK") ||
+                   i2j_is(n, "URL")) {
+            i2j_add_link(&o, p, i2j_is(n, "URL") && nurl++ == 0);
+        } else if (i2j_is(n, "CATEGORIES")) {
             i2j_add_set_values(o.obj, "keywords", p->value, 0, 1);
-        } else if (!strcmp(n, "CONCEPT")) {
+        } else if (i2j_is(n, "CONCEPT")) {
             i2j_add_set_values(o.obj, "categories", p->value, 0, 0);
-        } else if (!strcmp(n, "COLOR")) {
+        } else if (i2j_is(n, "COLOR")) {
             i2j_set_text(o.obj, "color", p->value);
-        } else if (!strcmp(n, "CLASS") && (!strcasecmp(p->value, "PUBLIC") ||
-                                          !strcasecmp(p->value, "PRIVATE") ||
-                                          !strcasecmp(p->value, "CONFIDENTIAL"))) {
-            json_object_set_new(o.obj, "privacy",
-                                json_string(!strcasecmp(p->value, "PUBLIC")    ? "public"
-                                            : !strcasecmp(p->value, "PRIVATE") ? "private"
-                                                                               : "secret"));
-        } else if (!strcmp(n, "PRIORITY")) {
+        } else if (i2j_is(n, "CLASS") &&
+                   (!strcasecmp(p->value, "PUBLIC") || !strcasecmp(p->value, "PRIVATE") ||
+                    !strcasecmp(p->value, "CONFIDENTIAL"))) {
+            json_object_set_new_nocheck(
+                o.obj, "privacy",
+                json_string_nocheck(!strcasecmp(p->value, "PUBLIC")    ? "public"
+                                    : !strcasecmp(p->value, "PRIVATE") ? "private"
+                                                                       : "secret"));
+        } else if (i2j_is(n, "PRIORITY")) {
             long long v;
             if (i2j_parse_uint(p->value, &v) || v > 9) {
                 i2j_fail(&o, p, "not an integer from 0 to 9");
                 goto bad;
             }
-            json_object_set_new(o.obj, "priority", json_integer(v));
-        } else if (!strcmp(n, "TRANSP") && (!strcasecmp(p->value, "OPAQUE") ||
-                                           !strcasecmp(p->value, "TRANSPARENT"))) {
-            json_object_set_new(o.obj, "freeBusyStatus",
-                                json_string(!strcasecmp(p->value, "OPAQUE") ? "busy" : "free"));
-        } else if (!strcmp(n, "STATUS")) {
+            json_object_set_new_nocheck(o.obj, "priority", json_integer(v));
+        } else if (i2j_is(n, "TRANSP") &&
+                   (!strcasecmp(p->value, "OPAQUE") || !strcasecmp(p->value, "TRANSPARENT"))) {
+            json_object_set_new_nocheck(
+                o.obj, "freeBusyStatus",
+                json_string_nocheck(!strcasecmp(p->value, "OPAQUE") ? "busy" : "free"));
+        } else if (i2j_is(n, "STATUS")) {
             char *l = jscal_strlower(p->value);
-            json_object_set_new(o.obj, o.is_task ? "progress" : "status", json_string(l));
+            json_object_set_new_nocheck(o.obj, o.is_task ? "progress" : "status",
+                                        json_string_nocheck(l));
             free(l);
-        } else if ((!strcmp(n, "RRULE") || !strcmp(n, "RDATE") || !strcmp(n, "EXDATE")) &&
+        } else if ((i2j_is(n, "RRULE") || i2j_is(n, "RDATE") || i2j_is(n, "EXDATE")) &&
                    ical_comp_get_prop(c, "RECURRENCE-ID")) {
             i2j_keep_prop(&o, p); /* jscalendarbis §4.3.1: an instance has no recurrence set */
-        } else if (!strcmp(n, "RRULE") && !have_rrule) {
+        } else if (i2j_is(n, "RRULE") && !have_rrule) {
             have_rrule = 1;
             if (i2j_convert_rrule(&o, p))
                 goto bad;
-        } else if (!strcmp(n, "RDATE") || !strcmp(n, "EXDATE")) {
+        } else if (i2j_is(n, "RDATE") || i2j_is(n, "EXDATE")) {
             const char *vt = ical_prop_param1(p, "VALUE");
             int period = vt && !strcasecmp(vt, "PERIOD");
             char **vals;
@@ -232,33 +235,35 @@ static json_t *convert_entry(cal_ctx *cal, const ical_comp *c)
                 char key[24];
                 jscal_ldt_format(&t, 0, key);
                 json_t *patch = json_object();
-                if (!strcmp(n, "EXDATE")) {
-                    json_object_set_new(patch, "excluded", json_true());
+                if (i2j_is(n, "EXDATE")) {
+                    json_object_set_new_nocheck(patch, "excluded", json_true());
                 } else if (slash) {
                     jscal_dur d;
                     ical_dt de;
                     if (!jscal_dur_parse(slash + 1, 0, &d)) {
-                        json_object_set_new(patch, "duration", json_string(slash + 1));
+                        json_object_set_new_nocheck(patch, "duration",
+                                                    json_string_nocheck(slash + 1));
                     } else if (!ical_dt_parse(slash + 1, &de)) {
                         int64_t s = jscal_ldt_to_secs(&de.t) - jscal_ldt_to_secs(&dt.t);
                         jscal_dur dd = {.sign = 1, .hours = s / 3600, .minutes = s % 3600 / 60,
                                         .seconds = s % 60};
                         char buf[64];
                         jscal_dur_format(&dd, buf);
-                        json_object_set_new(patch, "duration", json_string(buf));
+                        json_object_set_new_nocheck(patch, "duration", json_string_nocheck(buf));
                     }
                     json_t *e = json_object();
-                    json_object_set_new(e, "@type", json_string("ICalProperty"));
-                    json_object_set_new(e, "name", json_string("rdate"));
-                    json_object_set_new(e, "valueType", json_string("period"));
+                    json_object_set_new_nocheck(e, "@type", json_string_nocheck("ICalProperty"));
+                    json_object_set_new_nocheck(e, "name", json_string_nocheck("rdate"));
+                    json_object_set_new_nocheck(e, "valueType", json_string_nocheck("period"));
                     char *path = i2j_path2("recurrenceOverrides", key);
-                    json_object_set_new(i2j_get_map(i2j_ical_obj(&o), "convertedProperties"), path, e);
+                    json_object_set_new_nocheck(
+                        i2j_get_map(i2j_ical_obj(&o), "convertedProperties"), path, e);
                     free(path);
                 }
-                json_object_set_new(ov, key, patch);
+                json_object_set_new_nocheck(ov, key, patch);
             }
             ical_free_strv(vals, nv);
-        } else if (!strcmp(n, "RECURRENCE-ID")) {
+        } else if (i2j_is(n, "RECURRENCE-ID")) {
             ical_dt d;
             const char *tzid;
             icaltimezone *z;
@@ -270,52 +275,53 @@ static json_t *convert_entry(cal_ctx *cal, const ical_comp *c)
                 goto bad;
             i2j_set_ldt(o.obj, "recurrenceId", &d.t, 0);
             if (tzid)
-                json_object_set_new(o.obj, "recurrenceIdTimeZone", json_string(tzid));
+                json_object_set_new_nocheck(o.obj, "recurrenceIdTimeZone",
+                                            json_string_nocheck(tzid));
             i2j_note_converted(&o, "recurrenceId", p, none, NULL, 0);
-        } else if (!strcmp(n, "ORGANIZER") && !organizer) {
+        } else if (i2j_is(n, "ORGANIZER") && !organizer) {
             organizer = p;
-        } else if (!strcmp(n, "ATTENDEE") && natt < 512) {
+        } else if (i2j_is(n, "ATTENDEE") && natt < 512) {
             attendees[natt++] = p;
-        } else if (!strcmp(n, "RELATED-TO")) {
+        } else if (i2j_is(n, "RELATED-TO")) {
             json_t *rel = i2j_typed_object("Relation");
             const ical_param *rt = ical_prop_get_param(p, "RELTYPE");
             if (rt && rt->nvalues) {
                 json_t *set = json_object();
                 for (size_t k = 0; k < rt->nvalues; k++) {
                     char *l = jscal_strlower(rt->values[k]);
-                    json_object_set_new(set, l, json_true());
+                    json_object_set_new_nocheck(set, l, json_true());
                     free(l);
                 }
-                json_object_set_new(rel, "relation", set);
+                json_object_set_new_nocheck(rel, "relation", set);
             }
             char *u = ical_text_unescape(p->value);
-            json_object_set_new(i2j_get_map(o.obj, "relatedTo"), u, rel);
+            json_object_set_new_nocheck(i2j_get_map(o.obj, "relatedTo"), u, rel);
             static const char *const consumed[] = {"RELTYPE", NULL};
             char *path = i2j_path2("relatedTo", u);
             i2j_note_converted(&o, path, p, consumed, NULL, 0);
             free(path);
             free(u);
-        } else if (!strcmp(n, "PERCENT-COMPLETE") && o.is_task) {
+        } else if (i2j_is(n, "PERCENT-COMPLETE") && o.is_task) {
             long long v;
             if (i2j_parse_uint(p->value, &v) || v > 100) {
                 i2j_fail(&o, p, "not an integer from 0 to 100");
                 goto bad;
             }
-            json_object_set_new(o.obj, "percentComplete", json_integer(v));
-        } else if (!strcmp(n, "ESTIMATED-DURATION") && o.is_task) {
+            json_object_set_new_nocheck(o.obj, "percentComplete", json_integer(v));
+        } else if (i2j_is(n, "ESTIMATED-DURATION") && o.is_task) {
             jscal_dur d;
             if (jscal_dur_parse(p->value, 0, &d)) {
                 i2j_fail(&o, p, "invalid DURATION value");
                 goto bad;
             }
-            json_object_set_new(o.obj, "estimatedDuration", json_string(p->value));
-        } else if (!strcmp(n, "SHOW-WITHOUT-TIME")) {
+            json_object_set_new_nocheck(o.obj, "estimatedDuration", json_string_nocheck(p->value));
+        } else if (i2j_is(n, "SHOW-WITHOUT-TIME")) {
             /* icaljscalexts §3.2: ignored for DATE values and when FALSE. */
             if (!strcasecmp(p->value, "TRUE") && !o.is_date)
-                json_object_set_new(o.obj, "showWithoutTime", json_true());
+                json_object_set_new_nocheck(o.obj, "showWithoutTime", json_true());
         } else if (p == dtstart || p == due || p == dtend || p == duration) {
             continue; /* handled below */
-        } else if (!strcmp(n, "JSPROP") && njs < 64) {
+        } else if (i2j_is(n, "JSPROP") && njs < 64) {
             jsprops[njs++] = p;
         } else {
             i2j_keep_prop(&o, p);
@@ -340,7 +346,7 @@ static json_t *convert_entry(cal_ctx *cal, const ical_comp *c)
         i2j_note_converted(&o, "due", due, none, NULL, 0);
     }
     if (base && !json_object_get(o.obj, "showWithoutTime"))
-        json_object_set_new(o.obj, "showWithoutTime", json_boolean(o.is_date));
+        json_object_set_new_nocheck(o.obj, "showWithoutTime", json_boolean(o.is_date));
     if (dtend && dtstart) {
         if (duration_between(&o, dtstart, dtend))
             goto bad;
@@ -356,12 +362,12 @@ static json_t *convert_entry(cal_ctx *cal, const ical_comp *c)
             i2j_fail(&o, duration, "invalid DURATION value");
             goto bad;
         }
-        json_object_set_new(o.obj, "duration", json_string(duration->value));
+        json_object_set_new_nocheck(o.obj, "duration", json_string_nocheck(duration->value));
     } else if (dtend) {
         i2j_keep_prop(&o, dtend);
     } else if (dtstart && o.is_date && !o.is_task) {
         /* RFC 5545 §3.6.1: a DATE DTSTART without DTEND/DURATION lasts one day. */
-        json_object_set_new(o.obj, "duration", json_string("P1D"));
+        json_object_set_new_nocheck(o.obj, "duration", json_string_nocheck("P1D"));
     }
 
     /* Locations: LOCATION, GEO (§2.3.21, §2.3.25) and VLOCATION (§2.2.4). */
@@ -370,13 +376,13 @@ static json_t *convert_entry(cal_ctx *cal, const ical_comp *c)
         const char *jsid = ical_prop_param1(location, "JSID");
         char *u = ical_text_unescape(location->value);
         if (jsid && jscal_is_id(jsid))
-            snprintf(lockey, sizeof lockey, "%s", jsid);
+            i2j_key_copy(lockey, sizeof lockey, jsid);
         else
             i2j_uuid(o.cal, u, lockey);
         json_t *loc = i2j_typed_object("Location");
-        json_object_set_new(loc, "name", json_string(u));
+        json_object_set_new_nocheck(loc, "name", json_string_nocheck(u));
         free(u);
-        json_object_set_new(i2j_get_map(o.obj, "locations"), lockey, loc);
+        json_object_set_new_nocheck(i2j_get_map(o.obj, "locations"), lockey, loc);
         static const char *const consumed[] = {NULL};
         char *path = i2j_path2("locations", lockey);
         i2j_note_converted(&o, path, location, consumed, NULL, 0);
@@ -387,15 +393,15 @@ static json_t *convert_entry(cal_ctx *cal, const ical_comp *c)
         const char *jsid = ical_prop_param1(g, "JSID");
         char key[256];
         if (jsid && jscal_is_id(jsid))
-            snprintf(key, sizeof key, "%s", jsid);
+            i2j_key_copy(key, sizeof key, jsid);
         else if (*lockey && i == 0)
-            snprintf(key, sizeof key, "%s", lockey);
+            i2j_key_copy(key, sizeof key, lockey);
         else
             i2j_uuid(o.cal, g->value, key);
         json_t *locs = i2j_get_map(o.obj, "locations"), *loc = json_object_get(locs, key);
         if (!loc) {
             loc = i2j_typed_object("Location");
-            json_object_set_new(locs, key, loc);
+            json_object_set_new_nocheck(locs, key, loc);
         }
         char *path = jscal_strdupf("locations/%s/coordinates", key);
         i2j_add_geo_coordinates(&o, loc, g, path);
@@ -405,19 +411,19 @@ static json_t *convert_entry(cal_ctx *cal, const ical_comp *c)
     char firstvloc[256] = "";
     for (size_t i = 0; i < c->ncomps && !cal->timing_only; i++) {
         const ical_comp *sc = c->comps[i];
-        if (!strcmp(sc->name, "VLOCATION")) {
+        if (i2j_is(sc->name, "VLOCATION")) {
             char key[256];
-            i2j_comp_key(sc, key);
+            i2j_comp_key(cal, sc, key);
             json_t *loc = i2j_convert_vlocation(&o, sc);
-            json_object_set_new(i2j_get_map(o.obj, "locations"), key, loc);
+            json_object_set_new_nocheck(i2j_get_map(o.obj, "locations"), key, loc);
             if (!nvloc++)
-                snprintf(firstvloc, sizeof firstvloc, "%s", key);
+                i2j_key_copy(firstvloc, sizeof firstvloc, key);
         }
     }
     if (nvloc >= 1 && (location || derived_location)) {
         /* §2.3.25: with VLOCATIONs, LOCATION names the main location. */
         if (location && nvloc > 1)
-            json_object_set_new(o.obj, "mainLocationId", json_string(lockey));
+            json_object_set_new_nocheck(o.obj, "mainLocationId", json_string_nocheck(lockey));
         if (derived_location) {
             char *u = ical_text_unescape(derived_location->value);
             const char *k;
@@ -427,7 +433,7 @@ static json_t *convert_entry(cal_ctx *cal, const ical_comp *c)
                 json_t *nm = json_object_get(l, "name");
                 if (json_is_string(nm) && !strcmp(json_string_value(nm), u) &&
                     json_object_get(l, "iCalendar")) {
-                    json_object_set_new(o.obj, "mainLocationId", json_string(k));
+                    json_object_set_new_nocheck(o.obj, "mainLocationId", json_string_nocheck(k));
                     derived_location = NULL; /* regenerated from mainLocationId */
                     break;
                 }
@@ -441,21 +447,21 @@ static json_t *convert_entry(cal_ctx *cal, const ical_comp *c)
     /* Participants (§2.2.1, §2.3.4, §2.3.29), alerts (§2.2.2), other components. */
     for (size_t i = 0; i < c->ncomps && !cal->timing_only; i++) {
         const ical_comp *sc = c->comps[i];
-        if (!strcmp(sc->name, "PARTICIPANT")) {
+        if (i2j_is(sc->name, "PARTICIPANT")) {
             char key[256];
             json_t *pt = i2j_convert_participant_comp(&o, sc, key);
             json_t *parts = i2j_get_map(o.obj, "participants");
-            json_object_set_new(parts, key, pt);
-        } else if (!strcmp(sc->name, "VALARM") && !ical_comp_get_prop(sc, "TRIGGER")) {
+            json_object_set_new_nocheck(parts, key, pt);
+        } else if (i2j_is(sc->name, "VALARM") && !ical_comp_get_prop(sc, "TRIGGER")) {
             i2j_keep_comp(&o, sc); /* RFC 5545 §3.6.6 needs TRIGGER; keep it as it is */
-        } else if (!strcmp(sc->name, "VALARM")) {
+        } else if (i2j_is(sc->name, "VALARM")) {
             char key[256];
-            i2j_comp_key(sc, key);
+            i2j_comp_key(cal, sc, key);
             json_t *al = i2j_convert_valarm(&o, sc);
             if (!al)
                 goto bad;
-            json_object_set_new(i2j_get_map(o.obj, "alerts"), key, al);
-        } else if (strcmp(sc->name, "VLOCATION")) {
+            json_object_set_new_nocheck(i2j_get_map(o.obj, "alerts"), key, al);
+        } else if (!i2j_is(sc->name, "VLOCATION")) {
             i2j_keep_comp(&o, sc);
         }
     }
@@ -486,8 +492,9 @@ static json_t *convert_entry(cal_ctx *cal, const ical_comp *c)
                 from_attendee = 1;
             if (!from_attendee) {
                 json_t *e = i2j_typed_object("ICalProperty");
-                json_object_set_new(e, "name", json_string("calendar-address"));
-                json_object_set_new(i2j_get_map(ic, "convertedProperties"), "calendarAddress", e);
+                json_object_set_new_nocheck(e, "name", json_string_nocheck("calendar-address"));
+                json_object_set_new_nocheck(i2j_get_map(ic, "convertedProperties"),
+                                            "calendarAddress", e);
             }
         }
     }
@@ -495,7 +502,7 @@ static json_t *convert_entry(cal_ctx *cal, const ical_comp *c)
     if (i2j_convert_jsprops(&o, jsprops, njs))
         goto bad;
     if (o.ical)
-        json_object_set_new(o.obj, "iCalendar", o.ical);
+        json_object_set_new_nocheck(o.obj, "iCalendar", o.ical);
     return o.obj;
 bad:
     json_decref(o.ical);
@@ -528,12 +535,12 @@ static void diff_into(json_t *patch, const char *prefix, json_t *a, json_t *b, i
         }
         json_t *av = json_object_get(a, k);
         if (!av)
-            json_object_set(patch, path, bv);
+            json_object_set_nocheck(patch, path, bv);
         else if (json_is_object(av) && json_is_object(bv) && depth < 3 &&
                  strcmp(k, "iCalendar") && strcmp(k, "trigger") && strcmp(k, "recurrenceRule"))
             diff_into(patch, path, av, bv, depth + 1);
         else if (!json_equal(av, bv))
-            json_object_set(patch, path, bv);
+            json_object_set_nocheck(patch, path, bv);
         free(path);
     }
     json_t *av;
@@ -547,7 +554,7 @@ static void diff_into(json_t *patch, const char *prefix, json_t *a, json_t *b, i
         char *e = i2j_ptr_escape(k);
         char *path = *prefix ? jscal_strdupf("%s/%s", prefix, e) : strdup(e);
         free(e);
-        json_object_set_new(patch, path, json_null());
+        json_object_set_new_nocheck(patch, path, json_null());
         free(path);
     }
 }
@@ -575,9 +582,9 @@ static void add_override(json_t *main, json_t *ov, cal_ctx *cal, const ical_comp
     json_t *base = json_deep_copy(main);
     json_object_del(base, "recurrenceOverrides");
     if (json_object_get(base, "start") || !json_object_get(base, "due"))
-        json_object_set_new(base, "start", json_string(key));
+        json_object_set_new_nocheck(base, "start", json_string_nocheck(key));
     else
-        json_object_set_new(base, "due", json_string(key));
+        json_object_set_new_nocheck(base, "due", json_string_nocheck(key));
     json_t *patch = json_object();
     diff_into(patch, "", base, ov, 0);
     json_decref(base);
@@ -586,7 +593,7 @@ static void add_override(json_t *main, json_t *ov, cal_ctx *cal, const ical_comp
     if (existing)
         json_object_update(existing, patch);
     else
-        json_object_set(ovs, key, patch);
+        json_object_set_nocheck(ovs, key, patch);
     json_decref(patch);
 }
 
@@ -604,58 +611,58 @@ static int calendar_props(cal_ctx *cal, const ical_comp *vcal, json_t *group, ch
     for (size_t i = 0; i < vcal->nprops; i++) {
         const ical_prop *p = &vcal->props[i];
         const char *n = p->name;
-        if (!strcmp(n, "PRODID") && !strcmp(p->value, JSCAL_DEFAULT_PRODID)) {
+        if (i2j_is(n, "PRODID") && !strcmp(p->value, JSCAL_DEFAULT_PRODID)) {
             continue; /* our own placeholder for data that had none */
-        } else if (!strcmp(n, "PRODID")) {
+        } else if (i2j_is(n, "PRODID")) {
             i2j_set_text(group, "prodId", p->value);
             free(*prodid);
             *prodid = ical_text_unescape(p->value);
-        } else if (!strcmp(n, "METHOD")) {
+        } else if (i2j_is(n, "METHOD")) {
             free(*method);
             *method = jscal_strlower(p->value);
-        } else if (!strcmp(n, "VERSION") && !strcmp(p->value, "2.0")) {
+        } else if (i2j_is(n, "VERSION") && !strcmp(p->value, "2.0")) {
             continue;
-        } else if (!strcmp(n, "CALSCALE") && !strcasecmp(p->value, "GREGORIAN")) {
+        } else if (i2j_is(n, "CALSCALE") && !strcasecmp(p->value, "GREGORIAN")) {
             continue;
-        } else if (!strcmp(n, "UID")) {
+        } else if (i2j_is(n, "UID")) {
             i2j_set_text(group, "uid", p->value);
-        } else if (!strcmp(n, "NAME") && !json_object_get(group, "title")) {
+        } else if (i2j_is(n, "NAME") && !json_object_get(group, "title")) {
             i2j_set_text(group, "title", p->value);
             const char *l = ical_prop_param1(p, "LANGUAGE");
             if (l)
-                json_object_set_new(group, "locale", json_string(l));
-        } else if (!strcmp(n, "DESCRIPTION") && !json_object_get(group, "description") &&
+                json_object_set_new_nocheck(group, "locale", json_string_nocheck(l));
+        } else if (i2j_is(n, "DESCRIPTION") && !json_object_get(group, "description") &&
                    !i2j_param_is_true(p, "DERIVED")) {
             i2j_set_description(&g, group, p, 0);
-        } else if (!strcmp(n, "COLOR")) {
+        } else if (i2j_is(n, "COLOR")) {
             i2j_set_text(group, "color", p->value);
-        } else if (!strcmp(n, "CATEGORIES")) {
+        } else if (i2j_is(n, "CATEGORIES")) {
             i2j_add_set_values(group, "keywords", p->value, 0, 1);
-        } else if (!strcmp(n, "CONCEPT")) {
+        } else if (i2j_is(n, "CONCEPT")) {
             i2j_add_set_values(group, "categories", p->value, 0, 0);
-        } else if (!strcmp(n, "CREATED")) {
+        } else if (i2j_is(n, "CREATED")) {
             if (i2j_set_utc(&g, p, group, "created"))
                 goto bad;
-        } else if (!strcmp(n, "LAST-MODIFIED")) {
+        } else if (i2j_is(n, "LAST-MODIFIED")) {
             if (i2j_set_utc(&g, p, group, "updated"))
                 goto bad;
-        } else if (!strcmp(n, "SOURCE")) {
-            json_object_set_new(group, "source", json_string(p->value));
-        } else if (!strcmp(n, "ATTACH") || !strcmp(n, "IMAGE") || !strcmp(n, "LINK") ||
-                   !strcmp(n, "URL")) {
-            i2j_add_link(&g, p, !strcmp(n, "URL") && nurl++ == 0);
+        } else if (i2j_is(n, "SOURCE")) {
+            json_object_set_new_nocheck(group, "source", json_string_nocheck(p->value));
+        } else if (i2j_is(n, "ATTACH") || i2j_is(n, "IMAGE") || i2j_is(n, "LINK") ||
+                   i2j_is(n, "URL")) {
+            i2j_add_link(&g, p, i2j_is(n, "URL") && nurl++ == 0);
         } else {
             i2j_keep_prop(&g, p);
         }
     }
     for (size_t i = 0; i < vcal->ncomps; i++) {
         const ical_comp *sc = vcal->comps[i];
-        if (strcmp(sc->name, "VEVENT") && strcmp(sc->name, "VTODO") &&
-            strcmp(sc->name, "VTIMEZONE"))
+        if (!i2j_is(sc->name, "VEVENT") && !i2j_is(sc->name, "VTODO") &&
+            !i2j_is(sc->name, "VTIMEZONE"))
             i2j_keep_comp(&g, sc);
     }
     if (g.ical)
-        json_object_set_new(group, "iCalendar", g.ical);
+        json_object_set_new_nocheck(group, "iCalendar", g.ical);
     return 0;
 bad:
     json_decref(g.ical);
@@ -668,7 +675,7 @@ static int may_be_override(const ical_comp *c)
 {
     for (size_t i = 0; i < c->nprops; i++) {
         const char *n = c->props[i].name;
-        if ((n[0] == 'R' && !strcmp(n, "RECURRENCE-ID")) || (n[0] == 'J' && !strcmp(n, "JSPROP")))
+        if ((n[0] == 'R' && i2j_is(n, "RECURRENCE-ID")) || (n[0] == 'J' && i2j_is(n, "JSPROP")))
             return 1;
     }
     return 0;
@@ -711,10 +718,10 @@ json_t *ical_to_jscal_stream(const char *ics, size_t len, int flags, size_t min_
             goto done;
         for (size_t i = 0; i < tops[t]->ncomps; i++) {
             ical_comp *sc = tops[t]->comps[i];
-            if (!strcmp(sc->name, "VTIMEZONE")) {
+            if (i2j_is(sc->name, "VTIMEZONE")) {
                 cal.vtz = realloc(cal.vtz, (cal.nvtz + 1) * sizeof *cal.vtz);
                 cal.vtz[cal.nvtz++] = sc;
-            } else if (!strcmp(sc->name, "VEVENT") || !strcmp(sc->name, "VTODO")) {
+            } else if (i2j_is(sc->name, "VEVENT") || i2j_is(sc->name, "VTODO")) {
                 comps = realloc(comps, (ncomps + 1) * sizeof *comps);
                 comps[ncomps++] = &tops[t]->comps[i];
             }
@@ -733,9 +740,9 @@ json_t *ical_to_jscal_stream(const char *ics, size_t len, int flags, size_t min_
         if (!objs[i])
             goto done;
         if (method)
-            json_object_set_new(objs[i], "method", json_string(method));
+            json_object_set_new_nocheck(objs[i], "method", json_string_nocheck(method));
         if (prodid)
-            json_object_set_new(objs[i], "prodId", json_string(prodid));
+            json_object_set_new_nocheck(objs[i], "prodId", json_string_nocheck(prodid));
         if (stream) {
             /* no overrides: every object is an entry of its own, in this order */
             int r = fn(objs[i], i, ud);
@@ -778,7 +785,7 @@ json_t *ical_to_jscal_stream(const char *ics, size_t len, int flags, size_t min_
         else
             json_array_append(entries, objs[i]); /* stand-alone instance */
     }
-    json_object_set(group, "entries", entries);
+    json_object_set_nocheck(group, "entries", entries);
     if (!(flags & ICAL_TO_JSCAL_GROUP) && json_array_size(entries) == 1) {
         /* A lone entry with nothing of the calendar's own worth keeping. */
         const char *k;

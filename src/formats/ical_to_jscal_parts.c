@@ -30,13 +30,14 @@ void i2j_uuid(cal_ctx *cal, const char *name, char out[37])
     uint32_t h = 2166136261u;
     for (const unsigned char *p = (const unsigned char *)name; *p; p++)
         h = (h ^ *p) * 16777619u;
-    for (unsigned i = 0; i < I2J_UUID_CACHE; i++)
-        if (cal->uuids[i].name && cal->uuids[i].hash == h && !strcmp(cal->uuids[i].name, name)) {
-            memcpy(out, cal->uuids[i].uuid, 37);
-            return;
-        }
+    if (!cal->uuids && !(cal->uuids = calloc(I2J_UUID_CACHE, sizeof *cal->uuids)))
+        abort();
+    uuid_slot *s = &cal->uuids[h % I2J_UUID_CACHE];
+    if (s->name && s->hash == h && !strcmp(s->name, name)) {
+        memcpy(out, s->uuid, 37);
+        return;
+    }
     jscal_uuidv5(name, out);
-    uuid_slot *s = &cal->uuids[cal->next_uuid++ % I2J_UUID_CACHE];
     free(s->name);
     s->name = strdup(name);
     s->hash = h;
@@ -45,8 +46,18 @@ void i2j_uuid(cal_ctx *cal, const char *name, char out[37])
 
 void i2j_uuid_cache_free(cal_ctx *cal)
 {
-    for (unsigned i = 0; i < I2J_UUID_CACHE; i++)
+    for (unsigned i = 0; cal->uuids && i < I2J_UUID_CACHE; i++)
         free(cal->uuids[i].name);
+    free(cal->uuids);
+}
+
+void i2j_key_copy(char *key, size_t size, const char *s)
+{
+    size_t n = strlen(s);
+    if (n >= size)
+        n = size - 1;
+    memcpy(key, s, n);
+    key[n] = 0;
 }
 
 int i2j_fail(obj_ctx *o, const ical_prop *p, const char *msg)
@@ -62,9 +73,9 @@ json_t *i2j_ical_obj(obj_ctx *o)
 {
     if (!o->ical) {
         o->ical = json_object();
-        json_object_set_new(o->ical, "@type", json_string("ICalComponent"));
+        json_object_set_new_nocheck(o->ical, "@type", json_string_nocheck("ICalComponent"));
         char *n = jscal_strlower(o->comp->name);
-        json_object_set_new(o->ical, "name", json_string(n));
+        json_object_set_new_nocheck(o->ical, "name", json_string_nocheck(n));
         free(n);
     }
     return o->ical;
@@ -76,7 +87,7 @@ void i2j_keep_prop(obj_ctx *o, const ical_prop *p)
     json_t *ic = i2j_ical_obj(o), *a = json_object_get(ic, "properties");
     if (!a) {
         a = json_array();
-        json_object_set_new(ic, "properties", a);
+        json_object_set_new_nocheck(ic, "properties", a);
     }
     json_array_append_new(a, ical_prop_to_jcal(p));
 }
@@ -86,7 +97,7 @@ void i2j_keep_comp(obj_ctx *o, const ical_comp *c)
     json_t *ic = i2j_ical_obj(o), *a = json_object_get(ic, "components");
     if (!a) {
         a = json_array();
-        json_object_set_new(ic, "components", a);
+        json_object_set_new_nocheck(ic, "components", a);
     }
     json_array_append_new(a, ical_comp_to_jcal(c));
 }
@@ -111,18 +122,18 @@ void i2j_note_converted(obj_ctx *o, const char *path, const ical_prop *p,
     json_t *ic = i2j_ical_obj(o), *cp = json_object_get(ic, "convertedProperties");
     if (!cp) {
         cp = json_object();
-        json_object_set_new(ic, "convertedProperties", cp);
+        json_object_set_new_nocheck(ic, "convertedProperties", cp);
     }
     json_t *e = json_object();
-    json_object_set_new(e, "@type", json_string("ICalProperty"));
+    json_object_set_new_nocheck(e, "@type", json_string_nocheck("ICalProperty"));
     char *ln = jscal_strlower(p->name);
-    json_object_set_new(e, "name", json_string(ln));
+    json_object_set_new_nocheck(e, "name", json_string_nocheck(ln));
     free(ln);
     if (value_type)
-        json_object_set_new(e, "valueType", json_string(value_type));
+        json_object_set_new_nocheck(e, "valueType", json_string_nocheck(value_type));
     if (params)
-        json_object_set_new(e, "parameters", params);
-    json_object_set_new(cp, path, e);
+        json_object_set_new_nocheck(e, "parameters", params);
+    json_object_set_new_nocheck(cp, path, e);
 }
 
 /* JSON Pointer escaping (RFC 6901) of one path segment. Returns malloc'd string. */
@@ -167,7 +178,7 @@ json_t *i2j_get_map(json_t *obj, const char *name)
     json_t *m = json_object_get(obj, name);
     if (!json_is_object(m)) {
         m = json_object();
-        json_object_set_new(obj, name, m);
+        json_object_set_new_nocheck(obj, name, m);
     }
     return m;
 }
@@ -175,15 +186,14 @@ json_t *i2j_get_map(json_t *obj, const char *name)
 json_t *i2j_typed_object(const char *type)
 {
     json_t *o = json_object();
-    json_object_set_new(o, "@type", json_string(type));
+    json_object_set_new_nocheck(o, "@type", json_string_nocheck(type));
     return o;
 }
 
 void i2j_set_text(json_t *obj, const char *name, const char *raw)
 {
     char *u = ical_text_unescape(raw);
-    json_t *s = json_string(u);
-    json_object_set_new(obj, name, s ? s : json_string(""));
+    json_object_set_new_nocheck(obj, name, json_string_nocheck(u));
     free(u);
 }
 
@@ -201,7 +211,7 @@ void i2j_add_set_values(json_t *obj, const char *name, const char *raw, int lowe
             u = l;
         }
         if (*u)
-            json_object_set_new(set, u, json_true());
+            json_object_set_new_nocheck(set, u, json_true());
         free(u);
     }
     ical_free_strv(v, n);
@@ -318,7 +328,7 @@ void i2j_set_ldt(json_t *obj, const char *name, const jscal_ldt *t, int utc)
 {
     char buf[24];
     jscal_ldt_format(t, utc, buf);
-    json_object_set_new(obj, name, json_string(buf));
+    json_object_set_new_nocheck(obj, name, json_string_nocheck(buf));
 }
 
 /* UTCDateTime properties (DTSTAMP, CREATED, ACKNOWLEDGED, absolute TRIGGER). */
@@ -347,7 +357,7 @@ int i2j_add_link(obj_ctx *o, const ical_prop *p, int first_url)
     int binary = (vt && !strcasecmp(vt, "BINARY")) ||
                  (ical_prop_param1(p, "ENCODING") &&
                   !strcasecmp(ical_prop_param1(p, "ENCODING"), "BASE64"));
-    int is_link = !strcmp(p->name, "LINK");
+    int is_link = i2j_is(p->name, "LINK");
     if (vt && !binary && strcasecmp(vt, "URI")) {
         i2j_keep_prop(o, p); /* e.g. LINK;VALUE=XML-REFERENCE: no JSCalendar equivalent */
         return 0;
@@ -364,42 +374,44 @@ int i2j_add_link(obj_ctx *o, const ical_prop *p, int first_url)
         i2j_uuid(o->cal, p->value, key);
     json_t *links = i2j_get_map(o->obj, "links");
     json_t *l = i2j_typed_object("Link");
-    json_object_set_new(l, "href", json_string(href));
+    json_object_set_new_nocheck(l, "href", json_string_nocheck(href));
     free(href);
     if (fmt)
-        json_object_set_new(l, "contentType", json_string(fmt));
+        json_object_set_new_nocheck(l, "contentType", json_string_nocheck(fmt));
     const char *rel = NULL;
-    if (!strcmp(p->name, "ATTACH"))
+    if (i2j_is(p->name, "ATTACH"))
         rel = "enclosure";
-    else if (!strcmp(p->name, "IMAGE"))
+    else if (i2j_is(p->name, "IMAGE"))
         rel = "icon";
-    else if (!strcmp(p->name, "URL"))
+    else if (i2j_is(p->name, "URL"))
         rel = "describedby";
     else
         rel = ical_prop_param1(p, "LINKREL");
     if (rel)
-        json_object_set_new(l, "rel", json_string(rel));
-    const char *title = ical_prop_param1(p, is_link || !strcmp(p->name, "URL") ? "LABEL" : "FILENAME");
+        json_object_set_new_nocheck(l, "rel", json_string_nocheck(rel));
+    const char *title =
+        ical_prop_param1(p, is_link || i2j_is(p->name, "URL") ? "LABEL" : "FILENAME");
     if (title)
-        json_object_set_new(l, "title", json_string(title));
+        json_object_set_new_nocheck(l, "title", json_string_nocheck(title));
     long long size;
     if (ical_prop_param1(p, "SIZE") && !i2j_parse_uint(ical_prop_param1(p, "SIZE"), &size))
-        json_object_set_new(l, "size", json_integer(size));
+        json_object_set_new_nocheck(l, "size", json_integer(size));
     const ical_param *disp = ical_prop_get_param(p, "DISPLAY");
-    if (disp && !strcmp(p->name, "IMAGE")) {
+    if (disp && i2j_is(p->name, "IMAGE")) {
         json_t *d = json_object();
         for (size_t i = 0; i < disp->nvalues; i++) {
             char *lv = jscal_strlower(disp->values[i]);
-            json_object_set_new(d, lv, json_true());
+            json_object_set_new_nocheck(d, lv, json_true());
             free(lv);
         }
-        json_object_set_new(l, "display", d);
+        json_object_set_new_nocheck(l, "display", d);
     }
-    json_object_set_new(links, key, l);
+    json_object_set_new_nocheck(links, key, l);
     /* Remember the property name where the reverse choice (§3.4) would differ. */
-    int force = (is_link && rel &&
-                 (!strcmp(rel, "enclosure") || !strcmp(rel, "icon") || !strcmp(rel, "describedby"))) ||
-                (!strcmp(p->name, "URL") && !first_url);
+    int force =
+        (is_link && rel &&
+         (!strcmp(rel, "enclosure") || !strcmp(rel, "icon") || !strcmp(rel, "describedby"))) ||
+        (i2j_is(p->name, "URL") && !first_url);
     static const char *const consumed[] = {"FMTTYPE", "LINKREL", "LABEL", "FILENAME", "SIZE",
                                            "DISPLAY", "ENCODING", NULL};
     char *path = i2j_path2("links", key);
@@ -430,7 +442,7 @@ int i2j_int_list(json_t *rule, const char *name, const char *v, int allow_neg)
             return -1;
         }
     }
-    json_object_set_new(rule, name, a);
+    json_object_set_new_nocheck(rule, name, a);
     return 0;
 }
 
@@ -456,7 +468,7 @@ int i2j_convert_rrule(obj_ctx *o, const ical_prop *p)
             if (!ok)
                 bad = 1;
             char *l = jscal_strlower(v);
-            json_object_set_new(rule, "frequency", json_string(l));
+            json_object_set_new_nocheck(rule, "frequency", json_string_nocheck(l));
             free(l);
             has_freq = 1;
         } else if (!strcasecmp(k, "INTERVAL") || !strcasecmp(k, "COUNT")) {
@@ -464,8 +476,8 @@ int i2j_convert_rrule(obj_ctx *o, const ical_prop *p)
             if (i2j_parse_uint(v, &n) || (n < 1 && !strcasecmp(k, "INTERVAL")))
                 bad = 1;
             else
-                json_object_set_new(rule, !strcasecmp(k, "COUNT") ? "count" : "interval",
-                                    json_integer(n));
+                json_object_set_new_nocheck(rule, !strcasecmp(k, "COUNT") ? "count" : "interval",
+                                            json_integer(n));
         } else if (!strcasecmp(k, "UNTIL")) {
             /* UNTIL converts to a LocalDateTime in the object's time zone. */
             ical_dt d;
@@ -499,11 +511,11 @@ int i2j_convert_rrule(obj_ctx *o, const ical_prop *p)
                 size_t digits = strspn(mu, "0123456789");
                 if (!digits || (digits != ml && !(digits + 1 == ml && mu[ml - 1] == 'L')))
                     bad = 1;
-                json_array_append_new(a, json_string(mu));
+                json_array_append_new(a, json_string_nocheck(mu));
                 free(mu);
             }
             free(d2);
-            json_object_set_new(rule, "byMonth", a);
+            json_object_set_new_nocheck(rule, "byMonth", a);
         } else if (!strcasecmp(k, "BYDAY")) {
             json_t *a = json_array();
             char *d2 = strdup(v), *s2 = NULL;
@@ -520,7 +532,7 @@ int i2j_convert_rrule(obj_ctx *o, const ical_prop *p)
                     break;
                 }
                 json_t *nd = i2j_typed_object("NDay");
-                json_object_set_new(nd, "day", json_string(day));
+                json_object_set_new_nocheck(nd, "day", json_string_nocheck(day));
                 if (ml > 2) {
                     char num[16];
                     snprintf(num, sizeof num, "%.*s", (int)(ml - 2), m);
@@ -528,22 +540,22 @@ int i2j_convert_rrule(obj_ctx *o, const ical_prop *p)
                     long n = strtol(num, &end, 10);
                     if (*end || n == 0)
                         bad = 1;
-                    json_object_set_new(nd, "nthOfPeriod", json_integer(n));
+                    json_object_set_new_nocheck(nd, "nthOfPeriod", json_integer(n));
                 }
                 json_array_append_new(a, nd);
             }
             free(d2);
-            json_object_set_new(rule, "byDay", a);
+            json_object_set_new_nocheck(rule, "byDay", a);
         } else if (!strcasecmp(k, "WKST")) {
             char *l = jscal_strlower(v);
             if (strlen(l) != 2 || !strstr("mo tu we th fr sa su", l))
                 bad = 1;
-            json_object_set_new(rule, "firstDayOfWeek", json_string(l));
+            json_object_set_new_nocheck(rule, "firstDayOfWeek", json_string_nocheck(l));
             free(l);
         } else if (!strcasecmp(k, "RSCALE") || !strcasecmp(k, "SKIP")) {
             char *l = jscal_strlower(v);
-            json_object_set_new(rule, !strcasecmp(k, "RSCALE") ? "rscale" : "skip",
-                                json_string(l));
+            json_object_set_new_nocheck(rule, !strcasecmp(k, "RSCALE") ? "rscale" : "skip",
+                                        json_string_nocheck(l));
             free(l);
         } else {
             bad = 1;
@@ -554,7 +566,7 @@ int i2j_convert_rrule(obj_ctx *o, const ical_prop *p)
         json_decref(rule);
         return i2j_fail(o, p, "invalid recurrence rule");
     }
-    json_object_set_new(o->obj, "recurrenceRule", rule);
+    json_object_set_new_nocheck(o->obj, "recurrenceRule", rule);
     static const char *const none[] = {NULL};
     i2j_note_converted(o, "recurrenceRule", p, none, NULL, 0);
     return 0;
@@ -577,28 +589,28 @@ void i2j_sub_ctx(obj_ctx *sub, obj_ctx *parent, const ical_comp *c, const char *
 void i2j_sub_finish(obj_ctx *sub)
 {
     if (sub->ical)
-        json_object_set_new(sub->obj, "iCalendar", sub->ical);
+        json_object_set_new_nocheck(sub->obj, "iCalendar", sub->ical);
     sub->ical = NULL;
 }
 
-void i2j_comp_key(const ical_comp *c, char key[256])
+void i2j_comp_key(cal_ctx *cal, const ical_comp *c, char key[256])
 {
     ical_prop *p = ical_comp_get_prop(c, "JSID");
     if (p && jscal_is_id(p->value)) {
-        snprintf(key, 256, "%s", p->value);
+        i2j_key_copy(key, 256, p->value);
         return;
     }
     p = ical_comp_get_prop(c, "UID");
     if (p && jscal_is_id(p->value)) {
-        snprintf(key, 256, "%s", p->value);
+        i2j_key_copy(key, 256, p->value);
         return;
     }
     jscal_buf b = {0};
     ical_comp_write(c, &b);
     char u[37];
-    jscal_uuidv5(b.s, u);
+    i2j_uuid(cal, b.s, u);
     free(b.s);
-    snprintf(key, 256, "%s", u);
+    i2j_key_copy(key, 256, u);
 }
 
 /* VALARM -> Alert (§2.2.2). RELATED-TO is resolved by the caller once all keys are known. */
@@ -610,7 +622,7 @@ json_t *i2j_convert_valarm(obj_ctx *parent, const ical_comp *c)
     size_t njs = 0;
     for (size_t i = 0; i < c->nprops; i++) {
         const ical_prop *p = &c->props[i];
-        if (!strcmp(p->name, "TRIGGER")) {
+        if (i2j_is(p->name, "TRIGGER")) {
             const char *vt = ical_prop_param1(p, "VALUE");
             json_t *t;
             if (vt && !strcasecmp(vt, "DATE-TIME")) {
@@ -626,25 +638,25 @@ json_t *i2j_convert_valarm(obj_ctx *parent, const ical_comp *c)
                     goto bad;
                 }
                 t = i2j_typed_object("OffsetTrigger");
-                json_object_set_new(t, "offset", json_string(p->value));
+                json_object_set_new_nocheck(t, "offset", json_string_nocheck(p->value));
                 const char *rel = ical_prop_param1(p, "RELATED");
                 if (rel && !strcasecmp(rel, "END"))
-                    json_object_set_new(t, "relativeTo", json_string("end"));
+                    json_object_set_new_nocheck(t, "relativeTo", json_string_nocheck("end"));
             }
-            json_object_set_new(a.obj, "trigger", t);
+            json_object_set_new_nocheck(a.obj, "trigger", t);
             static const char *const consumed[] = {"RELATED", NULL};
             i2j_note_converted(&a, "trigger", p, consumed, NULL, 0);
-        } else if (!strcmp(p->name, "ACTION") &&
+        } else if (i2j_is(p->name, "ACTION") &&
                    (!strcasecmp(p->value, "DISPLAY") || !strcasecmp(p->value, "EMAIL"))) {
             char *l = jscal_strlower(p->value);
-            json_object_set_new(a.obj, "action", json_string(l));
+            json_object_set_new_nocheck(a.obj, "action", json_string_nocheck(l));
             free(l);
-        } else if (!strcmp(p->name, "ACKNOWLEDGED")) {
+        } else if (i2j_is(p->name, "ACKNOWLEDGED")) {
             if (i2j_set_utc(&a, p, a.obj, "acknowledged"))
                 goto bad;
-        } else if (!strcmp(p->name, "JSID")) {
+        } else if (i2j_is(p->name, "JSID")) {
             /* the key */
-        } else if (!strcmp(p->name, "JSPROP") && njs < 32) {
+        } else if (i2j_is(p->name, "JSPROP") && njs < 32) {
             jsprops[njs++] = p;
         } else {
             i2j_keep_prop(&a, p); /* RELATED-TO is moved out by the caller if it resolves */
@@ -702,11 +714,11 @@ void i2j_resolve_alert_relations(json_t *alerts)
             if (json_is_string(rt)) {
                 json_t *set = json_object();
                 char *l = jscal_strlower(json_string_value(rt));
-                json_object_set_new(set, l, json_true());
+                json_object_set_new_nocheck(set, l, json_true());
                 free(l);
-                json_object_set_new(rel, "relation", set);
+                json_object_set_new_nocheck(rel, "relation", set);
             }
-            json_object_set_new(i2j_get_map(al, "relatedTo"), target, rel);
+            json_object_set_new_nocheck(i2j_get_map(al, "relatedTo"), target, rel);
             json_array_remove(props, i);
         }
         json_t *ic = json_object_get(al, "iCalendar");
@@ -723,7 +735,7 @@ void i2j_add_geo_coordinates(obj_ctx *o, json_t *loc, const ical_prop *p, const 
     double lat = atof(p->value), lon = atof(semi + 1);
     char buf[96];
     snprintf(buf, sizeof buf, "geo:%.15g,%.15g", lat, lon);
-    json_object_set_new(loc, "coordinates", json_string(buf));
+    json_object_set_new_nocheck(loc, "coordinates", json_string_nocheck(buf));
     static const char *const none[] = {NULL};
     i2j_note_converted(o, path, p, none, NULL, 1);
 }
@@ -739,20 +751,20 @@ json_t *i2j_convert_vlocation(obj_ctx *parent, const ical_comp *c)
     int nurl = 0;
     for (size_t i = 0; i < c->nprops; i++) {
         const ical_prop *p = &c->props[i];
-        if (!strcmp(p->name, "NAME"))
+        if (i2j_is(p->name, "NAME"))
             i2j_set_text(l.obj, "name", p->value);
-        else if (!strcmp(p->name, "COORDINATES"))
-            json_object_set_new(l.obj, "coordinates", json_string(p->value));
-        else if (!strcmp(p->name, "GEO") && !json_object_get(l.obj, "coordinates"))
+        else if (i2j_is(p->name, "COORDINATES"))
+            json_object_set_new_nocheck(l.obj, "coordinates", json_string_nocheck(p->value));
+        else if (i2j_is(p->name, "GEO") && !json_object_get(l.obj, "coordinates"))
             i2j_add_geo_coordinates(&l, l.obj, p, "coordinates");
-        else if (!strcmp(p->name, "LOCATION-TYPE"))
+        else if (i2j_is(p->name, "LOCATION-TYPE"))
             i2j_add_set_values(l.obj, "locationTypes", p->value, 0, 1);
-        else if (!strcmp(p->name, "ATTACH") || !strcmp(p->name, "IMAGE") ||
-                 !strcmp(p->name, "LINK") || !strcmp(p->name, "URL"))
-            i2j_add_link(&l, p, !strcmp(p->name, "URL") && nurl++ == 0);
-        else if (!strcmp(p->name, "JSID"))
+        else if (i2j_is(p->name, "ATTACH") || i2j_is(p->name, "IMAGE") || i2j_is(p->name, "LINK") ||
+                 i2j_is(p->name, "URL"))
+            i2j_add_link(&l, p, i2j_is(p->name, "URL") && nurl++ == 0);
+        else if (i2j_is(p->name, "JSID"))
             continue;
-        else if (!strcmp(p->name, "JSPROP") && njs < 32)
+        else if (i2j_is(p->name, "JSPROP") && njs < 32)
             jsprops[njs++] = p;
         else
             i2j_keep_prop(&l, p);
@@ -774,7 +786,7 @@ int i2j_take_language(json_t *obj, const ical_prop *p)
         return 0;
     json_t *cur = json_object_get(obj, "locale");
     if (!cur) {
-        json_object_set_new(obj, "locale", json_string(l));
+        json_object_set_new_nocheck(obj, "locale", json_string_nocheck(l));
         return 1;
     }
     return json_is_string(cur) && !strcmp(json_string_value(cur), l);
@@ -785,7 +797,7 @@ void i2j_set_description(obj_ctx *o, json_t *obj, const ical_prop *p, int styled
     i2j_set_text(obj, "description", p->value);
     const char *fmt = ical_prop_param1(p, "FMTTYPE");
     if (styled && fmt)
-        json_object_set_new(obj, "descriptionContentType", json_string(fmt));
+        json_object_set_new_nocheck(obj, "descriptionContentType", json_string_nocheck(fmt));
     static const char *const with_lang[] = {"FMTTYPE", "LANGUAGE", NULL};
     static const char *const without[] = {"FMTTYPE", NULL};
     const char *const *consumed = i2j_take_language(obj, p) ? with_lang : without;
@@ -812,37 +824,37 @@ json_t *i2j_convert_participant_comp(obj_ctx *parent, const ical_comp *c, char k
     ical_prop *jsid = ical_comp_get_prop(c, "JSID");
     ical_prop *addr = ical_comp_get_prop(c, "CALENDAR-ADDRESS");
     if (jsid && jscal_is_id(jsid->value))
-        snprintf(key, 256, "%s", jsid->value);
+        i2j_key_copy(key, 256, jsid->value);
     else if (addr) {
         char u[37];
         i2j_uuid(parent->cal, addr->value, u);
-        snprintf(key, 256, "%s", u);
+        i2j_key_copy(key, 256, u);
     } else
-        i2j_comp_key(c, key);
+        i2j_comp_key(parent->cal, c, key);
     for (size_t i = 0; i < c->nprops; i++) {
         const ical_prop *p = &c->props[i];
         if (p == addr) {
-            json_object_set_new(pc.obj, "calendarAddress", json_string(p->value));
-        } else if (!strcmp(p->name, "DESCRIPTION") && !i2j_param_is_true(p, "DERIVED") &&
+            json_object_set_new_nocheck(pc.obj, "calendarAddress", json_string_nocheck(p->value));
+        } else if (i2j_is(p->name, "DESCRIPTION") && !i2j_param_is_true(p, "DERIVED") &&
                    !json_object_get(pc.obj, "description")) {
             i2j_set_description(&pc, pc.obj, p, 0);
-        } else if (!strcmp(p->name, "STYLED-DESCRIPTION") && i2j_styled_ok(p) &&
+        } else if (i2j_is(p->name, "STYLED-DESCRIPTION") && i2j_styled_ok(p) &&
                    !json_object_get(pc.obj, "description")) {
             i2j_set_description(&pc, pc.obj, p, 1);
-        } else if (!strcmp(p->name, "SUMMARY")) {
+        } else if (i2j_is(p->name, "SUMMARY")) {
             i2j_set_text(pc.obj, "name", p->value);
-        } else if (!strcmp(p->name, "PERCENT-COMPLETE")) {
+        } else if (i2j_is(p->name, "PERCENT-COMPLETE")) {
             long long n;
             if (!i2j_parse_uint(p->value, &n) && n <= 100)
-                json_object_set_new(pc.obj, "percentComplete", json_integer(n));
+                json_object_set_new_nocheck(pc.obj, "percentComplete", json_integer(n));
             else
                 i2j_keep_prop(&pc, p);
-        } else if (!strcmp(p->name, "ATTACH") || !strcmp(p->name, "IMAGE") ||
-                   !strcmp(p->name, "LINK") || !strcmp(p->name, "URL")) {
-            i2j_add_link(&pc, p, !strcmp(p->name, "URL") && nurl++ == 0);
-        } else if (!strcmp(p->name, "JSID")) {
+        } else if (i2j_is(p->name, "ATTACH") || i2j_is(p->name, "IMAGE") ||
+                   i2j_is(p->name, "LINK") || i2j_is(p->name, "URL")) {
+            i2j_add_link(&pc, p, i2j_is(p->name, "URL") && nurl++ == 0);
+        } else if (i2j_is(p->name, "JSID")) {
             continue;
-        } else if (!strcmp(p->name, "JSPROP") && njs < 32) {
+        } else if (i2j_is(p->name, "JSPROP") && njs < 32) {
             jsprops[njs++] = p;
         } else {
             i2j_keep_prop(&pc, p);
@@ -881,95 +893,137 @@ void i2j_set_addr_set(json_t *obj, const char *name, const ical_param *pa)
         return;
     json_t *set = i2j_get_map(obj, name);
     for (size_t i = 0; i < pa->nvalues; i++)
-        json_object_set_new(set, pa->values[i], json_true());
+        json_object_set_new_nocheck(set, pa->values[i], json_true());
+}
+
+/* The parameters of ATTENDEE that convert (§2.3.4), looked up in one pass. */
+enum {
+    ATT_JSID,
+    ATT_CN,
+    ATT_EMAIL,
+    ATT_CUTYPE,
+    ATT_DELEGATED_TO,
+    ATT_DELEGATED_FROM,
+    ATT_MEMBER,
+    ATT_PARTSTAT,
+    ATT_ROLE,
+    ATT_RSVP,
+    ATT_SENT_BY,
+    ATT_SCHEDULE_AGENT,
+    ATT_SCHEDULE_FORCE_SEND,
+    ATT_SCHEDULE_STATUS,
+    ATT_N
+};
+static const char *const att_params[ATT_N] = {"JSID",
+                                              "CN",
+                                              "EMAIL",
+                                              "CUTYPE",
+                                              "DELEGATED-TO",
+                                              "DELEGATED-FROM",
+                                              "MEMBER",
+                                              "PARTSTAT",
+                                              "ROLE",
+                                              "RSVP",
+                                              "SENT-BY",
+                                              "SCHEDULE-AGENT",
+                                              "SCHEDULE-FORCE-SEND",
+                                              "SCHEDULE-STATUS"};
+
+/* The first value of a picked parameter, or NULL (ical_prop_param1). */
+static const char *value1(const ical_param *pa)
+{
+    return pa && pa->nvalues ? pa->values[0] : NULL;
 }
 
 void i2j_convert_attendee(obj_ctx *o, const ical_prop *p)
 {
+    const ical_param *pa[ATT_N];
+    ical_prop_params_pick(p, att_params, ATT_N, pa);
     json_t *parts = i2j_get_map(o->obj, "participants");
-    const char *jsid = ical_prop_param1(p, "JSID");
+    const char *jsid = value1(pa[ATT_JSID]);
     const char *existing = i2j_find_participant(parts, p->value);
     char key[256];
     if (jsid && jscal_is_id(jsid))
-        snprintf(key, sizeof key, "%s", jsid);
+        i2j_key_copy(key, sizeof key, jsid);
     else if (existing)
-        snprintf(key, sizeof key, "%s", existing);
+        i2j_key_copy(key, sizeof key, existing);
     else {
         char u[37];
         i2j_uuid(o->cal, p->value, u);
-        snprintf(key, sizeof key, "%s", u);
+        i2j_key_copy(key, sizeof key, u);
     }
     json_t *pt = json_object_get(parts, key);
     if (!pt) {
         pt = i2j_typed_object("Participant");
-        json_object_set_new(parts, key, pt);
+        json_object_set_new_nocheck(parts, key, pt);
     }
-    json_object_set_new(pt, "calendarAddress", json_string(p->value));
+    json_object_set_new_nocheck(pt, "calendarAddress", json_string_nocheck(p->value));
     const char *v;
-    if ((v = ical_prop_param1(p, "CN")))
-        json_object_set_new(pt, "name", json_string(v));
-    if ((v = ical_prop_param1(p, "EMAIL")))
-        json_object_set_new(pt, "email", json_string(v));
-    if ((v = ical_prop_param1(p, "CUTYPE"))) {
+    if ((v = value1(pa[ATT_CN])))
+        json_object_set_new_nocheck(pt, "name", json_string_nocheck(v));
+    if ((v = value1(pa[ATT_EMAIL])))
+        json_object_set_new_nocheck(pt, "email", json_string_nocheck(v));
+    if ((v = value1(pa[ATT_CUTYPE]))) {
         char *l = jscal_strlower(v);
-        json_object_set_new(pt, "kind", json_string(!strcmp(l, "room") ? "location" : l));
+        json_object_set_new_nocheck(pt, "kind",
+                                    json_string_nocheck(!strcmp(l, "room") ? "location" : l));
         free(l);
     }
-    i2j_set_addr_set(pt, "delegatedTo", ical_prop_get_param(p, "DELEGATED-TO"));
-    i2j_set_addr_set(pt, "delegatedFrom", ical_prop_get_param(p, "DELEGATED-FROM"));
-    i2j_set_addr_set(pt, "memberOf", ical_prop_get_param(p, "MEMBER"));
-    if ((v = ical_prop_param1(p, "PARTSTAT"))) {
+    i2j_set_addr_set(pt, "delegatedTo", pa[ATT_DELEGATED_TO]);
+    i2j_set_addr_set(pt, "delegatedFrom", pa[ATT_DELEGATED_FROM]);
+    i2j_set_addr_set(pt, "memberOf", pa[ATT_MEMBER]);
+    if ((v = value1(pa[ATT_PARTSTAT]))) {
         char *l = jscal_strlower(v);
         /* §2.3.4: VTODO-specific PARTSTAT values also set "progress". */
         if (o->is_task && (!strcmp(l, "completed") || !strcmp(l, "in-process") || !strcmp(l, "failed"))) {
-            json_object_set_new(pt, "participationStatus", json_string("accepted"));
-            json_object_set_new(pt, "progress", json_string(l));
+            json_object_set_new_nocheck(pt, "participationStatus", json_string_nocheck("accepted"));
+            json_object_set_new_nocheck(pt, "progress", json_string_nocheck(l));
         } else {
-            json_object_set_new(pt, "participationStatus", json_string(l));
+            json_object_set_new_nocheck(pt, "participationStatus", json_string_nocheck(l));
         }
         free(l);
     }
-    const ical_param *role = ical_prop_get_param(p, "ROLE");
+    const ical_param *role = pa[ATT_ROLE];
     for (size_t i = 0; role && i < role->nvalues; i++) {
         json_t *roles = i2j_get_map(pt, "roles");
         const char *r = role->values[i];
         if (!strcasecmp(r, "CHAIR")) {
-            json_object_set_new(roles, "attendee", json_true());
-            json_object_set_new(roles, "chair", json_true());
+            json_object_set_new_nocheck(roles, "attendee", json_true());
+            json_object_set_new_nocheck(roles, "chair", json_true());
         } else if (!strcasecmp(r, "REQ-PARTICIPANT")) {
-            json_object_set_new(roles, "attendee", json_true());
+            json_object_set_new_nocheck(roles, "attendee", json_true());
         } else if (!strcasecmp(r, "OPT-PARTICIPANT")) {
-            json_object_set_new(roles, "attendee", json_true());
-            json_object_set_new(roles, "optional", json_true());
+            json_object_set_new_nocheck(roles, "attendee", json_true());
+            json_object_set_new_nocheck(roles, "optional", json_true());
         } else if (!strcasecmp(r, "NON-PARTICIPANT")) {
-            json_object_set_new(roles, "informational", json_true());
+            json_object_set_new_nocheck(roles, "informational", json_true());
         } else {
             char *l = jscal_strlower(r);
-            json_object_set_new(roles, l, json_true());
+            json_object_set_new_nocheck(roles, l, json_true());
             free(l);
         }
     }
-    if (i2j_param_is_true(p, "RSVP"))
-        json_object_set_new(pt, "expectReply", json_true());
-    if ((v = ical_prop_param1(p, "SENT-BY"))) {
+    if ((v = value1(pa[ATT_RSVP])) && !strcasecmp(v, "TRUE"))
+        json_object_set_new_nocheck(pt, "expectReply", json_true());
+    if ((v = value1(pa[ATT_SENT_BY]))) {
         char *s = i2j_strip_mailto(v);
-        json_object_set_new(pt, "sentBy", json_string(s));
+        json_object_set_new_nocheck(pt, "sentBy", json_string_nocheck(s));
         free(s);
     }
     /* draft-ietf-jmap-calendars: scheduling parameters */
-    if ((v = ical_prop_param1(p, "SCHEDULE-AGENT"))) {
+    if ((v = value1(pa[ATT_SCHEDULE_AGENT]))) {
         char *l = jscal_strlower(v);
-        json_object_set_new(pt, "scheduleAgent", json_string(l));
+        json_object_set_new_nocheck(pt, "scheduleAgent", json_string_nocheck(l));
         free(l);
     }
-    if (i2j_param_is_true(p, "SCHEDULE-FORCE-SEND") || ical_prop_param1(p, "SCHEDULE-FORCE-SEND"))
-        json_object_set_new(pt, "scheduleForceSend", json_true());
-    const ical_param *ss = ical_prop_get_param(p, "SCHEDULE-STATUS");
+    if (value1(pa[ATT_SCHEDULE_FORCE_SEND])) /* any value, TRUE included */
+        json_object_set_new_nocheck(pt, "scheduleForceSend", json_true());
+    const ical_param *ss = pa[ATT_SCHEDULE_STATUS];
     if (ss && ss->nvalues) {
         json_t *a = json_array();
         for (size_t i = 0; i < ss->nvalues; i++)
-            json_array_append_new(a, json_string(ss->values[i]));
-        json_object_set_new(pt, "scheduleStatus", a);
+            json_array_append_new(a, json_string_nocheck(ss->values[i]));
+        json_object_set_new_nocheck(pt, "scheduleStatus", a);
     }
     static const char *const consumed[] = {
         "CN",     "EMAIL", "CUTYPE",         "DELEGATED-TO",        "DELEGATED-FROM",
@@ -982,12 +1036,12 @@ void i2j_convert_attendee(obj_ctx *o, const ical_prop *p)
 
 void i2j_convert_organizer(obj_ctx *o, const ical_prop *p)
 {
-    json_object_set_new(o->obj, "organizerCalendarAddress", json_string(p->value));
+    json_object_set_new_nocheck(o->obj, "organizerCalendarAddress", json_string_nocheck(p->value));
     const char *cn = ical_prop_param1(p, "CN"), *email = ical_prop_param1(p, "EMAIL"),
                *sentby = ical_prop_param1(p, "SENT-BY");
     char *sb = sentby ? i2j_strip_mailto(sentby) : NULL;
     if (sb)
-        json_object_set_new(o->obj, "sentBy", json_string(sb));
+        json_object_set_new_nocheck(o->obj, "sentBy", json_string_nocheck(sb));
     json_t *parts = json_object_get(o->obj, "participants");
     const char *existing = parts ? i2j_find_participant(parts, p->value) : NULL;
     int other_owner = 0;
@@ -1000,28 +1054,28 @@ void i2j_convert_organizer(obj_ctx *o, const ical_prop *p)
         char key[256];
         const char *jsid = ical_prop_param1(p, "JSID");
         if (existing)
-            snprintf(key, sizeof key, "%s", existing);
+            i2j_key_copy(key, sizeof key, existing);
         else if (jsid && jscal_is_id(jsid))
-            snprintf(key, sizeof key, "%s", jsid);
+            i2j_key_copy(key, sizeof key, jsid);
         else {
             char u[37];
             i2j_uuid(o->cal, p->value, u);
-            snprintf(key, sizeof key, "%s", u);
+            i2j_key_copy(key, sizeof key, u);
         }
         parts = i2j_get_map(o->obj, "participants");
         json_t *pt = json_object_get(parts, key);
         if (!pt) {
             pt = i2j_typed_object("Participant");
-            json_object_set_new(pt, "calendarAddress", json_string(p->value));
-            json_object_set_new(parts, key, pt);
+            json_object_set_new_nocheck(pt, "calendarAddress", json_string_nocheck(p->value));
+            json_object_set_new_nocheck(parts, key, pt);
         }
-        json_object_set_new(i2j_get_map(pt, "roles"), "owner", json_true());
+        json_object_set_new_nocheck(i2j_get_map(pt, "roles"), "owner", json_true());
         if (cn && !json_object_get(pt, "name"))
-            json_object_set_new(pt, "name", json_string(cn));
+            json_object_set_new_nocheck(pt, "name", json_string_nocheck(cn));
         if (email && !json_object_get(pt, "email"))
-            json_object_set_new(pt, "email", json_string(email));
+            json_object_set_new_nocheck(pt, "email", json_string_nocheck(email));
         if (sb && !json_object_get(pt, "sentBy"))
-            json_object_set_new(pt, "sentBy", json_string(sb));
+            json_object_set_new_nocheck(pt, "sentBy", json_string_nocheck(sb));
     }
     free(sb);
     i2j_note_converted(o, "organizerCalendarAddress", p, consumed, NULL, 0);
@@ -1059,7 +1113,7 @@ int i2j_convert_jsprops(obj_ctx *o, const ical_prop *const *jsprops, size_t n)
         }
         if (exists != -1 && last && json_is_object(cur) && !json_object_get(cur, last)) {
             json_t *patch = json_object();
-            json_object_set(patch, ptr, val);
+            json_object_set_nocheck(patch, ptr, val);
             jscal_patch_apply(o->obj, patch, NULL);
             json_decref(patch);
         }

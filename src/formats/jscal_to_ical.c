@@ -468,10 +468,8 @@ char *ical_writer_end(ical_writer *w)
         free(perr);
         if (n == 1) {
             ical_prop *t = ical_comp_get_prop(tops[0], "TZID");
-            if (t) {
-                free(t->value);
-                t->value = strdup(w->zones[i]);
-            }
+            if (t)
+                ical_prop_set_value(t, w->zones[i]);
             ical_comp_write(tops[0], &b);
         }
         for (int k = 0; k < n; k++)

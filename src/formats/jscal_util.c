@@ -51,9 +51,15 @@ static int parse_dt(const char *s, jscal_ldt *t, int utc)
         digits(s + 11, 2, &t->hour) || digits(s + 14, 2, &t->minute) ||
         digits(s + 17, 2, &t->second))
         return -1;
+    return jscal_ldt_check(t);
+}
+
+int jscal_ldt_check(const jscal_ldt *t)
+{
     if (t->month < 1 || t->month > 12 || t->day < 1 || t->day > days_in_month(t->year, t->month))
         return -1;
-    if (t->hour > 23 || t->minute > 59 || t->second > 60)
+    if (t->hour < 0 || t->hour > 23 || t->minute < 0 || t->minute > 59 || t->second < 0 ||
+        t->second > 60)
         return -1;
     return 0;
 }
@@ -225,34 +231,56 @@ int jscal_dur_parse(const char *s, int allow_sign, jscal_dur *d)
     return (*s || !any) ? -1 : 0;
 }
 
+/* Writes v in decimal at p (what "%lld" prints); returns the end. */
+static char *put_int(char *p, int64_t v)
+{
+    char tmp[24], *t = tmp + sizeof tmp;
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v; /* -INT64_MIN does not fit */
+    do {
+        *--t = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *--t = '-';
+    size_t n = (size_t)(tmp + sizeof tmp - t);
+    memcpy(p, t, n);
+    return p + n;
+}
+
 void jscal_dur_format(const jscal_dur *d, char *buf)
 {
-    char *p = buf;
-    size_t room = 64;
-    int n;
-#define EMIT(...)                                                                             \
-    do {                                                                                      \
-        n = snprintf(p, room, __VA_ARGS__);                                                   \
-        p += n;                                                                               \
-        room -= (size_t)n;                                                                    \
-    } while (0)
+    char full[128], *p = full; /* "-P" + 5 * (sign, 19 digits, letter) + "T" fit */
     if (d->sign < 0 && (d->weeks || d->days || d->hours || d->minutes || d->seconds))
-        EMIT("-");
-    EMIT("P");
-    if (d->weeks)
-        EMIT("%lldW", (long long)d->weeks);
-    if (d->days)
-        EMIT("%lldD", (long long)d->days);
-    if (d->hours || d->minutes || d->seconds || (!d->weeks && !d->days)) {
-        EMIT("T");
-        if (d->hours)
-            EMIT("%lldH", (long long)d->hours);
-        if (d->minutes)
-            EMIT("%lldM", (long long)d->minutes);
-        if (d->seconds || (!d->hours && !d->minutes))
-            EMIT("%lldS", (long long)d->seconds);
+        *p++ = '-';
+    *p++ = 'P';
+    if (d->weeks) {
+        p = put_int(p, d->weeks);
+        *p++ = 'W';
     }
-#undef EMIT
+    if (d->days) {
+        p = put_int(p, d->days);
+        *p++ = 'D';
+    }
+    if (d->hours || d->minutes || d->seconds || (!d->weeks && !d->days)) {
+        *p++ = 'T';
+        if (d->hours) {
+            p = put_int(p, d->hours);
+            *p++ = 'H';
+        }
+        if (d->minutes) {
+            p = put_int(p, d->minutes);
+            *p++ = 'M';
+        }
+        if (d->seconds || (!d->hours && !d->minutes)) {
+            p = put_int(p, d->seconds);
+            *p++ = 'S';
+        }
+    }
+    size_t n = (size_t)(p - full);
+    if (n > 63)
+        n = 63; /* the 64 bytes buf promises */
+    memcpy(buf, full, n);
+    buf[n] = 0;
 }
 
 int64_t jscal_dur_total_secs(const jscal_dur *d)
@@ -270,7 +298,8 @@ int jscal_is_id(const char *s)
         return 0;
     for (; s[n]; n++) {
         unsigned char c = (unsigned char)s[n];
-        if (!(isalnum(c) || c == '-' || c == '_') || c > 127)
+        if (!((c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || c == '-' ||
+              c == '_'))
             return 0;
     }
     return n >= 1 && n <= 255;
@@ -391,85 +420,124 @@ int jscal_patch_apply(json_t *obj, json_t *patch, char **errpath)
 
 /* ---- compact JSON output -------------------------------------------------------------- */
 
+/* What each byte becomes in a JSON string (RFC 8259 §7): 0 for itself, else the letter
+ * after the backslash ('u' for \u00XX). */
+static const char json_escape[256] = {
+    ['\0'] = 'u', [1] = 'u',    [2] = 'u',    [3] = 'u',     [4] = 'u',    [5] = 'u',
+    [6] = 'u',    [7] = 'u',    ['\b'] = 'b', ['\t'] = 't',  ['\n'] = 'n', [11] = 'u',
+    ['\f'] = 'f', ['\r'] = 'r', [14] = 'u',   [15] = 'u',    [16] = 'u',   [17] = 'u',
+    [18] = 'u',   [19] = 'u',   [20] = 'u',   [21] = 'u',    [22] = 'u',   [23] = 'u',
+    [24] = 'u',   [25] = 'u',   [26] = 'u',   [27] = 'u',    [28] = 'u',   [29] = 'u',
+    [30] = 'u',   [31] = 'u',   ['"'] = '"',  ['\\'] = '\\',
+};
+
+/* 1 if one of the eight bytes in v needs escaping: a control character, '"' or '\\' (the
+ * "has a byte less than" word tricks are exact as yes/no answers). */
+static inline int word_needs_escape(uint64_t v)
+{
+    const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+    uint64_t q = v ^ (ones * '"'), bs = v ^ (ones * '\\');
+    return (((v - ones * 0x20) & ~v) | ((q - ones) & ~q) | ((bs - ones) & ~bs)) & highs ? 1 : 0;
+}
+
+/* Appends s[0..n) as a JSON string. jansson strings are valid UTF-8, so everything but the
+ * bytes above is copied through. Room for the worst case is made first, then the text is
+ * written in place, eight bytes at a time while none needs escaping. */
 static void json_write_string(const char *s, size_t n, jscal_buf *b)
 {
     static const char hex[] = "0123456789abcdef";
-    jscal_buf_add(b, "\"", 1);
-    size_t start = 0;
-    for (size_t i = 0; i < n; i++) {
-        /* eight bytes at a time while none is a control character, '"' or '\\' (the
-         * "has a byte less than" word tricks are exact as yes/no answers) */
-        while (n - i >= 8) {
-            const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
-            uint64_t v, q, bs;
+    if (n > (SIZE_MAX - 3) / 6)
+        abort();
+    if (b->len + 6 * n + 3 > b->cap)
+        jscal_buf_grow(b, 6 * n + 2);
+    char *w = b->s + b->len;
+    *w++ = '"';
+    size_t i = 0;
+    while (i < n) {
+        size_t stop = n;
+        if (n - i >= 8) {
+            uint64_t v;
             memcpy(&v, s + i, 8);
-            q = v ^ (ones * '"');
-            bs = v ^ (ones * '\\');
-            if (((v - ones * 0x20) & ~v & highs) | ((q - ones) & ~q & highs) | ((bs - ones) & ~bs & highs))
+            if (!word_needs_escape(v)) {
+                memcpy(w, s + i, 8);
+                w += 8;
+                i += 8;
+                continue;
+            }
+            stop = i + 8;
+        } else if (n >= 8) {
+            /* The last bytes: the word ending at n overlaps what is written; if none of its
+             * bytes needs escaping, those before i were copied as they are. */
+            uint64_t v;
+            memcpy(&v, s + n - 8, 8);
+            if (!word_needs_escape(v)) {
+                memcpy(w - (8 - (n - i)), s + n - 8, 8);
+                w += n - i;
                 break;
-            i += 8;
+            }
         }
-        if (i >= n)
-            break;
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\')
-            continue; /* jansson strings are valid UTF-8: copy through */
-        jscal_buf_add(b, s + start, i - start);
-        start = i + 1;
-        char esc[7] = {'\\', 0, 0, 0, 0, 0, 0};
-        size_t en = 2;
-        switch (c) {
-        case '"': esc[1] = '"'; break;
-        case '\\': esc[1] = '\\'; break;
-        case '\n': esc[1] = 'n'; break;
-        case '\r': esc[1] = 'r'; break;
-        case '\t': esc[1] = 't'; break;
-        case '\b': esc[1] = 'b'; break;
-        case '\f': esc[1] = 'f'; break;
-        default:
-            esc[1] = 'u';
-            esc[2] = '0';
-            esc[3] = '0';
-            esc[4] = hex[c >> 4];
-            esc[5] = hex[c & 15];
-            en = 6;
+        for (; i < stop; i++) {
+            unsigned char c = (unsigned char)s[i];
+            char e = json_escape[c];
+            if (!e) {
+                *w++ = (char)c;
+                continue;
+            }
+            *w++ = '\\';
+            *w++ = e;
+            if (e == 'u') {
+                *w++ = '0';
+                *w++ = '0';
+                *w++ = hex[c >> 4];
+                *w++ = hex[c & 15];
+            }
         }
-        jscal_buf_add(b, esc, en);
     }
-    jscal_buf_add(b, s + start, n - start);
-    jscal_buf_add(b, "\"", 1);
+    *w++ = '"';
+    *w = 0;
+    b->len = (size_t)(w - b->s);
+}
+
+/* Appends a JSON integer (what "%" JSON_INTEGER_FORMAT prints). */
+static void json_write_integer(json_int_t v, jscal_buf *b)
+{
+    char tmp[24], *p = tmp + sizeof tmp;
+    /* through unsigned: -INT64_MIN does not fit */
+    unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *--p = '-';
+    jscal_buf_add(b, p, (size_t)(tmp + sizeof tmp - p));
 }
 
 static void json_write_rec(const json_t *j, jscal_buf *b, FILE *f)
 {
-    char tmp[64];
     switch (json_typeof(j)) {
     case JSON_OBJECT: {
         jscal_buf_add(b, "{", 1);
         int first = 1;
-        const char *k;
-        json_t *v;
-        json_object_foreach((json_t *)j, k, v)
-        {
+        for (void *it = json_object_iter((json_t *)j); it;
+             it = json_object_iter_next((json_t *)j, it)) {
             if (!first)
                 jscal_buf_add(b, ",", 1);
             first = 0;
-            json_write_string(k, strlen(k), b);
+            json_write_string(json_object_iter_key(it), json_object_iter_key_len(it), b);
             jscal_buf_add(b, ":", 1);
-            json_write_rec(v, b, f);
+            json_write_rec(json_object_iter_value(it), b, f);
         }
         jscal_buf_add(b, "}", 1);
         break;
     }
     case JSON_ARRAY: {
         jscal_buf_add(b, "[", 1);
-        size_t i;
-        json_t *v;
-        json_array_foreach(j, i, v)
-        {
+        size_t n = json_array_size(j);
+        for (size_t i = 0; i < n; i++) {
             if (i)
                 jscal_buf_add(b, ",", 1);
-            json_write_rec(v, b, f);
+            json_write_rec(json_array_get(j, i), b, f);
             if (f && b->len > (1u << 18)) { /* stream large output in 256 KiB pieces */
                 fwrite(b->s, 1, b->len, f);
                 b->len = 0;
@@ -482,7 +550,7 @@ static void json_write_rec(const json_t *j, jscal_buf *b, FILE *f)
         json_write_string(json_string_value(j), json_string_length(j), b);
         break;
     case JSON_INTEGER:
-        jscal_buf_add(b, tmp, (size_t)snprintf(tmp, sizeof tmp, "%" JSON_INTEGER_FORMAT, json_integer_value(j)));
+        json_write_integer(json_integer_value(j), b);
         break;
     case JSON_REAL: {
         char *s = json_dumps(j, JSON_ENCODE_ANY);

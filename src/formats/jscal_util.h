@@ -28,6 +28,8 @@ typedef struct {
 int jscal_ldt_parse(const char *s, jscal_ldt *out);
 /* Parses a UTCDateTime ("2020-01-15T13:00:00Z"). Returns 0 on success, -1 if malformed. */
 int jscal_utc_parse(const char *s, jscal_ldt *out);
+/* 0 if the fields make a valid date and time (second 60 allowed), else -1. */
+int jscal_ldt_check(const jscal_ldt *t);
 /* Writes "YYYY-MM-DDTHH:MM:SS" (plus "Z" if utc) into buf (at least 21 bytes). */
 void jscal_ldt_format(const jscal_ldt *t, int utc, char *buf);
 /* Days since 1970-01-01 of a civil date (proleptic Gregorian). */

@@ -22,9 +22,35 @@ static pthread_mutex_t tz_lock = PTHREAD_MUTEX_INITIALIZER;
 #define EXTRA_MAX 512
 static struct {
     char *id;
+    uint32_t hash; /* id_hash(id): most comparisons stop there */
     icaltimezone *zone;
 } extra[EXTRA_MAX];
 static int n_extra;
+
+static uint32_t id_hash(const char *id)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (const unsigned char *p = (const unsigned char *)id; *p; p++)
+        h = (h ^ *p) * 16777619u;
+    return h;
+}
+
+/* The cached zone of id, or NULL. Called with tz_lock held. */
+static icaltimezone *extra_find(const char *id, uint32_t h)
+{
+    for (int i = 0; i < n_extra; i++)
+        if (extra[i].hash == h && !strcmp(extra[i].id, id))
+            return extra[i].zone;
+    return NULL;
+}
+
+static void extra_add(const char *id, uint32_t h, icaltimezone *z)
+{
+    extra[n_extra].id = strdup(id);
+    extra[n_extra].hash = h;
+    extra[n_extra].zone = z;
+    n_extra++;
+}
 
 static void tz_init_once(void)
 {
@@ -51,26 +77,29 @@ static int plausible_id(const char *id)
 icaltimezone *tz_builtin(const char *id)
 {
     tz_init();
+    if (!id)
+        return NULL;
+    /* Zones found before first: every id in the cache passed the checks below. */
+    uint32_t h = id_hash(id);
+    pthread_mutex_lock(&tz_lock);
+    icaltimezone *z = extra_find(id, h);
+    pthread_mutex_unlock(&tz_lock);
+    if (z)
+        return z;
     if (!plausible_id(id))
         return NULL;
     if (!strcmp(id, "Etc/UTC") || !strcmp(id, "UTC") || !strcmp(id, "Etc/GMT") ||
         !strcmp(id, "GMT") || !strcmp(id, "Etc/Universal") || !strcmp(id, "Etc/Zulu"))
         return icaltimezone_get_utc_timezone();
-    icaltimezone *z = NULL;
     pthread_mutex_lock(&tz_lock);
-    for (int i = 0; i < n_extra; i++)
-        if (!strcmp(extra[i].id, id)) {
-            z = extra[i].zone;
-            goto done;
-        }
+    z = extra_find(id, h); /* another thread may have loaded it meanwhile */
+    if (z)
+        goto done;
     z = icaltimezone_get_builtin_timezone(id);
     if (z && strcmp(icaltimezone_get_location(z) ? icaltimezone_get_location(z) : "", id))
         z = NULL; /* libical may match loosely; require the exact id */
-    if (z && n_extra < EXTRA_MAX) {
-        extra[n_extra].id = strdup(id);
-        extra[n_extra].zone = z;
-        n_extra++;
-    }
+    if (z && n_extra < EXTRA_MAX)
+        extra_add(id, h, z);
     if (!z && n_extra < EXTRA_MAX) {
         icalcomponent *c = icaltzutil_fetch_timezone(id);
         if (c) {
@@ -80,9 +109,7 @@ icaltimezone *tz_builtin(const char *id)
                 icalcomponent_free(c);
                 z = NULL;
             } else {
-                extra[n_extra].id = strdup(id);
-                extra[n_extra].zone = z;
-                n_extra++;
+                extra_add(id, h, z);
             }
         }
     }
