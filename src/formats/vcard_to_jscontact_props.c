@@ -231,8 +231,7 @@ static json_t *h_gramgender(conv *c, json_t *card, const char *fid, const char *
 static json_t *h_title(conv *c, json_t *card, const char *fid, const char **map, char **id)
 {
     json_t *obj = json_object();
-    json_object_set_new_nocheck(obj, "kind",
-                                json_string(c->cur->id == VC_ROLE ? "role" : "title"));
+    json_object_set_new_nocheck(obj, "kind", json_string(c->cur->id == VC_ROLE ? "role" : "title"));
     v2j_set_text(obj, "name", c->cur->value);
     v2j_finish(c, obj, 0, 0);
     *map = "titles";
@@ -334,56 +333,118 @@ static json_t *h_persinfo(conv *c, json_t *card, const char *fid, const char **m
     return v2j_add_entry(c, card, "personalInfo", "PERSINFO", obj, fid, id);
 }
 
+/* The values of a structured N or ADR value (RFC 6350 §6.2.2, §6.3.1; RFC 9554 §2.1):
+ * component by component, each component a comma-separated list, every value unescaped
+ * (§3.4). One pass over the raw value, into one buffer; small values need no malloc. */
+typedef struct structured {
+    const char **val; /* the values of component p: val[first[p] .. first[p + 1]) */
+    size_t first[ADR_NCOMPS + 1];
+    unsigned char *counts; /* per value: does it count (§3.3.1 deduplication)? */
+    char *buf;             /* the unescaped values, each NUL-terminated */
+    const char *small_val[32];
+    unsigned char small_counts[32];
+    char small_buf[256];
+} structured;
+
+static void structured_parse(structured *st, const char *raw, int ncomp)
+{
+    size_t len = strlen(raw), nv = 1;
+    for (const char *q = raw; *q; q++)
+        nv += *q == ';' || *q == ',';
+    st->buf = len < sizeof st->small_buf ? st->small_buf : vc_malloc(len + 1);
+    st->val = nv <= 32 ? st->small_val : vc_malloc(nv * sizeof *st->val);
+    st->counts = nv <= 32 ? st->small_counts : vc_malloc(nv);
+    /* a separator preceded by a backslash is part of the value, as in vcard_value_split;
+     * the escapes then read as in vcard_value_unescape */
+    char *o = st->buf;
+    size_t n = 0;
+    int p = 0;
+    st->first[0] = 0;
+    st->val[n++] = o;
+    for (const char *q = raw; p < ncomp; q++) {
+        char ch = *q;
+        if (ch == ',' || ch == ';' || ch == 0) {
+            *o++ = 0;
+            if (ch == ',') {
+                st->val[n++] = o;
+                continue;
+            }
+            st->first[++p] = n;
+            if (ch == 0)
+                break;
+            if (p < ncomp)
+                st->val[n++] = o;
+            continue;
+        }
+        if (ch == '\\' && q[1]) {
+            ch = *++q;
+            if (ch == 'n' || ch == 'N')
+                ch = '\n';
+            else if (ch != '\\' && ch != ',' && ch != ';' && ch != ':')
+                *o++ = '\\';
+        }
+        *o++ = ch;
+    }
+    while (p < ncomp) /* components the value leaves out have no values */
+        st->first[++p] = n;
+}
+
+static void structured_free(structured *st)
+{
+    if (st->buf != st->small_buf)
+        free(st->buf);
+    if (st->val != st->small_val) {
+        free(st->val);
+        free(st->counts);
+    }
+}
+
+static size_t structured_n(const structured *st, int p)
+{
+    return st->first[p + 1] - st->first[p];
+}
+
+static const char *structured_get(const structured *st, int p, size_t i)
+{
+    return st->val[st->first[p] + i];
+}
+
+/* {"kind": kind, "value": value} */
+static json_t *component_new(const char *kind, const char *value)
+{
+    json_t *comp = json_object();
+    json_object_set_new_nocheck(comp, "kind", json_string_nocheck(kind));
+    json_object_set_new_nocheck(comp, "value", json_string_nocheck(value));
+    return comp;
+}
+
 /* Converts a structured N/ADR value (with optional JSCOMPS) to components.
  * Returns a new array, sets *ordered and *defsep (malloc'd or NULL). */
 static json_t *components(conv *c, int is_adr, int *ordered, char **defsep)
 {
-    char **pos;
-    size_t npos;
-    vcard_value_split(c->cur->value, ';', &pos, &npos);
     int ncomp = is_adr ? ADR_NCOMPS : N_NCOMPS;
     const char *const *kinds = is_adr ? jsc_adr_kinds : jsc_n_kinds;
-    /* values[p][i], unescaped */
-    char ***vals = vc_malloc((size_t)ncomp * sizeof *vals);
-    size_t *nvals = vc_malloc((size_t)ncomp * sizeof *nvals);
-    for (int p = 0; p < ncomp; p++) {
-        if ((size_t)p < npos) {
-            char **raw;
-            vcard_value_split(pos[p], ',', &raw, &nvals[p]);
-            for (size_t i = 0; i < nvals[p]; i++) {
-                char *u = vcard_value_unescape(raw[i], strlen(raw[i]));
-                free(raw[i]);
-                raw[i] = u;
-            }
-            vals[p] = raw;
-        } else {
-            vals[p] = NULL;
-            nvals[p] = 0;
-        }
-    }
-    vcard_strv_free(pos, npos);
+    structured st;
+    structured_parse(&st, c->cur->value, ncomp);
     int newfmt = 0;
     if (is_adr)
-        for (int p = 7; p < ADR_NCOMPS; p++)
-            for (size_t i = 0; i < nvals[p]; i++)
-                if (*vals[p][i])
-                    newfmt = 1;
-    /* cnt[p][i]: does value i of component p count (§3.3.1 deduplication)? */
-    unsigned char **cnt = vc_malloc((size_t)ncomp * sizeof *cnt);
+        for (size_t k = st.first[7]; k < st.first[ADR_NCOMPS]; k++)
+            if (*st.val[k])
+                newfmt = 1;
     size_t total = 0;
     for (int p = 0; p < ncomp; p++) {
-        cnt[p] = vc_malloc(nvals[p] + 1);
-        for (size_t i = 0; i < nvals[p]; i++) {
-            int ok = *vals[p][i] != 0;
+        for (size_t i = 0; i < structured_n(&st, p); i++) {
+            const char *v = structured_get(&st, p, i);
+            int ok = *v != 0;
             if (ok && is_adr && newfmt && (p == 1 || p == 2))
                 ok = 0;
             if (ok && !is_adr && (p == 0 || p == 4)) {
                 int other = p == 0 ? 5 : 6;
-                for (size_t j = 0; j < nvals[other]; j++)
-                    if (!strcmp(vals[other][j], vals[p][i]))
+                for (size_t j = 0; j < structured_n(&st, other); j++)
+                    if (!strcmp(structured_get(&st, other, j), v))
                         ok = 0;
             }
-            cnt[p][i] = (unsigned char)ok;
+            st.counts[st.first[p] + i] = (unsigned char)ok;
             total += (size_t)ok;
         }
     }
@@ -417,11 +478,13 @@ static json_t *components(conv *c, int is_adr, int *ordered, char **defsep)
                         valid = 0;
                 } else if (*end)
                     valid = 0;
-                if (valid && (p < 0 || p >= ncomp || i < 0 || (size_t)i >= nvals[p]))
+                if (valid &&
+                    (p < 0 || p >= ncomp || i < 0 || (size_t)i >= structured_n(&st, (int)p)))
                     valid = 0;
                 if (valid) {
                     json_object_set_new_nocheck(comp, "kind", json_string(kinds[p]));
-                    json_object_set_new_nocheck(comp, "value", json_string(vals[p][i]));
+                    json_object_set_new_nocheck(
+                        comp, "value", json_string(structured_get(&st, (int)p, (size_t)i)));
                     npositional++;
                 }
             }
@@ -447,24 +510,12 @@ static json_t *components(conv *c, int is_adr, int *ordered, char **defsep)
                 sub = jsc_adr_street_parts;
             int single[2] = {p, -1};
             for (const int *q = sub ? sub : single; *q >= 0; q++)
-                for (size_t i = 0; i < nvals[*q]; i++) {
-                    if (!cnt[*q][i])
-                        continue;
-                    json_t *comp = json_object();
-                    json_object_set_new_nocheck(comp, "kind", json_string(kinds[*q]));
-                    json_object_set_new_nocheck(comp, "value", json_string(vals[*q][i]));
-                    json_array_append_new(comps, comp);
-                }
+                for (size_t k = st.first[*q]; k < st.first[*q + 1]; k++)
+                    if (st.counts[k])
+                        json_array_append_new(comps, component_new(kinds[*q], st.val[k]));
         }
     }
-    for (int p = 0; p < ncomp; p++) {
-        if (vals[p])
-            vcard_strv_free(vals[p], nvals[p]);
-        free(cnt[p]);
-    }
-    free(vals);
-    free(nvals);
-    free(cnt);
+    structured_free(&st);
     return comps;
 }
 
@@ -765,7 +816,7 @@ static json_t *h_date(conv *c, json_t *card, const char *fid, const char **map, 
     } else if (jsc_parse_date(v, &y, &m, &d) && !((!y) && (!m || !d))) {
         const char *omit = vcard_param_first_id(c->cur, VC_X_APPLE_OMIT_YEAR);
         if (omit && atoi(omit) == y && m && d) { /* a year-only date keeps its year */
-            v2j_take(c, VC_X_APPLE_OMIT_YEAR); /* Apple writes 1604-MM-DD for "no year" */
+            v2j_take(c, VC_X_APPLE_OMIT_YEAR);   /* Apple writes 1604-MM-DD for "no year" */
             y = 0;
         }
         if (y)
@@ -855,7 +906,7 @@ static json_t *h_related(conv *c, json_t *card, const char *fid, const char **ma
 static json_t *h_member(conv *c, json_t *card, const char *fid, const char **map, char **id)
 {
     if (c->cur->nparams > (size_t)(vcard_param_get_id(c->cur, VC_PREF) ? 1 : 0))
-        return NULL;     /* parameters other than PREF have no place in members */
+        return NULL;      /* parameters other than PREF have no place in members */
     v2j_take(c, VC_PREF); /* §2.9.3: PREF does not convert */
     char *u = v2j_uri_value(c->cur->value);
     json_object_set_new(v2j_get_map(card, "members"), u, json_true());
@@ -933,8 +984,7 @@ static json_t *h_stamp(conv *c, json_t *card, const char *fid, const char **map,
     char ts[32];
     if (!jsc_parse_timestamp(c->cur->value, ts))
         return NULL;
-    return top_string(c, card, c->cur->id == VC_REV ? "updated" : "created", vc_strdup(ts),
-                      map);
+    return top_string(c, card, c->cur->id == VC_REV ? "updated" : "created", vc_strdup(ts), map);
 }
 
 /* §3.2.1: JSPROP values form a PatchObject applied at the end. */
