@@ -9,7 +9,6 @@
  */
 #include <stdint.h>
 #include <string.h>
-#include <strings.h>
 
 #include "formats/vcard.h"
 
@@ -43,14 +42,22 @@ static unsigned name_hash(const char *s, size_t n)
     return (uint32_t)(h * 2654435761u) >> 24;
 }
 
+/* True if the table's (upper-case) name is s[0..n), in any case. */
+static int same_name(const char *name, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char a = (unsigned char)name[i], b = (unsigned char)s[i];
+        if (!a || (a != b && !(a >= 'A' && a <= 'Z' && a == (b & 0xDF))))
+            return 0;
+    }
+    return name[n] == 0;
+}
+
 vcard_name_id vcard_name_lookup(const char *s, size_t n)
 {
     for (unsigned k = name_hash(s, n);; k = (k + 1) & 255) {
         unsigned id = name_slot[k];
-        if (id == VC_OTHER)
-            return VC_OTHER;
-        const char *c = names[id];
-        if (strncasecmp(c, s, n) == 0 && c[n] == 0)
+        if (id == VC_OTHER || same_name(names[id], s, n))
             return (vcard_name_id)id;
     }
 }

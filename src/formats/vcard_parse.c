@@ -297,7 +297,14 @@ int vcard_param_has_id(const vcard_prop *prop, vcard_name_id id, const char *val
 
 char *vcard_value_unescape(const char *raw, size_t len)
 {
-    char *out = vc_malloc(len + 1), *o = out;
+    char *out = vc_malloc(len + 1);
+    vc_unescape_to(out, raw, len);
+    return out;
+}
+
+size_t vc_unescape_to(char *out, const char *raw, size_t len)
+{
+    char *o = out;
     for (size_t i = 0; i < len; i++) {
         if (raw[i] == '\\' && i + 1 < len) {
             char c = raw[i + 1];
@@ -315,7 +322,7 @@ char *vcard_value_unescape(const char *raw, size_t len)
         *o++ = raw[i];
     }
     *o = 0;
-    return out;
+    return (size_t)(o - out);
 }
 
 char *vcard_value_escape(const char *text, int list)
@@ -668,7 +675,16 @@ static void line_params_store(parser *ps, vcard *card, vcard_prop *prop)
 static int value_clean(const char *s, size_t n)
 {
     const unsigned char *u = (const unsigned char *)s;
-    for (size_t i = 0; i < n;) {
+    size_t i = 0;
+    /* eight bytes at a time while they are all printable ASCII (0x20..0x7E): a byte
+     * below 0x20 sets its top bit in w - 0x20..., 0x7F and above in w + 0x01... or w */
+    const uint64_t ones = 0x0101010101010101u, tops = 0x8080808080808080u;
+    for (uint64_t w; i + 8 <= n; i += 8) {
+        memcpy(&w, u + i, 8);
+        if (((w - 0x20 * ones) | (w + ones) | w) & tops)
+            break;
+    }
+    while (i < n) {
         unsigned c = u[i];
         if ((c >= 0x20 && c < 0x7F) || c == '\t' || c == '\n') {
             i++;
@@ -929,9 +945,12 @@ int vcard_parse(const char *text, size_t len, vcard **cards_out, size_t *ncards_
     if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
         i = 3; /* byte order mark */
     while (i < len) {
+        /* a line ends at CR, LF or CRLF; memchr finds the LF (and CR) of long lines
+         * many bytes at a time */
         size_t s = i;
-        while (i < len && text[i] != '\n' && text[i] != '\r')
-            i++;
+        const char *lf = memchr(text + s, '\n', len - s);
+        const char *cr = memchr(text + s, '\r', (lf ? (size_t)(lf - text) : len) - s);
+        i = cr ? (size_t)(cr - text) : lf ? (size_t)(lf - text) : len;
         if (nl == capl) {
             capl *= 2;
             lines = vc_realloc(lines, capl * sizeof *lines);

@@ -60,7 +60,9 @@ const char *v2j_pv_next(pv_iter *it)
         }
         const char *e = strchr(it->s, ',');
         size_t n = e ? (size_t)(e - it->s) : strlen(it->s);
-        snprintf(it->buf, sizeof it->buf, "%.*s", (int)n, it->s);
+        size_t kept = n < sizeof it->buf ? n : sizeof it->buf - 1; /* longer ones are cut */
+        memcpy(it->buf, it->s, kept);
+        it->buf[kept] = 0;
         it->s += n;
         if (*it->s == ',')
             it->s++;
@@ -97,6 +99,11 @@ json_t *v2j_lower_name(const char *name)
  * unconsumed TYPE values are collected in extra_types by the handler. */
 void v2j_leftover_params(conv *c, json_t *obj, json_t *extra_types)
 {
+    size_t unused = 0;
+    for (size_t i = 0; i < c->cur->nparams; i++)
+        unused += !c->used[i];
+    if (!unused && !json_array_size(extra_types))
+        return; /* the common case: every parameter converted */
     json_t *vp = json_object_get(obj, "vCardParams");
     for (size_t i = 0; i < c->cur->nparams; i++) {
         const vcard_param *pa = &c->cur->params[i];
@@ -144,11 +151,18 @@ char *v2j_uri_value(const char *raw)
     return out;
 }
 
+/* Sets obj.key to the TEXT value raw, unescaped (RFC 6350 §3.4). raw is (part of) a
+ * parsed value, UTF-8 without NUL (vcard_parse checked it), and unescaping keeps it
+ * so: jansson need not check it again. */
 void v2j_set_text(json_t *obj, const char *key, const char *raw)
 {
-    char *t = vcard_value_unescape(raw, strlen(raw));
-    json_object_set_new(obj, key, json_string(t));
-    free(t);
+    size_t n = strlen(raw);
+    char small[256];
+    char *t = n < sizeof small ? small : vc_malloc(n + 1);
+    size_t len = vc_unescape_to(t, raw, n);
+    json_object_set_new_nocheck(obj, key, json_stringn_nocheck(t, len));
+    if (t != small)
+        free(t);
 }
 
 int v2j_value_type_is(conv *c, const char *type)
@@ -242,7 +256,7 @@ void v2j_conv_types(conv *c, json_t *obj, const jsc_pair *extra, const char *ext
             ctx = "work";
         if (ctx) {
             json_t *m = v2j_get_map(obj, "contexts");
-            json_object_set_new(m, ctx, json_true());
+            json_object_set_new_nocheck(m, ctx, json_true());
             continue;
         }
         if (strcasecmp(t, "pref") == 0 && !json_object_get(obj, "pref") && c->pref_ok) {
@@ -255,7 +269,7 @@ void v2j_conv_types(conv *c, json_t *obj, const jsc_pair *extra, const char *ext
         int found = 0;
         for (const jsc_pair *e = extra; e && e->vcard; e++) {
             if (strcasecmp(t, e->vcard) == 0) {
-                json_object_set_new(v2j_get_map(obj, extra_key), e->jscontact, json_true());
+                json_object_set_new_nocheck(v2j_get_map(obj, extra_key), e->jscontact, json_true());
                 found = 1;
                 break;
             }
@@ -291,7 +305,8 @@ json_t *v2j_add_entry(conv *c, json_t *card, const char *mapname, const char *pr
     char *id = forced_id ? vc_strdup(forced_id) : v2j_new_id(c, map, prefix);
     if (forced_id)
         v2j_take(c, VC_PROP_ID);
-    json_object_set_new(map, id, obj);
+    /* ids are ASCII: a valid PROP-ID (jscontact_is_id) or PREFIX-n */
+    json_object_set_new_nocheck(map, id, obj);
     if (id_out)
         *id_out = id;
     else
