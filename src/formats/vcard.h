@@ -47,20 +47,20 @@
     X(X_ADDRESSBOOKSERVER_MEMBER, "X-ADDRESSBOOKSERVER-MEMBER")                                \
     X(X_APPLE_OMIT_YEAR, "X-APPLE-OMIT-YEAR") X(X_JMAPD_LABEL, "X-JMAPD-LABEL")                \
     X(X_SOCIALPROFILE, "X-SOCIALPROFILE") X(X_USER, "X-USER") X(XML, "XML")
-/* clang-format on */
 
 typedef enum vcard_name_id {
     VC_OTHER = 0, /* a name not in the table (X- names, IANA names the rules ignore) */
 #define VCARD_NAME_ENUM(id, name) VC_##id,
     VCARD_NAMES(VCARD_NAME_ENUM)
 #undef VCARD_NAME_ENUM
-        VC_NAME_COUNT
+    VC_NAME_COUNT
 } vcard_name_id;
+/* clang-format on */
 
 /* The id of the name s[0..n), compared without regard to case; VC_OTHER if it is not in
  * the table. */
 vcard_name_id vcard_name_lookup(const char *s, size_t n);
-/* The upper-case name of an id (not VC_OTHER). */
+/* The upper-case name of an id; NULL for VC_OTHER. */
 const char *vcard_name_str(vcard_name_id id);
 
 /* A parameter: its name in upper case and its values. A quoted value is one value
