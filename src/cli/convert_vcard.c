@@ -12,6 +12,7 @@
  * Output goes to stdout. Bad input: exit 1 and a message naming the line (vCard) or
  * the property path (JSON) on stderr. Usage errors: exit 2.
  */
+#include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -194,8 +195,13 @@ static int from_vcard(const char *name, const char *text, size_t len, int to_vcf
         return rc;
     }
     size_t mid = len > 65536 ? split_point(text, len) : len;
-    if (mid < len)
+    if (mid < len) {
         cli_fast_json_alloc(); /* large input: cli/fast_alloc.h; no JSON value exists yet */
+        /* the parsed cards of a batch are freed before the next batch is parsed: glibc
+         * would give the freed top of the heap back to the kernel every time (above
+         * 128 KiB) and fault the same pages in again for the next batch */
+        mallopt(M_TRIM_THRESHOLD, 64 << 20);
+    }
     /* json_dumps text comes from jansson's allocator: give it back the same way */
     json_free_t json_free_fn;
     json_get_alloc_funcs(NULL, &json_free_fn);

@@ -27,7 +27,8 @@
 json_t *jscontact_from_vcard_text(const char *text, size_t len, char *err, size_t errlen);
 
 /* Converts one parsed vCard to a new Card object (RFC 9555 §2). Never fails: data
- * without a JSContact form goes to vCardProps/vCardParams. */
+ * without a JSContact form goes to vCardProps/vCardParams. The card is as vcard_parse
+ * makes it: values and parameter values UTF-8 without NUL bytes. */
 json_t *jscontact_from_vcard(const vcard *card);
 
 /* ---- JSContact → vCard -------------------------------------------------------- */

@@ -121,6 +121,14 @@ static void civil_from_days(long long z, int *y, int *m, int *d)
     *y = (int)(yy + (*m <= 2));
 }
 
+/* Writes v (0 <= v < 10^width) as width decimal digits; returns the end. */
+static char *put_digits(char *o, int v, int width)
+{
+    for (int i = width - 1; i >= 0; i--, v /= 10)
+        o[i] = (char)('0' + v % 10);
+    return o + width;
+}
+
 int jsc_parse_timestamp(const char *s, char *out)
 {
     int Y, M, D, h, mi, sec = 0;
@@ -186,12 +194,26 @@ int jsc_parse_timestamp(const char *s, char *out)
     civil_from_days(days, &Y, &M, &D);
     if (Y < 0 || Y > 9999)
         return 0;
-    char tmp[80];
-    int n = snprintf(tmp, sizeof tmp, "%04d-%02d-%02dT%02d:%02d:%02d%s%sZ", Y, M, D, mins / 60,
-                     mins % 60, sec, frac[0] ? "." : "", frac);
-    if (n < 0 || n >= 32)
-        return 0;
-    memcpy(out, tmp, (size_t)n + 1);
+    /* YYYY-MM-DDThh:mm:ss[.frac]Z: at most 29 bytes (frac has at most 8 digits) */
+    char *o = out;
+    o = put_digits(o, Y, 4);
+    *o++ = '-';
+    o = put_digits(o, M, 2);
+    *o++ = '-';
+    o = put_digits(o, D, 2);
+    *o++ = 'T';
+    o = put_digits(o, mins / 60, 2);
+    *o++ = ':';
+    o = put_digits(o, mins % 60, 2);
+    *o++ = ':';
+    o = put_digits(o, sec, 2);
+    if (frac[0]) {
+        *o++ = '.';
+        for (const char *f = frac; *f; f++)
+            *o++ = *f;
+    }
+    *o++ = 'Z';
+    *o = 0;
     return 1;
 }
 

@@ -1227,8 +1227,7 @@ static void downgrade_v3(vcard *vc)
                 k++;
         }
         if (!strcasecmp(p->name, "KIND")) {
-            free(p->name);
-            p->name = vc_strdup("X-ADDRESSBOOKSERVER-KIND");
+            vcard_prop_rename(p, "X-ADDRESSBOOKSERVER-KIND");
         } else if (!strcasecmp(p->name, "GEO") && !strncasecmp(p->value, "geo:", 4)) {
             char *v = vc_strdup(p->value + 4);
             char *c = strchr(v, ',');
@@ -1254,8 +1253,8 @@ static void downgrade_v3(vcard *vc)
         if (!known && strncasecmp(p->name, "X-", 2) != 0) {
             char *nn = vc_malloc(strlen(p->name) + 3);
             sprintf(nn, "X-%s", p->name);
-            free(p->name);
-            p->name = nn;
+            vcard_prop_rename(p, nn);
+            free(nn);
         }
     }
     /* RFC 2426 §3.2.2: the 4.0 LABEL parameter of an ADR is a LABEL property */

@@ -29,6 +29,9 @@ void vbuf_printf(vbuf *b, const char *fmt, ...) __attribute__((format(printf, 2,
 char *vbuf_take(vbuf *b);
 void vbuf_free(vbuf *b);
 
+/* vcard_value_unescape into out (at least len + 1 bytes); returns the length written. */
+size_t vc_unescape_to(char *out, const char *raw, size_t len);
+
 /* Length of the valid UTF-8 sequence starting at s (at most n bytes), or 0. */
 size_t vc_utf8_seqlen(const unsigned char *s, size_t n);
 /* True if s[0..n) is valid UTF-8 without NUL bytes. */

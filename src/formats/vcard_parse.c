@@ -6,11 +6,18 @@
  * group, name, parameters and value (§3.3), undo RFC 6868 caret escapes in parameter
  * values, undo 3.0 transfer encodings (QUOTED-PRINTABLE, CHARSET) so that every value
  * is UTF-8. Anything that is not a content line is an error naming its line.
+ *
+ * Names are looked up once in the name table (vcard_names.c) and stored with their id,
+ * so that the conversion rules compare ids; a card's strings and arrays are carved out
+ * of its memory blocks (vcard.h), because a converted address book is parsed once and
+ * read, and a malloc and a free per string cost as much as the parsing.
  */
+#include <assert.h>
 #include <ctype.h>
 #include <errno.h>
 #include <iconv.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +25,59 @@
 
 #include "formats/vcard.h"
 #include "formats/vcard_internal.h"
+
+/* ---- card memory -------------------------------------------------------------- */
+
+/* A parsed card's strings and parameter arrays are carved out of blocks (vcard.h): most
+ * cards fit in the first one. Allocations larger than a quarter block get a block of
+ * their own, linked behind the current one, so that the current one stays in use. */
+struct vcard_mem {
+    vcard_mem *next;
+    size_t used, size;
+    _Alignas(16) char data[];
+};
+
+#define MEM_BLOCK 4096
+
+static void *mem_alloc(vcard_mem **head, size_t n)
+{
+    n = (n + 7) & ~(size_t)7;
+    vcard_mem *b = *head;
+    if (b && b->size - b->used >= n) {
+        void *p = b->data + b->used;
+        b->used += n;
+        return p;
+    }
+    size_t size = n > MEM_BLOCK / 4 ? n : MEM_BLOCK - sizeof *b;
+    vcard_mem *nb = vc_malloc(sizeof *nb + size);
+    nb->used = n;
+    nb->size = size;
+    if (b && n > MEM_BLOCK / 4) {
+        nb->next = b->next;
+        b->next = nb;
+    } else {
+        nb->next = b;
+        *head = nb;
+    }
+    return nb->data;
+}
+
+static char *mem_strndup(vcard_mem **head, const char *s, size_t n)
+{
+    char *d = mem_alloc(head, n + 1);
+    memcpy(d, s, n);
+    d[n] = 0;
+    return d;
+}
+
+static void mem_free(vcard_mem *b)
+{
+    while (b) {
+        vcard_mem *next = b->next;
+        free(b);
+        b = next;
+    }
+}
 
 /* ---- card building ---------------------------------------------------------- */
 
@@ -29,6 +89,8 @@ static void param_free(vcard_param *p)
 
 static void prop_free(vcard_prop *p)
 {
+    if (p->in_block)
+        return; /* vcard_free frees the block */
     free(p->group);
     free(p->name);
     for (size_t i = 0; i < p->nparams; i++)
@@ -44,7 +106,9 @@ void vcard_free(vcard *card)
     for (size_t i = 0; i < card->nprops; i++)
         prop_free(&card->props[i]);
     free(card->props);
+    mem_free(card->mem);
     card->props = NULL;
+    card->mem = NULL;
     card->nprops = card->cap = 0;
 }
 
@@ -69,59 +133,88 @@ static char *str_upper(char *s)
     return s;
 }
 
-/* Appends a property taking ownership of the strings (value may be NULL). */
-static vcard_prop *prop_add_take(vcard *card, char *group, char *name, char *value)
+/* Appends an empty property. */
+static vcard_prop *prop_append(vcard *card)
 {
     if (card->nprops == card->cap) {
-        card->cap = card->cap ? card->cap * 2 : 20; /* 20 * 48 bytes: a small-bin size */
+        card->cap = card->cap ? card->cap * 2 : 20; /* 20 * 56 bytes: a small-bin size */
         card->props = vc_realloc(card->props, card->cap * sizeof *card->props);
     }
     vcard_prop *p = &card->props[card->nprops++];
     memset(p, 0, sizeof *p);
-    p->group = group;
-    p->name = str_upper(name);
-    p->value = value;
     return p;
 }
 
 vcard_prop *vcard_prop_add(vcard *card, const char *group, const char *name, const char *raw_value)
 {
-    return prop_add_take(card, group ? vc_strdup(group) : NULL, vc_strdup(name),
-                         vc_strdup(raw_value ? raw_value : ""));
+    vcard_prop *p = prop_append(card);
+    p->group = group ? vc_strdup(group) : NULL;
+    p->name = str_upper(vc_strdup(name));
+    p->id = vcard_name_lookup(name, strlen(name));
+    p->value = vc_strdup(raw_value ? raw_value : "");
+    return p;
 }
 
-static vcard_param *param_find(const vcard_prop *prop, const char *name)
+/* A parsed property about to change gets malloc'd copies of its strings and arrays, as
+ * a built one has (vcard.h). */
+static void prop_own(vcard_prop *p)
 {
-    /* stored names are upper case (str_upper): compare the first letter first */
-    char c0 = (char)toupper((unsigned char)name[0]);
+    if (!p->in_block)
+        return;
+    p->group = p->group ? vc_strdup(p->group) : NULL;
+    p->name = vc_strdup(p->name);
+    p->value = vc_strdup(p->value);
+    vcard_param *params = p->nparams ? vc_malloc(p->nparams * sizeof *params) : NULL;
+    for (size_t i = 0; i < p->nparams; i++) {
+        const vcard_param *q = &p->params[i];
+        params[i] = (vcard_param){vc_strdup(q->name), vc_malloc(q->nvalues * sizeof(char *)),
+                                  q->nvalues, q->id};
+        for (size_t k = 0; k < q->nvalues; k++)
+            params[i].values[k] = vc_strdup(q->values[k]);
+    }
+    p->params = params;
+    p->in_block = 0;
+}
+
+void vcard_prop_rename(vcard_prop *prop, const char *name)
+{
+    prop_own(prop);
+    free(prop->name);
+    prop->name = str_upper(vc_strdup(name));
+    prop->id = vcard_name_lookup(name, strlen(name));
+}
+
+/* The parameter with this id (a name in the table), or NULL. */
+static vcard_param *param_find(const vcard_prop *prop, vcard_name_id id)
+{
+    assert(id != VC_OTHER);
     for (size_t i = 0; i < prop->nparams; i++)
-        if (prop->params[i].name[0] == c0 && strcasecmp(prop->params[i].name, name) == 0)
+        if (prop->params[i].id == id)
             return &prop->params[i];
     return NULL;
 }
 
-/* Appends a parameter value, taking ownership of value. */
-static void param_add_take(vcard_prop *prop, const char *name, char *value)
+/* The parameter named name (compared without regard to case), or NULL. */
+static vcard_param *param_named(const vcard_prop *prop, const char *name)
 {
-    vcard_param *p = param_find(prop, name);
-    if (!p) {
-        prop->params = vc_realloc(prop->params, (prop->nparams + 1) * sizeof *prop->params);
-        p = &prop->params[prop->nparams++];
-        p->name = str_upper(vc_strdup(name));
-        p->values = NULL;
-        p->nvalues = 0;
-    }
-    p->values = vc_realloc(p->values, (p->nvalues + 1) * sizeof *p->values);
-    p->values[p->nvalues++] = value;
+    vcard_name_id id = vcard_name_lookup(name, strlen(name));
+    if (id != VC_OTHER)
+        return param_find(prop, id);
+    for (size_t i = 0; i < prop->nparams; i++)
+        if (prop->params[i].id == VC_OTHER && !strcasecmp(prop->params[i].name, name))
+            return &prop->params[i];
+    return NULL;
 }
 
 void vcard_param_add(vcard_prop *prop, const char *name, const char *value)
 {
-    vcard_param *p = param_find(prop, name);
+    prop_own(prop);
+    vcard_param *p = param_named(prop, name);
     if (!p) {
         prop->params = vc_realloc(prop->params, (prop->nparams + 1) * sizeof *prop->params);
         p = &prop->params[prop->nparams++];
         p->name = str_upper(vc_strdup(name));
+        p->id = vcard_name_lookup(name, strlen(name));
         p->values = NULL;
         p->nvalues = 0;
     }
@@ -137,9 +230,10 @@ void vcard_param_set(vcard_prop *prop, const char *name, const char *value)
 
 void vcard_param_del(vcard_prop *prop, const char *name)
 {
-    vcard_param *p = param_find(prop, name);
-    if (!p)
+    if (!param_named(prop, name))
         return;
+    prop_own(prop);
+    vcard_param *p = param_named(prop, name);
     size_t i = (size_t)(p - prop->params);
     param_free(p);
     memmove(&prop->params[i], &prop->params[i + 1], (prop->nparams - i - 1) * sizeof *prop->params);
@@ -148,18 +242,29 @@ void vcard_param_del(vcard_prop *prop, const char *name)
 
 const vcard_param *vcard_param_get(const vcard_prop *prop, const char *name)
 {
-    return param_find(prop, name);
+    return param_named(prop, name);
+}
+
+const vcard_param *vcard_param_get_id(const vcard_prop *prop, vcard_name_id id)
+{
+    return param_find(prop, id);
 }
 
 const char *vcard_param_first(const vcard_prop *prop, const char *name)
 {
-    const vcard_param *p = param_find(prop, name);
+    const vcard_param *p = param_named(prop, name);
     return p && p->nvalues ? p->values[0] : NULL;
 }
 
-int vcard_param_has(const vcard_prop *prop, const char *name, const char *value)
+const char *vcard_param_first_id(const vcard_prop *prop, vcard_name_id id)
 {
-    const vcard_param *p = param_find(prop, name);
+    const vcard_param *p = param_find(prop, id);
+    return p && p->nvalues ? p->values[0] : NULL;
+}
+
+/* True if one of the values of pa, or an element of a comma-separated one, is value. */
+static int param_has(const vcard_param *p, const char *value)
+{
     if (!p)
         return 0;
     size_t vl = strlen(value);
@@ -178,11 +283,28 @@ int vcard_param_has(const vcard_prop *prop, const char *name, const char *value)
     return 0;
 }
 
+int vcard_param_has(const vcard_prop *prop, const char *name, const char *value)
+{
+    return param_has(param_named(prop, name), value);
+}
+
+int vcard_param_has_id(const vcard_prop *prop, vcard_name_id id, const char *value)
+{
+    return param_has(param_find(prop, id), value);
+}
+
 /* ---- values ----------------------------------------------------------------- */
 
 char *vcard_value_unescape(const char *raw, size_t len)
 {
-    char *out = vc_malloc(len + 1), *o = out;
+    char *out = vc_malloc(len + 1);
+    vc_unescape_to(out, raw, len);
+    return out;
+}
+
+size_t vc_unescape_to(char *out, const char *raw, size_t len)
+{
+    char *o = out;
     for (size_t i = 0; i < len; i++) {
         if (raw[i] == '\\' && i + 1 < len) {
             char c = raw[i + 1];
@@ -200,7 +322,7 @@ char *vcard_value_unescape(const char *raw, size_t len)
         *o++ = raw[i];
     }
     *o = 0;
-    return out;
+    return (size_t)(o - out);
 }
 
 char *vcard_value_escape(const char *text, int list)
@@ -366,9 +488,28 @@ static char *charset_to_utf8(const char *cs, const char *s, size_t n)
 
 /* ---- content lines ---------------------------------------------------------- */
 
+/* The parameters of the content line being parsed, gathered before they go into the
+ * card's block with their final sizes: names in the order they first appear (a name
+ * written twice, TYPE=a;TYPE=b, is one parameter), values in the order written. */
+typedef struct line_param {
+    const char *name; /* upper case: the name table's string or a copy in the block */
+    vcard_name_id id;
+    size_t nvalues, out;
+    int deleted;
+} line_param;
+
+typedef struct line_value {
+    size_t param; /* index in parser.params */
+    char *s;      /* in the card's block */
+} line_value;
+
 typedef struct parser {
     char *err;
     size_t errlen;
+    line_param *params; /* of the current content line */
+    size_t nparams, capparams;
+    line_value *values;
+    size_t nvalues, capvalues;
 } parser;
 
 static int fail(parser *ps, size_t line, const char *fmt, ...)
@@ -392,10 +533,13 @@ static int is_name_char(int c)
     return isalnum(c) || c == '-' || c == '_';
 }
 
-/* RFC 6868: ^n → newline, ^^ → ^, ^' → ". Other carets stay. */
-static char *caret_decode(const char *s, size_t n)
+/* RFC 6868: ^n → newline, ^^ → ^, ^' → ". Other carets stay. The result goes into
+ * the card's block. */
+static char *caret_decode(vcard *card, const char *s, size_t n)
 {
-    char *out = vc_malloc(n + 1), *o = out;
+    if (!memchr(s, '^', n))
+        return mem_strndup(&card->mem, s, n);
+    char *out = mem_alloc(&card->mem, n + 1), *o = out;
     for (size_t i = 0; i < n; i++) {
         if (s[i] == '^' && i + 1 < n) {
             if (s[i + 1] == 'n' || s[i + 1] == 'N') {
@@ -441,6 +585,119 @@ static int param_name_ok(const char *s, size_t n)
     return 1;
 }
 
+/* The live parameter of the current line with this id (and name, for VC_OTHER), or
+ * SIZE_MAX. */
+static size_t line_param_find(const parser *ps, vcard_name_id id, const char *name, size_t n)
+{
+    for (size_t k = 0; k < ps->nparams; k++) {
+        const line_param *lp = &ps->params[k];
+        if (lp->deleted || lp->id != id)
+            continue;
+        if (id != VC_OTHER || (strncasecmp(lp->name, name, n) == 0 && lp->name[n] == 0))
+            return k;
+    }
+    return SIZE_MAX;
+}
+
+/* Adds a value (in the card's block) to the parameter name[0..n) of the current line. */
+static void line_param_add(parser *ps, vcard *card, const char *name, size_t n, char *value)
+{
+    vcard_name_id id = vcard_name_lookup(name, n);
+    size_t k = line_param_find(ps, id, name, n);
+    if (k == SIZE_MAX) {
+        if (ps->nparams == ps->capparams) {
+            ps->capparams = ps->capparams ? ps->capparams * 2 : 16;
+            ps->params = vc_realloc(ps->params, ps->capparams * sizeof *ps->params);
+        }
+        k = ps->nparams++;
+        const char *stored =
+            id != VC_OTHER ? vcard_name_str(id) : str_upper(mem_strndup(&card->mem, name, n));
+        ps->params[k] = (line_param){stored, id, 0, 0, 0};
+    }
+    if (ps->nvalues == ps->capvalues) {
+        ps->capvalues = ps->capvalues ? ps->capvalues * 2 : 16;
+        ps->values = vc_realloc(ps->values, ps->capvalues * sizeof *ps->values);
+    }
+    ps->values[ps->nvalues++] = (line_value){k, value};
+    ps->params[k].nvalues++;
+}
+
+/* The first value of a parameter of the current line, or NULL. */
+static const char *line_param_first(const parser *ps, vcard_name_id id)
+{
+    size_t k = line_param_find(ps, id, NULL, 0);
+    for (size_t i = 0; k != SIZE_MAX && i < ps->nvalues; i++)
+        if (ps->values[i].param == k)
+            return ps->values[i].s;
+    return NULL;
+}
+
+static void line_param_del(parser *ps, vcard_name_id id)
+{
+    size_t k = line_param_find(ps, id, NULL, 0);
+    if (k != SIZE_MAX)
+        ps->params[k].deleted = 1;
+}
+
+/* Stores the parameters of the current line in prop, arrays in the card's block. */
+static void line_params_store(parser *ps, vcard *card, vcard_prop *prop)
+{
+    size_t live = 0;
+    for (size_t k = 0; k < ps->nparams; k++)
+        live += !ps->params[k].deleted;
+    if (!live)
+        return;
+    vcard_param *out = mem_alloc(&card->mem, live * sizeof *out);
+    size_t j = 0;
+    for (size_t k = 0; k < ps->nparams; k++) {
+        line_param *lp = &ps->params[k];
+        if (lp->deleted)
+            continue;
+        /* the table's names are never written through: a property that changes gets its
+         * own copies first (prop_own) */
+        out[j] = (vcard_param){(char *)lp->name,
+                               mem_alloc(&card->mem, lp->nvalues * sizeof(char *)), 0, lp->id};
+        lp->out = j++;
+    }
+    for (size_t i = 0; i < ps->nvalues; i++) {
+        const line_param *lp = &ps->params[ps->values[i].param];
+        if (!lp->deleted) {
+            vcard_param *pa = &out[lp->out];
+            pa->values[pa->nvalues++] = ps->values[i].s;
+        }
+    }
+    prop->params = out;
+    prop->nparams = live;
+}
+
+/* True if s[0..n) is UTF-8 without NUL and without control characters but HTAB and LF:
+ * a value that needs no repair (RFC 6350 §3.1, §3.3). */
+static int value_clean(const char *s, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0;
+    /* eight bytes at a time while they are all printable ASCII (0x20..0x7E): a byte
+     * below 0x20 sets its top bit in w - 0x20..., 0x7F and above in w + 0x01... or w */
+    const uint64_t ones = 0x0101010101010101u, tops = 0x8080808080808080u;
+    for (uint64_t w; i + 8 <= n; i += 8) {
+        memcpy(&w, u + i, 8);
+        if (((w - 0x20 * ones) | (w + ones) | w) & tops)
+            break;
+    }
+    while (i < n) {
+        unsigned c = u[i];
+        if ((c >= 0x20 && c < 0x7F) || c == '\t' || c == '\n') {
+            i++;
+            continue;
+        }
+        size_t l = c < 0x80 ? 0 : vc_utf8_seqlen(u + i, n - i);
+        if (!l)
+            return 0;
+        i += l;
+    }
+    return 1;
+}
+
 /* Parses one unfolded content line into a new property of card. */
 static int parse_line(parser *ps, vcard *card, const char *line, size_t len, size_t lineno)
 {
@@ -455,17 +712,15 @@ static int parse_line(parser *ps, vcard *card, const char *line, size_t len, siz
         return fail(ps, lineno, "expected a property name");
     if (p >= end || (*p != ':' && *p != ';'))
         return fail(ps, lineno, "expected ':' or ';' after the property name");
-    char *group = NULL;
     const char *name = ns;
     if (dot) {
         /* RFC 6350 §3.3: group "." name; a single group level */
         if (dot == ns || dot + 1 == p || memchr(ns, '.', (size_t)(dot - ns)))
             return fail(ps, lineno, "malformed property group");
-        group = vc_strndup(ns, (size_t)(dot - ns));
         name = dot + 1;
     }
-    vcard_prop *prop = prop_add_take(card, group, vc_strndup(name, (size_t)(p - name)), NULL);
-    prop->lineno = lineno;
+    const char *name_end = p;
+    ps->nparams = ps->nvalues = 0;
 
     while (p < end && *p == ';') {
         p++;
@@ -476,34 +731,26 @@ static int parse_line(parser *ps, vcard *card, const char *line, size_t len, siz
         if (p < end && *p == '=') {
             if (!param_name_ok(pn, pnlen))
                 return fail(ps, lineno, "malformed parameter name");
-            char *parname = vc_strndup(pn, pnlen);
             p++;
             for (;;) {
                 if (p < end && *p == '"') {
                     const char *q = memchr(p + 1, '"', (size_t)(end - p - 1));
-                    if (!q) {
-                        free(parname);
+                    if (!q)
                         return fail(ps, lineno, "unterminated quoted parameter value");
-                    }
-                    if (has_ctl(p + 1, (size_t)(q - p - 1))) {
-                        free(parname);
+                    if (has_ctl(p + 1, (size_t)(q - p - 1)))
                         return fail(ps, lineno, "control character in parameter value");
-                    }
-                    param_add_take(prop, parname, caret_decode(p + 1, (size_t)(q - p - 1)));
+                    line_param_add(ps, card, pn, pnlen,
+                                   caret_decode(card, p + 1, (size_t)(q - p - 1)));
                     p = q + 1;
                 } else {
                     const char *vs = p;
                     while (p < end && *p != ';' && *p != ':' && *p != ',' && *p != '"')
                         p++;
-                    if (p < end && *p == '"') {
-                        free(parname);
+                    if (p < end && *p == '"')
                         return fail(ps, lineno, "stray '\"' in parameter value");
-                    }
-                    if (has_ctl(vs, (size_t)(p - vs))) {
-                        free(parname);
+                    if (has_ctl(vs, (size_t)(p - vs)))
                         return fail(ps, lineno, "control character in parameter value");
-                    }
-                    param_add_take(prop, parname, caret_decode(vs, (size_t)(p - vs)));
+                    line_param_add(ps, card, pn, pnlen, caret_decode(card, vs, (size_t)(p - vs)));
                 }
                 if (p < end && *p == ',') {
                     p++;
@@ -511,18 +758,16 @@ static int parse_line(parser *ps, vcard *card, const char *line, size_t len, siz
                 }
                 break;
             }
-            free(parname);
         } else if (p < end && (*p == ';' || *p == ':') && pnlen > 0) {
             /* vCard 2.1/3.0 quirk: a bare parameter value is a TYPE
              * (TEL;WORK;VOICE:..., EMAIL;INTERNET:...), except for the 2.1
              * encodings and charsets which name their own parameter. */
-            char *v = vc_strndup(pn, pnlen);
+            char *v = mem_strndup(&card->mem, pn, pnlen);
             if (strcasecmp(v, "QUOTED-PRINTABLE") == 0 || strcasecmp(v, "BASE64") == 0 ||
                 strcasecmp(v, "8BIT") == 0 || strcasecmp(v, "7BIT") == 0)
-                vcard_param_add(prop, "ENCODING", v);
+                line_param_add(ps, card, "ENCODING", 8, v);
             else
-                vcard_param_add(prop, "TYPE", v);
-            free(v);
+                line_param_add(ps, card, "TYPE", 4, v);
         } else {
             return fail(ps, lineno, "malformed parameter");
         }
@@ -531,89 +776,107 @@ static int parse_line(parser *ps, vcard *card, const char *line, size_t len, siz
         return fail(ps, lineno, "expected ':' before the property value");
     /* parameter values: UTF-8 as the values are (RFC 6350 §3.1); 3.0 producers
      * may write their code page */
-    for (size_t k = 0; k < prop->nparams; k++)
-        for (size_t m = 0; m < prop->params[k].nvalues; m++) {
-            char **pv = &prop->params[k].values[m];
-            if (vc_utf8_valid(*pv, strlen(*pv)))
+    for (size_t k = 0; k < ps->nparams; k++)
+        for (size_t i = 0; i < ps->nvalues; i++) {
+            char **pv = &ps->values[i].s;
+            if (ps->values[i].param != k || vc_utf8_valid(*pv, strlen(*pv)))
                 continue;
             if (card->version == 40)
                 return fail(ps, lineno, "parameter value is not valid UTF-8 (RFC 6350 §3.1)");
             char *conv = cp1252_to_utf8(*pv, strlen(*pv));
-            free(*pv);
-            *pv = conv;
+            *pv = mem_strndup(&card->mem, conv, strlen(conv));
+            free(conv);
         }
     p++;
+    const char *value = p; /* the raw value, or a decoded copy (owned) */
     size_t vlen = (size_t)(end - p);
-    char *value = vc_strndup(p, vlen);
+    char *owned = NULL;
 
     /* Transfer encodings (RFC 2426 §5.1 / vCard 2.1) */
-    const char *enc = vcard_param_first(prop, "ENCODING");
-    if (enc && (strcasecmp(enc, "QUOTED-PRINTABLE") == 0 || strcasecmp(enc, "QP") == 0)) {
-        size_t n;
-        char *dec = qp_decode(value, &n);
-        /* encoded line breaks (=0D=0A) become the \n escape of a TEXT value */
-        vbuf nb = {0};
-        for (size_t k = 0; k < n; k++) {
-            if (dec[k] == '\r' || dec[k] == '\n') {
-                vbuf_puts(&nb, "\\n");
-                if (dec[k] == '\r' && k + 1 < n && dec[k + 1] == '\n')
-                    k++;
-            } else {
-                vbuf_putc(&nb, dec[k]);
+    const char *enc = line_param_first(ps, VC_ENCODING);
+    const char *cs = line_param_first(ps, VC_CHARSET);
+    if (!enc && !cs && value_clean(value, vlen)) {
+        /* the common case: nothing to undo or repair */
+    } else {
+        owned = vc_strndup(value, vlen);
+        if (enc && (strcasecmp(enc, "QUOTED-PRINTABLE") == 0 || strcasecmp(enc, "QP") == 0)) {
+            size_t n;
+            char *dec = qp_decode(owned, &n);
+            /* encoded line breaks (=0D=0A) become the \n escape of a TEXT value */
+            vbuf nb = {0};
+            for (size_t k = 0; k < n; k++) {
+                if (dec[k] == '\r' || dec[k] == '\n') {
+                    vbuf_puts(&nb, "\\n");
+                    if (dec[k] == '\r' && k + 1 < n && dec[k + 1] == '\n')
+                        k++;
+                } else {
+                    vbuf_putc(&nb, dec[k]);
+                }
+            }
+            free(dec);
+            free(owned);
+            vlen = nb.len;
+            owned = vbuf_take(&nb);
+            line_param_del(ps, VC_ENCODING);
+        } else if (enc && (strcasecmp(enc, "B") == 0 || strcasecmp(enc, "BASE64") == 0)) {
+            /* keep base64 text, without the whitespace of 2.1 continuation lines */
+            char *o = owned;
+            for (char *s = owned; *s; s++)
+                if (!isspace((unsigned char)*s))
+                    *o++ = *s;
+            *o = 0;
+            vlen = (size_t)(o - owned);
+            line_param_del(ps, VC_ENCODING);
+            line_param_add(ps, card, "ENCODING", 8, mem_strndup(&card->mem, "b", 1));
+        } else if (enc && (strcasecmp(enc, "8BIT") == 0 || strcasecmp(enc, "7BIT") == 0)) {
+            line_param_del(ps, VC_ENCODING);
+        }
+        if (cs) {
+            char *conv = charset_to_utf8(cs, owned, vlen);
+            if (!conv) {
+                free(owned);
+                return fail(ps, lineno, "value is not valid in CHARSET %s", cs);
+            }
+            free(owned);
+            owned = conv;
+            vlen = strlen(owned);
+            line_param_del(ps, VC_CHARSET);
+        } else if (!vc_utf8_valid(owned, vlen)) {
+            if (memchr(owned, 0, vlen)) {
+                free(owned);
+                return fail(ps, lineno, "NUL byte in value");
+            }
+            if (card->version == 40) {
+                free(owned);
+                return fail(ps, lineno, "value is not valid UTF-8 (RFC 6350 §3.1)");
+            }
+            /* Older producers write their platform code page without CHARSET. */
+            char *conv = cp1252_to_utf8(owned, vlen);
+            free(owned);
+            owned = conv;
+            vlen = strlen(owned);
+        }
+        for (size_t i = 0; i < vlen; i++) {
+            unsigned char c = (unsigned char)owned[i];
+            if ((c < 0x20 && c != '\t' && c != '\n') || c == 0x7F) {
+                free(owned);
+                return fail(ps, lineno, "control character in value");
             }
         }
-        free(dec);
-        free(value);
-        vlen = nb.len;
-        value = vbuf_take(&nb);
-        vcard_param_del(prop, "ENCODING");
-    } else if (enc && (strcasecmp(enc, "B") == 0 || strcasecmp(enc, "BASE64") == 0)) {
-        /* keep base64 text, without the whitespace of 2.1 continuation lines */
-        char *o = value;
-        for (char *s = value; *s; s++)
-            if (!isspace((unsigned char)*s))
-                *o++ = *s;
-        *o = 0;
-        vlen = (size_t)(o - value);
-        vcard_param_set(prop, "ENCODING", "b");
-    } else if (enc && (strcasecmp(enc, "8BIT") == 0 || strcasecmp(enc, "7BIT") == 0)) {
-        vcard_param_del(prop, "ENCODING");
+        value = owned;
     }
-    const char *cs = vcard_param_first(prop, "CHARSET");
-    if (cs) {
-        char *conv = charset_to_utf8(cs, value, vlen);
-        if (!conv) {
-            free(value);
-            return fail(ps, lineno, "value is not valid in CHARSET %s", cs);
-        }
-        free(value);
-        value = conv;
-        vlen = strlen(value);
-        vcard_param_del(prop, "CHARSET");
-    } else if (!vc_utf8_valid(value, vlen)) {
-        if (memchr(value, 0, vlen)) {
-            free(value);
-            return fail(ps, lineno, "NUL byte in value");
-        }
-        if (card->version == 40) {
-            free(value);
-            return fail(ps, lineno, "value is not valid UTF-8 (RFC 6350 §3.1)");
-        }
-        /* Older producers write their platform code page without CHARSET. */
-        char *conv = cp1252_to_utf8(value, vlen);
-        free(value);
-        value = conv;
-        vlen = strlen(value);
-    }
-    for (size_t i = 0; i < vlen; i++) {
-        unsigned char c = (unsigned char)value[i];
-        if ((c < 0x20 && c != '\t' && c != '\n') || c == 0x7F) {
-            free(value);
-            return fail(ps, lineno, "control character in value");
-        }
-    }
-    free(prop->value);
-    prop->value = value;
+
+    vcard_prop *prop = prop_append(card);
+    prop->in_block = 1;
+    prop->lineno = lineno;
+    prop->group = dot ? mem_strndup(&card->mem, ns, (size_t)(dot - ns)) : NULL;
+    prop->id = vcard_name_lookup(name, (size_t)(name_end - name));
+    prop->name = prop->id != VC_OTHER
+                     ? (char *)vcard_name_str(prop->id) /* never written through: prop_own */
+                     : str_upper(mem_strndup(&card->mem, name, (size_t)(name_end - name)));
+    prop->value = mem_strndup(&card->mem, value, vlen);
+    free(owned);
+    line_params_store(ps, card, prop);
     return 0;
 }
 
@@ -649,10 +912,23 @@ static int line_is_qp(const char *s, size_t n)
     return 0;
 }
 
+/* How the next physical line continues the logical line s[0..n): 1 if it is folded onto
+ * it (RFC 6350 §3.2: CRLF followed by one space or tab), 2 if s ends in a vCard 2.1
+ * quoted-printable soft line break ("=" ends the line and the value goes on at the start
+ * of the next one), 0 if it starts a content line of its own. */
+static int continuation(const pline *next, const char *s, size_t n)
+{
+    if (next->n > 0 && (next->s[0] == ' ' || next->s[0] == '\t'))
+        return 1;
+    if (n && s[n - 1] == '=' && line_is_qp(s, n))
+        return 2;
+    return 0;
+}
+
 int vcard_parse(const char *text, size_t len, vcard **cards_out, size_t *ncards_out, char *err,
                 size_t errlen)
 {
-    parser ps = {err, errlen};
+    parser ps = {.err = err, .errlen = errlen};
     char dummy[8];
     if (!err || !errlen) {
         ps.err = dummy;
@@ -669,9 +945,12 @@ int vcard_parse(const char *text, size_t len, vcard **cards_out, size_t *ncards_
     if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
         i = 3; /* byte order mark */
     while (i < len) {
+        /* a line ends at CR, LF or CRLF; memchr finds the LF (and CR) of long lines
+         * many bytes at a time */
         size_t s = i;
-        while (i < len && text[i] != '\n' && text[i] != '\r')
-            i++;
+        const char *lf = memchr(text + s, '\n', len - s);
+        const char *cr = memchr(text + s, '\r', (lf ? (size_t)(lf - text) : len) - s);
+        i = cr ? (size_t)(cr - text) : lf ? (size_t)(lf - text) : len;
         if (nl == capl) {
             capl *= 2;
             lines = vc_realloc(lines, capl * sizeof *lines);
@@ -698,29 +977,26 @@ int vcard_parse(const char *text, size_t len, vcard **cards_out, size_t *ncards_
             rc = fail(&ps, pl->lineno, "continuation line without a content line");
             break;
         }
-        logical.len = 0;
-        vbuf_putn(&logical, pl->s, pl->n);
         size_t start = pl->lineno;
-        for (;;) {
-            /* RFC 6350 §3.2 unfolding: CRLF followed by one space or tab */
-            if (li < nl && lines[li].n > 0 && (lines[li].s[0] == ' ' || lines[li].s[0] == '\t')) {
-                vbuf_putn(&logical, lines[li].s + 1, lines[li].n - 1);
+        const char *ls = pl->s;
+        size_t ln = pl->n;
+        if (li < nl && continuation(&lines[li], ls, ln)) {
+            /* joined in logical; most lines are used where they stand */
+            logical.len = 0;
+            vbuf_putn(&logical, ls, ln);
+            int how;
+            while (li < nl && (how = continuation(&lines[li], logical.s, logical.len))) {
+                if (how == 1) {
+                    vbuf_putn(&logical, lines[li].s + 1, lines[li].n - 1);
+                } else {
+                    logical.len--;
+                    vbuf_putn(&logical, lines[li].s, lines[li].n);
+                }
                 li++;
-                continue;
             }
-            /* vCard 2.1 quoted-printable soft line break: "=" ends the line and the
-             * value goes on at the start of the next one */
-            if (li < nl && logical.len && logical.s[logical.len - 1] == '=' &&
-                line_is_qp(logical.s, logical.len)) {
-                logical.len--;
-                vbuf_putn(&logical, lines[li].s, lines[li].n);
-                li++;
-                continue;
-            }
-            break;
+            ls = logical.s;
+            ln = logical.len;
         }
-        const char *ls = logical.s;
-        size_t ln = logical.len;
         if (!cur) {
             if (!ieq(ls, rtrim(ls, ln), "BEGIN:VCARD")) {
                 rc = fail(&ps, start, "expected BEGIN:VCARD");
@@ -782,6 +1058,8 @@ int vcard_parse(const char *text, size_t len, vcard **cards_out, size_t *ncards_
         rc = fail(&ps, 1, "no BEGIN:VCARD found");
     vbuf_free(&logical);
     free(lines);
+    free(ps.params);
+    free(ps.values);
     if (rc < 0) {
         vcard_list_free(cards, ncards);
         return -1;

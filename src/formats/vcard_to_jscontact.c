@@ -30,9 +30,9 @@ size_t v2j_param_index(const vcard_prop *p, const vcard_param *pa)
 }
 
 /* Returns the first value of the parameter and marks it consumed. */
-const char *v2j_take(conv *c, const char *name)
+const char *v2j_take(conv *c, vcard_name_id name)
 {
-    const vcard_param *pa = vcard_param_get(c->cur, name);
+    const vcard_param *pa = vcard_param_get_id(c->cur, name);
     if (!pa)
         return NULL;
     c->used[v2j_param_index(c->cur, pa)] = 1;
@@ -40,9 +40,9 @@ const char *v2j_take(conv *c, const char *name)
 }
 
 /* Returns the whole parameter and marks it consumed. */
-const vcard_param *v2j_take_param(conv *c, const char *name)
+const vcard_param *v2j_take_param(conv *c, vcard_name_id name)
 {
-    const vcard_param *pa = vcard_param_get(c->cur, name);
+    const vcard_param *pa = vcard_param_get_id(c->cur, name);
     if (pa)
         c->used[v2j_param_index(c->cur, pa)] = 1;
     return pa;
@@ -60,7 +60,9 @@ const char *v2j_pv_next(pv_iter *it)
         }
         const char *e = strchr(it->s, ',');
         size_t n = e ? (size_t)(e - it->s) : strlen(it->s);
-        snprintf(it->buf, sizeof it->buf, "%.*s", (int)n, it->s);
+        size_t kept = n < sizeof it->buf ? n : sizeof it->buf - 1; /* longer ones are cut */
+        memcpy(it->buf, it->s, kept);
+        it->buf[kept] = 0;
         it->s += n;
         if (*it->s == ',')
             it->s++;
@@ -97,6 +99,11 @@ json_t *v2j_lower_name(const char *name)
  * unconsumed TYPE values are collected in extra_types by the handler. */
 void v2j_leftover_params(conv *c, json_t *obj, json_t *extra_types)
 {
+    size_t unused = 0;
+    for (size_t i = 0; i < c->cur->nparams; i++)
+        unused += !c->used[i];
+    if (!unused && !json_array_size(extra_types))
+        return; /* the common case: every parameter converted */
     json_t *vp = json_object_get(obj, "vCardParams");
     for (size_t i = 0; i < c->cur->nparams; i++) {
         const vcard_param *pa = &c->cur->params[i];
@@ -144,16 +151,23 @@ char *v2j_uri_value(const char *raw)
     return out;
 }
 
+/* Sets obj.key to the TEXT value raw, unescaped (RFC 6350 §3.4). raw is (part of) a
+ * parsed value, UTF-8 without NUL (vcard_parse checked it), and unescaping keeps it
+ * so: jansson need not check it again. */
 void v2j_set_text(json_t *obj, const char *key, const char *raw)
 {
-    char *t = vcard_value_unescape(raw, strlen(raw));
-    json_object_set_new(obj, key, json_string(t));
-    free(t);
+    size_t n = strlen(raw);
+    char small[256];
+    char *t = n < sizeof small ? small : vc_malloc(n + 1);
+    size_t len = vc_unescape_to(t, raw, n);
+    json_object_set_new_nocheck(obj, key, json_stringn_nocheck(t, len));
+    if (t != small)
+        free(t);
 }
 
 int v2j_value_type_is(conv *c, const char *type)
 {
-    const char *v = vcard_param_first(c->cur, "VALUE");
+    const char *v = vcard_param_first_id(c->cur, VC_VALUE);
     return v && strcasecmp(v, type) == 0;
 }
 
@@ -162,7 +176,7 @@ int v2j_value_type_is(conv *c, const char *type)
 /* RFC 9555 §2.1.2/§2.3.18: the PROP-ID, or PREFIX-n not used by any PROP-ID. */
 char *v2j_new_id(conv *c, json_t *map, const char *prefix)
 {
-    const char *pid = vcard_param_first(c->cur, "PROP-ID");
+    const char *pid = vcard_param_first_id(c->cur, VC_PROP_ID);
     if (pid && jscontact_is_id(pid) && !json_object_get(map, pid))
         return vc_strdup(pid);
     /* prefixes are string literals: one counter per literal */
@@ -212,12 +226,12 @@ json_t *v2j_get_map(json_t *card, const char *name)
 /* PREF (§2.3.17); vCard 3.0 TYPE=pref means the most preferred. */
 void v2j_conv_pref(conv *c, json_t *obj)
 {
-    const char *v = vcard_param_first(c->cur, "PREF");
+    const char *v = vcard_param_first_id(c->cur, VC_PREF);
     if (v) {
         char *end;
         long n = strtol(v, &end, 10);
         if (*v && !*end && n >= 1 && n <= 100) {
-            v2j_take(c, "PREF");
+            v2j_take(c, VC_PREF);
             json_object_set_new_nocheck(obj, "pref", json_integer(n));
         }
     }
@@ -228,7 +242,7 @@ void v2j_conv_pref(conv *c, json_t *obj)
 void v2j_conv_types(conv *c, json_t *obj, const jsc_pair *extra, const char *extra_key,
                     int allow_contexts)
 {
-    const vcard_param *pa = v2j_take_param(c, "TYPE");
+    const vcard_param *pa = v2j_take_param(c, VC_TYPE);
     c->types_done = 1;
     if (!pa)
         return;
@@ -242,7 +256,7 @@ void v2j_conv_types(conv *c, json_t *obj, const jsc_pair *extra, const char *ext
             ctx = "work";
         if (ctx) {
             json_t *m = v2j_get_map(obj, "contexts");
-            json_object_set_new(m, ctx, json_true());
+            json_object_set_new_nocheck(m, ctx, json_true());
             continue;
         }
         if (strcasecmp(t, "pref") == 0 && !json_object_get(obj, "pref") && c->pref_ok) {
@@ -250,12 +264,12 @@ void v2j_conv_types(conv *c, json_t *obj, const jsc_pair *extra, const char *ext
             continue;
         }
         /* vCard 3.0 EMAIL;TYPE=internet is the default and carries nothing */
-        if (strcasecmp(t, "internet") == 0 && strcmp(c->cur->name, "EMAIL") == 0)
+        if (strcasecmp(t, "internet") == 0 && c->cur->id == VC_EMAIL)
             continue;
         int found = 0;
         for (const jsc_pair *e = extra; e && e->vcard; e++) {
             if (strcasecmp(t, e->vcard) == 0) {
-                json_object_set_new(v2j_get_map(obj, extra_key), e->jscontact, json_true());
+                json_object_set_new_nocheck(v2j_get_map(obj, extra_key), e->jscontact, json_true());
                 found = 1;
                 break;
             }
@@ -290,8 +304,9 @@ json_t *v2j_add_entry(conv *c, json_t *card, const char *mapname, const char *pr
     json_t *map = v2j_get_map(card, mapname);
     char *id = forced_id ? vc_strdup(forced_id) : v2j_new_id(c, map, prefix);
     if (forced_id)
-        v2j_take(c, "PROP-ID");
-    json_object_set_new(map, id, obj);
+        v2j_take(c, VC_PROP_ID);
+    /* ids are ASCII: a valid PROP-ID (jscontact_is_id) or PREFIX-n */
+    json_object_set_new_nocheck(map, id, obj);
     if (id_out)
         *id_out = id;
     else
@@ -307,7 +322,7 @@ json_t *v2j_jcard_prop(const vcard_prop *p)
     json_t *params = json_object();
     const char *type = "unknown";
     for (size_t i = 0; i < p->nparams; i++) {
-        if (strcasecmp(p->params[i].name, "VALUE") == 0 && p->params[i].nvalues) {
+        if (p->params[i].id == VC_VALUE && p->params[i].nvalues) {
             type = p->params[i].values[0];
             continue;
         }
@@ -415,12 +430,12 @@ static void to_vcardprops(conv *c, size_t i)
     c->done[i] = 2; /* 2: in vCardProps */
 }
 
-static int maybe_invalid(const char *name, const json_t *obj);
+static int maybe_invalid(vcard_name_id name, const json_t *obj);
 
 /* Runs the handler for property i into card. Returns the object or NULL. */
 static json_t *run(conv *c, size_t i, json_t *card, const char *fid, const char **map, char **id)
 {
-    handler_fn fn = v2j_rule_for(c->vc->props[i].name);
+    handler_fn fn = v2j_rule_for(c->vc->props[i].id);
     if (!fn)
         return NULL;
     c->cur = &c->vc->props[i];
@@ -434,19 +449,19 @@ static json_t *run(conv *c, size_t i, json_t *card, const char *fid, const char 
     c->extra_types = NULL;
     /* ALTID and LANGUAGE belong to convert_bucket */
     const vcard_param *pa;
-    if ((pa = vcard_param_get(c->cur, "ALTID")))
+    if ((pa = vcard_param_get_id(c->cur, VC_ALTID)))
         c->used[v2j_param_index(c->cur, pa)] = 1;
-    if ((pa = vcard_param_get(c->cur, "LANGUAGE")))
+    if ((pa = vcard_param_get_id(c->cur, VC_LANGUAGE)))
         c->used[v2j_param_index(c->cur, pa)] = 1;
     /* a valid PROP-ID becomes the map key (add_entry) */
-    if ((pa = vcard_param_get(c->cur, "PROP-ID")) && pa->nvalues == 1 &&
+    if ((pa = vcard_param_get_id(c->cur, VC_PROP_ID)) && pa->nvalues == 1 &&
         jscontact_is_id(pa->values[0]))
         c->used[v2j_param_index(c->cur, pa)] = 1;
     *map = NULL;
     *id = NULL;
     json_t *r = fn(c, card, fid, map, id);
     if (r && !c->risky)
-        c->risky = maybe_invalid(c->cur->name, r);
+        c->risky = maybe_invalid(c->cur->id, r);
     if (!r) {
         free(*id); /* a handler may decline after choosing an id */
         *id = NULL;
@@ -475,54 +490,75 @@ static int one_of(const json_t *v, const char *const *set)
  * go through the validator (fix_invalid). Validating every Card costs about a sixth
  * of the conversion; most properties cannot produce an invalid value. The fuzz
  * target checks that every converted Card is valid, whatever this says. */
-static int maybe_invalid(const char *name, const json_t *obj)
+static int maybe_invalid(vcard_name_id name, const json_t *obj)
 {
-    static const char *const safe[] = {"ANNIVERSARY", "BDAY", "CATEGORIES", "CREATED", "DEATHDATE",
-                                       "EMAIL",       "FN",   "NICKNAME",   "ORG",     "PRONOUNS",
-                                       "RELATED",     "REV",  "ROLE",       "TEL",     "TITLE",
-                                       "UID",         NULL};
-    static const char *const resources[] = {"CALADRURI", "CALURI", "CONTACT-URI",   "FBURL",
-                                            "KEY",       "LOGO",   "ORG-DIRECTORY", "PHOTO",
-                                            "SOUND",     "SOURCE", "URL",           NULL};
     static const char *const kinds[] = {"individual", "group",       "org", "location",
                                         "device",     "application", NULL};
     static const char *const levels[] = {"high", "medium", "low", NULL};
-    /* first letters compared before whole names: this runs for every property */
-    for (const char *const *n = safe; *n; n++)
-        if (name[0] == (*n)[0] && !strcmp(name, *n))
-            return 0;
-    for (const char *const *n = resources; *n; n++)
-        if (name[0] == (*n)[0] && !strcmp(name, *n))
-            return !nonempty(obj, "uri");
-    if (!strcmp(name, "EMAIL") || !strcmp(name, "IMPP") || !strcmp(name, "SOCIALPROFILE") ||
-        !strcmp(name, "X-SOCIALPROFILE"))
+    switch (name) {
+    case VC_ANNIVERSARY:
+    case VC_BDAY:
+    case VC_CATEGORIES:
+    case VC_CREATED:
+    case VC_DEATHDATE:
+    case VC_EMAIL:
+    case VC_FN:
+    case VC_NICKNAME:
+    case VC_ORG:
+    case VC_PRONOUNS:
+    case VC_RELATED:
+    case VC_REV:
+    case VC_ROLE:
+    case VC_TEL:
+    case VC_TITLE:
+    case VC_UID:
+        return 0;
+    /* resources (h_resource) and online services */
+    case VC_CALADRURI:
+    case VC_CALURI:
+    case VC_CONTACT_URI:
+    case VC_FBURL:
+    case VC_KEY:
+    case VC_LOGO:
+    case VC_ORG_DIRECTORY:
+    case VC_PHOTO:
+    case VC_SOUND:
+    case VC_SOURCE:
+    case VC_URL:
+    case VC_IMPP:
+    case VC_SOCIALPROFILE:
+    case VC_X_SOCIALPROFILE:
         return !nonempty(obj, "uri");
-    if (!strcmp(name, "NOTE"))
+    case VC_NOTE:
         return !nonempty(json_object_get(obj, "author"), "uri");
-    if (!strcmp(name, "EXPERTISE") || !strcmp(name, "HOBBY") || !strcmp(name, "INTEREST"))
+    case VC_EXPERTISE:
+    case VC_HOBBY:
+    case VC_INTEREST:
         return !one_of(json_object_get(obj, "level"), levels);
-    if (!strcmp(name, "KIND"))
+    case VC_KIND:
         return !one_of(json_object_get(obj, "kind"), kinds);
-    if (!strcmp(name, "N") || !strcmp(name, "ADR")) {
+    case VC_N:
+    case VC_ADR:
         /* JSCOMPS, phonetics, parameters as values: let the validator look */
         if (json_object_get(obj, "isOrdered") || json_object_get(obj, "phoneticSystem") ||
             json_object_get(obj, "phoneticScript") || json_object_get(obj, "coordinates") ||
             json_object_get(obj, "timeZone"))
             return 1;
-        return !strcmp(name, "ADR") && !json_object_get(obj, "components") &&
+        return name == VC_ADR && !json_object_get(obj, "components") &&
                !json_object_get(obj, "full") && !json_object_get(obj, "countryCode");
+    default:
+        return 1;
     }
-    return 1;
 }
 
 static int is_phonetic(const vcard_prop *p)
 {
-    return vcard_param_get(p, "PHONETIC") || vcard_param_get(p, "SCRIPT");
+    return vcard_param_get_id(p, VC_PHONETIC) || vcard_param_get_id(p, VC_SCRIPT);
 }
 
 static char *canon_lang_of(const vcard_prop *p)
 {
-    const char *l = vcard_param_first(p, "LANGUAGE");
+    const char *l = vcard_param_first_id(p, VC_LANGUAGE);
     return l && *l ? jscontact_langtag_canon(l) : NULL;
 }
 
@@ -542,15 +578,15 @@ static char *value_path(const char *map, const char *id)
 static void convert_bucket(conv *c, size_t i)
 {
     const vcard_prop *p = &c->vc->props[i];
-    const char *altid = vcard_param_first(p, "ALTID");
+    const char *altid = vcard_param_first_id(p, VC_ALTID);
     /* members: same name and same ALTID (a property without ALTID stands alone) */
     size_t one, nm = 0;
     size_t *mem = altid ? vc_malloc((c->vc->nprops + 1) * sizeof *mem) : &one;
     for (size_t j = i; j < c->vc->nprops; j++) {
         const vcard_prop *q = &c->vc->props[j];
-        if (c->done[j] || strcmp(q->name, p->name) != 0)
+        if (c->done[j] || q->id != p->id) /* p has a rule: its name is in the table */
             continue;
-        const char *qa = vcard_param_first(q, "ALTID");
+        const char *qa = vcard_param_first_id(q, VC_ALTID);
         if (j == i || (altid && qa && strcmp(qa, altid) == 0))
             mem[nm++] = j;
         if (!altid)
@@ -583,8 +619,8 @@ static void convert_bucket(conv *c, size_t i)
     }
     /* LANGUAGE and ALTID of the base */
     char *blang = canon_lang_of(&c->vc->props[base]);
-    const vcard_param *altp = vcard_param_get(&c->vc->props[base], "ALTID");
-    const vcard_param *langp = vcard_param_get(&c->vc->props[base], "LANGUAGE");
+    const vcard_param *altp = vcard_param_get_id(&c->vc->props[base], VC_ALTID);
+    const vcard_param *langp = vcard_param_get_id(&c->vc->props[base], VC_LANGUAGE);
     int keep_lang = blang && (!c->lang || strcmp(blang, c->lang) != 0) && bobj != c->card;
     if (bobj != c->card && (keep_lang || (altp && nm == 1))) {
         /* a LANGUAGE that is not the Card's, or a lone ALTID: keep them */
@@ -682,7 +718,7 @@ static void apply_groups(conv *c)
         const vcard_prop *p = &vc->props[i];
         if (!p->group)
             continue;
-        if (strcmp(p->name, "X-ABLABEL") == 0 && !c->done[i] && p->nparams == 0) {
+        if (p->id == VC_X_ABLABEL && !c->done[i] && p->nparams == 0) {
             for (size_t j = 0; j < vc->nprops; j++) {
                 const vcard_prop *q = &vc->props[j];
                 if (j == i || !c->target[j] || !q->group || strcmp(q->group, p->group) != 0)
@@ -697,13 +733,12 @@ static void apply_groups(conv *c)
                 break;
             }
         }
-        if ((!strcmp(p->name, "TITLE") || !strcmp(p->name, "ROLE")) && c->target[i] &&
-            c->target_map[i] && !strcmp(c->target_map[i], "titles")) {
+        if ((p->id == VC_TITLE || p->id == VC_ROLE) && c->target[i] && c->target_map[i] &&
+            !strcmp(c->target_map[i], "titles")) {
             size_t org = SIZE_MAX, norgs = 0;
             for (size_t j = 0; j < vc->nprops; j++) {
                 const vcard_prop *q = &vc->props[j];
-                if (q->group && !strcmp(q->group, p->group) && !strcmp(q->name, "ORG") &&
-                    c->target_id[j]) {
+                if (q->group && !strcmp(q->group, p->group) && q->id == VC_ORG && c->target_id[j]) {
                     org = j;
                     norgs++;
                 }
@@ -820,20 +855,20 @@ json_t *jscontact_from_vcard(const vcard *vc)
     const char *fnlang = NULL;
     for (size_t i = 0; i < n; i++) {
         const vcard_prop *p = &vc->props[i];
-        const char *pid = vcard_param_first(p, "PROP-ID");
+        const char *pid = vcard_param_first_id(p, VC_PROP_ID);
         if (pid) {
             if (!c.propids)
                 c.propids = json_object();
             json_object_set_new(c.propids, pid, json_true());
         }
-        if (!c.lang && !strcmp(p->name, "LANGUAGE") && p->nparams == 0)
+        if (!c.lang && p->id == VC_LANGUAGE && p->nparams == 0)
             c.lang = jscontact_langtag_canon(p->value);
-        if (!fnlang && !strcmp(p->name, "FN"))
-            fnlang = vcard_param_first(p, "LANGUAGE");
+        if (!fnlang && p->id == VC_FN)
+            fnlang = vcard_param_first_id(p, VC_LANGUAGE);
         /* §2.5.2: of several FN without LANGUAGE, the one with the least parameters */
-        const char *der = vcard_param_first(p, "DERIVED");
-        if (!strcmp(p->name, "FN") && !vcard_param_get(p, "LANGUAGE") &&
-            !vcard_param_get(p, "ALTID") && !(der && !strcasecmp(der, "true")) && *p->value &&
+        const char *der = vcard_param_first_id(p, VC_DERIVED);
+        if (p->id == VC_FN && !vcard_param_get_id(p, VC_LANGUAGE) &&
+            !vcard_param_get_id(p, VC_ALTID) && !(der && !strcasecmp(der, "true")) && *p->value &&
             (c.fn_main == SIZE_MAX || p->nparams < vc->props[c.fn_main].nparams))
             c.fn_main = i;
     }
@@ -846,13 +881,12 @@ json_t *jscontact_from_vcard(const vcard *vc)
     for (int phase = 0; phase < 2; phase++)
         for (size_t i = 0; i < n; i++) {
             const vcard_prop *p = &vc->props[i];
-            int late =
-                !strcmp(p->name, "GEO") || !strcmp(p->name, "TZ") || !strcmp(p->name, "LABEL");
+            int late = p->id == VC_GEO || p->id == VC_TZ || p->id == VC_LABEL;
             if (c.done[i] || late != phase)
                 continue;
-            if (!strcmp(p->name, "X-ABLABEL") && p->group)
+            if (p->id == VC_X_ABLABEL && p->group)
                 continue;
-            if (!v2j_rule_for(p->name)) {
+            if (!v2j_rule_for(p->id)) {
                 to_vcardprops(&c, i);
                 continue;
             }

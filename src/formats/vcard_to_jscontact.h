@@ -57,8 +57,8 @@ typedef json_t *(*handler_fn)(conv *c, json_t *card, const char *forced_id, cons
                               char **id);
 
 size_t v2j_param_index(const vcard_prop *p, const vcard_param *pa);
-const char *v2j_take(conv *c, const char *name);
-const vcard_param *v2j_take_param(conv *c, const char *name);
+const char *v2j_take(conv *c, vcard_name_id name);
+const vcard_param *v2j_take_param(conv *c, vcard_name_id name);
 const char *v2j_pv_next(pv_iter *it);
 json_t *v2j_param_json(const vcard_param *pa);
 json_t *v2j_lower_name(const char *name);
@@ -75,7 +75,7 @@ void v2j_conv_types(conv *c, json_t *obj, const jsc_pair *extra, const char *ext
 void v2j_finish(conv *c, json_t *obj, int pref, int contexts);
 json_t *v2j_add_entry(conv *c, json_t *card, const char *mapname, const char *prefix, json_t *obj,
                       const char *forced_id, char **id_out);
-handler_fn v2j_rule_for(const char *name);
+handler_fn v2j_rule_for(vcard_name_id name);
 json_t *v2j_jcard_prop(const vcard_prop *p);
 
 #endif

@@ -19,31 +19,32 @@
 /* ---- handlers --------------------------------------------------------------- */
 
 typedef struct resource_spec {
-    const char *prop, *map, *prefix, *kind;
+    vcard_name_id prop;
+    const char *map, *prefix, *kind;
 } resource_spec;
 
 static const resource_spec resources[] = {
-    {"PHOTO", "media", "PHOTO", "photo"},
-    {"LOGO", "media", "LOGO", "logo"},
-    {"SOUND", "media", "SOUND", "sound"},
-    {"KEY", "cryptoKeys", "KEY", NULL},
-    {"URL", "links", "LINK", NULL},
-    {"CONTACT-URI", "links", "CONTACT", "contact"},
-    {"CALURI", "calendars", "CAL", "calendar"},
-    {"FBURL", "calendars", "FBURL", "freeBusy"},
-    {"SOURCE", "directories", "ENTRY", "entry"},
-    {"ORG-DIRECTORY", "directories", "DIRECTORY", "directory"},
-    {"CALADRURI", "schedulingAddresses", "SCHEDULING", NULL},
-    {NULL, NULL, NULL, NULL}};
+    {VC_PHOTO, "media", "PHOTO", "photo"},
+    {VC_LOGO, "media", "LOGO", "logo"},
+    {VC_SOUND, "media", "SOUND", "sound"},
+    {VC_KEY, "cryptoKeys", "KEY", NULL},
+    {VC_URL, "links", "LINK", NULL},
+    {VC_CONTACT_URI, "links", "CONTACT", "contact"},
+    {VC_CALURI, "calendars", "CAL", "calendar"},
+    {VC_FBURL, "calendars", "FBURL", "freeBusy"},
+    {VC_SOURCE, "directories", "ENTRY", "entry"},
+    {VC_ORG_DIRECTORY, "directories", "DIRECTORY", "directory"},
+    {VC_CALADRURI, "schedulingAddresses", "SCHEDULING", NULL},
+    {VC_OTHER, NULL, NULL, NULL}};
 
 /* vCard 3.0 ENCODING=b;TYPE=JPEG → a data: URI (RFC 2397), as 4.0 writes it. */
 static char *inline_data_uri(conv *c, int is_key)
 {
-    const char *enc = vcard_param_first(c->cur, "ENCODING");
+    const char *enc = vcard_param_first_id(c->cur, VC_ENCODING);
     if (!enc || strcasecmp(enc, "b") != 0)
         return NULL;
-    v2j_take(c, "ENCODING");
-    const char *type = v2j_take(c, "TYPE");
+    v2j_take(c, VC_ENCODING);
+    const char *type = v2j_take(c, VC_TYPE);
     char mt[96];
     if (type && strchr(type, '/'))
         snprintf(mt, sizeof mt, "%s", type);
@@ -65,7 +66,7 @@ static char *inline_data_uri(conv *c, int is_key)
 static json_t *h_resource(conv *c, json_t *card, const char *fid, const char **map, char **id)
 {
     const resource_spec *rs = resources;
-    while (strcmp(rs->prop, c->cur->name) != 0)
+    while (rs->prop != c->cur->id)
         rs++;
     if (v2j_value_type_is(c, "text") && strcmp(rs->map, "cryptoKeys") == 0)
         return NULL; /* inline key text has no Resource form */
@@ -83,16 +84,16 @@ static json_t *h_resource(conv *c, json_t *card, const char *fid, const char **m
         free(u);
     }
     if (v2j_value_type_is(c, "uri"))
-        v2j_take(c, "VALUE");
-    const char *mt = v2j_take(c, "MEDIATYPE");
+        v2j_take(c, VC_VALUE);
+    const char *mt = v2j_take(c, VC_MEDIATYPE);
     if (mt)
         json_object_set_new_nocheck(obj, "mediaType", json_string(mt));
     if (!strcmp(rs->map, "directories")) {
-        const char *ix = vcard_param_first(c->cur, "INDEX");
+        const char *ix = vcard_param_first_id(c->cur, VC_INDEX);
         char *end;
         long n = ix ? strtol(ix, &end, 10) : 0;
         if (ix && *ix && !*end && n >= 0) {
-            v2j_take(c, "INDEX");
+            v2j_take(c, VC_INDEX);
             json_object_set_new_nocheck(obj, "listAs", json_integer(n));
         }
     }
@@ -106,7 +107,7 @@ static json_t *h_email(conv *c, json_t *card, const char *fid, const char **map,
     json_t *obj = json_object();
     v2j_set_text(obj, "address", c->cur->value);
     if (v2j_value_type_is(c, "text"))
-        v2j_take(c, "VALUE");
+        v2j_take(c, VC_VALUE);
     v2j_finish(c, obj, 1, 1);
     *map = "emails";
     return v2j_add_entry(c, card, "emails", "EMAIL", obj, fid, id);
@@ -116,13 +117,13 @@ static json_t *h_tel(conv *c, json_t *card, const char *fid, const char **map, c
 {
     json_t *obj = json_object();
     if (v2j_value_type_is(c, "uri")) {
-        v2j_take(c, "VALUE");
+        v2j_take(c, VC_VALUE);
         char *u = v2j_uri_value(c->cur->value);
         json_object_set_new_nocheck(obj, "number", json_string(u));
         free(u);
     } else {
         if (v2j_value_type_is(c, "text"))
-            v2j_take(c, "VALUE");
+            v2j_take(c, VC_VALUE);
         v2j_set_text(obj, "number", c->cur->value);
     }
     v2j_conv_pref(c, obj);
@@ -137,32 +138,32 @@ static json_t *h_tel(conv *c, json_t *card, const char *fid, const char **map, c
 static json_t *h_online(conv *c, json_t *card, const char *fid, const char **map, char **id)
 {
     json_t *obj = json_object();
-    int impp = strcmp(c->cur->name, "IMPP") == 0;
-    int apple = strcmp(c->cur->name, "X-SOCIALPROFILE") == 0;
+    int impp = c->cur->id == VC_IMPP;
+    int apple = c->cur->id == VC_X_SOCIALPROFILE;
     if (!impp && v2j_value_type_is(c, "text")) {
-        v2j_take(c, "VALUE");
+        v2j_take(c, VC_VALUE);
         v2j_set_text(obj, "user", c->cur->value);
     } else {
         if (v2j_value_type_is(c, "uri"))
-            v2j_take(c, "VALUE");
+            v2j_take(c, VC_VALUE);
         char *u = v2j_uri_value(c->cur->value);
         json_object_set_new_nocheck(obj, "uri", json_string(u));
         free(u);
     }
-    const char *st = v2j_take(c, "SERVICE-TYPE");
+    const char *st = v2j_take(c, VC_SERVICE_TYPE);
     if (st)
         json_object_set_new_nocheck(obj, "service", json_string(st));
-    const char *un = v2j_take(c, "USERNAME");
+    const char *un = v2j_take(c, VC_USERNAME);
     if (!un && apple)
-        un = v2j_take(c, "X-USER");
+        un = v2j_take(c, VC_X_USER);
     if (un && !json_object_get(obj, "user"))
         json_object_set_new_nocheck(obj, "user", json_string(un));
     if (apple && !st) {
         /* Apple: X-SOCIALPROFILE;TYPE=twitter names the service in TYPE */
-        const vcard_param *pa = vcard_param_get(c->cur, "TYPE");
+        const vcard_param *pa = vcard_param_get_id(c->cur, VC_TYPE);
         if (pa && pa->nvalues == 1 && strcasecmp(pa->values[0], "home") &&
             strcasecmp(pa->values[0], "work") && strcasecmp(pa->values[0], "pref")) {
-            v2j_take(c, "TYPE");
+            v2j_take(c, VC_TYPE);
             json_object_set_new_nocheck(obj, "service", json_string(pa->values[0]));
             c->types_done = 1;
         }
@@ -230,8 +231,7 @@ static json_t *h_gramgender(conv *c, json_t *card, const char *fid, const char *
 static json_t *h_title(conv *c, json_t *card, const char *fid, const char **map, char **id)
 {
     json_t *obj = json_object();
-    json_object_set_new_nocheck(obj, "kind",
-                                json_string(strcmp(c->cur->name, "ROLE") == 0 ? "role" : "title"));
+    json_object_set_new_nocheck(obj, "kind", json_string(c->cur->id == VC_ROLE ? "role" : "title"));
     v2j_set_text(obj, "name", c->cur->value);
     v2j_finish(c, obj, 0, 0);
     *map = "titles";
@@ -246,7 +246,7 @@ static json_t *h_org(conv *c, json_t *card, const char *fid, const char **map, c
     vcard_value_split(c->cur->value, ';', &parts, &n);
     char **sorts = NULL;
     size_t nsorts = 0;
-    const char *sa = v2j_take(c, "SORT-AS");
+    const char *sa = v2j_take(c, VC_SORT_AS);
     if (sa)
         vcard_value_split(sa, ',', &sorts, &nsorts);
     char *name = vcard_value_unescape(parts[0], strlen(parts[0]));
@@ -278,13 +278,13 @@ static json_t *h_note(conv *c, json_t *card, const char *fid, const char **map, 
 {
     json_t *obj = json_object();
     v2j_set_text(obj, "note", c->cur->value);
-    const char *cr = vcard_param_first(c->cur, "CREATED");
+    const char *cr = vcard_param_first_id(c->cur, VC_CREATED);
     char ts[32];
     if (cr && jsc_parse_timestamp(cr, ts)) {
-        v2j_take(c, "CREATED");
+        v2j_take(c, VC_CREATED);
         json_object_set_new_nocheck(obj, "created", json_string(ts));
     }
-    const char *au = v2j_take(c, "AUTHOR"), *an = v2j_take(c, "AUTHOR-NAME");
+    const char *au = v2j_take(c, VC_AUTHOR), *an = v2j_take(c, VC_AUTHOR_NAME);
     if (au || an) {
         json_t *a = json_object();
         if (an)
@@ -304,7 +304,7 @@ static json_t *h_persinfo(conv *c, json_t *card, const char *fid, const char **m
     char *kind = jsc_lower(vc_strdup(c->cur->name));
     json_object_set_new_nocheck(obj, "kind", json_string(kind));
     v2j_set_text(obj, "value", c->cur->value);
-    const char *lv = v2j_take(c, "LEVEL");
+    const char *lv = v2j_take(c, VC_LEVEL);
     if (lv) {
         /* §2.3.13 */
         const char *m = NULL;
@@ -321,11 +321,11 @@ static json_t *h_persinfo(conv *c, json_t *card, const char *fid, const char **m
         free(l);
     }
     free(kind);
-    const char *ix = vcard_param_first(c->cur, "INDEX");
+    const char *ix = vcard_param_first_id(c->cur, VC_INDEX);
     char *end;
     long n = ix ? strtol(ix, &end, 10) : 0;
     if (ix && *ix && !*end && n >= 0) {
-        v2j_take(c, "INDEX");
+        v2j_take(c, VC_INDEX);
         json_object_set_new_nocheck(obj, "listAs", json_integer(n));
     }
     v2j_finish(c, obj, 0, 0);
@@ -333,63 +333,125 @@ static json_t *h_persinfo(conv *c, json_t *card, const char *fid, const char **m
     return v2j_add_entry(c, card, "personalInfo", "PERSINFO", obj, fid, id);
 }
 
+/* The values of a structured N or ADR value (RFC 6350 §6.2.2, §6.3.1; RFC 9554 §2.1):
+ * component by component, each component a comma-separated list, every value unescaped
+ * (§3.4). One pass over the raw value, into one buffer; small values need no malloc. */
+typedef struct structured {
+    const char **val; /* the values of component p: val[first[p] .. first[p + 1]) */
+    size_t first[ADR_NCOMPS + 1];
+    unsigned char *counts; /* per value: does it count (§3.3.1 deduplication)? */
+    char *buf;             /* the unescaped values, each NUL-terminated */
+    const char *small_val[32];
+    unsigned char small_counts[32];
+    char small_buf[256];
+} structured;
+
+static void structured_parse(structured *st, const char *raw, int ncomp)
+{
+    size_t len = strlen(raw), nv = 1;
+    for (const char *q = raw; *q; q++)
+        nv += *q == ';' || *q == ',';
+    st->buf = len < sizeof st->small_buf ? st->small_buf : vc_malloc(len + 1);
+    st->val = nv <= 32 ? st->small_val : vc_malloc(nv * sizeof *st->val);
+    st->counts = nv <= 32 ? st->small_counts : vc_malloc(nv);
+    /* a separator preceded by a backslash is part of the value, as in vcard_value_split;
+     * the escapes then read as in vcard_value_unescape */
+    char *o = st->buf;
+    size_t n = 0;
+    int p = 0;
+    st->first[0] = 0;
+    st->val[n++] = o;
+    for (const char *q = raw; p < ncomp; q++) {
+        char ch = *q;
+        if (ch == ',' || ch == ';' || ch == 0) {
+            *o++ = 0;
+            if (ch == ',') {
+                st->val[n++] = o;
+                continue;
+            }
+            st->first[++p] = n;
+            if (ch == 0)
+                break;
+            if (p < ncomp)
+                st->val[n++] = o;
+            continue;
+        }
+        if (ch == '\\' && q[1]) {
+            ch = *++q;
+            if (ch == 'n' || ch == 'N')
+                ch = '\n';
+            else if (ch != '\\' && ch != ',' && ch != ';' && ch != ':')
+                *o++ = '\\';
+        }
+        *o++ = ch;
+    }
+    while (p < ncomp) /* components the value leaves out have no values */
+        st->first[++p] = n;
+}
+
+static void structured_free(structured *st)
+{
+    if (st->buf != st->small_buf)
+        free(st->buf);
+    if (st->val != st->small_val) {
+        free(st->val);
+        free(st->counts);
+    }
+}
+
+static size_t structured_n(const structured *st, int p)
+{
+    return st->first[p + 1] - st->first[p];
+}
+
+static const char *structured_get(const structured *st, int p, size_t i)
+{
+    return st->val[st->first[p] + i];
+}
+
+/* {"kind": kind, "value": value} */
+static json_t *component_new(const char *kind, const char *value)
+{
+    json_t *comp = json_object();
+    json_object_set_new_nocheck(comp, "kind", json_string_nocheck(kind));
+    json_object_set_new_nocheck(comp, "value", json_string_nocheck(value));
+    return comp;
+}
+
 /* Converts a structured N/ADR value (with optional JSCOMPS) to components.
  * Returns a new array, sets *ordered and *defsep (malloc'd or NULL). */
 static json_t *components(conv *c, int is_adr, int *ordered, char **defsep)
 {
-    char **pos;
-    size_t npos;
-    vcard_value_split(c->cur->value, ';', &pos, &npos);
     int ncomp = is_adr ? ADR_NCOMPS : N_NCOMPS;
     const char *const *kinds = is_adr ? jsc_adr_kinds : jsc_n_kinds;
-    /* values[p][i], unescaped */
-    char ***vals = vc_malloc((size_t)ncomp * sizeof *vals);
-    size_t *nvals = vc_malloc((size_t)ncomp * sizeof *nvals);
-    for (int p = 0; p < ncomp; p++) {
-        if ((size_t)p < npos) {
-            char **raw;
-            vcard_value_split(pos[p], ',', &raw, &nvals[p]);
-            for (size_t i = 0; i < nvals[p]; i++) {
-                char *u = vcard_value_unescape(raw[i], strlen(raw[i]));
-                free(raw[i]);
-                raw[i] = u;
-            }
-            vals[p] = raw;
-        } else {
-            vals[p] = NULL;
-            nvals[p] = 0;
-        }
-    }
-    vcard_strv_free(pos, npos);
+    structured st;
+    structured_parse(&st, c->cur->value, ncomp);
     int newfmt = 0;
     if (is_adr)
-        for (int p = 7; p < ADR_NCOMPS; p++)
-            for (size_t i = 0; i < nvals[p]; i++)
-                if (*vals[p][i])
-                    newfmt = 1;
-    /* cnt[p][i]: does value i of component p count (§3.3.1 deduplication)? */
-    unsigned char **cnt = vc_malloc((size_t)ncomp * sizeof *cnt);
+        for (size_t k = st.first[7]; k < st.first[ADR_NCOMPS]; k++)
+            if (*st.val[k])
+                newfmt = 1;
     size_t total = 0;
     for (int p = 0; p < ncomp; p++) {
-        cnt[p] = vc_malloc(nvals[p] + 1);
-        for (size_t i = 0; i < nvals[p]; i++) {
-            int ok = *vals[p][i] != 0;
+        for (size_t i = 0; i < structured_n(&st, p); i++) {
+            const char *v = structured_get(&st, p, i);
+            int ok = *v != 0;
             if (ok && is_adr && newfmt && (p == 1 || p == 2))
                 ok = 0;
             if (ok && !is_adr && (p == 0 || p == 4)) {
                 int other = p == 0 ? 5 : 6;
-                for (size_t j = 0; j < nvals[other]; j++)
-                    if (!strcmp(vals[other][j], vals[p][i]))
+                for (size_t j = 0; j < structured_n(&st, other); j++)
+                    if (!strcmp(structured_get(&st, other, j), v))
                         ok = 0;
             }
-            cnt[p][i] = (unsigned char)ok;
+            st.counts[st.first[p] + i] = (unsigned char)ok;
             total += (size_t)ok;
         }
     }
     json_t *comps = json_array();
     *ordered = 0;
     *defsep = NULL;
-    const char *jscomps = vcard_param_first(c->cur, "JSCOMPS");
+    const char *jscomps = vcard_param_first_id(c->cur, VC_JSCOMPS);
     if (jscomps) {
         /* RFC 9555 §3.3.1 */
         char **ent;
@@ -416,18 +478,20 @@ static json_t *components(conv *c, int is_adr, int *ordered, char **defsep)
                         valid = 0;
                 } else if (*end)
                     valid = 0;
-                if (valid && (p < 0 || p >= ncomp || i < 0 || (size_t)i >= nvals[p]))
+                if (valid &&
+                    (p < 0 || p >= ncomp || i < 0 || (size_t)i >= structured_n(&st, (int)p)))
                     valid = 0;
                 if (valid) {
                     json_object_set_new_nocheck(comp, "kind", json_string(kinds[p]));
-                    json_object_set_new_nocheck(comp, "value", json_string(vals[p][i]));
+                    json_object_set_new_nocheck(
+                        comp, "value", json_string(structured_get(&st, (int)p, (size_t)i)));
                     npositional++;
                 }
             }
             json_array_append_new(comps, comp);
         }
         if (valid && npositional == total) {
-            v2j_take(c, "JSCOMPS");
+            v2j_take(c, VC_JSCOMPS);
             *ordered = 1;
             if (*ent[0])
                 *defsep = vcard_value_unescape(ent[0] + 2, strlen(ent[0] + 2));
@@ -446,31 +510,19 @@ static json_t *components(conv *c, int is_adr, int *ordered, char **defsep)
                 sub = jsc_adr_street_parts;
             int single[2] = {p, -1};
             for (const int *q = sub ? sub : single; *q >= 0; q++)
-                for (size_t i = 0; i < nvals[*q]; i++) {
-                    if (!cnt[*q][i])
-                        continue;
-                    json_t *comp = json_object();
-                    json_object_set_new_nocheck(comp, "kind", json_string(kinds[*q]));
-                    json_object_set_new_nocheck(comp, "value", json_string(vals[*q][i]));
-                    json_array_append_new(comps, comp);
-                }
+                for (size_t k = st.first[*q]; k < st.first[*q + 1]; k++)
+                    if (st.counts[k])
+                        json_array_append_new(comps, component_new(kinds[*q], st.val[k]));
         }
     }
-    for (int p = 0; p < ncomp; p++) {
-        if (vals[p])
-            vcard_strv_free(vals[p], nvals[p]);
-        free(cnt[p]);
-    }
-    free(vals);
-    free(nvals);
-    free(cnt);
+    structured_free(&st);
     return comps;
 }
 
 static void set_phonetic_params(conv *c, json_t *obj)
 {
-    const char *ph = v2j_take(c, "PHONETIC");
-    const char *sc = v2j_take(c, "SCRIPT");
+    const char *ph = v2j_take(c, VC_PHONETIC);
+    const char *sc = v2j_take(c, VC_SCRIPT);
     if (ph && strcasecmp(ph, "script") != 0) {
         char *l = jsc_lower(vc_strdup(ph));
         json_object_set_new_nocheck(obj, "phoneticSystem", json_string(l));
@@ -495,7 +547,7 @@ static json_t *h_n(conv *c, json_t *card, const char *fid, const char **map, cha
     if (defsep)
         json_object_set_new_nocheck(name, "defaultSeparator", json_string(defsep));
     free(defsep);
-    const char *sa = v2j_take(c, "SORT-AS");
+    const char *sa = v2j_take(c, VC_SORT_AS);
     if (sa) {
         /* §2.3.21: SORT-AS is structured like N: "surname,given" */
         char **s;
@@ -522,14 +574,14 @@ static json_t *h_n(conv *c, json_t *card, const char *fid, const char **map, cha
 
 static json_t *h_fn(conv *c, json_t *card, const char *fid, const char **map, char **id)
 {
-    const char *d = vcard_param_first(c->cur, "DERIVED");
+    const char *d = vcard_param_first_id(c->cur, VC_DERIVED);
     if (d && strcasecmp(d, "true") == 0)
         return card; /* §3.1: a derived FN only stands in for name.full; drop it */
     if (!*c->cur->value)
         return card; /* §3.1: the empty FN of a Card without a name */
     size_t me = (size_t)(c->cur - c->vc->props);
     if (card == c->card && c->fn_main != SIZE_MAX && me != c->fn_main &&
-        !vcard_param_get(c->cur, "LANGUAGE") && !vcard_param_get(c->cur, "ALTID"))
+        !vcard_param_get_id(c->cur, VC_LANGUAGE) && !vcard_param_get_id(c->cur, VC_ALTID))
         return NULL; /* §2.5.2: not the chosen FN: vCardProps */
     json_t *name = v2j_get_map(card, "name");
     if (json_object_get(name, "full"))
@@ -557,18 +609,18 @@ static json_t *h_adr(conv *c, json_t *card, const char *fid, const char **map, c
         json_object_set_new_nocheck(obj, "defaultSeparator", json_string(defsep));
     free(defsep);
     const char *v;
-    if ((v = v2j_take(c, "LABEL"))) {
+    if ((v = v2j_take(c, VC_LABEL))) {
         /* RFC 6350 §6.3.1 writes line breaks in LABEL as "\n" (its own example),
          * though parameter values know only RFC 6868 ^n */
         char *u = vcard_value_unescape(v, strlen(v));
         json_object_set_new_nocheck(obj, "full", json_string(u));
         free(u);
     }
-    if ((v = v2j_take(c, "GEO")))
+    if ((v = v2j_take(c, VC_GEO)))
         json_object_set_new_nocheck(obj, "coordinates", json_string(v));
-    if ((v = v2j_take(c, "TZ")))
+    if ((v = v2j_take(c, VC_TZ)))
         json_object_set_new_nocheck(obj, "timeZone", json_string(v));
-    if ((v = v2j_take(c, "CC")))
+    if ((v = v2j_take(c, VC_CC)))
         json_object_set_new_nocheck(obj, "countryCode", json_string(v));
     set_phonetic_params(c, obj);
     v2j_conv_pref(c, obj);
@@ -610,19 +662,19 @@ static const char *tz_name(conv *c, char *out)
             snprintf(out, 16, "Etc/UTC");
         else
             snprintf(out, 16, "Etc/GMT%c%d", off > 0 ? '-' : '+', off > 0 ? off : -off);
-        v2j_take(c, "VALUE");
+        v2j_take(c, VC_VALUE);
         return out;
     }
     if (v2j_value_type_is(c, "uri"))
         return NULL;
     if (v2j_value_type_is(c, "text"))
-        v2j_take(c, "VALUE");
+        v2j_take(c, VC_VALUE);
     return v;
 }
 
 static json_t *h_geo_tz(conv *c, json_t *card, const char *fid, const char **map, char **id)
 {
-    int geo = strcmp(c->cur->name, "GEO") == 0;
+    int geo = c->cur->id == VC_GEO;
     char buf[16];
     const char *v = geo ? c->cur->value : tz_name(c, buf);
     if (!v)
@@ -644,7 +696,7 @@ static json_t *h_geo_tz(conv *c, json_t *card, const char *fid, const char **map
         for (size_t i = 0; i < c->vc->nprops; i++) {
             const vcard_prop *q = &c->vc->props[i];
             if (q == c->cur || !c->target[i] || !q->group ||
-                strcasecmp(q->group, c->cur->group) != 0 || strcmp(q->name, "ADR") != 0)
+                strcasecmp(q->group, c->cur->group) != 0 || q->id != VC_ADR)
                 continue;
             json_t *a = c->target[i];
             if (json_object_get(a, key))
@@ -652,7 +704,7 @@ static json_t *h_geo_tz(conv *c, json_t *card, const char *fid, const char **map
             json_object_set_new(a, key, json_string(tv));
             free(tv);
             if (geo && v2j_value_type_is(c, "uri"))
-                v2j_take(c, "VALUE");
+                v2j_take(c, VC_VALUE);
             if (c->cur->nparams > 0) {
                 for (size_t k = 0; k < c->cur->nparams; k++)
                     if (!c->used[k]) {
@@ -672,7 +724,7 @@ static json_t *h_geo_tz(conv *c, json_t *card, const char *fid, const char **map
     json_object_set_new(obj, key, json_string(tv));
     free(tv);
     if (geo && v2j_value_type_is(c, "uri"))
-        v2j_take(c, "VALUE");
+        v2j_take(c, VC_VALUE);
     v2j_finish(c, obj, 1, 1);
     *map = "addresses";
     return v2j_add_entry(c, card, "addresses", geo ? "GEO" : "TZ", obj, fid, id);
@@ -683,10 +735,10 @@ static int same_types(const vcard_prop *a, const vcard_prop *b)
 {
     const vcard_prop *pr[2] = {a, b};
     for (int w = 0; w < 2; w++) {
-        pv_iter it = {vcard_param_get(pr[w], "TYPE"), 0, NULL, {0}};
+        pv_iter it = {vcard_param_get_id(pr[w], VC_TYPE), 0, NULL, {0}};
         const char *t;
         while ((t = v2j_pv_next(&it)))
-            if (!vcard_param_has(pr[1 - w], "TYPE", t))
+            if (!vcard_param_has_id(pr[1 - w], VC_TYPE, t))
                 return 0;
     }
     return 1;
@@ -700,16 +752,16 @@ static json_t *h_label(conv *c, json_t *card, const char *fid, const char **map,
         return NULL;
     for (size_t i = 0; i < c->vc->nprops; i++) {
         const vcard_prop *q = &c->vc->props[i];
-        if (!c->target[i] || strcmp(q->name, "ADR") || json_object_get(c->target[i], "full") ||
+        if (!c->target[i] || q->id != VC_ADR || json_object_get(c->target[i], "full") ||
             !same_types(q, c->cur))
             continue;
         for (size_t k = 0; k < c->cur->nparams; k++)
-            if (strcasecmp(c->cur->params[k].name, "TYPE"))
+            if (c->cur->params[k].id != VC_TYPE)
                 return NULL; /* other parameters have no place */
         char *t = v2j_text_value(c->cur);
         json_object_set_new_nocheck(c->target[i], "full", json_string(t));
         free(t);
-        v2j_take(c, "TYPE");
+        v2j_take(c, VC_TYPE);
         *map = "addresses";
         *id = vc_strdup(c->target_id[i]);
         c->explained[c->cur - c->vc->props] = 1;
@@ -722,12 +774,12 @@ static json_t *anniversary_for(conv *c, json_t *card, const char *kind, const ch
 {
     /* BDAY and BIRTHPLACE (DEATHDATE and DEATHPLACE) share one Anniversary */
     json_t *map = v2j_get_map(card, "anniversaries");
-    const char *pid = vcard_param_first(c->cur, "PROP-ID");
+    const char *pid = vcard_param_first_id(c->cur, VC_PROP_ID);
     json_t *same = pid && !fid ? json_object_get(map, pid) : NULL;
     const char *sk = json_string_value(json_object_get(same, "kind"));
     if (same && sk && !strcmp(sk, kind)) {
         /* BDAY and BIRTHPLACE written with the same PROP-ID */
-        v2j_take(c, "PROP-ID");
+        v2j_take(c, VC_PROP_ID);
         *id = vc_strdup(pid);
         return same;
     }
@@ -749,10 +801,8 @@ static json_t *anniversary_for(conv *c, json_t *card, const char *kind, const ch
 
 static json_t *h_date(conv *c, json_t *card, const char *fid, const char **map, char **id)
 {
-    const char *name = c->cur->name;
-    const char *kind = !strcasecmp(name, "BDAY")        ? "birth"
-                       : !strcasecmp(name, "DEATHDATE") ? "death"
-                                                        : "wedding";
+    vcard_name_id name = c->cur->id;
+    const char *kind = name == VC_BDAY ? "birth" : name == VC_DEATHDATE ? "death" : "wedding";
     const char *v = c->cur->value;
     if (v2j_value_type_is(c, "text"))
         return NULL;
@@ -764,9 +814,9 @@ static json_t *h_date(conv *c, json_t *card, const char *fid, const char **map, 
         json_object_set_new_nocheck(date, "@type", json_string("Timestamp"));
         json_object_set_new_nocheck(date, "utc", json_string(ts));
     } else if (jsc_parse_date(v, &y, &m, &d) && !((!y) && (!m || !d))) {
-        const char *omit = vcard_param_first(c->cur, "X-APPLE-OMIT-YEAR");
+        const char *omit = vcard_param_first_id(c->cur, VC_X_APPLE_OMIT_YEAR);
         if (omit && atoi(omit) == y && m && d) { /* a year-only date keeps its year */
-            v2j_take(c, "X-APPLE-OMIT-YEAR"); /* Apple writes 1604-MM-DD for "no year" */
+            v2j_take(c, VC_X_APPLE_OMIT_YEAR);   /* Apple writes 1604-MM-DD for "no year" */
             y = 0;
         }
         if (y)
@@ -775,7 +825,7 @@ static json_t *h_date(conv *c, json_t *card, const char *fid, const char **map, 
             json_object_set_new_nocheck(date, "month", json_integer(m));
         if (d)
             json_object_set_new_nocheck(date, "day", json_integer(d));
-        const char *cs = v2j_take(c, "CALSCALE");
+        const char *cs = v2j_take(c, VC_CALSCALE);
         if (cs) {
             char *l = jsc_lower(vc_strdup(cs));
             json_object_set_new_nocheck(date, "calendarScale", json_string(l));
@@ -785,10 +835,10 @@ static json_t *h_date(conv *c, json_t *card, const char *fid, const char **map, 
         json_decref(date);
         return NULL; /* DATE-TIME, TIME, month or day only: §2.2.2 → vCardProps */
     }
-    if (vcard_param_first(c->cur, "VALUE") &&
+    if (vcard_param_first_id(c->cur, VC_VALUE) &&
         (v2j_value_type_is(c, "date") || v2j_value_type_is(c, "timestamp") ||
          v2j_value_type_is(c, "date-and-or-time") || v2j_value_type_is(c, "date-time")))
-        v2j_take(c, "VALUE");
+        v2j_take(c, VC_VALUE);
     json_t *ann = anniversary_for(c, card, kind, fid, id);
     json_object_set_new_nocheck(ann, "date", date);
     v2j_finish(c, ann, 0, 0);
@@ -798,7 +848,7 @@ static json_t *h_date(conv *c, json_t *card, const char *fid, const char **map, 
 
 static json_t *h_place(conv *c, json_t *card, const char *fid, const char **map, char **id)
 {
-    const char *kind = !strcmp(c->cur->name, "BIRTHPLACE") ? "birth" : "death";
+    const char *kind = c->cur->id == VC_BIRTHPLACE ? "birth" : "death";
     json_t *place = json_object();
     const char *v = c->cur->value;
     if (v2j_value_type_is(c, "uri")) {
@@ -806,11 +856,11 @@ static json_t *h_place(conv *c, json_t *card, const char *fid, const char **map,
             json_decref(place);
             return NULL;
         }
-        v2j_take(c, "VALUE");
+        v2j_take(c, VC_VALUE);
         json_object_set_new_nocheck(place, "coordinates", json_string(v));
     } else {
         if (v2j_value_type_is(c, "text"))
-            v2j_take(c, "VALUE");
+            v2j_take(c, VC_VALUE);
         v2j_set_text(place, "full", v);
     }
     json_t *ann = anniversary_for(c, card, kind, fid, id);
@@ -829,14 +879,14 @@ static json_t *h_related(conv *c, json_t *card, const char *fid, const char **ma
     json_t *rel = v2j_get_map(card, "relatedTo");
     char *key =
         v2j_value_type_is(c, "text") ? v2j_text_value(c->cur) : v2j_uri_value(c->cur->value);
-    v2j_take(c, "VALUE");
+    v2j_take(c, VC_VALUE);
     if (json_object_get(rel, key)) {
         free(key);
         return NULL;
     }
     json_t *obj = json_object();
     json_t *r = json_object();
-    const vcard_param *pa = v2j_take_param(c, "TYPE");
+    const vcard_param *pa = v2j_take_param(c, VC_TYPE);
     pv_iter it = {pa, 0, NULL, {0}};
     const char *t;
     while ((t = v2j_pv_next(&it))) {
@@ -855,9 +905,9 @@ static json_t *h_related(conv *c, json_t *card, const char *fid, const char **ma
 
 static json_t *h_member(conv *c, json_t *card, const char *fid, const char **map, char **id)
 {
-    if (c->cur->nparams > (size_t)(vcard_param_get(c->cur, "PREF") ? 1 : 0))
-        return NULL;     /* parameters other than PREF have no place in members */
-    v2j_take(c, "PREF"); /* §2.9.3: PREF does not convert */
+    if (c->cur->nparams > (size_t)(vcard_param_get_id(c->cur, VC_PREF) ? 1 : 0))
+        return NULL;      /* parameters other than PREF have no place in members */
+    v2j_take(c, VC_PREF); /* §2.9.3: PREF does not convert */
     char *u = v2j_uri_value(c->cur->value);
     json_object_set_new(v2j_get_map(card, "members"), u, json_true());
     free(u);
@@ -867,9 +917,9 @@ static json_t *h_member(conv *c, json_t *card, const char *fid, const char **map
 
 static json_t *h_categories(conv *c, json_t *card, const char *fid, const char **map, char **id)
 {
-    if (c->cur->nparams > (size_t)(vcard_param_get(c->cur, "PREF") ? 1 : 0))
+    if (c->cur->nparams > (size_t)(vcard_param_get_id(c->cur, VC_PREF) ? 1 : 0))
         return NULL;
-    v2j_take(c, "PREF");
+    v2j_take(c, VC_PREF);
     char **parts;
     size_t n;
     vcard_value_split(c->cur->value, ',', &parts, &n);
@@ -892,7 +942,7 @@ static json_t *top_string(conv *c, json_t *card, const char *key, char *val, con
     *map = key;
     if (v2j_value_type_is(c, "text") || v2j_value_type_is(c, "uri") ||
         v2j_value_type_is(c, "language-tag") || v2j_value_type_is(c, "timestamp"))
-        v2j_take(c, "VALUE");
+        v2j_take(c, VC_VALUE);
     for (size_t i = 0; i < c->cur->nparams; i++)
         if (!c->used[i]) {
             free(val);
@@ -934,8 +984,7 @@ static json_t *h_stamp(conv *c, json_t *card, const char *fid, const char **map,
     char ts[32];
     if (!jsc_parse_timestamp(c->cur->value, ts))
         return NULL;
-    return top_string(c, card, !strcmp(c->cur->name, "REV") ? "updated" : "created", vc_strdup(ts),
-                      map);
+    return top_string(c, card, c->cur->id == VC_REV ? "updated" : "created", vc_strdup(ts), map);
 }
 
 /* §3.2.1: JSPROP values form a PatchObject applied at the end. */
@@ -943,11 +992,11 @@ static json_t *h_jsprop(conv *c, json_t *card, const char *fid, const char **map
 {
     if (card != c->card)
         return NULL;
-    const char *ptr = v2j_take(c, "JSPTR");
+    const char *ptr = v2j_take(c, VC_JSPTR);
     if (!ptr)
         return NULL;
     if (v2j_value_type_is(c, "text"))
-        v2j_take(c, "VALUE");
+        v2j_take(c, VC_VALUE);
     for (size_t i = 0; i < c->cur->nparams; i++)
         if (!c->used[i])
             return NULL;
@@ -970,77 +1019,62 @@ static json_t *h_jsprop(conv *c, json_t *card, const char *fid, const char **map
     return card;
 }
 
-typedef struct prop_rule {
-    const char *name;
-    handler_fn fn;
-} prop_rule;
-
-/* Sorted by name (strcmp order) for bsearch in rule_for. */
-static const prop_rule rules[] = {
-    {"ADR", h_adr},
-    {"ANNIVERSARY", h_date},
-    {"BDAY", h_date},
-    {"BIRTHPLACE", h_place},
-    {"CALADRURI", h_resource},
-    {"CALURI", h_resource},
-    {"CATEGORIES", h_categories},
-    {"CONTACT-URI", h_resource},
-    {"CREATED", h_stamp},
-    {"DEATHDATE", h_date},
-    {"DEATHPLACE", h_place},
-    {"EMAIL", h_email},
-    {"EXPERTISE", h_persinfo},
-    {"FBURL", h_resource},
-    {"FN", h_fn},
-    {"GEO", h_geo_tz},
-    {"GRAMGENDER", h_gramgender},
-    {"HOBBY", h_persinfo},
-    {"IMPP", h_online},
-    {"INTEREST", h_persinfo},
-    {"JSPROP", h_jsprop},
-    {"KEY", h_resource},
-    {"KIND", h_kind},
-    {"LABEL", h_label},
-    {"LANG", h_lang},
-    {"LANGUAGE", h_language},
-    {"LOGO", h_resource},
-    {"MEMBER", h_member},
-    {"N", h_n},
-    {"NICKNAME", h_nickname},
-    {"NOTE", h_note},
-    {"ORG", h_org},
-    {"ORG-DIRECTORY", h_resource},
-    {"PHOTO", h_resource},
-    {"PRODID", h_prodid},
-    {"PRONOUNS", h_pronouns},
-    {"RELATED", h_related},
-    {"REV", h_stamp},
-    {"ROLE", h_title},
-    {"SOCIALPROFILE", h_online},
-    {"SOUND", h_resource},
-    {"SOURCE", h_resource},
-    {"TEL", h_tel},
-    {"TITLE", h_title},
-    {"TZ", h_geo_tz},
-    {"UID", h_uid},
-    {"URL", h_resource},
-    {"X-ADDRESSBOOKSERVER-KIND", h_kind},
-    {"X-ADDRESSBOOKSERVER-MEMBER", h_member},
-    {"X-SOCIALPROFILE", h_online},
+/* The handler of each property that converts (RFC 9555 §2.4-§2.13); the others go to
+ * vCardProps (§2.15.1). */
+static const handler_fn rules[VC_NAME_COUNT] = {
+    [VC_ADR] = h_adr,
+    [VC_ANNIVERSARY] = h_date,
+    [VC_BDAY] = h_date,
+    [VC_BIRTHPLACE] = h_place,
+    [VC_CALADRURI] = h_resource,
+    [VC_CALURI] = h_resource,
+    [VC_CATEGORIES] = h_categories,
+    [VC_CONTACT_URI] = h_resource,
+    [VC_CREATED] = h_stamp,
+    [VC_DEATHDATE] = h_date,
+    [VC_DEATHPLACE] = h_place,
+    [VC_EMAIL] = h_email,
+    [VC_EXPERTISE] = h_persinfo,
+    [VC_FBURL] = h_resource,
+    [VC_FN] = h_fn,
+    [VC_GEO] = h_geo_tz,
+    [VC_GRAMGENDER] = h_gramgender,
+    [VC_HOBBY] = h_persinfo,
+    [VC_IMPP] = h_online,
+    [VC_INTEREST] = h_persinfo,
+    [VC_JSPROP] = h_jsprop,
+    [VC_KEY] = h_resource,
+    [VC_KIND] = h_kind,
+    [VC_LABEL] = h_label,
+    [VC_LANG] = h_lang,
+    [VC_LANGUAGE] = h_language,
+    [VC_LOGO] = h_resource,
+    [VC_MEMBER] = h_member,
+    [VC_N] = h_n,
+    [VC_NICKNAME] = h_nickname,
+    [VC_NOTE] = h_note,
+    [VC_ORG] = h_org,
+    [VC_ORG_DIRECTORY] = h_resource,
+    [VC_PHOTO] = h_resource,
+    [VC_PRODID] = h_prodid,
+    [VC_PRONOUNS] = h_pronouns,
+    [VC_RELATED] = h_related,
+    [VC_REV] = h_stamp,
+    [VC_ROLE] = h_title,
+    [VC_SOCIALPROFILE] = h_online,
+    [VC_SOUND] = h_resource,
+    [VC_SOURCE] = h_resource,
+    [VC_TEL] = h_tel,
+    [VC_TITLE] = h_title,
+    [VC_TZ] = h_geo_tz,
+    [VC_UID] = h_uid,
+    [VC_URL] = h_resource,
+    [VC_X_ADDRESSBOOKSERVER_KIND] = h_kind,
+    [VC_X_ADDRESSBOOKSERVER_MEMBER] = h_member,
+    [VC_X_SOCIALPROFILE] = h_online,
 };
 
-static int rule_cmp(const void *key, const void *elem)
+handler_fn v2j_rule_for(vcard_name_id name)
 {
-    /* property names are upper case in the vcard model (vcard.h); first letters decide
-     * most steps of the search (the same order as strcmp: unsigned chars) */
-    const char *k = key, *n = ((const prop_rule *)elem)->name;
-    int d = (unsigned char)k[0] - (unsigned char)n[0];
-    return d ? d : strcmp(k, n);
-}
-
-handler_fn v2j_rule_for(const char *name)
-{
-    const prop_rule *r =
-        bsearch(name, rules, sizeof rules / sizeof rules[0], sizeof rules[0], rule_cmp);
-    return r ? r->fn : NULL;
+    return rules[name];
 }

@@ -279,6 +279,105 @@ static void test_param_edit(void **state)
     vcard_free(&c);
 }
 
+static void test_parsed_card_edit(void **state)
+{
+    /* a parsed property lives in the card's block; editing it gives it its own copies */
+    size_t n;
+    vcard *c = parse_ok("BEGIN:VCARD\r\nVERSION:4.0\r\ng.tel;type=home;X-A=1,2:tel:+1\r\n"
+                        "NOTE:x\r\nEND:VCARD\r\n",
+                        &n);
+    vcard_prop *p = &c[0].props[0];
+    assert_int_equal(p->id, VC_TEL);
+    assert_int_equal(p->params[0].id, VC_TYPE);
+    assert_int_equal(p->params[1].id, VC_OTHER);
+    vcard_param_add(p, "TYPE", "work");
+    vcard_param_set(p, "x-a", "3");
+    vcard_param_del(p, "NOPE");
+    assert_true(vcard_param_has(p, "TYPE", "work"));
+    assert_true(vcard_param_has_id(p, VC_TYPE, "home"));
+    assert_string_equal(vcard_param_first(p, "X-A"), "3");
+    assert_string_equal(p->params[1].name, "X-A");
+    vcard_prop_rename(&c[0].props[1], "x-note");
+    assert_string_equal(c[0].props[1].name, "X-NOTE");
+    assert_int_equal(c[0].props[1].id, VC_OTHER);
+    vcard_prop_rename(p, "email");
+    assert_int_equal(p->id, VC_EMAIL);
+    assert_string_equal(p->group, "g");
+    assert_string_equal(p->value, "tel:+1");
+    vcard_prop_add(&c[0], NULL, "FN", "A");
+    char *out = vcard_write(c, n, 0);
+    assert_non_null(strstr(out, "g.EMAIL;TYPE=home,work;X-A=3:tel:+1\r\nX-NOTE:x\r\nFN:A\r\n"));
+    free(out);
+    vcard_list_free(c, n);
+}
+
+static void test_large_card(void **state)
+{
+    /* more than one block of memory: many properties and a long value */
+    size_t cap = 20000 + 300 * 40;
+    char *text = malloc(cap), *o = text;
+    o += sprintf(o, "BEGIN:VCARD\r\nVERSION:4.0\r\nNOTE:");
+    for (int i = 0; i < 5000; i++)
+        *o++ = (char)('a' + i % 26);
+    o += sprintf(o, "\r\n");
+    for (int i = 0; i < 300; i++)
+        o += sprintf(o, "X-P%d;X-Q=%d:v%d\r\n", i, i, i);
+    sprintf(o, "END:VCARD\r\n");
+    size_t n;
+    vcard *c = parse_ok(text, &n);
+    assert_int_equal(c[0].nprops, 301);
+    assert_int_equal(strlen(c[0].props[0].value), 5000);
+    assert_string_equal(c[0].props[300].name, "X-P299");
+    assert_string_equal(vcard_param_first(&c[0].props[300], "X-Q"), "299");
+    assert_string_equal(c[0].props[300].value, "v299");
+    vcard_list_free(c, n);
+    free(text);
+}
+
+/* The hash of vcard_names.c, to rebuild its slot table. */
+static unsigned name_hash(const char *s, size_t n)
+{
+    uint32_t h = (uint32_t)n;
+    for (size_t i = 0; i < n; i++)
+        h = h * 31 + ((unsigned char)s[i] & 0xDF);
+    return (uint32_t)(h * 2654435761u) >> 24;
+}
+
+static void test_name_table(void **state)
+{
+    int ok = 1;
+    for (int id = 1; id < VC_NAME_COUNT; id++) {
+        const char *name = vcard_name_str((vcard_name_id)id);
+        char lower[64];
+        size_t n = strlen(name);
+        for (size_t i = 0; i <= n; i++)
+            lower[i] = (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] + 32 : name[i]);
+        if (vcard_name_lookup(name, n) != (vcard_name_id)id ||
+            vcard_name_lookup(lower, n) != (vcard_name_id)id)
+            ok = 0;
+    }
+    if (!ok) {
+        /* a name was added: print the slot table for vcard_names.c */
+        unsigned char slot[256] = {0};
+        for (int id = 1; id < VC_NAME_COUNT; id++) {
+            const char *name = vcard_name_str((vcard_name_id)id);
+            unsigned k = name_hash(name, strlen(name));
+            while (slot[k])
+                k = (k + 1) & 255;
+            slot[k] = (unsigned char)id;
+        }
+        for (int k = 0; k < 256; k++)
+            fprintf(stderr, "%s%2d,%s", k % 16 ? " " : "    ", slot[k], k % 16 == 15 ? "\n" : "");
+    }
+    assert_true(ok);
+    assert_int_equal(vcard_name_lookup("X-FOO", 5), VC_OTHER);
+    assert_int_equal(vcard_name_lookup("TYP", 3), VC_OTHER);
+    assert_int_equal(vcard_name_lookup("TYPE", 3), VC_OTHER);
+    assert_int_equal(vcard_name_lookup("X_ABLABEL", 9), VC_OTHER);
+    assert_int_equal(vcard_name_lookup("", 0), VC_OTHER);
+    assert_null(vcard_name_str(VC_OTHER));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -295,6 +394,9 @@ int main(void)
         cmocka_unit_test(test_write_folds_utf8),
         cmocka_unit_test(test_write_v3_params),
         cmocka_unit_test(test_param_edit),
+        cmocka_unit_test(test_parsed_card_edit),
+        cmocka_unit_test(test_large_card),
+        cmocka_unit_test(test_name_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
