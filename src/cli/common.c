@@ -3,6 +3,7 @@
  */
 #include "cli/common.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,4 +63,44 @@ char *cli_read_line(void)
     if (b.len && b.data[b.len - 1] == '\r')
         b.data[--b.len] = 0;
     return buf_take(&b);
+}
+
+/* stdin's bytes once read, so that a second reader of "-" sees them too */
+static char *stdin_data;
+static size_t stdin_len;
+static bool stdin_read;
+
+char *cli_read_input(const char *path, size_t *len)
+{
+    bool from_stdin = strcmp(path, "-") == 0;
+    if (from_stdin && stdin_read) {
+        char *copy = xmalloc(stdin_len + 1);
+        memcpy(copy, stdin_data, stdin_len + 1);
+        *len = stdin_len;
+        return copy;
+    }
+    FILE *f = from_stdin ? stdin : fopen(path, "rb");
+    if (!f)
+        return NULL;
+    struct buf b = {0};
+    char chunk[65536];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        buf_append(&b, chunk, n);
+    bool failed = ferror(f);
+    if (!from_stdin)
+        fclose(f);
+    *len = b.len;
+    char *data = buf_take(&b);
+    if (failed) {
+        free(data);
+        return NULL;
+    }
+    if (from_stdin) {
+        stdin_data = data;
+        stdin_len = *len;
+        stdin_read = true;
+        return cli_read_input(path, len);
+    }
+    return data;
 }

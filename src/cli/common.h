@@ -13,6 +13,10 @@
 int cli_options(struct config *cfg, int *argc, char **argv);
 /* Opens the store in cfg->data_dir, printing the error on failure. */
 struct store *cli_store(const struct config *cfg);
+/* The whole of path, or of stdin for "-", malloc'd and NUL-terminated (*len without the
+ * NUL); NULL if it cannot be read. stdin is read once and kept: a later call for "-"
+ * gets the same bytes (`convert -` looks at them before choosing a converter). */
+char *cli_read_input(const char *path, size_t *len);
 /* Reads one line (a password) from stdin into a malloc'd string without newline. */
 char *cli_read_line(void);
 

@@ -5,10 +5,12 @@
  * a JSContact Card ("@type":"Card") or "BEGIN:VCARD" goes to the vCard side.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "cli/cli.h"
+#include "cli/common.h"
 
 static int has_suffix(const char *s, const char *suffix)
 {
@@ -16,19 +18,30 @@ static int has_suffix(const char *s, const char *suffix)
     return n >= m && strcasecmp(s + n - m, suffix) == 0;
 }
 
-/* Reads at most the first 64 KiB of the file to see which family it belongs to.
- * Returns 1 for vCard/JSContact, 0 otherwise (iCalendar/JSCalendar or unknown). */
+/* Looks at the first 64 KiB of the input (stdin is read whole and kept for the
+ * converter, cli_read_input) to see which family it belongs to: 1 for
+ * vCard/JSContact, 0 otherwise (iCalendar/JSCalendar or unknown). */
 static int sniff_is_contact(const char *path)
 {
-    if (strcmp(path, "-") == 0)
-        return -1; /* cannot rewind stdin: the caller decides */
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return 0;
     char buf[65536];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
+    size_t n = 0;
+    if (strcmp(path, "-") == 0) {
+        size_t len;
+        char *all = cli_read_input(path, &len);
+        if (!all)
+            return 0;
+        n = len < sizeof buf - 1 ? len : sizeof buf - 1;
+        memcpy(buf, all, n);
+        free(all);
+    } else {
+        FILE *f = fopen(path, "rb");
+        if (!f)
+            return 0;
+        n = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+    }
     buf[n] = 0;
+    /* an embedded NUL ends the look early; that only makes it iCalendar's to refuse */
     return strcasestr(buf, "BEGIN:VCARD") || strstr(buf, "\"Card\"") ||
            strstr(buf, "\"CardGroup\"");
 }

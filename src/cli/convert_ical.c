@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "cli/cli.h"
+#include "cli/common.h"
 #include "cli/fast_alloc.h"
 #include "formats/ical.h"
 #include "formats/jscal.h"
@@ -19,20 +20,23 @@
 
 #define MAX_INPUT (256u << 20)
 
+/* A regular file is read in one allocation advised for huge pages (a large input is
+ * tens of megabytes); stdin through cli_read_input. */
 static char *read_all(const char *path, size_t *len)
 {
-    FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+    if (strcmp(path, "-") == 0)
+        return cli_read_input(path, len);
+    FILE *f = fopen(path, "rb");
     if (!f)
         return NULL;
     size_t cap = 65536, n = 0;
     struct stat st;
-    if (f != stdin && !fstat(fileno(f), &st) && S_ISREG(st.st_mode) && st.st_size >= 0 &&
+    if (!fstat(fileno(f), &st) && S_ISREG(st.st_mode) && st.st_size >= 0 &&
         (uintmax_t)st.st_size < MAX_INPUT && (size_t)st.st_size + 1 > cap)
         cap = (size_t)st.st_size + 1; /* a file read in one go: the first read ends short */
     char *buf = malloc(cap + 1);
     if (!buf) {
-        if (f != stdin)
-            fclose(f);
+        fclose(f);
         return NULL;
     }
     cli_advise_huge(buf, cap + 1);
@@ -46,8 +50,7 @@ static char *read_all(const char *path, size_t *len)
         cap *= 2;
         buf = realloc(buf, cap + 1);
     }
-    if (f != stdin)
-        fclose(f);
+    fclose(f);
     buf[n] = 0;
     *len = n;
     return buf;

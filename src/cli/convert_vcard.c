@@ -20,6 +20,7 @@
 #include <strings.h>
 
 #include "cli/cli.h"
+#include "cli/common.h"
 #include "cli/fast_alloc.h"
 #include "formats/jscontact.h"
 
@@ -27,37 +28,6 @@ static int has_suffix(const char *s, const char *suffix)
 {
     size_t n = strlen(s), m = strlen(suffix);
     return n >= m && strcasecmp(s + n - m, suffix) == 0;
-}
-
-/* Reads all of f; returns malloc'd bytes (NUL-terminated) and the length. */
-static char *read_all(FILE *f, size_t *len)
-{
-    size_t cap = 65536, n = 0;
-    char *buf = malloc(cap);
-    if (!buf)
-        return NULL;
-    for (;;) {
-        if (n + 1 >= cap) {
-            char *nb = realloc(buf, cap * 2);
-            if (!nb) {
-                free(buf);
-                return NULL;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-        size_t r = fread(buf + n, 1, cap - n - 1, f);
-        n += r;
-        if (r == 0)
-            break;
-    }
-    if (ferror(f)) {
-        free(buf);
-        return NULL;
-    }
-    buf[n] = 0;
-    *len = n;
-    return buf;
 }
 
 static int looks_like_json(const char *s, size_t n)
@@ -328,15 +298,8 @@ int cli_convert_vcard(int argc, char **argv)
         return usage();
     if (to && strcmp(to, "vcf") && strcmp(to, "json"))
         return usage();
-    FILE *f = strcmp(file, "-") == 0 ? stdin : fopen(file, "rb");
-    if (!f) {
-        perror(file);
-        return 1;
-    }
     size_t len = 0;
-    char *text = read_all(f, &len);
-    if (f != stdin)
-        fclose(f);
+    char *text = cli_read_input(file, &len);
     if (!text) {
         fprintf(stderr, "jmapd convert: %s: cannot read\n", file);
         return 1;

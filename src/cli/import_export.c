@@ -29,22 +29,6 @@ static bool has(int argc, char **argv, const char *name)
     return false;
 }
 
-static char *read_all(const char *path, size_t *len)
-{
-    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-    if (!f)
-        return NULL;
-    struct buf b = {0};
-    char chunk[65536];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        buf_append(&b, chunk, n);
-    if (f != stdin)
-        fclose(f);
-    *len = b.len;
-    return buf_take(&b);
-}
-
 /* Opens the store and finds NAME's account; NULL after printing why. */
 static struct store *open_account(int *argc, char **argv, struct config *cfg, char account[64])
 {
@@ -93,7 +77,7 @@ int cli_import(int argc, char **argv)
             continue;
         }
         size_t len;
-        char *data = read_all(path, &len), *err = NULL;
+        char *data = cli_read_input(path, &len), *err = NULL;
         if (!data) {
             fprintf(stderr, "jmapd: cannot read %s\n", path);
             status = 1;

@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <iconv.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -901,26 +902,37 @@ static size_t rtrim(const char *s, size_t n)
     return n;
 }
 
-/* True if an unfolded line announces quoted-printable before its value. */
+/* True if an unfolded line announces quoted-printable before its value: a parameter
+ * ENCODING=QUOTED-PRINTABLE, or vCard 2.1's bare QUOTED-PRINTABLE parameter. The word
+ * inside another parameter's value (X-FOO=QUOTED-PRINTABLE) does not count. */
 static int line_is_qp(const char *s, size_t n)
 {
+    static const char qp[] = "QUOTED-PRINTABLE", enc[] = "ENCODING=";
+    const size_t qn = sizeof qp - 1, en = sizeof enc - 1;
     const char *colon = memchr(s, ':', n);
     size_t hn = colon ? (size_t)(colon - s) : n;
-    for (size_t i = 0; i + 16 <= hn; i++)
-        if (strncasecmp(s + i, "QUOTED-PRINTABLE", 16) == 0)
+    for (size_t i = 1; i + qn <= hn; i++) {
+        if (strncasecmp(s + i, qp, qn) != 0)
+            continue;
+        bool ends = i + qn == hn || s[i + qn] == ';';
+        bool starts = s[i - 1] == ';' || (i > en && s[i - en - 1] == ';' &&
+                                          strncasecmp(s + i - en, enc, en) == 0);
+        if (starts && ends)
             return 1;
+    }
     return 0;
 }
 
 /* How the next physical line continues the logical line s[0..n): 1 if it is folded onto
- * it (RFC 6350 §3.2: CRLF followed by one space or tab), 2 if s ends in a vCard 2.1
+ * it (RFC 6350 §3.2: CRLF followed by one space or tab), 2 if s ends in a vCard 2.1/3.0
  * quoted-printable soft line break ("=" ends the line and the value goes on at the start
- * of the next one), 0 if it starts a content line of its own. */
-static int continuation(const pline *next, const char *s, size_t n)
+ * of the next one; never in a 4.0 card, version 40, which has no transfer encodings),
+ * 0 if it starts a content line of its own. */
+static int continuation(const pline *next, const char *s, size_t n, int version)
 {
     if (next->n > 0 && (next->s[0] == ' ' || next->s[0] == '\t'))
         return 1;
-    if (n && s[n - 1] == '=' && line_is_qp(s, n))
+    if (version != 40 && n && s[n - 1] == '=' && line_is_qp(s, n))
         return 2;
     return 0;
 }
@@ -980,12 +992,14 @@ int vcard_parse(const char *text, size_t len, vcard **cards_out, size_t *ncards_
         size_t start = pl->lineno;
         const char *ls = pl->s;
         size_t ln = pl->n;
-        if (li < nl && continuation(&lines[li], ls, ln)) {
+        int version = cur ? cur->version : 0;
+        if (li < nl && continuation(&lines[li], ls, ln, version)) {
             /* joined in logical; most lines are used where they stand */
             logical.len = 0;
             vbuf_putn(&logical, ls, ln);
             int how;
-            while (li < nl && (how = continuation(&lines[li], logical.s, logical.len))) {
+            while (li < nl &&
+                   (how = continuation(&lines[li], logical.s, logical.len, version))) {
                 if (how == 1) {
                     vbuf_putn(&logical, lines[li].s + 1, lines[li].n - 1);
                 } else {

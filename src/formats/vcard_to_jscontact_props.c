@@ -38,28 +38,52 @@ static const resource_spec resources[] = {
     {VC_OTHER, NULL, NULL, NULL}};
 
 /* vCard 3.0 ENCODING=b;TYPE=JPEG → a data: URI (RFC 2397), as 4.0 writes it. */
+/* True if s can stand in a data: URI's media type (RFC 2397, RFC 2045 tokens): ASCII
+ * token characters with at most one '/'. */
+static int media_type_token(const char *s)
+{
+    int slashes = 0;
+    if (!*s)
+        return 0;
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '/')
+            slashes++;
+        else if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                   (ch >= '0' && ch <= '9') || strchr("!#$&^_.+-", ch)))
+            return 0;
+    }
+    return slashes <= 1;
+}
+
+/* vCard 3.0 ENCODING=b inline data as a data: URI. The TYPE parameter names the media
+ * type (a full one, or an image subtype); one that cannot stand in a URI stays a
+ * parameter (vCardParams) and the data is application/octet-stream. */
 static char *inline_data_uri(conv *c, int is_key)
 {
     const char *enc = vcard_param_first_id(c->cur, VC_ENCODING);
     if (!enc || strcasecmp(enc, "b") != 0)
         return NULL;
     v2j_take(c, VC_ENCODING);
-    const char *type = v2j_take(c, VC_TYPE);
-    char mt[96];
+    const char *type = vcard_param_first_id(c->cur, VC_TYPE);
+    if (type && !media_type_token(type))
+        type = NULL;
+    else if (type)
+        type = v2j_take(c, VC_TYPE);
+    vbuf b = {0};
+    vbuf_puts(&b, "data:");
     if (type && strchr(type, '/'))
-        snprintf(mt, sizeof mt, "%s", type);
+        vbuf_puts(&b, type);
     else if (is_key)
-        snprintf(mt, sizeof mt, "%s",
-                 type && strcasecmp(type, "X509") == 0 ? "application/pkix-cert"
-                                                       : "application/pgp-keys");
-    else if (type && *type) {
+        vbuf_puts(&b, type && strcasecmp(type, "X509") == 0 ? "application/pkix-cert"
+                                                            : "application/pgp-keys");
+    else if (type) {
         char *l = jsc_lower(vc_strdup(type));
-        snprintf(mt, sizeof mt, "image/%s", l);
+        vbuf_printf(&b, "image/%s", l);
         free(l);
     } else
-        snprintf(mt, sizeof mt, "application/octet-stream");
-    vbuf b = {0};
-    vbuf_printf(&b, "data:%s;base64,%s", mt, c->cur->value);
+        vbuf_puts(&b, "application/octet-stream");
+    vbuf_printf(&b, ";base64,%s", c->cur->value);
     return vbuf_take(&b);
 }
 

@@ -276,6 +276,36 @@ static void test_vcard3_out(void **state)
     json_decref(card);
 }
 
+/* RFC 2426 inline binary: a TYPE that cannot be a media type stays a parameter and the
+ * data is application/octet-stream (a long non-ASCII TYPE was once cut mid-character,
+ * leaving the media without its uri). */
+static void test_inline_photo_type(void **state)
+{
+    json_t *c = card_of("BEGIN:VCARD\r\nVERSION:3.0\r\nFN:x\r\n"
+                        "PHOTO;ENCODING=b;TYPE=JPEG:/9j/\r\n"
+                        "LOGO;ENCODING=b;TYPE=\xc3\xbf\xc3\xbf\xc3\xbf:AAAA\r\nEND:VCARD\r\n");
+    json_t *media = json_object_get(c, "media");
+    const char *k;
+    json_t *m;
+    int seen = 0;
+    json_object_foreach(media, k, m)
+    {
+        const char *uri = json_string_value(json_object_get(m, "uri"));
+        assert_non_null(uri);
+        if (!strcmp(json_string_value(json_object_get(m, "kind")), "photo")) {
+            assert_string_equal(uri, "data:image/jpeg;base64,/9j/");
+        } else {
+            assert_string_equal(uri, "data:application/octet-stream;base64,AAAA");
+            assert_string_equal(
+                json_string_value(json_object_get(json_object_get(m, "vCardParams"), "type")),
+                "\xc3\xbf\xc3\xbf\xc3\xbf");
+        }
+        seen++;
+    }
+    assert_int_equal(seen, 2);
+    json_decref(c);
+}
+
 static void test_group_and_label_collision(void **state)
 {
     /* labels get their own item groups, never one the Card already uses (§2.3.9) */
@@ -318,6 +348,7 @@ int main(void)
         cmocka_unit_test(test_tz_geo_groups),
         cmocka_unit_test(test_uid_derivation),
         cmocka_unit_test(test_vcard3_out),
+        cmocka_unit_test(test_inline_photo_type),
         cmocka_unit_test(test_group_and_label_collision),
         cmocka_unit_test(test_to_vcard_rejects_invalid),
     };

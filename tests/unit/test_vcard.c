@@ -141,6 +141,26 @@ static void test_v3_quoted_printable_charset(void **state)
     vcard_list_free(c, n);
 }
 
+/* A soft line break belongs to quoted-printable only: the word inside another parameter's
+ * value does not join lines, nor does anything in a 4.0 card (RFC 6350 has no ENCODING). */
+static void test_qp_soft_break_only_when_announced(void **state)
+{
+    size_t n;
+    vcard *c = parse_ok("BEGIN:VCARD\r\nVERSION:2.1\r\nNOTE;QUOTED-PRINTABLE:a=\r\nb\r\n"
+                        "X-A;X-E=QUOTED-PRINTABLE:c=\r\nX-B:d\r\nEND:VCARD\r\n",
+                        &n);
+    assert_string_equal(find(&c[0], "NOTE")->value, "ab");
+    assert_string_equal(find(&c[0], "X-A")->value, "c=");
+    assert_string_equal(find(&c[0], "X-B")->value, "d");
+    vcard_list_free(c, n);
+    c = parse_ok("BEGIN:VCARD\r\nVERSION:4.0\r\nFN:x\r\n"
+                 "X-A;ENCODING=QUOTED-PRINTABLE:c=\r\nEND:VCARD\r\n",
+                 &n);
+    assert_int_equal(n, 1);
+    assert_non_null(find(&c[0], "X-A"));
+    vcard_list_free(c, n);
+}
+
 static void test_v3_base64(void **state)
 {
     size_t n;
@@ -386,6 +406,7 @@ int main(void)
         cmocka_unit_test(test_caret_encoding),
         cmocka_unit_test(test_value_escaping),
         cmocka_unit_test(test_v3_quoted_printable_charset),
+        cmocka_unit_test(test_qp_soft_break_only_when_announced),
         cmocka_unit_test(test_v3_base64),
         cmocka_unit_test(test_latin1_without_charset),
         cmocka_unit_test(test_several_cards_and_bom),
