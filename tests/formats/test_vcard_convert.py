@@ -303,6 +303,9 @@ def test_stdin(tmp_path):
     assert out.startswith(b"BEGIN:VCARD\r\n")
     assert convert(["-", "--to", "vcf", "--vcard3"], stdin=json.dumps(c).encode()) \
         .startswith(b"BEGIN:VCARD\r\nVERSION:3.0\r\n")
+    # without --to the content of stdin decides, as the suffix does for a file
+    assert json.loads(convert(["-"], stdin=vcf))["@type"] == "Card"
+    assert convert(["-"], stdin=json.dumps(c).encode()).startswith(b"BEGIN:VCARD\r\n")
 
 
 def test_bad_vcard_names_line(tmp_path):
