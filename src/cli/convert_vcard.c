@@ -22,6 +22,7 @@
 #include "cli/cli.h"
 #include "cli/common.h"
 #include "cli/fast_alloc.h"
+#include "formats/jscal_util.h"
 #include "formats/jscontact.h"
 
 static int has_suffix(const char *s, const char *suffix)
@@ -57,6 +58,15 @@ typedef struct job {
     char **out; /* JSON text per card */
 } job;
 
+/* A Card's compact JSON text (malloc'd): the same bytes as json_dumps(JSON_COMPACT), written
+ * by the faster writer of formats/jscal_util.h. */
+static char *card_json(const json_t *card)
+{
+    jscal_buf b = {0};
+    jscal_json_write(card, &b);
+    return jscal_buf_take(&b);
+}
+
 /* The whole part at once: parse every card, then convert each. */
 static void convert_whole(job *j)
 {
@@ -68,7 +78,7 @@ static void convert_whole(job *j)
     for (size_t i = 0; i < j->n; i++) {
         json_t *card = jscontact_from_vcard(&vcs[i]);
         if (j->out)
-            j->out[i] = json_dumps(card, JSON_COMPACT);
+            j->out[i] = card_json(card);
         json_decref(card);
     }
     vcard_list_free(vcs, j->n);
@@ -99,15 +109,13 @@ static void *convert_part(void *arg)
     }
     size_t cap = 0, json_n = 0;
     char **out = NULL;
-    json_free_t json_free_fn;
-    json_get_alloc_funcs(NULL, &json_free_fn);
     for (size_t pos = 0; pos < j->len;) {
         size_t end = batch_end(j->text, j->len, pos, BATCH_BYTES);
         vcard *vcs;
         size_t n;
         if (vcard_parse(j->text + pos, end - pos, &vcs, &n, NULL, 0) != 0) {
             for (size_t i = 0; out && i < json_n; i++)
-                json_free_fn(out[i]);
+                free(out[i]);
             free(out);
             convert_whole(j);
             return NULL;
@@ -119,7 +127,7 @@ static void *convert_part(void *arg)
         for (size_t i = 0; i < n; i++) {
             json_t *card = jscontact_from_vcard(&vcs[i]);
             if (!j->check)
-                out[json_n + i] = json_dumps(card, JSON_COMPACT);
+                out[json_n + i] = card_json(card);
             json_decref(card);
         }
         json_n += n;
@@ -172,9 +180,6 @@ static int from_vcard(const char *name, const char *text, size_t len, int to_vcf
          * 128 KiB) and fault the same pages in again for the next batch */
         mallopt(M_TRIM_THRESHOLD, 64 << 20);
     }
-    /* json_dumps text comes from jansson's allocator: give it back the same way */
-    json_free_t json_free_fn;
-    json_get_alloc_funcs(NULL, &json_free_fn);
     job jobs[2] = {{text, mid, check, 0, 0, NULL}, {text + mid, len - mid, check, 1, 0, NULL}};
     pthread_t th;
     int threaded = mid < len && pthread_create(&th, NULL, convert_part, &jobs[1]) == 0;
@@ -184,8 +189,10 @@ static int from_vcard(const char *name, const char *text, size_t len, int to_vcf
     if (jobs[0].ok && jobs[0].n == 1 && !threaded && !check) {
         /* a single Card: indented */
         json_t *card = json_loads(jobs[0].out[0], 0, NULL);
-        json_free_fn(jobs[0].out[0]);
-        jobs[0].out[0] = json_dumps(card, JSON_INDENT(2));
+        free(jobs[0].out[0]);
+        char *indented = json_dumps(card, JSON_INDENT(2));
+        jobs[0].out[0] = indented ? strdup(indented) : NULL;
+        jscal_json_text_free(indented); /* jansson's allocator, which may not be malloc */
         json_decref(card);
     }
     if (!jobs[0].ok || !jobs[1].ok) {
@@ -218,8 +225,7 @@ static int from_vcard(const char *name, const char *text, size_t len, int to_vcf
     }
     for (int w = 0; w < 2; w++) {
         for (size_t i = 0; jobs[w].out && i < jobs[w].n; i++)
-            if (jobs[w].out[i])
-                json_free_fn(jobs[w].out[i]);
+            free(jobs[w].out[i]);
         free(jobs[w].out);
     }
     return rc;
