@@ -556,21 +556,28 @@ static void set_phonetic_params(conv *c, json_t *obj)
         json_object_set_new_nocheck(obj, "phoneticScript", json_string(sc));
 }
 
-static json_t *h_n(conv *c, json_t *card, const char *fid, const char **map, char **id)
+/* The components, isOrdered and defaultSeparator of a Name or Address (obj) from the
+ * structured N or ADR value. */
+static void set_components(conv *c, json_t *obj, int is_adr)
 {
-    json_t *name = v2j_get_map(card, "name");
     int ordered;
     char *defsep;
-    json_t *comps = components(c, 0, &ordered, &defsep);
+    json_t *comps = components(c, is_adr, &ordered, &defsep);
     if (json_array_size(comps))
-        json_object_set_new_nocheck(name, "components", comps);
+        json_object_set_new_nocheck(obj, "components", comps);
     else
         json_decref(comps);
     if (ordered)
-        json_object_set_new_nocheck(name, "isOrdered", json_true());
+        json_object_set_new_nocheck(obj, "isOrdered", json_true());
     if (defsep)
-        json_object_set_new_nocheck(name, "defaultSeparator", json_string(defsep));
+        json_object_set_new_nocheck(obj, "defaultSeparator", json_string(defsep));
     free(defsep);
+}
+
+static json_t *h_n(conv *c, json_t *card, const char *fid, const char **map, char **id)
+{
+    json_t *name = v2j_get_map(card, "name");
+    set_components(c, name, 0);
     const char *sa = v2j_take(c, VC_SORT_AS);
     if (sa) {
         /* §2.3.21: SORT-AS is structured like N: "surname,given" */
@@ -620,18 +627,7 @@ static json_t *h_fn(conv *c, json_t *card, const char *fid, const char **map, ch
 static json_t *h_adr(conv *c, json_t *card, const char *fid, const char **map, char **id)
 {
     json_t *obj = json_object();
-    int ordered;
-    char *defsep;
-    json_t *comps = components(c, 1, &ordered, &defsep);
-    if (json_array_size(comps))
-        json_object_set_new_nocheck(obj, "components", comps);
-    else
-        json_decref(comps);
-    if (ordered)
-        json_object_set_new_nocheck(obj, "isOrdered", json_true());
-    if (defsep)
-        json_object_set_new_nocheck(obj, "defaultSeparator", json_string(defsep));
-    free(defsep);
+    set_components(c, obj, 1);
     const char *v;
     if ((v = v2j_take(c, VC_LABEL))) {
         /* RFC 6350 §6.3.1 writes line breaks in LABEL as "\n" (its own example),
