@@ -128,7 +128,7 @@ static int write_entry(json_t *entry, size_t index, void *ud)
  * converted and written one entry at a time, each entry freed as soon as it is written, so
  * memory stays small and is reused. The output is byte for byte that of the whole-tree
  * path; nothing is written on an error. */
-static int ical_to_json_streamed(const char *buf, size_t len)
+static int ical_to_json_streamed(const char *buf, size_t len, int flags)
 {
     jscal_buf out = {0};
     char *err = NULL;
@@ -138,7 +138,7 @@ static int ical_to_json_streamed(const char *buf, size_t len)
         cli_advise_huge(out.s, out.cap);
     }
     /* more than 100 entries: the compact form (see below) */
-    json_t *j = ical_to_jscal_stream(buf, len, 0, 101, write_entry, &out, &streamed, &err);
+    json_t *j = ical_to_jscal_stream(buf, len, flags, 101, write_entry, &out, &streamed, &err);
     if (!j) {
         fprintf(stderr, "%s\n", err ? err : "invalid iCalendar");
         free(err);
@@ -175,14 +175,19 @@ static int ical_to_json_streamed(const char *buf, size_t len)
 int cli_convert_ical(int argc, char **argv)
 {
     const char *file = NULL, *to = NULL;
+    /* draft -25 §2.1.1: a VCALENDAR converts to a Group (its prodId, uid, title, ...);
+     * --bare asks for the lone Event or Task of a calendar with nothing else of its own. */
+    int flags = ICAL_TO_JSCAL_GROUP;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--to") && i + 1 < argc)
             to = argv[++i];
+        else if (!strcmp(argv[i], "--bare"))
+            flags = 0;
         else if (!file)
             file = argv[i];
     }
     if (!file) {
-        fprintf(stderr, "usage: jmapd convert FILE [--to ics|json]\n");
+        fprintf(stderr, "usage: jmapd convert FILE [--to ics|json] [--bare]\n");
         return 2;
     }
     size_t len = 0;
@@ -201,9 +206,9 @@ int cli_convert_ical(int argc, char **argv)
         to = input_json ? "ics" : "json";
     int rc = 1;
     if (!strcmp(to, "json") && !input_json && !looks_json(buf)) {
-        rc = ical_to_json_streamed(buf, len);
+        rc = ical_to_json_streamed(buf, len, flags);
     } else if (!strcmp(to, "json")) {
-        json_t *j = input_json ? load_json(buf, len) : load_jscal(buf, len, 0);
+        json_t *j = input_json ? load_json(buf, len) : load_jscal(buf, len, flags);
         if (j) {
             /* Large calendars are written compactly: indentation costs as much as the
              * conversion itself. */

@@ -21,7 +21,7 @@ def run(args, data=None):
 def test_convert_both_directions_and_stdin(tmp_path):
     f = tmp_path / "a.ics"
     f.write_text(ICS)
-    r = run(["convert", str(f)])
+    r = run(["convert", str(f), "--bare"])
     assert r.returncode == 0
     ev = json.loads(r.stdout)
     assert ev["@type"] == "Event" and ev["timeZone"] == "Europe/Berlin"
@@ -32,10 +32,33 @@ def test_convert_both_directions_and_stdin(tmp_path):
     assert r2.returncode == 0
     text = r2.stdout.decode()
     assert text.startswith("BEGIN:VCALENDAR\r\n") and "TZID:Europe/Berlin" in text
-    r3 = run(["convert", "-", "--to", "json"], ICS.encode())
+    r3 = run(["convert", "-", "--to", "json", "--bare"], ICS.encode())
     assert json.loads(r3.stdout) == ev
     r4 = run(["convert", "-", "--to", "ics"], r.stdout)
     assert r4.stdout == r2.stdout
+
+
+def test_draft25_2_1_1_vcalendar_is_group_by_default(tmp_path):
+    """draft-ietf-calext-jscalendar-icalendar-25 §2.1.1/§2.3.32: a VCALENDAR converts to a
+    Group carrying prodId and the calendar-level properties; a bare Event only with --bare."""
+    cal = ICS.replace("PRODID:-//t//t//EN\r\n", "PRODID:-//t//t//EN\r\nNAME:Team\r\n"
+                      "UID:cal-1\r\nCOLOR:red\r\nSOURCE:https://example.com/c.ics\r\n")
+    f = tmp_path / "a.ics"
+    f.write_text(cal)
+    g = json.loads(run(["convert", str(f)]).stdout)
+    assert g["@type"] == "Group" and g["prodId"] == "-//t//t//EN"
+    assert g["uid"] == "cal-1" and g["title"] == "Team" and g["color"] == "red"
+    assert g["source"] == "https://example.com/c.ics"
+    assert [e["@type"] for e in g["entries"]] == ["Event"]
+    assert g["entries"][0]["prodId"] == "-//t//t//EN"
+    # a lone event with only a PRODID: still a Group unless asked
+    g = json.loads(run(["convert", "-", "--to", "json"], ICS.encode()).stdout)
+    assert g["@type"] == "Group" and g["prodId"] == "-//t//t//EN"
+    ev = json.loads(run(["convert", "-", "--to", "json", "--bare"], ICS.encode()).stdout)
+    assert ev["@type"] == "Event" and ev["uid"] == "cli-1"
+    # and back: the Group's prodId is the PRODID
+    back = run(["convert", "-", "--to", "ics"], json.dumps(g).encode()).stdout.decode()
+    assert "PRODID:-//t//t//EN\r\n" in back
 
 
 def test_group_for_several(tmp_path):
