@@ -24,23 +24,19 @@
 static int build_entry(out_ctx *o, const json_t *obj, ical_comp *out, int as_override,
                        const char *rid);
 
+/* One property per member of a set, as draft -25 §2.3.6 writes CATEGORIES (one
+ * "CATEGORIES:Favorites" line per keyword): strict string comparers of the draft's examples
+ * agree, and a reader that takes only the first value of a list loses nothing. */
 static void add_set_prop(ical_comp *c, const char *name, const json_t *set, int text)
 {
-    if (!json_object_size(set))
-        return;
-    jscal_buf b = {0};
     const char *k;
     json_t *v;
     json_object_foreach((json_t *)set, k, v)
     {
-        if (b.len)
-            jscal_buf_adds(&b, ",");
         char *e = text ? ical_text_escape(k) : strdup(k);
-        jscal_buf_adds(&b, e);
+        ical_comp_add_prop(c, name, e);
         free(e);
     }
-    ical_comp_add_prop(c, name, b.s);
-    free(b.s);
 }
 
 static int add_overrides(out_ctx *o, ical_comp *vcal_like, ical_comp *c, const json_t *obj)
@@ -166,10 +162,7 @@ static int build_entry(out_ctx *o, const json_t *obj, ical_comp *out, int as_ove
     }
     const char *desc = j2i_jstr(obj, "description"), *dct = j2i_jstr(obj, "descriptionContentType");
     if (desc) {
-        int styled = dct && strcasecmp(dct, "text/plain");
-        ical_prop *p = j2i_add_text(out, styled ? "STYLED-DESCRIPTION" : "DESCRIPTION", desc);
-        if (styled)
-            ical_prop_add_param(p, "FMTTYPE", dct);
+        ical_prop *p = j2i_add_description(out, desc, dct);
         if (locale && !(title && *title))
             ical_prop_add_param(p, "LANGUAGE", locale);
         j2i_apply_cp(o, p, "description");

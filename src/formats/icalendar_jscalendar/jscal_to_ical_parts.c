@@ -229,6 +229,20 @@ int j2i_choose_form(const json_t *obj)
     return 1;
 }
 
+/* draft -25 §2.3.13/§2.3.41: a text/plain (or untyped) description is DESCRIPTION, any
+ * other STYLED-DESCRIPTION with VALUE=TEXT (RFC 9073 §6.5 gives the property no default
+ * value type) and FMTTYPE, as the draft's example writes it. */
+ical_prop *j2i_add_description(ical_comp *c, const char *desc, const char *content_type)
+{
+    int styled = content_type && strcasecmp(content_type, "text/plain");
+    ical_prop *p = j2i_add_text(c, styled ? "STYLED-DESCRIPTION" : "DESCRIPTION", desc);
+    if (styled) {
+        ical_prop_add_param(p, "VALUE", "TEXT");
+        ical_prop_add_param(p, "FMTTYPE", content_type);
+    }
+    return p;
+}
+
 /* ---- recurrence rule (§2.3.36) -------------------------------------------------------- */
 
 int j2i_add_rrule(out_ctx *o, ical_comp *c, const json_t *r)
@@ -833,10 +847,7 @@ void j2i_add_participants(out_ctx *o, ical_comp *c, const json_t *obj, int is_ta
                 j2i_add_text(pc, "SUMMARY", j2i_jstr(pt, "name"));
             const char *desc = j2i_jstr(pt, "description"), *dct = j2i_jstr(pt, "descriptionContentType");
             if (desc) {
-                int styled = dct && strcasecmp(dct, "text/plain");
-                ical_prop *p = j2i_add_text(pc, styled ? "STYLED-DESCRIPTION" : "DESCRIPTION", desc);
-                if (styled)
-                    ical_prop_add_param(p, "FMTTYPE", dct);
+                ical_prop *p = j2i_add_description(pc, desc, dct);
                 j2i_apply_cp(&sub, p, "description");
             }
             json_t *pcv = json_object_get(pt, "percentComplete");
