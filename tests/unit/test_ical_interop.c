@@ -15,6 +15,7 @@
 
 #include "formats/icalendar_jscalendar/ical.h"
 #include "formats/jscalendar/jscal.h"
+#include "formats/recurrence/recur.h"
 
 #define CAL(body)                                                                                \
     "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\nUID:u1\r\n"         \
@@ -118,12 +119,75 @@ static void test_draft25_2_3_36_rrule_canonical_order(void **state)
     assert_stable(ics);
 }
 
+/* Occurrence starts (UTC, "YYYY-MM-DDTHH:MM:SSZ" joined by spaces) of obj in January 2024. */
+static char *expand_jan(const json_t *obj)
+{
+    int64_t from, to;
+    assert_int_equal(recur_parse_utc("2024-01-01T00:00:00Z", &from), 0);
+    assert_int_equal(recur_parse_utc("2024-02-01T00:00:00Z", &to), 0);
+    int code = 0;
+    char *err = NULL;
+    recur_iter *it = recur_iter_new(obj, from, to, NULL, NULL, 0, &code, &err);
+    if (!it)
+        print_error("expand: %s\n", err);
+    assert_non_null(it);
+    char *out = calloc(1, 1024);
+    recur_occurrence occ;
+    while (recur_iter_next(it, &occ)) {
+        char s[24];
+        recur_format_utc(occ.utc_start, s);
+        strcat(out, s);
+        strcat(out, " ");
+    }
+    recur_iter_free(it);
+    return out;
+}
+
+#define SYDNEY_VTZ                                                                               \
+    "BEGIN:VTIMEZONE\r\nTZID:Canberra\\, Melbourne\\, Sydney\r\nBEGIN:STANDARD\r\n"           \
+    "DTSTART:16010401T030000\r\nTZOFFSETFROM:+1100\r\nTZOFFSETTO:+1000\r\n"                   \
+    "RRULE:FREQ=YEARLY;BYDAY=1SU;BYMONTH=4\r\nEND:STANDARD\r\nBEGIN:DAYLIGHT\r\n"              \
+    "DTSTART:16011007T020000\r\nTZOFFSETFROM:+1000\r\nTZOFFSETTO:+1100\r\n"                   \
+    "RRULE:FREQ=YEARLY;BYDAY=1SU;BYMONTH=10\r\nEND:DAYLIGHT\r\nEND:VTIMEZONE\r\n"
+
+/* RFC 5545 §3.2 (quoted parameter values), §3.8.3.1 (TZID is TEXT, commas escaped) and
+ * draft -25 §2.1.4: Outlook's "Canberra, Melbourne, Sydney" zone converts, round-trips with
+ * its VTIMEZONE and expands in its own offsets (+11:00 in January). */
+static void test_rfc5545_3_8_3_1_tzid_with_commas(void **state)
+{
+    (void)state;
+    const char *ics = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\n" SYDNEY_VTZ
+                      "BEGIN:VEVENT\r\nUID:syd\r\nDTSTAMP:20240101T000000Z\r\n"
+                      "DTSTART;TZID=\"Canberra, Melbourne, Sydney\":20240105T090000\r\n"
+                      "DURATION:PT1H\r\nRRULE:FREQ=WEEKLY;COUNT=3\r\n"
+                      "EXDATE;TZID=\"Canberra, Melbourne, Sydney\":20240112T090000\r\n"
+                      "END:VEVENT\r\nEND:VCALENDAR\r\n";
+    json_t *e = conv(ics, 0);
+    assert_string_equal(json_string_value(json_object_get(e, "timeZone")),
+                        "Canberra, Melbourne, Sydney");
+    char *x = expand_jan(e);
+    assert_string_equal(x, "2024-01-04T22:00:00Z 2024-01-18T22:00:00Z ");
+    free(x);
+    char *t = to_ics(e);
+    assert_non_null(strstr(t, "\r\nTZID:Canberra\\, Melbourne\\, Sydney\r\n"));
+    assert_non_null(strstr(t, "DTSTART;TZID=\"Canberra, Melbourne, Sydney\":20240105T090000"));
+    json_t *back = conv(t, 0);
+    x = expand_jan(back);
+    assert_string_equal(x, "2024-01-04T22:00:00Z 2024-01-18T22:00:00Z ");
+    free(x);
+    free(t);
+    json_decref(back);
+    json_decref(e);
+    assert_stable(ics);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_draft25_2_3_41_styled_description_value_text),
         cmocka_unit_test(test_draft25_2_3_6_one_categories_per_keyword),
         cmocka_unit_test(test_draft25_2_3_36_rrule_canonical_order),
+        cmocka_unit_test(test_rfc5545_3_8_3_1_tzid_with_commas),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

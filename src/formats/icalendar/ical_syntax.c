@@ -833,6 +833,23 @@ void ical_comp_write(const ical_comp *c, jscal_buf *b)
 
 /* ---- TEXT values ---------------------------------------------------------------------- */
 
+int ical_vtimezone_is(const ical_comp *c, const char *tzid)
+{
+    if (strcasecmp(c->name, "VTIMEZONE"))
+        return 0;
+    const ical_prop *p = ical_comp_get_prop(c, "TZID");
+    if (!p)
+        return 0;
+    if (!strcmp(p->value, tzid))
+        return 1;
+    if (!strchr(p->value, '\\'))
+        return 0;
+    char *u = ical_text_unescape(p->value);
+    int same = u && !strcmp(u, tzid);
+    free(u);
+    return same;
+}
+
 char *ical_text_unescape(const char *s)
 {
     size_t n = strlen(s);

@@ -82,6 +82,11 @@ const char *ical_prop_param1(const ical_prop *p, const char *name);
 void ical_prop_params_pick(const ical_prop *p, const char *const *names, size_t n,
                            const ical_param **out);
 
+/* 1 if c is a VTIMEZONE whose TZID names tzid. The TZID property is TEXT (RFC 5545
+ * §3.8.3.1, §3.3.11): Outlook's "TZID:Canberra\, Melbourne\, Sydney" is the zone a
+ * parameter names as TZID="Canberra, Melbourne, Sydney" (§3.2, a quoted value). */
+int ical_vtimezone_is(const ical_comp *c, const char *tzid);
+
 /* Appends the text form of a component (BEGIN..END, CRLF, folded) to b. */
 void ical_comp_write(const ical_comp *c, jscal_buf *b);
 /* Appends a single property as a folded content line. */

@@ -235,11 +235,9 @@ int i2j_parse_uint(const char *s, long long *out)
 
 ical_comp *i2j_find_vtz(cal_ctx *cal, const char *tzid)
 {
-    for (size_t i = 0; i < cal->nvtz; i++) {
-        ical_prop *p = ical_comp_get_prop(cal->vtz[i], "TZID");
-        if (p && !strcmp(p->value, tzid))
+    for (size_t i = 0; i < cal->nvtz; i++)
+        if (ical_vtimezone_is(cal->vtz[i], tzid))
             return cal->vtz[i];
-    }
     return NULL;
 }
 

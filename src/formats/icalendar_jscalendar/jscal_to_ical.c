@@ -430,8 +430,7 @@ char *ical_writer_end(ical_writer *w)
     for (size_t i = 0; i < w->nzones; i++) {
         int custom = 0;
         for (size_t k = 0; k < w->ncustom; k++) {
-            ical_prop *t = ical_comp_get_prop(w->custom[k], "TZID");
-            if (t && !strcmp(t->value, w->zones[i])) {
+            if (ical_vtimezone_is(w->custom[k], w->zones[i])) { /* commas, too (§3.8.3.1) */
                 ical_comp_write(w->custom[k], &b);
                 custom = 1;
             }

@@ -171,9 +171,8 @@ static icaltimezone *carried_zone(const json_t *obj, const char *tzid)
         free(err);
         if (!c)
             continue;
-        ical_prop *t = ical_comp_get_prop(c, "TZID");
         icaltimezone *z = NULL;
-        if (!strcmp(c->name, "VTIMEZONE") && t && !strcmp(t->value, tzid)) {
+        if (ical_vtimezone_is(c, tzid)) { /* TZIDs holding commas, too */
             jscal_buf b = {0};
             ical_comp_write(c, &b);
             icalcomponent *ic = icalparser_parse_string(b.s);
