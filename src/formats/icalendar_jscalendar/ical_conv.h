@@ -58,6 +58,30 @@ typedef struct {
     int is_task, is_date;
 } obj_ctx;
 
+/* One VEVENT or VTODO being converted (ical_to_jscal.c): the properties that need the whole
+ * component are gathered by the property handlers (ical_to_jscal_props.c) and converted
+ * after them. */
+#define I2J_MAX_ATTENDEES 512
+#define I2J_MAX_GEOS 8
+#define I2J_MAX_JSPROPS 64
+typedef struct {
+    obj_ctx o;
+    const ical_prop *dtstart, *due, *dtend, *duration; /* the first of each that applies */
+    const ical_prop *location, *derived_location, *organizer;
+    const ical_prop *attendees[I2J_MAX_ATTENDEES], *geos[I2J_MAX_GEOS];
+    const ical_prop *jsprops[I2J_MAX_JSPROPS];
+    size_t natt, ngeo, njs;
+    int nurl, have_rrule;
+    int is_instance; /* has a RECURRENCE-ID */
+} entry_ctx;
+
+/* What a property handler did: converted (or gathered) it, left it for the "iCalendar"
+ * property (§5.1.1), or failed (cal->err set). */
+enum { I2J_FAIL = -1, I2J_DONE = 0, I2J_KEEP = 1 };
+/* Converts one property of the entry through the property table
+ * (ical_to_jscal_props.c). Returns 0, or -1 with cal->err set. */
+int i2j_entry_prop(entry_ctx *e, const ical_prop *p);
+
 int i2j_fail(obj_ctx *o, const ical_prop *p, const char *msg);
 /* Copies s into key[size], cut to fit like snprintf "%s" (keys are ASCII Ids or UUIDs). */
 void i2j_key_copy(char *key, size_t size, const char *s);

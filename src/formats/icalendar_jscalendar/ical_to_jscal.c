@@ -66,330 +66,99 @@ static int duration_between(obj_ctx *o, const ical_prop *ps, const ical_prop *pe
     return 0;
 }
 
-/* Converts one VEVENT or VTODO; returns the object or NULL (cal->err set). */
-static json_t *convert_entry(cal_ctx *cal, const ical_comp *c)
+/* The first of each date property, the object's time zone from DTSTART, else DUE (§2.3.16,
+ * §2.3.17), and the checks a JSCalendar object needs. Returns 0 or -1 (cal->err set). */
+static int entry_begin(entry_ctx *e, const ical_comp *c)
 {
-    obj_ctx o;
-    memset(&o, 0, sizeof o);
-    o.cal = cal;
-    o.comp = c;
-    o.is_task = i2j_is(c->name, "VTODO");
-    o.obj = i2j_typed_object(o.is_task ? "Task" : "Event");
-    const ical_prop *dtstart = ical_comp_get_prop(c, "DTSTART");
-    const ical_prop *due = o.is_task ? ical_comp_get_prop(c, "DUE") : NULL;
-    const ical_prop *dtend = o.is_task ? NULL : ical_comp_get_prop(c, "DTEND");
-    const ical_prop *duration = ical_comp_get_prop(c, "DURATION");
-    const ical_prop *base = dtstart ? dtstart : due;
-    const ical_prop *attendees[512], *organizer = NULL, *geos[8], *jsprops[64];
-    const ical_prop *location = NULL, *derived_location = NULL;
-    size_t natt = 0, ngeo = 0, njs = 0;
-    int nurl = 0, have_rrule = 0;
+    obj_ctx *o = &e->o;
+    e->dtstart = ical_comp_get_prop(c, "DTSTART");
+    e->due = o->is_task ? ical_comp_get_prop(c, "DUE") : NULL;
+    e->dtend = o->is_task ? NULL : ical_comp_get_prop(c, "DTEND");
+    e->duration = ical_comp_get_prop(c, "DURATION");
+    e->is_instance = ical_comp_get_prop(c, "RECURRENCE-ID") != NULL;
+    const ical_prop *base = e->dtstart ? e->dtstart : e->due;
+    if (!ical_comp_get_prop(c, "UID"))
+        return i2j_fail(o, NULL, "missing UID");
+    if (!o->is_task && !e->dtstart)
+        return i2j_fail(o, NULL, "missing DTSTART (a JSCalendar Event needs a start)");
+    if (!base)
+        return 0;
+    ical_dt d;
+    if (ical_dt_parse(base->value, &d))
+        return i2j_fail(o, base, "invalid DATE or DATE-TIME value");
+    if (i2j_prop_zone(o, base, &d, &o->tzid, &o->zone, &o->tz_vtz))
+        return -1;
+    o->is_date = d.is_date;
+    if (o->tzid)
+        json_object_set_new_nocheck(o->obj, "timeZone", json_string_nocheck(o->tzid));
+    if (o->tz_vtz)
+        i2j_keep_comp(o, o->tz_vtz); /* §2.1.4: a non-IANA zone travels with the object */
+    return 0;
+}
 
-    if (!ical_comp_get_prop(c, "UID")) {
-        i2j_fail(&o, NULL, "missing UID");
-        goto bad;
+/* start, due, duration and endTimeZone (§2.3.14, §2.3.16-§2.3.18). */
+static int entry_dates(entry_ctx *e)
+{
+    static const char *const none[] = {NULL};
+    obj_ctx *o = &e->o;
+    jscal_ldt t;
+    if (e->dtstart) {
+        if (i2j_prop_local(o, e->dtstart, e->dtstart->value, &t, NULL))
+            return -1;
+        i2j_set_ldt(o->obj, "start", &t, 0);
+        i2j_note_converted(o, "start", e->dtstart, none, NULL, 0);
     }
-    if (!o.is_task && !dtstart) {
-        i2j_fail(&o, NULL, "missing DTSTART (a JSCalendar Event needs a start)");
-        goto bad;
+    if (e->due) {
+        if (i2j_prop_local(o, e->due, e->due->value, &t, NULL))
+            return -1;
+        i2j_set_ldt(o->obj, "due", &t, 0);
+        i2j_note_converted(o, "due", e->due, none, NULL, 0);
     }
-    /* The time zone of the object comes from DTSTART, else DUE (§2.3.16, §2.3.17). */
-    if (base) {
-        ical_dt d;
-        if (ical_dt_parse(base->value, &d)) {
-            i2j_fail(&o, base, "invalid DATE or DATE-TIME value");
-            goto bad;
-        }
-        if (i2j_prop_zone(&o, base, &d, &o.tzid, &o.zone, &o.tz_vtz))
-            goto bad;
-        o.is_date = d.is_date;
-        if (o.tzid)
-            json_object_set_new_nocheck(o.obj, "timeZone", json_string_nocheck(o.tzid));
-        if (o.tz_vtz)
-            i2j_keep_comp(&o, o.tz_vtz); /* §2.1.4: a non-IANA zone travels with the object */
-    }
-
-    for (size_t i = 0; i < c->nprops; i++) {
-        const ical_prop *p = &c->props[i];
-        const char *n = p->name;
-        static const char *const none[] = {NULL};
-        static const char *const lang[] = {"LANGUAGE", NULL};
-        if (cal->timing_only && !i2j_is(n, "UID") && !i2j_is(n, "RRULE") && !i2j_is(n, "RDATE") &&
-            !i2j_is(n, "EXDATE") && !i2j_is(n, "RECURRENCE-ID") && p != dtstart && p != due &&
-            p != dtend && p != duration)
-            continue;
-        if (i2j_is(n, "UID")) {
-            i2j_set_text(o.obj, "uid", p->value);
-        } else if (i2j_is(n, "DTSTAMP")) {
-            if (i2j_set_utc(&o, p, o.obj, "updated"))
-                goto bad;
-        } else if (i2j_is(n, "CREATED")) {
-            if (i2j_set_utc(&o, p, o.obj, "created"))
-                goto bad;
-        } else if (i2j_is(n, "SEQUENCE")) {
-            long long v;
-            if (i2j_parse_uint(p->value, &v)) {
-                i2j_fail(&o, p, "not a non-negative integer");
-                goto bad;
-            }
-            json_object_set_new_nocheck(o.obj, "sequence", json_integer(v));
-        } else if (i2j_is(n, "SUMMARY") && !json_object_get(o.obj, "title")) {
-            i2j_set_text(o.obj, "title", p->value);
-            i2j_note_converted(&o, "title", p, i2j_take_language(o.obj, p) ? lang : none, NULL, 0);
-        } else if (i2j_is(n, "DESCRIPTION") && !i2j_param_is_true(p, "DERIVED") &&
-                   !json_object_get(o.obj, "description")) {
-            i2j_set_description(&o, o.obj, p, 0);
-        } else if (i2j_is(n, "STYLED-DESCRIPTION") && i2j_styled_ok(p) &&
-                   !json_object_get(o.obj, "description")) {
-            i2j_set_description(&o, o.obj, p, 1);
-        } else if (i2j_is(n, "LOCATION") && !location && !i2j_param_is_true(p, "DERIVED")) {
-            location = p;
-        } else if (i2j_is(n, "LOCATION") && i2j_param_is_true(p, "DERIVED") && !derived_location) {
-            derived_location = p; /* kept below unless it names the main VLOCATION */
-        } else if (i2j_is(n, "GEO") && !i2j_param_is_true(p, "DERIVED") && ngeo < 8) {
-            geos[ngeo++] = p;
-        } else if (i2j_is(n, "CONFERENCE")) {
-            const char *jsid = ical_prop_param1(p, "JSID");
-            char key[256];
-            if (jsid && jscal_is_id(jsid))
-                i2j_key_copy(key, sizeof key, jsid);
-            else
-                i2j_uuid(o.cal, p->value, key);
-            json_t *vl = i2j_typed_object("VirtualLocation");
-            const char *label = ical_prop_param1(p, "LABEL");
-            if (label)
-                json_object_set_new_nocheck(vl, "name", json_string_nocheck(label));
-            json_object_set_new_nocheck(vl, "uri", json_string_nocheck(p->value));
-            const ical_param *f = ical_prop_get_param(p, "FEATURE");
-            if (f && f->nvalues) {
-                json_t *set = json_object();
-                for (size_t k = 0; k < f->nvalues; k++) {
-                    char *l = jscal_strlower(f->values[k]);
-                    json_object_set_new_nocheck(set, l, json_true());
-                    free(l);
-                }
-                json_object_set_new_nocheck(vl, "features", set);
-            }
-            json_object_set_new_nocheck(i2j_get_map(o.obj, "virtualLocations"), key, vl);
-            static const char *const consumed[] = {"LABEL", "FEATURE", NULL};
-            char *path = i2j_path2("virtualLocations", key);
-            i2j_note_converted(&o, path, p, consumed, NULL, 0);
-            free(path);
-        } else if (i2j_is(n, "ATTACH") || i2j_is(n, "IMAGE") || i2j_is(n, "LINK") ||
-                   i2j_is(n, "URL")) {
-            i2j_add_link(&o, p, i2j_is(n, "URL") && nurl++ == 0);
-        } else if (i2j_is(n, "CATEGORIES")) {
-            i2j_add_set_values(o.obj, "keywords", p->value, 0, 1);
-        } else if (i2j_is(n, "CONCEPT")) {
-            i2j_add_set_values(o.obj, "categories", p->value, 0, 0);
-        } else if (i2j_is(n, "COLOR")) {
-            i2j_set_text(o.obj, "color", p->value);
-        } else if (i2j_is(n, "CLASS") &&
-                   (!strcasecmp(p->value, "PUBLIC") || !strcasecmp(p->value, "PRIVATE") ||
-                    !strcasecmp(p->value, "CONFIDENTIAL"))) {
-            json_object_set_new_nocheck(
-                o.obj, "privacy",
-                json_string_nocheck(!strcasecmp(p->value, "PUBLIC")    ? "public"
-                                    : !strcasecmp(p->value, "PRIVATE") ? "private"
-                                                                       : "secret"));
-        } else if (i2j_is(n, "PRIORITY")) {
-            long long v;
-            if (i2j_parse_uint(p->value, &v) || v > 9) {
-                i2j_fail(&o, p, "not an integer from 0 to 9");
-                goto bad;
-            }
-            json_object_set_new_nocheck(o.obj, "priority", json_integer(v));
-        } else if (i2j_is(n, "TRANSP") &&
-                   (!strcasecmp(p->value, "OPAQUE") || !strcasecmp(p->value, "TRANSPARENT"))) {
-            json_object_set_new_nocheck(
-                o.obj, "freeBusyStatus",
-                json_string_nocheck(!strcasecmp(p->value, "OPAQUE") ? "busy" : "free"));
-        } else if (i2j_is(n, "STATUS")) {
-            char *l = jscal_strlower(p->value);
-            json_object_set_new_nocheck(o.obj, o.is_task ? "progress" : "status",
-                                        json_string_nocheck(l));
-            free(l);
-        } else if ((i2j_is(n, "RRULE") || i2j_is(n, "RDATE") || i2j_is(n, "EXDATE")) &&
-                   ical_comp_get_prop(c, "RECURRENCE-ID")) {
-            i2j_keep_prop(&o, p); /* jscalendarbis §4.3.1: an instance has no recurrence set */
-        } else if (i2j_is(n, "RRULE") && !have_rrule) {
-            have_rrule = 1;
-            if (i2j_convert_rrule(&o, p))
-                goto bad;
-        } else if (i2j_is(n, "RDATE") || i2j_is(n, "EXDATE")) {
-            const char *vt = ical_prop_param1(p, "VALUE");
-            int period = vt && !strcasecmp(vt, "PERIOD");
-            char **vals;
-            size_t nv = ical_split_values(p->value, &vals);
-            json_t *ov = i2j_get_map(o.obj, "recurrenceOverrides");
-            for (size_t k = 0; k < nv; k++) {
-                char *slash = period ? strchr(vals[k], '/') : NULL;
-                if (slash)
-                    *slash = 0;
-                jscal_ldt t;
-                ical_dt dt;
-                if (i2j_prop_local(&o, p, vals[k], &t, &dt)) {
-                    ical_free_strv(vals, nv);
-                    goto bad;
-                }
-                char key[24];
-                jscal_ldt_format(&t, 0, key);
-                json_t *patch = json_object();
-                if (i2j_is(n, "EXDATE")) {
-                    json_object_set_new_nocheck(patch, "excluded", json_true());
-                } else if (slash) {
-                    jscal_dur d;
-                    ical_dt de;
-                    if (!jscal_dur_parse(slash + 1, 0, &d)) {
-                        json_object_set_new_nocheck(patch, "duration",
-                                                    json_string_nocheck(slash + 1));
-                    } else if (!ical_dt_parse(slash + 1, &de)) {
-                        int64_t s = jscal_ldt_to_secs(&de.t) - jscal_ldt_to_secs(&dt.t);
-                        jscal_dur dd = {.sign = 1, .hours = s / 3600, .minutes = s % 3600 / 60,
-                                        .seconds = s % 60};
-                        char buf[64];
-                        jscal_dur_format(&dd, buf);
-                        json_object_set_new_nocheck(patch, "duration", json_string_nocheck(buf));
-                    }
-                    json_t *e = json_object();
-                    json_object_set_new_nocheck(e, "@type", json_string_nocheck("ICalProperty"));
-                    json_object_set_new_nocheck(e, "name", json_string_nocheck("rdate"));
-                    json_object_set_new_nocheck(e, "valueType", json_string_nocheck("period"));
-                    char *path = i2j_path2("recurrenceOverrides", key);
-                    json_object_set_new_nocheck(
-                        i2j_get_map(i2j_ical_obj(&o), "convertedProperties"), path, e);
-                    free(path);
-                }
-                json_object_set_new_nocheck(ov, key, patch);
-            }
-            ical_free_strv(vals, nv);
-        } else if (i2j_is(n, "RECURRENCE-ID")) {
-            ical_dt d;
-            const char *tzid;
-            icaltimezone *z;
-            if (ical_dt_parse(p->value, &d)) {
-                i2j_fail(&o, p, "invalid DATE or DATE-TIME value");
-                goto bad;
-            }
-            if (i2j_prop_zone(&o, p, &d, &tzid, &z, NULL))
-                goto bad;
-            i2j_set_ldt(o.obj, "recurrenceId", &d.t, 0);
-            if (tzid)
-                json_object_set_new_nocheck(o.obj, "recurrenceIdTimeZone",
-                                            json_string_nocheck(tzid));
-            i2j_note_converted(&o, "recurrenceId", p, none, NULL, 0);
-        } else if (i2j_is(n, "ORGANIZER") && !organizer) {
-            organizer = p;
-        } else if (i2j_is(n, "ATTENDEE") && natt < 512) {
-            attendees[natt++] = p;
-        } else if (i2j_is(n, "RELATED-TO")) {
-            json_t *rel = i2j_typed_object("Relation");
-            const ical_param *rt = ical_prop_get_param(p, "RELTYPE");
-            if (rt && rt->nvalues) {
-                json_t *set = json_object();
-                for (size_t k = 0; k < rt->nvalues; k++) {
-                    char *l = jscal_strlower(rt->values[k]);
-                    json_object_set_new_nocheck(set, l, json_true());
-                    free(l);
-                }
-                json_object_set_new_nocheck(rel, "relation", set);
-            }
-            char *u = ical_text_unescape(p->value);
-            json_object_set_new_nocheck(i2j_get_map(o.obj, "relatedTo"), u, rel);
-            static const char *const consumed[] = {"RELTYPE", NULL};
-            char *path = i2j_path2("relatedTo", u);
-            i2j_note_converted(&o, path, p, consumed, NULL, 0);
-            free(path);
-            free(u);
-        } else if (i2j_is(n, "PERCENT-COMPLETE") && o.is_task) {
-            long long v;
-            if (i2j_parse_uint(p->value, &v) || v > 100) {
-                i2j_fail(&o, p, "not an integer from 0 to 100");
-                goto bad;
-            }
-            json_object_set_new_nocheck(o.obj, "percentComplete", json_integer(v));
-        } else if (i2j_is(n, "ESTIMATED-DURATION") && o.is_task) {
-            jscal_dur d;
-            if (jscal_dur_parse(p->value, 0, &d)) {
-                i2j_fail(&o, p, "invalid DURATION value");
-                goto bad;
-            }
-            json_object_set_new_nocheck(o.obj, "estimatedDuration", json_string_nocheck(p->value));
-        } else if (i2j_is(n, "SHOW-WITHOUT-TIME")) {
-            /* icaljscalexts §3.2: ignored for DATE values and when FALSE. */
-            if (!strcasecmp(p->value, "TRUE") && !o.is_date)
-                json_object_set_new_nocheck(o.obj, "showWithoutTime", json_true());
-        } else if (p == dtstart || p == due || p == dtend || p == duration) {
-            continue; /* handled below */
-        } else if (i2j_is(n, "JSPROP") && njs < 64) {
-            jsprops[njs++] = p;
-        } else {
-            i2j_keep_prop(&o, p);
-        }
-    }
-
-    /* Dates (§2.3.14, §2.3.16-§2.3.18). */
-    if (dtstart) {
-        jscal_ldt t;
-        if (i2j_prop_local(&o, dtstart, dtstart->value, &t, NULL))
-            goto bad;
-        i2j_set_ldt(o.obj, "start", &t, 0);
-        static const char *const none[] = {NULL};
-        i2j_note_converted(&o, "start", dtstart, none, NULL, 0);
-    }
-    if (due) {
-        jscal_ldt t;
-        if (i2j_prop_local(&o, due, due->value, &t, NULL))
-            goto bad;
-        i2j_set_ldt(o.obj, "due", &t, 0);
-        static const char *const none[] = {NULL};
-        i2j_note_converted(&o, "due", due, none, NULL, 0);
-    }
-    if (base && !json_object_get(o.obj, "showWithoutTime"))
-        json_object_set_new_nocheck(o.obj, "showWithoutTime", json_boolean(o.is_date));
-    if (dtend && dtstart) {
-        if (duration_between(&o, dtstart, dtend))
-            goto bad;
-        if (!json_object_get(o.obj, "endTimeZone")) {
-            static const char *const none[] = {NULL};
-            i2j_note_converted(&o, "duration", dtend, none, NULL, 1);
-        }
-        if (duration)
-            i2j_keep_prop(&o, duration);
-    } else if (duration) {
+    if ((e->dtstart || e->due) && !json_object_get(o->obj, "showWithoutTime"))
+        json_object_set_new_nocheck(o->obj, "showWithoutTime", json_boolean(o->is_date));
+    if (e->dtend && e->dtstart) {
+        if (duration_between(o, e->dtstart, e->dtend))
+            return -1;
+        if (!json_object_get(o->obj, "endTimeZone"))
+            i2j_note_converted(o, "duration", e->dtend, none, NULL, 1);
+        if (e->duration)
+            i2j_keep_prop(o, e->duration);
+    } else if (e->duration) {
         jscal_dur d;
-        if (jscal_dur_parse(duration->value, 0, &d)) {
-            i2j_fail(&o, duration, "invalid DURATION value");
-            goto bad;
-        }
-        json_object_set_new_nocheck(o.obj, "duration", json_string_nocheck(duration->value));
-    } else if (dtend) {
-        i2j_keep_prop(&o, dtend);
-    } else if (dtstart && o.is_date && !o.is_task) {
+        if (jscal_dur_parse(e->duration->value, 0, &d))
+            return i2j_fail(o, e->duration, "invalid DURATION value");
+        json_object_set_new_nocheck(o->obj, "duration", json_string_nocheck(e->duration->value));
+    } else if (e->dtend) {
+        i2j_keep_prop(o, e->dtend);
+    } else if (e->dtstart && o->is_date && !o->is_task) {
         /* RFC 5545 §3.6.1: a DATE DTSTART without DTEND/DURATION lasts one day. */
-        json_object_set_new_nocheck(o.obj, "duration", json_string_nocheck("P1D"));
+        json_object_set_new_nocheck(o->obj, "duration", json_string_nocheck("P1D"));
     }
+    return 0;
+}
 
-    /* Locations: LOCATION, GEO (§2.3.21, §2.3.25) and VLOCATION (§2.2.4). */
-    char lockey[256] = "";
-    if (location) {
-        const char *jsid = ical_prop_param1(location, "JSID");
-        char *u = ical_text_unescape(location->value);
+/* LOCATION (§2.3.25) and GEO (§2.3.21) into "locations"; lockey gets the LOCATION's key. */
+static void entry_location_props(entry_ctx *e, char lockey[256])
+{
+    obj_ctx *o = &e->o;
+    if (e->location) {
+        const char *jsid = ical_prop_param1(e->location, "JSID");
+        char *u = ical_text_unescape(e->location->value);
         if (jsid && jscal_is_id(jsid))
-            i2j_key_copy(lockey, sizeof lockey, jsid);
+            i2j_key_copy(lockey, 256, jsid);
         else
-            i2j_uuid(o.cal, u, lockey);
+            i2j_uuid(o->cal, u, lockey);
         json_t *loc = i2j_typed_object("Location");
         json_object_set_new_nocheck(loc, "name", json_string_nocheck(u));
         free(u);
-        json_object_set_new_nocheck(i2j_get_map(o.obj, "locations"), lockey, loc);
+        json_object_set_new_nocheck(i2j_get_map(o->obj, "locations"), lockey, loc);
         static const char *const consumed[] = {NULL};
         char *path = i2j_path2("locations", lockey);
-        i2j_note_converted(&o, path, location, consumed, NULL, 0);
+        i2j_note_converted(o, path, e->location, consumed, NULL, 0);
         free(path);
     }
-    for (size_t i = 0; i < ngeo; i++) {
-        const ical_prop *g = geos[i];
+    for (size_t i = 0; i < e->ngeo; i++) {
+        const ical_prop *g = e->geos[i];
         const char *jsid = ical_prop_param1(g, "JSID");
         char key[256];
         if (jsid && jscal_is_id(jsid))
@@ -397,116 +166,149 @@ static json_t *convert_entry(cal_ctx *cal, const ical_comp *c)
         else if (*lockey && i == 0)
             i2j_key_copy(key, sizeof key, lockey);
         else
-            i2j_uuid(o.cal, g->value, key);
-        json_t *locs = i2j_get_map(o.obj, "locations"), *loc = json_object_get(locs, key);
+            i2j_uuid(o->cal, g->value, key);
+        json_t *locs = i2j_get_map(o->obj, "locations"), *loc = json_object_get(locs, key);
         if (!loc) {
             loc = i2j_typed_object("Location");
             json_object_set_new_nocheck(locs, key, loc);
         }
         char *path = jscal_strdupf("locations/%s/coordinates", key);
-        i2j_add_geo_coordinates(&o, loc, g, path);
+        i2j_add_geo_coordinates(o, loc, g, path);
         free(path);
     }
+}
+
+/* Locations: LOCATION, GEO and VLOCATION (§2.2.4); with VLOCATIONs, LOCATION names the main
+ * location (§2.3.25). */
+static void entry_locations(entry_ctx *e, const ical_comp *c)
+{
+    obj_ctx *o = &e->o;
+    char lockey[256] = "";
+    entry_location_props(e, lockey);
     size_t nvloc = 0;
-    char firstvloc[256] = "";
-    for (size_t i = 0; i < c->ncomps && !cal->timing_only; i++) {
+    for (size_t i = 0; i < c->ncomps && !o->cal->timing_only; i++) {
         const ical_comp *sc = c->comps[i];
         if (i2j_is(sc->name, "VLOCATION")) {
             char key[256];
-            i2j_comp_key(cal, sc, key);
-            json_t *loc = i2j_convert_vlocation(&o, sc);
-            json_object_set_new_nocheck(i2j_get_map(o.obj, "locations"), key, loc);
-            if (!nvloc++)
-                i2j_key_copy(firstvloc, sizeof firstvloc, key);
+            i2j_comp_key(o->cal, sc, key);
+            json_t *loc = i2j_convert_vlocation(o, sc);
+            json_object_set_new_nocheck(i2j_get_map(o->obj, "locations"), key, loc);
+            nvloc++;
         }
     }
-    if (nvloc >= 1 && (location || derived_location)) {
-        /* §2.3.25: with VLOCATIONs, LOCATION names the main location. */
-        if (location && nvloc > 1)
-            json_object_set_new_nocheck(o.obj, "mainLocationId", json_string_nocheck(lockey));
-        if (derived_location) {
-            char *u = ical_text_unescape(derived_location->value);
+    const ical_prop *derived = e->derived_location;
+    if (nvloc >= 1 && (e->location || derived)) {
+        if (e->location && nvloc > 1)
+            json_object_set_new_nocheck(o->obj, "mainLocationId", json_string_nocheck(lockey));
+        if (derived) {
+            char *u = ical_text_unescape(derived->value);
             const char *k;
             json_t *l;
-            json_object_foreach(json_object_get(o.obj, "locations"), k, l)
+            json_object_foreach(json_object_get(o->obj, "locations"), k, l)
             {
                 json_t *nm = json_object_get(l, "name");
                 if (json_is_string(nm) && !strcmp(json_string_value(nm), u) &&
                     json_object_get(l, "iCalendar")) {
-                    json_object_set_new_nocheck(o.obj, "mainLocationId", json_string_nocheck(k));
-                    derived_location = NULL; /* regenerated from mainLocationId */
+                    json_object_set_new_nocheck(o->obj, "mainLocationId", json_string_nocheck(k));
+                    derived = NULL; /* regenerated from mainLocationId */
                     break;
                 }
             }
             free(u);
         }
     }
-    if (derived_location)
-        i2j_keep_prop(&o, derived_location);
+    if (derived)
+        i2j_keep_prop(o, derived);
+}
 
-    /* Participants (§2.2.1, §2.3.4, §2.3.29), alerts (§2.2.2), other components. */
-    for (size_t i = 0; i < c->ncomps && !cal->timing_only; i++) {
+/* PARTICIPANT (§2.2.1), VALARM (§2.2.2) and other sub-components. Returns 0 or -1. */
+static int entry_components(entry_ctx *e, const ical_comp *c)
+{
+    obj_ctx *o = &e->o;
+    for (size_t i = 0; i < c->ncomps && !o->cal->timing_only; i++) {
         const ical_comp *sc = c->comps[i];
+        char key[256];
         if (i2j_is(sc->name, "PARTICIPANT")) {
-            char key[256];
-            json_t *pt = i2j_convert_participant_comp(&o, sc, key);
-            json_t *parts = i2j_get_map(o.obj, "participants");
-            json_object_set_new_nocheck(parts, key, pt);
+            json_t *pt = i2j_convert_participant_comp(o, sc, key);
+            json_object_set_new_nocheck(i2j_get_map(o->obj, "participants"), key, pt);
         } else if (i2j_is(sc->name, "VALARM") && !ical_comp_get_prop(sc, "TRIGGER")) {
-            i2j_keep_comp(&o, sc); /* RFC 5545 §3.6.6 needs TRIGGER; keep it as it is */
+            i2j_keep_comp(o, sc); /* RFC 5545 §3.6.6 needs TRIGGER; keep it as it is */
         } else if (i2j_is(sc->name, "VALARM")) {
-            char key[256];
-            i2j_comp_key(cal, sc, key);
-            json_t *al = i2j_convert_valarm(&o, sc);
+            i2j_comp_key(o->cal, sc, key);
+            json_t *al = i2j_convert_valarm(o, sc);
             if (!al)
-                goto bad;
-            json_object_set_new_nocheck(i2j_get_map(o.obj, "alerts"), key, al);
+                return -1;
+            json_object_set_new_nocheck(i2j_get_map(o->obj, "alerts"), key, al);
         } else if (!i2j_is(sc->name, "VLOCATION")) {
-            i2j_keep_comp(&o, sc);
+            i2j_keep_comp(o, sc);
         }
     }
-    if (json_object_get(o.obj, "alerts"))
-        i2j_resolve_alert_relations(json_object_get(o.obj, "alerts"));
-    for (size_t i = 0; i < natt; i++) {
-        /* An ATTENDEE merging into a PARTICIPANT: the address no longer comes only from
-         * CALENDAR-ADDRESS, so drop that marker (§2.3.5). */
-        i2j_convert_attendee(&o, attendees[i]);
-    }
-    if (organizer)
-        i2j_convert_organizer(&o, organizer);
-    {
-        const char *k;
-        json_t *pt;
-        json_object_foreach(json_object_get(o.obj, "participants"), k, pt)
-        {
-            json_t *ic = json_object_get(pt, "iCalendar");
-            if (!ic || !json_object_get(pt, "calendarAddress"))
-                continue;
-            int from_attendee = 0;
-            for (size_t i = 0; i < natt; i++)
-                if (!strcasecmp(attendees[i]->value,
-                                json_string_value(json_object_get(pt, "calendarAddress"))))
-                    from_attendee = 1;
-            if (organizer && !strcasecmp(organizer->value, json_string_value(json_object_get(
-                                                                pt, "calendarAddress"))))
-                from_attendee = 1;
-            if (!from_attendee) {
-                json_t *e = i2j_typed_object("ICalProperty");
-                json_object_set_new_nocheck(e, "name", json_string_nocheck("calendar-address"));
-                json_object_set_new_nocheck(i2j_get_map(ic, "convertedProperties"),
-                                            "calendarAddress", e);
-            }
-        }
-    }
+    if (json_object_get(o->obj, "alerts"))
+        i2j_resolve_alert_relations(json_object_get(o->obj, "alerts"));
+    return 0;
+}
 
-    if (i2j_convert_jsprops(&o, jsprops, njs))
+/* ATTENDEE and ORGANIZER (§2.3.4, §2.3.29), merged into the PARTICIPANTs. */
+static void entry_people(entry_ctx *e)
+{
+    obj_ctx *o = &e->o;
+    for (size_t i = 0; i < e->natt; i++)
+        i2j_convert_attendee(o, e->attendees[i]);
+    if (e->organizer)
+        i2j_convert_organizer(o, e->organizer);
+    const char *k;
+    json_t *pt;
+    json_object_foreach(json_object_get(o->obj, "participants"), k, pt)
+    {
+        /* A PARTICIPANT whose address came only from CALENDAR-ADDRESS, not from an ATTENDEE
+         * or ORGANIZER merged into it, says so (§2.3.5). */
+        json_t *ic = json_object_get(pt, "iCalendar");
+        const char *addr = json_string_value(json_object_get(pt, "calendarAddress"));
+        if (!ic || !addr)
+            continue;
+        int from_attendee = e->organizer && !strcasecmp(e->organizer->value, addr);
+        for (size_t i = 0; i < e->natt && !from_attendee; i++)
+            from_attendee = !strcasecmp(e->attendees[i]->value, addr);
+        if (!from_attendee) {
+            json_t *n = i2j_typed_object("ICalProperty");
+            json_object_set_new_nocheck(n, "name", json_string_nocheck("calendar-address"));
+            json_object_set_new_nocheck(i2j_get_map(ic, "convertedProperties"), "calendarAddress",
+                                        n);
+        }
+    }
+}
+
+/* Converts one VEVENT or VTODO; returns the object or NULL (cal->err set). */
+static json_t *convert_entry(cal_ctx *cal, const ical_comp *c)
+{
+    entry_ctx *e = calloc(1, sizeof *e); /* 5 kB of gathered pointers: off the stack */
+    obj_ctx *o = &e->o;
+    o->cal = cal;
+    o->comp = c;
+    o->is_task = i2j_is(c->name, "VTODO");
+    o->obj = i2j_typed_object(o->is_task ? "Task" : "Event");
+    if (entry_begin(e, c))
         goto bad;
-    if (o.ical)
-        json_object_set_new_nocheck(o.obj, "iCalendar", o.ical);
-    return o.obj;
+    for (size_t i = 0; i < c->nprops; i++)
+        if (i2j_entry_prop(e, &c->props[i]))
+            goto bad;
+    if (entry_dates(e))
+        goto bad;
+    entry_locations(e, c);
+    if (entry_components(e, c))
+        goto bad;
+    entry_people(e);
+    if (i2j_convert_jsprops(o, e->jsprops, e->njs))
+        goto bad;
+    if (o->ical)
+        json_object_set_new_nocheck(o->obj, "iCalendar", o->ical);
+    json_t *obj = o->obj;
+    free(e);
+    return obj;
 bad:
-    json_decref(o.ical);
-    json_decref(o.obj);
+    json_decref(o->ical);
+    json_decref(o->obj);
+    free(e);
     return NULL;
 }
 

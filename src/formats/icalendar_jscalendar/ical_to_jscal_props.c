@@ -1,0 +1,431 @@
+/*
+ * ical_to_jscal_props.c — draft-ietf-calext-jscalendar-icalendar-25 §2.3: one handler per
+ * property of a VEVENT or VTODO. A handler converts the property into the Event or Task
+ * (e->o.obj) or gathers it for the steps that need the whole component (dates, locations,
+ * participants: ical_to_jscal.c); it returns I2J_KEEP to send the property unchanged to the
+ * "iCalendar" property (§5.1.1). The table at the bottom maps property names to handlers.
+ */
+#include "formats/icalendar_jscalendar/ical_conv.h"
+
+static const char *const none[] = {NULL};
+
+/* ---- identity and bookkeeping (§2.3.12, §2.3.37, §2.3.43, §2.3.45) ------------------- */
+
+static int h_uid(entry_ctx *e, const ical_prop *p)
+{
+    i2j_set_text(e->o.obj, "uid", p->value);
+    return I2J_DONE;
+}
+
+static int h_dtstamp(entry_ctx *e, const ical_prop *p)
+{
+    return i2j_set_utc(&e->o, p, e->o.obj, "updated") ? I2J_FAIL : I2J_DONE;
+}
+
+static int h_created(entry_ctx *e, const ical_prop *p)
+{
+    return i2j_set_utc(&e->o, p, e->o.obj, "created") ? I2J_FAIL : I2J_DONE;
+}
+
+static int h_sequence(entry_ctx *e, const ical_prop *p)
+{
+    long long v;
+    if (i2j_parse_uint(p->value, &v))
+        return i2j_fail(&e->o, p, "not a non-negative integer");
+    json_object_set_new_nocheck(e->o.obj, "sequence", json_integer(v));
+    return I2J_DONE;
+}
+
+/* ---- texts (§2.3.13, §2.3.41, §2.3.42) ------------------------------------------------ */
+
+static int h_summary(entry_ctx *e, const ical_prop *p)
+{
+    static const char *const lang[] = {"LANGUAGE", NULL};
+    if (json_object_get(e->o.obj, "title"))
+        return I2J_KEEP;
+    i2j_set_text(e->o.obj, "title", p->value);
+    i2j_note_converted(&e->o, "title", p, i2j_take_language(e->o.obj, p) ? lang : none, NULL, 0);
+    return I2J_DONE;
+}
+
+static int h_description(entry_ctx *e, const ical_prop *p)
+{
+    if (i2j_param_is_true(p, "DERIVED") || json_object_get(e->o.obj, "description"))
+        return I2J_KEEP;
+    i2j_set_description(&e->o, e->o.obj, p, 0);
+    return I2J_DONE;
+}
+
+static int h_styled_description(entry_ctx *e, const ical_prop *p)
+{
+    if (!i2j_styled_ok(p) || json_object_get(e->o.obj, "description"))
+        return I2J_KEEP;
+    i2j_set_description(&e->o, e->o.obj, p, 1);
+    return I2J_DONE;
+}
+
+/* ---- places (§2.3.10, §2.3.21, §2.3.25): gathered, converted after the loop ----------- */
+
+static int h_location(entry_ctx *e, const ical_prop *p)
+{
+    int derived = i2j_param_is_true(p, "DERIVED");
+    if (!derived && !e->location)
+        e->location = p;
+    else if (derived && !e->derived_location)
+        e->derived_location = p; /* kept later unless it names the main VLOCATION */
+    else
+        return I2J_KEEP;
+    return I2J_DONE;
+}
+
+static int h_geo(entry_ctx *e, const ical_prop *p)
+{
+    if (i2j_param_is_true(p, "DERIVED") || e->ngeo >= I2J_MAX_GEOS)
+        return I2J_KEEP;
+    e->geos[e->ngeo++] = p;
+    return I2J_DONE;
+}
+
+/* A set of lower-case parameter values ({"video": true, ...}), or NULL if there are none. */
+static json_t *lower_set(const ical_param *pa)
+{
+    if (!pa || !pa->nvalues)
+        return NULL;
+    json_t *set = json_object();
+    for (size_t k = 0; k < pa->nvalues; k++) {
+        char *l = jscal_strlower(pa->values[k]);
+        json_object_set_new_nocheck(set, l, json_true());
+        free(l);
+    }
+    return set;
+}
+
+static int h_conference(entry_ctx *e, const ical_prop *p)
+{
+    const char *jsid = ical_prop_param1(p, "JSID");
+    char key[256];
+    if (jsid && jscal_is_id(jsid))
+        i2j_key_copy(key, sizeof key, jsid);
+    else
+        i2j_uuid(e->o.cal, p->value, key);
+    json_t *vl = i2j_typed_object("VirtualLocation");
+    const char *label = ical_prop_param1(p, "LABEL");
+    if (label)
+        json_object_set_new_nocheck(vl, "name", json_string_nocheck(label));
+    json_object_set_new_nocheck(vl, "uri", json_string_nocheck(p->value));
+    json_t *features = lower_set(ical_prop_get_param(p, "FEATURE"));
+    if (features)
+        json_object_set_new_nocheck(vl, "features", features);
+    json_object_set_new_nocheck(i2j_get_map(e->o.obj, "virtualLocations"), key, vl);
+    static const char *const consumed[] = {"LABEL", "FEATURE", NULL};
+    char *path = i2j_path2("virtualLocations", key);
+    i2j_note_converted(&e->o, path, p, consumed, NULL, 0);
+    free(path);
+    return I2J_DONE;
+}
+
+/* ATTACH, IMAGE, LINK, URL (§2.3.3, §2.3.22, §2.3.24, §2.3.46); i2j_add_link treats the
+ * first URL apart. */
+static int h_link(entry_ctx *e, const ical_prop *p)
+{
+    i2j_add_link(&e->o, p, i2j_is(p->name, "URL") && e->nurl++ == 0);
+    return I2J_DONE;
+}
+
+/* ---- classification (§2.3.6-§2.3.9, §2.3.33, §2.3.44) --------------------------------- */
+
+static int h_categories(entry_ctx *e, const ical_prop *p)
+{
+    i2j_add_set_values(e->o.obj, "keywords", p->value, 0, 1);
+    return I2J_DONE;
+}
+
+static int h_concept(entry_ctx *e, const ical_prop *p)
+{
+    i2j_add_set_values(e->o.obj, "categories", p->value, 0, 0);
+    return I2J_DONE;
+}
+
+static int h_color(entry_ctx *e, const ical_prop *p)
+{
+    i2j_set_text(e->o.obj, "color", p->value);
+    return I2J_DONE;
+}
+
+static int h_class(entry_ctx *e, const ical_prop *p)
+{
+    const char *v = !strcasecmp(p->value, "PUBLIC")         ? "public"
+                    : !strcasecmp(p->value, "PRIVATE")      ? "private"
+                    : !strcasecmp(p->value, "CONFIDENTIAL") ? "secret"
+                                                            : NULL;
+    if (!v)
+        return I2J_KEEP;
+    json_object_set_new_nocheck(e->o.obj, "privacy", json_string_nocheck(v));
+    return I2J_DONE;
+}
+
+static int h_priority(entry_ctx *e, const ical_prop *p)
+{
+    long long v;
+    if (i2j_parse_uint(p->value, &v) || v > 9)
+        return i2j_fail(&e->o, p, "not an integer from 0 to 9");
+    json_object_set_new_nocheck(e->o.obj, "priority", json_integer(v));
+    return I2J_DONE;
+}
+
+static int h_transp(entry_ctx *e, const ical_prop *p)
+{
+    const char *v = !strcasecmp(p->value, "OPAQUE")        ? "busy"
+                    : !strcasecmp(p->value, "TRANSPARENT") ? "free"
+                                                           : NULL;
+    if (!v)
+        return I2J_KEEP;
+    json_object_set_new_nocheck(e->o.obj, "freeBusyStatus", json_string_nocheck(v));
+    return I2J_DONE;
+}
+
+static int h_status(entry_ctx *e, const ical_prop *p)
+{
+    char *l = jscal_strlower(p->value);
+    json_object_set_new_nocheck(e->o.obj, e->o.is_task ? "progress" : "status",
+                                json_string_nocheck(l));
+    free(l);
+    return I2J_DONE;
+}
+
+/* ---- recurrence (§2.3.15, §2.3.34-§2.3.36) -------------------------------------------- */
+
+static int h_rrule(entry_ctx *e, const ical_prop *p)
+{
+    if (e->is_instance || e->have_rrule)
+        return I2J_KEEP; /* jscalendarbis §4.3.1: an instance has no recurrence set */
+    e->have_rrule = 1;
+    return i2j_convert_rrule(&e->o, p) ? I2J_FAIL : I2J_DONE;
+}
+
+/* The patch of one RDATE;VALUE=PERIOD value: its duration, and a note that the value was a
+ * period so that it is written back as one. */
+static void rdate_period(entry_ctx *e, json_t *patch, const char *end, const ical_dt *start,
+                         const char *key)
+{
+    jscal_dur d;
+    ical_dt de;
+    if (!jscal_dur_parse(end, 0, &d)) {
+        json_object_set_new_nocheck(patch, "duration", json_string_nocheck(end));
+    } else if (!ical_dt_parse(end, &de)) {
+        int64_t s = jscal_ldt_to_secs(&de.t) - jscal_ldt_to_secs(&start->t);
+        jscal_dur dd = {.sign = 1, .hours = s / 3600, .minutes = s % 3600 / 60, .seconds = s % 60};
+        char buf[64];
+        jscal_dur_format(&dd, buf);
+        json_object_set_new_nocheck(patch, "duration", json_string_nocheck(buf));
+    }
+    json_t *n = i2j_typed_object("ICalProperty");
+    json_object_set_new_nocheck(n, "name", json_string_nocheck("rdate"));
+    json_object_set_new_nocheck(n, "valueType", json_string_nocheck("period"));
+    char *path = i2j_path2("recurrenceOverrides", key);
+    json_object_set_new_nocheck(i2j_get_map(i2j_ical_obj(&e->o), "convertedProperties"), path, n);
+    free(path);
+}
+
+/* RDATE and EXDATE: one recurrenceOverrides entry per value. */
+static int h_rdate_exdate(entry_ctx *e, const ical_prop *p)
+{
+    if (e->is_instance)
+        return I2J_KEEP;
+    const char *vt = ical_prop_param1(p, "VALUE");
+    int period = vt && !strcasecmp(vt, "PERIOD"), exdate = i2j_is(p->name, "EXDATE");
+    char **vals;
+    size_t nv = ical_split_values(p->value, &vals);
+    json_t *ov = i2j_get_map(e->o.obj, "recurrenceOverrides");
+    int rc = I2J_DONE;
+    for (size_t k = 0; k < nv; k++) {
+        char *slash = period ? strchr(vals[k], '/') : NULL;
+        if (slash)
+            *slash = 0;
+        jscal_ldt t;
+        ical_dt dt;
+        if (i2j_prop_local(&e->o, p, vals[k], &t, &dt)) {
+            rc = I2J_FAIL;
+            break;
+        }
+        char key[24];
+        jscal_ldt_format(&t, 0, key);
+        json_t *patch = json_object();
+        if (exdate)
+            json_object_set_new_nocheck(patch, "excluded", json_true());
+        else if (slash)
+            rdate_period(e, patch, slash + 1, &dt, key);
+        json_object_set_new_nocheck(ov, key, patch);
+    }
+    ical_free_strv(vals, nv);
+    return rc;
+}
+
+static int h_recurrence_id(entry_ctx *e, const ical_prop *p)
+{
+    ical_dt d;
+    const char *tzid;
+    icaltimezone *z;
+    if (ical_dt_parse(p->value, &d))
+        return i2j_fail(&e->o, p, "invalid DATE or DATE-TIME value");
+    if (i2j_prop_zone(&e->o, p, &d, &tzid, &z, NULL))
+        return I2J_FAIL;
+    i2j_set_ldt(e->o.obj, "recurrenceId", &d.t, 0);
+    if (tzid)
+        json_object_set_new_nocheck(e->o.obj, "recurrenceIdTimeZone", json_string_nocheck(tzid));
+    i2j_note_converted(&e->o, "recurrenceId", p, none, NULL, 0);
+    return I2J_DONE;
+}
+
+/* DTSTART, DUE, DTEND, DURATION: the ones convert_entry picked (the first of each) are
+ * converted after the loop (§2.3.14, §2.3.16-§2.3.18); any other is kept. */
+static int h_timing(entry_ctx *e, const ical_prop *p)
+{
+    return p == e->dtstart || p == e->due || p == e->dtend || p == e->duration ? I2J_DONE
+                                                                               : I2J_KEEP;
+}
+
+/* ---- people and relations (§2.3.4, §2.3.29, §2.3.34) ---------------------------------- */
+
+static int h_organizer(entry_ctx *e, const ical_prop *p)
+{
+    if (e->organizer)
+        return I2J_KEEP;
+    e->organizer = p;
+    return I2J_DONE;
+}
+
+static int h_attendee(entry_ctx *e, const ical_prop *p)
+{
+    if (e->natt >= I2J_MAX_ATTENDEES)
+        return I2J_KEEP;
+    e->attendees[e->natt++] = p;
+    return I2J_DONE;
+}
+
+static int h_related_to(entry_ctx *e, const ical_prop *p)
+{
+    json_t *rel = i2j_typed_object("Relation");
+    json_t *set = lower_set(ical_prop_get_param(p, "RELTYPE"));
+    if (set)
+        json_object_set_new_nocheck(rel, "relation", set);
+    char *u = ical_text_unescape(p->value);
+    json_object_set_new_nocheck(i2j_get_map(e->o.obj, "relatedTo"), u, rel);
+    static const char *const consumed[] = {"RELTYPE", NULL};
+    char *path = i2j_path2("relatedTo", u);
+    i2j_note_converted(&e->o, path, p, consumed, NULL, 0);
+    free(path);
+    free(u);
+    return I2J_DONE;
+}
+
+/* ---- tasks (draft -25 §2.3.19, §2.3.31) and display (§2.3.38) ------------------------- */
+
+static int h_percent_complete(entry_ctx *e, const ical_prop *p)
+{
+    long long v;
+    if (!e->o.is_task)
+        return I2J_KEEP;
+    if (i2j_parse_uint(p->value, &v) || v > 100)
+        return i2j_fail(&e->o, p, "not an integer from 0 to 100");
+    json_object_set_new_nocheck(e->o.obj, "percentComplete", json_integer(v));
+    return I2J_DONE;
+}
+
+static int h_estimated_duration(entry_ctx *e, const ical_prop *p)
+{
+    jscal_dur d;
+    if (!e->o.is_task)
+        return I2J_KEEP;
+    if (jscal_dur_parse(p->value, 0, &d))
+        return i2j_fail(&e->o, p, "invalid DURATION value");
+    json_object_set_new_nocheck(e->o.obj, "estimatedDuration", json_string_nocheck(p->value));
+    return I2J_DONE;
+}
+
+static int h_show_without_time(entry_ctx *e, const ical_prop *p)
+{
+    /* icaljscalexts §3.2: ignored for DATE values and when FALSE. */
+    if (!strcasecmp(p->value, "TRUE") && !e->o.is_date)
+        json_object_set_new_nocheck(e->o.obj, "showWithoutTime", json_true());
+    return I2J_DONE;
+}
+
+/* JSPROP (§4.1.2): applied after everything else. */
+static int h_jsprop(entry_ctx *e, const ical_prop *p)
+{
+    if (e->njs >= I2J_MAX_JSPROPS)
+        return I2J_KEEP;
+    e->jsprops[e->njs++] = p;
+    return I2J_DONE;
+}
+
+/* ---- the table ------------------------------------------------------------------------ */
+
+/* I2J_TIMING: converted in ICAL_TO_JSCAL_TIMING mode too (the rest is skipped there). */
+enum { I2J_TIMING = 1 };
+
+typedef struct {
+    const char *name; /* upper-case, the table sorted by it (strcmp) */
+    int (*fn)(entry_ctx *e, const ical_prop *p);
+    int flags;
+} prop_rule;
+
+static const prop_rule rules[] = {
+    {"ATTACH", h_link, 0},
+    {"ATTENDEE", h_attendee, 0},
+    {"CATEGORIES", h_categories, 0},
+    {"CLASS", h_class, 0},
+    {"COLOR", h_color, 0},
+    {"CONCEPT", h_concept, 0},
+    {"CONFERENCE", h_conference, 0},
+    {"CREATED", h_created, 0},
+    {"DESCRIPTION", h_description, 0},
+    {"DTEND", h_timing, I2J_TIMING},
+    {"DTSTAMP", h_dtstamp, 0},
+    {"DTSTART", h_timing, I2J_TIMING},
+    {"DUE", h_timing, I2J_TIMING},
+    {"DURATION", h_timing, I2J_TIMING},
+    {"ESTIMATED-DURATION", h_estimated_duration, 0},
+    {"EXDATE", h_rdate_exdate, I2J_TIMING},
+    {"GEO", h_geo, 0},
+    {"IMAGE", h_link, 0},
+    {"JSPROP", h_jsprop, 0},
+    {"LINK", h_link, 0},
+    {"LOCATION", h_location, 0},
+    {"ORGANIZER", h_organizer, 0},
+    {"PERCENT-COMPLETE", h_percent_complete, 0},
+    {"PRIORITY", h_priority, 0},
+    {"RDATE", h_rdate_exdate, I2J_TIMING},
+    {"RECURRENCE-ID", h_recurrence_id, I2J_TIMING},
+    {"RELATED-TO", h_related_to, 0},
+    {"RRULE", h_rrule, I2J_TIMING},
+    {"SEQUENCE", h_sequence, 0},
+    {"SHOW-WITHOUT-TIME", h_show_without_time, 0},
+    {"STATUS", h_status, 0},
+    {"STYLED-DESCRIPTION", h_styled_description, 0},
+    {"SUMMARY", h_summary, 0},
+    {"TRANSP", h_transp, 0},
+    {"UID", h_uid, I2J_TIMING},
+    {"URL", h_link, 0},
+};
+
+static int rule_cmp(const void *key, const void *elem)
+{
+    return strcmp(key, ((const prop_rule *)elem)->name);
+}
+
+int i2j_entry_prop(entry_ctx *e, const ical_prop *p)
+{
+    const prop_rule *r =
+        bsearch(p->name, rules, sizeof rules / sizeof *rules, sizeof *rules, rule_cmp);
+    if (e->o.cal->timing_only) {
+        /* only what expansion needs: the chosen dates and the recurrence set */
+        if (!r || !(r->flags & I2J_TIMING) || (r->fn == h_timing && h_timing(e, p) == I2J_KEEP))
+            return 0;
+    }
+    int rc = r ? r->fn(e, p) : I2J_KEEP;
+    if (rc == I2J_KEEP)
+        i2j_keep_prop(&e->o, p);
+    return rc == I2J_FAIL ? -1 : 0;
+}
