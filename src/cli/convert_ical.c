@@ -100,13 +100,24 @@ static json_t *load_json(const char *buf, size_t len)
     return j;
 }
 
+/* The repairs made to a real-world file (issue 12 §3.5), one line each on stderr. */
+static void print_warnings(json_t *warnings)
+{
+    size_t i;
+    json_t *w;
+    json_array_foreach(warnings, i, w) fprintf(stderr, "warning: %s\n", json_string_value(w));
+    json_decref(warnings);
+}
+
 /* Parses input of either kind into JSCalendar. */
 static json_t *load_jscal(const char *buf, size_t len, int flags)
 {
     if (looks_json(buf))
         return load_json(buf, len);
     char *err = NULL;
-    json_t *j = ical_to_jscal(buf, len, flags, &err);
+    json_t *warnings = json_array();
+    json_t *j = ical_to_jscal_warn(buf, len, flags, warnings, &err);
+    print_warnings(warnings);
     if (!j) {
         fprintf(stderr, "%s\n", err ? err : "invalid iCalendar");
         free(err);
@@ -138,7 +149,10 @@ static int ical_to_json_streamed(const char *buf, size_t len, int flags)
         cli_advise_huge(out.s, out.cap);
     }
     /* more than 100 entries: the compact form (see below) */
-    json_t *j = ical_to_jscal_stream(buf, len, flags, 101, write_entry, &out, &streamed, &err);
+    json_t *warnings = json_array();
+    json_t *j =
+        ical_to_jscal_stream(buf, len, flags, 101, write_entry, &out, &streamed, warnings, &err);
+    print_warnings(warnings);
     if (!j) {
         fprintf(stderr, "%s\n", err ? err : "invalid iCalendar");
         free(err);

@@ -74,7 +74,12 @@ def test_errors(tmp_path):
     bad = tmp_path / "bad.ics"
     bad.write_text(ICS.replace("SUMMARY:Weekly", "this is not a content line"))
     r = run(["convert", str(bad)])
-    assert r.returncode == 1 and b"line 10" in r.stderr
+    # issue 12 §3.5: a malformed line is skipped with a warning naming it, not fatal
+    assert r.returncode == 0 and b"warning: line 10" in r.stderr
+    assert json.loads(r.stdout)["entries"][0]["uid"] == "cli-1"
+    bad.write_text(ICS.replace("DTSTART;TZID=Europe/Berlin:20240102T100000", "DTSTART:tomorrow"))
+    r = run(["convert", str(bad)])
+    assert r.returncode == 1 and r.stderr == b"line 7: property DTSTART: invalid DATE or DATE-TIME value\n"
     r = run(["convert", "-", "--to", "ics"], b'{"@type":"Event","uid":"x","start":"tomorrow"}')
     assert r.returncode == 1 and b"start" in r.stderr
     r = run(["convert", "-", "--to", "ics"],

@@ -12,7 +12,10 @@ import subprocess
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-CORPORA = os.path.join(ROOT, "..", "shared", "corpora")
+# ../shared/corpora from the main checkout, ../../shared/corpora from a worktree
+CORPORA = next((p for p in (os.path.join(ROOT, "..", "shared", "corpora"),
+                            os.path.join(ROOT, "..", "..", "shared", "corpora"))
+                if os.path.isdir(p)), os.path.join(ROOT, "..", "shared", "corpora"))
 BIN = os.environ.get("JMAPD_BIN", os.path.join(ROOT, "build", "asan", "jmapd"))
 FILES = sorted(glob.glob(os.path.join(CORPORA, "**", "*.ics"), recursive=True))
 

@@ -259,6 +259,17 @@ json_t *ical_comp_to_jcal(const ical_comp *c)
     return a;
 }
 
+/* 1 if s has the jCal form of a DATE or DATE-TIME ("2024-01-02", "2024-01-02T10:00:00Z",
+ * RFC 7265 §3.6.4/§3.6.5); an invalid value kept from a real-world file is raw text, and
+ * taking its dashes and colons out would change it. */
+static int jcal_date_form(const char *s)
+{
+    size_t n = strlen(s);
+    if (n < 10 || s[4] != '-' || s[7] != '-')
+        return 0;
+    return n == 10 || (n >= 19 && s[10] == 'T' && s[13] == ':' && s[16] == ':');
+}
+
 /* One jCal value -> raw wire text appended to b. */
 static int jcal_value_to_raw(const char *type, const json_t *v, jscal_buf *b)
 {
@@ -269,7 +280,7 @@ static int jcal_value_to_raw(const char *type, const json_t *v, jscal_buf *b)
             char *e = ical_text_escape(s);
             jscal_buf_adds(b, e);
             free(e);
-        } else if (!strcmp(type, "date-time") || !strcmp(type, "date")) {
+        } else if ((!strcmp(type, "date-time") || !strcmp(type, "date")) && jcal_date_form(s)) {
             for (; *s; s++)
                 if (*s != '-' && *s != ':')
                     jscal_buf_add(b, s, 1);

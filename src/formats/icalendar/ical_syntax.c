@@ -627,118 +627,322 @@ static size_t line_end(const char *text, size_t len, size_t pos)
     return nl ? (size_t)(nl - text) : len;
 }
 
-int ical_parse(const char *text, size_t len, ical_comp ***out, char **err)
+/* ---- repairs of real-world text ------------------------------------------------------- */
+
+/* Windows-1252 0x80..0x9F as Unicode (0: undefined, read as U+FFFD). */
+static const uint16_t cp1252_c1[32] = {
+    0x20AC, 0,      0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
+    0x2039, 0x0152, 0,      0x017D, 0,      0,      0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
+    0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0,      0x017E, 0x0178};
+
+static void put_utf8(jscal_buf *b, unsigned cp)
 {
-    ical_comp *stack[MAX_DEPTH];
-    int depth = 0;
-    ical_comp **tops = NULL;
-    size_t ntops = 0;
-    jscal_buf folded = {0};
-    prop_vec props[MAX_DEPTH] = {{0}};
-    size_t pos = 0;
-    int physline = 0;
-    *out = NULL;
-    *err = NULL;
+    char u[3];
+    if (cp < 0x80) {
+        u[0] = (char)cp;
+        jscal_buf_add(b, u, 1);
+    } else if (cp < 0x800) {
+        u[0] = (char)(0xC0 | cp >> 6);
+        u[1] = (char)(0x80 | (cp & 0x3F));
+        jscal_buf_add(b, u, 2);
+    } else {
+        u[0] = (char)(0xE0 | cp >> 12);
+        u[1] = (char)(0x80 | (cp >> 6 & 0x3F));
+        u[2] = (char)(0x80 | (cp & 0x3F));
+        jscal_buf_add(b, u, 3);
+    }
+}
 
-    if (len >= 3 && (unsigned char)text[0] == 0xEF && (unsigned char)text[1] == 0xBB &&
-        (unsigned char)text[2] == 0xBF)
-        pos = 3; /* UTF-8 byte order mark */
+/* Length of the well-formed UTF-8 sequence at s[0..n), or 0. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+    size_t len = s[0] < 0x80 ? 1 : (s[0] >> 5) == 6 ? 2 : (s[0] >> 4) == 14 ? 3 : (s[0] >> 3) == 30 ? 4 : 0;
+    return len && len <= n && utf8_ok(s, len) ? len : 0;
+}
 
-    while (pos < len) {
-        /* One logical line: a physical line plus continuation lines (RFC 5545 §3.1). Most
-         * lines are not folded and are parsed where they are; folded ones are joined. */
-        int startline = physline + 1;
-        size_t e = line_end(text, len, pos), ce = e;
-        if (ce > pos && text[ce - 1] == '\r')
-            ce--;
-        if (check_line((const unsigned char *)text + pos, ce - pos, physline + 1, err))
-            goto fail;
-        physline++;
-        const char *s = text + pos;
-        size_t n = ce - pos;
-        pos = e < len ? e + 1 : e;
-        if (pos < len && (text[pos] == ' ' || text[pos] == '\t')) {
-            folded.len = 0;
-            jscal_buf_add(&folded, s, n);
-            while (pos < len && (text[pos] == ' ' || text[pos] == '\t')) {
-                e = line_end(text, len, pos);
-                ce = e;
-                if (ce > pos && text[ce - 1] == '\r')
-                    ce--;
-                if (check_line((const unsigned char *)text + pos, ce - pos, physline + 1, err))
-                    goto fail;
-                physline++;
-                jscal_buf_add(&folded, text + pos + 1, ce - pos - 1); /* drop the fold space */
-                pos = e < len ? e + 1 : e;
-            }
-            s = folded.s;
-            n = folded.len;
+static void warnf(json_t *warnings, int line, const char *msg, const char *detail)
+{
+    if (!warnings)
+        return;
+    char *w = errf(line, msg, detail);
+    json_array_append_new(warnings, json_string(w));
+    free(w);
+}
+
+/* A copy of text in which every byte that does not start well-formed UTF-8 is read as
+ * Windows-1252 (what Outlook and Lotus Notes exports without a charset are) and NUL bytes
+ * are dropped; one warning for each line changed. */
+static char *repair_encoding(const char *text, size_t len, size_t *outlen, json_t *warnings)
+{
+    jscal_buf b = {0};
+    jscal_buf_grow(&b, len + len / 8 + 16);
+    int line = 1, warned_line = 0, nwarned = 0;
+    for (size_t i = 0; i < len;) {
+        const unsigned char *u = (const unsigned char *)text + i;
+        size_t k = *u ? utf8_seq(u, len - i) : 0;
+        if (k) {
+            jscal_buf_add(&b, text + i, k);
+            line += *u == '\n';
+            i += k;
+            continue;
         }
+        if (*u >= 0x80)
+            put_utf8(&b, *u >= 0xA0 ? *u : cp1252_c1[*u - 0x80] ? cp1252_c1[*u - 0x80] : 0xFFFD);
+        if (warned_line != line && nwarned++ < 20)
+            warnf(warnings, line, *u ? "invalid UTF-8, read as Windows-1252" : "NUL byte dropped",
+                  NULL);
+        warned_line = line;
+        i++;
+    }
+    *outlen = b.len;
+    return jscal_buf_take(&b);
+}
+
+/* ---- the parser ----------------------------------------------------------------------- */
+
+typedef struct {
+    const char *text;
+    size_t len, pos;
+    int physline;
+    ical_comp *stack[MAX_DEPTH];
+    int depth;
+    ical_comp **tops;
+    size_t ntops;
+    jscal_buf folded;
+    prop_vec props[MAX_DEPTH];
+    json_t *warnings; /* repair mode: fix what real-world producers write, and say so */
+    int repair;
+    char *err;
+} parser;
+
+/* A problem on a line: an error, or in repair mode a warning and the line is skipped.
+ * Returns -1 for an error, 0 to go on. */
+static int problem(parser *ps, char *msg)
+{
+    if (!ps->repair) {
+        ps->err = msg;
+        return -1;
+    }
+    char *w = jscal_strdupf("%s (line skipped)", msg);
+    if (ps->warnings)
+        json_array_append_new(ps->warnings, json_string(w));
+    free(w);
+    free(msg);
+    return 0;
+}
+
+/* The next logical line: a physical line plus its continuation lines (RFC 5545 §3.1). Most
+ * lines are not folded and are returned where they are; folded ones are joined. Returns 1
+ * with *s, *n, *line set, 0 at the end, -1 on an error. */
+static int next_line(parser *ps, const char **s, size_t *n, int *line)
+{
+    const char *text = ps->text;
+    size_t len = ps->len;
+    if (ps->pos >= len)
+        return 0;
+    *line = ps->physline + 1;
+    size_t pos = ps->pos, e = line_end(text, len, pos), ce = e;
+    if (ce > pos && text[ce - 1] == '\r')
+        ce--;
+    if (check_line((const unsigned char *)text + pos, ce - pos, ps->physline + 1, &ps->err))
+        return -1;
+    ps->physline++;
+    *s = text + pos;
+    *n = ce - pos;
+    pos = e < len ? e + 1 : e;
+    if (pos < len && (text[pos] == ' ' || text[pos] == '\t')) {
+        ps->folded.len = 0;
+        jscal_buf_add(&ps->folded, *s, *n);
+        while (pos < len && (text[pos] == ' ' || text[pos] == '\t')) {
+            e = line_end(text, len, pos);
+            ce = e;
+            if (ce > pos && text[ce - 1] == '\r')
+                ce--;
+            if (check_line((const unsigned char *)text + pos, ce - pos, ps->physline + 1, &ps->err))
+                return -1;
+            ps->physline++;
+            jscal_buf_add(&ps->folded, text + pos + 1, ce - pos - 1); /* drop the fold space */
+            pos = e < len ? e + 1 : e;
+        }
+        *s = ps->folded.s;
+        *n = ps->folded.len;
+    }
+    ps->pos = pos;
+    return 1;
+}
+
+static int on_begin(parser *ps, const char *s, size_t n, int line)
+{
+    if (ps->depth >= MAX_DEPTH) {
+        ps->err = errf(line, "components nested too deeply", NULL);
+        return -1;
+    }
+    for (size_t k = 6; k < n; k++)
+        if (!is_name_char((unsigned char)s[k]))
+            return problem(ps, errfn(line, "invalid component name", s + 6, n - 6));
+    /* the top-level components and their children get arenas of their own */
+    ical_comp *c = comp_new_parsed(ps->depth >= 2 ? ps->stack[ps->depth - 1]->arena : NULL,
+                                   ps->depth == 0, s + 6, n - 6, line);
+    if (ps->depth > 0) {
+        ical_comp_add_comp(ps->stack[ps->depth - 1], c);
+    } else {
+        ps->tops = realloc(ps->tops, (ps->ntops + 1) * sizeof *ps->tops);
+        ps->tops[ps->ntops++] = c;
+    }
+    ps->stack[ps->depth++] = c;
+    return 0;
+}
+
+/* Closes the innermost open component. */
+static void close_comp(parser *ps)
+{
+    ps->depth--;
+    prop_vec_finish(&ps->props[ps->depth], ps->stack[ps->depth]);
+}
+
+static int on_end(parser *ps, const char *s, size_t n, int line)
+{
+    const char *name = s + 4;
+    size_t nl = n - 4;
+    int match = -1; /* the innermost open component of that name */
+    for (int d = ps->depth - 1; d >= 0 && match < 0; d--)
+        if (strlen(ps->stack[d]->name) == nl && !strncasecmp(ps->stack[d]->name, name, nl))
+            match = d;
+    if (match == ps->depth - 1) {
+        close_comp(ps);
+        return 0;
+    }
+    if (match >= 0 && ps->repair) { /* END:VCALENDAR after a VEVENT without its END */
+        while (ps->depth - 1 > match) {
+            warnf(ps->warnings, line, "missing END, component closed",
+                  ps->stack[ps->depth - 1]->name);
+            close_comp(ps);
+        }
+        close_comp(ps);
+        return 0;
+    }
+    char *nm = strndup(name, nl);
+    char *msg = ps->depth ? jscal_strdupf("line %d: END:%s does not match BEGIN:%s at line %d",
+                                          line, nm, ps->stack[ps->depth - 1]->name,
+                                          ps->stack[ps->depth - 1]->line)
+                          : errf(line, "END without BEGIN", nm);
+    free(nm);
+    return problem(ps, msg);
+}
+
+static int on_prop(parser *ps, const char *s, size_t n, int line)
+{
+    if (ps->depth == 0)
+        return problem(ps, errf(line, "content line outside of any component", NULL));
+    prop_vec *pv = &ps->props[ps->depth - 1];
+    size_t before = pv->n;
+    char *msg = NULL;
+    if (!parse_line(s, n, line, ps->stack[ps->depth - 1], pv, &msg))
+        return 0;
+    pv->n = before; /* a half-parsed property is not kept */
+    return problem(ps, msg);
+}
+
+static void parser_free(parser *ps, int keep_tops)
+{
+    free(ps->folded.s);
+    for (int d = 0; d < MAX_DEPTH; d++)
+        free(ps->props[d].v); /* unfinished components keep no properties */
+    for (size_t i = 0; !keep_tops && i < ps->ntops; i++)
+        ical_comp_free(ps->tops[i]);
+    if (!keep_tops)
+        free(ps->tops);
+}
+
+/* One pass over text. Returns the number of top-level components or -1 (ps->err set). */
+static int parse_text(parser *ps)
+{
+    const char *s;
+    size_t n;
+    int line, r;
+    if (ps->len >= 3 && (unsigned char)ps->text[0] == 0xEF &&
+        (unsigned char)ps->text[1] == 0xBB && (unsigned char)ps->text[2] == 0xBF)
+        ps->pos = 3; /* UTF-8 byte order mark */
+    while ((r = next_line(ps, &s, &n, &line)) == 1) {
         if (n == 0)
             continue; /* blank line: tolerated */
-        if (n > 6 && (s[0] == 'B' || s[0] == 'b') && !strncasecmp(s, "BEGIN:", 6)) {
-            if (depth >= MAX_DEPTH) {
-                *err = errf(startline, "components nested too deeply", NULL);
-                goto fail;
-            }
-            for (size_t k = 6; k < n; k++)
-                if (!is_name_char((unsigned char)s[k])) {
-                    *err = errfn(startline, "invalid component name", s + 6, n - 6);
-                    goto fail;
-                }
-            /* the top-level components and their children get arenas of their own */
-            ical_comp *c = comp_new_parsed(depth >= 2 ? stack[depth - 1]->arena : NULL, depth == 0,
-                                           s + 6, n - 6, startline);
-            if (depth > 0) {
-                ical_comp_add_comp(stack[depth - 1], c);
-            } else {
-                tops = realloc(tops, (ntops + 1) * sizeof *tops);
-                tops[ntops++] = c;
-            }
-            stack[depth++] = c;
-        } else if (n > 4 && (s[0] == 'E' || s[0] == 'e') && !strncasecmp(s, "END:", 4)) {
-            const char *open = depth ? stack[depth - 1]->name : NULL;
-            if (!open || strlen(open) != n - 4 || strncasecmp(open, s + 4, n - 4)) {
-                char *name = strndup(s + 4, n - 4);
-                *err = open ? jscal_strdupf("line %d: END:%s does not match BEGIN:%s at line %d",
-                                            startline, name, open, stack[depth - 1]->line)
-                            : errf(startline, "END without BEGIN", name);
-                free(name);
-                goto fail;
-            }
-            depth--;
-            prop_vec_finish(&props[depth], stack[depth]);
-        } else {
-            if (depth == 0) {
-                *err = errf(startline, "content line outside of any component", NULL);
-                goto fail;
-            }
-            if (parse_line(s, n, startline, stack[depth - 1], &props[depth - 1], err))
-                goto fail;
-        }
+        if (n > 6 && (s[0] == 'B' || s[0] == 'b') && !strncasecmp(s, "BEGIN:", 6))
+            r = on_begin(ps, s, n, line);
+        else if (n > 4 && (s[0] == 'E' || s[0] == 'e') && !strncasecmp(s, "END:", 4))
+            r = on_end(ps, s, n, line);
+        else
+            r = on_prop(ps, s, n, line);
+        if (r)
+            return -1;
     }
-    if (depth > 0) {
-        *err = jscal_strdupf("line %d: missing END:%s for BEGIN at line %d", physline,
-                             stack[depth - 1]->name, stack[depth - 1]->line);
-        goto fail;
+    if (r < 0)
+        return -1;
+    if (ps->depth > 0 && !ps->repair) {
+        ps->err = jscal_strdupf("line %d: missing END:%s for BEGIN at line %d", ps->physline,
+                                ps->stack[ps->depth - 1]->name, ps->stack[ps->depth - 1]->line);
+        return -1;
     }
-    if (ntops == 0) {
-        *err = jscal_strdupf("line %d: no BEGIN:VCALENDAR found", physline > 0 ? physline : 1);
-        goto fail;
+    while (ps->depth > 0) { /* a file cut short: close what is open */
+        warnf(ps->warnings, ps->physline, "missing END at the end of the file, component closed",
+              ps->stack[ps->depth - 1]->name);
+        close_comp(ps);
     }
-    free(folded.s);
-    for (int d = 0; d < MAX_DEPTH; d++)
-        free(props[d].v);
-    *out = tops;
-    return (int)ntops;
-fail:
-    free(folded.s);
-    for (int d = 0; d < MAX_DEPTH; d++)
-        free(props[d].v); /* unfinished components keep no properties */
-    for (size_t i = 0; i < ntops; i++)
-        ical_comp_free(tops[i]);
-    free(tops);
-    return -1;
+    if (ps->ntops == 0) {
+        ps->err = jscal_strdupf("line %d: no BEGIN:VCALENDAR found", ps->physline > 0 ? ps->physline : 1);
+        return -1;
+    }
+    return (int)ps->ntops;
+}
+
+static int parse(const char *text, size_t len, ical_comp ***out, int repair, json_t *warnings,
+                 char **err)
+{
+    parser ps;
+    memset(&ps, 0, sizeof ps);
+    ps.text = text;
+    ps.len = len;
+    ps.repair = repair;
+    ps.warnings = warnings;
+    size_t nwarn = warnings ? json_array_size(warnings) : 0;
+    char *fixed = NULL;
+    *out = NULL;
+    *err = NULL;
+    int n = parse_text(&ps);
+    if (n < 0 && repair && !fixed && ps.err &&
+        (strstr(ps.err, "invalid UTF-8") || strstr(ps.err, "NUL byte"))) {
+        /* not UTF-8: once more over a Windows-1252 reading of the text */
+        parser_free(&ps, 0);
+        free(ps.err);
+        while (warnings && json_array_size(warnings) > nwarn)
+            json_array_remove(warnings, json_array_size(warnings) - 1);
+        size_t flen;
+        fixed = repair_encoding(text, len, &flen, warnings);
+        memset(&ps, 0, sizeof ps);
+        ps.text = fixed;
+        ps.len = flen;
+        ps.repair = repair;
+        ps.warnings = warnings;
+        n = parse_text(&ps);
+    }
+    free(fixed);
+    parser_free(&ps, n >= 0);
+    if (n < 0) {
+        *err = ps.err;
+        return -1;
+    }
+    *out = ps.tops;
+    return n;
+}
+
+int ical_parse(const char *text, size_t len, ical_comp ***out, char **err)
+{
+    return parse(text, len, out, 0, NULL, err);
+}
+
+int ical_parse_repair(const char *text, size_t len, ical_comp ***out, json_t *warnings,
+                      char **err)
+{
+    return parse(text, len, out, 1, warnings, err);
 }
 
 /* ---- writing -------------------------------------------------------------------------- */

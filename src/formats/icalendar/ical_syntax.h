@@ -16,6 +16,8 @@
 
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "formats/jscalendar/jscal_util.h"
 
 typedef struct {
@@ -54,6 +56,13 @@ typedef struct ical_comp {
  * as soon as it has been converted. It may be changed with the functions below like a built
  * one; its strings must not be freed or replaced by hand (ical_prop_set_value). */
 int ical_parse(const char *text, size_t len, ical_comp ***out, char **err);
+/* ical_parse for real-world files: bytes that are not UTF-8 are read as Windows-1252, NUL
+ * bytes dropped, malformed lines, lines outside any component and unmatched END lines
+ * skipped, components left open closed (a missing END). Each repair appends a string
+ * naming the line to warnings (a JSON array; NULL: no messages). Fails only when no
+ * component is left, or for nesting deeper than the limit. */
+int ical_parse_repair(const char *text, size_t len, ical_comp ***out, json_t *warnings,
+                      char **err);
 
 /* Frees a component tree. On a parsed tree, freeing a component that does not own its
  * arena (one nested deeper than the children of a top-level component) only frees what

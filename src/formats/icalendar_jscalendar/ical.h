@@ -30,18 +30,33 @@ enum {
  * Returns a new reference, or NULL with *err (malloc'd) naming the line or property. */
 json_t *ical_to_jscal(const char *ics, size_t len, int flags, char **err);
 
+/* Real-world files are repaired rather than refused, each repair reported: ical_to_jscal_warn
+ * (and ical_to_jscal, which drops the messages) reads bytes that are not UTF-8 as
+ * Windows-1252, skips malformed lines, closes components left open, reads VEVENT/VTODO
+ * outside a VCALENDAR as if in one, derives a missing UID from the component's content, maps
+ * non-IANA TZIDs without VTIMEZONE where the mapping is certain (Windows and Outlook names,
+ * Mozilla prefixes, whole-hour GMT offsets) and reads the rest as floating time, ignores TZID
+ * on DATE values, keeps the first of a repeated single-valued property, keeps a property
+ * whose value does not convert as it is (in "iCalendar"), and refuses a VEVENT/VTODO that
+ * cannot become an object while converting the others. Each repair appends a string
+ * ("line N: ...") to warnings, a JSON array (may be NULL). Fails only when nothing of the
+ * calendar converts. */
+json_t *ical_to_jscal_warn(const char *ics, size_t len, int flags, json_t *warnings, char **err);
+
 /* Streaming form of ical_to_jscal for large calendars: when the calendar has at least
  * min_entries entries and none of them can be a recurrence override (no RECURRENCE-ID and
  * no JSPROP property), each entry is handed to fn(entry, index, ud) as soon as it is
  * converted, in the order ical_to_jscal would list them, and freed after the call; the
  * Group returned then has no "entries" and *streamed is 1. Otherwise fn is never called,
  * *streamed is 0 and the result is exactly that of ical_to_jscal(ics, len, flags, err).
- * fn returns 0 to go on; a non-zero return stops the conversion, which then returns NULL
+ * Repairs are reported into warnings as for ical_to_jscal_warn (the index passed to fn
+ * counts the entries handed over). fn returns 0 to go on; a non-zero return stops the conversion, which then returns NULL
  * with *err NULL. On a conversion error entries already handed over stay valid output of
  * the earlier entries only: callers buffer what they write until the Group returns. */
 typedef int (*ical_entry_fn)(json_t *entry, size_t index, void *ud);
 json_t *ical_to_jscal_stream(const char *ics, size_t len, int flags, size_t min_entries,
-                             ical_entry_fn fn, void *ud, int *streamed, char **err);
+                             ical_entry_fn fn, void *ud, int *streamed, json_t *warnings,
+                             char **err);
 
 /* Converts one JSCalendar object (Event, Task or Group), or a JSON array of them, into a
  * complete VCALENDAR (RFC 5545 text with CRLF, folding, escaping and one VTIMEZONE per zone

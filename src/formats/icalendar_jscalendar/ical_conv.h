@@ -45,6 +45,8 @@ typedef struct {
     custom_zone *cz; /* libical zones built from them, on demand */
     size_t ncz;
     char *err;
+    json_t *warnings; /* repairs made, for the caller (NULL: not wanted) */
+    json_t *warned;   /* what was warned about once per calendar (TZIDs) */
 } cal_ctx;
 
 typedef struct {
@@ -73,6 +75,7 @@ typedef struct {
     size_t natt, ngeo, njs;
     int nurl, have_rrule;
     int is_instance; /* has a RECURRENCE-ID */
+    uint64_t seen;   /* the single-valued properties met, by table row */
 } entry_ctx;
 
 /* What a property handler did: converted (or gathered) it, left it for the "iCalendar"
@@ -83,6 +86,10 @@ enum { I2J_FAIL = -1, I2J_DONE = 0, I2J_KEEP = 1 };
 int i2j_entry_prop(entry_ctx *e, const ical_prop *p);
 
 int i2j_fail(obj_ctx *o, const ical_prop *p, const char *msg);
+/* A repair made: "line N: property NAME: msg" (p NULL: the component) into the warnings. */
+void i2j_warn(obj_ctx *o, const ical_prop *p, const char *msg);
+/* The same, once per calendar for each key. */
+void i2j_warn_once(obj_ctx *o, const ical_prop *p, const char *key, const char *msg);
 /* Copies s into key[size], cut to fit like snprintf "%s" (keys are ASCII Ids or UUIDs). */
 void i2j_key_copy(char *key, size_t size, const char *s);
 /* 1 if the (upper-case) name n is lit: a first-letter test spares most strcmp calls in the

@@ -77,8 +77,19 @@ static int entry_begin(entry_ctx *e, const ical_comp *c)
     e->duration = ical_comp_get_prop(c, "DURATION");
     e->is_instance = ical_comp_get_prop(c, "RECURRENCE-ID") != NULL;
     const ical_prop *base = e->dtstart ? e->dtstart : e->due;
-    if (!ical_comp_get_prop(c, "UID"))
-        return i2j_fail(o, NULL, "missing UID");
+    if (!ical_comp_get_prop(c, "UID")) {
+        /* RFC 5545 §3.6.1 requires UID; a name-based UUID of the component's text is the same
+         * for the same component every time it is read. */
+        jscal_buf b = {0};
+        ical_comp_write(c, &b);
+        char uid[37];
+        jscal_uuidv5(b.s, uid);
+        free(b.s);
+        json_object_set_new_nocheck(o->obj, "uid", json_string_nocheck(uid));
+        char *m = jscal_strdupf("missing UID, derived %s from the content", uid);
+        i2j_warn(o, NULL, m);
+        free(m);
+    }
     if (!o->is_task && !e->dtstart)
         return i2j_fail(o, NULL, "missing DTSTART (a JSCalendar Event needs a start)");
     if (!base)
@@ -362,7 +373,7 @@ static void diff_into(json_t *patch, const char *prefix, json_t *a, json_t *b, i
 }
 
 /* Folds the override ov (a converted RECURRENCE-ID component) into main as a patch. */
-static void add_override(json_t *main, json_t *ov, cal_ctx *cal, const ical_comp *ovc)
+static void add_override(json_t *main, json_t *ov, cal_ctx *cal, int line)
 {
     /* The key: RECURRENCE-ID in the main object's time zone. */
     const char *rid = json_string_value(json_object_get(ov, "recurrenceId"));
@@ -373,11 +384,9 @@ static void add_override(json_t *main, json_t *ov, cal_ctx *cal, const ical_comp
         return;
     if (ridtz && mtz && strcmp(ridtz, mtz)) {
         icaltimezone *z1 = tz_builtin(ridtz), *z2 = tz_builtin(mtz);
-        (void)cal;
         int64_t u = tz_local_to_utc(z1, jscal_ldt_to_secs(&t));
         jscal_secs_to_ldt(tz_utc_to_local(z2, u), &t);
     }
-    (void)ovc;
     char key[24];
     jscal_ldt_format(&t, 0, key);
     /* The occurrence inherits everything but start (or due), which moves to the id. */
@@ -392,7 +401,15 @@ static void add_override(json_t *main, json_t *ov, cal_ctx *cal, const ical_comp
     json_decref(base);
     json_t *ovs = i2j_get_map(main, "recurrenceOverrides");
     json_t *existing = json_object_get(ovs, key);
-    if (existing)
+    if (json_is_true(json_object_get(existing, "excluded"))) {
+        /* EXDATE removes the instance (RFC 5545 §3.8.5.1); an excluded override carries no
+         * other patch (jscalendarbis §4.3.4), so the RECURRENCE-ID component goes. */
+        if (cal->warnings)
+            json_array_append_new(cal->warnings,
+                                  json_sprintf("line %d: RECURRENCE-ID %s: override of an "
+                                               "instance that EXDATE excludes dropped",
+                                               line, key));
+    } else if (existing)
         json_object_update(existing, patch);
     else
         json_object_set_nocheck(ovs, key, patch);
@@ -401,7 +418,19 @@ static void add_override(json_t *main, json_t *ov, cal_ctx *cal, const ical_comp
 
 /* ---- VCALENDAR (§2.1.1) --------------------------------------------------------------- */
 
-static int calendar_props(cal_ctx *cal, const ical_comp *vcal, json_t *group, char **method,
+/* A calendar property whose value does not convert: kept as it is, with a warning. */
+static void keep_invalid(obj_ctx *g, const ical_prop *p)
+{
+    char *m = jscal_strdupf("%s; kept as it is", g->cal->err);
+    if (g->cal->warnings)
+        json_array_append_new(g->cal->warnings, json_string(m));
+    free(m);
+    free(g->cal->err);
+    g->cal->err = NULL;
+    i2j_keep_prop(g, p);
+}
+
+static void calendar_props(cal_ctx *cal, const ical_comp *vcal, json_t *group, char **method,
                           char **prodid)
 {
     obj_ctx g;
@@ -444,10 +473,10 @@ static int calendar_props(cal_ctx *cal, const ical_comp *vcal, json_t *group, ch
             i2j_add_set_values(group, "categories", p->value, 0, 0);
         } else if (i2j_is(n, "CREATED")) {
             if (i2j_set_utc(&g, p, group, "created"))
-                goto bad;
+                keep_invalid(&g, p);
         } else if (i2j_is(n, "LAST-MODIFIED")) {
             if (i2j_set_utc(&g, p, group, "updated"))
-                goto bad;
+                keep_invalid(&g, p);
         } else if (i2j_is(n, "SOURCE")) {
             json_object_set_new_nocheck(group, "source", json_string_nocheck(p->value));
         } else if (i2j_is(n, "ATTACH") || i2j_is(n, "IMAGE") || i2j_is(n, "LINK") ||
@@ -465,10 +494,6 @@ static int calendar_props(cal_ctx *cal, const ical_comp *vcal, json_t *group, ch
     }
     if (g.ical)
         json_object_set_new_nocheck(group, "iCalendar", g.ical);
-    return 0;
-bad:
-    json_decref(g.ical);
-    return -1;
 }
 
 /* 1 if a VEVENT/VTODO may convert to an object with a recurrenceId: a RECURRENCE-ID, or a
@@ -486,149 +511,264 @@ static int may_be_override(const ical_comp *c)
 json_t *ical_to_jscal(const char *ics, size_t len, int flags, char **err)
 {
     int streamed;
-    return ical_to_jscal_stream(ics, len, flags, 0, NULL, NULL, &streamed, err);
+    return ical_to_jscal_stream(ics, len, flags, 0, NULL, NULL, &streamed, NULL, err);
 }
 
-json_t *ical_to_jscal_stream(const char *ics, size_t len, int flags, size_t min_entries,
-                             ical_entry_fn fn, void *ud, int *streamed, char **err)
+json_t *ical_to_jscal_warn(const char *ics, size_t len, int flags, json_t *warnings, char **err)
 {
-    ical_comp **tops = NULL;
-    int stream = 0, stopped = 0;
-    *err = NULL;
-    *streamed = 0;
-    int ntops = ical_parse(ics, len, &tops, err);
-    if (ntops < 0)
-        return NULL;
-    tz_init();
-    cal_ctx cal;
-    memset(&cal, 0, sizeof cal);
-    cal.timing_only = (flags & ICAL_TO_JSCAL_TIMING) != 0;
-    json_t *group = i2j_typed_object("Group");
-    json_t *entries = json_array();
-    char *method = NULL, *prodid = NULL;
-    ical_comp ***comps = NULL; /* slots in the parsed tree, freed as soon as converted */
-    json_t **objs = NULL;
-    size_t ncomps = 0;
+    int streamed;
+    return ical_to_jscal_stream(ics, len, flags, 0, NULL, NULL, &streamed, warnings, err);
+}
 
-    for (int t = 0; t < ntops; t++) {
-        if (strcmp(tops[t]->name, "VCALENDAR")) {
-            cal.err = jscal_strdupf("line %d: expected BEGIN:VCALENDAR, found BEGIN:%s",
-                                    tops[t]->line, tops[t]->name);
-            goto done;
+/* One conversion of a whole text. */
+typedef struct {
+    cal_ctx cal;
+    ical_comp **tops;
+    int ntops;
+    ical_comp ***comps; /* slots in the parsed tree, freed as soon as converted */
+    int *lines;         /* their BEGIN lines */
+    json_t **objs;      /* their conversions (NULL: refused, or handed to the caller) */
+    size_t ncomps;
+    json_t *group;
+    char *method, *prodid;
+} conversion;
+
+static void add_comp_slot(conversion *cv, ical_comp **slot)
+{
+    cv->comps = realloc(cv->comps, (cv->ncomps + 1) * sizeof *cv->comps);
+    cv->lines = realloc(cv->lines, (cv->ncomps + 1) * sizeof *cv->lines);
+    cv->lines[cv->ncomps] = (*slot)->line;
+    cv->comps[cv->ncomps++] = slot;
+}
+
+/* Sorts the parsed components: calendar properties into the Group, VTIMEZONEs aside, the
+ * VEVENTs and VTODOs in order. VEVENT, VTODO and VTIMEZONE components outside any VCALENDAR
+ * (files some producers write) are read as if they were in one. */
+static int gather(conversion *cv)
+{
+    cal_ctx *cal = &cv->cal;
+    int bare = 0, vcal = 0;
+    for (int t = 0; t < cv->ntops; t++) {
+        ical_comp *top = cv->tops[t];
+        ical_comp **slots = &cv->tops[t];
+        size_t n = 1;
+        if (i2j_is(top->name, "VCALENDAR")) {
+            vcal = 1;
+            if (!cal->timing_only)
+                calendar_props(cal, top, cv->group, &cv->method, &cv->prodid);
+            slots = top->comps;
+            n = top->ncomps;
+        } else if (!bare++ && cal->warnings) {
+            json_array_append_new(cal->warnings,
+                                  json_sprintf("line %d: BEGIN:%s outside of a VCALENDAR: "
+                                               "read as if in one",
+                                               top->line, top->name));
         }
-        if (!cal.timing_only && calendar_props(&cal, tops[t], group, &method, &prodid))
-            goto done;
-        for (size_t i = 0; i < tops[t]->ncomps; i++) {
-            ical_comp *sc = tops[t]->comps[i];
+        for (size_t i = 0; i < n; i++) {
+            ical_comp *sc = slots[i];
             if (i2j_is(sc->name, "VTIMEZONE")) {
-                cal.vtz = realloc(cal.vtz, (cal.nvtz + 1) * sizeof *cal.vtz);
-                cal.vtz[cal.nvtz++] = sc;
+                cal->vtz = realloc(cal->vtz, (cal->nvtz + 1) * sizeof *cal->vtz);
+                cal->vtz[cal->nvtz++] = sc;
             } else if (i2j_is(sc->name, "VEVENT") || i2j_is(sc->name, "VTODO")) {
-                comps = realloc(comps, (ncomps + 1) * sizeof *comps);
-                comps[ncomps++] = &tops[t]->comps[i];
+                add_comp_slot(cv, &slots[i]);
+            } else if (slots == &cv->tops[t] && cal->warnings) {
+                json_array_append_new(cal->warnings,
+                                      json_sprintf("line %d: BEGIN:%s outside of a VCALENDAR "
+                                                   "ignored",
+                                                   sc->line, sc->name));
             }
         }
     }
-    if (fn && ncomps >= min_entries) {
-        stream = 1;
-        for (size_t i = 0; i < ncomps && stream; i++)
-            stream = !may_be_override(*comps[i]);
+    if (!vcal && !cv->ncomps) {
+        cal->err = jscal_strdupf("line %d: no BEGIN:VCALENDAR found", cv->tops[0]->line);
+        return -1;
     }
-    objs = calloc(ncomps ? ncomps : 1, sizeof *objs);
-    for (size_t i = 0; i < ncomps; i++) {
-        objs[i] = convert_entry(&cal, *comps[i]);
-        ical_comp_free(*comps[i]); /* keeps the peak memory of large imports down */
-        *comps[i] = NULL;
-        if (!objs[i])
-            goto done;
-        if (method)
-            json_object_set_new_nocheck(objs[i], "method", json_string_nocheck(method));
-        if (prodid)
-            json_object_set_new_nocheck(objs[i], "prodId", json_string_nocheck(prodid));
-        if (stream) {
+    return 0;
+}
+
+/* Converts entry i. A component that cannot become an Event or Task is refused with a
+ * warning and the others go on; the error of the first refusal is kept for a calendar
+ * where nothing converts. Returns 0, or -1 if the caller stopped the conversion. */
+static int convert_one(conversion *cv, size_t i, char **first_err)
+{
+    cal_ctx *cal = &cv->cal;
+    json_t *obj = convert_entry(cal, *cv->comps[i]);
+    ical_comp_free(*cv->comps[i]); /* keeps the peak memory of large imports down */
+    *cv->comps[i] = NULL;
+    if (!obj) {
+        if (cal->warnings)
+            json_array_append_new(cal->warnings, json_sprintf("%s (component refused)", cal->err));
+        if (!*first_err)
+            *first_err = cal->err;
+        else
+            free(cal->err);
+        cal->err = NULL;
+        return 0;
+    }
+    if (cv->method)
+        json_object_set_new_nocheck(obj, "method", json_string_nocheck(cv->method));
+    if (cv->prodid)
+        json_object_set_new_nocheck(obj, "prodId", json_string_nocheck(cv->prodid));
+    cv->objs[i] = obj;
+    return 0;
+}
+
+/* The main component of override i (same type and UID, with a recurrence set), or NULL. */
+static json_t *main_of(conversion *cv, size_t i)
+{
+    json_t *ov = cv->objs[i], *main = NULL;
+    const char *uid = json_string_value(json_object_get(ov, "uid"));
+    for (size_t k = 0; k < cv->ncomps && uid; k++) {
+        json_t *m = cv->objs[k];
+        if (k == i || !m || json_object_get(m, "recurrenceId"))
+            continue;
+        if (!json_equal(json_object_get(m, "@type"), json_object_get(ov, "@type")))
+            continue;
+        const char *u2 = json_string_value(json_object_get(m, "uid"));
+        if (u2 && !strcmp(u2, uid) &&
+            (json_object_get(m, "recurrenceRule") || json_object_get(m, "recurrenceOverrides")))
+            main = m;
+    }
+    return main;
+}
+
+/* Main components first, then their overrides folded into them (§2.1.2); an instance
+ * without its main component stands alone. */
+static json_t *fold_entries(conversion *cv)
+{
+    json_t *entries = json_array();
+    for (size_t i = 0; i < cv->ncomps; i++)
+        if (cv->objs[i] && !json_object_get(cv->objs[i], "recurrenceId"))
+            json_array_append(entries, cv->objs[i]);
+    for (size_t i = 0; i < cv->ncomps; i++) {
+        if (!cv->objs[i] || !json_object_get(cv->objs[i], "recurrenceId"))
+            continue;
+        json_t *main = main_of(cv, i);
+        if (main)
+            add_override(main, cv->objs[i], &cv->cal, cv->lines[i]);
+        else
+            json_array_append(entries, cv->objs[i]);
+    }
+    return entries;
+}
+
+/* A lone entry with nothing of the calendar's own worth keeping, unless a Group is asked
+ * for. Returns the result (a new reference) and drops the group. */
+static json_t *unwrap(json_t *group, json_t *entries, int flags)
+{
+    if ((flags & ICAL_TO_JSCAL_GROUP) || json_array_size(entries) != 1)
+        return group;
+    const char *k;
+    json_t *v;
+    json_object_foreach(group, k, v)
+    {
+        (void)v;
+        if (strcmp(k, "@type") && strcmp(k, "entries") && strcmp(k, "prodId"))
+            return group;
+    }
+    json_t *e = json_incref(json_array_get(entries, 0));
+    json_decref(group);
+    return e;
+}
+
+/* Takes back the warning about the refusal that becomes the error. */
+static void unwarn_refusal(json_t *warnings, const char *err)
+{
+    size_t n = strlen(err);
+    for (size_t i = 0; i < json_array_size(warnings); i++) {
+        const char *w = json_string_value(json_array_get(warnings, i));
+        if (w && !strncmp(w, err, n) && !strcmp(w + n, " (component refused)")) {
+            json_array_remove(warnings, i);
+            return;
+        }
+    }
+}
+
+static void conversion_free(conversion *cv)
+{
+    for (size_t i = 0; cv->objs && i < cv->ncomps; i++)
+        json_decref(cv->objs[i]);
+    free(cv->objs);
+    free(cv->comps);
+    free(cv->lines);
+    free(cv->method);
+    free(cv->prodid);
+    for (size_t i = 0; i < cv->cal.ncz; i++) {
+        free(cv->cal.cz[i].tzid);
+        icaltimezone_free(cv->cal.cz[i].zone, 1);
+    }
+    free(cv->cal.cz);
+    free(cv->cal.vtz);
+    json_decref(cv->cal.warned);
+    i2j_uuid_cache_free(&cv->cal);
+    for (int t = 0; t < cv->ntops; t++)
+        ical_comp_free(cv->tops[t]);
+    free(cv->tops);
+}
+
+json_t *ical_to_jscal_stream(const char *ics, size_t len, int flags, size_t min_entries,
+                             ical_entry_fn fn, void *ud, int *streamed, json_t *warnings,
+                             char **err)
+{
+    conversion cv;
+    memset(&cv, 0, sizeof cv);
+    char *first_err = NULL;
+    int stream = 0, stopped = 0;
+    *err = NULL;
+    *streamed = 0;
+    cv.ntops = ical_parse_repair(ics, len, &cv.tops, warnings, err);
+    if (cv.ntops < 0)
+        return NULL;
+    tz_init();
+    cv.cal.timing_only = (flags & ICAL_TO_JSCAL_TIMING) != 0;
+    cv.cal.warnings = warnings;
+    cv.group = i2j_typed_object("Group");
+    if (gather(&cv))
+        goto done;
+    if (fn && cv.ncomps >= min_entries) {
+        stream = 1;
+        for (size_t i = 0; i < cv.ncomps && stream; i++)
+            stream = !may_be_override(*cv.comps[i]);
+    }
+    cv.objs = calloc(cv.ncomps ? cv.ncomps : 1, sizeof *cv.objs);
+    size_t handed = 0;
+    for (size_t i = 0; i < cv.ncomps; i++) {
+        convert_one(&cv, i, &first_err);
+        if (stream && cv.objs[i]) {
             /* no overrides: every object is an entry of its own, in this order */
-            int r = fn(objs[i], i, ud);
-            json_decref(objs[i]);
-            objs[i] = NULL;
+            int r = fn(cv.objs[i], handed++, ud);
+            json_decref(cv.objs[i]);
+            cv.objs[i] = NULL;
             if (r) {
                 stopped = 1;
                 goto done;
             }
         }
     }
+    int any = handed > 0;
+    for (size_t i = 0; i < cv.ncomps; i++)
+        any |= cv.objs[i] != NULL;
+    if (first_err && !any) { /* nothing converted: refused for the first reason */
+        unwarn_refusal(warnings, first_err);
+        cv.cal.err = first_err;
+        first_err = NULL;
+        goto done;
+    }
     if (stream) {
         *streamed = 1;
         goto done;
     }
-    /* Main components first, then fold their overrides into them (§2.1.2). */
-    for (size_t i = 0; i < ncomps; i++) {
-        if (json_object_get(objs[i], "recurrenceId"))
-            continue;
-        json_array_append(entries, objs[i]);
-    }
-    for (size_t i = 0; i < ncomps; i++) {
-        if (!json_object_get(objs[i], "recurrenceId"))
-            continue;
-        const char *uid = json_string_value(json_object_get(objs[i], "uid"));
-        json_t *main = NULL;
-        for (size_t k = 0; k < ncomps && uid; k++) {
-            if (k == i || json_object_get(objs[k], "recurrenceId"))
-                continue;
-            if (!json_equal(json_object_get(objs[k], "@type"), json_object_get(objs[i], "@type")))
-                continue;
-            const char *u2 = json_string_value(json_object_get(objs[k], "uid"));
-            if (u2 && !strcmp(u2, uid) &&
-                (json_object_get(objs[k], "recurrenceRule") ||
-                 json_object_get(objs[k], "recurrenceOverrides")))
-                main = objs[k];
-        }
-        if (main)
-            add_override(main, objs[i], &cal, NULL);
-        else
-            json_array_append(entries, objs[i]); /* stand-alone instance */
-    }
-    json_object_set_nocheck(group, "entries", entries);
-    if (!(flags & ICAL_TO_JSCAL_GROUP) && json_array_size(entries) == 1) {
-        /* A lone entry with nothing of the calendar's own worth keeping. */
-        const char *k;
-        json_t *v;
-        int only = 1;
-        json_object_foreach(group, k, v)
-        {
-            (void)v;
-            if (strcmp(k, "@type") && strcmp(k, "entries") && strcmp(k, "prodId"))
-                only = 0;
-        }
-        if (only) {
-            json_t *e = json_incref(json_array_get(entries, 0));
-            json_decref(group);
-            group = e;
-        }
-    }
-
+    json_t *entries = fold_entries(&cv);
+    json_object_set_new_nocheck(cv.group, "entries", entries);
+    cv.group = unwrap(cv.group, entries, flags);
 done:
-    for (size_t i = 0; objs && i < ncomps; i++)
-        json_decref(objs[i]);
-    free(objs);
-    free(comps);
-    json_decref(entries);
-    free(method);
-    free(prodid);
-    for (size_t i = 0; i < cal.ncz; i++) {
-        free(cal.cz[i].tzid);
-        icaltimezone_free(cal.cz[i].zone, 1);
-    }
-    free(cal.cz);
-    free(cal.vtz);
-    i2j_uuid_cache_free(&cal);
-    for (int t = 0; t < ntops; t++)
-        ical_comp_free(tops[t]);
-    free(tops);
-    if (cal.err || stopped) {
-        json_decref(group);
-        *err = cal.err;
+    free(first_err);
+    conversion_free(&cv);
+    if (cv.cal.err || stopped) {
+        json_decref(cv.group);
+        *err = cv.cal.err;
         *streamed = 0;
         return NULL;
     }
-    return group;
+    return cv.group;
 }

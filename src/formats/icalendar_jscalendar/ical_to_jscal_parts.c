@@ -69,6 +69,28 @@ int i2j_fail(obj_ctx *o, const ical_prop *p, const char *msg)
     return -1;
 }
 
+void i2j_warn(obj_ctx *o, const ical_prop *p, const char *msg)
+{
+    if (!o->cal->warnings)
+        return;
+    char *w = p ? jscal_strdupf("line %d: property %s: %s", p->line, p->name, msg)
+                : jscal_strdupf("line %d: component %s: %s", o->comp->line, o->comp->name, msg);
+    json_array_append_new(o->cal->warnings, json_string(w)); /* checks UTF-8 */
+    free(w);
+}
+
+void i2j_warn_once(obj_ctx *o, const ical_prop *p, const char *key, const char *msg)
+{
+    if (!o->cal->warnings)
+        return;
+    if (!o->cal->warned)
+        o->cal->warned = json_object();
+    if (json_object_get(o->cal->warned, key))
+        return;
+    json_object_set_new(o->cal->warned, key, json_true());
+    i2j_warn(o, p, msg);
+}
+
 json_t *i2j_ical_obj(obj_ctx *o)
 {
     if (!o->ical) {
@@ -278,20 +300,36 @@ int i2j_prop_zone(obj_ctx *o, const ical_prop *p, const ical_dt *d, const char *
         return 0;
     }
     const char *t = ical_prop_param1(p, "TZID");
-    if (!t || d->is_date)
+    if (!t)
         return 0;
+    if (d->is_date) { /* RFC 5545 §3.2.19: no TZID on DATE values */
+        i2j_warn(o, p, "TZID on a DATE value ignored");
+        return 0;
+    }
     const char *iana = tz_resolve_tzid(t);
     if (iana) {
         *tzid = iana;
         *zone = tz_builtin(iana);
         if (*zone == icaltimezone_get_utc_timezone())
             *zone = NULL;
+        if (strcmp(iana, t) && !tz_is_iana(t) && !i2j_find_vtz(o->cal, t)) {
+            char *m = jscal_strdupf("TZID \"%s\" without VTIMEZONE read as %s", t, iana);
+            i2j_warn_once(o, p, t, m);
+            free(m);
+        }
         return 0;
     }
     ical_comp *v = i2j_find_vtz(o->cal, t);
     icaltimezone *z = v ? i2j_custom_zone_get(o->cal, v, t) : NULL;
-    if (!z)
-        return i2j_fail(o, p, "unknown TZID (not an IANA zone and no usable VTIMEZONE)");
+    if (!z) {
+        /* Not certain what zone it is: floating time, as RFC 5545 §3.3.5 form 1. */
+        char *m = jscal_strdupf("unknown TZID \"%s\" (not an IANA zone, no usable VTIMEZONE): "
+                                "read as floating time",
+                                t);
+        i2j_warn_once(o, p, t, m);
+        free(m);
+        return 0;
+    }
     *tzid = ical_prop_get_param(p, "TZID")->values[0];
     *zone = z;
     if (vtz)

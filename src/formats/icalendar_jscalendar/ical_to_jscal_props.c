@@ -19,7 +19,13 @@ static int h_uid(entry_ctx *e, const ical_prop *p)
 
 static int h_dtstamp(entry_ctx *e, const ical_prop *p)
 {
-    return i2j_set_utc(&e->o, p, e->o.obj, "updated") ? I2J_FAIL : I2J_DONE;
+    if (!i2j_set_utc(&e->o, p, e->o.obj, "updated"))
+        return I2J_DONE;
+    /* The writer makes a new DTSTAMP (RFC 5545 requires one): an invalid one is dropped. */
+    free(e->o.cal->err);
+    e->o.cal->err = NULL;
+    i2j_warn(&e->o, p, "not a UTC DATE-TIME; dropped");
+    return I2J_DONE;
 }
 
 static int h_created(entry_ctx *e, const ical_prop *p)
@@ -362,8 +368,9 @@ static int h_jsprop(entry_ctx *e, const ical_prop *p)
 
 /* ---- the table ------------------------------------------------------------------------ */
 
-/* I2J_TIMING: converted in ICAL_TO_JSCAL_TIMING mode too (the rest is skipped there). */
-enum { I2J_TIMING = 1 };
+/* I2J_TIMING: converted in ICAL_TO_JSCAL_TIMING mode too (the rest is skipped there).
+ * I2J_SINGLE: RFC 5545 §3.6.1/§3.6.2 allow it once; a repetition is dropped with a warning. */
+enum { I2J_TIMING = 1, I2J_SINGLE = 2 };
 
 typedef struct {
     const char *name; /* upper-case, the table sorted by it (strcmp) */
@@ -375,17 +382,17 @@ static const prop_rule rules[] = {
     {"ATTACH", h_link, 0},
     {"ATTENDEE", h_attendee, 0},
     {"CATEGORIES", h_categories, 0},
-    {"CLASS", h_class, 0},
+    {"CLASS", h_class, I2J_SINGLE},
     {"COLOR", h_color, 0},
     {"CONCEPT", h_concept, 0},
     {"CONFERENCE", h_conference, 0},
-    {"CREATED", h_created, 0},
+    {"CREATED", h_created, I2J_SINGLE},
     {"DESCRIPTION", h_description, 0},
-    {"DTEND", h_timing, I2J_TIMING},
-    {"DTSTAMP", h_dtstamp, 0},
-    {"DTSTART", h_timing, I2J_TIMING},
-    {"DUE", h_timing, I2J_TIMING},
-    {"DURATION", h_timing, I2J_TIMING},
+    {"DTEND", h_timing, I2J_TIMING | I2J_SINGLE},
+    {"DTSTAMP", h_dtstamp, I2J_SINGLE},
+    {"DTSTART", h_timing, I2J_TIMING | I2J_SINGLE},
+    {"DUE", h_timing, I2J_TIMING | I2J_SINGLE},
+    {"DURATION", h_timing, I2J_TIMING | I2J_SINGLE},
     {"ESTIMATED-DURATION", h_estimated_duration, 0},
     {"EXDATE", h_rdate_exdate, I2J_TIMING},
     {"GEO", h_geo, 0},
@@ -393,26 +400,43 @@ static const prop_rule rules[] = {
     {"JSPROP", h_jsprop, 0},
     {"LINK", h_link, 0},
     {"LOCATION", h_location, 0},
-    {"ORGANIZER", h_organizer, 0},
-    {"PERCENT-COMPLETE", h_percent_complete, 0},
-    {"PRIORITY", h_priority, 0},
+    {"ORGANIZER", h_organizer, I2J_SINGLE},
+    {"PERCENT-COMPLETE", h_percent_complete, I2J_SINGLE},
+    {"PRIORITY", h_priority, I2J_SINGLE},
     {"RDATE", h_rdate_exdate, I2J_TIMING},
-    {"RECURRENCE-ID", h_recurrence_id, I2J_TIMING},
+    {"RECURRENCE-ID", h_recurrence_id, I2J_TIMING | I2J_SINGLE},
     {"RELATED-TO", h_related_to, 0},
     {"RRULE", h_rrule, I2J_TIMING},
-    {"SEQUENCE", h_sequence, 0},
+    {"SEQUENCE", h_sequence, I2J_SINGLE},
     {"SHOW-WITHOUT-TIME", h_show_without_time, 0},
-    {"STATUS", h_status, 0},
+    {"STATUS", h_status, I2J_SINGLE},
     {"STYLED-DESCRIPTION", h_styled_description, 0},
-    {"SUMMARY", h_summary, 0},
-    {"TRANSP", h_transp, 0},
-    {"UID", h_uid, I2J_TIMING},
+    {"SUMMARY", h_summary, I2J_SINGLE},
+    {"TRANSP", h_transp, I2J_SINGLE},
+    {"UID", h_uid, I2J_TIMING | I2J_SINGLE},
     {"URL", h_link, 0},
 };
+_Static_assert(sizeof rules / sizeof *rules <= 64, "entry_ctx.seen has 64 bits");
 
 static int rule_cmp(const void *key, const void *elem)
 {
     return strcmp(key, ((const prop_rule *)elem)->name);
+}
+
+/* 1 if p repeats a property allowed once: the first one stays (entry_begin picked the
+ * first DTSTART, DTEND, DUE and DURATION too). */
+static int repeated(entry_ctx *e, const prop_rule *r, const ical_prop *p)
+{
+    uint64_t bit = (uint64_t)1 << (r - rules);
+    if (!(e->seen & bit)) {
+        e->seen |= bit;
+        return 0;
+    }
+    char *m = jscal_strdupf("repeated, allowed once: the first one kept, this one dropped "
+                            "(RFC 5545 §3.6.1)");
+    i2j_warn(&e->o, p, m);
+    free(m);
+    return 1;
 }
 
 int i2j_entry_prop(entry_ctx *e, const ical_prop *p)
@@ -424,8 +448,21 @@ int i2j_entry_prop(entry_ctx *e, const ical_prop *p)
         if (!r || !(r->flags & I2J_TIMING) || (r->fn == h_timing && h_timing(e, p) == I2J_KEEP))
             return 0;
     }
+    if (r && (r->flags & I2J_SINGLE) && repeated(e, r, p))
+        return 0;
     int rc = r ? r->fn(e, p) : I2J_KEEP;
+    if (rc == I2J_FAIL) {
+        /* A value that does not convert: the property is kept as it is, so nothing is
+         * lost, and the rest of the component converts. */
+        char *m = jscal_strdupf("%s; kept as it is", e->o.cal->err);
+        if (e->o.cal->warnings)
+            json_array_append_new(e->o.cal->warnings, json_string(m));
+        free(m);
+        free(e->o.cal->err);
+        e->o.cal->err = NULL;
+        rc = I2J_KEEP;
+    }
     if (rc == I2J_KEEP)
         i2j_keep_prop(&e->o, p);
-    return rc == I2J_FAIL ? -1 : 0;
+    return 0;
 }

@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "formats/jscalendar/jscal_util.h"
 
@@ -141,7 +142,46 @@ const char *tz_resolve_tzid(const char *tzid)
                 return z == icaltimezone_get_utc_timezone() ? "Etc/UTC" : p + 1;
         }
     }
-    return tz_windows_to_iana(tzid);
+    const char *w = tz_windows_to_iana(tzid);
+    return w ? w : tz_offset_name(tzid);
+}
+
+/* "GMT+0100", "UTC+01:00", "GMT-5", "(UTC+02:00)": a fixed offset of whole hours is the
+ * Etc/GMT zone of that offset (POSIX signs: Etc/GMT-1 is UTC+01:00). Other forms: NULL. */
+const char *tz_offset_name(const char *tzid)
+{
+    static const char *const east[] = {"Etc/UTC",   "Etc/GMT-1",  "Etc/GMT-2",  "Etc/GMT-3",
+                                       "Etc/GMT-4", "Etc/GMT-5",  "Etc/GMT-6",  "Etc/GMT-7",
+                                       "Etc/GMT-8", "Etc/GMT-9",  "Etc/GMT-10", "Etc/GMT-11",
+                                       "Etc/GMT-12", "Etc/GMT-13", "Etc/GMT-14"};
+    static const char *const west[] = {"Etc/UTC",   "Etc/GMT+1",  "Etc/GMT+2",  "Etc/GMT+3",
+                                       "Etc/GMT+4", "Etc/GMT+5",  "Etc/GMT+6",  "Etc/GMT+7",
+                                       "Etc/GMT+8", "Etc/GMT+9",  "Etc/GMT+10", "Etc/GMT+11",
+                                       "Etc/GMT+12"};
+    const char *p = tzid;
+    int paren = *p == '(';
+    p += paren;
+    if (strncasecmp(p, "GMT", 3) && strncasecmp(p, "UTC", 3))
+        return NULL;
+    p += 3;
+    while (*p == ' ')
+        p++;
+    if (*p != '+' && *p != '-')
+        return NULL;
+    int west_of_utc = *p++ == '-', h = 0, m = 0, nd = 0;
+    for (; isdigit((unsigned char)*p) && nd < 2; p++, nd++)
+        h = h * 10 + (*p - '0');
+    if (!nd)
+        return NULL;
+    if (*p == ':')
+        p++;
+    for (int k = 0; k < 2 && isdigit((unsigned char)*p); k++, p++)
+        m = m * 10 + (*p - '0');
+    if (paren && *p++ != ')')
+        return NULL;
+    if (*p || m || h > (west_of_utc ? 12 : 14))
+        return NULL; /* trailing text (a city list) or a part-hour offset: not certain */
+    return west_of_utc ? west[h] : east[h];
 }
 
 icaltimezone *tz_from_vtimezone(icalcomponent *vtz)

@@ -32,9 +32,13 @@ const char *tz_windows_to_iana(const char *name);
 
 /* Resolves a TZID parameter value found in iCalendar data to an IANA id (the id itself, a
  * libical/Mozilla-prefixed id like "/mozilla.org/20050126_1/Europe/Berlin", or a Windows
- * name). Returns a pointer into tzid or to a static string (valid as long as tzid is), or
+ * name, also Lotus Notes' form without " Standard Time", or a whole-hour GMT offset). Returns a pointer into tzid or to a static string (valid as long as tzid is), or
  * NULL if unknown. */
 const char *tz_resolve_tzid(const char *tzid);
+
+/* "GMT+0100", "UTC+01:00", "GMT-5": a whole-hour fixed offset as its Etc/GMT zone
+ * ("Etc/GMT-1"; "Etc/UTC" for +0000), a static string; NULL for anything else. */
+const char *tz_offset_name(const char *tzid);
 
 /* Builds a caller-owned zone from a VTIMEZONE component (cloned). Free with
  * icaltimezone_free(zone, 1). NULL if the component is not a usable VTIMEZONE. */

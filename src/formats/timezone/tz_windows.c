@@ -197,8 +197,21 @@ const char *tz_windows_to_iana(const char *name)
     for (size_t i = 0; i < sizeof win_zones / sizeof *win_zones; i++)
         if (!strcasecmp(win_zones[i].win, name))
             return win_zones[i].iana;
-    for (size_t i = 0; i < sizeof win_display / sizeof *win_display; i++)
-        if (!strncasecmp(win_display[i].prefix, name, strlen(win_display[i].prefix)))
+    /* Older Outlook versions write "(GMT+01:00) Amsterdam, Berlin, ...". */
+    int gmt = !strncasecmp(name, "(GMT", 4);
+    for (size_t i = 0; i < sizeof win_display / sizeof *win_display; i++) {
+        const char *pre = win_display[i].prefix;
+        if (gmt && !strncmp(pre, "(UTC", 4) && !strncasecmp(pre + 4, name + 4, strlen(pre) - 4))
             return win_display[i].iana;
+        if (!strncasecmp(pre, name, strlen(pre)))
+            return win_display[i].iana;
+    }
+    /* Lotus Notes drops the suffix: "W. Europe", "Eastern". */
+    size_t n = strlen(name);
+    for (size_t i = 0; n >= 3 && i < sizeof win_zones / sizeof *win_zones; i++) {
+        const char *w = win_zones[i].win;
+        if (!strncasecmp(w, name, n) && !strcmp(w + n, " Standard Time"))
+            return win_zones[i].iana;
+    }
     return NULL;
 }
