@@ -1,9 +1,19 @@
 /*
- * fuzz_ical.c — libFuzzer target: iCalendar text -> JSCalendar (ical_to_jscal), then the
- * result back to iCalendar, which must parse again (bad input never produces invalid
- * output), plus a bounded recurrence expansion of every entry.
+ * fuzz_ical.c — libFuzzer target: iCalendar text -> JSCalendar (ical_to_jscal, which repairs
+ * real-world text), then the result back to iCalendar and to JSCalendar again, plus a bounded
+ * recurrence expansion of every entry. What must hold (issue 12 §3.4):
+ *   - a failure always says why;
+ *   - the converter never produces what the JSCalendar validator rejects;
+ *   - our own iCalendar output converts back, and from there the round trip is a fixed
+ *     point: json -> ics -> json gives the same JSCalendar again.
+ * The first round trip (ics -> json -> ics -> json) is stable for real-world files
+ * (tests/formats/test_ical_realworld.py asserts it over the corpus); on arbitrary mutated
+ * input it is checked only with JMAPD_FUZZ_FIRST_ROUND=1 (exploration: a broken text can
+ * repair into a form that reads differently once written properly, e.g. a VEVENT nested
+ * in a PARTICIPANT).
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,6 +40,23 @@ static void expand(const json_t *e)
     free(err);
 }
 
+/* Removes "updated" from the entries of b that have none in a (the writer adds DTSTAMP). */
+static void drop_added_updated(const json_t *a, json_t *b)
+{
+    json_t *ea = json_object_get(a, "entries"), *eb = json_object_get(b, "entries");
+    for (size_t i = 0; i < json_array_size(ea) && i < json_array_size(eb); i++)
+        if (!json_object_get(json_array_get(ea, i), "updated"))
+            json_object_del(json_array_get(eb, i), "updated");
+}
+
+static void die(const char *what, const json_t *a, const json_t *b, const char *ics)
+{
+    char *sa = json_dumps(a, JSON_SORT_KEYS), *sb = b ? json_dumps(b, JSON_SORT_KEYS) : NULL;
+    fprintf(stderr, "%s\nfirst:  %s\nics:\n%s\nsecond: %s\n", what, sa, ics ? ics : "",
+            sb ? sb : "(none)");
+    abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char *err = NULL;
@@ -44,19 +71,31 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     json_t *e;
     json_array_foreach(json_object_get(j, "entries"), i, e) expand(e);
     json_t *inv = NULL;
-    jscal_validate(j, JSCAL_ALLOW_MISSING_SERVER_SET | JSCAL_RELAXED, &inv);
-    json_decref(inv);
+    if (jscal_validate(j, JSCAL_ALLOW_MISSING_SERVER_SET | JSCAL_RELAXED, &inv))
+        die("converted JSCalendar is invalid", j, inv, NULL);
     char *ics = jscal_to_ical(j, &err);
-    if (ics) {
-        char *err2 = NULL;
-        json_t *back = ical_to_jscal(ics, strlen(ics), ICAL_TO_JSCAL_GROUP, &err2);
-        if (!back)
-            abort(); /* our own output must be readable */
-        json_decref(back);
-        free(ics);
-    } else {
-        free(err);
-    }
+    if (!ics)
+        die(err, j, NULL, NULL); /* what converted must convert back */
+    char *err2 = NULL;
+    json_t *back = ical_to_jscal(ics, strlen(ics), ICAL_TO_JSCAL_GROUP, &err2);
+    if (!back)
+        die(err2, j, NULL, ics); /* our own output must be readable */
+    char *ics2 = jscal_to_ical(back, &err2);
+    if (!ics2)
+        die(err2, back, NULL, ics);
+    json_t *again = ical_to_jscal(ics2, strlen(ics2), ICAL_TO_JSCAL_GROUP, &err2);
+    if (!again || !json_equal(back, again))
+        die("json -> ics -> json from our own output is not stable", back, again, ics2);
+    static int first_round = -1;
+    if (first_round < 0)
+        first_round = getenv("JMAPD_FUZZ_FIRST_ROUND") != NULL;
+    drop_added_updated(j, back);
+    if (first_round && !json_equal(j, back))
+        die("ics -> json -> ics -> json is not stable", j, back, ics);
+    json_decref(again);
+    json_decref(back);
+    free(ics2);
+    free(ics);
     json_decref(j);
     return 0;
 }

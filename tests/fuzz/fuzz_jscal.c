@@ -1,15 +1,36 @@
 /*
  * fuzz_jscal.c — libFuzzer target: JSON -> validation -> iCalendar (jscal_to_ical). Valid
  * JSCalendar must convert, and the iCalendar produced must convert back; everything else
- * must fail cleanly. Also a bounded expansion of the object.
+ * must fail cleanly. From there on the round trip is stable (issue 12 §3.4): the JSCalendar
+ * read back, written and read again, is the same. Also a bounded expansion of the object.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "formats/icalendar_jscalendar/ical.h"
 #include "formats/jscalendar/jscal.h"
 #include "formats/recurrence/recur.h"
+
+/* json -> ics -> json read from our own iCalendar: once more gives the same JSCalendar. */
+static void check_stable(const json_t *back)
+{
+    char *err = NULL;
+    char *ics = jscal_to_ical(back, &err);
+    if (!ics) {
+        fprintf(stderr, "our own conversion does not convert back: %s\n", err);
+        abort();
+    }
+    json_t *again = ical_to_jscal(ics, strlen(ics), ICAL_TO_JSCAL_GROUP, &err);
+    if (!again || !json_equal(back, again)) {
+        char *a = json_dumps(back, JSON_SORT_KEYS), *b = again ? json_dumps(again, JSON_SORT_KEYS) : NULL;
+        fprintf(stderr, "not stable:\n%s\n%s\n%s\n", a, ics, b ? b : err);
+        abort();
+    }
+    json_decref(again);
+    free(ics);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -28,6 +49,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!back && valid)
             abort(); /* valid JSCalendar must survive the round trip */
         free(err2);
+        if (back && valid)
+            check_stable(back);
         json_decref(back);
         free(ics);
     } else {

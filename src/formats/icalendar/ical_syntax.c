@@ -371,6 +371,16 @@ void ical_comp_free(ical_comp *c)
     free(c);
 }
 
+void ical_comp_remove_prop(ical_comp *c, size_t i)
+{
+    if (i >= c->nprops)
+        return;
+    if (!c->arena)
+        prop_free(&c->props[i]);
+    memmove(&c->props[i], &c->props[i + 1], (c->nprops - i - 1) * sizeof *c->props);
+    c->nprops--;
+}
+
 ical_prop *ical_comp_get_prop(const ical_comp *c, const char *name)
 {
     for (size_t i = 0; i < c->nprops; i++)
@@ -470,19 +480,21 @@ static char *errfn(int line, const char *msg, const char *s, size_t n)
     return e;
 }
 
-/* Checks one physical line: no NUL, well-formed UTF-8. Returns 0 or -1 with *err. Most
- * lines are plain ASCII, checked eight bytes at a time. */
-static int check_line(const unsigned char *s, size_t n, int line, char **err)
+/* Checks one physical line: no NUL, well-formed UTF-8, and with ctl set no control
+ * character but HTAB (RFC 5545 §3.1: CONTROL is not part of any value). Returns 0 or -1
+ * with *err. Most lines are plain printable ASCII, checked eight bytes at a time. */
+static int check_line(const unsigned char *s, size_t n, int line, int ctl, char **err)
 {
     const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+    const uint64_t below = ctl ? 0x2020202020202020u : ones; /* bytes under it stop the run */
     size_t i = 0;
     for (; n - i >= 8; i += 8) {
         uint64_t v;
         memcpy(&v, s + i, 8);
-        if ((v & highs) || ((v - ones) & ~v & highs)) /* a byte >= 0x80, or a zero byte */
+        if ((v & highs) || ((v - below) & ~v & highs)) /* >= 0x80, or under the bound */
             break;
     }
-    while (i < n && s[i] && s[i] < 0x80)
+    while (i < n && s[i] < 0x80 && (ctl ? s[i] >= 0x20 : s[i] != 0))
         i++;
     if (i == n)
         return 0;
@@ -490,6 +502,11 @@ static int check_line(const unsigned char *s, size_t n, int line, char **err)
         *err = errf(line, "NUL byte in content", NULL);
         return -1;
     }
+    for (size_t k = i; ctl && k < n; k++)
+        if ((s[k] < 0x20 && s[k] != '\t') || s[k] == 0x7F) {
+            *err = errf(line, "control character in content", NULL);
+            return -1;
+        }
     if (!utf8_ok(s + i, n - i)) { /* s[0..i) is ASCII: i starts a character */
         *err = errf(line, "invalid UTF-8", NULL);
         return -1;
@@ -669,17 +686,35 @@ static void warnf(json_t *warnings, int line, const char *msg, const char *detai
     free(w);
 }
 
+/* 1 if the byte at text[i] is a control character no content line may hold (CR only as
+ * the CR of CRLF). */
+static int stray_control(const char *text, size_t len, size_t i)
+{
+    unsigned char c = (unsigned char)text[i];
+    if (c == '\r')
+        return i + 1 >= len || text[i + 1] != '\n';
+    return (c < 0x20 && c != '\t' && c != '\n') || c == 0x7F;
+}
+
 /* A copy of text in which every byte that does not start well-formed UTF-8 is read as
- * Windows-1252 (what Outlook and Lotus Notes exports without a charset are) and NUL bytes
- * are dropped; one warning for each line changed. */
+ * Windows-1252 (what Outlook and Lotus Notes exports without a charset are) and control
+ * characters are dropped, but for a file with CR line ends only (classic Mac OS), whose CRs
+ * end lines; one warning for each line changed. */
 static char *repair_encoding(const char *text, size_t len, size_t *outlen, json_t *warnings)
 {
     jscal_buf b = {0};
     jscal_buf_grow(&b, len + len / 8 + 16);
     int line = 1, warned_line = 0, nwarned = 0;
+    int cr_lines = !memchr(text, '\n', len);
     for (size_t i = 0; i < len;) {
         const unsigned char *u = (const unsigned char *)text + i;
-        size_t k = *u ? utf8_seq(u, len - i) : 0;
+        if (*u == '\r' && cr_lines) {
+            jscal_buf_add(&b, "\n", 1);
+            line++;
+            i++;
+            continue;
+        }
+        size_t k = stray_control(text, len, i) ? 0 : utf8_seq(u, len - i);
         if (k) {
             jscal_buf_add(&b, text + i, k);
             line += *u == '\n';
@@ -689,7 +724,8 @@ static char *repair_encoding(const char *text, size_t len, size_t *outlen, json_
         if (*u >= 0x80)
             put_utf8(&b, *u >= 0xA0 ? *u : cp1252_c1[*u - 0x80] ? cp1252_c1[*u - 0x80] : 0xFFFD);
         if (warned_line != line && nwarned++ < 20)
-            warnf(warnings, line, *u ? "invalid UTF-8, read as Windows-1252" : "NUL byte dropped",
+            warnf(warnings, line,
+                  *u >= 0x80 ? "invalid UTF-8, read as Windows-1252" : "control character dropped",
                   NULL);
         warned_line = line;
         i++;
@@ -744,7 +780,8 @@ static int next_line(parser *ps, const char **s, size_t *n, int *line)
     size_t pos = ps->pos, e = line_end(text, len, pos), ce = e;
     if (ce > pos && text[ce - 1] == '\r')
         ce--;
-    if (check_line((const unsigned char *)text + pos, ce - pos, ps->physline + 1, &ps->err))
+    if (check_line((const unsigned char *)text + pos, ce - pos, ps->physline + 1, ps->repair,
+                   &ps->err))
         return -1;
     ps->physline++;
     *s = text + pos;
@@ -758,7 +795,8 @@ static int next_line(parser *ps, const char **s, size_t *n, int *line)
             ce = e;
             if (ce > pos && text[ce - 1] == '\r')
                 ce--;
-            if (check_line((const unsigned char *)text + pos, ce - pos, ps->physline + 1, &ps->err))
+            if (check_line((const unsigned char *)text + pos, ce - pos, ps->physline + 1, ps->repair,
+                   &ps->err))
                 return -1;
             ps->physline++;
             jscal_buf_add(&ps->folded, text + pos + 1, ce - pos - 1); /* drop the fold space */
@@ -808,7 +846,7 @@ static int on_end(parser *ps, const char *s, size_t n, int line)
     for (int d = ps->depth - 1; d >= 0 && match < 0; d--)
         if (strlen(ps->stack[d]->name) == nl && !strncasecmp(ps->stack[d]->name, name, nl))
             match = d;
-    if (match == ps->depth - 1) {
+    if (match >= 0 && match == ps->depth - 1) {
         close_comp(ps);
         return 0;
     }
@@ -909,7 +947,8 @@ static int parse(const char *text, size_t len, ical_comp ***out, int repair, jso
     *err = NULL;
     int n = parse_text(&ps);
     if (n < 0 && repair && !fixed && ps.err &&
-        (strstr(ps.err, "invalid UTF-8") || strstr(ps.err, "NUL byte"))) {
+        (strstr(ps.err, "invalid UTF-8") || strstr(ps.err, "NUL byte") ||
+         strstr(ps.err, "control character"))) {
         /* not UTF-8: once more over a Windows-1252 reading of the text */
         parser_free(&ps, 0);
         free(ps.err);

@@ -81,6 +81,9 @@ void ical_prop_del_param(ical_prop *p, const char *name);
 /* Replaces the raw value with a copy of value. */
 void ical_prop_set_value(ical_prop *p, const char *value);
 
+/* Removes the i-th property (later ones move up). */
+void ical_comp_remove_prop(ical_comp *c, size_t i);
+
 /* Lookup helpers (names compared case-insensitively). */
 ical_prop *ical_comp_get_prop(const ical_comp *c, const char *name);
 const ical_param *ical_prop_get_param(const ical_prop *p, const char *name);

@@ -289,6 +289,26 @@ static void entry_people(entry_ctx *e)
     }
 }
 
+/* A repeated UID or JSID in a PARTICIPANT, VLOCATION or VALARM (RFC 9073 §7, RFC 9074
+ * §6 allow one): the first stays, the others go with a warning. */
+static void dedupe_sub_ids(obj_ctx *o, const ical_comp *c)
+{
+    for (size_t i = 0; i < c->ncomps; i++) {
+        ical_comp *sc = c->comps[i];
+        int uid = 0, jsid = 0;
+        for (size_t k = 0; k < sc->nprops;) {
+            const ical_prop *p = &sc->props[k];
+            int *seen = i2j_is(p->name, "UID") ? &uid : i2j_is(p->name, "JSID") ? &jsid : NULL;
+            if (seen && (*seen)++) {
+                i2j_warn(o, p, "repeated, allowed once: the first one kept, this one dropped");
+                ical_comp_remove_prop(sc, k);
+                continue;
+            }
+            k++;
+        }
+    }
+}
+
 /* Converts one VEVENT or VTODO; returns the object or NULL (cal->err set). */
 static json_t *convert_entry(cal_ctx *cal, const ical_comp *c)
 {
@@ -300,6 +320,7 @@ static json_t *convert_entry(cal_ctx *cal, const ical_comp *c)
     o->obj = i2j_typed_object(o->is_task ? "Task" : "Event");
     if (entry_begin(e, c))
         goto bad;
+    dedupe_sub_ids(o, c);
     for (size_t i = 0; i < c->nprops; i++)
         if (i2j_entry_prop(e, &c->props[i]))
             goto bad;
@@ -372,6 +393,24 @@ static void diff_into(json_t *patch, const char *prefix, json_t *a, json_t *b, i
     }
 }
 
+/* jscalendarbis §4.3.4: an override cannot change organizerCalendarAddress, so an instance
+ * written without ORGANIZER still has the series' organizer (and the writer gives it one):
+ * the organizer's participant stays in it, as it will when read back. */
+static void inherit_organizer(json_t *main, json_t *ov)
+{
+    const char *org = json_string_value(json_object_get(main, "organizerCalendarAddress"));
+    if (!org || json_object_get(ov, "organizerCalendarAddress"))
+        return;
+    const char *k;
+    json_t *pt;
+    json_object_foreach(json_object_get(main, "participants"), k, pt)
+    {
+        const char *a = json_string_value(json_object_get(pt, "calendarAddress"));
+        if (a && !strcmp(a, org) && !json_object_get(json_object_get(ov, "participants"), k))
+            json_object_set_nocheck(i2j_get_map(ov, "participants"), k, pt);
+    }
+}
+
 /* Folds the override ov (a converted RECURRENCE-ID component) into main as a patch. */
 static void add_override(json_t *main, json_t *ov, cal_ctx *cal, int line)
 {
@@ -396,6 +435,7 @@ static void add_override(json_t *main, json_t *ov, cal_ctx *cal, int line)
         json_object_set_new_nocheck(base, "start", json_string_nocheck(key));
     else
         json_object_set_new_nocheck(base, "due", json_string_nocheck(key));
+    inherit_organizer(main, ov);
     json_t *patch = json_object();
     diff_into(patch, "", base, ov, 0);
     json_decref(base);

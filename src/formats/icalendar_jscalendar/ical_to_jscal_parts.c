@@ -1016,6 +1016,7 @@ void i2j_convert_attendee(obj_ctx *o, const ical_prop *p)
             json_object_set_new_nocheck(pt, "progress", json_string_nocheck(l));
         } else {
             json_object_set_new_nocheck(pt, "participationStatus", json_string_nocheck(l));
+            json_object_del(pt, "progress"); /* an earlier ATTENDEE of the same address */
         }
         free(l);
     }
