@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -181,6 +182,222 @@ static void test_rfc5545_3_8_3_1_tzid_with_commas(void **state)
     assert_stable(ics);
 }
 
+/* ---- issue 12 §3.5: real-world files repaired, each repair a warning ------------------ */
+
+/* Converts with warnings; *nwarn gets how many, and every warning must name a line. */
+static json_t *conv_warn(const char *ics, json_t **warnings)
+{
+    char *err = NULL;
+    *warnings = json_array();
+    json_t *j = ical_to_jscal_warn(ics, strlen(ics), ICAL_TO_JSCAL_GROUP, *warnings, &err);
+    if (!j)
+        print_error("conversion failed: %s\n", err);
+    free(err);
+    assert_non_null(j);
+    size_t i;
+    json_t *w;
+    json_array_foreach(*warnings, i, w) assert_non_null(strstr(json_string_value(w), "line "));
+    return j;
+}
+
+static int warned(const json_t *warnings, const char *needle)
+{
+    size_t i;
+    json_t *w;
+    json_array_foreach(warnings, i, w) if (strstr(json_string_value(w), needle)) return 1;
+    return 0;
+}
+
+static json_t *entry0(json_t *g)
+{
+    return json_array_get(json_object_get(g, "entries"), 0);
+}
+
+/* RFC 5545 §3.4 wants a VCALENDAR around components; Outlook mails and some exporters
+ * send bare VEVENTs (and VTODOs): read as if in one. */
+static void test_issue12_3_5_bare_vevent_without_vcalendar(void **state)
+{
+    (void)state;
+    const char *ics = "BEGIN:VEVENT\r\nUID:b1\r\nDTSTAMP:20240101T000000Z\r\n"
+                      "DTSTART:20240101T100000Z\r\nSUMMARY:bare\r\nEND:VEVENT\r\n"
+                      "BEGIN:VTODO\r\nUID:b2\r\nDTSTAMP:20240101T000000Z\r\nEND:VTODO\r\n";
+    json_t *w, *g = conv_warn(ics, &w);
+    assert_int_equal(json_array_size(json_object_get(g, "entries")), 2);
+    assert_string_equal(json_string_value(json_object_get(entry0(g), "title")), "bare");
+    assert_true(warned(w, "outside of a VCALENDAR"));
+    json_decref(g);
+    json_decref(w);
+    assert_stable(ics);
+}
+
+/* RFC 5545 §3.6.1: UID is required; a missing one is derived from the content, the same
+ * every time the same component is read. */
+static void test_issue12_3_5_missing_uid_derived_stably(void **state)
+{
+    (void)state;
+    const char *ics = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\n"
+                      "DTSTAMP:20240101T000000Z\r\nDTSTART:20240101T100000Z\r\nSUMMARY:a\r\n"
+                      "END:VEVENT\r\nEND:VCALENDAR\r\n";
+    json_t *w1, *g1 = conv_warn(ics, &w1), *w2, *g2 = conv_warn(ics, &w2);
+    const char *u1 = json_string_value(json_object_get(entry0(g1), "uid"));
+    assert_non_null(u1);
+    assert_string_equal(u1, json_string_value(json_object_get(entry0(g2), "uid")));
+    assert_true(warned(w1, "missing UID"));
+    json_decref(g1);
+    json_decref(g2);
+    json_decref(w1);
+    json_decref(w2);
+    assert_stable(ics);
+}
+
+/* draft -25 §2.1.4 leaves non-IANA TZIDs to the implementation: certain mappings are made
+ * (Windows and Outlook names, Lotus Notes names, Mozilla prefixes, whole-hour GMT offsets),
+ * anything else is floating time with a warning. */
+static void test_issue12_3_5_non_iana_tzids(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *tzid, *want; /* want NULL: floating */
+    } cases[] = {
+        {"W. Europe Standard Time", "Europe/Berlin"},
+        {"\"(UTC+01:00) Amsterdam, Berlin, Bern, Rome, Stockholm, Vienna\"", "Europe/Berlin"},
+        {"\"(GMT+01:00) Amsterdam, Berlin, Bern, Rome, Stockholm, Vienna\"", "Europe/Berlin"},
+        {"GMT+0100", "Etc/GMT-1"},
+        {"\"GMT-05:00\"", "Etc/GMT+5"},
+        {"/mozilla.org/20070129_1/Europe/Berlin", "Europe/Berlin"},
+        {"W. Europe", "Europe/Berlin"},
+        {"GMT+0530", NULL},
+        {"Somewhere Special", NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char ics[1024];
+        snprintf(ics, sizeof ics,
+                 CAL("DTSTART;TZID=%s:20240105T090000\r\nRRULE:FREQ=DAILY;COUNT=2\r\n"),
+                 cases[i].tzid);
+        json_t *w, *g = conv_warn(ics, &w);
+        const char *tz = json_string_value(json_object_get(entry0(g), "timeZone"));
+        if (cases[i].want)
+            assert_string_equal(tz, cases[i].want);
+        else
+            assert_null(tz);
+        assert_true(warned(w, "TZID"));
+        assert_string_equal(json_string_value(json_object_get(entry0(g), "start")),
+                            "2024-01-05T09:00:00");
+        json_decref(g);
+        json_decref(w);
+        assert_stable(ics);
+    }
+}
+
+/* RFC 5545 §3.1.4 says UTF-8; files without a charset from Windows producers are
+ * Windows-1252: bytes that are not UTF-8 are read so, with a warning. */
+static void test_issue12_3_5_invalid_utf8_as_windows_1252(void **state)
+{
+    (void)state;
+    const char *ics = CAL("DTSTART:20240101T100000Z\r\nSUMMARY:Caf\xe9 \x80 5\r\n"
+                          "LOCATION:M\xc3\xbcnchen\r\n");
+    json_t *w, *g = conv_warn(ics, &w);
+    assert_string_equal(json_string_value(json_object_get(entry0(g), "title")),
+                        "Caf\xc3\xa9 \xe2\x82\xac 5");
+    assert_true(warned(w, "Windows-1252"));
+    json_t *locs = json_object_get(entry0(g), "locations");
+    const char *k;
+    json_t *l;
+    json_object_foreach(locs, k, l) assert_string_equal(json_string_value(json_object_get(l, "name")),
+                                                        "M\xc3\xbcnchen"); /* UTF-8 kept */
+    json_decref(g);
+    json_decref(w);
+    assert_stable(ics);
+}
+
+/* RFC 5545 §3.2.19: TZID is not allowed on DATE values; it is ignored with a warning. */
+static void test_issue12_3_5_date_with_tzid(void **state)
+{
+    (void)state;
+    const char *ics = CAL("DTSTART;VALUE=DATE;TZID=Europe/Berlin:20240101\r\n"
+                          "DTEND;VALUE=DATE;TZID=Europe/Berlin:20240102\r\n");
+    json_t *w, *g = conv_warn(ics, &w);
+    json_t *e = entry0(g);
+    assert_string_equal(json_string_value(json_object_get(e, "start")), "2024-01-01T00:00:00");
+    assert_true(json_is_true(json_object_get(e, "showWithoutTime")));
+    assert_null(json_object_get(e, "timeZone"));
+    assert_true(warned(w, "TZID on a DATE"));
+    json_decref(g);
+    json_decref(w);
+    assert_stable(ics);
+}
+
+/* RFC 5545 §2.1: names are case-insensitive; lower-case files convert as upper-case ones. */
+static void test_rfc5545_2_1_lower_case_names(void **state)
+{
+    (void)state;
+    const char *ics = "begin:vcalendar\r\nversion:2.0\r\nprodid:-//t//t//EN\r\nbegin:vevent\r\n"
+                      "uid:lc\r\ndtstamp:20240101T000000Z\r\n"
+                      "dtstart;tzid=Europe/Berlin:20240101T100000\r\nrrule:freq=weekly;count=2\r\n"
+                      "summary:lower\r\nend:vevent\r\nend:vcalendar\r\n";
+    json_t *w, *g = conv_warn(ics, &w);
+    json_t *e = entry0(g);
+    assert_string_equal(json_string_value(json_object_get(e, "timeZone")), "Europe/Berlin");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(e, "recurrenceRule"),
+                                                          "frequency")),
+                        "weekly");
+    assert_string_equal(json_string_value(json_object_get(e, "title")), "lower");
+    assert_int_equal(json_array_size(w), 0);
+    json_decref(g);
+    json_decref(w);
+    assert_stable(ics);
+}
+
+/* A file cut short (no END:VEVENT, no END:VCALENDAR), a malformed line and a repeated
+ * single-valued property (RFC 5545 §3.6.1: SUMMARY once, the first kept). */
+static void test_issue12_3_5_missing_end_malformed_line_repeated_property(void **state)
+{
+    (void)state;
+    const char *ics = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\n"
+                      "UID:cut\r\nDTSTAMP:20240101T000000Z\r\nDTSTART:20240101T100000Z\r\n"
+                      "SUMMARY:first\r\nthis is no content line\r\nSUMMARY:second\r\n"
+                      "DTSTART:20250101T100000Z\r\n";
+    json_t *w, *g = conv_warn(ics, &w);
+    json_t *e = entry0(g);
+    assert_string_equal(json_string_value(json_object_get(e, "title")), "first");
+    assert_string_equal(json_string_value(json_object_get(e, "start")), "2024-01-01T10:00:00");
+    assert_true(warned(w, "line 9: malformed content line"));
+    assert_true(warned(w, "line 10: property SUMMARY: repeated"));
+    assert_true(warned(w, "line 11: property DTSTART: repeated"));
+    assert_true(warned(w, "missing END"));
+    char *t = to_ics(g);
+    assert_null(strstr(t, "second")); /* the first kept, the second dropped */
+    free(t);
+    json_decref(g);
+    json_decref(w);
+    assert_stable(ics);
+}
+
+/* Issue 12 §3.4 with RFC 5545 §3.8.5.1 and jscalendarbis §4.3.4: an instance both
+ * excluded (EXDATE) and overridden (RECURRENCE-ID) is excluded; the patch carries nothing
+ * else, so the result is valid JSCalendar and converts back. */
+static void test_issue12_3_4_excluded_override_has_no_other_patch(void **state)
+{
+    (void)state;
+    const char *ics = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\n"
+                      "UID:x1\r\nDTSTAMP:20240101T000000Z\r\nDTSTART:20240101T100000Z\r\n"
+                      "RRULE:FREQ=DAILY;COUNT=5\r\nEXDATE:20240102T100000Z\r\nEND:VEVENT\r\n"
+                      "BEGIN:VEVENT\r\nUID:x1\r\nDTSTAMP:20240101T000000Z\r\n"
+                      "RECURRENCE-ID:20240102T100000Z\r\nDTSTART:20240102T110000Z\r\n"
+                      "SUMMARY:moved\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+    json_t *w, *g = conv_warn(ics, &w);
+    json_t *ov = json_object_get(json_object_get(entry0(g), "recurrenceOverrides"),
+                                 "2024-01-02T10:00:00");
+    assert_int_equal(json_object_size(ov), 1);
+    assert_true(json_is_true(json_object_get(ov, "excluded")));
+    json_t *inv = NULL;
+    assert_int_equal(jscal_validate(g, JSCAL_ALLOW_MISSING_SERVER_SET | JSCAL_RELAXED, &inv), 0);
+    assert_true(warned(w, "EXDATE"));
+    json_decref(g);
+    json_decref(w);
+    assert_stable(ics);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -188,6 +405,14 @@ int main(void)
         cmocka_unit_test(test_draft25_2_3_6_one_categories_per_keyword),
         cmocka_unit_test(test_draft25_2_3_36_rrule_canonical_order),
         cmocka_unit_test(test_rfc5545_3_8_3_1_tzid_with_commas),
+        cmocka_unit_test(test_issue12_3_5_bare_vevent_without_vcalendar),
+        cmocka_unit_test(test_issue12_3_5_missing_uid_derived_stably),
+        cmocka_unit_test(test_issue12_3_5_non_iana_tzids),
+        cmocka_unit_test(test_issue12_3_5_invalid_utf8_as_windows_1252),
+        cmocka_unit_test(test_issue12_3_5_date_with_tzid),
+        cmocka_unit_test(test_rfc5545_2_1_lower_case_names),
+        cmocka_unit_test(test_issue12_3_5_missing_end_malformed_line_repeated_property),
+        cmocka_unit_test(test_issue12_3_4_excluded_override_has_no_other_patch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
