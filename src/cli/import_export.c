@@ -2,11 +2,14 @@
  * import_export.c — `jmapd import` and `jmapd export`. Importers and exporters
  * are registered by the data types (jmap.h); this file finds the user's account,
  * picks the importer by file extension or the exporter by --calendar /
- * --addressbook, and runs it in one transaction.
+ * --addressbook, and runs it in one transaction. An import shows its progress on a
+ * terminal and ends with a summary: imported (new, updated), repaired, refused.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "cli/common.h"
@@ -53,6 +56,79 @@ static struct store *open_account(int *argc, char **argv, struct config *cfg, ch
     return st;
 }
 
+/* Progress on a terminal (issue 12 §5.2): "path: 1234/5000" on one line, redrawn at most
+ * every tenth of a second, for files long enough to wait for. */
+struct progress {
+    const char *path;
+    bool tty;
+    struct timespec last;
+    bool shown;
+};
+
+static void show_progress(void *ud, size_t done, size_t total)
+{
+    struct progress *p = ud;
+    if (!p->tty || total < 200)
+        return;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    long ms = (now.tv_sec - p->last.tv_sec) * 1000 + (now.tv_nsec - p->last.tv_nsec) / 1000000;
+    if (done < total && p->shown && ms < 100)
+        return;
+    p->last = now;
+    p->shown = true;
+    fprintf(stderr, "\r%s: %zu/%zu", p->path, done, total);
+    if (done == total)
+        fputs("\r\033[K", stderr); /* the summary takes the line */
+    fflush(stderr);
+}
+
+/* "path: 12 imported (10 new, 2 updated), 3 repaired with warnings, 1 refused", then each
+ * warning and each refusal with its reason on stderr. */
+static void print_summary(const char *path, int n, const struct jmap_import_report *rep)
+{
+    size_t nw = json_array_size(rep->warnings), nr = json_array_size(rep->refused);
+    printf("%s: %d imported (%d new, %d updated), %zu repaired with warnings, %zu refused\n", path,
+           n, n - rep->updated, rep->updated, nw, nr);
+    size_t i;
+    json_t *v;
+    json_array_foreach(rep->warnings, i, v)
+        fprintf(stderr, "%s: warning: %s\n", path, json_string_value(v));
+    json_array_foreach(rep->refused, i, v)
+        fprintf(stderr, "%s: refused: %s\n", path, json_string_value(v));
+}
+
+/* Imports one file in one transaction. Returns the number imported, or -1. */
+static int import_file(struct store_conn *c, const char *account, const char *path,
+                       jmap_import_fn fn)
+{
+    size_t len;
+    char *data = cli_read_input(path, &len), *err = NULL;
+    if (!data) {
+        fprintf(stderr, "jmapd: cannot read %s\n", path);
+        return -1;
+    }
+    struct progress prog = {.path = path, .tty = isatty(STDERR_FILENO)};
+    clock_gettime(CLOCK_MONOTONIC, &prog.last);
+    struct jmap_import_report rep = {0, json_array(), json_array(), show_progress, &prog};
+    int n = -1;
+    if (store_begin(c, true) == STORE_OK) {
+        n = fn(c, account, data, len, &rep, &err);
+        if (n < 0 || store_commit(c) != STORE_OK)
+            n = n < 0 ? n : -1;
+        store_rollback(c);
+    }
+    free(data);
+    if (n < 0)
+        fprintf(stderr, "jmapd: %s: %s\n", path, err ? err : "import failed");
+    else
+        print_summary(path, n, &rep);
+    json_decref(rep.warnings);
+    json_decref(rep.refused);
+    free(err);
+    return n;
+}
+
 int cli_import(int argc, char **argv)
 {
     struct config cfg;
@@ -76,28 +152,8 @@ int cli_import(int argc, char **argv)
             status = 1;
             continue;
         }
-        size_t len;
-        char *data = cli_read_input(path, &len), *err = NULL;
-        if (!data) {
-            fprintf(stderr, "jmapd: cannot read %s\n", path);
+        if (import_file(c, account, path, fn) < 0)
             status = 1;
-            continue;
-        }
-        int n = -1;
-        if (store_begin(c, true) == STORE_OK) {
-            n = fn(c, account, data, len, &err);
-            if (n < 0 || store_commit(c) != STORE_OK)
-                n = n < 0 ? n : -1;
-            store_rollback(c);
-        }
-        free(data);
-        if (n < 0) {
-            fprintf(stderr, "jmapd: %s: %s\n", path, err ? err : "import failed");
-            status = 1;
-        } else {
-            printf("%s: %d imported\n", path, n);
-        }
-        free(err);
     }
     if (!files) {
         fprintf(stderr, "usage: jmapd import --user NAME FILE...\n");

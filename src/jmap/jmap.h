@@ -239,12 +239,23 @@ typedef int (*jmap_export_fn)(struct store_conn *c, const char *account, const c
 void jmap_register_exporter(const char *kind, jmap_export_fn fn);
 jmap_export_fn jmap_exporter_find(const char *kind);
 
+/* What an import did, for `jmapd import`'s progress and summary (issue 12 §5.2). An
+ * importer that fills it counts updated objects (an object of the same uid replaced) among
+ * the imported ones, appends one string per repair to warnings and one per refused object
+ * (with the reason) to refused, and calls progress(ud, done, total) as it goes. */
+struct jmap_import_report {
+    int updated;
+    json_t *warnings, *refused; /* arrays of strings */
+    void (*progress)(void *ud, size_t done, size_t total);
+    void *ud;
+};
+
 /* Importers read a file into an account (`jmapd import`), chosen by the file's
  * extension (".ics", ".vcf"). Called inside a write transaction; they store
  * objects through the type's validation. Returns the number of objects imported,
- * or -1 with *err (malloc'd) naming what was wrong. */
+ * or -1 with *err (malloc'd) naming what was wrong. report may be NULL. */
 typedef int (*jmap_import_fn)(struct store_conn *c, const char *account, const char *data,
-                              size_t len, char **err);
+                              size_t len, struct jmap_import_report *report, char **err);
 void jmap_register_importer(const char *extension, jmap_import_fn fn);
 jmap_import_fn jmap_importer_find(const char *extension);
 

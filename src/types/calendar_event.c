@@ -1033,7 +1033,7 @@ static int uid_find_cb(const char *id, void *ud)
 }
 
 int event_import_one(struct store_conn *c, const char *account, const char *calendar_id,
-                     json_t *event, char **err)
+                     json_t *event, bool *updated, char **err)
 {
     json_t *obj = json_deep_copy(event);
     json_object_set_new(obj, "calendarIds", json_pack("{s:b}", calendar_id, 1));
@@ -1047,6 +1047,8 @@ int event_import_one(struct store_conn *c, const char *account, const char *cale
     json_t *old = u.id[0] ? store_object_get(c, account, calendar_event_type.name, u.id) : NULL;
     if (old) /* the same event again: an update that keeps the id */
         json_object_set(obj, "id", json_object_get(old, "id"));
+    if (updated)
+        *updated = old != NULL;
     json_t *invalid = json_array();
     validate_event(NULL, c, account, obj, old, invalid, JSCAL_RELAXED);
     int rc = 0;

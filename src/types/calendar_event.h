@@ -34,10 +34,10 @@ json_t *event_instance(const json_t *base, const char *base_id, const char *rid)
 /* The default calendar of an account (id into out[64]); -1 if there is none. */
 int event_default_calendar(struct store_conn *c, const char *account, char out[64]);
 /* Creates (or, with the same uid, replaces) an event imported from iCalendar in
- * calendar_id, through the type's validation in relaxed mode. Returns 0, or -1 with
- * *err. */
+ * calendar_id, through the type's validation in relaxed mode. Returns 0 (*updated set
+ * when it replaced one; updated may be NULL), or -1 with *err. */
 int event_import_one(struct store_conn *c, const char *account, const char *calendar_id,
-                     json_t *event, char **err);
+                     json_t *event, bool *updated, char **err);
 
 /* Which properties sort (the type's compare hook, probe only). */
 int event_compare(json_t *a, json_t *b, const char *property, bool *ok);

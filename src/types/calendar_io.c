@@ -3,6 +3,7 @@
  * and the "calendar" exporter (`jmapd export --calendar`, GET /export/calendar/...),
  * which streams one VCALENDAR with a VTIMEZONE for every zone used.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,34 +12,70 @@
 #include "types/types.h"
 #include "util/util.h"
 
+/* A refusal for the summary: "line N: ..." from the converter, or the event's reason. */
+static void refuse(struct jmap_import_report *rep, char *reason)
+{
+    if (rep && rep->refused && reason)
+        json_array_append_new(rep->refused, json_string(reason));
+    free(reason);
+}
+
 /* Imports every Event of the file into the account's default calendar; an event
- * whose uid (and recurrenceId) is already there replaces it. Tasks are skipped
- * (they belong to task lists). */
+ * whose uid (and recurrenceId) is already there replaces it. The converter repairs what
+ * real-world producers write (each repair a warning); an event that still cannot be
+ * stored is refused with its reason and the others go on. Tasks are refused (they belong
+ * to task lists). */
 static int import_ics(struct store_conn *c, const char *account, const char *data, size_t len,
-                      char **err)
+                      struct jmap_import_report *rep, char **err)
 {
     char cal[64];
     if (event_default_calendar(c, account, cal) != 0) {
         *err = xstrdup("the account has no calendar");
         return -1;
     }
-    json_t *group = ical_to_jscal(data, len, ICAL_TO_JSCAL_GROUP, err);
+    json_t *warnings = json_array();
+    json_t *group = ical_to_jscal_warn(data, len, ICAL_TO_JSCAL_GROUP, warnings, err);
+    size_t i;
+    json_t *w;
+    json_array_foreach(warnings, i, w)
+    {
+        const char *s = json_string_value(w);
+        if (strstr(s, "(component refused)"))
+            refuse(rep, xstrdup(s));
+        else if (rep && rep->warnings)
+            json_array_append(rep->warnings, w);
+    }
+    json_decref(warnings);
     if (!group)
         return -1;
     int n = 0;
-    size_t i;
-    json_t *e;
-    json_array_foreach(json_object_get(group, "entries"), i, e)
+    json_t *entries = json_object_get(group, "entries"), *e;
+    json_array_foreach(entries, i, e)
     {
+        if (rep && rep->progress)
+            rep->progress(rep->ud, i, json_array_size(entries));
         const char *type = json_string_value(json_object_get(e, "@type"));
-        if (!type || strcmp(type, "Event") != 0)
+        const char *uid = json_string_value(json_object_get(e, "uid"));
+        if (!type || strcmp(type, "Event") != 0) {
+            char *m = NULL;
+            if (asprintf(&m, "%s %s: tasks are not imported into a calendar",
+                         type ? type : "entry", uid ? uid : "(no uid)") < 0)
+                m = NULL;
+            refuse(rep, m);
             continue;
-        if (event_import_one(c, account, cal, e, err) != 0) {
-            json_decref(group);
-            return -1;
         }
+        bool updated = false;
+        char *why = NULL;
+        if (event_import_one(c, account, cal, e, &updated, &why) != 0) {
+            refuse(rep, why ? why : xstrdup("cannot store the event"));
+            continue;
+        }
+        if (updated && rep)
+            rep->updated++;
         n++;
     }
+    if (rep && rep->progress)
+        rep->progress(rep->ud, json_array_size(entries), json_array_size(entries));
     json_decref(group);
     return n;
 }

@@ -139,8 +139,9 @@ static int import_one(struct store_conn *c, const char *account, const char *boo
 }
 
 static int import_vcf(struct store_conn *c, const char *account, const char *data, size_t len,
-                      char **err)
+                      struct jmap_import_report *report, char **err)
 {
+    (void)report; /* all or nothing: the count is the summary */
     char msg[512] = "";
     json_t *cards = jscontact_from_vcard_text(data, len, msg, sizeof msg);
     if (!cards) {

@@ -1,0 +1,68 @@
+"""`jmapd import` for a new user (issue 12 §5.2): a long file shows its progress on a
+terminal, and every import ends with a summary: imported (new, updated), repaired with
+warnings, refused with reasons (issue 12 §3.5: real-world files are repaired, not refused)."""
+import os
+import pty
+import subprocess
+
+from conftest import JMAPD, run_cli
+
+HEAD = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\n"
+
+
+def event(uid, extra=""):
+    return (f"BEGIN:VEVENT\r\nUID:{uid}\r\nDTSTAMP:20250101T000000Z\r\n"
+            f"DTSTART:20250301T090000Z\r\nSUMMARY:{uid}\r\n{extra}END:VEVENT\r\n")
+
+
+def test_issue12_5_2_summary_counts_and_reasons(fresh_server, tmp_path):
+    s = fresh_server
+    f = tmp_path / "mixed.ics"
+    f.write_text(HEAD + event("a") + event("b") + "END:VCALENDAR\r\n")
+    r = run_cli(s.data, "import", "--user", "alice", str(f))
+    assert r.returncode == 0, r.stderr
+    assert "2 imported (2 new, 0 updated), 0 repaired with warnings, 0 refused" in r.stdout
+    # again, with a repair (a TZID Outlook writes), a refused event and a task
+    f.write_text(HEAD + event("a") + event("b", "PRIORITY:urgent\r\n")
+                 + event("c").replace("DTSTART:20250301T090000Z", "DTSTART:soon")
+                 + "BEGIN:VTODO\r\nUID:t\r\nDTSTAMP:20250101T000000Z\r\nEND:VTODO\r\n"
+                 + event("d").replace("DTSTART:", "DTSTART;TZID=W. Europe Standard Time:")
+                             .replace("090000Z", "090000")
+                 + "END:VCALENDAR\r\n")
+    r = run_cli(s.data, "import", "--user", "alice", str(f))
+    assert r.returncode == 0, r.stderr
+    assert "3 imported (1 new, 2 updated), 2 repaired with warnings, 2 refused" in r.stdout
+    err = r.stderr
+    assert "warning: line" in err and "PRIORITY" in err and "W. Europe Standard Time" in err
+    assert "refused: line" in err and "DTSTART" in err          # the reason, with the line
+    assert "refused: Task t: tasks are not imported" in err
+    ids = s.call("CalendarEvent/query", {"accountId": s.account()})[1]["ids"]
+    assert len(ids) == 3
+
+
+def test_issue12_5_2_progress_on_a_terminal(fresh_server, tmp_path):
+    s = fresh_server
+    f = tmp_path / "long.ics"
+    f.write_text(HEAD + "".join(event(f"e{i}") for i in range(600)) + "END:VCALENDAR\r\n")
+    # stderr on a pseudo-terminal: progress lines; stdout a pipe: the summary only
+    master, slave = pty.openpty()
+    p = subprocess.Popen([JMAPD, "import", "--user", "alice", str(f), "--data", s.data],
+                         stdout=subprocess.PIPE, stderr=slave)
+    os.close(slave)
+    out, _ = p.communicate(timeout=120)
+    tty = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        tty += chunk
+    os.close(master)
+    assert p.returncode == 0
+    assert b"600 imported" in out
+    assert b"/600" in tty and b"600/600" in tty
+    # not a terminal: no progress at all
+    r = run_cli(s.data, "import", "--user", "alice", str(f))
+    assert "/600" not in r.stderr and "600 imported (0 new, 600 updated)" in r.stdout
