@@ -854,6 +854,7 @@ static int event_parse(struct jmap_req *r, json_t *args)
     if (json_is_null(props))
         props = NULL;
     json_t *parsed = json_object(), *not_found = json_array(), *not_parsable = json_array();
+    json_t *warnings = json_object(); /* blobId -> the repairs made to read it */
     size_t i;
     json_t *v;
     json_array_foreach(json_object_get(args, "blobIds"), i, v)
@@ -866,7 +867,9 @@ static int event_parse(struct jmap_req *r, json_t *args)
             continue;
         }
         char *err = NULL;
-        json_t *group = ical_to_jscal((const char *)data, len, ICAL_TO_JSCAL_GROUP, &err);
+        json_t *warned = json_array();
+        json_t *group =
+            ical_to_jscal_warn((const char *)data, len, ICAL_TO_JSCAL_GROUP, warned, &err);
         free(data);
         free(err);
         json_t *events = json_array();
@@ -881,8 +884,14 @@ static int event_parse(struct jmap_req *r, json_t *args)
         if (!group || !json_array_size(events)) {
             json_array_append(not_parsable, v);
             json_decref(events);
+            json_decref(warned);
         } else {
             json_object_set_new(parsed, json_string_value(v), events);
+            /* issue 12 §3.5: what was repaired, next to what was parsed */
+            if (json_array_size(warned))
+                json_object_set_new(warnings, json_string_value(v), warned);
+            else
+                json_decref(warned);
         }
         json_decref(group);
     }
@@ -890,6 +899,7 @@ static int event_parse(struct jmap_req *r, json_t *args)
     json_object_set_new(resp, "parsed", jmap_or_null(parsed));
     json_object_set_new(resp, "notFound", jmap_or_null(not_found));
     json_object_set_new(resp, "notParsable", jmap_or_null(not_parsable));
+    json_object_set_new(resp, "warnings", jmap_or_null(warnings));
     jmap_respond(r, "CalendarEvent/parse", resp);
     return 0;
 }
