@@ -131,6 +131,8 @@ void i2j_sub_finish(obj_ctx *sub);
 void i2j_comp_key(cal_ctx *cal, const ical_comp *c, char key[256]);
 json_t *i2j_convert_valarm(obj_ctx *parent, const ical_comp *c);
 void i2j_resolve_alert_relations(json_t *alerts);
+/* 1 if v is a GEO value (RFC 5545 §3.8.1.6: latitude;longitude, in range). */
+int i2j_geo_ok(const char *v);
 void i2j_add_geo_coordinates(obj_ctx *o, json_t *loc, const ical_prop *p, const char *path);
 json_t *i2j_convert_vlocation(obj_ctx *parent, const ical_comp *c);
 int i2j_take_language(json_t *obj, const ical_prop *p);

@@ -458,14 +458,28 @@ int i2j_add_link(obj_ctx *o, const ical_prop *p, int first_url)
 
 /* ---- recurrence rules (§2.3.36) ------------------------------------------------------- */
 
+/* RFC 5545 §3.3.10: the range of each BYxxx list (negative values: counted from the end,
+ * never 0). */
+static const struct {
+    const char *name;
+    long hi;
+    int neg;
+} int_lists[] = {{"bySecond", 60, 0},    {"byMinute", 59, 0},  {"byHour", 23, 0},
+                 {"byMonthDay", 31, 1},  {"byYearDay", 366, 1}, {"byWeekNo", 53, 1},
+                 {"bySetPosition", 366, 1}};
+
 int i2j_int_list(json_t *rule, const char *name, const char *v, int allow_neg)
 {
+    long hi = 366;
+    for (size_t i = 0; i < sizeof int_lists / sizeof *int_lists; i++)
+        if (!strcmp(int_lists[i].name, name))
+            hi = int_lists[i].hi;
     json_t *a = json_array();
     const char *s = v;
     while (*s) {
         char *end;
         long n = strtol(s, &end, 10);
-        if (end == s || (!allow_neg && n < 0)) {
+        if (end == s || (!allow_neg && n < 0) || n > hi || n < -hi || (allow_neg && n == 0)) {
             json_decref(a);
             return -1;
         }
@@ -477,6 +491,10 @@ int i2j_int_list(json_t *rule, const char *name, const char *v, int allow_neg)
             json_decref(a);
             return -1;
         }
+    }
+    if (!json_array_size(a)) {
+        json_decref(a);
+        return -1;
     }
     json_object_set_new_nocheck(rule, name, a);
     return 0;
@@ -763,6 +781,17 @@ void i2j_resolve_alert_relations(json_t *alerts)
     }
 }
 
+int i2j_geo_ok(const char *v)
+{
+    char *end;
+    double lat = strtod(v, &end);
+    if (end == v || *end != ';' || lat < -90 || lat > 90)
+        return 0;
+    const char *s = end + 1;
+    double lon = strtod(s, &end);
+    return end != s && !*end && lon >= -180 && lon <= 180;
+}
+
 void i2j_add_geo_coordinates(obj_ctx *o, json_t *loc, const ical_prop *p, const char *path)
 {
     const char *semi = strchr(p->value, ';');
@@ -791,7 +820,8 @@ json_t *i2j_convert_vlocation(obj_ctx *parent, const ical_comp *c)
             i2j_set_text(l.obj, "name", p->value);
         else if (i2j_is(p->name, "COORDINATES"))
             json_object_set_new_nocheck(l.obj, "coordinates", json_string_nocheck(p->value));
-        else if (i2j_is(p->name, "GEO") && !json_object_get(l.obj, "coordinates"))
+        else if (i2j_is(p->name, "GEO") && !json_object_get(l.obj, "coordinates") &&
+                 i2j_geo_ok(p->value))
             i2j_add_geo_coordinates(&l, l.obj, p, "coordinates");
         else if (i2j_is(p->name, "LOCATION-TYPE"))
             i2j_add_set_values(l.obj, "locationTypes", p->value, 0, 1);
@@ -881,7 +911,7 @@ json_t *i2j_convert_participant_comp(obj_ctx *parent, const ical_comp *c, char k
             i2j_set_text(pc.obj, "name", p->value);
         } else if (i2j_is(p->name, "PERCENT-COMPLETE")) {
             long long n;
-            if (!i2j_parse_uint(p->value, &n) && n <= 100)
+            if (!i2j_parse_uint(p->value, &n) && n <= 100 && parent->is_task) /* Tasks only */
                 json_object_set_new_nocheck(pc.obj, "percentComplete", json_integer(n));
             else
                 i2j_keep_prop(&pc, p);

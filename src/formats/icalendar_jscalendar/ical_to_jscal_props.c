@@ -86,7 +86,7 @@ static int h_location(entry_ctx *e, const ical_prop *p)
 
 static int h_geo(entry_ctx *e, const ical_prop *p)
 {
-    if (i2j_param_is_true(p, "DERIVED") || e->ngeo >= I2J_MAX_GEOS)
+    if (i2j_param_is_true(p, "DERIVED") || e->ngeo >= I2J_MAX_GEOS || !i2j_geo_ok(p->value))
         return I2J_KEEP;
     e->geos[e->ngeo++] = p;
     return I2J_DONE;
