@@ -77,7 +77,8 @@ static int entry_begin(entry_ctx *e, const ical_comp *c)
     e->duration = ical_comp_get_prop(c, "DURATION");
     e->is_instance = ical_comp_get_prop(c, "RECURRENCE-ID") != NULL;
     const ical_prop *base = e->dtstart ? e->dtstart : e->due;
-    if (!ical_comp_get_prop(c, "UID")) {
+    const ical_prop *uidp = ical_comp_get_prop(c, "UID");
+    if (!uidp || !*uidp->value) {
         /* RFC 5545 §3.6.1 requires UID; a name-based UUID of the component's text is the same
          * for the same component every time it is read. */
         jscal_buf b = {0};

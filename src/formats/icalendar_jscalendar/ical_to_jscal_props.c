@@ -13,6 +13,10 @@ static const char *const none[] = {NULL};
 
 static int h_uid(entry_ctx *e, const ical_prop *p)
 {
+    if (!*p->value) { /* entry_begin derived one */
+        i2j_warn(&e->o, p, "empty; dropped");
+        return I2J_DONE;
+    }
     i2j_set_text(e->o.obj, "uid", p->value);
     return I2J_DONE;
 }
@@ -201,9 +205,19 @@ static int h_status(entry_ctx *e, const ical_prop *p)
 
 /* ---- recurrence (§2.3.15, §2.3.34-§2.3.36) -------------------------------------------- */
 
+/* 1 if the entry has what a recurrence set starts from (RFC 5545 §3.8.5.3: DTSTART; a
+ * Task may have DUE instead, jscalendarbis §5.2); a rule without it is kept as it is. */
+static int anchored(entry_ctx *e, const ical_prop *p)
+{
+    if (e->dtstart || e->due)
+        return 1;
+    i2j_warn_once(&e->o, p, "recurrence without start", "recurrence without DTSTART or DUE; kept as it is");
+    return 0;
+}
+
 static int h_rrule(entry_ctx *e, const ical_prop *p)
 {
-    if (e->is_instance || e->have_rrule)
+    if (e->is_instance || e->have_rrule || !anchored(e, p))
         return I2J_KEEP; /* jscalendarbis §4.3.1: an instance has no recurrence set */
     e->have_rrule = 1;
     return i2j_convert_rrule(&e->o, p) ? I2J_FAIL : I2J_DONE;
@@ -236,7 +250,7 @@ static void rdate_period(entry_ctx *e, json_t *patch, const char *end, const ica
 /* RDATE and EXDATE: one recurrenceOverrides entry per value. */
 static int h_rdate_exdate(entry_ctx *e, const ical_prop *p)
 {
-    if (e->is_instance)
+    if (e->is_instance || !anchored(e, p))
         return I2J_KEEP;
     const char *vt = ical_prop_param1(p, "VALUE");
     int period = vt && !strcasecmp(vt, "PERIOD"), exdate = i2j_is(p->name, "EXDATE");
