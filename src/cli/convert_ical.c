@@ -241,7 +241,17 @@ int cli_convert_ical(int argc, char **argv)
         json_t *j = input_json ? load_json(buf, len) : load_jscal(buf, len, ICAL_TO_JSCAL_GROUP);
         json_t *invalid = NULL;
         if (j && input_json) {
-            /* Bad input never produces invalid output: validate first. */
+            /* RFC 8984 spellings converted where clear (issue 12 §2.3); what is left and
+             * anything else invalid never produces output: validate first. */
+            json_t *legacy = json_array();
+            if (json_is_array(j)) {
+                size_t k;
+                json_t *e;
+                json_array_foreach(j, k, e) jscal_upgrade(e, legacy);
+            } else {
+                jscal_upgrade(j, legacy);
+            }
+            json_decref(legacy); /* the validator names what is left */
             if (json_is_array(j)) {
                 size_t i;
                 json_t *e;

@@ -564,6 +564,13 @@ static bool changed_beyond_per_user(json_t *obj, json_t *old)
 static json_t *validate_event(struct jset *s, struct store_conn *c, const char *account,
                               json_t *obj, json_t *old, json_t *invalid, int jscal_flags)
 {
+    /* issue 12 §2.3: RFC 8984 spellings become JSCalendar 2.0 or are invalid */
+    json_t *legacy = json_array();
+    jscal_upgrade(obj, legacy);
+    size_t li;
+    json_t *lv;
+    json_array_foreach(legacy, li, lv) add_invalid(invalid, json_string_value(lv));
+    json_decref(legacy);
     if (json_object_get(obj, "method"))
         add_invalid(invalid, "method"); /* §5: MUST NOT have a method */
     json_t *type = json_object_get(obj, "@type");

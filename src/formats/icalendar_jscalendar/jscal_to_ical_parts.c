@@ -249,30 +249,14 @@ int j2i_add_rrule(out_ctx *o, ical_comp *c, const json_t *r)
 {
     if (!json_is_object(r))
         return j2i_ofail(o, "recurrenceRule", "not an object");
-    jscal_buf b = {0};
-    const char *freq = j2i_jstr(r, "frequency");
-    if (!freq)
+    if (!j2i_jstr(r, "frequency"))
         return j2i_ofail(o, "recurrenceRule/frequency", "missing");
-    char *up = jscal_strupper(freq);
-    const char *rscale = j2i_jstr(r, "rscale");
-    if (rscale) {
-        char *u = jscal_strupper(rscale);
-        jscal_buf_adds(&b, "RSCALE=");
-        jscal_buf_adds(&b, u);
-        jscal_buf_adds(&b, ";");
-        free(u);
-    }
-    jscal_buf_adds(&b, "FREQ=");
-    jscal_buf_adds(&b, up);
-    free(up);
-    char tmp[64];
-    json_t *v;
-    if ((v = json_object_get(r, "until"))) {
+    char until[24];
+    json_t *v = json_object_get(r, "until");
+    if (v) {
         jscal_ldt t;
-        if (!json_is_string(v) || jscal_ldt_parse(json_string_value(v), &t)) {
-            free(b.s);
+        if (!json_is_string(v) || jscal_ldt_parse(json_string_value(v), &t))
             return j2i_ofail(o, "recurrenceRule/until", "not a LocalDateTime");
-        }
         /* RFC 5545 §3.3.10: UNTIL is UTC if DTSTART has a zone, DATE if DTSTART is. */
         ical_dt d = {.t = t, .is_date = o->form == 0};
         if (o->form != 0 && o->tz) {
@@ -284,70 +268,11 @@ int j2i_add_rrule(out_ctx *o, ical_comp *c, const json_t *r)
             if (owned)
                 icaltimezone_free(owned, 1);
         }
-        ical_dt_format(&d, tmp);
-        jscal_buf_adds(&b, ";UNTIL=");
-        jscal_buf_adds(&b, tmp);
+        ical_dt_format(&d, until);
     }
-    if ((v = json_object_get(r, "count"))) {
-        snprintf(tmp, sizeof tmp, ";COUNT=%lld", (long long)json_integer_value(v));
-        jscal_buf_adds(&b, tmp);
-    }
-    if ((v = json_object_get(r, "interval"))) {
-        snprintf(tmp, sizeof tmp, ";INTERVAL=%lld", (long long)json_integer_value(v));
-        jscal_buf_adds(&b, tmp);
-    }
-    static const struct {
-        const char *js, *ic;
-    } lists[] = {{"bySecond", "BYSECOND"},   {"byMinute", "BYMINUTE"},   {"byHour", "BYHOUR"},
-                 {"byDay", "BYDAY"},         {"byMonthDay", "BYMONTHDAY"}, {"byYearDay", "BYYEARDAY"},
-                 {"byWeekNo", "BYWEEKNO"},   {"byMonth", "BYMONTH"},     {"bySetPosition", "BYSETPOS"}};
-    for (size_t i = 0; i < sizeof lists / sizeof *lists; i++) {
-        json_t *a = json_object_get(r, lists[i].js);
-        if (!json_is_array(a) || !json_array_size(a))
-            continue;
-        jscal_buf_adds(&b, ";");
-        jscal_buf_adds(&b, lists[i].ic);
-        jscal_buf_adds(&b, "=");
-        size_t k;
-        json_t *e;
-        json_array_foreach(a, k, e)
-        {
-            if (k)
-                jscal_buf_adds(&b, ",");
-            if (json_is_integer(e)) {
-                snprintf(tmp, sizeof tmp, "%lld", (long long)json_integer_value(e));
-                jscal_buf_adds(&b, tmp);
-            } else if (json_is_string(e)) {
-                jscal_buf_adds(&b, json_string_value(e));
-            } else if (json_is_object(e)) {
-                json_t *nth = json_object_get(e, "nthOfPeriod");
-                if (nth) {
-                    snprintf(tmp, sizeof tmp, "%lld", (long long)json_integer_value(nth));
-                    jscal_buf_adds(&b, tmp);
-                }
-                const char *day = j2i_jstr(e, "day");
-                char *u = jscal_strupper(day ? day : "");
-                jscal_buf_adds(&b, u);
-                free(u);
-            }
-        }
-    }
-    const char *wkst = j2i_jstr(r, "firstDayOfWeek");
-    if (wkst) {
-        char *u = jscal_strupper(wkst);
-        jscal_buf_adds(&b, ";WKST=");
-        jscal_buf_adds(&b, u);
-        free(u);
-    }
-    const char *skip = j2i_jstr(r, "skip");
-    if (skip && rscale) {
-        char *u = jscal_strupper(skip);
-        jscal_buf_adds(&b, ";SKIP=");
-        jscal_buf_adds(&b, u);
-        free(u);
-    }
-    ical_prop *p = ical_comp_add_prop(c, "RRULE", b.s);
-    free(b.s);
+    char *text = jscal_rrule_text(r, v ? until : NULL, 0);
+    ical_prop *p = ical_comp_add_prop(c, "RRULE", text);
+    free(text);
     j2i_apply_cp(o, p, "recurrenceRule");
     static const char *const known[] = {"frequency", "until", "count", "interval", "bySecond",
                                         "byMinute", "byHour", "byDay", "byMonthDay", "byYearDay",

@@ -32,6 +32,13 @@ enum {
  * new JSON array of property path strings (for Group entries: "entries/3/start"). */
 int jscal_validate(json_t *obj, int flags, json_t **invalid);
 
+/* Brings older spellings to JSCalendar 2.0 in place where the meaning is clear (RFC 8984
+ * recurrenceRules with one rule, sendTo and replyTo with one address, "jsevent"/"jstask"
+ * types, jscalendarbis-08's null timeZone) and appends to invalid the path of each that is
+ * not (several rules, excludedRecurrenceRules, several addresses). Returns how many paths
+ * it appended. For an Event, Task or Group (its entries). */
+int jscal_upgrade(json_t *obj, json_t *invalid);
+
 /* 1 if s is a TimeZoneId this server knows (IANA, from the system zoneinfo), or, when obj
  * is not NULL, a zone carried as a VTIMEZONE in obj's iCalendar/components. */
 int jscal_timezone_known(const char *s, const json_t *obj);

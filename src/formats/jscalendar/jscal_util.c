@@ -617,3 +617,91 @@ json_t *jscal_override_patch_filter(const json_t *patch)
         json_object_set(p, k, v);
     return p;
 }
+
+/* ---- RRULE text ----------------------------------------------------------------------- */
+
+static void rrule_upper(jscal_buf *b, const char *prefix, const char *v)
+{
+    char *u = jscal_strupper(v);
+    jscal_buf_adds(b, prefix);
+    jscal_buf_adds(b, u);
+    free(u);
+}
+
+/* ";BYxxx=a,b,c" of one list (integers, month strings, NDay objects). */
+static void rrule_list(jscal_buf *b, const char *ic, const json_t *a)
+{
+    char tmp[32];
+    size_t k;
+    json_t *e;
+    jscal_buf_adds(b, ";");
+    jscal_buf_adds(b, ic);
+    jscal_buf_adds(b, "=");
+    json_array_foreach((json_t *)a, k, e)
+    {
+        if (k)
+            jscal_buf_adds(b, ",");
+        if (json_is_integer(e)) {
+            snprintf(tmp, sizeof tmp, "%lld", (long long)json_integer_value(e));
+            jscal_buf_adds(b, tmp);
+        } else if (json_is_string(e)) {
+            jscal_buf_adds(b, json_string_value(e));
+        } else if (json_is_object(e)) {
+            json_t *nth = json_object_get(e, "nthOfPeriod");
+            if (nth) {
+                snprintf(tmp, sizeof tmp, "%lld", (long long)json_integer_value(nth));
+                jscal_buf_adds(b, tmp);
+            }
+            const char *day = json_string_value(json_object_get(e, "day"));
+            rrule_upper(b, "", day ? day : "");
+        }
+    }
+}
+
+char *jscal_rrule_text(const json_t *r, const char *until, int flags)
+{
+    static const struct {
+        const char *js, *ic;
+    } lists[] = {{"bySecond", "BYSECOND"},   {"byMinute", "BYMINUTE"},     {"byHour", "BYHOUR"},
+                 {"byDay", "BYDAY"},         {"byMonthDay", "BYMONTHDAY"}, {"byYearDay", "BYYEARDAY"},
+                 {"byWeekNo", "BYWEEKNO"},   {"byMonth", "BYMONTH"},       {"bySetPosition", "BYSETPOS"}};
+    jscal_buf b = {0};
+    char tmp[64];
+    const char *freq = json_string_value(json_object_get(r, "frequency"));
+    const char *rscale = json_string_value(json_object_get(r, "rscale"));
+    const char *skip = json_string_value(json_object_get(r, "skip"));
+    if (flags & JSCAL_RRULE_ITERATE) { /* RFC 7529: SKIP needs RSCALE */
+        int want_skip = skip && strcmp(skip, "omit");
+        if ((rscale && strcmp(rscale, "gregorian")) || want_skip)
+            rscale = rscale ? rscale : "gregorian";
+        else
+            rscale = NULL;
+    }
+    if (rscale)
+        rrule_upper(&b, "RSCALE=", rscale);
+    rrule_upper(&b, rscale ? ";FREQ=" : "FREQ=", freq ? freq : "");
+    if (until) {
+        jscal_buf_adds(&b, ";UNTIL=");
+        jscal_buf_adds(&b, until);
+    }
+    json_t *v;
+    if ((v = json_object_get(r, "count"))) {
+        snprintf(tmp, sizeof tmp, ";COUNT=%lld", (long long)json_integer_value(v));
+        jscal_buf_adds(&b, tmp);
+    }
+    if ((v = json_object_get(r, "interval"))) {
+        snprintf(tmp, sizeof tmp, ";INTERVAL=%lld", (long long)json_integer_value(v));
+        jscal_buf_adds(&b, tmp);
+    }
+    for (size_t i = 0; i < sizeof lists / sizeof *lists; i++) {
+        json_t *a = json_object_get(r, lists[i].js);
+        if (json_is_array(a) && json_array_size(a))
+            rrule_list(&b, lists[i].ic, a);
+    }
+    const char *wkst = json_string_value(json_object_get(r, "firstDayOfWeek"));
+    if (wkst)
+        rrule_upper(&b, ";WKST=", wkst);
+    if (skip && rscale)
+        rrule_upper(&b, ";SKIP=", skip);
+    return jscal_buf_take(&b);
+}

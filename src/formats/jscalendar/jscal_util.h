@@ -100,6 +100,16 @@ void jscal_json_write(const json_t *j, jscal_buf *b);
 /* The same, written to f in pieces (no buffer the size of the output). */
 void jscal_json_fwrite(const json_t *j, FILE *f);
 
+/* The RRULE value of a RecurrenceRule (draft-ietf-calext-jscalendar-icalendar-25 §2.3.36),
+ * the one writer for iCalendar output and for libical expansion. Parts in RFC 5545
+ * §3.3.10's order as the draft's examples write them: RSCALE (RFC 7529) first, FREQ,
+ * UNTIL, COUNT, INTERVAL, BYSECOND ... BYSETPOS, WKST, SKIP. until is the UNTIL value in
+ * iCalendar form, or NULL. Output (flags 0) writes rscale as given and SKIP only with it;
+ * JSCAL_RRULE_ITERATE writes what libical needs: RSCALE only when it is not gregorian or
+ * SKIP is not omit (then GREGORIAN by default). Malloc'd. */
+enum { JSCAL_RRULE_ITERATE = 1 };
+char *jscal_rrule_text(const json_t *r, const char *until, int flags);
+
 /* printf into a malloc'd string. */
 char *jscal_strdupf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -510,6 +510,39 @@ static void check_icalendar(vctx *v, json_t *ic, const char *p)
 
 static void check_entry(vctx *v, json_t *o, const char *prefix, int in_patch);
 
+/* RFC 8984 names that JSCalendar 2.0 replaced are never kept as unknown data the server
+ * would then ignore (issue 12 §2.3): jscal_upgrade converts them where the meaning is
+ * clear; what is left here is invalid. "version" is "1.0" or "2.0" (jscalendarbis-17
+ * §4.1.x "version"). */
+static void check_legacy(vctx *v, json_t *o, const char *prefix)
+{
+    static const char *const gone[] = {"recurrenceRules", "excludedRecurrenceRules", "replyTo",
+                                       NULL};
+    for (const char *const *g = gone; *g; g++)
+        if (json_object_get(o, *g)) {
+            char *p = join(prefix, *g);
+            bad(v, "%s", p);
+            free(p);
+        }
+    json_t *ver = json_object_get(o, "version");
+    if (ver && (!json_is_string(ver) || (strcmp(json_string_value(ver), "2.0") &&
+                                         strcmp(json_string_value(ver), "1.0")))) {
+        char *p = join(prefix, "version");
+        bad(v, "%s", p);
+        free(p);
+    }
+    const char *k;
+    json_t *pt;
+    json_object_foreach(json_object_get(o, "participants"), k, pt)
+    {
+        if (json_is_object(pt) && json_object_get(pt, "sendTo")) {
+            char *p = jscal_strdupf("%s%sparticipants/%s/sendTo", prefix, *prefix ? "/" : "", k);
+            bad(v, "%s", p);
+            free(p);
+        }
+    }
+}
+
 static void check_overrides(vctx *v, json_t *o, const char *prefix)
 {
     json_t *ovs = json_object_get(o, "recurrenceOverrides");
@@ -584,6 +617,7 @@ static void check_entry(vctx *v, json_t *o, const char *prefix, int in_patch)
         free(p);
     }
     check(v, o, prefix, "updated", T_UTC, !server_set_ok);
+    check_legacy(v, o, prefix);
     check(v, o, prefix, "created", T_UTC, 0);
     check(v, o, prefix, "sequence", T_UINT, 0);
     check(v, o, prefix, "method", T_STRING, 0);
