@@ -101,3 +101,18 @@ def test_expand_lines(tmp_path):
         "2024-01-09T10:00:00 2024-01-09T09:00:00Z",
         "2024-01-16T10:00:00 2024-01-16T09:00:00Z",
     ]
+
+
+def test_jscalendarbis17_version_on_group_and_lone_objects():
+    """jscalendarbis-17 "version" (issue 12 §2.4): a Group sets "2.0" and its entries do
+    not; an Event or Task on its own sets it; an object with version 1.0 or 2.0 converts
+    back, any other version is invalid."""
+    g = json.loads(run(["convert", "-", "--to", "json"], ICS.encode()).stdout)
+    assert g["version"] == "2.0" and "version" not in g["entries"][0]
+    ev = json.loads(run(["convert", "-", "--to", "json", "--bare"], ICS.encode()).stdout)
+    assert ev["version"] == "2.0"
+    back = run(["convert", "-", "--to", "ics"], json.dumps(ev).encode())
+    assert back.returncode == 0 and b"JSPROP" not in back.stdout
+    ev["version"] = "3.7"
+    r = run(["convert", "-", "--to", "ics"], json.dumps(ev).encode())
+    assert r.returncode == 1 and b"version" in r.stderr

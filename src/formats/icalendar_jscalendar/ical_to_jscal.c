@@ -704,11 +704,12 @@ static json_t *unwrap(json_t *group, json_t *entries, int flags)
     json_object_foreach(group, k, v)
     {
         (void)v;
-        if (strcmp(k, "@type") && strcmp(k, "entries") && strcmp(k, "prodId"))
+        if (strcmp(k, "@type") && strcmp(k, "entries") && strcmp(k, "prodId") && strcmp(k, "version"))
             return group;
     }
     json_t *e = json_incref(json_array_get(entries, 0));
     json_decref(group);
+    json_object_set_new_nocheck(e, "version", json_string_nocheck("2.0")); /* on its own */
     return e;
 }
 
@@ -764,6 +765,8 @@ json_t *ical_to_jscal_stream(const char *ics, size_t len, int flags, size_t min_
     cv.cal.timing_only = (flags & ICAL_TO_JSCAL_TIMING) != 0;
     cv.cal.warnings = warnings;
     cv.group = i2j_typed_object("Group");
+    /* jscalendarbis-17 §4.1 "version": a Group sets it, its entries do not */
+    json_object_set_new_nocheck(cv.group, "version", json_string_nocheck("2.0"));
     if (gather(&cv))
         goto done;
     if (fn && cv.ncomps >= min_entries) {

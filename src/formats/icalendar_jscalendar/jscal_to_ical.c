@@ -327,7 +327,7 @@ static int build_entry(out_ctx *o, const json_t *obj, ical_comp *out, int as_ove
         "color", "keywords", "categories", "showWithoutTime", "percentComplete",
         "estimatedDuration", "relatedTo", "locations", "mainLocationId", "virtualLocations",
         "links", "participants", "organizerCalendarAddress", "sentBy", "alerts", "method",
-        "prodId", NULL};
+        "prodId", "version", NULL};
     j2i_add_jsprops(out, obj, NULL, known);
     /* STATUS carries status (Event) or progress (Task); the other one, if present, travels
      * as JSPROP so nothing is lost. */
@@ -524,7 +524,7 @@ static int group_props(ical_writer *w, const json_t *g, jscal_buf *b, char **err
     j2i_restore_ical(&o, c, g, "");
     static const char *const known[] = {"uid", "title", "locale", "description", "color",
                                         "keywords", "categories", "created", "updated", "source",
-                                        "links", "entries", "prodId", NULL};
+                                        "links", "entries", "prodId", "version", NULL};
     j2i_add_jsprops(c, g, NULL, known);
     for (size_t i = 0; i < c->nprops; i++)
         ical_prop_write(&c->props[i], b);
