@@ -811,7 +811,9 @@ static int next_line(parser *ps, const char **s, size_t *n, int *line)
 
 static int on_begin(parser *ps, const char *s, size_t n, int line)
 {
-    if (ps->depth >= MAX_DEPTH) {
+    /* A component outside any VCALENDAR is written back inside one: one level less here. */
+    int bare = ps->depth > 0 && strcasecmp(ps->stack[0]->name, "VCALENDAR");
+    if (ps->depth >= MAX_DEPTH - (ps->repair && bare)) {
         ps->err = errf(line, "components nested too deeply", NULL);
         return -1;
     }

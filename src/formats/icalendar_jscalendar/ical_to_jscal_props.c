@@ -103,9 +103,15 @@ static json_t *lower_set(const ical_param *pa)
         return NULL;
     json_t *set = json_object();
     for (size_t k = 0; k < pa->nvalues; k++) {
+        if (!*pa->values[k])
+            continue; /* FEATURE=, : no value */
         char *l = jscal_strlower(pa->values[k]);
         json_object_set_new_nocheck(set, l, json_true());
         free(l);
+    }
+    if (!json_object_size(set)) {
+        json_decref(set);
+        return NULL;
     }
     return set;
 }
