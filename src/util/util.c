@@ -209,6 +209,18 @@ int64_t util_now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static __thread int64_t deadline_ms;
+
+void util_deadline_set(int64_t ms)
+{
+    deadline_ms = ms;
+}
+
+bool util_deadline_passed(void)
+{
+    return deadline_ms > 0 && util_now_ms() >= deadline_ms;
+}
+
 int64_t util_now_us(void)
 {
     struct timespec ts;
