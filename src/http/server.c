@@ -461,7 +461,11 @@ static void workers_stop(struct http_server *h)
 
 /* ---- routing ------------------------------------------------------------------------------- */
 
-#define HTTP_URL_MAX 16384 /* RFC 9112 §3: longer request targets get 414 */
+/* RFC 9112 §3: longer request targets get 414. libmicrohttpd's per-connection
+ * buffer (32 kB by default; more costs memory on every idle push connection) holds
+ * such a request line and its headers, so the handler answers; a request line that
+ * does not fit gets libmicrohttpd's own 414 (or 431 when the headers overflow). */
+#define HTTP_URL_MAX 8192
 
 static enum MHD_Result answer_options(struct MHD_Connection *c, struct http_req *rq)
 {
@@ -572,7 +576,7 @@ static enum MHD_Result request_begin(struct http_server *h, struct MHD_Connectio
     if (!framing_ok(c, rq, &res))
         return res;
     if (strlen(url) > HTTP_URL_MAX)
-        return answer_and_close(c, rq, 414, "the request target is longer than 16384 octets");
+        return answer_and_close(c, rq, 414, "the request target is longer than 8192 octets");
     if (strcmp(method, "OPTIONS") == 0)
         return answer_options(c, rq);
     if (strcmp(url, "/health") == 0)
@@ -834,14 +838,11 @@ struct http_server *http_start(struct jmap_server *srv, char **err)
         {MHD_OPTION_END, 0, NULL},
     };
     h->daemon = MHD_start_daemon(
-        flags, (uint16_t)port, NULL, NULL, handler, h, MHD_OPTION_SOCK_ADDR, &ss,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads, MHD_OPTION_CONNECTION_LIMIT, 20000u,
-        MHD_OPTION_CONNECTION_TIMEOUT, 300u, MHD_OPTION_NOTIFY_COMPLETED, completed, h,
-        /* room for a request line of HTTP_URL_MAX and the headers, so that the
-         * handler answers 414 itself; longer ones get libmicrohttpd's 414 */
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_EXTERNAL_LOGGER,
-        mhd_log, h, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_ARRAY, tls_opts,
-        MHD_OPTION_END);
+        flags, (uint16_t)port, NULL, NULL, handler, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
+        MHD_OPTION_SOCK_ADDR, &ss, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads,
+        MHD_OPTION_CONNECTION_LIMIT, 20000u, MHD_OPTION_CONNECTION_TIMEOUT, 300u,
+        MHD_OPTION_NOTIFY_COMPLETED, completed, h, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
+        MHD_OPTION_ARRAY, tls_opts, MHD_OPTION_END);
     free(cert);
     free(key);
     if (h->daemon && !workers_start(h, api_threads)) {
