@@ -5,13 +5,14 @@
  * after each call's commit. Also the error catalogue and argument checking that
  * every method shares.
  */
+#include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "formats/patch.h"
-#include "jmap/jmap.h"
+#include "jmap/engine.h"
 #include "push/hub.h"
 #include "util/util.h"
 
@@ -316,8 +317,7 @@ static size_t ntypes;
 static void add_method(const char *name, const char *cap, jmap_method_fn fn, const struct jtype *t,
                        int (*std)(struct jmap_req *, const struct jtype *, json_t *))
 {
-    if (nmethods == MAX_METHODS)
-        abort();
+    assert(nmethods < MAX_METHODS); /* a fixed table, sized for the server's methods */
     methods[nmethods++] = (struct method){name, cap, fn, t, std};
 }
 
@@ -340,6 +340,7 @@ void jmap_register_type(const struct jtype *t)
         {JM_QUERYCHANGES, "queryChanges", jmap_std_query_changes},
         {JM_COPY, "copy", jmap_std_copy},
     };
+    assert(ntypes < sizeof types / sizeof types[0]);
     types[ntypes++] = t;
     for (size_t i = 0; i < sizeof std / sizeof std[0]; i++) {
         if (!(t->methods & std[i].bit))
@@ -357,6 +358,16 @@ const struct jtype *jmap_type_find(const char *name)
         if (strcmp(types[i]->name, name) == 0)
             return types[i];
     return NULL;
+}
+
+size_t jmap_type_count(void)
+{
+    return ntypes;
+}
+
+const struct jtype *jmap_type_at(size_t i)
+{
+    return i < ntypes ? types[i] : NULL;
 }
 
 static const struct method *method_find(const char *name)

@@ -10,6 +10,7 @@
 
 #include "jmap/jmap.h"
 #include "push/hub.h"
+#include "types/types.h"
 
 static struct config cfg;
 static struct jmap_server srv;
@@ -29,7 +30,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         abort();
     srv.hub = push_hub_new();
     srv.cfg = &cfg;
-    jmap_init();
+    jmap_init(types_registry);
     struct store_conn *c = store_conn(srv.store);
     store_begin(c, true);
     store_user_add(c, "u", "x", "A1");
