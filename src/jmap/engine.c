@@ -219,8 +219,11 @@ int jmap_std_get(struct jmap_req *r, const struct jtype *t, json_t *args)
         json_array_foreach(ids, i, v)
         {
             const char *id = jmap_resolve_id(r, json_string_value(v));
-            if (id && json_object_get(seen, id))
-                continue; /* each object once, even if asked for twice */
+            const char *key = id ? id : json_string_value(v);
+            /* §5.1: each id once, in list or in notFound, even if asked for twice */
+            if (json_object_get(seen, key))
+                continue;
+            json_object_set_new(seen, key, json_true());
             json_t *obj = id ? store_object_get(r->conn, a->account_id, t->name, id) : NULL;
             if (!obj && id && t->load_synthetic)
                 obj = t->load_synthetic(r, a->account_id, id);
@@ -230,7 +233,6 @@ int jmap_std_get(struct jmap_req *r, const struct jtype *t, json_t *args)
                 json_array_append(not_found, v);
                 continue;
             }
-            json_object_set_new(seen, id, json_true());
             json_array_append_new(list, view);
         }
         json_decref(seen);

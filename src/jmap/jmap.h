@@ -50,6 +50,8 @@ struct jmap_req {
     json_t *created_ids; /* creation id -> id, for the whole request */
     const char *method;  /* name of the call being processed */
     const char *call_id;
+    json_t *call_id_value; /* the call id as sent (it may hold U+0000), borrowed */
+    json_t *call;          /* the invocation [name, args, callId], borrowed */
     const char *capability; /* of the method being processed */
     json_t *changed;     /* accountId -> {type -> state} to push after commit */
 };
