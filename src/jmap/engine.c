@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "formats/patch.h"
+#include "formats/json/patch.h"
 #include "jmap/engine_internal.h"
 #include "util/util.h"
 

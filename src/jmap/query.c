@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "formats/collation.h"
+#include "jmap/collation.h"
 #include "jmap/engine_internal.h"
 #include "util/util.h"
 

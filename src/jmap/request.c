@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "formats/patch.h"
+#include "formats/json/patch.h"
 #include "jmap/engine.h"
 #include "push/hub.h"
 #include "util/util.h"

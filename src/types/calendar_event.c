@@ -12,11 +12,11 @@
 
 #include <libical/ical.h>
 
-#include "formats/jscal.h"
-#include "formats/jscal_util.h"
-#include "formats/patch.h"
-#include "formats/recur.h"
-#include "formats/tz.h"
+#include "formats/jscalendar/jscal.h"
+#include "formats/jscalendar/jscal_util.h"
+#include "formats/json/patch.h"
+#include "formats/recurrence/recur.h"
+#include "formats/timezone/tz.h"
 #include "jmap/blob.h"
 #include "jmap/engine.h"
 #include "types/calendar_event.h"

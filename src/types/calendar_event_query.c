@@ -10,11 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "formats/collation.h"
-#include "formats/ical.h"
-#include "formats/jscal_util.h"
-#include "formats/recur.h"
-#include "formats/tz.h"
+#include "jmap/collation.h"
+#include "formats/icalendar_jscalendar/ical.h"
+#include "formats/jscalendar/jscal_util.h"
+#include "formats/recurrence/recur.h"
+#include "formats/timezone/tz.h"
 #include "jmap/engine.h"
 #include "types/calendar_event.h"
 #include "types/event_cache.h"

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "formats/ical.h"
+#include "formats/icalendar_jscalendar/ical.h"
 #include "types/calendar_event.h"
 #include "types/types.h"
 #include "util/util.h"

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "formats/jscontact.h"
+#include "formats/jscontact/jscontact.h"
 #include "jmap/blob.h"
 #include "jmap/engine.h"
 #include "types/contacts_internal.h"

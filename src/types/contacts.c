@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "formats/jscontact.h"
+#include "formats/jscontact/jscontact.h"
 #include "types/contacts_internal.h"
 #include "types/types.h"
 #include "util/util.h"

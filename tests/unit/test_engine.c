@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "formats/collation.h"
+#include "jmap/collation.h"
 #include "jmap/jmap.h"
 #include "push/hub.h"
 #include "types/types.h"
