@@ -32,6 +32,11 @@ struct config {
     int64_t blob_upload_ttl;       /* seconds an unreferenced upload is kept (>= 3600) */
     int64_t auth_fail_limit;       /* failed logins per user/address per minute */
     int64_t db_busy_timeout;       /* ms to wait for another process's database lock */
+    /* RFC 8620 §8.5 resource limits (not advertised in the session) */
+    int64_t max_size_response;  /* bytes of method responses in one API response */
+    int64_t max_request_memory; /* estimated bytes a parsed API request may hold */
+    int64_t request_timeout;    /* ms an API request may run; later calls get an error */
+    int api_threads;            /* workers running API requests; 0 = 4 x cores, >= 8 */
 };
 
 void config_defaults(struct config *cfg);
