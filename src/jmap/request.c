@@ -468,8 +468,8 @@ static void run_call(struct jmap_req *r, const char *name, json_t *args)
 }
 
 /* A copy of the JSON text body[len] with ".0" after every integer literal of more
- * than 18 digits (all that may not fit in int64) outside strings, so that jansson reads it as a real (a number no
- * Int or UnsignedInt argument accepts) instead of refusing the request. */
+ * than 18 digits (all that may not fit in int64) outside strings, so that jansson reads it as a
+ * real (a number no Int or UnsignedInt argument accepts) instead of refusing the request. */
 static char *widen_big_integers(const char *body, size_t len, size_t *out_len)
 {
     struct buf b = {0};
