@@ -666,9 +666,6 @@ void jmap_api_handle(struct jmap_server *srv, const struct jmap_user *user, cons
         r.call_id = json_string_value(json_array_get(v, 2));
         r.call_id_value = json_array_get(v, 2);
         r.call = v;
-        json_t *args = json_deep_copy(json_array_get(v, 1));
-}
-
         size_t from = json_array_size(r.responses);
         if (util_deadline_passed()) {
             jmap_error(&r, "serverFail", "not run: the request passed its time limit (%lld ms)",
