@@ -5,14 +5,15 @@
  * after each call's commit. Also the error catalogue and argument checking that
  * every method shares.
  */
+#include <assert.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "formats/patch.h"
-#include "jmap/jmap.h"
+#include "formats/json/patch.h"
+#include "jmap/engine.h"
 #include "push/hub.h"
 #include "util/util.h"
 
@@ -37,7 +38,9 @@ char *jmap_problem(const char *type, int status, const char *detail, const char 
 
 void jmap_respond(struct jmap_req *r, const char *name, json_t *args)
 {
-    json_array_append_new(r->responses, json_pack("[s, o, s]", name, args, r->call_id));
+    /* RFC 8620 §3.4: the call id comes back exactly as sent */
+    json_t *call_id = r->call_id_value ? json_incref(r->call_id_value) : json_string(r->call_id);
+    json_array_append_new(r->responses, json_pack("[s, o, o]", name, args, call_id));
 }
 
 __attribute__((format(printf, 2, 0))) static json_t *vdescribed(const char *type, const char *fmt,
@@ -114,7 +117,9 @@ const struct store_access *jmap_account(struct jmap_req *r, json_t *args, const 
         }
         return a;
     }
-    jmap_error(r, "accountNotFound", "no account %s", id);
+    /* RFC 8620 §5.4, §6.3: the source account of a copy has its own error */
+    jmap_error(r, strcmp(key, "fromAccountId") == 0 ? "fromAccountNotFound" : "accountNotFound",
+               "no account %s", id);
     return NULL;
 }
 
@@ -181,7 +186,8 @@ static bool kind_ok(json_t *v, enum arg_kind kind, unsigned flags)
     case ARG_ANY:
         return true;
     case ARG_ID:
-        if (!json_is_string(v))
+        /* RFC 8620 §1.2: an Id is 1-255 of [A-Za-z0-9_-], so never a U+0000 */
+        if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v))
             return false;
         if ((flags & ARG_REF) && json_string_value(v)[0] == '#')
             return util_is_jmap_id(json_string_value(v) + 1);
@@ -317,8 +323,7 @@ static size_t ntypes;
 static void add_method(const char *name, const char *cap, jmap_method_fn fn, const struct jtype *t,
                        int (*std)(struct jmap_req *, const struct jtype *, json_t *))
 {
-    if (nmethods == MAX_METHODS)
-        abort();
+    assert(nmethods < MAX_METHODS); /* a fixed table, sized for the server's methods */
     methods[nmethods++] = (struct method){name, cap, fn, t, std};
 }
 
@@ -341,6 +346,7 @@ void jmap_register_type(const struct jtype *t)
         {JM_QUERYCHANGES, "queryChanges", jmap_std_query_changes},
         {JM_COPY, "copy", jmap_std_copy},
     };
+    assert(ntypes < sizeof types / sizeof types[0]);
     types[ntypes++] = t;
     for (size_t i = 0; i < sizeof std / sizeof std[0]; i++) {
         if (!(t->methods & std[i].bit))
@@ -358,6 +364,16 @@ const struct jtype *jmap_type_find(const char *name)
         if (strcmp(types[i]->name, name) == 0)
             return types[i];
     return NULL;
+}
+
+size_t jmap_type_count(void)
+{
+    return ntypes;
+}
+
+const struct jtype *jmap_type_at(size_t i)
+{
+    return i < ntypes ? types[i] : NULL;
 }
 
 static const struct method *method_find(const char *name)
@@ -436,7 +452,9 @@ static void run_call(struct jmap_req *r, const char *name, json_t *args)
 {
     if (resolve_references(r, args) != 0)
         return;
-    const struct method *m = method_find(name);
+    /* a name holding U+0000 names no method (its C string would stop early) */
+    const struct method *m =
+        strlen(name) == json_string_length(json_array_get(r->call, 0)) ? method_find(name) : NULL;
     /* A method whose capability is not in `using` does not exist for this request. */
     if (!m || !using_has(r->using, m->capability)) {
         jmap_error(r, "unknownMethod", "unknown method '%s'", name);
@@ -447,6 +465,46 @@ static void run_call(struct jmap_req *r, const char *name, json_t *args)
         m->std(r, m->type, args);
     else
         m->fn(r, args);
+}
+
+/* A copy of the JSON text body[len] with ".0" after every integer literal of more
+ * than 18 digits (all that may not fit in int64) outside strings, so that jansson reads it as a
+ * real (a number no Int or UnsignedInt argument accepts) instead of refusing the request. */
+static char *widen_big_integers(const char *body, size_t len, size_t *out_len)
+{
+    struct buf b = {0};
+    bool in_string = false;
+    for (size_t i = 0; i < len;) {
+        char ch = body[i];
+        if (in_string) {
+            size_t n = ch == '\\' && i + 1 < len ? 2 : 1;
+            in_string = ch != '"';
+            buf_append(&b, body + i, n);
+            i += n;
+            continue;
+        }
+        if (ch == '"') {
+            in_string = true;
+            buf_append(&b, body + i++, 1);
+            continue;
+        }
+        bool starts = (ch >= '0' && ch <= '9') &&
+                      (i == 0 || !strchr("0123456789.eE+-", body[i - 1]) ||
+                       (body[i - 1] == '-' && (i < 2 || !strchr("eE", body[i - 2]))));
+        if (!starts) {
+            buf_append(&b, body + i++, 1);
+            continue;
+        }
+        size_t j = i;
+        while (j < len && body[j] >= '0' && body[j] <= '9')
+            j++;
+        buf_append(&b, body + i, j - i);
+        if (j - i > 18 && (j == len || !strchr(".eE", body[j])))
+            buf_puts(&b, ".0");
+        i = j;
+    }
+    *out_len = b.len;
+    return b.data ? buf_take(&b) : xstrdup("");
 }
 
 /* ---- resource bounds (RFC 8620 §8.5) ------------------------------------------------------- */
@@ -535,8 +593,19 @@ void jmap_api_handle(struct jmap_server *srv, const struct jmap_user *user, cons
         return;
     }
     json_error_t jerr;
-    /* I-JSON (RFC 7493): valid UTF-8, no duplicate member names. */
-    json_t *req = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
+    /* I-JSON (RFC 7493): valid UTF-8, no duplicate member names; escaped control
+     * characters, U+0000 included, are valid string content (RFC 8259 §7). */
+    json_t *req = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_ALLOW_NUL,
+                             &jerr);
+    char *widened = NULL;
+    if (!req && strstr(jerr.text, "too big")) {
+        /* RFC 8620 §1.3: an integer beyond ±2^53-1 is valid JSON but no Int: read
+         * it as a number that no Int argument accepts (invalidArguments) */
+        widened = widen_big_integers(body, len, &len);
+        req = json_loadb(widened, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_ALLOW_NUL,
+                         &jerr);
+        free(widened);
+    }
     if (!req) {
         char detail[300];
         snprintf(detail, sizeof detail, "not valid I-JSON: %s at offset %d", jerr.text,
@@ -595,6 +664,8 @@ void jmap_api_handle(struct jmap_server *srv, const struct jmap_user *user, cons
     {
         r.method = json_string_value(json_array_get(v, 0));
         r.call_id = json_string_value(json_array_get(v, 2));
+        r.call_id_value = json_array_get(v, 2);
+        r.call = v;
         size_t from = json_array_size(r.responses);
         if (util_deadline_passed()) {
             jmap_error(&r, "serverFail", "not run: the request passed its time limit (%lld ms)",

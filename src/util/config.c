@@ -17,6 +17,7 @@ void config_defaults(struct config *cfg)
     snprintf(cfg->data_dir, sizeof cfg->data_dir, "%s", env && *env ? env : "./data");
     snprintf(cfg->listen, sizeof cfg->listen, "127.0.0.1:8080");
     snprintf(cfg->log_level, sizeof cfg->log_level, "info");
+    snprintf(cfg->default_domain, sizeof cfg->default_domain, "localhost");
     /* RFC 8620 §2 suggested minimums, or more */
     cfg->max_size_upload = 50000000;
     cfg->max_concurrent_upload = 4;
@@ -53,6 +54,7 @@ static const struct key keys[] = {
     S("tls_cert", tls_cert),
     S("tls_key", tls_key),
     S("log_level", log_level),
+    S("default_domain", default_domain),
     N("max_size_upload", max_size_upload, 1),
     N("max_concurrent_upload", max_concurrent_upload, 1),
     N("max_size_request", max_size_request, 1024),

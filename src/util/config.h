@@ -15,6 +15,7 @@ struct config {
     char tls_cert[1024];
     char tls_key[1024];
     char log_level[16];
+    char default_domain[256]; /* new users' calendar address: mailto:NAME@default_domain */
     int threads;           /* worker threads; 0 = number of cores */
     /* RFC 8620 §2 core capability limits */
     int64_t max_size_upload;
