@@ -187,8 +187,13 @@ def post_raw(server, framing, body):
     (b"Transfer-Encoding: chunked, gzip\r\n", BODY, 400),
     (b"Transfer-Encoding: gzip, chunked\r\n", b"%x\r\n" % len(BODY) + BODY + b"\r\n0\r\n\r\n",
      501),
+    # RFC 9112 §5.1: whitespace before the colon (a proxy may honour the length)
+    (b"Content-Length : %d\r\n" % len(BODY), BODY, 400),
+    # RFC 9112 §5.2: obs-fold (a continuation line) is refused, never guessed at
+    (b"X-A: 1\r\n Content-Length: %d\r\n" % len(BODY), BODY, 400),
 ], ids=["conflicting-content-length", "content-length-list", "content-length-and-te",
-        "unknown-te", "chunked-not-final", "unsupported-coding"])
+        "unknown-te", "chunked-not-final", "unsupported-coding", "space-before-colon",
+        "obs-fold"])
 def test_ambiguous_framing_400_and_close(server, framing, body, status):
     """RFC 9112 §6.3: the server MUST answer 400 and close (§6.1: 501 for a coding
     it does not implement), promptly, and never run the request."""
@@ -196,6 +201,16 @@ def test_ambiguous_framing_400_and_close(server, framing, body, status):
     assert status_of(raw) == status, raw[:300]
     assert closed and took < 5
     assert b'"methodResponses"' not in raw
+
+
+@pytest.mark.parametrize("hosts", [b"", b"Host: a\r\nHost: b\r\n"], ids=["none", "two"])
+def test_http11_needs_exactly_one_host(server, hosts):
+    """RFC 9112 §3.2: 400 for an HTTP/1.1 request without Host or with two."""
+    c = connect(server)
+    c.sendall(b"GET /health HTTP/1.1\r\n" + hosts + b"\r\n")
+    raw, closed = read_answer(c)
+    c.close()
+    assert status_of(raw) == 400 and closed
 
 
 def test_chunked_request_still_works(server):
