@@ -357,3 +357,33 @@ def test_request_of_many_values_refused_without_memory(server):
     assert rss_kb(server) - before < 40000
     resp = server.api([["Core/echo", {"a": [{}] * 50000}, "0"]], using=[CORE])
     assert resp["methodResponses"][0][1] == {"a": [{}] * 50000}
+
+
+def test_sigterm_while_a_worker_runs_a_request():
+    """The worker pool drains on SIGTERM: the request a worker holds is answered and
+    the server exits 0 without a sanitizer report."""
+    s = locked_server("db_busy_timeout = 3000\n")
+    try:
+        acct = s.account()
+        db = hold_write_lock(s)
+        out = []
+
+        def write():
+            out.append(s.http().post(s.base + "/jmap/api/", json={
+                "using": [CORE, CAL], "methodCalls": [
+                    ["Calendar/set", {"accountId": acct, "create": {"c": {"name": "x"}}}, "0"]]},
+                timeout=30))
+
+        t = threading.Thread(target=write)
+        t.start()
+        time.sleep(0.5)
+        rc = s.stop()
+        t.join(30)
+        db.execute("ROLLBACK")
+        db.close()
+        assert rc == 0
+        assert out and out[0].status_code == 200
+        log = s.read_log()
+        assert "AddressSanitizer" not in log and "runtime error" not in log, log[-3000:]
+    finally:
+        s.tmp.cleanup()
