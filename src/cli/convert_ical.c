@@ -1,6 +1,6 @@
 /*
  * convert_ical.c — `jmapd convert` for iCalendar <-> JSCalendar and `jmapd expand`, thin
- * command-line wrappers over src/formats/ical.h, jscal.h and recur.h. Input is a file or
+ * command-line wrappers over src/formats/icalendar_jscalendar/ical.h, jscalendar/jscal.h and recurrence/recur.h. Input is a file or
  * "-" for stdin; bad input exits 1 with a message naming the line or property.
  */
 #include <stdint.h>
@@ -13,10 +13,10 @@
 #include "cli/cli.h"
 #include "cli/common.h"
 #include "cli/fast_alloc.h"
-#include "formats/ical.h"
-#include "formats/jscal.h"
-#include "formats/jscal_util.h"
-#include "formats/recur.h"
+#include "formats/icalendar_jscalendar/ical.h"
+#include "formats/jscalendar/jscal.h"
+#include "formats/jscalendar/jscal_util.h"
+#include "formats/recurrence/recur.h"
 
 #define MAX_INPUT (256u << 20)
 

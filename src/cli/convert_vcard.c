@@ -1,6 +1,6 @@
 /*
  * convert_vcard.c — `jmapd convert` for contacts: vCard (.vcf, .vcard) to JSContact
- * JSON and back, on top of formats/jscontact.h.
+ * JSON and back, on top of formats/jscontact/jscontact.h.
  *
  *   jmapd convert FILE.vcf [--to json|vcf] [--vcard3]   one Card, or an array
  *   jmapd convert FILE.json [--to vcf|json] [--vcard3]  vCard 4.0 (3.0 with --vcard3)
@@ -22,8 +22,8 @@
 #include "cli/cli.h"
 #include "cli/common.h"
 #include "cli/fast_alloc.h"
-#include "formats/jscal_util.h"
-#include "formats/jscontact.h"
+#include "formats/jscalendar/jscal_util.h"
+#include "formats/jscontact/jscontact.h"
 
 static int has_suffix(const char *s, const char *suffix)
 {
@@ -59,7 +59,7 @@ typedef struct job {
 } job;
 
 /* A Card's compact JSON text (malloc'd): the same bytes as json_dumps(JSON_COMPACT), written
- * by the faster writer of formats/jscal_util.h. */
+ * by the faster writer of formats/jscalendar/jscal_util.h. */
 static char *card_json(const json_t *card)
 {
     jscal_buf b = {0};

@@ -128,25 +128,26 @@ static void sse_free(void *cls)
 }
 
 /* The current state of every type in the user's accounts, as a StateChange's
- * "changed" map: sent first when a client reconnects with Last-Event-ID. */
+ * "changed" map: sent first when a client reconnects with Last-Event-ID. The
+ * types are every registered data type (RFC 8620 §7.1 TypeState). */
 static json_t *current_states(struct store_conn *sc, const struct jmap_user *u, json_t *types)
 {
-    static const char *const names[] = {"Calendar", "ParticipantIdentity", "CalendarEvent"};
     json_t *changed = json_object();
     for (int i = 0; i < u->naccounts; i++) {
         json_t *acct = json_object();
-        for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
+        for (size_t k = 0; k < jmap_type_count(); k++) {
+            const char *name = jmap_type_at(k)->name;
             bool wanted = !types;
             size_t j;
             json_t *t;
             json_array_foreach(types, j, t)
             {
-                wanted |= strcmp(json_string_value(t), names[k]) == 0;
+                wanted |= strcmp(json_string_value(t), name) == 0;
             }
             if (wanted)
-                json_object_set_new(acct, names[k],
-                                    jmap_state_string(store_state_get(sc, u->accounts[i].account_id,
-                                                                      names[k])));
+                json_object_set_new(
+                    acct, name,
+                    jmap_state_string(store_state_get(sc, u->accounts[i].account_id, name)));
         }
         json_object_set_new(changed, u->accounts[i].account_id, acct);
     }

@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "formats/collation.h"
+#include "jmap/collation.h"
 #include "types/contacts_internal.h"
 #include "util/util.h"
 

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "formats/recur.h"
+#include "formats/recurrence/recur.h"
 #include "types/calendar_event.h"
 #include "util/util.h"
 

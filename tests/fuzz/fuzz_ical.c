@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "formats/ical.h"
-#include "formats/jscal.h"
-#include "formats/recur.h"
+#include "formats/icalendar_jscalendar/ical.h"
+#include "formats/jscalendar/jscal.h"
+#include "formats/recurrence/recur.h"
 
 static void expand(const json_t *e)
 {

@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "formats/ical.h"
-#include "formats/jscal.h"
-#include "formats/recur.h"
+#include "formats/icalendar_jscalendar/ical.h"
+#include "formats/jscalendar/jscal.h"
+#include "formats/recurrence/recur.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

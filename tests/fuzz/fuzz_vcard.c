@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "formats/jscontact.h"
+#include "formats/jscontact/jscontact.h"
 
 static void check_card(const json_t *card)
 {

@@ -13,10 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "formats/ical.h"
-#include "formats/ical_syntax.h"
-#include "formats/jscal.h"
-#include "formats/recur.h"
+#include "formats/icalendar_jscalendar/ical.h"
+#include "formats/icalendar/ical_syntax.h"
+#include "formats/jscalendar/jscal.h"
+#include "formats/recurrence/recur.h"
 
 #define CAL(body)                                                                                \
     "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\nUID:u1\r\n"         \

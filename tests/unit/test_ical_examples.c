@@ -21,10 +21,10 @@
 #include <string.h>
 #include <strings.h>
 
-#include "formats/ical.h"
-#include "formats/ical_syntax.h"
-#include "formats/jscal.h"
-#include "formats/jscal_util.h"
+#include "formats/icalendar_jscalendar/ical.h"
+#include "formats/icalendar/ical_syntax.h"
+#include "formats/jscalendar/jscal.h"
+#include "formats/jscalendar/jscal_util.h"
 
 static char *slurp(const char *name)
 {

@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "formats/jscal.h"
-#include "formats/jscal_util.h"
-#include "formats/tz.h"
+#include "formats/jscalendar/jscal.h"
+#include "formats/jscalendar/jscal_util.h"
+#include "formats/timezone/tz.h"
 
 static void test_datetimes(void **state)
 {

@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "formats/jscontact.h"
+#include "formats/jscontact/jscontact.h"
 #include "test_jscontact_util.h"
 
 /* Converts one vCard body (wrapped as 4.0 unless it has BEGIN) to a Card. */

@@ -17,7 +17,7 @@
 
 #include <cmocka.h>
 
-#include "formats/jscontact.h"
+#include "formats/jscontact/jscontact.h"
 #include "test_jscontact_util.h"
 
 #define FIG_DIR "tests/formats/vcard/rfc9553"

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "formats/jscontact.h"
+#include "formats/jscontact/jscontact.h"
 
 #define TEST_UID "urn:uuid:00000000-0000-4000-8000-000000009555"
 

@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "formats/jscontact.h"
+#include "formats/jscontact/jscontact.h"
 
 #define BASE "\"@type\":\"Card\",\"version\":\"1.0\",\"uid\":\"urn:uuid:1\""
 

@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "formats/patch.h"
+#include "formats/json/patch.h"
 
 static json_t *J(const char *text)
 {

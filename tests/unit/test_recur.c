@@ -14,7 +14,7 @@
 
 #include <libical/ical.h>
 
-#include "formats/recur.h"
+#include "formats/recurrence/recur.h"
 
 static json_t *J(const char *s)
 {

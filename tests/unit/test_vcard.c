@@ -1,5 +1,5 @@
 /*
- * test_vcard.c — the vCard parser and writer (formats/vcard.h): RFC 6350 §3.2
+ * test_vcard.c — the vCard parser and writer (formats/vcard/vcard.h): RFC 6350 §3.2
  * unfolding and folding, §3.3 content lines, groups and parameters, §3.4 escaping,
  * RFC 6868 caret encoding, vCard 3.0/2.1 transfer encodings and charsets, producer
  * quirks, and errors that name their line.
@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "formats/vcard.h"
+#include "formats/vcard/vcard.h"
 
 static vcard *parse_ok(const char *text, size_t *n)
 {

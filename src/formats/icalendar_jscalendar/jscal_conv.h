@@ -1,0 +1,69 @@
+/*
+ * jscal_conv.h — internals shared by jscal_to_ical.c and jscal_to_ical_parts.c: the writer
+ * state, the output context and the object converters (draft -25 §3).
+ */
+#ifndef JMAPD_FORMATS_JSCAL_CONV_H
+#define JMAPD_FORMATS_JSCAL_CONV_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "formats/icalendar_jscalendar/ical.h"
+#include "formats/icalendar/ical_internal.h"
+#include "formats/jscalendar/jscal.h"
+#include "formats/recurrence/recur.h"
+#include "formats/timezone/tz.h"
+
+struct ical_writer {
+    char *prodid, *method;
+    char **zones; /* TZIDs referenced */
+    size_t nzones;
+    ical_comp **custom; /* VTIMEZONEs carried in iCalendar/components */
+    size_t ncustom;
+};
+
+typedef struct {
+    ical_writer *w;
+    const json_t *obj;
+    json_t *cp; /* convertedProperties of obj's iCalendar (borrowed) */
+    const char *tz;
+    int form; /* 0: DATE, 1: local (TZID or floating), 2: UTC */
+    char *err;
+} out_ctx;
+
+int j2i_ofail(out_ctx *o, const char *path, const char *msg);
+const char *j2i_jstr(const json_t *o, const char *k);
+void j2i_add_zone(ical_writer *w, const char *tz);
+void j2i_apply_cp(out_ctx *o, ical_prop *p, const char *path);
+const char *j2i_cp_name(out_ctx *o, const char *path);
+char *j2i_ptr_escape(const char *s);
+char *j2i_path2(const char *a, const char *key);
+ical_prop *j2i_add_text(ical_comp *c, const char *name, const char *text);
+void j2i_add_jsprops(ical_comp *c, const json_t *obj, const char *prefix,
+                        const char *const *known);
+int j2i_restore_ical(out_ctx *o, ical_comp *c, const json_t *obj, const char *path);
+int j2i_add_dt(out_ctx *o, ical_comp *c, const char *name, const char *ldt, const char *path);
+int j2i_add_utc(out_ctx *o, ical_comp *c, const char *name, const char *utc, const char *path);
+int j2i_zero_time(const char *ldt);
+int j2i_dur_has_time(const char *s);
+int j2i_choose_form(const json_t *obj);
+int j2i_add_rrule(out_ctx *o, ical_comp *c, const json_t *r);
+void j2i_add_links(out_ctx *o, ical_comp *c, const json_t *links, const char *prefix);
+int j2i_geo_from_uri(const char *uri, char *out, size_t n);
+const char *j2i_preserved_uid(const json_t *al);
+int j2i_location_propable(out_ctx *o, const char *k, const json_t *l);
+void j2i_add_vlocation(out_ctx *o, ical_comp *c, const char *k, const json_t *l,
+                          const char *path);
+void j2i_add_location_prop(out_ctx *o, ical_comp *c, const char *k, const json_t *l,
+                              const char *path);
+void j2i_add_locations(out_ctx *o, ical_comp *c, const json_t *obj);
+void j2i_add_virtual_locations(out_ctx *o, ical_comp *c, const json_t *vls);
+void j2i_set_addr_param(ical_prop *p, const char *param, const json_t *set);
+char *j2i_mailto(const char *s);
+void j2i_add_participants(out_ctx *o, ical_comp *c, const json_t *obj, int is_task);
+int j2i_add_alerts(out_ctx *o, ical_comp *c, const json_t *obj);
+
+#endif

@@ -1,0 +1,603 @@
+/*
+ * jscal_to_ical.c — JSCalendar -> iCalendar, following
+ * draft-ietf-calext-jscalendar-icalendar-25 §3: Event/Task -> VEVENT/VTODO (§3.2), Group ->
+ * VCALENDAR (§3.3), Link, Location, Participant, VirtualLocation and Alert as §3.1-§3.7
+ * say, recurrence overrides as EXDATE, RDATE or RECURRENCE-ID components, the "iCalendar"
+ * property (§5.1.1) restored, and every other JSCalendar property as JSPROP (§4.1.2).
+ * VTIMEZONEs are generated for each zone used (libical builtin zones from zoneinfo).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "formats/icalendar_jscalendar/ical.h"
+#include "formats/icalendar/ical_internal.h"
+#include "formats/jscalendar/jscal.h"
+#include "formats/recurrence/recur.h"
+#include "formats/timezone/tz.h"
+#include "formats/icalendar_jscalendar/jscal_conv.h"
+
+/* ---- Event and Task (§3.2) ------------------------------------------------------------ */
+
+static int build_entry(out_ctx *o, const json_t *obj, ical_comp *out, int as_override,
+                       const char *rid);
+
+static void add_set_prop(ical_comp *c, const char *name, const json_t *set, int text)
+{
+    if (!json_object_size(set))
+        return;
+    jscal_buf b = {0};
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)set, k, v)
+    {
+        if (b.len)
+            jscal_buf_adds(&b, ",");
+        char *e = text ? ical_text_escape(k) : strdup(k);
+        jscal_buf_adds(&b, e);
+        free(e);
+    }
+    ical_comp_add_prop(c, name, b.s);
+    free(b.s);
+}
+
+static int add_overrides(out_ctx *o, ical_comp *vcal_like, ical_comp *c, const json_t *obj)
+{
+    const json_t *ovs = json_object_get(obj, "recurrenceOverrides");
+    const char *k;
+    json_t *patch;
+    json_object_foreach((json_t *)ovs, k, patch)
+    {
+        char *path = j2i_path2("recurrenceOverrides", k);
+        if (!json_is_object(patch)) {
+            j2i_ofail(o, path, "not a PatchObject");
+            free(path);
+            return -1;
+        }
+        jscal_ldt t;
+        if (jscal_ldt_parse(k, &t)) {
+            j2i_ofail(o, path, "key is not a LocalDateTime");
+            free(path);
+            return -1;
+        }
+        json_t *ex = json_object_get(patch, "excluded");
+        const char *pn = j2i_cp_name(o, path);
+        if (json_is_true(ex) && json_object_size(patch) == 1) {
+            j2i_add_dt(o, c, "EXDATE", k, path);
+        } else if (json_object_size(patch) == 0) {
+            j2i_add_dt(o, c, "RDATE", k, path);
+        } else if (pn && !strcasecmp(pn, "rdate") && json_object_size(patch) == 1 &&
+                   j2i_jstr(patch, "duration")) {
+            j2i_add_dt(o, c, "RDATE", k, path);
+            ical_prop *p = &c->props[c->nprops - 1];
+            char *v = jscal_strdupf("%s/%s", p->value, j2i_jstr(patch, "duration"));
+            free(p->value);
+            p->value = v;
+            ical_prop_del_param(p, "VALUE");
+            ical_prop_add_param(p, "VALUE", "PERIOD");
+        } else {
+            /* A recurrence override component (§2.1.2). An id the rule does not generate
+             * is an extra occurrence and needs an RDATE as well. */
+            if (!recur_rule_generates(obj, k))
+                j2i_add_dt(o, c, "RDATE", k, path);
+            json_t *inst = json_deep_copy(obj);
+            json_object_del(inst, "recurrenceOverrides");
+            json_object_del(inst, "recurrenceRule");
+            if (json_object_get(inst, "start") || !json_object_get(inst, "due"))
+                json_object_set_new(inst, "start", json_string(k));
+            else
+                json_object_set_new(inst, "due", json_string(k));
+            json_t *p2 = jscal_override_patch_filter(patch); /* jscalendarbis §4.3.4 */
+            char *perr = NULL;
+            if (jscal_patch_apply(inst, p2, &perr)) {
+                char *ep = jscal_strdupf("%s/%s", path, perr ? perr : "");
+                j2i_ofail(o, ep, "invalid patch");
+                free(ep);
+                free(perr);
+                json_decref(p2);
+                json_decref(inst);
+                free(path);
+                return -1;
+            }
+            json_decref(p2);
+            ical_comp *oc = ical_comp_new(!strcmp(c->name, "VTODO") ? "VTODO" : "VEVENT");
+            out_ctx sub = *o;
+            sub.err = NULL;
+            int rc = build_entry(&sub, inst, oc, 1, k);
+            json_decref(inst);
+            if (rc) {
+                o->err = sub.err ? jscal_strdupf("%s/%s", path, sub.err) : NULL;
+                free(sub.err);
+                ical_comp_free(oc);
+                free(path);
+                return -1;
+            }
+            ical_comp_add_comp(vcal_like, oc);
+        }
+        free(path);
+    }
+    return o->err ? -1 : 0;
+}
+
+/* Builds the component for obj into out. With as_override, rid is the RECURRENCE-ID in the
+ * object's zone and no recurrence properties are written. */
+static int build_entry(out_ctx *o, const json_t *obj, ical_comp *out, int as_override,
+                       const char *rid)
+{
+    const char *type = j2i_jstr(obj, "@type");
+    int is_task = type && !strcmp(type, "Task");
+    o->obj = obj;
+    o->cp = json_object_get(json_object_get(obj, "iCalendar"), "convertedProperties");
+    o->tz = j2i_jstr(obj, "timeZone");
+    o->form = j2i_choose_form(obj);
+    if (o->tz && o->form == 1 && !tz_builtin(o->tz) &&
+        !jscal_timezone_known(o->tz, obj))
+        return j2i_ofail(o, "timeZone", "unknown time zone");
+    const char *uid = j2i_jstr(obj, "uid");
+    if (!uid)
+        return j2i_ofail(o, "uid", "missing");
+    j2i_add_text(out, "UID", uid);
+    const char *updated = j2i_jstr(obj, "updated");
+    if (updated) {
+        if (j2i_add_utc(o, out, "DTSTAMP", updated, "updated"))
+            return -1;
+    } else {
+        char buf[24];
+        recur_format_utc((int64_t)time(NULL), buf);
+        j2i_add_utc(o, out, "DTSTAMP", buf, "updated");
+    }
+    if (j2i_jstr(obj, "created") && j2i_add_utc(o, out, "CREATED", j2i_jstr(obj, "created"), "created"))
+        return -1;
+    json_t *v;
+    char tmp[64];
+    if ((v = json_object_get(obj, "sequence")) && json_is_integer(v)) {
+        snprintf(tmp, sizeof tmp, "%lld", (long long)json_integer_value(v));
+        ical_comp_add_prop(out, "SEQUENCE", tmp);
+    }
+    const char *locale = j2i_jstr(obj, "locale");
+    const char *title = j2i_jstr(obj, "title");
+    if (title && *title) {
+        ical_prop *p = j2i_add_text(out, "SUMMARY", title);
+        if (locale)
+            ical_prop_add_param(p, "LANGUAGE", locale);
+        j2i_apply_cp(o, p, "title");
+    }
+    const char *desc = j2i_jstr(obj, "description"), *dct = j2i_jstr(obj, "descriptionContentType");
+    if (desc) {
+        int styled = dct && strcasecmp(dct, "text/plain");
+        ical_prop *p = j2i_add_text(out, styled ? "STYLED-DESCRIPTION" : "DESCRIPTION", desc);
+        if (styled)
+            ical_prop_add_param(p, "FMTTYPE", dct);
+        if (locale && !(title && *title))
+            ical_prop_add_param(p, "LANGUAGE", locale);
+        j2i_apply_cp(o, p, "description");
+    }
+    /* Dates */
+    if (j2i_jstr(obj, "start") && j2i_add_dt(o, out, "DTSTART", j2i_jstr(obj, "start"), "start"))
+        return -1;
+    if (is_task && j2i_jstr(obj, "due") && j2i_add_dt(o, out, "DUE", j2i_jstr(obj, "due"), "due"))
+        return -1;
+    const char *dur = j2i_jstr(obj, "duration");
+    if (dur) {
+        jscal_dur d;
+        if (jscal_dur_parse(dur, 0, &d))
+            return j2i_ofail(o, "duration", "not a Duration");
+        const char *etz = j2i_jstr(obj, "endTimeZone");
+        const char *how = j2i_cp_name(o, "duration");
+        if (!is_task && j2i_jstr(obj, "start") && ((etz && o->tz) || (how && !strcasecmp(how, "dtend")))) {
+            /* DTEND = start + duration (jscalendarbis §1.4.6), in endTimeZone if set. */
+            jscal_ldt st;
+            if (jscal_ldt_parse(j2i_jstr(obj, "start"), &st))
+                return j2i_ofail(o, "start", "not a LocalDateTime");
+            int64_t local = jscal_ldt_to_secs(&st) + (d.weeks * 7 + d.days) * 86400;
+            int64_t secs = d.hours * 3600 + d.minutes * 60 + d.seconds;
+            icaltimezone *zo = NULL, *ezo = NULL;
+            int known = 1, eknown = 1;
+            icaltimezone *z = o->tz ? recur_zone_lookup(obj, o->tz, &zo, &known) : NULL;
+            (void)known;
+            ical_dt e = {.is_date = o->form == 0};
+            const char *endtz = etz ? etz : o->tz;
+            if (o->form == 0 || !o->tz) {
+                jscal_secs_to_ldt(local + secs, &e.t);
+            } else {
+                int64_t utc = tz_local_to_utc(z, local) + secs;
+                icaltimezone *ez = recur_zone_lookup(obj, endtz, &ezo, &eknown);
+                if (eknown)
+                    jscal_secs_to_ldt(tz_utc_to_local(ez, utc), &e.t);
+                e.is_utc = !strcmp(endtz, "Etc/UTC") && (etz || o->form == 2);
+            }
+            if (zo)
+                icaltimezone_free(zo, 1);
+            if (ezo)
+                icaltimezone_free(ezo, 1);
+            if (!eknown)
+                return j2i_ofail(o, "endTimeZone", "unknown time zone");
+            ical_dt_format(&e, tmp);
+            ical_prop *p = ical_comp_add_prop(out, "DTEND", tmp);
+            if (e.is_date)
+                ical_prop_add_param(p, "VALUE", "DATE");
+            else if (!e.is_utc && o->tz) {
+                ical_prop_add_param(p, "TZID", endtz);
+                j2i_add_zone(o->w, endtz);
+            }
+            j2i_apply_cp(o, p, "duration");
+        } else {
+            ical_comp_add_prop(out, "DURATION", dur);
+        }
+    }
+    if (as_override) {
+        const char *ridtz = o->tz;
+        ical_dt d;
+        if (jscal_ldt_parse(rid, &d.t))
+            return j2i_ofail(o, "recurrenceId", "not a LocalDateTime");
+        d.is_date = o->form == 0;
+        d.is_utc = o->form == 2;
+        ical_dt_format(&d, tmp);
+        ical_prop *p = ical_comp_add_prop(out, "RECURRENCE-ID", tmp);
+        if (d.is_date)
+            ical_prop_add_param(p, "VALUE", "DATE");
+        else if (!d.is_utc && ridtz)
+            ical_prop_add_param(p, "TZID", ridtz);
+    } else if (j2i_jstr(obj, "recurrenceId")) {
+        const char *ridtz = j2i_jstr(obj, "recurrenceIdTimeZone");
+        ical_dt d;
+        if (jscal_ldt_parse(j2i_jstr(obj, "recurrenceId"), &d.t))
+            return j2i_ofail(o, "recurrenceId", "not a LocalDateTime");
+        d.is_date = o->form == 0;
+        d.is_utc = ridtz && !strcmp(ridtz, "Etc/UTC");
+        ical_dt_format(&d, tmp);
+        ical_prop *p = ical_comp_add_prop(out, "RECURRENCE-ID", tmp);
+        if (d.is_date)
+            ical_prop_add_param(p, "VALUE", "DATE");
+        else if (!d.is_utc && ridtz) {
+            ical_prop_add_param(p, "TZID", ridtz);
+            j2i_add_zone(o->w, ridtz);
+        }
+        j2i_apply_cp(o, p, "recurrenceId");
+    }
+    if (!as_override && json_object_get(obj, "recurrenceRule") &&
+        !json_is_null(json_object_get(obj, "recurrenceRule")) &&
+        j2i_add_rrule(o, out, json_object_get(obj, "recurrenceRule")))
+        return -1;
+    /* Status, transparency, class, priority */
+    const char *st = j2i_jstr(obj, is_task ? "progress" : "status");
+    if (st) {
+        char *u = jscal_strupper(st);
+        ical_comp_add_prop(out, "STATUS", u);
+        free(u);
+    }
+    const char *fb = j2i_jstr(obj, "freeBusyStatus");
+    if (fb && (!strcmp(fb, "free") || !strcmp(fb, "busy")))
+        ical_comp_add_prop(out, "TRANSP", !strcmp(fb, "free") ? "TRANSPARENT" : "OPAQUE");
+    const char *priv = j2i_jstr(obj, "privacy");
+    if (priv && (!strcmp(priv, "public") || !strcmp(priv, "private") || !strcmp(priv, "secret")))
+        ical_comp_add_prop(out, "CLASS", !strcmp(priv, "public")    ? "PUBLIC"
+                                         : !strcmp(priv, "private") ? "PRIVATE"
+                                                                    : "CONFIDENTIAL");
+    if ((v = json_object_get(obj, "priority")) && json_is_integer(v)) {
+        snprintf(tmp, sizeof tmp, "%lld", (long long)json_integer_value(v));
+        ical_comp_add_prop(out, "PRIORITY", tmp);
+    }
+    if (j2i_jstr(obj, "color"))
+        j2i_add_text(out, "COLOR", j2i_jstr(obj, "color"));
+    add_set_prop(out, "CATEGORIES", json_object_get(obj, "keywords"), 1);
+    {
+        const char *k;
+        json_object_foreach(json_object_get(obj, "categories"), k, v)
+            ical_comp_add_prop(out, "CONCEPT", k);
+    }
+    if (json_is_true(json_object_get(obj, "showWithoutTime")) && o->form != 0) {
+        ical_prop *p = ical_comp_add_prop(out, "SHOW-WITHOUT-TIME", "TRUE");
+        ical_prop_add_param(p, "VALUE", "BOOLEAN");
+    }
+    if (is_task) {
+        if ((v = json_object_get(obj, "percentComplete")) && json_is_integer(v)) {
+            snprintf(tmp, sizeof tmp, "%lld", (long long)json_integer_value(v));
+            ical_comp_add_prop(out, "PERCENT-COMPLETE", tmp);
+        }
+        if (j2i_jstr(obj, "estimatedDuration"))
+            ical_comp_add_prop(out, "ESTIMATED-DURATION", j2i_jstr(obj, "estimatedDuration"));
+    }
+    {
+        const char *k;
+        json_object_foreach(json_object_get(obj, "relatedTo"), k, v)
+        {
+            ical_prop *p = j2i_add_text(out, "RELATED-TO", k);
+            const char *rk;
+            json_t *rv;
+            json_object_foreach(json_object_get(v, "relation"), rk, rv)
+            {
+                char *u = jscal_strupper(rk);
+                ical_prop_add_param(p, "RELTYPE", u);
+                free(u);
+            }
+            char *path = j2i_path2("relatedTo", k);
+            j2i_apply_cp(o, p, path);
+            free(path);
+        }
+    }
+    j2i_add_locations(o, out, obj);
+    j2i_add_virtual_locations(o, out, json_object_get(obj, "virtualLocations"));
+    j2i_add_links(o, out, json_object_get(obj, "links"), "links");
+    j2i_add_participants(o, out, obj, is_task);
+    if (j2i_add_alerts(o, out, obj))
+        return -1;
+    if (j2i_restore_ical(o, out, obj, ""))
+        return -1;
+    static const char *const known[] = {
+        "uid", "updated", "created", "sequence", "title", "description",
+        "descriptionContentType", "locale", "start", "due", "duration", "endTimeZone",
+        "timeZone", "recurrenceId", "recurrenceIdTimeZone", "recurrenceRule",
+        "recurrenceOverrides", "status", "progress", "freeBusyStatus", "privacy", "priority",
+        "color", "keywords", "categories", "showWithoutTime", "percentComplete",
+        "estimatedDuration", "relatedTo", "locations", "mainLocationId", "virtualLocations",
+        "links", "participants", "organizerCalendarAddress", "sentBy", "alerts", "method",
+        "prodId", NULL};
+    j2i_add_jsprops(out, obj, NULL, known);
+    /* STATUS carries status (Event) or progress (Task); the other one, if present, travels
+     * as JSPROP so nothing is lost. */
+    const char *other = is_task ? "status" : "progress";
+    if (json_object_get(obj, other)) {
+        char *val = json_dumps(json_object_get(obj, other), JSON_ENCODE_ANY);
+        ical_prop *p = j2i_add_text(out, "JSPROP", val);
+        ical_prop_add_param(p, "JSPTR", other);
+        jscal_json_text_free(val);
+    }
+    return o->err ? -1 : 0;
+}
+
+/* ---- writer --------------------------------------------------------------------------- */
+
+ical_writer *ical_writer_new(const char *prodid, const char *method)
+{
+    tz_init();
+    ical_writer *w = calloc(1, sizeof *w);
+    w->prodid = prodid ? strdup(prodid) : NULL;
+    w->method = method ? strdup(method) : NULL;
+    return w;
+}
+
+char *ical_writer_begin(ical_writer *w)
+{
+    jscal_buf b = {0};
+    jscal_buf_adds(&b, "BEGIN:VCALENDAR\r\nVERSION:2.0\r\n");
+    ical_prop p = {.name = "PRODID"};
+    char *e = ical_text_escape(w->prodid ? w->prodid : JSCAL_DEFAULT_PRODID);
+    p.value = e;
+    ical_prop_write(&p, &b);
+    free(e);
+    if (w->method) {
+        char *u = jscal_strupper(w->method);
+        ical_prop m = {.name = "METHOD", .value = u};
+        ical_prop_write(&m, &b);
+        free(u);
+    }
+    return jscal_buf_take(&b);
+}
+
+static char *entry_text(ical_writer *w, const json_t *obj, char **err)
+{
+    out_ctx o;
+    memset(&o, 0, sizeof o);
+    o.w = w;
+    const char *type = j2i_jstr(obj, "@type");
+    if (!json_is_object(obj) || !type || (strcmp(type, "Event") && strcmp(type, "Task"))) {
+        *err = strdup("@type: not an Event or Task");
+        return NULL;
+    }
+    ical_comp *holder = ical_comp_new("X-HOLDER");
+    ical_comp *c = ical_comp_new(!strcmp(type, "Task") ? "VTODO" : "VEVENT");
+    ical_comp_add_comp(holder, c);
+    if (build_entry(&o, obj, c, 0, NULL) || add_overrides(&o, holder, c, obj)) {
+        *err = o.err ? o.err : strdup("conversion failed");
+        ical_comp_free(holder);
+        return NULL;
+    }
+    jscal_buf b = {0};
+    for (size_t i = 0; i < holder->ncomps; i++)
+        ical_comp_write(holder->comps[i], &b);
+    ical_comp_free(holder);
+    return jscal_buf_take(&b);
+}
+
+char *ical_writer_add(ical_writer *w, const json_t *obj, char **err)
+{
+    *err = NULL;
+    const char *type = j2i_jstr(obj, "@type");
+    if (type && !strcmp(type, "Group")) {
+        jscal_buf b = {0};
+        size_t i;
+        json_t *e;
+        json_array_foreach(json_object_get(obj, "entries"), i, e)
+        {
+            const char *t = j2i_jstr(e, "@type");
+            if (!t || (strcmp(t, "Event") && strcmp(t, "Task")))
+                continue; /* jscalendarbis §5.3.1: ignore entries of unknown type */
+            char *s = entry_text(w, e, err);
+            if (!s) {
+                char *m = jscal_strdupf("entries/%zu/%s", i, *err);
+                free(*err);
+                *err = m;
+                free(b.s);
+                return NULL;
+            }
+            jscal_buf_adds(&b, s);
+            free(s);
+        }
+        return jscal_buf_take(&b);
+    }
+    return entry_text(w, obj, err);
+}
+
+char *ical_writer_end(ical_writer *w)
+{
+    jscal_buf b = {0};
+    for (size_t i = 0; i < w->nzones; i++) {
+        int custom = 0;
+        for (size_t k = 0; k < w->ncustom; k++) {
+            ical_prop *t = ical_comp_get_prop(w->custom[k], "TZID");
+            if (t && !strcmp(t->value, w->zones[i])) {
+                ical_comp_write(w->custom[k], &b);
+                custom = 1;
+            }
+        }
+        if (custom)
+            continue;
+        icaltimezone *z = tz_builtin(w->zones[i]);
+        if (!z)
+            continue;
+        if (z == icaltimezone_get_utc_timezone()) {
+            jscal_buf_adds(&b, "BEGIN:VTIMEZONE\r\nTZID:");
+            jscal_buf_adds(&b, w->zones[i]);
+            jscal_buf_adds(&b, "\r\nBEGIN:STANDARD\r\nDTSTART:19700101T000000\r\nTZOFFSETFROM:"
+                               "+0000\r\nTZOFFSETTO:+0000\r\nTZNAME:UTC\r\nEND:STANDARD\r\n"
+                               "END:VTIMEZONE\r\n");
+            continue;
+        }
+        icalcomponent *vc = icaltimezone_get_component(z);
+        if (!vc)
+            continue;
+        char *s = icalcomponent_as_ical_string_r(vc);
+        /* Reparse through our own layer so TZID is the IANA id and output is uniform. */
+        ical_comp **tops = NULL;
+        char *perr = NULL;
+        int n = s ? ical_parse(s, strlen(s), &tops, &perr) : -1;
+        free(s);
+        free(perr);
+        if (n == 1) {
+            ical_prop *t = ical_comp_get_prop(tops[0], "TZID");
+            if (t)
+                ical_prop_set_value(t, w->zones[i]);
+            ical_comp_write(tops[0], &b);
+        }
+        for (int k = 0; k < n; k++)
+            ical_comp_free(tops[k]);
+        free(tops);
+    }
+    jscal_buf_adds(&b, "END:VCALENDAR\r\n");
+    return jscal_buf_take(&b);
+}
+
+void ical_writer_free(ical_writer *w)
+{
+    if (!w)
+        return;
+    free(w->prodid);
+    free(w->method);
+    for (size_t i = 0; i < w->nzones; i++)
+        free(w->zones[i]);
+    free(w->zones);
+    for (size_t i = 0; i < w->ncustom; i++)
+        ical_comp_free(w->custom[i]);
+    free(w->custom);
+    free(w);
+}
+
+/* Group-level properties (§3.3) go right after the VCALENDAR header. */
+static int group_props(ical_writer *w, const json_t *g, jscal_buf *b, char **err)
+{
+    ical_comp *c = ical_comp_new("X-HOLDER");
+    out_ctx o;
+    memset(&o, 0, sizeof o);
+    o.w = w;
+    o.cp = json_object_get(json_object_get(g, "iCalendar"), "convertedProperties");
+    if (j2i_jstr(g, "uid"))
+        j2i_add_text(c, "UID", j2i_jstr(g, "uid"));
+    if (j2i_jstr(g, "title")) {
+        ical_prop *p = j2i_add_text(c, "NAME", j2i_jstr(g, "title"));
+        if (j2i_jstr(g, "locale"))
+            ical_prop_add_param(p, "LANGUAGE", j2i_jstr(g, "locale"));
+    }
+    if (j2i_jstr(g, "description")) {
+        ical_prop *p = j2i_add_text(c, "DESCRIPTION", j2i_jstr(g, "description"));
+        j2i_apply_cp(&o, p, "description");
+    }
+    if (j2i_jstr(g, "color"))
+        j2i_add_text(c, "COLOR", j2i_jstr(g, "color"));
+    add_set_prop(c, "CATEGORIES", json_object_get(g, "keywords"), 1);
+    const char *k;
+    json_t *v;
+    json_object_foreach(json_object_get(g, "categories"), k, v) ical_comp_add_prop(c, "CONCEPT", k);
+    if (j2i_jstr(g, "created"))
+        j2i_add_utc(&o, c, "CREATED", j2i_jstr(g, "created"), "created");
+    if (j2i_jstr(g, "updated"))
+        j2i_add_utc(&o, c, "LAST-MODIFIED", j2i_jstr(g, "updated"), "updated");
+    if (j2i_jstr(g, "source")) {
+        ical_prop *p = ical_comp_add_prop(c, "SOURCE", j2i_jstr(g, "source"));
+        ical_prop_add_param(p, "VALUE", "URI");
+    }
+    j2i_add_links(&o, c, json_object_get(g, "links"), "links");
+    j2i_restore_ical(&o, c, g, "");
+    static const char *const known[] = {"uid", "title", "locale", "description", "color",
+                                        "keywords", "categories", "created", "updated", "source",
+                                        "links", "entries", "prodId", NULL};
+    j2i_add_jsprops(c, g, NULL, known);
+    for (size_t i = 0; i < c->nprops; i++)
+        ical_prop_write(&c->props[i], b);
+    for (size_t i = 0; i < c->ncomps; i++)
+        ical_comp_write(c->comps[i], b);
+    ical_comp_free(c);
+    if (o.err) {
+        *err = o.err;
+        return -1;
+    }
+    return 0;
+}
+
+char *jscal_to_ical(const json_t *obj, char **err)
+{
+    *err = NULL;
+    const json_t *first = json_is_array(obj) ? json_array_get(obj, 0) : obj;
+    if (!json_is_object(first)) {
+        *err = strdup("@type: expected a JSCalendar object");
+        return NULL;
+    }
+    /* PRODID and METHOD: from the Group, else from the entries (§3.3 remarks). */
+    const char *prodid = j2i_jstr(first, "prodId"), *method = j2i_jstr(first, "method");
+    const json_t *e0 = json_array_get(json_object_get(first, "entries"), 0);
+    if (!method && e0)
+        method = j2i_jstr(e0, "method");
+    if (!prodid && e0)
+        prodid = j2i_jstr(e0, "prodId");
+    ical_writer *w = ical_writer_new(prodid, method);
+    jscal_buf b = {0};
+    char *s = ical_writer_begin(w);
+    jscal_buf_adds(&b, s);
+    free(s);
+    const char *type = j2i_jstr(first, "@type");
+    if (!json_is_array(obj) && type && !strcmp(type, "Group") && group_props(w, obj, &b, err))
+        goto fail;
+    if (json_is_array(obj)) {
+        size_t i;
+        json_t *e;
+        json_array_foreach(obj, i, e)
+        {
+            s = ical_writer_add(w, e, err);
+            if (!s) {
+                char *m = jscal_strdupf("%zu/%s", i, *err);
+                free(*err);
+                *err = m;
+                goto fail;
+            }
+            jscal_buf_adds(&b, s);
+            free(s);
+        }
+    } else {
+        s = ical_writer_add(w, obj, err);
+        if (!s)
+            goto fail;
+        jscal_buf_adds(&b, s);
+        free(s);
+    }
+    s = ical_writer_end(w);
+    jscal_buf_adds(&b, s);
+    free(s);
+    ical_writer_free(w);
+    return jscal_buf_take(&b);
+fail:
+    free(b.s);
+    ical_writer_free(w);
+    return NULL;
+}

@@ -1,0 +1,619 @@
+/*
+ * jscal_util.c — value-level helpers for JSCalendar: LocalDateTime/UTCDateTime and
+ * Duration parsing (draft-ietf-calext-jscalendarbis-08 §1.4), Id checks, UUIDv5 keys
+ * (draft-ietf-calext-jscalendar-icalendar-25 §2.1.3), string buffers and a minimal
+ * PatchObject applier. Everything here is pure and reentrant.
+ */
+#include "formats/jscalendar/jscal_util.h"
+
+#include "formats/json/patch.h"
+
+#include <ctype.h>
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- dates ---------------------------------------------------------------------------- */
+
+static int digits(const char *s, int n, int *out)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return 0;
+}
+
+static int days_in_month(int y, int m)
+{
+    static const int dm[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+        return 29;
+    return dm[m - 1];
+}
+
+/* jscalendarbis §1.4.4/§1.4.5: RFC 3339 date-time, uppercase, no fractions. */
+static int parse_dt(const char *s, jscal_ldt *t, int utc)
+{
+    if (!s || strlen(s) != (size_t)(utc ? 20 : 19))
+        return -1;
+    if (s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':')
+        return -1;
+    if (utc && s[19] != 'Z')
+        return -1;
+    if (digits(s, 4, &t->year) || digits(s + 5, 2, &t->month) || digits(s + 8, 2, &t->day) ||
+        digits(s + 11, 2, &t->hour) || digits(s + 14, 2, &t->minute) ||
+        digits(s + 17, 2, &t->second))
+        return -1;
+    return jscal_ldt_check(t);
+}
+
+int jscal_ldt_check(const jscal_ldt *t)
+{
+    if (t->month < 1 || t->month > 12 || t->day < 1 || t->day > days_in_month(t->year, t->month))
+        return -1;
+    if (t->hour < 0 || t->hour > 23 || t->minute < 0 || t->minute > 59 || t->second < 0 ||
+        t->second > 60)
+        return -1;
+    return 0;
+}
+
+int jscal_ldt_parse(const char *s, jscal_ldt *out)
+{
+    return parse_dt(s, out, 0);
+}
+
+int jscal_utc_parse(const char *s, jscal_ldt *out)
+{
+    return parse_dt(s, out, 1);
+}
+
+static char *put2(char *p, unsigned v)
+{
+    *p++ = (char)('0' + v / 10 % 10);
+    *p++ = (char)('0' + v % 10);
+    return p;
+}
+
+void jscal_ldt_format(const jscal_ldt *t, int utc, char *buf)
+{
+    if (t->year >= 0 && t->year <= 9999 && t->month >= 0 && t->month < 100 && t->day >= 0 &&
+        t->day < 100 && t->hour >= 0 && t->hour < 100 && t->minute >= 0 && t->minute < 100 &&
+        t->second >= 0 && t->second < 100) {
+        char *p = put2(put2(buf, (unsigned)t->year / 100), (unsigned)t->year % 100);
+        *p++ = '-';
+        p = put2(p, (unsigned)t->month);
+        *p++ = '-';
+        p = put2(p, (unsigned)t->day);
+        *p++ = 'T';
+        p = put2(p, (unsigned)t->hour);
+        *p++ = ':';
+        p = put2(p, (unsigned)t->minute);
+        *p++ = ':';
+        p = put2(p, (unsigned)t->second);
+        if (utc)
+            *p++ = 'Z';
+        *p = 0;
+        return;
+    }
+    snprintf(buf, 21, "%04u-%02u-%02uT%02u:%02u:%02u%s", (unsigned)t->year % 10000u, (unsigned)t->month % 100u,
+             (unsigned)t->day % 100u, (unsigned)t->hour % 100u, (unsigned)t->minute % 100u, (unsigned)t->second % 100u, utc ? "Z" : "");
+}
+
+/* Howard Hinnant's civil-calendar algorithms (public domain description). */
+int64_t jscal_days_from_civil(int y, int m, int d)
+{
+    int64_t yy = (int64_t)y - (m <= 2);
+    int64_t era = (yy >= 0 ? yy : yy - 399) / 400;
+    int64_t yoe = yy - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+void jscal_civil_from_days(int64_t z, int *y, int *m, int *d)
+{
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t yy = yoe + era * 400;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *y = (int)(yy + (*m <= 2));
+}
+
+int64_t jscal_ldt_to_secs(const jscal_ldt *t)
+{
+    return jscal_days_from_civil(t->year, t->month, t->day) * 86400 + t->hour * 3600 +
+           t->minute * 60 + t->second;
+}
+
+void jscal_secs_to_ldt(int64_t secs, jscal_ldt *out)
+{
+    int64_t days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
+    int64_t rem = secs - days * 86400;
+    jscal_civil_from_days(days, &out->year, &out->month, &out->day);
+    out->hour = (int)(rem / 3600);
+    out->minute = (int)(rem % 3600 / 60);
+    out->second = (int)(rem % 60);
+}
+
+/* ---- durations ------------------------------------------------------------------------ */
+
+static int read_num(const char **p, int64_t *v)
+{
+    const char *s = *p;
+    if (!isdigit((unsigned char)*s))
+        return -1;
+    int64_t n = 0;
+    while (isdigit((unsigned char)*s)) {
+        if (n > 100000000000LL)
+            return -1;
+        n = n * 10 + (*s++ - '0');
+    }
+    *v = n;
+    *p = s;
+    return 0;
+}
+
+/* jscalendarbis §1.4.6 ABNF: P (dur-cal [dur-time] / dur-time), dur-cal = week [day] / day,
+ * dur-time = T (hour [minute [second]] / minute [second] / second). */
+int jscal_dur_parse(const char *s, int allow_sign, jscal_dur *d)
+{
+    memset(d, 0, sizeof *d);
+    d->sign = 1;
+    if (!s)
+        return -1;
+    if (allow_sign && (*s == '+' || *s == '-'))
+        d->sign = *s++ == '-' ? -1 : 1;
+    if (*s++ != 'P')
+        return -1;
+    int64_t v;
+    int any = 0;
+    if (*s != 'T') {
+        if (read_num(&s, &v))
+            return -1;
+        if (*s == 'W') {
+            d->weeks = v;
+            s++;
+            any = 1;
+            if (*s && *s != 'T') {
+                if (read_num(&s, &v) || *s != 'D')
+                    return -1;
+                d->days = v;
+                s++;
+            }
+        } else if (*s == 'D') {
+            d->days = v;
+            s++;
+            any = 1;
+        } else {
+            return -1;
+        }
+    }
+    if (*s == 'T') {
+        s++;
+        int stage = 0; /* 0: H allowed, 1: M allowed, 2: S allowed */
+        int got = 0;
+        while (*s) {
+            if (read_num(&s, &v))
+                return -1;
+            if (*s == 'H' && stage == 0) {
+                d->hours = v;
+                stage = 1;
+            } else if (*s == 'M' && stage <= 1) {
+                if (stage == 0 && got)
+                    return -1;
+                d->minutes = v;
+                stage = 2;
+            } else if (*s == 'S' && stage <= 2) {
+                d->seconds = v;
+                stage = 3;
+            } else {
+                return -1;
+            }
+            s++;
+            got = 1;
+        }
+        if (!got)
+            return -1;
+        any = 1;
+    }
+    return (*s || !any) ? -1 : 0;
+}
+
+/* Writes v in decimal at p (what "%lld" prints); returns the end. */
+static char *put_int(char *p, int64_t v)
+{
+    char tmp[24], *t = tmp + sizeof tmp;
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v; /* -INT64_MIN does not fit */
+    do {
+        *--t = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *--t = '-';
+    size_t n = (size_t)(tmp + sizeof tmp - t);
+    memcpy(p, t, n);
+    return p + n;
+}
+
+void jscal_dur_format(const jscal_dur *d, char *buf)
+{
+    char full[128], *p = full; /* "-P" + 5 * (sign, 19 digits, letter) + "T" fit */
+    if (d->sign < 0 && (d->weeks || d->days || d->hours || d->minutes || d->seconds))
+        *p++ = '-';
+    *p++ = 'P';
+    if (d->weeks) {
+        p = put_int(p, d->weeks);
+        *p++ = 'W';
+    }
+    if (d->days) {
+        p = put_int(p, d->days);
+        *p++ = 'D';
+    }
+    if (d->hours || d->minutes || d->seconds || (!d->weeks && !d->days)) {
+        *p++ = 'T';
+        if (d->hours) {
+            p = put_int(p, d->hours);
+            *p++ = 'H';
+        }
+        if (d->minutes) {
+            p = put_int(p, d->minutes);
+            *p++ = 'M';
+        }
+        if (d->seconds || (!d->hours && !d->minutes)) {
+            p = put_int(p, d->seconds);
+            *p++ = 'S';
+        }
+    }
+    size_t n = (size_t)(p - full);
+    if (n > 63)
+        n = 63; /* the 64 bytes buf promises */
+    memcpy(buf, full, n);
+    buf[n] = 0;
+}
+
+int64_t jscal_dur_total_secs(const jscal_dur *d)
+{
+    return d->sign * ((d->weeks * 7 + d->days) * 86400 + d->hours * 3600 + d->minutes * 60 +
+                      d->seconds);
+}
+
+/* ---- ids ------------------------------------------------------------------------------ */
+
+int jscal_is_id(const char *s)
+{
+    size_t n = 0;
+    if (!s)
+        return 0;
+    for (; s[n]; n++) {
+        unsigned char c = (unsigned char)s[n];
+        if (!((c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || c == '-' ||
+              c == '_'))
+            return 0;
+    }
+    return n >= 1 && n <= 255;
+}
+
+/* The SHA-1 implementation, fetched once (OpenSSL 3 looks it up on every EVP_sha1() use
+ * otherwise); it is immutable and shared by all threads. */
+static pthread_once_t sha1_once = PTHREAD_ONCE_INIT;
+static EVP_MD *sha1_md;
+
+static void sha1_fetch(void)
+{
+    sha1_md = EVP_MD_fetch(NULL, "SHA1", NULL);
+}
+
+void jscal_uuidv5(const char *name, char out[37])
+{
+    pthread_once(&sha1_once, sha1_fetch);
+    /* draft -25 §2.1.3 namespace 7f1e1965-ae73-4454-b088-232c90730ce2 */
+    static const unsigned char ns[16] = {0x7f, 0x1e, 0x19, 0x65, 0xae, 0x73, 0x44, 0x54,
+                                         0xb0, 0x88, 0x23, 0x2c, 0x90, 0x73, 0x0c, 0xe2};
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    size_t n = strlen(name);
+    unsigned char stackbuf[512];
+    unsigned char *in = n + 16 <= sizeof stackbuf ? stackbuf : malloc(n + 16);
+    memcpy(in, ns, 16);
+    memcpy(in + 16, name, n);
+    EVP_Digest(in, n + 16, md, &mdlen, sha1_md ? sha1_md : EVP_sha1(), NULL);
+    if (in != stackbuf)
+        free(in);
+    md[6] = (unsigned char)((md[6] & 0x0f) | 0x50); /* RFC 9562 §5.5: version 5 */
+    md[8] = (unsigned char)((md[8] & 0x3f) | 0x80); /* variant 10 */
+    static const char hex[] = "0123456789abcdef";
+    char *p = out;
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            *p++ = '-';
+        *p++ = hex[md[i] >> 4];
+        *p++ = hex[md[i] & 15];
+    }
+    *p = 0;
+}
+
+/* ---- buffers and strings -------------------------------------------------------------- */
+
+void jscal_json_text_free(char *s)
+{
+    json_free_t f;
+    json_get_alloc_funcs(NULL, &f);
+    f(s);
+}
+
+void jscal_buf_grow(jscal_buf *b, size_t n)
+{
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < b->len + n + 1)
+        cap *= 2;
+    char *ns = realloc(b->s, cap);
+    if (!ns)
+        abort();
+    b->s = ns;
+    b->cap = cap;
+}
+
+void jscal_buf_adds(jscal_buf *b, const char *s)
+{
+    jscal_buf_add(b, s, strlen(s));
+}
+
+char *jscal_buf_take(jscal_buf *b)
+{
+    char *s = b->s ? b->s : strdup("");
+    b->s = NULL;
+    b->len = b->cap = 0;
+    return s;
+}
+
+char *jscal_strlower(const char *s)
+{
+    char *r = strdup(s);
+    for (char *p = r; *p; p++)
+        *p = (char)tolower((unsigned char)*p);
+    return r;
+}
+
+char *jscal_strupper(const char *s)
+{
+    char *r = strdup(s);
+    for (char *p = r; *p; p++)
+        *p = (char)toupper((unsigned char)*p);
+    return r;
+}
+
+char *jscal_strdupf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *r = NULL;
+    if (vasprintf(&r, fmt, ap) < 0)
+        r = NULL;
+    va_end(ap);
+    return r;
+}
+
+/* ---- PatchObject ---------------------------------------------------------------------- */
+
+/* jscalendarbis §1.4.9 is RFC 8620 §5.3's PatchObject: one implementation (patch.h). */
+int jscal_patch_apply(json_t *obj, json_t *patch, char **errpath)
+{
+    if (!json_is_object(obj) || !json_is_object(patch)) {
+        if (errpath)
+            *errpath = strdup("");
+        return -1;
+    }
+    return patch_apply(obj, patch, errpath);
+}
+
+/* ---- compact JSON output -------------------------------------------------------------- */
+
+/* What each byte becomes in a JSON string (RFC 8259 §7): 0 for itself, else the letter
+ * after the backslash ('u' for \u00XX). */
+static const char json_escape[256] = {
+    ['\0'] = 'u', [1] = 'u',    [2] = 'u',    [3] = 'u',     [4] = 'u',    [5] = 'u',
+    [6] = 'u',    [7] = 'u',    ['\b'] = 'b', ['\t'] = 't',  ['\n'] = 'n', [11] = 'u',
+    ['\f'] = 'f', ['\r'] = 'r', [14] = 'u',   [15] = 'u',    [16] = 'u',   [17] = 'u',
+    [18] = 'u',   [19] = 'u',   [20] = 'u',   [21] = 'u',    [22] = 'u',   [23] = 'u',
+    [24] = 'u',   [25] = 'u',   [26] = 'u',   [27] = 'u',    [28] = 'u',   [29] = 'u',
+    [30] = 'u',   [31] = 'u',   ['"'] = '"',  ['\\'] = '\\',
+};
+
+/* 1 if one of the eight bytes in v needs escaping: a control character, '"' or '\\' (the
+ * "has a byte less than" word tricks are exact as yes/no answers). */
+static inline int word_needs_escape(uint64_t v)
+{
+    const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+    uint64_t q = v ^ (ones * '"'), bs = v ^ (ones * '\\');
+    return (((v - ones * 0x20) & ~v) | ((q - ones) & ~q) | ((bs - ones) & ~bs)) & highs ? 1 : 0;
+}
+
+/* Appends s[0..n) as a JSON string. jansson strings are valid UTF-8, so everything but the
+ * bytes above is copied through. Room for the worst case is made first, then the text is
+ * written in place, eight bytes at a time while none needs escaping. */
+static void json_write_string(const char *s, size_t n, jscal_buf *b)
+{
+    static const char hex[] = "0123456789abcdef";
+    if (n > (SIZE_MAX - 3) / 6)
+        abort();
+    if (b->len + 6 * n + 3 > b->cap)
+        jscal_buf_grow(b, 6 * n + 2);
+    char *w = b->s + b->len;
+    *w++ = '"';
+    size_t i = 0;
+    while (i < n) {
+        size_t stop = n;
+        if (n - i >= 8) {
+            uint64_t v;
+            memcpy(&v, s + i, 8);
+            if (!word_needs_escape(v)) {
+                memcpy(w, s + i, 8);
+                w += 8;
+                i += 8;
+                continue;
+            }
+            stop = i + 8;
+        } else if (n >= 8) {
+            /* The last bytes: the word ending at n overlaps what is written; if none of its
+             * bytes needs escaping, those before i were copied as they are. */
+            uint64_t v;
+            memcpy(&v, s + n - 8, 8);
+            if (!word_needs_escape(v)) {
+                memcpy(w - (8 - (n - i)), s + n - 8, 8);
+                w += n - i;
+                break;
+            }
+        }
+        for (; i < stop; i++) {
+            unsigned char c = (unsigned char)s[i];
+            char e = json_escape[c];
+            if (!e) {
+                *w++ = (char)c;
+                continue;
+            }
+            *w++ = '\\';
+            *w++ = e;
+            if (e == 'u') {
+                *w++ = '0';
+                *w++ = '0';
+                *w++ = hex[c >> 4];
+                *w++ = hex[c & 15];
+            }
+        }
+    }
+    *w++ = '"';
+    *w = 0;
+    b->len = (size_t)(w - b->s);
+}
+
+/* Appends a JSON integer (what "%" JSON_INTEGER_FORMAT prints). */
+static void json_write_integer(json_int_t v, jscal_buf *b)
+{
+    char tmp[24], *p = tmp + sizeof tmp;
+    /* through unsigned: -INT64_MIN does not fit */
+    unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *--p = '-';
+    jscal_buf_add(b, p, (size_t)(tmp + sizeof tmp - p));
+}
+
+static void json_write_rec(const json_t *j, jscal_buf *b, FILE *f)
+{
+    switch (json_typeof(j)) {
+    case JSON_OBJECT: {
+        jscal_buf_add(b, "{", 1);
+        int first = 1;
+        for (void *it = json_object_iter((json_t *)j); it;
+             it = json_object_iter_next((json_t *)j, it)) {
+            if (!first)
+                jscal_buf_add(b, ",", 1);
+            first = 0;
+            json_write_string(json_object_iter_key(it), json_object_iter_key_len(it), b);
+            jscal_buf_add(b, ":", 1);
+            json_write_rec(json_object_iter_value(it), b, f);
+        }
+        jscal_buf_add(b, "}", 1);
+        break;
+    }
+    case JSON_ARRAY: {
+        jscal_buf_add(b, "[", 1);
+        size_t n = json_array_size(j);
+        for (size_t i = 0; i < n; i++) {
+            if (i)
+                jscal_buf_add(b, ",", 1);
+            json_write_rec(json_array_get(j, i), b, f);
+            if (f && b->len > (1u << 18)) { /* stream large output in 256 KiB pieces */
+                fwrite(b->s, 1, b->len, f);
+                b->len = 0;
+            }
+        }
+        jscal_buf_add(b, "]", 1);
+        break;
+    }
+    case JSON_STRING:
+        json_write_string(json_string_value(j), json_string_length(j), b);
+        break;
+    case JSON_INTEGER:
+        json_write_integer(json_integer_value(j), b);
+        break;
+    case JSON_REAL: {
+        char *s = json_dumps(j, JSON_ENCODE_ANY);
+        jscal_buf_adds(b, s ? s : "0");
+        jscal_json_text_free(s);
+        break;
+    }
+    case JSON_TRUE:
+        jscal_buf_add(b, "true", 4);
+        break;
+    case JSON_FALSE:
+        jscal_buf_add(b, "false", 5);
+        break;
+    default:
+        jscal_buf_add(b, "null", 4);
+    }
+}
+
+void jscal_json_write(const json_t *j, jscal_buf *b)
+{
+    json_write_rec(j, b, NULL);
+}
+
+void jscal_json_fwrite(const json_t *j, FILE *f)
+{
+    jscal_buf b = {0};
+    json_write_rec(j, &b, f);
+    if (b.len)
+        fwrite(b.s, 1, b.len, f);
+    free(b.s);
+}
+
+/* ---- recurrenceOverrides ------------------------------------------------------------- */
+
+int jscal_override_key_ignored(const char *key)
+{
+    static const char *const ign[] = {"@type", "method", "organizerCalendarAddress", "privacy",
+                                      "prodId", "recurrenceId", "recurrenceIdTimeZone",
+                                      "recurrenceOverrides", "recurrenceRule", "relatedTo",
+                                      "uid", NULL};
+    if (*key == '/')
+        key++;
+    for (const char *const *s = ign; *s; s++) {
+        size_t n = strlen(*s);
+        if (!strncmp(key, *s, n) && (key[n] == 0 || key[n] == '/'))
+            return 1;
+    }
+    /* participants/<id>/calendarAddress */
+    if (!strncmp(key, "participants/", 13)) {
+        const char *slash = strchr(key + 13, '/');
+        if (slash && !strncmp(slash + 1, "calendarAddress", 15) &&
+            (slash[16] == 0 || slash[16] == '/'))
+            return 1;
+    }
+    return 0;
+}
+
+json_t *jscal_override_patch_filter(const json_t *patch)
+{
+    json_t *p = json_object();
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)patch, k, v) if (!jscal_override_key_ignored(k))
+        json_object_set(p, k, v);
+    return p;
+}

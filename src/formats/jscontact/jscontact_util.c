@@ -1,0 +1,187 @@
+/*
+ * jscontact_util.c — small JSContact building blocks shared by the validator and
+ * both converters: PatchObject application (RFC 9553 §1.4.3), the Id type (§1.4.1),
+ * language tag case (RFC 5646 §2.1.1) and JSON pointer tokens (RFC 6901).
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "formats/jscontact/jscontact.h"
+#include "formats/jscontact/jscontact_internal.h"
+#include "formats/vcard/vcard_internal.h"
+
+int jscontact_is_id(const char *s)
+{
+    size_t n = strlen(s);
+    if (n < 1 || n > 255)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)s[i]) && s[i] != '-' && s[i] != '_')
+            return 0;
+    return 1;
+}
+
+char *jscontact_langtag_canon(const char *tag)
+{
+    /* RFC 5646 §2.1.1: language lower case, script title case, region upper case;
+     * everything after a singleton (extensions, private use) lower case. */
+    char *out = vc_strdup(tag);
+    size_t idx = 0;
+    int after_singleton = 0;
+    char *p = out;
+    while (*p) {
+        char *e = p;
+        while (*e && *e != '-')
+            e++;
+        size_t n = (size_t)(e - p);
+        for (char *q = p; q < e; q++)
+            *q = (char)tolower((unsigned char)*q);
+        if (idx > 0 && !after_singleton) {
+            if (n == 1)
+                after_singleton = 1;
+            else if (n == 4 && isalpha((unsigned char)*p))
+                *p = (char)toupper((unsigned char)*p);
+            else if (n == 2)
+                for (char *q = p; q < e; q++)
+                    *q = (char)toupper((unsigned char)*q);
+        } else if (idx == 0 && n == 1) {
+            after_singleton = 1; /* "x-..." private use, "i-..." grandfathered */
+        }
+        idx++;
+        p = *e ? e + 1 : e;
+    }
+    return out;
+}
+
+/* ---- JSON pointer ------------------------------------------------------------ */
+
+char *jsptr_token_decode(const char *s, size_t n)
+{
+    char *out = vc_malloc(n + 1), *o = out;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '~' && i + 1 < n && (s[i + 1] == '0' || s[i + 1] == '1')) {
+            *o++ = s[i + 1] == '0' ? '~' : '/';
+            i++;
+        } else {
+            *o++ = s[i];
+        }
+    }
+    *o = 0;
+    return out;
+}
+
+void jsptr_token_encode(vbuf *b, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '~')
+            vbuf_puts(b, "~0");
+        else if (*s == '/')
+            vbuf_puts(b, "~1");
+        else
+            vbuf_putc(b, *s);
+    }
+}
+
+/* Parses an array index token: digits without leading zeros. */
+static int array_index(const char *tok, size_t *idx)
+{
+    if (!*tok || (tok[0] == '0' && tok[1]))
+        return 0;
+    size_t v = 0;
+    for (const char *p = tok; *p; p++) {
+        if (!isdigit((unsigned char)*p) || v > 100000000)
+            return 0;
+        v = v * 10 + (size_t)(*p - '0');
+    }
+    *idx = v;
+    return 1;
+}
+
+/* Splits a patch path into decoded tokens. Returns the count; *toks malloc'd. */
+static size_t path_tokens(const char *path, char ***toks)
+{
+    size_t n = 0, cap = 4;
+    char **v = vc_malloc(cap * sizeof *v);
+    const char *p = path;
+    for (;;) {
+        const char *e = strchr(p, '/');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        if (n == cap) {
+            cap *= 2;
+            v = vc_realloc(v, cap * sizeof *v);
+        }
+        v[n++] = jsptr_token_decode(p, len);
+        if (!e)
+            break;
+        p = e + 1;
+    }
+    *toks = v;
+    return n;
+}
+
+/* Applies one patch to root (modified in place). Returns 0, or -1 if invalid. */
+static int patch_one(json_t *root, const char *path, json_t *value)
+{
+    char **toks;
+    size_t n = path_tokens(path, &toks);
+    int rc = -1;
+    json_t *cur = root;
+    for (size_t i = 0; i + 1 < n; i++) {
+        size_t idx;
+        if (json_is_object(cur))
+            cur = json_object_get(cur, toks[i]);
+        else if (json_is_array(cur) && array_index(toks[i], &idx))
+            cur = json_array_get(cur, idx);
+        else
+            cur = NULL;
+        if (!cur)
+            goto done; /* §1.4.3 rule 2: parents must exist */
+    }
+    const char *last = toks[n - 1];
+    if (json_is_object(cur)) {
+        if (json_is_null(value))
+            json_object_del(cur, last);
+        else
+            json_object_set(cur, last, value);
+        rc = 0;
+    } else if (json_is_array(cur)) {
+        size_t idx;
+        /* rule 1: no "-", no null at an index; rule 2: the member must exist */
+        if (!array_index(last, &idx) || idx >= json_array_size(cur) || json_is_null(value))
+            goto done;
+        json_array_set(cur, idx, value);
+        rc = 0;
+    }
+done:
+    vcard_strv_free(toks, n);
+    return rc;
+}
+
+json_t *jscontact_patch_apply(const json_t *root, const json_t *patch)
+{
+    if (!json_is_object(root) || !json_is_object(patch))
+        return NULL;
+    const char *k1, *k2;
+    json_t *v;
+    /* rule 3: no key may be a prefix path of another */
+    json_object_foreach((json_t *)patch, k1, v)
+    {
+        size_t l1 = strlen(k1);
+        json_t *v2;
+        json_object_foreach((json_t *)patch, k2, v2)
+        {
+            if (k1 != k2 && strncmp(k1, k2, l1) == 0 && k2[l1] == '/')
+                return NULL;
+        }
+    }
+    json_t *copy = json_deep_copy(root);
+    json_object_foreach((json_t *)patch, k1, v)
+    {
+        if (patch_one(copy, k1, v) < 0) {
+            json_decref(copy);
+            return NULL;
+        }
+    }
+    return copy;
+}

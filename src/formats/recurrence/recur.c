@@ -1,0 +1,1087 @@
+/*
+ * recur.c — recurrence expansion of JSCalendar objects over a UTC window (see recur.h).
+ * The rule is iterated by libical in wall-clock time of the series' zone (so UNTIL, a
+ * LocalDateTime, compares as jscalendarbis §4.3.3 says); every instance is then converted
+ * to UTC with the offset-before-transition rule. Overrides (§4.3.4) are not looked up in
+ * the rule: every non-excluded override key is an occurrence, patched.
+ */
+#include "formats/recurrence/recur.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "formats/icalendar/ical_internal.h"
+#include "formats/jscalendar/jscal.h"
+#include "formats/timezone/tz.h"
+
+#define SLACK (27 * 3600) /* more than any UTC offset */
+
+struct recur_iter {
+    recur_occurrence *occ;
+    size_t n, cap, pos;
+};
+
+typedef struct {
+    const json_t *obj;
+    const char *base_prop; /* "start" or "due" */
+    jscal_ldt start;
+    icaltimezone *zone, *owned_zone;
+    jscal_dur dur;
+    int64_t dur_max_secs;
+    int has_rule, bounded;
+    struct icalrecurrencetype rule;
+    int64_t max_instances;
+    clock_t deadline;
+    int64_t work;
+    char *err;
+    int code;
+} series;
+
+static const char *jstr(const json_t *o, const char *k)
+{
+    return json_string_value(json_object_get(o, k));
+}
+
+int recur_parse_utc(const char *s, int64_t *out)
+{
+    jscal_ldt t;
+    ical_dt d;
+    if (s && !jscal_utc_parse(s, &t)) {
+        *out = jscal_ldt_to_secs(&t);
+        return 0;
+    }
+    if (s && !ical_dt_parse(s, &d) && d.is_utc) {
+        *out = jscal_ldt_to_secs(&d.t);
+        return 0;
+    }
+    return -1;
+}
+
+void recur_format_utc(int64_t t, char *buf)
+{
+    jscal_ldt l;
+    jscal_secs_to_ldt(t, &l);
+    jscal_ldt_format(&l, 1, buf);
+}
+
+static int sfail(series *s, int code, const char *path, const char *msg)
+{
+    if (!s->err)
+        s->err = jscal_strdupf("%s: %s", path, msg);
+    s->code = code;
+    return -1;
+}
+
+/* Builds the RRULE text of a RecurrenceRule for iteration in floating wall-clock time. */
+static char *rule_text(const json_t *r)
+{
+    jscal_buf b = {0};
+    char tmp[64];
+    const char *freq = jstr(r, "frequency");
+    char *u = jscal_strupper(freq ? freq : "");
+    jscal_buf_adds(&b, "FREQ=");
+    jscal_buf_adds(&b, u);
+    free(u);
+    const char *rscale = jstr(r, "rscale"), *skip = jstr(r, "skip");
+    int want_skip = skip && strcmp(skip, "omit");
+    if ((rscale && strcmp(rscale, "gregorian")) || want_skip) {
+        /* RFC 7529: SKIP needs RSCALE (GREGORIAN is the default calendar) */
+        u = jscal_strupper(rscale ? rscale : "gregorian");
+        jscal_buf_adds(&b, ";RSCALE=");
+        jscal_buf_adds(&b, u);
+        free(u);
+        if (skip) {
+            u = jscal_strupper(skip);
+            jscal_buf_adds(&b, ";SKIP=");
+            jscal_buf_adds(&b, u);
+            free(u);
+        }
+    }
+    json_t *v;
+    if ((v = json_object_get(r, "interval"))) {
+        snprintf(tmp, sizeof tmp, ";INTERVAL=%lld", (long long)json_integer_value(v));
+        jscal_buf_adds(&b, tmp);
+    }
+    if ((v = json_object_get(r, "count"))) {
+        snprintf(tmp, sizeof tmp, ";COUNT=%lld", (long long)json_integer_value(v));
+        jscal_buf_adds(&b, tmp);
+    }
+    jscal_ldt t;
+    if ((v = json_object_get(r, "until")) && !jscal_ldt_parse(json_string_value(v), &t)) {
+        snprintf(tmp, sizeof tmp, ";UNTIL=%04u%02u%02uT%02u%02u%02u", (unsigned)t.year % 10000u,
+                 (unsigned)t.month % 100u, (unsigned)t.day % 100u, (unsigned)t.hour % 100u, (unsigned)t.minute % 100u, (unsigned)t.second % 100u);
+        jscal_buf_adds(&b, tmp);
+    }
+    static const struct {
+        const char *js, *ic;
+    } lists[] = {{"bySecond", "BYSECOND"},   {"byMinute", "BYMINUTE"},     {"byHour", "BYHOUR"},
+                 {"byDay", "BYDAY"},         {"byMonthDay", "BYMONTHDAY"}, {"byYearDay", "BYYEARDAY"},
+                 {"byWeekNo", "BYWEEKNO"},   {"byMonth", "BYMONTH"},       {"bySetPosition", "BYSETPOS"}};
+    for (size_t i = 0; i < sizeof lists / sizeof *lists; i++) {
+        json_t *a = json_object_get(r, lists[i].js);
+        if (!json_array_size(a))
+            continue;
+        jscal_buf_adds(&b, ";");
+        jscal_buf_adds(&b, lists[i].ic);
+        jscal_buf_adds(&b, "=");
+        size_t k;
+        json_t *e;
+        json_array_foreach(a, k, e)
+        {
+            if (k)
+                jscal_buf_adds(&b, ",");
+            if (json_is_integer(e)) {
+                snprintf(tmp, sizeof tmp, "%lld", (long long)json_integer_value(e));
+                jscal_buf_adds(&b, tmp);
+            } else if (json_is_string(e)) {
+                jscal_buf_adds(&b, json_string_value(e));
+            } else {
+                json_t *nth = json_object_get(e, "nthOfPeriod");
+                if (nth) {
+                    snprintf(tmp, sizeof tmp, "%lld", (long long)json_integer_value(nth));
+                    jscal_buf_adds(&b, tmp);
+                }
+                u = jscal_strupper(jstr(e, "day") ? jstr(e, "day") : "");
+                jscal_buf_adds(&b, u);
+                free(u);
+            }
+        }
+    }
+    const char *wkst = jstr(r, "firstDayOfWeek");
+    if (wkst) {
+        u = jscal_strupper(wkst);
+        jscal_buf_adds(&b, ";WKST=");
+        jscal_buf_adds(&b, u);
+        free(u);
+    }
+    return jscal_buf_take(&b);
+}
+
+/* A zone carried as VTIMEZONE (jCal) in obj's iCalendar/components. */
+static icaltimezone *carried_zone(const json_t *obj, const char *tzid)
+{
+    size_t i;
+    json_t *e;
+    json_array_foreach(json_object_get(json_object_get(obj, "iCalendar"), "components"), i, e)
+    {
+        char *err = NULL;
+        ical_comp *c = ical_comp_from_jcal(e, &err);
+        free(err);
+        if (!c)
+            continue;
+        ical_prop *t = ical_comp_get_prop(c, "TZID");
+        icaltimezone *z = NULL;
+        if (!strcmp(c->name, "VTIMEZONE") && t && !strcmp(t->value, tzid)) {
+            jscal_buf b = {0};
+            ical_comp_write(c, &b);
+            icalcomponent *ic = icalparser_parse_string(b.s);
+            free(b.s);
+            if (ic) {
+                z = tz_from_vtimezone(ic);
+                icalcomponent_free(ic);
+            }
+        }
+        ical_comp_free(c);
+        if (z)
+            return z;
+    }
+    return NULL;
+}
+
+icaltimezone *recur_zone_lookup(const json_t *obj, const char *tzid, icaltimezone **owned,
+                               int *known)
+{
+    *owned = NULL;
+    *known = 1;
+    if (!tzid)
+        return NULL;
+    icaltimezone *z = tz_builtin(tzid);
+    if (!z)
+        z = *owned = carried_zone(obj, tzid);
+    if (!z)
+        *known = 0;
+    return z == icaltimezone_get_utc_timezone() ? NULL : z;
+}
+
+static int series_init(series *s, const json_t *obj, const char *float_tz,
+                       const recur_limits *lim)
+{
+    memset(s, 0, sizeof s[0]);
+    tz_init();
+    s->obj = obj;
+    s->max_instances = lim && lim->max_instances ? lim->max_instances : 100000;
+    int64_t ms = lim && lim->max_millis ? lim->max_millis : 2000;
+    s->deadline = clock() + (clock_t)(ms * (CLOCKS_PER_SEC / 1000));
+    if (!json_is_object(obj))
+        return sfail(s, RECUR_ERR_INVALID, "@type", "not a JSCalendar object");
+    s->base_prop = json_object_get(obj, "start") || !json_object_get(obj, "due") ? "start" : "due";
+    if (jscal_ldt_parse(jstr(obj, s->base_prop), &s->start))
+        return sfail(s, RECUR_ERR_INVALID, s->base_prop, "missing or not a LocalDateTime");
+    const char *tz = jstr(obj, "timeZone");
+    if (tz) {
+        s->zone = tz_builtin(tz);
+        if (!s->zone) {
+            s->zone = s->owned_zone = carried_zone(obj, tz);
+            if (!s->zone)
+                return sfail(s, RECUR_ERR_INVALID, "timeZone", "unknown time zone");
+        }
+    } else if (float_tz) {
+        s->zone = tz_builtin(float_tz);
+        if (!s->zone)
+            return sfail(s, RECUR_ERR_INVALID, "timeZone", "unknown zone for floating times");
+    }
+    if (s->zone == icaltimezone_get_utc_timezone())
+        s->zone = NULL;
+    const char *dur = jstr(obj, "duration");
+    if (dur && jscal_dur_parse(dur, 0, &s->dur))
+        return sfail(s, RECUR_ERR_INVALID, "duration", "not a Duration");
+    if (!dur)
+        s->dur.sign = 1;
+    s->dur_max_secs = jscal_dur_total_secs(&s->dur) + 2 * 3600;
+    const json_t *r = json_object_get(obj, "recurrenceRule");
+    if (json_is_object(r)) {
+        char *txt = rule_text(r);
+        icalerror_clear_errno();
+        s->rule = icalrecurrencetype_from_string(txt);
+        free(txt);
+        if (s->rule.freq == ICAL_NO_RECURRENCE)
+            return sfail(s, RECUR_ERR_INVALID, "recurrenceRule", "invalid recurrence rule");
+        const char *rscale = jstr(r, "rscale");
+        if (rscale && strcmp(rscale, "gregorian") && !icalrecurrencetype_rscale_is_supported())
+            return sfail(s, RECUR_ERR_INVALID, "recurrenceRule/rscale", "unsupported calendar");
+        s->has_rule = 1;
+        s->bounded = json_object_get(r, "count") || json_object_get(r, "until");
+    } else {
+        s->bounded = 1;
+    }
+    return 0;
+}
+
+static void series_free(series *s)
+{
+    free(s->rule.rscale); /* owned by the parsed rule (libical 3.0 strdups it) */
+    s->rule.rscale = NULL;
+    if (s->owned_zone)
+        icaltimezone_free(s->owned_zone, 1);
+    free(s->err);
+}
+
+/* jscalendarbis §1.4.6: days and weeks on the wall clock, then time in absolute time. */
+static void span(series *s, const jscal_dur *d, int64_t local, icaltimezone *zone,
+                 int64_t *ustart, int64_t *uend)
+{
+    (void)s;
+    *ustart = tz_local_to_utc(zone, local);
+    int64_t l2 = local + (d->weeks * 7 + d->days) * 86400;
+    *uend = tz_local_to_utc(zone, l2) + d->hours * 3600 + d->minutes * 60 + d->seconds;
+}
+
+static int work(series *s)
+{
+    if (++s->work > s->max_instances)
+        return sfail(s, RECUR_ERR_LIMIT, "recurrenceRule",
+                     "expansion limit exceeded (too many instances)");
+    if ((s->work & 1023) == 0 && clock() > s->deadline)
+        return sfail(s, RECUR_ERR_LIMIT, "recurrenceRule", "expansion limit exceeded (time)");
+    return 0;
+}
+
+static struct icaltimetype to_itt(const jscal_ldt *t)
+{
+    struct icaltimetype tt = icaltime_null_time();
+    tt.year = t->year;
+    tt.month = t->month;
+    tt.day = t->day;
+    tt.hour = t->hour;
+    tt.minute = t->minute;
+    tt.second = t->second;
+    tt.is_date = 0;
+    return tt;
+}
+
+static int64_t itt_secs(struct icaltimetype t)
+{
+    return jscal_days_from_civil(t.year, t.month, t.day) * 86400 + t.hour * 3600 +
+           t.minute * 60 + t.second;
+}
+
+/* Calls fn for each wall-clock instance of the rule (plus the start itself, jscalendarbis
+ * §4.3.3.1 rule 1) whose local time lies in [lo, hi]. fn returns nonzero to stop. */
+typedef int (*inst_fn)(void *ctx, int64_t local);
+
+static int in_list(const short *a, int size, int v);
+
+/* The period (RFC 5545 §3.3.10 "interval") a wall-clock time belongs to, as a number. */
+static int64_t period_of(const series *s, int64_t l)
+{
+    jscal_ldt t;
+    jscal_secs_to_ldt(l, &t);
+    int64_t day = l >= 0 ? l / 86400 : -((-l + 86399) / 86400);
+    switch (s->rule.freq) {
+    case ICAL_YEARLY_RECURRENCE:
+        return t.year;
+    case ICAL_MONTHLY_RECURRENCE:
+        return (int64_t)t.year * 12 + t.month;
+    case ICAL_WEEKLY_RECURRENCE: {
+        /* 1970-01-01 was a Thursday; libical weekdays: SUNDAY = 1 .. SATURDAY = 7 */
+        int dow = (int)(((day % 7) + 7 + 4) % 7); /* 0 = Sunday */
+        int wkst = s->rule.week_start == ICAL_NO_WEEKDAY ? 1 : (int)s->rule.week_start - 1;
+        return day - ((dow - wkst + 7) % 7);
+    }
+    case ICAL_DAILY_RECURRENCE:
+        return day;
+    case ICAL_HOURLY_RECURRENCE:
+        return l >= 0 ? l / 3600 : -((-l + 3599) / 3600);
+    case ICAL_MINUTELY_RECURRENCE:
+        return l >= 0 ? l / 60 : -((-l + 59) / 60);
+    default:
+        return l;
+    }
+}
+
+/* BYSETPOS done here rather than by libical (3.0.16 applies it wrongly when BYHOUR/BYMINUTE
+ * or WEEKLY expansions are involved): libical generates the candidates of each period
+ * without BYSETPOS, COUNT and UNTIL; we select positions per period (RFC 5545 §3.3.10,
+ * jscalendarbis §4.3.3.1 step 3), then apply UNTIL and COUNT. */
+static int each_setpos_instance(series *s, int64_t lo, int64_t hi, inst_fn fn, void *ctx)
+{
+    int64_t start = jscal_ldt_to_secs(&s->start);
+    struct icalrecurrencetype r = s->rule;
+    int count = r.count;
+    int has_until = !icaltime_is_null_time(r.until);
+    int64_t until = 0;
+    if (has_until) {
+        struct icaltimetype u = r.until;
+        until = jscal_days_from_civil(u.year, u.month, u.day) * 86400 +
+                (u.is_date ? 86399 : u.hour * 3600 + u.minute * 60 + u.second);
+    }
+    r.count = 0;
+    r.until = icaltime_null_time();
+    r.by_set_pos[0] = ICAL_RECURRENCE_ARRAY_MAX;
+    /* The first period's candidates before DTSTART count for BYSETPOS (jscalendarbis
+     * §4.3.3.1, extra rule 2), so iterate from the start of that period, with the values
+     * libical would take from DTSTART made explicit (extra rule 3). */
+    const jscal_ldt *st = &s->start;
+    int64_t sday = jscal_days_from_civil(st->year, st->month, st->day);
+    int dow = (int)(((sday % 7) + 7 + 4) % 7); /* 0 = Sunday */
+    short wd = (short)(dow + 1);               /* libical: SUNDAY = 1 */
+#define UNSET(a) ((a)[0] == ICAL_RECURRENCE_ARRAY_MAX)
+#define SET1(a, v) ((a)[0] = (short)(v), (a)[1] = ICAL_RECURRENCE_ARRAY_MAX)
+    icalrecurrencetype_frequency fq = r.freq;
+    if (fq != ICAL_SECONDLY_RECURRENCE && UNSET(r.by_second))
+        SET1(r.by_second, st->second);
+    if (fq != ICAL_SECONDLY_RECURRENCE && fq != ICAL_MINUTELY_RECURRENCE && UNSET(r.by_minute))
+        SET1(r.by_minute, st->minute);
+    if (fq != ICAL_SECONDLY_RECURRENCE && fq != ICAL_MINUTELY_RECURRENCE &&
+        fq != ICAL_HOURLY_RECURRENCE && UNSET(r.by_hour))
+        SET1(r.by_hour, st->hour);
+    if (fq == ICAL_WEEKLY_RECURRENCE && UNSET(r.by_day))
+        SET1(r.by_day, wd);
+    if (fq == ICAL_MONTHLY_RECURRENCE && UNSET(r.by_day) && UNSET(r.by_month_day))
+        SET1(r.by_month_day, st->day);
+    if (fq == ICAL_YEARLY_RECURRENCE && UNSET(r.by_year_day)) {
+        int had_md = !UNSET(r.by_month_day), had_day = !UNSET(r.by_day),
+            had_wk = !UNSET(r.by_week_no);
+        if (UNSET(r.by_month) && !had_wk && (had_md || !had_day))
+            SET1(r.by_month, st->month);
+        if (!had_md && !had_wk && !had_day)
+            SET1(r.by_month_day, st->day);
+        if (had_wk && !had_md && !had_day)
+            SET1(r.by_day, wd);
+    }
+#undef UNSET
+#undef SET1
+    jscal_ldt ps = *st;
+    switch (fq) {
+    case ICAL_YEARLY_RECURRENCE:
+        ps.month = 1;
+        /* fall through */
+    case ICAL_MONTHLY_RECURRENCE:
+        ps.day = 1;
+        /* fall through */
+    case ICAL_DAILY_RECURRENCE:
+        ps.hour = 0;
+        /* fall through */
+    case ICAL_HOURLY_RECURRENCE:
+        ps.minute = 0;
+        /* fall through */
+    case ICAL_MINUTELY_RECURRENCE:
+        ps.second = 0;
+        break;
+    default:
+        /* WEEKLY: libical 3.0.16 skips the first week when DTSTART is moved to the week
+         * start, so it iterates from DTSTART and the first week's earlier candidates are
+         * computed here. */
+        break;
+    }
+    icalrecur_iterator *it = icalrecur_iterator_new(r, to_itt(&ps));
+    if (!it)
+        return sfail(s, RECUR_ERR_INVALID, "recurrenceRule", "cannot iterate this rule");
+    int64_t *cand = NULL;
+    size_t n = 0, cap = 0;
+    if (fq == ICAL_WEEKLY_RECURRENCE) {
+        int wkst = r.week_start == ICAL_NO_WEEKDAY ? 1 : (int)r.week_start - 1;
+        int64_t ws = sday - ((dow - wkst + 7) % 7);
+        short h[ICAL_BY_HOUR_SIZE], mi[ICAL_BY_MINUTE_SIZE], se[ICAL_BY_SECOND_SIZE];
+        int nh = 0, nmi = 0, nse = 0;
+        for (int i = 0; i < ICAL_BY_HOUR_SIZE && r.by_hour[i] != ICAL_RECURRENCE_ARRAY_MAX; i++)
+            h[nh++] = r.by_hour[i];
+        for (int i = 0; i < ICAL_BY_MINUTE_SIZE && r.by_minute[i] != ICAL_RECURRENCE_ARRAY_MAX; i++)
+            mi[nmi++] = r.by_minute[i];
+        for (int i = 0; i < ICAL_BY_SECOND_SIZE && r.by_second[i] != ICAL_RECURRENCE_ARRAY_MAX; i++)
+            se[nse++] = r.by_second[i];
+        cap = 64;
+        cand = malloc(cap * sizeof *cand);
+        for (int64_t day = ws; day < ws + 7; day++) {
+            int wdi = (int)(((day % 7) + 7 + 4) % 7) + 1, ok = 0;
+            for (int i = 0; i < ICAL_BY_DAY_SIZE && r.by_day[i] != ICAL_RECURRENCE_ARRAY_MAX; i++)
+                ok |= (int)icalrecurrencetype_day_day_of_week(r.by_day[i]) == wdi;
+            int y, m, d;
+            jscal_civil_from_days(day, &y, &m, &d);
+            if (!ok || (r.by_month[0] != ICAL_RECURRENCE_ARRAY_MAX &&
+                        !in_list(r.by_month, ICAL_BY_MONTH_SIZE, m)))
+                continue;
+            size_t first = n;
+            for (int a = 0; a < nh; a++)
+                for (int b = 0; b < nmi; b++)
+                    for (int c = 0; c < nse; c++) {
+                        int64_t v = day * 86400 + h[a] * 3600 + mi[b] * 60 + se[c];
+                        if (v >= start)
+                            continue; /* libical yields these */
+                        if (n == cap) {
+                            cap *= 2;
+                            cand = realloc(cand, cap * sizeof *cand);
+                        }
+                        cand[n++] = v;
+                    }
+            for (size_t a = first + 1; a < n; a++) /* times of a day in order */
+                for (size_t b = a; b > first && cand[b - 1] > cand[b]; b--) {
+                    int64_t x = cand[b];
+                    cand[b] = cand[b - 1];
+                    cand[b - 1] = x;
+                }
+        }
+    }
+    int64_t cur = n ? period_of(s, cand[0]) : INT64_MIN, emitted = 0;
+    int rc = 0, done = 0, saw_start = 0;
+    while (!done && !rc) {
+        struct icaltimetype t = icalrecur_iterator_next(it);
+        int end = icaltime_is_null_time(t);
+        int64_t l = end ? 0 : itt_secs(t);
+        if (!end && (rc = work(s)))
+            break;
+        if (end || (n && period_of(s, l) != cur)) {
+            /* flush the finished period */
+            int64_t sel[ICAL_BY_SETPOS_SIZE];
+            size_t ns = 0;
+            for (int k = 0; k < ICAL_BY_SETPOS_SIZE &&
+                            s->rule.by_set_pos[k] != ICAL_RECURRENCE_ARRAY_MAX; k++) {
+                int pos = s->rule.by_set_pos[k];
+                int64_t idx = pos > 0 ? pos - 1 : (int64_t)n + pos;
+                if (idx >= 0 && (size_t)idx < n)
+                    sel[ns++] = cand[idx];
+            }
+            /* sort and dedupe the selection */
+            for (size_t a = 1; a < ns; a++)
+                for (size_t b = a; b > 0 && sel[b - 1] > sel[b]; b--) {
+                    int64_t x = sel[b];
+                    sel[b] = sel[b - 1];
+                    sel[b - 1] = x;
+                }
+            for (size_t a = 0; a < ns && !done && !rc; a++) {
+                if (a && sel[a] == sel[a - 1])
+                    continue;
+                int64_t v = sel[a];
+                if (!saw_start && v >= start) {
+                    saw_start = 1;
+                    if (v != start) {
+                        emitted++;
+                        if (start >= lo && start <= hi && (rc = fn(ctx, start)))
+                            break;
+                    }
+                }
+                if (v < start)
+                    continue; /* jscalendarbis §4.3.3.1 step 4 */
+                if ((has_until && v > until) || (count && emitted >= count) || v > hi) {
+                    done = 1;
+                    break;
+                }
+                emitted++;
+                if (v >= lo && (rc = fn(ctx, v)))
+                    break;
+            }
+            n = 0;
+            if (end)
+                break;
+            if (has_until && period_of(s, l) > period_of(s, until))
+                done = 1;
+        }
+        if (n == cap) {
+            cap = cap ? cap * 2 : 64;
+            cand = realloc(cand, cap * sizeof *cand);
+        }
+        cand[n++] = l;
+        cur = period_of(s, l);
+        if (l > hi + 400 * 86400LL && (int64_t)n > 0 && cur > period_of(s, hi) + 1)
+            done = 1; /* far beyond the window: no later period can matter */
+    }
+    if (!rc && !saw_start && start >= lo && start <= hi && !(count && emitted >= count))
+        rc = fn(ctx, start);
+    free(cand);
+    icalrecur_iterator_free(it);
+    return rc < 0 ? -1 : 0;
+}
+
+/* ---- YEARLY with BYWEEKNO ------------------------------------------------------------ */
+
+static int dow_of(int64_t day)
+{
+    return (int)(((day % 7) + 7 + 4) % 7); /* 0 = Sunday; 1970-01-01 was a Thursday */
+}
+
+static int64_t week_start_of(int64_t day, int wkst)
+{
+    return day - ((dow_of(day) - wkst + 7) % 7);
+}
+
+/* Week 1 is the week holding at least four days of the year, i.e. the week of 4 January
+ * (jscalendarbis §4.3.3.1, ISO 8601 with firstDayOfWeek as week start). */
+static int64_t first_week(int year, int wkst)
+{
+    return week_start_of(jscal_days_from_civil(year, 1, 4), wkst);
+}
+
+static int in_list(const short *a, int size, int v)
+{
+    for (int i = 0; i < size && a[i] != ICAL_RECURRENCE_ARRAY_MAX; i++)
+        if (a[i] == v)
+            return 1;
+    return 0;
+}
+
+static int list_empty(const short *a)
+{
+    return a[0] == ICAL_RECURRENCE_ARRAY_MAX;
+}
+
+/* libical 3.0.16 drops the days of week 1 that fall in the previous December (and of the
+ * last week in the next January), which jscalendarbis §4.3.3.1 step 2 matches ("the
+ * date-time is in the nth week of the year"). Yearly rules with BYWEEKNO are therefore
+ * expanded here, candidate by candidate, as §4.3.3.1 describes. */
+static int each_weekno_instance(series *s, int64_t lo, int64_t hi, inst_fn fn, void *ctx)
+{
+    const struct icalrecurrencetype *r = &s->rule;
+    const jscal_ldt *st = &s->start;
+    int64_t start = jscal_ldt_to_secs(st);
+    int wkst = r->week_start == ICAL_NO_WEEKDAY ? 1 : (int)r->week_start - 1;
+    int interval = r->interval > 0 ? r->interval : 1;
+    int has_until = !icaltime_is_null_time(r->until);
+    int64_t until = has_until ? itt_secs(r->until) + (r->until.is_date ? 86399 : 0) : 0;
+    short hours[25], mins[61], secs[62];
+    int nh = 0, nm = 0, nsec = 0;
+    for (int i = 0; i < ICAL_BY_HOUR_SIZE && r->by_hour[i] != ICAL_RECURRENCE_ARRAY_MAX; i++)
+        hours[nh++] = r->by_hour[i];
+    for (int i = 0; i < ICAL_BY_MINUTE_SIZE && r->by_minute[i] != ICAL_RECURRENCE_ARRAY_MAX; i++)
+        mins[nm++] = r->by_minute[i];
+    for (int i = 0; i < ICAL_BY_SECOND_SIZE && r->by_second[i] != ICAL_RECURRENCE_ARRAY_MAX; i++)
+        secs[nsec++] = r->by_second[i];
+    if (!nh)
+        hours[nh++] = (short)st->hour;
+    if (!nm)
+        mins[nm++] = (short)st->minute;
+    if (!nsec)
+        secs[nsec++] = (short)st->second;
+    int implicit_wd = list_empty(r->by_month_day) && list_empty(r->by_day);
+    int64_t emitted = 0;
+    int rc = 0, done = 0, saw_start = 0;
+    int64_t *cand = malloc(sizeof *cand * 366 * 4);
+    size_t cap = 366 * 4;
+    for (int year = st->year; !done && !rc; year += interval) {
+        if (jscal_days_from_civil(year, 1, 1) * 86400 > hi || year > 9999)
+            break;
+        int64_t d0 = jscal_days_from_civil(year, 1, 1), d1 = jscal_days_from_civil(year + 1, 1, 1);
+        size_t n = 0;
+        for (int64_t day = d0; day < d1 && !rc; day++) {
+            if ((rc = work(s)))
+                break;
+            int y, m, d;
+            jscal_civil_from_days(day, &y, &m, &d);
+            if (!list_empty(r->by_month) && !in_list(r->by_month, ICAL_BY_MONTH_SIZE, m))
+                continue;
+            /* week number of this day in its own week-numbering year */
+            int wy = year;
+            if (day < first_week(year, wkst))
+                wy = year - 1;
+            else if (day >= first_week(year + 1, wkst))
+                wy = year + 1;
+            int64_t fw = first_week(wy, wkst);
+            int wn = (int)((week_start_of(day, wkst) - fw) / 7) + 1;
+            int nweeks = (int)((first_week(wy + 1, wkst) - fw) / 7);
+            if (!in_list(r->by_week_no, ICAL_BY_WEEKNO_SIZE, wn) &&
+                !in_list(r->by_week_no, ICAL_BY_WEEKNO_SIZE, wn - nweeks - 1))
+                continue;
+            int yd = (int)(day - d0) + 1, ylen = (int)(d1 - d0);
+            if (!list_empty(r->by_year_day) && !in_list(r->by_year_day, ICAL_BY_YEARDAY_SIZE, yd) &&
+                !in_list(r->by_year_day, ICAL_BY_YEARDAY_SIZE, yd - ylen - 1))
+                continue;
+            int mlen = (int)(jscal_days_from_civil(m == 12 ? y + 1 : y, m == 12 ? 1 : m + 1, 1) -
+                             jscal_days_from_civil(y, m, 1));
+            if (!list_empty(r->by_month_day) && !in_list(r->by_month_day, ICAL_BY_MONTHDAY_SIZE, d) &&
+                !in_list(r->by_month_day, ICAL_BY_MONTHDAY_SIZE, d - mlen - 1))
+                continue;
+            int wd = dow_of(day) + 1; /* libical SUNDAY = 1 */
+            if (implicit_wd) {
+                if (dow_of(day) != dow_of(jscal_days_from_civil(st->year, st->month, st->day)))
+                    continue;
+            } else if (!list_empty(r->by_day)) {
+                int ok = 0;
+                for (int i = 0; i < ICAL_BY_DAY_SIZE && r->by_day[i] != ICAL_RECURRENCE_ARRAY_MAX; i++)
+                    ok |= (int)icalrecurrencetype_day_day_of_week(r->by_day[i]) == wd;
+                if (!ok)
+                    continue;
+            }
+            for (int a = 0; a < nh; a++)
+                for (int b = 0; b < nm; b++)
+                    for (int c = 0; c < nsec; c++) {
+                        if (n == cap) {
+                            cap *= 2;
+                            cand = realloc(cand, cap * sizeof *cand);
+                        }
+                        cand[n++] = day * 86400 + hours[a] * 3600 + mins[b] * 60 + secs[c];
+                    }
+        }
+        if (rc)
+            break;
+        /* sort (times are per day, so only within a day can order be off) */
+        for (size_t a = 1; a < n; a++)
+            for (size_t b = a; b > 0 && cand[b - 1] > cand[b]; b--) {
+                int64_t x = cand[b];
+                cand[b] = cand[b - 1];
+                cand[b - 1] = x;
+            }
+        size_t ns = n;
+        if (r->by_set_pos[0] != ICAL_RECURRENCE_ARRAY_MAX) {
+            int64_t sel[ICAL_BY_SETPOS_SIZE];
+            ns = 0;
+            for (int k = 0; k < ICAL_BY_SETPOS_SIZE && r->by_set_pos[k] != ICAL_RECURRENCE_ARRAY_MAX; k++) {
+                int pos = r->by_set_pos[k];
+                int64_t idx = pos > 0 ? pos - 1 : (int64_t)n + pos;
+                if (idx >= 0 && (size_t)idx < n)
+                    sel[ns++] = cand[idx];
+            }
+            for (size_t a = 1; a < ns; a++)
+                for (size_t b = a; b > 0 && sel[b - 1] > sel[b]; b--) {
+                    int64_t x = sel[b];
+                    sel[b] = sel[b - 1];
+                    sel[b - 1] = x;
+                }
+            memcpy(cand, sel, ns * sizeof *sel);
+        }
+        for (size_t a = 0; a < ns && !done && !rc; a++) {
+            int64_t v = cand[a];
+            if (a && v == cand[a - 1])
+                continue;
+            if (!saw_start && v >= start) {
+                saw_start = 1;
+                if (v != start) {
+                    emitted++;
+                    if (start >= lo && start <= hi && (rc = fn(ctx, start)))
+                        break;
+                }
+            }
+            if (v < start)
+                continue;
+            if ((has_until && v > until) || (r->count && emitted >= r->count) || v > hi) {
+                done = 1;
+                break;
+            }
+            emitted++;
+            if (v >= lo && (rc = fn(ctx, v)))
+                break;
+        }
+        if (has_until && jscal_days_from_civil(year + interval, 1, 1) * 86400 > until)
+            done = 1;
+    }
+    if (!rc && !saw_start && start >= lo && start <= hi && !(r->count && emitted >= r->count))
+        rc = fn(ctx, start);
+    free(cand);
+    return rc < 0 ? -1 : 0;
+}
+
+static int each_instance(series *s, int64_t lo, int64_t hi, inst_fn fn, void *ctx)
+{
+    int64_t start = jscal_ldt_to_secs(&s->start);
+    if (!s->has_rule)
+        return start >= lo && start <= hi ? fn(ctx, start) : 0;
+    if (s->rule.freq == ICAL_YEARLY_RECURRENCE && !list_empty(s->rule.by_week_no))
+        return each_weekno_instance(s, lo, hi, fn, ctx);
+    if (s->rule.by_set_pos[0] != ICAL_RECURRENCE_ARRAY_MAX)
+        return each_setpos_instance(s, lo, hi, fn, ctx);
+    struct icaltimetype dt = to_itt(&s->start);
+    icalrecur_iterator *it = icalrecur_iterator_new(s->rule, dt);
+    if (!it)
+        return sfail(s, RECUR_ERR_INVALID, "recurrenceRule", "cannot iterate this rule");
+    /* Jump close to the window when the rule allows it (no COUNT). */
+    if (s->rule.count == 0 && lo - 2 * 86400 > start) {
+        jscal_ldt j;
+        jscal_secs_to_ldt(lo - 2 * 86400, &j);
+        icalrecur_iterator_set_start(it, to_itt(&j));
+    }
+    int rc = 0, saw_start = 0;
+    int64_t emitted = 0;
+    for (;;) {
+        struct icaltimetype t = icalrecur_iterator_next(it);
+        if (icaltime_is_null_time(t))
+            break;
+        if ((rc = work(s)))
+            break;
+        int64_t l = itt_secs(t);
+        if (!saw_start && l >= start) {
+            saw_start = 1;
+            if (l != start) {
+                /* jscalendarbis §4.3.3.1 rule 1: a start the rule does not produce is
+                 * still the first occurrence and counts against `count` (libical
+                 * does not count it) */
+                emitted++;
+                if (start >= lo && start <= hi && (rc = fn(ctx, start)))
+                    break;
+            }
+        }
+        if (l < start)
+            continue; /* jscalendarbis §4.3.3.1 step 4 */
+        if (s->rule.count && emitted >= s->rule.count)
+            break;
+        emitted++;
+        if (l > hi)
+            break;
+        if (l >= lo && (rc = fn(ctx, l)))
+            break;
+    }
+    if (!rc && !saw_start && start >= lo && start <= hi)
+        rc = fn(ctx, start);
+    icalrecur_iterator_free(it);
+    return rc < 0 ? -1 : 0;
+}
+
+/* ---- iterator ------------------------------------------------------------------------- */
+
+typedef struct {
+    series *s;
+    recur_iter *it;
+    int64_t from, to;
+    int flags;
+    const json_t *ovs;
+} expand_ctx;
+
+static int in_window(int64_t st, int64_t en, int64_t from, int64_t to)
+{
+    if (st == en)
+        return st >= from && st < to;
+    return st < to && en > from;
+}
+
+static recur_occurrence *push(recur_iter *it)
+{
+    if (it->n == it->cap) {
+        it->cap = it->cap ? it->cap * 2 : 16;
+        it->occ = realloc(it->occ, it->cap * sizeof *it->occ);
+    }
+    recur_occurrence *o = &it->occ[it->n++];
+    memset(o, 0, sizeof *o);
+    return o;
+}
+
+static int on_rule_instance(void *vctx, int64_t local)
+{
+    expand_ctx *c = vctx;
+    jscal_ldt t;
+    jscal_secs_to_ldt(local, &t);
+    char key[24];
+    jscal_ldt_format(&t, 0, key);
+    if (json_object_get(c->ovs, key))
+        return 0; /* the override decides */
+    int64_t st, en;
+    span(c->s, &c->s->dur, local, c->s->zone, &st, &en);
+    if (!in_window(st, en, c->from, c->to))
+        return 0;
+    recur_occurrence *o = push(c->it);
+    memcpy(o->recurrence_id, key, 20);
+    /* A single instance of a series (jscalendarbis §4.3.1) keeps its own recurrence id. */
+    const char *rid = jstr(c->s->obj, "recurrenceId");
+    jscal_ldt rt;
+    if (!c->s->has_rule && rid && !jscal_ldt_parse(rid, &rt))
+        jscal_ldt_format(&rt, 0, o->recurrence_id);
+    o->utc_start = st;
+    o->utc_end = en;
+    return 0;
+}
+
+
+
+/* The occurrence object for key with patch applied (jscalendarbis §4.3.4). */
+static json_t *instance_object(series *s, const char *key, const json_t *patch, char **errpath)
+{
+    if (!s->has_rule && json_object_get(s->obj, "recurrenceId") && !patch)
+        return json_deep_copy(s->obj); /* already an instance */
+    json_t *inst = json_deep_copy(s->obj);
+    json_object_del(inst, "recurrenceRule");
+    json_object_del(inst, "recurrenceOverrides");
+    json_object_set_new(inst, s->base_prop, json_string(key));
+    if (patch && json_object_size(patch)) {
+        json_t *p = jscal_override_patch_filter(patch); /* §4.3.4 */
+        int rc = jscal_patch_apply(inst, p, errpath);
+        json_decref(p);
+        if (rc) {
+            json_decref(inst);
+            return NULL;
+        }
+    }
+    json_object_set_new(inst, "recurrenceId", json_string(key));
+    if (jstr(s->obj, "timeZone"))
+        json_object_set_new(inst, "recurrenceIdTimeZone", json_string(jstr(s->obj, "timeZone")));
+    return inst;
+}
+
+/* Start/end in UTC of an occurrence object (patched start, duration, timeZone). */
+static int instance_span(series *s, const json_t *inst, int64_t *st, int64_t *en)
+{
+    jscal_ldt t;
+    const char *bp = json_object_get(inst, "start") ? "start" : "due";
+    if (jscal_ldt_parse(jstr(inst, bp), &t))
+        return -1;
+    jscal_dur d = s->dur;
+    const char *dur = jstr(inst, "duration");
+    if (dur && jscal_dur_parse(dur, 0, &d))
+        return -1;
+    icaltimezone *z = s->zone;
+    const char *tz = jstr(inst, "timeZone"), *btz = jstr(s->obj, "timeZone");
+    if (tz && (!btz || strcmp(tz, btz))) {
+        z = tz_builtin(tz);
+        if (z == icaltimezone_get_utc_timezone())
+            z = NULL;
+    }
+    span(s, &d, jscal_ldt_to_secs(&t), z, st, en);
+    return 0;
+}
+
+static int occ_cmp(const void *a, const void *b)
+{
+    const recur_occurrence *x = a, *y = b;
+    if (x->utc_start != y->utc_start)
+        return x->utc_start < y->utc_start ? -1 : 1;
+    return strcmp(x->recurrence_id, y->recurrence_id);
+}
+
+recur_iter *recur_iter_new(const json_t *obj, int64_t from, int64_t to, const char *float_tz,
+                           const recur_limits *limits, int flags, int *code, char **err)
+{
+    series s;
+    *err = NULL;
+    if (code)
+        *code = RECUR_OK;
+    recur_iter *it = calloc(1, sizeof *it);
+    if (series_init(&s, obj, float_tz, limits))
+        goto fail;
+    const json_t *ovs = json_object_get(obj, "recurrenceOverrides");
+    expand_ctx c = {.s = &s, .it = it, .from = from, .to = to, .flags = flags, .ovs = ovs};
+    if (each_instance(&s, from - s.dur_max_secs - SLACK, to + SLACK, on_rule_instance, &c))
+        goto fail;
+    const char *k;
+    json_t *patch;
+    json_object_foreach((json_t *)ovs, k, patch)
+    {
+        jscal_ldt t;
+        if (jscal_ldt_parse(k, &t) || !json_is_object(patch)) {
+            char *p = jscal_strdupf("recurrenceOverrides/%s", k);
+            sfail(&s, RECUR_ERR_INVALID, p, "invalid override");
+            free(p);
+            goto fail;
+        }
+        int excluded = json_is_true(json_object_get(patch, "excluded"));
+        if (excluded && !(flags & RECUR_WANT_EXCLUDED))
+            continue;
+        if (work(&s))
+            goto fail;
+        char *perr = NULL;
+        json_t *inst = instance_object(&s, k, patch, &perr);
+        int64_t st, en;
+        if (!inst || instance_span(&s, inst, &st, &en)) {
+            char *p = jscal_strdupf("recurrenceOverrides/%s%s%s", k, perr ? "/" : "", perr ? perr : "");
+            sfail(&s, RECUR_ERR_INVALID, p, "invalid patch");
+            free(p);
+            free(perr);
+            json_decref(inst);
+            goto fail;
+        }
+        if (!in_window(st, en, from, to)) {
+            json_decref(inst);
+            continue;
+        }
+        recur_occurrence *o = push(it);
+        snprintf(o->recurrence_id, sizeof o->recurrence_id, "%s", k);
+        o->utc_start = st;
+        o->utc_end = en;
+        o->excluded = excluded;
+        o->patch = patch;
+        if (flags & RECUR_WANT_OBJECT)
+            o->object = inst;
+        else
+            json_decref(inst);
+    }
+    if (it->n > 1)
+        qsort(it->occ, it->n, sizeof *it->occ, occ_cmp);
+    if (flags & RECUR_WANT_OBJECT) {
+        for (size_t i = 0; i < it->n; i++)
+            if (!it->occ[i].object)
+                it->occ[i].object = instance_object(&s, it->occ[i].recurrence_id, NULL, NULL);
+    }
+    series_free(&s);
+    return it;
+fail:
+    if (code)
+        *code = s.code ? s.code : RECUR_ERR_INVALID;
+    *err = s.err ? s.err : strdup("invalid object");
+    s.err = NULL;
+    series_free(&s);
+    recur_iter_free(it);
+    return NULL;
+}
+
+int recur_iter_next(recur_iter *it, recur_occurrence *occ)
+{
+    if (!it || it->pos >= it->n)
+        return 0;
+    *occ = it->occ[it->pos++];
+    return 1;
+}
+
+void recur_iter_free(recur_iter *it)
+{
+    if (!it)
+        return;
+    for (size_t i = 0; i < it->n; i++)
+        json_decref(it->occ[i].object);
+    free(it->occ);
+    free(it);
+}
+
+/* ---- bounds and membership ------------------------------------------------------------ */
+
+typedef struct {
+    series *s;
+    const json_t *ovs;
+    int64_t first, last;
+    int any;
+} bounds_ctx;
+
+static int on_bounds(void *vctx, int64_t local)
+{
+    bounds_ctx *b = vctx;
+    jscal_ldt t;
+    jscal_secs_to_ldt(local, &t);
+    char key[24];
+    jscal_ldt_format(&t, 0, key);
+    if (json_object_get(b->ovs, key))
+        return 0;
+    int64_t st, en;
+    span(b->s, &b->s->dur, local, b->s->zone, &st, &en);
+    if (!b->any || st < b->first)
+        b->first = st;
+    if (!b->any || en > b->last)
+        b->last = en;
+    b->any = 1;
+    return 0;
+}
+
+int recur_series_bounds(const json_t *obj, const char *float_tz, const recur_limits *limits,
+                        int64_t *first_start, int64_t *last_end, int *unbounded, char **err)
+{
+    series s;
+    *err = NULL;
+    *unbounded = 0;
+    if (series_init(&s, obj, float_tz, limits)) {
+        *err = s.err;
+        s.err = NULL;
+        int code = s.code;
+        series_free(&s);
+        return code ? code : RECUR_ERR_INVALID;
+    }
+    bounds_ctx b = {.s = &s, .ovs = json_object_get(obj, "recurrenceOverrides")};
+    int64_t start = jscal_ldt_to_secs(&s.start);
+    if (s.bounded) {
+        if (each_instance(&s, INT64_MIN / 4, INT64_MAX / 4, on_bounds, &b))
+            goto fail;
+    } else {
+        *unbounded = 1;
+        if (each_instance(&s, start, start, on_bounds, &b))
+            goto fail;
+    }
+    const char *k;
+    json_t *patch;
+    json_object_foreach((json_t *)b.ovs, k, patch)
+    {
+        if (json_is_true(json_object_get(patch, "excluded")))
+            continue;
+        json_t *inst = instance_object(&s, k, patch, NULL);
+        int64_t st, en;
+        if (inst && !instance_span(&s, inst, &st, &en)) {
+            if (!b.any || st < b.first)
+                b.first = st;
+            if (!b.any || en > b.last)
+                b.last = en;
+            b.any = 1;
+        }
+        json_decref(inst);
+    }
+    if (!b.any) {
+        /* everything excluded: an empty series, bounds at the start */
+        int64_t st, en;
+        span(&s, &s.dur, start, s.zone, &st, &en);
+        b.first = st;
+        b.last = en;
+    }
+    *first_start = b.first;
+    if (!*unbounded)
+        *last_end = b.last;
+    series_free(&s);
+    return RECUR_OK;
+fail:
+    *err = s.err;
+    s.err = NULL;
+    {
+        int code = s.code;
+        series_free(&s);
+        return code ? code : RECUR_ERR_INVALID;
+    }
+}
+
+typedef struct {
+    int64_t target;
+    int found;
+} gen_ctx;
+
+static int on_gen(void *vctx, int64_t local)
+{
+    gen_ctx *g = vctx;
+    if (local == g->target)
+        g->found = 1;
+    return local >= g->target ? 1 : 0;
+}
+
+int recur_rule_generates(const json_t *obj, const char *ldt)
+{
+    series s;
+    jscal_ldt t;
+    if (jscal_ldt_parse(ldt, &t) || !json_is_object(json_object_get(obj, "recurrenceRule")))
+        return 0;
+    if (series_init(&s, obj, NULL, NULL)) {
+        series_free(&s);
+        return 0;
+    }
+    gen_ctx g = {.target = jscal_ldt_to_secs(&t)};
+    each_instance(&s, g.target, g.target, on_gen, &g);
+    series_free(&s);
+    return g.found;
+}

@@ -1,0 +1,214 @@
+/*
+ * tz.c — IANA zones from the system zoneinfo via libical, custom VTIMEZONE zones, and the
+ * local <-> UTC conversions used by conversion and recurrence expansion. See tz.h.
+ * The only mutable state is the zone cache (libical's builtin array plus a small table of
+ * zones libical's zone.tab does not list, loaded on demand); both are guarded by one mutex.
+ */
+#include "formats/timezone/tz.h"
+
+#include <ctype.h>
+#include <libical/icaltz-util.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "formats/jscalendar/jscal_util.h"
+
+static pthread_once_t tz_once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t tz_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Every zone looked up so far (libical's own lookup is a linear scan over ~450 names), and
+ * zones outside zone.tab (links such as "US/Eastern", "Etc/GMT+5") loaded from zoneinfo. */
+#define EXTRA_MAX 512
+static struct {
+    char *id;
+    uint32_t hash; /* id_hash(id): most comparisons stop there */
+    icaltimezone *zone;
+} extra[EXTRA_MAX];
+static int n_extra;
+
+static uint32_t id_hash(const char *id)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (const unsigned char *p = (const unsigned char *)id; *p; p++)
+        h = (h ^ *p) * 16777619u;
+    return h;
+}
+
+/* The cached zone of id, or NULL. Called with tz_lock held. */
+static icaltimezone *extra_find(const char *id, uint32_t h)
+{
+    for (int i = 0; i < n_extra; i++)
+        if (extra[i].hash == h && !strcmp(extra[i].id, id))
+            return extra[i].zone;
+    return NULL;
+}
+
+static void extra_add(const char *id, uint32_t h, icaltimezone *z)
+{
+    extra[n_extra].id = strdup(id);
+    extra[n_extra].hash = h;
+    extra[n_extra].zone = z;
+    n_extra++;
+}
+
+static void tz_init_once(void)
+{
+    /* Plain IANA ids as TZIDs in generated VTIMEZONEs (no "/freeassociation..." prefix). */
+    icaltimezone_set_tzid_prefix("");
+    icaltimezone_set_builtin_tzdata(0);
+}
+
+void tz_init(void)
+{
+    pthread_once(&tz_once, tz_init_once);
+}
+
+static int plausible_id(const char *id)
+{
+    if (!id || !*id || strlen(id) > 64 || id[0] == '/' || strstr(id, ".."))
+        return 0;
+    for (const char *p = id; *p; p++)
+        if (!(isalnum((unsigned char)*p) || strchr("/_-+", *p)))
+            return 0;
+    return 1;
+}
+
+icaltimezone *tz_builtin(const char *id)
+{
+    tz_init();
+    if (!id)
+        return NULL;
+    /* Zones found before first: every id in the cache passed the checks below. */
+    uint32_t h = id_hash(id);
+    pthread_mutex_lock(&tz_lock);
+    icaltimezone *z = extra_find(id, h);
+    pthread_mutex_unlock(&tz_lock);
+    if (z)
+        return z;
+    if (!plausible_id(id))
+        return NULL;
+    if (!strcmp(id, "Etc/UTC") || !strcmp(id, "UTC") || !strcmp(id, "Etc/GMT") ||
+        !strcmp(id, "GMT") || !strcmp(id, "Etc/Universal") || !strcmp(id, "Etc/Zulu"))
+        return icaltimezone_get_utc_timezone();
+    pthread_mutex_lock(&tz_lock);
+    z = extra_find(id, h); /* another thread may have loaded it meanwhile */
+    if (z)
+        goto done;
+    z = icaltimezone_get_builtin_timezone(id);
+    if (z && strcmp(icaltimezone_get_location(z) ? icaltimezone_get_location(z) : "", id))
+        z = NULL; /* libical may match loosely; require the exact id */
+    if (z && n_extra < EXTRA_MAX)
+        extra_add(id, h, z);
+    if (!z && n_extra < EXTRA_MAX) {
+        icalcomponent *c = icaltzutil_fetch_timezone(id);
+        if (c) {
+            z = icaltimezone_new();
+            if (!icaltimezone_set_component(z, c)) {
+                icaltimezone_free(z, 1);
+                icalcomponent_free(c);
+                z = NULL;
+            } else {
+                extra_add(id, h, z);
+            }
+        }
+    }
+done:
+    pthread_mutex_unlock(&tz_lock);
+    return z;
+}
+
+int tz_is_iana(const char *id)
+{
+    return tz_builtin(id) != NULL;
+}
+
+const char *tz_resolve_tzid(const char *tzid)
+{
+    if (!tzid || !*tzid)
+        return NULL;
+    /* The returned string is the caller's own (or static): libical may free and reload the
+     * location strings of its builtin zones. */
+    icaltimezone *z = tz_builtin(tzid);
+    if (z)
+        return z == icaltimezone_get_utc_timezone() ? "Etc/UTC" : tzid;
+    /* Prefixed ids ("/mozilla.org/20050126_1/Europe/Berlin", "/freeassociation.sourceforge.net/
+     * Tzfile/Europe/Berlin"): try the suffixes after each slash. */
+    if (tzid[0] == '/') {
+        for (const char *p = tzid + 1; (p = strchr(p, '/')); p++) {
+            z = tz_builtin(p + 1);
+            if (z)
+                return z == icaltimezone_get_utc_timezone() ? "Etc/UTC" : p + 1;
+        }
+    }
+    return tz_windows_to_iana(tzid);
+}
+
+icaltimezone *tz_from_vtimezone(icalcomponent *vtz)
+{
+    tz_init();
+    if (!vtz || icalcomponent_isa(vtz) != ICAL_VTIMEZONE_COMPONENT)
+        return NULL;
+    if (!icalcomponent_get_first_property(vtz, ICAL_TZID_PROPERTY))
+        return NULL;
+    if (!icalcomponent_get_first_component(vtz, ICAL_XSTANDARD_COMPONENT) &&
+        !icalcomponent_get_first_component(vtz, ICAL_XDAYLIGHT_COMPONENT))
+        return NULL;
+    icaltimezone *z = icaltimezone_new();
+    if (!icaltimezone_set_component(z, icalcomponent_new_clone(vtz))) {
+        icaltimezone_free(z, 1);
+        return NULL;
+    }
+    return z;
+}
+
+int tz_offset_at_utc(icaltimezone *zone, int64_t utc)
+{
+    if (!zone || zone == icaltimezone_get_utc_timezone())
+        return 0;
+    jscal_ldt t;
+    jscal_secs_to_ldt(utc, &t);
+    struct icaltimetype tt = icaltime_null_time();
+    tt.year = t.year;
+    tt.month = t.month;
+    tt.day = t.day;
+    tt.hour = t.hour;
+    tt.minute = t.minute;
+    tt.second = t.second;
+    tt.zone = icaltimezone_get_utc_timezone();
+    int dst = 0;
+    return icaltimezone_get_utc_offset_of_utc_time(zone, &tt, &dst);
+}
+
+int64_t tz_utc_to_local(icaltimezone *zone, int64_t utc)
+{
+    return utc + tz_offset_at_utc(zone, utc);
+}
+
+/* Candidates are the offsets in force a day before and a day after; a candidate is valid if
+ * converting back gives the same offset. Two valid ones: a repeated hour, take the earlier
+ * instant (first occurrence, RFC 5545 §3.3.5). None: a gap, use the offset before it. */
+int64_t tz_local_to_utc(icaltimezone *zone, int64_t local)
+{
+    if (!zone || zone == icaltimezone_get_utc_timezone())
+        return local;
+    int oa = tz_offset_at_utc(zone, local - 86400);
+    int ob = tz_offset_at_utc(zone, local + 86400);
+    if (oa == ob && tz_offset_at_utc(zone, local - oa) == oa)
+        return local - oa; /* no transition nearby: the common case */
+    int64_t ua = local - oa, ub = local - ob;
+    int va = tz_offset_at_utc(zone, ua) == oa;
+    int vb = tz_offset_at_utc(zone, ub) == ob;
+    if (va && vb)
+        return ua < ub ? ua : ub;
+    if (va)
+        return ua;
+    if (vb)
+        return ub;
+    /* Neither: either a gap, or a transition closer than a day to another one. Try the
+     * offset in force just at local (as UTC) before falling back to the pre-gap offset. */
+    int oc = tz_offset_at_utc(zone, local - oa);
+    if (tz_offset_at_utc(zone, local - oc) == oc)
+        return local - oc;
+    return ua;
+}
