@@ -117,8 +117,12 @@ int jmap_object_write(struct store_conn *c, struct jmap_req *r, const struct jty
         return -1;
     if (r)
         jmap_note_change(r, account, t->name, m);
-    int rc = obj ? store_object_put(c, account, t->name, id, obj, m, create)
+    char *key = obj && t->unique_key ? t->unique_key(obj) : NULL;
+    int rc = obj ? store_object_put(c, account, t->name, id, obj, m, create, key)
                  : store_object_destroy(c, account, t->name, id, m);
+    free(key);
+    if (rc == STORE_EXISTS)
+        return STORE_EXISTS;
     if (rc || write_blob_refs(c, t, account, id, obj))
         return -1;
     return t->index ? t->index(c, account, id, obj) : 0;
@@ -467,9 +471,12 @@ json_t *jset_create(struct jset *s, const char *cid, json_t *given, json_t **cre
     char id[16];
     util_random_id(id, 12, t->id_prefix ? t->id_prefix : 'x');
     json_object_set_new(obj, "id", json_string(id));
-    if (put_object(s, t, id, obj, true)) {
+    int rc = put_object(s, t, id, obj, true);
+    if (rc) {
         json_decref(obj);
-        return jmap_seterror("serverFail", "could not store the object");
+        return rc == STORE_EXISTS ? jmap_seterror("alreadyExists", "another %s has its key (uid)",
+                                                  t->name)
+                                  : jmap_seterror("serverFail", "could not store the object");
     }
     /* §5.3 created: every property the client did not send (server-set ones
      * included, computed ones such as myRights too: the object as /get shows it),
@@ -562,7 +569,10 @@ static json_t *update_one(struct jset *s, const char *id, json_t *patch, json_t 
     json_decref(invalid);
     if (!err && json_size(obj) > max_size(t))
         err = jmap_seterror("tooLarge", "the object is larger than %zu octets", max_size(t));
-    if (!err && !json_equal(obj, old) && put_object(s, t, id, obj, false))
+    int rc = !err && !json_equal(obj, old) ? put_object(s, t, id, obj, false) : 0;
+    if (rc == STORE_EXISTS)
+        err = jmap_seterror("alreadyExists", "another %s has its key (uid)", t->name);
+    else if (rc)
         err = jmap_seterror("serverFail", "could not store the object");
     if (!err) {
         /* §5.3 updated: what changed other than as the patch asked, or null */

@@ -30,7 +30,8 @@ const struct store_access *jmap_method_begin(struct jmap_req *r, json_t *args,
  * object; obj NULL: destroys it), keeps its blob references (t->blob_ids) and the
  * type's side indexes (t->index), and, within a request (r not NULL), records the
  * new state for push after the commit. The engine, provisioning and importers all
- * write through it. Returns 0 or -1. */
+ * write through it. Returns 0, STORE_EXISTS if t->unique_key's key is another
+ * live object's (nothing is stored), or -1. */
 int jmap_object_write(struct store_conn *c, struct jmap_req *r, const struct jtype *t,
                       const char *account, const char *id, json_t *obj, bool create);
 

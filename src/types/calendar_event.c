@@ -716,6 +716,8 @@ static void add_text(struct buf *b, json_t *v)
 }
 
 /* Text of one object (base or override patch) into the six index fields. */
+_Static_assert(EVENT_TEXT_FIELDS <= STORE_TEXT_FIELDS, "the store indexes six text fields");
+
 static void gather_text(json_t *obj, struct buf f[STORE_TEXT_FIELDS])
 {
     const char *k;
@@ -723,20 +725,20 @@ static void gather_text(json_t *obj, struct buf f[STORE_TEXT_FIELDS])
     json_object_foreach(obj, k, v)
     {
         if (strcmp(k, "title") == 0)
-            add_text(&f[0], v);
+            add_text(&f[EVENT_TEXT_TITLE], v);
         else if (strcmp(k, "description") == 0)
-            add_text(&f[1], v);
+            add_text(&f[EVENT_TEXT_DESCRIPTION], v);
         else if (strcmp(k, "locations") == 0 || strncmp(k, "locations/", 10) == 0) {
             const char *lk;
             json_t *loc;
             json_t *map = strcmp(k, "locations") == 0 ? v : NULL;
             json_object_foreach(map, lk, loc)
             {
-                add_text(&f[2], json_object_get(loc, "name"));
-                add_text(&f[2], json_object_get(loc, "description"));
+                add_text(&f[EVENT_TEXT_LOCATION], json_object_get(loc, "name"));
+                add_text(&f[EVENT_TEXT_LOCATION], json_object_get(loc, "description"));
             }
             if (!map && json_is_string(v))
-                add_text(&f[2], v);
+                add_text(&f[EVENT_TEXT_LOCATION], v);
         } else if (strcmp(k, "participants") == 0) {
             const char *pk;
             json_t *p;
@@ -759,16 +761,16 @@ static void gather_text(json_t *obj, struct buf f[STORE_TEXT_FIELDS])
             json_object_foreach(v, kk, kv)
             {
                 if (f[5].len)
-                    buf_puts(&f[5], " ");
-                buf_puts(&f[5], kk);
+                    buf_puts(&f[EVENT_TEXT_BODY], " ");
+                buf_puts(&f[EVENT_TEXT_BODY], kk);
             }
         } else if (strcmp(k, "virtualLocations") == 0) {
             const char *vk;
             json_t *vl;
             json_object_foreach(v, vk, vl)
             {
-                add_text(&f[5], json_object_get(vl, "name"));
-                add_text(&f[5], json_object_get(vl, "description"));
+                add_text(&f[EVENT_TEXT_BODY], json_object_get(vl, "name"));
+                add_text(&f[EVENT_TEXT_BODY], json_object_get(vl, "description"));
             }
         }
     }
@@ -807,6 +809,18 @@ static int event_index(struct store_conn *c, const char *account, const char *id
     for (int i = 0; i < STORE_TEXT_FIELDS; i++)
         buf_free(&f[i]);
     return rc;
+}
+
+/* (uid, recurrenceId) identifies an event within the account (§5): the store
+ * keeps it unique. */
+static char *event_unique_key(json_t *obj)
+{
+    const char *uid = json_string_value(json_object_get(obj, "uid"));
+    const char *rid = json_string_value(json_object_get(obj, "recurrenceId"));
+    char *key = NULL;
+    if (!uid || asprintf(&key, "%s\x1f%s", uid, rid ? rid : "") < 0)
+        return NULL;
+    return key;
 }
 
 /* The blobs of attachments (links with a blobId), for Blob/lookup and garbage
@@ -1099,6 +1113,7 @@ const struct jtype calendar_event_type = {
     .synthetic_update = event_synthetic_update,
     .index = event_index,
     .blob_ids = event_blob_ids,
+    .unique_key = event_unique_key,
     .filter = event_filter_condition,
     .compare = event_compare,
 };

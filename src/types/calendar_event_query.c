@@ -482,13 +482,22 @@ static int hit_cb(const char *id, void *ud)
     return 0;
 }
 
-/* An FTS5 expression for the text conditions at the top level (AND) of the filter:
- * a superset of what the exact match accepts. NULL if there are none. */
-static char *fts_query(json_t *filter)
+/* The store's text search for the text conditions at the top level (AND) of the
+ * filter: a superset of what the exact match accepts. Every word of every search
+ * term must start a word of the field (the exact matcher then checks phrases).
+ * Fills *terms (a new array; the strings live in *hold) and returns the count, 0
+ * if there are none. */
+static size_t text_terms(json_t *filter, struct store_text_term **terms, json_t **hold)
 {
-    static const char *const cols[] = {"text", NULL, "title", "{title}", "description",
-                                       "{description}", "location", "{location}", "owner",
-                                       "{owner}", "attendee", "{attendee}"};
+    static const struct {
+        const char *key;
+        int field;
+    } cols[] = {{"text", -1},
+                {"title", EVENT_TEXT_TITLE},
+                {"description", EVENT_TEXT_DESCRIPTION},
+                {"location", EVENT_TEXT_LOCATION},
+                {"owner", EVENT_TEXT_OWNER},
+                {"attendee", EVENT_TEXT_ATTENDEE}};
     json_t *conds = json_array();
     if (json_is_string(json_object_get(filter, "operator"))) {
         if (strcmp(json_string_value(json_object_get(filter, "operator")), "AND") == 0)
@@ -496,47 +505,35 @@ static char *fts_query(json_t *filter)
     } else if (filter) {
         json_array_append(conds, filter);
     }
-    struct buf b = {0};
-    size_t i;
+    *hold = json_array();
+    size_t n = 0, i;
+    *terms = NULL;
     json_t *c;
     json_array_foreach(conds, i, c)
     {
-        for (size_t k = 0; k < sizeof cols / sizeof cols[0]; k += 2) {
-            json_t *v = json_object_get(c, cols[k]);
+        for (size_t k = 0; k < sizeof cols / sizeof cols[0]; k++) {
+            json_t *v = json_object_get(c, cols[k].key);
             if (!json_is_string(v) || json_object_get(c, "operator"))
                 continue;
-            /* the FTS tokenizer splits words as the exact matcher does, near enough:
-             * each word of each term must start a word (prefix query) */
-            json_t *terms = search_terms(json_string_value(v));
+            json_t *words = search_terms(json_string_value(v));
             size_t j;
             json_t *t;
-            json_array_foreach(terms, j, t)
+            json_array_foreach(words, j, t)
             {
                 const char *s = json_string_value(json_object_get(t, "t"));
-                struct buf w = {0};
-                for (const char *p = s;; p++) {
-                    if (*p && word_char((unsigned char)*p)) {
-                        buf_append(&w, p, 1);
-                        continue;
-                    }
-                    if (w.len) {
-                        if (b.len)
-                            buf_puts(&b, " AND ");
-                        if (cols[k + 1])
-                            buf_printf(&b, "%s : ", cols[k + 1]);
-                        buf_printf(&b, "\"%s\" *", w.data);
-                        w.len = 0;
-                    }
-                    if (!*p)
-                        break;
-                }
-                buf_free(&w);
+                bool any = false;
+                for (const char *p = s; *p && !any; p++)
+                    any = word_char((unsigned char)*p);
+                if (!any)
+                    continue;
+                *terms = xrealloc(*terms, (n + 1) * sizeof **terms);
+                (*terms)[n++] = (struct store_text_term){s, cols[k].field, false, true};
             }
-            json_decref(terms);
+            json_array_append_new(*hold, words);
         }
     }
     json_decref(conds);
-    return b.len ? buf_take(&b) : (buf_free(&b), NULL);
+    return n;
 }
 
 static int load_cb(const char *id, json_t *obj, void *ud)
@@ -664,8 +661,12 @@ static int run_event_query(struct jmap_req *r, const char *account, json_t *args
     /* candidates: the time index, then the text index; with no text condition the
      * time index's rows go straight to consider() */
     json_t *cands = NULL;
-    char *fts = fts_query(q->filter);
-    if ((q->has_after || q->has_before) && !fts) {
+    struct store_text_term *terms = NULL;
+    json_t *hold = NULL;
+    size_t nterms = text_terms(q->filter, &terms, &hold);
+    if ((q->has_after || q->has_before) && !nterms) {
+        free(terms);
+        json_decref(hold);
         store_index_range(r->conn, account, calendar_event_type.name, q->has_after, q->after,
                           q->has_before, q->before, consider_cb, q);
         goto sorted;
@@ -675,10 +676,10 @@ static int run_event_query(struct jmap_req *r, const char *account, json_t *args
         store_index_range(r->conn, account, calendar_event_type.name, q->has_after, q->after,
                           q->has_before, q->before, cand_cb, cands);
     }
-    if (fts) {
+    if (nterms) {
         json_t *hits = json_object();
-        if (store_text_search(r->conn, account, calendar_event_type.name, fts, hit_cb, hits) ==
-            STORE_OK) {
+        if (store_text_search(r->conn, account, calendar_event_type.name, terms, nterms, hit_cb,
+                              hits) == STORE_OK) {
             if (cands) {
                 const char *id;
                 json_t *v;
@@ -704,8 +705,9 @@ static int run_event_query(struct jmap_req *r, const char *account, json_t *args
         } else {
             json_decref(hits);
         }
-        free(fts);
     }
+    free(terms);
+    json_decref(hold);
     if (cands) {
         const char *id;
         json_t *v;

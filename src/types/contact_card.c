@@ -368,6 +368,13 @@ static json_t *card_validate(struct jset *s, json_t *obj, json_t *old, json_t *i
                                 invalid);
 }
 
+/* RFC 9610 §3: no two cards of an account share a uid; the store keeps it so. */
+static char *card_unique_key(json_t *card)
+{
+    const char *uid = json_string_value(json_object_get(card, "uid"));
+    return uid ? xstrdup(uid) : NULL;
+}
+
 /* The blobs a card's media name (RFC 9404 Blob/lookup); the object write keeps
  * the references. */
 static void card_blob_ids(json_t *card, json_t *ids)
@@ -418,6 +425,7 @@ const struct jtype contact_card_type = {
     .open_props = true,
     .validate = card_validate,
     .blob_ids = card_blob_ids,
+    .unique_key = card_unique_key,
     .filter = contact_filter_hook,
     .compare = contact_compare_hook,
     .query_run = contact_query_run,
