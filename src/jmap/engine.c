@@ -73,14 +73,22 @@ int jmap_txn_begin(struct jmap_req *r, bool write)
 
 const struct store_access *jmap_method_begin(struct jmap_req *r, json_t *args,
                                              const struct argspec *a, const struct argspec *b,
-                                             const char *account_key, bool write)
+                                             const char *account_key, unsigned flags)
 {
+    bool write = flags & JMAP_BEGIN_WRITE;
     if (a && jmap_args_check(r, args, a, b))
         return NULL;
     const struct store_access *acct = jmap_account(r, args, account_key, write);
-    if (!acct || jmap_txn_begin(r, write))
+    if (!acct || (!(flags & JMAP_BEGIN_NO_TXN) && jmap_txn_begin(r, write)))
         return NULL;
     return acct;
+}
+
+const struct store_access *jmap_copy_accounts(struct jmap_req *r, json_t *args,
+                                              const struct store_access **from)
+{
+    *from = jmap_account(r, args, "fromAccountId", false);
+    return *from ? jmap_account(r, args, "accountId", true) : NULL;
 }
 
 /* ---- the object write ------------------------------------------------------------------- */
@@ -181,9 +189,8 @@ static int get_all_cb(const char *id, json_t *obj, void *ud)
 
 int jmap_std_get(struct jmap_req *r, const struct jtype *t, json_t *args)
 {
-    if (jmap_args_check(r, args, get_args, t->get_args))
-        return -1;
-    const struct store_access *a = jmap_account(r, args, "accountId", false);
+    const struct store_access *a =
+        jmap_method_begin(r, args, get_args, t->get_args, "accountId", JMAP_BEGIN_NO_TXN);
     if (!a)
         return -1;
     json_t *ids = json_object_get(args, "ids"), *props = json_object_get(args, "properties");
@@ -303,7 +310,7 @@ const struct store_access *engine_changes_begin(struct jmap_req *r, const struct
         jmap_error(r, "invalidArguments", "maxChanges must be greater than 0");
         return NULL;
     }
-    const struct store_access *a = jmap_method_begin(r, args, NULL, NULL, "accountId", false);
+    const struct store_access *a = jmap_method_begin(r, args, NULL, NULL, "accountId", 0);
     if (!a)
         return NULL;
     *since = engine_since(r, a->account_id, t, json_string_value(json_object_get(args, since_key)),
@@ -664,7 +671,7 @@ int jmap_std_set(struct jmap_req *r, const struct jtype *t, json_t *args)
         jmap_error(r, "requestTooLarge", "more than maxObjectsInSet objects");
         return -1;
     }
-    const struct store_access *a = jmap_method_begin(r, args, NULL, NULL, "accountId", true);
+    const struct store_access *a = jmap_method_begin(r, args, NULL, NULL, "accountId", JMAP_BEGIN_WRITE);
     if (!a)
         return -1;
     int64_t old_state = store_state_get(r->conn, a->account_id, t->name);

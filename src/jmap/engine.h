@@ -16,12 +16,21 @@
  * serverFail if the database cannot start one. */
 int jmap_txn_begin(struct jmap_req *r, bool write);
 /* The start of most methods on one account: checks args against a and b (skipped
- * when a is NULL), finds the account args[account_key] (writable if write) and
- * opens the transaction. Returns the account with the transaction open, or NULL
- * after emitting the method error. */
+ * when a is NULL), finds the account args[account_key] and opens the transaction.
+ * flags: JMAP_BEGIN_WRITE (the account must be writable; a write transaction),
+ * JMAP_BEGIN_NO_TXN (the caller opens it later, after checks that need no
+ * database: validation never waits for or holds the write lock). Returns the
+ * account, or NULL after emitting the method error. */
+#define JMAP_BEGIN_WRITE 1u
+#define JMAP_BEGIN_NO_TXN 2u
 const struct store_access *jmap_method_begin(struct jmap_req *r, json_t *args,
                                              const struct argspec *a, const struct argspec *b,
-                                             const char *account_key, bool write);
+                                             const char *account_key, unsigned flags);
+/* The two accounts of a copy (RFC 8620 §5.4, §6.3): args.fromAccountId, readable
+ * (else fromAccountNotFound), into *from, and the writable args.accountId,
+ * returned; NULL after emitting the method error. Opens no transaction. */
+const struct store_access *jmap_copy_accounts(struct jmap_req *r, json_t *args,
+                                              const struct store_access **from);
 
 /* ---- the object write ---------------------------------------------------------------- */
 

@@ -751,7 +751,7 @@ static json_t *item_ids(struct query *q)
 static int event_query(struct jmap_req *r, json_t *args)
 {
     const struct store_access *a =
-        jmap_method_begin(r, args, engine_query_args, event_query_args, "accountId", false);
+        jmap_method_begin(r, args, engine_query_args, event_query_args, "accountId", 0);
     if (!a)
         return -1;
     int64_t state = store_state_get(r->conn, a->account_id, calendar_event_type.name);
@@ -842,9 +842,8 @@ static json_t *parsed_view(json_t *event, json_t *props)
 
 static int event_parse(struct jmap_req *r, json_t *args)
 {
-    if (jmap_args_check(r, args, parse_args, NULL))
-        return -1;
-    const struct store_access *a = jmap_account(r, args, "accountId", false);
+    const struct store_access *a =
+        jmap_method_begin(r, args, parse_args, NULL, "accountId", JMAP_BEGIN_NO_TXN);
     if (!a)
         return -1;
     json_t *props = json_object_get(args, "properties");
