@@ -36,8 +36,7 @@ void jtype_fill_defaults(const struct jtype *t, json_t *obj)
 static char *method_name(const struct jtype *t, const char *suffix)
 {
     char *name = NULL;
-    if (asprintf(&name, "%s/%s", t->name, suffix) < 0)
-        abort();
+    name = xasprintf("%s/%s", t->name, suffix);
     return name;
 }
 
@@ -123,6 +122,7 @@ int jmap_object_write(struct store_conn *c, struct jmap_req *r, const struct jty
     int64_t m = store_state_bump(c, account, t->name);
     if (m < 0)
         return -1;
+    assert(m > 0);
     if (r)
         jmap_note_change(r, account, t->name, m);
     char *key = obj && t->unique_key ? t->unique_key(obj) : NULL;
@@ -438,6 +438,7 @@ static size_t json_size(json_t *obj)
 
 json_t *jset_create(struct jset *s, const char *cid, json_t *given, json_t **created_out)
 {
+    assert(json_is_object(given) && created_out);
     const struct jtype *t = s->t;
     json_t *invalid = json_array();
     const char *key;
@@ -743,6 +744,7 @@ int jmap_std_set(struct jmap_req *r, const struct jtype *t, json_t *args)
         t->finish(&s, ok);
 
     int64_t new_state = store_state_get(r->conn, a->account_id, t->name);
+    assert(new_state >= old_state); /* modseqs never go back */
     if (store_commit(r->conn) != STORE_OK) {
         store_rollback(r->conn);
         json_object_clear(r->changed);

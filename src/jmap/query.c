@@ -341,8 +341,7 @@ static char *snapshot_key(const char *account, const char *type, json_t *args, i
     char *canon = json_dumps(q, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(q);
     char *key = NULL;
-    if (asprintf(&key, "%s\n%s\n%s\n%lld", account, type, canon, (long long)state) < 0)
-        abort();
+    key = xasprintf("%s\n%s\n%s\n%lld", account, type, canon, (long long)state);
     free(canon);
     return key;
 }

@@ -196,8 +196,7 @@ struct store *store_open(const char *dir, char **err)
         return NULL;
     }
     struct store *st = xcalloc(1, sizeof *st);
-    if (asprintf(&st->path, "%s/jmapd.db", dir) < 0)
-        abort();
+    st->path = xasprintf("%s/jmapd.db", dir);
     pthread_mutex_init(&st->lock, NULL);
     pthread_mutex_init(&st->write_lock, NULL);
     pthread_key_create(&st->key, conn_release);
@@ -605,6 +604,7 @@ int64_t store_state_lowest(struct store_conn *c, const char *account, const char
 
 int64_t store_state_bump(struct store_conn *c, const char *account, const char *type)
 {
+    assert(c->writing); /* store.h: every change runs in a write transaction */
     sqlite3_stmt *s = stmt(c, "INSERT INTO states(account_id, type, modseq) VALUES(?1,?2,1) "
                               "ON CONFLICT(account_id, type) DO UPDATE SET modseq=modseq+1 "
                               "RETURNING modseq");
@@ -614,6 +614,7 @@ int64_t store_state_bump(struct store_conn *c, const char *account, const char *
     bind_text(s, 2, type);
     int64_t v = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
     sqlite3_reset(s);
+    assert(v != 0); /* modseqs start at 1 and only grow */
     return v;
 }
 
@@ -656,6 +657,7 @@ int store_object_put(struct store_conn *c, const char *account, const char *type
                      const char *id, json_t *data, int64_t modseq, bool create,
                      const char *unique_key)
 {
+    assert(c->writing && modseq > 0);
     char *text = json_dumps(data, JSON_COMPACT);
     if (!text)
         return STORE_ERR;
@@ -688,6 +690,7 @@ int store_object_put(struct store_conn *c, const char *account, const char *type
 int store_object_destroy(struct store_conn *c, const char *account, const char *type,
                          const char *id, int64_t modseq)
 {
+    assert(c->writing && modseq > 0);
     sqlite3_stmt *s = stmt(c, "UPDATE objects SET data=NULL, ukey=NULL, destroyed=1, updated_modseq=?4 "
                               "WHERE account_id=?1 AND type=?2 AND id=?3 AND destroyed=0");
     if (!s)

@@ -144,8 +144,7 @@ static void check_default_alerts(struct jset *s, json_t *obj, const char *self, 
             if (!util_is_jmap_id(aid) || !default_alert_ok(alert) || json_object_get(seen, aid) ||
                 json_object_get(others.ids, aid)) {
                 char *path = NULL;
-                if (asprintf(&path, "%s/%s", keys[k], aid) < 0)
-                    abort();
+                path = xasprintf("%s/%s", keys[k], aid);
                 json_array_append_new(invalid, json_string(path));
                 free(path);
             }

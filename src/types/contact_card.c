@@ -41,8 +41,7 @@ static const struct jprop card_props[] = {
 static void add_path(json_t *invalid, const char *a, const char *b, const char *c)
 {
     char *path = NULL;
-    if (asprintf(&path, "%s%s%s%s%s", a, b ? "/" : "", b ? b : "", c ? "/" : "", c ? c : "") < 0)
-        abort();
+    path = xasprintf("%s%s%s%s%s", a, b ? "/" : "", b ? b : "", c ? "/" : "", c ? c : "");
     json_array_append_new(invalid, json_string(path));
     free(path);
 }
@@ -403,10 +402,9 @@ json_t *contact_card_to_jscontact(struct store_conn *c, const char *account, jso
         size_t len = 0;
         if (!bid || store_blob_get(c, account, bid, &data, &len) != STORE_OK)
             continue;
-        char *b64 = util_base64_encode(data, len), *uri = NULL;
+        char *b64 = util_base64_encode(data, len);
         const char *mt = json_string_value(json_object_get(m, "mediaType"));
-        if (asprintf(&uri, "data:%s;base64,%s", mt ? mt : "application/octet-stream", b64) < 0)
-            abort();
+        char *uri = xasprintf("data:%s;base64,%s", mt ? mt : "application/octet-stream", b64);
         json_object_set_new(m, "uri", json_string(uri));
         json_object_del(m, "blobId");
         free(uri);

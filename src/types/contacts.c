@@ -89,9 +89,8 @@ static char *invalid_message(size_t index, json_t *err, json_t *invalid)
 {
     char *props = json_dumps(invalid, JSON_COMPACT), *msg = NULL;
     const char *type = json_string_value(json_object_get(err, "type"));
-    if (asprintf(&msg, "card %zu: %s %s", index + 1, type ? type : "invalidProperties",
-                 type ? json_string_value(json_object_get(err, "description")) : props) < 0)
-        abort();
+    msg = xasprintf("card %zu: %s %s", index + 1, type ? type : "invalidProperties",
+                 type ? json_string_value(json_object_get(err, "description")) : props);
     free(props);
     return msg;
 }
