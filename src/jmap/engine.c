@@ -6,6 +6,8 @@
  * object change takes its own modseq so /changes can stop between any two.
  */
 #include <assert.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -380,6 +382,47 @@ const struct jtype *jset_type(struct jset *s)
     return s->t;
 }
 
+void jset_invalid(struct jset *s, json_t *invalid, const char *path, const char *fmt, ...)
+{
+    size_t i;
+    json_t *v;
+    bool listed = false;
+    json_array_foreach(invalid, i, v)
+    {
+        listed |= strcmp(json_string_value(v), path) == 0;
+    }
+    if (!listed)
+        json_array_append_new(invalid, json_string(path));
+    if (!s || json_object_get(s->reasons, path))
+        return;
+    char *why = NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    if (vasprintf(&why, fmt, ap) >= 0)
+        json_object_set_new(s->reasons, path, json_string(why));
+    va_end(ap);
+    free(why);
+}
+
+/* The invalidProperties SetError for an object: its properties, and a description
+ * that names each one with its reason. Clears the reasons for the next object. */
+static json_t *invalid_error(struct jset *s, json_t *invalid)
+{
+    struct buf b = {0};
+    buf_puts(&b, "invalid properties: ");
+    size_t i;
+    json_t *v;
+    json_array_foreach(invalid, i, v)
+    {
+        const char *why = json_string_value(json_object_get(s->reasons, json_string_value(v)));
+        buf_printf(&b, "%s%s: %s", i ? "; " : "", json_string_value(v), why ? why : "invalid value");
+    }
+    json_object_clear(s->reasons);
+    json_t *e = jmap_seterror_props(json_incref(invalid), b.data);
+    buf_free(&b);
+    return e;
+}
+
 const char *jset_resolve(struct jset *s, const char *id)
 {
     return jmap_resolve_id(s->r, id);
@@ -444,12 +487,15 @@ json_t *jset_create(struct jset *s, const char *cid, json_t *given, json_t **cre
     const char *key;
     json_t *v;
     void *tmp;
+    json_object_clear(s->reasons);
     json_object_foreach(given, key, v)
     {
         const struct jprop *p = jtype_prop(t, key);
         /* §5.3: the client MUST omit server-set properties */
-        if ((!p && !t->open_props) || (p && (p->flags & JP_SERVER_SET)))
-            json_array_append_new(invalid, json_string(key));
+        if (!p && !t->open_props)
+            jset_invalid(s, invalid, key, "not a property of %s", t->name);
+        else if (p && (p->flags & JP_SERVER_SET))
+            jset_invalid(s, invalid, key, "server-set, the client must omit it (RFC 8620 §5.3)");
     }
     json_t *obj = json_deep_copy(given);
     /* a top-level null on create is the same as omitting the property (and so
@@ -463,12 +509,12 @@ json_t *jset_create(struct jset *s, const char *cid, json_t *given, json_t **cre
     for (const struct jprop *p = t->props; p->name; p++)
         if ((p->flags & JP_REQUIRED) && !json_object_get(given, p->name) &&
             !json_object_get(obj, p->name))
-            json_array_append_new(invalid, json_string(p->name));
+            jset_invalid(s, invalid, p->name, "required on create");
     json_t *err = NULL;
     if (t->validate && json_array_size(invalid) == 0)
         err = t->validate(s, obj, NULL, invalid);
     if (!err && json_array_size(invalid))
-        err = jmap_seterror_props(json_incref(invalid), "invalid properties");
+        err = invalid_error(s, invalid);
     json_decref(invalid);
     if (!err && json_size(obj) > max_size(t))
         err = jmap_seterror("tooLarge", "the object is larger than %zu octets", max_size(t));
@@ -555,6 +601,7 @@ static json_t *update_one(struct jset *s, const char *id, json_t *patch, json_t 
         return e;
     }
     jtype_fill_defaults(t, obj); /* §5.3: null resets to the default */
+    json_object_clear(s->reasons);
     json_t *invalid = json_array();
     const char *key;
     json_t *v;
@@ -563,9 +610,13 @@ static json_t *update_one(struct jset *s, const char *id, json_t *patch, json_t 
         char *top = patch_top(key);
         const struct jprop *p = jtype_prop(t, top);
         /* §5.3: server-set (and immutable) properties may appear only unchanged */
-        if ((!p && !t->open_props) || (p && (p->flags & (JP_SERVER_SET | JP_IMMUTABLE)) &&
-                   !json_equal(json_object_get(obj, top), json_object_get(old, top))))
-            json_array_append_new(invalid, json_string(top));
+        bool changed = !json_equal(json_object_get(obj, top), json_object_get(old, top));
+        if (!p && !t->open_props)
+            jset_invalid(s, invalid, top, "not a property of %s", t->name);
+        else if (p && (p->flags & JP_SERVER_SET) && changed)
+            jset_invalid(s, invalid, top, "server-set, the client cannot change it (RFC 8620 §5.3)");
+        else if (p && (p->flags & JP_IMMUTABLE) && changed)
+            jset_invalid(s, invalid, top, "immutable, it cannot change after creation");
         free(top);
     }
     json_t *requested = json_deep_copy(obj);
@@ -573,7 +624,7 @@ static json_t *update_one(struct jset *s, const char *id, json_t *patch, json_t 
     if (t->validate && json_array_size(invalid) == 0)
         err = t->validate(s, obj, old, invalid);
     if (!err && json_array_size(invalid))
-        err = jmap_seterror_props(json_incref(invalid), "invalid properties");
+        err = invalid_error(s, invalid);
     json_decref(invalid);
     if (!err && json_size(obj) > max_size(t))
         err = jmap_seterror("tooLarge", "the object is larger than %zu octets", max_size(t));
@@ -643,7 +694,7 @@ void jset_init(struct jset *s, struct jmap_req *r, const struct jtype *t, const 
                        .created = json_object(), .updated = json_object(),
                        .destroyed = json_array(), .not_created = json_object(),
                        .not_updated = json_object(), .not_destroyed = json_object(),
-                       .created_cids = json_object()};
+                       .created_cids = json_object(), .reasons = json_object()};
 }
 
 void jset_fini(struct jset *s)
@@ -655,6 +706,7 @@ void jset_fini(struct jset *s)
     json_decref(s->not_updated);
     json_decref(s->not_destroyed);
     json_decref(s->created_cids);
+    json_decref(s->reasons);
 }
 
 int jmap_std_set(struct jmap_req *r, const struct jtype *t, json_t *args)

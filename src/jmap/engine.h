@@ -61,6 +61,11 @@ int jset_write_other(struct jset *s, const struct jtype *t, const char *id, json
                      json_t *server_changes);
 /* Destroys an object of another type (e.g. events of a destroyed calendar). */
 int jset_destroy_other(struct jset *s, const struct jtype *t, const char *id);
+/* Adds path to invalid (once) and says why it is invalid: the invalidProperties
+ * SetError's description names each property and the reason (RFC 8620 §5.3).
+ * s may be NULL (imports), then only the path is added. */
+void jset_invalid(struct jset *s, json_t *invalid, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 /* The real id of a creation made in this request, or the id itself. */
 const char *jset_resolve(struct jset *s, const char *id);
 

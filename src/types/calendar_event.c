@@ -507,7 +507,7 @@ static void check_blobs(struct jset *s, json_t *obj, json_t *invalid)
 }
 
 /* Runs the JSCalendar validator on obj without its JMAP-only properties. */
-static void check_jscalendar(json_t *obj, int flags, json_t *invalid)
+static void check_jscalendar(struct jset *s, json_t *obj, int flags, json_t *invalid)
 {
     json_t *js = json_copy(obj);
     for (const char *const *k = jmap_only; *k; k++)
@@ -534,7 +534,7 @@ static void check_jscalendar(json_t *obj, int flags, json_t *invalid)
         json_t *v;
         json_array_foreach(bad, i, v)
         {
-            add_invalid(invalid, json_string_value(v));
+            jset_invalid(s, invalid, json_string_value(v), "not valid JSCalendar 2.0");
         }
     }
     json_decref(bad);
@@ -565,16 +565,17 @@ static json_t *validate_event(struct jset *s, struct store_conn *c, const char *
                               json_t *obj, json_t *old, json_t *invalid, int jscal_flags)
 {
     if (json_object_get(obj, "method"))
-        add_invalid(invalid, "method"); /* §5: MUST NOT have a method */
+        jset_invalid(s, invalid, "method", "an event in a calendar has no method (§5)");
     json_t *type = json_object_get(obj, "@type");
     if (!json_is_string(type) || strcmp(json_string_value(type), "Event") != 0)
-        add_invalid(invalid, "@type");
+        jset_invalid(s, invalid, "@type", "must be \"Event\"");
     if (s)
         check_calendar_ids(s, obj, invalid);
     json_t *draft = json_object_get(obj, "isDraft");
     if (!json_is_boolean(draft) ||
         (old && json_is_false(json_object_get(old, "isDraft")) && json_is_true(draft)))
-        add_invalid(invalid, "isDraft"); /* only true on creation, never back to true */
+        jset_invalid(s, invalid, "isDraft", /* only true on creation, never back to true */
+                     "a Boolean that cannot become true again");
     const char *ok;
     json_t *ov;
     json_object_foreach(json_object_get(obj, "recurrenceOverrides"), ok, ov)
@@ -588,12 +589,12 @@ static json_t *validate_event(struct jset *s, struct store_conn *c, const char *
             if (in_list(base_only, top)) {
                 char path[400];
                 snprintf(path, sizeof path, "recurrenceOverrides/%s/%s", ok, pk);
-                add_invalid(invalid, path);
+                jset_invalid(s, invalid, path, "only the base event has it (§5)");
             }
         }
     }
     if (json_object_size(json_object_get(obj, "participants")) > MAX_PARTICIPANTS)
-        add_invalid(invalid, "participants");
+        jset_invalid(s, invalid, "participants", "more than %d participants", MAX_PARTICIPANTS);
     if (s)
         apply_utc_times(s, obj, old, invalid);
     if (s)
@@ -638,7 +639,7 @@ static json_t *validate_event(struct jset *s, struct store_conn *c, const char *
                 json_object_set_new(obj, "created", json_string(now));
         }
     }
-    check_jscalendar(obj, jscal_flags, invalid);
+    check_jscalendar(s, obj, jscal_flags, invalid);
     if (json_array_size(invalid))
         return NULL;
 
@@ -655,9 +656,9 @@ static json_t *validate_event(struct jset *s, struct store_conn *c, const char *
         return e;
     }
     if (u.clash)
-        add_invalid(invalid, "uid");
+        jset_invalid(s, invalid, "uid", "another event of the account has this uid and recurrenceId");
     if (old && !json_equal(json_object_get(old, "uid"), json_object_get(obj, "uid")))
-        add_invalid(invalid, "uid"); /* the uid of an event never changes */
+        jset_invalid(s, invalid, "uid", "the uid of an event never changes");
     return NULL;
 }
 

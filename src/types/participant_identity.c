@@ -41,10 +41,10 @@ static bool is_uri(const char *s)
 static json_t *identity_validate(struct jset *s, json_t *obj, json_t *old, json_t *invalid)
 {
     if (!json_is_string(json_object_get(obj, "name")))
-        json_array_append_new(invalid, json_string("name"));
+        jset_invalid(s, invalid, "name", "must be a String");
     json_t *addr = json_object_get(obj, "calendarAddress");
     if (!json_is_string(addr) || !is_uri(json_string_value(addr)))
-        json_array_append_new(invalid, json_string("calendarAddress"));
+        jset_invalid(s, invalid, "calendarAddress", "must be a URI (a mailto: address)");
     return NULL;
 }
 
