@@ -216,11 +216,11 @@ json_t *jmap_session(struct jmap_server *srv, const struct jmap_user *user)
     return s;
 }
 
-int jmap_account_provision(struct jmap_server *srv, struct store_conn *c, const char *account,
-                           const char *username)
+int jmap_account_provision(struct jmap_server *srv, struct store_conn *c,
+                           const struct jmap_owner *owner)
 {
     for (size_t m = 0; modules && modules[m]; m++) {
-        int rc = modules[m]->provision ? modules[m]->provision(c, account, username) : STORE_OK;
+        int rc = modules[m]->provision ? modules[m]->provision(c, owner) : STORE_OK;
         if (rc)
             return rc;
     }

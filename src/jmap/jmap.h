@@ -253,6 +253,12 @@ struct jexporter {
     const char *kind; /* "calendar": GET /export/calendar/..., `jmapd export --calendar` */
     jmap_export_fn fn;
 };
+/* Who a new account belongs to, for the modules' provision hooks. */
+struct jmap_owner {
+    const char *account; /* the account id */
+    const char *name;    /* the user name */
+    const char *address; /* the user's calendar address, a URI (mailto:...) */
+};
 struct jmodule {
     const char *name;
     const struct jcapability *const *capabilities; /* NULL-terminated */
@@ -260,7 +266,7 @@ struct jmodule {
     /* Registers the module's custom methods (optional). */
     void (*register_methods)(void);
     /* Creates a new account's default objects (optional); 0 or a STORE_ error. */
-    int (*provision)(struct store_conn *c, const char *account, const char *username);
+    int (*provision)(struct store_conn *c, const struct jmap_owner *owner);
     const struct jimporter *importers; /* {NULL}-terminated, optional */
     const struct jexporter *exporters; /* {NULL}-terminated, optional */
 };
@@ -298,7 +304,7 @@ const char *jmap_session_state(const struct jmap_user *user);
 json_t *jmap_session(struct jmap_server *srv, const struct jmap_user *user);
 
 /* Creates a new user's account contents: each module's provision hook. */
-int jmap_account_provision(struct jmap_server *srv, struct store_conn *c, const char *account,
-                           const char *username);
+int jmap_account_provision(struct jmap_server *srv, struct store_conn *c,
+                           const struct jmap_owner *owner);
 
 #endif

@@ -7,6 +7,7 @@
  */
 #include <assert.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -468,8 +469,8 @@ static void run_call(struct jmap_req *r, const char *name, json_t *args)
 }
 
 /* A copy of the JSON text body[len] with ".0" after every integer literal of more
- * than 15 digits outside strings, so that jansson reads it as a real (a number no
- * Int or UnsignedInt argument accepts) instead of refusing the request. */
+ * than 18 digits (all that may not fit in int64) outside strings, so that jansson reads it as a
+ * real (a number no Int or UnsignedInt argument accepts) instead of refusing the request. */
 static char *widen_big_integers(const char *body, size_t len, size_t *out_len)
 {
     struct buf b = {0};
@@ -499,12 +500,83 @@ static char *widen_big_integers(const char *body, size_t len, size_t *out_len)
         while (j < len && body[j] >= '0' && body[j] <= '9')
             j++;
         buf_append(&b, body + i, j - i);
-        if (j - i > 15 && (j == len || !strchr(".eE", body[j])))
+        if (j - i > 18 && (j == len || !strchr(".eE", body[j])))
             buf_puts(&b, ".0");
         i = j;
     }
     *out_len = b.len;
     return b.data ? buf_take(&b) : xstrdup("");
+}
+
+/* ---- resource bounds (RFC 8620 §8.5) ------------------------------------------------------- */
+
+/* Estimates the memory the parsed form of a JSON text takes, without parsing it:
+ * jansson spends about 256 bytes on an object or array and 48 on another value,
+ * so "[{},{},...]" of 4 MB would hold a gigabyte. Counts value starts outside
+ * strings ('{', '[' and the ',' / ':' that precede a value); stops once past max. */
+static size_t request_memory_estimate(const char *body, size_t len, size_t max)
+{
+    size_t est = len;
+    bool in_string = false;
+    for (size_t i = 0; i < len && est <= max; i++) {
+        char ch = body[i];
+        if (in_string) {
+            if (ch == '\\')
+                i++;
+            else if (ch == '"')
+                in_string = false;
+        } else if (ch == '"') {
+            in_string = true;
+        } else if (ch == '{' || ch == '[') {
+            est += 256;
+        } else if (ch == ',' || ch == ':') {
+            est += 48;
+        }
+    }
+    return est;
+}
+
+static int count_bytes(const char *buffer, size_t size, void *data)
+{
+    size_t *left = data;
+    (void)buffer;
+    if (size > *left) {
+        *left = 0;
+        return -1; /* past the limit: stop serializing */
+    }
+    *left -= size;
+    return 0;
+}
+
+/* Serialized size of the responses from index `from` on, or SIZE_MAX past max. */
+static size_t responses_size(json_t *responses, size_t from, size_t max)
+{
+    size_t left = max;
+    for (size_t i = from; i < json_array_size(responses); i++)
+        if (json_dump_callback(json_array_get(responses, i), count_bytes, &left, JSON_COMPACT) != 0)
+            return SIZE_MAX;
+    return max - left;
+}
+
+/* RFC 8620 §8.5: the responses of one request stay within max_size_response. A
+ * call whose responses would pass it gets one serverFail instead (its writes, if
+ * any, are committed: a client resyncs with /changes); later calls still run. */
+static void bound_response(struct jmap_req *r, size_t from, size_t *used)
+{
+    size_t max = (size_t)r->srv->cfg->max_size_response;
+    size_t n = responses_size(r->responses, from, max - *used);
+    if (n != SIZE_MAX) {
+        *used += n;
+        return;
+    }
+    while (json_array_size(r->responses) > from)
+        json_array_remove(r->responses, json_array_size(r->responses) - 1);
+    jmap_error(r, "serverFail",
+               "the response to this call would make the whole response larger than "
+               "max_size_response (%zu octets)",
+               max);
+    size_t e = responses_size(r->responses, from, SIZE_MAX);
+    *used = *used + e > max ? max : *used + e;
 }
 
 void jmap_api_handle(struct jmap_server *srv, const struct jmap_user *user, const char *body,
@@ -513,6 +585,12 @@ void jmap_api_handle(struct jmap_server *srv, const struct jmap_user *user, cons
     if ((int64_t)len > srv->cfg->max_size_request) {
         problem(out, "urn:ietf:params:jmap:error:limit", "request body too large",
                 "maxSizeRequest");
+        return;
+    }
+    if (request_memory_estimate(body, len, (size_t)srv->cfg->max_request_memory) >
+        (size_t)srv->cfg->max_request_memory) {
+        problem(out, "urn:ietf:params:jmap:error:limit",
+                "the request holds too many JSON values (max_request_memory)", "maxSizeRequest");
         return;
     }
     json_error_t jerr;
@@ -581,15 +659,27 @@ void jmap_api_handle(struct jmap_server *srv, const struct jmap_user *user, cons
         json_decref(req);
         return;
     }
+    size_t used = 0;
+    util_deadline_set(util_now_ms() + srv->cfg->request_timeout);
     json_array_foreach(calls, i, v)
     {
         r.method = json_string_value(json_array_get(v, 0));
         r.call_id = json_string_value(json_array_get(v, 2));
         r.call_id_value = json_array_get(v, 2);
         r.call = v;
-        json_t *args = json_deep_copy(json_array_get(v, 1));
+        size_t from = json_array_size(r.responses);
+        if (util_deadline_passed()) {
+            jmap_error(&r, "serverFail", "not run: the request passed its time limit (%lld ms)",
+                       (long long)srv->cfg->request_timeout);
+            bound_response(&r, from, &used);
+            continue;
+        }
+        /* the arguments are the request's own (no copy: it is freed below), so
+         * resolving references in place costs no memory */
+        json_t *args = json_incref(json_array_get(v, 1));
         run_call(&r, r.method, args);
         json_decref(args);
+        bound_response(&r, from, &used);
         store_rollback(r.conn); /* a method that failed midway leaves nothing open */
         if (json_object_size(r.changed)) {
             push_hub_publish(srv->hub, r.changed); /* after the call's commit, §7 */
@@ -602,6 +692,7 @@ void jmap_api_handle(struct jmap_server *srv, const struct jmap_user *user, cons
         json_object_set(resp, "createdIds", r.created_ids);
     json_object_set_new(resp, "sessionState", json_string(jmap_session_state(user)));
     set_result(out, 200, json_dumps(resp, JSON_COMPACT), false);
+    util_deadline_set(0);
     json_decref(resp);
     json_decref(r.created_ids);
     json_decref(r.changed);

@@ -11,22 +11,19 @@
 #include "types/calendar_event.h"
 #include "types/types.h"
 
-/* calendars §4: every user gets a default calendar; §3: and an identity. */
-static int calendars_provision(struct store_conn *c, const char *account, const char *username)
+/* calendars §4: every user gets a default calendar; §3: and an identity with the
+ * owner's calendar address (`jmapd user add --email`, or NAME@default_domain). */
+static int calendars_provision(struct store_conn *c, const struct jmap_owner *owner)
 {
     char id[16];
     json_t *cal = json_pack("{s:s, s:b}", "name", "Calendar", "isDefault", 1);
-    int rc = types_create_direct(c, &calendar_type, account, cal, id);
+    int rc = types_create_direct(c, &calendar_type, owner->account, cal, id);
     json_decref(cal);
     if (rc)
         return rc;
-    char *addr = NULL;
-    if (asprintf(&addr, "mailto:%s@localhost", username) < 0)
-        return STORE_ERR;
-    json_t *ident =
-        json_pack("{s:s, s:s, s:b}", "name", username, "calendarAddress", addr, "isDefault", 1);
-    free(addr);
-    rc = types_create_direct(c, &participant_identity_type, account, ident, id);
+    json_t *ident = json_pack("{s:s, s:s, s:b}", "name", owner->name, "calendarAddress",
+                              owner->address, "isDefault", 1);
+    rc = types_create_direct(c, &participant_identity_type, owner->account, ident, id);
     json_decref(ident);
     return rc;
 }

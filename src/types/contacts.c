@@ -39,12 +39,11 @@ static json_t *default_book_json(void)
     return json_pack("{s:s, s:b}", "name", "Contacts", "isDefault", 1);
 }
 
-static int contacts_provision_account(struct store_conn *c, const char *account,
-                                      const char *username)
+static int contacts_provision_account(struct store_conn *c, const struct jmap_owner *owner)
 {
     char id[16];
     json_t *book = default_book_json();
-    int rc = types_create_direct(c, &address_book_type, account, book, id);
+    int rc = types_create_direct(c, &address_book_type, owner->account, book, id);
     json_decref(book);
     return rc;
 }

@@ -35,8 +35,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     store_begin(c, true);
     store_user_add(c, "u", "x", "A1");
     store_user_add(c, "v", "x", "A2");
-    jmap_account_provision(&srv, c, "A1", "u");
-    jmap_account_provision(&srv, c, "A2", "v");
+    jmap_account_provision(&srv, c, &(struct jmap_owner){"A1", "u", "mailto:u@localhost"});
+    jmap_account_provision(&srv, c, &(struct jmap_owner){"A2", "v", "mailto:v@localhost"});
     struct store_user u = {0};
     store_user_get(c, "u", &u);
     store_access_grant(c, u.id, "A2", false);
