@@ -535,9 +535,9 @@ json_t *jset_create(struct jset *s, const char *cid, json_t *given, json_t **cre
     /* §5.3 created: every property the client did not send (server-set ones
      * included, computed ones such as myRights too: the object as /get shows it),
      * and any the server changed */
-    json_t *shown = json_deep_copy(obj);
-    const struct store_access *acct = jset_access(s);
-    if (t->decorate && acct)
+    const struct store_access *acct = t->decorate ? jset_access(s) : NULL;
+    json_t *shown = acct ? json_deep_copy(obj) : json_incref(obj);
+    if (acct)
         t->decorate(s->r, acct, shown);
     json_t *created = json_object();
     json_object_foreach(shown, key, v)
