@@ -62,6 +62,22 @@ json_t *jmap_or_null(json_t *v)
     return v;
 }
 
+/* ---- the request ------------------------------------------------------------------------ */
+
+struct store_conn *jmap_req_conn(struct jmap_req *r)
+{
+    return r->conn;
+}
+
+const struct store_access *jmap_req_access(struct jmap_req *r, const char *account)
+{
+    const struct jmap_user *u = r->user;
+    for (int i = 0; u && i < u->naccounts; i++)
+        if (strcmp(u->accounts[i].account_id, account) == 0)
+            return &u->accounts[i];
+    return NULL;
+}
+
 /* ---- the method prologue -------------------------------------------------------------- */
 
 int jmap_txn_begin(struct jmap_req *r, bool write)
@@ -367,11 +383,7 @@ const char *jset_account(struct jset *s)
 }
 const struct store_access *jset_access(struct jset *s)
 {
-    const struct jmap_user *u = s->r->user;
-    for (int i = 0; u && i < u->naccounts; i++)
-        if (strcmp(u->accounts[i].account_id, s->account) == 0)
-            return &u->accounts[i];
-    return NULL;
+    return jmap_req_access(s->r, s->account);
 }
 json_t *jset_args(struct jset *s)
 {

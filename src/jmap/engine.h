@@ -10,6 +10,13 @@
 
 #include "jmap/jmap.h"
 
+/* ---- the request ---------------------------------------------------------------- */
+
+/* The request's database connection (the method's transaction runs on it). */
+struct store_conn *jmap_req_conn(struct jmap_req *r);
+/* The user's access to account id, or NULL if they cannot use it. */
+const struct store_access *jmap_req_access(struct jmap_req *r, const char *account);
+
 /* ---- the method prologue ---------------------------------------------------------- */
 
 /* Opens the method's transaction (a write one if write); -1 after emitting

@@ -136,7 +136,7 @@ static void check_default_alerts(struct jset *s, json_t *obj, const char *self, 
         json_object_foreach(map, aid, alert)
         {
             if (!loaded) {
-                store_object_foreach(jset_req(s)->conn, jset_account(s), calendar_type.name,
+                store_object_foreach(jset_conn(s), jset_account(s), calendar_type.name,
                                      collect_alert_ids, &others);
                 loaded = true;
             }

@@ -210,7 +210,7 @@ static json_t *event_load_synthetic(struct jmap_req *r, const char *account, con
     char base_id[64], rid[20];
     if (!event_instance_parse(id, base_id, rid))
         return NULL;
-    json_t *base = store_object_get(r->conn, account, calendar_event_type.name, base_id);
+    json_t *base = store_object_get(jmap_req_conn(r), account, calendar_event_type.name, base_id);
     json_t *inst = base ? event_instance(base, base_id, rid) : NULL;
     json_decref(base);
     return inst;
@@ -236,7 +236,7 @@ static json_t *event_synthetic_update(struct jset *s, const char *id, json_t *pa
     struct jmap_req *r = jset_req(s);
     if (!event_instance_parse(id, base_id, rid))
         return jmap_seterror("notFound", "no CalendarEvent %s", id);
-    json_t *base = store_object_get(r->conn, jset_account(s), calendar_event_type.name, base_id);
+    json_t *base = store_object_get(jmap_req_conn(r), jset_account(s), calendar_event_type.name, base_id);
     json_t *inst = base ? event_instance(base, base_id, rid) : NULL;
     if (!inst) {
         json_decref(base);
@@ -408,7 +408,7 @@ static void check_calendar_ids(struct jset *s, json_t *obj, json_t *invalid)
     json_object_foreach(ids, key, v)
     {
         const char *real = jmap_resolve_id(r, key);
-        json_t *cal = real ? store_object_get(r->conn, jset_account(s), "Calendar", real) : NULL;
+        json_t *cal = real ? store_object_get(jmap_req_conn(r), jset_account(s), "Calendar", real) : NULL;
         if (!json_is_true(v) || !cal) {
             char path[320];
             snprintf(path, sizeof path, "calendarIds/%s", key);
@@ -448,7 +448,7 @@ static void apply_utc_times(struct jset *s, json_t *obj, json_t *old, json_t *in
         json_t *v;
         json_object_foreach(json_object_get(obj, "calendarIds"), cid, v)
         {
-            json_t *cal = store_object_get(jset_req(s)->conn, jset_account(s), "Calendar", cid);
+            json_t *cal = store_object_get(jset_conn(s), jset_account(s), "Calendar", cid);
             const char *tz = json_string_value(json_object_get(cal, "timeZone"));
             if (!tz || (common[0] && strcmp(common, tz) != 0))
                 same = false;
@@ -496,7 +496,7 @@ static void check_blobs(struct jset *s, json_t *obj, json_t *invalid)
             continue;
         const char *bid = json_is_string(blob) ? jmap_resolve_id(jset_req(s), json_string_value(blob))
                                                : NULL;
-        if (!bid || store_blob_size(jset_req(s)->conn, jset_account(s), bid) < 0) {
+        if (!bid || store_blob_size(jset_conn(s), jset_account(s), bid) < 0) {
             char path[320];
             snprintf(path, sizeof path, "links/%s/blobId", lid);
             add_invalid(invalid, path);
@@ -667,20 +667,18 @@ static json_t *event_validate(struct jset *s, json_t *obj, json_t *old, json_t *
     struct jmap_req *r = jset_req(s);
     /* §5.9: privacy other than public only in calendars of the user's own account */
     const char *privacy = json_string_value(json_object_get(obj, "privacy"));
-    bool personal = false;
-    for (int i = 0; i < r->user->naccounts; i++)
-        if (strcmp(r->user->accounts[i].account_id, jset_account(s)) == 0)
-            personal = r->user->accounts[i].is_personal;
+    const struct store_access *acct = jset_access(s);
+    bool personal = acct && acct->is_personal;
     if (privacy && strcmp(privacy, "public") != 0 && !personal)
         add_invalid(invalid, "privacy");
-    json_t *err = validate_event(s, r->conn, jset_account(s), obj, old, invalid,
+    json_t *err = validate_event(s, jmap_req_conn(r), jset_account(s), obj, old, invalid,
                                  JSCAL_ALLOW_MISSING_SERVER_SET);
     if (err || json_array_size(invalid))
         return err;
     /* §5.9.2: scheduling is not available on this server yet: when asked to send
      * messages for an event with other participants, say so */
     if (json_is_true(json_object_get(jset_args(s), "sendSchedulingMessages"))) {
-        json_t *mine = account_addresses(r->conn, jset_account(s), NULL);
+        json_t *mine = account_addresses(jmap_req_conn(r), jset_account(s), NULL);
         const char *pid;
         json_t *p;
         bool others = false;
@@ -888,7 +886,7 @@ static void resolve_default_alerts(struct jmap_req *r, const char *account, json
     json_t *v;
     json_object_foreach(json_object_get(out, "calendarIds"), cid, v)
     {
-        json_t *cal = store_object_get(r->conn, account, "Calendar", cid);
+        json_t *cal = store_object_get(jmap_req_conn(r), account, "Calendar", cid);
         const char *aid;
         json_t *a;
         json_object_foreach(json_object_get(cal, which), aid, a)
@@ -965,7 +963,7 @@ static json_t *event_view(struct jmap_req *r, const struct store_access *a, json
     bool reduce = json_is_true(json_object_get(args, "reduceParticipants"));
     bool hide = json_is_true(json_object_get(out, "hideAttendees")) && !a->is_personal;
     if ((reduce || hide) && json_object_get(out, "participants")) {
-        json_t *mine = account_addresses(r->conn, a->account_id, NULL);
+        json_t *mine = account_addresses(jmap_req_conn(r), a->account_id, NULL);
         reduce_participants(json_object_get(out, "participants"), mine);
         const char *rid;
         json_t *ov;

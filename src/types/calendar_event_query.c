@@ -417,7 +417,7 @@ static void consider_direct(struct query *q, const char *id, json_t *obj, bool r
 /* One stored event: its matching instances (expanded) or itself. */
 static void consider(struct query *q, const char *id, int64_t modseq)
 {
-    struct event_cached *e = event_cache_get(q->r->conn, q->account, id, modseq, q->tz);
+    struct event_cached *e = event_cache_get(jmap_req_conn(q->r), q->account, id, modseq, q->tz);
     if (!e)
         return;
     json_t *obj = e->obj;
@@ -539,7 +539,7 @@ static size_t text_terms(json_t *filter, struct store_text_term **terms, json_t 
 static int load_cb(const char *id, json_t *obj, void *ud)
 {
     struct query *q = ud;
-    int64_t m = store_object_modseq(q->r->conn, q->account, calendar_event_type.name, id);
+    int64_t m = store_object_modseq(jmap_req_conn(q->r), q->account, calendar_event_type.name, id);
     if (m >= 0)
         consider(q, id, m);
     return 0;
@@ -667,18 +667,18 @@ static int run_event_query(struct jmap_req *r, const char *account, json_t *args
     if ((q->has_after || q->has_before) && !nterms) {
         free(terms);
         json_decref(hold);
-        store_index_range(r->conn, account, calendar_event_type.name, q->has_after, q->after,
+        store_index_range(jmap_req_conn(r), account, calendar_event_type.name, q->has_after, q->after,
                           q->has_before, q->before, consider_cb, q);
         goto sorted;
     }
     if (q->has_after || q->has_before) {
         cands = json_object();
-        store_index_range(r->conn, account, calendar_event_type.name, q->has_after, q->after,
+        store_index_range(jmap_req_conn(r), account, calendar_event_type.name, q->has_after, q->after,
                           q->has_before, q->before, cand_cb, cands);
     }
     if (nterms) {
         json_t *hits = json_object();
-        if (store_text_search(r->conn, account, calendar_event_type.name, terms, nterms, hit_cb,
+        if (store_text_search(jmap_req_conn(r), account, calendar_event_type.name, terms, nterms, hit_cb,
                               hits) == STORE_OK) {
             if (cands) {
                 const char *id;
@@ -696,7 +696,7 @@ static int run_event_query(struct jmap_req *r, const char *account, json_t *args
                 json_t *v;
                 json_object_foreach(hits, id, v)
                 {
-                    int64_t m = store_object_modseq(r->conn, account, calendar_event_type.name, id);
+                    int64_t m = store_object_modseq(jmap_req_conn(r), account, calendar_event_type.name, id);
                     if (m >= 0)
                         json_object_set_new(cands, id, json_integer(m));
                 }
@@ -717,7 +717,7 @@ static int run_event_query(struct jmap_req *r, const char *account, json_t *args
         }
         json_decref(cands);
     } else {
-        store_object_foreach(r->conn, account, calendar_event_type.name, load_cb, q);
+        store_object_foreach(jmap_req_conn(r), account, calendar_event_type.name, load_cb, q);
     }
 sorted:
     if (q->code == RECUR_ERR_LIMIT) {
@@ -754,10 +754,10 @@ static int event_query(struct jmap_req *r, json_t *args)
         jmap_method_begin(r, args, engine_query_args, event_query_args, "accountId", 0);
     if (!a)
         return -1;
-    int64_t state = store_state_get(r->conn, a->account_id, calendar_event_type.name);
+    int64_t state = store_state_get(jmap_req_conn(r), a->account_id, calendar_event_type.name);
     struct query q;
     int rc = run_event_query(r, a->account_id, args, &q);
-    store_rollback(r->conn);
+    store_rollback(jmap_req_conn(r));
     if (rc == 0) {
         json_t *ids = item_ids(&q);
         engine_snapshot_save(a->account_id, calendar_event_type.name, args, state, ids);
@@ -789,9 +789,9 @@ static int event_query_changes(struct jmap_req *r, json_t *args)
     if (!a)
         return -1;
     struct query q = {.hold = NULL};
-    json_t *changed = engine_changed_ids(r->conn, a->account_id, calendar_event_type.name, since);
+    json_t *changed = engine_changed_ids(jmap_req_conn(r), a->account_id, calendar_event_type.name, since);
     int rc = run_event_query(r, a->account_id, args, &q);
-    store_rollback(r->conn);
+    store_rollback(jmap_req_conn(r));
     json_t *now = rc ? NULL : item_ids(&q);
     query_free(&q);
     if (rc == 0) {
@@ -857,7 +857,7 @@ static int event_parse(struct jmap_req *r, json_t *args)
         const char *id = jmap_resolve_id(r, json_string_value(v));
         unsigned char *data = NULL;
         size_t len = 0;
-        if (!id || store_blob_get(r->conn, a->account_id, id, &data, &len) != STORE_OK) {
+        if (!id || store_blob_get(jmap_req_conn(r), a->account_id, id, &data, &len) != STORE_OK) {
             json_array_append(not_found, v);
             continue;
         }

@@ -326,7 +326,7 @@ json_t *contact_card_prepare(struct store_conn *c, const char *account, json_t *
 static void copy_blobs(struct jset *s, json_t *card)
 {
     const char *from = json_string_value(json_object_get(jset_args(s), "fromAccountId"));
-    struct store_conn *c = jset_req(s)->conn;
+    struct store_conn *c = jset_conn(s);
     if (!from)
         return;
     const char *mid;
@@ -363,7 +363,7 @@ static json_t *card_validate(struct jset *s, json_t *obj, json_t *old, json_t *i
     copy_blobs(s, obj);
     const char *self = old ? json_string_value(json_object_get(old, "id")) : NULL;
     bool copy = json_object_get(jset_args(s), "fromAccountId") != NULL;
-    return contact_card_prepare(jset_req(s)->conn, jset_account(s), obj, old, self, copy,
+    return contact_card_prepare(jset_conn(s), jset_account(s), obj, old, self, copy,
                                 invalid);
 }
 

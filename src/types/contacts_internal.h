@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "jmap/jmap.h"
+#include "jmap/engine.h"
 
 #define CONTACTS_MAX_BOOKS_PER_CARD 32 /* RFC 9610 §1.4.1 maxAddressBooksPerCard */
 
