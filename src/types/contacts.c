@@ -110,7 +110,7 @@ static int import_one(struct store_conn *c, const char *account, const char *boo
     }
     jtype_fill_defaults(&contact_card_type, card);
     json_t *invalid = json_array();
-    json_t *e = contact_card_prepare(c, account, card, old, existing, false, invalid);
+    json_t *e = contact_card_prepare(NULL, c, account, card, old, existing, false, invalid);
     int rc = 0;
     if (e || json_array_size(invalid)) {
         *err = invalid_message(index, e, invalid);

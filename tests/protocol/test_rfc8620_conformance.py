@@ -97,3 +97,11 @@ def test_invalid_properties_say_which_and_why_rfc8620_5_3(server, acct):
         "duration": "one hour", "@type": "Task"}}})[1]
     err = out["notCreated"]["e"]
     assert "@type" in err["properties"] and '@type: must be "Event"' in err["description"]
+
+    # ContactCard (RFC 9610 §3): address books and the JSContact validator's paths
+    contacts = [CORE, "urn:ietf:params:jmap:contacts"]
+    out = server.call("ContactCard/set", {"accountId": acct, "create": {"k": {
+        "addressBookIds": {"nosuchbook": True}, "kind": 5}}}, using=contacts)[1]
+    d = out["notCreated"]["k"]["description"]
+    assert "addressBookIds/nosuchbook: not an address book" in d, d
+    assert "kind: not valid JSContact" in d, d
