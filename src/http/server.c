@@ -522,23 +522,82 @@ static enum MHD_Result answer_405(struct MHD_Connection *c, struct http_req *rq,
     return res;
 }
 
-static enum http_route route_of(const char *url)
+/* ---- the routes ---------------------------------------------------------------------- */
+
+static enum MHD_Result finish_session(struct http_server *h, struct MHD_Connection *c,
+                                      struct http_req *rq)
 {
-    if (path_is(url, "/jmap/session"))
-        return ROUTE_SESSION;
-    if (path_is(url, "/jmap/api"))
-        return ROUTE_API;
-    if (path_is(url, "/jmap/eventsource"))
-        return ROUTE_EVENTS;
-    if (strncmp(url, "/jmap/upload/", 13) == 0)
-        return ROUTE_UPLOAD;
-    if (strncmp(url, "/jmap/download/", 15) == 0)
-        return ROUTE_DOWNLOAD;
-    if (strncmp(url, "/export/", 8) == 0)
-        return ROUTE_EXPORT;
-    if (strncmp(url, "/feed/", 6) == 0)
-        return ROUTE_FEED;
-    return ROUTE_NONE;
+    return route_session(h, c, rq, rq->user);
+}
+
+static enum MHD_Result finish_api(struct http_server *h, struct MHD_Connection *c,
+                                  struct http_req *rq)
+{
+    if (rq->too_large)
+        return http_problem(c, rq, 400, "urn:ietf:params:jmap:error:limit",
+                            "the request is larger than maxSizeRequest", "maxSizeRequest");
+    return offload(h, c, rq);
+}
+
+static enum MHD_Result finish_events(struct http_server *h, struct MHD_Connection *c,
+                                     struct http_req *rq)
+{
+    return http_eventsource(h, c, rq, rq->user_id);
+}
+
+static enum MHD_Result finish_download(struct http_server *h, struct MHD_Connection *c,
+                                       struct http_req *rq)
+{
+    return http_download(h, c, rq, rq->user_id, rq->url + strlen("/jmap/download/"));
+}
+
+static enum MHD_Result finish_upload(struct http_server *h, struct MHD_Connection *c,
+                                     struct http_req *rq)
+{
+    if (rq->too_large)
+        return http_problem(c, rq, 413, "urn:ietf:params:jmap:error:limit",
+                            "the upload is larger than maxSizeUpload", "maxSizeUpload");
+    return http_upload_finish(h, c, rq);
+}
+
+/* Path pattern -> route, method, authentication and the handler that answers once
+ * the body is in: RFC 8620 §2 session, §3.1 API, §7.3 EventSource, §6.1 upload,
+ * §6.2 download; calendar/address book exports; read-only feeds, whose secret URL
+ * is their credential. A pattern ending in '/' is a prefix, others match exactly
+ * (with an optional final '/'). */
+static const struct route {
+    const char *path;
+    enum http_route id;
+    bool post; /* POST, else GET and HEAD */
+    bool auth;
+    enum MHD_Result (*finish)(struct http_server *, struct MHD_Connection *, struct http_req *);
+} routes[] = {
+    {"/jmap/session", ROUTE_SESSION, false, true, finish_session},
+    {"/jmap/api", ROUTE_API, true, true, finish_api},
+    {"/jmap/eventsource", ROUTE_EVENTS, false, true, finish_events},
+    {"/jmap/upload/", ROUTE_UPLOAD, true, true, finish_upload},
+    {"/jmap/download/", ROUTE_DOWNLOAD, false, true, finish_download},
+    {"/export/", ROUTE_EXPORT, false, true, offload},
+    {"/feed/", ROUTE_FEED, false, false, offload},
+};
+
+static const struct route *route_find(const char *url)
+{
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+        const char *p = routes[i].path;
+        size_t n = strlen(p);
+        if (p[n - 1] == '/' ? strncmp(url, p, n) == 0 : path_is(url, p))
+            return &routes[i];
+    }
+    return NULL;
+}
+
+static const struct route *route_by_id(enum http_route id)
+{
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
+        if (routes[i].id == id)
+            return &routes[i];
+    return NULL;
 }
 
 /* Authenticates on the headers (the session and API requests load the user's
@@ -595,16 +654,16 @@ static enum MHD_Result request_begin(struct http_server *h, struct MHD_Connectio
         return http_send(c, rq, 200, "text/plain", "ok\n", 3);
     if (path_is(url, "/.well-known/jmap"))
         return answer_redirect(h, c, rq);
-    rq->route = route_of(url);
-    if (rq->route == ROUTE_NONE)
+    const struct route *rt = route_find(url);
+    if (!rt)
         return http_problem(c, rq, 404, "about:blank", "no such resource", NULL);
+    rq->route = rt->id;
     bool get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
     bool post = strcmp(method, "POST") == 0;
-    bool wants_post = rq->route == ROUTE_API || rq->route == ROUTE_UPLOAD;
-    if (wants_post ? !post : !get)
-        return answer_405(c, rq, wants_post ? "POST" : "GET, HEAD");
-    if (rq->route == ROUTE_FEED)
-        return MHD_YES; /* the secret in the URL is the credential */
+    if (rt->post ? !post : !get)
+        return answer_405(c, rq, rt->post ? "POST" : "GET, HEAD");
+    if (!rt->auth)
+        return MHD_YES;
     if (!request_auth(h, c, rq, &res))
         return res;
     const struct config *cfg = h->srv->cfg;
@@ -658,30 +717,9 @@ static enum MHD_Result request_finish(struct http_server *h, struct MHD_Connecti
                                       struct http_req *rq, const char *url)
 {
     rq->url = url; /* lives in the connection's memory until the request completes */
-    switch (rq->route) {
-    case ROUTE_SESSION:
-        return route_session(h, c, rq, rq->user);
-    case ROUTE_API:
-        if (rq->too_large)
-            return http_problem(c, rq, 400, "urn:ietf:params:jmap:error:limit",
-                                "the request is larger than maxSizeRequest", "maxSizeRequest");
-        return offload(h, c, rq);
-    case ROUTE_EVENTS:
-        return http_eventsource(h, c, rq, rq->user_id);
-    case ROUTE_DOWNLOAD:
-        return http_download(h, c, rq, rq->user_id, url + 15);
-    case ROUTE_EXPORT:
-    case ROUTE_FEED:
-        return offload(h, c, rq);
-    case ROUTE_UPLOAD:
-        if (rq->too_large)
-            return http_problem(c, rq, 413, "urn:ietf:params:jmap:error:limit",
-                                "the upload is larger than maxSizeUpload", "maxSizeUpload");
-        return http_upload_finish(h, c, rq);
-    case ROUTE_NONE:
-        break;
-    }
-    return http_problem(c, rq, 404, "about:blank", "no such resource", NULL);
+    const struct route *rt = route_by_id(rq->route);
+    return rt ? rt->finish(h, c, rq)
+              : http_problem(c, rq, 404, "about:blank", "no such resource", NULL);
 }
 
 static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *url,

@@ -53,10 +53,7 @@ static int blob_copy(struct jmap_req *r, json_t *args)
 {
     if (jmap_args_check(r, args, copy_args, NULL))
         return -1;
-    const struct store_access *from = jmap_account(r, args, "fromAccountId", false);
-    if (!from)
-        return -1;
-    const struct store_access *to = jmap_account(r, args, "accountId", true);
+    const struct store_access *from, *to = jmap_copy_accounts(r, args, &from);
     if (!to)
         return -1;
     if (jmap_txn_begin(r, true))
@@ -177,9 +174,8 @@ static json_t *upload_sources(struct jmap_req *r, const char *account, json_t *s
 
 static int blob_upload(struct jmap_req *r, json_t *args)
 {
-    if (jmap_args_check(r, args, upload_args, NULL))
-        return -1;
-    const struct store_access *a = jmap_account(r, args, "accountId", true);
+    const struct store_access *a = jmap_method_begin(r, args, upload_args, NULL, "accountId",
+                                                     JMAP_BEGIN_WRITE | JMAP_BEGIN_NO_TXN);
     if (!a)
         return -1;
     json_t *create = json_object_get(args, "create");
@@ -312,9 +308,8 @@ static json_t *blob_view(json_t *props, const char *id, const unsigned char *dat
 
 static int blob_get(struct jmap_req *r, json_t *args)
 {
-    if (jmap_args_check(r, args, get_args, NULL))
-        return -1;
-    const struct store_access *a = jmap_account(r, args, "accountId", false);
+    const struct store_access *a =
+        jmap_method_begin(r, args, get_args, NULL, "accountId", JMAP_BEGIN_NO_TXN);
     if (!a)
         return -1;
     json_t *ids = json_object_get(args, "ids"), *props = json_object_get(args, "properties");
@@ -381,9 +376,8 @@ static int refs_cb(const char *type, const char *id, void *ud)
 
 static int blob_lookup(struct jmap_req *r, json_t *args)
 {
-    if (jmap_args_check(r, args, lookup_args, NULL))
-        return -1;
-    const struct store_access *a = jmap_account(r, args, "accountId", false);
+    const struct store_access *a =
+        jmap_method_begin(r, args, lookup_args, NULL, "accountId", JMAP_BEGIN_NO_TXN);
     if (!a)
         return -1;
     json_t *names = json_object_get(args, "typeNames");

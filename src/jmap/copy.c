@@ -46,10 +46,7 @@ int jmap_std_copy(struct jmap_req *r, const struct jtype *t, json_t *args)
         jmap_error(r, "requestTooLarge", "more than maxObjectsInSet objects");
         return -1;
     }
-    const struct store_access *from = jmap_account(r, args, "fromAccountId", false);
-    if (!from)
-        return -1;
-    const struct store_access *to = jmap_account(r, args, "accountId", true);
+    const struct store_access *from, *to = jmap_copy_accounts(r, args, &from);
     if (!to)
         return -1;
     if (strcmp(from->account_id, to->account_id) == 0) {

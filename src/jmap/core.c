@@ -198,14 +198,12 @@ json_t *jmap_session(struct jmap_server *srv, const struct jmap_user *user)
                                       a->is_personal, "isReadOnly", !a->may_write,
                                       "accountCapabilities", acaps));
     }
-    char *api = NULL, *down = NULL, *up = NULL, *ev = NULL;
     const char *base = cfg->base_url;
-    if (asprintf(&api, "%s/jmap/api/", base) < 0 ||
-        asprintf(&down, "%s/jmap/download/{accountId}/{blobId}/{name}?type={type}", base) < 0 ||
-        asprintf(&up, "%s/jmap/upload/{accountId}/", base) < 0 ||
-        asprintf(&ev, "%s/jmap/eventsource/?types={types}&closeafter={closeafter}&ping={ping}",
-                 base) < 0)
-        abort();
+    char *api = xasprintf("%s/jmap/api/", base),
+         *down = xasprintf("%s/jmap/download/{accountId}/{blobId}/{name}?type={type}", base),
+         *up = xasprintf("%s/jmap/upload/{accountId}/", base),
+         *ev = xasprintf("%s/jmap/eventsource/?types={types}&closeafter={closeafter}&ping={ping}",
+                         base);
     json_t *s = json_pack("{s:o, s:o, s:o, s:s, s:s, s:s, s:s, s:s, s:s}", "capabilities",
                           capabilities,
                           "accounts", accounts, "primaryAccounts", primary, "username", user->name,

@@ -10,18 +10,34 @@
 
 #include "jmap/jmap.h"
 
+/* ---- the request ---------------------------------------------------------------- */
+
+/* The request's database connection (the method's transaction runs on it). */
+struct store_conn *jmap_req_conn(struct jmap_req *r);
+/* The user's access to account id, or NULL if they cannot use it. */
+const struct store_access *jmap_req_access(struct jmap_req *r, const char *account);
+
 /* ---- the method prologue ---------------------------------------------------------- */
 
 /* Opens the method's transaction (a write one if write); -1 after emitting
  * serverFail if the database cannot start one. */
 int jmap_txn_begin(struct jmap_req *r, bool write);
 /* The start of most methods on one account: checks args against a and b (skipped
- * when a is NULL), finds the account args[account_key] (writable if write) and
- * opens the transaction. Returns the account with the transaction open, or NULL
- * after emitting the method error. */
+ * when a is NULL), finds the account args[account_key] and opens the transaction.
+ * flags: JMAP_BEGIN_WRITE (the account must be writable; a write transaction),
+ * JMAP_BEGIN_NO_TXN (the caller opens it later, after checks that need no
+ * database: validation never waits for or holds the write lock). Returns the
+ * account, or NULL after emitting the method error. */
+#define JMAP_BEGIN_WRITE 1u
+#define JMAP_BEGIN_NO_TXN 2u
 const struct store_access *jmap_method_begin(struct jmap_req *r, json_t *args,
                                              const struct argspec *a, const struct argspec *b,
-                                             const char *account_key, bool write);
+                                             const char *account_key, unsigned flags);
+/* The two accounts of a copy (RFC 8620 §5.4, §6.3): args.fromAccountId, readable
+ * (else fromAccountNotFound), into *from, and the writable args.accountId,
+ * returned; NULL after emitting the method error. Opens no transaction. */
+const struct store_access *jmap_copy_accounts(struct jmap_req *r, json_t *args,
+                                              const struct store_access **from);
 
 /* ---- the object write ---------------------------------------------------------------- */
 
@@ -30,7 +46,8 @@ const struct store_access *jmap_method_begin(struct jmap_req *r, json_t *args,
  * object; obj NULL: destroys it), keeps its blob references (t->blob_ids) and the
  * type's side indexes (t->index), and, within a request (r not NULL), records the
  * new state for push after the commit. The engine, provisioning and importers all
- * write through it. Returns 0 or -1. */
+ * write through it. Returns 0, STORE_EXISTS if t->unique_key's key is another
+ * live object's (nothing is stored), or -1. */
 int jmap_object_write(struct store_conn *c, struct jmap_req *r, const struct jtype *t,
                       const char *account, const char *id, json_t *obj, bool create);
 
@@ -51,6 +68,11 @@ int jset_write_other(struct jset *s, const struct jtype *t, const char *id, json
                      json_t *server_changes);
 /* Destroys an object of another type (e.g. events of a destroyed calendar). */
 int jset_destroy_other(struct jset *s, const struct jtype *t, const char *id);
+/* Adds path to invalid (once) and says why it is invalid: the invalidProperties
+ * SetError's description names each property and the reason (RFC 8620 §5.3).
+ * s may be NULL (imports), then only the path is added. */
+void jset_invalid(struct jset *s, json_t *invalid, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 /* The real id of a creation made in this request, or the id itself. */
 const char *jset_resolve(struct jset *s, const char *id);
 

@@ -16,6 +16,7 @@ struct jset {
     json_t *created, *updated, *destroyed;
     json_t *not_created, *not_updated, *not_destroyed;
     json_t *created_cids; /* new id -> creation id, for reporting server changes */
+    json_t *reasons;      /* path -> why it is invalid, for the object being checked */
 };
 
 void jset_init(struct jset *s, struct jmap_req *r, const struct jtype *t, const char *account,

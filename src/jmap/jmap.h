@@ -184,6 +184,10 @@ struct jtype {
      * blobIds obj refers to to ids. A type with this hook is one of Blob/lookup's
      * supportedTypeNames; the object write keeps the references. */
     void (*blob_ids)(json_t *obj, json_t *ids);
+    /* A key no two live objects of the type in an account may share (a uid), as a
+     * new string, or NULL for none: the store enforces it (a unique index) and a
+     * write that would break it fails with alreadyExists. */
+    char *(*unique_key)(json_t *obj);
 };
 
 /* Fills defaults for missing properties of obj from the type's table. */

@@ -38,6 +38,7 @@ char *jmap_problem(const char *type, int status, const char *detail, const char 
 
 void jmap_respond(struct jmap_req *r, const char *name, json_t *args)
 {
+    assert(json_is_object(args)); /* stolen: a response's arguments are an object */
     /* RFC 8620 §3.4: the call id comes back exactly as sent */
     json_t *call_id = r->call_id_value ? json_incref(r->call_id_value) : json_string(r->call_id);
     json_array_append_new(r->responses, json_pack("[s, o, o]", name, args, call_id));
@@ -77,6 +78,7 @@ json_t *jmap_seterror(const char *type, const char *fmt, ...)
 
 json_t *jmap_seterror_props(json_t *properties, const char *description)
 {
+    assert(json_is_array(properties)); /* stolen */
     json_t *e = json_pack("{s:s, s:o}", "type", "invalidProperties", "properties", properties);
     if (description)
         json_object_set_new(e, "description", json_string(description));
@@ -352,8 +354,7 @@ void jmap_register_type(const struct jtype *t)
         if (!(t->methods & std[i].bit))
             continue;
         char *name = NULL;
-        if (asprintf(&name, "%s/%s", t->name, std[i].suffix) < 0)
-            abort();
+        name = xasprintf("%s/%s", t->name, std[i].suffix);
         add_method(name, t->capability, NULL, t, std[i].fn); /* lives for the process */
     }
 }

@@ -48,15 +48,15 @@ static json_t *book_validate(struct jset *s, json_t *obj, json_t *old, json_t *i
     json_t *v = json_object_get(obj, "name");
     /* §2: name MUST NOT be empty nor longer than 255 octets */
     if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > 255)
-        json_array_append_new(invalid, json_string("name"));
+        jset_invalid(s, invalid, "name", "must be a non-empty String of at most 255 octets (§2)");
     v = json_object_get(obj, "description");
     if (!json_is_null(v) && !json_is_string(v))
-        json_array_append_new(invalid, json_string("description"));
+        jset_invalid(s, invalid, "description", "must be a String or null");
     v = json_object_get(obj, "sortOrder");
     if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) >= 2147483648LL)
-        json_array_append_new(invalid, json_string("sortOrder"));
+        jset_invalid(s, invalid, "sortOrder", "must be an UnsignedInt below 2^31");
     if (!json_is_boolean(json_object_get(obj, "isSubscribed")))
-        json_array_append_new(invalid, json_string("isSubscribed"));
+        jset_invalid(s, invalid, "isSubscribed", "must be a Boolean");
     v = json_object_get(obj, "shareWith");
     bool changed = !old || !json_equal(v, json_object_get(old, "shareWith"));
     const struct store_access *a = jset_access(s);
@@ -66,7 +66,7 @@ static json_t *book_validate(struct jset *s, json_t *obj, json_t *old, json_t *i
          * can be valid. */
         if (a && !(a->may_write && a->is_personal))
             return jmap_seterror("forbidden", "only the owner may share this address book");
-        json_array_append_new(invalid, json_string("shareWith"));
+        jset_invalid(s, invalid, "shareWith", "sharing needs principals, which this server has not");
     } else if (json_is_object(v)) {
         json_object_set_new(obj, "shareWith", json_null());
     }

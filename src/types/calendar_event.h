@@ -15,6 +15,18 @@
 
 extern const struct jtype calendar_event_type;
 
+/* The text fields CalendarEvent declares to the store's full-text index (numbers
+ * of store_index.text[]); "text" in a filter searches them all. */
+enum {
+    EVENT_TEXT_TITLE,
+    EVENT_TEXT_DESCRIPTION,
+    EVENT_TEXT_LOCATION,
+    EVENT_TEXT_OWNER,
+    EVENT_TEXT_ATTENDEE,
+    EVENT_TEXT_BODY,
+    EVENT_TEXT_FIELDS
+};
+
 /* Synthetic instance ids: "<baseId>_<YYYYMMDDTHHMMSS>" (base ids never hold '_').
  * Formats the id into out[96]; parses one back into base[64] and the recurrence id
  * as a LocalDateTime rid[20]. */

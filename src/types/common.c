@@ -34,7 +34,7 @@ static int write_default(struct jset *s, const char *id, bool value)
 {
     struct jmap_req *r = jset_req(s);
     const struct jtype *t = jset_type(s);
-    json_t *obj = store_object_get(r->conn, jset_account(s), t->name, id);
+    json_t *obj = store_object_get(jmap_req_conn(r), jset_account(s), t->name, id);
     if (!obj)
         return -1;
     json_object_set_new(obj, "isDefault", json_boolean(value));
@@ -53,7 +53,7 @@ void types_finish_set_default(struct jset *s, bool all_ok)
     const char *id = jset_resolve(s, json_string_value(arg));
     struct jmap_req *r = jset_req(s);
     const struct jtype *t = jset_type(s);
-    json_t *obj = id ? store_object_get(r->conn, jset_account(s), t->name, id) : NULL;
+    json_t *obj = id ? store_object_get(jmap_req_conn(r), jset_account(s), t->name, id) : NULL;
     if (!obj)
         return; /* calendars §4.3: an unknown id is ignored, without error */
     bool already = json_is_true(json_object_get(obj, "isDefault"));
@@ -61,7 +61,7 @@ void types_finish_set_default(struct jset *s, bool all_ok)
     if (already)
         return;
     json_t *defaults = json_array();
-    store_object_foreach(r->conn, jset_account(s), t->name, collect_defaults, defaults);
+    store_object_foreach(jmap_req_conn(r), jset_account(s), t->name, collect_defaults, defaults);
     size_t i;
     json_t *v;
     json_array_foreach(defaults, i, v)
@@ -211,7 +211,7 @@ json_t *types_destroy_collection(struct jset *s, const char *id, const struct jt
     struct jmap_req *r = jset_req(s);
     const char *account = jset_account(s);
     struct members m = {id, set_prop, json_array()};
-    store_object_foreach(r->conn, account, member_type->name, collect_member, &m);
+    store_object_foreach(jmap_req_conn(r), account, member_type->name, collect_member, &m);
     json_t *err = NULL;
     if (json_array_size(m.ids) && !json_is_true(json_object_get(jset_args(s), remove_arg))) {
         err = jmap_seterror(has_members_error, "it holds %zu objects", json_array_size(m.ids));
@@ -221,7 +221,7 @@ json_t *types_destroy_collection(struct jset *s, const char *id, const struct jt
         json_array_foreach(m.ids, i, v)
         {
             const char *mid = json_string_value(v);
-            json_t *obj = store_object_get(r->conn, account, member_type->name, mid);
+            json_t *obj = store_object_get(jmap_req_conn(r), account, member_type->name, mid);
             if (!obj)
                 continue;
             json_object_del(json_object_get(obj, set_prop), id);

@@ -88,9 +88,8 @@ static char *invalid_message(size_t index, json_t *err, json_t *invalid)
 {
     char *props = json_dumps(invalid, JSON_COMPACT), *msg = NULL;
     const char *type = json_string_value(json_object_get(err, "type"));
-    if (asprintf(&msg, "card %zu: %s %s", index + 1, type ? type : "invalidProperties",
-                 type ? json_string_value(json_object_get(err, "description")) : props) < 0)
-        abort();
+    msg = xasprintf("card %zu: %s %s", index + 1, type ? type : "invalidProperties",
+                 type ? json_string_value(json_object_get(err, "description")) : props);
     free(props);
     return msg;
 }
@@ -111,7 +110,7 @@ static int import_one(struct store_conn *c, const char *account, const char *boo
     }
     jtype_fill_defaults(&contact_card_type, card);
     json_t *invalid = json_array();
-    json_t *e = contact_card_prepare(c, account, card, old, existing, false, invalid);
+    json_t *e = contact_card_prepare(NULL, c, account, card, old, existing, false, invalid);
     int rc = 0;
     if (e || json_array_size(invalid)) {
         *err = invalid_message(index, e, invalid);

@@ -93,6 +93,15 @@ char *xstrndup(const char *s, size_t n)
 {
     return check(strndup(s, n));
 }
+char *xasprintf(const char *fmt, ...)
+{
+    char *s = NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vasprintf(&s, fmt, ap);
+    va_end(ap);
+    return check(n < 0 ? NULL : s);
+}
 
 /* ---- ids ------------------------------------------------------------------------ */
 

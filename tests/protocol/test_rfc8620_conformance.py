@@ -64,3 +64,44 @@ def test_int_bounds_rfc8620_1_3(server, acct):
     # valid JSON either way: a big integer outside the arguments refuses nothing
     r = server.post(b'{"using":[],"methodCalls":[],"x":123456789012345678901234567890}')
     assert r.status_code == 200 and r.json()["methodResponses"] == []
+
+
+def test_invalid_properties_say_which_and_why_rfc8620_5_3(server, acct):
+    """§5.3 invalidProperties: the SetError lists the properties, and its
+    description names each one with the reason (issue 12 §1.8)."""
+    out = server.call("Calendar/set", {"accountId": acct, "create": {
+        "a": {"name": "", "color": "no-such-colour", "myRights": {}, "bogus": 1}}})[1]
+    err = out["notCreated"]["a"]
+    assert err["type"] == "invalidProperties"
+    assert set(err["properties"]) == {"myRights", "bogus"}  # the engine's checks come first
+    d = err["description"]
+    assert "myRights: server-set" in d and "bogus: not a property of Calendar" in d
+    out = server.call("Calendar/set", {"accountId": acct, "create": {
+        "a": {"name": "", "color": "no-such-colour"}}})[1]
+    err = out["notCreated"]["a"]
+    assert set(err["properties"]) == {"name", "color"}
+    d = err["description"]
+    assert "name: must be a non-empty String" in d and "color: not a CSS color" in d
+    # updates: an immutable property, and the type's own checks
+    ident = server.call("ParticipantIdentity/get", {"accountId": acct})[1]["list"][0]["id"]
+    out = server.call("ParticipantIdentity/set", {"accountId": acct, "update": {
+        ident: {"id": "other"}}})[1]
+    assert "id: server-set" in out["notUpdated"][ident]["description"]
+    out = server.call("ParticipantIdentity/set", {"accountId": acct, "update": {
+        ident: {"calendarAddress": "not a uri"}}})[1]
+    assert "calendarAddress: must be a URI" in out["notUpdated"][ident]["description"]
+    # CalendarEvent: the JSCalendar validator's paths say so
+    cal = server.call("Calendar/get", {"accountId": acct})[1]["list"][0]["id"]
+    out = server.call("CalendarEvent/set", {"accountId": acct, "create": {"e": {
+        "calendarIds": {cal: True}, "title": "x", "start": "2024-01-01T10:00:00",
+        "duration": "one hour", "@type": "Task"}}})[1]
+    err = out["notCreated"]["e"]
+    assert "@type" in err["properties"] and '@type: must be "Event"' in err["description"]
+
+    # ContactCard (RFC 9610 §3): address books and the JSContact validator's paths
+    contacts = [CORE, "urn:ietf:params:jmap:contacts"]
+    out = server.call("ContactCard/set", {"accountId": acct, "create": {"k": {
+        "addressBookIds": {"nosuchbook": True}, "kind": 5}}}, using=contacts)[1]
+    d = out["notCreated"]["k"]["description"]
+    assert "addressBookIds/nosuchbook: not an address book" in d, d
+    assert "kind: not valid JSContact" in d, d
