@@ -283,6 +283,23 @@ def test_json_to_vcard_jsprop_and_propid(tmp_path):
     assert back == card
 
 
+def test_rfc6350_3_3_json_value_never_becomes_a_name(tmp_path):
+    """Issue 19 §5: the fuzz seed whose personalInfo kind is "VERSION:e" is written
+    as JSPROP (RFC 9555 §3.2.1), never as a property name, and reads back the same."""
+    seed = os.path.join(ROOT, "tests", "fuzz", "seeds", "fuzz_vcard",
+                        "issue19-kind-becomes-property-name.json")
+    with open(seed) as f:
+        card = json.load(f)
+    vcf = unfold(convert(["--to", "vcf", seed]).decode())
+    names = [line.partition(":")[0].partition(";")[0] for line in vcf.split("\r\n") if line]
+    assert names.count("VERSION") == 1
+    assert all(n.replace("-", "").isalnum() for n in names), names
+    v = tmp_path / "c.vcf"
+    v.write_text(vcf)
+    [back] = to_json(str(v))
+    assert back == card
+
+
 def test_array_in_array_out(tmp_path):
     cards = cards_of(os.path.join(SAMPLES, "google-3.0.vcf"))
     j = tmp_path / "a.json"

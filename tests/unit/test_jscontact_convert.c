@@ -336,6 +336,56 @@ static void test_to_vcard_rejects_invalid(void **state)
     json_decref(bad);
 }
 
+/* Issue 19 §5, RFC 6350 §3.3: a JSContact string never becomes vCard syntax. A
+ * personalInfo kind, a vCardProps name, a vCardParams name or group that is not
+ * 1*(ALPHA / DIGIT / "-") is kept as JSPROP; the text parses back to the same Card. */
+static void test_rfc6350_3_3_names_from_json_are_checked(void **state)
+{
+    static const char *const cards[] = {
+        "\"personalInfo\":{\"pi2\":{\"kind\":\"VERSION:e\",\"value\":\"chemistry\","
+        "\"level\":\"high\"}}",
+        "\"personalInfo\":{\"p\":{\"kind\":\"example.com:sport\",\"value\":\"v\"}}",
+        "\"vCardProps\":[[\"x-a:b;c\",{},\"unknown\",\"v\"],[\"x-ok\",{},\"unknown\",\"w\"]]",
+        "\"emails\":{\"e\":{\"address\":\"a@b\",\"vCardParams\":{\"x-p;q=r:s\":\"1\","
+        "\"group\":\"g.h:i\"}}}",
+        "\"vCardProps\":[[\"x-q\",{\"a=b\":\"c\",\"group\":\"a b\"},\"unknown\",\"v\"]]",
+    };
+    for (size_t i = 0; i < sizeof cards / sizeof *cards; i++) {
+        char buf[512];
+        snprintf(buf, sizeof buf, "{\"@type\":\"Card\",\"version\":\"1.0\",\"uid\":\"urn:uuid:1\",%s}",
+                 cards[i]);
+        json_t *card = json_loads(buf, 0, NULL);
+        assert_non_null(card);
+        assert_int_equal(jscontact_card_validate(card, NULL, NULL), 0);
+        char *v = round_trip(card);
+        assert_null(strstr(v, "\r\nVERSION:E"));
+        assert_non_null(strstr(v, "JSPROP"));
+        /* only one VERSION line */
+        assert_non_null(strstr(v, "\r\nVERSION:4.0\r\n"));
+        assert_null(strstr(strstr(v, "\r\nVERSION:4.0") + 1, "\r\nVERSION"));
+        free(v);
+        json_decref(card);
+    }
+}
+
+/* RFC 6350 §3.3 in the writer itself: whatever the model holds, no line breaks the
+ * grammar (names checked, bad parameters and groups left out). */
+static void test_rfc6350_3_3_writer_checks_names(void **state)
+{
+    vcard vc = {0};
+    vc.version = 40;
+    vcard_prop *p = vcard_prop_add(&vc, NULL, "FN", "A");
+    vcard_param_add(p, "X-BAD;Y", "1");
+    vcard_param_add(p, "X-GOOD", "2");
+    p->group = strdup("g:h");
+    vcard_prop_add(&vc, NULL, "VERSION:E;LEVEL=high", "x");
+    vcard_prop_add(&vc, NULL, "X_UNDERSCORE", "x");
+    char *text = vcard_write(&vc, 1, 0);
+    assert_string_equal(text, "BEGIN:VCARD\r\nVERSION:4.0\r\nFN;X-GOOD=2:A\r\nEND:VCARD\r\n");
+    free(text);
+    vcard_free(&vc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -351,6 +401,8 @@ int main(void)
         cmocka_unit_test(test_inline_photo_type),
         cmocka_unit_test(test_group_and_label_collision),
         cmocka_unit_test(test_to_vcard_rejects_invalid),
+        cmocka_unit_test(test_rfc6350_3_3_names_from_json_are_checked),
+        cmocka_unit_test(test_rfc6350_3_3_writer_checks_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

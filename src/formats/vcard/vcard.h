@@ -62,6 +62,9 @@ typedef enum vcard_name_id {
 vcard_name_id vcard_name_lookup(const char *s, size_t n);
 /* The upper-case name of an id; NULL for VC_OTHER. */
 const char *vcard_name_str(vcard_name_id id);
+/* True if s is a property, parameter or group name by RFC 6350 §3.3:
+ * 1*(ALPHA / DIGIT / "-"). (The parser also tolerates "_"; the writer does not.) */
+int vcard_name_valid(const char *s);
 
 /* A parameter: its name in upper case and its values. A quoted value is one value
  * (commas kept); unquoted values are split at commas. RFC 6868 caret escapes and the
@@ -166,7 +169,10 @@ void vcard_strv_free(char **v, size_t n);
 
 /* Serialises cards: BEGIN/VERSION/…/END, CRLF line ends, folded at 75 octets
  * without splitting UTF-8 sequences (RFC 6350 §3.2). A VERSION property in the card
- * is ignored (the writer writes its own). With VCARD_WRITE_V3 the card must already
+ * is ignored (the writer writes its own). The writer never writes what breaks the
+ * RFC 6350 §3.3 grammar: a property whose name is not vcard_name_valid is left out,
+ * as is such a parameter, and such a group is not written (jscontact_to_vcard's
+ * safety net then keeps the data as JSPROP). With VCARD_WRITE_V3 the card must already
  * be in 3.0 shape (jscontact_to_vcard does that); only parameter quoting differs.
  * Returns malloc'd text. */
 char *vcard_write(const vcard *cards, size_t ncards, int flags);

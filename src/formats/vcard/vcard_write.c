@@ -73,13 +73,15 @@ static void put_param_value(vbuf *b, const char *v, int v3, int quote)
 static void put_prop(vbuf *out, vbuf *line, const vcard_prop *p, int v3)
 {
     line->len = 0;
-    if (p->group && *p->group) {
+    if (p->group && vcard_name_valid(p->group)) {
         vbuf_puts(line, p->group);
         vbuf_putc(line, '.');
     }
     vbuf_puts(line, p->name);
     for (size_t i = 0; i < p->nparams; i++) {
         const vcard_param *pa = &p->params[i];
+        if (!vcard_name_valid(pa->name))
+            continue; /* RFC 6350 §3.3 param-name; see vcard.h */
         vbuf_putc(line, ';');
         vbuf_puts(line, pa->name);
         vbuf_putc(line, '=');
@@ -114,7 +116,7 @@ char *vcard_write(const vcard *cards, size_t ncards, int flags)
         for (size_t i = 0; i < cards[c].nprops; i++) {
             const vcard_prop *p = &cards[c].props[i];
             if (strcasecmp(p->name, "VERSION") == 0 || strcasecmp(p->name, "BEGIN") == 0 ||
-                strcasecmp(p->name, "END") == 0)
+                strcasecmp(p->name, "END") == 0 || !vcard_name_valid(p->name))
                 continue;
             put_prop(&out, &line, p, v3);
         }

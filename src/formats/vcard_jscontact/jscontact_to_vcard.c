@@ -624,6 +624,11 @@ static void e_note(gen *g, const char *id, const json_t *o)
 static void e_persinfo(gen *g, const char *id, const json_t *o)
 {
     const char *kind = str(o, "kind") ? str(o, "kind") : "interest";
+    /* RFC 9555 §2.8.4: only these kinds have a vCard property. Any other kind is never
+     * made a property name (it could be "VERSION:e", issue 19 §5): the safety net
+     * keeps the entry as JSPROP instead. */
+    if (strcmp(kind, "expertise") && strcmp(kind, "hobby") && strcmp(kind, "interest"))
+        return;
     char *name = upper(kind);
     vcard_prop *p;
     add_text(g, name, str(o, "value") ? str(o, "value") : "", &p);
@@ -1142,7 +1147,9 @@ static void diff(gen *g, const json_t *want, const json_t *got, vbuf *path, int 
     }
 }
 
-static void safety_net(gen *g, const json_t *card)
+/* Returns 0, or -1 if the written text does not parse back (the writer keeps to the
+ * RFC 6350 §3.3 grammar, so this is a bug: the Card is refused rather than written). */
+static int safety_net(gen *g, const json_t *card)
 {
     /* compare with what the written text reads as, not with the model: the
      * writer may still change a value (line breaks, control characters) */
@@ -1154,7 +1161,8 @@ static void safety_net(gen *g, const json_t *card)
         back = jscontact_from_vcard(&reread[0]);
         vcard_list_free(reread, n);
     } else {
-        back = json_object(); /* cannot happen: then JSPROP carries everything */
+        free(text);
+        return -1;
     }
     free(text);
     json_t *want = json_deep_copy(card);
@@ -1166,6 +1174,7 @@ static void safety_net(gen *g, const json_t *card)
     vbuf_free(&path);
     json_decref(back);
     json_decref(want);
+    return 0;
 }
 
 /* ---- vCard 3.0 ---------------------------------------------------------------- */
@@ -1298,15 +1307,21 @@ int jscontact_to_vcard(const json_t *card, vcard *out, int flags, char *err, siz
     collect_groups(g.groups, card, 0);
     out->version = g.v3 ? 30 : 40;
     gen_card(&g, card);
+    int rc = 0;
     if (!g.v3) {
         gen_localizations(&g, card);
-        safety_net(&g, card);
+        rc = safety_net(&g, card);
     } else {
         downgrade_v3(out);
     }
     json_decref(g.groups);
     gen_free(&g);
-    return 0;
+    if (rc < 0) {
+        vcard_free(out);
+        memset(out, 0, sizeof *out);
+        snprintf(err, errlen, "the Card has no vCard form that parses back (RFC 6350 §3.3)");
+    }
+    return rc;
 }
 
 char *jscontact_to_vcard_text(const json_t *cards, int flags, char *err, size_t errlen)
