@@ -386,6 +386,37 @@ static void test_rfc6350_3_3_writer_checks_names(void **state)
     vcard_free(&vc);
 }
 
+/* Issue 12 §4.1, RFC 6350 §3.4: TEXT values escape backslash, comma and newline;
+ * the semicolon only in a field of a compound property (ORG), never in FN, NOTE,
+ * DEATHPLACE, TITLE; the reader takes both forms. */
+static void test_rfc6350_3_4_text_escaping(void **state)
+{
+    json_t *card = json_loads(
+        "{\"@type\":\"Card\",\"version\":\"1.0\",\"uid\":\"urn:uuid:1\","
+        "\"name\":{\"full\":\"Doe, Jane; Dr.\\\\x\"},"
+        "\"notes\":{\"n\":{\"note\":\"a,b;c\\nd\"}},"
+        "\"titles\":{\"t\":{\"name\":\"CEO, CTO; more\"}},"
+        "\"organizations\":{\"o\":{\"name\":\"A;B, C\",\"units\":[{\"name\":\"U;1,2\"}]}},"
+        "\"anniversaries\":{\"d\":{\"kind\":\"death\",\"date\":{\"@type\":\"PartialDate\","
+        "\"year\":1900},\"place\":{\"full\":\"Paris, France; rue x\"}}}}",
+        0, NULL);
+    assert_non_null(card);
+    char *v = round_trip(card);
+    assert_non_null(strstr(v, "\r\nFN:Doe\\, Jane; Dr.\\\\x\r\n"));
+    assert_non_null(strstr(v, ":a\\,b;c\\nd\r\n"));
+    assert_non_null(strstr(v, "\r\nTITLE;PROP-ID=t:CEO\\, CTO; more\r\n"));
+    assert_non_null(strstr(v, ":A\\;B\\, C;U\\;1\\,2\r\n"));
+    assert_non_null(strstr(v, "\r\nDEATHPLACE;PROP-ID=d:Paris\\, France; rue x\r\n"));
+    free(v);
+    json_decref(card);
+    /* the reader accepts the unescaped comma and the escaped semicolon as well */
+    json_t *c = card_of("FN:Doe, Jane\\; Dr.\r\nNOTE:a\\;b,c\r\nDEATHPLACE:Paris, France\r\n");
+    assert_string_equal(pstr(c, "name/full"), "Doe, Jane; Dr.");
+    json_t *n = json_object_iter_value(json_object_iter(json_object_get(c, "notes")));
+    assert_string_equal(json_string_value(json_object_get(n, "note")), "a;b,c");
+    json_decref(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -403,6 +434,7 @@ int main(void)
         cmocka_unit_test(test_to_vcard_rejects_invalid),
         cmocka_unit_test(test_rfc6350_3_3_names_from_json_are_checked),
         cmocka_unit_test(test_rfc6350_3_3_writer_checks_names),
+        cmocka_unit_test(test_rfc6350_3_4_text_escaping),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -104,8 +104,10 @@ static void test_value_escaping(void **state)
     char *e = vcard_value_escape("a,b;c\nd\\e", 1);
     assert_string_equal(e, "a\\,b\\;c\\nd\\\\e");
     free(e);
-    e = vcard_value_escape("a,b", 0);
-    assert_string_equal(e, "a,b");
+    /* RFC 6350 §3.4: a comma is escaped in every value, a semicolon only in a field
+     * of a compound property ("in all other cases, escaping MUST NOT be used") */
+    e = vcard_value_escape("a,b;c\\d", 0);
+    assert_string_equal(e, "a\\,b;c\\\\d");
     free(e);
     char **parts;
     size_t np;

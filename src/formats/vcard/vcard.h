@@ -154,9 +154,12 @@ int vcard_param_has_id(const vcard_prop *prop, vcard_name_id id, const char *val
  * lone backslash before another character is kept as is. Returns malloc'd text. */
 char *vcard_value_unescape(const char *raw, size_t len);
 
-/* Escapes text for a TEXT value: backslash, newline, and (if list) comma and
- * semicolon. Returns malloc'd text. */
-char *vcard_value_escape(const char *text, int list);
+/* Escapes text for a TEXT value by RFC 6350 §3.4: backslash, newline and comma
+ * always (also in single-valued properties such as FN, NOTE, DEATHPLACE), and the
+ * semicolon only in a field of a compound property (compound: N, ADR, ORG, GENDER
+ * components), where the grammar needs it; "in all other cases, escaping MUST NOT
+ * be used". Returns malloc'd text. */
+char *vcard_value_escape(const char *text, int compound);
 
 /* Splits raw at unescaped sep (';' or ','), returning malloc'd raw pieces (still
  * escaped) in *parts, their count in *nparts. Free with vcard_strv_free. */

@@ -326,7 +326,7 @@ size_t vc_unescape_to(char *out, const char *raw, size_t len)
     return (size_t)(o - out);
 }
 
-char *vcard_value_escape(const char *text, int list)
+char *vcard_value_escape(const char *text, int compound)
 {
     vbuf b = {0};
     vbuf_grow(&b, strlen(text));
@@ -343,10 +343,12 @@ char *vcard_value_escape(const char *text, int list)
                 vbuf_puts(&b, "\\n");
             break;
         case ',':
+            vbuf_puts(&b, "\\,"); /* RFC 6350 §3.4: in every TEXT value */
+            break;
         case ';':
-            if (list)
-                vbuf_putc(&b, '\\');
-            vbuf_putc(&b, *p);
+            if (compound)
+                vbuf_putc(&b, '\\'); /* §3.4: a field of N, ADR, ORG, GENDER */
+            vbuf_putc(&b, ';');
             break;
         default:
             vbuf_putc(&b, *p);

@@ -543,7 +543,8 @@ static void e_lang(gen *g, const char *id, const json_t *o)
 
 static void e_nickname(gen *g, const char *id, const json_t *o)
 {
-    char *e = vcard_value_escape(str(o, "name") ? str(o, "name") : "", 1);
+    /* RFC 6350 §6.2.3 NICKNAME is a text-list: not compound */
+    char *e = vcard_value_escape(str(o, "name") ? str(o, "name") : "", 0);
     vcard_prop *p = add(g, "NICKNAME", e);
     free(e);
     put_common(g, p, id, o, 0);
@@ -974,7 +975,7 @@ static void gen_card(gen *g, const json_t *card)
         {
             if (b.len)
                 vbuf_putc(&b, ',');
-            char *e = vcard_value_escape(k, 1);
+            char *e = vcard_value_escape(k, 0); /* CATEGORIES: text-list */
             vbuf_puts(&b, e);
             free(e);
         }
