@@ -417,6 +417,34 @@ static void test_rfc6350_3_4_text_escaping(void **state)
     json_decref(c);
 }
 
+/* Issue 12 §4.2, RFC 9555 §2.1 as updated by RFC 9982, RFC 6350 §6.7.6: a uid that is
+ * a URI is written as a URI value (no VALUE), anything else with VALUE=text. */
+static void test_rfc9555_2_1_uid_uri_or_text(void **state)
+{
+    static const struct {
+        const char *uid, *line;
+    } cases[] = {
+        {"urn:uuid:1", "\r\nUID:urn:uuid:1\r\n"},
+        {"urn:x;y,z", "\r\nUID:urn:x;y,z\r\n"},
+        {"https://example.com/c?a=1&b=%20", "\r\nUID:https://example.com/c?a=1&b=%20\r\n"},
+        {"abc", "\r\nUID;VALUE=text:abc\r\n"},
+        {"1:2", "\r\nUID;VALUE=text:1:2\r\n"},
+        {"x:a b", "\r\nUID;VALUE=text:x:a b\r\n"},
+        {"x:a\\,b", "\r\nUID;VALUE=text:x:a\\\\\\,b\r\n"},
+        {"%zz:1", "\r\nUID;VALUE=text:%zz:1\r\n"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        json_t *card = json_pack("{s:s,s:s,s:s}", "@type", "Card", "version", "1.0", "uid",
+                                 cases[i].uid);
+        char *v = round_trip(card);
+        if (!strstr(v, cases[i].line))
+            fprintf(stderr, "uid %s:\n%s", cases[i].uid, v);
+        assert_non_null(strstr(v, cases[i].line));
+        free(v);
+        json_decref(card);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -435,6 +463,7 @@ int main(void)
         cmocka_unit_test(test_rfc6350_3_3_names_from_json_are_checked),
         cmocka_unit_test(test_rfc6350_3_3_writer_checks_names),
         cmocka_unit_test(test_rfc6350_3_4_text_escaping),
+        cmocka_unit_test(test_rfc9555_2_1_uid_uri_or_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

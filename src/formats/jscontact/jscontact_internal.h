@@ -43,6 +43,10 @@ int jsc_parse_timestamp(const char *s, char *out);
 int jsc_utc_to_vcard(const char *utc, char *out);
 /* True if s is an RFC 9553 §1.4.5 UTCDateTime. */
 int jsc_is_utcdatetime(const char *s);
+/* True if s is a URI by RFC 3986 §3 (a scheme, ':', and only URI characters), so that
+ * it can be written as a vCard URI value as it is (UID, RELATED: RFC 6350 §6.7.6,
+ * RFC 9555 §2.1 as updated by RFC 9982). */
+int jsc_is_uri(const char *s);
 
 /* JSON pointer tokens (RFC 6901 §4) */
 char *jsptr_token_decode(const char *s, size_t n);

@@ -897,8 +897,9 @@ static void gen_card(gen *g, const json_t *card)
     const char *uid = str(card, "uid");
     if (uid) {
         g->tag = "uid";
-        /* RFC 6350 §6.7.6: a URI, or free text with VALUE=text */
-        int uri = strchr(uid, ':') && !strpbrk(uid, " \\;,\n");
+        /* RFC 6350 §6.7.6: a URI (written as it is, without VALUE), or free text
+         * with VALUE=text (RFC 9555 §2.1 as updated by RFC 9982) */
+        int uri = jsc_is_uri(uid);
         vcard_prop *p = uri ? add(g, "UID", uid) : NULL;
         if (!uri) {
             add_text(g, "UID", uid, &p);
@@ -952,7 +953,7 @@ static void gen_card(gen *g, const json_t *card)
     json_object_foreach(json_object_get(card, "relatedTo"), k, v)
     {
         /* §2.9.5: a key that is not a URI is written as text */
-        int uri = strchr(k, ':') && !strpbrk(k, " \\;,\n");
+        int uri = jsc_is_uri(k);
         vcard_prop *p;
         if (uri)
             p = add(g, "RELATED", k);
