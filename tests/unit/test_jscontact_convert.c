@@ -48,6 +48,8 @@ static char *round_trip(const json_t *card)
     json_t *a = json_deep_copy(json_array_get(back, 0)), *b = json_deep_copy(card);
     jscontact_card_normalise(a);
     jscontact_card_normalise(b);
+    tu_sort_unordered(a);
+    tu_sort_unordered(b);
     if (!json_equal(a, b)) {
         char *sa = json_dumps(a, JSON_INDENT(1) | JSON_SORT_KEYS);
         char *sb = json_dumps(b, JSON_INDENT(1) | JSON_SORT_KEYS);
@@ -352,8 +354,8 @@ static void test_rfc6350_3_3_names_from_json_are_checked(void **state)
     };
     for (size_t i = 0; i < sizeof cards / sizeof *cards; i++) {
         char buf[512];
-        snprintf(buf, sizeof buf, "{\"@type\":\"Card\",\"version\":\"1.0\",\"uid\":\"urn:uuid:1\",%s}",
-                 cards[i]);
+        snprintf(buf, sizeof buf,
+                 "{\"@type\":\"Card\",\"version\":\"1.0\",\"uid\":\"urn:uuid:1\",%s}", cards[i]);
         json_t *card = json_loads(buf, 0, NULL);
         assert_non_null(card);
         assert_int_equal(jscontact_card_validate(card, NULL, NULL), 0);
@@ -434,8 +436,8 @@ static void test_rfc9555_2_1_uid_uri_or_text(void **state)
         {"%zz:1", "\r\nUID;VALUE=text:%zz:1\r\n"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-        json_t *card = json_pack("{s:s,s:s,s:s}", "@type", "Card", "version", "1.0", "uid",
-                                 cases[i].uid);
+        json_t *card =
+            json_pack("{s:s,s:s,s:s}", "@type", "Card", "version", "1.0", "uid", cases[i].uid);
         char *v = round_trip(card);
         if (!strstr(v, cases[i].line))
             fprintf(stderr, "uid %s:\n%s", cases[i].uid, v);
@@ -443,6 +445,38 @@ static void test_rfc9555_2_1_uid_uri_or_text(void **state)
         free(v);
         json_decref(card);
     }
+}
+
+/* Issue 12 §4.3, RFC 9555 §3.2.1: no JSPROP for what N already says. Unordered name
+ * components (RFC 9553 §2.2.1.2: their order carries no meaning) read back from N in
+ * N order (RFC 9555 §2.5.5); a localization of members leaves MEMBER plain. */
+static void test_rfc9555_3_2_1_no_jsprop_for_converted(void **state)
+{
+    json_t *card = json_loads(
+        "{\"@type\":\"Card\",\"version\":\"1.0\",\"uid\":\"urn:uuid:1\","
+        "\"name\":{\"full\":\"Jane Doe\",\"components\":[{\"kind\":\"given\",\"value\":\"Jane\"},"
+        "{\"kind\":\"surname\",\"value\":\"Doe\"},{\"kind\":\"title\",\"value\":\"Dr.\"}]},"
+        "\"addresses\":{\"a\":{\"components\":[{\"kind\":\"locality\",\"value\":\"Reston\"},"
+        "{\"kind\":\"name\",\"value\":\"Oak St\"},{\"kind\":\"number\",\"value\":\"54321\"}]}}}",
+        0, NULL);
+    assert_non_null(card);
+    char *v = round_trip(card);
+    assert_non_null(strstr(v, "\r\nN:Doe;Jane;;Dr.;;;\r\n"));
+    assert_null(strstr(v, "JSPROP"));
+    free(v);
+    json_decref(card);
+    card =
+        json_loads("{\"@type\":\"Card\",\"version\":\"1.0\",\"uid\":\"urn:uuid:3\","
+                   "\"kind\":\"group\",\"members\":{\"urn:uuid:a\":true},\"localizations\":{\"de\":"
+                   "{\"members/urn:uuid:a\":null,\"members/urn:uuid:b\":true}}}",
+                   0, NULL);
+    v = round_trip(card);
+    assert_non_null(strstr(v, "\r\nMEMBER:urn:uuid:a\r\n"));
+    assert_null(strstr(v, "MEMBER;"));
+    assert_null(strstr(v, "JSPTR=\"members"));
+    assert_null(strstr(v, "JSPTR=\"vCardProps\""));
+    free(v);
+    json_decref(card);
 }
 
 int main(void)
@@ -464,6 +498,7 @@ int main(void)
         cmocka_unit_test(test_rfc6350_3_3_writer_checks_names),
         cmocka_unit_test(test_rfc6350_3_4_text_escaping),
         cmocka_unit_test(test_rfc9555_2_1_uid_uri_or_text),
+        cmocka_unit_test(test_rfc9555_3_2_1_no_jsprop_for_converted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

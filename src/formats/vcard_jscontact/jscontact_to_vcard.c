@@ -392,19 +392,31 @@ static void gen_name(gen *g, const json_t *card)
         add_text(g, "FN", full, &fn);
         put_vcardparams(fn, name);
     } else {
-        /* §3.1: derive FN from the components, marked DERIVED */
+        /* §3.1: derive FN from the components, marked DERIVED. Components that are
+         * not ordered (RFC 9553 §2.2.1.2) are taken in one fixed order, title to
+         * credential, so that the FN does not depend on their order in the array
+         * (which N does not keep: RFC 9555 §2.5.5). */
+        static const char *const order[] = {"title",    "given",      "given2",     "surname",
+                                            "surname2", "generation", "credential", NULL};
         vbuf b = {0};
         const json_t *comps = json_object_get(name, "components");
         int ordered = json_is_true(json_object_get(name, "isOrdered"));
         const char *ds = str(name, "defaultSeparator");
-        size_t i;
-        json_t *c;
+        size_t n = json_array_size(comps);
         int prev_sep = 1;
-        json_array_foreach(comps, i, c)
-        {
+        for (size_t it = 0; it < (ordered ? n : n * 8); it++) {
+            const json_t *c = json_array_get(comps, ordered ? it : it % n);
             const char *k = str(c, "kind"), *v = str(c, "value");
             if (!k || !v)
                 continue;
+            if (!ordered) {
+                /* pass it / n: the kind order[pass], then (pass 7) any other kind */
+                size_t pass = it / n, o = 0;
+                while (order[o] && strcmp(order[o], k))
+                    o++;
+                if (o != pass)
+                    continue;
+            }
             if (!strcmp(k, "separator")) {
                 if (ordered) {
                     vbuf_puts(&b, v);
@@ -1043,7 +1055,11 @@ static void gen_localizations(gen *g, const json_t *card)
         for (size_t i = 0; i < lv.nprops; i++) {
             vcard_prop *lp = &lv.props[i];
             const char *tag = lg.tags[i];
-            if (!*tag || !strcmp(tag, "vCardProps") || !strcasecmp(lp->name, "X-ABLABEL"))
+            /* MEMBER, UID and KIND have no language alternatives (RFC 6350 §6.6.5,
+             * §6.7.6, §6.1.4): such a localization stays in the JSPROP of
+             * localizations, and these properties stay plain (issue 12 §4.3) */
+            if (!*tag || !strcmp(tag, "vCardProps") || !strcasecmp(lp->name, "X-ABLABEL") ||
+                !strcmp(tag, "members") || !strcmp(tag, "uid") || !strcmp(tag, "KIND"))
                 continue;
             int same = 0;
             for (size_t j = 0; j < nbase && !same; j++)
@@ -1151,6 +1167,37 @@ static void diff(gen *g, const json_t *want, const json_t *got, vbuf *path, int 
 
 /* Returns 0, or -1 if the written text does not parse back (the writer keeps to the
  * RFC 6350 §3.3 grammar, so this is a bug: the Card is refused rather than written). */
+/* True if arrays a and b hold the same elements in some order (small arrays only). */
+static int same_multiset(const json_t *a, const json_t *b)
+{
+    size_t n = json_array_size(a);
+    if (!json_is_array(a) || !json_is_array(b) || n != json_array_size(b) || n > 64)
+        return 0;
+    char used[64] = {0};
+    for (size_t i = 0; i < n; i++) {
+        size_t j = 0;
+        while (j < n && (used[j] || !json_equal(json_array_get(a, i), json_array_get(b, j))))
+            j++;
+        if (j == n)
+            return 0;
+        used[j] = 1;
+    }
+    return 1;
+}
+
+/* RFC 9553 §2.2.1.2, §2.5.1.3: the order of the components of a Name or Address whose
+ * isOrdered is not true carries no meaning, and RFC 9555 §2.5.5, §2.6.1 read them back
+ * in N/ADR order. Where the text gives the same components in another order, take that
+ * order into want, so that the safety net writes no JSPROP for them (issue 12 §4.3). */
+static void unordered_as_read(json_t *want_obj, const json_t *got_obj)
+{
+    if (!json_is_object(want_obj) || json_is_true(json_object_get(want_obj, "isOrdered")))
+        return;
+    const json_t *got = json_object_get(got_obj, "components");
+    if (same_multiset(json_object_get(want_obj, "components"), got))
+        json_object_set_new(want_obj, "components", json_deep_copy(got));
+}
+
 static int safety_net(gen *g, const json_t *card)
 {
     /* compare with what the written text reads as, not with the model: the
@@ -1168,6 +1215,11 @@ static int safety_net(gen *g, const json_t *card)
     }
     free(text);
     json_t *want = json_deep_copy(card);
+    unordered_as_read(json_object_get(want, "name"), json_object_get(back, "name"));
+    const char *ak;
+    json_t *av;
+    json_object_foreach(json_object_get(want, "addresses"), ak, av)
+        unordered_as_read(av, json_object_get(json_object_get(back, "addresses"), ak));
     jsc_drop_implied_types(back);
     jsc_drop_implied_types(want);
     vbuf path = {0};
