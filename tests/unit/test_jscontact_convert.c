@@ -479,6 +479,35 @@ static void test_rfc9555_3_2_1_no_jsprop_for_converted(void **state)
     json_decref(card);
 }
 
+/* Issue 12 §4.4, RFC 9555 §2.15.1, §2.3.9: vCardProps entries keep every parameter,
+ * PREF and the group included, both ways. */
+static void test_rfc9555_2_15_1_vcardprops_keep_params(void **state)
+{
+    json_t *c = card_of("item3.X-FOO;PREF=1;X-A=b:v\r\nGENDER;PREF=2:M\r\n"
+                        "item1.XML;PREF=1:<a/>\r\nX-ABC;TYPE=work,home;PREF=1;LANGUAGE=de:x\r\n");
+    char *s = json_dumps(json_object_get(c, "vCardProps"), JSON_COMPACT);
+    assert_non_null(strstr(s, "[\"x-foo\",{\"pref\":\"1\",\"x-a\":\"b\",\"group\":\"item3\"},"));
+    assert_non_null(strstr(s, "[\"gender\",{\"pref\":\"2\"},"));
+    assert_non_null(strstr(s, "[\"xml\",{\"pref\":\"1\",\"group\":\"item1\"},"));
+    free(s);
+    char *v = round_trip(c);
+    assert_non_null(strstr(v, "\r\nitem3.X-FOO;PREF=1;X-A=b:v\r\n"));
+    assert_non_null(strstr(v, "\r\nGENDER;PREF=2:M\r\n"));
+    assert_non_null(strstr(v, "\r\nitem1.XML;PREF=1:<a/>\r\n"));
+    assert_non_null(strstr(v, "\r\nX-ABC;TYPE=work,home;PREF=1;LANGUAGE=de:x\r\n"));
+    assert_null(strstr(v, "JSPROP"));
+    free(v);
+    json_decref(c);
+    /* an integer pref as a jCard producer may write it: PREF=1 on the line */
+    c = json_loads("{\"@type\":\"Card\",\"version\":\"1.0\",\"uid\":\"urn:uuid:1\",\"vCardProps\":"
+                   "[[\"x-foo\",{\"pref\":1,\"group\":\"item7\"},\"unknown\",\"v\"]]}",
+                   0, NULL);
+    v = round_trip(c);
+    assert_non_null(strstr(v, "\r\nitem7.X-FOO;PREF=1:v\r\n"));
+    free(v);
+    json_decref(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -499,6 +528,7 @@ int main(void)
         cmocka_unit_test(test_rfc6350_3_4_text_escaping),
         cmocka_unit_test(test_rfc9555_2_1_uid_uri_or_text),
         cmocka_unit_test(test_rfc9555_3_2_1_no_jsprop_for_converted),
+        cmocka_unit_test(test_rfc9555_2_15_1_vcardprops_keep_params),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -124,6 +124,12 @@ static void put_vcardparams(vcard_prop *p, const json_t *obj)
         }
         if (json_is_string(v)) {
             vcard_param_add(p, k, json_string_value(v));
+        } else if (json_is_integer(v)) {
+            /* a jCard producer may write "pref": 1: the vCard still gets PREF=1
+             * (issue 12 §4.4); the safety net keeps the JSON type */
+            char b[24];
+            snprintf(b, sizeof b, "%lld", (long long)json_integer_value(v));
+            vcard_param_add(p, k, b);
         } else if (json_is_array(v)) {
             size_t i;
             json_t *e;
