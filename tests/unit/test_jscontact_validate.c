@@ -156,6 +156,28 @@ static void test_cross_property_rules(void **state)
            "localizations/de/localizations~1fr|localizations/de");
 }
 
+/* Issue 12 §4.5, RFC 9553 §2.7.1: "Its value MUST be a valid value according to the
+ * definition of the patched property": the keys and values a localization patches in
+ * follow the rules of the top level ("extra" is reserved there too, §1.7.3). */
+static void test_rfc9553_2_7_1_localization_patches_are_validated(void **state)
+{
+    EXPECT("\"extra\":1", "extra");
+    EXPECT("\"localizations\":{\"de\":{\"extra\":1}}", "localizations/de/extra");
+    EXPECT("\"name\":{\"full\":\"A\"},\"localizations\":{\"de\":{\"name/extra\":1}}",
+           "localizations/de/name~1extra");
+    EXPECT("\"localizations\":{\"de\":{\"name\":{\"full\":\"B\",\"extra\":1}}}",
+           "localizations/de/name");
+    EXPECT("\"emails\":{\"e\":{\"address\":\"a@b\"}},"
+           "\"localizations\":{\"de\":{\"emails/e/address\":5}}",
+           "localizations/de/emails~1e~1address");
+    EXPECT("\"localizations\":{\"de\":{\"Name\":{\"full\":\"B\"}}}", "localizations/de/Name");
+    /* valid patches stay valid; a problem of the Card itself is reported once */
+    EXPECT("\"name\":{\"full\":\"A\"},\"localizations\":{\"de\":{\"name/full\":\"B\","
+           "\"example.com:x\":1}}",
+           "");
+    EXPECT("\"extra\":1,\"localizations\":{\"de\":{\"kind\":\"org\"}}", "extra");
+}
+
 static void test_several_problems(void **state)
 {
     EXPECT("\"emails\":{\"e1\":{\"address\":1,\"pref\":\"1\"}},\"kind\":7",
@@ -223,6 +245,7 @@ int main(void)
         cmocka_unit_test(test_enums_and_case),
         cmocka_unit_test(test_cross_property_rules),
         cmocka_unit_test(test_several_problems),
+        cmocka_unit_test(test_rfc9553_2_7_1_localization_patches_are_validated),
         cmocka_unit_test(test_normalise),
         cmocka_unit_test(test_patch_and_helpers),
     };

@@ -803,6 +803,67 @@ static void check_obj(vctx *v, const json_t *o, const objdef *def)
     }
 }
 
+/* The patch key of a localization that a problem path of the patched Card comes from:
+ * the key is the path or one of its ancestors (or descendants). NULL if none. */
+static const char *patch_key_of(const json_t *patch, const char *problem)
+{
+    const char *pk;
+    json_t *pv;
+    json_object_foreach((json_t *)patch, pk, pv)
+    {
+        const char *k = pk[0] == '/' ? pk + 1 : pk;
+        size_t n = strlen(k), m = strlen(problem);
+        size_t l = n < m ? n : m;
+        if (!strncmp(k, problem, l) && (n == m || (n < m ? problem[n] : k[m]) == '/'))
+            return pk;
+    }
+    return NULL;
+}
+
+/* RFC 9553 §2.7.1: a localization must apply to the Card, and "its value MUST be a
+ * valid value according to the definition of the patched property": the patched Card
+ * follows the same rules as the Card itself ("extra" is reserved there too, issue 12
+ * §4.5). What the Card already breaks is not reported again. */
+static void check_localization(vctx *v, const json_t *card, const char *lang,
+                               const json_t *patch)
+{
+    json_t *plain = json_deep_copy(card);
+    json_object_del(plain, "localizations");
+    json_t *patched = jscontact_patch_apply(plain, patch);
+    size_t m1 = push(v, "localizations");
+    if (!patched) {
+        bad(v, lang, "PatchObject does not apply to the Card (§1.4.3)");
+    } else {
+        json_t *before = NULL, *after = NULL, *msgs = NULL;
+        jscontact_card_validate(plain, &before, NULL);
+        jscontact_card_validate(patched, &after, &msgs);
+        size_t i;
+        json_t *pe;
+        json_array_foreach(after, i, pe)
+        {
+            const char *path = json_string_value(pe);
+            size_t j;
+            json_t *be;
+            int old = 0;
+            json_array_foreach(before, j, be) old |= json_equal(be, pe);
+            if (old)
+                continue;
+            const char *pk = patch_key_of(patch, path);
+            const char *why = json_string_value(json_array_get(msgs, i));
+            const char *colon = why ? strstr(why, ": ") : NULL;
+            size_t m2 = push(v, lang);
+            bad(v, pk, colon ? colon + 2 : "invalid value (§2.7.1)");
+            pop(v, m2);
+        }
+        json_decref(before);
+        json_decref(after);
+        json_decref(msgs);
+    }
+    pop(v, m1);
+    json_decref(patched);
+    json_decref(plain);
+}
+
 size_t jscontact_card_validate(const json_t *card, json_t **invalid, json_t **messages)
 {
     vctx v = {0};
@@ -843,18 +904,8 @@ size_t jscontact_card_validate(const json_t *card, json_t **invalid, json_t **me
         /* §2.7.1 every localization must apply to the Card */
         json_object_foreach(json_object_get(card, "localizations"), k, e)
         {
-            if (!json_is_object(e))
-                continue;
-            json_t *plain = json_deep_copy(card);
-            json_object_del(plain, "localizations");
-            json_t *patched = jscontact_patch_apply(plain, e);
-            if (!patched) {
-                size_t m1 = push(&v, "localizations");
-                bad(&v, k, "PatchObject does not apply to the Card (§1.4.3)");
-                pop(&v, m1);
-            }
-            json_decref(patched);
-            json_decref(plain);
+            if (json_is_object(e))
+                check_localization(&v, card, k, e);
         }
     }
     if (invalid)
