@@ -508,6 +508,31 @@ static void test_rfc9555_2_15_1_vcardprops_keep_params(void **state)
     json_decref(c);
 }
 
+/* Issue 12 §4.6, RFC 9554 §2.1, RFC 9555 §2.6.1, §3.3.1: an ordered Address puts each
+ * component at its RFC 9554 position (apartment 8, number 10, street name 11) and
+ * JSCOMPS points there; the street and extended address hold the combined copies. */
+static void test_rfc9554_2_1_ordered_adr_positions(void **state)
+{
+    json_t *card =
+        json_loads("{\"@type\":\"Card\",\"version\":\"1.0\",\"uid\":\"urn:uuid:1\",\"addresses\":{"
+                   "\"b\":{\"components\":[{\"kind\":\"name\",\"value\":\"Oak St\"},"
+                   "{\"kind\":\"locality\",\"value\":\"Reston\"}],\"isOrdered\":true},"
+                   "\"c\":{\"components\":[{\"kind\":\"apartment\",\"value\":\"3\"},"
+                   "{\"kind\":\"separator\",\"value\":\" \"},{\"kind\":\"number\",\"value\":\"1\"},"
+                   "{\"kind\":\"name\",\"value\":\"Main St\"}],\"isOrdered\":true}}}",
+                   0, NULL);
+    assert_non_null(card);
+    char *v = round_trip(card);
+    assert_non_null(
+        strstr(v, "ADR;JSCOMPS=\";11;3\";PROP-ID=b:;;Oak St;Reston;;;;;;;;Oak St;;;;;;\r\n"));
+    assert_non_null(strstr(v,
+                           "ADR;JSCOMPS=\";8;s, ;10;11\";PROP-ID=c:;3;1 Main St;;;;;;3;;1;Main St"
+                           ";;;;;;\r\n"));
+    assert_null(strstr(v, "JSPROP"));
+    free(v);
+    json_decref(card);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -529,6 +554,7 @@ int main(void)
         cmocka_unit_test(test_rfc9555_2_1_uid_uri_or_text),
         cmocka_unit_test(test_rfc9555_3_2_1_no_jsprop_for_converted),
         cmocka_unit_test(test_rfc9555_2_15_1_vcardprops_keep_params),
+        cmocka_unit_test(test_rfc9554_2_1_ordered_adr_positions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

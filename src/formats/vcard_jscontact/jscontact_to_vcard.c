@@ -242,14 +242,17 @@ static char *structured(const json_t *obj, int is_adr, int phonetic, char **jsco
     const json_t *comps = json_object_get(obj, "components");
     slots s;
     memset(&s, 0, sizeof s);
-    /* RFC 9555 §2.6.1: the RFC 9554 components SHOULD be written even if empty;
-     * without them, "apartment" and "name" keep their RFC 6350 positions */
-    int newfmt = is_adr && adr_is_new(comps);
+    int ordered = json_is_true(json_object_get(obj, "isOrdered"));
+    /* RFC 9555 §2.6.1: the RFC 9554 components SHOULD be written even if empty. An
+     * ordered Address always puts each component at its RFC 9554 position (street
+     * name at 11, and in the street address at 2 as well), so that JSCOMPS points
+     * at the component itself (issue 12 §4.6); an unordered one without RFC 9554
+     * parts keeps "apartment" and "name" at their RFC 6350 positions. */
+    int newfmt = is_adr && (ordered || adr_is_new(comps));
     int count = is_adr ? ADR_NCOMPS : N_NCOMPS;
     /* what is written: 3.0 has 5 N and 7 ADR components */
     int outcount = v3 ? (is_adr ? 7 : 5) : count;
     vbuf jc = {0};
-    int ordered = json_is_true(json_object_get(obj, "isOrdered"));
     if (ordered) {
         const char *ds = str(obj, "defaultSeparator");
         if (ds)
