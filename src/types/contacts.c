@@ -98,6 +98,13 @@ static char *invalid_message(size_t index, json_t *err, json_t *invalid)
 static int import_one(struct store_conn *c, const char *account, const char *book, size_t index,
                       json_t *card, char **err)
 {
+    /* RFC 9982 §3: a vCard without UID converts to a Card without uid; the store needs
+     * one (RFC 9610 §3), and a stable one makes importing the file again an update */
+    if (!json_object_get(card, "uid")) {
+        char *derived = jscontact_uid_derive(card);
+        json_object_set_new(card, "uid", json_string(derived));
+        free(derived);
+    }
     const char *uid = json_string_value(json_object_get(card, "uid"));
     char *existing = uid ? contact_index_find_uid(c, account, uid, NULL) : NULL;
     json_t *old = existing ? store_object_get(c, account, contact_card_type.name, existing) : NULL;

@@ -140,8 +140,10 @@ static void test_safety_net(void **state)
     assert_non_null(card);
     assert_int_equal(jscontact_card_validate(card, NULL, NULL), 0); /* 2.0: no uid */
     char *v = round_trip(card);
-    assert_non_null(strstr(v, "JSPROP;JSPTR=\"version\":\"2.0\"\r\n"));
-    assert_non_null(strstr(v, "JSPROP;JSPTR=\"uid\":null\r\n"));
+    /* RFC 9982: a 2.0 Card without uid needs no JSPROP for version or uid */
+    assert_null(strstr(v, "JSPTR=\"version\""));
+    assert_null(strstr(v, "JSPTR=\"uid\""));
+    assert_null(strstr(v, "\r\nUID"));
     free(v);
     json_decref(card);
 }
@@ -216,21 +218,44 @@ static void test_tz_geo_groups(void **state)
     json_decref(c);
 }
 
-static void test_uid_derivation(void **state)
+/* Issue 12 §4.7, RFC 9982 §2, §3: a vCard without UID converts to a version "2.0"
+ * Card without uid (no uid is generated); a UID converts as before. A store that needs
+ * a uid (RFC 9610 §3) gets a stable one from jscontact_uid_derive. */
+static void test_rfc9982_3_vcard_without_uid(void **state)
 {
     const char *v = "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:A\r\nEND:VCARD\r\n";
-    const char *w = "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:B\r\nEND:VCARD\r\n";
+    const char *w = "BEGIN:VCARD\r\nVERSION:4.0\r\nUID:urn:uuid:1\r\nFN:B\r\nEND:VCARD\r\n";
     char err[64];
     json_t *a = jscontact_from_vcard_text(v, strlen(v), err, sizeof err);
-    json_t *b = jscontact_from_vcard_text(v, strlen(v), err, sizeof err);
     json_t *d = jscontact_from_vcard_text(w, strlen(w), err, sizeof err);
-    const char *ua = pstr(json_array_get(a, 0), "uid");
-    assert_int_equal(strncmp(ua, "urn:uuid:", 9), 0);
-    assert_int_equal(strlen(ua), 45);
-    assert_string_equal(ua, pstr(json_array_get(b, 0), "uid")); /* stable, §2.1.1 */
-    assert_string_not_equal(ua, pstr(json_array_get(d, 0), "uid"));
+    json_t *ca = json_array_get(a, 0), *cd = json_array_get(d, 0);
+    assert_null(json_object_get(ca, "uid"));
+    assert_string_equal(pstr(ca, "version"), "2.0");
+    assert_int_equal(jscontact_card_validate(ca, NULL, NULL), 0);
+    assert_string_equal(pstr(cd, "uid"), "urn:uuid:1");
+    assert_string_equal(pstr(cd, "version"), "2.0");
+    /* the Card without uid writes no UID and reads back the same, without JSPROP */
+    char *t = round_trip(ca);
+    assert_null(strstr(t, "UID"));
+    assert_null(strstr(t, "JSPROP"));
+    free(t);
+    /* a 1.0 Card without uid is invalid; the same as 2.0 is valid (RFC 9982 §2) */
+    json_t *one = json_pack("{s:s,s:s}", "@type", "Card", "version", "1.0");
+    assert_int_equal(jscontact_card_validate(one, NULL, NULL), 1);
+    json_object_set_new(one, "version", json_string("2.0"));
+    assert_int_equal(jscontact_card_validate(one, NULL, NULL), 0);
+    json_decref(one);
+    /* jscontact_uid_derive: stable for the same Card, different for another */
+    char *u1 = jscontact_uid_derive(ca), *u2 = jscontact_uid_derive(ca),
+         *u3 = jscontact_uid_derive(cd);
+    assert_int_equal(strncmp(u1, "urn:uuid:", 9), 0);
+    assert_int_equal(strlen(u1), 45);
+    assert_string_equal(u1, u2);
+    assert_string_not_equal(u1, u3);
+    free(u1);
+    free(u2);
+    free(u3);
     json_decref(a);
-    json_decref(b);
     json_decref(d);
 }
 
@@ -543,7 +568,7 @@ int main(void)
         cmocka_unit_test(test_phonetic_same_language),
         cmocka_unit_test(test_jscomps_invalid_is_ignored),
         cmocka_unit_test(test_tz_geo_groups),
-        cmocka_unit_test(test_uid_derivation),
+        cmocka_unit_test(test_rfc9982_3_vcard_without_uid),
         cmocka_unit_test(test_vcard3_out),
         cmocka_unit_test(test_inline_photo_type),
         cmocka_unit_test(test_group_and_label_collision),

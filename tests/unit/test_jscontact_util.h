@@ -209,6 +209,10 @@ static json_t *tu_canon(const json_t *card)
             json_object_del(nm, "isOrdered");
     }
     tu_sort_unordered(c);
+    /* RFC 9982 §2: a valid 1.0 Card is a valid 2.0 Card; the converter writes 2.0 */
+    const char *ver = json_string_value(json_object_get(c, "version"));
+    if (ver && !strcmp(ver, "1.0"))
+        json_object_set_new(c, "version", json_string("2.0"));
     json_t *ren = json_object();
     /* organizations first: titles refer to them */
     tu_canon_map(c, "organizations", ren);

@@ -193,7 +193,8 @@ static void test_normalise(void **state)
                            0, NULL);
     assert_int_equal(jscontact_card_normalise(c), 0);
     assert_string_equal(json_string_value(json_object_get(c, "@type")), "Card");
-    assert_string_equal(json_string_value(json_object_get(c, "version")), "1.0");
+    /* RFC 9982 §2: new data is 2.0 */
+    assert_string_equal(json_string_value(json_object_get(c, "version")), "2.0");
     assert_string_equal(json_string_value(json_object_get(c, "language")), "de-AT");
     assert_null(json_object_get(json_object_get(json_object_get(c, "emails"), "e"), "@type"));
     json_t *d = json_object_get(json_object_get(json_object_get(c, "anniversaries"), "a"), "date");

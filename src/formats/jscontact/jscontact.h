@@ -26,7 +26,8 @@
  * Returns a new JSON array of Cards, or NULL with a message naming the line in err. */
 json_t *jscontact_from_vcard_text(const char *text, size_t len, char *err, size_t errlen);
 
-/* Converts one parsed vCard to a new Card object (RFC 9555 §2). Never fails: data
+/* Converts one parsed vCard to a new Card object (RFC 9555 §2), of version "2.0"
+ * (RFC 9982): a vCard without UID gives a Card without uid. Never fails: data
  * without a JSContact form goes to vCardProps/vCardParams. The card is as vcard_parse
  * makes it: values and parameter values UTF-8 without NUL bytes. */
 json_t *jscontact_from_vcard(const vcard *card);
@@ -51,7 +52,8 @@ int jscontact_to_vcard(const json_t *card, vcard *out, int flags, char *err, siz
  * if messages is not NULL, *messages receives a parallel array of explanations. */
 size_t jscontact_card_validate(const json_t *card, json_t **invalid, json_t **messages);
 
-/* Normalises a valid Card in place: sets "@type" and "version" if missing, removes
+/* Normalises a valid Card in place: sets "@type" if missing and "version" to "2.0" if
+ * missing or "1.0" (RFC 9982 §2: every valid 1.0 Card is a valid 2.0 Card), removes
  * redundant nested "@type" values, and writes language tags in their canonical case
  * (RFC 5646 §2.1.1). Returns 0, or -1 if card is not an object. */
 int jscontact_card_normalise(json_t *card);
@@ -61,6 +63,11 @@ int jscontact_card_normalise(json_t *card);
 /* Applies a PatchObject (RFC 9553 §1.4.3) to a copy of root; returns the patched
  * copy, or NULL if any patch is invalid (then nothing is applied). */
 json_t *jscontact_patch_apply(const json_t *root, const json_t *patch);
+
+/* A stable "urn:uuid:" uid for a Card that has none, made from a hash of its content
+ * (the same Card gives the same uid). For a store that needs one (RFC 9610 §3), never
+ * for a conversion (RFC 9982 §3). Returns malloc'd text. */
+char *jscontact_uid_derive(const json_t *card);
 
 /* True if s is a valid Id (RFC 9553 §1.4.1). */
 int jscontact_is_id(const char *s);

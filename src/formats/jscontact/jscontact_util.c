@@ -4,6 +4,8 @@
  * language tag case (RFC 5646 §2.1.1) and JSON pointer tokens (RFC 6901).
  */
 #include <ctype.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -184,4 +186,25 @@ json_t *jscontact_patch_apply(const json_t *root, const json_t *patch)
         }
     }
     return copy;
+}
+
+char *jscontact_uid_derive(const json_t *card)
+{
+    /* two FNV-style hashes of the canonical (sorted, compact) JSON text */
+    char *text = json_dumps(card, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+    uint64_t h1 = 1469598103934665603ULL, h2 = 0x9E3779B97F4A7C15ULL;
+    for (const unsigned char *p = (const unsigned char *)(text ? text : ""); *p; p++) {
+        h1 = (h1 ^ *p) * 1099511628211ULL;
+        h2 = (h2 ^ *p) * 0x100000001B3ULL + (h2 >> 29);
+    }
+    json_free_t jfree; /* json_dumps text: jansson's free, which may not be free() */
+    json_get_alloc_funcs(NULL, &jfree);
+    if (text)
+        jfree(text);
+    char uid[64];
+    snprintf(uid, sizeof uid, "urn:uuid:%08x-%04x-5%03x-%04x-%012llx", (unsigned)(h1 >> 32),
+             (unsigned)(h1 >> 16) & 0xFFFF, (unsigned)h1 & 0xFFF,
+             (unsigned)(0x8000 | ((h2 >> 48) & 0x3FFF)),
+             (unsigned long long)(h2 & 0xFFFFFFFFFFFFULL));
+    return vc_strdup(uid);
 }

@@ -970,8 +970,10 @@ int jscontact_card_normalise(json_t *card)
         return -1;
     if (!json_object_get(card, "@type"))
         json_object_set_new(card, "@type", json_string("Card"));
-    if (!json_object_get(card, "version"))
-        json_object_set_new(card, "version", json_string("1.0"));
+    /* RFC 9982 §2: a valid "1.0" Card is a valid "2.0" Card, and new data is "2.0" */
+    const char *ver = json_string_value(json_object_get(card, "version"));
+    if (!ver || !strcmp(ver, "1.0"))
+        json_object_set_new(card, "version", json_string("2.0"));
     jsc_drop_implied_types(card);
     const char *lang = json_string_value(json_object_get(card, "language"));
     if (lang) {

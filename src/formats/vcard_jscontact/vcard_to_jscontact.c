@@ -686,29 +686,6 @@ static void convert_bucket(conv *c, size_t i)
         free(mem);
 }
 
-/* §2.1.1: a stable uid for a vCard without UID — a name-based UUID from a hash of
- * the properties, so converting the same vCard twice gives the same uid. */
-static void derive_uid(conv *c)
-{
-    uint64_t h1 = 1469598103934665603ULL, h2 = 0x9E3779B97F4A7C15ULL;
-    for (size_t i = 0; i < c->vc->nprops; i++) {
-        const vcard_prop *p = &c->vc->props[i];
-        const char *parts[2] = {p->name, p->value};
-        for (int k = 0; k < 2; k++)
-            for (const unsigned char *s = (const unsigned char *)parts[k]; *s; s++) {
-                h1 = (h1 ^ *s) * 1099511628211ULL;
-                h2 = (h2 ^ *s) * 0x100000001B3ULL + (h2 >> 29);
-            }
-        h1 = (h1 ^ 0xFF) * 1099511628211ULL;
-    }
-    char uid[64];
-    snprintf(uid, sizeof uid, "urn:uuid:%08x-%04x-5%03x-%04x-%012llx", (unsigned)(h1 >> 32),
-             (unsigned)(h1 >> 16) & 0xFFFF, (unsigned)h1 & 0xFFF,
-             (unsigned)(0x8000 | ((h2 >> 48) & 0x3FFF)),
-             (unsigned long long)(h2 & 0xFFFFFFFFFFFFULL));
-    json_object_set_new_nocheck(c->card, "uid", json_string(uid));
-}
-
 /* Group rules: X-ABLabel (§2.11.11), ORG/TITLE (§2.9.6), and keeping the group of
  * converted properties that share it with vCardProps entries (§2.3.9). */
 static void apply_groups(conv *c)
@@ -836,7 +813,8 @@ json_t *jscontact_from_vcard(const vcard *vc)
     c.vc = vc;
     c.card = json_object();
     json_object_set_new_nocheck(c.card, "@type", json_string("Card"));
-    json_object_set_new_nocheck(c.card, "version", json_string("1.0"));
+    /* RFC 9982 §2: implementations MUST create JSContact "2.0" data */
+    json_object_set_new_nocheck(c.card, "version", json_string("2.0"));
     /* propids, vcardprops and jsprops are made when first needed */
     c.fn_main = SIZE_MAX;
     size_t n = vc->nprops;
@@ -911,8 +889,8 @@ json_t *jscontact_from_vcard(const vcard *vc)
             to_vcardprops(&c, i); /* X-ABLabel without a labelled property */
     keep_groups(&c);
 
-    if (!json_object_get(c.card, "uid"))
-        derive_uid(&c);
+    /* RFC 9982 §3: a vCard without UID becomes a version "2.0" Card without uid (the
+     * converter MUST NOT generate one) */
     if (json_array_size(c.vcardprops))
         json_object_set(c.card, "vCardProps", c.vcardprops);
     /* a name needs full or components (RFC 9553 §2.2.1.1) */
