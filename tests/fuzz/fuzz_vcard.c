@@ -18,7 +18,7 @@
 
 static void check_card(const json_t *card)
 {
-    char err[256];
+    char *err = NULL;
     json_t *msgs = NULL;
     if (jscontact_card_validate(card, NULL, &msgs)) {
         fprintf(stderr, "invalid Card from the converter: %s\n",
@@ -26,12 +26,12 @@ static void check_card(const json_t *card)
         abort();
     }
     json_decref(msgs);
-    char *v4 = jscontact_to_vcard_text(card, 0, err, sizeof err);
+    char *v4 = jscontact_to_vcard_text(card, 0, &err);
     if (!v4) {
         fprintf(stderr, "to vCard failed: %s\n", err);
         abort();
     }
-    json_t *back = jscontact_from_vcard_text(v4, strlen(v4), err, sizeof err);
+    json_t *back = jscontact_from_vcard_text(v4, strlen(v4), &err);
     if (!back) {
         fprintf(stderr, "our vCard does not parse: %s\n%s", err, v4);
         abort();
@@ -53,10 +53,10 @@ static void check_card(const json_t *card)
     json_decref(got);
     json_decref(back);
     free(v4);
-    char *v3 = jscontact_to_vcard_text(card, JSCONTACT_VCARD3, err, sizeof err);
+    char *v3 = jscontact_to_vcard_text(card, JSCONTACT_VCARD3, &err);
     if (!v3)
         abort();
-    json_t *b3 = jscontact_from_vcard_text(v3, strlen(v3), err, sizeof err);
+    json_t *b3 = jscontact_from_vcard_text(v3, strlen(v3), &err);
     if (!b3) {
         fprintf(stderr, "our vCard 3.0 does not parse: %s\n%s", err, v3);
         abort();
@@ -67,8 +67,8 @@ static void check_card(const json_t *card)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char err[256];
-    json_t *cards = jscontact_from_vcard_text((const char *)data, size, err, sizeof err);
+    char *err = NULL;
+    json_t *cards = jscontact_from_vcard_text((const char *)data, size, &err);
     if (cards) {
         size_t i;
         json_t *c;

@@ -18,8 +18,8 @@
 static json_t *card_of(const char *body)
 {
     char *text = tu_wrap_vcard(body, TEST_UID);
-    char err[256];
-    json_t *cards = jscontact_from_vcard_text(text, strlen(text), err, sizeof err);
+    char *err = NULL;
+    json_t *cards = jscontact_from_vcard_text(text, strlen(text), &err);
     if (!cards)
         fprintf(stderr, "parse error: %s\n", err);
     assert_non_null(cards);
@@ -38,12 +38,12 @@ static json_t *card_of(const char *body)
 /* Card → vCard 4.0 text → Card must give the Card back; returns the text. */
 static char *round_trip(const json_t *card)
 {
-    char err[256];
-    char *v = jscontact_to_vcard_text(card, 0, err, sizeof err);
+    char *err = NULL;
+    char *v = jscontact_to_vcard_text(card, 0, &err);
     if (!v)
         fprintf(stderr, "to vCard: %s\n", err);
     assert_non_null(v);
-    json_t *back = jscontact_from_vcard_text(v, strlen(v), err, sizeof err);
+    json_t *back = jscontact_from_vcard_text(v, strlen(v), &err);
     assert_non_null(back);
     json_t *a = json_deep_copy(json_array_get(back, 0)), *b = json_deep_copy(card);
     jscontact_card_normalise(a);
@@ -225,9 +225,9 @@ static void test_rfc9982_3_vcard_without_uid(void **state)
 {
     const char *v = "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:A\r\nEND:VCARD\r\n";
     const char *w = "BEGIN:VCARD\r\nVERSION:4.0\r\nUID:urn:uuid:1\r\nFN:B\r\nEND:VCARD\r\n";
-    char err[64];
-    json_t *a = jscontact_from_vcard_text(v, strlen(v), err, sizeof err);
-    json_t *d = jscontact_from_vcard_text(w, strlen(w), err, sizeof err);
+    char *err = NULL;
+    json_t *a = jscontact_from_vcard_text(v, strlen(v), &err);
+    json_t *d = jscontact_from_vcard_text(w, strlen(w), &err);
     json_t *ca = json_array_get(a, 0), *cd = json_array_get(d, 0);
     assert_null(json_object_get(ca, "uid"));
     assert_string_equal(pstr(ca, "version"), "2.0");
@@ -275,8 +275,8 @@ static void test_vcard3_out(void **state)
         "\"onlineServices\":{\"o\":{\"service\":\"Mastodon\",\"uri\":\"https://m/@a\"}}}",
         0, NULL);
     assert_non_null(card);
-    char err[128];
-    char *v = jscontact_to_vcard_text(card, JSCONTACT_VCARD3, err, sizeof err);
+    char *err = NULL;
+    char *v = jscontact_to_vcard_text(card, JSCONTACT_VCARD3, &err);
     assert_non_null(v);
     static const char *const want[] = {
         "VERSION:3.0\r\n",
@@ -356,10 +356,11 @@ static void test_to_vcard_rejects_invalid(void **state)
                              "{\"@type\":\"Card\",\"version\":\"1.0\",\"uid\":\"b\","
                              "\"phones\":{\"p\":{\"number\":5}}}]",
                              0, NULL);
-    char err[256];
-    assert_null(jscontact_to_vcard_text(bad, 0, err, sizeof err));
+    char *err = NULL;
+    assert_null(jscontact_to_vcard_text(bad, 0, &err));
     assert_non_null(strstr(err, "card 1"));
     assert_non_null(strstr(err, "phones/p/number"));
+    free(err);
     json_decref(bad);
 }
 

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "formats/jscontact/jscontact.h"
+#include "formats/json/id.h"
 
 #define BASE "\"@type\":\"Card\",\"version\":\"1.0\",\"uid\":\"urn:uuid:1\""
 
@@ -229,9 +230,9 @@ static void test_patch_and_helpers(void **state)
     }
     json_decref(ok);
     json_decref(root);
-    assert_true(jscontact_is_id("A-z_09"));
-    assert_false(jscontact_is_id(""));
-    assert_false(jscontact_is_id("a.b"));
+    assert_true(jid_valid("A-z_09"));
+    assert_false(jid_valid(""));
+    assert_false(jid_valid("a.b"));
     char *t = jscontact_langtag_canon("ZH-hant-tw-X-PRIVATE");
     assert_string_equal(t, "zh-Hant-TW-x-private");
     free(t);

@@ -23,8 +23,9 @@
 /* ---- vCard → JSContact -------------------------------------------------------- */
 
 /* Parses vCard text (one or more cards) and converts each to a Card.
- * Returns a new JSON array of Cards, or NULL with a message naming the line in err. */
-json_t *jscontact_from_vcard_text(const char *text, size_t len, char *err, size_t errlen);
+ * Returns a new JSON array of Cards, or NULL with *err (if err is not NULL) set to a
+ * malloc'd message naming the line; the caller frees it. */
+json_t *jscontact_from_vcard_text(const char *text, size_t len, char **err);
 
 /* Converts one parsed vCard to a new Card object (RFC 9555 §2), of version "2.0"
  * (RFC 9982): a vCard without UID gives a Card without uid. Never fails: data
@@ -36,12 +37,14 @@ json_t *jscontact_from_vcard(const vcard *card);
 
 /* Converts a Card, or an array of Cards, to vCard text (4.0, or 3.0 with
  * JSCONTACT_VCARD3). Each Card is validated first. Returns malloc'd text, or NULL
- * with a message naming the card and property path in err. */
-char *jscontact_to_vcard_text(const json_t *cards, int flags, char *err, size_t errlen);
+ * with *err (if err is not NULL) set to a malloc'd message naming the card and
+ * property path; the caller frees it. */
+char *jscontact_to_vcard_text(const json_t *cards, int flags, char **err);
 
 /* Converts one Card (assumed valid) to the vCard model in *out (initialised here;
- * release with vcard_free). RFC 9555 §3. Returns 0, or -1 with err set. */
-int jscontact_to_vcard(const json_t *card, vcard *out, int flags, char *err, size_t errlen);
+ * release with vcard_free). RFC 9555 §3. Returns 0, or -1 with *err (if err is not
+ * NULL) set to a malloc'd message. */
+int jscontact_to_vcard(const json_t *card, vcard *out, int flags, char **err);
 
 /* ---- validation --------------------------------------------------------------- */
 
@@ -68,9 +71,6 @@ json_t *jscontact_patch_apply(const json_t *root, const json_t *patch);
  * (the same Card gives the same uid). For a store that needs one (RFC 9610 §3), never
  * for a conversion (RFC 9982 §3). Returns malloc'd text. */
 char *jscontact_uid_derive(const json_t *card);
-
-/* True if s is a valid Id (RFC 9553 §1.4.1). */
-int jscontact_is_id(const char *s);
 
 /* Writes the canonical-case form of a language tag (RFC 5646 §2.1.1) to a new string. */
 char *jscontact_langtag_canon(const char *tag);

@@ -316,18 +316,18 @@ typedef struct vctx {
 
 static void bad(vctx *v, const char *key, const char *why)
 {
-    vbuf b = {0};
-    vbuf_puts(&b, "");
+    jbuf b = {0};
+    jbuf_adds(&b, "");
     size_t d = v->depth < MAX_DEPTH ? v->depth : MAX_DEPTH;
     for (size_t i = 0; i < d; i++) {
         if (b.len)
-            vbuf_putc(&b, '/');
-        jsptr_token_encode(&b, v->segs[i]);
+            jbuf_addc(&b, '/');
+        jptr_token_encode(&b, v->segs[i]);
     }
     if (key) {
         if (b.len)
-            vbuf_putc(&b, '/');
-        jsptr_token_encode(&b, key);
+            jbuf_addc(&b, '/');
+        jptr_token_encode(&b, key);
     }
     v->n++;
     if (v->paths)
@@ -337,7 +337,7 @@ static void bad(vctx *v, const char *key, const char *why)
         snprintf(m, sizeof m, "%s: %s", *b.s ? b.s : "(card)", why);
         json_array_append_new(v->msgs, json_string(m));
     }
-    vbuf_free(&b);
+    jbuf_free(&b);
 }
 
 /* Pushes key (which must outlive the matching pop) and returns the old depth. */
@@ -530,7 +530,7 @@ static void check_value(vctx *v, const field *f, const char *key, const json_t *
             bad(v, key, "must be a UTCDateTime (§1.4.5)");
         break;
     case T_ID:
-        if (!json_is_string(j) || !jscontact_is_id(json_string_value(j)))
+        if (!json_is_string(j) || !jid_valid(json_string_value(j)))
             bad(v, key, "must be an Id (§1.4.1)");
         break;
     case T_LANGTAG:
@@ -580,7 +580,7 @@ static void check_value(vctx *v, const field *f, const char *key, const json_t *
         json_t *e;
         json_object_foreach((json_t *)j, k, e)
         {
-            if (f->type == T_IDMAP && !jscontact_is_id(k)) {
+            if (f->type == T_IDMAP && !jid_valid(k)) {
                 bad(v, k, "map key must be an Id (§1.4.1)");
                 continue;
             }

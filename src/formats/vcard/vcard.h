@@ -112,11 +112,11 @@ typedef struct vcard {
 
 /* Parses text holding one or more vCards. On success returns 0 and stores a malloc'd
  * array of *ncards cards in *cards (free with vcard_list_free). On error returns -1
- * and writes a message naming the line ("line 12: ...") to err (errlen bytes).
+ * and, if err is not NULL, sets *err to a malloc'd message naming the line
+ * ("line 12: ..."); the caller frees it.
  * Tolerates producer quirks: bare TYPE values (TEL;WORK;VOICE:), vCard 2.1 QP soft
  * line breaks, CHARSET, lower-case names, LF-only line ends, blank lines. */
-int vcard_parse(const char *text, size_t len, vcard **cards, size_t *ncards, char *err,
-                size_t errlen);
+int vcard_parse(const char *text, size_t len, vcard **cards, size_t *ncards, char **err);
 
 void vcard_free(vcard *card);                      /* frees the contents of one card */
 void vcard_list_free(vcard *cards, size_t ncards); /* frees the array from vcard_parse */
