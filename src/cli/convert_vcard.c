@@ -62,9 +62,9 @@ typedef struct job {
  * by the faster writer of formats/jscalendar/jscal_util.h. */
 static char *card_json(const json_t *card)
 {
-    jscal_buf b = {0};
-    jscal_json_write(card, &b);
-    return jscal_buf_take(&b);
+    jbuf b = {0};
+    jwriter_append(card, &b);
+    return jbuf_take(&b);
 }
 
 /* The whole part at once: parse every card, then convert each. */
@@ -193,7 +193,7 @@ static int from_vcard(const char *name, const char *text, size_t len, int to_vcf
         free(jobs[0].out[0]);
         char *indented = json_dumps(card, JSON_INDENT(2));
         jobs[0].out[0] = indented ? strdup(indented) : NULL;
-        jscal_json_text_free(indented); /* jansson's allocator, which may not be malloc */
+        jwriter_text_free(indented); /* jansson's allocator, which may not be malloc */
         json_decref(card);
     }
     if (!jobs[0].ok || !jobs[1].ok) {
