@@ -64,7 +64,6 @@ int cli_serve(int argc, char **argv)
     struct store *st = cli_store(&cfg);
     if (!st)
         return 1;
-    jmap_init();
     struct jmap_server srv = {.store = st, .hub = push_hub_new(), .cfg = &cfg};
     char *err = NULL;
     struct http_server *h = http_start(&srv, &err);

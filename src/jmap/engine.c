@@ -5,11 +5,12 @@
  * with /copy through jset_create(). Every writing call is one transaction; each
  * object change takes its own modseq so /changes can stop between any two.
  */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "formats/json/patch.h"
-#include "jmap/engine.h"
+#include "jmap/engine_internal.h"
 #include "util/util.h"
 
 /* ---- descriptors --------------------------------------------------------------- */
@@ -58,6 +59,69 @@ json_t *jmap_or_null(json_t *v)
         return json_null();
     }
     return v;
+}
+
+/* ---- the method prologue -------------------------------------------------------------- */
+
+int jmap_txn_begin(struct jmap_req *r, bool write)
+{
+    if (store_begin(r->conn, write) == STORE_OK)
+        return 0;
+    jmap_error(r, "serverFail", "database busy");
+    return -1;
+}
+
+const struct store_access *jmap_method_begin(struct jmap_req *r, json_t *args,
+                                             const struct argspec *a, const struct argspec *b,
+                                             const char *account_key, bool write)
+{
+    if (a && jmap_args_check(r, args, a, b))
+        return NULL;
+    const struct store_access *acct = jmap_account(r, args, account_key, write);
+    if (!acct || jmap_txn_begin(r, write))
+        return NULL;
+    return acct;
+}
+
+/* ---- the object write ------------------------------------------------------------------- */
+
+/* Replaces the blob references of (type, id) with the blobs obj names. */
+static int write_blob_refs(struct store_conn *c, const struct jtype *t, const char *account,
+                           const char *id, json_t *obj)
+{
+    if (store_blob_unref_object(c, account, t->name, id))
+        return -1;
+    if (!obj || !t->blob_ids)
+        return 0;
+    json_t *ids = json_array();
+    t->blob_ids(obj, ids);
+    int rc = 0;
+    size_t i;
+    json_t *v;
+    json_array_foreach(ids, i, v)
+    {
+        if (!rc)
+            rc = store_blob_ref(c, account, json_string_value(v), t->name, id);
+    }
+    json_decref(ids);
+    return rc ? -1 : 0;
+}
+
+int jmap_object_write(struct store_conn *c, struct jmap_req *r, const struct jtype *t,
+                      const char *account, const char *id, json_t *obj, bool create)
+{
+    assert(c && t && account && id);
+    assert(obj || !create); /* a create stores an object */
+    int64_t m = store_state_bump(c, account, t->name);
+    if (m < 0)
+        return -1;
+    if (r)
+        jmap_note_change(r, account, t->name, m);
+    int rc = obj ? store_object_put(c, account, t->name, id, obj, m, create)
+                 : store_object_destroy(c, account, t->name, id, m);
+    if (rc || write_blob_refs(c, t, account, id, obj))
+        return -1;
+    return t->index ? t->index(c, account, id, obj) : 0;
 }
 
 /* ---- /get ------------------------------------------------------------------------------ */
@@ -136,10 +200,8 @@ int jmap_std_get(struct jmap_req *r, const struct jtype *t, json_t *args)
             return -1;
         }
     }
-    if (store_begin(r->conn, false)) {
-        jmap_error(r, "serverFail", "database busy");
+    if (jmap_txn_begin(r, false))
         return -1;
-    }
     json_t *list = json_array(), *not_found = json_array();
     int64_t state = store_state_get(r->conn, a->account_id, t->name);
     if (!json_is_array(ids)) {
@@ -157,8 +219,11 @@ int jmap_std_get(struct jmap_req *r, const struct jtype *t, json_t *args)
         json_array_foreach(ids, i, v)
         {
             const char *id = jmap_resolve_id(r, json_string_value(v));
-            if (id && json_object_get(seen, id))
-                continue; /* each object once, even if asked for twice */
+            const char *key = id ? id : json_string_value(v);
+            /* §5.1: each id once, in list or in notFound, even if asked for twice */
+            if (json_object_get(seen, key))
+                continue;
+            json_object_set_new(seen, key, json_true());
             json_t *obj = id ? store_object_get(r->conn, a->account_id, t->name, id) : NULL;
             if (!obj && id && t->load_synthetic)
                 obj = t->load_synthetic(r, a->account_id, id);
@@ -168,7 +233,6 @@ int jmap_std_get(struct jmap_req *r, const struct jtype *t, json_t *args)
                 json_array_append(not_found, v);
                 continue;
             }
-            json_object_set_new(seen, id, json_true());
             json_array_append_new(list, view);
         }
         json_decref(seen);
@@ -235,13 +299,9 @@ const struct store_access *engine_changes_begin(struct jmap_req *r, const struct
         jmap_error(r, "invalidArguments", "maxChanges must be greater than 0");
         return NULL;
     }
-    const struct store_access *a = jmap_account(r, args, "accountId", false);
+    const struct store_access *a = jmap_method_begin(r, args, NULL, NULL, "accountId", false);
     if (!a)
         return NULL;
-    if (store_begin(r->conn, false)) {
-        jmap_error(r, "serverFail", "database busy");
-        return NULL;
-    }
     *since = engine_since(r, a->account_id, t, json_string_value(json_object_get(args, since_key)),
                           current);
     if (*since < 0) {
@@ -284,9 +344,21 @@ struct jmap_req *jset_req(struct jset *s)
 {
     return s->r;
 }
+struct store_conn *jset_conn(struct jset *s)
+{
+    return s->r->conn;
+}
 const char *jset_account(struct jset *s)
 {
     return s->account;
+}
+const struct store_access *jset_access(struct jset *s)
+{
+    const struct jmap_user *u = s->r->user;
+    for (int i = 0; u && i < u->naccounts; i++)
+        if (strcmp(u->accounts[i].account_id, s->account) == 0)
+            return &u->accounts[i];
+    return NULL;
 }
 json_t *jset_args(struct jset *s)
 {
@@ -300,14 +372,6 @@ const struct jtype *jset_type(struct jset *s)
 const char *jset_resolve(struct jset *s, const char *id)
 {
     return jmap_resolve_id(s->r, id);
-}
-
-static int64_t bump(struct jset *s, const struct jtype *t)
-{
-    int64_t m = store_state_bump(s->r->conn, s->account, t->name);
-    if (m > 0)
-        jmap_note_change(s->r, s->account, t->name, m);
-    return m;
 }
 
 /* Merges the server's changes to id into created[cid] or updated[id]. */
@@ -325,15 +389,11 @@ static void report_server_change(struct jset *s, const char *id, json_t *changes
         json_object_set(s->updated, id, changes);
 }
 
-/* Stores obj under id (a create or a replacement) with a new modseq and keeps the
- * type's indexes; the one place the engine writes objects. */
+/* Stores obj under id (a create or a replacement) in the /set's account. */
 static int put_object(struct jset *s, const struct jtype *t, const char *id, json_t *obj,
                       bool create)
 {
-    int64_t m = bump(s, t);
-    if (m < 0 || store_object_put(s->r->conn, s->account, t->name, id, obj, m, create))
-        return -1;
-    return t->index ? t->index(s->r->conn, s->account, id, obj) : 0;
+    return jmap_object_write(s->r->conn, s->r, t, s->account, id, obj, create);
 }
 
 int jset_write_other(struct jset *s, const struct jtype *t, const char *id, json_t *obj,
@@ -348,11 +408,7 @@ int jset_write_other(struct jset *s, const struct jtype *t, const char *id, json
 
 int jset_destroy_other(struct jset *s, const struct jtype *t, const char *id)
 {
-    int64_t m = bump(s, t);
-    if (m < 0 || store_object_destroy(s->r->conn, s->account, t->name, id, m))
-        return -1;
-    store_blob_unref_object(s->r->conn, s->account, t->name, id);
-    return t->index ? t->index(s->r->conn, s->account, id, NULL) : 0;
+    return jmap_object_write(s->r->conn, s->r, t, s->account, id, NULL, false);
 }
 
 static size_t max_size(const struct jtype *t)
@@ -416,13 +472,19 @@ json_t *jset_create(struct jset *s, const char *cid, json_t *given, json_t **cre
         return jmap_seterror("serverFail", "could not store the object");
     }
     /* §5.3 created: every property the client did not send (server-set ones
-     * included), and any the server changed */
+     * included, computed ones such as myRights too: the object as /get shows it),
+     * and any the server changed */
+    json_t *shown = json_deep_copy(obj);
+    const struct store_access *acct = jset_access(s);
+    if (t->decorate && acct)
+        t->decorate(s->r, acct, shown);
     json_t *created = json_object();
-    json_object_foreach(obj, key, v)
+    json_object_foreach(shown, key, v)
     {
         if (!json_equal(json_object_get(given, key), v))
             json_object_set(created, key, v);
     }
+    json_decref(shown);
     json_object_set_new(s->created_cids, id, json_string(cid));
     json_object_set_new(s->r->created_ids, cid, json_string(id));
     *created_out = created;
@@ -592,13 +654,9 @@ int jmap_std_set(struct jmap_req *r, const struct jtype *t, json_t *args)
         jmap_error(r, "requestTooLarge", "more than maxObjectsInSet objects");
         return -1;
     }
-    const struct store_access *a = jmap_account(r, args, "accountId", true);
+    const struct store_access *a = jmap_method_begin(r, args, NULL, NULL, "accountId", true);
     if (!a)
         return -1;
-    if (store_begin(r->conn, true)) {
-        jmap_error(r, "serverFail", "database busy");
-        return -1;
-    }
     int64_t old_state = store_state_get(r->conn, a->account_id, t->name);
     json_t *if_in = json_object_get(args, "ifInState");
     if (json_is_string(if_in) && jmap_state_parse(json_string_value(if_in)) != old_state) {

@@ -7,11 +7,13 @@
  * so acknowledged writes survive kill -9 and power loss alike.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "store/store.h"
 #include "util/util.h"
@@ -178,16 +180,51 @@ static void conn_release(void *p)
     conn_free(c);
 }
 
-struct store *store_open(const char *dir, char **err)
+/* Issue 19 §13: the database holds every password hash and every user's data. A data
+ * directory jmapd creates or initialises is made 0700, whatever the umask; jmapd.db is
+ * created 0600 before SQLite opens it (SQLite creates -wal and -shm with the mode of
+ * the database file), and files left wider by an older jmapd are narrowed. */
+static int make_private(const char *dir, const char *db, char **err)
 {
+    struct stat sb;
+    bool fresh = stat(db, &sb) != 0;
     if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
         if (asprintf(err, "cannot create %s: %s", dir, strerror(errno)) < 0)
             *err = NULL;
-        return NULL;
+        return -1;
     }
+    if (fresh && chmod(dir, 0700) != 0)
+        log_warn("cannot make %s private: %s", dir, strerror(errno));
+    else if (!fresh && stat(dir, &sb) == 0 && (sb.st_mode & 077))
+        log_warn("%s is accessible to other users; it should be mode 0700", dir);
+    int fd = open(db, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        if (asprintf(err, "cannot create %s: %s", db, strerror(errno)) < 0)
+            *err = NULL;
+        return -1;
+    }
+    if (fstat(fd, &sb) == 0 && (sb.st_mode & 077) && fchmod(fd, 0600) != 0)
+        log_warn("cannot make %s private: %s", db, strerror(errno));
+    close(fd);
+    for (int i = 0; i < 2; i++) {
+        char side[4200];
+        snprintf(side, sizeof side, "%s%s", db, i ? "-shm" : "-wal");
+        if (stat(side, &sb) == 0 && (sb.st_mode & 077) && chmod(side, 0600) != 0)
+            log_warn("cannot make %s private: %s", side, strerror(errno));
+    }
+    return 0;
+}
+
+struct store *store_open(const char *dir, char **err)
+{
     struct store *st = xcalloc(1, sizeof *st);
     if (asprintf(&st->path, "%s/jmapd.db", dir) < 0)
         abort();
+    if (make_private(dir, st->path, err) != 0) {
+        free(st->path);
+        free(st);
+        return NULL;
+    }
     pthread_mutex_init(&st->lock, NULL);
     pthread_mutex_init(&st->write_lock, NULL);
     pthread_key_create(&st->key, conn_release);

@@ -199,7 +199,7 @@ static json_t *calendar_validate(struct jset *s, json_t *obj, json_t *old, json_
 
 static json_t *calendar_destroy(struct jset *s, const char *id, json_t *old)
 {
-    const struct store_access *a = types_access(s);
+    const struct store_access *a = jset_access(s);
     if (a && !a->is_personal) /* myRights.mayDelete */
         return jmap_seterror("forbidden", "only the owner may delete a calendar (mayDelete)");
     /* §4.3: events leave it; those in no other calendar are destroyed */

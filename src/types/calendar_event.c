@@ -806,17 +806,21 @@ static int event_index(struct store_conn *c, const char *account, const char *id
     int rc = store_index_put(c, account, calendar_event_type.name, id, &ix);
     for (int i = 0; i < STORE_TEXT_FIELDS; i++)
         buf_free(&f[i]);
-    /* blob references of attachments, for Blob/lookup and garbage collection */
-    store_blob_unref_object(c, account, calendar_event_type.name, id);
+    return rc;
+}
+
+/* The blobs of attachments (links with a blobId), for Blob/lookup and garbage
+ * collection (RFC 9404 §4.3). */
+static void event_blob_ids(json_t *obj, json_t *ids)
+{
     const char *lid;
     json_t *link;
     json_object_foreach(json_object_get(obj, "links"), lid, link)
     {
-        const char *blob = json_string_value(json_object_get(link, "blobId"));
-        if (blob && !rc)
-            rc = store_blob_ref(c, account, blob, calendar_event_type.name, id);
+        json_t *blob = json_object_get(link, "blobId");
+        if (json_is_string(blob))
+            json_array_append(ids, blob);
     }
-    return rc;
 }
 
 /* ---- /get (§5.7) --------------------------------------------------------------------------------- */
@@ -1064,9 +1068,7 @@ int event_import_one(struct store_conn *c, const char *account, const char *cale
             util_random_id(id, 12, calendar_event_type.id_prefix);
             json_object_set_new(obj, "id", json_string(id));
         }
-        int64_t m = store_state_bump(c, account, calendar_event_type.name);
-        if (m < 0 || store_object_put(c, account, calendar_event_type.name, id, obj, m, !old) ||
-            event_index(c, account, id, obj)) {
+        if (jmap_object_write(c, NULL, &calendar_event_type, account, id, obj, !old)) {
             if (asprintf(err, "cannot store event %s", uid ? uid : "") < 0)
                 *err = NULL;
             rc = -1;
@@ -1096,6 +1098,7 @@ const struct jtype calendar_event_type = {
     .load_synthetic = event_load_synthetic,
     .synthetic_update = event_synthetic_update,
     .index = event_index,
+    .blob_ids = event_blob_ids,
     .filter = event_filter_condition,
     .compare = event_compare,
 };

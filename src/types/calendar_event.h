@@ -46,7 +46,10 @@ int event_filter_condition(struct jmap_req *r, json_t *obj, const char *key, jso
 
 /* Registers CalendarEvent/query, /queryChanges and /parse (calendar_event_query.c). */
 void calendar_event_query_register(void);
-/* Registers the .ics importer and the calendar exporter (calendar_io.c). */
-void calendar_io_register(void);
+/* The .ics importer and the calendar exporter (calendar_io.c). */
+extern const struct jimporter calendar_io_importers[];
+extern const struct jexporter calendar_io_exporters[];
+/* The urn:ietf:params:jmap:calendars:parse capability (calendar_event_query.c). */
+extern const struct jcapability calendar_parse_capability;
 
 #endif

@@ -748,15 +748,10 @@ static json_t *item_ids(struct query *q)
 
 static int event_query(struct jmap_req *r, json_t *args)
 {
-    if (jmap_args_check(r, args, engine_query_args, event_query_args))
-        return -1;
-    const struct store_access *a = jmap_account(r, args, "accountId", false);
+    const struct store_access *a =
+        jmap_method_begin(r, args, engine_query_args, event_query_args, "accountId", false);
     if (!a)
         return -1;
-    if (store_begin(r->conn, false)) {
-        jmap_error(r, "serverFail", "database busy");
-        return -1;
-    }
     int64_t state = store_state_get(r->conn, a->account_id, calendar_event_type.name);
     struct query q;
     int rc = run_event_query(r, a->account_id, args, &q);
@@ -894,12 +889,11 @@ static int event_parse(struct jmap_req *r, json_t *args)
     return 0;
 }
 
-static const struct jcapability parse_capability = {JMAP_CALENDARS_PARSE, NULL, NULL, NULL};
+const struct jcapability calendar_parse_capability = {JMAP_CALENDARS_PARSE, NULL, NULL, NULL};
 
 void calendar_event_query_register(void)
 {
     jmap_register_method("CalendarEvent/query", JMAP_CALENDARS, event_query);
     jmap_register_method("CalendarEvent/queryChanges", JMAP_CALENDARS, event_query_changes);
-    jmap_register_capability(&parse_capability);
     jmap_register_method("CalendarEvent/parse", JMAP_CALENDARS_PARSE, event_parse);
 }

@@ -10,20 +10,8 @@
 #include <unistd.h>
 
 #include "jmap/engine.h"
-#include "types/calendar_event.h"
 #include "types/types.h"
 #include "util/util.h"
-
-void types_register(void)
-{
-    jmap_register_capability(&calendar_capability);
-    jmap_register_type(&calendar_type);
-    participant_identity_register();
-    jmap_register_type(&calendar_event_type);
-    calendar_event_query_register();
-    calendar_io_register();
-    contacts_register();
-}
 
 int types_create_direct(struct store_conn *c, const struct jtype *t, const char *account,
                         json_t *obj, char id_out[16])
@@ -31,29 +19,7 @@ int types_create_direct(struct store_conn *c, const struct jtype *t, const char 
     jtype_fill_defaults(t, obj);
     util_random_id(id_out, 12, t->id_prefix);
     json_object_set_new(obj, "id", json_string(id_out));
-    int64_t m = store_state_bump(c, account, t->name);
-    int rc = m < 0 ? STORE_ERR : store_object_put(c, account, t->name, id_out, obj, m, true);
-    return rc || !t->index ? rc : t->index(c, account, id_out, obj);
-}
-
-int types_provision_account(struct store_conn *c, const char *account, const char *username)
-{
-    char id[16];
-    /* calendars §4: every user gets a default calendar; §3: and an identity */
-    json_t *cal = json_pack("{s:s, s:b}", "name", "Calendar", "isDefault", 1);
-    int rc = types_create_direct(c, &calendar_type, account, cal, id);
-    json_decref(cal);
-    if (rc)
-        return rc;
-    char *addr = NULL;
-    if (asprintf(&addr, "mailto:%s@localhost", username) < 0)
-        return STORE_ERR;
-    json_t *ident =
-        json_pack("{s:s, s:s, s:b}", "name", username, "calendarAddress", addr, "isDefault", 1);
-    free(addr);
-    rc = types_create_direct(c, &participant_identity_type, account, ident, id);
-    json_decref(ident);
-    return rc ? rc : contacts_provision_account(c, account, username);
+    return jmap_object_write(c, NULL, t, account, id_out, obj, true) ? STORE_ERR : STORE_OK;
 }
 
 static int collect_defaults(const char *id, json_t *obj, void *ud)
@@ -223,15 +189,6 @@ bool types_is_css_color(const char *s)
         if (strcasecmp(s, css_names[i]) == 0)
             return true;
     return false;
-}
-
-const struct store_access *types_access(struct jset *s)
-{
-    const struct jmap_user *u = jset_req(s)->user;
-    for (int i = 0; u && i < u->naccounts; i++)
-        if (strcmp(u->accounts[i].account_id, jset_account(s)) == 0)
-            return &u->accounts[i];
-    return NULL;
 }
 
 struct members {

@@ -368,27 +368,18 @@ static json_t *card_validate(struct jset *s, json_t *obj, json_t *old, json_t *i
                                 invalid);
 }
 
-void contact_card_ref_blobs(struct store_conn *c, const char *account, const char *id,
-                            json_t *card)
+/* The blobs a card's media name (RFC 9404 Blob/lookup); the object write keeps
+ * the references. */
+static void card_blob_ids(json_t *card, json_t *ids)
 {
-    store_blob_unref_object(c, account, contact_card_type.name, id);
     const char *mid;
     json_t *m;
     json_object_foreach(json_object_get(card, "media"), mid, m)
     {
-        const char *bid = json_string_value(json_object_get(m, "blobId"));
-        if (bid)
-            store_blob_ref(c, account, bid, contact_card_type.name, id);
+        json_t *bid = json_object_get(m, "blobId");
+        if (json_is_string(bid))
+            json_array_append(ids, bid);
     }
-}
-
-/* Every stored change of a card (RFC 9404 Blob/lookup): the blobs its media name are
- * referenced by it. A destroyed card's references are dropped by the engine. */
-static int card_index(struct store_conn *c, const char *account, const char *id, json_t *card)
-{
-    if (card)
-        contact_card_ref_blobs(c, account, id, card);
-    return 0;
 }
 
 json_t *contact_card_to_jscontact(struct store_conn *c, const char *account, json_t *card)
@@ -426,7 +417,7 @@ const struct jtype contact_card_type = {
     .id_prefix = 'k',
     .open_props = true,
     .validate = card_validate,
-    .index = card_index,
+    .blob_ids = card_blob_ids,
     .filter = contact_filter_hook,
     .compare = contact_compare_hook,
     .query_run = contact_query_run,

@@ -39,11 +39,11 @@ static json_t *default_book_json(void)
     return json_pack("{s:s, s:b}", "name", "Contacts", "isDefault", 1);
 }
 
-int contacts_provision_account(struct store_conn *c, const char *account, const char *username)
+static int contacts_provision_account(struct store_conn *c, const struct jmap_owner *owner)
 {
     char id[16];
     json_t *book = default_book_json();
-    int rc = types_create_direct(c, &address_book_type, account, book, id);
+    int rc = types_create_direct(c, &address_book_type, owner->account, book, id);
     json_decref(book);
     return rc;
 }
@@ -130,12 +130,9 @@ static int import_one(struct store_conn *c, const char *account, const char *boo
         else
             util_random_id(id, 12, contact_card_type.id_prefix);
         json_object_set_new(card, "id", json_string(id));
-        int64_t m = store_state_bump(c, account, contact_card_type.name);
-        if (m < 0 || store_object_put(c, account, contact_card_type.name, id, card, m, !old)) {
+        if (jmap_object_write(c, NULL, &contact_card_type, account, id, card, !old)) {
             *err = xstrdup("could not store the card");
             rc = -1;
-        } else {
-            contact_card_ref_blobs(c, account, id, card);
         }
     }
     json_decref(e);
@@ -223,13 +220,18 @@ static int export_book(struct store_conn *c, const char *account, const char *id
     return x.rc;
 }
 
-/* ---- registration ------------------------------------------------------------------- */
+/* ---- the module ---------------------------------------------------------------------- */
 
-void contacts_register(void)
-{
-    jmap_register_capability(&contacts_capability);
-    jmap_register_type(&address_book_type);
-    jmap_register_type(&contact_card_type);
-    jmap_register_importer(".vcf", import_vcf);
-    jmap_register_exporter("addressbook", export_book);
-}
+static const struct jcapability *const contacts_capabilities[] = {&contacts_capability, NULL};
+static const struct jtype *const contacts_types[] = {&address_book_type, &contact_card_type, NULL};
+static const struct jimporter contacts_importers[] = {{".vcf", import_vcf}, {NULL, NULL}};
+static const struct jexporter contacts_exporters[] = {{"addressbook", export_book}, {NULL, NULL}};
+
+const struct jmodule contacts_module = {
+    .name = "contacts",
+    .capabilities = contacts_capabilities,
+    .types = contacts_types,
+    .provision = contacts_provision_account,
+    .importers = contacts_importers,
+    .exporters = contacts_exporters,
+};

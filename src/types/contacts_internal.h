@@ -27,11 +27,8 @@ extern const struct jtype contact_card_type;
  * into blobs (RFC 9610 §3), JSContact validity (RFC 9553). Invalid property paths
  * go to invalid, "uid" among them for a duplicate uid; for a /copy (copy) a duplicate
  * uid is instead returned as an alreadyExists SetError with its existingId. */
-json_t *contact_card_prepare(struct store_conn *c, const char *account, json_t *card,
-                             json_t *old, const char *self_id, bool copy, json_t *invalid);
-/* Records the card's media blobs as referenced by it (Blob/lookup, RFC 9404). */
-void contact_card_ref_blobs(struct store_conn *c, const char *account, const char *id,
-                            json_t *card);
+json_t *contact_card_prepare(struct store_conn *c, const char *account, json_t *card, json_t *old,
+                             const char *self_id, bool copy, json_t *invalid);
 /* The card as plain JSContact for vCard export: without id and addressBookIds,
  * media blobIds turned back into data: URIs. A new object. */
 json_t *contact_card_to_jscontact(struct store_conn *c, const char *account, json_t *card);

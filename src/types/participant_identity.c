@@ -49,7 +49,7 @@ static json_t *identity_validate(struct jset *s, json_t *obj, json_t *old, json_
 }
 
 /* Identities say who the account's owner is: only the owner changes them. */
-static int identity_set(struct jmap_req *r, json_t *args)
+int participant_identity_set(struct jmap_req *r, json_t *args)
 {
     json_t *acct = json_object_get(args, "accountId");
     for (int i = 0; json_is_string(acct) && i < r->user->naccounts; i++) {
@@ -66,17 +66,11 @@ static int identity_set(struct jmap_req *r, json_t *args)
     return jmap_std_set(r, &participant_identity_type, args);
 }
 
-void participant_identity_register(void)
-{
-    jmap_register_type(&participant_identity_type);
-    jmap_register_method("ParticipantIdentity/set", JMAP_CALENDARS, identity_set);
-}
-
 const struct jtype participant_identity_type = {
     .name = "ParticipantIdentity",
     .capability = JMAP_CALENDARS,
     .props = identity_props,
-    .methods = JM_GET | JM_CHANGES, /* /set: identity_set, then the standard one */
+    .methods = JM_GET | JM_CHANGES, /* /set: participant_identity_set */
     .id_prefix = 'p',
     .set_args = identity_set_args,
     .validate = identity_validate,

@@ -44,12 +44,24 @@ void log_msg(enum log_level level, const char *fmt, ...)
     util_utc_format(util_now(), ts);
     va_list ap;
     va_start(ap, fmt);
+    char *msg = NULL;
+    int n = vasprintf(&msg, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
     pthread_mutex_lock(&g_log_lock);
     fprintf(stderr, "%s %s ", ts, tags[level]);
-    vfprintf(stderr, fmt, ap);
+    /* CWE-117: a value from a client (a user name, a URL) cannot start a line of
+     * its own or move the terminal: control characters are written as \xNN */
+    for (const unsigned char *p = (const unsigned char *)msg; *p; p++) {
+        if (*p < 0x20 || *p == 0x7f)
+            fprintf(stderr, "\\x%02x", *p);
+        else
+            fputc(*p, stderr);
+    }
     fputc('\n', stderr);
     pthread_mutex_unlock(&g_log_lock);
-    va_end(ap);
+    free(msg);
 }
 
 /* ---- allocation ---------------------------------------------------------------- */
@@ -202,6 +214,18 @@ int64_t util_now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static __thread int64_t deadline_ms;
+
+void util_deadline_set(int64_t ms)
+{
+    deadline_ms = ms;
+}
+
+bool util_deadline_passed(void)
+{
+    return deadline_ms > 0 && util_now_ms() >= deadline_ms;
 }
 
 int64_t util_now_us(void)
