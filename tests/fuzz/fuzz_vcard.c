@@ -69,6 +69,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char *err = NULL;
     json_t *cards = jscontact_from_vcard_text((const char *)data, size, &err);
+    free(err); /* the message of a refused input: malloc'd (char **err convention) */
     if (cards) {
         size_t i;
         json_t *c;
