@@ -475,7 +475,8 @@ static void test_rfc9555_2_1_uid_uri_or_text(void **state)
 
 /* Issue 12 §4.3, RFC 9555 §3.2.1: no JSPROP for what N already says. Unordered name
  * components (RFC 9553 §2.2.1.2: their order carries no meaning) read back from N in
- * N order (RFC 9555 §2.5.5); a localization of members leaves MEMBER plain. */
+ * N order (RFC 9555 §2.5.5); a localization of members leaves MEMBER plain; a Title
+ * without kind (default "title", RFC 9553 §2.2.5) is what TITLE says. */
 static void test_rfc9555_3_2_1_no_jsprop_for_converted(void **state)
 {
     json_t *card = json_loads(
@@ -494,10 +495,12 @@ static void test_rfc9555_3_2_1_no_jsprop_for_converted(void **state)
     card =
         json_loads("{\"@type\":\"Card\",\"version\":\"1.0\",\"uid\":\"urn:uuid:3\","
                    "\"kind\":\"group\",\"members\":{\"urn:uuid:a\":true},\"localizations\":{\"de\":"
-                   "{\"members/urn:uuid:a\":null,\"members/urn:uuid:b\":true}}}",
+                   "{\"members/urn:uuid:a\":null,\"members/urn:uuid:b\":true}},"
+                   "\"titles\":{\"t\":{\"name\":\"Boss\"}}}",
                    0, NULL);
     v = round_trip(card);
     assert_non_null(strstr(v, "\r\nMEMBER:urn:uuid:a\r\n"));
+    assert_null(strstr(v, "JSPTR=\"titles"));
     assert_null(strstr(v, "MEMBER;"));
     assert_null(strstr(v, "JSPTR=\"members"));
     assert_null(strstr(v, "JSPTR=\"vCardProps\""));

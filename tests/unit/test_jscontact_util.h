@@ -139,12 +139,21 @@ static __attribute__((unused)) void tu_sort_unordered_one(json_t *obj)
     json_object_set_new(obj, "components", out);
 }
 
+/* What a round trip may change without changing the Card's meaning: the order of
+ * unordered components, and a default written out (Title kind "title", RFC 9553
+ * §2.2.5, which RFC 9555 §2.9.6 reads back explicitly). */
 static __attribute__((unused)) void tu_sort_unordered(json_t *card)
 {
     tu_sort_unordered_one(json_object_get(card, "name"));
     const char *k;
     json_t *v;
     json_object_foreach(json_object_get(card, "addresses"), k, v) tu_sort_unordered_one(v);
+    json_object_foreach(json_object_get(card, "titles"), k, v)
+    {
+        const char *tk = json_string_value(json_object_get(v, "kind"));
+        if (tk && !strcmp(tk, "title"))
+            json_object_del(v, "kind");
+    }
 }
 
 /* Renames the keys of one Id map to k1, k2... in the order of their serialised

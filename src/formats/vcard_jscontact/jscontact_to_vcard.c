@@ -1229,6 +1229,17 @@ static int safety_net(gen *g, const json_t *card)
     if (ver && !strcmp(ver, "1.0") && str(back, "version") && !strcmp(str(back, "version"), "2.0"))
         json_object_set_new(want, "version", json_string("2.0"));
     unordered_as_read(json_object_get(want, "name"), json_object_get(back, "name"));
+    /* RFC 9553 §2.2.5: a Title's kind defaults to "title", which RFC 9555 §2.9.6 reads
+     * back explicitly: the same Title, so no JSPROP (issue 12 §4.3) */
+    const char *tk;
+    json_t *tv;
+    json_object_foreach(json_object_get(want, "titles"), tk, tv)
+    {
+        const json_t *bt = json_object_get(json_object_get(back, "titles"), tk);
+        if (json_is_object(tv) && !json_object_get(tv, "kind") && str(bt, "kind") &&
+            !strcmp(str(bt, "kind"), "title"))
+            json_object_set_new(tv, "kind", json_string("title"));
+    }
     const char *ak;
     json_t *av;
     json_object_foreach(json_object_get(want, "addresses"), ak, av)
