@@ -34,7 +34,7 @@ static void test_cache_bounded_in_bytes(void **state)
             json_pack("{s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s}}", "@type", "Event", "id", id,
                       "start", "2026-01-01T10:00:00", "timeZone", "Etc/UTC", "duration", "PT1H",
                       "recurrenceRule", "@type", "RecurrenceRule", "frequency", "daily");
-        assert_int_equal(store_object_put(c, "A1", "CalendarEvent", id, o, m, true), STORE_OK);
+        assert_int_equal(store_object_put(c, "A1", "CalendarEvent", id, o, m, true, NULL), STORE_OK);
         json_decref(o);
     }
     assert_int_equal(store_commit(c), STORE_OK);
