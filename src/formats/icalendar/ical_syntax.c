@@ -652,21 +652,21 @@ static const uint16_t cp1252_c1[32] = {
     0x2039, 0x0152, 0,      0x017D, 0,      0,      0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
     0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0,      0x017E, 0x0178};
 
-static void put_utf8(jscal_buf *b, unsigned cp)
+static void put_utf8(jbuf *b, unsigned cp)
 {
     char u[3];
     if (cp < 0x80) {
         u[0] = (char)cp;
-        jscal_buf_add(b, u, 1);
+        jbuf_add(b, u, 1);
     } else if (cp < 0x800) {
         u[0] = (char)(0xC0 | cp >> 6);
         u[1] = (char)(0x80 | (cp & 0x3F));
-        jscal_buf_add(b, u, 2);
+        jbuf_add(b, u, 2);
     } else {
         u[0] = (char)(0xE0 | cp >> 12);
         u[1] = (char)(0x80 | (cp >> 6 & 0x3F));
         u[2] = (char)(0x80 | (cp & 0x3F));
-        jscal_buf_add(b, u, 3);
+        jbuf_add(b, u, 3);
     }
 }
 
@@ -702,21 +702,21 @@ static int stray_control(const char *text, size_t len, size_t i)
  * end lines; one warning for each line changed. */
 static char *repair_encoding(const char *text, size_t len, size_t *outlen, json_t *warnings)
 {
-    jscal_buf b = {0};
-    jscal_buf_grow(&b, len + len / 8 + 16);
+    jbuf b = {0};
+    jbuf_grow(&b, len + len / 8 + 16);
     int line = 1, warned_line = 0, nwarned = 0;
     int cr_lines = !memchr(text, '\n', len);
     for (size_t i = 0; i < len;) {
         const unsigned char *u = (const unsigned char *)text + i;
         if (*u == '\r' && cr_lines) {
-            jscal_buf_add(&b, "\n", 1);
+            jbuf_add(&b, "\n", 1);
             line++;
             i++;
             continue;
         }
         size_t k = stray_control(text, len, i) ? 0 : utf8_seq(u, len - i);
         if (k) {
-            jscal_buf_add(&b, text + i, k);
+            jbuf_add(&b, text + i, k);
             line += *u == '\n';
             i += k;
             continue;
@@ -731,7 +731,7 @@ static char *repair_encoding(const char *text, size_t len, size_t *outlen, json_
         i++;
     }
     *outlen = b.len;
-    return jscal_buf_take(&b);
+    return jbuf_take(&b);
 }
 
 /* ---- the parser ----------------------------------------------------------------------- */
@@ -744,7 +744,7 @@ typedef struct {
     int depth;
     ical_comp **tops;
     size_t ntops;
-    jscal_buf folded;
+    jbuf folded;
     prop_vec props[MAX_DEPTH];
     json_t *warnings; /* repair mode: fix what real-world producers write, and say so */
     int repair;
@@ -789,7 +789,7 @@ static int next_line(parser *ps, const char **s, size_t *n, int *line)
     pos = e < len ? e + 1 : e;
     if (pos < len && (text[pos] == ' ' || text[pos] == '\t')) {
         ps->folded.len = 0;
-        jscal_buf_add(&ps->folded, *s, *n);
+        jbuf_add(&ps->folded, *s, *n);
         while (pos < len && (text[pos] == ' ' || text[pos] == '\t')) {
             e = line_end(text, len, pos);
             ce = e;
@@ -799,7 +799,7 @@ static int next_line(parser *ps, const char **s, size_t *n, int *line)
                    &ps->err))
                 return -1;
             ps->physline++;
-            jscal_buf_add(&ps->folded, text + pos + 1, ce - pos - 1); /* drop the fold space */
+            jbuf_add(&ps->folded, text + pos + 1, ce - pos - 1); /* drop the fold space */
             pos = e < len ? e + 1 : e;
         }
         *s = ps->folded.s;
@@ -990,13 +990,13 @@ int ical_parse_repair(const char *text, size_t len, ical_comp ***out, json_t *wa
 
 /* Emits one logical line, folded so no physical line exceeds 75 octets (RFC 5545 §3.1),
  * never splitting a UTF-8 sequence. */
-static void write_folded(jscal_buf *b, const char *s, size_t n)
+static void write_folded(jbuf *b, const char *s, size_t n)
 {
     size_t col = 0, i = 0;
     while (i < n) {
         size_t room = 75 - col;
         if (n - i <= room) {
-            jscal_buf_add(b, s + i, n - i);
+            jbuf_add(b, s + i, n - i);
             break;
         }
         size_t cut = i + room;
@@ -1004,76 +1004,76 @@ static void write_folded(jscal_buf *b, const char *s, size_t n)
             cut--;
         if (cut == i)
             cut = i + room;
-        jscal_buf_add(b, s + i, cut - i);
-        jscal_buf_adds(b, "\r\n ");
+        jbuf_add(b, s + i, cut - i);
+        jbuf_adds(b, "\r\n ");
         col = 1;
         i = cut;
     }
-    jscal_buf_adds(b, "\r\n");
+    jbuf_adds(b, "\r\n");
 }
 
-static void add_param_value(jscal_buf *b, const char *v, int force_quote)
+static void add_param_value(jbuf *b, const char *v, int force_quote)
 {
     int quote = force_quote || strpbrk(v, ":;,") != NULL || *v == 0;
     if (quote)
-        jscal_buf_adds(b, "\"");
+        jbuf_adds(b, "\"");
     for (const char *p = v; *p; p++) {
         if (*p == '"')
-            jscal_buf_adds(b, "^'");
+            jbuf_adds(b, "^'");
         else if (*p == '\n')
-            jscal_buf_adds(b, "^n");
+            jbuf_adds(b, "^n");
         else if (*p == '^')
-            jscal_buf_adds(b, "^^");
+            jbuf_adds(b, "^^");
         else if (*p == '\r' || ((unsigned char)*p < 0x20 && *p != '\t'))
             continue;
         else
-            jscal_buf_add(b, p, 1);
+            jbuf_add(b, p, 1);
     }
     if (quote)
-        jscal_buf_adds(b, "\"");
+        jbuf_adds(b, "\"");
 }
 
-void ical_prop_write(const ical_prop *p, jscal_buf *b)
+void ical_prop_write(const ical_prop *p, jbuf *b)
 {
-    jscal_buf l = {0};
-    jscal_buf_adds(&l, p->name);
+    jbuf l = {0};
+    jbuf_adds(&l, p->name);
     for (size_t i = 0; i < p->nparams; i++) {
         if (!p->params[i].nvalues)
             continue;
-        jscal_buf_adds(&l, ";");
-        jscal_buf_adds(&l, p->params[i].name);
-        jscal_buf_adds(&l, "=");
+        jbuf_adds(&l, ";");
+        jbuf_adds(&l, p->params[i].name);
+        jbuf_adds(&l, "=");
         for (size_t k = 0; k < p->params[i].nvalues; k++) {
             if (k)
-                jscal_buf_adds(&l, ",");
+                jbuf_adds(&l, ",");
             /* draft-ietf-calext-jscalendar-icalendar-25 §4.2.2: JSPTR values MUST be quoted */
             add_param_value(&l, p->params[i].values[k], !strcmp(p->params[i].name, "JSPTR"));
         }
     }
-    jscal_buf_adds(&l, ":");
+    jbuf_adds(&l, ":");
     /* A raw value must not carry line breaks; escape any that slipped in. */
     for (const char *v = p->value ? p->value : ""; *v; v++) {
         if (*v == '\n')
-            jscal_buf_adds(&l, "\\n");
+            jbuf_adds(&l, "\\n");
         else if (*v != '\r')
-            jscal_buf_add(&l, v, 1);
+            jbuf_add(&l, v, 1);
     }
     write_folded(b, l.s, l.len);
     free(l.s);
 }
 
-void ical_comp_write(const ical_comp *c, jscal_buf *b)
+void ical_comp_write(const ical_comp *c, jbuf *b)
 {
-    jscal_buf_adds(b, "BEGIN:");
-    jscal_buf_adds(b, c->name);
-    jscal_buf_adds(b, "\r\n");
+    jbuf_adds(b, "BEGIN:");
+    jbuf_adds(b, c->name);
+    jbuf_adds(b, "\r\n");
     for (size_t i = 0; i < c->nprops; i++)
         ical_prop_write(&c->props[i], b);
     for (size_t i = 0; i < c->ncomps; i++)
         ical_comp_write(c->comps[i], b);
-    jscal_buf_adds(b, "END:");
-    jscal_buf_adds(b, c->name);
-    jscal_buf_adds(b, "\r\n");
+    jbuf_adds(b, "END:");
+    jbuf_adds(b, c->name);
+    jbuf_adds(b, "\r\n");
 }
 
 /* ---- TEXT values ---------------------------------------------------------------------- */
@@ -1113,28 +1113,28 @@ char *ical_text_unescape(const char *s)
 
 char *ical_text_escape(const char *s)
 {
-    jscal_buf b = {0};
+    jbuf b = {0};
     for (const char *p = s; *p; p++) {
         switch (*p) {
         case '\\':
-            jscal_buf_adds(&b, "\\\\");
+            jbuf_adds(&b, "\\\\");
             break;
         case ';':
-            jscal_buf_adds(&b, "\\;");
+            jbuf_adds(&b, "\\;");
             break;
         case ',':
-            jscal_buf_adds(&b, "\\,");
+            jbuf_adds(&b, "\\,");
             break;
         case '\n':
-            jscal_buf_adds(&b, "\\n");
+            jbuf_adds(&b, "\\n");
             break;
         case '\r':
             break;
         default:
-            jscal_buf_add(&b, p, 1);
+            jbuf_add(&b, p, 1);
         }
     }
-    return jscal_buf_take(&b);
+    return jbuf_take(&b);
 }
 
 size_t ical_split_values(const char *raw, char ***out)

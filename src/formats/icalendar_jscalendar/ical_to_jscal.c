@@ -81,7 +81,7 @@ static int entry_begin(entry_ctx *e, const ical_comp *c)
     if (!uidp || !*uidp->value) {
         /* RFC 5545 §3.6.1 requires UID; a name-based UUID of the component's text is the same
          * for the same component every time it is read. */
-        jscal_buf b = {0};
+        jbuf b = {0};
         ical_comp_write(c, &b);
         char uid[37];
         jscal_uuidv5(b.s, uid);
@@ -156,7 +156,7 @@ static void entry_location_props(entry_ctx *e, char lockey[256])
     if (e->location) {
         const char *jsid = ical_prop_param1(e->location, "JSID");
         char *u = ical_text_unescape(e->location->value);
-        if (jsid && jscal_is_id(jsid))
+        if (jsid && jid_valid(jsid))
             i2j_key_copy(lockey, 256, jsid);
         else
             i2j_uuid(o->cal, u, lockey);
@@ -173,7 +173,7 @@ static void entry_location_props(entry_ctx *e, char lockey[256])
         const ical_prop *g = e->geos[i];
         const char *jsid = ical_prop_param1(g, "JSID");
         char key[256];
-        if (jsid && jscal_is_id(jsid))
+        if (jsid && jid_valid(jsid))
             i2j_key_copy(key, sizeof key, jsid);
         else if (*lockey && i == 0)
             i2j_key_copy(key, sizeof key, lockey);
@@ -361,7 +361,7 @@ static void diff_into(json_t *patch, const char *prefix, json_t *a, json_t *b, i
     {
         if (depth == 0 && patch_ignored(k))
             continue;
-        char *e = i2j_ptr_escape(k);
+        char *e = jptr_token_escape(k);
         char *path = *prefix ? jscal_strdupf("%s/%s", prefix, e) : strdup(e);
         free(e);
         if (patch_ignored(path)) { /* e.g. participants/x/calendarAddress */
@@ -386,7 +386,7 @@ static void diff_into(json_t *patch, const char *prefix, json_t *a, json_t *b, i
             continue;
         if (depth == 0 && (!strcmp(k, "recurrenceRule") || !strcmp(k, "recurrenceOverrides")))
             continue;
-        char *e = i2j_ptr_escape(k);
+        char *e = jptr_token_escape(k);
         char *path = *prefix ? jscal_strdupf("%s/%s", prefix, e) : strdup(e);
         free(e);
         json_object_set_new_nocheck(patch, path, json_null());

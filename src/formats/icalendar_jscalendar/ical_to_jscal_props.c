@@ -120,7 +120,7 @@ static int h_conference(entry_ctx *e, const ical_prop *p)
 {
     const char *jsid = ical_prop_param1(p, "JSID");
     char key[256];
-    if (jsid && jscal_is_id(jsid))
+    if (jsid && jid_valid(jsid))
         i2j_key_copy(key, sizeof key, jsid);
     else
         i2j_uuid(e->o.cal, p->value, key);

@@ -51,23 +51,9 @@ const char *j2i_cp_name(out_ctx *o, const char *path)
     return j2i_jstr(json_object_get(o->cp, path), "name");
 }
 
-char *j2i_ptr_escape(const char *s)
-{
-    jscal_buf b = {0};
-    for (; *s; s++) {
-        if (*s == '~')
-            jscal_buf_adds(&b, "~0");
-        else if (*s == '/')
-            jscal_buf_adds(&b, "~1");
-        else
-            jscal_buf_add(&b, s, 1);
-    }
-    return jscal_buf_take(&b);
-}
-
 char *j2i_path2(const char *a, const char *key)
 {
-    char *e = j2i_ptr_escape(key);
+    char *e = jptr_token_escape(key);
     char *r = jscal_strdupf("%s/%s", a, e);
     free(e);
     return r;
@@ -95,10 +81,10 @@ void j2i_add_jsprops(ical_comp *c, const json_t *obj, const char *prefix,
         if (skip)
             continue;
         char *val = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-        char *ptr = prefix ? j2i_path2(prefix, k) : j2i_ptr_escape(k);
+        char *ptr = prefix ? j2i_path2(prefix, k) : jptr_token_escape(k);
         ical_prop *p = j2i_add_text(c, "JSPROP", val ? val : "null");
         ical_prop_add_param(p, "JSPTR", ptr);
-        jscal_json_text_free(val);
+        jwriter_text_free(val);
         free(ptr);
     }
 }
@@ -431,13 +417,13 @@ void j2i_add_vlocation(out_ctx *o, ical_comp *c, const char *k, const json_t *l,
     }
     const char *tk;
     json_t *tv;
-    jscal_buf types = {0};
+    jbuf types = {0};
     json_object_foreach(json_object_get(l, "locationTypes"), tk, tv)
     {
         char *e2 = ical_text_escape(tk);
         if (types.len)
-            jscal_buf_adds(&types, ",");
-        jscal_buf_adds(&types, e2);
+            jbuf_adds(&types, ",");
+        jbuf_adds(&types, e2);
         free(e2);
     }
     if (types.len)
@@ -536,7 +522,7 @@ void j2i_add_locations(out_ctx *o, ical_comp *c, const json_t *obj)
         char *val = json_dumps(json_object_get(obj, "mainLocationId"), JSON_ENCODE_ANY);
         ical_prop *p = j2i_add_text(c, "JSPROP", val);
         ical_prop_add_param(p, "JSPTR", "mainLocationId");
-        jscal_json_text_free(val);
+        jwriter_text_free(val);
     }
 }
 
@@ -742,7 +728,7 @@ void j2i_add_participants(out_ctx *o, ical_comp *c, const json_t *obj, int is_ta
             json_array_foreach(extra_roles, i, e)
             {
                 ical_prop *jp = j2i_add_text(c, "JSPROP", "true");
-                char *rkp = j2i_ptr_escape(json_string_value(e));
+                char *rkp = jptr_token_escape(json_string_value(e));
                 char *full = jscal_strdupf("%s/roles/%s", path, rkp);
                 ical_prop_add_param(jp, "JSPTR", full);
                 free(full);
@@ -905,7 +891,7 @@ int j2i_add_alerts(out_ctx *o, ical_comp *c, const json_t *obj)
             char *val = json_dumps(t, JSON_COMPACT);
             ical_prop *p = j2i_add_text(v, "JSPROP", val);
             ical_prop_add_param(p, "JSPTR", "trigger");
-            jscal_json_text_free(val);
+            jwriter_text_free(val);
         }
         if (sub.err && !o->err)
             o->err = sub.err;

@@ -103,7 +103,7 @@ static icaltimezone *carried_zone(const json_t *obj, const char *tzid)
             continue;
         icaltimezone *z = NULL;
         if (ical_vtimezone_is(c, tzid)) { /* TZIDs holding commas, too */
-            jscal_buf b = {0};
+            jbuf b = {0};
             ical_comp_write(c, &b);
             icalcomponent *ic = icalparser_parse_string(b.s);
             free(b.s);
