@@ -484,6 +484,61 @@ int i2j_int_list(json_t *rule, const char *name, const char *v, int allow_neg)
     return 0;
 }
 
+/* BYMONTH (RFC 7529: "5L" leap months too) into rule's byMonth. Returns 1 if invalid. */
+static int rrule_by_month(json_t *rule, const char *v)
+{
+    int bad = 0;
+    json_t *a = json_array();
+    char *d2 = strdup(v), *s2 = NULL;
+    for (char *m = strtok_r(d2, ",", &s2); m; m = strtok_r(NULL, ",", &s2)) {
+        char *mu = jscal_strupper(m);
+        size_t ml = strlen(mu);
+        size_t digits = strspn(mu, "0123456789");
+        if (!digits || (digits != ml && !(digits + 1 == ml && mu[ml - 1] == 'L')))
+            bad = 1;
+        json_array_append_new(a, json_string_nocheck(mu));
+        free(mu);
+    }
+    free(d2);
+    json_object_set_new_nocheck(rule, "byMonth", a);
+    return bad;
+}
+
+/* BYDAY ("MO", "-1SU") into rule's byDay as NDay objects. Returns 1 if invalid. */
+static int rrule_by_day(json_t *rule, const char *v)
+{
+    int bad = 0;
+    json_t *a = json_array();
+    char *d2 = strdup(v), *s2 = NULL;
+    for (char *m = strtok_r(d2, ",", &s2); m && !bad; m = strtok_r(NULL, ",", &s2)) {
+        size_t ml = strlen(m);
+        char day[3] = {0};
+        if (ml >= 2) {
+            day[0] = (char)tolower((unsigned char)m[ml - 2]);
+            day[1] = (char)tolower((unsigned char)m[ml - 1]);
+        }
+        if (ml < 2 || !strstr("mo tu we th fr sa su", day)) {
+            bad = 1;
+            break;
+        }
+        json_t *nd = i2j_typed_object("NDay");
+        json_object_set_new_nocheck(nd, "day", json_string_nocheck(day));
+        if (ml > 2) {
+            char num[16];
+            snprintf(num, sizeof num, "%.*s", (int)(ml - 2), m);
+            char *end;
+            long n = strtol(num, &end, 10);
+            if (*end || n == 0)
+                bad = 1;
+            json_object_set_new_nocheck(nd, "nthOfPeriod", json_integer(n));
+        }
+        json_array_append_new(a, nd);
+    }
+    free(d2);
+    json_object_set_new_nocheck(rule, "byDay", a);
+    return bad;
+}
+
 int i2j_convert_rrule(obj_ctx *o, const ical_prop *p)
 {
     json_t *rule = i2j_typed_object("RecurrenceRule");
@@ -541,49 +596,9 @@ int i2j_convert_rrule(obj_ctx *o, const ical_prop *p)
                                                              : "bySetPosition";
             bad = i2j_int_list(rule, name, v, 1) != 0;
         } else if (!strcasecmp(k, "BYMONTH")) {
-            json_t *a = json_array();
-            char *d2 = strdup(v), *s2 = NULL;
-            for (char *m = strtok_r(d2, ",", &s2); m; m = strtok_r(NULL, ",", &s2)) {
-                char *mu = jscal_strupper(m);
-                size_t ml = strlen(mu);
-                size_t digits = strspn(mu, "0123456789");
-                if (!digits || (digits != ml && !(digits + 1 == ml && mu[ml - 1] == 'L')))
-                    bad = 1;
-                json_array_append_new(a, json_string_nocheck(mu));
-                free(mu);
-            }
-            free(d2);
-            json_object_set_new_nocheck(rule, "byMonth", a);
+            bad = rrule_by_month(rule, v);
         } else if (!strcasecmp(k, "BYDAY")) {
-            json_t *a = json_array();
-            char *d2 = strdup(v), *s2 = NULL;
-            for (char *m = strtok_r(d2, ",", &s2); m; m = strtok_r(NULL, ",", &s2)) {
-                size_t ml = strlen(m);
-                if (ml < 2) {
-                    bad = 1;
-                    break;
-                }
-                char day[3] = {(char)tolower((unsigned char)m[ml - 2]),
-                               (char)tolower((unsigned char)m[ml - 1]), 0};
-                if (!strstr("mo tu we th fr sa su", day)) {
-                    bad = 1;
-                    break;
-                }
-                json_t *nd = i2j_typed_object("NDay");
-                json_object_set_new_nocheck(nd, "day", json_string_nocheck(day));
-                if (ml > 2) {
-                    char num[16];
-                    snprintf(num, sizeof num, "%.*s", (int)(ml - 2), m);
-                    char *end;
-                    long n = strtol(num, &end, 10);
-                    if (*end || n == 0)
-                        bad = 1;
-                    json_object_set_new_nocheck(nd, "nthOfPeriod", json_integer(n));
-                }
-                json_array_append_new(a, nd);
-            }
-            free(d2);
-            json_object_set_new_nocheck(rule, "byDay", a);
+            bad = rrule_by_day(rule, v);
         } else if (!strcasecmp(k, "WKST")) {
             char *l = jscal_strlower(v);
             if (strlen(l) != 2 || !strstr("mo tu we th fr sa su", l))

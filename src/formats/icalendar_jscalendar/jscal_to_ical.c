@@ -117,20 +117,9 @@ static int add_overrides(out_ctx *o, ical_comp *vcal_like, ical_comp *c, const j
     return o->err ? -1 : 0;
 }
 
-/* Builds the component for obj into out. With as_override, rid is the RECURRENCE-ID in the
- * object's zone and no recurrence properties are written. */
-static int build_entry(out_ctx *o, const json_t *obj, ical_comp *out, int as_override,
-                       const char *rid)
+/* UID, DTSTAMP, CREATED, SEQUENCE, SUMMARY, DESCRIPTION (§3.1-§3.3). */
+static int entry_texts(out_ctx *o, const json_t *obj, ical_comp *out)
 {
-    const char *type = j2i_jstr(obj, "@type");
-    int is_task = type && !strcmp(type, "Task");
-    o->obj = obj;
-    o->cp = json_object_get(json_object_get(obj, "iCalendar"), "convertedProperties");
-    o->tz = j2i_jstr(obj, "timeZone");
-    o->form = j2i_choose_form(obj);
-    if (o->tz && o->form == 1 && !tz_builtin(o->tz) &&
-        !jscal_timezone_known(o->tz, obj))
-        return j2i_ofail(o, "timeZone", "unknown time zone");
     const char *uid = j2i_jstr(obj, "uid");
     if (!uid)
         return j2i_ofail(o, "uid", "missing");
@@ -167,11 +156,56 @@ static int build_entry(out_ctx *o, const json_t *obj, ical_comp *out, int as_ove
             ical_prop_add_param(p, "LANGUAGE", locale);
         j2i_apply_cp(o, p, "description");
     }
-    /* Dates */
-    if (j2i_jstr(obj, "start") && j2i_add_dt(o, out, "DTSTART", j2i_jstr(obj, "start"), "start"))
-        return -1;
-    if (is_task && j2i_jstr(obj, "due") && j2i_add_dt(o, out, "DUE", j2i_jstr(obj, "due"), "due"))
-        return -1;
+    return 0;
+}
+
+/* DTEND = start + duration (jscalendarbis §1.4.6), in endTimeZone if set. */
+static int entry_dtend(out_ctx *o, const json_t *obj, ical_comp *out, const jscal_dur *dp,
+                       const char *etz)
+{
+    jscal_dur d = *dp;
+    char tmp[64];
+    jscal_ldt st;
+    if (jscal_ldt_parse(j2i_jstr(obj, "start"), &st))
+        return j2i_ofail(o, "start", "not a LocalDateTime");
+    int64_t local = jscal_ldt_to_secs(&st) + (d.weeks * 7 + d.days) * 86400;
+    int64_t secs = d.hours * 3600 + d.minutes * 60 + d.seconds;
+    icaltimezone *zo = NULL, *ezo = NULL;
+    int known = 1, eknown = 1;
+    icaltimezone *z = o->tz ? recur_zone_lookup(obj, o->tz, &zo, &known) : NULL;
+    (void)known;
+    ical_dt e = {.is_date = o->form == 0};
+    const char *endtz = etz ? etz : o->tz;
+    if (o->form == 0 || !o->tz) {
+        jscal_secs_to_ldt(local + secs, &e.t);
+    } else {
+        int64_t utc = tz_local_to_utc(z, local) + secs;
+        icaltimezone *ez = recur_zone_lookup(obj, endtz, &ezo, &eknown);
+        if (eknown)
+            jscal_secs_to_ldt(tz_utc_to_local(ez, utc), &e.t);
+        e.is_utc = !strcmp(endtz, "Etc/UTC") && (etz || o->form == 2);
+    }
+    if (zo)
+        icaltimezone_free(zo, 1);
+    if (ezo)
+        icaltimezone_free(ezo, 1);
+    if (!eknown)
+        return j2i_ofail(o, "endTimeZone", "unknown time zone");
+    ical_dt_format(&e, tmp);
+    ical_prop *p = ical_comp_add_prop(out, "DTEND", tmp);
+    if (e.is_date)
+        ical_prop_add_param(p, "VALUE", "DATE");
+    else if (!e.is_utc && o->tz) {
+        ical_prop_add_param(p, "TZID", endtz);
+        j2i_add_zone(o->w, endtz);
+    }
+    j2i_apply_cp(o, p, "duration");
+    return 0;
+}
+
+/* duration: DTEND where it came from one or the end has a zone of its own, else DURATION. */
+static int entry_duration(out_ctx *o, const json_t *obj, ical_comp *out, int is_task)
+{
     const char *dur = j2i_jstr(obj, "duration");
     if (dur) {
         jscal_dur d;
@@ -180,46 +214,20 @@ static int build_entry(out_ctx *o, const json_t *obj, ical_comp *out, int as_ove
         const char *etz = j2i_jstr(obj, "endTimeZone");
         const char *how = j2i_cp_name(o, "duration");
         if (!is_task && j2i_jstr(obj, "start") && ((etz && o->tz) || (how && !strcasecmp(how, "dtend")))) {
-            /* DTEND = start + duration (jscalendarbis §1.4.6), in endTimeZone if set. */
-            jscal_ldt st;
-            if (jscal_ldt_parse(j2i_jstr(obj, "start"), &st))
-                return j2i_ofail(o, "start", "not a LocalDateTime");
-            int64_t local = jscal_ldt_to_secs(&st) + (d.weeks * 7 + d.days) * 86400;
-            int64_t secs = d.hours * 3600 + d.minutes * 60 + d.seconds;
-            icaltimezone *zo = NULL, *ezo = NULL;
-            int known = 1, eknown = 1;
-            icaltimezone *z = o->tz ? recur_zone_lookup(obj, o->tz, &zo, &known) : NULL;
-            (void)known;
-            ical_dt e = {.is_date = o->form == 0};
-            const char *endtz = etz ? etz : o->tz;
-            if (o->form == 0 || !o->tz) {
-                jscal_secs_to_ldt(local + secs, &e.t);
-            } else {
-                int64_t utc = tz_local_to_utc(z, local) + secs;
-                icaltimezone *ez = recur_zone_lookup(obj, endtz, &ezo, &eknown);
-                if (eknown)
-                    jscal_secs_to_ldt(tz_utc_to_local(ez, utc), &e.t);
-                e.is_utc = !strcmp(endtz, "Etc/UTC") && (etz || o->form == 2);
-            }
-            if (zo)
-                icaltimezone_free(zo, 1);
-            if (ezo)
-                icaltimezone_free(ezo, 1);
-            if (!eknown)
-                return j2i_ofail(o, "endTimeZone", "unknown time zone");
-            ical_dt_format(&e, tmp);
-            ical_prop *p = ical_comp_add_prop(out, "DTEND", tmp);
-            if (e.is_date)
-                ical_prop_add_param(p, "VALUE", "DATE");
-            else if (!e.is_utc && o->tz) {
-                ical_prop_add_param(p, "TZID", endtz);
-                j2i_add_zone(o->w, endtz);
-            }
-            j2i_apply_cp(o, p, "duration");
+            if (entry_dtend(o, obj, out, &d, etz))
+                return -1;
         } else {
             ical_comp_add_prop(out, "DURATION", dur);
         }
     }
+    return 0;
+}
+
+/* RECURRENCE-ID: rid for an override being written, else the object's recurrenceId. */
+static int entry_recurrence_id(out_ctx *o, const json_t *obj, ical_comp *out, int as_override,
+                               const char *rid)
+{
+    char tmp[64];
     if (as_override) {
         const char *ridtz = o->tz;
         ical_dt d;
@@ -250,10 +258,15 @@ static int build_entry(out_ctx *o, const json_t *obj, ical_comp *out, int as_ove
         }
         j2i_apply_cp(o, p, "recurrenceId");
     }
-    if (!as_override && json_object_get(obj, "recurrenceRule") &&
-        !json_is_null(json_object_get(obj, "recurrenceRule")) &&
-        j2i_add_rrule(o, out, json_object_get(obj, "recurrenceRule")))
-        return -1;
+    return 0;
+}
+
+/* STATUS, TRANSP, CLASS, PRIORITY, COLOR, CATEGORIES, CONCEPT, SHOW-WITHOUT-TIME, task
+ * properties and RELATED-TO. */
+static void entry_classification(out_ctx *o, const json_t *obj, ical_comp *out, int is_task)
+{
+    json_t *v;
+    char tmp[64];
     /* Status, transparency, class, priority */
     const char *st = j2i_jstr(obj, is_task ? "progress" : "status");
     if (st) {
@@ -311,6 +324,38 @@ static int build_entry(out_ctx *o, const json_t *obj, ical_comp *out, int as_ove
             free(path);
         }
     }
+}
+
+/* Builds the component for obj into out. With as_override, rid is the RECURRENCE-ID in the
+ * object's zone and no recurrence properties are written. */
+static int build_entry(out_ctx *o, const json_t *obj, ical_comp *out, int as_override,
+                       const char *rid)
+{
+    const char *type = j2i_jstr(obj, "@type");
+    int is_task = type && !strcmp(type, "Task");
+    o->obj = obj;
+    o->cp = json_object_get(json_object_get(obj, "iCalendar"), "convertedProperties");
+    o->tz = j2i_jstr(obj, "timeZone");
+    o->form = j2i_choose_form(obj);
+    if (o->tz && o->form == 1 && !tz_builtin(o->tz) &&
+        !jscal_timezone_known(o->tz, obj))
+        return j2i_ofail(o, "timeZone", "unknown time zone");
+    if (entry_texts(o, obj, out))
+        return -1;
+    /* Dates */
+    if (j2i_jstr(obj, "start") && j2i_add_dt(o, out, "DTSTART", j2i_jstr(obj, "start"), "start"))
+        return -1;
+    if (is_task && j2i_jstr(obj, "due") && j2i_add_dt(o, out, "DUE", j2i_jstr(obj, "due"), "due"))
+        return -1;
+    if (entry_duration(o, obj, out, is_task))
+        return -1;
+    if (entry_recurrence_id(o, obj, out, as_override, rid))
+        return -1;
+    if (!as_override && json_object_get(obj, "recurrenceRule") &&
+        !json_is_null(json_object_get(obj, "recurrenceRule")) &&
+        j2i_add_rrule(o, out, json_object_get(obj, "recurrenceRule")))
+        return -1;
+    entry_classification(o, obj, out, is_task);
     j2i_add_locations(o, out, obj);
     j2i_add_virtual_locations(o, out, json_object_get(obj, "virtualLocations"));
     j2i_add_links(o, out, json_object_get(obj, "links"), "links");
