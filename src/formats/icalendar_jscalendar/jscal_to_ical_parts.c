@@ -575,41 +575,202 @@ char *j2i_mailto(const char *s)
     return strchr(s, ':') ? strdup(s) : jscal_strdupf("mailto:%s", s);
 }
 
+/* ORGANIZER, with the parameters of the organizer's participant (§3.6, §2.3.29). */
+static void add_organizer(out_ctx *o, ical_comp *c, const json_t *obj, const char *org)
+{
+    const json_t *parts = json_object_get(obj, "participants");
+    const char *k;
+    json_t *pt;
+    ical_prop *p = ical_comp_add_prop(c, "ORGANIZER", org);
+    json_object_foreach((json_t *)parts, k, pt)
+    {
+        const char *a = j2i_jstr(pt, "calendarAddress");
+        if (!a || strcasecmp(a, org))
+            continue;
+        if (j2i_jstr(pt, "name"))
+            ical_prop_add_param(p, "CN", j2i_jstr(pt, "name"));
+        if (j2i_jstr(pt, "email"))
+            ical_prop_add_param(p, "EMAIL", j2i_jstr(pt, "email"));
+        if (j2i_jstr(pt, "sentBy")) {
+            char *m = j2i_mailto(j2i_jstr(pt, "sentBy"));
+            ical_prop_add_param(p, "SENT-BY", m);
+            free(m);
+        }
+        char u5[37];
+        jscal_uuidv5(org, u5);
+        if (strcmp(u5, k))
+            ical_prop_add_param(p, "JSID", k);
+        break;
+    }
+    if (!ical_prop_get_param(p, "SENT-BY") && j2i_jstr(obj, "sentBy")) {
+        char *m = j2i_mailto(j2i_jstr(obj, "sentBy"));
+        ical_prop_add_param(p, "SENT-BY", m);
+        free(m);
+    }
+    j2i_apply_cp(o, p, "organizerCalendarAddress");
+}
+
+/* ATTENDEE for a participant with a calendarAddress (§3.6, §2.3.4). */
+static void add_attendee(out_ctx *o, ical_comp *c, const json_t *pt, const char *k,
+                         const char *addr, const char *org, const char *path, int is_task)
+{
+    json_t *roles = json_object_get(pt, "roles");
+    const char *rk;
+    json_t *rv;
+    ical_prop *p = ical_comp_add_prop(c, "ATTENDEE", addr);
+    if (j2i_jstr(pt, "name"))
+        ical_prop_add_param(p, "CN", j2i_jstr(pt, "name"));
+    if (j2i_jstr(pt, "email"))
+        ical_prop_add_param(p, "EMAIL", j2i_jstr(pt, "email"));
+    const char *kind = j2i_jstr(pt, "kind");
+    if (kind) {
+        char *u = jscal_strupper(!strcmp(kind, "location") ? "room" : kind);
+        ical_prop_add_param(p, "CUTYPE", u);
+        free(u);
+    }
+    int chair = 0, optional = 0, info = 0, attendee = 0, req = 0, owner = 0;
+    json_object_foreach(roles, rk, rv)
+    {
+        chair |= !strcmp(rk, "chair");
+        optional |= !strcmp(rk, "optional");
+        info |= !strcmp(rk, "informational");
+        attendee |= !strcmp(rk, "attendee");
+        req |= !strcmp(rk, "required");
+        owner |= !strcmp(rk, "owner");
+    }
+    const char *role = chair      ? "CHAIR"
+                       : req      ? "REQ-PARTICIPANT"
+                       : optional ? "OPT-PARTICIPANT"
+                       : info     ? "NON-PARTICIPANT"
+                       : attendee ? "REQ-PARTICIPANT"
+                                  : NULL;
+    if (!role && owner && !(org && !strcasecmp(addr, org)))
+        role = "OWNER";
+    if (role)
+        ical_prop_add_param(p, "ROLE", role);
+    /* Roles ROLE cannot carry travel as JSPROP (§4.1.2): the import sets them
+     * after ROLE has been converted, as they are new keys of "roles". (Collected
+     * first: adding properties may move p.) */
+    json_t *extra_roles = json_array();
+    json_object_foreach(roles, rk, rv)
+    {
+        int implied = (!strcmp(rk, "attendee") && role && strcmp(role, "NON-PARTICIPANT") &&
+                       strcmp(role, "OWNER")) ||
+                      (!strcmp(rk, "chair") && role && !strcmp(role, "CHAIR")) ||
+                      (!strcmp(rk, "optional") && role && !strcmp(role, "OPT-PARTICIPANT")) ||
+                      (!strcmp(rk, "informational") && role && !strcmp(role, "NON-PARTICIPANT")) ||
+                      (!strcmp(rk, "owner") && ((role && !strcmp(role, "OWNER")) ||
+                                                (org && !strcasecmp(addr, org))));
+        if (!implied)
+            json_array_append_new(extra_roles, json_string(rk));
+    }
+    const char *ps = j2i_jstr(pt, "participationStatus"), *prog = j2i_jstr(pt, "progress");
+    if (is_task && prog && (!ps || !strcmp(ps, "accepted"))) {
+        char *u = jscal_strupper(prog);
+        ical_prop_add_param(p, "PARTSTAT", u);
+        free(u);
+    } else if (ps) {
+        char *u = jscal_strupper(ps);
+        ical_prop_add_param(p, "PARTSTAT", u);
+        free(u);
+    }
+    if (json_is_true(json_object_get(pt, "expectReply")))
+        ical_prop_add_param(p, "RSVP", "TRUE");
+    if (j2i_jstr(pt, "sentBy")) {
+        char *m = j2i_mailto(j2i_jstr(pt, "sentBy"));
+        ical_prop_add_param(p, "SENT-BY", m);
+        free(m);
+    }
+    j2i_set_addr_param(p, "DELEGATED-TO", json_object_get(pt, "delegatedTo"));
+    j2i_set_addr_param(p, "DELEGATED-FROM", json_object_get(pt, "delegatedFrom"));
+    j2i_set_addr_param(p, "MEMBER", json_object_get(pt, "memberOf"));
+    if (j2i_jstr(pt, "scheduleAgent")) {
+        char *u = jscal_strupper(j2i_jstr(pt, "scheduleAgent"));
+        ical_prop_add_param(p, "SCHEDULE-AGENT", u);
+        free(u);
+    }
+    if (json_is_true(json_object_get(pt, "scheduleForceSend")))
+        ical_prop_add_param(p, "SCHEDULE-FORCE-SEND", "REQUEST");
+    size_t i;
+    json_t *e;
+    json_array_foreach(json_object_get(pt, "scheduleStatus"), i, e) if (json_is_string(e))
+        ical_prop_add_param(p, "SCHEDULE-STATUS", json_string_value(e));
+    char u5[37];
+    jscal_uuidv5(addr, u5);
+    if (strcmp(u5, k))
+        ical_prop_add_param(p, "JSID", k);
+    j2i_apply_cp(o, p, path);
+    p = NULL;
+    json_array_foreach(extra_roles, i, e)
+    {
+        ical_prop *jp = j2i_add_text(c, "JSPROP", "true");
+        char *rkp = jptr_token_escape(json_string_value(e));
+        char *full = jscal_strdupf("%s/roles/%s", path, rkp);
+        ical_prop_add_param(jp, "JSPTR", full);
+        free(full);
+        free(rkp);
+    }
+    json_decref(extra_roles);
+}
+
+/* PARTICIPANT component for what ATTENDEE cannot carry (§3.6). */
+static void add_participant_comp(out_ctx *o, ical_comp *c, const json_t *pt, const char *k,
+                                 const char *addr, const char *path, int want_attendee)
+{
+    json_t *ic = json_object_get(pt, "iCalendar");
+    ical_comp *pc = ical_comp_new("PARTICIPANT");
+    out_ctx sub = *o;
+    sub.cp = json_object_get(ic, "convertedProperties");
+    sub.err = NULL;
+    const char *puid = j2i_preserved_uid(pt);
+    char u5[37] = "";
+    if (addr)
+        jscal_uuidv5(addr, u5);
+    if (addr ? strcmp(u5, k) != 0 : (puid && strcmp(puid, k)))
+        ical_comp_add_prop(pc, "JSID", k);
+    if (!puid)
+        j2i_add_text(pc, "UID", k);
+    if (addr)
+        ical_comp_add_prop(pc, "CALENDAR-ADDRESS", addr);
+    if (j2i_jstr(pt, "name") && !want_attendee)
+        j2i_add_text(pc, "SUMMARY", j2i_jstr(pt, "name"));
+    const char *desc = j2i_jstr(pt, "description"), *dct = j2i_jstr(pt, "descriptionContentType");
+    if (desc) {
+        ical_prop *p = j2i_add_description(pc, desc, dct);
+        j2i_apply_cp(&sub, p, "description");
+    }
+    json_t *pcv = json_object_get(pt, "percentComplete");
+    if (json_is_integer(pcv)) {
+        char tmp[32];
+        snprintf(tmp, sizeof tmp, "%lld", (long long)json_integer_value(pcv));
+        ical_comp_add_prop(pc, "PERCENT-COMPLETE", tmp);
+    }
+    j2i_add_links(&sub, pc, json_object_get(pt, "links"), "links");
+    j2i_restore_ical(&sub, pc, pt, path);
+    if (sub.err && !o->err)
+        o->err = sub.err;
+    else
+        free(sub.err);
+    static const char *const with_att[] = {
+        "calendarAddress", "name", "email", "kind", "roles", "participationStatus",
+        "expectReply", "sentBy", "delegatedTo", "delegatedFrom", "memberOf", "progress",
+        "scheduleAgent", "scheduleForceSend", "scheduleStatus", "description",
+        "descriptionContentType", "percentComplete", "links", NULL};
+    static const char *const alone[] = {"calendarAddress", "name", "description",
+                                        "descriptionContentType", "percentComplete",
+                                        "links", NULL};
+    j2i_add_jsprops(pc, pt, NULL, want_attendee ? with_att : alone);
+    ical_comp_add_comp(c, pc);
+}
+
 void j2i_add_participants(out_ctx *o, ical_comp *c, const json_t *obj, int is_task)
 {
     const char *org = j2i_jstr(obj, "organizerCalendarAddress");
     const json_t *parts = json_object_get(obj, "participants");
     const char *k;
     json_t *pt;
-    if (org) {
-        ical_prop *p = ical_comp_add_prop(c, "ORGANIZER", org);
-        json_object_foreach((json_t *)parts, k, pt)
-        {
-            const char *a = j2i_jstr(pt, "calendarAddress");
-            if (!a || strcasecmp(a, org))
-                continue;
-            if (j2i_jstr(pt, "name"))
-                ical_prop_add_param(p, "CN", j2i_jstr(pt, "name"));
-            if (j2i_jstr(pt, "email"))
-                ical_prop_add_param(p, "EMAIL", j2i_jstr(pt, "email"));
-            if (j2i_jstr(pt, "sentBy")) {
-                char *m = j2i_mailto(j2i_jstr(pt, "sentBy"));
-                ical_prop_add_param(p, "SENT-BY", m);
-                free(m);
-            }
-            char u5[37];
-            jscal_uuidv5(org, u5);
-            if (strcmp(u5, k))
-                ical_prop_add_param(p, "JSID", k);
-            break;
-        }
-        if (!ical_prop_get_param(p, "SENT-BY") && j2i_jstr(obj, "sentBy")) {
-            char *m = j2i_mailto(j2i_jstr(obj, "sentBy"));
-            ical_prop_add_param(p, "SENT-BY", m);
-            free(m);
-        }
-        j2i_apply_cp(o, p, "organizerCalendarAddress");
-    }
+    if (org)
+        add_organizer(o, c, obj, org);
     json_object_foreach((json_t *)parts, k, pt)
     {
         const char *addr = j2i_jstr(pt, "calendarAddress");
@@ -640,149 +801,13 @@ void j2i_add_participants(out_ctx *o, ical_comp *c, const json_t *obj, int is_ta
             "calendarAddress", "name", "email", "kind", "roles", "participationStatus",
             "expectReply", "sentBy", "delegatedTo", "delegatedFrom", "memberOf", "progress",
             "scheduleAgent", "scheduleForceSend", "scheduleStatus", NULL};
-        if (want_attendee) {
-            ical_prop *p = ical_comp_add_prop(c, "ATTENDEE", addr);
-            if (j2i_jstr(pt, "name"))
-                ical_prop_add_param(p, "CN", j2i_jstr(pt, "name"));
-            if (j2i_jstr(pt, "email"))
-                ical_prop_add_param(p, "EMAIL", j2i_jstr(pt, "email"));
-            const char *kind = j2i_jstr(pt, "kind");
-            if (kind) {
-                char *u = jscal_strupper(!strcmp(kind, "location") ? "room" : kind);
-                ical_prop_add_param(p, "CUTYPE", u);
-                free(u);
-            }
-            int chair = 0, optional = 0, info = 0, attendee = 0, req = 0, owner = 0;
-            json_object_foreach(roles, rk, rv)
-            {
-                chair |= !strcmp(rk, "chair");
-                optional |= !strcmp(rk, "optional");
-                info |= !strcmp(rk, "informational");
-                attendee |= !strcmp(rk, "attendee");
-                req |= !strcmp(rk, "required");
-                owner |= !strcmp(rk, "owner");
-            }
-            const char *role = chair      ? "CHAIR"
-                               : req      ? "REQ-PARTICIPANT"
-                               : optional ? "OPT-PARTICIPANT"
-                               : info     ? "NON-PARTICIPANT"
-                               : attendee ? "REQ-PARTICIPANT"
-                                          : NULL;
-            if (!role && owner && !(org && !strcasecmp(addr, org)))
-                role = "OWNER";
-            if (role)
-                ical_prop_add_param(p, "ROLE", role);
-            /* Roles ROLE cannot carry travel as JSPROP (§4.1.2): the import sets them
-             * after ROLE has been converted, as they are new keys of "roles". (Collected
-             * first: adding properties may move p.) */
-            json_t *extra_roles = json_array();
-            json_object_foreach(roles, rk, rv)
-            {
-                int implied = (!strcmp(rk, "attendee") && role && strcmp(role, "NON-PARTICIPANT") &&
-                               strcmp(role, "OWNER")) ||
-                              (!strcmp(rk, "chair") && role && !strcmp(role, "CHAIR")) ||
-                              (!strcmp(rk, "optional") && role && !strcmp(role, "OPT-PARTICIPANT")) ||
-                              (!strcmp(rk, "informational") && role && !strcmp(role, "NON-PARTICIPANT")) ||
-                              (!strcmp(rk, "owner") && ((role && !strcmp(role, "OWNER")) ||
-                                                        (org && !strcasecmp(addr, org))));
-                if (!implied)
-                    json_array_append_new(extra_roles, json_string(rk));
-            }
-            const char *ps = j2i_jstr(pt, "participationStatus"), *prog = j2i_jstr(pt, "progress");
-            if (is_task && prog && (!ps || !strcmp(ps, "accepted"))) {
-                char *u = jscal_strupper(prog);
-                ical_prop_add_param(p, "PARTSTAT", u);
-                free(u);
-            } else if (ps) {
-                char *u = jscal_strupper(ps);
-                ical_prop_add_param(p, "PARTSTAT", u);
-                free(u);
-            }
-            if (json_is_true(json_object_get(pt, "expectReply")))
-                ical_prop_add_param(p, "RSVP", "TRUE");
-            if (j2i_jstr(pt, "sentBy")) {
-                char *m = j2i_mailto(j2i_jstr(pt, "sentBy"));
-                ical_prop_add_param(p, "SENT-BY", m);
-                free(m);
-            }
-            j2i_set_addr_param(p, "DELEGATED-TO", json_object_get(pt, "delegatedTo"));
-            j2i_set_addr_param(p, "DELEGATED-FROM", json_object_get(pt, "delegatedFrom"));
-            j2i_set_addr_param(p, "MEMBER", json_object_get(pt, "memberOf"));
-            if (j2i_jstr(pt, "scheduleAgent")) {
-                char *u = jscal_strupper(j2i_jstr(pt, "scheduleAgent"));
-                ical_prop_add_param(p, "SCHEDULE-AGENT", u);
-                free(u);
-            }
-            if (json_is_true(json_object_get(pt, "scheduleForceSend")))
-                ical_prop_add_param(p, "SCHEDULE-FORCE-SEND", "REQUEST");
-            size_t i;
-            json_t *e;
-            json_array_foreach(json_object_get(pt, "scheduleStatus"), i, e) if (json_is_string(e))
-                ical_prop_add_param(p, "SCHEDULE-STATUS", json_string_value(e));
-            char u5[37];
-            jscal_uuidv5(addr, u5);
-            if (strcmp(u5, k))
-                ical_prop_add_param(p, "JSID", k);
-            j2i_apply_cp(o, p, path);
-            p = NULL;
-            json_array_foreach(extra_roles, i, e)
-            {
-                ical_prop *jp = j2i_add_text(c, "JSPROP", "true");
-                char *rkp = jptr_token_escape(json_string_value(e));
-                char *full = jscal_strdupf("%s/roles/%s", path, rkp);
-                ical_prop_add_param(jp, "JSPTR", full);
-                free(full);
-                free(rkp);
-            }
-            json_decref(extra_roles);
-        }
+        if (want_attendee)
+            add_attendee(o, c, pt, k, addr, org, path, is_task);
         /* PARTICIPANT component for what ATTENDEE cannot carry (§3.6). */
         int want_comp = !want_attendee || ic || json_object_get(pt, "description") ||
                         json_object_get(pt, "links") || json_object_get(pt, "percentComplete");
         if (want_comp) {
-            ical_comp *pc = ical_comp_new("PARTICIPANT");
-            out_ctx sub = *o;
-            sub.cp = json_object_get(ic, "convertedProperties");
-            sub.err = NULL;
-            const char *puid = j2i_preserved_uid(pt);
-            char u5[37] = "";
-            if (addr)
-                jscal_uuidv5(addr, u5);
-            if (addr ? strcmp(u5, k) != 0 : (puid && strcmp(puid, k)))
-                ical_comp_add_prop(pc, "JSID", k);
-            if (!puid)
-                j2i_add_text(pc, "UID", k);
-            if (addr)
-                ical_comp_add_prop(pc, "CALENDAR-ADDRESS", addr);
-            if (j2i_jstr(pt, "name") && !want_attendee)
-                j2i_add_text(pc, "SUMMARY", j2i_jstr(pt, "name"));
-            const char *desc = j2i_jstr(pt, "description"), *dct = j2i_jstr(pt, "descriptionContentType");
-            if (desc) {
-                ical_prop *p = j2i_add_description(pc, desc, dct);
-                j2i_apply_cp(&sub, p, "description");
-            }
-            json_t *pcv = json_object_get(pt, "percentComplete");
-            if (json_is_integer(pcv)) {
-                char tmp[32];
-                snprintf(tmp, sizeof tmp, "%lld", (long long)json_integer_value(pcv));
-                ical_comp_add_prop(pc, "PERCENT-COMPLETE", tmp);
-            }
-            j2i_add_links(&sub, pc, json_object_get(pt, "links"), "links");
-            j2i_restore_ical(&sub, pc, pt, path);
-            if (sub.err && !o->err)
-                o->err = sub.err;
-            else
-                free(sub.err);
-            static const char *const with_att[] = {
-                "calendarAddress", "name", "email", "kind", "roles", "participationStatus",
-                "expectReply", "sentBy", "delegatedTo", "delegatedFrom", "memberOf", "progress",
-                "scheduleAgent", "scheduleForceSend", "scheduleStatus", "description",
-                "descriptionContentType", "percentComplete", "links", NULL};
-            static const char *const alone[] = {"calendarAddress", "name", "description",
-                                                "descriptionContentType", "percentComplete",
-                                                "links", NULL};
-            j2i_add_jsprops(pc, pt, NULL, want_attendee ? with_att : alone);
-            ical_comp_add_comp(c, pc);
+            add_participant_comp(o, c, pt, k, addr, path, want_attendee);
         } else {
             j2i_add_jsprops(c, pt, path, att_known);
         }
