@@ -494,12 +494,15 @@ static int rrule_by_month(json_t *rule, const char *v)
         char *mu = jscal_strupper(m);
         size_t ml = strlen(mu);
         size_t digits = strspn(mu, "0123456789");
-        if (!digits || (digits != ml && !(digits + 1 == ml && mu[ml - 1] == 'L')))
+        long month = strtol(mu, NULL, 10);
+        if (!digits || (digits != ml && !(digits + 1 == ml && mu[ml - 1] == 'L')) ||
+            month < 1 || month > 13) /* RFC 7529 §4.1: 13 months in some calendars */
             bad = 1;
         json_array_append_new(a, json_string_nocheck(mu));
         free(mu);
     }
     free(d2);
+    bad |= !json_array_size(a);
     json_object_set_new_nocheck(rule, "byMonth", a);
     return bad;
 }
@@ -528,13 +531,14 @@ static int rrule_by_day(json_t *rule, const char *v)
             snprintf(num, sizeof num, "%.*s", (int)(ml - 2), m);
             char *end;
             long n = strtol(num, &end, 10);
-            if (*end || n == 0)
+            if (*end || n == 0 || n > 53 || n < -53) /* RFC 5545 §3.3.10 ordwk */
                 bad = 1;
             json_object_set_new_nocheck(nd, "nthOfPeriod", json_integer(n));
         }
         json_array_append_new(a, nd);
     }
     free(d2);
+    bad |= !json_array_size(a);
     json_object_set_new_nocheck(rule, "byDay", a);
     return bad;
 }
