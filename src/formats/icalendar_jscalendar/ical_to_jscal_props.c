@@ -90,8 +90,13 @@ static int h_location(entry_ctx *e, const ical_prop *p)
 
 static int h_geo(entry_ctx *e, const ical_prop *p)
 {
-    if (i2j_param_is_true(p, "DERIVED") || e->ngeo >= I2J_MAX_GEOS || !i2j_geo_ok(p->value))
+    if (i2j_param_is_true(p, "DERIVED") || e->ngeo >= I2J_MAX_GEOS)
         return I2J_KEEP;
+    if (!i2j_geo_ok(p->value)) {
+        /* kept, it would come back after the converted GEOs and change their order */
+        i2j_warn(&e->o, p, "not latitude;longitude in range (RFC 5545 §3.8.1.6); dropped");
+        return I2J_DONE;
+    }
     e->geos[e->ngeo++] = p;
     return I2J_DONE;
 }

@@ -241,6 +241,7 @@ static int entry_recurrence_id(out_ctx *o, const json_t *obj, ical_comp *out, in
             ical_prop_add_param(p, "VALUE", "DATE");
         else if (!d.is_utc && ridtz)
             ical_prop_add_param(p, "TZID", ridtz);
+        j2i_apply_cp(o, p, "recurrenceId"); /* RANGE=THISANDFUTURE, say */
     } else if (j2i_jstr(obj, "recurrenceId")) {
         const char *ridtz = j2i_jstr(obj, "recurrenceIdTimeZone");
         ical_dt d;
