@@ -13,7 +13,11 @@ import requests
 
 from conftest import CAL, CORE, Server, run_cli
 
-CORPUS = os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "corpora")
+# ../shared/corpora from the main checkout, ../../shared/corpora from a worktree
+CORPUS = next((p for p in (os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "corpora"),
+                           os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "shared",
+                                        "corpora")) if os.path.isdir(p)),
+              os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "corpora"))
 
 
 def corpus_files():
