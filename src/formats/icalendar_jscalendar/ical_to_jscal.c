@@ -79,6 +79,8 @@ static json_t *convert_entry(cal_ctx *cal, const ical_comp *c)
     const ical_prop *due = o.is_task ? ical_comp_get_prop(c, "DUE") : NULL;
     const ical_prop *dtend = o.is_task ? NULL : ical_comp_get_prop(c, "DTEND");
     const ical_prop *duration = ical_comp_get_prop(c, "DURATION");
+    /* looked up once: per RDATE line it made n lines cost n^2 (issue 19 §4) */
+    int is_instance = ical_comp_get_prop(c, "RECURRENCE-ID") != NULL;
     const ical_prop *base = dtstart ? dtstart : due;
     const ical_prop *attendees[512], *organizer = NULL, *geos[8], *jsprops[64];
     const ical_prop *location = NULL, *derived_location = NULL;
@@ -210,7 +212,7 @@ static json_t *convert_entry(cal_ctx *cal, const ical_comp *c)
                                         json_string_nocheck(l));
             free(l);
         } else if ((i2j_is(n, "RRULE") || i2j_is(n, "RDATE") || i2j_is(n, "EXDATE")) &&
-                   ical_comp_get_prop(c, "RECURRENCE-ID")) {
+                   is_instance) {
             i2j_keep_prop(&o, p); /* jscalendarbis §4.3.1: an instance has no recurrence set */
         } else if (i2j_is(n, "RRULE") && !have_rrule) {
             have_rrule = 1;

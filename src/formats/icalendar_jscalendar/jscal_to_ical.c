@@ -82,9 +82,11 @@ static int add_overrides(out_ctx *o, ical_comp *vcal_like, ical_comp *c, const j
              * is an extra occurrence and needs an RDATE as well. */
             if (!recur_rule_generates(obj, k))
                 j2i_add_dt(o, c, "RDATE", k, path);
-            json_t *inst = json_deep_copy(obj);
-            json_object_del(inst, "recurrenceOverrides");
-            json_object_del(inst, "recurrenceRule");
+            json_t *top = json_copy((json_t *)obj); /* without the overrides: n^2 else */
+            json_object_del(top, "recurrenceOverrides");
+            json_object_del(top, "recurrenceRule");
+            json_t *inst = json_deep_copy(top);
+            json_decref(top);
             if (json_object_get(inst, "start") || !json_object_get(inst, "due"))
                 json_object_set_new(inst, "start", json_string(k));
             else
