@@ -112,17 +112,30 @@ int event_local_to_utc(const json_t *obj, const char *ldt, const char *tzid, con
     return 0;
 }
 
+/* RFC 8984 §1.4.6 (jscalendarbis-17 §1.4.6): the weeks and days of a duration are
+ * nominal, added to the start on the wall clock of its zone; the hours, minutes and
+ * seconds are exact, added after that. So P1D from 2024-03-30T12:00 Europe/Berlin ends
+ * at 2024-03-31T12:00 local, 10:00Z: 23 hours across the change to summer time. The
+ * expansion (recur.c) computes occurrence ends the same way. */
 int event_utc_span(const json_t *obj, const char *float_tz, int64_t *start, int64_t *end)
 {
     const char *tzid = json_string_value(json_object_get(obj, "timeZone"));
-    if (event_local_to_utc(obj, json_string_value(json_object_get(obj, "start")), tzid, float_tz,
-                           start))
+    jscal_ldt t;
+    const char *ldt = json_string_value(json_object_get(obj, "start"));
+    if (!ldt || jscal_ldt_parse(ldt, &t) != 0)
         return -1;
     jscal_dur d = {0};
     const char *dur = json_string_value(json_object_get(obj, "duration"));
     if (dur && jscal_dur_parse(dur, 0, &d) != 0)
         return -1;
-    *end = *start + (dur ? jscal_dur_total_secs(&d) : 0);
+    icaltimezone *owned;
+    icaltimezone *z = zone_for(obj, tzid, float_tz, &owned);
+    int64_t local = jscal_ldt_to_secs(&t);
+    *start = tz_local_to_utc(z, local);
+    *end = tz_local_to_utc(z, local + ((int64_t)d.weeks * 7 + d.days) * 86400) +
+           (int64_t)d.hours * 3600 + (int64_t)d.minutes * 60 + d.seconds;
+    if (owned)
+        icaltimezone_free(owned, 1);
     return 0;
 }
 
@@ -174,6 +187,17 @@ static bool is_recurring(const json_t *obj)
            json_object_size(json_object_get(obj, "recurrenceOverrides")) > 0;
 }
 
+/* jscalendarbis §4.3.3.1 rule 1: the start of a series is always its first occurrence,
+ * whether or not a rule generates it; with recurrenceOverrides but no recurrenceRule
+ * (RDATE style) it is the only occurrence that has no override (issue 12 §2.2). */
+static bool is_series_start(const json_t *base, const char *rid)
+{
+    jscal_ldt a, b;
+    const char *start = json_string_value(json_object_get(base, "start"));
+    return start && !jscal_ldt_parse(start, &a) && !jscal_ldt_parse(rid, &b) &&
+           jscal_ldt_to_secs(&a) == jscal_ldt_to_secs(&b);
+}
+
 json_t *event_instance(const json_t *base, const char *base_id, const char *rid)
 {
     if (!is_recurring(base))
@@ -181,7 +205,7 @@ json_t *event_instance(const json_t *base, const char *base_id, const char *rid)
     json_t *override = json_object_get(json_object_get(base, "recurrenceOverrides"), rid);
     if (json_is_true(json_object_get(override, "excluded")))
         return NULL;
-    if (!override && !recur_rule_generates(base, rid))
+    if (!override && !is_series_start(base, rid) && !recur_rule_generates(base, rid))
         return NULL;
     json_t *inst = json_deep_copy(base);
     json_object_del(inst, "recurrenceRule");
@@ -473,9 +497,11 @@ static void apply_utc_times(struct jset *s, json_t *obj, json_t *old, json_t *in
             add_invalid(invalid, "utcEnd");
             return;
         }
+        /* exact time only: nominal days would differ from the span across a
+         * daylight-saving change (RFC 8984 §1.4.6) */
         int64_t secs = end - start;
-        jscal_dur d = {.sign = 1, .days = secs / 86400, .hours = secs % 86400 / 3600,
-                       .minutes = secs % 3600 / 60, .seconds = secs % 60};
+        jscal_dur d = {
+            .sign = 1, .hours = secs / 3600, .minutes = secs % 3600 / 60, .seconds = secs % 60};
         char dur[64];
         jscal_dur_format(&d, dur);
         json_object_set_new(obj, "duration", json_string(dur));
