@@ -369,6 +369,13 @@ static void test_sparse_rules_count_candidates(void **state)
                  "2024-01-01T00:00:00Z", "2025-01-01T00:00:00Z", &lim, &code, NULL),
         -1);
     assert_int_equal(code, RECUR_ERR_LIMIT);
+    /* with the default budget the first whole day shows no time of day can pass: the
+     * start is the only occurrence, over any window */
+    assert_int_equal(count_in("{\"@type\":\"Event\",\"uid\":\"e\",\"start\":\"2024-01-01T00:00:00\","
+                              "\"timeZone\":\"Etc/UTC\",\"recurrenceRule\":{\"frequency\":\"secondly\","
+                              "\"interval\":2,\"bySecond\":[1],\"count\":5}}",
+                              "2024-01-01T00:00:00Z", "2100-01-01T00:00:00Z", NULL, &code, NULL),
+                     1);
 }
 
 /* RFC 5545 §3.3.10 INTERVAL: the grid counts from the start, also in a window far from it

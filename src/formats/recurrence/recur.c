@@ -261,7 +261,8 @@ static int series_init(series *s, const json_t *obj, const char *float_tz,
             return sfail(s, RECUR_ERR_INVALID, "recurrenceRule/rscale", "unsupported calendar");
         s->has_rule = 1;
         s->bounded = json_object_get(r, "count") || json_object_get(r, "until");
-        s->never = recur_rule_never_matches(&s->rule);
+        s->never = recur_rule_never_matches(
+            &s->rule, jscal_days_from_civil(s->start.year, s->start.month, s->start.day));
     } else {
         s->bounded = 1;
     }
@@ -1138,7 +1139,10 @@ int recur_rule_generates(const json_t *obj, const char *ldt)
     jscal_ldt t;
     if (jscal_ldt_parse(ldt, &t) || !json_is_object(json_object_get(obj, "recurrenceRule")))
         return 0;
-    if (series_init(&s, obj, NULL, NULL)) {
+    /* one date's membership: a quarter of a second at most (it is asked per override
+     * when exporting, and per instance id on /get) */
+    recur_limits lim = {.max_instances = 100000, .max_millis = 250};
+    if (series_init(&s, obj, NULL, &lim)) {
         series_free(&s);
         return 0;
     }

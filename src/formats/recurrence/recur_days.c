@@ -111,12 +111,31 @@ int recur_day_matches(const struct icalrecurrencetype *r, int64_t day, int nth_s
     return 0;
 }
 
-int recur_rule_never_matches(const struct icalrecurrencetype *r)
+int recur_rule_never_matches(const struct icalrecurrencetype *r, int64_t start_day)
 {
     if (r->rscale && strcasecmp(r->rscale, "GREGORIAN"))
         return 0; /* months of another calendar: not tested here */
+    if (r->skip != ICAL_SKIP_OMIT)
+        return 0; /* RFC 7529 §3.2: SKIP moves an invalid day rather than dropping it */
     struct icalrecurrencetype t = *r;
     icalrecurrencetype_frequency f = r->freq;
+    /* RFC 5545 §3.3.10: the parts a MONTHLY or YEARLY rule takes from DTSTART when it
+     * names no day (a start on the 31st with BYMONTH=2 never matches either) */
+    int y, m, d;
+    jscal_civil_from_days(start_day, &y, &m, &d);
+    if (f == ICAL_MONTHLY_RECURRENCE && unset(t.by_day) && unset(t.by_month_day)) {
+        t.by_month_day[0] = (short)d;
+        t.by_month_day[1] = ICAL_RECURRENCE_ARRAY_MAX;
+    }
+    if (f == ICAL_YEARLY_RECURRENCE && unset(t.by_day) && unset(t.by_month_day) &&
+        unset(t.by_year_day) && unset(t.by_week_no)) {
+        t.by_month_day[0] = (short)d;
+        t.by_month_day[1] = ICAL_RECURRENCE_ARRAY_MAX;
+        if (unset(t.by_month)) {
+            t.by_month[0] = (short)m;
+            t.by_month[1] = ICAL_RECURRENCE_ARRAY_MAX;
+        }
+    }
     /* RFC 5545 §3.3.10: parts that do not apply at this frequency are left out */
     if (f == ICAL_WEEKLY_RECURRENCE)
         t.by_month_day[0] = ICAL_RECURRENCE_ARRAY_MAX;
@@ -134,6 +153,18 @@ int recur_rule_never_matches(const struct icalrecurrencetype *r)
         return 0;
     if (parts == 1 && unset(t.by_month) && unset(t.by_day))
         return 0;
+    if (parts == 1 && !unset(t.by_month_day) && unset(t.by_day)) {
+        /* the common case (a yearly birthday): some month of BYMONTH long enough */
+        static const int longest[13] = {0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+        for (int i = 0; i < ICAL_BY_MONTH_SIZE && t.by_month[i] != ICAL_RECURRENCE_ARRAY_MAX; i++)
+            for (int k = 0;
+                 k < ICAL_BY_MONTHDAY_SIZE && t.by_month_day[k] != ICAL_RECURRENCE_ARRAY_MAX; k++) {
+                int mo = t.by_month[i], md = t.by_month_day[k];
+                if (mo >= 1 && mo <= 12 && md && abs(md) <= longest[mo])
+                    return 0;
+            }
+        return 1;
+    }
     /* An ordinal BYDAY selects within the month or year only where BYDAY expands
      * (MONTHLY without BYMONTHDAY; YEARLY without BYYEARDAY, BYMONTHDAY, BYWEEKNO);
      * elsewhere the ordinal is ignored, which can only make more days match. */
@@ -330,12 +361,21 @@ int recur_walk_short(const struct icalrecurrencetype *r, int64_t start, int64_t 
      * whole days), a cycle of failing days means no day will ever match again. */
     int cycle_rule = 86400 % step == 0 || step % 86400 == 0;
     int64_t limit_secs = jscal_days_from_civil(10000, 1, 1) * 86400, last_day = INT64_MIN, run = 0;
+    /* When the step divides a day every day has the same grid times, so a valid day
+     * walked from its first grid point without one time passing BYHOUR/BYMINUTE/
+     * BYSECOND means no day ever will (SECONDLY;INTERVAL=2;BYSECOND=1 from an even
+     * second). */
+    int same_times = 86400 % step == 0, full = 0, passed = 0;
     int day_ok = 0, rc = 0, limited = 0;
     while (!e.done && !rc && g <= hi && g < limit_secs && !(e.has_until && g > e.until)) {
         if ((limited = recur_budget_charge(b, 1) != 0))
             break;
         int64_t day = floor_div(g, 86400);
         if (day != last_day) {
+            if (same_times && full && day_ok && !passed && last_day != INT64_MIN)
+                break;
+            full = g - day * 86400 < step;
+            passed = 0;
             last_day = day;
             day_ok = recur_day_matches(r, day, 0);
             run = day_ok ? 0 : run + 1;
@@ -351,6 +391,7 @@ int recur_walk_short(const struct icalrecurrencetype *r, int64_t start, int64_t 
             g = next;
             continue;
         }
+        passed = 1;
         size_t n = expand_period(r, &x, g, cand);
         if ((limited = recur_budget_charge(b, (int64_t)n) != 0))
             break;

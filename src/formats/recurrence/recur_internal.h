@@ -36,9 +36,10 @@ int recur_day_matches(const struct icalrecurrencetype *r, int64_t day, int nth_s
 /* 1 if the day-level parts of r can never select a day (BYMONTH=2 with BYMONTHDAY=30,
  * BYYEARDAY=60 with BYMONTH=1, ...): then the rule adds nothing to its start (RFC 5545
  * §3.3.10; jscalendarbis §4.3.3.1: the start is always the first occurrence). Only parts
- * that apply at r's frequency are read, and ordinals only where they select, so a rule
+ * that apply at r's frequency are read (with the day and month a MONTHLY or YEARLY rule
+ * takes from the start, start_day), and ordinals only where they select, so a rule
  * called impossible here is impossible. Tests at most one Gregorian cycle of days. */
-int recur_rule_never_matches(const struct icalrecurrencetype *r);
+int recur_rule_never_matches(const struct icalrecurrencetype *r, int64_t start_day);
 
 /* Expands a Gregorian DAILY, HOURLY, MINUTELY or SECONDLY rule from start (wall-clock
  * seconds), calling fn for each instance in [lo, hi] in order; the start itself counts
