@@ -667,6 +667,22 @@ static json_t *validate_event(struct jset *s, struct store_conn *c, const char *
     check_jscalendar(obj, jscal_flags, invalid);
     if (json_array_size(invalid))
         return NULL;
+    /* Issue 19 §1: the series must be expandable within the limits every query uses
+     * (bounded by instances and by the candidates examined), else it is refused here,
+     * before the write, with the reason, instead of failing every later query. */
+    if (is_recurring(obj)) {
+        int64_t first, last;
+        int unbounded;
+        char *err = NULL;
+        recur_limits lim = {0, 0};
+        int rc = recur_series_bounds(obj, "Etc/UTC", &lim, &first, &last, &unbounded, &err);
+        json_t *e = NULL;
+        if (rc == RECUR_ERR_LIMIT)
+            e = jmap_seterror_props(json_pack("[s]", "recurrenceRule"), err);
+        free(err);
+        if (e)
+            return e;
+    }
 
     /* (uid, recurrenceId) identifies an event within the account (§5) */
     struct uid_clash u = {old ? json_string_value(json_object_get(old, "id")) : NULL,

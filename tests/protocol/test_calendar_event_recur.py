@@ -127,3 +127,23 @@ def test_nominal_days_are_local_days_issue12_2_1(env, dur, end):
                                        "properties": ["utcStart", "utcEnd", "baseEventId"]})[1]["list"]
     assert [g["utcEnd"] for g in got if g.get("baseEventId") == sid and
             g["utcStart"] == "2024-03-30T11:00:00Z"] == [end]
+
+
+def test_too_expensive_series_is_refused_with_reason_issue19_1(env):
+    """Issue 19 §1: a series that cannot be expanded within the limits every query uses
+    (here a million instances) is refused by /set as invalidProperties naming
+    recurrenceRule, with a description, within the bounds, and nothing is stored."""
+    s, acct, cal = env
+    t = time.monotonic()
+    out = s.call("CalendarEvent/set", {"accountId": acct, "create": {"x": {
+        "calendarIds": {cal: True}, "title": "too many", "start": "2024-01-01T00:00:00",
+        "timeZone": "Etc/UTC", "recurrenceRule": {"@type": "RecurrenceRule",
+                                                  "frequency": "secondly",
+                                                  "count": 1000000}}}})[1]
+    assert time.monotonic() - t < 5
+    err = out["notCreated"]["x"]
+    assert err["type"] == "invalidProperties" and err["properties"] == ["recurrenceRule"]
+    assert "limit" in err.get("description", "")
+    got = s.call("CalendarEvent/query", {"accountId": acct,
+                                         "filter": {"title": "too many"}})[1]
+    assert got["ids"] == []
