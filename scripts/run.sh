@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # `make run`: serve on 127.0.0.1:8080 with data in ./data, creating a demo user
-# the first time (its password is kept in data/demo-password).
+# the first time (its password is kept in data/demo-password). The data directory is
+# 0700, jmapd.db and data/demo-password 0600.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The data directory holds every password hash: jmapd makes it 0700 and jmapd.db 0600
+# itself; the umask covers what this script writes there (demo-password).
+umask 077
 bin=build/jmapd
 data=${JMAPD_DATA:-./data}
 listen=${JMAPD_LISTEN:-127.0.0.1:8080}

@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "jmap/jmap.h"
+#include "types/types.h"
 #include "util/util.h"
 
 static void usage(FILE *out)
@@ -43,6 +45,7 @@ int main(int argc, char **argv)
     }
     /* one-shot commands report problems only; `serve` sets its configured level */
     log_set_level(LOG_WARN);
+    jmap_init(types_registry); /* the data types, from their one list */
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (strcmp(argv[1], commands[i].name) == 0)
             return commands[i].run(argc - 1, argv + 1);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "cli/cli.h"
@@ -15,7 +16,7 @@
 
 static int usage_user(void)
 {
-    fputs("usage: jmapd user add NAME [--password-stdin]\n"
+    fputs("usage: jmapd user add NAME [--password-stdin] [--email ADDRESS]\n"
           "       jmapd user list\n"
           "       jmapd user del NAME\n"
           "       jmapd user passwd NAME [--password-stdin]\n"
@@ -75,8 +76,32 @@ static int print_name(const char *name, void *ud)
     return 0;
 }
 
-/* Creates a user with their account; shared by `user add` and `make run`. */
-static int user_add(struct store *st, const char *name, const char *password)
+/* The calendar address of a new user (draft-ietf-jmap-calendars §3 calendarAddress, a
+ * URI): --email ADDRESS, else NAME if it is an address, else NAME@default_domain.
+ * NULL if ADDRESS is not an addr-spec-like local@domain without spaces. */
+static char *user_address(const char *name, const char *email, const struct config *cfg)
+{
+    char *addr = NULL;
+    if (email && strncasecmp(email, "mailto:", 7) == 0)
+        email += 7;
+    if (!email && strchr(name, '@'))
+        email = name;
+    if (email) {
+        const char *at = strchr(email, '@');
+        if (!at || at == email || !at[1] || strchr(at + 1, '@'))
+            return NULL;
+        for (const char *p = email; *p; p++)
+            if ((unsigned char)*p <= ' ' || *p == 0x7f || strchr("<>\"(),;:", *p))
+                return NULL;
+        return asprintf(&addr, "mailto:%s", email) < 0 ? NULL : addr;
+    }
+    return asprintf(&addr, "mailto:%s@%s", name, cfg->default_domain) < 0 ? NULL : addr;
+}
+
+/* Creates a user with their account (its id in account[16]); shared by `user add`
+ * and `make run`. */
+static int user_add(struct store *st, const char *name, const char *password,
+                    const char *address, char account[16])
 {
     char *hash = auth_hash_password(password);
     if (!hash) {
@@ -84,13 +109,12 @@ static int user_add(struct store *st, const char *name, const char *password)
         return 1;
     }
     struct store_conn *c = store_conn(st);
-    char account[16];
     util_random_id(account, 11, 'a');
     int rc = store_begin(c, true);
     if (!rc)
         rc = store_user_add(c, name, hash, account);
     if (!rc)
-        rc = jmap_account_provision(NULL, c, account, name);
+        rc = jmap_account_provision(NULL, c, &(struct jmap_owner){account, name, address});
     if (!rc)
         rc = store_commit(c);
     free(hash);
@@ -124,11 +148,21 @@ int cli_user(int argc, char **argv)
             status = 1;
         } else {
             bool gen;
-            char *pw = get_password(argc, argv, &gen);
-            status = pw ? user_add(st, argv[2], pw) : 1;
+            char *addr = user_address(argv[2], flag_value(argc, argv, "--email"), &cfg);
+            char *pw = addr ? get_password(argc, argv, &gen) : NULL;
+            if (!addr)
+                fprintf(stderr, "jmapd: --email needs an address like name@example.com\n");
+            char account[16];
+            status = pw ? user_add(st, argv[2], pw, addr, account) : 1;
             if (status == 0 && gen)
                 printf("password: %s\n", pw);
+            if (status == 0)
+                printf("added user %s with account %s: a default calendar, a default address "
+                       "book and the identity %s (the organizer address of the user's "
+                       "invitations)\n",
+                       argv[2], account, addr);
             free(pw);
+            free(addr);
         }
     } else if (strcmp(sub, "list") == 0) {
         store_user_list(c, print_name, NULL);

@@ -1,8 +1,9 @@
 /*
  * import_export.c — `jmapd import` and `jmapd export`. Importers and exporters
- * are registered by the data types (jmap.h); this file finds the user's account,
- * picks the importer by file extension or the exporter by --calendar /
- * --addressbook, and runs it in one transaction.
+ * come from the data-type modules (jmap.h struct jmodule, types/registry.c); this
+ * file finds the user's account, picks the importer by file extension or the
+ * exporter by its kind given as an option (--calendar ID, --addressbook ID), and
+ * runs it in one transaction.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,7 +61,6 @@ int cli_import(int argc, char **argv)
     struct store *st = open_account(&argc, argv, &cfg, account);
     if (!st)
         return 1;
-    jmap_init();
     struct store_conn *c = store_conn(st);
     int status = 0, files = 0;
     for (int i = 1; i < argc; i++) {
@@ -72,7 +72,9 @@ int cli_import(int argc, char **argv)
         jmap_import_fn fn = dot ? jmap_importer_find(dot) : NULL;
         files++;
         if (!fn) {
-            fprintf(stderr, "jmapd: %s: no importer for this kind of file (.ics, .vcf)\n", path);
+            char kinds[128];
+            jmap_importer_list(kinds, sizeof kinds);
+            fprintf(stderr, "jmapd: %s: no importer for this kind of file (%s)\n", path, kinds);
             status = 1;
             continue;
         }
@@ -119,18 +121,22 @@ int cli_export(int argc, char **argv)
     struct store *st = open_account(&argc, argv, &cfg, account);
     if (!st)
         return 1;
-    jmap_init();
-    const char *cal = flag(argc, argv, "--calendar"), *book = flag(argc, argv, "--addressbook");
-    const char *kind = cal ? "calendar" : "addressbook", *id = cal ? cal : book;
+    /* the first registered kind given as --KIND ID */
+    const char *kind = NULL, *id = NULL;
+    for (size_t i = 0; !id && i < jmap_exporter_count(); i++) {
+        char opt[64];
+        snprintf(opt, sizeof opt, "--%s", jmap_exporter_kind(i));
+        if ((id = flag(argc, argv, opt)))
+            kind = jmap_exporter_kind(i);
+    }
     jmap_export_fn fn = id ? jmap_exporter_find(kind) : NULL;
     int status = 0;
-    if (!id) {
-        fprintf(stderr, "usage: jmapd export --user NAME (--calendar ID | --addressbook ID "
-                        "[--vcard3])\n");
+    if (!fn) {
+        fprintf(stderr, "usage: jmapd export --user NAME (");
+        for (size_t i = 0; i < jmap_exporter_count(); i++)
+            fprintf(stderr, "%s--%s ID", i ? " | " : "", jmap_exporter_kind(i));
+        fprintf(stderr, ") [--vcard3]\n");
         status = 2;
-    } else if (!fn) {
-        fprintf(stderr, "jmapd: %s export is not available\n", kind);
-        status = 1;
     } else {
         struct store_conn *c = store_conn(st);
         const char *ctype = NULL;

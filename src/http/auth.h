@@ -1,7 +1,8 @@
 /*
  * auth.h — credentials: argon2id password hashes, bearer tokens, the cache of
- * verified credentials (DESIGN.md §8: verify once, then remember), and the
- * throttle on failed logins per user and per client address.
+ * verified credentials (DESIGN.md §8: verify once, then remember), the throttle
+ * on failed logins per address, per user and address, and per user (throttle.h), and
+ * the re-checking of the credentials of long-lived streams.
  */
 #ifndef JMAPD_AUTH_H
 #define JMAPD_AUTH_H
@@ -25,6 +26,15 @@ enum auth_result { AUTH_OK, AUTH_NONE, AUTH_FAILED, AUTH_THROTTLED, AUTH_ERROR }
  * client is the peer address, for throttling. Sets *user_id on AUTH_OK. */
 enum auth_result auth_check(struct store_conn *c, const char *header, const char *bare_token,
                             const char *client, int64_t fail_limit, int64_t *user_id);
+/* Long-lived streams (EventSource) are checked again while they run (issue 19 §9): a
+ * fingerprint of the credential that opened one (a token's hash, or the user's stored
+ * password hash for Basic), and whether it still holds: AUTH_OK, AUTH_FAILED when the
+ * token was revoked, the password changed or the user removed, AUTH_ERROR when the
+ * database cannot tell. */
+#define AUTH_CRED_KEY_LEN 96
+bool auth_credential_key(struct store_conn *c, const char *header, const char *bare_token,
+                         int64_t user_id, char out[AUTH_CRED_KEY_LEN]);
+enum auth_result auth_credential_valid(struct store_conn *c, const char *key);
 /* Forgets every cached credential (after a password change or user removal). */
 void auth_cache_clear(void);
 

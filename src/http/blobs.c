@@ -2,14 +2,19 @@
  * blobs.c — the upload and download endpoints (RFC 8620 §6.1, §6.2). Uploads are
  * stored content-addressed and kept at least blob_upload_ttl seconds unless
  * referenced; downloads honour the `type` and `name` URL variables, set
- * Content-Disposition safely for any name, and answer single byte ranges. Also the
+ * Content-Disposition safely for any name, and answer single byte ranges. Uploads
+ * stream to a temporary file, never whole into memory (see below). Also the
  * export endpoint, which serves a whole collection (.ics, .vcf) as a file.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <inttypes.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "http/internal.h"
 #include "jmap/blob.h"
@@ -154,36 +159,125 @@ enum MHD_Result http_download(struct http_server *h, struct MHD_Connection *c,
     return res;
 }
 
-enum MHD_Result http_upload(struct http_server *h, struct MHD_Connection *c, struct http_req *rq,
-                            int64_t user_id, const char *path)
+/* ---- uploads (RFC 8620 §6.1) ------------------------------------------------------------
+ * Checked on the request's headers, before a byte of the body is read: the account
+ * exists and is writable; then the body streams into an unlinked temporary file in
+ * the data directory while its SHA-256 (the blob id) is computed, so an upload never
+ * sits whole in the heap. At the end the file is mapped and handed to the store. */
+
+struct http_upload {
+    int fd;
+    EVP_MD_CTX *md;
+    size_t len;
+    bool failed; /* a write to the temporary file failed */
+    char account[256];
+    char type[256];
+};
+
+void http_upload_free(struct http_req *rq)
+{
+    struct http_upload *up = rq->upload;
+    if (!up)
+        return;
+    if (up->fd >= 0)
+        close(up->fd);
+    EVP_MD_CTX_free(up->md);
+    free(up);
+    rq->upload = NULL;
+}
+
+bool http_upload_begin(struct http_server *h, struct MHD_Connection *c, struct http_req *rq,
+                       const char *path, enum MHD_Result *res)
 {
     char account[256];
     size_t n = strcspn(path, "/");
-    if (n == 0 || n >= sizeof account || (path[n] == '/' && path[n + 1]))
-        return http_problem(c, rq, 404, "about:blank", "no such upload resource", NULL);
+    if (n == 0 || n >= sizeof account || (path[n] == '/' && path[n + 1])) {
+        *res = http_problem(c, rq, 404, "about:blank", "no such upload resource", NULL);
+        return false;
+    }
     snprintf(account, sizeof account, "%.*s", (int)n, path);
     struct store_conn *sc = store_conn(h->srv->store);
     struct jmap_user u;
-    if (!sc || jmap_user_load(sc, user_id, &u) != STORE_OK)
-        return http_problem(c, rq, 401, "about:blank", "the user no longer exists", NULL);
-    const struct store_access *a = find_account(&u, account);
-    if (!a)
-        return http_problem(c, rq, 404, "about:blank", "no such account", NULL);
-    if (!a->may_write)
-        return http_problem(c, rq, 403, "about:blank", "the account is read-only", NULL);
-    const char *ctype = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
-    const char *type = safe_media_type(ctype) ? ctype : "application/octet-stream";
-    char id[BLOB_ID_SIZE];
-    const char *data = rq->body.data ? rq->body.data : "";
-    blob_id_for(data, rq->body.len, id);
-    if (store_begin(sc, true) != STORE_OK ||
-        store_blob_put(sc, account, id, data, rq->body.len, type) != STORE_OK ||
-        store_commit(sc) != STORE_OK) {
-        store_rollback(sc);
-        return http_problem(c, rq, 500, "about:blank", "could not store the upload", NULL);
+    if (!sc || jmap_user_load(sc, rq->user_id, &u) != STORE_OK) {
+        *res = http_problem(c, rq, 401, "about:blank", "the user no longer exists", NULL);
+        return false;
     }
-    json_t *resp = json_pack("{s:s, s:s, s:s, s:I}", "accountId", account, "blobId", id, "type",
-                             type, "size", (json_int_t)rq->body.len);
+    const struct store_access *a = find_account(&u, account);
+    if (!a || !a->may_write) {
+        *res = !a ? http_problem(c, rq, 404, "about:blank", "no such account", NULL)
+                  : http_problem(c, rq, 403, "about:blank", "the account is read-only", NULL);
+        return false;
+    }
+    struct http_upload *up = xcalloc(1, sizeof *up);
+    rq->upload = up;
+    snprintf(up->account, sizeof up->account, "%s", account);
+    const char *ctype = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
+    snprintf(up->type, sizeof up->type, "%s",
+             safe_media_type(ctype) ? ctype : "application/octet-stream");
+    char tmp[1100];
+    snprintf(tmp, sizeof tmp, "%s/.upload-XXXXXX", h->srv->cfg->data_dir);
+    up->fd = mkstemp(tmp);
+    if (up->fd >= 0)
+        unlink(tmp); /* gone with the descriptor, whatever happens to the request */
+    up->md = EVP_MD_CTX_new();
+    if (up->fd < 0 || !up->md || EVP_DigestInit_ex(up->md, EVP_sha256(), NULL) != 1) {
+        log_error("upload: cannot create a temporary file in %s: %s", h->srv->cfg->data_dir,
+                  strerror(errno));
+        http_upload_free(rq);
+        *res = http_problem(c, rq, 500, "about:blank", "could not store the upload", NULL);
+        return false;
+    }
+    return true;
+}
+
+size_t http_upload_size(const struct http_req *rq)
+{
+    return rq->upload->len;
+}
+
+void http_upload_write(struct http_req *rq, const char *data, size_t len)
+{
+    struct http_upload *up = rq->upload;
+    if (up->failed)
+        return;
+    EVP_DigestUpdate(up->md, data, len);
+    up->len += len;
+    while (len) {
+        ssize_t w = write(up->fd, data, len);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            up->failed = true;
+            return;
+        }
+        data += w;
+        len -= (size_t)w;
+    }
+}
+
+enum MHD_Result http_upload_finish(struct http_server *h, struct MHD_Connection *c,
+                                   struct http_req *rq)
+{
+    struct http_upload *up = rq->upload;
+    unsigned char md[32];
+    char id[BLOB_ID_SIZE] = "G";
+    unsigned mdlen = 0;
+    EVP_DigestFinal_ex(up->md, md, &mdlen);
+    for (int i = 0; i < 32; i++)
+        snprintf(id + 1 + 2 * i, 3, "%02x", md[i]);
+    void *map = up->len ? mmap(NULL, up->len, PROT_READ, MAP_PRIVATE, up->fd, 0) : NULL;
+    struct store_conn *sc = store_conn(h->srv->store);
+    bool ok = !up->failed && map != MAP_FAILED && sc && store_begin(sc, true) == STORE_OK;
+    ok = ok && store_blob_put(sc, up->account, id, map ? map : "", up->len, up->type) == STORE_OK;
+    ok = ok && store_commit(sc) == STORE_OK;
+    if (!ok && sc)
+        store_rollback(sc);
+    if (map && map != MAP_FAILED)
+        munmap(map, up->len);
+    if (!ok)
+        return http_problem(c, rq, 500, "about:blank", "could not store the upload", NULL);
+    json_t *resp = json_pack("{s:s, s:s, s:s, s:I}", "accountId", up->account, "blobId", id, "type",
+                             up->type, "size", (json_int_t)up->len);
     char *body = json_dumps(resp, JSON_COMPACT);
     json_decref(resp);
     enum MHD_Result res = http_send(c, rq, 201, "application/json", body, strlen(body));

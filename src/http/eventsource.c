@@ -2,15 +2,22 @@
  * eventsource.c — the push endpoint (RFC 8620 §7.3): a text/event-stream
  * response fed by a push_sub. Idle connections are suspended in libmicrohttpd
  * (no thread each) and resumed by the hub when a StateChange or a ping is due.
+ * A stream ends within a second when its credential is revoked, the password changes or
+ * the user is removed, and its connection is dropped soon after the client closes it.
  * Query variables: types (comma list or "*"), closeafter (state|no), ping
  * (seconds, 0 = none), and access_token for clients that cannot set headers.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <inttypes.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
+#include "http/auth.h"
 #include "http/internal.h"
 #include "push/hub.h"
 
@@ -19,6 +26,7 @@
 
 struct sse {
     struct MHD_Connection *conn;
+    int fd; /* the connection's socket, to notice a client that has gone */
     struct push_sub *sub;
     struct buf out;
     size_t off;
@@ -36,6 +44,41 @@ static void sse_arm(void *ud)
 {
     struct sse *e = ud;
     MHD_suspend_connection(e->conn);
+}
+
+/* A suspended connection is not polled by libmicrohttpd, so a client that closes its
+ * end would be noticed only at the next write (the keep-alive, minutes away) and hold a
+ * descriptor and a place in max_eventsource meanwhile (issue 19 §9). The hub's timer
+ * asks this every tick: an orderly close reads as end of file, a reset or a failed
+ * TCP keep-alive probe as an error. Pipelined bytes the client sent read as alive. */
+static bool sse_gone(void *ud)
+{
+    struct sse *e = ud;
+    if (e->fd < 0)
+        return false;
+    char b;
+    ssize_t n = recv(e->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+}
+
+/* TCP keep-alive probes find a peer that vanished without closing (a lost network):
+ * after a minute of silence, three probes ten seconds apart. */
+static void sse_keepalive(int fd)
+{
+    int on = 1, idle = 60, intvl = 10, cnt = 3;
+    setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof intvl);
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof cnt);
+}
+
+/* The hub's credential check (push_hub_set_check), on its timer thread. */
+static enum push_cred sse_check_cred(const char *cred, void *ud)
+{
+    struct jmap_server *srv = ud;
+    struct store_conn *sc = store_conn(srv->store);
+    enum auth_result r = sc ? auth_credential_valid(sc, cred) : AUTH_ERROR;
+    return r == AUTH_OK ? PUSH_CRED_OK : r == AUTH_FAILED ? PUSH_CRED_GONE : PUSH_CRED_UNKNOWN;
 }
 
 static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
@@ -62,6 +105,8 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
             break;
         case PUSH_CLOSED:
             return MHD_CONTENT_READER_END_OF_STREAM;
+        case PUSH_GONE:
+            return MHD_CONTENT_READER_END_WITH_ERROR; /* drop the connection */
         case PUSH_WAIT:
             return 0; /* suspended until the hub wakes us */
         }
@@ -83,25 +128,26 @@ static void sse_free(void *cls)
 }
 
 /* The current state of every type in the user's accounts, as a StateChange's
- * "changed" map: sent first when a client reconnects with Last-Event-ID. */
+ * "changed" map: sent first when a client reconnects with Last-Event-ID. The
+ * types are every registered data type (RFC 8620 §7.1 TypeState). */
 static json_t *current_states(struct store_conn *sc, const struct jmap_user *u, json_t *types)
 {
-    static const char *const names[] = {"Calendar", "ParticipantIdentity", "CalendarEvent"};
     json_t *changed = json_object();
     for (int i = 0; i < u->naccounts; i++) {
         json_t *acct = json_object();
-        for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
+        for (size_t k = 0; k < jmap_type_count(); k++) {
+            const char *name = jmap_type_at(k)->name;
             bool wanted = !types;
             size_t j;
             json_t *t;
             json_array_foreach(types, j, t)
             {
-                wanted |= strcmp(json_string_value(t), names[k]) == 0;
+                wanted |= strcmp(json_string_value(t), name) == 0;
             }
             if (wanted)
-                json_object_set_new(acct, names[k],
-                                    jmap_state_string(store_state_get(sc, u->accounts[i].account_id,
-                                                                      names[k])));
+                json_object_set_new(
+                    acct, name,
+                    jmap_state_string(store_state_get(sc, u->accounts[i].account_id, name)));
         }
         json_object_set_new(changed, u->accounts[i].account_id, acct);
     }
@@ -158,12 +204,26 @@ enum MHD_Result http_eventsource(struct http_server *h, struct MHD_Connection *c
     const char *accounts[JMAP_MAX_ACCOUNTS];
     for (int i = 0; i < u.naccounts; i++)
         accounts[i] = u.accounts[i].account_id;
+    char cred[AUTH_CRED_KEY_LEN];
+    if (!auth_credential_key(sc, MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization"),
+                             MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "access_token"),
+                             user_id, cred)) {
+        json_decref(type_list);
+        return http_problem(c, rq, 401, "about:blank", "the user no longer exists", NULL);
+    }
     struct sse *e = xcalloc(1, sizeof *e);
     e->conn = c;
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+    e->fd = ci ? ci->connect_fd : -1;
+    if (e->fd >= 0)
+        sse_keepalive(e->fd);
     e->ping = (int)ping_s;
     e->close_after_state = strcmp(closeafter, "state") == 0;
     e->sub = push_sub_new(h->srv->hub, user_id, accounts, u.naccounts, type_list, e->ping, sse_wake,
                           e);
+    push_hub_set_check(h->srv->hub, sse_check_cred, h->srv);
+    push_sub_watch(e->sub, cred, sse_gone);
     /* §7.3: a client that reconnects with Last-Event-ID may have missed changes;
      * send the current states at once. */
     if (MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Last-Event-ID")) {

@@ -23,17 +23,47 @@ struct http_server {
         int64_t user_id;
         int api, upload;
     } users[256];
+    /* workers for API requests and exports: the HTTP threads suspend the connection
+     * and hand the request over, so they stay free for cheap requests (/health) */
+    pthread_t *workers;
+    int nworkers;
+    pthread_mutex_t jobs_lock;
+    pthread_cond_t jobs_cond;
+    struct http_req *jobs_head, *jobs_tail;
+    bool jobs_stop;
 };
+
+enum http_route {
+    ROUTE_NONE,
+    ROUTE_SESSION,
+    ROUTE_API,
+    ROUTE_EVENTS,
+    ROUTE_UPLOAD,
+    ROUTE_DOWNLOAD,
+    ROUTE_EXPORT,
+    ROUTE_FEED,
+};
+
+struct http_upload;
 
 struct http_req {
     int64_t started_us;
     struct buf body;
     bool too_large;
+    bool begun;    /* request_begin ran: on the headers, or with no body at the end */
+    bool answered; /* a response is queued (possibly before the body) */
+    bool failed;   /* a worker could not queue one: close the connection */
     int status;
     int64_t user_id;      /* 0 until authenticated */
     int counted;          /* 1 api, 2 upload: concurrency slot held */
-    char method[8];
-    char path[128];       /* for the access log */
+    enum http_route route;
+    struct jmap_user *user;      /* session and API requests: loaded with the credential */
+    struct http_upload *upload;  /* an upload's body on its way to the store (blobs.c) */
+    struct MHD_Connection *conn; /* while a worker has it */
+    const char *url;             /* libmicrohttpd's, valid until the request completes */
+    struct http_req *next_job;
+    char method[16];
+    char path[256]; /* for the access log (escaped when written) */
 };
 
 /* Adds the CORS headers every response carries: browsers' JMAP clients run on
@@ -58,7 +88,15 @@ enum MHD_Result http_export(struct http_server *h, struct MHD_Connection *c, str
 /* GET /feed/{token}.ics: a read-only subscription feed (blobs.c) */
 enum MHD_Result http_feed(struct http_server *h, struct MHD_Connection *c, struct http_req *rq,
                           const char *token);
-enum MHD_Result http_upload(struct http_server *h, struct MHD_Connection *c, struct http_req *rq,
-                            int64_t user_id, const char *path);
+/* POST /jmap/upload/{accountId}/ (blobs.c), in three steps: on the headers, check
+ * the account and open the body's temporary file (false: an answer is queued in
+ * *res); each piece of the body; at the end, store it and answer. */
+bool http_upload_begin(struct http_server *h, struct MHD_Connection *c, struct http_req *rq,
+                       const char *path, enum MHD_Result *res);
+void http_upload_write(struct http_req *rq, const char *data, size_t len);
+size_t http_upload_size(const struct http_req *rq);
+enum MHD_Result http_upload_finish(struct http_server *h, struct MHD_Connection *c,
+                                   struct http_req *rq);
+void http_upload_free(struct http_req *rq);
 
 #endif

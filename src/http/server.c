@@ -230,25 +230,24 @@ static enum MHD_Result route_session(struct http_server *h, struct MHD_Connectio
 static enum MHD_Result route_api(struct http_server *h, struct MHD_Connection *c,
                                  struct http_req *rq, const struct jmap_user *u)
 {
-    const struct config *cfg = h->srv->cfg;
-    if (rq->too_large)
-        return http_problem(c, rq, 400, "urn:ietf:params:jmap:error:limit",
-                            "the request is larger than maxSizeRequest", "maxSizeRequest");
-    const char *ctype = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
-    if (!ctype || strncasecmp(ctype, "application/json", 16) != 0 ||
-        (ctype[16] && ctype[16] != ';' && ctype[16] != ' '))
-        return http_problem(c, rq, 400, "urn:ietf:params:jmap:error:notJSON",
-                            "the content type must be application/json", NULL);
-    if (!slot_take(h, rq, 1, cfg->max_concurrent_requests))
-        return http_problem(c, rq, 400, "urn:ietf:params:jmap:error:limit",
-                            "too many concurrent requests", "maxConcurrentRequests");
     struct jmap_result out;
     jmap_api_handle(h->srv, u, rq->body.data ? rq->body.data : "", rq->body.len, &out);
+    buf_free(&rq->body); /* the request's memory goes before the response is queued */
     if (!out.body) /* a response that could not be serialized: never crash on it */
         return http_problem(c, rq, 500, "about:blank", "the response could not be encoded", NULL);
-    enum MHD_Result res = http_send(c, rq, out.status, out.problem ? "application/problem+json" : "application/json",
-                    out.body, strlen(out.body));
-    free(out.body);
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(strlen(out.body), out.body, MHD_RESPMEM_MUST_FREE);
+    if (!r) {
+        free(out.body);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+                            out.problem ? "application/problem+json" : "application/json");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache, no-store");
+    http_cors(r);
+    rq->status = out.status;
+    enum MHD_Result res = MHD_queue_response(c, (unsigned)out.status, r);
+    MHD_destroy_response(r);
     return res;
 }
 
@@ -256,6 +255,471 @@ static bool path_is(const char *url, const char *path)
 {
     size_t n = strlen(path);
     return strncmp(url, path, n) == 0 && (url[n] == 0 || (url[n] == '/' && url[n + 1] == 0));
+}
+
+/* ---- the access log (CWE-117) ----------------------------------------------------------------
+ * Every byte a client chose (method, path) is written so that it cannot forge a
+ * line or a field: control characters (C0, DEL, C1, U+2028/9), '"', '\' and bytes
+ * that are not well-formed UTF-8 become \xNN; other UTF-8 is kept as it is. */
+
+/* Length of the well-formed UTF-8 sequence (RFC 3629 §4) of a printable character
+ * at p, or 0. */
+static size_t utf8_printable(const unsigned char *p)
+{
+    size_t n = p[0] >= 0xf0 && p[0] <= 0xf4 ? 4 : p[0] >= 0xe0 ? 3 : p[0] >= 0xc2 ? 2 : 0;
+    if (!n || p[0] > 0xf4)
+        return 0;
+    for (size_t i = 1; i < n; i++)
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+    if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] >= 0xa0) || /* overlong, surrogate */
+        (p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] >= 0x90) ||
+        (p[0] == 0xc2 && p[1] < 0xa0) ||                                  /* C1 controls */
+        (p[0] == 0xe2 && p[1] == 0x80 && (p[2] == 0xa8 || p[2] == 0xa9))) /* line separators */
+        return 0;
+    return n;
+}
+
+static void log_escape(const char *in, char *out, size_t size)
+{
+    size_t o = 0;
+    const unsigned char *p = (const unsigned char *)in;
+    while (*p && o + 5 < size) {
+        size_t n = *p >= 0x80 ? utf8_printable(p) : 0;
+        if (*p >= 0x20 && *p < 0x7f && *p != '"' && *p != '\\') {
+            out[o++] = (char)*p++;
+        } else if (n && o + n < size) {
+            memcpy(out + o, p, n);
+            o += n;
+            p += n;
+        } else {
+            snprintf(out + o, 5, "\\x%02x", *p++);
+            o += 4;
+        }
+    }
+    out[o] = 0;
+}
+
+/* ---- request framing (RFC 9112 §6) ---------------------------------------------------------- */
+
+struct framing {
+    int content_length, transfer_encoding, host;
+    bool bad_name;
+    const char *last_te;
+};
+
+static enum MHD_Result framing_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                      const char *value)
+{
+    struct framing *f = cls;
+    (void)kind;
+    if (strcasecmp(key, "Content-Length") == 0)
+        f->content_length++;
+    if (strcasecmp(key, "Host") == 0)
+        f->host++;
+    if (strpbrk(key, " \t")) /* "Content-Length : 5" is no Content-Length to us */
+        f->bad_name = true;
+    if (strcasecmp(key, "Transfer-Encoding") == 0) {
+        f->transfer_encoding++;
+        f->last_te = value ? value : "";
+    }
+    return MHD_YES;
+}
+
+/* A 4xx/5xx problem after which the connection closes: what follows on it cannot
+ * be trusted to start a new request. */
+static enum MHD_Result answer_and_close(struct MHD_Connection *c, struct http_req *rq, int status,
+                                        const char *detail)
+{
+    char *body = jmap_problem("about:blank", status, detail, NULL);
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE);
+    if (!r)
+        return MHD_NO;
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/problem+json");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+    http_cors(r);
+    rq->status = status;
+    enum MHD_Result res = MHD_queue_response(c, (unsigned)status, r);
+    MHD_destroy_response(r);
+    return res;
+}
+
+/* RFC 9112 §6.3: a request whose body length is ambiguous gets 400 and the
+ * connection is closed (a proxy in front may have framed it differently: request
+ * smuggling). libmicrohttpd 0.9.75 takes the first of several Content-Length
+ * fields, accepts Content-Length beside Transfer-Encoding, waits forever for a
+ * body in an unknown coding, and reads "Content-Length : 5" as another field (the
+ * body then starts the next request); a malformed Content-Length it refuses
+ * itself. Also RFC 9112 §3.2: one Host. Returns false after queuing the answer. */
+static bool framing_ok(struct MHD_Connection *c, struct http_req *rq, const char *version,
+                       enum MHD_Result *res)
+{
+    struct framing f = {0};
+    MHD_get_connection_values(c, MHD_HEADER_KIND, framing_header, &f);
+    const char *why = NULL;
+    int status = 400;
+    if (f.bad_name)
+        why = "whitespace in a header field name"; /* RFC 9112 §5.1 */
+    else if (f.host > 1 || (!f.host && strcmp(version, "HTTP/1.1") == 0))
+        why = "an HTTP/1.1 request needs exactly one Host"; /* RFC 9112 §3.2 */
+    else if (f.content_length > 1)
+        why = "more than one Content-Length"; /* RFC 9110 §8.6 */
+    else if (f.content_length && f.transfer_encoding)
+        why = "Content-Length together with Transfer-Encoding"; /* RFC 9112 §6.1 */
+    else if (f.transfer_encoding) {
+        /* the final coding must be chunked; we decode no other (RFC 9112 §6.1: 501) */
+        const char *last = strrchr(f.last_te, ',');
+        last = last ? last + 1 : f.last_te;
+        last += strspn(last, " \t");
+        size_t n = strcspn(last, " \t");
+        bool chunked_last =
+            n == 7 && strncasecmp(last, "chunked", 7) == 0 && !last[n + strspn(last + n, " \t")];
+        if (!chunked_last)
+            why = "the final Transfer-Encoding is not chunked";
+        else if (f.transfer_encoding > 1 || last != f.last_te) {
+            why = "transfer codings other than chunked are not supported";
+            status = 501;
+        }
+    }
+    if (!why)
+        return true;
+    *res = answer_and_close(c, rq, status, why);
+    return false;
+}
+
+/* ---- API worker pool ------------------------------------------------------------------------
+ * API requests and exports can run for long (a big /set, a query over a large
+ * account, another process holding the database lock). The HTTP thread suspends
+ * the connection and queues the request; a worker runs it, queues the response
+ * (allowed on a suspended connection) and resumes it. */
+
+static void job_push(struct http_server *h, struct http_req *rq)
+{
+    pthread_mutex_lock(&h->jobs_lock);
+    rq->next_job = NULL;
+    if (h->jobs_tail)
+        h->jobs_tail->next_job = rq;
+    else
+        h->jobs_head = rq;
+    h->jobs_tail = rq;
+    pthread_cond_signal(&h->jobs_cond);
+    pthread_mutex_unlock(&h->jobs_lock);
+}
+
+static void *worker_main(void *arg)
+{
+    struct http_server *h = arg;
+    for (;;) {
+        pthread_mutex_lock(&h->jobs_lock);
+        while (!h->jobs_head && !h->jobs_stop)
+            pthread_cond_wait(&h->jobs_cond, &h->jobs_lock);
+        struct http_req *rq = h->jobs_head;
+        if (rq) {
+            h->jobs_head = rq->next_job;
+            if (!h->jobs_head)
+                h->jobs_tail = NULL;
+        }
+        pthread_mutex_unlock(&h->jobs_lock);
+        if (!rq)
+            return NULL; /* stopping, and nothing left to do */
+        struct MHD_Connection *c = rq->conn;
+        enum MHD_Result res;
+        if (rq->route == ROUTE_API)
+            res = route_api(h, c, rq, rq->user);
+        else if (rq->route == ROUTE_EXPORT)
+            res = http_export(h, c, rq, rq->user_id, rq->url + 8);
+        else
+            res = http_feed(h, c, rq, rq->url + 6);
+        rq->answered = res == MHD_YES;
+        rq->failed = res != MHD_YES;
+        MHD_resume_connection(c);
+    }
+}
+
+static enum MHD_Result offload(struct http_server *h, struct MHD_Connection *c, struct http_req *rq)
+{
+    rq->conn = c;
+    MHD_suspend_connection(c);
+    job_push(h, rq);
+    return MHD_YES;
+}
+
+static bool workers_start(struct http_server *h, int n)
+{
+    pthread_mutex_init(&h->jobs_lock, NULL);
+    pthread_cond_init(&h->jobs_cond, NULL);
+    h->workers = xcalloc((size_t)n, sizeof *h->workers);
+    for (; h->nworkers < n; h->nworkers++)
+        if (pthread_create(&h->workers[h->nworkers], NULL, worker_main, h) != 0)
+            break;
+    return h->nworkers > 0;
+}
+
+/* Lets the workers finish what is queued, then ends them. */
+static void workers_stop(struct http_server *h)
+{
+    pthread_mutex_lock(&h->jobs_lock);
+    h->jobs_stop = true;
+    pthread_cond_broadcast(&h->jobs_cond);
+    pthread_mutex_unlock(&h->jobs_lock);
+    for (int i = 0; i < h->nworkers; i++)
+        pthread_join(h->workers[i], NULL);
+    free(h->workers);
+    pthread_cond_destroy(&h->jobs_cond);
+    pthread_mutex_destroy(&h->jobs_lock);
+}
+
+/* ---- routing ------------------------------------------------------------------------------- */
+
+/* RFC 9112 §3: longer request targets get 414. libmicrohttpd's per-connection
+ * buffer (32 kB by default; more costs memory on every idle push connection) holds
+ * such a request line and its headers, so the handler answers; a request line that
+ * does not fit gets libmicrohttpd's own 414 (or 431 when the headers overflow). */
+#define HTTP_URL_MAX 8192
+
+static enum MHD_Result answer_options(struct MHD_Connection *c, struct http_req *rq)
+{
+    /* CORS preflight: any origin may call, with these methods and headers */
+    struct MHD_Response *r = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
+    http_cors(r);
+    MHD_add_response_header(r, "Access-Control-Allow-Methods", "GET, HEAD, POST, OPTIONS");
+    MHD_add_response_header(r, "Access-Control-Allow-Headers",
+                            "Authorization, Content-Type, Last-Event-ID, Range");
+    MHD_add_response_header(r, "Access-Control-Max-Age", "86400");
+    rq->status = 204;
+    enum MHD_Result res = MHD_queue_response(c, 204, r);
+    MHD_destroy_response(r);
+    return res;
+}
+
+static enum MHD_Result answer_redirect(struct http_server *h, struct MHD_Connection *c,
+                                       struct http_req *rq)
+{
+    /* RFC 8620 §2.2: redirect to the session resource */
+    char loc[700];
+    snprintf(loc, sizeof loc, "%s/jmap/session", h->srv->cfg->base_url);
+    struct MHD_Response *r = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, loc);
+    rq->status = 301;
+    http_cors(r);
+    enum MHD_Result res = MHD_queue_response(c, 301, r);
+    MHD_destroy_response(r);
+    return res;
+}
+
+static enum MHD_Result answer_405(struct MHD_Connection *c, struct http_req *rq, const char *allow)
+{
+    char *body = jmap_problem("about:blank", 405, "method not allowed", NULL);
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/problem+json");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
+    rq->status = 405;
+    http_cors(r);
+    enum MHD_Result res = MHD_queue_response(c, 405, r);
+    MHD_destroy_response(r);
+    return res;
+}
+
+/* ---- the routes ---------------------------------------------------------------------- */
+
+static enum MHD_Result finish_session(struct http_server *h, struct MHD_Connection *c,
+                                      struct http_req *rq)
+{
+    return route_session(h, c, rq, rq->user);
+}
+
+static enum MHD_Result finish_api(struct http_server *h, struct MHD_Connection *c,
+                                  struct http_req *rq)
+{
+    if (rq->too_large)
+        return http_problem(c, rq, 400, "urn:ietf:params:jmap:error:limit",
+                            "the request is larger than maxSizeRequest", "maxSizeRequest");
+    return offload(h, c, rq);
+}
+
+static enum MHD_Result finish_events(struct http_server *h, struct MHD_Connection *c,
+                                     struct http_req *rq)
+{
+    return http_eventsource(h, c, rq, rq->user_id);
+}
+
+static enum MHD_Result finish_download(struct http_server *h, struct MHD_Connection *c,
+                                       struct http_req *rq)
+{
+    return http_download(h, c, rq, rq->user_id, rq->url + strlen("/jmap/download/"));
+}
+
+static enum MHD_Result finish_upload(struct http_server *h, struct MHD_Connection *c,
+                                     struct http_req *rq)
+{
+    if (rq->too_large)
+        return http_problem(c, rq, 413, "urn:ietf:params:jmap:error:limit",
+                            "the upload is larger than maxSizeUpload", "maxSizeUpload");
+    return http_upload_finish(h, c, rq);
+}
+
+/* Path pattern -> route, method, authentication and the handler that answers once
+ * the body is in: RFC 8620 §2 session, §3.1 API, §7.3 EventSource, §6.1 upload,
+ * §6.2 download; calendar/address book exports; read-only feeds, whose secret URL
+ * is their credential. A pattern ending in '/' is a prefix, others match exactly
+ * (with an optional final '/'). */
+static const struct route {
+    const char *path;
+    enum http_route id;
+    bool post; /* POST, else GET and HEAD */
+    bool auth;
+    enum MHD_Result (*finish)(struct http_server *, struct MHD_Connection *, struct http_req *);
+} routes[] = {
+    {"/jmap/session", ROUTE_SESSION, false, true, finish_session},
+    {"/jmap/api", ROUTE_API, true, true, finish_api},
+    {"/jmap/eventsource", ROUTE_EVENTS, false, true, finish_events},
+    {"/jmap/upload/", ROUTE_UPLOAD, true, true, finish_upload},
+    {"/jmap/download/", ROUTE_DOWNLOAD, false, true, finish_download},
+    {"/export/", ROUTE_EXPORT, false, true, offload},
+    {"/feed/", ROUTE_FEED, false, false, offload},
+};
+
+static const struct route *route_find(const char *url)
+{
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+        const char *p = routes[i].path;
+        size_t n = strlen(p);
+        if (p[n - 1] == '/' ? strncmp(url, p, n) == 0 : path_is(url, p))
+            return &routes[i];
+    }
+    return NULL;
+}
+
+static const struct route *route_by_id(enum http_route id)
+{
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
+        if (routes[i].id == id)
+            return &routes[i];
+    return NULL;
+}
+
+/* Authenticates on the headers (the session and API requests load the user's
+ * accounts in the same read transaction); false after queuing the answer. */
+static bool request_auth(struct http_server *h, struct MHD_Connection *c, struct http_req *rq,
+                         enum MHD_Result *res)
+{
+    bool load = rq->route == ROUTE_SESSION || rq->route == ROUTE_API;
+    struct jmap_user *u = xmalloc(sizeof *u);
+    const char *cred = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+    bool ok = load && cred_lookup(cred, u);
+    if (ok) {
+        rq->user_id = u->id;
+    } else {
+        /* one read transaction for the credential check and the user's accounts */
+        struct store_conn *sc = store_conn(h->srv->store);
+        bool txn = sc && store_begin(sc, false) == STORE_OK;
+        ok = authenticate(h, c, rq, rq->route == ROUTE_EVENTS, load ? u : NULL, res);
+        if (txn)
+            store_rollback(sc);
+        if (ok && load)
+            cred_store(cred, u);
+    }
+    if (ok && load)
+        rq->user = u;
+    else
+        free(u);
+    return ok;
+}
+
+/* The body's declared length, or -1 if there is none (chunked or no body). */
+static int64_t declared_length(struct MHD_Connection *c)
+{
+    const char *v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+    return v && *v >= '0' && *v <= '9' ? (int64_t)strtoll(v, NULL, 10) : -1;
+}
+
+/* What can be decided on the headers alone, before a byte of the body is read
+ * (issue 19 §2): framing, routing, authentication, declared size against the
+ * endpoint's limit, concurrency slots. Anything refused here is answered at once;
+ * for a request with a body libmicrohttpd then closes the connection unread. */
+static enum MHD_Result request_begin(struct http_server *h, struct MHD_Connection *c,
+                                     struct http_req *rq, const char *url, const char *method,
+                                     const char *version)
+{
+    enum MHD_Result res = MHD_YES;
+    if (!framing_ok(c, rq, version, &res))
+        return res;
+    if (strlen(url) > HTTP_URL_MAX)
+        return answer_and_close(c, rq, 414, "the request target is longer than 8192 octets");
+    if (strcmp(method, "OPTIONS") == 0)
+        return answer_options(c, rq);
+    if (strcmp(url, "/health") == 0)
+        return http_send(c, rq, 200, "text/plain", "ok\n", 3);
+    if (path_is(url, "/.well-known/jmap"))
+        return answer_redirect(h, c, rq);
+    const struct route *rt = route_find(url);
+    if (!rt)
+        return http_problem(c, rq, 404, "about:blank", "no such resource", NULL);
+    rq->route = rt->id;
+    bool get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+    bool post = strcmp(method, "POST") == 0;
+    if (rt->post ? !post : !get)
+        return answer_405(c, rq, rt->post ? "POST" : "GET, HEAD");
+    if (!rt->auth)
+        return MHD_YES;
+    if (!request_auth(h, c, rq, &res))
+        return res;
+    const struct config *cfg = h->srv->cfg;
+    int64_t declared = declared_length(c);
+    if (rq->route == ROUTE_API) {
+        const char *ctype = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
+        if (!ctype || strncasecmp(ctype, "application/json", 16) != 0 ||
+            (ctype[16] && ctype[16] != ';' && ctype[16] != ' '))
+            return http_problem(c, rq, 400, "urn:ietf:params:jmap:error:notJSON",
+                                "the content type must be application/json", NULL);
+        if (declared > cfg->max_size_request)
+            return http_problem(c, rq, 400, "urn:ietf:params:jmap:error:limit",
+                                "the request is larger than maxSizeRequest", "maxSizeRequest");
+        if (!slot_take(h, rq, 1, cfg->max_concurrent_requests))
+            return http_problem(c, rq, 400, "urn:ietf:params:jmap:error:limit",
+                                "too many concurrent requests", "maxConcurrentRequests");
+    }
+    if (rq->route == ROUTE_UPLOAD) {
+        if (declared > cfg->max_size_upload)
+            return http_problem(c, rq, 413, "urn:ietf:params:jmap:error:limit",
+                                "the upload is larger than maxSizeUpload", "maxSizeUpload");
+        if (!slot_take(h, rq, 2, cfg->max_concurrent_upload))
+            return http_problem(c, rq, 429, "urn:ietf:params:jmap:error:limit",
+                                "too many concurrent uploads", "maxConcurrentUpload");
+        if (!http_upload_begin(h, c, rq, url + 13, &res))
+            return res;
+    }
+    return MHD_YES;
+}
+
+/* A piece of the body: uploads go to their file, API requests to memory, both
+ * only up to the endpoint's limit (a chunked body has no declared length). */
+static void request_body(struct http_server *h, struct http_req *rq, const char *data, size_t n)
+{
+    bool upload = rq->route == ROUTE_UPLOAD;
+    int64_t limit = upload ? h->srv->cfg->max_size_upload : h->srv->cfg->max_size_request;
+    size_t have = upload ? (rq->upload ? http_upload_size(rq) : 0) : rq->body.len;
+    if (rq->too_large || (int64_t)(have + n) > limit) {
+        rq->too_large = true; /* keep reading, keep nothing */
+        buf_free(&rq->body);
+        return;
+    }
+    if (upload && rq->upload)
+        http_upload_write(rq, data, n);
+    else if (!upload)
+        buf_append(&rq->body, data, n);
+}
+
+/* The whole request is in: answer it here, or hand it to a worker. */
+static enum MHD_Result request_finish(struct http_server *h, struct MHD_Connection *c,
+                                      struct http_req *rq, const char *url)
+{
+    rq->url = url; /* lives in the connection's memory until the request completes */
+    const struct route *rt = route_by_id(rq->route);
+    return rt ? rt->finish(h, c, rq)
+              : http_problem(c, rq, 404, "about:blank", "no such resource", NULL);
 }
 
 static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *url,
@@ -273,113 +737,34 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         pthread_mutex_lock(&h->lock);
         h->active++;
         pthread_mutex_unlock(&h->lock);
-        return MHD_YES;
+        /* libmicrohttpd closes the connection after an answer queued before the
+         * body: decide here only when there is a body to refuse unread */
+        if (declared_length(c) <= 0 &&
+            !MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Transfer-Encoding"))
+            return MHD_YES;
+        rq->begun = true;
+        enum MHD_Result res = request_begin(h, c, rq, url, method, version);
+        rq->answered = rq->status != 0;
+        return res;
     }
+    if (rq->failed)
+        return MHD_NO; /* a worker could not queue its answer: close */
     if (*upload_size) {
-        bool upload = strncmp(url, "/jmap/upload/", 13) == 0;
-        int64_t limit = upload ? h->srv->cfg->max_size_upload : h->srv->cfg->max_size_request;
-        if (!rq->too_large && (int64_t)(rq->body.len + *upload_size) <= limit) {
-            buf_append(&rq->body, upload_data, *upload_size);
-        } else {
-            rq->too_large = true; /* keep reading, keep nothing */
-            buf_free(&rq->body);
-        }
+        if (!rq->answered)
+            request_body(h, rq, upload_data, *upload_size);
         *upload_size = 0;
         return MHD_YES;
     }
-    if (strcmp(method, "OPTIONS") == 0) {
-        /* CORS preflight: any origin may call, with these methods and headers */
-        struct MHD_Response *r = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
-        http_cors(r);
-        MHD_add_response_header(r, "Access-Control-Allow-Methods", "GET, HEAD, POST, OPTIONS");
-        MHD_add_response_header(r, "Access-Control-Allow-Headers",
-                                "Authorization, Content-Type, Last-Event-ID, Range");
-        MHD_add_response_header(r, "Access-Control-Max-Age", "86400");
-        rq->status = 204;
-        enum MHD_Result res = MHD_queue_response(c, 204, r);
-        MHD_destroy_response(r);
-        return res;
+    if (rq->answered || rq->conn)
+        return MHD_YES; /* already answered, or a worker has it */
+    if (!rq->begun) {
+        rq->begun = true;
+        enum MHD_Result res = request_begin(h, c, rq, url, method, version);
+        rq->answered = rq->status != 0;
+        if (rq->answered || res != MHD_YES)
+            return res;
     }
-    bool get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
-    bool post = strcmp(method, "POST") == 0;
-    enum MHD_Result res;
-
-    if (strcmp(url, "/health") == 0)
-        return http_send(c, rq, 200, "text/plain", "ok\n", 3);
-    if (path_is(url, "/.well-known/jmap")) {
-        /* RFC 8620 §2.2: redirect to the session resource */
-        char loc[700];
-        snprintf(loc, sizeof loc, "%s/jmap/session", h->srv->cfg->base_url);
-        struct MHD_Response *r = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
-        MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, loc);
-        rq->status = 301;
-        http_cors(r);
-        res = MHD_queue_response(c, 301, r);
-        MHD_destroy_response(r);
-        return res;
-    }
-    if (strncmp(url, "/feed/", 6) == 0) {
-        if (!get)
-            return http_problem(c, rq, 405, "about:blank", "method not allowed", NULL);
-        return http_feed(h, c, rq, url + 6); /* the secret in the URL is the credential */
-    }
-    bool exports = strncmp(url, "/export/", 8) == 0;
-    bool session = path_is(url, "/jmap/session"), api = path_is(url, "/jmap/api"),
-         events = path_is(url, "/jmap/eventsource"),
-         upload = strncmp(url, "/jmap/upload/", 13) == 0,
-         download = strncmp(url, "/jmap/download/", 15) == 0;
-    if (!session && !api && !events && !upload && !download && !exports)
-        return http_problem(c, rq, 404, "about:blank", "no such resource", NULL);
-    if (((session || events || download || exports) && !get) || ((api || upload) && !post)) {
-        char *body = jmap_problem("about:blank", 405, "method not allowed", NULL);
-        struct MHD_Response *r =
-            MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE);
-        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/problem+json");
-        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW,
-                                get || session || events || download || exports
-                                                              ? "GET, HEAD"
-                                                              : "POST");
-        rq->status = 405;
-        http_cors(r);
-        res = MHD_queue_response(c, 405, r);
-        MHD_destroy_response(r);
-        return res;
-    }
-    struct jmap_user *u = xmalloc(sizeof *u);
-    const char *cred = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
-    bool ok = (session || api) && cred_lookup(cred, u);
-    if (ok) {
-        rq->user_id = u->id;
-    } else {
-        /* one read transaction for the credential check and the user's accounts */
-        struct store_conn *sc = store_conn(h->srv->store);
-        bool txn = sc && store_begin(sc, false) == STORE_OK;
-        ok = authenticate(h, c, rq, events, (session || api) ? u : NULL, &res);
-        if (txn)
-            store_rollback(sc);
-        if (ok && (session || api))
-            cred_store(cred, u);
-    }
-    if (!ok || session || api) {
-        if (ok)
-            res = session ? route_session(h, c, rq, u) : route_api(h, c, rq, u);
-        free(u);
-        return res;
-    }
-    free(u);
-    if (events)
-        return http_eventsource(h, c, rq, rq->user_id);
-    if (download)
-        return http_download(h, c, rq, rq->user_id, url + 15);
-    if (exports)
-        return http_export(h, c, rq, rq->user_id, url + 8);
-    if (rq->too_large)
-        return http_problem(c, rq, 413, "urn:ietf:params:jmap:error:limit",
-                            "the upload is larger than maxSizeUpload", "maxSizeUpload");
-    if (!slot_take(h, rq, 2, h->srv->cfg->max_concurrent_upload))
-        return http_problem(c, rq, 429, "urn:ietf:params:jmap:error:limit",
-                            "too many concurrent uploads", "maxConcurrentUpload");
-    return http_upload(h, c, rq, rq->user_id, url + 13);
+    return request_finish(h, c, rq, url);
 }
 
 static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
@@ -389,13 +774,17 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
     struct http_req *rq = *con_cls;
     if (!rq)
         return;
-    char addr[64];
+    char addr[64], method[sizeof rq->method * 4], path[sizeof rq->path * 4];
     client_address(c, addr, sizeof addr);
-    log_info("access %s \"%s %s\" %d %.2fms%s", addr, rq->method, rq->path, rq->status,
+    log_escape(rq->method, method, sizeof method);
+    log_escape(rq->path, path, sizeof path);
+    log_info("access %s \"%s %s\" %d %.2fms%s", addr, method, path, rq->status,
              (double)(util_now_us() - rq->started_us) / 1000.0,
              toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted");
     slot_release(h, rq);
     buf_free(&rq->body);
+    http_upload_free(rq);
+    free(rq->user);
     free(rq);
     *con_cls = NULL;
     pthread_mutex_lock(&h->lock);
@@ -425,7 +814,9 @@ __attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char 
     size_t n = strlen(msg);
     while (n && msg[n - 1] == '\n')
         msg[--n] = 0;
-    log_debug("microhttpd: %s", msg);
+    char clean[sizeof msg * 4];
+    log_escape(msg, clean, sizeof clean); /* messages may quote the client's bytes */
+    log_debug("microhttpd: %s", clean);
 }
 
 struct http_server *http_start(struct jmap_server *srv, char **err)
@@ -471,9 +862,11 @@ struct http_server *http_start(struct jmap_server *srv, char **err)
     h->srv = srv;
     pthread_mutex_init(&h->lock, NULL);
     pthread_cond_init(&h->idle, NULL);
-    int threads = cfg->threads > 0 ? cfg->threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
+    int cores = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    int threads = cfg->threads > 0 ? cfg->threads : cores;
     if (threads < 1)
         threads = 1;
+    int api_threads = cfg->api_threads > 0 ? cfg->api_threads : (4 * cores < 8 ? 8 : 4 * cores);
     char *cert = NULL, *key = NULL;
     if (cfg->tls_cert[0]) {
         cert = read_file(cfg->tls_cert);
@@ -494,13 +887,17 @@ struct http_server *http_start(struct jmap_server *srv, char **err)
         {MHD_OPTION_END, 0, NULL},
     };
     h->daemon = MHD_start_daemon(
-        flags, (uint16_t)port, NULL, NULL, handler, h, MHD_OPTION_SOCK_ADDR, &ss,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads, MHD_OPTION_CONNECTION_LIMIT, 20000u,
-        MHD_OPTION_CONNECTION_TIMEOUT, 300u, MHD_OPTION_NOTIFY_COMPLETED, completed, h,
-        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
-        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_ARRAY, tls_opts, MHD_OPTION_END);
+        flags, (uint16_t)port, NULL, NULL, handler, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
+        MHD_OPTION_SOCK_ADDR, &ss, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads,
+        MHD_OPTION_CONNECTION_LIMIT, 20000u, MHD_OPTION_CONNECTION_TIMEOUT, 300u,
+        MHD_OPTION_NOTIFY_COMPLETED, completed, h, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
+        MHD_OPTION_ARRAY, tls_opts, MHD_OPTION_END);
     free(cert);
     free(key);
+    if (h->daemon && !workers_start(h, api_threads)) {
+        MHD_stop_daemon(h->daemon);
+        h->daemon = NULL;
+    }
     if (!h->daemon) {
         if (asprintf(err, "cannot listen on %s: %s", cfg->listen, strerror(errno)) < 0)
             *err = NULL;
@@ -527,6 +924,7 @@ void http_stop(struct http_server *h)
         if (pthread_cond_timedwait(&h->idle, &h->lock, &ts) == ETIMEDOUT)
             break;
     pthread_mutex_unlock(&h->lock);
+    workers_stop(h); /* before the daemon: a worker resumes connections it owns */
     MHD_stop_daemon(h->daemon);
     pthread_cond_destroy(&h->idle);
     pthread_mutex_destroy(&h->lock);

@@ -7,8 +7,7 @@
 #include <string.h>
 
 #include "jmap/blob.h"
-#include "jmap/jmap.h"
-#include "types/types.h"
+#include "jmap/engine.h"
 #include "util/util.h"
 
 void blob_id_for(const void *data, size_t len, char out[BLOB_ID_SIZE])
@@ -27,19 +26,14 @@ bool blob_id_valid(const char *id)
     return true;
 }
 
-/* Types whose objects can reference blobs, for Blob/lookup (RFC 9404 §4.3). */
-static const struct {
-    const char *name, *capability;
-} blob_types[] = {
-    {"CalendarEvent", JMAP_CALENDARS},
-    {"ContactCard", JMAP_CONTACTS},
-};
-
+/* Types whose objects can reference blobs, for Blob/lookup (RFC 9404 §4.3): the
+ * registered types with a blob_ids hook. */
 static json_t *blob_account_capability(const struct config *cfg, const struct store_access *a)
 {
     json_t *names = json_array();
-    for (size_t i = 0; i < sizeof blob_types / sizeof blob_types[0]; i++)
-        json_array_append_new(names, json_string(blob_types[i].name));
+    for (size_t i = 0; i < jmap_type_count(); i++)
+        if (jmap_type_at(i)->blob_ids)
+            json_array_append_new(names, json_string(jmap_type_at(i)->name));
     return json_pack("{s:I, s:I, s:o, s:[s,s]}", "maxSizeBlobSet",
                      (json_int_t)cfg->max_size_blob_set, "maxDataSources",
                      (json_int_t)cfg->max_data_sources, "supportedTypeNames", names,
@@ -59,16 +53,11 @@ static int blob_copy(struct jmap_req *r, json_t *args)
 {
     if (jmap_args_check(r, args, copy_args, NULL))
         return -1;
-    const struct store_access *from = jmap_account(r, args, "fromAccountId", false);
-    if (!from)
-        return -1;
-    const struct store_access *to = jmap_account(r, args, "accountId", true);
+    const struct store_access *from, *to = jmap_copy_accounts(r, args, &from);
     if (!to)
         return -1;
-    if (store_begin(r->conn, true)) {
-        jmap_error(r, "serverFail", "database busy");
+    if (jmap_txn_begin(r, true))
         return -1;
-    }
     json_t *copied = json_object(), *not_copied = json_object();
     size_t i;
     json_t *v;
@@ -185,9 +174,8 @@ static json_t *upload_sources(struct jmap_req *r, const char *account, json_t *s
 
 static int blob_upload(struct jmap_req *r, json_t *args)
 {
-    if (jmap_args_check(r, args, upload_args, NULL))
-        return -1;
-    const struct store_access *a = jmap_account(r, args, "accountId", true);
+    const struct store_access *a = jmap_method_begin(r, args, upload_args, NULL, "accountId",
+                                                     JMAP_BEGIN_WRITE | JMAP_BEGIN_NO_TXN);
     if (!a)
         return -1;
     json_t *create = json_object_get(args, "create");
@@ -195,10 +183,8 @@ static int blob_upload(struct jmap_req *r, json_t *args)
         jmap_error(r, "requestTooLarge", "more than maxObjectsInSet objects");
         return -1;
     }
-    if (store_begin(r->conn, true)) {
-        jmap_error(r, "serverFail", "database busy");
+    if (jmap_txn_begin(r, true))
         return -1;
-    }
     json_t *created = json_object(), *not_created = json_object();
     const char *cid;
     json_t *spec;
@@ -322,9 +308,8 @@ static json_t *blob_view(json_t *props, const char *id, const unsigned char *dat
 
 static int blob_get(struct jmap_req *r, json_t *args)
 {
-    if (jmap_args_check(r, args, get_args, NULL))
-        return -1;
-    const struct store_access *a = jmap_account(r, args, "accountId", false);
+    const struct store_access *a =
+        jmap_method_begin(r, args, get_args, NULL, "accountId", JMAP_BEGIN_NO_TXN);
     if (!a)
         return -1;
     json_t *ids = json_object_get(args, "ids"), *props = json_object_get(args, "properties");
@@ -391,9 +376,8 @@ static int refs_cb(const char *type, const char *id, void *ud)
 
 static int blob_lookup(struct jmap_req *r, json_t *args)
 {
-    if (jmap_args_check(r, args, lookup_args, NULL))
-        return -1;
-    const struct store_access *a = jmap_account(r, args, "accountId", false);
+    const struct store_access *a =
+        jmap_method_begin(r, args, lookup_args, NULL, "accountId", JMAP_BEGIN_NO_TXN);
     if (!a)
         return -1;
     json_t *names = json_object_get(args, "typeNames");
@@ -402,14 +386,12 @@ static int blob_lookup(struct jmap_req *r, json_t *args)
     json_array_foreach(names, i, v)
     {
         bool ok = false;
-        for (j = 0; j < sizeof blob_types / sizeof blob_types[0]; j++) {
-            if (strcmp(blob_types[j].name, json_string_value(v)) == 0) {
-                json_t *u;
-                size_t k;
-                json_array_foreach(r->using, k, u)
-                {
-                    ok |= strcmp(json_string_value(u), blob_types[j].capability) == 0;
-                }
+        const struct jtype *t = jmap_type_find(json_string_value(v));
+        if (t && t->blob_ids) {
+            json_t *u;
+            json_array_foreach(r->using, j, u)
+            {
+                ok |= strcmp(json_string_value(u), t->capability) == 0;
             }
         }
         if (!ok) {

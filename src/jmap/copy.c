@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jmap/engine.h"
+#include "jmap/engine_internal.h"
 #include "util/util.h"
 
 static const struct argspec copy_args[] = {
@@ -46,10 +46,7 @@ int jmap_std_copy(struct jmap_req *r, const struct jtype *t, json_t *args)
         jmap_error(r, "requestTooLarge", "more than maxObjectsInSet objects");
         return -1;
     }
-    const struct store_access *from = jmap_account(r, args, "fromAccountId", false);
-    if (!from)
-        return -1;
-    const struct store_access *to = jmap_account(r, args, "accountId", true);
+    const struct store_access *from, *to = jmap_copy_accounts(r, args, &from);
     if (!to)
         return -1;
     if (strcmp(from->account_id, to->account_id) == 0) {
@@ -61,10 +58,8 @@ int jmap_std_copy(struct jmap_req *r, const struct jtype *t, json_t *args)
         jmap_error(r, "accountReadOnly", "cannot destroy originals in a read-only account");
         return -1;
     }
-    if (store_begin(r->conn, true)) {
-        jmap_error(r, "serverFail", "database busy");
+    if (jmap_txn_begin(r, true))
         return -1;
-    }
     if (state_mismatch(r, json_object_get(args, "ifFromInState"), from->account_id, t) ||
         state_mismatch(r, json_object_get(args, "ifInState"), to->account_id, t)) {
         store_rollback(r->conn);

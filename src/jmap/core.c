@@ -1,8 +1,11 @@
 /*
  * core.c — what every JMAP server has (RFC 8620): Core/echo, the user and their
- * accounts, the session resource and its state, account provisioning, and
- * jmap_init(), which registers every method of the server.
+ * accounts, the session resource and its state, and jmap_init(), which registers
+ * core, blob and the data-type modules it is given (types/registry.c): their
+ * capabilities, types, methods, provisioning, importers and exporters. jmap/
+ * knows the types only through these registrations.
  */
+#include <assert.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,7 +13,6 @@
 #include <strings.h>
 
 #include "jmap/jmap.h"
-#include "types/types.h"
 #include "util/util.h"
 
 /* RFC 8620 §4: Core/echo returns its arguments unchanged. */
@@ -20,14 +22,25 @@ static int core_echo(struct jmap_req *r, json_t *args)
     return 0;
 }
 
-void jmap_init(void)
+static const struct jmodule *const *modules;
+
+void jmap_init(const struct jmodule *const *mods)
 {
     static int done;
     if (done++)
         return;
+    modules = mods;
     jmap_register_method("Core/echo", JMAP_CORE, core_echo);
     blob_register();
-    types_register();
+    for (size_t m = 0; modules && modules[m]; m++) {
+        const struct jmodule *mod = modules[m];
+        for (size_t i = 0; mod->capabilities && mod->capabilities[i]; i++)
+            jmap_register_capability(mod->capabilities[i]);
+        for (size_t i = 0; mod->types && mod->types[i]; i++)
+            jmap_register_type(mod->types[i]);
+        if (mod->register_methods)
+            mod->register_methods();
+    }
 }
 
 int jmap_user_load(struct store_conn *c, int64_t user_id, struct jmap_user *out)
@@ -81,8 +94,7 @@ static size_t ncaps;
 
 void jmap_register_capability(const struct jcapability *cap)
 {
-    if (ncaps == MAX_CAPS)
-        abort();
+    assert(ncaps < MAX_CAPS); /* a fixed list, sized for the server's capabilities */
     caps[ncaps++] = cap;
 }
 
@@ -104,47 +116,55 @@ bool jmap_capability_known(const char *uri)
     return false;
 }
 
-static struct {
-    const char *kind;
-    jmap_export_fn fn;
-} exporters[8];
-static size_t nexporters;
-static struct {
-    const char *ext;
-    jmap_import_fn fn;
-} importers[8];
-static size_t nimporters;
-
-void jmap_register_exporter(const char *kind, jmap_export_fn fn)
-{
-    if (nexporters == sizeof exporters / sizeof exporters[0])
-        abort();
-    exporters[nexporters].kind = kind;
-    exporters[nexporters++].fn = fn;
-}
-
+/* Importers and exporters come from the modules, in registry order. */
 jmap_export_fn jmap_exporter_find(const char *kind)
 {
-    for (size_t i = 0; i < nexporters; i++)
-        if (strcmp(exporters[i].kind, kind) == 0)
-            return exporters[i].fn;
+    for (size_t m = 0; modules && modules[m]; m++)
+        for (const struct jexporter *x = modules[m]->exporters; x && x->kind; x++)
+            if (strcmp(x->kind, kind) == 0)
+                return x->fn;
     return NULL;
 }
 
-void jmap_register_importer(const char *ext, jmap_import_fn fn)
+size_t jmap_exporter_count(void)
 {
-    if (nimporters == sizeof importers / sizeof importers[0])
-        abort();
-    importers[nimporters].ext = ext;
-    importers[nimporters++].fn = fn;
+    size_t n = 0;
+    for (size_t m = 0; modules && modules[m]; m++)
+        for (const struct jexporter *x = modules[m]->exporters; x && x->kind; x++)
+            n++;
+    return n;
+}
+
+const char *jmap_exporter_kind(size_t i)
+{
+    for (size_t m = 0; modules && modules[m]; m++)
+        for (const struct jexporter *x = modules[m]->exporters; x && x->kind; x++)
+            if (i-- == 0)
+                return x->kind;
+    return NULL;
 }
 
 jmap_import_fn jmap_importer_find(const char *ext)
 {
-    for (size_t i = 0; i < nimporters; i++)
-        if (strcasecmp(importers[i].ext, ext) == 0)
-            return importers[i].fn;
+    for (size_t m = 0; modules && modules[m]; m++)
+        for (const struct jimporter *x = modules[m]->importers; x && x->extension; x++)
+            if (strcasecmp(x->extension, ext) == 0)
+                return x->fn;
     return NULL;
+}
+
+void jmap_importer_list(char *buf, size_t size)
+{
+    assert(size > 0);
+    size_t off = 0;
+    buf[0] = 0;
+    for (size_t m = 0; modules && modules[m]; m++)
+        for (const struct jimporter *x = modules[m]->importers; x && x->extension; x++) {
+            int n = snprintf(buf + off, size - off, "%s%s", off ? ", " : "", x->extension);
+            if (n < 0 || (size_t)n >= size - off)
+                return;
+            off += (size_t)n;
+        }
 }
 
 /* ---- the session resource -------------------------------------------------------------- */
@@ -178,14 +198,12 @@ json_t *jmap_session(struct jmap_server *srv, const struct jmap_user *user)
                                       a->is_personal, "isReadOnly", !a->may_write,
                                       "accountCapabilities", acaps));
     }
-    char *api = NULL, *down = NULL, *up = NULL, *ev = NULL;
     const char *base = cfg->base_url;
-    if (asprintf(&api, "%s/jmap/api/", base) < 0 ||
-        asprintf(&down, "%s/jmap/download/{accountId}/{blobId}/{name}?type={type}", base) < 0 ||
-        asprintf(&up, "%s/jmap/upload/{accountId}/", base) < 0 ||
-        asprintf(&ev, "%s/jmap/eventsource/?types={types}&closeafter={closeafter}&ping={ping}",
-                 base) < 0)
-        abort();
+    char *api = xasprintf("%s/jmap/api/", base),
+         *down = xasprintf("%s/jmap/download/{accountId}/{blobId}/{name}?type={type}", base),
+         *up = xasprintf("%s/jmap/upload/{accountId}/", base),
+         *ev = xasprintf("%s/jmap/eventsource/?types={types}&closeafter={closeafter}&ping={ping}",
+                         base);
     json_t *s = json_pack("{s:o, s:o, s:o, s:s, s:s, s:s, s:s, s:s, s:s}", "capabilities",
                           capabilities,
                           "accounts", accounts, "primaryAccounts", primary, "username", user->name,
@@ -198,8 +216,13 @@ json_t *jmap_session(struct jmap_server *srv, const struct jmap_user *user)
     return s;
 }
 
-int jmap_account_provision(struct jmap_server *srv, struct store_conn *c, const char *account,
-                           const char *username)
+int jmap_account_provision(struct jmap_server *srv, struct store_conn *c,
+                           const struct jmap_owner *owner)
 {
-    return types_provision_account(c, account, username);
+    for (size_t m = 0; modules && modules[m]; m++) {
+        int rc = modules[m]->provision ? modules[m]->provision(c, owner) : STORE_OK;
+        if (rc)
+            return rc;
+    }
+    return STORE_OK;
 }

@@ -5,11 +5,14 @@
  * with /copy through jset_create(). Every writing call is one transaction; each
  * object change takes its own modseq so /changes can stop between any two.
  */
+#include <assert.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "formats/json/patch.h"
-#include "jmap/engine.h"
+#include "jmap/engine_internal.h"
 #include "util/util.h"
 
 /* ---- descriptors --------------------------------------------------------------- */
@@ -35,8 +38,7 @@ void jtype_fill_defaults(const struct jtype *t, json_t *obj)
 static char *method_name(const struct jtype *t, const char *suffix)
 {
     char *name = NULL;
-    if (asprintf(&name, "%s/%s", t->name, suffix) < 0)
-        abort();
+    name = xasprintf("%s/%s", t->name, suffix);
     return name;
 }
 
@@ -58,6 +60,98 @@ json_t *jmap_or_null(json_t *v)
         return json_null();
     }
     return v;
+}
+
+/* ---- the request ------------------------------------------------------------------------ */
+
+struct store_conn *jmap_req_conn(struct jmap_req *r)
+{
+    return r->conn;
+}
+
+const struct store_access *jmap_req_access(struct jmap_req *r, const char *account)
+{
+    const struct jmap_user *u = r->user;
+    for (int i = 0; u && i < u->naccounts; i++)
+        if (strcmp(u->accounts[i].account_id, account) == 0)
+            return &u->accounts[i];
+    return NULL;
+}
+
+/* ---- the method prologue -------------------------------------------------------------- */
+
+int jmap_txn_begin(struct jmap_req *r, bool write)
+{
+    if (store_begin(r->conn, write) == STORE_OK)
+        return 0;
+    jmap_error(r, "serverFail", "database busy");
+    return -1;
+}
+
+const struct store_access *jmap_method_begin(struct jmap_req *r, json_t *args,
+                                             const struct argspec *a, const struct argspec *b,
+                                             const char *account_key, unsigned flags)
+{
+    bool write = flags & JMAP_BEGIN_WRITE;
+    if (a && jmap_args_check(r, args, a, b))
+        return NULL;
+    const struct store_access *acct = jmap_account(r, args, account_key, write);
+    if (!acct || (!(flags & JMAP_BEGIN_NO_TXN) && jmap_txn_begin(r, write)))
+        return NULL;
+    return acct;
+}
+
+const struct store_access *jmap_copy_accounts(struct jmap_req *r, json_t *args,
+                                              const struct store_access **from)
+{
+    *from = jmap_account(r, args, "fromAccountId", false);
+    return *from ? jmap_account(r, args, "accountId", true) : NULL;
+}
+
+/* ---- the object write ------------------------------------------------------------------- */
+
+/* Replaces the blob references of (type, id) with the blobs obj names. */
+static int write_blob_refs(struct store_conn *c, const struct jtype *t, const char *account,
+                           const char *id, json_t *obj)
+{
+    if (store_blob_unref_object(c, account, t->name, id))
+        return -1;
+    if (!obj || !t->blob_ids)
+        return 0;
+    json_t *ids = json_array();
+    t->blob_ids(obj, ids);
+    int rc = 0;
+    size_t i;
+    json_t *v;
+    json_array_foreach(ids, i, v)
+    {
+        if (!rc)
+            rc = store_blob_ref(c, account, json_string_value(v), t->name, id);
+    }
+    json_decref(ids);
+    return rc ? -1 : 0;
+}
+
+int jmap_object_write(struct store_conn *c, struct jmap_req *r, const struct jtype *t,
+                      const char *account, const char *id, json_t *obj, bool create)
+{
+    assert(c && t && account && id);
+    assert(obj || !create); /* a create stores an object */
+    int64_t m = store_state_bump(c, account, t->name);
+    if (m < 0)
+        return -1;
+    assert(m > 0);
+    if (r)
+        jmap_note_change(r, account, t->name, m);
+    char *key = obj && t->unique_key ? t->unique_key(obj) : NULL;
+    int rc = obj ? store_object_put(c, account, t->name, id, obj, m, create, key)
+                 : store_object_destroy(c, account, t->name, id, m);
+    free(key);
+    if (rc == STORE_EXISTS)
+        return STORE_EXISTS;
+    if (rc || write_blob_refs(c, t, account, id, obj))
+        return -1;
+    return t->index ? t->index(c, account, id, obj) : 0;
 }
 
 /* ---- /get ------------------------------------------------------------------------------ */
@@ -113,9 +207,8 @@ static int get_all_cb(const char *id, json_t *obj, void *ud)
 
 int jmap_std_get(struct jmap_req *r, const struct jtype *t, json_t *args)
 {
-    if (jmap_args_check(r, args, get_args, t->get_args))
-        return -1;
-    const struct store_access *a = jmap_account(r, args, "accountId", false);
+    const struct store_access *a =
+        jmap_method_begin(r, args, get_args, t->get_args, "accountId", JMAP_BEGIN_NO_TXN);
     if (!a)
         return -1;
     json_t *ids = json_object_get(args, "ids"), *props = json_object_get(args, "properties");
@@ -136,10 +229,8 @@ int jmap_std_get(struct jmap_req *r, const struct jtype *t, json_t *args)
             return -1;
         }
     }
-    if (store_begin(r->conn, false)) {
-        jmap_error(r, "serverFail", "database busy");
+    if (jmap_txn_begin(r, false))
         return -1;
-    }
     json_t *list = json_array(), *not_found = json_array();
     int64_t state = store_state_get(r->conn, a->account_id, t->name);
     if (!json_is_array(ids)) {
@@ -157,8 +248,11 @@ int jmap_std_get(struct jmap_req *r, const struct jtype *t, json_t *args)
         json_array_foreach(ids, i, v)
         {
             const char *id = jmap_resolve_id(r, json_string_value(v));
-            if (id && json_object_get(seen, id))
-                continue; /* each object once, even if asked for twice */
+            const char *key = id ? id : json_string_value(v);
+            /* §5.1: each id once, in list or in notFound, even if asked for twice */
+            if (json_object_get(seen, key))
+                continue;
+            json_object_set_new(seen, key, json_true());
             json_t *obj = id ? store_object_get(r->conn, a->account_id, t->name, id) : NULL;
             if (!obj && id && t->load_synthetic)
                 obj = t->load_synthetic(r, a->account_id, id);
@@ -168,7 +262,6 @@ int jmap_std_get(struct jmap_req *r, const struct jtype *t, json_t *args)
                 json_array_append(not_found, v);
                 continue;
             }
-            json_object_set_new(seen, id, json_true());
             json_array_append_new(list, view);
         }
         json_decref(seen);
@@ -235,13 +328,9 @@ const struct store_access *engine_changes_begin(struct jmap_req *r, const struct
         jmap_error(r, "invalidArguments", "maxChanges must be greater than 0");
         return NULL;
     }
-    const struct store_access *a = jmap_account(r, args, "accountId", false);
+    const struct store_access *a = jmap_method_begin(r, args, NULL, NULL, "accountId", 0);
     if (!a)
         return NULL;
-    if (store_begin(r->conn, false)) {
-        jmap_error(r, "serverFail", "database busy");
-        return NULL;
-    }
     *since = engine_since(r, a->account_id, t, json_string_value(json_object_get(args, since_key)),
                           current);
     if (*since < 0) {
@@ -284,9 +373,17 @@ struct jmap_req *jset_req(struct jset *s)
 {
     return s->r;
 }
+struct store_conn *jset_conn(struct jset *s)
+{
+    return s->r->conn;
+}
 const char *jset_account(struct jset *s)
 {
     return s->account;
+}
+const struct store_access *jset_access(struct jset *s)
+{
+    return jmap_req_access(s->r, s->account);
 }
 json_t *jset_args(struct jset *s)
 {
@@ -297,17 +394,50 @@ const struct jtype *jset_type(struct jset *s)
     return s->t;
 }
 
+void jset_invalid(struct jset *s, json_t *invalid, const char *path, const char *fmt, ...)
+{
+    size_t i;
+    json_t *v;
+    bool listed = false;
+    json_array_foreach(invalid, i, v)
+    {
+        listed |= strcmp(json_string_value(v), path) == 0;
+    }
+    if (!listed)
+        json_array_append_new(invalid, json_string(path));
+    if (!s || json_object_get(s->reasons, path))
+        return;
+    char *why = NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    if (vasprintf(&why, fmt, ap) >= 0)
+        json_object_set_new(s->reasons, path, json_string(why));
+    va_end(ap);
+    free(why);
+}
+
+/* The invalidProperties SetError for an object: its properties, and a description
+ * that names each one with its reason. Clears the reasons for the next object. */
+static json_t *invalid_error(struct jset *s, json_t *invalid)
+{
+    struct buf b = {0};
+    buf_puts(&b, "invalid properties: ");
+    size_t i;
+    json_t *v;
+    json_array_foreach(invalid, i, v)
+    {
+        const char *why = json_string_value(json_object_get(s->reasons, json_string_value(v)));
+        buf_printf(&b, "%s%s: %s", i ? "; " : "", json_string_value(v), why ? why : "invalid value");
+    }
+    json_object_clear(s->reasons);
+    json_t *e = jmap_seterror_props(json_incref(invalid), b.data);
+    buf_free(&b);
+    return e;
+}
+
 const char *jset_resolve(struct jset *s, const char *id)
 {
     return jmap_resolve_id(s->r, id);
-}
-
-static int64_t bump(struct jset *s, const struct jtype *t)
-{
-    int64_t m = store_state_bump(s->r->conn, s->account, t->name);
-    if (m > 0)
-        jmap_note_change(s->r, s->account, t->name, m);
-    return m;
 }
 
 /* Merges the server's changes to id into created[cid] or updated[id]. */
@@ -325,15 +455,11 @@ static void report_server_change(struct jset *s, const char *id, json_t *changes
         json_object_set(s->updated, id, changes);
 }
 
-/* Stores obj under id (a create or a replacement) with a new modseq and keeps the
- * type's indexes; the one place the engine writes objects. */
+/* Stores obj under id (a create or a replacement) in the /set's account. */
 static int put_object(struct jset *s, const struct jtype *t, const char *id, json_t *obj,
                       bool create)
 {
-    int64_t m = bump(s, t);
-    if (m < 0 || store_object_put(s->r->conn, s->account, t->name, id, obj, m, create))
-        return -1;
-    return t->index ? t->index(s->r->conn, s->account, id, obj) : 0;
+    return jmap_object_write(s->r->conn, s->r, t, s->account, id, obj, create);
 }
 
 int jset_write_other(struct jset *s, const struct jtype *t, const char *id, json_t *obj,
@@ -348,11 +474,7 @@ int jset_write_other(struct jset *s, const struct jtype *t, const char *id, json
 
 int jset_destroy_other(struct jset *s, const struct jtype *t, const char *id)
 {
-    int64_t m = bump(s, t);
-    if (m < 0 || store_object_destroy(s->r->conn, s->account, t->name, id, m))
-        return -1;
-    store_blob_unref_object(s->r->conn, s->account, t->name, id);
-    return t->index ? t->index(s->r->conn, s->account, id, NULL) : 0;
+    return jmap_object_write(s->r->conn, s->r, t, s->account, id, NULL, false);
 }
 
 static size_t max_size(const struct jtype *t)
@@ -371,17 +493,21 @@ static size_t json_size(json_t *obj)
 
 json_t *jset_create(struct jset *s, const char *cid, json_t *given, json_t **created_out)
 {
+    assert(json_is_object(given) && created_out);
     const struct jtype *t = s->t;
     json_t *invalid = json_array();
     const char *key;
     json_t *v;
     void *tmp;
+    json_object_clear(s->reasons);
     json_object_foreach(given, key, v)
     {
         const struct jprop *p = jtype_prop(t, key);
         /* §5.3: the client MUST omit server-set properties */
-        if ((!p && !t->open_props) || (p && (p->flags & JP_SERVER_SET)))
-            json_array_append_new(invalid, json_string(key));
+        if (!p && !t->open_props)
+            jset_invalid(s, invalid, key, "not a property of %s", t->name);
+        else if (p && (p->flags & JP_SERVER_SET))
+            jset_invalid(s, invalid, key, "server-set, the client must omit it (RFC 8620 §5.3)");
     }
     json_t *obj = json_deep_copy(given);
     /* a top-level null on create is the same as omitting the property (and so
@@ -395,12 +521,12 @@ json_t *jset_create(struct jset *s, const char *cid, json_t *given, json_t **cre
     for (const struct jprop *p = t->props; p->name; p++)
         if ((p->flags & JP_REQUIRED) && !json_object_get(given, p->name) &&
             !json_object_get(obj, p->name))
-            json_array_append_new(invalid, json_string(p->name));
+            jset_invalid(s, invalid, p->name, "required on create");
     json_t *err = NULL;
     if (t->validate && json_array_size(invalid) == 0)
         err = t->validate(s, obj, NULL, invalid);
     if (!err && json_array_size(invalid))
-        err = jmap_seterror_props(json_incref(invalid), "invalid properties");
+        err = invalid_error(s, invalid);
     json_decref(invalid);
     if (!err && json_size(obj) > max_size(t))
         err = jmap_seterror("tooLarge", "the object is larger than %zu octets", max_size(t));
@@ -411,18 +537,27 @@ json_t *jset_create(struct jset *s, const char *cid, json_t *given, json_t **cre
     char id[16];
     util_random_id(id, 12, t->id_prefix ? t->id_prefix : 'x');
     json_object_set_new(obj, "id", json_string(id));
-    if (put_object(s, t, id, obj, true)) {
+    int rc = put_object(s, t, id, obj, true);
+    if (rc) {
         json_decref(obj);
-        return jmap_seterror("serverFail", "could not store the object");
+        return rc == STORE_EXISTS ? jmap_seterror("alreadyExists", "another %s has its key (uid)",
+                                                  t->name)
+                                  : jmap_seterror("serverFail", "could not store the object");
     }
     /* §5.3 created: every property the client did not send (server-set ones
-     * included), and any the server changed */
+     * included, computed ones such as myRights too: the object as /get shows it),
+     * and any the server changed */
+    const struct store_access *acct = t->decorate ? jset_access(s) : NULL;
+    json_t *shown = acct ? json_deep_copy(obj) : json_incref(obj);
+    if (acct)
+        t->decorate(s->r, acct, shown);
     json_t *created = json_object();
-    json_object_foreach(obj, key, v)
+    json_object_foreach(shown, key, v)
     {
         if (!json_equal(json_object_get(given, key), v))
             json_object_set(created, key, v);
     }
+    json_decref(shown);
     json_object_set_new(s->created_cids, id, json_string(cid));
     json_object_set_new(s->r->created_ids, cid, json_string(id));
     *created_out = created;
@@ -478,6 +613,7 @@ static json_t *update_one(struct jset *s, const char *id, json_t *patch, json_t 
         return e;
     }
     jtype_fill_defaults(t, obj); /* §5.3: null resets to the default */
+    json_object_clear(s->reasons);
     json_t *invalid = json_array();
     const char *key;
     json_t *v;
@@ -486,9 +622,13 @@ static json_t *update_one(struct jset *s, const char *id, json_t *patch, json_t 
         char *top = patch_top(key);
         const struct jprop *p = jtype_prop(t, top);
         /* §5.3: server-set (and immutable) properties may appear only unchanged */
-        if ((!p && !t->open_props) || (p && (p->flags & (JP_SERVER_SET | JP_IMMUTABLE)) &&
-                   !json_equal(json_object_get(obj, top), json_object_get(old, top))))
-            json_array_append_new(invalid, json_string(top));
+        bool changed = !json_equal(json_object_get(obj, top), json_object_get(old, top));
+        if (!p && !t->open_props)
+            jset_invalid(s, invalid, top, "not a property of %s", t->name);
+        else if (p && (p->flags & JP_SERVER_SET) && changed)
+            jset_invalid(s, invalid, top, "server-set, the client cannot change it (RFC 8620 §5.3)");
+        else if (p && (p->flags & JP_IMMUTABLE) && changed)
+            jset_invalid(s, invalid, top, "immutable, it cannot change after creation");
         free(top);
     }
     json_t *requested = json_deep_copy(obj);
@@ -496,11 +636,14 @@ static json_t *update_one(struct jset *s, const char *id, json_t *patch, json_t 
     if (t->validate && json_array_size(invalid) == 0)
         err = t->validate(s, obj, old, invalid);
     if (!err && json_array_size(invalid))
-        err = jmap_seterror_props(json_incref(invalid), "invalid properties");
+        err = invalid_error(s, invalid);
     json_decref(invalid);
     if (!err && json_size(obj) > max_size(t))
         err = jmap_seterror("tooLarge", "the object is larger than %zu octets", max_size(t));
-    if (!err && !json_equal(obj, old) && put_object(s, t, id, obj, false))
+    int rc = !err && !json_equal(obj, old) ? put_object(s, t, id, obj, false) : 0;
+    if (rc == STORE_EXISTS)
+        err = jmap_seterror("alreadyExists", "another %s has its key (uid)", t->name);
+    else if (rc)
         err = jmap_seterror("serverFail", "could not store the object");
     if (!err) {
         /* §5.3 updated: what changed other than as the patch asked, or null */
@@ -563,7 +706,7 @@ void jset_init(struct jset *s, struct jmap_req *r, const struct jtype *t, const 
                        .created = json_object(), .updated = json_object(),
                        .destroyed = json_array(), .not_created = json_object(),
                        .not_updated = json_object(), .not_destroyed = json_object(),
-                       .created_cids = json_object()};
+                       .created_cids = json_object(), .reasons = json_object()};
 }
 
 void jset_fini(struct jset *s)
@@ -575,6 +718,7 @@ void jset_fini(struct jset *s)
     json_decref(s->not_updated);
     json_decref(s->not_destroyed);
     json_decref(s->created_cids);
+    json_decref(s->reasons);
 }
 
 int jmap_std_set(struct jmap_req *r, const struct jtype *t, json_t *args)
@@ -592,13 +736,9 @@ int jmap_std_set(struct jmap_req *r, const struct jtype *t, json_t *args)
         jmap_error(r, "requestTooLarge", "more than maxObjectsInSet objects");
         return -1;
     }
-    const struct store_access *a = jmap_account(r, args, "accountId", true);
+    const struct store_access *a = jmap_method_begin(r, args, NULL, NULL, "accountId", JMAP_BEGIN_WRITE);
     if (!a)
         return -1;
-    if (store_begin(r->conn, true)) {
-        jmap_error(r, "serverFail", "database busy");
-        return -1;
-    }
     int64_t old_state = store_state_get(r->conn, a->account_id, t->name);
     json_t *if_in = json_object_get(args, "ifInState");
     if (json_is_string(if_in) && jmap_state_parse(json_string_value(if_in)) != old_state) {
@@ -668,6 +808,7 @@ int jmap_std_set(struct jmap_req *r, const struct jtype *t, json_t *args)
         t->finish(&s, ok);
 
     int64_t new_state = store_state_get(r->conn, a->account_id, t->name);
+    assert(new_state >= old_state); /* modseqs never go back */
     if (store_commit(r->conn) != STORE_OK) {
         store_rollback(r->conn);
         json_object_clear(r->changed);

@@ -1,35 +1,89 @@
 /*
- * engine.h — internals shared by the standard-method files (engine.c, query.c,
- * copy.c). Types use the jset_* accessors in jmap.h, not this struct.
+ * engine.h — the standard-method engine's public API (RFC 8620 §5), for the data
+ * types' hooks and custom methods (types/): the method prologue, the one object
+ * write, accessors of a /set in progress, and the pieces a custom /query or
+ * /queryChanges is built from. The engine's own state (struct jset) stays in
+ * engine_internal.h.
  */
 #ifndef JMAPD_ENGINE_H
 #define JMAPD_ENGINE_H
 
 #include "jmap/jmap.h"
 
-struct jset {
-    struct jmap_req *r;
-    const struct jtype *t;
-    const char *account;
-    json_t *args;
-    json_t *created, *updated, *destroyed;
-    json_t *not_created, *not_updated, *not_destroyed;
-    json_t *created_cids; /* new id -> creation id, for reporting server changes */
-};
+/* ---- the request ---------------------------------------------------------------- */
 
-void jset_init(struct jset *s, struct jmap_req *r, const struct jtype *t, const char *account,
-               json_t *args);
-void jset_fini(struct jset *s);
-/* Validates and stores one new object; returns a SetError or NULL with *created
- * set to the properties the client did not send. */
-json_t *jset_create(struct jset *s, const char *cid, json_t *given, json_t **created);
+/* The request's database connection (the method's transaction runs on it). */
+struct store_conn *jmap_req_conn(struct jmap_req *r);
+/* The user's access to account id, or NULL if they cannot use it. */
+const struct store_access *jmap_req_access(struct jmap_req *r, const char *account);
 
-/* Responds with "<Type>/<suffix>". */
-void engine_respond(struct jmap_req *r, const struct jtype *t, const char *suffix, json_t *args);
-/* Parses a client state for account/type inside a transaction: the modseq, or -1
- * if it is not one the server can calculate changes from. */
-int64_t engine_since(struct jmap_req *r, const char *account, const struct jtype *t,
-                     const char *since, int64_t *current);
+/* ---- the method prologue ---------------------------------------------------------- */
+
+/* Opens the method's transaction (a write one if write); -1 after emitting
+ * serverFail if the database cannot start one. */
+int jmap_txn_begin(struct jmap_req *r, bool write);
+/* The start of most methods on one account: checks args against a and b (skipped
+ * when a is NULL), finds the account args[account_key] and opens the transaction.
+ * flags: JMAP_BEGIN_WRITE (the account must be writable; a write transaction),
+ * JMAP_BEGIN_NO_TXN (the caller opens it later, after checks that need no
+ * database: validation never waits for or holds the write lock). Returns the
+ * account, or NULL after emitting the method error. */
+#define JMAP_BEGIN_WRITE 1u
+#define JMAP_BEGIN_NO_TXN 2u
+const struct store_access *jmap_method_begin(struct jmap_req *r, json_t *args,
+                                             const struct argspec *a, const struct argspec *b,
+                                             const char *account_key, unsigned flags);
+/* The two accounts of a copy (RFC 8620 §5.4, §6.3): args.fromAccountId, readable
+ * (else fromAccountNotFound), into *from, and the writable args.accountId,
+ * returned; NULL after emitting the method error. Opens no transaction. */
+const struct store_access *jmap_copy_accounts(struct jmap_req *r, json_t *args,
+                                              const struct store_access **from);
+
+/* ---- the object write ---------------------------------------------------------------- */
+
+/* The one way an object of type t is stored, inside the caller's write
+ * transaction: bumps t's state in account, stores obj under id (create: a new
+ * object; obj NULL: destroys it), keeps its blob references (t->blob_ids) and the
+ * type's side indexes (t->index), and, within a request (r not NULL), records the
+ * new state for push after the commit. The engine, provisioning and importers all
+ * write through it. Returns 0, STORE_EXISTS if t->unique_key's key is another
+ * live object's (nothing is stored), or -1. */
+int jmap_object_write(struct store_conn *c, struct jmap_req *r, const struct jtype *t,
+                      const char *account, const char *id, json_t *obj, bool create);
+
+/* ---- a /set in progress (type hooks) --------------------------------------------------- */
+
+/* Accessors for type hooks during a /set. */
+struct jmap_req *jset_req(struct jset *s);
+struct store_conn *jset_conn(struct jset *s);
+const char *jset_account(struct jset *s);
+/* The user's access to the /set's account. */
+const struct store_access *jset_access(struct jset *s);
+json_t *jset_args(struct jset *s);
+const struct jtype *jset_type(struct jset *s);
+/* Writes another object of the same account during the /set (server-side changes,
+ * e.g. clearing isDefault elsewhere) through jmap_object_write, and reports
+ * server_changes in created/updated as the server's change. Returns 0 or -1. */
+int jset_write_other(struct jset *s, const struct jtype *t, const char *id, json_t *obj,
+                     json_t *server_changes);
+/* Destroys an object of another type (e.g. events of a destroyed calendar). */
+int jset_destroy_other(struct jset *s, const struct jtype *t, const char *id);
+/* Adds path to invalid (once) and says why it is invalid: the invalidProperties
+ * SetError's description names each property and the reason (RFC 8620 §5.3).
+ * s may be NULL (imports), then only the path is added. */
+void jset_invalid(struct jset *s, json_t *invalid, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* The real id of a creation made in this request, or the id itself. */
+const char *jset_resolve(struct jset *s, const char *id);
+
+int jmap_std_get(struct jmap_req *r, const struct jtype *t, json_t *args);
+int jmap_std_set(struct jmap_req *r, const struct jtype *t, json_t *args);
+int jmap_std_changes(struct jmap_req *r, const struct jtype *t, json_t *args);
+int jmap_std_query(struct jmap_req *r, const struct jtype *t, json_t *args);
+int jmap_std_query_changes(struct jmap_req *r, const struct jtype *t, json_t *args);
+int jmap_std_copy(struct jmap_req *r, const struct jtype *t, json_t *args);
+
+/* ---- building blocks of a custom /query, /queryChanges ------------------------------ */
 
 /* The start of /changes and /queryChanges: maxChanges > 0, the account, a read
  * transaction, and the client's state (args[since_key]) checked. Returns the
@@ -49,12 +103,6 @@ int engine_query_respond(struct jmap_req *r, const struct jtype *t, const char *
 /* Query result snapshots for exact /queryChanges (query.c). */
 void engine_snapshot_save(const char *account, const char *type, json_t *args, int64_t state,
                           json_t *ids);
-json_t *engine_snapshot_load(const char *account, const char *type, json_t *args, int64_t state);
-void engine_snapshot_clear(void);
-/* The removed/added lists of §5.6 (see query.c). */
-int engine_query_diff(json_t *old, json_t *now, json_t *changed,
-                      const char *(*base_of)(const char *id, char buf[96]), json_t *removed,
-                      json_t *added);
 /* The ids of type changed in account since a state, each mapped to true if it may
  * have been in results at that state (it existed then), for engine_query_diff. */
 json_t *engine_changed_ids(struct store_conn *c, const char *account, const char *type,

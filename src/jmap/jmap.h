@@ -14,10 +14,10 @@
 #include "store/store.h"
 #include "util/config.h"
 
+/* The capabilities of the protocol layer itself; the data types' own URIs live in
+ * their modules (types/). */
 #define JMAP_CORE "urn:ietf:params:jmap:core"
-#define JMAP_CALENDARS "urn:ietf:params:jmap:calendars"
 #define JMAP_BLOB "urn:ietf:params:jmap:blob"
-#define JMAP_CONTACTS "urn:ietf:params:jmap:contacts"
 
 struct push_hub;
 
@@ -50,6 +50,8 @@ struct jmap_req {
     json_t *created_ids; /* creation id -> id, for the whole request */
     const char *method;  /* name of the call being processed */
     const char *call_id;
+    json_t *call_id_value; /* the call id as sent (it may hold U+0000), borrowed */
+    json_t *call;          /* the invocation [name, args, callId], borrowed */
     const char *capability; /* of the method being processed */
     json_t *changed;     /* accountId -> {type -> state} to push after commit */
 };
@@ -178,29 +180,15 @@ struct jtype {
      * checked, either may be NULL), as a new array, inside the read transaction;
      * NULL falls back to loading every object. For types with an index or cache. */
     json_t *(*query_run)(struct jmap_req *r, const char *account, json_t *filter, json_t *sort);
+    /* Blob references (RFC 9404 Blob/lookup, blob garbage collection): appends the
+     * blobIds obj refers to to ids. A type with this hook is one of Blob/lookup's
+     * supportedTypeNames; the object write keeps the references. */
+    void (*blob_ids)(json_t *obj, json_t *ids);
+    /* A key no two live objects of the type in an account may share (a uid), as a
+     * new string, or NULL for none: the store enforces it (a unique index) and a
+     * write that would break it fails with alreadyExists. */
+    char *(*unique_key)(json_t *obj);
 };
-
-/* Accessors for type hooks during a /set. */
-struct jmap_req *jset_req(struct jset *s);
-const char *jset_account(struct jset *s);
-json_t *jset_args(struct jset *s);
-const struct jtype *jset_type(struct jset *s);
-/* Writes another object of the same account during the /set (server-side changes,
- * e.g. clearing isDefault elsewhere): bumps the state and reports it in
- * created/updated as the server's change. Returns 0 or -1. */
-int jset_write_other(struct jset *s, const struct jtype *t, const char *id, json_t *obj,
-                     json_t *server_changes);
-/* Destroys an object of another type (e.g. events of a destroyed calendar). */
-int jset_destroy_other(struct jset *s, const struct jtype *t, const char *id);
-/* The real id of a creation made in this request, or the id itself. */
-const char *jset_resolve(struct jset *s, const char *id);
-
-int jmap_std_get(struct jmap_req *r, const struct jtype *t, json_t *args);
-int jmap_std_set(struct jmap_req *r, const struct jtype *t, json_t *args);
-int jmap_std_changes(struct jmap_req *r, const struct jtype *t, json_t *args);
-int jmap_std_query(struct jmap_req *r, const struct jtype *t, json_t *args);
-int jmap_std_query_changes(struct jmap_req *r, const struct jtype *t, json_t *args);
-int jmap_std_copy(struct jmap_req *r, const struct jtype *t, json_t *args);
 
 /* Fills defaults for missing properties of obj from the type's table. */
 void jtype_fill_defaults(const struct jtype *t, json_t *obj);
@@ -209,8 +197,11 @@ const struct jprop *jtype_prop(const struct jtype *t, const char *name);
 /* ---- the method registry --------------------------------------------------------------- */
 typedef int (*jmap_method_fn)(struct jmap_req *r, json_t *args);
 void jmap_register_method(const char *name, const char *capability, jmap_method_fn fn);
-/* Registers Type/get, /set, ... as the descriptor's `methods` says. */
+/* Registers Type/get, /set, ... as the descriptor's `methods` says (jmap_init
+ * does this for the modules' types). */
 void jmap_register_type(const struct jtype *t);
+/* Blob methods (RFC 8620 §6.3, RFC 9404) and their capability (blob.c). */
+void blob_register(void);
 const struct jtype *jmap_type_find(const char *name);
 /* A capability of the session (RFC 8620 §2): its value in "capabilities" and its
  * value in each account's "accountCapabilities" (NULL: the account lacks it). */
@@ -236,7 +227,6 @@ typedef int (*jmap_write_fn)(void *ud, const char *data, size_t len);
 typedef int (*jmap_export_fn)(struct store_conn *c, const char *account, const char *id,
                               const char *args, jmap_write_fn write, void *ud,
                               const char **content_type);
-void jmap_register_exporter(const char *kind, jmap_export_fn fn);
 jmap_export_fn jmap_exporter_find(const char *kind);
 
 /* Importers read a file into an account (`jmapd import`), chosen by the file's
@@ -245,11 +235,53 @@ jmap_export_fn jmap_exporter_find(const char *kind);
  * or -1 with *err (malloc'd) naming what was wrong. */
 typedef int (*jmap_import_fn)(struct store_conn *c, const char *account, const char *data,
                               size_t len, char **err);
-void jmap_register_importer(const char *extension, jmap_import_fn fn);
 jmap_import_fn jmap_importer_find(const char *extension);
 
-/* Registers everything (core, blob, types); idempotent. */
-void jmap_init(void);
+/* ---- data-type modules ---------------------------------------------------------------- */
+
+/* A module (types/) is everything the rest of the server needs to know of one
+ * family of data types, as data: its capabilities, its types (each registered with
+ * its standard methods; each type name is also its push name, RFC 8620 §7.1
+ * TypeState), its custom methods, what a new account gets, and its file importers
+ * and exporters. types/registry.c lists the modules; jmap/ knows them only through
+ * jmap_init(). docs/adding-a-type.md says how to add one. */
+struct jimporter {
+    const char *extension; /* ".ics" */
+    jmap_import_fn fn;
+};
+struct jexporter {
+    const char *kind; /* "calendar": GET /export/calendar/..., `jmapd export --calendar` */
+    jmap_export_fn fn;
+};
+/* Who a new account belongs to, for the modules' provision hooks. */
+struct jmap_owner {
+    const char *account; /* the account id */
+    const char *name;    /* the user name */
+    const char *address; /* the user's calendar address, a URI (mailto:...) */
+};
+struct jmodule {
+    const char *name;
+    const struct jcapability *const *capabilities; /* NULL-terminated */
+    const struct jtype *const *types;              /* NULL-terminated */
+    /* Registers the module's custom methods (optional). */
+    void (*register_methods)(void);
+    /* Creates a new account's default objects (optional); 0 or a STORE_ error. */
+    int (*provision)(struct store_conn *c, const struct jmap_owner *owner);
+    const struct jimporter *importers; /* {NULL}-terminated, optional */
+    const struct jexporter *exporters; /* {NULL}-terminated, optional */
+};
+
+/* Registers everything: core, blob and each module of the NULL-terminated list;
+ * idempotent (later calls are ignored). */
+void jmap_init(const struct jmodule *const *modules);
+/* The registered data types, in registration order (EventSource, Blob/lookup). */
+size_t jmap_type_count(void);
+const struct jtype *jmap_type_at(size_t i);
+/* The registered exporters, for listing (`jmapd export`'s options). */
+size_t jmap_exporter_count(void);
+const char *jmap_exporter_kind(size_t i);
+/* The registered importers' extensions, joined by ", " into buf. */
+void jmap_importer_list(char *buf, size_t size);
 /* Whether a capability URI is one this server supports. */
 bool jmap_capability_known(const char *uri);
 
@@ -271,8 +303,8 @@ const char *jmap_session_state(const struct jmap_user *user);
 /* The session resource (RFC 8620 §2) for user, as a new JSON object. */
 json_t *jmap_session(struct jmap_server *srv, const struct jmap_user *user);
 
-/* Creates a new user's account contents (default calendar and identity). */
-int jmap_account_provision(struct jmap_server *srv, struct store_conn *c, const char *account,
-                           const char *username);
+/* Creates a new user's account contents: each module's provision hook. */
+int jmap_account_provision(struct jmap_server *srv, struct store_conn *c,
+                           const struct jmap_owner *owner);
 
 #endif

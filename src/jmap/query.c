@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "jmap/collation.h"
-#include "jmap/engine.h"
+#include "jmap/engine_internal.h"
 #include "util/util.h"
 
 #define QUERY_MAX_LIMIT 10000
@@ -245,15 +245,10 @@ static int query_prepare(struct jmap_req *r, const struct jtype *t, json_t *args
 
 int jmap_std_query(struct jmap_req *r, const struct jtype *t, json_t *args)
 {
-    if (jmap_args_check(r, args, engine_query_args, t->query_args))
+    const struct store_access *a = jmap_method_begin(r, args, engine_query_args, t->query_args,
+                                                     "accountId", JMAP_BEGIN_NO_TXN);
+    if (!a || query_prepare(r, t, args) || jmap_txn_begin(r, false))
         return -1;
-    const struct store_access *a = jmap_account(r, args, "accountId", false);
-    if (!a || query_prepare(r, t, args))
-        return -1;
-    if (store_begin(r->conn, false)) {
-        jmap_error(r, "serverFail", "database busy");
-        return -1;
-    }
     int64_t state = store_state_get(r->conn, a->account_id, t->name);
     json_t *ids = run_query(r, t, a->account_id, json_object_get(args, "filter"),
                             json_object_get(args, "sort"));
@@ -346,8 +341,7 @@ static char *snapshot_key(const char *account, const char *type, json_t *args, i
     char *canon = json_dumps(q, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(q);
     char *key = NULL;
-    if (asprintf(&key, "%s\n%s\n%s\n%lld", account, type, canon, (long long)state) < 0)
-        abort();
+    key = xasprintf("%s\n%s\n%s\n%lld", account, type, canon, (long long)state);
     free(canon);
     return key;
 }

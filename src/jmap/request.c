@@ -5,13 +5,15 @@
  * after each call's commit. Also the error catalogue and argument checking that
  * every method shares.
  */
+#include <assert.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "formats/json/patch.h"
-#include "jmap/jmap.h"
+#include "jmap/engine.h"
 #include "push/hub.h"
 #include "util/util.h"
 
@@ -36,7 +38,10 @@ char *jmap_problem(const char *type, int status, const char *detail, const char 
 
 void jmap_respond(struct jmap_req *r, const char *name, json_t *args)
 {
-    json_array_append_new(r->responses, json_pack("[s, o, s]", name, args, r->call_id));
+    assert(json_is_object(args)); /* stolen: a response's arguments are an object */
+    /* RFC 8620 §3.4: the call id comes back exactly as sent */
+    json_t *call_id = r->call_id_value ? json_incref(r->call_id_value) : json_string(r->call_id);
+    json_array_append_new(r->responses, json_pack("[s, o, o]", name, args, call_id));
 }
 
 __attribute__((format(printf, 2, 0))) static json_t *vdescribed(const char *type, const char *fmt,
@@ -73,6 +78,7 @@ json_t *jmap_seterror(const char *type, const char *fmt, ...)
 
 json_t *jmap_seterror_props(json_t *properties, const char *description)
 {
+    assert(json_is_array(properties)); /* stolen */
     json_t *e = json_pack("{s:s, s:o}", "type", "invalidProperties", "properties", properties);
     if (description)
         json_object_set_new(e, "description", json_string(description));
@@ -113,7 +119,9 @@ const struct store_access *jmap_account(struct jmap_req *r, json_t *args, const 
         }
         return a;
     }
-    jmap_error(r, "accountNotFound", "no account %s", id);
+    /* RFC 8620 §5.4, §6.3: the source account of a copy has its own error */
+    jmap_error(r, strcmp(key, "fromAccountId") == 0 ? "fromAccountNotFound" : "accountNotFound",
+               "no account %s", id);
     return NULL;
 }
 
@@ -180,7 +188,8 @@ static bool kind_ok(json_t *v, enum arg_kind kind, unsigned flags)
     case ARG_ANY:
         return true;
     case ARG_ID:
-        if (!json_is_string(v))
+        /* RFC 8620 §1.2: an Id is 1-255 of [A-Za-z0-9_-], so never a U+0000 */
+        if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v))
             return false;
         if ((flags & ARG_REF) && json_string_value(v)[0] == '#')
             return util_is_jmap_id(json_string_value(v) + 1);
@@ -316,8 +325,7 @@ static size_t ntypes;
 static void add_method(const char *name, const char *cap, jmap_method_fn fn, const struct jtype *t,
                        int (*std)(struct jmap_req *, const struct jtype *, json_t *))
 {
-    if (nmethods == MAX_METHODS)
-        abort();
+    assert(nmethods < MAX_METHODS); /* a fixed table, sized for the server's methods */
     methods[nmethods++] = (struct method){name, cap, fn, t, std};
 }
 
@@ -340,13 +348,13 @@ void jmap_register_type(const struct jtype *t)
         {JM_QUERYCHANGES, "queryChanges", jmap_std_query_changes},
         {JM_COPY, "copy", jmap_std_copy},
     };
+    assert(ntypes < sizeof types / sizeof types[0]);
     types[ntypes++] = t;
     for (size_t i = 0; i < sizeof std / sizeof std[0]; i++) {
         if (!(t->methods & std[i].bit))
             continue;
         char *name = NULL;
-        if (asprintf(&name, "%s/%s", t->name, std[i].suffix) < 0)
-            abort();
+        name = xasprintf("%s/%s", t->name, std[i].suffix);
         add_method(name, t->capability, NULL, t, std[i].fn); /* lives for the process */
     }
 }
@@ -357,6 +365,16 @@ const struct jtype *jmap_type_find(const char *name)
         if (strcmp(types[i]->name, name) == 0)
             return types[i];
     return NULL;
+}
+
+size_t jmap_type_count(void)
+{
+    return ntypes;
+}
+
+const struct jtype *jmap_type_at(size_t i)
+{
+    return i < ntypes ? types[i] : NULL;
 }
 
 static const struct method *method_find(const char *name)
@@ -435,7 +453,9 @@ static void run_call(struct jmap_req *r, const char *name, json_t *args)
 {
     if (resolve_references(r, args) != 0)
         return;
-    const struct method *m = method_find(name);
+    /* a name holding U+0000 names no method (its C string would stop early) */
+    const struct method *m =
+        strlen(name) == json_string_length(json_array_get(r->call, 0)) ? method_find(name) : NULL;
     /* A method whose capability is not in `using` does not exist for this request. */
     if (!m || !using_has(r->using, m->capability)) {
         jmap_error(r, "unknownMethod", "unknown method '%s'", name);
@@ -448,6 +468,150 @@ static void run_call(struct jmap_req *r, const char *name, json_t *args)
         m->fn(r, args);
 }
 
+/* A copy of the JSON text body[len] with ".0" after every integer literal of more
+ * than 18 digits (all that may not fit in int64) outside strings, so that jansson reads it as a
+ * real (a number no Int or UnsignedInt argument accepts) instead of refusing the request. */
+static char *widen_big_integers(const char *body, size_t len, size_t *out_len)
+{
+    struct buf b = {0};
+    bool in_string = false;
+    for (size_t i = 0; i < len;) {
+        char ch = body[i];
+        if (in_string) {
+            size_t n = ch == '\\' && i + 1 < len ? 2 : 1;
+            in_string = ch != '"';
+            buf_append(&b, body + i, n);
+            i += n;
+            continue;
+        }
+        if (ch == '"') {
+            in_string = true;
+            buf_append(&b, body + i++, 1);
+            continue;
+        }
+        bool starts = (ch >= '0' && ch <= '9') &&
+                      (i == 0 || !strchr("0123456789.eE+-", body[i - 1]) ||
+                       (body[i - 1] == '-' && (i < 2 || !strchr("eE", body[i - 2]))));
+        if (!starts) {
+            buf_append(&b, body + i++, 1);
+            continue;
+        }
+        size_t j = i;
+        while (j < len && body[j] >= '0' && body[j] <= '9')
+            j++;
+        buf_append(&b, body + i, j - i);
+        if (j - i > 18 && (j == len || !strchr(".eE", body[j])))
+            buf_puts(&b, ".0");
+        i = j;
+    }
+    *out_len = b.len;
+    return b.data ? buf_take(&b) : xstrdup("");
+}
+
+/* ---- resource bounds (RFC 8620 §8.5) ------------------------------------------------------- */
+
+/* Estimates the memory the parsed form of a JSON text takes, without parsing it:
+ * jansson spends about 256 bytes on an object or array and 48 on another value,
+ * so "[{},{},...]" of 4 MB would hold a gigabyte. Counts value starts outside
+ * strings ('{', '[' and the ',' / ':' that precede a value); stops once past max. */
+static size_t request_memory_estimate(const char *body, size_t len, size_t max)
+{
+    size_t est = len;
+    bool in_string = false;
+    for (size_t i = 0; i < len && est <= max; i++) {
+        char ch = body[i];
+        if (in_string) {
+            if (ch == '\\')
+                i++;
+            else if (ch == '"')
+                in_string = false;
+        } else if (ch == '"') {
+            in_string = true;
+        } else if (ch == '{' || ch == '[') {
+            est += 256;
+        } else if (ch == ',' || ch == ':') {
+            est += 48;
+        }
+    }
+    return est;
+}
+
+static int count_bytes(const char *buffer, size_t size, void *data)
+{
+    size_t *left = data;
+    (void)buffer;
+    if (size > *left) {
+        *left = 0;
+        return -1; /* past the limit: stop serializing */
+    }
+    *left -= size;
+    return 0;
+}
+
+/* A lower bound of v's serialized size, walking the tree without serializing it
+ * (strings count their length, so a response holding a large string is known to
+ * be too large without scanning the string); stops once past stop. */
+static size_t size_lower_bound(json_t *v, size_t stop)
+{
+    size_t n = 2, i;
+    const char *key;
+    json_t *item;
+    if (json_is_string(v))
+        return json_string_length(v) + 2;
+    if (json_is_array(v))
+        json_array_foreach(v, i, item)
+        {
+            n += (i ? 1 : 0) + size_lower_bound(item, stop); /* "," item */
+            if (n > stop)
+                break;
+        }
+    else if (json_is_object(v))
+        json_object_foreach(v, key, item)
+        {
+            n += (n > 2 ? 1 : 0) + strlen(key) + 3 + size_lower_bound(item, stop); /* ,"k":v */
+            if (n > stop)
+                break;
+        }
+    else
+        n = 1; /* a number, true, false or null takes at least one octet */
+    return n;
+}
+
+/* Serialized size of the responses from index `from` on, or SIZE_MAX past max. */
+static size_t responses_size(json_t *responses, size_t from, size_t max)
+{
+    size_t left = max, bound = 0;
+    for (size_t i = from; i < json_array_size(responses) && bound <= max; i++)
+        bound += size_lower_bound(json_array_get(responses, i), max);
+    if (bound > max)
+        return SIZE_MAX;
+    for (size_t i = from; i < json_array_size(responses); i++)
+        if (json_dump_callback(json_array_get(responses, i), count_bytes, &left, JSON_COMPACT) != 0)
+            return SIZE_MAX;
+    return max - left;
+}
+
+/* RFC 8620 §8.5: the responses of one request stay within max_size_response. A
+ * call whose responses would pass it gets one serverFail instead (its writes, if
+ * any, are committed: a client resyncs with /changes); later calls still run. */
+static void bound_response(struct jmap_req *r, size_t from, size_t *used)
+{
+    size_t max = (size_t)r->srv->cfg->max_size_response;
+    size_t n = responses_size(r->responses, from, max - *used);
+    if (n != SIZE_MAX) {
+        *used += n;
+        return;
+    }
+    while (json_array_size(r->responses) > from)
+        json_array_remove(r->responses, json_array_size(r->responses) - 1);
+    jmap_error(r, "serverFail",
+               "the response to this call would make the whole response larger than "
+               "max_size_response (%zu octets)",
+               max);
+    size_t e = responses_size(r->responses, from, SIZE_MAX);
+    *used = *used + e > max ? max : *used + e;
+}
+
 void jmap_api_handle(struct jmap_server *srv, const struct jmap_user *user, const char *body,
                      size_t len, struct jmap_result *out)
 {
@@ -456,9 +620,26 @@ void jmap_api_handle(struct jmap_server *srv, const struct jmap_user *user, cons
                 "maxSizeRequest");
         return;
     }
+    if (request_memory_estimate(body, len, (size_t)srv->cfg->max_request_memory) >
+        (size_t)srv->cfg->max_request_memory) {
+        problem(out, "urn:ietf:params:jmap:error:limit",
+                "the request holds too many JSON values (max_request_memory)", "maxSizeRequest");
+        return;
+    }
     json_error_t jerr;
-    /* I-JSON (RFC 7493): valid UTF-8, no duplicate member names. */
-    json_t *req = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
+    /* I-JSON (RFC 7493): valid UTF-8, no duplicate member names; escaped control
+     * characters, U+0000 included, are valid string content (RFC 8259 §7). */
+    json_t *req = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_ALLOW_NUL,
+                             &jerr);
+    char *widened = NULL;
+    if (!req && strstr(jerr.text, "too big")) {
+        /* RFC 8620 §1.3: an integer beyond ±2^53-1 is valid JSON but no Int: read
+         * it as a number that no Int argument accepts (invalidArguments) */
+        widened = widen_big_integers(body, len, &len);
+        req = json_loadb(widened, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_ALLOW_NUL,
+                         &jerr);
+        free(widened);
+    }
     if (!req) {
         char detail[300];
         snprintf(detail, sizeof detail, "not valid I-JSON: %s at offset %d", jerr.text,
@@ -511,13 +692,27 @@ void jmap_api_handle(struct jmap_server *srv, const struct jmap_user *user, cons
         json_decref(req);
         return;
     }
+    size_t used = 0;
+    util_deadline_set(util_now_ms() + srv->cfg->request_timeout);
     json_array_foreach(calls, i, v)
     {
         r.method = json_string_value(json_array_get(v, 0));
         r.call_id = json_string_value(json_array_get(v, 2));
-        json_t *args = json_deep_copy(json_array_get(v, 1));
+        r.call_id_value = json_array_get(v, 2);
+        r.call = v;
+        size_t from = json_array_size(r.responses);
+        if (util_deadline_passed()) {
+            jmap_error(&r, "serverFail", "not run: the request passed its time limit (%lld ms)",
+                       (long long)srv->cfg->request_timeout);
+            bound_response(&r, from, &used);
+            continue;
+        }
+        /* the arguments are the request's own (no copy: it is freed below), so
+         * resolving references in place costs no memory */
+        json_t *args = json_incref(json_array_get(v, 1));
         run_call(&r, r.method, args);
         json_decref(args);
+        bound_response(&r, from, &used);
         store_rollback(r.conn); /* a method that failed midway leaves nothing open */
         if (json_object_size(r.changed)) {
             push_hub_publish(srv->hub, r.changed); /* after the call's commit, §7 */
@@ -530,6 +725,7 @@ void jmap_api_handle(struct jmap_server *srv, const struct jmap_user *user, cons
         json_object_set(resp, "createdIds", r.created_ids);
     json_object_set_new(resp, "sessionState", json_string(jmap_session_state(user)));
     set_result(out, 200, json_dumps(resp, JSON_COMPACT), false);
+    util_deadline_set(0);
     json_decref(resp);
     json_decref(r.created_ids);
     json_decref(r.changed);

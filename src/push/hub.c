@@ -1,7 +1,9 @@
 /*
  * hub.c — see hub.h. One mutex guards the subscriber list and every
  * subscriber's pending changes; publish is O(subscribers) and only merges and
- * wakes, never writes to sockets.
+ * wakes, never writes to sockets. The timer thread, every PUSH_TICK_MS, wakes
+ * subscribers whose ping or keep-alive is due, ends those whose peer has gone and,
+ * every PUSH_CHECK_MS, those whose credential no longer holds (issue 19 §9).
  */
 #include "push/hub.h"
 
@@ -23,7 +25,10 @@ struct push_sub {
     int64_t next_ping; /* monotonic ms */
     int64_t next_keepalive; /* monotonic ms: a comment line finds dead peers */
     bool waiting;      /* suspended: needs wake() */
+    enum push_next end; /* PUSH_WAIT while open; PUSH_CLOSED or PUSH_GONE once ended */
+    char *cred;         /* credential fingerprint to re-check, or NULL */
     void (*wake)(void *);
+    bool (*gone)(void *); /* has the peer gone away? */
     void *ud;
 };
 
@@ -35,6 +40,9 @@ struct push_hub {
     uint64_t seq; /* event ids: every publish advances it */
     struct push_sub *subs;
     int count;
+    enum push_cred (*check)(const char *cred, void *ud);
+    void *check_ud;
+    int64_t next_check; /* monotonic ms */
 };
 
 static void wake_locked(struct push_sub *s)
@@ -45,6 +53,51 @@ static void wake_locked(struct push_sub *s)
     }
 }
 
+/* Ends a subscriber: it sends nothing more and its stream is closed when it is next
+ * asked (at once when suspended). Caller holds the lock. */
+static void end_locked(struct push_sub *s, enum push_next how)
+{
+    if (s->end != PUSH_WAIT)
+        return;
+    s->end = how;
+    wake_locked(s);
+}
+
+/* Every distinct credential of the subscribers is checked again without the lock (the
+ * check reads the database); subscribers whose credential no longer holds are ended. */
+static void check_credentials(struct push_hub *h)
+{
+    size_t n = 0, cap = 0;
+    char **creds = NULL;
+    for (struct push_sub *s = h->subs; s; s = s->next) {
+        if (!s->cred || s->end != PUSH_WAIT)
+            continue;
+        bool seen = false;
+        for (size_t i = 0; i < n && !seen; i++)
+            seen = strcmp(creds[i], s->cred) == 0;
+        if (seen)
+            continue;
+        if (n == cap)
+            creds = xrealloc(creds, (cap = cap ? 2 * cap : 16) * sizeof *creds);
+        creds[n++] = xstrdup(s->cred);
+    }
+    enum push_cred (*check)(const char *, void *) = h->check;
+    void *ud = h->check_ud;
+    pthread_mutex_unlock(&h->lock);
+    bool *bad = xcalloc(n ? n : 1, sizeof *bad);
+    for (size_t i = 0; i < n; i++)
+        bad[i] = check(creds[i], ud) == PUSH_CRED_GONE;
+    pthread_mutex_lock(&h->lock);
+    for (size_t i = 0; i < n; i++) {
+        for (struct push_sub *s = h->subs; bad[i] && s; s = s->next)
+            if (s->cred && strcmp(s->cred, creds[i]) == 0)
+                end_locked(s, PUSH_CLOSED);
+        free(creds[i]);
+    }
+    free(creds);
+    free(bad);
+}
+
 static void *timer_main(void *arg)
 {
     struct push_hub *h = arg;
@@ -52,15 +105,39 @@ static void *timer_main(void *arg)
     while (!h->stopping) {
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_sec += 1;
+        ts.tv_nsec += PUSH_TICK_MS * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
         pthread_cond_timedwait(&h->cond, &h->lock, &ts);
+        if (h->stopping)
+            break;
         int64_t now = util_now_ms();
-        for (struct push_sub *s = h->subs; s; s = s->next)
-            if (s->waiting && ((s->ping && now >= s->next_ping) || now >= s->next_keepalive))
+        for (struct push_sub *s = h->subs; s; s = s->next) {
+            if (!s->waiting)
+                continue;
+            if (s->gone && s->gone(s->ud))
+                end_locked(s, PUSH_GONE); /* closed by the client: free it now */
+            else if ((s->ping && now >= s->next_ping) || now >= s->next_keepalive)
                 wake_locked(s);
+        }
+        if (h->check && now >= h->next_check) {
+            check_credentials(h);
+            h->next_check = util_now_ms() + PUSH_CHECK_MS;
+        }
     }
     pthread_mutex_unlock(&h->lock);
     return NULL;
+}
+
+void push_hub_set_check(struct push_hub *h, enum push_cred (*check)(const char *cred, void *ud),
+                        void *ud)
+{
+    pthread_mutex_lock(&h->lock);
+    h->check = check;
+    h->check_ud = ud;
+    pthread_mutex_unlock(&h->lock);
 }
 
 struct push_hub *push_hub_new(void)
@@ -145,8 +222,13 @@ int push_hub_count_user(struct push_hub *h, int64_t user_id)
 {
     int n = 0;
     pthread_mutex_lock(&h->lock);
-    for (struct push_sub *s = h->subs; s; s = s->next)
-        n += s->user_id == user_id;
+    for (struct push_sub *s = h->subs; s; s = s->next) {
+        if (s->user_id != user_id)
+            continue;
+        if (s->waiting && s->gone && s->gone(s->ud))
+            end_locked(s, PUSH_GONE); /* do not wait for the timer to find it */
+        n += s->end == PUSH_WAIT;
+    }
     pthread_mutex_unlock(&h->lock);
     return n;
 }
@@ -176,6 +258,7 @@ struct push_sub *push_sub_new(struct push_hub *h, int64_t user_id, const char *c
     s->next_keepalive = util_now_ms() + PUSH_KEEPALIVE_MS;
     s->wake = wake;
     s->ud = ud;
+    s->end = PUSH_WAIT;
     pthread_mutex_lock(&h->lock);
     s->next = h->subs;
     if (h->subs)
@@ -200,10 +283,20 @@ void push_sub_free(struct push_sub *s)
         s->next->prev = s->prev;
     h->count--;
     pthread_mutex_unlock(&h->lock);
+    free(s->cred);
     json_decref(s->accounts);
     json_decref(s->types);
     json_decref(s->pending);
     free(s);
+}
+
+void push_sub_watch(struct push_sub *s, const char *cred, bool (*gone)(void *ud))
+{
+    pthread_mutex_lock(&s->hub->lock);
+    free(s->cred);
+    s->cred = cred ? xstrdup(cred) : NULL;
+    s->gone = gone;
+    pthread_mutex_unlock(&s->hub->lock);
 }
 
 void push_sub_prime(struct push_sub *s, json_t *changed)
@@ -220,7 +313,9 @@ enum push_next push_sub_next(struct push_sub *s, char **text, uint64_t *event_id
     enum push_next next;
     pthread_mutex_lock(&h->lock);
     int64_t now = util_now_ms();
-    if (json_object_size(s->pending)) {
+    if (s->end != PUSH_WAIT) {
+        next = s->end; /* revoked or gone: nothing more, not even pending changes */
+    } else if (json_object_size(s->pending)) {
         /* RFC 8620 §7.1 StateChange */
         json_t *sc = json_pack("{s:s, s:O}", "@type", "StateChange", "changed", s->pending);
         *text = json_dumps(sc, JSON_COMPACT);

@@ -3,8 +3,9 @@
  * the new states; the hub merges them into every subscriber that can see the
  * account and wants the type, and wakes it. Subscribers are EventSource
  * connections (http/eventsource.c); they take pending StateChanges when woken.
- * A timer thread wakes subscribers whose ping interval has elapsed. No polling of
- * the database anywhere.
+ * A timer thread wakes subscribers whose ping interval has elapsed, and ends streams
+ * whose client has gone or whose credential was revoked. The only reading of the
+ * database is that credential check (another process, the CLI, may revoke).
  */
 #ifndef JMAPD_PUSH_HUB_H
 #define JMAPD_PUSH_HUB_H
@@ -24,7 +25,8 @@ void push_hub_free(struct push_hub *h);
 void push_hub_publish(struct push_hub *h, json_t *changed);
 /* Number of subscribers (for limits and tests). */
 int push_hub_count(struct push_hub *h);
-/* Subscribers of one user, for the per-user limit. */
+/* Open subscribers of one user, for the per-user limit: those whose client has gone
+ * are ended first (push_sub_watch) and not counted, nor are ended ones on their way out. */
 int push_hub_count_user(struct push_hub *h, int64_t user_id);
 
 /* wake(ud) is called with the hub lock held, at most once per push_sub_wait. */
@@ -32,18 +34,34 @@ struct push_sub *push_sub_new(struct push_hub *h, int64_t user_id, const char *c
                               int naccounts, json_t *types /* array or NULL = all */,
                               int ping_seconds, void (*wake)(void *ud), void *ud);
 void push_sub_free(struct push_sub *s);
+/* Whether a stream's credential still holds: checked every PUSH_CHECK_MS for every
+ * distinct credential of the open subscribers, on the hub's timer thread. */
+enum push_cred { PUSH_CRED_OK, PUSH_CRED_GONE, PUSH_CRED_UNKNOWN };
+void push_hub_set_check(struct push_hub *h, enum push_cred (*check)(const char *cred, void *ud),
+                        void *ud);
+/* Watches a subscriber: cred is its credential fingerprint (for the hub's check; NULL
+ * for none), gone(ud) says whether its peer has closed the connection (called on the
+ * timer thread, under the hub lock, while the subscriber is suspended; NULL for none).
+ * Either ends the subscriber: push_sub_next answers PUSH_CLOSED or PUSH_GONE. */
+void push_sub_watch(struct push_sub *s, const char *cred, bool (*gone)(void *ud));
 /* Queues changes for this subscriber alone (e.g. current states on reconnect). */
 void push_sub_prime(struct push_sub *s, json_t *changed);
 
 /* A stream with nothing to send gets a comment line this often, so a peer that
  * went away is noticed (a suspended connection sees no disconnect by itself). */
 #define PUSH_KEEPALIVE_MS 120000
+/* The timer's period, and how often credentials are checked: a revoked token, a
+ * changed password or a removed user ends its streams within PUSH_CHECK_MS plus one
+ * tick (README: within one second). */
+#define PUSH_TICK_MS 200
+#define PUSH_CHECK_MS 500
 
-enum push_next { PUSH_STATE, PUSH_PING, PUSH_KEEPALIVE, PUSH_WAIT, PUSH_CLOSED };
+enum push_next { PUSH_STATE, PUSH_PING, PUSH_KEEPALIVE, PUSH_WAIT, PUSH_CLOSED, PUSH_GONE };
 /* What the subscriber should send next. PUSH_STATE sets *text to the malloc'd
  * StateChange JSON and *event_id; PUSH_WAIT means nothing is due: the caller must
  * suspend, and arm_wait() is called under the hub lock so no wake is lost.
- * Returns PUSH_CLOSED once the hub is shutting down. */
+ * Returns PUSH_CLOSED once the hub is shutting down or the credential no longer holds
+ * (end the stream), PUSH_GONE once the peer has gone (drop the connection). */
 enum push_next push_sub_next(struct push_sub *s, char **text, uint64_t *event_id,
                              void (*arm_wait)(void *ud), void *ud);
 

@@ -6,12 +6,15 @@
  * forward at open. synchronous=FULL: a commit is on disk before it is acknowledged,
  * so acknowledged writes survive kill -9 and power loss alike.
  */
+#include <assert.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "store/store.h"
 #include "util/util.h"
@@ -86,6 +89,15 @@ static const char *const migrations[] = {
     /* 4: read-only feed URLs: a secret token (stored hashed) names a collection */
     ("CREATE TABLE feeds(hash TEXT PRIMARY KEY, id TEXT UNIQUE NOT NULL, account_id TEXT NOT NULL,"
     "  kind TEXT NOT NULL, object_id TEXT NOT NULL, created INTEGER NOT NULL) WITHOUT ROWID;"),
+    /* 5: the store knows text fields by number only (f0..f5, named by each type),
+     * and an object's unique key is a constraint of the database (store.h) */
+    ("CREATE VIRTUAL TABLE object_fields USING fts5(f0, f1, f2, f3, f4, f5,"
+    "  tokenize = 'unicode61 remove_diacritics 2');"
+    "INSERT INTO object_fields(rowid, f0, f1, f2, f3, f4, f5) SELECT rowid, title, description,"
+    "  location, owner, attendee, body FROM object_text;"
+    "DROP TABLE object_text;"
+    "ALTER TABLE objects ADD COLUMN ukey TEXT;"
+    "CREATE UNIQUE INDEX objects_ukey ON objects(account_id, type, ukey) WHERE ukey IS NOT NULL;"),
 };
 
 static int exec(sqlite3 *db, const char *sql)
@@ -178,16 +190,50 @@ static void conn_release(void *p)
     conn_free(c);
 }
 
-struct store *store_open(const char *dir, char **err)
+/* Issue 19 §13: the database holds every password hash and every user's data. A data
+ * directory jmapd creates or initialises is made 0700, whatever the umask; jmapd.db is
+ * created 0600 before SQLite opens it (SQLite creates -wal and -shm with the mode of
+ * the database file), and files left wider by an older jmapd are narrowed. */
+static int make_private(const char *dir, const char *db, char **err)
 {
+    struct stat sb;
+    bool fresh = stat(db, &sb) != 0;
     if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
         if (asprintf(err, "cannot create %s: %s", dir, strerror(errno)) < 0)
             *err = NULL;
+        return -1;
+    }
+    if (fresh && chmod(dir, 0700) != 0)
+        log_warn("cannot make %s private: %s", dir, strerror(errno));
+    else if (!fresh && stat(dir, &sb) == 0 && (sb.st_mode & 077))
+        log_warn("%s is accessible to other users; it should be mode 0700", dir);
+    int fd = open(db, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        if (asprintf(err, "cannot create %s: %s", db, strerror(errno)) < 0)
+            *err = NULL;
+        return -1;
+    }
+    if (fstat(fd, &sb) == 0 && (sb.st_mode & 077) && fchmod(fd, 0600) != 0)
+        log_warn("cannot make %s private: %s", db, strerror(errno));
+    close(fd);
+    for (int i = 0; i < 2; i++) {
+        char side[4200];
+        snprintf(side, sizeof side, "%s%s", db, i ? "-shm" : "-wal");
+        if (stat(side, &sb) == 0 && (sb.st_mode & 077) && chmod(side, 0600) != 0)
+            log_warn("cannot make %s private: %s", side, strerror(errno));
+    }
+    return 0;
+}
+
+struct store *store_open(const char *dir, char **err)
+{
+    struct store *st = xcalloc(1, sizeof *st);
+    st->path = xasprintf("%s/jmapd.db", dir);
+    if (make_private(dir, st->path, err) != 0) {
+        free(st->path);
+        free(st);
         return NULL;
     }
-    struct store *st = xcalloc(1, sizeof *st);
-    if (asprintf(&st->path, "%s/jmapd.db", dir) < 0)
-        abort();
     pthread_mutex_init(&st->lock, NULL);
     pthread_mutex_init(&st->write_lock, NULL);
     pthread_key_create(&st->key, conn_release);
@@ -408,7 +454,7 @@ int store_user_del(struct store_conn *c, const char *name)
     store_user_clear(&u);
     static const char *const dels[] = {
         "DELETE FROM objects WHERE account_id=?1",
-        ("DELETE FROM object_text WHERE rowid IN (SELECT text_rowid FROM object_index WHERE "
+        ("DELETE FROM object_fields WHERE rowid IN (SELECT text_rowid FROM object_index WHERE "
          "account_id=?1)"),
         "DELETE FROM object_index WHERE account_id=?1",
         "DELETE FROM states WHERE account_id=?1",
@@ -595,6 +641,7 @@ int64_t store_state_lowest(struct store_conn *c, const char *account, const char
 
 int64_t store_state_bump(struct store_conn *c, const char *account, const char *type)
 {
+    assert(c->writing); /* store.h: every change runs in a write transaction */
     sqlite3_stmt *s = stmt(c, "INSERT INTO states(account_id, type, modseq) VALUES(?1,?2,1) "
                               "ON CONFLICT(account_id, type) DO UPDATE SET modseq=modseq+1 "
                               "RETURNING modseq");
@@ -604,6 +651,7 @@ int64_t store_state_bump(struct store_conn *c, const char *account, const char *
     bind_text(s, 2, type);
     int64_t v = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
     sqlite3_reset(s);
+    assert(v != 0); /* modseqs start at 1 and only grow */
     return v;
 }
 
@@ -643,8 +691,10 @@ bool store_object_exists(struct store_conn *c, const char *account, const char *
 }
 
 int store_object_put(struct store_conn *c, const char *account, const char *type,
-                     const char *id, json_t *data, int64_t modseq, bool create)
+                     const char *id, json_t *data, int64_t modseq, bool create,
+                     const char *unique_key)
 {
+    assert(c->writing && modseq > 0);
     char *text = json_dumps(data, JSON_COMPACT);
     if (!text)
         return STORE_ERR;
@@ -652,8 +702,8 @@ int store_object_put(struct store_conn *c, const char *account, const char *type
      * they are random, so a conflicting live row means a genuine duplicate. */
     sqlite3_stmt *s =
         create ? stmt(c, "INSERT INTO objects(account_id, type, id, data, created_modseq, "
-                         "updated_modseq) VALUES(?1,?2,?3,?4,?5,?5)")
-               : stmt(c, "UPDATE objects SET data=?4, updated_modseq=?5 "
+                         "updated_modseq, ukey) VALUES(?1,?2,?3,?4,?5,?5,?6)")
+               : stmt(c, "UPDATE objects SET data=?4, updated_modseq=?5, ukey=?6 "
                          "WHERE account_id=?1 AND type=?2 AND id=?3 AND destroyed=0");
     if (!s) {
         free(text);
@@ -664,7 +714,11 @@ int store_object_put(struct store_conn *c, const char *account, const char *type
     bind_text(s, 3, id);
     sqlite3_bind_text(s, 4, text, -1, free);
     sqlite3_bind_int64(s, 5, modseq);
-    int rc = step_done(c, s);
+    if (unique_key)
+        bind_text(s, 6, unique_key);
+    else
+        sqlite3_bind_null(s, 6);
+    int rc = step_done(c, s); /* the unique index answers STORE_EXISTS */
     if (rc == STORE_OK && !create && sqlite3_changes(c->db) == 0)
         return STORE_NOTFOUND;
     return rc;
@@ -673,7 +727,8 @@ int store_object_put(struct store_conn *c, const char *account, const char *type
 int store_object_destroy(struct store_conn *c, const char *account, const char *type,
                          const char *id, int64_t modseq)
 {
-    sqlite3_stmt *s = stmt(c, "UPDATE objects SET data=NULL, destroyed=1, updated_modseq=?4 "
+    assert(c->writing && modseq > 0);
+    sqlite3_stmt *s = stmt(c, "UPDATE objects SET data=NULL, ukey=NULL, destroyed=1, updated_modseq=?4 "
                               "WHERE account_id=?1 AND type=?2 AND id=?3 AND destroyed=0");
     if (!s)
         return STORE_ERR;
@@ -894,8 +949,8 @@ int store_index_put(struct store_conn *c, const char *account, const char *type,
     for (int i = 0; i < STORE_TEXT_FIELDS; i++)
         any_text |= ix->text[i] && *ix->text[i];
     if (any_text) {
-        sqlite3_stmt *t = stmt(c, "INSERT INTO object_text(title, description, location, owner, "
-                                  "attendee, body) VALUES(?,?,?,?,?,?)");
+        sqlite3_stmt *t = stmt(c, "INSERT INTO object_fields(f0, f1, f2, f3, f4, f5) "
+                                  "VALUES(?,?,?,?,?,?)");
         if (!t)
             return STORE_ERR;
         for (int i = 0; i < STORE_TEXT_FIELDS; i++)
@@ -927,7 +982,7 @@ int store_index_put(struct store_conn *c, const char *account, const char *type,
 
 int store_index_del(struct store_conn *c, const char *account, const char *type, const char *id)
 {
-    sqlite3_stmt *s = stmt(c, "DELETE FROM object_text WHERE rowid = (SELECT text_rowid FROM "
+    sqlite3_stmt *s = stmt(c, "DELETE FROM object_fields WHERE rowid = (SELECT text_rowid FROM "
                               "object_index WHERE account_id=?1 AND type=?2 AND id=?3)");
     if (!s)
         return STORE_ERR;
@@ -1004,25 +1059,82 @@ int64_t store_object_modseq(struct store_conn *c, const char *account, const cha
     return m;
 }
 
-int store_text_search(struct store_conn *c, const char *account, const char *type,
-                      const char *match, int (*cb)(const char *id, void *ud), void *ud)
+/* A word character for the FTS5 translation: ASCII letters and digits, and every
+ * byte of a non-ASCII character (unicode61 splits finer; a query word it splits
+ * again becomes a phrase of its parts, which only narrows to what matches). */
+static bool fts_word_char(unsigned char ch)
 {
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+           ch >= 0x80;
+}
+
+/* Appends one term to an FTS5 MATCH expression: each word as a quoted string (no
+ * quote can be inside: quotes are not word characters), a phrase as one string,
+ * "*" for prefixes, "{fN} :" for a field. */
+static void fts_term(struct buf *b, const struct store_text_term *t)
+{
+    struct buf phrase = {0};
+    const char *p = t->text;
+    for (;;) {
+        while (*p && !fts_word_char((unsigned char)*p))
+            p++;
+        if (!*p)
+            break;
+        const char *w = p;
+        while (*p && fts_word_char((unsigned char)*p))
+            p++;
+        if (t->phrase) {
+            buf_printf(&phrase, "%s%.*s", phrase.len ? " " : "", (int)(p - w), w);
+            continue;
+        }
+        if (b->len)
+            buf_puts(b, " AND ");
+        if (t->field >= 0)
+            buf_printf(b, "{f%d} : ", t->field);
+        buf_printf(b, "\"%.*s\"%s", (int)(p - w), w, t->prefix ? " *" : "");
+    }
+    if (phrase.len) {
+        if (b->len)
+            buf_puts(b, " AND ");
+        if (t->field >= 0)
+            buf_printf(b, "{f%d} : ", t->field);
+        buf_printf(b, "\"%s\"%s", phrase.data, t->prefix ? " *" : "");
+    }
+    buf_free(&phrase);
+}
+
+int store_text_search(struct store_conn *c, const char *account, const char *type,
+                      const struct store_text_term *terms, size_t nterms,
+                      int (*cb)(const char *id, void *ud), void *ud)
+{
+    struct buf match = {0};
+    for (size_t i = 0; i < nterms; i++) {
+        assert(terms[i].field >= -1 && terms[i].field < STORE_TEXT_FIELDS);
+        fts_term(&match, &terms[i]);
+    }
     sqlite3_stmt *s = NULL;
-    /* not cached: a MATCH expression that does not parse is an error of this call */
-    if (sqlite3_prepare_v2(c->db,
-                           "SELECT i.id FROM object_text t JOIN object_index i ON "
-                           "i.text_rowid = t.rowid WHERE object_text MATCH ?3 AND "
-                           "i.account_id=?1 AND i.type=?2",
-                           -1, &s, NULL) != SQLITE_OK)
+    /* not cached: the expression differs from call to call */
+    int prc = sqlite3_prepare_v2(
+        c->db,
+        match.len ? "SELECT i.id FROM object_fields t JOIN object_index i ON "
+                    "i.text_rowid = t.rowid WHERE object_fields MATCH ?3 AND "
+                    "i.account_id=?1 AND i.type=?2"
+                  : "SELECT id FROM object_index WHERE account_id=?1 AND type=?2",
+        -1, &s, NULL);
+    if (prc != SQLITE_OK) {
+        buf_free(&match);
         return STORE_ERR;
+    }
     bind_text(s, 1, account);
     bind_text(s, 2, type);
-    bind_text(s, 3, match);
+    if (match.len)
+        bind_text(s, 3, match.data);
     int rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW)
         if (cb((const char *)sqlite3_column_text(s, 0), ud))
             break;
     sqlite3_finalize(s);
+    buf_free(&match);
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : STORE_ERR;
 }
 

@@ -6,6 +6,17 @@
  *
  * Errors: functions returning int give 0 on success, STORE_NOTFOUND, STORE_EXISTS,
  * or STORE_ERR (logged).
+ *
+ * Isolation. Every write (store_begin(c, true) ... store_commit) must run as if
+ * alone: serializable. A method reads a type's state, checks, and bumps it in one
+ * transaction, and /changes depends on modseqs being handed out in commit order,
+ * so a backend serializes the writers of an account: SQLite takes the database
+ * write lock at BEGIN IMMEDIATE; a PostgreSQL backend uses SERIALIZABLE (or locks
+ * the account's state rows with SELECT ... FOR UPDATE at the first bump) and
+ * reports a serialization failure as STORE_ERR for the caller to retry. Reads
+ * (store_begin(c, false)) need a consistent snapshot: repeatable read. Uniqueness
+ * (user names, tokens, an object's unique key) is a database constraint that
+ * answers STORE_EXISTS, never a read-then-write that relies on the isolation.
  */
 #ifndef JMAPD_STORE_H
 #define JMAPD_STORE_H
@@ -89,9 +100,12 @@ json_t *store_object_get(struct store_conn *c, const char *account, const char *
 /* Whether a live object exists (no parsing). */
 bool store_object_exists(struct store_conn *c, const char *account, const char *type,
                          const char *id);
-/* Inserts (create) or replaces a live object, stamping modseq. */
+/* Inserts (create) or replaces a live object, stamping modseq. unique_key (may be
+ * NULL) is a key no other live object of (account, type) may hold: the database
+ * enforces it and the put answers STORE_EXISTS, storing nothing, when it is taken. */
 int store_object_put(struct store_conn *c, const char *account, const char *type,
-                     const char *id, json_t *data, int64_t modseq, bool create);
+                     const char *id, json_t *data, int64_t modseq, bool create,
+                     const char *unique_key);
 /* Marks the object destroyed at modseq (a tombstone for /changes). */
 int store_object_destroy(struct store_conn *c, const char *account, const char *type,
                          const char *id, int64_t modseq);
@@ -130,9 +144,10 @@ int store_blob_gc(struct store_conn *c, int64_t max_age);
 
 /* ---- query side tables ---------------------------------------------------------------- */
 /* What a type extracts from an object for its queries (DESIGN.md §2): a uid, a
- * UTC time range [start, end) (end open when unbounded), and text fields for the
- * full-text index (case-insensitive, diacritics folded; any may be NULL). */
-#define STORE_TEXT_FIELDS 6 /* title, description, location, owner, attendee, body */
+ * UTC time range [start, end) (end open when unbounded), and up to
+ * STORE_TEXT_FIELDS text fields for the full-text index, numbered and named by the
+ * type (any may be NULL). The store knows them only by number. */
+#define STORE_TEXT_FIELDS 6
 struct store_index {
     const char *uid;
     bool has_range, unbounded;
@@ -153,9 +168,22 @@ int store_index_range(struct store_conn *c, const char *account, const char *typ
 /* The modseq of a live object's last change, or -1. */
 int64_t store_object_modseq(struct store_conn *c, const char *account, const char *type,
                             const char *id);
-/* ids whose text matches an FTS5 MATCH expression; STORE_ERR if it does not parse */
+/* A text search is a list of terms that must all match (AND). Matching is by
+ * words, as the backend splits text into words, case-insensitive with diacritics
+ * folded. A term's text is one or more words: without phrase each word must occur,
+ * with phrase they must occur in order and adjacent; with prefix each word (in a
+ * phrase, the last) may be the start of a longer one. field is a text field's
+ * number, or -1 for any field. */
+struct store_text_term {
+    const char *text;
+    int field;
+    bool phrase, prefix;
+};
+/* ids of (account, type) whose indexed text matches every term (nterms > 0); a
+ * term without any word matches everything. */
 int store_text_search(struct store_conn *c, const char *account, const char *type,
-                      const char *match, int (*cb)(const char *id, void *ud), void *ud);
+                      const struct store_text_term *terms, size_t nterms,
+                      int (*cb)(const char *id, void *ud), void *ud);
 
 /* ---- read-only feeds ------------------------------------------------------------------- */
 /* A secret URL token (stored as its hash) that names one collection of an account. */

@@ -48,25 +48,25 @@ static json_t *book_validate(struct jset *s, json_t *obj, json_t *old, json_t *i
     json_t *v = json_object_get(obj, "name");
     /* §2: name MUST NOT be empty nor longer than 255 octets */
     if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > 255)
-        json_array_append_new(invalid, json_string("name"));
+        jset_invalid(s, invalid, "name", "must be a non-empty String of at most 255 octets (§2)");
     v = json_object_get(obj, "description");
     if (!json_is_null(v) && !json_is_string(v))
-        json_array_append_new(invalid, json_string("description"));
+        jset_invalid(s, invalid, "description", "must be a String or null");
     v = json_object_get(obj, "sortOrder");
     if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) >= 2147483648LL)
-        json_array_append_new(invalid, json_string("sortOrder"));
+        jset_invalid(s, invalid, "sortOrder", "must be an UnsignedInt below 2^31");
     if (!json_is_boolean(json_object_get(obj, "isSubscribed")))
-        json_array_append_new(invalid, json_string("isSubscribed"));
+        jset_invalid(s, invalid, "isSubscribed", "must be a Boolean");
     v = json_object_get(obj, "shareWith");
     bool changed = !old || !json_equal(v, json_object_get(old, "shareWith"));
-    const struct store_access *a = types_access(s);
+    const struct store_access *a = jset_access(s);
     if (changed && !(json_is_null(v) || (json_is_object(v) && json_object_size(v) == 0))) {
         /* §2.3: shareWith may only be set with the mayShare right; and sharing needs
          * Principals (RFC 9670), which this server does not have: no principal id
          * can be valid. */
         if (a && !(a->may_write && a->is_personal))
             return jmap_seterror("forbidden", "only the owner may share this address book");
-        json_array_append_new(invalid, json_string("shareWith"));
+        jset_invalid(s, invalid, "shareWith", "sharing needs principals, which this server has not");
     } else if (json_is_object(v)) {
         json_object_set_new(obj, "shareWith", json_null());
     }
@@ -78,27 +78,12 @@ static json_t *book_validate(struct jset *s, json_t *obj, json_t *old, json_t *i
 
 static json_t *book_destroy(struct jset *s, const char *id, json_t *old)
 {
-    const struct store_access *a = types_access(s);
+    const struct store_access *a = jset_access(s);
     if (a && !(a->may_write && a->is_personal)) /* §2 mayDelete */
         return jmap_seterror("forbidden", "only the owner may destroy this address book");
     /* §2.3: cards leave it; those in no other address book are destroyed */
     return types_destroy_collection(s, id, &contact_card_type, "addressBookIds",
                                     "onDestroyRemoveContents", "addressBookHasContents");
-}
-
-/* After the /set: onSuccessSetIsDefault (§2.3), and the server-set myRights of
- * each new address book in `created` (RFC 8620 §5.3). */
-static void book_finish(struct jset *s, bool all_ok)
-{
-    types_finish_set_default(s, all_ok);
-    const struct store_access *a = types_access(s);
-    const char *cid;
-    json_t *created;
-    json_object_foreach(s->created, cid, created)
-    {
-        if (a)
-            json_object_set_new(created, "myRights", book_rights(a));
-    }
 }
 
 const struct jtype address_book_type = {
@@ -111,5 +96,5 @@ const struct jtype address_book_type = {
     .decorate = book_decorate,
     .validate = book_validate,
     .destroy = book_destroy,
-    .finish = book_finish,
+    .finish = types_finish_set_default, /* onSuccessSetIsDefault (§2.3) */
 };

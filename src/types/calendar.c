@@ -128,7 +128,7 @@ static void check_default_alerts(struct jset *s, json_t *obj, const char *self, 
         if (json_is_null(map))
             continue;
         if (!json_is_object(map)) {
-            json_array_append_new(invalid, json_string(keys[k]));
+            jset_invalid(s, invalid, keys[k], "must be an Id[Alert] map or null");
             continue;
         }
         const char *aid;
@@ -136,17 +136,16 @@ static void check_default_alerts(struct jset *s, json_t *obj, const char *self, 
         json_object_foreach(map, aid, alert)
         {
             if (!loaded) {
-                store_object_foreach(jset_req(s)->conn, jset_account(s), calendar_type.name,
+                store_object_foreach(jset_conn(s), jset_account(s), calendar_type.name,
                                      collect_alert_ids, &others);
                 loaded = true;
             }
             /* §4: ids MUST be unique across all default alerts in the account */
             if (!util_is_jmap_id(aid) || !default_alert_ok(alert) || json_object_get(seen, aid) ||
                 json_object_get(others.ids, aid)) {
-                char *path = NULL;
-                if (asprintf(&path, "%s/%s", keys[k], aid) < 0)
-                    abort();
-                json_array_append_new(invalid, json_string(path));
+                char *path = xasprintf("%s/%s", keys[k], aid);
+                jset_invalid(s, invalid, path,
+                             "an Alert with a trigger, under an Id unique in the account (§4)");
                 free(path);
             }
             json_object_set_new(seen, aid, json_true());
@@ -161,32 +160,33 @@ static json_t *calendar_validate(struct jset *s, json_t *obj, json_t *old, json_
     json_t *v = json_object_get(obj, "name");
     /* §4: name MUST NOT be empty nor longer than 255 octets */
     if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > 255)
-        json_array_append_new(invalid, json_string("name"));
+        jset_invalid(s, invalid, "name", "must be a non-empty String of at most 255 octets (§4)");
     v = json_object_get(obj, "description");
     if (!json_is_null(v) && !json_is_string(v))
-        json_array_append_new(invalid, json_string("description"));
+        jset_invalid(s, invalid, "description", "must be a String or null");
     v = json_object_get(obj, "color");
     if (!json_is_null(v) && !(json_is_string(v) && types_is_css_color(json_string_value(v))))
-        json_array_append_new(invalid, json_string("color"));
+        jset_invalid(s, invalid, "color", "not a CSS color value (RFC 7986 §5.9)");
     v = json_object_get(obj, "sortOrder");
     if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) >= 2147483648LL)
-        json_array_append_new(invalid, json_string("sortOrder"));
+        jset_invalid(s, invalid, "sortOrder", "must be an UnsignedInt below 2^31");
     static const char *const bools[] = {"isSubscribed", "isVisible"};
     for (int i = 0; i < 2; i++)
         if (!json_is_boolean(json_object_get(obj, bools[i])))
-            json_array_append_new(invalid, json_string(bools[i]));
+            jset_invalid(s, invalid, bools[i], "must be a Boolean");
     v = json_object_get(obj, "includeInAvailability");
     const char *inc = json_string_value(v);
     if (!inc || (strcmp(inc, "all") && strcmp(inc, "attending") && strcmp(inc, "none")))
-        json_array_append_new(invalid, json_string("includeInAvailability"));
+        jset_invalid(s, invalid, "includeInAvailability",
+                     "must be \"all\", \"attending\" or \"none\"");
     v = json_object_get(obj, "timeZone");
     if (!json_is_null(v) && !(json_is_string(v) && types_is_time_zone(json_string_value(v))))
-        json_array_append_new(invalid, json_string("timeZone"));
+        jset_invalid(s, invalid, "timeZone", "not a time zone id of the server (IANA)");
     v = json_object_get(obj, "shareWith");
     /* Sharing needs Principals (RFC 9670), which this server does not have yet:
      * no principal id can be valid. */
     if (!json_is_null(v) && !(json_is_object(v) && json_object_size(v) == 0))
-        json_array_append_new(invalid, json_string("shareWith"));
+        jset_invalid(s, invalid, "shareWith", "sharing needs principals, which this server has not");
     else if (json_is_object(v))
         json_object_set_new(obj, "shareWith", json_null());
     check_default_alerts(s, obj, old ? json_string_value(json_object_get(old, "id")) : NULL,
@@ -199,7 +199,7 @@ static json_t *calendar_validate(struct jset *s, json_t *obj, json_t *old, json_
 
 static json_t *calendar_destroy(struct jset *s, const char *id, json_t *old)
 {
-    const struct store_access *a = types_access(s);
+    const struct store_access *a = jset_access(s);
     if (a && !a->is_personal) /* myRights.mayDelete */
         return jmap_seterror("forbidden", "only the owner may delete a calendar (mayDelete)");
     /* §4.3: events leave it; those in no other calendar are destroyed */

@@ -234,7 +234,7 @@ static json_t *event_load_synthetic(struct jmap_req *r, const char *account, con
     char base_id[64], rid[20];
     if (!event_instance_parse(id, base_id, rid))
         return NULL;
-    json_t *base = store_object_get(r->conn, account, calendar_event_type.name, base_id);
+    json_t *base = store_object_get(jmap_req_conn(r), account, calendar_event_type.name, base_id);
     json_t *inst = base ? event_instance(base, base_id, rid) : NULL;
     json_decref(base);
     return inst;
@@ -260,7 +260,7 @@ static json_t *event_synthetic_update(struct jset *s, const char *id, json_t *pa
     struct jmap_req *r = jset_req(s);
     if (!event_instance_parse(id, base_id, rid))
         return jmap_seterror("notFound", "no CalendarEvent %s", id);
-    json_t *base = store_object_get(r->conn, jset_account(s), calendar_event_type.name, base_id);
+    json_t *base = store_object_get(jmap_req_conn(r), jset_account(s), calendar_event_type.name, base_id);
     json_t *inst = base ? event_instance(base, base_id, rid) : NULL;
     if (!inst) {
         json_decref(base);
@@ -432,7 +432,7 @@ static void check_calendar_ids(struct jset *s, json_t *obj, json_t *invalid)
     json_object_foreach(ids, key, v)
     {
         const char *real = jmap_resolve_id(r, key);
-        json_t *cal = real ? store_object_get(r->conn, jset_account(s), "Calendar", real) : NULL;
+        json_t *cal = real ? store_object_get(jmap_req_conn(r), jset_account(s), "Calendar", real) : NULL;
         if (!json_is_true(v) || !cal) {
             char path[320];
             snprintf(path, sizeof path, "calendarIds/%s", key);
@@ -472,7 +472,7 @@ static void apply_utc_times(struct jset *s, json_t *obj, json_t *old, json_t *in
         json_t *v;
         json_object_foreach(json_object_get(obj, "calendarIds"), cid, v)
         {
-            json_t *cal = store_object_get(jset_req(s)->conn, jset_account(s), "Calendar", cid);
+            json_t *cal = store_object_get(jset_conn(s), jset_account(s), "Calendar", cid);
             const char *tz = json_string_value(json_object_get(cal, "timeZone"));
             if (!tz || (common[0] && strcmp(common, tz) != 0))
                 same = false;
@@ -522,7 +522,7 @@ static void check_blobs(struct jset *s, json_t *obj, json_t *invalid)
             continue;
         const char *bid = json_is_string(blob) ? jmap_resolve_id(jset_req(s), json_string_value(blob))
                                                : NULL;
-        if (!bid || store_blob_size(jset_req(s)->conn, jset_account(s), bid) < 0) {
+        if (!bid || store_blob_size(jset_conn(s), jset_account(s), bid) < 0) {
             char path[320];
             snprintf(path, sizeof path, "links/%s/blobId", lid);
             add_invalid(invalid, path);
@@ -533,7 +533,7 @@ static void check_blobs(struct jset *s, json_t *obj, json_t *invalid)
 }
 
 /* Runs the JSCalendar validator on obj without its JMAP-only properties. */
-static void check_jscalendar(json_t *obj, int flags, json_t *invalid)
+static void check_jscalendar(struct jset *s, json_t *obj, int flags, json_t *invalid)
 {
     json_t *js = json_copy(obj);
     for (const char *const *k = jmap_only; *k; k++)
@@ -560,7 +560,7 @@ static void check_jscalendar(json_t *obj, int flags, json_t *invalid)
         json_t *v;
         json_array_foreach(bad, i, v)
         {
-            add_invalid(invalid, json_string_value(v));
+            jset_invalid(s, invalid, json_string_value(v), "not valid JSCalendar 2.0");
         }
     }
     json_decref(bad);
@@ -591,16 +591,17 @@ static json_t *validate_event(struct jset *s, struct store_conn *c, const char *
                               json_t *obj, json_t *old, json_t *invalid, int jscal_flags)
 {
     if (json_object_get(obj, "method"))
-        add_invalid(invalid, "method"); /* §5: MUST NOT have a method */
+        jset_invalid(s, invalid, "method", "an event in a calendar has no method (§5)");
     json_t *type = json_object_get(obj, "@type");
     if (!json_is_string(type) || strcmp(json_string_value(type), "Event") != 0)
-        add_invalid(invalid, "@type");
+        jset_invalid(s, invalid, "@type", "must be \"Event\"");
     if (s)
         check_calendar_ids(s, obj, invalid);
     json_t *draft = json_object_get(obj, "isDraft");
     if (!json_is_boolean(draft) ||
         (old && json_is_false(json_object_get(old, "isDraft")) && json_is_true(draft)))
-        add_invalid(invalid, "isDraft"); /* only true on creation, never back to true */
+        jset_invalid(s, invalid, "isDraft", /* only true on creation, never back to true */
+                     "a Boolean that cannot become true again");
     const char *ok;
     json_t *ov;
     json_object_foreach(json_object_get(obj, "recurrenceOverrides"), ok, ov)
@@ -614,12 +615,12 @@ static json_t *validate_event(struct jset *s, struct store_conn *c, const char *
             if (in_list(base_only, top)) {
                 char path[400];
                 snprintf(path, sizeof path, "recurrenceOverrides/%s/%s", ok, pk);
-                add_invalid(invalid, path);
+                jset_invalid(s, invalid, path, "only the base event has it (§5)");
             }
         }
     }
     if (json_object_size(json_object_get(obj, "participants")) > MAX_PARTICIPANTS)
-        add_invalid(invalid, "participants");
+        jset_invalid(s, invalid, "participants", "more than %d participants", MAX_PARTICIPANTS);
     if (s)
         apply_utc_times(s, obj, old, invalid);
     if (s)
@@ -664,7 +665,7 @@ static json_t *validate_event(struct jset *s, struct store_conn *c, const char *
                 json_object_set_new(obj, "created", json_string(now));
         }
     }
-    check_jscalendar(obj, jscal_flags, invalid);
+    check_jscalendar(s, obj, jscal_flags, invalid);
     if (json_array_size(invalid))
         return NULL;
     /* Issue 19 §1: the series must be expandable within the limits every query uses
@@ -697,9 +698,9 @@ static json_t *validate_event(struct jset *s, struct store_conn *c, const char *
         return e;
     }
     if (u.clash)
-        add_invalid(invalid, "uid");
+        jset_invalid(s, invalid, "uid", "another event of the account has this uid and recurrenceId");
     if (old && !json_equal(json_object_get(old, "uid"), json_object_get(obj, "uid")))
-        add_invalid(invalid, "uid"); /* the uid of an event never changes */
+        jset_invalid(s, invalid, "uid", "the uid of an event never changes");
     return NULL;
 }
 
@@ -708,20 +709,18 @@ static json_t *event_validate(struct jset *s, json_t *obj, json_t *old, json_t *
     struct jmap_req *r = jset_req(s);
     /* §5.9: privacy other than public only in calendars of the user's own account */
     const char *privacy = json_string_value(json_object_get(obj, "privacy"));
-    bool personal = false;
-    for (int i = 0; i < r->user->naccounts; i++)
-        if (strcmp(r->user->accounts[i].account_id, jset_account(s)) == 0)
-            personal = r->user->accounts[i].is_personal;
+    const struct store_access *acct = jset_access(s);
+    bool personal = acct && acct->is_personal;
     if (privacy && strcmp(privacy, "public") != 0 && !personal)
         add_invalid(invalid, "privacy");
-    json_t *err = validate_event(s, r->conn, jset_account(s), obj, old, invalid,
+    json_t *err = validate_event(s, jmap_req_conn(r), jset_account(s), obj, old, invalid,
                                  JSCAL_ALLOW_MISSING_SERVER_SET);
     if (err || json_array_size(invalid))
         return err;
     /* §5.9.2: scheduling is not available on this server yet: when asked to send
      * messages for an event with other participants, say so */
     if (json_is_true(json_object_get(jset_args(s), "sendSchedulingMessages"))) {
-        json_t *mine = account_addresses(r->conn, jset_account(s), NULL);
+        json_t *mine = account_addresses(jmap_req_conn(r), jset_account(s), NULL);
         const char *pid;
         json_t *p;
         bool others = false;
@@ -758,6 +757,8 @@ static void add_text(struct buf *b, json_t *v)
 }
 
 /* Text of one object (base or override patch) into the six index fields. */
+_Static_assert(EVENT_TEXT_FIELDS <= STORE_TEXT_FIELDS, "the store indexes six text fields");
+
 static void gather_text(json_t *obj, struct buf f[STORE_TEXT_FIELDS])
 {
     const char *k;
@@ -765,20 +766,20 @@ static void gather_text(json_t *obj, struct buf f[STORE_TEXT_FIELDS])
     json_object_foreach(obj, k, v)
     {
         if (strcmp(k, "title") == 0)
-            add_text(&f[0], v);
+            add_text(&f[EVENT_TEXT_TITLE], v);
         else if (strcmp(k, "description") == 0)
-            add_text(&f[1], v);
+            add_text(&f[EVENT_TEXT_DESCRIPTION], v);
         else if (strcmp(k, "locations") == 0 || strncmp(k, "locations/", 10) == 0) {
             const char *lk;
             json_t *loc;
             json_t *map = strcmp(k, "locations") == 0 ? v : NULL;
             json_object_foreach(map, lk, loc)
             {
-                add_text(&f[2], json_object_get(loc, "name"));
-                add_text(&f[2], json_object_get(loc, "description"));
+                add_text(&f[EVENT_TEXT_LOCATION], json_object_get(loc, "name"));
+                add_text(&f[EVENT_TEXT_LOCATION], json_object_get(loc, "description"));
             }
             if (!map && json_is_string(v))
-                add_text(&f[2], v);
+                add_text(&f[EVENT_TEXT_LOCATION], v);
         } else if (strcmp(k, "participants") == 0) {
             const char *pk;
             json_t *p;
@@ -801,16 +802,16 @@ static void gather_text(json_t *obj, struct buf f[STORE_TEXT_FIELDS])
             json_object_foreach(v, kk, kv)
             {
                 if (f[5].len)
-                    buf_puts(&f[5], " ");
-                buf_puts(&f[5], kk);
+                    buf_puts(&f[EVENT_TEXT_BODY], " ");
+                buf_puts(&f[EVENT_TEXT_BODY], kk);
             }
         } else if (strcmp(k, "virtualLocations") == 0) {
             const char *vk;
             json_t *vl;
             json_object_foreach(v, vk, vl)
             {
-                add_text(&f[5], json_object_get(vl, "name"));
-                add_text(&f[5], json_object_get(vl, "description"));
+                add_text(&f[EVENT_TEXT_BODY], json_object_get(vl, "name"));
+                add_text(&f[EVENT_TEXT_BODY], json_object_get(vl, "description"));
             }
         }
     }
@@ -848,17 +849,33 @@ static int event_index(struct store_conn *c, const char *account, const char *id
     int rc = store_index_put(c, account, calendar_event_type.name, id, &ix);
     for (int i = 0; i < STORE_TEXT_FIELDS; i++)
         buf_free(&f[i]);
-    /* blob references of attachments, for Blob/lookup and garbage collection */
-    store_blob_unref_object(c, account, calendar_event_type.name, id);
+    return rc;
+}
+
+/* (uid, recurrenceId) identifies an event within the account (§5): the store
+ * keeps it unique. */
+static char *event_unique_key(json_t *obj)
+{
+    const char *uid = json_string_value(json_object_get(obj, "uid"));
+    const char *rid = json_string_value(json_object_get(obj, "recurrenceId"));
+    char *key = NULL;
+    if (!uid || asprintf(&key, "%s\x1f%s", uid, rid ? rid : "") < 0)
+        return NULL;
+    return key;
+}
+
+/* The blobs of attachments (links with a blobId), for Blob/lookup and garbage
+ * collection (RFC 9404 §4.3). */
+static void event_blob_ids(json_t *obj, json_t *ids)
+{
     const char *lid;
     json_t *link;
     json_object_foreach(json_object_get(obj, "links"), lid, link)
     {
-        const char *blob = json_string_value(json_object_get(link, "blobId"));
-        if (blob && !rc)
-            rc = store_blob_ref(c, account, blob, calendar_event_type.name, id);
+        json_t *blob = json_object_get(link, "blobId");
+        if (json_is_string(blob))
+            json_array_append(ids, blob);
     }
-    return rc;
 }
 
 /* ---- /get (§5.7) --------------------------------------------------------------------------------- */
@@ -911,7 +928,7 @@ static void resolve_default_alerts(struct jmap_req *r, const char *account, json
     json_t *v;
     json_object_foreach(json_object_get(out, "calendarIds"), cid, v)
     {
-        json_t *cal = store_object_get(r->conn, account, "Calendar", cid);
+        json_t *cal = store_object_get(jmap_req_conn(r), account, "Calendar", cid);
         const char *aid;
         json_t *a;
         json_object_foreach(json_object_get(cal, which), aid, a)
@@ -988,7 +1005,7 @@ static json_t *event_view(struct jmap_req *r, const struct store_access *a, json
     bool reduce = json_is_true(json_object_get(args, "reduceParticipants"));
     bool hide = json_is_true(json_object_get(out, "hideAttendees")) && !a->is_personal;
     if ((reduce || hide) && json_object_get(out, "participants")) {
-        json_t *mine = account_addresses(r->conn, a->account_id, NULL);
+        json_t *mine = account_addresses(jmap_req_conn(r), a->account_id, NULL);
         reduce_participants(json_object_get(out, "participants"), mine);
         const char *rid;
         json_t *ov;
@@ -1106,9 +1123,7 @@ int event_import_one(struct store_conn *c, const char *account, const char *cale
             util_random_id(id, 12, calendar_event_type.id_prefix);
             json_object_set_new(obj, "id", json_string(id));
         }
-        int64_t m = store_state_bump(c, account, calendar_event_type.name);
-        if (m < 0 || store_object_put(c, account, calendar_event_type.name, id, obj, m, !old) ||
-            event_index(c, account, id, obj)) {
+        if (jmap_object_write(c, NULL, &calendar_event_type, account, id, obj, !old)) {
             if (asprintf(err, "cannot store event %s", uid ? uid : "") < 0)
                 *err = NULL;
             rc = -1;
@@ -1138,6 +1153,8 @@ const struct jtype calendar_event_type = {
     .load_synthetic = event_load_synthetic,
     .synthetic_update = event_synthetic_update,
     .index = event_index,
+    .blob_ids = event_blob_ids,
+    .unique_key = event_unique_key,
     .filter = event_filter_condition,
     .compare = event_compare,
 };

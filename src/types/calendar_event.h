@@ -15,6 +15,18 @@
 
 extern const struct jtype calendar_event_type;
 
+/* The text fields CalendarEvent declares to the store's full-text index (numbers
+ * of store_index.text[]); "text" in a filter searches them all. */
+enum {
+    EVENT_TEXT_TITLE,
+    EVENT_TEXT_DESCRIPTION,
+    EVENT_TEXT_LOCATION,
+    EVENT_TEXT_OWNER,
+    EVENT_TEXT_ATTENDEE,
+    EVENT_TEXT_BODY,
+    EVENT_TEXT_FIELDS
+};
+
 /* Synthetic instance ids: "<baseId>_<YYYYMMDDTHHMMSS>" (base ids never hold '_').
  * Formats the id into out[96]; parses one back into base[64] and the recurrence id
  * as a LocalDateTime rid[20]. */
@@ -46,7 +58,10 @@ int event_filter_condition(struct jmap_req *r, json_t *obj, const char *key, jso
 
 /* Registers CalendarEvent/query, /queryChanges and /parse (calendar_event_query.c). */
 void calendar_event_query_register(void);
-/* Registers the .ics importer and the calendar exporter (calendar_io.c). */
-void calendar_io_register(void);
+/* The .ics importer and the calendar exporter (calendar_io.c). */
+extern const struct jimporter calendar_io_importers[];
+extern const struct jexporter calendar_io_exporters[];
+/* The urn:ietf:params:jmap:calendars:parse capability (calendar_event_query.c). */
+extern const struct jcapability calendar_parse_capability;
 
 #endif

@@ -425,7 +425,7 @@ static void consider_direct(struct query *q, const char *id, json_t *obj, bool r
 /* One stored event: its matching instances (expanded) or itself. */
 static void consider(struct query *q, const char *id, int64_t modseq)
 {
-    struct event_cached *e = event_cache_get(q->r->conn, q->account, id, modseq, q->tz);
+    struct event_cached *e = event_cache_get(jmap_req_conn(q->r), q->account, id, modseq, q->tz);
     if (!e)
         return;
     json_t *obj = e->obj;
@@ -490,13 +490,22 @@ static int hit_cb(const char *id, void *ud)
     return 0;
 }
 
-/* An FTS5 expression for the text conditions at the top level (AND) of the filter:
- * a superset of what the exact match accepts. NULL if there are none. */
-static char *fts_query(json_t *filter)
+/* The store's text search for the text conditions at the top level (AND) of the
+ * filter: a superset of what the exact match accepts. Every word of every search
+ * term must start a word of the field (the exact matcher then checks phrases).
+ * Fills *terms (a new array; the strings live in *hold) and returns the count, 0
+ * if there are none. */
+static size_t text_terms(json_t *filter, struct store_text_term **terms, json_t **hold)
 {
-    static const char *const cols[] = {"text", NULL, "title", "{title}", "description",
-                                       "{description}", "location", "{location}", "owner",
-                                       "{owner}", "attendee", "{attendee}"};
+    static const struct {
+        const char *key;
+        int field;
+    } cols[] = {{"text", -1},
+                {"title", EVENT_TEXT_TITLE},
+                {"description", EVENT_TEXT_DESCRIPTION},
+                {"location", EVENT_TEXT_LOCATION},
+                {"owner", EVENT_TEXT_OWNER},
+                {"attendee", EVENT_TEXT_ATTENDEE}};
     json_t *conds = json_array();
     if (json_is_string(json_object_get(filter, "operator"))) {
         if (strcmp(json_string_value(json_object_get(filter, "operator")), "AND") == 0)
@@ -504,53 +513,41 @@ static char *fts_query(json_t *filter)
     } else if (filter) {
         json_array_append(conds, filter);
     }
-    struct buf b = {0};
-    size_t i;
+    *hold = json_array();
+    size_t n = 0, i;
+    *terms = NULL;
     json_t *c;
     json_array_foreach(conds, i, c)
     {
-        for (size_t k = 0; k < sizeof cols / sizeof cols[0]; k += 2) {
-            json_t *v = json_object_get(c, cols[k]);
+        for (size_t k = 0; k < sizeof cols / sizeof cols[0]; k++) {
+            json_t *v = json_object_get(c, cols[k].key);
             if (!json_is_string(v) || json_object_get(c, "operator"))
                 continue;
-            /* the FTS tokenizer splits words as the exact matcher does, near enough:
-             * each word of each term must start a word (prefix query) */
-            json_t *terms = search_terms(json_string_value(v));
+            json_t *words = search_terms(json_string_value(v));
             size_t j;
             json_t *t;
-            json_array_foreach(terms, j, t)
+            json_array_foreach(words, j, t)
             {
                 const char *s = json_string_value(json_object_get(t, "t"));
-                struct buf w = {0};
-                for (const char *p = s;; p++) {
-                    if (*p && word_char((unsigned char)*p)) {
-                        buf_append(&w, p, 1);
-                        continue;
-                    }
-                    if (w.len) {
-                        if (b.len)
-                            buf_puts(&b, " AND ");
-                        if (cols[k + 1])
-                            buf_printf(&b, "%s : ", cols[k + 1]);
-                        buf_printf(&b, "\"%s\" *", w.data);
-                        w.len = 0;
-                    }
-                    if (!*p)
-                        break;
-                }
-                buf_free(&w);
+                bool any = false;
+                for (const char *p = s; *p && !any; p++)
+                    any = word_char((unsigned char)*p);
+                if (!any)
+                    continue;
+                *terms = xrealloc(*terms, (n + 1) * sizeof **terms);
+                (*terms)[n++] = (struct store_text_term){s, cols[k].field, false, true};
             }
-            json_decref(terms);
+            json_array_append_new(*hold, words);
         }
     }
     json_decref(conds);
-    return b.len ? buf_take(&b) : (buf_free(&b), NULL);
+    return n;
 }
 
 static int load_cb(const char *id, json_t *obj, void *ud)
 {
     struct query *q = ud;
-    int64_t m = store_object_modseq(q->r->conn, q->account, calendar_event_type.name, id);
+    int64_t m = store_object_modseq(jmap_req_conn(q->r), q->account, calendar_event_type.name, id);
     if (m >= 0)
         consider(q, id, m);
     return 0;
@@ -672,21 +669,25 @@ static int run_event_query(struct jmap_req *r, const char *account, json_t *args
     /* candidates: the time index, then the text index; with no text condition the
      * time index's rows go straight to consider() */
     json_t *cands = NULL;
-    char *fts = fts_query(q->filter);
-    if ((q->has_after || q->has_before) && !fts) {
-        store_index_range(r->conn, account, calendar_event_type.name, q->has_after, q->after,
+    struct store_text_term *terms = NULL;
+    json_t *hold = NULL;
+    size_t nterms = text_terms(q->filter, &terms, &hold);
+    if ((q->has_after || q->has_before) && !nterms) {
+        free(terms);
+        json_decref(hold);
+        store_index_range(jmap_req_conn(r), account, calendar_event_type.name, q->has_after, q->after,
                           q->has_before, q->before, consider_cb, q);
         goto sorted;
     }
     if (q->has_after || q->has_before) {
         cands = json_object();
-        store_index_range(r->conn, account, calendar_event_type.name, q->has_after, q->after,
+        store_index_range(jmap_req_conn(r), account, calendar_event_type.name, q->has_after, q->after,
                           q->has_before, q->before, cand_cb, cands);
     }
-    if (fts) {
+    if (nterms) {
         json_t *hits = json_object();
-        if (store_text_search(r->conn, account, calendar_event_type.name, fts, hit_cb, hits) ==
-            STORE_OK) {
+        if (store_text_search(jmap_req_conn(r), account, calendar_event_type.name, terms, nterms, hit_cb,
+                              hits) == STORE_OK) {
             if (cands) {
                 const char *id;
                 json_t *v;
@@ -703,7 +704,7 @@ static int run_event_query(struct jmap_req *r, const char *account, json_t *args
                 json_t *v;
                 json_object_foreach(hits, id, v)
                 {
-                    int64_t m = store_object_modseq(r->conn, account, calendar_event_type.name, id);
+                    int64_t m = store_object_modseq(jmap_req_conn(r), account, calendar_event_type.name, id);
                     if (m >= 0)
                         json_object_set_new(cands, id, json_integer(m));
                 }
@@ -712,8 +713,9 @@ static int run_event_query(struct jmap_req *r, const char *account, json_t *args
         } else {
             json_decref(hits);
         }
-        free(fts);
     }
+    free(terms);
+    json_decref(hold);
     if (cands) {
         const char *id;
         json_t *v;
@@ -723,7 +725,7 @@ static int run_event_query(struct jmap_req *r, const char *account, json_t *args
         }
         json_decref(cands);
     } else {
-        store_object_foreach(r->conn, account, calendar_event_type.name, load_cb, q);
+        store_object_foreach(jmap_req_conn(r), account, calendar_event_type.name, load_cb, q);
     }
 sorted:
     if (q->code == RECUR_ERR_LIMIT) {
@@ -756,19 +758,14 @@ static json_t *item_ids(struct query *q)
 
 static int event_query(struct jmap_req *r, json_t *args)
 {
-    if (jmap_args_check(r, args, engine_query_args, event_query_args))
-        return -1;
-    const struct store_access *a = jmap_account(r, args, "accountId", false);
+    const struct store_access *a =
+        jmap_method_begin(r, args, engine_query_args, event_query_args, "accountId", 0);
     if (!a)
         return -1;
-    if (store_begin(r->conn, false)) {
-        jmap_error(r, "serverFail", "database busy");
-        return -1;
-    }
-    int64_t state = store_state_get(r->conn, a->account_id, calendar_event_type.name);
+    int64_t state = store_state_get(jmap_req_conn(r), a->account_id, calendar_event_type.name);
     struct query q;
     int rc = run_event_query(r, a->account_id, args, &q);
-    store_rollback(r->conn);
+    store_rollback(jmap_req_conn(r));
     if (rc == 0) {
         json_t *ids = item_ids(&q);
         engine_snapshot_save(a->account_id, calendar_event_type.name, args, state, ids);
@@ -800,9 +797,9 @@ static int event_query_changes(struct jmap_req *r, json_t *args)
     if (!a)
         return -1;
     struct query q = {.hold = NULL};
-    json_t *changed = engine_changed_ids(r->conn, a->account_id, calendar_event_type.name, since);
+    json_t *changed = engine_changed_ids(jmap_req_conn(r), a->account_id, calendar_event_type.name, since);
     int rc = run_event_query(r, a->account_id, args, &q);
-    store_rollback(r->conn);
+    store_rollback(jmap_req_conn(r));
     json_t *now = rc ? NULL : item_ids(&q);
     query_free(&q);
     if (rc == 0) {
@@ -853,9 +850,8 @@ static json_t *parsed_view(json_t *event, json_t *props)
 
 static int event_parse(struct jmap_req *r, json_t *args)
 {
-    if (jmap_args_check(r, args, parse_args, NULL))
-        return -1;
-    const struct store_access *a = jmap_account(r, args, "accountId", false);
+    const struct store_access *a =
+        jmap_method_begin(r, args, parse_args, NULL, "accountId", JMAP_BEGIN_NO_TXN);
     if (!a)
         return -1;
     json_t *props = json_object_get(args, "properties");
@@ -869,7 +865,7 @@ static int event_parse(struct jmap_req *r, json_t *args)
         const char *id = jmap_resolve_id(r, json_string_value(v));
         unsigned char *data = NULL;
         size_t len = 0;
-        if (!id || store_blob_get(r->conn, a->account_id, id, &data, &len) != STORE_OK) {
+        if (!id || store_blob_get(jmap_req_conn(r), a->account_id, id, &data, &len) != STORE_OK) {
             json_array_append(not_found, v);
             continue;
         }
@@ -902,12 +898,11 @@ static int event_parse(struct jmap_req *r, json_t *args)
     return 0;
 }
 
-static const struct jcapability parse_capability = {JMAP_CALENDARS_PARSE, NULL, NULL, NULL};
+const struct jcapability calendar_parse_capability = {JMAP_CALENDARS_PARSE, NULL, NULL, NULL};
 
 void calendar_event_query_register(void)
 {
     jmap_register_method("CalendarEvent/query", JMAP_CALENDARS, event_query);
     jmap_register_method("CalendarEvent/queryChanges", JMAP_CALENDARS, event_query_changes);
-    jmap_register_capability(&parse_capability);
     jmap_register_method("CalendarEvent/parse", JMAP_CALENDARS_PARSE, event_parse);
 }

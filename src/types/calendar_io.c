@@ -97,9 +97,13 @@ static int export_calendar(struct store_conn *c, const char *account, const char
     return x.rc;
 }
 
-void calendar_io_register(void)
-{
-    jmap_register_importer(".ics", import_ics);
-    jmap_register_importer(".ical", import_ics);
-    jmap_register_exporter("calendar", export_calendar);
-}
+const struct jimporter calendar_io_importers[] = {
+    {".ics", import_ics},
+    {".ical", import_ics},
+    {NULL, NULL},
+};
+
+const struct jexporter calendar_io_exporters[] = {
+    {"calendar", export_calendar},
+    {NULL, NULL},
+};

@@ -10,20 +10,8 @@
 #include <unistd.h>
 
 #include "jmap/engine.h"
-#include "types/calendar_event.h"
 #include "types/types.h"
 #include "util/util.h"
-
-void types_register(void)
-{
-    jmap_register_capability(&calendar_capability);
-    jmap_register_type(&calendar_type);
-    participant_identity_register();
-    jmap_register_type(&calendar_event_type);
-    calendar_event_query_register();
-    calendar_io_register();
-    contacts_register();
-}
 
 int types_create_direct(struct store_conn *c, const struct jtype *t, const char *account,
                         json_t *obj, char id_out[16])
@@ -31,29 +19,7 @@ int types_create_direct(struct store_conn *c, const struct jtype *t, const char 
     jtype_fill_defaults(t, obj);
     util_random_id(id_out, 12, t->id_prefix);
     json_object_set_new(obj, "id", json_string(id_out));
-    int64_t m = store_state_bump(c, account, t->name);
-    int rc = m < 0 ? STORE_ERR : store_object_put(c, account, t->name, id_out, obj, m, true);
-    return rc || !t->index ? rc : t->index(c, account, id_out, obj);
-}
-
-int types_provision_account(struct store_conn *c, const char *account, const char *username)
-{
-    char id[16];
-    /* calendars §4: every user gets a default calendar; §3: and an identity */
-    json_t *cal = json_pack("{s:s, s:b}", "name", "Calendar", "isDefault", 1);
-    int rc = types_create_direct(c, &calendar_type, account, cal, id);
-    json_decref(cal);
-    if (rc)
-        return rc;
-    char *addr = NULL;
-    if (asprintf(&addr, "mailto:%s@localhost", username) < 0)
-        return STORE_ERR;
-    json_t *ident =
-        json_pack("{s:s, s:s, s:b}", "name", username, "calendarAddress", addr, "isDefault", 1);
-    free(addr);
-    rc = types_create_direct(c, &participant_identity_type, account, ident, id);
-    json_decref(ident);
-    return rc ? rc : contacts_provision_account(c, account, username);
+    return jmap_object_write(c, NULL, t, account, id_out, obj, true) ? STORE_ERR : STORE_OK;
 }
 
 static int collect_defaults(const char *id, json_t *obj, void *ud)
@@ -68,7 +34,7 @@ static int write_default(struct jset *s, const char *id, bool value)
 {
     struct jmap_req *r = jset_req(s);
     const struct jtype *t = jset_type(s);
-    json_t *obj = store_object_get(r->conn, jset_account(s), t->name, id);
+    json_t *obj = store_object_get(jmap_req_conn(r), jset_account(s), t->name, id);
     if (!obj)
         return -1;
     json_object_set_new(obj, "isDefault", json_boolean(value));
@@ -87,7 +53,7 @@ void types_finish_set_default(struct jset *s, bool all_ok)
     const char *id = jset_resolve(s, json_string_value(arg));
     struct jmap_req *r = jset_req(s);
     const struct jtype *t = jset_type(s);
-    json_t *obj = id ? store_object_get(r->conn, jset_account(s), t->name, id) : NULL;
+    json_t *obj = id ? store_object_get(jmap_req_conn(r), jset_account(s), t->name, id) : NULL;
     if (!obj)
         return; /* calendars §4.3: an unknown id is ignored, without error */
     bool already = json_is_true(json_object_get(obj, "isDefault"));
@@ -95,7 +61,7 @@ void types_finish_set_default(struct jset *s, bool all_ok)
     if (already)
         return;
     json_t *defaults = json_array();
-    store_object_foreach(r->conn, jset_account(s), t->name, collect_defaults, defaults);
+    store_object_foreach(jmap_req_conn(r), jset_account(s), t->name, collect_defaults, defaults);
     size_t i;
     json_t *v;
     json_array_foreach(defaults, i, v)
@@ -225,15 +191,6 @@ bool types_is_css_color(const char *s)
     return false;
 }
 
-const struct store_access *types_access(struct jset *s)
-{
-    const struct jmap_user *u = jset_req(s)->user;
-    for (int i = 0; u && i < u->naccounts; i++)
-        if (strcmp(u->accounts[i].account_id, jset_account(s)) == 0)
-            return &u->accounts[i];
-    return NULL;
-}
-
 struct members {
     const char *collection, *set_prop;
     json_t *ids;
@@ -254,7 +211,7 @@ json_t *types_destroy_collection(struct jset *s, const char *id, const struct jt
     struct jmap_req *r = jset_req(s);
     const char *account = jset_account(s);
     struct members m = {id, set_prop, json_array()};
-    store_object_foreach(r->conn, account, member_type->name, collect_member, &m);
+    store_object_foreach(jmap_req_conn(r), account, member_type->name, collect_member, &m);
     json_t *err = NULL;
     if (json_array_size(m.ids) && !json_is_true(json_object_get(jset_args(s), remove_arg))) {
         err = jmap_seterror(has_members_error, "it holds %zu objects", json_array_size(m.ids));
@@ -264,7 +221,7 @@ json_t *types_destroy_collection(struct jset *s, const char *id, const struct jt
         json_array_foreach(m.ids, i, v)
         {
             const char *mid = json_string_value(v);
-            json_t *obj = store_object_get(r->conn, account, member_type->name, mid);
+            json_t *obj = store_object_get(jmap_req_conn(r), account, member_type->name, mid);
             if (!obj)
                 continue;
             json_object_del(json_object_get(obj, set_prop), id);

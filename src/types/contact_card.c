@@ -29,7 +29,7 @@ static const struct jprop card_props[] = {
     {"id", JP_SERVER_SET | JP_IMMUTABLE, NULL},
     {"addressBookIds", 0, NULL},
     {"@type", 0, "\"Card\""},
-    {"version", 0, "\"1.0\""},
+    {"version", 0, "\"2.0\""}, /* RFC 9982 §2: new data is JSContact 2.0 */
     {"uid", 0, NULL},
     {"created", 0, NULL},
     {"updated", 0, NULL},
@@ -38,12 +38,12 @@ static const struct jprop card_props[] = {
 
 /* ---- helpers -------------------------------------------------------------------------- */
 
-static void add_path(json_t *invalid, const char *a, const char *b, const char *c)
+/* Adds the path a[/b[/c]] to invalid, saying why (s may be NULL: an import). */
+static void add_path(struct jset *s, json_t *invalid, const char *why, const char *a,
+                     const char *b, const char *c)
 {
-    char *path = NULL;
-    if (asprintf(&path, "%s%s%s%s%s", a, b ? "/" : "", b ? b : "", c ? "/" : "", c ? c : "") < 0)
-        abort();
-    json_array_append_new(invalid, json_string(path));
+    char *path = xasprintf("%s%s%s%s%s", a, b ? "/" : "", b ? b : "", c ? "/" : "", c ? c : "");
+    jset_invalid(s, invalid, path, "%s", why);
     free(path);
 }
 
@@ -155,8 +155,8 @@ static const char *image_type(const unsigned char *d, size_t n)
  * stores the data: URIs as blobs and puts blobIds and mediaTypes in their place
  * (with apply true, once everything else about the card is known to be valid, so
  * that a refused card leaves no blob behind). */
-static void check_media(struct store_conn *c, const char *account, json_t *card, json_t *old,
-                        json_t *invalid, bool apply)
+static void check_media(struct jset *s, struct store_conn *c, const char *account, json_t *card,
+                        json_t *old, json_t *invalid, bool apply)
 {
     const char *mid;
     json_t *m;
@@ -211,7 +211,9 @@ static void check_media(struct store_conn *c, const char *account, json_t *card,
                                                                    : "application/octet-stream"));
         }
         if (bad)
-            add_path(invalid, "media", mid, bad);
+            add_path(s, invalid,
+                     "a blob or URI the server can read, an image for a photo (RFC 9610 §3)",
+                     "media", mid, bad);
         free(data);
         free(type);
     }
@@ -241,13 +243,15 @@ static json_t *validation_view(json_t *card)
 
 /* ---- /set ------------------------------------------------------------------------------------ */
 
-static void check_books(struct store_conn *c, const char *account, json_t *card, json_t *invalid)
+static void check_books(struct jset *s, struct store_conn *c, const char *account, json_t *card,
+                        json_t *invalid)
 {
     json_t *books = json_object_get(card, "addressBookIds");
     /* §3: at least one AddressBook at all times; each value MUST be true */
     if (!json_is_object(books) || json_object_size(books) == 0 ||
         json_object_size(books) > CONTACTS_MAX_BOOKS_PER_CARD) {
-        json_array_append_new(invalid, json_string("addressBookIds"));
+        jset_invalid(s, invalid, "addressBookIds", "at least one and at most %d address books (§3)",
+                     CONTACTS_MAX_BOOKS_PER_CARD);
         return;
     }
     const char *bid;
@@ -256,19 +260,21 @@ static void check_books(struct store_conn *c, const char *account, json_t *card,
     {
         if (!json_is_true(v) || !util_is_jmap_id(bid) ||
             !store_object_exists(c, account, address_book_type.name, bid))
-            add_path(invalid, "addressBookIds", bid, NULL);
+            add_path(s, invalid, "not an address book of the account, or not true", "addressBookIds",
+                     bid, NULL);
     }
 }
 
-json_t *contact_card_prepare(struct store_conn *c, const char *account, json_t *card,
-                             json_t *old, const char *self_id, bool copy, json_t *invalid)
+json_t *contact_card_prepare(struct jset *s, struct store_conn *c, const char *account,
+                             json_t *card, json_t *old, const char *self_id, bool copy,
+                             json_t *invalid)
 {
-    check_books(c, account, card, invalid);
+    check_books(s, c, account, card, invalid);
     json_t *uid = json_object_get(card, "uid");
     if (!uid) /* RFC 9610 §3 relies on uid (groups, uniqueness): always have one */
         json_object_set_new(card, "uid", uid = new_uid());
     else if (!json_is_string(uid) || json_string_length(uid) == 0)
-        json_array_append_new(invalid, json_string("uid"));
+        jset_invalid(s, invalid, "uid", "must be a non-empty String");
     /* RFC 9553 §2.1.3, §2.1.10: the server keeps created and updated unless the
      * client sets them */
     if (!old && !json_object_get(card, "created"))
@@ -286,7 +292,7 @@ json_t *contact_card_prepare(struct store_conn *c, const char *account, json_t *
             json_object_set_new(card, "updated", now_utc());
         json_decref(cmp);
     }
-    check_media(c, account, card, old, invalid, false);
+    check_media(s, c, account, card, old, invalid, false);
     json_t *view = validation_view(card), *paths = NULL;
     if (jscontact_card_validate(view, &paths, NULL)) {
         size_t i;
@@ -294,8 +300,8 @@ json_t *contact_card_prepare(struct store_conn *c, const char *account, json_t *
         json_array_foreach(paths, i, p)
         {
             /* the validator names the Card itself with an empty path */
-            const char *s = json_string_value(p);
-            json_array_append_new(invalid, json_string(s && *s ? s : "@type"));
+            const char *path = json_string_value(p);
+            jset_invalid(s, invalid, path && *path ? path : "@type", "not valid JSContact (RFC 9553)");
         }
     }
     json_decref(paths);
@@ -314,11 +320,11 @@ json_t *contact_card_prepare(struct store_conn *c, const char *account, json_t *
         return err;
     }
     if (existing) {
-        json_array_append_new(invalid, json_string("uid"));
+        jset_invalid(s, invalid, "uid", "another card of the account has this uid (§3)");
         free(existing);
         return NULL;
     }
-    check_media(c, account, card, old, invalid, true);
+    check_media(s, c, account, card, old, invalid, true);
     return NULL;
 }
 
@@ -327,7 +333,7 @@ json_t *contact_card_prepare(struct store_conn *c, const char *account, json_t *
 static void copy_blobs(struct jset *s, json_t *card)
 {
     const char *from = json_string_value(json_object_get(jset_args(s), "fromAccountId"));
-    struct store_conn *c = jset_req(s)->conn;
+    struct store_conn *c = jset_conn(s);
     if (!from)
         return;
     const char *mid;
@@ -364,31 +370,29 @@ static json_t *card_validate(struct jset *s, json_t *obj, json_t *old, json_t *i
     copy_blobs(s, obj);
     const char *self = old ? json_string_value(json_object_get(old, "id")) : NULL;
     bool copy = json_object_get(jset_args(s), "fromAccountId") != NULL;
-    return contact_card_prepare(jset_req(s)->conn, jset_account(s), obj, old, self, copy,
+    return contact_card_prepare(s, jset_conn(s), jset_account(s), obj, old, self, copy,
                                 invalid);
 }
 
-void contact_card_ref_blobs(struct store_conn *c, const char *account, const char *id,
-                            json_t *card)
+/* RFC 9610 §3: no two cards of an account share a uid; the store keeps it so. */
+static char *card_unique_key(json_t *card)
 {
-    store_blob_unref_object(c, account, contact_card_type.name, id);
+    const char *uid = json_string_value(json_object_get(card, "uid"));
+    return uid ? xstrdup(uid) : NULL;
+}
+
+/* The blobs a card's media name (RFC 9404 Blob/lookup); the object write keeps
+ * the references. */
+static void card_blob_ids(json_t *card, json_t *ids)
+{
     const char *mid;
     json_t *m;
     json_object_foreach(json_object_get(card, "media"), mid, m)
     {
-        const char *bid = json_string_value(json_object_get(m, "blobId"));
-        if (bid)
-            store_blob_ref(c, account, bid, contact_card_type.name, id);
+        json_t *bid = json_object_get(m, "blobId");
+        if (json_is_string(bid))
+            json_array_append(ids, bid);
     }
-}
-
-/* Every stored change of a card (RFC 9404 Blob/lookup): the blobs its media name are
- * referenced by it. A destroyed card's references are dropped by the engine. */
-static int card_index(struct store_conn *c, const char *account, const char *id, json_t *card)
-{
-    if (card)
-        contact_card_ref_blobs(c, account, id, card);
-    return 0;
 }
 
 json_t *contact_card_to_jscontact(struct store_conn *c, const char *account, json_t *card)
@@ -405,10 +409,9 @@ json_t *contact_card_to_jscontact(struct store_conn *c, const char *account, jso
         size_t len = 0;
         if (!bid || store_blob_get(c, account, bid, &data, &len) != STORE_OK)
             continue;
-        char *b64 = util_base64_encode(data, len), *uri = NULL;
+        char *b64 = util_base64_encode(data, len);
         const char *mt = json_string_value(json_object_get(m, "mediaType"));
-        if (asprintf(&uri, "data:%s;base64,%s", mt ? mt : "application/octet-stream", b64) < 0)
-            abort();
+        char *uri = xasprintf("data:%s;base64,%s", mt ? mt : "application/octet-stream", b64);
         json_object_set_new(m, "uri", json_string(uri));
         json_object_del(m, "blobId");
         free(uri);
@@ -426,7 +429,8 @@ const struct jtype contact_card_type = {
     .id_prefix = 'k',
     .open_props = true,
     .validate = card_validate,
-    .index = card_index,
+    .blob_ids = card_blob_ids,
+    .unique_key = card_unique_key,
     .filter = contact_filter_hook,
     .compare = contact_compare_hook,
     .query_run = contact_query_run,

@@ -774,7 +774,7 @@ static void eval(struct cindex *x, const struct cnode *n, unsigned char *out)
 
 json_t *contact_query_run(struct jmap_req *r, const char *account, json_t *filter, json_t *sort)
 {
-    struct cindex *x = index_acquire(r->conn, account, true);
+    struct cindex *x = index_acquire(jmap_req_conn(r), account, true);
     if (!x)
         return NULL; /* the engine's own path answers (or reports the store error) */
     index_order(x);

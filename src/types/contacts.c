@@ -39,11 +39,11 @@ static json_t *default_book_json(void)
     return json_pack("{s:s, s:b}", "name", "Contacts", "isDefault", 1);
 }
 
-int contacts_provision_account(struct store_conn *c, const char *account, const char *username)
+static int contacts_provision_account(struct store_conn *c, const struct jmap_owner *owner)
 {
     char id[16];
     json_t *book = default_book_json();
-    int rc = types_create_direct(c, &address_book_type, account, book, id);
+    int rc = types_create_direct(c, &address_book_type, owner->account, book, id);
     json_decref(book);
     return rc;
 }
@@ -88,9 +88,8 @@ static char *invalid_message(size_t index, json_t *err, json_t *invalid)
 {
     char *props = json_dumps(invalid, JSON_COMPACT), *msg = NULL;
     const char *type = json_string_value(json_object_get(err, "type"));
-    if (asprintf(&msg, "card %zu: %s %s", index + 1, type ? type : "invalidProperties",
-                 type ? json_string_value(json_object_get(err, "description")) : props) < 0)
-        abort();
+    msg = xasprintf("card %zu: %s %s", index + 1, type ? type : "invalidProperties",
+                 type ? json_string_value(json_object_get(err, "description")) : props);
     free(props);
     return msg;
 }
@@ -98,6 +97,13 @@ static char *invalid_message(size_t index, json_t *err, json_t *invalid)
 static int import_one(struct store_conn *c, const char *account, const char *book, size_t index,
                       json_t *card, char **err)
 {
+    /* RFC 9982 §3: a vCard without UID converts to a Card without uid; the store needs
+     * one (RFC 9610 §3), and a stable one makes importing the file again an update */
+    if (!json_object_get(card, "uid")) {
+        char *derived = jscontact_uid_derive(card);
+        json_object_set_new(card, "uid", json_string(derived));
+        free(derived);
+    }
     const char *uid = json_string_value(json_object_get(card, "uid"));
     char *existing = uid ? contact_index_find_uid(c, account, uid, NULL) : NULL;
     json_t *old = existing ? store_object_get(c, account, contact_card_type.name, existing) : NULL;
@@ -111,7 +117,7 @@ static int import_one(struct store_conn *c, const char *account, const char *boo
     }
     jtype_fill_defaults(&contact_card_type, card);
     json_t *invalid = json_array();
-    json_t *e = contact_card_prepare(c, account, card, old, existing, false, invalid);
+    json_t *e = contact_card_prepare(NULL, c, account, card, old, existing, false, invalid);
     int rc = 0;
     if (e || json_array_size(invalid)) {
         *err = invalid_message(index, e, invalid);
@@ -123,12 +129,9 @@ static int import_one(struct store_conn *c, const char *account, const char *boo
         else
             util_random_id(id, 12, contact_card_type.id_prefix);
         json_object_set_new(card, "id", json_string(id));
-        int64_t m = store_state_bump(c, account, contact_card_type.name);
-        if (m < 0 || store_object_put(c, account, contact_card_type.name, id, card, m, !old)) {
+        if (jmap_object_write(c, NULL, &contact_card_type, account, id, card, !old)) {
             *err = xstrdup("could not store the card");
             rc = -1;
-        } else {
-            contact_card_ref_blobs(c, account, id, card);
         }
     }
     json_decref(e);
@@ -141,10 +144,10 @@ static int import_one(struct store_conn *c, const char *account, const char *boo
 static int import_vcf(struct store_conn *c, const char *account, const char *data, size_t len,
                       char **err)
 {
-    char msg[512] = "";
-    json_t *cards = jscontact_from_vcard_text(data, len, msg, sizeof msg);
+    char *msg = NULL;
+    json_t *cards = jscontact_from_vcard_text(data, len, &msg);
     if (!cards) {
-        *err = xstrdup(msg[0] ? msg : "not a vCard file");
+        *err = msg ? msg : xstrdup("not a vCard file");
         return -1;
     }
     char book[64];
@@ -184,11 +187,12 @@ static int export_cb(const char *id, json_t *card, void *ud)
     if (!json_is_true(json_object_get(json_object_get(card, "addressBookIds"), x->book)))
         return 0;
     json_t *plain = contact_card_to_jscontact(x->c, x->account, card);
-    char err[512];
-    char *text = jscontact_to_vcard_text(plain, x->flags, err, sizeof err);
+    char *err = NULL;
+    char *text = jscontact_to_vcard_text(plain, x->flags, &err);
     json_decref(plain);
     if (!text) {
-        log_warn("export: card %s cannot be written as vCard: %s", id, err);
+        log_warn("export: card %s cannot be written as vCard: %s", id, err ? err : "?");
+        free(err);
         return 0;
     }
     int rc = x->write(x->ud, text, strlen(text));
@@ -215,13 +219,18 @@ static int export_book(struct store_conn *c, const char *account, const char *id
     return x.rc;
 }
 
-/* ---- registration ------------------------------------------------------------------- */
+/* ---- the module ---------------------------------------------------------------------- */
 
-void contacts_register(void)
-{
-    jmap_register_capability(&contacts_capability);
-    jmap_register_type(&address_book_type);
-    jmap_register_type(&contact_card_type);
-    jmap_register_importer(".vcf", import_vcf);
-    jmap_register_exporter("addressbook", export_book);
-}
+static const struct jcapability *const contacts_capabilities[] = {&contacts_capability, NULL};
+static const struct jtype *const contacts_types[] = {&address_book_type, &contact_card_type, NULL};
+static const struct jimporter contacts_importers[] = {{".vcf", import_vcf}, {NULL, NULL}};
+static const struct jexporter contacts_exporters[] = {{"addressbook", export_book}, {NULL, NULL}};
+
+const struct jmodule contacts_module = {
+    .name = "contacts",
+    .capabilities = contacts_capabilities,
+    .types = contacts_types,
+    .provision = contacts_provision_account,
+    .importers = contacts_importers,
+    .exporters = contacts_exporters,
+};

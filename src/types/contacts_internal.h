@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "jmap/jmap.h"
+#include "jmap/engine.h"
 
 #define CONTACTS_MAX_BOOKS_PER_CARD 32 /* RFC 9610 §1.4.1 maxAddressBooksPerCard */
 
@@ -26,12 +26,11 @@ extern const struct jtype contact_card_type;
  * in the account except for self_id), created/updated, media data: URIs turned
  * into blobs (RFC 9610 §3), JSContact validity (RFC 9553). Invalid property paths
  * go to invalid, "uid" among them for a duplicate uid; for a /copy (copy) a duplicate
- * uid is instead returned as an alreadyExists SetError with its existingId. */
-json_t *contact_card_prepare(struct store_conn *c, const char *account, json_t *card,
-                             json_t *old, const char *self_id, bool copy, json_t *invalid);
-/* Records the card's media blobs as referenced by it (Blob/lookup, RFC 9404). */
-void contact_card_ref_blobs(struct store_conn *c, const char *account, const char *id,
-                            json_t *card);
+ * uid is instead returned as an alreadyExists SetError with its existingId. s (the
+ * /set, NULL for an import) receives the reasons (jset_invalid). */
+json_t *contact_card_prepare(struct jset *s, struct store_conn *c, const char *account,
+                             json_t *card, json_t *old,
+                             const char *self_id, bool copy, json_t *invalid);
 /* The card as plain JSContact for vCard export: without id and addressBookIds,
  * media blobIds turned back into data: URIs. A new object. */
 json_t *contact_card_to_jscontact(struct store_conn *c, const char *account, json_t *card);

@@ -41,42 +41,34 @@ static bool is_uri(const char *s)
 static json_t *identity_validate(struct jset *s, json_t *obj, json_t *old, json_t *invalid)
 {
     if (!json_is_string(json_object_get(obj, "name")))
-        json_array_append_new(invalid, json_string("name"));
+        jset_invalid(s, invalid, "name", "must be a String");
     json_t *addr = json_object_get(obj, "calendarAddress");
     if (!json_is_string(addr) || !is_uri(json_string_value(addr)))
-        json_array_append_new(invalid, json_string("calendarAddress"));
+        jset_invalid(s, invalid, "calendarAddress", "must be a URI (a mailto: address)");
     return NULL;
 }
 
 /* Identities say who the account's owner is: only the owner changes them. */
-static int identity_set(struct jmap_req *r, json_t *args)
+int participant_identity_set(struct jmap_req *r, json_t *args)
 {
     json_t *acct = json_object_get(args, "accountId");
-    for (int i = 0; json_is_string(acct) && i < r->user->naccounts; i++) {
-        const struct store_access *a = &r->user->accounts[i];
-        bool writes = json_object_size(json_object_get(args, "create")) ||
-                      json_object_size(json_object_get(args, "update")) ||
-                      json_array_size(json_object_get(args, "destroy"));
-        if (strcmp(a->account_id, json_string_value(acct)) == 0 && a->may_write &&
-            !a->is_personal && writes) {
-            jmap_error(r, "forbidden", "only the owner of an account changes its identities");
-            return -1;
-        }
+    const struct store_access *a =
+        json_is_string(acct) ? jmap_req_access(r, json_string_value(acct)) : NULL;
+    bool writes = json_object_size(json_object_get(args, "create")) ||
+                  json_object_size(json_object_get(args, "update")) ||
+                  json_array_size(json_object_get(args, "destroy"));
+    if (a && a->may_write && !a->is_personal && writes) {
+        jmap_error(r, "forbidden", "only the owner of an account changes its identities");
+        return -1;
     }
     return jmap_std_set(r, &participant_identity_type, args);
-}
-
-void participant_identity_register(void)
-{
-    jmap_register_type(&participant_identity_type);
-    jmap_register_method("ParticipantIdentity/set", JMAP_CALENDARS, identity_set);
 }
 
 const struct jtype participant_identity_type = {
     .name = "ParticipantIdentity",
     .capability = JMAP_CALENDARS,
     .props = identity_props,
-    .methods = JM_GET | JM_CHANGES, /* /set: identity_set, then the standard one */
+    .methods = JM_GET | JM_CHANGES, /* /set: participant_identity_set */
     .id_prefix = 'p',
     .set_args = identity_set_args,
     .validate = identity_validate,

@@ -1,33 +1,30 @@
 /*
- * types.h — the data types registered on the engine, and the pieces they share.
- * Each type lives in its own file (calendar.c, participant_identity.c, ...);
- * blob methods are in jmap/blob.c.
+ * types.h — the data-type modules and the pieces they share. Each type lives in
+ * its own file (calendar.c, participant_identity.c, ...); each family of types is
+ * one module (calendars.c, contacts.c: struct jmodule), and registry.c lists the
+ * modules in one place (docs/adding-a-type.md). Blob methods are in jmap/blob.c.
  */
 #ifndef JMAPD_TYPES_H
 #define JMAPD_TYPES_H
 
-#include "jmap/jmap.h"
+#include "jmap/engine.h"
 
-/* Registers every data type's methods. */
-void types_register(void);
-/* Creates the default objects of a new account (default calendar, identity). */
-int types_provision_account(struct store_conn *c, const char *account, const char *username);
+/* The capability URIs of the modules. */
+#define JMAP_CALENDARS "urn:ietf:params:jmap:calendars" /* draft-ietf-jmap-calendars §1.5.1 */
+#define JMAP_CONTACTS "urn:ietf:params:jmap:contacts"   /* RFC 9610 §1.4.1 */
+
+/* The registry: every module of the server, NULL-terminated (registry.c). */
+extern const struct jmodule *const types_registry[];
+extern const struct jmodule calendars_module; /* calendars.c */
+extern const struct jmodule contacts_module;  /* contacts.c */
 
 extern const struct jtype calendar_type;
 extern const struct jtype participant_identity_type;
-/* ParticipantIdentity's methods (its /set checks ownership first). */
-void participant_identity_register(void);
+/* ParticipantIdentity/set (it checks ownership before the standard /set). */
+int participant_identity_set(struct jmap_req *r, json_t *args);
 
 /* The urn:ietf:params:jmap:calendars capability (draft-ietf-jmap-calendars §1.5.1). */
 extern const struct jcapability calendar_capability;
-
-/* Blob methods (RFC 8620 §6.3, RFC 9404) and their capability. */
-void blob_register(void);
-
-/* JMAP Contacts (RFC 9610): AddressBook and ContactCard, in contacts.c /
- * address_book.c / contact_card.c. */
-void contacts_register(void);
-int contacts_provision_account(struct store_conn *c, const char *account, const char *username);
 
 /* ---- shared helpers ------------------------------------------------------------- */
 /* Stores a new object created by the server itself (provisioning); fills defaults,
@@ -37,8 +34,6 @@ int types_create_direct(struct store_conn *c, const struct jtype *t, const char 
 /* onSuccessSetIsDefault (calendars §4.3, §3.3): makes the object named by the
  * argument the only one with isDefault true, if it exists; ignored otherwise. */
 void types_finish_set_default(struct jset *s, bool all_ok);
-/* The user's access to the account of a /set. */
-const struct store_access *types_access(struct jset *s);
 /* Destroying a collection (calendars §4.3, RFC 9610 §2.3): its members are the
  * objects of member_type whose set_prop (calendarIds, addressBookIds) names it.
  * Unless the remove_arg argument is true, members give the SetError

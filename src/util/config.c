@@ -17,6 +17,7 @@ void config_defaults(struct config *cfg)
     snprintf(cfg->data_dir, sizeof cfg->data_dir, "%s", env && *env ? env : "./data");
     snprintf(cfg->listen, sizeof cfg->listen, "127.0.0.1:8080");
     snprintf(cfg->log_level, sizeof cfg->log_level, "info");
+    snprintf(cfg->default_domain, sizeof cfg->default_domain, "localhost");
     /* RFC 8620 §2 suggested minimums, or more */
     cfg->max_size_upload = 50000000;
     cfg->max_concurrent_upload = 4;
@@ -31,6 +32,9 @@ void config_defaults(struct config *cfg)
     cfg->blob_upload_ttl = 3600;
     cfg->auth_fail_limit = 10;
     cfg->db_busy_timeout = 10000;
+    cfg->max_size_response = 32 * 1024 * 1024;
+    cfg->max_request_memory = 64 * 1024 * 1024;
+    cfg->request_timeout = 30000;
 }
 
 struct key {
@@ -50,6 +54,7 @@ static const struct key keys[] = {
     S("tls_cert", tls_cert),
     S("tls_key", tls_key),
     S("log_level", log_level),
+    S("default_domain", default_domain),
     N("max_size_upload", max_size_upload, 1),
     N("max_concurrent_upload", max_concurrent_upload, 1),
     N("max_size_request", max_size_request, 1024),
@@ -63,16 +68,19 @@ static const struct key keys[] = {
     N("blob_upload_ttl", blob_upload_ttl, 3600),
     N("auth_fail_limit", auth_fail_limit, 1),
     N("db_busy_timeout", db_busy_timeout, 1),
+    N("max_size_response", max_size_response, 65536),
+    N("max_request_memory", max_request_memory, 1048576),
+    N("request_timeout", request_timeout, 100),
 };
 
 int config_set(struct config *cfg, const char *key, const char *value)
 {
-    if (strcmp(key, "threads") == 0) {
+    if (strcmp(key, "threads") == 0 || strcmp(key, "api_threads") == 0) {
         char *end;
         long v = strtol(value, &end, 10);
-        if (*end || v < 0 || v > 256)
+        if (end == value || *end || v < 0 || v > 256)
             return -1;
-        cfg->threads = (int)v;
+        *(key[0] == 't' ? &cfg->threads : &cfg->api_threads) = (int)v;
         return 0;
     }
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {

@@ -15,6 +15,7 @@ struct config {
     char tls_cert[1024];
     char tls_key[1024];
     char log_level[16];
+    char default_domain[256]; /* new users' calendar address: mailto:NAME@default_domain */
     int threads;           /* worker threads; 0 = number of cores */
     /* RFC 8620 §2 core capability limits */
     int64_t max_size_upload;
@@ -32,6 +33,11 @@ struct config {
     int64_t blob_upload_ttl;       /* seconds an unreferenced upload is kept (>= 3600) */
     int64_t auth_fail_limit;       /* failed logins per user/address per minute */
     int64_t db_busy_timeout;       /* ms to wait for another process's database lock */
+    /* RFC 8620 §8.5 resource limits (not advertised in the session) */
+    int64_t max_size_response;  /* bytes of method responses in one API response */
+    int64_t max_request_memory; /* estimated bytes a parsed API request may hold */
+    int64_t request_timeout;    /* ms an API request may run; later calls get an error */
+    int api_threads;            /* workers running API requests; 0 = 4 x cores, >= 8 */
 };
 
 void config_defaults(struct config *cfg);

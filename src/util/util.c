@@ -4,6 +4,8 @@
  */
 #include "util/util.h"
 
+#include "formats/json/id.h"
+
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
@@ -42,12 +44,24 @@ void log_msg(enum log_level level, const char *fmt, ...)
     util_utc_format(util_now(), ts);
     va_list ap;
     va_start(ap, fmt);
+    char *msg = NULL;
+    int n = vasprintf(&msg, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
     pthread_mutex_lock(&g_log_lock);
     fprintf(stderr, "%s %s ", ts, tags[level]);
-    vfprintf(stderr, fmt, ap);
+    /* CWE-117: a value from a client (a user name, a URL) cannot start a line of
+     * its own or move the terminal: control characters are written as \xNN */
+    for (const unsigned char *p = (const unsigned char *)msg; *p; p++) {
+        if (*p < 0x20 || *p == 0x7f)
+            fprintf(stderr, "\\x%02x", *p);
+        else
+            fputc(*p, stderr);
+    }
     fputc('\n', stderr);
     pthread_mutex_unlock(&g_log_lock);
-    va_end(ap);
+    free(msg);
 }
 
 /* ---- allocation ---------------------------------------------------------------- */
@@ -81,6 +95,15 @@ char *xstrndup(const char *s, size_t n)
 {
     return check(strndup(s, n));
 }
+char *xasprintf(const char *fmt, ...)
+{
+    char *s = NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vasprintf(&s, fmt, ap);
+    va_end(ap);
+    return check(n < 0 ? NULL : s);
+}
 
 /* ---- ids ------------------------------------------------------------------------ */
 
@@ -112,14 +135,7 @@ void util_random_id(char *out, size_t len, char prefix)
 
 bool util_is_jmap_id(const char *s)
 {
-    size_t n = 0;
-    for (; s[n]; n++) {
-        char c = s[n];
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-              c == '-' || c == '_'))
-            return false;
-    }
-    return n >= 1 && n <= 255;
+    return jid_valid(s); /* RFC 8620 §1.2: the one Id check is formats/json/id.h */
 }
 
 /* ---- hashing and encoding ----------------------------------------------------------- */
@@ -207,6 +223,18 @@ int64_t util_now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static __thread int64_t deadline_ms;
+
+void util_deadline_set(int64_t ms)
+{
+    deadline_ms = ms;
+}
+
+bool util_deadline_passed(void)
+{
+    return deadline_ms > 0 && util_now_ms() >= deadline_ms;
 }
 
 int64_t util_now_us(void)

@@ -45,6 +45,11 @@ char *util_base64url_encode(const void *data, size_t len);
 int64_t util_now(void);            /* seconds since the epoch */
 int64_t util_now_ms(void);         /* milliseconds, monotonic */
 int64_t util_now_us(void);         /* microseconds, monotonic */
+/* The calling thread's deadline for the request it works on (RFC 8620 §8.5: a
+ * request's work is bounded). Long loops (expansion, search, export) may ask
+ * util_deadline_passed() and stop with an error; 0 clears it. */
+void util_deadline_set(int64_t deadline_ms);
+bool util_deadline_passed(void);
 /* Formats t as a UTCDateTime "YYYY-MM-DDTHH:MM:SSZ" into out[21]. */
 void util_utc_format(int64_t t, char out[21]);
 /* Parses an RFC 3339 UTCDateTime (must end in Z, fractional seconds allowed);
@@ -69,5 +74,7 @@ void *xcalloc(size_t n, size_t m);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
+/* asprintf that aborts on memory exhaustion (the one place that policy lives). */
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

@@ -10,6 +10,7 @@
 
 #include "jmap/jmap.h"
 #include "push/hub.h"
+#include "types/types.h"
 
 static struct config cfg;
 static struct jmap_server srv;
@@ -29,13 +30,13 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         abort();
     srv.hub = push_hub_new();
     srv.cfg = &cfg;
-    jmap_init();
+    jmap_init(types_registry);
     struct store_conn *c = store_conn(srv.store);
     store_begin(c, true);
     store_user_add(c, "u", "x", "A1");
     store_user_add(c, "v", "x", "A2");
-    jmap_account_provision(&srv, c, "A1", "u");
-    jmap_account_provision(&srv, c, "A2", "v");
+    jmap_account_provision(&srv, c, &(struct jmap_owner){"A1", "u", "mailto:u@localhost"});
+    jmap_account_provision(&srv, c, &(struct jmap_owner){"A2", "v", "mailto:v@localhost"});
     struct store_user u = {0};
     store_user_get(c, "u", &u);
     store_access_grant(c, u.id, "A2", false);

@@ -49,7 +49,7 @@ class Server:
     """A running jmapd with users alice, bob and carol. Bob may write in alice's
     account; carol may only read it."""
 
-    def __init__(self, config=CONFIG, users=PASSWORDS, tls=False):
+    def __init__(self, config=CONFIG, users=PASSWORDS, tls=False, user_args=None):
         self.scheme = "https" if tls else "http"
         self.tmp = tempfile.TemporaryDirectory()
         self.data = os.path.join(self.tmp.name, "data")
@@ -57,7 +57,8 @@ class Server:
         with open(self.config, "w") as f:
             f.write(config)
         for name, pw in users.items():
-            r = run_cli(self.data, "user", "add", name, "--password-stdin", stdin=pw + "\n")
+            r = run_cli(self.data, "user", "add", name, "--password-stdin", "--config",
+                        self.config, *(user_args or {}).get(name, []), stdin=pw + "\n")
             assert r.returncode == 0, r.stderr
         if "carol" in users:
             assert run_cli(self.data, "user", "share", "alice", "--with", "bob").returncode == 0

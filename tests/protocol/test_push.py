@@ -150,3 +150,25 @@ def test_many_streams_and_concurrent_writes(server, acct):
         name, data, _ = s.event()
         assert json.loads(data)["changed"][acct]["Calendar"] == out["newState"]
     server.call("Calendar/set", {"accountId": acct, "destroy": [out["created"]["m"]["id"]]})
+
+
+def test_reconnect_lists_every_registered_type(server, acct):
+    """RFC 8620 §7.3 (Last-Event-ID: changes missed while away are sent at once) and
+    §7.1 TypeState: the first StateChange after a reconnect carries every data type
+    of the account, contacts included (issue 12 §1.7), each at its current state."""
+    contacts = "urn:ietf:params:jmap:contacts"
+    out = server.call("AddressBook/set", {"accountId": acct, "create": {"b": {"name": "Away"}}},
+                      using=["urn:ietf:params:jmap:core", contacts])[1]
+    s = Stream(server, es_url(server, closeafter="state"), headers={"Last-Event-ID": "1"})
+    name, data, _ = s.event()
+    s.close()
+    changed = json.loads(data)["changed"][acct]
+    cal = "urn:ietf:params:jmap:calendars"
+    for t, cap in [("Calendar", cal), ("ParticipantIdentity", cal), ("CalendarEvent", cal),
+                   ("AddressBook", contacts), ("ContactCard", contacts)]:
+        state = server.call(t + "/get", {"accountId": acct, "ids": []},
+                            using=["urn:ietf:params:jmap:core", cap])[1]["state"]
+        assert changed.get(t) == state, t
+    assert changed["AddressBook"] == out["newState"]
+    server.call("AddressBook/set", {"accountId": acct, "destroy": [out["created"]["b"]["id"]]},
+                using=["urn:ietf:params:jmap:core", contacts])

@@ -14,6 +14,7 @@
 #include "jmap/collation.h"
 #include "jmap/jmap.h"
 #include "push/hub.h"
+#include "types/types.h"
 
 /* ---- a test type: Note {id, title, rank} ----------------------------------------- */
 
@@ -107,7 +108,7 @@ static int setup(void **state)
     assert_non_null(srv.store);
     srv.hub = push_hub_new();
     srv.cfg = &cfg;
-    jmap_init();
+    jmap_init(types_registry);
     jmap_register_type(&note_type);
     jmap_register_capability(&own_capability);
     jmap_register_type(&own_type);

@@ -73,10 +73,10 @@ static void test_modseq_and_changes(void **state)
     assert_int_equal(store_begin(c, true), STORE_OK);
     json_t *o = json_pack("{s:s}", "id", "x1");
     int64_t m1 = store_state_bump(c, "A1", "T");
-    assert_int_equal(store_object_put(c, "A1", "T", "x1", o, m1, true), STORE_OK);
-    assert_int_equal(store_object_put(c, "A1", "T", "x1", o, m1, true), STORE_EXISTS);
+    assert_int_equal(store_object_put(c, "A1", "T", "x1", o, m1, true, NULL), STORE_OK);
+    assert_int_equal(store_object_put(c, "A1", "T", "x1", o, m1, true, NULL), STORE_EXISTS);
     int64_t m2 = store_state_bump(c, "A1", "T");
-    assert_int_equal(store_object_put(c, "A1", "T", "x1", o, m2, false), STORE_OK);
+    assert_int_equal(store_object_put(c, "A1", "T", "x1", o, m2, false, NULL), STORE_OK);
     int64_t m3 = store_state_bump(c, "A1", "T");
     assert_int_equal(store_object_destroy(c, "A1", "T", "x1", m3), STORE_OK);
     assert_int_equal(store_object_destroy(c, "A1", "T", "x1", m3), STORE_NOTFOUND);
@@ -122,13 +122,107 @@ static void test_blob_lifetimes(void **state)
     assert_int_equal(store_blob_size(c, "A1", "Gref"), -1);
 }
 
+/* store.h: an object's unique key is a database constraint: a second live object
+ * with the key is STORE_EXISTS and stores nothing; destroying frees the key. */
+static void test_unique_key_is_a_constraint(void **state)
+{
+    struct store_conn *c = store_conn(st);
+    assert_int_equal(store_begin(c, true), STORE_OK);
+    json_t *o = json_pack("{s:s}", "uid", "u1");
+    int64_t m = store_state_bump(c, "A1", "K");
+    assert_int_equal(store_object_put(c, "A1", "K", "k1", o, m, true, "u1"), STORE_OK);
+    assert_int_equal(store_object_put(c, "A1", "K", "k2", o, m, true, "u1"), STORE_EXISTS);
+    assert_false(store_object_exists(c, "A1", "K", "k2"));
+    /* other accounts and types have their own keys; an update keeps its own */
+    assert_int_equal(store_object_put(c, "A2", "K", "k2", o, m, true, "u1"), STORE_OK);
+    assert_int_equal(store_object_put(c, "A1", "L", "k2", o, m, true, "u1"), STORE_OK);
+    assert_int_equal(store_object_put(c, "A1", "K", "k1", o, m, false, "u1"), STORE_OK);
+    assert_int_equal(store_object_put(c, "A1", "K", "k3", o, m, true, "u2"), STORE_OK);
+    assert_int_equal(store_object_put(c, "A1", "K", "k3", o, m, false, "u1"), STORE_EXISTS);
+    assert_int_equal(store_object_destroy(c, "A1", "K", "k1", m + 1), STORE_OK);
+    assert_int_equal(store_object_put(c, "A1", "K", "k2", o, m + 1, true, "u1"), STORE_OK);
+    json_decref(o);
+    assert_int_equal(store_commit(c), STORE_OK);
+}
+
+static int collect_id(const char *id, void *ud)
+{
+    json_array_append_new(ud, json_string(id));
+    return 0;
+}
+
+/* The ids a text search finds, sorted, as compact JSON text (malloc'd). */
+static char *search(struct store_conn *c, const struct store_text_term *t, size_t n)
+{
+    json_t *ids = json_array();
+    assert_int_equal(store_text_search(c, "A1", "S", t, n, collect_id, ids), STORE_OK);
+    size_t count = json_array_size(ids);
+    for (size_t i = 0; i + 1 < count; i++)
+        for (size_t j = 0; j + 1 < count - i; j++)
+            if (strcmp(json_string_value(json_array_get(ids, j)),
+                       json_string_value(json_array_get(ids, j + 1))) > 0) {
+                json_t *x = json_incref(json_array_get(ids, j));
+                json_array_set(ids, j, json_array_get(ids, j + 1));
+                json_array_set_new(ids, j + 1, x);
+            }
+    char *text = json_dumps(ids, JSON_COMPACT);
+    json_decref(ids);
+    return text;
+}
+
+/* store.h: text search is a structured query (words, phrases, prefixes, fields by
+ * number), case- and diacritic-insensitive, all terms ANDed. */
+static void test_structured_text_search(void **state)
+{
+    struct store_conn *c = store_conn(st);
+    assert_int_equal(store_begin(c, true), STORE_OK);
+    static const char *const docs[][3] = {
+        {"s1", "Team meeting", "Weekly sync about the café"},
+        {"s2", "Meeting notes", "team lunch"},
+        {"s3", "Lunch", "with the whole team, \"quoted\""},
+    };
+    for (size_t i = 0; i < 3; i++) {
+        json_t *o = json_object();
+        int64_t m = store_state_bump(c, "A1", "S");
+        assert_int_equal(store_object_put(c, "A1", "S", docs[i][0], o, m, true, NULL), STORE_OK);
+        struct store_index ix = {.text = {docs[i][1], docs[i][2]}};
+        assert_int_equal(store_index_put(c, "A1", "S", docs[i][0], &ix), STORE_OK);
+        json_decref(o);
+    }
+    struct {
+        struct store_text_term t[2];
+        size_t n;
+        const char *want;
+    } cases[] = {
+        {{{"team", -1, false, false}}, 1, "[\"s1\",\"s2\",\"s3\"]"},
+        {{{"team", 0, false, false}}, 1, "[\"s1\"]"},
+        {{{"TEAM meeting", -1, true, false}}, 1, "[\"s1\"]"},       /* in order, adjacent */
+        {{{"meeting team", -1, false, false}}, 1, "[\"s1\",\"s2\"]"}, /* each word */
+        {{{"meet", -1, false, false}}, 1, "[]"},
+        {{{"meet", 0, false, true}}, 1, "[\"s1\",\"s2\"]"},
+        {{{"team lun", 1, true, true}}, 1, "[\"s2\"]"}, /* the last word a prefix */
+        {{{"CAFE", 1, false, false}}, 1, "[\"s1\"]"},   /* diacritics folded */
+        {{{"lunch", -1, false, false}, {"whole", 1, false, false}}, 2, "[\"s3\"]"},
+        {{{"\"quoted\" OR NOT", -1, false, false}}, 1, "[]"}, /* no query syntax */
+        {{{"\"quoted\"", 1, false, false}}, 1, "[\"s3\"]"},
+        {{{"--", 0, false, false}}, 1, "[\"s1\",\"s2\",\"s3\"]"}, /* no word: all */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *got = search(c, cases[i].t, cases[i].n);
+        if (strcmp(got, cases[i].want) != 0)
+            fail_msg("case %zu: got %s, want %s", i, got, cases[i].want);
+        free(got);
+    }
+    store_rollback(c);
+}
+
 static void test_reopen_keeps_data(void **state)
 {
     struct store_conn *c = store_conn(st);
     assert_int_equal(store_begin(c, true), STORE_OK);
     json_t *o = json_pack("{s:s, s:i}", "id", "p1", "n", 42);
     int64_t m = store_state_bump(c, "A1", "P");
-    assert_int_equal(store_object_put(c, "A1", "P", "p1", o, m, true), STORE_OK);
+    assert_int_equal(store_object_put(c, "A1", "P", "p1", o, m, true, NULL), STORE_OK);
     assert_int_equal(store_commit(c), STORE_OK);
     json_decref(o);
     store_close(st);
@@ -147,6 +241,8 @@ int main(void)
         cmocka_unit_test(test_users_and_access),
         cmocka_unit_test(test_modseq_and_changes),
         cmocka_unit_test(test_blob_lifetimes),
+        cmocka_unit_test(test_unique_key_is_a_constraint),
+        cmocka_unit_test(test_structured_text_search),
         cmocka_unit_test(test_reopen_keeps_data),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
