@@ -403,6 +403,34 @@ static void test_interval_grid_far_from_start(void **state)
     assert_string_equal(first, "2024-06-01T01:00:00");
 }
 
+/* Issue 19 §4: which override ids a rule generates, in one pass (export asked each). */
+static void test_rule_generated_set(void **state)
+{
+    (void)state;
+    json_t *o = J("{\"@type\":\"Event\",\"uid\":\"g\",\"start\":\"2024-01-01T10:00:00\","
+                  "\"timeZone\":\"Etc/UTC\","
+                  "\"recurrenceRule\":{\"frequency\":\"weekly\",\"count\":10}}");
+    json_t *keys = J("{\"2024-01-01T10:00:00\":{},\"2024-01-15T10:00:00\":{},"
+                     "\"2024-01-16T10:00:00\":{},\"2024-03-04T10:00:00\":{},"
+                     "\"2024-03-11T10:00:00\":{}}");
+    json_t *gen = recur_rule_generated(o, keys);
+    assert_non_null(gen);
+    /* the start, week 3 and week 10; not a Tuesday, not week 11 (past the count) */
+    assert_int_equal(json_object_size(gen), 3);
+    assert_non_null(json_object_get(gen, "2024-01-01T10:00:00"));
+    assert_non_null(json_object_get(gen, "2024-01-15T10:00:00"));
+    assert_non_null(json_object_get(gen, "2024-03-04T10:00:00"));
+    const char *k;
+    json_t *v;
+    json_object_foreach(keys, k, v)
+    {
+        assert_int_equal(recur_rule_generates(o, k), json_object_get(gen, k) != NULL);
+    }
+    json_decref(gen);
+    json_decref(keys);
+    json_decref(o);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -415,6 +443,7 @@ int main(void)
         cmocka_unit_test(test_never_matching_rule_is_start_only),
         cmocka_unit_test(test_sparse_rules_count_candidates),
         cmocka_unit_test(test_interval_grid_far_from_start),
+        cmocka_unit_test(test_rule_generated_set),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

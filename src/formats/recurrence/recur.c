@@ -1151,3 +1151,59 @@ int recur_rule_generates(const json_t *obj, const char *ldt)
     series_free(&s);
     return g.found;
 }
+
+/* ---- membership of many dates at once ------------------------------------------------- */
+
+typedef struct {
+    json_t *norm; /* normalized LocalDateTime -> the caller's key */
+    json_t *out;
+} genset_ctx;
+
+static int on_genset(void *vctx, int64_t local)
+{
+    genset_ctx *g = vctx;
+    jscal_ldt t;
+    jscal_secs_to_ldt(local, &t);
+    char key[24];
+    jscal_ldt_format(&t, 0, key);
+    const char *orig = json_string_value(json_object_get(g->norm, key));
+    if (orig)
+        json_object_set_new(g->out, orig, json_true());
+    return 0;
+}
+
+json_t *recur_rule_generated(const json_t *obj, const json_t *keys)
+{
+    if (!json_is_object(json_object_get(obj, "recurrenceRule")))
+        return json_object();
+    genset_ctx g = {json_object(), json_object()};
+    int64_t lo = INT64_MAX, hi = INT64_MIN;
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)keys, k, v)
+    {
+        jscal_ldt t;
+        if (jscal_ldt_parse(k, &t))
+            continue;
+        char key[24];
+        jscal_ldt_format(&t, 0, key);
+        json_object_set_new(g.norm, key, json_string(k));
+        int64_t secs = jscal_ldt_to_secs(&t);
+        lo = secs < lo ? secs : lo;
+        hi = secs > hi ? secs : hi;
+    }
+    series s;
+    int rc = -1;
+    if (lo <= hi && !series_init(&s, obj, NULL, NULL))
+        rc = each_instance(&s, lo, hi, on_genset, &g);
+    else if (lo > hi)
+        rc = 0;
+    if (lo <= hi)
+        series_free(&s);
+    json_decref(g.norm);
+    if (rc) {
+        json_decref(g.out);
+        return NULL;
+    }
+    return g.out;
+}
