@@ -117,10 +117,10 @@ static json_t *load_jscal(const char *buf, size_t len, int flags)
 /* Entries of a streamed conversion, written compactly into a memory buffer. */
 static int write_entry(json_t *entry, size_t index, void *ud)
 {
-    jscal_buf *b = ud;
+    jbuf *b = ud;
     if (index)
-        jscal_buf_add(b, ",", 1);
-    jscal_json_write(entry, b);
+        jbuf_add(b, ",", 1);
+    jwriter_append(entry, b);
     return 0;
 }
 
@@ -130,11 +130,11 @@ static int write_entry(json_t *entry, size_t index, void *ud)
  * path; nothing is written on an error. */
 static int ical_to_json_streamed(const char *buf, size_t len)
 {
-    jscal_buf out = {0};
+    jbuf out = {0};
     char *err = NULL;
     int streamed = 0, rc = 0;
     if (len > (1u << 20)) { /* JSON is about twice the iCalendar text: room for it at once */
-        jscal_buf_grow(&out, 2 * len);
+        jbuf_grow(&out, 2 * len);
         cli_advise_huge(out.s, out.cap);
     }
     /* more than 100 entries: the compact form (see below) */
@@ -145,8 +145,8 @@ static int ical_to_json_streamed(const char *buf, size_t len)
         rc = 1;
     } else if (streamed) {
         /* the Group's own properties, then "entries" where ical_to_jscal puts it: last */
-        jscal_buf g = {0};
-        jscal_json_write(j, &g);
+        jbuf g = {0};
+        jwriter_append(j, &g);
         if (g.len >= 2 && g.s[g.len - 1] == '}') {
             fwrite(g.s, 1, g.len - 1, stdout);
             fputs(g.len > 2 ? ",\"entries\":[" : "\"entries\":[", stdout);
@@ -160,7 +160,7 @@ static int ical_to_json_streamed(const char *buf, size_t len)
     } else {
         size_t n = json_array_size(json_object_get(j, "entries"));
         if (n > 100) {
-            jscal_json_fwrite(j, stdout);
+            jwriter_fwrite(j, stdout);
             putchar('\n');
         } else {
             json_dumpf(j, stdout, JSON_INDENT(2));
@@ -209,7 +209,7 @@ int cli_convert_ical(int argc, char **argv)
              * conversion itself. */
             size_t n = json_array_size(json_object_get(j, "entries"));
             if (n > 100) {
-                jscal_json_fwrite(j, stdout);
+                jwriter_fwrite(j, stdout);
                 putchar('\n');
             } else {
                 json_dumpf(j, stdout, JSON_INDENT(2));

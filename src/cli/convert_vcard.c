@@ -62,16 +62,16 @@ typedef struct job {
  * by the faster writer of formats/jscalendar/jscal_util.h. */
 static char *card_json(const json_t *card)
 {
-    jscal_buf b = {0};
-    jscal_json_write(card, &b);
-    return jscal_buf_take(&b);
+    jbuf b = {0};
+    jwriter_append(card, &b);
+    return jbuf_take(&b);
 }
 
 /* The whole part at once: parse every card, then convert each. */
 static void convert_whole(job *j)
 {
     vcard *vcs;
-    j->ok = vcard_parse(j->text, j->len, &vcs, &j->n, NULL, 0) == 0;
+    j->ok = vcard_parse(j->text, j->len, &vcs, &j->n, NULL) == 0;
     if (!j->ok)
         return;
     j->out = j->check ? NULL : calloc(j->n ? j->n : 1, sizeof *j->out);
@@ -113,7 +113,7 @@ static void *convert_part(void *arg)
         size_t end = batch_end(j->text, j->len, pos, BATCH_BYTES);
         vcard *vcs;
         size_t n;
-        if (vcard_parse(j->text + pos, end - pos, &vcs, &n, NULL, 0) != 0) {
+        if (vcard_parse(j->text + pos, end - pos, &vcs, &n, NULL) != 0) {
             for (size_t i = 0; out && i < json_n; i++)
                 free(out[i]);
             free(out);
@@ -157,18 +157,19 @@ static size_t split_point(const char *text, size_t len)
 static int from_vcard(const char *name, const char *text, size_t len, int to_vcf, int flags,
                       int check)
 {
-    char err[512];
+    char *err = NULL;
     int rc = 0;
     if (to_vcf) {
-        json_t *cards = jscontact_from_vcard_text(text, len, err, sizeof err);
-        char *out = cards ? jscontact_to_vcard_text(cards, flags, err, sizeof err) : NULL;
+        json_t *cards = jscontact_from_vcard_text(text, len, &err);
+        char *out = cards ? jscontact_to_vcard_text(cards, flags, &err) : NULL;
         if (!out) {
-            fprintf(stderr, "jmapd convert: %s: %s\n", name, err);
+            fprintf(stderr, "jmapd convert: %s: %s\n", name, err ? err : "cannot convert");
             rc = 1;
         } else {
             fputs(out, stdout);
             free(out);
         }
+        free(err);
         json_decref(cards);
         return rc;
     }
@@ -192,17 +193,16 @@ static int from_vcard(const char *name, const char *text, size_t len, int to_vcf
         free(jobs[0].out[0]);
         char *indented = json_dumps(card, JSON_INDENT(2));
         jobs[0].out[0] = indented ? strdup(indented) : NULL;
-        jscal_json_text_free(indented); /* jansson's allocator, which may not be malloc */
+        jwriter_text_free(indented); /* jansson's allocator, which may not be malloc */
         json_decref(card);
     }
     if (!jobs[0].ok || !jobs[1].ok) {
         vcard *vcs;
         size_t n;
-        if (vcard_parse(text, len, &vcs, &n, err, sizeof err) == 0) {
+        if (vcard_parse(text, len, &vcs, &n, &err) == 0)
             vcard_list_free(vcs, n);
-            snprintf(err, sizeof err, "cannot parse");
-        }
-        fprintf(stderr, "jmapd convert: %s: %s\n", name, err);
+        fprintf(stderr, "jmapd convert: %s: %s\n", name, err ? err : "cannot parse");
+        free(err);
         rc = 1;
     } else if (check) {
         printf("%zu\n", jobs[0].n + jobs[1].n);
@@ -268,10 +268,11 @@ static int from_json(const char *name, const char *text, size_t len, int to_json
             free(js);
         }
     } else {
-        char err[512];
-        char *out = jscontact_to_vcard_text(doc, flags, err, sizeof err);
+        char *err = NULL;
+        char *out = jscontact_to_vcard_text(doc, flags, &err);
         if (!out) {
-            fprintf(stderr, "jmapd convert: %s: %s\n", name, err);
+            fprintf(stderr, "jmapd convert: %s: %s\n", name, err ? err : "cannot convert");
+            free(err);
             rc = 1;
         } else {
             fputs(out, stdout);

@@ -303,7 +303,8 @@ static void log_escape(const char *in, char *out, size_t size)
 /* ---- request framing (RFC 9112 §6) ---------------------------------------------------------- */
 
 struct framing {
-    int content_length, transfer_encoding;
+    int content_length, transfer_encoding, host;
+    bool bad_name;
     const char *last_te;
 };
 
@@ -314,6 +315,10 @@ static enum MHD_Result framing_header(void *cls, enum MHD_ValueKind kind, const 
     (void)kind;
     if (strcasecmp(key, "Content-Length") == 0)
         f->content_length++;
+    if (strcasecmp(key, "Host") == 0)
+        f->host++;
+    if (strpbrk(key, " \t")) /* "Content-Length : 5" is no Content-Length to us */
+        f->bad_name = true;
     if (strcasecmp(key, "Transfer-Encoding") == 0) {
         f->transfer_encoding++;
         f->last_te = value ? value : "";
@@ -343,16 +348,22 @@ static enum MHD_Result answer_and_close(struct MHD_Connection *c, struct http_re
 /* RFC 9112 §6.3: a request whose body length is ambiguous gets 400 and the
  * connection is closed (a proxy in front may have framed it differently: request
  * smuggling). libmicrohttpd 0.9.75 takes the first of several Content-Length
- * fields, accepts Content-Length beside Transfer-Encoding and waits forever for a
- * body in an unknown coding; a malformed Content-Length it refuses itself. Returns
- * false after queuing the answer. */
-static bool framing_ok(struct MHD_Connection *c, struct http_req *rq, enum MHD_Result *res)
+ * fields, accepts Content-Length beside Transfer-Encoding, waits forever for a
+ * body in an unknown coding, and reads "Content-Length : 5" as another field (the
+ * body then starts the next request); a malformed Content-Length it refuses
+ * itself. Also RFC 9112 §3.2: one Host. Returns false after queuing the answer. */
+static bool framing_ok(struct MHD_Connection *c, struct http_req *rq, const char *version,
+                       enum MHD_Result *res)
 {
     struct framing f = {0};
     MHD_get_connection_values(c, MHD_HEADER_KIND, framing_header, &f);
     const char *why = NULL;
     int status = 400;
-    if (f.content_length > 1)
+    if (f.bad_name)
+        why = "whitespace in a header field name"; /* RFC 9112 §5.1 */
+    else if (f.host > 1 || (!f.host && strcmp(version, "HTTP/1.1") == 0))
+        why = "an HTTP/1.1 request needs exactly one Host"; /* RFC 9112 §3.2 */
+    else if (f.content_length > 1)
         why = "more than one Content-Length"; /* RFC 9110 §8.6 */
     else if (f.content_length && f.transfer_encoding)
         why = "Content-Length together with Transfer-Encoding"; /* RFC 9112 §6.1 */
@@ -461,7 +472,11 @@ static void workers_stop(struct http_server *h)
 
 /* ---- routing ------------------------------------------------------------------------------- */
 
-#define HTTP_URL_MAX 16384 /* RFC 9112 §3: longer request targets get 414 */
+/* RFC 9112 §3: longer request targets get 414. libmicrohttpd's per-connection
+ * buffer (32 kB by default; more costs memory on every idle push connection) holds
+ * such a request line and its headers, so the handler answers; a request line that
+ * does not fit gets libmicrohttpd's own 414 (or 431 when the headers overflow). */
+#define HTTP_URL_MAX 8192
 
 static enum MHD_Result answer_options(struct MHD_Connection *c, struct http_req *rq)
 {
@@ -625,13 +640,14 @@ static int64_t declared_length(struct MHD_Connection *c)
  * endpoint's limit, concurrency slots. Anything refused here is answered at once;
  * for a request with a body libmicrohttpd then closes the connection unread. */
 static enum MHD_Result request_begin(struct http_server *h, struct MHD_Connection *c,
-                                     struct http_req *rq, const char *url, const char *method)
+                                     struct http_req *rq, const char *url, const char *method,
+                                     const char *version)
 {
     enum MHD_Result res = MHD_YES;
-    if (!framing_ok(c, rq, &res))
+    if (!framing_ok(c, rq, version, &res))
         return res;
     if (strlen(url) > HTTP_URL_MAX)
-        return answer_and_close(c, rq, 414, "the request target is longer than 16384 octets");
+        return answer_and_close(c, rq, 414, "the request target is longer than 8192 octets");
     if (strcmp(method, "OPTIONS") == 0)
         return answer_options(c, rq);
     if (strcmp(url, "/health") == 0)
@@ -712,7 +728,6 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 {
     struct http_server *h = cls;
     struct http_req *rq = *con_cls;
-    (void)version;
     if (!rq) {
         rq = xcalloc(1, sizeof *rq);
         rq->started_us = util_now_us();
@@ -728,7 +743,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
             !MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Transfer-Encoding"))
             return MHD_YES;
         rq->begun = true;
-        enum MHD_Result res = request_begin(h, c, rq, url, method);
+        enum MHD_Result res = request_begin(h, c, rq, url, method, version);
         rq->answered = rq->status != 0;
         return res;
     }
@@ -744,7 +759,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         return MHD_YES; /* already answered, or a worker has it */
     if (!rq->begun) {
         rq->begun = true;
-        enum MHD_Result res = request_begin(h, c, rq, url, method);
+        enum MHD_Result res = request_begin(h, c, rq, url, method, version);
         rq->answered = rq->status != 0;
         if (rq->answered || res != MHD_YES)
             return res;
@@ -872,14 +887,11 @@ struct http_server *http_start(struct jmap_server *srv, char **err)
         {MHD_OPTION_END, 0, NULL},
     };
     h->daemon = MHD_start_daemon(
-        flags, (uint16_t)port, NULL, NULL, handler, h, MHD_OPTION_SOCK_ADDR, &ss,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads, MHD_OPTION_CONNECTION_LIMIT, 20000u,
-        MHD_OPTION_CONNECTION_TIMEOUT, 300u, MHD_OPTION_NOTIFY_COMPLETED, completed, h,
-        /* room for a request line of HTTP_URL_MAX and the headers, so that the
-         * handler answers 414 itself; longer ones get libmicrohttpd's 414 */
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_EXTERNAL_LOGGER,
-        mhd_log, h, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_ARRAY, tls_opts,
-        MHD_OPTION_END);
+        flags, (uint16_t)port, NULL, NULL, handler, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
+        MHD_OPTION_SOCK_ADDR, &ss, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads,
+        MHD_OPTION_CONNECTION_LIMIT, 20000u, MHD_OPTION_CONNECTION_TIMEOUT, 300u,
+        MHD_OPTION_NOTIFY_COMPLETED, completed, h, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
+        MHD_OPTION_ARRAY, tls_opts, MHD_OPTION_END);
     free(cert);
     free(key);
     if (h->daemon && !workers_start(h, api_threads)) {

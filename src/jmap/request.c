@@ -548,10 +548,43 @@ static int count_bytes(const char *buffer, size_t size, void *data)
     return 0;
 }
 
+/* A lower bound of v's serialized size, walking the tree without serializing it
+ * (strings count their length, so a response holding a large string is known to
+ * be too large without scanning the string); stops once past stop. */
+static size_t size_lower_bound(json_t *v, size_t stop)
+{
+    size_t n = 2, i;
+    const char *key;
+    json_t *item;
+    if (json_is_string(v))
+        return json_string_length(v) + 2;
+    if (json_is_array(v))
+        json_array_foreach(v, i, item)
+        {
+            n += (i ? 1 : 0) + size_lower_bound(item, stop); /* "," item */
+            if (n > stop)
+                break;
+        }
+    else if (json_is_object(v))
+        json_object_foreach(v, key, item)
+        {
+            n += (n > 2 ? 1 : 0) + strlen(key) + 3 + size_lower_bound(item, stop); /* ,"k":v */
+            if (n > stop)
+                break;
+        }
+    else
+        n = 1; /* a number, true, false or null takes at least one octet */
+    return n;
+}
+
 /* Serialized size of the responses from index `from` on, or SIZE_MAX past max. */
 static size_t responses_size(json_t *responses, size_t from, size_t max)
 {
-    size_t left = max;
+    size_t left = max, bound = 0;
+    for (size_t i = from; i < json_array_size(responses) && bound <= max; i++)
+        bound += size_lower_bound(json_array_get(responses, i), max);
+    if (bound > max)
+        return SIZE_MAX;
     for (size_t i = from; i < json_array_size(responses); i++)
         if (json_dump_callback(json_array_get(responses, i), count_bytes, &left, JSON_COMPACT) != 0)
             return SIZE_MAX;

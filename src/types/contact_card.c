@@ -29,7 +29,7 @@ static const struct jprop card_props[] = {
     {"id", JP_SERVER_SET | JP_IMMUTABLE, NULL},
     {"addressBookIds", 0, NULL},
     {"@type", 0, "\"Card\""},
-    {"version", 0, "\"1.0\""},
+    {"version", 0, "\"2.0\""}, /* RFC 9982 §2: new data is JSContact 2.0 */
     {"uid", 0, NULL},
     {"created", 0, NULL},
     {"updated", 0, NULL},

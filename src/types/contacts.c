@@ -97,6 +97,13 @@ static char *invalid_message(size_t index, json_t *err, json_t *invalid)
 static int import_one(struct store_conn *c, const char *account, const char *book, size_t index,
                       json_t *card, char **err)
 {
+    /* RFC 9982 §3: a vCard without UID converts to a Card without uid; the store needs
+     * one (RFC 9610 §3), and a stable one makes importing the file again an update */
+    if (!json_object_get(card, "uid")) {
+        char *derived = jscontact_uid_derive(card);
+        json_object_set_new(card, "uid", json_string(derived));
+        free(derived);
+    }
     const char *uid = json_string_value(json_object_get(card, "uid"));
     char *existing = uid ? contact_index_find_uid(c, account, uid, NULL) : NULL;
     json_t *old = existing ? store_object_get(c, account, contact_card_type.name, existing) : NULL;
@@ -137,10 +144,10 @@ static int import_one(struct store_conn *c, const char *account, const char *boo
 static int import_vcf(struct store_conn *c, const char *account, const char *data, size_t len,
                       char **err)
 {
-    char msg[512] = "";
-    json_t *cards = jscontact_from_vcard_text(data, len, msg, sizeof msg);
+    char *msg = NULL;
+    json_t *cards = jscontact_from_vcard_text(data, len, &msg);
     if (!cards) {
-        *err = xstrdup(msg[0] ? msg : "not a vCard file");
+        *err = msg ? msg : xstrdup("not a vCard file");
         return -1;
     }
     char book[64];
@@ -180,11 +187,12 @@ static int export_cb(const char *id, json_t *card, void *ud)
     if (!json_is_true(json_object_get(json_object_get(card, "addressBookIds"), x->book)))
         return 0;
     json_t *plain = contact_card_to_jscontact(x->c, x->account, card);
-    char err[512];
-    char *text = jscontact_to_vcard_text(plain, x->flags, err, sizeof err);
+    char *err = NULL;
+    char *text = jscontact_to_vcard_text(plain, x->flags, &err);
     json_decref(plain);
     if (!text) {
-        log_warn("export: card %s cannot be written as vCard: %s", id, err);
+        log_warn("export: card %s cannot be written as vCard: %s", id, err ? err : "?");
+        free(err);
         return 0;
     }
     int rc = x->write(x->ud, text, strlen(text));

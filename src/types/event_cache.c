@@ -1,6 +1,8 @@
 /*
  * event_cache.c — see event_cache.h. A chained hash table under one mutex, at
- * most MAX_ENTRIES entries (beyond that an old chain is dropped). Occurrences are computed over
+ * most MAX_ENTRIES entries and about EVENT_CACHE_MAX_BYTES of memory (beyond either,
+ * an old chain is dropped: entries of destroyed events stay until pushed out, and one
+ * entry can hold 20,000 occurrences, issue 19 §8). Occurrences are computed over
  * the whole series when it ends, or over three years from its start when it does
  * not (covered_until says how far); a query beyond that expands directly.
  */
@@ -21,7 +23,7 @@
 #define MAX_OCC 20000
 
 static struct event_cached *slots[SLOTS];
-static size_t nentries;
+static size_t nentries, nbytes;
 static size_t evict_cursor;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -45,9 +47,18 @@ static void drop_chain(size_t s)
     while (e) {
         struct event_cached *next = e->next;
         nentries--;
+        nbytes -= e->bytes;
         event_cache_release(e);
         e = next;
     }
+}
+
+size_t event_cache_bytes(void)
+{
+    pthread_mutex_lock(&lock);
+    size_t n = nbytes;
+    pthread_mutex_unlock(&lock);
+    return n;
 }
 
 void event_cache_clear(void)
@@ -140,6 +151,9 @@ struct event_cached *event_cache_get(struct store_conn *c, const char *account, 
     e->recurring = json_is_object(json_object_get(obj, "recurrenceRule")) ||
                    json_object_size(json_object_get(obj, "recurrenceOverrides")) > 0;
     expand(e);
+    /* what the entry holds: its occurrences and the parsed event (about four times
+     * its JSON text in jansson's nodes) */
+    e->bytes = sizeof *e + e->nocc * sizeof *e->occ + 4 * json_dumpb(obj, NULL, 0, JSON_COMPACT);
 
     pthread_mutex_lock(&lock);
     /* replace any entry of the same event (an older modseq or another zone) */
@@ -148,14 +162,17 @@ struct event_cached *event_cache_get(struct store_conn *c, const char *account, 
             struct event_cached *old = *pp;
             *pp = old->next;
             nentries--;
+            nbytes -= old->bytes;
             event_cache_release(old);
             break;
         }
     }
     e->next = slots[s];
     slots[s] = e;
-    if (++nentries > MAX_ENTRIES) {
-        for (size_t i = 0; i < SLOTS && nentries > MAX_ENTRIES; i++) {
+    nbytes += e->bytes;
+    if (++nentries > MAX_ENTRIES || nbytes > EVENT_CACHE_MAX_BYTES) {
+        for (size_t i = 0; i < SLOTS && (nentries > MAX_ENTRIES || nbytes > EVENT_CACHE_MAX_BYTES);
+             i++) {
             evict_cursor = (evict_cursor + 1) % SLOTS;
             if (evict_cursor != s)
                 drop_chain(evict_cursor);

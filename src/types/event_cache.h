@@ -32,6 +32,7 @@ struct event_cached {
     int64_t max_duration;  /* of any occurrence */
     bool recurring, expanded; /* expanded: occ is usable */
     bool floating;            /* no timeZone: occurrences depend on float_tz */
+    size_t bytes;             /* about what the entry holds, for the cache's bound */
 };
 
 /* The entry for (account, id) at modseq, loading and expanding it on a miss.
@@ -39,6 +40,9 @@ struct event_cached {
 struct event_cached *event_cache_get(struct store_conn *c, const char *account, const char *id,
                                      int64_t modseq, const char *float_tz);
 void event_cache_release(struct event_cached *e);
+/* The cache holds at most about this much (issue 19 §8), and now this much. */
+#define EVENT_CACHE_MAX_BYTES ((size_t)64 << 20)
+size_t event_cache_bytes(void);
 /* Drops every entry (tests, shutdown). */
 void event_cache_clear(void);
 

@@ -4,6 +4,8 @@
  */
 #include "util/util.h"
 
+#include "formats/json/id.h"
+
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
@@ -133,14 +135,7 @@ void util_random_id(char *out, size_t len, char prefix)
 
 bool util_is_jmap_id(const char *s)
 {
-    size_t n = 0;
-    for (; s[n]; n++) {
-        char c = s[n];
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-              c == '-' || c == '_'))
-            return false;
-    }
-    return n >= 1 && n <= 255;
+    return jid_valid(s); /* RFC 8620 §1.2: the one Id check is formats/json/id.h */
 }
 
 /* ---- hashing and encoding ----------------------------------------------------------- */

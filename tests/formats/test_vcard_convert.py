@@ -202,11 +202,9 @@ def test_google_3_0():
     labels = sorted(a.get("label", "") for a in c["addresses"].values())
     assert labels == ["", "Holiday flat"]
     assert c["keywords"] == {"myContacts": True, "Friends": True}
-    # no UID: a stable one is derived (RFC 9555 §2.1.1)
-    assert cards[1]["uid"].startswith("urn:uuid:")
-    again = cards_of(os.path.join(SAMPLES, "google-3.0.vcf"))
-    assert [x["uid"] for x in again] == [x["uid"] for x in cards]
-    assert cards[0]["uid"] != cards[1]["uid"]
+    # no UID: a version "2.0" Card without uid (RFC 9982 §3 replaces RFC 9555 §2.1.1)
+    assert "uid" not in cards[1] and cards[1]["version"] == "2.0"
+    assert all(c["version"] == "2.0" and "uid" not in c for c in cards)
 
 
 def test_google_4_0():
@@ -280,7 +278,24 @@ def test_json_to_vcard_jsprop_and_propid(tmp_path):
     v = tmp_path / "c.vcf"
     v.write_text(vcf)
     [back] = to_json(str(v))
-    assert back == card
+    assert back == dict(card, version="2.0")  # RFC 9982 §2: a 1.0 Card is a 2.0 Card
+
+
+def test_rfc6350_3_3_json_value_never_becomes_a_name(tmp_path):
+    """Issue 19 §5: the fuzz seed whose personalInfo kind is "VERSION:e" is written
+    as JSPROP (RFC 9555 §3.2.1), never as a property name, and reads back the same."""
+    seed = os.path.join(ROOT, "tests", "fuzz", "seeds", "fuzz_vcard",
+                        "issue19-kind-becomes-property-name.json")
+    with open(seed) as f:
+        card = json.load(f)
+    vcf = unfold(convert(["--to", "vcf", seed]).decode())
+    names = [line.partition(":")[0].partition(";")[0] for line in vcf.split("\r\n") if line]
+    assert names.count("VERSION") == 1
+    assert all(n.replace("-", "").isalnum() for n in names), names
+    v = tmp_path / "c.vcf"
+    v.write_text(vcf)
+    [back] = to_json(str(v))
+    assert back == dict(card, version="2.0")  # RFC 9982 §2: a 1.0 Card is a 2.0 Card
 
 
 def test_array_in_array_out(tmp_path):

@@ -47,6 +47,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     if (!mkdtemp(dir))
         abort();
     config_defaults(&cfg);
+    snprintf(cfg.data_dir, sizeof cfg.data_dir, "%s", dir); /* uploads spool there */
     int port = free_port();
     snprintf(cfg.listen, sizeof cfg.listen, "127.0.0.1:%d", port);
     snprintf(cfg.base_url, sizeof cfg.base_url, "http://127.0.0.1:%d", port);

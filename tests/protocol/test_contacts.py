@@ -254,6 +254,30 @@ def test_card_create_and_get(cs):
     assert got["uid"] == uid and got["created"] == "2020-01-02T03:04:05Z"
 
 
+def test_rfc9982_card_set_version_2_0(cs):
+    """Issue 12 §4.7: RFC 9982 §2 (new data is JSContact "2.0", uid optional) together
+    with RFC 9610 §3 (one card per uid; members refer to uids): a Card without version
+    is stored as "2.0"; a 2.0 Card without uid is accepted (never refused), and the
+    server gives it a uid, reported in created; a 1.0 Card keeps its version."""
+    acct = account(cs)
+    book = new_book(cs, acct)
+    out = card_set(cs, acct, create={
+        "a": {"addressBookIds": {book: True}, "name": {"full": "No Version"}},
+        "b": {"addressBookIds": {book: True}, "@type": "Card", "version": "2.0",
+              "name": {"full": "No Uid"}}})
+    assert set(out["created"]) == {"a", "b"}, out
+    assert out["created"]["a"]["version"] == "2.0"
+    assert "version" not in out["created"]["b"]
+    for k in ("a", "b"):
+        assert re.fullmatch(r"urn:uuid:[0-9a-f-]{36}", out["created"][k]["uid"])
+        got = get_card(cs, acct, out["created"][k]["id"])
+        assert got["version"] == "2.0" and got["uid"] == out["created"][k]["uid"]
+    uid = "urn:uuid:" + unique("f81d4fae-7dec-11d0-a765-")
+    out = card_set(cs, acct, create={"c": {"addressBookIds": {book: True}, "@type": "Card",
+                                           "version": "1.0", "uid": uid}})
+    assert get_card(cs, acct, out["created"]["c"]["id"])["version"] == "1.0"
+
+
 def test_card_address_book_ids(cs):
     acct = account(cs)
     book = new_book(cs, acct)

@@ -80,6 +80,21 @@ def test_import_cli(cs):
     assert [e["address"] for e in again["emails"].values()] == ["ida@example.net"]
 
 
+def test_rfc9982_import_without_uid_twice(cs):
+    """Issue 12 §4.7: a vCard without UID converts to a 2.0 Card without uid (RFC 9982
+    §3); the store gives it a uid derived from its content (RFC 9610 §3), so importing
+    the same file again updates the card instead of adding a second one."""
+    tel = "+1 555 86" + unique("").zfill(2)
+    path = write(cs, vcf3("No", "Uid", tel))
+    acct = account(cs)
+    for _ in range(2):
+        r = run_cli(cs.data, "import", "--user", "alice", path)
+        assert r.returncode == 0, r.stderr
+    out = ok(cs, "ContactCard/query", {"accountId": acct, "filter": {"phone": tel}})
+    [card] = ok(cs, "ContactCard/get", {"accountId": acct, "ids": out["ids"]})["list"]
+    assert card["uid"].startswith("urn:uuid:") and card["version"] == "2.0"
+
+
 def test_import_errors_change_nothing(cs):
     acct = account(cs)
     state = ok(cs, "ContactCard/get", {"accountId": acct, "ids": []})["state"]

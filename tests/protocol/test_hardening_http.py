@@ -187,8 +187,13 @@ def post_raw(server, framing, body):
     (b"Transfer-Encoding: chunked, gzip\r\n", BODY, 400),
     (b"Transfer-Encoding: gzip, chunked\r\n", b"%x\r\n" % len(BODY) + BODY + b"\r\n0\r\n\r\n",
      501),
+    # RFC 9112 §5.1: whitespace before the colon (a proxy may honour the length)
+    (b"Content-Length : %d\r\n" % len(BODY), BODY, 400),
+    # RFC 9112 §5.2: obs-fold (a continuation line) is refused, never guessed at
+    (b"X-A: 1\r\n Content-Length: %d\r\n" % len(BODY), BODY, 400),
 ], ids=["conflicting-content-length", "content-length-list", "content-length-and-te",
-        "unknown-te", "chunked-not-final", "unsupported-coding"])
+        "unknown-te", "chunked-not-final", "unsupported-coding", "space-before-colon",
+        "obs-fold"])
 def test_ambiguous_framing_400_and_close(server, framing, body, status):
     """RFC 9112 §6.3: the server MUST answer 400 and close (§6.1: 501 for a coding
     it does not implement), promptly, and never run the request."""
@@ -196,6 +201,16 @@ def test_ambiguous_framing_400_and_close(server, framing, body, status):
     assert status_of(raw) == status, raw[:300]
     assert closed and took < 5
     assert b'"methodResponses"' not in raw
+
+
+@pytest.mark.parametrize("hosts", [b"", b"Host: a\r\nHost: b\r\n"], ids=["none", "two"])
+def test_http11_needs_exactly_one_host(server, hosts):
+    """RFC 9112 §3.2: 400 for an HTTP/1.1 request without Host or with two."""
+    c = connect(server)
+    c.sendall(b"GET /health HTTP/1.1\r\n" + hosts + b"\r\n")
+    raw, closed = read_answer(c)
+    c.close()
+    assert status_of(raw) == 400 and closed
 
 
 def test_chunked_request_still_works(server):
@@ -265,7 +280,8 @@ def test_health_answers_while_long_requests_run():
         threads = [threading.Thread(target=long_write, args=(i,)) for i in range(4)]
         for t in threads:
             t.start()
-        time.sleep(1.0)
+            time.sleep(0.2)  # one at a time: each HTTP thread accepts one of them
+        time.sleep(0.5)
         assert len(results) == 0  # they are waiting
         assert requests.get(s.base + "/health", timeout=5).status_code == 200
         assert s.http().get(s.base + "/jmap/session", timeout=5).status_code == 200
@@ -341,3 +357,33 @@ def test_request_of_many_values_refused_without_memory(server):
     assert rss_kb(server) - before < 40000
     resp = server.api([["Core/echo", {"a": [{}] * 50000}, "0"]], using=[CORE])
     assert resp["methodResponses"][0][1] == {"a": [{}] * 50000}
+
+
+def test_sigterm_while_a_worker_runs_a_request():
+    """The worker pool drains on SIGTERM: the request a worker holds is answered and
+    the server exits 0 without a sanitizer report."""
+    s = locked_server("db_busy_timeout = 3000\n")
+    try:
+        acct = s.account()
+        db = hold_write_lock(s)
+        out = []
+
+        def write():
+            out.append(s.http().post(s.base + "/jmap/api/", json={
+                "using": [CORE, CAL], "methodCalls": [
+                    ["Calendar/set", {"accountId": acct, "create": {"c": {"name": "x"}}}, "0"]]},
+                timeout=30))
+
+        t = threading.Thread(target=write)
+        t.start()
+        time.sleep(0.5)
+        rc = s.stop()
+        t.join(30)
+        db.execute("ROLLBACK")
+        db.close()
+        assert rc == 0
+        assert out and out[0].status_code == 200
+        log = s.read_log()
+        assert "AddressSanitizer" not in log and "runtime error" not in log, log[-3000:]
+    finally:
+        s.tmp.cleanup()

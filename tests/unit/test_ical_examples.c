@@ -58,7 +58,7 @@ typedef struct {
  * indentation. Returns malloc'd text and advances *p past the closing fence. */
 static char *read_block(const char **p, int indent)
 {
-    jscal_buf b = {0};
+    jbuf b = {0};
     const char *s = *p;
     while (*s) {
         const char *e = strchr(s, '\n');
@@ -69,14 +69,14 @@ static char *read_block(const char **p, int indent)
             skip++;
         if (n - skip >= 3 && !strncmp(l + skip, "```", 3)) {
             *p = e ? e + 1 : s + n;
-            return jscal_buf_take(&b);
+            return jbuf_take(&b);
         }
-        jscal_buf_add(&b, l + skip, n - skip);
-        jscal_buf_adds(&b, "\n");
+        jbuf_add(&b, l + skip, n - skip);
+        jbuf_adds(&b, "\n");
         s = e ? e + 1 : s + n;
     }
     *p = s;
-    return jscal_buf_take(&b);
+    return jbuf_take(&b);
 }
 
 static size_t extract(const char *doc, example *out, size_t max, int need_ics)
@@ -149,7 +149,7 @@ static int has_line(const char *ics, const char *prefix)
 static char *complete_ics(const char *ex)
 {
     /* Drop "..." lines and trailing blanks; note which components are opened. */
-    jscal_buf body = {0};
+    jbuf body = {0};
     const char *stack[16];
     int depth = 0, top_comp = 0, saw_content = 0;
     char names[16][32];
@@ -172,33 +172,33 @@ static char *complete_ics(const char *ex)
         } else if (l[0] != ' ' && depth == 0) {
             saw_content = 1;
         }
-        jscal_buf_adds(&body, l);
-        jscal_buf_adds(&body, "\r\n");
+        jbuf_adds(&body, l);
+        jbuf_adds(&body, "\r\n");
     }
     /* close what "..." left open */
     while (depth > 0) {
         depth--;
-        jscal_buf_adds(&body, "END:");
-        jscal_buf_adds(&body, stack[depth]);
-        jscal_buf_adds(&body, "\r\n");
+        jbuf_adds(&body, "END:");
+        jbuf_adds(&body, stack[depth]);
+        jbuf_adds(&body, "\r\n");
     }
-    char *b = jscal_buf_take(&body);
-    jscal_buf out = {0};
+    char *b = jbuf_take(&body);
+    jbuf out = {0};
     int has_vcal = !strncmp(b, "BEGIN:VCALENDAR", 15);
     int top_entry = top_comp && (!strncmp(b, "BEGIN:VEVENT", 12) || !strncmp(b, "BEGIN:VTODO", 11));
     if (!has_vcal)
-        jscal_buf_adds(&out, "BEGIN:VCALENDAR\r\n");
+        jbuf_adds(&out, "BEGIN:VCALENDAR\r\n");
     if (!has_vcal && !top_entry) {
-        jscal_buf_adds(&out, "BEGIN:VEVENT\r\n");
-        jscal_buf_adds(&out, b);
-        jscal_buf_adds(&out, "END:VEVENT\r\n");
+        jbuf_adds(&out, "BEGIN:VEVENT\r\n");
+        jbuf_adds(&out, b);
+        jbuf_adds(&out, "END:VEVENT\r\n");
     } else {
-        jscal_buf_adds(&out, b);
+        jbuf_adds(&out, b);
     }
     if (!has_vcal)
-        jscal_buf_adds(&out, "END:VCALENDAR\r\n");
+        jbuf_adds(&out, "END:VCALENDAR\r\n");
     free(b);
-    char *full = jscal_buf_take(&out);
+    char *full = jbuf_take(&out);
     /* Mandatory properties with some value (§1.3.1 "implicit components"). */
     ical_comp **tops = NULL;
     char *err = NULL;
@@ -243,11 +243,11 @@ static char *complete_ics(const char *ex)
         ical_comp_add_prop(ev, "DTSTART", "20060102T030405Z");
         ical_comp_add_comp(vcal, ev);
     }
-    jscal_buf w = {0};
+    jbuf w = {0};
     ical_comp_write(vcal, &w);
     ical_comp_free(vcal);
     (void)has_line;
-    return jscal_buf_take(&w);
+    return jbuf_take(&w);
 }
 
 /* ---- completing the JSON side (§1.3.2) ------------------------------------------------ */

@@ -67,14 +67,14 @@ static void test_durations(void **state)
 static void test_ids_and_uuidv5(void **state)
 {
     (void)state;
-    assert_true(jscal_is_id("abc-DEF_123"));
-    assert_false(jscal_is_id(""));
-    assert_false(jscal_is_id("a b"));
-    assert_false(jscal_is_id("a=b"));
+    assert_true(jid_valid("abc-DEF_123"));
+    assert_false(jid_valid(""));
+    assert_false(jid_valid("a b"));
+    assert_false(jid_valid("a=b"));
     char big[300];
     memset(big, 'a', 299);
     big[299] = 0;
-    assert_false(jscal_is_id(big));
+    assert_false(jid_valid(big));
     /* keys from the draft -25 examples (§2.3.46, §2.3.4, §2.3.29) */
     char u[37];
     jscal_uuidv5("https://example.com/myurl", u);
@@ -313,8 +313,8 @@ static void test_json_writer(void **state)
     (void)state;
     json_t *j = J("{\"a\":[1,-2,true,false,null,\"x\\\"y\\\\z\\n\\t\\u0001\\u00e9\"],"
                   "\"b\":{\"\\u2603\":{}},\"c\":[],\"d\":1.5}");
-    jscal_buf b = {0};
-    jscal_json_write(j, &b);
+    jbuf b = {0};
+    jwriter_append(j, &b);
     json_error_t e;
     json_t *back = json_loads(b.s, 0, &e);
     assert_non_null(back);

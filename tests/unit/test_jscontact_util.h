@@ -112,6 +112,50 @@ static int tu_cmp_dump(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* Sorts the components of a Name or Address whose isOrdered is not true: their
+ * order carries no meaning (RFC 9553 §2.2.1.2), and the converter may give them back
+ * in N/ADR order (RFC 9555 §2.5.5, §2.6.1). */
+static __attribute__((unused)) void tu_sort_unordered_one(json_t *obj)
+{
+    json_t *comps = json_object_get(obj, "components");
+    if (!json_is_array(comps) || json_is_true(json_object_get(obj, "isOrdered")))
+        return;
+    size_t n = json_array_size(comps);
+    char **dumps = calloc(n + 1, sizeof *dumps);
+    for (size_t i = 0; i < n; i++) {
+        char *d = json_dumps(json_array_get(comps, i), JSON_COMPACT | JSON_SORT_KEYS);
+        dumps[i] = malloc(strlen(d) + 24);
+        sprintf(dumps[i], "%s\x01%zu", d, i);
+        free(d);
+    }
+    qsort(dumps, n, sizeof *dumps, tu_cmp_dump);
+    json_t *out = json_array();
+    for (size_t i = 0; i < n; i++) {
+        json_array_append(out,
+                          json_array_get(comps, strtoul(strrchr(dumps[i], '\x01') + 1, NULL, 10)));
+        free(dumps[i]);
+    }
+    free(dumps);
+    json_object_set_new(obj, "components", out);
+}
+
+/* What a round trip may change without changing the Card's meaning: the order of
+ * unordered components, and a default written out (Title kind "title", RFC 9553
+ * §2.2.5, which RFC 9555 §2.9.6 reads back explicitly). */
+static __attribute__((unused)) void tu_sort_unordered(json_t *card)
+{
+    tu_sort_unordered_one(json_object_get(card, "name"));
+    const char *k;
+    json_t *v;
+    json_object_foreach(json_object_get(card, "addresses"), k, v) tu_sort_unordered_one(v);
+    json_object_foreach(json_object_get(card, "titles"), k, v)
+    {
+        const char *tk = json_string_value(json_object_get(v, "kind"));
+        if (tk && !strcmp(tk, "title"))
+            json_object_del(v, "kind");
+    }
+}
+
 /* Renames the keys of one Id map to k1, k2... in the order of their serialised
  * values; records old -> new in renames. */
 static void tu_canon_map(json_t *parent, const char *key, json_t *renames)
@@ -173,6 +217,11 @@ static json_t *tu_canon(const json_t *card)
         if (json_is_false(json_object_get(nm, "isOrdered")))
             json_object_del(nm, "isOrdered");
     }
+    tu_sort_unordered(c);
+    /* RFC 9982 §2: a valid 1.0 Card is a valid 2.0 Card; the converter writes 2.0 */
+    const char *ver = json_string_value(json_object_get(c, "version"));
+    if (ver && !strcmp(ver, "1.0"))
+        json_object_set_new(c, "version", json_string("2.0"));
     json_t *ren = json_object();
     /* organizations first: titles refer to them */
     tu_canon_map(c, "organizations", ren);

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "formats/jscontact/jscontact.h"
+#include "formats/json/id.h"
 
 #define BASE "\"@type\":\"Card\",\"version\":\"1.0\",\"uid\":\"urn:uuid:1\""
 
@@ -156,6 +157,28 @@ static void test_cross_property_rules(void **state)
            "localizations/de/localizations~1fr|localizations/de");
 }
 
+/* Issue 12 §4.5, RFC 9553 §2.7.1: "Its value MUST be a valid value according to the
+ * definition of the patched property": the keys and values a localization patches in
+ * follow the rules of the top level ("extra" is reserved there too, §1.7.3). */
+static void test_rfc9553_2_7_1_localization_patches_are_validated(void **state)
+{
+    EXPECT("\"extra\":1", "extra");
+    EXPECT("\"localizations\":{\"de\":{\"extra\":1}}", "localizations/de/extra");
+    EXPECT("\"name\":{\"full\":\"A\"},\"localizations\":{\"de\":{\"name/extra\":1}}",
+           "localizations/de/name~1extra");
+    EXPECT("\"localizations\":{\"de\":{\"name\":{\"full\":\"B\",\"extra\":1}}}",
+           "localizations/de/name");
+    EXPECT("\"emails\":{\"e\":{\"address\":\"a@b\"}},"
+           "\"localizations\":{\"de\":{\"emails/e/address\":5}}",
+           "localizations/de/emails~1e~1address");
+    EXPECT("\"localizations\":{\"de\":{\"Name\":{\"full\":\"B\"}}}", "localizations/de/Name");
+    /* valid patches stay valid; a problem of the Card itself is reported once */
+    EXPECT("\"name\":{\"full\":\"A\"},\"localizations\":{\"de\":{\"name/full\":\"B\","
+           "\"example.com:x\":1}}",
+           "");
+    EXPECT("\"extra\":1,\"localizations\":{\"de\":{\"kind\":\"org\"}}", "extra");
+}
+
 static void test_several_problems(void **state)
 {
     EXPECT("\"emails\":{\"e1\":{\"address\":1,\"pref\":\"1\"}},\"kind\":7",
@@ -171,7 +194,8 @@ static void test_normalise(void **state)
                            0, NULL);
     assert_int_equal(jscontact_card_normalise(c), 0);
     assert_string_equal(json_string_value(json_object_get(c, "@type")), "Card");
-    assert_string_equal(json_string_value(json_object_get(c, "version")), "1.0");
+    /* RFC 9982 §2: new data is 2.0 */
+    assert_string_equal(json_string_value(json_object_get(c, "version")), "2.0");
     assert_string_equal(json_string_value(json_object_get(c, "language")), "de-AT");
     assert_null(json_object_get(json_object_get(json_object_get(c, "emails"), "e"), "@type"));
     json_t *d = json_object_get(json_object_get(json_object_get(c, "anniversaries"), "a"), "date");
@@ -206,9 +230,9 @@ static void test_patch_and_helpers(void **state)
     }
     json_decref(ok);
     json_decref(root);
-    assert_true(jscontact_is_id("A-z_09"));
-    assert_false(jscontact_is_id(""));
-    assert_false(jscontact_is_id("a.b"));
+    assert_true(jid_valid("A-z_09"));
+    assert_false(jid_valid(""));
+    assert_false(jid_valid("a.b"));
     char *t = jscontact_langtag_canon("ZH-hant-tw-X-PRIVATE");
     assert_string_equal(t, "zh-Hant-TW-x-private");
     free(t);
@@ -223,6 +247,7 @@ int main(void)
         cmocka_unit_test(test_enums_and_case),
         cmocka_unit_test(test_cross_property_rules),
         cmocka_unit_test(test_several_problems),
+        cmocka_unit_test(test_rfc9553_2_7_1_localization_patches_are_validated),
         cmocka_unit_test(test_normalise),
         cmocka_unit_test(test_patch_and_helpers),
     };

@@ -260,30 +260,30 @@ json_t *ical_comp_to_jcal(const ical_comp *c)
 }
 
 /* One jCal value -> raw wire text appended to b. */
-static int jcal_value_to_raw(const char *type, const json_t *v, jscal_buf *b)
+static int jcal_value_to_raw(const char *type, const json_t *v, jbuf *b)
 {
     char tmp[64];
     if (json_is_string(v)) {
         const char *s = json_string_value(v);
         if (!strcmp(type, "text")) {
             char *e = ical_text_escape(s);
-            jscal_buf_adds(b, e);
+            jbuf_adds(b, e);
             free(e);
         } else if (!strcmp(type, "date-time") || !strcmp(type, "date")) {
             for (; *s; s++)
                 if (*s != '-' && *s != ':')
-                    jscal_buf_add(b, s, 1);
+                    jbuf_add(b, s, 1);
         } else {
-            jscal_buf_adds(b, s);
+            jbuf_adds(b, s);
         }
     } else if (json_is_integer(v)) {
         snprintf(tmp, sizeof tmp, "%lld", (long long)json_integer_value(v));
-        jscal_buf_adds(b, tmp);
+        jbuf_adds(b, tmp);
     } else if (json_is_real(v)) {
         snprintf(tmp, sizeof tmp, "%.15g", json_real_value(v));
-        jscal_buf_adds(b, tmp);
+        jbuf_adds(b, tmp);
     } else if (json_is_boolean(v)) {
-        jscal_buf_adds(b, json_is_true(v) ? "TRUE" : "FALSE");
+        jbuf_adds(b, json_is_true(v) ? "TRUE" : "FALSE");
     } else if (json_is_array(v)) {
         /* structured values (GEO pair, REQUEST-STATUS): joined with ';' */
         size_t i;
@@ -291,7 +291,7 @@ static int jcal_value_to_raw(const char *type, const json_t *v, jscal_buf *b)
         json_array_foreach(v, i, e)
         {
             if (i)
-                jscal_buf_adds(b, ";");
+                jbuf_adds(b, ";");
             if (jcal_value_to_raw(json_is_string(e) ? type : "float", e, b))
                 return -1;
         }
@@ -315,17 +315,17 @@ ical_prop *ical_prop_from_jcal(ical_comp *into, const json_t *j, char **err)
         *err = strdup("malformed jCal property name");
         return NULL;
     }
-    jscal_buf b = {0};
+    jbuf b = {0};
     for (size_t i = 3; i < json_array_size(j); i++) {
         if (i > 3)
-            jscal_buf_adds(&b, ",");
+            jbuf_adds(&b, ",");
         if (jcal_value_to_raw(type, json_array_get(j, i), &b)) {
             free(b.s);
             *err = jscal_strdupf("malformed jCal value of property %s", name);
             return NULL;
         }
     }
-    char *raw = jscal_buf_take(&b);
+    char *raw = jbuf_take(&b);
     ical_prop *p = ical_comp_add_prop(into, name, raw);
     free(raw);
     ical_params_from_json(p, json_array_get(j, 1));

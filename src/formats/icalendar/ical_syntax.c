@@ -633,7 +633,7 @@ int ical_parse(const char *text, size_t len, ical_comp ***out, char **err)
     int depth = 0;
     ical_comp **tops = NULL;
     size_t ntops = 0;
-    jscal_buf folded = {0};
+    jbuf folded = {0};
     prop_vec props[MAX_DEPTH] = {{0}};
     size_t pos = 0;
     int physline = 0;
@@ -659,7 +659,7 @@ int ical_parse(const char *text, size_t len, ical_comp ***out, char **err)
         pos = e < len ? e + 1 : e;
         if (pos < len && (text[pos] == ' ' || text[pos] == '\t')) {
             folded.len = 0;
-            jscal_buf_add(&folded, s, n);
+            jbuf_add(&folded, s, n);
             while (pos < len && (text[pos] == ' ' || text[pos] == '\t')) {
                 e = line_end(text, len, pos);
                 ce = e;
@@ -668,7 +668,7 @@ int ical_parse(const char *text, size_t len, ical_comp ***out, char **err)
                 if (check_line((const unsigned char *)text + pos, ce - pos, physline + 1, err))
                     goto fail;
                 physline++;
-                jscal_buf_add(&folded, text + pos + 1, ce - pos - 1); /* drop the fold space */
+                jbuf_add(&folded, text + pos + 1, ce - pos - 1); /* drop the fold space */
                 pos = e < len ? e + 1 : e;
             }
             s = folded.s;
@@ -745,13 +745,13 @@ fail:
 
 /* Emits one logical line, folded so no physical line exceeds 75 octets (RFC 5545 §3.1),
  * never splitting a UTF-8 sequence. */
-static void write_folded(jscal_buf *b, const char *s, size_t n)
+static void write_folded(jbuf *b, const char *s, size_t n)
 {
     size_t col = 0, i = 0;
     while (i < n) {
         size_t room = 75 - col;
         if (n - i <= room) {
-            jscal_buf_add(b, s + i, n - i);
+            jbuf_add(b, s + i, n - i);
             break;
         }
         size_t cut = i + room;
@@ -759,76 +759,76 @@ static void write_folded(jscal_buf *b, const char *s, size_t n)
             cut--;
         if (cut == i)
             cut = i + room;
-        jscal_buf_add(b, s + i, cut - i);
-        jscal_buf_adds(b, "\r\n ");
+        jbuf_add(b, s + i, cut - i);
+        jbuf_adds(b, "\r\n ");
         col = 1;
         i = cut;
     }
-    jscal_buf_adds(b, "\r\n");
+    jbuf_adds(b, "\r\n");
 }
 
-static void add_param_value(jscal_buf *b, const char *v, int force_quote)
+static void add_param_value(jbuf *b, const char *v, int force_quote)
 {
     int quote = force_quote || strpbrk(v, ":;,") != NULL || *v == 0;
     if (quote)
-        jscal_buf_adds(b, "\"");
+        jbuf_adds(b, "\"");
     for (const char *p = v; *p; p++) {
         if (*p == '"')
-            jscal_buf_adds(b, "^'");
+            jbuf_adds(b, "^'");
         else if (*p == '\n')
-            jscal_buf_adds(b, "^n");
+            jbuf_adds(b, "^n");
         else if (*p == '^')
-            jscal_buf_adds(b, "^^");
+            jbuf_adds(b, "^^");
         else if (*p == '\r' || ((unsigned char)*p < 0x20 && *p != '\t'))
             continue;
         else
-            jscal_buf_add(b, p, 1);
+            jbuf_add(b, p, 1);
     }
     if (quote)
-        jscal_buf_adds(b, "\"");
+        jbuf_adds(b, "\"");
 }
 
-void ical_prop_write(const ical_prop *p, jscal_buf *b)
+void ical_prop_write(const ical_prop *p, jbuf *b)
 {
-    jscal_buf l = {0};
-    jscal_buf_adds(&l, p->name);
+    jbuf l = {0};
+    jbuf_adds(&l, p->name);
     for (size_t i = 0; i < p->nparams; i++) {
         if (!p->params[i].nvalues)
             continue;
-        jscal_buf_adds(&l, ";");
-        jscal_buf_adds(&l, p->params[i].name);
-        jscal_buf_adds(&l, "=");
+        jbuf_adds(&l, ";");
+        jbuf_adds(&l, p->params[i].name);
+        jbuf_adds(&l, "=");
         for (size_t k = 0; k < p->params[i].nvalues; k++) {
             if (k)
-                jscal_buf_adds(&l, ",");
+                jbuf_adds(&l, ",");
             /* draft-ietf-calext-jscalendar-icalendar-25 §4.2.2: JSPTR values MUST be quoted */
             add_param_value(&l, p->params[i].values[k], !strcmp(p->params[i].name, "JSPTR"));
         }
     }
-    jscal_buf_adds(&l, ":");
+    jbuf_adds(&l, ":");
     /* A raw value must not carry line breaks; escape any that slipped in. */
     for (const char *v = p->value ? p->value : ""; *v; v++) {
         if (*v == '\n')
-            jscal_buf_adds(&l, "\\n");
+            jbuf_adds(&l, "\\n");
         else if (*v != '\r')
-            jscal_buf_add(&l, v, 1);
+            jbuf_add(&l, v, 1);
     }
     write_folded(b, l.s, l.len);
     free(l.s);
 }
 
-void ical_comp_write(const ical_comp *c, jscal_buf *b)
+void ical_comp_write(const ical_comp *c, jbuf *b)
 {
-    jscal_buf_adds(b, "BEGIN:");
-    jscal_buf_adds(b, c->name);
-    jscal_buf_adds(b, "\r\n");
+    jbuf_adds(b, "BEGIN:");
+    jbuf_adds(b, c->name);
+    jbuf_adds(b, "\r\n");
     for (size_t i = 0; i < c->nprops; i++)
         ical_prop_write(&c->props[i], b);
     for (size_t i = 0; i < c->ncomps; i++)
         ical_comp_write(c->comps[i], b);
-    jscal_buf_adds(b, "END:");
-    jscal_buf_adds(b, c->name);
-    jscal_buf_adds(b, "\r\n");
+    jbuf_adds(b, "END:");
+    jbuf_adds(b, c->name);
+    jbuf_adds(b, "\r\n");
 }
 
 /* ---- TEXT values ---------------------------------------------------------------------- */
@@ -851,28 +851,28 @@ char *ical_text_unescape(const char *s)
 
 char *ical_text_escape(const char *s)
 {
-    jscal_buf b = {0};
+    jbuf b = {0};
     for (const char *p = s; *p; p++) {
         switch (*p) {
         case '\\':
-            jscal_buf_adds(&b, "\\\\");
+            jbuf_adds(&b, "\\\\");
             break;
         case ';':
-            jscal_buf_adds(&b, "\\;");
+            jbuf_adds(&b, "\\;");
             break;
         case ',':
-            jscal_buf_adds(&b, "\\,");
+            jbuf_adds(&b, "\\,");
             break;
         case '\n':
-            jscal_buf_adds(&b, "\\n");
+            jbuf_adds(&b, "\\n");
             break;
         case '\r':
             break;
         default:
-            jscal_buf_add(&b, p, 1);
+            jbuf_add(&b, p, 1);
         }
     }
-    return jscal_buf_take(&b);
+    return jbuf_take(&b);
 }
 
 size_t ical_split_values(const char *raw, char ***out)

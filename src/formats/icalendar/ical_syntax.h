@@ -83,9 +83,9 @@ void ical_prop_params_pick(const ical_prop *p, const char *const *names, size_t 
                            const ical_param **out);
 
 /* Appends the text form of a component (BEGIN..END, CRLF, folded) to b. */
-void ical_comp_write(const ical_comp *c, jscal_buf *b);
+void ical_comp_write(const ical_comp *c, jbuf *b);
 /* Appends a single property as a folded content line. */
-void ical_prop_write(const ical_prop *p, jscal_buf *b);
+void ical_prop_write(const ical_prop *p, jbuf *b);
 
 /* TEXT value helpers (RFC 5545 §3.3.11). Both return malloc'd strings. */
 char *ical_text_unescape(const char *s);

@@ -75,8 +75,7 @@ json_t *i2j_ical_obj(obj_ctx *o);
 void i2j_keep_prop(obj_ctx *o, const ical_prop *p);
 void i2j_keep_comp(obj_ctx *o, const ical_comp *c);
 void i2j_note_converted(obj_ctx *o, const char *path, const ical_prop *p,
-                           const char *const *consumed, const char *value_type, int force);
-char *i2j_ptr_escape(const char *s);
+                        const char *const *consumed, const char *value_type, int force);
 char *i2j_path2(const char *a, const char *key);
 int i2j_param_is_true(const ical_prop *p, const char *name);
 json_t *i2j_get_map(json_t *obj, const char *name);

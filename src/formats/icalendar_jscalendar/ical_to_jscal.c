@@ -151,7 +151,7 @@ static json_t *convert_entry(cal_ctx *cal, const ical_comp *c)
         } else if (i2j_is(n, "CONFERENCE")) {
             const char *jsid = ical_prop_param1(p, "JSID");
             char key[256];
-            if (jsid && jscal_is_id(jsid))
+            if (jsid && jid_valid(jsid))
                 i2j_key_copy(key, sizeof key, jsid);
             else
                 i2j_uuid(o.cal, p->value, key);
@@ -375,7 +375,7 @@ static json_t *convert_entry(cal_ctx *cal, const ical_comp *c)
     if (location) {
         const char *jsid = ical_prop_param1(location, "JSID");
         char *u = ical_text_unescape(location->value);
-        if (jsid && jscal_is_id(jsid))
+        if (jsid && jid_valid(jsid))
             i2j_key_copy(lockey, sizeof lockey, jsid);
         else
             i2j_uuid(o.cal, u, lockey);
@@ -392,7 +392,7 @@ static json_t *convert_entry(cal_ctx *cal, const ical_comp *c)
         const ical_prop *g = geos[i];
         const char *jsid = ical_prop_param1(g, "JSID");
         char key[256];
-        if (jsid && jscal_is_id(jsid))
+        if (jsid && jid_valid(jsid))
             i2j_key_copy(key, sizeof key, jsid);
         else if (*lockey && i == 0)
             i2j_key_copy(key, sizeof key, lockey);
@@ -526,7 +526,7 @@ static void diff_into(json_t *patch, const char *prefix, json_t *a, json_t *b, i
     {
         if (depth == 0 && patch_ignored(k))
             continue;
-        char *e = i2j_ptr_escape(k);
+        char *e = jptr_token_escape(k);
         char *path = *prefix ? jscal_strdupf("%s/%s", prefix, e) : strdup(e);
         free(e);
         if (patch_ignored(path)) { /* e.g. participants/x/calendarAddress */
@@ -551,7 +551,7 @@ static void diff_into(json_t *patch, const char *prefix, json_t *a, json_t *b, i
             continue;
         if (depth == 0 && (!strcmp(k, "recurrenceRule") || !strcmp(k, "recurrenceOverrides")))
             continue;
-        char *e = i2j_ptr_escape(k);
+        char *e = jptr_token_escape(k);
         char *path = *prefix ? jscal_strdupf("%s/%s", prefix, e) : strdup(e);
         free(e);
         json_object_set_new_nocheck(patch, path, json_null());

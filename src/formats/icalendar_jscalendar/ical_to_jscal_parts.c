@@ -137,25 +137,9 @@ void i2j_note_converted(obj_ctx *o, const char *path, const ical_prop *p,
 }
 
 /* JSON Pointer escaping (RFC 6901) of one path segment. Returns malloc'd string. */
-char *i2j_ptr_escape(const char *s)
-{
-    if (!strpbrk(s, "~/"))
-        return strdup(s); /* nothing to escape: the common case */
-    jscal_buf b = {0};
-    for (; *s; s++) {
-        if (*s == '~')
-            jscal_buf_adds(&b, "~0");
-        else if (*s == '/')
-            jscal_buf_adds(&b, "~1");
-        else
-            jscal_buf_add(&b, s, 1);
-    }
-    return jscal_buf_take(&b);
-}
-
 char *i2j_path2(const char *a, const char *key)
 {
-    char *e = i2j_ptr_escape(key);
+    char *e = jptr_token_escape(key);
     size_t na = strlen(a), ne = strlen(e);
     char *r = malloc(na + ne + 2); /* a "/" e, without a printf */
     if (!r)
@@ -249,7 +233,7 @@ icaltimezone *i2j_custom_zone_get(cal_ctx *cal, ical_comp *vtz, const char *tzid
     for (size_t i = 0; i < cal->ncz; i++)
         if (!strcmp(cal->cz[i].tzid, tzid))
             return cal->cz[i].zone;
-    jscal_buf b = {0};
+    jbuf b = {0};
     ical_comp_write(vtz, &b);
     icalcomponent *c = icalparser_parse_string(b.s);
     free(b.s);
@@ -368,7 +352,7 @@ int i2j_add_link(obj_ctx *o, const ical_prop *p, int first_url)
                         : strdup(p->value);
     const char *jsid = ical_prop_param1(p, "JSID");
     char key[40];
-    if (jsid && jscal_is_id(jsid))
+    if (jsid && jid_valid(jsid))
         snprintf(key, sizeof key, "%.39s", jsid);
     else
         i2j_uuid(o->cal, p->value, key);
@@ -596,16 +580,16 @@ void i2j_sub_finish(obj_ctx *sub)
 void i2j_comp_key(cal_ctx *cal, const ical_comp *c, char key[256])
 {
     ical_prop *p = ical_comp_get_prop(c, "JSID");
-    if (p && jscal_is_id(p->value)) {
+    if (p && jid_valid(p->value)) {
         i2j_key_copy(key, 256, p->value);
         return;
     }
     p = ical_comp_get_prop(c, "UID");
-    if (p && jscal_is_id(p->value)) {
+    if (p && jid_valid(p->value)) {
         i2j_key_copy(key, 256, p->value);
         return;
     }
-    jscal_buf b = {0};
+    jbuf b = {0};
     ical_comp_write(c, &b);
     char u[37];
     i2j_uuid(cal, b.s, u);
@@ -823,7 +807,7 @@ json_t *i2j_convert_participant_comp(obj_ctx *parent, const ical_comp *c, char k
     int nurl = 0;
     ical_prop *jsid = ical_comp_get_prop(c, "JSID");
     ical_prop *addr = ical_comp_get_prop(c, "CALENDAR-ADDRESS");
-    if (jsid && jscal_is_id(jsid->value))
+    if (jsid && jid_valid(jsid->value))
         i2j_key_copy(key, 256, jsid->value);
     else if (addr) {
         char u[37];
@@ -943,7 +927,7 @@ void i2j_convert_attendee(obj_ctx *o, const ical_prop *p)
     const char *jsid = value1(pa[ATT_JSID]);
     const char *existing = i2j_find_participant(parts, p->value);
     char key[256];
-    if (jsid && jscal_is_id(jsid))
+    if (jsid && jid_valid(jsid))
         i2j_key_copy(key, sizeof key, jsid);
     else if (existing)
         i2j_key_copy(key, sizeof key, existing);
@@ -1055,7 +1039,7 @@ void i2j_convert_organizer(obj_ctx *o, const ical_prop *p)
         const char *jsid = ical_prop_param1(p, "JSID");
         if (existing)
             i2j_key_copy(key, sizeof key, existing);
-        else if (jsid && jscal_is_id(jsid))
+        else if (jsid && jid_valid(jsid))
             i2j_key_copy(key, sizeof key, jsid);
         else {
             char u[37];

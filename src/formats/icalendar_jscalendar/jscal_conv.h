@@ -39,7 +39,6 @@ const char *j2i_jstr(const json_t *o, const char *k);
 void j2i_add_zone(ical_writer *w, const char *tz);
 void j2i_apply_cp(out_ctx *o, ical_prop *p, const char *path);
 const char *j2i_cp_name(out_ctx *o, const char *path);
-char *j2i_ptr_escape(const char *s);
 char *j2i_path2(const char *a, const char *key);
 ical_prop *j2i_add_text(ical_comp *c, const char *name, const char *text);
 void j2i_add_jsprops(ical_comp *c, const json_t *obj, const char *prefix,

@@ -28,15 +28,15 @@ static void add_set_prop(ical_comp *c, const char *name, const json_t *set, int 
 {
     if (!json_object_size(set))
         return;
-    jscal_buf b = {0};
+    jbuf b = {0};
     const char *k;
     json_t *v;
     json_object_foreach((json_t *)set, k, v)
     {
         if (b.len)
-            jscal_buf_adds(&b, ",");
+            jbuf_adds(&b, ",");
         char *e = text ? ical_text_escape(k) : strdup(k);
-        jscal_buf_adds(&b, e);
+        jbuf_adds(&b, e);
         free(e);
     }
     ical_comp_add_prop(c, name, b.s);
@@ -343,7 +343,7 @@ static int build_entry(out_ctx *o, const json_t *obj, ical_comp *out, int as_ove
         char *val = json_dumps(json_object_get(obj, other), JSON_ENCODE_ANY);
         ical_prop *p = j2i_add_text(out, "JSPROP", val);
         ical_prop_add_param(p, "JSPTR", other);
-        jscal_json_text_free(val);
+        jwriter_text_free(val);
     }
     return o->err ? -1 : 0;
 }
@@ -361,8 +361,8 @@ ical_writer *ical_writer_new(const char *prodid, const char *method)
 
 char *ical_writer_begin(ical_writer *w)
 {
-    jscal_buf b = {0};
-    jscal_buf_adds(&b, "BEGIN:VCALENDAR\r\nVERSION:2.0\r\n");
+    jbuf b = {0};
+    jbuf_adds(&b, "BEGIN:VCALENDAR\r\nVERSION:2.0\r\n");
     ical_prop p = {.name = "PRODID"};
     char *e = ical_text_escape(w->prodid ? w->prodid : JSCAL_DEFAULT_PRODID);
     p.value = e;
@@ -374,7 +374,7 @@ char *ical_writer_begin(ical_writer *w)
         ical_prop_write(&m, &b);
         free(u);
     }
-    return jscal_buf_take(&b);
+    return jbuf_take(&b);
 }
 
 static char *entry_text(ical_writer *w, const json_t *obj, char **err)
@@ -395,11 +395,11 @@ static char *entry_text(ical_writer *w, const json_t *obj, char **err)
         ical_comp_free(holder);
         return NULL;
     }
-    jscal_buf b = {0};
+    jbuf b = {0};
     for (size_t i = 0; i < holder->ncomps; i++)
         ical_comp_write(holder->comps[i], &b);
     ical_comp_free(holder);
-    return jscal_buf_take(&b);
+    return jbuf_take(&b);
 }
 
 char *ical_writer_add(ical_writer *w, const json_t *obj, char **err)
@@ -407,7 +407,7 @@ char *ical_writer_add(ical_writer *w, const json_t *obj, char **err)
     *err = NULL;
     const char *type = j2i_jstr(obj, "@type");
     if (type && !strcmp(type, "Group")) {
-        jscal_buf b = {0};
+        jbuf b = {0};
         size_t i;
         json_t *e;
         json_array_foreach(json_object_get(obj, "entries"), i, e)
@@ -423,17 +423,17 @@ char *ical_writer_add(ical_writer *w, const json_t *obj, char **err)
                 free(b.s);
                 return NULL;
             }
-            jscal_buf_adds(&b, s);
+            jbuf_adds(&b, s);
             free(s);
         }
-        return jscal_buf_take(&b);
+        return jbuf_take(&b);
     }
     return entry_text(w, obj, err);
 }
 
 char *ical_writer_end(ical_writer *w)
 {
-    jscal_buf b = {0};
+    jbuf b = {0};
     for (size_t i = 0; i < w->nzones; i++) {
         int custom = 0;
         for (size_t k = 0; k < w->ncustom; k++) {
@@ -449,11 +449,11 @@ char *ical_writer_end(ical_writer *w)
         if (!z)
             continue;
         if (z == icaltimezone_get_utc_timezone()) {
-            jscal_buf_adds(&b, "BEGIN:VTIMEZONE\r\nTZID:");
-            jscal_buf_adds(&b, w->zones[i]);
-            jscal_buf_adds(&b, "\r\nBEGIN:STANDARD\r\nDTSTART:19700101T000000\r\nTZOFFSETFROM:"
-                               "+0000\r\nTZOFFSETTO:+0000\r\nTZNAME:UTC\r\nEND:STANDARD\r\n"
-                               "END:VTIMEZONE\r\n");
+            jbuf_adds(&b, "BEGIN:VTIMEZONE\r\nTZID:");
+            jbuf_adds(&b, w->zones[i]);
+            jbuf_adds(&b, "\r\nBEGIN:STANDARD\r\nDTSTART:19700101T000000\r\nTZOFFSETFROM:"
+                          "+0000\r\nTZOFFSETTO:+0000\r\nTZNAME:UTC\r\nEND:STANDARD\r\n"
+                          "END:VTIMEZONE\r\n");
             continue;
         }
         icalcomponent *vc = icaltimezone_get_component(z);
@@ -476,8 +476,8 @@ char *ical_writer_end(ical_writer *w)
             ical_comp_free(tops[k]);
         free(tops);
     }
-    jscal_buf_adds(&b, "END:VCALENDAR\r\n");
-    return jscal_buf_take(&b);
+    jbuf_adds(&b, "END:VCALENDAR\r\n");
+    return jbuf_take(&b);
 }
 
 void ical_writer_free(ical_writer *w)
@@ -496,7 +496,7 @@ void ical_writer_free(ical_writer *w)
 }
 
 /* Group-level properties (§3.3) go right after the VCALENDAR header. */
-static int group_props(ical_writer *w, const json_t *g, jscal_buf *b, char **err)
+static int group_props(ical_writer *w, const json_t *g, jbuf *b, char **err)
 {
     ical_comp *c = ical_comp_new("X-HOLDER");
     out_ctx o;
@@ -562,9 +562,9 @@ char *jscal_to_ical(const json_t *obj, char **err)
     if (!prodid && e0)
         prodid = j2i_jstr(e0, "prodId");
     ical_writer *w = ical_writer_new(prodid, method);
-    jscal_buf b = {0};
+    jbuf b = {0};
     char *s = ical_writer_begin(w);
-    jscal_buf_adds(&b, s);
+    jbuf_adds(&b, s);
     free(s);
     const char *type = j2i_jstr(first, "@type");
     if (!json_is_array(obj) && type && !strcmp(type, "Group") && group_props(w, obj, &b, err))
@@ -581,21 +581,21 @@ char *jscal_to_ical(const json_t *obj, char **err)
                 *err = m;
                 goto fail;
             }
-            jscal_buf_adds(&b, s);
+            jbuf_adds(&b, s);
             free(s);
         }
     } else {
         s = ical_writer_add(w, obj, err);
         if (!s)
             goto fail;
-        jscal_buf_adds(&b, s);
+        jbuf_adds(&b, s);
         free(s);
     }
     s = ical_writer_end(w);
-    jscal_buf_adds(&b, s);
+    jbuf_adds(&b, s);
     free(s);
     ical_writer_free(w);
-    return jscal_buf_take(&b);
+    return jbuf_take(&b);
 fail:
     free(b.s);
     ical_writer_free(w);

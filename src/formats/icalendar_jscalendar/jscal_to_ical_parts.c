@@ -51,23 +51,9 @@ const char *j2i_cp_name(out_ctx *o, const char *path)
     return j2i_jstr(json_object_get(o->cp, path), "name");
 }
 
-char *j2i_ptr_escape(const char *s)
-{
-    jscal_buf b = {0};
-    for (; *s; s++) {
-        if (*s == '~')
-            jscal_buf_adds(&b, "~0");
-        else if (*s == '/')
-            jscal_buf_adds(&b, "~1");
-        else
-            jscal_buf_add(&b, s, 1);
-    }
-    return jscal_buf_take(&b);
-}
-
 char *j2i_path2(const char *a, const char *key)
 {
-    char *e = j2i_ptr_escape(key);
+    char *e = jptr_token_escape(key);
     char *r = jscal_strdupf("%s/%s", a, e);
     free(e);
     return r;
@@ -95,10 +81,10 @@ void j2i_add_jsprops(ical_comp *c, const json_t *obj, const char *prefix,
         if (skip)
             continue;
         char *val = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-        char *ptr = prefix ? j2i_path2(prefix, k) : j2i_ptr_escape(k);
+        char *ptr = prefix ? j2i_path2(prefix, k) : jptr_token_escape(k);
         ical_prop *p = j2i_add_text(c, "JSPROP", val ? val : "null");
         ical_prop_add_param(p, "JSPTR", ptr);
-        jscal_json_text_free(val);
+        jwriter_text_free(val);
         free(ptr);
     }
 }
@@ -235,7 +221,7 @@ int j2i_add_rrule(out_ctx *o, ical_comp *c, const json_t *r)
 {
     if (!json_is_object(r))
         return j2i_ofail(o, "recurrenceRule", "not an object");
-    jscal_buf b = {0};
+    jbuf b = {0};
     const char *freq = j2i_jstr(r, "frequency");
     if (!freq)
         return j2i_ofail(o, "recurrenceRule/frequency", "missing");
@@ -243,13 +229,13 @@ int j2i_add_rrule(out_ctx *o, ical_comp *c, const json_t *r)
     const char *rscale = j2i_jstr(r, "rscale");
     if (rscale) {
         char *u = jscal_strupper(rscale);
-        jscal_buf_adds(&b, "RSCALE=");
-        jscal_buf_adds(&b, u);
-        jscal_buf_adds(&b, ";");
+        jbuf_adds(&b, "RSCALE=");
+        jbuf_adds(&b, u);
+        jbuf_adds(&b, ";");
         free(u);
     }
-    jscal_buf_adds(&b, "FREQ=");
-    jscal_buf_adds(&b, up);
+    jbuf_adds(&b, "FREQ=");
+    jbuf_adds(&b, up);
     free(up);
     char tmp[64];
     json_t *v;
@@ -271,16 +257,16 @@ int j2i_add_rrule(out_ctx *o, ical_comp *c, const json_t *r)
                 icaltimezone_free(owned, 1);
         }
         ical_dt_format(&d, tmp);
-        jscal_buf_adds(&b, ";UNTIL=");
-        jscal_buf_adds(&b, tmp);
+        jbuf_adds(&b, ";UNTIL=");
+        jbuf_adds(&b, tmp);
     }
     if ((v = json_object_get(r, "count"))) {
         snprintf(tmp, sizeof tmp, ";COUNT=%lld", (long long)json_integer_value(v));
-        jscal_buf_adds(&b, tmp);
+        jbuf_adds(&b, tmp);
     }
     if ((v = json_object_get(r, "interval"))) {
         snprintf(tmp, sizeof tmp, ";INTERVAL=%lld", (long long)json_integer_value(v));
-        jscal_buf_adds(&b, tmp);
+        jbuf_adds(&b, tmp);
     }
     static const struct {
         const char *js, *ic;
@@ -291,29 +277,29 @@ int j2i_add_rrule(out_ctx *o, ical_comp *c, const json_t *r)
         json_t *a = json_object_get(r, lists[i].js);
         if (!json_is_array(a) || !json_array_size(a))
             continue;
-        jscal_buf_adds(&b, ";");
-        jscal_buf_adds(&b, lists[i].ic);
-        jscal_buf_adds(&b, "=");
+        jbuf_adds(&b, ";");
+        jbuf_adds(&b, lists[i].ic);
+        jbuf_adds(&b, "=");
         size_t k;
         json_t *e;
         json_array_foreach(a, k, e)
         {
             if (k)
-                jscal_buf_adds(&b, ",");
+                jbuf_adds(&b, ",");
             if (json_is_integer(e)) {
                 snprintf(tmp, sizeof tmp, "%lld", (long long)json_integer_value(e));
-                jscal_buf_adds(&b, tmp);
+                jbuf_adds(&b, tmp);
             } else if (json_is_string(e)) {
-                jscal_buf_adds(&b, json_string_value(e));
+                jbuf_adds(&b, json_string_value(e));
             } else if (json_is_object(e)) {
                 json_t *nth = json_object_get(e, "nthOfPeriod");
                 if (nth) {
                     snprintf(tmp, sizeof tmp, "%lld", (long long)json_integer_value(nth));
-                    jscal_buf_adds(&b, tmp);
+                    jbuf_adds(&b, tmp);
                 }
                 const char *day = j2i_jstr(e, "day");
                 char *u = jscal_strupper(day ? day : "");
-                jscal_buf_adds(&b, u);
+                jbuf_adds(&b, u);
                 free(u);
             }
         }
@@ -321,15 +307,15 @@ int j2i_add_rrule(out_ctx *o, ical_comp *c, const json_t *r)
     const char *wkst = j2i_jstr(r, "firstDayOfWeek");
     if (wkst) {
         char *u = jscal_strupper(wkst);
-        jscal_buf_adds(&b, ";WKST=");
-        jscal_buf_adds(&b, u);
+        jbuf_adds(&b, ";WKST=");
+        jbuf_adds(&b, u);
         free(u);
     }
     const char *skip = j2i_jstr(r, "skip");
     if (skip && rscale) {
         char *u = jscal_strupper(skip);
-        jscal_buf_adds(&b, ";SKIP=");
-        jscal_buf_adds(&b, u);
+        jbuf_adds(&b, ";SKIP=");
+        jbuf_adds(&b, u);
         free(u);
     }
     ical_prop *p = ical_comp_add_prop(c, "RRULE", b.s);
@@ -492,13 +478,13 @@ void j2i_add_vlocation(out_ctx *o, ical_comp *c, const char *k, const json_t *l,
     }
     const char *tk;
     json_t *tv;
-    jscal_buf types = {0};
+    jbuf types = {0};
     json_object_foreach(json_object_get(l, "locationTypes"), tk, tv)
     {
         char *e2 = ical_text_escape(tk);
         if (types.len)
-            jscal_buf_adds(&types, ",");
-        jscal_buf_adds(&types, e2);
+            jbuf_adds(&types, ",");
+        jbuf_adds(&types, e2);
         free(e2);
     }
     if (types.len)
@@ -597,7 +583,7 @@ void j2i_add_locations(out_ctx *o, ical_comp *c, const json_t *obj)
         char *val = json_dumps(json_object_get(obj, "mainLocationId"), JSON_ENCODE_ANY);
         ical_prop *p = j2i_add_text(c, "JSPROP", val);
         ical_prop_add_param(p, "JSPTR", "mainLocationId");
-        jscal_json_text_free(val);
+        jwriter_text_free(val);
     }
 }
 
@@ -803,7 +789,7 @@ void j2i_add_participants(out_ctx *o, ical_comp *c, const json_t *obj, int is_ta
             json_array_foreach(extra_roles, i, e)
             {
                 ical_prop *jp = j2i_add_text(c, "JSPROP", "true");
-                char *rkp = j2i_ptr_escape(json_string_value(e));
+                char *rkp = jptr_token_escape(json_string_value(e));
                 char *full = jscal_strdupf("%s/roles/%s", path, rkp);
                 ical_prop_add_param(jp, "JSPTR", full);
                 free(full);
@@ -969,7 +955,7 @@ int j2i_add_alerts(out_ctx *o, ical_comp *c, const json_t *obj)
             char *val = json_dumps(t, JSON_COMPACT);
             ical_prop *p = j2i_add_text(v, "JSPROP", val);
             ical_prop_add_param(p, "JSPTR", "trigger");
-            jscal_json_text_free(val);
+            jwriter_text_free(val);
         }
         if (sub.err && !o->err)
             o->err = sub.err;

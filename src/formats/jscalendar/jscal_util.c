@@ -1,8 +1,8 @@
 /*
  * jscal_util.c — value-level helpers for JSCalendar: LocalDateTime/UTCDateTime and
- * Duration parsing (draft-ietf-calext-jscalendarbis-08 §1.4), Id checks, UUIDv5 keys
- * (draft-ietf-calext-jscalendar-icalendar-25 §2.1.3), string buffers and a minimal
- * PatchObject applier. Everything here is pure and reentrant.
+ * Duration parsing (draft-ietf-calext-jscalendarbis-08 §1.4), UUIDv5 keys
+ * (draft-ietf-calext-jscalendar-icalendar-25 §2.1.3) and a minimal PatchObject applier
+ * (buffers, Ids and JSON output are formats/json/). Everything here is pure and reentrant.
  */
 #include "formats/jscalendar/jscal_util.h"
 
@@ -291,20 +291,6 @@ int64_t jscal_dur_total_secs(const jscal_dur *d)
 
 /* ---- ids ------------------------------------------------------------------------------ */
 
-int jscal_is_id(const char *s)
-{
-    size_t n = 0;
-    if (!s)
-        return 0;
-    for (; s[n]; n++) {
-        unsigned char c = (unsigned char)s[n];
-        if (!((c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || c == '-' ||
-              c == '_'))
-            return 0;
-    }
-    return n >= 1 && n <= 255;
-}
-
 /* The SHA-1 implementation, fetched once (OpenSSL 3 looks it up on every EVP_sha1() use
  * otherwise); it is immutable and shared by all threads. */
 static pthread_once_t sha1_once = PTHREAD_ONCE_INIT;
@@ -346,38 +332,6 @@ void jscal_uuidv5(const char *name, char out[37])
 
 /* ---- buffers and strings -------------------------------------------------------------- */
 
-void jscal_json_text_free(char *s)
-{
-    json_free_t f;
-    json_get_alloc_funcs(NULL, &f);
-    f(s);
-}
-
-void jscal_buf_grow(jscal_buf *b, size_t n)
-{
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap < b->len + n + 1)
-        cap *= 2;
-    char *ns = realloc(b->s, cap);
-    if (!ns)
-        abort();
-    b->s = ns;
-    b->cap = cap;
-}
-
-void jscal_buf_adds(jscal_buf *b, const char *s)
-{
-    jscal_buf_add(b, s, strlen(s));
-}
-
-char *jscal_buf_take(jscal_buf *b)
-{
-    char *s = b->s ? b->s : strdup("");
-    b->s = NULL;
-    b->len = b->cap = 0;
-    return s;
-}
-
 char *jscal_strlower(const char *s)
 {
     char *r = strdup(s);
@@ -416,171 +370,6 @@ int jscal_patch_apply(json_t *obj, json_t *patch, char **errpath)
         return -1;
     }
     return patch_apply(obj, patch, errpath);
-}
-
-/* ---- compact JSON output -------------------------------------------------------------- */
-
-/* What each byte becomes in a JSON string (RFC 8259 §7): 0 for itself, else the letter
- * after the backslash ('u' for \u00XX). */
-static const char json_escape[256] = {
-    ['\0'] = 'u', [1] = 'u',    [2] = 'u',    [3] = 'u',     [4] = 'u',    [5] = 'u',
-    [6] = 'u',    [7] = 'u',    ['\b'] = 'b', ['\t'] = 't',  ['\n'] = 'n', [11] = 'u',
-    ['\f'] = 'f', ['\r'] = 'r', [14] = 'u',   [15] = 'u',    [16] = 'u',   [17] = 'u',
-    [18] = 'u',   [19] = 'u',   [20] = 'u',   [21] = 'u',    [22] = 'u',   [23] = 'u',
-    [24] = 'u',   [25] = 'u',   [26] = 'u',   [27] = 'u',    [28] = 'u',   [29] = 'u',
-    [30] = 'u',   [31] = 'u',   ['"'] = '"',  ['\\'] = '\\',
-};
-
-/* 1 if one of the eight bytes in v needs escaping: a control character, '"' or '\\' (the
- * "has a byte less than" word tricks are exact as yes/no answers). */
-static inline int word_needs_escape(uint64_t v)
-{
-    const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
-    uint64_t q = v ^ (ones * '"'), bs = v ^ (ones * '\\');
-    return (((v - ones * 0x20) & ~v) | ((q - ones) & ~q) | ((bs - ones) & ~bs)) & highs ? 1 : 0;
-}
-
-/* Appends s[0..n) as a JSON string. jansson strings are valid UTF-8, so everything but the
- * bytes above is copied through. Room for the worst case is made first, then the text is
- * written in place, eight bytes at a time while none needs escaping. */
-static void json_write_string(const char *s, size_t n, jscal_buf *b)
-{
-    static const char hex[] = "0123456789abcdef";
-    if (n > (SIZE_MAX - 3) / 6)
-        abort();
-    if (b->len + 6 * n + 3 > b->cap)
-        jscal_buf_grow(b, 6 * n + 2);
-    char *w = b->s + b->len;
-    *w++ = '"';
-    size_t i = 0;
-    while (i < n) {
-        size_t stop = n;
-        if (n - i >= 8) {
-            uint64_t v;
-            memcpy(&v, s + i, 8);
-            if (!word_needs_escape(v)) {
-                memcpy(w, s + i, 8);
-                w += 8;
-                i += 8;
-                continue;
-            }
-            stop = i + 8;
-        } else if (n >= 8) {
-            /* The last bytes: the word ending at n overlaps what is written; if none of its
-             * bytes needs escaping, those before i were copied as they are. */
-            uint64_t v;
-            memcpy(&v, s + n - 8, 8);
-            if (!word_needs_escape(v)) {
-                memcpy(w - (8 - (n - i)), s + n - 8, 8);
-                w += n - i;
-                break;
-            }
-        }
-        for (; i < stop; i++) {
-            unsigned char c = (unsigned char)s[i];
-            char e = json_escape[c];
-            if (!e) {
-                *w++ = (char)c;
-                continue;
-            }
-            *w++ = '\\';
-            *w++ = e;
-            if (e == 'u') {
-                *w++ = '0';
-                *w++ = '0';
-                *w++ = hex[c >> 4];
-                *w++ = hex[c & 15];
-            }
-        }
-    }
-    *w++ = '"';
-    *w = 0;
-    b->len = (size_t)(w - b->s);
-}
-
-/* Appends a JSON integer (what "%" JSON_INTEGER_FORMAT prints). */
-static void json_write_integer(json_int_t v, jscal_buf *b)
-{
-    char tmp[24], *p = tmp + sizeof tmp;
-    /* through unsigned: -INT64_MIN does not fit */
-    unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
-    do {
-        *--p = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    if (v < 0)
-        *--p = '-';
-    jscal_buf_add(b, p, (size_t)(tmp + sizeof tmp - p));
-}
-
-static void json_write_rec(const json_t *j, jscal_buf *b, FILE *f)
-{
-    switch (json_typeof(j)) {
-    case JSON_OBJECT: {
-        jscal_buf_add(b, "{", 1);
-        int first = 1;
-        for (void *it = json_object_iter((json_t *)j); it;
-             it = json_object_iter_next((json_t *)j, it)) {
-            if (!first)
-                jscal_buf_add(b, ",", 1);
-            first = 0;
-            json_write_string(json_object_iter_key(it), json_object_iter_key_len(it), b);
-            jscal_buf_add(b, ":", 1);
-            json_write_rec(json_object_iter_value(it), b, f);
-        }
-        jscal_buf_add(b, "}", 1);
-        break;
-    }
-    case JSON_ARRAY: {
-        jscal_buf_add(b, "[", 1);
-        size_t n = json_array_size(j);
-        for (size_t i = 0; i < n; i++) {
-            if (i)
-                jscal_buf_add(b, ",", 1);
-            json_write_rec(json_array_get(j, i), b, f);
-            if (f && b->len > (1u << 18)) { /* stream large output in 256 KiB pieces */
-                fwrite(b->s, 1, b->len, f);
-                b->len = 0;
-            }
-        }
-        jscal_buf_add(b, "]", 1);
-        break;
-    }
-    case JSON_STRING:
-        json_write_string(json_string_value(j), json_string_length(j), b);
-        break;
-    case JSON_INTEGER:
-        json_write_integer(json_integer_value(j), b);
-        break;
-    case JSON_REAL: {
-        char *s = json_dumps(j, JSON_ENCODE_ANY);
-        jscal_buf_adds(b, s ? s : "0");
-        jscal_json_text_free(s);
-        break;
-    }
-    case JSON_TRUE:
-        jscal_buf_add(b, "true", 4);
-        break;
-    case JSON_FALSE:
-        jscal_buf_add(b, "false", 5);
-        break;
-    default:
-        jscal_buf_add(b, "null", 4);
-    }
-}
-
-void jscal_json_write(const json_t *j, jscal_buf *b)
-{
-    json_write_rec(j, b, NULL);
-}
-
-void jscal_json_fwrite(const json_t *j, FILE *f)
-{
-    jscal_buf b = {0};
-    json_write_rec(j, &b, f);
-    if (b.len)
-        fwrite(b.s, 1, b.len, f);
-    free(b.s);
 }
 
 /* ---- recurrenceOverrides ------------------------------------------------------------- */

@@ -1,8 +1,9 @@
 /*
  * jscal_util.h — small value-level helpers shared by the JSCalendar modules: parsing and
  * formatting of the JSCalendar date-time and duration types (draft-ietf-calext-jscalendarbis-08
- * §1.4), Id checks, UUIDv5 keys (draft-ietf-calext-jscalendar-icalendar-25 §2.1.3), a growable
- * string buffer and a minimal PatchObject applier (§1.4.9). Pure functions, no global state.
+ * §1.4), UUIDv5 keys (draft-ietf-calext-jscalendar-icalendar-25 §2.1.3) and a minimal
+ * PatchObject applier (§1.4.9); the buffer, Id check, JSON Pointer tokens and JSON writer
+ * are formats/json/ (included here). Pure functions, no global state.
  */
 #ifndef JMAPD_FORMATS_JSCAL_UTIL_H
 #define JMAPD_FORMATS_JSCAL_UTIL_H
@@ -12,6 +13,11 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "formats/json/buffer.h"
+#include "formats/json/id.h"
+#include "formats/json/pointer.h"
+#include "formats/json/writer.h"
 
 /* A broken-down wall-clock date-time without zone. */
 typedef struct {
@@ -48,34 +54,8 @@ void jscal_dur_format(const jscal_dur *d, char *buf);
 /* Total seconds of a duration counting a day as 86400 s (sign applied). */
 int64_t jscal_dur_total_secs(const jscal_dur *d);
 
-/* 1 if s is a valid Id (1..255 octets of base64url alphabet, jscalendarbis §1.4.1). */
-int jscal_is_id(const char *s);
-
 /* UUIDv5 of name in the draft -25 §2.1.3 namespace, as 36 lowercase chars + NUL. */
 void jscal_uuidv5(const char *name, char out[37]);
-
-/* Frees text from json_dumps with jansson's own free function (which a command-line tool
- * may have replaced with json_set_alloc_funcs), not with free(). */
-void jscal_json_text_free(char *s);
-
-/* Growable string buffer. */
-typedef struct {
-    char *s;
-    size_t len, cap;
-} jscal_buf;
-/* Makes room for n more bytes and the NUL (aborts when out of memory). */
-void jscal_buf_grow(jscal_buf *b, size_t n);
-static inline void jscal_buf_add(jscal_buf *b, const char *s, size_t n)
-{
-    if (b->len + n + 1 > b->cap)
-        jscal_buf_grow(b, n);
-    memcpy(b->s + b->len, s, n);
-    b->len += n;
-    b->s[b->len] = 0;
-}
-void jscal_buf_adds(jscal_buf *b, const char *s);
-/* Returns the malloc'd string (never NULL) and resets the buffer. */
-char *jscal_buf_take(jscal_buf *b);
 
 /* Applies a PatchObject (jscalendarbis §1.4.9) to obj in place. Returns 0 on success, or -1
  * with *errpath (malloc'd) set to the offending key; obj is unchanged on failure.
@@ -94,12 +74,6 @@ json_t *jscal_override_patch_filter(const json_t *patch);
 char *jscal_strlower(const char *s);
 /* Uppercase copy (malloc'd). */
 char *jscal_strupper(const char *s);
-/* Appends the compact JSON text of j to b: like json_dumps(j, JSON_COMPACT) (member order
- * kept) but several times faster, for exporting large calendars. */
-void jscal_json_write(const json_t *j, jscal_buf *b);
-/* The same, written to f in pieces (no buffer the size of the output). */
-void jscal_json_fwrite(const json_t *j, FILE *f);
-
 /* printf into a malloc'd string. */
 char *jscal_strdupf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

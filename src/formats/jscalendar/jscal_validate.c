@@ -246,7 +246,7 @@ static void check_map(vctx *v, json_t *obj, const char *prefix, const char *name
     json_object_foreach(j, k, e)
     {
         char *ep = jscal_strdupf("%s/%s", p, k);
-        if ((ids && !jscal_is_id(k)) || !json_is_object(e))
+        if ((ids && !jid_valid(k)) || !json_is_object(e))
             bad(v, "%s", ep);
         else
             fn(v, e, ep);

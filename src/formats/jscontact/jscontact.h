@@ -23,10 +23,12 @@
 /* ---- vCard → JSContact -------------------------------------------------------- */
 
 /* Parses vCard text (one or more cards) and converts each to a Card.
- * Returns a new JSON array of Cards, or NULL with a message naming the line in err. */
-json_t *jscontact_from_vcard_text(const char *text, size_t len, char *err, size_t errlen);
+ * Returns a new JSON array of Cards, or NULL with *err (if err is not NULL) set to a
+ * malloc'd message naming the line; the caller frees it. */
+json_t *jscontact_from_vcard_text(const char *text, size_t len, char **err);
 
-/* Converts one parsed vCard to a new Card object (RFC 9555 §2). Never fails: data
+/* Converts one parsed vCard to a new Card object (RFC 9555 §2), of version "2.0"
+ * (RFC 9982): a vCard without UID gives a Card without uid. Never fails: data
  * without a JSContact form goes to vCardProps/vCardParams. The card is as vcard_parse
  * makes it: values and parameter values UTF-8 without NUL bytes. */
 json_t *jscontact_from_vcard(const vcard *card);
@@ -35,12 +37,14 @@ json_t *jscontact_from_vcard(const vcard *card);
 
 /* Converts a Card, or an array of Cards, to vCard text (4.0, or 3.0 with
  * JSCONTACT_VCARD3). Each Card is validated first. Returns malloc'd text, or NULL
- * with a message naming the card and property path in err. */
-char *jscontact_to_vcard_text(const json_t *cards, int flags, char *err, size_t errlen);
+ * with *err (if err is not NULL) set to a malloc'd message naming the card and
+ * property path; the caller frees it. */
+char *jscontact_to_vcard_text(const json_t *cards, int flags, char **err);
 
 /* Converts one Card (assumed valid) to the vCard model in *out (initialised here;
- * release with vcard_free). RFC 9555 §3. Returns 0, or -1 with err set. */
-int jscontact_to_vcard(const json_t *card, vcard *out, int flags, char *err, size_t errlen);
+ * release with vcard_free). RFC 9555 §3. Returns 0, or -1 with *err (if err is not
+ * NULL) set to a malloc'd message. */
+int jscontact_to_vcard(const json_t *card, vcard *out, int flags, char **err);
 
 /* ---- validation --------------------------------------------------------------- */
 
@@ -51,7 +55,8 @@ int jscontact_to_vcard(const json_t *card, vcard *out, int flags, char *err, siz
  * if messages is not NULL, *messages receives a parallel array of explanations. */
 size_t jscontact_card_validate(const json_t *card, json_t **invalid, json_t **messages);
 
-/* Normalises a valid Card in place: sets "@type" and "version" if missing, removes
+/* Normalises a valid Card in place: sets "@type" if missing and "version" to "2.0" if
+ * missing or "1.0" (RFC 9982 §2: every valid 1.0 Card is a valid 2.0 Card), removes
  * redundant nested "@type" values, and writes language tags in their canonical case
  * (RFC 5646 §2.1.1). Returns 0, or -1 if card is not an object. */
 int jscontact_card_normalise(json_t *card);
@@ -62,8 +67,10 @@ int jscontact_card_normalise(json_t *card);
  * copy, or NULL if any patch is invalid (then nothing is applied). */
 json_t *jscontact_patch_apply(const json_t *root, const json_t *patch);
 
-/* True if s is a valid Id (RFC 9553 §1.4.1). */
-int jscontact_is_id(const char *s);
+/* A stable "urn:uuid:" uid for a Card that has none, made from a hash of its content
+ * (the same Card gives the same uid). For a store that needs one (RFC 9610 §3), never
+ * for a conversion (RFC 9982 §3). Returns malloc'd text. */
+char *jscontact_uid_derive(const json_t *card);
 
 /* Writes the canonical-case form of a language tag (RFC 5646 §2.1.1) to a new string. */
 char *jscontact_langtag_canon(const char *tag);

@@ -2,13 +2,15 @@
  * jscontact_internal.h — tables and helpers shared by vcard_to_jscontact.c,
  * jscontact_to_vcard.c and jscontact_validate.c: the N and ADR component positions
  * (RFC 9555 §2.5.5, §2.6.1), TYPE ↔ contexts/features (§2.3.22, §2.7.6), date and
- * timestamp syntax (§2.2.2), JSON pointer tokens. Not part of the public API.
+ * timestamp syntax (§2.2.2). Not part of the public API.
  */
 #ifndef JMAPD_FORMATS_JSCONTACT_INTERNAL_H
 #define JMAPD_FORMATS_JSCONTACT_INTERNAL_H
 
 #include <jansson.h>
 
+#include "formats/json/id.h"
+#include "formats/json/pointer.h"
 #include "formats/vcard/vcard_internal.h"
 
 /* RFC 9555 §2.5.5 N components, by position */
@@ -43,10 +45,10 @@ int jsc_parse_timestamp(const char *s, char *out);
 int jsc_utc_to_vcard(const char *utc, char *out);
 /* True if s is an RFC 9553 §1.4.5 UTCDateTime. */
 int jsc_is_utcdatetime(const char *s);
-
-/* JSON pointer tokens (RFC 6901 §4) */
-char *jsptr_token_decode(const char *s, size_t n);
-void jsptr_token_encode(vbuf *b, const char *s);
+/* True if s is a URI by RFC 3986 §3 (a scheme, ':', and only URI characters), so that
+ * it can be written as a vCard URI value as it is (UID, RELATED: RFC 6350 §6.7.6,
+ * RFC 9555 §2.1 as updated by RFC 9982). */
+int jsc_is_uri(const char *s);
 
 /* Removes "@type" values that repeat the implied type (RFC 9553 §1.3.4) from the
  * known properties of a Card; unknown and vendor properties are left alone. */

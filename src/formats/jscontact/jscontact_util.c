@@ -4,23 +4,17 @@
  * language tag case (RFC 5646 §2.1.1) and JSON pointer tokens (RFC 6901).
  */
 #include <ctype.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "formats/jscontact/jscontact.h"
 #include "formats/jscontact/jscontact_internal.h"
+#include "formats/json/id.h"
+#include "formats/json/pointer.h"
+#include "formats/json/writer.h"
 #include "formats/vcard/vcard_internal.h"
-
-int jscontact_is_id(const char *s)
-{
-    size_t n = strlen(s);
-    if (n < 1 || n > 255)
-        return 0;
-    for (size_t i = 0; i < n; i++)
-        if (!isalnum((unsigned char)s[i]) && s[i] != '-' && s[i] != '_')
-            return 0;
-    return 1;
-}
 
 char *jscontact_langtag_canon(const char *tag)
 {
@@ -56,34 +50,6 @@ char *jscontact_langtag_canon(const char *tag)
 
 /* ---- JSON pointer ------------------------------------------------------------ */
 
-char *jsptr_token_decode(const char *s, size_t n)
-{
-    char *out = vc_malloc(n + 1), *o = out;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '~' && i + 1 < n && (s[i + 1] == '0' || s[i + 1] == '1')) {
-            *o++ = s[i + 1] == '0' ? '~' : '/';
-            i++;
-        } else {
-            *o++ = s[i];
-        }
-    }
-    *o = 0;
-    return out;
-}
-
-void jsptr_token_encode(vbuf *b, const char *s)
-{
-    for (; *s; s++) {
-        if (*s == '~')
-            vbuf_puts(b, "~0");
-        else if (*s == '/')
-            vbuf_puts(b, "~1");
-        else
-            vbuf_putc(b, *s);
-    }
-}
-
-/* Parses an array index token: digits without leading zeros. */
 static int array_index(const char *tok, size_t *idx)
 {
     if (!*tok || (tok[0] == '0' && tok[1]))
@@ -111,7 +77,9 @@ static size_t path_tokens(const char *path, char ***toks)
             cap *= 2;
             v = vc_realloc(v, cap * sizeof *v);
         }
-        v[n++] = jsptr_token_decode(p, len);
+        /* a bad escape stays as it is written (as it always did here) */
+        char *tok = jptr_token_decode(p, len);
+        v[n++] = tok ? tok : vc_strndup(p, len);
         if (!e)
             break;
         p = e + 1;
@@ -184,4 +152,22 @@ json_t *jscontact_patch_apply(const json_t *root, const json_t *patch)
         }
     }
     return copy;
+}
+
+char *jscontact_uid_derive(const json_t *card)
+{
+    /* two FNV-style hashes of the canonical (sorted, compact) JSON text */
+    char *text = json_dumps(card, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+    uint64_t h1 = 1469598103934665603ULL, h2 = 0x9E3779B97F4A7C15ULL;
+    for (const unsigned char *p = (const unsigned char *)(text ? text : ""); *p; p++) {
+        h1 = (h1 ^ *p) * 1099511628211ULL;
+        h2 = (h2 ^ *p) * 0x100000001B3ULL + (h2 >> 29);
+    }
+    jwriter_text_free(text); /* jansson's free, which may not be free() */
+    char uid[64];
+    snprintf(uid, sizeof uid, "urn:uuid:%08x-%04x-5%03x-%04x-%012llx", (unsigned)(h1 >> 32),
+             (unsigned)(h1 >> 16) & 0xFFFF, (unsigned)h1 & 0xFFF,
+             (unsigned)(0x8000 | ((h2 >> 48) & 0x3FFF)),
+             (unsigned long long)(h2 & 0xFFFFFFFFFFFFULL));
+    return vc_strdup(uid);
 }

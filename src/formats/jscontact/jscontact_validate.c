@@ -316,18 +316,18 @@ typedef struct vctx {
 
 static void bad(vctx *v, const char *key, const char *why)
 {
-    vbuf b = {0};
-    vbuf_puts(&b, "");
+    jbuf b = {0};
+    jbuf_adds(&b, "");
     size_t d = v->depth < MAX_DEPTH ? v->depth : MAX_DEPTH;
     for (size_t i = 0; i < d; i++) {
         if (b.len)
-            vbuf_putc(&b, '/');
-        jsptr_token_encode(&b, v->segs[i]);
+            jbuf_addc(&b, '/');
+        jptr_token_encode(&b, v->segs[i]);
     }
     if (key) {
         if (b.len)
-            vbuf_putc(&b, '/');
-        jsptr_token_encode(&b, key);
+            jbuf_addc(&b, '/');
+        jptr_token_encode(&b, key);
     }
     v->n++;
     if (v->paths)
@@ -337,7 +337,7 @@ static void bad(vctx *v, const char *key, const char *why)
         snprintf(m, sizeof m, "%s: %s", *b.s ? b.s : "(card)", why);
         json_array_append_new(v->msgs, json_string(m));
     }
-    vbuf_free(&b);
+    jbuf_free(&b);
 }
 
 /* Pushes key (which must outlive the matching pop) and returns the old depth. */
@@ -530,7 +530,7 @@ static void check_value(vctx *v, const field *f, const char *key, const json_t *
             bad(v, key, "must be a UTCDateTime (§1.4.5)");
         break;
     case T_ID:
-        if (!json_is_string(j) || !jscontact_is_id(json_string_value(j)))
+        if (!json_is_string(j) || !jid_valid(json_string_value(j)))
             bad(v, key, "must be an Id (§1.4.1)");
         break;
     case T_LANGTAG:
@@ -580,7 +580,7 @@ static void check_value(vctx *v, const field *f, const char *key, const json_t *
         json_t *e;
         json_object_foreach((json_t *)j, k, e)
         {
-            if (f->type == T_IDMAP && !jscontact_is_id(k)) {
+            if (f->type == T_IDMAP && !jid_valid(k)) {
                 bad(v, k, "map key must be an Id (§1.4.1)");
                 continue;
             }
@@ -803,6 +803,67 @@ static void check_obj(vctx *v, const json_t *o, const objdef *def)
     }
 }
 
+/* The patch key of a localization that a problem path of the patched Card comes from:
+ * the key is the path or one of its ancestors (or descendants). NULL if none. */
+static const char *patch_key_of(const json_t *patch, const char *problem)
+{
+    const char *pk;
+    json_t *pv;
+    json_object_foreach((json_t *)patch, pk, pv)
+    {
+        const char *k = pk[0] == '/' ? pk + 1 : pk;
+        size_t n = strlen(k), m = strlen(problem);
+        size_t l = n < m ? n : m;
+        if (!strncmp(k, problem, l) && (n == m || (n < m ? problem[n] : k[m]) == '/'))
+            return pk;
+    }
+    return NULL;
+}
+
+/* RFC 9553 §2.7.1: a localization must apply to the Card, and "its value MUST be a
+ * valid value according to the definition of the patched property": the patched Card
+ * follows the same rules as the Card itself ("extra" is reserved there too, issue 12
+ * §4.5). What the Card already breaks is not reported again. */
+static void check_localization(vctx *v, const json_t *card, const char *lang,
+                               const json_t *patch)
+{
+    json_t *plain = json_deep_copy(card);
+    json_object_del(plain, "localizations");
+    json_t *patched = jscontact_patch_apply(plain, patch);
+    size_t m1 = push(v, "localizations");
+    if (!patched) {
+        bad(v, lang, "PatchObject does not apply to the Card (§1.4.3)");
+    } else {
+        json_t *before = NULL, *after = NULL, *msgs = NULL;
+        jscontact_card_validate(plain, &before, NULL);
+        jscontact_card_validate(patched, &after, &msgs);
+        size_t i;
+        json_t *pe;
+        json_array_foreach(after, i, pe)
+        {
+            const char *path = json_string_value(pe);
+            size_t j;
+            json_t *be;
+            int old = 0;
+            json_array_foreach(before, j, be) old |= json_equal(be, pe);
+            if (old)
+                continue;
+            const char *pk = patch_key_of(patch, path);
+            const char *why = json_string_value(json_array_get(msgs, i));
+            const char *colon = why ? strstr(why, ": ") : NULL;
+            size_t m2 = push(v, lang);
+            bad(v, pk, colon ? colon + 2 : "invalid value (§2.7.1)");
+            pop(v, m2);
+        }
+        json_decref(before);
+        json_decref(after);
+        json_decref(msgs);
+    }
+    pop(v, m1);
+    json_decref(patched);
+    json_decref(plain);
+}
+
 size_t jscontact_card_validate(const json_t *card, json_t **invalid, json_t **messages)
 {
     vctx v = {0};
@@ -843,18 +904,8 @@ size_t jscontact_card_validate(const json_t *card, json_t **invalid, json_t **me
         /* §2.7.1 every localization must apply to the Card */
         json_object_foreach(json_object_get(card, "localizations"), k, e)
         {
-            if (!json_is_object(e))
-                continue;
-            json_t *plain = json_deep_copy(card);
-            json_object_del(plain, "localizations");
-            json_t *patched = jscontact_patch_apply(plain, e);
-            if (!patched) {
-                size_t m1 = push(&v, "localizations");
-                bad(&v, k, "PatchObject does not apply to the Card (§1.4.3)");
-                pop(&v, m1);
-            }
-            json_decref(patched);
-            json_decref(plain);
+            if (json_is_object(e))
+                check_localization(&v, card, k, e);
         }
     }
     if (invalid)
@@ -919,8 +970,10 @@ int jscontact_card_normalise(json_t *card)
         return -1;
     if (!json_object_get(card, "@type"))
         json_object_set_new(card, "@type", json_string("Card"));
-    if (!json_object_get(card, "version"))
-        json_object_set_new(card, "version", json_string("1.0"));
+    /* RFC 9982 §2: a valid "1.0" Card is a valid "2.0" Card, and new data is "2.0" */
+    const char *ver = json_string_value(json_object_get(card, "version"));
+    if (!ver || !strcmp(ver, "1.0"))
+        json_object_set_new(card, "version", json_string("2.0"));
     jsc_drop_implied_types(card);
     const char *lang = json_string_value(json_object_get(card, "language"));
     if (lang) {

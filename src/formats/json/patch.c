@@ -3,30 +3,12 @@
  */
 #include "formats/json/patch.h"
 
+#include "formats/json/pointer.h"
+
 #include <stdlib.h>
 #include <string.h>
 
 #include "util/util.h"
-
-char *jpointer_unescape(const char *token, size_t len)
-{
-    char *out = xmalloc(len + 1);
-    size_t j = 0;
-    for (size_t i = 0; i < len; i++) {
-        if (token[i] == '~') {
-            if (i + 1 >= len || (token[i + 1] != '0' && token[i + 1] != '1')) {
-                free(out);
-                return NULL;
-            }
-            out[j++] = token[i + 1] == '0' ? '~' : '/';
-            i++;
-        } else {
-            out[j++] = token[i];
-        }
-    }
-    out[j] = 0;
-    return out;
-}
 
 /* RFC 6901 §4: an array index is "0" or digits without a leading zero. */
 static int parse_index(const char *tok, size_t *idx)
@@ -55,7 +37,7 @@ static json_t *eval(json_t *cur, const char *p, int depth)
     const char *end = strchr(p, '/');
     size_t len = end ? (size_t)(end - p) : strlen(p);
     const char *rest = p + len;
-    char *tok = jpointer_unescape(p, len);
+    char *tok = jptr_token_decode(p, len);
     if (!tok)
         return NULL;
     json_t *result = NULL;
@@ -107,7 +89,7 @@ static json_t *patch_parent(json_t *obj, const char *path, char **last)
     for (;;) {
         const char *slash = strchr(p, '/');
         size_t len = slash ? (size_t)(slash - p) : strlen(p);
-        char *tok = jpointer_unescape(p, len);
+        char *tok = jptr_token_decode(p, len);
         if (!tok)
             return NULL;
         if (!slash) {
@@ -171,20 +153,6 @@ int patch_apply(json_t *obj, json_t *patch, char **errpath)
     return 0;
 }
 
-static char *escape_token(const char *s)
-{
-    struct buf b = {0};
-    for (; *s; s++) {
-        if (*s == '~')
-            buf_puts(&b, "~0");
-        else if (*s == '/')
-            buf_puts(&b, "~1");
-        else
-            buf_append(&b, s, 1);
-    }
-    return buf_take(&b);
-}
-
 static void diff_into(json_t *out, const char *prefix, json_t *from, json_t *to)
 {
     const char *key;
@@ -192,7 +160,7 @@ static void diff_into(json_t *out, const char *prefix, json_t *from, json_t *to)
     json_object_foreach(from, key, v)
     {
         if (!json_object_get(to, key)) {
-            char *tok = escape_token(key);
+            char *tok = jptr_token_escape(key);
             char *path = NULL;
             if (asprintf(&path, "%s%s", prefix, tok) < 0)
                 abort();
@@ -206,7 +174,7 @@ static void diff_into(json_t *out, const char *prefix, json_t *from, json_t *to)
         json_t *old = json_object_get(from, key);
         if (old && json_equal(old, v))
             continue;
-        char *tok = escape_token(key);
+        char *tok = jptr_token_escape(key);
         char *path = NULL;
         if (asprintf(&path, "%s%s", prefix, tok) < 0)
             abort();

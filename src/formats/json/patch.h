@@ -8,14 +8,20 @@
 
 #include <jansson.h>
 
+#include "formats/json/pointer.h"
+
 /* Evaluates pointer against root as RFC 8620 §3.7 says: RFC 6901 plus "*", which
  * maps the rest of the path over every item of an array and flattens array results
  * one level. Returns a new reference, or NULL if the path does not resolve. */
 json_t *jpointer_eval(json_t *root, const char *pointer);
 
 /* Decodes one reference token ("~1" -> "/", "~0" -> "~") into a malloc'd string;
- * NULL if the token has a bad escape. */
-char *jpointer_unescape(const char *token, size_t len);
+ * NULL if the token has a bad escape. The one decoder is pointer.h's; this name is
+ * kept for jmap/engine.c. */
+static inline char *jpointer_unescape(const char *token, size_t len)
+{
+    return jptr_token_decode(token, len);
+}
 
 /* Applies the PatchObject patch to obj in place (RFC 8620 §5.3): every key is a
  * pointer (implicit leading "/") to set; a null value removes the property. Rejects,

@@ -77,42 +77,42 @@ static int sfail(series *s, int code, const char *path, const char *msg)
 /* Builds the RRULE text of a RecurrenceRule for iteration in floating wall-clock time. */
 static char *rule_text(const json_t *r)
 {
-    jscal_buf b = {0};
+    jbuf b = {0};
     char tmp[64];
     const char *freq = jstr(r, "frequency");
     char *u = jscal_strupper(freq ? freq : "");
-    jscal_buf_adds(&b, "FREQ=");
-    jscal_buf_adds(&b, u);
+    jbuf_adds(&b, "FREQ=");
+    jbuf_adds(&b, u);
     free(u);
     const char *rscale = jstr(r, "rscale"), *skip = jstr(r, "skip");
     int want_skip = skip && strcmp(skip, "omit");
     if ((rscale && strcmp(rscale, "gregorian")) || want_skip) {
         /* RFC 7529: SKIP needs RSCALE (GREGORIAN is the default calendar) */
         u = jscal_strupper(rscale ? rscale : "gregorian");
-        jscal_buf_adds(&b, ";RSCALE=");
-        jscal_buf_adds(&b, u);
+        jbuf_adds(&b, ";RSCALE=");
+        jbuf_adds(&b, u);
         free(u);
         if (skip) {
             u = jscal_strupper(skip);
-            jscal_buf_adds(&b, ";SKIP=");
-            jscal_buf_adds(&b, u);
+            jbuf_adds(&b, ";SKIP=");
+            jbuf_adds(&b, u);
             free(u);
         }
     }
     json_t *v;
     if ((v = json_object_get(r, "interval"))) {
         snprintf(tmp, sizeof tmp, ";INTERVAL=%lld", (long long)json_integer_value(v));
-        jscal_buf_adds(&b, tmp);
+        jbuf_adds(&b, tmp);
     }
     if ((v = json_object_get(r, "count"))) {
         snprintf(tmp, sizeof tmp, ";COUNT=%lld", (long long)json_integer_value(v));
-        jscal_buf_adds(&b, tmp);
+        jbuf_adds(&b, tmp);
     }
     jscal_ldt t;
     if ((v = json_object_get(r, "until")) && !jscal_ldt_parse(json_string_value(v), &t)) {
         snprintf(tmp, sizeof tmp, ";UNTIL=%04u%02u%02uT%02u%02u%02u", (unsigned)t.year % 10000u,
                  (unsigned)t.month % 100u, (unsigned)t.day % 100u, (unsigned)t.hour % 100u, (unsigned)t.minute % 100u, (unsigned)t.second % 100u);
-        jscal_buf_adds(&b, tmp);
+        jbuf_adds(&b, tmp);
     }
     static const struct {
         const char *js, *ic;
@@ -123,28 +123,28 @@ static char *rule_text(const json_t *r)
         json_t *a = json_object_get(r, lists[i].js);
         if (!json_array_size(a))
             continue;
-        jscal_buf_adds(&b, ";");
-        jscal_buf_adds(&b, lists[i].ic);
-        jscal_buf_adds(&b, "=");
+        jbuf_adds(&b, ";");
+        jbuf_adds(&b, lists[i].ic);
+        jbuf_adds(&b, "=");
         size_t k;
         json_t *e;
         json_array_foreach(a, k, e)
         {
             if (k)
-                jscal_buf_adds(&b, ",");
+                jbuf_adds(&b, ",");
             if (json_is_integer(e)) {
                 snprintf(tmp, sizeof tmp, "%lld", (long long)json_integer_value(e));
-                jscal_buf_adds(&b, tmp);
+                jbuf_adds(&b, tmp);
             } else if (json_is_string(e)) {
-                jscal_buf_adds(&b, json_string_value(e));
+                jbuf_adds(&b, json_string_value(e));
             } else {
                 json_t *nth = json_object_get(e, "nthOfPeriod");
                 if (nth) {
                     snprintf(tmp, sizeof tmp, "%lld", (long long)json_integer_value(nth));
-                    jscal_buf_adds(&b, tmp);
+                    jbuf_adds(&b, tmp);
                 }
                 u = jscal_strupper(jstr(e, "day") ? jstr(e, "day") : "");
-                jscal_buf_adds(&b, u);
+                jbuf_adds(&b, u);
                 free(u);
             }
         }
@@ -152,11 +152,11 @@ static char *rule_text(const json_t *r)
     const char *wkst = jstr(r, "firstDayOfWeek");
     if (wkst) {
         u = jscal_strupper(wkst);
-        jscal_buf_adds(&b, ";WKST=");
-        jscal_buf_adds(&b, u);
+        jbuf_adds(&b, ";WKST=");
+        jbuf_adds(&b, u);
         free(u);
     }
-    return jscal_buf_take(&b);
+    return jbuf_take(&b);
 }
 
 /* A zone carried as VTIMEZONE (jCal) in obj's iCalendar/components. */
@@ -174,7 +174,7 @@ static icaltimezone *carried_zone(const json_t *obj, const char *tzid)
         ical_prop *t = ical_comp_get_prop(c, "TZID");
         icaltimezone *z = NULL;
         if (!strcmp(c->name, "VTIMEZONE") && t && !strcmp(t->value, tzid)) {
-            jscal_buf b = {0};
+            jbuf b = {0};
             ical_comp_write(c, &b);
             icalcomponent *ic = icalparser_parse_string(b.s);
             free(b.s);

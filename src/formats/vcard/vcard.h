@@ -62,6 +62,9 @@ typedef enum vcard_name_id {
 vcard_name_id vcard_name_lookup(const char *s, size_t n);
 /* The upper-case name of an id; NULL for VC_OTHER. */
 const char *vcard_name_str(vcard_name_id id);
+/* True if s is a property, parameter or group name by RFC 6350 §3.3:
+ * 1*(ALPHA / DIGIT / "-"). (The parser also tolerates "_"; the writer does not.) */
+int vcard_name_valid(const char *s);
 
 /* A parameter: its name in upper case and its values. A quoted value is one value
  * (commas kept); unquoted values are split at commas. RFC 6868 caret escapes and the
@@ -109,11 +112,11 @@ typedef struct vcard {
 
 /* Parses text holding one or more vCards. On success returns 0 and stores a malloc'd
  * array of *ncards cards in *cards (free with vcard_list_free). On error returns -1
- * and writes a message naming the line ("line 12: ...") to err (errlen bytes).
+ * and, if err is not NULL, sets *err to a malloc'd message naming the line
+ * ("line 12: ..."); the caller frees it.
  * Tolerates producer quirks: bare TYPE values (TEL;WORK;VOICE:), vCard 2.1 QP soft
  * line breaks, CHARSET, lower-case names, LF-only line ends, blank lines. */
-int vcard_parse(const char *text, size_t len, vcard **cards, size_t *ncards, char *err,
-                size_t errlen);
+int vcard_parse(const char *text, size_t len, vcard **cards, size_t *ncards, char **err);
 
 void vcard_free(vcard *card);                      /* frees the contents of one card */
 void vcard_list_free(vcard *cards, size_t ncards); /* frees the array from vcard_parse */
@@ -151,9 +154,12 @@ int vcard_param_has_id(const vcard_prop *prop, vcard_name_id id, const char *val
  * lone backslash before another character is kept as is. Returns malloc'd text. */
 char *vcard_value_unescape(const char *raw, size_t len);
 
-/* Escapes text for a TEXT value: backslash, newline, and (if list) comma and
- * semicolon. Returns malloc'd text. */
-char *vcard_value_escape(const char *text, int list);
+/* Escapes text for a TEXT value by RFC 6350 §3.4: backslash, newline and comma
+ * always (also in single-valued properties such as FN, NOTE, DEATHPLACE), and the
+ * semicolon only in a field of a compound property (compound: N, ADR, ORG, GENDER
+ * components), where the grammar needs it; "in all other cases, escaping MUST NOT
+ * be used". Returns malloc'd text. */
+char *vcard_value_escape(const char *text, int compound);
 
 /* Splits raw at unescaped sep (';' or ','), returning malloc'd raw pieces (still
  * escaped) in *parts, their count in *nparts. Free with vcard_strv_free. */
@@ -166,7 +172,10 @@ void vcard_strv_free(char **v, size_t n);
 
 /* Serialises cards: BEGIN/VERSION/…/END, CRLF line ends, folded at 75 octets
  * without splitting UTF-8 sequences (RFC 6350 §3.2). A VERSION property in the card
- * is ignored (the writer writes its own). With VCARD_WRITE_V3 the card must already
+ * is ignored (the writer writes its own). The writer never writes what breaks the
+ * RFC 6350 §3.3 grammar: a property whose name is not vcard_name_valid is left out,
+ * as is such a parameter, and such a group is not written (jscontact_to_vcard's
+ * safety net then keeps the data as JSPROP). With VCARD_WRITE_V3 the card must already
  * be in 3.0 shape (jscontact_to_vcard does that); only parameter quoting differs.
  * Returns malloc'd text. */
 char *vcard_write(const vcard *cards, size_t ncards, int flags);

@@ -66,3 +66,16 @@ const char *vcard_name_str(vcard_name_id id)
 {
     return id > VC_OTHER && id < VC_NAME_COUNT ? names[id] : NULL;
 }
+
+int vcard_name_valid(const char *s)
+{
+    if (!s || !*s)
+        return 0;
+    for (; *s; s++) {
+        char c = *s;
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '-'))
+            return 0;
+    }
+    return 1;
+}

@@ -326,33 +326,35 @@ size_t vc_unescape_to(char *out, const char *raw, size_t len)
     return (size_t)(o - out);
 }
 
-char *vcard_value_escape(const char *text, int list)
+char *vcard_value_escape(const char *text, int compound)
 {
-    vbuf b = {0};
-    vbuf_grow(&b, strlen(text));
+    jbuf b = {0};
+    jbuf_grow(&b, strlen(text));
     for (const char *p = text; *p; p++) {
         switch (*p) {
         case '\\':
-            vbuf_puts(&b, "\\\\");
+            jbuf_adds(&b, "\\\\");
             break;
         case '\n':
-            vbuf_puts(&b, "\\n");
+            jbuf_adds(&b, "\\n");
             break;
         case '\r':
             if (p[1] != '\n')
-                vbuf_puts(&b, "\\n");
+                jbuf_adds(&b, "\\n");
             break;
         case ',':
+            jbuf_adds(&b, "\\,"); /* RFC 6350 §3.4: in every TEXT value */
+            break;
         case ';':
-            if (list)
-                vbuf_putc(&b, '\\');
-            vbuf_putc(&b, *p);
+            if (compound)
+                jbuf_addc(&b, '\\'); /* §3.4: a field of N, ADR, ORG, GENDER */
+            jbuf_addc(&b, ';');
             break;
         default:
-            vbuf_putc(&b, *p);
+            jbuf_addc(&b, *p);
         }
     }
-    return vbuf_take(&b);
+    return jbuf_take(&b);
 }
 
 void vcard_value_split(const char *raw, char sep, char ***parts, size_t *nparts)
@@ -428,26 +430,26 @@ static const unsigned short cp1252_high[32] = {
     0x2039, 0x0152, 0xFFFD, 0x017D, 0xFFFD, 0xFFFD, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
     0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0xFFFD, 0x017E, 0x0178};
 
-static void put_utf8(vbuf *b, unsigned cp)
+static void put_utf8(jbuf *b, unsigned cp)
 {
     char t[4];
     if (cp < 0x80) {
-        vbuf_putc(b, (char)cp);
+        jbuf_addc(b, (char)cp);
     } else if (cp < 0x800) {
         t[0] = (char)(0xC0 | (cp >> 6));
         t[1] = (char)(0x80 | (cp & 0x3F));
-        vbuf_putn(b, t, 2);
+        jbuf_add(b, t, 2);
     } else {
         t[0] = (char)(0xE0 | (cp >> 12));
         t[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
         t[2] = (char)(0x80 | (cp & 0x3F));
-        vbuf_putn(b, t, 3);
+        jbuf_add(b, t, 3);
     }
 }
 
 static char *cp1252_to_utf8(const char *s, size_t n)
 {
-    vbuf b = {0};
+    jbuf b = {0};
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         if (c >= 0x80 && c < 0xA0)
@@ -455,7 +457,7 @@ static char *cp1252_to_utf8(const char *s, size_t n)
         else
             put_utf8(&b, c);
     }
-    return vbuf_take(&b);
+    return jbuf_take(&b);
 }
 
 /* Converts n bytes in charset cs to UTF-8; NULL if the charset is unknown or the
@@ -505,8 +507,7 @@ typedef struct line_value {
 } line_value;
 
 typedef struct parser {
-    char *err;
-    size_t errlen;
+    char **err;         /* NULL: the caller wants no message */
     line_param *params; /* of the current content line */
     size_t nparams, capparams;
     line_value *values;
@@ -518,12 +519,17 @@ static int fail(parser *ps, size_t line, const char *fmt, ...)
 
 static int fail(parser *ps, size_t line, const char *fmt, ...)
 {
+    if (!ps->err)
+        return -1;
     char msg[200];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    snprintf(ps->err, ps->errlen, "line %zu: %s", line, msg);
+    jbuf b = {0};
+    jbuf_printf(&b, "line %zu: %s", line, msg);
+    free(*ps->err);
+    *ps->err = jbuf_take(&b);
     return -1;
 }
 
@@ -804,20 +810,20 @@ static int parse_line(parser *ps, vcard *card, const char *line, size_t len, siz
             size_t n;
             char *dec = qp_decode(owned, &n);
             /* encoded line breaks (=0D=0A) become the \n escape of a TEXT value */
-            vbuf nb = {0};
+            jbuf nb = {0};
             for (size_t k = 0; k < n; k++) {
                 if (dec[k] == '\r' || dec[k] == '\n') {
-                    vbuf_puts(&nb, "\\n");
+                    jbuf_adds(&nb, "\\n");
                     if (dec[k] == '\r' && k + 1 < n && dec[k + 1] == '\n')
                         k++;
                 } else {
-                    vbuf_putc(&nb, dec[k]);
+                    jbuf_addc(&nb, dec[k]);
                 }
             }
             free(dec);
             free(owned);
             vlen = nb.len;
-            owned = vbuf_take(&nb);
+            owned = jbuf_take(&nb);
             line_param_del(ps, VC_ENCODING);
         } else if (enc && (strcasecmp(enc, "B") == 0 || strcasecmp(enc, "BASE64") == 0)) {
             /* keep base64 text, without the whitespace of 2.1 continuation lines */
@@ -937,16 +943,11 @@ static int continuation(const pline *next, const char *s, size_t n, int version)
     return 0;
 }
 
-int vcard_parse(const char *text, size_t len, vcard **cards_out, size_t *ncards_out, char *err,
-                size_t errlen)
+int vcard_parse(const char *text, size_t len, vcard **cards_out, size_t *ncards_out, char **err)
 {
-    parser ps = {.err = err, .errlen = errlen};
-    char dummy[8];
-    if (!err || !errlen) {
-        ps.err = dummy;
-        ps.errlen = sizeof dummy;
-    }
-    ps.err[0] = 0;
+    parser ps = {.err = err};
+    if (err)
+        *err = NULL;
     *cards_out = NULL;
     *ncards_out = 0;
 
@@ -978,7 +979,7 @@ int vcard_parse(const char *text, size_t len, vcard **cards_out, size_t *ncards_
     vcard *cards = NULL;
     size_t ncards = 0, capc = 0;
     vcard *cur = NULL;
-    vbuf logical = {0};
+    jbuf logical = {0};
     int rc = 0;
     size_t li = 0;
     while (li < nl) {
@@ -996,15 +997,15 @@ int vcard_parse(const char *text, size_t len, vcard **cards_out, size_t *ncards_
         if (li < nl && continuation(&lines[li], ls, ln, version)) {
             /* joined in logical; most lines are used where they stand */
             logical.len = 0;
-            vbuf_putn(&logical, ls, ln);
+            jbuf_add(&logical, ls, ln);
             int how;
             while (li < nl &&
                    (how = continuation(&lines[li], logical.s, logical.len, version))) {
                 if (how == 1) {
-                    vbuf_putn(&logical, lines[li].s + 1, lines[li].n - 1);
+                    jbuf_add(&logical, lines[li].s + 1, lines[li].n - 1);
                 } else {
                     logical.len--;
-                    vbuf_putn(&logical, lines[li].s, lines[li].n);
+                    jbuf_add(&logical, lines[li].s, lines[li].n);
                 }
                 li++;
             }
@@ -1070,7 +1071,7 @@ int vcard_parse(const char *text, size_t len, vcard **cards_out, size_t *ncards_
     }
     if (rc == 0 && ncards == 0)
         rc = fail(&ps, 1, "no BEGIN:VCARD found");
-    vbuf_free(&logical);
+    jbuf_free(&logical);
     free(lines);
     free(ps.params);
     free(ps.values);

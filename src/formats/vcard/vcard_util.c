@@ -1,5 +1,5 @@
 /*
- * vcard_util.c — string buffer, allocation wrappers and UTF-8 checks used by the
+ * vcard_util.c — allocation wrappers and UTF-8 checks used by the
  * vCard and JSContact modules (see vcard_internal.h).
  */
 #include <stdio.h>
@@ -35,69 +35,6 @@ char *vc_strndup(const char *s, size_t n)
 char *vc_strdup(const char *s)
 {
     return vc_strndup(s, strlen(s));
-}
-
-void vbuf_grow(vbuf *b, size_t extra)
-{
-    if (b->len + extra + 1 <= b->cap)
-        return;
-    size_t cap = b->cap ? b->cap * 2 : 64;
-    while (cap < b->len + extra + 1)
-        cap *= 2;
-    b->s = vc_realloc(b->s, cap);
-    b->cap = cap;
-}
-
-void vbuf_putn(vbuf *b, const char *s, size_t n)
-{
-    vbuf_grow(b, n);
-    memcpy(b->s + b->len, s, n);
-    b->len += n;
-    b->s[b->len] = 0;
-}
-
-void vbuf_puts(vbuf *b, const char *s)
-{
-    vbuf_putn(b, s, strlen(s));
-}
-
-void vbuf_putc(vbuf *b, char c)
-{
-    vbuf_grow(b, 1);
-    b->s[b->len++] = c;
-    b->s[b->len] = 0;
-}
-
-void vbuf_printf(vbuf *b, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n <= 0)
-        return;
-    vbuf_grow(b, (size_t)n);
-    va_start(ap, fmt);
-    vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    b->len += (size_t)n;
-}
-
-char *vbuf_take(vbuf *b)
-{
-    if (b->s)
-        b->s[b->len] = 0; /* vbuf_grow alone leaves it unterminated */
-    char *s = b->s ? b->s : vc_strdup("");
-    b->s = NULL;
-    b->len = b->cap = 0;
-    return s;
-}
-
-void vbuf_free(vbuf *b)
-{
-    free(b->s);
-    b->s = NULL;
-    b->len = b->cap = 0;
 }
 
 size_t vc_utf8_seqlen(const unsigned char *s, size_t n)

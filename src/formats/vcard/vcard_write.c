@@ -11,7 +11,7 @@
 #include "formats/vcard/vcard_internal.h"
 
 /* Appends one content line to out, folded at 75 octets. */
-static void put_folded(vbuf *out, const char *line, size_t n)
+static void put_folded(jbuf *out, const char *line, size_t n)
 {
     size_t col = 0, i = 0;
     while (i < n) {
@@ -19,14 +19,14 @@ static void put_folded(vbuf *out, const char *line, size_t n)
         if (l == 0)
             l = 1;
         if (col + l > 75) {
-            vbuf_putn(out, "\r\n ", 3);
+            jbuf_add(out, "\r\n ", 3);
             col = 1;
         }
-        vbuf_putn(out, line + i, l);
+        jbuf_add(out, line + i, l);
         col += l;
         i += l;
     }
-    vbuf_putn(out, "\r\n", 2);
+    jbuf_add(out, "\r\n", 2);
 }
 
 static int needs_quotes(const char *v)
@@ -40,65 +40,67 @@ static int needs_quotes(const char *v)
     return 0;
 }
 
-static void put_param_value(vbuf *b, const char *v, int v3, int quote)
+static void put_param_value(jbuf *b, const char *v, int v3, int quote)
 {
     int q = quote || needs_quotes(v);
     if (q)
-        vbuf_putc(b, '"');
+        jbuf_addc(b, '"');
     for (const char *p = v; *p; p++) {
         if (v3) {
             /* RFC 2426 has no way to write these inside a parameter value */
             if (*p == '"')
-                vbuf_putc(b, '\'');
+                jbuf_addc(b, '\'');
             else if (*p == '\n' || *p == '\r')
-                vbuf_putc(b, ' ');
+                jbuf_addc(b, ' ');
             else if (((unsigned char)*p >= 0x20 && *p != 0x7F) || *p == '\t')
-                vbuf_putc(b, *p);
+                jbuf_addc(b, *p);
             continue;
         }
         /* RFC 6868 §3 */
         if (*p == '^')
-            vbuf_puts(b, "^^");
+            jbuf_adds(b, "^^");
         else if (*p == '"')
-            vbuf_puts(b, "^'");
+            jbuf_adds(b, "^'");
         else if (*p == '\n')
-            vbuf_puts(b, "^n");
+            jbuf_adds(b, "^n");
         else if (((unsigned char)*p >= 0x20 && *p != 0x7F) || *p == '\t')
-            vbuf_putc(b, *p); /* no control characters but HTAB in a param-value */
+            jbuf_addc(b, *p); /* no control characters but HTAB in a param-value */
     }
     if (q)
-        vbuf_putc(b, '"');
+        jbuf_addc(b, '"');
 }
 
-static void put_prop(vbuf *out, vbuf *line, const vcard_prop *p, int v3)
+static void put_prop(jbuf *out, jbuf *line, const vcard_prop *p, int v3)
 {
     line->len = 0;
-    if (p->group && *p->group) {
-        vbuf_puts(line, p->group);
-        vbuf_putc(line, '.');
+    if (p->group && vcard_name_valid(p->group)) {
+        jbuf_adds(line, p->group);
+        jbuf_addc(line, '.');
     }
-    vbuf_puts(line, p->name);
+    jbuf_adds(line, p->name);
     for (size_t i = 0; i < p->nparams; i++) {
         const vcard_param *pa = &p->params[i];
-        vbuf_putc(line, ';');
-        vbuf_puts(line, pa->name);
-        vbuf_putc(line, '=');
+        if (!vcard_name_valid(pa->name))
+            continue; /* RFC 6350 §3.3 param-name; see vcard.h */
+        jbuf_addc(line, ';');
+        jbuf_adds(line, pa->name);
+        jbuf_addc(line, '=');
         /* RFC 9555 §3.3.1, §3.3.2: JSCOMPS and JSPTR values are always quoted */
         int quote = !strcasecmp(pa->name, "JSPTR") || !strcasecmp(pa->name, "JSCOMPS");
         for (size_t j = 0; j < pa->nvalues; j++) {
             if (j)
-                vbuf_putc(line, ',');
+                jbuf_addc(line, ',');
             put_param_value(line, pa->values[j], v3, quote);
         }
     }
-    vbuf_putc(line, ':');
+    jbuf_addc(line, ':');
     for (const char *v = p->value; *v; v++) {
         /* values are escaped by their builders; never let a raw line break through */
         unsigned char ch = (unsigned char)*v;
         if (ch == '\n')
-            vbuf_puts(line, "\\n");
+            jbuf_adds(line, "\\n");
         else if ((ch >= 0x20 && ch != 0x7F) || ch == '\t')
-            vbuf_putc(line, *v); /* RFC 6350 §3.3 VALUE-CHAR has no control characters */
+            jbuf_addc(line, *v); /* RFC 6350 §3.3 VALUE-CHAR has no control characters */
     }
     put_folded(out, line->s, line->len);
 }
@@ -106,20 +108,20 @@ static void put_prop(vbuf *out, vbuf *line, const vcard_prop *p, int v3)
 char *vcard_write(const vcard *cards, size_t ncards, int flags)
 {
     int v3 = (flags & VCARD_WRITE_V3) != 0;
-    vbuf out = {0}, line = {0};
-    vbuf_grow(&out, 256 * ncards);
+    jbuf out = {0}, line = {0};
+    jbuf_grow(&out, 256 * ncards);
     for (size_t c = 0; c < ncards; c++) {
-        vbuf_puts(&out, "BEGIN:VCARD\r\n");
-        vbuf_puts(&out, v3 ? "VERSION:3.0\r\n" : "VERSION:4.0\r\n");
+        jbuf_adds(&out, "BEGIN:VCARD\r\n");
+        jbuf_adds(&out, v3 ? "VERSION:3.0\r\n" : "VERSION:4.0\r\n");
         for (size_t i = 0; i < cards[c].nprops; i++) {
             const vcard_prop *p = &cards[c].props[i];
             if (strcasecmp(p->name, "VERSION") == 0 || strcasecmp(p->name, "BEGIN") == 0 ||
-                strcasecmp(p->name, "END") == 0)
+                strcasecmp(p->name, "END") == 0 || !vcard_name_valid(p->name))
                 continue;
             put_prop(&out, &line, p, v3);
         }
-        vbuf_puts(&out, "END:VCARD\r\n");
+        jbuf_adds(&out, "END:VCARD\r\n");
     }
-    vbuf_free(&line);
-    return vbuf_take(&out);
+    jbuf_free(&line);
+    return jbuf_take(&out);
 }

@@ -248,3 +248,28 @@ int jsc_utc_to_vcard(const char *utc, char *out)
              utc + 17);
     return 1;
 }
+
+int jsc_is_uri(const char *s)
+{
+    /* RFC 3986 §3.1: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) */
+    if (!s || !((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z')))
+        return 0;
+    const char *p = s + 1;
+    while ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+           *p == '+' || *p == '-' || *p == '.')
+        p++;
+    if (*p != ':')
+        return 0;
+    /* §2: the rest is unreserved, reserved or pct-encoded characters */
+    for (p++; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c == '%') {
+            if (!isxdigit((unsigned char)p[1]) || !isxdigit((unsigned char)p[2]))
+                return 0;
+            p += 2;
+        } else if (c <= 0x20 || c >= 0x7F || strchr("\"<>\\^`{|}", c)) {
+            return 0;
+        }
+    }
+    return 1;
+}

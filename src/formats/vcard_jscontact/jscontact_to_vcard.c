@@ -12,6 +12,7 @@
  * as JSPROP properties (§3.2.1), so that vCard → JSContact gives the Card back.
  */
 #include <ctype.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 
 #include "formats/jscontact/jscontact.h"
 #include "formats/jscontact/jscontact_internal.h"
+#include "formats/json/writer.h"
 
 typedef struct gen {
     vcard *vc;
@@ -124,6 +126,12 @@ static void put_vcardparams(vcard_prop *p, const json_t *obj)
         }
         if (json_is_string(v)) {
             vcard_param_add(p, k, json_string_value(v));
+        } else if (json_is_integer(v)) {
+            /* a jCard producer may write "pref": 1: the vCard still gets PREF=1
+             * (issue 12 §4.4); the safety net keeps the JSON type */
+            char b[24];
+            snprintf(b, sizeof b, "%lld", (long long)json_integer_value(v));
+            vcard_param_add(p, k, b);
         } else if (json_is_array(v)) {
             size_t i;
             json_t *e;
@@ -175,41 +183,41 @@ static void put_common(gen *g, vcard_prop *p, const char *id, const json_t *obj,
 /* ---- structured values: N and ADR --------------------------------------------- */
 
 typedef struct slots {
-    vbuf v[ADR_NCOMPS];
+    jbuf v[ADR_NCOMPS];
     int n[ADR_NCOMPS];
 } slots;
 
 static void slot_add(slots *s, int pos, const char *val)
 {
     if (s->n[pos]++)
-        vbuf_putc(&s->v[pos], ',');
+        jbuf_addc(&s->v[pos], ',');
     char *e = vcard_value_escape(val, 1);
-    vbuf_puts(&s->v[pos], e);
+    jbuf_adds(&s->v[pos], e);
     free(e);
 }
 
 static char *slots_join(slots *s, int count)
 {
-    vbuf b = {0};
+    jbuf b = {0};
     for (int i = 0; i < count; i++) {
         if (i)
-            vbuf_putc(&b, ';');
+            jbuf_addc(&b, ';');
         if (s->v[i].s)
-            vbuf_puts(&b, s->v[i].s);
-        vbuf_free(&s->v[i]);
+            jbuf_adds(&b, s->v[i].s);
+        jbuf_free(&s->v[i]);
     }
     for (int i = count; i < ADR_NCOMPS; i++)
-        vbuf_free(&s->v[i]);
-    return vbuf_take(&b);
+        jbuf_free(&s->v[i]);
+    return jbuf_take(&b);
 }
 
-static void jscomps_sep(vbuf *b, const char *sep)
+static void jscomps_sep(jbuf *b, const char *sep)
 {
-    vbuf_puts(b, "s,");
+    jbuf_adds(b, "s,");
     for (const char *p = sep; *p; p++) {
         if (*p == ',' || *p == ';' || *p == '\\')
-            vbuf_putc(b, '\\');
-        vbuf_putc(b, *p);
+            jbuf_addc(b, '\\');
+        jbuf_addc(b, *p);
     }
 }
 
@@ -236,14 +244,17 @@ static char *structured(const json_t *obj, int is_adr, int phonetic, char **jsco
     const json_t *comps = json_object_get(obj, "components");
     slots s;
     memset(&s, 0, sizeof s);
-    /* RFC 9555 §2.6.1: the RFC 9554 components SHOULD be written even if empty;
-     * without them, "apartment" and "name" keep their RFC 6350 positions */
-    int newfmt = is_adr && adr_is_new(comps);
+    int ordered = json_is_true(json_object_get(obj, "isOrdered"));
+    /* RFC 9555 §2.6.1: the RFC 9554 components SHOULD be written even if empty. An
+     * ordered Address always puts each component at its RFC 9554 position (street
+     * name at 11, and in the street address at 2 as well), so that JSCOMPS points
+     * at the component itself (issue 12 §4.6); an unordered one without RFC 9554
+     * parts keeps "apartment" and "name" at their RFC 6350 positions. */
+    int newfmt = is_adr && (ordered || adr_is_new(comps));
     int count = is_adr ? ADR_NCOMPS : N_NCOMPS;
     /* what is written: 3.0 has 5 N and 7 ADR components */
     int outcount = v3 ? (is_adr ? 7 : 5) : count;
-    vbuf jc = {0};
-    int ordered = json_is_true(json_object_get(obj, "isOrdered"));
+    jbuf jc = {0};
     if (ordered) {
         const char *ds = str(obj, "defaultSeparator");
         if (ds)
@@ -269,7 +280,7 @@ static char *structured(const json_t *obj, int is_adr, int phonetic, char **jsco
             continue;
         if (!strcmp(k, "separator")) {
             if (ordered && !phonetic) {
-                vbuf_putc(&jc, ';');
+                jbuf_addc(&jc, ';');
                 jscomps_sep(&jc, str(c, "value") ? str(c, "value") : "");
             }
             continue;
@@ -282,11 +293,11 @@ static char *structured(const json_t *obj, int is_adr, int phonetic, char **jsco
         if (pos < 0 || pos >= count)
             continue;
         if (ordered) {
-            vbuf_putc(&jc, ';');
+            jbuf_addc(&jc, ';');
             if (s.n[pos])
-                vbuf_printf(&jc, "%d,%d", pos, s.n[pos]);
+                jbuf_printf(&jc, "%d,%d", pos, s.n[pos]);
             else
-                vbuf_printf(&jc, "%d", pos);
+                jbuf_printf(&jc, "%d", pos);
         }
         slot_add(&s, pos, v);
         any = 1;
@@ -305,26 +316,26 @@ static char *structured(const json_t *obj, int is_adr, int phonetic, char **jsco
     } else if (newfmt) {
         const int *parts[2] = {jsc_adr_ext_parts, jsc_adr_street_parts};
         for (int w = 0; w < 2; w++) {
-            vbuf j = {0};
+            jbuf j = {0};
             for (const int *q = parts[w]; *q >= 0; q++) {
                 json_array_foreach(comps, i, c)
                 {
                     const char *k = str(c, "kind"), *v = str(c, phonetic ? "phonetic" : "value");
                     if (k && v && *v && jsc_adr_pos(k) == *q) {
                         if (j.len)
-                            vbuf_putc(&j, ' ');
-                        vbuf_puts(&j, v);
+                            jbuf_addc(&j, ' ');
+                        jbuf_adds(&j, v);
                     }
                 }
             }
             if (j.len)
                 slot_add(&s, w + 1, j.s);
-            vbuf_free(&j);
+            jbuf_free(&j);
         }
     }
     if (jscomps)
-        *jscomps = ordered && !phonetic && any ? vbuf_take(&jc) : NULL;
-    vbuf_free(&jc);
+        *jscomps = ordered && !phonetic && any ? jbuf_take(&jc) : NULL;
+    jbuf_free(&jc);
     return slots_join(&s, outcount);
 }
 
@@ -392,22 +403,34 @@ static void gen_name(gen *g, const json_t *card)
         add_text(g, "FN", full, &fn);
         put_vcardparams(fn, name);
     } else {
-        /* §3.1: derive FN from the components, marked DERIVED */
-        vbuf b = {0};
+        /* §3.1: derive FN from the components, marked DERIVED. Components that are
+         * not ordered (RFC 9553 §2.2.1.2) are taken in one fixed order, title to
+         * credential, so that the FN does not depend on their order in the array
+         * (which N does not keep: RFC 9555 §2.5.5). */
+        static const char *const order[] = {"title",    "given",      "given2",     "surname",
+                                            "surname2", "generation", "credential", NULL};
+        jbuf b = {0};
         const json_t *comps = json_object_get(name, "components");
         int ordered = json_is_true(json_object_get(name, "isOrdered"));
         const char *ds = str(name, "defaultSeparator");
-        size_t i;
-        json_t *c;
+        size_t n = json_array_size(comps);
         int prev_sep = 1;
-        json_array_foreach(comps, i, c)
-        {
+        for (size_t it = 0; it < (ordered ? n : n * 8); it++) {
+            const json_t *c = json_array_get(comps, ordered ? it : it % n);
             const char *k = str(c, "kind"), *v = str(c, "value");
             if (!k || !v)
                 continue;
+            if (!ordered) {
+                /* pass it / n: the kind order[pass], then (pass 7) any other kind */
+                size_t pass = it / n, o = 0;
+                while (order[o] && strcmp(order[o], k))
+                    o++;
+                if (o != pass)
+                    continue;
+            }
             if (!strcmp(k, "separator")) {
                 if (ordered) {
-                    vbuf_puts(&b, v);
+                    jbuf_adds(&b, v);
                     prev_sep = 1;
                 }
                 continue;
@@ -415,14 +438,14 @@ static void gen_name(gen *g, const json_t *card)
             if (!*v)
                 continue;
             if (!prev_sep || (b.len && !ordered))
-                vbuf_puts(&b, ordered && ds ? ds : " ");
-            vbuf_puts(&b, v);
+                jbuf_adds(&b, ordered && ds ? ds : " ");
+            jbuf_adds(&b, v);
             prev_sep = 0;
         }
         add_text(g, "FN", b.s ? b.s : "", &fn);
         if (b.len && !g->v3)
             vcard_param_set(fn, "DERIVED", "TRUE");
-        vbuf_free(&b);
+        jbuf_free(&b);
     }
     if (!name)
         return;
@@ -440,24 +463,24 @@ static void gen_name(gen *g, const json_t *card)
     free(jscomps);
     if (json_object_size(sort)) {
         /* §2.3.21: SORT-AS is structured like N */
-        vbuf b = {0};
+        jbuf b = {0};
         int last = -1;
         for (int i = 0; i < N_NCOMPS; i++)
             if (str(sort, jsc_n_kinds[i]))
                 last = i;
         for (int i = 0; i <= last; i++) {
             if (i)
-                vbuf_putc(&b, ',');
+                jbuf_addc(&b, ',');
             const char *v = str(sort, jsc_n_kinds[i]);
             if (v) {
                 char *e = vcard_value_escape(v, 1);
-                vbuf_puts(&b, e);
+                jbuf_adds(&b, e);
                 free(e);
             }
         }
         if (b.s)
             vcard_param_set(n, "SORT-AS", b.s);
-        vbuf_free(&b);
+        jbuf_free(&b);
     }
     if (!full)
         put_vcardparams(n, name);
@@ -475,12 +498,12 @@ static void each_entry(gen *g, const json_t *card, const char *mapname, entry_fn
     {
         if (!json_is_object(obj))
             continue;
-        vbuf b = {0};
-        vbuf_puts(&b, mapname);
-        vbuf_putc(&b, '/');
-        jsptr_token_encode(&b, id);
+        jbuf b = {0};
+        jbuf_adds(&b, mapname);
+        jbuf_addc(&b, '/');
+        jptr_token_encode(&b, id);
         snprintf(tag, sizeof tag, "%s", b.s);
-        vbuf_free(&b);
+        jbuf_free(&b);
         g->tag = tag;
         fn(g, id, obj);
     }
@@ -543,7 +566,8 @@ static void e_lang(gen *g, const char *id, const json_t *o)
 
 static void e_nickname(gen *g, const char *id, const json_t *o)
 {
-    char *e = vcard_value_escape(str(o, "name") ? str(o, "name") : "", 1);
+    /* RFC 6350 §6.2.3 NICKNAME is a text-list: not compound */
+    char *e = vcard_value_escape(str(o, "name") ? str(o, "name") : "", 0);
     vcard_prop *p = add(g, "NICKNAME", e);
     free(e);
     put_common(g, p, id, o, 0);
@@ -558,29 +582,29 @@ static void e_pronouns(gen *g, const char *id, const json_t *o)
 
 static void e_org(gen *g, const char *id, const json_t *o)
 {
-    vbuf b = {0}, sort = {0};
+    jbuf b = {0}, sort = {0};
     char *e = vcard_value_escape(str(o, "name") ? str(o, "name") : "", 1);
-    vbuf_puts(&b, e);
+    jbuf_adds(&b, e);
     free(e);
     const char *sa = str(o, "sortAs");
     int anysort = sa != NULL;
     if (sa) {
         e = vcard_value_escape(sa, 1);
-        vbuf_puts(&sort, e);
+        jbuf_adds(&sort, e);
         free(e);
     }
     size_t i;
     json_t *u;
     json_array_foreach(json_object_get(o, "units"), i, u)
     {
-        vbuf_putc(&b, ';');
+        jbuf_addc(&b, ';');
         e = vcard_value_escape(str(u, "name") ? str(u, "name") : "", 1);
-        vbuf_puts(&b, e);
+        jbuf_adds(&b, e);
         free(e);
-        vbuf_putc(&sort, ',');
+        jbuf_addc(&sort, ',');
         if (str(u, "sortAs")) {
             e = vcard_value_escape(str(u, "sortAs"), 1);
-            vbuf_puts(&sort, e);
+            jbuf_adds(&sort, e);
             free(e);
             anysort = 1;
         }
@@ -592,8 +616,8 @@ static void e_org(gen *g, const char *id, const json_t *o)
             sort.s[--sort.len] = 0;
         vcard_param_set(p, "SORT-AS", sort.s);
     }
-    vbuf_free(&b);
-    vbuf_free(&sort);
+    jbuf_free(&b);
+    jbuf_free(&sort);
     put_common(g, p, id, o, 0);
 }
 
@@ -624,6 +648,11 @@ static void e_note(gen *g, const char *id, const json_t *o)
 static void e_persinfo(gen *g, const char *id, const json_t *o)
 {
     const char *kind = str(o, "kind") ? str(o, "kind") : "interest";
+    /* RFC 9555 §2.8.4: only these kinds have a vCard property. Any other kind is never
+     * made a property name (it could be "VERSION:e", issue 19 §5): the safety net
+     * keeps the entry as JSPROP instead. */
+    if (strcmp(kind, "expertise") && strcmp(kind, "hobby") && strcmp(kind, "interest"))
+        return;
     char *name = upper(kind);
     vcard_prop *p;
     add_text(g, name, str(o, "value") ? str(o, "value") : "", &p);
@@ -802,29 +831,29 @@ static void e_anniversary(gen *g, const char *id, const json_t *o)
 
 /* ---- vCardProps ---------------------------------------------------------------- */
 
-static void jcard_value(vbuf *b, const json_t *v, int text, int depth)
+static void jcard_value(jbuf *b, const json_t *v, int text, int depth)
 {
     if (json_is_string(v)) {
         if (text) {
             char *e = vcard_value_escape(json_string_value(v), depth > 0);
-            vbuf_puts(b, e);
+            jbuf_adds(b, e);
             free(e);
         } else {
-            vbuf_puts(b, json_string_value(v));
+            jbuf_adds(b, json_string_value(v));
         }
     } else if (json_is_integer(v)) {
-        vbuf_printf(b, "%lld", (long long)json_integer_value(v));
+        jbuf_printf(b, "%lld", (long long)json_integer_value(v));
     } else if (json_is_real(v)) {
-        vbuf_printf(b, "%.17g", json_real_value(v));
+        jbuf_printf(b, "%.17g", json_real_value(v));
     } else if (json_is_boolean(v)) {
-        vbuf_puts(b, json_is_true(v) ? "TRUE" : "FALSE");
+        jbuf_adds(b, json_is_true(v) ? "TRUE" : "FALSE");
     } else if (json_is_array(v) && depth < 2) {
         size_t i;
         json_t *e;
         json_array_foreach(v, i, e)
         {
             if (i)
-                vbuf_putc(b, depth == 0 ? ';' : ',');
+                jbuf_addc(b, depth == 0 ? ';' : ',');
             jcard_value(b, e, 1, depth + 1);
         }
     }
@@ -848,7 +877,7 @@ static void gen_vcardprops(gen *g, const json_t *card)
         if (!strcasecmp(name, "version") || !strcasecmp(name, "begin") ||
             !strcasecmp(name, "end") || !strcasecmp(name, "jsprop"))
             continue;
-        vbuf b = {0};
+        jbuf b = {0};
         int text = !strcasecmp(type, "text");
         if (json_array_size(jp) == 4) {
             jcard_value(&b, json_array_get(jp, 3), text, 0);
@@ -856,14 +885,14 @@ static void gen_vcardprops(gen *g, const json_t *card)
             /* multiple values: a comma-separated list (RFC 7095 §3.3.1.3) */
             for (size_t k = 3; k < json_array_size(jp); k++) {
                 if (k > 3)
-                    vbuf_putc(&b, ',');
+                    jbuf_addc(&b, ',');
                 jcard_value(&b, json_array_get(jp, k), text, 1);
             }
         }
         char *up = upper(name);
         vcard_prop *p = add(g, up, b.s ? b.s : "");
         free(up);
-        vbuf_free(&b);
+        jbuf_free(&b);
         if (strcasecmp(type, "unknown") != 0)
             vcard_param_set(p, "VALUE", type);
         json_t *wrap = json_object();
@@ -891,8 +920,9 @@ static void gen_card(gen *g, const json_t *card)
     const char *uid = str(card, "uid");
     if (uid) {
         g->tag = "uid";
-        /* RFC 6350 §6.7.6: a URI, or free text with VALUE=text */
-        int uri = strchr(uid, ':') && !strpbrk(uid, " \\;,\n");
+        /* RFC 6350 §6.7.6: a URI (written as it is, without VALUE), or free text
+         * with VALUE=text (RFC 9555 §2.1 as updated by RFC 9982) */
+        int uri = jsc_is_uri(uid);
         vcard_prop *p = uri ? add(g, "UID", uid) : NULL;
         if (!uri) {
             add_text(g, "UID", uid, &p);
@@ -946,7 +976,7 @@ static void gen_card(gen *g, const json_t *card)
     json_object_foreach(json_object_get(card, "relatedTo"), k, v)
     {
         /* §2.9.5: a key that is not a URI is written as text */
-        int uri = strchr(k, ':') && !strpbrk(k, " \\;,\n");
+        int uri = jsc_is_uri(k);
         vcard_prop *p;
         if (uri)
             p = add(g, "RELATED", k);
@@ -964,18 +994,18 @@ static void gen_card(gen *g, const json_t *card)
     json_object_foreach(json_object_get(card, "members"), k, v)
         add(g, g->v3 ? "X-ADDRESSBOOKSERVER-MEMBER" : "MEMBER", k);
     if (json_object_size(json_object_get(card, "keywords"))) {
-        vbuf b = {0};
+        jbuf b = {0};
         json_object_foreach(json_object_get(card, "keywords"), k, v)
         {
             if (b.len)
-                vbuf_putc(&b, ',');
-            char *e = vcard_value_escape(k, 1);
-            vbuf_puts(&b, e);
+                jbuf_addc(&b, ',');
+            char *e = vcard_value_escape(k, 0); /* CATEGORIES: text-list */
+            jbuf_adds(&b, e);
             free(e);
         }
         g->tag = "keywords";
         add(g, "CATEGORIES", b.s);
-        vbuf_free(&b);
+        jbuf_free(&b);
     }
     gen_vcardprops(g, card);
 }
@@ -1036,7 +1066,11 @@ static void gen_localizations(gen *g, const json_t *card)
         for (size_t i = 0; i < lv.nprops; i++) {
             vcard_prop *lp = &lv.props[i];
             const char *tag = lg.tags[i];
-            if (!*tag || !strcmp(tag, "vCardProps") || !strcasecmp(lp->name, "X-ABLABEL"))
+            /* MEMBER, UID and KIND have no language alternatives (RFC 6350 §6.6.5,
+             * §6.7.6, §6.1.4): such a localization stays in the JSPROP of
+             * localizations, and these properties stay plain (issue 12 §4.3) */
+            if (!*tag || !strcmp(tag, "vCardProps") || !strcasecmp(lp->name, "X-ABLABEL") ||
+                !strcmp(tag, "members") || !strcmp(tag, "uid") || !strcmp(tag, "KIND"))
                 continue;
             int same = 0;
             for (size_t j = 0; j < nbase && !same; j++)
@@ -1086,27 +1120,25 @@ static void add_jsprop(gen *g, const char *path, const json_t *value)
 {
     char *js = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
     /* control characters cannot stand in a vCard value: JSON escapes them */
-    vbuf jb = {0};
+    jbuf jb = {0};
     for (const char *q = js ? js : "null"; *q; q++) {
         if ((unsigned char)*q < 0x20 || *q == 0x7F)
-            vbuf_printf(&jb, "\\u%04x", (unsigned)(unsigned char)*q);
+            jbuf_printf(&jb, "\\u%04x", (unsigned)(unsigned char)*q);
         else
-            vbuf_putc(&jb, *q);
+            jbuf_addc(&jb, *q);
     }
     char *e = vcard_value_escape(jb.s, 0);
-    vbuf_free(&jb);
+    jbuf_free(&jb);
     g->tag = "";
     vcard_prop *p = add(g, "JSPROP", e);
     vcard_param_set(p, "JSPTR", path);
     free(e);
-    json_free_t jfree; /* json_dumps text: jansson's free, which may not be free() */
-    json_get_alloc_funcs(NULL, &jfree);
-    jfree(js);
+    jwriter_text_free(js); /* json_dumps text: jansson's free, which may not be free() */
 }
 
 /* Emits patches that turn got into want, at most three levels deep, never into
  * arrays (§3.2.1), and only where the parent exists in got. */
-static void diff(gen *g, const json_t *want, const json_t *got, vbuf *path, int depth)
+static void diff(gen *g, const json_t *want, const json_t *got, jbuf *path, int depth)
 {
     const char *k;
     json_t *v;
@@ -1119,8 +1151,8 @@ static void diff(gen *g, const json_t *want, const json_t *got, vbuf *path, int 
             continue;
         size_t mark = path->len;
         if (path->len)
-            vbuf_putc(path, '/');
-        jsptr_token_encode(path, k);
+            jbuf_addc(path, '/');
+        jptr_token_encode(path, k);
         if (o && json_is_object(o) && json_is_object(v) && depth < 3)
             diff(g, v, o, path, depth + 1);
         else
@@ -1134,15 +1166,48 @@ static void diff(gen *g, const json_t *want, const json_t *got, vbuf *path, int 
             continue;
         size_t mark = path->len;
         if (path->len)
-            vbuf_putc(path, '/');
-        jsptr_token_encode(path, k);
+            jbuf_addc(path, '/');
+        jptr_token_encode(path, k);
         add_jsprop(g, path->s, json_null());
         path->len = mark;
         path->s[mark] = 0;
     }
 }
 
-static void safety_net(gen *g, const json_t *card)
+/* Returns 0, or -1 if the written text does not parse back (the writer keeps to the
+ * RFC 6350 §3.3 grammar, so this is a bug: the Card is refused rather than written). */
+/* True if arrays a and b hold the same elements in some order (small arrays only). */
+static int same_multiset(const json_t *a, const json_t *b)
+{
+    size_t n = json_array_size(a);
+    if (!json_is_array(a) || !json_is_array(b) || n != json_array_size(b) || n > 64)
+        return 0;
+    char used[64] = {0};
+    for (size_t i = 0; i < n; i++) {
+        size_t j = 0;
+        while (j < n && (used[j] || !json_equal(json_array_get(a, i), json_array_get(b, j))))
+            j++;
+        if (j == n)
+            return 0;
+        used[j] = 1;
+    }
+    return 1;
+}
+
+/* RFC 9553 §2.2.1.2, §2.5.1.3: the order of the components of a Name or Address whose
+ * isOrdered is not true carries no meaning, and RFC 9555 §2.5.5, §2.6.1 read them back
+ * in N/ADR order. Where the text gives the same components in another order, take that
+ * order into want, so that the safety net writes no JSPROP for them (issue 12 §4.3). */
+static void unordered_as_read(json_t *want_obj, const json_t *got_obj)
+{
+    if (!json_is_object(want_obj) || json_is_true(json_object_get(want_obj, "isOrdered")))
+        return;
+    const json_t *got = json_object_get(got_obj, "components");
+    if (same_multiset(json_object_get(want_obj, "components"), got))
+        json_object_set_new(want_obj, "components", json_deep_copy(got));
+}
+
+static int safety_net(gen *g, const json_t *card)
 {
     /* compare with what the written text reads as, not with the model: the
      * writer may still change a value (line breaks, control characters) */
@@ -1150,22 +1215,44 @@ static void safety_net(gen *g, const json_t *card)
     vcard *reread;
     size_t n;
     json_t *back;
-    if (vcard_parse(text, strlen(text), &reread, &n, NULL, 0) == 0 && n == 1) {
+    if (vcard_parse(text, strlen(text), &reread, &n, NULL) == 0 && n == 1) {
         back = jscontact_from_vcard(&reread[0]);
         vcard_list_free(reread, n);
     } else {
-        back = json_object(); /* cannot happen: then JSPROP carries everything */
+        free(text);
+        return -1;
     }
     free(text);
     json_t *want = json_deep_copy(card);
+    /* RFC 9982 §2: the text reads back as "2.0", which a valid "1.0" Card also is */
+    const char *ver = str(want, "version");
+    if (ver && !strcmp(ver, "1.0") && str(back, "version") && !strcmp(str(back, "version"), "2.0"))
+        json_object_set_new(want, "version", json_string("2.0"));
+    unordered_as_read(json_object_get(want, "name"), json_object_get(back, "name"));
+    /* RFC 9553 §2.2.5: a Title's kind defaults to "title", which RFC 9555 §2.9.6 reads
+     * back explicitly: the same Title, so no JSPROP (issue 12 §4.3) */
+    const char *tk;
+    json_t *tv;
+    json_object_foreach(json_object_get(want, "titles"), tk, tv)
+    {
+        const json_t *bt = json_object_get(json_object_get(back, "titles"), tk);
+        if (json_is_object(tv) && !json_object_get(tv, "kind") && str(bt, "kind") &&
+            !strcmp(str(bt, "kind"), "title"))
+            json_object_set_new(tv, "kind", json_string("title"));
+    }
+    const char *ak;
+    json_t *av;
+    json_object_foreach(json_object_get(want, "addresses"), ak, av)
+        unordered_as_read(av, json_object_get(json_object_get(back, "addresses"), ak));
     jsc_drop_implied_types(back);
     jsc_drop_implied_types(want);
-    vbuf path = {0};
-    vbuf_puts(&path, "");
+    jbuf path = {0};
+    jbuf_adds(&path, "");
     diff(g, want, back, &path, 0);
-    vbuf_free(&path);
+    jbuf_free(&path);
     json_decref(back);
     json_decref(want);
+    return 0;
 }
 
 /* ---- vCard 3.0 ---------------------------------------------------------------- */
@@ -1286,11 +1373,28 @@ static void downgrade_v3(vcard *vc)
 
 /* ---- entry points --------------------------------------------------------------- */
 
-int jscontact_to_vcard(const json_t *card, vcard *out, int flags, char *err, size_t errlen)
+/* Sets *err (if err is not NULL) to a malloc'd message. */
+static void set_err(char **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void set_err(char **err, const char *fmt, ...)
 {
+    if (!err)
+        return;
+    char msg[600];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    free(*err);
+    *err = vc_strdup(msg);
+}
+
+int jscontact_to_vcard(const json_t *card, vcard *out, int flags, char **err)
+{
+    if (err)
+        *err = NULL;
     memset(out, 0, sizeof *out);
     if (!json_is_object(card)) {
-        snprintf(err, errlen, "not a Card object");
+        set_err(err, "not a Card object");
         return -1;
     }
     gen g = {out,          NULL, 0, NULL, (flags & JSCONTACT_VCARD3) != 0, 0, str(card, "language"),
@@ -1298,19 +1402,27 @@ int jscontact_to_vcard(const json_t *card, vcard *out, int flags, char *err, siz
     collect_groups(g.groups, card, 0);
     out->version = g.v3 ? 30 : 40;
     gen_card(&g, card);
+    int rc = 0;
     if (!g.v3) {
         gen_localizations(&g, card);
-        safety_net(&g, card);
+        rc = safety_net(&g, card);
     } else {
         downgrade_v3(out);
     }
     json_decref(g.groups);
     gen_free(&g);
-    return 0;
+    if (rc < 0) {
+        vcard_free(out);
+        memset(out, 0, sizeof *out);
+        set_err(err, "the Card has no vCard form that parses back (RFC 6350 §3.3)");
+    }
+    return rc;
 }
 
-char *jscontact_to_vcard_text(const json_t *cards, int flags, char *err, size_t errlen)
+char *jscontact_to_vcard_text(const json_t *cards, int flags, char **err)
 {
+    if (err)
+        *err = NULL;
     size_t n = json_is_array(cards) ? json_array_size(cards) : 1;
     vcard *vcs = vc_malloc((n + 1) * sizeof *vcs);
     memset(vcs, 0, (n + 1) * sizeof *vcs);
@@ -1321,16 +1433,16 @@ char *jscontact_to_vcard_text(const json_t *cards, int flags, char *err, size_t 
         if (jscontact_card_validate(c, &invalid, &msgs)) {
             const char *m = json_string_value(json_array_get(msgs, 0));
             if (json_is_array(cards))
-                snprintf(err, errlen, "card %zu: invalid: %s", i, m ? m : "?");
+                set_err(err, "card %zu: invalid: %s", i, m ? m : "?");
             else
-                snprintf(err, errlen, "invalid Card: %s", m ? m : "?");
+                set_err(err, "invalid Card: %s", m ? m : "?");
             json_decref(invalid);
             json_decref(msgs);
             goto done;
         }
         json_decref(invalid);
         json_decref(msgs);
-        if (jscontact_to_vcard(c, &vcs[i], flags, err, errlen) < 0)
+        if (jscontact_to_vcard(c, &vcs[i], flags, err) < 0)
             goto done;
     }
     text = vcard_write(vcs, n, flags & JSCONTACT_VCARD3);

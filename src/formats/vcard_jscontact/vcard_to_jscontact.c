@@ -177,7 +177,7 @@ int v2j_value_type_is(conv *c, const char *type)
 char *v2j_new_id(conv *c, json_t *map, const char *prefix)
 {
     const char *pid = vcard_param_first_id(c->cur, VC_PROP_ID);
-    if (pid && jscontact_is_id(pid) && !json_object_get(map, pid))
+    if (pid && jid_valid(pid) && !json_object_get(map, pid))
         return vc_strdup(pid);
     /* prefixes are string literals: one counter per literal */
     size_t k = 0;
@@ -305,7 +305,7 @@ json_t *v2j_add_entry(conv *c, json_t *card, const char *mapname, const char *pr
     char *id = forced_id ? vc_strdup(forced_id) : v2j_new_id(c, map, prefix);
     if (forced_id)
         v2j_take(c, VC_PROP_ID);
-    /* ids are ASCII: a valid PROP-ID (jscontact_is_id) or PREFIX-n */
+    /* ids are ASCII: a valid PROP-ID (jid_valid) or PREFIX-n */
     json_object_set_new_nocheck(map, id, obj);
     if (id_out)
         *id_out = id;
@@ -367,12 +367,12 @@ static void loc_diff(conv *c, const char *lang, const char *prefix, json_t *base
             continue;
         if (json_equal(json_object_get(base, k), v))
             continue;
-        vbuf b = {0};
-        vbuf_puts(&b, prefix);
-        vbuf_putc(&b, '/');
-        jsptr_token_encode(&b, k);
+        jbuf b = {0};
+        jbuf_adds(&b, prefix);
+        jbuf_addc(&b, '/');
+        jptr_token_encode(&b, k);
         loc_patch(c, lang, b.s, json_incref(v));
-        vbuf_free(&b);
+        jbuf_free(&b);
     }
 }
 
@@ -455,7 +455,7 @@ static json_t *run(conv *c, size_t i, json_t *card, const char *fid, const char 
         c->used[v2j_param_index(c->cur, pa)] = 1;
     /* a valid PROP-ID becomes the map key (add_entry) */
     if ((pa = vcard_param_get_id(c->cur, VC_PROP_ID)) && pa->nvalues == 1 &&
-        jscontact_is_id(pa->values[0]))
+        jid_valid(pa->values[0]))
         c->used[v2j_param_index(c->cur, pa)] = 1;
     *map = NULL;
     *id = NULL;
@@ -565,13 +565,13 @@ static char *canon_lang_of(const vcard_prop *p)
 /* Path of a converted value: "name", "titles/t1", "speakToAs/pronouns/p1" */
 static char *value_path(const char *map, const char *id)
 {
-    vbuf b = {0};
-    vbuf_puts(&b, map);
+    jbuf b = {0};
+    jbuf_adds(&b, map);
     if (id) {
-        vbuf_putc(&b, '/');
-        jsptr_token_encode(&b, id);
+        jbuf_addc(&b, '/');
+        jptr_token_encode(&b, id);
     }
-    return vbuf_take(&b);
+    return jbuf_take(&b);
 }
 
 /* Converts the base property i and its ALTID/LANGUAGE alternatives. */
@@ -686,29 +686,6 @@ static void convert_bucket(conv *c, size_t i)
         free(mem);
 }
 
-/* §2.1.1: a stable uid for a vCard without UID — a name-based UUID from a hash of
- * the properties, so converting the same vCard twice gives the same uid. */
-static void derive_uid(conv *c)
-{
-    uint64_t h1 = 1469598103934665603ULL, h2 = 0x9E3779B97F4A7C15ULL;
-    for (size_t i = 0; i < c->vc->nprops; i++) {
-        const vcard_prop *p = &c->vc->props[i];
-        const char *parts[2] = {p->name, p->value};
-        for (int k = 0; k < 2; k++)
-            for (const unsigned char *s = (const unsigned char *)parts[k]; *s; s++) {
-                h1 = (h1 ^ *s) * 1099511628211ULL;
-                h2 = (h2 ^ *s) * 0x100000001B3ULL + (h2 >> 29);
-            }
-        h1 = (h1 ^ 0xFF) * 1099511628211ULL;
-    }
-    char uid[64];
-    snprintf(uid, sizeof uid, "urn:uuid:%08x-%04x-5%03x-%04x-%012llx", (unsigned)(h1 >> 32),
-             (unsigned)(h1 >> 16) & 0xFFFF, (unsigned)h1 & 0xFFF,
-             (unsigned)(0x8000 | ((h2 >> 48) & 0x3FFF)),
-             (unsigned long long)(h2 & 0xFFFFFFFFFFFFULL));
-    json_object_set_new_nocheck(c->card, "uid", json_string(uid));
-}
-
 /* Group rules: X-ABLabel (§2.11.11), ORG/TITLE (§2.9.6), and keeping the group of
  * converted properties that share it with vCardProps entries (§2.3.9). */
 static void apply_groups(conv *c)
@@ -799,8 +776,10 @@ static void fix_invalid(conv *c)
                          strcmp(top, "relatedTo");
             if (is_map) {
                 const char *e = strchr(sl + 1, '/');
-                char *tok = jsptr_token_decode(sl + 1, e ? (size_t)(e - sl - 1) : strlen(sl + 1));
-                snprintf(id, sizeof id, "%s", tok);
+                size_t tn = e ? (size_t)(e - sl - 1) : strlen(sl + 1);
+                char *tok = jptr_token_decode(sl + 1, tn);
+                /* a bad escape stays as it is written (as it always did here) */
+                snprintf(id, sizeof id, "%.*s", (int)(tok ? strlen(tok) : tn), tok ? tok : sl + 1);
                 free(tok);
             }
             for (size_t k = 0; k < c->vc->nprops; k++) {
@@ -836,7 +815,8 @@ json_t *jscontact_from_vcard(const vcard *vc)
     c.vc = vc;
     c.card = json_object();
     json_object_set_new_nocheck(c.card, "@type", json_string("Card"));
-    json_object_set_new_nocheck(c.card, "version", json_string("1.0"));
+    /* RFC 9982 §2: implementations MUST create JSContact "2.0" data */
+    json_object_set_new_nocheck(c.card, "version", json_string("2.0"));
     /* propids, vcardprops and jsprops are made when first needed */
     c.fn_main = SIZE_MAX;
     size_t n = vc->nprops;
@@ -911,8 +891,8 @@ json_t *jscontact_from_vcard(const vcard *vc)
             to_vcardprops(&c, i); /* X-ABLabel without a labelled property */
     keep_groups(&c);
 
-    if (!json_object_get(c.card, "uid"))
-        derive_uid(&c);
+    /* RFC 9982 §3: a vCard without UID becomes a version "2.0" Card without uid (the
+     * converter MUST NOT generate one) */
     if (json_array_size(c.vcardprops))
         json_object_set(c.card, "vCardProps", c.vcardprops);
     /* a name needs full or components (RFC 9553 §2.2.1.1) */
@@ -960,11 +940,11 @@ json_t *jscontact_from_vcard(const vcard *vc)
     return c.card;
 }
 
-json_t *jscontact_from_vcard_text(const char *text, size_t len, char *err, size_t errlen)
+json_t *jscontact_from_vcard_text(const char *text, size_t len, char **err)
 {
     vcard *cards;
     size_t n;
-    if (vcard_parse(text, len, &cards, &n, err, errlen) < 0)
+    if (vcard_parse(text, len, &cards, &n, err) < 0)
         return NULL;
     json_t *out = json_array();
     for (size_t i = 0; i < n; i++)

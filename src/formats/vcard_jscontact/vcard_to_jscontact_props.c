@@ -70,21 +70,21 @@ static char *inline_data_uri(conv *c, int is_key)
         type = NULL;
     else if (type)
         type = v2j_take(c, VC_TYPE);
-    vbuf b = {0};
-    vbuf_puts(&b, "data:");
+    jbuf b = {0};
+    jbuf_adds(&b, "data:");
     if (type && strchr(type, '/'))
-        vbuf_puts(&b, type);
+        jbuf_adds(&b, type);
     else if (is_key)
-        vbuf_puts(&b, type && strcasecmp(type, "X509") == 0 ? "application/pkix-cert"
+        jbuf_adds(&b, type && strcasecmp(type, "X509") == 0 ? "application/pkix-cert"
                                                             : "application/pgp-keys");
     else if (type) {
         char *l = jsc_lower(vc_strdup(type));
-        vbuf_printf(&b, "image/%s", l);
+        jbuf_printf(&b, "image/%s", l);
         free(l);
     } else
-        vbuf_puts(&b, "application/octet-stream");
-    vbuf_printf(&b, ";base64,%s", c->cur->value);
-    return vbuf_take(&b);
+        jbuf_adds(&b, "application/octet-stream");
+    jbuf_printf(&b, ";base64,%s", c->cur->value);
+    return jbuf_take(&b);
 }
 
 static json_t *h_resource(conv *c, json_t *card, const char *fid, const char **map, char **id)
@@ -702,11 +702,11 @@ static json_t *h_geo_tz(conv *c, json_t *card, const char *fid, const char **map
     char *tv;
     if (geo && strncasecmp(v, "geo:", 4) != 0 && strchr(v, ';')) {
         /* vCard 3.0 GEO is "lat;lon"; JSContact coordinates are a geo: URI */
-        vbuf g = {0};
-        vbuf_puts(&g, "geo:");
+        jbuf g = {0};
+        jbuf_adds(&g, "geo:");
         for (const char *q = v; *q; q++)
-            vbuf_putc(&g, *q == ';' ? ',' : *q);
-        tv = vbuf_take(&g);
+            jbuf_addc(&g, *q == ';' ? ',' : *q);
+        tv = jbuf_take(&g);
     } else {
         tv = geo ? v2j_uri_value(v) : vcard_value_unescape(v, strlen(v));
     }
