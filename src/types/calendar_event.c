@@ -586,9 +586,34 @@ static bool changed_beyond_per_user(json_t *obj, json_t *old)
     return false;
 }
 
-/* Validates and completes one event; shared by /set, /copy and import. */
+/* (uid, recurrenceId) identifies an event within the account (§5). */
+static json_t *check_uid(struct jset *s, struct store_conn *c, const char *account, json_t *obj,
+                         json_t *old, json_t *invalid)
+{
+    struct uid_clash u = {old ? json_string_value(json_object_get(old, "id")) : NULL,
+                          json_string_value(json_object_get(obj, "recurrenceId")), c, account,
+                          false, ""};
+    store_index_find_uid(c, account, calendar_event_type.name,
+                         json_string_value(json_object_get(obj, "uid")), uid_cb, &u);
+    /* RFC 8620 §5.4: a /copy onto an existing event is alreadyExists, with its id */
+    if (u.clash && s && json_object_get(jset_args(s), "fromAccountId")) {
+        json_t *e = jmap_seterror("alreadyExists", "an event with this uid exists");
+        json_object_set_new(e, "existingId", json_string(u.existing));
+        return e;
+    }
+    if (u.clash)
+        jset_invalid(s, invalid, "uid", "another event of the account has this uid and recurrenceId");
+    if (old && !json_equal(json_object_get(old, "uid"), json_object_get(obj, "uid")))
+        jset_invalid(s, invalid, "uid", "the uid of an event never changes");
+    return NULL;
+}
+
+/* Validates and completes one event; shared by /set, /copy and import. The uid
+ * check (a read of other events) is left out when check_uid_now is false: the
+ * caller runs it under the write lock. */
 static json_t *validate_event(struct jset *s, struct store_conn *c, const char *account,
-                              json_t *obj, json_t *old, json_t *invalid, int jscal_flags)
+                              json_t *obj, json_t *old, json_t *invalid, int jscal_flags,
+                              bool check_uid_now)
 {
     if (json_object_get(obj, "method"))
         jset_invalid(s, invalid, "method", "an event in a calendar has no method (§5)");
@@ -670,7 +695,8 @@ static json_t *validate_event(struct jset *s, struct store_conn *c, const char *
         return NULL;
     /* Issue 19 §1: the series must be expandable within the limits every query uses
      * (bounded by instances and by the candidates examined), else it is refused here,
-     * before the write, with the reason, instead of failing every later query. */
+     * with the reason, instead of failing every later query. For a create this runs
+     * in the precheck, before the write lock. */
     if (is_recurring(obj)) {
         int64_t first, last;
         int unbounded;
@@ -684,27 +710,15 @@ static json_t *validate_event(struct jset *s, struct store_conn *c, const char *
         if (e)
             return e;
     }
-
-    /* (uid, recurrenceId) identifies an event within the account (§5) */
-    struct uid_clash u = {old ? json_string_value(json_object_get(old, "id")) : NULL,
-                          json_string_value(json_object_get(obj, "recurrenceId")), c, account,
-                          false, ""};
-    store_index_find_uid(c, account, calendar_event_type.name,
-                         json_string_value(json_object_get(obj, "uid")), uid_cb, &u);
-    /* RFC 8620 §5.4: a /copy onto an existing event is alreadyExists, with its id */
-    if (u.clash && s && json_object_get(jset_args(s), "fromAccountId")) {
-        json_t *e = jmap_seterror("alreadyExists", "an event with this uid exists");
-        json_object_set_new(e, "existingId", json_string(u.existing));
-        return e;
-    }
-    if (u.clash)
-        jset_invalid(s, invalid, "uid", "another event of the account has this uid and recurrenceId");
-    if (old && !json_equal(json_object_get(old, "uid"), json_object_get(obj, "uid")))
-        jset_invalid(s, invalid, "uid", "the uid of an event never changes");
-    return NULL;
+    if (!check_uid_now)
+        return NULL;
+    return check_uid(s, c, account, obj, old, invalid);
 }
 
-static json_t *event_validate(struct jset *s, json_t *obj, json_t *old, json_t *invalid)
+/* The whole check of an event on /set and /copy; with check_uid_now false, all
+ * but the uid check (the create's precheck, before the write lock). */
+static json_t *event_check(struct jset *s, json_t *obj, json_t *old, json_t *invalid,
+                           bool check_uid_now)
 {
     struct jmap_req *r = jset_req(s);
     /* §5.9: privacy other than public only in calendars of the user's own account */
@@ -714,7 +728,7 @@ static json_t *event_validate(struct jset *s, json_t *obj, json_t *old, json_t *
     if (privacy && strcmp(privacy, "public") != 0 && !personal)
         add_invalid(invalid, "privacy");
     json_t *err = validate_event(s, jmap_req_conn(r), jset_account(s), obj, old, invalid,
-                                 JSCAL_ALLOW_MISSING_SERVER_SET);
+                                 JSCAL_ALLOW_MISSING_SERVER_SET, check_uid_now);
     if (err || json_array_size(invalid))
         return err;
     /* §5.9.2: scheduling is not available on this server yet: when asked to send
@@ -734,6 +748,25 @@ static json_t *event_validate(struct jset *s, json_t *obj, json_t *old, json_t *
                                  "this server cannot send scheduling messages");
     }
     return NULL;
+}
+
+/* A create's checks before the write lock (issue 19 §4): JSCalendar validation
+ * and everything else that reads no more than a read transaction shows. */
+static json_t *event_precheck(struct jset *s, json_t *obj, json_t *invalid)
+{
+    return event_check(s, obj, NULL, invalid, false);
+}
+
+/* Under the write lock: for a prechecked create, what may have changed since:
+ * its calendars still exist, and no other event took its uid; else everything. */
+static json_t *event_validate(struct jset *s, json_t *obj, json_t *old, json_t *invalid)
+{
+    if (old || !jset_prechecked(s))
+        return event_check(s, obj, old, invalid, true);
+    check_calendar_ids(s, obj, invalid);
+    if (json_array_size(invalid))
+        return NULL;
+    return check_uid(s, jset_conn(s), jset_account(s), obj, NULL, invalid);
 }
 
 static json_t *event_destroy(struct jset *s, const char *id, json_t *old)
@@ -1107,7 +1140,7 @@ int event_import_one(struct store_conn *c, const char *account, const char *cale
     if (old) /* the same event again: an update that keeps the id */
         json_object_set(obj, "id", json_object_get(old, "id"));
     json_t *invalid = json_array();
-    validate_event(NULL, c, account, obj, old, invalid, JSCAL_RELAXED);
+    validate_event(NULL, c, account, obj, old, invalid, JSCAL_RELAXED, true);
     int rc = 0;
     if (json_array_size(invalid)) {
         char *list = json_dumps(invalid, JSON_COMPACT);
@@ -1146,6 +1179,7 @@ const struct jtype calendar_event_type = {
     .get_args = event_get_args,
     .set_args = event_set_args,
     .validate = event_validate,
+    .precheck = event_precheck,
     .destroy = event_destroy,
     .open_props = true,
     .get_prepare = event_get_prepare,
