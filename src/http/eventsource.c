@@ -31,8 +31,34 @@ struct sse {
     struct buf out;
     size_t off;
     bool close_after_state, done;
+    bool full_sent; /* the first StateChange lists every type; later ones what changed */
     int ping;
+    struct jmap_server *srv;
+    struct jmap_user user; /* whose accounts the stream covers */
+    json_t *types;         /* the types filter, NULL for all */
 };
+
+static json_t *current_states(struct store_conn *sc, const struct jmap_user *u, json_t *types);
+
+/* The first StateChange of a stream, whatever caused it, carries the current state of
+ * every registered type the filter lets through in every account the user can see
+ * (RFC 8620 §7.1 TypeState; issue 12 §1.7): a client that (re)connects learns of any
+ * type that changed while it was away, contacts included. Takes text; returns the
+ * text to send. */
+static char *sse_first_state(struct sse *e, char *text)
+{
+    struct store_conn *sc = store_conn(e->srv->store);
+    if (!sc)
+        return text; /* the change itself is still worth sending */
+    json_t *sc_obj = json_pack("{s:s, s:o}", "@type", "StateChange", "changed",
+                               current_states(sc, &e->user, e->types));
+    char *full = json_dumps(sc_obj, JSON_COMPACT);
+    json_decref(sc_obj);
+    if (!full)
+        return text;
+    free(text);
+    return full;
+}
 
 static void sse_wake(void *ud)
 {
@@ -92,6 +118,9 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
         uint64_t id = 0;
         switch (push_sub_next(e->sub, &text, &id, sse_arm, e)) {
         case PUSH_STATE:
+            if (!e->full_sent)
+                text = sse_first_state(e, text);
+            e->full_sent = true;
             buf_printf(&e->out, "event: state\nid: %" PRIu64 "\ndata: %s\n\n", id, text);
             free(text);
             e->done = e->close_after_state; /* closeafter=state: end after this event */
@@ -123,13 +152,15 @@ static void sse_free(void *cls)
 {
     struct sse *e = cls;
     push_sub_free(e->sub);
+    json_decref(e->types);
     buf_free(&e->out);
     free(e);
 }
 
 /* The current state of every type in the user's accounts, as a StateChange's
- * "changed" map: sent first when a client reconnects with Last-Event-ID. The
- * types are every registered data type (RFC 8620 §7.1 TypeState). */
+ * "changed" map: the first event of a stream, and sent at once when a client
+ * reconnects with Last-Event-ID. The types are every registered data type the
+ * filter lets through (RFC 8620 §7.1 TypeState). */
 static json_t *current_states(struct store_conn *sc, const struct jmap_user *u, json_t *types)
 {
     json_t *changed = json_object();
@@ -219,6 +250,9 @@ enum MHD_Result http_eventsource(struct http_server *h, struct MHD_Connection *c
     if (e->fd >= 0)
         sse_keepalive(e->fd);
     e->ping = (int)ping_s;
+    e->srv = h->srv;
+    e->user = u;
+    e->types = json_incref(type_list);
     e->close_after_state = strcmp(closeafter, "state") == 0;
     e->sub = push_sub_new(h->srv->hub, user_id, accounts, u.naccounts, type_list, e->ping, sse_wake,
                           e);

@@ -136,6 +136,7 @@ int jmap_object_write(struct store_conn *c, struct jmap_req *r, const struct jty
                       const char *account, const char *id, json_t *obj, bool create)
 {
     assert(c && t && account && id);
+    assert(store_in_write(c)); /* store.h: every change inside a write transaction */
     assert(obj || !create); /* a create stores an object */
     int64_t m = store_state_bump(c, account, t->name);
     if (m < 0)
@@ -381,6 +382,11 @@ const char *jset_account(struct jset *s)
 {
     return s->account;
 }
+bool jset_prechecked(struct jset *s)
+{
+    return s->prechecked;
+}
+
 const struct store_access *jset_access(struct jset *s)
 {
     return jmap_req_access(s->r, s->account);
@@ -491,9 +497,12 @@ static size_t json_size(json_t *obj)
     return n;
 }
 
-json_t *jset_create(struct jset *s, const char *cid, json_t *given, json_t **created_out)
+/* The part of a create that needs no write lock: the §5.3 property rules, nulls,
+ * defaults, required properties, then the type's precheck. Returns the complete
+ * object (new), or NULL with *err set to the SetError. */
+static json_t *create_prepare(struct jset *s, json_t *given, json_t **err_out)
 {
-    assert(json_is_object(given) && created_out);
+    assert(json_is_object(given));
     const struct jtype *t = s->t;
     json_t *invalid = json_array();
     const char *key;
@@ -523,8 +532,34 @@ json_t *jset_create(struct jset *s, const char *cid, json_t *given, json_t **cre
             !json_object_get(obj, p->name))
             jset_invalid(s, invalid, p->name, "required on create");
     json_t *err = NULL;
-    if (t->validate && json_array_size(invalid) == 0)
+    if (t->precheck && json_array_size(invalid) == 0)
+        err = t->precheck(s, obj, invalid);
+    if (!err && json_array_size(invalid))
+        err = invalid_error(s, invalid);
+    json_decref(invalid);
+    if (err) {
+        json_decref(obj);
+        *err_out = err;
+        return NULL;
+    }
+    return obj;
+}
+
+/* The rest of a create, under the write lock: the type's validate hook, the size
+ * limit, the store and the §5.3 created answer. Takes obj. */
+static json_t *create_store(struct jset *s, const char *cid, json_t *given, json_t *obj,
+                            json_t **created_out)
+{
+    const struct jtype *t = s->t;
+    const char *key;
+    json_t *v;
+    json_t *invalid = json_array();
+    json_object_clear(s->reasons);
+    json_t *err = NULL;
+    s->prechecked = t->precheck != NULL;
+    if (t->validate)
         err = t->validate(s, obj, NULL, invalid);
+    s->prechecked = false;
     if (!err && json_array_size(invalid))
         err = invalid_error(s, invalid);
     json_decref(invalid);
@@ -563,6 +598,13 @@ json_t *jset_create(struct jset *s, const char *cid, json_t *given, json_t **cre
     *created_out = created;
     json_decref(obj);
     return NULL;
+}
+
+json_t *jset_create(struct jset *s, const char *cid, json_t *given, json_t **created_out)
+{
+    assert(json_is_object(given) && created_out);
+    json_t *err = NULL, *obj = create_prepare(s, given, &err);
+    return obj ? create_store(s, cid, given, obj, created_out) : err;
 }
 
 /* Top-level property named by a patch key ("a/b/c" -> "a"), unescaped. */
@@ -687,6 +729,30 @@ static const struct argspec set_args[] = {
     {NULL, 0, 0},
 };
 
+/* Every create of a /set, checked and completed before the write lock (issue 19
+ * §4): creation id -> object, the refused ones in s->not_created. A type with a
+ * precheck gets a read transaction for it. NULL after emitting serverFail. */
+static json_t *prepare_creates(struct jset *s, json_t *create)
+{
+    bool read = s->t->precheck && json_object_size(create);
+    if (read && jmap_txn_begin(s->r, false))
+        return NULL;
+    json_t *ready = json_object();
+    const char *key;
+    json_t *v;
+    json_object_foreach(create, key, v)
+    {
+        json_t *err = NULL, *obj = create_prepare(s, v, &err);
+        if (obj)
+            json_object_set_new(ready, key, obj);
+        else
+            json_object_set_new(s->not_created, key, err);
+    }
+    if (read)
+        store_rollback(s->r->conn);
+    return ready;
+}
+
 static bool all_objects(json_t *map)
 {
     const char *k;
@@ -736,25 +802,37 @@ int jmap_std_set(struct jmap_req *r, const struct jtype *t, json_t *args)
         jmap_error(r, "requestTooLarge", "more than maxObjectsInSet objects");
         return -1;
     }
-    const struct store_access *a = jmap_method_begin(r, args, NULL, NULL, "accountId", JMAP_BEGIN_WRITE);
+    const struct store_access *a = jmap_method_begin(r, args, NULL, NULL, "accountId",
+                                                     JMAP_BEGIN_WRITE | JMAP_BEGIN_NO_TXN);
     if (!a)
         return -1;
+    struct jset s;
+    jset_init(&s, r, t, a->account_id, args);
+    json_t *ready = prepare_creates(&s, create);
+    if (!ready || jmap_txn_begin(r, true)) {
+        json_decref(ready);
+        jset_fini(&s);
+        return -1;
+    }
     int64_t old_state = store_state_get(r->conn, a->account_id, t->name);
     json_t *if_in = json_object_get(args, "ifInState");
     if (json_is_string(if_in) && jmap_state_parse(json_string_value(if_in)) != old_state) {
         store_rollback(r->conn);
+        json_decref(ready);
+        jset_fini(&s);
         jmap_error(r, "stateMismatch", "the state is not %s", json_string_value(if_in));
         return -1;
     }
-    struct jset s;
-    jset_init(&s, r, t, a->account_id, args);
-    bool ok = true;
+    bool ok = json_object_size(s.not_created) == 0;
 
     const char *key;
     json_t *v;
     json_object_foreach(create, key, v)
     {
-        json_t *created = NULL, *err = jset_create(&s, key, v, &created);
+        json_t *obj = json_object_get(ready, key);
+        if (!obj)
+            continue; /* refused before the write lock */
+        json_t *created = NULL, *err = create_store(&s, key, v, json_incref(obj), &created);
         if (err) {
             json_object_set_new(s.not_created, key, err);
             ok = false;
@@ -762,6 +840,7 @@ int jmap_std_set(struct jmap_req *r, const struct jtype *t, json_t *args)
             json_object_set_new(s.created, key, created);
         }
     }
+    json_decref(ready);
     /* ids to destroy, resolved, so updates to them can get willDestroy */
     json_t *doomed = json_object();
     size_t i;

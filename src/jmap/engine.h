@@ -59,6 +59,8 @@ struct store_conn *jset_conn(struct jset *s);
 const char *jset_account(struct jset *s);
 /* The user's access to the /set's account. */
 const struct store_access *jset_access(struct jset *s);
+/* In a validate hook: whether the type's precheck already passed this object. */
+bool jset_prechecked(struct jset *s);
 json_t *jset_args(struct jset *s);
 const struct jtype *jset_type(struct jset *s);
 /* Writes another object of the same account during the /set (server-side changes,

@@ -17,6 +17,7 @@ struct jset {
     json_t *not_created, *not_updated, *not_destroyed;
     json_t *created_cids; /* new id -> creation id, for reporting server changes */
     json_t *reasons;      /* path -> why it is invalid, for the object being checked */
+    bool prechecked;      /* validate runs on an object precheck passed */
 };
 
 void jset_init(struct jset *s, struct jmap_req *r, const struct jtype *t, const char *account,

@@ -146,8 +146,15 @@ struct jtype {
     /* /get: fills computed properties (myRights...) on a copy about to be returned. */
     void (*decorate)(struct jmap_req *r, const struct store_access *acct, json_t *obj);
     /* /set: checks a complete object (create: old == NULL), may normalise it. Adds
-     * invalid property names to `invalid`; may instead return a SetError. */
+     * invalid property names to `invalid`; may instead return a SetError. Runs
+     * under the write lock; for a create that precheck passed, jset_prechecked(s)
+     * is true and only what can change under it needs checking again. */
     json_t *(*validate)(struct jset *s, json_t *obj, json_t *old, json_t *invalid);
+    /* /set and /copy creates, optional: the checks and completion that need no
+     * write lock (format validation, expansion), run before the write transaction
+     * with a read one open (issue 19 §4: other writers never wait for them). As
+     * validate. */
+    json_t *(*precheck)(struct jset *s, json_t *obj, json_t *invalid);
     /* /set: may refuse a destroy (return a SetError) or clean up what depends on it. */
     json_t *(*destroy)(struct jset *s, const char *id, json_t *old);
     /* /set and /copy: after all creates, updates and destroys (e.g. onSuccessSetIsDefault). */

@@ -364,6 +364,11 @@ int store_begin(struct store_conn *c, bool write)
     return rc;
 }
 
+bool store_in_write(struct store_conn *c)
+{
+    return c->writing && !sqlite3_get_autocommit(c->db);
+}
+
 int store_commit(struct store_conn *c)
 {
     static const char *const sql = "COMMIT";

@@ -43,6 +43,8 @@ struct store_conn *store_conn(struct store *st);
 
 /* Transactions: write=true takes the write lock at once (BEGIN IMMEDIATE). */
 int store_begin(struct store_conn *c, bool write);
+/* Whether c is inside a write transaction (for assertions and tests). */
+bool store_in_write(struct store_conn *c);
 int store_commit(struct store_conn *c);
 void store_rollback(struct store_conn *c);
 

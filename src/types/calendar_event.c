@@ -112,17 +112,30 @@ int event_local_to_utc(const json_t *obj, const char *ldt, const char *tzid, con
     return 0;
 }
 
+/* RFC 8984 §1.4.6 (jscalendarbis-17 §1.4.6): the weeks and days of a duration are
+ * nominal, added to the start on the wall clock of its zone; the hours, minutes and
+ * seconds are exact, added after that. So P1D from 2024-03-30T12:00 Europe/Berlin ends
+ * at 2024-03-31T12:00 local, 10:00Z: 23 hours across the change to summer time. The
+ * expansion (recur.c) computes occurrence ends the same way. */
 int event_utc_span(const json_t *obj, const char *float_tz, int64_t *start, int64_t *end)
 {
     const char *tzid = json_string_value(json_object_get(obj, "timeZone"));
-    if (event_local_to_utc(obj, json_string_value(json_object_get(obj, "start")), tzid, float_tz,
-                           start))
+    jscal_ldt t;
+    const char *ldt = json_string_value(json_object_get(obj, "start"));
+    if (!ldt || jscal_ldt_parse(ldt, &t) != 0)
         return -1;
     jscal_dur d = {0};
     const char *dur = json_string_value(json_object_get(obj, "duration"));
     if (dur && jscal_dur_parse(dur, 0, &d) != 0)
         return -1;
-    *end = *start + (dur ? jscal_dur_total_secs(&d) : 0);
+    icaltimezone *owned;
+    icaltimezone *z = zone_for(obj, tzid, float_tz, &owned);
+    int64_t local = jscal_ldt_to_secs(&t);
+    *start = tz_local_to_utc(z, local);
+    *end = tz_local_to_utc(z, local + ((int64_t)d.weeks * 7 + d.days) * 86400) +
+           (int64_t)d.hours * 3600 + (int64_t)d.minutes * 60 + d.seconds;
+    if (owned)
+        icaltimezone_free(owned, 1);
     return 0;
 }
 
@@ -174,6 +187,17 @@ static bool is_recurring(const json_t *obj)
            json_object_size(json_object_get(obj, "recurrenceOverrides")) > 0;
 }
 
+/* jscalendarbis §4.3.3.1 rule 1: the start of a series is always its first occurrence,
+ * whether or not a rule generates it; with recurrenceOverrides but no recurrenceRule
+ * (RDATE style) it is the only occurrence that has no override (issue 12 §2.2). */
+static bool is_series_start(const json_t *base, const char *rid)
+{
+    jscal_ldt a, b;
+    const char *start = json_string_value(json_object_get(base, "start"));
+    return start && !jscal_ldt_parse(start, &a) && !jscal_ldt_parse(rid, &b) &&
+           jscal_ldt_to_secs(&a) == jscal_ldt_to_secs(&b);
+}
+
 json_t *event_instance(const json_t *base, const char *base_id, const char *rid)
 {
     if (!is_recurring(base))
@@ -181,7 +205,7 @@ json_t *event_instance(const json_t *base, const char *base_id, const char *rid)
     json_t *override = json_object_get(json_object_get(base, "recurrenceOverrides"), rid);
     if (json_is_true(json_object_get(override, "excluded")))
         return NULL;
-    if (!override && !recur_rule_generates(base, rid))
+    if (!override && !is_series_start(base, rid) && !recur_rule_generates(base, rid))
         return NULL;
     json_t *inst = json_deep_copy(base);
     json_object_del(inst, "recurrenceRule");
@@ -473,9 +497,11 @@ static void apply_utc_times(struct jset *s, json_t *obj, json_t *old, json_t *in
             add_invalid(invalid, "utcEnd");
             return;
         }
+        /* exact time only: nominal days would differ from the span across a
+         * daylight-saving change (RFC 8984 §1.4.6) */
         int64_t secs = end - start;
-        jscal_dur d = {.sign = 1, .days = secs / 86400, .hours = secs % 86400 / 3600,
-                       .minutes = secs % 3600 / 60, .seconds = secs % 60};
+        jscal_dur d = {
+            .sign = 1, .hours = secs / 3600, .minutes = secs % 3600 / 60, .seconds = secs % 60};
         char dur[64];
         jscal_dur_format(&d, dur);
         json_object_set_new(obj, "duration", json_string(dur));
@@ -560,9 +586,34 @@ static bool changed_beyond_per_user(json_t *obj, json_t *old)
     return false;
 }
 
-/* Validates and completes one event; shared by /set, /copy and import. */
+/* (uid, recurrenceId) identifies an event within the account (§5). */
+static json_t *check_uid(struct jset *s, struct store_conn *c, const char *account, json_t *obj,
+                         json_t *old, json_t *invalid)
+{
+    struct uid_clash u = {old ? json_string_value(json_object_get(old, "id")) : NULL,
+                          json_string_value(json_object_get(obj, "recurrenceId")), c, account,
+                          false, ""};
+    store_index_find_uid(c, account, calendar_event_type.name,
+                         json_string_value(json_object_get(obj, "uid")), uid_cb, &u);
+    /* RFC 8620 §5.4: a /copy onto an existing event is alreadyExists, with its id */
+    if (u.clash && s && json_object_get(jset_args(s), "fromAccountId")) {
+        json_t *e = jmap_seterror("alreadyExists", "an event with this uid exists");
+        json_object_set_new(e, "existingId", json_string(u.existing));
+        return e;
+    }
+    if (u.clash)
+        jset_invalid(s, invalid, "uid", "another event of the account has this uid and recurrenceId");
+    if (old && !json_equal(json_object_get(old, "uid"), json_object_get(obj, "uid")))
+        jset_invalid(s, invalid, "uid", "the uid of an event never changes");
+    return NULL;
+}
+
+/* Validates and completes one event; shared by /set, /copy and import. The uid
+ * check (a read of other events) is left out when check_uid_now is false: the
+ * caller runs it under the write lock. */
 static json_t *validate_event(struct jset *s, struct store_conn *c, const char *account,
-                              json_t *obj, json_t *old, json_t *invalid, int jscal_flags)
+                              json_t *obj, json_t *old, json_t *invalid, int jscal_flags,
+                              bool check_uid_now)
 {
     /* issue 12 §2.3: RFC 8984 spellings become JSCalendar 2.0 or are invalid */
     json_t *legacy = json_array();
@@ -649,27 +700,32 @@ static json_t *validate_event(struct jset *s, struct store_conn *c, const char *
     check_jscalendar(s, obj, jscal_flags, invalid);
     if (json_array_size(invalid))
         return NULL;
-
-    /* (uid, recurrenceId) identifies an event within the account (§5) */
-    struct uid_clash u = {old ? json_string_value(json_object_get(old, "id")) : NULL,
-                          json_string_value(json_object_get(obj, "recurrenceId")), c, account,
-                          false, ""};
-    store_index_find_uid(c, account, calendar_event_type.name,
-                         json_string_value(json_object_get(obj, "uid")), uid_cb, &u);
-    /* RFC 8620 §5.4: a /copy onto an existing event is alreadyExists, with its id */
-    if (u.clash && s && json_object_get(jset_args(s), "fromAccountId")) {
-        json_t *e = jmap_seterror("alreadyExists", "an event with this uid exists");
-        json_object_set_new(e, "existingId", json_string(u.existing));
-        return e;
+    /* Issue 19 §1: the series must be expandable within the limits every query uses
+     * (bounded by instances and by the candidates examined), else it is refused here,
+     * with the reason, instead of failing every later query. For a create this runs
+     * in the precheck, before the write lock. */
+    if (is_recurring(obj)) {
+        int64_t first, last;
+        int unbounded;
+        char *err = NULL;
+        recur_limits lim = {0, 0};
+        int rc = recur_series_bounds(obj, "Etc/UTC", &lim, &first, &last, &unbounded, &err);
+        json_t *e = NULL;
+        if (rc == RECUR_ERR_LIMIT)
+            e = jmap_seterror_props(json_pack("[s]", "recurrenceRule"), err);
+        free(err);
+        if (e)
+            return e;
     }
-    if (u.clash)
-        jset_invalid(s, invalid, "uid", "another event of the account has this uid and recurrenceId");
-    if (old && !json_equal(json_object_get(old, "uid"), json_object_get(obj, "uid")))
-        jset_invalid(s, invalid, "uid", "the uid of an event never changes");
-    return NULL;
+    if (!check_uid_now)
+        return NULL;
+    return check_uid(s, c, account, obj, old, invalid);
 }
 
-static json_t *event_validate(struct jset *s, json_t *obj, json_t *old, json_t *invalid)
+/* The whole check of an event on /set and /copy; with check_uid_now false, all
+ * but the uid check (the create's precheck, before the write lock). */
+static json_t *event_check(struct jset *s, json_t *obj, json_t *old, json_t *invalid,
+                           bool check_uid_now)
 {
     struct jmap_req *r = jset_req(s);
     /* §5.9: privacy other than public only in calendars of the user's own account */
@@ -679,7 +735,7 @@ static json_t *event_validate(struct jset *s, json_t *obj, json_t *old, json_t *
     if (privacy && strcmp(privacy, "public") != 0 && !personal)
         add_invalid(invalid, "privacy");
     json_t *err = validate_event(s, jmap_req_conn(r), jset_account(s), obj, old, invalid,
-                                 JSCAL_ALLOW_MISSING_SERVER_SET);
+                                 JSCAL_ALLOW_MISSING_SERVER_SET, check_uid_now);
     if (err || json_array_size(invalid))
         return err;
     /* §5.9.2: scheduling is not available on this server yet: when asked to send
@@ -699,6 +755,25 @@ static json_t *event_validate(struct jset *s, json_t *obj, json_t *old, json_t *
                                  "this server cannot send scheduling messages");
     }
     return NULL;
+}
+
+/* A create's checks before the write lock (issue 19 §4): JSCalendar validation
+ * and everything else that reads no more than a read transaction shows. */
+static json_t *event_precheck(struct jset *s, json_t *obj, json_t *invalid)
+{
+    return event_check(s, obj, NULL, invalid, false);
+}
+
+/* Under the write lock: for a prechecked create, what may have changed since:
+ * its calendars still exist, and no other event took its uid; else everything. */
+static json_t *event_validate(struct jset *s, json_t *obj, json_t *old, json_t *invalid)
+{
+    if (old || !jset_prechecked(s))
+        return event_check(s, obj, old, invalid, true);
+    check_calendar_ids(s, obj, invalid);
+    if (json_array_size(invalid))
+        return NULL;
+    return check_uid(s, jset_conn(s), jset_account(s), obj, NULL, invalid);
 }
 
 static json_t *event_destroy(struct jset *s, const char *id, json_t *old)
@@ -1074,7 +1149,7 @@ int event_import_one(struct store_conn *c, const char *account, const char *cale
     if (updated)
         *updated = old != NULL;
     json_t *invalid = json_array();
-    validate_event(NULL, c, account, obj, old, invalid, JSCAL_RELAXED);
+    validate_event(NULL, c, account, obj, old, invalid, JSCAL_RELAXED, true);
     int rc = 0;
     if (json_array_size(invalid)) {
         char *list = json_dumps(invalid, JSON_COMPACT);
@@ -1113,6 +1188,7 @@ const struct jtype calendar_event_type = {
     .get_args = event_get_args,
     .set_args = event_set_args,
     .validate = event_validate,
+    .precheck = event_precheck,
     .destroy = event_destroy,
     .open_props = true,
     .get_prepare = event_get_prepare,

@@ -265,11 +265,19 @@ static bool occurs_in(struct query *q, json_t *obj, bool has_from, int64_t from,
     recur_iter *it = recur_iter_new(obj, has_from ? from : -FAR_FUTURE, has_to ? to : FAR_FUTURE,
                                     q->tz, &lim, 0, &code, &err);
     free(err);
-    if (!it) {
-        if (code == RECUR_ERR_LIMIT)
-            q->code = RECUR_ERR_LIMIT;
-        return false;
+    if (!it && code == RECUR_ERR_LIMIT) {
+        /* Issue 19 §1: a stored series too expensive to expand (kept from before the
+         * limits, or imported) must not fail or stall every query of its account. A
+         * query without expandRecurrences matches it by its first occurrence only
+         * (jscalendarbis §4.3.3.1 rule 1: the start always is one); an expanded query
+         * still answers cannotCalculateOccurrences (jmap-calendars §5.11). */
+        int64_t s = 0, e = 0;
+        if (event_utc_span(obj, q->tz, &s, &e))
+            return false;
+        return (!has_from || e > from || (s == e && s >= from)) && (!has_to || s < to);
     }
+    if (!it)
+        return false;
     recur_occurrence occ;
     bool any = recur_iter_next(it, &occ) == 1;
     recur_iter_free(it);

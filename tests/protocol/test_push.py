@@ -118,10 +118,13 @@ def test_other_users_do_not_see_changes(server, acct):
     carol_stream = Stream(server, es_url(server, closeafter="state"), user="carol")
     out = server.call("Calendar/set", {"accountId": bob_acct, "create": {"b": {"name": "B"}}},
                       user="bob")[1]
-    # carol cannot see bob's account: a change in alice's account reaches her first
+    # carol cannot see bob's account: a change in alice's account reaches her first,
+    # with the states of the accounts she can see (her own and alice's), not bob's
     out2 = server.call("Calendar/set", {"accountId": acct, "create": {"a": {"name": "A"}}})[1]
     name, data, _ = carol_stream.event()
-    assert list(json.loads(data)["changed"]) == [acct]
+    changed = json.loads(data)["changed"]
+    assert sorted(changed) == sorted([acct, server.account("carol")])
+    assert changed[acct]["Calendar"] == out2["newState"] and bob_acct not in changed
     server.call("Calendar/set", {"accountId": bob_acct, "destroy": [out["created"]["b"]["id"]]},
                 user="bob")
     server.call("Calendar/set", {"accountId": acct, "destroy": [out2["created"]["a"]["id"]]})
@@ -172,3 +175,26 @@ def test_reconnect_lists_every_registered_type(server, acct):
     assert changed["AddressBook"] == out["newState"]
     server.call("AddressBook/set", {"accountId": acct, "destroy": [out["created"]["b"]["id"]]},
                 using=["urn:ietf:params:jmap:core", contacts])
+
+
+def test_first_state_change_lists_every_type_without_last_event_id(server, acct):
+    """Issue 12 §1.7, RFC 8620 §7.1/§7.3: the first StateChange of a stream, with or
+    without Last-Event-ID, carries every registered type of every account the user
+    can see at its current state; later ones carry what changed."""
+    contacts = "urn:ietf:params:jmap:contacts"
+    cal = "urn:ietf:params:jmap:calendars"
+    s = Stream(server, es_url(server))
+    out = server.call("Calendar/set", {"accountId": acct, "create": {"f": {"name": "F"}}})[1]
+    name, data, _ = s.event()
+    changed = json.loads(data)["changed"][acct]
+    for t, cap in [("Calendar", cal), ("ParticipantIdentity", cal), ("CalendarEvent", cal),
+                   ("AddressBook", contacts), ("ContactCard", contacts)]:
+        state = server.call(t + "/get", {"accountId": acct, "ids": []},
+                            using=["urn:ietf:params:jmap:core", cap])[1]["state"]
+        assert changed.get(t) == state, t
+    assert changed["Calendar"] == out["newState"]
+    out2 = server.call("Calendar/set", {"accountId": acct,
+                                        "destroy": [out["created"]["f"]["id"]]})[1]
+    name, data, _ = s.event()
+    assert json.loads(data)["changed"] == {acct: {"Calendar": out2["newState"]}}
+    s.close()

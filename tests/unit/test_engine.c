@@ -77,6 +77,32 @@ static const struct jtype note_type = {
     .compare = note_compare,
 };
 
+/* A type with a precheck (issue 19 §4): it must run before the write lock, and
+ * validate under it; each hook records whether a write transaction was open. */
+static int precheck_in_write = -1, validate_in_write = -1;
+static json_t *checked_precheck(struct jset *s, json_t *obj, json_t *invalid)
+{
+    precheck_in_write = store_in_write(jset_conn(s));
+    if (!json_is_string(json_object_get(obj, "title")))
+        jset_invalid(s, invalid, "title", "must be a String");
+    return NULL;
+}
+static json_t *checked_validate(struct jset *s, json_t *obj, json_t *old, json_t *invalid)
+{
+    validate_in_write = store_in_write(jset_conn(s));
+    assert_true(old || jset_prechecked(s));
+    return NULL;
+}
+static const struct jtype checked_type = {
+    .name = "CheckedNote",
+    .capability = JMAP_CALENDARS,
+    .props = note_props,
+    .methods = JM_GET | JM_SET,
+    .id_prefix = 'k',
+    .precheck = checked_precheck,
+    .validate = checked_validate,
+};
+
 /* A capability only personal accounts have, for accountNotSupportedByMethod. */
 static bool personal_only(const struct store_access *a)
 {
@@ -112,6 +138,7 @@ static int setup(void **state)
     jmap_register_type(&note_type);
     jmap_register_capability(&own_capability);
     jmap_register_type(&own_type);
+    jmap_register_type(&checked_type);
     struct store_conn *c = store_conn(srv.store);
     assert_int_equal(store_user_add(c, "u", "x", "A1"), 0);
     assert_int_equal(store_user_add(c, "v", "x", "A2"), 0);
@@ -519,6 +546,25 @@ static void test_account_not_supported(void **state)
     free(body);
 }
 
+/* issue 19 §4, RFC 8620 §5.3: a create's precheck runs before the write
+ * transaction (other writers never wait for it), validate inside it; an object the
+ * precheck refuses never reaches the write path, and the SetError says why. */
+static void test_precheck_before_the_write_lock(void **state)
+{
+    json_t *r = run("[[\"CheckedNote/set\",{\"accountId\":\"A1\",\"create\":{"
+                    "\"ok\":{\"title\":\"fine\"},\"bad\":{\"title\":7}}},\"0\"]]");
+    assert_string_equal(name_of(r, 0), "CheckedNote/set");
+    json_t *a = args_of(r, 0);
+    assert_non_null(json_object_get(json_object_get(a, "created"), "ok"));
+    json_t *bad = json_object_get(json_object_get(a, "notCreated"), "bad");
+    assert_string_equal(json_string_value(json_object_get(bad, "type")), "invalidProperties");
+    assert_non_null(strstr(json_string_value(json_object_get(bad, "description")),
+                           "title: must be a String"));
+    assert_int_equal(precheck_in_write, 0);
+    assert_int_equal(validate_in_write, 1);
+    json_decref(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -529,6 +575,7 @@ int main(void)
         cmocka_unit_test(test_state_encoding),
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_account_not_supported),
+        cmocka_unit_test(test_precheck_before_the_write_lock),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -250,6 +250,187 @@ static void test_rscale_skip(void **state)
     }
 }
 
+static int count_in(const char *js, const char *from, const char *to, const recur_limits *lim,
+                    int *code, char first[20])
+{
+    json_t *o = J(js);
+    char *err = NULL;
+    recur_iter *it = recur_iter_new(o, U(from), U(to), NULL, lim, 0, code, &err);
+    free(err);
+    int n = -1;
+    if (it) {
+        recur_occurrence occ;
+        for (n = 0; recur_iter_next(it, &occ); n++)
+            if (!n && first)
+                memcpy(first, occ.recurrence_id, 20);
+    }
+    recur_iter_free(it);
+    json_decref(o);
+    return n;
+}
+
+/* Issue 19 §1, RFC 5545 §3.3.10: BYMONTHDAY=30 with BYMONTH=2 selects no day, at any
+ * frequency; the start is still the one occurrence (jscalendarbis §4.3.3.1 rule 1). The
+ * rule is answered at once instead of iterating to libical's year limit. */
+static void test_never_matching_rule_is_start_only(void **state)
+{
+    (void)state;
+    /* (WEEKLY takes no BYMONTHDAY, RFC 5545 §3.3.10: libical refuses the rule) */
+    static const char *const freqs[] = {"secondly", "minutely", "hourly",
+                                        "daily",    "monthly",  "yearly"};
+    for (size_t i = 0; i < sizeof freqs / sizeof *freqs; i++) {
+        for (int counted = 0; counted < 2; counted++) {
+            char js[400];
+            snprintf(js, sizeof js,
+                     "{\"@type\":\"Event\",\"uid\":\"n\",\"start\":\"2024-01-01T10:00:00\","
+                     "\"timeZone\":\"Etc/UTC\",\"duration\":\"PT1M\",\"recurrenceRule\":{"
+                     "\"frequency\":\"%s\",\"byMonth\":[\"2\"],\"byMonthDay\":[30]%s}}",
+                     freqs[i], counted ? ",\"count\":5" : "");
+            int code = 0;
+            char first[20] = "";
+            assert_int_equal(
+                count_in(js, "2023-01-01T00:00:00Z", "2100-01-01T00:00:00Z", NULL, &code, first),
+                1);
+            assert_string_equal(first, "2024-01-01T10:00:00");
+            json_t *o = J(js);
+            int64_t f = 0, l = 0;
+            int unb = 0;
+            char *err = NULL;
+            assert_int_equal(recur_series_bounds(o, NULL, NULL, &f, &l, &unb, &err), RECUR_OK);
+            assert_int_equal(f, U("2024-01-01T10:00:00Z"));
+            assert_int_equal(unb, !counted);
+            if (counted)
+                assert_int_equal(l, U("2024-01-01T10:01:00Z"));
+            json_decref(o);
+        }
+    }
+    /* other combinations no day satisfies: day 60 is never in January, week 1 never in
+     * June, the 31st never in April; the fifth Monday of February needs a leap year
+     * whose 1 February is a Monday, which does exist (2016, 2044) */
+    static const char *const parts[] = {
+        "\"frequency\":\"minutely\",\"byYearDay\":[60],\"byMonth\":[\"1\"]",
+        "\"frequency\":\"yearly\",\"byWeekNo\":[1],\"byMonth\":[\"6\"]",
+        "\"frequency\":\"hourly\",\"byMonthDay\":[31],\"byMonth\":[\"4\",\"6\"]",
+        "\"frequency\":\"monthly\",\"byDay\":[{\"day\":\"mo\",\"nthOfPeriod\":6}]"};
+    for (size_t i = 0; i < sizeof parts / sizeof *parts; i++) {
+        char js[400];
+        snprintf(js, sizeof js,
+                 "{\"@type\":\"Event\",\"uid\":\"n\",\"start\":\"2024-01-01T10:00:00\","
+                 "\"timeZone\":\"Etc/UTC\",\"recurrenceRule\":{%s,\"count\":3}}",
+                 parts[i]);
+        int code = 0;
+        assert_int_equal(
+            count_in(js, "2023-01-01T00:00:00Z", "2100-01-01T00:00:00Z", NULL, &code, NULL), 1);
+    }
+    int code = 0;
+    char first[20] = "";
+    assert_int_equal(
+        count_in("{\"@type\":\"Event\",\"uid\":\"n\",\"start\":\"2024-01-01T10:00:00\","
+                 "\"timeZone\":\"Etc/UTC\",\"recurrenceRule\":{\"frequency\":\"monthly\","
+                 "\"byMonth\":[\"2\"],\"byDay\":[{\"day\":\"mo\",\"nthOfPeriod\":5}],"
+                 "\"count\":2}}",
+                 "2024-06-01T00:00:00Z", "2100-01-01T00:00:00Z", NULL, &code, first),
+        1);
+    assert_string_equal(first, "2044-02-29T10:00:00");
+}
+
+/* Issue 19 §1: a rule whose days are rare is walked a day at a time (February 29th, every
+ * minute: 1,440 instances once in four years), and a rule that finds no instance stops
+ * on the candidates it examined, not on instances it never finds. */
+static void test_sparse_rules_count_candidates(void **state)
+{
+    (void)state;
+#define LEAP                                                                                       \
+    "{\"@type\":\"Event\",\"uid\":\"l\",\"start\":\"2024-03-01T00:00:00\","                        \
+    "\"timeZone\":\"Etc/UTC\",\"recurrenceRule\":{\"frequency\":\"minutely\","                     \
+    "\"byMonth\":[\"2\"],\"byMonthDay\":[29]%s}}"
+    char js[400], first[20] = "";
+    int code = 0;
+    snprintf(js, sizeof js, LEAP, "");
+    assert_int_equal(
+        count_in(js, "2025-01-01T00:00:00Z", "2029-01-01T00:00:00Z", NULL, &code, first), 1440);
+    assert_string_equal(first, "2028-02-29T00:00:00");
+    snprintf(js, sizeof js, LEAP, ",\"count\":1442"); /* the start, 2028 and one in 2032 */
+    json_t *o = J(js);
+    int64_t f = 0, l = 0;
+    int unb = 1;
+    char *err = NULL;
+    assert_int_equal(recur_series_bounds(o, NULL, NULL, &f, &l, &unb, &err), RECUR_OK);
+    assert_false(unb);
+    assert_int_equal(l, U("2032-02-29T00:00:00Z"));
+    json_decref(o);
+    /* every other second, only at second 1 of a minute, from an even second: no instance
+     * ever; 1,000 instances allowed is 16,000 candidates */
+    recur_limits lim = {.max_instances = 1000};
+    assert_int_equal(
+        count_in("{\"@type\":\"Event\",\"uid\":\"e\",\"start\":\"2024-01-01T00:00:00\","
+                 "\"timeZone\":\"Etc/UTC\",\"recurrenceRule\":{\"frequency\":\"secondly\","
+                 "\"interval\":2,\"bySecond\":[1],\"count\":5}}",
+                 "2024-01-01T00:00:00Z", "2025-01-01T00:00:00Z", &lim, &code, NULL),
+        -1);
+    assert_int_equal(code, RECUR_ERR_LIMIT);
+    /* with the default budget the first whole day shows no time of day can pass: the
+     * start is the only occurrence, over any window */
+    assert_int_equal(count_in("{\"@type\":\"Event\",\"uid\":\"e\",\"start\":\"2024-01-01T00:00:00\","
+                              "\"timeZone\":\"Etc/UTC\",\"recurrenceRule\":{\"frequency\":\"secondly\","
+                              "\"interval\":2,\"bySecond\":[1],\"count\":5}}",
+                              "2024-01-01T00:00:00Z", "2100-01-01T00:00:00Z", NULL, &code, NULL),
+                     1);
+}
+
+/* RFC 5545 §3.3.10 INTERVAL: the grid counts from the start, also in a window far from it
+ * (libical's iterator restarted near the window lost the grid). */
+static void test_interval_grid_far_from_start(void **state)
+{
+    (void)state;
+    char first[20] = "";
+    int code = 0;
+    /* every 60 hours from 2024-02-09T12:00: the 22nd at 00:00, the 24th at 12:00 ... */
+    assert_int_equal(
+        count_in("{\"@type\":\"Event\",\"uid\":\"h\",\"start\":\"2024-02-09T12:00:51\","
+                 "\"timeZone\":\"Etc/UTC\",\"recurrenceRule\":{\"frequency\":\"hourly\","
+                 "\"interval\":60}}",
+                 "2024-02-20T00:00:00Z", "2024-03-05T00:00:00Z", NULL, &code, first),
+        5);
+    assert_string_equal(first, "2024-02-22T00:00:51");
+    /* every 7 minutes from 2024-02-04T22:30, hours 1 and 14 only: 01:00 is on the grid */
+    assert_int_equal(
+        count_in("{\"@type\":\"Event\",\"uid\":\"m\",\"start\":\"2024-02-04T22:30:00\","
+                 "\"timeZone\":\"Etc/UTC\",\"recurrenceRule\":{\"frequency\":\"minutely\","
+                 "\"interval\":7,\"byHour\":[1]}}",
+                 "2024-06-01T00:00:00Z", "2024-06-02T00:00:00Z", NULL, &code, first),
+        9);
+    assert_string_equal(first, "2024-06-01T01:00:00");
+}
+
+/* Issue 19 §4: which override ids a rule generates, in one pass (export asked each). */
+static void test_rule_generated_set(void **state)
+{
+    (void)state;
+    json_t *o = J("{\"@type\":\"Event\",\"uid\":\"g\",\"start\":\"2024-01-01T10:00:00\","
+                  "\"timeZone\":\"Etc/UTC\","
+                  "\"recurrenceRule\":{\"frequency\":\"weekly\",\"count\":10}}");
+    json_t *keys = J("{\"2024-01-01T10:00:00\":{},\"2024-01-15T10:00:00\":{},"
+                     "\"2024-01-16T10:00:00\":{},\"2024-03-04T10:00:00\":{},"
+                     "\"2024-03-11T10:00:00\":{}}");
+    json_t *gen = recur_rule_generated(o, keys);
+    assert_non_null(gen);
+    /* the start, week 3 and week 10; not a Tuesday, not week 11 (past the count) */
+    assert_int_equal(json_object_size(gen), 3);
+    assert_non_null(json_object_get(gen, "2024-01-01T10:00:00"));
+    assert_non_null(json_object_get(gen, "2024-01-15T10:00:00"));
+    assert_non_null(json_object_get(gen, "2024-03-04T10:00:00"));
+    const char *k;
+    json_t *v;
+    json_object_foreach(keys, k, v)
+    {
+        assert_int_equal(recur_rule_generates(o, k), json_object_get(gen, k) != NULL);
+    }
+    json_decref(gen);
+    json_decref(keys);
+    json_decref(o);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -259,6 +440,10 @@ int main(void)
         cmocka_unit_test(test_dst_and_days),
         cmocka_unit_test(test_rscale_skip),
         cmocka_unit_test(test_standalone_instance),
+        cmocka_unit_test(test_never_matching_rule_is_start_only),
+        cmocka_unit_test(test_sparse_rules_count_candidates),
+        cmocka_unit_test(test_interval_grid_far_from_start),
+        cmocka_unit_test(test_rule_generated_set),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

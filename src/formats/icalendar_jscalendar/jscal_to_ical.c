@@ -39,9 +39,22 @@ static void add_set_prop(ical_comp *c, const char *name, const json_t *set, int 
     }
 }
 
+static int add_overrides_each(out_ctx *o, ical_comp *vcal_like, ical_comp *c, const json_t *obj,
+                              const json_t *ovs, const json_t *generated);
+
 static int add_overrides(out_ctx *o, ical_comp *vcal_like, ical_comp *c, const json_t *obj)
 {
     const json_t *ovs = json_object_get(obj, "recurrenceOverrides");
+    /* which override ids the rule generates, in one pass (issue 19 §4) */
+    json_t *generated = recur_rule_generated(obj, ovs);
+    int rc = add_overrides_each(o, vcal_like, c, obj, ovs, generated);
+    json_decref(generated);
+    return rc;
+}
+
+static int add_overrides_each(out_ctx *o, ical_comp *vcal_like, ical_comp *c, const json_t *obj,
+                              const json_t *ovs, const json_t *generated)
+{
     const char *k;
     json_t *patch;
     json_object_foreach((json_t *)ovs, k, patch)
@@ -76,11 +89,13 @@ static int add_overrides(out_ctx *o, ical_comp *vcal_like, ical_comp *c, const j
         } else {
             /* A recurrence override component (§2.1.2). An id the rule does not generate
              * is an extra occurrence and needs an RDATE as well. */
-            if (!recur_rule_generates(obj, k))
+            if (generated ? !json_object_get(generated, k) : !recur_rule_generates(obj, k))
                 j2i_add_dt(o, c, "RDATE", k, path);
-            json_t *inst = json_deep_copy(obj);
-            json_object_del(inst, "recurrenceOverrides");
-            json_object_del(inst, "recurrenceRule");
+            json_t *top = json_copy((json_t *)obj); /* without the overrides: n^2 else */
+            json_object_del(top, "recurrenceOverrides");
+            json_object_del(top, "recurrenceRule");
+            json_t *inst = json_deep_copy(top);
+            json_decref(top);
             if (json_object_get(inst, "start") || !json_object_get(inst, "due"))
                 json_object_set_new(inst, "start", json_string(k));
             else

@@ -14,9 +14,13 @@
 
 #include "formats/icalendar/ical_internal.h"
 #include "formats/jscalendar/jscal.h"
+#include "formats/recurrence/recur_internal.h"
 #include "formats/timezone/tz.h"
 
 #define SLACK (27 * 3600) /* more than any UTC offset */
+/* The candidates a rule may examine per instance allowed: enough for a rule that matches
+ * one day in four years at every minute, never enough to run for minutes. */
+#define CANDIDATES_PER_INSTANCE 16
 
 struct recur_iter {
     recur_occurrence *occ;
@@ -31,10 +35,12 @@ typedef struct {
     jscal_dur dur;
     int64_t dur_max_secs;
     int has_rule, bounded;
+    int never; /* the rule can never match: only the start occurs */
     struct icalrecurrencetype rule;
     int64_t max_instances;
     clock_t deadline;
     int64_t work;
+    recur_budget budget; /* candidates examined (issue 19 §1) */
     char *err;
     int code;
 } series;
@@ -143,6 +149,8 @@ static int series_init(series *s, const json_t *obj, const char *float_tz,
     s->max_instances = lim && lim->max_instances ? lim->max_instances : 100000;
     int64_t ms = lim && lim->max_millis ? lim->max_millis : 2000;
     s->deadline = clock() + (clock_t)(ms * (CLOCKS_PER_SEC / 1000));
+    s->budget.max = s->max_instances * CANDIDATES_PER_INSTANCE;
+    s->budget.deadline = s->deadline;
     if (!json_is_object(obj))
         return sfail(s, RECUR_ERR_INVALID, "@type", "not a JSCalendar object");
     s->base_prop = json_object_get(obj, "start") || !json_object_get(obj, "due") ? "start" : "due";
@@ -182,6 +190,8 @@ static int series_init(series *s, const json_t *obj, const char *float_tz,
             return sfail(s, RECUR_ERR_INVALID, "recurrenceRule/rscale", "unsupported calendar");
         s->has_rule = 1;
         s->bounded = json_object_get(r, "count") || json_object_get(r, "until");
+        s->never = recur_rule_never_matches(
+            &s->rule, jscal_days_from_civil(s->start.year, s->start.month, s->start.day));
     } else {
         s->bounded = 1;
     }
@@ -207,13 +217,20 @@ static void span(series *s, const jscal_dur *d, int64_t local, icaltimezone *zon
     *uend = tz_local_to_utc(zone, l2) + d->hours * 3600 + d->minutes * 60 + d->seconds;
 }
 
+static int budget_fail(series *s)
+{
+    return sfail(s, RECUR_ERR_LIMIT, "recurrenceRule",
+                 clock() > s->deadline ? "expansion limit exceeded (time)"
+                                       : "expansion limit exceeded (too many candidates)");
+}
+
 static int work(series *s)
 {
     if (++s->work > s->max_instances)
         return sfail(s, RECUR_ERR_LIMIT, "recurrenceRule",
                      "expansion limit exceeded (too many instances)");
-    if ((s->work & 1023) == 0 && clock() > s->deadline)
-        return sfail(s, RECUR_ERR_LIMIT, "recurrenceRule", "expansion limit exceeded (time)");
+    if (recur_budget_charge(&s->budget, 1))
+        return budget_fail(s);
     return 0;
 }
 
@@ -639,11 +656,39 @@ static int each_weekno_instance(series *s, int64_t lo, int64_t hi, inst_fn fn, v
     return rc < 0 ? -1 : 0;
 }
 
+/* Counts each instance the walker hands over against max_instances, then passes it on. */
+typedef struct {
+    series *s;
+    inst_fn fn;
+    void *ctx;
+} counted_ctx;
+
+static int counted(void *vctx, int64_t local)
+{
+    counted_ctx *c = vctx;
+    if (work(c->s))
+        return -1;
+    return c->fn(c->ctx, local);
+}
+
+static int gregorian(const struct icalrecurrencetype *r)
+{
+    return !r->rscale || !strcasecmp(r->rscale, "GREGORIAN");
+}
+
 static int each_instance(series *s, int64_t lo, int64_t hi, inst_fn fn, void *ctx)
 {
     int64_t start = jscal_ldt_to_secs(&s->start);
-    if (!s->has_rule)
+    if (!s->has_rule || s->never)
         return start >= lo && start <= hi ? fn(ctx, start) : 0;
+    icalrecurrencetype_frequency fq = s->rule.freq;
+    if ((fq == ICAL_DAILY_RECURRENCE || fq == ICAL_HOURLY_RECURRENCE ||
+         fq == ICAL_MINUTELY_RECURRENCE || fq == ICAL_SECONDLY_RECURRENCE) &&
+        gregorian(&s->rule)) {
+        counted_ctx c = {s, fn, ctx};
+        int rc = recur_walk_short(&s->rule, start, lo, hi, &s->budget, counted, &c);
+        return rc == RECUR_ERR_LIMIT ? budget_fail(s) : rc;
+    }
     if (s->rule.freq == ICAL_YEARLY_RECURRENCE && !list_empty(s->rule.by_week_no))
         return each_weekno_instance(s, lo, hi, fn, ctx);
     if (s->rule.by_set_pos[0] != ICAL_RECURRENCE_ARRAY_MAX)
@@ -659,7 +704,8 @@ static int each_instance(series *s, int64_t lo, int64_t hi, inst_fn fn, void *ct
         icalrecur_iterator_set_start(it, to_itt(&j));
     }
     int rc = 0, saw_start = 0;
-    int64_t emitted = 0;
+    int64_t emitted = 0, prev = INT64_MIN;
+    int interval = s->rule.interval > 0 ? s->rule.interval : 1;
     for (;;) {
         struct icaltimetype t = icalrecur_iterator_next(it);
         if (icaltime_is_null_time(t))
@@ -667,6 +713,13 @@ static int each_instance(series *s, int64_t lo, int64_t hi, inst_fn fn, void *ct
         if ((rc = work(s)))
             break;
         int64_t l = itt_secs(t);
+        /* libical stepped over the periods between two instances: charge them */
+        if (prev != INT64_MIN &&
+            recur_budget_charge(&s->budget, (period_of(s, l) - period_of(s, prev)) / interval)) {
+            rc = budget_fail(s);
+            break;
+        }
+        prev = l;
         if (!saw_start && l >= start) {
             saw_start = 1;
             if (l != start) {
@@ -747,16 +800,24 @@ static int on_rule_instance(void *vctx, int64_t local)
     return 0;
 }
 
-
+/* A deep copy of a series without its rule and overrides. Copying the overrides only to
+ * delete them made n overrides cost n^2 (issue 19 §4). */
+static json_t *series_copy(const json_t *obj)
+{
+    json_t *top = json_copy((json_t *)obj); /* shallow: shares the values */
+    json_object_del(top, "recurrenceRule");
+    json_object_del(top, "recurrenceOverrides");
+    json_t *inst = json_deep_copy(top);
+    json_decref(top);
+    return inst;
+}
 
 /* The occurrence object for key with patch applied (jscalendarbis §4.3.4). */
 static json_t *instance_object(series *s, const char *key, const json_t *patch, char **errpath)
 {
     if (!s->has_rule && json_object_get(s->obj, "recurrenceId") && !patch)
         return json_deep_copy(s->obj); /* already an instance */
-    json_t *inst = json_deep_copy(s->obj);
-    json_object_del(inst, "recurrenceRule");
-    json_object_del(inst, "recurrenceOverrides");
+    json_t *inst = series_copy(s->obj);
     json_object_set_new(inst, s->base_prop, json_string(key));
     if (patch && json_object_size(patch)) {
         json_t *p = jscal_override_patch_filter(patch); /* §4.3.4 */
@@ -943,9 +1004,11 @@ int recur_series_bounds(const json_t *obj, const char *float_tz, const recur_lim
         if (each_instance(&s, INT64_MIN / 4, INT64_MAX / 4, on_bounds, &b))
             goto fail;
     } else {
+        /* jscalendarbis §4.3.3.1 rule 1: the start is the first occurrence of an infinite
+         * series, so no iteration is needed (an overridden start is bounded by its
+         * override, below, and the start is still a safe lower bound) */
         *unbounded = 1;
-        if (each_instance(&s, start, start, on_bounds, &b))
-            goto fail;
+        on_bounds(&b, start);
     }
     const char *k;
     json_t *patch;
@@ -1005,7 +1068,10 @@ int recur_rule_generates(const json_t *obj, const char *ldt)
     jscal_ldt t;
     if (jscal_ldt_parse(ldt, &t) || !json_is_object(json_object_get(obj, "recurrenceRule")))
         return 0;
-    if (series_init(&s, obj, NULL, NULL)) {
+    /* one date's membership: a quarter of a second at most (it is asked per override
+     * when exporting, and per instance id on /get) */
+    recur_limits lim = {.max_instances = 100000, .max_millis = 250};
+    if (series_init(&s, obj, NULL, &lim)) {
         series_free(&s);
         return 0;
     }
@@ -1013,4 +1079,60 @@ int recur_rule_generates(const json_t *obj, const char *ldt)
     each_instance(&s, g.target, g.target, on_gen, &g);
     series_free(&s);
     return g.found;
+}
+
+/* ---- membership of many dates at once ------------------------------------------------- */
+
+typedef struct {
+    json_t *norm; /* normalized LocalDateTime -> the caller's key */
+    json_t *out;
+} genset_ctx;
+
+static int on_genset(void *vctx, int64_t local)
+{
+    genset_ctx *g = vctx;
+    jscal_ldt t;
+    jscal_secs_to_ldt(local, &t);
+    char key[24];
+    jscal_ldt_format(&t, 0, key);
+    const char *orig = json_string_value(json_object_get(g->norm, key));
+    if (orig)
+        json_object_set_new(g->out, orig, json_true());
+    return 0;
+}
+
+json_t *recur_rule_generated(const json_t *obj, const json_t *keys)
+{
+    if (!json_is_object(json_object_get(obj, "recurrenceRule")))
+        return json_object();
+    genset_ctx g = {json_object(), json_object()};
+    int64_t lo = INT64_MAX, hi = INT64_MIN;
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)keys, k, v)
+    {
+        jscal_ldt t;
+        if (jscal_ldt_parse(k, &t))
+            continue;
+        char key[24];
+        jscal_ldt_format(&t, 0, key);
+        json_object_set_new(g.norm, key, json_string(k));
+        int64_t secs = jscal_ldt_to_secs(&t);
+        lo = secs < lo ? secs : lo;
+        hi = secs > hi ? secs : hi;
+    }
+    series s;
+    int rc = -1;
+    if (lo <= hi && !series_init(&s, obj, NULL, NULL))
+        rc = each_instance(&s, lo, hi, on_genset, &g);
+    else if (lo > hi)
+        rc = 0;
+    if (lo <= hi)
+        series_free(&s);
+    json_decref(g.norm);
+    if (rc) {
+        json_decref(g.out);
+        return NULL;
+    }
+    return g.out;
 }

@@ -59,6 +59,11 @@ int recur_series_bounds(const json_t *obj, const char *float_tz, const recur_lim
 
 /* 1 if the recurrence rule of obj (without overrides) generates the LocalDateTime ldt. */
 int recur_rule_generates(const json_t *obj, const char *ldt);
+/* The keys of `keys` (LocalDateTimes, e.g. recurrenceOverrides) that the rule of obj
+ * generates, as an object of key -> true, found in one pass over the rule (asking
+ * recur_rule_generates() per key is n passes). NULL when the rule cannot be expanded
+ * within the default limits. */
+json_t *recur_rule_generated(const json_t *obj, const json_t *keys);
 
 /* The zone for a time zone id used by obj: a builtin IANA zone, or one carried as VTIMEZONE
  * in obj's iCalendar/components (then *owned is set and the caller frees it with
