@@ -145,8 +145,8 @@ void ical_params_from_json(ical_prop *p, const json_t *params)
         return;
     json_object_foreach((json_t *)params, k, v)
     {
-        if (ical_prop_get_param(p, k))
-            continue;
+        if (ical_prop_get_param(p, k) || !ical_name_valid(k))
+            continue; /* an invalid name never reaches the output; validation refuses it */
         if (json_is_string(v)) {
             ical_prop_add_param(p, k, json_string_value(v));
         } else if (json_is_array(v)) {
@@ -321,9 +321,12 @@ ical_prop *ical_prop_from_jcal(ical_comp *into, const json_t *j, char **err)
     }
     const char *name = json_string_value(json_array_get(j, 0));
     const char *type = json_string_value(json_array_get(j, 2));
-    if (!*name || strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") !=
-                      strlen(name)) {
-        *err = strdup("malformed jCal property name");
+    if (!ical_name_valid(name)) {
+        *err = strdup("malformed jCal property name (RFC 5545 §3.1)");
+        return NULL;
+    }
+    if (!ical_params_json_valid(json_array_get(j, 1))) {
+        *err = jscal_strdupf("malformed jCal parameters of property %s (RFC 5545 §3.1)", name);
         return NULL;
     }
     jbuf b = {0};
@@ -359,9 +362,8 @@ ical_comp *ical_comp_from_jcal(const json_t *j, char **err)
         return NULL;
     }
     const char *name = json_string_value(json_array_get(j, 0));
-    if (!*name || strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") !=
-                      strlen(name)) {
-        *err = strdup("malformed jCal component name");
+    if (!ical_name_valid(name)) {
+        *err = strdup("malformed jCal component name (RFC 5545 §3.1)");
         return NULL;
     }
     ical_comp *c = ical_comp_new(name);

@@ -1076,6 +1076,38 @@ void ical_comp_write(const ical_comp *c, jbuf *b)
     jbuf_adds(b, "\r\n");
 }
 
+bool ical_name_valid(const char *s)
+{
+    if (!s || !*s)
+        return false;
+    for (; *s; s++)
+        if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
+              *s == '-'))
+            return false;
+    return true;
+}
+
+bool ical_params_json_valid(const json_t *params)
+{
+    const char *k;
+    json_t *v;
+    if (!json_is_object(params))
+        return false;
+    json_object_foreach((json_t *)params, k, v)
+    {
+        if (!ical_name_valid(k))
+            return false;
+        size_t i;
+        json_t *e;
+        if (json_is_array(v)) {
+            json_array_foreach(v, i, e) if (!json_is_string(e)) return false;
+        } else if (!json_is_string(v)) {
+            return false;
+        }
+    }
+    return true;
+}
+
 /* ---- TEXT values ---------------------------------------------------------------------- */
 
 int ical_vtimezone_is(const ical_comp *c, const char *tzid)

@@ -17,6 +17,7 @@
 #include <stddef.h>
 
 #include <jansson.h>
+#include <stdbool.h>
 
 #include "formats/jscalendar/jscal_util.h"
 
@@ -109,6 +110,13 @@ char *ical_text_unescape(const char *s);
 char *ical_text_escape(const char *s);
 /* Splits a multi-valued raw value on unescaped commas. Returns count; *out malloc'd array of
  * malloc'd raw (still escaped) strings. */
+/* Whether s is an iCalendar name (RFC 5545 §3.1: iana-token / x-name, that is
+ * 1*(ALPHA / DIGIT / "-")): what may stand as a component, property or parameter
+ * name. Text that came from JSON is checked before it becomes one (issue 19 §5). */
+bool ical_name_valid(const char *s);
+/* Whether every parameter of a jCal/JSON parameters object has a valid name and a
+ * string (or array of strings) value. */
+bool ical_params_json_valid(const json_t *params);
 size_t ical_split_values(const char *raw, char ***out);
 void ical_free_strv(char **v, size_t n);
 

@@ -46,9 +46,12 @@ void j2i_apply_cp(out_ctx *o, ical_prop *p, const char *path)
         ical_params_from_json(p, json_object_get(e, "parameters"));
 }
 
+/* The property name recorded for the element at path, if it is an iCalendar name
+ * (RFC 5545 §3.1; the validator refuses others, issue 19 §5). */
 const char *j2i_cp_name(out_ctx *o, const char *path)
 {
-    return j2i_jstr(json_object_get(o->cp, path), "name");
+    const char *name = j2i_jstr(json_object_get(o->cp, path), "name");
+    return ical_name_valid(name) ? name : NULL;
 }
 
 char *j2i_path2(const char *a, const char *key)

@@ -504,8 +504,15 @@ static void check_icalendar(vctx *v, json_t *ic, const char *p)
         bad(v, "%s/convertedProperties", p);
     const char *k;
     json_t *e;
-    json_object_foreach(cp, k, e) if (!json_is_object(e) || !json_is_string(json_object_get(e, "name")))
-        bad(v, "%s/convertedProperties/%s", p, k);
+    /* draft-ietf-calext-jscalendar-icalendar-25 §5.1.1: name is an iCalendar property
+     * name and parameters iCalendar parameters (RFC 5545 §3.1), never other syntax */
+    json_object_foreach(cp, k, e)
+    {
+        json_t *params = json_object_get(e, "parameters");
+        if (!json_is_object(e) || !ical_name_valid(json_string_value(json_object_get(e, "name"))) ||
+            (params && !ical_params_json_valid(params)))
+            bad(v, "%s/convertedProperties/%s", p, k);
+    }
 }
 
 static void check_entry(vctx *v, json_t *o, const char *prefix, int in_patch);
