@@ -622,6 +622,9 @@ static json_t *validate_event(struct jset *s, struct store_conn *c, const char *
     json_t *lv;
     json_array_foreach(legacy, li, lv) add_invalid(invalid, json_string_value(lv));
     json_decref(legacy);
+    /* jscalendarbis-17 §4.1 "version": an Event without an enclosing Group MUST set
+     * it; what is stored is JSCalendar 2.0 once upgraded (issue 12 §2.4) */
+    json_object_set_new(obj, "version", json_string("2.0"));
     if (json_object_get(obj, "method"))
         jset_invalid(s, invalid, "method", "an event in a calendar has no method (§5)");
     json_t *type = json_object_get(obj, "@type");
@@ -1018,6 +1021,8 @@ static json_t *event_view(struct jmap_req *r, const struct store_access *a, json
     bool instance = json_object_get(out, "baseEventId") != NULL;
     if (!json_object_get(out, "isDraft"))
         json_object_set_new(out, "isDraft", json_false());
+    if (!json_object_get(out, "version")) /* stored before -17 support: the same data */
+        json_object_set_new(out, "version", json_string("2.0"));
     resolve_default_alerts(r, a->account_id, out);
     /* recurrence overrides in a UTC range */
     json_t *before = json_object_get(args, "recurrenceOverridesBefore"),

@@ -84,3 +84,23 @@ def test_issue12_2_3_convert_json_with_rfc8984_rules(tmp_path):
     r = subprocess.run([binp, "convert", "-", "--to", "ics"], input=json.dumps(ev).encode(),
                        capture_output=True, timeout=60)
     assert r.returncode == 1 and b"recurrenceRules" in r.stderr
+
+
+def test_jscalendarbis17_4_1_event_carries_version_2_0(server, acct):
+    """jscalendarbis-17 §4.1 "version": an Event represented without an enclosing
+    Group MUST set version; what the server stores and returns is JSCalendar 2.0,
+    also when the client sent "1.0" data that was upgraded."""
+    cal = calendar(server, acct)
+    for sent in [None, "1.0", "2.0"]:
+        ev = {"calendarIds": {cal: True}, "title": "Versioned", "start": "2025-03-03T09:00:00",
+              "timeZone": "Europe/Berlin", "duration": "PT1H"}
+        if sent:
+            ev["version"] = sent
+        out = create(server, acct, ev)
+        assert "k" in out["created"], out
+        eid = out["created"]["k"]["id"]
+        if sent != "2.0":
+            assert out["created"]["k"].get("version") == "2.0", out  # server-set, RFC 8620 §5.3
+        got = server.call("CalendarEvent/get", {"accountId": acct, "ids": [eid]})[1]["list"][0]
+        assert got["version"] == "2.0"
+        server.call("CalendarEvent/set", {"accountId": acct, "destroy": [eid]})

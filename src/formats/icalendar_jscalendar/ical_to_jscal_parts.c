@@ -1055,8 +1055,10 @@ void i2j_convert_attendee(obj_ctx *o, const ical_prop *p)
     }
     const ical_param *role = pa[ATT_ROLE];
     for (size_t i = 0; role && i < role->nvalues; i++) {
-        json_t *roles = i2j_get_map(pt, "roles");
         const char *r = role->values[i];
+        if (!*r)
+            continue; /* ROLE= names no role; a roles key is never empty (jscalendarbis §4.4.6) */
+        json_t *roles = i2j_get_map(pt, "roles");
         if (!strcasecmp(r, "CHAIR")) {
             json_object_set_new_nocheck(roles, "attendee", json_true());
             json_object_set_new_nocheck(roles, "chair", json_true());
