@@ -502,6 +502,183 @@ static void check_date(vctx *v, const char *key, const json_t *d)
     pop(v, mark);
 }
 
+/* A String[Boolean] (TrueSet, members): every value must be true. */
+static void check_trueset(vctx *v, const char *key, const json_t *j)
+{
+    if (!json_is_object(j)) {
+        bad(v, key, "must be a String[Boolean]");
+        return;
+    }
+    size_t mark = push(v, key);
+    const char *k;
+    json_t *e;
+    json_object_foreach((json_t *)j, k, e) if (!json_is_true(e))
+        bad(v, k, "the value must be true");
+    pop(v, mark);
+}
+
+/* A single nested object checked against the field's sub-table. */
+static void check_nested_obj(vctx *v, const field *f, const char *key, const json_t *j)
+{
+    if (!json_is_object(j)) {
+        bad(v, key, "must be an object");
+        return;
+    }
+    size_t mark = push(v, key);
+    check_obj(v, j, f->sub);
+    pop(v, mark);
+}
+
+/* A map (Id[...] or String[...]) whose values are objects of the field's
+ * sub-table, or plain Strings when the field has none; Id keys per §1.4.1. */
+static void check_map(vctx *v, const field *f, const char *key, const json_t *j)
+{
+    if (!json_is_object(j)) {
+        bad(v, key, "must be an object");
+        return;
+    }
+    size_t mark = push(v, key);
+    const char *k;
+    json_t *e;
+    json_object_foreach((json_t *)j, k, e)
+    {
+        if (f->type == T_IDMAP && !jid_valid(k)) {
+            bad(v, k, "map key must be an Id (§1.4.1)");
+            continue;
+        }
+        if (!f->sub) {
+            if (!json_is_string(e))
+                bad(v, k, "must be a String");
+            continue;
+        }
+        if (!json_is_object(e)) {
+            bad(v, k, "must be an object");
+            continue;
+        }
+        size_t m2 = push(v, k);
+        check_obj(v, e, f->sub);
+        pop(v, m2);
+    }
+    pop(v, mark);
+}
+
+/* An array of objects of the field's sub-table; paths use the index. */
+static void check_obj_array(vctx *v, const field *f, const char *key, const json_t *j)
+{
+    if (!json_is_array(j)) {
+        bad(v, key, "must be an array");
+        return;
+    }
+    size_t mark = push(v, key);
+    size_t i;
+    json_t *e;
+    json_array_foreach(j, i, e)
+    {
+        char ix[24];
+        snprintf(ix, sizeof ix, "%zu", i);
+        if (!json_is_object(e)) {
+            bad(v, ix, "must be an object");
+            continue;
+        }
+        size_t m2 = push(v, ix);
+        check_obj(v, e, f->sub);
+        pop(v, m2);
+    }
+    pop(v, mark);
+}
+
+/* The pointers of one localizations PatchObject (§2.7.1), under language
+ * tag k: none may target localizations or hold a control character. */
+static void check_patch_pointers(vctx *v, const char *k, const json_t *e)
+{
+    const char *pk;
+    json_t *pv;
+    json_object_foreach((json_t *)e, pk, pv)
+    {
+        size_t m2 = push(v, k);
+        if (!strncmp(pk, "localizations", 13) && (pk[13] == 0 || pk[13] == '/'))
+            bad(v, pk, "a patch must not target localizations (§2.7.1)");
+        /* no property name or Id holds a control character, and no vCard
+         * parameter (JSPTR) could carry one */
+        for (const unsigned char *c = (const unsigned char *)pk; *c; c++)
+            if (*c < 0x20 || *c == 0x7F) {
+                bad(v, pk, "a patch pointer must not hold control characters");
+                break;
+            }
+        pop(v, m2);
+    }
+}
+
+/* localizations: String[PatchObject] keyed by language tag (§2.7.1). */
+static void check_patches(vctx *v, const char *key, const json_t *j)
+{
+    if (!json_is_object(j)) {
+        bad(v, key, "must be a String[PatchObject]");
+        return;
+    }
+    size_t mark = push(v, key);
+    const char *k;
+    json_t *e;
+    json_object_foreach((json_t *)j, k, e)
+    {
+        if (!is_langtag(k))
+            bad(v, k, "key must be a language tag");
+        else if (!json_is_object(e))
+            bad(v, k, "must be a PatchObject");
+        else
+            check_patch_pointers(v, k, e);
+    }
+    pop(v, mark);
+}
+
+/* An array of jCard properties (RFC 7095 §3.3): [name, params, type, value...]. */
+static void check_jcardprops(vctx *v, const char *key, const json_t *j)
+{
+    size_t i;
+    json_t *e;
+    if (!json_is_array(j)) {
+        bad(v, key, "must be a JCardProp[]");
+        return;
+    }
+    size_t mark = push(v, key);
+    json_array_foreach(j, i, e)
+    {
+        char ix[24];
+        snprintf(ix, sizeof ix, "%zu", i);
+        if (!json_is_array(e) || json_array_size(e) < 4 || !json_is_string(json_array_get(e, 0)) ||
+            !json_is_object(json_array_get(e, 1)) || !json_is_string(json_array_get(e, 2)))
+            bad(v, ix, "must be a jCard property (RFC 7095 §3.3)");
+    }
+    pop(v, mark);
+}
+
+/* vCard parameters: each value a String or an array of Strings. */
+static void check_vcardparams(vctx *v, const char *key, const json_t *j)
+{
+    if (!json_is_object(j)) {
+        bad(v, key, "must be a String[String|String[]]");
+        return;
+    }
+    size_t mark = push(v, key);
+    const char *k;
+    json_t *e;
+    json_object_foreach((json_t *)j, k, e)
+    {
+        int ok = json_is_string(e);
+        if (json_is_array(e)) {
+            ok = 1;
+            size_t i;
+            json_t *s;
+            json_array_foreach(e, i, s) if (!json_is_string(s)) ok = 0;
+        }
+        if (!ok)
+            bad(v, k, "must be a String or String[]");
+    }
+    pop(v, mark);
+}
+
+/* Check one property value j (named key) against its field type f; the
+ * structured types are handled by the helpers above. */
 static void check_value(vctx *v, const field *f, const char *key, const json_t *j)
 {
     switch (f->type) {
@@ -545,166 +722,31 @@ static void check_value(vctx *v, const field *f, const char *key, const json_t *
         check_enum(v, key, j, f->enums);
         break;
     case T_TRUESET:
-    case T_MEMBERS: {
-        if (!json_is_object(j)) {
-            bad(v, key, "must be a String[Boolean]");
-            break;
-        }
-        size_t mark = push(v, key);
-        const char *k;
-        json_t *e;
-        json_object_foreach((json_t *)j, k, e) if (!json_is_true(e))
-            bad(v, k, "the value must be true");
-        pop(v, mark);
+    case T_MEMBERS:
+        check_trueset(v, key, j);
         break;
-    }
     case T_OBJ:
-        if (!json_is_object(j)) {
-            bad(v, key, "must be an object");
-            break;
-        }
-        {
-            size_t mark = push(v, key);
-            check_obj(v, j, f->sub);
-            pop(v, mark);
-        }
+        check_nested_obj(v, f, key, j);
         break;
     case T_IDMAP:
-    case T_STRMAP: {
-        if (!json_is_object(j)) {
-            bad(v, key, "must be an object");
-            break;
-        }
-        size_t mark = push(v, key);
-        const char *k;
-        json_t *e;
-        json_object_foreach((json_t *)j, k, e)
-        {
-            if (f->type == T_IDMAP && !jid_valid(k)) {
-                bad(v, k, "map key must be an Id (§1.4.1)");
-                continue;
-            }
-            if (!f->sub) {
-                if (!json_is_string(e))
-                    bad(v, k, "must be a String");
-                continue;
-            }
-            if (!json_is_object(e)) {
-                bad(v, k, "must be an object");
-                continue;
-            }
-            size_t m2 = push(v, k);
-            check_obj(v, e, f->sub);
-            pop(v, m2);
-        }
-        pop(v, mark);
+    case T_STRMAP:
+        check_map(v, f, key, j);
         break;
-    }
-    case T_ARRAY: {
-        if (!json_is_array(j)) {
-            bad(v, key, "must be an array");
-            break;
-        }
-        size_t mark = push(v, key);
-        size_t i;
-        json_t *e;
-        json_array_foreach(j, i, e)
-        {
-            char ix[24];
-            snprintf(ix, sizeof ix, "%zu", i);
-            if (!json_is_object(e)) {
-                bad(v, ix, "must be an object");
-                continue;
-            }
-            size_t m2 = push(v, ix);
-            check_obj(v, e, f->sub);
-            pop(v, m2);
-        }
-        pop(v, mark);
+    case T_ARRAY:
+        check_obj_array(v, f, key, j);
         break;
-    }
     case T_DATE:
         check_date(v, key, j);
         break;
-    case T_PATCHES: {
-        if (!json_is_object(j)) {
-            bad(v, key, "must be a String[PatchObject]");
-            break;
-        }
-        size_t mark = push(v, key);
-        const char *k;
-        json_t *e;
-        json_object_foreach((json_t *)j, k, e)
-        {
-            if (!is_langtag(k))
-                bad(v, k, "key must be a language tag");
-            else if (!json_is_object(e))
-                bad(v, k, "must be a PatchObject");
-            else {
-                const char *pk;
-                json_t *pv;
-                json_object_foreach(e, pk, pv)
-                {
-                    size_t m2 = push(v, k);
-                    if (!strncmp(pk, "localizations", 13) && (pk[13] == 0 || pk[13] == '/'))
-                        bad(v, pk, "a patch must not target localizations (§2.7.1)");
-                    /* no property name or Id holds a control character, and no vCard
-                     * parameter (JSPTR) could carry one */
-                    for (const unsigned char *c = (const unsigned char *)pk; *c; c++)
-                        if (*c < 0x20 || *c == 0x7F) {
-                            bad(v, pk, "a patch pointer must not hold control characters");
-                            break;
-                        }
-                    pop(v, m2);
-                }
-            }
-        }
-        pop(v, mark);
+    case T_PATCHES:
+        check_patches(v, key, j);
         break;
-    }
-    case T_JCARDPROPS: {
-        size_t i;
-        json_t *e;
-        if (!json_is_array(j)) {
-            bad(v, key, "must be a JCardProp[]");
-            break;
-        }
-        size_t mark = push(v, key);
-        json_array_foreach(j, i, e)
-        {
-            char ix[24];
-            snprintf(ix, sizeof ix, "%zu", i);
-            if (!json_is_array(e) || json_array_size(e) < 4 ||
-                !json_is_string(json_array_get(e, 0)) || !json_is_object(json_array_get(e, 1)) ||
-                !json_is_string(json_array_get(e, 2)))
-                bad(v, ix, "must be a jCard property (RFC 7095 §3.3)");
-        }
-        pop(v, mark);
+    case T_JCARDPROPS:
+        check_jcardprops(v, key, j);
         break;
-    }
-    case T_VCARDPARAMS: {
-        if (!json_is_object(j)) {
-            bad(v, key, "must be a String[String|String[]]");
-            break;
-        }
-        size_t mark = push(v, key);
-        const char *k;
-        json_t *e;
-        json_object_foreach((json_t *)j, k, e)
-        {
-            int ok = json_is_string(e);
-            if (json_is_array(e)) {
-                ok = 1;
-                size_t i;
-                json_t *s;
-                json_array_foreach(e, i, s) if (!json_is_string(s)) ok = 0;
-            }
-            if (!ok)
-                bad(v, k, "must be a String or String[]");
-        }
-        pop(v, mark);
+    case T_VCARDPARAMS:
+        check_vcardparams(v, key, j);
         break;
-    }
     }
 }
 

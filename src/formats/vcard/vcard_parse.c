@@ -705,10 +705,20 @@ static int value_clean(const char *s, size_t n)
     return 1;
 }
 
-/* Parses one unfolded content line into a new property of card. */
-static int parse_line(parser *ps, vcard *card, const char *line, size_t len, size_t lineno)
+/* The name part of a content line: [ns, name_end) is "group.name" or "name". */
+typedef struct line_name {
+    const char *ns;       /* start of the line */
+    const char *dot;      /* the group's '.', or NULL */
+    const char *name;     /* the property name, after any group */
+    const char *name_end; /* one past the name: the ';' or ':' that follows */
+} line_name;
+
+/* Reads the [group "."] name of a content line at *pp and leaves *pp on the ';' or ':'
+ * that must follow it. */
+static int parse_prop_name(parser *ps, const char **pp, const char *end, size_t lineno,
+                           line_name *nm)
 {
-    const char *p = line, *end = line + len;
+    const char *p = *pp;
     const char *dot = NULL, *ns = p;
     while (p < end && (is_name_char((unsigned char)*p) || *p == '.')) {
         if (*p == '.')
@@ -726,9 +736,51 @@ static int parse_line(parser *ps, vcard *card, const char *line, size_t len, siz
             return fail(ps, lineno, "malformed property group");
         name = dot + 1;
     }
-    const char *name_end = p;
-    ps->nparams = ps->nvalues = 0;
+    *nm = (line_name){ns, dot, name, p};
+    *pp = p;
+    return 0;
+}
 
+/* Reads the comma-separated values of parameter pn[0..pnlen) from *pp (just after
+ * the '='), quoted or not, caret-decoded (RFC 6868), into the line's parameters. */
+static int parse_param_values(parser *ps, vcard *card, const char **pp, const char *end,
+                              size_t lineno, const char *pn, size_t pnlen)
+{
+    const char *p = *pp;
+    for (;;) {
+        if (p < end && *p == '"') {
+            const char *q = memchr(p + 1, '"', (size_t)(end - p - 1));
+            if (!q)
+                return fail(ps, lineno, "unterminated quoted parameter value");
+            if (has_ctl(p + 1, (size_t)(q - p - 1)))
+                return fail(ps, lineno, "control character in parameter value");
+            line_param_add(ps, card, pn, pnlen, caret_decode(card, p + 1, (size_t)(q - p - 1)));
+            p = q + 1;
+        } else {
+            const char *vs = p;
+            while (p < end && *p != ';' && *p != ':' && *p != ',' && *p != '"')
+                p++;
+            if (p < end && *p == '"')
+                return fail(ps, lineno, "stray '\"' in parameter value");
+            if (has_ctl(vs, (size_t)(p - vs)))
+                return fail(ps, lineno, "control character in parameter value");
+            line_param_add(ps, card, pn, pnlen, caret_decode(card, vs, (size_t)(p - vs)));
+        }
+        if (p < end && *p == ',') {
+            p++;
+            continue;
+        }
+        break;
+    }
+    *pp = p;
+    return 0;
+}
+
+/* Reads the ";param=value,..." list of a content line from *pp and leaves *pp on the
+ * ':' that starts the value. */
+static int parse_params(parser *ps, vcard *card, const char **pp, const char *end, size_t lineno)
+{
+    const char *p = *pp;
     while (p < end && *p == ';') {
         p++;
         const char *pn = p;
@@ -739,32 +791,8 @@ static int parse_line(parser *ps, vcard *card, const char *line, size_t len, siz
             if (!param_name_ok(pn, pnlen))
                 return fail(ps, lineno, "malformed parameter name");
             p++;
-            for (;;) {
-                if (p < end && *p == '"') {
-                    const char *q = memchr(p + 1, '"', (size_t)(end - p - 1));
-                    if (!q)
-                        return fail(ps, lineno, "unterminated quoted parameter value");
-                    if (has_ctl(p + 1, (size_t)(q - p - 1)))
-                        return fail(ps, lineno, "control character in parameter value");
-                    line_param_add(ps, card, pn, pnlen,
-                                   caret_decode(card, p + 1, (size_t)(q - p - 1)));
-                    p = q + 1;
-                } else {
-                    const char *vs = p;
-                    while (p < end && *p != ';' && *p != ':' && *p != ',' && *p != '"')
-                        p++;
-                    if (p < end && *p == '"')
-                        return fail(ps, lineno, "stray '\"' in parameter value");
-                    if (has_ctl(vs, (size_t)(p - vs)))
-                        return fail(ps, lineno, "control character in parameter value");
-                    line_param_add(ps, card, pn, pnlen, caret_decode(card, vs, (size_t)(p - vs)));
-                }
-                if (p < end && *p == ',') {
-                    p++;
-                    continue;
-                }
-                break;
-            }
+            if (parse_param_values(ps, card, &p, end, lineno, pn, pnlen) < 0)
+                return -1;
         } else if (p < end && (*p == ';' || *p == ':') && pnlen > 0) {
             /* vCard 2.1/3.0 quirk: a bare parameter value is a TYPE
              * (TEL;WORK;VOICE:..., EMAIL;INTERNET:...), except for the 2.1
@@ -781,8 +809,14 @@ static int parse_line(parser *ps, vcard *card, const char *line, size_t len, siz
     }
     if (p >= end || *p != ':')
         return fail(ps, lineno, "expected ':' before the property value");
-    /* parameter values: UTF-8 as the values are (RFC 6350 §3.1); 3.0 producers
-     * may write their code page */
+    *pp = p;
+    return 0;
+}
+
+/* Parameter values: UTF-8 as the values are (RFC 6350 §3.1); 3.0 producers may write
+ * their code page, which is converted. */
+static int params_to_utf8(parser *ps, vcard *card, size_t lineno)
+{
     for (size_t k = 0; k < ps->nparams; k++)
         for (size_t i = 0; i < ps->nvalues; i++) {
             char **pv = &ps->values[i].s;
@@ -794,6 +828,111 @@ static int parse_line(parser *ps, vcard *card, const char *line, size_t len, siz
             *pv = mem_strndup(&card->mem, conv, strlen(conv));
             free(conv);
         }
+    return 0;
+}
+
+/* Decodes a quoted-printable value owned[0..) in place of owned (freed); encoded line
+ * breaks (=0D=0A) become the \n escape of a TEXT value. Sets *vlen. */
+static char *qp_value_decode(char *owned, size_t *vlen)
+{
+    size_t n;
+    char *dec = qp_decode(owned, &n);
+    jbuf nb = {0};
+    for (size_t k = 0; k < n; k++) {
+        if (dec[k] == '\r' || dec[k] == '\n') {
+            jbuf_adds(&nb, "\\n");
+            if (dec[k] == '\r' && k + 1 < n && dec[k + 1] == '\n')
+                k++;
+        } else {
+            jbuf_addc(&nb, dec[k]);
+        }
+    }
+    free(dec);
+    free(owned);
+    *vlen = nb.len;
+    return jbuf_take(&nb);
+}
+
+/* Undoes a transfer encoding (RFC 2426 §5.1 / vCard 2.1) named by ENCODING on the
+ * owned value, and drops or normalises the parameter. Returns the (possibly new)
+ * owned value and sets *vlen. */
+static char *undo_transfer_encoding(parser *ps, vcard *card, const char *enc, char *owned,
+                                    size_t *vlen)
+{
+    if (enc && (strcasecmp(enc, "QUOTED-PRINTABLE") == 0 || strcasecmp(enc, "QP") == 0)) {
+        owned = qp_value_decode(owned, vlen);
+        line_param_del(ps, VC_ENCODING);
+    } else if (enc && (strcasecmp(enc, "B") == 0 || strcasecmp(enc, "BASE64") == 0)) {
+        /* keep base64 text, without the whitespace of 2.1 continuation lines */
+        char *o = owned;
+        for (char *s = owned; *s; s++)
+            if (!isspace((unsigned char)*s))
+                *o++ = *s;
+        *o = 0;
+        *vlen = (size_t)(o - owned);
+        line_param_del(ps, VC_ENCODING);
+        line_param_add(ps, card, "ENCODING", 8, mem_strndup(&card->mem, "b", 1));
+    } else if (enc && (strcasecmp(enc, "8BIT") == 0 || strcasecmp(enc, "7BIT") == 0)) {
+        line_param_del(ps, VC_ENCODING);
+    }
+    return owned;
+}
+
+/* Repairs a value that is not clean: undoes its transfer encoding, converts its
+ * CHARSET (or an undeclared code page of an older producer) to UTF-8, and rejects
+ * NUL and control characters (RFC 6350 §3.1, §3.3). On success *owned is the new
+ * value (malloc'd) and *vlen its length; on failure nothing is left allocated. */
+static int repair_value(parser *ps, vcard *card, size_t lineno, const char *enc, const char *cs,
+                        const char *value, char **owned_out, size_t *vlen)
+{
+    char *owned = vc_strndup(value, *vlen);
+    owned = undo_transfer_encoding(ps, card, enc, owned, vlen);
+    if (cs) {
+        char *conv = charset_to_utf8(cs, owned, *vlen);
+        if (!conv) {
+            free(owned);
+            return fail(ps, lineno, "value is not valid in CHARSET %s", cs);
+        }
+        free(owned);
+        owned = conv;
+        *vlen = strlen(owned);
+        line_param_del(ps, VC_CHARSET);
+    } else if (!vc_utf8_valid(owned, *vlen)) {
+        if (memchr(owned, 0, *vlen)) {
+            free(owned);
+            return fail(ps, lineno, "NUL byte in value");
+        }
+        if (card->version == 40) {
+            free(owned);
+            return fail(ps, lineno, "value is not valid UTF-8 (RFC 6350 §3.1)");
+        }
+        /* Older producers write their platform code page without CHARSET. */
+        char *conv = cp1252_to_utf8(owned, *vlen);
+        free(owned);
+        owned = conv;
+        *vlen = strlen(owned);
+    }
+    for (size_t i = 0; i < *vlen; i++) {
+        unsigned char c = (unsigned char)owned[i];
+        if ((c < 0x20 && c != '\t' && c != '\n') || c == 0x7F) {
+            free(owned);
+            return fail(ps, lineno, "control character in value");
+        }
+    }
+    *owned_out = owned;
+    return 0;
+}
+
+/* Parses one unfolded content line into a new property of card. */
+static int parse_line(parser *ps, vcard *card, const char *line, size_t len, size_t lineno)
+{
+    const char *p = line, *end = line + len;
+    line_name nm = {0}; /* set by parse_prop_name; zeroed for -Wmaybe-uninitialized */
+    if (parse_prop_name(ps, &p, end, lineno, &nm) < 0)
+        return -1;
+    ps->nparams = ps->nvalues = 0;
+    if (parse_params(ps, card, &p, end, lineno) < 0 || params_to_utf8(ps, card, lineno) < 0)
+        return -1;
     p++;
     const char *value = p; /* the raw value, or a decoded copy (owned) */
     size_t vlen = (size_t)(end - p);
@@ -805,82 +944,20 @@ static int parse_line(parser *ps, vcard *card, const char *line, size_t len, siz
     if (!enc && !cs && value_clean(value, vlen)) {
         /* the common case: nothing to undo or repair */
     } else {
-        owned = vc_strndup(value, vlen);
-        if (enc && (strcasecmp(enc, "QUOTED-PRINTABLE") == 0 || strcasecmp(enc, "QP") == 0)) {
-            size_t n;
-            char *dec = qp_decode(owned, &n);
-            /* encoded line breaks (=0D=0A) become the \n escape of a TEXT value */
-            jbuf nb = {0};
-            for (size_t k = 0; k < n; k++) {
-                if (dec[k] == '\r' || dec[k] == '\n') {
-                    jbuf_adds(&nb, "\\n");
-                    if (dec[k] == '\r' && k + 1 < n && dec[k + 1] == '\n')
-                        k++;
-                } else {
-                    jbuf_addc(&nb, dec[k]);
-                }
-            }
-            free(dec);
-            free(owned);
-            vlen = nb.len;
-            owned = jbuf_take(&nb);
-            line_param_del(ps, VC_ENCODING);
-        } else if (enc && (strcasecmp(enc, "B") == 0 || strcasecmp(enc, "BASE64") == 0)) {
-            /* keep base64 text, without the whitespace of 2.1 continuation lines */
-            char *o = owned;
-            for (char *s = owned; *s; s++)
-                if (!isspace((unsigned char)*s))
-                    *o++ = *s;
-            *o = 0;
-            vlen = (size_t)(o - owned);
-            line_param_del(ps, VC_ENCODING);
-            line_param_add(ps, card, "ENCODING", 8, mem_strndup(&card->mem, "b", 1));
-        } else if (enc && (strcasecmp(enc, "8BIT") == 0 || strcasecmp(enc, "7BIT") == 0)) {
-            line_param_del(ps, VC_ENCODING);
-        }
-        if (cs) {
-            char *conv = charset_to_utf8(cs, owned, vlen);
-            if (!conv) {
-                free(owned);
-                return fail(ps, lineno, "value is not valid in CHARSET %s", cs);
-            }
-            free(owned);
-            owned = conv;
-            vlen = strlen(owned);
-            line_param_del(ps, VC_CHARSET);
-        } else if (!vc_utf8_valid(owned, vlen)) {
-            if (memchr(owned, 0, vlen)) {
-                free(owned);
-                return fail(ps, lineno, "NUL byte in value");
-            }
-            if (card->version == 40) {
-                free(owned);
-                return fail(ps, lineno, "value is not valid UTF-8 (RFC 6350 §3.1)");
-            }
-            /* Older producers write their platform code page without CHARSET. */
-            char *conv = cp1252_to_utf8(owned, vlen);
-            free(owned);
-            owned = conv;
-            vlen = strlen(owned);
-        }
-        for (size_t i = 0; i < vlen; i++) {
-            unsigned char c = (unsigned char)owned[i];
-            if ((c < 0x20 && c != '\t' && c != '\n') || c == 0x7F) {
-                free(owned);
-                return fail(ps, lineno, "control character in value");
-            }
-        }
+        if (repair_value(ps, card, lineno, enc, cs, value, &owned, &vlen) < 0)
+            return -1;
         value = owned;
     }
 
+    size_t name_len = (size_t)(nm.name_end - nm.name);
     vcard_prop *prop = prop_append(card);
     prop->in_block = 1;
     prop->lineno = lineno;
-    prop->group = dot ? mem_strndup(&card->mem, ns, (size_t)(dot - ns)) : NULL;
-    prop->id = vcard_name_lookup(name, (size_t)(name_end - name));
+    prop->group = nm.dot ? mem_strndup(&card->mem, nm.ns, (size_t)(nm.dot - nm.ns)) : NULL;
+    prop->id = vcard_name_lookup(nm.name, name_len);
     prop->name = prop->id != VC_OTHER
                      ? (char *)vcard_name_str(prop->id) /* never written through: prop_own */
-                     : str_upper(mem_strndup(&card->mem, name, (size_t)(name_end - name)));
+                     : str_upper(mem_strndup(&card->mem, nm.name, name_len));
     prop->value = mem_strndup(&card->mem, value, vlen);
     free(owned);
     line_params_store(ps, card, prop);
@@ -943,15 +1020,11 @@ static int continuation(const pline *next, const char *s, size_t n, int version)
     return 0;
 }
 
-int vcard_parse(const char *text, size_t len, vcard **cards_out, size_t *ncards_out, char **err)
+/* Splits text into physical lines at CR, LF or CRLF, after any byte order mark. Returns
+ * the lines (malloc'd), their count in *nl_out, and in *lineno_out the number the line
+ * after the last would have. */
+static pline *split_lines(const char *text, size_t len, size_t *nl_out, size_t *lineno_out)
 {
-    parser ps = {.err = err};
-    if (err)
-        *err = NULL;
-    *cards_out = NULL;
-    *ncards_out = 0;
-
-    /* physical lines */
     size_t nl = 0, capl = 64;
     pline *lines = vc_malloc(capl * sizeof *lines);
     size_t i = 0, lineno = 1;
@@ -975,111 +1048,155 @@ int vcard_parse(const char *text, size_t len, vcard **cards_out, size_t *ncards_
             i++;
         lineno++;
     }
+    *nl_out = nl;
+    *lineno_out = lineno;
+    return lines;
+}
 
-    vcard *cards = NULL;
-    size_t ncards = 0, capc = 0;
-    vcard *cur = NULL;
-    jbuf logical = {0};
+/* The state of vcard_parse over the logical lines of its text. */
+typedef struct card_reader {
+    parser ps;
+    const pline *lines;
+    size_t nl, li; /* the physical lines, and the next one to read */
+    jbuf logical;  /* a logical line joined from several physical ones */
+    vcard *cards;  /* the cards read so far */
+    size_t ncards, capc;
+    vcard *cur; /* the card being read, NULL between cards */
+} card_reader;
+
+/* Joins the physical line pl with the lines that continue it (unfolding, RFC 6350 §3.2,
+ * and quoted-printable soft line breaks) and sets *ls, *ln to the logical line: pl
+ * itself where nothing continues it, else the reader's logical buffer. */
+static void logical_line(card_reader *r, const pline *pl, const char **ls, size_t *ln)
+{
+    *ls = pl->s;
+    *ln = pl->n;
+    int version = r->cur ? r->cur->version : 0;
+    if (r->li < r->nl && continuation(&r->lines[r->li], *ls, *ln, version)) {
+        /* joined in logical; most lines are used where they stand */
+        jbuf *logical = &r->logical;
+        logical->len = 0;
+        jbuf_add(logical, *ls, *ln);
+        int how;
+        while (r->li < r->nl &&
+               (how = continuation(&r->lines[r->li], logical->s, logical->len, version))) {
+            const pline *next = &r->lines[r->li];
+            if (how == 1) {
+                jbuf_add(logical, next->s + 1, next->n - 1);
+            } else {
+                logical->len--;
+                jbuf_add(logical, next->s, next->n);
+            }
+            r->li++;
+        }
+        *ls = logical->s;
+        *ln = logical->len;
+    }
+}
+
+/* Starts a new card at "BEGIN:VCARD" on line start. */
+static int begin_card(card_reader *r, const char *ls, size_t ln, size_t start)
+{
+    if (!ieq(ls, rtrim(ls, ln), "BEGIN:VCARD"))
+        return fail(&r->ps, start, "expected BEGIN:VCARD");
+    if (r->ncards == r->capc) {
+        r->capc = r->capc ? r->capc * 2 : 4;
+        r->cards = vc_realloc(r->cards, r->capc * sizeof *r->cards);
+    }
+    r->cur = &r->cards[r->ncards++];
+    memset(r->cur, 0, sizeof *r->cur);
+    r->cur->version = 0;
+    r->cur->lineno = start;
+    return 0;
+}
+
+/* Sets the current card's version from a "VERSION:" line: 4.0, or 3.0 for 3.0 and 2.1. */
+static int set_version(card_reader *r, const char *ls, size_t ln, size_t start)
+{
+    const char *vs = ls + 8;
+    size_t vn = rtrim(vs, ln - 8);
+    while (vn && (*vs == ' ' || *vs == '\t')) /* "VERSION: 4.0" */
+        vs++, vn--;
+    if (ieq(vs, vn, "4.0"))
+        r->cur->version = 40;
+    else if (ieq(vs, vn, "3.0") || ieq(vs, vn, "2.1"))
+        r->cur->version = 30;
+    else {
+        char v[32];
+        snprintf(v, sizeof v, "%.*s", (int)(vn < 20 ? vn : 20), vs);
+        return fail(&r->ps, start, "unsupported vCard VERSION '%s'", v);
+    }
+    return 0;
+}
+
+/* Handles one logical line ls[0..ln), which began on line start: BEGIN, END, VERSION
+ * or a property of the current card. */
+static int card_line(card_reader *r, const char *ls, size_t ln, size_t start)
+{
+    vcard *cur = r->cur;
+    if (!cur)
+        return begin_card(r, ls, ln, start);
+    if (ieq(ls, rtrim(ls, ln), "END:VCARD")) {
+        if (!cur->version)
+            cur->version = 30; /* RFC 2425 producers without VERSION */
+        r->cur = NULL;
+        return 0;
+    }
+    if (ieq(ls, rtrim(ls, ln), "BEGIN:VCARD"))
+        return fail(&r->ps, start, "nested BEGIN:VCARD (is an END:VCARD missing?)");
+    if (ln > 8 && strncasecmp(ls, "VERSION:", 8) == 0)
+        return set_version(r, ls, ln, start);
+    if (cur->nprops >= VCARD_MAX_PROPS)
+        return fail(&r->ps, start, "more than %d properties in one vCard", VCARD_MAX_PROPS);
+    return parse_line(&r->ps, cur, ls, ln, start) < 0 ? -1 : 0;
+}
+
+int vcard_parse(const char *text, size_t len, vcard **cards_out, size_t *ncards_out, char **err)
+{
+    card_reader r = {.ps = {.err = err}};
+    if (err)
+        *err = NULL;
+    *cards_out = NULL;
+    *ncards_out = 0;
+
+    size_t nl, lineno;
+    pline *lines = split_lines(text, len, &nl, &lineno);
+    r.lines = lines;
+    r.nl = nl;
+
     int rc = 0;
-    size_t li = 0;
-    while (li < nl) {
-        pline *pl = &lines[li++];
+    while (r.li < r.nl) {
+        const pline *pl = &lines[r.li++];
         if (rtrim(pl->s, pl->n) == 0)
             continue; /* blank lines between or inside cards */
         if (pl->s[0] == ' ' || pl->s[0] == '\t') {
-            rc = fail(&ps, pl->lineno, "continuation line without a content line");
+            rc = fail(&r.ps, pl->lineno, "continuation line without a content line");
             break;
         }
         size_t start = pl->lineno;
-        const char *ls = pl->s;
-        size_t ln = pl->n;
-        int version = cur ? cur->version : 0;
-        if (li < nl && continuation(&lines[li], ls, ln, version)) {
-            /* joined in logical; most lines are used where they stand */
-            logical.len = 0;
-            jbuf_add(&logical, ls, ln);
-            int how;
-            while (li < nl &&
-                   (how = continuation(&lines[li], logical.s, logical.len, version))) {
-                if (how == 1) {
-                    jbuf_add(&logical, lines[li].s + 1, lines[li].n - 1);
-                } else {
-                    logical.len--;
-                    jbuf_add(&logical, lines[li].s, lines[li].n);
-                }
-                li++;
-            }
-            ls = logical.s;
-            ln = logical.len;
-        }
-        if (!cur) {
-            if (!ieq(ls, rtrim(ls, ln), "BEGIN:VCARD")) {
-                rc = fail(&ps, start, "expected BEGIN:VCARD");
-                break;
-            }
-            if (ncards == capc) {
-                capc = capc ? capc * 2 : 4;
-                cards = vc_realloc(cards, capc * sizeof *cards);
-            }
-            cur = &cards[ncards++];
-            memset(cur, 0, sizeof *cur);
-            cur->version = 0;
-            cur->lineno = start;
-            continue;
-        }
-        if (ieq(ls, rtrim(ls, ln), "END:VCARD")) {
-            if (!cur->version)
-                cur->version = 30; /* RFC 2425 producers without VERSION */
-            cur = NULL;
-            continue;
-        }
-        if (ieq(ls, rtrim(ls, ln), "BEGIN:VCARD")) {
-            rc = fail(&ps, start, "nested BEGIN:VCARD (is an END:VCARD missing?)");
+        const char *ls;
+        size_t ln;
+        logical_line(&r, pl, &ls, &ln);
+        if ((rc = card_line(&r, ls, ln, start)) < 0)
             break;
-        }
-        if (ln > 8 && strncasecmp(ls, "VERSION:", 8) == 0) {
-            const char *vs = ls + 8;
-            size_t vn = rtrim(vs, ln - 8);
-            while (vn && (*vs == ' ' || *vs == '\t')) /* "VERSION: 4.0" */
-                vs++, vn--;
-            if (ieq(vs, vn, "4.0"))
-                cur->version = 40;
-            else if (ieq(vs, vn, "3.0") || ieq(vs, vn, "2.1"))
-                cur->version = 30;
-            else {
-                char v[32];
-                snprintf(v, sizeof v, "%.*s", (int)(vn < 20 ? vn : 20), vs);
-                rc = fail(&ps, start, "unsupported vCard VERSION '%s'", v);
-                break;
-            }
-            continue;
-        }
-        if (cur->nprops >= VCARD_MAX_PROPS) {
-            rc = fail(&ps, start, "more than %d properties in one vCard", VCARD_MAX_PROPS);
-            break;
-        }
-        if (parse_line(&ps, cur, ls, ln, start) < 0) {
-            rc = -1;
-            break;
-        }
     }
-    if (rc == 0 && cur) {
+    if (rc == 0 && r.cur) {
         char b[32];
-        snprintf(b, sizeof b, "%zu", cur->lineno);
-        rc =
-            fail(&ps, lineno > 1 ? lineno - 1 : 1, "missing END:VCARD for the vCard of line %s", b);
+        snprintf(b, sizeof b, "%zu", r.cur->lineno);
+        rc = fail(&r.ps, lineno > 1 ? lineno - 1 : 1, "missing END:VCARD for the vCard of line %s",
+                  b);
     }
-    if (rc == 0 && ncards == 0)
-        rc = fail(&ps, 1, "no BEGIN:VCARD found");
-    jbuf_free(&logical);
+    if (rc == 0 && r.ncards == 0)
+        rc = fail(&r.ps, 1, "no BEGIN:VCARD found");
+    jbuf_free(&r.logical);
     free(lines);
-    free(ps.params);
-    free(ps.values);
+    free(r.ps.params);
+    free(r.ps.values);
     if (rc < 0) {
-        vcard_list_free(cards, ncards);
+        vcard_list_free(r.cards, r.ncards);
         return -1;
     }
-    *cards_out = cards;
-    *ncards_out = ncards;
+    *cards_out = r.cards;
+    *ncards_out = r.ncards;
     return 0;
 }

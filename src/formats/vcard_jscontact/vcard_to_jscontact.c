@@ -809,84 +809,155 @@ static void fix_invalid(conv *c)
     }
 }
 
-json_t *jscontact_from_vcard(const vcard *vc)
+/* Sets up the conversion of vc: a new Card with @type and version, and the zeroed
+ * per-property tables. */
+static void conv_init(conv *c, const vcard *vc)
 {
-    conv c = {0};
-    c.vc = vc;
-    c.card = json_object();
-    json_object_set_new_nocheck(c.card, "@type", json_string("Card"));
+    *c = (conv){0};
+    c->vc = vc;
+    c->card = json_object();
+    json_object_set_new_nocheck(c->card, "@type", json_string("Card"));
     /* RFC 9982 §2: implementations MUST create JSContact "2.0" data */
-    json_object_set_new_nocheck(c.card, "version", json_string("2.0"));
+    json_object_set_new_nocheck(c->card, "version", json_string("2.0"));
     /* propids, vcardprops and jsprops are made when first needed */
-    c.fn_main = SIZE_MAX;
+    c->fn_main = SIZE_MAX;
     size_t n = vc->nprops;
-    c.target = vc_malloc((n + 1) * sizeof *c.target);
-    c.target_map = vc_malloc((n + 1) * sizeof *c.target_map);
-    c.target_id = vc_malloc((n + 1) * sizeof *c.target_id);
-    c.done = vc_malloc(n + 1);
-    c.explained = vc_malloc(n + 1);
-    memset(c.explained, 0, n + 1);
-    memset(c.target, 0, (n + 1) * sizeof *c.target);
-    memset(c.target_map, 0, (n + 1) * sizeof *c.target_map);
-    memset(c.target_id, 0, (n + 1) * sizeof *c.target_id);
-    memset(c.done, 0, n + 1);
+    c->target = vc_malloc((n + 1) * sizeof *c->target);
+    c->target_map = vc_malloc((n + 1) * sizeof *c->target_map);
+    c->target_id = vc_malloc((n + 1) * sizeof *c->target_id);
+    c->done = vc_malloc(n + 1);
+    c->explained = vc_malloc(n + 1);
+    memset(c->explained, 0, n + 1);
+    memset(c->target, 0, (n + 1) * sizeof *c->target);
+    memset(c->target_map, 0, (n + 1) * sizeof *c->target_map);
+    memset(c->target_id, 0, (n + 1) * sizeof *c->target_id);
+    memset(c->done, 0, n + 1);
+}
 
-    /* prescan: PROP-IDs, the Card language (§2.7.4, else the FN's LANGUAGE) */
+/* Prescan: PROP-IDs, the Card language (§2.7.4, else the FN's LANGUAGE) and the
+ * main FN (§2.5.2). */
+static void prescan(conv *c)
+{
+    const vcard *vc = c->vc;
     const char *fnlang = NULL;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < vc->nprops; i++) {
         const vcard_prop *p = &vc->props[i];
         const char *pid = vcard_param_first_id(p, VC_PROP_ID);
         if (pid) {
-            if (!c.propids)
-                c.propids = json_object();
-            json_object_set_new(c.propids, pid, json_true());
+            if (!c->propids)
+                c->propids = json_object();
+            json_object_set_new(c->propids, pid, json_true());
         }
-        if (!c.lang && p->id == VC_LANGUAGE && p->nparams == 0)
-            c.lang = jscontact_langtag_canon(p->value);
+        if (!c->lang && p->id == VC_LANGUAGE && p->nparams == 0)
+            c->lang = jscontact_langtag_canon(p->value);
         if (!fnlang && p->id == VC_FN)
             fnlang = vcard_param_first_id(p, VC_LANGUAGE);
         /* §2.5.2: of several FN without LANGUAGE, the one with the least parameters */
         const char *der = vcard_param_first_id(p, VC_DERIVED);
         if (p->id == VC_FN && !vcard_param_get_id(p, VC_LANGUAGE) &&
             !vcard_param_get_id(p, VC_ALTID) && !(der && !strcasecmp(der, "true")) && *p->value &&
-            (c.fn_main == SIZE_MAX || p->nparams < vc->props[c.fn_main].nparams))
-            c.fn_main = i;
+            (c->fn_main == SIZE_MAX || p->nparams < vc->props[c->fn_main].nparams))
+            c->fn_main = i;
     }
-    if (!c.lang && fnlang && *fnlang) {
-        c.lang = jscontact_langtag_canon(fnlang);
-        json_object_set_new_nocheck(c.card, "language", json_string(c.lang));
+    if (!c->lang && fnlang && *fnlang) {
+        c->lang = jscontact_langtag_canon(fnlang);
+        json_object_set_new_nocheck(c->card, "language", json_string(c->lang));
     }
+}
 
-    /* the pass; GEO and TZ wait for the ADRs they may join, X-ABLabel for groups */
+/* The pass over the properties; GEO and TZ wait for the ADRs they may join,
+ * X-ABLabel for groups. */
+static void convert_props(conv *c)
+{
+    const vcard *vc = c->vc;
     for (int phase = 0; phase < 2; phase++)
-        for (size_t i = 0; i < n; i++) {
+        for (size_t i = 0; i < vc->nprops; i++) {
             const vcard_prop *p = &vc->props[i];
             int late = p->id == VC_GEO || p->id == VC_TZ || p->id == VC_LABEL;
-            if (c.done[i] || late != phase)
+            if (c->done[i] || late != phase)
                 continue;
             if (p->id == VC_X_ABLABEL && p->group)
                 continue;
             if (!v2j_rule_for(p->id)) {
-                to_vcardprops(&c, i);
+                to_vcardprops(c, i);
                 continue;
             }
-            convert_bucket(&c, i);
+            convert_bucket(c, i);
         }
-    apply_groups(&c);
-    /* an Anniversary needs a date (RFC 9553 §2.8.1): a lone BIRTHPLACE stays a
-     * vCard property */
-    for (size_t i = 0; i < n; i++) {
-        json_t *t = c.target[i];
-        if (t && c.target_map[i] && !strcmp(c.target_map[i], "anniversaries") &&
+}
+
+/* An Anniversary needs a date (RFC 9553 §2.8.1): a lone BIRTHPLACE stays a vCard
+ * property. */
+static void drop_dateless_anniversaries(conv *c)
+{
+    for (size_t i = 0; i < c->vc->nprops; i++) {
+        json_t *t = c->target[i];
+        if (t && c->target_map[i] && !strcmp(c->target_map[i], "anniversaries") &&
             !json_object_get(t, "date")) {
-            json_object_del(json_object_get(c.card, "anniversaries"), c.target_id[i]);
-            c.target[i] = NULL;
-            to_vcardprops(&c, i);
+            json_object_del(json_object_get(c->card, "anniversaries"), c->target_id[i]);
+            c->target[i] = NULL;
+            to_vcardprops(c, i);
         }
     }
-    if (!json_object_size(json_object_get(c.card, "anniversaries")))
-        json_object_del(c.card, "anniversaries");
-    for (size_t i = 0; i < n; i++)
+    if (!json_object_size(json_object_get(c->card, "anniversaries")))
+        json_object_del(c->card, "anniversaries");
+}
+
+/* §3.2.1: the JSPROP PatchObject goes last, and only if it is valid; otherwise the
+ * JSPROPs are kept verbatim in vCardProps. */
+static void apply_jsprops(conv *c)
+{
+    if (!json_object_size(c->jsprops))
+        return;
+    json_t *patched = jscontact_patch_apply(c->card, c->jsprops);
+    /* §1.4.3 rule 4: the values must be valid too */
+    if (patched && jscontact_card_validate(patched, NULL, NULL)) {
+        json_decref(patched);
+        patched = NULL;
+    }
+    if (patched) {
+        json_decref(c->card);
+        c->card = patched;
+        return;
+    }
+    /* keep the JSPROPs verbatim rather than lose them */
+    json_t *vps = json_object_get(c->card, "vCardProps");
+    if (!vps) {
+        vps = json_array();
+        json_object_set_new_nocheck(c->card, "vCardProps", vps);
+    }
+    for (size_t i = 0; i < c->vc->nprops; i++)
+        if (c->target_map[i] && !strcmp(c->target_map[i], "@jsprop"))
+            json_array_append_new(vps, v2j_jcard_prop(&c->vc->props[i]));
+}
+
+/* Frees everything of the conversion but the Card. */
+static void conv_free(conv *c)
+{
+    json_decref(c->propids);
+    json_decref(c->vcardprops);
+    json_decref(c->jsprops);
+    for (size_t i = 0; i < c->vc->nprops; i++)
+        free(c->target_id[i]);
+    free(c->target);
+    free(c->target_map);
+    free(c->target_id);
+    free(c->done);
+    free(c->explained);
+    free(c->used);
+    json_decref(c->extra_types);
+    free(c->lang);
+}
+
+json_t *jscontact_from_vcard(const vcard *vc)
+{
+    conv c;
+    conv_init(&c, vc);
+    prescan(&c);
+    convert_props(&c);
+    apply_groups(&c);
+    drop_dateless_anniversaries(&c);
+    for (size_t i = 0; i < vc->nprops; i++)
         if (!c.done[i])
             to_vcardprops(&c, i); /* X-ABLabel without a labelled property */
     keep_groups(&c);
@@ -901,42 +972,8 @@ json_t *jscontact_from_vcard(const vcard *vc)
         c.risky = 1;
     if (c.risky || c.lang || json_object_get(c.card, "localizations"))
         fix_invalid(&c);
-    /* §3.2.1: the JSPROP PatchObject goes last, and only if it is valid */
-    if (json_object_size(c.jsprops)) {
-        json_t *patched = jscontact_patch_apply(c.card, c.jsprops);
-        /* §1.4.3 rule 4: the values must be valid too */
-        if (patched && jscontact_card_validate(patched, NULL, NULL)) {
-            json_decref(patched);
-            patched = NULL;
-        }
-        if (patched) {
-            json_decref(c.card);
-            c.card = patched;
-        } else {
-            /* keep the JSPROPs verbatim rather than lose them */
-            json_t *vps = json_object_get(c.card, "vCardProps");
-            if (!vps) {
-                vps = json_array();
-                json_object_set_new_nocheck(c.card, "vCardProps", vps);
-            }
-            for (size_t i = 0; i < n; i++)
-                if (c.target_map[i] && !strcmp(c.target_map[i], "@jsprop"))
-                    json_array_append_new(vps, v2j_jcard_prop(&vc->props[i]));
-        }
-    }
-    json_decref(c.propids);
-    json_decref(c.vcardprops);
-    json_decref(c.jsprops);
-    for (size_t i = 0; i < n; i++)
-        free(c.target_id[i]);
-    free(c.target);
-    free(c.target_map);
-    free(c.target_id);
-    free(c.done);
-    free(c.explained);
-    free(c.used);
-    json_decref(c.extra_types);
-    free(c.lang);
+    apply_jsprops(&c);
+    conv_free(&c);
     return c.card;
 }
 
