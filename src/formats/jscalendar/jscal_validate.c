@@ -612,14 +612,9 @@ static void check_overrides(vctx *v, json_t *o, const char *prefix)
     free(p);
 }
 
-static void check_entry(vctx *v, json_t *o, const char *prefix, int in_patch)
+/* The descriptive and relation properties of an entry, uid to mainLocationId. */
+static void check_entry_basics(vctx *v, json_t *o, const char *prefix, int server_set_ok)
 {
-    const json_t *saved_root = v->root;
-    v->root = o;
-    const char *type = json_string_value(json_object_get(o, "@type"));
-    int is_task = type && !strcmp(type, "Task");
-    v->is_task = is_task;
-    int server_set_ok = (v->flags & JSCAL_ALLOW_MISSING_SERVER_SET) || in_patch;
     json_t *uid = check(v, o, prefix, "uid", T_STRING, !server_set_ok);
     if (uid && !*json_string_value(uid)) {
         char *p = join(prefix, "uid");
@@ -658,20 +653,26 @@ static void check_entry(vctx *v, json_t *o, const char *prefix, int in_patch)
             free(p);
         }
     }
-    json_t *tz = check(v, o, prefix, "timeZone", T_TZ, 0);
+}
+
+/* timeZone and the recurrence properties; sets *tz and *rr to the timeZone and
+ * recurrenceRule values, which the start/due checks use. */
+static void check_entry_recurrence(vctx *v, json_t *o, const char *prefix, json_t **tz, json_t **rr)
+{
+    *tz = check(v, o, prefix, "timeZone", T_TZ, 0);
     json_t *rid = check(v, o, prefix, "recurrenceId", T_LDT, 0);
     if (check(v, o, prefix, "recurrenceIdTimeZone", T_TZ, 0) && !rid) {
         char *p = join(prefix, "recurrenceIdTimeZone");
         bad(v, "%s", p);
         free(p);
     }
-    json_t *rr = json_object_get(o, "recurrenceRule");
-    if (rr && !json_is_null(rr)) {
+    *rr = json_object_get(o, "recurrenceRule");
+    if (*rr && !json_is_null(*rr)) {
         char *p = join(prefix, "recurrenceRule");
-        if (!json_is_object(rr))
+        if (!json_is_object(*rr))
             bad(v, "%s", p);
         else
-            check_rrule(v, rr, p);
+            check_rrule(v, *rr, p);
         if (rid)
             bad(v, "%s", p);
         free(p);
@@ -681,6 +682,11 @@ static void check_entry(vctx *v, json_t *o, const char *prefix, int in_patch)
         bad(v, "%s", p);
         free(p);
     }
+}
+
+/* priority to the CalendarEvent booleans: scheduling, participants, alerts, iCalendar. */
+static void check_entry_scheduling(vctx *v, json_t *o, const char *prefix)
+{
     json_t *prio = check(v, o, prefix, "priority", T_INT, 0);
     if (prio && (json_integer_value(prio) < 0 || json_integer_value(prio) > 9)) {
         char *p = join(prefix, "priority");
@@ -718,71 +724,104 @@ static void check_entry(vctx *v, json_t *o, const char *prefix, int in_patch)
     }
     check(v, o, prefix, "duration", T_DUR, 0);
     /* draft-ietf-jmap-calendars-27 §5.1 and the CalendarEvent properties */
-    static const char *const bools[] = {"mayInviteSelf", "mayInviteOthers", "hideAttendees",
-                                        "useDefaultAlerts", "isDraft", NULL};
+    static const char *const bools[] = {"mayInviteSelf",    "mayInviteOthers", "hideAttendees",
+                                        "useDefaultAlerts", "isDraft",         NULL};
     for (const char *const *b = bools; *b; b++)
         check(v, o, prefix, *b, T_BOOL, 0);
-    if (!is_task) {
-        json_t *st = check(v, o, prefix, "start", T_LDT, 1);
-        (void)st;
-        json_t *etz = check(v, o, prefix, "endTimeZone", T_TZ, 0);
-        if (etz && (!tz || json_is_null(tz))) {
-            char *p = join(prefix, "endTimeZone");
-            bad(v, "%s", p);
-            free(p);
-        }
-        check(v, o, prefix, "status", T_STRING, 0);
-    } else {
-        json_t *st = check(v, o, prefix, "start", T_LDT, 0);
-        json_t *due = check(v, o, prefix, "due", T_LDT, 0);
-        check(v, o, prefix, "estimatedDuration", T_DUR, 0);
-        json_t *pc = check(v, o, prefix, "percentComplete", T_UINT, 0);
-        if (pc && json_integer_value(pc) > 100) {
-            char *p = join(prefix, "percentComplete");
-            bad(v, "%s", p);
-            free(p);
-        }
-        check(v, o, prefix, "progress", T_STRING, 0);
-        /* jscalendarbis §5.2 and §4.3.3 */
-        if (!st && !due && ((tz && !json_is_null(tz)) || json_is_true(json_object_get(o, "showWithoutTime")))) {
-            char *p = join(prefix, "start");
-            bad(v, "%s", p);
-            free(p);
-        }
-        if (!st && !due && rr && !json_is_null(rr)) {
-            char *p = join(prefix, "recurrenceRule");
+}
+
+/* The Event-only properties: start is required, endTimeZone needs a timeZone. */
+static void check_event_times(vctx *v, json_t *o, const char *prefix, const json_t *tz)
+{
+    json_t *st = check(v, o, prefix, "start", T_LDT, 1);
+    (void)st;
+    json_t *etz = check(v, o, prefix, "endTimeZone", T_TZ, 0);
+    if (etz && (!tz || json_is_null(tz))) {
+        char *p = join(prefix, "endTimeZone");
+        bad(v, "%s", p);
+        free(p);
+    }
+    check(v, o, prefix, "status", T_STRING, 0);
+}
+
+/* The Task-only properties; a Task with neither start nor due may not have a timeZone,
+ * showWithoutTime true or a recurrenceRule. */
+static void check_task_times(vctx *v, json_t *o, const char *prefix, const json_t *tz,
+                             const json_t *rr)
+{
+    json_t *st = check(v, o, prefix, "start", T_LDT, 0);
+    json_t *due = check(v, o, prefix, "due", T_LDT, 0);
+    check(v, o, prefix, "estimatedDuration", T_DUR, 0);
+    json_t *pc = check(v, o, prefix, "percentComplete", T_UINT, 0);
+    if (pc && json_integer_value(pc) > 100) {
+        char *p = join(prefix, "percentComplete");
+        bad(v, "%s", p);
+        free(p);
+    }
+    check(v, o, prefix, "progress", T_STRING, 0);
+    /* jscalendarbis §5.2 and §4.3.3 */
+    if (!st && !due &&
+        ((tz && !json_is_null(tz)) || json_is_true(json_object_get(o, "showWithoutTime")))) {
+        char *p = join(prefix, "start");
+        bad(v, "%s", p);
+        free(p);
+    }
+    if (!st && !due && rr && !json_is_null(rr)) {
+        char *p = join(prefix, "recurrenceRule");
+        bad(v, "%s", p);
+        free(p);
+    }
+}
+
+/* JSCAL_STRICT_VENDOR: every property name is a known one or vendor-prefixed ("x:y"). */
+static void check_vendor_names(vctx *v, json_t *o, const char *prefix)
+{
+    static const char *const known[] = {
+        "@type", "uid", "updated", "created", "sequence", "method", "prodId", "title",
+        "description", "descriptionContentType", "showWithoutTime", "locale", "color", "keywords",
+        "categories", "relatedTo", "locations", "virtualLocations", "links", "mainLocationId",
+        "timeZone", "recurrenceId", "recurrenceIdTimeZone", "recurrenceRule", "recurrenceOverrides",
+        "priority", "freeBusyStatus", "privacy", "organizerCalendarAddress", "participants",
+        "alerts", "iCalendar", "duration", "start", "endTimeZone", "status", "due",
+        "estimatedDuration", "percentComplete", "progress", "sentBy", "excluded",
+        /* draft-ietf-jmap-calendars-27 additions */
+        "id", "calendarIds", "isDraft", "isOrigin", "utcStart", "utcEnd", "baseEventId",
+        "useDefaultAlerts", "mayInviteSelf", "mayInviteOthers", "hideAttendees", "blobId", NULL};
+    const char *k;
+    json_t *e;
+    json_object_foreach(o, k, e)
+    {
+        int ok = strchr(k, ':') != NULL;
+        for (const char *const *s = known; !ok && *s; s++)
+            ok = !strcmp(*s, k);
+        if (!ok) {
+            char *p = join(prefix, k);
             bad(v, "%s", p);
             free(p);
         }
     }
-    if (v->flags & JSCAL_STRICT_VENDOR) {
-        static const char *const known[] = {
-            "@type", "uid", "updated", "created", "sequence", "method", "prodId", "title",
-            "description", "descriptionContentType", "showWithoutTime", "locale", "color",
-            "keywords", "categories", "relatedTo", "locations", "virtualLocations", "links",
-            "mainLocationId", "timeZone", "recurrenceId", "recurrenceIdTimeZone",
-            "recurrenceRule", "recurrenceOverrides", "priority", "freeBusyStatus", "privacy",
-            "organizerCalendarAddress", "participants", "alerts", "iCalendar", "duration",
-            "start", "endTimeZone", "status", "due", "estimatedDuration", "percentComplete",
-            "progress", "sentBy", "excluded",
-            /* draft-ietf-jmap-calendars-27 additions */
-            "id", "calendarIds", "isDraft", "isOrigin", "utcStart", "utcEnd", "baseEventId",
-            "useDefaultAlerts", "mayInviteSelf", "mayInviteOthers", "hideAttendees", "blobId",
-            NULL};
-        const char *k;
-        json_t *e;
-        json_object_foreach(o, k, e)
-        {
-            int ok = strchr(k, ':') != NULL;
-            for (const char *const *s = known; !ok && *s; s++)
-                ok = !strcmp(*s, k);
-            if (!ok) {
-                char *p = join(prefix, k);
-                bad(v, "%s", p);
-                free(p);
-            }
-        }
-    }
+}
+
+/* Checks one Event or Task (or a patched override instance, in_patch), reporting invalid
+ * properties in the order of the checks. */
+static void check_entry(vctx *v, json_t *o, const char *prefix, int in_patch)
+{
+    const json_t *saved_root = v->root;
+    v->root = o;
+    const char *type = json_string_value(json_object_get(o, "@type"));
+    int is_task = type && !strcmp(type, "Task");
+    v->is_task = is_task;
+    int server_set_ok = (v->flags & JSCAL_ALLOW_MISSING_SERVER_SET) || in_patch;
+    json_t *tz, *rr;
+    check_entry_basics(v, o, prefix, server_set_ok);
+    check_entry_recurrence(v, o, prefix, &tz, &rr);
+    check_entry_scheduling(v, o, prefix);
+    if (!is_task)
+        check_event_times(v, o, prefix, tz);
+    else
+        check_task_times(v, o, prefix, tz, rr);
+    if (v->flags & JSCAL_STRICT_VENDOR)
+        check_vendor_names(v, o, prefix);
     if (!in_patch)
         check_overrides(v, o, prefix);
     v->root = saved_root;

@@ -287,58 +287,165 @@ static int64_t period_of(const series *s, int64_t l)
     }
 }
 
-/* BYSETPOS done here rather than by libical (3.0.16 applies it wrongly when BYHOUR/BYMINUTE
- * or WEEKLY expansions are involved): libical generates the candidates of each period
- * without BYSETPOS, COUNT and UNTIL; we select positions per period (RFC 5545 §3.3.10,
- * jscalendarbis §4.3.3.1 step 3), then apply UNTIL and COUNT. */
-static int each_setpos_instance(series *s, int64_t lo, int64_t hi, inst_fn fn, void *ctx)
+/* ---- selection and emission per period, shared by the BYSETPOS and BYWEEKNO walkers ---- */
+
+/* A growable list of candidate wall-clock times (seconds). */
+typedef struct {
+    int64_t *v;
+    size_t n, cap;
+} cand_list;
+
+static inline void cand_push(cand_list *c, int64_t v)
 {
-    int64_t start = jscal_ldt_to_secs(&s->start);
-    struct icalrecurrencetype r = s->rule;
-    int count = r.count;
-    int has_until = !icaltime_is_null_time(r.until);
-    int64_t until = 0;
-    if (has_until) {
-        struct icaltimetype u = r.until;
-        until = jscal_days_from_civil(u.year, u.month, u.day) * 86400 +
-                (u.is_date ? 86399 : u.hour * 3600 + u.minute * 60 + u.second);
+    if (c->n == c->cap) {
+        c->cap = c->cap ? c->cap * 2 : 64;
+        c->v = realloc(c->v, c->cap * sizeof *c->v);
     }
-    r.count = 0;
-    r.until = icaltime_null_time();
-    r.by_set_pos[0] = ICAL_RECURRENCE_ARRAY_MAX;
-    /* The first period's candidates before DTSTART count for BYSETPOS (jscalendarbis
-     * §4.3.3.1, extra rule 2), so iterate from the start of that period, with the values
-     * libical would take from DTSTART made explicit (extra rule 3). */
-    const jscal_ldt *st = &s->start;
-    int64_t sday = jscal_days_from_civil(st->year, st->month, st->day);
-    int dow = (int)(((sday % 7) + 7 + 4) % 7); /* 0 = Sunday */
-    short wd = (short)(dow + 1);               /* libical: SUNDAY = 1 */
+    c->v[c->n++] = v;
+}
+
+/* Insertion sort: the lists are short, or sorted but for the times within a day. */
+static inline void sort_times(int64_t *a, size_t n)
+{
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = i; j > 0 && a[j - 1] > a[j]; j--) {
+            int64_t x = a[j];
+            a[j] = a[j - 1];
+            a[j - 1] = x;
+        }
+}
+
+/* The BYHOUR, BYMINUTE and BYSECOND values of a rule. */
+typedef struct {
+    short h[ICAL_BY_HOUR_SIZE], m[ICAL_BY_MINUTE_SIZE], s[ICAL_BY_SECOND_SIZE];
+    int nh, nm, ns;
+} day_times;
+
+static void collect_times(const struct icalrecurrencetype *r, day_times *t)
+{
+    t->nh = t->nm = t->ns = 0;
+    for (int i = 0; i < ICAL_BY_HOUR_SIZE && r->by_hour[i] != ICAL_RECURRENCE_ARRAY_MAX; i++)
+        t->h[t->nh++] = r->by_hour[i];
+    for (int i = 0; i < ICAL_BY_MINUTE_SIZE && r->by_minute[i] != ICAL_RECURRENCE_ARRAY_MAX; i++)
+        t->m[t->nm++] = r->by_minute[i];
+    for (int i = 0; i < ICAL_BY_SECOND_SIZE && r->by_second[i] != ICAL_RECURRENCE_ARRAY_MAX; i++)
+        t->s[t->ns++] = r->by_second[i];
+}
+
+/* Appends the times of day `day` that are before `below`, in BYHOUR/BYMINUTE/BYSECOND order. */
+static inline void push_day_times(cand_list *c, const day_times *t, int64_t day, int64_t below)
+{
+    for (int a = 0; a < t->nh; a++)
+        for (int b = 0; b < t->nm; b++)
+            for (int k = 0; k < t->ns; k++) {
+                int64_t v = day * 86400 + t->h[a] * 3600 + t->m[b] * 60 + t->s[k];
+                if (v < below)
+                    cand_push(c, v);
+            }
+}
+
+/* The candidates at the BYSETPOS positions of one period's n candidates, sorted into sel
+ * (RFC 5545 §3.3.10, jscalendarbis §4.3.3.1 step 3); returns how many. */
+static size_t select_setpos(const short *by_set_pos, const int64_t *cand, size_t n, int64_t *sel)
+{
+    size_t ns = 0;
+    for (int k = 0; k < ICAL_BY_SETPOS_SIZE && by_set_pos[k] != ICAL_RECURRENCE_ARRAY_MAX; k++) {
+        int pos = by_set_pos[k];
+        int64_t idx = pos > 0 ? pos - 1 : (int64_t)n + pos;
+        if (idx >= 0 && (size_t)idx < n)
+            sel[ns++] = cand[idx];
+    }
+    sort_times(sel, ns);
+    return ns;
+}
+
+/* Where a walk over one series stands: the window, UNTIL and COUNT, and what was emitted. */
+typedef struct {
+    int64_t start, lo, hi, until, emitted;
+    int has_until, count;
+    int rc, done, saw_start;
+    inst_fn fn;
+    void *ctx;
+} emit_state;
+
+/* Emits one period's sorted instances (duplicates once): the start itself first when the
+ * rule's first instance is later (jscalendarbis §4.3.3.1 rule 1), nothing before the start
+ * (step 4); sets done at UNTIL, COUNT or the window's end, rc when fn stops the walk. */
+static void emit_period(emit_state *e, const int64_t *v, size_t n)
+{
+    for (size_t a = 0; a < n && !e->done && !e->rc; a++) {
+        if (a && v[a] == v[a - 1])
+            continue;
+        int64_t x = v[a];
+        if (!e->saw_start && x >= e->start) {
+            e->saw_start = 1;
+            if (x != e->start) {
+                e->emitted++;
+                if (e->start >= e->lo && e->start <= e->hi && (e->rc = e->fn(e->ctx, e->start)))
+                    break;
+            }
+        }
+        if (x < e->start)
+            continue; /* jscalendarbis §4.3.3.1 step 4 */
+        if ((e->has_until && x > e->until) || (e->count && e->emitted >= e->count) || x > e->hi) {
+            e->done = 1;
+            break;
+        }
+        e->emitted++;
+        if (x >= e->lo && (e->rc = e->fn(e->ctx, x)))
+            break;
+    }
+}
+
+/* Ends a walk: the start itself when no instance reached it (jscalendarbis §4.3.3.1 rule 1);
+ * returns the walker's result. */
+static int emit_finish(emit_state *e)
+{
+    if (!e->rc && !e->saw_start && e->start >= e->lo && e->start <= e->hi &&
+        !(e->count && e->emitted >= e->count))
+        e->rc = e->fn(e->ctx, e->start);
+    return e->rc < 0 ? -1 : 0;
+}
+
+/* ---- BYSETPOS ------------------------------------------------------------------------ */
+
+/* The values libical would take from DTSTART, made explicit (jscalendarbis §4.3.3.1, extra
+ * rule 3), so that iterating from the start of DTSTART's period yields the same candidates.
+ * wd is DTSTART's weekday, libical style (SUNDAY = 1). */
+static void setpos_explicit_start(struct icalrecurrencetype *r, const jscal_ldt *st, short wd)
+{
 #define UNSET(a) ((a)[0] == ICAL_RECURRENCE_ARRAY_MAX)
 #define SET1(a, v) ((a)[0] = (short)(v), (a)[1] = ICAL_RECURRENCE_ARRAY_MAX)
-    icalrecurrencetype_frequency fq = r.freq;
-    if (fq != ICAL_SECONDLY_RECURRENCE && UNSET(r.by_second))
-        SET1(r.by_second, st->second);
-    if (fq != ICAL_SECONDLY_RECURRENCE && fq != ICAL_MINUTELY_RECURRENCE && UNSET(r.by_minute))
-        SET1(r.by_minute, st->minute);
+    icalrecurrencetype_frequency fq = r->freq;
+    if (fq != ICAL_SECONDLY_RECURRENCE && UNSET(r->by_second))
+        SET1(r->by_second, st->second);
+    if (fq != ICAL_SECONDLY_RECURRENCE && fq != ICAL_MINUTELY_RECURRENCE && UNSET(r->by_minute))
+        SET1(r->by_minute, st->minute);
     if (fq != ICAL_SECONDLY_RECURRENCE && fq != ICAL_MINUTELY_RECURRENCE &&
-        fq != ICAL_HOURLY_RECURRENCE && UNSET(r.by_hour))
-        SET1(r.by_hour, st->hour);
-    if (fq == ICAL_WEEKLY_RECURRENCE && UNSET(r.by_day))
-        SET1(r.by_day, wd);
-    if (fq == ICAL_MONTHLY_RECURRENCE && UNSET(r.by_day) && UNSET(r.by_month_day))
-        SET1(r.by_month_day, st->day);
-    if (fq == ICAL_YEARLY_RECURRENCE && UNSET(r.by_year_day)) {
-        int had_md = !UNSET(r.by_month_day), had_day = !UNSET(r.by_day),
-            had_wk = !UNSET(r.by_week_no);
-        if (UNSET(r.by_month) && !had_wk && (had_md || !had_day))
-            SET1(r.by_month, st->month);
+        fq != ICAL_HOURLY_RECURRENCE && UNSET(r->by_hour))
+        SET1(r->by_hour, st->hour);
+    if (fq == ICAL_WEEKLY_RECURRENCE && UNSET(r->by_day))
+        SET1(r->by_day, wd);
+    if (fq == ICAL_MONTHLY_RECURRENCE && UNSET(r->by_day) && UNSET(r->by_month_day))
+        SET1(r->by_month_day, st->day);
+    if (fq == ICAL_YEARLY_RECURRENCE && UNSET(r->by_year_day)) {
+        int had_md = !UNSET(r->by_month_day), had_day = !UNSET(r->by_day),
+            had_wk = !UNSET(r->by_week_no);
+        if (UNSET(r->by_month) && !had_wk && (had_md || !had_day))
+            SET1(r->by_month, st->month);
         if (!had_md && !had_wk && !had_day)
-            SET1(r.by_month_day, st->day);
+            SET1(r->by_month_day, st->day);
         if (had_wk && !had_md && !had_day)
-            SET1(r.by_day, wd);
+            SET1(r->by_day, wd);
     }
 #undef UNSET
 #undef SET1
+}
+
+/* The start of the period (RFC 5545 §3.3.10 "interval") DTSTART is in; for WEEKLY DTSTART
+ * itself. */
+static jscal_ldt setpos_period_start(const jscal_ldt *st, icalrecurrencetype_frequency fq)
+{
     jscal_ldt ps = *st;
     switch (fq) {
     case ICAL_YEARLY_RECURRENCE:
@@ -362,122 +469,103 @@ static int each_setpos_instance(series *s, int64_t lo, int64_t hi, inst_fn fn, v
          * computed here. */
         break;
     }
-    icalrecur_iterator *it = icalrecur_iterator_new(r, to_itt(&ps));
-    if (!it)
-        return sfail(s, RECUR_ERR_INVALID, "recurrenceRule", "cannot iterate this rule");
-    int64_t *cand = NULL;
-    size_t n = 0, cap = 0;
-    if (fq == ICAL_WEEKLY_RECURRENCE) {
-        int wkst = r.week_start == ICAL_NO_WEEKDAY ? 1 : (int)r.week_start - 1;
-        int64_t ws = sday - ((dow - wkst + 7) % 7);
-        short h[ICAL_BY_HOUR_SIZE], mi[ICAL_BY_MINUTE_SIZE], se[ICAL_BY_SECOND_SIZE];
-        int nh = 0, nmi = 0, nse = 0;
-        for (int i = 0; i < ICAL_BY_HOUR_SIZE && r.by_hour[i] != ICAL_RECURRENCE_ARRAY_MAX; i++)
-            h[nh++] = r.by_hour[i];
-        for (int i = 0; i < ICAL_BY_MINUTE_SIZE && r.by_minute[i] != ICAL_RECURRENCE_ARRAY_MAX; i++)
-            mi[nmi++] = r.by_minute[i];
-        for (int i = 0; i < ICAL_BY_SECOND_SIZE && r.by_second[i] != ICAL_RECURRENCE_ARRAY_MAX; i++)
-            se[nse++] = r.by_second[i];
-        cap = 64;
-        cand = malloc(cap * sizeof *cand);
-        for (int64_t day = ws; day < ws + 7; day++) {
-            int wdi = (int)(((day % 7) + 7 + 4) % 7) + 1, ok = 0;
-            for (int i = 0; i < ICAL_BY_DAY_SIZE && r.by_day[i] != ICAL_RECURRENCE_ARRAY_MAX; i++)
-                ok |= (int)icalrecurrencetype_day_day_of_week(r.by_day[i]) == wdi;
-            int y, m, d;
-            jscal_civil_from_days(day, &y, &m, &d);
-            if (!ok || (r.by_month[0] != ICAL_RECURRENCE_ARRAY_MAX &&
-                        !in_list(r.by_month, ICAL_BY_MONTH_SIZE, m)))
-                continue;
-            size_t first = n;
-            for (int a = 0; a < nh; a++)
-                for (int b = 0; b < nmi; b++)
-                    for (int c = 0; c < nse; c++) {
-                        int64_t v = day * 86400 + h[a] * 3600 + mi[b] * 60 + se[c];
-                        if (v >= start)
-                            continue; /* libical yields these */
-                        if (n == cap) {
-                            cap *= 2;
-                            cand = realloc(cand, cap * sizeof *cand);
-                        }
-                        cand[n++] = v;
-                    }
-            for (size_t a = first + 1; a < n; a++) /* times of a day in order */
-                for (size_t b = a; b > first && cand[b - 1] > cand[b]; b--) {
-                    int64_t x = cand[b];
-                    cand[b] = cand[b - 1];
-                    cand[b - 1] = x;
-                }
-        }
+    return ps;
+}
+
+/* WEEKLY: the candidates of DTSTART's week before DTSTART (libical yields the others), each
+ * day's times in order. sday is DTSTART's day number, dow its weekday (0 = Sunday). */
+static void setpos_first_week(const struct icalrecurrencetype *r, int64_t sday, int dow,
+                              int64_t start, cand_list *c)
+{
+    int wkst = r->week_start == ICAL_NO_WEEKDAY ? 1 : (int)r->week_start - 1;
+    int64_t ws = sday - ((dow - wkst + 7) % 7);
+    day_times t;
+    collect_times(r, &t);
+    for (int64_t day = ws; day < ws + 7; day++) {
+        int wdi = (int)(((day % 7) + 7 + 4) % 7) + 1, ok = 0;
+        for (int i = 0; i < ICAL_BY_DAY_SIZE && r->by_day[i] != ICAL_RECURRENCE_ARRAY_MAX; i++)
+            ok |= (int)icalrecurrencetype_day_day_of_week(r->by_day[i]) == wdi;
+        int y, m, d;
+        jscal_civil_from_days(day, &y, &m, &d);
+        if (!ok || (r->by_month[0] != ICAL_RECURRENCE_ARRAY_MAX &&
+                    !in_list(r->by_month, ICAL_BY_MONTH_SIZE, m)))
+            continue;
+        size_t first = c->n;
+        push_day_times(c, &t, day, start);
+        sort_times(c->v + first, c->n - first); /* times of a day in order */
     }
-    int64_t cur = n ? period_of(s, cand[0]) : INT64_MIN, emitted = 0;
-    int rc = 0, done = 0, saw_start = 0;
-    while (!done && !rc) {
+}
+
+/* Walks libical's candidates period by period, emitting each finished period's BYSETPOS
+ * selection; c holds the candidates gathered so far (the first week's, for WEEKLY). */
+static void setpos_walk(series *s, icalrecur_iterator *it, cand_list *c, emit_state *e)
+{
+    int64_t cur = c->n ? period_of(s, c->v[0]) : INT64_MIN;
+    while (!e->done && !e->rc) {
         struct icaltimetype t = icalrecur_iterator_next(it);
         int end = icaltime_is_null_time(t);
         int64_t l = end ? 0 : itt_secs(t);
-        if (!end && (rc = work(s)))
+        if (!end && (e->rc = work(s)))
             break;
-        if (end || (n && period_of(s, l) != cur)) {
+        if (end || (c->n && period_of(s, l) != cur)) {
             /* flush the finished period */
             int64_t sel[ICAL_BY_SETPOS_SIZE];
-            size_t ns = 0;
-            for (int k = 0; k < ICAL_BY_SETPOS_SIZE &&
-                            s->rule.by_set_pos[k] != ICAL_RECURRENCE_ARRAY_MAX; k++) {
-                int pos = s->rule.by_set_pos[k];
-                int64_t idx = pos > 0 ? pos - 1 : (int64_t)n + pos;
-                if (idx >= 0 && (size_t)idx < n)
-                    sel[ns++] = cand[idx];
-            }
-            /* sort and dedupe the selection */
-            for (size_t a = 1; a < ns; a++)
-                for (size_t b = a; b > 0 && sel[b - 1] > sel[b]; b--) {
-                    int64_t x = sel[b];
-                    sel[b] = sel[b - 1];
-                    sel[b - 1] = x;
-                }
-            for (size_t a = 0; a < ns && !done && !rc; a++) {
-                if (a && sel[a] == sel[a - 1])
-                    continue;
-                int64_t v = sel[a];
-                if (!saw_start && v >= start) {
-                    saw_start = 1;
-                    if (v != start) {
-                        emitted++;
-                        if (start >= lo && start <= hi && (rc = fn(ctx, start)))
-                            break;
-                    }
-                }
-                if (v < start)
-                    continue; /* jscalendarbis §4.3.3.1 step 4 */
-                if ((has_until && v > until) || (count && emitted >= count) || v > hi) {
-                    done = 1;
-                    break;
-                }
-                emitted++;
-                if (v >= lo && (rc = fn(ctx, v)))
-                    break;
-            }
-            n = 0;
+            size_t ns = select_setpos(s->rule.by_set_pos, c->v, c->n, sel);
+            emit_period(e, sel, ns);
+            c->n = 0;
             if (end)
                 break;
-            if (has_until && period_of(s, l) > period_of(s, until))
-                done = 1;
+            if (e->has_until && period_of(s, l) > period_of(s, e->until))
+                e->done = 1;
         }
-        if (n == cap) {
-            cap = cap ? cap * 2 : 64;
-            cand = realloc(cand, cap * sizeof *cand);
-        }
-        cand[n++] = l;
+        cand_push(c, l);
         cur = period_of(s, l);
-        if (l > hi + 400 * 86400LL && (int64_t)n > 0 && cur > period_of(s, hi) + 1)
-            done = 1; /* far beyond the window: no later period can matter */
+        if (l > e->hi + 400 * 86400LL && (int64_t)c->n > 0 && cur > period_of(s, e->hi) + 1)
+            e->done = 1; /* far beyond the window: no later period can matter */
     }
-    if (!rc && !saw_start && start >= lo && start <= hi && !(count && emitted >= count))
-        rc = fn(ctx, start);
-    free(cand);
+}
+
+/* BYSETPOS done here rather than by libical (3.0.16 applies it wrongly when BYHOUR/BYMINUTE
+ * or WEEKLY expansions are involved): libical generates the candidates of each period
+ * without BYSETPOS, COUNT and UNTIL; we select positions per period (RFC 5545 §3.3.10,
+ * jscalendarbis §4.3.3.1 step 3), then apply UNTIL and COUNT. */
+static int each_setpos_instance(series *s, int64_t lo, int64_t hi, inst_fn fn, void *ctx)
+{
+    struct icalrecurrencetype r = s->rule;
+    emit_state e = {.start = jscal_ldt_to_secs(&s->start),
+                    .lo = lo,
+                    .hi = hi,
+                    .has_until = !icaltime_is_null_time(r.until),
+                    .count = r.count,
+                    .fn = fn,
+                    .ctx = ctx};
+    if (e.has_until) {
+        struct icaltimetype u = r.until;
+        e.until = jscal_days_from_civil(u.year, u.month, u.day) * 86400 +
+                  (u.is_date ? 86399 : u.hour * 3600 + u.minute * 60 + u.second);
+    }
+    r.count = 0;
+    r.until = icaltime_null_time();
+    r.by_set_pos[0] = ICAL_RECURRENCE_ARRAY_MAX;
+    /* The first period's candidates before DTSTART count for BYSETPOS (jscalendarbis
+     * §4.3.3.1, extra rule 2), so iterate from the start of that period, with the values
+     * libical would take from DTSTART made explicit (extra rule 3). */
+    const jscal_ldt *st = &s->start;
+    int64_t sday = jscal_days_from_civil(st->year, st->month, st->day);
+    int dow = (int)(((sday % 7) + 7 + 4) % 7); /* 0 = Sunday */
+    setpos_explicit_start(&r, st, (short)(dow + 1));
+    jscal_ldt ps = setpos_period_start(st, r.freq);
+    icalrecur_iterator *it = icalrecur_iterator_new(r, to_itt(&ps));
+    if (!it)
+        return sfail(s, RECUR_ERR_INVALID, "recurrenceRule", "cannot iterate this rule");
+    cand_list c = {NULL, 0, 0};
+    if (r.freq == ICAL_WEEKLY_RECURRENCE)
+        setpos_first_week(&r, sday, dow, e.start, &c);
+    setpos_walk(s, it, &c, &e);
+    int rc = emit_finish(&e);
+    free(c.v);
     icalrecur_iterator_free(it);
-    return rc < 0 ? -1 : 0;
+    return rc;
 }
 
 /* ---- YEARLY with BYWEEKNO ------------------------------------------------------------ */
@@ -512,6 +600,76 @@ static int list_empty(const short *a)
     return a[0] == ICAL_RECURRENCE_ARRAY_MAX;
 }
 
+/* What a day must match to be a candidate of a YEARLY rule with BYWEEKNO. */
+typedef struct {
+    const struct icalrecurrencetype *r;
+    int wkst;        /* week start, 0 = Sunday */
+    int implicit_wd; /* no BYMONTHDAY nor BYDAY: DTSTART's weekday */
+    int start_dow;   /* DTSTART's weekday, 0 = Sunday */
+} weekno_filter;
+
+/* Whether day (of year, which runs from day d0 to d1) passes BYMONTH, BYWEEKNO, BYYEARDAY,
+ * BYMONTHDAY and BYDAY (jscalendarbis §4.3.3.1 step 2). */
+static int weekno_day_matches(const weekno_filter *f, int64_t day, int year, int64_t d0, int64_t d1)
+{
+    const struct icalrecurrencetype *r = f->r;
+    int wkst = f->wkst;
+    int y, m, d;
+    jscal_civil_from_days(day, &y, &m, &d);
+    if (!list_empty(r->by_month) && !in_list(r->by_month, ICAL_BY_MONTH_SIZE, m))
+        return 0;
+    /* week number of this day in its own week-numbering year */
+    int wy = year;
+    if (day < first_week(year, wkst))
+        wy = year - 1;
+    else if (day >= first_week(year + 1, wkst))
+        wy = year + 1;
+    int64_t fw = first_week(wy, wkst);
+    int wn = (int)((week_start_of(day, wkst) - fw) / 7) + 1;
+    int nweeks = (int)((first_week(wy + 1, wkst) - fw) / 7);
+    if (!in_list(r->by_week_no, ICAL_BY_WEEKNO_SIZE, wn) &&
+        !in_list(r->by_week_no, ICAL_BY_WEEKNO_SIZE, wn - nweeks - 1))
+        return 0;
+    int yd = (int)(day - d0) + 1, ylen = (int)(d1 - d0);
+    if (!list_empty(r->by_year_day) && !in_list(r->by_year_day, ICAL_BY_YEARDAY_SIZE, yd) &&
+        !in_list(r->by_year_day, ICAL_BY_YEARDAY_SIZE, yd - ylen - 1))
+        return 0;
+    int mlen = (int)(jscal_days_from_civil(m == 12 ? y + 1 : y, m == 12 ? 1 : m + 1, 1) -
+                     jscal_days_from_civil(y, m, 1));
+    if (!list_empty(r->by_month_day) && !in_list(r->by_month_day, ICAL_BY_MONTHDAY_SIZE, d) &&
+        !in_list(r->by_month_day, ICAL_BY_MONTHDAY_SIZE, d - mlen - 1))
+        return 0;
+    int wd = dow_of(day) + 1; /* libical SUNDAY = 1 */
+    if (f->implicit_wd)
+        return dow_of(day) == f->start_dow;
+    if (!list_empty(r->by_day)) {
+        int ok = 0;
+        for (int i = 0; i < ICAL_BY_DAY_SIZE && r->by_day[i] != ICAL_RECURRENCE_ARRAY_MAX; i++)
+            ok |= (int)icalrecurrencetype_day_day_of_week(r->by_day[i]) == wd;
+        return ok;
+    }
+    return 1;
+}
+
+/* Replaces c with the candidates of one year, in order; returns nonzero when the work
+ * budget runs out. */
+static int weekno_year_candidates(series *s, const weekno_filter *f, const day_times *t, int year,
+                                  cand_list *c)
+{
+    int64_t d0 = jscal_days_from_civil(year, 1, 1), d1 = jscal_days_from_civil(year + 1, 1, 1);
+    int rc = 0;
+    c->n = 0;
+    for (int64_t day = d0; day < d1; day++) {
+        if ((rc = work(s)))
+            return rc;
+        if (weekno_day_matches(f, day, year, d0, d1))
+            push_day_times(c, t, day, INT64_MAX);
+    }
+    /* sort (times are per day, so only within a day can order be off) */
+    sort_times(c->v, c->n);
+    return 0;
+}
+
 /* libical 3.0.16 drops the days of week 1 that fall in the previous December (and of the
  * last week in the next January), which jscalendarbis §4.3.3.1 step 2 matches ("the
  * date-time is in the nth week of the year"). Yearly rules with BYWEEKNO are therefore
@@ -520,140 +678,45 @@ static int each_weekno_instance(series *s, int64_t lo, int64_t hi, inst_fn fn, v
 {
     const struct icalrecurrencetype *r = &s->rule;
     const jscal_ldt *st = &s->start;
-    int64_t start = jscal_ldt_to_secs(st);
-    int wkst = r->week_start == ICAL_NO_WEEKDAY ? 1 : (int)r->week_start - 1;
+    weekno_filter f = {r, r->week_start == ICAL_NO_WEEKDAY ? 1 : (int)r->week_start - 1,
+                       list_empty(r->by_month_day) && list_empty(r->by_day),
+                       dow_of(jscal_days_from_civil(st->year, st->month, st->day))};
     int interval = r->interval > 0 ? r->interval : 1;
-    int has_until = !icaltime_is_null_time(r->until);
-    int64_t until = has_until ? itt_secs(r->until) + (r->until.is_date ? 86399 : 0) : 0;
-    short hours[25], mins[61], secs[62];
-    int nh = 0, nm = 0, nsec = 0;
-    for (int i = 0; i < ICAL_BY_HOUR_SIZE && r->by_hour[i] != ICAL_RECURRENCE_ARRAY_MAX; i++)
-        hours[nh++] = r->by_hour[i];
-    for (int i = 0; i < ICAL_BY_MINUTE_SIZE && r->by_minute[i] != ICAL_RECURRENCE_ARRAY_MAX; i++)
-        mins[nm++] = r->by_minute[i];
-    for (int i = 0; i < ICAL_BY_SECOND_SIZE && r->by_second[i] != ICAL_RECURRENCE_ARRAY_MAX; i++)
-        secs[nsec++] = r->by_second[i];
-    if (!nh)
-        hours[nh++] = (short)st->hour;
-    if (!nm)
-        mins[nm++] = (short)st->minute;
-    if (!nsec)
-        secs[nsec++] = (short)st->second;
-    int implicit_wd = list_empty(r->by_month_day) && list_empty(r->by_day);
-    int64_t emitted = 0;
-    int rc = 0, done = 0, saw_start = 0;
-    int64_t *cand = malloc(sizeof *cand * 366 * 4);
-    size_t cap = 366 * 4;
-    for (int year = st->year; !done && !rc; year += interval) {
+    emit_state e = {.start = jscal_ldt_to_secs(st),
+                    .lo = lo,
+                    .hi = hi,
+                    .has_until = !icaltime_is_null_time(r->until),
+                    .count = r->count,
+                    .fn = fn,
+                    .ctx = ctx};
+    e.until = e.has_until ? itt_secs(r->until) + (r->until.is_date ? 86399 : 0) : 0;
+    day_times t;
+    collect_times(r, &t);
+    if (!t.nh)
+        t.h[t.nh++] = (short)st->hour;
+    if (!t.nm)
+        t.m[t.nm++] = (short)st->minute;
+    if (!t.ns)
+        t.s[t.ns++] = (short)st->second;
+    cand_list c = {malloc(sizeof *c.v * 366 * 4), 0, 366 * 4};
+    for (int year = st->year; !e.done && !e.rc; year += interval) {
         if (jscal_days_from_civil(year, 1, 1) * 86400 > hi || year > 9999)
             break;
-        int64_t d0 = jscal_days_from_civil(year, 1, 1), d1 = jscal_days_from_civil(year + 1, 1, 1);
-        size_t n = 0;
-        for (int64_t day = d0; day < d1 && !rc; day++) {
-            if ((rc = work(s)))
-                break;
-            int y, m, d;
-            jscal_civil_from_days(day, &y, &m, &d);
-            if (!list_empty(r->by_month) && !in_list(r->by_month, ICAL_BY_MONTH_SIZE, m))
-                continue;
-            /* week number of this day in its own week-numbering year */
-            int wy = year;
-            if (day < first_week(year, wkst))
-                wy = year - 1;
-            else if (day >= first_week(year + 1, wkst))
-                wy = year + 1;
-            int64_t fw = first_week(wy, wkst);
-            int wn = (int)((week_start_of(day, wkst) - fw) / 7) + 1;
-            int nweeks = (int)((first_week(wy + 1, wkst) - fw) / 7);
-            if (!in_list(r->by_week_no, ICAL_BY_WEEKNO_SIZE, wn) &&
-                !in_list(r->by_week_no, ICAL_BY_WEEKNO_SIZE, wn - nweeks - 1))
-                continue;
-            int yd = (int)(day - d0) + 1, ylen = (int)(d1 - d0);
-            if (!list_empty(r->by_year_day) && !in_list(r->by_year_day, ICAL_BY_YEARDAY_SIZE, yd) &&
-                !in_list(r->by_year_day, ICAL_BY_YEARDAY_SIZE, yd - ylen - 1))
-                continue;
-            int mlen = (int)(jscal_days_from_civil(m == 12 ? y + 1 : y, m == 12 ? 1 : m + 1, 1) -
-                             jscal_days_from_civil(y, m, 1));
-            if (!list_empty(r->by_month_day) && !in_list(r->by_month_day, ICAL_BY_MONTHDAY_SIZE, d) &&
-                !in_list(r->by_month_day, ICAL_BY_MONTHDAY_SIZE, d - mlen - 1))
-                continue;
-            int wd = dow_of(day) + 1; /* libical SUNDAY = 1 */
-            if (implicit_wd) {
-                if (dow_of(day) != dow_of(jscal_days_from_civil(st->year, st->month, st->day)))
-                    continue;
-            } else if (!list_empty(r->by_day)) {
-                int ok = 0;
-                for (int i = 0; i < ICAL_BY_DAY_SIZE && r->by_day[i] != ICAL_RECURRENCE_ARRAY_MAX; i++)
-                    ok |= (int)icalrecurrencetype_day_day_of_week(r->by_day[i]) == wd;
-                if (!ok)
-                    continue;
-            }
-            for (int a = 0; a < nh; a++)
-                for (int b = 0; b < nm; b++)
-                    for (int c = 0; c < nsec; c++) {
-                        if (n == cap) {
-                            cap *= 2;
-                            cand = realloc(cand, cap * sizeof *cand);
-                        }
-                        cand[n++] = day * 86400 + hours[a] * 3600 + mins[b] * 60 + secs[c];
-                    }
-        }
-        if (rc)
+        if ((e.rc = weekno_year_candidates(s, &f, &t, year, &c)))
             break;
-        /* sort (times are per day, so only within a day can order be off) */
-        for (size_t a = 1; a < n; a++)
-            for (size_t b = a; b > 0 && cand[b - 1] > cand[b]; b--) {
-                int64_t x = cand[b];
-                cand[b] = cand[b - 1];
-                cand[b - 1] = x;
-            }
-        size_t ns = n;
         if (r->by_set_pos[0] != ICAL_RECURRENCE_ARRAY_MAX) {
             int64_t sel[ICAL_BY_SETPOS_SIZE];
-            ns = 0;
-            for (int k = 0; k < ICAL_BY_SETPOS_SIZE && r->by_set_pos[k] != ICAL_RECURRENCE_ARRAY_MAX; k++) {
-                int pos = r->by_set_pos[k];
-                int64_t idx = pos > 0 ? pos - 1 : (int64_t)n + pos;
-                if (idx >= 0 && (size_t)idx < n)
-                    sel[ns++] = cand[idx];
-            }
-            for (size_t a = 1; a < ns; a++)
-                for (size_t b = a; b > 0 && sel[b - 1] > sel[b]; b--) {
-                    int64_t x = sel[b];
-                    sel[b] = sel[b - 1];
-                    sel[b - 1] = x;
-                }
-            memcpy(cand, sel, ns * sizeof *sel);
+            size_t ns = select_setpos(r->by_set_pos, c.v, c.n, sel);
+            emit_period(&e, sel, ns);
+        } else {
+            emit_period(&e, c.v, c.n);
         }
-        for (size_t a = 0; a < ns && !done && !rc; a++) {
-            int64_t v = cand[a];
-            if (a && v == cand[a - 1])
-                continue;
-            if (!saw_start && v >= start) {
-                saw_start = 1;
-                if (v != start) {
-                    emitted++;
-                    if (start >= lo && start <= hi && (rc = fn(ctx, start)))
-                        break;
-                }
-            }
-            if (v < start)
-                continue;
-            if ((has_until && v > until) || (r->count && emitted >= r->count) || v > hi) {
-                done = 1;
-                break;
-            }
-            emitted++;
-            if (v >= lo && (rc = fn(ctx, v)))
-                break;
-        }
-        if (has_until && jscal_days_from_civil(year + interval, 1, 1) * 86400 > until)
-            done = 1;
+        if (e.has_until && jscal_days_from_civil(year + interval, 1, 1) * 86400 > e.until)
+            e.done = 1;
     }
-    if (!rc && !saw_start && start >= lo && start <= hi && !(r->count && emitted >= r->count))
-        rc = fn(ctx, start);
-    free(cand);
-    return rc < 0 ? -1 : 0;
+    int rc = emit_finish(&e);
+    free(c.v);
+    return rc;
 }
 
 /* Counts each instance the walker hands over against max_instances, then passes it on. */
