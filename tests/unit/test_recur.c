@@ -431,6 +431,38 @@ static void test_rule_generated_set(void **state)
     json_decref(o);
 }
 
+
+/* RFC 5545 §3.3.10 / jscalendarbis "until" is a LocalDateTime and "count" a positive
+ * UnsignedInt: one that does not parse is an invalid rule, never an unbounded walk of
+ * a series counted as bounded (fuzz_expand found 6 s of CPU with byWeekNo). */
+static void test_unparsable_until_or_count_is_invalid(void **state)
+{
+    (void)state;
+    static const char *const rules[] = {
+        "\"until\":\"2-9009*-01T00:00:00\",\"byWeekNo\":[44]",
+        "\"until\":7",
+        "\"count\":\"5\"",
+        "\"count\":0",
+    };
+    for (size_t i = 0; i < sizeof rules / sizeof *rules; i++) {
+        char js[400];
+        snprintf(js, sizeof js,
+                 "{\"@type\":\"Event\",\"uid\":\"n\",\"start\":\"2024-01-31T10:30:00\","
+                 "\"timeZone\":\"Etc/UTC\",\"recurrenceRule\":{\"@type\":\"RecurrenceRule\","
+                 "\"frequency\":\"daily\",\"interval\":42,%s}}",
+                 rules[i]);
+        json_t *o = J(js);
+        int code = 0;
+        char *err = NULL;
+        recur_iter *it = recur_iter_new(o, U("2024-01-01T00:00:00Z"), U("2030-01-01T00:00:00Z"),
+                                        NULL, NULL, 0, &code, &err);
+        assert_null(it);
+        assert_int_equal(code, RECUR_ERR_INVALID);
+        free(err);
+        json_decref(o);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -444,6 +476,7 @@ int main(void)
         cmocka_unit_test(test_sparse_rules_count_candidates),
         cmocka_unit_test(test_interval_grid_far_from_start),
         cmocka_unit_test(test_rule_generated_set),
+        cmocka_unit_test(test_unparsable_until_or_count_is_invalid),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

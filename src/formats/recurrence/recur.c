@@ -179,6 +179,14 @@ static int series_init(series *s, const json_t *obj, const char *float_tz,
     s->dur_max_secs = jscal_dur_total_secs(&s->dur) + 2 * 3600;
     const json_t *r = json_object_get(obj, "recurrenceRule");
     if (json_is_object(r)) {
+        /* an until or count that does not parse would leave the rule unbounded while
+         * the series counts as bounded (and be walked to the end of time): invalid */
+        json_t *until = json_object_get(r, "until"), *count = json_object_get(r, "count");
+        jscal_ldt ut;
+        if (until && (!json_is_string(until) || jscal_ldt_parse(json_string_value(until), &ut)))
+            return sfail(s, RECUR_ERR_INVALID, "recurrenceRule/until", "not a LocalDateTime");
+        if (count && (!json_is_integer(count) || json_integer_value(count) < 1))
+            return sfail(s, RECUR_ERR_INVALID, "recurrenceRule/count", "not a positive integer");
         char *txt = rule_text(r);
         icalerror_clear_errno();
         s->rule = icalrecurrencetype_from_string(txt);
