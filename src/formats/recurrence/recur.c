@@ -578,22 +578,6 @@ static int each_setpos_instance(series *s, int64_t lo, int64_t hi, inst_fn fn, v
 
 /* ---- YEARLY with BYWEEKNO ------------------------------------------------------------ */
 
-static int dow_of(int64_t day)
-{
-    return (int)(((day % 7) + 7 + 4) % 7); /* 0 = Sunday; 1970-01-01 was a Thursday */
-}
-
-static int64_t week_start_of(int64_t day, int wkst)
-{
-    return day - ((dow_of(day) - wkst + 7) % 7);
-}
-
-/* Week 1 is the week holding at least four days of the year, i.e. the week of 4 January
- * (jscalendarbis §4.3.3.1, ISO 8601 with firstDayOfWeek as week start). */
-static int64_t first_week(int year, int wkst)
-{
-    return week_start_of(jscal_days_from_civil(year, 1, 4), wkst);
-}
 
 static int in_list(const short *a, int size, int v)
 {
@@ -626,15 +610,8 @@ static int weekno_day_matches(const weekno_filter *f, int64_t day, int year, int
     jscal_civil_from_days(day, &y, &m, &d);
     if (!list_empty(r->by_month) && !in_list(r->by_month, ICAL_BY_MONTH_SIZE, m))
         return 0;
-    /* week number of this day in its own week-numbering year */
-    int wy = year;
-    if (day < first_week(year, wkst))
-        wy = year - 1;
-    else if (day >= first_week(year + 1, wkst))
-        wy = year + 1;
-    int64_t fw = first_week(wy, wkst);
-    int wn = (int)((week_start_of(day, wkst) - fw) / 7) + 1;
-    int nweeks = (int)((first_week(wy + 1, wkst) - fw) / 7);
+    int nweeks;
+    int wn = recur_week_number(day, year, wkst, &nweeks);
     if (!in_list(r->by_week_no, ICAL_BY_WEEKNO_SIZE, wn) &&
         !in_list(r->by_week_no, ICAL_BY_WEEKNO_SIZE, wn - nweeks - 1))
         return 0;
@@ -647,9 +624,9 @@ static int weekno_day_matches(const weekno_filter *f, int64_t day, int year, int
     if (!list_empty(r->by_month_day) && !in_list(r->by_month_day, ICAL_BY_MONTHDAY_SIZE, d) &&
         !in_list(r->by_month_day, ICAL_BY_MONTHDAY_SIZE, d - mlen - 1))
         return 0;
-    int wd = dow_of(day) + 1; /* libical SUNDAY = 1 */
+    int wd = recur_dow(day) + 1; /* libical SUNDAY = 1 */
     if (f->implicit_wd)
-        return dow_of(day) == f->start_dow;
+        return recur_dow(day) == f->start_dow;
     if (!list_empty(r->by_day)) {
         int ok = 0;
         for (int i = 0; i < ICAL_BY_DAY_SIZE && r->by_day[i] != ICAL_RECURRENCE_ARRAY_MAX; i++)
@@ -688,7 +665,7 @@ static int each_weekno_instance(series *s, int64_t lo, int64_t hi, inst_fn fn, v
     const jscal_ldt *st = &s->start;
     weekno_filter f = {r, r->week_start == ICAL_NO_WEEKDAY ? 1 : (int)r->week_start - 1,
                        list_empty(r->by_month_day) && list_empty(r->by_day),
-                       dow_of(jscal_days_from_civil(st->year, st->month, st->day))};
+                       recur_dow(jscal_days_from_civil(st->year, st->month, st->day))};
     int interval = r->interval > 0 ? r->interval : 1;
     emit_state e = {.start = jscal_ldt_to_secs(st),
                     .lo = lo,

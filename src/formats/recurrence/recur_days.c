@@ -45,34 +45,28 @@ static int unset(const short *a)
     return a[0] == ICAL_RECURRENCE_ARRAY_MAX;
 }
 
-static int dow(int64_t day)
+int64_t recur_first_week(int year, int wkst)
 {
-    return (int)(((day % 7) + 7 + 4) % 7); /* 0 = Sunday; 1970-01-01 was a Thursday */
+    return recur_week_start(jscal_days_from_civil(year, 1, 4), wkst);
 }
 
-static int64_t week_start(int64_t day, int wkst)
+int recur_week_number(int64_t day, int year, int wkst, int *nweeks)
 {
-    return day - ((dow(day) - wkst + 7) % 7);
-}
-
-/* Week 1 holds at least four days of the year: it is the week of 4 January (RFC 5545
- * §3.3.10 BYWEEKNO, with WKST as the week start). */
-static int64_t first_week(int year, int wkst)
-{
-    return week_start(jscal_days_from_civil(year, 1, 4), wkst);
+    int wy = year;
+    if (day < recur_first_week(year, wkst))
+        wy = year - 1;
+    else if (day >= recur_first_week(year + 1, wkst))
+        wy = year + 1;
+    int64_t fw = recur_first_week(wy, wkst);
+    *nweeks = (int)((recur_first_week(wy + 1, wkst) - fw) / 7);
+    return (int)((recur_week_start(day, wkst) - fw) / 7) + 1;
 }
 
 static int weekno_matches(const struct icalrecurrencetype *r, int64_t day, int year)
 {
     int wkst = r->week_start == ICAL_NO_WEEKDAY ? 1 : (int)r->week_start - 1;
-    int wy = year;
-    if (day < first_week(year, wkst))
-        wy = year - 1;
-    else if (day >= first_week(year + 1, wkst))
-        wy = year + 1;
-    int64_t fw = first_week(wy, wkst);
-    int wn = (int)((week_start(day, wkst) - fw) / 7) + 1;
-    int nweeks = (int)((first_week(wy + 1, wkst) - fw) / 7);
+    int nweeks;
+    int wn = recur_week_number(day, year, wkst, &nweeks);
     return has(r->by_week_no, ICAL_BY_WEEKNO_SIZE, wn) ||
            has(r->by_week_no, ICAL_BY_WEEKNO_SIZE, wn - nweeks - 1);
 }
@@ -97,7 +91,7 @@ int recur_day_matches(const struct icalrecurrencetype *r, int64_t day, int nth_s
         return 0;
     if (unset(r->by_day))
         return 1;
-    int wd = dow(day) + 1; /* libical: SUNDAY = 1 */
+    int wd = recur_dow(day) + 1; /* libical: SUNDAY = 1 */
     for (int i = 0; i < ICAL_BY_DAY_SIZE && r->by_day[i] != ICAL_RECURRENCE_ARRAY_MAX; i++) {
         if ((int)icalrecurrencetype_day_day_of_week(r->by_day[i]) != wd)
             continue;

@@ -11,6 +11,25 @@
 #include <stdint.h>
 #include <time.h>
 
+/* The weekday of a day (days since 1970-01-01, a Thursday): 0 = Sunday. */
+static inline int recur_dow(int64_t day)
+{
+    return (int)(((day % 7) + 7 + 4) % 7);
+}
+
+/* The first day of the week holding day, weeks starting on wkst (0 = Sunday). */
+static inline int64_t recur_week_start(int64_t day, int wkst)
+{
+    return day - ((recur_dow(day) - wkst + 7) % 7);
+}
+
+/* Week 1 of year holds at least four of its days: it is the week of 4 January (RFC 5545
+ * §3.3.10 BYWEEKNO; jscalendarbis §4.3.3.1, firstDayOfWeek as the week start). */
+int64_t recur_first_week(int year, int wkst);
+/* The week number of day (in calendar year `year`) in its own week-numbering year, and
+ * in *nweeks how many weeks that year has (52 or 53), for BYWEEKNO's negative numbers. */
+int recur_week_number(int64_t day, int year, int wkst, int *nweeks);
+
 /* Days in a Gregorian cycle: dates, weekdays and week numbers repeat after 400 years. */
 #define RECUR_CYCLE_DAYS 146097
 
