@@ -591,15 +591,54 @@ static size_t responses_size(json_t *responses, size_t from, size_t max)
     return max - left;
 }
 
-/* RFC 8620 §8.5: the responses of one request stay within max_size_response. A
- * call whose responses would pass it gets one serverFail instead (its writes, if
- * any, are committed: a client resyncs with /changes); later calls still run. */
+/* An upper bound of v's serialized size (compact): a string octet takes at most six
+ * ("\u00XX"), a number at most 32, a literal 5; stops once past stop. Cheap: no
+ * serialization, so a normal response is never written twice. */
+static size_t size_upper_bound(json_t *v, size_t stop)
+{
+    size_t n = 2, i;
+    const char *key;
+    json_t *item;
+    if (json_is_string(v))
+        return 6 * json_string_length(v) + 2;
+    if (json_is_array(v)) {
+        json_array_foreach(v, i, item)
+        {
+            n += 1 + size_upper_bound(item, stop);
+            if (n > stop)
+                break;
+        }
+    } else if (json_is_object(v)) {
+        json_object_foreach(v, key, item)
+        {
+            n += 6 * strlen(key) + 4 + size_upper_bound(item, stop);
+            if (n > stop)
+                break;
+        }
+    } else {
+        n = json_is_number(v) ? 32 : 5;
+    }
+    return n;
+}
+
+/* RFC 8620 §8.5: the responses of one request stay within max_size_response. *used
+ * is an upper bound of the size of the responses so far; while upper bounds stay
+ * under the limit nothing is serialized, and once they do not, the responses so far
+ * are measured exactly. A call whose responses would pass the limit gets one
+ * serverFail instead (its writes, if any, are committed: a client resyncs with
+ * /changes); later calls still run. */
 static void bound_response(struct jmap_req *r, size_t from, size_t *used)
 {
-    size_t max = (size_t)r->srv->cfg->max_size_response;
-    size_t n = responses_size(r->responses, from, max - *used);
+    size_t max = (size_t)r->srv->cfg->max_size_response, up = 0;
+    for (size_t i = from; i < json_array_size(r->responses) && *used + up <= max; i++)
+        up += size_upper_bound(json_array_get(r->responses, i), max);
+    if (*used + up <= max) {
+        *used += up;
+        return;
+    }
+    size_t n = responses_size(r->responses, 0, max);
     if (n != SIZE_MAX) {
-        *used += n;
+        *used = n;
         return;
     }
     while (json_array_size(r->responses) > from)
@@ -608,8 +647,7 @@ static void bound_response(struct jmap_req *r, size_t from, size_t *used)
                "the response to this call would make the whole response larger than "
                "max_size_response (%zu octets)",
                max);
-    size_t e = responses_size(r->responses, from, SIZE_MAX);
-    *used = *used + e > max ? max : *used + e;
+    *used = responses_size(r->responses, 0, SIZE_MAX);
 }
 
 void jmap_api_handle(struct jmap_server *srv, const struct jmap_user *user, const char *body,
