@@ -500,7 +500,8 @@ static void setpos_first_week(const struct icalrecurrencetype *r, int64_t sday, 
             continue;
         size_t first = c->n;
         push_day_times(c, &t, day, start);
-        sort_times(c->v + first, c->n - first); /* times of a day in order */
+        if (c->n > first) /* (c->v is NULL while nothing was pushed) */
+            sort_times(c->v + first, c->n - first); /* times of a day in order */
     }
 }
 
