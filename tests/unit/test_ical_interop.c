@@ -398,6 +398,61 @@ static void test_issue12_3_4_excluded_override_has_no_other_patch(void **state)
     assert_stable(ics);
 }
 
+/* jscalendarbis §3.3.4, draft-25 §2.1.2 (issue 12 §3.4, fuzz_ical): an override key is a
+ * LocalDateTime in the main event's time zone, so the RECURRENCE-ID is written in that
+ * zone even when the override moves the instance to another one; it was written with the
+ * override's zone, and each round trip shifted the instance by the zones' offset. */
+static void test_issue12_3_4_override_rid_in_main_zone(void **state)
+{
+    (void)state;
+    json_t *ev = json_loads(
+        "{\"@type\":\"Event\",\"uid\":\"z1\",\"updated\":\"2024-01-01T00:00:00Z\","
+        "\"start\":\"2024-01-01T12:00:00\",\"timeZone\":\"Etc/UTC\",\"duration\":\"PT1H\","
+        "\"recurrenceRule\":{\"frequency\":\"daily\",\"count\":5},\"recurrenceOverrides\":"
+        "{\"2024-01-02T12:00:00\":{\"start\":\"2024-01-02T16:00:00\",\"timeZone\":"
+        "\"Europe/Berlin\"}}}",
+        0, NULL);
+    char *ics = to_ics(ev);
+    assert_non_null(strstr(ics, "RECURRENCE-ID:20240102T120000Z\r\n"));
+    assert_non_null(strstr(ics, "DTSTART;TZID=Europe/Berlin:20240102T160000\r\n"));
+    json_t *back = conv(ics, 0);
+    assert_true(json_equal(json_object_get(back, "recurrenceOverrides"),
+                           json_object_get(ev, "recurrenceOverrides")));
+    assert_stable(ics);
+    json_decref(back);
+    free(ics);
+    json_decref(ev);
+}
+
+/* RFC 5545 §3.8.4.4 (issue 12 §3.4, §3.5): two components for the same instance (same UID
+ * and RECURRENCE-ID): the first is the override, the second is dropped with a warning; the
+ * two patches merged could contradict each other ("alerts": null next to "alerts/a/x"). */
+static void test_issue12_3_4_repeated_recurrence_id_keeps_the_first(void **state)
+{
+    (void)state;
+    const char *ics =
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\nUID:r1\r\n"
+        "DTSTAMP:20240101T000000Z\r\nDTSTART:20240101T100000Z\r\nRRULE:FREQ=DAILY;COUNT=5\r\n"
+        "BEGIN:VALARM\r\nUID:a1\r\nTRIGGER:-PT30M\r\nACTION:DISPLAY\r\nDESCRIPTION:x\r\n"
+        "END:VALARM\r\nEND:VEVENT\r\n"
+        "BEGIN:VEVENT\r\nUID:r1\r\nDTSTAMP:20240101T000000Z\r\nRECURRENCE-ID:20240102T100000Z\r\n"
+        "DTSTART:20240102T110000Z\r\nSUMMARY:first\r\nBEGIN:VALARM\r\nUID:a1\r\n"
+        "TRIGGER:-PT30M\r\nACTION:DISPLAY\r\nDESCRIPTION:y\r\nEND:VALARM\r\nEND:VEVENT\r\n"
+        "BEGIN:VEVENT\r\nUID:r1\r\nDTSTAMP:20240101T000000Z\r\nRECURRENCE-ID:20240102T100000Z\r\n"
+        "DTSTART:20240102T120000Z\r\nSUMMARY:second\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+    json_t *w, *g = conv_warn(ics, &w);
+    json_t *ov =
+        json_object_get(json_object_get(entry0(g), "recurrenceOverrides"), "2024-01-02T10:00:00");
+    assert_string_equal(json_string_value(json_object_get(ov, "title")), "first");
+    assert_string_equal(json_string_value(json_object_get(ov, "start")), "2024-01-02T11:00:00");
+    assert_null(json_object_get(ov, "alerts"));
+    json_t *inv = NULL;
+    assert_int_equal(jscal_validate(g, JSCAL_ALLOW_MISSING_SERVER_SET | JSCAL_RELAXED, &inv), 0);
+    assert_true(warned(w, "second override"));
+    json_decref(g);
+    json_decref(w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -413,6 +468,8 @@ int main(void)
         cmocka_unit_test(test_rfc5545_2_1_lower_case_names),
         cmocka_unit_test(test_issue12_3_5_missing_end_malformed_line_repeated_property),
         cmocka_unit_test(test_issue12_3_4_excluded_override_has_no_other_patch),
+        cmocka_unit_test(test_issue12_3_4_override_rid_in_main_zone),
+        cmocka_unit_test(test_issue12_3_4_repeated_recurrence_id_keeps_the_first),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

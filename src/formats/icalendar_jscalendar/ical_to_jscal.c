@@ -412,8 +412,9 @@ static void inherit_organizer(json_t *main, json_t *ov)
     }
 }
 
-/* Folds the override ov (a converted RECURRENCE-ID component) into main as a patch. */
-static void add_override(json_t *main, json_t *ov, cal_ctx *cal, int line)
+/* Folds the override ov (a converted RECURRENCE-ID component) into main as a patch. seen
+ * holds the instances already overridden by a component. */
+static void add_override(json_t *main, json_t *ov, cal_ctx *cal, int line, json_t *seen)
 {
     /* The key: RECURRENCE-ID in the main object's time zone. */
     const char *rid = json_string_value(json_object_get(ov, "recurrenceId"));
@@ -429,6 +430,22 @@ static void add_override(json_t *main, json_t *ov, cal_ctx *cal, int line)
     }
     char key[24];
     jscal_ldt_format(&t, 0, key);
+    /* A second component for the same instance (same UID and RECURRENCE-ID): the first
+     * one stays, as a repeated single-valued property keeps the first (issue 12 §3.5);
+     * merging both patches could give one that contradicts itself ("alerts": null next
+     * to "alerts/a/…"). */
+    char *seen_key = jscal_strdupf("%p/%s", (void *)main, key);
+    int again = json_object_get(seen, seen_key) != NULL;
+    json_object_set_new(seen, seen_key, json_true());
+    free(seen_key);
+    if (again) {
+        if (cal->warnings)
+            json_array_append_new(cal->warnings,
+                                  json_sprintf("line %d: RECURRENCE-ID %s: a second override of "
+                                               "the same instance dropped",
+                                               line, key));
+        return;
+    }
     /* The occurrence inherits everything but start (or due), which moves to the id. */
     json_t *base = json_deep_copy(main);
     json_object_del(base, "recurrenceOverrides");
@@ -677,7 +694,7 @@ static json_t *main_of(conversion *cv, size_t i)
  * without its main component stands alone. */
 static json_t *fold_entries(conversion *cv)
 {
-    json_t *entries = json_array();
+    json_t *entries = json_array(), *seen = json_object();
     for (size_t i = 0; i < cv->ncomps; i++)
         if (cv->objs[i] && !json_object_get(cv->objs[i], "recurrenceId"))
             json_array_append(entries, cv->objs[i]);
@@ -686,10 +703,11 @@ static json_t *fold_entries(conversion *cv)
             continue;
         json_t *main = main_of(cv, i);
         if (main)
-            add_override(main, cv->objs[i], &cv->cal, cv->lines[i]);
+            add_override(main, cv->objs[i], &cv->cal, cv->lines[i], seen);
         else
             json_array_append(entries, cv->objs[i]);
     }
+    json_decref(seen);
     return entries;
 }
 
