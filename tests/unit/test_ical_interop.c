@@ -453,6 +453,68 @@ static void test_issue12_3_4_repeated_recurrence_id_keeps_the_first(void **state
     json_decref(w);
 }
 
+/* Issue 12 §3.4: the first round trip (ics -> json -> ics -> json) from inputs fuzz_ical
+ * found unstable: an unknown ROLE (draft-25 §2.3.4) is written back as ROLE; an override
+ * without DTSTAMP keeps the series' updated; a PERIOD whose end is neither DATE-TIME nor
+ * DURATION (RFC 5545 §3.3.9) is its start alone; a second VTIMEZONE of a TZID goes. */
+static void test_issue12_3_4_first_round_trip_stable(void **state)
+{
+    (void)state;
+    assert_stable(CAL("DTSTART:20240101T100000Z\r\nORGANIZER:mailto:o@example.com\r\n"
+                      "ATTENDEE;ROLE=X-SPEAKER:mailto:a@example.com\r\n"));
+    assert_stable(CAL("DTSTART:20240101T100000Z\r\n"
+                      "ATTENDEE;ROLE=CHAIR:mailto:a@example.com\r\n"));
+    json_t *g = conv(
+        CAL("DTSTART:20240101T100000Z\r\nATTENDEE;ROLE=X-SPEAKER:mailto:a@example.com\r\n"), 0);
+    char *ics = to_ics(g);
+    assert_non_null(strstr(ics, "ROLE=X-SPEAKER"));
+    assert_null(strstr(ics, "JSPROP"));
+    free(ics);
+    json_decref(g);
+    assert_stable(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\nUID:d1\r\n"
+        "DTSTAMP:20240101T000000Z\r\nDTSTART:20240101T100000Z\r\n"
+        "RRULE:FREQ=DAILY;COUNT=3\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nUID:d1\r\n"
+        "RECURRENCE-ID:20240102T100000Z\r\nDTSTART:20240102T110000Z\r\nEND:VEVENT\r\n"
+        "END:VCALENDAR\r\n");
+    assert_stable(CAL("DTSTART:20240101T100000Z\r\nRRULE:FREQ=DAILY;COUNT=3\r\n"
+                      "RDATE;VALUE=PERIOD:20240301T100000Z/PT2Hx\r\n"));
+    const char *vtz =
+        "BEGIN:VTIMEZONE\r\nTZID:Canberra\\, Melbourne\\, Sydney\r\nBEGIN:STANDARD\r\n"
+        "DTSTART:16010401T030000\r\nTZOFFSETFROM:+1100\r\nTZOFFSETTO:+1000\r\n"
+        "END:STANDARD\r\nEND:VTIMEZONE\r\n";
+    char *twice = NULL;
+    assert_true(
+        asprintf(&twice,
+                 "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\n%sBEGIN:VEVENT\r\n"
+                 "UID:t1\r\nDTSTAMP:20240101T000000Z\r\n"
+                 "DTSTART;TZID=\"Canberra, Melbourne, Sydney\":20230217T073000\r\n%s"
+                 "END:VEVENT\r\nEND:VCALENDAR\r\n",
+                 vtz, vtz) > 0);
+    json_t *w, *g2 = conv_warn(twice, &w);
+    assert_true(warned(w, "VTIMEZONE inside an event"));
+    json_decref(g2);
+    json_decref(w);
+    assert_stable(twice);
+    free(twice);
+    /* RFC 5545 §3.6.6: a VALARM without ACTION is "display"; one without DESCRIPTION gets
+     * none made up; a VTIMEZONE inside the event goes (RFC 5545 §3.6.5) */
+    assert_stable(CAL("DTSTART:20240101T100000Z\r\nSUMMARY:s\r\nBEGIN:VALARM\r\n"
+                      "TRIGGER:-PT5M\r\nDESCRIPTION:x\r\nEND:VALARM\r\n"));
+    assert_stable(CAL("DTSTART:20240101T100000Z\r\nSUMMARY:s\r\nBEGIN:VALARM\r\n"
+                      "TRIGGER:-PT5M\r\nACTION:DISPLAY\r\nEND:VALARM\r\n"));
+    assert_stable(CAL("DTSTART:20240101T100000Z\r\nBEGIN:VTIMEZONE\r\nTZID:Europe/Vienna\r\n"
+                      "END:VTIMEZONE\r\n"));
+    /* an override's ORGANIZER spelt in another case than the series' (libical 2446.ics) */
+    assert_stable("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\n"
+                  "UID:o1\r\nDTSTAMP:20240101T000000Z\r\nDTSTART:20240101T100000Z\r\n"
+                  "RRULE:FREQ=DAILY;COUNT=3\r\nORGANIZER:Mailto:A@example.com\r\n"
+                  "ATTENDEE;ROLE=CHAIR:Mailto:A@example.com\r\nEND:VEVENT\r\n"
+                  "BEGIN:VEVENT\r\nUID:o1\r\nDTSTAMP:20240101T000000Z\r\n"
+                  "RECURRENCE-ID:20240102T100000Z\r\nDTSTART:20240102T110000Z\r\n"
+                  "ORGANIZER:MAILTO:A@Example.com\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -470,6 +532,7 @@ int main(void)
         cmocka_unit_test(test_issue12_3_4_excluded_override_has_no_other_patch),
         cmocka_unit_test(test_issue12_3_4_override_rid_in_main_zone),
         cmocka_unit_test(test_issue12_3_4_repeated_recurrence_id_keeps_the_first),
+        cmocka_unit_test(test_issue12_3_4_first_round_trip_stable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

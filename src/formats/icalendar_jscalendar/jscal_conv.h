@@ -35,6 +35,7 @@ typedef struct {
      * RECURRENCE-ID) is (jscalendarbis §3.3.4; the override may move to another zone) */
     const char *rid_tz;
     int rid_form;
+    int as_override; /* writing an override instance */
     char *err;
 } out_ctx;
 

@@ -118,6 +118,7 @@ static int add_overrides_each(out_ctx *o, ical_comp *vcal_like, ical_comp *c, co
             sub.err = NULL;
             sub.rid_tz = o->tz; /* the key is in the main object's zone */
             sub.rid_form = o->form;
+            sub.as_override = 1;
             int rc = build_entry(&sub, inst, oc, 1, k);
             json_decref(inst);
             if (rc) {
@@ -160,7 +161,7 @@ static int entry_texts(out_ctx *o, const json_t *obj, ical_comp *out)
     }
     const char *locale = j2i_jstr(obj, "locale");
     const char *title = j2i_jstr(obj, "title");
-    if (title && *title) {
+    if (title && (*title || o->as_override)) { /* "" is the default, but not in an instance */
         ical_prop *p = j2i_add_text(out, "SUMMARY", title);
         if (locale)
             ical_prop_add_param(p, "LANGUAGE", locale);
