@@ -278,72 +278,79 @@ void j2i_add_links(out_ctx *o, ical_comp *c, const json_t *links, const char *pr
     const char *k;
     json_t *l;
     int have_url = ical_comp_get_prop(c, "URL") != NULL;
-    json_object_foreach((json_t *)links, k, l)
-    {
-        const char *href = j2i_jstr(l, "href");
-        if (!href)
-            continue;
-        const char *rel = j2i_jstr(l, "rel");
-        char *path = j2i_path2(prefix ? prefix : "links", k);
-        const char *name = j2i_cp_name(o, path);
-        /* §3.4 guideline, except that a Link without rel becomes ATTACH: RFC 9253 §8.2
-         * requires LINKREL on LINK, and there is no relation to put there. */
-        if (!name)
-            name = !rel || !strcmp(rel, "enclosure")                 ? "attach"
-                   : rel && !strcmp(rel, "icon")                     ? "image"
-                   : rel && !strcmp(rel, "describedby") && !have_url ? "url"
-                                                                     : "link";
-        char *uname = jscal_strupper(name);
-        int binary = !strncmp(href, "data:", 5) && strstr(href, ";base64,") &&
-                     (!strcmp(uname, "ATTACH") || !strcmp(uname, "IMAGE"));
-        ical_prop *p;
-        if (binary) {
-            p = ical_comp_add_prop(c, uname, strstr(href, ";base64,") + 8);
-            ical_prop_add_param(p, "ENCODING", "BASE64");
-            ical_prop_add_param(p, "VALUE", "BINARY");
-        } else {
-            p = ical_comp_add_prop(c, uname, href);
-            if (!strcmp(uname, "LINK") || !strcmp(uname, "IMAGE"))
-                ical_prop_add_param(p, "VALUE", "URI");
-        }
-        if (!strcmp(uname, "URL"))
-            have_url = 1;
-        const char *ct = j2i_jstr(l, "contentType");
-        if (ct)
-            ical_prop_add_param(p, "FMTTYPE", ct);
-        if (rel && !strcmp(uname, "LINK"))
-            ical_prop_add_param(p, "LINKREL", rel);
-        const char *title = j2i_jstr(l, "title");
-        if (title)
-            ical_prop_add_param(p, !strcmp(uname, "LINK") || !strcmp(uname, "URL") ? "LABEL"
-                                                                                    : "FILENAME",
-                                title);
-        json_t *size = json_object_get(l, "size");
-        if (json_is_integer(size)) {
-            char tmp[32];
-            snprintf(tmp, sizeof tmp, "%lld", (long long)json_integer_value(size));
-            ical_prop_add_param(p, "SIZE", tmp);
-        }
-        const char *dk;
-        json_t *dv;
-        json_object_foreach(json_object_get(l, "display"), dk, dv)
+    /* Links noted as a later URL come after the others: the reader takes the first URL as
+     * the one without a note (issue 12 §3.4) */
+    for (int pass = 0; pass < 2; pass++)
+        json_object_foreach((json_t *)links, k, l)
         {
-            char *u = jscal_strupper(dk);
-            ical_prop_add_param(p, "DISPLAY", u);
-            free(u);
+            const char *href = j2i_jstr(l, "href");
+            if (!href)
+                continue;
+            const char *rel = j2i_jstr(l, "rel");
+            char *path = j2i_path2(prefix ? prefix : "links", k);
+            const char *name = j2i_cp_name(o, path);
+            if ((name && !strcasecmp(name, "url")) != pass) {
+                free(path);
+                continue;
+            }
+            /* §3.4 guideline, except that a Link without rel becomes ATTACH: RFC 9253 §8.2
+             * requires LINKREL on LINK, and there is no relation to put there. */
+            if (!name)
+                name = !rel || !strcmp(rel, "enclosure")                 ? "attach"
+                       : rel && !strcmp(rel, "icon")                     ? "image"
+                       : rel && !strcmp(rel, "describedby") && !have_url ? "url"
+                                                                         : "link";
+            char *uname = jscal_strupper(name);
+            int binary = !strncmp(href, "data:", 5) && strstr(href, ";base64,") &&
+                         (!strcmp(uname, "ATTACH") || !strcmp(uname, "IMAGE"));
+            ical_prop *p;
+            if (binary) {
+                p = ical_comp_add_prop(c, uname, strstr(href, ";base64,") + 8);
+                ical_prop_add_param(p, "ENCODING", "BASE64");
+                ical_prop_add_param(p, "VALUE", "BINARY");
+            } else {
+                p = ical_comp_add_prop(c, uname, href);
+                if (!strcmp(uname, "LINK") || !strcmp(uname, "IMAGE"))
+                    ical_prop_add_param(p, "VALUE", "URI");
+            }
+            if (!strcmp(uname, "URL"))
+                have_url = 1;
+            const char *ct = j2i_jstr(l, "contentType");
+            if (ct)
+                ical_prop_add_param(p, "FMTTYPE", ct);
+            if (rel && !strcmp(uname, "LINK"))
+                ical_prop_add_param(p, "LINKREL", rel);
+            const char *title = j2i_jstr(l, "title");
+            if (title)
+                ical_prop_add_param(
+                    p, !strcmp(uname, "LINK") || !strcmp(uname, "URL") ? "LABEL" : "FILENAME",
+                    title);
+            json_t *size = json_object_get(l, "size");
+            if (json_is_integer(size)) {
+                char tmp[32];
+                snprintf(tmp, sizeof tmp, "%lld", (long long)json_integer_value(size));
+                ical_prop_add_param(p, "SIZE", tmp);
+            }
+            const char *dk;
+            json_t *dv;
+            json_object_foreach(json_object_get(l, "display"), dk, dv)
+            {
+                char *u = jscal_strupper(dk);
+                ical_prop_add_param(p, "DISPLAY", u);
+                free(u);
+            }
+            /* JSID unless the key is the UUIDv5 of the value (§2.3.3). */
+            char u5[37];
+            jscal_uuidv5(p->value, u5);
+            if (strcmp(u5, k))
+                ical_prop_add_param(p, "JSID", k);
+            j2i_apply_cp(o, p, path);
+            static const char *const known[] = {"href", "rel",     "contentType", "title",
+                                                "size", "display", NULL};
+            j2i_add_jsprops(c, l, path, known);
+            free(uname);
+            free(path);
         }
-        /* JSID unless the key is the UUIDv5 of the value (§2.3.3). */
-        char u5[37];
-        jscal_uuidv5(p->value, u5);
-        if (strcmp(u5, k))
-            ical_prop_add_param(p, "JSID", k);
-        j2i_apply_cp(o, p, path);
-        static const char *const known[] = {"href", "rel", "contentType", "title", "size",
-                                            "display", NULL};
-        j2i_add_jsprops(c, l, path, known);
-        free(uname);
-        free(path);
-    }
 }
 
 /* ---- locations (§3.5) and virtual locations (§3.7) ------------------------------------ */
