@@ -382,17 +382,6 @@ static bool is_mine(json_t *addresses, const char *addr)
     return mine;
 }
 
-static void new_uuid(char out[37])
-{
-    unsigned char b[16];
-    util_random_bytes(b, sizeof b);
-    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40); /* RFC 9562 version 4 */
-    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
-             b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
-             b[14], b[15]);
-}
-
 struct uid_clash {
     const char *self, *rid;
     struct store_conn *c;
@@ -666,7 +655,7 @@ static json_t *validate_event(struct jset *s, struct store_conn *c, const char *
     /* §5.9: if omitted, the server sets @type (a default), uid and created */
     if (!json_object_get(obj, "uid")) {
         char uuid[37];
-        new_uuid(uuid);
+        util_uuid4(uuid);
         json_object_set_new(obj, "uid", json_string(uuid));
     }
     char *def_addr = NULL;
