@@ -152,13 +152,14 @@ static void check_comments(struct jset *s, json_t *obj, json_t *invalid)
 
 /* The task list (creation references resolved): its workflowStatuses decide which
  * workflowStatus values are allowed (tasks-06 §4, §5.1). */
-static json_t *check_task_list(struct jset *s, json_t *obj, json_t *invalid)
+static json_t *check_task_list(struct jset *s, struct store_conn *c, const char *account,
+                               json_t *obj, json_t *invalid)
 {
-    struct jmap_req *r = jset_req(s);
     json_t *v = json_object_get(obj, "taskListId");
-    const char *real = json_is_string(v) ? jmap_resolve_id(r, json_string_value(v)) : NULL;
-    json_t *list =
-        real ? store_object_get(jmap_req_conn(r), jset_account(s), task_list_type.name, real) : NULL;
+    const char *real = !json_is_string(v) ? NULL
+                       : s                ? jmap_resolve_id(jset_req(s), json_string_value(v))
+                                          : json_string_value(v);
+    json_t *list = real ? store_object_get(c, account, task_list_type.name, real) : NULL;
     if (!list) {
         jset_invalid(s, invalid, "taskListId", "must be the id of a TaskList of the account");
         return NULL;
@@ -239,7 +240,9 @@ static void check_jscalendar(struct jset *s, json_t *obj, json_t *invalid)
     for (const char *const *k = not_jscal; *k; k++)
         json_object_del(js, *k);
     json_t *bad = NULL;
-    if (jscal_validate(js, JSCAL_ALLOW_MISSING_SERVER_SET, &bad) != 0) {
+    /* imports (no /set) take what real-world producers write, as events do */
+    int flags = JSCAL_ALLOW_MISSING_SERVER_SET | (s ? 0 : JSCAL_RELAXED);
+    if (jscal_validate(js, flags, &bad) != 0) {
         size_t i;
         json_t *v;
         json_array_foreach(bad, i, v)
@@ -272,7 +275,7 @@ static bool changed_beyond_per_user(json_t *obj, json_t *old)
 
 /* The server-set properties (calendars-27 §5.9 by analogy): uid, created, updated,
  * sequence and isOrigin. */
-static void complete_task(struct jset *s, json_t *obj, json_t *old)
+static void complete_task(struct store_conn *c, const char *account, json_t *obj, json_t *old)
 {
     if (!json_object_get(obj, "uid")) {
         char uuid[37];
@@ -280,7 +283,7 @@ static void complete_task(struct jset *s, json_t *obj, json_t *old)
         json_object_set_new(obj, "uid", json_string(uuid));
     }
     json_object_set_new(obj, "isOrigin",
-                        json_boolean(task_is_origin(jset_conn(s), jset_account(s), obj)));
+                        json_boolean(task_is_origin(c, account, obj)));
     char now[21];
     util_utc_format(util_now(), now);
     if (!old && !json_object_get(obj, "created"))
@@ -296,7 +299,9 @@ static void complete_task(struct jset *s, json_t *obj, json_t *old)
     json_object_set_new(obj, "updated", json_string(now));
 }
 
-static json_t *task_validate(struct jset *s, json_t *obj, json_t *old, json_t *invalid)
+/* Validates and completes one task; shared by /set, /copy (s set) and import (s NULL). */
+static void check_task(struct jset *s, struct store_conn *c, const char *account, json_t *obj,
+                       json_t *old, json_t *invalid)
 {
     /* RFC 8984 spellings ("jstask", one-element recurrenceRules...) become 2.0 or are invalid */
     json_t *legacy = json_array();
@@ -310,7 +315,7 @@ static json_t *task_validate(struct jset *s, json_t *obj, json_t *old, json_t *i
     json_t *type = json_object_get(obj, "@type");
     if (!json_is_string(type) || strcmp(json_string_value(type), "Task") != 0)
         jset_invalid(s, invalid, "@type", "must be \"Task\" (tasks-06 §5)");
-    json_t *list = check_task_list(s, obj, invalid);
+    json_t *list = check_task_list(s, c, account, obj, invalid);
     check_draft_props(s, obj, old, invalid);
     if (list) {
         check_workflow(s, obj, list, invalid);
@@ -319,11 +324,76 @@ static json_t *task_validate(struct jset *s, json_t *obj, json_t *old, json_t *i
     }
     json_decref(list);
     if (json_array_size(invalid))
-        return NULL;
-    complete_task(s, obj, old);
+        return;
+    complete_task(c, account, obj, old);
     check_jscalendar(s, obj, invalid);
     if (old && !json_equal(json_object_get(old, "uid"), json_object_get(obj, "uid")))
         jset_invalid(s, invalid, "uid", "the uid of a task never changes");
+}
+
+struct uid_find {
+    const char *rid;
+    struct store_conn *c;
+    const char *account;
+    char id[64];
+};
+
+static int uid_find_cb(const char *id, void *ud)
+{
+    struct uid_find *u = ud;
+    json_t *other = store_object_get(u->c, u->account, task_type.name, id);
+    const char *orid = json_string_value(json_object_get(other, "recurrenceId"));
+    if (other && ((!orid && !u->rid) || (orid && u->rid && strcmp(orid, u->rid) == 0)))
+        snprintf(u->id, sizeof u->id, "%s", id);
+    json_decref(other);
+    return u->id[0] != 0;
+}
+
+int task_import_one(struct store_conn *c, const char *account, const char *list_id, json_t *task,
+                    bool *updated, char **err)
+{
+    json_t *obj = json_deep_copy(task);
+    json_object_set_new(obj, "taskListId", json_string(list_id));
+    json_object_del(obj, "method");
+    jtype_fill_defaults(&task_type, obj);
+    struct uid_find u = {json_string_value(json_object_get(obj, "recurrenceId")), c, account, ""};
+    const char *uid = json_string_value(json_object_get(obj, "uid"));
+    if (uid)
+        store_index_find_uid(c, account, task_type.name, uid, uid_find_cb, &u);
+    json_t *old = u.id[0] ? store_object_get(c, account, task_type.name, u.id) : NULL;
+    if (updated)
+        *updated = old != NULL;
+    json_t *invalid = json_array();
+    check_task(NULL, c, account, obj, old, invalid);
+    int rc = 0;
+    char id[64];
+    if (json_array_size(invalid)) {
+        char *list = json_dumps(invalid, JSON_COMPACT);
+        if (asprintf(err, "invalid task %s: %s", uid ? uid : "(no uid)", list) < 0)
+            *err = NULL;
+        free(list);
+        rc = -1;
+    } else {
+        if (old)
+            snprintf(id, sizeof id, "%s", u.id);
+        else
+            util_random_id(id, 12, task_type.id_prefix);
+        json_object_set_new(obj, "id", json_string(id));
+        if (jmap_object_write(c, NULL, &task_type, account, id, obj, !old)) {
+            if (asprintf(err, "cannot store task %s", uid ? uid : "") < 0)
+                *err = NULL;
+            rc = -1;
+        }
+    }
+    json_decref(invalid);
+    json_decref(old);
+    json_decref(obj);
+    return rc;
+}
+
+static json_t *task_validate(struct jset *s, json_t *obj, json_t *old, json_t *invalid)
+{
+    check_task(s, jset_conn(s), jset_account(s), obj, old, invalid);
     return NULL;
 }
 

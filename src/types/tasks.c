@@ -114,4 +114,5 @@ const struct jmodule tasks_module = {
     .capabilities = tasks_capabilities,
     .types = tasks_types,
     .provision = tasks_provision,
+    .exporters = tasks_exporters,
 };

@@ -35,6 +35,17 @@ void task_utc_to_local(const json_t *task, int64_t utc, const char *tzid, char o
  * RFC 8984's replyTo). */
 bool task_is_origin(struct store_conn *c, const char *account, const json_t *task);
 
+/* The account's default task list (role "inbox"; else the first), id into out[64];
+ * -1 if it has none. */
+int task_default_list(struct store_conn *c, const char *account, char out[64]);
+/* Creates (or, with the same uid and recurrenceId, replaces) a task imported from
+ * iCalendar in list_id, through the type's validation in relaxed mode. Returns 0
+ * (*updated set when it replaced one), or -1 with *err. */
+int task_import_one(struct store_conn *c, const char *account, const char *list_id, json_t *task,
+                    bool *updated, char **err);
+/* The "tasklist" exporter (task_io.c): GET /export/tasklist/..., `jmapd export --tasklist`. */
+extern const struct jexporter tasks_exporters[];
+
 /* Task/query (task_query.c): the type's filter and compare hooks. */
 int task_filter_condition(struct jmap_req *r, json_t *obj, const char *key, json_t *v);
 int task_compare(json_t *a, json_t *b, const char *property, bool *ok);

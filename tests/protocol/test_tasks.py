@@ -298,3 +298,41 @@ def test_task_push_type_in_event_source_state_rfc8620_7_1(server, tacct):
     create_task(server, tacct, lid)
     s = server.session()
     assert "urn:ietf:params:jmap:tasks" in s["accounts"][tacct]["accountCapabilities"]
+
+
+VTODO = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\n"
+         "BEGIN:VTODO\r\nUID:task-17\r\nDTSTAMP:20250101T000000Z\r\nSUMMARY:Write report\r\n"
+         "DUE;TZID=Europe/Berlin:20250310T170000\r\nESTIMATED-DURATION:PT3H\r\n"
+         "STATUS:FAILED\r\nREASON:https://example.com/reason\r\nSUBSTATE:OK\r\n"
+         "TASK-MODE:AUTOMATIC-COMPLETION\r\nPERCENT-COMPLETE:40\r\nEND:VTODO\r\n"
+         "END:VCALENDAR\r\n")
+
+
+def test_vtodo_import_and_export_ical_tasks17(fresh_server, tmp_path):
+    """issue 16 §5: VTODOs go into the default task list; STATUS:FAILED is progress
+    "failed" (jscalendar-icalendar-25 §2.3); ESTIMATED-DURATION is estimatedDuration;
+    REASON, SUBSTATE and TASK-MODE (ical-tasks-17 §6, §7) come back unchanged."""
+    from conftest import run_cli
+    import requests
+    server = fresh_server
+    f = tmp_path / "tasks.ics"
+    f.write_text(VTODO)
+    r = run_cli(server.data, "import", "--user", "alice", str(f))
+    assert r.returncode == 0 and "1 imported (1 new" in r.stdout, r.stdout + r.stderr
+    acct = server.session()["primaryAccounts"][TASKS]
+    lid = inbox(server, acct)["id"]
+    t = call(server, "Task/get", {"accountId": acct, "ids": None})[1]["list"][0]
+    assert t["taskListId"] == lid and t["uid"] == "task-17" and t["progress"] == "failed"
+    assert t["estimatedDuration"] == "PT3H" and t["percentComplete"] == 40
+    assert t["due"] == "2025-03-10T17:00:00" and t["timeZone"] == "Europe/Berlin"
+    for body in (run_cli(server.data, "export", "--user", "alice", "--tasklist", lid).stdout,
+                 server.http().get(f"{server.base}/export/tasklist/{acct}/{lid}").text):
+        assert "BEGIN:VTODO" in body and "UID:task-17" in body and "STATUS:FAILED" in body
+        for line in ("ESTIMATED-DURATION:PT3H", "REASON:https://example.com/reason",
+                     "SUBSTATE:OK", "TASK-MODE:AUTOMATIC-COMPLETION", "PERCENT-COMPLETE:40",
+                     "DUE;TZID=Europe/Berlin:20250310T170000"):
+            assert line in body, line
+    # the same file again replaces the task (same uid), it does not duplicate it
+    r = run_cli(server.data, "import", "--user", "alice", str(f))
+    assert "1 imported (0 new, 1 updated)" in r.stdout, r.stdout
+    assert len(call(server, "Task/query", {"accountId": acct})[1]["ids"]) == 1
