@@ -548,4 +548,5 @@ const struct jtype task_type = {
     .unique_key = task_unique_key,
     .filter = task_filter_condition,
     .compare = task_compare,
+    .query_run = task_query_run,
 };

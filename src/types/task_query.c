@@ -1,5 +1,6 @@
 /*
- * task_query.c — Task/query's filter conditions and sorts. tasks-06 §5.8 says only
+ * task_query.c — Task/query: its filter conditions and sorts, and the run that
+ * narrows the candidates by the store's indexes. tasks-06 §5.8 says only
  * "the CalendarEvent/query method ... mainly filtering should be different" (TODO in
  * the draft), so the conditions follow CalendarEvent/query (calendars-27 §5.12) with
  * task lists for calendars and assignees for attendees, plus the task's own progress,
@@ -12,6 +13,7 @@
 #include "jmap/collation.h"
 #include "jmap/engine.h"
 #include "types/tasks.h"
+#include "types/text_match.h"
 #include "types/types.h"
 #include "util/util.h"
 
@@ -30,45 +32,32 @@ static bool time_arg(json_t *v, int64_t *out)
     return true;
 }
 
-static bool text_in(json_t *v, const char *needle)
+static void add(struct buf *b, json_t *v)
 {
-    return json_is_string(v) && collation_contains(json_string_value(v), needle);
+    if (json_is_string(v)) {
+        buf_puts(b, " ");
+        buf_puts(b, json_string_value(v));
+    }
 }
 
-/* owner (chair/owner roles) or assignee participants matching needle */
-static bool participant_matches(json_t *task, const char *needle, bool owner)
+static void add_participants(struct buf *b, json_t *task, int which)
 {
     const char *k;
     json_t *p;
     json_object_foreach(json_object_get(task, "participants"), k, p)
     {
         json_t *roles = json_object_get(p, "roles");
-        bool is_owner = json_is_true(json_object_get(roles, "owner")) ||
-                        json_is_true(json_object_get(roles, "chair"));
-        if (is_owner != owner)
+        bool owner = json_is_true(json_object_get(roles, "owner")) ||
+                     json_is_true(json_object_get(roles, "chair"));
+        if (which >= 0 && owner != (which == TASK_TEXT_OWNER))
             continue;
-        if (text_in(json_object_get(p, "name"), needle) ||
-            text_in(json_object_get(p, "email"), needle) ||
-            text_in(json_object_get(p, "calendarAddress"), needle))
-            return true;
+        add(b, json_object_get(p, "name"));
+        add(b, json_object_get(p, "email"));
+        add(b, json_object_get(p, "calendarAddress"));
     }
-    return false;
 }
 
-static bool location_matches(json_t *task, const char *needle)
-{
-    const char *k;
-    json_t *l;
-    json_object_foreach(json_object_get(task, "locations"), k, l)
-    {
-        if (text_in(json_object_get(l, "name"), needle) ||
-            text_in(json_object_get(l, "description"), needle))
-            return true;
-    }
-    return false;
-}
-
-static bool body_matches(json_t *task, const char *needle)
+static void add_body(struct buf *b, json_t *task)
 {
     const char *k;
     json_t *v;
@@ -76,46 +65,73 @@ static bool body_matches(json_t *task, const char *needle)
     for (int i = 0; i < 2; i++)
         json_object_foreach(json_object_get(task, sets[i]), k, v)
         {
-            if (collation_contains(k, needle))
-                return true;
+            buf_puts(b, " ");
+            buf_puts(b, k);
         }
     json_object_foreach(json_object_get(task, "checklists"), k, v)
     {
-        if (text_in(json_object_get(v, "title"), needle))
-            return true;
+        add(b, json_object_get(v, "title"));
         size_t i;
         json_t *it;
         json_array_foreach(json_object_get(v, "checkItems"), i, it)
-        {
-            if (text_in(json_object_get(it, "title"), needle))
-                return true;
-        }
+            add(b, json_object_get(it, "title"));
     }
     json_object_foreach(json_object_get(task, "comments"), k, v)
-    {
-        if (text_in(json_object_get(v, "message"), needle))
-            return true;
-    }
-    return false;
+        add(b, json_object_get(v, "message"));
 }
 
-static int text_condition(json_t *task, const char *key, const char *needle)
+/* The text conditions and the index fields they search (-1: all of them). */
+static const struct {
+    const char *key;
+    int field;
+} text_conds[] = {{"text", -1},
+                  {"title", TASK_TEXT_TITLE},
+                  {"description", TASK_TEXT_DESCRIPTION},
+                  {"location", TASK_TEXT_LOCATION},
+                  {"owner", TASK_TEXT_OWNER},
+                  {"assignee", TASK_TEXT_ASSIGNEE}};
+
+static int text_field(const char *key)
 {
-    if (strcmp(key, "title") == 0)
-        return text_in(json_object_get(task, "title"), needle);
-    if (strcmp(key, "description") == 0)
-        return text_in(json_object_get(task, "description"), needle);
-    if (strcmp(key, "location") == 0)
-        return location_matches(task, needle);
-    if (strcmp(key, "owner") == 0)
-        return participant_matches(task, needle, true);
-    if (strcmp(key, "assignee") == 0)
-        return participant_matches(task, needle, false);
-    /* "text": any of them */
-    return text_in(json_object_get(task, "title"), needle) ||
-           text_in(json_object_get(task, "description"), needle) ||
-           location_matches(task, needle) || participant_matches(task, needle, true) ||
-           participant_matches(task, needle, false) || body_matches(task, needle);
+    for (size_t i = 0; i < sizeof text_conds / sizeof text_conds[0]; i++)
+        if (strcmp(text_conds[i].key, key) == 0)
+            return text_conds[i].field;
+    return -2;
+}
+
+/* The match key of one text field of a task (-1: all), as task.c indexes it. */
+static char *field_key(json_t *task, int field)
+{
+    struct buf b = {0};
+    const char *k;
+    json_t *v;
+    if (field < 0 || field == TASK_TEXT_TITLE)
+        add(&b, json_object_get(task, "title"));
+    if (field < 0 || field == TASK_TEXT_DESCRIPTION)
+        add(&b, json_object_get(task, "description"));
+    if (field < 0 || field == TASK_TEXT_LOCATION)
+        json_object_foreach(json_object_get(task, "locations"), k, v)
+        {
+            add(&b, json_object_get(v, "name"));
+            add(&b, json_object_get(v, "description"));
+        }
+    if (field < 0 || field == TASK_TEXT_OWNER || field == TASK_TEXT_ASSIGNEE)
+        add_participants(&b, task, field);
+    if (field < 0)
+        add_body(&b, task);
+    char *key = text_match_key(b.data ? b.data : "");
+    buf_free(&b);
+    return key;
+}
+
+static int text_condition(json_t *task, int field, const char *q)
+{
+    json_t *terms = text_match_terms(q);
+    char *key = field_key(task, field);
+    int ok = text_match_all(key, terms);
+    free(key);
+    json_decref(terms);
+    return ok;
 }
 
 /* The task's span in UTC: [start or due, due or start]; -1 if it has neither. */
@@ -140,9 +156,9 @@ static const char *progress_of(json_t *task)
 
 static int check_condition(const char *key, json_t *v)
 {
-    static const char *const strings[] = {"text",     "title",    "description", "location",
-                                          "owner",    "assignee", "uid",         "progress",
-                                          "workflowStatus", "keyword", NULL};
+    static const char *const strings[] = {"uid", "progress", "workflowStatus", "keyword", NULL};
+    if (text_field(key) > -2)
+        return json_is_string(v) ? 1 : -2;
     int64_t t;
     if (strcmp(key, "inTaskLists") == 0) {
         size_t i;
@@ -193,7 +209,7 @@ int task_filter_condition(struct jmap_req *r, json_t *obj, const char *key, json
         return json_equal(json_object_get(obj, "workflowStatus"), v);
     if (strcmp(key, "keyword") == 0)
         return json_is_true(json_object_get(json_object_get(obj, "keywords"), s));
-    return text_condition(obj, key, s);
+    return text_condition(obj, text_field(key), s);
 }
 
 /* Compares two optional numbers; a missing one sorts last. */
@@ -246,4 +262,113 @@ int task_compare(json_t *a, json_t *b, const char *property, bool *ok)
         return cmp_string(a, b, property);
     *ok = false;
     return 0;
+}
+
+/* ---- the run: candidates from the indexes ---------------------------------------------- */
+
+struct narrow {
+    json_t *hold;                 /* the term arrays the store terms point into */
+    struct store_text_term *terms;
+    size_t nterms;
+    bool has_after, has_before;
+    int64_t after, before;
+};
+
+static void narrow_by(struct narrow *n, json_t *cond)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach(cond, key, v)
+    {
+        int field = text_field(key);
+        int64_t t;
+        if (field > -2 && json_is_string(v)) {
+            json_t *terms = text_match_terms(json_string_value(v));
+            text_match_store_terms(terms, field, &n->terms, &n->nterms);
+            json_array_append_new(n->hold, terms);
+        } else if (strcmp(key, "after") == 0 && time_arg(v, &t)) {
+            n->after = n->has_after && n->after > t ? n->after : t;
+            n->has_after = true;
+        } else if (strcmp(key, "before") == 0 && time_arg(v, &t)) {
+            n->before = n->has_before && n->before < t ? n->before : t;
+            n->has_before = true;
+        }
+    }
+}
+
+static int range_cb(const char *id, int64_t modseq, void *ud)
+{
+    json_object_set_new(ud, id, json_true());
+    return 0;
+}
+
+static int hit_cb(const char *id, void *ud)
+{
+    json_object_set_new(ud, id, json_true());
+    return 0;
+}
+
+/* The candidates of the top-level (AND) conditions' text (the full-text index) and
+ * time range (the range index); NULL when there is nothing to narrow by. */
+static json_t *candidates(struct jmap_req *r, const char *account, json_t *filter)
+{
+    struct narrow n = {.hold = json_array()};
+    const char *op = json_string_value(json_object_get(filter, "operator"));
+    size_t i;
+    json_t *c;
+    if (!op)
+        narrow_by(&n, filter);
+    else if (strcmp(op, "AND") == 0)
+        json_array_foreach(json_object_get(filter, "conditions"), i, c)
+        {
+            if (!json_object_get(c, "operator"))
+                narrow_by(&n, c);
+        }
+    json_t *cands = NULL;
+    struct store_conn *conn = jmap_req_conn(r);
+    if (n.has_after || n.has_before) {
+        cands = json_object();
+        store_index_range(conn, account, task_type.name, n.has_after, n.after, n.has_before,
+                          n.before, range_cb, cands);
+    }
+    if (n.nterms) {
+        json_t *hits = json_object();
+        store_text_search(conn, account, task_type.name, n.terms, n.nterms, hit_cb, hits);
+        if (cands) {
+            const char *id;
+            json_t *v;
+            void *tmp;
+            json_object_foreach_safe(cands, tmp, id, v)
+            {
+                if (!json_object_get(hits, id))
+                    json_object_del(cands, id);
+            }
+            json_decref(hits);
+        } else {
+            cands = hits;
+        }
+    }
+    free(n.terms);
+    json_decref(n.hold);
+    return cands;
+}
+
+json_t *task_query_run(struct jmap_req *r, const char *account, json_t *filter, json_t *sort)
+{
+    json_t *cands = filter ? candidates(r, account, filter) : NULL;
+    if (!cands)
+        return NULL; /* the engine reads every task */
+    json_t *objs = json_array();
+    const char *id;
+    json_t *v;
+    json_object_foreach(cands, id, v)
+    {
+        json_t *obj = store_object_get(jmap_req_conn(r), account, task_type.name, id);
+        if (obj)
+            json_array_append_new(objs, obj);
+    }
+    json_decref(cands);
+    json_t *ids = engine_query_filter_sort(r, &task_type, objs, filter, sort);
+    json_decref(objs);
+    return ids;
 }

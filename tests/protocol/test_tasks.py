@@ -336,3 +336,33 @@ def test_vtodo_import_and_export_ical_tasks17(fresh_server, tmp_path):
     r = run_cli(server.data, "import", "--user", "alice", str(f))
     assert "1 imported (0 new, 1 updated)" in r.stdout, r.stdout
     assert len(call(server, "Task/query", {"accountId": acct})[1]["ids"]) == 1
+
+
+def test_task_text_search_words_and_index_calendars27_5_11_1(fresh_server):
+    """Text conditions match as CalendarEvent/query's do (calendars-27 §5.11.1 by
+    analogy): case- and diacritic-insensitive, each word starts a word, quoted text is a
+    phrase; the same answer through the index (a plain condition) and without it (OR)."""
+    server = fresh_server
+    acct = server.session()["primaryAccounts"][TASKS]
+    lid = inbox(server, acct)["id"]
+    a = create_task(server, acct, lid, title="Crème brûlée for Zoë",
+                    due="2026-05-01T10:00:00")["id"]
+    b = create_task(server, acct, lid, title="Brûler les notes",
+                    comments={"m": {"@type": "Comment", "message": "ask Zoë first"}})["id"]
+
+    def q(f):
+        return set(call(server, "Task/query", {"accountId": acct, "filter": f})[1]["ids"])
+
+    for f, want in ((("text", "creme"), {a}), (("text", "BRUL"), {a, b}),
+                    (("text", "rulee"), set()), (("title", "zoe"), {a}),
+                    (("text", "zoe"), {a, b}), (("text", '"brûlée for"'), {a}),
+                    (("description", "zoe"), set())):
+        plain = q({f[0]: f[1]})
+        assert plain == want, (f, plain)
+        assert q({"operator": "OR", "conditions": [{f[0]: f[1]}]}) == want, f
+    assert q({"text": "zoe", "after": "2026-04-01T00:00:00Z"}) == {a}
+    # the index follows updates and destroys
+    call(server, "Task/set", {"accountId": acct, "update": {a: {"title": "Apple pie"}}})
+    assert q({"text": "creme"}) == set() and q({"title": "apple"}) == {a}
+    call(server, "Task/set", {"accountId": acct, "destroy": [a]})
+    assert q({"title": "apple"}) == set()
