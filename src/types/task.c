@@ -415,12 +415,17 @@ static void gather_text(json_t *obj, struct buf f[STORE_TEXT_FIELDS])
     const char *k;
     json_t *v;
     json_object_foreach(json_object_get(obj, "locations"), k, v)
+    {
         add_text(&f[TASK_TEXT_LOCATION], json_object_get(v, "name"));
+        add_text(&f[TASK_TEXT_LOCATION], json_object_get(v, "description"));
+    }
+    /* the same text as task_query.c matches, field by field */
     json_object_foreach(json_object_get(obj, "participants"), k, v)
     {
         json_t *roles = json_object_get(v, "roles");
-        int field = json_is_true(json_object_get(roles, "owner")) ? TASK_TEXT_OWNER
-                                                                   : TASK_TEXT_ASSIGNEE;
+        bool owner = json_is_true(json_object_get(roles, "owner")) ||
+                     json_is_true(json_object_get(roles, "chair"));
+        int field = owner ? TASK_TEXT_OWNER : TASK_TEXT_ASSIGNEE;
         add_text(&f[field], json_object_get(v, "name"));
         add_text(&f[field], json_object_get(v, "email"));
         add_text(&f[field], json_object_get(v, "calendarAddress"));

@@ -268,6 +268,7 @@ int task_compare(json_t *a, json_t *b, const char *property, bool *ok)
 
 struct narrow {
     json_t *hold;                 /* the term arrays the store terms point into */
+    bool exact;                   /* the index's answer is the exact answer */
     struct store_text_term *terms;
     size_t nterms;
     bool has_after, has_before;
@@ -284,14 +285,22 @@ static void narrow_by(struct narrow *n, json_t *cond)
         int64_t t;
         if (field > -2 && json_is_string(v)) {
             json_t *terms = text_match_terms(json_string_value(v));
+            size_t i;
+            json_t *term;
+            json_array_foreach(terms, i, term) /* a phrase is checked on the text itself */
+                n->exact &= !json_is_true(json_object_get(term, "phrase"));
             text_match_store_terms(terms, field, &n->terms, &n->nterms);
             json_array_append_new(n->hold, terms);
         } else if (strcmp(key, "after") == 0 && time_arg(v, &t)) {
             n->after = n->has_after && n->after > t ? n->after : t;
             n->has_after = true;
+            n->exact = false; /* the range index is widened for floating tasks */
         } else if (strcmp(key, "before") == 0 && time_arg(v, &t)) {
             n->before = n->has_before && n->before < t ? n->before : t;
             n->has_before = true;
+            n->exact = false;
+        } else {
+            n->exact = false;
         }
     }
 }
@@ -309,10 +318,12 @@ static int hit_cb(const char *id, void *ud)
 }
 
 /* The candidates of the top-level (AND) conditions' text (the full-text index) and
- * time range (the range index); NULL when there is nothing to narrow by. */
-static json_t *candidates(struct jmap_req *r, const char *account, json_t *filter)
+ * time range (the range index); NULL when there is nothing to narrow by. *exact is
+ * set when they are the answer itself: one condition of words only (the index
+ * matches each word at the start of a word of the field, as text_match does). */
+static json_t *candidates(struct jmap_req *r, const char *account, json_t *filter, bool *exact)
 {
-    struct narrow n = {.hold = json_array()};
+    struct narrow n = {.hold = json_array(), .exact = true};
     const char *op = json_string_value(json_object_get(filter, "operator"));
     size_t i;
     json_t *c;
@@ -324,6 +335,7 @@ static json_t *candidates(struct jmap_req *r, const char *account, json_t *filte
             if (!json_object_get(c, "operator"))
                 narrow_by(&n, c);
         }
+    *exact = !op && n.exact && n.nterms;
     json_t *cands = NULL;
     struct store_conn *conn = jmap_req_conn(r);
     if (n.has_after || n.has_before) {
@@ -353,11 +365,38 @@ static json_t *candidates(struct jmap_req *r, const char *account, json_t *filte
     return cands;
 }
 
+static int id_order(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The ids of cands in the engine's order without a sort: by id. */
+static json_t *ids_by_id(json_t *cands)
+{
+    size_t n = json_object_size(cands), k = 0;
+    const char **v = xmalloc((n + 1) * sizeof *v);
+    const char *id;
+    json_t *x;
+    json_object_foreach(cands, id, x) v[k++] = id;
+    qsort(v, n, sizeof *v, id_order);
+    json_t *ids = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(ids, json_string(v[i]));
+    free(v);
+    return ids;
+}
+
 json_t *task_query_run(struct jmap_req *r, const char *account, json_t *filter, json_t *sort)
 {
-    json_t *cands = filter ? candidates(r, account, filter) : NULL;
+    bool exact = false;
+    json_t *cands = filter ? candidates(r, account, filter, &exact) : NULL;
     if (!cands)
         return NULL; /* the engine reads every task */
+    if (exact && !sort) {
+        json_t *ids = ids_by_id(cands);
+        json_decref(cands);
+        return ids;
+    }
     json_t *objs = json_array();
     const char *id;
     json_t *v;
