@@ -98,6 +98,10 @@ static const char *const migrations[] = {
     "DROP TABLE object_text;"
     "ALTER TABLE objects ADD COLUMN ukey TEXT;"
     "CREATE UNIQUE INDEX objects_ukey ON objects(account_id, type, ukey) WHERE ukey IS NOT NULL;"),
+    /* 6: a text search starts from the full-text hits and finds each one's row by
+     * its text rowid (issue 21: without this index SQLite scanned the account's rows
+     * and ran the MATCH once per row: 0.6 s at 20,000 events) */
+    ("CREATE INDEX object_index_text ON object_index(text_rowid, account_id, type, id);"),
 };
 
 static int exec(sqlite3 *db, const char *sql)
@@ -1121,7 +1125,8 @@ int store_text_search(struct store_conn *c, const char *account, const char *typ
     /* not cached: the expression differs from call to call */
     int prc = sqlite3_prepare_v2(
         c->db,
-        match.len ? "SELECT i.id FROM object_fields t JOIN object_index i ON "
+        /* CROSS JOIN: the full-text hits drive, each joined by object_index_text */
+        match.len ? "SELECT i.id FROM object_fields t CROSS JOIN object_index i ON "
                     "i.text_rowid = t.rowid WHERE object_fields MATCH ?3 AND "
                     "i.account_id=?1 AND i.type=?2"
                   : "SELECT id FROM object_index WHERE account_id=?1 AND type=?2",
