@@ -868,6 +868,14 @@ static int event_index(struct store_conn *c, const char *account, const char *id
         ix.unbounded = unbounded != 0;
     }
     free(err);
+    /* the sort key of an unexpanded query by start (issue 21): the event's UTC start,
+     * for events in a time zone only (a floating one's depends on the query's zone) */
+    int64_t s = 0, e = 0;
+    if (json_is_string(json_object_get(obj, "timeZone")) &&
+        event_utc_span(obj, NULL, &s, &e) == 0) {
+        ix.has_order = true;
+        ix.order = s;
+    }
     struct buf f[STORE_TEXT_FIELDS] = {{0}};
     gather_text(obj, f);
     const char *ok;
