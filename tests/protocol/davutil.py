@@ -68,7 +68,7 @@ def error_condition(resp):
 
 def homes(server, user="alice"):
     r = propfind(server, f"/dav/principals/{user}/",
-                 "<c:calendar-home-set/><cr:addressbook-home-set/>")
+                 "<c:calendar-home-set/><cr:addressbook-home-set/>", user=user)
     ms = multistatus(r)
     p = ms[f"/dav/principals/{user}/"]["props"]
     return (p[C + "calendar-home-set"].find(D + "href").text,
@@ -87,11 +87,12 @@ def new_calendar(server, user="alice", name=None, props=""):
     return path
 
 
-def new_addressbook(server, user="alice", name=None):
+def new_addressbook(server, user="alice", name=None, display="Book"):
     home = homes(server, user)[1]
     path = home + (name or "book-" + uuid.uuid4().hex[:8]) + "/"
     body = (f'<?xml version="1.0"?><d:mkcol {NSDECL}><d:set><d:prop><d:resourcetype>'
-            '<d:collection/><cr:addressbook/></d:resourcetype><d:displayname>Book</d:displayname>'
+            '<d:collection/><cr:addressbook/></d:resourcetype>'
+            f'<d:displayname>{display}</d:displayname>'
             '</d:prop></d:set></d:mkcol>')
     r = dav(server, "MKCOL", path, body, user=user)
     assert r.status_code == 201, r.text
