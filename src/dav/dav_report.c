@@ -474,9 +474,20 @@ static void sync_changes(struct dav_ctx *x, struct dav_res *r, xmlNode *prop, in
 
 static bool sync_collection(struct dav_ctx *x, struct dav_res *r, xmlNode *root, struct buf *b)
 {
-    if (x->q->depth && strcmp(x->q->depth, "0") != 0) {
+    /* §3.2: Depth 0 only. python3-caldav 0.11 sends Depth: 1, which older drafts
+     * used for the scope (Appendix A): accepted as sync-level 1. */
+    const char *depth = x->q->depth;
+    if (depth && strcmp(depth, "0") != 0 && strcmp(depth, "1") != 0) {
         dav_reply(x, 400, "text/plain", xstrdup("sync-collection needs Depth: 0\n"));
-        return false; /* RFC 6578 §3.2 */
+        return false;
+    }
+    xmlNode *level = dav_xml_child(root, NS_DAV, "sync-level");
+    xmlChar *lv = level ? xmlNodeGetContent(level) : NULL;
+    bool infinite = lv && strcmp((const char *)lv, "infinite") == 0;
+    xmlFree(lv);
+    if (infinite) { /* §3.3: members are never collections here */
+        dav_error(x, 403, NS_DAV, "sync-traversal-supported", NULL);
+        return false;
     }
     xmlNode *tok = dav_xml_child(root, NS_DAV, "sync-token");
     xmlChar *t = tok ? xmlNodeGetContent(tok) : NULL;
