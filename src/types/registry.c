@@ -9,5 +9,6 @@
 const struct jmodule *const types_registry[] = {
     &calendars_module,
     &contacts_module,
+    &principals_module,
     NULL,
 };
