@@ -207,8 +207,8 @@ static json_t *calendar_destroy(struct jset *s, const char *id, json_t *old)
                                     "onDestroyRemoveEvents", "calendarHasEvent");
 }
 
-const struct jcapability calendar_capability = {JMAP_CALENDARS, NULL,
-                                                calendar_account_capability, NULL};
+const struct jcapability calendar_capability = {.uri = JMAP_CALENDARS,
+                                                .account_value = calendar_account_capability};
 
 const struct jtype calendar_type = {
     .name = "Calendar",

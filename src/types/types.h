@@ -13,12 +13,36 @@
 #define JMAP_CALENDARS "urn:ietf:params:jmap:calendars" /* draft-ietf-jmap-calendars §1.5.1 */
 #define JMAP_CONTACTS "urn:ietf:params:jmap:contacts"   /* RFC 9610 §1.4.1 */
 #define JMAP_TASKS "urn:ietf:params:jmap:tasks"         /* draft-ietf-jmap-tasks-06 §1.5.1 */
+#define JMAP_PRINCIPALS "urn:ietf:params:jmap:principals" /* RFC 9670 §1.5.1 */
+#define JMAP_PRINCIPALS_OWNER "urn:ietf:params:jmap:principals:owner" /* RFC 9670 §1.5.2 */
 
 /* The registry: every module of the server, NULL-terminated (registry.c). */
 extern const struct jmodule *const types_registry[];
 extern const struct jmodule calendars_module; /* calendars.c */
 extern const struct jmodule contacts_module;  /* contacts.c */
 extern const struct jmodule tasks_module;     /* tasks.c */
+extern const struct jmodule principals_module; /* principal.c */
+
+/* ---- principals and sharing (RFC 9670; principal.c, share_notification.c) ---------- */
+extern const struct jtype principal_type;
+extern const struct jtype share_notification_type;
+/* Creates or updates the directory entry of a principal: a user (type
+ * "individual", id = their account id) or a group ("group"); address is the
+ * calendar address (mailto:) or NULL. Inside a write transaction. */
+int principal_put(struct store_conn *c, const char *id, const char *type, const char *name,
+                  const char *address);
+/* Removes a principal from the directory (a user or group deleted). */
+int principal_remove(struct store_conn *c, const char *id);
+/* The stored principal (new reference) or NULL. */
+json_t *principal_load(struct store_conn *c, const char *id);
+void share_notification_register_methods(void);
+/* RFC 9670 §3: records in user_account (the sharee's own) that their rights on an
+ * object changed from old_rights to new_rights (either NULL: none), made by r's
+ * user (r NULL: the administrator). */
+int share_notification_add(struct store_conn *c, struct jmap_req *r, const char *user_account,
+                           const char *object_type, const char *object_account,
+                           const char *object_id, const char *name, json_t *old_rights,
+                           json_t *new_rights);
 
 extern const struct jtype calendar_type;
 extern const struct jtype participant_identity_type;
