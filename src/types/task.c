@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "formats/jscalendar/jscal.h"
 #include "formats/recurrence/recur.h"
@@ -314,6 +315,64 @@ static bool changed_beyond_per_user(json_t *obj, json_t *old)
     return false;
 }
 
+/* ical-tasks-17 §5.3 TASK-MODE, as JSCalendar keeps it (the Task's iCalendar
+ * property, jscalendar-icalendar-25 §2.4): the mode, "CLIENT" when absent. */
+static const char *task_mode(const json_t *task)
+{
+    size_t i;
+    json_t *p;
+    json_array_foreach(json_object_get(json_object_get(task, "iCalendar"), "properties"), i, p)
+    {
+        const char *name = json_string_value(json_array_get(p, 0));
+        const char *value = json_string_value(json_array_get(p, 3));
+        if (name && value && strcasecmp(name, "task-mode") == 0)
+            return value;
+    }
+    return "CLIENT";
+}
+
+/* The attendees of a task (ical-tasks-17: those whose PARTSTAT counts): participants
+ * that are attendees or assignees (no roles: an attendee, jscalendarbis-17 §4.4.6). */
+static bool is_attendee(json_t *p)
+{
+    json_t *roles = json_object_get(p, "roles");
+    return !roles || json_is_true(json_object_get(roles, "attendee")) ||
+           json_is_true(json_object_get(roles, "assignee"));
+}
+
+/* ical-tasks-17 §5.3 on the organizer's copy: AUTOMATIC-COMPLETION completes the task
+ * when every attendee has completed; AUTOMATIC-FAILURE fails it when one has failed;
+ * AUTOMATIC does both. (The failure when the due date passes needs a clock that fires
+ * by itself: not yet.) */
+static void apply_task_mode(json_t *task)
+{
+    const char *mode = task_mode(task);
+    bool complete = !strcasecmp(mode, "AUTOMATIC-COMPLETION") || !strcasecmp(mode, "AUTOMATIC");
+    bool fail = !strcasecmp(mode, "AUTOMATIC-FAILURE") || !strcasecmp(mode, "AUTOMATIC");
+    if (!complete && !fail)
+        return;
+    size_t attendees = 0, completed = 0, failed = 0;
+    const char *k;
+    json_t *p;
+    json_object_foreach(json_object_get(task, "participants"), k, p)
+    {
+        if (!is_attendee(p))
+            continue;
+        const char *progress = json_string_value(json_object_get(p, "progress"));
+        attendees++;
+        completed += progress && strcmp(progress, "completed") == 0;
+        failed += progress && strcmp(progress, "failed") == 0;
+    }
+    if (fail && failed)
+        json_object_set_new(task, "progress", json_string("failed"));
+    else if (complete && attendees && completed == attendees)
+        json_object_set_new(task, "progress", json_string("completed"));
+    else
+        return;
+    json_object_del(task, "workflowStatus"); /* tasks-06 §5.1: progress or workflowStatus */
+    json_object_set_new(task, "workflowStatus", json_null());
+}
+
 /* The server-set properties (calendars-27 §5.9 by analogy): uid, created, updated,
  * sequence and isOrigin. */
 static void complete_task(struct store_conn *c, const char *account, json_t *obj, json_t *old)
@@ -323,8 +382,10 @@ static void complete_task(struct store_conn *c, const char *account, json_t *obj
         util_uuid4(uuid);
         json_object_set_new(obj, "uid", json_string(uuid));
     }
-    json_object_set_new(obj, "isOrigin",
-                        json_boolean(task_is_origin(c, account, obj)));
+    bool origin = task_is_origin(c, account, obj);
+    json_object_set_new(obj, "isOrigin", json_boolean(origin));
+    if (origin)
+        apply_task_mode(obj);
     char now[21];
     util_utc_format(util_now(), now);
     if (!old && !json_object_get(obj, "created"))

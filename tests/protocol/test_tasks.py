@@ -458,3 +458,65 @@ def test_recurring_task_due_anchor_jscalendarbis17_4_3_3(fresh_server):
     assert [t["due"] for t in got] == ["2026-01-31T18:00:00", "2026-02-28T18:00:00",
                                        "2026-03-31T18:00:00", "2026-04-30T18:00:00"]
     assert all(t["baseTaskId"] == base for t in got)
+
+
+def test_task_mode_automation_ical_tasks17_5_3(fresh_server, tmp_path):
+    """ical-tasks-17 §5.3 TASK-MODE on the organizer's copy: AUTOMATIC-COMPLETION
+    completes the task when every attendee has completed; AUTOMATIC-FAILURE fails it
+    when one fails; CLIENT (or no TASK-MODE) leaves the status to the client."""
+    from conftest import run_cli
+    server = fresh_server
+    acct = server.session()["primaryAccounts"][TASKS]
+    lid = inbox(server, acct)["id"]
+    me = "mailto:alice@localhost"
+
+    def team(mode, progress_a, progress_b):
+        return {"organizerCalendarAddress": me,
+                "iCalendar": {"@type": "ICalComponent", "name": "vtodo",
+                              "properties": [["task-mode", {}, "text", mode]]},
+                "participants": {
+                    "o": {"@type": "Participant", "calendarAddress": me,
+                          "roles": {"owner": True}},
+                    "a": {"@type": "Participant", "calendarAddress": "mailto:a@example.com",
+                          "roles": {"assignee": True}, "participationStatus": "accepted",
+                          "progress": progress_a},
+                    "b": {"@type": "Participant", "calendarAddress": "mailto:b@example.com",
+                          "participationStatus": "accepted", "progress": progress_b}}}
+
+    tid = create_task(server, acct, lid, **team("AUTOMATIC-COMPLETION", "completed",
+                                               "in-process"))["id"]
+    t = call(server, "Task/get", {"accountId": acct, "ids": [tid]})[1]["list"][0]
+    assert t.get("progress") in (None, "needs-action", "in-process")
+    out = call(server, "Task/set", {"accountId": acct, "update": {
+        tid: {"participants/b/progress": "completed"}}})[1]
+    assert tid in out["updated"], out
+    assert out["updated"][tid]["progress"] == "completed"  # a server change, reported
+    t = call(server, "Task/get", {"accountId": acct, "ids": [tid]})[1]["list"][0]
+    assert t["progress"] == "completed"
+    # AUTOMATIC-FAILURE: one failed attendee fails the task
+    tid = create_task(server, acct, lid, **team("AUTOMATIC-FAILURE", "failed", "completed"))["id"]
+    t = call(server, "Task/get", {"accountId": acct, "ids": [tid]})[1]["list"][0]
+    assert t["progress"] == "failed"
+    # CLIENT: nothing automatic
+    tid = create_task(server, acct, lid, **team("CLIENT", "completed", "completed"))["id"]
+    t = call(server, "Task/get", {"accountId": acct, "ids": [tid]})[1]["list"][0]
+    assert t.get("progress") != "completed"
+    # not the organizer's copy: nothing automatic either
+    other = team("AUTOMATIC", "failed", "completed")
+    other["organizerCalendarAddress"] = "mailto:boss@example.com"
+    other["participants"]["o"]["calendarAddress"] = "mailto:boss@example.com"
+    tid = create_task(server, acct, lid, **other)["id"]
+    t = call(server, "Task/get", {"accountId": acct, "ids": [tid]})[1]["list"][0]
+    assert t["isOrigin"] is False and t.get("progress") != "failed"
+    # the same through an imported VTODO
+    f = tmp_path / "team.ics"
+    f.write_text("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VTODO\r\n"
+                 "UID:tm-1\r\nDTSTAMP:20250101T000000Z\r\nSUMMARY:Team task\r\n"
+                 f"ORGANIZER:{me}\r\nATTENDEE;PARTSTAT=COMPLETED:mailto:a@example.com\r\n"
+                 "ATTENDEE;PARTSTAT=COMPLETED:mailto:b@example.com\r\n"
+                 "TASK-MODE:AUTOMATIC-COMPLETION\r\nEND:VTODO\r\nEND:VCALENDAR\r\n")
+    r = run_cli(server.data, "import", "--user", "alice", str(f))
+    assert r.returncode == 0, r.stderr
+    ids = call(server, "Task/query", {"accountId": acct, "filter": {"uid": "tm-1"}})[1]["ids"]
+    t = call(server, "Task/get", {"accountId": acct, "ids": ids})[1]["list"][0]
+    assert t["progress"] == "completed"
