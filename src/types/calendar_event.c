@@ -382,17 +382,6 @@ static bool is_mine(json_t *addresses, const char *addr)
     return mine;
 }
 
-static void new_uuid(char out[37])
-{
-    unsigned char b[16];
-    util_random_bytes(b, sizeof b);
-    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40); /* RFC 9562 version 4 */
-    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
-             b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
-             b[14], b[15]);
-}
-
 struct uid_clash {
     const char *self, *rid;
     struct store_conn *c;
@@ -684,7 +673,7 @@ static json_t *validate_event(struct jset *s, struct store_conn *c, const char *
     /* §5.9: if omitted, the server sets @type (a default), uid and created */
     if (!json_object_get(obj, "uid")) {
         char uuid[37];
-        new_uuid(uuid);
+        util_uuid4(uuid);
         json_object_set_new(obj, "uid", json_string(uuid));
     }
     char *def_addr = NULL;
@@ -899,6 +888,14 @@ static int event_index(struct store_conn *c, const char *account, const char *id
         ix.unbounded = unbounded != 0;
     }
     free(err);
+    /* the sort key of an unexpanded query by start (issue 21): the event's UTC start,
+     * for events in a time zone only (a floating one's depends on the query's zone) */
+    int64_t s = 0, e = 0;
+    if (json_is_string(json_object_get(obj, "timeZone")) &&
+        event_utc_span(obj, NULL, &s, &e) == 0) {
+        ix.has_order = true;
+        ix.order = s;
+    }
     struct buf f[STORE_TEXT_FIELDS] = {{0}};
     gather_text(obj, f);
     const char *ok;

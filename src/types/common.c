@@ -163,7 +163,9 @@ struct members {
 static int collect_member(const char *id, json_t *obj, void *ud)
 {
     struct members *m = ud;
-    if (json_object_get(json_object_get(obj, m->set_prop), m->collection))
+    json_t *in = json_object_get(obj, m->set_prop); /* Id[Boolean], or one Id (taskListId) */
+    if (json_is_string(in) ? strcmp(json_string_value(in), m->collection) == 0
+                           : json_object_get(in, m->collection) != NULL)
         json_array_append_new(m->ids, json_string(id));
     return 0;
 }
@@ -189,7 +191,7 @@ json_t *types_destroy_collection(struct jset *s, const char *id, const struct jt
             if (!obj)
                 continue;
             json_object_del(json_object_get(obj, set_prop), id);
-            int rc = json_object_size(json_object_get(obj, set_prop))
+            int rc = json_object_size(json_object_get(obj, set_prop)) /* 0 for a single Id */
                          ? jset_write_other(s, member_type, mid, obj, NULL)
                          : jset_destroy_other(s, member_type, mid);
             json_decref(obj);
