@@ -806,12 +806,13 @@ static int placed_cmp(const void *pa, const void *pb, void *ctx)
     return placed_before(pa, pb, *(const bool *)ctx);
 }
 
-/* Whether args ask for what the index can answer; *desc for a descending sort. */
-static bool fast_applies(json_t *args, bool *desc)
+/* Whether args ask for unexpanded results sorted by start alone, without an anchor
+ * (and without a filter unless text_filter); *desc for a descending sort. */
+static bool fast_applies(json_t *args, bool text_filter, bool *desc)
 {
     json_t *f = json_object_get(args, "filter"), *sort = json_object_get(args, "sort");
     json_t *anchor = json_object_get(args, "anchor");
-    if ((f && !json_is_null(f)) || (anchor && !json_is_null(anchor)) ||
+    if ((!text_filter && f && !json_is_null(f)) || (anchor && !json_is_null(anchor)) ||
         json_is_true(json_object_get(args, "expandRecurrences")))
         return false;
     *desc = false;
@@ -851,7 +852,7 @@ static void load_unordered(struct jmap_req *r, const char *account, const char *
 static int fast_query(struct jmap_req *r, const char *account, json_t *args, int64_t state)
 {
     bool desc = false;
-    if (!fast_applies(args, &desc))
+    if (!fast_applies(args, false, &desc))
         return 1;
     json_t *tzv = json_object_get(args, "timeZone"), *sort = json_object_get(args, "sort");
     const char *tz = json_is_string(tzv) ? json_string_value(tzv) : "Etc/UTC";
@@ -916,6 +917,111 @@ static int fast_query(struct jmap_req *r, const char *account, json_t *args, int
     return rc;
 }
 
+/* ---- text search that stops at the page (issue 21)
+ * ------------------------------------------------- A query with one FilterCondition of text
+ * conditions only, sorted by start alone, without calculateTotal, a negative position or an anchor:
+ * the full-text index gives the candidates with their index order, they are sorted, and each is
+ * checked exactly in that order until position + limit have matched. Few candidates keep the
+ * general path (and its /queryChanges snapshot). */
+
+#define TEXT_FAST_MIN_HITS 200
+
+static int hit_place_cb(const char *id, int64_t modseq, bool has_order, int64_t order, void *ud)
+{
+    place_cb(id, modseq, order, ud);
+    struct placed_list *l = ud;
+    l->v[l->n - 1].pos = has_order ? 1 : 0; /* pos: whether start is known yet */
+    return 0;
+}
+
+/* Only text conditions (§5.11.1), no operator. */
+static bool text_only(json_t *f)
+{
+    if (!json_is_object(f) || json_object_get(f, "operator") || !json_object_size(f))
+        return false;
+    const char *k;
+    json_t *v;
+    json_object_foreach(f, k, v)
+    {
+        if (!is_text_field(k))
+            return false;
+    }
+    return true;
+}
+
+/* Checks the candidates in order; the matching ids, at most want of them. */
+static json_t *text_matches_in_order(struct query *q, struct placed_list *h, int64_t want)
+{
+    json_t *ids = json_array();
+    for (size_t i = 0; i < h->n && (int64_t)json_array_size(ids) < want; i++) {
+        struct event_cached *e =
+            event_cache_get(jmap_req_conn(q->r), q->account, h->v[i].id, h->v[i].modseq, q->tz);
+        if (!e)
+            continue;
+        if (match_filter(q, q->filter, e->obj, false, 0, 0))
+            json_array_append_new(ids, json_string(h->v[i].id));
+        event_cache_release(e);
+    }
+    return ids;
+}
+
+/* 0, -1 after an error, 1 if it does not apply */
+static int fast_text_query(struct jmap_req *r, const char *account, json_t *args, int64_t state)
+{
+    bool desc = false;
+    json_t *filter = json_object_get(args, "filter"), *tzv = json_object_get(args, "timeZone");
+    json_t *sort = json_object_get(args, "sort");
+    int64_t p = json_integer_value(json_object_get(args, "position"));
+    if (!fast_applies(args, true, &desc) || !text_only(filter) || p < 0 ||
+        json_is_true(json_object_get(args, "calculateTotal")))
+        return 1;
+    struct query q = {.r = r,
+                      .account = account,
+                      .tz = json_is_string(tzv) ? json_string_value(tzv) : "Etc/UTC",
+                      .filter = filter,
+                      .times = json_object()};
+    if (!tz_is_iana(q.tz) || engine_filter_check(r, &calendar_event_type, filter, 0) ||
+        (json_is_array(sort) && json_array_size(sort) &&
+         engine_sort_check(r, &calendar_event_type, sort))) {
+        json_decref(q.times);
+        return tz_is_iana(q.tz) ? -1 : 1;
+    }
+    struct store_text_term *terms = NULL;
+    json_t *hold = NULL;
+    size_t nterms = text_terms(filter, &terms, &hold);
+    struct placed_list h = {0};
+    int rc = 1;
+    if (nterms &&
+        store_text_hits(jmap_req_conn(r), account, calendar_event_type.name, terms, nterms,
+                        hit_place_cb, &h) == STORE_OK &&
+        h.n >= TEXT_FAST_MIN_HITS) {
+        for (size_t i = 0; i < h.n; i++) {
+            if (h.v[i].pos)
+                continue;
+            struct event_cached *e =
+                event_cache_get(jmap_req_conn(r), account, h.v[i].id, h.v[i].modseq, q.tz);
+            int64_t s = 0, end = 0;
+            if (e)
+                event_utc_span(e->obj, q.tz, &s, &end);
+            event_cache_release(e);
+            h.v[i].start = s; /* one gone is dropped by the exact check */
+        }
+        qsort_r(h.v, h.n, sizeof *h.v, placed_cmp, &desc);
+        json_t *limitv = json_object_get(args, "limit");
+        int64_t limit = json_is_integer(limitv) ? json_integer_value(limitv) : QUERY_PAGE_MAX;
+        json_t *ids =
+            text_matches_in_order(&q, &h, p + (limit > QUERY_PAGE_MAX ? QUERY_PAGE_MAX : limit));
+        store_rollback(jmap_req_conn(r));
+        rc = engine_query_respond(r, &calendar_event_type, account, args, ids, state);
+        json_decref(ids);
+    }
+    free(h.v);
+    free(terms);
+    json_decref(hold);
+    json_decref(q.times);
+    return rc;
+}
+
 static int event_query(struct jmap_req *r, json_t *args)
 {
     const struct store_access *a =
@@ -924,6 +1030,8 @@ static int event_query(struct jmap_req *r, json_t *args)
         return -1;
     int64_t state = store_state_get(jmap_req_conn(r), a->account_id, calendar_event_type.name);
     int fast = fast_query(r, a->account_id, args, state);
+    if (fast == 1)
+        fast = fast_text_query(r, a->account_id, args, state);
     if (fast <= 0) {
         store_rollback(jmap_req_conn(r));
         return fast;

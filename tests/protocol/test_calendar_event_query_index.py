@@ -4,7 +4,8 @@ index once an account has 1,000 events or more. Its answers must be those of the
 general path, which a filter that matches everything (an AND of no conditions) still
 takes: every position and limit, both directions, ties in id order, floating events
 (whose start depends on the timeZone argument) placed among the others, and after
-updates and destroys."""
+updates and destroys. A text query sorted by start without calculateTotal stops at
+its page; it too must answer as the general path (an AND of the one condition)."""
 import random
 
 import pytest
@@ -27,7 +28,8 @@ def big():
         create = {}
         for i in range(batch, batch + 100):
             # few distinct starts, so many ties; every fifth event floating
-            ev = {"calendarIds": {cal: True}, "title": f"e{i}",
+            word = "walnut" if i % 5 < 2 else "walnuts" if i % 5 == 2 else "cedar"
+            ev = {"calendarIds": {cal: True}, "title": f"e{i} {word} tree",
                   "start": f"2025-0{rnd.randint(1, 3)}-1{rnd.randint(0, 3)}T{rnd.choice(['09', '10'])}:00:00",
                   "duration": "PT1H"}
             zone = zones[i % 5]
@@ -106,3 +108,26 @@ def test_anchor_and_bad_zone_still_answered(big):
     assert out["ids"] == every[8:11]
     name, out = s.call("CalendarEvent/query", {"accountId": acct, "timeZone": "Mars/Olympus"})
     assert name == "error" and out["type"] == "invalidArguments"
+
+
+TEXTS = [{"text": "walnut"}, {"title": "walnut tree"}, {"text": '"walnut tree"'},
+         {"title": "WALNUTS"}, {"text": "e1"}, {"description": "walnut"}]
+
+
+@pytest.mark.parametrize("desc", [False, True])
+def test_text_page_equals_general_path(big, desc):
+    s, acct, _ = big
+    for cond in TEXTS:
+        for case in (dict(limit=50), dict(position=100, limit=30), dict(position=2000, limit=5),
+                     dict()):
+            for tz in (None, "Asia/Tokyo"):
+                args = dict(case, sort=[{"property": "start", "isAscending": not desc}])
+                if tz:
+                    args["timeZone"] = tz
+                name, fast = s.call("CalendarEvent/query",
+                                    {"accountId": acct, "filter": cond, **args})
+                name, general = s.call("CalendarEvent/query", {
+                    "accountId": acct, "filter": {"operator": "AND", "conditions": [cond]},
+                    **args})
+                assert fast["ids"] == general["ids"], (cond, case, tz)
+                assert fast["position"] == general["position"]
