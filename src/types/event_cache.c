@@ -1,6 +1,6 @@
 /*
  * event_cache.c — see event_cache.h. A chained hash table under one mutex, at
- * most MAX_ENTRIES entries and about EVENT_CACHE_MAX_BYTES of memory (beyond either,
+ * most MAX_ENTRIES entries and about the config's cache_size of memory (beyond either,
  * an old chain is dropped: entries of destroyed events stay until pushed out, and one
  * entry can hold 20,000 occurrences, issue 19 §8). Occurrences are computed over
  * the whole series when it ends, or over three years from its start when it does
@@ -23,7 +23,7 @@
 #define MAX_OCC 20000
 
 static struct event_cached *slots[SLOTS];
-static size_t nentries, nbytes;
+static size_t nentries, nbytes, max_bytes = EVENT_CACHE_MAX_BYTES;
 static size_t evict_cursor;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -50,6 +50,55 @@ static void drop_chain(size_t s)
         nbytes -= e->bytes;
         event_cache_release(e);
         e = next;
+    }
+}
+
+void event_cache_set_limit(size_t bytes)
+{
+    pthread_mutex_lock(&lock);
+    max_bytes = bytes;
+    pthread_mutex_unlock(&lock);
+}
+
+size_t event_cache_limit(void)
+{
+    pthread_mutex_lock(&lock);
+    size_t n = max_bytes;
+    pthread_mutex_unlock(&lock);
+    return n;
+}
+
+/* About what jansson allocates for v (issue 21: four times the JSON text, the old
+ * estimate, was a quarter of the resident memory the cache really took): a node
+ * and its allocator overhead per value, an object's hash table and one entry per
+ * member, the text of keys and strings. */
+static size_t json_footprint(json_t *v)
+{
+    size_t n = 0, i;
+    const char *k;
+    json_t *x;
+    switch (json_typeof(v)) {
+    case JSON_OBJECT:
+        n = 96 + 16 * json_object_size(v);
+        json_object_foreach(v, k, x)
+        {
+            n += 64 + strlen(k) + json_footprint(x);
+        }
+        return n;
+    case JSON_ARRAY:
+        n = 64 + 8 * json_array_size(v);
+        json_array_foreach(v, i, x)
+        {
+            n += json_footprint(x);
+        }
+        return n;
+    case JSON_STRING:
+        return 64 + json_string_length(v);
+    case JSON_INTEGER:
+    case JSON_REAL:
+        return 32;
+    default:
+        return 0; /* true, false and null are shared */
     }
 }
 
@@ -151,9 +200,8 @@ struct event_cached *event_cache_get(struct store_conn *c, const char *account, 
     e->recurring = json_is_object(json_object_get(obj, "recurrenceRule")) ||
                    json_object_size(json_object_get(obj, "recurrenceOverrides")) > 0;
     expand(e);
-    /* what the entry holds: its occurrences and the parsed event (about four times
-     * its JSON text in jansson's nodes) */
-    e->bytes = sizeof *e + e->nocc * sizeof *e->occ + 4 * json_dumpb(obj, NULL, 0, JSON_COMPACT);
+    /* what the entry holds: its occurrences and the parsed event */
+    e->bytes = sizeof *e + e->nocc * sizeof *e->occ + json_footprint(obj);
 
     pthread_mutex_lock(&lock);
     /* replace any entry of the same event (an older modseq or another zone) */
@@ -170,9 +218,8 @@ struct event_cached *event_cache_get(struct store_conn *c, const char *account, 
     e->next = slots[s];
     slots[s] = e;
     nbytes += e->bytes;
-    if (++nentries > MAX_ENTRIES || nbytes > EVENT_CACHE_MAX_BYTES) {
-        for (size_t i = 0; i < SLOTS && (nentries > MAX_ENTRIES || nbytes > EVENT_CACHE_MAX_BYTES);
-             i++) {
+    if (++nentries > MAX_ENTRIES || nbytes > max_bytes) {
+        for (size_t i = 0; i < SLOTS && (nentries > MAX_ENTRIES || nbytes > max_bytes); i++) {
             evict_cursor = (evict_cursor + 1) % SLOTS;
             if (evict_cursor != s)
                 drop_chain(evict_cursor);

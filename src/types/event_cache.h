@@ -40,8 +40,11 @@ struct event_cached {
 struct event_cached *event_cache_get(struct store_conn *c, const char *account, const char *id,
                                      int64_t modseq, const char *float_tz);
 void event_cache_release(struct event_cached *e);
-/* The cache holds at most about this much (issue 19 §8), and now this much. */
+/* The cache holds at most about this much by default (issue 19 §8); the config's
+ * cache_size sets the bound (issue 21). event_cache_bytes: what it holds now. */
 #define EVENT_CACHE_MAX_BYTES ((size_t)64 << 20)
+void event_cache_set_limit(size_t bytes);
+size_t event_cache_limit(void);
 size_t event_cache_bytes(void);
 /* Drops every entry (tests, shutdown). */
 void event_cache_clear(void);
