@@ -168,6 +168,33 @@ static void expand(struct event_cached *e)
     e->expanded = true;
 }
 
+struct event_cached *event_cache_peek(const char *account, const char *id, int64_t modseq)
+{
+    char key[200];
+    snprintf(key, sizeof key, "%s\t%s", account, id);
+    size_t s = slot_of(key);
+    pthread_mutex_lock(&lock);
+    for (struct event_cached *e = slots[s]; e; e = e->next) {
+        if (e->modseq == modseq && strcmp(e->key, key) == 0) {
+            __atomic_add_fetch(&e->refs, 1, __ATOMIC_ACQ_REL);
+            pthread_mutex_unlock(&lock);
+            return e;
+        }
+    }
+    pthread_mutex_unlock(&lock);
+    return NULL;
+}
+
+bool event_cache_has_rid(const struct event_cached *e, const char *rid)
+{
+    if (!e->expanded || !e->recurring)
+        return false;
+    for (size_t i = 0; i < e->nocc; i++)
+        if (strcmp(e->occ[i].rid, rid) == 0)
+            return true;
+    return false;
+}
+
 struct event_cached *event_cache_get(struct store_conn *c, const char *account, const char *id,
                                      int64_t modseq, const char *float_tz)
 {

@@ -40,6 +40,11 @@ struct event_cached {
 struct event_cached *event_cache_get(struct store_conn *c, const char *account, const char *id,
                                      int64_t modseq, const char *float_tz);
 void event_cache_release(struct event_cached *e);
+/* The entry for (account, id) at modseq if one is cached, in whichever zone a floating
+ * event was expanded (its obj is the same); NULL if none. Release it. */
+struct event_cached *event_cache_peek(const char *account, const char *id, int64_t modseq);
+/* Whether rid is among e's cached occurrences (false: not known, not "no"). */
+bool event_cache_has_rid(const struct event_cached *e, const char *rid);
 /* The cache holds at most about this much by default (issue 19 §8); the config's
  * cache_size sets the bound (issue 21). event_cache_bytes: what it holds now. */
 #define EVENT_CACHE_MAX_BYTES ((size_t)64 << 20)

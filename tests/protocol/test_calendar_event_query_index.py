@@ -131,3 +131,55 @@ def test_text_page_equals_general_path(big, desc):
                     **args})
                 assert fast["ids"] == general["ids"], (cond, case, tz)
                 assert fast["position"] == general["position"]
+
+
+def test_instance_get_follows_the_stored_series(fresh_server):
+    """Issue 21 §2: /get of an expanded query's instances builds them from the cached
+    parsed series (draft-ietf-jmap-calendars-27 §5.11 instance ids). The cache must never
+    answer for an older version of the series: after an update the instances show it,
+    an excluded one is gone, an id the rule does not generate is not found, and a
+    floating series expanded in another zone still answers."""
+    s = fresh_server
+    acct = s.account()
+    cal = s.call("Calendar/set", {"accountId": acct, "create": {"c": {"name": "C"}}})[1]
+    cal = cal["created"]["c"]["id"]
+    rule = {"@type": "RecurrenceRule", "frequency": "daily", "count": 10}
+    out = s.call("CalendarEvent/set", {"accountId": acct, "create": {
+        "z": {"calendarIds": {cal: True}, "title": "zoned", "start": "2025-05-01T09:00:00",
+              "timeZone": "Europe/Berlin", "duration": "PT1H", "recurrenceRule": rule},
+        "f": {"calendarIds": {cal: True}, "title": "floating", "start": "2025-05-01T07:00:00",
+              "duration": "PT1H", "recurrenceRule": rule}}})[1]
+    z, f = out["created"]["z"]["id"], out["created"]["f"]["id"]
+
+    def month(tz=None):
+        args = {"accountId": acct, "expandRecurrences": True,
+                "filter": {"after": "2025-05-01T00:00:00", "before": "2025-06-01T00:00:00"}}
+        if tz:
+            args["timeZone"] = tz
+        return s.call("CalendarEvent/query", args)[1]["ids"]
+
+    def get(ids, props=("title", "start", "recurrenceId", "baseEventId")):
+        out = s.call("CalendarEvent/get", {"accountId": acct, "ids": ids,
+                                           "properties": list(props)})[1]
+        return {e["id"]: e for e in out["list"]}, out["notFound"]
+
+    ids = month("Pacific/Auckland")
+    assert len(ids) == 20
+    got, missing = get(ids)
+    assert not missing and {e["baseEventId"] for e in got.values()} == {z, f}
+    third = [i for i in ids
+             if got[i]["baseEventId"] == z and got[i]["start"].startswith("2025-05-03")]
+    assert len(third) == 1
+    # update the series and exclude its third day: the same instance ids answer anew
+    s.call("CalendarEvent/set", {"accountId": acct, "update": {z: {
+        "title": "renamed", "recurrenceOverrides": {"2025-05-03T09:00:00": {"excluded": True}}}}})
+    got2, missing2 = get(ids)
+    assert missing2 == third
+    assert {e["title"] for e in got2.values() if e["baseEventId"] == z} == {"renamed"}
+    # a day the rule does not generate, of an existing series
+    bad = third[0].replace("20250503T", "20250520T")  # the id is base_YYYYMMDDTHHMMSS
+    assert bad != third[0] and get([bad])[1] == [bad]
+    # the floating series, expanded in another zone first, still answers
+    ids_f = [i for i in month() if i not in got2 or got2[i]["baseEventId"] == f]
+    got3, missing3 = get(ids_f)
+    assert not missing3 and {e["title"] for e in got3.values()} == {"floating"}
