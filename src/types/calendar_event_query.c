@@ -1181,7 +1181,7 @@ static int event_parse(struct jmap_req *r, json_t *args)
     return 0;
 }
 
-const struct jcapability calendar_parse_capability = {JMAP_CALENDARS_PARSE, NULL, NULL, NULL};
+const struct jcapability calendar_parse_capability = {.uri = JMAP_CALENDARS_PARSE};
 
 void calendar_event_query_register(void)
 {

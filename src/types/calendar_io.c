@@ -9,6 +9,7 @@
 
 #include "formats/icalendar_jscalendar/ical.h"
 #include "types/calendar_event.h"
+#include "types/tasks.h"
 #include "types/types.h"
 #include "util/util.h"
 
@@ -20,11 +21,26 @@ static void refuse(struct jmap_import_report *rep, char *reason)
     free(reason);
 }
 
-/* Imports every Event of the file into the account's default calendar; an event
- * whose uid (and recurrenceId) is already there replaces it. The converter repairs what
- * real-world producers write (each repair a warning); an event that still cannot be
- * stored is refused with its reason and the others go on. Tasks are refused (they belong
- * to task lists). */
+/* One Task (a VTODO) of an .ics file: into the account's default task list
+ * (issue 16 §5). */
+static int import_task(struct store_conn *c, const char *account, json_t *e, bool *updated,
+                       char **why)
+{
+    char list[64];
+    if (task_default_list(c, account, list) != 0) {
+        const char *uid = json_string_value(json_object_get(e, "uid"));
+        if (asprintf(why, "Task %s: the account has no task list", uid ? uid : "(no uid)") < 0)
+            *why = NULL;
+        return -1;
+    }
+    return task_import_one(c, account, list, e, updated, why);
+}
+
+/* Imports every Event of the file into the account's default calendar and every Task
+ * into its default task list; an object whose uid (and recurrenceId) is already there
+ * replaces it. The converter repairs what real-world producers write (each repair a
+ * warning); an object that still cannot be stored is refused with its reason and the
+ * others go on. */
 static int import_ics(struct store_conn *c, const char *account, const char *data, size_t len,
                       struct jmap_import_report *rep, char **err)
 {
@@ -55,19 +71,12 @@ static int import_ics(struct store_conn *c, const char *account, const char *dat
         if (rep && rep->progress)
             rep->progress(rep->ud, i, json_array_size(entries));
         const char *type = json_string_value(json_object_get(e, "@type"));
-        const char *uid = json_string_value(json_object_get(e, "uid"));
-        if (!type || strcmp(type, "Event") != 0) {
-            char *m = NULL;
-            if (asprintf(&m, "%s %s: tasks are not imported into a calendar",
-                         type ? type : "entry", uid ? uid : "(no uid)") < 0)
-                m = NULL;
-            refuse(rep, m);
-            continue;
-        }
+        bool task = type && strcmp(type, "Task") == 0;
         bool updated = false;
         char *why = NULL;
-        if (event_import_one(c, account, cal, e, &updated, &why) != 0) {
-            refuse(rep, why ? why : xstrdup("cannot store the event"));
+        if (task ? import_task(c, account, e, &updated, &why)
+                 : event_import_one(c, account, cal, e, &updated, &why)) {
+            refuse(rep, why ? why : xstrdup("cannot store the object"));
             continue;
         }
         if (updated && rep)

@@ -31,13 +31,17 @@ def test_issue12_5_2_summary_counts_and_reasons(fresh_server, tmp_path):
                  + "END:VCALENDAR\r\n")
     r = run_cli(s.data, "import", "--user", "alice", str(f))
     assert r.returncode == 0, r.stderr
-    assert "3 imported (1 new, 2 updated), 2 repaired with warnings, 2 refused" in r.stdout
+    # the task goes into the default task list (issue 16 §5, tasks-06 §4 role inbox)
+    assert "4 imported (2 new, 2 updated), 2 repaired with warnings, 1 refused" in r.stdout
     err = r.stderr
     assert "warning: line" in err and "PRIORITY" in err and "W. Europe Standard Time" in err
     assert "refused: line" in err and "DTSTART" in err          # the reason, with the line
-    assert "refused: Task t: tasks are not imported" in err
     ids = s.call("CalendarEvent/query", {"accountId": s.account()})[1]["ids"]
     assert len(ids) == 3
+    tasks = "urn:ietf:params:jmap:tasks"
+    out = s.call("Task/get", {"accountId": s.account(), "ids": None},
+                 using=["urn:ietf:params:jmap:core", tasks])[1]
+    assert [t["uid"] for t in out["list"]] == ["t"]
 
 
 def test_issue12_5_2_progress_on_a_terminal(fresh_server, tmp_path):
