@@ -77,13 +77,14 @@ static json_t *empty_object(const struct config *cfg, const struct store_access 
 /* What works is advertised (issue 16 §1): the core, and the alerts, multilingual and
  * custom time zone properties, which are stored and validated as JSCalendar 2.0 says
  * (alerts are not fired: no type of this server fires alerts yet). */
-static const struct jcapability tasks_capability = {JMAP_TASKS, NULL, tasks_account_capability,
-                                                    NULL};
-static const struct jcapability tasks_alerts = {JMAP_TASKS ":alerts", NULL, empty_object, NULL};
-static const struct jcapability tasks_multilingual = {JMAP_TASKS ":multilingual", NULL,
-                                                      empty_object, NULL};
-static const struct jcapability tasks_customtimezones = {JMAP_TASKS ":customtimezones", NULL,
-                                                         empty_object, NULL};
+static const struct jcapability tasks_capability = {.uri = JMAP_TASKS,
+                                                    .account_value = tasks_account_capability};
+static const struct jcapability tasks_alerts = {.uri = JMAP_TASKS ":alerts",
+                                                .account_value = empty_object};
+static const struct jcapability tasks_multilingual = {.uri = JMAP_TASKS ":multilingual",
+                                                      .account_value = empty_object};
+static const struct jcapability tasks_customtimezones = {.uri = JMAP_TASKS ":customtimezones",
+                                                         .account_value = empty_object};
 
 static const struct jcapability *const tasks_capabilities[] = {
     &tasks_capability,
