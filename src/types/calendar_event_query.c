@@ -1029,8 +1029,10 @@ static int event_query(struct jmap_req *r, json_t *args)
     if (!a)
         return -1;
     int64_t state = store_state_get(jmap_req_conn(r), a->account_id, calendar_event_type.name);
-    int fast = fast_query(r, a->account_id, args, state);
-    if (fast == 1)
+    /* the index paths answer for whole accounts: one reached through shares of some
+     * calendars only (issue 14) takes the general path */
+    int fast = a->shared ? 1 : fast_query(r, a->account_id, args, state);
+    if (fast == 1 && !a->shared)
         fast = fast_text_query(r, a->account_id, args, state);
     if (fast <= 0) {
         store_rollback(jmap_req_conn(r));
