@@ -525,6 +525,10 @@ struct cindex {
     size_t n, cap;
     json_t *pos;  /* id -> index in recs */
     json_t *uids; /* uid -> id */
+    /* issue 21: the order of the last sort asked for (indexes into recs), kept
+     * until the next change, so that paging a sorted query does not sort again */
+    char *sorted_by; /* the sort's canonical JSON, or NULL */
+    size_t *sorted;
     struct cindex *next;
 };
 
@@ -535,6 +539,10 @@ static struct cindex *registry;
 static void index_dirty(struct cindex *x)
 {
     x->in_id_order = false;
+    free(x->sorted_by);
+    free(x->sorted);
+    x->sorted_by = NULL;
+    x->sorted = NULL;
     for (int f = 0; f < NFIELDS; f++)
         x->fields[f].valid = false;
 }
@@ -780,6 +788,39 @@ static void eval(struct cindex *x, const struct cnode *n, unsigned char *out)
     free(kid);
 }
 
+static int compare_idx(const void *pa, const void *pb, void *ud)
+{
+    struct crec *const *recs = ((void **)ud)[0];
+    const struct crec *a = recs[*(const size_t *)pa], *b = recs[*(const size_t *)pb];
+    return compare_recs(&a, &b, ((void **)ud)[1]);
+}
+
+/* The indexes of x->recs in the order of spec (sort is its JSON), sorted once after
+ * each change. Call with x in id order. */
+static const size_t *sorted_order(struct cindex *x, json_t *sort, struct sort_spec *spec)
+{
+    char *key = json_dumps(sort, JSON_COMPACT | JSON_SORT_KEYS);
+    if (x->sorted && key && strcmp(key, x->sorted_by) == 0) {
+        free(key);
+        return x->sorted;
+    }
+    free(x->sorted_by);
+    free(x->sorted);
+    x->sorted_by = key;
+    x->sorted = xmalloc((x->n + 1) * sizeof *x->sorted);
+    for (size_t i = 0; i < x->n; i++)
+        x->sorted[i] = i;
+    void *ud[2] = {x->recs, spec};
+    if (x->n > 1)
+        qsort_r(x->sorted, x->n, sizeof *x->sorted, compare_idx, ud);
+    if (!key) { /* not kept */
+        const size_t *out = x->sorted;
+        x->sorted = NULL;
+        return out; /* the caller frees it: see contact_query_run */
+    }
+    return x->sorted;
+}
+
 json_t *contact_query_run(struct jmap_req *r, const char *account, json_t *filter, json_t *sort)
 {
     struct cindex *x = index_acquire(jmap_req_conn(r), account, true);
@@ -793,10 +834,6 @@ json_t *contact_query_run(struct jmap_req *r, const char *account, json_t *filte
     if (f)
         eval(x, f, bits);
     size_t n = 0;
-    for (size_t i = 0; i < x->n; i++)
-        if (bits[i])
-            hits[n++] = x->recs[i];
-    free(bits);
     struct sort_spec spec = {xcalloc(json_array_size(sort) + 1, sizeof *spec.c), 0};
     size_t i;
     json_t *c;
@@ -808,8 +845,19 @@ json_t *contact_query_run(struct jmap_req *r, const char *account, json_t *filte
             json_is_false(json_object_get(c, "isAscending")),
             coll && strcmp(coll, "i;unicode-casemap") ? coll : NULL};
     }
-    if (spec.n) /* hits are in id order already */
-        qsort_r(hits, n, sizeof *hits, compare_recs, &spec);
+    if (spec.n) { /* the hits in the sort's order */
+        const size_t *order = sorted_order(x, sort, &spec);
+        for (size_t k = 0; k < x->n; k++)
+            if (bits[order[k]])
+                hits[n++] = x->recs[order[k]];
+        if (order != x->sorted)
+            free((void *)order);
+    } else { /* in id order already */
+        for (size_t k = 0; k < x->n; k++)
+            if (bits[k])
+                hits[n++] = x->recs[k];
+    }
+    free(bits);
     json_t *ids = json_array();
     for (size_t k = 0; k < n; k++) /* ids are checked JMAP Ids: ASCII */
         json_array_append_new(ids, json_string_nocheck(hits[k]->id));
