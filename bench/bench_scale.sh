@@ -3,7 +3,7 @@
 # account (and 10,000/100,000-card address books) with `jmapd import` of generated
 # files (bench/scale/gen.py), then for each starts build/jmapd afresh and times from a
 # second process (bench/scale/measure.py): the first expanded one-month query after
-# the start and its p50, /get of every instance of such a month (target 2: <= 4x the
+# the start and the p50 of five months asked four times each, /get of every instance of such a month (target 2: <= 4x the
 # query), a text query for a common word (limit 50), an unfiltered sorted query
 # (limit 100, calculateTotal), for cards a text and a name-sorted query, and the
 # server's RSS after all of it. Prints each figure per size, the growth between the

@@ -202,6 +202,7 @@ struct query {
     int64_t after, before;
     bool has_after, has_before;
     int code;         /* RECUR_ERR_LIMIT seen */
+    bool by_span;     /* single events may be answered from their cached span */
 };
 
 /* The type's filter hook, for validation only (obj is NULL): -1 unsupported,
@@ -426,6 +427,13 @@ static void consider_direct(struct query *q, const char *id, json_t *obj, bool r
 /* One stored event: its matching instances (expanded) or itself. */
 static void consider(struct query *q, const char *id, int64_t modseq)
 {
+    int64_t s0 = 0, e0 = 0;
+    if (q->by_span && event_cache_span(q->account, id, modseq, &s0, &e0)) {
+        /* what the cached path below does for a single event, without its object */
+        if ((e0 > q->after || (e0 == s0 && s0 == q->after)) && s0 < q->before)
+            add_item(q, id, NULL, s0, NULL);
+        return;
+    }
     struct event_cached *e = event_cache_get(jmap_req_conn(q->r), q->account, id, modseq, q->tz);
     if (!e)
         return;
@@ -630,6 +638,20 @@ static const struct argspec event_query_args[] = {
     {NULL, 0, 0},
 };
 
+/* Whether sort compares only what an item has without its object. */
+static bool sort_needs_no_object(json_t *sort)
+{
+    size_t i;
+    json_t *c;
+    json_array_foreach(sort, i, c)
+    {
+        const char *p = json_string_value(json_object_get(c, "property"));
+        if (!p || (strcmp(p, "start") && strcmp(p, "recurrenceId")))
+            return false;
+    }
+    return true;
+}
+
 /* Runs the query of args; fills q->items (sorted). Returns 0, or -1 after an error. */
 static int run_event_query(struct jmap_req *r, const char *account, json_t *args, struct query *q)
 {
@@ -667,6 +689,9 @@ static int run_event_query(struct jmap_req *r, const char *account, json_t *args
             return -1;
         }
     }
+    /* issue 21: an expanded query filtered by its window alone and sorted by start (or
+     * recurrenceId) needs nothing of a single event but its span */
+    q->by_span = q->expand && cond && json_object_size(cond) == 2 && sort_needs_no_object(sort);
     /* candidates: the time index, then the text index; with no text condition the
      * time index's rows go straight to consider() */
     json_t *cands = NULL;

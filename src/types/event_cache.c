@@ -24,6 +24,16 @@
 #define FAR_FUTURE 253402300799LL /* 9999-12-31T23:59:59Z */
 
 static struct event_cached *slots[SLOTS];
+
+/* single events in a zone: (key, modseq) -> their span (event_cache_span) */
+struct span {
+    struct span *next;
+    int64_t modseq, start, end;
+    char key[]; /* account \t id */
+};
+static struct span *spans[SLOTS];
+static size_t span_bytes;
+static size_t span_cursor;
 static size_t nentries, nbytes, max_bytes = EVENT_CACHE_MAX_BYTES;
 static size_t evict_cursor;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -111,11 +121,15 @@ size_t event_cache_bytes(void)
     return n;
 }
 
+static void span_drop_chain(size_t s);
+
 void event_cache_clear(void)
 {
     pthread_mutex_lock(&lock);
-    for (size_t i = 0; i < SLOTS; i++)
+    for (size_t i = 0; i < SLOTS; i++) {
         drop_chain(i);
+        span_drop_chain(i);
+    }
     pthread_mutex_unlock(&lock);
 }
 
@@ -173,6 +187,66 @@ static void expand(struct event_cached *e)
     recur_iter_free(it);
     e->covered_until = unbounded ? to : INT64_MAX;
     e->expanded = true;
+}
+
+static void span_drop_chain(size_t s)
+{
+    struct span *x = spans[s];
+    spans[s] = NULL;
+    while (x) {
+        struct span *next = x->next;
+        span_bytes -= sizeof *x + strlen(x->key) + 1;
+        free(x);
+        x = next;
+    }
+}
+
+/* Records e's span if it is a single event in a zone; call with lock held. */
+static void span_put(const struct event_cached *e, size_t s)
+{
+    if (e->recurring || e->floating || !e->expanded || e->nocc != 1)
+        return;
+    for (struct span **pp = &spans[s]; *pp; pp = &(*pp)->next)
+        if (strcmp((*pp)->key, e->key) == 0) {
+            struct span *old = *pp;
+            *pp = old->next;
+            span_bytes -= sizeof *old + strlen(old->key) + 1;
+            free(old);
+            break;
+        }
+    size_t n = strlen(e->key) + 1;
+    struct span *x = xmalloc(sizeof *x + n);
+    memcpy(x->key, e->key, n);
+    x->modseq = e->modseq;
+    x->start = e->occ[0].start;
+    x->end = e->occ[0].end;
+    x->next = spans[s];
+    spans[s] = x;
+    span_bytes += sizeof *x + n;
+    for (size_t i = 0; i < SLOTS && span_bytes > max_bytes / 4; i++) {
+        span_cursor = (span_cursor + 1) % SLOTS;
+        if (span_cursor != s)
+            span_drop_chain(span_cursor);
+    }
+}
+
+bool event_cache_span(const char *account, const char *id, int64_t modseq, int64_t *start,
+                      int64_t *end)
+{
+    char key[200];
+    snprintf(key, sizeof key, "%s\t%s", account, id);
+    size_t s = slot_of(key);
+    bool found = false;
+    pthread_mutex_lock(&lock);
+    for (struct span *x = spans[s]; x; x = x->next)
+        if (x->modseq == modseq && strcmp(x->key, key) == 0) {
+            *start = x->start;
+            *end = x->end;
+            found = true;
+            break;
+        }
+    pthread_mutex_unlock(&lock);
+    return found;
 }
 
 struct event_cached *event_cache_peek(const char *account, const char *id, int64_t modseq)
@@ -252,6 +326,7 @@ struct event_cached *event_cache_get(struct store_conn *c, const char *account, 
     e->next = slots[s];
     slots[s] = e;
     nbytes += e->bytes;
+    span_put(e, s);
     if (++nentries > MAX_ENTRIES || nbytes > max_bytes) {
         for (size_t i = 0; i < SLOTS && (nentries > MAX_ENTRIES || nbytes > max_bytes); i++) {
             evict_cursor = (evict_cursor + 1) % SLOTS;

@@ -43,6 +43,12 @@ void event_cache_release(struct event_cached *e);
 /* The entry for (account, id) at modseq if one is cached, in whichever zone a floating
  * event was expanded (its obj is the same); NULL if none. Release it. */
 struct event_cached *event_cache_peek(const char *account, const char *id, int64_t modseq);
+/* Issue 21: whether (account, id) at modseq is known to be a single event in a time
+ * zone (not recurring, not floating), with its UTC [start, end): an expanded query
+ * needs no more of it. Spans outlive the parsed entries (a few dozen bytes each, a
+ * quarter of the cache's bound). */
+bool event_cache_span(const char *account, const char *id, int64_t modseq, int64_t *start,
+                      int64_t *end);
 /* Whether rid is among e's cached occurrences (false: not known, not "no"). */
 bool event_cache_has_rid(const struct event_cached *e, const char *rid);
 /* The cache holds at most about this much by default (issue 19 §8); the config's

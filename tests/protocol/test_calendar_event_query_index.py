@@ -183,3 +183,29 @@ def test_instance_get_follows_the_stored_series(fresh_server):
     ids_f = [i for i in month() if i not in got2 or got2[i]["baseEventId"] == f]
     got3, missing3 = get(ids_f)
     assert not missing3 and {e["title"] for e in got3.values()} == {"floating"}
+
+
+def test_expanded_window_from_spans_equals_general_path(big):
+    """Issue 21: once a single event in a time zone has been expanded, an expanded query
+    filtered by its window alone answers it from its cached span (no object). The ids,
+    in order, must be those of the same query with one more condition that matches
+    every event (inCalendar of the account's only calendar), which loads each."""
+    s, acct, _ = big
+    cal = s.call("Calendar/get", {"accountId": acct})[1]["list"]
+    cal = [c["id"] for c in cal if c["name"] == "Big"][0]
+    for after, before in (("2025-01-01T00:00:00", "2025-02-01T00:00:00"),
+                          ("2025-02-10T00:00:00", "2025-02-12T09:00:00"),
+                          ("2025-03-13T10:00:00", "2025-04-01T00:00:00")):
+        for tz in (None, "Asia/Tokyo"):
+            for desc in (False, True):
+                args = {"accountId": acct, "expandRecurrences": True,
+                        "sort": [{"property": "start", "isAscending": not desc}]}
+                if tz:
+                    args["timeZone"] = tz
+                window = {"after": after, "before": before}
+                first = s.call("CalendarEvent/query", dict(args, filter=window))[1]["ids"]
+                again = s.call("CalendarEvent/query", dict(args, filter=window))[1]["ids"]
+                general = s.call("CalendarEvent/query",
+                                 dict(args, filter=dict(window, inCalendar=cal)))[1]["ids"]
+                assert first == general and again == general, (after, tz, desc)
+                assert general
