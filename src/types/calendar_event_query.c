@@ -19,6 +19,7 @@
 #include "jmap/engine.h"
 #include "types/calendar_event.h"
 #include "types/event_cache.h"
+#include "types/text_match.h"
 #include "types/types.h"
 #include "util/util.h"
 
@@ -27,75 +28,8 @@
 
 /* ---- text matching (§5.11.1) -----------------------------------------------------------
  * Case-insensitive and diacritic-insensitive; quoted text is a phrase (matched as
- * is), other words are tokens that must each start a word somewhere in the field. */
-
-/* casemap key with combining marks (U+0300..U+036F) removed */
-static char *text_key(const char *s)
-{
-    char *k = collation_casemap_key(s);
-    size_t j = 0;
-    for (size_t i = 0; k[i]; i++) {
-        unsigned char c = (unsigned char)k[i], d = (unsigned char)k[i + 1];
-        if ((c == 0xCC && d >= 0x80) || (c == 0xCD && d <= 0xAF)) {
-            i++;
-            continue;
-        }
-        k[j++] = k[i];
-    }
-    k[j] = 0;
-    return k;
-}
-
-static bool word_char(unsigned char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c >= 0x80;
-}
-
-/* Splits a search string into terms: json array of {"t": key, "phrase": bool}. */
-static json_t *search_terms(const char *q)
-{
-    json_t *terms = json_array();
-    const char *p = q;
-    while (*p) {
-        while (*p == ' ' || *p == '\t' || *p == '\n')
-            p++;
-        if (!*p)
-            break;
-        struct buf b = {0};
-        bool phrase = *p == '"' || *p == '\'';
-        if (phrase) {
-            char quote = *p++;
-            while (*p && *p != quote) {
-                if (*p == '\\' && (p[1] == '"' || p[1] == '\'' || p[1] == '\\'))
-                    p++;
-                buf_append(&b, p++, 1);
-            }
-            if (*p)
-                p++;
-        } else {
-            while (*p && *p != ' ' && *p != '\t' && *p != '\n')
-                buf_append(&b, p++, 1);
-        }
-        if (b.len) {
-            char *k = text_key(b.data);
-            json_array_append_new(terms, json_pack("{s:s, s:b}", "t", k, "phrase", phrase));
-            free(k);
-        }
-        buf_free(&b);
-    }
-    return terms;
-}
-
-static bool term_in(const char *key, json_t *term)
-{
-    const char *t = json_string_value(json_object_get(term, "t"));
-    if (json_is_true(json_object_get(term, "phrase")))
-        return strstr(key, t) != NULL;
-    for (const char *p = strstr(key, t); p; p = strstr(p + 1, t))
-        if (p == key || !word_char((unsigned char)p[-1]) || !word_char((unsigned char)*t))
-            return true;
-    return false;
-}
+ * is), other words are tokens that must each start a word somewhere in the field
+ * (types/text_match.c, shared with Task/query). */
 
 static void add(struct buf *b, json_t *v)
 {
@@ -146,7 +80,7 @@ static char *field_text(json_t *obj, const char *field)
             add(&b, json_object_get(v, "description"));
         }
     }
-    char *key = text_key(b.data ? b.data : "");
+    char *key = text_match_key(b.data ? b.data : "");
     buf_free(&b);
     return key;
 }
@@ -154,16 +88,7 @@ static char *field_text(json_t *obj, const char *field)
 static bool text_matches(json_t *obj, const char *field, json_t *terms)
 {
     char *key = field_text(obj, field);
-    bool ok = true;
-    size_t i;
-    json_t *t;
-    json_array_foreach(terms, i, t)
-    {
-        if (!term_in(key, t)) {
-            ok = false;
-            break;
-        }
-    }
+    bool ok = text_match_all(key, terms);
     free(key);
     return ok;
 }
@@ -310,7 +235,7 @@ static bool match_condition(struct query *q, json_t *cond, json_t *obj, bool ins
             has_before = true;
             before = local_arg(q, v);
         } else {
-            json_t *terms = search_terms(json_string_value(v));
+            json_t *terms = text_match_terms(json_string_value(v));
             bool ok = text_matches(obj, key, terms);
             /* a series matches if any recurrence does (§5.11.1): overridden text too */
             if (!ok && !instance) {
@@ -532,20 +457,8 @@ static size_t text_terms(json_t *filter, struct store_text_term **terms, json_t 
             json_t *v = json_object_get(c, cols[k].key);
             if (!json_is_string(v) || json_object_get(c, "operator"))
                 continue;
-            json_t *words = search_terms(json_string_value(v));
-            size_t j;
-            json_t *t;
-            json_array_foreach(words, j, t)
-            {
-                const char *s = json_string_value(json_object_get(t, "t"));
-                bool any = false;
-                for (const char *p = s; *p && !any; p++)
-                    any = word_char((unsigned char)*p);
-                if (!any)
-                    continue;
-                *terms = xrealloc(*terms, (n + 1) * sizeof **terms);
-                (*terms)[n++] = (struct store_text_term){s, cols[k].field, false, true};
-            }
+            json_t *words = text_match_terms(json_string_value(v));
+            text_match_store_terms(words, cols[k].field, terms, &n);
             json_array_append_new(*hold, words);
         }
     }

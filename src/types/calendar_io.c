@@ -90,7 +90,7 @@ static int import_ics(struct store_conn *c, const char *account, const char *dat
 }
 
 struct export_ctx {
-    const char *calendar;
+    const struct ics_export *e;
     ical_writer *w;
     jmap_write_fn write;
     void *ud;
@@ -107,40 +107,52 @@ static int emit(struct export_ctx *x, char *text)
     return x->rc;
 }
 
-static int export_event(const char *id, json_t *obj, void *ud)
+static int export_one(const char *id, json_t *obj, void *ud)
 {
     struct export_ctx *x = ud;
-    if (!json_object_get(json_object_get(obj, "calendarIds"), x->calendar))
+    if (!x->e->member(obj, x->e->collection_id))
         return 0;
     json_t *js = json_copy(obj);
-    static const char *const jmap_only[] = {"id", "calendarIds", "isDraft", "isOrigin",
-                                            "baseEventId"};
-    for (size_t i = 0; i < sizeof jmap_only / sizeof jmap_only[0]; i++)
-        json_object_del(js, jmap_only[i]);
+    for (const char *const *k = x->e->jmap_only; *k; k++)
+        json_object_del(js, *k);
     char *err = NULL;
     char *text = ical_writer_add(x->w, js, &err);
     if (!text)
-        log_warn("export: event %s skipped: %s", id, err ? err : "?");
+        log_warn("export: %s %s skipped: %s", x->e->type, id, err ? err : "?");
     free(err);
     json_decref(js);
     return emit(x, text);
+}
+
+int ics_export(struct store_conn *c, const char *account, const struct ics_export *e,
+               jmap_write_fn write, void *ud, const char **content_type)
+{
+    json_t *coll = store_object_get(c, account, e->collection_type, e->collection_id);
+    if (!coll)
+        return STORE_NOTFOUND;
+    json_decref(coll);
+    *content_type = "text/calendar; charset=utf-8";
+    struct export_ctx x = {e, ical_writer_new(NULL, NULL), write, ud, STORE_OK};
+    emit(&x, ical_writer_begin(x.w));
+    store_object_foreach(c, account, e->type, export_one, &x);
+    emit(&x, ical_writer_end(x.w));
+    ical_writer_free(x.w);
+    return x.rc;
+}
+
+static bool in_calendar(json_t *event, const char *calendar)
+{
+    return json_object_get(json_object_get(event, "calendarIds"), calendar) != NULL;
 }
 
 static int export_calendar(struct store_conn *c, const char *account, const char *id,
                            const char *args, jmap_write_fn write, void *ud,
                            const char **content_type)
 {
-    json_t *cal = store_object_get(c, account, "Calendar", id);
-    if (!cal)
-        return STORE_NOTFOUND;
-    json_decref(cal);
-    *content_type = "text/calendar; charset=utf-8";
-    struct export_ctx x = {id, ical_writer_new(NULL, NULL), write, ud, STORE_OK};
-    emit(&x, ical_writer_begin(x.w));
-    store_object_foreach(c, account, calendar_event_type.name, export_event, &x);
-    emit(&x, ical_writer_end(x.w));
-    ical_writer_free(x.w);
-    return x.rc;
+    static const char *const jmap_only[] = {"id", "calendarIds", "isDraft", "isOrigin",
+                                            "baseEventId", NULL};
+    struct ics_export e = {"Calendar", id, calendar_event_type.name, in_calendar, jmap_only};
+    return ics_export(c, account, &e, write, ud, content_type);
 }
 
 const struct jimporter calendar_io_importers[] = {

@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "formats/icalendar_jscalendar/ical.h"
 #include "types/tasks.h"
 #include "types/types.h"
 #include "util/util.h"
@@ -38,61 +37,22 @@ int task_default_list(struct store_conn *c, const char *account, char out[64])
     return out[0] ? 0 : -1;
 }
 
-struct export_ctx {
-    const char *list;
-    ical_writer *w;
-    jmap_write_fn write;
-    void *ud;
-    int rc;
-};
-
-static int emit(struct export_ctx *x, char *text)
+static bool in_list(json_t *task, const char *list)
 {
-    if (!text)
-        return 0;
-    if (x->rc == 0 && x->write(x->ud, text, strlen(text)) != 0)
-        x->rc = STORE_ERR;
-    free(text);
-    return x->rc;
-}
-
-static int export_task(const char *id, json_t *obj, void *ud)
-{
-    struct export_ctx *x = ud;
-    const char *list = json_string_value(json_object_get(obj, "taskListId"));
-    if (!list || strcmp(list, x->list) != 0)
-        return 0;
-    json_t *js = json_copy(obj);
-    /* JMAP-only properties; the draft's own ones (checklists...) travel as
-     * JSCalendar vendor data would: the converter keeps what it cannot map */
-    static const char *const jmap_only[] = {"id", "taskListId", "isDraft", "isOrigin",
-                                            "sortOrder", "workflowStatus", "baseTaskId"};
-    for (size_t i = 0; i < sizeof jmap_only / sizeof jmap_only[0]; i++)
-        json_object_del(js, jmap_only[i]);
-    char *err = NULL;
-    char *text = ical_writer_add(x->w, js, &err);
-    if (!text)
-        log_warn("export: task %s skipped: %s", id, err ? err : "?");
-    free(err);
-    json_decref(js);
-    return emit(x, text);
+    const char *id = json_string_value(json_object_get(task, "taskListId"));
+    return id && strcmp(id, list) == 0;
 }
 
 static int export_task_list(struct store_conn *c, const char *account, const char *id,
                             const char *args, jmap_write_fn write, void *ud,
                             const char **content_type)
 {
-    json_t *list = store_object_get(c, account, task_list_type.name, id);
-    if (!list)
-        return STORE_NOTFOUND;
-    json_decref(list);
-    *content_type = "text/calendar; charset=utf-8";
-    struct export_ctx x = {id, ical_writer_new(NULL, NULL), write, ud, STORE_OK};
-    emit(&x, ical_writer_begin(x.w));
-    store_object_foreach(c, account, task_type.name, export_task, &x);
-    emit(&x, ical_writer_end(x.w));
-    ical_writer_free(x.w);
-    return x.rc;
+    /* the draft's own properties (checklists...) stay: the converter keeps what it
+     * cannot map */
+    static const char *const jmap_only[] = {"id",        "taskListId",     "isDraft",   "isOrigin",
+                                            "sortOrder", "workflowStatus", "baseTaskId", NULL};
+    struct ics_export e = {task_list_type.name, id, task_type.name, in_list, jmap_only};
+    return ics_export(c, account, &e, write, ud, content_type);
 }
 
 const struct jexporter tasks_exporters[] = {

@@ -69,6 +69,17 @@ void types_finish_set_default(struct jset *s, bool all_ok);
 json_t *types_destroy_collection(struct jset *s, const char *id, const struct jtype *member_type,
                                  const char *set_prop, const char *remove_arg,
                                  const char *has_members_error);
+/* One collection (a calendar, a task list) as one VCALENDAR (calendar_io.c): the objects
+ * of type for which member(obj, collection_id) holds, without the JMAP-only properties
+ * (NULL-terminated), streamed through write. STORE_NOTFOUND if the collection (of
+ * collection_type) does not exist. */
+struct ics_export {
+    const char *collection_type, *collection_id, *type;
+    bool (*member)(json_t *obj, const char *collection_id);
+    const char *const *jmap_only;
+};
+int ics_export(struct store_conn *c, const char *account, const struct ics_export *e,
+               jmap_write_fn write, void *ud, const char **content_type);
 /* Value checks shared by the types: */
 bool types_is_utc_datetime(json_t *v);
 bool types_is_signed_duration(const char *s);

@@ -45,9 +45,10 @@ def test_capability_and_account_values_tasks06_1_5(server, tacct):
     value = s["accounts"][tacct]["accountCapabilities"][TASKS]
     assert value["mayCreateTaskList"] is True
     assert isinstance(value["minDateTime"], str) and isinstance(value["maxDateTime"], str)
-    # only what works is advertised: no recurrence expansion nor assignee scheduling yet
-    assert TASKS + ":recurrences" not in s["capabilities"]
+    # only what works is advertised: no assignee scheduling yet
     assert TASKS + ":assignees" not in s["capabilities"]
+    rec = s["accounts"][tacct]["accountCapabilities"][TASKS + ":recurrences"]
+    assert rec["maxExpandedQueryDuration"] == "P400D"
 
 
 def test_default_inbox_task_list_tasks06_4(server, tacct):
@@ -366,3 +367,94 @@ def test_task_text_search_words_and_index_calendars27_5_11_1(fresh_server):
     assert q({"text": "creme"}) == set() and q({"title": "apple"}) == {a}
     call(server, "Task/set", {"accountId": acct, "destroy": [a]})
     assert q({"title": "apple"}) == set()
+
+
+def test_recurring_task_expansion_and_instances_tasks06_5_3(fresh_server):
+    """tasks-06 §5.3 (recurrences extension): expandRecurrences gives each occurrence
+    with a synthetic id and baseTaskId (calendars-27 §5.5); an instance can be read,
+    changed (an override on the base, no new task) and destroyed (excluded)."""
+    server = fresh_server
+    acct = server.session()["primaryAccounts"][TASKS]
+    lid = inbox(server, acct)["id"]
+    base = create_task(server, acct, lid, title="Water the plants",
+                       start="2026-03-02T09:00:00", due="2026-03-02T10:00:00",
+                       timeZone="Europe/Berlin",
+                       recurrenceRule={"@type": "RecurrenceRule", "frequency": "weekly",
+                                       "count": 4})["id"]
+    single = create_task(server, acct, lid, title="One-off", due="2026-03-10T12:00:00")["id"]
+
+    def q(**kw):
+        name, out = call(server, "Task/query", {"accountId": acct, "filter": {
+            "after": "2026-03-01T00:00:00Z", "before": "2026-04-01T00:00:00Z"},
+            "expandRecurrences": True, "sort": [{"property": "start"}], **kw})
+        assert name == "Task/query", out
+        return out
+
+    ids = q()["ids"]
+    inst = [i for i in ids if i != single]
+    assert len(inst) == 4 and single in ids
+    assert all(i.startswith(base + "_") for i in inst)
+    out = call(server, "Task/get", {"accountId": acct, "ids": [inst[1]]})[1]
+    t = out["list"][0]
+    assert t["baseTaskId"] == base and t["recurrenceId"] == "2026-03-09T09:00:00"
+    assert t["start"] == "2026-03-09T09:00:00" and t["due"] == "2026-03-09T10:00:00"
+    out = call(server, "Task/get", {"accountId": acct, "ids": [inst[1]],
+                                    "properties": ["recurrenceRule", "baseTaskId"]})[1]
+    assert out["list"][0]["recurrenceRule"] is None
+    # change one instance: an override on the base (progress per occurrence)
+    state = q()["queryState"]
+    out = call(server, "Task/set", {"accountId": acct, "update": {
+        inst[1]: {"progress": "completed", "title": "Plants (done)"}}})[1]
+    assert inst[1] in out["updated"], out
+    b = call(server, "Task/get", {"accountId": acct, "ids": [base]})[1]["list"][0]
+    assert b["recurrenceOverrides"]["2026-03-09T09:00:00"] == {
+        "progress": "completed", "title": "Plants (done)"}
+    t = call(server, "Task/get", {"accountId": acct, "ids": [inst[1]]})[1]["list"][0]
+    assert t["progress"] == "completed" and t["title"] == "Plants (done)"
+    assert len(call(server, "Task/query", {"accountId": acct})[1]["ids"]) == 2  # no new task
+    # an instance cannot change what belongs to the series
+    out = call(server, "Task/set", {"accountId": acct, "update": {
+        inst[2]: {"taskListId": "lother"}}})[1]
+    assert out["notUpdated"][inst[2]]["type"] == "invalidProperties"
+    # destroying an instance excludes it
+    out = call(server, "Task/set", {"accountId": acct, "destroy": [inst[3]]})[1]
+    assert out["destroyed"] == [inst[3]]
+    ids = q()["ids"]
+    assert inst[3] not in ids and len(ids) == 4
+    out = call(server, "Task/get", {"accountId": acct, "ids": [inst[3]]})[1]
+    assert out["notFound"] == [inst[3]]
+    # /queryChanges of the expanded query (RFC 8620 §5.6)
+    out = call(server, "Task/queryChanges", {"accountId": acct, "sinceQueryState": state,
+                                             "filter": {"after": "2026-03-01T00:00:00Z",
+                                                        "before": "2026-04-01T00:00:00Z"},
+                                             "expandRecurrences": True,
+                                             "sort": [{"property": "start"}]})[1]
+    assert inst[3] in out["removed"]
+    # the filter applies per instance
+    out = call(server, "Task/query", {"accountId": acct, "expandRecurrences": True, "filter": {
+        "after": "2026-03-01T00:00:00Z", "before": "2026-04-01T00:00:00Z",
+        "progress": "completed"}})[1]
+    assert out["ids"] == [inst[1]]
+    # expansion needs a window (calendars-27 §5.11)
+    name, out = call(server, "Task/query", {"accountId": acct, "expandRecurrences": True})
+    assert name == "error" and out["type"] == "invalidArguments"
+
+
+def test_recurring_task_due_anchor_jscalendarbis17_4_3_3(fresh_server):
+    """A Task without start recurs on its due (jscalendarbis-17 §4.3.3)."""
+    server = fresh_server
+    acct = server.session()["primaryAccounts"][TASKS]
+    lid = inbox(server, acct)["id"]
+    base = create_task(server, acct, lid, title="Rent", due="2026-01-31T18:00:00",
+                       timeZone="Europe/Berlin",
+                       recurrenceRule={"@type": "RecurrenceRule", "frequency": "monthly",
+                                       "byMonthDay": [-1]})["id"]
+    out = call(server, "Task/query", {"accountId": acct, "expandRecurrences": True,
+                                      "filter": {"after": "2026-01-01T00:00:00Z",
+                                                 "before": "2026-05-01T00:00:00Z"},
+                                      "sort": [{"property": "due"}]})[1]
+    got = call(server, "Task/get", {"accountId": acct, "ids": out["ids"],
+                                    "properties": ["due", "baseTaskId"]})[1]["list"]
+    assert [t["due"] for t in got] == ["2026-01-31T18:00:00", "2026-02-28T18:00:00",
+                                       "2026-03-31T18:00:00", "2026-04-30T18:00:00"]
+    assert all(t["baseTaskId"] == base for t in got)
