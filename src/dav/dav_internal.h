@@ -66,6 +66,9 @@ struct dav_ctx {
     /* how a report renders calendar-data / address-data (RFC 4791 §9.6.5 expand) */
     bool vcard3, expand;
     int64_t expand_start, expand_end;
+    /* what listings of many members read once instead of per member: id -> modseq,
+     * id -> chosen name, base id -> expanded instances (owned, freed at the end) */
+    json_t *modseqs, *names, *instances;
 };
 
 /* ---- dav_xml.c: request bodies and responses --------------------------------------- */
@@ -109,6 +112,8 @@ void dav_status_response(struct buf *b, const char *href, int status);
 
 /* The ids of a home's collections or of a collection's members (a new array). */
 json_t *dav_member_ids(struct dav_ctx *x, const struct dav_res *r);
+/* Reads the modseqs and chosen names of r's member type once (x->modseqs, x->names). */
+void dav_member_maps(struct dav_ctx *x, const struct dav_res *r);
 /* Fills child: the collection id of home r, or the member id of collection r. */
 void dav_child(struct dav_ctx *x, const struct dav_res *r, const char *id, struct dav_res *child);
 

@@ -16,6 +16,8 @@
 
 #include "dav/dav_internal.h"
 #include "formats/icalendar_jscalendar/ical.h"
+#include "formats/json/patch.h"
+#include "types/calendar_event.h"
 
 #define SYNC_PREFIX "https://jmapd.invalid/sync/"
 
@@ -27,64 +29,91 @@ void dav_sync_token(struct dav_ctx *x, const struct dav_res *r, char out[64])
 
 /* ---- member data ------------------------------------------------------------------------ */
 
+static json_t *events_in_range(struct dav_ctx *x, const struct dav_res *r, int64_t start,
+                               int64_t end);
+
+/* A LocalDateTime of obj's time zone as a UTC LocalDateTime into out[20]. */
+static bool utc_of(const json_t *obj, const char *ldt, char out[20])
+{
+    int64_t t;
+    char s[21];
+    if (!ldt || event_local_to_utc(obj, ldt, json_string_value(json_object_get(obj, "timeZone")),
+                                   "Etc/UTC", &t) != 0)
+        return false;
+    util_utc_format(t, s);
+    snprintf(out, 20, "%.19s", s);
+    return true;
+}
+
+/* An instance of base at rid, a recurrence id CalendarEvent/query produced (so the
+ * rule is not asked again whether it generates rid, as event_instance() does for
+ * ids a client sends): the base without its rules, moved to rid, with its
+ * override; start and RECURRENCE-ID in UTC (RFC 4791 §9.6.5). */
+static json_t *instance_at(json_t *base, const char *rid)
+{
+    json_t *override = json_object_get(json_object_get(base, "recurrenceOverrides"), rid);
+    json_t *inst = json_deep_copy(base);
+    static const char *const drop[] = {"recurrenceRule", "recurrenceRules", "recurrenceOverrides",
+                                       "excludedRecurrenceRules"};
+    for (size_t k = 0; k < sizeof drop / sizeof drop[0]; k++)
+        json_object_del(inst, drop[k]);
+    json_object_set_new(inst, "start", json_string(rid));
+    if (override) {
+        json_t *patch = json_deep_copy(override);
+        json_object_del(patch, "excluded");
+        patch_apply(inst, patch, NULL);
+        json_decref(patch);
+    }
+    char start[20], id[20];
+    if (utc_of(inst, json_string_value(json_object_get(inst, "start")), start) &&
+        utc_of(base, rid, id)) {
+        json_object_set_new(inst, "start", json_string(start));
+        json_object_set_new(inst, "recurrenceId", json_string(id));
+        json_object_set_new(inst, "timeZone", json_string("Etc/UTC"));
+        json_object_set_new(inst, "recurrenceIdTimeZone", json_string("Etc/UTC"));
+    } else {
+        json_object_set_new(inst, "recurrenceId", json_string(rid));
+        json_t *tz = json_object_get(base, "timeZone");
+        if (json_is_string(tz))
+            json_object_set(inst, "recurrenceIdTimeZone", tz);
+    }
+    return inst;
+}
+
 /* The instances of an event within the expand range as one VCALENDAR (RFC 4791
- * §9.6.5): every instance a VEVENT with its RECURRENCE-ID, no RRULE. */
+ * §9.6.5): every instance a VEVENT with its RECURRENCE-ID, no RRULE. The
+ * instances of the whole collection come from one query (x->instances). */
 static char *render_expanded(struct dav_ctx *x, struct dav_res *r)
 {
-    char from[21], to[21];
-    util_utc_format(x->expand_start, from);
-    util_utc_format(x->expand_end, to);
-    from[19] = to[19] = 0; /* LocalDateTime in the query's Etc/UTC */
-    json_t *args =
-        json_pack("{s:s, s:{s:s, s:s, s:s}, s:b}", "accountId", r->acct->account_id, "filter",
-                  "inCalendar", r->coll_id, "after", from, "before", to, "expandRecurrences", 1);
-    json_t *res = dav_jmap_call(x, r->k, "CalendarEvent/query", args);
-    json_decref(args);
-    json_t *ids = json_array();
-    size_t i;
-    json_t *id;
-    size_t n = strlen(r->obj_id);
-    json_array_foreach(json_object_get(res, "ids"), i, id)
-    {
-        const char *s = json_string_value(id);
-        if (strncmp(s, r->obj_id, n) == 0 && (s[n] == 0 || s[n] == '_'))
-            json_array_append(ids, id);
-    }
-    json_decref(res);
-    args = json_pack("{s:s, s:o}", "accountId", r->acct->account_id, "ids", ids);
-    res = dav_jmap_call(x, r->k, "CalendarEvent/get", args);
-    json_decref(args);
+    if (!x->instances)
+        x->instances = events_in_range(x, r, x->expand_start, x->expand_end);
+    json_t *rids = json_object_get(x->instances, r->obj_id);
     ical_writer *w = ical_writer_new(NULL, NULL);
     struct buf b = {0};
     char *s = ical_writer_begin(w), *err = NULL;
     buf_puts(&b, s ? s : "");
     free(s);
-    json_array_foreach(json_object_get(res, "list"), i, id)
-    {
-        static const char *const drop[] = {"id",
-                                           "baseEventId",
-                                           "calendarIds",
-                                           "isDraft",
-                                           "isOrigin",
-                                           "utcStart",
-                                           "utcEnd",
-                                           "recurrenceRule",
-                                           "recurrenceRules",
-                                           "recurrenceOverrides",
-                                           "excludedRecurrenceRules"};
-        for (size_t k = 0; k < sizeof drop / sizeof drop[0]; k++)
-            json_object_del(id, drop[k]);
-        if ((s = ical_writer_add(w, id, &err)))
+    json_t *plain = json_copy(r->obj);
+    static const char *const jmap_only[] = {"id",       "baseEventId", "calendarIds", "isDraft",
+                                            "isOrigin", "utcStart",    "utcEnd"};
+    for (size_t k = 0; k < sizeof jmap_only / sizeof jmap_only[0]; k++)
+        json_object_del(plain, jmap_only[k]);
+    size_t n = json_array_size(rids);
+    for (size_t i = 0; i < (n ? n : 1) && (n || rids); i++) {
+        json_t *inst = n ? instance_at(plain, json_string_value(json_array_get(rids, i)))
+                         : json_incref(plain); /* a single event inside the range */
+        if ((s = ical_writer_add(w, inst, &err)))
             buf_puts(&b, s);
+        json_decref(inst);
         free(s);
         free(err);
         err = NULL;
     }
+    json_decref(plain);
     s = ical_writer_end(w);
     buf_puts(&b, s ? s : "");
     free(s);
     ical_writer_free(w);
-    json_decref(res);
     return buf_take(&b);
 }
 
@@ -300,13 +329,16 @@ static bool attr_time(const xmlNode *n, const char *attr, int64_t *t, bool *bad)
     return ok;
 }
 
-/* The ids of the events of r with an instance in [start, end), as object keys. */
-static json_t *events_in_range(struct dav_ctx *x, struct dav_res *r, int64_t start, int64_t end)
+/* The events of r with an instance in [start, end): base id -> the recurrence ids
+ * of its instances there ([] for an event that does not recur), from one
+ * CalendarEvent/query with expandRecurrences, so DAV and JMAP agree. */
+static json_t *events_in_range(struct dav_ctx *x, const struct dav_res *r, int64_t start,
+                               int64_t end)
 {
     char from[21], to[21];
     util_utc_format(start, from);
     util_utc_format(end, to);
-    from[19] = to[19] = 0;
+    from[19] = to[19] = 0; /* LocalDateTime in the query's Etc/UTC */
     json_t *args =
         json_pack("{s:s, s:{s:s, s:s, s:s}, s:b}", "accountId", r->acct->account_id, "filter",
                   "inCalendar", r->coll_id, "after", from, "before", to, "expandRecurrences", 1);
@@ -317,10 +349,16 @@ static json_t *events_in_range(struct dav_ctx *x, struct dav_res *r, int64_t sta
     json_t *id;
     json_array_foreach(json_object_get(res, "ids"), i, id)
     {
-        char base[64];
+        char base[64], rid[20];
         const char *s = json_string_value(id);
-        snprintf(base, sizeof base, "%.*s", (int)strcspn(s, "_"), s);
-        json_object_set_new(set, base, json_true());
+        bool instance = event_instance_parse(s, base, rid);
+        if (!instance)
+            snprintf(base, sizeof base, "%s", s);
+        json_t *rids = json_object_get(set, base);
+        if (!rids)
+            json_object_set_new(set, base, rids = json_array());
+        if (instance)
+            json_array_append_new(rids, json_string(rid));
     }
     json_decref(res);
     return set;
@@ -361,15 +399,23 @@ static bool calendar_query(struct dav_ctx *x, struct dav_res *r, xmlNode *root, 
             return false;
         }
         in_range = events_in_range(x, r, start, end);
+        if (x->expand && x->expand_start == start && x->expand_end == end)
+            x->instances = json_incref(in_range); /* the same instances: one query */
     }
-    json_t *ids = dav_member_ids(x, r);
+    json_t *ids;
+    if (in_range) { /* the query found them: no need to look at every member */
+        ids = json_array();
+        const char *key;
+        json_t *v;
+        json_object_foreach(in_range, key, v) json_array_append_new(ids, json_string(key));
+    } else {
+        ids = dav_member_ids(x, r);
+    }
     size_t i;
     json_t *id;
     json_array_foreach(ids, i, id)
     {
         const char *s = json_string_value(id);
-        if (in_range && !json_object_get(in_range, s))
-            continue;
         struct dav_res m;
         dav_child(x, r, s, &m);
         bool pass = true;

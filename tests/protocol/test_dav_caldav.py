@@ -393,3 +393,20 @@ def test_delete_calendar_collection(server):
     assert server.http().delete(server.base + path).status_code == 204
     assert propfind(server, path, "<d:resourcetype/>").status_code == 404
     assert event_by_uid(server, uid) is None
+
+
+def test_rfc4791_9_6_5_expand_returns_utc(server):
+    path = new_calendar(server)
+    body = "\r\n".join([
+        "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//test//EN", "BEGIN:VEVENT",
+        f"UID:{uuid.uuid4()}", "DTSTAMP:20260101T000000Z",
+        "DTSTART;TZID=Europe/Berlin:20260105T090000", "DURATION:PT1H", "SUMMARY:Zoned",
+        "RRULE:FREQ=WEEKLY;COUNT=10", "END:VEVENT", "END:VCALENDAR", ""])
+    assert put(server, path + "zoned.ics", body).status_code == 201
+    # the stored event keeps its zone
+    assert "TZID=Europe/Berlin" in server.http().get(server.base + path + "zoned.ics").text
+    ms = multistatus(dav(server, "REPORT", path,
+                         query_body("20260110T000000Z", "20260120T000000Z", expand=True), depth=1))
+    data = unfold(ms[path + "zoned.ics"]["props"][C + "calendar-data"].text)
+    assert "DTSTART:20260112T080000Z" in data and "RECURRENCE-ID:20260112T080000Z" in data
+    assert "DTSTART:20260119T080000Z" in data and "BEGIN:VTIMEZONE" not in data
