@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 BIN=${BIN:-build/jmapd}
 EVENTS=${EVENTS:-10000}
 tmp=$(mktemp -d)
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$tmp"; true' EXIT
+trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; [ -z "${peers:-}" ] || "$peers/stop.sh" >/dev/null 2>&1; rm -rf "$tmp"; true' EXIT
 port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 echo bench-pw | $BIN user add bench --password-stdin --data "$tmp/data" >/dev/null
 /usr/bin/python3 bench/ical/gen_events.py "$EVENTS" "$tmp/events.ics"
@@ -21,16 +21,21 @@ printf 'log_level = warn\n' > "$tmp/conf"
 $BIN serve --data "$tmp/data" --listen 127.0.0.1:$port --config "$tmp/conf" 2>"$tmp/log" &
 pid=$!
 for _ in $(seq 100); do curl -sf http://127.0.0.1:$port/health >/dev/null && break; sleep 0.05; done
-peers=$(cd .. && pwd)/shared/peers/radicale
+# ../shared beside the main checkout (also from a worktree of it)
+peers=$(cd "$(git rev-parse --git-common-dir 2>/dev/null || echo .git)/../.." && pwd)/shared/peers/radicale
 radicale=""
+# our own Radicale instance (data dir and port): the shared one is wiped by whoever
+# starts it next
+export RADICALE_PEER_DIR="$tmp/radicale"
+RADICALE_PEER_PORT=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+export RADICALE_PEER_PORT
 if [ "${RADICALE:-1}" = 1 ] && [ -x "$peers/setup.sh" ]; then
-  echo "starting the Radicale peer (../shared/peers/radicale/setup.sh)..."
+  echo "starting a Radicale peer (../shared/peers/radicale/setup.sh, port $RADICALE_PEER_PORT)..."
   if "$peers/setup.sh" >"$tmp/radicale.log" 2>&1; then
-    radicale=http://127.0.0.1:${RADICALE_PEER_PORT:-15232}/test/calendar/
+    radicale=http://127.0.0.1:$RADICALE_PEER_PORT/test/calendar/
   else
     echo "Radicale peer failed to start: see $tmp/radicale.log"
   fi
 fi
 /usr/bin/python3 bench/dav/bench.py "http://127.0.0.1:$port" bench bench-pw "$pid" \
   "$tmp/events.ics" "$radicale"
-[ -z "$radicale" ] || "$peers/stop.sh" >/dev/null 2>&1 || true

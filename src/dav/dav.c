@@ -193,11 +193,12 @@ static void home_hrefs(struct dav_ctx *x, const struct dav_kind *k, struct buf *
 
 static void report_set(const struct dav_res *r, struct buf *b)
 {
-    const char *reports[4] = {"sync-collection", NULL, NULL, NULL};
+    const char *reports[5] = {"sync-collection", NULL, NULL, NULL, NULL};
     const char *ns = r->k->ns;
     if (r->k->calendar) {
         reports[1] = "calendar-multiget";
         reports[2] = "calendar-query";
+        reports[3] = "free-busy-query";
     } else {
         reports[1] = "addressbook-multiget";
         reports[2] = "addressbook-query";
@@ -321,6 +322,13 @@ static int prop_groupware(struct dav_ctx *x, struct dav_res *r, const char *ns, 
     }
     if (cal && strcmp(name, "supported-calendar-component-set") == 0) {
         buf_puts(v, "<C:comp name=\"VEVENT\"/>"); /* tasks live in task lists, not here */
+        return 1;
+    }
+    if (cal && strcmp(name, "calendar-timezone-id") == 0) { /* RFC 7809 §5.2 */
+        const char *tz = json_string_value(json_object_get(r->coll, "timeZone"));
+        if (!tz)
+            return 0;
+        dav_xml_text(v, tz);
         return 1;
     }
     if (cal && strcmp(name, "supported-calendar-data") == 0) {

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "dav/dav_internal.h"
+#include "types/types.h"
 
 /* The JMAP property and value for a DAV property; NULL if it cannot be set. A
  * NULL node is a remove. */
@@ -28,6 +29,19 @@ static const char *jmap_prop(const struct dav_kind *k, const xmlNode *p, json_t 
         /* Apple writes #RRGGBBAA; CSS takes #RRGGBB */
         if (text && text[0] == '#' && strlen(text) == 9)
             text[7] = 0;
+    } else if (k->calendar && (dav_xml_is(p, NS_CALDAV, "calendar-timezone-id") ||
+                               dav_xml_is(p, NS_CALDAV, "calendar-timezone"))) {
+        /* RFC 7809 §5.2 the zone's id; RFC 4791 §5.2.2 a VTIMEZONE, of which the
+         * TZID names the zone (an IANA name; others are refused) */
+        name = "timeZone";
+        if (text && dav_xml_is(p, NS_CALDAV, "calendar-timezone")) {
+            char *tzid = strstr(text, "TZID:");
+            size_t n = tzid ? strcspn(tzid + 5, "\r\n") : 0;
+            memmove(text, tzid ? tzid + 5 : "", n);
+            text[n] = 0;
+        }
+        if (text && !types_is_time_zone(text))
+            name = NULL;
     }
     if (name)
         *value = text ? json_string(text) : json_null();

@@ -230,6 +230,11 @@ static json_t *parse_body(struct dav_ctx *x, const struct dav_res *r)
     }
     json_t *obj = json_array_get(list, 0);
     const char *type = json_string_value(json_object_get(obj, "@type"));
+    if (k->calendar && json_array_size(list) == 1 && type && strcmp(type, "Task") == 0) {
+        json_decref(list); /* RFC 4791 §5.3.2.1: VTODO is not in the component set */
+        dav_error(x, 403, k->ns, "supported-calendar-component", NULL);
+        return NULL;
+    }
     /* RFC 4791 §4.1: one UID per resource, one kind of component; RFC 6352 §5.1: one vCard */
     if (json_array_size(list) != 1 || (k->calendar && (!type || strcmp(type, "Event") != 0))) {
         json_decref(list);

@@ -438,6 +438,108 @@ static bool calendar_query(struct dav_ctx *x, struct dav_res *r, xmlNode *root, 
     return true;
 }
 
+/* ---- free-busy-query (RFC 4791 §7.10) ------------------------------------------------------ */
+
+struct busy {
+    int64_t start, end;
+    bool tentative;
+};
+
+static int busy_cmp(const void *a, const void *b)
+{
+    const struct busy *x = a, *y = b;
+    if (x->tentative != y->tentative)
+        return x->tentative ? 1 : -1;
+    return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* Adds the busy time of one event or instance, clipped to [from, to). */
+static void busy_add(struct buf *list, size_t *n, json_t *ev, int64_t from, int64_t to)
+{
+    const char *fb = json_string_value(json_object_get(ev, "freeBusyStatus"));
+    const char *st = json_string_value(json_object_get(ev, "status"));
+    int64_t s, e;
+    if ((fb && strcmp(fb, "free") == 0) || (st && strcmp(st, "cancelled") == 0) ||
+        event_utc_span(ev, "Etc/UTC", &s, &e) != 0 || e <= from || s >= to)
+        return;
+    struct busy b = {s < from ? from : s, e > to ? to : e, st && strcmp(st, "tentative") == 0};
+    buf_append(list, &b, sizeof b);
+    (*n)++;
+}
+
+static void append_period(struct buf *out, const struct busy *b)
+{
+    char s[21], e[21];
+    util_utc_format(b->start, s);
+    util_utc_format(b->end, e);
+    /* RFC 5545 §3.3.9 period, basic format */
+    buf_printf(out, "FREEBUSY;FBTYPE=%s:%.4s%.2s%.2sT%.2s%.2s%.2sZ/%.4s%.2s%.2sT%.2s%.2s%.2sZ\r\n",
+               b->tentative ? "BUSY-TENTATIVE" : "BUSY", s, s + 5, s + 8, s + 11, s + 14, s + 17, e,
+               e + 5, e + 8, e + 11, e + 14, e + 17);
+}
+
+/* The VFREEBUSY of the calendar's events in the request's time-range, busy
+ * periods merged per type. */
+static void free_busy_query(struct dav_ctx *x, struct dav_res *r, xmlNode *root)
+{
+    xmlNode *tr = dav_xml_child(root, NS_CALDAV, "time-range");
+    int64_t from = 0, to = 0;
+    bool bad = false;
+    if (!tr || !attr_time(tr, "start", &from, &bad) || !attr_time(tr, "end", &to, &bad) ||
+        to <= from) {
+        dav_reply(x, 400, "text/plain", xstrdup("free-busy-query needs a time-range\n"));
+        return;
+    }
+    json_t *in = events_in_range(x, r, from, to);
+    struct buf list = {0};
+    size_t n = 0;
+    const char *id;
+    json_t *rids;
+    json_object_foreach(in, id, rids)
+    {
+        json_t *obj = store_object_get(x->c, r->acct->account_id, r->k->obj_type, id);
+        size_t k;
+        json_t *rid;
+        if (obj && json_array_size(rids) == 0)
+            busy_add(&list, &n, obj, from, to);
+        json_array_foreach(rids, k, rid)
+        {
+            json_t *inst = obj ? instance_at(obj, json_string_value(rid)) : NULL;
+            if (inst)
+                busy_add(&list, &n, inst, from, to);
+            json_decref(inst);
+        }
+        json_decref(obj);
+    }
+    json_decref(in);
+    struct busy *b = (struct busy *)(void *)list.data;
+    if (n)
+        qsort(b, n, sizeof *b, busy_cmp);
+    struct buf out = {0};
+    char now[21], s[21], e[21];
+    util_utc_format(util_now(), now);
+    util_utc_format(from, s);
+    util_utc_format(to, e);
+    buf_printf(&out,
+               "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//jmapd//dav//EN\r\n"
+               "BEGIN:VFREEBUSY\r\nDTSTAMP:%.4s%.2s%.2sT%.2s%.2s%.2sZ\r\n"
+               "DTSTART:%.4s%.2s%.2sT%.2s%.2s%.2sZ\r\nDTEND:%.4s%.2s%.2sT%.2s%.2s%.2sZ\r\n",
+               now, now + 5, now + 8, now + 11, now + 14, now + 17, s, s + 5, s + 8, s + 11, s + 14,
+               s + 17, e, e + 5, e + 8, e + 11, e + 14, e + 17);
+    for (size_t i = 0; i < n;) {
+        struct busy cur = b[i++];
+        while (i < n && b[i].tentative == cur.tentative && b[i].start <= cur.end) {
+            if (b[i].end > cur.end)
+                cur.end = b[i].end;
+            i++;
+        }
+        append_period(&out, &cur);
+    }
+    buf_puts(&out, "END:VFREEBUSY\r\nEND:VCALENDAR\r\n");
+    buf_free(&list);
+    dav_reply(x, 200, "text/calendar; charset=utf-8", buf_take(&out));
+}
+
 /* ---- addressbook-query (RFC 6352 §8.6) ---------------------------------------------------------
  */
 
@@ -602,6 +704,9 @@ void dav_report(struct dav_ctx *x, struct dav_res *r)
         multiget(x, r, root, &b);
     } else if (k->calendar && dav_xml_is(root, NS_CALDAV, "calendar-query")) {
         ok = calendar_query(x, r, root, &b);
+    } else if (k->calendar && dav_xml_is(root, NS_CALDAV, "free-busy-query")) {
+        free_busy_query(x, r, root);
+        ok = false; /* answered as text/calendar, not a multistatus */
     } else if (!k->calendar && dav_xml_is(root, NS_CARDDAV, "addressbook-query")) {
         addressbook_query(x, r, root, &b);
     } else {
