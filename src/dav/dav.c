@@ -60,10 +60,15 @@ void dav_res_clear(struct dav_res *r)
 /* Resolves the collection segment of r (coll_seg set) and, for a member, its name. */
 static void resolve_members(struct dav_ctx *x, struct dav_res *r)
 {
-    const struct dav_kind *k = r->k;
     const char *a = r->acct->account_id;
-    if (dav_name_lookup(x->c, a, k->coll_type, r->coll_seg, "", r->coll_id))
-        r->coll = store_object_get(x->c, a, k->coll_type, r->coll_id);
+    if (dav_name_lookup(x->c, a, r->k->coll_type, r->coll_seg, "", r->coll_id))
+        r->coll = store_object_get(x->c, a, r->k->coll_type, r->coll_id);
+    if (!r->coll && r->k == &dav_calendars &&
+        dav_name_lookup(x->c, a, dav_tasklists.coll_type, r->coll_seg, "", r->coll_id)) {
+        r->k = &dav_tasklists; /* a task list in the calendar home */
+        r->coll = store_object_get(x->c, a, r->k->coll_type, r->coll_id);
+    }
+    const struct dav_kind *k = r->k;
     if (!r->coll)
         r->coll_id[0] = 0;
     if (r->t != DR_OBJ || !r->coll)
@@ -176,7 +181,10 @@ void dav_res_href(struct dav_ctx *x, const struct dav_res *r, struct buf *b)
 
 bool dav_is_member(const struct dav_kind *k, json_t *obj, const char *coll_id)
 {
-    return json_is_true(json_object_get(json_object_get(obj, k->member), coll_id));
+    json_t *m = json_object_get(obj, k->member);
+    if (k->single_member)
+        return json_is_string(m) && strcmp(json_string_value(m), coll_id) == 0;
+    return json_is_true(json_object_get(m, coll_id));
 }
 
 /* ---- properties ------------------------------------------------------------------------- */
@@ -198,7 +206,7 @@ static void report_set(const struct dav_res *r, struct buf *b)
     if (r->k->calendar) {
         reports[1] = "calendar-multiget";
         reports[2] = "calendar-query";
-        reports[3] = "free-busy-query";
+        reports[3] = r->k == &dav_calendars ? "free-busy-query" : NULL;
     } else {
         reports[1] = "addressbook-multiget";
         reports[2] = "addressbook-query";
@@ -298,7 +306,9 @@ static int prop_groupware(struct dav_ctx *x, struct dav_res *r, const char *ns, 
                           struct buf *v)
 {
     bool cal = strcmp(ns, NS_CALDAV) == 0;
-    const struct dav_kind *k = cal ? &dav_calendars : &dav_addressbooks;
+    const struct dav_kind *k = r->k && r->k->calendar == cal ? r->k
+                               : cal                         ? &dav_calendars
+                                                             : &dav_addressbooks;
     if (r->t == DR_OBJ && r->k == k && strcmp(name, k->data_elem) == 0)
         return dav_object_data(x, r, v);
     if (strcmp(name, cal ? "calendar-home-set" : "addressbook-home-set") == 0) {
@@ -321,7 +331,7 @@ static int prop_groupware(struct dav_ctx *x, struct dav_res *r, const char *ns, 
         return 1;
     }
     if (cal && strcmp(name, "supported-calendar-component-set") == 0) {
-        buf_puts(v, "<C:comp name=\"VEVENT\"/>"); /* tasks live in task lists, not here */
+        buf_printf(v, "<C:comp name=\"%s\"/>", k->component); /* calendar or task list */
         return 1;
     }
     if (cal && strcmp(name, "calendar-timezone-id") == 0) { /* RFC 7809 §5.2 */
@@ -476,6 +486,8 @@ json_t *dav_member_ids(struct dav_ctx *x, const struct dav_res *r)
     bool home = r->t == DR_HOME;
     struct members m = {r->k, home ? NULL : r->coll_id, json_array()};
     store_object_foreach(x->c, a, home ? r->k->coll_type : r->k->obj_type, member_cb, &m);
+    if (home && r->k == &dav_calendars) /* task lists share the calendar home */
+        store_object_foreach(x->c, a, dav_tasklists.coll_type, member_cb, &m);
     if (!home)
         dav_member_maps(x, r);
     return m.ids;
@@ -503,9 +515,11 @@ void dav_child(struct dav_ctx *x, const struct dav_res *r, const char *id, struc
     const char *a = r->acct->account_id;
     if (r->t == DR_HOME) {
         child->t = DR_COLL;
+        if (r->k == &dav_calendars && !store_object_exists(x->c, a, r->k->coll_type, id))
+            child->k = &dav_tasklists;
         snprintf(child->coll_id, sizeof child->coll_id, "%s", id);
-        dav_name_of(x->c, a, r->k->coll_type, id, "", child->coll_seg);
-        child->coll = store_object_get(x->c, a, r->k->coll_type, id);
+        dav_name_of(x->c, a, child->k->coll_type, id, "", child->coll_seg);
+        child->coll = store_object_get(x->c, a, child->k->coll_type, id);
         return;
     }
     child->t = DR_OBJ;

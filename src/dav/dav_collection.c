@@ -165,6 +165,30 @@ void dav_collection_proppatch(struct dav_ctx *x, struct dav_res *r)
     xmlFreeDoc(d);
 }
 
+/* The kind a MKCALENDAR or MKCOL in the calendar home asks for by its
+ * supported-calendar-component-set (RFC 4791 §5.2.3): a task list for VTODO alone,
+ * else a calendar; NULL for a set without VEVENT or VTODO. */
+static const struct dav_kind *component_kind(const struct dav_kind *k, xmlNode *root)
+{
+    if (!k->calendar)
+        return k;
+    for (xmlNode *op = dav_xml_child(root, NS_DAV, "set"); op; op = dav_xml_next(op)) {
+        xmlNode *set = dav_xml_child(dav_xml_child(op, NS_DAV, "prop"), NS_CALDAV,
+                                     "supported-calendar-component-set");
+        if (!set)
+            continue;
+        bool event = false, todo = false;
+        for (xmlNode *c = dav_xml_child(set, NS_CALDAV, "comp"); c; c = dav_xml_next(c)) {
+            xmlChar *name = xmlGetProp(c, (const xmlChar *)"name");
+            event |= name && strcmp((const char *)name, "VEVENT") == 0;
+            todo |= name && strcmp((const char *)name, "VTODO") == 0;
+            xmlFree(name);
+        }
+        return event ? &dav_calendars : todo ? &dav_tasklists : NULL;
+    }
+    return k;
+}
+
 /* Which kind an extended MKCOL asks for (RFC 5689 §3): its resourcetype. */
 static bool mkcol_type_ok(const struct dav_kind *k, xmlNode *root)
 {
@@ -202,6 +226,11 @@ void dav_collection_make(struct dav_ctx *x, struct dav_res *r)
         }
         if (!mkcal && !mkcol_type_ok(r->k, root)) {
             dav_error(x, 403, NS_DAV, "valid-resourcetype", NULL);
+            goto done;
+        }
+        if (!(r->k = component_kind(r->k, root))) {
+            r->k = &dav_calendars;
+            dav_error(x, 403, NS_CALDAV, "supported-calendar-component", NULL);
             goto done;
         }
         collect_props(r->k, root, obj, &refused, true);

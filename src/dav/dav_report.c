@@ -123,8 +123,8 @@ int dav_object_data(struct dav_ctx *x, struct dav_res *r, struct buf *v)
         r->obj = store_object_get(x->c, r->acct->account_id, r->k->obj_type, r->obj_id);
     if (!r->obj)
         return 0;
-    char *text = x->expand && r->k->calendar ? render_expanded(x, r)
-                                             : dav_object_render(x, r, r->obj, x->vcard3);
+    char *text = x->expand && r->k == &dav_calendars ? render_expanded(x, r)
+                                                     : dav_object_render(x, r, r->obj, x->vcard3);
     if (!text)
         return 0;
     dav_xml_text(v, text);
@@ -153,7 +153,7 @@ static void data_options(struct dav_ctx *x, const struct dav_res *r, const xmlNo
     x->vcard3 = ver && strcmp((const char *)ver, "3.0") == 0;
     xmlFree(ver);
     xmlNode *ex = dav_xml_child(data, NS_CALDAV, "expand");
-    if (!ex || !r->k->calendar)
+    if (!ex || r->k != &dav_calendars)
         return;
     xmlChar *s = xmlGetProp(ex, (const xmlChar *)"start"),
             *e = xmlGetProp(ex, (const xmlChar *)"end");
@@ -385,9 +385,12 @@ static bool calendar_query(struct dav_ctx *x, struct dav_res *r, xmlNode *root, 
     }
     data_options(x, r, prop);
     xmlNode *ev = dav_xml_child(vcal, NS_CALDAV, "comp-filter");
-    if (ev && (!comp_name_is(ev, "VEVENT") || dav_xml_child(ev, NS_CALDAV, "is-not-defined")))
-        return true; /* only events live in calendars here: nothing matches */
-    xmlNode *tr = ev ? dav_xml_child(ev, NS_CALDAV, "time-range") : NULL;
+    if (ev &&
+        (!comp_name_is(ev, r->k->component) || dav_xml_child(ev, NS_CALDAV, "is-not-defined")))
+        return true; /* calendars hold only VEVENTs, task lists only VTODOs */
+    /* a time-range selects events by their instances; on VTODOs it is not applied
+     * (every task matches, as one without dates does, RFC 4791 §9.9) */
+    xmlNode *tr = ev && r->k == &dav_calendars ? dav_xml_child(ev, NS_CALDAV, "time-range") : NULL;
     json_t *in_range = NULL;
     if (tr) {
         int64_t start = 0, end = 4102444800; /* open ends: 1970 .. 2100 */
@@ -704,7 +707,7 @@ void dav_report(struct dav_ctx *x, struct dav_res *r)
         multiget(x, r, root, &b);
     } else if (k->calendar && dav_xml_is(root, NS_CALDAV, "calendar-query")) {
         ok = calendar_query(x, r, root, &b);
-    } else if (k->calendar && dav_xml_is(root, NS_CALDAV, "free-busy-query")) {
+    } else if (k == &dav_calendars && dav_xml_is(root, NS_CALDAV, "free-busy-query")) {
         free_busy_query(x, r, root);
         ok = false; /* answered as text/calendar, not a multistatus */
     } else if (!k->calendar && dav_xml_is(root, NS_CARDDAV, "addressbook-query")) {
