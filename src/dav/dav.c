@@ -484,6 +484,16 @@ json_t *dav_member_ids(struct dav_ctx *x, const struct dav_res *r)
 {
     const char *a = r->acct->account_id;
     bool home = r->t == DR_HOME;
+    if (!home && store_object_count(x->c, a, r->k->coll_type) == 1) {
+        /* the account's only collection of its type holds every member (each names
+         * at least one existing collection): no member needs to be read */
+        dav_member_maps(x, r);
+        json_t *ids = json_array();
+        const char *id;
+        json_t *v;
+        json_object_foreach(x->modseqs, id, v) json_array_append_new(ids, json_string(id));
+        return ids;
+    }
     struct members m = {r->k, home ? NULL : r->coll_id, json_array()};
     store_object_foreach(x->c, a, home ? r->k->coll_type : r->k->obj_type, member_cb, &m);
     if (home && r->k == &dav_calendars) /* task lists share the calendar home */

@@ -481,3 +481,27 @@ def test_rfc7809_calendar_timezone_proppatch(server):
             '</c:calendar-timezone-id></d:prop></d:set></d:propertyupdate>')
     ms = multistatus(dav(server, "PROPPATCH", path, body))
     assert C + "calendar-timezone-id" in ms[path]["missing"]
+
+
+def test_listing_with_one_and_with_two_calendars(fresh_server):
+    """An account's only calendar lists every event without reading them; with a
+    second calendar each lists its own."""
+    s = fresh_server
+    acct = s.account("bob")
+    _, cals = s.call("Calendar/get", {"accountId": acct}, user="bob")
+    (first,) = [c["id"] for c in cals["list"]]
+    _, res = s.call("CalendarEvent/set", {"accountId": acct, "create": {"a": {
+        "calendarIds": {first: True}, "title": "A", "start": "2026-01-01T10:00:00"}}}, user="bob")
+    a = res["created"]["a"]["id"]
+    home = homes(s, "bob")[0]
+    assert set(multistatus(propfind(s, home + first + "/", "<d:getetag/>", depth=1,
+                                    user="bob"))) == {home + first + "/", home + first + f"/{a}.ics"}
+    _, res = s.call("Calendar/set", {"accountId": acct, "create": {"c": {"name": "Two"}}},
+                    user="bob")
+    second = res["created"]["c"]["id"]
+    _, res = s.call("CalendarEvent/set", {"accountId": acct, "create": {"b": {
+        "calendarIds": {second: True}, "title": "B", "start": "2026-01-02T10:00:00"}}}, user="bob")
+    b = res["created"]["b"]["id"]
+    for cal, ev in ((first, a), (second, b)):
+        ms = multistatus(propfind(s, home + cal + "/", "<d:getetag/>", depth=1, user="bob"))
+        assert set(ms) == {home + cal + "/", home + cal + f"/{ev}.ics"}
