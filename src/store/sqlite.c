@@ -551,10 +551,13 @@ int store_user_accounts(struct store_conn *c, int64_t user_id, struct store_acce
      * the user's principal or of a group they are in (issue 14), unless the user
      * has unsubscribed from every shared object of that account. */
     sqlite3_stmt *s = stmt(
-        c, "SELECT a.account_id, u.name, a.may_write, u.id = a.user_id, 0 "
+        c, "SELECT a.account_id, u.name, a.may_write, u.id = a.user_id, 0, 1 "
            "FROM access a JOIN users u ON u.account_id = a.account_id WHERE a.user_id=?1 "
            "UNION ALL "
-           "SELECT s.account_id, u.name, max(s.may_write), 0, 1 FROM shares s "
+           "SELECT s.account_id, u.name, max(s.may_write), 0, 1, max(NOT EXISTS("
+           "  SELECT 1 FROM user_props p WHERE p.user_id=?1 AND p.account_id=s.account_id AND "
+           "  p.type=s.type AND p.object_id=s.object_id AND "
+           "  json_extract(p.data, '$.isSubscribed') = 0)) FROM shares s "
            "JOIN users u ON u.account_id = s.account_id "
            "WHERE (s.principal_id = (SELECT account_id FROM users WHERE id=?1) "
            "  OR s.principal_id IN (SELECT group_id FROM group_members WHERE user_id=?1)) "
@@ -572,6 +575,7 @@ int store_user_accounts(struct store_conn *c, int64_t user_id, struct store_acce
         out[n].may_write = sqlite3_column_int(s, 2) != 0;
         out[n].is_personal = sqlite3_column_int(s, 3) != 0;
         out[n].shared = sqlite3_column_int(s, 4) != 0;
+        out[n].subscribed = sqlite3_column_int(s, 5) != 0;
         n++;
     }
     sqlite3_reset(s);

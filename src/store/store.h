@@ -74,6 +74,8 @@ struct store_access {
     bool shared; /* reached through shares of its collections only (issue 14): the
                     rights are per collection (its shareWith), may_write says some
                     share grants a write right */
+    bool subscribed; /* RFC 9670 §1.4: the user's own, granted whole, or subscribed to
+                        (isSubscribed, per user) at least one shared collection */
 };
 /* Accounts the user may use (their own first). Returns the count (≤ max) or -1. */
 int store_user_accounts(struct store_conn *c, int64_t user_id, struct store_access *out,

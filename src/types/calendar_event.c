@@ -20,6 +20,7 @@
 #include "jmap/blob.h"
 #include "jmap/engine.h"
 #include "types/calendar_event.h"
+#include "types/share.h"
 #include "types/types.h"
 #include "util/util.h"
 
@@ -771,6 +772,9 @@ static json_t *event_precheck(struct jset *s, json_t *obj, json_t *invalid)
  * its calendars still exist, and no other event took its uid; else everything. */
 static json_t *event_validate(struct jset *s, json_t *obj, json_t *old, json_t *invalid)
 {
+    json_t *denied = share_member_check(s, SHARE_CALENDAR, obj, old); /* §4 myRights */
+    if (denied)
+        return denied;
     if (old || !jset_prechecked(s))
         return event_check(s, obj, old, invalid, true);
     check_calendar_ids(s, obj, invalid);
@@ -781,6 +785,9 @@ static json_t *event_validate(struct jset *s, json_t *obj, json_t *old, json_t *
 
 static json_t *event_destroy(struct jset *s, const char *id, json_t *old)
 {
+    json_t *denied = share_member_check(s, SHARE_CALENDAR, NULL, old); /* §4 myRights */
+    if (denied)
+        return denied;
     if (json_is_true(json_object_get(jset_args(s), "sendSchedulingMessages")) &&
         json_object_size(json_object_get(old, "participants")) > 1)
         return jmap_seterror("noSupportedScheduleMethods",
@@ -1016,7 +1023,10 @@ static void reduce_participants(json_t *participants, json_t *mine)
 static json_t *event_view(struct jmap_req *r, const struct store_access *a, json_t *obj,
                           json_t *props, json_t *args)
 {
+    if (!share_member_visible(r, a, SHARE_CALENDAR, obj))
+        return NULL; /* a sharee's unreadable calendars, secret events (§5.7) */
     json_t *out = json_deep_copy(obj);
+    share_member_view(r, a, SHARE_CALENDAR, out); /* §5.4 per-user, §5.7 private */
     const char *float_tz = json_string_value(json_object_get(args, "timeZone"));
     bool instance = json_object_get(out, "baseEventId") != NULL;
     if (!json_object_get(out, "isDraft"))
@@ -1198,6 +1208,7 @@ const struct jtype calendar_event_type = {
     .open_props = true,
     .get_prepare = event_get_prepare,
     .view = event_view,
+    .visible = share_event_visible_id,
     .load_synthetic = event_load_synthetic,
     .synthetic_update = event_synthetic_update,
     .index = event_index,

@@ -103,19 +103,7 @@ static json_t *principal_view(struct jmap_req *r, const struct store_access *a, 
     (void)args;
     json_t *out = json_deep_copy(obj);
     principal_compute(r, out);
-    if (!props)
-        return out;
-    json_t *sel = json_pack("{s:O}", "id", json_object_get(out, "id"));
-    size_t i;
-    json_t *p;
-    json_array_foreach(props, i, p)
-    {
-        json_t *v = json_object_get(out, json_string_value(p));
-        if (v)
-            json_object_set(sel, json_string_value(p), v);
-    }
-    json_decref(out);
-    return sel;
+    return types_select_props(out, props);
 }
 
 /* ---- /query (RFC 9670 §2.4.1) -------------------------------------------------------------- */

@@ -66,6 +66,8 @@ void types_finish_set_default(struct jset *s, bool all_ok);
 json_t *types_destroy_collection(struct jset *s, const char *id, const struct jtype *member_type,
                                  const char *set_prop, const char *remove_arg,
                                  const char *has_members_error);
+/* A /get view hook's last step: obj (taken) limited to id and props (NULL: all). */
+json_t *types_select_props(json_t *obj, json_t *props);
 /* Value checks shared by the types: */
 bool types_is_utc_datetime(json_t *v);
 bool types_is_signed_duration(const char *s);
