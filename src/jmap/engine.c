@@ -362,9 +362,14 @@ int jmap_std_changes(struct jmap_req *r, const struct jtype *t, json_t *args)
     if (!a)
         return -1;
     /* The server's own cap when the client gives none keeps responses bounded. */
-    struct changes_acc c = {.r = r, .t = t, .a = a->shared && t->visible ? a : NULL,
-                            .since = since, .last = since, .created = json_array(),
-                            .updated = json_array(), .destroyed = json_array(),
+    struct changes_acc c = {.r = r,
+                            .t = t,
+                            .a = a->shared && t->visible ? a : NULL,
+                            .since = since,
+                            .last = since,
+                            .created = json_array(),
+                            .updated = json_array(),
+                            .destroyed = json_array(),
                             .max = json_is_integer(maxv) ? (size_t)json_integer_value(maxv) : 5000};
     if (c.max > 5000)
         c.max = 5000;

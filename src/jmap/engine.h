@@ -111,8 +111,8 @@ int engine_query_respond(struct jmap_req *r, const struct jtype *t, const char *
                          json_t *args, json_t *ids, int64_t state);
 /* Sharing (issue 14): removes from ids (in place) the objects the user may not see
  * (t->visible) when a is reached through shares; inside a read transaction. */
-void engine_visible_filter(struct jmap_req *r, const struct jtype *t,
-                           const struct store_access *a, json_t *ids);
+void engine_visible_filter(struct jmap_req *r, const struct jtype *t, const struct store_access *a,
+                           json_t *ids);
 /* Whose view the next snapshots hold (jmap_account sets it: "" or the sharee). */
 void engine_snapshot_scope(const char *scope);
 /* Query result snapshots for exact /queryChanges (query.c). */

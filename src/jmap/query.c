@@ -339,8 +339,8 @@ void engine_snapshot_scope(const char *scope)
     snprintf(snapshot_scope, sizeof snapshot_scope, "%s", scope ? scope : "");
 }
 
-void engine_visible_filter(struct jmap_req *r, const struct jtype *t,
-                           const struct store_access *a, json_t *ids)
+void engine_visible_filter(struct jmap_req *r, const struct jtype *t, const struct store_access *a,
+                           json_t *ids)
 {
     if (!a->shared || !t->visible)
         return;
@@ -362,8 +362,7 @@ static char *snapshot_key(const char *account, const char *type, json_t *args, i
     char *canon = json_dumps(q, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(q);
     char *key = NULL;
-    key = xasprintf("%s\n%s\n%s\n%lld\n%s", account, type, canon, (long long)state,
-                    snapshot_scope);
+    key = xasprintf("%s\n%s\n%s\n%lld\n%s", account, type, canon, (long long)state, snapshot_scope);
     free(canon);
     return key;
 }

@@ -34,9 +34,9 @@ static const struct argspec book_set_args[] = {
  * a sharee has what shareWith gives them. */
 static void book_decorate(struct jmap_req *r, const struct store_access *a, json_t *obj)
 {
-    json_object_set_new(obj, "myRights", share_rights_json(SHARE_ADDRESS_BOOK,
-                                                           share_rights(r, a, SHARE_ADDRESS_BOOK,
-                                                                        obj)));
+    json_object_set_new(
+        obj, "myRights",
+        share_rights_json(SHARE_ADDRESS_BOOK, share_rights(r, a, SHARE_ADDRESS_BOOK, obj)));
 }
 
 static json_t *book_view(struct jmap_req *r, const struct store_access *a, json_t *obj,

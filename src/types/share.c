@@ -20,18 +20,25 @@
 
 /* ---- the two kinds ------------------------------------------------------------------------ */
 
-static const char *const calendar_rights[] = {"mayReadFreeBusy", "mayReadItems", "mayWriteAll",
-                                              "mayWriteOwn", "mayUpdatePrivate", "mayRSVP",
-                                              "mayShare", "mayDelete", NULL};
+static const char *const calendar_rights[] = {"mayReadFreeBusy", "mayReadItems",     "mayWriteAll",
+                                              "mayWriteOwn",     "mayUpdatePrivate", "mayRSVP",
+                                              "mayShare",        "mayDelete",        NULL};
 static const char *const book_rights_names[] = {"mayRead", "mayWrite", "mayShare", "mayDelete",
                                                 NULL};
 /* calendars-27 §4: what a sharee sets for themselves alone */
-static const char *const calendar_per_user[] = {
-    "name", "color", "sortOrder", "isVisible", "isSubscribed", "timeZone",
-    "includeInAvailability", "defaultAlertsWithoutTime", "defaultAlertsWithTime", NULL};
+static const char *const calendar_per_user[] = {"name",
+                                                "color",
+                                                "sortOrder",
+                                                "isVisible",
+                                                "isSubscribed",
+                                                "timeZone",
+                                                "includeInAvailability",
+                                                "defaultAlertsWithoutTime",
+                                                "defaultAlertsWithTime",
+                                                NULL};
 static const char *const book_per_user[] = {"isSubscribed", NULL};
 /* calendars-27 §5.4 (§10.8.2) */
-static const char *const event_per_user[] = {"keywords", "color", "freeBusyStatus",
+static const char *const event_per_user[] = {"keywords",         "color",  "freeBusyStatus",
                                              "useDefaultAlerts", "alerts", NULL};
 static const char *const card_per_user[] = {NULL};
 
@@ -157,8 +164,7 @@ static bool slot_is(const struct rights_cache *c, struct jmap_req *r, const char
            strcmp(c->account, account) == 0 && strcmp(c->session, r->user->session_state) == 0;
 }
 
-json_t *share_collection_rights(struct jmap_req *r, const struct store_access *a,
-                                enum share_kind k)
+json_t *share_collection_rights(struct jmap_req *r, const struct store_access *a, enum share_kind k)
 {
     struct store_conn *c = jmap_req_conn(r);
     int64_t modseq = store_state_get(c, a->account_id, kinds[k].type);
@@ -179,8 +185,11 @@ json_t *share_collection_rights(struct jmap_req *r, const struct store_access *a
         if (slots[i].used < slots[slot].used)
             slot = i;
     json_decref(slots[slot].map);
-    slots[slot] = (struct rights_cache){.user_id = r->user->id, .modseq = modseq, .kind = k,
-                                        .used = ++slots_clock, .map = json_incref(f.map)};
+    slots[slot] = (struct rights_cache){.user_id = r->user->id,
+                                        .modseq = modseq,
+                                        .kind = k,
+                                        .used = ++slots_clock,
+                                        .map = json_incref(f.map)};
     snprintf(slots[slot].session, sizeof slots[slot].session, "%s", r->user->session_state);
     snprintf(slots[slot].account, sizeof slots[slot].account, "%s", a->account_id);
     pthread_mutex_unlock(&slots_lock);
@@ -206,8 +215,8 @@ static void overlay(struct jmap_req *r, const char *account, const char *type, j
                     const char *const *props, bool fresh)
 {
     const char *id = json_string_value(json_object_get(obj, "id"));
-    json_t *mine = id ? store_user_props_get(jmap_req_conn(r), r->user->id, account, type, id)
-                      : NULL;
+    json_t *mine =
+        id ? store_user_props_get(jmap_req_conn(r), r->user->id, account, type, id) : NULL;
     for (; *props; props++) {
         json_t *v = json_object_get(mine, *props);
         if (v)
@@ -309,8 +318,8 @@ json_t *share_collection_view(struct jmap_req *r, const struct store_access *a, 
 /* The owner's principal id of an account: the account id (principal.c). */
 static void notify_changes(struct jset *s, enum share_kind k, json_t *obj, json_t *old)
 {
-    json_t *was = old ? json_object_get(old, "shareWith") : NULL, *now = json_object_get(obj,
-                                                                                       "shareWith");
+    json_t *was = old ? json_object_get(old, "shareWith") : NULL,
+           *now = json_object_get(obj, "shareWith");
     json_t *keys = json_object();
     const char *pid;
     json_t *v;
@@ -334,9 +343,8 @@ static void notify_changes(struct jset *s, enum share_kind k, json_t *obj, json_
         if (type && strcmp(type, "individual") == 0) {
             json_t *ob = o ? share_rights_json(k, (unsigned)rights_parse(k, o)) : NULL;
             json_t *nb = n ? share_rights_json(k, (unsigned)rights_parse(k, n)) : NULL;
-            share_notification_add(jset_conn(s), jset_req(s), pid, kinds[k].type,
-                                   jset_account(s), id,
-                                   json_string_value(json_object_get(obj, "name")), ob, nb);
+            share_notification_add(jset_conn(s), jset_req(s), pid, kinds[k].type, jset_account(s),
+                                   id, json_string_value(json_object_get(obj, "name")), ob, nb);
             json_decref(ob);
             json_decref(nb);
         }
@@ -350,8 +358,8 @@ static void notify_changes(struct jset *s, enum share_kind k, json_t *obj, json_
 static json_t *check_share_with(struct jset *s, enum share_kind k, json_t *obj, json_t *old,
                                 unsigned mine, json_t *invalid)
 {
-    json_t *sw = json_object_get(obj, "shareWith"), *was = old ? json_object_get(old, "shareWith")
-                                                               : NULL;
+    json_t *sw = json_object_get(obj, "shareWith"),
+           *was = old ? json_object_get(old, "shareWith") : NULL;
     if (json_is_null(sw) || (json_is_object(sw) && json_object_size(sw) == 0)) {
         json_object_set_new(obj, "shareWith", json_null());
         sw = NULL;
@@ -372,8 +380,10 @@ static json_t *check_share_with(struct jset *s, enum share_kind k, json_t *obj, 
             jset_invalid(s, invalid, "shareWith",
                          "%s is not a principal other than the owner (RFC 9670 §4)", pid);
         else if (bits < 0)
-            jset_invalid(s, invalid, "shareWith", "the rights of %s must be a %sRights object "
-                         "of Booleans", pid, kinds[k].type);
+            jset_invalid(s, invalid, "shareWith",
+                         "the rights of %s must be a %sRights object "
+                         "of Booleans",
+                         pid, kinds[k].type);
         else if ((unsigned)bits & ~mine & ~(unsigned)(before < 0 ? 0 : before))
             return jmap_seterror("forbidden", "a right can be given only by one who has it");
     }
@@ -437,10 +447,9 @@ int share_collection_index(struct store_conn *c, enum share_kind k, const char *
     json_object_foreach(sw, pid, v)
     {
         int bits = rights_parse(k, v);
-        unsigned w = k == SHARE_CALENDAR
-                         ? CR_WRITE_ALL | CR_WRITE_OWN | CR_UPDATE_PRIVATE | CR_RSVP | CR_SHARE |
-                               CR_DELETE
-                         : AR_WRITE | AR_SHARE | AR_DELETE;
+        unsigned w = k == SHARE_CALENDAR ? CR_WRITE_ALL | CR_WRITE_OWN | CR_UPDATE_PRIVATE |
+                                               CR_RSVP | CR_SHARE | CR_DELETE
+                                         : AR_WRITE | AR_SHARE | AR_DELETE;
         shares[i++] = (struct store_share){pid, bits > 0 && ((unsigned)bits & w)};
     }
     int rc = store_share_set(c, account, kinds[k].type, id, shares, n);
@@ -458,8 +467,8 @@ static bool is_me(struct jmap_req *r, const char *address)
     const char *me = jmap_user_principal(r->user);
     json_t *p = me && address ? principal_load(jmap_req_conn(r), me) : NULL;
     const char *email = json_string_value(json_object_get(p, "email"));
-    bool yes = email && strncasecmp(address, "mailto:", 7) == 0 &&
-               strcasecmp(address + 7, email) == 0;
+    bool yes =
+        email && strncasecmp(address, "mailto:", 7) == 0 && strcasecmp(address + 7, email) == 0;
     json_decref(p);
     return yes;
 }
@@ -484,12 +493,33 @@ bool share_member_visible(struct jmap_req *r, const struct store_access *a, enum
 
 /* jscalendarbis §4.4.3 "private": the basic time and metadata, and calendars-27
  * §5.7's JMAP properties */
-static const char *const private_props[] = {
-    "@type", "created", "due", "duration", "estimatedDuration", "freeBusyStatus", "privacy",
-    "recurrenceId", "recurrenceIdTimeZone", "recurrenceOverrides", "recurrenceRule",
-    "recurrenceRules", "excludedRecurrenceRules", "sequence", "showWithoutTime", "start",
-    "timeZone", "uid", "updated", "id", "baseEventId", "calendarIds", "isDraft", "isOrigin",
-    "utcStart", "utcEnd", NULL};
+static const char *const private_props[] = {"@type",
+                                            "created",
+                                            "due",
+                                            "duration",
+                                            "estimatedDuration",
+                                            "freeBusyStatus",
+                                            "privacy",
+                                            "recurrenceId",
+                                            "recurrenceIdTimeZone",
+                                            "recurrenceOverrides",
+                                            "recurrenceRule",
+                                            "recurrenceRules",
+                                            "excludedRecurrenceRules",
+                                            "sequence",
+                                            "showWithoutTime",
+                                            "start",
+                                            "timeZone",
+                                            "uid",
+                                            "updated",
+                                            "id",
+                                            "baseEventId",
+                                            "calendarIds",
+                                            "isDraft",
+                                            "isOrigin",
+                                            "utcStart",
+                                            "utcEnd",
+                                            NULL};
 
 void share_member_view(struct jmap_req *r, const struct store_access *a, enum share_kind k,
                        json_t *obj)
@@ -548,10 +578,10 @@ static bool own_or_unowned(struct jmap_req *r, json_t *event)
  * participants (calendars-27 §4 mayRSVP). */
 static bool only_rsvp(struct jmap_req *r, json_t *obj, json_t *old)
 {
-    static const char *const rsvp[] = {"participationStatus", "participationComment",
-                                       "expectReply", "scheduleAgent", "scheduleForceSend",
-                                       "scheduleId", "delegatedTo", "delegatedFrom",
-                                       "memberOf", "scheduleSequence", "scheduleUpdated", NULL};
+    static const char *const rsvp[] = {"participationStatus", "participationComment", "expectReply",
+                                       "scheduleAgent",       "scheduleForceSend",    "scheduleId",
+                                       "delegatedTo",         "delegatedFrom",        "memberOf",
+                                       "scheduleSequence",    "scheduleUpdated",      NULL};
     json_t *a = json_deep_copy(obj), *b = json_deep_copy(old);
     json_t *pa = json_object_get(a, "participants"), *pb = json_object_get(b, "participants");
     const char *pid;
@@ -664,8 +694,8 @@ json_t *share_member_check(struct jset *s, enum share_kind k, json_t *obj, json_
             const char *privacy = json_string_value(json_object_get(old, "privacy"));
             if (!ok || (privacy && strcmp(privacy, "public")))
                 return forbidden("per-user properties need mayUpdatePrivate");
-            json_t *err = keep_per_user(s, kinds[k].member, obj, old, kinds[k].member_per_user,
-                                        true);
+            json_t *err =
+                keep_per_user(s, kinds[k].member, obj, old, kinds[k].member_per_user, true);
             if (err)
                 return err;
         }
@@ -692,7 +722,8 @@ json_t *share_member_check(struct jset *s, enum share_kind k, json_t *obj, json_
     return NULL;
 }
 
-/* ---- the engine's visibility hooks ------------------------------------------------------------ */
+/* ---- the engine's visibility hooks ------------------------------------------------------------
+ */
 
 static bool member_visible_id(struct jmap_req *r, const struct store_access *a, enum share_kind k,
                               const char *id)
