@@ -742,22 +742,6 @@ static json_t *event_check(struct jset *s, json_t *obj, json_t *old, json_t *inv
                                  JSCAL_ALLOW_MISSING_SERVER_SET, check_uid_now);
     if (err || json_array_size(invalid))
         return err;
-    /* §5.9.2: scheduling is not available on this server yet: when asked to send
-     * messages for an event with other participants, say so */
-    if (json_is_true(json_object_get(jset_args(s), "sendSchedulingMessages"))) {
-        json_t *mine = account_addresses(jmap_req_conn(r), jset_account(s), NULL);
-        const char *pid;
-        json_t *p;
-        bool others = false;
-        json_object_foreach(json_object_get(obj, "participants"), pid, p)
-        {
-            others |= !is_mine(mine, json_string_value(json_object_get(p, "calendarAddress")));
-        }
-        json_decref(mine);
-        if (others)
-            return jmap_seterror("noSupportedScheduleMethods",
-                                 "this server cannot send scheduling messages");
-    }
     return NULL;
 }
 
@@ -775,12 +759,18 @@ static json_t *event_validate(struct jset *s, json_t *obj, json_t *old, json_t *
     json_t *denied = share_member_check(s, SHARE_CALENDAR, obj, old); /* §4 myRights */
     if (denied)
         return denied;
-    if (old || !jset_prechecked(s))
-        return event_check(s, obj, old, invalid, true);
-    check_calendar_ids(s, obj, invalid);
-    if (json_array_size(invalid))
-        return NULL;
-    return check_uid(s, jset_conn(s), jset_account(s), obj, NULL, invalid);
+    json_t *err;
+    if (old || !jset_prechecked(s)) {
+        err = event_check(s, obj, old, invalid, true);
+    } else {
+        check_calendar_ids(s, obj, invalid);
+        err = json_array_size(invalid) ? NULL
+                                       : check_uid(s, jset_conn(s), jset_account(s), obj, NULL,
+                                                   invalid);
+    }
+    if (err || json_array_size(invalid))
+        return err;
+    return scheduling_check(s, obj, old); /* §5.9.2 sendSchedulingMessages */
 }
 
 static json_t *event_destroy(struct jset *s, const char *id, json_t *old)
@@ -788,11 +778,7 @@ static json_t *event_destroy(struct jset *s, const char *id, json_t *old)
     json_t *denied = share_member_check(s, SHARE_CALENDAR, NULL, old); /* §4 myRights */
     if (denied)
         return denied;
-    if (json_is_true(json_object_get(jset_args(s), "sendSchedulingMessages")) &&
-        json_object_size(json_object_get(old, "participants")) > 1)
-        return jmap_seterror("noSupportedScheduleMethods",
-                             "this server cannot send scheduling messages");
-    return NULL;
+    return scheduling_check(s, NULL, old); /* §5.9.2: CANCEL, or REPLY */
 }
 
 /* ---- the side index --------------------------------------------------------------------------- */
@@ -1209,6 +1195,7 @@ const struct jtype calendar_event_type = {
     .get_prepare = event_get_prepare,
     .view = event_view,
     .visible = share_event_visible_id,
+    .finish = scheduling_finish,
     .load_synthetic = event_load_synthetic,
     .synthetic_update = event_synthetic_update,
     .index = event_index,

@@ -44,6 +44,7 @@ static const struct jtype *const calendars_types[] = {
     &calendar_type,
     &participant_identity_type,
     &calendar_event_type,
+    &calendar_event_notification_type,
     NULL,
 };
 

@@ -13,6 +13,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "jmap/engine.h"
 #include "types/types.h"
@@ -334,6 +335,31 @@ int principal_remove(struct store_conn *c, const char *id)
 json_t *principal_load(struct store_conn *c, const char *id)
 {
     return store_object_get(c, PRINCIPALS_ACCOUNT, principal_type.name, id);
+}
+
+struct by_email {
+    const char *email;
+    char *out;
+    bool found;
+};
+
+static int by_email_cb(const char *id, json_t *obj, void *ud)
+{
+    struct by_email *b = ud;
+    const char *email = json_string_value(json_object_get(obj, "email"));
+    const char *type = json_string_value(json_object_get(obj, "type"));
+    if (!email || !type || strcmp(type, "individual") || strcasecmp(email, b->email))
+        return 0;
+    snprintf(b->out, 64, "%s", id);
+    b->found = true;
+    return 1;
+}
+
+int principal_find_email(struct store_conn *c, const char *email, char out[64])
+{
+    struct by_email b = {email, out, false};
+    store_object_foreach(c, PRINCIPALS_ACCOUNT, principal_type.name, by_email_cb, &b);
+    return b.found ? STORE_OK : STORE_NOTFOUND;
 }
 
 /* RFC 9670 §2: every user is an individual principal. */

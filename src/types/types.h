@@ -31,9 +31,35 @@ int principal_put(struct store_conn *c, const char *id, const char *type, const 
                   const char *address);
 /* Removes a principal from the directory (a user or group deleted). */
 int principal_remove(struct store_conn *c, const char *id);
+/* The user principal (their account id into out[64]) whose email is email (no
+ * "mailto:"), case-insensitively: 0 or STORE_NOTFOUND. */
+int principal_find_email(struct store_conn *c, const char *email, char out[64]);
 /* The stored principal (new reference) or NULL. */
 json_t *principal_load(struct store_conn *c, const char *id);
 void share_notification_register_methods(void);
+/* What the notification types share (RFC 9670 §3, calendars-27 §7): /set allows
+ * destroy only (the validate hook), the after/before conditions (-1: another key)
+ * and sorting by created. */
+json_t *notification_validate(struct jset *s, json_t *obj, json_t *old, json_t *invalid);
+int notification_created_filter(json_t *obj, const char *key, json_t *value);
+int notification_compare(json_t *a, json_t *b, const char *property, bool *ok);
+
+/* ---- scheduling (calendars-27 §5.9.2, §7; RFC 5546; scheduling.c) ----------------- */
+extern const struct jtype calendar_event_notification_type;
+/* Records a CalendarEventNotification (§7) in account about event id: type
+ * "created", "updated" or "destroyed", event the data before (after, for created),
+ * patch the change (updated only, may be NULL); by r's user (r NULL: nobody known)
+ * or, for a scheduling message, from address. */
+int calendar_event_notification_add(struct store_conn *c, struct jmap_req *r,
+                                    const char *account, const char *type, const char *event_id,
+                                    json_t *event, json_t *patch, const char *from_address);
+/* CalendarEvent/set with sendSchedulingMessages (§5.9.2): checks that every
+ * recipient can be reached (else the noSupportedScheduleMethods SetError) and
+ * records the change (old NULL: create; obj NULL: destroy) to deliver at finish. */
+json_t *scheduling_check(struct jset *s, json_t *obj, json_t *old);
+/* The /set's finish hook: delivers the recorded messages between users of this
+ * server, in the same transaction (REQUEST, CANCEL, REPLY of RFC 5546 §3.2). */
+void scheduling_finish(struct jset *s, bool all_ok);
 /* RFC 9670 §3: records in user_account (the sharee's own) that their rights on an
  * object changed from old_rights to new_rights (either NULL: none), made by r's
  * user (r NULL: the administrator). */

@@ -1,0 +1,322 @@
+/*
+ * scheduling.c — scheduling messages between users of this server
+ * (draft-ietf-jmap-calendars-27 §5.9.2; iTIP, RFC 5546 §3.2). A CalendarEvent/set
+ * with sendSchedulingMessages records each change in scheduling_check (the
+ * validate hook); scheduling_finish, in the same transaction, applies the iTIP
+ * method the change means straight to the recipients' data:
+ *
+ *   REQUEST (§3.2.2): the organizer created or changed the event: each attendee's
+ *     copy (in their default calendar, found by uid) is created or replaced;
+ *   CANCEL (§3.2.5): the event was destroyed, or an attendee removed: their copy
+ *     gets status "cancelled";
+ *   REPLY (§3.2.3): an attendee changed their participationStatus (or destroyed
+ *     their copy after answering): the organizer's copy records it, unless the
+ *     attendee answered an older sequence than the organizer's.
+ *
+ * Each processed message leaves a CalendarEventNotification (§7) in the
+ * recipient's account. Recipients are found by calendar address (their principal's
+ * email); an address that is no user of this server gets noSupportedScheduleMethods
+ * (iMIP is not implemented yet).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "jmap/engine.h"
+#include "types/calendar_event.h"
+#include "types/types.h"
+#include "util/util.h"
+
+/* The changes of the /set running on this thread: [{old, new}] */
+static __thread json_t *pending;
+
+/* The account of the user whose calendar address is address, into out[64]. */
+static bool local_account(struct store_conn *c, const char *address, char out[64])
+{
+    return address && strncasecmp(address, "mailto:", 7) == 0 &&
+           principal_find_email(c, address + 7, out) == 0;
+}
+
+static const char *address_of(json_t *participant)
+{
+    return json_string_value(json_object_get(participant, "calendarAddress"));
+}
+
+json_t *scheduling_check(struct jset *s, json_t *obj, json_t *old)
+{
+    if (!json_is_true(json_object_get(jset_args(s), "sendSchedulingMessages")))
+        return NULL;
+    json_t *ev = obj ? obj : old;
+    bool origin = json_is_true(json_object_get(ev, "isOrigin"));
+    struct store_conn *c = jset_conn(s);
+    char acct[64];
+    /* §5.9.2: every recipient must be reachable */
+    if (origin) {
+        const char *pid;
+        json_t *p;
+        json_object_foreach(json_object_get(ev, "participants"), pid, p)
+        {
+            const char *addr = address_of(p);
+            if (addr && !local_account(c, addr, acct))
+                return jmap_seterror("noSupportedScheduleMethods",
+                                     "%s is not a user of this server, and iMIP is not "
+                                     "available",
+                                     addr);
+        }
+    } else {
+        const char *org = json_string_value(json_object_get(ev, "organizerCalendarAddress"));
+        if (org && !local_account(c, org, acct))
+            return jmap_seterror("noSupportedScheduleMethods",
+                                 "the organizer %s is not a user of this server", org);
+    }
+    if (!pending)
+        pending = json_array();
+    json_array_append_new(pending, json_pack("{s:O?, s:O?}", "old", old, "new", obj));
+    return NULL;
+}
+
+/* ---- delivery ---------------------------------------------------------------------------- */
+
+/* The id of the event with uid in account, into out[64]. */
+struct find {
+    char *out;
+    bool found;
+};
+
+static int found_cb(const char *id, void *ud)
+{
+    struct find *f = ud;
+    snprintf(f->out, 64, "%s", id);
+    f->found = true;
+    return 1;
+}
+
+static bool find_uid(struct store_conn *c, const char *account, const char *uid, char out[64])
+{
+    struct find f = {out, false};
+    if (uid)
+        store_index_find_uid(c, account, calendar_event_type.name, uid, found_cb, &f);
+    return f.found;
+}
+
+/* A patch of the top-level changes from a to b (§7 eventPatch). */
+static json_t *top_patch(json_t *a, json_t *b)
+{
+    json_t *patch = json_object();
+    const char *k;
+    json_t *v;
+    json_object_foreach(b, k, v)
+    {
+        if (!json_equal(v, json_object_get(a, k)))
+            json_object_set(patch, k, v);
+    }
+    json_object_foreach(a, k, v)
+    {
+        if (!json_object_get(b, k))
+            json_object_set_new(patch, k, json_null());
+    }
+    return patch;
+}
+
+static const char *const per_user[] = {"keywords", "color", "freeBusyStatus",
+                                       "useDefaultAlerts", "alerts", NULL};
+
+/* Writes ev as account's event id (new: a create) and notifies the account. */
+static void deliver(struct jset *s, const char *account, const char *id, json_t *before,
+                    json_t *ev, bool create, const char *from)
+{
+    struct store_conn *c = jset_conn(s);
+    if (jmap_object_write(c, jset_req(s), &calendar_event_type, account, id, ev, create))
+        return;
+    json_t *patch = create ? NULL : top_patch(before, ev);
+    calendar_event_notification_add(c, jset_req(s), account, create ? "created" : "updated", id,
+                                    create ? ev : before, patch, from);
+    json_decref(patch);
+}
+
+/* REQUEST (RFC 5546 §3.2.2) of ev to the attendee at address, whose account is acct. */
+static void request_to(struct jset *s, json_t *ev, const char *address, const char *acct)
+{
+    struct store_conn *c = jset_conn(s);
+    const char *uid = json_string_value(json_object_get(ev, "uid"));
+    char id[64];
+    bool have = find_uid(c, acct, uid, id);
+    json_t *old = have ? store_object_get(c, acct, calendar_event_type.name, id) : NULL;
+    /* §3.2.2: an older sequence than the attendee's copy changes nothing */
+    if (old && json_integer_value(json_object_get(old, "sequence")) >
+                   json_integer_value(json_object_get(ev, "sequence"))) {
+        json_decref(old);
+        return;
+    }
+    json_t *copy = json_deep_copy(ev);
+    json_object_set_new(copy, "isOrigin", json_false());
+    for (const char *const *p = per_user; *p; p++)
+        json_object_del(copy, *p);
+    /* calendars-27 §5.9.2.1: hideAttendees: the recipient is the only attendee */
+    if (json_is_true(json_object_get(ev, "hideAttendees"))) {
+        const char *pid;
+        json_t *p;
+        void *tmp;
+        json_object_foreach_safe(json_object_get(copy, "participants"), tmp, pid, p)
+        {
+            bool owner = json_is_true(json_object_get(json_object_get(p, "roles"), "owner"));
+            if (!owner && (!address_of(p) || strcasecmp(address_of(p), address)))
+                json_object_del(json_object_get(copy, "participants"), pid);
+        }
+    }
+    if (old) {
+        json_object_set(copy, "calendarIds", json_object_get(old, "calendarIds"));
+        for (const char *const *p = per_user; *p; p++)
+            if (json_object_get(old, *p))
+                json_object_set(copy, *p, json_object_get(old, *p));
+    } else {
+        char cal[64];
+        if (event_default_calendar(c, acct, cal) != 0) {
+            json_decref(copy);
+            return;
+        }
+        json_object_set_new(copy, "calendarIds", json_pack("{s:b}", cal, 1));
+        util_random_id(id, 12, calendar_event_type.id_prefix);
+    }
+    json_object_set_new(copy, "id", json_string(id));
+    deliver(s, acct, id, old, copy,
+            !old, json_string_value(json_object_get(ev, "organizerCalendarAddress")));
+    json_decref(copy);
+    json_decref(old);
+}
+
+/* CANCEL (RFC 5546 §3.2.5) of ev to the attendee's account. */
+static void cancel_to(struct jset *s, json_t *ev, const char *acct)
+{
+    struct store_conn *c = jset_conn(s);
+    char id[64];
+    if (!find_uid(c, acct, json_string_value(json_object_get(ev, "uid")), id))
+        return;
+    json_t *old = store_object_get(c, acct, calendar_event_type.name, id);
+    if (!old)
+        return;
+    json_t *copy = json_deep_copy(old);
+    json_object_set_new(copy, "status", json_string("cancelled"));
+    json_object_set_new(copy, "sequence",
+                        json_integer(json_integer_value(json_object_get(ev, "sequence")) + 1));
+    deliver(s, acct, id, old, copy, false,
+            json_string_value(json_object_get(ev, "organizerCalendarAddress")));
+    json_decref(copy);
+    json_decref(old);
+}
+
+/* The organizer's side of a change (§5.9.2.1, §5.9.2.2). */
+static void organizer_sends(struct jset *s, json_t *old, json_t *now)
+{
+    struct store_conn *c = jset_conn(s);
+    const char *self = jset_account(s);
+    char acct[64];
+    const char *pid;
+    json_t *p;
+    json_object_foreach(json_object_get(now, "participants"), pid, p)
+    {
+        if (local_account(c, address_of(p), acct) && strcmp(acct, self))
+            request_to(s, now, address_of(p), acct);
+    }
+    /* removed participants, or everyone when the event is gone */
+    json_object_foreach(json_object_get(old, "participants"), pid, p)
+    {
+        bool stays = false;
+        const char *q;
+        json_t *v;
+        json_object_foreach(json_object_get(now, "participants"), q, v)
+        {
+            stays |= address_of(v) && address_of(p) && !strcasecmp(address_of(v), address_of(p));
+        }
+        if (!stays && local_account(c, address_of(p), acct) && strcmp(acct, self))
+            cancel_to(s, old, acct);
+    }
+}
+
+/* The participant of ev who is the user of account self (their principal's email). */
+static json_t *me_in(struct store_conn *c, json_t *ev, const char *self, const char **pid_out)
+{
+    const char *pid;
+    json_t *p;
+    char acct[64];
+    json_object_foreach(json_object_get(ev, "participants"), pid, p)
+    {
+        if (local_account(c, address_of(p), acct) && strcmp(acct, self) == 0) {
+            *pid_out = pid;
+            return p;
+        }
+    }
+    return NULL;
+}
+
+/* REPLY (RFC 5546 §3.2.3) of the attendee's answer to the organizer's copy. */
+static void attendee_replies(struct jset *s, json_t *old, json_t *now)
+{
+    struct store_conn *c = jset_conn(s);
+    const char *mine = NULL, *was_pid = NULL;
+    json_t *me = now ? me_in(c, now, jset_account(s), &mine) : NULL;
+    json_t *was = old ? me_in(c, old, jset_account(s), &was_pid) : NULL;
+    const char *status = json_string_value(json_object_get(me, "participationStatus"));
+    const char *before = json_string_value(json_object_get(was, "participationStatus"));
+    if (!now && before && strcmp(before, "needs-action"))
+        status = "declined"; /* §5.9.2.3: destroyed after answering */
+    if (!status || !strcmp(status, "needs-action") || (before && !strcmp(status, before)))
+        return;
+    json_t *ev = now ? now : old;
+    const char *address = address_of(me ? me : was);
+    char org[64], id[64];
+    if (!local_account(c, json_string_value(json_object_get(ev, "organizerCalendarAddress")), org) ||
+        !find_uid(c, org, json_string_value(json_object_get(ev, "uid")), id))
+        return;
+    json_t *theirs = store_object_get(c, org, calendar_event_type.name, id);
+    /* an answer to an older sequence than the organizer's changes nothing */
+    if (!theirs || json_integer_value(json_object_get(ev, "sequence")) <
+                       json_integer_value(json_object_get(theirs, "sequence"))) {
+        json_decref(theirs);
+        return;
+    }
+    json_t *copy = json_deep_copy(theirs);
+    const char *pid;
+    json_t *p;
+    bool invited = false;
+    json_object_foreach(json_object_get(copy, "participants"), pid, p)
+    {
+        if (address_of(p) && !strcasecmp(address_of(p), address)) {
+            json_object_set_new(p, "participationStatus", json_string(status));
+            invited = true;
+        }
+    }
+    if (invited) /* a reply from someone not invited is not trusted */
+        deliver(s, org, id, theirs, copy, false, address);
+    json_decref(copy);
+    json_decref(theirs);
+}
+
+void scheduling_finish(struct jset *s, bool all_ok)
+{
+    (void)all_ok;
+    json_t *list = pending;
+    pending = NULL;
+    struct store_conn *c = jset_conn(s);
+    size_t i;
+    json_t *v;
+    json_array_foreach(list, i, v)
+    {
+        json_t *old = json_object_get(v, "old"), *now = json_object_get(v, "new");
+        old = json_is_null(old) ? NULL : old;
+        now = json_is_null(now) ? NULL : now;
+        /* only what was stored: the write of each change may still have failed */
+        const char *id = json_string_value(json_object_get(now ? now : old, "id"));
+        json_t *stored = id ? store_object_get(c, jset_account(s), calendar_event_type.name, id)
+                            : NULL;
+        bool done = now ? stored && json_equal(stored, now) : !stored;
+        json_decref(stored);
+        if (!done)
+            continue;
+        if (json_is_true(json_object_get(now ? now : old, "isOrigin")))
+            organizer_sends(s, old, now);
+        else
+            attendee_replies(s, old, now);
+    }
+    json_decref(list);
+}
