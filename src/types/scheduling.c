@@ -122,22 +122,22 @@ static const char *const per_user[] = {"keywords", "color", "freeBusyStatus",
                                        "useDefaultAlerts", "alerts", NULL};
 
 /* Writes ev as account's event id (new: a create) and notifies the account. */
-static void deliver(struct jset *s, const char *account, const char *id, json_t *before,
-                    json_t *ev, bool create, const char *from)
+static int deliver(struct store_conn *c, struct jmap_req *r, const char *account, const char *id,
+                   json_t *before, json_t *ev, bool create, const char *from)
 {
-    struct store_conn *c = jset_conn(s);
-    if (jmap_object_write(c, jset_req(s), &calendar_event_type, account, id, ev, create))
-        return;
+    if (jmap_object_write(c, r, &calendar_event_type, account, id, ev, create))
+        return -1;
     json_t *patch = create ? NULL : top_patch(before, ev);
-    calendar_event_notification_add(c, jset_req(s), account, create ? "created" : "updated", id,
-                                    create ? ev : before, patch, from);
+    int rc = calendar_event_notification_add(c, r, account, create ? "created" : "updated", id,
+                                             create ? ev : before, patch, from);
     json_decref(patch);
+    return rc ? -1 : 0;
 }
 
 /* REQUEST (RFC 5546 §3.2.2) of ev to the attendee at address, whose account is acct. */
-static void request_to(struct jset *s, json_t *ev, const char *address, const char *acct)
+static void request_to(struct store_conn *c, struct jmap_req *r, json_t *ev, const char *address,
+                       const char *acct)
 {
-    struct store_conn *c = jset_conn(s);
     const char *uid = json_string_value(json_object_get(ev, "uid"));
     char id[64];
     bool have = find_uid(c, acct, uid, id);
@@ -179,30 +179,73 @@ static void request_to(struct jset *s, json_t *ev, const char *address, const ch
         util_random_id(id, 12, calendar_event_type.id_prefix);
     }
     json_object_set_new(copy, "id", json_string(id));
-    deliver(s, acct, id, old, copy,
-            !old, json_string_value(json_object_get(ev, "organizerCalendarAddress")));
+    deliver(c, r, acct, id, old, copy, !old,
+            json_string_value(json_object_get(ev, "organizerCalendarAddress")));
     json_decref(copy);
     json_decref(old);
 }
 
 /* CANCEL (RFC 5546 §3.2.5) of ev to the attendee's account. */
-static void cancel_to(struct jset *s, json_t *ev, const char *acct)
+static int cancel_to(struct store_conn *c, struct jmap_req *r, json_t *ev, const char *acct)
 {
-    struct store_conn *c = jset_conn(s);
     char id[64];
     if (!find_uid(c, acct, json_string_value(json_object_get(ev, "uid")), id))
-        return;
+        return -1;
     json_t *old = store_object_get(c, acct, calendar_event_type.name, id);
     if (!old)
-        return;
+        return -1;
     json_t *copy = json_deep_copy(old);
     json_object_set_new(copy, "status", json_string("cancelled"));
     json_object_set_new(copy, "sequence",
                         json_integer(json_integer_value(json_object_get(ev, "sequence")) + 1));
-    deliver(s, acct, id, old, copy, false,
-            json_string_value(json_object_get(ev, "organizerCalendarAddress")));
+    int rc = deliver(c, r, acct, id, old, copy, false,
+                     json_string_value(json_object_get(ev, "organizerCalendarAddress")));
     json_decref(copy);
     json_decref(old);
+    return rc;
+}
+
+/* REPLY (RFC 5546 §3.2.3): the attendee at address answered status to ev (their
+ * copy, or the message's event); the organizer's copy in account org records it.
+ * Returns 0, or -1 with *why (static) when nothing changes. */
+static int reply_to(struct store_conn *c, struct jmap_req *r, json_t *ev, const char *address,
+                    const char *status, const char *org, const char **why)
+{
+    const char *dummy;
+    why = why ? why : &dummy;
+    char id[64];
+    if (!find_uid(c, org, json_string_value(json_object_get(ev, "uid")), id))
+        return *why = "no event of the organizer has this UID", -1;
+    json_t *theirs = store_object_get(c, org, calendar_event_type.name, id);
+    if (!theirs || !json_is_true(json_object_get(theirs, "isOrigin"))) {
+        json_decref(theirs);
+        return *why = "the user is not the organizer of this event", -1;
+    }
+    /* an answer to an older sequence than the organizer's changes nothing */
+    if (json_integer_value(json_object_get(ev, "sequence")) <
+        json_integer_value(json_object_get(theirs, "sequence"))) {
+        json_decref(theirs);
+        return *why = "the reply answers an older SEQUENCE than the event's", -1;
+    }
+    json_t *copy = json_deep_copy(theirs);
+    const char *pid;
+    json_t *p;
+    bool invited = false;
+    json_object_foreach(json_object_get(copy, "participants"), pid, p)
+    {
+        if (address && address_of(p) && !strcasecmp(address_of(p), address)) {
+            json_object_set_new(p, "participationStatus", json_string(status));
+            invited = true;
+        }
+    }
+    int rc = -1;
+    if (!invited) /* a reply from someone not invited is not trusted */
+        *why = "the sender is not a participant of the event";
+    else if ((rc = deliver(c, r, org, id, theirs, copy, false, address)))
+        *why = "the event could not be stored";
+    json_decref(copy);
+    json_decref(theirs);
+    return rc;
 }
 
 /* The organizer's side of a change (§5.9.2.1, §5.9.2.2). */
@@ -216,7 +259,7 @@ static void organizer_sends(struct jset *s, json_t *old, json_t *now)
     json_object_foreach(json_object_get(now, "participants"), pid, p)
     {
         if (local_account(c, address_of(p), acct) && strcmp(acct, self))
-            request_to(s, now, address_of(p), acct);
+            request_to(c, jset_req(s), now, address_of(p), acct);
     }
     /* removed participants, or everyone when the event is gone */
     json_object_foreach(json_object_get(old, "participants"), pid, p)
@@ -229,7 +272,7 @@ static void organizer_sends(struct jset *s, json_t *old, json_t *now)
             stays |= address_of(v) && address_of(p) && !strcasecmp(address_of(v), address_of(p));
         }
         if (!stays && local_account(c, address_of(p), acct) && strcmp(acct, self))
-            cancel_to(s, old, acct);
+            cancel_to(c, jset_req(s), old, acct);
     }
 }
 
@@ -263,33 +306,9 @@ static void attendee_replies(struct jset *s, json_t *old, json_t *now)
     if (!status || !strcmp(status, "needs-action") || (before && !strcmp(status, before)))
         return;
     json_t *ev = now ? now : old;
-    const char *address = address_of(me ? me : was);
-    char org[64], id[64];
-    if (!local_account(c, json_string_value(json_object_get(ev, "organizerCalendarAddress")), org) ||
-        !find_uid(c, org, json_string_value(json_object_get(ev, "uid")), id))
-        return;
-    json_t *theirs = store_object_get(c, org, calendar_event_type.name, id);
-    /* an answer to an older sequence than the organizer's changes nothing */
-    if (!theirs || json_integer_value(json_object_get(ev, "sequence")) <
-                       json_integer_value(json_object_get(theirs, "sequence"))) {
-        json_decref(theirs);
-        return;
-    }
-    json_t *copy = json_deep_copy(theirs);
-    const char *pid;
-    json_t *p;
-    bool invited = false;
-    json_object_foreach(json_object_get(copy, "participants"), pid, p)
-    {
-        if (address_of(p) && !strcasecmp(address_of(p), address)) {
-            json_object_set_new(p, "participationStatus", json_string(status));
-            invited = true;
-        }
-    }
-    if (invited) /* a reply from someone not invited is not trusted */
-        deliver(s, org, id, theirs, copy, false, address);
-    json_decref(copy);
-    json_decref(theirs);
+    char org[64];
+    if (local_account(c, json_string_value(json_object_get(ev, "organizerCalendarAddress")), org))
+        reply_to(c, jset_req(s), ev, address_of(me ? me : was), status, org, NULL);
 }
 
 void scheduling_finish(struct jset *s, bool all_ok)
@@ -319,4 +338,114 @@ void scheduling_finish(struct jset *s, bool all_ok)
             attendee_replies(s, old, now);
     }
     json_decref(list);
+}
+
+/* ---- incoming iTIP (`jmapd deliver`, RFC 6047 iMIP) --------------------------------------- */
+
+/* The participant of ev at address, or NULL. */
+static json_t *participant_at(json_t *ev, const char *address)
+{
+    const char *pid;
+    json_t *p;
+    json_object_foreach(json_object_get(ev, "participants"), pid, p)
+    {
+        if (address_of(p) && !strcasecmp(address_of(p), address))
+            return p;
+    }
+    return NULL;
+}
+
+/* REQUEST (§3.2.2) received: the user's copy is created or replaced. */
+static int apply_request(struct store_conn *c, const char *account, json_t *ev, const char *from,
+                         const char **why)
+{
+    char id[64], cal[64];
+    json_t *old = find_uid(c, account, json_string_value(json_object_get(ev, "uid")), id)
+                      ? store_object_get(c, account, calendar_event_type.name, id)
+                      : NULL;
+    int rc = -1;
+    if (old && json_is_true(json_object_get(old, "isOrigin")))
+        *why = "the user organizes this event: a REQUEST for it cannot come from elsewhere";
+    else if (old && json_integer_value(json_object_get(old, "sequence")) >
+                        json_integer_value(json_object_get(ev, "sequence")))
+        *why = "the message has an older SEQUENCE than the user's copy";
+    else if (event_default_calendar(c, account, cal) != 0)
+        *why = "the user has no calendar";
+    else
+        rc = 0;
+    char *err = NULL;
+    bool updated = false;
+    if (rc == 0 && event_import_one(c, account, cal, ev, &updated, &err) != 0) {
+        *why = "the event is not valid";
+        rc = -1;
+    }
+    free(err);
+    json_t *now = rc == 0 && find_uid(c, account, json_string_value(json_object_get(ev, "uid")), id)
+                      ? store_object_get(c, account, calendar_event_type.name, id)
+                      : NULL;
+    if (now) {
+        json_t *patch = old ? top_patch(old, now) : NULL;
+        rc = calendar_event_notification_add(c, NULL, account, old ? "updated" : "created", id,
+                                             old ? old : now, patch, from);
+        json_decref(patch);
+    }
+    json_decref(now);
+    json_decref(old);
+    return rc;
+}
+
+/* CANCEL (§3.2.5) received: the user's copy gets status cancelled. */
+static int apply_cancel(struct store_conn *c, const char *account, json_t *ev, const char *from,
+                        const char **why)
+{
+    char id[64];
+    json_t *old = find_uid(c, account, json_string_value(json_object_get(ev, "uid")), id)
+                      ? store_object_get(c, account, calendar_event_type.name, id)
+                      : NULL;
+    const char *org = old ? json_string_value(json_object_get(old, "organizerCalendarAddress"))
+                          : NULL;
+    int rc = -1;
+    if (!old)
+        *why = "the user has no event with this UID";
+    else if (!org || strcasecmp(org, from))
+        *why = "the sender is not the organizer of the user's copy";
+    else if (json_integer_value(json_object_get(old, "sequence")) >
+             json_integer_value(json_object_get(ev, "sequence")))
+        *why = "the message has an older SEQUENCE than the user's copy";
+    else
+        rc = 0;
+    if (rc == 0) {
+        json_t *copy = json_deep_copy(old);
+        json_object_set_new(copy, "status", json_string("cancelled"));
+        json_object_set(copy, "sequence", json_object_get(ev, "sequence"));
+        if (!json_is_integer(json_object_get(copy, "sequence")))
+            json_object_set(copy, "sequence", json_object_get(old, "sequence"));
+        rc = deliver(c, NULL, account, id, old, copy, false, from);
+        json_decref(copy);
+    }
+    json_decref(old);
+    return rc;
+}
+
+int scheduling_apply(struct store_conn *c, const char *account, const char *method, json_t *ev,
+                     const char *from, const char **why)
+{
+    const char *org = json_string_value(json_object_get(ev, "organizerCalendarAddress"));
+    if (!method || !from || !json_is_string(json_object_get(ev, "uid")))
+        return *why = "an iTIP message needs METHOD, a sender and a UID", -1;
+    if (strcasecmp(method, "reply") == 0) {
+        json_t *p = participant_at(ev, from);
+        const char *status = json_string_value(json_object_get(p, "participationStatus"));
+        if (!p || !status)
+            return *why = "the sender answers for no participant of the event", -1;
+        return reply_to(c, NULL, ev, from, status, account, why);
+    }
+    /* RFC 6047 §3: the sender of a REQUEST or CANCEL is the organizer */
+    if (!org || strcasecmp(org, from))
+        return *why = "the sender is not the event's organizer", -1;
+    if (strcasecmp(method, "request") == 0)
+        return apply_request(c, account, ev, from, why);
+    if (strcasecmp(method, "cancel") == 0)
+        return apply_cancel(c, account, ev, from, why);
+    return *why = "this iTIP method is not supported (REQUEST, CANCEL and REPLY are)", -1;
 }

@@ -60,6 +60,14 @@ json_t *scheduling_check(struct jset *s, json_t *obj, json_t *old);
 /* The /set's finish hook: delivers the recorded messages between users of this
  * server, in the same transaction (REQUEST, CANCEL, REPLY of RFC 5546 §3.2). */
 void scheduling_finish(struct jset *s, bool all_ok);
+/* Applies one received iTIP message (RFC 5546; from iMIP, RFC 6047) to the data of
+ * account: method "request", "cancel" or "reply", ev the message's event
+ * (JSCalendar), from the sender's calendar address (mailto:). Refuses what does not
+ * match an event of the user or cannot be trusted (a REQUEST or CANCEL not from the
+ * organizer, a REPLY from someone not invited, an older SEQUENCE): -1 with *why.
+ * Inside a write transaction; 0 when applied. */
+int scheduling_apply(struct store_conn *c, const char *account, const char *method, json_t *ev,
+                     const char *from, const char **why);
 /* RFC 9670 §3: records in user_account (the sharee's own) that their rights on an
  * object changed from old_rights to new_rights (either NULL: none), made by r's
  * user (r NULL: the administrator). */
