@@ -287,6 +287,25 @@ json_t *jmap_session(struct jmap_server *srv, const struct jmap_user *user)
     return s;
 }
 
+static void (*after_request[4])(struct jmap_server *srv);
+
+void jmap_register_after_request(void (*fn)(struct jmap_server *srv))
+{
+    for (size_t i = 0; i < sizeof after_request / sizeof after_request[0]; i++)
+        if (!after_request[i]) {
+            after_request[i] = fn;
+            return;
+        }
+    assert(!"too many after-request hooks");
+}
+
+void jmap_after_request(struct jmap_server *srv)
+{
+    for (size_t i = 0; i < sizeof after_request / sizeof after_request[0] && after_request[i];
+         i++)
+        after_request[i](srv);
+}
+
 int jmap_account_provision(struct jmap_server *srv, struct store_conn *c,
                            const struct jmap_owner *owner)
 {

@@ -354,6 +354,10 @@ json_t *jmap_account_object(const struct config *cfg, const struct jmap_user *us
 /* The session resource (RFC 8620 §2) for user, as a new JSON object. */
 json_t *jmap_session(struct jmap_server *srv, const struct jmap_user *user);
 
+/* Work to do after every API request, its calls committed (outgoing mail). */
+void jmap_register_after_request(void (*fn)(struct jmap_server *srv));
+void jmap_after_request(struct jmap_server *srv);
+
 /* Creates a new user's account contents: each module's provision hook. */
 int jmap_account_provision(struct jmap_server *srv, struct store_conn *c,
                            const struct jmap_owner *owner);

@@ -766,6 +766,7 @@ void jmap_api_handle(struct jmap_server *srv, const struct jmap_user *user, cons
     json_object_set_new(resp, "sessionState", json_string(jmap_session_state(user)));
     set_result(out, 200, json_dumps(resp, JSON_COMPACT), false);
     util_deadline_set(0);
+    jmap_after_request(srv); /* after the commits: e.g. the iMIP outbox */
     json_decref(resp);
     json_decref(r.created_ids);
     json_decref(r.changed);

@@ -42,10 +42,17 @@ static const char *address_of(json_t *participant)
     return json_string_value(json_object_get(participant, "calendarAddress"));
 }
 
+/* Whether iMIP can reach addresses outside the server (an SMTP relay is set). */
+static bool imip_on(struct jmap_req *r)
+{
+    return r && r->srv && r->srv->cfg && r->srv->cfg->smtp_url[0];
+}
+
 json_t *scheduling_check(struct jset *s, json_t *obj, json_t *old)
 {
     if (!json_is_true(json_object_get(jset_args(s), "sendSchedulingMessages")))
         return NULL;
+    bool imip = imip_on(jset_req(s));
     json_t *ev = obj ? obj : old;
     bool origin = json_is_true(json_object_get(ev, "isOrigin"));
     struct store_conn *c = jset_conn(s);
@@ -57,7 +64,7 @@ json_t *scheduling_check(struct jset *s, json_t *obj, json_t *old)
         json_object_foreach(json_object_get(ev, "participants"), pid, p)
         {
             const char *addr = address_of(p);
-            if (addr && !local_account(c, addr, acct))
+            if (addr && !local_account(c, addr, acct) && !imip)
                 return jmap_seterror("noSupportedScheduleMethods",
                                      "%s is not a user of this server, and iMIP is not "
                                      "available",
@@ -65,7 +72,7 @@ json_t *scheduling_check(struct jset *s, json_t *obj, json_t *old)
         }
     } else {
         const char *org = json_string_value(json_object_get(ev, "organizerCalendarAddress"));
-        if (org && !local_account(c, org, acct))
+        if (org && !local_account(c, org, acct) && !imip)
             return jmap_seterror("noSupportedScheduleMethods",
                                  "the organizer %s is not a user of this server", org);
     }
@@ -134,6 +141,25 @@ static int deliver(struct store_conn *c, struct jmap_req *r, const char *account
     return rc ? -1 : 0;
 }
 
+/* calendars-27 §5.9.2.1 hideAttendees: a copy of ev where the recipient at address is
+ * the only attendee (the owners stay). */
+static json_t *for_recipient(json_t *ev, const char *address)
+{
+    json_t *copy = json_deep_copy(ev);
+    if (!json_is_true(json_object_get(ev, "hideAttendees")))
+        return copy;
+    const char *pid;
+    json_t *p;
+    void *tmp;
+    json_object_foreach_safe(json_object_get(copy, "participants"), tmp, pid, p)
+    {
+        bool owner = json_is_true(json_object_get(json_object_get(p, "roles"), "owner"));
+        if (!owner && (!address_of(p) || strcasecmp(address_of(p), address)))
+            json_object_del(json_object_get(copy, "participants"), pid);
+    }
+    return copy;
+}
+
 /* REQUEST (RFC 5546 §3.2.2) of ev to the attendee at address, whose account is acct. */
 static void request_to(struct store_conn *c, struct jmap_req *r, json_t *ev, const char *address,
                        const char *acct)
@@ -148,22 +174,10 @@ static void request_to(struct store_conn *c, struct jmap_req *r, json_t *ev, con
         json_decref(old);
         return;
     }
-    json_t *copy = json_deep_copy(ev);
+    json_t *copy = for_recipient(ev, address);
     json_object_set_new(copy, "isOrigin", json_false());
     for (const char *const *p = per_user; *p; p++)
         json_object_del(copy, *p);
-    /* calendars-27 §5.9.2.1: hideAttendees: the recipient is the only attendee */
-    if (json_is_true(json_object_get(ev, "hideAttendees"))) {
-        const char *pid;
-        json_t *p;
-        void *tmp;
-        json_object_foreach_safe(json_object_get(copy, "participants"), tmp, pid, p)
-        {
-            bool owner = json_is_true(json_object_get(json_object_get(p, "roles"), "owner"));
-            if (!owner && (!address_of(p) || strcasecmp(address_of(p), address)))
-                json_object_del(json_object_get(copy, "participants"), pid);
-        }
-    }
     if (old) {
         json_object_set(copy, "calendarIds", json_object_get(old, "calendarIds"));
         for (const char *const *p = per_user; *p; p++)
@@ -256,10 +270,19 @@ static void organizer_sends(struct jset *s, json_t *old, json_t *now)
     char acct[64];
     const char *pid;
     json_t *p;
+    const char *org = json_string_value(json_object_get(now ? now : old,
+                                                        "organizerCalendarAddress"));
     json_object_foreach(json_object_get(now, "participants"), pid, p)
     {
-        if (local_account(c, address_of(p), acct) && strcmp(acct, self))
-            request_to(c, jset_req(s), now, address_of(p), acct);
+        const char *to = address_of(p);
+        if (local_account(c, to, acct)) {
+            if (strcmp(acct, self))
+                request_to(c, jset_req(s), now, to, acct);
+        } else if (to && org && imip_on(jset_req(s))) {
+            json_t *copy = for_recipient(now, to); /* RFC 6047 iMIP */
+            imip_queue(c, "REQUEST", copy, org, to);
+            json_decref(copy);
+        }
     }
     /* removed participants, or everyone when the event is gone */
     json_object_foreach(json_object_get(old, "participants"), pid, p)
@@ -271,8 +294,20 @@ static void organizer_sends(struct jset *s, json_t *old, json_t *now)
         {
             stays |= address_of(v) && address_of(p) && !strcasecmp(address_of(v), address_of(p));
         }
-        if (!stays && local_account(c, address_of(p), acct) && strcmp(acct, self))
-            cancel_to(c, jset_req(s), old, acct);
+        if (stays || !address_of(p))
+            continue;
+        if (local_account(c, address_of(p), acct)) {
+            if (strcmp(acct, self))
+                cancel_to(c, jset_req(s), old, acct);
+        } else if (org && imip_on(jset_req(s))) {
+            json_t *copy = for_recipient(old, address_of(p));
+            json_object_set_new(copy, "status", json_string("cancelled"));
+            json_object_set_new(copy, "sequence",
+                                json_integer(json_integer_value(json_object_get(old, "sequence")) +
+                                             1));
+            imip_queue(c, "CANCEL", copy, org, address_of(p));
+            json_decref(copy);
+        }
     }
 }
 
@@ -307,8 +342,28 @@ static void attendee_replies(struct jset *s, json_t *old, json_t *now)
         return;
     json_t *ev = now ? now : old;
     char org[64];
-    if (local_account(c, json_string_value(json_object_get(ev, "organizerCalendarAddress")), org))
-        reply_to(c, jset_req(s), ev, address_of(me ? me : was), status, org, NULL);
+    const char *org_addr = json_string_value(json_object_get(ev, "organizerCalendarAddress"));
+    const char *address = address_of(me ? me : was);
+    if (local_account(c, org_addr, org)) {
+        reply_to(c, jset_req(s), ev, address, status, org, NULL);
+    } else if (org_addr && address && imip_on(jset_req(s))) {
+        /* RFC 5546 §3.2.3: the REPLY holds the organizer and the replying attendee */
+        json_t *copy = json_deep_copy(ev), *parts = json_object();
+        const char *pid;
+        json_t *p;
+        json_object_foreach(json_object_get(ev, "participants"), pid, p)
+        {
+            const char *a = address_of(p);
+            if (a && (!strcasecmp(a, address) || !strcasecmp(a, org_addr)))
+                json_object_set_new(parts, pid, json_deep_copy(p));
+            if (a && !strcasecmp(a, address))
+                json_object_set_new(json_object_get(parts, pid), "participationStatus",
+                                    json_string(status));
+        }
+        json_object_set_new(copy, "participants", parts);
+        imip_queue(c, "REPLY", copy, address, org_addr);
+        json_decref(copy);
+    }
 }
 
 void scheduling_finish(struct jset *s, bool all_ok)

@@ -66,6 +66,12 @@ void scheduling_finish(struct jset *s, bool all_ok);
  * match an event of the user or cannot be trusted (a REQUEST or CANCEL not from the
  * organizer, a REPLY from someone not invited, an older SEQUENCE): -1 with *why.
  * Inside a write transaction; 0 when applied. */
+/* iMIP out (imip.c, RFC 6047): queues the iTIP message (method "REQUEST",
+ * "CANCEL", "REPLY") of ev from one address to another in the caller's write
+ * transaction; imip_drain sends the queue through smtp_url after the request. */
+int imip_queue(struct store_conn *c, const char *method, json_t *ev, const char *from,
+               const char *to);
+void imip_drain(struct jmap_server *srv);
 int scheduling_apply(struct store_conn *c, const char *account, const char *method, json_t *ev,
                      const char *from, const char **why);
 /* RFC 9670 §3: records in user_account (the sharee's own) that their rights on an
