@@ -11,6 +11,8 @@
  * run the standard engine on that directory (principal_run) and answer with the
  * account id the client named.
  */
+#include <ctype.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -337,29 +339,52 @@ json_t *principal_load(struct store_conn *c, const char *id)
     return store_object_get(c, PRINCIPALS_ACCOUNT, principal_type.name, id);
 }
 
-struct by_email {
-    const char *email;
-    char *out;
-    bool found;
-};
-
-static int by_email_cb(const char *id, json_t *obj, void *ud)
+static int email_map_cb(const char *id, json_t *obj, void *ud)
 {
-    struct by_email *b = ud;
     const char *email = json_string_value(json_object_get(obj, "email"));
     const char *type = json_string_value(json_object_get(obj, "type"));
-    if (!email || !type || strcmp(type, "individual") || strcasecmp(email, b->email))
-        return 0;
-    snprintf(b->out, 64, "%s", id);
-    b->found = true;
-    return 1;
+    if (email && type && strcmp(type, "individual") == 0) {
+        char *low = xstrdup(email);
+        for (char *p = low; *p; p++)
+            *p = (char)tolower((unsigned char)*p);
+        json_object_set_new(ud, low, json_string(id));
+        free(low);
+    }
+    return 0;
 }
+
+/* email (lower case) -> principal id of the users, rebuilt when the directory's
+ * state changes: scheduling asks once per participant (an invitation to 100 users). */
+static struct {
+    pthread_mutex_t lock;
+    int64_t state;
+    json_t *map;
+} emails = {PTHREAD_MUTEX_INITIALIZER, -1, NULL};
 
 int principal_find_email(struct store_conn *c, const char *email, char out[64])
 {
-    struct by_email b = {email, out, false};
-    store_object_foreach(c, PRINCIPALS_ACCOUNT, principal_type.name, by_email_cb, &b);
-    return b.found ? STORE_OK : STORE_NOTFOUND;
+    int64_t state = store_state_get(c, PRINCIPALS_ACCOUNT, principal_type.name);
+    pthread_mutex_lock(&emails.lock);
+    json_t *map = emails.state == state && emails.map ? json_incref(emails.map) : NULL;
+    pthread_mutex_unlock(&emails.lock);
+    if (!map) {
+        map = json_object();
+        store_object_foreach(c, PRINCIPALS_ACCOUNT, principal_type.name, email_map_cb, map);
+        pthread_mutex_lock(&emails.lock);
+        json_decref(emails.map);
+        emails.map = json_incref(map);
+        emails.state = state;
+        pthread_mutex_unlock(&emails.lock);
+    }
+    char *low = xstrdup(email);
+    for (char *p = low; *p; p++)
+        *p = (char)tolower((unsigned char)*p);
+    const char *id = json_string_value(json_object_get(map, low));
+    if (id)
+        snprintf(out, 64, "%s", id);
+    free(low);
+    json_decref(map);
+    return id ? STORE_OK : STORE_NOTFOUND;
 }
 
 /* RFC 9670 §2: every user is an individual principal. */

@@ -15,6 +15,7 @@
 #include "formats/json/patch.h"
 #include "jmap/engine.h"
 #include "types/calendar_event.h"
+#include "types/event_cache.h"
 #include "types/share.h"
 #include "util/util.h"
 
@@ -731,7 +732,17 @@ static bool member_visible_id(struct jmap_req *r, const struct store_access *a, 
     char base[64], rid[20];
     if (k == SHARE_CALENDAR && event_instance_parse(id, base, rid))
         id = base;
-    json_t *obj = store_object_get(jmap_req_conn(r), a->account_id, kinds[k].member, id);
+    struct store_conn *c = jmap_req_conn(r);
+    if (k == SHARE_CALENDAR) {
+        /* the parsed events a query has just read (event_cache.h): no JSON parse */
+        int64_t modseq = store_object_modseq(c, a->account_id, kinds[k].member, id);
+        struct event_cached *e = modseq >= 0 ? event_cache_get(c, a->account_id, id, modseq, NULL)
+                                             : NULL;
+        bool yes = e && share_member_visible(r, a, k, e->obj);
+        event_cache_release(e);
+        return yes;
+    }
+    json_t *obj = store_object_get(c, a->account_id, kinds[k].member, id);
     bool yes = obj && share_member_visible(r, a, k, obj);
     json_decref(obj);
     return yes;
