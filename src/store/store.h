@@ -163,6 +163,10 @@ struct store_index {
     bool has_range, unbounded;
     int64_t start, end;
     const char *text[STORE_TEXT_FIELDS];
+    /* An integer the type's common sort reads from the index (an event's UTC start),
+     * absent where the object has none independent of the query (issue 21). */
+    bool has_order;
+    int64_t order;
 };
 int store_index_put(struct store_conn *c, const char *account, const char *type, const char *id,
                     const struct store_index *ix);
@@ -194,6 +198,26 @@ struct store_text_term {
 int store_text_search(struct store_conn *c, const char *account, const char *type,
                       const struct store_text_term *terms, size_t nterms,
                       int (*cb)(const char *id, void *ud), void *ud);
+
+/* Sorting and paging from the index (issue 21): indexed objects with an order, by
+ * (order, id) — order descending if desc, id always ascending — at positions
+ * [offset, offset + limit) among them (limit < 0: to the end): cb gets id, modseq
+ * and order. */
+int store_index_ordered(struct store_conn *c, const char *account, const char *type, bool desc,
+                        int64_t offset, int64_t limit,
+                        int (*cb)(const char *id, int64_t modseq, int64_t order, void *ud),
+                        void *ud);
+/* Indexed objects without an order: cb gets id and modseq (order 0). */
+int store_index_unordered(struct store_conn *c, const char *account, const char *type,
+                          int (*cb)(const char *id, int64_t modseq, int64_t order, void *ud),
+                          void *ud);
+/* How many indexed objects with an order come before (order, id) in the sequence of
+ * store_index_ordered; -1 on error. */
+int64_t store_index_rank(struct store_conn *c, const char *account, const char *type, bool desc,
+                         int64_t order, const char *id);
+/* The number of indexed objects with an order and without one; STORE_OK or STORE_ERR. */
+int store_index_count(struct store_conn *c, const char *account, const char *type, int64_t *ordered,
+                      int64_t *unordered);
 
 /* ---- read-only feeds ------------------------------------------------------------------- */
 /* A secret URL token (stored as its hash) that names one collection of an account. */

@@ -12,6 +12,7 @@
 /* The capability URIs of the modules. */
 #define JMAP_CALENDARS "urn:ietf:params:jmap:calendars" /* draft-ietf-jmap-calendars §1.5.1 */
 #define JMAP_CONTACTS "urn:ietf:params:jmap:contacts"   /* RFC 9610 §1.4.1 */
+#define JMAP_TASKS "urn:ietf:params:jmap:tasks"         /* draft-ietf-jmap-tasks-06 §1.5.1 */
 #define JMAP_PRINCIPALS "urn:ietf:params:jmap:principals" /* RFC 9670 §1.5.1 */
 #define JMAP_PRINCIPALS_OWNER "urn:ietf:params:jmap:principals:owner" /* RFC 9670 §1.5.2 */
 
@@ -19,6 +20,7 @@
 extern const struct jmodule *const types_registry[];
 extern const struct jmodule calendars_module; /* calendars.c */
 extern const struct jmodule contacts_module;  /* contacts.c */
+extern const struct jmodule tasks_module;     /* tasks.c */
 extern const struct jmodule principals_module; /* principal.c */
 
 /* ---- principals and sharing (RFC 9670; principal.c, share_notification.c) ---------- */
@@ -99,7 +101,8 @@ int types_create_direct(struct store_conn *c, const struct jtype *t, const char 
  * argument the only one with isDefault true, if it exists; ignored otherwise. */
 void types_finish_set_default(struct jset *s, bool all_ok);
 /* Destroying a collection (calendars §4.3, RFC 9610 §2.3): its members are the
- * objects of member_type whose set_prop (calendarIds, addressBookIds) names it.
+ * objects of member_type whose set_prop (calendarIds, addressBookIds; or a single
+ * Id such as taskListId, then a member is always destroyed) names it.
  * Unless the remove_arg argument is true, members give the SetError
  * has_members_error; with it, each member leaves the collection and one left in
  * none is destroyed. Returns a SetError or NULL. */
@@ -108,10 +111,24 @@ json_t *types_destroy_collection(struct jset *s, const char *id, const struct jt
                                  const char *has_members_error);
 /* A /get view hook's last step: obj (taken) limited to id and props (NULL: all). */
 json_t *types_select_props(json_t *obj, json_t *props);
+/* One collection (a calendar, a task list) as one VCALENDAR (calendar_io.c): the objects
+ * of type for which member(obj, collection_id) holds, without the JMAP-only properties
+ * (NULL-terminated), streamed through write. STORE_NOTFOUND if the collection (of
+ * collection_type) does not exist. */
+struct ics_export {
+    const char *collection_type, *collection_id, *type;
+    bool (*member)(json_t *obj, const char *collection_id);
+    const char *const *jmap_only;
+};
+int ics_export(struct store_conn *c, const char *account, const struct ics_export *e,
+               jmap_write_fn write, void *ud, const char **content_type);
 /* Value checks shared by the types: */
 bool types_is_utc_datetime(json_t *v);
 bool types_is_signed_duration(const char *s);
 bool types_is_time_zone(const char *tzid);
 bool types_is_css_color(const char *s);
+/* A default alert (calendars-27 §4, tasks-06 §4): an Alert whose trigger is an
+ * OffsetTrigger (calendar.c). */
+bool types_default_alert_ok(json_t *alert);
 
 #endif
