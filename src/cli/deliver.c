@@ -159,8 +159,8 @@ static char *find_calendar(const char *p, const char *end, int depth, char **met
             if (!hit)
                 break;
             if (part) /* the part ends before the CRLF that precedes the delimiter */
-                out = find_calendar(part, hit > part && hit[-1] == '\n' ? hit - 1 : hit,
-                                    depth + 1, method, len);
+                out = find_calendar(part, hit > part && hit[-1] == '\n' ? hit - 1 : hit, depth + 1,
+                                    method, len);
             const char *after = hit + dl;
             if (after + 1 < end && after[0] == '-' && after[1] == '-')
                 break;
@@ -230,7 +230,8 @@ static int deliver_message(struct store *st, const char *user, const char *msg, 
     struct store_user u = {0};
     if (!from || !ics)
         fprintf(stderr, "jmapd deliver: %s\n",
-                !from ? "the message has no From address" : "the message has no text/calendar part");
+                !from ? "the message has no From address"
+                      : "the message has no text/calendar part");
     else if (!group)
         fprintf(stderr, "jmapd deliver: the calendar cannot be read: %s\n", err ? err : "?");
     else if (!m)

@@ -72,27 +72,26 @@ static json_t *principal_of_address(struct store_conn *c, const char *address)
     return principal_find_email(c, address + 7, id) == 0 ? principal_load(c, id) : NULL;
 }
 
-int calendar_event_notification_add(struct store_conn *c, struct jmap_req *r,
-                                    const char *account, const char *type, const char *event_id,
-                                    json_t *event, json_t *patch, const char *from_address)
+int calendar_event_notification_add(struct store_conn *c, struct jmap_req *r, const char *account,
+                                    const char *type, const char *event_id, json_t *event,
+                                    json_t *patch, const char *from_address)
 {
     char created[21], id[16];
     util_utc_format(util_now(), created);
     json_t *p = from_address ? principal_of_address(c, from_address) : NULL;
     if (!p && r && jmap_user_principal(r->user))
         p = principal_load(c, jmap_user_principal(r->user));
-    json_t *by = json_pack("{s:s, s:O, s:O, s:o}", "name",
-                           p ? json_string_value(json_object_get(p, "name"))
-                             : (from_address ? from_address : "unknown"),
-                           "email", p && json_object_get(p, "email") ? json_object_get(p, "email")
-                                                                      : json_null(),
-                           "principalId", p ? json_object_get(p, "id") : json_null(),
-                           "calendarAddress",
-                           from_address ? json_string(from_address) : json_null());
+    json_t *by = json_pack(
+        "{s:s, s:O, s:O, s:o}", "name",
+        p ? json_string_value(json_object_get(p, "name"))
+          : (from_address ? from_address : "unknown"),
+        "email", p && json_object_get(p, "email") ? json_object_get(p, "email") : json_null(),
+        "principalId", p ? json_object_get(p, "id") : json_null(), "calendarAddress",
+        from_address ? json_string(from_address) : json_null());
     json_decref(p);
-    json_t *obj = json_pack("{s:s, s:o, s:n, s:s, s:s, s:O}", "created", created, "changedBy", by,
-                            "comment", "type", type, "calendarEventId", event_id, "event",
-                            event ? event : json_null());
+    json_t *obj =
+        json_pack("{s:s, s:o, s:n, s:s, s:s, s:O}", "created", created, "changedBy", by, "comment",
+                  "type", type, "calendarEventId", event_id, "event", event ? event : json_null());
     if (strcmp(type, "destroyed"))
         json_object_set_new(obj, "isDraft",
                             json_boolean(json_is_true(json_object_get(event, "isDraft"))));

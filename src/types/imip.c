@@ -40,9 +40,9 @@ static atomic_bool queued = true; /* something may wait (true at start: a restar
 static char *itip_text(const char *method, json_t *ev)
 {
     json_t *js = json_copy(ev);
-    static const char *const jmap_only[] = {"id",      "calendarIds", "isDraft",
-                                            "isOrigin", "baseEventId", "utcStart",
-                                            "utcEnd",  "mayInviteSelf", "mayInviteOthers"};
+    static const char *const jmap_only[] = {"id",       "calendarIds",   "isDraft",
+                                            "isOrigin", "baseEventId",   "utcStart",
+                                            "utcEnd",   "mayInviteSelf", "mayInviteOthers"};
     for (size_t i = 0; i < sizeof jmap_only / sizeof jmap_only[0]; i++)
         json_object_del(js, jmap_only[i]);
     ical_writer *w = ical_writer_new("-//jmapd//EN", method);
@@ -50,8 +50,8 @@ static char *itip_text(const char *method, json_t *ev)
          *tail = ical_writer_end(w);
     char *text = body ? xasprintf("%s%s%s", head ? head : "", body, tail ? tail : "") : NULL;
     if (!body)
-        log_warn("iMIP: cannot convert event %s: %s",
-                 json_string_value(json_object_get(ev, "uid")), err ? err : "?");
+        log_warn("iMIP: cannot convert event %s: %s", json_string_value(json_object_get(ev, "uid")),
+                 err ? err : "?");
     free(head);
     free(body);
     free(tail);
@@ -83,12 +83,12 @@ int imip_queue(struct store_conn *c, const char *method, json_t *ev, const char 
                        : !strcmp(method, "CANCEL") ? "Cancelled"
                                                    : "Reply";
     /* RFC 6047 §2: one text/calendar body whose method parameter is the iTIP method */
-    char *msg = xasprintf("From: <%s>\r\nTo: <%s>\r\nSubject: %s: %s\r\nDate: %s\r\n"
-                          "Message-ID: <%s@jmapd>\r\nMIME-Version: 1.0\r\n"
-                          "Content-Type: text/calendar; charset=utf-8; method=%s\r\n"
-                          "Content-Transfer-Encoding: 8bit\r\n\r\n%s",
-                          bare(from), bare(to), what, title ? title : "(no title)", date, id,
-                          method, ics);
+    char *msg =
+        xasprintf("From: <%s>\r\nTo: <%s>\r\nSubject: %s: %s\r\nDate: %s\r\n"
+                  "Message-ID: <%s@jmapd>\r\nMIME-Version: 1.0\r\n"
+                  "Content-Type: text/calendar; charset=utf-8; method=%s\r\n"
+                  "Content-Transfer-Encoding: 8bit\r\n\r\n%s",
+                  bare(from), bare(to), what, title ? title : "(no title)", date, id, method, ics);
     json_t *obj = json_pack("{s:s, s:s, s:s, s:s}", "id", id, "from", bare(from), "to", bare(to),
                             "message", msg);
     int rc = jmap_object_write(c, NULL, &outbox_type, OUTBOX_ACCOUNT, id, obj, true);

@@ -88,8 +88,10 @@ static void principal_compute(struct jmap_req *r, json_t *obj)
         accounts = json_object();
         json_object_set_new(accounts, id, jmap_account_object(r->srv->cfg, r->user, acc));
     }
+    /* §2.2: availability of a user whose account the asking user reaches (their
+     * calendars with mayReadFreeBusy count) */
     json_t *cal = json_pack("{s:o, s:b, s:b}", "accountId", acc ? json_string(id) : json_null(),
-                            "mayGetAvailability", 0, "mayShareWith",
+                            "mayGetAvailability", acc != NULL, "mayShareWith",
                             !jmap_user_principal(r->user) || !id ||
                                 strcmp(jmap_user_principal(r->user), id) != 0);
     const char *email = json_string_value(json_object_get(obj, "email"));
@@ -302,6 +304,7 @@ static void principals_register_methods(void)
     jmap_register_method("Principal/query", JMAP_PRINCIPALS, principal_query);
     jmap_register_method("Principal/queryChanges", JMAP_PRINCIPALS, principal_query_changes);
     share_notification_register_methods();
+    availability_register();
 }
 
 /* ---- the directory's entries --------------------------------------------------------------- */
@@ -396,6 +399,7 @@ static int principals_provision(struct store_conn *c, const struct jmap_owner *o
 static const struct jcapability *const principals_capabilities[] = {
     &principals_capability,
     &owner_capability,
+    &availability_capability,
     NULL,
 };
 

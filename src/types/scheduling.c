@@ -125,7 +125,7 @@ static json_t *top_patch(json_t *a, json_t *b)
     return patch;
 }
 
-static const char *const per_user[] = {"keywords", "color", "freeBusyStatus",
+static const char *const per_user[] = {"keywords",         "color",  "freeBusyStatus",
                                        "useDefaultAlerts", "alerts", NULL};
 
 /* Writes ev as account's event id (new: a create) and notifies the account. */
@@ -270,8 +270,8 @@ static void organizer_sends(struct jset *s, json_t *old, json_t *now)
     char acct[64];
     const char *pid;
     json_t *p;
-    const char *org = json_string_value(json_object_get(now ? now : old,
-                                                        "organizerCalendarAddress"));
+    const char *org =
+        json_string_value(json_object_get(now ? now : old, "organizerCalendarAddress"));
     json_object_foreach(json_object_get(now, "participants"), pid, p)
     {
         const char *to = address_of(p);
@@ -302,9 +302,9 @@ static void organizer_sends(struct jset *s, json_t *old, json_t *now)
         } else if (org && imip_on(jset_req(s))) {
             json_t *copy = for_recipient(old, address_of(p));
             json_object_set_new(copy, "status", json_string("cancelled"));
-            json_object_set_new(copy, "sequence",
-                                json_integer(json_integer_value(json_object_get(old, "sequence")) +
-                                             1));
+            json_object_set_new(
+                copy, "sequence",
+                json_integer(json_integer_value(json_object_get(old, "sequence")) + 1));
             imip_queue(c, "CANCEL", copy, org, address_of(p));
             json_decref(copy);
         }
@@ -381,8 +381,8 @@ void scheduling_finish(struct jset *s, bool all_ok)
         now = json_is_null(now) ? NULL : now;
         /* only what was stored: the write of each change may still have failed */
         const char *id = json_string_value(json_object_get(now ? now : old, "id"));
-        json_t *stored = id ? store_object_get(c, jset_account(s), calendar_event_type.name, id)
-                            : NULL;
+        json_t *stored =
+            id ? store_object_get(c, jset_account(s), calendar_event_type.name, id) : NULL;
         bool done = now ? stored && json_equal(stored, now) : !stored;
         json_decref(stored);
         if (!done)
@@ -457,8 +457,8 @@ static int apply_cancel(struct store_conn *c, const char *account, json_t *ev, c
     json_t *old = find_uid(c, account, json_string_value(json_object_get(ev, "uid")), id)
                       ? store_object_get(c, account, calendar_event_type.name, id)
                       : NULL;
-    const char *org = old ? json_string_value(json_object_get(old, "organizerCalendarAddress"))
-                          : NULL;
+    const char *org =
+        old ? json_string_value(json_object_get(old, "organizerCalendarAddress")) : NULL;
     int rc = -1;
     if (!old)
         *why = "the user has no event with this UID";

@@ -736,8 +736,8 @@ static bool member_visible_id(struct jmap_req *r, const struct store_access *a, 
     if (k == SHARE_CALENDAR) {
         /* the parsed events a query has just read (event_cache.h): no JSON parse */
         int64_t modseq = store_object_modseq(c, a->account_id, kinds[k].member, id);
-        struct event_cached *e = modseq >= 0 ? event_cache_get(c, a->account_id, id, modseq, NULL)
-                                             : NULL;
+        struct event_cached *e =
+            modseq >= 0 ? event_cache_get(c, a->account_id, id, modseq, NULL) : NULL;
         bool yes = e && share_member_visible(r, a, k, e->obj);
         event_cache_release(e);
         return yes;

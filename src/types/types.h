@@ -15,6 +15,8 @@
 #define JMAP_TASKS "urn:ietf:params:jmap:tasks"         /* draft-ietf-jmap-tasks-06 §1.5.1 */
 #define JMAP_PRINCIPALS "urn:ietf:params:jmap:principals" /* RFC 9670 §1.5.1 */
 #define JMAP_PRINCIPALS_OWNER "urn:ietf:params:jmap:principals:owner" /* RFC 9670 §1.5.2 */
+/* draft-ietf-jmap-calendars-27 §1.5.2 */
+#define JMAP_PRINCIPALS_AVAILABILITY "urn:ietf:params:jmap:principals:availability"
 
 /* The registry: every module of the server, NULL-terminated (registry.c). */
 extern const struct jmodule *const types_registry[];
@@ -39,6 +41,9 @@ int principal_find_email(struct store_conn *c, const char *email, char out[64]);
 /* The stored principal (new reference) or NULL. */
 json_t *principal_load(struct store_conn *c, const char *id);
 void share_notification_register_methods(void);
+/* Principal/getAvailability (availability.c, calendars-27 §2.2) and its capability. */
+extern const struct jcapability availability_capability;
+void availability_register(void);
 /* What the notification types share (RFC 9670 §3, calendars-27 §7): /set allows
  * destroy only (the validate hook), the after/before conditions (-1: another key)
  * and sorting by created. */
