@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "jmap/engine.h"
+#include "types/share.h"
 #include "types/types.h"
 #include "util/util.h"
 
@@ -52,6 +53,33 @@ static int notification_filter(struct jmap_req *r, json_t *obj, const char *key,
     return 0;
 }
 
+/* A sharee sees the notifications of the events they can see (share.h). */
+static bool notification_visible_obj(struct jmap_req *r, const struct store_access *a,
+                                     json_t *obj)
+{
+    const char *eid = json_string_value(json_object_get(obj, "calendarEventId"));
+    return !a->shared || (eid && share_event_visible_id(r, a, eid));
+}
+
+static bool notification_visible(struct jmap_req *r, const struct store_access *a,
+                                 const char *id)
+{
+    json_t *obj = store_object_get(jmap_req_conn(r), a->account_id,
+                                   calendar_event_notification_type.name, id);
+    bool yes = obj && notification_visible_obj(r, a, obj);
+    json_decref(obj);
+    return yes;
+}
+
+static json_t *notification_view(struct jmap_req *r, const struct store_access *a, json_t *obj,
+                                 json_t *props, json_t *args)
+{
+    (void)args;
+    if (!notification_visible_obj(r, a, obj))
+        return NULL;
+    return types_select_props(json_incref(obj), props);
+}
+
 const struct jtype calendar_event_notification_type = {
     .name = "CalendarEventNotification",
     .capability = JMAP_CALENDARS,
@@ -59,6 +87,8 @@ const struct jtype calendar_event_notification_type = {
     .methods = JM_GET | JM_SET | JM_CHANGES | JM_QUERY | JM_QUERYCHANGES,
     .id_prefix = 'n',
     .validate = notification_validate,
+    .view = notification_view,
+    .visible = notification_visible,
     .filter = notification_filter,
     .compare = notification_compare,
 };

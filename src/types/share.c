@@ -670,7 +670,46 @@ static json_t *event_check(struct jset *s, json_t *obj, json_t *old)
     return NULL;
 }
 
+/* calendars-27 §7: a change a sharee makes to an event leaves a notification in
+ * the account for the others who can see it (the owner, other sharees). */
+static void notify_edit(struct jset *s, json_t *obj, json_t *old)
+{
+    const char *id = json_string_value(json_object_get(obj ? obj : old, "id"));
+    if (!id)
+        return;
+    json_t *patch = NULL;
+    if (obj && old) {
+        patch = json_object();
+        const char *key;
+        json_t *v;
+        json_object_foreach(obj, key, v)
+        {
+            if (!same(v, json_object_get(old, key)))
+                json_object_set(patch, key, v);
+        }
+        json_object_foreach(old, key, v)
+        {
+            if (!json_object_get(obj, key))
+                json_object_set_new(patch, key, json_null());
+        }
+    }
+    calendar_event_notification_add(jset_conn(s), jset_req(s), jset_account(s),
+                                    !old ? "created" : !obj ? "destroyed" : "updated", id,
+                                    old ? old : obj, patch, NULL);
+    json_decref(patch);
+}
+
+static json_t *member_check(struct jset *s, enum share_kind k, json_t *obj, json_t *old);
+
 json_t *share_member_check(struct jset *s, enum share_kind k, json_t *obj, json_t *old)
+{
+    json_t *err = member_check(s, k, obj, old);
+    if (!err && k == SHARE_CALENDAR && share_filtered(jset_access(s)))
+        notify_edit(s, obj, old);
+    return err;
+}
+
+static json_t *member_check(struct jset *s, enum share_kind k, json_t *obj, json_t *old)
 {
     const struct store_access *a = jset_access(s);
     if (!share_filtered(a))

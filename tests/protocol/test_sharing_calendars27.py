@@ -381,3 +381,33 @@ def test_copy_reads_only_what_the_sharee_sees_rfc8620_s5_4(gs):
                   user="bob")
     assert "description" not in got["list"][0]  # the private details stay home
     set_share(gs, c, None)
+
+
+def test_edits_by_a_sharee_notify_the_others_calendars27_s7(gs):
+    c = new_cal(gs, "team edits", {gs.own("bob"): rights("mayReadItems", "mayWriteAll"),
+                                   gs.own("erin"): rights("mayReadItems")})
+    hidden = new_cal(gs, "edits hidden")
+    _, q0 = gs.c("CalendarEventNotification/query", {"accountId": gs.a}, user="alice")
+    e = created_id(new_event(gs, [c], "by bob", user="bob"))
+    update(gs, "CalendarEvent", e, {"title": "by bob, renamed"})
+    _, res = gs.c("CalendarEvent/set", {"accountId": gs.a, "destroy": [e]}, user="bob")
+    assert res["destroyed"] == [e]
+    _, qc = gs.c("CalendarEventNotification/queryChanges", {
+        "accountId": gs.a, "sinceQueryState": q0["queryState"]}, user="alice")
+    _, got = gs.c("CalendarEventNotification/get", {
+        "accountId": gs.a, "ids": [x["id"] for x in qc["added"]]}, user="alice")
+    mine = [n for n in got["list"] if n["calendarEventId"] == e]
+    assert sorted(n["type"] for n in mine) == ["created", "destroyed", "updated"]
+    upd = [n for n in mine if n["type"] == "updated"][0]
+    assert upd["changedBy"]["principalId"] == gs.own("bob")
+    assert upd["eventPatch"]["title"] == "by bob, renamed" and upd["event"]["title"] == "by bob"
+    # erin sees notifications of events she can see only; alice's own edits make none
+    e2 = created_id(new_event(gs, [c], "visible to erin", user="bob"))
+    eh = created_id(new_event(gs, [hidden], "alice alone"))
+    _, en = gs.c("CalendarEventNotification/query", {"accountId": gs.a}, user="erin")
+    _, eg = gs.c("CalendarEventNotification/get", {"accountId": gs.a, "ids": en["ids"]},
+                 user="erin")
+    assert e2 in {n["calendarEventId"] for n in eg["list"]}
+    assert e not in {n["calendarEventId"] for n in eg["list"]}  # destroyed: gone for her
+    assert eh not in {n["calendarEventId"] for n in eg["list"]}
+    set_share(gs, c, None)
