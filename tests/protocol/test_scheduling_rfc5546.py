@@ -180,3 +180,56 @@ def test_notification_methods_calendars27_s7(gs):
         "accountId": me, "sort": [{"property": "created"}],
         "sinceQueryState": q["queryState"]}, user="bob")
     assert qc["removed"] == [nid]
+
+
+def daily_invite(gs, title):
+    return invite(gs, title, start="2026-06-01T09:00:00",
+                  recurrenceRule={"@type": "RecurrenceRule", "frequency": "daily",
+                                  "count": 10})
+
+
+def instances(gs, user, uid, cal_filter=None):
+    _, q = gs.c("CalendarEvent/query", {"accountId": gs.acct[user], "filter": {
+        "uid": uid, "after": "2026-05-01T00:00:00", "before": "2026-07-01T00:00:00"},
+        "expandRecurrences": True}, user=user)
+    _, got = gs.c("CalendarEvent/get", {"accountId": gs.acct[user], "ids": q["ids"],
+                                        "properties": ["start", "title"]}, user=user)
+    return [(x["start"], x["title"]) for x in got["list"]]
+
+
+def test_split_series_keeps_attendees_consistent_calendars27_s5_6_1(gs):
+    eid, uid = daily_invite(gs, "daily sync")
+    # "this and following" from the 5th: the original ends before it, a new series
+    # starts there; both are sent (calendars-27 §5.6.1, jscalendarbis §4.1.2 relations)
+    res = ev_set(gs, "alice", update={eid: {
+        "recurrenceRule": {"@type": "RecurrenceRule", "frequency": "daily",
+                           "until": "2026-06-04T23:59:59"}}},
+        create={"n": {"calendarIds": {default_cal(gs, "alice"): True}, "title": "daily sync v2",
+                      "start": "2026-06-05T10:00:00", "duration": "PT1H",
+                      "timeZone": "Europe/Berlin",
+                      "organizerCalendarAddress": "mailto:alice@localhost",
+                      "recurrenceRule": {"@type": "RecurrenceRule", "frequency": "daily",
+                                         "count": 6},
+                      "relatedTo": {uid: {"@type": "Relation", "relation": {"first": True}}},
+                      "participants": {"a": person("alice", owner=True, status="accepted"),
+                                       "b": person("bob"), "d": person("dan")}}})
+    assert res["updated"] is not None and "n" in res["created"], res.get("notUpdated")
+    new_uid = res["created"]["n"]["uid"]
+    for user in ("alice", "bob"):
+        old_part, new_part = instances(gs, user, uid), instances(gs, user, new_uid)
+        assert [s for s, _ in old_part] == [f"2026-06-0{d}T09:00:00" for d in (1, 2, 3, 4)], user
+        assert [s for s, _ in new_part] == [f"2026-06-{d:02d}T10:00:00"
+                                            for d in range(5, 11)], user
+    copy = by_uid(gs, "bob", new_uid)
+    assert copy["relatedTo"][uid]["relation"] == {"first": True}
+
+
+def test_this_and_future_by_overrides_calendars27_s5_6_2(gs):
+    eid, uid = daily_invite(gs, "retro")
+    before = {f"2026-06-0{d}T09:00:00": {"title": "retro"} for d in (1, 2, 3)}
+    res = ev_set(gs, "alice", update={eid: {"title": "retro (new room)",
+                                            "recurrenceOverrides": before}})
+    assert res["updated"] is not None, res
+    titles = dict(instances(gs, "bob", uid))
+    assert titles["2026-06-02T09:00:00"] == "retro"
+    assert titles["2026-06-05T09:00:00"] == "retro (new room)"
