@@ -473,6 +473,15 @@ int store_user_get_by_id(struct store_conn *c, int64_t id, struct store_user *ou
     return read_user(s, out);
 }
 
+int store_user_by_account(struct store_conn *c, const char *account_id, struct store_user *out)
+{
+    sqlite3_stmt *s = stmt(c, "SELECT id, name, pwhash, account_id FROM users WHERE account_id=?");
+    if (!s)
+        return STORE_ERR;
+    bind_text(s, 1, account_id);
+    return read_user(s, out);
+}
+
 int store_user_del(struct store_conn *c, const char *name)
 {
     struct store_user u = {0};

@@ -316,6 +316,39 @@ json_t *share_collection_view(struct jmap_req *r, const struct store_access *a, 
     return out;
 }
 
+/* For push (hub.h "#grants"): the account reaches user_id's open streams. */
+static void grant_push(struct jmap_req *r, int64_t user_id, const char *account)
+{
+    if (!r || !r->changed)
+        return;
+    json_t *grants = json_object_get(r->changed, "#grants");
+    if (!grants) {
+        grants = json_array();
+        json_object_set_new(r->changed, "#grants", grants);
+    }
+    json_array_append_new(grants, json_pack("[I, s]", (json_int_t)user_id, account));
+}
+
+static int grant_member(int64_t user_id, void *ud)
+{
+    struct jset *s = ud;
+    grant_push(jset_req(s), user_id, jset_account(s));
+    return 0;
+}
+
+/* The users a principal stands for get the account on their push streams. */
+static void grant_principal(struct jset *s, const char *pid, const char *type)
+{
+    if (strcmp(type, "group") == 0) {
+        store_group_members(jset_conn(s), pid, grant_member, s);
+        return;
+    }
+    struct store_user u = {0};
+    if (store_user_by_account(jset_conn(s), pid, &u) == STORE_OK)
+        grant_push(jset_req(s), u.id, jset_account(s));
+    store_user_clear(&u);
+}
+
 /* The owner's principal id of an account: the account id (principal.c). */
 static void notify_changes(struct jset *s, enum share_kind k, json_t *obj, json_t *old)
 {
@@ -340,6 +373,8 @@ static void notify_changes(struct jset *s, enum share_kind k, json_t *obj, json_
             continue;
         json_t *p = principal_load(jset_conn(s), pid);
         const char *type = json_string_value(json_object_get(p, "type"));
+        if (type && n)
+            grant_principal(s, pid, type);
         /* RFC 9670 §3: to the user; a group's members are not notified (MAY) */
         if (type && strcmp(type, "individual") == 0) {
             json_t *ob = o ? share_rights_json(k, (unsigned)rights_parse(k, o)) : NULL;

@@ -130,6 +130,14 @@ def test_share_reaches_the_sharees_push_rfc8620_s7_1(gs):
                 break
         else:
             pytest.fail("no StateChange for the share")
+        # the shared account's own changes now reach the stream opened before the share
+        created_id(new_event(gs, [cid], "after the share"))
+        for _ in range(5):
+            name, data, _ = s.event()
+            if name == "state" and "CalendarEvent" in json.loads(data)["changed"].get(gs.a, {}):
+                break
+        else:
+            pytest.fail("no StateChange of the shared account")
     finally:
         s.close()
     set_share(gs, cid, None)
