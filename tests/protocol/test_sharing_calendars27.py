@@ -419,3 +419,17 @@ def test_edits_by_a_sharee_notify_the_others_calendars27_s7(gs):
     assert e not in {n["calendarEventId"] for n in eg["list"]}  # destroyed: gone for her
     assert eh not in {n["calendarEventId"] for n in eg["list"]}
     set_share(gs, c, None)
+
+
+def test_shared_account_is_not_served_over_dav_yet_rfc4918(gs):
+    # per-collection rights are enforced on JMAP only: the DAV tree does not list or
+    # serve an account reached through shares (issue 14, until it checks them)
+    c = new_cal(gs, "dav hidden", {gs.own("bob"): rights("mayReadItems")})
+    hidden = new_cal(gs, "dav unshared")
+    for path in (f"/dav/calendars/{gs.a}/", f"/dav/calendars/{gs.a}/{hidden}/",
+                 f"/dav/calendars/{gs.a}/{c}/"):
+        r = gs.http("bob").request("PROPFIND", gs.base + path, headers={"Depth": "1"})
+        assert r.status_code == 404, (path, r.status_code)
+    r = gs.http("bob").request("PROPFIND", gs.base + "/dav/calendars/", headers={"Depth": "1"})
+    assert gs.a not in r.text
+    set_share(gs, c, None)
