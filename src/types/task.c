@@ -10,10 +10,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "formats/jscalendar/jscal.h"
+#include "formats/recurrence/recur.h"
 #include "jmap/engine.h"
 #include "types/calendar_event.h"
+#include "types/instances.h"
 #include "types/tasks.h"
 #include "types/types.h"
 #include "util/util.h"
@@ -47,6 +50,12 @@ static const char *const not_jscal[] = {"id",          "taskListId",     "isDraf
  * does not bump the sequence */
 static const char *const per_user[] = {"keywords", "color", "freeBusyStatus", "useDefaultAlerts",
                                        "alerts", NULL};
+/* calendars-27 §5 by analogy: properties only the base task has, never an override */
+static const char *const base_only[] = {"isDraft", "taskListId", "mayInviteSelf", "mayInviteOthers",
+                                        "hideAttendees", "utcStart", "utcDue", "method", "id",
+                                        "baseTaskId", "isOrigin", "sortOrder", NULL};
+static const char *const instance_only[] = {"isOrigin", "utcStart", "utcDue", NULL};
+const struct instance_kind task_instances = {&task_type, "baseTaskId", base_only, instance_only};
 /* Event-only JSCalendar properties (jscalendarbis-17 §5.1): a Task has neither */
 static const char *const event_only[] = {"duration", "status", NULL};
 
@@ -207,6 +216,39 @@ static void check_draft_props(struct jset *s, json_t *obj, json_t *old, json_t *
         jset_invalid(s, invalid, "method", "a task in a task list has no method (tasks-06 §5.4)");
     if (json_object_size(json_object_get(obj, "participants")) > MAX_PARTICIPANTS)
         jset_invalid(s, invalid, "participants", "more than %d participants", MAX_PARTICIPANTS);
+    const char *rid;
+    json_t *ov;
+    json_object_foreach(json_object_get(obj, "recurrenceOverrides"), rid, ov)
+    {
+        const char *pk;
+        json_t *pv;
+        json_object_foreach(ov, pk, pv)
+        {
+            char top[64];
+            snprintf(top, sizeof top, "%.*s", (int)strcspn(pk, "/"), pk);
+            if (in_list(base_only, top)) {
+                char *path = xasprintf("recurrenceOverrides/%s/%s", rid, pk);
+                jset_invalid(s, invalid, path, "only the base task has it (calendars-27 §5)");
+                free(path);
+            }
+        }
+    }
+}
+
+/* Issue 19 §1 as for events: a series must be expandable within the limits every
+ * query uses, else it is refused here with the reason. */
+static void check_series(struct jset *s, json_t *obj, json_t *invalid)
+{
+    if (!instance_is_recurring(obj))
+        return;
+    int64_t first, last;
+    int unbounded;
+    char *err = NULL;
+    recur_limits lim = {0, 0};
+    if (recur_series_bounds(obj, "Etc/UTC", &lim, &first, &last, &unbounded, &err) ==
+        RECUR_ERR_LIMIT)
+        jset_invalid(s, invalid, "recurrenceRule", "%s", err ? err : "cannot be expanded");
+    free(err);
 }
 
 /* ---- utcStart / utcDue on /set (calendars-27 §5.9 by analogy) ------------------------- */
@@ -273,6 +315,64 @@ static bool changed_beyond_per_user(json_t *obj, json_t *old)
     return false;
 }
 
+/* ical-tasks-17 §5.3 TASK-MODE, as JSCalendar keeps it (the Task's iCalendar
+ * property, jscalendar-icalendar-25 §2.4): the mode, "CLIENT" when absent. */
+static const char *task_mode(const json_t *task)
+{
+    size_t i;
+    json_t *p;
+    json_array_foreach(json_object_get(json_object_get(task, "iCalendar"), "properties"), i, p)
+    {
+        const char *name = json_string_value(json_array_get(p, 0));
+        const char *value = json_string_value(json_array_get(p, 3));
+        if (name && value && strcasecmp(name, "task-mode") == 0)
+            return value;
+    }
+    return "CLIENT";
+}
+
+/* The attendees of a task (ical-tasks-17: those whose PARTSTAT counts): participants
+ * that are attendees or assignees (no roles: an attendee, jscalendarbis-17 §4.4.6). */
+static bool is_attendee(json_t *p)
+{
+    json_t *roles = json_object_get(p, "roles");
+    return !roles || json_is_true(json_object_get(roles, "attendee")) ||
+           json_is_true(json_object_get(roles, "assignee"));
+}
+
+/* ical-tasks-17 §5.3 on the organizer's copy: AUTOMATIC-COMPLETION completes the task
+ * when every attendee has completed; AUTOMATIC-FAILURE fails it when one has failed;
+ * AUTOMATIC does both. (The failure when the due date passes needs a clock that fires
+ * by itself: not yet.) */
+static void apply_task_mode(json_t *task)
+{
+    const char *mode = task_mode(task);
+    bool complete = !strcasecmp(mode, "AUTOMATIC-COMPLETION") || !strcasecmp(mode, "AUTOMATIC");
+    bool fail = !strcasecmp(mode, "AUTOMATIC-FAILURE") || !strcasecmp(mode, "AUTOMATIC");
+    if (!complete && !fail)
+        return;
+    size_t attendees = 0, completed = 0, failed = 0;
+    const char *k;
+    json_t *p;
+    json_object_foreach(json_object_get(task, "participants"), k, p)
+    {
+        if (!is_attendee(p))
+            continue;
+        const char *progress = json_string_value(json_object_get(p, "progress"));
+        attendees++;
+        completed += progress && strcmp(progress, "completed") == 0;
+        failed += progress && strcmp(progress, "failed") == 0;
+    }
+    if (fail && failed)
+        json_object_set_new(task, "progress", json_string("failed"));
+    else if (complete && attendees && completed == attendees)
+        json_object_set_new(task, "progress", json_string("completed"));
+    else
+        return;
+    json_object_del(task, "workflowStatus"); /* tasks-06 §5.1: progress or workflowStatus */
+    json_object_set_new(task, "workflowStatus", json_null());
+}
+
 /* The server-set properties (calendars-27 §5.9 by analogy): uid, created, updated,
  * sequence and isOrigin. */
 static void complete_task(struct store_conn *c, const char *account, json_t *obj, json_t *old)
@@ -282,8 +382,10 @@ static void complete_task(struct store_conn *c, const char *account, json_t *obj
         util_uuid4(uuid);
         json_object_set_new(obj, "uid", json_string(uuid));
     }
-    json_object_set_new(obj, "isOrigin",
-                        json_boolean(task_is_origin(c, account, obj)));
+    bool origin = task_is_origin(c, account, obj);
+    json_object_set_new(obj, "isOrigin", json_boolean(origin));
+    if (origin)
+        apply_task_mode(obj);
     char now[21];
     util_utc_format(util_now(), now);
     if (!old && !json_object_get(obj, "created"))
@@ -327,6 +429,8 @@ static void check_task(struct jset *s, struct store_conn *c, const char *account
         return;
     complete_task(c, account, obj, old);
     check_jscalendar(s, obj, invalid);
+    if (!json_array_size(invalid))
+        check_series(s, obj, invalid);
     if (old && !json_equal(json_object_get(old, "uid"), json_object_get(obj, "uid")))
         jset_invalid(s, invalid, "uid", "the uid of a task never changes");
 }
@@ -456,16 +560,30 @@ static int task_index(struct store_conn *c, const char *account, const char *id,
         return store_index_del(c, account, task_type.name, id);
     struct store_index ix = {.uid = json_string_value(json_object_get(obj, "uid"))};
     int64_t start, due;
-    /* floating tasks are indexed in UTC, widened by a day either side (as events) */
+    /* floating tasks are indexed in UTC, widened by a day either side (as events); a
+     * series by the bounds of all its occurrences */
     bool has_start = task_utc(obj, "start", "Etc/UTC", &start) == 0,
          has_due = task_utc(obj, "due", "Etc/UTC", &due) == 0;
+    int64_t pad = json_is_string(json_object_get(obj, "timeZone")) ? 0 : 86400;
     if (has_start || has_due) {
-        int64_t pad = json_is_string(json_object_get(obj, "timeZone")) ? 0 : 86400;
         ix.has_range = true;
         ix.start = (has_start ? start : due) - pad;
         ix.end = (has_due ? due : start) + pad;
-        ix.unbounded = json_object_get(obj, "recurrenceRule") &&
-                       !json_is_null(json_object_get(obj, "recurrenceRule"));
+    }
+    if (ix.has_range && instance_is_recurring(obj)) {
+        int64_t first, last;
+        int unbounded = 0;
+        char *err = NULL;
+        recur_limits lim = {0, 0};
+        if (recur_series_bounds(obj, "Etc/UTC", &lim, &first, &last, &unbounded, &err) ==
+            RECUR_OK) {
+            ix.start = (first < ix.start ? first : ix.start) - pad;
+            ix.end = unbounded ? ix.end : (last > ix.end ? last : ix.end) + pad;
+            ix.unbounded = unbounded != 0;
+        } else {
+            ix.unbounded = true; /* kept as a candidate of every range */
+        }
+        free(err);
     }
     struct buf f[STORE_TEXT_FIELDS] = {{0}};
     gather_text(obj, f);
@@ -529,6 +647,9 @@ static json_t *task_view(struct jmap_req *r, const struct store_access *a, json_
             } else {
                 json_object_set_new(sel, name, json_null());
             }
+        } else if (json_object_get(obj, "baseTaskId") && (strcmp(name, "recurrenceRule") == 0 ||
+                                                          strcmp(name, "recurrenceOverrides") == 0)) {
+            json_object_set_new(sel, name, json_null()); /* calendars-27 §5.7: an instance */
         } else if (json_object_get(obj, name)) {
             json_object_set(sel, name, json_object_get(obj, name));
         } else if (strcmp(name, "baseTaskId") == 0) {
@@ -538,11 +659,22 @@ static json_t *task_view(struct jmap_req *r, const struct store_access *a, json_
     return sel;
 }
 
+static json_t *task_load_synthetic(struct jmap_req *r, const char *account, const char *id)
+{
+    return instance_load(&task_instances, r, account, id);
+}
+
+static json_t *task_synthetic_update(struct jset *s, const char *id, json_t *patch,
+                                     char **base_id, json_t **base_patch)
+{
+    return instance_update(&task_instances, s, id, patch, base_id, base_patch);
+}
+
 const struct jtype task_type = {
     .name = "Task",
     .capability = JMAP_TASKS,
     .props = task_props,
-    .methods = JM_GET | JM_SET | JM_CHANGES | JM_QUERY | JM_QUERYCHANGES | JM_COPY,
+    .methods = JM_GET | JM_SET | JM_CHANGES | JM_COPY, /* /query, /queryChanges: task_query.c */
     .id_prefix = 't',
     .get_args = task_get_args,
     .open_props = true,
@@ -553,5 +685,6 @@ const struct jtype task_type = {
     .unique_key = task_unique_key,
     .filter = task_filter_condition,
     .compare = task_compare,
-    .query_run = task_query_run,
+    .load_synthetic = task_load_synthetic,
+    .synthetic_update = task_synthetic_update,
 };

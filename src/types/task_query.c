@@ -10,12 +10,17 @@
 #include <string.h>
 
 #include "formats/jscalendar/jscal_util.h"
+#include "formats/recurrence/recur.h"
 #include "jmap/collation.h"
 #include "jmap/engine.h"
+#include "types/calendar_event.h"
+#include "types/instances.h"
 #include "types/tasks.h"
 #include "types/text_match.h"
 #include "types/types.h"
 #include "util/util.h"
+
+#define MAX_EXPAND_SECONDS (400LL * 86400) /* maxExpandedQueryDuration P400D */
 
 /* A date-time argument: a UTCDate, or a LocalDateTime read in UTC. */
 static bool time_arg(json_t *v, int64_t *out)
@@ -365,6 +370,33 @@ static json_t *candidates(struct jmap_req *r, const char *account, json_t *filte
     return cands;
 }
 
+static int collect_cb(const char *id, json_t *obj, void *ud)
+{
+    json_array_append(ud, obj);
+    return 0;
+}
+
+/* Appends every occurrence of the series obj in [from, to) to out as an instance;
+ * nonzero when the series is beyond the expansion limits. */
+static int expand_into(json_t *obj, const char *id, int64_t from, int64_t to, const char *tz,
+                       json_t *out)
+{
+    int code = 0;
+    char *err = NULL;
+    recur_iter *it = recur_iter_new(obj, from, to, tz, NULL, 0, &code, &err);
+    free(err);
+    if (!it)
+        return code == RECUR_ERR_LIMIT;
+    recur_occurrence occ;
+    while (recur_iter_next(it, &occ) == 1) {
+        json_t *inst = instance_build(&task_instances, obj, id, occ.recurrence_id, true);
+        if (inst)
+            json_array_append_new(out, inst);
+    }
+    recur_iter_free(it);
+    return 0;
+}
+
 static int id_order(const void *a, const void *b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
@@ -386,28 +418,156 @@ static json_t *ids_by_id(json_t *cands)
     return ids;
 }
 
-json_t *task_query_run(struct jmap_req *r, const char *account, json_t *filter, json_t *sort)
+/* The ids of the tasks filter and sort select, without expansion; a new array. */
+static json_t *plain_query(struct jmap_req *r, const char *account, json_t *filter, json_t *sort)
 {
     bool exact = false;
     json_t *cands = filter ? candidates(r, account, filter, &exact) : NULL;
-    if (!cands)
-        return NULL; /* the engine reads every task */
-    if (exact && !sort) {
+    if (cands && exact && !sort) {
         json_t *ids = ids_by_id(cands);
         json_decref(cands);
         return ids;
     }
     json_t *objs = json_array();
-    const char *id;
-    json_t *v;
-    json_object_foreach(cands, id, v)
-    {
-        json_t *obj = store_object_get(jmap_req_conn(r), account, task_type.name, id);
-        if (obj)
-            json_array_append_new(objs, obj);
+    if (cands) {
+        const char *id;
+        json_t *v;
+        json_object_foreach(cands, id, v)
+        {
+            json_t *obj = store_object_get(jmap_req_conn(r), account, task_type.name, id);
+            if (obj)
+                json_array_append_new(objs, obj);
+        }
+        json_decref(cands);
+    } else {
+        store_object_foreach(jmap_req_conn(r), account, task_type.name, collect_cb, objs);
     }
-    json_decref(cands);
     json_t *ids = engine_query_filter_sort(r, &task_type, objs, filter, sort);
     json_decref(objs);
     return ids;
+}
+
+/* expandRecurrences (calendars-27 §5.11 by analogy): every occurrence of the candidate
+ * series in [after, before) as an instance with its synthetic id, then the filter
+ * (on each instance) and the sort. A new array, or NULL after the error. */
+static json_t *expanded_query(struct jmap_req *r, const char *account, json_t *args)
+{
+    json_t *filter = json_object_get(args, "filter"), *sort = json_object_get(args, "sort");
+    json_t *tzv = json_object_get(args, "timeZone");
+    int64_t after = 0, before = 0;
+    if (!json_is_object(filter) || json_object_get(filter, "operator") ||
+        !time_arg(json_object_get(filter, "after"), &after) ||
+        !time_arg(json_object_get(filter, "before"), &before)) {
+        jmap_error(r, "invalidArguments",
+                   "expandRecurrences needs a FilterCondition with after and before");
+        return NULL;
+    }
+    if (before - after > MAX_EXPAND_SECONDS) {
+        jmap_error(r, "tooLarge", "the window is longer than maxExpandedQueryDuration (P400D)");
+        return NULL;
+    }
+    bool exact;
+    json_t *cands = candidates(r, account, filter, &exact), *objs = json_array();
+    const char *id;
+    json_t *v;
+    int code = 0;
+    json_object_foreach(cands, id, v)
+    {
+        json_t *obj = store_object_get(jmap_req_conn(r), account, task_type.name, id);
+        if (obj && instance_is_recurring(obj))
+            code |= expand_into(obj, id, after, before, json_string_value(tzv), objs);
+        else if (obj)
+            json_array_append(objs, obj);
+        json_decref(obj);
+    }
+    json_decref(cands);
+    json_t *ids = NULL;
+    if (code)
+        jmap_error(r, "tooLarge", "a series has more occurrences than the server expands");
+    else
+        ids = engine_query_filter_sort(r, &task_type, objs, filter,
+                                       json_is_array(sort) && json_array_size(sort) ? sort : NULL);
+    json_decref(objs);
+    return ids;
+}
+
+static const struct argspec task_query_args[] = {
+    {"expandRecurrences", ARG_BOOL, 0},
+    {"timeZone", ARG_STRING, 0},
+    {NULL, 0, 0},
+};
+
+/* Checks the arguments and runs the query inside the open read transaction. */
+static json_t *run_task_query(struct jmap_req *r, const char *account, json_t *args)
+{
+    json_t *filter = json_object_get(args, "filter"), *sort = json_object_get(args, "sort");
+    json_t *tz = json_object_get(args, "timeZone");
+    if ((json_is_object(filter) && engine_filter_check(r, &task_type, filter, 0)) ||
+        (json_is_array(sort) && engine_sort_check(r, &task_type, sort)))
+        return NULL;
+    if (tz && !types_is_time_zone(json_string_value(tz)) &&
+        strcmp(json_string_value(tz), "Etc/UTC")) {
+        jmap_error(r, "invalidArguments", "timeZone: not a time zone id of the server");
+        return NULL;
+    }
+    if (json_is_true(json_object_get(args, "expandRecurrences")))
+        return expanded_query(r, account, args);
+    return plain_query(r, account, json_is_object(filter) ? filter : NULL,
+                       json_is_array(sort) && json_array_size(sort) ? sort : NULL);
+}
+
+static int task_query(struct jmap_req *r, json_t *args)
+{
+    const struct store_access *a =
+        jmap_method_begin(r, args, engine_query_args, task_query_args, "accountId", 0);
+    if (!a)
+        return -1;
+    int64_t state = store_state_get(jmap_req_conn(r), a->account_id, task_type.name);
+    json_t *ids = run_task_query(r, a->account_id, args);
+    store_rollback(jmap_req_conn(r));
+    if (!ids)
+        return -1;
+    engine_snapshot_save(a->account_id, task_type.name, args, state, ids);
+    int rc = engine_query_respond(r, &task_type, a->account_id, args, ids, state);
+    json_decref(ids);
+    return rc;
+}
+
+/* An instance id's base id (for /queryChanges of expanded queries). */
+static const char *base_of(const char *id, char buf[96])
+{
+    char base[64], rid[20];
+    if (!event_instance_parse(id, base, rid))
+        return id;
+    snprintf(buf, 96, "%s", base);
+    return buf;
+}
+
+static int task_query_changes(struct jmap_req *r, json_t *args)
+{
+    if (jmap_args_check(r, args, engine_query_changes_args, task_query_args))
+        return -1;
+    int64_t since, current;
+    const struct store_access *a =
+        engine_changes_begin(r, &task_type, args, "sinceQueryState", &since, &current);
+    if (!a)
+        return -1;
+    json_t *changed = engine_changed_ids(jmap_req_conn(r), a->account_id, task_type.name, since);
+    json_t *now = run_task_query(r, a->account_id, args);
+    store_rollback(jmap_req_conn(r));
+    int rc = -1;
+    if (now) {
+        bool expand = json_is_true(json_object_get(args, "expandRecurrences"));
+        rc = engine_query_changes_respond(r, &task_type, a->account_id, args, since, current, now,
+                                          changed, expand ? base_of : NULL);
+    }
+    json_decref(now);
+    json_decref(changed);
+    return rc;
+}
+
+void task_query_register(void)
+{
+    jmap_register_method("Task/query", JMAP_TASKS, task_query);
+    jmap_register_method("Task/queryChanges", JMAP_TASKS, task_query_changes);
 }

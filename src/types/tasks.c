@@ -74,11 +74,20 @@ static json_t *empty_object(const struct config *cfg, const struct store_access 
     return json_object();
 }
 
-/* What works is advertised (issue 16 §1): the core, and the alerts, multilingual and
- * custom time zone properties, which are stored and validated as JSCalendar 2.0 says
- * (alerts are not fired: no type of this server fires alerts yet). */
+/* What works is advertised (issue 16 §1): the core; recurrences (expansion, instance
+ * ids); and the alerts, multilingual and custom time zone properties, which are stored
+ * and validated as JSCalendar 2.0 says (alerts are not fired: no type of this server
+ * fires alerts yet). Not assignees: no scheduling messages are sent. */
 static const struct jcapability tasks_capability = {.uri = JMAP_TASKS,
                                                     .account_value = tasks_account_capability};
+/* tasks-06 §1.5.2 */
+static json_t *recurrences_value(const struct config *cfg, const struct store_access *a)
+{
+    return json_pack("{s:s}", "maxExpandedQueryDuration", "P400D");
+}
+
+static const struct jcapability tasks_recurrences = {.uri = JMAP_TASKS ":recurrences",
+                                                     .account_value = recurrences_value};
 static const struct jcapability tasks_alerts = {.uri = JMAP_TASKS ":alerts",
                                                 .account_value = empty_object};
 static const struct jcapability tasks_multilingual = {.uri = JMAP_TASKS ":multilingual",
@@ -88,6 +97,7 @@ static const struct jcapability tasks_customtimezones = {.uri = JMAP_TASKS ":cus
 
 static const struct jcapability *const tasks_capabilities[] = {
     &tasks_capability,
+    &tasks_recurrences,
     &tasks_alerts,
     &tasks_multilingual,
     &tasks_customtimezones,
@@ -114,6 +124,7 @@ const struct jmodule tasks_module = {
     .name = "tasks",
     .capabilities = tasks_capabilities,
     .types = tasks_types,
+    .register_methods = task_query_register,
     .provision = tasks_provision,
     .exporters = tasks_exporters,
 };

@@ -49,7 +49,11 @@ extern const struct jexporter tasks_exporters[];
 /* Task/query (task_query.c): the type's filter and compare hooks. */
 int task_filter_condition(struct jmap_req *r, json_t *obj, const char *key, json_t *v);
 int task_compare(json_t *a, json_t *b, const char *property, bool *ok);
-/* The type's query_run: candidates narrowed by the store's indexes, or NULL. */
-json_t *task_query_run(struct jmap_req *r, const char *account, json_t *filter, json_t *sort);
+/* Registers Task/query and Task/queryChanges (task_query.c: narrowed by the store's
+ * indexes, expandRecurrences). */
+void task_query_register(void);
+/* How Task instances are built and updated (instances.h; task.c). */
+struct instance_kind;
+extern const struct instance_kind task_instances;
 
 #endif

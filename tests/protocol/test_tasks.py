@@ -45,9 +45,10 @@ def test_capability_and_account_values_tasks06_1_5(server, tacct):
     value = s["accounts"][tacct]["accountCapabilities"][TASKS]
     assert value["mayCreateTaskList"] is True
     assert isinstance(value["minDateTime"], str) and isinstance(value["maxDateTime"], str)
-    # only what works is advertised: no recurrence expansion nor assignee scheduling yet
-    assert TASKS + ":recurrences" not in s["capabilities"]
+    # only what works is advertised: no assignee scheduling yet
     assert TASKS + ":assignees" not in s["capabilities"]
+    rec = s["accounts"][tacct]["accountCapabilities"][TASKS + ":recurrences"]
+    assert rec["maxExpandedQueryDuration"] == "P400D"
 
 
 def test_default_inbox_task_list_tasks06_4(server, tacct):
@@ -366,3 +367,156 @@ def test_task_text_search_words_and_index_calendars27_5_11_1(fresh_server):
     assert q({"text": "creme"}) == set() and q({"title": "apple"}) == {a}
     call(server, "Task/set", {"accountId": acct, "destroy": [a]})
     assert q({"title": "apple"}) == set()
+
+
+def test_recurring_task_expansion_and_instances_tasks06_5_3(fresh_server):
+    """tasks-06 §5.3 (recurrences extension): expandRecurrences gives each occurrence
+    with a synthetic id and baseTaskId (calendars-27 §5.5); an instance can be read,
+    changed (an override on the base, no new task) and destroyed (excluded)."""
+    server = fresh_server
+    acct = server.session()["primaryAccounts"][TASKS]
+    lid = inbox(server, acct)["id"]
+    base = create_task(server, acct, lid, title="Water the plants",
+                       start="2026-03-02T09:00:00", due="2026-03-02T10:00:00",
+                       timeZone="Europe/Berlin",
+                       recurrenceRule={"@type": "RecurrenceRule", "frequency": "weekly",
+                                       "count": 4})["id"]
+    single = create_task(server, acct, lid, title="One-off", due="2026-03-10T12:00:00")["id"]
+
+    def q(**kw):
+        name, out = call(server, "Task/query", {"accountId": acct, "filter": {
+            "after": "2026-03-01T00:00:00Z", "before": "2026-04-01T00:00:00Z"},
+            "expandRecurrences": True, "sort": [{"property": "start"}], **kw})
+        assert name == "Task/query", out
+        return out
+
+    ids = q()["ids"]
+    inst = [i for i in ids if i != single]
+    assert len(inst) == 4 and single in ids
+    assert all(i.startswith(base + "_") for i in inst)
+    out = call(server, "Task/get", {"accountId": acct, "ids": [inst[1]]})[1]
+    t = out["list"][0]
+    assert t["baseTaskId"] == base and t["recurrenceId"] == "2026-03-09T09:00:00"
+    assert t["start"] == "2026-03-09T09:00:00" and t["due"] == "2026-03-09T10:00:00"
+    out = call(server, "Task/get", {"accountId": acct, "ids": [inst[1]],
+                                    "properties": ["recurrenceRule", "baseTaskId"]})[1]
+    assert out["list"][0]["recurrenceRule"] is None
+    # change one instance: an override on the base (progress per occurrence)
+    state = q()["queryState"]
+    out = call(server, "Task/set", {"accountId": acct, "update": {
+        inst[1]: {"progress": "completed", "title": "Plants (done)"}}})[1]
+    assert inst[1] in out["updated"], out
+    b = call(server, "Task/get", {"accountId": acct, "ids": [base]})[1]["list"][0]
+    assert b["recurrenceOverrides"]["2026-03-09T09:00:00"] == {
+        "progress": "completed", "title": "Plants (done)"}
+    t = call(server, "Task/get", {"accountId": acct, "ids": [inst[1]]})[1]["list"][0]
+    assert t["progress"] == "completed" and t["title"] == "Plants (done)"
+    assert len(call(server, "Task/query", {"accountId": acct})[1]["ids"]) == 2  # no new task
+    # an instance cannot change what belongs to the series
+    out = call(server, "Task/set", {"accountId": acct, "update": {
+        inst[2]: {"taskListId": "lother"}}})[1]
+    assert out["notUpdated"][inst[2]]["type"] == "invalidProperties"
+    # destroying an instance excludes it
+    out = call(server, "Task/set", {"accountId": acct, "destroy": [inst[3]]})[1]
+    assert out["destroyed"] == [inst[3]]
+    ids = q()["ids"]
+    assert inst[3] not in ids and len(ids) == 4
+    out = call(server, "Task/get", {"accountId": acct, "ids": [inst[3]]})[1]
+    assert out["notFound"] == [inst[3]]
+    # /queryChanges of the expanded query (RFC 8620 §5.6)
+    out = call(server, "Task/queryChanges", {"accountId": acct, "sinceQueryState": state,
+                                             "filter": {"after": "2026-03-01T00:00:00Z",
+                                                        "before": "2026-04-01T00:00:00Z"},
+                                             "expandRecurrences": True,
+                                             "sort": [{"property": "start"}]})[1]
+    assert inst[3] in out["removed"]
+    # the filter applies per instance
+    out = call(server, "Task/query", {"accountId": acct, "expandRecurrences": True, "filter": {
+        "after": "2026-03-01T00:00:00Z", "before": "2026-04-01T00:00:00Z",
+        "progress": "completed"}})[1]
+    assert out["ids"] == [inst[1]]
+    # expansion needs a window (calendars-27 §5.11)
+    name, out = call(server, "Task/query", {"accountId": acct, "expandRecurrences": True})
+    assert name == "error" and out["type"] == "invalidArguments"
+
+
+def test_recurring_task_due_anchor_jscalendarbis17_4_3_3(fresh_server):
+    """A Task without start recurs on its due (jscalendarbis-17 §4.3.3)."""
+    server = fresh_server
+    acct = server.session()["primaryAccounts"][TASKS]
+    lid = inbox(server, acct)["id"]
+    base = create_task(server, acct, lid, title="Rent", due="2026-01-31T18:00:00",
+                       timeZone="Europe/Berlin",
+                       recurrenceRule={"@type": "RecurrenceRule", "frequency": "monthly",
+                                       "byMonthDay": [-1]})["id"]
+    out = call(server, "Task/query", {"accountId": acct, "expandRecurrences": True,
+                                      "filter": {"after": "2026-01-01T00:00:00Z",
+                                                 "before": "2026-05-01T00:00:00Z"},
+                                      "sort": [{"property": "due"}]})[1]
+    got = call(server, "Task/get", {"accountId": acct, "ids": out["ids"],
+                                    "properties": ["due", "baseTaskId"]})[1]["list"]
+    assert [t["due"] for t in got] == ["2026-01-31T18:00:00", "2026-02-28T18:00:00",
+                                       "2026-03-31T18:00:00", "2026-04-30T18:00:00"]
+    assert all(t["baseTaskId"] == base for t in got)
+
+
+def test_task_mode_automation_ical_tasks17_5_3(fresh_server, tmp_path):
+    """ical-tasks-17 §5.3 TASK-MODE on the organizer's copy: AUTOMATIC-COMPLETION
+    completes the task when every attendee has completed; AUTOMATIC-FAILURE fails it
+    when one fails; CLIENT (or no TASK-MODE) leaves the status to the client."""
+    from conftest import run_cli
+    server = fresh_server
+    acct = server.session()["primaryAccounts"][TASKS]
+    lid = inbox(server, acct)["id"]
+    me = "mailto:alice@localhost"
+
+    def team(mode, progress_a, progress_b):
+        return {"organizerCalendarAddress": me,
+                "iCalendar": {"@type": "ICalComponent", "name": "vtodo",
+                              "properties": [["task-mode", {}, "text", mode]]},
+                "participants": {
+                    "o": {"@type": "Participant", "calendarAddress": me,
+                          "roles": {"owner": True}},
+                    "a": {"@type": "Participant", "calendarAddress": "mailto:a@example.com",
+                          "roles": {"assignee": True}, "participationStatus": "accepted",
+                          "progress": progress_a},
+                    "b": {"@type": "Participant", "calendarAddress": "mailto:b@example.com",
+                          "participationStatus": "accepted", "progress": progress_b}}}
+
+    tid = create_task(server, acct, lid, **team("AUTOMATIC-COMPLETION", "completed",
+                                               "in-process"))["id"]
+    t = call(server, "Task/get", {"accountId": acct, "ids": [tid]})[1]["list"][0]
+    assert t.get("progress") in (None, "needs-action", "in-process")
+    out = call(server, "Task/set", {"accountId": acct, "update": {
+        tid: {"participants/b/progress": "completed"}}})[1]
+    assert tid in out["updated"], out
+    assert out["updated"][tid]["progress"] == "completed"  # a server change, reported
+    t = call(server, "Task/get", {"accountId": acct, "ids": [tid]})[1]["list"][0]
+    assert t["progress"] == "completed"
+    # AUTOMATIC-FAILURE: one failed attendee fails the task
+    tid = create_task(server, acct, lid, **team("AUTOMATIC-FAILURE", "failed", "completed"))["id"]
+    t = call(server, "Task/get", {"accountId": acct, "ids": [tid]})[1]["list"][0]
+    assert t["progress"] == "failed"
+    # CLIENT: nothing automatic
+    tid = create_task(server, acct, lid, **team("CLIENT", "completed", "completed"))["id"]
+    t = call(server, "Task/get", {"accountId": acct, "ids": [tid]})[1]["list"][0]
+    assert t.get("progress") != "completed"
+    # not the organizer's copy: nothing automatic either
+    other = team("AUTOMATIC", "failed", "completed")
+    other["organizerCalendarAddress"] = "mailto:boss@example.com"
+    other["participants"]["o"]["calendarAddress"] = "mailto:boss@example.com"
+    tid = create_task(server, acct, lid, **other)["id"]
+    t = call(server, "Task/get", {"accountId": acct, "ids": [tid]})[1]["list"][0]
+    assert t["isOrigin"] is False and t.get("progress") != "failed"
+    # the same through an imported VTODO
+    f = tmp_path / "team.ics"
+    f.write_text("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VTODO\r\n"
+                 "UID:tm-1\r\nDTSTAMP:20250101T000000Z\r\nSUMMARY:Team task\r\n"
+                 f"ORGANIZER:{me}\r\nATTENDEE;PARTSTAT=COMPLETED:mailto:a@example.com\r\n"
+                 "ATTENDEE;PARTSTAT=COMPLETED:mailto:b@example.com\r\n"
+                 "TASK-MODE:AUTOMATIC-COMPLETION\r\nEND:VTODO\r\nEND:VCALENDAR\r\n")
+    r = run_cli(server.data, "import", "--user", "alice", str(f))
+    assert r.returncode == 0, r.stderr
+    ids = call(server, "Task/query", {"accountId": acct, "filter": {"uid": "tm-1"}})[1]["ids"]
+    t = call(server, "Task/get", {"accountId": acct, "ids": ids})[1]["list"][0]
+    assert t["progress"] == "completed"
