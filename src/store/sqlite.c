@@ -482,6 +482,15 @@ int store_user_get_by_id(struct store_conn *c, int64_t id, struct store_user *ou
     return read_user(s, out);
 }
 
+int store_user_by_account(struct store_conn *c, const char *account_id, struct store_user *out)
+{
+    sqlite3_stmt *s = stmt(c, "SELECT id, name, pwhash, account_id FROM users WHERE account_id=?");
+    if (!s)
+        return STORE_ERR;
+    bind_text(s, 1, account_id);
+    return read_user(s, out);
+}
+
 int store_user_del(struct store_conn *c, const char *name)
 {
     struct store_user u = {0};
@@ -568,10 +577,13 @@ int store_user_accounts(struct store_conn *c, int64_t user_id, struct store_acce
      * the user's principal or of a group they are in (issue 14), unless the user
      * has unsubscribed from every shared object of that account. */
     sqlite3_stmt *s = stmt(
-        c, "SELECT a.account_id, u.name, a.may_write, u.id = a.user_id, 0 "
+        c, "SELECT a.account_id, u.name, a.may_write, u.id = a.user_id, 0, 1 "
            "FROM access a JOIN users u ON u.account_id = a.account_id WHERE a.user_id=?1 "
            "UNION ALL "
-           "SELECT s.account_id, u.name, max(s.may_write), 0, 1 FROM shares s "
+           "SELECT s.account_id, u.name, max(s.may_write), 0, 1, max(NOT EXISTS("
+           "  SELECT 1 FROM user_props p WHERE p.user_id=?1 AND p.account_id=s.account_id AND "
+           "  p.type=s.type AND p.object_id=s.object_id AND "
+           "  json_extract(p.data, '$.isSubscribed') = 0)) FROM shares s "
            "JOIN users u ON u.account_id = s.account_id "
            "WHERE (s.principal_id = (SELECT account_id FROM users WHERE id=?1) "
            "  OR s.principal_id IN (SELECT group_id FROM group_members WHERE user_id=?1)) "
@@ -589,6 +601,7 @@ int store_user_accounts(struct store_conn *c, int64_t user_id, struct store_acce
         out[n].may_write = sqlite3_column_int(s, 2) != 0;
         out[n].is_personal = sqlite3_column_int(s, 3) != 0;
         out[n].shared = sqlite3_column_int(s, 4) != 0;
+        out[n].subscribed = sqlite3_column_int(s, 5) != 0;
         n++;
     }
     sqlite3_reset(s);

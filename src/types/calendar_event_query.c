@@ -1012,9 +1012,10 @@ static int event_query(struct jmap_req *r, json_t *args)
     }
     struct query q;
     int rc = run_event_query(r, a->account_id, args, &q);
+    json_t *ids = rc == 0 ? item_ids(&q) : NULL;
+    engine_visible_filter(r, &calendar_event_type, a, ids); /* sharing: issue 14 */
     store_rollback(jmap_req_conn(r));
     if (rc == 0) {
-        json_t *ids = item_ids(&q);
         engine_snapshot_save(a->account_id, calendar_event_type.name, args, state, ids);
         rc = engine_query_respond(r, &calendar_event_type, a->account_id, args, ids, state);
         json_decref(ids);
@@ -1046,8 +1047,9 @@ static int event_query_changes(struct jmap_req *r, json_t *args)
     struct query q = {.hold = NULL};
     json_t *changed = engine_changed_ids(jmap_req_conn(r), a->account_id, calendar_event_type.name, since);
     int rc = run_event_query(r, a->account_id, args, &q);
-    store_rollback(jmap_req_conn(r));
     json_t *now = rc ? NULL : item_ids(&q);
+    engine_visible_filter(r, &calendar_event_type, a, now); /* sharing: issue 14 */
+    store_rollback(jmap_req_conn(r));
     query_free(&q);
     if (rc == 0) {
         bool expand = json_is_true(json_object_get(args, "expandRecurrences"));

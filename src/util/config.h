@@ -16,6 +16,11 @@ struct config {
     char tls_key[1024];
     char log_level[16];
     char default_domain[256]; /* new users' calendar address: mailto:NAME@default_domain */
+    /* iMIP (RFC 6047) to addresses outside the server: the SMTP relay (libcurl URL,
+     * smtp://host:port or smtps://...), empty for none; its credentials */
+    char smtp_url[512];
+    char smtp_user[256];
+    char smtp_password[256];
     int threads;           /* worker threads; 0 = number of cores */
     /* RFC 8620 §2 core capability limits */
     int64_t max_size_upload;
