@@ -122,7 +122,8 @@ void task_notify(struct jset *s, const char *id, json_t *before, json_t *after)
     json_t *prev = json_object_get(pending, id);
     json_t *first = prev ? json_object_get(prev, "before") : before; /* created + updated */
     json_object_set_new(pending, id,
-                        json_pack("{s:O?, s:O?}", "before", first, "after", after));
+                        json_pack("{s:O?, s:O?, s:s}", "before", first, "after", after,
+                                  "account", a->account_id));
 }
 
 void task_notify_flush(struct jset *s, bool all_ok)
@@ -134,6 +135,9 @@ void task_notify_flush(struct jset *s, bool all_ok)
     json_t *v;
     json_object_foreach(p, id, v)
     {
+        /* a /set that ended without its finish leaves nothing for another account */
+        if (strcmp(json_string_value(json_object_get(v, "account")), jset_account(s)) != 0)
+            continue;
         json_t *before = json_object_get(v, "before"), *after = json_object_get(v, "after");
         before = json_is_null(before) ? NULL : before; /* stored as JSON null */
         after = json_is_null(after) ? NULL : after;
