@@ -33,6 +33,21 @@ static int xml_depth(const xmlNode *n, int limit)
     return deepest;
 }
 
+/* Namespaces in XML 1.0 §7: every element name is an NCName (a prefix that was
+ * declared, then a local name without ':' that does not start with a digit). libxml2
+ * reports a violation as a warning and keeps the element, whose name a response would
+ * then echo as XML that is not well-formed: such a body is refused instead. */
+static bool names_ok(const xmlNode *n, int limit)
+{
+    for (const xmlNode *c = n; c && limit > 0; c = c->next) {
+        if (c->type != XML_ELEMENT_NODE)
+            continue;
+        if (xmlValidateNCName(c->name, 0) != 0 || !names_ok(c->children, limit - 1))
+            return false;
+    }
+    return true;
+}
+
 xmlDoc *dav_xml_parse(const char *body, size_t len, const char **why)
 {
     pthread_once(&xml_once, xml_init);
@@ -65,6 +80,11 @@ xmlDoc *dav_xml_parse(const char *body, size_t len, const char **why)
     if (xml_depth(xmlDocGetRootElement(d), DAV_XML_MAX_DEPTH) > DAV_XML_MAX_DEPTH) {
         xmlFreeDoc(d);
         *why = "the XML body is nested too deeply";
+        return NULL;
+    }
+    if (!names_ok(xmlDocGetRootElement(d), DAV_XML_MAX_DEPTH + 1)) {
+        xmlFreeDoc(d);
+        *why = "the body is not namespace-well-formed XML (an element name is not an NCName)";
         return NULL;
     }
     return d;
