@@ -221,6 +221,15 @@ int64_t store_index_rank(struct store_conn *c, const char *account, const char *
 int store_index_count(struct store_conn *c, const char *account, const char *type, int64_t *ordered,
                       int64_t *unordered);
 
+/* The objects of store_text_search, each with its modseq and its index order
+ * (has_order false where it has none), in no particular order (issue 21: a caller
+ * sorts and checks the hits and stops at the page it needs). */
+int store_text_hits(struct store_conn *c, const char *account, const char *type,
+                    const struct store_text_term *terms, size_t nterms,
+                    int (*cb)(const char *id, int64_t modseq, bool has_order, int64_t order,
+                              void *ud),
+                    void *ud);
+
 /* ---- read-only feeds ------------------------------------------------------------------- */
 /* A secret URL token (stored as its hash) that names one collection of an account. */
 int store_feed_add(struct store_conn *c, const char *hash, const char *id, const char *account,

@@ -35,6 +35,7 @@ void config_defaults(struct config *cfg)
     cfg->max_size_response = 32 * 1024 * 1024;
     cfg->max_request_memory = 64 * 1024 * 1024;
     cfg->request_timeout = 30000;
+    cfg->cache_size = 64;
 }
 
 struct key {
@@ -74,6 +75,7 @@ static const struct key keys[] = {
     N("max_size_response", max_size_response, 65536),
     N("max_request_memory", max_request_memory, 1048576),
     N("request_timeout", request_timeout, 100),
+    N("cache_size", cache_size, 1),
 };
 
 int config_set(struct config *cfg, const char *key, const char *value)
