@@ -19,6 +19,7 @@
 #include "jmap/jmap.h"
 #include "push/hub.h"
 #include "types/event_cache.h"
+#include "types/types.h"
 #include "util/util.h"
 
 #define GC_INTERVAL 600
@@ -91,6 +92,8 @@ int cli_serve(int argc, char **argv)
     struct store *st = cli_store(&cfg);
     if (!st)
         return 1;
+    if (principals_backfill(store_conn(st)) != STORE_OK) /* RFC 9670: users before it */
+        log_warn("principals: could not give every user their principal");
     struct jmap_server srv = {.store = st, .hub = push_hub_new(), .cfg = &cfg};
     char *err = NULL;
     struct http_server *h = http_start(&srv, &err);

@@ -390,6 +390,58 @@ int principal_find_email(struct store_conn *c, const char *email, char out[64])
     return id ? STORE_OK : STORE_NOTFOUND;
 }
 
+/* ---- users made before principals existed ------------------------------------------------ */
+
+static int collect_name(const char *name, void *ud)
+{
+    json_array_append_new(ud, json_string(name));
+    return 0;
+}
+
+static int default_identity(const char *id, json_t *obj, void *ud)
+{
+    char **addr = ud; /* obj is borrowed for the call: keep a copy */
+    const char *a = json_string_value(json_object_get(obj, "calendarAddress"));
+    if (a && (!*addr || json_is_true(json_object_get(obj, "isDefault")))) {
+        free(*addr);
+        *addr = xstrdup(a);
+    }
+    return 0;
+}
+
+int principals_backfill(struct store_conn *c)
+{
+    json_t *names = json_array();
+    int rc = store_begin(c, true);
+    if (!rc)
+        rc = store_user_list(c, collect_name, names);
+    size_t i, added = 0;
+    json_t *v;
+    json_array_foreach(names, i, v)
+    {
+        struct store_user u = {0};
+        if (rc || store_user_get(c, json_string_value(v), &u) != STORE_OK ||
+            store_object_exists(c, PRINCIPALS_ACCOUNT, principal_type.name, u.account_id)) {
+            store_user_clear(&u);
+            continue;
+        }
+        /* the calendar address: the default ParticipantIdentity's (calendars-27 §3) */
+        char *own = NULL;
+        store_object_foreach(c, u.account_id, "ParticipantIdentity", default_identity, &own);
+        rc = principal_put(c, u.account_id, "individual", u.name, own);
+        added += rc == STORE_OK;
+        free(own);
+        store_user_clear(&u);
+    }
+    json_decref(names);
+    if (!rc && added)
+        rc = store_commit(c);
+    store_rollback(c);
+    if (added)
+        log_info("principals: %zu users of an older database got their principal", added);
+    return rc;
+}
+
 /* RFC 9670 §2: every user is an individual principal. */
 static int principals_provision(struct store_conn *c, const struct jmap_owner *owner)
 {

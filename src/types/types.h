@@ -33,6 +33,9 @@ extern const struct jtype share_notification_type;
  * calendar address (mailto:) or NULL. Inside a write transaction. */
 int principal_put(struct store_conn *c, const char *id, const char *type, const char *name,
                   const char *address);
+/* Gives every user without one their principal (a database made before principals
+ * existed); `jmapd serve` runs it at start. 0 or a STORE_ error. */
+int principals_backfill(struct store_conn *c);
 /* Removes a principal from the directory (a user or group deleted). */
 int principal_remove(struct store_conn *c, const char *id);
 /* The user principal (their account id into out[64]) whose email is email (no

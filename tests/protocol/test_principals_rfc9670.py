@@ -161,3 +161,21 @@ def test_group_cli_rfc9670_s2(gs):
 def test_principal_on_a_shared_account_is_not_supported_rfc9670_s1_5(gs):
     _, res = gs.c("Principal/get", {"accountId": gs.own("bob")})
     assert res["type"] == "accountNotFound"
+
+
+def test_users_of_an_older_database_get_principals_rfc9670_s2():
+    import sqlite3
+    s = GroupServer()
+    try:
+        s.stop()
+        db = sqlite3.connect(s.data + "/jmapd.db")
+        db.execute("DELETE FROM objects WHERE type = 'Principal'")  # as before schema 6
+        db.commit()
+        db.close()
+        s.start()
+        _, res = s.c("Principal/get", {"accountId": s.own("bob")}, user="bob")
+        got = {p["name"]: p for p in res["list"]}
+        assert {"alice", "bob", "dan", "erin", "frank"} <= set(got)
+        assert got["alice"]["email"] == "alice@localhost"
+    finally:
+        s.close()
