@@ -16,12 +16,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "store/store.h"
+#include "store/backend.h"
 #include "util/util.h"
 
 #define STMT_CACHE 64
 
 struct store_conn {
+    const struct store_ops *ops; /* first: backend.h */
     sqlite3 *db;
     struct store *st;
     bool writing; /* holds st->write_lock */
@@ -33,6 +34,7 @@ struct store_conn {
 };
 
 struct store {
+    const struct store_ops *ops; /* first: backend.h */
     char *path;
     pthread_key_t key;
     pthread_mutex_t lock;
@@ -41,6 +43,15 @@ struct store {
     pthread_mutex_t write_lock;
     struct store_conn *conns;
 };
+
+#define STORE_OP_PFX(name) sq_##name
+STORE_OPS(STORE_OP_DECL)
+static void sq_close(struct store *st);
+static struct store_conn *sq_conn(struct store *st);
+static void sq_rollback(struct store_conn *c);
+static const struct store_ops sq_ops = {
+    .name = "sqlite", .close = sq_close, .conn = sq_conn, .rollback = sq_rollback,
+    STORE_OPS(STORE_OP_INIT)};
 
 /* ---- schema ------------------------------------------------------------------ */
 
@@ -143,7 +154,7 @@ static int migrate(sqlite3 *db)
 
 static int busy_timeout_ms = 10000;
 
-void store_set_busy_timeout(int ms)
+void store_sqlite_set_busy_timeout(int ms)
 {
     busy_timeout_ms = ms;
 }
@@ -225,9 +236,10 @@ static int make_private(const char *dir, const char *db, char **err)
     return 0;
 }
 
-struct store *store_open(const char *dir, char **err)
+struct store *store_sqlite_open(const char *dir, char **err)
 {
     struct store *st = xcalloc(1, sizeof *st);
+    st->ops = &sq_ops;
     st->path = xasprintf("%s/jmapd.db", dir);
     if (make_private(dir, st->path, err) != 0) {
         free(st->path);
@@ -251,10 +263,8 @@ struct store *store_open(const char *dir, char **err)
     return st;
 }
 
-void store_close(struct store *st)
+static void sq_close(struct store *st)
 {
-    if (!st)
-        return;
     pthread_mutex_lock(&st->lock);
     struct store_conn *c = st->conns;
     st->conns = NULL;
@@ -274,12 +284,13 @@ void store_close(struct store *st)
     free(st);
 }
 
-struct store_conn *store_conn(struct store *st)
+static struct store_conn *sq_conn(struct store *st)
 {
     struct store_conn *c = pthread_getspecific(st->key);
     if (c)
         return c;
     c = xcalloc(1, sizeof *c);
+    c->ops = &sq_ops;
     c->st = st;
     c->db = open_db(st->path);
     if (!c->db) {
@@ -348,7 +359,7 @@ static void write_unlock(struct store_conn *c)
     }
 }
 
-int store_begin(struct store_conn *c, bool write)
+static int sq_begin(struct store_conn *c, bool write)
 {
     static const char *const begin_w = "BEGIN IMMEDIATE", *const begin_r = "BEGIN";
     sqlite3_stmt *s = stmt(c, write ? begin_w : begin_r);
@@ -364,12 +375,12 @@ int store_begin(struct store_conn *c, bool write)
     return rc;
 }
 
-bool store_in_write(struct store_conn *c)
+static bool sq_in_write(struct store_conn *c)
 {
     return c->writing && !sqlite3_get_autocommit(c->db);
 }
 
-int store_commit(struct store_conn *c)
+static int sq_commit(struct store_conn *c)
 {
     static const char *const sql = "COMMIT";
     sqlite3_stmt *s = stmt(c, sql);
@@ -379,7 +390,7 @@ int store_commit(struct store_conn *c)
     return rc;
 }
 
-void store_rollback(struct store_conn *c)
+static void sq_rollback(struct store_conn *c)
 {
     static const char *const sql = "ROLLBACK";
     if (!sqlite3_get_autocommit(c->db)) {
@@ -390,13 +401,14 @@ void store_rollback(struct store_conn *c)
     write_unlock(c);
 }
 
+/* The database file answers a trivial query (/health). */
+static int sq_ping(struct store_conn *c)
+{
+    return exec(c->db, "SELECT 1");
+}
+
 /* ---- users ------------------------------------------------------------------------ */
 
-void store_user_clear(struct store_user *u)
-{
-    free(u->pwhash);
-    u->pwhash = NULL;
-}
 
 static int read_user(sqlite3_stmt *s, struct store_user *out)
 {
@@ -414,7 +426,7 @@ static int read_user(sqlite3_stmt *s, struct store_user *out)
     return STORE_OK;
 }
 
-int store_user_add(struct store_conn *c, const char *name, const char *pwhash,
+static int sq_user_add(struct store_conn *c, const char *name, const char *pwhash,
                    const char *account_id)
 {
     sqlite3_stmt *s = stmt(c, "INSERT INTO users(name, pwhash, account_id, created) "
@@ -429,10 +441,10 @@ int store_user_add(struct store_conn *c, const char *name, const char *pwhash,
     if (rc)
         return rc;
     int64_t uid = sqlite3_last_insert_rowid(c->db);
-    return store_access_grant(c, uid, account_id, true);
+    return sq_access_grant(c, uid, account_id, true);
 }
 
-int store_user_get(struct store_conn *c, const char *name, struct store_user *out)
+static int sq_user_get(struct store_conn *c, const char *name, struct store_user *out)
 {
     sqlite3_stmt *s = stmt(c, "SELECT id, name, pwhash, account_id FROM users WHERE name=?");
     if (!s)
@@ -441,7 +453,7 @@ int store_user_get(struct store_conn *c, const char *name, struct store_user *ou
     return read_user(s, out);
 }
 
-int store_user_get_by_id(struct store_conn *c, int64_t id, struct store_user *out)
+static int sq_user_get_by_id(struct store_conn *c, int64_t id, struct store_user *out)
 {
     sqlite3_stmt *s = stmt(c, "SELECT id, name, pwhash, account_id FROM users WHERE id=?");
     if (!s)
@@ -450,10 +462,10 @@ int store_user_get_by_id(struct store_conn *c, int64_t id, struct store_user *ou
     return read_user(s, out);
 }
 
-int store_user_del(struct store_conn *c, const char *name)
+static int sq_user_del(struct store_conn *c, const char *name)
 {
     struct store_user u = {0};
-    int rc = store_user_get(c, name, &u);
+    int rc = sq_user_get(c, name, &u);
     if (rc)
         return rc;
     store_user_clear(&u);
@@ -491,7 +503,7 @@ int store_user_del(struct store_conn *c, const char *name)
     return STORE_OK;
 }
 
-int store_user_set_password(struct store_conn *c, const char *name, const char *pwhash)
+static int sq_user_set_password(struct store_conn *c, const char *name, const char *pwhash)
 {
     sqlite3_stmt *s = stmt(c, "UPDATE users SET pwhash=? WHERE name=?");
     if (!s)
@@ -504,7 +516,7 @@ int store_user_set_password(struct store_conn *c, const char *name, const char *
     return rc;
 }
 
-int store_user_list(struct store_conn *c, int (*cb)(const char *name, void *ud), void *ud)
+static int sq_user_list(struct store_conn *c, int (*cb)(const char *name, void *ud), void *ud)
 {
     sqlite3_stmt *s = stmt(c, "SELECT name FROM users ORDER BY name");
     if (!s)
@@ -516,7 +528,7 @@ int store_user_list(struct store_conn *c, int (*cb)(const char *name, void *ud),
     return STORE_OK;
 }
 
-int store_user_count(struct store_conn *c)
+static int sq_user_count(struct store_conn *c)
 {
     sqlite3_stmt *s = stmt(c, "SELECT count(*) FROM users");
     if (!s)
@@ -526,7 +538,7 @@ int store_user_count(struct store_conn *c)
     return n;
 }
 
-int store_user_accounts(struct store_conn *c, int64_t user_id, struct store_access *out, int max)
+static int sq_user_accounts(struct store_conn *c, int64_t user_id, struct store_access *out, int max)
 {
     sqlite3_stmt *s = stmt(c, "SELECT a.account_id, u.name, a.may_write, u.id = a.user_id "
                               "FROM access a JOIN users u ON u.account_id = a.account_id "
@@ -547,7 +559,7 @@ int store_user_accounts(struct store_conn *c, int64_t user_id, struct store_acce
     return n;
 }
 
-int store_access_grant(struct store_conn *c, int64_t user_id, const char *account_id,
+static int sq_access_grant(struct store_conn *c, int64_t user_id, const char *account_id,
                        bool may_write)
 {
     sqlite3_stmt *s =
@@ -562,7 +574,7 @@ int store_access_grant(struct store_conn *c, int64_t user_id, const char *accoun
 
 /* ---- tokens --------------------------------------------------------------------------- */
 
-int store_token_add(struct store_conn *c, int64_t user_id, const char *token_hash,
+static int sq_token_add(struct store_conn *c, int64_t user_id, const char *token_hash,
                     const char *token_id, const char *label)
 {
     sqlite3_stmt *s =
@@ -577,7 +589,7 @@ int store_token_add(struct store_conn *c, int64_t user_id, const char *token_has
     return step_done(c, s);
 }
 
-int store_token_lookup(struct store_conn *c, const char *token_hash, int64_t *user_id)
+static int sq_token_lookup(struct store_conn *c, const char *token_hash, int64_t *user_id)
 {
     sqlite3_stmt *s = stmt(c, "SELECT user_id FROM tokens WHERE hash=?");
     if (!s)
@@ -590,7 +602,7 @@ int store_token_lookup(struct store_conn *c, const char *token_hash, int64_t *us
     return rc;
 }
 
-int store_token_list(struct store_conn *c, int64_t user_id,
+static int sq_token_list(struct store_conn *c, int64_t user_id,
                      int (*cb)(const char *id, const char *label, int64_t created, void *ud),
                      void *ud)
 {
@@ -607,7 +619,7 @@ int store_token_list(struct store_conn *c, int64_t user_id,
     return STORE_OK;
 }
 
-int store_token_revoke(struct store_conn *c, const char *token_id)
+static int sq_token_revoke(struct store_conn *c, const char *token_id)
 {
     sqlite3_stmt *s = stmt(c, "DELETE FROM tokens WHERE id=?");
     if (!s)
@@ -634,17 +646,17 @@ static int64_t state_col(struct store_conn *c, const char *sql, const char *acco
     return v;
 }
 
-int64_t store_state_get(struct store_conn *c, const char *account, const char *type)
+static int64_t sq_state_get(struct store_conn *c, const char *account, const char *type)
 {
     return state_col(c, "SELECT modseq FROM states WHERE account_id=? AND type=?", account, type);
 }
 
-int64_t store_state_lowest(struct store_conn *c, const char *account, const char *type)
+static int64_t sq_state_lowest(struct store_conn *c, const char *account, const char *type)
 {
     return state_col(c, "SELECT lowest FROM states WHERE account_id=? AND type=?", account, type);
 }
 
-int64_t store_state_bump(struct store_conn *c, const char *account, const char *type)
+static int64_t sq_state_bump(struct store_conn *c, const char *account, const char *type)
 {
     assert(c->writing); /* store.h: every change runs in a write transaction */
     sqlite3_stmt *s = stmt(c, "INSERT INTO states(account_id, type, modseq) VALUES(?1,?2,1) "
@@ -660,7 +672,7 @@ int64_t store_state_bump(struct store_conn *c, const char *account, const char *
     return v;
 }
 
-json_t *store_object_get(struct store_conn *c, const char *account, const char *type,
+static json_t *sq_object_get(struct store_conn *c, const char *account, const char *type,
                          const char *id)
 {
     sqlite3_stmt *s = stmt(c, "SELECT data FROM objects WHERE account_id=? AND type=? AND id=? "
@@ -680,7 +692,7 @@ json_t *store_object_get(struct store_conn *c, const char *account, const char *
     return obj;
 }
 
-bool store_object_exists(struct store_conn *c, const char *account, const char *type,
+static bool sq_object_exists(struct store_conn *c, const char *account, const char *type,
                          const char *id)
 {
     sqlite3_stmt *s = stmt(c, "SELECT 1 FROM objects WHERE account_id=? AND type=? AND id=? "
@@ -695,7 +707,7 @@ bool store_object_exists(struct store_conn *c, const char *account, const char *
     return found;
 }
 
-int store_object_put(struct store_conn *c, const char *account, const char *type,
+static int sq_object_put(struct store_conn *c, const char *account, const char *type,
                      const char *id, json_t *data, int64_t modseq, bool create,
                      const char *unique_key)
 {
@@ -729,7 +741,7 @@ int store_object_put(struct store_conn *c, const char *account, const char *type
     return rc;
 }
 
-int store_object_destroy(struct store_conn *c, const char *account, const char *type,
+static int sq_object_destroy(struct store_conn *c, const char *account, const char *type,
                          const char *id, int64_t modseq)
 {
     assert(c->writing && modseq > 0);
@@ -747,7 +759,7 @@ int store_object_destroy(struct store_conn *c, const char *account, const char *
     return rc;
 }
 
-int store_object_foreach(struct store_conn *c, const char *account, const char *type,
+static int sq_object_foreach(struct store_conn *c, const char *account, const char *type,
                          int (*cb)(const char *id, json_t *obj, void *ud), void *ud)
 {
     /* Not cached: the callback may itself use the store (re-entrancy). */
@@ -777,7 +789,7 @@ int store_object_foreach(struct store_conn *c, const char *account, const char *
     return rc;
 }
 
-int store_object_count(struct store_conn *c, const char *account, const char *type)
+static int sq_object_count(struct store_conn *c, const char *account, const char *type)
 {
     sqlite3_stmt *s = stmt(c, "SELECT count(*) FROM objects WHERE account_id=? AND type=? AND "
                               "destroyed=0");
@@ -790,7 +802,7 @@ int store_object_count(struct store_conn *c, const char *account, const char *ty
     return n;
 }
 
-int store_changes(struct store_conn *c, const char *account, const char *type, int64_t since,
+static int sq_changes(struct store_conn *c, const char *account, const char *type, int64_t since,
                   size_t max,
                   int (*cb)(const char *id, int64_t created, int64_t updated, bool destroyed,
                             void *ud),
@@ -815,7 +827,7 @@ int store_changes(struct store_conn *c, const char *account, const char *type, i
 
 /* ---- blobs ------------------------------------------------------------------------------ */
 
-int store_blob_put(struct store_conn *c, const char *account, const char *blob_id,
+static int sq_blob_put(struct store_conn *c, const char *account, const char *blob_id,
                    const void *data, size_t len, const char *type)
 {
     sqlite3_stmt *s = stmt(c, "INSERT OR IGNORE INTO blobs(id, data, size, created) "
@@ -849,7 +861,7 @@ static const char *const blob_visible_size =
     " EXISTS(SELECT 1 FROM blob_uploads u WHERE u.account_id=?1 AND u.blob_id=?2) OR"
     " EXISTS(SELECT 1 FROM blob_refs r WHERE r.account_id=?1 AND r.blob_id=?2))";
 
-int store_blob_get(struct store_conn *c, const char *account, const char *blob_id,
+static int sq_blob_get(struct store_conn *c, const char *account, const char *blob_id,
                    unsigned char **data, size_t *len)
 {
     sqlite3_stmt *s = stmt(c, blob_visible);
@@ -870,7 +882,7 @@ int store_blob_get(struct store_conn *c, const char *account, const char *blob_i
     return rc;
 }
 
-int64_t store_blob_size(struct store_conn *c, const char *account, const char *blob_id)
+static int64_t sq_blob_size(struct store_conn *c, const char *account, const char *blob_id)
 {
     sqlite3_stmt *s = stmt(c, blob_visible_size);
     if (!s)
@@ -882,7 +894,7 @@ int64_t store_blob_size(struct store_conn *c, const char *account, const char *b
     return n;
 }
 
-int store_blob_ref(struct store_conn *c, const char *account, const char *blob_id,
+static int sq_blob_ref(struct store_conn *c, const char *account, const char *blob_id,
                    const char *type, const char *id)
 {
     sqlite3_stmt *s = stmt(c, "INSERT OR IGNORE INTO blob_refs(account_id, blob_id, obj_type, "
@@ -896,7 +908,7 @@ int store_blob_ref(struct store_conn *c, const char *account, const char *blob_i
     return step_done(c, s);
 }
 
-int store_blob_unref_object(struct store_conn *c, const char *account, const char *type,
+static int sq_blob_unref_object(struct store_conn *c, const char *account, const char *type,
                             const char *id)
 {
     sqlite3_stmt *s =
@@ -909,7 +921,7 @@ int store_blob_unref_object(struct store_conn *c, const char *account, const cha
     return step_done(c, s);
 }
 
-int store_blob_refs(struct store_conn *c, const char *account, const char *blob_id,
+static int sq_blob_refs(struct store_conn *c, const char *account, const char *blob_id,
                     int (*cb)(const char *type, const char *id, void *ud), void *ud)
 {
     sqlite3_stmt *s = stmt(c, "SELECT obj_type, obj_id FROM blob_refs WHERE account_id=? AND "
@@ -926,7 +938,7 @@ int store_blob_refs(struct store_conn *c, const char *account, const char *blob_
     return STORE_OK;
 }
 
-int store_blob_gc(struct store_conn *c, int64_t max_age)
+static int sq_blob_gc(struct store_conn *c, int64_t max_age)
 {
     sqlite3_stmt *s = stmt(c, "DELETE FROM blob_uploads WHERE created < ?");
     if (!s)
@@ -943,10 +955,10 @@ int store_blob_gc(struct store_conn *c, int64_t max_age)
 
 /* ---- query side tables ---------------------------------------------------------------- */
 
-int store_index_put(struct store_conn *c, const char *account, const char *type, const char *id,
+static int sq_index_put(struct store_conn *c, const char *account, const char *type, const char *id,
                     const struct store_index *ix)
 {
-    int rc = store_index_del(c, account, type, id);
+    int rc = sq_index_del(c, account, type, id);
     if (rc)
         return rc;
     int64_t rowid = 0;
@@ -985,7 +997,7 @@ int store_index_put(struct store_conn *c, const char *account, const char *type,
     return step_done(c, q);
 }
 
-int store_index_del(struct store_conn *c, const char *account, const char *type, const char *id)
+static int sq_index_del(struct store_conn *c, const char *account, const char *type, const char *id)
 {
     sqlite3_stmt *s = stmt(c, "DELETE FROM object_fields WHERE rowid = (SELECT text_rowid FROM "
                               "object_index WHERE account_id=?1 AND type=?2 AND id=?3)");
@@ -1006,7 +1018,7 @@ int store_index_del(struct store_conn *c, const char *account, const char *type,
     return step_done(c, s);
 }
 
-int store_index_find_uid(struct store_conn *c, const char *account, const char *type,
+static int sq_index_find_uid(struct store_conn *c, const char *account, const char *type,
                          const char *uid, int (*cb)(const char *id, void *ud), void *ud)
 {
     sqlite3_stmt *s =
@@ -1023,7 +1035,7 @@ int store_index_find_uid(struct store_conn *c, const char *account, const char *
     return STORE_OK;
 }
 
-int store_index_range(struct store_conn *c, const char *account, const char *type, bool has_from,
+static int sq_index_range(struct store_conn *c, const char *account, const char *type, bool has_from,
                       int64_t from, bool has_to, int64_t to,
                       int (*cb)(const char *id, int64_t modseq, void *ud), void *ud)
 {
@@ -1049,7 +1061,7 @@ int store_index_range(struct store_conn *c, const char *account, const char *typ
     return STORE_OK;
 }
 
-int64_t store_object_modseq(struct store_conn *c, const char *account, const char *type,
+static int64_t sq_object_modseq(struct store_conn *c, const char *account, const char *type,
                             const char *id)
 {
     sqlite3_stmt *s = stmt(c, "SELECT updated_modseq FROM objects WHERE account_id=? AND type=? "
@@ -1108,7 +1120,7 @@ static void fts_term(struct buf *b, const struct store_text_term *t)
     buf_free(&phrase);
 }
 
-int store_text_search(struct store_conn *c, const char *account, const char *type,
+static int sq_text_search(struct store_conn *c, const char *account, const char *type,
                       const struct store_text_term *terms, size_t nterms,
                       int (*cb)(const char *id, void *ud), void *ud)
 {
@@ -1145,7 +1157,7 @@ int store_text_search(struct store_conn *c, const char *account, const char *typ
 
 /* ---- feeds ------------------------------------------------------------------------------ */
 
-int store_feed_add(struct store_conn *c, const char *hash, const char *id, const char *account,
+static int sq_feed_add(struct store_conn *c, const char *hash, const char *id, const char *account,
                    const char *kind, const char *object_id)
 {
     sqlite3_stmt *s = stmt(c, "INSERT INTO feeds(hash, id, account_id, kind, object_id, created) "
@@ -1161,7 +1173,7 @@ int store_feed_add(struct store_conn *c, const char *hash, const char *id, const
     return step_done(c, s);
 }
 
-int store_feed_lookup(struct store_conn *c, const char *hash, char account[64], char kind[32],
+static int sq_feed_lookup(struct store_conn *c, const char *hash, char account[64], char kind[32],
                       char object_id[64])
 {
     sqlite3_stmt *s = stmt(c, "SELECT account_id, kind, object_id FROM feeds WHERE hash=?");
@@ -1179,7 +1191,7 @@ int store_feed_lookup(struct store_conn *c, const char *hash, char account[64], 
     return rc;
 }
 
-int store_feed_revoke(struct store_conn *c, const char *id)
+static int sq_feed_revoke(struct store_conn *c, const char *id)
 {
     sqlite3_stmt *s = stmt(c, "DELETE FROM feeds WHERE id=?");
     if (!s)

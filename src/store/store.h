@@ -1,7 +1,8 @@
 /*
  * store.h — the storage interface (DESIGN.md §2). Users, credentials, accounts,
  * JMAP objects with their change log, and blobs. Knows ids, types and modification
- * sequences; nothing of JMAP semantics. sqlite.c implements it; every call takes
+ * sequences; nothing of JMAP semantics. store.c dispatches it to sqlite.c or
+ * postgres.c (backend.h); every call takes
  * the calling thread's connection (store_conn), which caches prepared statements.
  *
  * Errors: functions returning int give 0 on success, STORE_NOTFOUND, STORE_EXISTS,
@@ -34,8 +35,17 @@ struct store_conn;
 /* How long a connection waits for another process's lock before failing (ms);
  * applies to connections opened afterwards. */
 void store_set_busy_timeout(int ms);
-/* Opens (creating and migrating) the database in dir. NULL with *err on failure. */
+/* Opens (creating and migrating) the SQLite database in dir. NULL with *err on failure. */
 struct store *store_open(const char *dir, char **err);
+/* Opens the backend url names: "sqlite" (or NULL or "": the SQLite database in dir)
+ * or a postgresql:// URL (any libpq connection URI; the password comes from the
+ * environment, PGPASSWORD or PGPASSFILE, never from the command line). */
+struct store *store_open_url(const char *url, const char *dir, char **err);
+bool store_url_is_pg(const char *url);
+/* A file holding the PostgreSQL password alone (NULL: libpq's own sources). */
+void store_set_password_file(const char *path);
+/* "sqlite" or "postgresql". */
+const char *store_backend_name(struct store *st);
 /* Closes every connection and checkpoints the WAL. */
 void store_close(struct store *st);
 /* The calling thread's connection, opened on first use. */
@@ -46,6 +56,8 @@ int store_begin(struct store_conn *c, bool write);
 /* Whether c is inside a write transaction (for assertions and tests). */
 bool store_in_write(struct store_conn *c);
 int store_commit(struct store_conn *c);
+/* Whether the database answers (for /health): STORE_OK or STORE_ERR. */
+int store_ping(struct store_conn *c);
 void store_rollback(struct store_conn *c);
 
 /* ---- users, accounts, tokens ----------------------------------------------- */
