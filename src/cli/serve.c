@@ -89,6 +89,7 @@ int cli_serve(int argc, char **argv)
     if (!st)
         return 1;
     struct jmap_server srv = {.store = st, .hub = push_hub_new(), .cfg = &cfg};
+    push_hub_attach(srv.hub, st);
     char *err = NULL;
     struct http_server *h = http_start(&srv, &err);
     if (!h) {

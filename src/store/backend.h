@@ -117,6 +117,9 @@ struct store_ops {
     void (*close)(struct store *st);
     struct store_conn *(*conn)(struct store *st);
     void (*rollback)(struct store_conn *c);
+    /* NULL: one process only, nothing to tell others (SQLite) */
+    struct store_bus *(*bus_open)(struct store *st, void (*cb)(const char *msg, void *ud),
+                                  void *ud);
     STORE_OPS(STORE_OP_FIELD)
 };
 
@@ -130,5 +133,7 @@ struct store *store_sqlite_open(const char *dir, char **err);
 struct store *store_pg_open(const char *url, char **err);
 void store_sqlite_set_busy_timeout(int ms);
 void store_pg_set_busy_timeout(int ms);
+int store_pg_bus_send(struct store_bus *b, const char *msg);
+void store_pg_bus_close(struct store_bus *b);
 
 #endif

@@ -29,27 +29,29 @@
 #include <string.h>
 
 #include "store/backend.h"
+#include "store/postgres.h"
 #include "util/util.h"
 
 #define STMT_CACHE 96
 #define MAX_PARAMS 14
 #define BLOB_CHUNK (256 * 1024)
 /* advisory lock keys: writers, schema migration */
-#define LOCK_WRITE "7428301"
-#define LOCK_MIGRATE 7428302
+#define PG_LOCK_WRITE "7428301"
+#define PG_LOCK_MIGRATE 7428302
 
 struct store_conn {
     const struct store_ops *ops; /* first: backend.h */
     PGconn *pg;
     struct store *st;
     bool in_txn, writing, failed; /* failed: the transaction is aborted */
+    char lock_key[16];            /* the writers' lock of this schema: hashtext(current_schema()) */
     struct store_conn *next;
     const char *cache[STMT_CACHE]; /* statement name: "s" + index */
 };
 
 struct store {
     const struct store_ops *ops; /* first: backend.h */
-    char *url;
+    char *url;                   /* first after ops: postgres.h */
     pthread_key_t key;
     pthread_mutex_t lock;
     struct store_conn *conns;
@@ -64,6 +66,7 @@ static const struct store_ops pg_ops = {.name = "postgresql",
                                         .close = pg_close,
                                         .conn = pg_conn,
                                         .rollback = pg_rollback,
+                                        .bus_open = store_pg_bus_open,
                                         STORE_OPS(STORE_OP_INIT)};
 
 static int busy_timeout_ms = 10000;
@@ -368,7 +371,7 @@ static int migrate(struct store_conn *c)
     char sql[160];
     int rc = simple(c, "BEGIN");
     c->in_txn = true;
-    snprintf(sql, sizeof sql, "SELECT pg_advisory_xact_lock(%d)", LOCK_MIGRATE);
+    snprintf(sql, sizeof sql, "SELECT pg_advisory_xact_lock(%d)", PG_LOCK_MIGRATE);
     rc = rc ? rc : simple(c, sql);
     rc = rc ? rc
             : simple(c, "CREATE TABLE IF NOT EXISTS jmapd_schema(version integer NOT NULL);"
@@ -423,7 +426,7 @@ static char *read_password(void)
     return xstrdup(line);
 }
 
-static PGconn *connect_db(const char *url, char **err)
+PGconn *store_pg_connect(const char *url, char **err)
 {
     char *pw = read_password();
     const char *keys[] = {"dbname", "password", "application_name", NULL};
@@ -473,7 +476,7 @@ static void conn_release(void *p)
 struct store *store_pg_open(const char *url, char **err)
 {
     struct store_conn boot = {.ops = &pg_ops};
-    boot.pg = connect_db(url, err);
+    boot.pg = store_pg_connect(url, err);
     if (!boot.pg)
         return NULL;
     int rc = migrate(&boot);
@@ -513,13 +516,19 @@ static struct store_conn *pg_conn(struct store *st)
     struct store_conn *c = pthread_getspecific(st->key);
     if (c)
         return c;
-    PGconn *pg = connect_db(st->url, NULL);
+    PGconn *pg = store_pg_connect(st->url, NULL);
     if (!pg)
         return NULL;
     c = xcalloc(1, sizeof *c);
     c->ops = &pg_ops;
     c->st = st;
     c->pg = pg;
+    /* one writer at a time per schema: databases sharing a server by schema
+     * (as the tests do) do not wait for each other */
+    PGresult *r = PQexec(pg, "SELECT hashtext(current_schema())");
+    snprintf(c->lock_key, sizeof c->lock_key, "%s",
+             PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) ? PQgetvalue(r, 0, 0) : "0");
+    PQclear(r);
     pthread_mutex_lock(&st->lock);
     c->next = st->conns;
     st->conns = c;
@@ -533,7 +542,7 @@ static struct store_conn *pg_conn(struct store *st)
 static int pg_begin(struct store_conn *c, bool write)
 {
     static const char *const begin_w = "BEGIN ISOLATION LEVEL READ COMMITTED";
-    static const char *const lock_w = "SELECT pg_advisory_xact_lock(" LOCK_WRITE ")";
+    static const char *const lock_w = "SELECT pg_advisory_xact_lock(" PG_LOCK_WRITE ", $1::int)";
     static const char *const begin_r = "BEGIN ISOLATION LEVEL REPEATABLE READ";
     assert(!c->in_txn);
     if (PQstatus(c->pg) != CONNECTION_OK && retryable(c, NULL) == false)
@@ -543,7 +552,9 @@ static int pg_begin(struct store_conn *c, bool write)
         return rc;
     c->in_txn = true;
     c->failed = false;
-    if (write && (rc = run(c, lock_w, NULL, NULL)) != STORE_OK) {
+    struct params p = {0};
+    p_text(&p, c->lock_key);
+    if (write && (rc = run(c, lock_w, &p, NULL)) != STORE_OK) {
         pg_rollback(c);
         return rc;
     }
@@ -1329,4 +1340,9 @@ static int pg_feed_revoke(struct store_conn *c, const char *id)
     struct params p = {0};
     p_text(&p, id);
     return run_change(c, sql, &p);
+}
+
+const char *store_pg_url(struct store *st)
+{
+    return st->url;
 }

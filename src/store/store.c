@@ -4,8 +4,10 @@
  * functions are generated from STORE_OPS; they read the backend's table from the
  * first member of the store or connection they are given.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "store/backend.h"
 #include "util/util.h"
@@ -45,8 +47,14 @@ bool store_url_is_pg(const char *url)
 
 struct store *store_open_url(const char *url, const char *dir, char **err)
 {
-    if (store_url_is_pg(url))
+    if (store_url_is_pg(url)) {
+        /* the data directory still holds uploads in progress (private, as for SQLite) */
+        if (dir && mkdir(dir, 0700) != 0 && errno != EEXIST) {
+            *err = xasprintf("cannot create %s: %s", dir, strerror(errno));
+            return NULL;
+        }
         return store_pg_open(url, err);
+    }
     if (url && *url && strcmp(url, "sqlite") != 0) {
         *err = xasprintf("unknown store '%s' (sqlite or postgresql://...)", url);
         return NULL;
@@ -79,4 +87,21 @@ void store_user_clear(struct store_user *u)
 {
     free(u->pwhash);
     u->pwhash = NULL;
+}
+
+struct store_bus *store_bus_open(struct store *st, void (*cb)(const char *msg, void *ud), void *ud)
+{
+    const struct store_ops *ops = ops_of_store(st);
+    return ops->bus_open ? ops->bus_open(st, cb, ud) : NULL;
+}
+
+int store_bus_send(struct store_bus *b, const char *msg)
+{
+    return b ? store_pg_bus_send(b, msg) : STORE_OK; /* only PostgreSQL opens buses */
+}
+
+void store_bus_close(struct store_bus *b)
+{
+    if (b)
+        store_pg_bus_close(b);
 }

@@ -26,6 +26,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 enum { STORE_OK = 0, STORE_NOTFOUND = 1, STORE_EXISTS = 2, STORE_ERR = -1 };
 
@@ -85,8 +86,7 @@ struct store_access {
     bool is_personal;
 };
 /* Accounts the user may use (their own first). Returns the count (≤ max) or -1. */
-int store_user_accounts(struct store_conn *c, int64_t user_id, struct store_access *out,
-                        int max);
+int store_user_accounts(struct store_conn *c, int64_t user_id, struct store_access *out, int max);
 /* Grants user access to the account owned by owner_name. */
 int store_access_grant(struct store_conn *c, int64_t user_id, const char *account_id,
                        bool may_write);
@@ -117,9 +117,8 @@ bool store_object_exists(struct store_conn *c, const char *account, const char *
 /* Inserts (create) or replaces a live object, stamping modseq. unique_key (may be
  * NULL) is a key no other live object of (account, type) may hold: the database
  * enforces it and the put answers STORE_EXISTS, storing nothing, when it is taken. */
-int store_object_put(struct store_conn *c, const char *account, const char *type,
-                     const char *id, json_t *data, int64_t modseq, bool create,
-                     const char *unique_key);
+int store_object_put(struct store_conn *c, const char *account, const char *type, const char *id,
+                     json_t *data, int64_t modseq, bool create, const char *unique_key);
 /* Marks the object destroyed at modseq (a tombstone for /changes). */
 int store_object_destroy(struct store_conn *c, const char *account, const char *type,
                          const char *id, int64_t modseq);
@@ -138,16 +137,16 @@ int store_changes(struct store_conn *c, const char *account, const char *type, i
 
 /* ---- blobs ------------------------------------------------------------------------- */
 /* Stores data under its id (idempotent) and records that account uploaded it now. */
-int store_blob_put(struct store_conn *c, const char *account, const char *blob_id,
-                   const void *data, size_t len, const char *type);
+int store_blob_put(struct store_conn *c, const char *account, const char *blob_id, const void *data,
+                   size_t len, const char *type);
 /* Loads a blob the account may see (uploaded or referenced): malloc'd data. */
 int store_blob_get(struct store_conn *c, const char *account, const char *blob_id,
                    unsigned char **data, size_t *len);
 /* Size only (-1 if the account cannot see it). */
 int64_t store_blob_size(struct store_conn *c, const char *account, const char *blob_id);
 /* Adds / removes a reference from an object to a blob. */
-int store_blob_ref(struct store_conn *c, const char *account, const char *blob_id,
-                   const char *type, const char *id);
+int store_blob_ref(struct store_conn *c, const char *account, const char *blob_id, const char *type,
+                   const char *id);
 int store_blob_unref_object(struct store_conn *c, const char *account, const char *type,
                             const char *id);
 /* Objects referencing a blob: cb(type, id). */
@@ -198,6 +197,21 @@ struct store_text_term {
 int store_text_search(struct store_conn *c, const char *account, const char *type,
                       const struct store_text_term *terms, size_t nterms,
                       int (*cb)(const char *id, void *ud), void *ud);
+
+/* ---- messages between front ends (DESIGN.md §3) ------------------------------------------
+ * Several jmapd processes on one PostgreSQL database tell each other what they
+ * committed (LISTEN/NOTIFY). store_bus_open starts listening: cb gets each message
+ * another process sends (at most about 7,900 bytes; on a thread of the bus). NULL when
+ * the backend serves one process only (SQLite); sending to NULL does nothing. */
+struct store_bus;
+struct store_bus *store_bus_open(struct store *st, void (*cb)(const char *msg, void *ud), void *ud);
+int store_bus_send(struct store_bus *b, const char *msg);
+void store_bus_close(struct store_bus *b);
+
+/* Copies the SQLite database in dir into the empty PostgreSQL database url (issue 15
+ * §6), ids, modseqs and states as they are, and verifies every table's count; the
+ * SQLite file is only read. Prints a line per table to out. 0, or -1 with *err. */
+int store_migrate_sqlite_to_pg(const char *dir, const char *url, FILE *out, char **err);
 
 /* ---- read-only feeds ------------------------------------------------------------------- */
 /* A secret URL token (stored as its hash) that names one collection of an account. */

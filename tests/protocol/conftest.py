@@ -174,6 +174,17 @@ class Server:
         self.tmp.cleanup()
 
 
+def hold_write_lock(s):
+    """Another process takes the database's write lock and holds it until close():
+    SQLite's lock on jmapd.db, or the writers' advisory lock on PostgreSQL."""
+    if PG:
+        return PG_CLUSTER.hold_write_lock(s.data)
+    import sqlite3
+    db = sqlite3.connect(os.path.join(s.data, "jmapd.db"), timeout=1, isolation_level=None)
+    db.execute("BEGIN IMMEDIATE")
+    return db
+
+
 @pytest.fixture(scope="session")
 def server():
     s = Server()

@@ -31,13 +31,20 @@ class Cluster:
         self.port = 54000 + os.getpid() % 1000
         self._run([os.path.join(PGBIN, "initdb"), "-D", self.data, "-U", USER, "-A", "trust",
                    "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"])
+        self.start_server()
+        self.psql("postgres", f"CREATE DATABASE {DB}")
+        self.psql(DB, "CREATE EXTENSION IF NOT EXISTS unaccent SCHEMA public")
+        self.schemas = set()
+
+    def start_server(self):
         opts = (f"-k {self.root} -c listen_addresses='' -p {self.port} -c fsync=off "
                 "-c synchronous_commit=off -c full_page_writes=off -c max_connections=300")
         self._run([os.path.join(PGBIN, "pg_ctl"), "-D", self.data, "-l",
                    os.path.join(self.root, "log"), "-w", "-o", opts, "start"])
-        self.psql("postgres", f"CREATE DATABASE {DB}")
-        self.psql(DB, "CREATE EXTENSION IF NOT EXISTS unaccent SCHEMA public")
-        self.schemas = set()
+
+    def stop_server(self, mode="fast"):
+        """Stops PostgreSQL (the failure tests: the database goes away under load)."""
+        self._run([os.path.join(PGBIN, "pg_ctl"), "-D", self.data, "-m", mode, "-w", "stop"])
 
     def _run(self, cmd):
         r = subprocess.run(self.as_user + cmd, capture_output=True, text=True, cwd=self.root)
@@ -66,6 +73,11 @@ class Cluster:
             self.schemas.add(name)
         return name
 
+    def hold_write_lock(self, data_dir):
+        """Takes the writers' lock of data_dir's schema (postgres.c: an advisory lock)
+        from another session, as another front end in a long write would hold it."""
+        return WriteLock(self.url(self.schema_for(data_dir)))
+
     def route_jmapd(self, binary_name):
         cluster = self
         original = subprocess.Popen.__init__
@@ -88,3 +100,26 @@ class Cluster:
                                        "immediate", "-w", "stop"], capture_output=True,
                        cwd=self.root)
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+class WriteLock:
+    """A psql session holding the writers' advisory lock until close(). execute()
+    takes the SQLite lock holder's calls (BEGIN/ROLLBACK) and ignores them."""
+
+    def __init__(self, url):
+        self.p = subprocess.Popen([os.path.join(PGBIN, "psql"), "-X", "-q", "-A", "-t",
+                                   "-d", url], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  text=True)
+        self.p.stdin.write("SELECT pg_advisory_lock(7428301, hashtext(current_schema()));\n"
+                           "\\echo locked\n")
+        self.p.stdin.flush()
+        while self.p.stdout.readline().strip() != "locked":
+            pass
+
+    def execute(self, sql):
+        pass
+
+    def close(self):
+        if self.p.poll() is None:
+            self.p.stdin.close()
+            self.p.wait(timeout=10)
