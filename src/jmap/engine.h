@@ -103,7 +103,8 @@ int engine_filter_check(struct jmap_req *r, const struct jtype *t, json_t *f, in
 int engine_query_respond(struct jmap_req *r, const struct jtype *t, const char *account,
                          json_t *args, json_t *ids, int64_t state);
 /* Query result snapshots for exact /queryChanges (query.c). */
-void engine_snapshot_save(const char *account, const char *type, json_t *args, int64_t state,
+void engine_snapshot_save(struct store_conn *c, const char *account, const char *type,
+                          json_t *args, int64_t state,
                           json_t *ids);
 /* The ids of type changed in account since a state, each mapped to true if it may
  * have been in results at that state (it existed then), for engine_query_diff. */

@@ -109,7 +109,10 @@ typedef int (*store_range_cb)(const char *id, int64_t modseq, void *ud);
     X(int, feed_lookup,                                                                            \
       (SC, const char *hash, char account[64], char kind[32], char object_id[64]),                 \
       (c, hash, account, kind, object_id))                                                         \
-    X(int, feed_revoke, (SC, const char *id), (c, id))
+    X(int, feed_revoke, (SC, const char *id), (c, id))                                             \
+    X(int, snapshot_put, (SC, const char *account, const char *key, const char *ids),              \
+      (c, account, key, ids))                                                                      \
+    X(char *, snapshot_get, (SC, const char *account, const char *key), (c, account, key))
 
 #define STORE_OP_FIELD(ret, name, params, args) ret(*name) params;
 struct store_ops {

@@ -336,6 +336,11 @@ static const char *const migrations[] = {
      "CREATE FUNCTION jmapd_tsv(t text) RETURNS tsvector LANGUAGE sql STABLE AS $$"
      "  SELECT CASE WHEN t IS NULL OR t = '' THEN NULL ELSE to_tsvector('jmapd',"
      "  regexp_replace(t, '[[:punct:][:space:][:cntrl:]]+', ' ', 'g')) END $$;"),
+    /* 2: query snapshots for /queryChanges on any front end */
+    ("CREATE TABLE query_snapshots(key" T " PRIMARY KEY, account_id" T
+     " NOT NULL, ids text NOT NULL,"
+     "  created bigint NOT NULL);"
+     "CREATE INDEX query_snapshots_created ON query_snapshots(created);"),
 };
 
 /* Diacritics fold with the unaccent extension when it can be had (it is trusted:
@@ -1296,6 +1301,54 @@ static int pg_text_search(struct store_conn *c, const char *account, const char 
         buf_free(&pieces[i]);
     buf_free(&sql);
     return rc;
+}
+
+/* ---- query snapshots ------------------------------------------------------------------ */
+
+#define SNAPSHOT_TTL 3600
+
+static int pg_snapshot_put(struct store_conn *c, const char *account, const char *key,
+                           const char *ids)
+{
+    static const char *const put = "INSERT INTO query_snapshots(key, account_id, ids, created) "
+                                   "VALUES($1,$2,$3,$4) ON CONFLICT(key) DO UPDATE SET "
+                                   "ids=EXCLUDED.ids, created=EXCLUDED.created";
+    static const char *const prune = "DELETE FROM query_snapshots WHERE created < $1";
+    struct params p = two(key, account);
+    p_text(&p, ids);
+    p_int(&p, util_now());
+    /* inside the caller's transaction a savepoint keeps a failure (two front ends
+     * saving the same snapshot) from aborting it: a snapshot is only a help */
+    if (c->in_txn && simple(c, "SAVEPOINT jmapd_snapshot"))
+        return STORE_ERR;
+    int rc = run(c, put, &p, NULL);
+    if (c->in_txn) {
+        if (rc) {
+            c->failed = false;
+            simple(c, "ROLLBACK TO SAVEPOINT jmapd_snapshot");
+        }
+        simple(c, "RELEASE SAVEPOINT jmapd_snapshot");
+    }
+    /* now and then, the ones nobody will ask for any more */
+    if (rc == STORE_OK && util_now() % 60 == 0) {
+        struct params q = {0};
+        p_int(&q, util_now() - SNAPSHOT_TTL);
+        rc = run(c, prune, &q, NULL);
+    }
+    return rc;
+}
+
+static char *pg_snapshot_get(struct store_conn *c, const char *account, const char *key)
+{
+    static const char *const sql = "SELECT ids FROM query_snapshots WHERE key=$1 AND "
+                                   "account_id=$2";
+    struct params p = two(key, account);
+    PGresult *r;
+    if (run(c, sql, &p, &r))
+        return NULL;
+    char *ids = PQntuples(r) ? xstrdup(PQgetvalue(r, 0, 0)) : NULL;
+    PQclear(r);
+    return ids;
 }
 
 /* ---- feeds ------------------------------------------------------------------------------ */

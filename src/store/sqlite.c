@@ -1155,6 +1155,19 @@ static int sq_text_search(struct store_conn *c, const char *account, const char 
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : STORE_ERR;
 }
 
+/* ---- query snapshots: one process, kept by the engine in memory (store.h) ---------- */
+
+static int sq_snapshot_put(struct store_conn *c, const char *account, const char *key,
+                           const char *ids)
+{
+    return STORE_OK;
+}
+
+static char *sq_snapshot_get(struct store_conn *c, const char *account, const char *key)
+{
+    return NULL;
+}
+
 /* ---- feeds ------------------------------------------------------------------------------ */
 
 static int sq_feed_add(struct store_conn *c, const char *hash, const char *id, const char *account,

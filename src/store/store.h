@@ -198,6 +198,17 @@ int store_text_search(struct store_conn *c, const char *account, const char *typ
                       const struct store_text_term *terms, size_t nterms,
                       int (*cb)(const char *id, void *ud), void *ud);
 
+/* ---- query snapshots -------------------------------------------------------------------
+ * The ids a query gave at a state (RFC 8620 §5.6), kept where every front end finds
+ * them, so /queryChanges works whichever front end answers (issue 15 §3). key is the
+ * engine's (at most 64 characters); ids a JSON array. PostgreSQL keeps them for an
+ * hour; SQLite serves one process, whose engine keeps them in memory: there put does
+ * nothing and get finds nothing. */
+int store_snapshot_put(struct store_conn *c, const char *account, const char *key,
+                       const char *ids);
+/* The ids (malloc'd JSON text) or NULL. */
+char *store_snapshot_get(struct store_conn *c, const char *account, const char *key);
+
 /* ---- messages between front ends (DESIGN.md §3) ------------------------------------------
  * Several jmapd processes on one PostgreSQL database tell each other what they
  * committed (LISTEN/NOTIFY). store_bus_open starts listening: cb gets each message

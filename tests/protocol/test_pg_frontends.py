@@ -111,3 +111,30 @@ def test_health_reports_the_database(pair):
     """Issue 15 §7: /health answers 200 while the database answers."""
     a, b = pair
     assert requests.get(b.base + "/health").status_code == 200
+
+
+def test_query_changes_of_expanded_recurrences_whichever_answers(pair):
+    """RFC 8620 §5.6 with draft-ietf-jmap-calendars §5.9 expandRecurrences: instance
+    ids are not stored ids, so only the old results (a snapshot in the database)
+    let B answer /queryChanges for a query A ran."""
+    a, b = pair
+    acct = a.account()
+    ev = event(a, acct, "Weekly")
+    ev["recurrenceRules"] = [{"@type": "RecurrenceRule", "frequency": "weekly", "count": 4}]
+    _, out = a.call("CalendarEvent/set", {"accountId": acct, "create": {"w": ev}})
+    wid = out["created"]["w"]["id"]
+    q = {"accountId": acct, "expandRecurrences": True,
+         "filter": {"after": "2026-03-01T00:00:00", "before": "2026-04-01T00:00:00"}}
+    _, first = a.call("CalendarEvent/query", q)
+    assert len(first["ids"]) == 4
+    _, out = b.call("CalendarEvent/set", {"accountId": acct, "update": {
+        wid: {"start": "2026-03-02T10:00:00"}}})
+    assert wid in (out["updated"] or {}), out["notUpdated"]
+    name, qc = b.call("CalendarEvent/queryChanges", {**q, "sinceQueryState":
+                                                     first["queryState"]})
+    assert name == "CalendarEvent/queryChanges", qc
+    _, now = b.call("CalendarEvent/query", q)
+    assert len(now["ids"]) == 4 and set(now["ids"]).isdisjoint(first["ids"])
+    assert qc["newQueryState"] == now["queryState"]
+    assert set(qc["removed"]) >= set(first["ids"])
+    assert sorted(x["id"] for x in qc["added"]) == sorted(now["ids"])
