@@ -44,6 +44,7 @@ struct store_conn {
     PGconn *pg;
     struct store *st;
     bool in_txn, writing, failed; /* failed: the transaction is aborted */
+    bool pending;                 /* a ROLLBACK was sent whose answer is still to be read */
     char lock_key[16];            /* the writers' lock of this schema: hashtext(current_schema()) */
     struct store_conn *next;
     const char *cache[STMT_CACHE]; /* statement name: "s" + index */
@@ -119,6 +120,18 @@ static void p_bin(struct params *p, const void *data, size_t len)
     p->fmt[p->n++] = 1;
 }
 
+/* Reads the answer to a ROLLBACK sent without waiting (pg_rollback): the thread went
+ * on with its response meanwhile; the connection is ready again once it is read. */
+static void drain(struct store_conn *c)
+{
+    if (!c->pending)
+        return;
+    c->pending = false;
+    PGresult *r;
+    while ((r = PQgetResult(c->pg)) != NULL)
+        PQclear(r);
+}
+
 static void forget_statements(struct store_conn *c)
 {
     memset(c->cache, 0, sizeof c->cache);
@@ -131,6 +144,7 @@ static bool retryable(struct store_conn *c, const char *state)
     if (c->in_txn)
         return false;
     if (PQstatus(c->pg) != CONNECTION_OK) {
+        c->pending = false;
         PQreset(c->pg);
         forget_statements(c);
         if (PQstatus(c->pg) == CONNECTION_OK)
@@ -150,6 +164,7 @@ static const char *prepared(struct store_conn *c, const char *sql, char name[8])
         if (c->cache[k] == sql)
             return name;
         if (!c->cache[k]) {
+            drain(c);
             PGresult *r = PQprepare(c->pg, name, sql, 0, NULL);
             bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
             if (!ok)
@@ -191,6 +206,7 @@ static int run_fmt(struct store_conn *c, const char *sql, bool cache, const stru
         p = &none;
     if (c->failed) /* an aborted transaction answers nothing until rolled back */
         return STORE_ERR;
+    drain(c);
     for (int attempt = 0;; attempt++) {
         char name[8];
         PGresult *r;
@@ -243,6 +259,7 @@ static int run_insert(struct store_conn *c, const char *sql, const struct params
 
 static int simple(struct store_conn *c, const char *sql)
 {
+    drain(c);
     PGresult *r = PQexec(c->pg, sql);
     int rc = result_code(c, r, sql);
     PQclear(r);
@@ -591,11 +608,10 @@ static int pg_commit(struct store_conn *c)
 
 static void pg_rollback(struct store_conn *c)
 {
-    if (c->in_txn) {
-        c->failed = false;
-        PGresult *r = PQexec(c->pg, "ROLLBACK");
-        PQclear(r);
-    }
+    /* sent, not waited for: nothing depends on its answer, which the next use of the
+     * connection reads (drain); a lost connection shows there */
+    if (c->in_txn && !c->pending)
+        c->pending = PQsendQuery(c->pg, "ROLLBACK") == 1;
     c->in_txn = c->writing = c->failed = false;
 }
 
@@ -1289,6 +1305,7 @@ static int pg_text_search(struct store_conn *c, const char *account, const char 
     }
     PGresult *r = NULL;
     if (rc == STORE_OK) {
+        drain(c);
         r = PQexecParams(c->pg, sql.data, n, NULL, vals, NULL, NULL, 0);
         rc = result_code(c, r, "text search");
     }

@@ -138,3 +138,6 @@ def test_query_changes_of_expanded_recurrences_whichever_answers(pair):
     assert qc["newQueryState"] == now["queryState"]
     assert set(qc["removed"]) >= set(first["ids"])
     assert sorted(x["id"] for x in qc["added"]) == sorted(now["ids"])
+    # A's parsed-event cache (keyed by modseq) sees B's change
+    _, on_a = a.call("CalendarEvent/query", q)
+    assert on_a["ids"] == now["ids"] and on_a["queryState"] == now["queryState"]
