@@ -15,6 +15,7 @@ static void usage(FILE *out)
     fputs("usage: jmapd COMMAND [ARGS]\n"
           "  serve   [--data DIR] [--listen ADDR:PORT] [--config FILE]\n"
           "  user    add NAME --password-stdin | list | del NAME | passwd NAME --password-stdin\n"
+          "  group   add NAME | del NAME | member NAME --add USER|--del USER | list\n"
           "  token   create NAME | list NAME | revoke TOKEN\n"
           "  feed    create --user NAME --calendar ID | revoke FEED-ID\n"
           "  import  --user NAME FILE...\n"
@@ -34,7 +35,8 @@ int main(int argc, char **argv)
     } commands[] = {
         {"serve", cli_serve},     {"user", cli_user},       {"token", cli_token},
         {"import", cli_import},   {"export", cli_export},   {"convert", cli_convert},
-        {"expand", cli_expand},   {"feed", cli_feed},       {"migrate", cli_migrate},
+        {"expand", cli_expand},   {"feed", cli_feed},       {"group", cli_group},
+        {"migrate", cli_migrate},
     };
     if (argc < 2) {
         usage(stderr);

@@ -1,6 +1,8 @@
 /*
- * admin.c — `jmapd user` and `jmapd token`: accounts and credentials, straight on
- * the store. A new user gets an account with its default calendar and identity.
+ * admin.c — `jmapd user`, `jmapd group` and `jmapd token`: accounts, groups and
+ * credentials, straight on the store. A new user gets an account with its default
+ * calendar and identity, and a principal (RFC 9670 §2); a group is a principal
+ * whose shares reach its members.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +14,7 @@
 #include "cli/common.h"
 #include "http/auth.h"
 #include "jmap/jmap.h"
+#include "types/types.h"
 #include "util/util.h"
 
 static int usage_user(void)
@@ -167,9 +170,15 @@ int cli_user(int argc, char **argv)
     } else if (strcmp(sub, "list") == 0) {
         store_user_list(c, print_name, NULL);
     } else if (strcmp(sub, "del") == 0) {
+        struct store_user u = {0};
         int rc = store_begin(c, true);
         if (!rc)
+            rc = store_user_get(c, argv[2], &u);
+        if (!rc)
             rc = store_user_del(c, argv[2]);
+        if (!rc && principal_remove(c, u.account_id) == STORE_ERR)
+            rc = STORE_ERR;
+        store_user_clear(&u);
         if (!rc)
             rc = store_commit(c);
         if (rc) {
@@ -205,6 +214,137 @@ int cli_user(int argc, char **argv)
     } else {
         status = usage_user();
     }
+    store_close(st);
+    return status;
+}
+
+/* ---- groups (RFC 9670 §2 principals of type "group") ---------------------------------- */
+
+static int usage_group(void)
+{
+    fputs("usage: jmapd group add NAME [--description TEXT]\n"
+          "       jmapd group del NAME\n"
+          "       jmapd group member NAME --add USER | --del USER\n"
+          "       jmapd group list\n",
+          stderr);
+    return 2;
+}
+
+static int print_member(int64_t user_id, void *ud)
+{
+    struct store_user u = {0};
+    if (store_user_get_by_id(ud, user_id, &u) == STORE_OK)
+        printf(" %s", u.name);
+    store_user_clear(&u);
+    return 0;
+}
+
+struct group_list {
+    struct store_conn *c;
+    json_t *groups;
+};
+
+static int collect_group(const char *id, json_t *obj, void *ud)
+{
+    const char *type = json_string_value(json_object_get(obj, "type"));
+    if (type && strcmp(type, "group") == 0)
+        json_array_append(ud, obj);
+    return 0;
+}
+
+static int group_list(struct store_conn *c)
+{
+    json_t *groups = json_array();
+    if (store_begin(c, false))
+        return 1;
+    store_object_foreach(c, "_principals", principal_type.name, collect_group, groups);
+    size_t i;
+    json_t *g;
+    json_array_foreach(groups, i, g)
+    {
+        const char *id = json_string_value(json_object_get(g, "id"));
+        printf("%s\t%s:", json_string_value(json_object_get(g, "name")), id);
+        store_group_members(c, id, print_member, c);
+        printf("\n");
+    }
+    store_rollback(c);
+    json_decref(groups);
+    return 0;
+}
+
+/* One write transaction for a group change; prints why it failed. */
+static int group_change(struct store_conn *c, int argc, char **argv)
+{
+    const char *sub = argv[1], *name = argv[2];
+    char id[64] = "";
+    int rc = store_begin(c, true);
+    const char *why = "cannot change the group";
+    if (!rc && strcmp(sub, "add") == 0) {
+        util_random_id(id, 12, 'g');
+        rc = store_group_add(c, id, name);
+        why = rc == STORE_EXISTS ? "a group with that name exists" : why;
+        if (!rc)
+            rc = principal_put(c, id, "group", name, NULL);
+        const char *desc = flag_value(argc, argv, "--description");
+        json_t *p = !rc && desc ? principal_load(c, id) : NULL;
+        if (p) {
+            json_object_set_new(p, "description", json_string(desc));
+            rc = jmap_object_write(c, NULL, &principal_type, "_principals", id, p, false);
+            json_decref(p);
+        }
+    } else if (!rc) {
+        rc = store_group_get(c, name, id);
+        why = rc == STORE_NOTFOUND ? "no such group" : why;
+    }
+    if (!rc && strcmp(sub, "del") == 0) {
+        rc = store_group_del(c, id);
+        if (!rc)
+            rc = principal_remove(c, id);
+    } else if (!rc && strcmp(sub, "member") == 0) {
+        const char *add = flag_value(argc, argv, "--add"), *del = flag_value(argc, argv, "--del");
+        struct store_user u = {0};
+        rc = (add || del) ? store_user_get(c, add ? add : del, &u) : STORE_NOTFOUND;
+        why = rc == STORE_NOTFOUND ? "member needs --add USER or --del USER of an existing user"
+                                   : why;
+        if (!rc) {
+            rc = store_group_member(c, id, u.id, add != NULL);
+            why = rc == STORE_NOTFOUND ? "the user is not in the group" : why;
+        }
+        store_user_clear(&u);
+    }
+    if (!rc)
+        rc = store_commit(c);
+    if (rc) {
+        store_rollback(c);
+        fprintf(stderr, "jmapd: %s\n", why);
+        return 1;
+    }
+    if (strcmp(sub, "add") == 0)
+        printf("added group %s with principal id %s\n", name, id);
+    return 0;
+}
+
+int cli_group(int argc, char **argv)
+{
+    struct config cfg;
+    if (cli_options(&cfg, &argc, argv))
+        return 2;
+    if (argc < 2)
+        return usage_group();
+    const char *sub = argv[1];
+    bool list = strcmp(sub, "list") == 0;
+    if (!list && (argc < 3 || (strcmp(sub, "add") && strcmp(sub, "del") &&
+                               strcmp(sub, "member"))))
+        return usage_group();
+    if (!list && !valid_name(argv[2])) {
+        fprintf(stderr, "jmapd: invalid group name\n");
+        return 1;
+    }
+    struct store *st = cli_store(&cfg);
+    if (!st)
+        return 1;
+    struct store_conn *c = store_conn(st);
+    int status = list ? group_list(c) : group_change(c, argc, argv);
     store_close(st);
     return status;
 }

@@ -8,6 +8,7 @@
 
 int cli_serve(int argc, char **argv);
 int cli_user(int argc, char **argv);
+int cli_group(int argc, char **argv); /* groups: principals whose shares reach members */
 int cli_token(int argc, char **argv);
 int cli_feed(int argc, char **argv);
 int cli_import(int argc, char **argv);

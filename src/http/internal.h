@@ -42,6 +42,7 @@ enum http_route {
     ROUTE_DOWNLOAD,
     ROUTE_EXPORT,
     ROUTE_FEED,
+    ROUTE_DAV, /* WebDAV, CalDAV, CardDAV (dav/) */
 };
 
 struct http_upload;

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "http/auth.h"
+#include "dav/dav.h"
 #include "http/internal.h"
 #include "push/hub.h"
 
@@ -388,6 +389,61 @@ static bool framing_ok(struct MHD_Connection *c, struct http_req *rq, const char
     return false;
 }
 
+/* ---- DAV (dav/) ------------------------------------------------------------------------------ */
+
+static const char *header(struct MHD_Connection *c, const char *name)
+{
+    return MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
+}
+
+/* Hands a DAV request to dav/ and sends its answer (on a worker: DAV requests
+ * read and write the store like API requests). */
+static enum MHD_Result route_dav(struct http_server *h, struct MHD_Connection *c,
+                                 struct http_req *rq)
+{
+    struct dav_request q = {rq->method, rq->url, header(c, "Depth"), header(c, "If-Match"),
+                            header(c, "If-None-Match"), header(c, "Content-Type"),
+                            header(c, "Accept"), header(c, "Brief"), header(c, "Prefer"),
+                            rq->body.data, rq->body.len, rq->too_large};
+    struct dav_response out;
+    dav_handle(h->srv, rq->user, &q, &out);
+    buf_free(&rq->body);
+    struct MHD_Response *r = MHD_create_response_from_buffer(
+        out.len, out.body ? out.body : (void *)"", out.body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+    if (!r) {
+        free(out.body);
+        return MHD_NO;
+    }
+    if (out.content_type)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, out.content_type);
+    if (out.etag[0])
+        MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, out.etag);
+    if (out.location[0])
+        MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, out.location);
+    MHD_add_response_header(r, "DAV", DAV_COMPLIANCE);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+    http_cors(r);
+    rq->status = out.status;
+    enum MHD_Result res = MHD_queue_response(c, (unsigned)out.status, r);
+    MHD_destroy_response(r);
+    return res;
+}
+
+/* RFC 6764 §5: /.well-known/caldav and /carddav lead to the DAV context path. */
+static enum MHD_Result answer_dav_redirect(struct http_server *h, struct MHD_Connection *c,
+                                           struct http_req *rq, const char *target)
+{
+    char loc[700];
+    snprintf(loc, sizeof loc, "%s%s", h->srv->cfg->base_url, target);
+    struct MHD_Response *r = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, loc);
+    rq->status = 301;
+    http_cors(r);
+    enum MHD_Result res = MHD_queue_response(c, 301, r);
+    MHD_destroy_response(r);
+    return res;
+}
+
 /* ---- API worker pool ------------------------------------------------------------------------
  * API requests and exports can run for long (a big /set, a query over a large
  * account, another process holding the database lock). The HTTP thread suspends
@@ -427,6 +483,8 @@ static void *worker_main(void *arg)
         enum MHD_Result res;
         if (rq->route == ROUTE_API)
             res = route_api(h, c, rq, rq->user);
+        else if (rq->route == ROUTE_DAV)
+            res = route_dav(h, c, rq);
         else if (rq->route == ROUTE_EXPORT)
             res = http_export(h, c, rq, rq->user_id, rq->url + 8);
         else
@@ -487,6 +545,9 @@ static enum MHD_Result answer_options(struct MHD_Connection *c, struct http_req 
     MHD_add_response_header(r, "Access-Control-Allow-Headers",
                             "Authorization, Content-Type, Last-Event-ID, Range");
     MHD_add_response_header(r, "Access-Control-Max-Age", "86400");
+    /* RFC 4918 §10.1, RFC 4791 §5.1, RFC 6352 §6.1: what the DAV tree supports */
+    MHD_add_response_header(r, "DAV", DAV_COMPLIANCE);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, DAV_ALLOW);
     rq->status = 204;
     enum MHD_Result res = MHD_queue_response(c, 204, r);
     MHD_destroy_response(r);
@@ -605,7 +666,7 @@ static const struct route *route_by_id(enum http_route id)
 static bool request_auth(struct http_server *h, struct MHD_Connection *c, struct http_req *rq,
                          enum MHD_Result *res)
 {
-    bool load = rq->route == ROUTE_SESSION || rq->route == ROUTE_API;
+    bool load = rq->route == ROUTE_SESSION || rq->route == ROUTE_API || rq->route == ROUTE_DAV;
     struct jmap_user *u = xmalloc(sizeof *u);
     const char *cred = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
     bool ok = load && cred_lookup(cred, u);
@@ -660,6 +721,13 @@ static enum MHD_Result request_begin(struct http_server *h, struct MHD_Connectio
     }
     if (path_is(url, "/.well-known/jmap"))
         return answer_redirect(h, c, rq);
+    const char *dav_target = dav_well_known(url);
+    if (dav_target)
+        return answer_dav_redirect(h, c, rq, dav_target);
+    if (dav_path(url, method)) { /* any method: dav/ answers what it does not support */
+        rq->route = ROUTE_DAV;
+        return request_auth(h, c, rq, &res) ? MHD_YES : res;
+    }
     const struct route *rt = route_find(url);
     if (!rt)
         return http_problem(c, rq, 404, "about:blank", "no such resource", NULL);
@@ -723,6 +791,8 @@ static enum MHD_Result request_finish(struct http_server *h, struct MHD_Connecti
                                       struct http_req *rq, const char *url)
 {
     rq->url = url; /* lives in the connection's memory until the request completes */
+    if (rq->route == ROUTE_DAV)
+        return offload(h, c, rq);
     const struct route *rt = route_by_id(rq->route);
     return rt ? rt->finish(h, c, rq)
               : http_problem(c, rq, 404, "about:blank", "no such resource", NULL);

@@ -423,7 +423,8 @@ static int blob_lookup(struct jmap_req *r, json_t *args)
     return 0;
 }
 
-static const struct jcapability blob_capability = {JMAP_BLOB, NULL, blob_account_capability, NULL};
+static const struct jcapability blob_capability = {.uri = JMAP_BLOB,
+                                                  .account_value = blob_account_capability};
 
 void blob_register(void)
 {

@@ -43,6 +43,34 @@ void jmap_init(const struct jmodule *const *mods)
     }
 }
 
+static int add_group(const char *group_id, void *ud)
+{
+    struct jmap_user *u = ud;
+    if (u->ngroups == JMAP_MAX_GROUPS)
+        return 1;
+    snprintf(u->groups[u->ngroups++], sizeof u->groups[0], "%s", group_id);
+    return 0;
+}
+
+const char *jmap_user_principal(const struct jmap_user *u)
+{
+    for (int i = 0; i < u->naccounts; i++)
+        if (u->accounts[i].is_personal)
+            return u->accounts[i].account_id;
+    return NULL;
+}
+
+bool jmap_user_is_principal(const struct jmap_user *u, const char *principal_id)
+{
+    const char *own = jmap_user_principal(u);
+    if (own && strcmp(own, principal_id) == 0)
+        return true;
+    for (int i = 0; i < u->ngroups; i++)
+        if (strcmp(u->groups[i], principal_id) == 0)
+            return true;
+    return false;
+}
+
 int jmap_user_load(struct store_conn *c, int64_t user_id, struct jmap_user *out)
 {
     struct store_user u = {0};
@@ -56,11 +84,17 @@ int jmap_user_load(struct store_conn *c, int64_t user_id, struct jmap_user *out)
     out->naccounts = store_user_accounts(c, user_id, out->accounts, JMAP_MAX_ACCOUNTS);
     if (out->naccounts < 0)
         return STORE_ERR;
+    out->ngroups = 0;
+    if (store_user_groups(c, user_id, add_group, out) != STORE_OK)
+        return STORE_ERR;
     /* The session state covers what the session shows: accounts and rights. */
     struct buf b = {0};
     buf_printf(&b, "%s", out->name);
     for (int i = 0; i < out->naccounts; i++)
-        buf_printf(&b, "|%s:%d", out->accounts[i].account_id, out->accounts[i].may_write);
+        buf_printf(&b, "|%s:%d:%d", out->accounts[i].account_id, out->accounts[i].may_write,
+                   out->accounts[i].shared);
+    for (int i = 0; i < out->ngroups; i++)
+        buf_printf(&b, "|g%s", out->groups[i]);
     char hex[65];
     util_sha256_hex(b.data, b.len, hex);
     buf_free(&b);
@@ -111,7 +145,7 @@ bool jmap_capability_known(const char *uri)
     if (strcmp(uri, JMAP_CORE) == 0)
         return true;
     for (size_t i = 0; i < ncaps; i++)
-        if (strcmp(caps[i]->uri, uri) == 0)
+        if (!caps[i]->account_only && strcmp(caps[i]->uri, uri) == 0)
             return true;
     return false;
 }
@@ -169,34 +203,47 @@ void jmap_importer_list(char *buf, size_t size)
 
 /* ---- the session resource -------------------------------------------------------------- */
 
+json_t *jmap_account_object(const struct config *cfg, const struct jmap_user *user,
+                            const struct store_access *a)
+{
+    json_t *acaps = json_object();
+    for (size_t k = 0; k < ncaps; k++) {
+        if (caps[k]->account_supports && !caps[k]->account_supports(a))
+            continue;
+        json_t *v = caps[k]->account_value_for ? caps[k]->account_value_for(cfg, user, a)
+                    : caps[k]->account_value ? caps[k]->account_value(cfg, a)
+                                             : json_object();
+        if (v)
+            json_object_set_new(acaps, caps[k]->uri, v);
+    }
+    return json_pack("{s:s, s:b, s:b, s:o}", "name", a->name, "isPersonal", a->is_personal,
+                     "isReadOnly", !a->may_write, "accountCapabilities", acaps);
+}
+
 json_t *jmap_session(struct jmap_server *srv, const struct jmap_user *user)
 {
     const struct config *cfg = srv->cfg;
     json_t *capabilities = json_object();
     json_object_set_new(capabilities, JMAP_CORE, core_capability(cfg));
     for (size_t i = 0; i < ncaps; i++)
-        json_object_set_new(capabilities, caps[i]->uri,
-                            caps[i]->session_value ? caps[i]->session_value(cfg) : json_object());
+        if (!caps[i]->account_only)
+            json_object_set_new(capabilities, caps[i]->uri,
+                                caps[i]->session_value ? caps[i]->session_value(cfg)
+                                                       : json_object());
 
     json_t *accounts = json_object(), *primary = json_object();
     for (int i = 0; i < user->naccounts; i++) {
         const struct store_access *a = &user->accounts[i];
-        json_t *acaps = json_object();
-        for (size_t k = 0; k < ncaps; k++) {
-            if (caps[k]->account_supports && !caps[k]->account_supports(a))
-                continue;
-            json_t *v = caps[k]->account_value ? caps[k]->account_value(cfg, a) : json_object();
-            if (!v)
-                continue;
-            json_object_set_new(acaps, caps[k]->uri, v);
-            /* RFC 8620 §2: the primary account for a capability is the user's own */
-            if (a->is_personal)
-                json_object_set_new(primary, caps[k]->uri, json_string(a->account_id));
+        json_t *account = jmap_account_object(cfg, user, a);
+        /* RFC 8620 §2: the primary account for a capability is the user's own */
+        const char *uri;
+        json_t *v;
+        json_object_foreach(json_object_get(account, "accountCapabilities"), uri, v)
+        {
+            if (a->is_personal && jmap_capability_known(uri))
+                json_object_set_new(primary, uri, json_string(a->account_id));
         }
-        json_object_set_new(accounts, a->account_id,
-                            json_pack("{s:s, s:b, s:b, s:o}", "name", a->name, "isPersonal",
-                                      a->is_personal, "isReadOnly", !a->may_write,
-                                      "accountCapabilities", acaps));
+        json_object_set_new(accounts, a->account_id, account);
     }
     const char *base = cfg->base_url;
     char *api = xasprintf("%s/jmap/api/", base),

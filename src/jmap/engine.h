@@ -99,6 +99,11 @@ int engine_sort_check(struct jmap_req *r, const struct jtype *t, json_t *sort);
  * object) accepts every condition; emits invalidArguments or unsupportedFilter
  * and returns -1 otherwise. */
 int engine_filter_check(struct jmap_req *r, const struct jtype *t, json_t *f, int depth);
+/* For a type's query_run that narrowed the candidates by an index: the ids of the
+ * objects (borrowed) that match filter, ordered by sort, as the standard /query
+ * would order them (a new array). */
+json_t *engine_query_filter_sort(struct jmap_req *r, const struct jtype *t, json_t *objects,
+                                 json_t *filter, json_t *sort);
 /* Responds to a /query with the window of ids that position/anchor/limit select. */
 int engine_query_respond(struct jmap_req *r, const struct jtype *t, const char *account,
                          json_t *args, json_t *ids, int64_t state);

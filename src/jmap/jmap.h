@@ -36,7 +36,17 @@ struct jmap_user {
     int naccounts;
     struct store_access accounts[JMAP_MAX_ACCOUNTS];
     char session_state[24]; /* changes when the accounts or their rights do */
+    /* The principals the user acts as (RFC 9670 §2, issue 14): their own (the id of
+     * their own account, jmap_user_principal) and the groups they are in, whose
+     * rights reach them. */
+#define JMAP_MAX_GROUPS 32
+    int ngroups;
+    char groups[JMAP_MAX_GROUPS][64];
 };
+/* The id of the user's own principal (their personal account's id), or NULL. */
+const char *jmap_user_principal(const struct jmap_user *u);
+/* Whether principal_id is the user's own principal or one of their groups. */
+bool jmap_user_is_principal(const struct jmap_user *u, const char *principal_id);
 /* Loads the user and their accounts; 0 or a STORE_ error. */
 int jmap_user_load(struct store_conn *c, int64_t user_id, struct jmap_user *out);
 
@@ -219,6 +229,12 @@ struct jcapability {
     /* whether an account has the capability (NULL: every account has it); a
      * method of the capability on another account is accountNotSupportedByMethod */
     bool (*account_supports)(const struct store_access *a);
+    /* in place of account_value when the value depends on the user (RFC 9670 §1.5) */
+    json_t *(*account_value_for)(const struct config *cfg, const struct jmap_user *user,
+                                 const struct store_access *a);
+    /* only a key of accountCapabilities, never in the session's capabilities nor in
+     * `using` (RFC 9670 §1.5.2 urn:ietf:params:jmap:principals:owner) */
+    bool account_only;
 };
 void jmap_register_capability(const struct jcapability *cap);
 /* Whether account a has the capability uri (RFC 8620 §2 accountCapabilities). */
@@ -317,6 +333,11 @@ char *jmap_problem(const char *type, int status, const char *detail, const char 
 
 /* The session's state string (RFC 8620 §2 "state"). */
 const char *jmap_session_state(const struct jmap_user *user);
+
+/* The Account object (RFC 8620 §2: name, isPersonal, isReadOnly,
+ * accountCapabilities) of the user's account a, as the session shows it (new). */
+json_t *jmap_account_object(const struct config *cfg, const struct jmap_user *user,
+                            const struct store_access *a);
 
 /* The session resource (RFC 8620 §2) for user, as a new JSON object. */
 json_t *jmap_session(struct jmap_server *srv, const struct jmap_user *user);

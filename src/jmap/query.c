@@ -190,6 +190,43 @@ static int collect_cb(const char *id, json_t *obj, void *ud)
     return 0;
 }
 
+/* Sorts list (objects, borrowed) by sort and returns their ids in order (new array). */
+static json_t *sorted_ids(const struct jtype *t, json_t *list, json_t *sort)
+{
+    size_t n = json_array_size(list);
+    json_t **v = xmalloc((n + 1) * sizeof *v), **tmp = xmalloc((n + 1) * sizeof *tmp);
+    for (size_t i = 0; i < n; i++)
+        v[i] = json_array_get(list, i);
+    struct sort_ctx sc = {t, json_is_array(sort) ? sort : NULL};
+    json_t *empty = json_array();
+    if (!sc.sort)
+        sc.sort = empty;
+    msort(v, tmp, n, &sc);
+    json_t *ids = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append(ids, json_object_get(v[i], "id"));
+    free(v);
+    free(tmp);
+    json_decref(empty);
+    return ids;
+}
+
+json_t *engine_query_filter_sort(struct jmap_req *r, const struct jtype *t, json_t *objects,
+                                 json_t *filter, json_t *sort)
+{
+    json_t *list = json_array();
+    size_t i;
+    json_t *obj;
+    json_array_foreach(objects, i, obj)
+    {
+        if (!json_is_object(filter) || filter_match(r, t, filter, obj))
+            json_array_append(list, obj);
+    }
+    json_t *ids = sorted_ids(t, list, sort);
+    json_decref(list);
+    return ids;
+}
+
 /* The ordered ids matching filter and sort, as a new array. */
 static json_t *run_query(struct jmap_req *r, const struct jtype *t, const char *account,
                          json_t *filter, json_t *sort)
@@ -202,21 +239,7 @@ static json_t *run_query(struct jmap_req *r, const struct jtype *t, const char *
     }
     struct collect c = {r, t, json_is_object(filter) ? filter : NULL, json_array()};
     store_object_foreach(r->conn, account, t->name, collect_cb, &c);
-    size_t n = json_array_size(c.list);
-    json_t **v = xmalloc((n + 1) * sizeof *v), **tmp = xmalloc((n + 1) * sizeof *tmp);
-    for (size_t i = 0; i < n; i++)
-        v[i] = json_array_get(c.list, i);
-    struct sort_ctx sc = {t, json_is_array(sort) ? sort : NULL};
-    json_t *empty = json_array();
-    if (!sc.sort)
-        sc.sort = empty;
-    msort(v, tmp, n, &sc);
-    json_t *ids = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append(ids, json_object_get(v[i], "id"));
-    free(v);
-    free(tmp);
-    json_decref(empty);
+    json_t *ids = sorted_ids(t, c.list, sort);
     json_decref(c.list);
     return ids;
 }

@@ -21,6 +21,8 @@ typedef int (*store_change_cb)(const char *id, int64_t created, int64_t updated,
                                void *ud);
 typedef int (*store_ref_cb)(const char *type, const char *id, void *ud);
 typedef int (*store_range_cb)(const char *id, int64_t modseq, void *ud);
+typedef int (*store_order_cb)(const char *id, int64_t modseq, int64_t order, void *ud);
+typedef int (*store_member_cb)(int64_t user_id, void *ud);
 
 #define SC struct store_conn *c
 #define STORE_OPS(X)                                                                               \
@@ -110,6 +112,41 @@ typedef int (*store_range_cb)(const char *id, int64_t modseq, void *ud);
       (SC, const char *hash, char account[64], char kind[32], char object_id[64]),                 \
       (c, hash, account, kind, object_id))                                                         \
     X(int, feed_revoke, (SC, const char *id), (c, id))                                             \
+    X(int, index_ordered,                                                                          \
+      (SC, const char *account, const char *type, bool desc, int64_t offset, int64_t limit,        \
+       store_order_cb cb, void *ud),                                                               \
+      (c, account, type, desc, offset, limit, cb, ud))                                             \
+    X(int, index_unordered,                                                                        \
+      (SC, const char *account, const char *type, store_order_cb cb, void *ud),                    \
+      (c, account, type, cb, ud))                                                                  \
+    X(int64_t, index_rank,                                                                         \
+      (SC, const char *account, const char *type, bool desc, int64_t order, const char *id),       \
+      (c, account, type, desc, order, id))                                                         \
+    X(int, index_count,                                                                            \
+      (SC, const char *account, const char *type, int64_t *ordered, int64_t *unordered),           \
+      (c, account, type, ordered, unordered))                                                      \
+    X(int, group_add, (SC, const char *id, const char *name), (c, id, name))                       \
+    X(int, group_get, (SC, const char *name, char id[64]), (c, name, id))                          \
+    X(int, group_del, (SC, const char *id), (c, id))                                               \
+    X(int, group_member, (SC, const char *group_id, int64_t user_id, bool add),                    \
+      (c, group_id, user_id, add))                                                                 \
+    X(int, user_groups, (SC, int64_t user_id, store_name_cb cb, void *ud), (c, user_id, cb, ud))   \
+    X(int, group_members, (SC, const char *group_id, store_member_cb cb, void *ud),                \
+      (c, group_id, cb, ud))                                                                       \
+    X(int, share_set,                                                                              \
+      (SC, const char *account, const char *type, const char *object_id,                           \
+       const struct store_share *shares, size_t n),                                                \
+      (c, account, type, object_id, shares, n))                                                    \
+    X(json_t *, user_props_get,                                                                    \
+      (SC, int64_t user_id, const char *account, const char *type, const char *object_id),         \
+      (c, user_id, account, type, object_id))                                                      \
+    X(int, user_props_put,                                                                         \
+      (SC, int64_t user_id, const char *account, const char *type, const char *object_id,          \
+       json_t *data),                                                                              \
+      (c, user_id, account, type, object_id, data))                                                \
+    X(int, object_prefetch,                                                                        \
+      (SC, const char *account, const char *type, const char *const *ids, size_t n),               \
+      (c, account, type, ids, n))                                                                  \
     X(int, snapshot_put, (SC, const char *account, const char *key, const char *ids),              \
       (c, account, key, ids))                                                                      \
     X(char *, snapshot_get, (SC, const char *account, const char *key), (c, account, key))

@@ -15,7 +15,7 @@
 #include "util/util.h"
 
 /* The SQLite schema version (sqlite.c) this copy knows. */
-#define SOURCE_SCHEMA 5
+#define SOURCE_SCHEMA 8
 #define CHUNK (256 * 1024)
 
 struct table {
@@ -42,6 +42,16 @@ static const struct table tables[] = {
      "INSERT INTO blob_uploads(account_id, blob_id, type, created) VALUES($1,$2,$3,$4)", 4},
     {"blob_refs", "SELECT account_id, blob_id, obj_type, obj_id FROM blob_refs",
      "INSERT INTO blob_refs(account_id, blob_id, obj_type, obj_id) VALUES($1,$2,$3,$4)", 4},
+    {"groups", "SELECT id, name FROM groups", "INSERT INTO groups(id, name) VALUES($1,$2)", 2},
+    {"group_members", "SELECT group_id, user_id FROM group_members",
+     "INSERT INTO group_members(group_id, user_id) VALUES($1,$2)", 2},
+    {"shares", "SELECT account_id, type, object_id, principal_id, may_write FROM shares",
+     "INSERT INTO shares(account_id, type, object_id, principal_id, may_write) "
+     "VALUES($1,$2,$3,$4,$5)",
+     5},
+    {"user_props", "SELECT user_id, account_id, type, object_id, data FROM user_props",
+     "INSERT INTO user_props(user_id, account_id, type, object_id, data) VALUES($1,$2,$3,$4,$5)",
+     5},
     {"feeds", "SELECT hash, id, account_id, kind, object_id, created FROM feeds",
      "INSERT INTO feeds(hash, id, account_id, kind, object_id, created) VALUES($1,$2,$3,$4,$5,"
      "$6)",
@@ -49,11 +59,12 @@ static const struct table tables[] = {
     /* the text of the side table comes from its FTS5 row, indexed again */
     {"object_index",
      "SELECT i.account_id, i.type, i.id, i.uid, i.start, i.finish, i.modseq, f.f0, f.f1, f.f2, "
-     "f.f3, f.f4, f.f5 FROM object_index i LEFT JOIN object_fields f ON f.rowid = i.text_rowid",
+     "f.f3, f.f4, f.f5, i.ord FROM object_index i LEFT JOIN object_fields f ON "
+     "f.rowid = i.text_rowid",
      "INSERT INTO object_index(account_id, type, id, uid, start, finish, modseq, t0, t1, t2, t3, "
-     "t4, t5) VALUES($1,$2,$3,$4,$5,$6,$7,jmapd_tsv($8),jmapd_tsv($9),jmapd_tsv($10),"
-     "jmapd_tsv($11),jmapd_tsv($12),jmapd_tsv($13))",
-     13},
+     "t4, t5, ord) VALUES($1,$2,$3,$4,$5,$6,$7,jmapd_tsv($8),jmapd_tsv($9),jmapd_tsv($10),"
+     "jmapd_tsv($11),jmapd_tsv($12),jmapd_tsv($13),$14)",
+     14},
     {"blobs", "SELECT id, size, created, data FROM blobs",
      "INSERT INTO blobs(id, size, created) VALUES($1,$2,$3)", 3},
 };

@@ -30,25 +30,13 @@
 
 #include "store/backend.h"
 #include "store/postgres.h"
+#include "store/postgres_internal.h"
 #include "util/util.h"
 
-#define STMT_CACHE 96
-#define MAX_PARAMS 14
 #define BLOB_CHUNK (256 * 1024)
 /* advisory lock keys: writers, schema migration */
 #define PG_LOCK_WRITE "7428301"
 #define PG_LOCK_MIGRATE 7428302
-
-struct store_conn {
-    const struct store_ops *ops; /* first: backend.h */
-    PGconn *pg;
-    struct store *st;
-    bool in_txn, writing, failed; /* failed: the transaction is aborted */
-    bool pending;                 /* a ROLLBACK was sent whose answer is still to be read */
-    char lock_key[16];            /* the writers' lock of this schema: hashtext(current_schema()) */
-    struct store_conn *next;
-    const char *cache[STMT_CACHE]; /* statement name: "s" + index */
-};
 
 struct store {
     const struct store_ops *ops; /* first: backend.h */
@@ -58,8 +46,6 @@ struct store {
     struct store_conn *conns;
 };
 
-#define STORE_OP_PFX(name) pg_##name
-STORE_OPS(STORE_OP_DECL)
 static void pg_close(struct store *st);
 static struct store_conn *pg_conn(struct store *st);
 static void pg_rollback(struct store_conn *c);
@@ -86,20 +72,13 @@ void store_set_password_file(const char *path)
 
 /* ---- parameters and statements ----------------------------------------------------- */
 
-struct params {
-    int n;
-    const char *v[MAX_PARAMS];
-    int len[MAX_PARAMS], fmt[MAX_PARAMS];
-    char num[MAX_PARAMS][24];
-};
-
-static void p_text(struct params *p, const char *s)
+void pgq_text(struct params *p, const char *s)
 {
     assert(p->n < MAX_PARAMS);
     p->v[p->n++] = s; /* NULL is SQL NULL */
 }
 
-static void p_int(struct params *p, int64_t v)
+void pgq_int(struct params *p, int64_t v)
 {
     assert(p->n < MAX_PARAMS);
     snprintf(p->num[p->n], sizeof p->num[0], "%lld", (long long)v);
@@ -107,9 +86,9 @@ static void p_int(struct params *p, int64_t v)
     p->n++;
 }
 
-static void p_bool(struct params *p, bool v)
+void pgq_bool(struct params *p, bool v)
 {
-    p_text(p, v ? "t" : "f");
+    pgq_text(p, v ? "t" : "f");
 }
 
 static void p_bin(struct params *p, const void *data, size_t len)
@@ -228,16 +207,16 @@ static int run_fmt(struct store_conn *c, const char *sql, bool cache, const stru
     }
 }
 
-static int run(struct store_conn *c, const char *sql, const struct params *p, PGresult **out)
+int pgq_run(struct store_conn *c, const char *sql, const struct params *p, PGresult **out)
 {
     return run_fmt(c, sql, true, p, 0, out);
 }
 
 /* Runs a statement that must change a row: STORE_NOTFOUND when none changed. */
-static int run_change(struct store_conn *c, const char *sql, const struct params *p)
+int pgq_change(struct store_conn *c, const char *sql, const struct params *p)
 {
     PGresult *r;
-    int rc = run(c, sql, p, &r);
+    int rc = pgq_run(c, sql, p, &r);
     if (rc)
         return rc;
     rc = atoi(PQcmdTuples(r)) == 0 ? STORE_NOTFOUND : STORE_OK;
@@ -246,10 +225,10 @@ static int run_change(struct store_conn *c, const char *sql, const struct params
 }
 
 /* Runs an INSERT ... ON CONFLICT DO NOTHING RETURNING: STORE_EXISTS if nothing went in. */
-static int run_insert(struct store_conn *c, const char *sql, const struct params *p)
+int pgq_insert(struct store_conn *c, const char *sql, const struct params *p)
 {
     PGresult *r;
-    int rc = run(c, sql, p, &r);
+    int rc = pgq_run(c, sql, p, &r);
     if (rc)
         return rc;
     rc = PQntuples(r) == 0 ? STORE_EXISTS : STORE_OK;
@@ -271,10 +250,10 @@ static int simple(struct store_conn *c, const char *sql)
 static int run_guarded(struct store_conn *c, const char *sql, const struct params *p)
 {
     if (!c->in_txn)
-        return run_change(c, sql, p);
+        return pgq_change(c, sql, p);
     if (simple(c, "SAVEPOINT jmapd_unique"))
         return STORE_ERR;
-    int rc = run_change(c, sql, p);
+    int rc = pgq_change(c, sql, p);
     if (rc == STORE_EXISTS) {
         c->failed = false;
         if (simple(c, "ROLLBACK TO SAVEPOINT jmapd_unique"))
@@ -285,11 +264,10 @@ static int run_guarded(struct store_conn *c, const char *sql, const struct param
     return rc;
 }
 
-static int64_t first_int(struct store_conn *c, const char *sql, const struct params *p,
-                         int64_t none)
+int64_t pgq_first_int(struct store_conn *c, const char *sql, const struct params *p, int64_t none)
 {
     PGresult *r;
-    if (run(c, sql, p, &r))
+    if (pgq_run(c, sql, p, &r))
         return -1;
     int64_t v =
         PQntuples(r) > 0 && !PQgetisnull(r, 0, 0) ? strtoll(PQgetvalue(r, 0, 0), NULL, 10) : none;
@@ -297,12 +275,12 @@ static int64_t first_int(struct store_conn *c, const char *sql, const struct par
     return v;
 }
 
-static bool col_bool(PGresult *r, int row, int col)
+bool pgq_col_bool(PGresult *r, int row, int col)
 {
     return PQgetvalue(r, row, col)[0] == 't';
 }
 
-static int64_t col_int(PGresult *r, int row, int col)
+int64_t pgq_col_int(PGresult *r, int row, int col)
 {
     return strtoll(PQgetvalue(r, row, col), NULL, 10);
 }
@@ -353,11 +331,28 @@ static const char *const migrations[] = {
      "CREATE FUNCTION jmapd_tsv(t text) RETURNS tsvector LANGUAGE sql STABLE AS $$"
      "  SELECT CASE WHEN t IS NULL OR t = '' THEN NULL ELSE to_tsvector('jmapd',"
      "  regexp_replace(t, '[[:punct:][:space:][:cntrl:]]+', ' ', 'g')) END $$;"),
-    /* 2: query snapshots for /queryChanges on any front end */
-    ("CREATE TABLE query_snapshots(key" T " PRIMARY KEY, account_id" T
+    /* 2: query snapshots for /queryChanges on any front end: a cache, so unlogged
+     * (no WAL, no fsync per query; emptied after a crash) */
+    ("CREATE UNLOGGED TABLE query_snapshots(key" T " PRIMARY KEY, account_id" T
      " NOT NULL, ids text NOT NULL,"
      "  created bigint NOT NULL);"
      "CREATE INDEX query_snapshots_created ON query_snapshots(created);"),
+    /* 3: as SQLite's 7 and 8: a sort key per indexed object (issue 21); groups of
+     * users, the principals each collection is shared with, per-user properties of
+     * shared objects (issue 14) */
+    ("ALTER TABLE object_index ADD COLUMN ord bigint;"
+     "CREATE INDEX object_index_order ON object_index(account_id, type, ord, id, modseq);"
+     "CREATE TABLE groups(id" T " PRIMARY KEY, name" T " UNIQUE NOT NULL);"
+     "CREATE TABLE group_members(group_id" T " NOT NULL, user_id bigint NOT NULL,"
+     "  PRIMARY KEY(group_id, user_id));"
+     "CREATE INDEX group_members_user ON group_members(user_id);"
+     "CREATE TABLE shares(account_id" T " NOT NULL, type" T " NOT NULL, object_id" T " NOT NULL,"
+     "  principal_id" T " NOT NULL, may_write boolean NOT NULL,"
+     "  PRIMARY KEY(account_id, type, object_id, principal_id));"
+     "CREATE INDEX shares_principal ON shares(principal_id, account_id);"
+     "CREATE TABLE user_props(user_id bigint NOT NULL, account_id" T " NOT NULL,"
+     "  type" T " NOT NULL, object_id" T " NOT NULL, data text NOT NULL,"
+     "  PRIMARY KEY(user_id, account_id, type, object_id));"),
 };
 
 /* Diacritics fold with the unaccent extension when it can be had (it is trusted:
@@ -399,7 +394,7 @@ static int migrate(struct store_conn *c)
             : simple(c, "CREATE TABLE IF NOT EXISTS jmapd_schema(version integer NOT NULL);"
                         "INSERT INTO jmapd_schema SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM "
                         "jmapd_schema)");
-    int version = rc ? -1 : (int)first_int(c, "SELECT version FROM jmapd_schema", NULL, 0);
+    int version = rc ? -1 : (int)pgq_first_int(c, "SELECT version FROM jmapd_schema", NULL, 0);
     int target = (int)(sizeof migrations / sizeof migrations[0]);
     if (version > target) {
         log_error("database schema version %d is newer than this jmapd (%d)", version, target);
@@ -475,8 +470,11 @@ PGconn *store_pg_connect(const char *url, char **err)
     return pg;
 }
 
+static void prefetch_clear(struct store_conn *c);
+
 static void conn_free(struct store_conn *c)
 {
+    prefetch_clear(c);
     PQfinish(c->pg);
     free(c);
 }
@@ -561,7 +559,7 @@ static struct store_conn *pg_conn(struct store *st)
 
 /* ---- transactions ------------------------------------------------------------------- */
 
-static int pg_begin(struct store_conn *c, bool write)
+int pg_begin(struct store_conn *c, bool write)
 {
     static const char *const begin_w = "BEGIN ISOLATION LEVEL READ COMMITTED";
     static const char *const lock_w = "SELECT pg_advisory_xact_lock(" PG_LOCK_WRITE ", $1::int)";
@@ -569,14 +567,14 @@ static int pg_begin(struct store_conn *c, bool write)
     assert(!c->in_txn);
     if (PQstatus(c->pg) != CONNECTION_OK && retryable(c, NULL) == false)
         return STORE_ERR;
-    int rc = run(c, write ? begin_w : begin_r, NULL, NULL);
+    int rc = pgq_run(c, write ? begin_w : begin_r, NULL, NULL);
     if (rc)
         return rc;
     c->in_txn = true;
     c->failed = false;
     struct params p = {0};
-    p_text(&p, c->lock_key);
-    if (write && (rc = run(c, lock_w, &p, NULL)) != STORE_OK) {
+    pgq_text(&p, c->lock_key);
+    if (write && (rc = pgq_run(c, lock_w, &p, NULL)) != STORE_OK) {
         pg_rollback(c);
         return rc;
     }
@@ -584,18 +582,19 @@ static int pg_begin(struct store_conn *c, bool write)
     return STORE_OK;
 }
 
-static bool pg_in_write(struct store_conn *c)
+bool pg_in_write(struct store_conn *c)
 {
     return c->in_txn && c->writing;
 }
 
-static int pg_commit(struct store_conn *c)
+int pg_commit(struct store_conn *c)
 {
     static const char *const sql = "COMMIT";
+    prefetch_clear(c);
     if (c->failed) /* COMMIT of an aborted transaction would only roll back */
         return STORE_ERR;
     PGresult *r;
-    int rc = run(c, sql, NULL, &r);
+    int rc = pgq_run(c, sql, NULL, &r);
     if (rc == STORE_OK) {
         /* an aborted transaction answers COMMIT with ROLLBACK */
         if (strcmp(PQcmdStatus(r), "COMMIT") != 0)
@@ -610,6 +609,7 @@ static void pg_rollback(struct store_conn *c)
 {
     /* sent, not waited for: nothing depends on its answer, which the next use of the
      * connection reads (drain); a lost connection shows there */
+    prefetch_clear(c);
     if (c->in_txn && !c->pending)
         c->pending = PQsendQuery(c->pg, "ROLLBACK") == 1;
     c->in_txn = c->writing = c->failed = false;
@@ -634,10 +634,10 @@ static int auto_end(struct store_conn *c, bool began, int rc)
     return rc ? rc : STORE_ERR;
 }
 
-static int pg_ping(struct store_conn *c)
+int pg_ping(struct store_conn *c)
 {
     static const char *const sql = "SELECT 1";
-    return run(c, sql, NULL, NULL);
+    return pgq_run(c, sql, NULL, NULL);
 }
 
 /* ---- users, accounts, tokens ----------------------------------------------------------- */
@@ -646,14 +646,14 @@ static int read_user(struct store_conn *c, const char *sql, const struct params 
                      struct store_user *out)
 {
     PGresult *r;
-    int rc = run(c, sql, p, &r);
+    int rc = pgq_run(c, sql, p, &r);
     if (rc)
         return rc;
     if (PQntuples(r) == 0) {
         PQclear(r);
         return STORE_NOTFOUND;
     }
-    out->id = col_int(r, 0, 0);
+    out->id = pgq_col_int(r, 0, 0);
     snprintf(out->name, sizeof out->name, "%s", PQgetvalue(r, 0, 1));
     out->pwhash = xstrdup(PQgetvalue(r, 0, 2));
     snprintf(out->account_id, sizeof out->account_id, "%s", PQgetvalue(r, 0, 3));
@@ -661,54 +661,58 @@ static int read_user(struct store_conn *c, const char *sql, const struct params 
     return STORE_OK;
 }
 
-static int pg_user_add(struct store_conn *c, const char *name, const char *pwhash,
-                       const char *account_id)
+int pg_user_add(struct store_conn *c, const char *name, const char *pwhash, const char *account_id)
 {
     static const char *const sql = "INSERT INTO users(name, pwhash, account_id, created) "
                                    "VALUES($1,$2,$3,$4) ON CONFLICT DO NOTHING RETURNING id";
     struct params p = {0};
-    p_text(&p, name);
-    p_text(&p, pwhash);
-    p_text(&p, account_id);
-    p_int(&p, util_now());
+    pgq_text(&p, name);
+    pgq_text(&p, pwhash);
+    pgq_text(&p, account_id);
+    pgq_int(&p, util_now());
     bool began = auto_begin(c);
     PGresult *r;
-    int rc = run(c, sql, &p, &r);
+    int rc = pgq_run(c, sql, &p, &r);
     if (rc == STORE_OK) {
-        int64_t id = PQntuples(r) ? col_int(r, 0, 0) : 0;
+        int64_t id = PQntuples(r) ? pgq_col_int(r, 0, 0) : 0;
         PQclear(r);
         rc = id ? pg_access_grant(c, id, account_id, true) : STORE_EXISTS;
     }
     return auto_end(c, began, rc);
 }
 
-static int pg_user_get(struct store_conn *c, const char *name, struct store_user *out)
+int pg_user_get(struct store_conn *c, const char *name, struct store_user *out)
 {
     static const char *const sql = "SELECT id, name, pwhash, account_id FROM users WHERE name=$1";
     struct params p = {0};
-    p_text(&p, name);
+    pgq_text(&p, name);
     return read_user(c, sql, &p, out);
 }
 
-static int pg_user_get_by_id(struct store_conn *c, int64_t id, struct store_user *out)
+int pg_user_get_by_id(struct store_conn *c, int64_t id, struct store_user *out)
 {
     static const char *const sql = "SELECT id, name, pwhash, account_id FROM users WHERE id=$1";
     struct params p = {0};
-    p_int(&p, id);
+    pgq_int(&p, id);
     return read_user(c, sql, &p, out);
 }
 
-static int pg_user_del(struct store_conn *c, const char *name)
+int pg_user_del(struct store_conn *c, const char *name)
 {
     static const char *const dels[] = {
-        "DELETE FROM objects WHERE account_id=$1",   "DELETE FROM object_index WHERE account_id=$1",
-        "DELETE FROM states WHERE account_id=$1",    "DELETE FROM blob_uploads WHERE account_id=$1",
-        "DELETE FROM blob_refs WHERE account_id=$1", "DELETE FROM access WHERE account_id=$1",
+        "DELETE FROM objects WHERE account_id=$1",
+        "DELETE FROM object_index WHERE account_id=$1",
+        "DELETE FROM states WHERE account_id=$1",
+        "DELETE FROM blob_uploads WHERE account_id=$1",
+        "DELETE FROM blob_refs WHERE account_id=$1",
+        "DELETE FROM access WHERE account_id=$1",
         "DELETE FROM feeds WHERE account_id=$1",
+        "DELETE FROM shares WHERE account_id=$1 OR principal_id=$1",
+        "DELETE FROM user_props WHERE account_id=$1",
     };
     static const char *const byuser[] = {
-        "DELETE FROM access WHERE user_id=$1",
-        "DELETE FROM tokens WHERE user_id=$1",
+        "DELETE FROM access WHERE user_id=$1",     "DELETE FROM group_members WHERE user_id=$1",
+        "DELETE FROM user_props WHERE user_id=$1", "DELETE FROM tokens WHERE user_id=$1",
         "DELETE FROM users WHERE id=$1",
     };
     struct store_user u = {0};
@@ -718,30 +722,30 @@ static int pg_user_del(struct store_conn *c, const char *name)
     store_user_clear(&u);
     bool began = auto_begin(c);
     struct params pa = {0}, pu = {0};
-    p_text(&pa, u.account_id);
-    p_int(&pu, u.id);
+    pgq_text(&pa, u.account_id);
+    pgq_int(&pu, u.id);
     for (size_t i = 0; rc == STORE_OK && i < sizeof dels / sizeof dels[0]; i++)
-        rc = run(c, dels[i], &pa, NULL);
+        rc = pgq_run(c, dels[i], &pa, NULL);
     for (size_t i = 0; rc == STORE_OK && i < sizeof byuser / sizeof byuser[0]; i++)
-        rc = run(c, byuser[i], &pu, NULL);
+        rc = pgq_run(c, byuser[i], &pu, NULL);
     return auto_end(c, began, rc);
 }
 
-static int pg_user_set_password(struct store_conn *c, const char *name, const char *pwhash)
+int pg_user_set_password(struct store_conn *c, const char *name, const char *pwhash)
 {
     static const char *const sql = "UPDATE users SET pwhash=$1 WHERE name=$2";
     struct params p = {0};
-    p_text(&p, pwhash);
-    p_text(&p, name);
-    return run_change(c, sql, &p);
+    pgq_text(&p, pwhash);
+    pgq_text(&p, name);
+    return pgq_change(c, sql, &p);
 }
 
 /* Calls cb with column 0 of each row of sql; stops when cb returns non-zero. */
-static int each_name(struct store_conn *c, const char *sql, const struct params *p,
-                     store_name_cb cb, void *ud)
+int pgq_each_name(struct store_conn *c, const char *sql, const struct params *p, store_name_cb cb,
+                  void *ud)
 {
     PGresult *r;
-    int rc = run(c, sql, p, &r);
+    int rc = pgq_run(c, sql, p, &r);
     if (rc)
         return rc;
     for (int i = 0, n = PQntuples(r); i < n; i++)
@@ -751,73 +755,82 @@ static int each_name(struct store_conn *c, const char *sql, const struct params 
     return STORE_OK;
 }
 
-static int pg_user_list(struct store_conn *c, store_name_cb cb, void *ud)
+int pg_user_list(struct store_conn *c, store_name_cb cb, void *ud)
 {
     static const char *const sql = "SELECT name FROM users ORDER BY name";
-    return each_name(c, sql, NULL, cb, ud);
+    return pgq_each_name(c, sql, NULL, cb, ud);
 }
 
-static int pg_user_count(struct store_conn *c)
+int pg_user_count(struct store_conn *c)
 {
     static const char *const sql = "SELECT count(*) FROM users";
-    return (int)first_int(c, sql, NULL, -1);
+    return (int)pgq_first_int(c, sql, NULL, -1);
 }
 
-static int pg_user_accounts(struct store_conn *c, int64_t user_id, struct store_access *out,
-                            int max)
+int pg_user_accounts(struct store_conn *c, int64_t user_id, struct store_access *out, int max)
 {
-    static const char *const sql = "SELECT a.account_id, u.name, a.may_write, u.id = a.user_id "
-                                   "FROM access a JOIN users u ON u.account_id = a.account_id "
-                                   "WHERE a.user_id=$1 ORDER BY u.id = a.user_id DESC, u.name";
+    /* as sqlite.c: the accounts granted whole, then those reached through shares of
+     * the user's principal or of a group they are in (issue 14) */
+    static const char *const sql =
+        "SELECT a.account_id, u.name, a.may_write, u.id = a.user_id AS own, false "
+        "FROM access a JOIN users u ON u.account_id = a.account_id WHERE a.user_id=$1 "
+        "UNION ALL "
+        "SELECT s.account_id, min(u.name), bool_or(s.may_write), false, true FROM shares s "
+        "JOIN users u ON u.account_id = s.account_id "
+        "WHERE (s.principal_id = (SELECT account_id FROM users WHERE id=$1) "
+        "  OR s.principal_id IN (SELECT group_id FROM group_members WHERE user_id=$1)) "
+        "  AND s.account_id NOT IN (SELECT account_id FROM access WHERE user_id=$1) "
+        "GROUP BY s.account_id "
+        "ORDER BY 4 DESC, 2";
     struct params p = {0};
-    p_int(&p, user_id);
+    pgq_int(&p, user_id);
     PGresult *r;
-    if (run(c, sql, &p, &r))
+    if (pgq_run(c, sql, &p, &r))
         return -1;
     int n = 0;
     for (int rows = PQntuples(r); n < max && n < rows; n++) {
         snprintf(out[n].account_id, sizeof out[n].account_id, "%s", PQgetvalue(r, n, 0));
         snprintf(out[n].name, sizeof out[n].name, "%s", PQgetvalue(r, n, 1));
-        out[n].may_write = col_bool(r, n, 2);
-        out[n].is_personal = col_bool(r, n, 3);
+        out[n].may_write = pgq_col_bool(r, n, 2);
+        out[n].is_personal = pgq_col_bool(r, n, 3);
+        out[n].shared = pgq_col_bool(r, n, 4);
     }
     PQclear(r);
     return n;
 }
 
-static int pg_access_grant(struct store_conn *c, int64_t user_id, const char *account_id,
-                           bool may_write)
+int pg_access_grant(struct store_conn *c, int64_t user_id, const char *account_id, bool may_write)
 {
     static const char *const sql = "INSERT INTO access(user_id, account_id, may_write) "
                                    "VALUES($1,$2,$3) ON CONFLICT(user_id, account_id) DO UPDATE "
                                    "SET may_write=EXCLUDED.may_write";
     struct params p = {0};
-    p_int(&p, user_id);
-    p_text(&p, account_id);
-    p_bool(&p, may_write);
-    return run(c, sql, &p, NULL);
+    pgq_int(&p, user_id);
+    pgq_text(&p, account_id);
+    pgq_bool(&p, may_write);
+    return pgq_run(c, sql, &p, NULL);
 }
 
-static int pg_token_add(struct store_conn *c, int64_t user_id, const char *token_hash,
-                        const char *token_id, const char *label)
+int pg_token_add(struct store_conn *c, int64_t user_id, const char *token_hash,
+                 const char *token_id, const char *label)
 {
     static const char *const sql = "INSERT INTO tokens(hash, id, user_id, label, created) "
                                    "VALUES($1,$2,$3,$4,$5) ON CONFLICT DO NOTHING RETURNING 1";
     struct params p = {0};
-    p_text(&p, token_hash);
-    p_text(&p, token_id);
-    p_int(&p, user_id);
-    p_text(&p, label);
-    p_int(&p, util_now());
-    return run_insert(c, sql, &p);
+    pgq_text(&p, token_hash);
+    pgq_text(&p, token_id);
+    pgq_int(&p, user_id);
+    pgq_text(&p, label);
+    pgq_int(&p, util_now());
+    return pgq_insert(c, sql, &p);
 }
 
-static int pg_token_lookup(struct store_conn *c, const char *token_hash, int64_t *user_id)
+int pg_token_lookup(struct store_conn *c, const char *token_hash, int64_t *user_id)
 {
     static const char *const sql = "SELECT user_id FROM tokens WHERE hash=$1";
     struct params p = {0};
-    p_text(&p, token_hash);
-    int64_t v = first_int(c, sql, &p, 0);
+    pgq_text(&p, token_hash);
+    int64_t v = pgq_first_int(c, sql, &p, 0);
     if (v < 0)
         return STORE_ERR;
     if (v == 0)
@@ -826,84 +839,143 @@ static int pg_token_lookup(struct store_conn *c, const char *token_hash, int64_t
     return STORE_OK;
 }
 
-static int pg_token_list(struct store_conn *c, int64_t user_id, store_token_cb cb, void *ud)
+int pg_token_list(struct store_conn *c, int64_t user_id, store_token_cb cb, void *ud)
 {
     static const char *const sql = "SELECT id, coalesce(label,''), created FROM tokens "
                                    "WHERE user_id=$1 ORDER BY created, id";
     struct params p = {0};
-    p_int(&p, user_id);
+    pgq_int(&p, user_id);
     PGresult *r;
-    int rc = run(c, sql, &p, &r);
+    int rc = pgq_run(c, sql, &p, &r);
     if (rc)
         return rc;
     for (int i = 0, n = PQntuples(r); i < n; i++)
-        if (cb(PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), col_int(r, i, 2), ud))
+        if (cb(PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), pgq_col_int(r, i, 2), ud))
             break;
     PQclear(r);
     return STORE_OK;
 }
 
-static int pg_token_revoke(struct store_conn *c, const char *token_id)
+int pg_token_revoke(struct store_conn *c, const char *token_id)
 {
     static const char *const sql = "DELETE FROM tokens WHERE id=$1";
     struct params p = {0};
-    p_text(&p, token_id);
-    return run_change(c, sql, &p);
+    pgq_text(&p, token_id);
+    return pgq_change(c, sql, &p);
 }
 
 /* ---- states and objects ----------------------------------------------------------------- */
 
-static struct params two(const char *a, const char *b)
+struct params pgq_two(const char *a, const char *b)
 {
     struct params p = {0};
-    p_text(&p, a);
-    p_text(&p, b);
+    pgq_text(&p, a);
+    pgq_text(&p, b);
     return p;
 }
 
-static struct params three(const char *a, const char *b, const char *d)
+struct params pgq_three(const char *a, const char *b, const char *d)
 {
-    struct params p = two(a, b);
-    p_text(&p, d);
+    struct params p = pgq_two(a, b);
+    pgq_text(&p, d);
     return p;
 }
 
-static int64_t pg_state_get(struct store_conn *c, const char *account, const char *type)
+int64_t pg_state_get(struct store_conn *c, const char *account, const char *type)
 {
     static const char *const sql = "SELECT modseq FROM states WHERE account_id=$1 AND type=$2";
-    struct params p = two(account, type);
-    return first_int(c, sql, &p, 0);
+    struct params p = pgq_two(account, type);
+    return pgq_first_int(c, sql, &p, 0);
 }
 
-static int64_t pg_state_lowest(struct store_conn *c, const char *account, const char *type)
+int64_t pg_state_lowest(struct store_conn *c, const char *account, const char *type)
 {
     static const char *const sql = "SELECT lowest FROM states WHERE account_id=$1 AND type=$2";
-    struct params p = two(account, type);
-    return first_int(c, sql, &p, 0);
+    struct params p = pgq_two(account, type);
+    return pgq_first_int(c, sql, &p, 0);
 }
 
-static int64_t pg_state_bump(struct store_conn *c, const char *account, const char *type)
+int64_t pg_state_bump(struct store_conn *c, const char *account, const char *type)
 {
     static const char *const sql = "INSERT INTO states(account_id, type, modseq) VALUES($1,$2,1) "
                                    "ON CONFLICT(account_id, type) DO UPDATE SET "
                                    "modseq=states.modseq+1 RETURNING modseq";
     assert(pg_in_write(c)); /* store.h: every change runs in a write transaction */
-    struct params p = two(account, type);
-    int64_t v = first_int(c, sql, &p, -1);
+    struct params p = pgq_two(account, type);
+    int64_t v = pgq_first_int(c, sql, &p, -1);
     assert(v != 0);
     return v;
 }
 
-static json_t *pg_object_get(struct store_conn *c, const char *account, const char *type,
-                             const char *id)
+/* ---- prefetch: a /get's objects in one round trip ----------------------------------- */
+
+static void prefetch_clear(struct store_conn *c)
+{
+    PQclear(c->pre);
+    c->pre = NULL;
+}
+
+/* An object store_object_prefetch loaded (a new reference), or NULL. */
+static json_t *prefetched(struct store_conn *c, const char *account, const char *type,
+                          const char *id)
+{
+    if (!c->pre || strcmp(c->pre_account, account) != 0 || strcmp(c->pre_type, type) != 0)
+        return NULL;
+    int lo = 0, hi = PQntuples(c->pre) - 1;
+    while (lo <= hi) { /* ids are COLLATE "C": the order is strcmp's */
+        int mid = lo + (hi - lo) / 2, cmp = strcmp(PQgetvalue(c->pre, mid, 0), id);
+        if (cmp == 0)
+            return json_loadb(PQgetvalue(c->pre, mid, 1), (size_t)PQgetlength(c->pre, mid, 1), 0,
+                              NULL);
+        if (cmp < 0)
+            lo = mid + 1;
+        else
+            hi = mid - 1;
+    }
+    return NULL;
+}
+
+int pg_object_prefetch(struct store_conn *c, const char *account, const char *type,
+                       const char *const *ids, size_t n)
+{
+    static const char *const sql = "SELECT id, data FROM objects WHERE account_id=$1 AND type=$2 "
+                                   "AND id = ANY($3::text[]) AND NOT destroyed ORDER BY id";
+    prefetch_clear(c);
+    /* a read transaction's snapshot only: a write could change what was loaded */
+    if (!c->in_txn || c->writing || n < 2 || strlen(account) >= sizeof c->pre_account ||
+        strlen(type) >= sizeof c->pre_type)
+        return STORE_OK;
+    struct buf arr = {0};
+    buf_puts(&arr, "{");
+    for (size_t i = 0; i < n; i++) {
+        buf_puts(&arr, i ? ",\"" : "\"");
+        for (const char *p = ids[i]; *p; p++)
+            buf_printf(&arr, "%s%c", *p == '"' || *p == '\\' ? "\\" : "", *p);
+        buf_puts(&arr, "\"");
+    }
+    buf_puts(&arr, "}");
+    struct params p = pgq_two(account, type);
+    pgq_text(&p, arr.data);
+    int rc = pgq_run(c, sql, &p, &c->pre);
+    buf_free(&arr);
+    if (rc == STORE_OK) {
+        snprintf(c->pre_account, sizeof c->pre_account, "%s", account);
+        snprintf(c->pre_type, sizeof c->pre_type, "%s", type);
+    }
+    return rc;
+}
+
+json_t *pg_object_get(struct store_conn *c, const char *account, const char *type, const char *id)
 {
     static const char *const sql = "SELECT data FROM objects WHERE account_id=$1 AND type=$2 AND "
                                    "id=$3 AND NOT destroyed";
-    struct params p = three(account, type, id);
+    json_t *obj = prefetched(c, account, type, id);
+    if (obj)
+        return obj;
+    struct params p = pgq_three(account, type, id);
     PGresult *r;
-    if (run(c, sql, &p, &r))
+    if (pgq_run(c, sql, &p, &r))
         return NULL;
-    json_t *obj = NULL;
     if (PQntuples(r) > 0) {
         json_error_t e;
         obj = json_loadb(PQgetvalue(r, 0, 0), (size_t)PQgetlength(r, 0, 0), 0, &e);
@@ -912,15 +984,13 @@ static json_t *pg_object_get(struct store_conn *c, const char *account, const ch
     return obj;
 }
 
-static bool pg_object_exists(struct store_conn *c, const char *account, const char *type,
-                             const char *id)
+bool pg_object_exists(struct store_conn *c, const char *account, const char *type, const char *id)
 {
     return pg_object_modseq(c, account, type, id) > 0;
 }
 
-static int pg_object_put(struct store_conn *c, const char *account, const char *type,
-                         const char *id, json_t *data, int64_t modseq, bool create,
-                         const char *unique_key)
+int pg_object_put(struct store_conn *c, const char *account, const char *type, const char *id,
+                  json_t *data, int64_t modseq, bool create, const char *unique_key)
 {
     static const char *const ins = "INSERT INTO objects(account_id, type, id, data, "
                                    "created_modseq, updated_modseq, ukey) VALUES($1,$2,$3,$4,"
@@ -931,38 +1001,38 @@ static int pg_object_put(struct store_conn *c, const char *account, const char *
     char *text = json_dumps(data, JSON_COMPACT);
     if (!text)
         return STORE_ERR;
-    struct params p = three(account, type, id);
-    p_text(&p, text);
-    p_int(&p, modseq);
-    p_text(&p, unique_key);
+    struct params p = pgq_three(account, type, id);
+    pgq_text(&p, text);
+    pgq_int(&p, modseq);
+    pgq_text(&p, unique_key);
     /* the unique indexes answer STORE_EXISTS, storing nothing */
-    int rc = create       ? run_insert(c, ins, &p)
+    int rc = create       ? pgq_insert(c, ins, &p)
              : unique_key ? run_guarded(c, upd, &p)
-                          : run_change(c, upd, &p);
+                          : pgq_change(c, upd, &p);
     free(text);
     return rc;
 }
 
-static int pg_object_destroy(struct store_conn *c, const char *account, const char *type,
-                             const char *id, int64_t modseq)
+int pg_object_destroy(struct store_conn *c, const char *account, const char *type, const char *id,
+                      int64_t modseq)
 {
     static const char *const sql = "UPDATE objects SET data=NULL, ukey=NULL, destroyed=true, "
                                    "updated_modseq=$4 WHERE account_id=$1 AND type=$2 AND id=$3 "
                                    "AND NOT destroyed";
     assert(pg_in_write(c) && modseq > 0);
-    struct params p = three(account, type, id);
-    p_int(&p, modseq);
-    return run_change(c, sql, &p);
+    struct params p = pgq_three(account, type, id);
+    pgq_int(&p, modseq);
+    return pgq_change(c, sql, &p);
 }
 
-static int pg_object_foreach(struct store_conn *c, const char *account, const char *type,
-                             store_object_cb cb, void *ud)
+int pg_object_foreach(struct store_conn *c, const char *account, const char *type,
+                      store_object_cb cb, void *ud)
 {
     static const char *const sql = "SELECT id, data FROM objects WHERE account_id=$1 AND "
                                    "type=$2 AND NOT destroyed ORDER BY id";
-    struct params p = two(account, type);
+    struct params p = pgq_two(account, type);
     PGresult *r; /* the whole result is here: cb may use the connection again */
-    int rc = run(c, sql, &p, &r);
+    int rc = pgq_run(c, sql, &p, &r);
     if (rc)
         return rc;
     for (int i = 0, n = PQntuples(r); i < n; i++) {
@@ -981,44 +1051,45 @@ static int pg_object_foreach(struct store_conn *c, const char *account, const ch
     return rc;
 }
 
-static int pg_object_count(struct store_conn *c, const char *account, const char *type)
+int pg_object_count(struct store_conn *c, const char *account, const char *type)
 {
     static const char *const sql = "SELECT count(*) FROM objects WHERE account_id=$1 AND type=$2 "
                                    "AND NOT destroyed";
-    struct params p = two(account, type);
-    return (int)first_int(c, sql, &p, -1);
+    struct params p = pgq_two(account, type);
+    return (int)pgq_first_int(c, sql, &p, -1);
 }
 
-static int pg_changes(struct store_conn *c, const char *account, const char *type, int64_t since,
-                      size_t max, store_change_cb cb, void *ud)
+int pg_changes(struct store_conn *c, const char *account, const char *type, int64_t since,
+               size_t max, store_change_cb cb, void *ud)
 {
     static const char *const sql = "SELECT id, created_modseq, updated_modseq, destroyed FROM "
                                    "objects WHERE account_id=$1 AND type=$2 AND updated_modseq>$3 "
                                    "ORDER BY updated_modseq LIMIT $4";
-    struct params p = two(account, type);
-    p_int(&p, since);
+    struct params p = pgq_two(account, type);
+    pgq_int(&p, since);
     if (max)
-        p_int(&p, (int64_t)max);
+        pgq_int(&p, (int64_t)max);
     else
-        p_text(&p, NULL); /* LIMIT NULL: all */
+        pgq_text(&p, NULL); /* LIMIT NULL: all */
     PGresult *r;
-    int rc = run(c, sql, &p, &r);
+    int rc = pgq_run(c, sql, &p, &r);
     if (rc)
         return rc;
     for (int i = 0, n = PQntuples(r); i < n; i++)
-        if (cb(PQgetvalue(r, i, 0), col_int(r, i, 1), col_int(r, i, 2), col_bool(r, i, 3), ud))
+        if (cb(PQgetvalue(r, i, 0), pgq_col_int(r, i, 1), pgq_col_int(r, i, 2),
+               pgq_col_bool(r, i, 3), ud))
             break;
     PQclear(r);
     return STORE_OK;
 }
 
-static int64_t pg_object_modseq(struct store_conn *c, const char *account, const char *type,
-                                const char *id)
+int64_t pg_object_modseq(struct store_conn *c, const char *account, const char *type,
+                         const char *id)
 {
     static const char *const sql = "SELECT updated_modseq FROM objects WHERE account_id=$1 AND "
                                    "type=$2 AND id=$3 AND NOT destroyed";
-    struct params p = three(account, type, id);
-    return first_int(c, sql, &p, -1);
+    struct params p = pgq_three(account, type, id);
+    return pgq_first_int(c, sql, &p, -1);
 }
 
 /* ---- blobs: bytea in chunks ----------------------------------------------------------- */
@@ -1030,17 +1101,17 @@ static int blob_chunks_put(struct store_conn *c, const char *blob_id, const void
     for (size_t off = 0, seq = 0; rc == STORE_OK && (off < len || seq == 0); seq++) {
         size_t n = len - off < BLOB_CHUNK ? len - off : BLOB_CHUNK;
         struct params p = {0};
-        p_text(&p, blob_id);
-        p_int(&p, (int64_t)seq);
+        pgq_text(&p, blob_id);
+        pgq_int(&p, (int64_t)seq);
         p_bin(&p, (const char *)data + off, n);
-        rc = run(c, sql, &p, NULL);
+        rc = pgq_run(c, sql, &p, NULL);
         off += n;
     }
     return rc;
 }
 
-static int pg_blob_put(struct store_conn *c, const char *account, const char *blob_id,
-                       const void *data, size_t len, const char *type)
+int pg_blob_put(struct store_conn *c, const char *account, const char *blob_id, const void *data,
+                size_t len, const char *type)
 {
     static const char *const blob = "INSERT INTO blobs(id, size, created) VALUES($1,$2,$3) "
                                     "ON CONFLICT DO NOTHING RETURNING 1";
@@ -1049,19 +1120,19 @@ static int pg_blob_put(struct store_conn *c, const char *account, const char *bl
                                    "UPDATE SET type=EXCLUDED.type, created=EXCLUDED.created";
     bool began = auto_begin(c);
     struct params p = {0};
-    p_text(&p, blob_id);
-    p_int(&p, (int64_t)len);
-    p_int(&p, util_now());
-    int rc = run_insert(c, blob, &p);
+    pgq_text(&p, blob_id);
+    pgq_int(&p, (int64_t)len);
+    pgq_int(&p, util_now());
+    int rc = pgq_insert(c, blob, &p);
     if (rc == STORE_OK) /* new: its bytes; STORE_EXISTS: stored before (idempotent) */
         rc = blob_chunks_put(c, blob_id, data, len);
     else if (rc == STORE_EXISTS)
         rc = STORE_OK;
     if (rc == STORE_OK) {
-        struct params u = two(account, blob_id);
-        p_text(&u, type);
-        p_int(&u, util_now());
-        rc = run(c, upl, &u, NULL);
+        struct params u = pgq_two(account, blob_id);
+        pgq_text(&u, type);
+        pgq_int(&u, util_now());
+        rc = pgq_run(c, upl, &u, NULL);
     }
     return auto_end(c, began, rc);
 }
@@ -1071,22 +1142,22 @@ static int pg_blob_put(struct store_conn *c, const char *account, const char *bl
     " EXISTS(SELECT 1 FROM blob_uploads u WHERE u.account_id=$1 AND u.blob_id=$2) OR"              \
     " EXISTS(SELECT 1 FROM blob_refs r WHERE r.account_id=$1 AND r.blob_id=$2))"
 
-static int64_t pg_blob_size(struct store_conn *c, const char *account, const char *blob_id)
+int64_t pg_blob_size(struct store_conn *c, const char *account, const char *blob_id)
 {
     static const char *const sql = "SELECT b.size" BLOB_VISIBLE;
-    struct params p = two(account, blob_id);
-    return first_int(c, sql, &p, -1);
+    struct params p = pgq_two(account, blob_id);
+    return pgq_first_int(c, sql, &p, -1);
 }
 
-static int pg_blob_get(struct store_conn *c, const char *account, const char *blob_id,
-                       unsigned char **data, size_t *len)
+int pg_blob_get(struct store_conn *c, const char *account, const char *blob_id,
+                unsigned char **data, size_t *len)
 {
     static const char *const sql = "SELECT data FROM blob_chunks WHERE blob_id=$1 ORDER BY seq";
     int64_t size = pg_blob_size(c, account, blob_id);
     if (size < 0)
         return STORE_NOTFOUND;
     struct params p = {0};
-    p_text(&p, blob_id);
+    pgq_text(&p, blob_id);
     PGresult *r;
     int rc = run_fmt(c, sql, true, &p, 1, &r);
     if (rc)
@@ -1112,33 +1183,33 @@ static int pg_blob_get(struct store_conn *c, const char *account, const char *bl
     return STORE_OK;
 }
 
-static int pg_blob_ref(struct store_conn *c, const char *account, const char *blob_id,
-                       const char *type, const char *id)
+int pg_blob_ref(struct store_conn *c, const char *account, const char *blob_id, const char *type,
+                const char *id)
 {
     static const char *const sql = "INSERT INTO blob_refs(account_id, blob_id, obj_type, obj_id) "
                                    "VALUES($1,$2,$3,$4) ON CONFLICT DO NOTHING";
-    struct params p = three(account, blob_id, type);
-    p_text(&p, id);
-    return run(c, sql, &p, NULL);
+    struct params p = pgq_three(account, blob_id, type);
+    pgq_text(&p, id);
+    return pgq_run(c, sql, &p, NULL);
 }
 
-static int pg_blob_unref_object(struct store_conn *c, const char *account, const char *type,
-                                const char *id)
+int pg_blob_unref_object(struct store_conn *c, const char *account, const char *type,
+                         const char *id)
 {
     static const char *const sql = "DELETE FROM blob_refs WHERE account_id=$1 AND obj_type=$2 AND "
                                    "obj_id=$3";
-    struct params p = three(account, type, id);
-    return run(c, sql, &p, NULL);
+    struct params p = pgq_three(account, type, id);
+    return pgq_run(c, sql, &p, NULL);
 }
 
-static int pg_blob_refs(struct store_conn *c, const char *account, const char *blob_id,
-                        store_ref_cb cb, void *ud)
+int pg_blob_refs(struct store_conn *c, const char *account, const char *blob_id, store_ref_cb cb,
+                 void *ud)
 {
     static const char *const sql = "SELECT obj_type, obj_id FROM blob_refs WHERE account_id=$1 "
                                    "AND blob_id=$2 ORDER BY obj_type, obj_id";
-    struct params p = two(account, blob_id);
+    struct params p = pgq_two(account, blob_id);
     PGresult *r;
-    int rc = run(c, sql, &p, &r);
+    int rc = pgq_run(c, sql, &p, &r);
     if (rc)
         return rc;
     for (int i = 0, n = PQntuples(r); i < n; i++)
@@ -1150,68 +1221,71 @@ static int pg_blob_refs(struct store_conn *c, const char *account, const char *b
 
 /* One front end at a time collects (the writers' advisory lock when the caller holds a
  * write transaction, as serve.c does). */
-static int pg_blob_gc(struct store_conn *c, int64_t max_age)
+int pg_blob_gc(struct store_conn *c, int64_t max_age)
 {
     static const char *const old = "DELETE FROM blob_uploads WHERE created < $1";
     static const char *const unref = "DELETE FROM blobs WHERE NOT EXISTS(SELECT 1 FROM "
                                      "blob_uploads u WHERE u.blob_id=blobs.id) AND NOT EXISTS("
                                      "SELECT 1 FROM blob_refs r WHERE r.blob_id=blobs.id)";
     struct params p = {0};
-    p_int(&p, util_now() - max_age);
+    pgq_int(&p, util_now() - max_age);
     bool began = auto_begin(c);
-    int rc = run(c, old, &p, NULL);
-    rc = rc ? rc : run(c, unref, NULL, NULL);
+    int rc = pgq_run(c, old, &p, NULL);
+    rc = rc ? rc : pgq_run(c, unref, NULL, NULL);
     return auto_end(c, began, rc);
 }
 
 /* ---- query side tables ---------------------------------------------------------------- */
 
-static int pg_index_put(struct store_conn *c, const char *account, const char *type, const char *id,
-                        const struct store_index *ix)
+int pg_index_put(struct store_conn *c, const char *account, const char *type, const char *id,
+                 const struct store_index *ix)
 {
     static const char *const sql =
         "INSERT INTO object_index(account_id, type, id, uid, start, finish, modseq, t0, t1, t2,"
-        " t3, t4, t5) VALUES($1,$2,$3,$4,$5,$6,(SELECT updated_modseq FROM objects WHERE"
+        " t3, t4, t5, ord) VALUES($1,$2,$3,$4,$5,$6,(SELECT updated_modseq FROM objects WHERE"
         " account_id=$1 AND type=$2 AND id=$3), jmapd_tsv($7), jmapd_tsv($8), jmapd_tsv($9),"
-        " jmapd_tsv($10), jmapd_tsv($11), jmapd_tsv($12)) ON CONFLICT(account_id, type, id) DO"
-        " UPDATE SET uid=EXCLUDED.uid, start=EXCLUDED.start, finish=EXCLUDED.finish,"
+        " jmapd_tsv($10), jmapd_tsv($11), jmapd_tsv($12), $13) ON CONFLICT(account_id, type, id)"
+        " DO UPDATE SET uid=EXCLUDED.uid, start=EXCLUDED.start, finish=EXCLUDED.finish,"
         " modseq=EXCLUDED.modseq, t0=EXCLUDED.t0, t1=EXCLUDED.t1, t2=EXCLUDED.t2,"
-        " t3=EXCLUDED.t3, t4=EXCLUDED.t4, t5=EXCLUDED.t5";
-    struct params p = three(account, type, id);
-    p_text(&p, ix->uid);
+        " t3=EXCLUDED.t3, t4=EXCLUDED.t4, t5=EXCLUDED.t5, ord=EXCLUDED.ord";
+    struct params p = pgq_three(account, type, id);
+    pgq_text(&p, ix->uid);
     if (ix->has_range)
-        p_int(&p, ix->start);
+        pgq_int(&p, ix->start);
     else
-        p_text(&p, NULL);
+        pgq_text(&p, NULL);
     if (ix->has_range && !ix->unbounded)
-        p_int(&p, ix->end);
+        pgq_int(&p, ix->end);
     else
-        p_text(&p, NULL);
+        pgq_text(&p, NULL);
     for (int i = 0; i < STORE_TEXT_FIELDS; i++)
-        p_text(&p, ix->text[i]);
-    return run(c, sql, &p, NULL);
+        pgq_text(&p, ix->text[i]);
+    if (ix->has_order)
+        pgq_int(&p, ix->order);
+    else
+        pgq_text(&p, NULL);
+    return pgq_run(c, sql, &p, NULL);
 }
 
-static int pg_index_del(struct store_conn *c, const char *account, const char *type, const char *id)
+int pg_index_del(struct store_conn *c, const char *account, const char *type, const char *id)
 {
     static const char *const sql = "DELETE FROM object_index WHERE account_id=$1 AND type=$2 AND "
                                    "id=$3";
-    struct params p = three(account, type, id);
-    return run(c, sql, &p, NULL);
+    struct params p = pgq_three(account, type, id);
+    return pgq_run(c, sql, &p, NULL);
 }
 
-static int pg_index_find_uid(struct store_conn *c, const char *account, const char *type,
-                             const char *uid, store_name_cb cb, void *ud)
+int pg_index_find_uid(struct store_conn *c, const char *account, const char *type, const char *uid,
+                      store_name_cb cb, void *ud)
 {
     static const char *const sql = "SELECT id FROM object_index WHERE account_id=$1 AND type=$2 "
                                    "AND uid=$3 ORDER BY id";
-    struct params p = three(account, type, uid);
-    return each_name(c, sql, &p, cb, ud);
+    struct params p = pgq_three(account, type, uid);
+    return pgq_each_name(c, sql, &p, cb, ud);
 }
 
-static int pg_index_range(struct store_conn *c, const char *account, const char *type,
-                          bool has_from, int64_t from, bool has_to, int64_t to, store_range_cb cb,
-                          void *ud)
+int pg_index_range(struct store_conn *c, const char *account, const char *type, bool has_from,
+                   int64_t from, bool has_to, int64_t to, store_range_cb cb, void *ud)
 {
     /* as sqlite.c: a superset of the objects overlapping [from, to), plus those
      * without a range */
@@ -1219,15 +1293,15 @@ static int pg_index_range(struct store_conn *c, const char *account, const char 
         "SELECT id, modseq FROM object_index WHERE account_id=$1 AND type=$2 AND start < $4 AND"
         " (finish IS NULL OR finish >= $3) UNION ALL SELECT id, modseq FROM object_index WHERE"
         " account_id=$1 AND type=$2 AND start IS NULL";
-    struct params p = two(account, type);
-    p_int(&p, has_from ? from : INT64_MIN);
-    p_int(&p, has_to ? to : INT64_MAX);
+    struct params p = pgq_two(account, type);
+    pgq_int(&p, has_from ? from : INT64_MIN);
+    pgq_int(&p, has_to ? to : INT64_MAX);
     PGresult *r;
-    int rc = run(c, sql, &p, &r);
+    int rc = pgq_run(c, sql, &p, &r);
     if (rc)
         return rc;
     for (int i = 0, n = PQntuples(r); i < n; i++)
-        if (cb(PQgetvalue(r, i, 0), PQgetisnull(r, i, 1) ? 0 : col_int(r, i, 1), ud))
+        if (cb(PQgetvalue(r, i, 0), PQgetisnull(r, i, 1) ? 0 : pgq_col_int(r, i, 1), ud))
             break;
     PQclear(r);
     return STORE_OK;
@@ -1283,9 +1357,8 @@ static void ts_cond(struct buf *sql, int field, int n)
 
 #define TEXT_PIECES 64
 
-static int pg_text_search(struct store_conn *c, const char *account, const char *type,
-                          const struct store_text_term *terms, size_t nterms, store_name_cb cb,
-                          void *ud)
+int pg_text_search(struct store_conn *c, const char *account, const char *type,
+                   const struct store_text_term *terms, size_t nterms, store_name_cb cb, void *ud)
 {
     struct buf sql = {0};
     struct buf pieces[TEXT_PIECES] = {{0}};
@@ -1324,21 +1397,20 @@ static int pg_text_search(struct store_conn *c, const char *account, const char 
 
 #define SNAPSHOT_TTL 3600
 
-static int pg_snapshot_put(struct store_conn *c, const char *account, const char *key,
-                           const char *ids)
+int pg_snapshot_put(struct store_conn *c, const char *account, const char *key, const char *ids)
 {
     static const char *const put = "INSERT INTO query_snapshots(key, account_id, ids, created) "
                                    "VALUES($1,$2,$3,$4) ON CONFLICT(key) DO UPDATE SET "
                                    "ids=EXCLUDED.ids, created=EXCLUDED.created";
     static const char *const prune = "DELETE FROM query_snapshots WHERE created < $1";
-    struct params p = two(key, account);
-    p_text(&p, ids);
-    p_int(&p, util_now());
+    struct params p = pgq_two(key, account);
+    pgq_text(&p, ids);
+    pgq_int(&p, util_now());
     /* inside the caller's transaction a savepoint keeps a failure (two front ends
      * saving the same snapshot) from aborting it: a snapshot is only a help */
     if (c->in_txn && simple(c, "SAVEPOINT jmapd_snapshot"))
         return STORE_ERR;
-    int rc = run(c, put, &p, NULL);
+    int rc = pgq_run(c, put, &p, NULL);
     if (c->in_txn) {
         if (rc) {
             c->failed = false;
@@ -1349,19 +1421,19 @@ static int pg_snapshot_put(struct store_conn *c, const char *account, const char
     /* now and then, the ones nobody will ask for any more */
     if (rc == STORE_OK && util_now() % 60 == 0) {
         struct params q = {0};
-        p_int(&q, util_now() - SNAPSHOT_TTL);
-        rc = run(c, prune, &q, NULL);
+        pgq_int(&q, util_now() - SNAPSHOT_TTL);
+        rc = pgq_run(c, prune, &q, NULL);
     }
     return rc;
 }
 
-static char *pg_snapshot_get(struct store_conn *c, const char *account, const char *key)
+char *pg_snapshot_get(struct store_conn *c, const char *account, const char *key)
 {
     static const char *const sql = "SELECT ids FROM query_snapshots WHERE key=$1 AND "
                                    "account_id=$2";
-    struct params p = two(key, account);
+    struct params p = pgq_two(key, account);
     PGresult *r;
-    if (run(c, sql, &p, &r))
+    if (pgq_run(c, sql, &p, &r))
         return NULL;
     char *ids = PQntuples(r) ? xstrdup(PQgetvalue(r, 0, 0)) : NULL;
     PQclear(r);
@@ -1370,27 +1442,27 @@ static char *pg_snapshot_get(struct store_conn *c, const char *account, const ch
 
 /* ---- feeds ------------------------------------------------------------------------------ */
 
-static int pg_feed_add(struct store_conn *c, const char *hash, const char *id, const char *account,
-                       const char *kind, const char *object_id)
+int pg_feed_add(struct store_conn *c, const char *hash, const char *id, const char *account,
+                const char *kind, const char *object_id)
 {
     static const char *const sql = "INSERT INTO feeds(hash, id, account_id, kind, object_id, "
                                    "created) VALUES($1,$2,$3,$4,$5,$6) ON CONFLICT DO NOTHING "
                                    "RETURNING 1";
-    struct params p = three(hash, id, account);
-    p_text(&p, kind);
-    p_text(&p, object_id);
-    p_int(&p, util_now());
-    return run_insert(c, sql, &p);
+    struct params p = pgq_three(hash, id, account);
+    pgq_text(&p, kind);
+    pgq_text(&p, object_id);
+    pgq_int(&p, util_now());
+    return pgq_insert(c, sql, &p);
 }
 
-static int pg_feed_lookup(struct store_conn *c, const char *hash, char account[64], char kind[32],
-                          char object_id[64])
+int pg_feed_lookup(struct store_conn *c, const char *hash, char account[64], char kind[32],
+                   char object_id[64])
 {
     static const char *const sql = "SELECT account_id, kind, object_id FROM feeds WHERE hash=$1";
     struct params p = {0};
-    p_text(&p, hash);
+    pgq_text(&p, hash);
     PGresult *r;
-    int rc = run(c, sql, &p, &r);
+    int rc = pgq_run(c, sql, &p, &r);
     if (rc)
         return rc;
     rc = STORE_NOTFOUND;
@@ -1404,12 +1476,12 @@ static int pg_feed_lookup(struct store_conn *c, const char *hash, char account[6
     return rc;
 }
 
-static int pg_feed_revoke(struct store_conn *c, const char *id)
+int pg_feed_revoke(struct store_conn *c, const char *id)
 {
     static const char *const sql = "DELETE FROM feeds WHERE id=$1";
     struct params p = {0};
-    p_text(&p, id);
-    return run_change(c, sql, &p);
+    pgq_text(&p, id);
+    return pgq_change(c, sql, &p);
 }
 
 const char *store_pg_url(struct store *st)

@@ -84,9 +84,16 @@ struct store_access {
     char name[256];
     bool may_write;
     bool is_personal;
+    bool shared; /* reached through shares of its collections only (issue 14): the
+                    rights are per collection (its shareWith), may_write says some
+                    share grants a write right */
 };
 /* Accounts the user may use (their own first). Returns the count (≤ max) or -1. */
-int store_user_accounts(struct store_conn *c, int64_t user_id, struct store_access *out, int max);
+int store_user_accounts(struct store_conn *c, int64_t user_id, struct store_access *out,
+                        int max);
+/* Accounts are the user's own, those granted whole (store_access_grant) and those
+ * where a collection is shared (store_share_set) with the user's principal (the id
+ * of their own account) or with a group they are in. */
 /* Grants user access to the account owned by owner_name. */
 int store_access_grant(struct store_conn *c, int64_t user_id, const char *account_id,
                        bool may_write);
@@ -114,6 +121,11 @@ json_t *store_object_get(struct store_conn *c, const char *account, const char *
 /* Whether a live object exists (no parsing). */
 bool store_object_exists(struct store_conn *c, const char *account, const char *type,
                          const char *id);
+/* Says that store_object_get will be asked for these ids of (account, type) in the
+ * current read transaction: a backend whose every call is a round trip to a server
+ * (PostgreSQL) loads them in one; SQLite does nothing. */
+int store_object_prefetch(struct store_conn *c, const char *account, const char *type,
+                          const char *const *ids, size_t n);
 /* Inserts (create) or replaces a live object, stamping modseq. unique_key (may be
  * NULL) is a key no other live object of (account, type) may hold: the database
  * enforces it and the put answers STORE_EXISTS, storing nothing, when it is taken. */
@@ -166,6 +178,10 @@ struct store_index {
     bool has_range, unbounded;
     int64_t start, end;
     const char *text[STORE_TEXT_FIELDS];
+    /* An integer the type's common sort reads from the index (an event's UTC start),
+     * absent where the object has none independent of the query (issue 21). */
+    bool has_order;
+    int64_t order;
 };
 int store_index_put(struct store_conn *c, const char *account, const char *type, const char *id,
                     const struct store_index *ix);
@@ -224,6 +240,26 @@ void store_bus_close(struct store_bus *b);
  * SQLite file is only read. Prints a line per table to out. 0, or -1 with *err. */
 int store_migrate_sqlite_to_pg(const char *dir, const char *url, FILE *out, char **err);
 
+/* Sorting and paging from the index (issue 21): indexed objects with an order, by
+ * (order, id) — order descending if desc, id always ascending — at positions
+ * [offset, offset + limit) among them (limit < 0: to the end): cb gets id, modseq
+ * and order. */
+int store_index_ordered(struct store_conn *c, const char *account, const char *type, bool desc,
+                        int64_t offset, int64_t limit,
+                        int (*cb)(const char *id, int64_t modseq, int64_t order, void *ud),
+                        void *ud);
+/* Indexed objects without an order: cb gets id and modseq (order 0). */
+int store_index_unordered(struct store_conn *c, const char *account, const char *type,
+                          int (*cb)(const char *id, int64_t modseq, int64_t order, void *ud),
+                          void *ud);
+/* How many indexed objects with an order come before (order, id) in the sequence of
+ * store_index_ordered; -1 on error. */
+int64_t store_index_rank(struct store_conn *c, const char *account, const char *type, bool desc,
+                         int64_t order, const char *id);
+/* The number of indexed objects with an order and without one; STORE_OK or STORE_ERR. */
+int store_index_count(struct store_conn *c, const char *account, const char *type, int64_t *ordered,
+                      int64_t *unordered);
+
 /* ---- read-only feeds ------------------------------------------------------------------- */
 /* A secret URL token (stored as its hash) that names one collection of an account. */
 int store_feed_add(struct store_conn *c, const char *hash, const char *id, const char *account,
@@ -231,5 +267,34 @@ int store_feed_add(struct store_conn *c, const char *hash, const char *id, const
 int store_feed_lookup(struct store_conn *c, const char *hash, char account[64], char kind[32],
                       char object_id[64]);
 int store_feed_revoke(struct store_conn *c, const char *id);
+
+/* ---- groups, shares and per-user properties (issue 14, RFC 9670) ------------------------ */
+/* A group is a principal (its id, unique name) whose rights reach its member users. */
+int store_group_add(struct store_conn *c, const char *id, const char *name);
+/* The id of the group named name. */
+int store_group_get(struct store_conn *c, const char *name, char id[64]);
+/* Removes the group, its memberships and the shares made to it. */
+int store_group_del(struct store_conn *c, const char *id);
+/* Adds (add) or removes a user from a group; removing a non-member is NOTFOUND. */
+int store_group_member(struct store_conn *c, const char *group_id, int64_t user_id, bool add);
+/* The ids of the groups user_id is in, and the users of a group. */
+int store_user_groups(struct store_conn *c, int64_t user_id,
+                      int (*cb)(const char *group_id, void *ud), void *ud);
+int store_group_members(struct store_conn *c, const char *group_id,
+                        int (*cb)(int64_t user_id, void *ud), void *ud);
+/* Replaces the principals a collection (account, type, object_id) is shared with
+ * (n may be 0: not shared); may_write says whether the share grants any write right. */
+struct store_share {
+    const char *principal_id;
+    bool may_write;
+};
+int store_share_set(struct store_conn *c, const char *account, const char *type,
+                    const char *object_id, const struct store_share *shares, size_t n);
+/* The per-user properties of one object for one user, a JSON object (new
+ * reference), or NULL; put with NULL or {} removes them. */
+json_t *store_user_props_get(struct store_conn *c, int64_t user_id, const char *account,
+                             const char *type, const char *object_id);
+int store_user_props_put(struct store_conn *c, int64_t user_id, const char *account,
+                         const char *type, const char *object_id, json_t *data);
 
 #endif

@@ -60,8 +60,8 @@ static void calendar_decorate(struct jmap_req *r, const struct store_access *a, 
 /* ---- validation ------------------------------------------------------------------------ */
 
 /* jscalendarbis §4.5.1 Alert, with calendars §4's rule that default alerts MUST NOT
- * use an AbsoluteTrigger. */
-static bool default_alert_ok(json_t *alert)
+ * use an AbsoluteTrigger (also TaskList's, tasks-06 §4). */
+bool types_default_alert_ok(json_t *alert)
 {
     if (!json_is_object(alert))
         return false;
@@ -141,7 +141,7 @@ static void check_default_alerts(struct jset *s, json_t *obj, const char *self, 
                 loaded = true;
             }
             /* §4: ids MUST be unique across all default alerts in the account */
-            if (!util_is_jmap_id(aid) || !default_alert_ok(alert) || json_object_get(seen, aid) ||
+            if (!util_is_jmap_id(aid) || !types_default_alert_ok(alert) || json_object_get(seen, aid) ||
                 json_object_get(others.ids, aid)) {
                 char *path = xasprintf("%s/%s", keys[k], aid);
                 jset_invalid(s, invalid, path,
@@ -207,8 +207,8 @@ static json_t *calendar_destroy(struct jset *s, const char *id, json_t *old)
                                     "onDestroyRemoveEvents", "calendarHasEvent");
 }
 
-const struct jcapability calendar_capability = {JMAP_CALENDARS, NULL,
-                                                calendar_account_capability, NULL};
+const struct jcapability calendar_capability = {.uri = JMAP_CALENDARS,
+                                                .account_value = calendar_account_capability};
 
 const struct jtype calendar_type = {
     .name = "Calendar",

@@ -382,17 +382,6 @@ static bool is_mine(json_t *addresses, const char *addr)
     return mine;
 }
 
-static void new_uuid(char out[37])
-{
-    unsigned char b[16];
-    util_random_bytes(b, sizeof b);
-    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40); /* RFC 9562 version 4 */
-    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
-             b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
-             b[14], b[15]);
-}
-
 struct uid_clash {
     const char *self, *rid;
     struct store_conn *c;
@@ -532,8 +521,11 @@ static void check_blobs(struct jset *s, json_t *obj, json_t *invalid)
     }
 }
 
-/* Runs the JSCalendar validator on obj without its JMAP-only properties. */
-static void check_jscalendar(struct jset *s, json_t *obj, int flags, json_t *invalid)
+/* Runs the JSCalendar validator on obj without its JMAP-only properties; each path
+ * gets the validator's reason (issue 12 §1.8). old is the stored version of an update
+ * (JSCAL_BIS17 checks only what changed from it), NULL for a create. */
+static void check_jscalendar(struct jset *s, json_t *obj, const json_t *old, int flags,
+                             json_t *invalid)
 {
     json_t *js = json_copy(obj);
     for (const char *const *k = jmap_only; *k; k++)
@@ -554,16 +546,18 @@ static void check_jscalendar(struct jset *s, json_t *obj, int flags, json_t *inv
         }
         json_object_set_new(js, "links", copy);
     }
-    json_t *bad = NULL;
-    if (jscal_validate(js, flags, &bad) != 0) {
+    json_t *bad = NULL, *why = NULL;
+    if (jscal_validate_why(js, flags, old, &bad, &why) != 0) {
         size_t i;
         json_t *v;
         json_array_foreach(bad, i, v)
         {
-            jset_invalid(s, invalid, json_string_value(v), "not valid JSCalendar 2.0");
+            jset_invalid(s, invalid, json_string_value(v), "%s",
+                         json_string_value(json_array_get(why, i)));
         }
     }
     json_decref(bad);
+    json_decref(why);
     json_decref(js);
 }
 
@@ -581,6 +575,18 @@ static bool changed_beyond_per_user(json_t *obj, json_t *old)
     json_object_foreach(old, k, v)
     {
         if (!json_object_get(obj, k) && !in_list(per_user, k) && strcmp(k, "updated"))
+            return true;
+    }
+    return false;
+}
+
+static bool has_calendar_address(const json_t *participants)
+{
+    const char *k;
+    json_t *p;
+    json_object_foreach((json_t *)participants, k, p)
+    {
+        if (json_is_string(json_object_get(p, "calendarAddress")))
             return true;
     }
     return false;
@@ -620,7 +626,8 @@ static json_t *validate_event(struct jset *s, struct store_conn *c, const char *
     jscal_upgrade(obj, legacy);
     size_t li;
     json_t *lv;
-    json_array_foreach(legacy, li, lv) add_invalid(invalid, json_string_value(lv));
+    json_array_foreach(legacy, li, lv) jset_invalid(s, invalid, json_string_value(lv), "%s",
+                                                    jscal_upgrade_reason(json_string_value(lv)));
     json_decref(legacy);
     /* jscalendarbis-17 §4.1 "version": an Event without an enclosing Group MUST set
      * it; what is stored is JSCalendar 2.0 once upgraded (issue 12 §2.4) */
@@ -666,13 +673,14 @@ static json_t *validate_event(struct jset *s, struct store_conn *c, const char *
     /* §5.9: if omitted, the server sets @type (a default), uid and created */
     if (!json_object_get(obj, "uid")) {
         char uuid[37];
-        new_uuid(uuid);
+        util_uuid4(uuid);
         json_object_set_new(obj, "uid", json_string(uuid));
     }
     char *def_addr = NULL;
     json_t *mine = account_addresses(c, account, &def_addr);
-    /* organizer: set when participants appear and none is given */
-    if (json_object_size(json_object_get(obj, "participants")) &&
+    /* organizer: set when participants with a calendarAddress appear and none is given
+     * (jscalendarbis-17 §3.4.4: an organizer needs such a participant) */
+    if (has_calendar_address(json_object_get(obj, "participants")) &&
         !json_object_get(obj, "organizerCalendarAddress") && def_addr)
         json_object_set_new(obj, "organizerCalendarAddress", json_string(def_addr));
     const char *org = json_string_value(json_object_get(obj, "organizerCalendarAddress"));
@@ -700,7 +708,7 @@ static json_t *validate_event(struct jset *s, struct store_conn *c, const char *
                 json_object_set_new(obj, "created", json_string(now));
         }
     }
-    check_jscalendar(s, obj, jscal_flags, invalid);
+    check_jscalendar(s, obj, old, jscal_flags, invalid);
     if (json_array_size(invalid))
         return NULL;
     /* Issue 19 §1: the series must be expandable within the limits every query uses
@@ -737,8 +745,9 @@ static json_t *event_check(struct jset *s, json_t *obj, json_t *old, json_t *inv
     bool personal = acct && acct->is_personal;
     if (privacy && strcmp(privacy, "public") != 0 && !personal)
         add_invalid(invalid, "privacy");
+    /* issue 12 §2.4: the rules jscalendarbis-17 tightened, for what the /set writes */
     json_t *err = validate_event(s, jmap_req_conn(r), jset_account(s), obj, old, invalid,
-                                 JSCAL_ALLOW_MISSING_SERVER_SET, check_uid_now);
+                                 JSCAL_ALLOW_MISSING_SERVER_SET | JSCAL_BIS17, check_uid_now);
     if (err || json_array_size(invalid))
         return err;
     /* §5.9.2: scheduling is not available on this server yet: when asked to send
@@ -879,6 +888,14 @@ static int event_index(struct store_conn *c, const char *account, const char *id
         ix.unbounded = unbounded != 0;
     }
     free(err);
+    /* the sort key of an unexpanded query by start (issue 21): the event's UTC start,
+     * for events in a time zone only (a floating one's depends on the query's zone) */
+    int64_t s = 0, e = 0;
+    if (json_is_string(json_object_get(obj, "timeZone")) &&
+        event_utc_span(obj, NULL, &s, &e) == 0) {
+        ix.has_order = true;
+        ix.order = s;
+    }
     struct buf f[STORE_TEXT_FIELDS] = {{0}};
     gather_text(obj, f);
     const char *ok;

@@ -18,6 +18,7 @@
 #include "jmap/engine.h"
 #include "types/calendar_event.h"
 #include "types/event_cache.h"
+#include "types/text_match.h"
 #include "types/types.h"
 #include "util/util.h"
 
@@ -26,75 +27,8 @@
 
 /* ---- text matching (§5.11.1) -----------------------------------------------------------
  * Case-insensitive and diacritic-insensitive; quoted text is a phrase (matched as
- * is), other words are tokens that must each start a word somewhere in the field. */
-
-/* casemap key with combining marks (U+0300..U+036F) removed */
-static char *text_key(const char *s)
-{
-    char *k = collation_casemap_key(s);
-    size_t j = 0;
-    for (size_t i = 0; k[i]; i++) {
-        unsigned char c = (unsigned char)k[i], d = (unsigned char)k[i + 1];
-        if ((c == 0xCC && d >= 0x80) || (c == 0xCD && d <= 0xAF)) {
-            i++;
-            continue;
-        }
-        k[j++] = k[i];
-    }
-    k[j] = 0;
-    return k;
-}
-
-static bool word_char(unsigned char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c >= 0x80;
-}
-
-/* Splits a search string into terms: json array of {"t": key, "phrase": bool}. */
-static json_t *search_terms(const char *q)
-{
-    json_t *terms = json_array();
-    const char *p = q;
-    while (*p) {
-        while (*p == ' ' || *p == '\t' || *p == '\n')
-            p++;
-        if (!*p)
-            break;
-        struct buf b = {0};
-        bool phrase = *p == '"' || *p == '\'';
-        if (phrase) {
-            char quote = *p++;
-            while (*p && *p != quote) {
-                if (*p == '\\' && (p[1] == '"' || p[1] == '\'' || p[1] == '\\'))
-                    p++;
-                buf_append(&b, p++, 1);
-            }
-            if (*p)
-                p++;
-        } else {
-            while (*p && *p != ' ' && *p != '\t' && *p != '\n')
-                buf_append(&b, p++, 1);
-        }
-        if (b.len) {
-            char *k = text_key(b.data);
-            json_array_append_new(terms, json_pack("{s:s, s:b}", "t", k, "phrase", phrase));
-            free(k);
-        }
-        buf_free(&b);
-    }
-    return terms;
-}
-
-static bool term_in(const char *key, json_t *term)
-{
-    const char *t = json_string_value(json_object_get(term, "t"));
-    if (json_is_true(json_object_get(term, "phrase")))
-        return strstr(key, t) != NULL;
-    for (const char *p = strstr(key, t); p; p = strstr(p + 1, t))
-        if (p == key || !word_char((unsigned char)p[-1]) || !word_char((unsigned char)*t))
-            return true;
-    return false;
-}
+ * is), other words are tokens that must each start a word somewhere in the field
+ * (types/text_match.c, shared with Task/query). */
 
 static void add(struct buf *b, json_t *v)
 {
@@ -145,7 +79,7 @@ static char *field_text(json_t *obj, const char *field)
             add(&b, json_object_get(v, "description"));
         }
     }
-    char *key = text_key(b.data ? b.data : "");
+    char *key = text_match_key(b.data ? b.data : "");
     buf_free(&b);
     return key;
 }
@@ -153,16 +87,7 @@ static char *field_text(json_t *obj, const char *field)
 static bool text_matches(json_t *obj, const char *field, json_t *terms)
 {
     char *key = field_text(obj, field);
-    bool ok = true;
-    size_t i;
-    json_t *t;
-    json_array_foreach(terms, i, t)
-    {
-        if (!term_in(key, t)) {
-            ok = false;
-            break;
-        }
-    }
+    bool ok = text_match_all(key, terms);
     free(key);
     return ok;
 }
@@ -308,7 +233,7 @@ static bool match_condition(struct query *q, json_t *cond, json_t *obj, bool ins
             has_before = true;
             before = local_arg(q, v);
         } else {
-            json_t *terms = search_terms(json_string_value(v));
+            json_t *terms = text_match_terms(json_string_value(v));
             bool ok = text_matches(obj, key, terms);
             /* a series matches if any recurrence does (§5.11.1): overridden text too */
             if (!ok && !instance) {
@@ -523,20 +448,8 @@ static size_t text_terms(json_t *filter, struct store_text_term **terms, json_t 
             json_t *v = json_object_get(c, cols[k].key);
             if (!json_is_string(v) || json_object_get(c, "operator"))
                 continue;
-            json_t *words = search_terms(json_string_value(v));
-            size_t j;
-            json_t *t;
-            json_array_foreach(words, j, t)
-            {
-                const char *s = json_string_value(json_object_get(t, "t"));
-                bool any = false;
-                for (const char *p = s; *p && !any; p++)
-                    any = word_char((unsigned char)*p);
-                if (!any)
-                    continue;
-                *terms = xrealloc(*terms, (n + 1) * sizeof **terms);
-                (*terms)[n++] = (struct store_text_term){s, cols[k].field, false, true};
-            }
+            json_t *words = text_match_terms(json_string_value(v));
+            text_match_store_terms(words, cols[k].field, terms, &n);
             json_array_append_new(*hold, words);
         }
     }
@@ -756,6 +669,166 @@ static json_t *item_ids(struct query *q)
     return ids;
 }
 
+/* ---- sorting and paging from the index (issue 21) ---------------------------------------------
+ * An unfiltered, unexpanded query sorted by start alone (the default) reads its page
+ * from the store's index: events in a time zone carry their UTC start as the index
+ * order; the few without one (floating events, those indexed before the order
+ * existed) are loaded and placed among them by rank. The results are those of the
+ * general path (item_cmp: start, then id ascending, in either direction), without
+ * parsing every event of the account. Small accounts keep the general path, which
+ * also keeps a snapshot of the results for /queryChanges. */
+
+#define FAST_MIN_EVENTS 1000    /* below this the general path is as fast */
+#define FAST_MAX_UNORDERED 2000 /* beyond this loading them costs more than it saves */
+#define QUERY_PAGE_MAX 10000    /* jmap/query.c's largest limit */
+
+struct placed {
+    char id[96];
+    int64_t modseq, start, pos; /* pos: in the whole result */
+};
+struct placed_list {
+    struct placed *v;
+    size_t n, cap;
+};
+
+static int place_cb(const char *id, int64_t modseq, int64_t order, void *ud)
+{
+    struct placed_list *l = ud;
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 64;
+        l->v = xrealloc(l->v, l->cap * sizeof *l->v);
+    }
+    struct placed *x = &l->v[l->n++];
+    copy_str(x->id, sizeof x->id, id);
+    x->modseq = modseq;
+    x->start = order;
+    x->pos = 0;
+    return 0;
+}
+
+/* item_cmp's order for a sort by start alone */
+static int placed_before(const struct placed *a, const struct placed *b, bool desc)
+{
+    if (a->start != b->start)
+        return (a->start < b->start) != desc ? -1 : 1;
+    return strcmp(a->id, b->id);
+}
+
+static int placed_cmp(const void *pa, const void *pb, void *ctx)
+{
+    return placed_before(pa, pb, *(const bool *)ctx);
+}
+
+/* Whether args ask for what the index can answer; *desc for a descending sort. */
+static bool fast_applies(json_t *args, bool *desc)
+{
+    json_t *f = json_object_get(args, "filter"), *sort = json_object_get(args, "sort");
+    json_t *anchor = json_object_get(args, "anchor");
+    if ((f && !json_is_null(f)) || (anchor && !json_is_null(anchor)) ||
+        json_is_true(json_object_get(args, "expandRecurrences")))
+        return false;
+    *desc = false;
+    if (!sort || json_is_null(sort) || (json_is_array(sort) && !json_array_size(sort)))
+        return true;
+    json_t *k = json_array_get(sort, 0);
+    if (!json_is_array(sort) || json_array_size(sort) != 1 || !json_is_object(k))
+        return false;
+    const char *p = json_string_value(json_object_get(k, "property"));
+    *desc = json_is_false(json_object_get(k, "isAscending"));
+    return p && strcmp(p, "start") == 0;
+}
+
+/* The unordered events with their start in tz, sorted; drops those gone. */
+static void load_unordered(struct jmap_req *r, const char *account, const char *tz, bool desc,
+                           struct placed_list *u)
+{
+    store_index_unordered(jmap_req_conn(r), account, calendar_event_type.name, place_cb, u);
+    size_t kept = 0;
+    for (size_t i = 0; i < u->n; i++) {
+        struct event_cached *e =
+            event_cache_get(jmap_req_conn(r), account, u->v[i].id, u->v[i].modseq, tz);
+        if (!e)
+            continue;
+        int64_t s = 0, end = 0;
+        event_utc_span(e->obj, tz, &s, &end);
+        event_cache_release(e);
+        u->v[i].start = s;
+        u->v[kept++] = u->v[i];
+    }
+    u->n = kept;
+    if (u->n > 1)
+        qsort_r(u->v, u->n, sizeof *u->v, placed_cmp, &desc);
+}
+
+/* Answers the query from the index: 0, -1 after an error, 1 if it does not apply. */
+static int fast_query(struct jmap_req *r, const char *account, json_t *args, int64_t state)
+{
+    bool desc = false;
+    if (!fast_applies(args, &desc))
+        return 1;
+    json_t *tzv = json_object_get(args, "timeZone"), *sort = json_object_get(args, "sort");
+    const char *tz = json_is_string(tzv) ? json_string_value(tzv) : "Etc/UTC";
+    if (!tz_is_iana(tz) || (json_is_array(sort) && json_array_size(sort) &&
+                            engine_sort_check(r, &calendar_event_type, sort)))
+        return tz_is_iana(tz) ? -1 : 1; /* the general path answers the bad zone */
+    int64_t nord = 0, nun = 0;
+    struct store_conn *c = jmap_req_conn(r);
+    if (store_index_count(c, account, calendar_event_type.name, &nord, &nun) != STORE_OK ||
+        nord + nun < FAST_MIN_EVENTS || nun > FAST_MAX_UNORDERED)
+        return 1;
+    struct placed_list u = {0}, w = {0};
+    load_unordered(r, account, tz, desc, &u);
+    int64_t total = nord + (int64_t)u.n, k = (int64_t)u.n;
+    int64_t p = json_integer_value(json_object_get(args, "position"));
+    if (p < 0)
+        p = total + p < 0 ? 0 : total + p;
+    json_t *limitv = json_object_get(args, "limit");
+    int64_t limit = json_is_integer(limitv) ? json_integer_value(limitv) : QUERY_PAGE_MAX;
+    if (limit > QUERY_PAGE_MAX)
+        limit = QUERY_PAGE_MAX;
+    /* an ordered row at index i is at i + (unordered before it): the page's ordered
+     * rows are among indexes [p - k, p + limit) */
+    int64_t from = p - k < 0 ? 0 : p - k;
+    store_index_ordered(c, account, calendar_event_type.name, desc, from, limit + k, place_cb, &w);
+    for (size_t i = 0; i < w.n; i++) {
+        size_t lo = 0, hi = u.n; /* unordered ones before w[i] */
+        while (lo < hi) {
+            size_t mid = (lo + hi) / 2;
+            if (placed_before(&u.v[mid], &w.v[i], desc) < 0)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        w.v[i].pos = from + (int64_t)i + (int64_t)lo;
+    }
+    for (size_t j = 0; j < u.n; j++)
+        u.v[j].pos = (int64_t)j + store_index_rank(c, account, calendar_event_type.name, desc,
+                                                   u.v[j].start, u.v[j].id);
+    store_rollback(c);
+    json_t *ids = json_array();
+    for (int64_t i = 0; i < total; i++)
+        json_array_append(ids, json_null()); /* a singleton: no allocation */
+    struct placed_list *lists[] = {&w, &u};
+    for (size_t l = 0; l < 2; l++)
+        for (size_t i = 0; i < lists[l]->n; i++)
+            if (lists[l]->v[i].pos >= p && lists[l]->v[i].pos < p + limit &&
+                lists[l]->v[i].pos < total)
+                json_array_set_new(ids, (size_t)lists[l]->v[i].pos, json_string(lists[l]->v[i].id));
+    free(u.v);
+    free(w.v);
+    for (int64_t i = p; i < p + limit && i < total; i++)
+        if (json_is_null(json_array_get(ids, (size_t)i))) {
+            /* the index changed under the reads (it cannot inside one read
+             * transaction) or disagrees with itself: the general path answers */
+            log_warn("CalendarEvent/query: index page incomplete at %lld", (long long)i);
+            json_decref(ids);
+            return 1;
+        }
+    int rc = engine_query_respond(r, &calendar_event_type, account, args, ids, state);
+    json_decref(ids);
+    return rc;
+}
+
 static int event_query(struct jmap_req *r, json_t *args)
 {
     const struct store_access *a =
@@ -763,6 +836,11 @@ static int event_query(struct jmap_req *r, json_t *args)
     if (!a)
         return -1;
     int64_t state = store_state_get(jmap_req_conn(r), a->account_id, calendar_event_type.name);
+    int fast = fast_query(r, a->account_id, args, state);
+    if (fast <= 0) {
+        store_rollback(jmap_req_conn(r));
+        return fast;
+    }
     struct query q;
     int rc = run_event_query(r, a->account_id, args, &q);
     store_rollback(jmap_req_conn(r));
@@ -909,7 +987,7 @@ static int event_parse(struct jmap_req *r, json_t *args)
     return 0;
 }
 
-const struct jcapability calendar_parse_capability = {JMAP_CALENDARS_PARSE, NULL, NULL, NULL};
+const struct jcapability calendar_parse_capability = {.uri = JMAP_CALENDARS_PARSE};
 
 void calendar_event_query_register(void)
 {

@@ -9,6 +9,7 @@
 
 #include "formats/icalendar_jscalendar/ical.h"
 #include "types/calendar_event.h"
+#include "types/tasks.h"
 #include "types/types.h"
 #include "util/util.h"
 
@@ -20,11 +21,26 @@ static void refuse(struct jmap_import_report *rep, char *reason)
     free(reason);
 }
 
-/* Imports every Event of the file into the account's default calendar; an event
- * whose uid (and recurrenceId) is already there replaces it. The converter repairs what
- * real-world producers write (each repair a warning); an event that still cannot be
- * stored is refused with its reason and the others go on. Tasks are refused (they belong
- * to task lists). */
+/* One Task (a VTODO) of an .ics file: into the account's default task list
+ * (issue 16 §5). */
+static int import_task(struct store_conn *c, const char *account, json_t *e, bool *updated,
+                       char **why)
+{
+    char list[64];
+    if (task_default_list(c, account, list) != 0) {
+        const char *uid = json_string_value(json_object_get(e, "uid"));
+        if (asprintf(why, "Task %s: the account has no task list", uid ? uid : "(no uid)") < 0)
+            *why = NULL;
+        return -1;
+    }
+    return task_import_one(c, account, list, e, updated, why);
+}
+
+/* Imports every Event of the file into the account's default calendar and every Task
+ * into its default task list; an object whose uid (and recurrenceId) is already there
+ * replaces it. The converter repairs what real-world producers write (each repair a
+ * warning); an object that still cannot be stored is refused with its reason and the
+ * others go on. */
 static int import_ics(struct store_conn *c, const char *account, const char *data, size_t len,
                       struct jmap_import_report *rep, char **err)
 {
@@ -55,19 +71,12 @@ static int import_ics(struct store_conn *c, const char *account, const char *dat
         if (rep && rep->progress)
             rep->progress(rep->ud, i, json_array_size(entries));
         const char *type = json_string_value(json_object_get(e, "@type"));
-        const char *uid = json_string_value(json_object_get(e, "uid"));
-        if (!type || strcmp(type, "Event") != 0) {
-            char *m = NULL;
-            if (asprintf(&m, "%s %s: tasks are not imported into a calendar",
-                         type ? type : "entry", uid ? uid : "(no uid)") < 0)
-                m = NULL;
-            refuse(rep, m);
-            continue;
-        }
+        bool task = type && strcmp(type, "Task") == 0;
         bool updated = false;
         char *why = NULL;
-        if (event_import_one(c, account, cal, e, &updated, &why) != 0) {
-            refuse(rep, why ? why : xstrdup("cannot store the event"));
+        if (task ? import_task(c, account, e, &updated, &why)
+                 : event_import_one(c, account, cal, e, &updated, &why)) {
+            refuse(rep, why ? why : xstrdup("cannot store the object"));
             continue;
         }
         if (updated && rep)
@@ -81,7 +90,7 @@ static int import_ics(struct store_conn *c, const char *account, const char *dat
 }
 
 struct export_ctx {
-    const char *calendar;
+    const struct ics_export *e;
     ical_writer *w;
     jmap_write_fn write;
     void *ud;
@@ -98,40 +107,52 @@ static int emit(struct export_ctx *x, char *text)
     return x->rc;
 }
 
-static int export_event(const char *id, json_t *obj, void *ud)
+static int export_one(const char *id, json_t *obj, void *ud)
 {
     struct export_ctx *x = ud;
-    if (!json_object_get(json_object_get(obj, "calendarIds"), x->calendar))
+    if (!x->e->member(obj, x->e->collection_id))
         return 0;
     json_t *js = json_copy(obj);
-    static const char *const jmap_only[] = {"id", "calendarIds", "isDraft", "isOrigin",
-                                            "baseEventId"};
-    for (size_t i = 0; i < sizeof jmap_only / sizeof jmap_only[0]; i++)
-        json_object_del(js, jmap_only[i]);
+    for (const char *const *k = x->e->jmap_only; *k; k++)
+        json_object_del(js, *k);
     char *err = NULL;
     char *text = ical_writer_add(x->w, js, &err);
     if (!text)
-        log_warn("export: event %s skipped: %s", id, err ? err : "?");
+        log_warn("export: %s %s skipped: %s", x->e->type, id, err ? err : "?");
     free(err);
     json_decref(js);
     return emit(x, text);
+}
+
+int ics_export(struct store_conn *c, const char *account, const struct ics_export *e,
+               jmap_write_fn write, void *ud, const char **content_type)
+{
+    json_t *coll = store_object_get(c, account, e->collection_type, e->collection_id);
+    if (!coll)
+        return STORE_NOTFOUND;
+    json_decref(coll);
+    *content_type = "text/calendar; charset=utf-8";
+    struct export_ctx x = {e, ical_writer_new(NULL, NULL), write, ud, STORE_OK};
+    emit(&x, ical_writer_begin(x.w));
+    store_object_foreach(c, account, e->type, export_one, &x);
+    emit(&x, ical_writer_end(x.w));
+    ical_writer_free(x.w);
+    return x.rc;
+}
+
+static bool in_calendar(json_t *event, const char *calendar)
+{
+    return json_object_get(json_object_get(event, "calendarIds"), calendar) != NULL;
 }
 
 static int export_calendar(struct store_conn *c, const char *account, const char *id,
                            const char *args, jmap_write_fn write, void *ud,
                            const char **content_type)
 {
-    json_t *cal = store_object_get(c, account, "Calendar", id);
-    if (!cal)
-        return STORE_NOTFOUND;
-    json_decref(cal);
-    *content_type = "text/calendar; charset=utf-8";
-    struct export_ctx x = {id, ical_writer_new(NULL, NULL), write, ud, STORE_OK};
-    emit(&x, ical_writer_begin(x.w));
-    store_object_foreach(c, account, calendar_event_type.name, export_event, &x);
-    emit(&x, ical_writer_end(x.w));
-    ical_writer_free(x.w);
-    return x.rc;
+    static const char *const jmap_only[] = {"id", "calendarIds", "isDraft", "isOrigin",
+                                            "baseEventId", NULL};
+    struct ics_export e = {"Calendar", id, calendar_event_type.name, in_calendar, jmap_only};
+    return ics_export(c, account, &e, write, ud, content_type);
 }
 
 const struct jimporter calendar_io_importers[] = {

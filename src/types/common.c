@@ -9,6 +9,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "formats/jscalendar/jscal_util.h"
 #include "jmap/engine.h"
 #include "types/types.h"
 #include "util/util.h"
@@ -147,48 +148,11 @@ bool types_is_time_zone(const char *tzid)
            strncmp(tzid, "right", 5) != 0;
 }
 
-/* CSS Color Module Level 3 §4.3 extended color keywords (plus "transparent" is not
- * a color name there and is excluded). */
-static const char *const css_names[] = {
-    "aliceblue", "antiquewhite", "aqua", "aquamarine", "azure", "beige", "bisque", "black",
-    "blanchedalmond", "blue", "blueviolet", "brown", "burlywood", "cadetblue", "chartreuse",
-    "chocolate", "coral", "cornflowerblue", "cornsilk", "crimson", "cyan", "darkblue", "darkcyan",
-    "darkgoldenrod", "darkgray", "darkgreen", "darkgrey", "darkkhaki", "darkmagenta",
-    "darkolivegreen", "darkorange", "darkorchid", "darkred", "darksalmon", "darkseagreen",
-    "darkslateblue", "darkslategray", "darkslategrey", "darkturquoise", "darkviolet", "deeppink",
-    "deepskyblue", "dimgray", "dimgrey", "dodgerblue", "firebrick", "floralwhite", "forestgreen",
-    "fuchsia", "gainsboro", "ghostwhite", "gold", "goldenrod", "gray", "green", "greenyellow",
-    "grey", "honeydew", "hotpink", "indianred", "indigo", "ivory", "khaki", "lavender",
-    "lavenderblush", "lawngreen", "lemonchiffon", "lightblue", "lightcoral", "lightcyan",
-    "lightgoldenrodyellow", "lightgray", "lightgreen", "lightgrey", "lightpink", "lightsalmon",
-    "lightseagreen", "lightskyblue", "lightslategray", "lightslategrey", "lightsteelblue",
-    "lightyellow", "lime", "limegreen", "linen", "magenta", "maroon", "mediumaquamarine",
-    "mediumblue", "mediumorchid", "mediumpurple", "mediumseagreen", "mediumslateblue",
-    "mediumspringgreen", "mediumturquoise", "mediumvioletred", "midnightblue", "mintcream",
-    "mistyrose", "moccasin", "navajowhite", "navy", "oldlace", "olive", "olivedrab", "orange",
-    "orangered", "orchid", "palegoldenrod", "palegreen", "paleturquoise", "palevioletred",
-    "papayawhip", "peachpuff", "peru", "pink", "plum", "powderblue", "purple", "red", "rosybrown",
-    "royalblue", "saddlebrown", "salmon", "sandybrown", "seagreen", "seashell", "sienna", "silver",
-    "skyblue", "slateblue", "slategray", "slategrey", "snow", "springgreen", "steelblue", "tan",
-    "teal", "thistle", "tomato", "turquoise", "violet", "wheat", "white", "whitesmoke", "yellow",
-    "yellowgreen",
-};
-
+/* CSS Color Module Level 3: a §4.3 color name or #RGB/#RRGGBB (the one table is
+ * formats/jscalendar's, which JSCalendar 2.0 §3.2.12 uses in its six-digit form). */
 bool types_is_css_color(const char *s)
 {
-    if (s[0] == '#') {
-        size_t n = strlen(s + 1);
-        if (n != 3 && n != 6)
-            return false;
-        for (size_t i = 1; i <= n; i++)
-            if (!isxdigit((unsigned char)s[i]))
-                return false;
-        return true;
-    }
-    for (size_t i = 0; i < sizeof css_names / sizeof css_names[0]; i++)
-        if (strcasecmp(s, css_names[i]) == 0)
-            return true;
-    return false;
+    return jscal_css_color(s, 0);
 }
 
 struct members {
@@ -199,7 +163,9 @@ struct members {
 static int collect_member(const char *id, json_t *obj, void *ud)
 {
     struct members *m = ud;
-    if (json_object_get(json_object_get(obj, m->set_prop), m->collection))
+    json_t *in = json_object_get(obj, m->set_prop); /* Id[Boolean], or one Id (taskListId) */
+    if (json_is_string(in) ? strcmp(json_string_value(in), m->collection) == 0
+                           : json_object_get(in, m->collection) != NULL)
         json_array_append_new(m->ids, json_string(id));
     return 0;
 }
@@ -225,7 +191,7 @@ json_t *types_destroy_collection(struct jset *s, const char *id, const struct jt
             if (!obj)
                 continue;
             json_object_del(json_object_get(obj, set_prop), id);
-            int rc = json_object_size(json_object_get(obj, set_prop))
+            int rc = json_object_size(json_object_get(obj, set_prop)) /* 0 for a single Id */
                          ? jset_write_other(s, member_type, mid, obj, NULL)
                          : jset_destroy_other(s, member_type, mid);
             json_decref(obj);

@@ -293,18 +293,23 @@ json_t *contact_card_prepare(struct jset *s, struct store_conn *c, const char *a
         json_decref(cmp);
     }
     check_media(s, c, account, card, old, invalid, false);
-    json_t *view = validation_view(card), *paths = NULL;
-    if (jscontact_card_validate(view, &paths, NULL)) {
+    json_t *view = validation_view(card), *paths = NULL, *msgs = NULL;
+    if (jscontact_card_validate(view, &paths, &msgs)) {
         size_t i;
         json_t *p;
         json_array_foreach(paths, i, p)
         {
-            /* the validator names the Card itself with an empty path */
+            /* the validator names the Card itself with an empty path; its messages are
+             * "path: why" (issue 12 §1.8) */
             const char *path = json_string_value(p);
-            jset_invalid(s, invalid, path && *path ? path : "@type", "not valid JSContact (RFC 9553)");
+            const char *m = json_string_value(json_array_get(msgs, i));
+            size_t pl = path && *path ? strlen(path) : strlen("(card)");
+            const char *why = m && strlen(m) > pl + 2 ? m + pl + 2 : "not valid JSContact";
+            jset_invalid(s, invalid, path && *path ? path : "@type", "%s (RFC 9553)", why);
         }
     }
     json_decref(paths);
+    json_decref(msgs);
     json_decref(view);
     if (json_array_size(invalid) || !json_is_string(uid))
         return NULL;

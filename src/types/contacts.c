@@ -29,8 +29,8 @@ static json_t *contacts_account_capability(const struct config *cfg, const struc
 }
 
 /* The session value is an empty object. */
-static const struct jcapability contacts_capability = {JMAP_CONTACTS, NULL,
-                                                       contacts_account_capability, NULL};
+static const struct jcapability contacts_capability = {
+    .uri = JMAP_CONTACTS, .account_value = contacts_account_capability};
 
 /* ---- the default address book ------------------------------------------------------- */
 

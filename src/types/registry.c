@@ -9,5 +9,7 @@
 const struct jmodule *const types_registry[] = {
     &calendars_module,
     &contacts_module,
+    &tasks_module,
+    &principals_module,
     NULL,
 };

@@ -12,11 +12,37 @@
 /* The capability URIs of the modules. */
 #define JMAP_CALENDARS "urn:ietf:params:jmap:calendars" /* draft-ietf-jmap-calendars §1.5.1 */
 #define JMAP_CONTACTS "urn:ietf:params:jmap:contacts"   /* RFC 9610 §1.4.1 */
+#define JMAP_TASKS "urn:ietf:params:jmap:tasks"         /* draft-ietf-jmap-tasks-06 §1.5.1 */
+#define JMAP_PRINCIPALS "urn:ietf:params:jmap:principals" /* RFC 9670 §1.5.1 */
+#define JMAP_PRINCIPALS_OWNER "urn:ietf:params:jmap:principals:owner" /* RFC 9670 §1.5.2 */
 
 /* The registry: every module of the server, NULL-terminated (registry.c). */
 extern const struct jmodule *const types_registry[];
 extern const struct jmodule calendars_module; /* calendars.c */
 extern const struct jmodule contacts_module;  /* contacts.c */
+extern const struct jmodule tasks_module;     /* tasks.c */
+extern const struct jmodule principals_module; /* principal.c */
+
+/* ---- principals and sharing (RFC 9670; principal.c, share_notification.c) ---------- */
+extern const struct jtype principal_type;
+extern const struct jtype share_notification_type;
+/* Creates or updates the directory entry of a principal: a user (type
+ * "individual", id = their account id) or a group ("group"); address is the
+ * calendar address (mailto:) or NULL. Inside a write transaction. */
+int principal_put(struct store_conn *c, const char *id, const char *type, const char *name,
+                  const char *address);
+/* Removes a principal from the directory (a user or group deleted). */
+int principal_remove(struct store_conn *c, const char *id);
+/* The stored principal (new reference) or NULL. */
+json_t *principal_load(struct store_conn *c, const char *id);
+void share_notification_register_methods(void);
+/* RFC 9670 §3: records in user_account (the sharee's own) that their rights on an
+ * object changed from old_rights to new_rights (either NULL: none), made by r's
+ * user (r NULL: the administrator). */
+int share_notification_add(struct store_conn *c, struct jmap_req *r, const char *user_account,
+                           const char *object_type, const char *object_account,
+                           const char *object_id, const char *name, json_t *old_rights,
+                           json_t *new_rights);
 
 extern const struct jtype calendar_type;
 extern const struct jtype participant_identity_type;
@@ -35,17 +61,32 @@ int types_create_direct(struct store_conn *c, const struct jtype *t, const char 
  * argument the only one with isDefault true, if it exists; ignored otherwise. */
 void types_finish_set_default(struct jset *s, bool all_ok);
 /* Destroying a collection (calendars §4.3, RFC 9610 §2.3): its members are the
- * objects of member_type whose set_prop (calendarIds, addressBookIds) names it.
+ * objects of member_type whose set_prop (calendarIds, addressBookIds; or a single
+ * Id such as taskListId, then a member is always destroyed) names it.
  * Unless the remove_arg argument is true, members give the SetError
  * has_members_error; with it, each member leaves the collection and one left in
  * none is destroyed. Returns a SetError or NULL. */
 json_t *types_destroy_collection(struct jset *s, const char *id, const struct jtype *member_type,
                                  const char *set_prop, const char *remove_arg,
                                  const char *has_members_error);
+/* One collection (a calendar, a task list) as one VCALENDAR (calendar_io.c): the objects
+ * of type for which member(obj, collection_id) holds, without the JMAP-only properties
+ * (NULL-terminated), streamed through write. STORE_NOTFOUND if the collection (of
+ * collection_type) does not exist. */
+struct ics_export {
+    const char *collection_type, *collection_id, *type;
+    bool (*member)(json_t *obj, const char *collection_id);
+    const char *const *jmap_only;
+};
+int ics_export(struct store_conn *c, const char *account, const struct ics_export *e,
+               jmap_write_fn write, void *ud, const char **content_type);
 /* Value checks shared by the types: */
 bool types_is_utc_datetime(json_t *v);
 bool types_is_signed_duration(const char *s);
 bool types_is_time_zone(const char *tzid);
 bool types_is_css_color(const char *s);
+/* A default alert (calendars-27 §4, tasks-06 §4): an Alert whose trigger is an
+ * OffsetTrigger (calendar.c). */
+bool types_default_alert_ok(json_t *alert);
 
 #endif

@@ -107,6 +107,17 @@ char *xasprintf(const char *fmt, ...)
 
 /* ---- ids ------------------------------------------------------------------------ */
 
+void util_uuid4(char out[37])
+{
+    unsigned char b[16];
+    util_random_bytes(b, sizeof b);
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40); /* RFC 9562 version 4 */
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
+             b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
+             b[14], b[15]);
+}
+
 void util_random_bytes(void *out, size_t len)
 {
     if (RAND_bytes(out, (int)len) != 1) {

@@ -25,6 +25,8 @@ void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(p
 void util_random_id(char *out, size_t len, char prefix);
 /* Cryptographically random bytes; aborts if the system RNG fails. */
 void util_random_bytes(void *out, size_t len);
+/* A random (version 4, RFC 9562 §5.4) UUID in its 36-character text form. */
+void util_uuid4(char out[37]);
 /* true if s is a valid JMAP Id: 1–255 octets of URL-safe base64 alphabet. */
 bool util_is_jmap_id(const char *s);
 

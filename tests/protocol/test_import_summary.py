@@ -31,13 +31,17 @@ def test_issue12_5_2_summary_counts_and_reasons(fresh_server, tmp_path):
                  + "END:VCALENDAR\r\n")
     r = run_cli(s.data, "import", "--user", "alice", str(f))
     assert r.returncode == 0, r.stderr
-    assert "3 imported (1 new, 2 updated), 2 repaired with warnings, 2 refused" in r.stdout
+    # the task goes into the default task list (issue 16 §5, tasks-06 §4 role inbox)
+    assert "4 imported (2 new, 2 updated), 2 repaired with warnings, 1 refused" in r.stdout
     err = r.stderr
     assert "warning: line" in err and "PRIORITY" in err and "W. Europe Standard Time" in err
     assert "refused: line" in err and "DTSTART" in err          # the reason, with the line
-    assert "refused: Task t: tasks are not imported" in err
     ids = s.call("CalendarEvent/query", {"accountId": s.account()})[1]["ids"]
     assert len(ids) == 3
+    tasks = "urn:ietf:params:jmap:tasks"
+    out = s.call("Task/get", {"accountId": s.account(), "ids": None},
+                 using=["urn:ietf:params:jmap:core", tasks])[1]
+    assert [t["uid"] for t in out["list"]] == ["t"]
 
 
 def test_issue12_5_2_progress_on_a_terminal(fresh_server, tmp_path):
@@ -66,3 +70,30 @@ def test_issue12_5_2_progress_on_a_terminal(fresh_server, tmp_path):
     # not a terminal: no progress at all
     r = run_cli(s.data, "import", "--user", "alice", str(f))
     assert "/600" not in r.stderr and "600 imported (0 new, 600 updated)" in r.stdout
+
+
+def test_issue21_long_import_commits_in_batches(fresh_server, tmp_path):
+    """Issue 21: `jmapd import` commits every few thousand events rather than once per
+    file; the result is the same: every event stored once, and an event repeated after a
+    batch boundary updates the one an earlier batch committed (found by its uid)."""
+    s = fresh_server
+    f = tmp_path / "long.ics"
+    evs = [event(f"b{i}") for i in range(4500)]
+    evs[4321] = event("b7", "LOCATION:moved\r\n")  # b7 again, two batches later
+    f.write_text(HEAD + "".join(evs) + "END:VCALENDAR\r\n")
+    os.environ["JMAPD_IMPORT_BATCH"] = "1000"
+    try:
+        r = run_cli(s.data, "import", "--user", "alice", str(f))
+    finally:
+        del os.environ["JMAPD_IMPORT_BATCH"]
+    assert r.returncode == 0, r.stderr
+    assert "4500 imported (4499 new, 1 updated), 0 repaired with warnings, 0 refused" in r.stdout
+    out = s.call("CalendarEvent/query", {"accountId": s.account(), "calculateTotal": True,
+                                         "filter": {"uid": "b7"}})[1]
+    assert out["total"] == 1
+    ev = s.call("CalendarEvent/get", {"accountId": s.account(), "ids": out["ids"],
+                                      "properties": ["locations"]})[1]["list"][0]
+    assert [v["name"] for v in ev["locations"].values()] == ["moved"]
+    total = s.call("CalendarEvent/query", {"accountId": s.account(), "calculateTotal": True,
+                                           "limit": 1})[1]["total"]
+    assert total == 4499

@@ -104,4 +104,4 @@ def test_invalid_properties_say_which_and_why_rfc8620_5_3(server, acct):
         "addressBookIds": {"nosuchbook": True}, "kind": 5}}}, using=contacts)[1]
     d = out["notCreated"]["k"]["description"]
     assert "addressBookIds/nosuchbook: not an address book" in d, d
-    assert "kind: not valid JSContact" in d, d
+    assert "kind: must be a String" in d, d  # the validator's reason (issue 12 §1.8)

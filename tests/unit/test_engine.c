@@ -108,7 +108,8 @@ static bool personal_only(const struct store_access *a)
 {
     return a->is_personal;
 }
-static const struct jcapability own_capability = {"urn:example:own", NULL, NULL, personal_only};
+static const struct jcapability own_capability = {.uri = "urn:example:own",
+                                                  .account_supports = personal_only};
 static const struct jtype own_type = {
     .name = "OwnNote",
     .capability = "urn:example:own",

@@ -329,14 +329,211 @@ static void test_json_writer(void **state)
     json_decref(j);
 }
 
+/* The reason the validator gives for path, or NULL if path is not reported. */
+static const char *reason_of(json_t *obj, int flags, const json_t *old, const char *path)
+{
+    static char buf[512];
+    json_t *inv = NULL, *why = NULL;
+    const char *r = NULL;
+    if (jscal_validate_why(obj, flags, old, &inv, &why)) {
+        assert_int_equal(json_array_size(inv), json_array_size(why));
+        size_t i;
+        json_t *e;
+        json_array_foreach(inv, i, e) if (!strcmp(json_string_value(e), path))
+        {
+            snprintf(buf, sizeof buf, "%s", json_string_value(json_array_get(why, i)));
+            r = buf;
+        }
+    }
+    json_decref(inv);
+    json_decref(why);
+    return r;
+}
+
+static json_t *event_with(const char *patch_json)
+{
+    json_t *o = J(base_event), *p = J(patch_json);
+    assert_int_equal(jscal_patch_apply(o, p, NULL), 0);
+    json_decref(p);
+    return o;
+}
+
+#define assert_reason(obj, flags, old, path, text)                                                 \
+    do {                                                                                           \
+        const char *r_ = reason_of(obj, flags, old, path);                                         \
+        if (!r_ || !strstr(r_, text)) {                                                            \
+            print_error("%s: expected a reason with \"%s\", got \"%s\"\n", path, text,             \
+                        r_ ? r_ : "(not reported)");                                               \
+            fail();                                                                                \
+        }                                                                                          \
+    } while (0)
+
+/* Issue 12 §1.8 / RFC 8620 §5.3: every path the validator reports comes with the reason:
+ * what the value must be, with the JSCalendar 2.0 (jscalendarbis-17) section. */
+static void test_issue12_1_8_reason_per_path(void **state)
+{
+    (void)state;
+    json_t *o = event_with("{\"start\":\"2020-01-15 13:00\",\"duration\":\"one hour\","
+                           "\"priority\":12,\"timeZone\":\"Mars/Olympus\","
+                           "\"participants\":{\"p1\":{\"name\":\"A\",\"roles\":{\"chair\":true}}},"
+                           "\"recurrenceRule\":{\"frequency\":\"daily\",\"byHour\":[25]},"
+                           "\"alerts\":{\"a\":{\"trigger\":{\"offset\":\"soon\"}}}}");
+    assert_reason(o, 0, NULL, "start", "not a LocalDateTime (JSCalendar 2.0 §1.5.5)");
+    assert_reason(o, 0, NULL, "duration", "not a Duration");
+    assert_reason(o, 0, NULL, "priority", "0 to 9");
+    assert_reason(o, 0, NULL, "timeZone", "TimeZoneId");
+    assert_reason(o, 0, NULL, "participants/p1/roles", "needs calendarAddress");
+    assert_reason(o, 0, NULL, "participants/p1/calendarAddress", "required when kind, roles");
+    assert_reason(o, 0, NULL, "participants/p1/calendarAddress", "RFC 8984 sendTo is obsolete");
+    assert_reason(o, 0, NULL, "recurrenceRule/byHour", "integer from 0 to 23");
+    assert_reason(o, 0, NULL, "alerts/a/trigger/offset", "SignedDuration");
+    json_decref(o);
+    /* inside an override: the path and the reason of the patched instance */
+    o = event_with("{\"recurrenceRule\":{\"frequency\":\"daily\"},\"recurrenceOverrides\":"
+                   "{\"2020-01-16T13:00:00\":{\"duration\":\"PT1X\"},"
+                   "\"2020-01-17T13:00:00\":{\"excluded\":true,\"title\":\"x\"}}}");
+    assert_reason(o, 0, NULL, "recurrenceOverrides/2020-01-16T13:00:00/duration", "not a Duration");
+    assert_reason(o, 0, NULL, "recurrenceOverrides/2020-01-17T13:00:00/excluded",
+                  "{\"excluded\": true} and nothing else");
+    json_decref(o);
+    /* a missing mandatory property, the wrong @type, an obsolete RFC 8984 name */
+    o = event_with("{\"start\":null,\"@type\":\"Evnt\"}");
+    assert_reason(o, 0, NULL, "@type", "must be \"Event\", \"Task\" or \"Group\"");
+    json_decref(o);
+    o = event_with("{\"start\":null,\"replyTo\":{\"imip\":\"mailto:a@example.com\"}}");
+    assert_reason(o, 0, NULL, "start", "required");
+    assert_reason(o, 0, NULL, "replyTo", "use organizerCalendarAddress");
+    json_decref(o);
+    /* the one reason for what jscal_upgrade cannot convert */
+    assert_non_null(
+        strstr(jscal_upgrade_reason("participants/p1/sendTo"), "RFC 8984 sendTo is obsolete"));
+    assert_non_null(strstr(jscal_upgrade_reason("recurrenceRules"), "one recurrenceRule"));
+}
+
+/* Issue 12 §2.4: the rules jscalendarbis-17 tightened hold for new data (JSCAL_BIS17);
+ * without the flag (data stored before, imports) they are not applied. */
+static void test_jscalendarbis17_tightened_rules_issue12_2_4(void **state)
+{
+    (void)state;
+    struct {
+        const char *patch, *path, *why;
+    } cases[] = {
+        /* §3.4.4: an organizer needs a participant with a calendarAddress */
+        {"{\"organizerCalendarAddress\":\"mailto:o@example.com\"}", "organizerCalendarAddress",
+         "needs a participant with a calendarAddress (JSCalendar 2.0 §3.4.4)"},
+        {"{\"organizerCalendarAddress\":\"mailto:o@example.com\",\"participants\":{\"p\":"
+         "{\"name\":\"P\"}}}",
+         "organizerCalendarAddress", "§3.4.4"},
+        /* §3.4.6: email needs calendarAddress, and is an addr-spec */
+        {"{\"participants\":{\"p\":{\"email\":\"p@example.com\"}}}", "participants/p/email",
+         "needs calendarAddress"},
+        {"{\"participants\":{\"p\":{\"email\":\"p@example.com\"}}}",
+         "participants/p/calendarAddress", "required when email is set"},
+        {"{\"organizerCalendarAddress\":\"mailto:o@example.com\",\"participants\":{\"p\":"
+         "{\"calendarAddress\":\"mailto:p@example.com\",\"email\":\"not an address\"}}}",
+         "participants/p/email", "not an addr-spec"},
+        /* §3.4.5: sentBy of the event */
+        {"{\"sentBy\":\"s@example.com\"}", "sentBy", "needs organizerCalendarAddress"},
+        /* §3.2.12: a CSS3 color name or #RRGGBB, nothing else */
+        {"{\"color\":\"#abc\"}", "color", "not a CSS color"},
+        {"{\"color\":\"no-such-colour\"}", "color", "not a CSS color"},
+        {"{\"color\":\"rgb(1,2,3)\"}", "color", "#RRGGBB"},
+        /* §3.4.6: delegatedTo keys are calendar addresses */
+        {"{\"organizerCalendarAddress\":\"mailto:o@example.com\",\"participants\":{\"p\":"
+         "{\"calendarAddress\":\"mailto:p@example.com\",\"delegatedTo\":{\"p2\":true}}}}",
+         "participants/p/delegatedTo/p2", "a URI"},
+        /* §7.4.2.1-2: obsolete and reserved properties */
+        {"{\"localizations\":{\"de\":{\"title\":\"x\"}}}", "localizations", "reserved"},
+        {"{\"locations\":{\"l\":{\"name\":\"x\",\"timeZone\":\"Europe/Berlin\"}}}",
+         "locations/l/timeZone", "obsolete"},
+        {"{\"links\":{\"k\":{\"href\":\"data:,x\",\"cid\":\"c@x\"}}}", "links/k/cid", "obsolete"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        json_t *o = event_with(cases[i].patch);
+        assert_reason(o, JSCAL_BIS17, NULL, cases[i].path, cases[i].why);
+        /* -08 rules alone (stored data): not these */
+        assert_null(reason_of(o, 0, NULL, cases[i].path));
+        json_decref(o);
+    }
+    /* §3.6.1: never null (a PatchObject null removes, so set it) */
+    json_t *floating = J(base_event);
+    json_object_set_new(floating, "timeZone", json_null());
+    assert_reason(floating, JSCAL_BIS17, NULL, "timeZone", "never null");
+    assert_null(reason_of(floating, 0, NULL, "timeZone"));
+    json_decref(floating);
+    /* what -17 allows */
+    static const char *const good[] = {
+        "{\"color\":\"#A0b1C2\"}", "{\"color\":\"DarkSlateGrey\"}",
+        "{\"organizerCalendarAddress\":\"mailto:o@example.com\",\"sentBy\":\"s@example.com\","
+        "\"participants\":{\"p\":{\"calendarAddress\":\"mailto:p@example.com\",\"email\":"
+        "\"p@example.com\",\"roles\":{\"owner\":true},\"delegatedTo\":{\"mailto:d@example.com\":"
+        "true}}}}",
+        "{\"participants\":{\"p\":{\"name\":\"no address, no organizer\"}}}", NULL};
+    for (int i = 0; good[i]; i++) {
+        json_t *o = event_with(good[i]), *inv = NULL;
+        if (jscal_validate_why(o, JSCAL_BIS17, NULL, &inv, NULL)) {
+            char *d = json_dumps(inv, 0);
+            print_error("%s: %s\n", good[i], d);
+            free(d);
+            fail();
+        }
+        json_decref(o);
+    }
+}
+
+/* Issue 12 §2.4, the decision for stored data: an update is checked by the -17 rules only
+ * in what it changes; what it leaves as stored (under the -08 rules) stays valid. */
+static void test_jscalendarbis17_update_checks_what_changes_issue12_2_4(void **state)
+{
+    (void)state;
+    json_t *old =
+        event_with("{\"color\":\"#abc\",\"organizerCalendarAddress\":"
+                   "\"mailto:o@example.com\",\"participants\":{\"o\":{\"calendarAddress\":"
+                   "\"mailto:o@example.com\"},\"p\":{\"email\":\"p@example.com\"}},"
+                   "\"recurrenceRule\":{\"frequency\":\"daily\"}}");
+    assert_non_null(reason_of(old, JSCAL_BIS17, NULL, "color")); /* as new data: refused */
+    /* a new title: valid */
+    json_t *n = json_deep_copy(old);
+    json_object_set_new(n, "title", json_string("new title"));
+    assert_int_equal(jscal_validate_why(n, JSCAL_BIS17, old, NULL, NULL), 0);
+    /* another participant's RSVP, an override: valid */
+    json_object_set_new(json_object_get(json_object_get(n, "participants"), "o"),
+                        "participationStatus", json_string("accepted"));
+    json_object_set_new(n, "recurrenceOverrides",
+                        J("{\"2020-01-16T13:00:00\":{\"title\":\"moved\"}}"));
+    assert_int_equal(jscal_validate_why(n, JSCAL_BIS17, old, NULL, NULL), 0);
+    /* a changed color, an override that sets one: checked */
+    json_object_set_new(n, "color", json_string("#abd"));
+    assert_reason(n, JSCAL_BIS17, old, "color", "not a CSS color");
+    json_object_set_new(n, "color", json_string("#abc"));
+    json_object_set_new(n, "recurrenceOverrides",
+                        J("{\"2020-01-16T13:00:00\":{\"color\":\"#123\"}}"));
+    assert_reason(n, JSCAL_BIS17, old, "recurrenceOverrides/2020-01-16T13:00:00/color",
+                  "not a CSS color");
+    json_object_del(n, "recurrenceOverrides");
+    /* a changed email of the participant without calendarAddress: checked */
+    json_object_set_new(json_object_get(json_object_get(n, "participants"), "p"), "email",
+                        json_string("q@example.com"));
+    assert_reason(n, JSCAL_BIS17, old, "participants/p/email", "needs calendarAddress");
+    json_decref(n);
+    json_decref(old);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_datetimes),       cmocka_unit_test(test_durations),
-        cmocka_unit_test(test_ids_and_uuidv5),  cmocka_unit_test(test_patch),
-        cmocka_unit_test(test_validate_paths),  cmocka_unit_test(test_validate_task_group_normalize),
-        cmocka_unit_test(test_timezones),       cmocka_unit_test(test_json_writer),
+        cmocka_unit_test(test_datetimes),
+        cmocka_unit_test(test_durations),
+        cmocka_unit_test(test_ids_and_uuidv5),
+        cmocka_unit_test(test_patch),
+        cmocka_unit_test(test_validate_paths),
+        cmocka_unit_test(test_validate_task_group_normalize),
+        cmocka_unit_test(test_timezones),
+        cmocka_unit_test(test_json_writer),
         cmocka_unit_test(test_override_ignored_keys),
+        cmocka_unit_test(test_issue12_1_8_reason_per_path),
+        cmocka_unit_test(test_jscalendarbis17_tightened_rules_issue12_2_4),
+        cmocka_unit_test(test_jscalendarbis17_update_checks_what_changes_issue12_2_4),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -562,6 +562,54 @@ static void test_rfc9554_2_1_ordered_adr_positions(void **state)
     json_decref(card);
 }
 
+/* Issue 12 §4, RFC 9555 §2.3.11: a Card without language whose localizations change
+ * name/full (or the name components alone, with a derived FN) converts to proper
+ * ALTID/LANGUAGE alternatives, no JSPROP, and reads back equal; and the §2.3.11 figure
+ * "Property without Language" gives no Card language. */
+static void test_rfc9555_2_3_11_localized_name_without_language(void **state)
+{
+    (void)state;
+    static const char *const cards[] = {
+        "{\"@type\":\"Card\",\"version\":\"2.0\",\"uid\":\"u\",\"name\":{\"full\":\"Ivan Petrov\"},"
+        "\"localizations\":{\"ru\":{\"name/full\":\"Иван Петров\"}}}",
+        "{\"@type\":\"Card\",\"version\":\"2.0\",\"uid\":\"u\",\"name\":{\"full\":\"Ivan Petrov\"},"
+        "\"localizations\":{\"ru\":{\"name/full\":\"Иван Петров\"},\"de\":{\"name/full\":"
+        "\"Iwan Petrow\"}}}",
+        "{\"@type\":\"Card\",\"version\":\"2.0\",\"uid\":\"u\",\"name\":{\"components\":"
+        "[{\"kind\":\"given\",\"value\":\"Ivan\"}]},\"localizations\":{\"ru\":{\"name/components\":"
+        "[{\"kind\":\"given\",\"value\":\"Иван\"}]}}}",
+        "{\"@type\":\"Card\",\"version\":\"2.0\",\"uid\":\"u\",\"name\":{\"full\":\"Ivan\"},"
+        "\"titles\":{\"t\":{\"name\":\"Boss\"}},\"localizations\":{\"fr\":{\"titles/t/name\":"
+        "\"Patron\",\"name/full\":\"Yvan\"}}}",
+        NULL};
+    for (int i = 0; cards[i]; i++) {
+        json_t *card = json_loads(cards[i], 0, NULL);
+        assert_non_null(card);
+        char *v = round_trip(card);
+        if (strstr(v, "JSPROP")) {
+            fprintf(stderr, "JSPROP in\n%s", v);
+            fail();
+        }
+        assert_null(strstr(v, "\r\nLANGUAGE:"));
+        free(v);
+        json_decref(card);
+    }
+    /* the figure: FN without LANGUAGE, TITLE with and without */
+    json_t *c = card_of("FN:John Doe\nTITLE;ALTID=1:Boss\nTITLE;ALTID=1;LANGUAGE=fr:Patron\n");
+    assert_null(json_object_get(c, "language"));
+    assert_null(json_object_get(c, "vCardProps"));
+    const char *tid = NULL;
+    json_t *t;
+    json_object_foreach(json_object_get(c, "titles"), tid, t) break;
+    assert_non_null(tid);
+    char key[64];
+    snprintf(key, sizeof key, "titles/%s/name", tid);
+    assert_string_equal(json_string_value(json_object_get(path(c, "localizations/fr"), key)),
+                        "Patron");
+    assert_string_equal(pstr(c, "name/full"), "John Doe");
+    json_decref(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -584,6 +632,7 @@ int main(void)
         cmocka_unit_test(test_rfc9555_3_2_1_no_jsprop_for_converted),
         cmocka_unit_test(test_rfc9555_2_15_1_vcardprops_keep_params),
         cmocka_unit_test(test_rfc9554_2_1_ordered_adr_positions),
+        cmocka_unit_test(test_rfc9555_2_3_11_localized_name_without_language),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -82,6 +82,26 @@ static void upgrade_entry(json_t *o, const char *prefix, json_t *invalid)
     }
     if (json_is_null(json_object_get(o, "timeZone")))
         json_object_del(o, "timeZone"); /* -08: null is floating */
+    if (json_is_null(json_object_get(o, "recurrenceIdTimeZone")))
+        json_object_del(o, "recurrenceIdTimeZone"); /* -08: null is floating */
+}
+
+const char *jscal_upgrade_reason(const char *path)
+{
+    const char *name = path ? strrchr(path, '/') : NULL;
+    name = name ? name + 1 : path ? path : "";
+    if (!strcmp(name, "recurrenceRules"))
+        return "JSCalendar 2.0 has one recurrenceRule, RFC 8984 recurrenceRules with more "
+               "than one rule has no JSCalendar 2.0 form (§7.4.2.1)";
+    if (!strcmp(name, "excludedRecurrenceRules"))
+        return "obsolete in JSCalendar 2.0 (§7.4.2.1, iCalendar deprecated EXRULE)";
+    if (!strcmp(name, "replyTo"))
+        return "JSCalendar 2.0 has one organizerCalendarAddress, RFC 8984 replyTo is obsolete "
+               "(§7.4.2.2) and converts only with one address and no organizerCalendarAddress";
+    if (!strcmp(name, "sendTo"))
+        return "JSCalendar 2.0 has one calendarAddress, RFC 8984 sendTo is obsolete (§7.4.2.2) "
+               "and converts only with one address and no calendarAddress";
+    return "no JSCalendar 2.0 form";
 }
 
 int jscal_upgrade(json_t *obj, json_t *invalid)

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* ---- dates ---------------------------------------------------------------------------- */
 
@@ -493,4 +494,86 @@ char *jscal_rrule_text(const json_t *r, const char *until, int flags)
     if (skip && rscale)
         rrule_upper(&b, ";SKIP=", skip);
     return jbuf_take(&b);
+}
+
+/* ---- value syntax (jscalendarbis-17 §3.2.12, §3.4.4, §3.4.6) ------------------------------ */
+
+/* CSS Color Module Level 3 §4.3, the extended color keywords. */
+/* clang-format off */
+static const char *const css_names[] = {
+    "aliceblue", "antiquewhite", "aqua", "aquamarine", "azure", "beige", "bisque", "black",
+    "blanchedalmond", "blue", "blueviolet", "brown", "burlywood", "cadetblue", "chartreuse",
+    "chocolate", "coral", "cornflowerblue", "cornsilk", "crimson", "cyan", "darkblue", "darkcyan",
+    "darkgoldenrod", "darkgray", "darkgreen", "darkgrey", "darkkhaki", "darkmagenta",
+    "darkolivegreen", "darkorange", "darkorchid", "darkred", "darksalmon", "darkseagreen",
+    "darkslateblue", "darkslategray", "darkslategrey", "darkturquoise", "darkviolet", "deeppink",
+    "deepskyblue", "dimgray", "dimgrey", "dodgerblue", "firebrick", "floralwhite", "forestgreen",
+    "fuchsia", "gainsboro", "ghostwhite", "gold", "goldenrod", "gray", "green", "greenyellow",
+    "grey", "honeydew", "hotpink", "indianred", "indigo", "ivory", "khaki", "lavender",
+    "lavenderblush", "lawngreen", "lemonchiffon", "lightblue", "lightcoral", "lightcyan",
+    "lightgoldenrodyellow", "lightgray", "lightgreen", "lightgrey", "lightpink", "lightsalmon",
+    "lightseagreen", "lightskyblue", "lightslategray", "lightslategrey", "lightsteelblue",
+    "lightyellow", "lime", "limegreen", "linen", "magenta", "maroon", "mediumaquamarine",
+    "mediumblue", "mediumorchid", "mediumpurple", "mediumseagreen", "mediumslateblue",
+    "mediumspringgreen", "mediumturquoise", "mediumvioletred", "midnightblue", "mintcream",
+    "mistyrose", "moccasin", "navajowhite", "navy", "oldlace", "olive", "olivedrab", "orange",
+    "orangered", "orchid", "palegoldenrod", "palegreen", "paleturquoise", "palevioletred",
+    "papayawhip", "peachpuff", "peru", "pink", "plum", "powderblue", "purple", "red", "rosybrown",
+    "royalblue", "saddlebrown", "salmon", "sandybrown", "seagreen", "seashell", "sienna", "silver",
+    "skyblue", "slateblue", "slategray", "slategrey", "snow", "springgreen", "steelblue", "tan",
+    "teal", "thistle", "tomato", "turquoise", "violet", "wheat", "white", "whitesmoke", "yellow",
+    "yellowgreen"};
+/* clang-format on */
+
+int jscal_css_color(const char *s, int six_only)
+{
+    if (!s)
+        return 0;
+    if (s[0] == '#') {
+        size_t n = strlen(s + 1);
+        if (n != 6 && (six_only || n != 3))
+            return 0;
+        for (size_t i = 1; i <= n; i++)
+            if (!isxdigit((unsigned char)s[i]))
+                return 0;
+        return 1;
+    }
+    for (size_t i = 0; i < sizeof css_names / sizeof css_names[0]; i++)
+        if (!strcasecmp(s, css_names[i]))
+            return 1;
+    return 0;
+}
+
+int jscal_addr_spec(const char *s)
+{
+    if (!s)
+        return 0;
+    const char *at = strrchr(s, '@');
+    if (!at || at == s || !at[1] || strstr(at, "..") || at[1] == '.' || at[strlen(at) - 1] == '.')
+        return 0;
+    for (const char *p = s; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        /* no white space, controls or the specials that end an address (RFC 5322 §3.2.3)
+         * outside a quoted local part */
+        if (c <= 0x20 || c == 0x7f || (p > at && strchr("()<>[]:;,\\\"@", c)))
+            return 0;
+        if (p < at && *s != '"' && strchr("()<>[]:;,\\\"@", c))
+            return 0;
+    }
+    return 1;
+}
+
+int jscal_uri(const char *s)
+{
+    if (!s || !isalpha((unsigned char)*s))
+        return 0;
+    const char *p = s + 1;
+    while (isalnum((unsigned char)*p) || *p == '+' || *p == '-' || *p == '.')
+        p++;
+    if (*p != ':' || !p[1])
+        return 0;
+    for (; *p; p++)
+        if ((unsigned char)*p <= 0x20 || *p == 0x7f)
+            return 0;
+    return 1;
 }

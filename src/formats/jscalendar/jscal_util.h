@@ -87,4 +87,13 @@ char *jscal_strdupf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 enum { JSCAL_RRULE_ITERATE = 1 };
 char *jscal_rrule_text(const json_t *r, const char *until, int flags);
 
+/* 1 if s is a CSS Color Module Level 3 color name (§4.3, case-insensitive) or an RGB value
+ * "#RRGGBB" (§4.2.1; also "#RGB" unless six_only: jscalendarbis-17 §3.2.12 allows only the
+ * six-digit form). */
+int jscal_css_color(const char *s, int six_only);
+/* 1 if s has the shape of an RFC 5322 §3.4.1 addr-spec (local-part "@" domain). */
+int jscal_addr_spec(const char *s);
+/* 1 if s has the shape of an absolute URI (RFC 3986 §3: scheme ":" and more, no spaces). */
+int jscal_uri(const char *s);
+
 #endif

@@ -14,14 +14,19 @@
 #include "formats/timezone/tz.h"
 
 typedef struct {
-    json_t *invalid;
+    json_t *invalid; /* the paths */
+    json_t *reasons; /* parallel to invalid: why each is invalid (issue 12 §1.8) */
     int flags;
     const json_t *root; /* the Event/Task being checked (for carried time zones) */
+    const json_t *old;  /* JSCAL_BIS17 on an update: what root was before (or NULL) */
     int is_task;
 } vctx;
 
-static void bad(vctx *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void bad(vctx *v, const char *fmt, ...)
+/* Reports the path made from fmt, once, with the reason why (a fixed text that says
+ * what the value must be and cites the section). */
+static void bad(vctx *v, const char *why, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void bad(vctx *v, const char *why, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -40,12 +45,22 @@ static void bad(vctx *v, const char *fmt, ...)
         return;
     }
     json_array_append_new(v->invalid, json_string(s));
+    json_array_append_new(v->reasons, json_string(why));
     free(s);
 }
 
 static char *join(const char *prefix, const char *name)
 {
     return *prefix ? jscal_strdupf("%s/%s", prefix, name) : strdup(name);
+}
+
+/* Reports prefix/name. */
+static void bad_at(vctx *v, const char *prefix, const char *name, const char *why)
+{
+    if (*prefix)
+        bad(v, why, "%s/%s", prefix, name);
+    else
+        bad(v, why, "%s", name);
 }
 
 /* ---- primitive checks ----------------------------------------------------------------- */
@@ -109,13 +124,42 @@ int jscal_timezone_known(const char *s, const json_t *obj)
 /* Checks obj[name] with a predicate; reports prefix/name. Returns the value or NULL. */
 typedef enum { T_STRING, T_BOOL, T_UINT, T_INT, T_LDT, T_UTC, T_DUR, T_SDUR, T_TZ, T_OBJ } vtype;
 
+/* What a value of type t must be, for the reason of a wrong one (§1.5). */
+static const char *type_reason(vtype t)
+{
+    switch (t) {
+    case T_STRING:
+        return "not a String";
+    case T_BOOL:
+        return "not a Boolean";
+    case T_UINT:
+        return "not an UnsignedInt (JSCalendar 2.0 §1.5.3)";
+    case T_INT:
+        return "not an Int (JSCalendar 2.0 §1.5.2)";
+    case T_LDT:
+        return "not a LocalDateTime (JSCalendar 2.0 §1.5.5)";
+    case T_UTC:
+        return "not a UTCDateTime (JSCalendar 2.0 §1.5.4)";
+    case T_DUR:
+        return "not a Duration (JSCalendar 2.0 §1.5.6)";
+    case T_SDUR:
+        return "not a SignedDuration (JSCalendar 2.0 §1.5.7)";
+    case T_TZ:
+        return "not a TimeZoneId this server knows (JSCalendar 2.0 §1.5.8: an IANA name, or "
+               "a VTIMEZONE carried in iCalendar)";
+    case T_OBJ:
+        return "not an object";
+    }
+    return "invalid value";
+}
+
 static json_t *check(vctx *v, json_t *obj, const char *prefix, const char *name, vtype t,
                      int mandatory)
 {
     json_t *j = json_object_get(obj, name);
     if (!j) {
         if (mandatory)
-            goto fail;
+            bad_at(v, prefix, name, "required (JSCalendar 2.0: a mandatory property)");
         return NULL;
     }
     int ok = 0;
@@ -153,10 +197,7 @@ static json_t *check(vctx *v, json_t *obj, const char *prefix, const char *name,
     }
     if (ok)
         return j;
-fail:;
-    char *p = join(prefix, name);
-    bad(v, "%s", p);
-    free(p);
+    bad_at(v, prefix, name, type_reason(t));
     return NULL;
 }
 
@@ -165,18 +206,16 @@ static void check_type(vctx *v, json_t *obj, const char *prefix, const char *typ
     json_t *t = json_object_get(obj, "@type");
     if (!t) {
         if (required) {
-            char *p = join(prefix, "@type");
-            bad(v, "%s", p);
-            free(p);
+            bad_at(v, prefix, "@type", "required (JSCalendar 2.0 §1.4.4)");
         } else if (v->flags & JSCAL_NORMALIZE) {
             json_object_set_new(obj, "@type", json_string(type));
         }
         return;
     }
     if (!json_is_string(t) || strcmp(json_string_value(t), type)) {
-        char *p = join(prefix, "@type");
-        bad(v, "%s", p);
-        free(p);
+        char why[80];
+        snprintf(why, sizeof why, "must be \"%s\" (JSCalendar 2.0 §1.4.4)", type);
+        bad_at(v, prefix, "@type", why);
     }
 }
 
@@ -189,7 +228,10 @@ static void check_set(vctx *v, json_t *obj, const char *prefix, const char *name
         return;
     char *p = join(prefix, name);
     if (!json_is_object(j) || (nonempty && !json_object_size(j))) {
-        bad(v, "%s", p);
+        bad(v,
+            json_is_object(j) ? "must not be empty: omit it instead (JSCalendar 2.0 §3.4.6)"
+                              : "not a String[Boolean] set",
+            "%s", p);
         free(p);
         return;
     }
@@ -204,7 +246,11 @@ static void check_set(vctx *v, json_t *obj, const char *prefix, const char *name
                 ok |= !strcmp(*a, k);
         }
         if (!ok)
-            bad(v, "%s/%s", p, k);
+            bad(v,
+                !json_is_true(e) ? "the value of a set member must be true"
+                : !*k            ? "an empty key"
+                                 : "not one of the values this property allows",
+                "%s/%s", p, k);
     }
     free(p);
 }
@@ -221,9 +267,10 @@ static void check_enum(vctx *v, json_t *obj, const char *prefix, const char *nam
     for (const char *const *a = allowed; *a; a++)
         if (!strcmp(*a, s))
             return;
-    char *p = join(prefix, name);
-    bad(v, "%s", p);
-    free(p);
+    bad_at(v, prefix, name,
+           vendor_ok
+               ? "not one of the enumerated values, nor vendor-specific (JSCalendar 2.0 §1.7.5)"
+               : "not one of the enumerated values (JSCalendar 2.0 §1.7.5)");
 }
 
 /* Id[...] maps: keys must be Ids, values objects; calls fn for each. */
@@ -237,7 +284,7 @@ static void check_map(vctx *v, json_t *obj, const char *prefix, const char *name
         return;
     char *p = join(prefix, name);
     if (!json_is_object(j)) {
-        bad(v, "%s", p);
+        bad(v, "not a map (a JSON object)", "%s", p);
         free(p);
         return;
     }
@@ -246,8 +293,10 @@ static void check_map(vctx *v, json_t *obj, const char *prefix, const char *name
     json_object_foreach(j, k, e)
     {
         char *ep = jscal_strdupf("%s/%s", p, k);
-        if ((ids && !jid_valid(k)) || !json_is_object(e))
-            bad(v, "%s", ep);
+        if (ids && !jid_valid(k))
+            bad(v, "the key is not an Id (JSCalendar 2.0 §1.5.1)", "%s", ep);
+        else if (!json_is_object(e))
+            bad(v, "not an object", "%s", ep);
         else
             fn(v, e, ep);
         free(ep);
@@ -280,12 +329,12 @@ static void check_location(vctx *v, json_t *l, const char *p)
     check_type(v, l, p, "Location", 0);
     size_t n = json_object_size(l) - (json_object_get(l, "@type") ? 1 : 0);
     if (n == 0)
-        bad(v, "%s", p);
+        bad(v, "a Location needs a property other than @type (JSCalendar 2.0 §3.2.5)", "%s", p);
     check(v, l, p, "name", T_STRING, 0);
     check_set(v, l, p, "locationTypes", 0, NULL);
     json_t *c = check(v, l, p, "coordinates", T_STRING, 0);
     if (c && strncasecmp(json_string_value(c), "geo:", 4))
-        bad(v, "%s/coordinates", p);
+        bad(v, "not a geo: URI (RFC 5870, JSCalendar 2.0 §3.2.5)", "%s/coordinates", p);
     check_map(v, l, p, "links", check_link, 1);
 }
 
@@ -305,7 +354,7 @@ static void check_participant(vctx *v, json_t *pt, const char *p)
     check(v, pt, p, "description", T_STRING, 0);
     if (check(v, pt, p, "descriptionContentType", T_STRING, 0) &&
         !json_object_get(pt, "description"))
-        bad(v, "%s/descriptionContentType", p);
+        bad(v, "needs description (JSCalendar 2.0 §3.4.6)", "%s/descriptionContentType", p);
     json_t *addr = check(v, pt, p, "calendarAddress", T_STRING, 0);
     check(v, pt, p, "kind", T_STRING, 0);
     check_set(v, pt, p, "roles", 1, NULL);
@@ -324,24 +373,35 @@ static void check_participant(vctx *v, json_t *pt, const char *p)
     json_t *prog = check(v, pt, p, "progress", T_STRING, 0);
     json_t *pc = check(v, pt, p, "percentComplete", T_UINT, 0);
     if (pc && json_integer_value(pc) > 100)
-        bad(v, "%s/percentComplete", p);
+        bad(v, "must be 0 to 100 (JSCalendar 2.0 §3.4.6)", "%s/percentComplete", p);
     if (!v->is_task && prog)
-        bad(v, "%s/progress", p);
+        bad(v, "only a participant of a Task has it (JSCalendar 2.0 §3.4.6)", "%s/progress", p);
     if (!v->is_task && pc)
-        bad(v, "%s/percentComplete", p);
+        bad(v, "only a participant of a Task has it (JSCalendar 2.0 §3.4.6)", "%s/percentComplete",
+            p);
     if (prog) {
         json_t *ps = json_object_get(pt, "participationStatus");
         if (ps && (!json_is_string(ps) || strcmp(json_string_value(ps), "accepted")))
-            bad(v, "%s/progress", p);
+            bad(v, "needs participationStatus \"accepted\" (JSCalendar 2.0 §3.4.6)", "%s/progress",
+                p);
     }
-    /* jscalendarbis §4.4.5: these require calendarAddress. */
+    /* jscalendarbis §3.4.6: these require calendarAddress. The dependent property and
+     * the missing calendarAddress are both named, so the client sees what to add. */
     static const char *const need_addr[] = {"kind", "roles", "participationStatus", "expectReply",
                                             "sentBy", "delegatedTo", "delegatedFrom",
                                             "memberOf", "progress", NULL};
     if (!addr && !(v->flags & JSCAL_RELAXED))
         for (const char *const *n = need_addr; *n; n++)
-            if (json_object_get(pt, *n))
-                bad(v, "%s/%s", p, *n);
+            if (json_object_get(pt, *n)) {
+                bad(v, "needs calendarAddress (JSCalendar 2.0 §3.4.6)", "%s/%s", p, *n);
+                bad(v,
+                    json_object_get(pt, "sendTo")
+                        ? "required (JSCalendar 2.0 §3.4.6, RFC 8984 sendTo is obsolete)"
+                        : "required when kind, roles, participationStatus, expectReply, sentBy, "
+                          "delegatedTo, delegatedFrom, memberOf or progress is set (JSCalendar "
+                          "2.0 §3.4.6, RFC 8984 sendTo is obsolete)",
+                    "%s/calendarAddress", p);
+            }
 }
 
 static void check_alert(vctx *v, json_t *a, const char *p)
@@ -350,12 +410,13 @@ static void check_alert(vctx *v, json_t *a, const char *p)
     json_t *t = json_object_get(a, "trigger");
     char *tp = jscal_strdupf("%s/trigger", p);
     if (!json_is_object(t)) {
-        bad(v, "%s", tp);
+        bad(v, "required: an OffsetTrigger or AbsoluteTrigger object (JSCalendar 2.0 §3.5.1)", "%s",
+            tp);
     } else {
         json_t *ty = json_object_get(t, "@type");
         const char *type = json_is_string(ty) ? json_string_value(ty) : NULL;
         if (ty && !type)
-            bad(v, "%s/@type", tp);
+            bad(v, "not a String", "%s/@type", tp);
         else if (!type || !strcmp(type, "OffsetTrigger")) {
             if (!type && (v->flags & JSCAL_NORMALIZE))
                 json_object_set_new(t, "@type", json_string("OffsetTrigger"));
@@ -379,7 +440,7 @@ static void check_int_list(vctx *v, json_t *r, const char *p, const char *name, 
     if (!a)
         return;
     if (!json_is_array(a) || !json_array_size(a)) {
-        bad(v, "%s/%s", p, name);
+        bad(v, "must be a non-empty array (JSCalendar 2.0 §3.3.3)", "%s/%s", p, name);
         return;
     }
     size_t i;
@@ -388,7 +449,11 @@ static void check_int_list(vctx *v, json_t *r, const char *p, const char *name, 
     {
         if (!json_is_integer(e) || json_integer_value(e) < lo || json_integer_value(e) > hi ||
             (nonzero && json_integer_value(e) == 0)) {
-            bad(v, "%s/%s", p, name);
+            char why[120];
+            snprintf(why, sizeof why,
+                     "each entry must be an integer from %ld to %ld%s (JSCalendar 2.0 §3.3.3)", lo,
+                     hi, nonzero ? ", not 0" : "");
+            bad(v, why, "%s/%s", p, name);
             return;
         }
     }
@@ -402,34 +467,35 @@ static void check_rrule(vctx *v, json_t *r, const char *p)
     static const char *const days[] = {"mo", "tu", "we", "th", "fr", "sa", "su", NULL};
     static const char *const skips[] = {"omit", "backward", "forward", NULL};
     if (!json_object_get(r, "frequency"))
-        bad(v, "%s/frequency", p);
+        bad(v, "required (JSCalendar 2.0 §3.3.3)", "%s/frequency", p);
     check_enum(v, r, p, "frequency", freqs, 0);
     json_t *iv = check(v, r, p, "interval", T_UINT, 0);
     if (iv && json_integer_value(iv) < 1)
-        bad(v, "%s/interval", p);
+        bad(v, "must be at least 1 (JSCalendar 2.0 §3.3.3)", "%s/interval", p);
     check(v, r, p, "rscale", T_STRING, 0);
     check_enum(v, r, p, "skip", skips, 0);
     check_enum(v, r, p, "firstDayOfWeek", days, 0);
     json_t *bd = json_object_get(r, "byDay");
     if (bd) {
         if (!json_is_array(bd) || !json_array_size(bd))
-            bad(v, "%s/byDay", p);
+            bad(v, "must be a non-empty array of NDay (JSCalendar 2.0 §3.3.3)", "%s/byDay", p);
         size_t i;
         json_t *e;
         json_array_foreach(bd, i, e)
         {
             char *ep = jscal_strdupf("%s/byDay", p);
             if (!json_is_object(e)) {
-                bad(v, "%s", ep);
+                bad(v, "must be a non-empty array of NDay (JSCalendar 2.0 §3.3.3)", "%s", ep);
             } else {
                 check_type(v, e, ep, "NDay", 0);
                 check_enum(v, e, ep, "day", days, 0);
                 if (!json_object_get(e, "day"))
-                    bad(v, "%s/day", ep);
+                    bad(v, "required (JSCalendar 2.0 §3.3.3)", "%s/day", ep);
                 json_t *n = check(v, e, ep, "nthOfPeriod", T_INT, 0);
                 if (n && (json_integer_value(n) == 0 || json_integer_value(n) > 53 ||
                           json_integer_value(n) < -53))
-                    bad(v, "%s/nthOfPeriod", ep);
+                    bad(v, "must be -53 to 53, not 0 (JSCalendar 2.0 §3.3.3)", "%s/nthOfPeriod",
+                        ep);
             }
             free(ep);
         }
@@ -455,12 +521,15 @@ static void check_rrule(vctx *v, json_t *r, const char *p)
                 ok = 0;
         }
         if (!ok)
-            bad(v, "%s/byMonth", p);
+            bad(v,
+                "must be a non-empty array of month numbers as strings, \"1\" to \"13\", with an "
+                "optional \"L\" (JSCalendar 2.0 §3.3.3)",
+                "%s/byMonth", p);
     }
     check(v, r, p, "count", T_UINT, 0);
     check(v, r, p, "until", T_LDT, 0);
     if (json_object_get(r, "count") && json_object_get(r, "until"))
-        bad(v, "%s/until", p);
+        bad(v, "count and until exclude each other (JSCalendar 2.0 §3.3.3)", "%s/until", p);
 }
 
 static void check_icalendar(vctx *v, json_t *ic, const char *p)
@@ -473,12 +542,16 @@ static void check_icalendar(vctx *v, json_t *ic, const char *p)
         size_t i;
         json_t *e;
         if (!json_is_array(props))
-            bad(v, "%s/properties", p);
+            bad(v, "not an array of jCal properties (RFC 7265 §3.4)", "%s/properties", p);
         json_array_foreach(props, i, e)
         {
             char *err = NULL;
-            if (!ical_prop_from_jcal(tmp, e, &err))
-                bad(v, "%s/properties/%zu", p, i);
+            if (!ical_prop_from_jcal(tmp, e, &err)) {
+                char why[300];
+                snprintf(why, sizeof why, "not a jCal property (RFC 7265 §3.4)%s%.200s",
+                         err ? ": " : "", err ? err : "");
+                bad(v, why, "%s/properties/%zu", p, i);
+            }
             free(err);
         }
         ical_comp_free(tmp);
@@ -488,20 +561,24 @@ static void check_icalendar(vctx *v, json_t *ic, const char *p)
         size_t i;
         json_t *e;
         if (!json_is_array(comps))
-            bad(v, "%s/components", p);
+            bad(v, "not an array of jCal components (RFC 7265 §3.3)", "%s/components", p);
         json_array_foreach(comps, i, e)
         {
             char *err = NULL;
             ical_comp *c = ical_comp_from_jcal(e, &err);
-            if (!c)
-                bad(v, "%s/components/%zu", p, i);
+            if (!c) {
+                char why[300];
+                snprintf(why, sizeof why, "not a jCal component (RFC 7265 §3.3)%s%.200s",
+                         err ? ": " : "", err ? err : "");
+                bad(v, why, "%s/components/%zu", p, i);
+            }
             ical_comp_free(c);
             free(err);
         }
     }
     json_t *cp = json_object_get(ic, "convertedProperties");
     if (cp && !json_is_object(cp))
-        bad(v, "%s/convertedProperties", p);
+        bad(v, "not an object", "%s/convertedProperties", p);
     const char *k;
     json_t *e;
     /* draft-ietf-calext-jscalendar-icalendar-25 §5.1.1: name is an iCalendar property
@@ -511,7 +588,10 @@ static void check_icalendar(vctx *v, json_t *ic, const char *p)
         json_t *params = json_object_get(e, "parameters");
         if (!json_is_object(e) || !ical_name_valid(json_string_value(json_object_get(e, "name"))) ||
             (params && !ical_params_json_valid(params)))
-            bad(v, "%s/convertedProperties/%s", p, k);
+            bad(v,
+                "needs an iCalendar property name and iCalendar parameters (RFC 5545 §3.1, "
+                "draft-ietf-calext-jscalendar-icalendar-25 §5.1.1)",
+                "%s/convertedProperties/%s", p, k);
     }
 }
 
@@ -527,16 +607,18 @@ static void check_legacy(vctx *v, json_t *o, const char *prefix)
                                        NULL};
     for (const char *const *g = gone; *g; g++)
         if (json_object_get(o, *g)) {
-            char *p = join(prefix, *g);
-            bad(v, "%s", p);
-            free(p);
+            char why[200];
+            snprintf(why, sizeof why, "obsolete RFC 8984 property (JSCalendar 2.0 §7.4.2.%d)%s",
+                     strcmp(*g, "replyTo") ? 1 : 2,
+                     !strcmp(*g, "replyTo")           ? ": use organizerCalendarAddress"
+                     : !strcmp(*g, "recurrenceRules") ? ": use recurrenceRule (one rule)"
+                                                      : "");
+            bad_at(v, prefix, *g, why);
         }
     json_t *ver = json_object_get(o, "version");
     if (ver && (!json_is_string(ver) || (strcmp(json_string_value(ver), "2.0") &&
                                          strcmp(json_string_value(ver), "1.0")))) {
-        char *p = join(prefix, "version");
-        bad(v, "%s", p);
-        free(p);
+        bad_at(v, prefix, "version", "must be \"2.0\" (or \"1.0\") (JSCalendar 2.0 §3.1.2)");
     }
     const char *k;
     json_t *pt;
@@ -544,7 +626,10 @@ static void check_legacy(vctx *v, json_t *o, const char *prefix)
     {
         if (json_is_object(pt) && json_object_get(pt, "sendTo")) {
             char *p = jscal_strdupf("%s%sparticipants/%s/sendTo", prefix, *prefix ? "/" : "", k);
-            bad(v, "%s", p);
+            bad(v,
+                "obsolete RFC 8984 property (JSCalendar 2.0 §7.4.2.2): use calendarAddress, "
+                "which holds one address",
+                "%s", p);
             free(p);
         }
     }
@@ -557,7 +642,7 @@ static void check_overrides(vctx *v, json_t *o, const char *prefix)
         return;
     char *p = join(prefix, "recurrenceOverrides");
     if (!json_is_object(ovs)) {
-        bad(v, "%s", p);
+        bad(v, "not a map of LocalDateTime to PatchObject (JSCalendar 2.0 §3.3.4)", "%s", p);
         free(p);
         return;
     }
@@ -567,7 +652,10 @@ static void check_overrides(vctx *v, json_t *o, const char *prefix)
     {
         jscal_ldt t;
         if (jscal_ldt_parse(k, &t) || !json_is_object(patch)) {
-            bad(v, "%s/%s", p, k);
+            bad(v,
+                json_is_object(patch) ? "the key is not a LocalDateTime (JSCalendar 2.0 §3.3.4)"
+                                      : "not a PatchObject (JSCalendar 2.0 §1.5.9)",
+                "%s/%s", p, k);
             continue;
         }
         /* jmap-calendars §5.1: these may only be set on the base object */
@@ -575,11 +663,15 @@ static void check_overrides(vctx *v, json_t *o, const char *prefix)
                                                 NULL};
         for (const char *const *b = base_only; *b; b++)
             if (json_object_get(patch, *b))
-                bad(v, "%s/%s/%s", p, k, *b);
+                bad(v, "only the base event has it (draft-ietf-jmap-calendars-27 §5.1)", "%s/%s/%s",
+                    p, k, *b);
         json_t *ex = json_object_get(patch, "excluded");
         if (ex) {
             if (!json_is_true(ex) || json_object_size(patch) != 1)
-                bad(v, "%s/%s/excluded", p, k);
+                bad(v,
+                    "an excluded override is {\"excluded\": true} and nothing else (JSCalendar "
+                    "2.0 §3.3.4)",
+                    "%s/%s/excluded", p, k);
             continue;
         }
         /* Apply the patch to the object and validate the result (§1.4.9 rule 4). The
@@ -591,22 +683,35 @@ static void check_overrides(vctx *v, json_t *o, const char *prefix)
         json_decref(top);
         json_object_set_new(inst, json_object_get(o, "start") || !json_object_get(o, "due") ? "start" : "due",
                             json_string(k));
+        /* -17 rules (JSCAL_BIS17) check in an override only what its patch changes; the
+         * rest is the base event's, checked there */
+        json_t *unpatched = json_deep_copy(inst);
+        json_object_del(unpatched, "recurrenceId");
         char *errpath = NULL;
         json_t *fp = jscal_override_patch_filter(patch); /* ignored keys, §4.3.4 */
         int prc = jscal_patch_apply(inst, fp, &errpath);
         json_decref(fp);
         if (prc) {
-            bad(v, "%s/%s/%s", p, k, errpath ? errpath : "");
+            bad(v, "the patch does not apply to the event (JSCalendar 2.0 §1.5.9)", "%s/%s/%s", p,
+                k, errpath ? errpath : "");
             free(errpath);
         } else {
-            vctx sub = {.invalid = json_array(), .flags = v->flags & ~JSCAL_NORMALIZE, .root = inst};
+            vctx sub = {.invalid = json_array(),
+                        .reasons = json_array(),
+                        .flags = v->flags & ~JSCAL_NORMALIZE,
+                        .root = inst,
+                        .old = unpatched};
             json_object_del(inst, "recurrenceId");
             check_entry(&sub, inst, "", 1);
             size_t i;
             json_t *e;
-            json_array_foreach(sub.invalid, i, e) bad(v, "%s/%s/%s", p, k, json_string_value(e));
+            json_array_foreach(sub.invalid, i, e)
+                bad(v, json_string_value(json_array_get(sub.reasons, i)), "%s/%s/%s", p, k,
+                    json_string_value(e));
             json_decref(sub.invalid);
+            json_decref(sub.reasons);
         }
+        json_decref(unpatched);
         json_decref(inst);
     }
     free(p);
@@ -617,9 +722,7 @@ static void check_entry_basics(vctx *v, json_t *o, const char *prefix, int serve
 {
     json_t *uid = check(v, o, prefix, "uid", T_STRING, !server_set_ok);
     if (uid && !*json_string_value(uid)) {
-        char *p = join(prefix, "uid");
-        bad(v, "%s", p);
-        free(p);
+        bad_at(v, prefix, "uid", "must not be empty (JSCalendar 2.0 §3.1.1)");
     }
     check(v, o, prefix, "updated", T_UTC, !server_set_ok);
     check_legacy(v, o, prefix);
@@ -631,9 +734,8 @@ static void check_entry_basics(vctx *v, json_t *o, const char *prefix, int serve
     check(v, o, prefix, "description", T_STRING, 0);
     json_t *dct = check(v, o, prefix, "descriptionContentType", T_STRING, 0);
     if (dct && strncasecmp(json_string_value(dct), "text/", 5)) {
-        char *p = join(prefix, "descriptionContentType");
-        bad(v, "%s", p);
-        free(p);
+        bad_at(v, prefix, "descriptionContentType",
+               "must be a text/ media type (JSCalendar 2.0 §3.2.3)");
     }
     check(v, o, prefix, "showWithoutTime", T_BOOL, 0);
     check(v, o, prefix, "locale", T_STRING, 0);
@@ -648,9 +750,8 @@ static void check_entry_basics(vctx *v, json_t *o, const char *prefix, int serve
     if (main) {
         json_t *l = json_object_get(json_object_get(o, "locations"), json_string_value(main));
         if (!l || !json_is_string(json_object_get(l, "name"))) {
-            char *p = join(prefix, "mainLocationId");
-            bad(v, "%s", p);
-            free(p);
+            bad_at(v, prefix, "mainLocationId",
+                   "must name a Location of locations that has a name (JSCalendar 2.0 §3.2.6)");
         }
     }
 }
@@ -662,25 +763,24 @@ static void check_entry_recurrence(vctx *v, json_t *o, const char *prefix, json_
     *tz = check(v, o, prefix, "timeZone", T_TZ, 0);
     json_t *rid = check(v, o, prefix, "recurrenceId", T_LDT, 0);
     if (check(v, o, prefix, "recurrenceIdTimeZone", T_TZ, 0) && !rid) {
-        char *p = join(prefix, "recurrenceIdTimeZone");
-        bad(v, "%s", p);
-        free(p);
+        bad_at(v, prefix, "recurrenceIdTimeZone", "needs recurrenceId (JSCalendar 2.0 §3.3.2)");
     }
     *rr = json_object_get(o, "recurrenceRule");
     if (*rr && !json_is_null(*rr)) {
         char *p = join(prefix, "recurrenceRule");
         if (!json_is_object(*rr))
-            bad(v, "%s", p);
+            bad(v, "not a RecurrenceRule object (JSCalendar 2.0 §3.3.3)", "%s", p);
         else
             check_rrule(v, *rr, p);
         if (rid)
-            bad(v, "%s", p);
+            bad(v, "an instance (with recurrenceId) has no recurrenceRule (JSCalendar 2.0 §3.3.1)",
+                "%s", p);
         free(p);
     }
     if (rid && json_object_get(o, "recurrenceOverrides")) {
-        char *p = join(prefix, "recurrenceOverrides");
-        bad(v, "%s", p);
-        free(p);
+        bad_at(
+            v, prefix, "recurrenceOverrides",
+            "an instance (with recurrenceId) has no recurrenceOverrides (JSCalendar 2.0 §3.3.1)");
     }
 }
 
@@ -689,9 +789,7 @@ static void check_entry_scheduling(vctx *v, json_t *o, const char *prefix)
 {
     json_t *prio = check(v, o, prefix, "priority", T_INT, 0);
     if (prio && (json_integer_value(prio) < 0 || json_integer_value(prio) > 9)) {
-        char *p = join(prefix, "priority");
-        bad(v, "%s", p);
-        free(p);
+        bad_at(v, prefix, "priority", "must be 0 to 9 (JSCalendar 2.0 §3.4.1)");
     }
     static const char *const fbs[] = {"free", "busy", NULL};
     static const char *const privs[] = {"public", "private", "secret", NULL};
@@ -705,9 +803,9 @@ static void check_entry_scheduling(vctx *v, json_t *o, const char *prefix)
         json_object_foreach(json_object_get(o, "participants"), k, pt)
         {
             if (json_object_get(pt, "calendarAddress")) {
-                char *p = join(prefix, "organizerCalendarAddress");
-                bad(v, "%s", p);
-                free(p);
+                bad_at(v, prefix, "organizerCalendarAddress",
+                       "required when a participant has a calendarAddress (JSCalendar 2.0 "
+                       "§3.4.6, RFC 8984 replyTo is obsolete)");
                 break;
             }
         }
@@ -717,7 +815,8 @@ static void check_entry_scheduling(vctx *v, json_t *o, const char *prefix)
     if (ic) {
         char *p = join(prefix, "iCalendar");
         if (!json_is_object(ic))
-            bad(v, "%s", p);
+            bad(v, "not an ICalComponent object (draft-ietf-calext-jscalendar-icalendar-25 §5.1)",
+                "%s", p);
         else
             check_icalendar(v, ic, p);
         free(p);
@@ -737,9 +836,7 @@ static void check_event_times(vctx *v, json_t *o, const char *prefix, const json
     (void)st;
     json_t *etz = check(v, o, prefix, "endTimeZone", T_TZ, 0);
     if (etz && (!tz || json_is_null(tz))) {
-        char *p = join(prefix, "endTimeZone");
-        bad(v, "%s", p);
-        free(p);
+        bad_at(v, prefix, "endTimeZone", "needs timeZone (JSCalendar 2.0 §4.1.3)");
     }
     check(v, o, prefix, "status", T_STRING, 0);
 }
@@ -754,22 +851,18 @@ static void check_task_times(vctx *v, json_t *o, const char *prefix, const json_
     check(v, o, prefix, "estimatedDuration", T_DUR, 0);
     json_t *pc = check(v, o, prefix, "percentComplete", T_UINT, 0);
     if (pc && json_integer_value(pc) > 100) {
-        char *p = join(prefix, "percentComplete");
-        bad(v, "%s", p);
-        free(p);
+        bad_at(v, prefix, "percentComplete", "must be 0 to 100 (JSCalendar 2.0 §4.2.4)");
     }
     check(v, o, prefix, "progress", T_STRING, 0);
     /* jscalendarbis §5.2 and §4.3.3 */
     if (!st && !due &&
         ((tz && !json_is_null(tz)) || json_is_true(json_object_get(o, "showWithoutTime")))) {
-        char *p = join(prefix, "start");
-        bad(v, "%s", p);
-        free(p);
+        bad_at(v, prefix, "start",
+               "a Task with timeZone or showWithoutTime true needs start or due (JSCalendar 2.0 "
+               "§4.2)");
     }
     if (!st && !due && rr && !json_is_null(rr)) {
-        char *p = join(prefix, "recurrenceRule");
-        bad(v, "%s", p);
-        free(p);
+        bad_at(v, prefix, "recurrenceRule", "a Task needs start to recur (JSCalendar 2.0 §4.2.2)");
     }
 }
 
@@ -795,10 +888,159 @@ static void check_vendor_names(vctx *v, json_t *o, const char *prefix)
         for (const char *const *s = known; !ok && *s; s++)
             ok = !strcmp(*s, k);
         if (!ok) {
-            char *p = join(prefix, k);
-            bad(v, "%s", p);
-            free(p);
+            bad_at(v, prefix, k,
+                   "not a property of JSCalendar 2.0 and not vendor-specific (JSCalendar 2.0 "
+                   "§1.8.1: a vendor property is \"domain:name\")");
         }
+    }
+}
+
+/* ---- the rules jscalendarbis-17 tightened (issue 12 §2.4) --------------------------------
+ *
+ * -17 made MUST rules of what -08 left open: an organizer needs a participant with a
+ * calendarAddress (§3.4.4), a participant's email needs its calendarAddress (§3.4.6), the
+ * Event/Task sentBy is an addr-spec and needs the organizer (§3.4.5), color is a CSS
+ * color name or #RRGGBB (§3.2.12), delegatedTo/delegatedFrom/memberOf keys are calendar
+ * addresses (§3.4.6), timeZone and recurrenceIdTimeZone are never null (§3.6.1, §3.3.2),
+ * and obsolete or reserved properties are not set (§1.7.3, §7.4.2.1-2).
+ *
+ * Decision: these apply to new data only, with JSCAL_BIS17. A create is checked whole; an
+ * update (old given) only in the properties it changes, compared property by property
+ * with the stored version (for participants, each participant's own properties). Data
+ * stored under the -08 rules thus reads back unchanged and can still be updated in what
+ * the rules do not touch; §7.2 (registry "obsolete" usage) likewise says implementations
+ * MUST expect such items in data of the versions they were valid in. */
+
+/* 1 if the value at root/a/b/c differs from the stored version's (or there is none). */
+static int touched(const vctx *v, const char *a, const char *b, const char *c)
+{
+    if (!v->old)
+        return 1;
+    const json_t *n = json_object_get(v->root, a), *o = json_object_get(v->old, a);
+    if (b) {
+        n = json_object_get(n, b);
+        o = json_object_get(o, b);
+    }
+    if (c) {
+        n = json_object_get(n, c);
+        o = json_object_get(o, c);
+    }
+    if (!n && !o)
+        return 0;
+    return !n || !o || !json_equal((json_t *)n, (json_t *)o);
+}
+
+static int any_calendar_address(const json_t *participants)
+{
+    const char *k;
+    json_t *pt;
+    json_object_foreach((json_t *)participants, k,
+                        pt) if (json_is_string(json_object_get(pt, "calendarAddress"))) return 1;
+    return 0;
+}
+
+/* Obsolete (§7.4.2.1) and reserved (§7.4.2.2) properties a new object must not set; the
+ * ones JMAP for Calendars defines (useDefaultAlerts, scheduleAgent, …) are not listed. */
+static const char *const bis17_gone_top[] = {"timeZones", "localizations", "requestStatus",
+                                             "progressUpdated", NULL};
+static const char *const bis17_gone_participant[] = {
+    "locationId", "language", "progressUpdated", "invitedBy", "participationComment", NULL};
+
+static void bis17_participant(vctx *v, const char *prefix, const char *k, json_t *pt)
+{
+    char *p = jscal_strdupf("%s%sparticipants/%s", prefix, *prefix ? "/" : "", k);
+    json_t *email = json_object_get(pt, "email");
+    int has_addr = json_is_string(json_object_get(pt, "calendarAddress"));
+    if (json_is_string(email) && touched(v, "participants", k, "email")) {
+        if (!jscal_addr_spec(json_string_value(email)))
+            bad(v, "not an addr-spec (RFC 5322 §3.4.1, JSCalendar 2.0 §3.4.6)", "%s/email", p);
+        if (!has_addr)
+            bad(v, "needs calendarAddress (JSCalendar 2.0 §3.4.6)", "%s/email", p);
+    }
+    if (!has_addr && json_is_string(email) &&
+        (touched(v, "participants", k, "email") ||
+         touched(v, "participants", k, "calendarAddress")))
+        bad(v, "required when email is set (JSCalendar 2.0 §3.4.6)", "%s/calendarAddress", p);
+    json_t *sb = json_object_get(pt, "sentBy");
+    if (json_is_string(sb) && !jscal_addr_spec(json_string_value(sb)) &&
+        touched(v, "participants", k, "sentBy"))
+        bad(v, "not an addr-spec (RFC 5322 §3.4.1, JSCalendar 2.0 §3.4.6)", "%s/sentBy", p);
+    static const char *const addr_sets[] = {"delegatedTo", "delegatedFrom", "memberOf", NULL};
+    for (const char *const *a = addr_sets; *a; a++) {
+        if (!touched(v, "participants", k, *a))
+            continue;
+        const char *key;
+        json_t *val;
+        json_object_foreach(json_object_get(pt, *a), key, val) if (!jscal_uri(key))
+        {
+            bad(v, "each key is a calendar address, a URI (JSCalendar 2.0 §3.4.6)", "%s/%s/%s", p,
+                *a, key);
+        }
+    }
+    for (const char *const *g = bis17_gone_participant; *g; g++)
+        if (json_object_get(pt, *g) && touched(v, "participants", k, *g))
+            bad(v, "obsolete or reserved in JSCalendar 2.0 (§7.4.2.1, §7.4.2.2)", "%s/%s", p, *g);
+    free(p);
+}
+
+static void check_bis17(vctx *v, json_t *o, const char *prefix)
+{
+    json_t *org = json_object_get(o, "organizerCalendarAddress");
+    json_t *parts = json_object_get(o, "participants");
+    if (json_is_string(org) && !any_calendar_address(parts) &&
+        (touched(v, "organizerCalendarAddress", NULL, NULL) ||
+         touched(v, "participants", NULL, NULL)))
+        bad_at(v, prefix, "organizerCalendarAddress",
+               "needs a participant with a calendarAddress (JSCalendar 2.0 §3.4.4)");
+    json_t *sb = json_object_get(o, "sentBy");
+    if (sb &&
+        (touched(v, "sentBy", NULL, NULL) || touched(v, "organizerCalendarAddress", NULL, NULL))) {
+        if (!json_is_string(sb) || !jscal_addr_spec(json_string_value(sb)))
+            bad_at(v, prefix, "sentBy",
+                   "not an addr-spec (RFC 5322 §3.4.1, JSCalendar 2.0 §3.4.5)");
+        else if (!json_is_string(org))
+            bad_at(v, prefix, "sentBy", "needs organizerCalendarAddress (JSCalendar 2.0 §3.4.5)");
+    }
+    json_t *color = json_object_get(o, "color");
+    if (json_is_string(color) && !jscal_css_color(json_string_value(color), 1) &&
+        touched(v, "color", NULL, NULL))
+        bad_at(v, prefix, "color",
+               "not a CSS color: a CSS3 color name or #RRGGBB (JSCalendar 2.0 §3.2.12)");
+    static const char *const zones[] = {"timeZone", "recurrenceIdTimeZone", NULL};
+    for (const char *const *z = zones; *z; z++)
+        if (json_is_null(json_object_get(o, *z)) && touched(v, *z, NULL, NULL))
+            bad_at(v, prefix, *z,
+                   "never null in JSCalendar 2.0: omit it for floating time (§3.6.1)");
+    for (const char *const *g = bis17_gone_top; *g; g++)
+        if (json_object_get(o, *g) && touched(v, *g, NULL, NULL))
+            bad_at(v, prefix, *g, "obsolete or reserved in JSCalendar 2.0 (§7.4.2.1, §7.4.2.2)");
+    const char *k;
+    json_t *e;
+    json_object_foreach(json_object_get(o, "locations"), k, e)
+    {
+        static const char *const gone[] = {"relativeTo", "timeZone", "description", NULL};
+        for (const char *const *g = gone; *g; g++)
+            if (json_is_object(e) && json_object_get(e, *g) && touched(v, "locations", k, *g))
+                bad(v, "obsolete or reserved in JSCalendar 2.0 (§7.4.2.1, §7.4.2.2)",
+                    "%s%slocations/%s/%s", prefix, *prefix ? "/" : "", k, *g);
+    }
+    json_object_foreach(json_object_get(o, "virtualLocations"), k, e)
+    {
+        if (json_is_object(e) && json_object_get(e, "description") &&
+            touched(v, "virtualLocations", k, "description"))
+            bad(v, "reserved in JSCalendar 2.0 (§7.4.2.2)", "%s%svirtualLocations/%s/description",
+                prefix, *prefix ? "/" : "", k);
+    }
+    json_object_foreach(json_object_get(o, "links"), k, e)
+    {
+        if (json_is_object(e) && json_object_get(e, "cid") && touched(v, "links", k, "cid"))
+            bad(v, "obsolete in JSCalendar 2.0 (§7.4.2.1)", "%s%slinks/%s/cid", prefix,
+                *prefix ? "/" : "", k);
+    }
+    json_object_foreach(parts, k, e)
+    {
+        if (json_is_object(e))
+            bis17_participant(v, prefix, k, e);
     }
 }
 
@@ -822,6 +1064,8 @@ static void check_entry(vctx *v, json_t *o, const char *prefix, int in_patch)
         check_task_times(v, o, prefix, tz, rr);
     if (v->flags & JSCAL_STRICT_VENDOR)
         check_vendor_names(v, o, prefix);
+    if (v->flags & JSCAL_BIS17)
+        check_bis17(v, o, prefix);
     if (!in_patch)
         check_overrides(v, o, prefix);
     v->root = saved_root;
@@ -829,16 +1073,25 @@ static void check_entry(vctx *v, json_t *o, const char *prefix, int in_patch)
 
 int jscal_validate(json_t *obj, int flags, json_t **invalid)
 {
-    vctx v = {.invalid = json_array(), .flags = flags, .root = obj};
+    return jscal_validate_why(obj, flags, NULL, invalid, NULL);
+}
+
+int jscal_validate_why(json_t *obj, int flags, const json_t *old, json_t **invalid,
+                       json_t **reasons)
+{
+    vctx v = {
+        .invalid = json_array(), .reasons = json_array(), .flags = flags, .root = obj, .old = old};
     if (invalid)
         *invalid = NULL;
+    if (reasons)
+        *reasons = NULL;
     if (!json_is_object(obj)) {
-        bad(&v, "%s", "@type");
+        bad(&v, "a JSCalendar object is a JSON object", "%s", "@type");
         goto done;
     }
     const char *type = json_string_value(json_object_get(obj, "@type"));
     if (!type) {
-        bad(&v, "%s", "@type");
+        bad(&v, "required (JSCalendar 2.0 §1.4.4)", "%s", "@type");
         goto done;
     }
     if (!strcmp(type, "Event") || !strcmp(type, "Task")) {
@@ -854,7 +1107,8 @@ int jscal_validate(json_t *obj, int flags, json_t **invalid)
         check_map(&v, obj, "", "links", check_link, 1);
         json_t *entries = json_object_get(obj, "entries");
         if (!json_is_array(entries)) {
-            bad(&v, "%s", "entries");
+            bad(&v, "required: an array of Event and Task (JSCalendar 2.0 §4.3.1)", "%s",
+                "entries");
         } else {
             size_t i;
             json_t *e;
@@ -863,14 +1117,14 @@ int jscal_validate(json_t *obj, int flags, json_t **invalid)
                 char *p = jscal_strdupf("entries/%zu", i);
                 const char *t = json_string_value(json_object_get(e, "@type"));
                 if (!json_is_object(e) || !t)
-                    bad(&v, "%s", p);
+                    bad(&v, "an entry is an object with @type (JSCalendar 2.0 §4.3.1)", "%s", p);
                 else if (!strcmp(t, "Event") || !strcmp(t, "Task"))
                     check_entry(&v, e, p, 0); /* §5.3.1: unknown types are ignored */
                 free(p);
             }
         }
     } else {
-        bad(&v, "%s", "@type");
+        bad(&v, "must be \"Event\", \"Task\" or \"Group\" (JSCalendar 2.0 §2)", "%s", "@type");
     }
 done:
     if (json_array_size(v.invalid)) {
@@ -878,8 +1132,13 @@ done:
             *invalid = v.invalid;
         else
             json_decref(v.invalid);
+        if (reasons)
+            *reasons = v.reasons;
+        else
+            json_decref(v.reasons);
         return -1;
     }
     json_decref(v.invalid);
+    json_decref(v.reasons);
     return 0;
 }

@@ -649,6 +649,13 @@ static void convert_bucket(conv *c, size_t i)
         if (j == base)
             continue;
         const vcard_prop *q = &c->vc->props[j];
+        const char *der = vcard_param_first_id(q, VC_DERIVED);
+        if (bobj == c->card && q->id == VC_FN && der && !strcasecmp(der, "true")) {
+            /* §3.1: the localized twin of a derived FN is derived too (the writer makes
+             * it again from the localized name); dropped like its base */
+            c->done[j] = 1;
+            continue;
+        }
         char *l = canon_lang_of(q);
         int phon = is_phonetic(q);
         int samelang = !l || (c->lang && !strcmp(l, c->lang)) || (blang && !strcmp(l, blang));
@@ -834,12 +841,14 @@ static void conv_init(conv *c, const vcard *vc)
     memset(c->done, 0, n + 1);
 }
 
-/* Prescan: PROP-IDs, the Card language (§2.7.4, else the FN's LANGUAGE) and the
- * main FN (§2.5.2). */
+/* Prescan: PROP-IDs, the Card language (§2.7.4, else the LANGUAGE of the FNs when every
+ * FN has one: an FN without LANGUAGE is the non-localized name, §2.3.11's "Property
+ * without Language", and the others localize it) and the main FN (§2.5.2). */
 static void prescan(conv *c)
 {
     const vcard *vc = c->vc;
     const char *fnlang = NULL;
+    int fn_without_lang = 0;
     for (size_t i = 0; i < vc->nprops; i++) {
         const vcard_prop *p = &vc->props[i];
         const char *pid = vcard_param_first_id(p, VC_PROP_ID);
@@ -850,8 +859,12 @@ static void prescan(conv *c)
         }
         if (!c->lang && p->id == VC_LANGUAGE && p->nparams == 0)
             c->lang = jscontact_langtag_canon(p->value);
-        if (!fnlang && p->id == VC_FN)
-            fnlang = vcard_param_first_id(p, VC_LANGUAGE);
+        if (p->id == VC_FN) {
+            const char *l = vcard_param_first_id(p, VC_LANGUAGE);
+            if (!fnlang && l && *l)
+                fnlang = l;
+            fn_without_lang |= !l || !*l;
+        }
         /* §2.5.2: of several FN without LANGUAGE, the one with the least parameters */
         const char *der = vcard_param_first_id(p, VC_DERIVED);
         if (p->id == VC_FN && !vcard_param_get_id(p, VC_LANGUAGE) &&
@@ -859,7 +872,7 @@ static void prescan(conv *c)
             (c->fn_main == SIZE_MAX || p->nparams < vc->props[c->fn_main].nparams))
             c->fn_main = i;
     }
-    if (!c->lang && fnlang && *fnlang) {
+    if (!c->lang && fnlang && !fn_without_lang) {
         c->lang = jscontact_langtag_canon(fnlang);
         json_object_set_new_nocheck(c->card, "language", json_string(c->lang));
     }

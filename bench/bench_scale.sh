@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Growth with the account (issue 21 target 0): builds a 10,000- and a 100,000-event
+# account (and 10,000/100,000-card address books) with `jmapd import` of generated
+# files (bench/scale/gen.py), then for each starts build/jmapd afresh and times from a
+# second process (bench/scale/measure.py): the first expanded one-month query after
+# the start and its p50, /get of every instance of such a month (target 2: <= 4x the
+# query), a text query for a common word (limit 50), an unfiltered sorted query
+# (limit 100, calculateTotal), for cards a text and a name-sorted query, and the
+# server's RSS after all of it. Prints each figure per size, the growth between the
+# sizes, and the targets. SCALE=small runs 2,000 and 20,000 (a few minutes);
+# SIZES="a b" picks the sizes; CACHE_SIZE=N sets the server's cache_size (MiB).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=${BIN:-build/jmapd}
+if [ -z "${SIZES:-}" ]; then
+  if [ "${SCALE:-}" = small ]; then SIZES="2000 20000"; else SIZES="10000 100000"; fi
+fi
+tmp=$(mktemp -d)
+pid=
+trap '[ -n "$pid" ] && kill $pid 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"' EXIT
+res=$tmp/results.jsonl
+port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+{ echo 'log_level = warn'; [ -n "${CACHE_SIZE:-}" ] && echo "cache_size = $CACHE_SIZE"; } > "$tmp/conf"
+
+# one account of SIZE objects of KIND: import timed, then a fresh server measured
+run() {
+  local kind=$1 size=$2 ext=$3 data=$tmp/data-$1-$2
+  echo bench-pw | $BIN user add bench --password-stdin --data "$data" >/dev/null 2>&1
+  /usr/bin/python3 bench/scale/gen.py "$kind" "$size" "$tmp/in.$ext"
+  local t0 t1
+  t0=$(date +%s.%N)
+  $BIN import --user bench --data "$data" --config "$tmp/conf" "$tmp/in.$ext" >/dev/null
+  t1=$(date +%s.%N)
+  $BIN serve --data "$data" --listen 127.0.0.1:$port --config "$tmp/conf" 2>"$tmp/log" &
+  pid=$!
+  for _ in $(seq 200); do curl -sf http://127.0.0.1:$port/health >/dev/null && break; sleep 0.05; done
+  /usr/bin/python3 bench/scale/measure.py "$kind" "$port" "$pid" "$size" "$res" \
+    "$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b-a}')" >/dev/null
+  kill $pid; wait $pid 2>/dev/null || true; pid=
+  rm -rf "$data" "$tmp/in.$ext"
+}
+for s in $SIZES; do run events "$s" ics; done
+for s in $SIZES; do run cards "$s" vcf; done
+/usr/bin/python3 - "$res" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+def table(kind, keys):
+    rs = [r for r in rows if r["kind"] == kind]
+    print(f"{kind:26s}" + "".join(f"{r['size']:>12d}" for r in rs) + "      growth")
+    for k, unit in keys:
+        vals = [r.get(k) for r in rs]
+        g = f"{vals[-1] / vals[0]:9.1f}x" if len(vals) > 1 and vals[0] else ""
+        print(f"  {k + ' (' + unit + ')':24s}" + "".join(f"{v:12.2f}" if isinstance(v, float)
+              else f"{v!s:>12}" for v in vals) + "  " + g)
+table("events", [("import_s", "s"), ("import_per_s", "/s"), ("month_first_ms", "ms"),
+                 ("month_p50_ms", "ms"), ("month_instances", "n"), ("month_get_p50_ms", "ms"),
+                 ("month_get_ratio", "x"), ("text_hits", "n"), ("text_p50_ms", "ms"),
+                 ("total", "n"), ("sorted_p50_ms", "ms"), ("rss_mib", "MiB")])
+table("cards", [("import_s", "s"), ("import_per_s", "/s"), ("text_first_ms", "ms"),
+                ("text_p50_ms", "ms"), ("total", "n"), ("sorted_p50_ms", "ms"),
+                ("rss_mib", "MiB")])
+print("targets at 100,000 (issue 21 §0, §2): import <= 12x of 10,000 and >= 5,000/s; text p50 <= 20 ms;"
+      " sorted p50 <= 10 ms; month p50 <= 10 ms, first <= 200 ms; RSS <= 150 MiB;"
+      " month /get <= 4x the query")
+PY

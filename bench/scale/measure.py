@@ -1,0 +1,128 @@
+"""Times the queries of bench_scale.sh against a running jmapd over one keep-alive
+connection (each figure is one request's round trip, client included) and appends
+the figures, as JSON, to a results file.
+
+usage: measure.py events|cards PORT PID SIZE RESULTS [import_seconds]"""
+import base64
+import http.client
+import json
+import random
+import statistics
+import sys
+import time
+
+kind, port, pid, size, results = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), \
+    sys.argv[5]
+import_s = float(sys.argv[6]) if len(sys.argv) > 6 else None
+cap = "urn:ietf:params:jmap:calendars" if kind == "events" else "urn:ietf:params:jmap:contacts"
+using = ["urn:ietf:params:jmap:core", cap]
+hdr = {"Authorization": "Basic " + base64.b64encode(b"bench:bench-pw").decode(),
+       "Content-Type": "application/json"}
+conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+
+
+def call(calls):
+    body = json.dumps({"using": using, "methodCalls": calls})
+    t = time.perf_counter()
+    conn.request("POST", "/jmap/api/", body, hdr)
+    data = conn.getresponse().read()
+    dt = (time.perf_counter() - t) * 1000
+    out = json.loads(data)["methodResponses"]
+    for name, args, _ in out:
+        if name == "error":
+            sys.exit(f"bench_scale: {calls[0][0]} failed: {args}")
+    return out, dt
+
+
+def rss_mib():
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0
+
+
+def p50(xs):
+    return statistics.median(xs)
+
+
+conn.request("GET", "/jmap/session", headers=hdr)
+session = json.loads(conn.getresponse().read())
+acct = session["primaryAccounts"][cap]
+max_get = session["capabilities"]["urn:ietf:params:jmap:core"]["maxObjectsInGet"]
+call([["Core/echo", {}, "e"]])  # the credential is verified (argon2) once, before timing
+fig = {"kind": kind, "size": size}
+if import_s is not None:
+    fig["import_s"] = import_s
+    fig["import_per_s"] = size / import_s
+rnd = random.Random(5)
+
+if kind == "events":
+    def month(k):
+        y, m = 2017 + k % 10, 1 + (k * 7) % 12
+        ny, nm = (y + 1, 1) if m == 12 else (y, m + 1)
+        return {"after": f"{y:04d}-{m:02d}-01T00:00:00", "before": f"{ny:04d}-{nm:02d}-01T00:00:00"}
+
+    def expanded(k):
+        return ["CalendarEvent/query", {"accountId": acct, "filter": month(k),
+                                        "expandRecurrences": True, "sort": [{"property": "start"}]},
+                "q"]
+    _, fig["month_first_ms"] = call([expanded(0)])
+    lat, get_lat, ninst = [], [], []
+    for k in range(1, 21):
+        out, dt = call([expanded(k)])
+        lat.append(dt)
+        ids = out[0][1]["ids"]
+        ninst.append(len(ids))
+        # every instance, in calls of at most maxObjectsInGet ids in one request
+        _, gdt = call([["CalendarEvent/get", {"accountId": acct, "ids": ids[i:i + max_get]},
+                        f"g{i}"] for i in range(0, len(ids), max_get)])
+        get_lat.append(gdt)
+    fig["month_p50_ms"] = p50(lat)
+    fig["month_instances"] = p50(ninst)
+    fig["month_get_p50_ms"] = p50(get_lat)
+    fig["month_get_ratio"] = p50(get_lat) / p50(lat)
+    text = []
+    for _ in range(15):
+        out, dt = call([["CalendarEvent/query", {"accountId": acct, "filter": {"text": "walnut"},
+                                                 "sort": [{"property": "start"}], "limit": 50,
+                                                 "calculateTotal": True}, "t"]])
+        text.append(dt)
+    fig["text_hits"] = out[0][1].get("total")
+    fig["text_p50_ms"] = p50(text)
+    srt = []
+    for i in range(15):
+        out, dt = call([["CalendarEvent/query", {"accountId": acct,
+                                                 "sort": [{"property": "start",
+                                                           "isAscending": i % 2 == 0}],
+                                                 "position": rnd.randrange(0, size // 2),
+                                                 "limit": 100, "calculateTotal": True}, "s"]])
+        srt.append(dt)
+    fig["total"] = out[0][1].get("total")
+    fig["sorted_p50_ms"] = p50(srt)
+else:
+    first_terms = ["bergmann", "steinow", "anna", "paris", "globex", "hofer", "eichez"]
+    _, fig["text_first_ms"] = call([["ContactCard/query", {"accountId": acct,
+                                                           "filter": {"text": "bergmann"},
+                                                           "limit": 50}, "t"]])
+    text = []
+    for i in range(20):
+        _, dt = call([["ContactCard/query", {"accountId": acct,
+                                             "filter": {"text": first_terms[i % 7]},
+                                             "limit": 50}, "t"]])
+        text.append(dt)
+    fig["text_p50_ms"] = p50(text)
+    srt = []
+    for i in range(15):
+        out, dt = call([["ContactCard/query", {"accountId": acct,
+                                               "sort": [{"property": "name/surname"},
+                                                        {"property": "name/given"}],
+                                               "position": rnd.randrange(0, size // 2),
+                                               "limit": 100, "calculateTotal": True}, "s"]])
+        srt.append(dt)
+    fig["total"] = out[0][1].get("total")
+    fig["sorted_p50_ms"] = p50(srt)
+fig["rss_mib"] = rss_mib()
+with open(results, "a") as f:
+    f.write(json.dumps(fig) + "\n")
+print(json.dumps(fig))

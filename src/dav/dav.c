@@ -1,0 +1,599 @@
+/*
+ * dav.c — the DAV front end's entry: the URL space (principal, homes,
+ * collections, resources), dispatch by method, PROPFIND (RFC 4918 §9.1) with
+ * the discovery properties (RFC 5397 current-user-principal, RFC 4791 §6.2.1
+ * calendar-home-set, RFC 6352 §7.1.1 addressbook-home-set, RFC 3744 §5
+ * privileges), and OPTIONS. Collection writes are in dav_collection.c, member
+ * resources in dav_object.c, reports in dav_report.c.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "dav/dav_internal.h"
+
+bool dav_path(const char *path, const char *method)
+{
+    if (strcmp(path, "/dav") == 0 || strncmp(path, "/dav/", 5) == 0)
+        return true;
+    /* many clients start with PROPFIND / (iOS, macOS): the root is DAV's for DAV methods */
+    return strcmp(path, "/") == 0 && strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0 &&
+           strcmp(method, "POST") != 0;
+}
+
+const char *dav_well_known(const char *path)
+{
+    /* RFC 6764 §5: the context path of both services */
+    if (strcmp(path, "/.well-known/caldav") == 0 || strcmp(path, "/.well-known/caldav/") == 0 ||
+        strcmp(path, "/.well-known/carddav") == 0 || strcmp(path, "/.well-known/carddav/") == 0)
+        return "/dav/";
+    return NULL;
+}
+
+/* ---- the URL space ---------------------------------------------------------------------- */
+
+static const struct store_access *account_find(const struct jmap_user *u, const char *id)
+{
+    for (int i = 0; i < u->naccounts; i++)
+        if (strcmp(u->accounts[i].account_id, id) == 0)
+            return &u->accounts[i];
+    return NULL;
+}
+
+static const struct dav_kind *kind_find(const char *home)
+{
+    if (strcmp(home, dav_calendars.home) == 0)
+        return &dav_calendars;
+    if (strcmp(home, dav_addressbooks.home) == 0)
+        return &dav_addressbooks;
+    return NULL;
+}
+
+void dav_res_clear(struct dav_res *r)
+{
+    json_decref(r->coll);
+    json_decref(r->obj);
+    r->coll = r->obj = NULL;
+}
+
+/* Resolves the collection segment of r (coll_seg set) and, for a member, its name. */
+static void resolve_members(struct dav_ctx *x, struct dav_res *r)
+{
+    const struct dav_kind *k = r->k;
+    const char *a = r->acct->account_id;
+    if (dav_name_lookup(x->c, a, k->coll_type, r->coll_seg, "", r->coll_id))
+        r->coll = store_object_get(x->c, a, k->coll_type, r->coll_id);
+    if (!r->coll)
+        r->coll_id[0] = 0;
+    if (r->t != DR_OBJ || !r->coll)
+        return;
+    if (dav_name_lookup(x->c, a, k->obj_type, r->name, k->ext, r->obj_id)) {
+        r->obj = store_object_get(x->c, a, k->obj_type, r->obj_id);
+        if (r->obj && !dav_is_member(k, r->obj, r->coll_id)) {
+            json_decref(r->obj);
+            r->obj = NULL;
+        }
+    }
+    if (r->obj)
+        r->modseq = store_object_modseq(x->c, a, k->obj_type, r->obj_id);
+    else
+        r->obj_id[0] = 0;
+}
+
+/* The resource of a path: 0, 400 for a path that tries to leave its place
+ * (traversal, control characters), 404 for one that names nothing the user may see. */
+static int res_resolve(struct dav_ctx *x, const char *path, struct dav_res *r)
+{
+    memset(r, 0, sizeof *r);
+    char segs[5][256];
+    int n = 0;
+    const char *p = path;
+    while (*p == '/')
+        p++;
+    while (*p) {
+        size_t len = strcspn(p, "/");
+        if (n == 5 || len >= sizeof segs[0])
+            return 404;
+        snprintf(segs[n], sizeof segs[0], "%.*s", (int)len, p);
+        if (strcmp(segs[n], "..") == 0 || strcmp(segs[n], ".") == 0)
+            return 400;
+        n++;
+        p += len;
+        if (*p == '/' && p[1] == '/')
+            return 404;
+        while (*p == '/')
+            p++;
+    }
+    if (n == 0 || (n == 1 && strcmp(segs[0], "dav") == 0)) {
+        r->t = DR_ROOT;
+        return 0;
+    }
+    if (strcmp(segs[0], "dav") != 0)
+        return 404;
+    if (strcmp(segs[1], "principals") == 0) {
+        if (n == 2)
+            r->t = DR_PRINCIPALS;
+        else if (n == 3 && strcmp(segs[2], x->u->name) == 0)
+            r->t = DR_PRINCIPAL;
+        else
+            return 404;
+        return 0;
+    }
+    if (!(r->k = kind_find(segs[1])) || n < 3 || !(r->acct = account_find(x->u, segs[2])))
+        return 404;
+    r->t = n == 3 ? DR_HOME : n == 4 ? DR_COLL : DR_OBJ;
+    if (n >= 4) {
+        if (!dav_name_ok(segs[3]))
+            return 400;
+        snprintf(r->coll_seg, sizeof r->coll_seg, "%s", segs[3]);
+    }
+    if (n == 5) {
+        if (!dav_name_ok(segs[4]))
+            return 400;
+        snprintf(r->name, sizeof r->name, "%s", segs[4]);
+    }
+    if (n >= 4)
+        resolve_members(x, r);
+    return 0;
+}
+
+static void principal_href(struct dav_ctx *x, struct buf *b)
+{
+    buf_puts(b, "<D:href>");
+    dav_xml_href(b, "/dav/principals/");
+    dav_xml_href(b, x->u->name);
+    buf_puts(b, "/</D:href>");
+}
+
+void dav_res_href(struct dav_ctx *x, const struct dav_res *r, struct buf *b)
+{
+    switch (r->t) {
+    case DR_ROOT:
+        buf_puts(b, "/dav/");
+        return;
+    case DR_PRINCIPALS:
+        buf_puts(b, "/dav/principals/");
+        return;
+    case DR_PRINCIPAL:
+        buf_puts(b, "/dav/principals/");
+        dav_xml_href(b, x->u->name);
+        buf_puts(b, "/");
+        return;
+    default:
+        break;
+    }
+    buf_printf(b, "/dav/%s/", r->k->home);
+    dav_xml_href(b, r->acct->account_id);
+    buf_puts(b, "/");
+    if (r->t == DR_HOME)
+        return;
+    dav_xml_href(b, r->coll_seg);
+    buf_puts(b, "/");
+    if (r->t == DR_OBJ)
+        dav_xml_href(b, r->name);
+}
+
+bool dav_is_member(const struct dav_kind *k, json_t *obj, const char *coll_id)
+{
+    return json_is_true(json_object_get(json_object_get(obj, k->member), coll_id));
+}
+
+/* ---- properties ------------------------------------------------------------------------- */
+
+static void home_hrefs(struct dav_ctx *x, const struct dav_kind *k, struct buf *b)
+{
+    /* the personal account first: clients take the first home */
+    for (int i = 0; i < x->u->naccounts; i++) {
+        buf_printf(b, "<D:href>/dav/%s/", k->home);
+        dav_xml_href(b, x->u->accounts[i].account_id);
+        buf_puts(b, "/</D:href>");
+    }
+}
+
+static void report_set(const struct dav_res *r, struct buf *b)
+{
+    const char *reports[4] = {"sync-collection", NULL, NULL, NULL};
+    const char *ns = r->k->ns;
+    if (r->k->calendar) {
+        reports[1] = "calendar-multiget";
+        reports[2] = "calendar-query";
+    } else {
+        reports[1] = "addressbook-multiget";
+        reports[2] = "addressbook-query";
+    }
+    for (int i = 0; reports[i]; i++) {
+        buf_puts(b, "<D:supported-report><D:report>");
+        dav_prop_open(b, i == 0 ? NS_DAV : ns, reports[i], true);
+        buf_puts(b, "</D:report></D:supported-report>");
+    }
+}
+
+static void privileges(const struct dav_res *r, struct buf *b)
+{
+    static const char *const write[] = {"write", "write-properties", "write-content", "bind",
+                                        "unbind"};
+    buf_puts(b, "<D:privilege><D:read/></D:privilege><D:privilege><D:read-current-user-"
+                "privilege-set/></D:privilege>");
+    if (r->acct && r->acct->may_write)
+        for (size_t i = 0; i < sizeof write / sizeof write[0]; i++)
+            buf_printf(b, "<D:privilege><D:%s/></D:privilege>", write[i]);
+}
+
+/* A getctag/getetag of a collection: its own state and its members'. */
+static void coll_tag(struct dav_ctx *x, const struct dav_res *r, struct buf *b)
+{
+    const char *a = r->acct->account_id;
+    buf_printf(b, "\"%lld-%lld\"", (long long)store_state_get(x->c, a, r->k->coll_type),
+               (long long)store_state_get(x->c, a, r->k->obj_type));
+}
+
+/* Properties of the DAV: namespace; 1 if r has ns:name (its value appended to v). */
+static int prop_dav(struct dav_ctx *x, struct dav_res *r, const char *name, struct buf *v)
+{
+    if (strcmp(name, "resourcetype") == 0) {
+        if (r->t == DR_PRINCIPAL)
+            buf_puts(v, "<D:principal/>");
+        else if (r->t != DR_OBJ)
+            buf_puts(v, "<D:collection/>");
+        if (r->t == DR_COLL)
+            buf_puts(v, r->k->calendar ? "<C:calendar/>" : "<CR:addressbook/>");
+        return 1;
+    }
+    if (strcmp(name, "current-user-principal") == 0) {
+        principal_href(x, v);
+        return 1;
+    }
+    if (strcmp(name, "principal-URL") == 0 || strcmp(name, "owner") == 0) {
+        if (r->t != DR_PRINCIPAL && !r->acct)
+            return 0;
+        principal_href(x, v);
+        return 1;
+    }
+    if (strcmp(name, "principal-collection-set") == 0) {
+        buf_puts(v, "<D:href>/dav/principals/</D:href>");
+        return 1;
+    }
+    if (strcmp(name, "displayname") == 0) {
+        if (r->t == DR_PRINCIPAL)
+            dav_xml_text(v, x->u->name);
+        else if (r->t == DR_COLL)
+            dav_xml_text(v, json_string_value(json_object_get(r->coll, "name")));
+        else
+            return 0;
+        return 1;
+    }
+    if (strcmp(name, "supported-report-set") == 0 && (r->t == DR_COLL || r->t == DR_HOME)) {
+        report_set(r, v);
+        return 1;
+    }
+    if (strcmp(name, "current-user-privilege-set") == 0) {
+        privileges(r, v);
+        return 1;
+    }
+    if (strcmp(name, "sync-token") == 0 && r->t == DR_COLL) {
+        char tok[64];
+        dav_sync_token(x, r, tok);
+        dav_xml_text(v, tok);
+        return 1;
+    }
+    if (strcmp(name, "getetag") == 0 && r->t == DR_OBJ) {
+        buf_printf(v, "\"%lld\"", (long long)r->modseq);
+        return 1;
+    }
+    if (strcmp(name, "getetag") == 0 && r->t == DR_COLL) {
+        coll_tag(x, r, v);
+        return 1;
+    }
+    if (strcmp(name, "getcontenttype") == 0 && r->t == DR_OBJ) {
+        dav_xml_text(v, r->k->mime);
+        return 1;
+    }
+    return 0;
+}
+
+/* Properties of the CalDAV and CardDAV namespaces. */
+static int prop_groupware(struct dav_ctx *x, struct dav_res *r, const char *ns, const char *name,
+                          struct buf *v)
+{
+    bool cal = strcmp(ns, NS_CALDAV) == 0;
+    const struct dav_kind *k = cal ? &dav_calendars : &dav_addressbooks;
+    if (r->t == DR_OBJ && r->k == k && strcmp(name, k->data_elem) == 0)
+        return dav_object_data(x, r, v);
+    if (strcmp(name, cal ? "calendar-home-set" : "addressbook-home-set") == 0) {
+        if (r->t == DR_OBJ)
+            return 0;
+        home_hrefs(x, k, v);
+        return 1;
+    }
+    if (r->t != DR_COLL || r->k != k)
+        return 0;
+    if (strcmp(name, k->description) == 0) {
+        const char *d = json_string_value(json_object_get(r->coll, "description"));
+        if (!d)
+            return 0;
+        dav_xml_text(v, d);
+        return 1;
+    }
+    if (strcmp(name, "max-resource-size") == 0) {
+        buf_printf(v, "%d", DAV_MAX_RESOURCE);
+        return 1;
+    }
+    if (cal && strcmp(name, "supported-calendar-component-set") == 0) {
+        buf_puts(v, "<C:comp name=\"VEVENT\"/>"); /* tasks live in task lists, not here */
+        return 1;
+    }
+    if (cal && strcmp(name, "supported-calendar-data") == 0) {
+        buf_puts(v, "<C:calendar-data content-type=\"text/calendar\" version=\"2.0\"/>");
+        return 1;
+    }
+    if (!cal && strcmp(name, "supported-address-data") == 0) {
+        buf_puts(v, "<CR:address-data-type content-type=\"text/vcard\" version=\"3.0\"/>"
+                    "<CR:address-data-type content-type=\"text/vcard\" version=\"4.0\"/>");
+        return 1;
+    }
+    return 0;
+}
+
+static int prop_value(struct dav_ctx *x, struct dav_res *r, const char *ns, const char *name,
+                      struct buf *v)
+{
+    if (strcmp(ns, NS_DAV) == 0)
+        return prop_dav(x, r, name, v);
+    if (strcmp(ns, NS_CALDAV) == 0 || strcmp(ns, NS_CARDDAV) == 0)
+        return prop_groupware(x, r, ns, name, v);
+    if (strcmp(ns, NS_CS) == 0 && strcmp(name, "getctag") == 0 && r->t == DR_COLL) {
+        coll_tag(x, r, v); /* Apple's collection tag, still read by clients */
+        return 1;
+    }
+    if (strcmp(ns, NS_APPLE) == 0 && strcmp(name, "calendar-color") == 0 && r->t == DR_COLL) {
+        const char *c = json_string_value(json_object_get(r->coll, "color"));
+        if (!c)
+            return 0;
+        dav_xml_text(v, c);
+        return 1;
+    }
+    return 0;
+}
+
+/* The properties allprop and propname list (RFC 4918 §9.1). */
+static const char *const allprops[][2] = {
+    {NS_DAV, "resourcetype"},
+    {NS_DAV, "displayname"},
+    {NS_DAV, "getetag"},
+    {NS_DAV, "getcontenttype"},
+    {NS_DAV, "sync-token"},
+    {NS_DAV, "current-user-principal"},
+    {NS_CALDAV, "calendar-description"},
+    {NS_CARDDAV, "addressbook-description"},
+    {NS_CS, "getctag"},
+    {NS_APPLE, "calendar-color"},
+};
+
+void dav_status_response(struct buf *b, const char *href, int status)
+{
+    buf_puts(b, "<D:response><D:href>");
+    dav_xml_text(b, href); /* as the client wrote it, or as dav_res_href made it */
+    buf_printf(b, "</D:href><D:status>HTTP/1.1 %d %s</D:status></D:response>", status,
+               status == 404   ? "Not Found"
+               : status == 403 ? "Forbidden"
+                               : "Error");
+}
+
+/* One propstat: the properties of one status, or nothing when there are none. */
+static void propstat(struct buf *b, struct buf *props, const char *status)
+{
+    if (!props->len)
+        return;
+    buf_puts(b, "<D:propstat><D:prop>");
+    buf_append(b, props->data, props->len);
+    buf_printf(b, "</D:prop><D:status>HTTP/1.1 %s</D:status></D:propstat>", status);
+}
+
+static void one_prop(struct dav_ctx *x, struct dav_res *r, const char *ns, const char *name,
+                     bool names_only, struct buf *ok, struct buf *missing)
+{
+    struct buf v = {0};
+    if (prop_value(x, r, ns, name, &v)) {
+        dav_prop_open(ok, ns, name, names_only || !v.len);
+        if (!names_only && v.len) {
+            buf_append(ok, v.data, v.len);
+            dav_prop_close(ok, ns, name);
+        }
+    } else if (missing) {
+        dav_prop_open(missing, ns, name, true);
+    }
+    buf_free(&v);
+}
+
+void dav_propstats(struct dav_ctx *x, struct dav_res *r, const xmlNode *prop, struct buf *b)
+{
+    struct buf ok = {0}, missing = {0};
+    buf_puts(b, "<D:response><D:href>");
+    dav_res_href(x, r, b);
+    buf_puts(b, "</D:href>");
+    if (prop && dav_xml_is(prop, NS_DAV, "prop")) {
+        for (xmlNode *p = dav_xml_child(prop, NULL, NULL); p; p = dav_xml_next(p))
+            if (p->ns && p->ns->href)
+                one_prop(x, r, (const char *)p->ns->href, (const char *)p->name, false, &ok,
+                         &missing);
+    } else {
+        bool names = prop && dav_xml_is(prop, NS_DAV, "propname");
+        for (size_t i = 0; i < sizeof allprops / sizeof allprops[0]; i++)
+            one_prop(x, r, allprops[i][0], allprops[i][1], names, &ok, NULL);
+    }
+    propstat(b, &ok, "200 OK");
+    propstat(b, &missing, "404 Not Found");
+    buf_puts(b, "</D:response>");
+    buf_free(&ok);
+    buf_free(&missing);
+}
+
+/* ---- PROPFIND (RFC 4918 §9.1) ------------------------------------------------------------ */
+
+struct members {
+    const struct dav_kind *k;
+    const char *coll_id;
+    json_t *ids;
+};
+
+static int member_cb(const char *id, json_t *obj, void *ud)
+{
+    struct members *m = ud;
+    if (!m->coll_id || dav_is_member(m->k, obj, m->coll_id))
+        json_array_append_new(m->ids, json_string(id));
+    return 0;
+}
+
+/* The ids of a home's collections (coll_id NULL) or of a collection's members. */
+json_t *dav_member_ids(struct dav_ctx *x, const struct dav_res *r)
+{
+    struct members m = {r->k, r->t == DR_HOME ? NULL : r->coll_id, json_array()};
+    store_object_foreach(x->c, r->acct->account_id,
+                         r->t == DR_HOME ? r->k->coll_type : r->k->obj_type, member_cb, &m);
+    return m.ids;
+}
+
+/* Fills child (a collection of home, or a member of collection r) for id. */
+void dav_child(struct dav_ctx *x, const struct dav_res *r, const char *id, struct dav_res *child)
+{
+    memset(child, 0, sizeof *child);
+    child->k = r->k;
+    child->acct = r->acct;
+    const char *a = r->acct->account_id;
+    if (r->t == DR_HOME) {
+        child->t = DR_COLL;
+        snprintf(child->coll_id, sizeof child->coll_id, "%s", id);
+        dav_name_of(x->c, a, r->k->coll_type, id, "", child->coll_seg);
+        child->coll = store_object_get(x->c, a, r->k->coll_type, id);
+        return;
+    }
+    child->t = DR_OBJ;
+    memcpy(child->coll_id, r->coll_id, sizeof child->coll_id);
+    memcpy(child->coll_seg, r->coll_seg, sizeof child->coll_seg);
+    snprintf(child->obj_id, sizeof child->obj_id, "%s", id);
+    dav_name_of(x->c, a, r->k->obj_type, id, r->k->ext, child->name);
+    child->modseq = store_object_modseq(x->c, a, r->k->obj_type, id);
+}
+
+static void propfind(struct dav_ctx *x, struct dav_res *r)
+{
+    const char *depth = x->q->depth;
+    if (!depth || strcasecmp(depth, "infinity") == 0) {
+        /* RFC 4918 §9.1.1: a server may refuse Depth: infinity */
+        dav_error(x, 403, NS_DAV, "propfind-finite-depth", NULL);
+        return;
+    }
+    if (strcmp(depth, "0") != 0 && strcmp(depth, "1") != 0) {
+        dav_error(x, 400, NULL, NULL, NULL);
+        return;
+    }
+    xmlDoc *d = NULL;
+    const xmlNode *what = NULL;
+    if (x->q->len) { /* an empty body is allprop (§9.1) */
+        const char *why;
+        if (!(d = dav_xml_parse(x->q->body, x->q->len, &why))) {
+            dav_reply(x, 400, "text/plain", xstrdup(why));
+            return;
+        }
+        xmlNode *root = xmlDocGetRootElement(d);
+        if (!dav_xml_is(root, NS_DAV, "propfind") || !(what = dav_xml_child(root, NULL, NULL))) {
+            xmlFreeDoc(d);
+            dav_reply(x, 400, "text/plain", xstrdup("the body is no DAV:propfind"));
+            return;
+        }
+    }
+    struct buf b = {0};
+    dav_ms_begin(&b);
+    dav_propstats(x, r, what, &b);
+    if (depth[0] == '1' && (r->t == DR_HOME || r->t == DR_COLL)) {
+        json_t *ids = dav_member_ids(x, r);
+        size_t i;
+        json_t *id;
+        json_array_foreach(ids, i, id)
+        {
+            struct dav_res child;
+            dav_child(x, r, json_string_value(id), &child);
+            dav_propstats(x, &child, what, &b);
+            dav_res_clear(&child);
+        }
+        json_decref(ids);
+    } else if (depth[0] == '1' && r->t == DR_PRINCIPALS) {
+        struct dav_res p = {.t = DR_PRINCIPAL};
+        dav_propstats(x, &p, what, &b);
+    }
+    dav_ms_end(&b);
+    xmlFreeDoc(d);
+    dav_reply(x, 207, "application/xml; charset=utf-8", buf_take(&b));
+}
+
+/* ---- dispatch ------------------------------------------------------------------------------ */
+
+static bool is_write(const char *m)
+{
+    return strcmp(m, "PUT") == 0 || strcmp(m, "DELETE") == 0 || strcmp(m, "PROPPATCH") == 0 ||
+           strcmp(m, "MKCALENDAR") == 0 || strcmp(m, "MKCOL") == 0;
+}
+
+static void dispatch(struct dav_ctx *x, struct dav_res *r)
+{
+    const char *m = x->q->method;
+    if (strcmp(m, "PROPFIND") == 0)
+        return propfind(x, r);
+    if (strcmp(m, "REPORT") == 0)
+        return dav_report(x, r);
+    if (strcmp(m, "PROPPATCH") == 0)
+        return dav_collection_proppatch(x, r);
+    if (strcmp(m, "MKCALENDAR") == 0 || strcmp(m, "MKCOL") == 0)
+        return dav_collection_make(x, r);
+    if (r->t == DR_COLL && strcmp(m, "DELETE") == 0)
+        return dav_collection_delete(x, r);
+    if (r->t == DR_OBJ && (strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0))
+        return dav_object_get(x, r, m[0] == 'H');
+    if (r->t == DR_OBJ && strcmp(m, "PUT") == 0)
+        return dav_object_put(x, r);
+    if (r->t == DR_OBJ && strcmp(m, "DELETE") == 0)
+        return dav_object_delete(x, r);
+    if (strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0) {
+        /* a collection has no body of its own: a short note for browsers */
+        dav_reply(x, r->t == DR_OBJ ? 404 : 200, "text/plain; charset=utf-8",
+                  xstrdup("jmapd CalDAV/CardDAV collection\n"));
+        return;
+    }
+    dav_reply(x, 405, "text/plain", xstrdup("method not allowed here\n"));
+}
+
+void dav_handle(struct jmap_server *srv, const struct jmap_user *u, const struct dav_request *q,
+                struct dav_response *out)
+{
+    memset(out, 0, sizeof *out);
+    struct dav_ctx x = {.srv = srv, .u = u, .c = store_conn(srv->store), .q = q, .out = out};
+    if (!x.c || store_begin(x.c, false) != STORE_OK) {
+        dav_reply(&x, 503, "text/plain", xstrdup("database unavailable\n"));
+        return;
+    }
+    struct dav_res r;
+    int rc = res_resolve(&x, q->path, &r);
+    if (q->too_large) {
+        /* RFC 4791 §5.3.2.1 CALDAV:max-resource-size; other bodies: 413 */
+        if (strcmp(q->method, "PUT") == 0 && r.k)
+            dav_error(&x, 403, r.k->ns, "max-resource-size", NULL);
+        else
+            dav_reply(&x, 413, "text/plain", xstrdup("the request body is too large\n"));
+    } else if (rc) {
+        dav_reply(&x, rc, "text/plain", xstrdup(rc == 400 ? "bad path\n" : "not found\n"));
+    } else if (r.t == DR_OBJ && !r.coll) {
+        /* RFC 4918 §9.7.1: a PUT into a missing collection is 409 */
+        dav_reply(&x, strcmp(q->method, "PUT") == 0 ? 409 : 404, "text/plain",
+                  xstrdup("no such collection\n"));
+    } else if (r.t == DR_COLL && !r.coll && strcmp(q->method, "MKCALENDAR") != 0 &&
+               strcmp(q->method, "MKCOL") != 0) {
+        dav_reply(&x, 404, "text/plain", xstrdup("not found\n"));
+    } else if (is_write(q->method) && (!r.acct || !r.acct->may_write)) {
+        dav_error(&x, 403, NS_DAV, "need-privileges", NULL); /* RFC 3744 §7.1.1 */
+    } else {
+        dispatch(&x, &r);
+    }
+    store_rollback(x.c);
+    dav_res_clear(&r);
+}

@@ -1,0 +1,55 @@
+/*
+ * dav.h — the WebDAV front end (RFC 4918) with CalDAV (RFC 4791) and CardDAV
+ * (RFC 6352) on the same calendars, events, address books and cards as JMAP
+ * (DESIGN.md §1). http/ routes the DAV paths here after authentication with the
+ * whole request in memory; dav/ answers with a status, headers and a body.
+ *
+ * URLs: /dav/principals/{user}/ (the principal), /dav/calendars/{accountId}/ and
+ * /dav/addressbooks/{accountId}/ (the homes), a collection below a home, and its
+ * resources (.ics, .vcf) below it. The server root "/" and "/dav/" answer
+ * PROPFIND with current-user-principal (RFC 5397); /.well-known/caldav and
+ * /.well-known/carddav redirect to /dav/ (RFC 6764 §5).
+ */
+#ifndef JMAPD_DAV_H
+#define JMAPD_DAV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "jmap/jmap.h"
+
+/* RFC 4918 §10.1, RFC 4791 §5.1, RFC 6352 §6.1, RFC 5689 §3 */
+#define DAV_COMPLIANCE "1, 3, access-control, calendar-access, addressbook, extended-mkcol"
+#define DAV_ALLOW "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND, PROPPATCH, REPORT, MKCALENDAR, MKCOL"
+
+/* The request as http/ saw it: url-decoded path, the headers DAV reads (NULL
+ * when absent) and the body. */
+struct dav_request {
+    const char *method;
+    const char *path;
+    const char *depth, *if_match, *if_none_match, *content_type, *accept, *brief, *prefer;
+    const char *body;
+    size_t len;
+    bool too_large; /* the body passed the request size limit and was dropped */
+};
+
+/* The answer: body malloc'd (may be NULL), content type and ETag/Location when set. */
+struct dav_response {
+    int status;
+    char *body;
+    size_t len;
+    const char *content_type;
+    char etag[48];
+    char location[600];
+};
+
+/* Whether path belongs to the DAV front end for this method ("/" only for DAV
+ * methods: GET / stays with http/). */
+bool dav_path(const char *path, const char *method);
+/* The redirect target of a well-known URI (RFC 6764 §5), or NULL. */
+const char *dav_well_known(const char *path);
+/* Answers one DAV request of an authenticated user. */
+void dav_handle(struct jmap_server *srv, const struct jmap_user *u, const struct dav_request *q,
+                struct dav_response *out);
+
+#endif

@@ -1,0 +1,157 @@
+/*
+ * dav_internal.h — what the files of dav/ share: the two kinds of collection
+ * (calendars, address books) as data, the resource a URL names, the XML request
+ * parser (dav_xml.c), the multistatus writer, resource names (dav_names.c), the
+ * object resources (dav_object.c) and the reports (dav_report.c).
+ */
+#ifndef JMAPD_DAV_INTERNAL_H
+#define JMAPD_DAV_INTERNAL_H
+
+#include <libxml/tree.h>
+
+#include "dav/dav.h"
+#include "util/util.h"
+
+#define NS_DAV "DAV:"
+#define NS_CALDAV "urn:ietf:params:xml:ns:caldav"
+#define NS_CARDDAV "urn:ietf:params:xml:ns:carddav"
+#define NS_CS "http://calendarserver.org/ns/"
+#define NS_APPLE "http://apple.com/ns/ical/"
+
+/* Largest resource body accepted (CALDAV:max-resource-size, RFC 4791 §5.2.5). */
+#define DAV_MAX_RESOURCE 1000000
+/* Deepest XML element nesting accepted in a request body. */
+#define DAV_XML_MAX_DEPTH 32
+
+/* A kind of collection: CalDAV calendars or CardDAV address books. */
+struct dav_kind {
+    const char *home;        /* URL segment of the homes: "calendars" */
+    const char *coll_type;   /* JMAP type of the collections: "Calendar" */
+    const char *obj_type;    /* JMAP type of the members: "CalendarEvent" */
+    const char *member;      /* the members' collection property: "calendarIds" */
+    const char *ext;         /* ".ics" */
+    const char *mime;        /* content type of a resource */
+    const char *capability;  /* JMAP capability of both types */
+    const char *ns;          /* CalDAV or CardDAV namespace */
+    const char *data_elem;   /* "calendar-data" / "address-data" */
+    const char *valid_data;  /* precondition of a body that cannot be stored */
+    const char *description; /* "calendar-description" / "addressbook-description" */
+    const char *destroy_arg; /* the collection /set argument that destroys members too */
+    bool calendar;
+};
+extern const struct dav_kind dav_calendars, dav_addressbooks;
+
+enum dav_rtype { DR_ROOT, DR_PRINCIPALS, DR_PRINCIPAL, DR_HOME, DR_COLL, DR_OBJ };
+
+/* The resource a path names; coll/obj are loaded when they exist. */
+struct dav_res {
+    enum dav_rtype t;
+    const struct dav_kind *k;
+    const struct store_access *acct;
+    char coll_id[64];   /* the collection's JMAP id ("" if it does not exist) */
+    char coll_seg[256]; /* the collection's name in the URL */
+    char name[256];     /* a member's resource name */
+    char obj_id[64];    /* the member's JMAP id ("" if it does not exist) */
+    json_t *coll, *obj;
+    int64_t modseq; /* the member's last change (its ETag) */
+};
+
+/* One request in progress. */
+struct dav_ctx {
+    struct jmap_server *srv;
+    const struct jmap_user *u;
+    struct store_conn *c;
+    const struct dav_request *q;
+    struct dav_response *out;
+    /* how a report renders calendar-data / address-data (RFC 4791 §9.6.5 expand) */
+    bool vcard3, expand;
+    int64_t expand_start, expand_end;
+};
+
+/* ---- dav_xml.c: request bodies and responses --------------------------------------- */
+
+/* Parses a request body without DTDs, entities or network access and with the
+ * nesting bounded; NULL with *why on anything else. */
+xmlDoc *dav_xml_parse(const char *body, size_t len, const char **why);
+bool dav_xml_is(const xmlNode *n, const char *ns, const char *name);
+/* The first element child of n (optionally with ns:name), or NULL. */
+xmlNode *dav_xml_child(const xmlNode *n, const char *ns, const char *name);
+xmlNode *dav_xml_next(xmlNode *n); /* the next element sibling */
+/* Appends s XML-escaped. */
+void dav_xml_text(struct buf *b, const char *s);
+/* Appends a path percent-encoded as an href (segment characters kept). */
+void dav_xml_href(struct buf *b, const char *path);
+/* The multistatus document's start (namespace prefixes D, C, CR, CS, A) and end. */
+void dav_ms_begin(struct buf *b);
+void dav_ms_end(struct buf *b);
+/* Opens a property element ns:name (known namespaces by prefix), closes it. */
+void dav_prop_open(struct buf *b, const char *ns, const char *name, bool empty);
+void dav_prop_close(struct buf *b, const char *ns, const char *name);
+/* Sets the response to status with a body (taken) of content type type. */
+void dav_reply(struct dav_ctx *x, int status, const char *type, char *body);
+/* An error response (RFC 4918 §16): status and, when pre is set, a DAV:error body
+ * holding the precondition ns:pre (and href inside it when given). */
+void dav_error(struct dav_ctx *x, int status, const char *ns, const char *pre, const char *href);
+
+/* ---- dav.c: resources and properties --------------------------------------------------- */
+
+/* The href of a resource into b (escaped for XML). */
+void dav_res_href(struct dav_ctx *x, const struct dav_res *r, struct buf *b);
+void dav_res_clear(struct dav_res *r);
+/* Whether obj belongs to collection coll_id of kind k. */
+bool dav_is_member(const struct dav_kind *k, json_t *obj, const char *coll_id);
+/* The requested properties of a prop element: one response with its propstats. */
+void dav_propstats(struct dav_ctx *x, struct dav_res *r, const xmlNode *prop, struct buf *b);
+/* The response for a member resource with the properties of prop (NULL: getetag). */
+void dav_member_response(struct dav_ctx *x, struct dav_res *r, const xmlNode *prop, struct buf *b);
+/* A response element with only a status for an href (written as given, escaped). */
+void dav_status_response(struct buf *b, const char *href, int status);
+
+/* The ids of a home's collections or of a collection's members (a new array). */
+json_t *dav_member_ids(struct dav_ctx *x, const struct dav_res *r);
+/* Fills child: the collection id of home r, or the member id of collection r. */
+void dav_child(struct dav_ctx *x, const struct dav_res *r, const char *id, struct dav_res *child);
+
+/* ---- dav_collection.c: collection writes ------------------------------------------------- */
+/* PROPPATCH (RFC 4918 §9.2) of displayname, description, colour. */
+void dav_collection_proppatch(struct dav_ctx *x, struct dav_res *r);
+/* MKCALENDAR (RFC 4791 §5.3.1) and extended MKCOL (RFC 5689 §3). */
+void dav_collection_make(struct dav_ctx *x, struct dav_res *r);
+void dav_collection_delete(struct dav_ctx *x, struct dav_res *r);
+
+/* ---- dav_names.c: resource names ------------------------------------------------------ */
+
+/* The resource name of object id of type in acct (the client's name from its
+ * PUT or MKCOL, else id + ext) into out[256]. */
+void dav_name_of(struct store_conn *c, const char *acct, const char *type, const char *id,
+                 const char *ext, char out[256]);
+/* The live object of type a resource name names, into id[64]; false if none. */
+bool dav_name_lookup(struct store_conn *c, const char *acct, const char *type, const char *name,
+                     const char *ext, char id[64]);
+/* Remembers name for id (in a write transaction of its own). */
+int dav_name_remember(struct store_conn *c, const char *acct, const char *type, const char *name,
+                      const char *id);
+/* Whether a resource name is acceptable (no traversal, no controls, bounded). */
+bool dav_name_ok(const char *name);
+
+/* ---- dav_object.c: member resources ----------------------------------------------------- */
+
+/* The resource's body in the kind's format (vcard3: vCard 3.0), malloc'd, or NULL. */
+char *dav_object_render(struct dav_ctx *x, const struct dav_res *r, json_t *obj, bool vcard3);
+/* The calendar-data or address-data of member r into v (escaped): 1, or 0 if it
+ * cannot be rendered. */
+int dav_object_data(struct dav_ctx *x, struct dav_res *r, struct buf *v);
+void dav_object_get(struct dav_ctx *x, struct dav_res *r, bool head);
+void dav_object_put(struct dav_ctx *x, struct dav_res *r);
+void dav_object_delete(struct dav_ctx *x, struct dav_res *r);
+/* Runs one JMAP method call as the user (a real JMAP request: validation, state
+ * bump, push); the call's response arguments (new reference) or NULL. */
+json_t *dav_jmap_call(struct dav_ctx *x, const struct dav_kind *k, const char *method,
+                      json_t *args);
+
+/* ---- dav_report.c ---------------------------------------------------------------------- */
+void dav_report(struct dav_ctx *x, struct dav_res *r);
+/* The sync-token of a collection (RFC 6578 §3): the JMAP state of its members. */
+void dav_sync_token(struct dav_ctx *x, const struct dav_res *r, char out[64]);
+
+#endif

@@ -1,0 +1,59 @@
+/*
+ * tasks.h — what the Task files share (tasks.c: the module and time helpers;
+ * task_list.c: TaskList; task.c: Task; task_query.c: Task/query's filters and
+ * sorts). draft-ietf-jmap-tasks-06; docs/tasks.md records where it is silent.
+ */
+#ifndef JMAPD_TASKS_H
+#define JMAPD_TASKS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "jmap/engine.h"
+
+extern const struct jtype task_list_type;
+extern const struct jtype task_type;
+
+/* The text fields Task declares to the store's full-text index. */
+enum {
+    TASK_TEXT_TITLE,
+    TASK_TEXT_DESCRIPTION,
+    TASK_TEXT_LOCATION,
+    TASK_TEXT_OWNER,
+    TASK_TEXT_ASSIGNEE,
+    TASK_TEXT_BODY, /* keywords, categories, checklists, comments */
+    TASK_TEXT_FIELDS
+};
+
+/* The UTC time of the task's LocalDateTime property local ("start" or "due") in its
+ * timeZone (floating: float_tz). 0, or -1 if the task has none. */
+int task_utc(const json_t *task, const char *local, const char *float_tz, int64_t *out);
+/* UTC seconds as a LocalDateTime of zone tzid (time zones the task carries included). */
+void task_utc_to_local(const json_t *task, int64_t utc, const char *tzid, char out[20]);
+/* tasks-06 §5.4 isOrigin: no organizer, or one of the account's ParticipantIdentity
+ * addresses is the organizer (JSCalendar 2.0's organizerCalendarAddress replaces
+ * RFC 8984's replyTo). */
+bool task_is_origin(struct store_conn *c, const char *account, const json_t *task);
+
+/* The account's default task list (role "inbox"; else the first), id into out[64];
+ * -1 if it has none. */
+int task_default_list(struct store_conn *c, const char *account, char out[64]);
+/* Creates (or, with the same uid and recurrenceId, replaces) a task imported from
+ * iCalendar in list_id, through the type's validation in relaxed mode. Returns 0
+ * (*updated set when it replaced one), or -1 with *err. */
+int task_import_one(struct store_conn *c, const char *account, const char *list_id, json_t *task,
+                    bool *updated, char **err);
+/* The "tasklist" exporter (task_io.c): GET /export/tasklist/..., `jmapd export --tasklist`. */
+extern const struct jexporter tasks_exporters[];
+
+/* Task/query (task_query.c): the type's filter and compare hooks. */
+int task_filter_condition(struct jmap_req *r, json_t *obj, const char *key, json_t *v);
+int task_compare(json_t *a, json_t *b, const char *property, bool *ok);
+/* Registers Task/query and Task/queryChanges (task_query.c: narrowed by the store's
+ * indexes, expandRecurrences). */
+void task_query_register(void);
+/* How Task instances are built and updated (instances.h; task.c). */
+struct instance_kind;
+extern const struct instance_kind task_instances;
+
+#endif
