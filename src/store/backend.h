@@ -23,6 +23,8 @@ typedef int (*store_ref_cb)(const char *type, const char *id, void *ud);
 typedef int (*store_range_cb)(const char *id, int64_t modseq, void *ud);
 typedef int (*store_order_cb)(const char *id, int64_t modseq, int64_t order, void *ud);
 typedef int (*store_member_cb)(int64_t user_id, void *ud);
+typedef int (*store_hit_cb)(const char *id, int64_t modseq, bool has_order, int64_t order,
+                            void *ud);
 
 #define SC struct store_conn *c
 #define STORE_OPS(X)                                                                               \
@@ -147,6 +149,12 @@ typedef int (*store_member_cb)(int64_t user_id, void *ud);
     X(int, object_prefetch,                                                                        \
       (SC, const char *account, const char *type, const char *const *ids, size_t n),               \
       (c, account, type, ids, n))                                                                  \
+    X(int, user_by_account, (SC, const char *account_id, struct store_user *out),                  \
+      (c, account_id, out))                                                                        \
+    X(int, text_hits,                                                                              \
+      (SC, const char *account, const char *type, const struct store_text_term *terms,             \
+       size_t nterms, store_hit_cb cb, void *ud),                                                  \
+      (c, account, type, terms, nterms, cb, ud))                                                   \
     X(int, snapshot_put, (SC, const char *account, const char *key, const char *ids),              \
       (c, account, key, ids))                                                                      \
     X(char *, snapshot_get, (SC, const char *account, const char *key), (c, account, key))

@@ -236,7 +236,7 @@ int pgq_insert(struct store_conn *c, const char *sql, const struct params *p)
     return rc;
 }
 
-static int simple(struct store_conn *c, const char *sql)
+int pgq_simple(struct store_conn *c, const char *sql)
 {
     drain(c);
     PGresult *r = PQexec(c->pg, sql);
@@ -251,15 +251,15 @@ static int run_guarded(struct store_conn *c, const char *sql, const struct param
 {
     if (!c->in_txn)
         return pgq_change(c, sql, p);
-    if (simple(c, "SAVEPOINT jmapd_unique"))
+    if (pgq_simple(c, "SAVEPOINT jmapd_unique"))
         return STORE_ERR;
     int rc = pgq_change(c, sql, p);
     if (rc == STORE_EXISTS) {
         c->failed = false;
-        if (simple(c, "ROLLBACK TO SAVEPOINT jmapd_unique"))
+        if (pgq_simple(c, "ROLLBACK TO SAVEPOINT jmapd_unique"))
             return STORE_ERR;
     }
-    if (simple(c, "RELEASE SAVEPOINT jmapd_unique"))
+    if (pgq_simple(c, "RELEASE SAVEPOINT jmapd_unique"))
         return STORE_ERR;
     return rc;
 }
@@ -359,13 +359,13 @@ static const char *const migrations[] = {
  * the database owner may create it); without it the search folds case only. */
 static int text_config(struct store_conn *c)
 {
-    if (simple(c, "SAVEPOINT ext"))
+    if (pgq_simple(c, "SAVEPOINT ext"))
         return STORE_ERR;
-    if (simple(c, "CREATE EXTENSION IF NOT EXISTS unaccent")) {
+    if (pgq_simple(c, "CREATE EXTENSION IF NOT EXISTS unaccent")) {
         c->failed = false;
-        simple(c, "ROLLBACK TO SAVEPOINT ext");
+        pgq_simple(c, "ROLLBACK TO SAVEPOINT ext");
     }
-    simple(c, "RELEASE SAVEPOINT ext");
+    pgq_simple(c, "RELEASE SAVEPOINT ext");
     PGresult *r;
     if (run_fmt(c,
                 "SELECT 1 FROM pg_ts_dict WHERE dictname = 'unaccent' AND "
@@ -378,22 +378,22 @@ static int text_config(struct store_conn *c)
         log_warn("postgresql: no unaccent dictionary; text search folds case, not diacritics");
         return STORE_OK;
     }
-    return simple(c, "ALTER TEXT SEARCH CONFIGURATION jmapd ALTER MAPPING FOR asciiword, word,"
-                     " numword, asciihword, hword, hword_part, hword_asciipart, hword_numpart,"
-                     " numhword WITH unaccent, simple");
+    return pgq_simple(c, "ALTER TEXT SEARCH CONFIGURATION jmapd ALTER MAPPING FOR asciiword, word,"
+                         " numword, asciihword, hword, hword_part, hword_asciipart, hword_numpart,"
+                         " numhword WITH unaccent, simple");
 }
 
 static int migrate(struct store_conn *c)
 {
     char sql[160];
-    int rc = simple(c, "BEGIN");
+    int rc = pgq_simple(c, "BEGIN");
     c->in_txn = true;
     snprintf(sql, sizeof sql, "SELECT pg_advisory_xact_lock(%d)", PG_LOCK_MIGRATE);
-    rc = rc ? rc : simple(c, sql);
+    rc = rc ? rc : pgq_simple(c, sql);
     rc = rc ? rc
-            : simple(c, "CREATE TABLE IF NOT EXISTS jmapd_schema(version integer NOT NULL);"
-                        "INSERT INTO jmapd_schema SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM "
-                        "jmapd_schema)");
+            : pgq_simple(c, "CREATE TABLE IF NOT EXISTS jmapd_schema(version integer NOT NULL);"
+                            "INSERT INTO jmapd_schema SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM "
+                            "jmapd_schema)");
     int version = rc ? -1 : (int)pgq_first_int(c, "SELECT version FROM jmapd_schema", NULL, 0);
     int target = (int)(sizeof migrations / sizeof migrations[0]);
     if (version > target) {
@@ -401,19 +401,19 @@ static int migrate(struct store_conn *c)
         rc = STORE_ERR;
     }
     for (int v = version; rc == STORE_OK && v >= 0 && v < target; v++) {
-        rc = simple(c, migrations[v]);
+        rc = pgq_simple(c, migrations[v]);
         if (rc == STORE_OK && v == 0)
             rc = text_config(c);
         snprintf(sql, sizeof sql, "UPDATE jmapd_schema SET version = %d", v + 1);
-        rc = rc ? rc : simple(c, sql);
+        rc = rc ? rc : pgq_simple(c, sql);
         if (rc == STORE_OK)
             log_info("database migrated to schema version %d", v + 1);
     }
     if (version < 0)
         rc = STORE_ERR;
-    rc = rc ? rc : simple(c, "COMMIT");
+    rc = rc ? rc : pgq_simple(c, "COMMIT");
     if (rc)
-        simple(c, "ROLLBACK");
+        pgq_simple(c, "ROLLBACK");
     c->in_txn = c->failed = false;
     return rc;
 }
@@ -697,6 +697,15 @@ int pg_user_get_by_id(struct store_conn *c, int64_t id, struct store_user *out)
     return read_user(c, sql, &p, out);
 }
 
+int pg_user_by_account(struct store_conn *c, const char *account_id, struct store_user *out)
+{
+    static const char *const sql = "SELECT id, name, pwhash, account_id FROM users WHERE "
+                                   "account_id=$1";
+    struct params p = {0};
+    pgq_text(&p, account_id);
+    return read_user(c, sql, &p, out);
+}
+
 int pg_user_del(struct store_conn *c, const char *name)
 {
     static const char *const dels[] = {
@@ -772,10 +781,13 @@ int pg_user_accounts(struct store_conn *c, int64_t user_id, struct store_access 
     /* as sqlite.c: the accounts granted whole, then those reached through shares of
      * the user's principal or of a group they are in (issue 14) */
     static const char *const sql =
-        "SELECT a.account_id, u.name, a.may_write, u.id = a.user_id AS own, false "
+        "SELECT a.account_id, u.name, a.may_write, u.id = a.user_id AS own, false, true "
         "FROM access a JOIN users u ON u.account_id = a.account_id WHERE a.user_id=$1 "
         "UNION ALL "
-        "SELECT s.account_id, min(u.name), bool_or(s.may_write), false, true FROM shares s "
+        "SELECT s.account_id, min(u.name), bool_or(s.may_write), false, true, bool_or(NOT EXISTS("
+        "  SELECT 1 FROM user_props p WHERE p.user_id=$1 AND p.account_id=s.account_id AND "
+        "  p.type=s.type AND p.object_id=s.object_id AND "
+        "  (p.data::jsonb)->'isSubscribed' = 'false'::jsonb)) FROM shares s "
         "JOIN users u ON u.account_id = s.account_id "
         "WHERE (s.principal_id = (SELECT account_id FROM users WHERE id=$1) "
         "  OR s.principal_id IN (SELECT group_id FROM group_members WHERE user_id=$1)) "
@@ -794,6 +806,7 @@ int pg_user_accounts(struct store_conn *c, int64_t user_id, struct store_access 
         out[n].may_write = pgq_col_bool(r, n, 2);
         out[n].is_personal = pgq_col_bool(r, n, 3);
         out[n].shared = pgq_col_bool(r, n, 4);
+        out[n].subscribed = pgq_col_bool(r, n, 5);
     }
     PQclear(r);
     return n;
@@ -1357,14 +1370,16 @@ static void ts_cond(struct buf *sql, int field, int n)
 
 #define TEXT_PIECES 64
 
-int pg_text_search(struct store_conn *c, const char *account, const char *type,
-                   const struct store_text_term *terms, size_t nterms, store_name_cb cb, void *ud)
+/* store_text_search and store_text_hits: one of ids, hits is set. */
+static int text_query(struct store_conn *c, const char *account, const char *type,
+                      const struct store_text_term *terms, size_t nterms, store_name_cb ids,
+                      store_hit_cb hits, void *ud)
 {
     struct buf sql = {0};
     struct buf pieces[TEXT_PIECES] = {{0}};
     const char *vals[TEXT_PIECES + 2] = {account, type};
     int n = 2, rc = STORE_OK;
-    buf_puts(&sql, "SELECT id FROM object_index WHERE account_id=$1 AND type=$2");
+    buf_puts(&sql, "SELECT id, modseq, ord FROM object_index WHERE account_id=$1 AND type=$2");
     for (size_t i = 0; i < nterms && rc == STORE_OK; i++) {
         assert(terms[i].field >= -1 && terms[i].field < STORE_TEXT_FIELDS);
         /* a term without any word matches everything: it adds no condition */
@@ -1383,9 +1398,14 @@ int pg_text_search(struct store_conn *c, const char *account, const char *type,
         rc = result_code(c, r, "text search");
     }
     if (rc == STORE_OK)
-        for (int i = 0, rows = PQntuples(r); i < rows; i++)
-            if (cb(PQgetvalue(r, i, 0), ud))
+        for (int i = 0, rows = PQntuples(r); i < rows; i++) {
+            const char *id = PQgetvalue(r, i, 0);
+            bool has_order = !PQgetisnull(r, i, 2);
+            if (ids ? ids(id, ud)
+                    : hits(id, PQgetisnull(r, i, 1) ? 0 : pgq_col_int(r, i, 1), has_order,
+                           has_order ? pgq_col_int(r, i, 2) : 0, ud))
                 break;
+        }
     PQclear(r);
     for (int i = 0; i < TEXT_PIECES; i++)
         buf_free(&pieces[i]);
@@ -1393,51 +1413,16 @@ int pg_text_search(struct store_conn *c, const char *account, const char *type,
     return rc;
 }
 
-/* ---- query snapshots ------------------------------------------------------------------ */
-
-#define SNAPSHOT_TTL 3600
-
-int pg_snapshot_put(struct store_conn *c, const char *account, const char *key, const char *ids)
+int pg_text_search(struct store_conn *c, const char *account, const char *type,
+                   const struct store_text_term *terms, size_t nterms, store_name_cb cb, void *ud)
 {
-    static const char *const put = "INSERT INTO query_snapshots(key, account_id, ids, created) "
-                                   "VALUES($1,$2,$3,$4) ON CONFLICT(key) DO UPDATE SET "
-                                   "ids=EXCLUDED.ids, created=EXCLUDED.created";
-    static const char *const prune = "DELETE FROM query_snapshots WHERE created < $1";
-    struct params p = pgq_two(key, account);
-    pgq_text(&p, ids);
-    pgq_int(&p, util_now());
-    /* inside the caller's transaction a savepoint keeps a failure (two front ends
-     * saving the same snapshot) from aborting it: a snapshot is only a help */
-    if (c->in_txn && simple(c, "SAVEPOINT jmapd_snapshot"))
-        return STORE_ERR;
-    int rc = pgq_run(c, put, &p, NULL);
-    if (c->in_txn) {
-        if (rc) {
-            c->failed = false;
-            simple(c, "ROLLBACK TO SAVEPOINT jmapd_snapshot");
-        }
-        simple(c, "RELEASE SAVEPOINT jmapd_snapshot");
-    }
-    /* now and then, the ones nobody will ask for any more */
-    if (rc == STORE_OK && util_now() % 60 == 0) {
-        struct params q = {0};
-        pgq_int(&q, util_now() - SNAPSHOT_TTL);
-        rc = pgq_run(c, prune, &q, NULL);
-    }
-    return rc;
+    return text_query(c, account, type, terms, nterms, cb, NULL, ud);
 }
 
-char *pg_snapshot_get(struct store_conn *c, const char *account, const char *key)
+int pg_text_hits(struct store_conn *c, const char *account, const char *type,
+                 const struct store_text_term *terms, size_t nterms, store_hit_cb cb, void *ud)
 {
-    static const char *const sql = "SELECT ids FROM query_snapshots WHERE key=$1 AND "
-                                   "account_id=$2";
-    struct params p = pgq_two(key, account);
-    PGresult *r;
-    if (pgq_run(c, sql, &p, &r))
-        return NULL;
-    char *ids = PQntuples(r) ? xstrdup(PQgetvalue(r, 0, 0)) : NULL;
-    PQclear(r);
-    return ids;
+    return text_query(c, account, type, terms, nterms, NULL, cb, ud);
 }
 
 /* ---- feeds ------------------------------------------------------------------------------ */

@@ -59,6 +59,8 @@ int64_t pgq_first_int(struct store_conn *c, const char *sql, const struct params
 int pgq_each_name(struct store_conn *c, const char *sql, const struct params *p,
                   int (*cb)(const char *name, void *ud), void *ud);
 int64_t pgq_col_int(PGresult *r, int row, int col);
+/* A statement without parameters, not prepared (SAVEPOINT and the like). */
+int pgq_simple(struct store_conn *c, const char *sql);
 bool pgq_col_bool(PGresult *r, int row, int col);
 
 #endif

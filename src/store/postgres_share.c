@@ -1,7 +1,8 @@
 /*
- * postgres_share.c — the PostgreSQL backend's sorted index pages (issue 21) and its
- * groups, shares and per-user properties (issue 14), as sqlite.c has them: the same
- * tables, the same answers. The rest of store.h is in postgres.c.
+ * postgres_share.c — the PostgreSQL backend's sorted index pages (issue 21), its
+ * groups, shares and per-user properties (issue 14), as sqlite.c has them (the same
+ * tables, the same answers), and the query snapshots every front end shares (issue
+ * 15). The rest of store.h is in postgres.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -229,4 +230,51 @@ int pg_user_props_put(struct store_conn *c, int64_t user_id, const char *account
     int rc = pgq_run(c, put, &p, NULL);
     free(text);
     return rc;
+}
+
+/* ---- query snapshots ------------------------------------------------------------------ */
+
+#define SNAPSHOT_TTL 3600
+
+int pg_snapshot_put(struct store_conn *c, const char *account, const char *key, const char *ids)
+{
+    static const char *const put = "INSERT INTO query_snapshots(key, account_id, ids, created) "
+                                   "VALUES($1,$2,$3,$4) ON CONFLICT(key) DO UPDATE SET "
+                                   "ids=EXCLUDED.ids, created=EXCLUDED.created";
+    static const char *const prune = "DELETE FROM query_snapshots WHERE created < $1";
+    struct params p = pgq_two(key, account);
+    pgq_text(&p, ids);
+    pgq_int(&p, util_now());
+    /* inside the caller's transaction a savepoint keeps a failure (two front ends
+     * saving the same snapshot) from aborting it: a snapshot is only a help */
+    if (c->in_txn && pgq_simple(c, "SAVEPOINT jmapd_snapshot"))
+        return STORE_ERR;
+    int rc = pgq_run(c, put, &p, NULL);
+    if (c->in_txn) {
+        if (rc) {
+            c->failed = false;
+            pgq_simple(c, "ROLLBACK TO SAVEPOINT jmapd_snapshot");
+        }
+        pgq_simple(c, "RELEASE SAVEPOINT jmapd_snapshot");
+    }
+    /* now and then, the ones nobody will ask for any more */
+    if (rc == STORE_OK && util_now() % 60 == 0) {
+        struct params q = {0};
+        pgq_int(&q, util_now() - SNAPSHOT_TTL);
+        rc = pgq_run(c, prune, &q, NULL);
+    }
+    return rc;
+}
+
+char *pg_snapshot_get(struct store_conn *c, const char *account, const char *key)
+{
+    static const char *const sql = "SELECT ids FROM query_snapshots WHERE key=$1 AND "
+                                   "account_id=$2";
+    struct params p = pgq_two(key, account);
+    PGresult *r;
+    if (pgq_run(c, sql, &p, &r))
+        return NULL;
+    char *ids = PQntuples(r) ? xstrdup(PQgetvalue(r, 0, 0)) : NULL;
+    PQclear(r);
+    return ids;
 }

@@ -37,6 +37,7 @@ void config_defaults(struct config *cfg)
     cfg->max_size_response = 32 * 1024 * 1024;
     cfg->max_request_memory = 64 * 1024 * 1024;
     cfg->request_timeout = 30000;
+    cfg->cache_size = 64;
 }
 
 struct key {
@@ -59,6 +60,9 @@ static const struct key keys[] = {
     S("tls_key", tls_key),
     S("log_level", log_level),
     S("default_domain", default_domain),
+    S("smtp_url", smtp_url),
+    S("smtp_user", smtp_user),
+    S("smtp_password", smtp_password),
     N("max_size_upload", max_size_upload, 1),
     N("max_concurrent_upload", max_concurrent_upload, 1),
     N("max_size_request", max_size_request, 1024),
@@ -75,6 +79,7 @@ static const struct key keys[] = {
     N("max_size_response", max_size_response, 65536),
     N("max_request_memory", max_request_memory, 1048576),
     N("request_timeout", request_timeout, 100),
+    N("cache_size", cache_size, 1),
 };
 
 int config_set(struct config *cfg, const char *key, const char *value)
