@@ -40,7 +40,9 @@ struct params {
 #define STORE_OP_EXTERN(ret, name, params, args) ret STORE_OP_PFX(name) params;
 STORE_OPS(STORE_OP_EXTERN)
 
-/* Parameters: text (NULL is SQL NULL), integers, booleans. */
+/* Parameters: text (NULL is SQL NULL), integers, booleans. An integer's text lives in
+ * the params itself: fill a params where it is used, never return one by value
+ * after pgq_int (pgq_two and pgq_three hold text only). */
 void pgq_text(struct params *p, const char *s);
 void pgq_int(struct params *p, int64_t v);
 void pgq_bool(struct params *p, bool v);

@@ -186,15 +186,15 @@ int pg_share_set(struct store_conn *c, const char *account, const char *type, co
     return rc;
 }
 
-static struct params props_key(int64_t user_id, const char *account, const char *type,
-                               const char *object_id)
+/* Fills p (in place: an integer parameter points into p itself, so a params is
+ * never returned by value once it holds one). */
+static void props_key(struct params *p, int64_t user_id, const char *account, const char *type,
+                      const char *object_id)
 {
-    struct params p = {0};
-    pgq_int(&p, user_id);
-    pgq_text(&p, account);
-    pgq_text(&p, type);
-    pgq_text(&p, object_id);
-    return p;
+    pgq_int(p, user_id);
+    pgq_text(p, account);
+    pgq_text(p, type);
+    pgq_text(p, object_id);
 }
 
 json_t *pg_user_props_get(struct store_conn *c, int64_t user_id, const char *account,
@@ -202,7 +202,8 @@ json_t *pg_user_props_get(struct store_conn *c, int64_t user_id, const char *acc
 {
     static const char *const sql = "SELECT data FROM user_props WHERE user_id=$1 AND "
                                    "account_id=$2 AND type=$3 AND object_id=$4";
-    struct params p = props_key(user_id, account, type, object_id);
+    struct params p = {0};
+    props_key(&p, user_id, account, type, object_id);
     PGresult *r;
     if (pgq_run(c, sql, &p, &r))
         return NULL;
@@ -220,7 +221,8 @@ int pg_user_props_put(struct store_conn *c, int64_t user_id, const char *account
                                    " data) VALUES($1,$2,$3,$4,$5) ON CONFLICT(user_id, "
                                    "account_id, type, object_id) DO UPDATE SET "
                                    "data=EXCLUDED.data";
-    struct params p = props_key(user_id, account, type, object_id);
+    struct params p = {0};
+    props_key(&p, user_id, account, type, object_id);
     if (!data || json_object_size(data) == 0)
         return pgq_run(c, del, &p, NULL);
     char *text = json_dumps(data, JSON_COMPACT);

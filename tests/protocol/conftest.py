@@ -58,35 +58,13 @@ def pytest_unconfigure(config):
         PG_CLUSTER = None
 
 
-# Known to fail on PostgreSQL (issue 15, open): what a sharee sees of the objects of
-# a shared account (issue 14's per-collection rights, merged into main at the end of
-# the session) differs from SQLite; not yet found why. xfail keeps them visible.
-PG_KNOWN_FAILING = {
-    "test_sharing_rfc9610.py::test_read_alone_rfc9610_s2",
-    "test_sharing_calendars27.py::test_calendar_per_user_properties_calendars27_s4",
-    "test_sharing_calendars27.py::test_copy_reads_only_what_the_sharee_sees_rfc8620_s5_4",
-    "test_sharing_calendars27.py::test_delete_right_calendars27_s4",
-    "test_sharing_calendars27.py::test_edits_by_a_sharee_notify_the_others_calendars27_s7",
-    "test_sharing_calendars27.py::test_group_rights_reach_members_rfc9670_s2",
-    "test_sharing_calendars27.py::test_privacy_private_and_secret_calendars27_s5_7",
-    "test_sharing_calendars27.py::test_read_items_alone_hides_everything_else_calendars27_s4",
-    "test_sharing_calendars27.py::test_share_right_calendars27_s4_3",
-    "test_sharing_calendars27.py::test_shared_account_is_not_served_over_dav_yet_rfc4918",
-    "test_sharing_calendars27.py::test_update_private_stores_per_user_calendars27_s5_4",
-}
-
-
 def pytest_collection_modifyitems(config, items):
     if not PG:
         return
     skip = pytest.mark.skip(reason="about the SQLite database files (JMAPD_TEST_STORE=pg)")
-    known = pytest.mark.xfail(reason="sharee visibility on PostgreSQL (issue 15, open)",
-                              strict=False)
     for item in items:
         if "sqlite_only" in item.keywords:
             item.add_marker(skip)
-        if item.nodeid.split("/")[-1] in PG_KNOWN_FAILING:
-            item.add_marker(known)
 
 
 def free_port():
