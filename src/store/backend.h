@@ -180,6 +180,8 @@ struct store_ops {
 struct store *store_sqlite_open(const char *dir, char **err);
 struct store *store_pg_open(const char *url, char **err);
 void store_sqlite_set_busy_timeout(int ms);
+/* The SQLite schema version this jmapd writes (sqlite.c's migrations). */
+int store_sqlite_schema(void);
 void store_pg_set_busy_timeout(int ms);
 int store_pg_bus_send(struct store_bus *b, const char *msg);
 void store_pg_bus_close(struct store_bus *b);

@@ -14,8 +14,9 @@
 #include "store/postgres.h"
 #include "util/util.h"
 
-/* The SQLite schema version (sqlite.c) this copy knows. */
-#define SOURCE_SCHEMA 8
+/* The source must be at this jmapd's SQLite schema (store_sqlite_schema: 9 when this
+ * was written); the tables below are those of that schema (a migration that adds a
+ * table adds it here too). */
 #define CHUNK (256 * 1024)
 
 struct table {
@@ -164,11 +165,11 @@ static sqlite3 *open_source(const char *dir, char **err)
         sqlite3_step(s) == SQLITE_ROW)
         version = sqlite3_column_int(s, 0);
     sqlite3_finalize(s);
-    if (version != SOURCE_SCHEMA) {
+    if (version != store_sqlite_schema()) {
         *err = version < 0 ? xasprintf("cannot read %s/jmapd.db", dir)
                            : xasprintf("%s/jmapd.db has schema version %d, not %d: open it once "
                                        "with this jmapd (jmapd user list) first",
-                                       dir, version, SOURCE_SCHEMA);
+                                       dir, version, store_sqlite_schema());
         sqlite3_close(db);
         return NULL;
     }

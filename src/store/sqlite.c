@@ -139,6 +139,11 @@ static const char *const migrations[] = {
     "CREATE INDEX object_index_text ON object_index(text_rowid, account_id, type, id, modseq, ord);"),
 };
 
+int store_sqlite_schema(void)
+{
+    return (int)(sizeof migrations / sizeof migrations[0]);
+}
+
 static int exec(sqlite3 *db, const char *sql)
 {
     char *msg = NULL;
