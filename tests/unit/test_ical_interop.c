@@ -505,6 +505,20 @@ static void test_issue12_3_4_first_round_trip_stable(void **state)
                       "TRIGGER:-PT5M\r\nACTION:DISPLAY\r\nEND:VALARM\r\n"));
     assert_stable(CAL("DTSTART:20240101T100000Z\r\nBEGIN:VTIMEZONE\r\nTZID:Europe/Vienna\r\n"
                       "END:VTIMEZONE\r\n"));
+    assert_stable(CAL("DTSTART:20240101T100000Z\r\nBEGIN:VLOCATION\r\nUID:l\r\nNAME:Room\r\n"
+                      "BEGIN:VTIMEZONE\r\nTZID:Europe/Vienna\r\nEND:VTIMEZONE\r\n"
+                      "END:VLOCATION\r\n"));
+    /* a floating start with an end in a custom zone: no endTimeZone, no zone to carry */
+    char *floating = NULL;
+    assert_true(
+        asprintf(&floating,
+                 "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\n%sBEGIN:VEVENT\r\n"
+                 "UID:f1\r\nDTSTAMP:20240101T000000Z\r\nDTSTART:20240104T093000\r\n"
+                 "DTEND;TZID=\"Canberra, Melbourne, Sydney\":20240104T103000\r\n"
+                 "END:VEVENT\r\nEND:VCALENDAR\r\n",
+                 vtz) > 0);
+    assert_stable(floating);
+    free(floating);
     /* an override's ORGANIZER spelt in another case than the series' (libical 2446.ics) */
     assert_stable("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\n"
                   "UID:o1\r\nDTSTAMP:20240101T000000Z\r\nDTSTART:20240101T100000Z\r\n"

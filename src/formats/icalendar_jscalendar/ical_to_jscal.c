@@ -39,8 +39,10 @@ static int duration_between(obj_ctx *o, const ical_prop *ps, const ical_prop *pe
         ical_comp *vtz2 = NULL;
         if (i2j_prop_zone(o, ps, &ds, &tz1, &z1, NULL) || i2j_prop_zone(o, pe, &de, &tz2, &z2, &vtz2))
             return -1;
-        if (vtz2 && vtz2 != o->tz_vtz)
-            i2j_keep_comp(o, vtz2); /* §2.1.4: the end zone travels with the object too */
+        /* §2.1.4: the end zone travels with the object too, when it is one (a floating
+         * start has no endTimeZone, so nothing would write it back, issue 12 §3.4) */
+        if (vtz2 && vtz2 != o->tz_vtz && tz1)
+            i2j_keep_comp(o, vtz2);
         int64_t u1 = ds.is_utc ? jscal_ldt_to_secs(&ds.t) : tz_local_to_utc(z1, jscal_ldt_to_secs(&ds.t));
         int64_t u2 = de.is_utc ? jscal_ldt_to_secs(&de.t) : tz_local_to_utc(z2, jscal_ldt_to_secs(&de.t));
         if (!tz1 || !tz2) { /* floating: wall-clock difference */

@@ -116,12 +116,15 @@ void i2j_keep_prop(obj_ctx *o, const ical_prop *p)
 
 void i2j_keep_comp(obj_ctx *o, const ical_comp *c)
 {
-    json_t *ic = i2j_ical_obj(o), *a = json_object_get(ic, "components");
-    if (!a) {
-        a = json_array();
-        json_object_set_new_nocheck(ic, "components", a);
-    }
     const ical_prop *tzid = i2j_is(c->name, "VTIMEZONE") ? ical_comp_get_prop(c, "TZID") : NULL;
+    if (i2j_is(c->name, "VTIMEZONE") && !i2j_is(o->comp->name, "VEVENT") &&
+        !i2j_is(o->comp->name, "VTODO")) {
+        /* RFC 5545 §3.6.5: a VTIMEZONE inside a VLOCATION, PARTICIPANT or VALARM defines
+         * nothing, and the writer puts zones at the calendar level (issue 12 §3.4) */
+        i2j_warn(o, tzid, "VTIMEZONE inside a sub-component dropped: it belongs to the calendar");
+        return;
+    }
+    json_t *ic = i2j_ical_obj(o), *a = json_object_get(ic, "components");
     char *tz = tzid ? ical_text_unescape(tzid->value) : NULL; /* as jCal holds it */
     size_t i;
     json_t *e;
@@ -144,6 +147,10 @@ void i2j_keep_comp(obj_ctx *o, const ical_comp *c)
         }
     }
     free(tz);
+    if (!a) {
+        a = json_array();
+        json_object_set_new_nocheck(ic, "components", a);
+    }
     json_array_append_new(a, ical_comp_to_jcal(c));
 }
 
