@@ -8,11 +8,11 @@ set -euo pipefail
 
 build=(build-essential pkg-config make tzdata
        libmicrohttpd-dev libjansson-dev libical-dev libsqlite3-dev
-       libargon2-dev libssl-dev libicu-dev libxml2-dev libcurl4-openssl-dev)
+       libargon2-dev libssl-dev libicu-dev libxml2-dev libcurl4-openssl-dev libpq-dev)
 test=(clang libclang-rt-14-dev libcmocka-dev openssl
       python3-pytest python3-requests python3-dateutil
       python3-icalendar python3-recurring-ical-events python3-vobject
-      vdirsyncer python3-caldav python3-aiosmtpd)
+      vdirsyncer python3-caldav python3-aiosmtpd postgresql-15)
 bench=(wrk lua5.1 python3-icalendar python3-recurring-ical-events python3-vobject)
 
 want=("${build[@]}")

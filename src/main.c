@@ -23,6 +23,7 @@ static void usage(FILE *out)
           "  export  --user NAME [--calendar ID | --addressbook ID]\n"
           "  convert FILE [--to ics|vcf|json]\n"
           "  expand  FILE --from UTCDATETIME --to UTCDATETIME [--tz ZONE]\n"
+          "  migrate --to postgresql://USER@HOST/DB   (the SQLite data into PostgreSQL)\n"
           "Common options: --data DIR (or JMAPD_DATA), --config FILE\n",
           out);
 }
@@ -37,6 +38,7 @@ int main(int argc, char **argv)
         {"import", cli_import},   {"export", cli_export},   {"convert", cli_convert},
         {"expand", cli_expand},   {"feed", cli_feed},       {"group", cli_group},
         {"deliver", cli_deliver},
+        {"migrate", cli_migrate},
     };
     if (argc < 2) {
         usage(stderr);

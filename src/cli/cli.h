@@ -14,6 +14,8 @@ int cli_token(int argc, char **argv);
 int cli_feed(int argc, char **argv);
 int cli_import(int argc, char **argv);
 int cli_export(int argc, char **argv);
+/* `jmapd migrate --to postgresql://…`: SQLite to PostgreSQL (issue 15) */
+int cli_migrate(int argc, char **argv);
 
 /* `jmapd convert FILE [--to ics|vcf|json]`: convert.c picks the format by the file's
  * extension (or, for stdin, by --to and by sniffing) and calls one of these. */

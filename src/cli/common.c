@@ -46,7 +46,8 @@ int cli_options(struct config *cfg, int *argc, char **argv)
 struct store *cli_store(const struct config *cfg)
 {
     char *err = NULL;
-    struct store *st = store_open(cfg->data_dir, &err);
+    store_set_password_file(cfg->store_password_file[0] ? cfg->store_password_file : NULL);
+    struct store *st = store_open_url(cfg->store, cfg->data_dir, &err);
     if (!st) {
         fprintf(stderr, "jmapd: %s\n", err ? err : "cannot open the store");
         free(err);

@@ -11,7 +11,8 @@
 /* Reads the common options out of argv (removing them) into cfg. Returns 0, or
  * -1 after printing a message. */
 int cli_options(struct config *cfg, int *argc, char **argv);
-/* Opens the store in cfg->data_dir, printing the error on failure. */
+/* Opens the store cfg->store names (SQLite in cfg->data_dir by default), printing
+ * the error on failure. */
 struct store *cli_store(const struct config *cfg);
 /* The whole of path, or of stdin for "-", malloc'd and NUL-terminated (*len without the
  * NUL); NULL if it cannot be read. stdin is read once and kept: a later call for "-"

@@ -95,6 +95,7 @@ int cli_serve(int argc, char **argv)
     if (principals_backfill(store_conn(st)) != STORE_OK) /* RFC 9670: users before it */
         log_warn("principals: could not give every user their principal");
     struct jmap_server srv = {.store = st, .hub = push_hub_new(), .cfg = &cfg};
+    push_hub_attach(srv.hub, st);
     char *err = NULL;
     struct http_server *h = http_start(&srv, &err);
     if (!h) {

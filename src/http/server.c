@@ -715,8 +715,14 @@ static enum MHD_Result request_begin(struct http_server *h, struct MHD_Connectio
         return answer_and_close(c, rq, 414, "the request target is longer than 8192 octets");
     if (strcmp(method, "OPTIONS") == 0)
         return answer_options(c, rq);
-    if (strcmp(url, "/health") == 0)
+    if (strcmp(url, "/health") == 0) {
+        /* issue 15 §7: healthy means the database answers (a load balancer then
+         * sends no request to a front end that cannot reach it) */
+        struct store_conn *sc = store_conn(h->srv->store);
+        if (!sc || store_ping(sc) != STORE_OK)
+            return http_send(c, rq, 503, "text/plain", "database unreachable\n", 21);
         return http_send(c, rq, 200, "text/plain", "ok\n", 3);
+    }
     if (path_is(url, "/.well-known/jmap"))
         return answer_redirect(h, c, rq);
     const char *dav_target = dav_well_known(url);

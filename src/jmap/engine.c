@@ -245,6 +245,17 @@ int jmap_std_get(struct jmap_req *r, const struct jtype *t, json_t *args)
         struct get_all g = {r, t, a, props, list, args};
         store_object_foreach(r->conn, a->account_id, t->name, get_all_cb, &g);
     } else {
+        /* one round trip for all of them where the store is a server (issue 15) */
+        const char **want = xcalloc(json_array_size(ids) + 1, sizeof *want);
+        size_t nwant = 0;
+        json_array_foreach(ids, i, v)
+        {
+            const char *id = jmap_resolve_id(r, json_string_value(v));
+            if (id)
+                want[nwant++] = id;
+        }
+        store_object_prefetch(r->conn, a->account_id, t->name, want, nwant);
+        free(want);
         json_t *seen = json_object();
         json_array_foreach(ids, i, v)
         {

@@ -121,7 +121,8 @@ void engine_visible_filter(struct jmap_req *r, const struct jtype *t, const stru
 /* Whose view the next snapshots hold (jmap_account sets it: "" or the sharee). */
 void engine_snapshot_scope(const char *scope);
 /* Query result snapshots for exact /queryChanges (query.c). */
-void engine_snapshot_save(const char *account, const char *type, json_t *args, int64_t state,
+void engine_snapshot_save(struct store_conn *c, const char *account, const char *type,
+                          json_t *args, int64_t state,
                           json_t *ids);
 /* The ids of type changed in account since a state, each mapped to true if it may
  * have been in results at that state (it existed then), for engine_query_diff. */

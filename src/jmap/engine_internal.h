@@ -37,7 +37,8 @@ int64_t engine_since(struct jmap_req *r, const char *account, const struct jtype
                      const char *since, int64_t *current);
 
 /* Query result snapshots for exact /queryChanges (query.c). */
-json_t *engine_snapshot_load(const char *account, const char *type, json_t *args, int64_t state);
+json_t *engine_snapshot_load(struct store_conn *c, const char *account, const char *type,
+                             json_t *args, int64_t state);
 void engine_snapshot_clear(void);
 /* The removed/added lists of §5.6 (see query.c). */
 int engine_query_diff(json_t *old, json_t *now, json_t *changed,

@@ -278,7 +278,7 @@ int jmap_std_query(struct jmap_req *r, const struct jtype *t, json_t *args)
     engine_visible_filter(r, t, a, ids);
     store_rollback(r->conn);
 
-    engine_snapshot_save(a->account_id, t->name, args, state, ids);
+    engine_snapshot_save(r->conn, a->account_id, t->name, args, state, ids);
     int rc = engine_query_respond(r, t, a->account_id, args, ids, state);
     json_decref(ids);
     return rc;
@@ -390,12 +390,24 @@ static char *snapshot_key(const char *account, const char *type, json_t *args, i
     return key;
 }
 
-void engine_snapshot_save(const char *account, const char *type, json_t *args, int64_t state,
-                          json_t *ids)
+/* The store's copy (issue 15: several front ends), keyed by the hash of the key. */
+static void snapshot_store_key(const char *key, char out[65])
+{
+    util_sha256_hex(key, strlen(key), out);
+}
+
+void engine_snapshot_save(struct store_conn *c, const char *account, const char *type,
+                          json_t *args, int64_t state, json_t *ids)
 {
     if (json_array_size(ids) > SNAPSHOT_MAX_IDS)
         return;
     char *key = snapshot_key(account, type, args, state);
+    char skey[65];
+    snapshot_store_key(key, skey);
+    char *text = json_dumps(ids, JSON_COMPACT);
+    if (c && text && !store_in_write(c))
+        store_snapshot_put(c, account, skey, text);
+    free(text);
     pthread_mutex_lock(&snapshot_lock);
     size_t slot = 0;
     for (size_t i = 0; i < SNAPSHOTS; i++) {
@@ -414,7 +426,8 @@ void engine_snapshot_save(const char *account, const char *type, json_t *args, i
     pthread_mutex_unlock(&snapshot_lock);
 }
 
-json_t *engine_snapshot_load(const char *account, const char *type, json_t *args, int64_t state)
+json_t *engine_snapshot_load(struct store_conn *c, const char *account, const char *type,
+                             json_t *args, int64_t state)
 {
     char *key = snapshot_key(account, type, args, state);
     json_t *ids = NULL;
@@ -426,6 +439,18 @@ json_t *engine_snapshot_load(const char *account, const char *type, json_t *args
             break;
         }
     pthread_mutex_unlock(&snapshot_lock);
+    if (!ids && c) { /* another front end's query (issue 15), or before a restart */
+        char skey[65];
+        snapshot_store_key(key, skey);
+        char *text = store_snapshot_get(c, account, skey);
+        json_error_t e;
+        ids = text ? json_loads(text, 0, &e) : NULL;
+        free(text);
+        if (ids && !json_is_array(ids)) {
+            json_decref(ids);
+            ids = NULL;
+        }
+    }
     free(key);
     return ids;
 }
@@ -538,12 +563,12 @@ int engine_query_changes_respond(struct jmap_req *r, const struct jtype *t, cons
                                  json_t *changed,
                                  const char *(*base_of)(const char *id, char buf[96]))
 {
-    json_t *old = engine_snapshot_load(account, t->name, args, since);
+    json_t *old = engine_snapshot_load(r->conn, account, t->name, args, since);
     json_t *removed = json_array(), *added = json_array();
     int rc = engine_query_diff(old, now, changed, base_of, removed, added);
     json_decref(old);
     if (rc == 0)
-        engine_snapshot_save(account, t->name, args, current, now);
+        engine_snapshot_save(r->conn, account, t->name, args, current, now);
     json_t *maxv = json_object_get(args, "maxChanges");
     if (rc != 0) {
         jmap_error(r, "cannotCalculateChanges", "the old results of this query are not known");

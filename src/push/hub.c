@@ -4,6 +4,9 @@
  * wakes, never writes to sockets. The timer thread, every PUSH_TICK_MS, wakes
  * subscribers whose ping or keep-alive is due, ends those whose peer has gone and,
  * every PUSH_CHECK_MS, those whose credential no longer holds (issue 19 §9).
+ * With several front ends on one PostgreSQL database (issue 15 §4), a publish also
+ * goes to the others over the store's bus (LISTEN/NOTIFY), and what they publish
+ * arrives here as if published locally.
  */
 #include "push/hub.h"
 
@@ -12,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "store/store.h"
 #include "util/util.h"
 
 struct push_sub {
@@ -43,6 +47,7 @@ struct push_hub {
     enum push_cred (*check)(const char *cred, void *ud);
     void *check_ud;
     int64_t next_check; /* monotonic ms */
+    struct store_bus *bus; /* other front ends, or NULL */
 };
 
 static void wake_locked(struct push_sub *s)
@@ -169,16 +174,15 @@ void push_hub_free(struct push_hub *h)
 {
     if (!h)
         return;
+    store_bus_close(h->bus); /* first: its thread publishes here */
     push_hub_shutdown(h);
     pthread_cond_destroy(&h->cond);
     pthread_mutex_destroy(&h->lock);
     free(h);
 }
 
-void push_hub_publish(struct push_hub *h, json_t *changed)
+static void publish_local(struct push_hub *h, json_t *changed)
 {
-    if (!h)
-        return;
     pthread_mutex_lock(&h->lock);
     h->seq++;
     size_t gi;
@@ -218,6 +222,53 @@ void push_hub_publish(struct push_hub *h, json_t *changed)
             wake_locked(s);
     }
     pthread_mutex_unlock(&h->lock);
+}
+
+/* A NOTIFY payload is at most 8000 bytes: one message per account when together
+ * they would not fit (a single account's states always do: a few types). */
+#define BUS_MESSAGE_MAX 7800
+
+void push_hub_publish(struct push_hub *h, json_t *changed)
+{
+    if (!h)
+        return;
+    publish_local(h, changed);
+    if (!h->bus)
+        return;
+    char *all = json_dumps(changed, JSON_COMPACT);
+    if (all && strlen(all) <= BUS_MESSAGE_MAX) {
+        store_bus_send(h->bus, all);
+        free(all);
+        return;
+    }
+    free(all);
+    const char *acct;
+    json_t *types;
+    json_object_foreach(changed, acct, types)
+    {
+        json_t *one = json_pack("{s:O}", acct, types);
+        char *text = json_dumps(one, JSON_COMPACT);
+        if (text && strlen(text) <= BUS_MESSAGE_MAX)
+            store_bus_send(h->bus, text);
+        free(text);
+        json_decref(one);
+    }
+}
+
+/* Another front end's publish (on the bus's thread). */
+static void bus_message(const char *msg, void *ud)
+{
+    json_error_t e;
+    json_t *changed = json_loads(msg, 0, &e);
+    if (json_is_object(changed))
+        publish_local(ud, changed);
+    json_decref(changed);
+}
+
+void push_hub_attach(struct push_hub *h, struct store *st)
+{
+    if (!h->bus)
+        h->bus = store_bus_open(st, bus_message, h);
 }
 
 int push_hub_count(struct push_hub *h)

@@ -16,8 +16,12 @@
 
 struct push_hub;
 struct push_sub;
+struct store;
 
 struct push_hub *push_hub_new(void);
+/* Joins the other front ends of the same database (issue 15 §4): what is published
+ * here reaches their subscribers and theirs reach ours. Nothing with SQLite. */
+void push_hub_attach(struct push_hub *h, struct store *st);
 /* Stops the timer and wakes every subscriber for the last time (they see closing). */
 void push_hub_shutdown(struct push_hub *h);
 void push_hub_free(struct push_hub *h);

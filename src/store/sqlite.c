@@ -16,12 +16,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "store/store.h"
+#include "store/backend.h"
 #include "util/util.h"
 
 #define STMT_CACHE 64
 
 struct store_conn {
+    const struct store_ops *ops; /* first: backend.h */
     sqlite3 *db;
     struct store *st;
     bool writing; /* holds st->write_lock */
@@ -33,6 +34,7 @@ struct store_conn {
 };
 
 struct store {
+    const struct store_ops *ops; /* first: backend.h */
     char *path;
     pthread_key_t key;
     pthread_mutex_t lock;
@@ -41,6 +43,15 @@ struct store {
     pthread_mutex_t write_lock;
     struct store_conn *conns;
 };
+
+#define STORE_OP_PFX(name) sq_##name
+STORE_OPS(STORE_OP_DECL)
+static void sq_close(struct store *st);
+static struct store_conn *sq_conn(struct store *st);
+static void sq_rollback(struct store_conn *c);
+static const struct store_ops sq_ops = {
+    .name = "sqlite", .close = sq_close, .conn = sq_conn, .rollback = sq_rollback,
+    STORE_OPS(STORE_OP_INIT)};
 
 /* ---- schema ------------------------------------------------------------------ */
 
@@ -128,6 +139,11 @@ static const char *const migrations[] = {
     "CREATE INDEX object_index_text ON object_index(text_rowid, account_id, type, id, modseq, ord);"),
 };
 
+int store_sqlite_schema(void)
+{
+    return (int)(sizeof migrations / sizeof migrations[0]);
+}
+
 static int exec(sqlite3 *db, const char *sql)
 {
     char *msg = NULL;
@@ -171,7 +187,7 @@ static int migrate(sqlite3 *db)
 
 static int busy_timeout_ms = 10000;
 
-void store_set_busy_timeout(int ms)
+void store_sqlite_set_busy_timeout(int ms)
 {
     busy_timeout_ms = ms;
 }
@@ -257,9 +273,10 @@ static int make_private(const char *dir, const char *db, char **err)
     return 0;
 }
 
-struct store *store_open(const char *dir, char **err)
+struct store *store_sqlite_open(const char *dir, char **err)
 {
     struct store *st = xcalloc(1, sizeof *st);
+    st->ops = &sq_ops;
     st->path = xasprintf("%s/jmapd.db", dir);
     if (make_private(dir, st->path, err) != 0) {
         free(st->path);
@@ -283,10 +300,8 @@ struct store *store_open(const char *dir, char **err)
     return st;
 }
 
-void store_close(struct store *st)
+static void sq_close(struct store *st)
 {
-    if (!st)
-        return;
     pthread_mutex_lock(&st->lock);
     struct store_conn *c = st->conns;
     st->conns = NULL;
@@ -306,12 +321,13 @@ void store_close(struct store *st)
     free(st);
 }
 
-struct store_conn *store_conn(struct store *st)
+static struct store_conn *sq_conn(struct store *st)
 {
     struct store_conn *c = pthread_getspecific(st->key);
     if (c)
         return c;
     c = xcalloc(1, sizeof *c);
+    c->ops = &sq_ops;
     c->st = st;
     c->db = open_db(st->path);
     if (!c->db) {
@@ -380,7 +396,7 @@ static void write_unlock(struct store_conn *c)
     }
 }
 
-int store_begin(struct store_conn *c, bool write)
+static int sq_begin(struct store_conn *c, bool write)
 {
     static const char *const begin_w = "BEGIN IMMEDIATE", *const begin_r = "BEGIN";
     sqlite3_stmt *s = stmt(c, write ? begin_w : begin_r);
@@ -396,12 +412,12 @@ int store_begin(struct store_conn *c, bool write)
     return rc;
 }
 
-bool store_in_write(struct store_conn *c)
+static bool sq_in_write(struct store_conn *c)
 {
     return c->writing && !sqlite3_get_autocommit(c->db);
 }
 
-int store_commit(struct store_conn *c)
+static int sq_commit(struct store_conn *c)
 {
     static const char *const sql = "COMMIT";
     sqlite3_stmt *s = stmt(c, sql);
@@ -411,7 +427,7 @@ int store_commit(struct store_conn *c)
     return rc;
 }
 
-void store_rollback(struct store_conn *c)
+static void sq_rollback(struct store_conn *c)
 {
     static const char *const sql = "ROLLBACK";
     if (!sqlite3_get_autocommit(c->db)) {
@@ -422,13 +438,14 @@ void store_rollback(struct store_conn *c)
     write_unlock(c);
 }
 
+/* The database file answers a trivial query (/health). */
+static int sq_ping(struct store_conn *c)
+{
+    return exec(c->db, "SELECT 1");
+}
+
 /* ---- users ------------------------------------------------------------------------ */
 
-void store_user_clear(struct store_user *u)
-{
-    free(u->pwhash);
-    u->pwhash = NULL;
-}
 
 static int read_user(sqlite3_stmt *s, struct store_user *out)
 {
@@ -446,7 +463,7 @@ static int read_user(sqlite3_stmt *s, struct store_user *out)
     return STORE_OK;
 }
 
-int store_user_add(struct store_conn *c, const char *name, const char *pwhash,
+static int sq_user_add(struct store_conn *c, const char *name, const char *pwhash,
                    const char *account_id)
 {
     sqlite3_stmt *s = stmt(c, "INSERT INTO users(name, pwhash, account_id, created) "
@@ -461,10 +478,10 @@ int store_user_add(struct store_conn *c, const char *name, const char *pwhash,
     if (rc)
         return rc;
     int64_t uid = sqlite3_last_insert_rowid(c->db);
-    return store_access_grant(c, uid, account_id, true);
+    return sq_access_grant(c, uid, account_id, true);
 }
 
-int store_user_get(struct store_conn *c, const char *name, struct store_user *out)
+static int sq_user_get(struct store_conn *c, const char *name, struct store_user *out)
 {
     sqlite3_stmt *s = stmt(c, "SELECT id, name, pwhash, account_id FROM users WHERE name=?");
     if (!s)
@@ -473,7 +490,7 @@ int store_user_get(struct store_conn *c, const char *name, struct store_user *ou
     return read_user(s, out);
 }
 
-int store_user_get_by_id(struct store_conn *c, int64_t id, struct store_user *out)
+static int sq_user_get_by_id(struct store_conn *c, int64_t id, struct store_user *out)
 {
     sqlite3_stmt *s = stmt(c, "SELECT id, name, pwhash, account_id FROM users WHERE id=?");
     if (!s)
@@ -482,7 +499,7 @@ int store_user_get_by_id(struct store_conn *c, int64_t id, struct store_user *ou
     return read_user(s, out);
 }
 
-int store_user_by_account(struct store_conn *c, const char *account_id, struct store_user *out)
+static int sq_user_by_account(struct store_conn *c, const char *account_id, struct store_user *out)
 {
     sqlite3_stmt *s = stmt(c, "SELECT id, name, pwhash, account_id FROM users WHERE account_id=?");
     if (!s)
@@ -491,10 +508,10 @@ int store_user_by_account(struct store_conn *c, const char *account_id, struct s
     return read_user(s, out);
 }
 
-int store_user_del(struct store_conn *c, const char *name)
+static int sq_user_del(struct store_conn *c, const char *name)
 {
     struct store_user u = {0};
-    int rc = store_user_get(c, name, &u);
+    int rc = sq_user_get(c, name, &u);
     if (rc)
         return rc;
     store_user_clear(&u);
@@ -536,7 +553,7 @@ int store_user_del(struct store_conn *c, const char *name)
     return STORE_OK;
 }
 
-int store_user_set_password(struct store_conn *c, const char *name, const char *pwhash)
+static int sq_user_set_password(struct store_conn *c, const char *name, const char *pwhash)
 {
     sqlite3_stmt *s = stmt(c, "UPDATE users SET pwhash=? WHERE name=?");
     if (!s)
@@ -549,7 +566,7 @@ int store_user_set_password(struct store_conn *c, const char *name, const char *
     return rc;
 }
 
-int store_user_list(struct store_conn *c, int (*cb)(const char *name, void *ud), void *ud)
+static int sq_user_list(struct store_conn *c, int (*cb)(const char *name, void *ud), void *ud)
 {
     sqlite3_stmt *s = stmt(c, "SELECT name FROM users ORDER BY name");
     if (!s)
@@ -561,7 +578,7 @@ int store_user_list(struct store_conn *c, int (*cb)(const char *name, void *ud),
     return STORE_OK;
 }
 
-int store_user_count(struct store_conn *c)
+static int sq_user_count(struct store_conn *c)
 {
     sqlite3_stmt *s = stmt(c, "SELECT count(*) FROM users");
     if (!s)
@@ -571,7 +588,7 @@ int store_user_count(struct store_conn *c)
     return n;
 }
 
-int store_user_accounts(struct store_conn *c, int64_t user_id, struct store_access *out, int max)
+static int sq_user_accounts(struct store_conn *c, int64_t user_id, struct store_access *out, int max)
 {
     /* The accounts granted whole (access), then those reached through shares of
      * the user's principal or of a group they are in (issue 14), unless the user
@@ -608,7 +625,7 @@ int store_user_accounts(struct store_conn *c, int64_t user_id, struct store_acce
     return n;
 }
 
-int store_access_grant(struct store_conn *c, int64_t user_id, const char *account_id,
+static int sq_access_grant(struct store_conn *c, int64_t user_id, const char *account_id,
                        bool may_write)
 {
     sqlite3_stmt *s =
@@ -623,7 +640,7 @@ int store_access_grant(struct store_conn *c, int64_t user_id, const char *accoun
 
 /* ---- tokens --------------------------------------------------------------------------- */
 
-int store_token_add(struct store_conn *c, int64_t user_id, const char *token_hash,
+static int sq_token_add(struct store_conn *c, int64_t user_id, const char *token_hash,
                     const char *token_id, const char *label)
 {
     sqlite3_stmt *s =
@@ -638,7 +655,7 @@ int store_token_add(struct store_conn *c, int64_t user_id, const char *token_has
     return step_done(c, s);
 }
 
-int store_token_lookup(struct store_conn *c, const char *token_hash, int64_t *user_id)
+static int sq_token_lookup(struct store_conn *c, const char *token_hash, int64_t *user_id)
 {
     sqlite3_stmt *s = stmt(c, "SELECT user_id FROM tokens WHERE hash=?");
     if (!s)
@@ -651,7 +668,7 @@ int store_token_lookup(struct store_conn *c, const char *token_hash, int64_t *us
     return rc;
 }
 
-int store_token_list(struct store_conn *c, int64_t user_id,
+static int sq_token_list(struct store_conn *c, int64_t user_id,
                      int (*cb)(const char *id, const char *label, int64_t created, void *ud),
                      void *ud)
 {
@@ -668,7 +685,7 @@ int store_token_list(struct store_conn *c, int64_t user_id,
     return STORE_OK;
 }
 
-int store_token_revoke(struct store_conn *c, const char *token_id)
+static int sq_token_revoke(struct store_conn *c, const char *token_id)
 {
     sqlite3_stmt *s = stmt(c, "DELETE FROM tokens WHERE id=?");
     if (!s)
@@ -695,17 +712,17 @@ static int64_t state_col(struct store_conn *c, const char *sql, const char *acco
     return v;
 }
 
-int64_t store_state_get(struct store_conn *c, const char *account, const char *type)
+static int64_t sq_state_get(struct store_conn *c, const char *account, const char *type)
 {
     return state_col(c, "SELECT modseq FROM states WHERE account_id=? AND type=?", account, type);
 }
 
-int64_t store_state_lowest(struct store_conn *c, const char *account, const char *type)
+static int64_t sq_state_lowest(struct store_conn *c, const char *account, const char *type)
 {
     return state_col(c, "SELECT lowest FROM states WHERE account_id=? AND type=?", account, type);
 }
 
-int64_t store_state_bump(struct store_conn *c, const char *account, const char *type)
+static int64_t sq_state_bump(struct store_conn *c, const char *account, const char *type)
 {
     assert(c->writing); /* store.h: every change runs in a write transaction */
     sqlite3_stmt *s = stmt(c, "INSERT INTO states(account_id, type, modseq) VALUES(?1,?2,1) "
@@ -721,7 +738,7 @@ int64_t store_state_bump(struct store_conn *c, const char *account, const char *
     return v;
 }
 
-json_t *store_object_get(struct store_conn *c, const char *account, const char *type,
+static json_t *sq_object_get(struct store_conn *c, const char *account, const char *type,
                          const char *id)
 {
     sqlite3_stmt *s = stmt(c, "SELECT data FROM objects WHERE account_id=? AND type=? AND id=? "
@@ -741,7 +758,7 @@ json_t *store_object_get(struct store_conn *c, const char *account, const char *
     return obj;
 }
 
-bool store_object_exists(struct store_conn *c, const char *account, const char *type,
+static bool sq_object_exists(struct store_conn *c, const char *account, const char *type,
                          const char *id)
 {
     sqlite3_stmt *s = stmt(c, "SELECT 1 FROM objects WHERE account_id=? AND type=? AND id=? "
@@ -756,7 +773,7 @@ bool store_object_exists(struct store_conn *c, const char *account, const char *
     return found;
 }
 
-int store_object_put(struct store_conn *c, const char *account, const char *type,
+static int sq_object_put(struct store_conn *c, const char *account, const char *type,
                      const char *id, json_t *data, int64_t modseq, bool create,
                      const char *unique_key)
 {
@@ -790,7 +807,7 @@ int store_object_put(struct store_conn *c, const char *account, const char *type
     return rc;
 }
 
-int store_object_destroy(struct store_conn *c, const char *account, const char *type,
+static int sq_object_destroy(struct store_conn *c, const char *account, const char *type,
                          const char *id, int64_t modseq)
 {
     assert(c->writing && modseq > 0);
@@ -808,7 +825,7 @@ int store_object_destroy(struct store_conn *c, const char *account, const char *
     return rc;
 }
 
-int store_object_foreach(struct store_conn *c, const char *account, const char *type,
+static int sq_object_foreach(struct store_conn *c, const char *account, const char *type,
                          int (*cb)(const char *id, json_t *obj, void *ud), void *ud)
 {
     /* Not cached: the callback may itself use the store (re-entrancy). */
@@ -838,7 +855,7 @@ int store_object_foreach(struct store_conn *c, const char *account, const char *
     return rc;
 }
 
-int store_object_count(struct store_conn *c, const char *account, const char *type)
+static int sq_object_count(struct store_conn *c, const char *account, const char *type)
 {
     sqlite3_stmt *s = stmt(c, "SELECT count(*) FROM objects WHERE account_id=? AND type=? AND "
                               "destroyed=0");
@@ -851,7 +868,7 @@ int store_object_count(struct store_conn *c, const char *account, const char *ty
     return n;
 }
 
-int store_changes(struct store_conn *c, const char *account, const char *type, int64_t since,
+static int sq_changes(struct store_conn *c, const char *account, const char *type, int64_t since,
                   size_t max,
                   int (*cb)(const char *id, int64_t created, int64_t updated, bool destroyed,
                             void *ud),
@@ -876,7 +893,7 @@ int store_changes(struct store_conn *c, const char *account, const char *type, i
 
 /* ---- blobs ------------------------------------------------------------------------------ */
 
-int store_blob_put(struct store_conn *c, const char *account, const char *blob_id,
+static int sq_blob_put(struct store_conn *c, const char *account, const char *blob_id,
                    const void *data, size_t len, const char *type)
 {
     sqlite3_stmt *s = stmt(c, "INSERT OR IGNORE INTO blobs(id, data, size, created) "
@@ -910,7 +927,7 @@ static const char *const blob_visible_size =
     " EXISTS(SELECT 1 FROM blob_uploads u WHERE u.account_id=?1 AND u.blob_id=?2) OR"
     " EXISTS(SELECT 1 FROM blob_refs r WHERE r.account_id=?1 AND r.blob_id=?2))";
 
-int store_blob_get(struct store_conn *c, const char *account, const char *blob_id,
+static int sq_blob_get(struct store_conn *c, const char *account, const char *blob_id,
                    unsigned char **data, size_t *len)
 {
     sqlite3_stmt *s = stmt(c, blob_visible);
@@ -931,7 +948,7 @@ int store_blob_get(struct store_conn *c, const char *account, const char *blob_i
     return rc;
 }
 
-int64_t store_blob_size(struct store_conn *c, const char *account, const char *blob_id)
+static int64_t sq_blob_size(struct store_conn *c, const char *account, const char *blob_id)
 {
     sqlite3_stmt *s = stmt(c, blob_visible_size);
     if (!s)
@@ -943,7 +960,7 @@ int64_t store_blob_size(struct store_conn *c, const char *account, const char *b
     return n;
 }
 
-int store_blob_ref(struct store_conn *c, const char *account, const char *blob_id,
+static int sq_blob_ref(struct store_conn *c, const char *account, const char *blob_id,
                    const char *type, const char *id)
 {
     sqlite3_stmt *s = stmt(c, "INSERT OR IGNORE INTO blob_refs(account_id, blob_id, obj_type, "
@@ -957,7 +974,7 @@ int store_blob_ref(struct store_conn *c, const char *account, const char *blob_i
     return step_done(c, s);
 }
 
-int store_blob_unref_object(struct store_conn *c, const char *account, const char *type,
+static int sq_blob_unref_object(struct store_conn *c, const char *account, const char *type,
                             const char *id)
 {
     sqlite3_stmt *s =
@@ -970,7 +987,7 @@ int store_blob_unref_object(struct store_conn *c, const char *account, const cha
     return step_done(c, s);
 }
 
-int store_blob_refs(struct store_conn *c, const char *account, const char *blob_id,
+static int sq_blob_refs(struct store_conn *c, const char *account, const char *blob_id,
                     int (*cb)(const char *type, const char *id, void *ud), void *ud)
 {
     sqlite3_stmt *s = stmt(c, "SELECT obj_type, obj_id FROM blob_refs WHERE account_id=? AND "
@@ -987,7 +1004,7 @@ int store_blob_refs(struct store_conn *c, const char *account, const char *blob_
     return STORE_OK;
 }
 
-int store_blob_gc(struct store_conn *c, int64_t max_age)
+static int sq_blob_gc(struct store_conn *c, int64_t max_age)
 {
     sqlite3_stmt *s = stmt(c, "DELETE FROM blob_uploads WHERE created < ?");
     if (!s)
@@ -1004,10 +1021,10 @@ int store_blob_gc(struct store_conn *c, int64_t max_age)
 
 /* ---- query side tables ---------------------------------------------------------------- */
 
-int store_index_put(struct store_conn *c, const char *account, const char *type, const char *id,
+static int sq_index_put(struct store_conn *c, const char *account, const char *type, const char *id,
                     const struct store_index *ix)
 {
-    int rc = store_index_del(c, account, type, id);
+    int rc = sq_index_del(c, account, type, id);
     if (rc)
         return rc;
     int64_t rowid = 0;
@@ -1048,7 +1065,7 @@ int store_index_put(struct store_conn *c, const char *account, const char *type,
     return step_done(c, q);
 }
 
-int store_index_del(struct store_conn *c, const char *account, const char *type, const char *id)
+static int sq_index_del(struct store_conn *c, const char *account, const char *type, const char *id)
 {
     sqlite3_stmt *s = stmt(c, "DELETE FROM object_fields WHERE rowid = (SELECT text_rowid FROM "
                               "object_index WHERE account_id=?1 AND type=?2 AND id=?3)");
@@ -1069,7 +1086,7 @@ int store_index_del(struct store_conn *c, const char *account, const char *type,
     return step_done(c, s);
 }
 
-int store_index_find_uid(struct store_conn *c, const char *account, const char *type,
+static int sq_index_find_uid(struct store_conn *c, const char *account, const char *type,
                          const char *uid, int (*cb)(const char *id, void *ud), void *ud)
 {
     sqlite3_stmt *s =
@@ -1086,7 +1103,7 @@ int store_index_find_uid(struct store_conn *c, const char *account, const char *
     return STORE_OK;
 }
 
-int store_index_range(struct store_conn *c, const char *account, const char *type, bool has_from,
+static int sq_index_range(struct store_conn *c, const char *account, const char *type, bool has_from,
                       int64_t from, bool has_to, int64_t to,
                       int (*cb)(const char *id, int64_t modseq, void *ud), void *ud)
 {
@@ -1126,7 +1143,7 @@ static int each_ordered(sqlite3_stmt *s,
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : STORE_ERR;
 }
 
-int store_index_ordered(struct store_conn *c, const char *account, const char *type, bool desc,
+static int sq_index_ordered(struct store_conn *c, const char *account, const char *type, bool desc,
                         int64_t offset, int64_t limit,
                         int (*cb)(const char *id, int64_t modseq, int64_t order, void *ud),
                         void *ud)
@@ -1146,7 +1163,7 @@ int store_index_ordered(struct store_conn *c, const char *account, const char *t
     return each_ordered(s, cb, ud);
 }
 
-int store_index_unordered(struct store_conn *c, const char *account, const char *type,
+static int sq_index_unordered(struct store_conn *c, const char *account, const char *type,
                           int (*cb)(const char *id, int64_t modseq, int64_t order, void *ud),
                           void *ud)
 {
@@ -1159,7 +1176,7 @@ int store_index_unordered(struct store_conn *c, const char *account, const char 
     return each_ordered(s, cb, ud);
 }
 
-int64_t store_index_rank(struct store_conn *c, const char *account, const char *type, bool desc,
+static int64_t sq_index_rank(struct store_conn *c, const char *account, const char *type, bool desc,
                          int64_t order, const char *id)
 {
     sqlite3_stmt *s =
@@ -1180,7 +1197,7 @@ int64_t store_index_rank(struct store_conn *c, const char *account, const char *
     return n;
 }
 
-int store_index_count(struct store_conn *c, const char *account, const char *type, int64_t *ordered,
+static int sq_index_count(struct store_conn *c, const char *account, const char *type, int64_t *ordered,
                       int64_t *unordered)
 {
     /* count(*) alone is cheaper than count(ord), which decodes every row */
@@ -1201,7 +1218,7 @@ int store_index_count(struct store_conn *c, const char *account, const char *typ
     return rc;
 }
 
-int64_t store_object_modseq(struct store_conn *c, const char *account, const char *type,
+static int64_t sq_object_modseq(struct store_conn *c, const char *account, const char *type,
                             const char *id)
 {
     sqlite3_stmt *s = stmt(c, "SELECT updated_modseq FROM objects WHERE account_id=? AND type=? "
@@ -1306,7 +1323,7 @@ static int text_query(struct store_conn *c, const char *account, const char *typ
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : STORE_ERR;
 }
 
-int store_text_search(struct store_conn *c, const char *account, const char *type,
+static int sq_text_search(struct store_conn *c, const char *account, const char *type,
                       const struct store_text_term *terms, size_t nterms,
                       int (*cb)(const char *id, void *ud), void *ud)
 {
@@ -1314,7 +1331,7 @@ int store_text_search(struct store_conn *c, const char *account, const char *typ
     return text_query(c, account, type, terms, nterms, &t);
 }
 
-int store_text_hits(struct store_conn *c, const char *account, const char *type,
+static int sq_text_hits(struct store_conn *c, const char *account, const char *type,
                     const struct store_text_term *terms, size_t nterms,
                     int (*cb)(const char *id, int64_t modseq, bool has_order, int64_t order,
                               void *ud),
@@ -1324,9 +1341,29 @@ int store_text_hits(struct store_conn *c, const char *account, const char *type,
     return text_query(c, account, type, terms, nterms, &t);
 }
 
+/* Every get is a B-tree lookup in this process: nothing to gain from a prefetch. */
+static int sq_object_prefetch(struct store_conn *c, const char *account, const char *type,
+                              const char *const *ids, size_t n)
+{
+    return STORE_OK;
+}
+
+/* ---- query snapshots: one process, kept by the engine in memory (store.h) ---------- */
+
+static int sq_snapshot_put(struct store_conn *c, const char *account, const char *key,
+                           const char *ids)
+{
+    return STORE_OK;
+}
+
+static char *sq_snapshot_get(struct store_conn *c, const char *account, const char *key)
+{
+    return NULL;
+}
+
 /* ---- feeds ------------------------------------------------------------------------------ */
 
-int store_feed_add(struct store_conn *c, const char *hash, const char *id, const char *account,
+static int sq_feed_add(struct store_conn *c, const char *hash, const char *id, const char *account,
                    const char *kind, const char *object_id)
 {
     sqlite3_stmt *s = stmt(c, "INSERT INTO feeds(hash, id, account_id, kind, object_id, created) "
@@ -1342,7 +1379,7 @@ int store_feed_add(struct store_conn *c, const char *hash, const char *id, const
     return step_done(c, s);
 }
 
-int store_feed_lookup(struct store_conn *c, const char *hash, char account[64], char kind[32],
+static int sq_feed_lookup(struct store_conn *c, const char *hash, char account[64], char kind[32],
                       char object_id[64])
 {
     sqlite3_stmt *s = stmt(c, "SELECT account_id, kind, object_id FROM feeds WHERE hash=?");
@@ -1360,7 +1397,7 @@ int store_feed_lookup(struct store_conn *c, const char *hash, char account[64], 
     return rc;
 }
 
-int store_feed_revoke(struct store_conn *c, const char *id)
+static int sq_feed_revoke(struct store_conn *c, const char *id)
 {
     sqlite3_stmt *s = stmt(c, "DELETE FROM feeds WHERE id=?");
     if (!s)
@@ -1372,7 +1409,7 @@ int store_feed_revoke(struct store_conn *c, const char *id)
 
 /* ---- groups, shares, per-user properties (issue 14) ---------------------------------- */
 
-int store_group_add(struct store_conn *c, const char *id, const char *name)
+static int sq_group_add(struct store_conn *c, const char *id, const char *name)
 {
     sqlite3_stmt *s = stmt(c, "INSERT INTO groups(id, name) VALUES(?,?)");
     if (!s)
@@ -1382,7 +1419,7 @@ int store_group_add(struct store_conn *c, const char *id, const char *name)
     return step_done(c, s);
 }
 
-int store_group_get(struct store_conn *c, const char *name, char id[64])
+static int sq_group_get(struct store_conn *c, const char *name, char id[64])
 {
     sqlite3_stmt *s = stmt(c, "SELECT id FROM groups WHERE name=?");
     if (!s)
@@ -1395,7 +1432,7 @@ int store_group_get(struct store_conn *c, const char *name, char id[64])
     return rc == SQLITE_ROW ? STORE_OK : rc == SQLITE_DONE ? STORE_NOTFOUND : STORE_ERR;
 }
 
-int store_group_del(struct store_conn *c, const char *id)
+static int sq_group_del(struct store_conn *c, const char *id)
 {
     static const char *const dels[] = {
         "DELETE FROM group_members WHERE group_id=?1",
@@ -1413,7 +1450,7 @@ int store_group_del(struct store_conn *c, const char *id)
     return rc == STORE_OK && sqlite3_changes(c->db) == 0 ? STORE_NOTFOUND : rc;
 }
 
-int store_group_member(struct store_conn *c, const char *group_id, int64_t user_id, bool add)
+static int sq_group_member(struct store_conn *c, const char *group_id, int64_t user_id, bool add)
 {
     sqlite3_stmt *s =
         stmt(c, add ? "INSERT OR IGNORE INTO group_members(group_id, user_id) VALUES(?,?)"
@@ -1426,7 +1463,7 @@ int store_group_member(struct store_conn *c, const char *group_id, int64_t user_
     return rc == STORE_OK && !add && sqlite3_changes(c->db) == 0 ? STORE_NOTFOUND : rc;
 }
 
-int store_user_groups(struct store_conn *c, int64_t user_id,
+static int sq_user_groups(struct store_conn *c, int64_t user_id,
                       int (*cb)(const char *group_id, void *ud), void *ud)
 {
     sqlite3_stmt *s = stmt(c, "SELECT group_id FROM group_members WHERE user_id=? ORDER BY 1");
@@ -1440,7 +1477,7 @@ int store_user_groups(struct store_conn *c, int64_t user_id,
     return STORE_OK;
 }
 
-int store_group_members(struct store_conn *c, const char *group_id,
+static int sq_group_members(struct store_conn *c, const char *group_id,
                         int (*cb)(int64_t user_id, void *ud), void *ud)
 {
     sqlite3_stmt *s = stmt(c, "SELECT user_id FROM group_members WHERE group_id=? ORDER BY 1");
@@ -1454,7 +1491,7 @@ int store_group_members(struct store_conn *c, const char *group_id,
     return STORE_OK;
 }
 
-int store_share_set(struct store_conn *c, const char *account, const char *type,
+static int sq_share_set(struct store_conn *c, const char *account, const char *type,
                     const char *object_id, const struct store_share *shares, size_t n)
 {
     sqlite3_stmt *s = stmt(c, "DELETE FROM shares WHERE account_id=? AND type=? AND object_id=?");
@@ -1479,7 +1516,7 @@ int store_share_set(struct store_conn *c, const char *account, const char *type,
     return rc;
 }
 
-json_t *store_user_props_get(struct store_conn *c, int64_t user_id, const char *account,
+static json_t *sq_user_props_get(struct store_conn *c, int64_t user_id, const char *account,
                              const char *type, const char *object_id)
 {
     sqlite3_stmt *s = stmt(c, "SELECT data FROM user_props WHERE user_id=? AND account_id=? AND "
@@ -1497,7 +1534,7 @@ json_t *store_user_props_get(struct store_conn *c, int64_t user_id, const char *
     return v;
 }
 
-int store_user_props_put(struct store_conn *c, int64_t user_id, const char *account,
+static int sq_user_props_put(struct store_conn *c, int64_t user_id, const char *account,
                          const char *type, const char *object_id, json_t *data)
 {
     sqlite3_stmt *s;

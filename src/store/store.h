@@ -1,7 +1,8 @@
 /*
  * store.h — the storage interface (DESIGN.md §2). Users, credentials, accounts,
  * JMAP objects with their change log, and blobs. Knows ids, types and modification
- * sequences; nothing of JMAP semantics. sqlite.c implements it; every call takes
+ * sequences; nothing of JMAP semantics. store.c dispatches it to sqlite.c or
+ * postgres.c (backend.h); every call takes
  * the calling thread's connection (store_conn), which caches prepared statements.
  *
  * Errors: functions returning int give 0 on success, STORE_NOTFOUND, STORE_EXISTS,
@@ -25,6 +26,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 enum { STORE_OK = 0, STORE_NOTFOUND = 1, STORE_EXISTS = 2, STORE_ERR = -1 };
 
@@ -34,8 +36,17 @@ struct store_conn;
 /* How long a connection waits for another process's lock before failing (ms);
  * applies to connections opened afterwards. */
 void store_set_busy_timeout(int ms);
-/* Opens (creating and migrating) the database in dir. NULL with *err on failure. */
+/* Opens (creating and migrating) the SQLite database in dir. NULL with *err on failure. */
 struct store *store_open(const char *dir, char **err);
+/* Opens the backend url names: "sqlite" (or NULL or "": the SQLite database in dir)
+ * or a postgresql:// URL (any libpq connection URI; the password comes from the
+ * environment, PGPASSWORD or PGPASSFILE, never from the command line). */
+struct store *store_open_url(const char *url, const char *dir, char **err);
+bool store_url_is_pg(const char *url);
+/* A file holding the PostgreSQL password alone (NULL: libpq's own sources). */
+void store_set_password_file(const char *path);
+/* "sqlite" or "postgresql". */
+const char *store_backend_name(struct store *st);
 /* Closes every connection and checkpoints the WAL. */
 void store_close(struct store *st);
 /* The calling thread's connection, opened on first use. */
@@ -46,6 +57,8 @@ int store_begin(struct store_conn *c, bool write);
 /* Whether c is inside a write transaction (for assertions and tests). */
 bool store_in_write(struct store_conn *c);
 int store_commit(struct store_conn *c);
+/* Whether the database answers (for /health): STORE_OK or STORE_ERR. */
+int store_ping(struct store_conn *c);
 void store_rollback(struct store_conn *c);
 
 /* ---- users, accounts, tokens ----------------------------------------------- */
@@ -112,12 +125,16 @@ json_t *store_object_get(struct store_conn *c, const char *account, const char *
 /* Whether a live object exists (no parsing). */
 bool store_object_exists(struct store_conn *c, const char *account, const char *type,
                          const char *id);
+/* Says that store_object_get will be asked for these ids of (account, type) in the
+ * current read transaction: a backend whose every call is a round trip to a server
+ * (PostgreSQL) loads them in one; SQLite does nothing. */
+int store_object_prefetch(struct store_conn *c, const char *account, const char *type,
+                          const char *const *ids, size_t n);
 /* Inserts (create) or replaces a live object, stamping modseq. unique_key (may be
  * NULL) is a key no other live object of (account, type) may hold: the database
  * enforces it and the put answers STORE_EXISTS, storing nothing, when it is taken. */
-int store_object_put(struct store_conn *c, const char *account, const char *type,
-                     const char *id, json_t *data, int64_t modseq, bool create,
-                     const char *unique_key);
+int store_object_put(struct store_conn *c, const char *account, const char *type, const char *id,
+                     json_t *data, int64_t modseq, bool create, const char *unique_key);
 /* Marks the object destroyed at modseq (a tombstone for /changes). */
 int store_object_destroy(struct store_conn *c, const char *account, const char *type,
                          const char *id, int64_t modseq);
@@ -136,16 +153,16 @@ int store_changes(struct store_conn *c, const char *account, const char *type, i
 
 /* ---- blobs ------------------------------------------------------------------------- */
 /* Stores data under its id (idempotent) and records that account uploaded it now. */
-int store_blob_put(struct store_conn *c, const char *account, const char *blob_id,
-                   const void *data, size_t len, const char *type);
+int store_blob_put(struct store_conn *c, const char *account, const char *blob_id, const void *data,
+                   size_t len, const char *type);
 /* Loads a blob the account may see (uploaded or referenced): malloc'd data. */
 int store_blob_get(struct store_conn *c, const char *account, const char *blob_id,
                    unsigned char **data, size_t *len);
 /* Size only (-1 if the account cannot see it). */
 int64_t store_blob_size(struct store_conn *c, const char *account, const char *blob_id);
 /* Adds / removes a reference from an object to a blob. */
-int store_blob_ref(struct store_conn *c, const char *account, const char *blob_id,
-                   const char *type, const char *id);
+int store_blob_ref(struct store_conn *c, const char *account, const char *blob_id, const char *type,
+                   const char *id);
 int store_blob_unref_object(struct store_conn *c, const char *account, const char *type,
                             const char *id);
 /* Objects referencing a blob: cb(type, id). */
@@ -200,6 +217,32 @@ struct store_text_term {
 int store_text_search(struct store_conn *c, const char *account, const char *type,
                       const struct store_text_term *terms, size_t nterms,
                       int (*cb)(const char *id, void *ud), void *ud);
+
+/* ---- query snapshots -------------------------------------------------------------------
+ * The ids a query gave at a state (RFC 8620 §5.6), kept where every front end finds
+ * them, so /queryChanges works whichever front end answers (issue 15 §3). key is the
+ * engine's (at most 64 characters); ids a JSON array. PostgreSQL keeps them for an
+ * hour; SQLite serves one process, whose engine keeps them in memory: there put does
+ * nothing and get finds nothing. */
+int store_snapshot_put(struct store_conn *c, const char *account, const char *key,
+                       const char *ids);
+/* The ids (malloc'd JSON text) or NULL. */
+char *store_snapshot_get(struct store_conn *c, const char *account, const char *key);
+
+/* ---- messages between front ends (DESIGN.md §3) ------------------------------------------
+ * Several jmapd processes on one PostgreSQL database tell each other what they
+ * committed (LISTEN/NOTIFY). store_bus_open starts listening: cb gets each message
+ * another process sends (at most about 7,900 bytes; on a thread of the bus). NULL when
+ * the backend serves one process only (SQLite); sending to NULL does nothing. */
+struct store_bus;
+struct store_bus *store_bus_open(struct store *st, void (*cb)(const char *msg, void *ud), void *ud);
+int store_bus_send(struct store_bus *b, const char *msg);
+void store_bus_close(struct store_bus *b);
+
+/* Copies the SQLite database in dir into the empty PostgreSQL database url (issue 15
+ * §6), ids, modseqs and states as they are, and verifies every table's count; the
+ * SQLite file is only read. Prints a line per table to out. 0, or -1 with *err. */
+int store_migrate_sqlite_to_pg(const char *dir, const char *url, FILE *out, char **err);
 
 /* Sorting and paging from the index (issue 21): indexed objects with an order, by
  * (order, id) — order descending if desc, id always ascending — at positions

@@ -1016,7 +1016,8 @@ static int event_query(struct jmap_req *r, json_t *args)
     engine_visible_filter(r, &calendar_event_type, a, ids); /* sharing: issue 14 */
     store_rollback(jmap_req_conn(r));
     if (rc == 0) {
-        engine_snapshot_save(a->account_id, calendar_event_type.name, args, state, ids);
+        engine_snapshot_save(jmap_req_conn(r), a->account_id, calendar_event_type.name, args,
+                             state, ids);
         rc = engine_query_respond(r, &calendar_event_type, a->account_id, args, ids, state);
         json_decref(ids);
     }

@@ -527,7 +527,7 @@ static int task_query(struct jmap_req *r, json_t *args)
     store_rollback(jmap_req_conn(r));
     if (!ids)
         return -1;
-    engine_snapshot_save(a->account_id, task_type.name, args, state, ids);
+    engine_snapshot_save(jmap_req_conn(r), a->account_id, task_type.name, args, state, ids);
     int rc = engine_query_respond(r, &task_type, a->account_id, args, ids, state);
     json_decref(ids);
     return rc;

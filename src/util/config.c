@@ -15,6 +15,8 @@ void config_defaults(struct config *cfg)
     memset(cfg, 0, sizeof *cfg);
     const char *env = getenv("JMAPD_DATA");
     snprintf(cfg->data_dir, sizeof cfg->data_dir, "%s", env && *env ? env : "./data");
+    env = getenv("JMAPD_STORE");
+    snprintf(cfg->store, sizeof cfg->store, "%s", env && *env ? env : "sqlite");
     snprintf(cfg->listen, sizeof cfg->listen, "127.0.0.1:8080");
     snprintf(cfg->log_level, sizeof cfg->log_level, "info");
     snprintf(cfg->default_domain, sizeof cfg->default_domain, "localhost");
@@ -50,6 +52,8 @@ struct key {
 #define N(n, f, m) {n, offsetof(struct config, f), 0, 0, m}
 static const struct key keys[] = {
     S("data_dir", data_dir),
+    S("store", store),
+    S("store_password_file", store_password_file),
     S("listen", listen),
     S("base_url", base_url),
     S("tls_cert", tls_cert),
@@ -88,6 +92,10 @@ int config_set(struct config *cfg, const char *key, const char *value)
         *(key[0] == 't' ? &cfg->threads : &cfg->api_threads) = (int)v;
         return 0;
     }
+    /* the backend: sqlite or a PostgreSQL connection URI (store.h) */
+    if (strcmp(key, "store") == 0 && strcmp(value, "sqlite") != 0 &&
+        strncmp(value, "postgresql://", 13) != 0 && strncmp(value, "postgres://", 11) != 0)
+        return -1;
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         if (strcmp(keys[i].name, key) != 0)
             continue;

@@ -10,6 +10,12 @@
 
 struct config {
     char data_dir[1024];
+    /* "sqlite" (default: data_dir/jmapd.db) or a postgresql:// URL (DESIGN.md §3);
+     * the environment's JMAPD_STORE is the default. A PostgreSQL password comes from
+     * store_password_file (a file holding the password alone), or libpq's
+     * PGPASSWORD / PGPASSFILE, never from the command line. */
+    char store[1024];
+    char store_password_file[1024];
     char listen[256];      /* ADDR:PORT */
     char base_url[512];    /* public base URL, no trailing slash */
     char tls_cert[1024];

@@ -1,5 +1,10 @@
 """Protocol tests: start the real build/asan/jmapd on a free loopback port with a
-temporary data directory and talk HTTP to it (DESIGN.md §7)."""
+temporary data directory and talk HTTP to it (DESIGN.md §7).
+
+JMAPD_TEST_STORE=pg runs the same suite on PostgreSQL (issue 15): pgharness starts a
+private PostgreSQL 15 for the session, and every jmapd this suite starts with
+`--data DIR` gets JMAPD_STORE naming a schema of its own for DIR, so each data
+directory is a database as empty as a fresh SQLite file."""
 import json
 import os
 import signal
@@ -7,6 +12,8 @@ import socket
 import subprocess
 import tempfile
 import time
+
+import pgharness
 
 import pytest
 import requests
@@ -30,6 +37,34 @@ max_objects_in_set = 500
 max_concurrent_upload = 4
 log_level = debug
 """
+
+
+PG = os.environ.get("JMAPD_TEST_STORE") == "pg"
+PG_CLUSTER = None
+
+
+def pytest_configure(config):
+    global PG_CLUSTER
+    config.addinivalue_line("markers", "sqlite_only: tests of the SQLite files themselves")
+    if PG and PG_CLUSTER is None:
+        PG_CLUSTER = pgharness.Cluster()
+        PG_CLUSTER.route_jmapd(os.path.basename(JMAPD))
+
+
+def pytest_unconfigure(config):
+    global PG_CLUSTER
+    if PG_CLUSTER is not None:
+        PG_CLUSTER.stop()
+        PG_CLUSTER = None
+
+
+def pytest_collection_modifyitems(config, items):
+    if not PG:
+        return
+    skip = pytest.mark.skip(reason="about the SQLite database files (JMAPD_TEST_STORE=pg)")
+    for item in items:
+        if "sqlite_only" in item.keywords:
+            item.add_marker(skip)
 
 
 def free_port():
@@ -137,6 +172,17 @@ class Server:
         if self.proc.poll() is None:
             self.stop()
         self.tmp.cleanup()
+
+
+def hold_write_lock(s):
+    """Another process takes the database's write lock and holds it until close():
+    SQLite's lock on jmapd.db, or the writers' advisory lock on PostgreSQL."""
+    if PG:
+        return PG_CLUSTER.hold_write_lock(s.data)
+    import sqlite3
+    db = sqlite3.connect(os.path.join(s.data, "jmapd.db"), timeout=1, isolation_level=None)
+    db.execute("BEGIN IMMEDIATE")
+    return db
 
 
 @pytest.fixture(scope="session")

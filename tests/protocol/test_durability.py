@@ -145,14 +145,12 @@ def test_raw_http_garbage(server):
 def test_server_fail_when_the_database_is_locked():
     """A write that cannot get the database (another process holds its lock past
     db_busy_timeout) gets serverFail and changes nothing; the server carries on."""
-    import sqlite3
-    from conftest import CONFIG
+    from conftest import CONFIG, hold_write_lock
     s = Server(config=CONFIG + "db_busy_timeout = 300\n")
     try:
         acct = s.account()
         before = s.call("Calendar/get", {"accountId": acct})[1]
-        db = sqlite3.connect(os.path.join(s.data, "jmapd.db"), timeout=5, isolation_level=None)
-        db.execute("BEGIN EXCLUSIVE")
+        db = hold_write_lock(s)
         name, out = s.call("Calendar/set", {"accountId": acct, "create": {"c": {"name": "x"}}})
         assert name == "error" and out["type"] == "serverFail"
         db.execute("ROLLBACK")

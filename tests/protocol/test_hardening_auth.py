@@ -109,6 +109,7 @@ def test_unknown_names_cost_the_same_as_known_ones():
         s.close()
 
 
+@pytest.mark.sqlite_only
 def test_data_directory_and_database_are_private():
     """§13: the data directory is created 0700, jmapd.db and its -wal/-shm files 0600,
     whatever the umask, since they hold every password hash and every user's data."""
@@ -129,6 +130,7 @@ def test_data_directory_and_database_are_private():
         s.close()
 
 
+@pytest.mark.sqlite_only
 def test_existing_database_is_made_private(tmp_path):
     """§13: a database created before this fix (0644) is tightened to 0600 when jmapd
     next opens it."""

@@ -8,7 +8,7 @@ import hashlib
 import json
 import os
 import socket
-import sqlite3
+import conftest
 import threading
 import time
 
@@ -254,9 +254,7 @@ def locked_server(extra):
 
 
 def hold_write_lock(s):
-    db = sqlite3.connect(os.path.join(s.data, "jmapd.db"), timeout=1, isolation_level=None)
-    db.execute("BEGIN IMMEDIATE")
-    return db
+    return conftest.hold_write_lock(s)  # SQLite's lock, or PostgreSQL's (issue 15)
 
 
 def test_health_answers_while_long_requests_run():

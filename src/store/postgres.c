@@ -1,0 +1,1475 @@
+/*
+ * postgres.c — the PostgreSQL backend of store.h (DESIGN.md §3), for several jmapd
+ * front ends over one database. libpq; one connection per thread, opened on first use
+ * and reopened after the server went away; statements prepared once per connection,
+ * keyed by the address of their SQL text as in sqlite.c. The schema is versioned in
+ * jmapd_schema and migrated forward at open under an advisory lock, so front ends
+ * starting together migrate once.
+ *
+ * Isolation (store.h): a write transaction is READ COMMITTED behind one
+ * transaction-scoped advisory lock taken at BEGIN, so writers run one after another
+ * exactly as SQLite's BEGIN IMMEDIATE, whichever front end they run on, and each of
+ * their statements sees every earlier writer's commit: serialization failures cannot
+ * happen. Reads run at REPEATABLE READ (one snapshot). Uniqueness is a unique index;
+ * an insert that would break one is ON CONFLICT DO NOTHING and an update runs inside a
+ * savepoint, so the transaction survives the STORE_EXISTS answer. A statement that
+ * fails outside a transaction because of a serialization failure, a deadlock or a lost
+ * connection is retried once (after reconnecting).
+ *
+ * Text search: each of the six text fields is a tsvector in the "jmapd" text search
+ * configuration (simple, with unaccent where the extension is available), ASCII
+ * punctuation turned into spaces first so words split as SQLite's unicode61 splits
+ * them; case and diacritics fold as there. Blobs are bytea in chunks of BLOB_CHUNK.
+ */
+#include <assert.h>
+#include <libpq-fe.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/backend.h"
+#include "store/postgres.h"
+#include "store/postgres_internal.h"
+#include "util/util.h"
+
+#define BLOB_CHUNK (256 * 1024)
+/* advisory lock keys: writers, schema migration */
+#define PG_LOCK_WRITE "7428301"
+#define PG_LOCK_MIGRATE 7428302
+
+struct store {
+    const struct store_ops *ops; /* first: backend.h */
+    char *url;                   /* first after ops: postgres.h */
+    pthread_key_t key;
+    pthread_mutex_t lock;
+    struct store_conn *conns;
+};
+
+static void pg_close(struct store *st);
+static struct store_conn *pg_conn(struct store *st);
+static void pg_rollback(struct store_conn *c);
+static const struct store_ops pg_ops = {.name = "postgresql",
+                                        .close = pg_close,
+                                        .conn = pg_conn,
+                                        .rollback = pg_rollback,
+                                        .bus_open = store_pg_bus_open,
+                                        STORE_OPS(STORE_OP_INIT)};
+
+static int busy_timeout_ms = 10000;
+static char *password_file;
+
+void store_pg_set_busy_timeout(int ms)
+{
+    busy_timeout_ms = ms;
+}
+
+void store_set_password_file(const char *path)
+{
+    free(password_file);
+    password_file = path ? xstrdup(path) : NULL;
+}
+
+/* ---- parameters and statements ----------------------------------------------------- */
+
+void pgq_text(struct params *p, const char *s)
+{
+    assert(p->n < MAX_PARAMS);
+    p->v[p->n++] = s; /* NULL is SQL NULL */
+}
+
+void pgq_int(struct params *p, int64_t v)
+{
+    assert(p->n < MAX_PARAMS);
+    snprintf(p->num[p->n], sizeof p->num[0], "%lld", (long long)v);
+    p->v[p->n] = p->num[p->n];
+    p->n++;
+}
+
+void pgq_bool(struct params *p, bool v)
+{
+    pgq_text(p, v ? "t" : "f");
+}
+
+static void p_bin(struct params *p, const void *data, size_t len)
+{
+    assert(p->n < MAX_PARAMS);
+    p->v[p->n] = data;
+    p->len[p->n] = (int)len;
+    p->fmt[p->n++] = 1;
+}
+
+/* Reads the answer to a ROLLBACK sent without waiting (pg_rollback): the thread went
+ * on with its response meanwhile; the connection is ready again once it is read. */
+static void drain(struct store_conn *c)
+{
+    if (!c->pending)
+        return;
+    c->pending = false;
+    PGresult *r;
+    while ((r = PQgetResult(c->pg)) != NULL)
+        PQclear(r);
+}
+
+static void forget_statements(struct store_conn *c)
+{
+    memset(c->cache, 0, sizeof c->cache);
+}
+
+/* Whether a failed statement may be retried: a serialization failure, a deadlock, or
+ * a connection that went away (reconnected here). Only outside a transaction. */
+static bool retryable(struct store_conn *c, const char *state)
+{
+    if (c->in_txn)
+        return false;
+    if (PQstatus(c->pg) != CONNECTION_OK) {
+        c->pending = false;
+        PQreset(c->pg);
+        forget_statements(c);
+        if (PQstatus(c->pg) == CONNECTION_OK)
+            log_warn("postgresql: reconnected");
+        return PQstatus(c->pg) == CONNECTION_OK;
+    }
+    return state && (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0);
+}
+
+/* The name of the prepared statement for sql on c, preparing it on first use. */
+static const char *prepared(struct store_conn *c, const char *sql, char name[8])
+{
+    size_t h = ((uintptr_t)sql >> 3) % STMT_CACHE;
+    for (size_t i = 0; i < STMT_CACHE; i++) {
+        size_t k = (h + i) % STMT_CACHE;
+        snprintf(name, 8, "s%zu", k);
+        if (c->cache[k] == sql)
+            return name;
+        if (!c->cache[k]) {
+            drain(c);
+            PGresult *r = PQprepare(c->pg, name, sql, 0, NULL);
+            bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+            if (!ok)
+                log_error("postgresql prepare: %s(in %.80s)", PQerrorMessage(c->pg), sql);
+            PQclear(r);
+            if (!ok)
+                return NULL;
+            c->cache[k] = sql;
+            return name;
+        }
+    }
+    log_error("postgresql: statement cache full");
+    return NULL;
+}
+
+/* Maps a result to STORE_OK, STORE_EXISTS (a unique violation) or STORE_ERR. */
+static int result_code(struct store_conn *c, PGresult *r, const char *sql)
+{
+    ExecStatusType s = PQresultStatus(r);
+    if (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK)
+        return STORE_OK;
+    const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+    if (c->in_txn)
+        c->failed = true;
+    if (state && strcmp(state, "23505") == 0)
+        return STORE_EXISTS;
+    log_error("postgresql: %s(in %.80s)", PQerrorMessage(c->pg), sql);
+    return STORE_ERR;
+}
+
+/* Runs sql (a string literal, prepared once per connection; dynamic when !cache) with
+ * p. On STORE_OK *out (if out) is the result for the caller to PQclear. binary asks
+ * for results in binary (bytea). */
+static int run_fmt(struct store_conn *c, const char *sql, bool cache, const struct params *p,
+                   int binary, PGresult **out)
+{
+    static const struct params none;
+    if (!p)
+        p = &none;
+    if (c->failed) /* an aborted transaction answers nothing until rolled back */
+        return STORE_ERR;
+    drain(c);
+    for (int attempt = 0;; attempt++) {
+        char name[8];
+        PGresult *r;
+        if (cache) {
+            const char *n = prepared(c, sql, name);
+            r = n ? PQexecPrepared(c->pg, n, p->n, p->v, p->len, p->fmt, binary) : NULL;
+        } else
+            r = PQexecParams(c->pg, sql, p->n, NULL, p->v, p->len, p->fmt, binary);
+        int rc = r ? result_code(c, r, sql) : STORE_ERR;
+        if (rc == STORE_OK && out) {
+            *out = r;
+            return rc;
+        }
+        const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+        bool again = rc == STORE_ERR && attempt == 0 && retryable(c, state);
+        PQclear(r);
+        if (!again)
+            return rc;
+    }
+}
+
+int pgq_run(struct store_conn *c, const char *sql, const struct params *p, PGresult **out)
+{
+    return run_fmt(c, sql, true, p, 0, out);
+}
+
+/* Runs a statement that must change a row: STORE_NOTFOUND when none changed. */
+int pgq_change(struct store_conn *c, const char *sql, const struct params *p)
+{
+    PGresult *r;
+    int rc = pgq_run(c, sql, p, &r);
+    if (rc)
+        return rc;
+    rc = atoi(PQcmdTuples(r)) == 0 ? STORE_NOTFOUND : STORE_OK;
+    PQclear(r);
+    return rc;
+}
+
+/* Runs an INSERT ... ON CONFLICT DO NOTHING RETURNING: STORE_EXISTS if nothing went in. */
+int pgq_insert(struct store_conn *c, const char *sql, const struct params *p)
+{
+    PGresult *r;
+    int rc = pgq_run(c, sql, p, &r);
+    if (rc)
+        return rc;
+    rc = PQntuples(r) == 0 ? STORE_EXISTS : STORE_OK;
+    PQclear(r);
+    return rc;
+}
+
+int pgq_simple(struct store_conn *c, const char *sql)
+{
+    drain(c);
+    PGresult *r = PQexec(c->pg, sql);
+    int rc = result_code(c, r, sql);
+    PQclear(r);
+    return rc;
+}
+
+/* Runs a statement that may break a unique index inside a savepoint, so that the
+ * STORE_EXISTS answer leaves the transaction usable (store.h: the caller goes on). */
+static int run_guarded(struct store_conn *c, const char *sql, const struct params *p)
+{
+    if (!c->in_txn)
+        return pgq_change(c, sql, p);
+    if (pgq_simple(c, "SAVEPOINT jmapd_unique"))
+        return STORE_ERR;
+    int rc = pgq_change(c, sql, p);
+    if (rc == STORE_EXISTS) {
+        c->failed = false;
+        if (pgq_simple(c, "ROLLBACK TO SAVEPOINT jmapd_unique"))
+            return STORE_ERR;
+    }
+    if (pgq_simple(c, "RELEASE SAVEPOINT jmapd_unique"))
+        return STORE_ERR;
+    return rc;
+}
+
+int64_t pgq_first_int(struct store_conn *c, const char *sql, const struct params *p, int64_t none)
+{
+    PGresult *r;
+    if (pgq_run(c, sql, p, &r))
+        return -1;
+    int64_t v =
+        PQntuples(r) > 0 && !PQgetisnull(r, 0, 0) ? strtoll(PQgetvalue(r, 0, 0), NULL, 10) : none;
+    PQclear(r);
+    return v;
+}
+
+bool pgq_col_bool(PGresult *r, int row, int col)
+{
+    return PQgetvalue(r, row, col)[0] == 't';
+}
+
+int64_t pgq_col_int(PGresult *r, int row, int col)
+{
+    return strtoll(PQgetvalue(r, row, col), NULL, 10);
+}
+
+/* ---- schema ------------------------------------------------------------------------ */
+
+#define T " text COLLATE \"C\""
+/* Each entry moves the schema from version i to i+1; never edit a released one. */
+static const char *const migrations[] = {
+    ("CREATE TABLE users(id bigserial PRIMARY KEY, name" T " UNIQUE NOT NULL,"
+     "  pwhash text NOT NULL, account_id" T " NOT NULL, created bigint NOT NULL);"
+     "CREATE TABLE access(user_id bigint NOT NULL, account_id" T " NOT NULL,"
+     "  may_write boolean NOT NULL, PRIMARY KEY(user_id, account_id));"
+     "CREATE TABLE tokens(hash" T " PRIMARY KEY, id" T " UNIQUE NOT NULL,"
+     "  user_id bigint NOT NULL, label text, created bigint NOT NULL);"
+     "CREATE INDEX tokens_user ON tokens(user_id);"
+     "CREATE TABLE states(account_id" T " NOT NULL, type" T " NOT NULL,"
+     "  modseq bigint NOT NULL, lowest bigint NOT NULL DEFAULT 0,"
+     "  PRIMARY KEY(account_id, type));"
+     "CREATE TABLE objects(account_id" T " NOT NULL, type" T " NOT NULL, id" T " NOT NULL,"
+     "  data text, format integer NOT NULL DEFAULT 1, created_modseq bigint NOT NULL,"
+     "  updated_modseq bigint NOT NULL, destroyed boolean NOT NULL DEFAULT false, ukey" T ","
+     "  PRIMARY KEY(account_id, type, id));"
+     "CREATE INDEX objects_changes ON objects(account_id, type, updated_modseq);"
+     "CREATE UNIQUE INDEX objects_ukey ON objects(account_id, type, ukey) WHERE ukey IS NOT NULL;"
+     "CREATE TABLE blobs(id" T " PRIMARY KEY, size bigint NOT NULL, created bigint NOT NULL);"
+     "CREATE TABLE blob_chunks(blob_id" T " NOT NULL REFERENCES blobs(id) ON DELETE CASCADE,"
+     "  seq integer NOT NULL, data bytea NOT NULL, PRIMARY KEY(blob_id, seq));"
+     "CREATE TABLE blob_uploads(account_id" T " NOT NULL, blob_id" T " NOT NULL,"
+     "  type text, created bigint NOT NULL, PRIMARY KEY(account_id, blob_id));"
+     "CREATE INDEX blob_uploads_created ON blob_uploads(created);"
+     "CREATE INDEX blob_uploads_blob ON blob_uploads(blob_id);"
+     "CREATE TABLE blob_refs(account_id" T " NOT NULL, blob_id" T " NOT NULL,"
+     "  obj_type" T " NOT NULL, obj_id" T " NOT NULL,"
+     "  PRIMARY KEY(account_id, blob_id, obj_type, obj_id));"
+     "CREATE INDEX blob_refs_obj ON blob_refs(account_id, obj_type, obj_id);"
+     "CREATE INDEX blob_refs_blob ON blob_refs(blob_id);"
+     "CREATE TABLE object_index(account_id" T " NOT NULL, type" T " NOT NULL, id" T " NOT NULL,"
+     "  uid text, start bigint, finish bigint, modseq bigint, t0 tsvector, t1 tsvector,"
+     "  t2 tsvector, t3 tsvector, t4 tsvector, t5 tsvector, PRIMARY KEY(account_id, type, id));"
+     "CREATE INDEX object_index_uid ON object_index(account_id, type, uid);"
+     "CREATE INDEX object_index_range ON object_index(account_id, type, start, finish, id, modseq);"
+     "CREATE INDEX object_index_text ON object_index USING gin(t0, t1, t2, t3, t4, t5);"
+     "CREATE TABLE feeds(hash" T " PRIMARY KEY, id" T " UNIQUE NOT NULL, account_id" T " NOT NULL,"
+     "  kind text NOT NULL, object_id text NOT NULL, created bigint NOT NULL);"
+     /* words split as unicode61 splits them: ASCII punctuation is a separator */
+     "CREATE TEXT SEARCH CONFIGURATION jmapd (COPY = simple);"
+     "CREATE FUNCTION jmapd_tsv(t text) RETURNS tsvector LANGUAGE sql STABLE AS $$"
+     "  SELECT CASE WHEN t IS NULL OR t = '' THEN NULL ELSE to_tsvector('jmapd',"
+     "  regexp_replace(t, '[[:punct:][:space:][:cntrl:]]+', ' ', 'g')) END $$;"),
+    /* 2: query snapshots for /queryChanges on any front end: a cache, so unlogged
+     * (no WAL, no fsync per query; emptied after a crash) */
+    ("CREATE UNLOGGED TABLE query_snapshots(key" T " PRIMARY KEY, account_id" T
+     " NOT NULL, ids text NOT NULL,"
+     "  created bigint NOT NULL);"
+     "CREATE INDEX query_snapshots_created ON query_snapshots(created);"),
+    /* 3: as SQLite's 7 and 8: a sort key per indexed object (issue 21); groups of
+     * users, the principals each collection is shared with, per-user properties of
+     * shared objects (issue 14) */
+    ("ALTER TABLE object_index ADD COLUMN ord bigint;"
+     "CREATE INDEX object_index_order ON object_index(account_id, type, ord, id, modseq);"
+     "CREATE TABLE groups(id" T " PRIMARY KEY, name" T " UNIQUE NOT NULL);"
+     "CREATE TABLE group_members(group_id" T " NOT NULL, user_id bigint NOT NULL,"
+     "  PRIMARY KEY(group_id, user_id));"
+     "CREATE INDEX group_members_user ON group_members(user_id);"
+     "CREATE TABLE shares(account_id" T " NOT NULL, type" T " NOT NULL, object_id" T " NOT NULL,"
+     "  principal_id" T " NOT NULL, may_write boolean NOT NULL,"
+     "  PRIMARY KEY(account_id, type, object_id, principal_id));"
+     "CREATE INDEX shares_principal ON shares(principal_id, account_id);"
+     "CREATE TABLE user_props(user_id bigint NOT NULL, account_id" T " NOT NULL,"
+     "  type" T " NOT NULL, object_id" T " NOT NULL, data text NOT NULL,"
+     "  PRIMARY KEY(user_id, account_id, type, object_id));"),
+};
+
+/* Diacritics fold with the unaccent extension when it can be had (it is trusted:
+ * the database owner may create it); without it the search folds case only. */
+static int text_config(struct store_conn *c)
+{
+    if (pgq_simple(c, "SAVEPOINT ext"))
+        return STORE_ERR;
+    if (pgq_simple(c, "CREATE EXTENSION IF NOT EXISTS unaccent")) {
+        c->failed = false;
+        pgq_simple(c, "ROLLBACK TO SAVEPOINT ext");
+    }
+    pgq_simple(c, "RELEASE SAVEPOINT ext");
+    PGresult *r;
+    if (run_fmt(c,
+                "SELECT 1 FROM pg_ts_dict WHERE dictname = 'unaccent' AND "
+                "pg_ts_dict_is_visible(oid)",
+                false, NULL, 0, &r))
+        return STORE_ERR;
+    bool have = PQntuples(r) > 0;
+    PQclear(r);
+    if (!have) {
+        log_warn("postgresql: no unaccent dictionary; text search folds case, not diacritics");
+        return STORE_OK;
+    }
+    return pgq_simple(c, "ALTER TEXT SEARCH CONFIGURATION jmapd ALTER MAPPING FOR asciiword, word,"
+                         " numword, asciihword, hword, hword_part, hword_asciipart, hword_numpart,"
+                         " numhword WITH unaccent, simple");
+}
+
+static int migrate(struct store_conn *c)
+{
+    char sql[160];
+    int rc = pgq_simple(c, "BEGIN");
+    c->in_txn = true;
+    snprintf(sql, sizeof sql, "SELECT pg_advisory_xact_lock(%d)", PG_LOCK_MIGRATE);
+    rc = rc ? rc : pgq_simple(c, sql);
+    rc = rc ? rc
+            : pgq_simple(c, "CREATE TABLE IF NOT EXISTS jmapd_schema(version integer NOT NULL);"
+                            "INSERT INTO jmapd_schema SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM "
+                            "jmapd_schema)");
+    int version = rc ? -1 : (int)pgq_first_int(c, "SELECT version FROM jmapd_schema", NULL, 0);
+    int target = (int)(sizeof migrations / sizeof migrations[0]);
+    if (version > target) {
+        log_error("database schema version %d is newer than this jmapd (%d)", version, target);
+        rc = STORE_ERR;
+    }
+    for (int v = version; rc == STORE_OK && v >= 0 && v < target; v++) {
+        rc = pgq_simple(c, migrations[v]);
+        if (rc == STORE_OK && v == 0)
+            rc = text_config(c);
+        snprintf(sql, sizeof sql, "UPDATE jmapd_schema SET version = %d", v + 1);
+        rc = rc ? rc : pgq_simple(c, sql);
+        if (rc == STORE_OK)
+            log_info("database migrated to schema version %d", v + 1);
+    }
+    if (version < 0)
+        rc = STORE_ERR;
+    rc = rc ? rc : pgq_simple(c, "COMMIT");
+    if (rc)
+        pgq_simple(c, "ROLLBACK");
+    c->in_txn = c->failed = false;
+    return rc;
+}
+
+/* ---- connections ------------------------------------------------------------------- */
+
+static void quiet(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message; /* NOTICEs (e.g. "extension exists") are not errors */
+}
+
+static char *read_password(void)
+{
+    if (!password_file)
+        return NULL;
+    FILE *f = fopen(password_file, "r");
+    if (!f) {
+        log_error("cannot read the store password file %s", password_file);
+        return NULL;
+    }
+    char line[1024] = "";
+    if (!fgets(line, sizeof line, f))
+        line[0] = 0;
+    fclose(f);
+    line[strcspn(line, "\r\n")] = 0;
+    return xstrdup(line);
+}
+
+PGconn *store_pg_connect(const char *url, char **err)
+{
+    char *pw = read_password();
+    const char *keys[] = {"dbname", "password", "application_name", NULL};
+    const char *vals[] = {url, pw, "jmapd", NULL};
+    if (!pw)
+        keys[1] = "application_name", vals[1] = "jmapd", keys[2] = NULL;
+    PGconn *pg = PQconnectdbParams(keys, vals, 1);
+    free(pw);
+    if (PQstatus(pg) != CONNECTION_OK) {
+        /* the message never holds the password; the URL may, so it is not repeated */
+        if (err)
+            *err = xasprintf("cannot connect to PostgreSQL: %s", PQerrorMessage(pg));
+        else
+            log_error("cannot connect to PostgreSQL: %s", PQerrorMessage(pg));
+        PQfinish(pg);
+        return NULL;
+    }
+    PQsetNoticeProcessor(pg, quiet, NULL);
+    char sql[96];
+    snprintf(sql, sizeof sql, "SET lock_timeout = %d; SET client_min_messages = warning",
+             busy_timeout_ms);
+    PGresult *r = PQexec(pg, sql);
+    PQclear(r);
+    return pg;
+}
+
+static void prefetch_clear(struct store_conn *c);
+
+static void conn_free(struct store_conn *c)
+{
+    prefetch_clear(c);
+    PQfinish(c->pg);
+    free(c);
+}
+
+static void conn_release(void *p)
+{
+    struct store_conn *c = p;
+    struct store *st = c->st;
+    pthread_mutex_lock(&st->lock);
+    for (struct store_conn **pp = &st->conns; *pp; pp = &(*pp)->next)
+        if (*pp == c) {
+            *pp = c->next;
+            break;
+        }
+    pthread_mutex_unlock(&st->lock);
+    conn_free(c);
+}
+
+struct store *store_pg_open(const char *url, char **err)
+{
+    struct store_conn boot = {.ops = &pg_ops};
+    boot.pg = store_pg_connect(url, err);
+    if (!boot.pg)
+        return NULL;
+    int rc = migrate(&boot);
+    PQfinish(boot.pg);
+    if (rc) {
+        *err = xasprintf("cannot migrate the PostgreSQL schema");
+        return NULL;
+    }
+    struct store *st = xcalloc(1, sizeof *st);
+    st->ops = &pg_ops;
+    st->url = xstrdup(url);
+    pthread_mutex_init(&st->lock, NULL);
+    pthread_key_create(&st->key, conn_release);
+    return st;
+}
+
+static void pg_close(struct store *st)
+{
+    pthread_mutex_lock(&st->lock);
+    struct store_conn *c = st->conns;
+    st->conns = NULL;
+    pthread_mutex_unlock(&st->lock);
+    while (c) {
+        struct store_conn *next = c->next;
+        conn_free(c);
+        c = next;
+    }
+    pthread_setspecific(st->key, NULL);
+    pthread_key_delete(st->key);
+    pthread_mutex_destroy(&st->lock);
+    free(st->url);
+    free(st);
+}
+
+static struct store_conn *pg_conn(struct store *st)
+{
+    struct store_conn *c = pthread_getspecific(st->key);
+    if (c)
+        return c;
+    PGconn *pg = store_pg_connect(st->url, NULL);
+    if (!pg)
+        return NULL;
+    c = xcalloc(1, sizeof *c);
+    c->ops = &pg_ops;
+    c->st = st;
+    c->pg = pg;
+    /* one writer at a time per schema: databases sharing a server by schema
+     * (as the tests do) do not wait for each other */
+    PGresult *r = PQexec(pg, "SELECT hashtext(current_schema())");
+    snprintf(c->lock_key, sizeof c->lock_key, "%s",
+             PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) ? PQgetvalue(r, 0, 0) : "0");
+    PQclear(r);
+    pthread_mutex_lock(&st->lock);
+    c->next = st->conns;
+    st->conns = c;
+    pthread_mutex_unlock(&st->lock);
+    pthread_setspecific(st->key, c);
+    return c;
+}
+
+/* ---- transactions ------------------------------------------------------------------- */
+
+int pg_begin(struct store_conn *c, bool write)
+{
+    static const char *const begin_w = "BEGIN ISOLATION LEVEL READ COMMITTED";
+    static const char *const lock_w = "SELECT pg_advisory_xact_lock(" PG_LOCK_WRITE ", $1::int)";
+    static const char *const begin_r = "BEGIN ISOLATION LEVEL REPEATABLE READ";
+    assert(!c->in_txn);
+    if (PQstatus(c->pg) != CONNECTION_OK && retryable(c, NULL) == false)
+        return STORE_ERR;
+    int rc = pgq_run(c, write ? begin_w : begin_r, NULL, NULL);
+    if (rc)
+        return rc;
+    c->in_txn = true;
+    c->failed = false;
+    struct params p = {0};
+    pgq_text(&p, c->lock_key);
+    if (write && (rc = pgq_run(c, lock_w, &p, NULL)) != STORE_OK) {
+        pg_rollback(c);
+        return rc;
+    }
+    c->writing = write;
+    return STORE_OK;
+}
+
+bool pg_in_write(struct store_conn *c)
+{
+    return c->in_txn && c->writing;
+}
+
+int pg_commit(struct store_conn *c)
+{
+    static const char *const sql = "COMMIT";
+    prefetch_clear(c);
+    if (c->failed) /* COMMIT of an aborted transaction would only roll back */
+        return STORE_ERR;
+    PGresult *r;
+    int rc = pgq_run(c, sql, NULL, &r);
+    if (rc == STORE_OK) {
+        /* an aborted transaction answers COMMIT with ROLLBACK */
+        if (strcmp(PQcmdStatus(r), "COMMIT") != 0)
+            rc = STORE_ERR;
+        PQclear(r);
+        c->in_txn = c->writing = c->failed = false;
+    }
+    return rc;
+}
+
+static void pg_rollback(struct store_conn *c)
+{
+    /* sent, not waited for: nothing depends on its answer, which the next use of the
+     * connection reads (drain); a lost connection shows there */
+    prefetch_clear(c);
+    if (c->in_txn && !c->pending)
+        c->pending = PQsendQuery(c->pg, "ROLLBACK") == 1;
+    c->in_txn = c->writing = c->failed = false;
+}
+
+/* Runs f's statements in a transaction of their own when the caller has none, so a
+ * change of several rows is atomic either way. */
+static bool auto_begin(struct store_conn *c)
+{
+    if (c->in_txn)
+        return false;
+    return pg_begin(c, true) == STORE_OK;
+}
+
+static int auto_end(struct store_conn *c, bool began, int rc)
+{
+    if (!began)
+        return rc;
+    if (rc == STORE_OK && pg_commit(c) == STORE_OK)
+        return STORE_OK;
+    pg_rollback(c);
+    return rc ? rc : STORE_ERR;
+}
+
+int pg_ping(struct store_conn *c)
+{
+    static const char *const sql = "SELECT 1";
+    return pgq_run(c, sql, NULL, NULL);
+}
+
+/* ---- users, accounts, tokens ----------------------------------------------------------- */
+
+static int read_user(struct store_conn *c, const char *sql, const struct params *p,
+                     struct store_user *out)
+{
+    PGresult *r;
+    int rc = pgq_run(c, sql, p, &r);
+    if (rc)
+        return rc;
+    if (PQntuples(r) == 0) {
+        PQclear(r);
+        return STORE_NOTFOUND;
+    }
+    out->id = pgq_col_int(r, 0, 0);
+    snprintf(out->name, sizeof out->name, "%s", PQgetvalue(r, 0, 1));
+    out->pwhash = xstrdup(PQgetvalue(r, 0, 2));
+    snprintf(out->account_id, sizeof out->account_id, "%s", PQgetvalue(r, 0, 3));
+    PQclear(r);
+    return STORE_OK;
+}
+
+int pg_user_add(struct store_conn *c, const char *name, const char *pwhash, const char *account_id)
+{
+    static const char *const sql = "INSERT INTO users(name, pwhash, account_id, created) "
+                                   "VALUES($1,$2,$3,$4) ON CONFLICT DO NOTHING RETURNING id";
+    struct params p = {0};
+    pgq_text(&p, name);
+    pgq_text(&p, pwhash);
+    pgq_text(&p, account_id);
+    pgq_int(&p, util_now());
+    bool began = auto_begin(c);
+    PGresult *r;
+    int rc = pgq_run(c, sql, &p, &r);
+    if (rc == STORE_OK) {
+        int64_t id = PQntuples(r) ? pgq_col_int(r, 0, 0) : 0;
+        PQclear(r);
+        rc = id ? pg_access_grant(c, id, account_id, true) : STORE_EXISTS;
+    }
+    return auto_end(c, began, rc);
+}
+
+int pg_user_get(struct store_conn *c, const char *name, struct store_user *out)
+{
+    static const char *const sql = "SELECT id, name, pwhash, account_id FROM users WHERE name=$1";
+    struct params p = {0};
+    pgq_text(&p, name);
+    return read_user(c, sql, &p, out);
+}
+
+int pg_user_get_by_id(struct store_conn *c, int64_t id, struct store_user *out)
+{
+    static const char *const sql = "SELECT id, name, pwhash, account_id FROM users WHERE id=$1";
+    struct params p = {0};
+    pgq_int(&p, id);
+    return read_user(c, sql, &p, out);
+}
+
+int pg_user_by_account(struct store_conn *c, const char *account_id, struct store_user *out)
+{
+    static const char *const sql = "SELECT id, name, pwhash, account_id FROM users WHERE "
+                                   "account_id=$1";
+    struct params p = {0};
+    pgq_text(&p, account_id);
+    return read_user(c, sql, &p, out);
+}
+
+int pg_user_del(struct store_conn *c, const char *name)
+{
+    static const char *const dels[] = {
+        "DELETE FROM objects WHERE account_id=$1",
+        "DELETE FROM object_index WHERE account_id=$1",
+        "DELETE FROM states WHERE account_id=$1",
+        "DELETE FROM blob_uploads WHERE account_id=$1",
+        "DELETE FROM blob_refs WHERE account_id=$1",
+        "DELETE FROM access WHERE account_id=$1",
+        "DELETE FROM feeds WHERE account_id=$1",
+        "DELETE FROM shares WHERE account_id=$1 OR principal_id=$1",
+        "DELETE FROM user_props WHERE account_id=$1",
+    };
+    static const char *const byuser[] = {
+        "DELETE FROM access WHERE user_id=$1",     "DELETE FROM group_members WHERE user_id=$1",
+        "DELETE FROM user_props WHERE user_id=$1", "DELETE FROM tokens WHERE user_id=$1",
+        "DELETE FROM users WHERE id=$1",
+    };
+    struct store_user u = {0};
+    int rc = pg_user_get(c, name, &u);
+    if (rc)
+        return rc;
+    store_user_clear(&u);
+    bool began = auto_begin(c);
+    struct params pa = {0}, pu = {0};
+    pgq_text(&pa, u.account_id);
+    pgq_int(&pu, u.id);
+    for (size_t i = 0; rc == STORE_OK && i < sizeof dels / sizeof dels[0]; i++)
+        rc = pgq_run(c, dels[i], &pa, NULL);
+    for (size_t i = 0; rc == STORE_OK && i < sizeof byuser / sizeof byuser[0]; i++)
+        rc = pgq_run(c, byuser[i], &pu, NULL);
+    return auto_end(c, began, rc);
+}
+
+int pg_user_set_password(struct store_conn *c, const char *name, const char *pwhash)
+{
+    static const char *const sql = "UPDATE users SET pwhash=$1 WHERE name=$2";
+    struct params p = {0};
+    pgq_text(&p, pwhash);
+    pgq_text(&p, name);
+    return pgq_change(c, sql, &p);
+}
+
+/* Calls cb with column 0 of each row of sql; stops when cb returns non-zero. */
+int pgq_each_name(struct store_conn *c, const char *sql, const struct params *p, store_name_cb cb,
+                  void *ud)
+{
+    PGresult *r;
+    int rc = pgq_run(c, sql, p, &r);
+    if (rc)
+        return rc;
+    for (int i = 0, n = PQntuples(r); i < n; i++)
+        if (cb(PQgetvalue(r, i, 0), ud))
+            break;
+    PQclear(r);
+    return STORE_OK;
+}
+
+int pg_user_list(struct store_conn *c, store_name_cb cb, void *ud)
+{
+    static const char *const sql = "SELECT name FROM users ORDER BY name";
+    return pgq_each_name(c, sql, NULL, cb, ud);
+}
+
+int pg_user_count(struct store_conn *c)
+{
+    static const char *const sql = "SELECT count(*) FROM users";
+    return (int)pgq_first_int(c, sql, NULL, -1);
+}
+
+int pg_user_accounts(struct store_conn *c, int64_t user_id, struct store_access *out, int max)
+{
+    /* as sqlite.c: the accounts granted whole, then those reached through shares of
+     * the user's principal or of a group they are in (issue 14) */
+    static const char *const sql =
+        "SELECT a.account_id, u.name, a.may_write, u.id = a.user_id AS own, false, true "
+        "FROM access a JOIN users u ON u.account_id = a.account_id WHERE a.user_id=$1 "
+        "UNION ALL "
+        "SELECT s.account_id, min(u.name), bool_or(s.may_write), false, true, bool_or(NOT EXISTS("
+        "  SELECT 1 FROM user_props p WHERE p.user_id=$1 AND p.account_id=s.account_id AND "
+        "  p.type=s.type AND p.object_id=s.object_id AND "
+        "  (p.data::jsonb)->'isSubscribed' = 'false'::jsonb)) FROM shares s "
+        "JOIN users u ON u.account_id = s.account_id "
+        "WHERE (s.principal_id = (SELECT account_id FROM users WHERE id=$1) "
+        "  OR s.principal_id IN (SELECT group_id FROM group_members WHERE user_id=$1)) "
+        "  AND s.account_id NOT IN (SELECT account_id FROM access WHERE user_id=$1) "
+        "GROUP BY s.account_id "
+        "ORDER BY 4 DESC, 2";
+    struct params p = {0};
+    pgq_int(&p, user_id);
+    PGresult *r;
+    if (pgq_run(c, sql, &p, &r))
+        return -1;
+    int n = 0;
+    for (int rows = PQntuples(r); n < max && n < rows; n++) {
+        snprintf(out[n].account_id, sizeof out[n].account_id, "%s", PQgetvalue(r, n, 0));
+        snprintf(out[n].name, sizeof out[n].name, "%s", PQgetvalue(r, n, 1));
+        out[n].may_write = pgq_col_bool(r, n, 2);
+        out[n].is_personal = pgq_col_bool(r, n, 3);
+        out[n].shared = pgq_col_bool(r, n, 4);
+        out[n].subscribed = pgq_col_bool(r, n, 5);
+    }
+    PQclear(r);
+    return n;
+}
+
+int pg_access_grant(struct store_conn *c, int64_t user_id, const char *account_id, bool may_write)
+{
+    static const char *const sql = "INSERT INTO access(user_id, account_id, may_write) "
+                                   "VALUES($1,$2,$3) ON CONFLICT(user_id, account_id) DO UPDATE "
+                                   "SET may_write=EXCLUDED.may_write";
+    struct params p = {0};
+    pgq_int(&p, user_id);
+    pgq_text(&p, account_id);
+    pgq_bool(&p, may_write);
+    return pgq_run(c, sql, &p, NULL);
+}
+
+int pg_token_add(struct store_conn *c, int64_t user_id, const char *token_hash,
+                 const char *token_id, const char *label)
+{
+    static const char *const sql = "INSERT INTO tokens(hash, id, user_id, label, created) "
+                                   "VALUES($1,$2,$3,$4,$5) ON CONFLICT DO NOTHING RETURNING 1";
+    struct params p = {0};
+    pgq_text(&p, token_hash);
+    pgq_text(&p, token_id);
+    pgq_int(&p, user_id);
+    pgq_text(&p, label);
+    pgq_int(&p, util_now());
+    return pgq_insert(c, sql, &p);
+}
+
+int pg_token_lookup(struct store_conn *c, const char *token_hash, int64_t *user_id)
+{
+    static const char *const sql = "SELECT user_id FROM tokens WHERE hash=$1";
+    struct params p = {0};
+    pgq_text(&p, token_hash);
+    int64_t v = pgq_first_int(c, sql, &p, 0);
+    if (v < 0)
+        return STORE_ERR;
+    if (v == 0)
+        return STORE_NOTFOUND;
+    *user_id = v;
+    return STORE_OK;
+}
+
+int pg_token_list(struct store_conn *c, int64_t user_id, store_token_cb cb, void *ud)
+{
+    static const char *const sql = "SELECT id, coalesce(label,''), created FROM tokens "
+                                   "WHERE user_id=$1 ORDER BY created, id";
+    struct params p = {0};
+    pgq_int(&p, user_id);
+    PGresult *r;
+    int rc = pgq_run(c, sql, &p, &r);
+    if (rc)
+        return rc;
+    for (int i = 0, n = PQntuples(r); i < n; i++)
+        if (cb(PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), pgq_col_int(r, i, 2), ud))
+            break;
+    PQclear(r);
+    return STORE_OK;
+}
+
+int pg_token_revoke(struct store_conn *c, const char *token_id)
+{
+    static const char *const sql = "DELETE FROM tokens WHERE id=$1";
+    struct params p = {0};
+    pgq_text(&p, token_id);
+    return pgq_change(c, sql, &p);
+}
+
+/* ---- states and objects ----------------------------------------------------------------- */
+
+struct params pgq_two(const char *a, const char *b)
+{
+    struct params p = {0};
+    pgq_text(&p, a);
+    pgq_text(&p, b);
+    return p;
+}
+
+struct params pgq_three(const char *a, const char *b, const char *d)
+{
+    struct params p = pgq_two(a, b);
+    pgq_text(&p, d);
+    return p;
+}
+
+int64_t pg_state_get(struct store_conn *c, const char *account, const char *type)
+{
+    static const char *const sql = "SELECT modseq FROM states WHERE account_id=$1 AND type=$2";
+    struct params p = pgq_two(account, type);
+    return pgq_first_int(c, sql, &p, 0);
+}
+
+int64_t pg_state_lowest(struct store_conn *c, const char *account, const char *type)
+{
+    static const char *const sql = "SELECT lowest FROM states WHERE account_id=$1 AND type=$2";
+    struct params p = pgq_two(account, type);
+    return pgq_first_int(c, sql, &p, 0);
+}
+
+int64_t pg_state_bump(struct store_conn *c, const char *account, const char *type)
+{
+    static const char *const sql = "INSERT INTO states(account_id, type, modseq) VALUES($1,$2,1) "
+                                   "ON CONFLICT(account_id, type) DO UPDATE SET "
+                                   "modseq=states.modseq+1 RETURNING modseq";
+    assert(pg_in_write(c)); /* store.h: every change runs in a write transaction */
+    struct params p = pgq_two(account, type);
+    int64_t v = pgq_first_int(c, sql, &p, -1);
+    assert(v != 0);
+    return v;
+}
+
+/* ---- prefetch: a /get's objects in one round trip ----------------------------------- */
+
+static void prefetch_clear(struct store_conn *c)
+{
+    PQclear(c->pre);
+    c->pre = NULL;
+}
+
+/* An object store_object_prefetch loaded (a new reference), or NULL. */
+static json_t *prefetched(struct store_conn *c, const char *account, const char *type,
+                          const char *id)
+{
+    if (!c->pre || strcmp(c->pre_account, account) != 0 || strcmp(c->pre_type, type) != 0)
+        return NULL;
+    int lo = 0, hi = PQntuples(c->pre) - 1;
+    while (lo <= hi) { /* ids are COLLATE "C": the order is strcmp's */
+        int mid = lo + (hi - lo) / 2, cmp = strcmp(PQgetvalue(c->pre, mid, 0), id);
+        if (cmp == 0)
+            return json_loadb(PQgetvalue(c->pre, mid, 1), (size_t)PQgetlength(c->pre, mid, 1), 0,
+                              NULL);
+        if (cmp < 0)
+            lo = mid + 1;
+        else
+            hi = mid - 1;
+    }
+    return NULL;
+}
+
+int pg_object_prefetch(struct store_conn *c, const char *account, const char *type,
+                       const char *const *ids, size_t n)
+{
+    static const char *const sql = "SELECT id, data FROM objects WHERE account_id=$1 AND type=$2 "
+                                   "AND id = ANY($3::text[]) AND NOT destroyed ORDER BY id";
+    prefetch_clear(c);
+    /* a read transaction's snapshot only: a write could change what was loaded */
+    if (!c->in_txn || c->writing || n < 2 || strlen(account) >= sizeof c->pre_account ||
+        strlen(type) >= sizeof c->pre_type)
+        return STORE_OK;
+    struct buf arr = {0};
+    buf_puts(&arr, "{");
+    for (size_t i = 0; i < n; i++) {
+        buf_puts(&arr, i ? ",\"" : "\"");
+        for (const char *p = ids[i]; *p; p++)
+            buf_printf(&arr, "%s%c", *p == '"' || *p == '\\' ? "\\" : "", *p);
+        buf_puts(&arr, "\"");
+    }
+    buf_puts(&arr, "}");
+    struct params p = pgq_two(account, type);
+    pgq_text(&p, arr.data);
+    int rc = pgq_run(c, sql, &p, &c->pre);
+    buf_free(&arr);
+    if (rc == STORE_OK) {
+        snprintf(c->pre_account, sizeof c->pre_account, "%s", account);
+        snprintf(c->pre_type, sizeof c->pre_type, "%s", type);
+    }
+    return rc;
+}
+
+json_t *pg_object_get(struct store_conn *c, const char *account, const char *type, const char *id)
+{
+    static const char *const sql = "SELECT data FROM objects WHERE account_id=$1 AND type=$2 AND "
+                                   "id=$3 AND NOT destroyed";
+    json_t *obj = prefetched(c, account, type, id);
+    if (obj)
+        return obj;
+    struct params p = pgq_three(account, type, id);
+    PGresult *r;
+    if (pgq_run(c, sql, &p, &r))
+        return NULL;
+    if (PQntuples(r) > 0) {
+        json_error_t e;
+        obj = json_loadb(PQgetvalue(r, 0, 0), (size_t)PQgetlength(r, 0, 0), 0, &e);
+    }
+    PQclear(r);
+    return obj;
+}
+
+bool pg_object_exists(struct store_conn *c, const char *account, const char *type, const char *id)
+{
+    return pg_object_modseq(c, account, type, id) > 0;
+}
+
+int pg_object_put(struct store_conn *c, const char *account, const char *type, const char *id,
+                  json_t *data, int64_t modseq, bool create, const char *unique_key)
+{
+    static const char *const ins = "INSERT INTO objects(account_id, type, id, data, "
+                                   "created_modseq, updated_modseq, ukey) VALUES($1,$2,$3,$4,"
+                                   "$5,$5,$6) ON CONFLICT DO NOTHING RETURNING 1";
+    static const char *const upd = "UPDATE objects SET data=$4, updated_modseq=$5, ukey=$6 "
+                                   "WHERE account_id=$1 AND type=$2 AND id=$3 AND NOT destroyed";
+    assert(pg_in_write(c) && modseq > 0);
+    char *text = json_dumps(data, JSON_COMPACT);
+    if (!text)
+        return STORE_ERR;
+    struct params p = pgq_three(account, type, id);
+    pgq_text(&p, text);
+    pgq_int(&p, modseq);
+    pgq_text(&p, unique_key);
+    /* the unique indexes answer STORE_EXISTS, storing nothing */
+    int rc = create       ? pgq_insert(c, ins, &p)
+             : unique_key ? run_guarded(c, upd, &p)
+                          : pgq_change(c, upd, &p);
+    free(text);
+    return rc;
+}
+
+int pg_object_destroy(struct store_conn *c, const char *account, const char *type, const char *id,
+                      int64_t modseq)
+{
+    static const char *const sql = "UPDATE objects SET data=NULL, ukey=NULL, destroyed=true, "
+                                   "updated_modseq=$4 WHERE account_id=$1 AND type=$2 AND id=$3 "
+                                   "AND NOT destroyed";
+    assert(pg_in_write(c) && modseq > 0);
+    struct params p = pgq_three(account, type, id);
+    pgq_int(&p, modseq);
+    return pgq_change(c, sql, &p);
+}
+
+int pg_object_foreach(struct store_conn *c, const char *account, const char *type,
+                      store_object_cb cb, void *ud)
+{
+    static const char *const sql = "SELECT id, data FROM objects WHERE account_id=$1 AND "
+                                   "type=$2 AND NOT destroyed ORDER BY id";
+    struct params p = pgq_two(account, type);
+    PGresult *r; /* the whole result is here: cb may use the connection again */
+    int rc = pgq_run(c, sql, &p, &r);
+    if (rc)
+        return rc;
+    for (int i = 0, n = PQntuples(r); i < n; i++) {
+        json_error_t e;
+        json_t *obj = json_loadb(PQgetvalue(r, i, 1), (size_t)PQgetlength(r, i, 1), 0, &e);
+        if (!obj)
+            continue;
+        int stop = cb(PQgetvalue(r, i, 0), obj, ud);
+        json_decref(obj);
+        if (stop) {
+            rc = stop;
+            break;
+        }
+    }
+    PQclear(r);
+    return rc;
+}
+
+int pg_object_count(struct store_conn *c, const char *account, const char *type)
+{
+    static const char *const sql = "SELECT count(*) FROM objects WHERE account_id=$1 AND type=$2 "
+                                   "AND NOT destroyed";
+    struct params p = pgq_two(account, type);
+    return (int)pgq_first_int(c, sql, &p, -1);
+}
+
+int pg_changes(struct store_conn *c, const char *account, const char *type, int64_t since,
+               size_t max, store_change_cb cb, void *ud)
+{
+    static const char *const sql = "SELECT id, created_modseq, updated_modseq, destroyed FROM "
+                                   "objects WHERE account_id=$1 AND type=$2 AND updated_modseq>$3 "
+                                   "ORDER BY updated_modseq LIMIT $4";
+    struct params p = pgq_two(account, type);
+    pgq_int(&p, since);
+    if (max)
+        pgq_int(&p, (int64_t)max);
+    else
+        pgq_text(&p, NULL); /* LIMIT NULL: all */
+    PGresult *r;
+    int rc = pgq_run(c, sql, &p, &r);
+    if (rc)
+        return rc;
+    for (int i = 0, n = PQntuples(r); i < n; i++)
+        if (cb(PQgetvalue(r, i, 0), pgq_col_int(r, i, 1), pgq_col_int(r, i, 2),
+               pgq_col_bool(r, i, 3), ud))
+            break;
+    PQclear(r);
+    return STORE_OK;
+}
+
+int64_t pg_object_modseq(struct store_conn *c, const char *account, const char *type,
+                         const char *id)
+{
+    static const char *const sql = "SELECT updated_modseq FROM objects WHERE account_id=$1 AND "
+                                   "type=$2 AND id=$3 AND NOT destroyed";
+    struct params p = pgq_three(account, type, id);
+    return pgq_first_int(c, sql, &p, -1);
+}
+
+/* ---- blobs: bytea in chunks ----------------------------------------------------------- */
+
+static int blob_chunks_put(struct store_conn *c, const char *blob_id, const void *data, size_t len)
+{
+    static const char *const sql = "INSERT INTO blob_chunks(blob_id, seq, data) VALUES($1,$2,$3)";
+    int rc = STORE_OK;
+    for (size_t off = 0, seq = 0; rc == STORE_OK && (off < len || seq == 0); seq++) {
+        size_t n = len - off < BLOB_CHUNK ? len - off : BLOB_CHUNK;
+        struct params p = {0};
+        pgq_text(&p, blob_id);
+        pgq_int(&p, (int64_t)seq);
+        p_bin(&p, (const char *)data + off, n);
+        rc = pgq_run(c, sql, &p, NULL);
+        off += n;
+    }
+    return rc;
+}
+
+int pg_blob_put(struct store_conn *c, const char *account, const char *blob_id, const void *data,
+                size_t len, const char *type)
+{
+    static const char *const blob = "INSERT INTO blobs(id, size, created) VALUES($1,$2,$3) "
+                                    "ON CONFLICT DO NOTHING RETURNING 1";
+    static const char *const upl = "INSERT INTO blob_uploads(account_id, blob_id, type, created) "
+                                   "VALUES($1,$2,$3,$4) ON CONFLICT(account_id, blob_id) DO "
+                                   "UPDATE SET type=EXCLUDED.type, created=EXCLUDED.created";
+    bool began = auto_begin(c);
+    struct params p = {0};
+    pgq_text(&p, blob_id);
+    pgq_int(&p, (int64_t)len);
+    pgq_int(&p, util_now());
+    int rc = pgq_insert(c, blob, &p);
+    if (rc == STORE_OK) /* new: its bytes; STORE_EXISTS: stored before (idempotent) */
+        rc = blob_chunks_put(c, blob_id, data, len);
+    else if (rc == STORE_EXISTS)
+        rc = STORE_OK;
+    if (rc == STORE_OK) {
+        struct params u = pgq_two(account, blob_id);
+        pgq_text(&u, type);
+        pgq_int(&u, util_now());
+        rc = pgq_run(c, upl, &u, NULL);
+    }
+    return auto_end(c, began, rc);
+}
+
+#define BLOB_VISIBLE                                                                               \
+    " FROM blobs b WHERE b.id=$2 AND ("                                                            \
+    " EXISTS(SELECT 1 FROM blob_uploads u WHERE u.account_id=$1 AND u.blob_id=$2) OR"              \
+    " EXISTS(SELECT 1 FROM blob_refs r WHERE r.account_id=$1 AND r.blob_id=$2))"
+
+int64_t pg_blob_size(struct store_conn *c, const char *account, const char *blob_id)
+{
+    static const char *const sql = "SELECT b.size" BLOB_VISIBLE;
+    struct params p = pgq_two(account, blob_id);
+    return pgq_first_int(c, sql, &p, -1);
+}
+
+int pg_blob_get(struct store_conn *c, const char *account, const char *blob_id,
+                unsigned char **data, size_t *len)
+{
+    static const char *const sql = "SELECT data FROM blob_chunks WHERE blob_id=$1 ORDER BY seq";
+    int64_t size = pg_blob_size(c, account, blob_id);
+    if (size < 0)
+        return STORE_NOTFOUND;
+    struct params p = {0};
+    pgq_text(&p, blob_id);
+    PGresult *r;
+    int rc = run_fmt(c, sql, true, &p, 1, &r);
+    if (rc)
+        return rc;
+    unsigned char *out = xmalloc((size_t)size + 1);
+    size_t at = 0;
+    for (int i = 0, n = PQntuples(r); i < n; i++) {
+        size_t k = (size_t)PQgetlength(r, i, 0);
+        if (at + k > (size_t)size)
+            break;
+        memcpy(out + at, PQgetvalue(r, i, 0), k);
+        at += k;
+    }
+    PQclear(r);
+    if (at != (size_t)size) {
+        log_error("postgresql: blob %s has %zu of %lld bytes", blob_id, at, (long long)size);
+        free(out);
+        return STORE_ERR;
+    }
+    out[at] = 0;
+    *data = out;
+    *len = at;
+    return STORE_OK;
+}
+
+int pg_blob_ref(struct store_conn *c, const char *account, const char *blob_id, const char *type,
+                const char *id)
+{
+    static const char *const sql = "INSERT INTO blob_refs(account_id, blob_id, obj_type, obj_id) "
+                                   "VALUES($1,$2,$3,$4) ON CONFLICT DO NOTHING";
+    struct params p = pgq_three(account, blob_id, type);
+    pgq_text(&p, id);
+    return pgq_run(c, sql, &p, NULL);
+}
+
+int pg_blob_unref_object(struct store_conn *c, const char *account, const char *type,
+                         const char *id)
+{
+    static const char *const sql = "DELETE FROM blob_refs WHERE account_id=$1 AND obj_type=$2 AND "
+                                   "obj_id=$3";
+    struct params p = pgq_three(account, type, id);
+    return pgq_run(c, sql, &p, NULL);
+}
+
+int pg_blob_refs(struct store_conn *c, const char *account, const char *blob_id, store_ref_cb cb,
+                 void *ud)
+{
+    static const char *const sql = "SELECT obj_type, obj_id FROM blob_refs WHERE account_id=$1 "
+                                   "AND blob_id=$2 ORDER BY obj_type, obj_id";
+    struct params p = pgq_two(account, blob_id);
+    PGresult *r;
+    int rc = pgq_run(c, sql, &p, &r);
+    if (rc)
+        return rc;
+    for (int i = 0, n = PQntuples(r); i < n; i++)
+        if (cb(PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), ud))
+            break;
+    PQclear(r);
+    return STORE_OK;
+}
+
+/* One front end at a time collects (the writers' advisory lock when the caller holds a
+ * write transaction, as serve.c does). */
+int pg_blob_gc(struct store_conn *c, int64_t max_age)
+{
+    static const char *const old = "DELETE FROM blob_uploads WHERE created < $1";
+    static const char *const unref = "DELETE FROM blobs WHERE NOT EXISTS(SELECT 1 FROM "
+                                     "blob_uploads u WHERE u.blob_id=blobs.id) AND NOT EXISTS("
+                                     "SELECT 1 FROM blob_refs r WHERE r.blob_id=blobs.id)";
+    struct params p = {0};
+    pgq_int(&p, util_now() - max_age);
+    bool began = auto_begin(c);
+    int rc = pgq_run(c, old, &p, NULL);
+    rc = rc ? rc : pgq_run(c, unref, NULL, NULL);
+    return auto_end(c, began, rc);
+}
+
+/* ---- query side tables ---------------------------------------------------------------- */
+
+int pg_index_put(struct store_conn *c, const char *account, const char *type, const char *id,
+                 const struct store_index *ix)
+{
+    static const char *const sql =
+        "INSERT INTO object_index(account_id, type, id, uid, start, finish, modseq, t0, t1, t2,"
+        " t3, t4, t5, ord) VALUES($1,$2,$3,$4,$5,$6,(SELECT updated_modseq FROM objects WHERE"
+        " account_id=$1 AND type=$2 AND id=$3), jmapd_tsv($7), jmapd_tsv($8), jmapd_tsv($9),"
+        " jmapd_tsv($10), jmapd_tsv($11), jmapd_tsv($12), $13) ON CONFLICT(account_id, type, id)"
+        " DO UPDATE SET uid=EXCLUDED.uid, start=EXCLUDED.start, finish=EXCLUDED.finish,"
+        " modseq=EXCLUDED.modseq, t0=EXCLUDED.t0, t1=EXCLUDED.t1, t2=EXCLUDED.t2,"
+        " t3=EXCLUDED.t3, t4=EXCLUDED.t4, t5=EXCLUDED.t5, ord=EXCLUDED.ord";
+    struct params p = pgq_three(account, type, id);
+    pgq_text(&p, ix->uid);
+    if (ix->has_range)
+        pgq_int(&p, ix->start);
+    else
+        pgq_text(&p, NULL);
+    if (ix->has_range && !ix->unbounded)
+        pgq_int(&p, ix->end);
+    else
+        pgq_text(&p, NULL);
+    for (int i = 0; i < STORE_TEXT_FIELDS; i++)
+        pgq_text(&p, ix->text[i]);
+    if (ix->has_order)
+        pgq_int(&p, ix->order);
+    else
+        pgq_text(&p, NULL);
+    return pgq_run(c, sql, &p, NULL);
+}
+
+int pg_index_del(struct store_conn *c, const char *account, const char *type, const char *id)
+{
+    static const char *const sql = "DELETE FROM object_index WHERE account_id=$1 AND type=$2 AND "
+                                   "id=$3";
+    struct params p = pgq_three(account, type, id);
+    return pgq_run(c, sql, &p, NULL);
+}
+
+int pg_index_find_uid(struct store_conn *c, const char *account, const char *type, const char *uid,
+                      store_name_cb cb, void *ud)
+{
+    static const char *const sql = "SELECT id FROM object_index WHERE account_id=$1 AND type=$2 "
+                                   "AND uid=$3 ORDER BY id";
+    struct params p = pgq_three(account, type, uid);
+    return pgq_each_name(c, sql, &p, cb, ud);
+}
+
+int pg_index_range(struct store_conn *c, const char *account, const char *type, bool has_from,
+                   int64_t from, bool has_to, int64_t to, store_range_cb cb, void *ud)
+{
+    /* as sqlite.c: a superset of the objects overlapping [from, to), plus those
+     * without a range */
+    static const char *const sql =
+        "SELECT id, modseq FROM object_index WHERE account_id=$1 AND type=$2 AND start < $4 AND"
+        " (finish IS NULL OR finish >= $3) UNION ALL SELECT id, modseq FROM object_index WHERE"
+        " account_id=$1 AND type=$2 AND start IS NULL";
+    struct params p = pgq_two(account, type);
+    pgq_int(&p, has_from ? from : INT64_MIN);
+    pgq_int(&p, has_to ? to : INT64_MAX);
+    PGresult *r;
+    int rc = pgq_run(c, sql, &p, &r);
+    if (rc)
+        return rc;
+    for (int i = 0, n = PQntuples(r); i < n; i++)
+        if (cb(PQgetvalue(r, i, 0), PQgetisnull(r, i, 1) ? 0 : pgq_col_int(r, i, 1), ud))
+            break;
+    PQclear(r);
+    return STORE_OK;
+}
+
+/* A word character, as sqlite.c splits query text: ASCII letters and digits and every
+ * byte of a non-ASCII character (the text search parser splits those further). */
+static bool word_char(unsigned char ch)
+{
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+           ch >= 0x80;
+}
+
+/* The next piece of a term's tsquery text from p on, into q: a word, or for a phrase
+ * all of its words joined by <-> (adjacent, in order), quoted (no quote or backslash
+ * can be in a word), with :* for a prefix (in a phrase, on the last word). Words of
+ * a term that is no phrase are separate pieces, each of which may match in another
+ * field, as in FTS5. Returns where to go on, or NULL when no word is left. */
+static const char *ts_next(const struct store_text_term *t, const char *p, struct buf *q)
+{
+    for (;;) {
+        while (*p && !word_char((unsigned char)*p))
+            p++;
+        if (!*p)
+            return q->len ? p : NULL;
+        const char *w = p;
+        while (*p && word_char((unsigned char)*p))
+            p++;
+        bool last = true;
+        for (const char *r = p; *r && last; r++)
+            last = !word_char((unsigned char)*r);
+        if (q->len)
+            buf_puts(q, " <-> ");
+        bool star = t->prefix && (!t->phrase || last);
+        buf_printf(q, "'%.*s'%s", (int)(p - w), w, star ? ":*" : "");
+        if (!t->phrase)
+            return p;
+    }
+}
+
+/* Appends the condition that piece number n (a parameter) matches in field (or any). */
+static void ts_cond(struct buf *sql, int field, int n)
+{
+    if (field >= 0) {
+        buf_printf(sql, " AND t%d @@ to_tsquery('jmapd', $%d)", field, n);
+        return;
+    }
+    buf_puts(sql, " AND (");
+    for (int f = 0; f < STORE_TEXT_FIELDS; f++)
+        buf_printf(sql, "%st%d @@ to_tsquery('jmapd', $%d)", f ? " OR " : "", f, n);
+    buf_puts(sql, ")");
+}
+
+#define TEXT_PIECES 64
+
+/* store_text_search and store_text_hits: one of ids, hits is set. */
+static int text_query(struct store_conn *c, const char *account, const char *type,
+                      const struct store_text_term *terms, size_t nterms, store_name_cb ids,
+                      store_hit_cb hits, void *ud)
+{
+    struct buf sql = {0};
+    struct buf pieces[TEXT_PIECES] = {{0}};
+    const char *vals[TEXT_PIECES + 2] = {account, type};
+    int n = 2, rc = STORE_OK;
+    buf_puts(&sql, "SELECT id, modseq, ord FROM object_index WHERE account_id=$1 AND type=$2");
+    for (size_t i = 0; i < nterms && rc == STORE_OK; i++) {
+        assert(terms[i].field >= -1 && terms[i].field < STORE_TEXT_FIELDS);
+        /* a term without any word matches everything: it adds no condition */
+        const char *at = terms[i].text;
+        while (rc == STORE_OK && (at = ts_next(&terms[i], at, &pieces[n - 2])) != NULL) {
+            vals[n] = pieces[n - 2].data;
+            ts_cond(&sql, terms[i].field, ++n);
+            if (n - 2 == TEXT_PIECES)
+                rc = STORE_ERR; /* more words than a search may have */
+        }
+    }
+    PGresult *r = NULL;
+    if (rc == STORE_OK) {
+        drain(c);
+        r = PQexecParams(c->pg, sql.data, n, NULL, vals, NULL, NULL, 0);
+        rc = result_code(c, r, "text search");
+    }
+    if (rc == STORE_OK)
+        for (int i = 0, rows = PQntuples(r); i < rows; i++) {
+            const char *id = PQgetvalue(r, i, 0);
+            bool has_order = !PQgetisnull(r, i, 2);
+            if (ids ? ids(id, ud)
+                    : hits(id, PQgetisnull(r, i, 1) ? 0 : pgq_col_int(r, i, 1), has_order,
+                           has_order ? pgq_col_int(r, i, 2) : 0, ud))
+                break;
+        }
+    PQclear(r);
+    for (int i = 0; i < TEXT_PIECES; i++)
+        buf_free(&pieces[i]);
+    buf_free(&sql);
+    return rc;
+}
+
+int pg_text_search(struct store_conn *c, const char *account, const char *type,
+                   const struct store_text_term *terms, size_t nterms, store_name_cb cb, void *ud)
+{
+    return text_query(c, account, type, terms, nterms, cb, NULL, ud);
+}
+
+int pg_text_hits(struct store_conn *c, const char *account, const char *type,
+                 const struct store_text_term *terms, size_t nterms, store_hit_cb cb, void *ud)
+{
+    return text_query(c, account, type, terms, nterms, NULL, cb, ud);
+}
+
+/* ---- feeds ------------------------------------------------------------------------------ */
+
+int pg_feed_add(struct store_conn *c, const char *hash, const char *id, const char *account,
+                const char *kind, const char *object_id)
+{
+    static const char *const sql = "INSERT INTO feeds(hash, id, account_id, kind, object_id, "
+                                   "created) VALUES($1,$2,$3,$4,$5,$6) ON CONFLICT DO NOTHING "
+                                   "RETURNING 1";
+    struct params p = pgq_three(hash, id, account);
+    pgq_text(&p, kind);
+    pgq_text(&p, object_id);
+    pgq_int(&p, util_now());
+    return pgq_insert(c, sql, &p);
+}
+
+int pg_feed_lookup(struct store_conn *c, const char *hash, char account[64], char kind[32],
+                   char object_id[64])
+{
+    static const char *const sql = "SELECT account_id, kind, object_id FROM feeds WHERE hash=$1";
+    struct params p = {0};
+    pgq_text(&p, hash);
+    PGresult *r;
+    int rc = pgq_run(c, sql, &p, &r);
+    if (rc)
+        return rc;
+    rc = STORE_NOTFOUND;
+    if (PQntuples(r) > 0) {
+        snprintf(account, 64, "%s", PQgetvalue(r, 0, 0));
+        snprintf(kind, 32, "%s", PQgetvalue(r, 0, 1));
+        snprintf(object_id, 64, "%s", PQgetvalue(r, 0, 2));
+        rc = STORE_OK;
+    }
+    PQclear(r);
+    return rc;
+}
+
+int pg_feed_revoke(struct store_conn *c, const char *id)
+{
+    static const char *const sql = "DELETE FROM feeds WHERE id=$1";
+    struct params p = {0};
+    pgq_text(&p, id);
+    return pgq_change(c, sql, &p);
+}
+
+const char *store_pg_url(struct store *st)
+{
+    return st->url;
+}

@@ -1,0 +1,282 @@
+/*
+ * postgres_share.c — the PostgreSQL backend's sorted index pages (issue 21), its
+ * groups, shares and per-user properties (issue 14), as sqlite.c has them (the same
+ * tables, the same answers), and the query snapshots every front end shares (issue
+ * 15). The rest of store.h is in postgres.c.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/postgres_internal.h"
+#include "util/util.h"
+
+/* ---- sorting and paging from the index ----------------------------------------------- */
+
+static int each_ordered(struct store_conn *c, const char *sql, const struct params *p,
+                        store_order_cb cb, void *ud)
+{
+    PGresult *r;
+    int rc = pgq_run(c, sql, p, &r);
+    if (rc)
+        return rc;
+    for (int i = 0, n = PQntuples(r); i < n; i++)
+        if (cb(PQgetvalue(r, i, 0), PQgetisnull(r, i, 1) ? 0 : pgq_col_int(r, i, 1),
+               pgq_col_int(r, i, 2), ud))
+            break;
+    PQclear(r);
+    return STORE_OK;
+}
+
+int pg_index_ordered(struct store_conn *c, const char *account, const char *type, bool desc,
+                     int64_t offset, int64_t limit, store_order_cb cb, void *ud)
+{
+    static const char *const asc_sql = "SELECT id, modseq, ord FROM object_index WHERE "
+                                       "account_id=$1 AND type=$2 AND ord IS NOT NULL ORDER BY "
+                                       "ord, id LIMIT $4 OFFSET $3";
+    static const char *const desc_sql = "SELECT id, modseq, ord FROM object_index WHERE "
+                                        "account_id=$1 AND type=$2 AND ord IS NOT NULL ORDER BY "
+                                        "ord DESC, id LIMIT $4 OFFSET $3";
+    struct params p = pgq_two(account, type);
+    pgq_int(&p, offset < 0 ? 0 : offset);
+    if (limit < 0)
+        pgq_text(&p, NULL); /* LIMIT NULL: to the end */
+    else
+        pgq_int(&p, limit);
+    return each_ordered(c, desc ? desc_sql : asc_sql, &p, cb, ud);
+}
+
+int pg_index_unordered(struct store_conn *c, const char *account, const char *type,
+                       store_order_cb cb, void *ud)
+{
+    static const char *const sql = "SELECT id, modseq, 0 FROM object_index WHERE account_id=$1 "
+                                   "AND type=$2 AND ord IS NULL ORDER BY id";
+    struct params p = pgq_two(account, type);
+    return each_ordered(c, sql, &p, cb, ud);
+}
+
+int64_t pg_index_rank(struct store_conn *c, const char *account, const char *type, bool desc,
+                      int64_t order, const char *id)
+{
+    static const char *const asc_sql =
+        "SELECT (SELECT count(*) FROM object_index WHERE account_id=$1 AND type=$2 AND ord < $3)"
+        " + (SELECT count(*) FROM object_index WHERE account_id=$1 AND type=$2 AND ord = $3 AND"
+        " id < $4)";
+    static const char *const desc_sql =
+        "SELECT (SELECT count(*) FROM object_index WHERE account_id=$1 AND type=$2 AND ord > $3)"
+        " + (SELECT count(*) FROM object_index WHERE account_id=$1 AND type=$2 AND ord = $3 AND"
+        " id < $4)";
+    struct params p = pgq_two(account, type);
+    pgq_int(&p, order);
+    pgq_text(&p, id);
+    return pgq_first_int(c, desc ? desc_sql : asc_sql, &p, -1);
+}
+
+int pg_index_count(struct store_conn *c, const char *account, const char *type, int64_t *ordered,
+                   int64_t *unordered)
+{
+    static const char *const sql = "SELECT count(ord), count(*) - count(ord) FROM object_index "
+                                   "WHERE account_id=$1 AND type=$2";
+    struct params p = pgq_two(account, type);
+    PGresult *r;
+    int rc = pgq_run(c, sql, &p, &r);
+    if (rc)
+        return rc;
+    *ordered = pgq_col_int(r, 0, 0);
+    *unordered = pgq_col_int(r, 0, 1);
+    PQclear(r);
+    return STORE_OK;
+}
+
+/* ---- groups, shares, per-user properties (issue 14) ---------------------------------- */
+
+int pg_group_add(struct store_conn *c, const char *id, const char *name)
+{
+    static const char *const sql = "INSERT INTO groups(id, name) VALUES($1,$2) ON CONFLICT DO "
+                                   "NOTHING RETURNING 1";
+    struct params p = pgq_two(id, name);
+    return pgq_insert(c, sql, &p);
+}
+
+int pg_group_get(struct store_conn *c, const char *name, char id[64])
+{
+    static const char *const sql = "SELECT id FROM groups WHERE name=$1";
+    struct params p = {0};
+    pgq_text(&p, name);
+    PGresult *r;
+    int rc = pgq_run(c, sql, &p, &r);
+    if (rc)
+        return rc;
+    rc = PQntuples(r) ? STORE_OK : STORE_NOTFOUND;
+    if (rc == STORE_OK)
+        snprintf(id, 64, "%s", PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return rc;
+}
+
+int pg_group_del(struct store_conn *c, const char *id)
+{
+    static const char *const dels[] = {
+        "DELETE FROM group_members WHERE group_id=$1",
+        "DELETE FROM shares WHERE principal_id=$1",
+    };
+    static const char *const del_group = "DELETE FROM groups WHERE id=$1";
+    struct params p = {0};
+    pgq_text(&p, id);
+    int rc = STORE_OK;
+    for (size_t i = 0; i < sizeof dels / sizeof dels[0] && rc == STORE_OK; i++)
+        rc = pgq_run(c, dels[i], &p, NULL);
+    return rc ? rc : pgq_change(c, del_group, &p);
+}
+
+int pg_group_member(struct store_conn *c, const char *group_id, int64_t user_id, bool add)
+{
+    static const char *const ins = "INSERT INTO group_members(group_id, user_id) VALUES($1,$2) "
+                                   "ON CONFLICT DO NOTHING";
+    static const char *const del = "DELETE FROM group_members WHERE group_id=$1 AND user_id=$2";
+    struct params p = {0};
+    pgq_text(&p, group_id);
+    pgq_int(&p, user_id);
+    return add ? pgq_run(c, ins, &p, NULL) : pgq_change(c, del, &p);
+}
+
+int pg_user_groups(struct store_conn *c, int64_t user_id, store_name_cb cb, void *ud)
+{
+    static const char *const sql = "SELECT group_id FROM group_members WHERE user_id=$1 "
+                                   "ORDER BY 1";
+    struct params p = {0};
+    pgq_int(&p, user_id);
+    return pgq_each_name(c, sql, &p, cb, ud);
+}
+
+int pg_group_members(struct store_conn *c, const char *group_id, store_member_cb cb, void *ud)
+{
+    static const char *const sql = "SELECT user_id FROM group_members WHERE group_id=$1 "
+                                   "ORDER BY 1";
+    struct params p = {0};
+    pgq_text(&p, group_id);
+    PGresult *r;
+    int rc = pgq_run(c, sql, &p, &r);
+    if (rc)
+        return rc;
+    for (int i = 0, n = PQntuples(r); i < n; i++)
+        if (cb(pgq_col_int(r, i, 0), ud))
+            break;
+    PQclear(r);
+    return STORE_OK;
+}
+
+int pg_share_set(struct store_conn *c, const char *account, const char *type, const char *object_id,
+                 const struct store_share *shares, size_t n)
+{
+    static const char *const del = "DELETE FROM shares WHERE account_id=$1 AND type=$2 AND "
+                                   "object_id=$3";
+    static const char *const ins = "INSERT INTO shares(account_id, type, object_id, principal_id,"
+                                   " may_write) VALUES($1,$2,$3,$4,$5) ON CONFLICT(account_id, "
+                                   "type, object_id, principal_id) DO UPDATE SET "
+                                   "may_write=EXCLUDED.may_write";
+    struct params p = pgq_three(account, type, object_id);
+    int rc = pgq_run(c, del, &p, NULL);
+    for (size_t i = 0; i < n && rc == STORE_OK; i++) {
+        struct params q = pgq_three(account, type, object_id);
+        pgq_text(&q, shares[i].principal_id);
+        pgq_bool(&q, shares[i].may_write);
+        rc = pgq_run(c, ins, &q, NULL);
+    }
+    return rc;
+}
+
+/* Fills p (in place: an integer parameter points into p itself, so a params is
+ * never returned by value once it holds one). */
+static void props_key(struct params *p, int64_t user_id, const char *account, const char *type,
+                      const char *object_id)
+{
+    pgq_int(p, user_id);
+    pgq_text(p, account);
+    pgq_text(p, type);
+    pgq_text(p, object_id);
+}
+
+json_t *pg_user_props_get(struct store_conn *c, int64_t user_id, const char *account,
+                          const char *type, const char *object_id)
+{
+    static const char *const sql = "SELECT data FROM user_props WHERE user_id=$1 AND "
+                                   "account_id=$2 AND type=$3 AND object_id=$4";
+    struct params p = {0};
+    props_key(&p, user_id, account, type, object_id);
+    PGresult *r;
+    if (pgq_run(c, sql, &p, &r))
+        return NULL;
+    json_t *v = PQntuples(r) ? json_loads(PQgetvalue(r, 0, 0), 0, NULL) : NULL;
+    PQclear(r);
+    return v;
+}
+
+int pg_user_props_put(struct store_conn *c, int64_t user_id, const char *account, const char *type,
+                      const char *object_id, json_t *data)
+{
+    static const char *const del = "DELETE FROM user_props WHERE user_id=$1 AND account_id=$2 "
+                                   "AND type=$3 AND object_id=$4";
+    static const char *const put = "INSERT INTO user_props(user_id, account_id, type, object_id,"
+                                   " data) VALUES($1,$2,$3,$4,$5) ON CONFLICT(user_id, "
+                                   "account_id, type, object_id) DO UPDATE SET "
+                                   "data=EXCLUDED.data";
+    struct params p = {0};
+    props_key(&p, user_id, account, type, object_id);
+    if (!data || json_object_size(data) == 0)
+        return pgq_run(c, del, &p, NULL);
+    char *text = json_dumps(data, JSON_COMPACT);
+    if (!text)
+        return STORE_ERR;
+    pgq_text(&p, text);
+    int rc = pgq_run(c, put, &p, NULL);
+    free(text);
+    return rc;
+}
+
+/* ---- query snapshots ------------------------------------------------------------------ */
+
+#define SNAPSHOT_TTL 3600
+
+int pg_snapshot_put(struct store_conn *c, const char *account, const char *key, const char *ids)
+{
+    static const char *const put = "INSERT INTO query_snapshots(key, account_id, ids, created) "
+                                   "VALUES($1,$2,$3,$4) ON CONFLICT(key) DO UPDATE SET "
+                                   "ids=EXCLUDED.ids, created=EXCLUDED.created";
+    static const char *const prune = "DELETE FROM query_snapshots WHERE created < $1";
+    struct params p = pgq_two(key, account);
+    pgq_text(&p, ids);
+    pgq_int(&p, util_now());
+    /* inside the caller's transaction a savepoint keeps a failure (two front ends
+     * saving the same snapshot) from aborting it: a snapshot is only a help */
+    if (c->in_txn && pgq_simple(c, "SAVEPOINT jmapd_snapshot"))
+        return STORE_ERR;
+    int rc = pgq_run(c, put, &p, NULL);
+    if (c->in_txn) {
+        if (rc) {
+            c->failed = false;
+            pgq_simple(c, "ROLLBACK TO SAVEPOINT jmapd_snapshot");
+        }
+        pgq_simple(c, "RELEASE SAVEPOINT jmapd_snapshot");
+    }
+    /* now and then, the ones nobody will ask for any more */
+    if (rc == STORE_OK && util_now() % 60 == 0) {
+        struct params q = {0};
+        pgq_int(&q, util_now() - SNAPSHOT_TTL);
+        rc = pgq_run(c, prune, &q, NULL);
+    }
+    return rc;
+}
+
+char *pg_snapshot_get(struct store_conn *c, const char *account, const char *key)
+{
+    static const char *const sql = "SELECT ids FROM query_snapshots WHERE key=$1 AND "
+                                   "account_id=$2";
+    struct params p = pgq_two(key, account);
+    PGresult *r;
+    if (pgq_run(c, sql, &p, &r))
+        return NULL;
+    char *ids = PQntuples(r) ? xstrdup(PQgetvalue(r, 0, 0)) : NULL;
+    PQclear(r);
+    return ids;
+}

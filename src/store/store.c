@@ -1,0 +1,107 @@
+/*
+ * store.c — dispatch of store.h to the backend chosen at store_open (backend.h):
+ * SQLite for "sqlite" (the default), PostgreSQL for a postgresql:// URL. The public
+ * functions are generated from STORE_OPS; they read the backend's table from the
+ * first member of the store or connection they are given.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "store/backend.h"
+#include "util/util.h"
+
+static const struct store_ops *ops_of_conn(const struct store_conn *c)
+{
+    return *(const struct store_ops *const *)(const void *)c;
+}
+
+static const struct store_ops *ops_of_store(const struct store *st)
+{
+    return *(const struct store_ops *const *)(const void *)st;
+}
+
+#define STORE_OP_DISPATCH(ret, name, params, args)                                                 \
+    ret store_##name params                                                                        \
+    {                                                                                              \
+        return ops_of_conn(c)->name args;                                                          \
+    }
+STORE_OPS(STORE_OP_DISPATCH)
+
+void store_rollback(struct store_conn *c)
+{
+    ops_of_conn(c)->rollback(c);
+}
+
+void store_set_busy_timeout(int ms)
+{
+    store_sqlite_set_busy_timeout(ms);
+    store_pg_set_busy_timeout(ms);
+}
+
+bool store_url_is_pg(const char *url)
+{
+    return url && (strncmp(url, "postgresql:", 11) == 0 || strncmp(url, "postgres:", 9) == 0);
+}
+
+struct store *store_open_url(const char *url, const char *dir, char **err)
+{
+    if (store_url_is_pg(url)) {
+        /* the data directory still holds uploads in progress (private, as for SQLite) */
+        if (dir && mkdir(dir, 0700) != 0 && errno != EEXIST) {
+            *err = xasprintf("cannot create %s: %s", dir, strerror(errno));
+            return NULL;
+        }
+        return store_pg_open(url, err);
+    }
+    if (url && *url && strcmp(url, "sqlite") != 0) {
+        *err = xasprintf("unknown store '%s' (sqlite or postgresql://...)", url);
+        return NULL;
+    }
+    return store_sqlite_open(dir, err);
+}
+
+struct store *store_open(const char *dir, char **err)
+{
+    return store_sqlite_open(dir, err);
+}
+
+void store_close(struct store *st)
+{
+    if (st)
+        ops_of_store(st)->close(st);
+}
+
+struct store_conn *store_conn(struct store *st)
+{
+    return ops_of_store(st)->conn(st);
+}
+
+const char *store_backend_name(struct store *st)
+{
+    return ops_of_store(st)->name;
+}
+
+void store_user_clear(struct store_user *u)
+{
+    free(u->pwhash);
+    u->pwhash = NULL;
+}
+
+struct store_bus *store_bus_open(struct store *st, void (*cb)(const char *msg, void *ud), void *ud)
+{
+    const struct store_ops *ops = ops_of_store(st);
+    return ops->bus_open ? ops->bus_open(st, cb, ud) : NULL;
+}
+
+int store_bus_send(struct store_bus *b, const char *msg)
+{
+    return b ? store_pg_bus_send(b, msg) : STORE_OK; /* only PostgreSQL opens buses */
+}
+
+void store_bus_close(struct store_bus *b)
+{
+    if (b)
+        store_pg_bus_close(b);
+}

@@ -1,0 +1,143 @@
+"""Issue 15 §3-4: several jmapd front ends on one PostgreSQL database (DESIGN.md §3).
+Two `jmapd serve` processes share one database: a write through A is read through B,
+/changes and /queryChanges agree whichever answers, a commit on A reaches an
+EventSource client of B (LISTEN/NOTIFY), and a password changed through A's side is
+enforced by B. Runs in the PostgreSQL pass of the suite (JMAPD_TEST_STORE=pg)."""
+import json
+import os
+import tempfile
+import time
+
+import pytest
+import requests
+
+import conftest
+from conftest import CAL, Server, run_cli
+from test_push import Stream, es_url
+
+pytestmark = pytest.mark.skipif(not conftest.PG, reason="needs JMAPD_TEST_STORE=pg")
+
+
+@pytest.fixture
+def pair(monkeypatch):
+    """Front ends A and B (separate processes, data dirs and ports) on one database."""
+    a = Server()
+    b = Server.__new__(Server)
+    b.scheme, b.sessions = "http", {}
+    b.tmp = tempfile.TemporaryDirectory()
+    b.data = os.path.join(b.tmp.name, "data")
+    b.config = a.config
+    b.port = conftest.free_port()
+    b.base = f"http://127.0.0.1:{b.port}"
+    monkeypatch.setenv("JMAPD_STORE", conftest.PG_CLUSTER.url(
+        conftest.PG_CLUSTER.schema_for(a.data)))
+    b.start()
+    monkeypatch.delenv("JMAPD_STORE")
+    yield a, b
+    b.close()
+    a.close()
+
+
+def event(server, acct, title):
+    cal = server.call("Calendar/get", {"accountId": acct})[1]["list"][0]["id"]
+    return {"@type": "Event", "calendarIds": {cal: True}, "title": title,
+            "start": "2026-03-01T10:00:00", "duration": "PT1H", "timeZone": "Europe/Paris"}
+
+
+def test_write_on_a_read_on_b(pair):
+    a, b = pair
+    acct = a.account()
+    assert b.account() == acct
+    _, before = b.call("CalendarEvent/get", {"accountId": acct, "ids": []})
+    _, out = a.call("CalendarEvent/set", {"accountId": acct, "create": {"x": event(a, acct, "Shared")}})
+    eid = out["created"]["x"]["id"]
+    _, got = b.call("CalendarEvent/get", {"accountId": acct, "ids": [eid]})
+    assert got["list"][0]["title"] == "Shared"
+    assert got["state"] == out["newState"]
+    # RFC 8620 §5.2 /changes from the same state gives the same answer on A and B
+    args = {"accountId": acct, "sinceState": before["state"]}
+    ca, cb = a.call("CalendarEvent/changes", args)[1], b.call("CalendarEvent/changes", args)[1]
+    assert ca == cb and eid in cb["created"]
+
+
+def test_query_changes_whichever_answers(pair):
+    """RFC 8620 §5.6: a queryState from A is understood by B."""
+    a, b = pair
+    acct = a.account()
+    q = {"accountId": acct, "filter": {"text": "agenda"}}
+    _, first = a.call("CalendarEvent/query", q)
+    _, out = b.call("CalendarEvent/set", {"accountId": acct,
+                                          "create": {"x": event(b, acct, "Agenda review")}})
+    eid = out["created"]["x"]["id"]
+    name, qc = b.call("CalendarEvent/queryChanges", {**q, "sinceQueryState":
+                                                     first["queryState"]})
+    assert name == "CalendarEvent/queryChanges", qc
+    assert [x["id"] for x in qc["added"]] == [eid]
+    _, now = a.call("CalendarEvent/query", q)
+    assert now["queryState"] == qc["newQueryState"] and now["ids"] == [eid]
+
+
+def test_push_from_a_reaches_b(pair):
+    """RFC 8620 §7.3: a StateChange for a commit on A on B's EventSource stream."""
+    a, b = pair
+    acct = a.account()
+    s = Stream(b, es_url(b))
+    assert s.r.status_code == 200
+    try:
+        time.sleep(0.3)  # the stream is subscribed before the write
+        t0 = time.time()
+        _, out = a.call("Calendar/set", {"accountId": acct, "create": {"p": {"name": "X"}}})
+        name, data, _ = s.event()
+        took = time.time() - t0
+        assert name == "state"
+        assert json.loads(data)["changed"][acct]["Calendar"] == out["newState"]
+        assert took < 2, took
+    finally:
+        s.close()
+
+
+def test_password_change_on_a_enforced_on_b(pair):
+    a, b = pair
+    assert b.http("alice").get(b.base + "/jmap/session").status_code == 200
+    r = run_cli(a.data, "user", "passwd", "alice", "--password-stdin", stdin="changed-pw\n")
+    assert r.returncode == 0, r.stderr
+    time.sleep(1)  # issue 15 §3: within one second on every front end
+    assert b.http("alice").get(b.base + "/jmap/session").status_code == 401
+    ok = requests.get(b.base + "/jmap/session", auth=("alice", "changed-pw"))
+    assert ok.status_code == 200
+
+
+def test_health_reports_the_database(pair):
+    """Issue 15 §7: /health answers 200 while the database answers."""
+    a, b = pair
+    assert requests.get(b.base + "/health").status_code == 200
+
+
+def test_query_changes_of_expanded_recurrences_whichever_answers(pair):
+    """RFC 8620 §5.6 with draft-ietf-jmap-calendars §5.9 expandRecurrences: instance
+    ids are not stored ids, so only the old results (a snapshot in the database)
+    let B answer /queryChanges for a query A ran."""
+    a, b = pair
+    acct = a.account()
+    ev = event(a, acct, "Weekly")
+    ev["recurrenceRules"] = [{"@type": "RecurrenceRule", "frequency": "weekly", "count": 4}]
+    _, out = a.call("CalendarEvent/set", {"accountId": acct, "create": {"w": ev}})
+    wid = out["created"]["w"]["id"]
+    q = {"accountId": acct, "expandRecurrences": True,
+         "filter": {"after": "2026-03-01T00:00:00", "before": "2026-04-01T00:00:00"}}
+    _, first = a.call("CalendarEvent/query", q)
+    assert len(first["ids"]) == 4
+    _, out = b.call("CalendarEvent/set", {"accountId": acct, "update": {
+        wid: {"start": "2026-03-02T10:00:00"}}})
+    assert wid in (out["updated"] or {}), out["notUpdated"]
+    name, qc = b.call("CalendarEvent/queryChanges", {**q, "sinceQueryState":
+                                                     first["queryState"]})
+    assert name == "CalendarEvent/queryChanges", qc
+    _, now = b.call("CalendarEvent/query", q)
+    assert len(now["ids"]) == 4 and set(now["ids"]).isdisjoint(first["ids"])
+    assert qc["newQueryState"] == now["queryState"]
+    assert set(qc["removed"]) >= set(first["ids"])
+    assert sorted(x["id"] for x in qc["added"]) == sorted(now["ids"])
+    # A's parsed-event cache (keyed by modseq) sees B's change
+    _, on_a = a.call("CalendarEvent/query", q)
+    assert on_a["ids"] == now["ids"] and on_a["queryState"] == now["queryState"]

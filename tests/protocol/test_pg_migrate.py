@@ -1,0 +1,84 @@
+"""Issue 15 §6: `jmapd migrate --to postgresql://…` copies a SQLite data directory
+(users, tokens, objects, the change log with its states, blobs) into an empty
+PostgreSQL database, verifies the counts and leaves the SQLite file as it was; a
+client keeps syncing from the states it held (RFC 8620 §5.2). Runs in the PostgreSQL
+pass of the suite (JMAPD_TEST_STORE=pg)."""
+import hashlib
+import os
+
+import pytest
+import requests
+
+import conftest
+from conftest import Server, run_cli
+from test_blob import download_url, upload
+
+pytestmark = pytest.mark.skipif(not conftest.PG, reason="needs JMAPD_TEST_STORE=pg")
+
+
+def digest(path):
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def test_migrate_sqlite_to_postgresql(monkeypatch):
+    monkeypatch.setenv("JMAPD_STORE", "sqlite")
+    s = Server()
+    acct = s.account()
+    cal = s.call("Calendar/get", {"accountId": acct})[1]["list"][0]["id"]
+    _, start = s.call("CalendarEvent/get", {"accountId": acct, "ids": []})
+    blob = upload(s, acct, b"attachment bytes", "text/plain").json()["blobId"]
+    created = {}
+    for i, title in enumerate(["Café meeting", "Planning", "Lunch"]):
+        _, out = s.call("CalendarEvent/set", {"accountId": acct, "create": {"e": {
+            "calendarIds": {cal: True}, "title": title, "start": f"2026-04-0{i + 1}T09:00:00",
+            "duration": "PT1H", "timeZone": "Europe/Berlin"}}})
+        created[out["created"]["e"]["id"]] = title
+    _, mid = s.call("CalendarEvent/get", {"accountId": acct, "ids": []})
+    gone = list(created)[-1]  # Lunch
+    s.call("CalendarEvent/set", {"accountId": acct, "destroy": [gone]})
+    _, before = s.call("CalendarEvent/get", {"accountId": acct})
+    token = run_cli(s.data, "token", "create", "alice").stdout.split()[0]
+    s.stop()
+    db = os.path.join(s.data, "jmapd.db")
+    was = digest(db)
+
+    url = conftest.PG_CLUSTER.url(conftest.PG_CLUSTER.schema_for(s.data + "-pg"))
+    r = run_cli(s.data, "migrate", "--to", url)
+    assert r.returncode == 0, r.stderr
+    assert "objects" in r.stdout and "blobs" in r.stdout
+    assert digest(db) == was  # the SQLite data untouched
+    again = run_cli(s.data, "migrate", "--to", url)
+    assert again.returncode == 1 and "not empty" in again.stderr
+
+    monkeypatch.setenv("JMAPD_STORE", url)
+    s.start()
+    try:
+        _, after = s.call("CalendarEvent/get", {"accountId": acct})
+        assert after["state"] == before["state"]
+        assert sorted(e["id"] for e in after["list"]) == sorted(e["id"] for e in before["list"])
+        # RFC 8620 §5.2: the old states still give their changes
+        _, ch = s.call("CalendarEvent/changes", {"accountId": acct, "sinceState": mid["state"]})
+        assert ch["destroyed"] == [gone] and ch["newState"] == before["state"]
+        _, ch = s.call("CalendarEvent/changes", {"accountId": acct,
+                                                 "sinceState": start["state"]})
+        assert sorted(ch["created"]) == sorted(set(created) - {gone})
+        # text search over the copied index: diacritics fold (cafe finds Café)
+        _, q = s.call("CalendarEvent/query", {"accountId": acct, "filter": {"text": "cafe"}})
+        assert [created[i] for i in q["ids"]] == ["Café meeting"]
+        r = s.http().get(download_url(s, acct, blob, "a.txt", "text/plain"))
+        assert r.status_code == 200 and r.content == b"attachment bytes"
+        # the token and the password came along
+        assert requests.get(s.base + "/jmap/session",
+                            headers={"Authorization": "Bearer " + token}).status_code == 200
+        assert requests.get(s.base + "/jmap/session", auth=("bob", "bob-pw")).status_code == 200
+        # a new user gets a new id after the copied ones
+        r = run_cli(s.data, "user", "add", "dave", "--password-stdin", stdin="dave-pw\n")
+        assert r.returncode == 0, r.stderr
+    finally:
+        s.close()
+
+
+def test_migrate_refuses_a_password_on_the_command_line(tmp_path):
+    r = run_cli(str(tmp_path), "migrate", "--to", "postgresql://u:secret@localhost/db")
+    assert r.returncode == 2 and "password" in r.stderr
