@@ -6,7 +6,7 @@
 
 CC        ?= cc
 FUZZ_CC   ?= clang
-PKGS      := libmicrohttpd jansson libical sqlite3 libargon2 libcrypto icu-uc libxml-2.0
+PKGS      := libmicrohttpd jansson libical sqlite3 libargon2 libcrypto icu-uc libxml-2.0 libcurl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 

@@ -8,7 +8,7 @@ set -euo pipefail
 
 build=(build-essential pkg-config make tzdata
        libmicrohttpd-dev libjansson-dev libical-dev libsqlite3-dev
-       libargon2-dev libssl-dev libicu-dev libxml2-dev)
+       libargon2-dev libssl-dev libicu-dev libxml2-dev libcurl4-openssl-dev)
 test=(clang libclang-rt-14-dev libcmocka-dev openssl
       python3-pytest python3-requests python3-dateutil
       python3-icalendar python3-recurring-ical-events python3-vobject

@@ -20,6 +20,7 @@ static void usage(FILE *out)
           "  feed    create --user NAME --calendar ID | revoke FEED-ID\n"
           "  import  --user NAME FILE...\n"
           "  export  --user NAME [--calendar ID | --addressbook ID]\n"
+          "  subscribe --user NAME URL [--name TEXT]\n"
           "  convert FILE [--to ics|vcf|json]\n"
           "  expand  FILE --from UTCDATETIME --to UTCDATETIME [--tz ZONE]\n"
           "Common options: --data DIR (or JMAPD_DATA), --config FILE\n",
@@ -35,6 +36,7 @@ int main(int argc, char **argv)
         {"serve", cli_serve},     {"user", cli_user},       {"token", cli_token},
         {"import", cli_import},   {"export", cli_export},   {"convert", cli_convert},
         {"expand", cli_expand},   {"feed", cli_feed},       {"group", cli_group},
+        {"subscribe", cli_subscribe},
     };
     if (argc < 2) {
         usage(stderr);

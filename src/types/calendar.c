@@ -8,6 +8,7 @@
 
 #include "jmap/engine.h"
 #include "types/calendar_event.h"
+#include "types/subscription.h"
 #include "types/types.h"
 #include "util/util.h"
 
@@ -28,6 +29,7 @@ static const struct jprop calendar_props[] = {
     {"timeZone", 0, "null"},
     {"shareWith", 0, "null"},
     {"myRights", JP_SERVER_SET, NULL},
+    {SUBSCRIPTION_PROP, 0, "null"}, /* issue 17: a calendar that follows a feed */
     {NULL, 0, NULL},
 };
 
@@ -55,6 +57,7 @@ static void calendar_decorate(struct jmap_req *r, const struct store_access *a, 
                                   "mayReadItems", 1, "mayWriteAll", w, "mayWriteOwn", w,
                                   "mayUpdatePrivate", w, "mayRSVP", w, "mayShare", w, "mayDelete",
                                   w && a->is_personal));
+    subscription_calendar_rights(obj, json_object_get(obj, "myRights"));
 }
 
 /* ---- validation ------------------------------------------------------------------------ */
@@ -192,6 +195,7 @@ static json_t *calendar_validate(struct jset *s, json_t *obj, json_t *old, json_
     check_default_alerts(s, obj, old ? json_string_value(json_object_get(old, "id")) : NULL,
                          invalid);
     json_object_del(obj, "myRights"); /* computed on /get, never stored */
+    subscription_calendar_validate(s, obj, old, invalid);
     return NULL;
 }
 

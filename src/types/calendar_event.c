@@ -20,6 +20,7 @@
 #include "jmap/blob.h"
 #include "jmap/engine.h"
 #include "types/calendar_event.h"
+#include "types/subscription.h"
 #include "types/types.h"
 #include "util/util.h"
 
@@ -780,6 +781,9 @@ static json_t *event_precheck(struct jset *s, json_t *obj, json_t *invalid)
  * its calendars still exist, and no other event took its uid; else everything. */
 static json_t *event_validate(struct jset *s, json_t *obj, json_t *old, json_t *invalid)
 {
+    json_t *feed_only = subscription_event_check(s, obj, old); /* issue 17 §1 */
+    if (feed_only)
+        return feed_only;
     if (old || !jset_prechecked(s))
         return event_check(s, obj, old, invalid, true);
     check_calendar_ids(s, obj, invalid);
@@ -790,6 +794,9 @@ static json_t *event_validate(struct jset *s, json_t *obj, json_t *old, json_t *
 
 static json_t *event_destroy(struct jset *s, const char *id, json_t *old)
 {
+    json_t *feed_only = subscription_event_check(s, NULL, old); /* issue 17 §1 */
+    if (feed_only)
+        return feed_only;
     if (json_is_true(json_object_get(jset_args(s), "sendSchedulingMessages")) &&
         json_object_size(json_object_get(old, "participants")) > 1)
         return jmap_seterror("noSupportedScheduleMethods",
