@@ -801,6 +801,7 @@ static json_t *event_destroy(struct jset *s, const char *id, json_t *old)
         json_object_size(json_object_get(old, "participants")) > 1)
         return jmap_seterror("noSupportedScheduleMethods",
                              "this server cannot send scheduling messages");
+    subscription_note_destroyed(s, old); /* its uid, for feeds' STATUS:DELETED */
     return NULL;
 }
 

@@ -33,6 +33,17 @@ json_t *subscription_event_check(struct jset *s, json_t *obj, json_t *old);
 int subscription_refresh(struct store_conn *c, const struct config *cfg, const char *account,
                          const char *cal_id, int64_t *interval);
 
+/* The subscription upgrade, server side (subscription_feed.c; draft-ietf-calext-
+ * subscription-upgrade-13 §3): a destroyed event's tombstone (its uid), written by
+ * CalendarEvent's destroy hook and by the refresher; the calendar exporter's sync
+ * state; and the delta since a state as one VCALENDAR. */
+void subscription_note_destroyed(struct jset *s, json_t *old);
+void subscription_refresher_destroyed(struct store_conn *c, const char *account, json_t *old);
+int subscription_feed_sync(struct store_conn *c, const char *account, const char *id,
+                           int64_t *current, int64_t *lowest);
+int subscription_feed_delta(struct store_conn *c, const char *account, const char *cal,
+                            int64_t since, jmap_write_fn write, void *ud);
+
 /* The server's refresher thread (serve.c). */
 struct subscription_refresher;
 struct subscription_refresher *subscription_refresher_start(struct store *st,

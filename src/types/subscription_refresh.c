@@ -235,6 +235,7 @@ static int apply_feed(struct store_conn *c, const char *account, const char *cal
     json_object_foreach(st.by_key, key, gone)
     {
         const char *id = json_string_value(json_object_get(gone, "id"));
+        subscription_refresher_destroyed(c, account, gone);
         if (jmap_object_write(c, NULL, &calendar_event_type, account, id, NULL, false))
             rc = -1;
         else

@@ -341,3 +341,115 @@ def test_subscription_survives_a_restart_and_users_are_independent(srv, feeds):
                                      "onDestroyRemoveEvents": True}, user="bob", using=USING)
     assert r["destroyed"] == [cb]
     assert "s1|None" in events_of(srv, ca)
+
+
+# ---- the subscription upgrade, server side (draft-ietf-calext-subscription-upgrade-13) ----
+
+import requests  # noqa: E402
+
+from conftest import run_cli  # noqa: E402
+
+
+def new_event(s, cal, uid, title):
+    _, r = s.call("CalendarEvent/set", {"accountId": s.account(), "create": {"e": {
+        "calendarIds": {cal: True}, "uid": uid, "title": title,
+        "start": "2027-03-01T10:00:00", "timeZone": "Europe/Berlin", "duration": "PT1H"}}},
+        using=USING)
+    return r["created"]["e"]["id"]
+
+
+@pytest.fixture
+def published(srv):
+    """A calendar of alice with two events and its secret feed URL."""
+    acc = srv.account()
+    _, r = srv.call("Calendar/set", {"accountId": acc, "create": {"p": {"name": "Published"}}},
+                    using=USING)
+    cal = r["created"]["p"]["id"]
+    ids = {u: new_event(srv, cal, u, u.upper()) for u in ("pa@x", "pb@x")}
+    out = run_cli(srv.data, "feed", "create", "--user", "alice", "--calendar", cal)
+    assert out.returncode == 0, out.stderr
+    url = out.stdout.strip()
+    return cal, ids, srv.base + url[url.index("/feed/"):]
+
+
+def test_section2_feed_advertises_enhanced_get_link_on_head(srv, published):
+    cal, ids, url = published
+    r = requests.head(url)
+    assert r.status_code == 200
+    assert 'rel="subscribe-enhanced-get"' in r.headers["Link"]
+    assert r.headers["Link"].startswith("<" + url)
+    r = srv.http().head(f"{srv.base}/export/calendar/{srv.account()}/{cal}.ics")
+    assert 'rel="subscribe-enhanced-get"' in r.headers["Link"]
+    assert r.headers["Cache-Control"] == "private, no-cache"
+
+
+def test_section3_1_enhanced_get_full_then_delta_with_deleted_tombstones(srv, published):
+    cal, ids, url = published
+    pref = {"Prefer": "subscribe-enhanced-get"}
+    r = requests.get(url, headers=pref)
+    assert r.status_code == 200
+    assert r.headers["Preference-Applied"] == "subscribe-enhanced-get"
+    assert "Prefer" in r.headers["Vary"] and "Sync-Token" in r.headers["Vary"]
+    token = r.headers["Sync-Token"]
+    assert token.startswith('"data:,') and token.endswith('"')
+    assert "UID:pa@x" in r.text and "UID:pb@x" in r.text
+    # §3.5 example 2: nothing changed -> 304 with the same token
+    r = requests.get(url, headers=dict(pref, **{"Sync-Token": token}))
+    assert r.status_code == 304 and r.headers["Sync-Token"] == token
+    # a change, a new event and a deletion
+    acc = srv.account()
+    srv.call("CalendarEvent/set", {"accountId": acc, "update": {ids["pa@x"]: {"title": "PA2"}},
+                                   "destroy": [ids["pb@x"]]}, using=USING)
+    new_event(srv, cal, "pc@x", "PC")
+    r = requests.get(url, headers=dict(pref, **{"Sync-Token": token}))
+    assert r.status_code == 200, r.text
+    assert r.headers["Sync-Token"] != token
+    body = r.text.replace("\r\n ", "")
+    assert body.count("BEGIN:VEVENT") == 3
+    assert "SUMMARY:PA2" in body and "UID:pc@x" in body
+    comps = {c.split("UID:")[1].split("\r\n")[0]: c
+             for c in body.split("BEGIN:VEVENT")[1:]}
+    assert "STATUS:DELETED" in comps["pb@x"]
+    assert "STATUS:DELETED" not in comps["pa@x"] + comps["pc@x"]
+    # §3.2: a skeleton is still a valid VEVENT: DTSTAMP and DTSTART
+    assert "DTSTAMP:" in comps["pb@x"] and "DTSTART:" in comps["pb@x"]
+    # §3.2: on subsequent fetches the entity is not returned
+    r2 = requests.get(url, headers=dict(pref, **{"Sync-Token": r.headers["Sync-Token"]}))
+    assert r2.status_code == 304
+
+
+def test_section3_1_invalid_sync_token_is_409(srv, published):
+    cal, ids, url = published
+    pref = {"Prefer": "subscribe-enhanced-get"}
+    for bad in ('"data:,999999999"', '"nonsense"', "data:,1"):
+        r = requests.get(url, headers=dict(pref, **{"Sync-Token": bad}))
+        assert r.status_code == 409, bad
+        assert r.headers["Preference-Applied"] == "subscribe-enhanced-get"
+
+
+def test_section3_4_plain_get_has_etag_and_answers_304(srv, published):
+    cal, ids, url = published
+    r = requests.get(url)
+    assert r.status_code == 200 and r.headers["ETag"]
+    assert "Sync-Token" in r.headers  # §3.1: MAY signal support without Prefer
+    assert "Preference-Applied" not in r.headers
+    r2 = requests.get(url, headers={"If-None-Match": r.headers["ETag"]})
+    assert r2.status_code == 304
+    new_event(srv, cal, "pd@x", "PD")
+    r3 = requests.get(url, headers={"If-None-Match": r.headers["ETag"]})
+    assert r3.status_code == 200 and "UID:pd@x" in r3.text
+
+
+def test_section3_2_refreshed_subscription_deletions_reach_the_published_feed(srv, feeds):
+    """Events a subscription drops are deleted from a feed that republishes it."""
+    feeds.put("/h.ics", [vevent("h1", "One"), vevent("h2", "Two")])
+    cal = subscribe(srv, "alice", feeds.url("/h.ics")).stdout.strip()
+    out = run_cli(srv.data, "feed", "create", "--user", "alice", "--calendar", cal).stdout.strip()
+    url = srv.base + out[out.index("/feed/"):]
+    token = requests.get(url, headers={"Prefer": "subscribe-enhanced-get"}).headers["Sync-Token"]
+    feeds.put("/h.ics", [vevent("h1", "One")])
+    assert wait_for(lambda: "h2|None" not in events_of(srv, cal))
+    r = requests.get(url, headers={"Prefer": "subscribe-enhanced-get", "Sync-Token": token})
+    body = r.text.replace("\r\n ", "")
+    assert r.status_code == 200 and "UID:h2" in body and "STATUS:DELETED" in body
+    assert "UID:h1" not in body
