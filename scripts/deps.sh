@@ -12,7 +12,7 @@ build=(build-essential pkg-config make tzdata
 test=(clang libclang-rt-14-dev libcmocka-dev openssl
       python3-pytest python3-requests python3-dateutil
       python3-icalendar python3-recurring-ical-events python3-vobject
-      vdirsyncer python3-caldav)
+      vdirsyncer python3-caldav python3-aiosmtpd)
 bench=(wrk lua5.1 python3-icalendar python3-recurring-ical-events python3-vobject)
 
 want=("${build[@]}")

@@ -17,6 +17,7 @@ static void usage(FILE *out)
           "  user    add NAME --password-stdin | list | del NAME | passwd NAME --password-stdin\n"
           "  group   add NAME | del NAME | member NAME --add USER|--del USER | list\n"
           "  token   create NAME | list NAME | revoke TOKEN\n"
+          "  deliver --user NAME < MESSAGE   (an incoming iMIP message, RFC 6047)\n"
           "  feed    create --user NAME --calendar ID | revoke FEED-ID\n"
           "  import  --user NAME FILE...\n"
           "  export  --user NAME [--calendar ID | --addressbook ID]\n"
@@ -37,6 +38,7 @@ int main(int argc, char **argv)
         {"import", cli_import},   {"export", cli_export},   {"convert", cli_convert},
         {"expand", cli_expand},   {"feed", cli_feed},       {"group", cli_group},
         {"subscribe", cli_subscribe},
+        {"deliver", cli_deliver},
     };
     if (argc < 2) {
         usage(stderr);

@@ -9,6 +9,7 @@
 int cli_serve(int argc, char **argv);
 int cli_user(int argc, char **argv);
 int cli_group(int argc, char **argv); /* groups: principals whose shares reach members */
+int cli_deliver(int argc, char **argv); /* an incoming iMIP message on stdin (RFC 6047) */
 int cli_token(int argc, char **argv);
 int cli_feed(int argc, char **argv);
 int cli_import(int argc, char **argv);

@@ -19,6 +19,7 @@
 #include "jmap/jmap.h"
 #include "push/hub.h"
 #include "types/subscription.h"
+#include "types/event_cache.h"
 #include "util/util.h"
 
 #define GC_INTERVAL 600
@@ -86,6 +87,8 @@ int cli_serve(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     store_set_busy_timeout((int)cfg.db_busy_timeout);
+    /* issue 21: the parsed-event cache's bound, in MiB (at most 1 TiB) */
+    event_cache_set_limit((size_t)(cfg.cache_size < (1 << 20) ? cfg.cache_size : 1 << 20) << 20);
     struct store *st = cli_store(&cfg);
     if (!st)
         return 1;

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "dav/dav_internal.h"
+#include "types/types.h"
 
 /* The JMAP property and value for a DAV property; NULL if it cannot be set. A
  * NULL node is a remove. */
@@ -28,6 +29,19 @@ static const char *jmap_prop(const struct dav_kind *k, const xmlNode *p, json_t 
         /* Apple writes #RRGGBBAA; CSS takes #RRGGBB */
         if (text && text[0] == '#' && strlen(text) == 9)
             text[7] = 0;
+    } else if (k->calendar && (dav_xml_is(p, NS_CALDAV, "calendar-timezone-id") ||
+                               dav_xml_is(p, NS_CALDAV, "calendar-timezone"))) {
+        /* RFC 7809 §5.2 the zone's id; RFC 4791 §5.2.2 a VTIMEZONE, of which the
+         * TZID names the zone (an IANA name; others are refused) */
+        name = "timeZone";
+        if (text && dav_xml_is(p, NS_CALDAV, "calendar-timezone")) {
+            char *tzid = strstr(text, "TZID:");
+            size_t n = tzid ? strcspn(tzid + 5, "\r\n") : 0;
+            memmove(text, tzid ? tzid + 5 : "", n);
+            text[n] = 0;
+        }
+        if (text && !types_is_time_zone(text))
+            name = NULL;
     }
     if (name)
         *value = text ? json_string(text) : json_null();
@@ -151,6 +165,30 @@ void dav_collection_proppatch(struct dav_ctx *x, struct dav_res *r)
     xmlFreeDoc(d);
 }
 
+/* The kind a MKCALENDAR or MKCOL in the calendar home asks for by its
+ * supported-calendar-component-set (RFC 4791 §5.2.3): a task list for VTODO alone,
+ * else a calendar; NULL for a set without VEVENT or VTODO. */
+static const struct dav_kind *component_kind(const struct dav_kind *k, xmlNode *root)
+{
+    if (!k->calendar)
+        return k;
+    for (xmlNode *op = dav_xml_child(root, NS_DAV, "set"); op; op = dav_xml_next(op)) {
+        xmlNode *set = dav_xml_child(dav_xml_child(op, NS_DAV, "prop"), NS_CALDAV,
+                                     "supported-calendar-component-set");
+        if (!set)
+            continue;
+        bool event = false, todo = false;
+        for (xmlNode *c = dav_xml_child(set, NS_CALDAV, "comp"); c; c = dav_xml_next(c)) {
+            xmlChar *name = xmlGetProp(c, (const xmlChar *)"name");
+            event |= name && strcmp((const char *)name, "VEVENT") == 0;
+            todo |= name && strcmp((const char *)name, "VTODO") == 0;
+            xmlFree(name);
+        }
+        return event ? &dav_calendars : todo ? &dav_tasklists : NULL;
+    }
+    return k;
+}
+
 /* Which kind an extended MKCOL asks for (RFC 5689 §3): its resourcetype. */
 static bool mkcol_type_ok(const struct dav_kind *k, xmlNode *root)
 {
@@ -188,6 +226,11 @@ void dav_collection_make(struct dav_ctx *x, struct dav_res *r)
         }
         if (!mkcal && !mkcol_type_ok(r->k, root)) {
             dav_error(x, 403, NS_DAV, "valid-resourcetype", NULL);
+            goto done;
+        }
+        if (!(r->k = component_kind(r->k, root))) {
+            r->k = &dav_calendars;
+            dav_error(x, 403, NS_CALDAV, "supported-calendar-component", NULL);
             goto done;
         }
         collect_props(r->k, root, obj, &refused, true);

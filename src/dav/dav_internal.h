@@ -25,21 +25,27 @@
 
 /* A kind of collection: CalDAV calendars or CardDAV address books. */
 struct dav_kind {
-    const char *home;        /* URL segment of the homes: "calendars" */
-    const char *coll_type;   /* JMAP type of the collections: "Calendar" */
-    const char *obj_type;    /* JMAP type of the members: "CalendarEvent" */
-    const char *member;      /* the members' collection property: "calendarIds" */
-    const char *ext;         /* ".ics" */
-    const char *mime;        /* content type of a resource */
-    const char *capability;  /* JMAP capability of both types */
-    const char *ns;          /* CalDAV or CardDAV namespace */
-    const char *data_elem;   /* "calendar-data" / "address-data" */
-    const char *valid_data;  /* precondition of a body that cannot be stored */
-    const char *description; /* "calendar-description" / "addressbook-description" */
-    const char *destroy_arg; /* the collection /set argument that destroys members too */
-    bool calendar;
+    const char *home;             /* URL segment of the homes: "calendars" */
+    const char *coll_type;        /* JMAP type of the collections: "Calendar" */
+    const char *obj_type;         /* JMAP type of the members: "CalendarEvent" */
+    const char *member;           /* the members' collection property: "calendarIds" */
+    const char *ext;              /* ".ics" */
+    const char *mime;             /* content type of a resource */
+    const char *capability;       /* JMAP capability of both types */
+    const char *ns;               /* CalDAV or CardDAV namespace */
+    const char *data_elem;        /* "calendar-data" / "address-data" */
+    const char *valid_data;       /* precondition of a body that cannot be stored */
+    const char *description;      /* "calendar-description" / "addressbook-description" */
+    const char *destroy_arg;      /* the collection /set argument that destroys members too */
+    const char *jscal_type;       /* "Event", "Task" (CalDAV), NULL for cards */
+    const char *component;        /* "VEVENT", "VTODO" */
+    const char *const *jmap_only; /* JMAP properties no part of the resource's body */
+    bool calendar;                /* CalDAV (events or tasks) */
+    bool single_member;           /* member names its collection by one id (taskListId) */
 };
-extern const struct dav_kind dav_calendars, dav_addressbooks;
+/* Calendars hold events; task lists (tasks-06) are CalDAV collections of VTODOs in
+ * the same calendar home (RFC 4791 §5.2.3 supported-calendar-component-set). */
+extern const struct dav_kind dav_calendars, dav_tasklists, dav_addressbooks;
 
 enum dav_rtype { DR_ROOT, DR_PRINCIPALS, DR_PRINCIPAL, DR_HOME, DR_COLL, DR_OBJ };
 
@@ -66,6 +72,9 @@ struct dav_ctx {
     /* how a report renders calendar-data / address-data (RFC 4791 §9.6.5 expand) */
     bool vcard3, expand;
     int64_t expand_start, expand_end;
+    /* what listings of many members read once instead of per member: id -> modseq,
+     * id -> chosen name, base id -> expanded instances (owned, freed at the end) */
+    json_t *modseqs, *names, *instances;
 };
 
 /* ---- dav_xml.c: request bodies and responses --------------------------------------- */
@@ -109,6 +118,8 @@ void dav_status_response(struct buf *b, const char *href, int status);
 
 /* The ids of a home's collections or of a collection's members (a new array). */
 json_t *dav_member_ids(struct dav_ctx *x, const struct dav_res *r);
+/* Reads the modseqs and chosen names of r's member type once (x->modseqs, x->names). */
+void dav_member_maps(struct dav_ctx *x, const struct dav_res *r);
 /* Fills child: the collection id of home r, or the member id of collection r. */
 void dav_child(struct dav_ctx *x, const struct dav_res *r, const char *id, struct dav_res *child);
 

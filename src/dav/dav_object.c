@@ -18,6 +18,14 @@
 #include "types/contacts_internal.h"
 #include "types/types.h"
 
+/* JMAP properties that are no part of the resource's body. */
+static const char *const event_jmap_only[] = {"id",       "baseEventId", "calendarIds", "isDraft",
+                                              "isOrigin", "utcStart",    "utcEnd",      NULL};
+static const char *const task_jmap_only[] = {
+    "id",     "taskListId", "isDraft",        "isOrigin",   "utcStart",
+    "utcDue", "sortOrder",  "workflowStatus", "baseTaskId", NULL};
+static const char *const card_jmap_only[] = {"id", "addressBookIds", NULL};
+
 const struct dav_kind dav_calendars = {
     .home = "calendars",
     .coll_type = "Calendar",
@@ -31,7 +39,30 @@ const struct dav_kind dav_calendars = {
     .valid_data = "valid-calendar-data",
     .description = "calendar-description",
     .destroy_arg = "onDestroyRemoveEvents",
+    .jscal_type = "Event",
+    .component = "VEVENT",
+    .jmap_only = event_jmap_only,
     .calendar = true,
+};
+
+const struct dav_kind dav_tasklists = {
+    .home = "calendars",
+    .coll_type = "TaskList",
+    .obj_type = "Task",
+    .member = "taskListId",
+    .ext = ".ics",
+    .mime = "text/calendar; charset=utf-8",
+    .capability = JMAP_TASKS,
+    .ns = NS_CALDAV,
+    .data_elem = "calendar-data",
+    .valid_data = "valid-calendar-data",
+    .description = "calendar-description",
+    .destroy_arg = "onDestroyRemoveTasks",
+    .jscal_type = "Task",
+    .component = "VTODO",
+    .jmap_only = task_jmap_only,
+    .calendar = true,
+    .single_member = true,
 };
 
 const struct dav_kind dav_addressbooks = {
@@ -47,18 +78,9 @@ const struct dav_kind dav_addressbooks = {
     .valid_data = "valid-address-data",
     .description = "addressbook-description",
     .destroy_arg = "onDestroyRemoveContents",
+    .jmap_only = card_jmap_only,
     .calendar = false,
 };
-
-/* JMAP properties that are no part of the resource's body. */
-static const char *const event_jmap_only[] = {"id",       "baseEventId", "calendarIds", "isDraft",
-                                              "isOrigin", "utcStart",    "utcEnd",      NULL};
-static const char *const card_jmap_only[] = {"id", "addressBookIds", NULL};
-
-static const char *const *jmap_only(const struct dav_kind *k)
-{
-    return k->calendar ? event_jmap_only : card_jmap_only;
-}
 
 static bool in_list(const char *const *l, const char *s)
 {
@@ -103,7 +125,7 @@ char *dav_object_render(struct dav_ctx *x, const struct dav_res *r, json_t *obj,
     json_t *plain;
     if (r->k->calendar) {
         plain = json_copy(obj);
-        for (const char *const *p = event_jmap_only; *p; p++)
+        for (const char *const *p = r->k->jmap_only; *p; p++)
             json_object_del(plain, *p);
         ical_writer *w = ical_writer_new(NULL, NULL);
         struct buf b = {0};
@@ -230,8 +252,16 @@ static json_t *parse_body(struct dav_ctx *x, const struct dav_res *r)
     }
     json_t *obj = json_array_get(list, 0);
     const char *type = json_string_value(json_object_get(obj, "@type"));
+    if (k->calendar && json_array_size(list) == 1 && type && strcmp(type, k->jscal_type) != 0 &&
+        (!strcmp(type, "Task") || !strcmp(type, "Event"))) {
+        json_decref(
+            list); /* RFC 4791 §5.3.2.1: a VTODO into a calendar, a VEVENT into a task list */
+        dav_error(x, 403, k->ns, "supported-calendar-component", NULL);
+        return NULL;
+    }
     /* RFC 4791 §4.1: one UID per resource, one kind of component; RFC 6352 §5.1: one vCard */
-    if (json_array_size(list) != 1 || (k->calendar && (!type || strcmp(type, "Event") != 0))) {
+    if (json_array_size(list) != 1 ||
+        (k->calendar && (!type || strcmp(type, k->jscal_type) != 0))) {
         json_decref(list);
         dav_error(x, 403, k->ns,
                   k->calendar ? "valid-calendar-object-resource" : "valid-address-data", NULL);
@@ -267,8 +297,9 @@ static void uid_conflict(struct dav_ctx *x, const struct dav_res *r, json_t *obj
     }
     json_t *other = id[0] ? store_object_get(x->c, a, r->k->obj_type, id) : NULL;
     json_t *coll = json_object_get(other, r->k->member);
-    const char *coll_id =
-        json_object_size(coll) ? json_object_iter_key(json_object_iter(coll)) : NULL;
+    const char *coll_id = json_is_string(coll)     ? json_string_value(coll)
+                          : json_object_size(coll) ? json_object_iter_key(json_object_iter(coll))
+                                                   : NULL;
     if (!coll_id) {
         json_decref(other);
         dav_error(x, 403, r->k->ns, "no-uid-conflict", NULL);
@@ -317,12 +348,12 @@ static json_t *replace_patch(const struct dav_kind *k, json_t *old, json_t *obj)
     json_t *v;
     json_object_foreach(obj, key, v)
     {
-        if (!in_list(jmap_only(k), key))
+        if (!in_list(k->jmap_only, key))
             json_object_set(patch, key, v);
     }
     json_object_foreach(old, key, v)
     {
-        if (!in_list(jmap_only(k), key) && !json_object_get(obj, key))
+        if (!in_list(k->jmap_only, key) && !json_object_get(obj, key))
             json_object_set_new(patch, key, json_null());
     }
     return patch;
@@ -341,7 +372,9 @@ static bool put_write(struct dav_ctx *x, const struct dav_res *r, json_t *obj, c
                             json_pack("{s:o}", r->obj_id, replace_patch(k, r->obj, obj)));
         snprintf(id, 64, "%s", r->obj_id);
     } else {
-        json_object_set_new(obj, k->member, json_pack("{s:b}", r->coll_id, 1));
+        json_object_set_new(obj, k->member,
+                            k->single_member ? json_string(r->coll_id)
+                                             : json_pack("{s:b}", r->coll_id, 1));
         json_object_set_new(args, "create", json_pack("{s:O}", "dav", obj));
     }
     json_t *res = dav_jmap_call(x, k, method, args);

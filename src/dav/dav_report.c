@@ -16,6 +16,8 @@
 
 #include "dav/dav_internal.h"
 #include "formats/icalendar_jscalendar/ical.h"
+#include "formats/json/patch.h"
+#include "types/calendar_event.h"
 
 #define SYNC_PREFIX "https://jmapd.invalid/sync/"
 
@@ -27,64 +29,91 @@ void dav_sync_token(struct dav_ctx *x, const struct dav_res *r, char out[64])
 
 /* ---- member data ------------------------------------------------------------------------ */
 
+static json_t *events_in_range(struct dav_ctx *x, const struct dav_res *r, int64_t start,
+                               int64_t end);
+
+/* A LocalDateTime of obj's time zone as a UTC LocalDateTime into out[20]. */
+static bool utc_of(const json_t *obj, const char *ldt, char out[20])
+{
+    int64_t t;
+    char s[21];
+    if (!ldt || event_local_to_utc(obj, ldt, json_string_value(json_object_get(obj, "timeZone")),
+                                   "Etc/UTC", &t) != 0)
+        return false;
+    util_utc_format(t, s);
+    snprintf(out, 20, "%.19s", s);
+    return true;
+}
+
+/* An instance of base at rid, a recurrence id CalendarEvent/query produced (so the
+ * rule is not asked again whether it generates rid, as event_instance() does for
+ * ids a client sends): the base without its rules, moved to rid, with its
+ * override; start and RECURRENCE-ID in UTC (RFC 4791 §9.6.5). */
+static json_t *instance_at(json_t *base, const char *rid)
+{
+    json_t *override = json_object_get(json_object_get(base, "recurrenceOverrides"), rid);
+    json_t *inst = json_deep_copy(base);
+    static const char *const drop[] = {"recurrenceRule", "recurrenceRules", "recurrenceOverrides",
+                                       "excludedRecurrenceRules"};
+    for (size_t k = 0; k < sizeof drop / sizeof drop[0]; k++)
+        json_object_del(inst, drop[k]);
+    json_object_set_new(inst, "start", json_string(rid));
+    if (override) {
+        json_t *patch = json_deep_copy(override);
+        json_object_del(patch, "excluded");
+        patch_apply(inst, patch, NULL);
+        json_decref(patch);
+    }
+    char start[20], id[20];
+    if (utc_of(inst, json_string_value(json_object_get(inst, "start")), start) &&
+        utc_of(base, rid, id)) {
+        json_object_set_new(inst, "start", json_string(start));
+        json_object_set_new(inst, "recurrenceId", json_string(id));
+        json_object_set_new(inst, "timeZone", json_string("Etc/UTC"));
+        json_object_set_new(inst, "recurrenceIdTimeZone", json_string("Etc/UTC"));
+    } else {
+        json_object_set_new(inst, "recurrenceId", json_string(rid));
+        json_t *tz = json_object_get(base, "timeZone");
+        if (json_is_string(tz))
+            json_object_set(inst, "recurrenceIdTimeZone", tz);
+    }
+    return inst;
+}
+
 /* The instances of an event within the expand range as one VCALENDAR (RFC 4791
- * §9.6.5): every instance a VEVENT with its RECURRENCE-ID, no RRULE. */
+ * §9.6.5): every instance a VEVENT with its RECURRENCE-ID, no RRULE. The
+ * instances of the whole collection come from one query (x->instances). */
 static char *render_expanded(struct dav_ctx *x, struct dav_res *r)
 {
-    char from[21], to[21];
-    util_utc_format(x->expand_start, from);
-    util_utc_format(x->expand_end, to);
-    from[19] = to[19] = 0; /* LocalDateTime in the query's Etc/UTC */
-    json_t *args =
-        json_pack("{s:s, s:{s:s, s:s, s:s}, s:b}", "accountId", r->acct->account_id, "filter",
-                  "inCalendar", r->coll_id, "after", from, "before", to, "expandRecurrences", 1);
-    json_t *res = dav_jmap_call(x, r->k, "CalendarEvent/query", args);
-    json_decref(args);
-    json_t *ids = json_array();
-    size_t i;
-    json_t *id;
-    size_t n = strlen(r->obj_id);
-    json_array_foreach(json_object_get(res, "ids"), i, id)
-    {
-        const char *s = json_string_value(id);
-        if (strncmp(s, r->obj_id, n) == 0 && (s[n] == 0 || s[n] == '_'))
-            json_array_append(ids, id);
-    }
-    json_decref(res);
-    args = json_pack("{s:s, s:o}", "accountId", r->acct->account_id, "ids", ids);
-    res = dav_jmap_call(x, r->k, "CalendarEvent/get", args);
-    json_decref(args);
+    if (!x->instances)
+        x->instances = events_in_range(x, r, x->expand_start, x->expand_end);
+    json_t *rids = json_object_get(x->instances, r->obj_id);
     ical_writer *w = ical_writer_new(NULL, NULL);
     struct buf b = {0};
     char *s = ical_writer_begin(w), *err = NULL;
     buf_puts(&b, s ? s : "");
     free(s);
-    json_array_foreach(json_object_get(res, "list"), i, id)
-    {
-        static const char *const drop[] = {"id",
-                                           "baseEventId",
-                                           "calendarIds",
-                                           "isDraft",
-                                           "isOrigin",
-                                           "utcStart",
-                                           "utcEnd",
-                                           "recurrenceRule",
-                                           "recurrenceRules",
-                                           "recurrenceOverrides",
-                                           "excludedRecurrenceRules"};
-        for (size_t k = 0; k < sizeof drop / sizeof drop[0]; k++)
-            json_object_del(id, drop[k]);
-        if ((s = ical_writer_add(w, id, &err)))
+    json_t *plain = json_copy(r->obj);
+    static const char *const jmap_only[] = {"id",       "baseEventId", "calendarIds", "isDraft",
+                                            "isOrigin", "utcStart",    "utcEnd"};
+    for (size_t k = 0; k < sizeof jmap_only / sizeof jmap_only[0]; k++)
+        json_object_del(plain, jmap_only[k]);
+    size_t n = json_array_size(rids);
+    for (size_t i = 0; i < (n ? n : 1) && (n || rids); i++) {
+        json_t *inst = n ? instance_at(plain, json_string_value(json_array_get(rids, i)))
+                         : json_incref(plain); /* a single event inside the range */
+        if ((s = ical_writer_add(w, inst, &err)))
             buf_puts(&b, s);
+        json_decref(inst);
         free(s);
         free(err);
         err = NULL;
     }
+    json_decref(plain);
     s = ical_writer_end(w);
     buf_puts(&b, s ? s : "");
     free(s);
     ical_writer_free(w);
-    json_decref(res);
     return buf_take(&b);
 }
 
@@ -94,8 +123,8 @@ int dav_object_data(struct dav_ctx *x, struct dav_res *r, struct buf *v)
         r->obj = store_object_get(x->c, r->acct->account_id, r->k->obj_type, r->obj_id);
     if (!r->obj)
         return 0;
-    char *text = x->expand && r->k->calendar ? render_expanded(x, r)
-                                             : dav_object_render(x, r, r->obj, x->vcard3);
+    char *text = x->expand && r->k == &dav_calendars ? render_expanded(x, r)
+                                                     : dav_object_render(x, r, r->obj, x->vcard3);
     if (!text)
         return 0;
     dav_xml_text(v, text);
@@ -124,7 +153,7 @@ static void data_options(struct dav_ctx *x, const struct dav_res *r, const xmlNo
     x->vcard3 = ver && strcmp((const char *)ver, "3.0") == 0;
     xmlFree(ver);
     xmlNode *ex = dav_xml_child(data, NS_CALDAV, "expand");
-    if (!ex || !r->k->calendar)
+    if (!ex || r->k != &dav_calendars)
         return;
     xmlChar *s = xmlGetProp(ex, (const xmlChar *)"start"),
             *e = xmlGetProp(ex, (const xmlChar *)"end");
@@ -300,13 +329,16 @@ static bool attr_time(const xmlNode *n, const char *attr, int64_t *t, bool *bad)
     return ok;
 }
 
-/* The ids of the events of r with an instance in [start, end), as object keys. */
-static json_t *events_in_range(struct dav_ctx *x, struct dav_res *r, int64_t start, int64_t end)
+/* The events of r with an instance in [start, end): base id -> the recurrence ids
+ * of its instances there ([] for an event that does not recur), from one
+ * CalendarEvent/query with expandRecurrences, so DAV and JMAP agree. */
+static json_t *events_in_range(struct dav_ctx *x, const struct dav_res *r, int64_t start,
+                               int64_t end)
 {
     char from[21], to[21];
     util_utc_format(start, from);
     util_utc_format(end, to);
-    from[19] = to[19] = 0;
+    from[19] = to[19] = 0; /* LocalDateTime in the query's Etc/UTC */
     json_t *args =
         json_pack("{s:s, s:{s:s, s:s, s:s}, s:b}", "accountId", r->acct->account_id, "filter",
                   "inCalendar", r->coll_id, "after", from, "before", to, "expandRecurrences", 1);
@@ -317,10 +349,16 @@ static json_t *events_in_range(struct dav_ctx *x, struct dav_res *r, int64_t sta
     json_t *id;
     json_array_foreach(json_object_get(res, "ids"), i, id)
     {
-        char base[64];
+        char base[64], rid[20];
         const char *s = json_string_value(id);
-        snprintf(base, sizeof base, "%.*s", (int)strcspn(s, "_"), s);
-        json_object_set_new(set, base, json_true());
+        bool instance = event_instance_parse(s, base, rid);
+        if (!instance)
+            snprintf(base, sizeof base, "%s", s);
+        json_t *rids = json_object_get(set, base);
+        if (!rids)
+            json_object_set_new(set, base, rids = json_array());
+        if (instance)
+            json_array_append_new(rids, json_string(rid));
     }
     json_decref(res);
     return set;
@@ -347,9 +385,12 @@ static bool calendar_query(struct dav_ctx *x, struct dav_res *r, xmlNode *root, 
     }
     data_options(x, r, prop);
     xmlNode *ev = dav_xml_child(vcal, NS_CALDAV, "comp-filter");
-    if (ev && (!comp_name_is(ev, "VEVENT") || dav_xml_child(ev, NS_CALDAV, "is-not-defined")))
-        return true; /* only events live in calendars here: nothing matches */
-    xmlNode *tr = ev ? dav_xml_child(ev, NS_CALDAV, "time-range") : NULL;
+    if (ev &&
+        (!comp_name_is(ev, r->k->component) || dav_xml_child(ev, NS_CALDAV, "is-not-defined")))
+        return true; /* calendars hold only VEVENTs, task lists only VTODOs */
+    /* a time-range selects events by their instances; on VTODOs it is not applied
+     * (every task matches, as one without dates does, RFC 4791 §9.9) */
+    xmlNode *tr = ev && r->k == &dav_calendars ? dav_xml_child(ev, NS_CALDAV, "time-range") : NULL;
     json_t *in_range = NULL;
     if (tr) {
         int64_t start = 0, end = 4102444800; /* open ends: 1970 .. 2100 */
@@ -361,15 +402,23 @@ static bool calendar_query(struct dav_ctx *x, struct dav_res *r, xmlNode *root, 
             return false;
         }
         in_range = events_in_range(x, r, start, end);
+        if (x->expand && x->expand_start == start && x->expand_end == end)
+            x->instances = json_incref(in_range); /* the same instances: one query */
     }
-    json_t *ids = dav_member_ids(x, r);
+    json_t *ids;
+    if (in_range) { /* the query found them: no need to look at every member */
+        ids = json_array();
+        const char *key;
+        json_t *v;
+        json_object_foreach(in_range, key, v) json_array_append_new(ids, json_string(key));
+    } else {
+        ids = dav_member_ids(x, r);
+    }
     size_t i;
     json_t *id;
     json_array_foreach(ids, i, id)
     {
         const char *s = json_string_value(id);
-        if (in_range && !json_object_get(in_range, s))
-            continue;
         struct dav_res m;
         dav_child(x, r, s, &m);
         bool pass = true;
@@ -390,6 +439,108 @@ static bool calendar_query(struct dav_ctx *x, struct dav_res *r, xmlNode *root, 
     json_decref(ids);
     json_decref(in_range);
     return true;
+}
+
+/* ---- free-busy-query (RFC 4791 §7.10) ------------------------------------------------------ */
+
+struct busy {
+    int64_t start, end;
+    bool tentative;
+};
+
+static int busy_cmp(const void *a, const void *b)
+{
+    const struct busy *x = a, *y = b;
+    if (x->tentative != y->tentative)
+        return x->tentative ? 1 : -1;
+    return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* Adds the busy time of one event or instance, clipped to [from, to). */
+static void busy_add(struct buf *list, size_t *n, json_t *ev, int64_t from, int64_t to)
+{
+    const char *fb = json_string_value(json_object_get(ev, "freeBusyStatus"));
+    const char *st = json_string_value(json_object_get(ev, "status"));
+    int64_t s, e;
+    if ((fb && strcmp(fb, "free") == 0) || (st && strcmp(st, "cancelled") == 0) ||
+        event_utc_span(ev, "Etc/UTC", &s, &e) != 0 || e <= from || s >= to)
+        return;
+    struct busy b = {s < from ? from : s, e > to ? to : e, st && strcmp(st, "tentative") == 0};
+    buf_append(list, &b, sizeof b);
+    (*n)++;
+}
+
+static void append_period(struct buf *out, const struct busy *b)
+{
+    char s[21], e[21];
+    util_utc_format(b->start, s);
+    util_utc_format(b->end, e);
+    /* RFC 5545 §3.3.9 period, basic format */
+    buf_printf(out, "FREEBUSY;FBTYPE=%s:%.4s%.2s%.2sT%.2s%.2s%.2sZ/%.4s%.2s%.2sT%.2s%.2s%.2sZ\r\n",
+               b->tentative ? "BUSY-TENTATIVE" : "BUSY", s, s + 5, s + 8, s + 11, s + 14, s + 17, e,
+               e + 5, e + 8, e + 11, e + 14, e + 17);
+}
+
+/* The VFREEBUSY of the calendar's events in the request's time-range, busy
+ * periods merged per type. */
+static void free_busy_query(struct dav_ctx *x, struct dav_res *r, xmlNode *root)
+{
+    xmlNode *tr = dav_xml_child(root, NS_CALDAV, "time-range");
+    int64_t from = 0, to = 0;
+    bool bad = false;
+    if (!tr || !attr_time(tr, "start", &from, &bad) || !attr_time(tr, "end", &to, &bad) ||
+        to <= from) {
+        dav_reply(x, 400, "text/plain", xstrdup("free-busy-query needs a time-range\n"));
+        return;
+    }
+    json_t *in = events_in_range(x, r, from, to);
+    struct buf list = {0};
+    size_t n = 0;
+    const char *id;
+    json_t *rids;
+    json_object_foreach(in, id, rids)
+    {
+        json_t *obj = store_object_get(x->c, r->acct->account_id, r->k->obj_type, id);
+        size_t k;
+        json_t *rid;
+        if (obj && json_array_size(rids) == 0)
+            busy_add(&list, &n, obj, from, to);
+        json_array_foreach(rids, k, rid)
+        {
+            json_t *inst = obj ? instance_at(obj, json_string_value(rid)) : NULL;
+            if (inst)
+                busy_add(&list, &n, inst, from, to);
+            json_decref(inst);
+        }
+        json_decref(obj);
+    }
+    json_decref(in);
+    struct busy *b = (struct busy *)(void *)list.data;
+    if (n)
+        qsort(b, n, sizeof *b, busy_cmp);
+    struct buf out = {0};
+    char now[21], s[21], e[21];
+    util_utc_format(util_now(), now);
+    util_utc_format(from, s);
+    util_utc_format(to, e);
+    buf_printf(&out,
+               "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//jmapd//dav//EN\r\n"
+               "BEGIN:VFREEBUSY\r\nDTSTAMP:%.4s%.2s%.2sT%.2s%.2s%.2sZ\r\n"
+               "DTSTART:%.4s%.2s%.2sT%.2s%.2s%.2sZ\r\nDTEND:%.4s%.2s%.2sT%.2s%.2s%.2sZ\r\n",
+               now, now + 5, now + 8, now + 11, now + 14, now + 17, s, s + 5, s + 8, s + 11, s + 14,
+               s + 17, e, e + 5, e + 8, e + 11, e + 14, e + 17);
+    for (size_t i = 0; i < n;) {
+        struct busy cur = b[i++];
+        while (i < n && b[i].tentative == cur.tentative && b[i].start <= cur.end) {
+            if (b[i].end > cur.end)
+                cur.end = b[i].end;
+            i++;
+        }
+        append_period(&out, &cur);
+    }
+    buf_puts(&out, "END:VFREEBUSY\r\nEND:VCALENDAR\r\n");
+    buf_free(&list);
+    dav_reply(x, 200, "text/calendar; charset=utf-8", buf_take(&out));
 }
 
 /* ---- addressbook-query (RFC 6352 §8.6) ---------------------------------------------------------
@@ -556,6 +707,9 @@ void dav_report(struct dav_ctx *x, struct dav_res *r)
         multiget(x, r, root, &b);
     } else if (k->calendar && dav_xml_is(root, NS_CALDAV, "calendar-query")) {
         ok = calendar_query(x, r, root, &b);
+    } else if (k == &dav_calendars && dav_xml_is(root, NS_CALDAV, "free-busy-query")) {
+        free_busy_query(x, r, root);
+        ok = false; /* answered as text/calendar, not a multistatus */
     } else if (!k->calendar && dav_xml_is(root, NS_CARDDAV, "addressbook-query")) {
         addressbook_query(x, r, root, &b);
     } else {

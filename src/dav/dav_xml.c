@@ -96,8 +96,18 @@ xmlNode *dav_xml_child(const xmlNode *n, const char *ns, const char *name)
 
 void dav_xml_text(struct buf *b, const char *s)
 {
-    for (const char *p = s; p && *p; p++) {
+    const char *p = s;
+    while (p && *p) {
+        /* runs of characters that need no escape go in one append */
+        size_t n = 0;
+        while (p[n] && p[n] != '<' && p[n] != '>' && p[n] != '&' && p[n] != '"' &&
+               ((unsigned char)p[n] >= 0x20 || p[n] == '\t' || p[n] == '\n' || p[n] == '\r'))
+            n++;
+        buf_append(b, p, n);
+        p += n;
         switch (*p) {
+        case 0:
+            return;
         case '<':
             buf_puts(b, "&lt;");
             break;
@@ -111,12 +121,9 @@ void dav_xml_text(struct buf *b, const char *s)
             buf_puts(b, "&quot;");
             break;
         default:
-            /* XML 1.0 §2.2: C0 controls other than tab and newlines cannot appear */
-            if ((unsigned char)*p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r')
-                buf_puts(b, "\xef\xbf\xbd");
-            else
-                buf_append(b, p, 1);
+            buf_puts(b, "\xef\xbf\xbd"); /* XML 1.0 §2.2: no other C0 controls */
         }
+        p++;
     }
 }
 

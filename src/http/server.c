@@ -171,6 +171,7 @@ static void slot_release(struct http_server *h, struct http_req *rq)
 struct cred_entry {
     char key[400];
     int64_t checked_ms;
+    uint64_t generation; /* jmap_accounts_generation() before the load: shares */
     struct jmap_user user;
 };
 
@@ -201,19 +202,21 @@ static struct cred_entry *cred_slot(const char *key)
 static bool cred_lookup(const char *key, struct jmap_user *u)
 {
     struct cred_entry *e = key ? cred_slot(key) : NULL;
-    if (!e || strcmp(e->key, key) != 0 || util_now_ms() - e->checked_ms > CRED_FRESH_MS)
+    if (!e || strcmp(e->key, key) != 0 || util_now_ms() - e->checked_ms > CRED_FRESH_MS ||
+        e->generation != jmap_accounts_generation())
         return false;
     memcpy(u, &e->user, sizeof *u);
     return true;
 }
 
-static void cred_store(const char *key, const struct jmap_user *u)
+static void cred_store(const char *key, const struct jmap_user *u, uint64_t generation)
 {
     struct cred_entry *e = key ? cred_slot(key) : NULL;
     if (!e)
         return;
     snprintf(e->key, sizeof e->key, "%s", key);
     e->checked_ms = util_now_ms();
+    e->generation = generation;
     memcpy(&e->user, u, sizeof *u);
 }
 
@@ -675,12 +678,13 @@ static bool request_auth(struct http_server *h, struct MHD_Connection *c, struct
     } else {
         /* one read transaction for the credential check and the user's accounts */
         struct store_conn *sc = store_conn(h->srv->store);
+        uint64_t generation = jmap_accounts_generation();
         bool txn = sc && store_begin(sc, false) == STORE_OK;
         ok = authenticate(h, c, rq, rq->route == ROUTE_EVENTS, load ? u : NULL, res);
         if (txn)
             store_rollback(sc);
         if (ok && load)
-            cred_store(cred, u);
+            cred_store(cred, u, generation);
     }
     if (ok && load)
         rq->user = u;

@@ -74,6 +74,13 @@ int jmap_std_copy(struct jmap_req *r, const struct jtype *t, json_t *args)
     {
         const char *src_id = jmap_resolve_id(r, json_string_value(json_object_get(v, "id")));
         json_t *src = src_id ? store_object_get(r->conn, from->account_id, t->name, src_id) : NULL;
+        if (src && from->shared && t->visible) {
+            /* a sharee copies what they see, and nothing they cannot (issue 14) */
+            json_t *seen =
+                t->visible(r, from, src_id) && t->view ? t->view(r, from, src, NULL, NULL) : NULL;
+            json_decref(src);
+            src = seen;
+        }
         if (!src) {
             json_object_set_new(s.not_created, key,
                                 jmap_seterror("notFound", "no %s to copy", t->name));

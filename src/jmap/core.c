@@ -43,6 +43,28 @@ void jmap_init(const struct jmodule *const *mods)
     }
 }
 
+static _Atomic uint64_t accounts_generation;
+static __thread bool accounts_dirty;
+
+void jmap_accounts_touch(void)
+{
+    accounts_dirty = true;
+    accounts_generation++; /* a reader loading now may see the old rows: flush again */
+}
+
+void jmap_accounts_flush(void)
+{
+    if (accounts_dirty) {
+        accounts_dirty = false;
+        accounts_generation++;
+    }
+}
+
+uint64_t jmap_accounts_generation(void)
+{
+    return accounts_generation;
+}
+
 static int add_group(const char *group_id, void *ud)
 {
     struct jmap_user *u = ud;
@@ -91,8 +113,8 @@ int jmap_user_load(struct store_conn *c, int64_t user_id, struct jmap_user *out)
     struct buf b = {0};
     buf_printf(&b, "%s", out->name);
     for (int i = 0; i < out->naccounts; i++)
-        buf_printf(&b, "|%s:%d:%d", out->accounts[i].account_id, out->accounts[i].may_write,
-                   out->accounts[i].shared);
+        buf_printf(&b, "|%s:%d:%d:%d", out->accounts[i].account_id, out->accounts[i].may_write,
+                   out->accounts[i].shared, out->accounts[i].subscribed);
     for (int i = 0; i < out->ngroups; i++)
         buf_printf(&b, "|g%s", out->groups[i]);
     char hex[65];
@@ -243,6 +265,8 @@ json_t *jmap_session(struct jmap_server *srv, const struct jmap_user *user)
     json_t *accounts = json_object(), *primary = json_object();
     for (int i = 0; i < user->naccounts; i++) {
         const struct store_access *a = &user->accounts[i];
+        if (!a->subscribed)
+            continue; /* RFC 9670 §1.4: reachable, but not listed */
         json_t *account = jmap_account_object(cfg, user, a);
         /* RFC 8620 §2: the primary account for a capability is the user's own */
         const char *uri;
@@ -270,6 +294,25 @@ json_t *jmap_session(struct jmap_server *srv, const struct jmap_user *user)
     free(up);
     free(ev);
     return s;
+}
+
+static void (*after_request[4])(struct jmap_server *srv);
+
+void jmap_register_after_request(void (*fn)(struct jmap_server *srv))
+{
+    for (size_t i = 0; i < sizeof after_request / sizeof after_request[0]; i++)
+        if (!after_request[i]) {
+            after_request[i] = fn;
+            return;
+        }
+    assert(!"too many after-request hooks");
+}
+
+void jmap_after_request(struct jmap_server *srv)
+{
+    for (size_t i = 0; i < sizeof after_request / sizeof after_request[0] && after_request[i];
+         i++)
+        after_request[i](srv);
 }
 
 int jmap_account_provision(struct jmap_server *srv, struct store_conn *c,

@@ -284,6 +284,9 @@ static const struct argspec changes_args[] = {
 };
 
 struct changes_acc {
+    struct jmap_req *r;
+    const struct jtype *t;
+    const struct store_access *a; /* filtered by t->visible when reached through shares */
     int64_t since, last;
     json_t *created, *updated, *destroyed;
     size_t n, max;
@@ -299,6 +302,13 @@ static int changes_cb(const char *id, int64_t created, int64_t updated, bool des
     }
     c->n++;
     c->last = updated;
+    /* a sharee never learns of an object they cannot see: one they could see before
+     * but no longer can is gone for them (RFC 9670 §4, issue 14) */
+    if (!destroyed && c->a && !c->t->visible(c->r, c->a, id)) {
+        if (created <= c->since)
+            json_array_append_new(c->destroyed, json_string(id));
+        return 0;
+    }
     if (created > c->since) {
         if (!destroyed) /* created and destroyed since: the client never saw it */
             json_array_append_new(c->created, json_string(id));
@@ -352,8 +362,14 @@ int jmap_std_changes(struct jmap_req *r, const struct jtype *t, json_t *args)
     if (!a)
         return -1;
     /* The server's own cap when the client gives none keeps responses bounded. */
-    struct changes_acc c = {.since = since, .last = since, .created = json_array(),
-                            .updated = json_array(), .destroyed = json_array(),
+    struct changes_acc c = {.r = r,
+                            .t = t,
+                            .a = a->shared && t->visible ? a : NULL,
+                            .since = since,
+                            .last = since,
+                            .created = json_array(),
+                            .updated = json_array(),
+                            .destroyed = json_array(),
                             .max = json_is_integer(maxv) ? (size_t)json_integer_value(maxv) : 5000};
     if (c.max > 5000)
         c.max = 5000;
@@ -439,6 +455,18 @@ static json_t *invalid_error(struct jset *s, json_t *invalid)
     json_t *e = jmap_seterror_props(json_incref(invalid), b.data);
     buf_free(&b);
     return e;
+}
+
+void jset_keep_apart(struct jset *s, const char *prop, json_t *value)
+{
+    if (!s->apart)
+        s->apart = json_object();
+    json_object_set(s->apart, prop, value);
+}
+
+json_t *jset_patch(struct jset *s)
+{
+    return s->patch;
 }
 
 const char *jset_resolve(struct jset *s, const char *id)
@@ -556,6 +584,10 @@ static json_t *create_store(struct jset *s, const char *cid, json_t *given, json
     json_t *invalid = json_array();
     json_object_clear(s->reasons);
     json_t *err = NULL;
+    /* the id first, so validate knows the object it checks (share notifications) */
+    char id[16];
+    util_random_id(id, 12, t->id_prefix ? t->id_prefix : 'x');
+    json_object_set_new(obj, "id", json_string(id));
     s->prechecked = t->precheck != NULL;
     if (t->validate)
         err = t->validate(s, obj, NULL, invalid);
@@ -569,9 +601,6 @@ static json_t *create_store(struct jset *s, const char *cid, json_t *given, json
         json_decref(obj);
         return err;
     }
-    char id[16];
-    util_random_id(id, 12, t->id_prefix ? t->id_prefix : 'x');
-    json_object_set_new(obj, "id", json_string(id));
     int rc = put_object(s, t, id, obj, true);
     if (rc) {
         json_decref(obj);
@@ -675,14 +704,17 @@ static json_t *update_one(struct jset *s, const char *id, json_t *patch, json_t 
     }
     json_t *requested = json_deep_copy(obj);
     json_t *err = NULL;
+    s->patch = patch;
     if (t->validate && json_array_size(invalid) == 0)
         err = t->validate(s, obj, old, invalid);
+    s->patch = NULL;
     if (!err && json_array_size(invalid))
         err = invalid_error(s, invalid);
     json_decref(invalid);
     if (!err && json_size(obj) > max_size(t))
         err = jmap_seterror("tooLarge", "the object is larger than %zu octets", max_size(t));
-    int rc = !err && !json_equal(obj, old) ? put_object(s, t, id, obj, false) : 0;
+    bool apart = json_object_size(s->apart) > 0;
+    int rc = !err && (apart || !json_equal(obj, old)) ? put_object(s, t, id, obj, false) : 0;
     if (rc == STORE_EXISTS)
         err = jmap_seterror("alreadyExists", "another %s has its key (uid)", t->name);
     else if (rc)
@@ -692,14 +724,17 @@ static json_t *update_one(struct jset *s, const char *id, json_t *patch, json_t 
         json_t *server = json_object();
         json_object_foreach(obj, key, v)
         {
-            if (!json_equal(v, json_object_get(requested, key)))
-                json_object_set(server, key, v);
+            json_t *mine = json_object_get(s->apart, key);
+            if (!json_equal(mine ? mine : v, json_object_get(requested, key)))
+                json_object_set(server, key, mine ? mine : v);
         }
         *updated_out = jmap_or_null(server);
     }
     json_decref(requested);
     json_decref(obj);
     json_decref(old);
+    json_decref(s->apart);
+    s->apart = NULL;
     return err;
 }
 

@@ -75,6 +75,13 @@ int jset_destroy_other(struct jset *s, const struct jtype *t, const char *id);
  * s may be NULL (imports), then only the path is added. */
 void jset_invalid(struct jset *s, json_t *invalid, const char *path, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* In a validate hook of an update: the user's new value of prop is stored for them
+ * alone (a per-user property of a shared object, calendars-27 §5.4), so obj keeps the
+ * shared value; the update is still a change (state bump) and `updated` does not
+ * report prop as the server's change. */
+void jset_keep_apart(struct jset *s, const char *prop, json_t *value);
+/* In a validate hook: the PatchObject of the update being checked, or NULL. */
+json_t *jset_patch(struct jset *s);
 /* The real id of a creation made in this request, or the id itself. */
 const char *jset_resolve(struct jset *s, const char *id);
 
@@ -107,6 +114,12 @@ json_t *engine_query_filter_sort(struct jmap_req *r, const struct jtype *t, json
 /* Responds to a /query with the window of ids that position/anchor/limit select. */
 int engine_query_respond(struct jmap_req *r, const struct jtype *t, const char *account,
                          json_t *args, json_t *ids, int64_t state);
+/* Sharing (issue 14): removes from ids (in place) the objects the user may not see
+ * (t->visible) when a is reached through shares; inside a read transaction. */
+void engine_visible_filter(struct jmap_req *r, const struct jtype *t, const struct store_access *a,
+                           json_t *ids);
+/* Whose view the next snapshots hold (jmap_account sets it: "" or the sharee). */
+void engine_snapshot_scope(const char *scope);
 /* Query result snapshots for exact /queryChanges (query.c). */
 void engine_snapshot_save(const char *account, const char *type, json_t *args, int64_t state,
                           json_t *ids);

@@ -18,6 +18,8 @@ struct jset {
     json_t *created_cids; /* new id -> creation id, for reporting server changes */
     json_t *reasons;      /* path -> why it is invalid, for the object being checked */
     bool prechecked;      /* validate runs on an object precheck passed */
+    json_t *apart;        /* property -> value stored for the user alone (jset_keep_apart) */
+    json_t *patch;        /* the update being applied (borrowed), NULL otherwise */
 };
 
 void jset_init(struct jset *s, struct jmap_req *r, const struct jtype *t, const char *account,

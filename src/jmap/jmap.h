@@ -43,6 +43,12 @@ struct jmap_user {
     int ngroups;
     char groups[JMAP_MAX_GROUPS][64];
 };
+/* Who may use which account changed (a share, issue 14): anything that remembers a
+ * user's accounts (the HTTP credential cache) must load them again. touch inside
+ * the write, flush after its commit (the API does); generation counts changes. */
+void jmap_accounts_touch(void);
+void jmap_accounts_flush(void);
+uint64_t jmap_accounts_generation(void);
 /* The id of the user's own principal (their personal account's id), or NULL. */
 const char *jmap_user_principal(const struct jmap_user *u);
 /* Whether principal_id is the user's own principal or one of their groups. */
@@ -205,6 +211,12 @@ struct jtype {
      * new string, or NULL for none: the store enforces it (a unique index) and a
      * write that would break it fails with alreadyExists. */
     char *(*unique_key)(json_t *obj);
+    /* Sharing (RFC 9670 §4, issue 14), optional: whether the user may see object id
+     * in account a, asked only for an account reached through shares (a->shared).
+     * /changes reports an object they may not see as destroyed (or not at all),
+     * /query and /queryChanges leave it out, /copy cannot read it; /get relies on
+     * view or decorate. */
+    bool (*visible)(struct jmap_req *r, const struct store_access *a, const char *id);
 };
 
 /* Fills defaults for missing properties of obj from the type's table. */
@@ -355,6 +367,10 @@ json_t *jmap_account_object(const struct config *cfg, const struct jmap_user *us
 
 /* The session resource (RFC 8620 §2) for user, as a new JSON object. */
 json_t *jmap_session(struct jmap_server *srv, const struct jmap_user *user);
+
+/* Work to do after every API request, its calls committed (outgoing mail). */
+void jmap_register_after_request(void (*fn)(struct jmap_server *srv));
+void jmap_after_request(struct jmap_server *srv);
 
 /* Creates a new user's account contents: each module's provision hook. */
 int jmap_account_provision(struct jmap_server *srv, struct store_conn *c,

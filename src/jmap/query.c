@@ -275,6 +275,7 @@ int jmap_std_query(struct jmap_req *r, const struct jtype *t, json_t *args)
     int64_t state = store_state_get(r->conn, a->account_id, t->name);
     json_t *ids = run_query(r, t, a->account_id, json_object_get(args, "filter"),
                             json_object_get(args, "sort"));
+    engine_visible_filter(r, t, a, ids);
     store_rollback(r->conn);
 
     engine_snapshot_save(a->account_id, t->name, args, state, ids);
@@ -351,6 +352,26 @@ static struct {
 static uint64_t snapshot_clock;
 static pthread_mutex_t snapshot_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* Whose results a snapshot holds: "" for an account's full view, the user for one
+ * reached through shares (their results are filtered by their rights, issue 14).
+ * Set by jmap_account() for the method that runs on the thread. */
+static __thread char snapshot_scope[280];
+
+void engine_snapshot_scope(const char *scope)
+{
+    snprintf(snapshot_scope, sizeof snapshot_scope, "%s", scope ? scope : "");
+}
+
+void engine_visible_filter(struct jmap_req *r, const struct jtype *t, const struct store_access *a,
+                           json_t *ids)
+{
+    if (!a->shared || !t->visible)
+        return;
+    for (size_t i = json_array_size(ids); i-- > 0;)
+        if (!t->visible(r, a, json_string_value(json_array_get(ids, i))))
+            json_array_remove(ids, i);
+}
+
 static char *snapshot_key(const char *account, const char *type, json_t *args, int64_t state)
 {
     /* the arguments that decide the results: everything but the window */
@@ -364,7 +385,7 @@ static char *snapshot_key(const char *account, const char *type, json_t *args, i
     char *canon = json_dumps(q, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(q);
     char *key = NULL;
-    key = xasprintf("%s\n%s\n%s\n%lld", account, type, canon, (long long)state);
+    key = xasprintf("%s\n%s\n%s\n%lld\n%s", account, type, canon, (long long)state, snapshot_scope);
     free(canon);
     return key;
 }
@@ -559,6 +580,7 @@ int jmap_std_query_changes(struct jmap_req *r, const struct jtype *t, json_t *ar
     json_t *changed = engine_changed_ids(r->conn, a->account_id, t->name, since);
     json_t *ids = run_query(r, t, a->account_id, json_object_get(args, "filter"),
                             json_object_get(args, "sort"));
+    engine_visible_filter(r, t, a, ids);
     store_rollback(r->conn);
     int rc = engine_query_changes_respond(r, t, a->account_id, args, since, current, ids,
                                           changed, NULL);

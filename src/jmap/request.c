@@ -117,6 +117,7 @@ const struct store_access *jmap_account(struct jmap_req *r, json_t *args, const 
             jmap_error(r, "accountReadOnly", "account %s is read-only", id);
             return NULL;
         }
+        engine_snapshot_scope(a->shared ? r->user->name : "");
         return a;
     }
     /* RFC 8620 §5.4, §6.3: the source account of a copy has its own error */
@@ -752,6 +753,7 @@ void jmap_api_handle(struct jmap_server *srv, const struct jmap_user *user, cons
         json_decref(args);
         bound_response(&r, from, &used);
         store_rollback(r.conn); /* a method that failed midway leaves nothing open */
+        jmap_accounts_flush();  /* a share made by the call is seen at once */
         if (json_object_size(r.changed)) {
             push_hub_publish(srv->hub, r.changed); /* after the call's commit, §7 */
             json_object_clear(r.changed);
@@ -764,6 +766,7 @@ void jmap_api_handle(struct jmap_server *srv, const struct jmap_user *user, cons
     json_object_set_new(resp, "sessionState", json_string(jmap_session_state(user)));
     set_result(out, 200, json_dumps(resp, JSON_COMPACT), false);
     util_deadline_set(0);
+    jmap_after_request(srv); /* after the commits: e.g. the iMIP outbox */
     json_decref(resp);
     json_decref(r.created_ids);
     json_decref(r.changed);

@@ -181,6 +181,16 @@ void push_hub_publish(struct push_hub *h, json_t *changed)
         return;
     pthread_mutex_lock(&h->lock);
     h->seq++;
+    size_t gi;
+    json_t *g;
+    json_array_foreach(json_object_get(changed, "#grants"), gi, g)
+    {
+        json_int_t uid = json_integer_value(json_array_get(g, 0));
+        const char *acct = json_string_value(json_array_get(g, 1));
+        for (struct push_sub *s = h->subs; s && acct; s = s->next)
+            if (s->user_id == uid)
+                json_object_set_new(s->accounts, acct, json_true());
+    }
     for (struct push_sub *s = h->subs; s; s = s->next) {
         bool any = false;
         const char *acct;

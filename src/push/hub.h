@@ -21,7 +21,10 @@ struct push_hub *push_hub_new(void);
 /* Stops the timer and wakes every subscriber for the last time (they see closing). */
 void push_hub_shutdown(struct push_hub *h);
 void push_hub_free(struct push_hub *h);
-/* changed: accountId -> {TypeName -> state string}. Thread-safe. */
+/* changed: accountId -> {TypeName -> state string}. Thread-safe. The key "#grants"
+ * (not an account id) holds [[user id, account id], ...]: accounts newly shared
+ * with a user (issue 14), added first to that user's open subscriptions so they see
+ * the account's changes from now on. */
 void push_hub_publish(struct push_hub *h, json_t *changed);
 /* Number of subscribers (for limits and tests). */
 int push_hub_count(struct push_hub *h);

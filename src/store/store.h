@@ -74,6 +74,8 @@ struct store_access {
     bool shared; /* reached through shares of its collections only (issue 14): the
                     rights are per collection (its shareWith), may_write says some
                     share grants a write right */
+    bool subscribed; /* RFC 9670 §1.4: the user's own, granted whole, or subscribed to
+                        (isSubscribed, per user) at least one shared collection */
 };
 /* Accounts the user may use (their own first). Returns the count (≤ max) or -1. */
 int store_user_accounts(struct store_conn *c, int64_t user_id, struct store_access *out,
@@ -81,6 +83,8 @@ int store_user_accounts(struct store_conn *c, int64_t user_id, struct store_acce
 /* Accounts are the user's own, those granted whole (store_access_grant) and those
  * where a collection is shared (store_share_set) with the user's principal (the id
  * of their own account) or with a group they are in. */
+/* The user whose own account is account_id. */
+int store_user_by_account(struct store_conn *c, const char *account_id, struct store_user *out);
 /* Grants user access to the account owned by owner_name. */
 int store_access_grant(struct store_conn *c, int64_t user_id, const char *account_id,
                        bool may_write);
@@ -216,6 +220,15 @@ int64_t store_index_rank(struct store_conn *c, const char *account, const char *
 /* The number of indexed objects with an order and without one; STORE_OK or STORE_ERR. */
 int store_index_count(struct store_conn *c, const char *account, const char *type, int64_t *ordered,
                       int64_t *unordered);
+
+/* The objects of store_text_search, each with its modseq and its index order
+ * (has_order false where it has none), in no particular order (issue 21: a caller
+ * sorts and checks the hits and stops at the page it needs). */
+int store_text_hits(struct store_conn *c, const char *account, const char *type,
+                    const struct store_text_term *terms, size_t nterms,
+                    int (*cb)(const char *id, int64_t modseq, bool has_order, int64_t order,
+                              void *ud),
+                    void *ud);
 
 /* ---- read-only feeds ------------------------------------------------------------------- */
 /* A secret URL token (stored as its hash) that names one collection of an account. */

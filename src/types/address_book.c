@@ -8,6 +8,7 @@
 
 #include "jmap/engine.h"
 #include "types/contacts_internal.h"
+#include "types/share.h"
 #include "types/types.h"
 
 static const struct jprop book_props[] = {
@@ -28,19 +29,27 @@ static const struct argspec book_set_args[] = {
     {NULL, 0, 0},
 };
 
-/* §2 AddressBookRights: the owner may do everything; a user with write access to
- * the account may read and write cards; a read-only sharee may only read. Only
- * the owner may share or delete the address book itself. */
-static json_t *book_rights(const struct store_access *a)
-{
-    bool w = a->may_write, owner = a->may_write && a->is_personal;
-    return json_pack("{s:b, s:b, s:b, s:b}", "mayRead", 1, "mayWrite", w, "mayShare", owner,
-                     "mayDelete", owner);
-}
-
+/* §2 AddressBookRights (share.c): the owner may do everything; a user with write
+ * access to the whole account may read and write cards, a read-only one only read;
+ * a sharee has what shareWith gives them. */
 static void book_decorate(struct jmap_req *r, const struct store_access *a, json_t *obj)
 {
-    json_object_set_new(obj, "myRights", book_rights(a));
+    json_object_set_new(
+        obj, "myRights",
+        share_rights_json(SHARE_ADDRESS_BOOK, share_rights(r, a, SHARE_ADDRESS_BOOK, obj)));
+}
+
+static json_t *book_view(struct jmap_req *r, const struct store_access *a, json_t *obj,
+                         json_t *props, json_t *args)
+{
+    (void)args;
+    json_t *out = share_collection_view(r, a, SHARE_ADDRESS_BOOK, obj);
+    return out ? types_select_props(out, props) : NULL;
+}
+
+static int book_index(struct store_conn *c, const char *account, const char *id, json_t *obj)
+{
+    return share_collection_index(c, SHARE_ADDRESS_BOOK, account, id, obj);
 }
 
 static json_t *book_validate(struct jset *s, json_t *obj, json_t *old, json_t *invalid)
@@ -57,30 +66,18 @@ static json_t *book_validate(struct jset *s, json_t *obj, json_t *old, json_t *i
         jset_invalid(s, invalid, "sortOrder", "must be an UnsignedInt below 2^31");
     if (!json_is_boolean(json_object_get(obj, "isSubscribed")))
         jset_invalid(s, invalid, "isSubscribed", "must be a Boolean");
-    v = json_object_get(obj, "shareWith");
-    bool changed = !old || !json_equal(v, json_object_get(old, "shareWith"));
-    const struct store_access *a = jset_access(s);
-    if (changed && !(json_is_null(v) || (json_is_object(v) && json_object_size(v) == 0))) {
-        /* §2.3: shareWith may only be set with the mayShare right; and sharing needs
-         * Principals (RFC 9670), which this server does not have: no principal id
-         * can be valid. */
-        if (a && !(a->may_write && a->is_personal))
-            return jmap_seterror("forbidden", "only the owner may share this address book");
-        jset_invalid(s, invalid, "shareWith", "sharing needs principals, which this server has not");
-    } else if (json_is_object(v)) {
-        json_object_set_new(obj, "shareWith", json_null());
-    }
     json_object_del(obj, "myRights"); /* computed on /get, never stored */
-    return NULL;
+    /* §2.3 shareWith (mayShare) and what a sharee may change (share.c) */
+    return share_collection_validate(s, SHARE_ADDRESS_BOOK, obj, old, invalid);
 }
 
 /* ---- destroy: addressBookHasContents / onDestroyRemoveContents ---------------------- */
 
 static json_t *book_destroy(struct jset *s, const char *id, json_t *old)
 {
-    const struct store_access *a = jset_access(s);
-    if (a && !(a->may_write && a->is_personal)) /* §2 mayDelete */
-        return jmap_seterror("forbidden", "only the owner may destroy this address book");
+    json_t *err = share_collection_destroy(s, SHARE_ADDRESS_BOOK, old); /* §2 mayDelete */
+    if (err)
+        return err;
     /* §2.3: cards leave it; those in no other address book are destroyed */
     return types_destroy_collection(s, id, &contact_card_type, "addressBookIds",
                                     "onDestroyRemoveContents", "addressBookHasContents");
@@ -94,7 +91,10 @@ const struct jtype address_book_type = {
     .id_prefix = 'b',
     .set_args = book_set_args,
     .decorate = book_decorate,
+    .view = book_view,
     .validate = book_validate,
     .destroy = book_destroy,
+    .index = book_index,
+    .visible = share_book_visible_id,
     .finish = types_finish_set_default, /* onSuccessSetIsDefault (§2.3) */
 };

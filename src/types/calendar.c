@@ -9,6 +9,7 @@
 #include "jmap/engine.h"
 #include "types/calendar_event.h"
 #include "types/subscription.h"
+#include "types/share.h"
 #include "types/types.h"
 #include "util/util.h"
 
@@ -45,19 +46,33 @@ static json_t *calendar_account_capability(const struct config *cfg, const struc
     return json_pack("{s:i, s:s, s:s, s:s, s:i, s:b}", "maxCalendarsPerEvent", 32, "minDateTime",
                      "0001-01-01T00:00:00Z", "maxDateTime", "9999-12-31T23:59:59Z",
                      "maxExpandedQueryDuration", "P400D", "maxParticipantsPerEvent", 1000,
-                     "mayCreateCalendar", a->may_write);
+                     "mayCreateCalendar", a->may_write && !a->shared);
 }
 
-/* §4 CalendarRights: the owner may do everything; a read-only sharee may read. */
+/* §4 CalendarRights (share.c): the owner may do everything; an account-wide grant
+ * reads (and writes) every calendar; a sharee has what shareWith gives them. */
 static void calendar_decorate(struct jmap_req *r, const struct store_access *a, json_t *obj)
 {
-    bool w = a->may_write;
     json_object_set_new(obj, "myRights",
-                        json_pack("{s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b}", "mayReadFreeBusy", 1,
-                                  "mayReadItems", 1, "mayWriteAll", w, "mayWriteOwn", w,
-                                  "mayUpdatePrivate", w, "mayRSVP", w, "mayShare", w, "mayDelete",
-                                  w && a->is_personal));
-    subscription_calendar_rights(obj, json_object_get(obj, "myRights"));
+                        share_rights_json(SHARE_CALENDAR, share_rights(r, a, SHARE_CALENDAR, obj)));
+    subscription_calendar_rights(obj, json_object_get(obj, "myRights")); /* issue 17 */
+}
+
+/* §4.1: a sharee sees their own per-user properties, and no calendar they cannot
+ * read. */
+static json_t *calendar_view(struct jmap_req *r, const struct store_access *a, json_t *obj,
+                             json_t *props, json_t *args)
+{
+    (void)args;
+    json_t *out = share_collection_view(r, a, SHARE_CALENDAR, obj);
+    if (out) /* issue 17: a subscribed calendar's events come from its feed */
+        subscription_calendar_rights(out, json_object_get(out, "myRights"));
+    return out ? types_select_props(out, props) : NULL;
+}
+
+static int calendar_index(struct store_conn *c, const char *account, const char *id, json_t *obj)
+{
+    return share_collection_index(c, SHARE_CALENDAR, account, id, obj);
 }
 
 /* ---- validation ------------------------------------------------------------------------ */
@@ -185,27 +200,21 @@ static json_t *calendar_validate(struct jset *s, json_t *obj, json_t *old, json_
     v = json_object_get(obj, "timeZone");
     if (!json_is_null(v) && !(json_is_string(v) && types_is_time_zone(json_string_value(v))))
         jset_invalid(s, invalid, "timeZone", "not a time zone id of the server (IANA)");
-    v = json_object_get(obj, "shareWith");
-    /* Sharing needs Principals (RFC 9670), which this server does not have yet:
-     * no principal id can be valid. */
-    if (!json_is_null(v) && !(json_is_object(v) && json_object_size(v) == 0))
-        jset_invalid(s, invalid, "shareWith", "sharing needs principals, which this server has not");
-    else if (json_is_object(v))
-        json_object_set_new(obj, "shareWith", json_null());
     check_default_alerts(s, obj, old ? json_string_value(json_object_get(old, "id")) : NULL,
                          invalid);
     json_object_del(obj, "myRights"); /* computed on /get, never stored */
     subscription_calendar_validate(s, obj, old, invalid);
-    return NULL;
+    /* §4.3 shareWith, and what a sharee may change (share.c) */
+    return share_collection_validate(s, SHARE_CALENDAR, obj, old, invalid);
 }
 
 /* ---- destroy: calendarHasEvent / onDestroyRemoveEvents ---------------------------------- */
 
 static json_t *calendar_destroy(struct jset *s, const char *id, json_t *old)
 {
-    const struct store_access *a = jset_access(s);
-    if (a && !a->is_personal) /* myRights.mayDelete */
-        return jmap_seterror("forbidden", "only the owner may delete a calendar (mayDelete)");
+    json_t *err = share_collection_destroy(s, SHARE_CALENDAR, old); /* myRights.mayDelete */
+    if (err)
+        return err;
     /* §4.3: events leave it; those in no other calendar are destroyed */
     return types_destroy_collection(s, id, &calendar_event_type, "calendarIds",
                                     "onDestroyRemoveEvents", "calendarHasEvent");
@@ -222,7 +231,10 @@ const struct jtype calendar_type = {
     .id_prefix = 'c',
     .set_args = calendar_set_args,
     .decorate = calendar_decorate,
+    .view = calendar_view,
     .validate = calendar_validate,
     .destroy = calendar_destroy,
+    .index = calendar_index,
+    .visible = share_calendar_visible_id,
     .finish = types_finish_set_default,
 };

@@ -21,6 +21,8 @@
 #include "jmap/engine.h"
 #include "types/calendar_event.h"
 #include "types/subscription.h"
+#include "types/event_cache.h"
+#include "types/share.h"
 #include "types/types.h"
 #include "util/util.h"
 
@@ -201,12 +203,17 @@ static bool is_series_start(const json_t *base, const char *rid)
 
 json_t *event_instance(const json_t *base, const char *base_id, const char *rid)
 {
+    return event_instance_known(base, base_id, rid, false);
+}
+
+json_t *event_instance_known(const json_t *base, const char *base_id, const char *rid, bool occurs)
+{
     if (!is_recurring(base))
         return NULL;
     json_t *override = json_object_get(json_object_get(base, "recurrenceOverrides"), rid);
     if (json_is_true(json_object_get(override, "excluded")))
         return NULL;
-    if (!override && !is_series_start(base, rid) && !recur_rule_generates(base, rid))
+    if (!occurs && !override && !is_series_start(base, rid) && !recur_rule_generates(base, rid))
         return NULL;
     json_t *inst = json_deep_copy(base);
     json_object_del(inst, "recurrenceRule");
@@ -230,14 +237,26 @@ json_t *event_instance(const json_t *base, const char *base_id, const char *rid)
     return inst;
 }
 
+/* An instance for /get (§5.11: the ids of an expanded query). Issue 21: the series
+ * comes from the parsed-event cache when it holds the stored version, with its
+ * occurrences, rather than being read, parsed and its rule run again per instance
+ * (the /get of a month's 530 instances cost 20 times the query). */
 static json_t *event_load_synthetic(struct jmap_req *r, const char *account, const char *id)
 {
     char base_id[64], rid[20];
     if (!event_instance_parse(id, base_id, rid))
         return NULL;
-    json_t *base = store_object_get(jmap_req_conn(r), account, calendar_event_type.name, base_id);
-    json_t *inst = base ? event_instance(base, base_id, rid) : NULL;
-    json_decref(base);
+    struct store_conn *c = jmap_req_conn(r);
+    int64_t m = store_object_modseq(c, account, calendar_event_type.name, base_id);
+    if (m < 0)
+        return NULL;
+    struct event_cached *e = event_cache_peek(account, base_id, m);
+    if (!e)
+        e = event_cache_get(c, account, base_id, m, NULL);
+    if (!e)
+        return NULL;
+    json_t *inst = event_instance_known(e->obj, base_id, rid, event_cache_has_rid(e, rid));
+    event_cache_release(e);
     return inst;
 }
 
@@ -751,22 +770,6 @@ static json_t *event_check(struct jset *s, json_t *obj, json_t *old, json_t *inv
                                  JSCAL_ALLOW_MISSING_SERVER_SET | JSCAL_BIS17, check_uid_now);
     if (err || json_array_size(invalid))
         return err;
-    /* §5.9.2: scheduling is not available on this server yet: when asked to send
-     * messages for an event with other participants, say so */
-    if (json_is_true(json_object_get(jset_args(s), "sendSchedulingMessages"))) {
-        json_t *mine = account_addresses(jmap_req_conn(r), jset_account(s), NULL);
-        const char *pid;
-        json_t *p;
-        bool others = false;
-        json_object_foreach(json_object_get(obj, "participants"), pid, p)
-        {
-            others |= !is_mine(mine, json_string_value(json_object_get(p, "calendarAddress")));
-        }
-        json_decref(mine);
-        if (others)
-            return jmap_seterror("noSupportedScheduleMethods",
-                                 "this server cannot send scheduling messages");
-    }
     return NULL;
 }
 
@@ -781,28 +784,38 @@ static json_t *event_precheck(struct jset *s, json_t *obj, json_t *invalid)
  * its calendars still exist, and no other event took its uid; else everything. */
 static json_t *event_validate(struct jset *s, json_t *obj, json_t *old, json_t *invalid)
 {
+    json_t *denied = share_member_check(s, SHARE_CALENDAR, obj, old); /* §4 myRights */
+    if (denied)
+        return denied;
     json_t *feed_only = subscription_event_check(s, obj, old); /* issue 17 §1 */
     if (feed_only)
         return feed_only;
-    if (old || !jset_prechecked(s))
-        return event_check(s, obj, old, invalid, true);
-    check_calendar_ids(s, obj, invalid);
-    if (json_array_size(invalid))
-        return NULL;
-    return check_uid(s, jset_conn(s), jset_account(s), obj, NULL, invalid);
+    json_t *err;
+    if (old || !jset_prechecked(s)) {
+        err = event_check(s, obj, old, invalid, true);
+    } else {
+        check_calendar_ids(s, obj, invalid);
+        err = json_array_size(invalid) ? NULL
+                                       : check_uid(s, jset_conn(s), jset_account(s), obj, NULL,
+                                                   invalid);
+    }
+    if (err || json_array_size(invalid))
+        return err;
+    return scheduling_check(s, obj, old); /* §5.9.2 sendSchedulingMessages */
 }
 
 static json_t *event_destroy(struct jset *s, const char *id, json_t *old)
 {
+    json_t *denied = share_member_check(s, SHARE_CALENDAR, NULL, old); /* §4 myRights */
+    if (denied)
+        return denied;
     json_t *feed_only = subscription_event_check(s, NULL, old); /* issue 17 §1 */
     if (feed_only)
         return feed_only;
-    if (json_is_true(json_object_get(jset_args(s), "sendSchedulingMessages")) &&
-        json_object_size(json_object_get(old, "participants")) > 1)
-        return jmap_seterror("noSupportedScheduleMethods",
-                             "this server cannot send scheduling messages");
-    subscription_note_destroyed(s, old); /* its uid, for feeds' STATUS:DELETED */
-    return NULL;
+    json_t *err = scheduling_check(s, NULL, old); /* §5.9.2: CANCEL, or REPLY */
+    if (!err)
+        subscription_note_destroyed(s, old); /* its uid, for feeds' STATUS:DELETED */
+    return err;
 }
 
 /* ---- the side index --------------------------------------------------------------------------- */
@@ -1041,7 +1054,10 @@ static void reduce_participants(json_t *participants, json_t *mine)
 static json_t *event_view(struct jmap_req *r, const struct store_access *a, json_t *obj,
                           json_t *props, json_t *args)
 {
+    if (!share_member_visible(r, a, SHARE_CALENDAR, obj))
+        return NULL; /* a sharee's unreadable calendars, secret events (§5.7) */
     json_t *out = json_deep_copy(obj);
+    share_member_view(r, a, SHARE_CALENDAR, out); /* §5.4 per-user, §5.7 private */
     const char *float_tz = json_string_value(json_object_get(args, "timeZone"));
     bool instance = json_object_get(out, "baseEventId") != NULL;
     if (!json_object_get(out, "isDraft"))
@@ -1223,6 +1239,8 @@ const struct jtype calendar_event_type = {
     .open_props = true,
     .get_prepare = event_get_prepare,
     .view = event_view,
+    .visible = share_event_visible_id,
+    .finish = scheduling_finish,
     .load_synthetic = event_load_synthetic,
     .synthetic_update = event_synthetic_update,
     .index = event_index,

@@ -32,6 +32,7 @@ static void calendars_register_methods(void)
 {
     jmap_register_method("ParticipantIdentity/set", JMAP_CALENDARS, participant_identity_set);
     calendar_event_query_register();
+    jmap_register_after_request(imip_drain); /* iMIP out, after the commit */
 }
 
 static const struct jcapability *const calendars_capabilities[] = {
@@ -44,6 +45,7 @@ static const struct jtype *const calendars_types[] = {
     &calendar_type,
     &participant_identity_type,
     &calendar_event_type,
+    &calendar_event_notification_type,
     NULL,
 };
 

@@ -17,6 +17,7 @@
 #include "jmap/blob.h"
 #include "jmap/engine.h"
 #include "types/contacts_internal.h"
+#include "types/share.h"
 #include "types/types.h"
 #include "util/util.h"
 
@@ -357,6 +358,25 @@ static void copy_blobs(struct jset *s, json_t *card)
     }
 }
 
+/* RFC 9610 §2 AddressBookRights of a sharee (share.c): only cards of address books
+ * they may read exist for them. */
+static json_t *card_view(struct jmap_req *r, const struct store_access *a, json_t *obj,
+                         json_t *props, json_t *args)
+{
+    (void)args;
+    if (!share_member_visible(r, a, SHARE_ADDRESS_BOOK, obj))
+        return NULL;
+    json_t *out = json_deep_copy(obj);
+    share_member_view(r, a, SHARE_ADDRESS_BOOK, out);
+    return types_select_props(out, props);
+}
+
+static json_t *card_destroy(struct jset *s, const char *id, json_t *old)
+{
+    (void)id;
+    return share_member_check(s, SHARE_ADDRESS_BOOK, NULL, old);
+}
+
 static json_t *card_validate(struct jset *s, json_t *obj, json_t *old, json_t *invalid)
 {
     /* addressBookIds keys may name AddressBooks created in this request ("#cid") */
@@ -372,6 +392,9 @@ static json_t *card_validate(struct jset *s, json_t *obj, json_t *old, json_t *i
         }
         json_object_set_new(obj, "addressBookIds", resolved);
     }
+    json_t *err = share_member_check(s, SHARE_ADDRESS_BOOK, obj, old); /* mayWrite */
+    if (err)
+        return err;
     copy_blobs(s, obj);
     const char *self = old ? json_string_value(json_object_get(old, "id")) : NULL;
     bool copy = json_object_get(jset_args(s), "fromAccountId") != NULL;
@@ -434,6 +457,9 @@ const struct jtype contact_card_type = {
     .id_prefix = 'k',
     .open_props = true,
     .validate = card_validate,
+    .destroy = card_destroy,
+    .view = card_view,
+    .visible = share_card_visible_id,
     .blob_ids = card_blob_ids,
     .unique_key = card_unique_key,
     .filter = contact_filter_hook,

@@ -39,11 +39,14 @@ static const char *const field_names[NFIELDS] = {
 enum { S_GIVEN, S_SURNAME, S_SURNAME2, NSORTS };
 static const char *const sort_kinds[NSORTS] = {"given", "surname", "surname2"};
 
+/* Issue 21: a record keeps what filters and sorts read, not the card (whose parsed
+ * form was most of the 1.19 GB a 100,000-card account held). */
 struct crec {
     char *id;
-    json_t *card;                /* owned, never modified */
+    char *uid, *kind;            /* NULL when absent */
+    json_t *books, *members;     /* the card's addressBookIds and members, or NULL */
     char *text[NFIELDS];         /* case-folded, values separated by '\n' */
-    const char *sort[NSORTS];    /* first component of the kind, borrowed from card */
+    char *sort[NSORTS];          /* first component of the kind (copied), or NULL */
     char *sortkey[NSORTS];       /* its case-folded key, or NULL */
     int64_t created, updated;    /* milliseconds since the epoch */
     bool has_created, has_updated;
@@ -129,7 +132,12 @@ static struct crec *rec_new(const char *id, json_t *card)
 {
     struct crec *r = xcalloc(1, sizeof *r);
     r->id = xstrdup(id);
-    r->card = json_incref(card);
+    const char *uid = json_string_value(json_object_get(card, "uid"));
+    const char *ckind = json_string_value(json_object_get(card, "kind"));
+    r->uid = uid ? xstrdup(uid) : NULL;
+    r->kind = ckind ? xstrdup(ckind) : NULL;
+    r->books = json_incref(json_object_get(card, "addressBookIds")); /* outlives card */
+    r->members = json_incref(json_object_get(card, "members"));
     struct buf b[NFIELDS] = {{0}};
     json_t *name = json_object_get(card, "name"), *comp;
     size_t i;
@@ -148,7 +156,7 @@ static struct crec *rec_new(const char *id, json_t *card)
                 continue;
             add_value(&b[F_GIVEN + k], value, '\n');
             if (!r->sort[k])
-                r->sort[k] = json_string_value(value);
+                r->sort[k] = xstrdup(json_string_value(value));
         }
     }
     if (comps.len) {
@@ -217,9 +225,14 @@ static void rec_free(struct crec *r)
         return;
     for (int f = 0; f < NFIELDS; f++)
         free(r->text[f]);
-    for (int k = 0; k < NSORTS; k++)
+    for (int k = 0; k < NSORTS; k++) {
         free(r->sortkey[k]);
-    json_decref(r->card);
+        free(r->sort[k]);
+    }
+    json_decref(r->books);
+    json_decref(r->members);
+    free(r->uid);
+    free(r->kind);
     free(r->id);
     free(r);
 }
@@ -368,7 +381,6 @@ static struct cnode *compile(json_t *f)
 
 static bool leaf_match(const struct cnode *n, const struct crec *r)
 {
-    json_t *card = r->card;
     if (n->key < NFIELDS) {
         const char *text = r->text[n->key];
         for (size_t i = 0; i < n->nterms; i++)
@@ -379,18 +391,14 @@ static bool leaf_match(const struct cnode *n, const struct crec *r)
     }
     switch (n->key) {
     case K_IN_BOOK:
-        return json_is_true(json_object_get(json_object_get(card, "addressBookIds"), n->str));
-    case K_UID: {
-        const char *uid = json_string_value(json_object_get(card, "uid"));
-        return uid && strcmp(uid, n->str) == 0;
-    }
+        return json_is_true(json_object_get(r->books, n->str));
+    case K_UID:
+        return r->uid && strcmp(r->uid, n->str) == 0;
     case K_HAS_MEMBER:
-        return json_is_true(json_object_get(json_object_get(card, "members"), n->str));
-    case K_KIND: {
+        return json_is_true(json_object_get(r->members, n->str));
+    case K_KIND:
         /* RFC 9553 §2.1.4: kind defaults to "individual" */
-        const char *kind = json_string_value(json_object_get(card, "kind"));
-        return strcmp(kind ? kind : "individual", n->str) == 0;
-    }
+        return strcmp(r->kind ? r->kind : "individual", n->str) == 0;
     case K_CREATED_BEFORE:
         return r->has_created && r->created < n->ms;
     case K_CREATED_AFTER:
@@ -517,6 +525,10 @@ struct cindex {
     size_t n, cap;
     json_t *pos;  /* id -> index in recs */
     json_t *uids; /* uid -> id */
+    /* issue 21: the order of the last sort asked for (indexes into recs), kept
+     * until the next change, so that paging a sorted query does not sort again */
+    char *sorted_by; /* the sort's canonical JSON, or NULL */
+    size_t *sorted;
     struct cindex *next;
 };
 
@@ -527,6 +539,10 @@ static struct cindex *registry;
 static void index_dirty(struct cindex *x)
 {
     x->in_id_order = false;
+    free(x->sorted_by);
+    free(x->sorted);
+    x->sorted_by = NULL;
+    x->sorted = NULL;
     for (int f = 0; f < NFIELDS; f++)
         x->fields[f].valid = false;
 }
@@ -538,9 +554,9 @@ static void index_remove(struct cindex *x, const char *id)
         return;
     size_t i = (size_t)json_integer_value(p);
     struct crec *r = x->recs[i];
-    const char *uid = json_string_value(json_object_get(r->card, "uid"));
-    if (uid && json_equal(json_object_get(x->uids, uid), json_object_get(r->card, "id")))
-        json_object_del(x->uids, uid);
+    const char *owner = r->uid ? json_string_value(json_object_get(x->uids, r->uid)) : NULL;
+    if (owner && strcmp(owner, r->id) == 0)
+        json_object_del(x->uids, r->uid);
     json_object_del(x->pos, id);
     if (i != x->n - 1) {
         x->recs[i] = x->recs[x->n - 1];
@@ -772,6 +788,39 @@ static void eval(struct cindex *x, const struct cnode *n, unsigned char *out)
     free(kid);
 }
 
+static int compare_idx(const void *pa, const void *pb, void *ud)
+{
+    struct crec *const *recs = ((void **)ud)[0];
+    const struct crec *a = recs[*(const size_t *)pa], *b = recs[*(const size_t *)pb];
+    return compare_recs(&a, &b, ((void **)ud)[1]);
+}
+
+/* The indexes of x->recs in the order of spec (sort is its JSON), sorted once after
+ * each change. Call with x in id order. */
+static const size_t *sorted_order(struct cindex *x, json_t *sort, struct sort_spec *spec)
+{
+    char *key = json_dumps(sort, JSON_COMPACT | JSON_SORT_KEYS);
+    if (x->sorted && key && strcmp(key, x->sorted_by) == 0) {
+        free(key);
+        return x->sorted;
+    }
+    free(x->sorted_by);
+    free(x->sorted);
+    x->sorted_by = key;
+    x->sorted = xmalloc((x->n + 1) * sizeof *x->sorted);
+    for (size_t i = 0; i < x->n; i++)
+        x->sorted[i] = i;
+    void *ud[2] = {x->recs, spec};
+    if (x->n > 1)
+        qsort_r(x->sorted, x->n, sizeof *x->sorted, compare_idx, ud);
+    if (!key) { /* not kept */
+        const size_t *out = x->sorted;
+        x->sorted = NULL;
+        return out; /* the caller frees it: see contact_query_run */
+    }
+    return x->sorted;
+}
+
 json_t *contact_query_run(struct jmap_req *r, const char *account, json_t *filter, json_t *sort)
 {
     struct cindex *x = index_acquire(jmap_req_conn(r), account, true);
@@ -785,10 +834,6 @@ json_t *contact_query_run(struct jmap_req *r, const char *account, json_t *filte
     if (f)
         eval(x, f, bits);
     size_t n = 0;
-    for (size_t i = 0; i < x->n; i++)
-        if (bits[i])
-            hits[n++] = x->recs[i];
-    free(bits);
     struct sort_spec spec = {xcalloc(json_array_size(sort) + 1, sizeof *spec.c), 0};
     size_t i;
     json_t *c;
@@ -800,8 +845,19 @@ json_t *contact_query_run(struct jmap_req *r, const char *account, json_t *filte
             json_is_false(json_object_get(c, "isAscending")),
             coll && strcmp(coll, "i;unicode-casemap") ? coll : NULL};
     }
-    if (spec.n) /* hits are in id order already */
-        qsort_r(hits, n, sizeof *hits, compare_recs, &spec);
+    if (spec.n) { /* the hits in the sort's order */
+        const size_t *order = sorted_order(x, sort, &spec);
+        for (size_t k = 0; k < x->n; k++)
+            if (bits[order[k]])
+                hits[n++] = x->recs[order[k]];
+        if (order != x->sorted)
+            free((void *)order);
+    } else { /* in id order already */
+        for (size_t k = 0; k < x->n; k++)
+            if (bits[k])
+                hits[n++] = x->recs[k];
+    }
+    free(bits);
     json_t *ids = json_array();
     for (size_t k = 0; k < n; k++) /* ids are checked JMAP Ids: ASCII */
         json_array_append_new(ids, json_string_nocheck(hits[k]->id));

@@ -1,6 +1,6 @@
 /*
  * event_cache.c — see event_cache.h. A chained hash table under one mutex, at
- * most MAX_ENTRIES entries and about EVENT_CACHE_MAX_BYTES of memory (beyond either,
+ * most MAX_ENTRIES entries and about the config's cache_size of memory (beyond either,
  * an old chain is dropped: entries of destroyed events stay until pushed out, and one
  * entry can hold 20,000 occurrences, issue 19 §8). Occurrences are computed over
  * the whole series when it ends, or over three years from its start when it does
@@ -21,9 +21,20 @@
 #define MAX_ENTRIES 100000
 #define HORIZON (3LL * 366 * 86400)
 #define MAX_OCC 20000
+#define FAR_FUTURE 253402300799LL /* 9999-12-31T23:59:59Z */
 
 static struct event_cached *slots[SLOTS];
-static size_t nentries, nbytes;
+
+/* single events in a zone: (key, modseq) -> their span (event_cache_span) */
+struct span {
+    struct span *next;
+    int64_t modseq, start, end;
+    char key[]; /* account \t id */
+};
+static struct span *spans[SLOTS];
+static size_t span_bytes;
+static size_t span_cursor;
+static size_t nentries, nbytes, max_bytes = EVENT_CACHE_MAX_BYTES;
 static size_t evict_cursor;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -53,6 +64,55 @@ static void drop_chain(size_t s)
     }
 }
 
+void event_cache_set_limit(size_t bytes)
+{
+    pthread_mutex_lock(&lock);
+    max_bytes = bytes;
+    pthread_mutex_unlock(&lock);
+}
+
+size_t event_cache_limit(void)
+{
+    pthread_mutex_lock(&lock);
+    size_t n = max_bytes;
+    pthread_mutex_unlock(&lock);
+    return n;
+}
+
+/* About what jansson allocates for v (issue 21: four times the JSON text, the old
+ * estimate, was a quarter of the resident memory the cache really took): a node
+ * and its allocator overhead per value, an object's hash table and one entry per
+ * member, the text of keys and strings. */
+static size_t json_footprint(json_t *v)
+{
+    size_t n = 0, i;
+    const char *k;
+    json_t *x;
+    switch (json_typeof(v)) {
+    case JSON_OBJECT:
+        n = 96 + 16 * json_object_size(v);
+        json_object_foreach(v, k, x)
+        {
+            n += 64 + strlen(k) + json_footprint(x);
+        }
+        return n;
+    case JSON_ARRAY:
+        n = 64 + 8 * json_array_size(v);
+        json_array_foreach(v, i, x)
+        {
+            n += json_footprint(x);
+        }
+        return n;
+    case JSON_STRING:
+        return 64 + json_string_length(v);
+    case JSON_INTEGER:
+    case JSON_REAL:
+        return 32;
+    default:
+        return 0; /* true, false and null are shared */
+    }
+}
+
 size_t event_cache_bytes(void)
 {
     pthread_mutex_lock(&lock);
@@ -61,11 +121,15 @@ size_t event_cache_bytes(void)
     return n;
 }
 
+static void span_drop_chain(size_t s);
+
 void event_cache_clear(void)
 {
     pthread_mutex_lock(&lock);
-    for (size_t i = 0; i < SLOTS; i++)
+    for (size_t i = 0; i < SLOTS; i++) {
         drop_chain(i);
+        span_drop_chain(i);
+    }
     pthread_mutex_unlock(&lock);
 }
 
@@ -80,12 +144,18 @@ static size_t slot_of(const char *key)
 /* Expands the whole series (or HORIZON of it) into e->occ. */
 static void expand(struct event_cached *e)
 {
-    int64_t first = 0, last = 0;
+    int64_t first = -FAR_FUTURE, last = FAR_FUTURE - 1;
     int unbounded = 0;
     char *err = NULL;
     recur_limits lim = {MAX_OCC, 0};
-    if (recur_series_bounds(e->obj, e->float_tz, &lim, &first, &last, &unbounded, &err) !=
-        RECUR_OK) {
+    /* Issue 21: a series with an end (a rule with count or until, or none) is expanded
+     * in one pass over all time; only an endless one needs its bounds first (which
+     * cost a pass of their own: 28% of a first query after a start). */
+    json_t *rule = json_object_get(e->obj, "recurrenceRule");
+    bool endless =
+        json_is_object(rule) && !json_object_get(rule, "count") && !json_object_get(rule, "until");
+    if (endless && recur_series_bounds(e->obj, e->float_tz, &lim, &first, &last, &unbounded,
+                                       &err) != RECUR_OK) {
         log_debug("event cache: no bounds for %s: %s", e->key, err ? err : "?");
         free(err);
         return;
@@ -117,6 +187,93 @@ static void expand(struct event_cached *e)
     recur_iter_free(it);
     e->covered_until = unbounded ? to : INT64_MAX;
     e->expanded = true;
+}
+
+static void span_drop_chain(size_t s)
+{
+    struct span *x = spans[s];
+    spans[s] = NULL;
+    while (x) {
+        struct span *next = x->next;
+        span_bytes -= sizeof *x + strlen(x->key) + 1;
+        free(x);
+        x = next;
+    }
+}
+
+/* Records e's span if it is a single event in a zone; call with lock held. */
+static void span_put(const struct event_cached *e, size_t s)
+{
+    if (e->recurring || e->floating || !e->expanded || e->nocc != 1)
+        return;
+    for (struct span **pp = &spans[s]; *pp; pp = &(*pp)->next)
+        if (strcmp((*pp)->key, e->key) == 0) {
+            struct span *old = *pp;
+            *pp = old->next;
+            span_bytes -= sizeof *old + strlen(old->key) + 1;
+            free(old);
+            break;
+        }
+    size_t n = strlen(e->key) + 1;
+    struct span *x = xmalloc(sizeof *x + n);
+    memcpy(x->key, e->key, n);
+    x->modseq = e->modseq;
+    x->start = e->occ[0].start;
+    x->end = e->occ[0].end;
+    x->next = spans[s];
+    spans[s] = x;
+    span_bytes += sizeof *x + n;
+    for (size_t i = 0; i < SLOTS && span_bytes > max_bytes / 4; i++) {
+        span_cursor = (span_cursor + 1) % SLOTS;
+        if (span_cursor != s)
+            span_drop_chain(span_cursor);
+    }
+}
+
+bool event_cache_span(const char *account, const char *id, int64_t modseq, int64_t *start,
+                      int64_t *end)
+{
+    char key[200];
+    snprintf(key, sizeof key, "%s\t%s", account, id);
+    size_t s = slot_of(key);
+    bool found = false;
+    pthread_mutex_lock(&lock);
+    for (struct span *x = spans[s]; x; x = x->next)
+        if (x->modseq == modseq && strcmp(x->key, key) == 0) {
+            *start = x->start;
+            *end = x->end;
+            found = true;
+            break;
+        }
+    pthread_mutex_unlock(&lock);
+    return found;
+}
+
+struct event_cached *event_cache_peek(const char *account, const char *id, int64_t modseq)
+{
+    char key[200];
+    snprintf(key, sizeof key, "%s\t%s", account, id);
+    size_t s = slot_of(key);
+    pthread_mutex_lock(&lock);
+    for (struct event_cached *e = slots[s]; e; e = e->next) {
+        if (e->modseq == modseq && strcmp(e->key, key) == 0) {
+            __atomic_add_fetch(&e->refs, 1, __ATOMIC_ACQ_REL);
+            pthread_mutex_unlock(&lock);
+            return e;
+        }
+    }
+    pthread_mutex_unlock(&lock);
+    return NULL;
+}
+
+bool event_cache_has_rid(const struct event_cached *e, const char *rid)
+{
+    if (!e->expanded || !e->recurring)
+        return false;
+    for (size_t i = 0; i < e->nocc; i++)
+        if (strcmp(e->occ[i].rid, rid) == 0)
+            return true;
+    return false;
 }
 
 struct event_cached *event_cache_get(struct store_conn *c, const char *account, const char *id,
@@ -151,9 +308,8 @@ struct event_cached *event_cache_get(struct store_conn *c, const char *account, 
     e->recurring = json_is_object(json_object_get(obj, "recurrenceRule")) ||
                    json_object_size(json_object_get(obj, "recurrenceOverrides")) > 0;
     expand(e);
-    /* what the entry holds: its occurrences and the parsed event (about four times
-     * its JSON text in jansson's nodes) */
-    e->bytes = sizeof *e + e->nocc * sizeof *e->occ + 4 * json_dumpb(obj, NULL, 0, JSON_COMPACT);
+    /* what the entry holds: its occurrences and the parsed event */
+    e->bytes = sizeof *e + e->nocc * sizeof *e->occ + json_footprint(obj);
 
     pthread_mutex_lock(&lock);
     /* replace any entry of the same event (an older modseq or another zone) */
@@ -170,9 +326,9 @@ struct event_cached *event_cache_get(struct store_conn *c, const char *account, 
     e->next = slots[s];
     slots[s] = e;
     nbytes += e->bytes;
-    if (++nentries > MAX_ENTRIES || nbytes > EVENT_CACHE_MAX_BYTES) {
-        for (size_t i = 0; i < SLOTS && (nentries > MAX_ENTRIES || nbytes > EVENT_CACHE_MAX_BYTES);
-             i++) {
+    span_put(e, s);
+    if (++nentries > MAX_ENTRIES || nbytes > max_bytes) {
+        for (size_t i = 0; i < SLOTS && (nentries > MAX_ENTRIES || nbytes > max_bytes); i++) {
             evict_cursor = (evict_cursor + 1) % SLOTS;
             if (evict_cursor != s)
                 drop_chain(evict_cursor);

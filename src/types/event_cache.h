@@ -40,8 +40,22 @@ struct event_cached {
 struct event_cached *event_cache_get(struct store_conn *c, const char *account, const char *id,
                                      int64_t modseq, const char *float_tz);
 void event_cache_release(struct event_cached *e);
-/* The cache holds at most about this much (issue 19 §8), and now this much. */
+/* The entry for (account, id) at modseq if one is cached, in whichever zone a floating
+ * event was expanded (its obj is the same); NULL if none. Release it. */
+struct event_cached *event_cache_peek(const char *account, const char *id, int64_t modseq);
+/* Issue 21: whether (account, id) at modseq is known to be a single event in a time
+ * zone (not recurring, not floating), with its UTC [start, end): an expanded query
+ * needs no more of it. Spans outlive the parsed entries (a few dozen bytes each, a
+ * quarter of the cache's bound). */
+bool event_cache_span(const char *account, const char *id, int64_t modseq, int64_t *start,
+                      int64_t *end);
+/* Whether rid is among e's cached occurrences (false: not known, not "no"). */
+bool event_cache_has_rid(const struct event_cached *e, const char *rid);
+/* The cache holds at most about this much by default (issue 19 §8); the config's
+ * cache_size sets the bound (issue 21). event_cache_bytes: what it holds now. */
 #define EVENT_CACHE_MAX_BYTES ((size_t)64 << 20)
+void event_cache_set_limit(size_t bytes);
+size_t event_cache_limit(void);
 size_t event_cache_bytes(void);
 /* Drops every entry (tests, shutdown). */
 void event_cache_clear(void);

@@ -11,8 +11,11 @@
  * run the standard engine on that directory (principal_run) and answer with the
  * account id the client named.
  */
+#include <ctype.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "jmap/engine.h"
 #include "types/types.h"
@@ -85,8 +88,10 @@ static void principal_compute(struct jmap_req *r, json_t *obj)
         accounts = json_object();
         json_object_set_new(accounts, id, jmap_account_object(r->srv->cfg, r->user, acc));
     }
+    /* §2.2: availability of a user whose account the asking user reaches (their
+     * calendars with mayReadFreeBusy count) */
     json_t *cal = json_pack("{s:o, s:b, s:b}", "accountId", acc ? json_string(id) : json_null(),
-                            "mayGetAvailability", 0, "mayShareWith",
+                            "mayGetAvailability", acc != NULL, "mayShareWith",
                             !jmap_user_principal(r->user) || !id ||
                                 strcmp(jmap_user_principal(r->user), id) != 0);
     const char *email = json_string_value(json_object_get(obj, "email"));
@@ -103,19 +108,7 @@ static json_t *principal_view(struct jmap_req *r, const struct store_access *a, 
     (void)args;
     json_t *out = json_deep_copy(obj);
     principal_compute(r, out);
-    if (!props)
-        return out;
-    json_t *sel = json_pack("{s:O}", "id", json_object_get(out, "id"));
-    size_t i;
-    json_t *p;
-    json_array_foreach(props, i, p)
-    {
-        json_t *v = json_object_get(out, json_string_value(p));
-        if (v)
-            json_object_set(sel, json_string_value(p), v);
-    }
-    json_decref(out);
-    return sel;
+    return types_select_props(out, props);
 }
 
 /* ---- /query (RFC 9670 §2.4.1) -------------------------------------------------------------- */
@@ -311,6 +304,7 @@ static void principals_register_methods(void)
     jmap_register_method("Principal/query", JMAP_PRINCIPALS, principal_query);
     jmap_register_method("Principal/queryChanges", JMAP_PRINCIPALS, principal_query_changes);
     share_notification_register_methods();
+    availability_register();
 }
 
 /* ---- the directory's entries --------------------------------------------------------------- */
@@ -348,6 +342,54 @@ json_t *principal_load(struct store_conn *c, const char *id)
     return store_object_get(c, PRINCIPALS_ACCOUNT, principal_type.name, id);
 }
 
+static int email_map_cb(const char *id, json_t *obj, void *ud)
+{
+    const char *email = json_string_value(json_object_get(obj, "email"));
+    const char *type = json_string_value(json_object_get(obj, "type"));
+    if (email && type && strcmp(type, "individual") == 0) {
+        char *low = xstrdup(email);
+        for (char *p = low; *p; p++)
+            *p = (char)tolower((unsigned char)*p);
+        json_object_set_new(ud, low, json_string(id));
+        free(low);
+    }
+    return 0;
+}
+
+/* email (lower case) -> principal id of the users, rebuilt when the directory's
+ * state changes: scheduling asks once per participant (an invitation to 100 users). */
+static struct {
+    pthread_mutex_t lock;
+    int64_t state;
+    json_t *map;
+} emails = {PTHREAD_MUTEX_INITIALIZER, -1, NULL};
+
+int principal_find_email(struct store_conn *c, const char *email, char out[64])
+{
+    int64_t state = store_state_get(c, PRINCIPALS_ACCOUNT, principal_type.name);
+    pthread_mutex_lock(&emails.lock);
+    json_t *map = emails.state == state && emails.map ? json_incref(emails.map) : NULL;
+    pthread_mutex_unlock(&emails.lock);
+    if (!map) {
+        map = json_object();
+        store_object_foreach(c, PRINCIPALS_ACCOUNT, principal_type.name, email_map_cb, map);
+        pthread_mutex_lock(&emails.lock);
+        json_decref(emails.map);
+        emails.map = json_incref(map);
+        emails.state = state;
+        pthread_mutex_unlock(&emails.lock);
+    }
+    char *low = xstrdup(email);
+    for (char *p = low; *p; p++)
+        *p = (char)tolower((unsigned char)*p);
+    const char *id = json_string_value(json_object_get(map, low));
+    if (id)
+        snprintf(out, 64, "%s", id);
+    free(low);
+    json_decref(map);
+    return id ? STORE_OK : STORE_NOTFOUND;
+}
+
 /* RFC 9670 §2: every user is an individual principal. */
 static int principals_provision(struct store_conn *c, const struct jmap_owner *owner)
 {
@@ -357,6 +399,7 @@ static int principals_provision(struct store_conn *c, const struct jmap_owner *o
 static const struct jcapability *const principals_capabilities[] = {
     &principals_capability,
     &owner_capability,
+    &availability_capability,
     NULL,
 };
 

@@ -25,14 +25,28 @@ static const struct jprop share_notification_props[] = {
 };
 
 /* §3.3: only destroy; create and update are forbidden. */
-static json_t *share_notification_validate(struct jset *s, json_t *obj, json_t *old,
-                                           json_t *invalid)
+json_t *notification_validate(struct jset *s, json_t *obj, json_t *old, json_t *invalid)
 {
     (void)s;
     (void)obj;
     (void)old;
     (void)invalid;
-    return jmap_seterror("forbidden", "ShareNotifications are made by the server; only destroy");
+    return jmap_seterror("forbidden", "notifications are made by the server; only destroy");
+}
+
+int notification_created_filter(json_t *obj, const char *key, json_t *value)
+{
+    if (strcmp(key, "after") && strcmp(key, "before"))
+        return -1;
+    if (!json_is_null(value) && !types_is_utc_datetime(value))
+        return -2;
+    if (!obj || json_is_null(value))
+        return 1;
+    int64_t t, c;
+    if (util_utc_parse(json_string_value(value), &t) ||
+        util_utc_parse(json_string_value(json_object_get(obj, "created")), &c))
+        return 0;
+    return key[0] == 'a' ? c >= t : c < t;
 }
 
 /* §3.4.1 */
@@ -40,32 +54,18 @@ static int share_notification_filter(struct jmap_req *r, json_t *obj, const char
                                      json_t *value)
 {
     (void)r;
-    bool date = strcmp(key, "after") == 0 || strcmp(key, "before") == 0;
-    if (date) {
-        if (!json_is_null(value) && !types_is_utc_datetime(value))
-            return -2;
-    } else if (strcmp(key, "objectType") == 0 || strcmp(key, "objectAccountId") == 0) {
-        if (!json_is_string(value))
-            return -2;
-    } else {
+    int rc = notification_created_filter(obj, key, value);
+    if (rc != -1)
+        return rc;
+    if (strcmp(key, "objectType") && strcmp(key, "objectAccountId"))
         return -1;
-    }
-    if (!obj)
-        return 1;
-    if (date) {
-        if (json_is_null(value))
-            return 1;
-        int64_t t, c;
-        if (util_utc_parse(json_string_value(value), &t) ||
-            util_utc_parse(json_string_value(json_object_get(obj, "created")), &c))
-            return 0;
-        return key[0] == 'a' ? c >= t : c < t;
-    }
-    return json_equal(json_object_get(obj, key), value);
+    if (!json_is_string(value))
+        return -2;
+    return !obj || json_equal(json_object_get(obj, key), value);
 }
 
 /* §3.4.2: "created" (UTCDate strings sort as text) */
-static int share_notification_compare(json_t *a, json_t *b, const char *property, bool *ok)
+int notification_compare(json_t *a, json_t *b, const char *property, bool *ok)
 {
     if (strcmp(property, "created")) {
         *ok = false;
@@ -83,9 +83,9 @@ const struct jtype share_notification_type = {
     .props = share_notification_props,
     .methods = JM_GET | JM_SET | JM_CHANGES | JM_QUERY | JM_QUERYCHANGES,
     .id_prefix = 'N',
-    .validate = share_notification_validate,
+    .validate = notification_validate,
     .filter = share_notification_filter,
-    .compare = share_notification_compare,
+    .compare = notification_compare,
 };
 
 void share_notification_register_methods(void)

@@ -281,18 +281,18 @@ static void check_jscalendar(struct jset *s, json_t *obj, json_t *invalid)
     json_t *js = json_copy(obj);
     for (const char *const *k = not_jscal; *k; k++)
         json_object_del(js, *k);
-    json_t *bad = NULL;
+    json_t *bad = NULL, *why = NULL;
     /* imports (no /set) take what real-world producers write, as events do */
     int flags = JSCAL_ALLOW_MISSING_SERVER_SET | (s ? 0 : JSCAL_RELAXED);
-    if (jscal_validate(js, flags, &bad) != 0) {
+    if (jscal_validate_why(js, flags, NULL, &bad, &why) != 0) {
         size_t i;
         json_t *v;
-        json_array_foreach(bad, i, v)
-        {
-            jset_invalid(s, invalid, json_string_value(v), "not valid JSCalendar 2.0 (Task)");
-        }
+        json_array_foreach(bad, i, v) /* the validator's reason (issue 12 §1.8) */
+            jset_invalid(s, invalid, json_string_value(v), "%s",
+                         json_string_value(json_array_get(why, i)));
     }
     json_decref(bad);
+    json_decref(why);
     json_decref(js);
 }
 
@@ -410,8 +410,8 @@ static void check_task(struct jset *s, struct store_conn *c, const char *account
     jscal_upgrade(obj, legacy);
     size_t li;
     json_t *lv;
-    json_array_foreach(legacy, li, lv)
-        jset_invalid(s, invalid, json_string_value(lv), "an RFC 8984 form with no JSCalendar 2.0 equivalent");
+    json_array_foreach(legacy, li, lv) jset_invalid(s, invalid, json_string_value(lv), "%s",
+                                                    jscal_upgrade_reason(json_string_value(lv)));
     json_decref(legacy);
     json_object_set_new(obj, "version", json_string("2.0")); /* jscalendarbis-17 §4.1 */
     json_t *type = json_object_get(obj, "@type");

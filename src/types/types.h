@@ -15,6 +15,8 @@
 #define JMAP_TASKS "urn:ietf:params:jmap:tasks"         /* draft-ietf-jmap-tasks-06 §1.5.1 */
 #define JMAP_PRINCIPALS "urn:ietf:params:jmap:principals" /* RFC 9670 §1.5.1 */
 #define JMAP_PRINCIPALS_OWNER "urn:ietf:params:jmap:principals:owner" /* RFC 9670 §1.5.2 */
+/* draft-ietf-jmap-calendars-27 §1.5.2 */
+#define JMAP_PRINCIPALS_AVAILABILITY "urn:ietf:params:jmap:principals:availability"
 
 /* The registry: every module of the server, NULL-terminated (registry.c). */
 extern const struct jmodule *const types_registry[];
@@ -33,9 +35,52 @@ int principal_put(struct store_conn *c, const char *id, const char *type, const 
                   const char *address);
 /* Removes a principal from the directory (a user or group deleted). */
 int principal_remove(struct store_conn *c, const char *id);
+/* The user principal (their account id into out[64]) whose email is email (no
+ * "mailto:"), case-insensitively: 0 or STORE_NOTFOUND. */
+int principal_find_email(struct store_conn *c, const char *email, char out[64]);
 /* The stored principal (new reference) or NULL. */
 json_t *principal_load(struct store_conn *c, const char *id);
 void share_notification_register_methods(void);
+/* Principal/getAvailability (availability.c, calendars-27 §2.2) and its capability. */
+extern const struct jcapability availability_capability;
+void availability_register(void);
+/* What the notification types share (RFC 9670 §3, calendars-27 §7): /set allows
+ * destroy only (the validate hook), the after/before conditions (-1: another key)
+ * and sorting by created. */
+json_t *notification_validate(struct jset *s, json_t *obj, json_t *old, json_t *invalid);
+int notification_created_filter(json_t *obj, const char *key, json_t *value);
+int notification_compare(json_t *a, json_t *b, const char *property, bool *ok);
+
+/* ---- scheduling (calendars-27 §5.9.2, §7; RFC 5546; scheduling.c) ----------------- */
+extern const struct jtype calendar_event_notification_type;
+/* Records a CalendarEventNotification (§7) in account about event id: type
+ * "created", "updated" or "destroyed", event the data before (after, for created),
+ * patch the change (updated only, may be NULL); by r's user (r NULL: nobody known)
+ * or, for a scheduling message, from address. */
+int calendar_event_notification_add(struct store_conn *c, struct jmap_req *r,
+                                    const char *account, const char *type, const char *event_id,
+                                    json_t *event, json_t *patch, const char *from_address);
+/* CalendarEvent/set with sendSchedulingMessages (§5.9.2): checks that every
+ * recipient can be reached (else the noSupportedScheduleMethods SetError) and
+ * records the change (old NULL: create; obj NULL: destroy) to deliver at finish. */
+json_t *scheduling_check(struct jset *s, json_t *obj, json_t *old);
+/* The /set's finish hook: delivers the recorded messages between users of this
+ * server, in the same transaction (REQUEST, CANCEL, REPLY of RFC 5546 §3.2). */
+void scheduling_finish(struct jset *s, bool all_ok);
+/* Applies one received iTIP message (RFC 5546; from iMIP, RFC 6047) to the data of
+ * account: method "request", "cancel" or "reply", ev the message's event
+ * (JSCalendar), from the sender's calendar address (mailto:). Refuses what does not
+ * match an event of the user or cannot be trusted (a REQUEST or CANCEL not from the
+ * organizer, a REPLY from someone not invited, an older SEQUENCE): -1 with *why.
+ * Inside a write transaction; 0 when applied. */
+/* iMIP out (imip.c, RFC 6047): queues the iTIP message (method "REQUEST",
+ * "CANCEL", "REPLY") of ev from one address to another in the caller's write
+ * transaction; imip_drain sends the queue through smtp_url after the request. */
+int imip_queue(struct store_conn *c, const char *method, json_t *ev, const char *from,
+               const char *to);
+void imip_drain(struct jmap_server *srv);
+int scheduling_apply(struct store_conn *c, const char *account, const char *method, json_t *ev,
+                     const char *from, const char **why);
 /* RFC 9670 §3: records in user_account (the sharee's own) that their rights on an
  * object changed from old_rights to new_rights (either NULL: none), made by r's
  * user (r NULL: the administrator). */
@@ -69,6 +114,8 @@ void types_finish_set_default(struct jset *s, bool all_ok);
 json_t *types_destroy_collection(struct jset *s, const char *id, const struct jtype *member_type,
                                  const char *set_prop, const char *remove_arg,
                                  const char *has_members_error);
+/* A /get view hook's last step: obj (taken) limited to id and props (NULL: all). */
+json_t *types_select_props(json_t *obj, json_t *props);
 /* One collection (a calendar, a task list) as one VCALENDAR (calendar_io.c): the objects
  * of type for which member(obj, collection_id) holds, without the JMAP-only properties
  * (NULL-terminated), streamed through write. STORE_NOTFOUND if the collection (of

@@ -40,6 +40,7 @@ void config_defaults(struct config *cfg)
     cfg->fetch_max_redirects = 5;
     cfg->subscription_min_interval = 900;
     cfg->subscription_scan = 60;
+    cfg->cache_size = 64;
 }
 
 struct key {
@@ -66,6 +67,9 @@ static const struct key keys[] = {
     N("fetch_max_redirects", fetch_max_redirects, 0),
     N("subscription_min_interval", subscription_min_interval, 1),
     N("subscription_scan", subscription_scan, 1),
+    S("smtp_url", smtp_url),
+    S("smtp_user", smtp_user),
+    S("smtp_password", smtp_password),
     N("max_size_upload", max_size_upload, 1),
     N("max_concurrent_upload", max_concurrent_upload, 1),
     N("max_size_request", max_size_request, 1024),
@@ -82,6 +86,7 @@ static const struct key keys[] = {
     N("max_size_response", max_size_response, 65536),
     N("max_request_memory", max_request_memory, 1048576),
     N("request_timeout", request_timeout, 100),
+    N("cache_size", cache_size, 1),
 };
 
 int config_set(struct config *cfg, const char *key, const char *value)

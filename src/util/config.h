@@ -16,6 +16,11 @@ struct config {
     char tls_key[1024];
     char log_level[16];
     char default_domain[256]; /* new users' calendar address: mailto:NAME@default_domain */
+    /* iMIP (RFC 6047) to addresses outside the server: the SMTP relay (libcurl URL,
+     * smtp://host:port or smtps://...), empty for none; its credentials */
+    char smtp_url[512];
+    char smtp_user[256];
+    char smtp_password[256];
     int threads;           /* worker threads; 0 = number of cores */
     /* RFC 8620 §2 core capability limits */
     int64_t max_size_upload;
@@ -37,6 +42,7 @@ struct config {
     int64_t max_size_response;  /* bytes of method responses in one API response */
     int64_t max_request_memory; /* estimated bytes a parsed API request may hold */
     int64_t request_timeout;    /* ms an API request may run; later calls get an error */
+    int64_t cache_size;         /* MiB the parsed-event cache may hold (issue 21) */
     int api_threads;            /* workers running API requests; 0 = 4 x cores, >= 8 */
     /* outbound fetches of subscribed calendars (issue 17 §1, §5) */
     char fetch_allow[1024];            /* CIDR ranges let through the private-range denial */

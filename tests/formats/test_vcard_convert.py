@@ -382,3 +382,24 @@ def test_large_file_two_threads(tmp_path):
     p.write_text("\r\n".join(lines))
     rc, out, err = run([str(p)])
     assert rc == 1 and "line %d:" % (7 * 500 + 4) in err
+
+
+def test_rfc9555_2_3_11_localized_name_without_language_issue12_4(tmp_path):
+    """Issue 12 §4: a Card without language whose localizations change name/full converts
+    to FN alternatives joined by ALTID, the localized one with LANGUAGE (RFC 9555 §2.3.11),
+    without JSPROP, and reads back as the same Card."""
+    card = {"@type": "Card", "version": "2.0", "uid": "urn:uuid:loc-1",
+            "name": {"full": "Ivan Petrov"},
+            "localizations": {"ru": {"name/full": "Иван Петров"},
+                              "de": {"name/full": "Iwan Petrow"}}}
+    src = tmp_path / "card.json"
+    src.write_text(json.dumps(card, ensure_ascii=False))
+    vcf = convert([str(src), "--to", "vcf"]).decode()
+    assert "JSPROP" not in vcf and "\r\nLANGUAGE:" not in vcf, vcf
+    assert "FN;ALTID=1:Ivan Petrov\r\n" in vcf
+    assert "FN;ALTID=1;LANGUAGE=ru:Иван Петров\r\n" in vcf
+    back = tmp_path / "card.vcf"
+    back.write_text(vcf)
+    again = json.loads(convert([str(back), "--to", "json"]))
+    again = again[0] if isinstance(again, list) else again
+    assert again == card

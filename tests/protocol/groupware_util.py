@@ -35,3 +35,11 @@ class GroupServer(Server):
 
     def c(self, name, args, user="alice", using=None):
         return self.call(name, args, user=user, using=using or USING + [CONTACTS])
+
+    def close(self):
+        rc = self.stop() if self.proc.poll() is None else self.proc.returncode
+        log = self.read_log()
+        self.tmp.cleanup()
+        # a clean exit, and no sanitizer report on the way
+        assert rc == 0, log[-4000:]
+        assert "ERROR: AddressSanitizer" not in log and "runtime error" not in log, log[-4000:]

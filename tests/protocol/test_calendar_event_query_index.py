@@ -4,7 +4,8 @@ index once an account has 1,000 events or more. Its answers must be those of the
 general path, which a filter that matches everything (an AND of no conditions) still
 takes: every position and limit, both directions, ties in id order, floating events
 (whose start depends on the timeZone argument) placed among the others, and after
-updates and destroys."""
+updates and destroys. A text query sorted by start without calculateTotal stops at
+its page; it too must answer as the general path (an AND of the one condition)."""
 import random
 
 import pytest
@@ -27,7 +28,8 @@ def big():
         create = {}
         for i in range(batch, batch + 100):
             # few distinct starts, so many ties; every fifth event floating
-            ev = {"calendarIds": {cal: True}, "title": f"e{i}",
+            word = "walnut" if i % 5 < 2 else "walnuts" if i % 5 == 2 else "cedar"
+            ev = {"calendarIds": {cal: True}, "title": f"e{i} {word} tree",
                   "start": f"2025-0{rnd.randint(1, 3)}-1{rnd.randint(0, 3)}T{rnd.choice(['09', '10'])}:00:00",
                   "duration": "PT1H"}
             zone = zones[i % 5]
@@ -106,3 +108,104 @@ def test_anchor_and_bad_zone_still_answered(big):
     assert out["ids"] == every[8:11]
     name, out = s.call("CalendarEvent/query", {"accountId": acct, "timeZone": "Mars/Olympus"})
     assert name == "error" and out["type"] == "invalidArguments"
+
+
+TEXTS = [{"text": "walnut"}, {"title": "walnut tree"}, {"text": '"walnut tree"'},
+         {"title": "WALNUTS"}, {"text": "e1"}, {"description": "walnut"}]
+
+
+@pytest.mark.parametrize("desc", [False, True])
+def test_text_page_equals_general_path(big, desc):
+    s, acct, _ = big
+    for cond in TEXTS:
+        for case in (dict(limit=50), dict(position=100, limit=30), dict(position=2000, limit=5),
+                     dict()):
+            for tz in (None, "Asia/Tokyo"):
+                args = dict(case, sort=[{"property": "start", "isAscending": not desc}])
+                if tz:
+                    args["timeZone"] = tz
+                name, fast = s.call("CalendarEvent/query",
+                                    {"accountId": acct, "filter": cond, **args})
+                name, general = s.call("CalendarEvent/query", {
+                    "accountId": acct, "filter": {"operator": "AND", "conditions": [cond]},
+                    **args})
+                assert fast["ids"] == general["ids"], (cond, case, tz)
+                assert fast["position"] == general["position"]
+
+
+def test_instance_get_follows_the_stored_series(fresh_server):
+    """Issue 21 §2: /get of an expanded query's instances builds them from the cached
+    parsed series (draft-ietf-jmap-calendars-27 §5.11 instance ids). The cache must never
+    answer for an older version of the series: after an update the instances show it,
+    an excluded one is gone, an id the rule does not generate is not found, and a
+    floating series expanded in another zone still answers."""
+    s = fresh_server
+    acct = s.account()
+    cal = s.call("Calendar/set", {"accountId": acct, "create": {"c": {"name": "C"}}})[1]
+    cal = cal["created"]["c"]["id"]
+    rule = {"@type": "RecurrenceRule", "frequency": "daily", "count": 10}
+    out = s.call("CalendarEvent/set", {"accountId": acct, "create": {
+        "z": {"calendarIds": {cal: True}, "title": "zoned", "start": "2025-05-01T09:00:00",
+              "timeZone": "Europe/Berlin", "duration": "PT1H", "recurrenceRule": rule},
+        "f": {"calendarIds": {cal: True}, "title": "floating", "start": "2025-05-01T07:00:00",
+              "duration": "PT1H", "recurrenceRule": rule}}})[1]
+    z, f = out["created"]["z"]["id"], out["created"]["f"]["id"]
+
+    def month(tz=None):
+        args = {"accountId": acct, "expandRecurrences": True,
+                "filter": {"after": "2025-05-01T00:00:00", "before": "2025-06-01T00:00:00"}}
+        if tz:
+            args["timeZone"] = tz
+        return s.call("CalendarEvent/query", args)[1]["ids"]
+
+    def get(ids, props=("title", "start", "recurrenceId", "baseEventId")):
+        out = s.call("CalendarEvent/get", {"accountId": acct, "ids": ids,
+                                           "properties": list(props)})[1]
+        return {e["id"]: e for e in out["list"]}, out["notFound"]
+
+    ids = month("Pacific/Auckland")
+    assert len(ids) == 20
+    got, missing = get(ids)
+    assert not missing and {e["baseEventId"] for e in got.values()} == {z, f}
+    third = [i for i in ids
+             if got[i]["baseEventId"] == z and got[i]["start"].startswith("2025-05-03")]
+    assert len(third) == 1
+    # update the series and exclude its third day: the same instance ids answer anew
+    s.call("CalendarEvent/set", {"accountId": acct, "update": {z: {
+        "title": "renamed", "recurrenceOverrides": {"2025-05-03T09:00:00": {"excluded": True}}}}})
+    got2, missing2 = get(ids)
+    assert missing2 == third
+    assert {e["title"] for e in got2.values() if e["baseEventId"] == z} == {"renamed"}
+    # a day the rule does not generate, of an existing series
+    bad = third[0].replace("20250503T", "20250520T")  # the id is base_YYYYMMDDTHHMMSS
+    assert bad != third[0] and get([bad])[1] == [bad]
+    # the floating series, expanded in another zone first, still answers
+    ids_f = [i for i in month() if i not in got2 or got2[i]["baseEventId"] == f]
+    got3, missing3 = get(ids_f)
+    assert not missing3 and {e["title"] for e in got3.values()} == {"floating"}
+
+
+def test_expanded_window_from_spans_equals_general_path(big):
+    """Issue 21: once a single event in a time zone has been expanded, an expanded query
+    filtered by its window alone answers it from its cached span (no object). The ids,
+    in order, must be those of the same query with one more condition that matches
+    every event (inCalendar of the account's only calendar), which loads each."""
+    s, acct, _ = big
+    cal = s.call("Calendar/get", {"accountId": acct})[1]["list"]
+    cal = [c["id"] for c in cal if c["name"] == "Big"][0]
+    for after, before in (("2025-01-01T00:00:00", "2025-02-01T00:00:00"),
+                          ("2025-02-10T00:00:00", "2025-02-12T09:00:00"),
+                          ("2025-03-13T10:00:00", "2025-04-01T00:00:00")):
+        for tz in (None, "Asia/Tokyo"):
+            for desc in (False, True):
+                args = {"accountId": acct, "expandRecurrences": True,
+                        "sort": [{"property": "start", "isAscending": not desc}]}
+                if tz:
+                    args["timeZone"] = tz
+                window = {"after": after, "before": before}
+                first = s.call("CalendarEvent/query", dict(args, filter=window))[1]["ids"]
+                again = s.call("CalendarEvent/query", dict(args, filter=window))[1]["ids"]
+                general = s.call("CalendarEvent/query",
+                                 dict(args, filter=dict(window, inCalendar=cal)))[1]["ids"]
+                assert first == general and again == general, (after, tz, desc)
+                assert general

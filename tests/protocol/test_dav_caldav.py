@@ -150,6 +150,23 @@ def test_put_is_a_jmap_write_with_state_bump(server):
     assert event_by_uid(server, uid)["id"] in ch["created"]
 
 
+def test_put_is_pushed_to_jmap_clients(server):
+    """DESIGN.md §1: a DAV write is the same object write as a JMAP /set, push included."""
+    from test_push import Stream, es_url
+    import json
+    path = new_calendar(server)
+    acct = server.account()
+    s = Stream(server, es_url(server, types="CalendarEvent"))
+    try:
+        assert put(server, path + "push.ics", ics(str(uuid.uuid4()))).status_code == 201
+        name, data, _ = s.event()
+        _, now = server.call("CalendarEvent/get", {"accountId": acct, "ids": []})
+        assert name == "state"
+        assert json.loads(data)["changed"][acct]["CalendarEvent"] == now["state"]
+    finally:
+        s.close()
+
+
 def test_jmap_write_visible_to_dav_at_once(server):
     path = new_calendar(server)
     acct = server.account()
@@ -393,3 +410,98 @@ def test_delete_calendar_collection(server):
     assert server.http().delete(server.base + path).status_code == 204
     assert propfind(server, path, "<d:resourcetype/>").status_code == 404
     assert event_by_uid(server, uid) is None
+
+
+def test_rfc4791_9_6_5_expand_returns_utc(server):
+    path = new_calendar(server)
+    body = "\r\n".join([
+        "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//test//EN", "BEGIN:VEVENT",
+        f"UID:{uuid.uuid4()}", "DTSTAMP:20260101T000000Z",
+        "DTSTART;TZID=Europe/Berlin:20260105T090000", "DURATION:PT1H", "SUMMARY:Zoned",
+        "RRULE:FREQ=WEEKLY;COUNT=10", "END:VEVENT", "END:VCALENDAR", ""])
+    assert put(server, path + "zoned.ics", body).status_code == 201
+    # the stored event keeps its zone
+    assert "TZID=Europe/Berlin" in server.http().get(server.base + path + "zoned.ics").text
+    ms = multistatus(dav(server, "REPORT", path,
+                         query_body("20260110T000000Z", "20260120T000000Z", expand=True), depth=1))
+    data = unfold(ms[path + "zoned.ics"]["props"][C + "calendar-data"].text)
+    assert "DTSTART:20260112T080000Z" in data and "RECURRENCE-ID:20260112T080000Z" in data
+    assert "DTSTART:20260119T080000Z" in data and "BEGIN:VTIMEZONE" not in data
+
+
+def test_rfc4791_7_10_free_busy_query(server):
+    path = new_calendar(server)
+    put(server, path + "a.ics", ics(str(uuid.uuid4()), "A", "20260105T090000Z",
+                                    rrule="FREQ=DAILY;COUNT=3"))
+    put(server, path + "b.ics", ics(str(uuid.uuid4()), "B", "20260105T093000Z"))
+    put(server, path + "free.ics", ics(str(uuid.uuid4()), "Free", "20260105T140000Z",
+                                       extra="TRANSP:TRANSPARENT"))
+    put(server, path + "tent.ics", ics(str(uuid.uuid4()), "Maybe", "20260106T160000Z",
+                                       extra="STATUS:TENTATIVE"))
+    body = (f'<c:free-busy-query {NSDECL}><c:time-range start="20260105T000000Z" '
+            'end="20260107T000000Z"/></c:free-busy-query>')
+    r = dav(server, "REPORT", path, body, depth=1)
+    assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/calendar")
+    text = unfold(r.text)
+    assert "BEGIN:VFREEBUSY" in text
+    busy = sorted(line for line in text.splitlines() if line.startswith("FREEBUSY"))
+    assert busy == ["FREEBUSY;FBTYPE=BUSY-TENTATIVE:20260106T160000Z/20260106T170000Z",
+                    "FREEBUSY;FBTYPE=BUSY:20260105T090000Z/20260105T103000Z",
+                    "FREEBUSY;FBTYPE=BUSY:20260106T090000Z/20260106T100000Z"]
+    r = dav(server, "REPORT", path, f'<c:free-busy-query {NSDECL}/>', depth=1)
+    assert r.status_code == 400
+
+
+def test_rfc4791_5_3_2_1_vtodo_not_supported_component(server):
+    path = new_calendar(server)
+    body = "\r\n".join(["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//test//EN", "BEGIN:VTODO",
+                        f"UID:{uuid.uuid4()}", "DTSTAMP:20260101T000000Z", "SUMMARY:Task",
+                        "END:VTODO", "END:VCALENDAR", ""])
+    r = put(server, path + "task.ics", body)
+    assert r.status_code == 403 and C + "supported-calendar-component" in error_condition(r)
+
+
+def test_rfc7809_calendar_timezone_proppatch(server):
+    path = new_calendar(server)
+    cid = cal_id(server, path)
+    vtz = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VTIMEZONE\r\nTZID:Europe/Paris\r\n"
+           "END:VTIMEZONE\r\nEND:VCALENDAR\r\n")
+    body = (f'<d:propertyupdate {NSDECL}><d:set><d:prop><c:calendar-timezone>{vtz}'
+            '</c:calendar-timezone></d:prop></d:set></d:propertyupdate>')
+    ms = multistatus(dav(server, "PROPPATCH", path, body))
+    assert C + "calendar-timezone" in ms[path]["props"]
+    _, res = server.call("Calendar/get", {"accountId": server.account(), "ids": [cid]})
+    assert res["list"][0]["timeZone"] == "Europe/Paris"
+    body = (f'<d:propertyupdate {NSDECL}><d:set><d:prop><c:calendar-timezone-id>Asia/Tokyo'
+            '</c:calendar-timezone-id></d:prop></d:set></d:propertyupdate>')
+    multistatus(dav(server, "PROPPATCH", path, body))
+    p = multistatus(propfind(server, path, "<c:calendar-timezone-id/>"))[path]["props"]
+    assert p[C + "calendar-timezone-id"].text == "Asia/Tokyo"
+    body = (f'<d:propertyupdate {NSDECL}><d:set><d:prop><c:calendar-timezone-id>Not/AZone'
+            '</c:calendar-timezone-id></d:prop></d:set></d:propertyupdate>')
+    ms = multistatus(dav(server, "PROPPATCH", path, body))
+    assert C + "calendar-timezone-id" in ms[path]["missing"]
+
+
+def test_listing_with_one_and_with_two_calendars(fresh_server):
+    """An account's only calendar lists every event without reading them; with a
+    second calendar each lists its own."""
+    s = fresh_server
+    acct = s.account("bob")
+    _, cals = s.call("Calendar/get", {"accountId": acct}, user="bob")
+    (first,) = [c["id"] for c in cals["list"]]
+    _, res = s.call("CalendarEvent/set", {"accountId": acct, "create": {"a": {
+        "calendarIds": {first: True}, "title": "A", "start": "2026-01-01T10:00:00"}}}, user="bob")
+    a = res["created"]["a"]["id"]
+    home = homes(s, "bob")[0]
+    assert set(multistatus(propfind(s, home + first + "/", "<d:getetag/>", depth=1,
+                                    user="bob"))) == {home + first + "/", home + first + f"/{a}.ics"}
+    _, res = s.call("Calendar/set", {"accountId": acct, "create": {"c": {"name": "Two"}}},
+                    user="bob")
+    second = res["created"]["c"]["id"]
+    _, res = s.call("CalendarEvent/set", {"accountId": acct, "create": {"b": {
+        "calendarIds": {second: True}, "title": "B", "start": "2026-01-02T10:00:00"}}}, user="bob")
+    b = res["created"]["b"]["id"]
+    for cal, ev in ((first, a), (second, b)):
+        ms = multistatus(propfind(s, home + cal + "/", "<d:getetag/>", depth=1, user="bob"))
+        assert set(ms) == {home + cal + "/", home + cal + f"/{ev}.ics"}

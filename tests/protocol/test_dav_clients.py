@@ -18,6 +18,7 @@ from davutil import ics, unfold, vcf
 
 caldav = pytest.importorskip("caldav")
 CONTACTS = "urn:ietf:params:jmap:contacts"
+TASKS = "urn:ietf:params:jmap:tasks"
 VDIRSYNCER = shutil.which("vdirsyncer")
 
 
@@ -46,7 +47,8 @@ def test_python_caldav_discovery_expand_and_sync(srv):
     client = caldav.DAVClient(url=srv.base + "/", username="alice", password="alice-pw")
     principal = client.principal()  # PROPFIND / -> current-user-principal -> home set
     assert principal.url.path == "/dav/principals/alice/"
-    assert [c.name for c in principal.calendars()] == ["Calendar"]
+    # the default calendar and the default task list (a VTODO collection)
+    assert sorted(c.name for c in principal.calendars()) == ["Calendar", "Tasks"]
     cal = principal.make_calendar(name="Client Cal")  # MKCALENDAR + PROPPATCH displayname
     assert "Client Cal" in [c.name for c in principal.calendars()]
     uid = f"caldav-{uuid.uuid4()}"
@@ -126,13 +128,13 @@ class Vdir:
         assert r.returncode == 0, r.stdout + r.stderr
         return r
 
-    def dir(self, kind):
-        (d,) = glob.glob(os.path.join(self.tmp, kind, "*"))
+    def dir(self, kind, name=None):
+        (d,) = glob.glob(os.path.join(self.tmp, kind, name or "*"))
         return d
 
-    def files(self, kind):
+    def files(self, kind, name=None):
         out = {}
-        for p in glob.glob(os.path.join(self.dir(kind), "*")):
+        for p in glob.glob(os.path.join(self.dir(kind, name), "*")):
             with open(p) as f:
                 out[os.path.basename(p)] = unfold(f.read())
         return out
@@ -160,10 +162,10 @@ def test_vdirsyncer_two_way_calendar_and_addressbook():
             "start": "2026-04-01T10:00:00", "duration": "PT1H"}}}, user="bob")
         v.run("discover")
         v.run("sync")
-        cal_files = v.files("cal")
+        cal_files = v.files("cal", cal_id)
         assert [field(t, "SUMMARY") for t in cal_files.values()] == ["From JMAP"]
         local_uid = f"local-{uuid.uuid4()}"
-        with open(os.path.join(v.dir("cal"), local_uid + ".ics"), "w") as f:
+        with open(os.path.join(v.dir("cal", cal_id), local_uid + ".ics"), "w") as f:
             f.write(ics(local_uid, "From vdirsyncer"))
         for name in ("Vera Dirsync", "Kept Card"):  # vdirsyncer refuses to empty a side
             card_uid = f"card-{uuid.uuid4()}"
@@ -179,7 +181,7 @@ def test_vdirsyncer_two_way_calendar_and_addressbook():
         assert sorted(c["name"]["full"] for c in cards["list"]) == ["Kept Card", "Vera Dirsync"]
         vera = [c["id"] for c in cards["list"] if c["name"]["full"] == "Vera Dirsync"]
         # change on each side
-        local_path = os.path.join(v.dir("cal"), local_uid + ".ics")
+        local_path = os.path.join(v.dir("cal", cal_id), local_uid + ".ics")
         with open(local_path, "w") as f:
             f.write(ics(local_uid, "Changed locally"))
         jmap_id = [e["id"] for e in got["list"] if e["uid"] == jmap_uid][0]
@@ -189,7 +191,7 @@ def test_vdirsyncer_two_way_calendar_and_addressbook():
         _, got = server.call("CalendarEvent/get", {"accountId": acct}, user="bob")
         assert {e["uid"]: e["title"] for e in got["list"]} == {
             jmap_uid: "Changed over JMAP", local_uid: "Changed locally"}
-        assert sorted(field(x, "SUMMARY") for x in v.files("cal").values()) == [
+        assert sorted(field(x, "SUMMARY") for x in v.files("cal", cal_id).values()) == [
             "Changed locally", "Changed over JMAP"]
         # a conflict: both sides change the same event; "b wins" keeps the server's
         with open(local_path, "w") as f:
@@ -198,7 +200,7 @@ def test_vdirsyncer_two_way_calendar_and_addressbook():
         server.call("CalendarEvent/set", {"accountId": acct, "update": {
             local_id: {"title": "Server side of conflict"}}}, user="bob")
         v.run("sync")
-        assert sorted(field(x, "SUMMARY") for x in v.files("cal").values()) == [
+        assert sorted(field(x, "SUMMARY") for x in v.files("cal", cal_id).values()) == [
             "Changed over JMAP", "Server side of conflict"]
         # delete on each side
         os.remove(local_path)
@@ -220,16 +222,28 @@ def test_vdirsyncer_two_way_calendar_and_addressbook():
             f.write(text.replace("FN:Kept Card", "FN:Kept And Changed"))
         v.run("sync")
         assert list(card_names_of(server, acct).values()) == ["Kept And Changed"]
+        # a VTODO written on the client side into the task list is a JMAP Task
+        _, lists = server.call("TaskList/get", {"accountId": acct}, user="bob",
+                               using=[CORE, TASKS])
+        tl = lists["list"][0]["id"]
+        todo_uid = f"todo-{uuid.uuid4()}"
+        with open(os.path.join(v.dir("cal", tl), todo_uid + ".ics"), "w") as f:
+            f.write("\r\n".join(["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//t//EN",
+                                  "BEGIN:VTODO", f"UID:{todo_uid}", "DTSTAMP:20260101T000000Z",
+                                  "SUMMARY:Water plants", "END:VTODO", "END:VCALENDAR", ""]))
+        v.run("sync")
+        _, tasks = server.call("Task/get", {"accountId": acct}, user="bob", using=[CORE, TASKS])
+        assert [t["title"] for t in tasks["list"] if t["uid"] == todo_uid] == ["Water plants"]
         # 1,000 items from the client side, then all seen over JMAP and synced back
         for i in range(1000):
             u = f"bulk-{i}-{uuid.uuid4()}"
-            with open(os.path.join(v.dir("cal"), u + ".ics"), "w") as f:
+            with open(os.path.join(v.dir("cal", cal_id), u + ".ics"), "w") as f:
                 f.write(ics(u, f"Bulk {i}", f"202605{1 + i % 28:02d}T{i % 24:02d}0000Z"))
         v.run("sync")
         _, ids = server.call("CalendarEvent/query", {"accountId": acct, "limit": 2000},
                              user="bob")
         assert len(ids["ids"]) == 1001
         v.run("sync")
-        assert len(v.files("cal")) == 1001
+        assert len(v.files("cal", cal_id)) == 1001
     finally:
         server.close()

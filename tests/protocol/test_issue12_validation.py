@@ -139,3 +139,16 @@ def test_jscalendarbis17_stored_old_data_reads_back_and_updates_issue12_2_4(
     assert "not an addr-spec" in reasons(err)[f"participants/{pid}/email"]
     out = s.call("CalendarEvent/set", {"accountId": acct, "update": {eid: {"color": "#AABBCC"}}})[1]
     assert eid in out["updated"], out
+
+
+def test_task_errors_give_the_validators_reason_issue12_1_8(server, acct):
+    """Task/set (draft-ietf-jmap-tasks-06) reports the JSCalendar validator's reasons too."""
+    using = [CORE, "urn:ietf:params:jmap:tasks"]
+    tacct = server.session()["primaryAccounts"]["urn:ietf:params:jmap:tasks"]
+    lists = server.call("TaskList/get", {"accountId": tacct, "ids": None}, using=using)[1]["list"]
+    out = server.call("Task/set", {"accountId": tacct, "create": {"t": {
+        "@type": "Task", "taskListId": lists[0]["id"], "title": "x",
+        "due": "tomorrow", "priority": 12}}}, using=using)[1]
+    why = reasons(out["notCreated"]["t"])
+    assert "not a LocalDateTime" in why["due"], why
+    assert "0 to 9" in why["priority"], why

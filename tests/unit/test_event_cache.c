@@ -52,6 +52,22 @@ static void test_cache_bounded_in_bytes(void **state)
     assert_true(most > EVENT_CACHE_MAX_BYTES / 2); /* it did fill, then gave way */
     event_cache_clear();
     assert_int_equal(event_cache_bytes(), 0);
+    /* issue 21: cache_size sets the bound; the same events under 8 MiB */
+    event_cache_set_limit((size_t)8 << 20);
+    most = 0;
+    for (int i = 0; i < EVENTS; i++) {
+        snprintf(id, sizeof id, "e%d", i);
+        struct event_cached *e = event_cache_get(c, "A1", id, m, NULL);
+        assert_non_null(e);
+        event_cache_release(e);
+        if (event_cache_bytes() > most)
+            most = event_cache_bytes();
+    }
+    assert_true(most <= (size_t)8 << 20);
+    assert_true(most > (size_t)4 << 20);
+    event_cache_set_limit(EVENT_CACHE_MAX_BYTES);
+    event_cache_clear();
+    assert_int_equal(event_cache_bytes(), 0);
     store_close(st);
     char cmd[100];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);

@@ -398,6 +398,123 @@ static void test_issue12_3_4_excluded_override_has_no_other_patch(void **state)
     assert_stable(ics);
 }
 
+/* jscalendarbis §3.3.4, draft-25 §2.1.2 (issue 12 §3.4, fuzz_ical): an override key is a
+ * LocalDateTime in the main event's time zone, so the RECURRENCE-ID is written in that
+ * zone even when the override moves the instance to another one; it was written with the
+ * override's zone, and each round trip shifted the instance by the zones' offset. */
+static void test_issue12_3_4_override_rid_in_main_zone(void **state)
+{
+    (void)state;
+    json_t *ev = json_loads(
+        "{\"@type\":\"Event\",\"uid\":\"z1\",\"updated\":\"2024-01-01T00:00:00Z\","
+        "\"start\":\"2024-01-01T12:00:00\",\"timeZone\":\"Etc/UTC\",\"duration\":\"PT1H\","
+        "\"recurrenceRule\":{\"frequency\":\"daily\",\"count\":5},\"recurrenceOverrides\":"
+        "{\"2024-01-02T12:00:00\":{\"start\":\"2024-01-02T16:00:00\",\"timeZone\":"
+        "\"Europe/Berlin\"}}}",
+        0, NULL);
+    char *ics = to_ics(ev);
+    assert_non_null(strstr(ics, "RECURRENCE-ID:20240102T120000Z\r\n"));
+    assert_non_null(strstr(ics, "DTSTART;TZID=Europe/Berlin:20240102T160000\r\n"));
+    json_t *back = conv(ics, 0);
+    assert_true(json_equal(json_object_get(back, "recurrenceOverrides"),
+                           json_object_get(ev, "recurrenceOverrides")));
+    assert_stable(ics);
+    json_decref(back);
+    free(ics);
+    json_decref(ev);
+}
+
+/* RFC 5545 §3.8.4.4 (issue 12 §3.4, §3.5): two components for the same instance (same UID
+ * and RECURRENCE-ID): the first is the override, the second is dropped with a warning; the
+ * two patches merged could contradict each other ("alerts": null next to "alerts/a/x"). */
+static void test_issue12_3_4_repeated_recurrence_id_keeps_the_first(void **state)
+{
+    (void)state;
+    const char *ics =
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\nUID:r1\r\n"
+        "DTSTAMP:20240101T000000Z\r\nDTSTART:20240101T100000Z\r\nRRULE:FREQ=DAILY;COUNT=5\r\n"
+        "BEGIN:VALARM\r\nUID:a1\r\nTRIGGER:-PT30M\r\nACTION:DISPLAY\r\nDESCRIPTION:x\r\n"
+        "END:VALARM\r\nEND:VEVENT\r\n"
+        "BEGIN:VEVENT\r\nUID:r1\r\nDTSTAMP:20240101T000000Z\r\nRECURRENCE-ID:20240102T100000Z\r\n"
+        "DTSTART:20240102T110000Z\r\nSUMMARY:first\r\nBEGIN:VALARM\r\nUID:a1\r\n"
+        "TRIGGER:-PT30M\r\nACTION:DISPLAY\r\nDESCRIPTION:y\r\nEND:VALARM\r\nEND:VEVENT\r\n"
+        "BEGIN:VEVENT\r\nUID:r1\r\nDTSTAMP:20240101T000000Z\r\nRECURRENCE-ID:20240102T100000Z\r\n"
+        "DTSTART:20240102T120000Z\r\nSUMMARY:second\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+    json_t *w, *g = conv_warn(ics, &w);
+    json_t *ov =
+        json_object_get(json_object_get(entry0(g), "recurrenceOverrides"), "2024-01-02T10:00:00");
+    assert_string_equal(json_string_value(json_object_get(ov, "title")), "first");
+    assert_string_equal(json_string_value(json_object_get(ov, "start")), "2024-01-02T11:00:00");
+    assert_null(json_object_get(ov, "alerts"));
+    json_t *inv = NULL;
+    assert_int_equal(jscal_validate(g, JSCAL_ALLOW_MISSING_SERVER_SET | JSCAL_RELAXED, &inv), 0);
+    assert_true(warned(w, "second override"));
+    json_decref(g);
+    json_decref(w);
+}
+
+/* Issue 12 §3.4: the first round trip (ics -> json -> ics -> json) from inputs fuzz_ical
+ * found unstable: an unknown ROLE (draft-25 §2.3.4) is written back as ROLE; an override
+ * without DTSTAMP keeps the series' updated; a PERIOD whose end is neither DATE-TIME nor
+ * DURATION (RFC 5545 §3.3.9) is its start alone; a second VTIMEZONE of a TZID goes. */
+static void test_issue12_3_4_first_round_trip_stable(void **state)
+{
+    (void)state;
+    assert_stable(CAL("DTSTART:20240101T100000Z\r\nORGANIZER:mailto:o@example.com\r\n"
+                      "ATTENDEE;ROLE=X-SPEAKER:mailto:a@example.com\r\n"));
+    assert_stable(CAL("DTSTART:20240101T100000Z\r\n"
+                      "ATTENDEE;ROLE=CHAIR:mailto:a@example.com\r\n"));
+    json_t *g = conv(
+        CAL("DTSTART:20240101T100000Z\r\nATTENDEE;ROLE=X-SPEAKER:mailto:a@example.com\r\n"), 0);
+    char *ics = to_ics(g);
+    assert_non_null(strstr(ics, "ROLE=X-SPEAKER"));
+    assert_null(strstr(ics, "JSPROP"));
+    free(ics);
+    json_decref(g);
+    assert_stable(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\nUID:d1\r\n"
+        "DTSTAMP:20240101T000000Z\r\nDTSTART:20240101T100000Z\r\n"
+        "RRULE:FREQ=DAILY;COUNT=3\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nUID:d1\r\n"
+        "RECURRENCE-ID:20240102T100000Z\r\nDTSTART:20240102T110000Z\r\nEND:VEVENT\r\n"
+        "END:VCALENDAR\r\n");
+    assert_stable(CAL("DTSTART:20240101T100000Z\r\nRRULE:FREQ=DAILY;COUNT=3\r\n"
+                      "RDATE;VALUE=PERIOD:20240301T100000Z/PT2Hx\r\n"));
+    const char *vtz =
+        "BEGIN:VTIMEZONE\r\nTZID:Canberra\\, Melbourne\\, Sydney\r\nBEGIN:STANDARD\r\n"
+        "DTSTART:16010401T030000\r\nTZOFFSETFROM:+1100\r\nTZOFFSETTO:+1000\r\n"
+        "END:STANDARD\r\nEND:VTIMEZONE\r\n";
+    char *twice = NULL;
+    assert_true(
+        asprintf(&twice,
+                 "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\n%sBEGIN:VEVENT\r\n"
+                 "UID:t1\r\nDTSTAMP:20240101T000000Z\r\n"
+                 "DTSTART;TZID=\"Canberra, Melbourne, Sydney\":20230217T073000\r\n%s"
+                 "END:VEVENT\r\nEND:VCALENDAR\r\n",
+                 vtz, vtz) > 0);
+    json_t *w, *g2 = conv_warn(twice, &w);
+    assert_true(warned(w, "VTIMEZONE inside an event"));
+    json_decref(g2);
+    json_decref(w);
+    assert_stable(twice);
+    free(twice);
+    /* RFC 5545 §3.6.6: a VALARM without ACTION is "display"; one without DESCRIPTION gets
+     * none made up; a VTIMEZONE inside the event goes (RFC 5545 §3.6.5) */
+    assert_stable(CAL("DTSTART:20240101T100000Z\r\nSUMMARY:s\r\nBEGIN:VALARM\r\n"
+                      "TRIGGER:-PT5M\r\nDESCRIPTION:x\r\nEND:VALARM\r\n"));
+    assert_stable(CAL("DTSTART:20240101T100000Z\r\nSUMMARY:s\r\nBEGIN:VALARM\r\n"
+                      "TRIGGER:-PT5M\r\nACTION:DISPLAY\r\nEND:VALARM\r\n"));
+    assert_stable(CAL("DTSTART:20240101T100000Z\r\nBEGIN:VTIMEZONE\r\nTZID:Europe/Vienna\r\n"
+                      "END:VTIMEZONE\r\n"));
+    /* an override's ORGANIZER spelt in another case than the series' (libical 2446.ics) */
+    assert_stable("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\n"
+                  "UID:o1\r\nDTSTAMP:20240101T000000Z\r\nDTSTART:20240101T100000Z\r\n"
+                  "RRULE:FREQ=DAILY;COUNT=3\r\nORGANIZER:Mailto:A@example.com\r\n"
+                  "ATTENDEE;ROLE=CHAIR:Mailto:A@example.com\r\nEND:VEVENT\r\n"
+                  "BEGIN:VEVENT\r\nUID:o1\r\nDTSTAMP:20240101T000000Z\r\n"
+                  "RECURRENCE-ID:20240102T100000Z\r\nDTSTART:20240102T110000Z\r\n"
+                  "ORGANIZER:MAILTO:A@Example.com\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -413,6 +530,9 @@ int main(void)
         cmocka_unit_test(test_rfc5545_2_1_lower_case_names),
         cmocka_unit_test(test_issue12_3_5_missing_end_malformed_line_repeated_property),
         cmocka_unit_test(test_issue12_3_4_excluded_override_has_no_other_patch),
+        cmocka_unit_test(test_issue12_3_4_override_rid_in_main_zone),
+        cmocka_unit_test(test_issue12_3_4_repeated_recurrence_id_keeps_the_first),
+        cmocka_unit_test(test_issue12_3_4_first_round_trip_stable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

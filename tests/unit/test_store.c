@@ -229,7 +229,7 @@ static void test_text_search_plan_is_driven_by_hits(void **state)
     assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
     sqlite3_stmt *s = NULL;
     assert_int_equal(sqlite3_prepare_v2(db,
-                                        "EXPLAIN QUERY PLAN SELECT i.id FROM object_fields t "
+                                        "EXPLAIN QUERY PLAN SELECT i.id, i.modseq, i.ord FROM object_fields t "
                                         "CROSS JOIN object_index i ON i.text_rowid = t.rowid "
                                         "WHERE object_fields MATCH 'x' AND i.account_id='A' "
                                         "AND i.type='T'",

@@ -251,6 +251,12 @@ static int entry_components(entry_ctx *e, const ical_comp *c)
             if (!al)
                 return -1;
             json_object_set_new_nocheck(i2j_get_map(o->obj, "alerts"), key, al);
+        } else if (i2j_is(sc->name, "VTIMEZONE")) {
+            /* RFC 5545 §3.6.5: a VTIMEZONE belongs to the VCALENDAR, and one inside an event
+             * defines nothing (TZIDs resolve against the calendar's); the writer puts zones
+             * at the calendar level, so kept here it would not read back (issue 12 §3.4) */
+            const ical_prop *t = ical_comp_get_prop(sc, "TZID");
+            i2j_warn(o, t, "VTIMEZONE inside an event or task dropped: it belongs to the calendar");
         } else if (!i2j_is(sc->name, "VLOCATION")) {
             i2j_keep_comp(o, sc);
         }
@@ -386,6 +392,10 @@ static void diff_into(json_t *patch, const char *prefix, json_t *a, json_t *b, i
             continue;
         if (depth == 0 && (!strcmp(k, "recurrenceRule") || !strcmp(k, "recurrenceOverrides")))
             continue;
+        /* an override without DTSTAMP keeps the series' updated (the writer gives it
+         * that DTSTAMP; a null here became the time of writing, issue 12 §3.4) */
+        if (depth == 0 && !strcmp(k, "updated"))
+            continue;
         char *e = jptr_token_escape(k);
         char *path = *prefix ? jscal_strdupf("%s/%s", prefix, e) : strdup(e);
         free(e);
@@ -412,8 +422,38 @@ static void inherit_organizer(json_t *main, json_t *ov)
     }
 }
 
-/* Folds the override ov (a converted RECURRENCE-ID component) into main as a patch. */
-static void add_override(json_t *main, json_t *ov, cal_ctx *cal, int line)
+/* An override whose ORGANIZER is the series' organizer spelt in another case (libical's
+ * 2446.ics: "MAILTO:A@Example.com" against "Mailto:A@example.com"): it cannot change
+ * organizerCalendarAddress (jscalendarbis §3.3.4 ignores that key), so its organizer and
+ * that participant take the series' spelling, or the instance would read back differently
+ * once written (issue 12 §3.4). */
+static void same_organizer(json_t *main, json_t *ov)
+{
+    const char *morg = json_string_value(json_object_get(main, "organizerCalendarAddress"));
+    const char *oorg = json_string_value(json_object_get(ov, "organizerCalendarAddress"));
+    if (!morg || !oorg || !strcmp(morg, oorg) || strcasecmp(morg, oorg))
+        return;
+    char *from = strdup(oorg), *to = strdup(morg);
+    json_t *parts = json_object_get(ov, "participants");
+    char ok[37], nk[37];
+    jscal_uuidv5(from, ok);
+    jscal_uuidv5(to, nk);
+    json_t *pt = json_object_get(parts, ok);
+    if (pt && !json_object_get(parts, nk) &&
+        !strcmp(json_string_value(json_object_get(pt, "calendarAddress")) ?: "", from)) {
+        json_incref(pt);
+        json_object_del(parts, ok);
+        json_object_set_new_nocheck(pt, "calendarAddress", json_string(to));
+        json_object_set_new_nocheck(parts, nk, pt);
+    }
+    json_object_set_new_nocheck(ov, "organizerCalendarAddress", json_string(to));
+    free(from);
+    free(to);
+}
+
+/* Folds the override ov (a converted RECURRENCE-ID component) into main as a patch. seen
+ * holds the instances already overridden by a component. */
+static void add_override(json_t *main, json_t *ov, cal_ctx *cal, int line, json_t *seen)
 {
     /* The key: RECURRENCE-ID in the main object's time zone. */
     const char *rid = json_string_value(json_object_get(ov, "recurrenceId"));
@@ -429,6 +469,22 @@ static void add_override(json_t *main, json_t *ov, cal_ctx *cal, int line)
     }
     char key[24];
     jscal_ldt_format(&t, 0, key);
+    /* A second component for the same instance (same UID and RECURRENCE-ID): the first
+     * one stays, as a repeated single-valued property keeps the first (issue 12 §3.5);
+     * merging both patches could give one that contradicts itself ("alerts": null next
+     * to "alerts/a/…"). */
+    char *seen_key = jscal_strdupf("%p/%s", (void *)main, key);
+    int again = json_object_get(seen, seen_key) != NULL;
+    json_object_set_new(seen, seen_key, json_true());
+    free(seen_key);
+    if (again) {
+        if (cal->warnings)
+            json_array_append_new(cal->warnings,
+                                  json_sprintf("line %d: RECURRENCE-ID %s: a second override of "
+                                               "the same instance dropped",
+                                               line, key));
+        return;
+    }
     /* The occurrence inherits everything but start (or due), which moves to the id. */
     json_t *base = json_deep_copy(main);
     json_object_del(base, "recurrenceOverrides");
@@ -436,6 +492,7 @@ static void add_override(json_t *main, json_t *ov, cal_ctx *cal, int line)
         json_object_set_new_nocheck(base, "start", json_string_nocheck(key));
     else
         json_object_set_new_nocheck(base, "due", json_string_nocheck(key));
+    same_organizer(main, ov);
     inherit_organizer(main, ov);
     json_t *patch = json_object();
     diff_into(patch, "", base, ov, 0);
@@ -677,7 +734,7 @@ static json_t *main_of(conversion *cv, size_t i)
  * without its main component stands alone. */
 static json_t *fold_entries(conversion *cv)
 {
-    json_t *entries = json_array();
+    json_t *entries = json_array(), *seen = json_object();
     for (size_t i = 0; i < cv->ncomps; i++)
         if (cv->objs[i] && !json_object_get(cv->objs[i], "recurrenceId"))
             json_array_append(entries, cv->objs[i]);
@@ -686,10 +743,11 @@ static json_t *fold_entries(conversion *cv)
             continue;
         json_t *main = main_of(cv, i);
         if (main)
-            add_override(main, cv->objs[i], &cv->cal, cv->lines[i]);
+            add_override(main, cv->objs[i], &cv->cal, cv->lines[i], seen);
         else
             json_array_append(entries, cv->objs[i]);
     }
+    json_decref(seen);
     return entries;
 }
 

@@ -121,6 +121,29 @@ void i2j_keep_comp(obj_ctx *o, const ical_comp *c)
         a = json_array();
         json_object_set_new_nocheck(ic, "components", a);
     }
+    const ical_prop *tzid = i2j_is(c->name, "VTIMEZONE") ? ical_comp_get_prop(c, "TZID") : NULL;
+    char *tz = tzid ? ical_text_unescape(tzid->value) : NULL; /* as jCal holds it */
+    size_t i;
+    json_t *e;
+    json_array_foreach(a, i, e)
+    {
+        /* RFC 5545 §3.6.5: one VTIMEZONE per TZID, the first (the writer writes one of
+         * each, issue 12 §3.4) */
+        const char *n = json_string_value(json_array_get(e, 0));
+        const char *other = NULL;
+        size_t k;
+        json_t *p;
+        json_array_foreach(json_array_get(e, 1), k,
+                           p) if (!other &&
+                                  !strcmp(json_string_value(json_array_get(p, 0)) ?: "", "tzid"))
+            other = json_string_value(json_array_get(p, 3));
+        if (tz && n && !strcasecmp(n, "vtimezone") && other && !strcmp(other, tz)) {
+            i2j_warn(o, tzid, "a second VTIMEZONE with this TZID dropped");
+            free(tz);
+            return;
+        }
+    }
+    free(tz);
     json_array_append_new(a, ical_comp_to_jcal(c));
 }
 
@@ -392,6 +415,13 @@ int i2j_add_link(obj_ctx *o, const ical_prop *p, int first_url)
         snprintf(key, sizeof key, "%.39s", jsid);
     else
         i2j_uuid(o->cal, p->value, key);
+    if (json_object_get(json_object_get(o->obj, "links"), key)) {
+        /* the same link again (same value, no JSID): the first is the Link, this one is
+         * kept as it is, or it would replace the first (issue 12 §3.4) */
+        free(href);
+        i2j_keep_prop(o, p);
+        return 0;
+    }
     json_t *links = i2j_get_map(o->obj, "links");
     json_t *l = i2j_typed_object("Link");
     json_object_set_new_nocheck(l, "href", json_string_nocheck(href));
@@ -721,6 +751,16 @@ json_t *i2j_convert_valarm(obj_ctx *parent, const ical_comp *c)
     }
     for (size_t i = 0; i < c->ncomps; i++)
         i2j_keep_comp(&a, c->comps[i]);
+    /* RFC 5545 §3.6.6 requires ACTION; without one the alarm is the JSCalendar default
+     * "display", as the writer writes it (issue 12 §3.4) */
+    if (!ical_comp_get_prop(c, "ACTION"))
+        json_object_set_new_nocheck(a.obj, "action", json_string_nocheck("display"));
+    /* A DISPLAY or EMAIL alarm without DESCRIPTION (RFC 5545 §3.6.6 wants one) records
+     * that it came from iCalendar, so that the writer does not make one up that would
+     * read back as a kept property (issue 12 §3.4) */
+    const char *act = json_string_value(json_object_get(a.obj, "action"));
+    if (act && !ical_comp_get_prop(c, "DESCRIPTION"))
+        i2j_ical_obj(&a);
     if (i2j_convert_jsprops(&a, jsprops, njs))
         goto bad;
     i2j_sub_finish(&a);
@@ -817,8 +857,15 @@ json_t *i2j_convert_vlocation(obj_ctx *parent, const ical_comp *c)
     const ical_prop *jsprops[32];
     size_t njs = 0;
     int nurl = 0;
+    /* A UID equal to the JSID is the one the writer makes from the Location's id when it
+     * has none of its own (RFC 9073 §7.2 needs one): the id says it already (issue 12
+     * §3.4: keeping it added a UID on each round trip) */
+    const ical_prop *jsid = ical_comp_get_prop(c, "JSID");
     for (size_t i = 0; i < c->nprops; i++) {
         const ical_prop *p = &c->props[i];
+        if (i2j_is(p->name, "UID") && jsid && !strcmp(p->value, jsid->value) &&
+            jid_valid(jsid->value))
+            continue;
         if (i2j_is(p->name, "NAME"))
             i2j_set_text(l.obj, "name", p->value);
         else if (i2j_is(p->name, "COORDINATES"))
@@ -922,6 +969,11 @@ json_t *i2j_convert_participant_comp(obj_ctx *parent, const ical_comp *c, char k
                    i2j_is(p->name, "LINK") || i2j_is(p->name, "URL")) {
             i2j_add_link(&pc, p, i2j_is(p->name, "URL") && nurl++ == 0);
         } else if (i2j_is(p->name, "JSID")) {
+            continue;
+        } else if (i2j_is(p->name, "UID") && jsid && !strcmp(p->value, jsid->value)) {
+            /* a UID equal to the JSID is the one the writer makes from the key when there
+             * is none (RFC 9073 §6.2 needs one): the key says it (issue 12 §3.4: kept, it
+             * was new on each round trip); any other UID is kept (draft-25 §2.2.1) */
             continue;
         } else if (i2j_is(p->name, "JSPROP") && njs < 32) {
             jsprops[njs++] = p;

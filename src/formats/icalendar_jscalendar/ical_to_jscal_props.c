@@ -53,6 +53,10 @@ static int h_summary(entry_ctx *e, const ical_prop *p)
     static const char *const lang[] = {"LANGUAGE", NULL};
     if (json_object_get(e->o.obj, "title"))
         return I2J_KEEP;
+    /* an empty SUMMARY is the default title "" (jscalendarbis §3.2.1), which the writer
+     * leaves out; an instance's empty SUMMARY still overrides the series' (issue 12 §3.4) */
+    if (!*p->value && !p->nparams && !e->is_instance)
+        return I2J_DONE;
     i2j_set_text(e->o.obj, "title", p->value);
     i2j_note_converted(&e->o, "title", p, i2j_take_language(e->o.obj, p) ? lang : none, NULL, 0);
     return I2J_DONE;
@@ -236,11 +240,20 @@ static int h_rrule(entry_ctx *e, const ical_prop *p)
 
 /* The patch of one RDATE;VALUE=PERIOD value: its duration, and a note that the value was a
  * period so that it is written back as one. */
-static void rdate_period(entry_ctx *e, json_t *patch, const char *end, const ical_dt *start,
-                         const char *key)
+static void rdate_period(entry_ctx *e, const ical_prop *p, json_t *patch, const char *end,
+                         const ical_dt *start, const char *key)
 {
     jscal_dur d;
     ical_dt de;
+    if (jscal_dur_parse(end, 0, &d) && ical_dt_parse(end, &de)) {
+        /* RFC 5545 §3.3.9: the end is a DATE-TIME or a DURATION; anything else goes, and
+         * the RDATE is its start alone (noting it a period would write back what was not
+         * read, issue 12 §3.4) */
+        i2j_warn(&e->o, p,
+                 "the end of a PERIOD is neither a DATE-TIME nor a DURATION: "
+                 "dropped, the start kept");
+        return;
+    }
     if (!jscal_dur_parse(end, 0, &d)) {
         json_object_set_new_nocheck(patch, "duration", json_string_nocheck(end));
     } else if (!ical_dt_parse(end, &de)) {
@@ -285,7 +298,7 @@ static int h_rdate_exdate(entry_ctx *e, const ical_prop *p)
         if (exdate)
             json_object_set_new_nocheck(patch, "excluded", json_true());
         else if (slash)
-            rdate_period(e, patch, slash + 1, &dt, key);
+            rdate_period(e, p, patch, slash + 1, &dt, key);
         json_object_set_new_nocheck(ov, key, patch);
     }
     ical_free_strv(vals, nv);

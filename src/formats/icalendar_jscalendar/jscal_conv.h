@@ -31,6 +31,11 @@ typedef struct {
     json_t *cp; /* convertedProperties of obj's iCalendar (borrowed) */
     const char *tz;
     int form; /* 0: DATE, 1: local (TZID or floating), 2: UTC */
+    /* for an override: the main object's zone and form, in which its key (the
+     * RECURRENCE-ID) is (jscalendarbis §3.3.4; the override may move to another zone) */
+    const char *rid_tz;
+    int rid_form;
+    int as_override; /* writing an override instance */
     char *err;
 } out_ctx;
 

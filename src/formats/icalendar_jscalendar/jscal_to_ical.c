@@ -116,6 +116,9 @@ static int add_overrides_each(out_ctx *o, ical_comp *vcal_like, ical_comp *c, co
             ical_comp *oc = ical_comp_new(!strcmp(c->name, "VTODO") ? "VTODO" : "VEVENT");
             out_ctx sub = *o;
             sub.err = NULL;
+            sub.rid_tz = o->tz; /* the key is in the main object's zone */
+            sub.rid_form = o->form;
+            sub.as_override = 1;
             int rc = build_entry(&sub, inst, oc, 1, k);
             json_decref(inst);
             if (rc) {
@@ -158,7 +161,7 @@ static int entry_texts(out_ctx *o, const json_t *obj, ical_comp *out)
     }
     const char *locale = j2i_jstr(obj, "locale");
     const char *title = j2i_jstr(obj, "title");
-    if (title && *title) {
+    if (title && (*title || o->as_override)) { /* "" is the default, but not in an instance */
         ical_prop *p = j2i_add_text(out, "SUMMARY", title);
         if (locale)
             ical_prop_add_param(p, "LANGUAGE", locale);
@@ -244,12 +247,12 @@ static int entry_recurrence_id(out_ctx *o, const json_t *obj, ical_comp *out, in
 {
     char tmp[64];
     if (as_override) {
-        const char *ridtz = o->tz;
+        const char *ridtz = o->rid_tz;
         ical_dt d;
         if (jscal_ldt_parse(rid, &d.t))
             return j2i_ofail(o, "recurrenceId", "not a LocalDateTime");
-        d.is_date = o->form == 0;
-        d.is_utc = o->form == 2;
+        d.is_date = o->rid_form == 0;
+        d.is_utc = o->rid_form == 2;
         ical_dt_format(&d, tmp);
         ical_prop *p = ical_comp_add_prop(out, "RECURRENCE-ID", tmp);
         if (d.is_date)

@@ -278,72 +278,79 @@ void j2i_add_links(out_ctx *o, ical_comp *c, const json_t *links, const char *pr
     const char *k;
     json_t *l;
     int have_url = ical_comp_get_prop(c, "URL") != NULL;
-    json_object_foreach((json_t *)links, k, l)
-    {
-        const char *href = j2i_jstr(l, "href");
-        if (!href)
-            continue;
-        const char *rel = j2i_jstr(l, "rel");
-        char *path = j2i_path2(prefix ? prefix : "links", k);
-        const char *name = j2i_cp_name(o, path);
-        /* §3.4 guideline, except that a Link without rel becomes ATTACH: RFC 9253 §8.2
-         * requires LINKREL on LINK, and there is no relation to put there. */
-        if (!name)
-            name = !rel || !strcmp(rel, "enclosure")                 ? "attach"
-                   : rel && !strcmp(rel, "icon")                     ? "image"
-                   : rel && !strcmp(rel, "describedby") && !have_url ? "url"
-                                                                     : "link";
-        char *uname = jscal_strupper(name);
-        int binary = !strncmp(href, "data:", 5) && strstr(href, ";base64,") &&
-                     (!strcmp(uname, "ATTACH") || !strcmp(uname, "IMAGE"));
-        ical_prop *p;
-        if (binary) {
-            p = ical_comp_add_prop(c, uname, strstr(href, ";base64,") + 8);
-            ical_prop_add_param(p, "ENCODING", "BASE64");
-            ical_prop_add_param(p, "VALUE", "BINARY");
-        } else {
-            p = ical_comp_add_prop(c, uname, href);
-            if (!strcmp(uname, "LINK") || !strcmp(uname, "IMAGE"))
-                ical_prop_add_param(p, "VALUE", "URI");
-        }
-        if (!strcmp(uname, "URL"))
-            have_url = 1;
-        const char *ct = j2i_jstr(l, "contentType");
-        if (ct)
-            ical_prop_add_param(p, "FMTTYPE", ct);
-        if (rel && !strcmp(uname, "LINK"))
-            ical_prop_add_param(p, "LINKREL", rel);
-        const char *title = j2i_jstr(l, "title");
-        if (title)
-            ical_prop_add_param(p, !strcmp(uname, "LINK") || !strcmp(uname, "URL") ? "LABEL"
-                                                                                    : "FILENAME",
-                                title);
-        json_t *size = json_object_get(l, "size");
-        if (json_is_integer(size)) {
-            char tmp[32];
-            snprintf(tmp, sizeof tmp, "%lld", (long long)json_integer_value(size));
-            ical_prop_add_param(p, "SIZE", tmp);
-        }
-        const char *dk;
-        json_t *dv;
-        json_object_foreach(json_object_get(l, "display"), dk, dv)
+    /* Links noted as a later URL come after the others: the reader takes the first URL as
+     * the one without a note (issue 12 §3.4) */
+    for (int pass = 0; pass < 2; pass++)
+        json_object_foreach((json_t *)links, k, l)
         {
-            char *u = jscal_strupper(dk);
-            ical_prop_add_param(p, "DISPLAY", u);
-            free(u);
+            const char *href = j2i_jstr(l, "href");
+            if (!href)
+                continue;
+            const char *rel = j2i_jstr(l, "rel");
+            char *path = j2i_path2(prefix ? prefix : "links", k);
+            const char *name = j2i_cp_name(o, path);
+            if ((name && !strcasecmp(name, "url")) != pass) {
+                free(path);
+                continue;
+            }
+            /* §3.4 guideline, except that a Link without rel becomes ATTACH: RFC 9253 §8.2
+             * requires LINKREL on LINK, and there is no relation to put there. */
+            if (!name)
+                name = !rel || !strcmp(rel, "enclosure")                 ? "attach"
+                       : rel && !strcmp(rel, "icon")                     ? "image"
+                       : rel && !strcmp(rel, "describedby") && !have_url ? "url"
+                                                                         : "link";
+            char *uname = jscal_strupper(name);
+            int binary = !strncmp(href, "data:", 5) && strstr(href, ";base64,") &&
+                         (!strcmp(uname, "ATTACH") || !strcmp(uname, "IMAGE"));
+            ical_prop *p;
+            if (binary) {
+                p = ical_comp_add_prop(c, uname, strstr(href, ";base64,") + 8);
+                ical_prop_add_param(p, "ENCODING", "BASE64");
+                ical_prop_add_param(p, "VALUE", "BINARY");
+            } else {
+                p = ical_comp_add_prop(c, uname, href);
+                if (!strcmp(uname, "LINK") || !strcmp(uname, "IMAGE"))
+                    ical_prop_add_param(p, "VALUE", "URI");
+            }
+            if (!strcmp(uname, "URL"))
+                have_url = 1;
+            const char *ct = j2i_jstr(l, "contentType");
+            if (ct)
+                ical_prop_add_param(p, "FMTTYPE", ct);
+            if (rel && !strcmp(uname, "LINK"))
+                ical_prop_add_param(p, "LINKREL", rel);
+            const char *title = j2i_jstr(l, "title");
+            if (title)
+                ical_prop_add_param(
+                    p, !strcmp(uname, "LINK") || !strcmp(uname, "URL") ? "LABEL" : "FILENAME",
+                    title);
+            json_t *size = json_object_get(l, "size");
+            if (json_is_integer(size)) {
+                char tmp[32];
+                snprintf(tmp, sizeof tmp, "%lld", (long long)json_integer_value(size));
+                ical_prop_add_param(p, "SIZE", tmp);
+            }
+            const char *dk;
+            json_t *dv;
+            json_object_foreach(json_object_get(l, "display"), dk, dv)
+            {
+                char *u = jscal_strupper(dk);
+                ical_prop_add_param(p, "DISPLAY", u);
+                free(u);
+            }
+            /* JSID unless the key is the UUIDv5 of the value (§2.3.3). */
+            char u5[37];
+            jscal_uuidv5(p->value, u5);
+            if (strcmp(u5, k))
+                ical_prop_add_param(p, "JSID", k);
+            j2i_apply_cp(o, p, path);
+            static const char *const known[] = {"href", "rel",     "contentType", "title",
+                                                "size", "display", NULL};
+            j2i_add_jsprops(c, l, path, known);
+            free(uname);
+            free(path);
         }
-        /* JSID unless the key is the UUIDv5 of the value (§2.3.3). */
-        char u5[37];
-        jscal_uuidv5(p->value, u5);
-        if (strcmp(u5, k))
-            ical_prop_add_param(p, "JSID", k);
-        j2i_apply_cp(o, p, path);
-        static const char *const known[] = {"href", "rel", "contentType", "title", "size",
-                                            "display", NULL};
-        j2i_add_jsprops(c, l, path, known);
-        free(uname);
-        free(path);
-    }
 }
 
 /* ---- locations (§3.5) and virtual locations (§3.7) ------------------------------------ */
@@ -613,26 +620,16 @@ static void add_organizer(out_ctx *o, ical_comp *c, const json_t *obj, const cha
     j2i_apply_cp(o, p, "organizerCalendarAddress");
 }
 
-/* ATTENDEE for a participant with a calendarAddress (§3.6, §2.3.4). */
-static void add_attendee(out_ctx *o, ical_comp *c, const json_t *pt, const char *k,
-                         const char *addr, const char *org, const char *path, int is_task)
+/* The ROLE parameter of an ATTENDEE for roles (draft-25 §2.3.4), set on p. Returns the
+ * roles ROLE does not imply (a new array: they travel as JSPROP, §4.1.2) and sets
+ * *roles_read to whether the reader makes a roles object before those JSPROPs apply. */
+static json_t *attendee_role(ical_prop *p, const json_t *roles, const char *addr, const char *org,
+                             int *roles_read)
 {
-    json_t *roles = json_object_get(pt, "roles");
     const char *rk;
     json_t *rv;
-    ical_prop *p = ical_comp_add_prop(c, "ATTENDEE", addr);
-    if (j2i_jstr(pt, "name"))
-        ical_prop_add_param(p, "CN", j2i_jstr(pt, "name"));
-    if (j2i_jstr(pt, "email"))
-        ical_prop_add_param(p, "EMAIL", j2i_jstr(pt, "email"));
-    const char *kind = j2i_jstr(pt, "kind");
-    if (kind) {
-        char *u = jscal_strupper(!strcmp(kind, "location") ? "room" : kind);
-        ical_prop_add_param(p, "CUTYPE", u);
-        free(u);
-    }
     int chair = 0, optional = 0, info = 0, attendee = 0, req = 0, owner = 0;
-    json_object_foreach(roles, rk, rv)
+    json_object_foreach((json_t *)roles, rk, rv)
     {
         chair |= !strcmp(rk, "chair");
         optional |= !strcmp(rk, "optional");
@@ -649,24 +646,62 @@ static void add_attendee(out_ctx *o, ical_comp *c, const json_t *pt, const char 
                                   : NULL;
     if (!role && owner && !(org && !strcasecmp(addr, org)))
         role = "OWNER";
+    /* No role ROLE names: an other one is the ROLE value, as the reader takes an unknown
+     * ROLE as that role in lower case (draft-25 §2.3.4; issue 12 §3.4) */
+    const char *other_role = NULL;
+    char *other_upper = NULL;
+    json_object_foreach((json_t *)roles, rk, rv)
+    {
+        if (role || other_role || !*rk ||
+            strspn(rk, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(rk) ||
+            !strcmp(rk, "owner"))
+            continue;
+        other_role = rk;
+        role = other_upper = jscal_strupper(rk);
+    }
     if (role)
         ical_prop_add_param(p, "ROLE", role);
+    /* whether the reader gives this participant a roles object before its JSPROPs */
+    *roles_read = role || (owner && org && !strcasecmp(addr, org));
     /* Roles ROLE cannot carry travel as JSPROP (§4.1.2): the import sets them
      * after ROLE has been converted, as they are new keys of "roles". (Collected
      * first: adding properties may move p.) */
     json_t *extra_roles = json_array();
-    json_object_foreach(roles, rk, rv)
+    json_object_foreach((json_t *)roles, rk, rv)
     {
-        int implied = (!strcmp(rk, "attendee") && role && strcmp(role, "NON-PARTICIPANT") &&
+        int implied = (other_role && !strcmp(rk, other_role)) ||
+                      (!strcmp(rk, "attendee") && role && strcmp(role, "NON-PARTICIPANT") &&
                        strcmp(role, "OWNER")) ||
                       (!strcmp(rk, "chair") && role && !strcmp(role, "CHAIR")) ||
                       (!strcmp(rk, "optional") && role && !strcmp(role, "OPT-PARTICIPANT")) ||
                       (!strcmp(rk, "informational") && role && !strcmp(role, "NON-PARTICIPANT")) ||
-                      (!strcmp(rk, "owner") && ((role && !strcmp(role, "OWNER")) ||
-                                                (org && !strcasecmp(addr, org))));
+                      (!strcmp(rk, "owner") &&
+                       ((role && !strcmp(role, "OWNER")) || (org && !strcasecmp(addr, org))));
         if (!implied)
             json_array_append_new(extra_roles, json_string(rk));
     }
+    free(other_upper);
+    return extra_roles;
+}
+
+/* ATTENDEE for a participant with a calendarAddress (§3.6, §2.3.4). */
+static void add_attendee(out_ctx *o, ical_comp *c, const json_t *pt, const char *k,
+                         const char *addr, const char *org, const char *path, int is_task)
+{
+    json_t *roles = json_object_get(pt, "roles");
+    ical_prop *p = ical_comp_add_prop(c, "ATTENDEE", addr);
+    if (j2i_jstr(pt, "name"))
+        ical_prop_add_param(p, "CN", j2i_jstr(pt, "name"));
+    if (j2i_jstr(pt, "email"))
+        ical_prop_add_param(p, "EMAIL", j2i_jstr(pt, "email"));
+    const char *kind = j2i_jstr(pt, "kind");
+    if (kind) {
+        char *u = jscal_strupper(!strcmp(kind, "location") ? "room" : kind);
+        ical_prop_add_param(p, "CUTYPE", u);
+        free(u);
+    }
+    int roles_read;
+    json_t *extra_roles = attendee_role(p, roles, addr, org, &roles_read);
     const char *ps = j2i_jstr(pt, "participationStatus"), *prog = j2i_jstr(pt, "progress");
     if (is_task && prog && (!ps || !strcmp(ps, "accepted"))) {
         char *u = jscal_strupper(prog);
@@ -704,6 +739,21 @@ static void add_attendee(out_ctx *o, ical_comp *c, const json_t *pt, const char 
         ical_prop_add_param(p, "JSID", k);
     j2i_apply_cp(o, p, path);
     p = NULL;
+    if (!roles_read && json_array_size(extra_roles)) {
+        /* nothing makes "roles" on reading: one JSPROP for all of it (a patch of a key
+         * below would have no parent, jscalendarbis §1.5.9) */
+        json_t *all = json_object();
+        json_array_foreach(extra_roles, i, e)
+            json_object_set_new(all, json_string_value(e), json_true());
+        char *val = json_dumps(all, JSON_COMPACT | JSON_SORT_KEYS);
+        ical_prop *jp = j2i_add_text(c, "JSPROP", val);
+        char *full = jscal_strdupf("%s/roles", path);
+        ical_prop_add_param(jp, "JSPTR", full);
+        free(full);
+        jwriter_text_free(val);
+        json_decref(all);
+        json_array_clear(extra_roles);
+    }
     json_array_foreach(extra_roles, i, e)
     {
         ical_prop *jp = j2i_add_text(c, "JSPROP", "true");
@@ -729,8 +779,8 @@ static void add_participant_comp(out_ctx *o, ical_comp *c, const json_t *pt, con
     char u5[37] = "";
     if (addr)
         jscal_uuidv5(addr, u5);
-    if (addr ? strcmp(u5, k) != 0 : (puid && strcmp(puid, k)))
-        ical_comp_add_prop(pc, "JSID", k);
+    if (!puid || (addr ? strcmp(u5, k) != 0 : strcmp(puid, k) != 0))
+        ical_comp_add_prop(pc, "JSID", k); /* with no UID of its own: the UID below is k */
     if (!puid)
         j2i_add_text(pc, "UID", k);
     if (addr)

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# DAV benchmark (issue 20): 10,000 generated events (bench/ical/gen_events.py, 30%
+# recurring) in one calendar; measures over CalDAV an initial sync-collection (every
+# href and ETag), an incremental sync after 10 changes, a calendar-multiget of 100
+# resources and a one-month calendar-query with expand, plus jmapd's memory during the
+# full sync. Then the same requests on the Radicale peer (../shared/peers/radicale,
+# started here unless RADICALE=0) and prints the ratios. EVENTS=N for a smaller run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=${BIN:-build/jmapd}
+EVENTS=${EVENTS:-10000}
+tmp=$(mktemp -d)
+trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; [ -z "${peers:-}" ] || "$peers/stop.sh" >/dev/null 2>&1; rm -rf "$tmp"; true' EXIT
+port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+echo bench-pw | $BIN user add bench --password-stdin --data "$tmp/data" >/dev/null
+/usr/bin/python3 bench/ical/gen_events.py "$EVENTS" "$tmp/events.ics"
+t0=$(date +%s.%N)
+$BIN import --user bench --data "$tmp/data" "$tmp/events.ics" >/dev/null
+echo "import of $EVENTS events: $(echo "$(date +%s.%N) - $t0" | bc) s"
+printf 'log_level = warn\n' > "$tmp/conf"
+$BIN serve --data "$tmp/data" --listen 127.0.0.1:$port --config "$tmp/conf" 2>"$tmp/log" &
+pid=$!
+for _ in $(seq 100); do curl -sf http://127.0.0.1:$port/health >/dev/null && break; sleep 0.05; done
+# ../shared beside the main checkout (also from a worktree of it)
+peers=$(cd "$(git rev-parse --git-common-dir 2>/dev/null || echo .git)/../.." && pwd)/shared/peers/radicale
+radicale=""
+# our own Radicale instance (data dir and port): the shared one is wiped by whoever
+# starts it next
+export RADICALE_PEER_DIR="$tmp/radicale"
+RADICALE_PEER_PORT=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+export RADICALE_PEER_PORT
+if [ "${RADICALE:-1}" = 1 ] && [ -x "$peers/setup.sh" ]; then
+  echo "starting a Radicale peer (../shared/peers/radicale/setup.sh, port $RADICALE_PEER_PORT)..."
+  if "$peers/setup.sh" >"$tmp/radicale.log" 2>&1; then
+    radicale=http://127.0.0.1:$RADICALE_PEER_PORT/test/calendar/
+  else
+    echo "Radicale peer failed to start: see $tmp/radicale.log"
+  fi
+fi
+/usr/bin/python3 bench/dav/bench.py "http://127.0.0.1:$port" bench bench-pw "$pid" \
+  "$tmp/events.ics" "$radicale"

@@ -1,0 +1,506 @@
+/*
+ * scheduling.c — scheduling messages between users of this server
+ * (draft-ietf-jmap-calendars-27 §5.9.2; iTIP, RFC 5546 §3.2). A CalendarEvent/set
+ * with sendSchedulingMessages records each change in scheduling_check (the
+ * validate hook); scheduling_finish, in the same transaction, applies the iTIP
+ * method the change means straight to the recipients' data:
+ *
+ *   REQUEST (§3.2.2): the organizer created or changed the event: each attendee's
+ *     copy (in their default calendar, found by uid) is created or replaced;
+ *   CANCEL (§3.2.5): the event was destroyed, or an attendee removed: their copy
+ *     gets status "cancelled";
+ *   REPLY (§3.2.3): an attendee changed their participationStatus (or destroyed
+ *     their copy after answering): the organizer's copy records it, unless the
+ *     attendee answered an older sequence than the organizer's.
+ *
+ * Each processed message leaves a CalendarEventNotification (§7) in the
+ * recipient's account. Recipients are found by calendar address (their principal's
+ * email); an address that is no user of this server gets noSupportedScheduleMethods
+ * (iMIP is not implemented yet).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "jmap/engine.h"
+#include "types/calendar_event.h"
+#include "types/types.h"
+#include "util/util.h"
+
+/* The changes of the /set running on this thread: [{old, new}] */
+static __thread json_t *pending;
+
+/* The account of the user whose calendar address is address, into out[64]. */
+static bool local_account(struct store_conn *c, const char *address, char out[64])
+{
+    return address && strncasecmp(address, "mailto:", 7) == 0 &&
+           principal_find_email(c, address + 7, out) == 0;
+}
+
+static const char *address_of(json_t *participant)
+{
+    return json_string_value(json_object_get(participant, "calendarAddress"));
+}
+
+/* Whether iMIP can reach addresses outside the server (an SMTP relay is set). */
+static bool imip_on(struct jmap_req *r)
+{
+    return r && r->srv && r->srv->cfg && r->srv->cfg->smtp_url[0];
+}
+
+json_t *scheduling_check(struct jset *s, json_t *obj, json_t *old)
+{
+    if (!json_is_true(json_object_get(jset_args(s), "sendSchedulingMessages")))
+        return NULL;
+    bool imip = imip_on(jset_req(s));
+    json_t *ev = obj ? obj : old;
+    bool origin = json_is_true(json_object_get(ev, "isOrigin"));
+    struct store_conn *c = jset_conn(s);
+    char acct[64];
+    /* §5.9.2: every recipient must be reachable */
+    if (origin) {
+        const char *pid;
+        json_t *p;
+        json_object_foreach(json_object_get(ev, "participants"), pid, p)
+        {
+            const char *addr = address_of(p);
+            if (addr && !local_account(c, addr, acct) && !imip)
+                return jmap_seterror("noSupportedScheduleMethods",
+                                     "%s is not a user of this server, and iMIP is not "
+                                     "available",
+                                     addr);
+        }
+    } else {
+        const char *org = json_string_value(json_object_get(ev, "organizerCalendarAddress"));
+        if (org && !local_account(c, org, acct) && !imip)
+            return jmap_seterror("noSupportedScheduleMethods",
+                                 "the organizer %s is not a user of this server", org);
+    }
+    if (!pending)
+        pending = json_array();
+    json_array_append_new(pending, json_pack("{s:O?, s:O?}", "old", old, "new", obj));
+    return NULL;
+}
+
+/* ---- delivery ---------------------------------------------------------------------------- */
+
+/* The id of the event with uid in account, into out[64]. */
+struct find {
+    char *out;
+    bool found;
+};
+
+static int found_cb(const char *id, void *ud)
+{
+    struct find *f = ud;
+    snprintf(f->out, 64, "%s", id);
+    f->found = true;
+    return 1;
+}
+
+static bool find_uid(struct store_conn *c, const char *account, const char *uid, char out[64])
+{
+    struct find f = {out, false};
+    if (uid)
+        store_index_find_uid(c, account, calendar_event_type.name, uid, found_cb, &f);
+    return f.found;
+}
+
+/* A patch of the top-level changes from a to b (§7 eventPatch). */
+static json_t *top_patch(json_t *a, json_t *b)
+{
+    json_t *patch = json_object();
+    const char *k;
+    json_t *v;
+    json_object_foreach(b, k, v)
+    {
+        if (!json_equal(v, json_object_get(a, k)))
+            json_object_set(patch, k, v);
+    }
+    json_object_foreach(a, k, v)
+    {
+        if (!json_object_get(b, k))
+            json_object_set_new(patch, k, json_null());
+    }
+    return patch;
+}
+
+static const char *const per_user[] = {"keywords",         "color",  "freeBusyStatus",
+                                       "useDefaultAlerts", "alerts", NULL};
+
+/* Writes ev as account's event id (new: a create) and notifies the account. */
+static int deliver(struct store_conn *c, struct jmap_req *r, const char *account, const char *id,
+                   json_t *before, json_t *ev, bool create, const char *from)
+{
+    if (jmap_object_write(c, r, &calendar_event_type, account, id, ev, create))
+        return -1;
+    json_t *patch = create ? NULL : top_patch(before, ev);
+    int rc = calendar_event_notification_add(c, r, account, create ? "created" : "updated", id,
+                                             create ? ev : before, patch, from);
+    json_decref(patch);
+    return rc ? -1 : 0;
+}
+
+/* calendars-27 §5.9.2.1 hideAttendees: a copy of ev where the recipient at address is
+ * the only attendee (the owners stay). */
+static json_t *for_recipient(json_t *ev, const char *address)
+{
+    json_t *copy = json_deep_copy(ev);
+    if (!json_is_true(json_object_get(ev, "hideAttendees")))
+        return copy;
+    const char *pid;
+    json_t *p;
+    void *tmp;
+    json_object_foreach_safe(json_object_get(copy, "participants"), tmp, pid, p)
+    {
+        bool owner = json_is_true(json_object_get(json_object_get(p, "roles"), "owner"));
+        if (!owner && (!address_of(p) || strcasecmp(address_of(p), address)))
+            json_object_del(json_object_get(copy, "participants"), pid);
+    }
+    return copy;
+}
+
+/* REQUEST (RFC 5546 §3.2.2) of ev to the attendee at address, whose account is acct. */
+static void request_to(struct store_conn *c, struct jmap_req *r, json_t *ev, const char *address,
+                       const char *acct)
+{
+    const char *uid = json_string_value(json_object_get(ev, "uid"));
+    char id[64];
+    bool have = find_uid(c, acct, uid, id);
+    json_t *old = have ? store_object_get(c, acct, calendar_event_type.name, id) : NULL;
+    /* §3.2.2: an older sequence than the attendee's copy changes nothing */
+    if (old && json_integer_value(json_object_get(old, "sequence")) >
+                   json_integer_value(json_object_get(ev, "sequence"))) {
+        json_decref(old);
+        return;
+    }
+    json_t *copy = for_recipient(ev, address);
+    json_object_set_new(copy, "isOrigin", json_false());
+    for (const char *const *p = per_user; *p; p++)
+        json_object_del(copy, *p);
+    if (old) {
+        json_object_set(copy, "calendarIds", json_object_get(old, "calendarIds"));
+        for (const char *const *p = per_user; *p; p++)
+            if (json_object_get(old, *p))
+                json_object_set(copy, *p, json_object_get(old, *p));
+    } else {
+        char cal[64];
+        if (event_default_calendar(c, acct, cal) != 0) {
+            json_decref(copy);
+            return;
+        }
+        json_object_set_new(copy, "calendarIds", json_pack("{s:b}", cal, 1));
+        util_random_id(id, 12, calendar_event_type.id_prefix);
+    }
+    json_object_set_new(copy, "id", json_string(id));
+    deliver(c, r, acct, id, old, copy, !old,
+            json_string_value(json_object_get(ev, "organizerCalendarAddress")));
+    json_decref(copy);
+    json_decref(old);
+}
+
+/* CANCEL (RFC 5546 §3.2.5) of ev to the attendee's account. */
+static int cancel_to(struct store_conn *c, struct jmap_req *r, json_t *ev, const char *acct)
+{
+    char id[64];
+    if (!find_uid(c, acct, json_string_value(json_object_get(ev, "uid")), id))
+        return -1;
+    json_t *old = store_object_get(c, acct, calendar_event_type.name, id);
+    if (!old)
+        return -1;
+    json_t *copy = json_deep_copy(old);
+    json_object_set_new(copy, "status", json_string("cancelled"));
+    json_object_set_new(copy, "sequence",
+                        json_integer(json_integer_value(json_object_get(ev, "sequence")) + 1));
+    int rc = deliver(c, r, acct, id, old, copy, false,
+                     json_string_value(json_object_get(ev, "organizerCalendarAddress")));
+    json_decref(copy);
+    json_decref(old);
+    return rc;
+}
+
+/* REPLY (RFC 5546 §3.2.3): the attendee at address answered status to ev (their
+ * copy, or the message's event); the organizer's copy in account org records it.
+ * Returns 0, or -1 with *why (static) when nothing changes. */
+static int reply_to(struct store_conn *c, struct jmap_req *r, json_t *ev, const char *address,
+                    const char *status, const char *org, const char **why)
+{
+    const char *dummy;
+    why = why ? why : &dummy;
+    char id[64];
+    if (!find_uid(c, org, json_string_value(json_object_get(ev, "uid")), id))
+        return *why = "no event of the organizer has this UID", -1;
+    json_t *theirs = store_object_get(c, org, calendar_event_type.name, id);
+    if (!theirs || !json_is_true(json_object_get(theirs, "isOrigin"))) {
+        json_decref(theirs);
+        return *why = "the user is not the organizer of this event", -1;
+    }
+    /* an answer to an older sequence than the organizer's changes nothing */
+    if (json_integer_value(json_object_get(ev, "sequence")) <
+        json_integer_value(json_object_get(theirs, "sequence"))) {
+        json_decref(theirs);
+        return *why = "the reply answers an older SEQUENCE than the event's", -1;
+    }
+    json_t *copy = json_deep_copy(theirs);
+    const char *pid;
+    json_t *p;
+    bool invited = false;
+    json_object_foreach(json_object_get(copy, "participants"), pid, p)
+    {
+        if (address && address_of(p) && !strcasecmp(address_of(p), address)) {
+            json_object_set_new(p, "participationStatus", json_string(status));
+            invited = true;
+        }
+    }
+    int rc = -1;
+    if (!invited) /* a reply from someone not invited is not trusted */
+        *why = "the sender is not a participant of the event";
+    else if ((rc = deliver(c, r, org, id, theirs, copy, false, address)))
+        *why = "the event could not be stored";
+    json_decref(copy);
+    json_decref(theirs);
+    return rc;
+}
+
+/* The organizer's side of a change (§5.9.2.1, §5.9.2.2). */
+static void organizer_sends(struct jset *s, json_t *old, json_t *now)
+{
+    struct store_conn *c = jset_conn(s);
+    const char *self = jset_account(s);
+    char acct[64];
+    const char *pid;
+    json_t *p;
+    const char *org =
+        json_string_value(json_object_get(now ? now : old, "organizerCalendarAddress"));
+    json_object_foreach(json_object_get(now, "participants"), pid, p)
+    {
+        const char *to = address_of(p);
+        if (local_account(c, to, acct)) {
+            if (strcmp(acct, self))
+                request_to(c, jset_req(s), now, to, acct);
+        } else if (to && org && imip_on(jset_req(s))) {
+            json_t *copy = for_recipient(now, to); /* RFC 6047 iMIP */
+            imip_queue(c, "REQUEST", copy, org, to);
+            json_decref(copy);
+        }
+    }
+    /* removed participants, or everyone when the event is gone */
+    json_object_foreach(json_object_get(old, "participants"), pid, p)
+    {
+        bool stays = false;
+        const char *q;
+        json_t *v;
+        json_object_foreach(json_object_get(now, "participants"), q, v)
+        {
+            stays |= address_of(v) && address_of(p) && !strcasecmp(address_of(v), address_of(p));
+        }
+        if (stays || !address_of(p))
+            continue;
+        if (local_account(c, address_of(p), acct)) {
+            if (strcmp(acct, self))
+                cancel_to(c, jset_req(s), old, acct);
+        } else if (org && imip_on(jset_req(s))) {
+            json_t *copy = for_recipient(old, address_of(p));
+            json_object_set_new(copy, "status", json_string("cancelled"));
+            json_object_set_new(
+                copy, "sequence",
+                json_integer(json_integer_value(json_object_get(old, "sequence")) + 1));
+            imip_queue(c, "CANCEL", copy, org, address_of(p));
+            json_decref(copy);
+        }
+    }
+}
+
+/* The participant of ev who is the user of account self (their principal's email). */
+static json_t *me_in(struct store_conn *c, json_t *ev, const char *self, const char **pid_out)
+{
+    const char *pid;
+    json_t *p;
+    char acct[64];
+    json_object_foreach(json_object_get(ev, "participants"), pid, p)
+    {
+        if (local_account(c, address_of(p), acct) && strcmp(acct, self) == 0) {
+            *pid_out = pid;
+            return p;
+        }
+    }
+    return NULL;
+}
+
+/* REPLY (RFC 5546 §3.2.3) of the attendee's answer to the organizer's copy. */
+static void attendee_replies(struct jset *s, json_t *old, json_t *now)
+{
+    struct store_conn *c = jset_conn(s);
+    const char *mine = NULL, *was_pid = NULL;
+    json_t *me = now ? me_in(c, now, jset_account(s), &mine) : NULL;
+    json_t *was = old ? me_in(c, old, jset_account(s), &was_pid) : NULL;
+    const char *status = json_string_value(json_object_get(me, "participationStatus"));
+    const char *before = json_string_value(json_object_get(was, "participationStatus"));
+    if (!now && before && strcmp(before, "needs-action"))
+        status = "declined"; /* §5.9.2.3: destroyed after answering */
+    if (!status || !strcmp(status, "needs-action") || (before && !strcmp(status, before)))
+        return;
+    json_t *ev = now ? now : old;
+    char org[64];
+    const char *org_addr = json_string_value(json_object_get(ev, "organizerCalendarAddress"));
+    const char *address = address_of(me ? me : was);
+    if (local_account(c, org_addr, org)) {
+        reply_to(c, jset_req(s), ev, address, status, org, NULL);
+    } else if (org_addr && address && imip_on(jset_req(s))) {
+        /* RFC 5546 §3.2.3: the REPLY holds the organizer and the replying attendee */
+        json_t *copy = json_deep_copy(ev), *parts = json_object();
+        const char *pid;
+        json_t *p;
+        json_object_foreach(json_object_get(ev, "participants"), pid, p)
+        {
+            const char *a = address_of(p);
+            if (a && (!strcasecmp(a, address) || !strcasecmp(a, org_addr)))
+                json_object_set_new(parts, pid, json_deep_copy(p));
+            if (a && !strcasecmp(a, address))
+                json_object_set_new(json_object_get(parts, pid), "participationStatus",
+                                    json_string(status));
+        }
+        json_object_set_new(copy, "participants", parts);
+        imip_queue(c, "REPLY", copy, address, org_addr);
+        json_decref(copy);
+    }
+}
+
+void scheduling_finish(struct jset *s, bool all_ok)
+{
+    (void)all_ok;
+    json_t *list = pending;
+    pending = NULL;
+    struct store_conn *c = jset_conn(s);
+    size_t i;
+    json_t *v;
+    json_array_foreach(list, i, v)
+    {
+        json_t *old = json_object_get(v, "old"), *now = json_object_get(v, "new");
+        old = json_is_null(old) ? NULL : old;
+        now = json_is_null(now) ? NULL : now;
+        /* only what was stored: the write of each change may still have failed */
+        const char *id = json_string_value(json_object_get(now ? now : old, "id"));
+        json_t *stored =
+            id ? store_object_get(c, jset_account(s), calendar_event_type.name, id) : NULL;
+        bool done = now ? stored && json_equal(stored, now) : !stored;
+        json_decref(stored);
+        if (!done)
+            continue;
+        if (json_is_true(json_object_get(now ? now : old, "isOrigin")))
+            organizer_sends(s, old, now);
+        else
+            attendee_replies(s, old, now);
+    }
+    json_decref(list);
+}
+
+/* ---- incoming iTIP (`jmapd deliver`, RFC 6047 iMIP) --------------------------------------- */
+
+/* The participant of ev at address, or NULL. */
+static json_t *participant_at(json_t *ev, const char *address)
+{
+    const char *pid;
+    json_t *p;
+    json_object_foreach(json_object_get(ev, "participants"), pid, p)
+    {
+        if (address_of(p) && !strcasecmp(address_of(p), address))
+            return p;
+    }
+    return NULL;
+}
+
+/* REQUEST (§3.2.2) received: the user's copy is created or replaced. */
+static int apply_request(struct store_conn *c, const char *account, json_t *ev, const char *from,
+                         const char **why)
+{
+    char id[64], cal[64];
+    json_t *old = find_uid(c, account, json_string_value(json_object_get(ev, "uid")), id)
+                      ? store_object_get(c, account, calendar_event_type.name, id)
+                      : NULL;
+    int rc = -1;
+    if (old && json_is_true(json_object_get(old, "isOrigin")))
+        *why = "the user organizes this event: a REQUEST for it cannot come from elsewhere";
+    else if (old && json_integer_value(json_object_get(old, "sequence")) >
+                        json_integer_value(json_object_get(ev, "sequence")))
+        *why = "the message has an older SEQUENCE than the user's copy";
+    else if (event_default_calendar(c, account, cal) != 0)
+        *why = "the user has no calendar";
+    else
+        rc = 0;
+    char *err = NULL;
+    bool updated = false;
+    if (rc == 0 && event_import_one(c, account, cal, ev, &updated, &err) != 0) {
+        *why = "the event is not valid";
+        rc = -1;
+    }
+    free(err);
+    json_t *now = rc == 0 && find_uid(c, account, json_string_value(json_object_get(ev, "uid")), id)
+                      ? store_object_get(c, account, calendar_event_type.name, id)
+                      : NULL;
+    if (now) {
+        json_t *patch = old ? top_patch(old, now) : NULL;
+        rc = calendar_event_notification_add(c, NULL, account, old ? "updated" : "created", id,
+                                             old ? old : now, patch, from);
+        json_decref(patch);
+    }
+    json_decref(now);
+    json_decref(old);
+    return rc;
+}
+
+/* CANCEL (§3.2.5) received: the user's copy gets status cancelled. */
+static int apply_cancel(struct store_conn *c, const char *account, json_t *ev, const char *from,
+                        const char **why)
+{
+    char id[64];
+    json_t *old = find_uid(c, account, json_string_value(json_object_get(ev, "uid")), id)
+                      ? store_object_get(c, account, calendar_event_type.name, id)
+                      : NULL;
+    const char *org =
+        old ? json_string_value(json_object_get(old, "organizerCalendarAddress")) : NULL;
+    int rc = -1;
+    if (!old)
+        *why = "the user has no event with this UID";
+    else if (!org || strcasecmp(org, from))
+        *why = "the sender is not the organizer of the user's copy";
+    else if (json_integer_value(json_object_get(old, "sequence")) >
+             json_integer_value(json_object_get(ev, "sequence")))
+        *why = "the message has an older SEQUENCE than the user's copy";
+    else
+        rc = 0;
+    if (rc == 0) {
+        json_t *copy = json_deep_copy(old);
+        json_object_set_new(copy, "status", json_string("cancelled"));
+        json_object_set(copy, "sequence", json_object_get(ev, "sequence"));
+        if (!json_is_integer(json_object_get(copy, "sequence")))
+            json_object_set(copy, "sequence", json_object_get(old, "sequence"));
+        rc = deliver(c, NULL, account, id, old, copy, false, from);
+        json_decref(copy);
+    }
+    json_decref(old);
+    return rc;
+}
+
+int scheduling_apply(struct store_conn *c, const char *account, const char *method, json_t *ev,
+                     const char *from, const char **why)
+{
+    const char *org = json_string_value(json_object_get(ev, "organizerCalendarAddress"));
+    if (!method || !from || !json_is_string(json_object_get(ev, "uid")))
+        return *why = "an iTIP message needs METHOD, a sender and a UID", -1;
+    if (strcasecmp(method, "reply") == 0) {
+        json_t *p = participant_at(ev, from);
+        const char *status = json_string_value(json_object_get(p, "participationStatus"));
+        if (!p || !status)
+            return *why = "the sender answers for no participant of the event", -1;
+        return reply_to(c, NULL, ev, from, status, account, why);
+    }
+    /* RFC 6047 §3: the sender of a REQUEST or CANCEL is the organizer */
+    if (!org || strcasecmp(org, from))
+        return *why = "the sender is not the event's organizer", -1;
+    if (strcasecmp(method, "request") == 0)
+        return apply_request(c, account, ev, from, why);
+    if (strcasecmp(method, "cancel") == 0)
+        return apply_cancel(c, account, ev, from, why);
+    return *why = "this iTIP method is not supported (REQUEST, CANCEL and REPLY are)", -1;
+}

@@ -1,0 +1,88 @@
+/*
+ * share.h — sharing of collections (RFC 9670 §4; draft-ietf-jmap-calendars-27 §4
+ * CalendarRights, §5.4 per-user properties, §5.7 privacy; RFC 9610 §2
+ * AddressBookRights): the user's rights on a Calendar or AddressBook, shareWith
+ * validation and its reverse index, per-user properties, and the rights checks of
+ * the member objects (events, cards). share.c implements it.
+ *
+ * Three kinds of access (struct store_access): the owner (is_personal) and an
+ * account-wide grant (`jmapd user share`, !shared) have the same rights on every
+ * collection and are never filtered; an account reached through shares (shared)
+ * gives each collection the rights its shareWith grants to the user's principal
+ * and groups, and everything the user cannot read behaves as if it did not exist.
+ */
+#ifndef JMAPD_SHARE_H
+#define JMAPD_SHARE_H
+
+#include "types/types.h"
+
+enum share_kind { SHARE_CALENDAR, SHARE_ADDRESS_BOOK };
+
+/* CalendarRights (calendars-27 §4) */
+#define CR_FREEBUSY 0x01u
+#define CR_READ 0x02u
+#define CR_WRITE_ALL 0x04u
+#define CR_WRITE_OWN 0x08u
+#define CR_UPDATE_PRIVATE 0x10u
+#define CR_RSVP 0x20u
+#define CR_SHARE 0x40u
+#define CR_DELETE 0x80u
+/* AddressBookRights (RFC 9610 §2) */
+#define AR_READ 0x01u
+#define AR_WRITE 0x02u
+#define AR_SHARE 0x04u
+#define AR_DELETE 0x08u
+
+/* Whether access a is filtered by per-collection rights (reached through shares). */
+static inline bool share_filtered(const struct store_access *a)
+{
+    return a && a->shared && !a->is_personal;
+}
+
+/* The user's rights on a collection (a stored Calendar / AddressBook object). */
+unsigned share_rights(struct jmap_req *r, const struct store_access *a, enum share_kind k,
+                      json_t *collection);
+/* The rights as a myRights object (new). */
+json_t *share_rights_json(enum share_kind k, unsigned bits);
+/* collection id -> rights (JSON integers) of every collection of the kind in the
+ * account, for the request's user (a new reference; cached while nothing it
+ * depends on changes). */
+json_t *share_collection_rights(struct jmap_req *r, const struct store_access *a,
+                                enum share_kind k);
+
+/* Collection /set: checks shareWith (principals that exist, not the owner, rights
+ * objects; changed only with mayShare) and the sharee's other changes, stores the
+ * sharee's per-user properties apart (and keeps the shared values in obj). Records
+ * ShareNotifications for the principals whose rights change. Returns a SetError
+ * or NULL. */
+json_t *share_collection_validate(struct jset *s, enum share_kind k, json_t *obj, json_t *old,
+                                  json_t *invalid);
+/* Collection destroy: mayDelete; a SetError or NULL. */
+json_t *share_collection_destroy(struct jset *s, enum share_kind k, json_t *old);
+/* Collection index hook: keeps the reverse index of shareWith (store_share_set). */
+int share_collection_index(struct store_conn *c, enum share_kind k, const char *account,
+                           const char *id, json_t *obj);
+/* Collection /get view for a sharee: NULL if they may not see it; otherwise their
+ * per-user properties over obj, shareWith only with mayShare, and myRights. */
+json_t *share_collection_view(struct jmap_req *r, const struct store_access *a, enum share_kind k,
+                              json_t *obj);
+
+/* Member objects (events: calendarIds, cards: addressBookIds). Whether the user
+ * may see it (some collection readable; calendars-27 §5.7: a secret event never). */
+bool share_member_visible(struct jmap_req *r, const struct store_access *a, enum share_kind k,
+                          json_t *obj);
+/* The member as a sharee sees it (in place): collections they cannot read left out
+ * of its set, private events reduced (§5.7), per-user properties (§5.4) overlaid. */
+void share_member_view(struct jmap_req *r, const struct store_access *a, enum share_kind k,
+                       json_t *obj);
+/* Member /set by a sharee: the rights of every collection concerned (§4 myRights),
+ * per-user properties stored for the user alone; SetError or NULL. old NULL: a
+ * create; obj NULL: a destroy. */
+json_t *share_member_check(struct jset *s, enum share_kind k, json_t *obj, json_t *old);
+/* The engine's visibility hook for members (jtype.visible). */
+bool share_event_visible_id(struct jmap_req *r, const struct store_access *a, const char *id);
+bool share_card_visible_id(struct jmap_req *r, const struct store_access *a, const char *id);
+bool share_calendar_visible_id(struct jmap_req *r, const struct store_access *a, const char *id);
+bool share_book_visible_id(struct jmap_req *r, const struct store_access *a, const char *id);
+
+#endif

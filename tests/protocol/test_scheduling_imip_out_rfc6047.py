@@ -1,0 +1,118 @@
+"""Outgoing iMIP (RFC 6047) through an SMTP relay: a real SMTP server on loopback
+(Debian's python3-aiosmtpd, started here) receives the REQUEST, CANCEL and REPLY
+messages (RFC 5546 §3.2) that scheduling sends to addresses outside the server.
+Issue 14 point 3."""
+import email
+import time
+
+import pytest
+
+from conftest import CONFIG, free_port
+from groupware_util import GroupServer
+
+aiosmtpd = pytest.importorskip("aiosmtpd.controller")
+
+
+class Sink:
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos),
+                              envelope.content.decode()))
+        return "250 OK"
+
+
+@pytest.fixture(scope="module")
+def env():
+    sink = Sink()
+    port = free_port()
+    ctl = aiosmtpd.Controller(sink, hostname="127.0.0.1", port=port)
+    ctl.start()
+    s = GroupServer(config=CONFIG + f"smtp_url = smtp://127.0.0.1:{port}\n")
+    s.acct = {u: s.own(u) for u in ("alice", "bob")}
+    yield s, sink
+    s.close()
+    ctl.stop()
+
+
+def wait_for(sink, n):
+    deadline = time.time() + 10
+    while len(sink.messages) < n and time.time() < deadline:
+        time.sleep(0.05)
+    return sink.messages[:n]
+
+
+def calendar_part(raw):
+    msg = email.message_from_string(raw)
+    for part in msg.walk():
+        if part.get_content_type() == "text/calendar":
+            # RFC 5545 §3.1: unfolded content lines
+            return part, part.get_payload(decode=True).decode().replace("\r\n ", "")
+    raise AssertionError("no text/calendar part")
+
+
+def default_cal(s, user):
+    _, res = s.c("Calendar/get", {"accountId": s.acct[user]}, user=user)
+    return [c["id"] for c in res["list"] if c["isDefault"]][0]
+
+
+def test_request_and_cancel_by_mail_rfc6047_s2(env):
+    s, sink = env
+    sink.messages.clear()
+    _, res = s.c("CalendarEvent/set", {"accountId": s.acct["alice"],
+                                       "sendSchedulingMessages": True, "create": {"e": {
+        "calendarIds": {default_cal(s, "alice"): True}, "title": "Partner call",
+        "start": "2026-07-01T15:00:00", "duration": "PT30M", "timeZone": "Europe/Paris",
+        "organizerCalendarAddress": "mailto:alice@localhost",
+        "participants": {
+            "a": {"@type": "Participant", "calendarAddress": "mailto:alice@localhost",
+                  "roles": {"owner": True, "attendee": True}},
+            "p": {"@type": "Participant", "calendarAddress": "mailto:partner@example.org",
+                  "roles": {"attendee": True}, "participationStatus": "needs-action",
+                  "expectReply": True},
+            "b": {"@type": "Participant", "calendarAddress": "mailto:bob@localhost",
+                  "roles": {"attendee": True}}}}}})
+    assert "e" in res["created"], res
+    eid = res["created"]["e"]["id"]
+    (mfrom, rcpt, raw), = wait_for(sink, 1)
+    assert mfrom == "alice@localhost" and rcpt == ["partner@example.org"]
+    part, ics = calendar_part(raw)
+    assert part.get_param("method") == "REQUEST"
+    assert "METHOD:REQUEST" in ics and "SUMMARY:Partner call" in ics
+    assert "mailto:partner@example.org" in ics
+    # bob is on this server: his copy is delivered directly, not by mail
+    assert len(sink.messages) == 1
+    _, res = s.c("CalendarEvent/set", {"accountId": s.acct["alice"],
+                                       "sendSchedulingMessages": True, "destroy": [eid]})
+    assert res["destroyed"] == [eid]
+    _, _, raw = wait_for(sink, 2)[1]
+    part, ics = calendar_part(raw)
+    assert part.get_param("method") == "CANCEL" and "METHOD:CANCEL" in ics
+    assert "STATUS:CANCELLED" in ics
+
+
+def test_reply_by_mail_rfc5546_s3_2_3(env):
+    s, sink = env
+    sink.messages.clear()
+    _, res = s.c("CalendarEvent/set", {"accountId": s.acct["bob"], "create": {"e": {
+        "calendarIds": {default_cal(s, "bob"): True}, "title": "External meeting",
+        "start": "2026-07-02T10:00:00", "timeZone": "Europe/Paris",
+        "organizerCalendarAddress": "mailto:boss@example.org",
+        "participants": {
+            "o": {"@type": "Participant", "calendarAddress": "mailto:boss@example.org",
+                  "roles": {"owner": True}},
+            "b": {"@type": "Participant", "calendarAddress": "mailto:bob@localhost",
+                  "roles": {"attendee": True}, "participationStatus": "needs-action"},
+            "c": {"@type": "Participant", "calendarAddress": "mailto:carl@example.org",
+                  "roles": {"attendee": True}}}}}}, user="bob")
+    eid = res["created"]["e"]["id"]
+    _, res = s.c("CalendarEvent/set", {"accountId": s.acct["bob"],
+                                       "sendSchedulingMessages": True, "update": {
+        eid: {"participants/b/participationStatus": "accepted"}}}, user="bob")
+    assert res["updated"] is not None, res
+    (mfrom, rcpt, raw), = wait_for(sink, 1)
+    assert mfrom == "bob@localhost" and rcpt == ["boss@example.org"]
+    part, ics = calendar_part(raw)
+    assert part.get_param("method") == "REPLY"
+    assert "PARTSTAT=ACCEPTED" in ics and "carl@example.org" not in ics

@@ -1,0 +1,235 @@
+"""Scheduling between users of this server (draft-ietf-jmap-calendars-27 §5.9.2,
+§7 CalendarEventNotification; iTIP RFC 5546 §3.2), issue 14 point 3: organizer
+alice, attendees bob and dan, erin not invited."""
+import pytest
+
+from groupware_util import GroupServer
+
+
+@pytest.fixture(scope="module")
+def gs():
+    s = GroupServer()
+    s.acct = {u: s.own(u) for u in ("alice", "bob", "dan", "erin")}
+    yield s
+    s.close()
+
+
+def person(name, owner=False, status="needs-action"):
+    roles = {"attendee": True}
+    if owner:
+        roles["owner"] = True
+    return {"@type": "Participant", "calendarAddress": f"mailto:{name}@localhost",
+            "roles": roles, "participationStatus": status}
+
+
+def default_cal(gs, user):
+    _, res = gs.c("Calendar/get", {"accountId": gs.acct[user]}, user=user)
+    return [c["id"] for c in res["list"] if c["isDefault"]][0]
+
+
+def ev_set(gs, user, **args):
+    _, res = gs.c("CalendarEvent/set", dict({"accountId": gs.acct[user],
+                                             "sendSchedulingMessages": True}, **args), user=user)
+    return res
+
+
+def by_uid(gs, user, uid):
+    _, q = gs.c("CalendarEvent/query", {"accountId": gs.acct[user], "filter": {"uid": uid}},
+                user=user)
+    if not q["ids"]:
+        return None
+    _, got = gs.c("CalendarEvent/get", {"accountId": gs.acct[user], "ids": q["ids"]}, user=user)
+    return got["list"][0]
+
+
+def notes(gs, user, **flt):
+    _, q = gs.c("CalendarEventNotification/query", {"accountId": gs.acct[user],
+                                                    "filter": flt or None}, user=user)
+    _, got = gs.c("CalendarEventNotification/get", {"accountId": gs.acct[user],
+                                                    "ids": q["ids"]}, user=user)
+    return got["list"]
+
+
+def invite(gs, title, **extra):
+    ev = {"calendarIds": {default_cal(gs, "alice"): True}, "title": title,
+          "start": "2026-05-04T10:00:00", "duration": "PT1H", "timeZone": "Europe/Berlin",
+          "organizerCalendarAddress": "mailto:alice@localhost",
+          "participants": {"a": person("alice", owner=True, status="accepted"),
+                           "b": person("bob"), "d": person("dan")}}
+    ev.update(extra)
+    res = ev_set(gs, "alice", create={"e": ev})
+    assert "e" in (res["created"] or {}), res
+    return res["created"]["e"]["id"], res["created"]["e"]["uid"]
+
+
+def test_request_on_create_rfc5546_s3_2_2(gs):
+    eid, uid = invite(gs, "planning")
+    copy = by_uid(gs, "bob", uid)
+    assert copy is not None and copy["title"] == "planning"
+    assert copy["calendarIds"] == {default_cal(gs, "bob"): True}
+    assert copy["isOrigin"] is False
+    assert copy["participants"]["b"]["participationStatus"] == "needs-action"
+    assert by_uid(gs, "dan", uid) is not None
+    assert by_uid(gs, "erin", uid) is None  # not invited
+    n = [x for x in notes(gs, "bob", type="created") if x["calendarEventId"] == copy["id"]]
+    assert len(n) == 1
+    assert n[0]["changedBy"]["calendarAddress"] == "mailto:alice@localhost"
+    assert n[0]["changedBy"]["principalId"] == gs.acct["alice"]
+    assert n[0]["event"]["title"] == "planning" and n[0]["isDraft"] is False
+
+
+def test_reply_accept_decline_tentative_rfc5546_s3_2_3(gs):
+    eid, uid = invite(gs, "review")
+    for user, pid, status in (("bob", "b", "accepted"), ("dan", "d", "tentative")):
+        copy = by_uid(gs, user, uid)
+        res = ev_set(gs, user, update={copy["id"]: {
+            f"participants/{pid}/participationStatus": status}})
+        assert res["updated"] is not None and copy["id"] in res["updated"], res
+    org = by_uid(gs, "alice", uid)
+    assert org["participants"]["b"]["participationStatus"] == "accepted"
+    assert org["participants"]["d"]["participationStatus"] == "tentative"
+    upd = [x for x in notes(gs, "alice", type="updated") if x["calendarEventId"] == eid]
+    assert {x["changedBy"]["calendarAddress"] for x in upd} == {"mailto:bob@localhost",
+                                                                "mailto:dan@localhost"}
+    assert all("participants" in x["eventPatch"] for x in upd)
+    # a decline by destroying the answered copy (§5.9.2.3)
+    copy = by_uid(gs, "dan", uid)
+    res = ev_set(gs, "dan", destroy=[copy["id"]])
+    assert res["destroyed"] == [copy["id"]]
+    assert by_uid(gs, "alice", uid)["participants"]["d"]["participationStatus"] == "declined"
+
+
+def test_update_resets_and_sequence_rfc5546_s2_1_4(gs):
+    eid, uid = invite(gs, "standup")
+    copy = by_uid(gs, "bob", uid)
+    ev_set(gs, "bob", update={copy["id"]: {"participants/b/participationStatus": "accepted"}})
+    seq0 = by_uid(gs, "alice", uid).get("sequence", 0)
+    res = ev_set(gs, "alice", update={eid: {"start": "2026-05-04T11:00:00",
+                                            "participants/b/participationStatus":
+                                                "needs-action"}})
+    assert res["updated"] is not None, res
+    org = by_uid(gs, "alice", uid)
+    assert org["sequence"] > seq0  # a significant change bumps it
+    copy = by_uid(gs, "bob", uid)
+    assert copy["start"] == "2026-05-04T11:00:00" and copy["sequence"] == org["sequence"]
+    assert copy["participants"]["b"]["participationStatus"] == "needs-action"
+
+
+def test_cancel_on_destroy_and_removal_rfc5546_s3_2_5(gs):
+    eid, uid = invite(gs, "offsite")
+    # dan removed: only he gets a CANCEL, bob a new REQUEST
+    res = ev_set(gs, "alice", update={eid: {"participants/d": None, "title": "offsite 2"}})
+    assert res["updated"] is not None, res
+    assert by_uid(gs, "dan", uid)["status"] == "cancelled"
+    bob = by_uid(gs, "bob", uid)
+    assert bob.get("status", "confirmed") != "cancelled" and bob["title"] == "offsite 2"
+    res = ev_set(gs, "alice", destroy=[eid])
+    assert res["destroyed"] == [eid]
+    assert by_uid(gs, "bob", uid)["status"] == "cancelled"
+
+
+def test_hide_attendees_calendars27_s5_9_2_1(gs):
+    eid, uid = invite(gs, "interviews", hideAttendees=True)
+    copy = by_uid(gs, "bob", uid)
+    assert set(copy["participants"]) == {"a", "b"}  # the owner and bob only
+
+
+def test_reply_from_someone_not_invited_changes_nothing_rfc5546_s3_2_3(gs):
+    eid, uid = invite(gs, "closed")
+    before = by_uid(gs, "alice", uid)
+    res = ev_set(gs, "erin", create={"e": {
+        "calendarIds": {default_cal(gs, "erin"): True}, "uid": uid, "title": "closed",
+        "start": "2026-05-04T10:00:00", "organizerCalendarAddress": "mailto:alice@localhost",
+        "participants": {"a": person("alice", owner=True), "x": person("erin")}}})
+    eid2 = res["created"]["e"]["id"]
+    ev_set(gs, "erin", update={eid2: {"participants/x/participationStatus": "accepted"}})
+    after = by_uid(gs, "alice", uid)
+    assert after["participants"] == before["participants"]
+
+
+def test_external_recipient_is_refused_calendars27_s5_9_2(gs):
+    res = ev_set(gs, "alice", create={"e": {
+        "calendarIds": {default_cal(gs, "alice"): True}, "title": "x",
+        "start": "2026-05-04T10:00:00",
+        "participants": {"a": person("alice", owner=True),
+                         "z": {"@type": "Participant", "calendarAddress": "mailto:z@example.org",
+                               "roles": {"attendee": True}}}}})
+    assert res["notCreated"]["e"]["type"] == "noSupportedScheduleMethods"
+
+
+def test_notification_methods_calendars27_s7(gs):
+    me = gs.acct["bob"]
+    _, q = gs.c("CalendarEventNotification/query", {"accountId": me,
+                                                    "sort": [{"property": "created"}]},
+                user="bob")
+    assert q["ids"]
+    nid = q["ids"][0]
+    _, res = gs.c("CalendarEventNotification/set", {"accountId": me, "create": {"x": {}},
+                                                    "update": {nid: {"comment": "x"}}},
+                  user="bob")
+    assert res["notCreated"]["x"]["type"] in ("forbidden", "invalidProperties")
+    assert res["notUpdated"][nid]["type"] in ("forbidden", "invalidProperties")
+    _, res = gs.c("CalendarEventNotification/set", {"accountId": me, "destroy": [nid]},
+                  user="bob")
+    assert res["destroyed"] == [nid]
+    _, ch = gs.c("CalendarEventNotification/changes", {"accountId": me,
+                                                       "sinceState": q["queryState"]},
+                 user="bob")
+    assert ch["destroyed"] == [nid]
+    _, qc = gs.c("CalendarEventNotification/queryChanges", {
+        "accountId": me, "sort": [{"property": "created"}],
+        "sinceQueryState": q["queryState"]}, user="bob")
+    assert qc["removed"] == [nid]
+
+
+def daily_invite(gs, title):
+    return invite(gs, title, start="2026-06-01T09:00:00",
+                  recurrenceRule={"@type": "RecurrenceRule", "frequency": "daily",
+                                  "count": 10})
+
+
+def instances(gs, user, uid, cal_filter=None):
+    _, q = gs.c("CalendarEvent/query", {"accountId": gs.acct[user], "filter": {
+        "uid": uid, "after": "2026-05-01T00:00:00", "before": "2026-07-01T00:00:00"},
+        "expandRecurrences": True}, user=user)
+    _, got = gs.c("CalendarEvent/get", {"accountId": gs.acct[user], "ids": q["ids"],
+                                        "properties": ["start", "title"]}, user=user)
+    return [(x["start"], x["title"]) for x in got["list"]]
+
+
+def test_split_series_keeps_attendees_consistent_calendars27_s5_6_1(gs):
+    eid, uid = daily_invite(gs, "daily sync")
+    # "this and following" from the 5th: the original ends before it, a new series
+    # starts there; both are sent (calendars-27 §5.6.1, jscalendarbis §4.1.2 relations)
+    res = ev_set(gs, "alice", update={eid: {
+        "recurrenceRule": {"@type": "RecurrenceRule", "frequency": "daily",
+                           "until": "2026-06-04T23:59:59"}}},
+        create={"n": {"calendarIds": {default_cal(gs, "alice"): True}, "title": "daily sync v2",
+                      "start": "2026-06-05T10:00:00", "duration": "PT1H",
+                      "timeZone": "Europe/Berlin",
+                      "organizerCalendarAddress": "mailto:alice@localhost",
+                      "recurrenceRule": {"@type": "RecurrenceRule", "frequency": "daily",
+                                         "count": 6},
+                      "relatedTo": {uid: {"@type": "Relation", "relation": {"first": True}}},
+                      "participants": {"a": person("alice", owner=True, status="accepted"),
+                                       "b": person("bob"), "d": person("dan")}}})
+    assert res["updated"] is not None and "n" in res["created"], res.get("notUpdated")
+    new_uid = res["created"]["n"]["uid"]
+    for user in ("alice", "bob"):
+        old_part, new_part = instances(gs, user, uid), instances(gs, user, new_uid)
+        assert [s for s, _ in old_part] == [f"2026-06-0{d}T09:00:00" for d in (1, 2, 3, 4)], user
+        assert [s for s, _ in new_part] == [f"2026-06-{d:02d}T10:00:00"
+                                            for d in range(5, 11)], user
+    copy = by_uid(gs, "bob", new_uid)
+    assert copy["relatedTo"][uid]["relation"] == {"first": True}
+
+
+def test_this_and_future_by_overrides_calendars27_s5_6_2(gs):
+    eid, uid = daily_invite(gs, "retro")
+    before = {f"2026-06-0{d}T09:00:00": {"title": "retro"} for d in (1, 2, 3)}
+    res = ev_set(gs, "alice", update={eid: {"title": "retro (new room)",
+                                            "recurrenceOverrides": before}})
+    assert res["updated"] is not None, res
+    titles = dict(instances(gs, "bob", uid))
+    assert titles["2026-06-02T09:00:00"] == "retro"
+    assert titles["2026-06-05T09:00:00"] == "retro (new room)"

@@ -1,0 +1,435 @@
+"""Sharing calendars (RFC 9670 §1.4, §3, §4; draft-ietf-jmap-calendars-27 §4
+CalendarRights, §5.4 per-user properties, §5.7 privacy), issue 14 point 2: owner
+alice, sharees with each right alone, a group member, an outsider."""
+import json
+import time
+
+import pytest
+
+from conftest import CAL
+from groupware_util import OWNER, PRINCIPALS, GroupServer
+from test_push import Stream, es_url
+
+RIGHTS = ["mayReadFreeBusy", "mayReadItems", "mayWriteAll", "mayWriteOwn", "mayUpdatePrivate",
+          "mayRSVP", "mayShare", "mayDelete"]
+
+
+def rights(*names):
+    return {r: r in names for r in RIGHTS}
+
+
+@pytest.fixture(scope="module")
+def gs():
+    s = GroupServer()
+    r = s.cli("group", "add", "team")
+    assert r.returncode == 0, r.stderr
+    s.team = r.stdout.split()[-1]
+    assert s.cli("group", "member", "team", "--add", "dan").returncode == 0
+    s.a = s.own("alice")
+    yield s
+    s.close()
+
+
+def new_cal(gs, name, share=None, user="alice"):
+    _, res = gs.c("Calendar/set", {"accountId": gs.a, "create": {"c": {
+        "name": name, "shareWith": share}}}, user=user)
+    assert "c" in (res.get("created") or {}), res
+    return res["created"]["c"]["id"]
+
+
+def set_share(gs, cid, share, user="alice"):
+    _, res = gs.c("Calendar/set", {"accountId": gs.a, "update": {cid: {"shareWith": share}}},
+                  user=user)
+    return res
+
+
+def new_event(gs, cids, title="e", user="alice", **extra):
+    ev = {"calendarIds": {c: True for c in cids}, "title": title,
+          "start": "2026-03-01T10:00:00", "duration": "PT1H", "timeZone": "Europe/Paris"}
+    ev.update(extra)
+    _, res = gs.c("CalendarEvent/set", {"accountId": gs.a, "create": {"e": ev}}, user=user)
+    return res
+
+
+def created_id(res):
+    assert res.get("created") and "e" in res["created"], res
+    return res["created"]["e"]["id"]
+
+
+def get(gs, type_, ids=None, user="bob", acct=None):
+    _, res = gs.c(type_ + "/get", {"accountId": acct or gs.a, "ids": ids}, user=user)
+    return res
+
+
+def update(gs, type_, id_, patch, user="bob"):
+    _, res = gs.c(type_ + "/set", {"accountId": gs.a, "update": {id_: patch}}, user=user)
+    return res
+
+
+def test_share_appears_at_once_and_revoke_hides_rfc9670_s1_4(gs):
+    assert gs.a not in gs.session("frank")["accounts"]
+    cid = new_cal(gs, "for frank")
+    res = set_share(gs, cid, {gs.own("frank"): rights("mayReadItems")})
+    assert res["updated"] is not None and cid in res["updated"], res
+    acc = gs.session("frank")["accounts"][gs.a]
+    assert acc["isPersonal"] is False and acc["isReadOnly"] is True
+    assert acc["accountCapabilities"][OWNER] == {"accountIdForPrincipal": gs.own("frank"),
+                                                 "principalId": gs.a}
+    assert PRINCIPALS not in acc["accountCapabilities"]  # principals live in frank's own
+    cals = get(gs, "Calendar", user="frank")["list"]
+    assert [c["id"] for c in cals] == [cid]
+    assert cals[0]["myRights"] == rights("mayReadItems")
+    assert cals[0]["shareWith"] is None  # not frank's to see without mayShare
+    # RFC 9670 §3: a ShareNotification in frank's own account
+    _, notes = gs.c("ShareNotification/get", {"accountId": gs.own("frank"), "ids": None},
+                    user="frank")
+    n = [x for x in notes["list"] if x["objectId"] == cid]
+    assert len(n) == 1 and n[0]["objectType"] == "Calendar"
+    assert n[0]["objectAccountId"] == gs.a and n[0]["oldRights"] is None
+    assert n[0]["newRights"] == rights("mayReadItems") and n[0]["name"] == "for frank"
+    assert n[0]["changedBy"]["principalId"] == gs.a
+    set_share(gs, cid, None)
+    assert gs.a not in gs.session("frank")["accounts"]
+    _, res = gs.c("Calendar/get", {"accountId": gs.a}, user="frank")
+    assert res["type"] == "accountNotFound"
+    _, q = gs.c("ShareNotification/query", {"accountId": gs.own("frank"),
+                                            "filter": {"objectType": "Calendar"},
+                                            "sort": [{"property": "created"}]}, user="frank")
+    assert len(q["ids"]) == 2
+    notes = get(gs, "ShareNotification", q["ids"], user="frank", acct=gs.own("frank"))["list"]
+    revoked = [x for x in notes if x["newRights"] is None]
+    assert len(revoked) == 1 and revoked[0]["oldRights"] == rights("mayReadItems")
+
+
+def test_share_notification_set_destroy_only_rfc9670_s3_3(gs):
+    cid = new_cal(gs, "notes", {gs.own("erin"): rights("mayReadItems")})
+    me = gs.own("erin")
+    _, q = gs.c("ShareNotification/query", {"accountId": me}, user="erin")
+    nid = q["ids"][0]
+    _, res = gs.c("ShareNotification/set", {"accountId": me, "create": {"x": {}},
+                                            "update": {nid: {"name": "x"}}}, user="erin")
+    assert res["notCreated"]["x"]["type"] in ("forbidden", "invalidProperties")
+    assert res["notUpdated"][nid]["type"] in ("forbidden", "invalidProperties")
+    _, res = gs.c("ShareNotification/set", {"accountId": me, "destroy": [nid]}, user="erin")
+    assert res["destroyed"] == [nid]
+    _, ch = gs.c("ShareNotification/changes", {"accountId": me, "sinceState": q["queryState"]},
+                 user="erin")
+    assert ch["destroyed"] == [nid]
+    set_share(gs, cid, None)
+
+
+def test_share_reaches_the_sharees_push_rfc8620_s7_1(gs):
+    s = Stream(gs, es_url(gs, types="*"), user="erin")
+    try:
+        assert s.r.status_code == 200
+        cid = new_cal(gs, "pushed", {gs.own("erin"): rights("mayReadItems")})
+        for _ in range(5):
+            name, data, _ = s.event()
+            if name == "state" and "ShareNotification" in json.dumps(
+                    json.loads(data)["changed"].get(gs.own("erin"), {})):
+                break
+        else:
+            pytest.fail("no StateChange for the share")
+        # the shared account's own changes now reach the stream opened before the share
+        created_id(new_event(gs, [cid], "after the share"))
+        for _ in range(5):
+            name, data, _ = s.event()
+            if name == "state" and "CalendarEvent" in json.loads(data)["changed"].get(gs.a, {}):
+                break
+        else:
+            pytest.fail("no StateChange of the shared account")
+    finally:
+        s.close()
+    set_share(gs, cid, None)
+
+
+def test_read_items_alone_hides_everything_else_calendars27_s4(gs):
+    seen = new_cal(gs, "seen", {gs.own("bob"): rights("mayReadItems")})
+    hidden = new_cal(gs, "hidden")
+    e1 = created_id(new_event(gs, [seen], "in seen"))
+    e2 = created_id(new_event(gs, [hidden], "in hidden"))
+    e3 = created_id(new_event(gs, [seen, hidden], "in both"))
+    _, st = gs.c("CalendarEvent/get", {"accountId": gs.a, "ids": []}, user="bob")
+    got = get(gs, "CalendarEvent", [e1, e2, e3])
+    assert {e["id"] for e in got["list"]} == {e1, e3}
+    assert got["notFound"] == [e2]
+    both = [e for e in got["list"] if e["id"] == e3][0]
+    assert both["calendarIds"] == {seen: True}  # the hidden calendar does not exist for bob
+    cal_ids = {c["id"] for c in get(gs, "Calendar")["list"]}
+    assert seen in cal_ids and hidden not in cal_ids
+    assert get(gs, "Calendar", [hidden])["notFound"] == [hidden]
+    _, q = gs.c("CalendarEvent/query", {"accountId": gs.a, "filter": {}}, user="bob")
+    assert set(q["ids"]) == {e1, e3}, q
+    _, q2 = gs.c("CalendarEvent/query", {"accountId": gs.a, "filter": {"text": "hidden"}},
+                 user="bob")
+    assert q2["ids"] == []  # "in hidden" is not bob's to find
+    # /changes and /queryChanges say nothing of the hidden calendar
+    e4 = created_id(new_event(gs, [hidden], "later"))
+    update(gs, "CalendarEvent", e2, {"title": "changed"}, user="alice")
+    _, ch = gs.c("CalendarEvent/changes", {"accountId": gs.a, "sinceState": st["state"]},
+                 user="bob")
+    assert e4 not in ch["created"] + ch["updated"] + ch["destroyed"]
+    # an object bob cannot see that changed is at most "destroyed" for him: the
+    # server keeps no history of who could see it before (never its content)
+    assert e2 not in ch["created"] + ch["updated"]
+    _, qc = gs.c("CalendarEvent/queryChanges", {"accountId": gs.a, "filter": {},
+                                                "sinceQueryState": q["queryState"]}, user="bob")
+    assert all(a["id"] not in (e2, e4) for a in qc["added"])
+    assert e2 not in qc["removed"] and e4 not in qc["removed"]
+    # an event moved out of sight is gone for bob
+    update(gs, "CalendarEvent", e1, {"calendarIds": {hidden: True}}, user="alice")
+    _, ch = gs.c("CalendarEvent/changes", {"accountId": gs.a, "sinceState": st["state"]},
+                 user="bob")
+    assert e1 in ch["destroyed"]
+    # a read-only sharee writes nothing: the account is read-only for bob
+    _, res = gs.c("CalendarEvent/set", {"accountId": gs.a, "update": {e3: {"title": "x"}}},
+                  user="bob")
+    assert res["type"] == "accountReadOnly"
+    set_share(gs, seen, None)
+
+
+def test_read_free_busy_alone_is_not_a_calendar_calendars27_s4_1(gs):
+    fb = new_cal(gs, "fb", {gs.own("erin"): rights("mayReadFreeBusy")})
+    e = created_id(new_event(gs, [fb], "busy"))
+    assert fb not in {c["id"] for c in get(gs, "Calendar", user="erin")["list"]}
+    assert get(gs, "CalendarEvent", [e], user="erin")["notFound"] == [e]
+    _, q = gs.c("CalendarEvent/query", {"accountId": gs.a}, user="erin")
+    assert e not in q["ids"]
+    set_share(gs, fb, None)
+
+
+def test_outsider_sees_nothing_rfc9670_s4(gs):
+    _, res = gs.c("CalendarEvent/query", {"accountId": gs.a}, user="frank")
+    assert res["type"] == "accountNotFound"
+
+
+def test_write_all_calendars27_s4(gs):
+    w = new_cal(gs, "w", {gs.own("bob"): rights("mayReadItems", "mayWriteAll")})
+    r = new_cal(gs, "r", {gs.own("bob"): rights("mayReadItems")})
+    assert get(gs, "Calendar", [w])["list"][0]["myRights"]["mayRSVP"] is True  # implied
+    res = new_event(gs, [w], "by bob", user="bob")
+    e = created_id(res)
+    assert update(gs, "CalendarEvent", e, {"title": "renamed"})["updated"] is not None
+    res = new_event(gs, [r], "not here", user="bob")
+    assert res["notCreated"]["e"]["type"] == "forbidden"
+    res = update(gs, "CalendarEvent", e, {"calendarIds": {r: True}})
+    assert res["notUpdated"][e]["type"] == "forbidden"  # moving into r needs the right there
+    er = created_id(new_event(gs, [r], "alice's"))
+    assert update(gs, "CalendarEvent", er, {"title": "x"})["notUpdated"][er]["type"] == \
+        "forbidden"
+    _, res = gs.c("CalendarEvent/set", {"accountId": gs.a, "destroy": [er, e]}, user="bob")
+    assert res["notDestroyed"][er]["type"] == "forbidden" and res["destroyed"] == [e]
+    # Calendar rights: no mayShare, no mayDelete
+    assert set_share(gs, w, {gs.own("erin"): rights("mayReadItems")}, user="bob")[
+        "notUpdated"][w]["type"] == "forbidden"
+    _, res = gs.c("Calendar/set", {"accountId": gs.a, "destroy": [w]}, user="bob")
+    assert res["notDestroyed"][w]["type"] == "forbidden"
+    _, res = gs.c("Calendar/set", {"accountId": gs.a, "create": {"n": {"name": "mine"}}},
+                  user="bob")
+    assert res["notCreated"]["n"]["type"] == "forbidden"
+    for c in (w, r):
+        set_share(gs, c, None)
+
+
+def owned(owner_addr):
+    return {"participants": {"o": {"@type": "Participant", "calendarAddress": owner_addr,
+                                   "roles": {"owner": True, "attendee": True}},
+                             "b": {"@type": "Participant",
+                                   "calendarAddress": "mailto:bob@localhost",
+                                   "roles": {"attendee": True},
+                                   "participationStatus": "needs-action"}}}
+
+
+def test_write_own_calendars27_s4(gs):
+    c = new_cal(gs, "own", {gs.own("bob"): rights("mayReadItems", "mayWriteOwn")})
+    mine = created_id(new_event(gs, [c], "bob's", user="bob", **owned("mailto:bob@localhost")))
+    unowned = created_id(new_event(gs, [c], "nobody's", user="bob"))
+    theirs = created_id(new_event(gs, [c], "alice's", **owned("mailto:alice@localhost")))
+    assert update(gs, "CalendarEvent", mine, {"title": "t"})["updated"] is not None
+    assert update(gs, "CalendarEvent", unowned, {"title": "t"})["updated"] is not None
+    assert update(gs, "CalendarEvent", theirs, {"title": "t"})["notUpdated"][theirs][
+        "type"] == "forbidden"
+    res = new_event(gs, [c], "as alice", user="bob", **owned("mailto:alice@localhost"))
+    assert res["notCreated"]["e"]["type"] == "forbidden"
+    set_share(gs, c, None)
+
+
+def test_rsvp_alone_calendars27_s4(gs):
+    c = new_cal(gs, "rsvp", {gs.own("bob"): rights("mayReadItems", "mayRSVP")})
+    e = created_id(new_event(gs, [c], "meeting", **owned("mailto:alice@localhost")))
+    res = update(gs, "CalendarEvent", e, {"participants/b/participationStatus": "accepted"})
+    assert res["updated"] is not None, res
+    got = get(gs, "CalendarEvent", [e], user="alice")["list"][0]
+    assert got["participants"]["b"]["participationStatus"] == "accepted"
+    res = update(gs, "CalendarEvent", e, {"participants/o/participationStatus": "declined"})
+    assert res["notUpdated"][e]["type"] == "forbidden"  # not bob's participant
+    res = update(gs, "CalendarEvent", e, {"title": "mine now"})
+    assert res["notUpdated"][e]["type"] == "forbidden"
+    set_share(gs, c, None)
+
+
+def test_update_private_stores_per_user_calendars27_s5_4(gs):
+    c = new_cal(gs, "pu", {gs.own("bob"): rights("mayReadItems", "mayUpdatePrivate"),
+                           gs.own("erin"): rights("mayReadItems")})
+    e = created_id(new_event(gs, [c], "shared", keywords={"alice": True}, color="red"))
+    # §5.4: a sharee starts from the defaults, not the owner's values
+    b = get(gs, "CalendarEvent", [e])["list"][0]
+    assert "keywords" not in b or not b["keywords"]
+    res = update(gs, "CalendarEvent", e, {"keywords": {"bob": True}, "color": "blue"})
+    assert e in (res["updated"] or {}), res
+    assert res["updated"][e] is None or "color" not in res["updated"][e]
+    b = get(gs, "CalendarEvent", [e])["list"][0]
+    assert b["keywords"] == {"bob": True} and b["color"] == "blue"
+    a = get(gs, "CalendarEvent", [e], user="alice")["list"][0]
+    assert a["keywords"] == {"alice": True} and a["color"] == "red"
+    assert "color" not in get(gs, "CalendarEvent", [e], user="erin")["list"][0]
+    res = update(gs, "CalendarEvent", e, {"title": "no"})
+    assert res["notUpdated"][e]["type"] == "forbidden"
+    set_share(gs, c, None)
+
+
+def test_share_right_calendars27_s4_3(gs):
+    c = new_cal(gs, "sh", {gs.own("bob"): rights("mayReadItems", "mayShare")})
+    assert get(gs, "Calendar", [c])["list"][0]["shareWith"] is not None
+    res = set_share(gs, c, {gs.own("bob"): rights("mayReadItems", "mayShare"),
+                            gs.own("erin"): rights("mayReadItems")}, user="bob")
+    assert c in (res["updated"] or {}), res
+    assert c in {x["id"] for x in get(gs, "Calendar", user="erin")["list"]}
+    # a right bob has not cannot be given
+    res = set_share(gs, c, {gs.own("bob"): rights("mayReadItems", "mayShare"),
+                            gs.own("erin"): rights("mayReadItems", "mayWriteAll")}, user="bob")
+    assert res["notUpdated"][c]["type"] == "forbidden"
+    # unknown principal, the owner, bad rights: invalidProperties
+    for bad in ({"nobody": rights("mayReadItems")}, {gs.a: rights("mayReadItems")},
+                {gs.own("erin"): {"mayFly": True}}):
+        res = set_share(gs, c, bad)
+        assert res["notUpdated"][c]["type"] == "invalidProperties", bad
+    set_share(gs, c, None)
+
+
+def test_delete_right_calendars27_s4(gs):
+    c = new_cal(gs, "del", {gs.own("bob"): rights("mayReadItems", "mayDelete")})
+    _, res = gs.c("Calendar/set", {"accountId": gs.a, "destroy": [c]}, user="bob")
+    assert res["destroyed"] == [c], res
+
+
+def test_group_rights_reach_members_rfc9670_s2(gs):
+    c = new_cal(gs, "team cal", {gs.team: rights("mayReadItems")})
+    e = created_id(new_event(gs, [c], "team event"))
+    assert [x["id"] for x in get(gs, "CalendarEvent", [e], user="dan")["list"]] == [e]
+    assert gs.a not in gs.session("erin")["accounts"]
+    assert gs.cli("group", "member", "team", "--del", "dan").returncode == 0
+    time.sleep(1.1)  # the CLI is another process: the server's 1 s credential cache
+    _, res = gs.c("CalendarEvent/get", {"accountId": gs.a, "ids": [e]}, user="dan")
+    assert res.get("type") == "accountNotFound"
+    assert gs.cli("group", "member", "team", "--add", "dan").returncode == 0
+    set_share(gs, c, None)
+
+
+def test_privacy_private_and_secret_calendars27_s5_7(gs):
+    c = new_cal(gs, "priv", {gs.own("bob"): rights("mayReadItems", "mayWriteAll")})
+    p = created_id(new_event(gs, [c], "doctor", privacy="private", description="details",
+                             locations={"l": {"@type": "Location", "name": "clinic"}}))
+    s = created_id(new_event(gs, [c], "surprise", privacy="secret"))
+    got = get(gs, "CalendarEvent", [p, s])
+    assert got["notFound"] == [s]
+    ev = got["list"][0]
+    assert "title" not in ev and "description" not in ev and "locations" not in ev
+    assert ev["start"] == "2026-03-01T10:00:00" and ev["calendarIds"] == {c: True}
+    _, q = gs.c("CalendarEvent/query", {"accountId": gs.a, "filter": {"text": "surprise"}},
+                user="bob")
+    assert q["ids"] == []
+    assert update(gs, "CalendarEvent", p, {"title": "x"})["notUpdated"][p]["type"] == \
+        "forbidden"
+    res = new_event(gs, [c], "mine", user="bob", privacy="private")
+    assert res["notCreated"]["e"]["type"] == "invalidProperties"
+    set_share(gs, c, None)
+
+
+def test_calendar_per_user_properties_calendars27_s4(gs):
+    c = new_cal(gs, "colours", {gs.own("bob"): rights("mayReadItems")})
+    # bob can write nowhere: give him a write elsewhere so the account is writable
+    w = new_cal(gs, "w2", {gs.own("bob"): rights("mayReadItems", "mayWriteOwn")})
+    res = update(gs, "Calendar", c, {"color": "green", "name": "Alice's", "isVisible": False})
+    assert c in (res["updated"] or {}), res
+    mine = get(gs, "Calendar", [c])["list"][0]
+    assert (mine["color"], mine["name"], mine["isVisible"]) == ("green", "Alice's", False)
+    hers = get(gs, "Calendar", [c], user="alice")["list"][0]
+    assert (hers["color"], hers["name"], hers["isVisible"]) == (None, "colours", True)
+    assert update(gs, "Calendar", c, {"description": "x"})["notUpdated"][c]["type"] == \
+        "forbidden"
+    # RFC 9670 §1.4: unsubscribed from every shared calendar, the account leaves the session
+    every = [x["id"] for x in get(gs, "Calendar")["list"]]
+    assert c in every and w in every
+    for cal in every:
+        update(gs, "Calendar", cal, {"isSubscribed": False})
+    assert gs.a not in gs.session("bob")["accounts"]
+    assert get(gs, "Calendar", [c])["list"][0]["isSubscribed"] is False  # still reachable
+    update(gs, "Calendar", c, {"isSubscribed": True})
+    assert gs.a in gs.session("bob")["accounts"]
+    for cal in every:
+        update(gs, "Calendar", cal, {"isSubscribed": True})
+    for cal in (c, w):
+        set_share(gs, cal, None)
+
+
+def test_copy_reads_only_what_the_sharee_sees_rfc8620_s5_4(gs):
+    c = new_cal(gs, "copy", {gs.own("bob"): rights("mayReadItems")})
+    hidden = new_cal(gs, "copy hidden")
+    seen = created_id(new_event(gs, [c], "copy me", privacy="private", description="no"))
+    unseen = created_id(new_event(gs, [hidden], "not me"))
+    bob = gs.own("bob")
+    _, bcal = gs.c("Calendar/get", {"accountId": bob}, user="bob")
+    target = bcal["list"][0]["id"]
+    _, res = gs.c("CalendarEvent/copy", {"fromAccountId": gs.a, "accountId": bob, "create": {
+        "x": {"id": unseen, "calendarIds": {target: True}},
+        "y": {"id": seen, "calendarIds": {target: True}}}}, user="bob")
+    assert res["notCreated"]["x"]["type"] == "notFound"
+    _, got = gs.c("CalendarEvent/get", {"accountId": bob, "ids": [res["created"]["y"]["id"]]},
+                  user="bob")
+    assert "description" not in got["list"][0]  # the private details stay home
+    set_share(gs, c, None)
+
+
+def test_edits_by_a_sharee_notify_the_others_calendars27_s7(gs):
+    c = new_cal(gs, "team edits", {gs.own("bob"): rights("mayReadItems", "mayWriteAll"),
+                                   gs.own("erin"): rights("mayReadItems")})
+    hidden = new_cal(gs, "edits hidden")
+    _, q0 = gs.c("CalendarEventNotification/query", {"accountId": gs.a}, user="alice")
+    e = created_id(new_event(gs, [c], "by bob", user="bob"))
+    update(gs, "CalendarEvent", e, {"title": "by bob, renamed"})
+    _, res = gs.c("CalendarEvent/set", {"accountId": gs.a, "destroy": [e]}, user="bob")
+    assert res["destroyed"] == [e]
+    _, qc = gs.c("CalendarEventNotification/queryChanges", {
+        "accountId": gs.a, "sinceQueryState": q0["queryState"]}, user="alice")
+    _, got = gs.c("CalendarEventNotification/get", {
+        "accountId": gs.a, "ids": [x["id"] for x in qc["added"]]}, user="alice")
+    mine = [n for n in got["list"] if n["calendarEventId"] == e]
+    assert sorted(n["type"] for n in mine) == ["created", "destroyed", "updated"]
+    upd = [n for n in mine if n["type"] == "updated"][0]
+    assert upd["changedBy"]["principalId"] == gs.own("bob")
+    assert upd["eventPatch"]["title"] == "by bob, renamed" and upd["event"]["title"] == "by bob"
+    # erin sees notifications of events she can see only; alice's own edits make none
+    e2 = created_id(new_event(gs, [c], "visible to erin", user="bob"))
+    eh = created_id(new_event(gs, [hidden], "alice alone"))
+    _, en = gs.c("CalendarEventNotification/query", {"accountId": gs.a}, user="erin")
+    _, eg = gs.c("CalendarEventNotification/get", {"accountId": gs.a, "ids": en["ids"]},
+                 user="erin")
+    assert e2 in {n["calendarEventId"] for n in eg["list"]}
+    assert e not in {n["calendarEventId"] for n in eg["list"]}  # destroyed: gone for her
+    assert eh not in {n["calendarEventId"] for n in eg["list"]}
+    set_share(gs, c, None)
+
+
+def test_shared_account_is_not_served_over_dav_yet_rfc4918(gs):
+    # per-collection rights are enforced on JMAP only: the DAV tree does not list or
+    # serve an account reached through shares (issue 14, until it checks them)
+    c = new_cal(gs, "dav hidden", {gs.own("bob"): rights("mayReadItems")})
+    hidden = new_cal(gs, "dav unshared")
+    for path in (f"/dav/calendars/{gs.a}/", f"/dav/calendars/{gs.a}/{hidden}/",
+                 f"/dav/calendars/{gs.a}/{c}/"):
+        r = gs.http("bob").request("PROPFIND", gs.base + path, headers={"Depth": "1"})
+        assert r.status_code == 404, (path, r.status_code)
+    r = gs.http("bob").request("PROPFIND", gs.base + "/dav/calendars/", headers={"Depth": "1"})
+    assert gs.a not in r.text
+    set_share(gs, c, None)

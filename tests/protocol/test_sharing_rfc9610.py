@@ -1,0 +1,114 @@
+"""Sharing address books (RFC 9610 §2 AddressBookRights, shareWith; RFC 9670 §4),
+issue 14 point 2: each right alone, a group member, an outsider."""
+import pytest
+
+from groupware_util import GroupServer
+
+RIGHTS = ["mayRead", "mayWrite", "mayShare", "mayDelete"]
+
+
+def rights(*names):
+    return {r: r in names for r in RIGHTS}
+
+
+@pytest.fixture(scope="module")
+def gs():
+    s = GroupServer()
+    r = s.cli("group", "add", "crew")
+    assert r.returncode == 0, r.stderr
+    s.crew = r.stdout.split()[-1]
+    assert s.cli("group", "member", "crew", "--add", "dan").returncode == 0
+    s.a = s.own("alice")
+    yield s
+    s.close()
+
+
+def book(gs, name, share=None, user="alice"):
+    _, res = gs.c("AddressBook/set", {"accountId": gs.a, "create": {"b": {
+        "name": name, "shareWith": share}}}, user=user)
+    assert res.get("created"), res
+    return res["created"]["b"]["id"]
+
+
+def card(gs, books, name, user="alice"):
+    _, res = gs.c("ContactCard/set", {"accountId": gs.a, "create": {"k": {
+        "@type": "Card", "version": "1.0", "addressBookIds": {b: True for b in books},
+        "name": {"full": name}}}}, user=user)
+    return res
+
+
+def cid(res):
+    assert res.get("created") and "k" in res["created"], res
+    return res["created"]["k"]["id"]
+
+
+def share(gs, bid, sw, user="alice"):
+    _, res = gs.c("AddressBook/set", {"accountId": gs.a, "update": {bid: {"shareWith": sw}}},
+                  user=user)
+    return res
+
+
+def test_read_alone_rfc9610_s2(gs):
+    seen = book(gs, "seen", {gs.own("bob"): rights("mayRead")})
+    hidden = book(gs, "hidden")
+    k1 = cid(card(gs, [seen], "Visible Person"))
+    k2 = cid(card(gs, [hidden], "Hidden Person"))
+    k3 = cid(card(gs, [seen, hidden], "Both Person"))
+    _, books = gs.c("AddressBook/get", {"accountId": gs.a}, user="bob")
+    assert [b["id"] for b in books["list"]] == [seen]
+    assert books["list"][0]["myRights"] == rights("mayRead")
+    assert books["list"][0]["shareWith"] is None
+    _, got = gs.c("ContactCard/get", {"accountId": gs.a, "ids": [k1, k2, k3]}, user="bob")
+    assert {c["id"] for c in got["list"]} == {k1, k3} and got["notFound"] == [k2]
+    assert [c for c in got["list"] if c["id"] == k3][0]["addressBookIds"] == {seen: True}
+    _, q = gs.c("ContactCard/query", {"accountId": gs.a, "filter": {"text": "Person"}},
+                user="bob")
+    assert set(q["ids"]) == {k1, k3}
+    _, res = gs.c("ContactCard/set", {"accountId": gs.a, "destroy": [k1]}, user="bob")
+    assert res["type"] == "accountReadOnly"  # nothing shared with bob is writable
+    share(gs, seen, None)
+
+
+def test_write_rfc9610_s2(gs):
+    w = book(gs, "w", {gs.own("erin"): rights("mayRead", "mayWrite")})
+    r = book(gs, "r", {gs.own("erin"): rights("mayRead")})
+    k = cid(card(gs, [w], "Written By Erin", user="erin"))
+    res = card(gs, [r], "Not Here", user="erin")
+    assert res["notCreated"]["k"]["type"] == "forbidden"
+    kr = cid(card(gs, [r], "Alice Only"))
+    _, res = gs.c("ContactCard/set", {"accountId": gs.a, "update": {
+        kr: {"name": {"full": "x"}}, k: {"name": {"full": "Renamed"}}}, "destroy": []},
+        user="erin")
+    assert res["notUpdated"][kr]["type"] == "forbidden" and k in res["updated"]
+    # neither mayShare nor mayDelete
+    res = share(gs, w, {gs.own("erin"): rights("mayRead", "mayWrite"),
+                        gs.own("frank"): rights("mayRead")}, user="erin")
+    assert res["notUpdated"][w]["type"] == "forbidden"
+    _, res = gs.c("AddressBook/set", {"accountId": gs.a, "destroy": [w]}, user="erin")
+    assert res["notDestroyed"][w]["type"] == "forbidden"
+    share(gs, w, None)
+    share(gs, r, None)
+
+
+def test_share_and_delete_rights_rfc9610_s2_3(gs):
+    b = book(gs, "adm", {gs.own("erin"): rights("mayRead", "mayShare", "mayDelete")})
+    res = share(gs, b, {gs.own("erin"): rights("mayRead", "mayShare", "mayDelete"),
+                        gs.own("frank"): rights("mayRead")}, user="erin")
+    assert b in (res["updated"] or {}), res
+    _, fb = gs.c("AddressBook/get", {"accountId": gs.a}, user="frank")
+    assert b in [x["id"] for x in fb["list"]]
+    res = share(gs, b, {gs.own("erin"): rights("mayRead", "mayShare", "mayDelete"),
+                        gs.own("frank"): rights("mayRead", "mayWrite")}, user="erin")
+    assert res["notUpdated"][b]["type"] == "forbidden"  # erin has no mayWrite to give
+    _, res = gs.c("AddressBook/set", {"accountId": gs.a, "destroy": [b]}, user="erin")
+    assert res["destroyed"] == [b], res
+
+
+def test_group_and_outsider_rfc9670_s4(gs):
+    b = book(gs, "crew book", {gs.crew: rights("mayRead")})
+    k = cid(card(gs, [b], "Crew Member"))
+    _, got = gs.c("ContactCard/get", {"accountId": gs.a, "ids": [k]}, user="dan")
+    assert [c["id"] for c in got["list"]] == [k]
+    _, res = gs.c("ContactCard/get", {"accountId": gs.a, "ids": [k]}, user="frank")
+    assert res["type"] == "accountNotFound"
+    share(gs, b, None)
