@@ -21,7 +21,7 @@ static void usage(FILE *out)
           "  feed    create --user NAME --calendar ID | revoke FEED-ID\n"
           "  import  --user NAME FILE...\n"
           "  export  --user NAME [--calendar ID | --addressbook ID]\n"
-          "  subscribe --user NAME URL [--name TEXT]\n"
+          "  subscribe --user NAME URL [--name TEXT] | --user NAME --refresh CALENDAR-ID\n"
           "  convert FILE [--to ics|vcf|json]\n"
           "  expand  FILE --from UTCDATETIME --to UTCDATETIME [--tz ZONE]\n"
           "Common options: --data DIR (or JMAPD_DATA), --config FILE\n",

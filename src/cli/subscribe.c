@@ -4,7 +4,9 @@
  * runs (the database is shared; the server's refresher takes the calendar up at
  * its next look); fetches the feed at once and prints the new calendar's id. A
  * fetch that fails leaves the subscription in place with lastError set, says why
- * on stderr and exits 1.
+ * on stderr and exits 1. `jmapd subscribe --user NAME --refresh ID` refreshes an
+ * existing subscription now (conditionally, as the server would) and prints how long
+ * it took.
  */
 #include <stdio.h>
 #include <string.h>
@@ -20,12 +22,14 @@ int cli_subscribe(int argc, char **argv)
     struct config cfg;
     if (cli_options(&cfg, &argc, argv))
         return 2;
-    const char *user = NULL, *url = NULL, *name = NULL;
+    const char *user = NULL, *url = NULL, *name = NULL, *refresh = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--user") == 0 && i + 1 < argc)
             user = argv[++i];
         else if (strcmp(argv[i], "--name") == 0 && i + 1 < argc)
             name = argv[++i];
+        else if (strcmp(argv[i], "--refresh") == 0 && i + 1 < argc)
+            refresh = argv[++i];
         else if (!url && argv[i][0] != '-')
             url = argv[i];
         else {
@@ -33,8 +37,9 @@ int cli_subscribe(int argc, char **argv)
             return 2;
         }
     }
-    if (!user || !url) {
-        fprintf(stderr, "usage: jmapd subscribe --user NAME URL [--name TEXT]\n");
+    if (!user || !url == !refresh) {
+        fprintf(stderr, "usage: jmapd subscribe --user NAME URL [--name TEXT] | --user NAME "
+                        "--refresh CALENDAR-ID\n");
         return 2;
     }
     struct store *st = cli_store(&cfg);
@@ -46,6 +51,13 @@ int cli_subscribe(int argc, char **argv)
     char id[16] = "";
     if (store_user_get(c, user, &u) != STORE_OK) {
         fprintf(stderr, "jmapd: no such user '%s'\n", user);
+        goto done;
+    }
+    if (refresh) {
+        int64_t every, t0 = util_now_us();
+        rc = subscription_refresh(c, &cfg, u.account_id, refresh, &every) == 0 ? 0 : 1;
+        printf("%s: %s in %.1f ms\n", refresh, rc ? "failed (see lastError)" : "refreshed",
+               (double)(util_now_us() - t0) / 1000.0);
         goto done;
     }
     json_t *cal = json_pack("{s:s, s:{s:s, s:n}}", "name", name ? name : url, SUBSCRIPTION_PROP,
