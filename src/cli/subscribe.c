@@ -54,6 +54,9 @@ int cli_subscribe(int argc, char **argv)
         goto done;
     }
     if (refresh) {
+        int level = log_level_parse(cfg.log_level); /* the phases' times at debug */
+        if (level >= 0)
+            log_set_level((enum log_level)level);
         int64_t every, t0 = util_now_us();
         rc = subscription_refresh(c, &cfg, u.account_id, refresh, &every) == 0 ? 0 : 1;
         printf("%s: %s in %.1f ms\n", refresh, rc ? "failed (see lastError)" : "refreshed",

@@ -93,7 +93,7 @@ struct xfer {
     struct buf body;
     bool too_large;
     char denied[INET6_ADDRSTRLEN];
-    char *etag, *last_modified;
+    char *etag, *last_modified, *sync_token, *applied;
 };
 
 static curl_socket_t open_socket(void *ud, curlsocktype purpose, struct curl_sockaddr *a)
@@ -143,6 +143,8 @@ static size_t on_header(char *data, size_t size, size_t n, void *ud)
     size_t len = size * n;
     take_header(data, len, "ETag:", &x->etag);
     take_header(data, len, "Last-Modified:", &x->last_modified);
+    take_header(data, len, "Sync-Token:", &x->sync_token);
+    take_header(data, len, "Preference-Applied:", &x->applied);
     return len;
 }
 
@@ -183,7 +185,13 @@ int fetch_get(const char *url, const struct fetch_opts *o, struct fetch_result *
     struct xfer x = {.o = o};
     char msg[CURL_ERROR_SIZE] = "";
     struct curl_slist *hdr = curl_slist_append(NULL, "Accept: text/calendar, */*;q=0.5");
+    hdr = curl_slist_append(hdr, "Prefer: subscribe-enhanced-get");
     char *line = NULL;
+    if (o->sync_token && o->sync_token[0]) {
+        line = xasprintf("Sync-Token: %s", o->sync_token);
+        hdr = curl_slist_append(hdr, line);
+        free(line);
+    }
     if (o->etag && o->etag[0]) {
         line = xasprintf("If-None-Match: %s", o->etag);
         hdr = curl_slist_append(hdr, line);
@@ -233,6 +241,9 @@ int fetch_get(const char *url, const struct fetch_opts *o, struct fetch_result *
     res->status = rc == CURLE_OK ? status : 0;
     res->etag = x.etag;
     res->last_modified = x.last_modified;
+    res->sync_token = x.sync_token;
+    res->enhanced = x.applied && strcasestr(x.applied, "subscribe-enhanced-get");
+    free(x.applied);
     buf_free(&x.body);
     curl_slist_free_all(hdr);
     curl_easy_cleanup(h);
@@ -245,6 +256,7 @@ void fetch_result_clear(struct fetch_result *res)
     free(res->body);
     free(res->etag);
     free(res->last_modified);
+    free(res->sync_token);
     free(res->error);
     memset(res, 0, sizeof *res);
 }

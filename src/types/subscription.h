@@ -4,7 +4,9 @@
  *   {"url", "refreshInterval" (a Duration or null: the feed's REFRESH-INTERVAL),
  *    "lastRefresh", "lastError" (server-set), "etag", "lastModified" (server-set,
  *    the validators of the last answer, for conditional requests), and
- *    "feedRefreshInterval" (server-set: the feed's REFRESH-INTERVAL, RFC 7986 §5.7)}.
+ *    "feedRefreshInterval" (server-set: the feed's REFRESH-INTERVAL, RFC 7986 §5.7),
+ *    "syncToken" (server-set: the feed's Sync-Token when it speaks Enhanced GET,
+ *    draft-ietf-calext-subscription-upgrade-13 §3)}.
  * Its events come from the feed only: users may change per-user properties
  * (calendars-27 §4 mayUpdatePrivate) but not the events (subscription.c). The
  * refresher (subscription_refresh.c) fetches (feeds/fetch.c) and applies the

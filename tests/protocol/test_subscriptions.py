@@ -251,7 +251,7 @@ def test_subscribed_calendar_is_read_only_but_per_user_properties_are_writable(s
     # the calendar's own per-user properties
     _, r = srv.call("Calendar/set", {"accountId": acc, "update": {
         cal: {"color": "blue", "isVisible": False}}}, using=USING)
-    assert cal in r["updated"], r
+    assert cal in (r["updated"] or {}), r.get("notUpdated")
     # the feed's next version keeps the user's per-user properties
     feeds.put("/e.ics", [vevent("ro1", "Read only, renamed")])
     ev = wait_for(lambda: events_of(srv, cal)["ro1|None"]["title"] == "Read only, renamed"
@@ -453,3 +453,96 @@ def test_section3_2_refreshed_subscription_deletions_reach_the_published_feed(sr
     body = r.text.replace("\r\n ", "")
     assert r.status_code == 200 and "UID:h2" in body and "STATUS:DELETED" in body
     assert "UID:h1" not in body
+
+
+# ---- the subscription upgrade, client side (§3 as the subscriber) ----
+
+def test_section3_client_uses_enhanced_get_against_our_own_feed(srv, published):
+    """bob subscribes to alice's published feed (this server's §3 implementation):
+    the first fetch is full and keeps the Sync-Token, later ones carry it and apply
+    only the delta, with STATUS:DELETED removing the event."""
+    cal, ids, url = published
+    r = subscribe(srv, "bob", url)
+    assert r.returncode == 0, r.stderr
+    bcal = r.stdout.strip()
+    sub = calendar(srv, bcal, user="bob")[SUB]
+    assert sub["syncToken"] and sub["syncToken"].startswith('"data:,')
+    before = events_of(srv, bcal, user="bob")
+    assert set(before) == {"pa@x|None", "pb@x|None"}
+    acc = srv.account()
+    srv.call("CalendarEvent/set", {"accountId": acc, "update": {ids["pa@x"]: {"title": "PA3"}},
+                                   "destroy": [ids["pb@x"]]}, using=USING)
+    new_event(srv, cal, "pe@x", "PE")
+    out = subprocess.run([JMAPD, "subscribe", "--user", "bob", "--refresh", bcal, "--data",
+                          srv.data, "--config", srv.config], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    after = events_of(srv, bcal, user="bob")
+    assert set(after) == {"pa@x|None", "pe@x|None"}
+    assert after["pa@x|None"]["title"] == "PA3"
+    assert after["pa@x|None"]["id"] == before["pa@x|None"]["id"]
+    assert calendar(srv, bcal, user="bob")[SUB]["syncToken"] != sub["syncToken"]
+
+
+class EnhancedFeed(Feeds):
+    """A feed that speaks Enhanced GET: versions of the event set; a delta from a
+    known token, 409 for a token it has forgotten."""
+
+    def __init__(self):
+        super().__init__()
+        self.versions = []  # list of {uid: summary}
+        self.seen_tokens = []
+        self.forget = False
+        feeds = self
+        handler = self.httpd.RequestHandlerClass
+
+        def do_GET(h):
+            tok = h.headers.get("Sync-Token")
+            feeds.seen_tokens.append(tok)
+            cur = len(feeds.versions) - 1
+            hdrs = {"Sync-Token": f'"data:,{cur}"',
+                    "Preference-Applied": "subscribe-enhanced-get"}
+            if tok and feeds.forget:
+                h.send_response(409)
+                h.send_header("Content-Length", "0")
+                h.end_headers()
+                return
+            if tok:
+                old = feeds.versions[int(tok.strip('"').split(",")[1])]
+                new = feeds.versions[cur]
+                evs = [vevent(u, s) for u, s in new.items() if old.get(u) != s]
+                evs += [vevent(u, "x").replace("SUMMARY:x", "STATUS:DELETED")
+                        for u in old if u not in new]
+            else:
+                evs = [vevent(u, s) for u, s in feeds.versions[cur].items()]
+            body = ics(evs)
+            h.send_response(200)
+            for k, v in hdrs.items():
+                h.send_header(k, v)
+            h.send_header("Content-Length", str(len(body)))
+            h.end_headers()
+            h.wfile.write(body)
+
+        handler.do_GET = do_GET
+
+
+def test_section3_1_refused_token_falls_back_to_a_full_get(srv):
+    f = EnhancedFeed()
+    try:
+        f.versions.append({"q1": "One", "q2": "Two", "q3": "Three"})
+        cal = subscribe(srv, "alice", f.url("/q.ics")).stdout.strip()
+        assert set(events_of(srv, cal)) == {"q1|None", "q2|None", "q3|None"}
+        f.versions.append({"q1": "One!", "q3": "Three"})
+        refresh = [JMAPD, "subscribe", "--user", "alice", "--refresh", cal, "--data", srv.data,
+                   "--config", srv.config]
+        assert subprocess.run(refresh, capture_output=True).returncode == 0
+        assert f.seen_tokens[-1] == '"data:,0"'  # the delta was asked for
+        evs = events_of(srv, cal)
+        assert set(evs) == {"q1|None", "q3|None"} and evs["q1|None"]["title"] == "One!"
+        # the server forgets tokens: 409, then a full GET, which also removes q3
+        f.versions.append({"q1": "One!"})
+        f.forget = True
+        assert subprocess.run(refresh, capture_output=True).returncode == 0
+        assert f.seen_tokens[-2] == '"data:,1"' and f.seen_tokens[-1] is None
+        assert set(events_of(srv, cal)) == {"q1|None"}
+    finally:
+        f.close()
