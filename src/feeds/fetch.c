@@ -174,8 +174,9 @@ int fetch_get(const char *url, const struct fetch_opts *o, struct fetch_result *
 {
     memset(res, 0, sizeof *res);
     pthread_once(&curl_once, curl_init_once);
-    char *u =
-        strncasecmp(url, "webcal://", 9) == 0 ? xasprintf("https://%s", url + 9) : xstrdup(url);
+    char *u = strncasecmp(url, "webcal://", 9) == 0     ? xasprintf("https://%s", url + 9)
+              : strncasecmp(url, "webcals://", 10) == 0 ? xasprintf("https://%s", url + 10)
+                                                        : xstrdup(url);
     if (strncasecmp(u, "http://", 7) && strncasecmp(u, "https://", 8)) {
         res->error = xstrdup("only http, https and webcal URLs can be fetched");
         free(u);
