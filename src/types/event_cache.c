@@ -51,7 +51,10 @@ void event_cache_release(struct event_cached *e)
         entry_free(e);
 }
 
-static void drop_chain(size_t s)
+/* Unlinks slot s's chain onto *dead (call with lock held); the entries are released
+ * by release_dead() after the lock is let go: freeing parsed events is work that other
+ * readers should not wait for (issue 21 §1). */
+static void drop_chain(size_t s, struct event_cached **dead)
 {
     struct event_cached *e = slots[s];
     slots[s] = NULL;
@@ -59,8 +62,18 @@ static void drop_chain(size_t s)
         struct event_cached *next = e->next;
         nentries--;
         nbytes -= e->bytes;
-        event_cache_release(e);
+        e->next = *dead;
+        *dead = e;
         e = next;
+    }
+}
+
+static void release_dead(struct event_cached *dead)
+{
+    while (dead) {
+        struct event_cached *next = dead->next;
+        event_cache_release(dead);
+        dead = next;
     }
 }
 
@@ -125,12 +138,14 @@ static void span_drop_chain(size_t s);
 
 void event_cache_clear(void)
 {
+    struct event_cached *dead = NULL;
     pthread_mutex_lock(&lock);
     for (size_t i = 0; i < SLOTS; i++) {
-        drop_chain(i);
+        drop_chain(i, &dead);
         span_drop_chain(i);
     }
     pthread_mutex_unlock(&lock);
+    release_dead(dead);
 }
 
 static size_t slot_of(const char *key)
@@ -311,6 +326,7 @@ struct event_cached *event_cache_get(struct store_conn *c, const char *account, 
     /* what the entry holds: its occurrences and the parsed event */
     e->bytes = sizeof *e + e->nocc * sizeof *e->occ + json_footprint(obj);
 
+    struct event_cached *dead = NULL;
     pthread_mutex_lock(&lock);
     /* replace any entry of the same event (an older modseq or another zone) */
     for (struct event_cached **pp = &slots[s]; *pp; pp = &(*pp)->next) {
@@ -319,7 +335,8 @@ struct event_cached *event_cache_get(struct store_conn *c, const char *account, 
             *pp = old->next;
             nentries--;
             nbytes -= old->bytes;
-            event_cache_release(old);
+            old->next = dead;
+            dead = old;
             break;
         }
     }
@@ -331,9 +348,10 @@ struct event_cached *event_cache_get(struct store_conn *c, const char *account, 
         for (size_t i = 0; i < SLOTS && (nentries > MAX_ENTRIES || nbytes > max_bytes); i++) {
             evict_cursor = (evict_cursor + 1) % SLOTS;
             if (evict_cursor != s)
-                drop_chain(evict_cursor);
+                drop_chain(evict_cursor, &dead);
         }
     }
     pthread_mutex_unlock(&lock);
+    release_dead(dead);
     return e;
 }

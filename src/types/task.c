@@ -498,6 +498,14 @@ int task_import_one(struct store_conn *c, const char *account, const char *list_
 static json_t *task_validate(struct jset *s, json_t *obj, json_t *old, json_t *invalid)
 {
     check_task(s, jset_conn(s), jset_account(s), obj, old, invalid);
+    if (!json_array_size(invalid))
+        task_notify(s, json_string_value(json_object_get(obj, "id")), old, obj);
+    return NULL;
+}
+
+static json_t *task_destroy(struct jset *s, const char *id, json_t *old)
+{
+    task_notify(s, id, old, NULL);
     return NULL;
 }
 
@@ -679,6 +687,8 @@ const struct jtype task_type = {
     .get_args = task_get_args,
     .open_props = true,
     .validate = task_validate,
+    .destroy = task_destroy,
+    .finish = task_notify_flush,
     .get_prepare = task_get_prepare,
     .view = task_view,
     .index = task_index,

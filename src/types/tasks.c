@@ -107,6 +107,7 @@ static const struct jcapability *const tasks_capabilities[] = {
 static const struct jtype *const tasks_types[] = {
     &task_list_type,
     &task_type,
+    &task_notification_type,
     NULL,
 };
 

@@ -49,6 +49,13 @@ extern const struct jexporter tasks_exporters[];
 /* Task/query (task_query.c): the type's filter and compare hooks. */
 int task_filter_condition(struct jmap_req *r, json_t *obj, const char *key, json_t *v);
 int task_compare(json_t *a, json_t *b, const char *property, bool *ok);
+extern const struct jtype task_notification_type;
+/* TaskNotification (task_notification.c): notes a change of task id in the /set in
+ * progress (before NULL: created; after NULL: destroyed), when the user is not the
+ * account's owner; the /set's finish records one notification per stored change. */
+void task_notify(struct jset *s, const char *id, json_t *before, json_t *after);
+void task_notify_flush(struct jset *s, bool all_ok);
+
 /* Registers Task/query and Task/queryChanges (task_query.c: narrowed by the store's
  * indexes, expandRecurrences). */
 void task_query_register(void);

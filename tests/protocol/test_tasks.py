@@ -520,3 +520,50 @@ def test_task_mode_automation_ical_tasks17_5_3(fresh_server, tmp_path):
     ids = call(server, "Task/query", {"accountId": acct, "filter": {"uid": "tm-1"}})[1]["ids"]
     t = call(server, "Task/get", {"accountId": acct, "ids": ids})[1]["list"][0]
     assert t["progress"] == "completed"
+
+
+def test_task_notifications_for_changes_by_others_tasks06_6(fresh_server):
+    """tasks-06 §6 (calendars-27 §7): a TaskNotification is recorded in the account when
+    someone other than its owner creates, updates or destroys a task there (bob has an
+    account-wide grant on alice's account); the owner's own changes record none; they
+    can be queried and destroyed, never created."""
+    server = fresh_server
+    acct = server.session()["primaryAccounts"][TASKS]
+    lid = inbox(server, acct)["id"]
+    mine = create_task(server, acct, lid, title="mine")["id"]
+    call(server, "Task/set", {"accountId": acct, "update": {mine: {"title": "still mine"}}})
+
+    def notes():
+        out = call(server, "TaskNotification/query", {"accountId": acct,
+                                                      "sort": [{"property": "created"}]})[1]
+        return call(server, "TaskNotification/get", {"accountId": acct,
+                                                     "ids": out["ids"]})[1]["list"]
+
+    assert notes() == []
+    name, out = call(server, "Task/set", {"accountId": acct, "create": {
+        "b": {"@type": "Task", "taskListId": lid, "title": "from bob"}}}, user="bob")
+    tid = out["created"]["b"]["id"]
+    call(server, "Task/set", {"accountId": acct, "update": {tid: {"title": "bob again"}}},
+         user="bob")
+    call(server, "Task/set", {"accountId": acct, "destroy": [tid]}, user="bob")
+    by_type = {n["type"]: n for n in notes()}  # created has a one-second resolution
+    assert sorted(by_type) == ["created", "destroyed", "updated"], by_type
+    got = [by_type["created"], by_type["updated"], by_type["destroyed"]]
+    assert all(n["taskId"] == tid for n in got)
+    assert got[0]["changedBy"]["@type"] == "Person" and got[0]["changedBy"]["name"]
+    assert got[0]["task"]["title"] == "from bob" and got[0]["isDraft"] is False
+    assert got[1]["task"]["title"] == "from bob" and got[1]["taskPatch"]["title"] == "bob again"
+    assert got[2]["task"]["title"] == "bob again" and "isDraft" not in got[2]
+    out = call(server, "TaskNotification/query", {"accountId": acct,
+                                                  "filter": {"type": "updated"}})[1]
+    assert out["ids"] == [got[1]["id"]]
+    # only the server creates them; the user may destroy them
+    name, out = call(server, "TaskNotification/set", {"accountId": acct, "create": {
+        "x": {"type": "created", "taskId": tid}}})
+    assert out["notCreated"]["x"]["type"] in ("forbidden", "invalidProperties")
+    out = call(server, "TaskNotification/set", {"accountId": acct, "destroy": [got[0]["id"]]})[1]
+    assert out["destroyed"] == [got[0]["id"]]
+    # a refused change by bob records nothing
+    call(server, "Task/set", {"accountId": acct, "create": {
+        "bad": {"@type": "Task", "taskListId": lid, "duration": "PT1H"}}}, user="bob")
+    assert len(notes()) == 2
