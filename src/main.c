@@ -21,6 +21,7 @@ static void usage(FILE *out)
           "  feed    create --user NAME --calendar ID | revoke FEED-ID\n"
           "  import  --user NAME FILE...\n"
           "  export  --user NAME [--calendar ID | --addressbook ID]\n"
+          "  subscribe --user NAME URL [--name TEXT] | --user NAME --refresh CALENDAR-ID\n"
           "  convert FILE [--to ics|vcf|json]\n"
           "  expand  FILE --from UTCDATETIME --to UTCDATETIME [--tz ZONE]\n"
           "  migrate --to postgresql://USER@HOST/DB   (the SQLite data into PostgreSQL)\n"
@@ -37,6 +38,7 @@ int main(int argc, char **argv)
         {"serve", cli_serve},     {"user", cli_user},       {"token", cli_token},
         {"import", cli_import},   {"export", cli_export},   {"convert", cli_convert},
         {"expand", cli_expand},   {"feed", cli_feed},       {"group", cli_group},
+        {"subscribe", cli_subscribe},
         {"deliver", cli_deliver},
         {"migrate", cli_migrate},
     };

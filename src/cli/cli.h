@@ -16,6 +16,7 @@ int cli_import(int argc, char **argv);
 int cli_export(int argc, char **argv);
 /* `jmapd migrate --to postgresql://…`: SQLite to PostgreSQL (issue 15) */
 int cli_migrate(int argc, char **argv);
+int cli_subscribe(int argc, char **argv); /* a calendar that follows a feed (issue 17) */
 
 /* `jmapd convert FILE [--to ics|vcf|json]`: convert.c picks the format by the file's
  * extension (or, for stdin, by --to and by sniffing) and calls one of these. */

@@ -18,6 +18,7 @@
 #include "http/server.h"
 #include "jmap/jmap.h"
 #include "push/hub.h"
+#include "types/subscription.h"
 #include "types/event_cache.h"
 #include "types/types.h"
 #include "util/util.h"
@@ -106,6 +107,8 @@ int cli_serve(int argc, char **argv)
         return 1;
     }
     log_info("jmapd serving %s (data in %s)", cfg.base_url, cfg.data_dir);
+    /* issue 17 §1: subscribed calendars follow their feeds */
+    struct subscription_refresher *refresher = subscription_refresher_start(st, &cfg);
     struct store_conn *c = store_conn(st);
     int64_t next_gc = util_now() + GC_INTERVAL;
     for (;;) {
@@ -128,6 +131,7 @@ int cli_serve(int argc, char **argv)
             store_rollback(c);
         }
     }
+    subscription_refresher_stop(refresher);
     http_stop(h);
     push_hub_free(srv.hub);
     store_close(st);

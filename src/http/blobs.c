@@ -291,33 +291,119 @@ static int write_buf(void *ud, const char *data, size_t len)
     return 0;
 }
 
-/* Runs an exporter and queues its output. */
-static enum MHD_Result send_export(struct http_server *h, struct MHD_Connection *c,
-                                   struct http_req *rq, jmap_export_fn fn, const char *account,
-                                   const char *id, const char *args)
+/* draft-ietf-calext-subscription-upgrade-13 §3.1: whether the request's Prefer
+ * header (RFC 7240) carries the preference name, and its value (limit=N) if asked. */
+static bool prefers(struct MHD_Connection *c, const char *name)
+{
+    const char *p = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Prefer");
+    size_t n = strlen(name);
+    while (p && *p) {
+        while (*p == ' ' || *p == ',' || *p == '\t')
+            p++;
+        size_t len = strcspn(p, ",;= \t");
+        if (len == n && strncasecmp(p, name, n) == 0)
+            return true;
+        p += strcspn(p, ",");
+    }
+    return false;
+}
+
+/* §5: Sync-Token = DQUOTE URI DQUOTE; ours are "data:,N". -1 if it is not one. */
+static int64_t parse_sync_token(const char *v)
+{
+    long long n;
+    char end = 0;
+    if (!v || sscanf(v, " \"data:,%lld%c", &n, &end) != 2 || end != '"' || n < 0)
+        return -1;
+    return n;
+}
+
+struct export_answer {
+    int status;
+    struct buf body;
+    const char *ctype;
+    char etag[48], sync[48];
+    bool enhanced, cache_private;
+};
+
+/* Runs the exporter (kind's) and decides the answer: with a sync state (§3) an
+ * Enhanced GET gets the delta since its Sync-Token, 304 when nothing changed, 409
+ * for a token that is not (or no longer) valid; a plain GET gets the whole file, or
+ * 304 for a matching If-None-Match. */
+static int run_export(struct http_server *h, struct MHD_Connection *c, const char *kind,
+                      jmap_export_fn fn, const char *account, const char *id, const char *args,
+                      struct export_answer *a)
 {
     struct store_conn *sc = store_conn(h->srv->store);
-    struct buf out = {0};
-    const char *ctype = "application/octet-stream";
+    jmap_sync_fn sync = jmap_export_sync_find(kind);
+    a->ctype = "application/octet-stream";
+    a->enhanced = sync && prefers(c, "subscribe-enhanced-get");
     int rc = sc ? store_begin(sc, false) : STORE_ERR;
-    if (rc == STORE_OK)
-        rc = fn(sc, account, id, args, write_buf, &out, &ctype);
+    int64_t cur = 0, low = 0, since = -1;
+    if (rc == STORE_OK && sync)
+        rc = sync(sc, account, id, &cur, &low);
+    if (rc == STORE_OK && sync) {
+        snprintf(a->etag, sizeof a->etag, "\"s%" PRId64 "\"", cur);
+        snprintf(a->sync, sizeof a->sync, "\"data:,%" PRId64 "\"", cur);
+        const char *tok = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Sync-Token");
+        const char *inm = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "If-None-Match");
+        if (a->enhanced && tok) {
+            since = parse_sync_token(tok);
+            a->status = since < 0 || since > cur || since < low ? 409 : since == cur ? 304 : 0;
+        } else if (inm && strstr(inm, a->etag)) {
+            a->status = 304;
+        }
+    }
+    if (rc == STORE_OK && !a->status) {
+        char delta[48];
+        snprintf(delta, sizeof delta, "since=%" PRId64, since);
+        rc = fn(sc, account, id, since >= 0 ? delta : args, write_buf, &a->body, &a->ctype);
+        a->status = 200;
+    }
     if (sc)
         store_rollback(sc);
+    return rc;
+}
+
+/* Runs an exporter and queues its output. */
+static enum MHD_Result send_export(struct http_server *h, struct MHD_Connection *c,
+                                   struct http_req *rq, const char *kind, jmap_export_fn fn,
+                                   const char *account, const char *id, const char *args,
+                                   bool cache_private)
+{
+    struct export_answer a = {0};
+    int rc = run_export(h, c, kind, fn, account, id, args, &a);
     if (rc != STORE_OK) {
-        buf_free(&out);
+        buf_free(&a.body);
         return rc == STORE_NOTFOUND
                    ? http_problem(c, rq, 404, "about:blank", "no such collection", NULL)
                    : http_problem(c, rq, 500, "about:blank", "export failed", NULL);
     }
-    size_t len = out.len;
-    struct MHD_Response *r =
-        MHD_create_response_from_buffer(len, buf_take(&out), MHD_RESPMEM_MUST_FREE);
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "private, no-cache");
-    rq->status = 200;
+    size_t len = a.body.len;
+    struct MHD_Response *r = MHD_create_response_from_buffer(
+        len, len ? buf_take(&a.body) : NULL, len ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+    buf_free(&a.body);
+    if (a.status == 200)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, a.ctype);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL,
+                            cache_private ? "private, no-cache" : "no-cache");
+    if (a.etag[0]) {
+        /* §2, §7.5: the same URL answers Enhanced GET; §3.4: caches key on these */
+        char *link =
+            xasprintf("<%s%s>; rel=\"subscribe-enhanced-get\"", h->srv->cfg->base_url, rq->url);
+        MHD_add_response_header(r, "Link", link);
+        free(link);
+        MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Prefer, Sync-Token");
+        if (a.status != 409) {
+            MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, a.etag);
+            MHD_add_response_header(r, "Sync-Token", a.sync); /* §3.1: MAY without Prefer */
+        }
+        if (a.enhanced)
+            MHD_add_response_header(r, "Preference-Applied", "subscribe-enhanced-get");
+    }
+    rq->status = a.status;
     http_cors(r);
-    enum MHD_Result res = MHD_queue_response(c, 200, r);
+    enum MHD_Result res = MHD_queue_response(c, (unsigned)a.status, r);
     MHD_destroy_response(r);
     return res;
 }
@@ -338,7 +424,7 @@ enum MHD_Result http_feed(struct http_server *h, struct MHD_Connection *c, struc
         fn = jmap_exporter_find(kind);
     if (!fn)
         return http_problem(c, rq, 404, "about:blank", "no such feed", NULL);
-    return send_export(h, c, rq, fn, account, id, "");
+    return send_export(h, c, rq, kind, fn, account, id, "", false);
 }
 
 enum MHD_Result http_export(struct http_server *h, struct MHD_Connection *c, struct http_req *rq,
@@ -365,5 +451,5 @@ enum MHD_Result http_export(struct http_server *h, struct MHD_Connection *c, str
                                                      NULL) == MHD_YES
                            ? "vcard3"
                            : "";
-    return send_export(h, c, rq, fn, account, id, args);
+    return send_export(h, c, rq, kind, fn, account, id, args, true);
 }

@@ -173,6 +173,15 @@ bool jmap_capability_known(const char *uri)
 }
 
 /* Importers and exporters come from the modules, in registry order. */
+jmap_sync_fn jmap_export_sync_find(const char *kind)
+{
+    for (size_t m = 0; modules && modules[m]; m++)
+        for (const struct jexport_sync *x = modules[m]->export_syncs; x && x->kind; x++)
+            if (strcmp(x->kind, kind) == 0)
+                return x->fn;
+    return NULL;
+}
+
 jmap_export_fn jmap_exporter_find(const char *kind)
 {
     for (size_t m = 0; modules && modules[m]; m++)

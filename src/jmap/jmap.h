@@ -295,10 +295,23 @@ struct jimporter {
     const char *extension; /* ".ics" */
     jmap_import_fn fn;
 };
+/* The sync state of a collection for the subscription upgrade's Enhanced GET
+ * (draft-ietf-calext-subscription-upgrade-13 §3): the current state, and the lowest
+ * state a delta can still be computed from. Called in a read transaction; returns
+ * STORE_OK or STORE_NOTFOUND. With it, the exporter's args may be "since=N": only
+ * what changed after state N, deletions as STATUS:DELETED skeletons (§3.2). */
+typedef int (*jmap_sync_fn)(struct store_conn *c, const char *account, const char *id,
+                            int64_t *current, int64_t *lowest);
 struct jexporter {
     const char *kind; /* "calendar": GET /export/calendar/..., `jmapd export --calendar` */
     jmap_export_fn fn;
 };
+struct jexport_sync {
+    const char *kind; /* an exporter's kind */
+    jmap_sync_fn fn;
+};
+/* The sync state function of the exporter of kind, or NULL if it has none. */
+jmap_sync_fn jmap_export_sync_find(const char *kind);
 /* Who a new account belongs to, for the modules' provision hooks. */
 struct jmap_owner {
     const char *account; /* the account id */
@@ -315,6 +328,7 @@ struct jmodule {
     int (*provision)(struct store_conn *c, const struct jmap_owner *owner);
     const struct jimporter *importers; /* {NULL}-terminated, optional */
     const struct jexporter *exporters; /* {NULL}-terminated, optional */
+    const struct jexport_sync *export_syncs; /* {NULL}-terminated, optional */
 };
 
 /* Registers everything: core, blob and each module of the NULL-terminated list;

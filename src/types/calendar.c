@@ -8,6 +8,7 @@
 
 #include "jmap/engine.h"
 #include "types/calendar_event.h"
+#include "types/subscription.h"
 #include "types/share.h"
 #include "types/types.h"
 #include "util/util.h"
@@ -29,6 +30,7 @@ static const struct jprop calendar_props[] = {
     {"timeZone", 0, "null"},
     {"shareWith", 0, "null"},
     {"myRights", JP_SERVER_SET, NULL},
+    {SUBSCRIPTION_PROP, 0, "null"}, /* issue 17: a calendar that follows a feed */
     {NULL, 0, NULL},
 };
 
@@ -53,6 +55,7 @@ static void calendar_decorate(struct jmap_req *r, const struct store_access *a, 
 {
     json_object_set_new(obj, "myRights",
                         share_rights_json(SHARE_CALENDAR, share_rights(r, a, SHARE_CALENDAR, obj)));
+    subscription_calendar_rights(obj, json_object_get(obj, "myRights")); /* issue 17 */
 }
 
 /* §4.1: a sharee sees their own per-user properties, and no calendar they cannot
@@ -62,6 +65,8 @@ static json_t *calendar_view(struct jmap_req *r, const struct store_access *a, j
 {
     (void)args;
     json_t *out = share_collection_view(r, a, SHARE_CALENDAR, obj);
+    if (out) /* issue 17: a subscribed calendar's events come from its feed */
+        subscription_calendar_rights(out, json_object_get(out, "myRights"));
     return out ? types_select_props(out, props) : NULL;
 }
 
@@ -198,6 +203,7 @@ static json_t *calendar_validate(struct jset *s, json_t *obj, json_t *old, json_
     check_default_alerts(s, obj, old ? json_string_value(json_object_get(old, "id")) : NULL,
                          invalid);
     json_object_del(obj, "myRights"); /* computed on /get, never stored */
+    subscription_calendar_validate(s, obj, old, invalid);
     /* §4.3 shareWith, and what a sharee may change (share.c) */
     return share_collection_validate(s, SHARE_CALENDAR, obj, old, invalid);
 }

@@ -20,6 +20,7 @@
 #include "jmap/blob.h"
 #include "jmap/engine.h"
 #include "types/calendar_event.h"
+#include "types/subscription.h"
 #include "types/event_cache.h"
 #include "types/share.h"
 #include "types/types.h"
@@ -786,6 +787,9 @@ static json_t *event_validate(struct jset *s, json_t *obj, json_t *old, json_t *
     json_t *denied = share_member_check(s, SHARE_CALENDAR, obj, old); /* §4 myRights */
     if (denied)
         return denied;
+    json_t *feed_only = subscription_event_check(s, obj, old); /* issue 17 §1 */
+    if (feed_only)
+        return feed_only;
     json_t *err;
     if (old || !jset_prechecked(s)) {
         err = event_check(s, obj, old, invalid, true);
@@ -805,7 +809,13 @@ static json_t *event_destroy(struct jset *s, const char *id, json_t *old)
     json_t *denied = share_member_check(s, SHARE_CALENDAR, NULL, old); /* §4 myRights */
     if (denied)
         return denied;
-    return scheduling_check(s, NULL, old); /* §5.9.2: CANCEL, or REPLY */
+    json_t *feed_only = subscription_event_check(s, NULL, old); /* issue 17 §1 */
+    if (feed_only)
+        return feed_only;
+    json_t *err = scheduling_check(s, NULL, old); /* §5.9.2: CANCEL, or REPLY */
+    if (!err)
+        subscription_note_destroyed(s, old); /* its uid, for feeds' STATUS:DELETED */
+    return err;
 }
 
 /* ---- the side index --------------------------------------------------------------------------- */

@@ -63,6 +63,7 @@ void calendar_event_query_register(void);
 /* The .ics importer and the calendar exporter (calendar_io.c). */
 extern const struct jimporter calendar_io_importers[];
 extern const struct jexporter calendar_io_exporters[];
+extern const struct jexport_sync calendar_io_export_syncs[]; /* Enhanced GET (issue 17 §3) */
 /* The urn:ietf:params:jmap:calendars:parse capability (calendar_event_query.c). */
 extern const struct jcapability calendar_parse_capability;
 

@@ -9,6 +9,7 @@
 
 #include "formats/icalendar_jscalendar/ical.h"
 #include "types/calendar_event.h"
+#include "types/subscription.h"
 #include "types/tasks.h"
 #include "types/types.h"
 #include "util/util.h"
@@ -152,6 +153,13 @@ static int export_calendar(struct store_conn *c, const char *account, const char
     static const char *const jmap_only[] = {"id", "calendarIds", "isDraft", "isOrigin",
                                             "baseEventId", NULL};
     struct ics_export e = {"Calendar", id, calendar_event_type.name, in_calendar, jmap_only};
+    long long since;
+    if (args && sscanf(args, "since=%lld", &since) == 1) { /* subscription-upgrade §3 */
+        if (!store_object_exists(c, account, "Calendar", id))
+            return STORE_NOTFOUND;
+        *content_type = "text/calendar; charset=utf-8";
+        return subscription_feed_delta(c, account, id, since, write, ud);
+    }
     return ics_export(c, account, &e, write, ud, content_type);
 }
 
@@ -163,5 +171,10 @@ const struct jimporter calendar_io_importers[] = {
 
 const struct jexporter calendar_io_exporters[] = {
     {"calendar", export_calendar},
+    {NULL, NULL},
+};
+
+const struct jexport_sync calendar_io_export_syncs[] = {
+    {"calendar", subscription_feed_sync},
     {NULL, NULL},
 };

@@ -57,4 +57,5 @@ const struct jmodule calendars_module = {
     .provision = calendars_provision,
     .importers = calendar_io_importers,
     .exporters = calendar_io_exporters,
+    .export_syncs = calendar_io_export_syncs,
 };

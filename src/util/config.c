@@ -37,6 +37,11 @@ void config_defaults(struct config *cfg)
     cfg->max_size_response = 32 * 1024 * 1024;
     cfg->max_request_memory = 64 * 1024 * 1024;
     cfg->request_timeout = 30000;
+    cfg->fetch_timeout = 30;
+    cfg->fetch_max_size = 10 * 1024 * 1024;
+    cfg->fetch_max_redirects = 5;
+    cfg->subscription_min_interval = 900;
+    cfg->subscription_scan = 60;
     cfg->cache_size = 64;
 }
 
@@ -60,6 +65,12 @@ static const struct key keys[] = {
     S("tls_key", tls_key),
     S("log_level", log_level),
     S("default_domain", default_domain),
+    S("fetch_allow", fetch_allow),
+    N("fetch_timeout", fetch_timeout, 1),
+    N("fetch_max_size", fetch_max_size, 1024),
+    N("fetch_max_redirects", fetch_max_redirects, 0),
+    N("subscription_min_interval", subscription_min_interval, 1),
+    N("subscription_scan", subscription_scan, 1),
     S("smtp_url", smtp_url),
     S("smtp_user", smtp_user),
     S("smtp_password", smtp_password),

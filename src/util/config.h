@@ -50,6 +50,13 @@ struct config {
     int64_t request_timeout;    /* ms an API request may run; later calls get an error */
     int64_t cache_size;         /* MiB the parsed-event cache may hold (issue 21) */
     int api_threads;            /* workers running API requests; 0 = 4 x cores, >= 8 */
+    /* outbound fetches of subscribed calendars (issue 17 §1, §5) */
+    char fetch_allow[1024];            /* CIDR ranges let through the private-range denial */
+    int64_t fetch_timeout;             /* seconds a fetch may take */
+    int64_t fetch_max_size;            /* bytes a feed may have */
+    int64_t fetch_max_redirects;       /* redirects followed, each checked again */
+    int64_t subscription_min_interval; /* seconds between refreshes, at least */
+    int64_t subscription_scan;         /* seconds between the refresher's looks */
 };
 
 void config_defaults(struct config *cfg);

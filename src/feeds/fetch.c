@@ -1,0 +1,263 @@
+/*
+ * fetch.c — the outbound feed fetcher (fetch.h). The address policy runs in
+ * libcurl's open-socket callback, so it sees every address curl connects to:
+ * each one a name resolves to, and each redirect's target (issue 17 §5).
+ */
+#include "feeds/fetch.h"
+
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "util/util.h"
+
+/* ---- the address policy ------------------------------------------------------------ */
+
+/* Whether the first bits of a and b (len bytes each) agree. */
+static bool prefix_match(const unsigned char *a, const unsigned char *b, int bits)
+{
+    int whole = bits / 8, rest = bits % 8;
+    if (memcmp(a, b, (size_t)whole) != 0)
+        return false;
+    if (!rest)
+        return true;
+    unsigned char mask = (unsigned char)(0xff << (8 - rest));
+    return (a[whole] & mask) == (b[whole] & mask);
+}
+
+/* Whether the address (family, bytes) is in one of the CIDR ranges of list. */
+static bool in_cidr_list(int family, const unsigned char *addr, const char *list)
+{
+    if (!list)
+        return false;
+    char *copy = xstrdup(list), *save = NULL;
+    bool hit = false;
+    for (char *tok = strtok_r(copy, ", \t", &save); tok && !hit;
+         tok = strtok_r(NULL, ", \t", &save)) {
+        char *slash = strchr(tok, '/');
+        int bits = -1;
+        if (slash) {
+            *slash = 0;
+            bits = atoi(slash + 1);
+        }
+        unsigned char net[16];
+        if (family == AF_INET && inet_pton(AF_INET, tok, net) == 1)
+            hit = prefix_match(addr, net, bits < 0 || bits > 32 ? 32 : bits);
+        else if (family == AF_INET6 && inet_pton(AF_INET6, tok, net) == 1)
+            hit = prefix_match(addr, net, bits < 0 || bits > 128 ? 128 : bits);
+    }
+    free(copy);
+    return hit;
+}
+
+/* The ranges no feed may come from by default: loopback, "this network", private
+ * (RFC 1918), shared (RFC 6598), link-local, multicast, reserved and broadcast;
+ * for IPv6 the unspecified and loopback addresses, unique-local, link-local,
+ * multicast, and IPv4-mapped addresses of the IPv4 ranges. */
+static const char denied_v4[] = "0.0.0.0/8,10.0.0.0/8,100.64.0.0/10,127.0.0.0/8,169.254.0.0/16,"
+                                "172.16.0.0/12,192.0.0.0/24,192.168.0.0/16,198.18.0.0/15,"
+                                "224.0.0.0/4,240.0.0.0/4";
+static const char denied_v6[] = "::/128,::1/128,fc00::/7,fe80::/10,ff00::/8,64:ff9b::/96";
+
+bool fetch_address_allowed(const void *sockaddr, const char *allow)
+{
+    const struct sockaddr *sa = sockaddr;
+    unsigned char b[16];
+    int family = sa->sa_family;
+    if (family == AF_INET) {
+        memcpy(b, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+    } else if (family == AF_INET6) {
+        memcpy(b, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
+        static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+        if (memcmp(b, mapped, 12) == 0) { /* ::ffff:a.b.c.d is a.b.c.d */
+            memmove(b, b + 12, 4);
+            family = AF_INET;
+        }
+    } else {
+        return false;
+    }
+    if (in_cidr_list(family, b, allow))
+        return true;
+    return !in_cidr_list(family, b, family == AF_INET ? denied_v4 : denied_v6);
+}
+
+/* ---- one transfer --------------------------------------------------------------------- */
+
+struct xfer {
+    const struct fetch_opts *o;
+    struct buf body;
+    bool too_large;
+    char denied[INET6_ADDRSTRLEN];
+    char *etag, *last_modified, *sync_token, *applied;
+};
+
+static curl_socket_t open_socket(void *ud, curlsocktype purpose, struct curl_sockaddr *a)
+{
+    struct xfer *x = ud;
+    (void)purpose;
+    if (!fetch_address_allowed(&a->addr, x->o->allow)) {
+        const void *ip = a->family == AF_INET6
+                             ? (const void *)&((struct sockaddr_in6 *)&a->addr)->sin6_addr
+                             : (const void *)&((struct sockaddr_in *)&a->addr)->sin_addr;
+        inet_ntop(a->family, ip, x->denied, sizeof x->denied);
+        return CURL_SOCKET_BAD;
+    }
+    return socket(a->family, a->socktype, a->protocol);
+}
+
+static size_t on_body(char *data, size_t size, size_t n, void *ud)
+{
+    struct xfer *x = ud;
+    size_t len = size * n;
+    if ((int64_t)(x->body.len + len) > x->o->max_size) {
+        x->too_large = true;
+        return 0; /* aborts the transfer */
+    }
+    buf_append(&x->body, data, len);
+    return len;
+}
+
+/* A header's value (trimmed) into *out, replacing an earlier one (a redirect's). */
+static void take_header(const char *line, size_t len, const char *name, char **out)
+{
+    size_t nl = strlen(name);
+    if (len <= nl || strncasecmp(line, name, nl) != 0)
+        return;
+    const char *v = line + nl, *end = line + len;
+    while (v < end && (*v == ' ' || *v == '\t'))
+        v++;
+    while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '))
+        end--;
+    free(*out);
+    *out = xstrndup(v, (size_t)(end - v));
+}
+
+static size_t on_header(char *data, size_t size, size_t n, void *ud)
+{
+    struct xfer *x = ud;
+    size_t len = size * n;
+    take_header(data, len, "ETag:", &x->etag);
+    take_header(data, len, "Last-Modified:", &x->last_modified);
+    take_header(data, len, "Sync-Token:", &x->sync_token);
+    take_header(data, len, "Preference-Applied:", &x->applied);
+    return len;
+}
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static void curl_init_once(void)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+/* The error of a failed transfer, in words a user can act on. */
+static char *transfer_error(CURLcode rc, struct xfer *x, const char *curl_msg)
+{
+    if (x->denied[0])
+        return xasprintf("address %s is not allowed (private, loopback, link-local or "
+                         "multicast; see fetch_allow)",
+                         x->denied);
+    if (x->too_large || rc == CURLE_FILESIZE_EXCEEDED)
+        return xasprintf("the feed is larger than %lld bytes", (long long)x->o->max_size);
+    if (rc == CURLE_OPERATION_TIMEDOUT)
+        return xasprintf("timed out after %lld s", (long long)x->o->timeout);
+    if (rc == CURLE_TOO_MANY_REDIRECTS)
+        return xasprintf("more than %lld redirects", (long long)x->o->max_redirects);
+    return xasprintf("%s", curl_msg[0] ? curl_msg : curl_easy_strerror(rc));
+}
+
+int fetch_get(const char *url, const struct fetch_opts *o, struct fetch_result *res)
+{
+    memset(res, 0, sizeof *res);
+    pthread_once(&curl_once, curl_init_once);
+    char *u = strncasecmp(url, "webcal://", 9) == 0     ? xasprintf("https://%s", url + 9)
+              : strncasecmp(url, "webcals://", 10) == 0 ? xasprintf("https://%s", url + 10)
+                                                        : xstrdup(url);
+    if (strncasecmp(u, "http://", 7) && strncasecmp(u, "https://", 8)) {
+        res->error = xstrdup("only http, https and webcal URLs can be fetched");
+        free(u);
+        return -1;
+    }
+    CURL *h = curl_easy_init();
+    struct xfer x = {.o = o};
+    char msg[CURL_ERROR_SIZE] = "";
+    struct curl_slist *hdr = curl_slist_append(NULL, "Accept: text/calendar, */*;q=0.5");
+    hdr = curl_slist_append(hdr, "Prefer: subscribe-enhanced-get");
+    char *line = NULL;
+    if (o->sync_token && o->sync_token[0]) {
+        line = xasprintf("Sync-Token: %s", o->sync_token);
+        hdr = curl_slist_append(hdr, line);
+        free(line);
+    }
+    if (o->etag && o->etag[0]) {
+        line = xasprintf("If-None-Match: %s", o->etag);
+        hdr = curl_slist_append(hdr, line);
+        free(line);
+    }
+    if (o->last_modified && o->last_modified[0]) {
+        line = xasprintf("If-Modified-Since: %s", o->last_modified);
+        hdr = curl_slist_append(hdr, line);
+        free(line);
+    }
+    curl_easy_setopt(h, CURLOPT_URL, u);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
+    curl_easy_setopt(h, CURLOPT_USERAGENT, "jmapd");
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(h, CURLOPT_MAXREDIRS, (long)o->max_redirects);
+    curl_easy_setopt(h, CURLOPT_PROXY, ""); /* the policy must see the real peer */
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)(o->timeout * 1000));
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)(o->timeout * 1000));
+    curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)o->max_size);
+    curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
+    curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, open_socket);
+    curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, &x);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &x);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, &x);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, msg);
+    CURLcode rc = curl_easy_perform(h);
+    long status = 0;
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    int out = -1;
+    if (rc != CURLE_OK) {
+        res->error = transfer_error(rc, &x, msg);
+    } else if (status == 304) {
+        out = 0;
+    } else if (status != 200) {
+        res->error = xasprintf("HTTP status %ld", status);
+    } else {
+        out = 0;
+        res->len = x.body.len;
+        buf_append(&x.body, "", 1);
+        res->body = buf_take(&x.body);
+    }
+    res->status = rc == CURLE_OK ? status : 0;
+    res->etag = x.etag;
+    res->last_modified = x.last_modified;
+    res->sync_token = x.sync_token;
+    res->enhanced = x.applied && strcasestr(x.applied, "subscribe-enhanced-get");
+    free(x.applied);
+    buf_free(&x.body);
+    curl_slist_free_all(hdr);
+    curl_easy_cleanup(h);
+    free(u);
+    return out;
+}
+
+void fetch_result_clear(struct fetch_result *res)
+{
+    free(res->body);
+    free(res->etag);
+    free(res->last_modified);
+    free(res->sync_token);
+    free(res->error);
+    memset(res, 0, sizeof *res);
+}

@@ -1,0 +1,55 @@
+/*
+ * subscription.h — calendars that follow a remote iCalendar feed (issue 17 §1).
+ * A subscribed calendar carries the vendor property SUBSCRIPTION_PROP:
+ *   {"url", "refreshInterval" (a Duration or null: the feed's REFRESH-INTERVAL),
+ *    "lastRefresh", "lastError" (server-set), "etag", "lastModified" (server-set,
+ *    the validators of the last answer, for conditional requests), and
+ *    "feedRefreshInterval" (server-set: the feed's REFRESH-INTERVAL, RFC 7986 §5.7),
+ *    "syncToken" (server-set: the feed's Sync-Token when it speaks Enhanced GET,
+ *    draft-ietf-calext-subscription-upgrade-13 §3)}.
+ * Its events come from the feed only: users may change per-user properties
+ * (calendars-27 §4 mayUpdatePrivate) but not the events (subscription.c). The
+ * refresher (subscription_refresh.c) fetches (feeds/fetch.c) and applies the
+ * difference through the engine's object write, so events keep their ids.
+ */
+#ifndef JMAPD_TYPES_SUBSCRIPTION_H
+#define JMAPD_TYPES_SUBSCRIPTION_H
+
+#include "jmap/engine.h"
+#include "util/config.h"
+
+#define SUBSCRIPTION_PROP "https://jmapd.org/ns/subscription"
+
+/* Calendar hooks (calendar.c): checks the property on /set (keeping the server-set
+ * members), and takes the write rights off a subscribed calendar's myRights. */
+void subscription_calendar_validate(struct jset *s, json_t *obj, json_t *old, json_t *invalid);
+void subscription_calendar_rights(json_t *calendar, json_t *rights);
+/* CalendarEvent hook: a SetError (forbidden) if the change (obj NULL: destroy;
+ * old NULL: create) touches an event of a subscribed calendar beyond its per-user
+ * properties, else NULL. */
+json_t *subscription_event_check(struct jset *s, json_t *obj, json_t *old);
+
+/* Fetches the feed of calendar cal_id of account now and applies it (its own
+ * transactions on c). Returns 0 if the calendar is up to date, -1 with the error
+ * recorded in lastError. *interval gets the seconds until the next refresh. */
+int subscription_refresh(struct store_conn *c, const struct config *cfg, const char *account,
+                         const char *cal_id, int64_t *interval);
+
+/* The subscription upgrade, server side (subscription_feed.c; draft-ietf-calext-
+ * subscription-upgrade-13 §3): a destroyed event's tombstone (its uid), written by
+ * CalendarEvent's destroy hook and by the refresher; the calendar exporter's sync
+ * state; and the delta since a state as one VCALENDAR. */
+void subscription_note_destroyed(struct jset *s, json_t *old);
+void subscription_refresher_destroyed(struct store_conn *c, const char *account, json_t *old);
+int subscription_feed_sync(struct store_conn *c, const char *account, const char *id,
+                           int64_t *current, int64_t *lowest);
+int subscription_feed_delta(struct store_conn *c, const char *account, const char *cal,
+                            int64_t since, jmap_write_fn write, void *ud);
+
+/* The server's refresher thread (serve.c). */
+struct subscription_refresher;
+struct subscription_refresher *subscription_refresher_start(struct store *st,
+                                                            const struct config *cfg);
+void subscription_refresher_stop(struct subscription_refresher *r);
+
+#endif

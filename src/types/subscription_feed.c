@@ -1,0 +1,167 @@
+/*
+ * subscription_feed.c — the server side of the subscription upgrade
+ * (draft-ietf-calext-subscription-upgrade-13 §3, issue 17 §3): a calendar's feed
+ * answered with only what changed since a sync token (the account's CalendarEvent
+ * state), deletions as skeleton VEVENTs with STATUS:DELETED (§3.2, §4.1). The store
+ * keeps no data of a destroyed object, so a destroyed event leaves a tombstone (its
+ * uid and calendars, under its id) in a private object type that the delta reads.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "formats/icalendar_jscalendar/ical.h"
+#include "types/calendar_event.h"
+#include "types/subscription.h"
+#include "types/types.h"
+#include "util/util.h"
+
+/* Tombstones are not a JMAP type: never registered, only written and read here. */
+static const struct jtype tombstone_type = {.name = "CalendarEventTombstone"};
+
+void subscription_note_destroyed(struct jset *s, json_t *old)
+{
+    const char *id = json_string_value(json_object_get(old, "id"));
+    const char *uid = json_string_value(json_object_get(old, "uid"));
+    if (!s || !id || !uid)
+        return;
+    json_t *t =
+        json_pack("{s:s, s:O}", "uid", uid, "calendarIds", json_object_get(old, "calendarIds"));
+    jmap_object_write(jset_conn(s), NULL, &tombstone_type, jset_account(s), id, t, true);
+    json_decref(t);
+}
+
+void subscription_refresher_destroyed(struct store_conn *c, const char *account, json_t *old)
+{
+    const char *id = json_string_value(json_object_get(old, "id"));
+    const char *uid = json_string_value(json_object_get(old, "uid"));
+    if (!id || !uid)
+        return;
+    json_t *t =
+        json_pack("{s:s, s:O}", "uid", uid, "calendarIds", json_object_get(old, "calendarIds"));
+    jmap_object_write(c, NULL, &tombstone_type, account, id, t, true);
+    json_decref(t);
+}
+
+int subscription_feed_sync(struct store_conn *c, const char *account, const char *id,
+                           int64_t *current, int64_t *lowest)
+{
+    if (!store_object_exists(c, account, calendar_type.name, id))
+        return STORE_NOTFOUND;
+    *current = store_state_get(c, account, calendar_event_type.name);
+    *lowest = store_state_lowest(c, account, calendar_event_type.name);
+    return STORE_OK;
+}
+
+/* An iCalendar TEXT value (RFC 5545 §3.3.11) of the line "NAME:value", folded at 75
+ * octets (§3.1). */
+static void text_line(struct buf *b, const char *name, const char *v)
+{
+    struct buf line = {0};
+    buf_printf(&line, "%s:", name);
+    for (; *v; v++) {
+        if (*v == '\\' || *v == ';' || *v == ',')
+            buf_printf(&line, "\\%c", *v);
+        else if (*v == '\n')
+            buf_puts(&line, "\\n");
+        else if (*v != '\r')
+            buf_append(&line, v, 1);
+    }
+    size_t col = 0;
+    for (size_t i = 0; i < line.len; i++) {
+        /* never split a UTF-8 sequence: fold before a lead byte only */
+        if (col >= 74 && ((unsigned char)line.data[i] & 0xc0) != 0x80) {
+            buf_puts(b, "\r\n ");
+            col = 1;
+        }
+        buf_append(b, line.data + i, 1);
+        col++;
+    }
+    buf_puts(b, "\r\n");
+    buf_free(&line);
+}
+
+/* §3.2: "a skeleton, but valid, entity ... with STATUS:DELETED": UID, DTSTAMP and
+ * DTSTART (generated). */
+static char *skeleton(const char *uid)
+{
+    struct buf b = {0};
+    char now[21], stamp[17];
+    util_utc_format(util_now(), now);
+    snprintf(stamp, sizeof stamp, "%.4s%.2s%.2sT%.2s%.2s%.2sZ", now, now + 5, now + 8, now + 11,
+             now + 14, now + 17);
+    buf_puts(&b, "BEGIN:VEVENT\r\n");
+    text_line(&b, "UID", uid);
+    buf_printf(&b, "DTSTAMP:%s\r\nDTSTART:%s\r\nSTATUS:DELETED\r\nEND:VEVENT\r\n", stamp, stamp);
+    return buf_take(&b);
+}
+
+struct delta {
+    struct store_conn *c;
+    const char *account, *cal;
+    ical_writer *w;
+    jmap_write_fn write;
+    void *ud;
+    int rc;
+    json_t *deleted_uids; /* uid -> true, one skeleton per entity */
+};
+
+static void emit(struct delta *d, char *text)
+{
+    if (text && d->rc == 0 && d->write(d->ud, text, strlen(text)) != 0)
+        d->rc = STORE_ERR;
+    free(text);
+}
+
+static void deleted(struct delta *d, const char *uid)
+{
+    if (!uid || json_object_get(d->deleted_uids, uid))
+        return;
+    json_object_set_new(d->deleted_uids, uid, json_true());
+    emit(d, skeleton(uid));
+}
+
+static int changed(const char *id, int64_t created, int64_t updated, bool destroyed, void *ud)
+{
+    struct delta *d = ud;
+    (void)created;
+    (void)updated;
+    if (destroyed) {
+        json_t *t = store_object_get(d->c, d->account, tombstone_type.name, id);
+        if (t && json_object_get(json_object_get(t, "calendarIds"), d->cal))
+            deleted(d, json_string_value(json_object_get(t, "uid")));
+        json_decref(t);
+        return d->rc;
+    }
+    json_t *e = store_object_get(d->c, d->account, calendar_event_type.name, id);
+    if (!e)
+        return d->rc;
+    if (!json_object_get(json_object_get(e, "calendarIds"), d->cal)) {
+        /* moved out of this calendar since: deleted from its feed. (An event that was
+         * never in it also lands here: a skeleton for an unknown uid is harmless, §3.2
+         * lets the client drop it.) */
+        deleted(d, json_string_value(json_object_get(e, "uid")));
+    } else {
+        static const char *const jmap_only[] = {"id", "calendarIds", "isDraft", "isOrigin",
+                                                "baseEventId"};
+        for (size_t i = 0; i < sizeof jmap_only / sizeof *jmap_only; i++)
+            json_object_del(e, jmap_only[i]);
+        char *err = NULL;
+        emit(d, ical_writer_add(d->w, e, &err));
+        free(err);
+    }
+    json_decref(e);
+    return d->rc;
+}
+
+int subscription_feed_delta(struct store_conn *c, const char *account, const char *cal,
+                            int64_t since, jmap_write_fn write, void *ud)
+{
+    struct delta d = {c, account, cal, ical_writer_new(NULL, NULL), write, ud, 0, json_object()};
+    emit(&d, ical_writer_begin(d.w));
+    store_changes(c, account, calendar_event_type.name, since, 0, changed, &d);
+    emit(&d, ical_writer_end(d.w));
+    ical_writer_free(d.w);
+    json_decref(d.deleted_uids);
+    return d.rc;
+}

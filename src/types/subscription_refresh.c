@@ -1,0 +1,612 @@
+/*
+ * subscription_refresh.c — keeping a subscribed calendar in step with its feed
+ * (issue 17 §1): fetch (feeds/fetch.c, conditional on the last ETag and
+ * Last-Modified), convert, and apply the difference in one write transaction
+ * through the engine's object write: an event is keyed by uid and recurrenceId,
+ * so one the feed still has keeps its id and state, one that changed is updated
+ * (with the user's per-user properties kept), one that is gone is destroyed;
+ * clients see exactly that in CalendarEvent/changes. An unchanged feed (a 304, or
+ * the same events) writes nothing. A failure is recorded in lastError and never
+ * touches the events. The refresher thread looks at every subscription each
+ * subscription_scan seconds and refreshes the due ones; failures back off.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "feeds/fetch.h"
+#include "formats/icalendar_jscalendar/ical.h"
+#include "types/calendar_event.h"
+#include "types/subscription.h"
+#include "types/types.h"
+#include "util/util.h"
+
+#define DEFAULT_INTERVAL (6 * 3600) /* a feed that says nothing (RFC 7986 §5.7) */
+#define MAX_BACKOFF (24 * 3600)
+
+/* ---- durations and the feed's REFRESH-INTERVAL ------------------------------------------ */
+
+/* A positive RFC 5545 §3.3.6 / RFC 8984 Duration in seconds, or -1. */
+static int64_t duration_secs(const char *s)
+{
+    if (!s || *s++ != 'P')
+        return -1;
+    int64_t total = 0, n = 0;
+    bool time = false, digits = false;
+    for (; *s; s++) {
+        if (*s >= '0' && *s <= '9') {
+            n = n * 10 + (*s - '0');
+            digits = true;
+            if (n > 100000000)
+                return -1;
+            continue;
+        }
+        int64_t unit = *s == 'W'           ? 604800
+                       : *s == 'D'         ? 86400
+                       : *s == 'H' && time ? 3600
+                       : *s == 'M' && time ? 60
+                       : *s == 'S' && time ? 1
+                                           : 0;
+        if (*s == 'T') {
+            time = true;
+            continue;
+        }
+        if (!unit || !digits)
+            return -1;
+        total += n * unit;
+        n = 0;
+        digits = false;
+    }
+    return digits ? -1 : total;
+}
+
+/* RFC 7986 §5.7 REFRESH-INTERVAL (or the older X-PUBLISHED-TTL) of the VCALENDAR,
+ * in seconds, or -1. Looked for before the first component. */
+static int64_t feed_interval(const char *ics)
+{
+    const char *end = strstr(ics, "\nBEGIN:V");
+    for (const char *p = ics; p && (!end || p < end); p = strchr(p, '\n')) {
+        while (*p == '\n' || *p == '\r')
+            p++;
+        if (strncasecmp(p, "REFRESH-INTERVAL", 16) && strncasecmp(p, "X-PUBLISHED-TTL", 15))
+            continue;
+        const char *colon = strchr(p, ':');
+        if (!colon)
+            return -1;
+        char v[64];
+        size_t n = strcspn(colon + 1, "\r\n");
+        snprintf(v, sizeof v, "%.*s", (int)(n < 63 ? n : 63), colon + 1);
+        return duration_secs(v);
+    }
+    return -1;
+}
+
+/* ---- the difference ----------------------------------------------------------------------- */
+
+static const char *const per_user[] = {"keywords",         "color",  "freeBusyStatus",
+                                       "useDefaultAlerts", "alerts", NULL};
+/* What the server sets or derives on store, or the feed regenerates each time
+ * (DTSTAMP): not a change of the event. */
+static const char *const not_compared[] = {"id",      "calendarIds", "isDraft",  "isOrigin",
+                                           "created", "updated",     "sequence", "version",
+                                           "method",  NULL};
+
+static bool listed(const char *const *l, const char *k)
+{
+    for (; *l; l++)
+        if (strcmp(*l, k) == 0)
+            return true;
+    return false;
+}
+
+static bool same_event(json_t *feed, json_t *stored)
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach(feed, k, v)
+    {
+        if (!listed(not_compared, k) && !listed(per_user, k) &&
+            !json_equal(v, json_object_get(stored, k)))
+            return false;
+    }
+    json_object_foreach(stored, k, v)
+    {
+        if (!listed(not_compared, k) && !listed(per_user, k) && !json_object_get(feed, k) &&
+            strcmp(k, "organizerCalendarAddress") != 0)
+            return false;
+    }
+    return true;
+}
+
+static char *event_key(json_t *e)
+{
+    const char *uid = json_string_value(json_object_get(e, "uid"));
+    const char *rid = json_string_value(json_object_get(e, "recurrenceId"));
+    return uid ? xasprintf("%s\x1f%s", uid, rid ? rid : "") : NULL;
+}
+
+struct stored {
+    const char *cal;
+    json_t *by_key; /* key -> stored event */
+};
+
+static int collect(const char *id, json_t *obj, void *ud)
+{
+    struct stored *st = ud;
+    if (!json_object_get(json_object_get(obj, "calendarIds"), st->cal))
+        return 0;
+    char *key = event_key(obj);
+    if (key)
+        json_object_set(st->by_key, key, obj);
+    free(key);
+    return 0;
+}
+
+struct uid_taken {
+    struct store_conn *c;
+    const char *account, *rid;
+    bool taken;
+};
+
+static int uid_taken_cb(const char *id, void *ud)
+{
+    struct uid_taken *u = ud;
+    json_t *o = store_object_get(u->c, u->account, calendar_event_type.name, id);
+    const char *orid = json_string_value(json_object_get(o, "recurrenceId"));
+    if (o && ((!orid && !u->rid) || (orid && u->rid && strcmp(orid, u->rid) == 0)))
+        u->taken = true;
+    json_decref(o);
+    return u->taken;
+}
+
+struct diff_count {
+    int created, updated, destroyed, skipped;
+};
+
+/* One feed event against the calendar's: created, updated or left alone. */
+static void apply_one(struct store_conn *c, const char *account, const char *cal, json_t *e,
+                      json_t *stored, struct diff_count *n)
+{
+    char *key = event_key(e);
+    json_t *have = key ? json_object_get(stored, key) : NULL;
+    if (!key) {
+        n->skipped++;
+        return;
+    }
+    if (have && same_event(e, have)) {
+        json_object_del(stored, key); /* seen */
+        free(key);
+        return;
+    }
+    if (!have) { /* the uid may be another calendar's event of this account: leave it */
+        struct uid_taken u = {c, account, json_string_value(json_object_get(e, "recurrenceId")),
+                              false};
+        store_index_find_uid(c, account, calendar_event_type.name,
+                             json_string_value(json_object_get(e, "uid")), uid_taken_cb, &u);
+        if (u.taken) {
+            n->skipped++;
+            free(key);
+            return;
+        }
+    }
+    json_t *obj = json_deep_copy(e);
+    for (const char *const *k = per_user; have && *k; k++) {
+        json_t *mine = json_object_get(have, *k);
+        if (mine)
+            json_object_set(obj, *k, mine);
+        else
+            json_object_del(obj, *k);
+    }
+    char *why = NULL;
+    bool updated = false;
+    int wrc = event_import_one(c, account, cal, obj, &updated, &why);
+    if (wrc == 0)
+        updated ? n->updated++ : n->created++;
+    else
+        n->skipped++;
+    if (why)
+        log_debug("subscription %s: %s", cal, why);
+    free(why);
+    json_decref(obj);
+    if (have)
+        json_object_del(stored, key);
+    free(key);
+}
+
+/* Applies the converted feed (a Group) to calendar cal inside a write transaction. */
+static int apply_feed(struct store_conn *c, const char *account, const char *cal, json_t *group,
+                      struct diff_count *n)
+{
+    struct stored st = {cal, json_object()};
+    int64_t t0 = util_now_us();
+    store_object_foreach(c, account, calendar_event_type.name, collect, &st);
+    log_debug("subscription %s: %zu stored events read in %.1f ms", cal,
+              json_object_size(st.by_key), (double)(util_now_us() - t0) / 1e3);
+    size_t i;
+    json_t *e;
+    json_array_foreach(json_object_get(group, "entries"), i, e)
+    {
+        const char *type = json_string_value(json_object_get(e, "@type"));
+        if (type && strcmp(type, "Event") == 0)
+            apply_one(c, account, cal, e, st.by_key, n);
+    }
+    log_debug("subscription %s: compared and written in %.1f ms", cal,
+              (double)(util_now_us() - t0) / 1e3);
+    /* what the feed no longer has */
+    const char *key;
+    json_t *gone;
+    int rc = 0;
+    json_object_foreach(st.by_key, key, gone)
+    {
+        const char *id = json_string_value(json_object_get(gone, "id"));
+        subscription_refresher_destroyed(c, account, gone);
+        if (jmap_object_write(c, NULL, &calendar_event_type, account, id, NULL, false))
+            rc = -1;
+        else
+            n->destroyed++;
+    }
+    json_decref(st.by_key);
+    return rc;
+}
+
+/* Enhanced GET (subscription-upgrade §3): the answer holds only what changed. The
+ * calendar's events of the uids it names are found through the uid index (not by
+ * reading the calendar); a STATUS:DELETED entry (§3.2) removes the whole entity (a
+ * recurring event and its overrides, §3.1); nothing else is removed. */
+struct uid_collect {
+    struct store_conn *c;
+    const char *account, *cal;
+    json_t *by_key;
+};
+
+static int uid_collect_cb(const char *id, void *ud)
+{
+    struct uid_collect *u = ud;
+    json_t *o = store_object_get(u->c, u->account, calendar_event_type.name, id);
+    if (o && json_object_get(json_object_get(o, "calendarIds"), u->cal)) {
+        char *key = event_key(o);
+        if (key)
+            json_object_set(u->by_key, key, o);
+        free(key);
+    }
+    json_decref(o);
+    return 0;
+}
+
+static int apply_delta(struct store_conn *c, const char *account, const char *cal, json_t *group,
+                       struct diff_count *n)
+{
+    struct uid_collect u = {c, account, cal, json_object()};
+    size_t i;
+    json_t *e;
+    int rc = 0;
+    json_array_foreach(json_object_get(group, "entries"), i, e)
+    {
+        const char *uid = json_string_value(json_object_get(e, "uid"));
+        if (uid)
+            store_index_find_uid(c, account, calendar_event_type.name, uid, uid_collect_cb, &u);
+    }
+    json_array_foreach(json_object_get(group, "entries"), i, e)
+    {
+        const char *type = json_string_value(json_object_get(e, "@type"));
+        const char *status = json_string_value(json_object_get(e, "status"));
+        const char *uid = json_string_value(json_object_get(e, "uid"));
+        if (!type || strcmp(type, "Event") || !uid)
+            continue;
+        if (!status || strcmp(status, "deleted")) {
+            apply_one(c, account, cal, e, u.by_key, n);
+            continue;
+        }
+        const char *key;
+        json_t *have;
+        void *tmp;
+        json_object_foreach_safe(u.by_key, tmp, key, have)
+        {
+            if (strcmp(json_string_value(json_object_get(have, "uid")) ?: "", uid))
+                continue;
+            subscription_refresher_destroyed(c, account, have);
+            if (jmap_object_write(c, NULL, &calendar_event_type, account,
+                                  json_string_value(json_object_get(have, "id")), NULL, false))
+                rc = -1;
+            else
+                n->destroyed++;
+            json_object_del(u.by_key, key);
+        }
+    }
+    json_decref(u.by_key);
+    return rc;
+}
+
+/* ---- one refresh ------------------------------------------------------------------------- */
+
+static void set_str(json_t *sub, const char *key, const char *v)
+{
+    json_object_set_new(sub, key, v ? json_string(v) : json_null());
+}
+
+/* Stores the calendar's new subscription state if it differs (one write). */
+static int save_state(struct store_conn *c, const char *account, const char *cal_id, json_t *cal,
+                      json_t *sub)
+{
+    if (json_equal(sub, json_object_get(cal, SUBSCRIPTION_PROP)))
+        return 0;
+    json_object_set(cal, SUBSCRIPTION_PROP, sub);
+    return jmap_object_write(c, NULL, &calendar_type, account, cal_id, cal, false);
+}
+
+/* Takes the write transaction and the calendar as it is now (it may have been
+ * deleted, or re-created, while the feed was fetched): NULL if it is gone. */
+static json_t *begin_apply(struct store_conn *c, const char *account, const char *cal_id,
+                           const char *url)
+{
+    if (store_begin(c, true) != STORE_OK)
+        return NULL;
+    json_t *cal = store_object_get(c, account, calendar_type.name, cal_id);
+    json_t *sub = json_object_get(cal, SUBSCRIPTION_PROP);
+    if (!json_is_object(sub) || strcmp(json_string_value(json_object_get(sub, "url")) ?: "", url)) {
+        json_decref(cal);
+        store_rollback(c);
+        return NULL;
+    }
+    return cal;
+}
+
+/* The converted feed, or NULL with *err: a body that is not iCalendar is refused
+ * (an HTML error page served with 200 must not empty the calendar). */
+static json_t *parse_feed(const char *body, size_t len, char **err)
+{
+    const char *p = body;
+    if ((unsigned char)p[0] == 0xef && (unsigned char)p[1] == 0xbb && (unsigned char)p[2] == 0xbf)
+        p += 3;
+    while (*p == ' ' || *p == '\r' || *p == '\n' || *p == '\t')
+        p++;
+    if (strncasecmp(p, "BEGIN:VCALENDAR", 15) != 0) {
+        *err = xstrdup("the answer is not iCalendar (no BEGIN:VCALENDAR)");
+        return NULL;
+    }
+    json_t *warnings = json_array();
+    char *why = NULL;
+    json_t *group = ical_to_jscal_warn(body, len, ICAL_TO_JSCAL_GROUP, warnings, &why);
+    json_decref(warnings);
+    if (!group)
+        *err = xasprintf("not valid iCalendar: %s", why ? why : "?");
+    free(why);
+    return group;
+}
+
+int subscription_refresh(struct store_conn *c, const struct config *cfg, const char *account,
+                         const char *cal_id, int64_t *interval)
+{
+    *interval = cfg->subscription_min_interval;
+    if (store_begin(c, false) != STORE_OK)
+        return -1;
+    json_t *cal = store_object_get(c, account, calendar_type.name, cal_id);
+    store_rollback(c);
+    json_t *sub = json_copy(json_object_get(cal, SUBSCRIPTION_PROP));
+    json_decref(cal);
+    if (!json_is_object(sub)) {
+        json_decref(sub);
+        return -1;
+    }
+    char *url = xstrdup(json_string_value(json_object_get(sub, "url")) ?: "");
+    struct fetch_opts o = {cfg->fetch_allow,
+                           cfg->fetch_timeout,
+                           cfg->fetch_max_size,
+                           cfg->fetch_max_redirects,
+                           json_string_value(json_object_get(sub, "etag")),
+                           json_string_value(json_object_get(sub, "lastModified")),
+                           json_string_value(json_object_get(sub, "syncToken"))};
+    struct fetch_result res;
+    int64_t t0 = util_now_us();
+    int ok = fetch_get(url, &o, &res);
+    if (ok != 0 && res.status == 409 && o.sync_token) {
+        /* §3.1: a refused token: discard it and fetch everything again */
+        fetch_result_clear(&res);
+        o.sync_token = NULL;
+        o.etag = o.last_modified = NULL;
+        ok = fetch_get(url, &o, &res);
+    }
+    bool delta = ok == 0 && o.sync_token && res.enhanced;
+    int64_t t1 = util_now_us();
+    char *err = res.error ? xstrdup(res.error) : NULL;
+    json_t *group = ok == 0 && res.status == 200 ? parse_feed(res.body, res.len, &err) : NULL;
+    int64_t t2 = util_now_us();
+    int64_t feed_secs =
+        group ? feed_interval(res.body)
+              : duration_secs(json_string_value(json_object_get(sub, "feedRefreshInterval")));
+    int64_t user_secs = duration_secs(json_string_value(json_object_get(sub, "refreshInterval")));
+    int64_t every = user_secs > 0 ? user_secs : feed_secs > 0 ? feed_secs : DEFAULT_INTERVAL;
+    *interval = every > cfg->subscription_min_interval ? every : cfg->subscription_min_interval;
+    int rc = -1;
+    struct diff_count n = {0};
+    if (!err && res.status == 304) {
+        rc = 0; /* not modified: nothing to write (issue 17: no database write) */
+    } else if ((cal = begin_apply(c, account, cal_id, url))) {
+        json_t *now = json_copy(json_object_get(cal, SUBSCRIPTION_PROP));
+        char stamp[21];
+        util_utc_format(util_now(), stamp);
+        set_str(now, "lastError", err);
+        if (!err) {
+            set_str(now, "lastRefresh", stamp);
+            set_str(now, "etag", res.etag);
+            set_str(now, "lastModified", res.last_modified);
+            set_str(now, "syncToken", res.enhanced ? res.sync_token : NULL);
+            char *every_s = feed_secs > 0 ? xasprintf("PT%lldS", (long long)feed_secs) : NULL;
+            set_str(now, "feedRefreshInterval", every_s);
+            free(every_s);
+        }
+        rc = err ? -1 : 0;
+        if (!err && (delta ? apply_delta(c, account, cal_id, group, &n)
+                           : apply_feed(c, account, cal_id, group, &n)))
+            rc = -1;
+        int64_t t3 = util_now_us();
+        if (save_state(c, account, cal_id, cal, now) || store_commit(c) != STORE_OK) {
+            store_rollback(c);
+            rc = -1;
+        }
+        log_debug("subscription %s: committed in %.1f ms", cal_id,
+                  (double)(util_now_us() - t3) / 1e3);
+        json_decref(now);
+        json_decref(cal);
+    }
+    if (err)
+        log_info("subscription %s/%s (%s): %s", account, cal_id, url, err);
+    else
+        log_debug("subscription %s/%s: %ld, %d new, %d updated, %d gone, %d skipped (fetch "
+                  "%.1f ms, parse %.1f ms, apply %.1f ms)",
+                  account, cal_id, res.status, n.created, n.updated, n.destroyed, n.skipped,
+                  (double)(t1 - t0) / 1e3, (double)(t2 - t1) / 1e3,
+                  (double)(util_now_us() - t2) / 1e3);
+    json_decref(group);
+    fetch_result_clear(&res);
+    free(err);
+    free(url);
+    json_decref(sub);
+    return rc;
+}
+
+/* ---- the refresher thread ------------------------------------------------------------------ */
+
+struct subscription_refresher {
+    struct store *st;
+    const struct config *cfg;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool stop;
+    json_t *due; /* "account/calendar" -> [next refresh time, failures in a row] */
+};
+
+struct scan {
+    struct subscription_refresher *r;
+    struct store_conn *c;
+    json_t *todo; /* [account, calendar] pairs due now */
+};
+
+/* The subscribed calendars of one user's account. */
+struct account_scan {
+    const char *account;
+    json_t *ids;
+};
+
+static int account_calendar(const char *id, json_t *obj, void *ud)
+{
+    struct account_scan *a = ud;
+    if (json_is_object(json_object_get(obj, SUBSCRIPTION_PROP)))
+        json_array_append_new(a->ids, json_pack("[s,s]", a->account, id));
+    return 0;
+}
+
+static int scan_user(const char *name, void *ud)
+{
+    struct scan *sc = ud;
+    struct store_user u = {0};
+    if (store_user_get(sc->c, name, &u) == STORE_OK) {
+        struct account_scan a = {u.account_id, sc->todo};
+        store_object_foreach(sc->c, u.account_id, calendar_type.name, account_calendar, &a);
+    }
+    store_user_clear(&u);
+    return 0;
+}
+
+/* One look: every subscription that is due is refreshed (a subscription not seen
+ * before, e.g. after a restart, is due at once: a conditional request). */
+static void refresh_due(struct subscription_refresher *r, struct store_conn *c)
+{
+    struct scan sc = {r, c, json_array()};
+    if (store_begin(c, false) != STORE_OK) {
+        json_decref(sc.todo);
+        return;
+    }
+    store_user_list(c, scan_user, &sc);
+    store_rollback(c);
+    json_t *next_due = json_object();
+    size_t i;
+    json_t *pair;
+    json_array_foreach(sc.todo, i, pair)
+    {
+        const char *account = json_string_value(json_array_get(pair, 0));
+        const char *cal = json_string_value(json_array_get(pair, 1));
+        char *key = xasprintf("%s/%s", account, cal);
+        json_t *d = json_object_get(r->due, key);
+        int64_t when = d ? json_integer_value(json_array_get(d, 0)) : 0;
+        int64_t fails = d ? json_integer_value(json_array_get(d, 1)) : 0;
+        if (util_now() >= when) {
+            int64_t every;
+            if (subscription_refresh(c, r->cfg, account, cal, &every) == 0) {
+                fails = 0;
+            } else {
+                fails++; /* back off: the minimum, doubled per failure, up to a day */
+                int64_t wait = r->cfg->subscription_min_interval;
+                for (int64_t k = 1; k < fails && wait < MAX_BACKOFF; k++)
+                    wait *= 2;
+                every = wait < MAX_BACKOFF ? wait : MAX_BACKOFF;
+            }
+            when = util_now() + every;
+        }
+        json_object_set_new(next_due, key, json_pack("[I,I]", (json_int_t)when, (json_int_t)fails));
+        free(key);
+        pthread_mutex_lock(&r->mu);
+        bool stop = r->stop;
+        pthread_mutex_unlock(&r->mu);
+        if (stop)
+            break;
+    }
+    json_decref(r->due); /* forgets deleted subscriptions */
+    r->due = next_due;
+    json_decref(sc.todo);
+}
+
+static void *refresher_main(void *arg)
+{
+    struct subscription_refresher *r = arg;
+    struct store_conn *c = store_conn(r->st);
+    pthread_mutex_lock(&r->mu);
+    while (!r->stop) {
+        pthread_mutex_unlock(&r->mu);
+        refresh_due(r, c);
+        pthread_mutex_lock(&r->mu);
+        if (r->stop)
+            break;
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += r->cfg->subscription_scan;
+        pthread_cond_timedwait(&r->cv, &r->mu, &ts);
+    }
+    pthread_mutex_unlock(&r->mu);
+    return NULL;
+}
+
+struct subscription_refresher *subscription_refresher_start(struct store *st,
+                                                            const struct config *cfg)
+{
+    struct subscription_refresher *r = xcalloc(1, sizeof *r);
+    r->st = st;
+    r->cfg = cfg;
+    r->due = json_object();
+    pthread_mutex_init(&r->mu, NULL);
+    pthread_cond_init(&r->cv, NULL);
+    if (pthread_create(&r->thread, NULL, refresher_main, r) != 0) {
+        json_decref(r->due);
+        free(r);
+        return NULL;
+    }
+    return r;
+}
+
+void subscription_refresher_stop(struct subscription_refresher *r)
+{
+    if (!r)
+        return;
+    pthread_mutex_lock(&r->mu);
+    r->stop = true;
+    pthread_cond_signal(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+    pthread_join(r->thread, NULL);
+    pthread_mutex_destroy(&r->mu);
+    pthread_cond_destroy(&r->cv);
+    json_decref(r->due);
+    free(r);
+}
