@@ -457,6 +457,30 @@ static void test_issue12_3_4_repeated_recurrence_id_keeps_the_first(void **state
  * found unstable: an unknown ROLE (draft-25 §2.3.4) is written back as ROLE; an override
  * without DTSTAMP keeps the series' updated; a PERIOD whose end is neither DATE-TIME nor
  * DURATION (RFC 5545 §3.3.9) is its start alone; a second VTIMEZONE of a TZID goes. */
+/* A value kept raw because the converter refused it is kept as written, so writing it
+ * back gives the same line and the next read refuses it again: a GEO that is not two
+ * floats (RFC 5545 §3.8.1.6), an integer not spelled canonically (§3.3.8 allows "+0"). */
+static void test_issue12_3_4_values_kept_as_written(void **state)
+{
+    (void)state;
+    const char *geo = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\n"
+                      "UID:g1\r\nDTSTAMP:20240101T000000Z\r\nDTSTART:20240101T100000Z\r\n"
+                      "BEGIN:VLOCATION\r\nUID:l\r\nNAME:Room\r\nGEO:45. 002\r\n"
+                      "END:VLOCATION\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+    assert_stable(geo);
+    json_t *g = conv(geo, 0);
+    char *ics = to_ics(g);
+    assert_non_null(strstr(ics, "GEO:45. 002\r\n"));
+    free(ics);
+    json_decref(g);
+    assert_stable(CAL("DTSTART:20240101T100000Z\r\nSEQUENCE:+0\r\n"));
+    g = conv(CAL("DTSTART:20240101T100000Z\r\nSEQUENCE:+0\r\n"), 0);
+    ics = to_ics(g);
+    assert_non_null(strstr(ics, "SEQUENCE:+0\r\n"));
+    free(ics);
+    json_decref(g);
+}
+
 static void test_issue12_3_4_first_round_trip_stable(void **state)
 {
     (void)state;
@@ -547,6 +571,7 @@ int main(void)
         cmocka_unit_test(test_issue12_3_4_override_rid_in_main_zone),
         cmocka_unit_test(test_issue12_3_4_repeated_recurrence_id_keeps_the_first),
         cmocka_unit_test(test_issue12_3_4_first_round_trip_stable),
+        cmocka_unit_test(test_issue12_3_4_values_kept_as_written),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,6 +5,7 @@
  */
 #include <ctype.h>
 #include <stdio.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -168,9 +169,12 @@ static json_t *raw_to_jcal(const char *type, const char *raw)
         return j;
     }
     if (!strcmp(type, "integer")) {
-        char *end;
+        /* only the canonical spelling as a number: "+0" or "007" stay as written, so a
+         * property kept raw writes back the same line (issue 12 §3.4) */
+        char *end, canon[24];
         long long v = strtoll(raw, &end, 10);
-        if (*raw && !*end)
+        snprintf(canon, sizeof canon, "%lld", v);
+        if (*raw && !*end && strcmp(canon, raw) == 0)
             return json_integer(v);
     } else if (!strcmp(type, "boolean")) {
         if (!strcasecmp(raw, "TRUE"))
@@ -188,6 +192,18 @@ static json_t *raw_to_jcal(const char *type, const char *raw)
         }
     }
     return json_string_nocheck(raw);
+}
+
+/* RFC 5545 §3.8.1.6 geo-value: float ";" float, nothing else. */
+static bool geo_pair(const char *v)
+{
+    char *end;
+    strtod(v, &end);
+    if (end == v || *end != ';')
+        return false;
+    const char *s = end + 1;
+    strtod(s, &end);
+    return end != s && *end == 0;
 }
 
 json_t *ical_prop_to_jcal(const ical_prop *p)
@@ -224,13 +240,19 @@ json_t *ical_prop_to_jcal(const ical_prop *p)
             }
         }
         json_array_append_new(a, parts);
-    } else if (!strcmp(type, "float") && !strcasecmp(p->name, "GEO")) {
+    } else if (!strcmp(type, "float") && !strcasecmp(p->name, "GEO") && geo_pair(p->value)) {
         /* RFC 7265 §3.4.1.2: GEO is one value, an array of two floats. */
         json_t *pair = json_array();
         const char *semi = strchr(p->value, ';');
         json_array_append_new(pair, json_real(atof(p->value)));
-        json_array_append_new(pair, json_real(semi ? atof(semi + 1) : 0));
+        json_array_append_new(pair, json_real(atof(semi + 1)));
         json_array_append_new(a, pair);
+    } else if (!strcmp(type, "float") && !strcasecmp(p->name, "GEO")) {
+        /* not two floats (RFC 5545 §3.8.1.6): kept as written, so that writing it back
+         * gives the same line (issue 12 §3.4: a GEO read as [45, 0] from "45. 002" was
+         * written as a valid GEO and converted on the next read) */
+        json_array_set_new(a, 2, json_string_nocheck("unknown"));
+        json_array_append_new(a, json_string_nocheck(p->value));
     } else if (split) {
         char **vals;
         size_t n = ical_split_values(p->value, &vals);
