@@ -163,6 +163,7 @@ def test_principal_on_a_shared_account_is_not_supported_rfc9670_s1_5(gs):
     assert res["type"] == "accountNotFound"
 
 
+@pytest.mark.sqlite_only  # it edits jmapd.db by hand to make an older database
 def test_users_of_an_older_database_get_principals_rfc9670_s2():
     import sqlite3
     s = GroupServer()
