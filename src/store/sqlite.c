@@ -16,22 +16,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "store/backend.h"
+#include "store/sqlite_internal.h"
 #include "util/util.h"
-
-#define STMT_CACHE 64
-
-struct store_conn {
-    const struct store_ops *ops; /* first: backend.h */
-    sqlite3 *db;
-    struct store *st;
-    bool writing; /* holds st->write_lock */
-    struct store_conn *next; /* all connections, for store_close */
-    struct {
-        const char *sql;
-        sqlite3_stmt *stmt;
-    } cache[STMT_CACHE];
-};
 
 struct store {
     const struct store_ops *ops; /* first: backend.h */
@@ -44,8 +30,6 @@ struct store {
     struct store_conn *conns;
 };
 
-#define STORE_OP_PFX(name) sq_##name
-STORE_OPS(STORE_OP_DECL)
 static void sq_close(struct store *st);
 static struct store_conn *sq_conn(struct store *st);
 static void sq_rollback(struct store_conn *c);
@@ -344,7 +328,7 @@ static struct store_conn *sq_conn(struct store *st)
 
 /* The cached statement for sql (a string literal: its address is the key), reset
  * and with bindings cleared. */
-static sqlite3_stmt *stmt(struct store_conn *c, const char *sql)
+sqlite3_stmt *sq_stmt(struct store_conn *c, const char *sql)
 {
     size_t h = ((uintptr_t)sql >> 3) % STMT_CACHE;
     for (size_t i = 0; i < STMT_CACHE; i++) {
@@ -370,13 +354,13 @@ static sqlite3_stmt *stmt(struct store_conn *c, const char *sql)
     return NULL;
 }
 
-static void bind_text(sqlite3_stmt *s, int i, const char *v)
+void sq_bind_text(sqlite3_stmt *s, int i, const char *v)
 {
     sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
 }
 
 /* Runs a statement that returns no rows; maps constraint violations to EXISTS. */
-static int step_done(struct store_conn *c, sqlite3_stmt *s)
+int sq_step_done(struct store_conn *c, sqlite3_stmt *s)
 {
     int rc = sqlite3_step(s);
     sqlite3_reset(s);
@@ -396,32 +380,32 @@ static void write_unlock(struct store_conn *c)
     }
 }
 
-static int sq_begin(struct store_conn *c, bool write)
+int sq_begin(struct store_conn *c, bool write)
 {
     static const char *const begin_w = "BEGIN IMMEDIATE", *const begin_r = "BEGIN";
-    sqlite3_stmt *s = stmt(c, write ? begin_w : begin_r);
+    sqlite3_stmt *s = sq_stmt(c, write ? begin_w : begin_r);
     if (!s)
         return STORE_ERR;
     if (write) {
         pthread_mutex_lock(&c->st->write_lock);
         c->writing = true;
     }
-    int rc = step_done(c, s);
+    int rc = sq_step_done(c, s);
     if (rc != STORE_OK)
         write_unlock(c);
     return rc;
 }
 
-static bool sq_in_write(struct store_conn *c)
+bool sq_in_write(struct store_conn *c)
 {
     return c->writing && !sqlite3_get_autocommit(c->db);
 }
 
-static int sq_commit(struct store_conn *c)
+int sq_commit(struct store_conn *c)
 {
     static const char *const sql = "COMMIT";
-    sqlite3_stmt *s = stmt(c, sql);
-    int rc = s ? step_done(c, s) : STORE_ERR;
+    sqlite3_stmt *s = sq_stmt(c, sql);
+    int rc = s ? sq_step_done(c, s) : STORE_ERR;
     if (rc == STORE_OK)
         write_unlock(c); /* on failure the caller rolls back, which unlocks */
     return rc;
@@ -431,15 +415,15 @@ static void sq_rollback(struct store_conn *c)
 {
     static const char *const sql = "ROLLBACK";
     if (!sqlite3_get_autocommit(c->db)) {
-        sqlite3_stmt *s = stmt(c, sql);
+        sqlite3_stmt *s = sq_stmt(c, sql);
         if (s)
-            step_done(c, s);
+            sq_step_done(c, s);
     }
     write_unlock(c);
 }
 
 /* The database file answers a trivial query (/health). */
-static int sq_ping(struct store_conn *c)
+int sq_ping(struct store_conn *c)
 {
     return exec(c->db, "SELECT 1");
 }
@@ -463,52 +447,53 @@ static int read_user(sqlite3_stmt *s, struct store_user *out)
     return STORE_OK;
 }
 
-static int sq_user_add(struct store_conn *c, const char *name, const char *pwhash,
-                   const char *account_id)
+int sq_user_add(struct store_conn *c, const char *name, const char *pwhash,
+            const char *account_id)
 {
-    sqlite3_stmt *s = stmt(c, "INSERT INTO users(name, pwhash, account_id, created) "
+    sqlite3_stmt *s = sq_stmt(c, "INSERT INTO users(name, pwhash, account_id, created) "
                               "VALUES(?,?,?,?)");
     if (!s)
         return STORE_ERR;
-    bind_text(s, 1, name);
-    bind_text(s, 2, pwhash);
-    bind_text(s, 3, account_id);
+    sq_bind_text(s, 1, name);
+    sq_bind_text(s, 2, pwhash);
+    sq_bind_text(s, 3, account_id);
     sqlite3_bind_int64(s, 4, util_now());
-    int rc = step_done(c, s);
+    int rc = sq_step_done(c, s);
     if (rc)
         return rc;
     int64_t uid = sqlite3_last_insert_rowid(c->db);
     return sq_access_grant(c, uid, account_id, true);
 }
 
-static int sq_user_get(struct store_conn *c, const char *name, struct store_user *out)
+int sq_user_get(struct store_conn *c, const char *name, struct store_user *out)
 {
-    sqlite3_stmt *s = stmt(c, "SELECT id, name, pwhash, account_id FROM users WHERE name=?");
+    sqlite3_stmt *s = sq_stmt(c, "SELECT id, name, pwhash, account_id FROM users WHERE name=?");
     if (!s)
         return STORE_ERR;
-    bind_text(s, 1, name);
+    sq_bind_text(s, 1, name);
     return read_user(s, out);
 }
 
-static int sq_user_get_by_id(struct store_conn *c, int64_t id, struct store_user *out)
+int sq_user_get_by_id(struct store_conn *c, int64_t id, struct store_user *out)
 {
-    sqlite3_stmt *s = stmt(c, "SELECT id, name, pwhash, account_id FROM users WHERE id=?");
+    sqlite3_stmt *s = sq_stmt(c, "SELECT id, name, pwhash, account_id FROM users WHERE id=?");
     if (!s)
         return STORE_ERR;
     sqlite3_bind_int64(s, 1, id);
     return read_user(s, out);
 }
 
-static int sq_user_by_account(struct store_conn *c, const char *account_id, struct store_user *out)
+int sq_user_by_account(struct store_conn *c, const char *account_id, struct store_user *out)
 {
-    sqlite3_stmt *s = stmt(c, "SELECT id, name, pwhash, account_id FROM users WHERE account_id=?");
+    sqlite3_stmt *s =
+        sq_stmt(c, "SELECT id, name, pwhash, account_id FROM users WHERE account_id=?");
     if (!s)
         return STORE_ERR;
-    bind_text(s, 1, account_id);
+    sq_bind_text(s, 1, account_id);
     return read_user(s, out);
 }
 
-static int sq_user_del(struct store_conn *c, const char *name)
+int sq_user_del(struct store_conn *c, const char *name)
 {
     struct store_user u = {0};
     int rc = sq_user_get(c, name, &u);
@@ -528,11 +513,11 @@ static int sq_user_del(struct store_conn *c, const char *name)
         "DELETE FROM user_props WHERE account_id=?1",
     };
     for (size_t i = 0; i < sizeof dels / sizeof dels[0]; i++) {
-        sqlite3_stmt *s = stmt(c, dels[i]);
+        sqlite3_stmt *s = sq_stmt(c, dels[i]);
         if (!s)
             return STORE_ERR;
-        bind_text(s, 1, u.account_id);
-        if ((rc = step_done(c, s)))
+        sq_bind_text(s, 1, u.account_id);
+        if ((rc = sq_step_done(c, s)))
             return rc;
     }
     static const char *const byuser[] = {
@@ -543,32 +528,32 @@ static int sq_user_del(struct store_conn *c, const char *name)
         "DELETE FROM users WHERE id=?1",
     };
     for (size_t i = 0; i < sizeof byuser / sizeof byuser[0]; i++) {
-        sqlite3_stmt *s = stmt(c, byuser[i]);
+        sqlite3_stmt *s = sq_stmt(c, byuser[i]);
         if (!s)
             return STORE_ERR;
         sqlite3_bind_int64(s, 1, u.id);
-        if ((rc = step_done(c, s)))
+        if ((rc = sq_step_done(c, s)))
             return rc;
     }
     return STORE_OK;
 }
 
-static int sq_user_set_password(struct store_conn *c, const char *name, const char *pwhash)
+int sq_user_set_password(struct store_conn *c, const char *name, const char *pwhash)
 {
-    sqlite3_stmt *s = stmt(c, "UPDATE users SET pwhash=? WHERE name=?");
+    sqlite3_stmt *s = sq_stmt(c, "UPDATE users SET pwhash=? WHERE name=?");
     if (!s)
         return STORE_ERR;
-    bind_text(s, 1, pwhash);
-    bind_text(s, 2, name);
-    int rc = step_done(c, s);
+    sq_bind_text(s, 1, pwhash);
+    sq_bind_text(s, 2, name);
+    int rc = sq_step_done(c, s);
     if (rc == STORE_OK && sqlite3_changes(c->db) == 0)
         return STORE_NOTFOUND;
     return rc;
 }
 
-static int sq_user_list(struct store_conn *c, int (*cb)(const char *name, void *ud), void *ud)
+int sq_user_list(struct store_conn *c, int (*cb)(const char *name, void *ud), void *ud)
 {
-    sqlite3_stmt *s = stmt(c, "SELECT name FROM users ORDER BY name");
+    sqlite3_stmt *s = sq_stmt(c, "SELECT name FROM users ORDER BY name");
     if (!s)
         return STORE_ERR;
     while (sqlite3_step(s) == SQLITE_ROW)
@@ -578,9 +563,9 @@ static int sq_user_list(struct store_conn *c, int (*cb)(const char *name, void *
     return STORE_OK;
 }
 
-static int sq_user_count(struct store_conn *c)
+int sq_user_count(struct store_conn *c)
 {
-    sqlite3_stmt *s = stmt(c, "SELECT count(*) FROM users");
+    sqlite3_stmt *s = sq_stmt(c, "SELECT count(*) FROM users");
     if (!s)
         return -1;
     int n = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int(s, 0) : -1;
@@ -588,12 +573,12 @@ static int sq_user_count(struct store_conn *c)
     return n;
 }
 
-static int sq_user_accounts(struct store_conn *c, int64_t user_id, struct store_access *out, int max)
+int sq_user_accounts(struct store_conn *c, int64_t user_id, struct store_access *out, int max)
 {
     /* The accounts granted whole (access), then those reached through shares of
      * the user's principal or of a group they are in (issue 14), unless the user
      * has unsubscribed from every shared object of that account. */
-    sqlite3_stmt *s = stmt(
+    sqlite3_stmt *s = sq_stmt(
         c, "SELECT a.account_id, u.name, a.may_write, u.id = a.user_id, 0, 1 "
            "FROM access a JOIN users u ON u.account_id = a.account_id WHERE a.user_id=?1 "
            "UNION ALL "
@@ -625,42 +610,42 @@ static int sq_user_accounts(struct store_conn *c, int64_t user_id, struct store_
     return n;
 }
 
-static int sq_access_grant(struct store_conn *c, int64_t user_id, const char *account_id,
-                       bool may_write)
+int sq_access_grant(struct store_conn *c, int64_t user_id, const char *account_id,
+                bool may_write)
 {
     sqlite3_stmt *s =
-        stmt(c, "INSERT OR REPLACE INTO access(user_id, account_id, may_write) VALUES(?,?,?)");
+        sq_stmt(c, "INSERT OR REPLACE INTO access(user_id, account_id, may_write) VALUES(?,?,?)");
     if (!s)
         return STORE_ERR;
     sqlite3_bind_int64(s, 1, user_id);
-    bind_text(s, 2, account_id);
+    sq_bind_text(s, 2, account_id);
     sqlite3_bind_int(s, 3, may_write);
-    return step_done(c, s);
+    return sq_step_done(c, s);
 }
 
 /* ---- tokens --------------------------------------------------------------------------- */
 
-static int sq_token_add(struct store_conn *c, int64_t user_id, const char *token_hash,
-                    const char *token_id, const char *label)
+int sq_token_add(struct store_conn *c, int64_t user_id, const char *token_hash,
+             const char *token_id, const char *label)
 {
     sqlite3_stmt *s =
-        stmt(c, "INSERT INTO tokens(hash, id, user_id, label, created) VALUES(?,?,?,?,?)");
+        sq_stmt(c, "INSERT INTO tokens(hash, id, user_id, label, created) VALUES(?,?,?,?,?)");
     if (!s)
         return STORE_ERR;
-    bind_text(s, 1, token_hash);
-    bind_text(s, 2, token_id);
+    sq_bind_text(s, 1, token_hash);
+    sq_bind_text(s, 2, token_id);
     sqlite3_bind_int64(s, 3, user_id);
-    bind_text(s, 4, label);
+    sq_bind_text(s, 4, label);
     sqlite3_bind_int64(s, 5, util_now());
-    return step_done(c, s);
+    return sq_step_done(c, s);
 }
 
-static int sq_token_lookup(struct store_conn *c, const char *token_hash, int64_t *user_id)
+int sq_token_lookup(struct store_conn *c, const char *token_hash, int64_t *user_id)
 {
-    sqlite3_stmt *s = stmt(c, "SELECT user_id FROM tokens WHERE hash=?");
+    sqlite3_stmt *s = sq_stmt(c, "SELECT user_id FROM tokens WHERE hash=?");
     if (!s)
         return STORE_ERR;
-    bind_text(s, 1, token_hash);
+    sq_bind_text(s, 1, token_hash);
     int rc = sqlite3_step(s) == SQLITE_ROW ? STORE_OK : STORE_NOTFOUND;
     if (rc == STORE_OK)
         *user_id = sqlite3_column_int64(s, 0);
@@ -668,12 +653,12 @@ static int sq_token_lookup(struct store_conn *c, const char *token_hash, int64_t
     return rc;
 }
 
-static int sq_token_list(struct store_conn *c, int64_t user_id,
-                     int (*cb)(const char *id, const char *label, int64_t created, void *ud),
-                     void *ud)
+int sq_token_list(struct store_conn *c, int64_t user_id,
+              int (*cb)(const char *id, const char *label, int64_t created, void *ud),
+              void *ud)
 {
-    sqlite3_stmt *s =
-        stmt(c, "SELECT id, coalesce(label,''), created FROM tokens WHERE user_id=? ORDER BY created");
+    sqlite3_stmt *s = sq_stmt(
+        c, "SELECT id, coalesce(label,''), created FROM tokens WHERE user_id=? ORDER BY created");
     if (!s)
         return STORE_ERR;
     sqlite3_bind_int64(s, 1, user_id);
@@ -685,13 +670,13 @@ static int sq_token_list(struct store_conn *c, int64_t user_id,
     return STORE_OK;
 }
 
-static int sq_token_revoke(struct store_conn *c, const char *token_id)
+int sq_token_revoke(struct store_conn *c, const char *token_id)
 {
-    sqlite3_stmt *s = stmt(c, "DELETE FROM tokens WHERE id=?");
+    sqlite3_stmt *s = sq_stmt(c, "DELETE FROM tokens WHERE id=?");
     if (!s)
         return STORE_ERR;
-    bind_text(s, 1, token_id);
-    int rc = step_done(c, s);
+    sq_bind_text(s, 1, token_id);
+    int rc = sq_step_done(c, s);
     if (rc == STORE_OK && sqlite3_changes(c->db) == 0)
         return STORE_NOTFOUND;
     return rc;
@@ -702,52 +687,52 @@ static int sq_token_revoke(struct store_conn *c, const char *token_id)
 static int64_t state_col(struct store_conn *c, const char *sql, const char *account,
                          const char *type)
 {
-    sqlite3_stmt *s = stmt(c, sql);
+    sqlite3_stmt *s = sq_stmt(c, sql);
     if (!s)
         return -1;
-    bind_text(s, 1, account);
-    bind_text(s, 2, type);
+    sq_bind_text(s, 1, account);
+    sq_bind_text(s, 2, type);
     int64_t v = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
     sqlite3_reset(s);
     return v;
 }
 
-static int64_t sq_state_get(struct store_conn *c, const char *account, const char *type)
+int64_t sq_state_get(struct store_conn *c, const char *account, const char *type)
 {
     return state_col(c, "SELECT modseq FROM states WHERE account_id=? AND type=?", account, type);
 }
 
-static int64_t sq_state_lowest(struct store_conn *c, const char *account, const char *type)
+int64_t sq_state_lowest(struct store_conn *c, const char *account, const char *type)
 {
     return state_col(c, "SELECT lowest FROM states WHERE account_id=? AND type=?", account, type);
 }
 
-static int64_t sq_state_bump(struct store_conn *c, const char *account, const char *type)
+int64_t sq_state_bump(struct store_conn *c, const char *account, const char *type)
 {
     assert(c->writing); /* store.h: every change runs in a write transaction */
-    sqlite3_stmt *s = stmt(c, "INSERT INTO states(account_id, type, modseq) VALUES(?1,?2,1) "
+    sqlite3_stmt *s = sq_stmt(c, "INSERT INTO states(account_id, type, modseq) VALUES(?1,?2,1) "
                               "ON CONFLICT(account_id, type) DO UPDATE SET modseq=modseq+1 "
                               "RETURNING modseq");
     if (!s)
         return -1;
-    bind_text(s, 1, account);
-    bind_text(s, 2, type);
+    sq_bind_text(s, 1, account);
+    sq_bind_text(s, 2, type);
     int64_t v = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
     sqlite3_reset(s);
     assert(v != 0); /* modseqs start at 1 and only grow */
     return v;
 }
 
-static json_t *sq_object_get(struct store_conn *c, const char *account, const char *type,
-                         const char *id)
+json_t *sq_object_get(struct store_conn *c, const char *account, const char *type,
+                  const char *id)
 {
-    sqlite3_stmt *s = stmt(c, "SELECT data FROM objects WHERE account_id=? AND type=? AND id=? "
+    sqlite3_stmt *s = sq_stmt(c, "SELECT data FROM objects WHERE account_id=? AND type=? AND id=? "
                               "AND destroyed=0");
     if (!s)
         return NULL;
-    bind_text(s, 1, account);
-    bind_text(s, 2, type);
-    bind_text(s, 3, id);
+    sq_bind_text(s, 1, account);
+    sq_bind_text(s, 2, type);
+    sq_bind_text(s, 3, id);
     json_t *obj = NULL;
     if (sqlite3_step(s) == SQLITE_ROW) {
         json_error_t e;
@@ -758,24 +743,24 @@ static json_t *sq_object_get(struct store_conn *c, const char *account, const ch
     return obj;
 }
 
-static bool sq_object_exists(struct store_conn *c, const char *account, const char *type,
-                         const char *id)
+bool sq_object_exists(struct store_conn *c, const char *account, const char *type,
+                  const char *id)
 {
-    sqlite3_stmt *s = stmt(c, "SELECT 1 FROM objects WHERE account_id=? AND type=? AND id=? "
+    sqlite3_stmt *s = sq_stmt(c, "SELECT 1 FROM objects WHERE account_id=? AND type=? AND id=? "
                               "AND destroyed=0");
     if (!s)
         return false;
-    bind_text(s, 1, account);
-    bind_text(s, 2, type);
-    bind_text(s, 3, id);
+    sq_bind_text(s, 1, account);
+    sq_bind_text(s, 2, type);
+    sq_bind_text(s, 3, id);
     bool found = sqlite3_step(s) == SQLITE_ROW;
     sqlite3_reset(s);
     return found;
 }
 
-static int sq_object_put(struct store_conn *c, const char *account, const char *type,
-                     const char *id, json_t *data, int64_t modseq, bool create,
-                     const char *unique_key)
+int sq_object_put(struct store_conn *c, const char *account, const char *type,
+              const char *id, json_t *data, int64_t modseq, bool create,
+              const char *unique_key)
 {
     assert(c->writing && modseq > 0);
     char *text = json_dumps(data, JSON_COMPACT);
@@ -784,49 +769,50 @@ static int sq_object_put(struct store_conn *c, const char *account, const char *
     /* A create may reuse the id of a destroyed object only if ids were ever reused;
      * they are random, so a conflicting live row means a genuine duplicate. */
     sqlite3_stmt *s =
-        create ? stmt(c, "INSERT INTO objects(account_id, type, id, data, created_modseq, "
+        create ? sq_stmt(c, "INSERT INTO objects(account_id, type, id, data, created_modseq, "
                          "updated_modseq, ukey) VALUES(?1,?2,?3,?4,?5,?5,?6)")
-               : stmt(c, "UPDATE objects SET data=?4, updated_modseq=?5, ukey=?6 "
+               : sq_stmt(c, "UPDATE objects SET data=?4, updated_modseq=?5, ukey=?6 "
                          "WHERE account_id=?1 AND type=?2 AND id=?3 AND destroyed=0");
     if (!s) {
         free(text);
         return STORE_ERR;
     }
-    bind_text(s, 1, account);
-    bind_text(s, 2, type);
-    bind_text(s, 3, id);
+    sq_bind_text(s, 1, account);
+    sq_bind_text(s, 2, type);
+    sq_bind_text(s, 3, id);
     sqlite3_bind_text(s, 4, text, -1, free);
     sqlite3_bind_int64(s, 5, modseq);
     if (unique_key)
-        bind_text(s, 6, unique_key);
+        sq_bind_text(s, 6, unique_key);
     else
         sqlite3_bind_null(s, 6);
-    int rc = step_done(c, s); /* the unique index answers STORE_EXISTS */
+    int rc = sq_step_done(c, s); /* the unique index answers STORE_EXISTS */
     if (rc == STORE_OK && !create && sqlite3_changes(c->db) == 0)
         return STORE_NOTFOUND;
     return rc;
 }
 
-static int sq_object_destroy(struct store_conn *c, const char *account, const char *type,
-                         const char *id, int64_t modseq)
+int sq_object_destroy(struct store_conn *c, const char *account, const char *type,
+                  const char *id, int64_t modseq)
 {
     assert(c->writing && modseq > 0);
-    sqlite3_stmt *s = stmt(c, "UPDATE objects SET data=NULL, ukey=NULL, destroyed=1, updated_modseq=?4 "
-                              "WHERE account_id=?1 AND type=?2 AND id=?3 AND destroyed=0");
+    sqlite3_stmt *s =
+        sq_stmt(c, "UPDATE objects SET data=NULL, ukey=NULL, destroyed=1, updated_modseq=?4 "
+                   "WHERE account_id=?1 AND type=?2 AND id=?3 AND destroyed=0");
     if (!s)
         return STORE_ERR;
-    bind_text(s, 1, account);
-    bind_text(s, 2, type);
-    bind_text(s, 3, id);
+    sq_bind_text(s, 1, account);
+    sq_bind_text(s, 2, type);
+    sq_bind_text(s, 3, id);
     sqlite3_bind_int64(s, 4, modseq);
-    int rc = step_done(c, s);
+    int rc = sq_step_done(c, s);
     if (rc == STORE_OK && sqlite3_changes(c->db) == 0)
         return STORE_NOTFOUND;
     return rc;
 }
 
-static int sq_object_foreach(struct store_conn *c, const char *account, const char *type,
-                         int (*cb)(const char *id, json_t *obj, void *ud), void *ud)
+int sq_object_foreach(struct store_conn *c, const char *account, const char *type,
+                  int (*cb)(const char *id, json_t *obj, void *ud), void *ud)
 {
     /* Not cached: the callback may itself use the store (re-entrancy). */
     sqlite3_stmt *s = NULL;
@@ -835,8 +821,8 @@ static int sq_object_foreach(struct store_conn *c, const char *account, const ch
                            "destroyed=0 ORDER BY id",
                            -1, &s, NULL) != SQLITE_OK)
         return STORE_ERR;
-    bind_text(s, 1, account);
-    bind_text(s, 2, type);
+    sq_bind_text(s, 1, account);
+    sq_bind_text(s, 2, type);
     int rc = STORE_OK;
     while (sqlite3_step(s) == SQLITE_ROW) {
         json_error_t e;
@@ -855,32 +841,33 @@ static int sq_object_foreach(struct store_conn *c, const char *account, const ch
     return rc;
 }
 
-static int sq_object_count(struct store_conn *c, const char *account, const char *type)
+int sq_object_count(struct store_conn *c, const char *account, const char *type)
 {
-    sqlite3_stmt *s = stmt(c, "SELECT count(*) FROM objects WHERE account_id=? AND type=? AND "
+    sqlite3_stmt *s = sq_stmt(c, "SELECT count(*) FROM objects WHERE account_id=? AND type=? AND "
                               "destroyed=0");
     if (!s)
         return -1;
-    bind_text(s, 1, account);
-    bind_text(s, 2, type);
+    sq_bind_text(s, 1, account);
+    sq_bind_text(s, 2, type);
     int n = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int(s, 0) : -1;
     sqlite3_reset(s);
     return n;
 }
 
-static int sq_changes(struct store_conn *c, const char *account, const char *type, int64_t since,
-                  size_t max,
-                  int (*cb)(const char *id, int64_t created, int64_t updated, bool destroyed,
-                            void *ud),
-                  void *ud)
+int sq_changes(struct store_conn *c, const char *account, const char *type, int64_t since,
+           size_t max,
+           int (*cb)(const char *id, int64_t created, int64_t updated, bool destroyed,
+                     void *ud),
+           void *ud)
 {
-    sqlite3_stmt *s = stmt(c, "SELECT id, created_modseq, updated_modseq, destroyed FROM objects "
-                              "WHERE account_id=? AND type=? AND updated_modseq>? "
-                              "ORDER BY updated_modseq LIMIT ?");
+    sqlite3_stmt *s =
+        sq_stmt(c, "SELECT id, created_modseq, updated_modseq, destroyed FROM objects "
+                   "WHERE account_id=? AND type=? AND updated_modseq>? "
+                   "ORDER BY updated_modseq LIMIT ?");
     if (!s)
         return STORE_ERR;
-    bind_text(s, 1, account);
-    bind_text(s, 2, type);
+    sq_bind_text(s, 1, account);
+    sq_bind_text(s, 2, type);
     sqlite3_bind_int64(s, 3, since);
     sqlite3_bind_int64(s, 4, max ? (int64_t)max : -1);
     while (sqlite3_step(s) == SQLITE_ROW)
@@ -893,29 +880,29 @@ static int sq_changes(struct store_conn *c, const char *account, const char *typ
 
 /* ---- blobs ------------------------------------------------------------------------------ */
 
-static int sq_blob_put(struct store_conn *c, const char *account, const char *blob_id,
-                   const void *data, size_t len, const char *type)
+int sq_blob_put(struct store_conn *c, const char *account, const char *blob_id,
+            const void *data, size_t len, const char *type)
 {
-    sqlite3_stmt *s = stmt(c, "INSERT OR IGNORE INTO blobs(id, data, size, created) "
+    sqlite3_stmt *s = sq_stmt(c, "INSERT OR IGNORE INTO blobs(id, data, size, created) "
                               "VALUES(?,?,?,?)");
     if (!s)
         return STORE_ERR;
-    bind_text(s, 1, blob_id);
+    sq_bind_text(s, 1, blob_id);
     sqlite3_bind_blob64(s, 2, data, len, SQLITE_STATIC);
     sqlite3_bind_int64(s, 3, (int64_t)len);
     sqlite3_bind_int64(s, 4, util_now());
-    int rc = step_done(c, s);
+    int rc = sq_step_done(c, s);
     if (rc)
         return rc;
-    s = stmt(c, "INSERT OR REPLACE INTO blob_uploads(account_id, blob_id, type, created) "
+    s = sq_stmt(c, "INSERT OR REPLACE INTO blob_uploads(account_id, blob_id, type, created) "
                 "VALUES(?,?,?,?)");
     if (!s)
         return STORE_ERR;
-    bind_text(s, 1, account);
-    bind_text(s, 2, blob_id);
-    bind_text(s, 3, type);
+    sq_bind_text(s, 1, account);
+    sq_bind_text(s, 2, blob_id);
+    sq_bind_text(s, 3, type);
     sqlite3_bind_int64(s, 4, util_now());
-    return step_done(c, s);
+    return sq_step_done(c, s);
 }
 
 static const char *const blob_visible =
@@ -927,14 +914,14 @@ static const char *const blob_visible_size =
     " EXISTS(SELECT 1 FROM blob_uploads u WHERE u.account_id=?1 AND u.blob_id=?2) OR"
     " EXISTS(SELECT 1 FROM blob_refs r WHERE r.account_id=?1 AND r.blob_id=?2))";
 
-static int sq_blob_get(struct store_conn *c, const char *account, const char *blob_id,
-                   unsigned char **data, size_t *len)
+int sq_blob_get(struct store_conn *c, const char *account, const char *blob_id,
+            unsigned char **data, size_t *len)
 {
-    sqlite3_stmt *s = stmt(c, blob_visible);
+    sqlite3_stmt *s = sq_stmt(c, blob_visible);
     if (!s)
         return STORE_ERR;
-    bind_text(s, 1, account);
-    bind_text(s, 2, blob_id);
+    sq_bind_text(s, 1, account);
+    sq_bind_text(s, 2, blob_id);
     int rc = STORE_NOTFOUND;
     if (sqlite3_step(s) == SQLITE_ROW) {
         *len = (size_t)sqlite3_column_bytes(s, 0);
@@ -948,54 +935,54 @@ static int sq_blob_get(struct store_conn *c, const char *account, const char *bl
     return rc;
 }
 
-static int64_t sq_blob_size(struct store_conn *c, const char *account, const char *blob_id)
+int64_t sq_blob_size(struct store_conn *c, const char *account, const char *blob_id)
 {
-    sqlite3_stmt *s = stmt(c, blob_visible_size);
+    sqlite3_stmt *s = sq_stmt(c, blob_visible_size);
     if (!s)
         return -1;
-    bind_text(s, 1, account);
-    bind_text(s, 2, blob_id);
+    sq_bind_text(s, 1, account);
+    sq_bind_text(s, 2, blob_id);
     int64_t n = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
     sqlite3_reset(s);
     return n;
 }
 
-static int sq_blob_ref(struct store_conn *c, const char *account, const char *blob_id,
-                   const char *type, const char *id)
+int sq_blob_ref(struct store_conn *c, const char *account, const char *blob_id,
+            const char *type, const char *id)
 {
-    sqlite3_stmt *s = stmt(c, "INSERT OR IGNORE INTO blob_refs(account_id, blob_id, obj_type, "
+    sqlite3_stmt *s = sq_stmt(c, "INSERT OR IGNORE INTO blob_refs(account_id, blob_id, obj_type, "
                               "obj_id) VALUES(?,?,?,?)");
     if (!s)
         return STORE_ERR;
-    bind_text(s, 1, account);
-    bind_text(s, 2, blob_id);
-    bind_text(s, 3, type);
-    bind_text(s, 4, id);
-    return step_done(c, s);
+    sq_bind_text(s, 1, account);
+    sq_bind_text(s, 2, blob_id);
+    sq_bind_text(s, 3, type);
+    sq_bind_text(s, 4, id);
+    return sq_step_done(c, s);
 }
 
-static int sq_blob_unref_object(struct store_conn *c, const char *account, const char *type,
-                            const char *id)
+int sq_blob_unref_object(struct store_conn *c, const char *account, const char *type,
+                     const char *id)
 {
     sqlite3_stmt *s =
-        stmt(c, "DELETE FROM blob_refs WHERE account_id=? AND obj_type=? AND obj_id=?");
+        sq_stmt(c, "DELETE FROM blob_refs WHERE account_id=? AND obj_type=? AND obj_id=?");
     if (!s)
         return STORE_ERR;
-    bind_text(s, 1, account);
-    bind_text(s, 2, type);
-    bind_text(s, 3, id);
-    return step_done(c, s);
+    sq_bind_text(s, 1, account);
+    sq_bind_text(s, 2, type);
+    sq_bind_text(s, 3, id);
+    return sq_step_done(c, s);
 }
 
-static int sq_blob_refs(struct store_conn *c, const char *account, const char *blob_id,
-                    int (*cb)(const char *type, const char *id, void *ud), void *ud)
+int sq_blob_refs(struct store_conn *c, const char *account, const char *blob_id,
+             int (*cb)(const char *type, const char *id, void *ud), void *ud)
 {
-    sqlite3_stmt *s = stmt(c, "SELECT obj_type, obj_id FROM blob_refs WHERE account_id=? AND "
+    sqlite3_stmt *s = sq_stmt(c, "SELECT obj_type, obj_id FROM blob_refs WHERE account_id=? AND "
                               "blob_id=? ORDER BY obj_type, obj_id");
     if (!s)
         return STORE_ERR;
-    bind_text(s, 1, account);
-    bind_text(s, 2, blob_id);
+    sq_bind_text(s, 1, account);
+    sq_bind_text(s, 2, blob_id);
     while (sqlite3_step(s) == SQLITE_ROW)
         if (cb((const char *)sqlite3_column_text(s, 0), (const char *)sqlite3_column_text(s, 1),
                ud))
@@ -1004,25 +991,25 @@ static int sq_blob_refs(struct store_conn *c, const char *account, const char *b
     return STORE_OK;
 }
 
-static int sq_blob_gc(struct store_conn *c, int64_t max_age)
+int sq_blob_gc(struct store_conn *c, int64_t max_age)
 {
-    sqlite3_stmt *s = stmt(c, "DELETE FROM blob_uploads WHERE created < ?");
+    sqlite3_stmt *s = sq_stmt(c, "DELETE FROM blob_uploads WHERE created < ?");
     if (!s)
         return STORE_ERR;
     sqlite3_bind_int64(s, 1, util_now() - max_age);
-    int rc = step_done(c, s);
+    int rc = sq_step_done(c, s);
     if (rc)
         return rc;
-    s = stmt(c, "DELETE FROM blobs WHERE NOT EXISTS(SELECT 1 FROM blob_uploads u WHERE "
+    s = sq_stmt(c, "DELETE FROM blobs WHERE NOT EXISTS(SELECT 1 FROM blob_uploads u WHERE "
                 "u.blob_id=blobs.id) AND NOT EXISTS(SELECT 1 FROM blob_refs r WHERE "
                 "r.blob_id=blobs.id)");
-    return s ? step_done(c, s) : STORE_ERR;
+    return s ? sq_step_done(c, s) : STORE_ERR;
 }
 
 /* ---- query side tables ---------------------------------------------------------------- */
 
-static int sq_index_put(struct store_conn *c, const char *account, const char *type, const char *id,
-                    const struct store_index *ix)
+int sq_index_put(struct store_conn *c, const char *account, const char *type, const char *id,
+             const struct store_index *ix)
 {
     int rc = sq_index_del(c, account, type, id);
     if (rc)
@@ -1032,27 +1019,28 @@ static int sq_index_put(struct store_conn *c, const char *account, const char *t
     for (int i = 0; i < STORE_TEXT_FIELDS; i++)
         any_text |= ix->text[i] && *ix->text[i];
     if (any_text) {
-        sqlite3_stmt *t = stmt(c, "INSERT INTO object_fields(f0, f1, f2, f3, f4, f5) "
+        sqlite3_stmt *t = sq_stmt(c, "INSERT INTO object_fields(f0, f1, f2, f3, f4, f5) "
                                   "VALUES(?,?,?,?,?,?)");
         if (!t)
             return STORE_ERR;
         for (int i = 0; i < STORE_TEXT_FIELDS; i++)
-            bind_text(t, i + 1, ix->text[i] ? ix->text[i] : "");
-        if ((rc = step_done(c, t)))
+            sq_bind_text(t, i + 1, ix->text[i] ? ix->text[i] : "");
+        if ((rc = sq_step_done(c, t)))
             return rc;
         rowid = sqlite3_last_insert_rowid(c->db);
     }
-    sqlite3_stmt *q = stmt(c, "INSERT INTO object_index(account_id, type, id, uid, start, finish, "
-                              "text_rowid, ord, modseq) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,(SELECT "
-                              "updated_modseq FROM objects WHERE account_id=?1 AND type=?2 AND "
-                              "id=?3))");
+    sqlite3_stmt *q =
+        sq_stmt(c, "INSERT INTO object_index(account_id, type, id, uid, start, finish, "
+                   "text_rowid, ord, modseq) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,(SELECT "
+                   "updated_modseq FROM objects WHERE account_id=?1 AND type=?2 AND "
+                   "id=?3))");
     if (!q)
         return STORE_ERR;
-    bind_text(q, 1, account);
-    bind_text(q, 2, type);
-    bind_text(q, 3, id);
+    sq_bind_text(q, 1, account);
+    sq_bind_text(q, 2, type);
+    sq_bind_text(q, 3, id);
     if (ix->uid)
-        bind_text(q, 4, ix->uid);
+        sq_bind_text(q, 4, ix->uid);
     if (ix->has_range) {
         sqlite3_bind_int64(q, 5, ix->start);
         if (!ix->unbounded)
@@ -1062,40 +1050,40 @@ static int sq_index_put(struct store_conn *c, const char *account, const char *t
         sqlite3_bind_int64(q, 7, rowid);
     if (ix->has_order)
         sqlite3_bind_int64(q, 8, ix->order);
-    return step_done(c, q);
+    return sq_step_done(c, q);
 }
 
-static int sq_index_del(struct store_conn *c, const char *account, const char *type, const char *id)
+int sq_index_del(struct store_conn *c, const char *account, const char *type, const char *id)
 {
-    sqlite3_stmt *s = stmt(c, "DELETE FROM object_fields WHERE rowid = (SELECT text_rowid FROM "
+    sqlite3_stmt *s = sq_stmt(c, "DELETE FROM object_fields WHERE rowid = (SELECT text_rowid FROM "
                               "object_index WHERE account_id=?1 AND type=?2 AND id=?3)");
     if (!s)
         return STORE_ERR;
-    bind_text(s, 1, account);
-    bind_text(s, 2, type);
-    bind_text(s, 3, id);
-    int rc = step_done(c, s);
+    sq_bind_text(s, 1, account);
+    sq_bind_text(s, 2, type);
+    sq_bind_text(s, 3, id);
+    int rc = sq_step_done(c, s);
     if (rc)
         return rc;
-    s = stmt(c, "DELETE FROM object_index WHERE account_id=?1 AND type=?2 AND id=?3");
+    s = sq_stmt(c, "DELETE FROM object_index WHERE account_id=?1 AND type=?2 AND id=?3");
     if (!s)
         return STORE_ERR;
-    bind_text(s, 1, account);
-    bind_text(s, 2, type);
-    bind_text(s, 3, id);
-    return step_done(c, s);
+    sq_bind_text(s, 1, account);
+    sq_bind_text(s, 2, type);
+    sq_bind_text(s, 3, id);
+    return sq_step_done(c, s);
 }
 
-static int sq_index_find_uid(struct store_conn *c, const char *account, const char *type,
-                         const char *uid, int (*cb)(const char *id, void *ud), void *ud)
+int sq_index_find_uid(struct store_conn *c, const char *account, const char *type,
+                  const char *uid, int (*cb)(const char *id, void *ud), void *ud)
 {
-    sqlite3_stmt *s =
-        stmt(c, "SELECT id FROM object_index WHERE account_id=? AND type=? AND uid=? ORDER BY id");
+    sqlite3_stmt *s = sq_stmt(
+        c, "SELECT id FROM object_index WHERE account_id=? AND type=? AND uid=? ORDER BY id");
     if (!s)
         return STORE_ERR;
-    bind_text(s, 1, account);
-    bind_text(s, 2, type);
-    bind_text(s, 3, uid);
+    sq_bind_text(s, 1, account);
+    sq_bind_text(s, 2, type);
+    sq_bind_text(s, 3, uid);
     while (sqlite3_step(s) == SQLITE_ROW)
         if (cb((const char *)sqlite3_column_text(s, 0), ud))
             break;
@@ -1103,21 +1091,21 @@ static int sq_index_find_uid(struct store_conn *c, const char *account, const ch
     return STORE_OK;
 }
 
-static int sq_index_range(struct store_conn *c, const char *account, const char *type, bool has_from,
-                      int64_t from, bool has_to, int64_t to,
-                      int (*cb)(const char *id, int64_t modseq, void *ud), void *ud)
+int sq_index_range(struct store_conn *c, const char *account, const char *type, bool has_from,
+               int64_t from, bool has_to, int64_t to,
+               int (*cb)(const char *id, int64_t modseq, void *ud), void *ud)
 {
     /* an object overlaps [from, to) if it starts before to and ends at or after
      * from (a superset: the caller checks exactly); objects without a range
      * always qualify. The modseq lets callers keep parsed objects cached. */
-    sqlite3_stmt *s = stmt(c, "SELECT id, modseq FROM object_index WHERE account_id=?1 AND "
+    sqlite3_stmt *s = sq_stmt(c, "SELECT id, modseq FROM object_index WHERE account_id=?1 AND "
                               "type=?2 AND start < ?6 AND (?3 = 0 OR finish IS NULL OR "
                               "finish >= ?4) UNION ALL SELECT id, modseq FROM object_index WHERE "
                               "account_id=?1 AND type=?2 AND start IS NULL");
     if (!s)
         return STORE_ERR;
-    bind_text(s, 1, account);
-    bind_text(s, 2, type);
+    sq_bind_text(s, 1, account);
+    sq_bind_text(s, 2, type);
     sqlite3_bind_int(s, 3, has_from);
     sqlite3_bind_int64(s, 4, from);
     sqlite3_bind_int(s, 5, has_to);
@@ -1143,71 +1131,73 @@ static int each_ordered(sqlite3_stmt *s,
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : STORE_ERR;
 }
 
-static int sq_index_ordered(struct store_conn *c, const char *account, const char *type, bool desc,
-                        int64_t offset, int64_t limit,
-                        int (*cb)(const char *id, int64_t modseq, int64_t order, void *ud),
-                        void *ud)
+int sq_index_ordered(struct store_conn *c, const char *account, const char *type, bool desc,
+                 int64_t offset, int64_t limit,
+                 int (*cb)(const char *id, int64_t modseq, int64_t order, void *ud),
+                 void *ud)
 {
     /* the callback may not use the store: the statements are cached */
     sqlite3_stmt *s =
-        desc ? stmt(c, "SELECT id, modseq, ord FROM object_index WHERE account_id=?1 AND "
+        desc ? sq_stmt(c, "SELECT id, modseq, ord FROM object_index WHERE account_id=?1 AND "
                        "type=?2 AND ord IS NOT NULL ORDER BY ord DESC, id LIMIT ?4 OFFSET ?3")
-             : stmt(c, "SELECT id, modseq, ord FROM object_index WHERE account_id=?1 AND "
+             : sq_stmt(c, "SELECT id, modseq, ord FROM object_index WHERE account_id=?1 AND "
                        "type=?2 AND ord IS NOT NULL ORDER BY ord, id LIMIT ?4 OFFSET ?3");
     if (!s)
         return STORE_ERR;
-    bind_text(s, 1, account);
-    bind_text(s, 2, type);
+    sq_bind_text(s, 1, account);
+    sq_bind_text(s, 2, type);
     sqlite3_bind_int64(s, 3, offset < 0 ? 0 : offset);
     sqlite3_bind_int64(s, 4, limit < 0 ? -1 : limit);
     return each_ordered(s, cb, ud);
 }
 
-static int sq_index_unordered(struct store_conn *c, const char *account, const char *type,
-                          int (*cb)(const char *id, int64_t modseq, int64_t order, void *ud),
-                          void *ud)
+int sq_index_unordered(struct store_conn *c, const char *account, const char *type,
+                   int (*cb)(const char *id, int64_t modseq, int64_t order, void *ud),
+                   void *ud)
 {
-    sqlite3_stmt *s = stmt(c, "SELECT id, modseq, 0 FROM object_index WHERE account_id=?1 AND "
+    sqlite3_stmt *s = sq_stmt(c, "SELECT id, modseq, 0 FROM object_index WHERE account_id=?1 AND "
                               "type=?2 AND ord IS NULL ORDER BY id");
     if (!s)
         return STORE_ERR;
-    bind_text(s, 1, account);
-    bind_text(s, 2, type);
+    sq_bind_text(s, 1, account);
+    sq_bind_text(s, 2, type);
     return each_ordered(s, cb, ud);
 }
 
-static int64_t sq_index_rank(struct store_conn *c, const char *account, const char *type, bool desc,
-                         int64_t order, const char *id)
+int64_t sq_index_rank(struct store_conn *c, const char *account, const char *type, bool desc,
+                  int64_t order, const char *id)
 {
     sqlite3_stmt *s =
-        desc ? stmt(c, "SELECT (SELECT count(*) FROM object_index WHERE account_id=?1 AND type=?2 "
+        desc ? sq_stmt(c,
+                       "SELECT (SELECT count(*) FROM object_index WHERE account_id=?1 AND type=?2 "
                        "AND ord > ?3) + (SELECT count(*) FROM object_index WHERE account_id=?1 "
                        "AND type=?2 AND ord = ?3 AND id < ?4)")
-             : stmt(c, "SELECT (SELECT count(*) FROM object_index WHERE account_id=?1 AND type=?2 "
+             : sq_stmt(c,
+                       "SELECT (SELECT count(*) FROM object_index WHERE account_id=?1 AND type=?2 "
                        "AND ord < ?3) + (SELECT count(*) FROM object_index WHERE account_id=?1 "
                        "AND type=?2 AND ord = ?3 AND id < ?4)");
     if (!s)
         return -1;
-    bind_text(s, 1, account);
-    bind_text(s, 2, type);
+    sq_bind_text(s, 1, account);
+    sq_bind_text(s, 2, type);
     sqlite3_bind_int64(s, 3, order);
-    bind_text(s, 4, id);
+    sq_bind_text(s, 4, id);
     int64_t n = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
     sqlite3_reset(s);
     return n;
 }
 
-static int sq_index_count(struct store_conn *c, const char *account, const char *type, int64_t *ordered,
-                      int64_t *unordered)
+int sq_index_count(struct store_conn *c, const char *account, const char *type, int64_t *ordered,
+               int64_t *unordered)
 {
     /* count(*) alone is cheaper than count(ord), which decodes every row */
-    sqlite3_stmt *s = stmt(c, "SELECT count(*), (SELECT count(*) FROM object_index WHERE "
+    sqlite3_stmt *s = sq_stmt(c, "SELECT count(*), (SELECT count(*) FROM object_index WHERE "
                               "account_id=?1 AND type=?2 AND ord IS NULL) FROM object_index "
                               "WHERE account_id=?1 AND type=?2");
     if (!s)
         return STORE_ERR;
-    bind_text(s, 1, account);
-    bind_text(s, 2, type);
+    sq_bind_text(s, 1, account);
+    sq_bind_text(s, 2, type);
     int rc = STORE_ERR;
     if (sqlite3_step(s) == SQLITE_ROW) {
         *unordered = sqlite3_column_int64(s, 1);
@@ -1218,16 +1208,16 @@ static int sq_index_count(struct store_conn *c, const char *account, const char 
     return rc;
 }
 
-static int64_t sq_object_modseq(struct store_conn *c, const char *account, const char *type,
-                            const char *id)
+int64_t sq_object_modseq(struct store_conn *c, const char *account, const char *type,
+                     const char *id)
 {
-    sqlite3_stmt *s = stmt(c, "SELECT updated_modseq FROM objects WHERE account_id=? AND type=? "
+    sqlite3_stmt *s = sq_stmt(c, "SELECT updated_modseq FROM objects WHERE account_id=? AND type=? "
                               "AND id=? AND destroyed=0");
     if (!s)
         return -1;
-    bind_text(s, 1, account);
-    bind_text(s, 2, type);
-    bind_text(s, 3, id);
+    sq_bind_text(s, 1, account);
+    sq_bind_text(s, 2, type);
+    sq_bind_text(s, 3, id);
     int64_t m = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
     sqlite3_reset(s);
     return m;
@@ -1305,10 +1295,10 @@ static int text_query(struct store_conn *c, const char *account, const char *typ
         buf_free(&match);
         return STORE_ERR;
     }
-    bind_text(s, 1, account);
-    bind_text(s, 2, type);
+    sq_bind_text(s, 1, account);
+    sq_bind_text(s, 2, type);
     if (match.len)
-        bind_text(s, 3, match.data);
+        sq_bind_text(s, 3, match.data);
     int rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         const char *id = (const char *)sqlite3_column_text(s, 0);
@@ -1323,69 +1313,70 @@ static int text_query(struct store_conn *c, const char *account, const char *typ
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : STORE_ERR;
 }
 
-static int sq_text_search(struct store_conn *c, const char *account, const char *type,
-                      const struct store_text_term *terms, size_t nterms,
-                      int (*cb)(const char *id, void *ud), void *ud)
+int sq_text_search(struct store_conn *c, const char *account, const char *type,
+               const struct store_text_term *terms, size_t nterms,
+               int (*cb)(const char *id, void *ud), void *ud)
 {
     const struct text_cb t = {cb, NULL, ud};
     return text_query(c, account, type, terms, nterms, &t);
 }
 
-static int sq_text_hits(struct store_conn *c, const char *account, const char *type,
-                    const struct store_text_term *terms, size_t nterms,
-                    int (*cb)(const char *id, int64_t modseq, bool has_order, int64_t order,
-                              void *ud),
-                    void *ud)
+int sq_text_hits(struct store_conn *c, const char *account, const char *type,
+             const struct store_text_term *terms, size_t nterms,
+             int (*cb)(const char *id, int64_t modseq, bool has_order, int64_t order,
+                       void *ud),
+             void *ud)
 {
     const struct text_cb t = {NULL, cb, ud};
     return text_query(c, account, type, terms, nterms, &t);
 }
 
 /* Every get is a B-tree lookup in this process: nothing to gain from a prefetch. */
-static int sq_object_prefetch(struct store_conn *c, const char *account, const char *type,
-                              const char *const *ids, size_t n)
+int sq_object_prefetch(struct store_conn *c, const char *account, const char *type,
+                       const char *const *ids, size_t n)
 {
     return STORE_OK;
 }
 
 /* ---- query snapshots: one process, kept by the engine in memory (store.h) ---------- */
 
-static int sq_snapshot_put(struct store_conn *c, const char *account, const char *key,
-                           const char *ids)
+int sq_snapshot_put(struct store_conn *c, const char *account, const char *key,
+                    const char *ids)
 {
     return STORE_OK;
 }
 
-static char *sq_snapshot_get(struct store_conn *c, const char *account, const char *key)
+char *sq_snapshot_get(struct store_conn *c, const char *account, const char *key)
 {
     return NULL;
 }
 
 /* ---- feeds ------------------------------------------------------------------------------ */
 
-static int sq_feed_add(struct store_conn *c, const char *hash, const char *id, const char *account,
-                   const char *kind, const char *object_id)
+int sq_feed_add(struct store_conn *c, const char *hash, const char *id, const char *account,
+            const char *kind, const char *object_id)
 {
-    sqlite3_stmt *s = stmt(c, "INSERT INTO feeds(hash, id, account_id, kind, object_id, created) "
-                              "VALUES(?,?,?,?,?,?)");
+    sqlite3_stmt *s =
+        sq_stmt(c, "INSERT INTO feeds(hash, id, account_id, kind, object_id, created) "
+                   "VALUES(?,?,?,?,?,?)");
     if (!s)
         return STORE_ERR;
-    bind_text(s, 1, hash);
-    bind_text(s, 2, id);
-    bind_text(s, 3, account);
-    bind_text(s, 4, kind);
-    bind_text(s, 5, object_id);
+    sq_bind_text(s, 1, hash);
+    sq_bind_text(s, 2, id);
+    sq_bind_text(s, 3, account);
+    sq_bind_text(s, 4, kind);
+    sq_bind_text(s, 5, object_id);
     sqlite3_bind_int64(s, 6, util_now());
-    return step_done(c, s);
+    return sq_step_done(c, s);
 }
 
-static int sq_feed_lookup(struct store_conn *c, const char *hash, char account[64], char kind[32],
-                      char object_id[64])
+int sq_feed_lookup(struct store_conn *c, const char *hash, char account[64], char kind[32],
+               char object_id[64])
 {
-    sqlite3_stmt *s = stmt(c, "SELECT account_id, kind, object_id FROM feeds WHERE hash=?");
+    sqlite3_stmt *s = sq_stmt(c, "SELECT account_id, kind, object_id FROM feeds WHERE hash=?");
     if (!s)
         return STORE_ERR;
-    bind_text(s, 1, hash);
+    sq_bind_text(s, 1, hash);
     int rc = STORE_NOTFOUND;
     if (sqlite3_step(s) == SQLITE_ROW) {
         snprintf(account, 64, "%s", (const char *)sqlite3_column_text(s, 0));
@@ -1397,164 +1388,12 @@ static int sq_feed_lookup(struct store_conn *c, const char *hash, char account[6
     return rc;
 }
 
-static int sq_feed_revoke(struct store_conn *c, const char *id)
+int sq_feed_revoke(struct store_conn *c, const char *id)
 {
-    sqlite3_stmt *s = stmt(c, "DELETE FROM feeds WHERE id=?");
+    sqlite3_stmt *s = sq_stmt(c, "DELETE FROM feeds WHERE id=?");
     if (!s)
         return STORE_ERR;
-    bind_text(s, 1, id);
-    int rc = step_done(c, s);
+    sq_bind_text(s, 1, id);
+    int rc = sq_step_done(c, s);
     return rc == STORE_OK && sqlite3_changes(c->db) == 0 ? STORE_NOTFOUND : rc;
-}
-
-/* ---- groups, shares, per-user properties (issue 14) ---------------------------------- */
-
-static int sq_group_add(struct store_conn *c, const char *id, const char *name)
-{
-    sqlite3_stmt *s = stmt(c, "INSERT INTO groups(id, name) VALUES(?,?)");
-    if (!s)
-        return STORE_ERR;
-    bind_text(s, 1, id);
-    bind_text(s, 2, name);
-    return step_done(c, s);
-}
-
-static int sq_group_get(struct store_conn *c, const char *name, char id[64])
-{
-    sqlite3_stmt *s = stmt(c, "SELECT id FROM groups WHERE name=?");
-    if (!s)
-        return STORE_ERR;
-    bind_text(s, 1, name);
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW)
-        snprintf(id, 64, "%s", (const char *)sqlite3_column_text(s, 0));
-    sqlite3_reset(s);
-    return rc == SQLITE_ROW ? STORE_OK : rc == SQLITE_DONE ? STORE_NOTFOUND : STORE_ERR;
-}
-
-static int sq_group_del(struct store_conn *c, const char *id)
-{
-    static const char *const dels[] = {
-        "DELETE FROM group_members WHERE group_id=?1",
-        "DELETE FROM shares WHERE principal_id=?1",
-        "DELETE FROM groups WHERE id=?1",
-    };
-    int rc = STORE_OK;
-    for (size_t i = 0; i < sizeof dels / sizeof dels[0] && rc == STORE_OK; i++) {
-        sqlite3_stmt *s = stmt(c, dels[i]);
-        if (!s)
-            return STORE_ERR;
-        bind_text(s, 1, id);
-        rc = step_done(c, s);
-    }
-    return rc == STORE_OK && sqlite3_changes(c->db) == 0 ? STORE_NOTFOUND : rc;
-}
-
-static int sq_group_member(struct store_conn *c, const char *group_id, int64_t user_id, bool add)
-{
-    sqlite3_stmt *s =
-        stmt(c, add ? "INSERT OR IGNORE INTO group_members(group_id, user_id) VALUES(?,?)"
-                    : "DELETE FROM group_members WHERE group_id=? AND user_id=?");
-    if (!s)
-        return STORE_ERR;
-    bind_text(s, 1, group_id);
-    sqlite3_bind_int64(s, 2, user_id);
-    int rc = step_done(c, s);
-    return rc == STORE_OK && !add && sqlite3_changes(c->db) == 0 ? STORE_NOTFOUND : rc;
-}
-
-static int sq_user_groups(struct store_conn *c, int64_t user_id,
-                      int (*cb)(const char *group_id, void *ud), void *ud)
-{
-    sqlite3_stmt *s = stmt(c, "SELECT group_id FROM group_members WHERE user_id=? ORDER BY 1");
-    if (!s)
-        return STORE_ERR;
-    sqlite3_bind_int64(s, 1, user_id);
-    while (sqlite3_step(s) == SQLITE_ROW)
-        if (cb((const char *)sqlite3_column_text(s, 0), ud))
-            break;
-    sqlite3_reset(s);
-    return STORE_OK;
-}
-
-static int sq_group_members(struct store_conn *c, const char *group_id,
-                        int (*cb)(int64_t user_id, void *ud), void *ud)
-{
-    sqlite3_stmt *s = stmt(c, "SELECT user_id FROM group_members WHERE group_id=? ORDER BY 1");
-    if (!s)
-        return STORE_ERR;
-    bind_text(s, 1, group_id);
-    while (sqlite3_step(s) == SQLITE_ROW)
-        if (cb(sqlite3_column_int64(s, 0), ud))
-            break;
-    sqlite3_reset(s);
-    return STORE_OK;
-}
-
-static int sq_share_set(struct store_conn *c, const char *account, const char *type,
-                    const char *object_id, const struct store_share *shares, size_t n)
-{
-    sqlite3_stmt *s = stmt(c, "DELETE FROM shares WHERE account_id=? AND type=? AND object_id=?");
-    if (!s)
-        return STORE_ERR;
-    bind_text(s, 1, account);
-    bind_text(s, 2, type);
-    bind_text(s, 3, object_id);
-    int rc = step_done(c, s);
-    for (size_t i = 0; i < n && rc == STORE_OK; i++) {
-        s = stmt(c, "INSERT OR REPLACE INTO shares(account_id, type, object_id, principal_id, "
-                    "may_write) VALUES(?,?,?,?,?)");
-        if (!s)
-            return STORE_ERR;
-        bind_text(s, 1, account);
-        bind_text(s, 2, type);
-        bind_text(s, 3, object_id);
-        bind_text(s, 4, shares[i].principal_id);
-        sqlite3_bind_int(s, 5, shares[i].may_write);
-        rc = step_done(c, s);
-    }
-    return rc;
-}
-
-static json_t *sq_user_props_get(struct store_conn *c, int64_t user_id, const char *account,
-                             const char *type, const char *object_id)
-{
-    sqlite3_stmt *s = stmt(c, "SELECT data FROM user_props WHERE user_id=? AND account_id=? AND "
-                              "type=? AND object_id=?");
-    if (!s)
-        return NULL;
-    sqlite3_bind_int64(s, 1, user_id);
-    bind_text(s, 2, account);
-    bind_text(s, 3, type);
-    bind_text(s, 4, object_id);
-    json_t *v = NULL;
-    if (sqlite3_step(s) == SQLITE_ROW)
-        v = json_loads((const char *)sqlite3_column_text(s, 0), 0, NULL);
-    sqlite3_reset(s);
-    return v;
-}
-
-static int sq_user_props_put(struct store_conn *c, int64_t user_id, const char *account,
-                         const char *type, const char *object_id, json_t *data)
-{
-    sqlite3_stmt *s;
-    if (!data || json_object_size(data) == 0) {
-        s = stmt(c, "DELETE FROM user_props WHERE user_id=? AND account_id=? AND type=? AND "
-                    "object_id=?");
-    } else {
-        s = stmt(c, "INSERT OR REPLACE INTO user_props(user_id, account_id, type, object_id, "
-                    "data) VALUES(?,?,?,?,?)");
-    }
-    if (!s)
-        return STORE_ERR;
-    sqlite3_bind_int64(s, 1, user_id);
-    bind_text(s, 2, account);
-    bind_text(s, 3, type);
-    bind_text(s, 4, object_id);
-    char *text = data && json_object_size(data) ? json_dumps(data, JSON_COMPACT) : NULL;
-    if (text)
-        sqlite3_bind_text(s, 5, text, -1, SQLITE_TRANSIENT);
-    int rc = step_done(c, s);
-    free(text);
-    return rc;
 }

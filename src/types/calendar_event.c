@@ -184,6 +184,15 @@ bool event_instance_parse(const char *id, char base[64], char rid[20])
     return jscal_ldt_parse(rid, &t) == 0;
 }
 
+const char *event_instance_base(const char *id, char buf[96])
+{
+    char base[64], rid[20];
+    if (!event_instance_parse(id, base, rid))
+        return id;
+    snprintf(buf, 96, "%s", base);
+    return buf;
+}
+
 static bool is_recurring(const json_t *obj)
 {
     return json_is_object(json_object_get(obj, "recurrenceRule")) ||

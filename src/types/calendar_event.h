@@ -32,6 +32,9 @@ enum {
  * as a LocalDateTime rid[20]. */
 void event_instance_id(const char *base, const char *rid, char out[96]);
 bool event_instance_parse(const char *id, char base[64], char rid[20]);
+/* The base id of an instance id (into buf), or id itself: /queryChanges of expanded
+ * queries (events, tasks). */
+const char *event_instance_base(const char *id, char buf[96]);
 
 /* The UTC start and end of an event (not of its recurrences): floating times are
  * read in float_tz. Returns 0, or -1 if start/timeZone/duration cannot be read. */

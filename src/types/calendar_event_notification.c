@@ -26,36 +26,15 @@ static const struct jprop notification_props[] = {
 };
 
 /* §7.4.1 */
-static int notification_filter(struct jmap_req *r, json_t *obj, const char *key, json_t *value)
+static int event_notification_filter(struct jmap_req *r, json_t *obj, const char *key,
+                                     json_t *value)
 {
     (void)r;
-    int rc = notification_created_filter(obj, key, value);
-    if (rc != -1)
-        return rc;
-    if (strcmp(key, "type") == 0) {
-        if (!json_is_string(value))
-            return -2;
-        return !obj || json_equal(json_object_get(obj, "type"), value);
-    }
-    if (strcmp(key, "calendarEventIds"))
-        return -1;
-    if (!json_is_null(value) && !json_is_array(value))
-        return -2;
-    if (!obj || json_is_null(value))
-        return 1;
-    size_t i;
-    json_t *v;
-    json_array_foreach(value, i, v)
-    {
-        if (json_equal(v, json_object_get(obj, "calendarEventId")))
-            return 1;
-    }
-    return 0;
+    return notification_filter(obj, key, value, "calendarEventIds", "calendarEventId");
 }
 
 /* A sharee sees the notifications of the events they can see (share.h). */
-static bool notification_visible_obj(struct jmap_req *r, const struct store_access *a,
-                                     json_t *obj)
+static bool notification_visible_obj(struct jmap_req *r, const struct store_access *a, json_t *obj)
 {
     const char *eid = json_string_value(json_object_get(obj, "calendarEventId"));
     return !a->shared || (eid && share_event_visible_id(r, a, eid));
@@ -89,7 +68,7 @@ const struct jtype calendar_event_notification_type = {
     .validate = notification_validate,
     .view = notification_view,
     .visible = notification_visible,
-    .filter = notification_filter,
+    .filter = event_notification_filter,
     .compare = notification_compare,
 };
 

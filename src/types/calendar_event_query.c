@@ -1027,15 +1027,6 @@ static int event_query(struct jmap_req *r, json_t *args)
 
 /* ---- /queryChanges (§5.12) ------------------------------------------------------------------------ */
 
-static const char *base_of(const char *id, char buf[96])
-{
-    char base[64], rid[20];
-    if (!event_instance_parse(id, base, rid))
-        return id;
-    snprintf(buf, 96, "%s", base);
-    return buf;
-}
-
 static int event_query_changes(struct jmap_req *r, json_t *args)
 {
     if (jmap_args_check(r, args, engine_query_changes_args, event_query_args))
@@ -1055,7 +1046,8 @@ static int event_query_changes(struct jmap_req *r, json_t *args)
     if (rc == 0) {
         bool expand = json_is_true(json_object_get(args, "expandRecurrences"));
         rc = engine_query_changes_respond(r, &calendar_event_type, a->account_id, args, since,
-                                          current, now, changed, expand ? base_of : NULL);
+                                          current, now, changed,
+                                          expand ? event_instance_base : NULL);
     }
     json_decref(now);
     json_decref(changed);

@@ -34,6 +34,33 @@ json_t *notification_validate(struct jset *s, json_t *obj, json_t *old, json_t *
     return jmap_seterror("forbidden", "notifications are made by the server; only destroy");
 }
 
+int notification_filter(json_t *obj, const char *key, json_t *value, const char *ids_key,
+                        const char *id_prop)
+{
+    int rc = notification_created_filter(obj, key, value);
+    if (rc != -1)
+        return rc;
+    if (strcmp(key, "type") == 0) {
+        if (!json_is_string(value))
+            return -2;
+        return !obj || json_equal(json_object_get(obj, "type"), value);
+    }
+    if (strcmp(key, ids_key))
+        return -1;
+    if (!json_is_null(value) && !json_is_array(value))
+        return -2;
+    if (!obj || json_is_null(value))
+        return 1;
+    size_t i;
+    json_t *v;
+    json_array_foreach(value, i, v)
+    {
+        if (json_equal(v, json_object_get(obj, id_prop)))
+            return 1;
+    }
+    return 0;
+}
+
 int notification_created_filter(json_t *obj, const char *key, json_t *value)
 {
     if (strcmp(key, "after") && strcmp(key, "before"))

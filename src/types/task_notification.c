@@ -30,31 +30,10 @@ static const struct jprop notification_props[] = {
 };
 
 /* calendars-27 §7.4.1 by analogy: after, before (created), type, taskIds */
-static int notification_filter(struct jmap_req *r, json_t *obj, const char *key, json_t *value)
+static int task_notification_filter(struct jmap_req *r, json_t *obj, const char *key, json_t *value)
 {
     (void)r;
-    int rc = notification_created_filter(obj, key, value);
-    if (rc != -1)
-        return rc;
-    if (strcmp(key, "type") == 0) {
-        if (!json_is_string(value))
-            return -2;
-        return !obj || json_equal(json_object_get(obj, "type"), value);
-    }
-    if (strcmp(key, "taskIds"))
-        return -1;
-    if (!json_is_null(value) && !json_is_array(value))
-        return -2;
-    if (!obj || json_is_null(value))
-        return 1;
-    size_t i;
-    json_t *v;
-    json_array_foreach(value, i, v)
-    {
-        if (json_equal(v, json_object_get(obj, "taskId")))
-            return 1;
-    }
-    return 0;
+    return notification_filter(obj, key, value, "taskIds", "taskId");
 }
 
 const struct jtype task_notification_type = {
@@ -64,7 +43,7 @@ const struct jtype task_notification_type = {
     .methods = JM_GET | JM_SET | JM_CHANGES | JM_QUERY | JM_QUERYCHANGES,
     .id_prefix = 'm',
     .validate = notification_validate,
-    .filter = notification_filter,
+    .filter = task_notification_filter,
     .compare = notification_compare,
 };
 

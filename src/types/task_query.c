@@ -533,16 +533,6 @@ static int task_query(struct jmap_req *r, json_t *args)
     return rc;
 }
 
-/* An instance id's base id (for /queryChanges of expanded queries). */
-static const char *base_of(const char *id, char buf[96])
-{
-    char base[64], rid[20];
-    if (!event_instance_parse(id, base, rid))
-        return id;
-    snprintf(buf, 96, "%s", base);
-    return buf;
-}
-
 static int task_query_changes(struct jmap_req *r, json_t *args)
 {
     if (jmap_args_check(r, args, engine_query_changes_args, task_query_args))
@@ -559,7 +549,7 @@ static int task_query_changes(struct jmap_req *r, json_t *args)
     if (now) {
         bool expand = json_is_true(json_object_get(args, "expandRecurrences"));
         rc = engine_query_changes_respond(r, &task_type, a->account_id, args, since, current, now,
-                                          changed, expand ? base_of : NULL);
+                                          changed, expand ? event_instance_base : NULL);
     }
     json_decref(now);
     json_decref(changed);

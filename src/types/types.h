@@ -52,6 +52,10 @@ void availability_register(void);
  * and sorting by created. */
 json_t *notification_validate(struct jset *s, json_t *obj, json_t *old, json_t *invalid);
 int notification_created_filter(json_t *obj, const char *key, json_t *value);
+/* The filter of the notifications about one kind of object (calendars-27 §7.4.1): the
+ * above, "type", and ids_key (an Id[] or null) matched against the property id_prop. */
+int notification_filter(json_t *obj, const char *key, json_t *value, const char *ids_key,
+                        const char *id_prop);
 int notification_compare(json_t *a, json_t *b, const char *property, bool *ok);
 
 /* ---- scheduling (calendars-27 §5.9.2, §7; RFC 5546; scheduling.c) ----------------- */

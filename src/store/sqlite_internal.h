@@ -1,0 +1,39 @@
+/*
+ * sqlite_internal.h — what the SQLite backend's files share (sqlite.c: schema,
+ * connections, users, objects, blobs, indexes, feeds; sqlite_share.c: groups, shares,
+ * per-user properties): the connection, the statement cache and its helpers, and the
+ * backend's functions (backend.h) as sq_NAME, which sqlite.c's table lists.
+ */
+#ifndef JMAPD_STORE_SQLITE_INTERNAL_H
+#define JMAPD_STORE_SQLITE_INTERNAL_H
+
+#include <sqlite3.h>
+
+#include "store/backend.h"
+
+#define STMT_CACHE 64
+
+struct store_conn {
+    const struct store_ops *ops; /* first: backend.h */
+    sqlite3 *db;
+    struct store *st;
+    bool writing;            /* holds st->write_lock */
+    struct store_conn *next; /* all connections, for store_close */
+    struct {
+        const char *sql;
+        sqlite3_stmt *stmt;
+    } cache[STMT_CACHE];
+};
+
+#define STORE_OP_PFX(name) sq_##name
+#define STORE_OP_EXTERN(ret, name, params, args) ret STORE_OP_PFX(name) params;
+STORE_OPS(STORE_OP_EXTERN)
+
+/* The cached statement for sql (a string literal: its address is the key), reset
+ * and with bindings cleared; NULL (logged) if it cannot be prepared. */
+sqlite3_stmt *sq_stmt(struct store_conn *c, const char *sql);
+void sq_bind_text(sqlite3_stmt *s, int i, const char *v);
+/* Runs a statement that returns no rows; maps constraint violations to EXISTS. */
+int sq_step_done(struct store_conn *c, sqlite3_stmt *s);
+
+#endif

@@ -1,0 +1,163 @@
+/*
+ * sqlite_share.c — the SQLite backend's groups, shares and per-user properties
+ * (store.h; issue 14: RFC 9670 groups, calendars-27 §4 and §5.4 per-user values),
+ * split from sqlite.c as postgres_share.c is from postgres.c.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/sqlite_internal.h"
+#include "util/util.h"
+
+/* ---- groups, shares, per-user properties (issue 14) ---------------------------------- */
+
+int sq_group_add(struct store_conn *c, const char *id, const char *name)
+{
+    sqlite3_stmt *s = sq_stmt(c, "INSERT INTO groups(id, name) VALUES(?,?)");
+    if (!s)
+        return STORE_ERR;
+    sq_bind_text(s, 1, id);
+    sq_bind_text(s, 2, name);
+    return sq_step_done(c, s);
+}
+
+int sq_group_get(struct store_conn *c, const char *name, char id[64])
+{
+    sqlite3_stmt *s = sq_stmt(c, "SELECT id FROM groups WHERE name=?");
+    if (!s)
+        return STORE_ERR;
+    sq_bind_text(s, 1, name);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        snprintf(id, 64, "%s", (const char *)sqlite3_column_text(s, 0));
+    sqlite3_reset(s);
+    return rc == SQLITE_ROW ? STORE_OK : rc == SQLITE_DONE ? STORE_NOTFOUND : STORE_ERR;
+}
+
+int sq_group_del(struct store_conn *c, const char *id)
+{
+    static const char *const dels[] = {
+        "DELETE FROM group_members WHERE group_id=?1",
+        "DELETE FROM shares WHERE principal_id=?1",
+        "DELETE FROM groups WHERE id=?1",
+    };
+    int rc = STORE_OK;
+    for (size_t i = 0; i < sizeof dels / sizeof dels[0] && rc == STORE_OK; i++) {
+        sqlite3_stmt *s = sq_stmt(c, dels[i]);
+        if (!s)
+            return STORE_ERR;
+        sq_bind_text(s, 1, id);
+        rc = sq_step_done(c, s);
+    }
+    return rc == STORE_OK && sqlite3_changes(c->db) == 0 ? STORE_NOTFOUND : rc;
+}
+
+int sq_group_member(struct store_conn *c, const char *group_id, int64_t user_id, bool add)
+{
+    sqlite3_stmt *s =
+        sq_stmt(c, add ? "INSERT OR IGNORE INTO group_members(group_id, user_id) VALUES(?,?)"
+                       : "DELETE FROM group_members WHERE group_id=? AND user_id=?");
+    if (!s)
+        return STORE_ERR;
+    sq_bind_text(s, 1, group_id);
+    sqlite3_bind_int64(s, 2, user_id);
+    int rc = sq_step_done(c, s);
+    return rc == STORE_OK && !add && sqlite3_changes(c->db) == 0 ? STORE_NOTFOUND : rc;
+}
+
+int sq_user_groups(struct store_conn *c, int64_t user_id, int (*cb)(const char *group_id, void *ud),
+                   void *ud)
+{
+    sqlite3_stmt *s = sq_stmt(c, "SELECT group_id FROM group_members WHERE user_id=? ORDER BY 1");
+    if (!s)
+        return STORE_ERR;
+    sqlite3_bind_int64(s, 1, user_id);
+    while (sqlite3_step(s) == SQLITE_ROW)
+        if (cb((const char *)sqlite3_column_text(s, 0), ud))
+            break;
+    sqlite3_reset(s);
+    return STORE_OK;
+}
+
+int sq_group_members(struct store_conn *c, const char *group_id,
+                     int (*cb)(int64_t user_id, void *ud), void *ud)
+{
+    sqlite3_stmt *s = sq_stmt(c, "SELECT user_id FROM group_members WHERE group_id=? ORDER BY 1");
+    if (!s)
+        return STORE_ERR;
+    sq_bind_text(s, 1, group_id);
+    while (sqlite3_step(s) == SQLITE_ROW)
+        if (cb(sqlite3_column_int64(s, 0), ud))
+            break;
+    sqlite3_reset(s);
+    return STORE_OK;
+}
+
+int sq_share_set(struct store_conn *c, const char *account, const char *type, const char *object_id,
+                 const struct store_share *shares, size_t n)
+{
+    sqlite3_stmt *s =
+        sq_stmt(c, "DELETE FROM shares WHERE account_id=? AND type=? AND object_id=?");
+    if (!s)
+        return STORE_ERR;
+    sq_bind_text(s, 1, account);
+    sq_bind_text(s, 2, type);
+    sq_bind_text(s, 3, object_id);
+    int rc = sq_step_done(c, s);
+    for (size_t i = 0; i < n && rc == STORE_OK; i++) {
+        s = sq_stmt(c, "INSERT OR REPLACE INTO shares(account_id, type, object_id, principal_id, "
+                       "may_write) VALUES(?,?,?,?,?)");
+        if (!s)
+            return STORE_ERR;
+        sq_bind_text(s, 1, account);
+        sq_bind_text(s, 2, type);
+        sq_bind_text(s, 3, object_id);
+        sq_bind_text(s, 4, shares[i].principal_id);
+        sqlite3_bind_int(s, 5, shares[i].may_write);
+        rc = sq_step_done(c, s);
+    }
+    return rc;
+}
+
+json_t *sq_user_props_get(struct store_conn *c, int64_t user_id, const char *account,
+                          const char *type, const char *object_id)
+{
+    sqlite3_stmt *s = sq_stmt(c, "SELECT data FROM user_props WHERE user_id=? AND account_id=? AND "
+                                 "type=? AND object_id=?");
+    if (!s)
+        return NULL;
+    sqlite3_bind_int64(s, 1, user_id);
+    sq_bind_text(s, 2, account);
+    sq_bind_text(s, 3, type);
+    sq_bind_text(s, 4, object_id);
+    json_t *v = NULL;
+    if (sqlite3_step(s) == SQLITE_ROW)
+        v = json_loads((const char *)sqlite3_column_text(s, 0), 0, NULL);
+    sqlite3_reset(s);
+    return v;
+}
+
+int sq_user_props_put(struct store_conn *c, int64_t user_id, const char *account, const char *type,
+                      const char *object_id, json_t *data)
+{
+    sqlite3_stmt *s;
+    if (!data || json_object_size(data) == 0) {
+        s = sq_stmt(c, "DELETE FROM user_props WHERE user_id=? AND account_id=? AND type=? AND "
+                       "object_id=?");
+    } else {
+        s = sq_stmt(c, "INSERT OR REPLACE INTO user_props(user_id, account_id, type, object_id, "
+                       "data) VALUES(?,?,?,?,?)");
+    }
+    if (!s)
+        return STORE_ERR;
+    sqlite3_bind_int64(s, 1, user_id);
+    sq_bind_text(s, 2, account);
+    sq_bind_text(s, 3, type);
+    sq_bind_text(s, 4, object_id);
+    char *text = data && json_object_size(data) ? json_dumps(data, JSON_COMPACT) : NULL;
+    if (text)
+        sqlite3_bind_text(s, 5, text, -1, SQLITE_TRANSIENT);
+    int rc = sq_step_done(c, s);
+    free(text);
+    return rc;
+}
