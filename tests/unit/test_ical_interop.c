@@ -551,6 +551,57 @@ static void test_issue12_3_4_first_round_trip_stable(void **state)
                   "BEGIN:VEVENT\r\nUID:o1\r\nDTSTAMP:20240101T000000Z\r\n"
                   "RECURRENCE-ID:20240102T100000Z\r\nDTSTART:20240102T110000Z\r\n"
                   "ORGANIZER:MAILTO:A@Example.com\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n");
+    /* an instance with no series to join (its master has no rule) stands alone with its
+     * recurrenceId: its empty SUMMARY is kept as title "" and written back (jscalendarbis
+     * §3.2.1: "" is the default only for a whole event) */
+    const char *orphan = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\n"
+                         "BEGIN:VEVENT\r\nUID:e1\r\nDTSTAMP:20240101T000000Z\r\n"
+                         "DTSTART:20240101T100000Z\r\nSUMMARY:s\r\nEND:VEVENT\r\n"
+                         "BEGIN:VEVENT\r\nUID:e1\r\nDTSTAMP:20240101T000000Z\r\n"
+                         "RECURRENCE-ID:20240102T100000Z\r\nDTSTART:20240102T110000Z\r\n"
+                         "SUMMARY:\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+    assert_stable(orphan);
+    g = conv(orphan, 0);
+    ics = to_ics(g);
+    assert_non_null(strstr(ics, "\r\nSUMMARY:\r\n"));
+    free(ics);
+    json_decref(g);
+    /* a date given twice by RDATE keeps the first (its period); an EXDATE of it removes
+     * it together with the note that it was a period (RFC 5545 §3.8.5.1, §3.8.5.2) */
+    assert_stable(CAL("DTSTART:20240101T100000Z\r\nRRULE:FREQ=DAILY;COUNT=3\r\n"
+                      "RDATE;VALUE=PERIOD:20240301T100000Z/PT2H\r\n"
+                      "RDATE;VALUE=PERIOD:20240301T100000Z/PT2x\r\n"));
+    assert_stable(CAL("DTSTART:20240101T100000Z\r\nRRULE:FREQ=DAILY;COUNT=3\r\n"
+                      "RDATE;VALUE=PERIOD:20240301T100000Z/PT2H\r\n"
+                      "EXDATE:20240301T100000Z\r\n"));
+    /* an RDATE with a value that does not convert is kept whole, none of it converted */
+    assert_stable(CAL("DTSTART;TZID=Europe/Berlin:20240102T160000\r\n"
+                      "RRULE:FREQ=DAILY;COUNT=3\r\n"
+                      "RDATE;VALUE=PERIOD:20240301T100000Z/PTx,V:a\r\n"
+                      "RDATE;TZID=Europe/Berlin;VALUE=PERIOD:20240301T110000/PT2H\r\n"));
+    /* draft-25 §3.6: the organizer read from an ATTENDEE as well stays an attendee */
+    const char *org_att = CAL("DTSTART:20240101T100000Z\r\n"
+                              "ATTENDEE;X-A=1;CN=O:mailto:o@example.com\r\n"
+                              "ORGANIZER;CN=O:mailto:o@example.com\r\n");
+    assert_stable(org_att);
+    g = conv(org_att, 0);
+    ics = to_ics(g);
+    assert_non_null(strstr(ics, "ATTENDEE;CN=O;X-A=1:mailto:o@example.com\r\n"));
+    free(ics);
+    json_decref(g);
+    /* RFC 5545 §3.8.1.6: any number of GEOs, repeated ones among them */
+    char geos[1024] = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\n"
+                      "BEGIN:VEVENT\r\nUID:u1\r\nDTSTAMP:20240101T000000Z\r\n"
+                      "DTSTART:20240101T100000Z\r\nLOCATION:Room\r\n";
+    for (int i = 0; i < 12; i++)
+        strcat(geos, i % 3 ? "GEO:45.5;-93.3\r\n" : "GEO:1.5;2.5\r\n");
+    strcat(geos, "END:VEVENT\r\nEND:VCALENDAR\r\n");
+    assert_stable(geos);
+    /* RFC 7986 §6.4: an empty LABEL is a VirtualLocation named "" and is written back */
+    assert_stable(CAL("DTSTART:20240101T100000Z\r\n"
+                      "CONFERENCE;VALUE=URI;LABEL=,\"ab\":https://x.example\r\n"));
+    assert_stable(CAL("DTSTART:20240101T100000Z\r\n"
+                      "CONFERENCE;VALUE=URI;LABEL=\"\":https://x.example\r\n"));
 }
 
 int main(void)

@@ -64,15 +64,17 @@ typedef struct {
  * component are gathered by the property handlers (ical_to_jscal_props.c) and converted
  * after them. */
 #define I2J_MAX_ATTENDEES 512
-#define I2J_MAX_GEOS 8
 #define I2J_MAX_JSPROPS 64
 typedef struct {
     obj_ctx o;
     const ical_prop *dtstart, *due, *dtend, *duration; /* the first of each that applies */
     const ical_prop *location, *derived_location, *organizer;
-    const ical_prop *attendees[I2J_MAX_ATTENDEES], *geos[I2J_MAX_GEOS];
+    const ical_prop *attendees[I2J_MAX_ATTENDEES];
+    /* every GEO: a cap would keep the ones past it raw, and a repeated GEO collapsing
+     * into one Location would move that cap on the next read (issue 12 §3.4) */
+    const ical_prop **geos;
     const ical_prop *jsprops[I2J_MAX_JSPROPS];
-    size_t natt, ngeo, njs;
+    size_t natt, ngeo, geocap, njs;
     int nurl, have_rrule;
     int is_instance; /* has a RECURRENCE-ID */
     uint64_t seen;   /* the single-valued properties met, by table row */

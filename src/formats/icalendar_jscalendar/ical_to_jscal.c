@@ -344,11 +344,13 @@ static json_t *convert_entry(cal_ctx *cal, const ical_comp *c)
     if (o->ical)
         json_object_set_new_nocheck(o->obj, "iCalendar", o->ical);
     json_t *obj = o->obj;
+    free(e->geos);
     free(e);
     return obj;
 bad:
     json_decref(o->ical);
     json_decref(o->obj);
+    free(e->geos);
     free(e);
     return NULL;
 }

@@ -94,12 +94,20 @@ static int h_location(entry_ctx *e, const ical_prop *p)
 
 static int h_geo(entry_ctx *e, const ical_prop *p)
 {
-    if (i2j_param_is_true(p, "DERIVED") || e->ngeo >= I2J_MAX_GEOS)
+    if (i2j_param_is_true(p, "DERIVED"))
         return I2J_KEEP;
     if (!i2j_geo_ok(p->value)) {
         /* kept, it would come back after the converted GEOs and change their order */
         i2j_warn(&e->o, p, "not latitude;longitude in range (RFC 5545 §3.8.1.6); dropped");
         return I2J_DONE;
+    }
+    if (e->ngeo == e->geocap) {
+        size_t cap = e->geocap ? 2 * e->geocap : 4;
+        const ical_prop **g = realloc(e->geos, cap * sizeof *g);
+        if (!g)
+            return I2J_KEEP;
+        e->geos = g;
+        e->geocap = cap;
     }
     e->geos[e->ngeo++] = p;
     return I2J_DONE;
@@ -271,6 +279,21 @@ static void rdate_period(entry_ctx *e, const ical_prop *p, json_t *patch, const 
     free(path);
 }
 
+/* Drops the note that the RDATE of key was a period, and what is left empty by it. */
+static void forget_period(entry_ctx *e, const char *key)
+{
+    char *path = i2j_path2("recurrenceOverrides", key);
+    json_t *cp = e->o.ical ? json_object_get(e->o.ical, "convertedProperties") : NULL;
+    if (cp && !json_object_del(cp, path) && !json_object_size(cp)) {
+        json_object_del(e->o.ical, "convertedProperties");
+        if (json_object_size(e->o.ical) == 2) { /* @type and name: nothing to say */
+            json_decref(e->o.ical);
+            e->o.ical = NULL;
+        }
+    }
+    free(path);
+}
+
 /* RDATE and EXDATE: one recurrenceOverrides entry per value. */
 static int h_rdate_exdate(entry_ctx *e, const ical_prop *p)
 {
@@ -280,27 +303,42 @@ static int h_rdate_exdate(entry_ctx *e, const ical_prop *p)
     int period = vt && !strcasecmp(vt, "PERIOD"), exdate = i2j_is(p->name, "EXDATE");
     char **vals;
     size_t nv = ical_split_values(p->value, &vals);
-    json_t *ov = i2j_get_map(e->o.obj, "recurrenceOverrides");
-    int rc = I2J_DONE;
-    for (size_t k = 0; k < nv; k++) {
+    /* every value first: a property that does not convert is kept whole, so nothing of
+     * it may be converted (issue 12 §3.4) */
+    ical_dt *dts = calloc(nv ? nv : 1, sizeof *dts);
+    jscal_ldt *ts = calloc(nv ? nv : 1, sizeof *ts);
+    int rc = dts && ts ? I2J_DONE : I2J_KEEP;
+    for (size_t k = 0; k < nv && rc == I2J_DONE; k++) {
         char *slash = period ? strchr(vals[k], '/') : NULL;
         if (slash)
             *slash = 0;
-        jscal_ldt t;
-        ical_dt dt;
-        if (i2j_prop_local(&e->o, p, vals[k], &t, &dt)) {
+        if (i2j_prop_local(&e->o, p, vals[k], &ts[k], &dts[k]))
             rc = I2J_FAIL;
-            break;
-        }
+        if (slash)
+            *slash = '/';
+    }
+    json_t *ov = rc == I2J_DONE ? i2j_get_map(e->o.obj, "recurrenceOverrides") : NULL;
+    for (size_t k = 0; k < nv && rc == I2J_DONE; k++) {
+        char *slash = period ? strchr(vals[k], '/') : NULL;
         char key[24];
-        jscal_ldt_format(&t, 0, key);
+        jscal_ldt_format(&ts[k], 0, key);
+        if (json_object_get(ov, key)) {
+            /* the same date twice: a repeated RDATE keeps the first; an EXDATE removes
+             * the date whatever added it (RFC 5545 §3.8.5.1), and with it the note that
+             * an RDATE was a period (issue 12 §3.4) */
+            if (!exdate)
+                continue;
+            forget_period(e, key);
+        }
         json_t *patch = json_object();
         if (exdate)
             json_object_set_new_nocheck(patch, "excluded", json_true());
         else if (slash)
-            rdate_period(e, p, patch, slash + 1, &dt, key);
+            rdate_period(e, p, patch, slash + 1, &dts[k], key);
         json_object_set_new_nocheck(ov, key, patch);
     }
+    free(dts);
+    free(ts);
     ical_free_strv(vals, nv);
     return rc;
 }

@@ -556,7 +556,7 @@ void j2i_add_virtual_locations(out_ctx *o, ical_comp *c, const json_t *vls)
             free(u);
         }
         const char *name = j2i_jstr(v, "name");
-        if (name && *name)
+        if (name) /* "" too: the reader keeps an empty LABEL as name "" (issue 12 §3.4) */
             ical_prop_add_param(p, "LABEL", name);
         char u5[37];
         jscal_uuidv5(uri, u5);
@@ -840,6 +840,11 @@ void j2i_add_participants(out_ctx *o, ical_comp *c, const json_t *obj, int is_ta
         json_object_foreach(pt, pk, pv) if (strcmp(pk, "@type") && strcmp(pk, "calendarAddress") &&
                                             strcmp(pk, "roles") && strcmp(pk, "name") &&
                                             strcmp(pk, "email") && strcmp(pk, "sentBy"))
+            org_only = 0;
+        /* ... unless it was read from an ATTENDEE too (convertedProperties, §5.1.1): the
+         * organizer then stays in the attendee list (issue 12 §3.4) */
+        const char *origin = j2i_jstr(json_object_get(o->cp, path), "name");
+        if (origin && !strcasecmp(origin, "attendee"))
             org_only = 0;
         if (org_only) {
             free(path);
