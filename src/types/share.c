@@ -19,7 +19,7 @@
 #include "types/share.h"
 #include "util/util.h"
 
-/* ---- the two kinds ------------------------------------------------------------------------ */
+/* ---- the three kinds ---------------------------------------------------------------------- */
 
 static const char *const calendar_rights[] = {"mayReadFreeBusy", "mayReadItems",     "mayWriteAll",
                                               "mayWriteOwn",     "mayUpdatePrivate", "mayRSVP",
@@ -38,10 +38,26 @@ static const char *const calendar_per_user[] = {"name",
                                                 "defaultAlertsWithTime",
                                                 NULL};
 static const char *const book_per_user[] = {"isSubscribed", NULL};
+/* tasks-06 §4 TaskRights, in bit order (TR_*) */
+static const char *const task_list_rights[] = {"mayReadItems",     "mayWriteAll", "mayWriteOwn",
+                                               "mayUpdatePrivate", "mayRSVP",     "mayAdmin",
+                                               "mayDelete",        NULL};
+/* tasks-06 §4.3: "stored per-user" (isSubscribed as for calendars, §4) */
+static const char *const task_list_per_user[] = {"name",
+                                                 "color",
+                                                 "sortOrder",
+                                                 "isSubscribed",
+                                                 "timeZone",
+                                                 "defaultAlertsWithoutTime",
+                                                 "defaultAlertsWithTime",
+                                                 NULL};
 /* calendars-27 §5.4 (§10.8.2) */
 static const char *const event_per_user[] = {"keywords",         "color",  "freeBusyStatus",
                                              "useDefaultAlerts", "alerts", NULL};
 static const char *const card_per_user[] = {NULL};
+/* tasks-06 §4 mayUpdatePrivate names no list: calendars-27 §5.4's (docs/tasks.md) */
+static const char *const task_per_user[] = {"keywords",         "color",  "freeBusyStatus",
+                                            "useDefaultAlerts", "alerts", NULL};
 
 struct kind {
     const char *type, *member, *set_prop;
@@ -49,16 +65,37 @@ struct kind {
     unsigned read, write, share, del, all;
     unsigned legacy_write, legacy_read; /* an account-wide grant (`jmapd user share`) */
     const char *const *per_user, *const *member_per_user;
+    /* members with owners (events, tasks): the owner's role, and the rights */
+    const char *owner_role;
+    unsigned write_own, update_private, rsvp;
+    bool single; /* set_prop is one collection id (a task's taskListId), not an Id[Boolean] */
 };
 
 static const struct kind kinds[] = {
     [SHARE_CALENDAR] = {"Calendar", "CalendarEvent", "calendarIds", calendar_rights, CR_READ,
                         CR_WRITE_ALL, CR_SHARE, CR_DELETE, 0xffu, 0x7fu, CR_FREEBUSY | CR_READ,
-                        calendar_per_user, event_per_user},
+                        calendar_per_user, event_per_user, "owner", CR_WRITE_OWN, CR_UPDATE_PRIVATE,
+                        CR_RSVP, false},
     [SHARE_ADDRESS_BOOK] = {"AddressBook", "ContactCard", "addressBookIds", book_rights_names,
                             AR_READ, AR_WRITE, AR_SHARE, AR_DELETE, 0x0fu, AR_READ | AR_WRITE,
-                            AR_READ, book_per_user, card_per_user},
+                            AR_READ, book_per_user, card_per_user, NULL, 0, 0, 0, false},
+    /* tasks-06 §4: the owner of a task is a participant with the "chair" role */
+    [SHARE_TASK_LIST] = {"TaskList", "Task", "taskListId", task_list_rights, TR_READ, TR_WRITE_ALL,
+                         TR_ADMIN, TR_DELETE, 0x7fu, 0x3fu, TR_READ, task_list_per_user,
+                         task_per_user, "chair", TR_WRITE_OWN, TR_UPDATE_PRIVATE, TR_RSVP, true},
 };
+
+/* The collections a member is in, as an Id[Boolean] (a new reference). */
+static json_t *member_collections(enum share_kind k, json_t *obj)
+{
+    json_t *v = json_object_get(obj, kinds[k].set_prop);
+    if (!kinds[k].single)
+        return json_incref(json_is_object(v) ? v : NULL);
+    json_t *set = json_object();
+    if (json_is_string(v))
+        json_object_set_new(set, json_string_value(v), json_true());
+    return set;
+}
 
 /* json_equal, where two missing values are equal too */
 static bool same(json_t *a, json_t *b)
@@ -100,9 +137,10 @@ static int rights_parse(enum share_kind k, json_t *v)
         if (json_is_true(b))
             bits |= 1u << i;
     }
-    /* calendars-27 §4: mayWriteAll implies mayWriteOwn, mayUpdatePrivate, mayRSVP */
-    if (k == SHARE_CALENDAR && (bits & CR_WRITE_ALL))
-        bits |= CR_WRITE_OWN | CR_UPDATE_PRIVATE | CR_RSVP;
+    /* calendars-27 §4, tasks-06 §4: mayWriteAll implies mayWriteOwn, mayUpdatePrivate,
+     * mayRSVP */
+    if (bits & kinds[k].write && kinds[k].write_own)
+        bits |= kinds[k].write_own | kinds[k].update_private | kinds[k].rsvp;
     return (int)bits;
 }
 
@@ -404,7 +442,8 @@ static json_t *check_share_with(struct jset *s, enum share_kind k, json_t *obj, 
         return NULL;
     }
     if (!same(sw, json_is_null(was) ? NULL : was) && !(mine & kinds[k].share))
-        return jmap_seterror("forbidden", "changing shareWith needs the mayShare right");
+        return jmap_seterror("forbidden", "changing shareWith needs the %s right",
+                             k == SHARE_TASK_LIST ? "mayAdmin" : "mayShare");
     const char *pid;
     json_t *v;
     json_object_foreach(sw, pid, v)
@@ -483,9 +522,8 @@ int share_collection_index(struct store_conn *c, enum share_kind k, const char *
     json_object_foreach(sw, pid, v)
     {
         int bits = rights_parse(k, v);
-        unsigned w = k == SHARE_CALENDAR ? CR_WRITE_ALL | CR_WRITE_OWN | CR_UPDATE_PRIVATE |
-                                               CR_RSVP | CR_SHARE | CR_DELETE
-                                         : AR_WRITE | AR_SHARE | AR_DELETE;
+        /* any right but reading (and free/busy) */
+        unsigned w = kinds[k].all & ~kinds[k].read & ~(k == SHARE_CALENDAR ? CR_FREEBUSY : 0u);
         shares[i++] = (struct store_share){pid, bits > 0 && ((unsigned)bits & w)};
     }
     int rc = store_share_set(c, account, kinds[k].type, id, shares, n);
@@ -494,7 +532,8 @@ int share_collection_index(struct store_conn *c, enum share_kind k, const char *
     return rc ? -1 : 0;
 }
 
-/* ---- members: events and cards --------------------------------------------------------------- */
+/* ---- members: events, cards and tasks ---------------------------------------------------------
+ */
 
 /* The addresses that are the user (calendars-27 §3 ParticipantIdentity; here the
  * calendar address of their principal). */
@@ -515,16 +554,18 @@ bool share_member_visible(struct jmap_req *r, const struct store_access *a, enum
     if (!share_filtered(a))
         return true;
     const char *privacy = json_string_value(json_object_get(obj, "privacy"));
-    if (k == SHARE_CALENDAR && privacy && strcmp(privacy, "secret") == 0)
-        return false; /* calendars-27 §5.7: as though it did not exist */
+    if (kinds[k].owner_role && privacy && strcmp(privacy, "secret") == 0)
+        return false; /* calendars-27 §5.7: as though it did not exist (tasks by analogy) */
+    json_t *set = member_collections(k, obj);
     const char *cid;
     json_t *v;
-    json_object_foreach(json_object_get(obj, kinds[k].set_prop), cid, v)
+    bool yes = false;
+    json_object_foreach(set, cid, v)
     {
-        if (rights_of(r, a, k, cid) & kinds[k].read)
-            return true;
+        yes |= (rights_of(r, a, k, cid) & kinds[k].read) != 0;
     }
-    return false;
+    json_decref(set);
+    return yes;
 }
 
 /* jscalendarbis §4.4.3 "private": the basic time and metadata, and calendars-27
@@ -555,6 +596,9 @@ static const char *const private_props[] = {"@type",
                                             "isOrigin",
                                             "utcStart",
                                             "utcEnd",
+                                            "taskListId",
+                                            "baseTaskId",
+                                            "utcDue",
                                             NULL};
 
 void share_member_view(struct jmap_req *r, const struct store_access *a, enum share_kind k,
@@ -562,7 +606,7 @@ void share_member_view(struct jmap_req *r, const struct store_access *a, enum sh
 {
     if (!share_filtered(a))
         return;
-    json_t *set = json_object_get(obj, kinds[k].set_prop);
+    json_t *set = kinds[k].single ? NULL : json_object_get(obj, kinds[k].set_prop);
     const char *cid;
     json_t *v;
     void *tmp;
@@ -572,7 +616,7 @@ void share_member_view(struct jmap_req *r, const struct store_access *a, enum sh
             json_object_del(set, cid); /* a collection they cannot see does not exist */
     }
     const char *privacy = json_string_value(json_object_get(obj, "privacy"));
-    if (k == SHARE_CALENDAR && privacy && strcmp(privacy, "private") == 0) {
+    if (kinds[k].owner_role && privacy && strcmp(privacy, "private") == 0) {
         const char *key;
         json_object_foreach_safe(obj, tmp, key, v)
         {
@@ -593,15 +637,16 @@ void share_member_view(struct jmap_req *r, const struct store_access *a, enum sh
     overlay(r, a->account_id, kinds[k].member, obj, kinds[k].member_per_user, true);
 }
 
-/* calendars-27 §4: the user owns the event, or nobody does (mayWriteOwn) */
-static bool own_or_unowned(struct jmap_req *r, json_t *event)
+/* calendars-27 §4, tasks-06 §4: the user owns the event or task (is a participant
+ * with the owner's role: "owner", for tasks "chair"), or nobody does (mayWriteOwn) */
+static bool own_or_unowned(struct jmap_req *r, enum share_kind k, json_t *event)
 {
     bool any_owner = false;
     const char *pid;
     json_t *p;
     json_object_foreach(json_object_get(event, "participants"), pid, p)
     {
-        if (!json_is_true(json_object_get(json_object_get(p, "roles"), "owner")))
+        if (!json_is_true(json_object_get(json_object_get(p, "roles"), kinds[k].owner_role)))
             continue;
         any_owner = true;
         if (is_me(r, json_string_value(json_object_get(p, "calendarAddress"))))
@@ -615,9 +660,12 @@ static bool own_or_unowned(struct jmap_req *r, json_t *event)
 static bool only_rsvp(struct jmap_req *r, json_t *obj, json_t *old)
 {
     static const char *const rsvp[] = {"participationStatus", "participationComment", "expectReply",
-                                       "scheduleAgent",       "scheduleForceSend",    "scheduleId",
-                                       "delegatedTo",         "delegatedFrom",        "memberOf",
-                                       "scheduleSequence",    "scheduleUpdated",      NULL};
+                                       "scheduleAgent", "scheduleForceSend", "scheduleId",
+                                       "delegatedTo", "delegatedFrom", "memberOf",
+                                       "scheduleSequence", "scheduleUpdated",
+                                       /* a task's assignee reports their progress
+                                          (jscalendarbis §5.2.4, §5.2.5) */
+                                       "progress", "progressUpdated", "percentComplete", NULL};
     json_t *a = json_deep_copy(obj), *b = json_deep_copy(old);
     json_t *pa = json_object_get(a, "participants"), *pb = json_object_get(b, "participants");
     const char *pid;
@@ -638,71 +686,89 @@ static bool only_rsvp(struct jmap_req *r, json_t *obj, json_t *old)
     return same;
 }
 
-/* The rights needed on calendar cid for a change of the event, or true. */
-static bool may_change_in(struct jmap_req *r, const struct store_access *a, const char *cid,
-                          json_t *event)
+/* Whether the user has the rights on collection cid for a change of the member. */
+static bool may_change_in(struct jmap_req *r, const struct store_access *a, enum share_kind k,
+                          const char *cid, json_t *member)
 {
-    unsigned bits = rights_of(r, a, SHARE_CALENDAR, cid);
-    return (bits & CR_WRITE_ALL) || ((bits & CR_WRITE_OWN) && own_or_unowned(r, event));
+    unsigned bits = rights_of(r, a, k, cid);
+    return (bits & kinds[k].write) || ((bits & kinds[k].write_own) && own_or_unowned(r, k, member));
 }
 
 static json_t *forbidden(const char *why)
 {
-    return jmap_seterror("forbidden", "%s (calendars-27 §4 myRights)", why);
+    return jmap_seterror("forbidden", "%s (calendars-27 §4, tasks-06 §4 myRights)", why);
 }
 
-/* calendars-27 §4 myRights rules for an event in several calendars. */
-static json_t *event_check(struct jset *s, json_t *obj, json_t *old)
+/* Whether the member's collections changed: moving in or out needs the right in each
+ * collection concerned (calendars-27 §4; tasks-06 §4 "appropriate permission"). */
+static json_t *moves_check(struct jmap_req *r, const struct store_access *a, enum share_kind k,
+                           json_t *obj, json_t *old)
 {
-    struct jmap_req *r = jset_req(s);
-    const struct store_access *a = jset_access(s);
-    if (old && !share_member_visible(r, a, SHARE_CALENDAR, old))
-        return jmap_seterror("notFound", "no CalendarEvent %s",
-                             json_string_value(json_object_get(old, "id")));
-    if (old && json_is_string(json_object_get(old, "privacy")) &&
-        strcmp(json_string_value(json_object_get(old, "privacy")), "public"))
-        return forbidden("a private event is changed only by the calendar's owner (§5.9)");
-    if (obj && json_is_string(json_object_get(obj, "privacy")) &&
-        strcmp(json_string_value(json_object_get(obj, "privacy")), "public"))
-        return jmap_seterror_props(json_pack("[s]", "privacy"),
-                                   "privacy must be public in a calendar of another user (§5.9)");
-    json_t *now = obj ? json_object_get(obj, "calendarIds") : NULL,
-           *was = old ? json_object_get(old, "calendarIds") : NULL;
+    json_t *now = obj ? member_collections(k, obj) : NULL,
+           *was = old ? member_collections(k, old) : NULL;
+    json_t *err = NULL;
     const char *cid;
     json_t *v;
-    /* moving in or out of a calendar needs the right there */
     json_object_foreach(now, cid, v)
     {
-        if (!json_object_get(was, cid) && !may_change_in(r, a, cid, obj))
-            return forbidden("adding an event to this calendar needs mayWriteAll or mayWriteOwn");
+        if (!err && !json_object_get(was, cid) && !may_change_in(r, a, k, cid, obj))
+            err = forbidden("adding it to this collection needs mayWriteAll or mayWriteOwn");
     }
     json_object_foreach(was, cid, v)
     {
-        if (!json_object_get(now, cid) && !may_change_in(r, a, cid, old))
-            return forbidden("removing an event from this calendar needs mayWriteAll");
+        if (!err && !json_object_get(now, cid) && !may_change_in(r, a, k, cid, old))
+            err = forbidden("removing it from this collection needs mayWriteAll");
     }
-    if (!old || !obj)
-        return NULL;
-    /* any other change: the right in every calendar it stays in */
+    json_decref(now);
+    json_decref(was);
+    return err;
+}
+
+/* calendars-27 §4 myRights rules for an event in several calendars, and tasks-06 §4's
+ * for a task in its list. */
+static json_t *owned_member_check(struct jset *s, enum share_kind k, json_t *obj, json_t *old)
+{
+    struct jmap_req *r = jset_req(s);
+    const struct store_access *a = jset_access(s);
+    const char *type = kinds[k].member;
+    if (old && !share_member_visible(r, a, k, old))
+        return jmap_seterror("notFound", "no %s %s", type,
+                             json_string_value(json_object_get(old, "id")));
+    if (old && json_is_string(json_object_get(old, "privacy")) &&
+        strcmp(json_string_value(json_object_get(old, "privacy")), "public"))
+        return forbidden("a private item is changed only by the collection's owner (§5.9)");
+    if (obj && json_is_string(json_object_get(obj, "privacy")) &&
+        strcmp(json_string_value(json_object_get(obj, "privacy")), "public"))
+        return jmap_seterror_props(json_pack("[s]", "privacy"),
+                                   "privacy must be public in a collection of another user (§5.9)");
+    json_t *err = moves_check(r, a, k, obj, old);
+    if (err || !old || !obj)
+        return err;
+    /* any other change: the right in every collection it stays in */
     json_t *o2 = json_deep_copy(obj), *w2 = json_deep_copy(old);
-    json_object_del(o2, "calendarIds");
-    json_object_del(w2, "calendarIds");
+    json_object_del(o2, kinds[k].set_prop);
+    json_object_del(w2, kinds[k].set_prop);
     bool same = json_equal(o2, w2);
     bool rsvp = !same && only_rsvp(r, o2, w2);
     json_decref(o2);
     json_decref(w2);
     if (same)
         return NULL;
+    json_t *now = member_collections(k, obj), *was = member_collections(k, old);
+    const char *cid;
+    json_t *v;
     json_object_foreach(now, cid, v)
     {
-        if (!json_object_get(was, cid))
+        if (err || !json_object_get(was, cid))
             continue;
-        unsigned bits = rights_of(r, a, SHARE_CALENDAR, cid);
-        if (!may_change_in(r, a, cid, old) && !(rsvp && (bits & CR_RSVP)))
-            return forbidden("changing this event needs mayWriteAll, mayWriteOwn or mayRSVP "
-                             "in each of its calendars");
+        unsigned bits = rights_of(r, a, k, cid);
+        if (!may_change_in(r, a, k, cid, old) && !(rsvp && (bits & kinds[k].rsvp)))
+            err = forbidden("changing it needs mayWriteAll, mayWriteOwn or mayRSVP in each of "
+                            "its collections");
     }
-    return NULL;
+    json_decref(now);
+    json_decref(was);
+    return err;
 }
 
 /* calendars-27 §7: a change a sharee makes to an event leaves a notification in
@@ -760,12 +826,14 @@ static json_t *member_check(struct jset *s, enum share_kind k, json_t *obj, json
             per_user |= !same(json_object_get(obj, *p), json_object_get(old, *p));
         if (per_user) {
             bool ok = false;
+            json_t *set = member_collections(k, old);
             const char *cid;
             json_t *v;
-            json_object_foreach(json_object_get(old, kinds[k].set_prop), cid, v)
+            json_object_foreach(set, cid, v)
             {
-                ok |= (rights_of(r, a, k, cid) & (CR_UPDATE_PRIVATE | CR_WRITE_ALL)) != 0;
+                ok |= (rights_of(r, a, k, cid) & (kinds[k].update_private | kinds[k].write)) != 0;
             }
+            json_decref(set);
             const char *privacy = json_string_value(json_object_get(old, "privacy"));
             if (!ok || (privacy && strcmp(privacy, "public")))
                 return forbidden("per-user properties need mayUpdatePrivate");
@@ -775,8 +843,8 @@ static json_t *member_check(struct jset *s, enum share_kind k, json_t *obj, json
                 return err;
         }
     }
-    if (k == SHARE_CALENDAR)
-        return event_check(s, obj, old);
+    if (kinds[k].owner_role)
+        return owned_member_check(s, k, obj, old);
     /* RFC 9610 §2: mayWrite on every address book concerned */
     json_t *now = obj ? json_object_get(obj, "addressBookIds") : NULL,
            *was = old ? json_object_get(old, "addressBookIds") : NULL;
@@ -804,8 +872,8 @@ static bool member_visible_id(struct jmap_req *r, const struct store_access *a, 
                               const char *id)
 {
     char base[64], rid[20];
-    if (k == SHARE_CALENDAR && event_instance_parse(id, base, rid))
-        id = base;
+    if (kinds[k].owner_role && event_instance_parse(id, base, rid))
+        id = base; /* an instance (types/instances.c): its series decides */
     struct store_conn *c = jmap_req_conn(r);
     if (k == SHARE_CALENDAR) {
         /* the parsed events a query has just read (event_cache.h): no JSON parse */
@@ -840,4 +908,14 @@ bool share_calendar_visible_id(struct jmap_req *r, const struct store_access *a,
 bool share_book_visible_id(struct jmap_req *r, const struct store_access *a, const char *id)
 {
     return rights_of(r, a, SHARE_ADDRESS_BOOK, id) & AR_READ;
+}
+
+bool share_task_visible_id(struct jmap_req *r, const struct store_access *a, const char *id)
+{
+    return member_visible_id(r, a, SHARE_TASK_LIST, id);
+}
+
+bool share_task_list_visible_id(struct jmap_req *r, const struct store_access *a, const char *id)
+{
+    return rights_of(r, a, SHARE_TASK_LIST, id) & TR_READ;
 }

@@ -1,9 +1,10 @@
 /*
  * share.h — sharing of collections (RFC 9670 §4; draft-ietf-jmap-calendars-27 §4
  * CalendarRights, §5.4 per-user properties, §5.7 privacy; RFC 9610 §2
- * AddressBookRights): the user's rights on a Calendar or AddressBook, shareWith
- * validation and its reverse index, per-user properties, and the rights checks of
- * the member objects (events, cards). share.c implements it.
+ * AddressBookRights; draft-ietf-jmap-tasks-06 §4 TaskRights): the user's rights on a
+ * Calendar, AddressBook or TaskList, shareWith validation and its reverse index,
+ * per-user properties, and the rights checks of the member objects (events, cards,
+ * tasks). share.c implements it.
  *
  * Three kinds of access (struct store_access): the owner (is_personal) and an
  * account-wide grant (`jmapd user share`, !shared) have the same rights on every
@@ -16,7 +17,7 @@
 
 #include "types/types.h"
 
-enum share_kind { SHARE_CALENDAR, SHARE_ADDRESS_BOOK };
+enum share_kind { SHARE_CALENDAR, SHARE_ADDRESS_BOOK, SHARE_TASK_LIST };
 
 /* CalendarRights (calendars-27 §4) */
 #define CR_FREEBUSY 0x01u
@@ -32,6 +33,14 @@ enum share_kind { SHARE_CALENDAR, SHARE_ADDRESS_BOOK };
 #define AR_WRITE 0x02u
 #define AR_SHARE 0x04u
 #define AR_DELETE 0x08u
+/* TaskRights (tasks-06 §4) */
+#define TR_READ 0x01u
+#define TR_WRITE_ALL 0x02u
+#define TR_WRITE_OWN 0x04u
+#define TR_UPDATE_PRIVATE 0x08u
+#define TR_RSVP 0x10u
+#define TR_ADMIN 0x20u
+#define TR_DELETE 0x40u
 
 /* Whether access a is filtered by per-collection rights (reached through shares). */
 static inline bool share_filtered(const struct store_access *a)
@@ -67,7 +76,7 @@ int share_collection_index(struct store_conn *c, enum share_kind k, const char *
 json_t *share_collection_view(struct jmap_req *r, const struct store_access *a, enum share_kind k,
                               json_t *obj);
 
-/* Member objects (events: calendarIds, cards: addressBookIds). Whether the user
+/* Member objects (events: calendarIds, cards: addressBookIds, tasks: taskListId). Whether the user
  * may see it (some collection readable; calendars-27 §5.7: a secret event never). */
 bool share_member_visible(struct jmap_req *r, const struct store_access *a, enum share_kind k,
                           json_t *obj);
@@ -84,5 +93,7 @@ bool share_event_visible_id(struct jmap_req *r, const struct store_access *a, co
 bool share_card_visible_id(struct jmap_req *r, const struct store_access *a, const char *id);
 bool share_calendar_visible_id(struct jmap_req *r, const struct store_access *a, const char *id);
 bool share_book_visible_id(struct jmap_req *r, const struct store_access *a, const char *id);
+bool share_task_visible_id(struct jmap_req *r, const struct store_access *a, const char *id);
+bool share_task_list_visible_id(struct jmap_req *r, const struct store_access *a, const char *id);
 
 #endif

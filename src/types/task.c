@@ -17,6 +17,7 @@
 #include "jmap/engine.h"
 #include "types/calendar_event.h"
 #include "types/instances.h"
+#include "types/share.h"
 #include "types/tasks.h"
 #include "types/types.h"
 #include "util/util.h"
@@ -497,6 +498,9 @@ int task_import_one(struct store_conn *c, const char *account, const char *list_
 
 static json_t *task_validate(struct jset *s, json_t *obj, json_t *old, json_t *invalid)
 {
+    json_t *denied = share_member_check(s, SHARE_TASK_LIST, obj, old); /* tasks-06 §4 */
+    if (denied)
+        return denied;
     check_task(s, jset_conn(s), jset_account(s), obj, old, invalid);
     if (!json_array_size(invalid))
         task_notify(s, json_string_value(json_object_get(obj, "id")), old, obj);
@@ -505,6 +509,9 @@ static json_t *task_validate(struct jset *s, json_t *obj, json_t *old, json_t *i
 
 static json_t *task_destroy(struct jset *s, const char *id, json_t *old)
 {
+    json_t *denied = share_member_check(s, SHARE_TASK_LIST, NULL, old); /* tasks-06 §4 */
+    if (denied)
+        return denied;
     task_notify(s, id, old, NULL);
     return NULL;
 }
@@ -632,10 +639,19 @@ static int task_get_prepare(struct jmap_req *r, json_t *args)
 static json_t *task_view(struct jmap_req *r, const struct store_access *a, json_t *obj,
                          json_t *props, json_t *args)
 {
+    if (!share_member_visible(r, a, SHARE_TASK_LIST, obj))
+        return NULL; /* a sharee's unreadable lists, secret tasks (calendars-27 §5.7) */
+    json_t *mine = NULL;
+    if (share_filtered(a)) { /* per-user properties, private tasks reduced */
+        mine = json_deep_copy(obj);
+        share_member_view(r, a, SHARE_TASK_LIST, mine);
+        obj = mine;
+    }
     const char *float_tz = json_string_value(json_object_get(args, "timeZone"));
     if (!props) {
         json_t *out = json_deep_copy(obj);
         json_object_del(out, "iCalendar");
+        json_decref(mine);
         return out;
     }
     json_t *sel = json_object();
@@ -664,6 +680,7 @@ static json_t *task_view(struct jmap_req *r, const struct store_access *a, json_
             json_object_set_new(sel, name, json_null()); /* §5.3: only for instances */
         }
     }
+    json_decref(mine);
     return sel;
 }
 
@@ -691,6 +708,7 @@ const struct jtype task_type = {
     .finish = task_notify_flush,
     .get_prepare = task_get_prepare,
     .view = task_view,
+    .visible = share_task_visible_id,
     .index = task_index,
     .unique_key = task_unique_key,
     .filter = task_filter_condition,

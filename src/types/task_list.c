@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "jmap/engine.h"
+#include "types/share.h"
 #include "types/tasks.h"
 #include "types/types.h"
 #include "util/util.h"
@@ -39,14 +40,27 @@ static const struct argspec task_list_set_args[] = {
     {NULL, 0, 0},
 };
 
-/* tasks-06 §4 TaskRights: the owner may do everything; a read-only sharee may read. */
+/* tasks-06 §4 TaskRights: the owner may do everything; an account-wide grant gives
+ * all but mayDelete (read-only: mayReadItems); a sharee what shareWith gives them. */
 static void task_list_decorate(struct jmap_req *r, const struct store_access *a, json_t *obj)
 {
-    bool w = a->may_write;
-    json_object_set_new(obj, "myRights",
-                        json_pack("{s:b, s:b, s:b, s:b, s:b, s:b, s:b}", "mayReadItems", 1,
-                                  "mayWriteAll", w, "mayWriteOwn", w, "mayUpdatePrivate", w,
-                                  "mayRSVP", w, "mayAdmin", w, "mayDelete", w && a->is_personal));
+    json_object_set_new(
+        obj, "myRights",
+        share_rights_json(SHARE_TASK_LIST, share_rights(r, a, SHARE_TASK_LIST, obj)));
+}
+
+/* A sharee's view: their per-user properties, shareWith only with mayAdmin (share.c). */
+static json_t *task_list_view(struct jmap_req *r, const struct store_access *a, json_t *obj,
+                              json_t *props, json_t *args)
+{
+    (void)args;
+    json_t *out = share_collection_view(r, a, SHARE_TASK_LIST, obj);
+    return out ? types_select_props(out, props) : NULL;
+}
+
+static int task_list_index(struct store_conn *c, const char *account, const char *id, json_t *obj)
+{
+    return share_collection_index(c, SHARE_TASK_LIST, account, id, obj);
 }
 
 static bool is_colour_map(json_t *v)
@@ -171,23 +185,18 @@ static json_t *task_list_validate(struct jset *s, json_t *obj, json_t *old, json
             jset_invalid(s, invalid, alerts[i],
                          "must be an Id[Alert] of OffsetTrigger alerts or null (calendars-27 §4)");
     }
-    v = json_object_get(obj, "shareWith");
-    /* Sharing needs Principals (RFC 9670), which this server does not have yet. */
-    if (!json_is_null(v) && !(json_is_object(v) && json_object_size(v) == 0))
-        jset_invalid(s, invalid, "shareWith", "sharing needs principals, which this server has not");
-    else if (json_is_object(v))
-        json_object_set_new(obj, "shareWith", json_null());
     json_object_del(obj, "myRights"); /* computed on /get, never stored */
-    return NULL;
+    /* §4 shareWith (mayAdmin), and what a sharee may change: per-user properties */
+    return share_collection_validate(s, SHARE_TASK_LIST, obj, old, invalid);
 }
 
 /* tasks-06 §4.3 TaskList/set: taskListHasTask unless onDestroyRemoveTasks, then the
  * tasks are destroyed (a task is in exactly one list). The inbox may not go. */
 static json_t *task_list_destroy(struct jset *s, const char *id, json_t *old)
 {
-    const struct store_access *a = jset_access(s);
-    if (a && !a->is_personal) /* myRights.mayDelete */
-        return jmap_seterror("forbidden", "only the owner may delete a task list (mayDelete)");
+    json_t *err = share_collection_destroy(s, SHARE_TASK_LIST, old); /* myRights.mayDelete */
+    if (err)
+        return err;
     const char *role = json_string_value(json_object_get(old, "role"));
     if (role && strcmp(role, "inbox") == 0)
         return jmap_seterror("forbidden", "the default (inbox) task list cannot be destroyed");
@@ -203,6 +212,9 @@ const struct jtype task_list_type = {
     .id_prefix = 'l',
     .set_args = task_list_set_args,
     .decorate = task_list_decorate,
+    .view = task_list_view,
     .validate = task_list_validate,
     .destroy = task_list_destroy,
+    .index = task_list_index,
+    .visible = share_task_list_visible_id,
 };

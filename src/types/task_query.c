@@ -524,6 +524,8 @@ static int task_query(struct jmap_req *r, json_t *args)
         return -1;
     int64_t state = store_state_get(jmap_req_conn(r), a->account_id, task_type.name);
     json_t *ids = run_task_query(r, a->account_id, args);
+    if (ids)
+        engine_visible_filter(r, &task_type, a, ids); /* a sharee's lists (tasks-06 §4) */
     store_rollback(jmap_req_conn(r));
     if (!ids)
         return -1;
@@ -544,6 +546,8 @@ static int task_query_changes(struct jmap_req *r, json_t *args)
         return -1;
     json_t *changed = engine_changed_ids(jmap_req_conn(r), a->account_id, task_type.name, since);
     json_t *now = run_task_query(r, a->account_id, args);
+    if (now)
+        engine_visible_filter(r, &task_type, a, now); /* a sharee's lists (tasks-06 §4) */
     store_rollback(jmap_req_conn(r));
     int rc = -1;
     if (now) {

@@ -65,8 +65,8 @@ bool task_is_origin(struct store_conn *c, const char *account, const json_t *tas
 /* tasks-06 §1.5.1: the account's values of urn:ietf:params:jmap:tasks */
 static json_t *tasks_account_capability(const struct config *cfg, const struct store_access *a)
 {
-    return json_pack("{s:s, s:s, s:b}", "minDateTime", "0001-01-01T00:00:00",
-                     "maxDateTime", "9999-12-31T23:59:59", "mayCreateTaskList", a->may_write);
+    return json_pack("{s:s, s:s, s:b}", "minDateTime", "0001-01-01T00:00:00", "maxDateTime",
+                     "9999-12-31T23:59:59", "mayCreateTaskList", a->may_write && !a->shared);
 }
 
 static json_t *empty_object(const struct config *cfg, const struct store_access *a)
