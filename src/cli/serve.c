@@ -95,6 +95,8 @@ int cli_serve(int argc, char **argv)
         return 1;
     if (principals_backfill(store_conn(st)) != STORE_OK) /* RFC 9670: users before it */
         log_warn("principals: could not give every user their principal");
+    if (jmap_backfill(store_conn(st)) != STORE_OK) /* what older accounts lack */
+        log_warn("could not give every account what this release provisions");
     struct jmap_server srv = {.store = st, .hub = push_hub_new(), .cfg = &cfg};
     push_hub_attach(srv.hub, st);
     char *err = NULL;

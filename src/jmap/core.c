@@ -315,6 +315,37 @@ void jmap_after_request(struct jmap_server *srv)
         after_request[i](srv);
 }
 
+static int collect_user(const char *name, void *ud)
+{
+    json_array_append_new(ud, json_string(name));
+    return 0;
+}
+
+int jmap_backfill(struct store_conn *c)
+{
+    json_t *names = json_array();
+    int rc = store_begin(c, true);
+    if (!rc)
+        rc = store_user_list(c, collect_user, names);
+    size_t i;
+    json_t *v;
+    json_array_foreach(names, i, v)
+    {
+        struct store_user u = {0};
+        if (!rc && store_user_get(c, json_string_value(v), &u) == STORE_OK) {
+            struct jmap_owner owner = {u.account_id, u.name, NULL};
+            for (size_t m = 0; !rc && modules && modules[m]; m++)
+                rc = modules[m]->backfill ? modules[m]->backfill(c, &owner) : STORE_OK;
+        }
+        store_user_clear(&u);
+    }
+    json_decref(names);
+    if (!rc)
+        rc = store_commit(c);
+    store_rollback(c);
+    return rc;
+}
+
 int jmap_account_provision(struct jmap_server *srv, struct store_conn *c,
                            const struct jmap_owner *owner)
 {

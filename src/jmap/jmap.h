@@ -329,8 +329,14 @@ struct jmodule {
     const struct jimporter *importers; /* {NULL}-terminated, optional */
     const struct jexporter *exporters; /* {NULL}-terminated, optional */
     const struct jexport_sync *export_syncs; /* {NULL}-terminated, optional */
+    /* Gives an account made before the module existed what provision would have given
+     * it (optional; run at start for every user, in one transaction); 0 or a STORE_
+     * error. */
+    int (*backfill)(struct store_conn *c, const struct jmap_owner *owner);
 };
 
+/* Runs every module's backfill for every user (`jmapd serve` at start). */
+int jmap_backfill(struct store_conn *c);
 /* Registers everything: core, blob and each module of the NULL-terminated list;
  * idempotent (later calls are ignored). */
 void jmap_init(const struct jmodule *const *modules);

@@ -121,6 +121,23 @@ static int tasks_provision(struct store_conn *c, const struct jmap_owner *owner)
     return rc;
 }
 
+static int any_cb(const char *id, json_t *obj, void *ud)
+{
+    *(bool *)ud = true;
+    return 1;
+}
+
+/* An account older than tasks gets its default list too. */
+static int tasks_backfill(struct store_conn *c, const struct jmap_owner *owner)
+{
+    bool any = false;
+    store_object_foreach(c, owner->account, task_list_type.name, any_cb, &any);
+    if (any)
+        return STORE_OK;
+    log_info("tasks: account %s of an older database got its default task list", owner->account);
+    return tasks_provision(c, owner);
+}
+
 const struct jmodule tasks_module = {
     .name = "tasks",
     .capabilities = tasks_capabilities,
@@ -128,4 +145,5 @@ const struct jmodule tasks_module = {
     .register_methods = task_query_register,
     .provision = tasks_provision,
     .exporters = tasks_exporters,
+    .backfill = tasks_backfill,
 };

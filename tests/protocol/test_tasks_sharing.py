@@ -196,3 +196,27 @@ def test_private_and_secret_tasks_calendars27_s5_7(gs):
     t = res["list"][0]
     assert t["id"] == priv and "title" not in t and "description" not in t
     assert t["due"] == "2026-03-01T10:00:00" and t["taskListId"] == lid
+
+
+@pytest.mark.sqlite_only  # it edits jmapd.db by hand to make an older database
+def test_accounts_of_an_older_database_get_their_task_list_tasks06_s4():
+    """tasks-06 §4 role inbox, "the principal's default task list": an account made
+    before tasks existed gets it when the server starts (issue 16)."""
+    import sqlite3
+    s = GroupServer()
+    try:
+        s.stop()
+        db = sqlite3.connect(s.data + "/jmapd.db")
+        db.execute("DELETE FROM objects WHERE type = 'TaskList'")
+        db.commit()
+        db.close()
+        s.start()
+        bob = s.own("bob")
+        _, res = s.c("TaskList/get", {"accountId": bob}, user="bob", using=USING)
+        assert [(x["name"], x["role"]) for x in res["list"]] == [("Tasks", "inbox")]
+        s.stop()
+        s.start()  # and only once
+        _, res = s.c("TaskList/get", {"accountId": bob}, user="bob", using=USING)
+        assert len(res["list"]) == 1
+    finally:
+        s.close()
