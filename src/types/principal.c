@@ -97,7 +97,15 @@ static void principal_compute(struct jmap_req *r, json_t *obj)
     const char *email = json_string_value(json_object_get(obj, "email"));
     if (!group && email)
         json_object_set_new(cal, "calendarAddress", json_sprintf("mailto:%s", email));
-    json_object_set_new(obj, "capabilities", json_pack("{s:o}", JMAP_CALENDARS, cal));
+    /* tasks-06 §3.1: the same account and sharing; sendTo as a Participant's
+     * (jscalendarbis §4.4.6: "imip" to a mailto: URI) */
+    json_t *tasks =
+        json_pack("{s:O, s:O, s:o}", "accountId", json_object_get(cal, "accountId"), "mayShareWith",
+                  json_object_get(cal, "mayShareWith"), "sendTo",
+                  !group && email ? json_pack("{s:o}", "imip", json_sprintf("mailto:%s", email))
+                                  : json_null());
+    json_object_set_new(obj, "capabilities",
+                        json_pack("{s:o, s:o}", JMAP_CALENDARS, cal, JMAP_TASKS, tasks));
     json_object_set_new(obj, "accounts", accounts);
 }
 

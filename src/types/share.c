@@ -601,6 +601,69 @@ static const char *const private_props[] = {"@type",
                                             "utcDue",
                                             NULL};
 
+/* participants: only the owners and the user (tasks-06 §5.4 hideAttendees) */
+static void keep_owners_and_me(struct jmap_req *r, enum share_kind k, json_t *participants)
+{
+    const char *pid;
+    json_t *p;
+    void *tmp;
+    json_object_foreach_safe(participants, tmp, pid, p)
+    {
+        bool owner =
+            json_is_true(json_object_get(json_object_get(p, "roles"), kinds[k].owner_role));
+        if (!owner && !is_me(r, json_string_value(json_object_get(p, "calendarAddress"))))
+            json_object_del(participants, pid);
+    }
+}
+
+/* tasks-06 §5.4 hideAttendees: "only the owners of the task may see the full set of
+ * participants. Other sharees of the task may only see the owners and themselves." */
+static void hide_attendees(struct jmap_req *r, enum share_kind k, json_t *obj)
+{
+    const char *pid;
+    json_t *p;
+    json_object_foreach(json_object_get(obj, "participants"), pid, p)
+    {
+        if (json_is_true(json_object_get(json_object_get(p, "roles"), kinds[k].owner_role)) &&
+            is_me(r, json_string_value(json_object_get(p, "calendarAddress"))))
+            return; /* an owner sees everyone */
+    }
+    json_t *all = json_deep_copy(json_object_get(obj, "participants"));
+    keep_owners_and_me(r, k, json_object_get(obj, "participants"));
+    json_t *kept = json_object_get(obj, "participants");
+    const char *rid;
+    json_t *ov;
+    json_object_foreach(json_object_get(obj, "recurrenceOverrides"), rid, ov)
+    {
+        keep_owners_and_me(r, k, json_object_get(ov, "participants"));
+        /* patches of one hidden participant ("participants/ID/...") go too */
+        const char *key;
+        json_t *v;
+        void *tmp;
+        json_object_foreach_safe(ov, tmp, key, v)
+        {
+            if (strncmp(key, "participants/", 13))
+                continue;
+            char id[256];
+            snprintf(id, sizeof id, "%s", key + 13);
+            char *slash = strchr(id, '/');
+            if (slash)
+                *slash = 0;
+            bool keep;
+            if (json_object_get(all, id)) /* as the series' participant */
+                keep = json_object_get(kept, id) != NULL;
+            else /* one the instance adds: whole, an owner or the user */
+                keep = !slash && json_is_object(v) &&
+                       (json_is_true(
+                            json_object_get(json_object_get(v, "roles"), kinds[k].owner_role)) ||
+                        is_me(r, json_string_value(json_object_get(v, "calendarAddress"))));
+            if (!keep)
+                json_object_del(ov, key);
+        }
+    }
+    json_decref(all);
+}
+
 void share_member_view(struct jmap_req *r, const struct store_access *a, enum share_kind k,
                        json_t *obj)
 {
@@ -634,6 +697,8 @@ void share_member_view(struct jmap_req *r, const struct store_access *a, enum sh
             }
         }
     }
+    if (k == SHARE_TASK_LIST && json_is_true(json_object_get(obj, "hideAttendees")))
+        hide_attendees(r, k, obj);
     overlay(r, a->account_id, kinds[k].member, obj, kinds[k].member_per_user, true);
 }
 

@@ -220,3 +220,34 @@ def test_accounts_of_an_older_database_get_their_task_list_tasks06_s4():
         assert len(res["list"]) == 1
     finally:
         s.close()
+
+
+def test_hide_attendees_shows_owners_and_me_tasks06_s5_4(gs):
+    lid = new_list(gs, "hide", {gs.own("bob"): rights("mayReadItems")})
+    parts = {"o": {"@type": "Participant", "calendarAddress": "mailto:alice@localhost",
+                   "roles": {"chair": True}},
+             "b": {"@type": "Participant", "calendarAddress": "mailto:bob@localhost",
+                   "roles": {"assignee": True}},
+             "c": {"@type": "Participant", "calendarAddress": "mailto:carol@example.com",
+                   "roles": {"assignee": True}}}
+    tid = new_task(gs, lid, participants=parts, hideAttendees=True,
+                   organizerCalendarAddress="mailto:alice@localhost",
+                   recurrenceRule={"@type": "RecurrenceRule", "frequency": "daily",
+                                   "count": 3},
+                   recurrenceOverrides={"2026-03-02T10:00:00": {
+                       "participants/c/progress": "completed"}})["created"]["t"]["id"]
+    _, res = call(gs, "Task/get", {"ids": [tid]}, user="bob")
+    t = res["list"][0]
+    assert set(t["participants"]) == {"o", "b"}
+    assert t["recurrenceOverrides"]["2026-03-02T10:00:00"] == {}
+    _, res = call(gs, "Task/get", {"ids": [tid]})  # the owner sees everyone
+    assert set(res["list"][0]["participants"]) == {"o", "b", "c"}
+
+
+def test_principal_tasks_capability_tasks06_s3_1(gs):
+    _, res = gs.c("Principal/get", {"accountId": gs.own("bob"), "ids": [gs.a]}, user="bob",
+                  using=USING)
+    cap = res["list"][0]["capabilities"][TASKS]
+    assert cap["accountId"] == gs.a  # bob reaches alice's account through her shares
+    assert cap["mayShareWith"] is True
+    assert cap["sendTo"] == {"imip": "mailto:alice@localhost"}
