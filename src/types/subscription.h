@@ -19,6 +19,12 @@
 #include "util/config.h"
 
 #define SUBSCRIPTION_PROP "https://jmapd.org/ns/subscription"
+/* issue 17 §4: true on the account's birthdays calendar (birthdays.c) */
+#define BIRTHDAYS_PROP "https://jmapd.org/ns/birthdays"
+
+/* Whether the calendar's events come from elsewhere (a feed, or the contacts'
+ * anniversaries): read-only for users but for per-user properties. */
+bool subscription_calendar_derived(json_t *calendar);
 
 /* Calendar hooks (calendar.c): checks the property on /set (keeping the server-set
  * members), and takes the write rights off a subscribed calendar's myRights. */
@@ -45,6 +51,16 @@ int subscription_feed_sync(struct store_conn *c, const char *account, const char
                            int64_t *current, int64_t *lowest);
 int subscription_feed_delta(struct store_conn *c, const char *account, const char *cal,
                             int64_t since, jmap_write_fn write, void *ud);
+
+/* The birthdays calendar (birthdays.c, issue 17 §4): Calendar/set's check of
+ * BIRTHDAYS_PROP (at most one per account, only on create, a default all-day alert),
+ * Calendar's index hook (fills a new one from every card, forgets a destroyed one)
+ * and ContactCard's index hook (obj NULL: destroyed; keeps the events in step). */
+void birthdays_calendar_validate(struct jset *s, json_t *obj, json_t *old, json_t *invalid);
+int birthdays_calendar_index(struct store_conn *c, const char *account, const char *id,
+                             json_t *obj);
+bool birthdays_calendar_exists(struct store_conn *c, const char *account);
+int birthdays_card_index(struct store_conn *c, const char *account, const char *id, json_t *obj);
 
 /* The server's refresher thread (serve.c). */
 struct subscription_refresher;
