@@ -94,7 +94,7 @@ int cli_subscribe(int argc, char **argv)
         if (level >= 0)
             log_set_level((enum log_level)level);
         int64_t every, t0 = util_now_us();
-        rc = subscription_refresh(c, &cfg, u.account_id, refresh, &every) == 0 ? 0 : 1;
+        rc = subscription_refresh(c, &cfg, NULL, u.account_id, refresh, &every) == 0 ? 0 : 1;
         printf("%s: %s in %.1f ms\n", refresh, rc ? "failed (see lastError)" : "refreshed",
                (double)(util_now_us() - t0) / 1000.0);
         goto done;
@@ -115,7 +115,7 @@ int cli_subscribe(int argc, char **argv)
         printf("%s\n", id);
         fflush(stdout);
         rc = 0;
-        if (subscription_refresh(c, &cfg, u.account_id, id, &every) != 0) {
+        if (subscription_refresh(c, &cfg, NULL, u.account_id, id, &every) != 0) {
             fprintf(stderr, "jmapd: the first fetch failed (see lastError); the server will "
                             "retry\n");
             rc = 1;

@@ -37,9 +37,12 @@ json_t *subscription_event_check(struct jset *s, json_t *obj, json_t *old);
 
 /* Fetches the feed of calendar cal_id of account now and applies it (its own
  * transactions on c). Returns 0 if the calendar is up to date, -1 with the error
- * recorded in lastError. *interval gets the seconds until the next refresh. */
-int subscription_refresh(struct store_conn *c, const struct config *cfg, const char *account,
-                         const char *cal_id, int64_t *interval);
+ * recorded in lastError. *interval gets the seconds until the next refresh. The
+ * new Calendar and CalendarEvent states go to hub (may be NULL) after the commit,
+ * as a JMAP /set's do (RFC 8620 §7). */
+struct push_hub;
+int subscription_refresh(struct store_conn *c, const struct config *cfg, struct push_hub *hub,
+                         const char *account, const char *cal_id, int64_t *interval);
 
 /* The subscription upgrade, server side (subscription_feed.c; draft-ietf-calext-
  * subscription-upgrade-13 §3): a destroyed event's tombstone (its uid), written by
@@ -65,7 +68,8 @@ int birthdays_card_index(struct store_conn *c, const char *account, const char *
 /* The server's refresher thread (serve.c). */
 struct subscription_refresher;
 struct subscription_refresher *subscription_refresher_start(struct store *st,
-                                                            const struct config *cfg);
+                                                            const struct config *cfg,
+                                                            struct push_hub *hub);
 void subscription_refresher_stop(struct subscription_refresher *r);
 
 #endif

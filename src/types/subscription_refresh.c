@@ -18,6 +18,7 @@
 
 #include "feeds/fetch.h"
 #include "formats/icalendar_jscalendar/ical.h"
+#include "push/hub.h"
 #include "types/calendar_event.h"
 #include "types/subscription.h"
 #include "types/types.h"
@@ -376,8 +377,40 @@ static json_t *parse_feed(const char *body, size_t len, char **err)
     return group;
 }
 
-int subscription_refresh(struct store_conn *c, const struct config *cfg, const char *account,
-                         const char *cal_id, int64_t *interval)
+/* The account's Calendar and CalendarEvent states, as a StateChange's changed. */
+static json_t *calendar_states(struct store_conn *c, const char *account)
+{
+    json_t *types = json_object();
+    const char *const names[] = {calendar_type.name, calendar_event_type.name};
+    for (int i = 0; i < 2; i++)
+        json_object_set_new(types, names[i], jmap_state_string(store_state_get(c, account, names[i])));
+    return json_pack("{s:o}", account, types);
+}
+
+/* RFC 8620 §7: what the refresh changed goes to the push hub once committed, the
+ * same way a /set's changes do (so open EventSource streams see it at once). */
+static void publish_changes(struct push_hub *hub, json_t *before, json_t *after)
+{
+    if (!hub || !before || !after || json_equal(before, after))
+        return;
+    const char *acct;
+    json_t *types;
+    json_object_foreach(after, acct, types)
+    {
+        const char *t;
+        json_t *v;
+        void *tmp;
+        json_object_foreach_safe(types, tmp, t, v)
+        {
+            if (json_equal(v, json_object_get(json_object_get(before, acct), t)))
+                json_object_del(types, t);
+        }
+    }
+    push_hub_publish(hub, after);
+}
+
+int subscription_refresh(struct store_conn *c, const struct config *cfg, struct push_hub *hub,
+                         const char *account, const char *cal_id, int64_t *interval)
 {
     *interval = cfg->subscription_min_interval;
     if (store_begin(c, false) != STORE_OK)
@@ -424,6 +457,7 @@ int subscription_refresh(struct store_conn *c, const struct config *cfg, const c
     if (!err && res.status == 304) {
         rc = 0; /* not modified: nothing to write (issue 17: no database write) */
     } else if ((cal = begin_apply(c, account, cal_id, url))) {
+        json_t *before = calendar_states(c, account), *after = NULL;
         json_t *now = json_copy(json_object_get(cal, SUBSCRIPTION_PROP));
         char stamp[21];
         util_utc_format(util_now(), stamp);
@@ -442,10 +476,15 @@ int subscription_refresh(struct store_conn *c, const struct config *cfg, const c
                            : apply_feed(c, account, cal_id, group, &n)))
             rc = -1;
         int64_t t3 = util_now_us();
-        if (save_state(c, account, cal_id, cal, now) || store_commit(c) != STORE_OK) {
+        if (save_state(c, account, cal_id, cal, now) || !(after = calendar_states(c, account)) ||
+            store_commit(c) != STORE_OK) {
             store_rollback(c);
             rc = -1;
+        } else {
+            publish_changes(hub, before, after);
         }
+        json_decref(before);
+        json_decref(after);
         log_debug("subscription %s: committed in %.1f ms", cal_id,
                   (double)(util_now_us() - t3) / 1e3);
         json_decref(now);
@@ -472,6 +511,7 @@ int subscription_refresh(struct store_conn *c, const struct config *cfg, const c
 struct subscription_refresher {
     struct store *st;
     const struct config *cfg;
+    struct push_hub *hub;
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -535,7 +575,7 @@ static void refresh_due(struct subscription_refresher *r, struct store_conn *c)
         int64_t fails = d ? json_integer_value(json_array_get(d, 1)) : 0;
         if (util_now() >= when) {
             int64_t every;
-            if (subscription_refresh(c, r->cfg, account, cal, &every) == 0) {
+            if (subscription_refresh(c, r->cfg, r->hub, account, cal, &every) == 0) {
                 fails = 0;
             } else {
                 fails++; /* back off: the minimum, doubled per failure, up to a day */
@@ -580,10 +620,12 @@ static void *refresher_main(void *arg)
 }
 
 struct subscription_refresher *subscription_refresher_start(struct store *st,
-                                                            const struct config *cfg)
+                                                            const struct config *cfg,
+                                                            struct push_hub *hub)
 {
     struct subscription_refresher *r = xcalloc(1, sizeof *r);
     r->st = st;
+    r->hub = hub;
     r->cfg = cfg;
     r->due = json_object();
     pthread_mutex_init(&r->mu, NULL);

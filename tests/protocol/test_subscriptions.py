@@ -546,3 +546,29 @@ def test_section3_1_refused_token_falls_back_to_a_full_get(srv):
         assert set(events_of(srv, cal)) == {"q1|None"}
     finally:
         f.close()
+
+
+# ---- issue 17 §1/§2: a refresh is a change like any other ----
+
+def test_refresh_pushes_its_state_change_to_open_event_source_streams(srv, feeds):
+    """RFC 8620 §7.3: the CalendarEvent state a refresh commits reaches an open
+    EventSource stream at once (the same push path as a /set), not at the client's
+    next /changes."""
+    import json
+    from test_push import Stream, es_url
+    feeds.put("/push.ics", [vevent("pu1", "One")])
+    cal = subscribe(srv, "alice", feeds.url("/push.ics")).stdout.strip()
+    acc = srv.account()
+    s = Stream(srv, es_url(srv, types="CalendarEvent"))
+    try:
+        t0 = time.time()
+        feeds.put("/push.ics", [vevent("pu1", "One"), vevent("pu2", "Two")])
+        name, data, _ = s.event()
+        assert name == "state", srv.read_log()[-2000:]
+        pushed = json.loads(data)["changed"][acc]["CalendarEvent"]
+        assert time.time() - t0 < 8
+        assert "pu2|None" in events_of(srv, cal)
+        _, st = srv.call("CalendarEvent/get", {"accountId": acc, "ids": []}, using=USING)
+        assert pushed == st["state"]
+    finally:
+        s.close()
