@@ -14,8 +14,9 @@
  * of a subscribed calendar (myRights.mayUpdatePrivate). */
 static const char *const per_user[] = {"keywords",         "color",  "freeBusyStatus",
                                        "useDefaultAlerts", "alerts", NULL};
-static const char *const server_set[] = {"lastRefresh",         "lastError", "etag", "lastModified",
-                                         "feedRefreshInterval", "syncToken", NULL};
+static const char *const server_set[] = {
+    "lastRefresh", "lastError", "etag",     "lastModified",    "feedRefreshInterval",
+    "syncToken",   "feedName",  "feedColor", "feedDescription", NULL};
 
 static bool in_list(const char *const *list, const char *s)
 {

@@ -327,11 +327,60 @@ static void set_str(json_t *sub, const char *key, const char *v)
     json_object_set_new(sub, key, v ? json_string(v) : json_null());
 }
 
-/* Stores the calendar's new subscription state if it differs (one write). */
-static int save_state(struct store_conn *c, const char *account, const char *cal_id, json_t *cal,
-                      json_t *sub)
+/* The feed's own value of a calendar property (RFC 7986 §5.1 NAME, §5.2
+ * DESCRIPTION, §5.9 COLOR: the Group's title, description and color), else the
+ * older X-WR-CALNAME / X-WR-CALDESC kept in its iCalendar properties; NULL if none. */
+static const char *feed_meta(json_t *group, const char *member, const char *x_name)
 {
-    if (json_equal(sub, json_object_get(cal, SUBSCRIPTION_PROP)))
+    const char *v = json_string_value(json_object_get(group, member));
+    if (v && *v)
+        return v;
+    size_t i;
+    json_t *p;
+    json_array_foreach(json_object_get(json_object_get(group, "iCalendar"), "properties"), i, p)
+    {
+        const char *n = json_string_value(json_array_get(p, 0));
+        const char *val = json_string_value(json_array_get(p, 3));
+        if (x_name && n && strcasecmp(n, x_name) == 0 && val && *val)
+            return val;
+    }
+    return NULL;
+}
+
+/* Adopts the feed's name, description and color (issue 17 §1, RFC 7986 §5) into the
+ * calendar while the user has not chosen their own: a property still holding what
+ * was adopted last (or, for the name, the URL the CLI names a calendar after; for the
+ * others, null) follows the feed; one the user changed stays theirs. sub's feedName,
+ * feedDescription and feedColor remember what was adopted. */
+static void adopt_meta(json_t *cal, json_t *sub, json_t *group, const char *url)
+{
+    static const struct {
+        const char *prop, *member, *x_name, *key;
+    } m[] = {{"name", "title", "x-wr-calname", "feedName"},
+             {"description", "description", "x-wr-caldesc", "feedDescription"},
+             {"color", "color", NULL, "feedColor"}};
+    for (size_t i = 0; i < sizeof m / sizeof *m; i++) {
+        const char *want = feed_meta(group, m[i].member, m[i].x_name);
+        if (!want || (i == 0 && strlen(want) > 255) ||
+            (i == 2 && !types_is_css_color(want))) /* calendars-27 §4's rules */
+            continue;
+        json_t *have = json_object_get(cal, m[i].prop), *last = json_object_get(sub, m[i].key);
+        bool untouched = json_is_null(have) || !have || json_equal(have, last) ||
+                         (i == 0 && !json_is_string(last) &&
+                          strcmp(json_string_value(have) ?: "", url) == 0);
+        if (untouched) {
+            json_object_set_new(cal, m[i].prop, json_string(want));
+            json_object_set_new(sub, m[i].key, json_string(want));
+        }
+    }
+}
+
+/* Stores the calendar's new subscription state and adopted properties if they
+ * differ (one write). */
+static int save_state(struct store_conn *c, const char *account, const char *cal_id, json_t *cal,
+                      json_t *sub, bool meta_changed)
+{
+    if (!meta_changed && json_equal(sub, json_object_get(cal, SUBSCRIPTION_PROP)))
         return 0;
     json_object_set(cal, SUBSCRIPTION_PROP, sub);
     return jmap_object_write(c, NULL, &calendar_type, account, cal_id, cal, false);
@@ -472,11 +521,16 @@ int subscription_refresh(struct store_conn *c, const struct config *cfg, struct 
             free(every_s);
         }
         rc = err ? -1 : 0;
+        json_t *was = json_copy(cal); /* shallow: adopt_meta replaces top-level members */
+        if (!err)
+            adopt_meta(cal, now, group, url);
+        bool meta_changed = !json_equal(was, cal);
+        json_decref(was);
         if (!err && (delta ? apply_delta(c, account, cal_id, group, &n)
                            : apply_feed(c, account, cal_id, group, &n)))
             rc = -1;
         int64_t t3 = util_now_us();
-        if (save_state(c, account, cal_id, cal, now) || !(after = calendar_states(c, account)) ||
+        if (save_state(c, account, cal_id, cal, now, meta_changed) || !(after = calendar_states(c, account)) ||
             store_commit(c) != STORE_OK) {
             store_rollback(c);
             rc = -1;

@@ -572,3 +572,43 @@ def test_refresh_pushes_its_state_change_to_open_event_source_streams(srv, feeds
         assert pushed == st["state"]
     finally:
         s.close()
+
+
+def put_with_head(feeds, path, head, events):
+    body = ("\r\n".join(["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//test//feed//EN",
+                         "REFRESH-INTERVAL;VALUE=DURATION:PT1S"] + head + events +
+                        ["END:VCALENDAR"]) + "\r\n").encode()
+    feeds.docs[path] = (body, '"%d"' % hash(body))
+
+
+def test_rfc7986_name_description_color_adopted_until_the_user_changes_them(srv, feeds):
+    """RFC 7986 §5.1 NAME (or the older X-WR-CALNAME), §5.2 DESCRIPTION
+    (X-WR-CALDESC), §5.9 COLOR become the calendar's name, description and color
+    while the user has not chosen their own, and follow the feed's changes."""
+    put_with_head(feeds, "/m.ics", ["NAME:School holidays", "COLOR:crimson",
+                                    "X-WR-CALDESC:All of them"], [vevent("m1", "One")])
+    cal = subscribe(srv, "alice", feeds.url("/m.ics")).stdout.strip()
+    c = calendar(srv, cal)
+    assert (c["name"], c["color"], c["description"]) == ("School holidays", "crimson",
+                                                         "All of them")
+    put_with_head(feeds, "/x.ics", ["X-WR-CALNAME:Fixtures"], [vevent("x1", "Match")])
+    assert calendar(srv, subscribe(srv, "alice", feeds.url("/x.ics")).stdout.strip())[
+        "name"] == "Fixtures"
+    # a name given when subscribing is the user's
+    given = subscribe(srv, "alice", feeds.url("/x.ics"), "--name", "Given").stdout.strip()
+    assert calendar(srv, given)["name"] == "Given"
+    # the feed renames itself: followed
+    put_with_head(feeds, "/m.ics", ["NAME:School holidays 2027", "COLOR:crimson",
+                                    "X-WR-CALDESC:All of them"], [vevent("m1", "One")])
+    assert wait_for(lambda: calendar(srv, cal)["name"] == "School holidays 2027"), \
+        srv.read_log()[-2000:]
+    # the user's own choice stays theirs
+    _, r = srv.call("Calendar/set", {"accountId": srv.account(), "update": {cal: {
+        "name": "Mine", "color": "blue"}}}, using=USING)
+    assert cal in r["updated"], r
+    put_with_head(feeds, "/m.ics", ["NAME:Renamed again", "COLOR:teal",
+                                    "X-WR-CALDESC:Changed too"], [vevent("m1", "One")])
+    c = wait_for(lambda: calendar(srv, cal)["description"] == "Changed too" and
+                 calendar(srv, cal))
+    assert c and c["name"] == "Mine" and c["color"] == "blue"
+    assert c[SUB]["feedName"] == "School holidays 2027"  # what was adopted last
