@@ -52,6 +52,9 @@ void subscription_note_destroyed(struct jset *s, json_t *old);
 void subscription_refresher_destroyed(struct store_conn *c, const char *account, json_t *old);
 int subscription_feed_sync(struct store_conn *c, const char *account, const char *id,
                            int64_t *current, int64_t *lowest);
+int subscription_feed_page(struct store_conn *c, const char *account, const char *cal,
+                           int64_t since, const char *after, size_t limit, jmap_write_fn write,
+                           void *ud, char next[64], int64_t *stop);
 int subscription_feed_delta(struct store_conn *c, const char *account, const char *cal,
                             int64_t since, jmap_write_fn write, void *ud);
 

@@ -104,6 +104,8 @@ struct delta {
     void *ud;
     int rc;
     json_t *deleted_uids; /* uid -> true, one skeleton per entity */
+    size_t limit, count;  /* §3.3: components at most (0: no limit), written */
+    int64_t last, stop;   /* the state of the last change taken; where a page ended */
 };
 
 static void emit(struct delta *d, char *text)
@@ -113,19 +115,46 @@ static void emit(struct delta *d, char *text)
     free(text);
 }
 
+/* One component of the answer (counted for §3.3 paging). */
+static void emit_component(struct delta *d, char *text)
+{
+    if (text)
+        d->count++;
+    emit(d, text);
+}
+
+/* An event as the feed shows it. */
+static char *event_text(struct delta *d, json_t *e)
+{
+    static const char *const jmap_only[] = {"id", "calendarIds", "isDraft", "isOrigin",
+                                            "baseEventId"};
+    json_t *js = json_copy(e);
+    for (size_t i = 0; i < sizeof jmap_only / sizeof *jmap_only; i++)
+        json_object_del(js, jmap_only[i]);
+    char *err = NULL;
+    char *text = ical_writer_add(d->w, js, &err);
+    free(err);
+    json_decref(js);
+    return text;
+}
+
 static void deleted(struct delta *d, const char *uid)
 {
     if (!uid || json_object_get(d->deleted_uids, uid))
         return;
     json_object_set_new(d->deleted_uids, uid, json_true());
-    emit(d, skeleton(uid));
+    emit_component(d, skeleton(uid));
 }
 
 static int changed(const char *id, int64_t created, int64_t updated, bool destroyed, void *ud)
 {
     struct delta *d = ud;
     (void)created;
-    (void)updated;
+    if (d->limit && d->count >= d->limit) { /* §3.3: the page is full, more follow */
+        d->stop = d->last;
+        return 1;
+    }
+    d->last = updated;
     if (destroyed) {
         json_t *t = store_object_get(d->c, d->account, tombstone_type.name, id);
         if (t && json_object_get(json_object_get(t, "calendarIds"), d->cal))
@@ -142,13 +171,7 @@ static int changed(const char *id, int64_t created, int64_t updated, bool destro
          * lets the client drop it.) */
         deleted(d, json_string_value(json_object_get(e, "uid")));
     } else {
-        static const char *const jmap_only[] = {"id", "calendarIds", "isDraft", "isOrigin",
-                                                "baseEventId"};
-        for (size_t i = 0; i < sizeof jmap_only / sizeof *jmap_only; i++)
-            json_object_del(e, jmap_only[i]);
-        char *err = NULL;
-        emit(d, ical_writer_add(d->w, e, &err));
-        free(err);
+        emit_component(d, event_text(d, e));
     }
     json_decref(e);
     return d->rc;
@@ -157,11 +180,71 @@ static int changed(const char *id, int64_t created, int64_t updated, bool destro
 int subscription_feed_delta(struct store_conn *c, const char *account, const char *cal,
                             int64_t since, jmap_write_fn write, void *ud)
 {
-    struct delta d = {c, account, cal, ical_writer_new(NULL, NULL), write, ud, 0, json_object()};
+    int64_t stop;
+    char next[64];
+    return subscription_feed_page(c, account, cal, since, NULL, 0, write, ud, next, &stop);
+}
+
+/* The calendar's event ids that sort after `after`, in that (byte) order. */
+struct listing {
+    const char *cal, *after;
+    json_t *ids;
+};
+
+static int list_member(const char *id, json_t *obj, void *ud)
+{
+    struct listing *l = ud;
+    if (strcmp(id, l->after) > 0 && json_object_get(json_object_get(obj, "calendarIds"), l->cal))
+        json_array_append_new(l->ids, json_string(id));
+    return 0;
+}
+
+static int by_id(const void *a, const void *b)
+{
+    return strcmp(json_string_value(*(json_t *const *)a), json_string_value(*(json_t *const *)b));
+}
+
+/* §3.3 for the full listing: the next `limit` events after `after`. */
+static void full_page(struct delta *d, const char *after, char next[64])
+{
+    struct listing l = {d->cal, after, json_array()};
+    store_object_foreach(d->c, d->account, calendar_event_type.name, list_member, &l);
+    size_t n = json_array_size(l.ids);
+    json_t **v = xcalloc(n ? n : 1, sizeof *v);
+    for (size_t i = 0; i < n; i++)
+        v[i] = json_array_get(l.ids, i);
+    qsort(v, n, sizeof *v, by_id);
+    size_t take = d->limit && d->limit < n ? d->limit : n;
+    for (size_t i = 0; i < take; i++) {
+        json_t *e =
+            store_object_get(d->c, d->account, calendar_event_type.name, json_string_value(v[i]));
+        if (e)
+            emit_component(d, event_text(d, e));
+        json_decref(e);
+    }
+    if (take < n)
+        snprintf(next, 64, "%s", json_string_value(v[take - 1]));
+    free(v);
+    json_decref(l.ids);
+}
+
+int subscription_feed_page(struct store_conn *c, const char *account, const char *cal,
+                           int64_t since, const char *after, size_t limit, jmap_write_fn write,
+                           void *ud, char next[64], int64_t *stop)
+{
+    if (!store_object_exists(c, account, calendar_type.name, cal))
+        return STORE_NOTFOUND;
+    struct delta d = {
+        c, account, cal, ical_writer_new(NULL, NULL), write, ud, 0, json_object(), limit, 0, 0, -1};
+    next[0] = 0;
     emit(&d, ical_writer_begin(d.w));
-    store_changes(c, account, calendar_event_type.name, since, 0, changed, &d);
+    if (after)
+        full_page(&d, after, next);
+    else
+        store_changes(c, account, calendar_event_type.name, since, 0, changed, &d);
     emit(&d, ical_writer_end(d.w));
     ical_writer_free(d.w);
     json_decref(d.deleted_uids);
+    *stop = d.stop;
     return d.rc;
 }
