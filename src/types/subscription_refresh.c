@@ -320,6 +320,107 @@ static int apply_delta(struct store_conn *c, const char *account, const char *ca
     return rc;
 }
 
+/* ---- fetching: conditional, Enhanced GET, its pages, its Link ------------------------------ */
+
+/* The converted feed, or NULL with *err: a body that is not iCalendar is refused
+ * (an HTML error page served with 200 must not empty the calendar). */
+static json_t *parse_feed(const char *body, size_t len, char **err);
+
+struct fetched {
+    struct fetch_result res;
+    json_t *group; /* the feed (every page of it), NULL on 304 or a failure */
+    char *err;
+    bool delta;    /* an Enhanced GET delta (§3.1), not the whole feed */
+    bool via_link; /* fetched from the subscription's enhancedUrl */
+    char *link;    /* §2, §7.5: another URL the feed offers Enhanced GET at */
+};
+
+/* §3.3: the pages after a truncated answer, fetched at once with the token each one
+ * gives and merged into group; res keeps the last page's token. NULL, or why not. */
+static char *fetch_rest(const char *url, struct fetch_opts o, struct fetch_result *res,
+                        json_t *group)
+{
+    int64_t total = (int64_t)res->len;
+    for (int n = 2; res->truncated; n++) {
+        if (!res->sync_token || n > 10000)
+            return xasprintf("page %d: a truncated answer without a Sync-Token (§3.3)", n - 1);
+        o.sync_token = res->sync_token;
+        o.etag = o.last_modified = NULL;
+        struct fetch_result page;
+        char *err = NULL;
+        json_t *g = NULL;
+        if (fetch_get(url, &o, &page) != 0)
+            err = xasprintf("page %d: %s", n, page.error ? page.error : "?");
+        else if (page.status == 200 && (total += (int64_t)page.len) > o.max_size)
+            err = xasprintf("the feed is larger than %lld bytes", (long long)o.max_size);
+        else if (page.status == 200 && (g = parse_feed(page.body, page.len, &err)))
+            json_array_extend(json_object_get(group, "entries"), json_object_get(g, "entries"));
+        json_decref(g);
+        if (!err && page.sync_token) {
+            free(res->sync_token);
+            res->sync_token = page.sync_token;
+            page.sync_token = NULL;
+        }
+        res->truncated = !err && page.status == 200 && page.truncated;
+        fetch_result_clear(&page);
+        if (err)
+            return err;
+    }
+    return NULL;
+}
+
+/* Whether following from to would give up TLS (security: never). */
+static bool downgrades(const char *from, const char *to)
+{
+    bool tls = strncasecmp(from, "https:", 6) == 0 || strncasecmp(from, "webcals:", 8) == 0;
+    return tls && strncasecmp(to, "https:", 6) != 0;
+}
+
+/* Fetches the feed of sub: from the Link's URL once one was found (else its url),
+ * conditionally, as an Enhanced GET with its token (a refused one, §3.1: once more
+ * without), every page of a paged answer (§3.3), and notes a Link to another URL
+ * that speaks Enhanced GET (§2, §7.5). Every fetch, the Link's included, goes
+ * through the same outbound rules (issue 17 §5, feeds/fetch.c). */
+static void fetch_feed(const struct config *cfg, json_t *sub, const char *url, struct fetched *f)
+{
+    const char *link = json_string_value(json_object_get(sub, "enhancedUrl"));
+    const char *target = link ? link : url;
+    f->via_link = link != NULL;
+    struct fetch_opts o = {cfg->fetch_allow,
+                           cfg->fetch_timeout,
+                           cfg->fetch_max_size,
+                           cfg->fetch_max_redirects,
+                           json_string_value(json_object_get(sub, "etag")),
+                           json_string_value(json_object_get(sub, "lastModified")),
+                           json_string_value(json_object_get(sub, "syncToken")),
+                           cfg->subscription_page_limit};
+    int ok = fetch_get(target, &o, &f->res);
+    if (ok != 0 && f->res.status == 409 && o.sync_token) {
+        /* §3.1: a refused token: discard it and fetch everything again */
+        fetch_result_clear(&f->res);
+        o.sync_token = NULL;
+        o.etag = o.last_modified = NULL;
+        ok = fetch_get(target, &o, &f->res);
+    }
+    f->delta = ok == 0 && o.sync_token && f->res.enhanced;
+    f->err = f->res.error ? xstrdup(f->res.error) : NULL;
+    if (ok == 0 && f->res.status == 200) {
+        f->group = parse_feed(f->res.body, f->res.len, &f->err);
+        if (f->group && f->res.truncated && (f->err = fetch_rest(target, o, &f->res, f->group))) {
+            json_decref(f->group);
+            f->group = NULL;
+        }
+    }
+    if (!f->err && !link && f->res.status == 200) {
+        const char *at = f->res.url ? f->res.url : url;
+        char *t = fetch_link_target(f->res.link, "subscribe-enhanced-get", at);
+        if (t && strcmp(t, at) && strcmp(t, url) && !downgrades(url, t))
+            f->link = t;
+        else
+            free(t);
+    }
+}
+
 /* ---- one refresh ------------------------------------------------------------------------- */
 
 static void set_str(json_t *sub, const char *key, const char *v)
@@ -403,8 +504,6 @@ static json_t *begin_apply(struct store_conn *c, const char *account, const char
     return cal;
 }
 
-/* The converted feed, or NULL with *err: a body that is not iCalendar is refused
- * (an HTML error page served with 200 must not empty the calendar). */
 static json_t *parse_feed(const char *body, size_t len, char **err)
 {
     const char *p = body;
@@ -473,27 +572,14 @@ int subscription_refresh(struct store_conn *c, const struct config *cfg, struct 
         return -1;
     }
     char *url = xstrdup(json_string_value(json_object_get(sub, "url")) ?: "");
-    struct fetch_opts o = {cfg->fetch_allow,
-                           cfg->fetch_timeout,
-                           cfg->fetch_max_size,
-                           cfg->fetch_max_redirects,
-                           json_string_value(json_object_get(sub, "etag")),
-                           json_string_value(json_object_get(sub, "lastModified")),
-                           json_string_value(json_object_get(sub, "syncToken"))};
-    struct fetch_result res;
+    struct fetched f = {0};
     int64_t t0 = util_now_us();
-    int ok = fetch_get(url, &o, &res);
-    if (ok != 0 && res.status == 409 && o.sync_token) {
-        /* §3.1: a refused token: discard it and fetch everything again */
-        fetch_result_clear(&res);
-        o.sync_token = NULL;
-        o.etag = o.last_modified = NULL;
-        ok = fetch_get(url, &o, &res);
-    }
-    bool delta = ok == 0 && o.sync_token && res.enhanced;
-    int64_t t1 = util_now_us();
-    char *err = res.error ? xstrdup(res.error) : NULL;
-    json_t *group = ok == 0 && res.status == 200 ? parse_feed(res.body, res.len, &err) : NULL;
+    fetch_feed(cfg, sub, url, &f);
+    struct fetch_result res = f.res;
+    json_t *group = f.group;
+    char *err = f.err;
+    bool delta = f.delta;
+    int64_t t1 = util_now_us(); /* fetched, every page parsed */
     int64_t t2 = util_now_us();
     int64_t feed_secs =
         group ? feed_interval(res.body)
@@ -516,6 +602,14 @@ int subscription_refresh(struct store_conn *c, const struct config *cfg, struct 
             set_str(now, "etag", res.etag);
             set_str(now, "lastModified", res.last_modified);
             set_str(now, "syncToken", res.enhanced ? res.sync_token : NULL);
+            if (f.link) { /* §2: from now on the other URL, from scratch */
+                set_str(now, "enhancedUrl", f.link);
+                set_str(now, "etag", NULL);
+                set_str(now, "lastModified", NULL);
+                set_str(now, "syncToken", NULL);
+            }
+        } else if (f.via_link) { /* the Link's URL failed: the feed's own URL next time */
+            set_str(now, "enhancedUrl", NULL);
             char *every_s = feed_secs > 0 ? xasprintf("PT%lldS", (long long)feed_secs) : NULL;
             set_str(now, "feedRefreshInterval", every_s);
             free(every_s);
@@ -555,6 +649,7 @@ int subscription_refresh(struct store_conn *c, const struct config *cfg, struct 
     json_decref(group);
     fetch_result_clear(&res);
     free(err);
+    free(f.link);
     free(url);
     json_decref(sub);
     return rc;

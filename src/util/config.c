@@ -71,6 +71,7 @@ static const struct key keys[] = {
     N("fetch_max_redirects", fetch_max_redirects, 0),
     N("subscription_min_interval", subscription_min_interval, 1),
     N("subscription_scan", subscription_scan, 1),
+    N("subscription_page_limit", subscription_page_limit, 0),
     S("smtp_url", smtp_url),
     S("smtp_user", smtp_user),
     S("smtp_password", smtp_password),

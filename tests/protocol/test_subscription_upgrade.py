@@ -2,12 +2,25 @@
 (draft-ietf-calext-subscription-upgrade-13): §3.3 paging with Prefer: limit=N on
 both sides, §7 link relations, following a Link to another URL (with the outbound
 safety rules of issue 17 §5), Last-Modified / If-Modified-Since."""
-import re
+import subprocess
 
+import pytest
 import requests
 
-from test_subscriptions import (USING, SUB, calendar, events_of, feeds, new_event,  # noqa: F401
-                                published, srv, subscribe, vevent, wait_for)
+from conftest import JMAPD, Server
+from test_subscriptions import (FEED_CONFIG, SUB, USING, calendar, events_of,  # noqa: F401
+                                feeds, new_event, published, subscribe, vevent)
+
+# The server's refresher looks once at start only: refreshes here are the CLI's,
+# one at a time, so each step is seen.
+QUIET = FEED_CONFIG.replace("subscription_scan = 1", "subscription_scan = 3600")
+
+
+@pytest.fixture
+def srv():
+    s = Server(config=QUIET)
+    yield s
+    s.close()
 
 ENH = "subscribe-enhanced-get"
 
@@ -89,3 +102,94 @@ def test_section3_3_bad_paging_tokens_are_409(srv, published):
     for bad in ('"data:,1/"', '"data:,1/a b"', '"data:,99999/e1"'):
         r = requests.get(url, headers={"Prefer": f"{ENH}, limit=1", "Sync-Token": bad})
         assert r.status_code == 409, bad
+
+
+# ---- the client side: paging (§3.3) and a Link to another URL (§2, §7.5) ----
+
+
+def refresh(s, user, cal):
+    out = subprocess.run([JMAPD, "subscribe", "--user", user, "--refresh", cal, "--data",
+                          s.data, "--config", s.config], capture_output=True, text=True,
+                         timeout=60)
+    assert out.returncode == 0, out.stderr
+
+
+@pytest.fixture
+def paged():
+    """A server whose subscriptions ask for pages of 2 (subscription_page_limit)."""
+    s = Server(config=QUIET + "subscription_page_limit = 2\n")
+    yield s
+    s.close()
+
+
+def test_section3_3_client_asks_a_limit_and_fetches_every_page(paged):
+    """With subscription_page_limit the subscription asks Prefer: limit=N and
+    fetches the next pages at once with each page's token: a full listing in pages
+    is applied as the whole feed, a delta in pages as one delta (deletions
+    included)."""
+    srv = paged
+    acc = srv.account()
+    _, r = srv.call("Calendar/set", {"accountId": acc, "create": {"p": {"name": "Src"}}},
+                    using=USING)
+    cal = r["created"]["p"]["id"]
+    ids = {u: new_event(srv, cal, u, u.upper()) for u in ("a@x", "b@x", "c@x", "d@x", "e@x")}
+    out = subprocess.run([JMAPD, "feed", "create", "--user", "alice", "--calendar", cal,
+                          "--data", srv.data], capture_output=True, text=True)
+    url = srv.base + out.stdout.strip()[out.stdout.strip().index("/feed/"):]
+    r = subscribe(srv, "bob", url)
+    assert r.returncode == 0, r.stderr
+    bcal = r.stdout.strip()
+    assert set(events_of(srv, bcal, user="bob")) == {u + "|None" for u in ids}
+    token = calendar(srv, bcal, user="bob")[SUB]["syncToken"]
+    assert "/" not in token  # the token of the last page: the listing's state
+    srv.call("CalendarEvent/set", {"accountId": acc, "update": {
+        ids[u]: {"title": "new " + u} for u in ("a@x", "c@x", "e@x")},
+        "destroy": [ids["b@x"]]}, using=USING)
+    refresh(srv, "bob", bcal)
+    after = events_of(srv, bcal, user="bob")
+    assert set(after) == {"a@x|None", "c@x|None", "d@x|None", "e@x|None"}
+    assert after["e@x|None"]["title"] == "new e@x"
+
+
+def test_section2_link_to_another_url_is_followed_with_enhanced_get(srv, published, feeds):
+    """A plain feed that advertises Link: rel="subscribe-enhanced-get" at another URL
+    (here this server's own feed) is fetched from there from then on, with Enhanced
+    GET and its Sync-Token; the plain URL is not asked again."""
+    cal, ids, url = published
+    body = requests.get(url).content
+    feeds.docs["/plain.ics"] = (body, '"plain"')
+    feeds.links["/plain.ics"] = f'<{url}>; rel="subscribe-enhanced-get"'
+    r = subscribe(srv, "bob", feeds.url("/plain.ics"))
+    assert r.returncode == 0, r.stderr
+    bcal = r.stdout.strip()
+    sub = calendar(srv, bcal, user="bob")[SUB]
+    assert sub["enhancedUrl"] == url and sub["syncToken"] is None
+    refresh(srv, "bob", bcal)  # now from the Link's URL, a full Enhanced GET
+    sub = calendar(srv, bcal, user="bob")[SUB]
+    assert sub["syncToken"] and sub["syncToken"].startswith('"data:,')
+    before = events_of(srv, bcal, user="bob")
+    srv.call("CalendarEvent/set", {"accountId": srv.account(), "destroy": [ids["pb@x"]]},
+             using=USING)
+    refresh(srv, "bob", bcal)  # the delta
+    after = events_of(srv, bcal, user="bob")
+    assert set(after) == {"pa@x|None"} and after["pa@x|None"]["id"] == before["pa@x|None"]["id"]
+    assert feeds.requests["/plain.ics"] == 1
+
+
+def test_section2_link_target_obeys_the_outbound_rules(srv, feeds):
+    """issue 17 §5 applies to a Link's URL as to the feed's: a private address is
+    refused, the failure recorded, the events kept, and the feed's own URL used
+    again next time."""
+    feeds.put("/lk.ics", [vevent("l1", "Linked")])
+    feeds.links["/lk.ics"] = '<http://10.255.0.1/x.ics>; rel="subscribe-enhanced-get"'
+    cal = subscribe(srv, "alice", feeds.url("/lk.ics")).stdout.strip()
+    assert calendar(srv, cal)[SUB]["enhancedUrl"] == "http://10.255.0.1/x.ics"
+    out = subprocess.run([JMAPD, "subscribe", "--user", "alice", "--refresh", cal, "--data",
+                          srv.data, "--config", srv.config], capture_output=True, text=True)
+    assert out.returncode == 1
+    sub = calendar(srv, cal)[SUB]
+    assert "not allowed" in sub["lastError"] and sub["enhancedUrl"] is None
+    assert "l1|None" in events_of(srv, cal)
+    feeds.links.pop("/lk.ics")
+    refresh(srv, "alice", cal)
+    assert calendar(srv, cal)[SUB]["lastError"] is None

@@ -47,6 +47,7 @@ class Feeds:
 
     def __init__(self):
         self.docs = {}
+        self.links = {}  # path -> a Link header to send with it
         self.requests = {}
         self.not_modified = 0
         feeds = self
@@ -96,6 +97,8 @@ class Feeds:
                     return
                 self.send_response(200)
                 self.send_header("Content-Type", "text/calendar")
+                if self.path in feeds.links:
+                    self.send_header("Link", feeds.links[self.path])
                 self.send_header("ETag", etag)
                 self.send_header("Last-Modified", "Mon, 04 Jan 2027 10:00:00 GMT")
                 self.send_header("Content-Length", str(len(body)))
