@@ -16,6 +16,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "dav/dav.h"
 #include "http/internal.h"
 #include "jmap/blob.h"
 
@@ -361,6 +362,7 @@ struct export_answer {
     struct buf body;
     const char *ctype;
     char etag[48], sync[128];
+    char dav[600]; /* the collection in the DAV tree (an /export/ answer only), or "" */
     bool enhanced, cache_private, paged;
     size_t limit_applied; /* §3.3: the limit that truncated the answer, or 0 */
 };
@@ -408,6 +410,11 @@ static int run_export(struct http_server *h, struct MHD_Connection *c, const cha
     const char *tok = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Sync-Token");
     if (rc == STORE_OK && sync)
         rc = sync(sc, account, id, &cur, &low);
+    /* §7.3, §7.4: only to the authenticated user, never on a secret feed URL, whose
+     * holders need not know the account (§9) */
+    if (rc == STORE_OK && a->cache_private &&
+        !dav_collection_path(sc, kind, account, id, a->dav, sizeof a->dav))
+        a->dav[0] = 0;
     if (rc == STORE_OK && sync) {
         snprintf(a->etag, sizeof a->etag, "\"s%" PRId64 "\"", cur);
         snprintf(a->sync, sizeof a->sync, "\"data:,%" PRId64 "\"", cur);
@@ -442,7 +449,7 @@ static enum MHD_Result send_export(struct http_server *h, struct MHD_Connection 
                                    const char *account, const char *id, const char *args,
                                    bool cache_private)
 {
-    struct export_answer a = {0};
+    struct export_answer a = {.cache_private = cache_private};
     int rc = run_export(h, c, kind, fn, account, id, args, &a);
     if (rc != STORE_OK) {
         buf_free(&a.body);
@@ -460,8 +467,12 @@ static enum MHD_Result send_export(struct http_server *h, struct MHD_Connection 
                             cache_private ? "private, no-cache" : "no-cache");
     if (a.etag[0]) {
         /* §2, §7.5: the same URL answers Enhanced GET; §3.4: caches key on these */
-        char *link =
-            xasprintf("<%s%s>; rel=\"subscribe-enhanced-get\"", h->srv->cfg->base_url, rq->url);
+        char *link = a.dav[0]
+                         ? xasprintf("<%s%s>; rel=\"subscribe-enhanced-get\", <%s%s>; "
+                                     "rel=\"subscribe-caldav-auth subscribe-webdav-sync\"",
+                                     h->srv->cfg->base_url, rq->url, h->srv->cfg->base_url, a.dav)
+                         : xasprintf("<%s%s>; rel=\"subscribe-enhanced-get\"",
+                                     h->srv->cfg->base_url, rq->url);
         MHD_add_response_header(r, "Link", link);
         free(link);
         MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Prefer, Sync-Token");

@@ -2,6 +2,7 @@
 (draft-ietf-calext-subscription-upgrade-13): §3.3 paging with Prefer: limit=N on
 both sides, §7 link relations, following a Link to another URL (with the outbound
 safety rules of issue 17 §5), Last-Modified / If-Modified-Since."""
+import re
 import subprocess
 
 import pytest
@@ -193,3 +194,32 @@ def test_section2_link_target_obeys_the_outbound_rules(srv, feeds):
     feeds.links.pop("/lk.ics")
     refresh(srv, "alice", cal)
     assert calendar(srv, cal)[SUB]["lastError"] is None
+
+
+# ---- §7 link relations on our own answers ----
+
+SYNC_COLLECTION = """<?xml version="1.0" encoding="utf-8"?>
+<D:sync-collection xmlns:D="DAV:"><D:sync-token/><D:sync-level>1</D:sync-level>
+<D:prop><D:getetag/></D:prop></D:sync-collection>"""
+
+
+def test_section7_3_7_4_export_links_the_caldav_collection_that_answers_sync(srv, published):
+    """§7.3 subscribe-caldav-auth and §7.4 subscribe-webdav-sync name the calendar's
+    collection in the DAV tree, which answers an RFC 6578 sync-collection REPORT for
+    the same events; the secret feed URL does not reveal it (§9)."""
+    cal, ids, url = published
+    exp = f"{srv.base}/export/calendar/{srv.account()}/{cal}.ics"
+    r = srv.http().get(exp)
+    link = r.headers["Link"]
+    m = re.search(r'<([^>]+)>; rel="subscribe-caldav-auth subscribe-webdav-sync"', link)
+    assert m, link
+    assert 'rel="subscribe-enhanced-get"' in link
+    dav = m.group(1)
+    assert dav.startswith(srv.base + "/dav/calendars/")
+    r = srv.http().request("REPORT", dav, data=SYNC_COLLECTION,
+                           headers={"Content-Type": "application/xml", "Depth": "1"})
+    assert r.status_code == 207, r.text
+    assert r.text.count("<D:response>") + r.text.count("<D:response ") == 2
+    assert "sync-token" in r.text
+    # an anonymous holder of the feed URL is not told where the account's DAV tree is
+    assert "subscribe-caldav" not in requests.head(url).headers["Link"]
