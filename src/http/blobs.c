@@ -10,10 +10,12 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "dav/dav.h"
@@ -357,12 +359,57 @@ static int64_t parse_sync_token(const char *v, char after[64])
     return *p == '"' ? n : -1;
 }
 
+/* ---- Last-Modified of a feed (RFC 9110 §8.8.2, §13.1.3) ----------------------------------
+ * The store keeps states, not times: a feed's Last-Modified is the time this process
+ * first answered for the collection at its current sync state. That is never earlier
+ * than the real change, so If-Modified-Since can only cost a transfer, never hide a
+ * change; a state first seen in the same second as the one before it is marked, and
+ * then If-Modified-Since of that very second is not enough for a 304. The table is
+ * bounded (cleared when full: every time then starts again from now). */
+#define FEED_TIMES_MAX 10000
+static pthread_mutex_t feed_times_mu = PTHREAD_MUTEX_INITIALIZER;
+static json_t *feed_times; /* "kind/account/id" -> [state, time, same second as before] */
+
+static time_t feed_last_modified(const char *kind, const char *account, const char *id,
+                                 int64_t state, bool *ambiguous)
+{
+    char *key = xasprintf("%s/%s/%s", kind, account, id);
+    time_t now = time(NULL), t;
+    pthread_mutex_lock(&feed_times_mu);
+    if (!feed_times || json_object_size(feed_times) >= FEED_TIMES_MAX) {
+        json_decref(feed_times);
+        feed_times = json_object();
+    }
+    json_t *e = json_object_get(feed_times, key);
+    if (e && json_integer_value(json_array_get(e, 0)) == state) {
+        t = (time_t)json_integer_value(json_array_get(e, 1));
+        *ambiguous = json_is_true(json_array_get(e, 2));
+    } else {
+        *ambiguous = e && json_integer_value(json_array_get(e, 1)) == (json_int_t)now;
+        t = now;
+        json_object_set_new(feed_times, key,
+                            json_pack("[I, I, b]", (json_int_t)state, (json_int_t)now, *ambiguous));
+    }
+    pthread_mutex_unlock(&feed_times_mu);
+    free(key);
+    return t;
+}
+
+/* An HTTP-date (RFC 9110 §5.6.7, IMF-fixdate only), or -1. */
+static time_t parse_http_date(const char *v)
+{
+    struct tm tm = {0};
+    const char *end = v ? strptime(v, "%a, %d %b %Y %H:%M:%S GMT", &tm) : NULL;
+    return end && !*end ? timegm(&tm) : -1;
+}
+
 struct export_answer {
     int status;
     struct buf body;
     const char *ctype;
     char etag[48], sync[128];
     char dav[600]; /* the collection in the DAV tree (an /export/ answer only), or "" */
+    char last_modified[40]; /* the feed's Last-Modified, or "" */
     bool enhanced, cache_private, paged;
     size_t limit_applied; /* §3.3: the limit that truncated the answer, or 0 */
 };
@@ -427,6 +474,17 @@ static int run_export(struct http_server *h, struct MHD_Connection *c, const cha
         } else if (inm && strstr(inm, a->etag)) {
             a->status = 304;
         }
+        bool ambiguous = false;
+        time_t lm = feed_last_modified(kind, account, id, cur, &ambiguous);
+        struct tm tm;
+        strftime(a->last_modified, sizeof a->last_modified, "%a, %d %b %Y %H:%M:%S GMT",
+                 gmtime_r(&lm, &tm));
+        /* §13.1.3: If-Modified-Since only without If-None-Match, on a plain GET */
+        time_t ims = parse_http_date(
+            MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_MODIFIED_SINCE));
+        if (!a->status && !inm && !(a->enhanced && tok) && ims >= 0 && ims <= time(NULL) &&
+            (ims > lm || (ims == lm && !ambiguous)))
+            a->status = 304;
         size_t limit = a->enhanced && page ? prefer_limit(c) : 0;
         if (!a->status && (limit || after[0]))
             rc = run_page(sc, page, account, id, cur, since, a->enhanced && tok, after,
@@ -477,8 +535,11 @@ static enum MHD_Result send_export(struct http_server *h, struct MHD_Connection 
         free(link);
         MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Prefer, Sync-Token");
         if (a.status != 409) {
-            if (!a.paged) /* a page is not the representation the ETag names */
+            if (!a.paged) { /* a page is not the representation the validators name */
                 MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, a.etag);
+                if (a.last_modified[0])
+                    MHD_add_response_header(r, MHD_HTTP_HEADER_LAST_MODIFIED, a.last_modified);
+            }
             MHD_add_response_header(r, "Sync-Token", a.sync); /* §3.1: MAY without Prefer */
         }
         if (a.enhanced && a.limit_applied) { /* §3.3: the limit that truncated it */

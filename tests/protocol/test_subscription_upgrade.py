@@ -223,3 +223,34 @@ def test_section7_3_7_4_export_links_the_caldav_collection_that_answers_sync(srv
     assert "sync-token" in r.text
     # an anonymous holder of the feed URL is not told where the account's DAV tree is
     assert "subscribe-caldav" not in requests.head(url).headers["Link"]
+
+
+# ---- §3.4 caching: Last-Modified / If-Modified-Since on our feeds (RFC 9110) ----
+
+def test_section3_4_last_modified_and_if_modified_since(srv, published):
+    cal, ids, url = published
+    r = requests.get(url)
+    lm = r.headers["Last-Modified"]
+    assert lm.endswith(" GMT")
+    assert requests.head(url).headers["Last-Modified"] == lm
+    # RFC 9110 §13.1.3: unchanged since -> 304; a change (even within the same
+    # second) -> 200 with the change
+    assert requests.get(url, headers={"If-Modified-Since": lm}).status_code == 304
+    new_event(srv, cal, "lm@x", "LM")
+    r2 = requests.get(url, headers={"If-Modified-Since": lm})
+    assert r2.status_code == 200 and "UID:lm@x" in r2.text
+    lm2 = r2.headers["Last-Modified"]
+    # a state first seen in the second of the one before cannot be told apart by
+    # an HTTP-date: then only a later date gives a 304
+    same_second = 200 if lm2 == lm else 304
+    assert requests.get(url, headers={"If-Modified-Since": lm2}).status_code == same_second
+    # If-None-Match wins over If-Modified-Since; a bad or future date is ignored
+    r3 = requests.get(url, headers={"If-Modified-Since": lm2, "If-None-Match": '"other"'})
+    assert r3.status_code == 200
+    for bad in ("yesterday", "Fri, 31 Dec 2100 23:59:59 GMT"):
+        assert requests.get(url, headers={"If-Modified-Since": bad}).status_code == 200
+    # the authenticated export too
+    exp = f"{srv.base}/export/calendar/{srv.account()}/{cal}.ics"
+    r4 = srv.http().get(exp)
+    assert r4.headers["Last-Modified"] == lm2
+    assert srv.http().get(exp, headers={"If-Modified-Since": lm2}).status_code == same_second
