@@ -52,6 +52,10 @@ void subscription_note_destroyed(struct jset *s, json_t *old);
 void subscription_refresher_destroyed(struct store_conn *c, const char *account, json_t *old);
 int subscription_feed_sync(struct store_conn *c, const char *account, const char *id,
                            int64_t *current, int64_t *lowest);
+/* Forgets the tombstones older than ttl seconds in one account and raises the
+ * lowest state a delta can start from past their destroys (a token from before
+ * gets 409, §3.1). Inside a write transaction; 0 or -1. */
+int subscription_tombstones_prune(struct store_conn *c, const char *account, int64_t ttl);
 int subscription_feed_page(struct store_conn *c, const char *account, const char *cal,
                            int64_t since, const char *after, size_t limit, jmap_write_fn write,
                            void *ud, char next[64], int64_t *stop);

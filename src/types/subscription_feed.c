@@ -19,28 +19,36 @@
 /* Tombstones are not a JMAP type: never registered, only written and read here. */
 static const struct jtype tombstone_type = {.name = "CalendarEventTombstone"};
 
-void subscription_note_destroyed(struct jset *s, json_t *old)
-{
-    const char *id = json_string_value(json_object_get(old, "id"));
-    const char *uid = json_string_value(json_object_get(old, "uid"));
-    if (!s || !id || !uid)
-        return;
-    json_t *t =
-        json_pack("{s:s, s:O}", "uid", uid, "calendarIds", json_object_get(old, "calendarIds"));
-    jmap_object_write(jset_conn(s), NULL, &tombstone_type, jset_account(s), id, t, true);
-    json_decref(t);
-}
+/* Per account: {"lowest"}: the oldest state a delta can start from now that
+ * tombstones before it are pruned (subscription_tombstones_prune). */
+static const struct jtype horizon_type = {.name = "CalendarEventTombstoneHorizon"};
+#define HORIZON_ID "_"
 
-void subscription_refresher_destroyed(struct store_conn *c, const char *account, json_t *old)
+/* A tombstone: the event's uid and calendars, when (at) and after which state it
+ * was destroyed (the destroy's own state is later; the pruning finds it). */
+static void tombstone_write(struct store_conn *c, const char *account, json_t *old)
 {
     const char *id = json_string_value(json_object_get(old, "id"));
     const char *uid = json_string_value(json_object_get(old, "uid"));
     if (!id || !uid)
         return;
     json_t *t =
-        json_pack("{s:s, s:O}", "uid", uid, "calendarIds", json_object_get(old, "calendarIds"));
+        json_pack("{s:s, s:O, s:I, s:I}", "uid", uid, "calendarIds",
+                  json_object_get(old, "calendarIds"), "at", (json_int_t)util_now(), "state",
+                  (json_int_t)store_state_get(c, account, calendar_event_type.name));
     jmap_object_write(c, NULL, &tombstone_type, account, id, t, true);
     json_decref(t);
+}
+
+void subscription_note_destroyed(struct jset *s, json_t *old)
+{
+    if (s)
+        tombstone_write(jset_conn(s), jset_account(s), old);
+}
+
+void subscription_refresher_destroyed(struct store_conn *c, const char *account, json_t *old)
+{
+    tombstone_write(c, account, old);
 }
 
 int subscription_feed_sync(struct store_conn *c, const char *account, const char *id,
@@ -50,7 +58,69 @@ int subscription_feed_sync(struct store_conn *c, const char *account, const char
         return STORE_NOTFOUND;
     *current = store_state_get(c, account, calendar_event_type.name);
     *lowest = store_state_lowest(c, account, calendar_event_type.name);
+    json_t *h = store_object_get(c, account, horizon_type.name, HORIZON_ID);
+    int64_t pruned = json_integer_value(json_object_get(h, "lowest"));
+    json_decref(h);
+    if (pruned > *lowest) /* §3.1: a token from before it gets 409 and starts over */
+        *lowest = pruned;
     return STORE_OK;
+}
+
+/* ---- pruning: deletions are remembered for a bounded time --------------------------------- */
+
+struct prune {
+    int64_t before, from; /* prune what was destroyed before this time; after this state */
+    json_t *ids;          /* tombstone id -> true */
+    int64_t horizon;      /* the latest destroy state among them */
+};
+
+static int prune_pick(const char *id, json_t *obj, void *ud)
+{
+    struct prune *p = ud;
+    if (json_integer_value(json_object_get(obj, "at")) >= p->before)
+        return 0;
+    int64_t st = json_integer_value(json_object_get(obj, "state"));
+    if (!json_object_size(p->ids) || st < p->from)
+        p->from = st;
+    json_object_set_new(p->ids, id, json_true());
+    return 0;
+}
+
+static int prune_state(const char *id, int64_t created, int64_t updated, bool destroyed, void *ud)
+{
+    struct prune *p = ud;
+    (void)created;
+    if (destroyed && json_object_get(p->ids, id) && updated > p->horizon)
+        p->horizon = updated;
+    return 0;
+}
+
+int subscription_tombstones_prune(struct store_conn *c, const char *account, int64_t ttl)
+{
+    struct prune p = {util_now() - ttl, 0, json_object(), 0};
+    store_object_foreach(c, account, tombstone_type.name, prune_pick, &p);
+    int rc = 0;
+    if (json_object_size(p.ids)) {
+        /* the destroys' own states, from the change log (a tombstone knows the state
+         * before its destroy only) */
+        store_changes(c, account, calendar_event_type.name, p.from, 0, prune_state, &p);
+        const char *id;
+        json_t *v;
+        json_object_foreach(p.ids, id, v)
+        {
+            if (jmap_object_write(c, NULL, &tombstone_type, account, id, NULL, false))
+                rc = -1;
+        }
+        json_t *h = store_object_get(c, account, horizon_type.name, HORIZON_ID);
+        json_t *now = json_pack("{s:I}", "lowest", (json_int_t)p.horizon);
+        if (p.horizon > json_integer_value(json_object_get(h, "lowest")) &&
+            jmap_object_write(c, NULL, &horizon_type, account, HORIZON_ID, now, !h))
+            rc = -1;
+        json_decref(now);
+        json_decref(h);
+    }
+    json_decref(p.ids);
+    return rc;
 }
 
 /* An iCalendar TEXT value (RFC 5545 §3.3.11) of the line "NAME:value", folded at 75

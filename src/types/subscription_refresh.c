@@ -666,6 +666,7 @@ struct subscription_refresher {
     pthread_cond_t cv;
     bool stop;
     json_t *due; /* "account/calendar" -> [next refresh time, failures in a row] */
+    int64_t next_prune; /* when the feeds' tombstones are pruned next */
 };
 
 struct scan {
@@ -748,6 +749,43 @@ static void refresh_due(struct subscription_refresher *r, struct store_conn *c)
     json_decref(sc.todo);
 }
 
+static int collect_account(const char *name, void *ud)
+{
+    struct scan *sc = ud;
+    struct store_user u = {0};
+    if (store_user_get(sc->c, name, &u) == STORE_OK)
+        json_array_append_new(sc->todo, json_string(u.account_id));
+    store_user_clear(&u);
+    return 0;
+}
+
+/* Published feeds remember deletions for feed_tombstone_ttl (subscription_feed.c):
+ * every account's older tombstones go, at most once an hour (or ttl), each account
+ * in its own short write transaction. */
+static void prune_due(struct subscription_refresher *r, struct store_conn *c)
+{
+    int64_t ttl = r->cfg->feed_tombstone_ttl;
+    if (util_now() < r->next_prune)
+        return;
+    r->next_prune = util_now() + (ttl < 3600 ? ttl : 3600);
+    struct scan sc = {r, c, json_array()};
+    if (store_begin(c, false) == STORE_OK) {
+        store_user_list(c, collect_account, &sc);
+        store_rollback(c);
+    }
+    size_t i;
+    json_t *acct;
+    json_array_foreach(sc.todo, i, acct)
+    {
+        if (store_begin(c, true) != STORE_OK)
+            break;
+        if (subscription_tombstones_prune(c, json_string_value(acct), ttl) == 0)
+            store_commit(c);
+        store_rollback(c);
+    }
+    json_decref(sc.todo);
+}
+
 static void *refresher_main(void *arg)
 {
     struct subscription_refresher *r = arg;
@@ -756,6 +794,7 @@ static void *refresher_main(void *arg)
     while (!r->stop) {
         pthread_mutex_unlock(&r->mu);
         refresh_due(r, c);
+        prune_due(r, c);
         pthread_mutex_lock(&r->mu);
         if (r->stop)
             break;

@@ -254,3 +254,40 @@ def test_section3_4_last_modified_and_if_modified_since(srv, published):
     r4 = srv.http().get(exp)
     assert r4.headers["Last-Modified"] == lm2
     assert srv.http().get(exp, headers={"If-Modified-Since": lm2}).status_code == same_second
+
+
+# ---- deletions are remembered for a bounded time (§3.1, §3.2) ----
+
+def test_section3_2_tombstones_pruned_after_the_bound_then_old_tokens_are_409(feeds):
+    """A deletion is reported as STATUS:DELETED to tokens from before it while it is
+    remembered (feed_tombstone_ttl); once pruned, such a token gets 409 (§3.1: the
+    client starts over), while a token from after the deletion stays valid."""
+    import time
+    from conftest import run_cli
+    s = Server(config=FEED_CONFIG + "feed_tombstone_ttl = 2\n")
+    try:
+        acc = s.account()
+        _, r = s.call("Calendar/set", {"accountId": acc, "create": {"p": {"name": "P"}}},
+                      using=USING)
+        cal = r["created"]["p"]["id"]
+        ids = {u: new_event(s, cal, u, u) for u in ("t1@x", "t2@x")}
+        out = run_cli(s.data, "feed", "create", "--user", "alice", "--calendar", cal)
+        url = s.base + out.stdout.strip()[out.stdout.strip().index("/feed/"):]
+        old = requests.get(url, headers={"Prefer": ENH}).headers["Sync-Token"]
+        s.call("CalendarEvent/set", {"accountId": acc, "destroy": [ids["t1@x"]]}, using=USING)
+        r = requests.get(url, headers={"Prefer": ENH, "Sync-Token": old})
+        assert r.status_code == 200 and deleted(r.text) == {"t1@x"}
+        after = r.headers["Sync-Token"]
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            r = requests.get(url, headers={"Prefer": ENH, "Sync-Token": old})
+            if r.status_code == 409:
+                break
+            time.sleep(0.5)
+        assert r.status_code == 409, s.read_log()[-2000:]
+        assert requests.get(url, headers={"Prefer": ENH, "Sync-Token": after}).status_code == 304
+        new_event(s, cal, "t3@x", "t3")
+        r = requests.get(url, headers={"Prefer": ENH, "Sync-Token": after})
+        assert r.status_code == 200 and uids(r.text) == ["t3@x"]
+    finally:
+        s.close()
