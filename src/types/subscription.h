@@ -72,6 +72,31 @@ int birthdays_calendar_index(struct store_conn *c, const char *account, const ch
 bool birthdays_calendar_exists(struct store_conn *c, const char *account);
 int birthdays_card_index(struct store_conn *c, const char *account, const char *id, json_t *obj);
 
+/* A plain feed cut into entities by UID without converting them, each with a digest
+ * (subscription_digest.c), so a refresh converts only what changed. NULL from
+ * feed_cut_new for a feed the cut does not handle (a component without UID, one of
+ * another kind, one left open): then the whole feed is converted. */
+#define DIGEST_HEX 32
+struct feed_comp;
+struct feed_entity;
+struct feed_cut {
+    char *head;                /* the header lines and VTIMEZONEs, as the text has them */
+    char salt[DIGEST_HEX + 1]; /* digest of what in head changes how entities convert */
+    struct feed_comp *comps;   /* the components, sorted by UID */
+    size_t ncomps;
+    struct feed_entity *ents; /* the entities (components of one UID), sorted by UID */
+    size_t nents;
+};
+struct feed_cut *feed_cut_new(const char *ics, size_t len);
+void feed_cut_free(struct feed_cut *fc);
+/* The entities' digests as one text to keep ("DIGEST UID\n" lines, sorted by UID). */
+char *feed_cut_digests(const struct feed_cut *fc);
+/* The UIDs whose entity differs from the text feed_cut_digests gave last time: new,
+ * changed and gone ones (a new array), or NULL if stored is not such a text. */
+json_t *feed_cut_changed(const struct feed_cut *fc, const char *stored);
+/* A VCALENDAR of the head and the entities of the uids (an array) of text ics. */
+char *feed_cut_calendar(const struct feed_cut *fc, const char *ics, json_t *uids);
+
 /* The server's refresher thread (serve.c). */
 struct subscription_refresher;
 struct subscription_refresher *subscription_refresher_start(struct store *st,

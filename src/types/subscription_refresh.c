@@ -333,6 +333,7 @@ struct fetched {
     bool delta;    /* an Enhanced GET delta (§3.1), not the whole feed */
     bool via_link; /* fetched from the subscription's enhancedUrl */
     char *link;    /* §2, §7.5: another URL the feed offers Enhanced GET at */
+    struct feed_cut *cut; /* a whole plain feed, cut but not converted (group NULL) */
 };
 
 /* §3.3: the pages after a truncated answer, fetched at once with the token each one
@@ -404,7 +405,10 @@ static void fetch_feed(const struct config *cfg, json_t *sub, const char *url, s
     }
     f->delta = ok == 0 && o.sync_token && f->res.enhanced;
     f->err = f->res.error ? xstrdup(f->res.error) : NULL;
-    if (ok == 0 && f->res.status == 200) {
+    if (ok == 0 && f->res.status == 200 && !f->delta && !f->res.truncated &&
+        (f->cut = feed_cut_new(f->res.body, f->res.len))) {
+        /* converted when applied: only the entities that changed, if it can */
+    } else if (ok == 0 && f->res.status == 200) {
         f->group = parse_feed(f->res.body, f->res.len, &f->err);
         if (f->group && f->res.truncated && (f->err = fetch_rest(target, o, &f->res, f->group))) {
             json_decref(f->group);
@@ -419,6 +423,140 @@ static void fetch_feed(const struct config *cfg, json_t *sub, const char *url, s
         else
             free(t);
     }
+}
+
+/* ---- applying only what changed in a plain feed (subscription_digest.c) ------------------ */
+
+/* Per subscribed calendar: {"salt", "blob"}: the feed as last applied, its digests
+ * text (feed_cut_digests) kept as a blob (raw bytes: read and written without JSON
+ * escaping, which cost more than the rest of a refresh), referenced by this object
+ * so the blob collector keeps it. Not a JMAP type: written and read here only. */
+static void digests_blob_ids(json_t *obj, json_t *ids)
+{
+    json_t *b = json_object_get(obj, "blob");
+    if (json_is_string(b) && json_string_length(b))
+        json_array_append(ids, b);
+}
+static const struct jtype digests_type = {.name = "SubscriptionDigests",
+                                          .blob_ids = digests_blob_ids};
+
+/* Stores what the calendar now holds of the feed (fc NULL: nothing known, the next
+ * plain refresh converts the whole feed). */
+static int digests_save(struct store_conn *c, const char *account, const char *cal,
+                        const struct feed_cut *fc)
+{
+    char id[66] = "";
+    int rc = 0;
+    if (fc) {
+        char *text = feed_cut_digests(fc);
+        id[0] = 'G'; /* content-addressed, as every blob (jmap/blob.c) */
+        util_sha256_hex(text, strlen(text), id + 1);
+        rc = store_blob_put(c, account, id, text, strlen(text), "text/plain");
+        free(text);
+    }
+    json_t *now = json_pack("{s:s, s:s}", "salt", fc ? fc->salt : "", "blob", id);
+    json_t *old = store_object_get(c, account, digests_type.name, cal);
+    /* an id destroyed is never created again: it is kept and emptied instead */
+    if (!rc && (old || fc) && !json_equal(old, now))
+        rc = jmap_object_write(c, NULL, &digests_type, account, cal, now, !old);
+    json_decref(old);
+    json_decref(now);
+    return rc;
+}
+
+/* The digests text stored for the calendar with this salt, or NULL. */
+static char *digests_load(struct store_conn *c, const char *account, const char *cal,
+                          const char *salt)
+{
+    json_t *d = store_object_get(c, account, digests_type.name, cal);
+    const char *blob = json_string_value(json_object_get(d, "blob"));
+    unsigned char *data = NULL;
+    size_t len = 0;
+    char *text = NULL;
+    if (blob && *blob && strcmp(json_string_value(json_object_get(d, "salt")) ?: "", salt) == 0 &&
+        store_blob_get(c, account, blob, &data, &len) == STORE_OK)
+        text = xstrndup((const char *)data, len);
+    free(data);
+    json_decref(d);
+    return text;
+}
+
+/* The entities named (changed: converted again into group; gone: no longer in the
+ * feed) replace the calendar's events of their uids: each converted event is applied
+ * (its id kept), the events of those uids it did not produce are destroyed. */
+static int apply_entities(struct store_conn *c, const char *account, const char *cal, json_t *group,
+                          json_t *uids, struct diff_count *n)
+{
+    struct uid_collect u = {c, account, cal, json_object()};
+    size_t i;
+    json_t *v;
+    json_array_foreach(uids, i, v)
+    {
+        store_index_find_uid(c, account, calendar_event_type.name, json_string_value(v),
+                             uid_collect_cb, &u);
+    }
+    json_array_foreach(json_object_get(group, "entries"), i, v)
+    {
+        const char *type = json_string_value(json_object_get(v, "@type"));
+        if (type && strcmp(type, "Event") == 0)
+            apply_one(c, account, cal, v, u.by_key, n);
+    }
+    int rc = 0;
+    const char *key;
+    json_t *gone;
+    json_object_foreach(u.by_key, key, gone)
+    {
+        subscription_refresher_destroyed(c, account, gone);
+        if (jmap_object_write(c, NULL, &calendar_event_type, account,
+                              json_string_value(json_object_get(gone, "id")), NULL, false))
+            rc = -1;
+        else
+            n->destroyed++;
+    }
+    json_decref(u.by_key);
+    return rc;
+}
+
+/* Applies a cut plain feed against the digests of the last refresh: converts and
+ * writes only the entities whose digest differs, destroys those gone, and keeps the
+ * digests. 1 if there are none to compare with (or the salt changed): the caller
+ * applies the whole feed. *group gets what was converted (the header at least). */
+static int apply_cut(struct store_conn *c, const char *account, const char *cal, struct fetched *f,
+                     json_t **group, struct diff_count *n, char **err)
+{
+    char *stored = digests_load(c, account, cal, f->cut->salt);
+    json_t *uids = stored && *stored ? feed_cut_changed(f->cut, stored) : NULL;
+    free(stored);
+    if (!uids)
+        return 1;
+    char *text = feed_cut_calendar(f->cut, f->res.body, uids);
+    *group = parse_feed(text, strlen(text), err);
+    free(text);
+    int rc = -1;
+    if (*group && apply_entities(c, account, cal, *group, uids, n) == 0)
+        rc = json_array_size(uids) ? digests_save(c, account, cal, f->cut) : 0;
+    json_decref(uids);
+    return rc;
+}
+
+/* Applies the answer in the open write transaction: a delta, a cut plain feed (only
+ * what changed), or the whole feed; keeps the digests for the next plain refresh. */
+static int apply_answer(struct store_conn *c, const char *account, const char *cal,
+                        struct fetched *f, json_t **group, struct diff_count *n, char **err)
+{
+    if (f->delta) {
+        int rc = apply_delta(c, account, cal, *group, n);
+        return rc ? rc : digests_save(c, account, cal, NULL);
+    }
+    if (f->cut) {
+        int rc = apply_cut(c, account, cal, f, group, n, err);
+        if (rc != 1)
+            return rc;
+        if (!(*group = parse_feed(f->res.body, f->res.len, err)))
+            return -1;
+    }
+    int rc = apply_feed(c, account, cal, *group, n);
+    return rc ? rc : digests_save(c, account, cal, f->cut);
 }
 
 /* ---- one refresh ------------------------------------------------------------------------- */
@@ -578,12 +716,12 @@ int subscription_refresh(struct store_conn *c, const struct config *cfg, struct 
     struct fetch_result res = f.res;
     json_t *group = f.group;
     char *err = f.err;
-    bool delta = f.delta;
-    int64_t t1 = util_now_us(); /* fetched, every page parsed */
-    int64_t t2 = util_now_us();
+    int64_t t1 = util_now_us(); /* fetched (a delta or pages: parsed) */
+    int64_t t2 = t1;
     int64_t feed_secs =
-        group ? feed_interval(res.body)
-              : duration_secs(json_string_value(json_object_get(sub, "feedRefreshInterval")));
+        group || f.cut
+            ? feed_interval(res.body)
+            : duration_secs(json_string_value(json_object_get(sub, "feedRefreshInterval")));
     int64_t user_secs = duration_secs(json_string_value(json_object_get(sub, "refreshInterval")));
     int64_t every = user_secs > 0 ? user_secs : feed_secs > 0 ? feed_secs : DEFAULT_INTERVAL;
     *interval = every > cfg->subscription_min_interval ? every : cfg->subscription_min_interval;
@@ -596,12 +734,16 @@ int subscription_refresh(struct store_conn *c, const struct config *cfg, struct 
         json_t *now = json_copy(json_object_get(cal, SUBSCRIPTION_PROP));
         char stamp[21];
         util_utc_format(util_now(), stamp);
+        rc = err ? -1 : apply_answer(c, account, cal_id, &f, &group, &n, &err);
         set_str(now, "lastError", err);
         if (!err) {
             set_str(now, "lastRefresh", stamp);
             set_str(now, "etag", res.etag);
             set_str(now, "lastModified", res.last_modified);
             set_str(now, "syncToken", res.enhanced ? res.sync_token : NULL);
+            char *every_s = feed_secs > 0 ? xasprintf("PT%lldS", (long long)feed_secs) : NULL;
+            set_str(now, "feedRefreshInterval", every_s);
+            free(every_s);
             if (f.link) { /* §2: from now on the other URL, from scratch */
                 set_str(now, "enhancedUrl", f.link);
                 set_str(now, "etag", NULL);
@@ -610,19 +752,12 @@ int subscription_refresh(struct store_conn *c, const struct config *cfg, struct 
             }
         } else if (f.via_link) { /* the Link's URL failed: the feed's own URL next time */
             set_str(now, "enhancedUrl", NULL);
-            char *every_s = feed_secs > 0 ? xasprintf("PT%lldS", (long long)feed_secs) : NULL;
-            set_str(now, "feedRefreshInterval", every_s);
-            free(every_s);
         }
-        rc = err ? -1 : 0;
         json_t *was = json_copy(cal); /* shallow: adopt_meta replaces top-level members */
         if (!err)
             adopt_meta(cal, now, group, url);
         bool meta_changed = !json_equal(was, cal);
         json_decref(was);
-        if (!err && (delta ? apply_delta(c, account, cal_id, group, &n)
-                           : apply_feed(c, account, cal_id, group, &n)))
-            rc = -1;
         int64_t t3 = util_now_us();
         if (save_state(c, account, cal_id, cal, now, meta_changed) || !(after = calendar_states(c, account)) ||
             store_commit(c) != STORE_OK) {
@@ -650,6 +785,7 @@ int subscription_refresh(struct store_conn *c, const struct config *cfg, struct 
     fetch_result_clear(&res);
     free(err);
     free(f.link);
+    feed_cut_free(f.cut);
     free(url);
     json_decref(sub);
     return rc;

@@ -528,7 +528,9 @@ class EnhancedFeed(Feeds):
         handler.do_GET = do_GET
 
 
-def test_section3_1_refused_token_falls_back_to_a_full_get(srv):
+def test_section3_1_refused_token_falls_back_to_a_full_get():
+    # the server's refresher looks once at start only: each refresh here is the CLI's
+    srv = Server(config=FEED_CONFIG.replace("subscription_scan = 1", "subscription_scan = 3600"))
     f = EnhancedFeed()
     try:
         f.versions.append({"q1": "One", "q2": "Two", "q3": "Three"})
@@ -549,6 +551,7 @@ def test_section3_1_refused_token_falls_back_to_a_full_get(srv):
         assert set(events_of(srv, cal)) == {"q1|None"}
     finally:
         f.close()
+        srv.close()
 
 
 # ---- issue 17 §1/§2: a refresh is a change like any other ----
@@ -615,3 +618,72 @@ def test_rfc7986_name_description_color_adopted_until_the_user_changes_them(srv,
                  calendar(srv, cal))
     assert c and c["name"] == "Mine" and c["color"] == "blue"
     assert c[SUB]["feedName"] == "School holidays 2027"  # what was adopted last
+
+
+def test_plain_feed_refresh_converts_and_writes_only_changed_entities(feeds):
+    """A refresh of a plain feed converts only the entities (a UID with its
+    overrides, subscription-upgrade §3.1) whose text changed since the last one:
+    a new DTSTAMP alone is no change; an override's change updates its event; a
+    removed UID is destroyed, a new one created; the rest keep ids and states. A
+    changed VTIMEZONE converts everything again (same result for unchanged events)."""
+    s = Server(config=FEED_CONFIG.replace("subscription_scan = 1", "subscription_scan = 3600"))
+    try:
+        tz = ["BEGIN:VTIMEZONE", "TZID:Test/Zone", "BEGIN:STANDARD", "DTSTART:19700101T000000",
+              "TZOFFSETFROM:+0100", "TZOFFSETTO:+0100", "END:STANDARD", "END:VTIMEZONE"]
+        master = ["BEGIN:VEVENT", "UID:r1", "DTSTAMP:20270101T000000Z",
+                  "DTSTART;TZID=Test/Zone:20270105T100000", "DURATION:PT1H", "RRULE:FREQ=DAILY",
+                  "SUMMARY:Daily", "END:VEVENT"]
+
+        def override(title, stamp="20270101T000000Z"):
+            return "\r\n".join(["BEGIN:VEVENT", "UID:r1", f"DTSTAMP:{stamp}",
+                                "RECURRENCE-ID;TZID=Test/Zone:20270106T100000",
+                                "DTSTART;TZID=Test/Zone:20270106T120000", "DURATION:PT1H",
+                                f"SUMMARY:{title}", "END:VEVENT"])
+
+        def put(events, zone=tz):
+            feeds.put("/cut.ics", ["\r\n".join(zone), "\r\n".join(master)] + events)
+
+        others = [vevent(f"o{i}", f"Other {i}") for i in range(5)]
+        put([override("Moved")] + others)
+        cal = subscribe(s, "alice", feeds.url("/cut.ics")).stdout.strip()
+        acc = s.account()
+        first = events_of(s, cal)
+        assert set(first) == {"r1|None"} | {f"o{i}|None" for i in range(5)}
+
+        def refresh():
+            out = subprocess.run([JMAPD, "subscribe", "--user", "alice", "--refresh", cal,
+                                  "--data", s.data, "--config", s.config], capture_output=True,
+                                 text=True)
+            assert out.returncode == 0, out.stderr
+
+        def changes(since):
+            return s.call("CalendarEvent/changes", {"accountId": acc, "sinceState": since},
+                          using=USING)[1]
+
+        state = s.call("CalendarEvent/get", {"accountId": acc, "ids": []}, using=USING)[1]["state"]
+        # only DTSTAMPs differ: nothing is written
+        put([override("Moved", stamp="20270301T000000Z")] +
+            [o.replace("DTSTAMP:", "DTSTAMP:2") for o in others])
+        refresh()
+        assert changes(state)["updated"] == [] and changes(state)["created"] == []
+        # the override changes, o0 goes, n1 comes
+        put([override("Moved later")] + others[1:] + [vevent("n1", "New")])
+        refresh()
+        ch = changes(state)
+        now = events_of(s, cal)
+        assert ch["updated"] == [first["r1|None"]["id"]]
+        assert ch["destroyed"] == [first["o0|None"]["id"]]
+        assert ch["created"] == [now["n1|None"]["id"]]
+        over = now["r1|None"]["recurrenceOverrides"]
+        assert [v.get("title") for v in over.values()] == ["Moved later"]
+        # a changed VTIMEZONE: everything converted again, unchanged events keep ids
+        state2 = s.call("CalendarEvent/get", {"accountId": acc, "ids": []},
+                        using=USING)[1]["state"]
+        put([override("Moved later")] + others[1:] + [vevent("n1", "New")],
+            zone=[ln.replace("+0100", "+0200") for ln in tz])
+        refresh()
+        after = events_of(s, cal)
+        assert {k: v["id"] for k, v in after.items()} == {k: v["id"] for k, v in now.items()}
+        assert changes(state2)["updated"] == [first["r1|None"]["id"]]  # its zone's offsets
+    finally:
+        s.close()
