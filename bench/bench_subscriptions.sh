@@ -9,5 +9,5 @@ BIN=${BIN:-build/jmapd}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 echo bench-pw | $BIN user add bench --password-stdin --data "$tmp/data" >/dev/null
-printf 'log_level = warn\nfetch_allow = 127.0.0.0/8\n' > "$tmp/conf"
+printf 'log_level = debug\nfetch_allow = 127.0.0.0/8\n' > "$tmp/conf"
 /usr/bin/python3 bench/subscriptions/bench.py "$BIN" "$tmp/data" "$tmp/conf" "${FEED_EVENTS:-10000}"

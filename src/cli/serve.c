@@ -110,7 +110,7 @@ int cli_serve(int argc, char **argv)
     }
     log_info("jmapd serving %s (data in %s)", cfg.base_url, cfg.data_dir);
     /* issue 17 §1: subscribed calendars follow their feeds */
-    struct subscription_refresher *refresher = subscription_refresher_start(st, &cfg);
+    struct subscription_refresher *refresher = subscription_refresher_start(st, &cfg, srv.hub);
     struct store_conn *c = store_conn(st);
     int64_t next_gc = util_now() + GC_INTERVAL;
     for (;;) {

@@ -6,7 +6,9 @@
  * fetch that fails leaves the subscription in place with lastError set, says why
  * on stderr and exits 1. `jmapd subscribe --user NAME --refresh ID` refreshes an
  * existing subscription now (conditionally, as the server would) and prints how long
- * it took.
+ * it took. `jmapd subscribe --user NAME --birthdays [--name TEXT]` creates the user's
+ * birthdays calendar (issue 17 §4, birthdays.c), filled from their contacts, and
+ * prints its id.
  */
 #include <stdio.h>
 #include <string.h>
@@ -17,17 +19,47 @@
 #include "types/types.h"
 #include "util/util.h"
 
+/* The user's birthdays calendar, created and filled in one transaction; its id on
+ * stdout. 0, or 1 if the account has one already. */
+static int birthdays_create(struct store_conn *c, const char *account, const char *name)
+{
+    json_t *cal = json_pack("{s:s, s:b, s:n}", "name", name ? name : "Birthdays", BIRTHDAYS_PROP, 1,
+                            "defaultAlertsWithoutTime");
+    json_t *invalid = json_array();
+    char id[16] = "";
+    int rc = 1;
+    birthdays_calendar_validate(NULL, cal, NULL, invalid);
+    if (store_begin(c, true) != STORE_OK) {
+        fprintf(stderr, "jmapd: the database is busy\n");
+    } else if (birthdays_calendar_exists(c, account)) {
+        fprintf(stderr, "jmapd: the user has a birthdays calendar already\n");
+    } else if (types_create_direct(c, &calendar_type, account, cal, id) != STORE_OK ||
+               store_commit(c) != STORE_OK) {
+        fprintf(stderr, "jmapd: cannot create the calendar\n");
+    } else {
+        printf("%s\n", id);
+        rc = 0;
+    }
+    store_rollback(c);
+    json_decref(invalid);
+    json_decref(cal);
+    return rc;
+}
+
 int cli_subscribe(int argc, char **argv)
 {
     struct config cfg;
     if (cli_options(&cfg, &argc, argv))
         return 2;
     const char *user = NULL, *url = NULL, *name = NULL, *refresh = NULL;
+    bool birthdays = false;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--user") == 0 && i + 1 < argc)
             user = argv[++i];
         else if (strcmp(argv[i], "--name") == 0 && i + 1 < argc)
             name = argv[++i];
+        else if (strcmp(argv[i], "--birthdays") == 0)
+            birthdays = true;
         else if (strcmp(argv[i], "--refresh") == 0 && i + 1 < argc)
             refresh = argv[++i];
         else if (!url && argv[i][0] != '-')
@@ -37,9 +69,9 @@ int cli_subscribe(int argc, char **argv)
             return 2;
         }
     }
-    if (!user || !url == !refresh) {
+    if (!user || (!url + !refresh + !birthdays) != 2) {
         fprintf(stderr, "usage: jmapd subscribe --user NAME URL [--name TEXT] | --user NAME "
-                        "--refresh CALENDAR-ID\n");
+                        "--refresh CALENDAR-ID | --user NAME --birthdays [--name TEXT]\n");
         return 2;
     }
     struct store *st = cli_store(&cfg);
@@ -53,12 +85,16 @@ int cli_subscribe(int argc, char **argv)
         fprintf(stderr, "jmapd: no such user '%s'\n", user);
         goto done;
     }
+    if (birthdays) {
+        rc = birthdays_create(c, u.account_id, name);
+        goto done;
+    }
     if (refresh) {
         int level = log_level_parse(cfg.log_level); /* the phases' times at debug */
         if (level >= 0)
             log_set_level((enum log_level)level);
         int64_t every, t0 = util_now_us();
-        rc = subscription_refresh(c, &cfg, u.account_id, refresh, &every) == 0 ? 0 : 1;
+        rc = subscription_refresh(c, &cfg, NULL, u.account_id, refresh, &every) == 0 ? 0 : 1;
         printf("%s: %s in %.1f ms\n", refresh, rc ? "failed (see lastError)" : "refreshed",
                (double)(util_now_us() - t0) / 1000.0);
         goto done;
@@ -79,7 +115,7 @@ int cli_subscribe(int argc, char **argv)
         printf("%s\n", id);
         fflush(stdout);
         rc = 0;
-        if (subscription_refresh(c, &cfg, u.account_id, id, &every) != 0) {
+        if (subscription_refresh(c, &cfg, NULL, u.account_id, id, &every) != 0) {
             fprintf(stderr, "jmapd: the first fetch failed (see lastError); the server will "
                             "retry\n");
             rc = 1;

@@ -52,4 +52,10 @@ const char *dav_well_known(const char *path);
 void dav_handle(struct jmap_server *srv, const struct jmap_user *u, const struct dav_request *q,
                 struct dav_response *out);
 
+/* The DAV collection path (/dav/calendars/{account}/{name}/) of the collection id
+ * of an exporter's kind, for the subscription upgrade's Link relations (draft §7.3,
+ * §7.4); false for a kind DAV does not serve. In a read transaction. */
+bool dav_collection_path(struct store_conn *c, const char *kind, const char *account,
+                         const char *id, char *out, size_t size);
+
 #endif

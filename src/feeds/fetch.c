@@ -94,6 +94,7 @@ struct xfer {
     bool too_large;
     char denied[INET6_ADDRSTRLEN];
     char *etag, *last_modified, *sync_token, *applied;
+    struct buf link; /* every Link field of the last answer, joined by ", " */
 };
 
 static curl_socket_t open_socket(void *ud, curlsocktype purpose, struct curl_sockaddr *a)
@@ -145,6 +146,18 @@ static size_t on_header(char *data, size_t size, size_t n, void *ud)
     take_header(data, len, "Last-Modified:", &x->last_modified);
     take_header(data, len, "Sync-Token:", &x->sync_token);
     take_header(data, len, "Preference-Applied:", &x->applied);
+    if (len > 5 && strncasecmp(data, "HTTP/", 5) == 0) {
+        x->link.len = 0; /* a new answer (after a redirect): its own links only */
+    } else {
+        char *link = NULL;
+        take_header(data, len, "Link:", &link);
+        if (link) {
+            if (x->link.len)
+                buf_puts(&x->link, ", ");
+            buf_puts(&x->link, link);
+        }
+        free(link);
+    }
     return len;
 }
 
@@ -186,8 +199,11 @@ int fetch_get(const char *url, const struct fetch_opts *o, struct fetch_result *
     struct xfer x = {.o = o};
     char msg[CURL_ERROR_SIZE] = "";
     struct curl_slist *hdr = curl_slist_append(NULL, "Accept: text/calendar, */*;q=0.5");
-    hdr = curl_slist_append(hdr, "Prefer: subscribe-enhanced-get");
-    char *line = NULL;
+    char *line = o->limit > 0 ? xasprintf("Prefer: subscribe-enhanced-get, limit=%lld",
+                                          (long long)o->limit) /* §3.3, §6.2 */
+                              : xstrdup("Prefer: subscribe-enhanced-get");
+    hdr = curl_slist_append(hdr, line);
+    free(line);
     if (o->sync_token && o->sync_token[0]) {
         line = xasprintf("Sync-Token: %s", o->sync_token);
         hdr = curl_slist_append(hdr, line);
@@ -244,6 +260,15 @@ int fetch_get(const char *url, const struct fetch_opts *o, struct fetch_result *
     res->last_modified = x.last_modified;
     res->sync_token = x.sync_token;
     res->enhanced = x.applied && strcasestr(x.applied, "subscribe-enhanced-get");
+    res->truncated = res->enhanced && strcasestr(x.applied, "limit");
+    char *eff = NULL;
+    curl_easy_getinfo(h, CURLINFO_EFFECTIVE_URL, &eff);
+    res->url = xstrdup(eff ? eff : u);
+    if (x.link.len) {
+        buf_append(&x.link, "", 1);
+        res->link = buf_take(&x.link);
+    }
+    buf_free(&x.link);
     free(x.applied);
     buf_free(&x.body);
     curl_slist_free_all(hdr);
@@ -252,8 +277,64 @@ int fetch_get(const char *url, const struct fetch_opts *o, struct fetch_result *
     return out;
 }
 
+/* RFC 8288 §3: whether the parameters of one link-value (the text after its '>',
+ * up to the next link-value) carry rel in their rel list (quoted or bare, space
+ * separated). */
+static bool link_has_rel(const char *params, const char *rel)
+{
+    char *copy = xstrdup(params), *save = NULL;
+    bool found = false;
+    for (char *p = strtok_r(copy, ";", &save); p && !found; p = strtok_r(NULL, ";", &save)) {
+        p += strspn(p, " \t");
+        if (strncasecmp(p, "rel", 3) != 0)
+            continue;
+        p += 3 + strspn(p + 3, " \t");
+        if (*p++ != '=')
+            continue;
+        p += strspn(p, " \t\"");
+        p[strcspn(p, "\",")] = 0; /* the value ends at its quote or the link's comma */
+        char *save2 = NULL;
+        for (char *w = strtok_r(p, " \t", &save2); w && !found; w = strtok_r(NULL, " \t", &save2))
+            found = strcasecmp(w, rel) == 0;
+    }
+    free(copy);
+    return found;
+}
+
+char *fetch_link_target(const char *link, const char *rel, const char *base)
+{
+    for (const char *p = link ? strchr(link, '<') : NULL; p;) {
+        const char *gt = strchr(p, '>');
+        if (!gt)
+            return NULL;
+        const char *next = strchr(gt, '<');
+        char *params = xstrndup(gt + 1, next ? (size_t)(next - gt - 1) : strlen(gt + 1));
+        bool match = link_has_rel(params, rel);
+        free(params);
+        if (!match) {
+            p = next;
+            continue;
+        }
+        char *ref = xstrndup(p + 1, (size_t)(gt - p - 1));
+        CURLU *cu = curl_url();
+        char *out = NULL, *abs = NULL;
+        if (curl_url_set(cu, CURLUPART_URL, base, 0) == CURLUE_OK &&
+            curl_url_set(cu, CURLUPART_URL, ref, 0) == CURLUE_OK &&
+            curl_url_get(cu, CURLUPART_URL, &abs, 0) == CURLUE_OK &&
+            (strncasecmp(abs, "http://", 7) == 0 || strncasecmp(abs, "https://", 8) == 0))
+            out = xstrdup(abs);
+        curl_free(abs);
+        curl_url_cleanup(cu);
+        free(ref);
+        return out;
+    }
+    return NULL;
+}
+
 void fetch_result_clear(struct fetch_result *res)
 {
+    free(res->url);
+    free(res->link);
     free(res->body);
     free(res->etag);
     free(res->last_modified);

@@ -21,6 +21,7 @@ struct fetch_opts {
     const char *etag;          /* If-None-Match, may be NULL */
     const char *last_modified; /* If-Modified-Since, may be NULL */
     const char *sync_token;    /* subscription-upgrade §3: Sync-Token, may be NULL */
+    int64_t limit;             /* §3.3: Prefer: limit=N asked (0: none) */
 };
 
 struct fetch_result {
@@ -30,6 +31,9 @@ struct fetch_result {
     char *etag, *last_modified; /* response validators, malloc'd or NULL */
     char *sync_token;           /* the answer's Sync-Token (§5), malloc'd or NULL */
     bool enhanced;              /* Preference-Applied: subscribe-enhanced-get (§3.1) */
+    bool truncated;             /* ... and a limit (§3.3): more pages follow */
+    char *url;                  /* the URL answered, after redirects (malloc'd) */
+    char *link;                 /* the Link header fields, joined by ", " (malloc'd) */
     char *error;                /* why it failed (malloc'd), NULL on 200 and 304 */
 };
 
@@ -40,6 +44,10 @@ struct fetch_result {
  * refused, §3.1). */
 int fetch_get(const char *url, const struct fetch_opts *o, struct fetch_result *res);
 void fetch_result_clear(struct fetch_result *res);
+/* The target of the Link relation rel (RFC 8288 §3: "<URI-Reference>; rel=..."
+ * with rel one of a space-separated list) in link, resolved against base (§3.2),
+ * as a malloc'd absolute http(s) URL, or NULL. */
+char *fetch_link_target(const char *link, const char *rel, const char *base);
 /* Whether the address policy lets addr (a struct sockaddr) through; for tests. */
 bool fetch_address_allowed(const void *sockaddr, const char *allow);
 

@@ -10,12 +10,15 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "dav/dav.h"
 #include "http/internal.h"
 #include "jmap/blob.h"
 
@@ -308,51 +311,184 @@ static bool prefers(struct MHD_Connection *c, const char *name)
     return false;
 }
 
-/* §5: Sync-Token = DQUOTE URI DQUOTE; ours are "data:,N". -1 if it is not one. */
-static int64_t parse_sync_token(const char *v)
+/* §6.2: the value of the Prefer header's "limit" BWS "=" BWS 1*DIGIT preference, at
+ * most 100000; 0 when there is none. */
+static size_t prefer_limit(struct MHD_Connection *c)
+{
+    const char *p = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Prefer");
+    while (p && *p) {
+        while (*p == ' ' || *p == ',' || *p == '\t')
+            p++;
+        size_t len = strcspn(p, ",;= \t");
+        if (len == 5 && strncasecmp(p, "limit", 5) == 0) {
+            const char *v = p + 5 + strspn(p + 5, " \t");
+            if (*v++ != '=')
+                return 0;
+            v += strspn(v, " \t");
+            if (*v < '0' || *v > '9')
+                return 0;
+            unsigned long long n = strtoull(v, NULL, 10);
+            return n > 100000 ? 100000 : (size_t)n;
+        }
+        p += strcspn(p, ",");
+    }
+    return 0;
+}
+
+/* §5: Sync-Token = DQUOTE URI DQUOTE; ours are "data:,N", or "data:,N/ID" in the
+ * middle of a paged full listing at state N (§3.3: "the current position in the
+ * resource is encoded ... within the sync token"), after[] then gets ID. -1 if it
+ * is not one. */
+static int64_t parse_sync_token(const char *v, char after[64])
 {
     long long n;
-    char end = 0;
-    if (!v || sscanf(v, " \"data:,%lld%c", &n, &end) != 2 || end != '"' || n < 0)
+    int used = 0;
+    after[0] = 0;
+    if (!v || sscanf(v, " \"data:,%lld%n", &n, &used) != 1 || used == 0 || n < 0)
         return -1;
-    return n;
+    const char *p = v + used;
+    if (*p == '/') {
+        size_t k =
+            strspn(p + 1, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_");
+        if (k == 0 || k >= 64)
+            return -1;
+        memcpy(after, p + 1, k);
+        after[k] = 0;
+        p += 1 + k;
+    }
+    return *p == '"' ? n : -1;
+}
+
+/* ---- Last-Modified of a feed (RFC 9110 §8.8.2, §13.1.3) ----------------------------------
+ * The store keeps states, not times: a feed's Last-Modified is the time this process
+ * first answered for the collection at its current sync state. That is never earlier
+ * than the real change, so If-Modified-Since can only cost a transfer, never hide a
+ * change; a state first seen in the same second as the one before it is marked, and
+ * then If-Modified-Since of that very second is not enough for a 304. The table is
+ * bounded (cleared when full: every time then starts again from now). */
+#define FEED_TIMES_MAX 10000
+static pthread_mutex_t feed_times_mu = PTHREAD_MUTEX_INITIALIZER;
+static json_t *feed_times; /* "kind/account/id" -> [state, time, same second as before] */
+
+static time_t feed_last_modified(const char *kind, const char *account, const char *id,
+                                 int64_t state, bool *ambiguous)
+{
+    char *key = xasprintf("%s/%s/%s", kind, account, id);
+    time_t now = time(NULL), t;
+    pthread_mutex_lock(&feed_times_mu);
+    if (!feed_times || json_object_size(feed_times) >= FEED_TIMES_MAX) {
+        json_decref(feed_times);
+        feed_times = json_object();
+    }
+    json_t *e = json_object_get(feed_times, key);
+    if (e && json_integer_value(json_array_get(e, 0)) == state) {
+        t = (time_t)json_integer_value(json_array_get(e, 1));
+        *ambiguous = json_is_true(json_array_get(e, 2));
+    } else {
+        *ambiguous = e && json_integer_value(json_array_get(e, 1)) == (json_int_t)now;
+        t = now;
+        json_object_set_new(feed_times, key,
+                            json_pack("[I, I, b]", (json_int_t)state, (json_int_t)now, *ambiguous));
+    }
+    pthread_mutex_unlock(&feed_times_mu);
+    free(key);
+    return t;
+}
+
+/* An HTTP-date (RFC 9110 §5.6.7, IMF-fixdate only), or -1. */
+static time_t parse_http_date(const char *v)
+{
+    struct tm tm = {0};
+    const char *end = v ? strptime(v, "%a, %d %b %Y %H:%M:%S GMT", &tm) : NULL;
+    return end && !*end ? timegm(&tm) : -1;
 }
 
 struct export_answer {
     int status;
     struct buf body;
     const char *ctype;
-    char etag[48], sync[48];
-    bool enhanced, cache_private;
+    char etag[48], sync[128];
+    char dav[600]; /* the collection in the DAV tree (an /export/ answer only), or "" */
+    char last_modified[40]; /* the feed's Last-Modified, or "" */
+    bool enhanced, cache_private, paged;
+    size_t limit_applied; /* §3.3: the limit that truncated the answer, or 0 */
 };
+
+/* §3.3 paging: one page of the full listing (no token, or a "data:,N/ID" one) or of
+ * the delta since the token's state; the token to continue from in a->sync. */
+static int run_page(struct store_conn *sc, jmap_page_fn page, const char *account, const char *id,
+                    int64_t cur, int64_t since, bool has_token, const char *after, size_t limit,
+                    struct export_answer *a)
+{
+    bool full = !has_token || after[0];
+    int64_t base = has_token ? since : cur, stop = -1;
+    char next[64] = "";
+    int rc =
+        page(sc, account, id, since, full ? after : NULL, limit, write_buf, &a->body, next, &stop);
+    if (next[0])
+        snprintf(a->sync, sizeof a->sync, "\"data:,%" PRId64 "/%s\"", base, next);
+    else if (full)
+        snprintf(a->sync, sizeof a->sync, "\"data:,%" PRId64 "\"", base);
+    else if (stop >= 0)
+        snprintf(a->sync, sizeof a->sync, "\"data:,%" PRId64 "\"", stop);
+    a->limit_applied = next[0] || stop >= 0 ? limit : 0;
+    a->paged = true;
+    a->ctype = "text/calendar; charset=utf-8";
+    a->status = 200;
+    return rc;
+}
 
 /* Runs the exporter (kind's) and decides the answer: with a sync state (§3) an
  * Enhanced GET gets the delta since its Sync-Token, 304 when nothing changed, 409
- * for a token that is not (or no longer) valid; a plain GET gets the whole file, or
- * 304 for a matching If-None-Match. */
+ * for a token that is not (or no longer) valid, pages of it with Prefer: limit=N
+ * (§3.3); a plain GET gets the whole file, or 304 for a matching If-None-Match. */
 static int run_export(struct http_server *h, struct MHD_Connection *c, const char *kind,
                       jmap_export_fn fn, const char *account, const char *id, const char *args,
                       struct export_answer *a)
 {
     struct store_conn *sc = store_conn(h->srv->store);
     jmap_sync_fn sync = jmap_export_sync_find(kind);
+    jmap_page_fn page = jmap_export_page_find(kind);
     a->ctype = "application/octet-stream";
     a->enhanced = sync && prefers(c, "subscribe-enhanced-get");
     int rc = sc ? store_begin(sc, false) : STORE_ERR;
     int64_t cur = 0, low = 0, since = -1;
+    char after[64] = "";
+    const char *tok = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Sync-Token");
     if (rc == STORE_OK && sync)
         rc = sync(sc, account, id, &cur, &low);
+    /* §7.3, §7.4: only to the authenticated user, never on a secret feed URL, whose
+     * holders need not know the account (§9) */
+    if (rc == STORE_OK && a->cache_private &&
+        !dav_collection_path(sc, kind, account, id, a->dav, sizeof a->dav))
+        a->dav[0] = 0;
     if (rc == STORE_OK && sync) {
         snprintf(a->etag, sizeof a->etag, "\"s%" PRId64 "\"", cur);
         snprintf(a->sync, sizeof a->sync, "\"data:,%" PRId64 "\"", cur);
-        const char *tok = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Sync-Token");
         const char *inm = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "If-None-Match");
         if (a->enhanced && tok) {
-            since = parse_sync_token(tok);
-            a->status = since < 0 || since > cur || since < low ? 409 : since == cur ? 304 : 0;
+            since = parse_sync_token(tok, after);
+            a->status = since < 0 || since > cur || since < low ? 409
+                        : since == cur && !after[0]             ? 304
+                                                                : 0;
         } else if (inm && strstr(inm, a->etag)) {
             a->status = 304;
         }
+        bool ambiguous = false;
+        time_t lm = feed_last_modified(kind, account, id, cur, &ambiguous);
+        struct tm tm;
+        strftime(a->last_modified, sizeof a->last_modified, "%a, %d %b %Y %H:%M:%S GMT",
+                 gmtime_r(&lm, &tm));
+        /* §13.1.3: If-Modified-Since only without If-None-Match, on a plain GET */
+        time_t ims = parse_http_date(
+            MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_MODIFIED_SINCE));
+        if (!a->status && !inm && !(a->enhanced && tok) && ims >= 0 && ims <= time(NULL) &&
+            (ims > lm || (ims == lm && !ambiguous)))
+            a->status = 304;
+        size_t limit = a->enhanced && page ? prefer_limit(c) : 0;
+        if (!a->status && (limit || after[0]))
+            rc = run_page(sc, page, account, id, cur, since, a->enhanced && tok, after,
+                          limit ? limit : 100000, a);
     }
     if (rc == STORE_OK && !a->status) {
         char delta[48];
@@ -371,7 +507,7 @@ static enum MHD_Result send_export(struct http_server *h, struct MHD_Connection 
                                    const char *account, const char *id, const char *args,
                                    bool cache_private)
 {
-    struct export_answer a = {0};
+    struct export_answer a = {.cache_private = cache_private};
     int rc = run_export(h, c, kind, fn, account, id, args, &a);
     if (rc != STORE_OK) {
         buf_free(&a.body);
@@ -389,17 +525,30 @@ static enum MHD_Result send_export(struct http_server *h, struct MHD_Connection 
                             cache_private ? "private, no-cache" : "no-cache");
     if (a.etag[0]) {
         /* §2, §7.5: the same URL answers Enhanced GET; §3.4: caches key on these */
-        char *link =
-            xasprintf("<%s%s>; rel=\"subscribe-enhanced-get\"", h->srv->cfg->base_url, rq->url);
+        char *link = a.dav[0]
+                         ? xasprintf("<%s%s>; rel=\"subscribe-enhanced-get\", <%s%s>; "
+                                     "rel=\"subscribe-caldav-auth subscribe-webdav-sync\"",
+                                     h->srv->cfg->base_url, rq->url, h->srv->cfg->base_url, a.dav)
+                         : xasprintf("<%s%s>; rel=\"subscribe-enhanced-get\"",
+                                     h->srv->cfg->base_url, rq->url);
         MHD_add_response_header(r, "Link", link);
         free(link);
         MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Prefer, Sync-Token");
         if (a.status != 409) {
-            MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, a.etag);
+            if (!a.paged) { /* a page is not the representation the validators name */
+                MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, a.etag);
+                if (a.last_modified[0])
+                    MHD_add_response_header(r, MHD_HTTP_HEADER_LAST_MODIFIED, a.last_modified);
+            }
             MHD_add_response_header(r, "Sync-Token", a.sync); /* §3.1: MAY without Prefer */
         }
-        if (a.enhanced)
+        if (a.enhanced && a.limit_applied) { /* §3.3: the limit that truncated it */
+            char applied[64];
+            snprintf(applied, sizeof applied, "subscribe-enhanced-get, limit=%zu", a.limit_applied);
+            MHD_add_response_header(r, "Preference-Applied", applied);
+        } else if (a.enhanced) {
             MHD_add_response_header(r, "Preference-Applied", "subscribe-enhanced-get");
+        }
     }
     rq->status = a.status;
     http_cors(r);

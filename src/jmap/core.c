@@ -182,6 +182,15 @@ jmap_sync_fn jmap_export_sync_find(const char *kind)
     return NULL;
 }
 
+jmap_page_fn jmap_export_page_find(const char *kind)
+{
+    for (size_t m = 0; modules && modules[m]; m++)
+        for (const struct jexport_sync *x = modules[m]->export_syncs; x && x->kind; x++)
+            if (strcmp(x->kind, kind) == 0)
+                return x->page;
+    return NULL;
+}
+
 jmap_export_fn jmap_exporter_find(const char *kind)
 {
     for (size_t m = 0; modules && modules[m]; m++)

@@ -138,6 +138,11 @@ int jmap_object_write(struct store_conn *c, struct jmap_req *r, const struct jty
     assert(c && t && account && id);
     assert(store_in_write(c)); /* store.h: every change inside a write transaction */
     assert(obj || !create); /* a create stores an object */
+    /* a write a type's index hook makes (e.g. the birthdays calendar following a
+     * ContactCard, issue 17 §4) is pushed with the request that caused it */
+    static __thread struct jmap_req *outer;
+    if (!r)
+        r = outer;
     int64_t m = store_state_bump(c, account, t->name);
     if (m < 0)
         return -1;
@@ -152,7 +157,13 @@ int jmap_object_write(struct store_conn *c, struct jmap_req *r, const struct jty
         return STORE_EXISTS;
     if (rc || write_blob_refs(c, t, account, id, obj))
         return -1;
-    return t->index ? t->index(c, account, id, obj) : 0;
+    if (!t->index)
+        return 0;
+    struct jmap_req *saved = outer;
+    outer = r;
+    rc = t->index(c, account, id, obj);
+    outer = saved;
+    return rc;
 }
 
 /* ---- /get ------------------------------------------------------------------------------ */

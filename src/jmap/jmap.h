@@ -306,12 +306,24 @@ struct jexporter {
     const char *kind; /* "calendar": GET /export/calendar/..., `jmapd export --calendar` */
     jmap_export_fn fn;
 };
+/* Paging an Enhanced GET (subscription-upgrade §3.3): writes one VCALENDAR of at
+ * most limit (> 0) components. after not NULL: the full listing, the objects whose id
+ * sorts after `after` ("" = from the start); next[] gets the last id written when
+ * more follow, else "". after NULL: the delta since state `since`; *stop gets the
+ * state the page is complete up to when more follow, else -1. In a read transaction;
+ * STORE_OK or STORE_NOTFOUND. */
+typedef int (*jmap_page_fn)(struct store_conn *c, const char *account, const char *id,
+                            int64_t since, const char *after, size_t limit, jmap_write_fn write,
+                            void *ud, char next[64], int64_t *stop);
 struct jexport_sync {
     const char *kind; /* an exporter's kind */
     jmap_sync_fn fn;
+    jmap_page_fn page; /* optional */
 };
 /* The sync state function of the exporter of kind, or NULL if it has none. */
 jmap_sync_fn jmap_export_sync_find(const char *kind);
+/* Its paging function, or NULL. */
+jmap_page_fn jmap_export_page_find(const char *kind);
 /* Who a new account belongs to, for the modules' provision hooks. */
 struct jmap_owner {
     const char *account; /* the account id */

@@ -31,6 +31,7 @@ static const struct jprop calendar_props[] = {
     {"shareWith", 0, "null"},
     {"myRights", JP_SERVER_SET, NULL},
     {SUBSCRIPTION_PROP, 0, "null"}, /* issue 17: a calendar that follows a feed */
+    {BIRTHDAYS_PROP, 0, "false"},   /* issue 17 §4: the contacts' anniversaries */
     {NULL, 0, NULL},
 };
 
@@ -72,7 +73,8 @@ static json_t *calendar_view(struct jmap_req *r, const struct store_access *a, j
 
 static int calendar_index(struct store_conn *c, const char *account, const char *id, json_t *obj)
 {
-    return share_collection_index(c, SHARE_CALENDAR, account, id, obj);
+    int rc = share_collection_index(c, SHARE_CALENDAR, account, id, obj);
+    return rc ? rc : birthdays_calendar_index(c, account, id, obj); /* issue 17 §4 */
 }
 
 /* ---- validation ------------------------------------------------------------------------ */
@@ -204,6 +206,7 @@ static json_t *calendar_validate(struct jset *s, json_t *obj, json_t *old, json_
                          invalid);
     json_object_del(obj, "myRights"); /* computed on /get, never stored */
     subscription_calendar_validate(s, obj, old, invalid);
+    birthdays_calendar_validate(s, obj, old, invalid);
     /* §4.3 shareWith, and what a sharee may change (share.c) */
     return share_collection_validate(s, SHARE_CALENDAR, obj, old, invalid);
 }

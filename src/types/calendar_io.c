@@ -175,6 +175,6 @@ const struct jexporter calendar_io_exporters[] = {
 };
 
 const struct jexport_sync calendar_io_export_syncs[] = {
-    {"calendar", subscription_feed_sync},
-    {NULL, NULL},
+    {"calendar", subscription_feed_sync, subscription_feed_page},
+    {NULL, NULL, NULL},
 };

@@ -18,6 +18,7 @@
 #include "jmap/engine.h"
 #include "types/contacts_internal.h"
 #include "types/share.h"
+#include "types/subscription.h"
 #include "types/types.h"
 #include "util/util.h"
 
@@ -465,4 +466,5 @@ const struct jtype contact_card_type = {
     .filter = contact_filter_hook,
     .compare = contact_compare_hook,
     .query_run = contact_query_run,
+    .index = birthdays_card_index, /* issue 17 §4: the birthdays calendar follows cards */
 };

@@ -14,8 +14,10 @@
  * of a subscribed calendar (myRights.mayUpdatePrivate). */
 static const char *const per_user[] = {"keywords",         "color",  "freeBusyStatus",
                                        "useDefaultAlerts", "alerts", NULL};
-static const char *const server_set[] = {"lastRefresh",         "lastError", "etag", "lastModified",
-                                         "feedRefreshInterval", "syncToken", NULL};
+static const char *const server_set[] = {
+    "lastRefresh",         "lastError",   "etag",     "lastModified",
+    "feedRefreshInterval", "syncToken",   "feedName", "feedColor",
+    "feedDescription",     "enhancedUrl", NULL};
 
 static bool in_list(const char *const *list, const char *s)
 {
@@ -89,9 +91,15 @@ void subscription_calendar_validate(struct jset *s, json_t *obj, json_t *old, js
     json_object_set_new(obj, SUBSCRIPTION_PROP, clean);
 }
 
+bool subscription_calendar_derived(json_t *calendar)
+{
+    return json_is_object(json_object_get(calendar, SUBSCRIPTION_PROP)) ||
+           json_is_true(json_object_get(calendar, BIRTHDAYS_PROP));
+}
+
 void subscription_calendar_rights(json_t *calendar, json_t *rights)
 {
-    if (!json_is_object(json_object_get(calendar, SUBSCRIPTION_PROP)))
+    if (!subscription_calendar_derived(calendar))
         return;
     /* issue 17 §1: the feed writes the events; the user keeps per-user properties */
     static const char *const off[] = {"mayWriteAll", "mayWriteOwn", "mayRSVP"};
@@ -107,7 +115,7 @@ static bool in_subscribed(struct jset *s, json_t *event)
     json_object_foreach(json_object_get(event, "calendarIds"), cid, v)
     {
         json_t *cal = store_object_get(jset_conn(s), jset_account(s), "Calendar", cid);
-        bool sub = json_is_object(json_object_get(cal, SUBSCRIPTION_PROP));
+        bool sub = subscription_calendar_derived(cal);
         json_decref(cal);
         if (sub)
             return true;
@@ -140,6 +148,7 @@ json_t *subscription_event_check(struct jset *s, json_t *obj, json_t *old)
         return NULL;
     if (obj && old && !changed_beyond_per_user(obj, old))
         return NULL;
-    return jmap_seterror("forbidden", "the events of a subscribed calendar come from its feed: "
-                                      "only per-user properties can change (mayUpdatePrivate)");
+    return jmap_seterror("forbidden",
+                         "the events of a subscribed or birthdays calendar come from its feed or "
+                         "the contacts: only per-user properties can change (mayUpdatePrivate)");
 }

@@ -19,6 +19,12 @@
 #include "util/config.h"
 
 #define SUBSCRIPTION_PROP "https://jmapd.org/ns/subscription"
+/* issue 17 §4: true on the account's birthdays calendar (birthdays.c) */
+#define BIRTHDAYS_PROP "https://jmapd.org/ns/birthdays"
+
+/* Whether the calendar's events come from elsewhere (a feed, or the contacts'
+ * anniversaries): read-only for users but for per-user properties. */
+bool subscription_calendar_derived(json_t *calendar);
 
 /* Calendar hooks (calendar.c): checks the property on /set (keeping the server-set
  * members), and takes the write rights off a subscribed calendar's myRights. */
@@ -31,9 +37,12 @@ json_t *subscription_event_check(struct jset *s, json_t *obj, json_t *old);
 
 /* Fetches the feed of calendar cal_id of account now and applies it (its own
  * transactions on c). Returns 0 if the calendar is up to date, -1 with the error
- * recorded in lastError. *interval gets the seconds until the next refresh. */
-int subscription_refresh(struct store_conn *c, const struct config *cfg, const char *account,
-                         const char *cal_id, int64_t *interval);
+ * recorded in lastError. *interval gets the seconds until the next refresh. The
+ * new Calendar and CalendarEvent states go to hub (may be NULL) after the commit,
+ * as a JMAP /set's do (RFC 8620 §7). */
+struct push_hub;
+int subscription_refresh(struct store_conn *c, const struct config *cfg, struct push_hub *hub,
+                         const char *account, const char *cal_id, int64_t *interval);
 
 /* The subscription upgrade, server side (subscription_feed.c; draft-ietf-calext-
  * subscription-upgrade-13 §3): a destroyed event's tombstone (its uid), written by
@@ -43,13 +52,56 @@ void subscription_note_destroyed(struct jset *s, json_t *old);
 void subscription_refresher_destroyed(struct store_conn *c, const char *account, json_t *old);
 int subscription_feed_sync(struct store_conn *c, const char *account, const char *id,
                            int64_t *current, int64_t *lowest);
+/* Forgets the tombstones older than ttl seconds in one account and raises the
+ * lowest state a delta can start from past their destroys (a token from before
+ * gets 409, §3.1). Inside a write transaction; 0 or -1. */
+int subscription_tombstones_prune(struct store_conn *c, const char *account, int64_t ttl);
+int subscription_feed_page(struct store_conn *c, const char *account, const char *cal,
+                           int64_t since, const char *after, size_t limit, jmap_write_fn write,
+                           void *ud, char next[64], int64_t *stop);
 int subscription_feed_delta(struct store_conn *c, const char *account, const char *cal,
                             int64_t since, jmap_write_fn write, void *ud);
+
+/* The birthdays calendar (birthdays.c, issue 17 §4): Calendar/set's check of
+ * BIRTHDAYS_PROP (at most one per account, only on create, a default all-day alert),
+ * Calendar's index hook (fills a new one from every card, forgets a destroyed one)
+ * and ContactCard's index hook (obj NULL: destroyed; keeps the events in step). */
+void birthdays_calendar_validate(struct jset *s, json_t *obj, json_t *old, json_t *invalid);
+int birthdays_calendar_index(struct store_conn *c, const char *account, const char *id,
+                             json_t *obj);
+bool birthdays_calendar_exists(struct store_conn *c, const char *account);
+int birthdays_card_index(struct store_conn *c, const char *account, const char *id, json_t *obj);
+
+/* A plain feed cut into entities by UID without converting them, each with a digest
+ * (subscription_digest.c), so a refresh converts only what changed. NULL from
+ * feed_cut_new for a feed the cut does not handle (a component without UID, one of
+ * another kind, one left open): then the whole feed is converted. */
+#define DIGEST_HEX 32
+struct feed_comp;
+struct feed_entity;
+struct feed_cut {
+    char *head;                /* the header lines and VTIMEZONEs, as the text has them */
+    char salt[DIGEST_HEX + 1]; /* digest of what in head changes how entities convert */
+    struct feed_comp *comps;   /* the components, sorted by UID */
+    size_t ncomps;
+    struct feed_entity *ents; /* the entities (components of one UID), sorted by UID */
+    size_t nents;
+};
+struct feed_cut *feed_cut_new(const char *ics, size_t len);
+void feed_cut_free(struct feed_cut *fc);
+/* The entities' digests as one text to keep ("DIGEST UID\n" lines, sorted by UID). */
+char *feed_cut_digests(const struct feed_cut *fc);
+/* The UIDs whose entity differs from the text feed_cut_digests gave last time: new,
+ * changed and gone ones (a new array), or NULL if stored is not such a text. */
+json_t *feed_cut_changed(const struct feed_cut *fc, const char *stored);
+/* A VCALENDAR of the head and the entities of the uids (an array) of text ics. */
+char *feed_cut_calendar(const struct feed_cut *fc, const char *ics, json_t *uids);
 
 /* The server's refresher thread (serve.c). */
 struct subscription_refresher;
 struct subscription_refresher *subscription_refresher_start(struct store *st,
-                                                            const struct config *cfg);
+                                                            const struct config *cfg,
+                                                            struct push_hub *hub);
 void subscription_refresher_stop(struct subscription_refresher *r);
 
 #endif

@@ -19,28 +19,36 @@
 /* Tombstones are not a JMAP type: never registered, only written and read here. */
 static const struct jtype tombstone_type = {.name = "CalendarEventTombstone"};
 
-void subscription_note_destroyed(struct jset *s, json_t *old)
-{
-    const char *id = json_string_value(json_object_get(old, "id"));
-    const char *uid = json_string_value(json_object_get(old, "uid"));
-    if (!s || !id || !uid)
-        return;
-    json_t *t =
-        json_pack("{s:s, s:O}", "uid", uid, "calendarIds", json_object_get(old, "calendarIds"));
-    jmap_object_write(jset_conn(s), NULL, &tombstone_type, jset_account(s), id, t, true);
-    json_decref(t);
-}
+/* Per account: {"lowest"}: the oldest state a delta can start from now that
+ * tombstones before it are pruned (subscription_tombstones_prune). */
+static const struct jtype horizon_type = {.name = "CalendarEventTombstoneHorizon"};
+#define HORIZON_ID "_"
 
-void subscription_refresher_destroyed(struct store_conn *c, const char *account, json_t *old)
+/* A tombstone: the event's uid and calendars, when (at) and after which state it
+ * was destroyed (the destroy's own state is later; the pruning finds it). */
+static void tombstone_write(struct store_conn *c, const char *account, json_t *old)
 {
     const char *id = json_string_value(json_object_get(old, "id"));
     const char *uid = json_string_value(json_object_get(old, "uid"));
     if (!id || !uid)
         return;
     json_t *t =
-        json_pack("{s:s, s:O}", "uid", uid, "calendarIds", json_object_get(old, "calendarIds"));
+        json_pack("{s:s, s:O, s:I, s:I}", "uid", uid, "calendarIds",
+                  json_object_get(old, "calendarIds"), "at", (json_int_t)util_now(), "state",
+                  (json_int_t)store_state_get(c, account, calendar_event_type.name));
     jmap_object_write(c, NULL, &tombstone_type, account, id, t, true);
     json_decref(t);
+}
+
+void subscription_note_destroyed(struct jset *s, json_t *old)
+{
+    if (s)
+        tombstone_write(jset_conn(s), jset_account(s), old);
+}
+
+void subscription_refresher_destroyed(struct store_conn *c, const char *account, json_t *old)
+{
+    tombstone_write(c, account, old);
 }
 
 int subscription_feed_sync(struct store_conn *c, const char *account, const char *id,
@@ -50,7 +58,69 @@ int subscription_feed_sync(struct store_conn *c, const char *account, const char
         return STORE_NOTFOUND;
     *current = store_state_get(c, account, calendar_event_type.name);
     *lowest = store_state_lowest(c, account, calendar_event_type.name);
+    json_t *h = store_object_get(c, account, horizon_type.name, HORIZON_ID);
+    int64_t pruned = json_integer_value(json_object_get(h, "lowest"));
+    json_decref(h);
+    if (pruned > *lowest) /* §3.1: a token from before it gets 409 and starts over */
+        *lowest = pruned;
     return STORE_OK;
+}
+
+/* ---- pruning: deletions are remembered for a bounded time --------------------------------- */
+
+struct prune {
+    int64_t before, from; /* prune what was destroyed before this time; after this state */
+    json_t *ids;          /* tombstone id -> true */
+    int64_t horizon;      /* the latest destroy state among them */
+};
+
+static int prune_pick(const char *id, json_t *obj, void *ud)
+{
+    struct prune *p = ud;
+    if (json_integer_value(json_object_get(obj, "at")) >= p->before)
+        return 0;
+    int64_t st = json_integer_value(json_object_get(obj, "state"));
+    if (!json_object_size(p->ids) || st < p->from)
+        p->from = st;
+    json_object_set_new(p->ids, id, json_true());
+    return 0;
+}
+
+static int prune_state(const char *id, int64_t created, int64_t updated, bool destroyed, void *ud)
+{
+    struct prune *p = ud;
+    (void)created;
+    if (destroyed && json_object_get(p->ids, id) && updated > p->horizon)
+        p->horizon = updated;
+    return 0;
+}
+
+int subscription_tombstones_prune(struct store_conn *c, const char *account, int64_t ttl)
+{
+    struct prune p = {util_now() - ttl, 0, json_object(), 0};
+    store_object_foreach(c, account, tombstone_type.name, prune_pick, &p);
+    int rc = 0;
+    if (json_object_size(p.ids)) {
+        /* the destroys' own states, from the change log (a tombstone knows the state
+         * before its destroy only) */
+        store_changes(c, account, calendar_event_type.name, p.from, 0, prune_state, &p);
+        const char *id;
+        json_t *v;
+        json_object_foreach(p.ids, id, v)
+        {
+            if (jmap_object_write(c, NULL, &tombstone_type, account, id, NULL, false))
+                rc = -1;
+        }
+        json_t *h = store_object_get(c, account, horizon_type.name, HORIZON_ID);
+        json_t *now = json_pack("{s:I}", "lowest", (json_int_t)p.horizon);
+        if (p.horizon > json_integer_value(json_object_get(h, "lowest")) &&
+            jmap_object_write(c, NULL, &horizon_type, account, HORIZON_ID, now, !h))
+            rc = -1;
+        json_decref(now);
+        json_decref(h);
+    }
+    json_decref(p.ids);
+    return rc;
 }
 
 /* An iCalendar TEXT value (RFC 5545 §3.3.11) of the line "NAME:value", folded at 75
@@ -104,6 +174,8 @@ struct delta {
     void *ud;
     int rc;
     json_t *deleted_uids; /* uid -> true, one skeleton per entity */
+    size_t limit, count;  /* §3.3: components at most (0: no limit), written */
+    int64_t last, stop;   /* the state of the last change taken; where a page ended */
 };
 
 static void emit(struct delta *d, char *text)
@@ -113,19 +185,46 @@ static void emit(struct delta *d, char *text)
     free(text);
 }
 
+/* One component of the answer (counted for §3.3 paging). */
+static void emit_component(struct delta *d, char *text)
+{
+    if (text)
+        d->count++;
+    emit(d, text);
+}
+
+/* An event as the feed shows it. */
+static char *event_text(struct delta *d, json_t *e)
+{
+    static const char *const jmap_only[] = {"id", "calendarIds", "isDraft", "isOrigin",
+                                            "baseEventId"};
+    json_t *js = json_copy(e);
+    for (size_t i = 0; i < sizeof jmap_only / sizeof *jmap_only; i++)
+        json_object_del(js, jmap_only[i]);
+    char *err = NULL;
+    char *text = ical_writer_add(d->w, js, &err);
+    free(err);
+    json_decref(js);
+    return text;
+}
+
 static void deleted(struct delta *d, const char *uid)
 {
     if (!uid || json_object_get(d->deleted_uids, uid))
         return;
     json_object_set_new(d->deleted_uids, uid, json_true());
-    emit(d, skeleton(uid));
+    emit_component(d, skeleton(uid));
 }
 
 static int changed(const char *id, int64_t created, int64_t updated, bool destroyed, void *ud)
 {
     struct delta *d = ud;
     (void)created;
-    (void)updated;
+    if (d->limit && d->count >= d->limit) { /* §3.3: the page is full, more follow */
+        d->stop = d->last;
+        return 1;
+    }
+    d->last = updated;
     if (destroyed) {
         json_t *t = store_object_get(d->c, d->account, tombstone_type.name, id);
         if (t && json_object_get(json_object_get(t, "calendarIds"), d->cal))
@@ -142,13 +241,7 @@ static int changed(const char *id, int64_t created, int64_t updated, bool destro
          * lets the client drop it.) */
         deleted(d, json_string_value(json_object_get(e, "uid")));
     } else {
-        static const char *const jmap_only[] = {"id", "calendarIds", "isDraft", "isOrigin",
-                                                "baseEventId"};
-        for (size_t i = 0; i < sizeof jmap_only / sizeof *jmap_only; i++)
-            json_object_del(e, jmap_only[i]);
-        char *err = NULL;
-        emit(d, ical_writer_add(d->w, e, &err));
-        free(err);
+        emit_component(d, event_text(d, e));
     }
     json_decref(e);
     return d->rc;
@@ -157,11 +250,71 @@ static int changed(const char *id, int64_t created, int64_t updated, bool destro
 int subscription_feed_delta(struct store_conn *c, const char *account, const char *cal,
                             int64_t since, jmap_write_fn write, void *ud)
 {
-    struct delta d = {c, account, cal, ical_writer_new(NULL, NULL), write, ud, 0, json_object()};
+    int64_t stop;
+    char next[64];
+    return subscription_feed_page(c, account, cal, since, NULL, 0, write, ud, next, &stop);
+}
+
+/* The calendar's event ids that sort after `after`, in that (byte) order. */
+struct listing {
+    const char *cal, *after;
+    json_t *ids;
+};
+
+static int list_member(const char *id, json_t *obj, void *ud)
+{
+    struct listing *l = ud;
+    if (strcmp(id, l->after) > 0 && json_object_get(json_object_get(obj, "calendarIds"), l->cal))
+        json_array_append_new(l->ids, json_string(id));
+    return 0;
+}
+
+static int by_id(const void *a, const void *b)
+{
+    return strcmp(json_string_value(*(json_t *const *)a), json_string_value(*(json_t *const *)b));
+}
+
+/* §3.3 for the full listing: the next `limit` events after `after`. */
+static void full_page(struct delta *d, const char *after, char next[64])
+{
+    struct listing l = {d->cal, after, json_array()};
+    store_object_foreach(d->c, d->account, calendar_event_type.name, list_member, &l);
+    size_t n = json_array_size(l.ids);
+    json_t **v = xcalloc(n ? n : 1, sizeof *v);
+    for (size_t i = 0; i < n; i++)
+        v[i] = json_array_get(l.ids, i);
+    qsort(v, n, sizeof *v, by_id);
+    size_t take = d->limit && d->limit < n ? d->limit : n;
+    for (size_t i = 0; i < take; i++) {
+        json_t *e =
+            store_object_get(d->c, d->account, calendar_event_type.name, json_string_value(v[i]));
+        if (e)
+            emit_component(d, event_text(d, e));
+        json_decref(e);
+    }
+    if (take < n)
+        snprintf(next, 64, "%s", json_string_value(v[take - 1]));
+    free(v);
+    json_decref(l.ids);
+}
+
+int subscription_feed_page(struct store_conn *c, const char *account, const char *cal,
+                           int64_t since, const char *after, size_t limit, jmap_write_fn write,
+                           void *ud, char next[64], int64_t *stop)
+{
+    if (!store_object_exists(c, account, calendar_type.name, cal))
+        return STORE_NOTFOUND;
+    struct delta d = {
+        c, account, cal, ical_writer_new(NULL, NULL), write, ud, 0, json_object(), limit, 0, 0, -1};
+    next[0] = 0;
     emit(&d, ical_writer_begin(d.w));
-    store_changes(c, account, calendar_event_type.name, since, 0, changed, &d);
+    if (after)
+        full_page(&d, after, next);
+    else
+        store_changes(c, account, calendar_event_type.name, since, 0, changed, &d);
     emit(&d, ical_writer_end(d.w));
     ical_writer_free(d.w);
     json_decref(d.deleted_uids);
+    *stop = d.stop;
     return d.rc;
 }

@@ -18,6 +18,7 @@
 
 #include "feeds/fetch.h"
 #include "formats/icalendar_jscalendar/ical.h"
+#include "push/hub.h"
 #include "types/calendar_event.h"
 #include "types/subscription.h"
 #include "types/types.h"
@@ -319,6 +320,245 @@ static int apply_delta(struct store_conn *c, const char *account, const char *ca
     return rc;
 }
 
+/* ---- fetching: conditional, Enhanced GET, its pages, its Link ------------------------------ */
+
+/* The converted feed, or NULL with *err: a body that is not iCalendar is refused
+ * (an HTML error page served with 200 must not empty the calendar). */
+static json_t *parse_feed(const char *body, size_t len, char **err);
+
+struct fetched {
+    struct fetch_result res;
+    json_t *group; /* the feed (every page of it), NULL on 304 or a failure */
+    char *err;
+    bool delta;    /* an Enhanced GET delta (§3.1), not the whole feed */
+    bool via_link; /* fetched from the subscription's enhancedUrl */
+    char *link;    /* §2, §7.5: another URL the feed offers Enhanced GET at */
+    struct feed_cut *cut; /* a whole plain feed, cut but not converted (group NULL) */
+};
+
+/* §3.3: the pages after a truncated answer, fetched at once with the token each one
+ * gives and merged into group; res keeps the last page's token. NULL, or why not. */
+static char *fetch_rest(const char *url, struct fetch_opts o, struct fetch_result *res,
+                        json_t *group)
+{
+    int64_t total = (int64_t)res->len;
+    for (int n = 2; res->truncated; n++) {
+        if (!res->sync_token || n > 10000)
+            return xasprintf("page %d: a truncated answer without a Sync-Token (§3.3)", n - 1);
+        o.sync_token = res->sync_token;
+        o.etag = o.last_modified = NULL;
+        struct fetch_result page;
+        char *err = NULL;
+        json_t *g = NULL;
+        if (fetch_get(url, &o, &page) != 0)
+            err = xasprintf("page %d: %s", n, page.error ? page.error : "?");
+        else if (page.status == 200 && (total += (int64_t)page.len) > o.max_size)
+            err = xasprintf("the feed is larger than %lld bytes", (long long)o.max_size);
+        else if (page.status == 200 && (g = parse_feed(page.body, page.len, &err)))
+            json_array_extend(json_object_get(group, "entries"), json_object_get(g, "entries"));
+        json_decref(g);
+        if (!err && page.sync_token) {
+            free(res->sync_token);
+            res->sync_token = page.sync_token;
+            page.sync_token = NULL;
+        }
+        res->truncated = !err && page.status == 200 && page.truncated;
+        fetch_result_clear(&page);
+        if (err)
+            return err;
+    }
+    return NULL;
+}
+
+/* Whether following from to would give up TLS (security: never). */
+static bool downgrades(const char *from, const char *to)
+{
+    bool tls = strncasecmp(from, "https:", 6) == 0 || strncasecmp(from, "webcals:", 8) == 0;
+    return tls && strncasecmp(to, "https:", 6) != 0;
+}
+
+/* Fetches the feed of sub: from the Link's URL once one was found (else its url),
+ * conditionally, as an Enhanced GET with its token (a refused one, §3.1: once more
+ * without), every page of a paged answer (§3.3), and notes a Link to another URL
+ * that speaks Enhanced GET (§2, §7.5). Every fetch, the Link's included, goes
+ * through the same outbound rules (issue 17 §5, feeds/fetch.c). */
+static void fetch_feed(const struct config *cfg, json_t *sub, const char *url, struct fetched *f)
+{
+    const char *link = json_string_value(json_object_get(sub, "enhancedUrl"));
+    const char *target = link ? link : url;
+    f->via_link = link != NULL;
+    struct fetch_opts o = {cfg->fetch_allow,
+                           cfg->fetch_timeout,
+                           cfg->fetch_max_size,
+                           cfg->fetch_max_redirects,
+                           json_string_value(json_object_get(sub, "etag")),
+                           json_string_value(json_object_get(sub, "lastModified")),
+                           json_string_value(json_object_get(sub, "syncToken")),
+                           cfg->subscription_page_limit};
+    int ok = fetch_get(target, &o, &f->res);
+    if (ok != 0 && f->res.status == 409 && o.sync_token) {
+        /* §3.1: a refused token: discard it and fetch everything again */
+        fetch_result_clear(&f->res);
+        o.sync_token = NULL;
+        o.etag = o.last_modified = NULL;
+        ok = fetch_get(target, &o, &f->res);
+    }
+    f->delta = ok == 0 && o.sync_token && f->res.enhanced;
+    f->err = f->res.error ? xstrdup(f->res.error) : NULL;
+    if (ok == 0 && f->res.status == 200 && !f->delta && !f->res.truncated &&
+        (f->cut = feed_cut_new(f->res.body, f->res.len))) {
+        /* converted when applied: only the entities that changed, if it can */
+    } else if (ok == 0 && f->res.status == 200) {
+        f->group = parse_feed(f->res.body, f->res.len, &f->err);
+        if (f->group && f->res.truncated && (f->err = fetch_rest(target, o, &f->res, f->group))) {
+            json_decref(f->group);
+            f->group = NULL;
+        }
+    }
+    if (!f->err && !link && f->res.status == 200) {
+        const char *at = f->res.url ? f->res.url : url;
+        char *t = fetch_link_target(f->res.link, "subscribe-enhanced-get", at);
+        if (t && strcmp(t, at) && strcmp(t, url) && !downgrades(url, t))
+            f->link = t;
+        else
+            free(t);
+    }
+}
+
+/* ---- applying only what changed in a plain feed (subscription_digest.c) ------------------ */
+
+/* Per subscribed calendar: {"salt", "blob"}: the feed as last applied, its digests
+ * text (feed_cut_digests) kept as a blob (raw bytes: read and written without JSON
+ * escaping, which cost more than the rest of a refresh), referenced by this object
+ * so the blob collector keeps it. Not a JMAP type: written and read here only. */
+static void digests_blob_ids(json_t *obj, json_t *ids)
+{
+    json_t *b = json_object_get(obj, "blob");
+    if (json_is_string(b) && json_string_length(b))
+        json_array_append(ids, b);
+}
+static const struct jtype digests_type = {.name = "SubscriptionDigests",
+                                          .blob_ids = digests_blob_ids};
+
+/* Stores what the calendar now holds of the feed (fc NULL: nothing known, the next
+ * plain refresh converts the whole feed). */
+static int digests_save(struct store_conn *c, const char *account, const char *cal,
+                        const struct feed_cut *fc)
+{
+    char id[66] = "";
+    int rc = 0;
+    if (fc) {
+        char *text = feed_cut_digests(fc);
+        id[0] = 'G'; /* content-addressed, as every blob (jmap/blob.c) */
+        util_sha256_hex(text, strlen(text), id + 1);
+        rc = store_blob_put(c, account, id, text, strlen(text), "text/plain");
+        free(text);
+    }
+    json_t *now = json_pack("{s:s, s:s}", "salt", fc ? fc->salt : "", "blob", id);
+    json_t *old = store_object_get(c, account, digests_type.name, cal);
+    /* an id destroyed is never created again: it is kept and emptied instead */
+    if (!rc && (old || fc) && !json_equal(old, now))
+        rc = jmap_object_write(c, NULL, &digests_type, account, cal, now, !old);
+    json_decref(old);
+    json_decref(now);
+    return rc;
+}
+
+/* The digests text stored for the calendar with this salt, or NULL. */
+static char *digests_load(struct store_conn *c, const char *account, const char *cal,
+                          const char *salt)
+{
+    json_t *d = store_object_get(c, account, digests_type.name, cal);
+    const char *blob = json_string_value(json_object_get(d, "blob"));
+    unsigned char *data = NULL;
+    size_t len = 0;
+    char *text = NULL;
+    if (blob && *blob && strcmp(json_string_value(json_object_get(d, "salt")) ?: "", salt) == 0 &&
+        store_blob_get(c, account, blob, &data, &len) == STORE_OK)
+        text = xstrndup((const char *)data, len);
+    free(data);
+    json_decref(d);
+    return text;
+}
+
+/* The entities named (changed: converted again into group; gone: no longer in the
+ * feed) replace the calendar's events of their uids: each converted event is applied
+ * (its id kept), the events of those uids it did not produce are destroyed. */
+static int apply_entities(struct store_conn *c, const char *account, const char *cal, json_t *group,
+                          json_t *uids, struct diff_count *n)
+{
+    struct uid_collect u = {c, account, cal, json_object()};
+    size_t i;
+    json_t *v;
+    json_array_foreach(uids, i, v)
+    {
+        store_index_find_uid(c, account, calendar_event_type.name, json_string_value(v),
+                             uid_collect_cb, &u);
+    }
+    json_array_foreach(json_object_get(group, "entries"), i, v)
+    {
+        const char *type = json_string_value(json_object_get(v, "@type"));
+        if (type && strcmp(type, "Event") == 0)
+            apply_one(c, account, cal, v, u.by_key, n);
+    }
+    int rc = 0;
+    const char *key;
+    json_t *gone;
+    json_object_foreach(u.by_key, key, gone)
+    {
+        subscription_refresher_destroyed(c, account, gone);
+        if (jmap_object_write(c, NULL, &calendar_event_type, account,
+                              json_string_value(json_object_get(gone, "id")), NULL, false))
+            rc = -1;
+        else
+            n->destroyed++;
+    }
+    json_decref(u.by_key);
+    return rc;
+}
+
+/* Applies a cut plain feed against the digests of the last refresh: converts and
+ * writes only the entities whose digest differs, destroys those gone, and keeps the
+ * digests. 1 if there are none to compare with (or the salt changed): the caller
+ * applies the whole feed. *group gets what was converted (the header at least). */
+static int apply_cut(struct store_conn *c, const char *account, const char *cal, struct fetched *f,
+                     json_t **group, struct diff_count *n, char **err)
+{
+    char *stored = digests_load(c, account, cal, f->cut->salt);
+    json_t *uids = stored && *stored ? feed_cut_changed(f->cut, stored) : NULL;
+    free(stored);
+    if (!uids)
+        return 1;
+    char *text = feed_cut_calendar(f->cut, f->res.body, uids);
+    *group = parse_feed(text, strlen(text), err);
+    free(text);
+    int rc = -1;
+    if (*group && apply_entities(c, account, cal, *group, uids, n) == 0)
+        rc = json_array_size(uids) ? digests_save(c, account, cal, f->cut) : 0;
+    json_decref(uids);
+    return rc;
+}
+
+/* Applies the answer in the open write transaction: a delta, a cut plain feed (only
+ * what changed), or the whole feed; keeps the digests for the next plain refresh. */
+static int apply_answer(struct store_conn *c, const char *account, const char *cal,
+                        struct fetched *f, json_t **group, struct diff_count *n, char **err)
+{
+    if (f->delta) {
+        int rc = apply_delta(c, account, cal, *group, n);
+        return rc ? rc : digests_save(c, account, cal, NULL);
+    }
+    if (f->cut) {
+        int rc = apply_cut(c, account, cal, f, group, n, err);
+        if (rc != 1)
+            return rc;
+        if (!(*group = parse_feed(f->res.body, f->res.len, err)))
+            return -1;
+    }
+    int rc = apply_feed(c, account, cal, *group, n);
+    return rc ? rc : digests_save(c, account, cal, f->cut);
+}
+
 /* ---- one refresh ------------------------------------------------------------------------- */
 
 static void set_str(json_t *sub, const char *key, const char *v)
@@ -326,11 +566,60 @@ static void set_str(json_t *sub, const char *key, const char *v)
     json_object_set_new(sub, key, v ? json_string(v) : json_null());
 }
 
-/* Stores the calendar's new subscription state if it differs (one write). */
-static int save_state(struct store_conn *c, const char *account, const char *cal_id, json_t *cal,
-                      json_t *sub)
+/* The feed's own value of a calendar property (RFC 7986 §5.1 NAME, §5.2
+ * DESCRIPTION, §5.9 COLOR: the Group's title, description and color), else the
+ * older X-WR-CALNAME / X-WR-CALDESC kept in its iCalendar properties; NULL if none. */
+static const char *feed_meta(json_t *group, const char *member, const char *x_name)
 {
-    if (json_equal(sub, json_object_get(cal, SUBSCRIPTION_PROP)))
+    const char *v = json_string_value(json_object_get(group, member));
+    if (v && *v)
+        return v;
+    size_t i;
+    json_t *p;
+    json_array_foreach(json_object_get(json_object_get(group, "iCalendar"), "properties"), i, p)
+    {
+        const char *n = json_string_value(json_array_get(p, 0));
+        const char *val = json_string_value(json_array_get(p, 3));
+        if (x_name && n && strcasecmp(n, x_name) == 0 && val && *val)
+            return val;
+    }
+    return NULL;
+}
+
+/* Adopts the feed's name, description and color (issue 17 §1, RFC 7986 §5) into the
+ * calendar while the user has not chosen their own: a property still holding what
+ * was adopted last (or, for the name, the URL the CLI names a calendar after; for the
+ * others, null) follows the feed; one the user changed stays theirs. sub's feedName,
+ * feedDescription and feedColor remember what was adopted. */
+static void adopt_meta(json_t *cal, json_t *sub, json_t *group, const char *url)
+{
+    static const struct {
+        const char *prop, *member, *x_name, *key;
+    } m[] = {{"name", "title", "x-wr-calname", "feedName"},
+             {"description", "description", "x-wr-caldesc", "feedDescription"},
+             {"color", "color", NULL, "feedColor"}};
+    for (size_t i = 0; i < sizeof m / sizeof *m; i++) {
+        const char *want = feed_meta(group, m[i].member, m[i].x_name);
+        if (!want || (i == 0 && strlen(want) > 255) ||
+            (i == 2 && !types_is_css_color(want))) /* calendars-27 §4's rules */
+            continue;
+        json_t *have = json_object_get(cal, m[i].prop), *last = json_object_get(sub, m[i].key);
+        bool untouched = json_is_null(have) || !have || json_equal(have, last) ||
+                         (i == 0 && !json_is_string(last) &&
+                          strcmp(json_string_value(have) ?: "", url) == 0);
+        if (untouched) {
+            json_object_set_new(cal, m[i].prop, json_string(want));
+            json_object_set_new(sub, m[i].key, json_string(want));
+        }
+    }
+}
+
+/* Stores the calendar's new subscription state and adopted properties if they
+ * differ (one write). */
+static int save_state(struct store_conn *c, const char *account, const char *cal_id, json_t *cal,
+                      json_t *sub, bool meta_changed)
+{
+    if (!meta_changed && json_equal(sub, json_object_get(cal, SUBSCRIPTION_PROP)))
         return 0;
     json_object_set(cal, SUBSCRIPTION_PROP, sub);
     return jmap_object_write(c, NULL, &calendar_type, account, cal_id, cal, false);
@@ -353,8 +642,6 @@ static json_t *begin_apply(struct store_conn *c, const char *account, const char
     return cal;
 }
 
-/* The converted feed, or NULL with *err: a body that is not iCalendar is refused
- * (an HTML error page served with 200 must not empty the calendar). */
 static json_t *parse_feed(const char *body, size_t len, char **err)
 {
     const char *p = body;
@@ -376,8 +663,40 @@ static json_t *parse_feed(const char *body, size_t len, char **err)
     return group;
 }
 
-int subscription_refresh(struct store_conn *c, const struct config *cfg, const char *account,
-                         const char *cal_id, int64_t *interval)
+/* The account's Calendar and CalendarEvent states, as a StateChange's changed. */
+static json_t *calendar_states(struct store_conn *c, const char *account)
+{
+    json_t *types = json_object();
+    const char *const names[] = {calendar_type.name, calendar_event_type.name};
+    for (int i = 0; i < 2; i++)
+        json_object_set_new(types, names[i], jmap_state_string(store_state_get(c, account, names[i])));
+    return json_pack("{s:o}", account, types);
+}
+
+/* RFC 8620 §7: what the refresh changed goes to the push hub once committed, the
+ * same way a /set's changes do (so open EventSource streams see it at once). */
+static void publish_changes(struct push_hub *hub, json_t *before, json_t *after)
+{
+    if (!hub || !before || !after || json_equal(before, after))
+        return;
+    const char *acct;
+    json_t *types;
+    json_object_foreach(after, acct, types)
+    {
+        const char *t;
+        json_t *v;
+        void *tmp;
+        json_object_foreach_safe(types, tmp, t, v)
+        {
+            if (json_equal(v, json_object_get(json_object_get(before, acct), t)))
+                json_object_del(types, t);
+        }
+    }
+    push_hub_publish(hub, after);
+}
+
+int subscription_refresh(struct store_conn *c, const struct config *cfg, struct push_hub *hub,
+                         const char *account, const char *cal_id, int64_t *interval)
 {
     *interval = cfg->subscription_min_interval;
     if (store_begin(c, false) != STORE_OK)
@@ -391,31 +710,18 @@ int subscription_refresh(struct store_conn *c, const struct config *cfg, const c
         return -1;
     }
     char *url = xstrdup(json_string_value(json_object_get(sub, "url")) ?: "");
-    struct fetch_opts o = {cfg->fetch_allow,
-                           cfg->fetch_timeout,
-                           cfg->fetch_max_size,
-                           cfg->fetch_max_redirects,
-                           json_string_value(json_object_get(sub, "etag")),
-                           json_string_value(json_object_get(sub, "lastModified")),
-                           json_string_value(json_object_get(sub, "syncToken"))};
-    struct fetch_result res;
+    struct fetched f = {0};
     int64_t t0 = util_now_us();
-    int ok = fetch_get(url, &o, &res);
-    if (ok != 0 && res.status == 409 && o.sync_token) {
-        /* §3.1: a refused token: discard it and fetch everything again */
-        fetch_result_clear(&res);
-        o.sync_token = NULL;
-        o.etag = o.last_modified = NULL;
-        ok = fetch_get(url, &o, &res);
-    }
-    bool delta = ok == 0 && o.sync_token && res.enhanced;
-    int64_t t1 = util_now_us();
-    char *err = res.error ? xstrdup(res.error) : NULL;
-    json_t *group = ok == 0 && res.status == 200 ? parse_feed(res.body, res.len, &err) : NULL;
-    int64_t t2 = util_now_us();
+    fetch_feed(cfg, sub, url, &f);
+    struct fetch_result res = f.res;
+    json_t *group = f.group;
+    char *err = f.err;
+    int64_t t1 = util_now_us(); /* fetched (a delta or pages: parsed) */
+    int64_t t2 = t1;
     int64_t feed_secs =
-        group ? feed_interval(res.body)
-              : duration_secs(json_string_value(json_object_get(sub, "feedRefreshInterval")));
+        group || f.cut
+            ? feed_interval(res.body)
+            : duration_secs(json_string_value(json_object_get(sub, "feedRefreshInterval")));
     int64_t user_secs = duration_secs(json_string_value(json_object_get(sub, "refreshInterval")));
     int64_t every = user_secs > 0 ? user_secs : feed_secs > 0 ? feed_secs : DEFAULT_INTERVAL;
     *interval = every > cfg->subscription_min_interval ? every : cfg->subscription_min_interval;
@@ -424,9 +730,11 @@ int subscription_refresh(struct store_conn *c, const struct config *cfg, const c
     if (!err && res.status == 304) {
         rc = 0; /* not modified: nothing to write (issue 17: no database write) */
     } else if ((cal = begin_apply(c, account, cal_id, url))) {
+        json_t *before = calendar_states(c, account), *after = NULL;
         json_t *now = json_copy(json_object_get(cal, SUBSCRIPTION_PROP));
         char stamp[21];
         util_utc_format(util_now(), stamp);
+        rc = err ? -1 : apply_answer(c, account, cal_id, &f, &group, &n, &err);
         set_str(now, "lastError", err);
         if (!err) {
             set_str(now, "lastRefresh", stamp);
@@ -436,16 +744,30 @@ int subscription_refresh(struct store_conn *c, const struct config *cfg, const c
             char *every_s = feed_secs > 0 ? xasprintf("PT%lldS", (long long)feed_secs) : NULL;
             set_str(now, "feedRefreshInterval", every_s);
             free(every_s);
+            if (f.link) { /* §2: from now on the other URL, from scratch */
+                set_str(now, "enhancedUrl", f.link);
+                set_str(now, "etag", NULL);
+                set_str(now, "lastModified", NULL);
+                set_str(now, "syncToken", NULL);
+            }
+        } else if (f.via_link) { /* the Link's URL failed: the feed's own URL next time */
+            set_str(now, "enhancedUrl", NULL);
         }
-        rc = err ? -1 : 0;
-        if (!err && (delta ? apply_delta(c, account, cal_id, group, &n)
-                           : apply_feed(c, account, cal_id, group, &n)))
-            rc = -1;
+        json_t *was = json_copy(cal); /* shallow: adopt_meta replaces top-level members */
+        if (!err)
+            adopt_meta(cal, now, group, url);
+        bool meta_changed = !json_equal(was, cal);
+        json_decref(was);
         int64_t t3 = util_now_us();
-        if (save_state(c, account, cal_id, cal, now) || store_commit(c) != STORE_OK) {
+        if (save_state(c, account, cal_id, cal, now, meta_changed) || !(after = calendar_states(c, account)) ||
+            store_commit(c) != STORE_OK) {
             store_rollback(c);
             rc = -1;
+        } else {
+            publish_changes(hub, before, after);
         }
+        json_decref(before);
+        json_decref(after);
         log_debug("subscription %s: committed in %.1f ms", cal_id,
                   (double)(util_now_us() - t3) / 1e3);
         json_decref(now);
@@ -462,6 +784,8 @@ int subscription_refresh(struct store_conn *c, const struct config *cfg, const c
     json_decref(group);
     fetch_result_clear(&res);
     free(err);
+    free(f.link);
+    feed_cut_free(f.cut);
     free(url);
     json_decref(sub);
     return rc;
@@ -472,11 +796,13 @@ int subscription_refresh(struct store_conn *c, const struct config *cfg, const c
 struct subscription_refresher {
     struct store *st;
     const struct config *cfg;
+    struct push_hub *hub;
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t cv;
     bool stop;
     json_t *due; /* "account/calendar" -> [next refresh time, failures in a row] */
+    int64_t next_prune; /* when the feeds' tombstones are pruned next */
 };
 
 struct scan {
@@ -535,7 +861,7 @@ static void refresh_due(struct subscription_refresher *r, struct store_conn *c)
         int64_t fails = d ? json_integer_value(json_array_get(d, 1)) : 0;
         if (util_now() >= when) {
             int64_t every;
-            if (subscription_refresh(c, r->cfg, account, cal, &every) == 0) {
+            if (subscription_refresh(c, r->cfg, r->hub, account, cal, &every) == 0) {
                 fails = 0;
             } else {
                 fails++; /* back off: the minimum, doubled per failure, up to a day */
@@ -559,6 +885,43 @@ static void refresh_due(struct subscription_refresher *r, struct store_conn *c)
     json_decref(sc.todo);
 }
 
+static int collect_account(const char *name, void *ud)
+{
+    struct scan *sc = ud;
+    struct store_user u = {0};
+    if (store_user_get(sc->c, name, &u) == STORE_OK)
+        json_array_append_new(sc->todo, json_string(u.account_id));
+    store_user_clear(&u);
+    return 0;
+}
+
+/* Published feeds remember deletions for feed_tombstone_ttl (subscription_feed.c):
+ * every account's older tombstones go, at most once an hour (or ttl), each account
+ * in its own short write transaction. */
+static void prune_due(struct subscription_refresher *r, struct store_conn *c)
+{
+    int64_t ttl = r->cfg->feed_tombstone_ttl;
+    if (util_now() < r->next_prune)
+        return;
+    r->next_prune = util_now() + (ttl < 3600 ? ttl : 3600);
+    struct scan sc = {r, c, json_array()};
+    if (store_begin(c, false) == STORE_OK) {
+        store_user_list(c, collect_account, &sc);
+        store_rollback(c);
+    }
+    size_t i;
+    json_t *acct;
+    json_array_foreach(sc.todo, i, acct)
+    {
+        if (store_begin(c, true) != STORE_OK)
+            break;
+        if (subscription_tombstones_prune(c, json_string_value(acct), ttl) == 0)
+            store_commit(c);
+        store_rollback(c);
+    }
+    json_decref(sc.todo);
+}
+
 static void *refresher_main(void *arg)
 {
     struct subscription_refresher *r = arg;
@@ -567,6 +930,7 @@ static void *refresher_main(void *arg)
     while (!r->stop) {
         pthread_mutex_unlock(&r->mu);
         refresh_due(r, c);
+        prune_due(r, c);
         pthread_mutex_lock(&r->mu);
         if (r->stop)
             break;
@@ -580,10 +944,12 @@ static void *refresher_main(void *arg)
 }
 
 struct subscription_refresher *subscription_refresher_start(struct store *st,
-                                                            const struct config *cfg)
+                                                            const struct config *cfg,
+                                                            struct push_hub *hub)
 {
     struct subscription_refresher *r = xcalloc(1, sizeof *r);
     r->st = st;
+    r->hub = hub;
     r->cfg = cfg;
     r->due = json_object();
     pthread_mutex_init(&r->mu, NULL);

@@ -42,6 +42,7 @@ void config_defaults(struct config *cfg)
     cfg->fetch_max_redirects = 5;
     cfg->subscription_min_interval = 900;
     cfg->subscription_scan = 60;
+    cfg->feed_tombstone_ttl = 30 * 86400;
     cfg->cache_size = 64;
 }
 
@@ -71,6 +72,8 @@ static const struct key keys[] = {
     N("fetch_max_redirects", fetch_max_redirects, 0),
     N("subscription_min_interval", subscription_min_interval, 1),
     N("subscription_scan", subscription_scan, 1),
+    N("subscription_page_limit", subscription_page_limit, 0),
+    N("feed_tombstone_ttl", feed_tombstone_ttl, 1),
     S("smtp_url", smtp_url),
     S("smtp_user", smtp_user),
     S("smtp_password", smtp_password),

@@ -57,6 +57,8 @@ struct config {
     int64_t fetch_max_redirects;       /* redirects followed, each checked again */
     int64_t subscription_min_interval; /* seconds between refreshes, at least */
     int64_t subscription_scan;         /* seconds between the refresher's looks */
+    int64_t subscription_page_limit;   /* Prefer: limit=N asked of a feed (0: none) */
+    int64_t feed_tombstone_ttl;        /* seconds a feed's deletion is remembered */
 };
 
 void config_defaults(struct config *cfg);

@@ -47,6 +47,7 @@ class Feeds:
 
     def __init__(self):
         self.docs = {}
+        self.links = {}  # path -> a Link header to send with it
         self.requests = {}
         self.not_modified = 0
         feeds = self
@@ -96,6 +97,8 @@ class Feeds:
                     return
                 self.send_response(200)
                 self.send_header("Content-Type", "text/calendar")
+                if self.path in feeds.links:
+                    self.send_header("Link", feeds.links[self.path])
                 self.send_header("ETag", etag)
                 self.send_header("Last-Modified", "Mon, 04 Jan 2027 10:00:00 GMT")
                 self.send_header("Content-Length", str(len(body)))
@@ -525,7 +528,9 @@ class EnhancedFeed(Feeds):
         handler.do_GET = do_GET
 
 
-def test_section3_1_refused_token_falls_back_to_a_full_get(srv):
+def test_section3_1_refused_token_falls_back_to_a_full_get():
+    # the server's refresher looks once at start only: each refresh here is the CLI's
+    srv = Server(config=FEED_CONFIG.replace("subscription_scan = 1", "subscription_scan = 3600"))
     f = EnhancedFeed()
     try:
         f.versions.append({"q1": "One", "q2": "Two", "q3": "Three"})
@@ -546,3 +551,139 @@ def test_section3_1_refused_token_falls_back_to_a_full_get(srv):
         assert set(events_of(srv, cal)) == {"q1|None"}
     finally:
         f.close()
+        srv.close()
+
+
+# ---- issue 17 §1/§2: a refresh is a change like any other ----
+
+def test_refresh_pushes_its_state_change_to_open_event_source_streams(srv, feeds):
+    """RFC 8620 §7.3: the CalendarEvent state a refresh commits reaches an open
+    EventSource stream at once (the same push path as a /set), not at the client's
+    next /changes."""
+    import json
+    from test_push import Stream, es_url
+    feeds.put("/push.ics", [vevent("pu1", "One")])
+    cal = subscribe(srv, "alice", feeds.url("/push.ics")).stdout.strip()
+    acc = srv.account()
+    s = Stream(srv, es_url(srv, types="CalendarEvent"))
+    try:
+        t0 = time.time()
+        feeds.put("/push.ics", [vevent("pu1", "One"), vevent("pu2", "Two")])
+        name, data, _ = s.event()
+        assert name == "state", srv.read_log()[-2000:]
+        pushed = json.loads(data)["changed"][acc]["CalendarEvent"]
+        assert time.time() - t0 < 8
+        assert "pu2|None" in events_of(srv, cal)
+        _, st = srv.call("CalendarEvent/get", {"accountId": acc, "ids": []}, using=USING)
+        assert pushed == st["state"]
+    finally:
+        s.close()
+
+
+def put_with_head(feeds, path, head, events):
+    body = ("\r\n".join(["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//test//feed//EN",
+                         "REFRESH-INTERVAL;VALUE=DURATION:PT1S"] + head + events +
+                        ["END:VCALENDAR"]) + "\r\n").encode()
+    feeds.docs[path] = (body, '"%d"' % hash(body))
+
+
+def test_rfc7986_name_description_color_adopted_until_the_user_changes_them(srv, feeds):
+    """RFC 7986 §5.1 NAME (or the older X-WR-CALNAME), §5.2 DESCRIPTION
+    (X-WR-CALDESC), §5.9 COLOR become the calendar's name, description and color
+    while the user has not chosen their own, and follow the feed's changes."""
+    put_with_head(feeds, "/m.ics", ["NAME:School holidays", "COLOR:crimson",
+                                    "X-WR-CALDESC:All of them"], [vevent("m1", "One")])
+    cal = subscribe(srv, "alice", feeds.url("/m.ics")).stdout.strip()
+    c = calendar(srv, cal)
+    assert (c["name"], c["color"], c["description"]) == ("School holidays", "crimson",
+                                                         "All of them")
+    put_with_head(feeds, "/x.ics", ["X-WR-CALNAME:Fixtures"], [vevent("x1", "Match")])
+    assert calendar(srv, subscribe(srv, "alice", feeds.url("/x.ics")).stdout.strip())[
+        "name"] == "Fixtures"
+    # a name given when subscribing is the user's
+    given = subscribe(srv, "alice", feeds.url("/x.ics"), "--name", "Given").stdout.strip()
+    assert calendar(srv, given)["name"] == "Given"
+    # the feed renames itself: followed
+    put_with_head(feeds, "/m.ics", ["NAME:School holidays 2027", "COLOR:crimson",
+                                    "X-WR-CALDESC:All of them"], [vevent("m1", "One")])
+    assert wait_for(lambda: calendar(srv, cal)["name"] == "School holidays 2027"), \
+        srv.read_log()[-2000:]
+    # the user's own choice stays theirs
+    _, r = srv.call("Calendar/set", {"accountId": srv.account(), "update": {cal: {
+        "name": "Mine", "color": "blue"}}}, using=USING)
+    assert cal in r["updated"], r
+    put_with_head(feeds, "/m.ics", ["NAME:Renamed again", "COLOR:teal",
+                                    "X-WR-CALDESC:Changed too"], [vevent("m1", "One")])
+    c = wait_for(lambda: calendar(srv, cal)["description"] == "Changed too" and
+                 calendar(srv, cal))
+    assert c and c["name"] == "Mine" and c["color"] == "blue"
+    assert c[SUB]["feedName"] == "School holidays 2027"  # what was adopted last
+
+
+def test_plain_feed_refresh_converts_and_writes_only_changed_entities(feeds):
+    """A refresh of a plain feed converts only the entities (a UID with its
+    overrides, subscription-upgrade §3.1) whose text changed since the last one:
+    a new DTSTAMP alone is no change; an override's change updates its event; a
+    removed UID is destroyed, a new one created; the rest keep ids and states. A
+    changed VTIMEZONE converts everything again (same result for unchanged events)."""
+    s = Server(config=FEED_CONFIG.replace("subscription_scan = 1", "subscription_scan = 3600"))
+    try:
+        tz = ["BEGIN:VTIMEZONE", "TZID:Test/Zone", "BEGIN:STANDARD", "DTSTART:19700101T000000",
+              "TZOFFSETFROM:+0100", "TZOFFSETTO:+0100", "END:STANDARD", "END:VTIMEZONE"]
+        master = ["BEGIN:VEVENT", "UID:r1", "DTSTAMP:20270101T000000Z",
+                  "DTSTART;TZID=Test/Zone:20270105T100000", "DURATION:PT1H", "RRULE:FREQ=DAILY",
+                  "SUMMARY:Daily", "END:VEVENT"]
+
+        def override(title, stamp="20270101T000000Z"):
+            return "\r\n".join(["BEGIN:VEVENT", "UID:r1", f"DTSTAMP:{stamp}",
+                                "RECURRENCE-ID;TZID=Test/Zone:20270106T100000",
+                                "DTSTART;TZID=Test/Zone:20270106T120000", "DURATION:PT1H",
+                                f"SUMMARY:{title}", "END:VEVENT"])
+
+        def put(events, zone=tz):
+            feeds.put("/cut.ics", ["\r\n".join(zone), "\r\n".join(master)] + events)
+
+        others = [vevent(f"o{i}", f"Other {i}") for i in range(5)]
+        put([override("Moved")] + others)
+        cal = subscribe(s, "alice", feeds.url("/cut.ics")).stdout.strip()
+        acc = s.account()
+        first = events_of(s, cal)
+        assert set(first) == {"r1|None"} | {f"o{i}|None" for i in range(5)}
+
+        def refresh():
+            out = subprocess.run([JMAPD, "subscribe", "--user", "alice", "--refresh", cal,
+                                  "--data", s.data, "--config", s.config], capture_output=True,
+                                 text=True)
+            assert out.returncode == 0, out.stderr
+
+        def changes(since):
+            return s.call("CalendarEvent/changes", {"accountId": acc, "sinceState": since},
+                          using=USING)[1]
+
+        state = s.call("CalendarEvent/get", {"accountId": acc, "ids": []}, using=USING)[1]["state"]
+        # only DTSTAMPs differ: nothing is written
+        put([override("Moved", stamp="20270301T000000Z")] +
+            [o.replace("DTSTAMP:", "DTSTAMP:2") for o in others])
+        refresh()
+        assert changes(state)["updated"] == [] and changes(state)["created"] == []
+        # the override changes, o0 goes, n1 comes
+        put([override("Moved later")] + others[1:] + [vevent("n1", "New")])
+        refresh()
+        ch = changes(state)
+        now = events_of(s, cal)
+        assert ch["updated"] == [first["r1|None"]["id"]]
+        assert ch["destroyed"] == [first["o0|None"]["id"]]
+        assert ch["created"] == [now["n1|None"]["id"]]
+        over = now["r1|None"]["recurrenceOverrides"]
+        assert [v.get("title") for v in over.values()] == ["Moved later"]
+        # a changed VTIMEZONE: everything converted again, unchanged events keep ids
+        state2 = s.call("CalendarEvent/get", {"accountId": acc, "ids": []},
+                        using=USING)[1]["state"]
+        put([override("Moved later")] + others[1:] + [vevent("n1", "New")],
+            zone=[ln.replace("+0100", "+0200") for ln in tz])
+        refresh()
+        after = events_of(s, cal)
+        assert {k: v["id"] for k, v in after.items()} == {k: v["id"] for k, v in now.items()}
+        assert changes(state2)["updated"] == [first["r1|None"]["id"]]  # its zone's offsets
+    finally:
+        s.close()
