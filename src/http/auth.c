@@ -110,6 +110,20 @@ static struct throttle *throttle_get(void)
     return throttle;
 }
 
+/* Over the limit on this front end, or counted over all of them (store_counter_get:
+ * several front ends on one PostgreSQL database, issue 15 §3; 0 on SQLite). */
+static bool over(struct store_conn *c, const char *key, int64_t limit, int64_t now)
+{
+    return throttle_over(throttle_get(), key, limit, now) ||
+           store_counter_get(c, key, THROTTLE_WINDOW, now) >= limit;
+}
+
+static void count_failure(struct store_conn *c, const char *key, int64_t now)
+{
+    throttle_fail(throttle_get(), key, now);
+    store_counter_add(c, key, THROTTLE_WINDOW, now);
+}
+
 /* The throttle key of a client address: "a:" and the address; IPv6 clients are counted
  * per /64, since one host commonly holds the whole prefix. */
 static void address_key(const char *client, char out[80])
@@ -215,12 +229,11 @@ static enum auth_result check_basic(struct store_conn *c, const char *b64, const
     free(ckey);
     if (rc == STORE_OK)
         util_sha256_hex(u.pwhash, strlen(u.pwhash), digest);
-    struct throttle *t = throttle_get();
     int64_t now = util_now();
     if (rc == STORE_OK && cache_hit(key, u.id, digest)) {
         res = AUTH_OK; /* already authenticated: the throttle does not apply */
-    } else if (throttle_over(t, pkey, fail_limit, now) || throttle_over(t, akey, fail_limit, now) ||
-               throttle_over(t, ukey, fail_limit * AUTH_USER_FACTOR, now)) {
+    } else if (over(c, pkey, fail_limit, now) || over(c, akey, fail_limit, now) ||
+               over(c, ukey, fail_limit * AUTH_USER_FACTOR, now)) {
         res = AUTH_THROTTLED;
     } else {
         /* the same argon2 work whether or not the name exists */
@@ -229,9 +242,9 @@ static enum auth_result check_basic(struct store_conn *c, const char *b64, const
             res = AUTH_OK;
             cache_put(key, u.id, digest);
         } else {
-            throttle_fail(t, pkey, now);
-            throttle_fail(t, akey, now);
-            throttle_fail(t, ukey, now);
+            count_failure(c, pkey, now);
+            count_failure(c, akey, now);
+            count_failure(c, ukey, now);
         }
     }
     if (res == AUTH_OK)
@@ -253,10 +266,10 @@ static enum auth_result check_bearer(struct store_conn *c, const char *token, co
         return r;
     char akey[80];
     address_key(client, akey);
-    struct throttle *t = throttle_get();
-    if (throttle_over(t, akey, fail_limit, util_now()))
+    int64_t now = util_now();
+    if (over(c, akey, fail_limit, now))
         return AUTH_THROTTLED;
-    throttle_fail(t, akey, util_now());
+    count_failure(c, akey, now);
     return AUTH_FAILED;
 }
 

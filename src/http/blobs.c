@@ -120,29 +120,37 @@ enum MHD_Result http_download(struct http_server *h, struct MHD_Connection *c,
     struct jmap_user u;
     if (!sc || jmap_user_load(sc, user_id, &u) != STORE_OK || !find_account(&u, account))
         return http_problem(c, rq, 404, "about:blank", "no such blob", NULL);
-    unsigned char *data = NULL;
-    size_t len = 0;
-    if (store_blob_get(sc, account, blob, &data, &len) != STORE_OK)
+    /* the size first: a Range request reads its bytes only (store_blob_read), not the
+     * whole blob (issue 15: large blobs on PostgreSQL) */
+    int64_t size = store_blob_size(sc, account, blob);
+    if (size < 0)
         return http_problem(c, rq, 404, "about:blank", "no such blob", NULL);
+    size_t len = (size_t)size;
     const char *type = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "type");
     uint64_t start = 0, end = len ? len - 1 : 0;
     int range = parse_range(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Range"), len, &start,
                             &end);
+    unsigned char *data = NULL;
+    size_t n = 0;
+    int rc = STORE_OK;
+    if (range > 0)
+        rc = store_blob_read(sc, account, blob, start, (size_t)(end - start + 1), &data, &n);
+    else if (range == 0)
+        rc = store_blob_get(sc, account, blob, &data, &n);
+    if (rc != STORE_OK)
+        return http_problem(c, rq, 404, "about:blank", "no such blob", NULL);
     struct MHD_Response *r;
     char cr[96];
     if (range < 0) {
-        free(data);
         r = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
         snprintf(cr, sizeof cr, "bytes */%zu", len);
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_RANGE, cr);
         rq->status = 416;
     } else {
-        size_t n = range ? (size_t)(end - start + 1) : len;
-        if (range && start > 0)
-            memmove(data, data + start, n);
         r = MHD_create_response_from_buffer(n, data, MHD_RESPMEM_MUST_FREE);
         if (range) {
-            snprintf(cr, sizeof cr, "bytes %" PRIu64 "-%" PRIu64 "/%zu", start, end, len);
+            snprintf(cr, sizeof cr, "bytes %" PRIu64 "-%" PRIu64 "/%zu", start,
+                     start + (n ? n - 1 : 0), len);
             MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_RANGE, cr);
         }
         rq->status = range ? 206 : 200;

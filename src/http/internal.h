@@ -57,6 +57,7 @@ struct http_req {
     int status;
     int64_t user_id;      /* 0 until authenticated */
     int counted;          /* 1 api, 2 upload: concurrency slot held */
+    int64_t shared_slot;  /* an upload's slot among every front end's (store_slot_take) */
     enum http_route route;
     struct jmap_user *user;      /* session and API requests: loaded with the credential */
     struct http_upload *upload;  /* an upload's body on its way to the store (blobs.c) */

@@ -143,8 +143,27 @@ static bool slot_take(struct http_server *h, struct http_req *rq, int kind, int6
     return ok;
 }
 
+/* The upload's slot among those of every front end on the database (issue 15 §3: the
+ * limit holds whichever front end the uploads reach; SQLite: this process's count
+ * above is the whole count). Taken after this front end's own. */
+static bool shared_slot_take(struct http_server *h, struct http_req *rq, int64_t max)
+{
+    struct store_conn *sc = store_conn(h->srv->store);
+    int64_t slot = 0;
+    if (!sc || store_slot_take(sc, rq->user_id, 2, max, &slot) != STORE_OK)
+        return false;
+    rq->shared_slot = slot;
+    return true;
+}
+
 static void slot_release(struct http_server *h, struct http_req *rq)
 {
+    if (rq->shared_slot) {
+        struct store_conn *sc = store_conn(h->srv->store);
+        if (sc)
+            store_slot_release(sc, rq->shared_slot);
+        rq->shared_slot = 0;
+    }
     if (!rq->counted)
         return;
     pthread_mutex_lock(&h->lock);
@@ -763,7 +782,8 @@ static enum MHD_Result request_begin(struct http_server *h, struct MHD_Connectio
         if (declared > cfg->max_size_upload)
             return http_problem(c, rq, 413, "urn:ietf:params:jmap:error:limit",
                                 "the upload is larger than maxSizeUpload", "maxSizeUpload");
-        if (!slot_take(h, rq, 2, cfg->max_concurrent_upload))
+        if (!slot_take(h, rq, 2, cfg->max_concurrent_upload) ||
+            !shared_slot_take(h, rq, cfg->max_concurrent_upload))
             return http_problem(c, rq, 429, "urn:ietf:params:jmap:error:limit",
                                 "too many concurrent uploads", "maxConcurrentUpload");
         if (!http_upload_begin(h, c, rq, url + 13, &res))

@@ -80,6 +80,10 @@ typedef int (*store_hit_cb)(const char *id, int64_t modseq, bool has_order, int6
       (SC, const char *account, const char *blob_id, unsigned char **data, size_t *len),           \
       (c, account, blob_id, data, len))                                                            \
     X(int64_t, blob_size, (SC, const char *account, const char *blob_id), (c, account, blob_id))   \
+    X(int, blob_read,                                                                              \
+      (SC, const char *account, const char *blob_id, uint64_t offset, size_t len,                  \
+       unsigned char **data, size_t *got),                                                         \
+      (c, account, blob_id, offset, len, data, got))                                               \
     X(int, blob_ref,                                                                               \
       (SC, const char *account, const char *blob_id, const char *type, const char *id),            \
       (c, account, blob_id, type, id))                                                             \
@@ -157,7 +161,14 @@ typedef int (*store_hit_cb)(const char *id, int64_t modseq, bool has_order, int6
       (c, account, type, terms, nterms, cb, ud))                                                   \
     X(int, snapshot_put, (SC, const char *account, const char *key, const char *ids),              \
       (c, account, key, ids))                                                                      \
-    X(char *, snapshot_get, (SC, const char *account, const char *key), (c, account, key))
+    X(char *, snapshot_get, (SC, const char *account, const char *key), (c, account, key))         \
+    X(int64_t, counter_add, (SC, const char *key, int64_t window, int64_t now),                    \
+      (c, key, window, now))                                                                       \
+    X(int64_t, counter_get, (SC, const char *key, int64_t window, int64_t now),                    \
+      (c, key, window, now))                                                                       \
+    X(int, slot_take, (SC, int64_t user_id, int kind, int64_t max, int64_t *slot),                 \
+      (c, user_id, kind, max, slot))                                                               \
+    X(int, slot_release, (SC, int64_t slot), (c, slot))
 
 #define STORE_OP_FIELD(ret, name, params, args) ret(*name) params;
 struct store_ops {

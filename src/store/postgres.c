@@ -70,181 +70,6 @@ void store_set_password_file(const char *path)
     password_file = path ? xstrdup(path) : NULL;
 }
 
-/* ---- parameters and statements ----------------------------------------------------- */
-
-void pgq_text(struct params *p, const char *s)
-{
-    assert(p->n < MAX_PARAMS);
-    p->v[p->n++] = s; /* NULL is SQL NULL */
-}
-
-void pgq_int(struct params *p, int64_t v)
-{
-    assert(p->n < MAX_PARAMS);
-    snprintf(p->num[p->n], sizeof p->num[0], "%lld", (long long)v);
-    p->v[p->n] = p->num[p->n];
-    p->n++;
-}
-
-void pgq_bool(struct params *p, bool v)
-{
-    pgq_text(p, v ? "t" : "f");
-}
-
-static void p_bin(struct params *p, const void *data, size_t len)
-{
-    assert(p->n < MAX_PARAMS);
-    p->v[p->n] = data;
-    p->len[p->n] = (int)len;
-    p->fmt[p->n++] = 1;
-}
-
-/* Reads the answer to a ROLLBACK sent without waiting (pg_rollback): the thread went
- * on with its response meanwhile; the connection is ready again once it is read. */
-static void drain(struct store_conn *c)
-{
-    if (!c->pending)
-        return;
-    c->pending = false;
-    PGresult *r;
-    while ((r = PQgetResult(c->pg)) != NULL)
-        PQclear(r);
-}
-
-static void forget_statements(struct store_conn *c)
-{
-    memset(c->cache, 0, sizeof c->cache);
-}
-
-/* Whether a failed statement may be retried: a serialization failure, a deadlock, or
- * a connection that went away (reconnected here). Only outside a transaction. */
-static bool retryable(struct store_conn *c, const char *state)
-{
-    if (c->in_txn)
-        return false;
-    if (PQstatus(c->pg) != CONNECTION_OK) {
-        c->pending = false;
-        PQreset(c->pg);
-        forget_statements(c);
-        if (PQstatus(c->pg) == CONNECTION_OK)
-            log_warn("postgresql: reconnected");
-        return PQstatus(c->pg) == CONNECTION_OK;
-    }
-    return state && (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0);
-}
-
-/* The name of the prepared statement for sql on c, preparing it on first use. */
-static const char *prepared(struct store_conn *c, const char *sql, char name[8])
-{
-    size_t h = ((uintptr_t)sql >> 3) % STMT_CACHE;
-    for (size_t i = 0; i < STMT_CACHE; i++) {
-        size_t k = (h + i) % STMT_CACHE;
-        snprintf(name, 8, "s%zu", k);
-        if (c->cache[k] == sql)
-            return name;
-        if (!c->cache[k]) {
-            drain(c);
-            PGresult *r = PQprepare(c->pg, name, sql, 0, NULL);
-            bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-            if (!ok)
-                log_error("postgresql prepare: %s(in %.80s)", PQerrorMessage(c->pg), sql);
-            PQclear(r);
-            if (!ok)
-                return NULL;
-            c->cache[k] = sql;
-            return name;
-        }
-    }
-    log_error("postgresql: statement cache full");
-    return NULL;
-}
-
-/* Maps a result to STORE_OK, STORE_EXISTS (a unique violation) or STORE_ERR. */
-static int result_code(struct store_conn *c, PGresult *r, const char *sql)
-{
-    ExecStatusType s = PQresultStatus(r);
-    if (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK)
-        return STORE_OK;
-    const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-    if (c->in_txn)
-        c->failed = true;
-    if (state && strcmp(state, "23505") == 0)
-        return STORE_EXISTS;
-    log_error("postgresql: %s(in %.80s)", PQerrorMessage(c->pg), sql);
-    return STORE_ERR;
-}
-
-/* Runs sql (a string literal, prepared once per connection; dynamic when !cache) with
- * p. On STORE_OK *out (if out) is the result for the caller to PQclear. binary asks
- * for results in binary (bytea). */
-static int run_fmt(struct store_conn *c, const char *sql, bool cache, const struct params *p,
-                   int binary, PGresult **out)
-{
-    static const struct params none;
-    if (!p)
-        p = &none;
-    if (c->failed) /* an aborted transaction answers nothing until rolled back */
-        return STORE_ERR;
-    drain(c);
-    for (int attempt = 0;; attempt++) {
-        char name[8];
-        PGresult *r;
-        if (cache) {
-            const char *n = prepared(c, sql, name);
-            r = n ? PQexecPrepared(c->pg, n, p->n, p->v, p->len, p->fmt, binary) : NULL;
-        } else
-            r = PQexecParams(c->pg, sql, p->n, NULL, p->v, p->len, p->fmt, binary);
-        int rc = r ? result_code(c, r, sql) : STORE_ERR;
-        if (rc == STORE_OK && out) {
-            *out = r;
-            return rc;
-        }
-        const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
-        bool again = rc == STORE_ERR && attempt == 0 && retryable(c, state);
-        PQclear(r);
-        if (!again)
-            return rc;
-    }
-}
-
-int pgq_run(struct store_conn *c, const char *sql, const struct params *p, PGresult **out)
-{
-    return run_fmt(c, sql, true, p, 0, out);
-}
-
-/* Runs a statement that must change a row: STORE_NOTFOUND when none changed. */
-int pgq_change(struct store_conn *c, const char *sql, const struct params *p)
-{
-    PGresult *r;
-    int rc = pgq_run(c, sql, p, &r);
-    if (rc)
-        return rc;
-    rc = atoi(PQcmdTuples(r)) == 0 ? STORE_NOTFOUND : STORE_OK;
-    PQclear(r);
-    return rc;
-}
-
-/* Runs an INSERT ... ON CONFLICT DO NOTHING RETURNING: STORE_EXISTS if nothing went in. */
-int pgq_insert(struct store_conn *c, const char *sql, const struct params *p)
-{
-    PGresult *r;
-    int rc = pgq_run(c, sql, p, &r);
-    if (rc)
-        return rc;
-    rc = PQntuples(r) == 0 ? STORE_EXISTS : STORE_OK;
-    PQclear(r);
-    return rc;
-}
-
-int pgq_simple(struct store_conn *c, const char *sql)
-{
-    drain(c);
-    PGresult *r = PQexec(c->pg, sql);
-    int rc = result_code(c, r, sql);
-    PQclear(r);
-    return rc;
-}
-
 /* Runs a statement that may break a unique index inside a savepoint, so that the
  * STORE_EXISTS answer leaves the transaction usable (store.h: the caller goes on). */
 static int run_guarded(struct store_conn *c, const char *sql, const struct params *p)
@@ -262,27 +87,6 @@ static int run_guarded(struct store_conn *c, const char *sql, const struct param
     if (pgq_simple(c, "RELEASE SAVEPOINT jmapd_unique"))
         return STORE_ERR;
     return rc;
-}
-
-int64_t pgq_first_int(struct store_conn *c, const char *sql, const struct params *p, int64_t none)
-{
-    PGresult *r;
-    if (pgq_run(c, sql, p, &r))
-        return -1;
-    int64_t v =
-        PQntuples(r) > 0 && !PQgetisnull(r, 0, 0) ? strtoll(PQgetvalue(r, 0, 0), NULL, 10) : none;
-    PQclear(r);
-    return v;
-}
-
-bool pgq_col_bool(PGresult *r, int row, int col)
-{
-    return PQgetvalue(r, row, col)[0] == 't';
-}
-
-int64_t pgq_col_int(PGresult *r, int row, int col)
-{
-    return strtoll(PQgetvalue(r, row, col), NULL, 10);
 }
 
 /* ---- schema ------------------------------------------------------------------------ */
@@ -353,6 +157,15 @@ static const char *const migrations[] = {
      "CREATE TABLE user_props(user_id bigint NOT NULL, account_id" T " NOT NULL,"
      "  type" T " NOT NULL, object_id" T " NOT NULL, data text NOT NULL,"
      "  PRIMARY KEY(user_id, account_id, type, object_id));"),
+    /* 4: limits every front end shares (issue 15 §3): failed logins per key in a
+     * window, uploads under way per user (a slot names the session that holds it).
+     * Unlogged: counters, not data (emptied after a crash, as after a restart of
+     * one front end) */
+    ("CREATE UNLOGGED TABLE counters(key" T " PRIMARY KEY, since bigint NOT NULL,"
+     "  count bigint NOT NULL);"
+     "CREATE UNLOGGED TABLE slots(id bigserial PRIMARY KEY, user_id bigint NOT NULL,"
+     "  kind integer NOT NULL, pid integer NOT NULL, taken bigint NOT NULL);"
+     "CREATE INDEX slots_user ON slots(user_id, kind);"),
 };
 
 /* Diacritics fold with the unaccent extension when it can be had (it is trusted:
@@ -367,10 +180,10 @@ static int text_config(struct store_conn *c)
     }
     pgq_simple(c, "RELEASE SAVEPOINT ext");
     PGresult *r;
-    if (run_fmt(c,
-                "SELECT 1 FROM pg_ts_dict WHERE dictname = 'unaccent' AND "
-                "pg_ts_dict_is_visible(oid)",
-                false, NULL, 0, &r))
+    if (pgq_exec(c,
+                 "SELECT 1 FROM pg_ts_dict WHERE dictname = 'unaccent' AND "
+                 "pg_ts_dict_is_visible(oid)",
+                 false, NULL, 0, &r))
         return STORE_ERR;
     bool have = PQntuples(r) > 0;
     PQclear(r);
@@ -470,11 +283,10 @@ PGconn *store_pg_connect(const char *url, char **err)
     return pg;
 }
 
-static void prefetch_clear(struct store_conn *c);
-
 static void conn_free(struct store_conn *c)
 {
-    prefetch_clear(c);
+    pgc_clear(c);
+    PQfinish(c->side);
     PQfinish(c->pg);
     free(c);
 }
@@ -565,21 +377,30 @@ int pg_begin(struct store_conn *c, bool write)
     static const char *const lock_w = "SELECT pg_advisory_xact_lock(" PG_LOCK_WRITE ", $1::int)";
     static const char *const begin_r = "BEGIN ISOLATION LEVEL REPEATABLE READ";
     assert(!c->in_txn);
-    if (PQstatus(c->pg) != CONNECTION_OK && retryable(c, NULL) == false)
-        return STORE_ERR;
-    int rc = pgq_run(c, write ? begin_w : begin_r, NULL, NULL);
-    if (rc)
-        return rc;
-    c->in_txn = true;
-    c->failed = false;
-    struct params p = {0};
-    pgq_text(&p, c->lock_key);
-    if (write && (rc = pgq_run(c, lock_w, &p, NULL)) != STORE_OK) {
+    for (int attempt = 0;; attempt++) {
+        if (pgq_lost(c) && !pgq_retryable(c, NULL))
+            return STORE_ERR;
+        pgc_clear(c);
+        c->in_txn = true;
+        c->failed = c->fresh = false;
+        c->writing = write;
+        /* BEGIN is queued: it travels with the transaction's first statement
+         * (postgres_exec.c), for a write the lock, waited for here */
+        int rc = pgq_defer(c, write ? begin_w : begin_r, NULL);
+        if (rc == STORE_OK && write) {
+            struct params p = {0};
+            pgq_text(&p, c->lock_key);
+            rc = pgq_run(c, lock_w, &p, NULL);
+        }
+        if (rc == STORE_OK) {
+            c->fresh = !write; /* a lost connection found by the first read: begin again */
+            return STORE_OK;
+        }
+        bool lost = pgq_lost(c);
         pg_rollback(c);
-        return rc;
+        if (!lost || attempt > 0)
+            return rc;
     }
-    c->writing = write;
-    return STORE_OK;
 }
 
 bool pg_in_write(struct store_conn *c)
@@ -590,7 +411,7 @@ bool pg_in_write(struct store_conn *c)
 int pg_commit(struct store_conn *c)
 {
     static const char *const sql = "COMMIT";
-    prefetch_clear(c);
+    pgc_clear(c);
     if (c->failed) /* COMMIT of an aborted transaction would only roll back */
         return STORE_ERR;
     PGresult *r;
@@ -608,11 +429,11 @@ int pg_commit(struct store_conn *c)
 static void pg_rollback(struct store_conn *c)
 {
     /* sent, not waited for: nothing depends on its answer, which the next use of the
-     * connection reads (drain); a lost connection shows there */
-    prefetch_clear(c);
-    if (c->in_txn && !c->pending)
-        c->pending = PQsendQuery(c->pg, "ROLLBACK") == 1;
-    c->in_txn = c->writing = c->failed = false;
+     * connection reads (pgq_settle); a lost connection shows there */
+    pgc_clear(c);
+    if (c->in_txn)
+        pgq_send_rollback(c);
+    c->in_txn = c->writing = c->failed = c->fresh = false;
 }
 
 /* Runs f's statements in a transaction of their own when the caller has none, so a
@@ -730,6 +551,7 @@ int pg_user_del(struct store_conn *c, const char *name)
         return rc;
     store_user_clear(&u);
     bool began = auto_begin(c);
+    pgc_clear(c); /* every object of the account goes */
     struct params pa = {0}, pu = {0};
     pgq_text(&pa, u.account_id);
     pgq_int(&pu, u.id);
@@ -879,33 +701,34 @@ int pg_token_revoke(struct store_conn *c, const char *token_id)
 
 /* ---- states and objects ----------------------------------------------------------------- */
 
-struct params pgq_two(const char *a, const char *b)
+/* The state of (account, type) and the lowest modseq /changes can answer from: one
+ * statement for both, kept for a read transaction (postgres_cache.c). -1 on error. */
+static int64_t state_read(struct store_conn *c, const char *account, const char *type, bool lowest)
 {
-    struct params p = {0};
-    pgq_text(&p, a);
-    pgq_text(&p, b);
-    return p;
-}
-
-struct params pgq_three(const char *a, const char *b, const char *d)
-{
-    struct params p = pgq_two(a, b);
-    pgq_text(&p, d);
-    return p;
+    static const char *const sql = "SELECT modseq, lowest FROM states WHERE account_id=$1 AND "
+                                   "type=$2";
+    int64_t v[2] = {0, 0};
+    if (pgc_state(c, account, type, &v[0], &v[1]))
+        return v[lowest];
+    struct params p = pgq_two(account, type);
+    PGresult *r;
+    if (pgq_run(c, sql, &p, &r))
+        return -1;
+    if (PQntuples(r) > 0)
+        v[0] = pgq_col_int(r, 0, 0), v[1] = pgq_col_int(r, 0, 1);
+    PQclear(r);
+    pgc_state_add(c, account, type, v[0], v[1]);
+    return v[lowest];
 }
 
 int64_t pg_state_get(struct store_conn *c, const char *account, const char *type)
 {
-    static const char *const sql = "SELECT modseq FROM states WHERE account_id=$1 AND type=$2";
-    struct params p = pgq_two(account, type);
-    return pgq_first_int(c, sql, &p, 0);
+    return state_read(c, account, type, false);
 }
 
 int64_t pg_state_lowest(struct store_conn *c, const char *account, const char *type)
 {
-    static const char *const sql = "SELECT lowest FROM states WHERE account_id=$1 AND type=$2";
-    struct params p = pgq_two(account, type);
-    return pgq_first_int(c, sql, &p, 0);
+    return state_read(c, account, type, true);
 }
 
 int64_t pg_state_bump(struct store_conn *c, const char *account, const char *type)
@@ -915,48 +738,27 @@ int64_t pg_state_bump(struct store_conn *c, const char *account, const char *typ
                                    "modseq=states.modseq+1 RETURNING modseq";
     assert(pg_in_write(c)); /* store.h: every change runs in a write transaction */
     struct params p = pgq_two(account, type);
-    int64_t v = pgq_first_int(c, sql, &p, -1);
+    int64_t v;
+    /* the second bump in a transaction: the writers' lock keeps the row ours, so its
+     * value is known and the statement need not be waited for */
+    if (pgc_bump(c, account, type, &v))
+        return pgq_defer(c, sql, &p) == STORE_OK ? v : -1;
+    v = pgq_first_int(c, sql, &p, -1);
     assert(v != 0);
+    if (v > 0)
+        pgc_bumped(c, account, type, v);
     return v;
 }
 
 /* ---- prefetch: a /get's objects in one round trip ----------------------------------- */
-
-static void prefetch_clear(struct store_conn *c)
-{
-    PQclear(c->pre);
-    c->pre = NULL;
-}
-
-/* An object store_object_prefetch loaded (a new reference), or NULL. */
-static json_t *prefetched(struct store_conn *c, const char *account, const char *type,
-                          const char *id)
-{
-    if (!c->pre || strcmp(c->pre_account, account) != 0 || strcmp(c->pre_type, type) != 0)
-        return NULL;
-    int lo = 0, hi = PQntuples(c->pre) - 1;
-    while (lo <= hi) { /* ids are COLLATE "C": the order is strcmp's */
-        int mid = lo + (hi - lo) / 2, cmp = strcmp(PQgetvalue(c->pre, mid, 0), id);
-        if (cmp == 0)
-            return json_loadb(PQgetvalue(c->pre, mid, 1), (size_t)PQgetlength(c->pre, mid, 1), 0,
-                              NULL);
-        if (cmp < 0)
-            lo = mid + 1;
-        else
-            hi = mid - 1;
-    }
-    return NULL;
-}
 
 int pg_object_prefetch(struct store_conn *c, const char *account, const char *type,
                        const char *const *ids, size_t n)
 {
     static const char *const sql = "SELECT id, data FROM objects WHERE account_id=$1 AND type=$2 "
                                    "AND id = ANY($3::text[]) AND NOT destroyed ORDER BY id";
-    prefetch_clear(c);
-    /* a read transaction's snapshot only: a write could change what was loaded */
-    if (!c->in_txn || c->writing || n < 2 || strlen(account) >= sizeof c->pre_account ||
-        strlen(type) >= sizeof c->pre_type)
+    /* kept for the transaction (postgres_cache.c) */
+    if (!c->in_txn || n < 2 || pgc_whole(c, account, type))
         return STORE_OK;
     struct buf arr = {0};
     buf_puts(&arr, "{");
@@ -969,31 +771,30 @@ int pg_object_prefetch(struct store_conn *c, const char *account, const char *ty
     buf_puts(&arr, "}");
     struct params p = pgq_two(account, type);
     pgq_text(&p, arr.data);
-    int rc = pgq_run(c, sql, &p, &c->pre);
+    PGresult *r;
+    int rc = pgq_run(c, sql, &p, &r);
     buf_free(&arr);
-    if (rc == STORE_OK) {
-        snprintf(c->pre_account, sizeof c->pre_account, "%s", account);
-        snprintf(c->pre_type, sizeof c->pre_type, "%s", type);
-    }
+    if (rc == STORE_OK && !pgc_keep(c, account, type, r, false))
+        PQclear(r);
     return rc;
 }
 
 json_t *pg_object_get(struct store_conn *c, const char *account, const char *type, const char *id)
 {
-    static const char *const sql = "SELECT data FROM objects WHERE account_id=$1 AND type=$2 AND "
-                                   "id=$3 AND NOT destroyed";
-    json_t *obj = prefetched(c, account, type, id);
-    if (obj)
+    static const char *const sql = "SELECT id, data FROM objects WHERE account_id=$1 AND "
+                                   "type=$2 AND id=$3 AND NOT destroyed";
+    json_t *obj;
+    if (pgc_get(c, account, type, id, &obj) >= 0)
         return obj;
     struct params p = pgq_three(account, type, id);
     PGresult *r;
     if (pgq_run(c, sql, &p, &r))
         return NULL;
-    if (PQntuples(r) > 0) {
-        json_error_t e;
-        obj = json_loadb(PQgetvalue(r, 0, 0), (size_t)PQgetlength(r, 0, 0), 0, &e);
-    }
-    PQclear(r);
+    if (PQntuples(r) > 0)
+        obj = json_loadb(PQgetvalue(r, 0, 1), (size_t)PQgetlength(r, 0, 1), 0, NULL);
+    /* kept: a transaction asks for the same object again (a calendar per event) */
+    if (PQntuples(r) == 0 || !pgc_keep(c, account, type, r, false))
+        PQclear(r);
     return obj;
 }
 
@@ -1011,6 +812,7 @@ int pg_object_put(struct store_conn *c, const char *account, const char *type, c
     static const char *const upd = "UPDATE objects SET data=$4, updated_modseq=$5, ukey=$6 "
                                    "WHERE account_id=$1 AND type=$2 AND id=$3 AND NOT destroyed";
     assert(pg_in_write(c) && modseq > 0);
+    pgc_forget(c, account, type);
     char *text = json_dumps(data, JSON_COMPACT);
     if (!text)
         return STORE_ERR;
@@ -1033,6 +835,7 @@ int pg_object_destroy(struct store_conn *c, const char *account, const char *typ
                                    "updated_modseq=$4 WHERE account_id=$1 AND type=$2 AND id=$3 "
                                    "AND NOT destroyed";
     assert(pg_in_write(c) && modseq > 0);
+    pgc_forget(c, account, type);
     struct params p = pgq_three(account, type, id);
     pgq_int(&p, modseq);
     return pgq_change(c, sql, &p);
@@ -1043,14 +846,21 @@ int pg_object_foreach(struct store_conn *c, const char *account, const char *typ
 {
     static const char *const sql = "SELECT id, data FROM objects WHERE account_id=$1 AND "
                                    "type=$2 AND NOT destroyed ORDER BY id";
-    struct params p = pgq_two(account, type);
-    PGresult *r; /* the whole result is here: cb may use the connection again */
-    int rc = pgq_run(c, sql, &p, &r);
-    if (rc)
-        return rc;
+    /* the whole result is here: cb may use the connection again; in a transaction it
+     * stays for the transaction (postgres_cache.c), which frees it */
+    PGresult *r = pgc_whole(c, account, type);
+    bool kept = r != NULL;
+    if (!r) {
+        struct params p = pgq_two(account, type);
+        int rc = pgq_run(c, sql, &p, &r);
+        if (rc)
+            return rc;
+        kept = pgc_keep(c, account, type, r, true);
+    }
+    int rc = STORE_OK;
+    c->iterating++;
     for (int i = 0, n = PQntuples(r); i < n; i++) {
-        json_error_t e;
-        json_t *obj = json_loadb(PQgetvalue(r, i, 1), (size_t)PQgetlength(r, i, 1), 0, &e);
+        json_t *obj = json_loadb(PQgetvalue(r, i, 1), (size_t)PQgetlength(r, i, 1), 0, NULL);
         if (!obj)
             continue;
         int stop = cb(PQgetvalue(r, i, 0), obj, ud);
@@ -1060,7 +870,9 @@ int pg_object_foreach(struct store_conn *c, const char *account, const char *typ
             break;
         }
     }
-    PQclear(r);
+    c->iterating--;
+    if (!kept)
+        PQclear(r);
     return rc;
 }
 
@@ -1116,7 +928,7 @@ static int blob_chunks_put(struct store_conn *c, const char *blob_id, const void
         struct params p = {0};
         pgq_text(&p, blob_id);
         pgq_int(&p, (int64_t)seq);
-        p_bin(&p, (const char *)data + off, n);
+        pgq_bin(&p, (const char *)data + off, n);
         rc = pgq_run(c, sql, &p, NULL);
         off += n;
     }
@@ -1172,7 +984,7 @@ int pg_blob_get(struct store_conn *c, const char *account, const char *blob_id,
     struct params p = {0};
     pgq_text(&p, blob_id);
     PGresult *r;
-    int rc = run_fmt(c, sql, true, &p, 1, &r);
+    int rc = pgq_exec(c, sql, true, &p, 1, &r);
     if (rc)
         return rc;
     unsigned char *out = xmalloc((size_t)size + 1);
@@ -1196,6 +1008,53 @@ int pg_blob_get(struct store_conn *c, const char *account, const char *blob_id,
     return STORE_OK;
 }
 
+/* Only the chunks [offset, offset + len) falls in are read, and of the first and the
+ * last only the part in the range (substring of bytea counts bytes, from 1). */
+int pg_blob_read(struct store_conn *c, const char *account, const char *blob_id, uint64_t offset,
+                 size_t len, unsigned char **data, size_t *got)
+{
+    static const char *const sql = "SELECT substring(data FROM (CASE WHEN seq=$2::int THEN "
+                                   "$4::int ELSE 0 END) + 1 FOR $5::int) FROM blob_chunks WHERE "
+                                   "blob_id=$1 AND seq BETWEEN $2::int AND $3::int ORDER BY seq";
+    int64_t size = pg_blob_size(c, account, blob_id);
+    if (size < 0)
+        return STORE_NOTFOUND;
+    size_t n = offset >= (uint64_t)size ? 0 : (size_t)((uint64_t)size - offset);
+    n = n < len ? n : len;
+    unsigned char *out = xmalloc(n + 1);
+    size_t at = 0;
+    if (n) {
+        uint64_t last = offset + n - 1;
+        struct params p = {0};
+        pgq_text(&p, blob_id);
+        pgq_int(&p, (int64_t)(offset / BLOB_CHUNK));
+        pgq_int(&p, (int64_t)(last / BLOB_CHUNK));
+        pgq_int(&p, (int64_t)(offset % BLOB_CHUNK));
+        pgq_int(&p, (int64_t)(n < BLOB_CHUNK ? n : BLOB_CHUNK)); /* a chunk holds no more */
+        PGresult *r;
+        if (pgq_exec(c, sql, true, &p, 1, &r)) {
+            free(out);
+            return STORE_ERR;
+        }
+        for (int i = 0, rows = PQntuples(r); i < rows && at < n; i++) {
+            size_t k = (size_t)PQgetlength(r, i, 0);
+            k = k < n - at ? k : n - at;
+            memcpy(out + at, PQgetvalue(r, i, 0), k);
+            at += k;
+        }
+        PQclear(r);
+    }
+    if (at != n) {
+        log_error("postgresql: blob %s has fewer bytes than its size", blob_id);
+        free(out);
+        return STORE_ERR;
+    }
+    out[at] = 0;
+    *data = out;
+    *got = at;
+    return STORE_OK;
+}
+
 int pg_blob_ref(struct store_conn *c, const char *account, const char *blob_id, const char *type,
                 const char *id)
 {
@@ -1203,7 +1062,7 @@ int pg_blob_ref(struct store_conn *c, const char *account, const char *blob_id, 
                                    "VALUES($1,$2,$3,$4) ON CONFLICT DO NOTHING";
     struct params p = pgq_three(account, blob_id, type);
     pgq_text(&p, id);
-    return pgq_run(c, sql, &p, NULL);
+    return pgq_defer(c, sql, &p);
 }
 
 int pg_blob_unref_object(struct store_conn *c, const char *account, const char *type,
@@ -1212,7 +1071,7 @@ int pg_blob_unref_object(struct store_conn *c, const char *account, const char *
     static const char *const sql = "DELETE FROM blob_refs WHERE account_id=$1 AND obj_type=$2 AND "
                                    "obj_id=$3";
     struct params p = pgq_three(account, type, id);
-    return pgq_run(c, sql, &p, NULL);
+    return pgq_defer(c, sql, &p);
 }
 
 int pg_blob_refs(struct store_conn *c, const char *account, const char *blob_id, store_ref_cb cb,
@@ -1277,7 +1136,7 @@ int pg_index_put(struct store_conn *c, const char *account, const char *type, co
         pgq_int(&p, ix->order);
     else
         pgq_text(&p, NULL);
-    return pgq_run(c, sql, &p, NULL);
+    return pgq_defer(c, sql, &p); /* nobody waits for it: with the next statement */
 }
 
 int pg_index_del(struct store_conn *c, const char *account, const char *type, const char *id)
@@ -1285,7 +1144,7 @@ int pg_index_del(struct store_conn *c, const char *account, const char *type, co
     static const char *const sql = "DELETE FROM object_index WHERE account_id=$1 AND type=$2 AND "
                                    "id=$3";
     struct params p = pgq_three(account, type, id);
-    return pgq_run(c, sql, &p, NULL);
+    return pgq_defer(c, sql, &p);
 }
 
 int pg_index_find_uid(struct store_conn *c, const char *account, const char *type, const char *uid,
@@ -1393,9 +1252,9 @@ static int text_query(struct store_conn *c, const char *account, const char *typ
     }
     PGresult *r = NULL;
     if (rc == STORE_OK) {
-        drain(c);
+        pgq_settle(c);
         r = PQexecParams(c->pg, sql.data, n, NULL, vals, NULL, NULL, 0);
-        rc = result_code(c, r, "text search");
+        rc = pgq_result_code(c, r, "text search");
     }
     if (rc == STORE_OK)
         for (int i = 0, rows = PQntuples(r); i < rows; i++) {

@@ -21,8 +21,12 @@
  * do not hear each other. A listening connection on a thread of its own hands other
  * processes' messages to the callback; messages carry the sender's random id so a
  * front end skips its own (it published them locally already). A lost listening
- * connection is reopened within a second (what was sent meanwhile is missed: clients
- * resynchronise from their states, RFC 8620 §7.1). */
+ * connection is reopened within a second; what was sent meanwhile is not lost: each
+ * (re)opened listener reads every state (account, type, modseq) once LISTEN holds,
+ * and after a reopening hands the callback, as one message, every state that moved
+ * past what the listener knew (the states read when it opened, and those the messages
+ * it received since named). A change may so be announced twice; clients compare
+ * states (RFC 8620 §7.1), so a repeat costs one /changes that finds nothing. */
 
 struct store_bus {
     char *url;
@@ -34,20 +38,93 @@ struct store_bus {
     int wake[2];
     void (*cb)(const char *msg, void *ud);
     void *ud;
+    json_t *known;              /* accountId -> {type -> modseq}: what the listener has been told */
+    pthread_mutex_t known_lock; /* known: the listener's thread and senders */
 };
+
+/* Records the states a message names ({accountId: {type: "modseq"}}) as known. */
+static void note_known(struct store_bus *b, const char *msg)
+{
+    json_t *m = json_loads(msg, 0, NULL);
+    pthread_mutex_lock(&b->known_lock);
+    const char *acct, *type;
+    json_t *types, *st;
+    if (json_is_object(m))
+        json_object_foreach(m, acct, types)
+        {
+            json_t *mine = json_object_get(b->known, acct);
+            if (!mine && json_is_object(types))
+                json_object_set_new(b->known, acct, mine = json_object());
+            json_object_foreach(types, type, st)
+            {
+                long long v = json_is_string(st) ? strtoll(json_string_value(st), NULL, 10) : 0;
+                if (v > json_integer_value(json_object_get(mine, type)))
+                    json_object_set_new(mine, type, json_integer(v));
+            }
+        }
+    pthread_mutex_unlock(&b->known_lock);
+    json_decref(m);
+}
+
+/* Every state the new listener pg reads: the ones past what was known go to the
+ * callback (after a reopening), and all become known. */
+static bool catch_up(struct store_bus *b, PGconn *pg)
+{
+    PGresult *r = PQexec(pg, "SELECT account_id, type, modseq FROM states");
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        log_error("postgresql: reading states after LISTEN: %s", PQerrorMessage(pg));
+        PQclear(r);
+        return false;
+    }
+    json_t *moved = json_object();
+    pthread_mutex_lock(&b->known_lock);
+    bool again = b->known != NULL;
+    if (!b->known)
+        b->known = json_object();
+    for (int i = 0, n = PQntuples(r); i < n; i++) {
+        const char *acct = PQgetvalue(r, i, 0), *type = PQgetvalue(r, i, 1);
+        long long v = strtoll(PQgetvalue(r, i, 2), NULL, 10);
+        json_t *mine = json_object_get(b->known, acct);
+        if (!mine)
+            json_object_set_new(b->known, acct, mine = json_object());
+        if (v <= json_integer_value(json_object_get(mine, type)))
+            continue;
+        json_object_set_new(mine, type, json_integer(v));
+        json_t *m = json_object_get(moved, acct);
+        if (!m)
+            json_object_set_new(moved, acct, m = json_object());
+        char text[24];
+        snprintf(text, sizeof text, "%lld", v);
+        json_object_set_new(m, type, json_string(text));
+    }
+    pthread_mutex_unlock(&b->known_lock);
+    PQclear(r);
+    if (again && json_object_size(moved) > 0) {
+        char *msg = json_dumps(moved, JSON_COMPACT);
+        log_info("postgresql: listening again; %zu account(s) changed meanwhile",
+                 json_object_size(moved));
+        if (msg)
+            b->cb(msg, b->ud);
+        free(msg);
+    }
+    json_decref(moved);
+    return true;
+}
 
 static PGconn *bus_listen(struct store_bus *b)
 {
     PGconn *pg = store_pg_connect(b->url, NULL);
     if (!pg)
         return NULL;
-    char sql[200];
-    snprintf(sql, sizeof sql, "LISTEN %s", b->channel);
+    char sql[260];
+    /* named, so that an operator (and the tests) can tell it from the others */
+    snprintf(sql, sizeof sql, "SET application_name = 'jmapd listen'; LISTEN %s", b->channel);
     PGresult *r = PQexec(pg, sql);
     bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
     PQclear(r);
-    if (!ok) {
+    if (!ok)
         log_error("postgresql: %s", PQerrorMessage(pg));
+    if (!ok || !catch_up(b, pg)) {
         PQfinish(pg);
         return NULL;
     }
@@ -62,8 +139,10 @@ static void bus_deliver(struct store_bus *b)
         size_t idn = strlen(b->id);
         if (strncmp(n->extra, b->id, idn) != 0 || n->extra[idn] != ':') {
             const char *colon = strchr(n->extra, ':');
-            if (colon)
+            if (colon) {
+                note_known(b, colon + 1);
                 b->cb(colon + 1, b->ud);
+            }
         }
         PQfreemem(n);
     }
@@ -111,11 +190,13 @@ struct store_bus *store_pg_bus_open(struct store *st, void (*cb)(const char *msg
     }
     PQclear(r);
     pthread_mutex_init(&b->send_lock, NULL);
+    pthread_mutex_init(&b->known_lock, NULL);
     if (!b->channel[0] || pipe2(b->wake, O_CLOEXEC) != 0 ||
         pthread_create(&b->thread, NULL, bus_main, b) != 0) {
         log_error("postgresql: cannot start listening for other front ends");
         PQfinish(b->send);
         pthread_mutex_destroy(&b->send_lock);
+        pthread_mutex_destroy(&b->known_lock);
         free(b->url);
         free(b);
         return NULL;
@@ -147,6 +228,8 @@ int store_pg_bus_send(struct store_bus *b, const char *msg)
         PQclear(r);
     }
     pthread_mutex_unlock(&b->send_lock);
+    if (rc == STORE_OK) /* this front end's own: not to be announced again */
+        note_known(b, msg);
     free(channel);
     free(payload);
     return rc;
@@ -162,6 +245,8 @@ void store_pg_bus_close(struct store_bus *b)
     PQfinish(b->listen);
     PQfinish(b->send);
     pthread_mutex_destroy(&b->send_lock);
+    pthread_mutex_destroy(&b->known_lock);
+    json_decref(b->known);
     free(b->url);
     free(b);
 }

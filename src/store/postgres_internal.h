@@ -12,17 +12,39 @@
 
 #define STMT_CACHE 96
 #define MAX_PARAMS 14
+/* statements queued before their answers are read (postgres_exec.c) */
+#define PIPELINE_MAX 64
+/* rows and states a transaction keeps (postgres_cache.c) */
+#define ROWS_CACHE 16
+#define STATES_CACHE 8
+
+struct pg_rows {
+    PGresult *r; /* (id, data) in id order */
+    char account[64], type[64];
+    bool whole; /* every object of the type: an id not here does not exist */
+    bool stale; /* the transaction changed the type since: freed at its end */
+};
+
+struct pg_state {
+    char account[64], type[64];
+    int64_t modseq, lowest;
+};
 
 struct store_conn {
     const struct store_ops *ops; /* first: backend.h */
     PGconn *pg;
+    PGconn *side; /* for counts that outlive pg's transaction (postgres_shared.c) */
     struct store *st;
     bool in_txn, writing, failed; /* failed: the transaction is aborted */
     bool pending;                 /* a ROLLBACK was sent whose answer is still to be read */
-    /* store_object_prefetch: rows (id, data) in id order of (pre_account, pre_type),
-     * for the current read transaction only */
-    PGresult *pre;
-    char pre_account[64], pre_type[64];
+    int queued;                   /* statements in the pipeline whose answers are unread */
+    bool fresh;                   /* a read transaction whose BEGIN is queued and nothing more */
+    bool lost;                    /* the server ended the session (read from a pipeline) */
+    /* what the current transaction read (postgres_cache.c) */
+    struct pg_rows rows[ROWS_CACHE];
+    int iterating; /* store_object_foreach calls under way */
+    struct pg_state states[STATES_CACHE];
+    int nstates;
     char lock_key[16]; /* the writers' lock of this schema: hashtext(current_schema()) */
     struct store_conn *next;
     const char *cache[STMT_CACHE]; /* statement name: "s" + index */
@@ -51,6 +73,28 @@ struct params pgq_three(const char *a, const char *b, const char *d);
 /* Runs sql (a string literal: prepared once per connection) with p: STORE_OK (with
  * *out, if out, for the caller to PQclear), STORE_EXISTS (a unique index) or STORE_ERR. */
 int pgq_run(struct store_conn *c, const char *sql, const struct params *p, PGresult **out);
+/* The same with the choice of a prepared (cache) or one-off statement and of binary
+ * results. */
+int pgq_exec(struct store_conn *c, const char *sql, bool cache, const struct params *p, int binary,
+             PGresult **out);
+/* Inside a transaction: sql is queued, its answer read with the next statement's (one
+ * round trip for both); a failure fails the transaction (STORE_ERR at the next
+ * statement and at COMMIT). Outside one it runs at once. For statements whose answer
+ * the caller does not look at. */
+int pgq_defer(struct store_conn *c, const char *sql, const struct params *p);
+/* Reads every answer still due (a ROLLBACK sent without waiting, queued statements):
+ * afterwards the connection takes statements of its own (PQexec). */
+void pgq_settle(struct store_conn *c);
+/* Sends ROLLBACK without waiting for its answer (pgq_settle reads it). */
+void pgq_send_rollback(struct store_conn *c);
+/* Whether a statement that failed with SQLSTATE state (or NULL) outside a transaction
+ * may run again: after a lost connection, reconnected here. */
+bool pgq_retryable(struct store_conn *c, const char *state);
+/* Whether the connection is gone (pgq_retryable reconnects it). */
+bool pgq_lost(struct store_conn *c);
+int pgq_result_code(struct store_conn *c, PGresult *r, const char *sql);
+/* A binary parameter (bytea). */
+void pgq_bin(struct params *p, const void *data, size_t len);
 /* The same for a statement that must change a row (else STORE_NOTFOUND), and for an
  * INSERT ... ON CONFLICT DO NOTHING RETURNING (STORE_EXISTS when nothing went in). */
 int pgq_change(struct store_conn *c, const char *sql, const struct params *p);
@@ -64,5 +108,25 @@ int64_t pgq_col_int(PGresult *r, int row, int col);
 /* A statement without parameters, not prepared (SAVEPOINT and the like). */
 int pgq_simple(struct store_conn *c, const char *sql);
 bool pgq_col_bool(PGresult *r, int row, int col);
+
+/* The transaction's cache (postgres_cache.c). pgc_clear at its end, pgc_forget before
+ * a change of objects of (account, type); pgc_keep takes r (rows id, data in id order)
+ * unless it answers false (outside a transaction, or full): then r stays the caller's.
+ * pgc_get: 1 with *out (a new reference), 0 when the object does not exist, -1 when
+ * the cache does not know. */
+void pgc_clear(struct store_conn *c);
+void pgc_forget(struct store_conn *c, const char *account, const char *type);
+bool pgc_keep(struct store_conn *c, const char *account, const char *type, PGresult *r, bool whole);
+int pgc_get(struct store_conn *c, const char *account, const char *type, const char *id,
+            json_t **out);
+PGresult *pgc_whole(struct store_conn *c, const char *account, const char *type);
+bool pgc_state(struct store_conn *c, const char *account, const char *type, int64_t *modseq,
+               int64_t *lowest);
+void pgc_state_add(struct store_conn *c, const char *account, const char *type, int64_t modseq,
+                   int64_t lowest);
+/* In a write transaction: the modseq a bump of (account, type) gives when an earlier
+ * bump of it is known (pgc_bumped); false when not. */
+bool pgc_bump(struct store_conn *c, const char *account, const char *type, int64_t *modseq);
+void pgc_bumped(struct store_conn *c, const char *account, const char *type, int64_t modseq);
 
 #endif

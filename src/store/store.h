@@ -160,6 +160,11 @@ int store_blob_get(struct store_conn *c, const char *account, const char *blob_i
                    unsigned char **data, size_t *len);
 /* Size only (-1 if the account cannot see it). */
 int64_t store_blob_size(struct store_conn *c, const char *account, const char *blob_id);
+/* Bytes [offset, offset + len) of a blob the account may see (fewer at its end; none
+ * past it), malloc'd in *data, their number in *got; only those bytes are read (an
+ * HTTP Range request on a large blob, issue 15). STORE_NOTFOUND as store_blob_get. */
+int store_blob_read(struct store_conn *c, const char *account, const char *blob_id, uint64_t offset,
+                    size_t len, unsigned char **data, size_t *got);
 /* Adds / removes a reference from an object to a blob. */
 int store_blob_ref(struct store_conn *c, const char *account, const char *blob_id, const char *type,
                    const char *id);
@@ -228,6 +233,23 @@ int store_snapshot_put(struct store_conn *c, const char *account, const char *ke
                        const char *ids);
 /* The ids (malloc'd JSON text) or NULL. */
 char *store_snapshot_get(struct store_conn *c, const char *account, const char *key);
+
+/* ---- limits every front end shares (issue 15 §3) -----------------------------------------
+ * Failed logins and concurrent uploads counted across the front ends of one PostgreSQL
+ * database, so a limit holds whichever front end a client reaches. SQLite serves one
+ * process, whose own counters are the whole count: there the counters count nothing
+ * (0) and every slot is granted (*slot = 0). Both work outside the caller's
+ * transaction: a count outlives its rollback. */
+/* Adds one to key's count in the current window of window seconds (a new window once
+ * the last has passed) and returns the count; -1 on error. */
+int64_t store_counter_add(struct store_conn *c, const char *key, int64_t window, int64_t now);
+/* key's count in its current window (0 when it has passed); -1 on error. */
+int64_t store_counter_get(struct store_conn *c, const char *key, int64_t window, int64_t now);
+/* Takes one of user_id's max slots of kind (uploads under way): STORE_OK with *slot for
+ * store_slot_release, STORE_EXISTS when all are taken. A slot whose front end has gone
+ * (its database session ended) is free again. */
+int store_slot_take(struct store_conn *c, int64_t user_id, int kind, int64_t max, int64_t *slot);
+int store_slot_release(struct store_conn *c, int64_t slot);
 
 /* ---- messages between front ends (DESIGN.md §3) ------------------------------------------
  * Several jmapd processes on one PostgreSQL database tell each other what they

@@ -1,0 +1,161 @@
+/*
+ * postgres_cache.c — what the current transaction already read from PostgreSQL, so it
+ * is not asked for again (issue 15: a round trip is the cost that counts).
+ *
+ * Object rows (id, data) read by store_object_get, _foreach and _prefetch, and the
+ * states read by store_state_get/_lowest. Valid for one transaction only, and only
+ * because nothing else can change those rows meanwhile: a read transaction sees one
+ * snapshot (REPEATABLE READ), and a write transaction holds the writers' lock, which
+ * every write of objects takes (postgres.c), so the only changes are its own, and each
+ * of them (store_object_put/_destroy) forgets the rows of its account and type first.
+ * States: a read transaction keeps what it read; a write transaction keeps the modseq
+ * of each of its bumps, so that the next bump of the same state needs no answer from
+ * the database (only this transaction changes states: the writers' lock).
+ * Everything is forgotten at COMMIT and ROLLBACK.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "store/postgres_internal.h"
+
+static bool same(const struct pg_rows *e, const char *account, const char *type)
+{
+    return e->r && !e->stale && strcmp(e->account, account) == 0 && strcmp(e->type, type) == 0;
+}
+
+void pgc_clear(struct store_conn *c)
+{
+    for (int i = 0; i < ROWS_CACHE; i++) {
+        PQclear(c->rows[i].r);
+        c->rows[i].r = NULL;
+        c->rows[i].stale = false;
+    }
+    c->nstates = 0;
+}
+
+void pgc_forget(struct store_conn *c, const char *account, const char *type)
+{
+    /* a foreach may be going through the rows: they are freed at the end only */
+    for (int i = 0; i < ROWS_CACHE; i++)
+        if (same(&c->rows[i], account, type))
+            c->rows[i].stale = true;
+}
+
+bool pgc_keep(struct store_conn *c, const char *account, const char *type, PGresult *r, bool whole)
+{
+    if (!c->in_txn || strlen(account) >= sizeof c->rows[0].account ||
+        strlen(type) >= sizeof c->rows[0].type)
+        return false;
+    for (int i = 0; i < ROWS_CACHE; i++) {
+        struct pg_rows *e = &c->rows[i];
+        if (e->r && !(e->stale && c->iterating == 0))
+            continue;
+        PQclear(e->r);
+        e->r = r;
+        e->whole = whole;
+        e->stale = false;
+        snprintf(e->account, sizeof e->account, "%s", account);
+        snprintf(e->type, sizeof e->type, "%s", type);
+        return true;
+    }
+    return false; /* full: the transaction reads more kinds of rows than it repeats */
+}
+
+/* The row of id in r (rows in id order, COLLATE "C": strcmp's), or -1. */
+static int find_row(PGresult *r, const char *id)
+{
+    int lo = 0, hi = PQntuples(r) - 1;
+    while (lo <= hi) {
+        int mid = lo + (hi - lo) / 2, cmp = strcmp(PQgetvalue(r, mid, 0), id);
+        if (cmp == 0)
+            return mid;
+        if (cmp < 0)
+            lo = mid + 1;
+        else
+            hi = mid - 1;
+    }
+    return -1;
+}
+
+int pgc_get(struct store_conn *c, const char *account, const char *type, const char *id,
+            json_t **out)
+{
+    *out = NULL;
+    if (!c->in_txn)
+        return -1;
+    bool absent = false;
+    for (int i = 0; i < ROWS_CACHE; i++) {
+        struct pg_rows *e = &c->rows[i];
+        if (!same(e, account, type))
+            continue;
+        int row = find_row(e->r, id);
+        if (row >= 0) {
+            *out = json_loadb(PQgetvalue(e->r, row, 1), (size_t)PQgetlength(e->r, row, 1), 0, NULL);
+            return *out ? 1 : -1;
+        }
+        absent = absent || e->whole;
+    }
+    return absent ? 0 : -1;
+}
+
+PGresult *pgc_whole(struct store_conn *c, const char *account, const char *type)
+{
+    if (!c->in_txn)
+        return NULL;
+    for (int i = 0; i < ROWS_CACHE; i++)
+        if (same(&c->rows[i], account, type) && c->rows[i].whole)
+            return c->rows[i].r;
+    return NULL;
+}
+
+bool pgc_state(struct store_conn *c, const char *account, const char *type, int64_t *modseq,
+               int64_t *lowest)
+{
+    if (!c->in_txn || c->writing)
+        return false;
+    for (int i = 0; i < c->nstates; i++)
+        if (strcmp(c->states[i].account, account) == 0 && strcmp(c->states[i].type, type) == 0) {
+            *modseq = c->states[i].modseq;
+            *lowest = c->states[i].lowest;
+            return true;
+        }
+    return false;
+}
+
+bool pgc_bump(struct store_conn *c, const char *account, const char *type, int64_t *modseq)
+{
+    if (!c->in_txn || !c->writing)
+        return false;
+    for (int i = 0; i < c->nstates; i++)
+        if (strcmp(c->states[i].account, account) == 0 && strcmp(c->states[i].type, type) == 0) {
+            *modseq = ++c->states[i].modseq;
+            return true;
+        }
+    return false;
+}
+
+static void state_add(struct store_conn *c, const char *account, const char *type, int64_t modseq,
+                      int64_t lowest)
+{
+    if (c->nstates == STATES_CACHE || strlen(account) >= sizeof c->states[0].account ||
+        strlen(type) >= sizeof c->states[0].type)
+        return;
+    struct pg_state *s = &c->states[c->nstates++];
+    snprintf(s->account, sizeof s->account, "%s", account);
+    snprintf(s->type, sizeof s->type, "%s", type);
+    s->modseq = modseq;
+    s->lowest = lowest;
+}
+
+void pgc_state_add(struct store_conn *c, const char *account, const char *type, int64_t modseq,
+                   int64_t lowest)
+{
+    if (c->in_txn && !c->writing)
+        state_add(c, account, type, modseq, lowest);
+}
+
+void pgc_bumped(struct store_conn *c, const char *account, const char *type, int64_t modseq)
+{
+    if (c->in_txn && c->writing)
+        state_add(c, account, type, modseq, 0);
+}
