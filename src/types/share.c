@@ -14,6 +14,7 @@
 
 #include "formats/json/patch.h"
 #include "jmap/engine.h"
+#include "types/calendar_alert.h"
 #include "types/calendar_event.h"
 #include "types/event_cache.h"
 #include "types/share.h"
@@ -286,6 +287,7 @@ static json_t *keep_per_user(struct jset *s, const char *type, json_t *obj, json
                 json_object_del(obj, *p);
         }
         store_user_props_put(jset_conn(s), r->user->id, jset_account(s), type, id, mine);
+        calendar_alert_user_changed(jset_conn(s), jset_account(s), type, id, r->user->id);
         jmap_accounts_touch(); /* isSubscribed decides the session's accounts */
         json_decref(mine);
     }
