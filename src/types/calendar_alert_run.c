@@ -38,7 +38,6 @@
 #define TEST_TICK_MS 100      /* the test clock may jump: look this often */
 #define SETTLE_MS 150         /* after a mark: the writer's commit */
 #define RATE_PER_MINUTE 60    /* fired alerts per user per minute (§9.3.2) */
-#define IMIP_RETRY_MS 30000   /* the outbox is retried this often */
 
 /* ---- the clock ------------------------------------------------------------------------ */
 
@@ -556,7 +555,7 @@ static void *alerter_main(void *arg)
         int64_t earliest = c ? run_due(al, c) : -1;
         if (util_now_ms() >= al->next_drain) { /* the iMIP outbox, retried on a timer */
             imip_drain(al->srv);
-            al->next_drain = util_now_ms() + IMIP_RETRY_MS;
+            al->next_drain = util_now_ms() + al->srv->cfg->smtp_retry * 1000;
         }
         pthread_mutex_lock(&al->mu);
         if (al->stop)

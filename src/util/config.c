@@ -42,6 +42,7 @@ void config_defaults(struct config *cfg)
     cfg->fetch_max_redirects = 5;
     cfg->subscription_min_interval = 900;
     cfg->subscription_scan = 60;
+    cfg->smtp_retry = 30;
     cfg->cache_size = 64;
 }
 
@@ -72,6 +73,7 @@ static const struct key keys[] = {
     N("subscription_min_interval", subscription_min_interval, 1),
     N("subscription_scan", subscription_scan, 1),
     S("smtp_url", smtp_url),
+    N("smtp_retry", smtp_retry, 1),
     S("smtp_user", smtp_user),
     S("smtp_password", smtp_password),
     N("max_size_upload", max_size_upload, 1),
