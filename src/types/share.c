@@ -843,3 +843,82 @@ bool share_book_visible_id(struct jmap_req *r, const struct store_access *a, con
 {
     return rights_of(r, a, SHARE_ADDRESS_BOOK, id) & AR_READ;
 }
+
+/* ---- what a sharee could see before: /changes (issue 14) ------------------------------------
+ * RFC 8620 §5.2 with RFC 9670 §4: a sharee's /changes reports as destroyed a member
+ * object that is gone for them (destroyed, moved out of the collections they read, made
+ * secret), and nothing of one they never could see. Each member keeps a record, under
+ * the server's own user id 0, of the collections it is exposed in ("in") and the modseq
+ * at which it left each one ("left"); was_visible asks whether it left, after the
+ * client's state, a collection the user can read. */
+
+#define EXPOSURE_USER 0 /* no user has id 0 */
+
+static const char *exposure_type(enum share_kind k)
+{
+    return k == SHARE_CALENDAR ? "CalendarEvent#exposure" : "ContactCard#exposure";
+}
+
+int share_exposure_update(struct store_conn *c, enum share_kind k, const char *account,
+                          const char *id, json_t *obj)
+{
+    const struct kind *d = &kinds[k];
+    json_t *now = json_object();
+    const char *privacy = json_string_value(json_object_get(obj, "privacy"));
+    bool secret = k == SHARE_CALENDAR && privacy && strcmp(privacy, "secret") == 0;
+    const char *cid;
+    json_t *v;
+    json_object_foreach(secret ? NULL : json_object_get(obj, d->set_prop), cid, v)
+    {
+        json_object_set_new(now, cid, json_true());
+    }
+    json_t *rec = store_user_props_get(c, EXPOSURE_USER, account, exposure_type(k), id);
+    if (!rec && json_object_size(now) == 0) {
+        json_decref(now);
+        return 0;
+    }
+    int64_t m = store_state_get(c, account, d->member);
+    json_t *left = json_object_get(rec, "left");
+    left = json_is_object(left) ? json_deep_copy(left) : json_object();
+    json_object_foreach(json_object_get(rec, "in"), cid, v)
+    {
+        if (!json_object_get(now, cid))
+            json_object_set_new(left, cid, json_integer(m));
+    }
+    json_object_foreach(now, cid, v)
+    {
+        json_object_del(left, cid);
+    }
+    json_t *next = json_pack("{s:o, s:o}", "in", now, "left", left);
+    int rc = 0;
+    if (!rec || !json_equal(rec, next))
+        rc = store_user_props_put(c, EXPOSURE_USER, account, exposure_type(k), id, next);
+    json_decref(next);
+    json_decref(rec);
+    return rc;
+}
+
+static bool was_visible(struct jmap_req *r, const struct store_access *a, enum share_kind k,
+                        const char *id, int64_t since)
+{
+    json_t *rec =
+        store_user_props_get(jmap_req_conn(r), EXPOSURE_USER, a->account_id, exposure_type(k), id);
+    if (!rec)
+        return true; /* last written before records were kept: not known, so reported */
+    bool yes = false;
+    const char *cid;
+    json_t *m;
+    json_object_foreach(json_object_get(rec, "left"), cid, m)
+    {
+        if (json_integer_value(m) > since && (rights_of(r, a, k, cid) & kinds[k].read))
+            yes = true;
+    }
+    json_decref(rec);
+    return yes;
+}
+
+bool share_event_was_visible(struct jmap_req *r, const struct store_access *a, const char *id,
+                             int64_t since)
+{
+    return was_visible(r, a, SHARE_CALENDAR, id, since);
+}

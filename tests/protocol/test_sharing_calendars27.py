@@ -433,3 +433,39 @@ def test_shared_account_is_not_served_over_dav_yet_rfc4918(gs):
     r = gs.http("bob").request("PROPFIND", gs.base + "/dav/calendars/", headers={"Depth": "1"})
     assert gs.a not in r.text
     set_share(gs, c, None)
+
+
+def test_changes_never_reveal_what_the_sharee_could_not_see_rfc8620_s5_2(gs):
+    """RFC 8620 §5.2 with RFC 9670 §4: a sharee's /changes reports as destroyed an event
+    that left their view (moved out, made secret, destroyed) after their state, and
+    nothing of an event they never could see, whatever happens to it."""
+    bob = gs.own("bob")
+    mine = new_cal(gs, "private-ch")
+    shared = new_cal(gs, "shared-ch", {bob: rights("mayReadItems")})
+    hidden = created_id(new_event(gs, [mine], "never seen"))
+    gone = created_id(new_event(gs, [mine], "never seen either"))
+    moved = created_id(new_event(gs, [shared], "moves away"))
+    secret = created_id(new_event(gs, [shared], "becomes secret"))
+    dropped = created_id(new_event(gs, [shared], "destroyed"))
+    s0 = get(gs, "CalendarEvent", [])["state"]
+
+    def changes(since):
+        _, res = gs.c("CalendarEvent/changes", {"accountId": gs.a, "sinceState": since},
+                      user="bob")
+        return res
+
+    update(gs, "CalendarEvent", hidden, {"title": "still private"}, user="alice")
+    _, res = gs.c("CalendarEvent/set", {"accountId": gs.a, "destroy": [gone, dropped]})
+    assert sorted(res["destroyed"]) == sorted([gone, dropped]), res
+    update(gs, "CalendarEvent", moved, {"calendarIds": {mine: True}}, user="alice")
+    update(gs, "CalendarEvent", secret, {"privacy": "secret"}, user="alice")
+    res = changes(s0)
+    assert sorted(res["destroyed"]) == sorted([moved, secret, dropped]), res
+    assert res["created"] == [] and res["updated"] == [], res
+    # later changes of what has left stay out of a newer state's changes
+    s1 = res["newState"]
+    update(gs, "CalendarEvent", moved, {"title": "elsewhere now"}, user="alice")
+    assert changes(s1)["destroyed"] == []
+    # and the move is still reported to a client at the older state
+    assert moved in changes(s0)["destroyed"]
+    set_share(gs, shared, None)
