@@ -469,3 +469,28 @@ def test_changes_never_reveal_what_the_sharee_could_not_see_rfc8620_s5_2(gs):
     # and the move is still reported to a client at the older state
     assert moved in changes(s0)["destroyed"]
     set_share(gs, shared, None)
+
+
+def test_in_calendar_naming_an_unreadable_calendar_matches_nothing_calendars27_s5_11_1(gs):
+    """§5.11.1 inCalendar with RFC 9670 §4: a calendar the sharee cannot read does not
+    exist for them, so naming it matches nothing, even events that are also in a
+    calendar they read (else the filter would tell them which events are in it)."""
+    bob = gs.own("bob")
+    mine = new_cal(gs, "private-ic")
+    shared = new_cal(gs, "shared-ic", {bob: rights("mayReadItems")})
+    both = created_id(new_event(gs, [mine, shared], "in both"))
+    only = created_id(new_event(gs, [shared], "shared only"))
+    for expand in (False, True):
+        args = {"accountId": gs.a, "filter": {"inCalendar": mine}}
+        if expand:
+            args.update(expandRecurrences=True,
+                        filter={"inCalendar": mine, "after": "2026-01-01T00:00:00",
+                                "before": "2027-01-01T00:00:00"})
+        _, res = gs.c("CalendarEvent/query", args, user="bob")
+        assert res["ids"] == [], res
+        _, res = gs.c("CalendarEvent/query", args)  # the owner sees it
+        assert both in res["ids"], res
+    _, res = gs.c("CalendarEvent/query", {"accountId": gs.a, "filter": {"inCalendar": shared}},
+                  user="bob")
+    assert sorted(res["ids"]) == sorted([both, only]), res
+    set_share(gs, shared, None)
