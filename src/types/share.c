@@ -498,17 +498,43 @@ int share_collection_index(struct store_conn *c, enum share_kind k, const char *
 
 /* ---- members: events and cards --------------------------------------------------------------- */
 
-/* The addresses that are the user (calendars-27 §3 ParticipantIdentity; here the
- * calendar address of their principal). */
+struct identity_find {
+    const char *address;
+    bool found;
+};
+
+static int identity_cb(const char *id, json_t *obj, void *ud)
+{
+    struct identity_find *f = ud;
+    const char *addr = json_string_value(json_object_get(obj, "calendarAddress"));
+    f->found |= addr && strcasecmp(addr, f->address) == 0;
+    return f->found;
+}
+
+/* The addresses that are the user (calendars-27 §3): the calendar address of their
+ * principal and those of the ParticipantIdentities of their own account; never an
+ * address that is another user's (an identity is not verified: it cannot claim
+ * someone else's participant). */
 static bool is_me(struct jmap_req *r, const char *address)
 {
     const char *me = jmap_user_principal(r->user);
-    json_t *p = me && address ? principal_load(jmap_req_conn(r), me) : NULL;
+    if (!me || !address)
+        return false;
+    struct store_conn *c = jmap_req_conn(r);
+    json_t *p = principal_load(c, me);
     const char *email = json_string_value(json_object_get(p, "email"));
-    bool yes =
-        email && strncasecmp(address, "mailto:", 7) == 0 && strcasecmp(address + 7, email) == 0;
+    bool mailto = strncasecmp(address, "mailto:", 7) == 0;
+    bool yes = email && mailto && strcasecmp(address + 7, email) == 0;
     json_decref(p);
-    return yes;
+    if (yes)
+        return true;
+    struct identity_find f = {address, false};
+    store_object_foreach(c, me, participant_identity_type.name, identity_cb, &f);
+    char other[64];
+    if (f.found && mailto && principal_find_email(c, address + 7, other) == STORE_OK &&
+        strcmp(other, me) != 0)
+        return false;
+    return f.found;
 }
 
 bool share_member_visible(struct jmap_req *r, const struct store_access *a, enum share_kind k,

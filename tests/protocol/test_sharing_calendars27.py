@@ -494,3 +494,30 @@ def test_in_calendar_naming_an_unreadable_calendar_matches_nothing_calendars27_s
                   user="bob")
     assert sorted(res["ids"]) == sorted([both, only]), res
     set_share(gs, shared, None)
+
+
+def test_rsvp_me_is_any_participant_identity_calendars27_s3_s4(gs):
+    """§4 mayRSVP applies to the user's own participant, and §3 the user's
+    ParticipantIdentities say who that is: an identity's address beside the principal's
+    counts; one naming another user's address does not."""
+    bob = gs.own("bob")
+    _, res = gs.c("ParticipantIdentity/set", {"accountId": bob, "create": {
+        "alt": {"name": "Bob at work", "calendarAddress": "mailto:bob.work@example.com"},
+        "fake": {"name": "not me", "calendarAddress": "mailto:alice@localhost"}}}, user="bob")
+    assert set(res["created"]) == {"alt", "fake"}, res
+    made = [v["id"] for v in res["created"].values()]
+    c = new_cal(gs, "rsvp-id", {bob: rights("mayReadItems", "mayRSVP")})
+    ev = owned("mailto:alice@localhost")
+    ev["participants"]["w"] = {"@type": "Participant",
+                               "calendarAddress": "mailto:bob.work@example.com",
+                               "roles": {"attendee": True}, "participationStatus": "needs-action"}
+    e = created_id(new_event(gs, [c], "via identity", **ev))
+    res = update(gs, "CalendarEvent", e, {"participants/w/participationStatus": "tentative"})
+    assert res["updated"] is not None, res
+    got = get(gs, "CalendarEvent", [e], user="alice")["list"][0]
+    assert got["participants"]["w"]["participationStatus"] == "tentative"
+    res = update(gs, "CalendarEvent", e, {"participants/o/participationStatus": "declined"})
+    assert res["notUpdated"][e]["type"] == "forbidden"  # alice's, whatever bob's identities say
+    _, res = gs.c("ParticipantIdentity/set", {"accountId": bob, "destroy": made}, user="bob")
+    assert sorted(res["destroyed"]) == sorted(made), res
+    set_share(gs, c, None)
