@@ -351,6 +351,69 @@ static void grant_principal(struct jset *s, const char *pid, const char *type)
     store_user_clear(&u);
 }
 
+static int collect_group(const char *group_id, void *ud)
+{
+    json_object_set_new(ud, group_id, json_true());
+    return 0;
+}
+
+/* The rights a shareWith gives to the principals of principals (id -> true). */
+static unsigned rights_for(enum share_kind k, json_t *share_with, json_t *principals)
+{
+    unsigned bits = 0;
+    const char *pid;
+    json_t *v;
+    json_object_foreach(share_with, pid, v)
+    {
+        int b = json_object_get(principals, pid) ? rights_parse(k, v) : 0;
+        bits |= b > 0 ? (unsigned)b : 0;
+    }
+    return bits;
+}
+
+/* RFC 9670 §3: "whenever the user's permissions change": each user concerned (a
+ * sharee named, each member of a group named; users: id -> true) whose own rights,
+ * through all their principals, change gets a ShareNotification in their own account. */
+static void notify_users(struct jset *s, enum share_kind k, json_t *users, json_t *obj,
+                         json_t *was, json_t *now)
+{
+    struct store_conn *c = jset_conn(s);
+    const char *key;
+    json_t *x;
+    json_object_foreach(users, key, x)
+    {
+        struct store_user u = {0};
+        if (store_user_get_by_id(c, strtoll(key, NULL, 10), &u) != STORE_OK ||
+            strcmp(u.account_id, jset_account(s)) == 0) {
+            store_user_clear(&u);
+            continue;
+        }
+        json_t *mine = json_object();
+        json_object_set_new(mine, u.account_id, json_true());
+        store_user_groups(c, u.id, collect_group, mine);
+        unsigned ob = rights_for(k, was, mine), nb = rights_for(k, now, mine);
+        if (ob != nb) {
+            json_t *oj = ob ? share_rights_json(k, ob) : NULL;
+            json_t *nj = nb ? share_rights_json(k, nb) : NULL;
+            share_notification_add(c, jset_req(s), u.account_id, kinds[k].type, jset_account(s),
+                                   json_string_value(json_object_get(obj, "id")),
+                                   json_string_value(json_object_get(obj, "name")), oj, nj);
+            json_decref(oj);
+            json_decref(nj);
+        }
+        json_decref(mine);
+        store_user_clear(&u);
+    }
+}
+
+static int collect_member(int64_t user_id, void *ud)
+{
+    char key[24];
+    snprintf(key, sizeof key, "%lld", (long long)user_id);
+    json_object_set_new(ud, key, json_true());
+    return 0;
+}
+
 /* The owner's principal id of an account: the account id (principal.c). */
 static void notify_changes(struct jset *s, enum share_kind k, json_t *obj, json_t *old)
 {
@@ -368,6 +431,7 @@ static void notify_changes(struct jset *s, enum share_kind k, json_t *obj, json_
         json_object_set_new(keys, pid, json_true());
     }
     const char *id = json_string_value(json_object_get(obj, "id"));
+    json_t *users = json_object();
     json_object_foreach(keys, pid, v)
     {
         json_t *o = json_object_get(was, pid), *n = json_object_get(now, pid);
@@ -377,17 +441,19 @@ static void notify_changes(struct jset *s, enum share_kind k, json_t *obj, json_
         const char *type = json_string_value(json_object_get(p, "type"));
         if (type && n)
             grant_principal(s, pid, type);
-        /* RFC 9670 §3: to the user; a group's members are not notified (MAY) */
-        if (type && strcmp(type, "individual") == 0) {
-            json_t *ob = o ? share_rights_json(k, (unsigned)rights_parse(k, o)) : NULL;
-            json_t *nb = n ? share_rights_json(k, (unsigned)rights_parse(k, n)) : NULL;
-            share_notification_add(jset_conn(s), jset_req(s), pid, kinds[k].type, jset_account(s),
-                                   id, json_string_value(json_object_get(obj, "name")), ob, nb);
-            json_decref(ob);
-            json_decref(nb);
+        /* RFC 9670 §3: the user, or each member of the group */
+        if (type && strcmp(type, "group") == 0) {
+            store_group_members(jset_conn(s), pid, collect_member, users);
+        } else if (type && strcmp(type, "individual") == 0) {
+            struct store_user u = {0};
+            if (store_user_by_account(jset_conn(s), pid, &u) == STORE_OK)
+                collect_member(u.id, users);
+            store_user_clear(&u);
         }
         json_decref(p);
     }
+    notify_users(s, k, users, obj, was, now);
+    json_decref(users);
     json_decref(keys);
 }
 

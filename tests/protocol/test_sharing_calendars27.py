@@ -521,3 +521,32 @@ def test_rsvp_me_is_any_participant_identity_calendars27_s3_s4(gs):
     _, res = gs.c("ParticipantIdentity/set", {"accountId": bob, "destroy": made}, user="bob")
     assert sorted(res["destroyed"]) == sorted(made), res
     set_share(gs, c, None)
+
+
+def test_group_members_get_share_notifications_rfc9670_s3(gs):
+    """RFC 9670 §3: a ShareNotification "whenever the user's permissions change": a share
+    to a group changes its members' rights, so each member is notified in their own
+    account, with their own rights before and after."""
+    dan = gs.own("dan")
+
+    def notes_about(cid):
+        _, q = gs.c("ShareNotification/query", {"accountId": dan}, user="dan")
+        got = get(gs, "ShareNotification", q["ids"], user="dan", acct=dan)["list"]
+        return [x for x in got if x["objectId"] == cid]
+
+    cid = new_cal(gs, "for the team", {gs.team: rights("mayReadFreeBusy", "mayReadItems")})
+    (n,) = notes_about(cid)
+    assert n["oldRights"] is None and n["newRights"] == rights("mayReadFreeBusy", "mayReadItems")
+    assert n["objectType"] == "Calendar" and n["objectAccountId"] == gs.a
+    # dan also gets mayReadItems on his own: the group's revocation leaves it, so his
+    # rights change from (both) to (his own)
+    set_share(gs, cid, {gs.team: rights("mayReadFreeBusy", "mayReadItems"),
+                        dan: rights("mayReadItems")})
+    assert len(notes_about(cid)) == 1  # adding what he had through the group: no change
+    set_share(gs, cid, {dan: rights("mayReadItems")})
+    notes = notes_about(cid)
+    assert len(notes) == 2
+    (last,) = [x for x in notes if x["oldRights"] is not None]
+    assert last["oldRights"] == rights("mayReadFreeBusy", "mayReadItems")
+    assert last["newRights"] == rights("mayReadItems")
+    set_share(gs, cid, None)
