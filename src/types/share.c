@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "formats/json/patch.h"
+#include "formats/recurrence/recur.h"
 #include "jmap/engine.h"
 #include "types/calendar_alert.h"
 #include "types/calendar_event.h"
@@ -651,6 +652,34 @@ static const char *const private_props[] = {"@type",
                                             "utcEnd",
                                             NULL};
 
+static void overlay_overrides(struct jmap_req *r, const char *account, json_t *obj);
+
+/* An occurrence (a synthetic instance of base) as the sharee sees it: their values of
+ * the series, then their values of this occurrence (§5.4). */
+static void instance_overlay(struct jmap_req *r, const char *account, const char *base,
+                             json_t *obj)
+{
+    json_t *mine = store_user_props_get(jmap_req_conn(r), r->user->id, account,
+                                        kinds[SHARE_CALENDAR].member, base);
+    for (const char *const *p = kinds[SHARE_CALENDAR].member_per_user; *p; p++) {
+        json_t *v = json_object_get(mine, *p);
+        if (v)
+            json_object_set(obj, *p, v);
+        else
+            json_object_del(obj, *p);
+    }
+    const char *rid = json_string_value(json_object_get(obj, "recurrenceId"));
+    json_t *ov = rid ? json_object_get(json_object_get(mine, "#overrides"), rid) : NULL;
+    if (json_is_object(ov)) {
+        json_t *patch = json_deep_copy(ov);
+        char *bad = NULL;
+        patch_apply(obj, patch, &bad); /* a path that no longer applies is left out */
+        free(bad);
+        json_decref(patch);
+    }
+    json_decref(mine);
+}
+
 void share_member_view(struct jmap_req *r, const struct store_access *a, enum share_kind k,
                        json_t *obj)
 {
@@ -684,6 +713,13 @@ void share_member_view(struct jmap_req *r, const struct store_access *a, enum sh
             }
         }
     }
+    const char *base = json_string_value(json_object_get(obj, "baseEventId"));
+    if (k == SHARE_CALENDAR && base) {
+        instance_overlay(r, a->account_id, base, obj); /* §5.4: an occurrence */
+        return;
+    }
+    if (k == SHARE_CALENDAR)
+        overlay_overrides(r, a->account_id, obj); /* §5.4: per occurrence too */
     overlay(r, a->account_id, kinds[k].member, obj, kinds[k].member_per_user, true);
 }
 
@@ -830,6 +866,132 @@ static void notify_edit(struct jset *s, json_t *obj, json_t *old)
 
 static json_t *member_check(struct jset *s, enum share_kind k, json_t *obj, json_t *old);
 
+/* ---- per-user properties of single occurrences (§5.4) ------------------------------------ */
+
+/* Whether a key of an override (a PatchObject: keys are paths) sets a per-user property. */
+static bool per_user_path(enum share_kind k, const char *key)
+{
+    for (const char *const *p = kinds[k].member_per_user; *p; p++)
+        if (patch_touches(key, *p))
+            return true;
+    return false;
+}
+
+static void add_per_user_keys(enum share_kind k, json_t *keys, json_t *ov)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach(ov, key, v)
+    {
+        if (per_user_path(k, key))
+            json_object_set_new(keys, key, json_true());
+    }
+}
+
+/* §5.4 "if the user modifies any such properties on a per-occurrence basis": the
+ * per-user keys of obj's recurrenceOverrides that differ from old's. With mine (rid ->
+ * {key: value}) they are moved there and obj gets old's shared values back; without,
+ * only whether there are any is answered. */
+static bool split_overrides(enum share_kind k, json_t *obj, json_t *old, json_t *mine)
+{
+    json_t *no = json_object_get(obj, "recurrenceOverrides"),
+           *oo = json_object_get(old, "recurrenceOverrides"), *rids = json_object();
+    bool changed = false;
+    const char *rid, *key;
+    json_t *v;
+    json_object_foreach(no, rid, v)
+    {
+        json_object_set_new(rids, rid, json_true());
+    }
+    json_object_foreach(rids, rid, v)
+    {
+        json_t *n = json_object_get(no, rid), *o = json_object_get(oo, rid);
+        if (!json_is_object(n) || (o && !json_is_object(o)))
+            continue;
+        json_t *keys = json_object();
+        add_per_user_keys(k, keys, n);
+        add_per_user_keys(k, keys, o);
+        json_t *x;
+        json_object_foreach(keys, key, x)
+        {
+            json_t *nv = json_object_get(n, key), *ov = json_object_get(o, key);
+            if (nv && !same(nv, ov)) {
+                changed = true;
+                if (mine) {
+                    json_t *mr = json_object_get(mine, rid);
+                    if (!mr)
+                        json_object_set_new(mine, rid, mr = json_object());
+                    json_object_set(mr, key, nv);
+                }
+            }
+            if (mine && ov)
+                json_object_set(n, key, ov);
+            else if (mine)
+                json_object_del(n, key);
+        }
+        json_decref(keys);
+        if (mine && !o && json_object_size(n) == 0)
+            json_object_del(no, rid); /* nothing shared was overridden */
+    }
+    json_decref(rids);
+    if (mine && json_is_object(no) && json_object_size(no) == 0 && !oo)
+        json_object_del(obj, "recurrenceOverrides"); /* as it was */
+    return changed;
+}
+
+static void keep_per_user_overrides(struct jset *s, json_t *obj, json_t *old)
+{
+    struct jmap_req *r = jset_req(s);
+    const char *id = json_string_value(json_object_get(old, "id"));
+    json_t *mine = store_user_props_get(jset_conn(s), r->user->id, jset_account(s),
+                                        kinds[SHARE_CALENDAR].member, id);
+    if (!mine)
+        mine = json_object();
+    json_t *mo = json_object_get(mine, "#overrides");
+    if (!json_is_object(mo))
+        json_object_set_new(mine, "#overrides", mo = json_object());
+    split_overrides(SHARE_CALENDAR, obj, old, mo);
+    store_user_props_put(jset_conn(s), r->user->id, jset_account(s), kinds[SHARE_CALENDAR].member,
+                         id, mine);
+    calendar_alert_user_changed(jset_conn(s), jset_account(s), kinds[SHARE_CALENDAR].member, id,
+                                r->user->id);
+    json_decref(mine);
+}
+
+/* The sharee's view of the overrides: the owner's per-user values left out, theirs put
+ * in (on occurrences that exist). */
+static void overlay_overrides(struct jmap_req *r, const char *account, json_t *obj)
+{
+    json_t *ovs = json_object_get(obj, "recurrenceOverrides");
+    const char *rid, *key;
+    json_t *ov, *v;
+    void *tmp;
+    json_object_foreach(ovs, rid, ov)
+    {
+        json_object_foreach_safe(ov, tmp, key, v)
+        {
+            if (per_user_path(SHARE_CALENDAR, key))
+                json_object_del(ov, key);
+        }
+    }
+    const char *id = json_string_value(json_object_get(obj, "id"));
+    json_t *mine = id ? store_user_props_get(jmap_req_conn(r), r->user->id, account,
+                                             kinds[SHARE_CALENDAR].member, id)
+                      : NULL;
+    json_object_foreach(json_object_get(mine, "#overrides"), rid, v)
+    {
+        json_t *target = json_object_get(ovs, rid);
+        if (!target && recur_rule_generates(obj, rid) == 1) {
+            if (!json_is_object(ovs))
+                json_object_set_new(obj, "recurrenceOverrides", ovs = json_object());
+            json_object_set_new(ovs, rid, target = json_object());
+        }
+        if (json_is_object(target))
+            json_object_update(target, v);
+    }
+    json_decref(mine);
+}
+
 json_t *share_member_check(struct jset *s, enum share_kind k, json_t *obj, json_t *old)
 {
     json_t *err = member_check(s, k, obj, old);
@@ -852,6 +1014,7 @@ static json_t *member_check(struct jset *s, enum share_kind k, json_t *obj, json
         bool per_user = false;
         for (const char *const *p = kinds[k].member_per_user; *p; p++)
             per_user |= !same(json_object_get(obj, *p), json_object_get(old, *p));
+        per_user |= k == SHARE_CALENDAR && split_overrides(k, obj, old, NULL);
         if (per_user) {
             bool ok = false;
             const char *cid;
@@ -867,6 +1030,8 @@ static json_t *member_check(struct jset *s, enum share_kind k, json_t *obj, json
                 keep_per_user(s, kinds[k].member, obj, old, kinds[k].member_per_user, true);
             if (err)
                 return err;
+            if (k == SHARE_CALENDAR && split_overrides(k, obj, old, NULL))
+                keep_per_user_overrides(s, obj, old);
         }
     }
     if (k == SHARE_CALENDAR)

@@ -293,3 +293,27 @@ def test_test_clock_needs_a_private_file(cs):
     # the real time is far past the event: nothing new fires after a change either
     assert w.none_within(2)
     w.close()
+
+
+def test_sharee_alert_on_one_occurrence_calendars27_s5_4(cs):
+    """§5.4 per-user properties per occurrence: a sharee's alert on one occurrence fires
+    for them on that occurrence alone."""
+    bob = cs.own("bob")
+    _, res = cs.c("Calendar/set", {"accountId": cs.a, "create": {"c": {
+        "name": "team", "shareWith": {bob: {r: r in ("mayReadItems", "mayUpdatePrivate")
+                                            for r in RIGHTS}}}}})
+    cal = res["created"]["c"]["id"]
+    wb = Alerts(cs, "bob")
+    e = create_event(cs, {"title": "daily", "uid": "u-occ", "calendarIds": {cal: True},
+                          "start": "2026-03-02T10:00:00", "timeZone": "Etc/UTC",
+                          "recurrenceRule": {"@type": "RecurrenceRule", "frequency": "daily",
+                                             "count": 3}})
+    update(cs, e + "_20260303T100000", {"alerts": {"o": offset_alert("-PT10M")}}, user="bob")
+    cs.set_time("2026-03-02T09:55:00Z")
+    assert wb.none_within(1.5)  # not on the other occurrences
+    cs.set_time("2026-03-03T09:50:00Z")
+    got = wb.next()
+    assert (got["alertId"], got["recurrenceId"]) == ("o", "2026-03-03T10:00:00")
+    cs.set_time("2026-03-04T09:55:00Z")
+    assert wb.none_within(1.5)
+    wb.close()

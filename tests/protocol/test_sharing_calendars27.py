@@ -550,3 +550,38 @@ def test_group_members_get_share_notifications_rfc9670_s3(gs):
     assert last["oldRights"] == rights("mayReadFreeBusy", "mayReadItems")
     assert last["newRights"] == rights("mayReadItems")
     set_share(gs, cid, None)
+
+
+def test_per_user_properties_of_one_occurrence_calendars27_s5_4(gs):
+    """§5.4: "If the user modifies any such properties on a per-occurrence basis for
+    recurring events then again, these MUST also be stored per-user": a sharee with
+    mayUpdatePrivate changes an occurrence's keywords and alerts for themselves."""
+    bob, erin = gs.own("bob"), gs.own("erin")
+    c = new_cal(gs, "occ", {bob: rights("mayReadItems", "mayUpdatePrivate"),
+                            erin: rights("mayReadItems", "mayRSVP")})
+    e = created_id(new_event(gs, [c], "daily", recurrenceRule={
+        "@type": "RecurrenceRule", "frequency": "daily", "count": 3}))
+    rid = "2026-03-02T10:00:00"
+    inst = e + "_20260302T100000"
+    res = update(gs, "CalendarEvent", inst, {"keywords": {"bob": True},
+                                             "alerts": {"x": {"@type": "Alert", "trigger": {
+                                                 "@type": "OffsetTrigger", "offset": "-PT5M"}}}})
+    assert inst in (res["updated"] or {}), res
+    b = get(gs, "CalendarEvent", [e])["list"][0]
+    assert b["recurrenceOverrides"][rid]["keywords"] == {"bob": True}
+    assert "x" in b["recurrenceOverrides"][rid]["alerts"]
+    assert get(gs, "CalendarEvent", [inst])["list"][0]["keywords"] == {"bob": True}
+    for other in ("alice", "erin"):
+        got = get(gs, "CalendarEvent", [e], user=other)["list"][0]
+        assert rid not in (got.get("recurrenceOverrides") or {}), (other, got)
+    # the owner's own value of the occurrence stays hers, and is not shown to bob
+    res = update(gs, "CalendarEvent", inst, {"keywords": {"alice": True}}, user="alice")
+    assert inst in (res["updated"] or {}), res
+    got = get(gs, "CalendarEvent", [e], user="alice")["list"][0]
+    assert got["recurrenceOverrides"][rid]["keywords"] == {"alice": True}
+    b = get(gs, "CalendarEvent", [e])["list"][0]
+    assert b["recurrenceOverrides"][rid]["keywords"] == {"bob": True}
+    # erin (mayRSVP, not mayUpdatePrivate) may not
+    res = update(gs, "CalendarEvent", inst, {"keywords": {"erin": True}}, user="erin")
+    assert (res.get("notUpdated") or {}).get(inst, {}).get("type") == "forbidden", res
+    set_share(gs, c, None)
