@@ -18,6 +18,7 @@
 #include "http/server.h"
 #include "jmap/jmap.h"
 #include "push/hub.h"
+#include "types/calendar_alert.h"
 #include "types/subscription.h"
 #include "types/event_cache.h"
 #include "types/types.h"
@@ -111,6 +112,10 @@ int cli_serve(int argc, char **argv)
     log_info("jmapd serving %s (data in %s)", cfg.base_url, cfg.data_dir);
     /* issue 17 §1: subscribed calendars follow their feeds */
     struct subscription_refresher *refresher = subscription_refresher_start(st, &cfg, srv.hub);
+    /* issue 14, calendars-27 §6: alerts fired by the server (and the iMIP outbox
+     * retried); JMAPD_TEST_CLOCK moves their clock in test mode only */
+    calendar_alert_clock_init();
+    struct calendar_alerter *alerter = calendar_alerter_start(&srv);
     struct store_conn *c = store_conn(st);
     int64_t next_gc = util_now() + GC_INTERVAL;
     for (;;) {
@@ -134,6 +139,7 @@ int cli_serve(int argc, char **argv)
         }
     }
     subscription_refresher_stop(refresher);
+    calendar_alerter_stop(alerter);
     http_stop(h);
     push_hub_free(srv.hub);
     store_close(st);

@@ -125,6 +125,11 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
             free(text);
             e->done = e->close_after_state; /* closeafter=state: end after this event */
             break;
+        case PUSH_ALERT:
+            /* calendars-27 §6.4: an event called "calendarAlert" */
+            buf_printf(&e->out, "event: calendarAlert\ndata: %s\n\n", text);
+            free(text);
+            break;
         case PUSH_PING:
             /* §7.3: the ping's data is {"interval": seconds}; it sets no event id */
             buf_printf(&e->out, "event: ping\ndata: {\"interval\":%d}\n\n", e->ping);

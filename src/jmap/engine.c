@@ -326,8 +326,11 @@ static int changes_cb(const char *id, int64_t created, int64_t updated, bool des
     c->last = updated;
     /* a sharee never learns of an object they cannot see: one they could see before
      * but no longer can is gone for them (RFC 9670 §4, issue 14) */
-    if (!destroyed && c->a && !c->t->visible(c->r, c->a, id)) {
-        if (created <= c->since)
+    bool hidden = c->a && (c->t->was_visible ? destroyed || !c->t->visible(c->r, c->a, id)
+                                             : !destroyed && !c->t->visible(c->r, c->a, id));
+    if (hidden) {
+        if (created <= c->since &&
+            (!c->t->was_visible || c->t->was_visible(c->r, c->a, id, c->since)))
             json_array_append_new(c->destroyed, json_string(id));
         return 0;
     }

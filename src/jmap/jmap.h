@@ -217,6 +217,12 @@ struct jtype {
      * /query and /queryChanges leave it out, /copy cannot read it; /get relies on
      * view or decorate. */
     bool (*visible)(struct jmap_req *r, const struct store_access *a, const char *id);
+    /* With visible, optional: whether an object the user may not see now (or one
+     * destroyed) was visible to them at some point after the state since; /changes
+     * reports it as destroyed only then (RFC 8620 §5.2: never an object they could
+     * not see). Without it, every such object created before since is reported. */
+    bool (*was_visible)(struct jmap_req *r, const struct store_access *a, const char *id,
+                        int64_t since);
 };
 
 /* Fills defaults for missing properties of obj from the type's table. */

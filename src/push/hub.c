@@ -25,6 +25,7 @@ struct push_sub {
     json_t *accounts;  /* accountId -> true */
     json_t *types;     /* TypeName -> true, or NULL for all */
     json_t *pending;   /* accountId -> {type -> state} */
+    json_t *alerts;    /* CalendarAlert objects to send, oldest first */
     int ping;          /* seconds, 0 = none */
     int64_t next_ping; /* monotonic ms */
     int64_t next_keepalive; /* monotonic ms: a comment line finds dead peers */
@@ -181,10 +182,33 @@ void push_hub_free(struct push_hub *h)
     free(h);
 }
 
+/* "#alerts": [[user id, CalendarAlert], ...] (calendars-27 §6.4) to the user's
+ * subscribers that registered for the pseudo-type CalendarAlert (or every type) and
+ * see the alert's account. Caller holds the lock. */
+static void alerts_locked(struct push_hub *h, json_t *alerts)
+{
+    size_t i;
+    json_t *pair;
+    json_array_foreach(alerts, i, pair)
+    {
+        json_int_t uid = json_integer_value(json_array_get(pair, 0));
+        json_t *alert = json_array_get(pair, 1);
+        const char *acct = json_string_value(json_object_get(alert, "accountId"));
+        for (struct push_sub *s = h->subs; s && acct; s = s->next) {
+            if (s->user_id != uid || !json_object_get(s->accounts, acct) ||
+                (s->types && !json_object_get(s->types, "CalendarAlert")))
+                continue;
+            json_array_append(s->alerts, alert);
+            wake_locked(s);
+        }
+    }
+}
+
 static void publish_local(struct push_hub *h, json_t *changed)
 {
     pthread_mutex_lock(&h->lock);
     h->seq++;
+    alerts_locked(h, json_object_get(changed, "#alerts"));
     size_t gi;
     json_t *g;
     json_array_foreach(json_object_get(changed, "#grants"), gi, g)
@@ -314,6 +338,7 @@ struct push_sub *push_sub_new(struct push_hub *h, int64_t user_id, const char *c
         }
     }
     s->pending = json_object();
+    s->alerts = json_array();
     s->ping = ping_seconds;
     s->next_ping = util_now_ms() + (int64_t)ping_seconds * 1000;
     s->next_keepalive = util_now_ms() + PUSH_KEEPALIVE_MS;
@@ -348,6 +373,7 @@ void push_sub_free(struct push_sub *s)
     json_decref(s->accounts);
     json_decref(s->types);
     json_decref(s->pending);
+    json_decref(s->alerts);
     free(s);
 }
 
@@ -386,6 +412,13 @@ enum push_next push_sub_next(struct push_sub *s, char **text, uint64_t *event_id
         s->next_ping = now + (int64_t)s->ping * 1000; /* §7.3: since the previous event */
         s->next_keepalive = now + PUSH_KEEPALIVE_MS;
         next = PUSH_STATE;
+    } else if (json_array_size(s->alerts)) {
+        *text = json_dumps(json_array_get(s->alerts, 0), JSON_COMPACT);
+        json_array_remove(s->alerts, 0);
+        *event_id = h->seq;
+        s->next_ping = now + (int64_t)s->ping * 1000;
+        s->next_keepalive = now + PUSH_KEEPALIVE_MS;
+        next = PUSH_ALERT;
     } else if (h->stopping) {
         next = PUSH_CLOSED;
     } else if (s->ping && now >= s->next_ping) {

@@ -30,6 +30,9 @@ void push_hub_free(struct push_hub *h);
  * with a user (issue 14), added first to that user's open subscriptions so they see
  * the account's changes from now on. */
 void push_hub_publish(struct push_hub *h, json_t *changed);
+/* The key "#alerts" holds [[user id, CalendarAlert object], ...] (calendars-27 §6.4):
+ * each goes to that user's subscribers that see its accountId and registered for the
+ * pseudo-type "CalendarAlert" (or every type); push_sub_next gives it as PUSH_ALERT. */
 /* Number of subscribers (for limits and tests). */
 int push_hub_count(struct push_hub *h);
 /* Open subscribers of one user, for the per-user limit: those whose client has gone
@@ -63,9 +66,9 @@ void push_sub_prime(struct push_sub *s, json_t *changed);
 #define PUSH_TICK_MS 200
 #define PUSH_CHECK_MS 500
 
-enum push_next { PUSH_STATE, PUSH_PING, PUSH_KEEPALIVE, PUSH_WAIT, PUSH_CLOSED, PUSH_GONE };
+enum push_next { PUSH_STATE, PUSH_ALERT, PUSH_PING, PUSH_KEEPALIVE, PUSH_WAIT, PUSH_CLOSED, PUSH_GONE };
 /* What the subscriber should send next. PUSH_STATE sets *text to the malloc'd
- * StateChange JSON and *event_id; PUSH_WAIT means nothing is due: the caller must
+ * StateChange JSON and *event_id; PUSH_ALERT *text to a CalendarAlert's JSON; PUSH_WAIT means nothing is due: the caller must
  * suspend, and arm_wait() is called under the hub lock so no wake is lost.
  * Returns PUSH_CLOSED once the hub is shutting down or the credential no longer holds
  * (end the stream), PUSH_GONE once the peer has gone (drop the connection). */

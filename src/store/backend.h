@@ -25,6 +25,7 @@ typedef int (*store_order_cb)(const char *id, int64_t modseq, int64_t order, voi
 typedef int (*store_member_cb)(int64_t user_id, void *ud);
 typedef int (*store_hit_cb)(const char *id, int64_t modseq, bool has_order, int64_t order,
                             void *ud);
+typedef int (*store_alert_cb)(const struct store_alert *a, void *ud);
 
 #define SC struct store_conn *c
 #define STORE_OPS(X)                                                                               \
@@ -168,7 +169,20 @@ typedef int (*store_hit_cb)(const char *id, int64_t modseq, bool has_order, int6
       (c, key, window, now))                                                                       \
     X(int, slot_take, (SC, int64_t user_id, int kind, int64_t max, int64_t *slot),                 \
       (c, user_id, kind, max, slot))                                                               \
-    X(int, slot_release, (SC, int64_t slot), (c, slot))
+    X(int, slot_release, (SC, int64_t slot), (c, slot))                                            \
+    X(int, alert_put, (SC, const struct store_alert *a), (c, a))                                   \
+    X(int, alert_get, (SC, struct store_alert *a), (c, a))                                         \
+    X(int, alert_claim, (SC, const struct store_alert *old, int64_t next_check, int64_t fired),    \
+      (c, old, next_check, fired))                                                                 \
+    X(int, alert_del, (SC, const char *account, const char *type, const char *object_id),          \
+      (c, account, type, object_id))                                                               \
+    X(int, alert_due, (SC, int64_t now, int max, store_alert_cb cb, void *ud), (c, now, max, cb, ud)) \
+    X(int, alert_users,                                                                            \
+      (SC, const char *account, const char *type, const char *object_id, store_member_cb cb,       \
+       void *ud),                                                                                  \
+      (c, account, type, object_id, cb, ud))                                                       \
+    X(int, alert_touch, (SC, const char *account, const char *type, int64_t now),                  \
+      (c, account, type, now))
 
 #define STORE_OP_FIELD(ret, name, params, args) ret(*name) params;
 struct store_ops {

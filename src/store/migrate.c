@@ -53,6 +53,11 @@ static const struct table tables[] = {
     {"user_props", "SELECT user_id, account_id, type, object_id, data FROM user_props",
      "INSERT INTO user_props(user_id, account_id, type, object_id, data) VALUES($1,$2,$3,$4,$5)",
      5},
+    {"alert_queue",
+     "SELECT account_id, type, object_id, user_id, next_check, fired_until FROM alert_queue",
+     "INSERT INTO alert_queue(account_id, type, object_id, user_id, next_check, fired_until) "
+     "VALUES($1,$2,$3,$4,$5,$6)",
+     6},
     {"feeds", "SELECT hash, id, account_id, kind, object_id, created FROM feeds",
      "INSERT INTO feeds(hash, id, account_id, kind, object_id, created) VALUES($1,$2,$3,$4,$5,"
      "$6)",

@@ -166,6 +166,11 @@ static const char *const migrations[] = {
      "CREATE UNLOGGED TABLE slots(id bigserial PRIMARY KEY, user_id bigint NOT NULL,"
      "  kind integer NOT NULL, pid integer NOT NULL, taken bigint NOT NULL);"
      "CREATE INDEX slots_user ON slots(user_id, kind);"),
+    /* 5: as SQLite's 10: the alert schedule (issue 14, calendars-27 §6) */
+    ("CREATE TABLE alert_queue(account_id" T " NOT NULL, type" T " NOT NULL,"
+     "  object_id" T " NOT NULL, user_id bigint NOT NULL, next_check bigint NOT NULL,"
+     "  fired_until bigint NOT NULL, PRIMARY KEY(account_id, type, object_id, user_id));"
+     "CREATE INDEX alert_queue_due ON alert_queue(next_check);"),
 };
 
 /* Diacritics fold with the unaccent extension when it can be had (it is trusted:

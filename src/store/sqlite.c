@@ -121,6 +121,13 @@ static const char *const migrations[] = {
      * the account's rows once per hit */
     ("DROP INDEX object_index_text;"
     "CREATE INDEX object_index_text ON object_index(text_rowid, account_id, type, id, modseq, ord);"),
+    /* 10 (issue 14, calendars-27 §6): when each object's alerts are next due, per
+     * user, and until when they have fired (store.h "the alert schedule") */
+    ("CREATE TABLE alert_queue(account_id TEXT NOT NULL, type TEXT NOT NULL,"
+    "  object_id TEXT NOT NULL, user_id INTEGER NOT NULL, next_check INTEGER NOT NULL,"
+    "  fired_until INTEGER NOT NULL, PRIMARY KEY(account_id, type, object_id, user_id))"
+    "  WITHOUT ROWID;"
+    "CREATE INDEX alert_queue_due ON alert_queue(next_check);"),
 };
 
 int store_sqlite_schema(void)

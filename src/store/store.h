@@ -332,4 +332,35 @@ json_t *store_user_props_get(struct store_conn *c, int64_t user_id, const char *
 int store_user_props_put(struct store_conn *c, int64_t user_id, const char *account,
                          const char *type, const char *object_id, json_t *data);
 
+/* ---- the alert schedule (issue 14; draft-ietf-jmap-calendars-27 §6) ----------------------
+ * For each object with alerts and each user they fire for: next_check, the UTC time
+ * (seconds) at which something may next be due, and fired_until: every trigger at or
+ * before it is done (fired or passed over). A row's key is (account, type, object_id,
+ * user_id). Rows are small and changed one at a time, never through the change log. */
+struct store_alert {
+    char account[64], type[32], object_id[64];
+    int64_t user_id, next_check, fired_until;
+};
+/* Inserts or replaces the row of a. */
+int store_alert_put(struct store_conn *c, const struct store_alert *a);
+/* Fills a's next_check and fired_until from its row: STORE_OK or STORE_NOTFOUND. */
+int store_alert_get(struct store_conn *c, struct store_alert *a);
+/* Moves old's row on to (next_check, fired), or removes it when next_check < 0, if it
+ * still holds old's values: STORE_OK, or STORE_NOTFOUND when another process (a
+ * front end on the same PostgreSQL database) got there first: it fires, not we. */
+int store_alert_claim(struct store_conn *c, const struct store_alert *old, int64_t next_check,
+                      int64_t fired);
+/* Removes the rows of an object (every user). */
+int store_alert_del(struct store_conn *c, const char *account, const char *type,
+                    const char *object_id);
+/* The rows with next_check <= now, earliest first, at most max. */
+int store_alert_due(struct store_conn *c, int64_t now, int max,
+                    int (*cb)(const struct store_alert *a, void *ud), void *ud);
+/* The users with a row for an object. */
+int store_alert_users(struct store_conn *c, const char *account, const char *type,
+                      const char *object_id, int (*cb)(int64_t user_id, void *ud), void *ud);
+/* Every row of (account, type) is looked at again at now (what it depends on changed,
+ * e.g. a calendar's default alerts): next_check = now, fired_until at least now. */
+int store_alert_touch(struct store_conn *c, const char *account, const char *type, int64_t now);
+
 #endif

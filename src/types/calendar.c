@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "jmap/engine.h"
+#include "types/calendar_alert.h"
 #include "types/calendar_event.h"
 #include "types/subscription.h"
 #include "types/share.h"
@@ -73,6 +74,7 @@ static json_t *calendar_view(struct jmap_req *r, const struct store_access *a, j
 
 static int calendar_index(struct store_conn *c, const char *account, const char *id, json_t *obj)
 {
+    calendar_alert_calendar_changed(c, account); /* §6.1 default alerts, §6 isSubscribed */
     int rc = share_collection_index(c, SHARE_CALENDAR, account, id, obj);
     return rc ? rc : birthdays_calendar_index(c, account, id, obj); /* issue 17 §4 */
 }

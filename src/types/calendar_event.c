@@ -19,6 +19,7 @@
 #include "formats/timezone/tz.h"
 #include "jmap/blob.h"
 #include "jmap/engine.h"
+#include "types/calendar_alert.h"
 #include "types/calendar_event.h"
 #include "types/subscription.h"
 #include "types/event_cache.h"
@@ -901,6 +902,9 @@ static void gather_text(json_t *obj, struct buf f[STORE_TEXT_FIELDS])
 
 static int event_index(struct store_conn *c, const char *account, const char *id, json_t *obj)
 {
+    calendar_alert_event_changed(c, account, id, obj); /* §6: its alert schedule */
+    if (share_exposure_update(c, SHARE_CALENDAR, account, id, obj)) /* sharees' /changes */
+        return -1;
     if (!obj)
         return store_index_del(c, account, calendar_event_type.name, id);
     struct store_index ix = {.uid = json_string_value(json_object_get(obj, "uid"))};
@@ -1249,6 +1253,7 @@ const struct jtype calendar_event_type = {
     .get_prepare = event_get_prepare,
     .view = event_view,
     .visible = share_event_visible_id,
+    .was_visible = share_event_was_visible,
     .finish = scheduling_finish,
     .load_synthetic = event_load_synthetic,
     .synthetic_update = event_synthetic_update,

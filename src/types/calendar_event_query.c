@@ -18,6 +18,7 @@
 #include "formats/timezone/tz.h"
 #include "jmap/engine.h"
 #include "types/calendar_event.h"
+#include "types/share.h"
 #include "types/event_cache.h"
 #include "types/text_match.h"
 #include "types/types.h"
@@ -128,6 +129,7 @@ struct query {
     bool has_after, has_before;
     int code;         /* RECUR_ERR_LIMIT seen */
     bool by_span;     /* single events may be answered from their cached span */
+    json_t *readable; /* a sharee's calendars named by inCalendar: id -> bool */
 };
 
 /* The type's filter hook, for validation only (obj is NULL): -1 unsupported,
@@ -211,6 +213,23 @@ static bool occurs_in(struct query *q, json_t *obj, bool has_from, int64_t from,
     return any;
 }
 
+/* Whether the user reads calendar cid: one a sharee cannot read is not there for them,
+ * even for an event that is also in one they can (issue 14; RFC 9670 §4). */
+static bool calendar_readable(struct query *q, const char *cid)
+{
+    const struct store_access *a = jmap_req_access(q->r, q->account);
+    if (!share_filtered(a))
+        return true;
+    if (!q->readable)
+        q->readable = json_object();
+    json_t *v = json_object_get(q->readable, cid);
+    if (!v) {
+        v = json_boolean(share_calendar_visible_id(q->r, a, cid));
+        json_object_set_new(q->readable, cid, v);
+    }
+    return json_is_true(v);
+}
+
 /* Matches one condition object against an event (whole series) or an instance. */
 static bool match_condition(struct query *q, json_t *cond, json_t *obj, bool instance,
                             int64_t start, int64_t end)
@@ -222,7 +241,8 @@ static bool match_condition(struct query *q, json_t *cond, json_t *obj, bool ins
     json_object_foreach(cond, key, v)
     {
         if (strcmp(key, "inCalendar") == 0) {
-            if (!json_object_get(json_object_get(obj, "calendarIds"), json_string_value(v)))
+            if (!json_object_get(json_object_get(obj, "calendarIds"), json_string_value(v)) ||
+                !calendar_readable(q, json_string_value(v)))
                 return false;
         } else if (strcmp(key, "uid") == 0) {
             json_t *uid = json_object_get(obj, "uid");
@@ -682,7 +702,8 @@ static void query_free(struct query *q)
     free(q->items);
     json_decref(q->hold);
     json_decref(q->times);
-    q->times = NULL;
+    json_decref(q->readable);
+    q->times = q->readable = NULL;
     q->items = NULL;
     q->hold = NULL;
 }
@@ -956,6 +977,7 @@ static int fast_text_query(struct jmap_req *r, const char *account, json_t *args
         (json_is_array(sort) && json_array_size(sort) &&
          engine_sort_check(r, &calendar_event_type, sort))) {
         json_decref(q.times);
+        json_decref(q.readable);
         return tz_is_iana(q.tz) ? -1 : 1;
     }
     struct store_text_term *terms = NULL;
@@ -991,6 +1013,7 @@ static int fast_text_query(struct jmap_req *r, const char *account, json_t *args
     free(terms);
     json_decref(hold);
     json_decref(q.times);
+    json_decref(q.readable);
     return rc;
 }
 

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "types/calendar_alert.h"
 #include "types/calendar_event.h"
 #include "types/types.h"
 
@@ -33,6 +34,7 @@ static void calendars_register_methods(void)
     jmap_register_method("ParticipantIdentity/set", JMAP_CALENDARS, participant_identity_set);
     calendar_event_query_register();
     jmap_register_after_request(imip_drain); /* iMIP out, after the commit */
+    jmap_register_after_request(calendar_alert_kick); /* §6: a changed alert schedule */
 }
 
 static const struct jcapability *const calendars_capabilities[] = {

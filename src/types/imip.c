@@ -66,6 +66,26 @@ static const char *bare(const char *address)
     return strncasecmp(address, "mailto:", 7) == 0 ? address + 7 : address;
 }
 
+static void mail_date(char date[64])
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(date, 64, "%a, %d %b %Y %H:%M:%S +0000", &tm);
+}
+
+/* One message into the outbox, in the caller's transaction. */
+static int outbox_put(struct store_conn *c, const char *id, const char *from, const char *to,
+                      const char *msg)
+{
+    json_t *obj = json_pack("{s:s, s:s, s:s, s:s}", "id", id, "from", bare(from), "to", bare(to),
+                            "message", msg);
+    int rc = jmap_object_write(c, NULL, &outbox_type, OUTBOX_ACCOUNT, id, obj, true);
+    json_decref(obj);
+    queued = true;
+    return rc ? -1 : 0;
+}
+
 int imip_queue(struct store_conn *c, const char *method, json_t *ev, const char *from,
                const char *to)
 {
@@ -73,10 +93,7 @@ int imip_queue(struct store_conn *c, const char *method, json_t *ev, const char 
     if (!ics)
         return -1;
     char date[64], id[16];
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S +0000", &tm);
+    mail_date(date);
     util_random_id(id, 12, outbox_type.id_prefix);
     const char *title = json_string_value(json_object_get(ev, "title"));
     const char *what = !strcmp(method, "REQUEST")  ? "Invitation"
@@ -89,14 +106,26 @@ int imip_queue(struct store_conn *c, const char *method, json_t *ev, const char 
                   "Content-Type: text/calendar; charset=utf-8; method=%s\r\n"
                   "Content-Transfer-Encoding: 8bit\r\n\r\n%s",
                   bare(from), bare(to), what, title ? title : "(no title)", date, id, method, ics);
-    json_t *obj = json_pack("{s:s, s:s, s:s, s:s}", "id", id, "from", bare(from), "to", bare(to),
-                            "message", msg);
-    int rc = jmap_object_write(c, NULL, &outbox_type, OUTBOX_ACCOUNT, id, obj, true);
-    json_decref(obj);
+    int rc = outbox_put(c, id, from, to, msg);
     free(msg);
     free(ics);
-    queued = true;
-    return rc ? -1 : 0;
+    return rc;
+}
+
+int imip_queue_mail(struct store_conn *c, const char *from, const char *to, const char *subject,
+                    const char *body)
+{
+    char date[64], id[16];
+    mail_date(date);
+    util_random_id(id, 12, outbox_type.id_prefix);
+    char *msg = xasprintf("From: <%s>\r\nTo: <%s>\r\nSubject: %s\r\nDate: %s\r\n"
+                          "Message-ID: <%s@jmapd>\r\nMIME-Version: 1.0\r\n"
+                          "Content-Type: text/plain; charset=utf-8\r\n"
+                          "Content-Transfer-Encoding: 8bit\r\n\r\n%s",
+                          bare(from), bare(to), subject, date, id, body);
+    int rc = outbox_put(c, id, from, to, msg);
+    free(msg);
+    return rc;
 }
 
 /* ---- sending --------------------------------------------------------------------------- */

@@ -219,6 +219,31 @@ static int cancel_to(struct store_conn *c, struct jmap_req *r, json_t *ev, const
     return rc;
 }
 
+/* calendars-27 §5.2.1, §5.2.2: a response older than the one applied for the
+ * participant (a lower sequence, or the same sequence and an earlier updated) is
+ * discarded; an applied one is recorded in scheduleSequence and scheduleUpdated. */
+static bool reply_is_older(json_t *participant, json_t *reply)
+{
+    json_int_t seq = json_integer_value(json_object_get(reply, "sequence"));
+    json_int_t had = json_integer_value(json_object_get(participant, "scheduleSequence"));
+    if (seq != had)
+        return seq < had;
+    int64_t at, before;
+    const char *upd = json_string_value(json_object_get(reply, "updated"));
+    const char *was = json_string_value(json_object_get(participant, "scheduleUpdated"));
+    return upd && was && util_utc_parse(upd, &at) == 0 && util_utc_parse(was, &before) == 0 &&
+           at < before;
+}
+
+static void reply_applied(json_t *participant, json_t *reply)
+{
+    json_object_set_new(participant, "scheduleSequence",
+                        json_integer(json_integer_value(json_object_get(reply, "sequence"))));
+    json_t *upd = json_object_get(reply, "updated");
+    if (json_is_string(upd))
+        json_object_set(participant, "scheduleUpdated", upd);
+}
+
 /* REPLY (RFC 5546 §3.2.3): the attendee at address answered status to ev (their
  * copy, or the message's event); the organizer's copy in account org records it.
  * Returns 0, or -1 with *why (static) when nothing changes. */
@@ -244,17 +269,24 @@ static int reply_to(struct store_conn *c, struct jmap_req *r, json_t *ev, const 
     json_t *copy = json_deep_copy(theirs);
     const char *pid;
     json_t *p;
-    bool invited = false;
+    bool invited = false, older = false;
     json_object_foreach(json_object_get(copy, "participants"), pid, p)
     {
         if (address && address_of(p) && !strcasecmp(address_of(p), address)) {
-            json_object_set_new(p, "participationStatus", json_string(status));
             invited = true;
+            older |= reply_is_older(p, ev);
+            if (older)
+                continue;
+            json_object_set_new(p, "participationStatus", json_string(status));
+            reply_applied(p, ev);
         }
     }
     int rc = -1;
     if (!invited) /* a reply from someone not invited is not trusted */
         *why = "the sender is not a participant of the event";
+    else if (older)
+        *why = "a later reply of this attendee was applied already (scheduleSequence, "
+               "scheduleUpdated)";
     else if ((rc = deliver(c, r, org, id, theirs, copy, false, address)))
         *why = "the event could not be stored";
     json_decref(copy);

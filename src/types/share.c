@@ -13,7 +13,9 @@
 #include <strings.h>
 
 #include "formats/json/patch.h"
+#include "formats/recurrence/recur.h"
 #include "jmap/engine.h"
+#include "types/calendar_alert.h"
 #include "types/calendar_event.h"
 #include "types/event_cache.h"
 #include "types/share.h"
@@ -324,6 +326,7 @@ static json_t *keep_per_user(struct jset *s, const char *type, json_t *obj, json
                 json_object_del(obj, *p);
         }
         store_user_props_put(jset_conn(s), r->user->id, jset_account(s), type, id, mine);
+        calendar_alert_user_changed(jset_conn(s), jset_account(s), type, id, r->user->id);
         jmap_accounts_touch(); /* isSubscribed decides the session's accounts */
         json_decref(mine);
     }
@@ -387,6 +390,69 @@ static void grant_principal(struct jset *s, const char *pid, const char *type)
     store_user_clear(&u);
 }
 
+static int collect_group(const char *group_id, void *ud)
+{
+    json_object_set_new(ud, group_id, json_true());
+    return 0;
+}
+
+/* The rights a shareWith gives to the principals of principals (id -> true). */
+static unsigned rights_for(enum share_kind k, json_t *share_with, json_t *principals)
+{
+    unsigned bits = 0;
+    const char *pid;
+    json_t *v;
+    json_object_foreach(share_with, pid, v)
+    {
+        int b = json_object_get(principals, pid) ? rights_parse(k, v) : 0;
+        bits |= b > 0 ? (unsigned)b : 0;
+    }
+    return bits;
+}
+
+/* RFC 9670 §3: "whenever the user's permissions change": each user concerned (a
+ * sharee named, each member of a group named; users: id -> true) whose own rights,
+ * through all their principals, change gets a ShareNotification in their own account. */
+static void notify_users(struct jset *s, enum share_kind k, json_t *users, json_t *obj,
+                         json_t *was, json_t *now)
+{
+    struct store_conn *c = jset_conn(s);
+    const char *key;
+    json_t *x;
+    json_object_foreach(users, key, x)
+    {
+        struct store_user u = {0};
+        if (store_user_get_by_id(c, strtoll(key, NULL, 10), &u) != STORE_OK ||
+            strcmp(u.account_id, jset_account(s)) == 0) {
+            store_user_clear(&u);
+            continue;
+        }
+        json_t *mine = json_object();
+        json_object_set_new(mine, u.account_id, json_true());
+        store_user_groups(c, u.id, collect_group, mine);
+        unsigned ob = rights_for(k, was, mine), nb = rights_for(k, now, mine);
+        if (ob != nb) {
+            json_t *oj = ob ? share_rights_json(k, ob) : NULL;
+            json_t *nj = nb ? share_rights_json(k, nb) : NULL;
+            share_notification_add(c, jset_req(s), u.account_id, kinds[k].type, jset_account(s),
+                                   json_string_value(json_object_get(obj, "id")),
+                                   json_string_value(json_object_get(obj, "name")), oj, nj);
+            json_decref(oj);
+            json_decref(nj);
+        }
+        json_decref(mine);
+        store_user_clear(&u);
+    }
+}
+
+static int collect_member(int64_t user_id, void *ud)
+{
+    char key[24];
+    snprintf(key, sizeof key, "%lld", (long long)user_id);
+    json_object_set_new(ud, key, json_true());
+    return 0;
+}
+
 /* The owner's principal id of an account: the account id (principal.c). */
 static void notify_changes(struct jset *s, enum share_kind k, json_t *obj, json_t *old)
 {
@@ -404,6 +470,7 @@ static void notify_changes(struct jset *s, enum share_kind k, json_t *obj, json_
         json_object_set_new(keys, pid, json_true());
     }
     const char *id = json_string_value(json_object_get(obj, "id"));
+    json_t *users = json_object();
     json_object_foreach(keys, pid, v)
     {
         json_t *o = json_object_get(was, pid), *n = json_object_get(now, pid);
@@ -413,17 +480,19 @@ static void notify_changes(struct jset *s, enum share_kind k, json_t *obj, json_
         const char *type = json_string_value(json_object_get(p, "type"));
         if (type && n)
             grant_principal(s, pid, type);
-        /* RFC 9670 §3: to the user; a group's members are not notified (MAY) */
-        if (type && strcmp(type, "individual") == 0) {
-            json_t *ob = o ? share_rights_json(k, (unsigned)rights_parse(k, o)) : NULL;
-            json_t *nb = n ? share_rights_json(k, (unsigned)rights_parse(k, n)) : NULL;
-            share_notification_add(jset_conn(s), jset_req(s), pid, kinds[k].type, jset_account(s),
-                                   id, json_string_value(json_object_get(obj, "name")), ob, nb);
-            json_decref(ob);
-            json_decref(nb);
+        /* RFC 9670 §3: the user, or each member of the group */
+        if (type && strcmp(type, "group") == 0) {
+            store_group_members(jset_conn(s), pid, collect_member, users);
+        } else if (type && strcmp(type, "individual") == 0) {
+            struct store_user u = {0};
+            if (store_user_by_account(jset_conn(s), pid, &u) == STORE_OK)
+                collect_member(u.id, users);
+            store_user_clear(&u);
         }
         json_decref(p);
     }
+    notify_users(s, k, users, obj, was, now);
+    json_decref(users);
     json_decref(keys);
 }
 
@@ -535,17 +604,43 @@ int share_collection_index(struct store_conn *c, enum share_kind k, const char *
 /* ---- members: events, cards and tasks ---------------------------------------------------------
  */
 
-/* The addresses that are the user (calendars-27 §3 ParticipantIdentity; here the
- * calendar address of their principal). */
+struct identity_find {
+    const char *address;
+    bool found;
+};
+
+static int identity_cb(const char *id, json_t *obj, void *ud)
+{
+    struct identity_find *f = ud;
+    const char *addr = json_string_value(json_object_get(obj, "calendarAddress"));
+    f->found |= addr && strcasecmp(addr, f->address) == 0;
+    return f->found;
+}
+
+/* The addresses that are the user (calendars-27 §3): the calendar address of their
+ * principal and those of the ParticipantIdentities of their own account; never an
+ * address that is another user's (an identity is not verified: it cannot claim
+ * someone else's participant). */
 static bool is_me(struct jmap_req *r, const char *address)
 {
     const char *me = jmap_user_principal(r->user);
-    json_t *p = me && address ? principal_load(jmap_req_conn(r), me) : NULL;
+    if (!me || !address)
+        return false;
+    struct store_conn *c = jmap_req_conn(r);
+    json_t *p = principal_load(c, me);
     const char *email = json_string_value(json_object_get(p, "email"));
-    bool yes =
-        email && strncasecmp(address, "mailto:", 7) == 0 && strcasecmp(address + 7, email) == 0;
+    bool mailto = strncasecmp(address, "mailto:", 7) == 0;
+    bool yes = email && mailto && strcasecmp(address + 7, email) == 0;
     json_decref(p);
-    return yes;
+    if (yes)
+        return true;
+    struct identity_find f = {address, false};
+    store_object_foreach(c, me, participant_identity_type.name, identity_cb, &f);
+    char other[64];
+    if (f.found && mailto && principal_find_email(c, address + 7, other) == STORE_OK &&
+        strcmp(other, me) != 0)
+        return false;
+    return f.found;
 }
 
 bool share_member_visible(struct jmap_req *r, const struct store_access *a, enum share_kind k,
@@ -664,6 +759,34 @@ static void hide_attendees(struct jmap_req *r, enum share_kind k, json_t *obj)
     json_decref(all);
 }
 
+static void overlay_overrides(struct jmap_req *r, const char *account, json_t *obj);
+
+/* An occurrence (a synthetic instance of base) as the sharee sees it: their values of
+ * the series, then their values of this occurrence (§5.4). */
+static void instance_overlay(struct jmap_req *r, const char *account, const char *base,
+                             json_t *obj)
+{
+    json_t *mine = store_user_props_get(jmap_req_conn(r), r->user->id, account,
+                                        kinds[SHARE_CALENDAR].member, base);
+    for (const char *const *p = kinds[SHARE_CALENDAR].member_per_user; *p; p++) {
+        json_t *v = json_object_get(mine, *p);
+        if (v)
+            json_object_set(obj, *p, v);
+        else
+            json_object_del(obj, *p);
+    }
+    const char *rid = json_string_value(json_object_get(obj, "recurrenceId"));
+    json_t *ov = rid ? json_object_get(json_object_get(mine, "#overrides"), rid) : NULL;
+    if (json_is_object(ov)) {
+        json_t *patch = json_deep_copy(ov);
+        char *bad = NULL;
+        patch_apply(obj, patch, &bad); /* a path that no longer applies is left out */
+        free(bad);
+        json_decref(patch);
+    }
+    json_decref(mine);
+}
+
 void share_member_view(struct jmap_req *r, const struct store_access *a, enum share_kind k,
                        json_t *obj)
 {
@@ -699,6 +822,13 @@ void share_member_view(struct jmap_req *r, const struct store_access *a, enum sh
     }
     if (k == SHARE_TASK_LIST && json_is_true(json_object_get(obj, "hideAttendees")))
         hide_attendees(r, k, obj);
+    const char *base = json_string_value(json_object_get(obj, "baseEventId"));
+    if (k == SHARE_CALENDAR && base) {
+        instance_overlay(r, a->account_id, base, obj); /* §5.4: an occurrence */
+        return;
+    }
+    if (k == SHARE_CALENDAR)
+        overlay_overrides(r, a->account_id, obj); /* §5.4: per occurrence too */
     overlay(r, a->account_id, kinds[k].member, obj, kinds[k].member_per_user, true);
 }
 
@@ -867,6 +997,132 @@ static void notify_edit(struct jset *s, json_t *obj, json_t *old)
 
 static json_t *member_check(struct jset *s, enum share_kind k, json_t *obj, json_t *old);
 
+/* ---- per-user properties of single occurrences (§5.4) ------------------------------------ */
+
+/* Whether a key of an override (a PatchObject: keys are paths) sets a per-user property. */
+static bool per_user_path(enum share_kind k, const char *key)
+{
+    for (const char *const *p = kinds[k].member_per_user; *p; p++)
+        if (patch_touches(key, *p))
+            return true;
+    return false;
+}
+
+static void add_per_user_keys(enum share_kind k, json_t *keys, json_t *ov)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach(ov, key, v)
+    {
+        if (per_user_path(k, key))
+            json_object_set_new(keys, key, json_true());
+    }
+}
+
+/* §5.4 "if the user modifies any such properties on a per-occurrence basis": the
+ * per-user keys of obj's recurrenceOverrides that differ from old's. With mine (rid ->
+ * {key: value}) they are moved there and obj gets old's shared values back; without,
+ * only whether there are any is answered. */
+static bool split_overrides(enum share_kind k, json_t *obj, json_t *old, json_t *mine)
+{
+    json_t *no = json_object_get(obj, "recurrenceOverrides"),
+           *oo = json_object_get(old, "recurrenceOverrides"), *rids = json_object();
+    bool changed = false;
+    const char *rid, *key;
+    json_t *v;
+    json_object_foreach(no, rid, v)
+    {
+        json_object_set_new(rids, rid, json_true());
+    }
+    json_object_foreach(rids, rid, v)
+    {
+        json_t *n = json_object_get(no, rid), *o = json_object_get(oo, rid);
+        if (!json_is_object(n) || (o && !json_is_object(o)))
+            continue;
+        json_t *keys = json_object();
+        add_per_user_keys(k, keys, n);
+        add_per_user_keys(k, keys, o);
+        json_t *x;
+        json_object_foreach(keys, key, x)
+        {
+            json_t *nv = json_object_get(n, key), *ov = json_object_get(o, key);
+            if (nv && !same(nv, ov)) {
+                changed = true;
+                if (mine) {
+                    json_t *mr = json_object_get(mine, rid);
+                    if (!mr)
+                        json_object_set_new(mine, rid, mr = json_object());
+                    json_object_set(mr, key, nv);
+                }
+            }
+            if (mine && ov)
+                json_object_set(n, key, ov);
+            else if (mine)
+                json_object_del(n, key);
+        }
+        json_decref(keys);
+        if (mine && !o && json_object_size(n) == 0)
+            json_object_del(no, rid); /* nothing shared was overridden */
+    }
+    json_decref(rids);
+    if (mine && json_is_object(no) && json_object_size(no) == 0 && !oo)
+        json_object_del(obj, "recurrenceOverrides"); /* as it was */
+    return changed;
+}
+
+static void keep_per_user_overrides(struct jset *s, json_t *obj, json_t *old)
+{
+    struct jmap_req *r = jset_req(s);
+    const char *id = json_string_value(json_object_get(old, "id"));
+    json_t *mine = store_user_props_get(jset_conn(s), r->user->id, jset_account(s),
+                                        kinds[SHARE_CALENDAR].member, id);
+    if (!mine)
+        mine = json_object();
+    json_t *mo = json_object_get(mine, "#overrides");
+    if (!json_is_object(mo))
+        json_object_set_new(mine, "#overrides", mo = json_object());
+    split_overrides(SHARE_CALENDAR, obj, old, mo);
+    store_user_props_put(jset_conn(s), r->user->id, jset_account(s), kinds[SHARE_CALENDAR].member,
+                         id, mine);
+    calendar_alert_user_changed(jset_conn(s), jset_account(s), kinds[SHARE_CALENDAR].member, id,
+                                r->user->id);
+    json_decref(mine);
+}
+
+/* The sharee's view of the overrides: the owner's per-user values left out, theirs put
+ * in (on occurrences that exist). */
+static void overlay_overrides(struct jmap_req *r, const char *account, json_t *obj)
+{
+    json_t *ovs = json_object_get(obj, "recurrenceOverrides");
+    const char *rid, *key;
+    json_t *ov, *v;
+    void *tmp;
+    json_object_foreach(ovs, rid, ov)
+    {
+        json_object_foreach_safe(ov, tmp, key, v)
+        {
+            if (per_user_path(SHARE_CALENDAR, key))
+                json_object_del(ov, key);
+        }
+    }
+    const char *id = json_string_value(json_object_get(obj, "id"));
+    json_t *mine = id ? store_user_props_get(jmap_req_conn(r), r->user->id, account,
+                                             kinds[SHARE_CALENDAR].member, id)
+                      : NULL;
+    json_object_foreach(json_object_get(mine, "#overrides"), rid, v)
+    {
+        json_t *target = json_object_get(ovs, rid);
+        if (!target && recur_rule_generates(obj, rid) == 1) {
+            if (!json_is_object(ovs))
+                json_object_set_new(obj, "recurrenceOverrides", ovs = json_object());
+            json_object_set_new(ovs, rid, target = json_object());
+        }
+        if (json_is_object(target))
+            json_object_update(target, v);
+    }
+    json_decref(mine);
+}
+
 json_t *share_member_check(struct jset *s, enum share_kind k, json_t *obj, json_t *old)
 {
     json_t *err = member_check(s, k, obj, old);
@@ -889,6 +1145,7 @@ static json_t *member_check(struct jset *s, enum share_kind k, json_t *obj, json
         bool per_user = false;
         for (const char *const *p = kinds[k].member_per_user; *p; p++)
             per_user |= !same(json_object_get(obj, *p), json_object_get(old, *p));
+        per_user |= k == SHARE_CALENDAR && split_overrides(k, obj, old, NULL);
         if (per_user) {
             bool ok = false;
             json_t *set = member_collections(k, old);
@@ -906,6 +1163,8 @@ static json_t *member_check(struct jset *s, enum share_kind k, json_t *obj, json
                 keep_per_user(s, kinds[k].member, obj, old, kinds[k].member_per_user, true);
             if (err)
                 return err;
+            if (k == SHARE_CALENDAR && split_overrides(k, obj, old, NULL))
+                keep_per_user_overrides(s, obj, old);
         }
     }
     if (kinds[k].owner_role)
@@ -983,4 +1242,88 @@ bool share_task_visible_id(struct jmap_req *r, const struct store_access *a, con
 bool share_task_list_visible_id(struct jmap_req *r, const struct store_access *a, const char *id)
 {
     return rights_of(r, a, SHARE_TASK_LIST, id) & TR_READ;
+}
+
+/* ---- what a sharee could see before: /changes (issue 14) ------------------------------------
+ * RFC 8620 §5.2 with RFC 9670 §4: a sharee's /changes reports as destroyed a member
+ * object that is gone for them (destroyed, moved out of the collections they read, made
+ * secret), and nothing of one they never could see. Each member keeps a record, under
+ * the server's own user id 0, of the collections it is exposed in ("in") and the modseq
+ * at which it left each one ("left"); was_visible asks whether it left, after the
+ * client's state, a collection the user can read. */
+
+#define EXPOSURE_USER 0 /* no user has id 0 */
+
+static const char *exposure_type(enum share_kind k)
+{
+    static const char *const types[] = {[SHARE_CALENDAR] = "CalendarEvent#exposure",
+                                        [SHARE_ADDRESS_BOOK] = "ContactCard#exposure",
+                                        [SHARE_TASK_LIST] = "Task#exposure"};
+    return types[k];
+}
+
+int share_exposure_update(struct store_conn *c, enum share_kind k, const char *account,
+                          const char *id, json_t *obj)
+{
+    const struct kind *d = &kinds[k];
+    json_t *now = json_object();
+    const char *privacy = json_string_value(json_object_get(obj, "privacy"));
+    bool secret = d->owner_role && privacy && strcmp(privacy, "secret") == 0;
+    json_t *set = secret ? NULL : member_collections(k, obj);
+    const char *cid;
+    json_t *v;
+    json_object_foreach(set, cid, v)
+    {
+        json_object_set_new(now, cid, json_true());
+    }
+    json_decref(set);
+    json_t *rec = store_user_props_get(c, EXPOSURE_USER, account, exposure_type(k), id);
+    if (!rec && json_object_size(now) == 0) {
+        json_decref(now);
+        return 0;
+    }
+    int64_t m = store_state_get(c, account, d->member);
+    json_t *left = json_object_get(rec, "left");
+    left = json_is_object(left) ? json_deep_copy(left) : json_object();
+    json_object_foreach(json_object_get(rec, "in"), cid, v)
+    {
+        if (!json_object_get(now, cid))
+            json_object_set_new(left, cid, json_integer(m));
+    }
+    json_object_foreach(now, cid, v)
+    {
+        json_object_del(left, cid);
+    }
+    json_t *next = json_pack("{s:o, s:o}", "in", now, "left", left);
+    int rc = 0;
+    if (!rec || !json_equal(rec, next))
+        rc = store_user_props_put(c, EXPOSURE_USER, account, exposure_type(k), id, next);
+    json_decref(next);
+    json_decref(rec);
+    return rc;
+}
+
+static bool was_visible(struct jmap_req *r, const struct store_access *a, enum share_kind k,
+                        const char *id, int64_t since)
+{
+    json_t *rec =
+        store_user_props_get(jmap_req_conn(r), EXPOSURE_USER, a->account_id, exposure_type(k), id);
+    if (!rec)
+        return true; /* last written before records were kept: not known, so reported */
+    bool yes = false;
+    const char *cid;
+    json_t *m;
+    json_object_foreach(json_object_get(rec, "left"), cid, m)
+    {
+        if (json_integer_value(m) > since && (rights_of(r, a, k, cid) & kinds[k].read))
+            yes = true;
+    }
+    json_decref(rec);
+    return yes;
+}
+
+bool share_event_was_visible(struct jmap_req *r, const struct store_access *a, const char *id,
+                             int64_t since)
+{
+    return was_visible(r, a, SHARE_CALENDAR, id, since);
 }

@@ -90,6 +90,13 @@ void share_member_view(struct jmap_req *r, const struct store_access *a, enum sh
 json_t *share_member_check(struct jset *s, enum share_kind k, json_t *obj, json_t *old);
 /* The engine's visibility hook for members (jtype.visible). */
 bool share_event_visible_id(struct jmap_req *r, const struct store_access *a, const char *id);
+/* /changes for a sharee (jtype.was_visible): whether the event left a calendar they
+ * can read after since. share_exposure_update keeps the record it reads: the type's
+ * index hook calls it on every write (obj NULL: destroyed). */
+bool share_event_was_visible(struct jmap_req *r, const struct store_access *a, const char *id,
+                             int64_t since);
+int share_exposure_update(struct store_conn *c, enum share_kind k, const char *account,
+                          const char *id, json_t *obj);
 bool share_card_visible_id(struct jmap_req *r, const struct store_access *a, const char *id);
 bool share_calendar_visible_id(struct jmap_req *r, const struct store_access *a, const char *id);
 bool share_book_visible_id(struct jmap_req *r, const struct store_access *a, const char *id);

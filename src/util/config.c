@@ -43,6 +43,7 @@ void config_defaults(struct config *cfg)
     cfg->subscription_min_interval = 900;
     cfg->subscription_scan = 60;
     cfg->feed_tombstone_ttl = 30 * 86400;
+    cfg->smtp_retry = 30;
     cfg->cache_size = 64;
 }
 
@@ -75,6 +76,7 @@ static const struct key keys[] = {
     N("subscription_page_limit", subscription_page_limit, 0),
     N("feed_tombstone_ttl", feed_tombstone_ttl, 1),
     S("smtp_url", smtp_url),
+    N("smtp_retry", smtp_retry, 1),
     S("smtp_user", smtp_user),
     S("smtp_password", smtp_password),
     N("max_size_upload", max_size_upload, 1),

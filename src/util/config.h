@@ -27,6 +27,7 @@ struct config {
     char smtp_url[512];
     char smtp_user[256];
     char smtp_password[256];
+    int64_t smtp_retry; /* seconds between retries of what the relay did not take */
     int threads;           /* worker threads; 0 = number of cores */
     /* RFC 8620 §2 core capability limits */
     int64_t max_size_upload;

@@ -116,3 +116,35 @@ def test_reply_by_mail_rfc5546_s3_2_3(env):
     part, ics = calendar_part(raw)
     assert part.get_param("method") == "REPLY"
     assert "PARTSTAT=ACCEPTED" in ics and "carl@example.org" not in ics
+
+
+def test_queued_mail_is_retried_on_a_timer_rfc6047_s2():
+    """Issue 14 point 3: a message the relay did not take (it was down) is sent again by
+    the server's timer (smtp_retry), without waiting for another API request."""
+    port = free_port()
+    s = GroupServer(config=CONFIG + f"smtp_url = smtp://127.0.0.1:{port}\nsmtp_retry = 1\n")
+    ctl = None
+    try:
+        acct = s.own("alice")
+        s.acct = {"alice": acct}
+        _, res = s.c("CalendarEvent/set", {"accountId": acct, "sendSchedulingMessages": True,
+                                           "create": {"e": {
+            "calendarIds": {default_cal(s, "alice"): True}, "title": "Retry me",
+            "start": "2026-07-03T15:00:00", "duration": "PT30M", "timeZone": "Europe/Paris",
+            "organizerCalendarAddress": "mailto:alice@localhost",
+            "participants": {
+                "a": {"@type": "Participant", "calendarAddress": "mailto:alice@localhost",
+                      "roles": {"owner": True, "attendee": True}},
+                "p": {"@type": "Participant", "calendarAddress": "mailto:later@example.org",
+                      "roles": {"attendee": True}, "expectReply": True}}}}})
+        assert "e" in res["created"], res
+        time.sleep(1)  # the first try found no relay
+        sink = Sink()
+        ctl = aiosmtpd.Controller(sink, hostname="127.0.0.1", port=port)
+        ctl.start()
+        (mfrom, rcpt, raw), = wait_for(sink, 1)  # no request in between
+        assert rcpt == ["later@example.org"] and "Retry me" in raw
+    finally:
+        if ctl:
+            ctl.stop()
+        s.close()

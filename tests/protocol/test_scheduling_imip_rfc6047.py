@@ -18,9 +18,9 @@ def gs():
 
 def ics(method, uid, seq=0, organizer="boss@example.org", attendees=(("bob@localhost",
                                                                         "NEEDS-ACTION"),),
-        summary="Board meeting", start="20260601T090000"):
+        summary="Board meeting", start="20260601T090000", dtstamp="20260101T000000Z"):
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//test//EN", f"METHOD:{method}",
-             "BEGIN:VEVENT", f"UID:{uid}", f"SEQUENCE:{seq}", "DTSTAMP:20260101T000000Z",
+             "BEGIN:VEVENT", f"UID:{uid}", f"SEQUENCE:{seq}", f"DTSTAMP:{dtstamp}",
              f"DTSTART;TZID=Europe/Paris:{start}", "DURATION:PT1H", f"SUMMARY:{summary}",
              f"ORGANIZER:mailto:{organizer}"]
     lines += [f"ATTENDEE;PARTSTAT={ps};RSVP=TRUE:mailto:{a}" for a, ps in attendees]
@@ -143,3 +143,39 @@ def test_bad_messages_rfc6047_s2(gs):
     r = deliver(gs, "nobody", message("boss@example.org", ics("REQUEST", "y"), "REQUEST"))
     assert r.returncode == 1 and "no such user" in r.stderr
     assert gs.cli("deliver").returncode == 2
+
+
+def test_schedule_sequence_and_updated_discard_older_replies_calendars27_s5_2(gs):
+    """calendars-27 §5.2.1, §5.2.2: the organizer's copy records, per participant, the
+    sequence and updated (DTSTAMP) of the last REPLY applied, and a REPLY older than it
+    (delivered out of order) changes nothing."""
+    cal = [c["id"] for c in gs.c("Calendar/get", {"accountId": gs.acct["alice"]})[1]["list"]
+           if c["isDefault"]][0]
+    _, res = gs.c("CalendarEvent/set", {"accountId": gs.acct["alice"], "create": {"e": {
+        "calendarIds": {cal: True}, "uid": "imip-seq", "title": "Order",
+        "start": "2026-06-04T12:00:00", "timeZone": "Europe/Paris",
+        "organizerCalendarAddress": "mailto:alice@localhost",
+        "participants": {
+            "a": {"@type": "Participant", "calendarAddress": "mailto:alice@localhost",
+                  "roles": {"owner": True}},
+            "x": {"@type": "Participant", "calendarAddress": "mailto:ext@example.org",
+                  "roles": {"attendee": True}, "participationStatus": "needs-action"}}}}})
+    assert "e" in res["created"], res
+
+    def reply(status, stamp, seq=0):
+        return deliver(gs, "alice", message("ext@example.org", ics(
+            "REPLY", "imip-seq", seq=seq, organizer="alice@localhost", dtstamp=stamp,
+            attendees=(("ext@example.org", status),)), "REPLY"))
+
+    assert reply("TENTATIVE", "20260102T100000Z").returncode == 0
+    x = by_uid(gs, "alice", "imip-seq")["participants"]["x"]
+    assert x["participationStatus"] == "tentative"
+    assert x["scheduleSequence"] == 0 and x["scheduleUpdated"] == "2026-01-02T10:00:00Z"
+    # an answer written earlier but delivered later: discarded
+    r = reply("DECLINED", "20260102T090000Z")
+    assert r.returncode == 1 and "scheduleUpdated" in r.stderr
+    assert by_uid(gs, "alice", "imip-seq")["participants"]["x"] == x
+    assert reply("ACCEPTED", "20260102T110000Z").returncode == 0
+    x = by_uid(gs, "alice", "imip-seq")["participants"]["x"]
+    assert x["participationStatus"] == "accepted"
+    assert x["scheduleUpdated"] == "2026-01-02T11:00:00Z"

@@ -433,3 +433,155 @@ def test_shared_account_is_not_served_over_dav_yet_rfc4918(gs):
     r = gs.http("bob").request("PROPFIND", gs.base + "/dav/calendars/", headers={"Depth": "1"})
     assert gs.a not in r.text
     set_share(gs, c, None)
+
+
+def test_changes_never_reveal_what_the_sharee_could_not_see_rfc8620_s5_2(gs):
+    """RFC 8620 §5.2 with RFC 9670 §4: a sharee's /changes reports as destroyed an event
+    that left their view (moved out, made secret, destroyed) after their state, and
+    nothing of an event they never could see, whatever happens to it."""
+    bob = gs.own("bob")
+    mine = new_cal(gs, "private-ch")
+    shared = new_cal(gs, "shared-ch", {bob: rights("mayReadItems")})
+    hidden = created_id(new_event(gs, [mine], "never seen"))
+    gone = created_id(new_event(gs, [mine], "never seen either"))
+    moved = created_id(new_event(gs, [shared], "moves away"))
+    secret = created_id(new_event(gs, [shared], "becomes secret"))
+    dropped = created_id(new_event(gs, [shared], "destroyed"))
+    s0 = get(gs, "CalendarEvent", [])["state"]
+
+    def changes(since):
+        _, res = gs.c("CalendarEvent/changes", {"accountId": gs.a, "sinceState": since},
+                      user="bob")
+        return res
+
+    update(gs, "CalendarEvent", hidden, {"title": "still private"}, user="alice")
+    _, res = gs.c("CalendarEvent/set", {"accountId": gs.a, "destroy": [gone, dropped]})
+    assert sorted(res["destroyed"]) == sorted([gone, dropped]), res
+    update(gs, "CalendarEvent", moved, {"calendarIds": {mine: True}}, user="alice")
+    update(gs, "CalendarEvent", secret, {"privacy": "secret"}, user="alice")
+    res = changes(s0)
+    assert sorted(res["destroyed"]) == sorted([moved, secret, dropped]), res
+    assert res["created"] == [] and res["updated"] == [], res
+    # later changes of what has left stay out of a newer state's changes
+    s1 = res["newState"]
+    update(gs, "CalendarEvent", moved, {"title": "elsewhere now"}, user="alice")
+    assert changes(s1)["destroyed"] == []
+    # and the move is still reported to a client at the older state
+    assert moved in changes(s0)["destroyed"]
+    set_share(gs, shared, None)
+
+
+def test_in_calendar_naming_an_unreadable_calendar_matches_nothing_calendars27_s5_11_1(gs):
+    """§5.11.1 inCalendar with RFC 9670 §4: a calendar the sharee cannot read does not
+    exist for them, so naming it matches nothing, even events that are also in a
+    calendar they read (else the filter would tell them which events are in it)."""
+    bob = gs.own("bob")
+    mine = new_cal(gs, "private-ic")
+    shared = new_cal(gs, "shared-ic", {bob: rights("mayReadItems")})
+    both = created_id(new_event(gs, [mine, shared], "in both"))
+    only = created_id(new_event(gs, [shared], "shared only"))
+    for expand in (False, True):
+        args = {"accountId": gs.a, "filter": {"inCalendar": mine}}
+        if expand:
+            args.update(expandRecurrences=True,
+                        filter={"inCalendar": mine, "after": "2026-01-01T00:00:00",
+                                "before": "2027-01-01T00:00:00"})
+        _, res = gs.c("CalendarEvent/query", args, user="bob")
+        assert res["ids"] == [], res
+        _, res = gs.c("CalendarEvent/query", args)  # the owner sees it
+        assert both in res["ids"], res
+    _, res = gs.c("CalendarEvent/query", {"accountId": gs.a, "filter": {"inCalendar": shared}},
+                  user="bob")
+    assert sorted(res["ids"]) == sorted([both, only]), res
+    set_share(gs, shared, None)
+
+
+def test_rsvp_me_is_any_participant_identity_calendars27_s3_s4(gs):
+    """§4 mayRSVP applies to the user's own participant, and §3 the user's
+    ParticipantIdentities say who that is: an identity's address beside the principal's
+    counts; one naming another user's address does not."""
+    bob = gs.own("bob")
+    _, res = gs.c("ParticipantIdentity/set", {"accountId": bob, "create": {
+        "alt": {"name": "Bob at work", "calendarAddress": "mailto:bob.work@example.com"},
+        "fake": {"name": "not me", "calendarAddress": "mailto:alice@localhost"}}}, user="bob")
+    assert set(res["created"]) == {"alt", "fake"}, res
+    made = [v["id"] for v in res["created"].values()]
+    c = new_cal(gs, "rsvp-id", {bob: rights("mayReadItems", "mayRSVP")})
+    ev = owned("mailto:alice@localhost")
+    ev["participants"]["w"] = {"@type": "Participant",
+                               "calendarAddress": "mailto:bob.work@example.com",
+                               "roles": {"attendee": True}, "participationStatus": "needs-action"}
+    e = created_id(new_event(gs, [c], "via identity", **ev))
+    res = update(gs, "CalendarEvent", e, {"participants/w/participationStatus": "tentative"})
+    assert res["updated"] is not None, res
+    got = get(gs, "CalendarEvent", [e], user="alice")["list"][0]
+    assert got["participants"]["w"]["participationStatus"] == "tentative"
+    res = update(gs, "CalendarEvent", e, {"participants/o/participationStatus": "declined"})
+    assert res["notUpdated"][e]["type"] == "forbidden"  # alice's, whatever bob's identities say
+    _, res = gs.c("ParticipantIdentity/set", {"accountId": bob, "destroy": made}, user="bob")
+    assert sorted(res["destroyed"]) == sorted(made), res
+    set_share(gs, c, None)
+
+
+def test_group_members_get_share_notifications_rfc9670_s3(gs):
+    """RFC 9670 §3: a ShareNotification "whenever the user's permissions change": a share
+    to a group changes its members' rights, so each member is notified in their own
+    account, with their own rights before and after."""
+    dan = gs.own("dan")
+
+    def notes_about(cid):
+        _, q = gs.c("ShareNotification/query", {"accountId": dan}, user="dan")
+        got = get(gs, "ShareNotification", q["ids"], user="dan", acct=dan)["list"]
+        return [x for x in got if x["objectId"] == cid]
+
+    cid = new_cal(gs, "for the team", {gs.team: rights("mayReadFreeBusy", "mayReadItems")})
+    (n,) = notes_about(cid)
+    assert n["oldRights"] is None and n["newRights"] == rights("mayReadFreeBusy", "mayReadItems")
+    assert n["objectType"] == "Calendar" and n["objectAccountId"] == gs.a
+    # dan also gets mayReadItems on his own: the group's revocation leaves it, so his
+    # rights change from (both) to (his own)
+    set_share(gs, cid, {gs.team: rights("mayReadFreeBusy", "mayReadItems"),
+                        dan: rights("mayReadItems")})
+    assert len(notes_about(cid)) == 1  # adding what he had through the group: no change
+    set_share(gs, cid, {dan: rights("mayReadItems")})
+    notes = notes_about(cid)
+    assert len(notes) == 2
+    (last,) = [x for x in notes if x["oldRights"] is not None]
+    assert last["oldRights"] == rights("mayReadFreeBusy", "mayReadItems")
+    assert last["newRights"] == rights("mayReadItems")
+    set_share(gs, cid, None)
+
+
+def test_per_user_properties_of_one_occurrence_calendars27_s5_4(gs):
+    """§5.4: "If the user modifies any such properties on a per-occurrence basis for
+    recurring events then again, these MUST also be stored per-user": a sharee with
+    mayUpdatePrivate changes an occurrence's keywords and alerts for themselves."""
+    bob, erin = gs.own("bob"), gs.own("erin")
+    c = new_cal(gs, "occ", {bob: rights("mayReadItems", "mayUpdatePrivate"),
+                            erin: rights("mayReadItems", "mayRSVP")})
+    e = created_id(new_event(gs, [c], "daily", recurrenceRule={
+        "@type": "RecurrenceRule", "frequency": "daily", "count": 3}))
+    rid = "2026-03-02T10:00:00"
+    inst = e + "_20260302T100000"
+    res = update(gs, "CalendarEvent", inst, {"keywords": {"bob": True},
+                                             "alerts": {"x": {"@type": "Alert", "trigger": {
+                                                 "@type": "OffsetTrigger", "offset": "-PT5M"}}}})
+    assert inst in (res["updated"] or {}), res
+    b = get(gs, "CalendarEvent", [e])["list"][0]
+    assert b["recurrenceOverrides"][rid]["keywords"] == {"bob": True}
+    assert "x" in b["recurrenceOverrides"][rid]["alerts"]
+    assert get(gs, "CalendarEvent", [inst])["list"][0]["keywords"] == {"bob": True}
+    for other in ("alice", "erin"):
+        got = get(gs, "CalendarEvent", [e], user=other)["list"][0]
+        assert rid not in (got.get("recurrenceOverrides") or {}), (other, got)
+    # the owner's own value of the occurrence stays hers, and is not shown to bob
+    res = update(gs, "CalendarEvent", inst, {"keywords": {"alice": True}}, user="alice")
+    assert inst in (res["updated"] or {}), res
+    got = get(gs, "CalendarEvent", [e], user="alice")["list"][0]
+    assert got["recurrenceOverrides"][rid]["keywords"] == {"alice": True}
+    b = get(gs, "CalendarEvent", [e])["list"][0]
+    assert b["recurrenceOverrides"][rid]["keywords"] == {"bob": True}
+    # erin (mayRSVP, not mayUpdatePrivate) may not
+    res = update(gs, "CalendarEvent", inst, {"keywords": {"erin": True}}, user="erin")
+    assert (res.get("notUpdated") or {}).get(inst, {}).get("type") == "forbidden", res
+    set_share(gs, c, None)

@@ -1,0 +1,95 @@
+"""Helpers for the alert suites (issue 14 point 5, draft-ietf-jmap-calendars-27 §6): a
+GroupServer started in test mode with a test clock (JMAPD_TEST_CLOCK names a file
+holding the server's time for alerts), and a CalendarAlert listener on the event
+source (§6.4)."""
+import json
+import os
+import queue
+import socket
+import tempfile
+import threading
+import time
+
+from groupware_util import GroupServer
+from test_push import Stream, es_url
+
+
+class ClockServer(GroupServer):
+    def __init__(self, start="2026-03-01T08:00:00Z", **kw):
+        self.clock_dir = tempfile.TemporaryDirectory()
+        self.clock = os.path.join(self.clock_dir.name, "clock")
+        self.set_time(start)
+        super().__init__(**kw)
+
+    def set_time(self, t):
+        tmp = self.clock + ".tmp"
+        with open(tmp, "w") as f:
+            f.write(t + "\n")
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, self.clock)
+
+    def start(self):
+        old = os.environ.get("JMAPD_TEST_CLOCK")
+        os.environ["JMAPD_TEST_CLOCK"] = self.clock
+        try:
+            super().start()
+        finally:
+            if old is None:
+                del os.environ["JMAPD_TEST_CLOCK"]
+            else:
+                os.environ["JMAPD_TEST_CLOCK"] = old
+
+    def close(self):
+        super().close()
+        self.clock_dir.cleanup()
+
+
+class Alerts:
+    """The calendarAlert events of one user's event source, collected by a thread."""
+
+    def __init__(self, server, user, types="CalendarAlert"):
+        self.stream = Stream.__new__(Stream)
+        self.stream.r = server.http(user).get(es_url(server, types=types), stream=True,
+                                              timeout=(5, 300))
+        self.stream.lines = self.stream.r.iter_lines(decode_unicode=True)
+        self.q = queue.Queue()
+        self.t = threading.Thread(target=self._run, daemon=True)
+        self.t.start()
+
+    def _run(self):
+        try:
+            while True:
+                ev = self.stream.event()
+                if ev is None:
+                    return
+                if ev[0] == "calendarAlert":
+                    self.q.put(json.loads(ev[1]))
+        except Exception:  # the stream was closed
+            return
+
+    def next(self, timeout=8):
+        try:
+            return self.q.get(timeout=timeout)
+        except queue.Empty:
+            return None
+
+    def none_within(self, seconds=1.5):
+        return self.next(timeout=seconds) is None
+
+    def close(self):
+        # the reading thread holds the response: end the connection under it
+        try:
+            self.stream.r.raw._fp.fp.raw._sock.shutdown(socket.SHUT_RDWR)
+        except (AttributeError, OSError):
+            pass
+        self.t.join(timeout=5)
+        self.stream.close()
+
+
+def wait_until(pred, timeout=8):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if pred():
+            return True
+        time.sleep(0.05)
+    return False
