@@ -353,6 +353,10 @@ static const char *const migrations[] = {
      "CREATE TABLE user_props(user_id bigint NOT NULL, account_id" T " NOT NULL,"
      "  type" T " NOT NULL, object_id" T " NOT NULL, data text NOT NULL,"
      "  PRIMARY KEY(user_id, account_id, type, object_id));"),
+    /* 4: as SQLite's 10 (issue 20): the change scan answered from its index alone */
+    ("DROP INDEX objects_changes;"
+     "CREATE INDEX objects_changes ON objects(account_id, type, updated_modseq)"
+     "  INCLUDE (id, created_modseq, destroyed);"),
 };
 
 /* Diacritics fold with the unaccent extension when it can be had (it is trusted:

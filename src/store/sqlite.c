@@ -121,6 +121,13 @@ static const char *const migrations[] = {
      * the account's rows once per hit */
     ("DROP INDEX object_index_text;"
     "CREATE INDEX object_index_text ON object_index(text_rowid, account_id, type, id, modseq, ord);"),
+    /* 10 (issue 20): the change scan (store_changes, a DAV full sync's ETags) covered by
+     * its index: created_modseq and destroyed lie after the data column, and reading them
+     * from the row walked each object's overflow pages (270 ms for 10,000 events, 10 ms
+     * from the index) */
+    ("DROP INDEX objects_changes;"
+    "CREATE INDEX objects_changes ON objects(account_id, type, updated_modseq, created_modseq,"
+    "  destroyed);"),
 };
 
 int store_sqlite_schema(void)
