@@ -345,6 +345,10 @@ static int prop_groupware(struct dav_ctx *x, struct dav_res *r, const char *ns, 
         dav_xml_text(v, tz);
         return 1;
     }
+    if (cal && (strcmp(name, "min-date-time") == 0 || strcmp(name, "max-date-time") == 0)) {
+        buf_puts(v, name[1] == 'i' ? DAV_MIN_DATE : DAV_MAX_DATE); /* RFC 4791 §5.2.6-7 */
+        return 1;
+    }
     if (cal && strcmp(name, "supported-calendar-data") == 0) {
         buf_puts(v, "<C:calendar-data content-type=\"text/calendar\" version=\"2.0\"/>");
         return 1;

@@ -20,6 +20,13 @@
 
 /* Largest resource body accepted (CALDAV:max-resource-size, RFC 4791 §5.2.5). */
 #define DAV_MAX_RESOURCE 1000000
+/* CALDAV:min-date-time and max-date-time (RFC 4791 §5.2.6, §5.2.7): the times a calendar
+ * object or a time range may name, as iCalendar UTC DATE-TIME and as seconds. 1600 keeps
+ * Apple's birthdays of an unknown year (1604) storable. */
+#define DAV_MIN_DATE "16000101T000000Z"
+#define DAV_MAX_DATE "30000101T000000Z"
+#define DAV_MIN_TIME ((int64_t)-11676096000)
+#define DAV_MAX_TIME ((int64_t)32503680000)
 /* Deepest XML element nesting accepted in a request body. */
 #define DAV_XML_MAX_DEPTH 32
 
@@ -72,6 +79,9 @@ struct dav_ctx {
     /* how a report renders calendar-data / address-data (RFC 4791 §9.6.5 expand) */
     bool vcard3, expand;
     int64_t expand_start, expand_end;
+    /* RFC 4791 §9.6.6 limit-recurrence-set: only the overrides within the range */
+    bool limit_rs;
+    int64_t limit_start, limit_end;
     /* what listings of many members read once instead of per member: id -> modseq,
      * id -> chosen name, base id -> expanded instances (owned, freed at the end) */
     json_t *modseqs, *names, *instances;

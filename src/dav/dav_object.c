@@ -15,6 +15,7 @@
 #include "dav/dav_internal.h"
 #include "formats/icalendar_jscalendar/ical.h"
 #include "formats/jscontact/jscontact.h"
+#include "types/calendar_event.h"
 #include "types/contacts_internal.h"
 #include "types/types.h"
 
@@ -217,6 +218,37 @@ static bool preconditions(struct dav_ctx *x, const struct dav_res *r)
 /* ---- PUT ------------------------------------------------------------------------------------- */
 
 /* The body as one JMAP object; NULL after the error response. */
+/* A local time of a calendar object as UTC seconds: 0 if it is inside the range the
+ * server supports, -1 before it, 1 after it (unreadable times are JMAP's to refuse). */
+static int date_side(const json_t *obj, const char *ldt)
+{
+    int64_t t;
+    const char *tz = json_string_value(json_object_get(obj, "timeZone"));
+    if (!ldt || event_local_to_utc(obj, ldt, tz, "Etc/UTC", &t) != 0)
+        return 0;
+    return t < DAV_MIN_TIME ? -1 : t > DAV_MAX_TIME ? 1 : 0;
+}
+
+/* RFC 4791 §5.3.2.1 CALDAV:min-date-time / max-date-time: the start and due times of
+ * the object and of each recurrence (its RECURRENCE-ID and an override's own start)
+ * must lie within the collection's range. NULL, or the precondition it breaks. */
+static const char *date_range_error(const json_t *obj)
+{
+    int side = date_side(obj, json_string_value(json_object_get(obj, "start")));
+    if (!side)
+        side = date_side(obj, json_string_value(json_object_get(obj, "due")));
+    const char *rid;
+    json_t *o;
+    json_object_foreach(json_object_get(obj, "recurrenceOverrides"), rid, o)
+    {
+        if (!side)
+            side = date_side(obj, rid);
+        if (!side)
+            side = date_side(obj, json_string_value(json_object_get(o, "start")));
+    }
+    return side < 0 ? "min-date-time" : side > 0 ? "max-date-time" : NULL;
+}
+
 static json_t *parse_body(struct dav_ctx *x, const struct dav_res *r)
 {
     const struct dav_kind *k = r->k;
@@ -265,6 +297,12 @@ static json_t *parse_body(struct dav_ctx *x, const struct dav_res *r)
         json_decref(list);
         dav_error(x, 403, k->ns,
                   k->calendar ? "valid-calendar-object-resource" : "valid-address-data", NULL);
+        return NULL;
+    }
+    const char *range = k->calendar ? date_range_error(obj) : NULL;
+    if (range) {
+        json_decref(list);
+        dav_error(x, 403, NS_CALDAV, range, NULL);
         return NULL;
     }
     json_incref(obj);
