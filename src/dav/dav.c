@@ -321,6 +321,17 @@ static int prop_groupware(struct dav_ctx *x, struct dav_res *r, const char *ns, 
         home_hrefs(x, k, v);
         return 1;
     }
+    if (cal && r->t == DR_PRINCIPAL)
+        return dav_schedule_principal_prop(x, name, v); /* RFC 6638 §2.1, §2.4.1 */
+    if (cal && r->t == DR_OBJ && strcmp(name, "schedule-tag") == 0) {
+        char tag[48]; /* RFC 6638 §3.2.10 */
+        if (!r->obj)
+            r->obj = store_object_get(x->c, r->acct->account_id, r->k->obj_type, r->obj_id);
+        if (!dav_schedule_tag(x, r, r->obj, tag))
+            return 0;
+        dav_xml_text(v, tag);
+        return 1;
+    }
     if (r->t != DR_COLL || r->k != k)
         return 0;
     if (strcmp(name, k->description) == 0) {

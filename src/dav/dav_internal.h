@@ -170,6 +170,23 @@ void dav_object_delete(struct dav_ctx *x, struct dav_res *r);
 json_t *dav_jmap_call(struct dav_ctx *x, const struct dav_kind *k, const char *method,
                       json_t *args);
 
+/* ---- dav_schedule.c: RFC 6638 ------------------------------------------------------------ */
+/* A scheduling property of the principal (schedule-inbox-URL, schedule-outbox-URL,
+ * calendar-user-address-set, calendar-user-type): 1 with its value in v, or 0. */
+int dav_schedule_principal_prop(struct dav_ctx *x, const char *name, struct buf *v);
+/* Whether a write of obj schedules implicitly (§3.2): it has participants the server
+ * schedules for (SCHEDULE-AGENT not CLIENT or NONE). */
+bool dav_schedule_wanted(const json_t *obj);
+/* The Schedule-Tag (§3.2.10) of obj as member of r into out[48] (quoted); false when obj
+ * is no scheduling object resource (no participants). */
+bool dav_schedule_tag(struct dav_ctx *x, const struct dav_res *r, const json_t *obj, char out[48]);
+/* If-Schedule-Tag-Match (§8.3): true when absent or matching r's tag; else false with
+ * 412 queued. */
+bool dav_schedule_tag_matches(struct dav_ctx *x, const struct dav_res *r);
+/* §3.2.10.1: a PUT under a matching If-Schedule-Tag-Match keeps the server's status of
+ * the attendees other than the owner: copies it from r->obj into obj. */
+void dav_schedule_merge_replies(struct dav_ctx *x, const struct dav_res *r, json_t *obj);
+
 /* ---- dav_report.c ---------------------------------------------------------------------- */
 void dav_report(struct dav_ctx *x, struct dav_res *r);
 /* The sync-token of a collection (RFC 6578 §3): the JMAP state of its members. */
