@@ -513,12 +513,15 @@ json_t *dav_member_ids(struct dav_ctx *x, const struct dav_res *r)
         json_object_foreach(x->modseqs, id, v) json_array_append_new(ids, json_string(id));
         return ids;
     }
-    struct members m = {r->k, home ? NULL : r->coll_id, json_array()};
-    store_object_foreach(x->c, a, home ? r->k->coll_type : r->k->obj_type, member_cb, &m);
-    if (home && r->k == &dav_calendars) /* task lists share the calendar home */
-        store_object_foreach(x->c, a, dav_tasklists.coll_type, member_cb, &m);
-    if (!home)
+    if (!home) { /* several collections: the membership map, not every object */
+        json_t *ids = dav_members_of(x, r);
         dav_member_maps(x, r);
+        return ids;
+    }
+    struct members m = {r->k, NULL, json_array()};
+    store_object_foreach(x->c, a, r->k->coll_type, member_cb, &m);
+    if (r->k == &dav_calendars) /* task lists share the calendar home */
+        store_object_foreach(x->c, a, dav_tasklists.coll_type, member_cb, &m);
     return m.ids;
 }
 

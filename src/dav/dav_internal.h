@@ -128,6 +128,11 @@ void dav_status_response(struct buf *b, const char *href, int status);
 
 /* The ids of a home's collections or of a collection's members (a new array). */
 json_t *dav_member_ids(struct dav_ctx *x, const struct dav_res *r);
+/* dav_members.c: the ids of collection r's members, from a membership map kept in
+ * memory and brought up to date from the change log (a new array). */
+json_t *dav_members_of(struct dav_ctx *x, const struct dav_res *r);
+/* Forgets every membership map (tests, shutdown). */
+void dav_members_clear(void);
 /* Reads the modseqs and chosen names of r's member type once (x->modseqs, x->names). */
 void dav_member_maps(struct dav_ctx *x, const struct dav_res *r);
 /* Fills child: the collection id of home r, or the member id of collection r. */

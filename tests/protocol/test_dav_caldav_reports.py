@@ -1,10 +1,11 @@
 """CalDAV REPORT details of RFC 4791: time-range on VTODO (§9.9 table), limit-recurrence-set
 (§9.6.6), expand with overrides and exceptions (§9.6.5), min-date-time/max-date-time
-(§5.2.6, §5.2.7) as properties and as 403 preconditions on PUT and in reports."""
+(§5.2.6, §5.2.7) as properties and as 403 preconditions on PUT and in reports; listings of
+one of several calendars."""
 import uuid
 
-from davutil import (C, D, NSDECL, dav, error_condition, multistatus, new_calendar, propfind, put,
-                     unfold)
+from davutil import (C, D, NSDECL, dav, error_condition, homes, ics, multistatus, new_calendar,
+                     propfind, put, unfold)
 from test_dav_tasks import new_tasklist
 
 
@@ -165,3 +166,44 @@ def test_rfc4791_5_2_6_min_and_max_date_time(server):
           'end="20260107T000000Z"/></c:free-busy-query>')
     r = dav(server, "REPORT", path, fb, depth=1)
     assert r.status_code == 403 and C + "min-date-time" in error_condition(r)
+
+
+def test_listing_of_one_of_several_calendars_follows_changes(fresh_server):
+    """With two calendars each listing holds its own members, and stays right as events
+    are created, moved between the calendars and destroyed (over JMAP and DAV)."""
+    s = fresh_server
+    acct = s.account("bob")
+    _, cals = s.call("Calendar/get", {"accountId": acct}, user="bob")
+    (one,) = [c["id"] for c in cals["list"]]
+    _, res = s.call("Calendar/set", {"accountId": acct, "create": {"c": {"name": "Two"}}},
+                    user="bob")
+    two = res["created"]["c"]["id"]
+
+    def create(cal, title):
+        _, res = s.call("CalendarEvent/set", {"accountId": acct, "create": {"e": {
+            "calendarIds": {cal: True}, "title": title, "start": "2026-01-01T10:00:00"}}},
+            user="bob")
+        return res["created"]["e"]["id"]
+
+    home = homes(s, "bob")[0]
+
+    def listing(cal):
+        ms = multistatus(propfind(s, home + cal + "/", "<d:getetag/>", depth=1, user="bob"))
+        return {h.rsplit("/", 1)[1][:-4] for h in ms if h != home + cal + "/"}
+
+    a, b = create(one, "A"), create(two, "B")
+    assert listing(one) == {a} and listing(two) == {b}
+    c = create(two, "C")
+    s.call("CalendarEvent/set", {"accountId": acct, "update": {a: {"calendarIds": {two: True}}}},
+           user="bob")
+    assert listing(one) == set() and listing(two) == {a, b, c}
+    s.call("CalendarEvent/set", {"accountId": acct, "destroy": [b]}, user="bob")
+    assert put(s, home + one + "/d.ics", ics(str(uuid.uuid4()), "D"), user="bob").status_code == 201
+    assert listing(two) == {a, c}
+    assert len(listing(one)) == 1
+    # a calendar-query without a time-range lists from the same map
+    q = (f'<c:calendar-query {NSDECL}><d:prop><d:getetag/></d:prop><c:filter>'
+         '<c:comp-filter name="VCALENDAR"><c:comp-filter name="VEVENT"/></c:comp-filter>'
+         '</c:filter></c:calendar-query>')
+    ms = multistatus(dav(s, "REPORT", home + two + "/", q, depth=1, user="bob"))
+    assert {h.rsplit("/", 1)[1][:-4] for h in ms} == {a, c}
