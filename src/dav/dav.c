@@ -669,14 +669,17 @@ void dav_handle(struct jmap_server *srv, const struct jmap_user *u, const struct
         return;
     }
     struct dav_res r;
-    int rc = res_resolve(&x, q->path, &r);
+    int rc = 0;
+    memset(&r, 0, sizeof r);
     if (q->too_large) {
         /* RFC 4791 §5.3.2.1 CALDAV:max-resource-size; other bodies: 413 */
-        if (strcmp(q->method, "PUT") == 0 && r.k)
+        if (strcmp(q->method, "PUT") == 0 && res_resolve(&x, q->path, &r) == 0 && r.k)
             dav_error(&x, 403, r.k->ns, "max-resource-size", NULL);
         else
             dav_reply(&x, 413, "text/plain", xstrdup("the request body is too large\n"));
-    } else if (rc) {
+    } else if (dav_inbox_handle(&x, q->path)) {
+        /* RFC 6638 §2.1-2.2: the scheduling inbox and outbox */
+    } else if ((rc = res_resolve(&x, q->path, &r)) != 0) {
         dav_reply(&x, rc, "text/plain", xstrdup(rc == 400 ? "bad path\n" : "not found\n"));
     } else if (r.t == DR_OBJ && !r.coll) {
         /* RFC 4918 §9.7.1: a PUT into a missing collection is 409 */

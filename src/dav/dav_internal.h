@@ -192,6 +192,10 @@ bool dav_schedule_tag_matches(struct dav_ctx *x, const struct dav_res *r);
  * the attendees other than the owner: copies it from r->obj into obj. */
 void dav_schedule_merge_replies(struct dav_ctx *x, const struct dav_res *r, json_t *obj);
 
+/* dav_inbox.c: answers a request for the scheduling inbox or outbox of one of the
+ * user's calendar homes (RFC 6638 §2.1-2.2); false (nothing done) for any other path. */
+bool dav_inbox_handle(struct dav_ctx *x, const char *path);
+
 /* ---- dav_report.c ---------------------------------------------------------------------- */
 void dav_report(struct dav_ctx *x, struct dav_res *r);
 /* The sync-token of a collection (RFC 6578 §3): the JMAP state of its members. */

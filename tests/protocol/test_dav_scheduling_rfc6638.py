@@ -130,3 +130,41 @@ def test_rfc6638_3_2_10_schedule_tag_and_if_schedule_tag_match(fresh_server):
     assert "SUMMARY:Moved" in unfold(s.http().get(s.base + path).text)
     r = s.http().delete(s.base + path, headers={"If-Schedule-Tag-Match": new_tag})
     assert r.status_code == 204
+
+
+def test_rfc6638_2_2_schedule_inbox_holds_received_messages(fresh_server):
+    s = fresh_server
+    org, att = address(s, "alice"), address(s, "bob")
+    inbox = multistatus(propfind(s, "/dav/principals/bob/", "<c:schedule-inbox-URL/>", user="bob"))[
+        "/dav/principals/bob/"]["props"][C + "schedule-inbox-URL"].find(D + "href").text
+    outbox = inbox.replace("/inbox/", "/outbox/")
+    ms = multistatus(propfind(s, inbox, "<d:resourcetype/>", depth=1, user="bob"))
+    assert ms[inbox]["props"][D + "resourcetype"].find(C + "schedule-inbox") is not None
+    before = set(ms) - {inbox}
+    ms = multistatus(propfind(s, outbox, "<d:resourcetype/>", user="bob"))
+    assert ms[outbox]["props"][D + "resourcetype"].find(C + "schedule-outbox") is not None
+    uid = str(uuid.uuid4())
+    cal = first_calendar(s, "alice")
+    assert put(s, cal + "inv.ics", meeting(uid, org, att)).status_code == 201
+    ms = multistatus(propfind(s, inbox, "<d:getetag/>", depth=1, user="bob"))
+    (item,) = set(ms) - {inbox} - before
+    assert ms[item]["props"][D + "getetag"].text
+    g = s.http("bob").get(s.base + item)
+    text = unfold(g.text)
+    assert g.status_code == 200 and "METHOD:REQUEST" in text and f"UID:{uid}" in text
+    # the organizer cancels: a CANCEL arrives
+    assert s.http().delete(s.base + cal + "inv.ics").status_code == 204
+    ms = multistatus(propfind(s, inbox, "<d:getetag/>", depth=1, user="bob"))
+    new = set(ms) - {inbox} - before - {item}
+    assert len(new) == 1
+    text = unfold(s.http("bob").get(s.base + new.pop()).text)
+    assert "METHOD:CANCEL" in text and f"UID:{uid}" in text
+    # a message stays what it was when it arrived
+    assert "METHOD:REQUEST" in unfold(s.http("bob").get(s.base + item).text)
+    # §2.2: the user removes a processed message
+    assert s.http("bob").delete(s.base + item).status_code == 204
+    assert s.http("bob").get(s.base + item).status_code == 404
+    ms = multistatus(propfind(s, inbox, "<d:getetag/>", depth=1, user="bob"))
+    assert item not in ms
+    # another user's inbox is not reachable
+    assert propfind(s, inbox, "<d:resourcetype/>", user="alice").status_code == 404
