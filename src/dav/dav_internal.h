@@ -154,6 +154,18 @@ void dav_name_of(struct store_conn *c, const char *acct, const char *type, const
 /* The live object of type a resource name names, into id[64]; false if none. */
 bool dav_name_lookup(struct store_conn *c, const char *acct, const char *type, const char *name,
                      const char *ext, char id[64]);
+/* Remembers name for id inside the caller's write transaction. */
+int dav_name_write(struct store_conn *c, const char *acct, const char *type, const char *name,
+                   const char *id);
+/* Issue 20 §4: the name a PUT or MKCOL chose, written in the transaction of the /set that
+ * creates the object (creation id "dav") of type: arm before the JMAP call, disarm
+ * after; written tells whether it ran. */
+struct dav_name_hook {
+    const char *type, *name;
+    bool written;
+};
+void dav_name_arm(struct dav_name_hook *h, const char *type, const char *name);
+void dav_name_disarm(void);
 /* Remembers name for id (in a write transaction of its own). */
 int dav_name_remember(struct store_conn *c, const char *acct, const char *type, const char *name,
                       const char *id);

@@ -471,13 +471,17 @@ void dav_object_put(struct dav_ctx *x, struct dav_res *r)
         dav_schedule_merge_replies(x, r, obj);
     char id[64] = "";
     bool created = !r->obj;
-    if (!put_write(x, r, obj, id)) {
-        json_decref(obj);
-        return;
-    }
+    struct dav_name_hook hook = {0};
+    if (created) /* the chosen name commits with the object (issue 20 §4) */
+        dav_name_arm(&hook, r->k->obj_type, r->name);
+    bool ok = put_write(x, r, obj, id);
+    dav_name_disarm();
     json_decref(obj);
+    if (!ok)
+        return;
     const char *a = r->acct->account_id;
-    if (created && dav_name_remember(x->c, a, r->k->obj_type, r->name, id) != STORE_OK)
+    if (created && !hook.written &&
+        dav_name_remember(x->c, a, r->k->obj_type, r->name, id) != STORE_OK)
         log_warn("dav: the name %s of %s could not be kept", r->name, id);
     store_rollback(x->c);
     store_begin(x->c, false);
