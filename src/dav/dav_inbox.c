@@ -15,6 +15,7 @@
 #include "dav/dav_internal.h"
 #include "formats/icalendar_jscalendar/ical.h"
 #include "formats/json/patch.h"
+#include "types/calendar_event.h"
 #include "types/types.h"
 
 #define NOTE_TYPE "CalendarEventNotification"
@@ -117,6 +118,18 @@ static int box_prop(struct dav_ctx *x, const struct box *b, const char *item, in
                     const char *ns, const char *name, struct buf *v)
 {
     bool dav = strcmp(ns, NS_DAV) == 0;
+    char cal[64], seg[256];
+    if (strcmp(ns, NS_CALDAV) == 0 && strcmp(name, "schedule-default-calendar-URL") == 0 &&
+        b->inbox && !item && event_default_calendar(x->c, b->acct->account_id, cal) == 0) {
+        /* §9.2: where the scheduling code puts invitations */
+        dav_name_of(x->c, b->acct->account_id, "Calendar", cal, "", seg);
+        buf_puts(v, "<D:href>/dav/calendars/");
+        dav_xml_href(v, b->acct->account_id);
+        buf_puts(v, "/");
+        dav_xml_href(v, seg);
+        buf_puts(v, "/</D:href>");
+        return 1;
+    }
     if (dav && strcmp(name, "resourcetype") == 0) {
         if (!item)
             buf_puts(v, b->inbox ? "<D:collection/><C:schedule-inbox/>"

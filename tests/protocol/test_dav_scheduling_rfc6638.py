@@ -138,8 +138,12 @@ def test_rfc6638_2_2_schedule_inbox_holds_received_messages(fresh_server):
     inbox = multistatus(propfind(s, "/dav/principals/bob/", "<c:schedule-inbox-URL/>", user="bob"))[
         "/dav/principals/bob/"]["props"][C + "schedule-inbox-URL"].find(D + "href").text
     outbox = inbox.replace("/inbox/", "/outbox/")
-    ms = multistatus(propfind(s, inbox, "<d:resourcetype/>", depth=1, user="bob"))
+    ms = multistatus(propfind(s, inbox, "<d:resourcetype/><c:schedule-default-calendar-URL/>",
+                              depth=1, user="bob"))
     assert ms[inbox]["props"][D + "resourcetype"].find(C + "schedule-inbox") is not None
+    # §9.2: invitations land in the default calendar, a calendar of bob's home
+    default = ms[inbox]["props"][C + "schedule-default-calendar-URL"].find(D + "href").text
+    assert default == first_calendar(s, "bob")
     before = set(ms) - {inbox}
     ms = multistatus(propfind(s, outbox, "<d:resourcetype/>", user="bob"))
     assert ms[outbox]["props"][D + "resourcetype"].find(C + "schedule-outbox") is not None
