@@ -2,15 +2,18 @@
 # DAV benchmark (issue 20): 10,000 generated events (bench/ical/gen_events.py, 30%
 # recurring) in one calendar; measures over CalDAV an initial sync-collection (every
 # href and ETag), an incremental sync after 10 changes, a calendar-multiget of 100
-# resources and a one-month calendar-query with expand, plus jmapd's memory during the
+# resources, a one-month calendar-query with expand and (after a second calendar is made)
+# a Depth 1 PROPFIND of the first, plus jmapd's memory during the
 # full sync. Then the same requests on the Radicale peer (../shared/peers/radicale,
-# started here unless RADICALE=0) and prints the ratios. EVENTS=N for a smaller run.
+# started here unless RADICALE=0) and on the Cyrus IMAP 3.6 peer (../shared/peers/cyrus,
+# started here unless CYRUS=0; as root, its packages installed by its setup.sh) and prints
+# the ratios, all in one run. EVENTS=N for a smaller run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-build/jmapd}
 EVENTS=${EVENTS:-10000}
 tmp=$(mktemp -d)
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; [ -z "${peers:-}" ] || "$peers/stop.sh" >/dev/null 2>&1; rm -rf "$tmp"; true' EXIT
+trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; [ -z "${peers:-}" ] || "$peers/stop.sh" >/dev/null 2>&1; [ -z "${cyrus:-}" ] || "$cyrus_peer/stop.sh" >/dev/null 2>&1; rm -rf "$tmp"; true' EXIT
 port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 echo bench-pw | $BIN user add bench --password-stdin --data "$tmp/data" >/dev/null
 /usr/bin/python3 bench/ical/gen_events.py "$EVENTS" "$tmp/events.ics"
@@ -37,5 +40,20 @@ if [ "${RADICALE:-1}" = 1 ] && [ -x "$peers/setup.sh" ]; then
     echo "Radicale peer failed to start: see $tmp/radicale.log"
   fi
 fi
+# our own Cyrus instance too (data dir and ports): the peer's data dir is owned by the
+# cyrus user, which must be able to reach it
+cyrus_peer=$(dirname "$peers")/cyrus
+cyrus=""
+free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+if [ "${CYRUS:-1}" = 1 ] && [ -x "$cyrus_peer/setup.sh" ] && [ "$(id -u)" = 0 ]; then
+  chmod 755 "$tmp"
+  export CYRUS_PEER_DIR="$tmp/cyrus" CYRUS_PEER_HTTP_PORT=$(free_port) CYRUS_PEER_IMAP_PORT=$(free_port)
+  echo "starting a Cyrus peer (../shared/peers/cyrus/setup.sh, port $CYRUS_PEER_HTTP_PORT)..."
+  if "$cyrus_peer/setup.sh" >"$tmp/cyrus.log" 2>&1; then
+    cyrus=http://127.0.0.1:$CYRUS_PEER_HTTP_PORT/dav/calendars/user/test/Default/
+  else
+    echo "Cyrus peer failed to start: see $tmp/cyrus.log"; cat "$tmp/cyrus.log" | tail -5
+  fi
+fi
 /usr/bin/python3 bench/dav/bench.py "http://127.0.0.1:$port" bench bench-pw "$pid" \
-  "$tmp/events.ics" "$radicale"
+  "$tmp/events.ics" "$radicale" "$cyrus"

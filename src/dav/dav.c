@@ -321,6 +321,17 @@ static int prop_groupware(struct dav_ctx *x, struct dav_res *r, const char *ns, 
         home_hrefs(x, k, v);
         return 1;
     }
+    if (cal && r->t == DR_PRINCIPAL)
+        return dav_schedule_principal_prop(x, name, v); /* RFC 6638 §2.1, §2.4.1 */
+    if (cal && r->t == DR_OBJ && strcmp(name, "schedule-tag") == 0) {
+        char tag[48]; /* RFC 6638 §3.2.10 */
+        if (!r->obj)
+            r->obj = store_object_get(x->c, r->acct->account_id, r->k->obj_type, r->obj_id);
+        if (!dav_schedule_tag(x, r, r->obj, tag))
+            return 0;
+        dav_xml_text(v, tag);
+        return 1;
+    }
     if (r->t != DR_COLL || r->k != k)
         return 0;
     if (strcmp(name, k->description) == 0) {
@@ -343,6 +354,10 @@ static int prop_groupware(struct dav_ctx *x, struct dav_res *r, const char *ns, 
         if (!tz)
             return 0;
         dav_xml_text(v, tz);
+        return 1;
+    }
+    if (cal && (strcmp(name, "min-date-time") == 0 || strcmp(name, "max-date-time") == 0)) {
+        buf_puts(v, name[1] == 'i' ? DAV_MIN_DATE : DAV_MAX_DATE); /* RFC 4791 §5.2.6-7 */
         return 1;
     }
     if (cal && strcmp(name, "supported-calendar-data") == 0) {
@@ -498,12 +513,15 @@ json_t *dav_member_ids(struct dav_ctx *x, const struct dav_res *r)
         json_object_foreach(x->modseqs, id, v) json_array_append_new(ids, json_string(id));
         return ids;
     }
-    struct members m = {r->k, home ? NULL : r->coll_id, json_array()};
-    store_object_foreach(x->c, a, home ? r->k->coll_type : r->k->obj_type, member_cb, &m);
-    if (home && r->k == &dav_calendars) /* task lists share the calendar home */
-        store_object_foreach(x->c, a, dav_tasklists.coll_type, member_cb, &m);
-    if (!home)
+    if (!home) { /* several collections: the membership map, not every object */
+        json_t *ids = dav_members_of(x, r);
         dav_member_maps(x, r);
+        return ids;
+    }
+    struct members m = {r->k, NULL, json_array()};
+    store_object_foreach(x->c, a, r->k->coll_type, member_cb, &m);
+    if (r->k == &dav_calendars) /* task lists share the calendar home */
+        store_object_foreach(x->c, a, dav_tasklists.coll_type, member_cb, &m);
     return m.ids;
 }
 
@@ -651,14 +669,17 @@ void dav_handle(struct jmap_server *srv, const struct jmap_user *u, const struct
         return;
     }
     struct dav_res r;
-    int rc = res_resolve(&x, q->path, &r);
+    int rc = 0;
+    memset(&r, 0, sizeof r);
     if (q->too_large) {
         /* RFC 4791 §5.3.2.1 CALDAV:max-resource-size; other bodies: 413 */
-        if (strcmp(q->method, "PUT") == 0 && r.k)
+        if (strcmp(q->method, "PUT") == 0 && res_resolve(&x, q->path, &r) == 0 && r.k)
             dav_error(&x, 403, r.k->ns, "max-resource-size", NULL);
         else
             dav_reply(&x, 413, "text/plain", xstrdup("the request body is too large\n"));
-    } else if (rc) {
+    } else if (dav_inbox_handle(&x, q->path)) {
+        /* RFC 6638 §2.1-2.2: the scheduling inbox and outbox */
+    } else if ((rc = res_resolve(&x, q->path, &r)) != 0) {
         dav_reply(&x, rc, "text/plain", xstrdup(rc == 400 ? "bad path\n" : "not found\n"));
     } else if (r.t == DR_OBJ && !r.coll) {
         /* RFC 4918 §9.7.1: a PUT into a missing collection is 409 */

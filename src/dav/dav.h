@@ -18,8 +18,9 @@
 
 #include "jmap/jmap.h"
 
-/* RFC 4918 §10.1, RFC 4791 §5.1, RFC 6352 §6.1, RFC 5689 §3 */
-#define DAV_COMPLIANCE "1, 3, access-control, calendar-access, addressbook, extended-mkcol"
+/* RFC 4918 §10.1, RFC 4791 §5.1, RFC 6352 §6.1, RFC 5689 §3, RFC 6638 §2 */
+#define DAV_COMPLIANCE                                                                             \
+    "1, 3, access-control, calendar-access, calendar-auto-schedule, addressbook, extended-mkcol"
 #define DAV_ALLOW "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND, PROPPATCH, REPORT, MKCALENDAR, MKCOL"
 
 /* The request as http/ saw it: url-decoded path, the headers DAV reads (NULL
@@ -28,6 +29,7 @@ struct dav_request {
     const char *method;
     const char *path;
     const char *depth, *if_match, *if_none_match, *content_type, *accept, *brief, *prefer;
+    const char *if_schedule_tag_match; /* RFC 6638 §8.3 */
     const char *body;
     size_t len;
     bool too_large; /* the body passed the request size limit and was dropped */
@@ -40,6 +42,7 @@ struct dav_response {
     size_t len;
     const char *content_type;
     char etag[48];
+    char schedule_tag[48]; /* RFC 6638 §8.2 */
     char location[600];
 };
 

@@ -236,12 +236,19 @@ void dav_collection_make(struct dav_ctx *x, struct dav_res *r)
         collect_props(r->k, root, obj, &refused, true);
     }
     char id[64] = "";
+    struct dav_name_hook hook = {0};
+    if (!refused.len) /* the chosen name commits with the collection (issue 20 §4) */
+        dav_name_arm(&hook, r->k->coll_type, r->coll_seg);
+    bool made =
+        !refused.len && set_collection(x, r->k, r->acct->account_id, "create", "dav", obj, id);
+    dav_name_disarm();
     if (refused.len) {
         dav_error(x, 403, NS_DAV, "cannot-modify-protected-property", NULL);
-    } else if (!set_collection(x, r->k, r->acct->account_id, "create", "dav", obj, id)) {
+    } else if (!made) {
         dav_error(x, 403, NS_DAV, "need-privileges", NULL);
     } else {
-        if (dav_name_remember(x->c, r->acct->account_id, r->k->coll_type, r->coll_seg, id))
+        if (!hook.written &&
+            dav_name_remember(x->c, r->acct->account_id, r->k->coll_type, r->coll_seg, id))
             log_warn("dav: the name %s of %s could not be kept", r->coll_seg, id);
         dav_reply(x, 201, NULL, NULL);
     }

@@ -20,6 +20,13 @@
 
 /* Largest resource body accepted (CALDAV:max-resource-size, RFC 4791 §5.2.5). */
 #define DAV_MAX_RESOURCE 1000000
+/* CALDAV:min-date-time and max-date-time (RFC 4791 §5.2.6, §5.2.7): the times a calendar
+ * object or a time range may name, as iCalendar UTC DATE-TIME and as seconds. 1600 keeps
+ * Apple's birthdays of an unknown year (1604) storable. */
+#define DAV_MIN_DATE "16000101T000000Z"
+#define DAV_MAX_DATE "30000101T000000Z"
+#define DAV_MIN_TIME ((int64_t)-11676096000)
+#define DAV_MAX_TIME ((int64_t)32503680000)
 /* Deepest XML element nesting accepted in a request body. */
 #define DAV_XML_MAX_DEPTH 32
 
@@ -72,6 +79,9 @@ struct dav_ctx {
     /* how a report renders calendar-data / address-data (RFC 4791 §9.6.5 expand) */
     bool vcard3, expand;
     int64_t expand_start, expand_end;
+    /* RFC 4791 §9.6.6 limit-recurrence-set: only the overrides within the range */
+    bool limit_rs;
+    int64_t limit_start, limit_end;
     /* what listings of many members read once instead of per member: id -> modseq,
      * id -> chosen name, base id -> expanded instances (owned, freed at the end) */
     json_t *modseqs, *names, *instances;
@@ -118,6 +128,11 @@ void dav_status_response(struct buf *b, const char *href, int status);
 
 /* The ids of a home's collections or of a collection's members (a new array). */
 json_t *dav_member_ids(struct dav_ctx *x, const struct dav_res *r);
+/* dav_members.c: the ids of collection r's members, from a membership map kept in
+ * memory and brought up to date from the change log (a new array). */
+json_t *dav_members_of(struct dav_ctx *x, const struct dav_res *r);
+/* Forgets every membership map (tests, shutdown). */
+void dav_members_clear(void);
 /* Reads the modseqs and chosen names of r's member type once (x->modseqs, x->names). */
 void dav_member_maps(struct dav_ctx *x, const struct dav_res *r);
 /* Fills child: the collection id of home r, or the member id of collection r. */
@@ -139,6 +154,18 @@ void dav_name_of(struct store_conn *c, const char *acct, const char *type, const
 /* The live object of type a resource name names, into id[64]; false if none. */
 bool dav_name_lookup(struct store_conn *c, const char *acct, const char *type, const char *name,
                      const char *ext, char id[64]);
+/* Remembers name for id inside the caller's write transaction. */
+int dav_name_write(struct store_conn *c, const char *acct, const char *type, const char *name,
+                   const char *id);
+/* Issue 20 §4: the name a PUT or MKCOL chose, written in the transaction of the /set that
+ * creates the object (creation id "dav") of type: arm before the JMAP call, disarm
+ * after; written tells whether it ran. */
+struct dav_name_hook {
+    const char *type, *name;
+    bool written;
+};
+void dav_name_arm(struct dav_name_hook *h, const char *type, const char *name);
+void dav_name_disarm(void);
 /* Remembers name for id (in a write transaction of its own). */
 int dav_name_remember(struct store_conn *c, const char *acct, const char *type, const char *name,
                       const char *id);
@@ -159,6 +186,27 @@ void dav_object_delete(struct dav_ctx *x, struct dav_res *r);
  * bump, push); the call's response arguments (new reference) or NULL. */
 json_t *dav_jmap_call(struct dav_ctx *x, const struct dav_kind *k, const char *method,
                       json_t *args);
+
+/* ---- dav_schedule.c: RFC 6638 ------------------------------------------------------------ */
+/* A scheduling property of the principal (schedule-inbox-URL, schedule-outbox-URL,
+ * calendar-user-address-set, calendar-user-type): 1 with its value in v, or 0. */
+int dav_schedule_principal_prop(struct dav_ctx *x, const char *name, struct buf *v);
+/* Whether a write of obj schedules implicitly (§3.2): it has participants the server
+ * schedules for (SCHEDULE-AGENT not CLIENT or NONE). */
+bool dav_schedule_wanted(const json_t *obj);
+/* The Schedule-Tag (§3.2.10) of obj as member of r into out[48] (quoted); false when obj
+ * is no scheduling object resource (no participants). */
+bool dav_schedule_tag(struct dav_ctx *x, const struct dav_res *r, const json_t *obj, char out[48]);
+/* If-Schedule-Tag-Match (§8.3): true when absent or matching r's tag; else false with
+ * 412 queued. */
+bool dav_schedule_tag_matches(struct dav_ctx *x, const struct dav_res *r);
+/* §3.2.10.1: a PUT under a matching If-Schedule-Tag-Match keeps the server's status of
+ * the attendees other than the owner: copies it from r->obj into obj. */
+void dav_schedule_merge_replies(struct dav_ctx *x, const struct dav_res *r, json_t *obj);
+
+/* dav_inbox.c: answers a request for the scheduling inbox or outbox of one of the
+ * user's calendar homes (RFC 6638 §2.1-2.2); false (nothing done) for any other path. */
+bool dav_inbox_handle(struct dav_ctx *x, const char *path);
 
 /* ---- dav_report.c ---------------------------------------------------------------------- */
 void dav_report(struct dav_ctx *x, struct dav_res *r);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "dav/dav_internal.h"
+#include "jmap/engine.h"
 
 bool dav_name_ok(const char *name)
 {
@@ -80,25 +81,58 @@ static int put_private(struct store_conn *c, const char *acct, const char *t, co
     return store_object_put(c, acct, t, key, v, 1, !exists, NULL);
 }
 
-int dav_name_remember(struct store_conn *c, const char *acct, const char *type, const char *name,
-                      const char *id)
+int dav_name_write(struct store_conn *c, const char *acct, const char *type, const char *name,
+                   const char *id)
 {
     char tn[96], th[96];
     private_type(tn, "name", type);
     private_type(th, "href", type);
-    store_rollback(c); /* the caller's read transaction */
-    if (store_begin(c, true) != STORE_OK)
-        return STORE_ERR;
     json_t *to_id = json_pack("{s:s}", "id", id), *to_name = json_pack("{s:s}", "name", name);
     int rc = put_private(c, acct, tn, name, to_id);
     if (rc == STORE_OK)
         rc = put_private(c, acct, th, id, to_name);
     json_decref(to_id);
     json_decref(to_name);
+    return rc;
+}
+
+int dav_name_remember(struct store_conn *c, const char *acct, const char *type, const char *name,
+                      const char *id)
+{
+    store_rollback(c); /* the caller's read transaction */
+    if (store_begin(c, true) != STORE_OK)
+        return STORE_ERR;
+    int rc = dav_name_write(c, acct, type, name, id);
     if (rc == STORE_OK)
         rc = store_commit(c);
     else
         store_rollback(c);
     store_begin(c, false);
     return rc;
+}
+
+/* The precommit hook of the /set that creates "dav" (see dav_name_arm). */
+static int name_precommit(struct store_conn *c, const char *account, const char *type,
+                          json_t *created, void *ud)
+{
+    struct dav_name_hook *h = ud;
+    const char *id = json_string_value(json_object_get(json_object_get(created, "dav"), "id"));
+    if (strcmp(type, h->type) != 0 || !id)
+        return 0;
+    int rc = dav_name_write(c, account, type, h->name, id);
+    h->written = rc == STORE_OK;
+    return rc == STORE_OK ? 0 : -1;
+}
+
+void dav_name_arm(struct dav_name_hook *h, const char *type, const char *name)
+{
+    h->type = type;
+    h->name = name;
+    h->written = false;
+    jmap_precommit_set(name_precommit, h);
+}
+
+void dav_name_disarm(void)
+{
+    jmap_precommit_set(NULL, NULL);
 }

@@ -15,6 +15,7 @@
 #include "dav/dav_internal.h"
 #include "formats/icalendar_jscalendar/ical.h"
 #include "formats/jscontact/jscontact.h"
+#include "types/calendar_event.h"
 #include "types/contacts_internal.h"
 #include "types/types.h"
 
@@ -177,6 +178,7 @@ void dav_object_get(struct dav_ctx *x, struct dav_res *r, bool head)
         return;
     }
     set_etag(x, r->modseq);
+    dav_schedule_tag(x, r, r->obj, x->out->schedule_tag);
     dav_reply(x, 200, r->k->mime, text);
     (void)head; /* libmicrohttpd sends no body for HEAD */
 }
@@ -215,6 +217,37 @@ static bool preconditions(struct dav_ctx *x, const struct dav_res *r)
 }
 
 /* ---- PUT ------------------------------------------------------------------------------------- */
+
+/* A local time of a calendar object as UTC seconds: 0 if it is inside the range the
+ * server supports, -1 before it, 1 after it (unreadable times are JMAP's to refuse). */
+static int date_side(const json_t *obj, const char *ldt)
+{
+    int64_t t;
+    const char *tz = json_string_value(json_object_get(obj, "timeZone"));
+    if (!ldt || event_local_to_utc(obj, ldt, tz, "Etc/UTC", &t) != 0)
+        return 0;
+    return t < DAV_MIN_TIME ? -1 : t > DAV_MAX_TIME ? 1 : 0;
+}
+
+/* RFC 4791 §5.3.2.1 CALDAV:min-date-time / max-date-time: the start and due times of
+ * the object and of each recurrence (its RECURRENCE-ID and an override's own start)
+ * must lie within the collection's range. NULL, or the precondition it breaks. */
+static const char *date_range_error(const json_t *obj)
+{
+    int side = date_side(obj, json_string_value(json_object_get(obj, "start")));
+    if (!side)
+        side = date_side(obj, json_string_value(json_object_get(obj, "due")));
+    const char *rid;
+    json_t *o;
+    json_object_foreach(json_object_get(obj, "recurrenceOverrides"), rid, o)
+    {
+        if (!side)
+            side = date_side(obj, rid);
+        if (!side)
+            side = date_side(obj, json_string_value(json_object_get(o, "start")));
+    }
+    return side < 0 ? "min-date-time" : side > 0 ? "max-date-time" : NULL;
+}
 
 /* The body as one JMAP object; NULL after the error response. */
 static json_t *parse_body(struct dav_ctx *x, const struct dav_res *r)
@@ -265,6 +298,12 @@ static json_t *parse_body(struct dav_ctx *x, const struct dav_res *r)
         json_decref(list);
         dav_error(x, 403, k->ns,
                   k->calendar ? "valid-calendar-object-resource" : "valid-address-data", NULL);
+        return NULL;
+    }
+    const char *range = k->calendar ? date_range_error(obj) : NULL;
+    if (range) {
+        json_decref(list);
+        dav_error(x, 403, NS_CALDAV, range, NULL);
         return NULL;
     }
     json_incref(obj);
@@ -377,14 +416,27 @@ static bool put_write(struct dav_ctx *x, const struct dav_res *r, json_t *obj, c
                                              : json_pack("{s:b}", r->coll_id, 1));
         json_object_set_new(args, "create", json_pack("{s:O}", "dav", obj));
     }
+    if (k == &dav_calendars && dav_schedule_wanted(obj)) /* RFC 6638 §3.2 */
+        json_object_set_new(args, "sendSchedulingMessages", json_true());
     json_t *res = dav_jmap_call(x, k, method, args);
+    json_t *err = r->obj ? json_object_get(json_object_get(res, "notUpdated"), r->obj_id)
+                         : json_object_get(json_object_get(res, "notCreated"), "dav");
+    const char *etype = json_string_value(json_object_get(err, "type"));
+    if (etype && json_object_get(args, "sendSchedulingMessages") &&
+        strcmp(etype, "noSupportedScheduleMethods") == 0) {
+        /* a recipient the server cannot reach (not a user here, no iMIP): the event is
+         * stored as the client sent it, as with SCHEDULE-AGENT=CLIENT (§7.1) */
+        json_object_del(args, "sendSchedulingMessages");
+        json_decref(res);
+        res = dav_jmap_call(x, k, method, args);
+        err = r->obj ? json_object_get(json_object_get(res, "notUpdated"), r->obj_id)
+                     : json_object_get(json_object_get(res, "notCreated"), "dav");
+    }
     json_decref(args);
     if (!res) {
         dav_reply(x, 500, "text/plain", xstrdup("the write failed\n"));
         return false;
     }
-    json_t *err = r->obj ? json_object_get(json_object_get(res, "notUpdated"), r->obj_id)
-                         : json_object_get(json_object_get(res, "notCreated"), "dav");
     const char *nid = json_string_value(
         json_object_get(json_object_get(json_object_get(res, "created"), "dav"), "id"));
     bool ok = !err && (r->obj || nid);
@@ -411,19 +463,32 @@ void dav_object_put(struct dav_ctx *x, struct dav_res *r)
         json_decref(obj);
         return;
     }
-    char id[64] = "";
-    bool created = !r->obj;
-    if (!put_write(x, r, obj, id)) {
+    if (!dav_schedule_tag_matches(x, r)) { /* RFC 6638 §3.2.10.1 */
         json_decref(obj);
         return;
     }
+    if (x->q->if_schedule_tag_match)
+        dav_schedule_merge_replies(x, r, obj);
+    char id[64] = "";
+    bool created = !r->obj;
+    struct dav_name_hook hook = {0};
+    if (created) /* the chosen name commits with the object (issue 20 §4) */
+        dav_name_arm(&hook, r->k->obj_type, r->name);
+    bool ok = put_write(x, r, obj, id);
+    dav_name_disarm();
     json_decref(obj);
+    if (!ok)
+        return;
     const char *a = r->acct->account_id;
-    if (created && dav_name_remember(x->c, a, r->k->obj_type, r->name, id) != STORE_OK)
+    if (created && !hook.written &&
+        dav_name_remember(x->c, a, r->k->obj_type, r->name, id) != STORE_OK)
         log_warn("dav: the name %s of %s could not be kept", r->name, id);
     store_rollback(x->c);
     store_begin(x->c, false);
     set_etag(x, store_object_modseq(x->c, a, r->k->obj_type, id));
+    json_t *now = store_object_get(x->c, a, r->k->obj_type, id);
+    dav_schedule_tag(x, r, now, x->out->schedule_tag); /* RFC 6638 §3.2.10 */
+    json_decref(now);
     dav_reply(x, created ? 201 : 204, NULL, NULL);
 }
 
@@ -433,15 +498,24 @@ void dav_object_delete(struct dav_ctx *x, struct dav_res *r)
         dav_reply(x, 404, "text/plain", xstrdup("not found\n"));
         return;
     }
-    if (!preconditions(x, r))
+    if (!preconditions(x, r) || !dav_schedule_tag_matches(x, r))
         return;
     char method[64];
     snprintf(method, sizeof method, "%s/set", r->k->obj_type);
     json_t *args =
         json_pack("{s:s, s:[s]}", "accountId", r->acct->account_id, "destroy", r->obj_id);
+    bool sched = r->k == &dav_calendars && dav_schedule_wanted(r->obj);
+    if (sched) /* RFC 6638 §3.2.1.3 (organizer: CANCEL), §3.2.2.3 (attendee: REPLY) */
+        json_object_set_new(args, "sendSchedulingMessages", json_true());
     json_t *res = dav_jmap_call(x, r->k, method, args);
-    json_decref(args);
     json_t *err = json_object_get(json_object_get(res, "notDestroyed"), r->obj_id);
+    if (sched && err) { /* unreachable recipients: delete without messages */
+        json_object_del(args, "sendSchedulingMessages");
+        json_decref(res);
+        res = dav_jmap_call(x, r->k, method, args);
+        err = json_object_get(json_object_get(res, "notDestroyed"), r->obj_id);
+    }
+    json_decref(args);
     if (!res || err)
         dav_error(x, 403, NS_DAV, "need-privileges", NULL);
     else

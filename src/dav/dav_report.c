@@ -117,14 +117,48 @@ static char *render_expanded(struct dav_ctx *x, struct dav_res *r)
     return buf_take(&b);
 }
 
+/* RFC 4791 §9.6.6 limit-recurrence-set: the master and only the overridden instances
+ * that overlap [start, end) (an exclusion is no component of its own and stays). */
+static json_t *limit_overrides(json_t *obj, int64_t start, int64_t end)
+{
+    json_t *copy = json_copy(obj);
+    json_t *ov = json_object_get(obj, "recurrenceOverrides");
+    if (!json_is_object(ov))
+        return copy;
+    json_t *kept = json_object();
+    const char *rid;
+    json_t *o;
+    json_object_foreach(ov, rid, o)
+    {
+        int64_t s = 0, e = 0;
+        json_t *inst = json_is_true(json_object_get(o, "excluded")) ? NULL : instance_at(obj, rid);
+        bool keep = !inst || json_object_size(o) == 0 || /* an exclusion or an RDATE */
+                    (event_utc_span(inst, "Etc/UTC", &s, &e) == 0 &&
+                     (s < end && (e > start || (e == s && s >= start))));
+        json_decref(inst);
+        if (keep)
+            json_object_set(kept, rid, o);
+    }
+    json_object_set_new(copy, "recurrenceOverrides", kept);
+    return copy;
+}
+
 int dav_object_data(struct dav_ctx *x, struct dav_res *r, struct buf *v)
 {
     if (!r->obj)
         r->obj = store_object_get(x->c, r->acct->account_id, r->k->obj_type, r->obj_id);
     if (!r->obj)
         return 0;
-    char *text = x->expand && r->k == &dav_calendars ? render_expanded(x, r)
-                                                     : dav_object_render(x, r, r->obj, x->vcard3);
+    char *text = NULL;
+    if (x->expand && r->k == &dav_calendars) {
+        text = render_expanded(x, r);
+    } else if (x->limit_rs && r->k == &dav_calendars) {
+        json_t *limited = limit_overrides(r->obj, x->limit_start, x->limit_end);
+        text = dav_object_render(x, r, limited, false);
+        json_decref(limited);
+    } else {
+        text = dav_object_render(x, r, r->obj, x->vcard3);
+    }
     if (!text)
         return 0;
     dav_xml_text(v, text);
@@ -152,6 +186,17 @@ static void data_options(struct dav_ctx *x, const struct dav_res *r, const xmlNo
     xmlChar *ver = xmlGetProp(data, (const xmlChar *)"version");
     x->vcard3 = ver && strcmp((const char *)ver, "3.0") == 0;
     xmlFree(ver);
+    xmlNode *lim = dav_xml_child(data, NS_CALDAV, "limit-recurrence-set");
+    if (lim && r->k == &dav_calendars) {
+        xmlChar *s = xmlGetProp(lim, (const xmlChar *)"start"),
+                *e = xmlGetProp(lim, (const xmlChar *)"end");
+        x->limit_rs = s && e && ical_utc((const char *)s, &x->limit_start) &&
+                      ical_utc((const char *)e, &x->limit_end);
+        xmlFree(s);
+        xmlFree(e);
+    }
+    /* limit-freebusy-set (§9.6.7) limits VFREEBUSY components: collections here hold
+     * none, so there is nothing to limit */
     xmlNode *ex = dav_xml_child(data, NS_CALDAV, "expand");
     if (!ex || r->k != &dav_calendars)
         return;
@@ -372,6 +417,82 @@ static bool comp_name_is(const xmlNode *n, const char *name)
     return is;
 }
 
+/* The start and end of a time-range element (either may be absent: open) into *start
+ * and *end; false after the error response: a bad value or an empty range is not a
+ * valid filter (§9.9), a time outside the server's range breaks min-date-time or
+ * max-date-time (§7.8 preconditions). */
+static bool time_range(struct dav_ctx *x, const xmlNode *tr, int64_t *start, int64_t *end)
+{
+    bool bad = false;
+    bool has_start = attr_time(tr, "start", start, &bad), has_end = attr_time(tr, "end", end, &bad);
+    if (bad || *end <= *start) {
+        dav_error(x, 403, NS_CALDAV, "valid-filter", NULL);
+        return false;
+    }
+    if ((has_start && *start < DAV_MIN_TIME) || (has_end && *end < DAV_MIN_TIME)) {
+        dav_error(x, 403, NS_CALDAV, "min-date-time", NULL);
+        return false;
+    }
+    if ((has_start && *start > DAV_MAX_TIME) || (has_end && *end > DAV_MAX_TIME)) {
+        dav_error(x, 403, NS_CALDAV, "max-date-time", NULL);
+        return false;
+    }
+    return true;
+}
+
+/* A local time of a task (in its time zone; floating read as UTC) as UTC seconds. */
+static bool task_time(const json_t *t, const char *key, int64_t *out)
+{
+    const char *ldt = json_string_value(json_object_get(t, key));
+    const char *tz = json_string_value(json_object_get(t, "timeZone"));
+    return ldt && event_local_to_utc(t, ldt, tz, "Etc/UTC", out) == 0;
+}
+
+/* The COMPLETED time of a task: JSCalendar has no property for it, the conversion
+ * keeps it among the task's iCalendar properties (jCal). */
+static bool task_completed(const json_t *t, int64_t *out)
+{
+    size_t i;
+    json_t *p;
+    json_array_foreach(json_object_get(json_object_get(t, "iCalendar"), "properties"), i, p)
+    {
+        const char *name = json_string_value(json_array_get(p, 0));
+        const char *v = json_string_value(json_array_get(p, 3));
+        if (name && v && strcasecmp(name, "completed") == 0)
+            return util_utc_parse(v, out) == 0;
+    }
+    return false;
+}
+
+/* RFC 4791 §9.9: whether a VTODO overlaps [s, e), by the table of that section
+ * (DTSTART, DURATION, DUE, COMPLETED, CREATED; the first instance of a series). */
+static bool todo_in_range(const json_t *t, int64_t s, int64_t e)
+{
+    int64_t ds = 0, dend = 0, due = 0, done = 0, created = 0;
+    bool has_start = task_time(t, "start", &ds);
+    bool has_dur = has_start && json_is_string(json_object_get(t, "duration")) &&
+                   event_utc_span(t, "Etc/UTC", &ds, &dend) == 0;
+    bool has_due = task_time(t, "due", &due);
+    bool has_done = task_completed(t, &done);
+    const char *cr = json_string_value(json_object_get(t, "created"));
+    bool has_created = cr && util_utc_parse(cr, &created) == 0;
+    if (has_dur)
+        return s <= dend && (e > ds || e >= dend);
+    if (has_start && has_due)
+        return (s < due || s <= ds) && (e > ds || e >= due);
+    if (has_start)
+        return s <= ds && e > ds;
+    if (has_due)
+        return s < due && e >= due;
+    if (has_done && has_created)
+        return (s <= created || s <= done) && (e >= created || e >= done);
+    if (has_done)
+        return s <= done && e >= done;
+    if (has_created)
+        return e > created;
+    return true;
+}
+
 /* Answers the members of r that pass filter into b; false (response set) if the
  * filter is not one RFC 4791 §9.7 allows. */
 static bool calendar_query(struct dav_ctx *x, struct dav_res *r, xmlNode *root, struct buf *b)
@@ -388,19 +509,16 @@ static bool calendar_query(struct dav_ctx *x, struct dav_res *r, xmlNode *root, 
     if (ev &&
         (!comp_name_is(ev, r->k->component) || dav_xml_child(ev, NS_CALDAV, "is-not-defined")))
         return true; /* calendars hold only VEVENTs, task lists only VTODOs */
-    /* a time-range selects events by their instances; on VTODOs it is not applied
-     * (every task matches, as one without dates does, RFC 4791 §9.9) */
-    xmlNode *tr = ev && r->k == &dav_calendars ? dav_xml_child(ev, NS_CALDAV, "time-range") : NULL;
+    /* a time-range selects events by their instances (one query), tasks by the
+     * table of RFC 4791 §9.9 (each member) */
+    xmlNode *tr = ev ? dav_xml_child(ev, NS_CALDAV, "time-range") : NULL;
     json_t *in_range = NULL;
-    if (tr) {
-        int64_t start = 0, end = 4102444800; /* open ends: 1970 .. 2100 */
-        bool bad = false;
-        attr_time(tr, "start", &start, &bad);
-        attr_time(tr, "end", &end, &bad);
-        if (bad || end <= start) {
-            dav_error(x, 403, NS_CALDAV, "valid-filter", NULL);
-            return false;
-        }
+    int64_t start = DAV_MIN_TIME, end = DAV_MAX_TIME;
+    if (tr && !time_range(x, tr, &start, &end))
+        return false;
+    if (tr && r->k == &dav_calendars) {
+        if (end > 4102444800 && !xmlHasProp(tr, (const xmlChar *)"end"))
+            end = 4102444800; /* an open end expands series until 2100 */
         in_range = events_in_range(x, r, start, end);
         if (x->expand && x->expand_start == start && x->expand_end == end)
             x->instances = json_incref(in_range); /* the same instances: one query */
@@ -431,6 +549,11 @@ static bool calendar_query(struct dav_ctx *x, struct dav_res *r, xmlNode *root, 
             char *text = m.obj ? dav_object_render(x, &m, m.obj, false) : NULL;
             pass = text && prop_filter(text, pf);
             free(text);
+        }
+        if (pass && tr && r->k != &dav_calendars) {
+            if (!m.obj)
+                m.obj = store_object_get(x->c, r->acct->account_id, r->k->obj_type, s);
+            pass = m.obj && todo_in_range(m.obj, start, end);
         }
         if (pass)
             dav_propstats(x, &m, prop, b);
@@ -491,6 +614,10 @@ static void free_busy_query(struct dav_ctx *x, struct dav_res *r, xmlNode *root)
     if (!tr || !attr_time(tr, "start", &from, &bad) || !attr_time(tr, "end", &to, &bad) ||
         to <= from) {
         dav_reply(x, 400, "text/plain", xstrdup("free-busy-query needs a time-range\n"));
+        return;
+    }
+    if (from < DAV_MIN_TIME || to > DAV_MAX_TIME) { /* §7.10 preconditions */
+        dav_error(x, 403, NS_CALDAV, from < DAV_MIN_TIME ? "min-date-time" : "max-date-time", NULL);
         return;
     }
     json_t *in = events_in_range(x, r, from, to);

@@ -426,7 +426,8 @@ static enum MHD_Result route_dav(struct http_server *h, struct MHD_Connection *c
     struct dav_request q = {rq->method, rq->url, header(c, "Depth"), header(c, "If-Match"),
                             header(c, "If-None-Match"), header(c, "Content-Type"),
                             header(c, "Accept"), header(c, "Brief"), header(c, "Prefer"),
-                            rq->body.data, rq->body.len, rq->too_large};
+                            header(c, "If-Schedule-Tag-Match"), rq->body.data, rq->body.len,
+                            rq->too_large};
     struct dav_response out;
     dav_handle(h->srv, rq->user, &q, &out);
     buf_free(&rq->body);
@@ -442,6 +443,8 @@ static enum MHD_Result route_dav(struct http_server *h, struct MHD_Connection *c
         MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, out.etag);
     if (out.location[0])
         MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, out.location);
+    if (out.schedule_tag[0])
+        MHD_add_response_header(r, "Schedule-Tag", out.schedule_tag);
     MHD_add_response_header(r, "DAV", DAV_COMPLIANCE);
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
     http_cors(r);

@@ -78,6 +78,17 @@ const struct store_access *jmap_req_access(struct jmap_req *r, const char *accou
     return NULL;
 }
 
+/* ---- a front end's hook before a /set commits ------------------------------------------ */
+
+static __thread jmap_precommit_fn precommit_fn;
+static __thread void *precommit_ud;
+
+void jmap_precommit_set(jmap_precommit_fn fn, void *ud)
+{
+    precommit_fn = fn;
+    precommit_ud = ud;
+}
+
 /* ---- the method prologue -------------------------------------------------------------- */
 
 int jmap_txn_begin(struct jmap_req *r, bool write)
@@ -948,7 +959,9 @@ int jmap_std_set(struct jmap_req *r, const struct jtype *t, json_t *args)
 
     int64_t new_state = store_state_get(r->conn, a->account_id, t->name);
     assert(new_state >= old_state); /* modseqs never go back */
-    if (store_commit(r->conn) != STORE_OK) {
+    if ((precommit_fn &&
+         precommit_fn(r->conn, a->account_id, t->name, s.created, precommit_ud) != 0) ||
+        store_commit(r->conn) != STORE_OK) {
         store_rollback(r->conn);
         json_object_clear(r->changed);
         jset_fini(&s);

@@ -51,6 +51,15 @@ const struct store_access *jmap_copy_accounts(struct jmap_req *r, json_t *args,
 int jmap_object_write(struct store_conn *c, struct jmap_req *r, const struct jtype *t,
                       const char *account, const char *id, json_t *obj, bool create);
 
+/* A front end's hook around the API requests it runs on its thread (DAV: the resource
+ * name a PUT chose is written in the same transaction as the object, issue 20 §4): each
+ * /set calls fn inside its write transaction just before the commit, with the type and
+ * its created map (creation id -> {"id": ...}); a non-zero return rolls the /set back
+ * (serverFail). NULL clears it. */
+typedef int (*jmap_precommit_fn)(struct store_conn *c, const char *account, const char *type,
+                                 json_t *created, void *ud);
+void jmap_precommit_set(jmap_precommit_fn fn, void *ud);
+
 /* ---- a /set in progress (type hooks) --------------------------------------------------- */
 
 /* Accessors for type hooks during a /set. */

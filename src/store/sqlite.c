@@ -128,6 +128,13 @@ static const char *const migrations[] = {
     "  fired_until INTEGER NOT NULL, PRIMARY KEY(account_id, type, object_id, user_id))"
     "  WITHOUT ROWID;"
     "CREATE INDEX alert_queue_due ON alert_queue(next_check);"),
+    /* 11 (issue 20): the change scan (store_changes, a DAV full sync's ETags) covered by
+     * its index: created_modseq and destroyed lie after the data column, and reading them
+     * from the row walked each object's overflow pages (270 ms for 10,000 events, 10 ms
+     * from the index) */
+    ("DROP INDEX objects_changes;"
+    "CREATE INDEX objects_changes ON objects(account_id, type, updated_modseq, created_modseq,"
+    "  destroyed);"),
 };
 
 int store_sqlite_schema(void)

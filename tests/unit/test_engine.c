@@ -566,6 +566,51 @@ static void test_precheck_before_the_write_lock(void **state)
     json_decref(r);
 }
 
+/* The front end's precommit hook (issue 20 §4): it runs inside the /set's transaction
+ * with the created ids, its own write commits with the objects, and its failure rolls the
+ * whole /set back. */
+static int hook_calls;
+static int hook(struct store_conn *c, const char *account, const char *type, json_t *created,
+                void *ud)
+{
+    hook_calls++;
+    const char *id = json_string_value(json_object_get(json_object_get(created, "n"), "id"));
+    if (!id)
+        return 0;
+    json_t *mark = json_pack("{s:s}", "of", id);
+    int rc = store_object_put(c, account, "HookMark", id, mark, 1, true, NULL);
+    json_decref(mark);
+    (void)type;
+    return ud ? -1 : rc;
+}
+
+static void test_precommit_hook_in_the_same_transaction(void **state)
+{
+    jmap_precommit_set(hook, NULL);
+    json_t *r = run("[[\"Note/set\",{\"accountId\":\"A1\",\"create\":{\"n\":{\"title\":\"x\"}}},"
+                    "\"0\"]]");
+    const char *id = json_string_value(
+        json_object_get(json_object_get(json_object_get(args_of(r, 0), "created"), "n"), "id"));
+    assert_non_null(id);
+    assert_int_equal(hook_calls, 1);
+    struct store_conn *c = store_conn(srv.store);
+    store_begin(c, false);
+    assert_true(store_object_exists(c, "A1", "HookMark", id));
+    store_rollback(c);
+    json_decref(r);
+    /* a failing hook: the note is not created, the state does not move */
+    jmap_precommit_set(hook, (void *)1);
+    r = run("[[\"Note/set\",{\"accountId\":\"A1\",\"create\":{\"n\":{\"title\":\"y\"}}},\"0\"],"
+            "[\"Note/query\",{\"accountId\":\"A1\",\"filter\":{\"title\":\"y\"}},\"1\"]]");
+    jmap_precommit_set(NULL, NULL);
+    assert_string_equal(name_of(r, 0), "error");
+    assert_string_equal(json_string_value(json_object_get(args_of(r, 0), "type")), "serverFail");
+    assert_int_equal(json_array_size(json_object_get(args_of(r, 1), "ids")), 0);
+    json_decref(r);
+    destroy_all();
+    (void)state;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -577,6 +622,7 @@ int main(void)
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_account_not_supported),
         cmocka_unit_test(test_precheck_before_the_write_lock),
+        cmocka_unit_test(test_precommit_hook_in_the_same_transaction),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

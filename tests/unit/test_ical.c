@@ -1,7 +1,8 @@
 /*
  * test_ical.c — the iCalendar side: content-line syntax (RFC 5545 §3.1 folding, §3.3.11
  * escaping, RFC 6868 parameter encoding), precise errors, the streaming writer, time zones
- * that only exist as VTIMEZONE, Windows zone names, task properties and concurrent use.
+ * that only exist as VTIMEZONE, the per-TZID VTIMEZONE cache, Windows zone names, task
+ * properties and concurrent use.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +16,8 @@
 
 #include "formats/icalendar_jscalendar/ical.h"
 #include "formats/icalendar/ical_syntax.h"
+#include "formats/icalendar/ical_vtimezone.h"
+#include "formats/json/buffer.h"
 #include "formats/jscalendar/jscal.h"
 #include "formats/recurrence/recur.h"
 
@@ -355,6 +358,50 @@ static void test_group_and_unwrap(void **state)
     json_decref(j);
 }
 
+/* The VTIMEZONE of a zone (RFC 5545 §3.6.5) is generated once per TZID and kept: the second
+ * resource in the same zone gets the same text from the cache, and an alias keeps its own
+ * spelling as TZID (the cache is keyed by the TZID as written). */
+static char *zone_ics(const char *tz)
+{
+    json_t *e = json_pack("{s:s,s:s,s:s,s:s,s:s}", "@type", "Event", "uid", "z", "updated",
+                          "2024-01-01T00:00:00Z", "start", "2024-07-01T10:00:00", "timeZone", tz);
+    char *err = NULL;
+    char *ics = jscal_to_ical(e, &err);
+    assert_non_null(ics);
+    json_decref(e);
+    return ics;
+}
+
+static void test_vtimezone_cache(void **state)
+{
+    (void)state;
+    int before = ical_vtimezone_cached();
+    char *a = zone_ics("Australia/Sydney");
+    assert_int_equal(ical_vtimezone_cached(), before + 1);
+    char *b = zone_ics("Australia/Sydney");
+    assert_int_equal(ical_vtimezone_cached(), before + 1);
+    assert_string_equal(a, b);
+    const char *vtz = strstr(a, "BEGIN:VTIMEZONE\r\nTZID:Australia/Sydney\r\n");
+    assert_non_null(vtz);
+    assert_non_null(strstr(vtz, "BEGIN:DAYLIGHT"));
+    assert_non_null(strstr(vtz, "TZOFFSETTO:+1100"));
+    json_t *back = conv(a); /* the generated zone reads back as the IANA zone */
+    assert_string_equal(json_string_value(json_object_get(back, "timeZone")), "Australia/Sydney");
+    json_decref(back);
+    char *c = zone_ics("US/Pacific");
+    assert_non_null(strstr(c, "BEGIN:VTIMEZONE\r\nTZID:US/Pacific\r\n"));
+    assert_int_equal(ical_vtimezone_cached(), before + 2);
+    jbuf j = {0};
+    assert_false(ical_vtimezone_append("No/Such_Zone", &j));
+    assert_int_equal(j.len, 0);
+    assert_true(ical_vtimezone_append("UTC", &j));
+    assert_non_null(strstr(j.s, "TZOFFSETTO:+0000"));
+    jbuf_free(&j);
+    free(a);
+    free(b);
+    free(c);
+}
+
 static void *worker(void *arg)
 {
     (void)arg;
@@ -405,6 +452,7 @@ int main(void)
         cmocka_unit_test(test_structured_and_unknown_roundtrip),
         cmocka_unit_test(test_timing_mode),
         cmocka_unit_test(test_group_and_unwrap),
+        cmocka_unit_test(test_vtimezone_cache),
         cmocka_unit_test(test_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -4,7 +4,8 @@
  * VCALENDAR (§3.3), Link, Location, Participant, VirtualLocation and Alert as §3.1-§3.7
  * say, recurrence overrides as EXDATE, RDATE or RECURRENCE-ID components, the "iCalendar"
  * property (§5.1.1) restored, and every other JSCalendar property as JSPROP (§4.1.2).
- * VTIMEZONEs are generated for each zone used (libical builtin zones from zoneinfo).
+ * VTIMEZONEs are generated for each zone used (libical builtin zones from zoneinfo, cached
+ * per TZID by ical_vtimezone.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 
 #include "formats/icalendar_jscalendar/ical.h"
 #include "formats/icalendar/ical_internal.h"
+#include "formats/icalendar/ical_vtimezone.h"
 #include "formats/jscalendar/jscal.h"
 #include "formats/recurrence/recur.h"
 #include "formats/timezone/tz.h"
@@ -503,36 +505,8 @@ char *ical_writer_end(ical_writer *w)
         }
         if (custom)
             continue;
-        icaltimezone *z = tz_builtin(w->zones[i]);
-        if (!z)
-            continue;
-        if (z == icaltimezone_get_utc_timezone()) {
-            jbuf_adds(&b, "BEGIN:VTIMEZONE\r\nTZID:");
-            jbuf_adds(&b, w->zones[i]);
-            jbuf_adds(&b, "\r\nBEGIN:STANDARD\r\nDTSTART:19700101T000000\r\nTZOFFSETFROM:"
-                               "+0000\r\nTZOFFSETTO:+0000\r\nTZNAME:UTC\r\nEND:STANDARD\r\n"
-                               "END:VTIMEZONE\r\n");
-            continue;
-        }
-        icalcomponent *vc = icaltimezone_get_component(z);
-        if (!vc)
-            continue;
-        char *s = icalcomponent_as_ical_string_r(vc);
-        /* Reparse through our own layer so TZID is the IANA id and output is uniform. */
-        ical_comp **tops = NULL;
-        char *perr = NULL;
-        int n = s ? ical_parse(s, strlen(s), &tops, &perr) : -1;
-        free(s);
-        free(perr);
-        if (n == 1) {
-            ical_prop *t = ical_comp_get_prop(tops[0], "TZID");
-            if (t)
-                ical_prop_set_value(t, w->zones[i]);
-            ical_comp_write(tops[0], &b);
-        }
-        for (int k = 0; k < n; k++)
-            ical_comp_free(tops[k]);
-        free(tops);
+        /* generated once per TZID (ical_vtimezone.c); unknown zones are left out */
+        ical_vtimezone_append(w->zones[i], &b);
     }
     jbuf_adds(&b, "END:VCALENDAR\r\n");
     return jbuf_take(&b);
