@@ -11,7 +11,7 @@
 #include "store/backend.h"
 
 #define STMT_CACHE 96
-#define MAX_PARAMS 14
+#define MAX_PARAMS 16
 
 struct store_conn {
     const struct store_ops *ops; /* first: backend.h */

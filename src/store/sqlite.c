@@ -121,6 +121,19 @@ static const char *const migrations[] = {
      * the account's rows once per hit */
     ("DROP INDEX object_index_text;"
     "CREATE INDEX object_index_text ON object_index(text_rowid, account_id, type, id, modseq, ord);"),
+    /* 10 (issue 21): the class of each range's length (store_span_class), so a window
+     * reads per class only the rows that start late enough to reach it (the range
+     * index read every row starting before the window's end: half an account for a
+     * month in its middle), and whether the range is the object's one occurrence
+     * (exact: unknown, so not exact, for rows indexed before) */
+    ("ALTER TABLE object_index ADD COLUMN span INTEGER;"
+    "ALTER TABLE object_index ADD COLUMN exact INTEGER;"
+    "UPDATE object_index SET span = CASE WHEN finish IS NULL OR finish - start >= 1099511627776 "
+    "  THEN 41 WHEN finish <= start THEN 0 ELSE CAST(floor(log2(finish - start)) AS INTEGER) + 1 "
+    "  END WHERE start IS NOT NULL;"
+    "DROP INDEX object_index_range;"
+    "CREATE INDEX object_index_span ON object_index(account_id, type, span, start, finish, id, "
+    "  modseq, exact);"),
 };
 
 int store_sqlite_schema(void)
@@ -1031,9 +1044,9 @@ int sq_index_put(struct store_conn *c, const char *account, const char *type, co
     }
     sqlite3_stmt *q =
         sq_stmt(c, "INSERT INTO object_index(account_id, type, id, uid, start, finish, "
-                   "text_rowid, ord, modseq) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,(SELECT "
-                   "updated_modseq FROM objects WHERE account_id=?1 AND type=?2 AND "
-                   "id=?3))");
+                   "text_rowid, ord, span, exact, modseq) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,"
+                   "?10,(SELECT updated_modseq FROM objects WHERE account_id=?1 AND type=?2 "
+                   "AND id=?3))");
     if (!q)
         return STORE_ERR;
     sq_bind_text(q, 1, account);
@@ -1045,6 +1058,8 @@ int sq_index_put(struct store_conn *c, const char *account, const char *type, co
         sqlite3_bind_int64(q, 5, ix->start);
         if (!ix->unbounded)
             sqlite3_bind_int64(q, 6, ix->end);
+        sqlite3_bind_int(q, 9, store_span_class(ix));
+        sqlite3_bind_int(q, 10, ix->exact && !ix->unbounded);
     }
     if (rowid)
         sqlite3_bind_int64(q, 7, rowid);
@@ -1091,30 +1106,44 @@ int sq_index_find_uid(struct store_conn *c, const char *account, const char *typ
     return STORE_OK;
 }
 
-int sq_index_range(struct store_conn *c, const char *account, const char *type, bool has_from,
-               int64_t from, bool has_to, int64_t to,
-               int (*cb)(const char *id, int64_t modseq, void *ud), void *ud)
+int sq_index_spans(struct store_conn *c, const char *account, const char *type, bool has_from,
+                   int64_t from, bool has_to, int64_t to, store_span_cb cb, void *ud)
 {
-    /* an object overlaps [from, to) if it starts before to and ends at or after
-     * from (a superset: the caller checks exactly); objects without a range
-     * always qualify. The modseq lets callers keep parsed objects cached. */
-    sqlite3_stmt *s = sq_stmt(c, "SELECT id, modseq FROM object_index WHERE account_id=?1 AND "
-                              "type=?2 AND start < ?6 AND (?3 = 0 OR finish IS NULL OR "
-                              "finish >= ?4) UNION ALL SELECT id, modseq FROM object_index WHERE "
-                              "account_id=?1 AND type=?2 AND start IS NULL");
+    /* an object overlaps [from, to) if it starts before to and ends at or after from
+     * (a superset: the caller checks exactly); objects without a range always
+     * qualify. Per class k of range length (store_span_class), a row that reaches
+     * from starts at or after from - 2^k: one short index range per class. Rows of
+     * no class (no range, or indexed before the classes) are read as before. */
+    sqlite3_stmt *s =
+        has_from
+            ? sq_stmt(c, "WITH RECURSIVE k(c) AS (SELECT 0 UNION ALL SELECT c + 1 FROM k WHERE "
+                         "c < 40) SELECT i.id, i.modseq, i.start, i.finish, i.exact FROM k CROSS "
+                         "JOIN object_index i WHERE i.account_id=?1 AND i.type=?2 AND i.span=k.c "
+                         "AND i.start >= ?3 - (1 << k.c) AND i.start < ?4 AND i.finish >= ?3 "
+                         "UNION ALL SELECT id, modseq, start, finish, exact FROM object_index "
+                         "WHERE account_id=?1 AND type=?2 AND span=41 AND start < ?4 AND (finish "
+                         "IS NULL OR finish >= ?3) UNION ALL SELECT id, modseq, start, finish, "
+                         "exact FROM object_index WHERE account_id=?1 AND type=?2 AND span IS NULL "
+                         "AND (start IS NULL OR (start < ?4 AND (finish IS NULL OR finish >= ?3)))")
+            : sq_stmt(c, "SELECT id, modseq, start, finish, exact FROM object_index WHERE "
+                         "account_id=?1 AND type=?2 AND (start IS NULL OR start < ?4)");
     if (!s)
         return STORE_ERR;
     sq_bind_text(s, 1, account);
     sq_bind_text(s, 2, type);
-    sqlite3_bind_int(s, 3, has_from);
-    sqlite3_bind_int64(s, 4, from);
-    sqlite3_bind_int(s, 5, has_to);
-    sqlite3_bind_int64(s, 6, has_to ? to : INT64_MAX);
-    while (sqlite3_step(s) == SQLITE_ROW)
-        if (cb((const char *)sqlite3_column_text(s, 0), sqlite3_column_int64(s, 1), ud))
+    sqlite3_bind_int64(s, 3, has_from ? from : 0);
+    sqlite3_bind_int64(s, 4, has_to ? to : INT64_MAX);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        bool has_range = sqlite3_column_type(s, 2) != SQLITE_NULL;
+        bool open = sqlite3_column_type(s, 3) == SQLITE_NULL;
+        if (cb((const char *)sqlite3_column_text(s, 0), sqlite3_column_int64(s, 1), has_range,
+               sqlite3_column_int(s, 4) != 0, sqlite3_column_int64(s, 2),
+               open ? INT64_MAX : sqlite3_column_int64(s, 3), ud))
             break;
+    }
     sqlite3_reset(s);
-    return STORE_OK;
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : STORE_ERR;
 }
 
 /* Runs s (bound from ?1 on by the caller) and calls cb per row of (id, modseq, order). */

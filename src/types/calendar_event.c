@@ -6,6 +6,7 @@
  * §6.1), synthetic instance ids (§5.5) and the side index for queries. /query,
  * /queryChanges and /parse are in calendar_event_query.c.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -197,6 +198,93 @@ static bool is_recurring(const json_t *obj)
 {
     return json_is_object(json_object_get(obj, "recurrenceRule")) ||
            json_object_size(json_object_get(obj, "recurrenceOverrides")) > 0;
+}
+
+/* Issue 21: a /set checks a recurring series' bounds (validation: expandable within
+ * the limits) and then indexes them: each pass ~1.5 M instructions for a weekly
+ * series. The bounds depend on these properties only; the last result per thread
+ * is kept under their text, so the second pass is a comparison. */
+static const char *const bounds_props[] = {"@type",
+                                           "start",
+                                           "due",
+                                           "timeZone",
+                                           "duration",
+                                           "showWithoutTime",
+                                           "recurrenceRule",
+                                           "recurrenceRules",
+                                           "excludedRecurrenceRules",
+                                           "recurrenceOverrides",
+                                           "recurrenceId",
+                                           "recurrenceIdTimeZone",
+                                           "iCalendar",
+                                           NULL};
+struct bounds_memo {
+    char *key;
+    int rc, unbounded;
+    int64_t first, last;
+    char *err;
+};
+static pthread_key_t memo_key;
+static pthread_once_t memo_once = PTHREAD_ONCE_INIT;
+
+static void memo_free(void *p)
+{
+    struct bounds_memo *m = p;
+    free(m->key);
+    free(m->err);
+    free(m);
+}
+
+static void memo_init(void)
+{
+    pthread_key_create(&memo_key, memo_free);
+}
+
+/* The calling thread's memo (freed when the thread ends). */
+static struct bounds_memo *memo_get(void)
+{
+    pthread_once(&memo_once, memo_init);
+    struct bounds_memo *m = pthread_getspecific(memo_key);
+    if (!m) {
+        m = xcalloc(1, sizeof *m);
+        pthread_setspecific(memo_key, m);
+    }
+    return m;
+}
+
+static int series_bounds(const json_t *obj, int64_t *first, int64_t *last, int *unbounded,
+                         char **err)
+{
+    recur_limits lim = {0, 0};
+    if (!is_recurring(obj))
+        return recur_series_bounds(obj, "Etc/UTC", &lim, first, last, unbounded, err);
+    json_t *sub = json_object();
+    for (const char *const *p = bounds_props; *p; p++) {
+        json_t *v = json_object_get(obj, *p);
+        if (v)
+            json_object_set(sub, *p, v);
+    }
+    char *key = json_dumps(sub, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(sub);
+    struct bounds_memo *m = memo_get();
+    if (key && m->key && strcmp(key, m->key) == 0) {
+        free(key);
+        *first = m->first;
+        *last = m->last;
+        *unbounded = m->unbounded;
+        *err = m->err ? xstrdup(m->err) : NULL;
+        return m->rc;
+    }
+    int rc = recur_series_bounds(obj, "Etc/UTC", &lim, first, last, unbounded, err);
+    free(m->key);
+    free(m->err);
+    m->key = key;
+    m->rc = rc;
+    m->first = *first;
+    m->last = *last;
+    m->unbounded = *unbounded;
+    m->err = *err ? xstrdup(*err) : NULL;
+    return rc;
 }
 
 /* jscalendarbis §4.3.3.1 rule 1: the start of a series is always its first occurrence,
@@ -745,11 +833,10 @@ static json_t *validate_event(struct jset *s, struct store_conn *c, const char *
      * with the reason, instead of failing every later query. For a create this runs
      * in the precheck, before the write lock. */
     if (is_recurring(obj)) {
-        int64_t first, last;
-        int unbounded;
+        int64_t first = 0, last = 0;
+        int unbounded = 0;
         char *err = NULL;
-        recur_limits lim = {0, 0};
-        int rc = recur_series_bounds(obj, "Etc/UTC", &lim, &first, &last, &unbounded, &err);
+        int rc = series_bounds(obj, &first, &last, &unbounded, &err);
         json_t *e = NULL;
         if (rc == RECUR_ERR_LIMIT)
             e = jmap_seterror_props(json_pack("[s]", "recurrenceRule"), err);
@@ -907,15 +994,17 @@ static int event_index(struct store_conn *c, const char *account, const char *id
     int64_t first = 0, last = 0;
     int unbounded = 0;
     char *err = NULL;
-    recur_limits lim = {0, 0};
     /* floating events are indexed as UTC and widened by a day either side, since a
      * query may read them in any zone */
-    if (recur_series_bounds(obj, "Etc/UTC", &lim, &first, &last, &unbounded, &err) == RECUR_OK) {
+    if (series_bounds(obj, &first, &last, &unbounded, &err) == RECUR_OK) {
         bool floating = !json_is_string(json_object_get(obj, "timeZone"));
         ix.has_range = true;
         ix.start = first - (floating ? 86400 : 0);
         ix.end = last + (floating ? 86400 : 0);
         ix.unbounded = unbounded != 0;
+        /* issue 21: a single event in a time zone is its range: an expanded query
+         * answers it from the index without reading it */
+        ix.exact = !floating && !is_recurring(obj) && !ix.unbounded;
     }
     free(err);
     /* the sort key of an unexpanded query by start (issue 21): the event's UTC start,
