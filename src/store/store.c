@@ -74,6 +74,11 @@ void store_set_busy_timeout(int ms)
     store_pg_set_busy_timeout(ms);
 }
 
+void store_set_page_cache(int kib)
+{
+    store_sqlite_set_page_cache(kib);
+}
+
 bool store_url_is_pg(const char *url)
 {
     return url && (strncmp(url, "postgresql:", 11) == 0 || strncmp(url, "postgres:", 9) == 0);

@@ -36,6 +36,10 @@ struct store_conn;
 /* How long a connection waits for another process's lock before failing (ms);
  * applies to connections opened afterwards. */
 void store_set_busy_timeout(int ms);
+/* The page cache (KiB) of SQLite connections opened afterwards (default 2,000 KiB,
+ * sized for a server's many connections): a bulk job (`jmapd import`) wants its
+ * B-trees in memory, else each object reads and spills pages (issue 21). */
+void store_set_page_cache(int kib);
 /* Opens (creating and migrating) the SQLite database in dir. NULL with *err on failure. */
 struct store *store_open(const char *dir, char **err);
 /* Opens the backend url names: "sqlite" (or NULL or "": the SQLite database in dir)
