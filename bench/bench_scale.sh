@@ -54,7 +54,8 @@ def table(kind, keys):
         print(f"  {k + ' (' + unit + ')':24s}" + "".join(f"{v:12.2f}" if isinstance(v, float)
               else f"{v!s:>12}" for v in vals) + "  " + g)
 table("events", [("import_s", "s"), ("import_cpu_s", "s"), ("import_per_s", "/s"), ("month_first_ms", "ms"),
-                 ("month_p50_ms", "ms"), ("month_cpu_ms", "ms"), ("month_instances", "n"),
+                 ("month_p50_ms", "ms"), ("month_cpu_ms", "ms"), ("month_warm_cpu_ms", "ms"),
+                 ("month_instances", "n"),
                  ("month_get_p50_ms", "ms"), ("month_get_cpu_ms", "ms"), ("month_get_ratio", "x"),
                  ("get50_rps1", "/s"), ("get50_scale2", "x"), ("month_rps1", "/s"),
                  ("month_scale2", "x"),

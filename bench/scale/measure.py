@@ -127,11 +127,13 @@ if kind == "events":
                                         "expandRecurrences": True, "sort": [{"property": "start"}]},
                 "q"]
     _, fig["month_first_ms"] = call([expanded(0)])
-    lat, get_lat, ninst, cpu_q, cpu_g = [], [], [], 0.0, 0.0
-    for k in [1, 2, 3, 4, 5] * 4:  # five months a user goes back and forth between
+    lat, get_lat, ninst, cpu_q, cpu_g, cpu_warm = [], [], [], 0.0, 0.0, 0.0
+    for r, k in enumerate([1, 2, 3, 4, 5] * 4):  # five months a user goes back and forth between
         t = cpu_ms()
         out, dt = call([expanded(k)])
         cpu_q += cpu_ms() - t
+        if r >= 5:  # each month seen before (the first round parses its series)
+            cpu_warm += cpu_ms() - t
         lat.append(dt)
         ids = out[0][1]["ids"]
         ninst.append(len(ids))
@@ -142,6 +144,7 @@ if kind == "events":
         cpu_g += cpu_ms() - t
         get_lat.append(gdt)
     fig["month_cpu_ms"], fig["month_get_cpu_ms"] = cpu_q / 20, cpu_g / 20
+    fig["month_warm_cpu_ms"] = cpu_warm / 15
     fig["month_p50_ms"] = p50(lat)
     fig["month_instances"] = p50(ninst)
     fig["month_get_p50_ms"] = p50(get_lat)
