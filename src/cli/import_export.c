@@ -43,6 +43,7 @@ static struct store *open_account(int *argc, char **argv, struct config *cfg, ch
         fprintf(stderr, "jmapd: --user NAME is required\n");
         return NULL;
     }
+    store_set_page_cache(256 * 1024); /* issue 21: a bulk job's B-trees in memory */
     struct store *st = cli_store(cfg);
     if (!st)
         return NULL;

@@ -21,6 +21,8 @@ typedef int (*store_change_cb)(const char *id, int64_t created, int64_t updated,
                                void *ud);
 typedef int (*store_ref_cb)(const char *type, const char *id, void *ud);
 typedef int (*store_range_cb)(const char *id, int64_t modseq, void *ud);
+typedef int (*store_span_cb)(const char *id, int64_t modseq, bool has_range, bool exact,
+                             int64_t start, int64_t end, void *ud);
 typedef int (*store_order_cb)(const char *id, int64_t modseq, int64_t order, void *ud);
 typedef int (*store_member_cb)(int64_t user_id, void *ud);
 typedef int (*store_hit_cb)(const char *id, int64_t modseq, bool has_order, int64_t order,
@@ -101,9 +103,9 @@ typedef int (*store_alert_cb)(const struct store_alert *a, void *ud);
     X(int, index_find_uid,                                                                         \
       (SC, const char *account, const char *type, const char *uid, store_name_cb cb, void *ud),    \
       (c, account, type, uid, cb, ud))                                                             \
-    X(int, index_range,                                                                            \
+    X(int, index_spans,                                                                            \
       (SC, const char *account, const char *type, bool has_from, int64_t from, bool has_to,        \
-       int64_t to, store_range_cb cb, void *ud),                                                   \
+       int64_t to, store_span_cb cb, void *ud),                                                    \
       (c, account, type, has_from, from, has_to, to, cb, ud))                                      \
     X(int64_t, object_modseq, (SC, const char *account, const char *type, const char *id),         \
       (c, account, type, id))                                                                      \
@@ -205,6 +207,12 @@ struct store_ops {
 struct store *store_sqlite_open(const char *dir, char **err);
 struct store *store_pg_open(const char *url, char **err);
 void store_sqlite_set_busy_timeout(int ms);
+void store_sqlite_set_page_cache(int kib);
+/* Issue 21: the class of a range's length for the span scan (store_index_spans):
+ * the bit length of end - start, SPAN_CLASS_OPEN for an open or longer range. A
+ * row of class k < SPAN_CLASS_OPEN that reaches from starts after from - 2^k. */
+#define SPAN_CLASS_OPEN 41
+int store_span_class(const struct store_index *ix);
 /* The SQLite schema version this jmapd writes (sqlite.c's migrations). */
 int store_sqlite_schema(void);
 void store_pg_set_busy_timeout(int ms);

@@ -65,12 +65,12 @@ static const struct table tables[] = {
     /* the text of the side table comes from its FTS5 row, indexed again */
     {"object_index",
      "SELECT i.account_id, i.type, i.id, i.uid, i.start, i.finish, i.modseq, f.f0, f.f1, f.f2, "
-     "f.f3, f.f4, f.f5, i.ord FROM object_index i LEFT JOIN object_fields f ON "
+     "f.f3, f.f4, f.f5, i.ord, i.span, i.exact FROM object_index i LEFT JOIN object_fields f ON "
      "f.rowid = i.text_rowid",
      "INSERT INTO object_index(account_id, type, id, uid, start, finish, modseq, t0, t1, t2, t3, "
-     "t4, t5, ord) VALUES($1,$2,$3,$4,$5,$6,$7,jmapd_tsv($8),jmapd_tsv($9),jmapd_tsv($10),"
-     "jmapd_tsv($11),jmapd_tsv($12),jmapd_tsv($13),$14)",
-     14},
+     "t4, t5, ord, span, exact) VALUES($1,$2,$3,$4,$5,$6,$7,jmapd_tsv($8),jmapd_tsv($9),"
+     "jmapd_tsv($10),jmapd_tsv($11),jmapd_tsv($12),jmapd_tsv($13),$14,$15,$16)",
+     16},
     {"blobs", "SELECT id, size, created, data FROM blobs",
      "INSERT INTO blobs(id, size, created) VALUES($1,$2,$3)", 3},
 };

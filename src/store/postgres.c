@@ -175,6 +175,16 @@ static const char *const migrations[] = {
     ("DROP INDEX objects_changes;"
      "CREATE INDEX objects_changes ON objects(account_id, type, updated_modseq)"
      "  INCLUDE (id, created_modseq, destroyed);"),
+    /* 7: as SQLite's 12 (issue 21): the class of each range's length and whether the
+     * range is exact, for store_index_spans */
+    ("ALTER TABLE object_index ADD COLUMN span integer;"
+     "ALTER TABLE object_index ADD COLUMN exact integer;"
+     "UPDATE object_index SET span = CASE WHEN finish IS NULL OR finish - start >= 1099511627776"
+     "  THEN 41 WHEN finish <= start THEN 0 ELSE floor(log(2, (finish - start)::numeric))::int + 1"
+     "  END WHERE start IS NOT NULL;"
+     "DROP INDEX object_index_range;"
+     "CREATE INDEX object_index_span ON object_index(account_id, type, span, start, finish, id,"
+     "  modseq, exact);"),
 };
 
 /* Diacritics fold with the unaccent extension when it can be had (it is trusted:
@@ -1123,12 +1133,13 @@ int pg_index_put(struct store_conn *c, const char *account, const char *type, co
 {
     static const char *const sql =
         "INSERT INTO object_index(account_id, type, id, uid, start, finish, modseq, t0, t1, t2,"
-        " t3, t4, t5, ord) VALUES($1,$2,$3,$4,$5,$6,(SELECT updated_modseq FROM objects WHERE"
-        " account_id=$1 AND type=$2 AND id=$3), jmapd_tsv($7), jmapd_tsv($8), jmapd_tsv($9),"
-        " jmapd_tsv($10), jmapd_tsv($11), jmapd_tsv($12), $13) ON CONFLICT(account_id, type, id)"
-        " DO UPDATE SET uid=EXCLUDED.uid, start=EXCLUDED.start, finish=EXCLUDED.finish,"
-        " modseq=EXCLUDED.modseq, t0=EXCLUDED.t0, t1=EXCLUDED.t1, t2=EXCLUDED.t2,"
-        " t3=EXCLUDED.t3, t4=EXCLUDED.t4, t5=EXCLUDED.t5, ord=EXCLUDED.ord";
+        " t3, t4, t5, ord, span, exact) VALUES($1,$2,$3,$4,$5,$6,(SELECT updated_modseq FROM"
+        " objects WHERE account_id=$1 AND type=$2 AND id=$3), jmapd_tsv($7), jmapd_tsv($8),"
+        " jmapd_tsv($9), jmapd_tsv($10), jmapd_tsv($11), jmapd_tsv($12), $13, $14, $15)"
+        " ON CONFLICT(account_id, type, id) DO UPDATE SET uid=EXCLUDED.uid,"
+        " start=EXCLUDED.start, finish=EXCLUDED.finish, modseq=EXCLUDED.modseq, t0=EXCLUDED.t0,"
+        " t1=EXCLUDED.t1, t2=EXCLUDED.t2, t3=EXCLUDED.t3, t4=EXCLUDED.t4, t5=EXCLUDED.t5,"
+        " ord=EXCLUDED.ord, span=EXCLUDED.span, exact=EXCLUDED.exact";
     struct params p = pgq_three(account, type, id);
     pgq_text(&p, ix->uid);
     if (ix->has_range)
@@ -1145,6 +1156,13 @@ int pg_index_put(struct store_conn *c, const char *account, const char *type, co
         pgq_int(&p, ix->order);
     else
         pgq_text(&p, NULL);
+    if (ix->has_range) {
+        pgq_int(&p, store_span_class(ix));
+        pgq_int(&p, ix->exact && !ix->unbounded);
+    } else {
+        pgq_text(&p, NULL);
+        pgq_text(&p, NULL);
+    }
     return pgq_defer(c, sql, &p); /* nobody waits for it: with the next statement */
 }
 
@@ -1165,25 +1183,38 @@ int pg_index_find_uid(struct store_conn *c, const char *account, const char *typ
     return pgq_each_name(c, sql, &p, cb, ud);
 }
 
-int pg_index_range(struct store_conn *c, const char *account, const char *type, bool has_from,
-                   int64_t from, bool has_to, int64_t to, store_range_cb cb, void *ud)
+int pg_index_spans(struct store_conn *c, const char *account, const char *type, bool has_from,
+                   int64_t from, bool has_to, int64_t to, store_span_cb cb, void *ud)
 {
     /* as sqlite.c: a superset of the objects overlapping [from, to), plus those
-     * without a range */
-    static const char *const sql =
-        "SELECT id, modseq FROM object_index WHERE account_id=$1 AND type=$2 AND start < $4 AND"
-        " (finish IS NULL OR finish >= $3) UNION ALL SELECT id, modseq FROM object_index WHERE"
-        " account_id=$1 AND type=$2 AND start IS NULL";
+     * without a range; per class k of range length only rows starting at or after
+     * from - 2^k */
+    static const char *const by_class =
+        "SELECT i.id, i.modseq, i.start, i.finish, i.exact FROM generate_series(0, 40) k(c)"
+        " JOIN object_index i ON i.account_id=$1 AND i.type=$2 AND i.span=k.c AND"
+        " i.start >= $3 - (1::bigint << k.c) AND i.start < $4 AND i.finish >= $3"
+        " UNION ALL SELECT id, modseq, start, finish, exact FROM object_index WHERE"
+        " account_id=$1 AND type=$2 AND span=41 AND start < $4 AND (finish IS NULL OR"
+        " finish >= $3) UNION ALL SELECT id, modseq, start, finish, exact FROM object_index"
+        " WHERE account_id=$1 AND type=$2 AND span IS NULL AND (start IS NULL OR (start < $4"
+        " AND (finish IS NULL OR finish >= $3)))";
+    static const char *const all =
+        "SELECT id, modseq, start, finish, exact FROM object_index WHERE account_id=$1 AND"
+        " type=$2 AND (start IS NULL OR start < $4) AND $3::bigint IS NOT NULL";
     struct params p = pgq_two(account, type);
-    pgq_int(&p, has_from ? from : INT64_MIN);
+    pgq_int(&p, has_from ? from : 0);
     pgq_int(&p, has_to ? to : INT64_MAX);
     PGresult *r;
-    int rc = pgq_run(c, sql, &p, &r);
+    int rc = pgq_run(c, has_from ? by_class : all, &p, &r);
     if (rc)
         return rc;
-    for (int i = 0, n = PQntuples(r); i < n; i++)
-        if (cb(PQgetvalue(r, i, 0), PQgetisnull(r, i, 1) ? 0 : pgq_col_int(r, i, 1), ud))
+    for (int i = 0, n = PQntuples(r); i < n; i++) {
+        bool has_range = !PQgetisnull(r, i, 2), open = PQgetisnull(r, i, 3);
+        if (cb(PQgetvalue(r, i, 0), PQgetisnull(r, i, 1) ? 0 : pgq_col_int(r, i, 1), has_range,
+               !PQgetisnull(r, i, 4) && pgq_col_int(r, i, 4) != 0,
+               has_range ? pgq_col_int(r, i, 2) : 0, open ? INT64_MAX : pgq_col_int(r, i, 3), ud))
             break;
+    }
     PQclear(r);
     return STORE_OK;
 }

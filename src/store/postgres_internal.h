@@ -11,7 +11,7 @@
 #include "store/backend.h"
 
 #define STMT_CACHE 128 /* more than the backend has statements (alert schedule: issue 14) */
-#define MAX_PARAMS 14
+#define MAX_PARAMS 16
 /* statements queued before their answers are read (postgres_exec.c) */
 #define PIPELINE_MAX 64
 /* rows and states a transaction keeps (postgres_cache.c) */

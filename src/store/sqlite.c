@@ -135,6 +135,19 @@ static const char *const migrations[] = {
     ("DROP INDEX objects_changes;"
     "CREATE INDEX objects_changes ON objects(account_id, type, updated_modseq, created_modseq,"
     "  destroyed);"),
+    /* 12 (issue 21): the class of each range's length (store_span_class), so a window
+     * reads per class only the rows that start late enough to reach it (the range
+     * index read every row starting before the window's end: half an account for a
+     * month in its middle), and whether the range is the object's one occurrence
+     * (exact: unknown, so not exact, for rows indexed before) */
+    ("ALTER TABLE object_index ADD COLUMN span INTEGER;"
+    "ALTER TABLE object_index ADD COLUMN exact INTEGER;"
+    "UPDATE object_index SET span = CASE WHEN finish IS NULL OR finish - start >= 1099511627776 "
+    "  THEN 41 WHEN finish <= start THEN 0 ELSE CAST(floor(log2(finish - start)) AS INTEGER) + 1 "
+    "  END WHERE start IS NOT NULL;"
+    "DROP INDEX object_index_range;"
+    "CREATE INDEX object_index_span ON object_index(account_id, type, span, start, finish, id, "
+    "  modseq, exact);"),
 };
 
 int store_sqlite_schema(void)
@@ -190,6 +203,13 @@ void store_sqlite_set_busy_timeout(int ms)
     busy_timeout_ms = ms;
 }
 
+static int page_cache_kib = 2000;
+
+void store_sqlite_set_page_cache(int kib)
+{
+    page_cache_kib = kib;
+}
+
 static sqlite3 *open_db(const char *path)
 {
     sqlite3 *db = NULL;
@@ -204,8 +224,11 @@ static sqlite3 *open_db(const char *path)
      * connection, and at 8 MB each they held 56 MB more of a 100,000-event server's
      * RSS than at 2 MB, for no measurable CPU per query (the pages stay in the OS's
      * file cache) */
+    char cache[64];
+    snprintf(cache, sizeof cache, "PRAGMA cache_size=-%d", page_cache_kib);
     if (exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
-                 "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-2000")) {
+                 "PRAGMA temp_store=MEMORY") ||
+        exec(db, cache)) {
         sqlite3_close(db);
         return NULL;
     }
@@ -366,6 +389,15 @@ sqlite3_stmt *sq_stmt(struct store_conn *c, const char *sql)
     }
     log_error("sqlite: statement cache full");
     return NULL;
+}
+
+/* Whether sql's cached statement is being stepped (a caller up the stack). */
+static bool stmt_in_use(struct store_conn *c, const char *sql)
+{
+    for (size_t i = 0; i < STMT_CACHE; i++)
+        if (c->cache[i].sql == sql)
+            return sqlite3_stmt_busy(c->cache[i].stmt) != 0;
+    return false;
 }
 
 void sq_bind_text(sqlite3_stmt *s, int i, const char *v)
@@ -724,15 +756,36 @@ int64_t sq_state_lowest(struct store_conn *c, const char *account, const char *t
 int64_t sq_state_bump(struct store_conn *c, const char *account, const char *type)
 {
     assert(c->writing); /* store.h: every change runs in a write transaction */
-    sqlite3_stmt *s = sq_stmt(c, "INSERT INTO states(account_id, type, modseq) VALUES(?1,?2,1) "
-                              "ON CONFLICT(account_id, type) DO UPDATE SET modseq=modseq+1 "
-                              "RETURNING modseq");
+    /* A plain UPDATE and a SELECT, or an INSERT for a type's first write: an upsert
+     * (INSERT ... ON CONFLICT) or a RETURNING clause takes a statement journal, and a
+     * statement journal inside a transaction that wrote to the full-text index makes
+     * FTS5 flush its pending terms (xSavepoint): per object of an import, 20% of its
+     * instructions (issue 21). The write lock makes the steps safe. */
+    sqlite3_stmt *s = sq_stmt(c, "UPDATE states SET modseq=modseq+1 WHERE account_id=?1 AND "
+                                 "type=?2");
     if (!s)
         return -1;
     sq_bind_text(s, 1, account);
     sq_bind_text(s, 2, type);
-    int64_t v = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
-    sqlite3_reset(s);
+    if (sq_step_done(c, s) != STORE_OK)
+        return -1;
+    int64_t v = -1;
+    if (sqlite3_changes(c->db) == 1) {
+        s = sq_stmt(c, "SELECT modseq FROM states WHERE account_id=?1 AND type=?2");
+        if (!s)
+            return -1;
+        sq_bind_text(s, 1, account);
+        sq_bind_text(s, 2, type);
+        v = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
+        sqlite3_reset(s);
+    } else {
+        s = sq_stmt(c, "INSERT INTO states(account_id, type, modseq) VALUES(?1,?2,1)");
+        if (!s)
+            return -1;
+        sq_bind_text(s, 1, account);
+        sq_bind_text(s, 2, type);
+        v = sq_step_done(c, s) == STORE_OK ? 1 : -1;
+    }
     assert(v != 0); /* modseqs start at 1 and only grow */
     return v;
 }
@@ -828,12 +881,15 @@ int sq_object_destroy(struct store_conn *c, const char *account, const char *typ
 int sq_object_foreach(struct store_conn *c, const char *account, const char *type,
                   int (*cb)(const char *id, json_t *obj, void *ud), void *ud)
 {
-    /* Not cached: the callback may itself use the store (re-entrancy). */
+    /* The callback may itself use the store, even this query (re-entrancy): the
+     * cached statement unless a caller is stepping it, else a fresh one (issue 21:
+     * preparing it per call was 8% of an import, which reads the identities per
+     * event) */
+    static const char *const sql = "SELECT id, data FROM objects WHERE account_id=? AND "
+                                   "type=? AND destroyed=0 ORDER BY id";
+    bool fresh = stmt_in_use(c, sql);
     sqlite3_stmt *s = NULL;
-    if (sqlite3_prepare_v2(c->db,
-                           "SELECT id, data FROM objects WHERE account_id=? AND type=? AND "
-                           "destroyed=0 ORDER BY id",
-                           -1, &s, NULL) != SQLITE_OK)
+    if (fresh ? sqlite3_prepare_v2(c->db, sql, -1, &s, NULL) != SQLITE_OK : !(s = sq_stmt(c, sql)))
         return STORE_ERR;
     sq_bind_text(s, 1, account);
     sq_bind_text(s, 2, type);
@@ -851,7 +907,10 @@ int sq_object_foreach(struct store_conn *c, const char *account, const char *typ
             break;
         }
     }
-    sqlite3_finalize(s);
+    if (fresh)
+        sqlite3_finalize(s);
+    else
+        sqlite3_reset(s);
     return rc;
 }
 
@@ -1072,9 +1131,9 @@ int sq_index_put(struct store_conn *c, const char *account, const char *type, co
     }
     sqlite3_stmt *q =
         sq_stmt(c, "INSERT INTO object_index(account_id, type, id, uid, start, finish, "
-                   "text_rowid, ord, modseq) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,(SELECT "
-                   "updated_modseq FROM objects WHERE account_id=?1 AND type=?2 AND "
-                   "id=?3))");
+                   "text_rowid, ord, span, exact, modseq) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,"
+                   "?10,(SELECT updated_modseq FROM objects WHERE account_id=?1 AND type=?2 "
+                   "AND id=?3))");
     if (!q)
         return STORE_ERR;
     sq_bind_text(q, 1, account);
@@ -1086,6 +1145,8 @@ int sq_index_put(struct store_conn *c, const char *account, const char *type, co
         sqlite3_bind_int64(q, 5, ix->start);
         if (!ix->unbounded)
             sqlite3_bind_int64(q, 6, ix->end);
+        sqlite3_bind_int(q, 9, store_span_class(ix));
+        sqlite3_bind_int(q, 10, ix->exact && !ix->unbounded);
     }
     if (rowid)
         sqlite3_bind_int64(q, 7, rowid);
@@ -1132,30 +1193,44 @@ int sq_index_find_uid(struct store_conn *c, const char *account, const char *typ
     return STORE_OK;
 }
 
-int sq_index_range(struct store_conn *c, const char *account, const char *type, bool has_from,
-               int64_t from, bool has_to, int64_t to,
-               int (*cb)(const char *id, int64_t modseq, void *ud), void *ud)
+int sq_index_spans(struct store_conn *c, const char *account, const char *type, bool has_from,
+                   int64_t from, bool has_to, int64_t to, store_span_cb cb, void *ud)
 {
-    /* an object overlaps [from, to) if it starts before to and ends at or after
-     * from (a superset: the caller checks exactly); objects without a range
-     * always qualify. The modseq lets callers keep parsed objects cached. */
-    sqlite3_stmt *s = sq_stmt(c, "SELECT id, modseq FROM object_index WHERE account_id=?1 AND "
-                              "type=?2 AND start < ?6 AND (?3 = 0 OR finish IS NULL OR "
-                              "finish >= ?4) UNION ALL SELECT id, modseq FROM object_index WHERE "
-                              "account_id=?1 AND type=?2 AND start IS NULL");
+    /* an object overlaps [from, to) if it starts before to and ends at or after from
+     * (a superset: the caller checks exactly); objects without a range always
+     * qualify. Per class k of range length (store_span_class), a row that reaches
+     * from starts at or after from - 2^k: one short index range per class. Rows of
+     * no class (no range, or indexed before the classes) are read as before. */
+    sqlite3_stmt *s =
+        has_from
+            ? sq_stmt(c, "WITH RECURSIVE k(c) AS (SELECT 0 UNION ALL SELECT c + 1 FROM k WHERE "
+                         "c < 40) SELECT i.id, i.modseq, i.start, i.finish, i.exact FROM k CROSS "
+                         "JOIN object_index i WHERE i.account_id=?1 AND i.type=?2 AND i.span=k.c "
+                         "AND i.start >= ?3 - (1 << k.c) AND i.start < ?4 AND i.finish >= ?3 "
+                         "UNION ALL SELECT id, modseq, start, finish, exact FROM object_index "
+                         "WHERE account_id=?1 AND type=?2 AND span=41 AND start < ?4 AND (finish "
+                         "IS NULL OR finish >= ?3) UNION ALL SELECT id, modseq, start, finish, "
+                         "exact FROM object_index WHERE account_id=?1 AND type=?2 AND span IS NULL "
+                         "AND (start IS NULL OR (start < ?4 AND (finish IS NULL OR finish >= ?3)))")
+            : sq_stmt(c, "SELECT id, modseq, start, finish, exact FROM object_index WHERE "
+                         "account_id=?1 AND type=?2 AND (start IS NULL OR start < ?4)");
     if (!s)
         return STORE_ERR;
     sq_bind_text(s, 1, account);
     sq_bind_text(s, 2, type);
-    sqlite3_bind_int(s, 3, has_from);
-    sqlite3_bind_int64(s, 4, from);
-    sqlite3_bind_int(s, 5, has_to);
-    sqlite3_bind_int64(s, 6, has_to ? to : INT64_MAX);
-    while (sqlite3_step(s) == SQLITE_ROW)
-        if (cb((const char *)sqlite3_column_text(s, 0), sqlite3_column_int64(s, 1), ud))
+    sqlite3_bind_int64(s, 3, has_from ? from : 0);
+    sqlite3_bind_int64(s, 4, has_to ? to : INT64_MAX);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        bool has_range = sqlite3_column_type(s, 2) != SQLITE_NULL;
+        bool open = sqlite3_column_type(s, 3) == SQLITE_NULL;
+        if (cb((const char *)sqlite3_column_text(s, 0), sqlite3_column_int64(s, 1), has_range,
+               sqlite3_column_int(s, 4) != 0, sqlite3_column_int64(s, 2),
+               open ? INT64_MAX : sqlite3_column_int64(s, 3), ud))
             break;
+    }
     sqlite3_reset(s);
-    return STORE_OK;
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : STORE_ERR;
 }
 
 /* Runs s (bound from ?1 on by the caller) and calls cb per row of (id, modseq, order). */

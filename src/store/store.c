@@ -29,6 +29,40 @@ static const struct store_ops *ops_of_store(const struct store *st)
     }
 STORE_OPS(STORE_OP_DISPATCH)
 
+int store_span_class(const struct store_index *ix)
+{
+    if (!ix->has_range || ix->unbounded || ix->end < ix->start)
+        return SPAN_CLASS_OPEN;
+    uint64_t d = (uint64_t)(ix->end - ix->start);
+    int k = 0;
+    while (d && k < SPAN_CLASS_OPEN) {
+        d >>= 1;
+        k++;
+    }
+    return k; /* d < 2^k */
+}
+
+struct range_adapter {
+    store_range_cb cb;
+    void *ud;
+};
+
+static int range_adapt(const char *id, int64_t modseq, bool has_range, bool exact, int64_t start,
+                       int64_t end, void *ud)
+{
+    (void)has_range, (void)exact, (void)start, (void)end;
+    struct range_adapter *a = ud;
+    return a->cb(id, modseq, a->ud);
+}
+
+int store_index_range(struct store_conn *c, const char *account, const char *type, bool has_from,
+                      int64_t from, bool has_to, int64_t to, store_range_cb cb, void *ud)
+{
+    struct range_adapter a = {cb, ud};
+    return ops_of_conn(c)->index_spans(c, account, type, has_from, from, has_to, to, range_adapt,
+                                       &a);
+}
+
 void store_rollback(struct store_conn *c)
 {
     ops_of_conn(c)->rollback(c);
@@ -38,6 +72,11 @@ void store_set_busy_timeout(int ms)
 {
     store_sqlite_set_busy_timeout(ms);
     store_pg_set_busy_timeout(ms);
+}
+
+void store_set_page_cache(int kib)
+{
+    store_sqlite_set_page_cache(kib);
 }
 
 bool store_url_is_pg(const char *url)

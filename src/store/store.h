@@ -36,6 +36,10 @@ struct store_conn;
 /* How long a connection waits for another process's lock before failing (ms);
  * applies to connections opened afterwards. */
 void store_set_busy_timeout(int ms);
+/* The page cache (KiB) of SQLite connections opened afterwards (default 2,000 KiB,
+ * sized for a server's many connections): a bulk job (`jmapd import`) wants its
+ * B-trees in memory, else each object reads and spills pages (issue 21). */
+void store_set_page_cache(int kib);
 /* Opens (creating and migrating) the SQLite database in dir. NULL with *err on failure. */
 struct store *store_open(const char *dir, char **err);
 /* Opens the backend url names: "sqlite" (or NULL or "": the SQLite database in dir)
@@ -191,6 +195,9 @@ struct store_index {
      * absent where the object has none independent of the query (issue 21). */
     bool has_order;
     int64_t order;
+    /* The range is the object's one occurrence, exactly (a single event in a time
+     * zone): a windowed query needs nothing more of it than [start, end) (issue 21). */
+    bool exact;
 };
 int store_index_put(struct store_conn *c, const char *account, const char *type, const char *id,
                     const struct store_index *ix);
@@ -203,6 +210,16 @@ int store_index_find_uid(struct store_conn *c, const char *account, const char *
 int store_index_range(struct store_conn *c, const char *account, const char *type, bool has_from,
                       int64_t from, bool has_to, int64_t to,
                       int (*cb)(const char *id, int64_t modseq, void *ud), void *ud);
+/* As store_index_range, each row with its range and whether it is exact
+ * (store_index.exact; has_range false for a row without one, end INT64_MAX when
+ * open). The scan reads, per class of range length, only rows that start late
+ * enough to reach from: its cost follows the rows that overlap the window, not the
+ * account (issue 21). */
+int store_index_spans(struct store_conn *c, const char *account, const char *type, bool has_from,
+                      int64_t from, bool has_to, int64_t to,
+                      int (*cb)(const char *id, int64_t modseq, bool has_range, bool exact,
+                                int64_t start, int64_t end, void *ud),
+                      void *ud);
 /* The modseq of a live object's last change, or -1. */
 int64_t store_object_modseq(struct store_conn *c, const char *account, const char *type,
                             const char *id);

@@ -432,9 +432,18 @@ static int cand_cb(const char *id, int64_t modseq, void *ud)
     return 0;
 }
 
-static int consider_cb(const char *id, int64_t modseq, void *ud)
+/* A row of the span scan: a single event in a time zone whose range is exact is
+ * answered from the index when the query needs nothing else of it (by_span). */
+static int span_cb(const char *id, int64_t modseq, bool has_range, bool exact, int64_t start,
+                   int64_t end, void *ud)
 {
-    consider(ud, id, modseq);
+    struct query *q = ud;
+    if (q->by_span && has_range && exact) {
+        if ((end > q->after || (end == start && start == q->after)) && start < q->before)
+            add_item(q, id, NULL, start, NULL);
+        return 0;
+    }
+    consider(q, id, modseq);
     return 0;
 }
 
@@ -634,8 +643,8 @@ static int run_event_query(struct jmap_req *r, const char *account, json_t *args
     if ((q->has_after || q->has_before) && !nterms) {
         free(terms);
         json_decref(hold);
-        store_index_range(jmap_req_conn(r), account, calendar_event_type.name, q->has_after, q->after,
-                          q->has_before, q->before, consider_cb, q);
+        store_index_spans(jmap_req_conn(r), account, calendar_event_type.name, q->has_after,
+                          q->after, q->has_before, q->before, span_cb, q);
         goto sorted;
     }
     if (q->has_after || q->has_before) {

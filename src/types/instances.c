@@ -156,6 +156,14 @@ static json_t *forbidden(const struct instance_kind *k, json_t *inst, json_t *pa
 json_t *instance_update(const struct instance_kind *k, struct jset *s, const char *id,
                         json_t *patch, char **base_out, json_t **patch_out)
 {
+    return instance_update_split(k, s, id, patch, base_out, patch_out, NULL);
+}
+
+json_t *instance_update_split(const struct instance_kind *k, struct jset *s, const char *id,
+                              json_t *patch, char **base_out, json_t **patch_out,
+                              void (*to_base)(const json_t *base, json_t *override,
+                                              json_t *base_patch))
+{
     char base_id[64], rid[20];
     if (!event_instance_parse(id, base_id, rid))
         return jmap_seterror("notFound", "no %s %s", k->type->name, id);
@@ -188,9 +196,13 @@ json_t *instance_update(const struct instance_kind *k, struct jset *s, const cha
             json_decref(overrides);
             overrides = json_object();
         }
+        json_t *base_patch = json_object();
+        if (to_base)
+            to_base(base, override, base_patch);
         json_object_set_new(overrides, rid, override);
+        json_object_set_new(base_patch, "recurrenceOverrides", overrides);
         *base_out = xstrdup(base_id);
-        *patch_out = json_pack("{s:o}", "recurrenceOverrides", overrides);
+        *patch_out = base_patch;
     }
     json_decref(inst);
     json_decref(base);

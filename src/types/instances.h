@@ -4,7 +4,7 @@
  * instance of a recurrence id, loading one by its synthetic id, and turning an update
  * or destroy of an instance into a patch of the base object's recurrenceOverrides
  * (§5.9). The ids are "<baseId>_<YYYYMMDDTHHMMSS>" (event_instance_id). Written for
- * any type with a `kind`; Task uses it (CalendarEvent has its own in calendar_event.c).
+ * any type with a `kind`; CalendarEvent and Task use it.
  */
 #ifndef JMAPD_INSTANCES_H
 #define JMAPD_INSTANCES_H
@@ -35,5 +35,11 @@ json_t *instance_load(const struct instance_kind *k, struct jmap_req *r, const c
  * override on the base; a destroy (patch NULL) excludes it. */
 json_t *instance_update(const struct instance_kind *k, struct jset *s, const char *id,
                         json_t *patch, char **base_out, json_t **patch_out);
+/* The same, where to_base moves what the instance's override must not hold into the
+ * base's own patch (CalendarEvent: an alert acknowledged, calendars §6.2). */
+json_t *instance_update_split(const struct instance_kind *k, struct jset *s, const char *id,
+                              json_t *patch, char **base_out, json_t **patch_out,
+                              void (*to_base)(const json_t *base, json_t *override,
+                                              json_t *base_patch));
 
 #endif

@@ -209,3 +209,59 @@ def test_expanded_window_from_spans_equals_general_path(big):
                                  dict(args, filter=dict(window, inCalendar=cal)))[1]["ids"]
                 assert first == general and again == general, (after, tz, desc)
                 assert general
+
+
+def test_index_exact_span_follows_updates():
+    """Issue 21: a single event in a time zone is answered from its index row (its
+    range is its one occurrence) by an expanded query filtered by its window alone.
+    When an update makes it recurring, floating or longer, or moves it, the row must
+    follow: the window query answers as the general path (one more condition that
+    matches every event: inCalendar) after each change, at the window's edges too
+    (draft-ietf-jmap-calendars-27 §5.11 expandRecurrences; jscalendarbis §4.3.3)."""
+    s = Server()
+    try:
+        acct = s.account()
+        cal = s.call("Calendar/set", {"accountId": acct, "create": {"c": {"name": "X"}}})[1]
+        cal = cal["created"]["c"]["id"]
+        create = {f"k{i}": {"calendarIds": {cal: True}, "title": f"e{i}",
+                            "start": f"2025-03-{10 + i % 10:02d}T09:00:00",
+                            "timeZone": "Europe/Berlin", "duration": "PT1H"}
+                  for i in range(20)}
+        create["zero"] = {"calendarIds": {cal: True}, "title": "zero", "timeZone": "Etc/UTC",
+                          "start": "2025-03-01T00:00:00", "duration": "PT0S"}
+        out = s.call("CalendarEvent/set", {"accountId": acct, "create": create})[1]
+        ids = {k: v["id"] for k, v in out["created"].items()}
+        windows = [("2025-03-01T00:00:00", "2025-04-01T00:00:00"),
+                   ("2025-03-12T08:00:00", "2025-03-12T09:00:00"),
+                   ("2025-03-12T09:00:00", "2025-03-20T00:00:00"),
+                   ("2025-04-01T00:00:00", "2025-05-01T00:00:00")]
+
+        def check(step):
+            for after, before in windows:
+                for tz in ("Etc/UTC", "Asia/Tokyo"):
+                    args = {"accountId": acct, "expandRecurrences": True, "timeZone": tz,
+                            "sort": [{"property": "start"}]}
+                    w = {"after": after, "before": before}
+                    fast = s.call("CalendarEvent/query", dict(args, filter=w))[1]["ids"]
+                    general = s.call("CalendarEvent/query",
+                                     dict(args, filter=dict(w, inCalendar=cal)))[1]["ids"]
+                    assert fast == general, (step, after, before, tz)
+
+        check("created")
+        updates = {
+            ids["k2"]: {"recurrenceRule": {"@type": "RecurrenceRule", "frequency": "weekly",
+                                           "count": 4}},
+            ids["k3"]: {"timeZone": None},
+            ids["k4"]: {"duration": "P20D"},
+            ids["k5"]: {"start": "2025-04-02T09:00:00"},
+        }
+        out = s.call("CalendarEvent/set", {"accountId": acct, "update": updates})[1]
+        assert out["notUpdated"] is None, out
+        check("updated")
+        back = {ids["k2"]: {"recurrenceRule": None}, ids["k3"]: {"timeZone": "America/New_York"}}
+        out = s.call("CalendarEvent/set", {"accountId": acct, "update": back,
+                                           "destroy": [ids["k6"]]})[1]
+        assert out["notUpdated"] is None and out["notDestroyed"] is None, out
+        check("reverted")
+    finally:
+        s.close()

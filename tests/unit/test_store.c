@@ -245,6 +245,91 @@ static void test_text_search_plan_is_driven_by_hits(void **state)
     assert_true(by_rowid);
 }
 
+/* Issue 21: store_index_spans gives exactly the rows whose range overlaps the window
+ * [from, to) (starts before to, ends at or after from), those without a range, and
+ * each row's range and exact flag as put; ranges of every length class (a second to
+ * centuries, open ones) against a brute-force check of random windows. */
+struct span_row {
+    char id[16];
+    bool has_range, open, exact;
+    int64_t start, end;
+};
+
+struct span_seen {
+    const struct span_row *rows;
+    size_t n;
+    char *hit; /* per row: returned */
+    bool bad;
+};
+
+static int span_seen_cb(const char *id, int64_t modseq, bool has_range, bool exact, int64_t start,
+                        int64_t end, void *ud)
+{
+    struct span_seen *s = ud;
+    size_t i = (size_t)atoi(id + 1);
+    const struct span_row *r = &s->rows[i];
+    s->hit[i]++;
+    if (has_range != r->has_range || (has_range && (start != r->start || exact != r->exact ||
+                                                    end != (r->open ? INT64_MAX : r->end))))
+        s->bad = true;
+    (void)modseq;
+    return 0;
+}
+
+static void test_index_spans_are_the_overlapping_rows(void **state)
+{
+    enum { N = 3000 };
+    static struct span_row rows[N];
+    struct store_conn *c = store_conn(st);
+    assert_int_equal(store_begin(c, true), STORE_OK);
+    srand(21);
+    const int64_t base = 1700000000;
+    for (size_t i = 0; i < N; i++) {
+        struct span_row *r = &rows[i];
+        snprintf(r->id, sizeof r->id, "r%zu", i);
+        int kind = rand() % 10;
+        r->has_range = kind != 0;
+        r->open = kind == 1;
+        r->exact = kind > 5;
+        r->start = base + (int64_t)(rand() % 100000000) - 50000000;
+        int64_t len =
+            kind == 2 ? (int64_t)rand() % 3000000000LL : (int64_t)(rand() % 4) << (rand() % 30);
+        r->end = r->start + len;
+        json_t *o = json_object();
+        int64_t m = store_state_bump(c, "A1", "R");
+        assert_int_equal(store_object_put(c, "A1", "R", r->id, o, m, true, NULL), STORE_OK);
+        json_decref(o);
+        struct store_index ix = {.has_range = r->has_range,
+                                 .unbounded = r->open,
+                                 .start = r->start,
+                                 .end = r->end,
+                                 .exact = r->exact};
+        assert_int_equal(store_index_put(c, "A1", "R", r->id, &ix), STORE_OK);
+    }
+    char hit[N];
+    for (int w = 0; w < 200; w++) {
+        int64_t from = base + (int64_t)(rand() % 120000000) - 60000000;
+        int64_t to = from + ((int64_t)1 << (rand() % 28));
+        bool has_from = w % 10 != 0;
+        memset(hit, 0, sizeof hit);
+        struct span_seen seen = {rows, N, hit, false};
+        assert_int_equal(
+            store_index_spans(c, "A1", "R", has_from, from, true, to, span_seen_cb, &seen),
+            STORE_OK);
+        assert_false(seen.bad);
+        for (size_t i = 0; i < N; i++) {
+            const struct span_row *r = &rows[i];
+            bool want =
+                !r->has_range || (r->start < to && (!has_from || r->open || r->end >= from));
+            if (hit[i] != (want ? 1 : 0))
+                fail_msg("window %d [%lld, %lld): row %zu [%lld, %lld%s) returned %d times", w,
+                         (long long)from, (long long)to, i, (long long)r->start, (long long)r->end,
+                         r->open ? " open" : "", hit[i]);
+        }
+    }
+    store_rollback(c);
+}
+
 static void test_reopen_keeps_data(void **state)
 {
     struct store_conn *c = store_conn(st);
@@ -273,6 +358,7 @@ int main(void)
         cmocka_unit_test(test_unique_key_is_a_constraint),
         cmocka_unit_test(test_structured_text_search),
         cmocka_unit_test(test_text_search_plan_is_driven_by_hits),
+        cmocka_unit_test(test_index_spans_are_the_overlapping_rows),
         cmocka_unit_test(test_reopen_keeps_data),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
