@@ -217,6 +217,9 @@ struct jtype {
      * /query and /queryChanges leave it out, /copy cannot read it; /get relies on
      * view or decorate. */
     bool (*visible)(struct jmap_req *r, const struct store_access *a, const char *id);
+    /* JMAP Object Metadata (draft-ietf-jmap-metadata-02, issue 18): the type gains
+     * `metadata` and `privateMetadata`, which the engine keeps (jmap/metadata.c). */
+    bool metadata;
 };
 
 /* Fills defaults for missing properties of obj from the type's table. */

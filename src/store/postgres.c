@@ -353,6 +353,14 @@ static const char *const migrations[] = {
      "CREATE TABLE user_props(user_id bigint NOT NULL, account_id" T " NOT NULL,"
      "  type" T " NOT NULL, object_id" T " NOT NULL, data text NOT NULL,"
      "  PRIMARY KEY(user_id, account_id, type, object_id));"),
+    /* as SQLite's object metadata step (issue 18, postgres_metadata.c) */
+    ("CREATE TABLE object_metadata(account_id" T " NOT NULL, type" T " NOT NULL,"
+     "  object_id" T " NOT NULL, user_id bigint NOT NULL, data text NOT NULL,"
+     "  modseq bigint NOT NULL, PRIMARY KEY(account_id, type, object_id, user_id));"
+     "CREATE INDEX object_metadata_changes ON object_metadata(account_id, type, user_id, modseq);"
+     "CREATE TABLE metadata_usage(account_id" T " PRIMARY KEY, bytes bigint NOT NULL);"
+     "CREATE TABLE metadata_state(account_id" T " NOT NULL, type" T " NOT NULL,"
+     "  last_private bigint NOT NULL, shared bigint NOT NULL, PRIMARY KEY(account_id, type));"),
 };
 
 /* Diacritics fold with the unaccent extension when it can be had (it is trusted:

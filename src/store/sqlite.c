@@ -121,6 +121,19 @@ static const char *const migrations[] = {
      * the account's rows once per hit */
     ("DROP INDEX object_index_text;"
     "CREATE INDEX object_index_text ON object_index(text_rowid, account_id, type, id, modseq, ord);"),
+    /* (issue 18, draft-ietf-jmap-metadata-02) object metadata beside the objects:
+     * user 0 the shared `metadata`, a user's id their `privateMetadata`, each row
+     * with the modseq of its change; the account's metadata bytes (quota) and the
+     * per-viewer state of a type (sqlite_metadata.c) */
+    ("CREATE TABLE object_metadata(account_id TEXT NOT NULL, type TEXT NOT NULL,"
+    "  object_id TEXT NOT NULL, user_id INTEGER NOT NULL, data TEXT NOT NULL,"
+    "  modseq INTEGER NOT NULL, PRIMARY KEY(account_id, type, object_id, user_id)) WITHOUT ROWID;"
+    "CREATE INDEX object_metadata_changes ON object_metadata(account_id, type, user_id, modseq);"
+    "CREATE TABLE metadata_usage(account_id TEXT PRIMARY KEY, bytes INTEGER NOT NULL)"
+    "  WITHOUT ROWID;"
+    "CREATE TABLE metadata_state(account_id TEXT NOT NULL, type TEXT NOT NULL,"
+    "  last_private INTEGER NOT NULL, shared INTEGER NOT NULL,"
+    "  PRIMARY KEY(account_id, type)) WITHOUT ROWID;"),
 };
 
 int store_sqlite_schema(void)

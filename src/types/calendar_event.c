@@ -1235,6 +1235,7 @@ int event_import_one(struct store_conn *c, const char *account, const char *cale
 /* ---- registration --------------------------------------------------------------------------------- */
 
 const struct jtype calendar_event_type = {
+    .metadata = true, /* draft-ietf-jmap-metadata-02 (issue 18) */
     .name = "CalendarEvent",
     .capability = JMAP_CALENDARS,
     .props = event_props,

@@ -450,6 +450,7 @@ json_t *contact_card_to_jscontact(struct store_conn *c, const char *account, jso
 }
 
 const struct jtype contact_card_type = {
+    .metadata = true, /* draft-ietf-jmap-metadata-02 (issue 18) */
     .name = "ContactCard",
     .capability = JMAP_CONTACTS,
     .props = card_props,

@@ -679,6 +679,7 @@ static json_t *task_synthetic_update(struct jset *s, const char *id, json_t *pat
 }
 
 const struct jtype task_type = {
+    .metadata = true, /* draft-ietf-jmap-metadata-02 (issue 18) */
     .name = "Task",
     .capability = JMAP_TASKS,
     .props = task_props,

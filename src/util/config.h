@@ -57,6 +57,10 @@ struct config {
     int64_t fetch_max_redirects;       /* redirects followed, each checked again */
     int64_t subscription_min_interval; /* seconds between refreshes, at least */
     int64_t subscription_scan;         /* seconds between the refresher's looks */
+    /* object metadata (issue 18, draft-ietf-jmap-metadata-02 §1.1.1, §5) */
+    char metadata_namespaces[512]; /* registered namespace names advertised, comma-separated */
+    int64_t metadata_max_depth;    /* maxDepth of a namespace value; 0: null (no limit) */
+    int64_t metadata_quota;        /* bytes of metadata an account may hold (overQuota) */
 };
 
 void config_defaults(struct config *cfg);
