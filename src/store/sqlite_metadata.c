@@ -104,7 +104,8 @@ int sq_metadata_changes(struct store_conn *c, const char *account, const char *t
 {
     sqlite3_stmt *s = sq_stmt(
         c, "SELECT m.object_id, m.user_id, m.data, m.modseq, o.created_modseq FROM "
-           "object_metadata m JOIN objects o ON o.account_id=m.account_id AND o.type=m.type "
+           "object_metadata m INDEXED BY object_metadata_changes JOIN objects o ON "
+           "o.account_id=m.account_id AND o.type=m.type "
            "AND o.id=m.object_id WHERE m.account_id=?1 AND m.type=?2 AND m.user_id IN (0, ?3) "
            "AND m.modseq > ?4 AND o.destroyed=0 ORDER BY m.modseq LIMIT ?5");
     if (!s)
