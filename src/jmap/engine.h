@@ -137,6 +137,11 @@ void engine_snapshot_save(struct store_conn *c, const char *account, const char 
  * have been in results at that state (it existed then), for engine_query_diff. */
 json_t *engine_changed_ids(struct store_conn *c, const char *account, const char *type,
                            int64_t since);
+/* Adds to changed (as engine_changed_ids) the ids of t whose metadata the user can
+ * see changed since (draft-ietf-jmap-metadata-02 §3.4: another user's private
+ * metadata never); nothing for a type without metadata. */
+void engine_metadata_changed_ids(struct jmap_req *r, const struct jtype *t, const char *account,
+                                 int64_t since, json_t *changed);
 /* Finishes a /queryChanges (RFC 8620 §5.6): the diff of the results at since (from
  * the snapshot, else from changed) against now, now kept as current's snapshot, then
  * the response, or cannotCalculateChanges / tooManyChanges (maxChanges). base_of as

@@ -975,3 +975,10 @@ void metadata_changed_ids(struct jmap_req *r, const struct jtype *t, const char 
     }
     free(acc.ev);
 }
+
+void engine_metadata_changed_ids(struct jmap_req *r, const struct jtype *t, const char *account,
+                                 int64_t since, json_t *changed)
+{
+    if (t->metadata)
+        metadata_changed_ids(r, t, account, since, changed);
+}

@@ -1042,6 +1042,7 @@ static int event_query_changes(struct jmap_req *r, json_t *args)
         return -1;
     struct query q = {.hold = NULL};
     json_t *changed = engine_changed_ids(jmap_req_conn(r), a->account_id, calendar_event_type.name, since);
+    engine_metadata_changed_ids(r, &calendar_event_type, a->account_id, since, changed); /* issue 18 */
     int rc = run_event_query(r, a->account_id, args, &q);
     json_t *now = rc ? NULL : item_ids(&q);
     engine_visible_filter(r, &calendar_event_type, a, now); /* sharing: issue 14 */

@@ -543,6 +543,7 @@ static int task_query_changes(struct jmap_req *r, json_t *args)
     if (!a)
         return -1;
     json_t *changed = engine_changed_ids(jmap_req_conn(r), a->account_id, task_type.name, since);
+    engine_metadata_changed_ids(r, &task_type, a->account_id, since, changed); /* issue 18 */
     json_t *now = run_task_query(r, a->account_id, args);
     store_rollback(jmap_req_conn(r));
     int rc = -1;

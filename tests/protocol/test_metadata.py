@@ -545,3 +545,20 @@ def test_exports_carry_no_metadata(s):
     if res.get("created"):
         got = get(s, "CalendarEvent", [res["created"]["k"]["id"]])["list"][0]
         assert got["metadata"] == {} and got["privateMetadata"] == {}
+
+
+def test_event_query_changes_metadata_s3_4(s):
+    eid = new_event(s, "qc event")
+    flt = {"metadataExists": "v.example"}
+    _, q = call(s, "CalendarEvent/query", {"filter": flt})
+    assert eid not in q["ids"], q
+    update(s, "CalendarEvent", eid, {"metadata/v.example": {"on": 1}})
+    _, res = call(s, "CalendarEvent/queryChanges", {"filter": flt,
+                                                    "sinceQueryState": q["queryState"]})
+    assert [a["id"] for a in res["added"]] == [eid], res
+    _, q2 = call(s, "CalendarEvent/query", {"filter": flt})
+    assert eid in q2["ids"]
+    update(s, "CalendarEvent", eid, {"metadata/v.example": None})
+    _, res = call(s, "CalendarEvent/queryChanges", {"filter": flt,
+                                                    "sinceQueryState": q2["queryState"]})
+    assert res["removed"] == [eid] and res["added"] == [], res
