@@ -217,6 +217,10 @@ struct jtype {
      * /query and /queryChanges leave it out, /copy cannot read it; /get relies on
      * view or decorate. */
     bool (*visible)(struct jmap_req *r, const struct store_access *a, const char *id);
+    /* Sharing, optional: whether the user may change obj (stored, visible to them) in
+     * account a reached through shares. Without it such a user changes no shared
+     * property of the type's objects (their metadata: draft-ietf-jmap-metadata-02 §4). */
+    bool (*may_write)(struct jmap_req *r, const struct store_access *a, json_t *obj);
     /* JMAP Object Metadata (draft-ietf-jmap-metadata-02, issue 18): the type gains
      * `metadata` and `privateMetadata`, which the engine keeps (jmap/metadata.c). */
     bool metadata;

@@ -1250,6 +1250,7 @@ const struct jtype calendar_event_type = {
     .get_prepare = event_get_prepare,
     .view = event_view,
     .visible = share_event_visible_id,
+    .may_write = share_event_may_write,
     .finish = scheduling_finish,
     .load_synthetic = event_load_synthetic,
     .synthetic_update = event_synthetic_update,

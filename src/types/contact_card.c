@@ -461,6 +461,7 @@ const struct jtype contact_card_type = {
     .destroy = card_destroy,
     .view = card_view,
     .visible = share_card_visible_id,
+    .may_write = share_card_may_write,
     .blob_ids = card_blob_ids,
     .unique_key = card_unique_key,
     .filter = contact_filter_hook,

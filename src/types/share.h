@@ -82,6 +82,11 @@ json_t *share_member_check(struct jset *s, enum share_kind k, json_t *obj, json_
 /* The engine's visibility hook for members (jtype.visible). */
 bool share_event_visible_id(struct jmap_req *r, const struct store_access *a, const char *id);
 bool share_card_visible_id(struct jmap_req *r, const struct store_access *a, const char *id);
+/* The engine's may_write hook for members (jtype.may_write): an event with mayWriteAll
+ * (or mayWriteOwn, their own) in every calendar it is in and not private (§5.9); a card
+ * with mayWrite in every address book it is in. */
+bool share_event_may_write(struct jmap_req *r, const struct store_access *a, json_t *event);
+bool share_card_may_write(struct jmap_req *r, const struct store_access *a, json_t *card);
 bool share_calendar_visible_id(struct jmap_req *r, const struct store_access *a, const char *id);
 bool share_book_visible_id(struct jmap_req *r, const struct store_access *a, const char *id);
 

@@ -509,6 +509,23 @@ def test_sharee_private_metadata_on_shared_calendar_s4():
         _, got = gs.call("CalendarEvent/get", {"accountId": a, "ids": [eid]}, user="bob",
                          using=using)
         assert got["list"][0]["privateMetadata"] == {ACME: {"n": "bob"}}
+        # a write right in another calendar gives none in this one
+        _, res = gs.call("Calendar/set", {"accountId": a, "create": {"w": {
+            "name": "writable", "shareWith": {gs.own("bob"): {
+                "mayReadFreeBusy": True, "mayReadItems": True, "mayWriteAll": True}}}}},
+            using=using)
+        wid = res["created"]["w"]["id"]
+        _, res = gs.call("CalendarEvent/set", {"accountId": a, "create": {"e": {
+            "calendarIds": {wid: True}, "title": "w", "start": "2026-01-01T10:00:00"}}},
+            using=using)
+        weid = res["created"]["e"]["id"]
+        _, res = gs.call("CalendarEvent/set", {"accountId": a, "update": {
+            eid: {"metadata/" + ACME: {"n": "bob"}}, weid: {"metadata/" + ACME: {"n": "bob"}}}},
+            user="bob", using=using)
+        assert res["notUpdated"][eid]["type"] == "forbidden", res
+        assert res["updated"] == {weid: None}, res
+        _, got = gs.call("CalendarEvent/get", {"accountId": a, "ids": [weid]}, using=using)
+        assert got["list"][0]["metadata"] == {ACME: {"n": "bob"}}
         # an outsider cannot write private metadata of what they cannot see
         _, res = gs.call("CalendarEvent/set", {"accountId": a, "update": {
             eid: {"privateMetadata/" + ACME: {"n": "frank"}}}}, user="frank", using=using)
