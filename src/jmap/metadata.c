@@ -567,6 +567,12 @@ static json_t *apply_root(struct jset *s, const char *root, size_t n, json_t *wa
             json_object_set(sub, key + n + 1, v);
         }
     }
+    if (now && json_object_size(sub)) { /* RFC 8620 §5.3: one key a prefix of another */
+        *err = jmap_seterror("invalidPatch", "'%s' and a path under it in one patch", root);
+        json_decref(now);
+        json_decref(sub);
+        return NULL;
+    }
     if (!now)
         now = json_deep_copy(was);
     char *bad = NULL;

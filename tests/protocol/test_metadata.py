@@ -239,6 +239,10 @@ def test_depth_counting_s2_1(s):
     assert set_error(res, eid)["type"] == "invalidProperties", res
     res = update(s, "CalendarEvent", eid, {"metadata/a.example/x/0": 1})
     assert set_error(res, eid)["type"] == "invalidPatch", res  # a pointer into an array
+    res = update(s, "CalendarEvent", eid, {"metadata": {}, "metadata/a.example": {}})
+    assert set_error(res, eid)["type"] == "invalidPatch", res  # RFC 8620 §5.3 prefixes
+    res = update(s, "CalendarEvent", eid, {"metadata/no.example/k": 1})
+    assert set_error(res, eid)["type"] == "invalidPatch", res  # no such namespace yet
 
 
 # ---- §6.6: updating an event and its metadata atomically -------------------------------------------
