@@ -10,7 +10,7 @@
 
 #include "store/backend.h"
 
-#define STMT_CACHE 96
+#define STMT_CACHE 160 /* distinct statements a connection may use (issue 18 added 11) */
 #define MAX_PARAMS 14
 
 struct store_conn {

@@ -524,6 +524,9 @@ int sq_user_del(struct store_conn *c, const char *name)
         "DELETE FROM access WHERE account_id=?1",
         "DELETE FROM shares WHERE account_id=?1 OR principal_id=?1",
         "DELETE FROM user_props WHERE account_id=?1",
+        "DELETE FROM object_metadata WHERE account_id=?1",
+        "DELETE FROM metadata_usage WHERE account_id=?1",
+        "DELETE FROM metadata_state WHERE account_id=?1",
     };
     for (size_t i = 0; i < sizeof dels / sizeof dels[0]; i++) {
         sqlite3_stmt *s = sq_stmt(c, dels[i]);
@@ -537,6 +540,8 @@ int sq_user_del(struct store_conn *c, const char *name)
         "DELETE FROM access WHERE user_id=?1",
         "DELETE FROM group_members WHERE user_id=?1",
         "DELETE FROM user_props WHERE user_id=?1",
+        /* a later user may get the same id: their private metadata must not be it */
+        "DELETE FROM object_metadata WHERE user_id=?1",
         "DELETE FROM tokens WHERE user_id=?1",
         "DELETE FROM users WHERE id=?1",
     };

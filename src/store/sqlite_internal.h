@@ -11,7 +11,7 @@
 
 #include "store/backend.h"
 
-#define STMT_CACHE 64
+#define STMT_CACHE 128 /* distinct statements a connection may use (issue 18 added 14) */
 
 struct store_conn {
     const struct store_ops *ops; /* first: backend.h */
