@@ -583,3 +583,26 @@ def test_event_query_changes_metadata_s3_4(s):
     _, res = call(s, "CalendarEvent/queryChanges", {"filter": flt,
                                                     "sinceQueryState": q2["queryState"]})
     assert res["removed"] == [eid] and res["added"] == [], res
+
+
+def test_deleted_user_private_metadata_goes_with_them_s4():
+    srv = Server(config=MD_CONFIG)
+    try:
+        srv.a = srv.account()
+        eid = new_event(srv, "kept")
+        res = update(srv, "CalendarEvent", eid, {"privateMetadata/" + ACME: {"c": "carol's"}},
+                     user="carol")
+        assert res["updated"] == {eid: None}, res
+        srv.stop()
+        from conftest import run_cli
+        for args in (["user", "del", "carol"], ["user", "add", "dave", "--password-stdin"],
+                     ["user", "share", "alice", "--with", "dave", "--read-only"]):
+            r = run_cli(srv.data, *args, "--config", srv.config, stdin="dave-pw\n")
+            assert r.returncode == 0, r.stderr
+        srv.start()
+        srv.sessions["dave"] = __import__("requests").Session()
+        srv.sessions["dave"].auth = ("dave", "dave-pw")
+        got = get(srv, "CalendarEvent", [eid], ["privateMetadata"], user="dave")["list"][0]
+        assert got["privateMetadata"] == {}, got
+    finally:
+        srv.close()
