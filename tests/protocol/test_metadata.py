@@ -422,6 +422,23 @@ def test_private_metadata_two_users_state_per_viewer_s2_2(s):
     assert state(s, user="bob") != b1 and state(s, user="alice") != a0
 
 
+def test_push_initial_state_is_per_viewer_s2_2(s):
+    import json
+    from test_push import Stream, es_url
+    eid = new_event(s, "pushed")
+    a0 = state(s)
+    update(s, "CalendarEvent", eid, {"privateMetadata/" + ACME: {"p": 1}}, user="bob")
+    for user in ("alice", "bob"):
+        st = Stream(s, es_url(s, types="CalendarEvent", closeafter="state"), user=user,
+                    headers={"Last-Event-ID": "1"})  # RFC 8620 §7.3: the states at once
+        name, data, _ = st.event()
+        assert name == "state", (name, data)
+        pushed = json.loads(data)["changed"][s.a]["CalendarEvent"]
+        assert pushed == state(s, user=user), (user, data)
+        st.r.close()
+    assert state(s) == a0 != state(s, user="bob")
+
+
 def test_read_only_user_writes_private_not_shared_s4(s):
     eid = new_event(s, "ro")
     res = update(s, "CalendarEvent", eid, {"privateMetadata/" + ACME: {"mine": True}},

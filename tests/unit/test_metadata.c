@@ -29,12 +29,12 @@ static void test_namespace_kinds_s2_1(void **state)
     const char *registered[] = {"photography", "a", "x-y_z", "ABC123", "_", "-"};
     for (size_t i = 0; i < sizeof registered / sizeof *registered; i++)
         assert_int_equal(metadata_ns_kind(registered[i]), 1);
-    const char *domains[] = {"example.com", "acme.example.org", "acme.example.com", "a.b",
-                             "xn--bcher-kva.example", "1.2.3.4"};
+    const char *domains[] = {"example.com", "acme.example.org",      "acme.example.com",
+                             "a.b",         "xn--bcher-kva.example", "1.2.3.4"};
     for (size_t i = 0; i < sizeof domains / sizeof *domains; i++)
         assert_int_equal(metadata_ns_kind(domains[i]), 2);
-    const char *bad[] = {"", ".", "a.", ".a", "a..b", "-a.com", "a-.com", "a_b.com", "a b",
-                         "a/b", "caf\xc3\xa9", "a.b!", "x~y"};
+    const char *bad[] = {"",        ".",   "a.",  ".a",          "a..b", "-a.com", "a-.com",
+                         "a_b.com", "a b", "a/b", "caf\xc3\xa9", "a.b!", "x~y"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
         assert_int_equal(metadata_ns_kind(bad[i]), 0);
     char label[70];
