@@ -937,11 +937,9 @@ int jmap_std_set(struct jmap_req *r, const struct jtype *t, json_t *args)
         jmap_error(r, "requestTooLarge", "more than maxObjectsInSet objects");
         return -1;
     }
-    /* metadata-02 §4: privateMetadata needs only read access, so a /set that writes
-     * metadata alone does not need a writable account (the checks are per object) */
-    unsigned how = metadata_set_only(r, t, args) ? 0 : JMAP_BEGIN_WRITE;
-    const struct store_access *a =
-        jmap_method_begin(r, args, NULL, NULL, "accountId", how | JMAP_BEGIN_NO_TXN);
+    /* metadata-02 §4: writing privateMetadata needs read access only (checked per object) */
+    unsigned how = (metadata_set_only(r, t, args) ? 0 : JMAP_BEGIN_WRITE) | JMAP_BEGIN_NO_TXN;
+    const struct store_access *a = jmap_method_begin(r, args, NULL, NULL, "accountId", how);
     if (!a)
         return -1;
     struct jset s;
