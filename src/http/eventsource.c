@@ -19,6 +19,7 @@
 
 #include "http/auth.h"
 #include "http/internal.h"
+#include "jmap/engine.h"
 #include "push/hub.h"
 
 #define PING_MIN 1
@@ -169,10 +170,14 @@ static void sse_free(void *cls)
 static json_t *current_states(struct store_conn *sc, const struct jmap_user *u, json_t *types)
 {
     json_t *changed = json_object();
+    /* the states as this user sees them (another user's private metadata writes do
+     * not move them: draft-ietf-jmap-metadata-02 §2.2) */
+    struct jmap_req as_user = {.conn = sc, .user = u};
     for (int i = 0; i < u->naccounts; i++) {
         json_t *acct = json_object();
         for (size_t k = 0; k < jmap_type_count(); k++) {
-            const char *name = jmap_type_at(k)->name;
+            const struct jtype *type = jmap_type_at(k);
+            const char *name = type->name;
             bool wanted = !types;
             size_t j;
             json_t *t;
@@ -183,7 +188,7 @@ static json_t *current_states(struct store_conn *sc, const struct jmap_user *u, 
             if (wanted)
                 json_object_set_new(
                     acct, name,
-                    jmap_state_string(store_state_get(sc, u->accounts[i].account_id, name)));
+                    jmap_state_string(jmap_type_state(&as_user, type, u->accounts[i].account_id)));
         }
         json_object_set_new(changed, u->accounts[i].account_id, acct);
     }

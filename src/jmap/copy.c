@@ -25,7 +25,7 @@ static bool state_mismatch(struct jmap_req *r, json_t *want, const char *account
                            const struct jtype *t)
 {
     return json_is_string(want) &&
-           jmap_state_parse(json_string_value(want)) != store_state_get(r->conn, account, t->name);
+           jmap_state_parse(json_string_value(want)) != jmap_type_state(r, t, account);
 }
 
 int jmap_std_copy(struct jmap_req *r, const struct jtype *t, json_t *args)
@@ -66,7 +66,7 @@ int jmap_std_copy(struct jmap_req *r, const struct jtype *t, json_t *args)
         jmap_error(r, "stateMismatch", "the state does not match");
         return -1;
     }
-    int64_t old_state = store_state_get(r->conn, to->account_id, t->name);
+    int64_t old_state = jmap_type_state(r, t, to->account_id);
     struct jset s;
     jset_init(&s, r, t, to->account_id, args);
     json_t *originals = json_array();
@@ -114,7 +114,7 @@ int jmap_std_copy(struct jmap_req *r, const struct jtype *t, json_t *args)
     }
     if (t->finish) /* e.g. records the copies' blob references, now that they have ids */
         t->finish(&s, json_object_size(s.not_created) == 0);
-    int64_t new_state = store_state_get(r->conn, to->account_id, t->name);
+    int64_t new_state = jmap_type_state(r, t, to->account_id);
     if (store_commit(r->conn) != STORE_OK) {
         store_rollback(r->conn);
         json_object_clear(r->changed);

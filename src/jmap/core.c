@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "jmap/jmap.h"
+#include "jmap/metadata.h"
 #include "util/util.h"
 
 /* RFC 8620 §4: Core/echo returns its arguments unchanged. */
@@ -41,6 +42,12 @@ void jmap_init(const struct jmodule *const *mods)
         if (mod->register_methods)
             mod->register_methods();
     }
+    /* draft-ietf-jmap-metadata-02 §1.1.1: advertised once a type opts in */
+    for (size_t i = 0; i < jmap_type_count(); i++)
+        if (jmap_type_at(i)->metadata) {
+            jmap_register_capability(&metadata_capability);
+            break;
+        }
 }
 
 static _Atomic uint64_t accounts_generation;

@@ -13,6 +13,7 @@
 
 #include "formats/json/patch.h"
 #include "jmap/engine_internal.h"
+#include "jmap/metadata.h"
 #include "util/util.h"
 
 /* ---- descriptors --------------------------------------------------------------- */
@@ -168,6 +169,8 @@ int jmap_object_write(struct store_conn *c, struct jmap_req *r, const struct jty
         return STORE_EXISTS;
     if (rc || write_blob_refs(c, t, account, id, obj))
         return -1;
+    if (!obj && t->metadata && metadata_object_destroyed(c, t, account, id))
+        return -1;
     if (!t->index)
         return 0;
     struct jmap_req *saved = outer;
@@ -188,7 +191,7 @@ static const struct argspec get_args[] = {
 
 /* The object as /get shows it: decorated, limited to the requested properties. obj is
  * freshly loaded and dropped by the caller afterwards, so it is decorated in place. */
-static json_t *get_view(struct jmap_req *r, const struct jtype *t, const struct store_access *a,
+json_t *engine_get_view(struct jmap_req *r, const struct jtype *t, const struct store_access *a,
                         json_t *obj, json_t *props, json_t *args)
 {
     if (t->view)
@@ -222,7 +225,7 @@ struct get_all {
 static int get_all_cb(const char *id, json_t *obj, void *ud)
 {
     struct get_all *g = ud;
-    json_t *view = get_view(g->r, g->t, g->a, obj, g->props, g->args);
+    json_t *view = engine_get_view(g->r, g->t, g->a, obj, g->props, g->args);
     if (view)
         json_array_append_new(g->list, view);
     return 0;
@@ -245,22 +248,38 @@ int jmap_std_get(struct jmap_req *r, const struct jtype *t, json_t *args)
     json_t *v;
     if (t->get_prepare && t->get_prepare(r, args))
         return -1;
+    /* metadata-02 §3.1: metadata and privateMetadata, whole or by namespace, are the
+     * engine's; the type's view gets the other properties */
+    struct metadata_sel sel = {0};
+    json_t *type_props = NULL;
+    bool md = metadata_on(r, t);
+    if (md && metadata_props(r, t, props, &type_props, &sel))
+        return -1;
+    if (md)
+        props = type_props;
     json_array_foreach(props, i, v)
     {
         if (!t->open_props && !jtype_prop(t, json_string_value(v))) {
             jmap_error(r, "invalidArguments", "unknown property '%s'", json_string_value(v));
+            json_decref(type_props);
+            metadata_sel_free(&sel);
             return -1;
         }
     }
-    if (jmap_txn_begin(r, false))
+    if (jmap_txn_begin(r, false)) {
+        json_decref(type_props);
+        metadata_sel_free(&sel);
         return -1;
+    }
     json_t *list = json_array(), *not_found = json_array();
-    int64_t state = store_state_get(r->conn, a->account_id, t->name);
+    int64_t state = metadata_type_state(r, t, a->account_id);
     if (!json_is_array(ids)) {
         if (store_object_count(r->conn, a->account_id, t->name) > r->srv->cfg->max_objects_in_get) {
             store_rollback(r->conn);
             json_decref(list);
             json_decref(not_found);
+            json_decref(type_props);
+            metadata_sel_free(&sel);
             jmap_error(r, "requestTooLarge", "more objects than maxObjectsInGet: give ids");
             return -1;
         }
@@ -290,7 +309,7 @@ int jmap_std_get(struct jmap_req *r, const struct jtype *t, json_t *args)
             json_t *obj = id ? store_object_get(r->conn, a->account_id, t->name, id) : NULL;
             if (!obj && id && t->load_synthetic)
                 obj = t->load_synthetic(r, a->account_id, id);
-            json_t *view = obj ? get_view(r, t, a, obj, props, args) : NULL;
+            json_t *view = obj ? engine_get_view(r, t, a, obj, props, args) : NULL;
             json_decref(obj);
             if (!view) {
                 json_array_append(not_found, v);
@@ -300,6 +319,10 @@ int jmap_std_get(struct jmap_req *r, const struct jtype *t, json_t *args)
         }
         json_decref(seen);
     }
+    if (md)
+        metadata_attach(r, t, a->account_id, &sel, list);
+    json_decref(type_props);
+    metadata_sel_free(&sel);
     store_rollback(r->conn);
     engine_respond(r, t, "get",
                    json_pack("{s:s, s:o, s:o, s:o}", "accountId", a->account_id, "state",
@@ -360,7 +383,7 @@ int64_t engine_since(struct jmap_req *r, const char *account, const struct jtype
                      const char *since, int64_t *current)
 {
     int64_t s = jmap_state_parse(since);
-    *current = store_state_get(r->conn, account, t->name);
+    *current = metadata_type_state(r, t, account);
     if (s < 0 || s > *current || s < store_state_lowest(r->conn, account, t->name))
         return -1;
     return s;
@@ -390,7 +413,8 @@ const struct store_access *engine_changes_begin(struct jmap_req *r, const struct
 
 int jmap_std_changes(struct jmap_req *r, const struct jtype *t, json_t *args)
 {
-    if (jmap_args_check(r, args, changes_args, NULL))
+    bool md = metadata_on(r, t);
+    if (jmap_args_check(r, args, changes_args, md ? metadata_changes_args : NULL))
         return -1;
     json_t *maxv = json_object_get(args, "maxChanges");
     int64_t since, current;
@@ -409,6 +433,13 @@ int jmap_std_changes(struct jmap_req *r, const struct jtype *t, json_t *args)
                             .max = json_is_integer(maxv) ? (size_t)json_integer_value(maxv) : 5000};
     if (c.max > 5000)
         c.max = 5000;
+    if (t->metadata) { /* metadata-02 §3.3: with the metadata rows' changes */
+        json_decref(c.created);
+        json_decref(c.updated);
+        json_decref(c.destroyed);
+        metadata_changes(r, t, a, args, since, current, c.max, md);
+        return 0;
+    }
     store_changes(r->conn, a->account_id, t->name, since, c.max + 1, changes_cb, &c);
     store_rollback(r->conn);
     int64_t new_state = c.more ? c.last : current;
@@ -476,7 +507,7 @@ void jset_invalid(struct jset *s, json_t *invalid, const char *path, const char 
 
 /* The invalidProperties SetError for an object: its properties, and a description
  * that names each one with its reason. Clears the reasons for the next object. */
-static json_t *invalid_error(struct jset *s, json_t *invalid)
+json_t *engine_invalid_error(struct jset *s, json_t *invalid)
 {
     struct buf b = {0};
     buf_puts(&b, "invalid properties: ");
@@ -564,7 +595,7 @@ static size_t json_size(json_t *obj)
 /* The part of a create that needs no write lock: the §5.3 property rules, nulls,
  * defaults, required properties, then the type's precheck. Returns the complete
  * object (new), or NULL with *err set to the SetError. */
-static json_t *create_prepare(struct jset *s, json_t *given, json_t **err_out)
+static json_t *create_prepare(struct jset *s, const char *cid, json_t *given, json_t **err_out)
 {
     assert(json_is_object(given));
     const struct jtype *t = s->t;
@@ -573,6 +604,12 @@ static json_t *create_prepare(struct jset *s, json_t *given, json_t **err_out)
     json_t *v;
     void *tmp;
     json_object_clear(s->reasons);
+    /* metadata-02 §3.2: metadata and privateMetadata are the engine's, kept apart */
+    json_t *own = NULL, *md = NULL;
+    if (metadata_on(s->r, t)) {
+        given = own = json_deep_copy(given);
+        metadata_create_take(s, given, invalid, &md);
+    }
     json_object_foreach(given, key, v)
     {
         const struct jprop *p = jtype_prop(t, key);
@@ -599,13 +636,17 @@ static json_t *create_prepare(struct jset *s, json_t *given, json_t **err_out)
     if (t->precheck && json_array_size(invalid) == 0)
         err = t->precheck(s, obj, invalid);
     if (!err && json_array_size(invalid))
-        err = invalid_error(s, invalid);
+        err = engine_invalid_error(s, invalid);
     json_decref(invalid);
+    json_decref(own);
     if (err) {
+        json_decref(md);
         json_decref(obj);
         *err_out = err;
         return NULL;
     }
+    if (md)
+        json_object_set_new(s->md_pending, cid, md);
     return obj;
 }
 
@@ -629,10 +670,13 @@ static json_t *create_store(struct jset *s, const char *cid, json_t *given, json
         err = t->validate(s, obj, NULL, invalid);
     s->prechecked = false;
     if (!err && json_array_size(invalid))
-        err = invalid_error(s, invalid);
+        err = engine_invalid_error(s, invalid);
     json_decref(invalid);
     if (!err && json_size(obj) > max_size(t))
         err = jmap_seterror("tooLarge", "the object is larger than %zu octets", max_size(t));
+    json_t *md = json_object_get(s->md_pending, cid);
+    if (!err && md)
+        err = metadata_create_store(s, NULL, md); /* the quota (metadata-02 §5) */
     if (err) {
         json_decref(obj);
         return err;
@@ -643,6 +687,10 @@ static json_t *create_store(struct jset *s, const char *cid, json_t *given, json
         return rc == STORE_EXISTS ? jmap_seterror("alreadyExists", "another %s has its key (uid)",
                                                   t->name)
                                   : jmap_seterror("serverFail", "could not store the object");
+    }
+    if (md && (err = metadata_create_store(s, id, md))) {
+        json_decref(obj);
+        return err;
     }
     /* §5.3 created: every property the client did not send (server-set ones
      * included, computed ones such as myRights too: the object as /get shows it),
@@ -658,6 +706,10 @@ static json_t *create_store(struct jset *s, const char *cid, json_t *given, json
             json_object_set(created, key, v);
     }
     json_decref(shown);
+    static const char *const roots[] = {"metadata", "privateMetadata"};
+    for (int i = 0; md && i < 2; i++) /* defaults the client did not send */
+        if (!json_object_get(given, roots[i]))
+            json_object_set_new(created, roots[i], json_object());
     json_object_set_new(s->created_cids, id, json_string(cid));
     json_object_set_new(s->r->created_ids, cid, json_string(id));
     *created_out = created;
@@ -668,7 +720,7 @@ static json_t *create_store(struct jset *s, const char *cid, json_t *given, json
 json_t *jset_create(struct jset *s, const char *cid, json_t *given, json_t **created_out)
 {
     assert(json_is_object(given) && created_out);
-    json_t *err = NULL, *obj = create_prepare(s, given, &err);
+    json_t *err = NULL, *obj = create_prepare(s, cid, given, &err);
     return obj ? create_store(s, cid, given, obj, created_out) : err;
 }
 
@@ -745,7 +797,7 @@ static json_t *update_one(struct jset *s, const char *id, json_t *patch, json_t 
         err = t->validate(s, obj, old, invalid);
     s->patch = NULL;
     if (!err && json_array_size(invalid))
-        err = invalid_error(s, invalid);
+        err = engine_invalid_error(s, invalid);
     json_decref(invalid);
     if (!err && json_size(obj) > max_size(t))
         err = jmap_seterror("tooLarge", "the object is larger than %zu octets", max_size(t));
@@ -771,6 +823,34 @@ static json_t *update_one(struct jset *s, const char *id, json_t *patch, json_t 
     json_decref(old);
     json_decref(s->apart);
     s->apart = NULL;
+    return err;
+}
+
+/* An update entry (RFC 8620 §5.3): its metadata part (metadata-02 §3.2) checked
+ * first, so the object and its metadata change together or not at all. */
+static json_t *update_entry(struct jset *s, const char *id, json_t *patch, json_t **updated_out)
+{
+    json_t *md = NULL, *rest = NULL;
+    if (!metadata_patch_split(s->r, s->t, patch, &md, &rest))
+        return update_one(s, id, patch, updated_out);
+    json_t *old = store_object_get(s->r->conn, s->account, s->t->name, id), *plan = NULL, *err;
+    if (!old && s->t->synthetic_update)
+        err = jmap_seterror_props(json_pack("[s]", "metadata"),
+                                  "metadata belongs to the stored object, not to an occurrence");
+    else if (!old)
+        err = jmap_seterror("notFound", "no %s %s", s->t->name, id);
+    else
+        err = metadata_update_check(s, old, md, &plan);
+    if (!err && json_object_size(rest))
+        err = update_one(s, id, rest, updated_out);
+    else if (!err)
+        *updated_out = json_null();
+    if (!err)
+        err = metadata_update_store(s, id, plan);
+    json_decref(old);
+    json_decref(plan);
+    json_decref(md);
+    json_decref(rest);
     return err;
 }
 
@@ -813,7 +893,7 @@ static json_t *prepare_creates(struct jset *s, json_t *create)
     json_t *v;
     json_object_foreach(create, key, v)
     {
-        json_t *err = NULL, *obj = create_prepare(s, v, &err);
+        json_t *err = NULL, *obj = create_prepare(s, key, v, &err);
         if (obj)
             json_object_set_new(ready, key, obj);
         else
@@ -839,11 +919,19 @@ static bool all_objects(json_t *map)
 void jset_init(struct jset *s, struct jmap_req *r, const struct jtype *t, const char *account,
                json_t *args)
 {
-    *s = (struct jset){.r = r, .t = t, .account = account, .args = args,
-                       .created = json_object(), .updated = json_object(),
-                       .destroyed = json_array(), .not_created = json_object(),
-                       .not_updated = json_object(), .not_destroyed = json_object(),
-                       .created_cids = json_object(), .reasons = json_object()};
+    *s = (struct jset){.r = r,
+                       .t = t,
+                       .account = account,
+                       .args = args,
+                       .created = json_object(),
+                       .updated = json_object(),
+                       .destroyed = json_array(),
+                       .not_created = json_object(),
+                       .not_updated = json_object(),
+                       .not_destroyed = json_object(),
+                       .created_cids = json_object(),
+                       .reasons = json_object(),
+                       .md_pending = json_object()};
 }
 
 void jset_fini(struct jset *s)
@@ -856,6 +944,7 @@ void jset_fini(struct jset *s)
     json_decref(s->not_destroyed);
     json_decref(s->created_cids);
     json_decref(s->reasons);
+    json_decref(s->md_pending);
 }
 
 int jmap_std_set(struct jmap_req *r, const struct jtype *t, json_t *args)
@@ -873,8 +962,9 @@ int jmap_std_set(struct jmap_req *r, const struct jtype *t, json_t *args)
         jmap_error(r, "requestTooLarge", "more than maxObjectsInSet objects");
         return -1;
     }
-    const struct store_access *a = jmap_method_begin(r, args, NULL, NULL, "accountId",
-                                                     JMAP_BEGIN_WRITE | JMAP_BEGIN_NO_TXN);
+    /* metadata-02 §4: writing privateMetadata needs read access only (checked per object) */
+    unsigned how = (metadata_set_only(r, t, args) ? 0 : JMAP_BEGIN_WRITE) | JMAP_BEGIN_NO_TXN;
+    const struct store_access *a = jmap_method_begin(r, args, NULL, NULL, "accountId", how);
     if (!a)
         return -1;
     struct jset s;
@@ -885,7 +975,7 @@ int jmap_std_set(struct jmap_req *r, const struct jtype *t, json_t *args)
         jset_fini(&s);
         return -1;
     }
-    int64_t old_state = store_state_get(r->conn, a->account_id, t->name);
+    int64_t old_state = metadata_type_state(r, t, a->account_id);
     json_t *if_in = json_object_get(args, "ifInState");
     if (json_is_string(if_in) && jmap_state_parse(json_string_value(if_in)) != old_state) {
         store_rollback(r->conn);
@@ -930,7 +1020,7 @@ int jmap_std_set(struct jmap_req *r, const struct jtype *t, json_t *args)
         else if (json_object_get(doomed, id))
             err = jmap_seterror("willDestroy", "%s is destroyed in the same call", id);
         else
-            err = update_one(&s, id, v, &updated);
+            err = update_entry(&s, id, v, &updated);
         if (err) {
             json_object_set_new(s.not_updated, key, err);
             ok = false;
@@ -957,7 +1047,7 @@ int jmap_std_set(struct jmap_req *r, const struct jtype *t, json_t *args)
     if (t->finish)
         t->finish(&s, ok);
 
-    int64_t new_state = store_state_get(r->conn, a->account_id, t->name);
+    int64_t new_state = metadata_type_state(r, t, a->account_id);
     assert(new_state >= old_state); /* modseqs never go back */
     if ((precommit_fn &&
          precommit_fn(r->conn, a->account_id, t->name, s.created, precommit_ud) != 0) ||

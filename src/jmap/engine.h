@@ -17,6 +17,11 @@ struct store_conn *jmap_req_conn(struct jmap_req *r);
 /* The user's access to account id, or NULL if they cannot use it. */
 const struct store_access *jmap_req_access(struct jmap_req *r, const char *account);
 
+/* The state string's modseq of type t in account as the request's user sees it:
+ * the type's state, except that another user's private metadata writes do not
+ * advance it (draft-ietf-jmap-metadata-02 §2.2). Inside a transaction. */
+int64_t jmap_type_state(struct jmap_req *r, const struct jtype *t, const char *account);
+
 /* ---- the method prologue ---------------------------------------------------------- */
 
 /* Opens the method's transaction (a write one if write); -1 after emitting
@@ -115,6 +120,10 @@ int engine_sort_check(struct jmap_req *r, const struct jtype *t, json_t *sort);
  * object) accepts every condition; emits invalidArguments or unsupportedFilter
  * and returns -1 otherwise. */
 int engine_filter_check(struct jmap_req *r, const struct jtype *t, json_t *f, int depth);
+/* A metadata FilterCondition (draft-ietf-jmap-metadata-02 §3.5) for a type's own
+ * matcher: 1 obj matches, 0 not, -1 key is not a metadata condition. */
+int engine_metadata_match(struct jmap_req *r, const struct jtype *t, json_t *obj, const char *key,
+                          json_t *value);
 /* For a type's query_run that narrowed the candidates by an index: the ids of the
  * objects (borrowed) that match filter, ordered by sort, as the standard /query
  * would order them (a new array). */
@@ -137,6 +146,11 @@ void engine_snapshot_save(struct store_conn *c, const char *account, const char 
  * have been in results at that state (it existed then), for engine_query_diff. */
 json_t *engine_changed_ids(struct store_conn *c, const char *account, const char *type,
                            int64_t since);
+/* Adds to changed (as engine_changed_ids) the ids of t whose metadata the user can
+ * see changed since (draft-ietf-jmap-metadata-02 §3.4: another user's private
+ * metadata never); nothing for a type without metadata. */
+void engine_metadata_changed_ids(struct jmap_req *r, const struct jtype *t, const char *account,
+                                 int64_t since, json_t *changed);
 /* Finishes a /queryChanges (RFC 8620 §5.6): the diff of the results at since (from
  * the snapshot, else from changed) against now, now kept as current's snapshot, then
  * the response, or cannotCalculateChanges / tooManyChanges (maxChanges). base_of as

@@ -20,6 +20,7 @@ struct jset {
     bool prechecked;      /* validate runs on an object precheck passed */
     json_t *apart;        /* property -> value stored for the user alone (jset_keep_apart) */
     json_t *patch;        /* the update being applied (borrowed), NULL otherwise */
+    json_t *md_pending;   /* creation id -> its metadata (metadata.c), checked before the lock */
 };
 
 void jset_init(struct jset *s, struct jmap_req *r, const struct jtype *t, const char *account,
@@ -28,6 +29,13 @@ void jset_fini(struct jset *s);
 /* Validates and stores one new object; returns a SetError or NULL with *created
  * set to the properties the client did not send. */
 json_t *jset_create(struct jset *s, const char *cid, json_t *given, json_t **created);
+
+/* The object as /get shows it to the user of access a (obj borrowed; decorated in
+ * place); NULL if hidden. */
+json_t *engine_get_view(struct jmap_req *r, const struct jtype *t, const struct store_access *a,
+                        json_t *obj, json_t *props, json_t *args);
+/* The invalidProperties SetError of invalid with the reasons jset_invalid gave. */
+json_t *engine_invalid_error(struct jset *s, json_t *invalid);
 
 /* Responds with "<Type>/<suffix>". */
 void engine_respond(struct jmap_req *r, const struct jtype *t, const char *suffix, json_t *args);

@@ -223,6 +223,13 @@ struct jtype {
      * not see). Without it, every such object created before since is reported. */
     bool (*was_visible)(struct jmap_req *r, const struct store_access *a, const char *id,
                         int64_t since);
+    /* Sharing, optional: whether the user may change obj (stored, visible to them) in
+     * account a reached through shares. Without it such a user changes no shared
+     * property of the type's objects (their metadata: draft-ietf-jmap-metadata-02 §4). */
+    bool (*may_write)(struct jmap_req *r, const struct store_access *a, json_t *obj);
+    /* JMAP Object Metadata (draft-ietf-jmap-metadata-02, issue 18): the type gains
+     * `metadata` and `privateMetadata`, which the engine keeps (jmap/metadata.c). */
+    bool metadata;
 };
 
 /* Fills defaults for missing properties of obj from the type's table. */

@@ -12,6 +12,7 @@
 
 #include "jmap/collation.h"
 #include "jmap/engine_internal.h"
+#include "jmap/metadata.h"
 #include "util/util.h"
 
 #define QUERY_MAX_LIMIT 10000
@@ -22,6 +23,8 @@
  * Returns 0, or emits invalidArguments / unsupportedFilter and returns -1. */
 int engine_filter_check(struct jmap_req *r, const struct jtype *t, json_t *f, int depth)
 {
+    if (depth == 0)
+        metadata_query_done(); /* a new query: the metadata rows are read afresh */
     if (!json_is_object(f) || depth > 32) {
         jmap_error(r, "invalidArguments", "a filter must be a FilterOperator or FilterCondition");
         return -1;
@@ -48,7 +51,8 @@ int engine_filter_check(struct jmap_req *r, const struct jtype *t, json_t *f, in
     json_t *v;
     json_object_foreach(f, key, v)
     {
-        int rc = t->filter ? t->filter(r, NULL, key, v) : -1;
+        int md = metadata_filter_check(r, t, key, v); /* metadata-02 §3.5 */
+        int rc = md ? md : t->filter ? t->filter(r, NULL, key, v) : -1;
         if (rc == -1) {
             jmap_error(r, "unsupportedFilter", "cannot filter on '%s'", key);
             return -1;
@@ -91,7 +95,8 @@ static bool filter_match(struct jmap_req *r, const struct jtype *t, json_t *f, j
     json_t *v;
     json_object_foreach(f, key, v)
     {
-        if (t->filter(r, obj, key, v) != 1)
+        int md = t->metadata ? metadata_filter_match(r, t, obj, key, v) : -1;
+        if ((md < 0 ? t->filter(r, obj, key, v) : md) != 1)
             return false;
     }
     return true;
@@ -231,7 +236,8 @@ json_t *engine_query_filter_sort(struct jmap_req *r, const struct jtype *t, json
 static json_t *run_query(struct jmap_req *r, const struct jtype *t, const char *account,
                          json_t *filter, json_t *sort)
 {
-    if (t->query_run) {
+    /* a type's index knows nothing of metadata: such a filter reads the objects */
+    if (t->query_run && !metadata_filter_uses(r, t, filter)) {
         json_t *ids = t->query_run(r, account, json_is_object(filter) ? filter : NULL,
                                    json_is_array(sort) && json_array_size(sort) ? sort : NULL);
         if (ids)
@@ -272,10 +278,11 @@ int jmap_std_query(struct jmap_req *r, const struct jtype *t, json_t *args)
                                                      "accountId", JMAP_BEGIN_NO_TXN);
     if (!a || query_prepare(r, t, args) || jmap_txn_begin(r, false))
         return -1;
-    int64_t state = store_state_get(r->conn, a->account_id, t->name);
+    int64_t state = metadata_type_state(r, t, a->account_id);
     json_t *ids = run_query(r, t, a->account_id, json_object_get(args, "filter"),
                             json_object_get(args, "sort"));
     engine_visible_filter(r, t, a, ids);
+    metadata_query_done();
     store_rollback(r->conn);
 
     engine_snapshot_save(r->conn, a->account_id, t->name, args, state, ids);
@@ -603,9 +610,12 @@ int jmap_std_query_changes(struct jmap_req *r, const struct jtype *t, json_t *ar
     if (!a)
         return -1;
     json_t *changed = engine_changed_ids(r->conn, a->account_id, t->name, since);
+    if (t->metadata) /* metadata-02 §3.4: as this user sees the metadata */
+        metadata_changed_ids(r, t, a->account_id, since, changed);
     json_t *ids = run_query(r, t, a->account_id, json_object_get(args, "filter"),
                             json_object_get(args, "sort"));
     engine_visible_filter(r, t, a, ids);
+    metadata_query_done();
     store_rollback(r->conn);
     int rc = engine_query_changes_respond(r, t, a->account_id, args, since, current, ids,
                                           changed, NULL);

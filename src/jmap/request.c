@@ -14,6 +14,7 @@
 
 #include "formats/json/patch.h"
 #include "jmap/engine.h"
+#include "jmap/metadata.h"
 #include "push/hub.h"
 #include "util/util.h"
 
@@ -467,6 +468,7 @@ static void run_call(struct jmap_req *r, const char *name, json_t *args)
         m->std(r, m->type, args);
     else
         m->fn(r, args);
+    metadata_query_done(); /* a query's metadata rows live for its call alone */
 }
 
 /* A copy of the JSON text body[len] with ".0" after every integer literal of more

@@ -184,7 +184,36 @@ typedef int (*store_alert_cb)(const struct store_alert *a, void *ud);
        void *ud),                                                                                  \
       (c, account, type, object_id, cb, ud))                                                       \
     X(int, alert_touch, (SC, const char *account, const char *type, int64_t now),                  \
-      (c, account, type, now))
+      (c, account, type, now))                                                                     \
+    X(int, metadata_get,                                                                           \
+      (SC, const char *account, const char *type, const char *const *ids, size_t n,                \
+       int64_t user_id, store_metadata_cb cb, void *ud),                                           \
+      (c, account, type, ids, n, user_id, cb, ud))                                                 \
+    X(int, metadata_scan,                                                                          \
+      (SC, const char *account, const char *type, int64_t user_id, store_metadata_cb cb,           \
+       void *ud),                                                                                  \
+      (c, account, type, user_id, cb, ud))                                                         \
+    X(int, metadata_put,                                                                           \
+      (SC, const char *account, const char *type, const char *id, int64_t user_id,                 \
+       const char *data, int64_t modseq),                                                          \
+      (c, account, type, id, user_id, data, modseq))                                               \
+    X(int, metadata_drop,                                                                          \
+      (SC, const char *account, const char *type, const char *id, int64_t *freed),                 \
+      (c, account, type, id, freed))                                                               \
+    X(int, metadata_changes,                                                                       \
+      (SC, const char *account, const char *type, int64_t user_id, int64_t since, size_t max,      \
+       store_metadata_cb cb, void *ud),                                                            \
+      (c, account, type, user_id, since, max, cb, ud))                                             \
+    X(int64_t, metadata_usage, (SC, const char *account), (c, account))                            \
+    X(int, metadata_usage_add, (SC, const char *account, int64_t delta), (c, account, delta))      \
+    X(int, metadata_state_get,                                                                     \
+      (SC, const char *account, const char *type, int64_t *last_private, int64_t *shared),         \
+      (c, account, type, last_private, shared))                                                    \
+    X(int, metadata_state_put,                                                                     \
+      (SC, const char *account, const char *type, int64_t last_private, int64_t shared),           \
+      (c, account, type, last_private, shared))                                                    \
+    X(int64_t, metadata_private_max, (SC, const char *account, const char *type, int64_t user_id), \
+      (c, account, type, user_id))
 
 #define STORE_OP_FIELD(ret, name, params, args) ret(*name) params;
 struct store_ops {

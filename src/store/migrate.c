@@ -58,6 +58,17 @@ static const struct table tables[] = {
      "INSERT INTO alert_queue(account_id, type, object_id, user_id, next_check, fired_until) "
      "VALUES($1,$2,$3,$4,$5,$6)",
      6},
+    /* object metadata (issue 18) */
+    {"object_metadata",
+     "SELECT account_id, type, object_id, user_id, data, modseq FROM object_metadata",
+     "INSERT INTO object_metadata(account_id, type, object_id, user_id, data, modseq) "
+     "VALUES($1,$2,$3,$4,$5,$6)",
+     6},
+    {"metadata_usage", "SELECT account_id, bytes FROM metadata_usage",
+     "INSERT INTO metadata_usage(account_id, bytes) VALUES($1,$2)", 2},
+    {"metadata_state", "SELECT account_id, type, last_private, shared FROM metadata_state",
+     "INSERT INTO metadata_state(account_id, type, last_private, shared) VALUES($1,$2,$3,$4)",
+     4},
     {"feeds", "SELECT hash, id, account_id, kind, object_id, created FROM feeds",
      "INSERT INTO feeds(hash, id, account_id, kind, object_id, created) VALUES($1,$2,$3,$4,$5,"
      "$6)",

@@ -185,6 +185,14 @@ static const char *const migrations[] = {
      "DROP INDEX object_index_range;"
      "CREATE INDEX object_index_span ON object_index(account_id, type, span, start, finish, id,"
      "  modseq, exact);"),
+    /* 8: as SQLite's 13: object metadata (issue 18, postgres_metadata.c) */
+    ("CREATE TABLE object_metadata(account_id" T " NOT NULL, type" T " NOT NULL,"
+     "  object_id" T " NOT NULL, user_id bigint NOT NULL, data text NOT NULL,"
+     "  modseq bigint NOT NULL, PRIMARY KEY(account_id, type, object_id, user_id));"
+     "CREATE INDEX object_metadata_changes ON object_metadata(account_id, type, user_id, modseq);"
+     "CREATE TABLE metadata_usage(account_id" T " PRIMARY KEY, bytes bigint NOT NULL);"
+     "CREATE TABLE metadata_state(account_id" T " NOT NULL, type" T " NOT NULL,"
+     "  last_private bigint NOT NULL, shared bigint NOT NULL, PRIMARY KEY(account_id, type));"),
 };
 
 /* Diacritics fold with the unaccent extension when it can be had (it is trusted:
@@ -558,10 +566,14 @@ int pg_user_del(struct store_conn *c, const char *name)
         "DELETE FROM feeds WHERE account_id=$1",
         "DELETE FROM shares WHERE account_id=$1 OR principal_id=$1",
         "DELETE FROM user_props WHERE account_id=$1",
+        "DELETE FROM object_metadata WHERE account_id=$1",
+        "DELETE FROM metadata_usage WHERE account_id=$1",
+        "DELETE FROM metadata_state WHERE account_id=$1",
     };
     static const char *const byuser[] = {
         "DELETE FROM access WHERE user_id=$1",     "DELETE FROM group_members WHERE user_id=$1",
         "DELETE FROM user_props WHERE user_id=$1", "DELETE FROM tokens WHERE user_id=$1",
+        "DELETE FROM object_metadata WHERE user_id=$1", /* the id may come back */
         "DELETE FROM users WHERE id=$1",
     };
     struct store_user u = {0};

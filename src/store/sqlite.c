@@ -148,6 +148,19 @@ static const char *const migrations[] = {
     "DROP INDEX object_index_range;"
     "CREATE INDEX object_index_span ON object_index(account_id, type, span, start, finish, id, "
     "  modseq, exact);"),
+    /* 13 (issue 18, draft-ietf-jmap-metadata-02): object metadata beside the objects:
+     * user 0 the shared `metadata`, a user's id their `privateMetadata`, each row
+     * with the modseq of its change; the account's metadata bytes (quota) and the
+     * per-viewer state of a type (sqlite_metadata.c) */
+    ("CREATE TABLE object_metadata(account_id TEXT NOT NULL, type TEXT NOT NULL,"
+    "  object_id TEXT NOT NULL, user_id INTEGER NOT NULL, data TEXT NOT NULL,"
+    "  modseq INTEGER NOT NULL, PRIMARY KEY(account_id, type, object_id, user_id)) WITHOUT ROWID;"
+    "CREATE INDEX object_metadata_changes ON object_metadata(account_id, type, user_id, modseq);"
+    "CREATE TABLE metadata_usage(account_id TEXT PRIMARY KEY, bytes INTEGER NOT NULL)"
+    "  WITHOUT ROWID;"
+    "CREATE TABLE metadata_state(account_id TEXT NOT NULL, type TEXT NOT NULL,"
+    "  last_private INTEGER NOT NULL, shared INTEGER NOT NULL,"
+    "  PRIMARY KEY(account_id, type)) WITHOUT ROWID;"),
 };
 
 int store_sqlite_schema(void)
@@ -557,6 +570,9 @@ int sq_user_del(struct store_conn *c, const char *name)
         "DELETE FROM access WHERE account_id=?1",
         "DELETE FROM shares WHERE account_id=?1 OR principal_id=?1",
         "DELETE FROM user_props WHERE account_id=?1",
+        "DELETE FROM object_metadata WHERE account_id=?1",
+        "DELETE FROM metadata_usage WHERE account_id=?1",
+        "DELETE FROM metadata_state WHERE account_id=?1",
     };
     for (size_t i = 0; i < sizeof dels / sizeof dels[0]; i++) {
         sqlite3_stmt *s = sq_stmt(c, dels[i]);
@@ -570,6 +586,8 @@ int sq_user_del(struct store_conn *c, const char *name)
         "DELETE FROM access WHERE user_id=?1",
         "DELETE FROM group_members WHERE user_id=?1",
         "DELETE FROM user_props WHERE user_id=?1",
+        /* a later user may get the same id: their private metadata must not be it */
+        "DELETE FROM object_metadata WHERE user_id=?1",
         "DELETE FROM tokens WHERE user_id=?1",
         "DELETE FROM users WHERE id=?1",
     };

@@ -11,7 +11,7 @@
 
 #include "store/backend.h"
 
-#define STMT_CACHE 96 /* more than the backend has statements (alert schedule: issue 14) */
+#define STMT_CACHE 160 /* more than the backend has statements (alerts: issue 14, metadata: 18) */
 
 struct store_conn {
     const struct store_ops *ops; /* first: backend.h */

@@ -379,5 +379,48 @@ int store_alert_users(struct store_conn *c, const char *account, const char *typ
 /* Every row of (account, type) is looked at again at now (what it depends on changed,
  * e.g. a calendar's default alerts): next_check = now, fired_until at least now. */
 int store_alert_touch(struct store_conn *c, const char *account, const char *type, int64_t now);
+/* ---- object metadata (draft-ietf-jmap-metadata-02, issue 18) -----------------------------
+ * A JMAP object's `metadata` and each user's `privateMetadata`, beside the object (never
+ * in its row, so a change to either is not a change of the object): one row per
+ * (account, type, object, user), user STORE_METADATA_SHARED for the shared metadata,
+ * with the modseq of its last change (taken from the type's sequence, as an object's).
+ * data is the JSON text of the namespaces object; a row emptied to "{}" is kept (its
+ * modseq is a change /changes reports) until the object is destroyed. */
+#define STORE_METADATA_SHARED 0
+/* A row: the object id, whose it is (STORE_METADATA_SHARED or a user id), its JSON
+ * text, its modseq and (store_metadata_changes only, else 0) the object's creation
+ * modseq. Non-zero stops. */
+typedef int (*store_metadata_cb)(const char *id, int64_t user_id, const char *data, int64_t modseq,
+                                 int64_t created, void *ud);
+/* The rows of the shared metadata and of user_id (0: shared only) of the n ids. */
+int store_metadata_get(struct store_conn *c, const char *account, const char *type,
+                       const char *const *ids, size_t n, int64_t user_id, store_metadata_cb cb,
+                       void *ud);
+/* Every row of the shared metadata and of user_id of (account, type) (queries). */
+int store_metadata_scan(struct store_conn *c, const char *account, const char *type,
+                        int64_t user_id, store_metadata_cb cb, void *ud);
+/* Writes one row (data: JSON text) stamped with modseq, inside a write transaction. */
+int store_metadata_put(struct store_conn *c, const char *account, const char *type, const char *id,
+                       int64_t user_id, const char *data, int64_t modseq);
+/* Removes every row of an object (it was destroyed); the freed bytes into *freed. */
+int store_metadata_drop(struct store_conn *c, const char *account, const char *type, const char *id,
+                        int64_t *freed);
+/* The rows of the shared metadata and of user_id changed after since, in modseq
+ * order, at most max, of live objects, with each object's creation modseq. */
+int store_metadata_changes(struct store_conn *c, const char *account, const char *type,
+                           int64_t user_id, int64_t since, size_t max, store_metadata_cb cb,
+                           void *ud);
+/* The bytes of metadata the account holds (the quota's measure), and a change of it. */
+int64_t store_metadata_usage(struct store_conn *c, const char *account);
+int store_metadata_usage_add(struct store_conn *c, const char *account, int64_t delta);
+/* Per-viewer state (metadata-02 §2.2): the modseq of the type's last private write
+ * and the highest modseq every user could see at that moment (0, 0 if none). */
+int store_metadata_state_get(struct store_conn *c, const char *account, const char *type,
+                             int64_t *last_private, int64_t *shared);
+int store_metadata_state_put(struct store_conn *c, const char *account, const char *type,
+                             int64_t last_private, int64_t shared);
+/* The highest modseq of user_id's private rows of (account, type), 0 if none. */
+int64_t store_metadata_private_max(struct store_conn *c, const char *account, const char *type,
+                                   int64_t user_id);
 
 #endif

@@ -84,6 +84,7 @@ static json_t *book_destroy(struct jset *s, const char *id, json_t *old)
 }
 
 const struct jtype address_book_type = {
+    .metadata = true, /* draft-ietf-jmap-metadata-02 (issue 18) */
     .name = "AddressBook",
     .capability = JMAP_CONTACTS,
     .props = book_props,

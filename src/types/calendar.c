@@ -229,6 +229,7 @@ const struct jcapability calendar_capability = {.uri = JMAP_CALENDARS,
                                                 .account_value = calendar_account_capability};
 
 const struct jtype calendar_type = {
+    .metadata = true, /* draft-ietf-jmap-metadata-02 (issue 18) */
     .name = "Calendar",
     .capability = JMAP_CALENDARS,
     .props = calendar_props,

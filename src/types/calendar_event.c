@@ -1230,6 +1230,7 @@ int event_import_one(struct store_conn *c, const char *account, const char *cale
 /* ---- registration --------------------------------------------------------------------------------- */
 
 const struct jtype calendar_event_type = {
+    .metadata = true, /* draft-ietf-jmap-metadata-02 (issue 18) */
     .name = "CalendarEvent",
     .capability = JMAP_CALENDARS,
     .props = event_props,
@@ -1245,6 +1246,7 @@ const struct jtype calendar_event_type = {
     .view = event_view,
     .visible = share_event_visible_id,
     .was_visible = share_event_was_visible,
+    .may_write = share_event_may_write,
     .finish = scheduling_finish,
     .load_synthetic = event_load_synthetic,
     .synthetic_update = event_synthetic_update,

@@ -238,6 +238,7 @@ static bool match_condition(struct query *q, json_t *cond, json_t *obj, bool ins
     json_t *v;
     bool has_after = false, has_before = false;
     int64_t after = 0, before = 0;
+    int md;
     json_object_foreach(cond, key, v)
     {
         if (strcmp(key, "inCalendar") == 0) {
@@ -254,6 +255,9 @@ static bool match_condition(struct query *q, json_t *cond, json_t *obj, bool ins
         } else if (strcmp(key, "before") == 0) {
             has_before = true;
             before = local_arg(q, v);
+        } else if ((md = engine_metadata_match(q->r, &calendar_event_type, obj, key, v)) >= 0) {
+            if (!md) /* draft-ietf-jmap-metadata-02 §3.5 (issue 18) */
+                return false;
         } else {
             json_t *terms = text_match_terms(json_string_value(v));
             bool ok = text_matches(obj, key, terms);
@@ -1032,7 +1036,7 @@ static int event_query(struct jmap_req *r, json_t *args)
         jmap_method_begin(r, args, engine_query_args, event_query_args, "accountId", 0);
     if (!a)
         return -1;
-    int64_t state = store_state_get(jmap_req_conn(r), a->account_id, calendar_event_type.name);
+    int64_t state = jmap_type_state(r, &calendar_event_type, a->account_id);
     /* the index paths answer for whole accounts: one reached through shares of some
      * calendars only (issue 14) takes the general path */
     int fast = a->shared ? 1 : fast_query(r, a->account_id, args, state);
@@ -1070,6 +1074,7 @@ static int event_query_changes(struct jmap_req *r, json_t *args)
         return -1;
     struct query q = {.hold = NULL};
     json_t *changed = engine_changed_ids(jmap_req_conn(r), a->account_id, calendar_event_type.name, since);
+    engine_metadata_changed_ids(r, &calendar_event_type, a->account_id, since, changed); /* issue 18 */
     int rc = run_event_query(r, a->account_id, args, &q);
     json_t *now = rc ? NULL : item_ids(&q);
     engine_visible_filter(r, &calendar_event_type, a, now); /* sharing: issue 14 */

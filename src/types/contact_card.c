@@ -451,6 +451,7 @@ json_t *contact_card_to_jscontact(struct store_conn *c, const char *account, jso
 }
 
 const struct jtype contact_card_type = {
+    .metadata = true, /* draft-ietf-jmap-metadata-02 (issue 18) */
     .name = "ContactCard",
     .capability = JMAP_CONTACTS,
     .props = card_props,
@@ -461,6 +462,7 @@ const struct jtype contact_card_type = {
     .destroy = card_destroy,
     .view = card_view,
     .visible = share_card_visible_id,
+    .may_write = share_card_may_write,
     .blob_ids = card_blob_ids,
     .unique_key = card_unique_key,
     .filter = contact_filter_hook,

@@ -65,6 +65,7 @@ int participant_identity_set(struct jmap_req *r, json_t *args)
 }
 
 const struct jtype participant_identity_type = {
+    .metadata = true, /* draft-ietf-jmap-metadata-02 (issue 18) */
     .name = "ParticipantIdentity",
     .capability = JMAP_CALENDARS,
     .props = identity_props,

@@ -1327,3 +1327,50 @@ bool share_event_was_visible(struct jmap_req *r, const struct store_access *a, c
 {
     return was_visible(r, a, SHARE_CALENDAR, id, since);
 }
+
+/* ---- write access to a member (jtype.may_write; issue 18 metadata) ------------------------- */
+
+bool share_event_may_write(struct jmap_req *r, const struct store_access *a, json_t *event)
+{
+    if (!share_filtered(a))
+        return a->may_write;
+    const char *privacy = json_string_value(json_object_get(event, "privacy"));
+    if ((privacy && strcmp(privacy, "public")) ||
+        !share_member_visible(r, a, SHARE_CALENDAR, event))
+        return false;
+    json_t *cals = json_object_get(event, "calendarIds");
+    const char *cid;
+    json_t *v;
+    json_object_foreach(cals, cid, v)
+    {
+        if (!may_change_in(r, a, SHARE_CALENDAR, cid, event))
+            return false;
+    }
+    return json_object_size(cals) > 0;
+}
+
+bool share_task_may_write(struct jmap_req *r, const struct store_access *a, json_t *task)
+{
+    if (!share_filtered(a))
+        return a->may_write;
+    const char *privacy = json_string_value(json_object_get(task, "privacy"));
+    const char *list = json_string_value(json_object_get(task, "taskListId"));
+    return !(privacy && strcmp(privacy, "public")) &&
+           share_member_visible(r, a, SHARE_TASK_LIST, task) && list &&
+           may_change_in(r, a, SHARE_TASK_LIST, list, task);
+}
+
+bool share_card_may_write(struct jmap_req *r, const struct store_access *a, json_t *card)
+{
+    if (!share_filtered(a))
+        return a->may_write;
+    json_t *books = json_object_get(card, "addressBookIds");
+    const char *bid;
+    json_t *v;
+    json_object_foreach(books, bid, v)
+    {
+        if (!(rights_of(r, a, SHARE_ADDRESS_BOOK, bid) & AR_WRITE))
+            return false;
+    }
+    return json_object_size(books) > 0;
+}

@@ -98,6 +98,12 @@ bool share_event_was_visible(struct jmap_req *r, const struct store_access *a, c
 int share_exposure_update(struct store_conn *c, enum share_kind k, const char *account,
                           const char *id, json_t *obj);
 bool share_card_visible_id(struct jmap_req *r, const struct store_access *a, const char *id);
+/* The engine's may_write hook for members (jtype.may_write): an event with mayWriteAll
+ * (or mayWriteOwn, their own) in every calendar it is in and not private (§5.9); a card
+ * with mayWrite in every address book it is in. */
+bool share_event_may_write(struct jmap_req *r, const struct store_access *a, json_t *event);
+bool share_task_may_write(struct jmap_req *r, const struct store_access *a, json_t *task);
+bool share_card_may_write(struct jmap_req *r, const struct store_access *a, json_t *card);
 bool share_calendar_visible_id(struct jmap_req *r, const struct store_access *a, const char *id);
 bool share_book_visible_id(struct jmap_req *r, const struct store_access *a, const char *id);
 bool share_task_visible_id(struct jmap_req *r, const struct store_access *a, const char *id);

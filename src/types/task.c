@@ -696,6 +696,7 @@ static json_t *task_synthetic_update(struct jset *s, const char *id, json_t *pat
 }
 
 const struct jtype task_type = {
+    .metadata = true, /* draft-ietf-jmap-metadata-02 (issue 18) */
     .name = "Task",
     .capability = JMAP_TASKS,
     .props = task_props,
@@ -709,6 +710,7 @@ const struct jtype task_type = {
     .get_prepare = task_get_prepare,
     .view = task_view,
     .visible = share_task_visible_id,
+    .may_write = share_task_may_write,
     .index = task_index,
     .unique_key = task_unique_key,
     .filter = task_filter_condition,

@@ -205,6 +205,7 @@ static json_t *task_list_destroy(struct jset *s, const char *id, json_t *old)
 }
 
 const struct jtype task_list_type = {
+    .metadata = true, /* draft-ietf-jmap-metadata-02 (issue 18) */
     .name = "TaskList",
     .capability = JMAP_TASKS,
     .props = task_list_props,

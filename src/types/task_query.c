@@ -522,7 +522,7 @@ static int task_query(struct jmap_req *r, json_t *args)
         jmap_method_begin(r, args, engine_query_args, task_query_args, "accountId", 0);
     if (!a)
         return -1;
-    int64_t state = store_state_get(jmap_req_conn(r), a->account_id, task_type.name);
+    int64_t state = jmap_type_state(r, &task_type, a->account_id);
     json_t *ids = run_task_query(r, a->account_id, args);
     if (ids)
         engine_visible_filter(r, &task_type, a, ids); /* a sharee's lists (tasks-06 §4) */
@@ -545,6 +545,7 @@ static int task_query_changes(struct jmap_req *r, json_t *args)
     if (!a)
         return -1;
     json_t *changed = engine_changed_ids(jmap_req_conn(r), a->account_id, task_type.name, since);
+    engine_metadata_changed_ids(r, &task_type, a->account_id, since, changed); /* issue 18 */
     json_t *now = run_task_query(r, a->account_id, args);
     if (now)
         engine_visible_filter(r, &task_type, a, now); /* a sharee's lists (tasks-06 §4) */

@@ -45,6 +45,8 @@ void config_defaults(struct config *cfg)
     cfg->feed_tombstone_ttl = 30 * 86400;
     cfg->smtp_retry = 30;
     cfg->cache_size = 64;
+    cfg->metadata_max_depth = 8;
+    cfg->metadata_quota = 16 * 1024 * 1024;
 }
 
 struct key {
@@ -96,6 +98,9 @@ static const struct key keys[] = {
     N("max_request_memory", max_request_memory, 1048576),
     N("request_timeout", request_timeout, 100),
     N("cache_size", cache_size, 1),
+    S("metadata_namespaces", metadata_namespaces),
+    N("metadata_max_depth", metadata_max_depth, 0),
+    N("metadata_quota", metadata_quota, 0),
 };
 
 int config_set(struct config *cfg, const char *key, const char *value)

@@ -60,6 +60,10 @@ struct config {
     int64_t subscription_scan;         /* seconds between the refresher's looks */
     int64_t subscription_page_limit;   /* Prefer: limit=N asked of a feed (0: none) */
     int64_t feed_tombstone_ttl;        /* seconds a feed's deletion is remembered */
+    /* object metadata (issue 18, draft-ietf-jmap-metadata-02 §1.1.1, §5) */
+    char metadata_namespaces[512]; /* registered namespace names advertised, comma-separated */
+    int64_t metadata_max_depth;    /* maxDepth of a namespace value; 0: null (no limit) */
+    int64_t metadata_quota;        /* bytes of metadata an account may hold (overQuota) */
 };
 
 void config_defaults(struct config *cfg);

@@ -1,0 +1,170 @@
+/*
+ * postgres_metadata.c — the PostgreSQL backend's object metadata (store.h; issue
+ * 18, draft-ietf-jmap-metadata-02), as sqlite_metadata.c: the shared and per-user
+ * metadata rows beside the objects with their modseqs, the account's metadata usage
+ * and the per-viewer state of a type. A /get's rows come in one round trip.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/postgres_internal.h"
+#include "util/util.h"
+
+static int rows(PGresult *r, bool with_created, store_metadata_cb cb, void *ud)
+{
+    for (int i = 0, n = PQntuples(r); i < n; i++)
+        if (cb(PQgetvalue(r, i, 0), pgq_col_int(r, i, 1), PQgetvalue(r, i, 2), pgq_col_int(r, i, 3),
+               with_created ? pgq_col_int(r, i, 4) : 0, ud))
+            break;
+    PQclear(r);
+    return STORE_OK;
+}
+
+/* ids as a text[] literal */
+static void id_array(struct buf *arr, const char *const *ids, size_t n)
+{
+    buf_puts(arr, "{");
+    for (size_t i = 0; i < n; i++) {
+        buf_puts(arr, i ? ",\"" : "\"");
+        for (const char *p = ids[i]; *p; p++)
+            buf_printf(arr, "%s%c", *p == '"' || *p == '\\' ? "\\" : "", *p);
+        buf_puts(arr, "\"");
+    }
+    buf_puts(arr, "}");
+}
+
+int pg_metadata_get(struct store_conn *c, const char *account, const char *type,
+                    const char *const *ids, size_t n, int64_t user_id, store_metadata_cb cb,
+                    void *ud)
+{
+    static const char *const sql = "SELECT object_id, user_id, data, modseq FROM object_metadata "
+                                   "WHERE account_id=$1 AND type=$2 AND object_id = "
+                                   "ANY($3::text[]) AND user_id IN (0, $4)";
+    if (n == 0)
+        return STORE_OK;
+    struct buf arr = {0};
+    id_array(&arr, ids, n);
+    struct params p = pgq_two(account, type);
+    pgq_text(&p, arr.data);
+    pgq_int(&p, user_id);
+    PGresult *r;
+    int rc = pgq_run(c, sql, &p, &r);
+    buf_free(&arr);
+    return rc ? rc : rows(r, false, cb, ud);
+}
+
+int pg_metadata_scan(struct store_conn *c, const char *account, const char *type, int64_t user_id,
+                     store_metadata_cb cb, void *ud)
+{
+    static const char *const sql = "SELECT object_id, user_id, data, modseq FROM object_metadata "
+                                   "WHERE account_id=$1 AND type=$2 AND user_id IN (0, $3)";
+    struct params p = pgq_two(account, type);
+    pgq_int(&p, user_id);
+    PGresult *r;
+    int rc = pgq_run(c, sql, &p, &r);
+    return rc ? rc : rows(r, false, cb, ud);
+}
+
+int pg_metadata_put(struct store_conn *c, const char *account, const char *type, const char *id,
+                    int64_t user_id, const char *data, int64_t modseq)
+{
+    static const char *const sql =
+        "INSERT INTO object_metadata(account_id, type, object_id, user_id, data, modseq) "
+        "VALUES($1,$2,$3,$4,$5,$6) ON CONFLICT(account_id, type, object_id, user_id) DO UPDATE "
+        "SET data=EXCLUDED.data, modseq=EXCLUDED.modseq";
+    struct params p = pgq_three(account, type, id);
+    pgq_int(&p, user_id);
+    pgq_text(&p, data);
+    pgq_int(&p, modseq);
+    return pgq_run(c, sql, &p, NULL);
+}
+
+int pg_metadata_drop(struct store_conn *c, const char *account, const char *type, const char *id,
+                     int64_t *freed)
+{
+    static const char *const sql = "WITH d AS (DELETE FROM object_metadata WHERE account_id=$1 "
+                                   "AND type=$2 AND object_id=$3 RETURNING length(data) AS n) "
+                                   "SELECT coalesce(sum(n), 0) FROM d";
+    struct params p = pgq_three(account, type, id);
+    *freed = pgq_first_int(c, sql, &p, 0);
+    return *freed < 0 ? STORE_ERR : STORE_OK;
+}
+
+int pg_metadata_changes(struct store_conn *c, const char *account, const char *type,
+                        int64_t user_id, int64_t since, size_t max, store_metadata_cb cb, void *ud)
+{
+    static const char *const sql =
+        "SELECT m.object_id, m.user_id, m.data, m.modseq, o.created_modseq FROM object_metadata "
+        "m JOIN objects o ON o.account_id=m.account_id AND o.type=m.type AND o.id=m.object_id "
+        "WHERE m.account_id=$1 AND m.type=$2 AND m.user_id IN (0, $3) AND m.modseq > $4 AND NOT "
+        "o.destroyed ORDER BY m.modseq LIMIT $5";
+    struct params p = pgq_two(account, type);
+    pgq_int(&p, user_id);
+    pgq_int(&p, since);
+    if (max)
+        pgq_int(&p, (int64_t)max);
+    else
+        pgq_text(&p, NULL); /* LIMIT NULL: no limit */
+    PGresult *r;
+    int rc = pgq_run(c, sql, &p, &r);
+    return rc ? rc : rows(r, true, cb, ud);
+}
+
+int64_t pg_metadata_usage(struct store_conn *c, const char *account)
+{
+    static const char *const sql = "SELECT bytes FROM metadata_usage WHERE account_id=$1";
+    struct params p = {0};
+    pgq_text(&p, account);
+    return pgq_first_int(c, sql, &p, 0);
+}
+
+int pg_metadata_usage_add(struct store_conn *c, const char *account, int64_t delta)
+{
+    static const char *const sql = "INSERT INTO metadata_usage(account_id, bytes) VALUES($1, "
+                                   "greatest($2::bigint, 0)) ON CONFLICT(account_id) DO UPDATE "
+                                   "SET bytes=greatest(metadata_usage.bytes + $2::bigint, 0)";
+    struct params p = {0};
+    pgq_text(&p, account);
+    pgq_int(&p, delta);
+    return pgq_run(c, sql, &p, NULL);
+}
+
+int pg_metadata_state_get(struct store_conn *c, const char *account, const char *type,
+                          int64_t *last_private, int64_t *shared)
+{
+    static const char *const sql = "SELECT last_private, shared FROM metadata_state WHERE "
+                                   "account_id=$1 AND type=$2";
+    struct params p = pgq_two(account, type);
+    PGresult *r;
+    int rc = pgq_run(c, sql, &p, &r);
+    if (rc)
+        return rc;
+    bool row = PQntuples(r) > 0;
+    *last_private = row ? pgq_col_int(r, 0, 0) : 0;
+    *shared = row ? pgq_col_int(r, 0, 1) : 0;
+    PQclear(r);
+    return STORE_OK;
+}
+
+int pg_metadata_state_put(struct store_conn *c, const char *account, const char *type,
+                          int64_t last_private, int64_t shared)
+{
+    static const char *const sql = "INSERT INTO metadata_state(account_id, type, last_private, "
+                                   "shared) VALUES($1,$2,$3,$4) ON CONFLICT(account_id, type) DO "
+                                   "UPDATE SET last_private=EXCLUDED.last_private, "
+                                   "shared=EXCLUDED.shared";
+    struct params p = pgq_two(account, type);
+    pgq_int(&p, last_private);
+    pgq_int(&p, shared);
+    return pgq_run(c, sql, &p, NULL);
+}
+
+int64_t pg_metadata_private_max(struct store_conn *c, const char *account, const char *type,
+                                int64_t user_id)
+{
+    static const char *const sql = "SELECT coalesce(max(modseq), 0) FROM object_metadata WHERE "
+                                   "account_id=$1 AND type=$2 AND user_id=$3";
+    struct params p = pgq_two(account, type);
+    pgq_int(&p, user_id);
+    return pgq_first_int(c, sql, &p, 0);
+}
