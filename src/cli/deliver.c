@@ -185,7 +185,7 @@ static char *from_address(const char *from)
     return n ? xasprintf("mailto:%.*s", (int)n, a) : NULL;
 }
 
-/* Applies each event of the calendar; 0 when all applied. */
+/* Applies each event and task of the calendar; 0 when all applied. */
 static int apply_all(struct store_conn *c, const char *account, json_t *group, const char *from,
                      const char *method)
 {
@@ -196,8 +196,8 @@ static int apply_all(struct store_conn *c, const char *account, json_t *group, c
     json_array_foreach(entries, i, ev)
     {
         const char *type = json_string_value(json_object_get(ev, "@type"));
-        if (!type || strcmp(type, "Event"))
-            continue;
+        if (!type || (strcmp(type, "Event") && strcmp(type, "Task")))
+            continue; /* VEVENT, and VTODO for tasks' assignees (RFC 5546 §3.4) */
         const char *why = NULL;
         if (scheduling_apply(c, account, method, ev, from, &why) != 0) {
             fprintf(stderr, "jmapd deliver: refused %s from %s: %s\n", method, from + 7,
@@ -207,7 +207,7 @@ static int apply_all(struct store_conn *c, const char *account, json_t *group, c
         n++;
     }
     if (!n)
-        fprintf(stderr, "jmapd deliver: the calendar holds no event\n");
+        fprintf(stderr, "jmapd deliver: the calendar holds no event or task\n");
     return n ? 0 : -1;
 }
 

@@ -47,8 +47,8 @@ static json_t *calendar_account_capability(const struct config *cfg, const struc
     /* §1.5.1 */
     return json_pack("{s:i, s:s, s:s, s:s, s:i, s:b}", "maxCalendarsPerEvent", 32, "minDateTime",
                      "0001-01-01T00:00:00Z", "maxDateTime", "9999-12-31T23:59:59Z",
-                     "maxExpandedQueryDuration", "P400D", "maxParticipantsPerEvent", 1000,
-                     "mayCreateCalendar", a->may_write && !a->shared);
+                     "maxExpandedQueryDuration", "P400D", "maxParticipantsPerEvent",
+                     TYPES_MAX_PARTICIPANTS, "mayCreateCalendar", a->may_write && !a->shared);
 }
 
 /* §4 CalendarRights (share.c): the owner may do everything; an account-wide grant

@@ -764,6 +764,9 @@ static json_t *event_check(struct jset *s, json_t *obj, json_t *old, json_t *inv
     bool personal = acct && acct->is_personal;
     if (privacy && strcmp(privacy, "public") != 0 && !personal)
         add_invalid(invalid, "privacy");
+    if (!types_participants_within(obj, TYPES_MAX_PARTICIPANTS)) /* §1.5.1 */
+        jset_invalid(s, invalid, "participants", "more than maxParticipantsPerEvent (%d)",
+                     TYPES_MAX_PARTICIPANTS);
     /* issue 12 §2.4: the rules jscalendarbis-17 tightened, for what the /set writes */
     json_t *err = validate_event(s, jmap_req_conn(r), jset_account(s), obj, old, invalid,
                                  JSCAL_ALLOW_MISSING_SERVER_SET | JSCAL_BIS17, check_uid_now);

@@ -72,15 +72,6 @@ const struct jtype calendar_event_notification_type = {
     .compare = notification_compare,
 };
 
-/* The principal whose calendar address (mailto:) is address, as a new reference. */
-static json_t *principal_of_address(struct store_conn *c, const char *address)
-{
-    if (!address || strncasecmp(address, "mailto:", 7))
-        return NULL;
-    char id[64];
-    return principal_find_email(c, address + 7, id) == 0 ? principal_load(c, id) : NULL;
-}
-
 int calendar_event_notification_add(struct store_conn *c, struct jmap_req *r, const char *account,
                                     const char *type, const char *event_id, json_t *event,
                                     json_t *patch, const char *from_address)

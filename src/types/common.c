@@ -222,3 +222,18 @@ json_t *types_destroy_collection(struct jset *s, const char *id, const struct jt
     json_decref(m.ids);
     return err;
 }
+
+bool types_participants_within(const json_t *obj, size_t max)
+{
+    if (json_object_size(json_object_get(obj, "participants")) > max)
+        return false;
+    const char *rid;
+    json_t *ov;
+    json_object_foreach(json_object_get(obj, "recurrenceOverrides"), rid, ov)
+    {
+        json_t *p = json_object_get(ov, "participants"); /* an occurrence's whole set */
+        if (json_object_size(p) > max)
+            return false;
+    }
+    return true;
+}

@@ -417,6 +417,14 @@ static int default_identity(const char *id, json_t *obj, void *ud)
     return 0;
 }
 
+json_t *principal_of_address(struct store_conn *c, const char *address)
+{
+    if (!address || strncasecmp(address, "mailto:", 7))
+        return NULL;
+    char id[64];
+    return principal_find_email(c, address + 7, id) == 0 ? principal_load(c, id) : NULL;
+}
+
 int principals_backfill(struct store_conn *c)
 {
     json_t *names = json_array();

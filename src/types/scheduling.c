@@ -15,8 +15,15 @@
  *
  * Each processed message leaves a CalendarEventNotification (§7) in the
  * recipient's account. Recipients are found by calendar address (their principal's
- * email); an address that is no user of this server gets noSupportedScheduleMethods
- * (iMIP is not implemented yet).
+ * email); others are reached by iMIP (imip.c) when an SMTP relay is set, else the
+ * change gets noSupportedScheduleMethods.
+ *
+ * Tasks are scheduled the same way (draft-ietf-jmap-tasks-06 §5.4 assignees, RFC 5546
+ * §3.4 VTODO): a Task/set with sendSchedulingMessages, the copies in the assignees'
+ * default task lists, TaskNotifications; a REPLY also carries the assignee's progress
+ * (jscalendarbis §5.2.5; PARTSTAT COMPLETED, IN-PROCESS, FAILED in iCalendar) and the
+ * organizer's copy applies its TASK-MODE (ical-tasks-17 §5.3). struct sched_kind
+ * holds what differs.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -24,8 +31,43 @@
 
 #include "jmap/engine.h"
 #include "types/calendar_event.h"
+#include "types/tasks.h"
 #include "types/types.h"
 #include "util/util.h"
+
+/* What scheduling an event and a task differ in. */
+struct sched_kind {
+    const struct jtype *type;
+    const char *collections; /* the property naming where a copy lives */
+    bool single;             /* ... one id (taskListId), not an Id[Boolean] */
+    int (*default_collection)(struct store_conn *c, const char *account, char out[64]);
+    int (*notify)(struct store_conn *c, struct jmap_req *r, const char *account, const char *type,
+                  const char *id, json_t *obj, json_t *patch, const char *from_address);
+    int (*import_one)(struct store_conn *c, const char *account, const char *collection,
+                      json_t *obj, bool *updated, char **err);
+    /* RFC 5546 §3.2.5 CANCEL: an event's status, a task's progress (jscalendarbis §5.2.5) */
+    const char *cancelled_prop;
+};
+
+static const struct sched_kind event_kind = {
+    &calendar_event_type,
+    "calendarIds",
+    false,
+    event_default_calendar,
+    calendar_event_notification_add,
+    event_import_one,
+    "status",
+};
+static const struct sched_kind task_kind = {
+    &task_type,      "taskListId", true, task_default_list, task_notification_add,
+    task_import_one, "progress",
+};
+
+static const struct sched_kind *kind_of(json_t *obj)
+{
+    const char *type = json_string_value(json_object_get(obj, "@type"));
+    return type && strcmp(type, "Task") == 0 ? &task_kind : &event_kind;
+}
 
 /* The changes of the /set running on this thread: [{old, new}] */
 static __thread json_t *pending;
@@ -98,11 +140,12 @@ static int found_cb(const char *id, void *ud)
     return 1;
 }
 
-static bool find_uid(struct store_conn *c, const char *account, const char *uid, char out[64])
+static bool find_uid(struct store_conn *c, const struct sched_kind *k, const char *account,
+                     const char *uid, char out[64])
 {
     struct find f = {out, false};
     if (uid)
-        store_index_find_uid(c, account, calendar_event_type.name, uid, found_cb, &f);
+        store_index_find_uid(c, account, k->type->name, uid, found_cb, &f);
     return f.found;
 }
 
@@ -128,15 +171,16 @@ static json_t *top_patch(json_t *a, json_t *b)
 static const char *const per_user[] = {"keywords",         "color",  "freeBusyStatus",
                                        "useDefaultAlerts", "alerts", NULL};
 
-/* Writes ev as account's event id (new: a create) and notifies the account. */
+/* Writes ev as account's event (or task) id (new: a create) and notifies the account. */
 static int deliver(struct store_conn *c, struct jmap_req *r, const char *account, const char *id,
                    json_t *before, json_t *ev, bool create, const char *from)
 {
-    if (jmap_object_write(c, r, &calendar_event_type, account, id, ev, create))
+    const struct sched_kind *k = kind_of(ev);
+    if (jmap_object_write(c, r, k->type, account, id, ev, create))
         return -1;
     json_t *patch = create ? NULL : top_patch(before, ev);
-    int rc = calendar_event_notification_add(c, r, account, create ? "created" : "updated", id,
-                                             create ? ev : before, patch, from);
+    int rc = k->notify(c, r, account, create ? "created" : "updated", id, create ? ev : before,
+                       patch, from);
     json_decref(patch);
     return rc ? -1 : 0;
 }
@@ -164,10 +208,11 @@ static json_t *for_recipient(json_t *ev, const char *address)
 static void request_to(struct store_conn *c, struct jmap_req *r, json_t *ev, const char *address,
                        const char *acct)
 {
+    const struct sched_kind *k = kind_of(ev);
     const char *uid = json_string_value(json_object_get(ev, "uid"));
     char id[64];
-    bool have = find_uid(c, acct, uid, id);
-    json_t *old = have ? store_object_get(c, acct, calendar_event_type.name, id) : NULL;
+    bool have = find_uid(c, k, acct, uid, id);
+    json_t *old = have ? store_object_get(c, acct, k->type->name, id) : NULL;
     /* §3.2.2: an older sequence than the attendee's copy changes nothing */
     if (old && json_integer_value(json_object_get(old, "sequence")) >
                    json_integer_value(json_object_get(ev, "sequence"))) {
@@ -179,18 +224,19 @@ static void request_to(struct store_conn *c, struct jmap_req *r, json_t *ev, con
     for (const char *const *p = per_user; *p; p++)
         json_object_del(copy, *p);
     if (old) {
-        json_object_set(copy, "calendarIds", json_object_get(old, "calendarIds"));
+        json_object_set(copy, k->collections, json_object_get(old, k->collections));
         for (const char *const *p = per_user; *p; p++)
             if (json_object_get(old, *p))
                 json_object_set(copy, *p, json_object_get(old, *p));
     } else {
         char cal[64];
-        if (event_default_calendar(c, acct, cal) != 0) {
+        if (k->default_collection(c, acct, cal) != 0) {
             json_decref(copy);
             return;
         }
-        json_object_set_new(copy, "calendarIds", json_pack("{s:b}", cal, 1));
-        util_random_id(id, 12, calendar_event_type.id_prefix);
+        json_object_set_new(copy, k->collections,
+                            k->single ? json_string(cal) : json_pack("{s:b}", cal, 1));
+        util_random_id(id, 12, k->type->id_prefix);
     }
     json_object_set_new(copy, "id", json_string(id));
     deliver(c, r, acct, id, old, copy, !old,
@@ -202,14 +248,15 @@ static void request_to(struct store_conn *c, struct jmap_req *r, json_t *ev, con
 /* CANCEL (RFC 5546 §3.2.5) of ev to the attendee's account. */
 static int cancel_to(struct store_conn *c, struct jmap_req *r, json_t *ev, const char *acct)
 {
+    const struct sched_kind *k = kind_of(ev);
     char id[64];
-    if (!find_uid(c, acct, json_string_value(json_object_get(ev, "uid")), id))
+    if (!find_uid(c, k, acct, json_string_value(json_object_get(ev, "uid")), id))
         return -1;
-    json_t *old = store_object_get(c, acct, calendar_event_type.name, id);
+    json_t *old = store_object_get(c, acct, k->type->name, id);
     if (!old)
         return -1;
     json_t *copy = json_deep_copy(old);
-    json_object_set_new(copy, "status", json_string("cancelled"));
+    json_object_set_new(copy, k->cancelled_prop, json_string("cancelled"));
     json_object_set_new(copy, "sequence",
                         json_integer(json_integer_value(json_object_get(ev, "sequence")) + 1));
     int rc = deliver(c, r, acct, id, old, copy, false,
@@ -244,18 +291,36 @@ static void reply_applied(json_t *participant, json_t *reply)
         json_object_set(participant, "scheduleUpdated", upd);
 }
 
-/* REPLY (RFC 5546 §3.2.3): the attendee at address answered status to ev (their
- * copy, or the message's event); the organizer's copy in account org records it.
- * Returns 0, or -1 with *why (static) when nothing changes. */
+static json_t *participant_at(json_t *ev, const char *address);
+
+/* A task's assignee reports their progress with their answer (tasks-06 §5.4;
+ * jscalendarbis §5.2.4 percentComplete, §5.2.5 progress, progressUpdated). */
+static void take_progress(json_t *p, json_t *answer)
+{
+    static const char *const props[] = {"progress", "progressUpdated", "percentComplete", NULL};
+    for (const char *const *k = props; *k; k++) {
+        json_t *v = json_object_get(answer, *k);
+        if (v)
+            json_object_set(p, *k, v);
+        else
+            json_object_del(p, *k);
+    }
+}
+
+/* REPLY (RFC 5546 §3.2.3): the attendee at address answered status (NULL: a task's
+ * assignee reporting progress alone) to ev (their copy, or the message's event); the
+ * organizer's copy in account org records it. Returns 0, or -1 with *why (static)
+ * when nothing changes. */
 static int reply_to(struct store_conn *c, struct jmap_req *r, json_t *ev, const char *address,
                     const char *status, const char *org, const char **why)
 {
     const char *dummy;
     why = why ? why : &dummy;
+    const struct sched_kind *k = kind_of(ev);
     char id[64];
-    if (!find_uid(c, org, json_string_value(json_object_get(ev, "uid")), id))
-        return *why = "no event of the organizer has this UID", -1;
-    json_t *theirs = store_object_get(c, org, calendar_event_type.name, id);
+    if (!find_uid(c, k, org, json_string_value(json_object_get(ev, "uid")), id))
+        return *why = "no event or task of the organizer has this UID", -1;
+    json_t *theirs = store_object_get(c, org, k->type->name, id);
     if (!theirs || !json_is_true(json_object_get(theirs, "isOrigin"))) {
         json_decref(theirs);
         return *why = "the user is not the organizer of this event", -1;
@@ -277,10 +342,15 @@ static int reply_to(struct store_conn *c, struct jmap_req *r, json_t *ev, const 
             older |= reply_is_older(p, ev);
             if (older)
                 continue;
-            json_object_set_new(p, "participationStatus", json_string(status));
+            if (status)
+                json_object_set_new(p, "participationStatus", json_string(status));
+            if (k == &task_kind)
+                take_progress(p, participant_at(ev, address));
             reply_applied(p, ev);
         }
     }
+    if (k == &task_kind)
+        task_apply_mode(copy); /* ical-tasks-17 §5.3 on the organizer's copy */
     int rc = -1;
     if (!invited) /* a reply from someone not invited is not trusted */
         *why = "the sender is not a participant of the event";
@@ -333,7 +403,7 @@ static void organizer_sends(struct jset *s, json_t *old, json_t *now)
                 cancel_to(c, jset_req(s), old, acct);
         } else if (org && imip_on(jset_req(s))) {
             json_t *copy = for_recipient(old, address_of(p));
-            json_object_set_new(copy, "status", json_string("cancelled"));
+            json_object_set_new(copy, kind_of(old)->cancelled_prop, json_string("cancelled"));
             json_object_set_new(
                 copy, "sequence",
                 json_integer(json_integer_value(json_object_get(old, "sequence")) + 1));
@@ -370,8 +440,18 @@ static void attendee_replies(struct jset *s, json_t *old, json_t *now)
     const char *before = json_string_value(json_object_get(was, "participationStatus"));
     if (!now && before && strcmp(before, "needs-action"))
         status = "declined"; /* §5.9.2.3: destroyed after answering */
-    if (!status || !strcmp(status, "needs-action") || (before && !strcmp(status, before)))
+    bool answered =
+        status && strcmp(status, "needs-action") && !(before && !strcmp(status, before));
+    /* tasks-06 §5.4: an assignee's progress is news for the organizer too */
+    bool progressed =
+        now && me && kind_of(now) == &task_kind &&
+        !json_equal(json_object_get(me, "progress") ? json_object_get(me, "progress") : json_null(),
+                    json_object_get(was, "progress") ? json_object_get(was, "progress")
+                                                     : json_null());
+    if (!answered && !progressed)
         return;
+    if (!answered)
+        status = NULL;
     json_t *ev = now ? now : old;
     char org[64];
     const char *org_addr = json_string_value(json_object_get(ev, "organizerCalendarAddress"));
@@ -388,7 +468,7 @@ static void attendee_replies(struct jset *s, json_t *old, json_t *now)
             const char *a = address_of(p);
             if (a && (!strcasecmp(a, address) || !strcasecmp(a, org_addr)))
                 json_object_set_new(parts, pid, json_deep_copy(p));
-            if (a && !strcasecmp(a, address))
+            if (a && !strcasecmp(a, address) && status)
                 json_object_set_new(json_object_get(parts, pid), "participationStatus",
                                     json_string(status));
         }
@@ -414,7 +494,8 @@ void scheduling_finish(struct jset *s, bool all_ok)
         /* only what was stored: the write of each change may still have failed */
         const char *id = json_string_value(json_object_get(now ? now : old, "id"));
         json_t *stored =
-            id ? store_object_get(c, jset_account(s), calendar_event_type.name, id) : NULL;
+            id ? store_object_get(c, jset_account(s), kind_of(now ? now : old)->type->name, id)
+               : NULL;
         bool done = now ? stored && json_equal(stored, now) : !stored;
         json_decref(stored);
         if (!done)
@@ -446,9 +527,10 @@ static json_t *participant_at(json_t *ev, const char *address)
 static int apply_request(struct store_conn *c, const char *account, json_t *ev, const char *from,
                          const char **why)
 {
+    const struct sched_kind *k = kind_of(ev);
     char id[64], cal[64];
-    json_t *old = find_uid(c, account, json_string_value(json_object_get(ev, "uid")), id)
-                      ? store_object_get(c, account, calendar_event_type.name, id)
+    json_t *old = find_uid(c, k, account, json_string_value(json_object_get(ev, "uid")), id)
+                      ? store_object_get(c, account, k->type->name, id)
                       : NULL;
     int rc = -1;
     if (old && json_is_true(json_object_get(old, "isOrigin")))
@@ -456,24 +538,25 @@ static int apply_request(struct store_conn *c, const char *account, json_t *ev, 
     else if (old && json_integer_value(json_object_get(old, "sequence")) >
                         json_integer_value(json_object_get(ev, "sequence")))
         *why = "the message has an older SEQUENCE than the user's copy";
-    else if (event_default_calendar(c, account, cal) != 0)
-        *why = "the user has no calendar";
+    else if (k->default_collection(c, account, cal) != 0)
+        *why = "the user has no calendar or task list";
     else
         rc = 0;
     char *err = NULL;
     bool updated = false;
-    if (rc == 0 && event_import_one(c, account, cal, ev, &updated, &err) != 0) {
-        *why = "the event is not valid";
+    if (rc == 0 && k->import_one(c, account, cal, ev, &updated, &err) != 0) {
+        *why = "the event or task is not valid";
         rc = -1;
     }
     free(err);
-    json_t *now = rc == 0 && find_uid(c, account, json_string_value(json_object_get(ev, "uid")), id)
-                      ? store_object_get(c, account, calendar_event_type.name, id)
-                      : NULL;
+    json_t *now =
+        rc == 0 && find_uid(c, k, account, json_string_value(json_object_get(ev, "uid")), id)
+            ? store_object_get(c, account, k->type->name, id)
+            : NULL;
     if (now) {
         json_t *patch = old ? top_patch(old, now) : NULL;
-        rc = calendar_event_notification_add(c, NULL, account, old ? "updated" : "created", id,
-                                             old ? old : now, patch, from);
+        rc = k->notify(c, NULL, account, old ? "updated" : "created", id, old ? old : now, patch,
+                       from);
         json_decref(patch);
     }
     json_decref(now);
@@ -485,9 +568,10 @@ static int apply_request(struct store_conn *c, const char *account, json_t *ev, 
 static int apply_cancel(struct store_conn *c, const char *account, json_t *ev, const char *from,
                         const char **why)
 {
+    const struct sched_kind *k = kind_of(ev);
     char id[64];
-    json_t *old = find_uid(c, account, json_string_value(json_object_get(ev, "uid")), id)
-                      ? store_object_get(c, account, calendar_event_type.name, id)
+    json_t *old = find_uid(c, k, account, json_string_value(json_object_get(ev, "uid")), id)
+                      ? store_object_get(c, account, k->type->name, id)
                       : NULL;
     const char *org =
         old ? json_string_value(json_object_get(old, "organizerCalendarAddress")) : NULL;
@@ -503,7 +587,7 @@ static int apply_cancel(struct store_conn *c, const char *account, json_t *ev, c
         rc = 0;
     if (rc == 0) {
         json_t *copy = json_deep_copy(old);
-        json_object_set_new(copy, "status", json_string("cancelled"));
+        json_object_set_new(copy, k->cancelled_prop, json_string("cancelled"));
         json_object_set(copy, "sequence", json_object_get(ev, "sequence"));
         if (!json_is_integer(json_object_get(copy, "sequence")))
             json_object_set(copy, "sequence", json_object_get(old, "sequence"));
@@ -523,7 +607,10 @@ int scheduling_apply(struct store_conn *c, const char *account, const char *meth
     if (strcasecmp(method, "reply") == 0) {
         json_t *p = participant_at(ev, from);
         const char *status = json_string_value(json_object_get(p, "participationStatus"));
-        if (!p || !status)
+        /* a task's assignee may report progress alone (PARTSTAT COMPLETED is
+         * participationStatus accepted with progress, jscalendar-icalendar-25 §2.3.4) */
+        bool progress = kind_of(ev) == &task_kind && json_object_get(p, "progress");
+        if (!p || (!status && !progress))
             return *why = "the sender answers for no participant of the event", -1;
         return reply_to(c, NULL, ev, from, status, account, why);
     }

@@ -35,6 +35,12 @@ static const struct jprop task_props[] = {
     {NULL, 0, NULL},
 };
 
+/* tasks-06 §5.4 assignees: scheduling as CalendarEvent/set's (calendars-27 §5.9.2) */
+static const struct argspec task_set_args[] = {
+    {"sendSchedulingMessages", ARG_BOOL, 0},
+    {NULL, 0, 0},
+};
+
 static const struct argspec task_get_args[] = {
     {"timeZone", ARG_STRING, 0}, /* how floating utcStart/utcDue are read (§5 utcStart) */
     {NULL, 0, 0},
@@ -345,7 +351,7 @@ static bool is_attendee(json_t *p)
  * when every attendee has completed; AUTOMATIC-FAILURE fails it when one has failed;
  * AUTOMATIC does both. (The failure when the due date passes needs a clock that fires
  * by itself: not yet.) */
-static void apply_task_mode(json_t *task)
+void task_apply_mode(json_t *task)
 {
     const char *mode = task_mode(task);
     bool complete = !strcasecmp(mode, "AUTOMATIC-COMPLETION") || !strcasecmp(mode, "AUTOMATIC");
@@ -386,14 +392,16 @@ static void complete_task(struct store_conn *c, const char *account, json_t *obj
     bool origin = task_is_origin(c, account, obj);
     json_object_set_new(obj, "isOrigin", json_boolean(origin));
     if (origin)
-        apply_task_mode(obj);
+        task_apply_mode(obj);
     char now[21];
     util_utc_format(util_now(), now);
     if (!old && !json_object_get(obj, "created"))
         json_object_set_new(obj, "created", json_string(now));
     if (old && json_equal(obj, old))
         return;
-    if (old && changed_beyond_per_user(obj, old)) {
+    /* calendars-27 §5.9 by analogy: the organizer's copy counts changes (an assignee's
+     * answers on theirs would otherwise outrun the organizer's sequence) */
+    if (origin && old && changed_beyond_per_user(obj, old)) {
         json_int_t seq = json_integer_value(json_object_get(old, "sequence"));
         json_t *given = json_object_get(obj, "sequence");
         if (!json_is_integer(given) || json_integer_value(given) <= seq)
@@ -418,6 +426,9 @@ static void check_task(struct jset *s, struct store_conn *c, const char *account
     json_t *type = json_object_get(obj, "@type");
     if (!json_is_string(type) || strcmp(json_string_value(type), "Task") != 0)
         jset_invalid(s, invalid, "@type", "must be \"Task\" (tasks-06 §5)");
+    if (!types_participants_within(obj, TYPES_MAX_PARTICIPANTS)) /* tasks-06 §1.5.3 */
+        jset_invalid(s, invalid, "participants", "more than maxParticipantsPerTask (%d)",
+                     TYPES_MAX_PARTICIPANTS);
     json_t *list = check_task_list(s, c, account, obj, invalid);
     check_draft_props(s, obj, old, invalid);
     if (list) {
@@ -502,9 +513,12 @@ static json_t *task_validate(struct jset *s, json_t *obj, json_t *old, json_t *i
     if (denied)
         return denied;
     check_task(s, jset_conn(s), jset_account(s), obj, old, invalid);
-    if (!json_array_size(invalid))
+    if (json_array_size(invalid))
+        return NULL;
+    json_t *err = scheduling_check(s, obj, old); /* §5.4 assignees: REQUEST, REPLY */
+    if (!err)
         task_notify(s, json_string_value(json_object_get(obj, "id")), old, obj);
-    return NULL;
+    return err;
 }
 
 static json_t *task_destroy(struct jset *s, const char *id, json_t *old)
@@ -512,8 +526,17 @@ static json_t *task_destroy(struct jset *s, const char *id, json_t *old)
     json_t *denied = share_member_check(s, SHARE_TASK_LIST, NULL, old); /* tasks-06 §4 */
     if (denied)
         return denied;
-    task_notify(s, id, old, NULL);
-    return NULL;
+    json_t *err = scheduling_check(s, NULL, old); /* CANCEL, or REPLY declined */
+    if (!err)
+        task_notify(s, id, old, NULL);
+    return err;
+}
+
+/* The /set's end: the notifications of changes by others, the scheduling messages. */
+static void task_finish(struct jset *s, bool all_ok)
+{
+    task_notify_flush(s, all_ok);
+    scheduling_finish(s, all_ok);
 }
 
 /* ---- the side index: the time range and the text fields for /query -------------------- */
@@ -706,7 +729,8 @@ const struct jtype task_type = {
     .open_props = true,
     .validate = task_validate,
     .destroy = task_destroy,
-    .finish = task_notify_flush,
+    .finish = task_finish,
+    .set_args = task_set_args,
     .get_prepare = task_get_prepare,
     .view = task_view,
     .visible = share_task_visible_id,

@@ -47,11 +47,21 @@ const struct jtype task_notification_type = {
     .compare = notification_compare,
 };
 
-/* tasks-06 §5.2 Person for the request's user: their principal's name and id. */
-static json_t *changed_by(struct store_conn *c, struct jmap_req *r)
+/* tasks-06 §5.2 Person for who made the change: the principal at from_address (a
+ * scheduling message's sender) or else the request's user; their name and id. */
+static json_t *changed_by(struct store_conn *c, struct jmap_req *r, const char *from_address)
 {
-    const char *pid = r ? jmap_user_principal(r->user) : NULL;
-    json_t *p = pid ? principal_load(c, pid) : NULL;
+    json_t *p = from_address ? principal_of_address(c, from_address) : NULL;
+    const char *pid = p ? json_string_value(json_object_get(p, "id")) : NULL;
+    if (!p) {
+        pid = r ? jmap_user_principal(r->user) : NULL;
+        p = pid ? principal_load(c, pid) : NULL;
+    }
+    if (!p && from_address) { /* someone outside the server (iMIP) */
+        json_t *by = json_pack("{s:s, s:s, s:s}", "@type", "Person", "name", from_address, "uri",
+                               from_address);
+        return by;
+    }
     const char *name = json_string_value(json_object_get(p, "name"));
     json_t *by = json_pack("{s:s, s:s}", "@type", "Person", "name",
                            name ? name : (r ? r->user->name : "unknown"));
@@ -67,14 +77,15 @@ static json_t *changed_by(struct store_conn *c, struct jmap_req *r)
     return by;
 }
 
-static int add(struct store_conn *c, struct jmap_req *r, const char *account, const char *type,
-               const char *task_id, json_t *task, json_t *patch)
+int task_notification_add(struct store_conn *c, struct jmap_req *r, const char *account,
+                          const char *type, const char *task_id, json_t *task, json_t *patch,
+                          const char *from_address)
 {
     char created[21], id[16];
     util_utc_format(util_now(), created);
     json_t *obj = json_pack("{s:s, s:o, s:n, s:s, s:s, s:O}", "created", created, "changedBy",
-                            changed_by(c, r), "comment", "type", type, "taskId", task_id, "task",
-                            task ? task : json_null());
+                            changed_by(c, r, from_address), "comment", "type", type, "taskId",
+                            task_id, "task", task ? task : json_null());
     if (strcmp(type, "destroyed"))
         json_object_set_new(obj, "isDraft",
                             json_boolean(json_is_true(json_object_get(task, "isDraft"))));
@@ -84,7 +95,7 @@ static int add(struct store_conn *c, struct jmap_req *r, const char *account, co
     json_object_set_new(obj, "id", json_string(id));
     int rc = jmap_object_write(c, r, &task_notification_type, account, id, obj, true);
     json_decref(obj);
-    return rc;
+    return rc ? STORE_ERR : STORE_OK;
 }
 
 /* The changes noted during the /set in progress on this thread: task id -> {type,
@@ -126,13 +137,16 @@ void task_notify_flush(struct jset *s, bool all_ok)
                                                 json_object_get(after, "updated"))
                             : now == NULL;
         if (stored && !before)
-            add(jset_conn(s), jset_req(s), jset_account(s), "created", id, now, NULL);
+            task_notification_add(jset_conn(s), jset_req(s), jset_account(s), "created", id, now,
+                                  NULL, NULL);
         else if (stored && after) {
             json_t *patch = patch_diff(before, now);
-            add(jset_conn(s), jset_req(s), jset_account(s), "updated", id, before, patch);
+            task_notification_add(jset_conn(s), jset_req(s), jset_account(s), "updated", id, before,
+                                  patch, NULL);
             json_decref(patch);
         } else if (stored)
-            add(jset_conn(s), jset_req(s), jset_account(s), "destroyed", id, before, NULL);
+            task_notification_add(jset_conn(s), jset_req(s), jset_account(s), "destroyed", id,
+                                  before, NULL, NULL);
         json_decref(now);
     }
     json_decref(p);

@@ -75,9 +75,9 @@ static json_t *empty_object(const struct config *cfg, const struct store_access 
 }
 
 /* What works is advertised (issue 16 §1): the core; recurrences (expansion, instance
- * ids); and the alerts, multilingual and custom time zone properties, which are stored
- * and validated as JSCalendar 2.0 says (alerts are not fired: no type of this server
- * fires alerts yet). Not assignees: no scheduling messages are sent. */
+ * ids); assignees (scheduling.c sends and applies REQUEST, CANCEL and REPLY for
+ * tasks); and the alerts, multilingual and custom time zone properties, which are
+ * stored and validated as JSCalendar 2.0 says. */
 static const struct jcapability tasks_capability = {.uri = JMAP_TASKS,
                                                     .account_value = tasks_account_capability};
 /* tasks-06 §1.5.2 */
@@ -88,6 +88,14 @@ static json_t *recurrences_value(const struct config *cfg, const struct store_ac
 
 static const struct jcapability tasks_recurrences = {.uri = JMAP_TASKS ":recurrences",
                                                      .account_value = recurrences_value};
+/* tasks-06 §1.5.3: participants scheduled as calendars-27 §5.9.2 (scheduling.c) */
+static json_t *assignees_value(const struct config *cfg, const struct store_access *a)
+{
+    return json_pack("{s:i}", "maxParticipantsPerTask", TYPES_MAX_PARTICIPANTS);
+}
+
+static const struct jcapability tasks_assignees = {.uri = JMAP_TASKS ":assignees",
+                                                   .account_value = assignees_value};
 static const struct jcapability tasks_alerts = {.uri = JMAP_TASKS ":alerts",
                                                 .account_value = empty_object};
 static const struct jcapability tasks_multilingual = {.uri = JMAP_TASKS ":multilingual",
@@ -98,6 +106,7 @@ static const struct jcapability tasks_customtimezones = {.uri = JMAP_TASKS ":cus
 static const struct jcapability *const tasks_capabilities[] = {
     &tasks_capability,
     &tasks_recurrences,
+    &tasks_assignees,
     &tasks_alerts,
     &tasks_multilingual,
     &tasks_customtimezones,

@@ -54,6 +54,14 @@ extern const struct jtype task_notification_type;
  * progress (before NULL: created; after NULL: destroyed), when the user is not the
  * account's owner; the /set's finish records one notification per stored change. */
 void task_notify(struct jset *s, const char *id, json_t *before, json_t *after);
+/* Records a TaskNotification (type "created", "updated" or "destroyed") in account,
+ * changed by the principal at from_address or else the request's user (scheduling.c,
+ * as calendar_event_notification_add). STORE_OK or STORE_ERR. */
+int task_notification_add(struct store_conn *c, struct jmap_req *r, const char *account,
+                          const char *type, const char *task_id, json_t *task, json_t *patch,
+                          const char *from_address);
+/* ical-tasks-17 §5.3 TASK-MODE on the organizer's copy (task.c). */
+void task_apply_mode(json_t *task);
 void task_notify_flush(struct jset *s, bool all_ok);
 
 /* Registers Task/query and Task/queryChanges (task_query.c: narrowed by the store's

@@ -43,6 +43,8 @@ int principal_remove(struct store_conn *c, const char *id);
 int principal_find_email(struct store_conn *c, const char *email, char out[64]);
 /* The stored principal (new reference) or NULL. */
 json_t *principal_load(struct store_conn *c, const char *id);
+/* The principal whose calendar address (mailto:) is address, as a new reference. */
+json_t *principal_of_address(struct store_conn *c, const char *address);
 void share_notification_register_methods(void);
 /* Principal/getAvailability (availability.c, calendars-27 §2.2) and its capability. */
 extern const struct jcapability availability_capability;
@@ -142,6 +144,10 @@ bool types_is_utc_datetime(json_t *v);
 bool types_is_signed_duration(const char *s);
 bool types_is_time_zone(const char *tzid);
 bool types_is_css_color(const char *s);
+/* Whether obj and each of its occurrences have at most max participants (the
+ * accounts' maxParticipantsPerEvent, maxParticipantsPerTask). */
+bool types_participants_within(const json_t *obj, size_t max);
+#define TYPES_MAX_PARTICIPANTS 1000
 /* A default alert (calendars-27 §4, tasks-06 §4): an Alert whose trigger is an
  * OffsetTrigger (calendar.c). */
 bool types_default_alert_ok(json_t *alert);

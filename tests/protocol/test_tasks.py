@@ -45,8 +45,9 @@ def test_capability_and_account_values_tasks06_1_5(server, tacct):
     value = s["accounts"][tacct]["accountCapabilities"][TASKS]
     assert value["mayCreateTaskList"] is True
     assert isinstance(value["minDateTime"], str) and isinstance(value["maxDateTime"], str)
-    # only what works is advertised: no assignee scheduling yet
-    assert TASKS + ":assignees" not in s["capabilities"]
+    # assignees with scheduling (§1.5.3; test_tasks_assignees.py)
+    assert s["accounts"][tacct]["accountCapabilities"][TASKS + ":assignees"] == {
+        "maxParticipantsPerTask": 1000}
     rec = s["accounts"][tacct]["accountCapabilities"][TASKS + ":recurrences"]
     assert rec["maxExpandedQueryDuration"] == "P400D"
 
