@@ -566,6 +566,8 @@ static void test_issue12_3_4_first_round_trip_stable(void **state)
     assert_non_null(strstr(ics, "\r\nSUMMARY:\r\n"));
     free(ics);
     json_decref(g);
+    /* an empty SUMMARY with parameters is kept, and written back with them */
+    assert_stable(CAL("DTSTART:20240101T100000Z\r\nSUMMARY;X-FOO=bar:\r\n"));
     /* a date given twice by RDATE keeps the first (its period); an EXDATE of it removes
      * it together with the note that it was a period (RFC 5545 §3.8.5.1, §3.8.5.2) */
     assert_stable(CAL("DTSTART:20240101T100000Z\r\nRRULE:FREQ=DAILY;COUNT=3\r\n"

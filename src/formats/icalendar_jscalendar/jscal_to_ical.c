@@ -164,8 +164,10 @@ static int entry_texts(out_ctx *o, const json_t *obj, ical_comp *out)
     const char *locale = j2i_jstr(obj, "locale");
     const char *title = j2i_jstr(obj, "title");
     /* "" is the default title, but not in an instance: neither an override nor an entry
-     * standing alone with a recurrenceId (the reader keeps an instance's empty SUMMARY) */
-    if (title && (*title || o->as_override || json_object_get(obj, "recurrenceId"))) {
+     * standing alone with a recurrenceId (the reader keeps an instance's empty SUMMARY),
+     * nor an empty SUMMARY read with parameters (convertedProperties has them) */
+    if (title && (*title || o->as_override || json_object_get(obj, "recurrenceId") ||
+                  json_object_get(o->cp, "title"))) {
         ical_prop *p = j2i_add_text(out, "SUMMARY", title);
         if (locale)
             ical_prop_add_param(p, "LANGUAGE", locale);
