@@ -74,6 +74,8 @@ static json_t *calendar_view(struct jmap_req *r, const struct store_access *a, j
 static int calendar_index(struct store_conn *c, const char *account, const char *id, json_t *obj)
 {
     int rc = share_collection_index(c, SHARE_CALENDAR, account, id, obj);
+    if (!rc && !obj) /* issue 17: a destroyed subscription's digests */
+        rc = subscription_calendar_forget(c, account, id);
     return rc ? rc : birthdays_calendar_index(c, account, id, obj); /* issue 17 §4 */
 }
 
