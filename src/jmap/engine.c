@@ -153,7 +153,7 @@ int jmap_object_write(struct store_conn *c, struct jmap_req *r, const struct jty
     /* a write a type's index hook makes (e.g. the birthdays calendar following a
      * ContactCard, issue 17 §4) is pushed with the request that caused it */
     static __thread struct jmap_req *outer;
-    if (!r)
+    if (!r && t->capability) /* a JMAP type: private ones (no capability) are not pushed */
         r = outer;
     int64_t m = store_state_bump(c, account, t->name);
     if (m < 0)

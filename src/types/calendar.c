@@ -76,6 +76,8 @@ static int calendar_index(struct store_conn *c, const char *account, const char 
 {
     calendar_alert_calendar_changed(c, account); /* §6.1 default alerts, §6 isSubscribed */
     int rc = share_collection_index(c, SHARE_CALENDAR, account, id, obj);
+    if (!rc && !obj) /* issue 17: a destroyed subscription's digests */
+        rc = subscription_calendar_forget(c, account, id);
     return rc ? rc : birthdays_calendar_index(c, account, id, obj); /* issue 17 §4 */
 }
 

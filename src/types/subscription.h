@@ -41,6 +41,9 @@ json_t *subscription_event_check(struct jset *s, json_t *obj, json_t *old);
  * new Calendar and CalendarEvent states go to hub (may be NULL) after the commit,
  * as a JMAP /set's do (RFC 8620 §7). */
 struct push_hub;
+/* A destroyed calendar: what the refresher kept of its feed goes (in the write
+ * transaction of the destroy). */
+int subscription_calendar_forget(struct store_conn *c, const char *account, const char *cal);
 int subscription_refresh(struct store_conn *c, const struct config *cfg, struct push_hub *hub,
                          const char *account, const char *cal_id, int64_t *interval);
 

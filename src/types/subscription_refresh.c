@@ -464,6 +464,11 @@ static int digests_save(struct store_conn *c, const char *account, const char *c
     return rc;
 }
 
+int subscription_calendar_forget(struct store_conn *c, const char *account, const char *cal)
+{
+    return digests_save(c, account, cal, NULL); /* its blob is no longer referenced */
+}
+
 /* The digests text stored for the calendar with this salt, or NULL. */
 static char *digests_load(struct store_conn *c, const char *account, const char *cal,
                           const char *salt)

@@ -241,17 +241,59 @@ def test_cli_creates_the_calendar(srv):
     assert r.returncode == 1 and "already" in r.stderr
 
 
+PRIVATE = {"BirthdaysCalendar", "BirthdaysCardLink", "CalendarEventTombstone"}
+
+
 def test_card_change_is_pushed_with_the_event_state(srv):
     """RFC 8620 §7: the CalendarEvent state the card's change bumped reaches open
     EventSource streams with the ContactCard state, after the same commit."""
     cal = make_calendar(srv)["created"]["b"]["id"]
     acc = srv.account()
-    s = Stream(srv, es_url(srv, types="CalendarEvent"))
+    s = Stream(srv, es_url(srv))
+
+    def card_state():
+        return srv.call("ContactCard/get", {"accountId": acc, "ids": []}, using=USING)[1]["state"]
+
+    def next_change(before):
+        """The next StateChange whose ContactCard state is not before's (a stream
+        may first tell the current states of every type)."""
+        for _ in range(5):
+            name, data, _ = s.event()
+            assert name == "state"
+            changed = json.loads(data)["changed"][acc]
+            if changed.get("ContactCard") not in (None, before):
+                return changed
+        raise AssertionError("no StateChange for the card")
+
     try:
+        before = card_state()
         card(srv, "Ada", {"b": birth(1815, 12, 10)})
-        name, data, _ = s.event()
-        assert name == "state"
-        assert json.loads(data)["changed"][acc]["CalendarEvent"] == event_state(srv)
+        changed = next_change(before)
+        assert changed["CalendarEvent"] == event_state(srv)
+        # only JMAP types: the server's private bookkeeping is not announced
+        assert not set(changed) & PRIVATE, changed
         assert "Ada (birthday)" in events_in(srv, cal)
+        # a destroyed card: its event's destroy is pushed too
+        kid = events_in(srv, cal)["Ada (birthday)"]["jmapd.org:anniversary"]["cardId"]
+        before = card_state()
+        srv.call("ContactCard/set", {"accountId": acc, "destroy": [kid]}, using=USING)
+        changed = next_change(before)
+        assert not set(changed) & PRIVATE, changed
+        assert changed["CalendarEvent"] == event_state(srv)
     finally:
         s.close()
+
+
+def test_vcard_import_reaches_the_birthdays_calendar(srv, tmp_path):
+    """Cards written by any path (here `jmapd import` of a vCard with BDAY and
+    ANNIVERSARY, RFC 6350 §6.2.5, §6.2.6, converted by RFC 9555) are followed."""
+    cal = make_calendar(srv)["created"]["b"]["id"]
+    vcf = tmp_path / "people.vcf"
+    vcf.write_text("BEGIN:VCARD\r\nVERSION:4.0\r\nUID:urn:uuid:imp-1\r\nFN:Imported Person\r\n"
+                   "BDAY:19800229\r\nANNIVERSARY:20100612\r\nEND:VCARD\r\n")
+    out = subprocess.run([JMAPD, "import", "--user", "alice", str(vcf), "--data", srv.data,
+                          "--config", srv.config], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    evs = events_in(srv, cal)
+    assert evs["Imported Person (birthday)"]["start"] == "1980-02-29T00:00:00"
+    assert evs["Imported Person (wedding anniversary)"]["start"] == "2010-06-12T00:00:00"

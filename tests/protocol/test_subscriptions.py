@@ -687,3 +687,28 @@ def test_plain_feed_refresh_converts_and_writes_only_changed_entities(feeds):
         assert changes(state2)["updated"] == [first["r1|None"]["id"]]  # its zone's offsets
     finally:
         s.close()
+
+
+@pytest.mark.sqlite_only
+def test_unsubscribing_releases_what_the_refresher_kept(feeds):
+    """The digests a refresh keeps of a feed (a blob) are released with the calendar
+    (so the blob collector can take them): no storage grows per unsubscription."""
+    import sqlite3
+    s = Server(config=FEED_CONFIG.replace("subscription_scan = 1", "subscription_scan = 3600"))
+    try:
+        feeds.put("/rel.ics", [vevent(f"x{i}", f"X {i}") for i in range(3)])
+        cal = subscribe(s, "alice", feeds.url("/rel.ics")).stdout.strip()
+
+        def refs():
+            db = sqlite3.connect(os.path.join(s.data, "jmapd.db"))
+            n = db.execute("SELECT count(*) FROM blob_refs WHERE obj_type='SubscriptionDigests'"
+                           ).fetchone()[0]
+            db.close()
+            return n
+        assert refs() == 1
+        _, r = s.call("Calendar/set", {"accountId": s.account(), "destroy": [cal],
+                                       "onDestroyRemoveEvents": True}, using=USING)
+        assert r["destroyed"] == [cal]
+        assert refs() == 0
+    finally:
+        s.close()
