@@ -810,6 +810,21 @@ bool pg_object_exists(struct store_conn *c, const char *account, const char *typ
     return pg_object_modseq(c, account, type, id) > 0;
 }
 
+/* Whether a create's unique key is taken (1), free (0) or not known (-1): from the
+ * second create of the type in a transaction, the keys are loaded once. */
+static int ukey_taken(struct store_conn *c, const char *account, const char *type, const char *key)
+{
+    static const char *const all = "SELECT ukey, id FROM objects WHERE account_id=$1 AND type=$2 "
+                                   "AND ukey IS NOT NULL ORDER BY ukey";
+    if (pgc_ukey_creates(c, account, type) == 2) {
+        struct params p = pgq_two(account, type);
+        PGresult *r;
+        if (pgq_run(c, all, &p, &r) == STORE_OK)
+            pgc_ukey_keep(c, r);
+    }
+    return pgc_ukey_taken(c, account, type, key);
+}
+
 int pg_object_put(struct store_conn *c, const char *account, const char *type, const char *id,
                   json_t *data, int64_t modseq, bool create, const char *unique_key)
 {
@@ -827,13 +842,19 @@ int pg_object_put(struct store_conn *c, const char *account, const char *type, c
     pgq_text(&p, text);
     pgq_int(&p, modseq);
     pgq_text(&p, unique_key);
-    /* the unique indexes answer STORE_EXISTS, storing nothing. A create without a
-     * unique key has a new id (random, or checked absent by the caller): it is queued
-     * (postgres_exec.c), and should the id be taken after all, the transaction fails */
-    int rc = create && !unique_key ? pgq_defer_row(c, ins, &p)
-             : create              ? pgq_insert(c, ins, &p)
-             : unique_key          ? run_guarded(c, upd, &p)
-                                   : pgq_change(c, upd, &p);
+    /* the unique indexes answer STORE_EXISTS, storing nothing. A create has a new id
+     * (random, or checked absent by the caller): when its key is known free too
+     * (postgres_cache.c) it is queued (postgres_exec.c), and should the row be taken
+     * after all, the transaction fails */
+    int rc, taken = create && unique_key ? ukey_taken(c, account, type, unique_key) : 0;
+    if (taken == 1)
+        rc = STORE_EXISTS;
+    else if (create)
+        rc = taken == 0 ? pgq_defer_row(c, ins, &p) : pgq_insert(c, ins, &p);
+    else
+        rc = unique_key ? run_guarded(c, upd, &p) : pgq_change(c, upd, &p);
+    if (rc == STORE_OK)
+        pgc_ukey_set(c, account, type, id, unique_key);
     free(text);
     return rc;
 }
@@ -848,7 +869,10 @@ int pg_object_destroy(struct store_conn *c, const char *account, const char *typ
     pgc_forget(c, account, type);
     struct params p = pgq_three(account, type, id);
     pgq_int(&p, modseq);
-    return pgq_change(c, sql, &p);
+    int rc = pgq_change(c, sql, &p);
+    if (rc == STORE_OK)
+        pgc_ukey_set(c, account, type, id, NULL);
+    return rc;
 }
 
 int pg_object_foreach(struct store_conn *c, const char *account, const char *type,

@@ -35,6 +35,7 @@ void pgc_clear(struct store_conn *c)
     }
     c->nstates = 0;
     pgc_uid_clear(c);
+    pgc_ukey_clear(c);
 }
 
 void pgc_forget(struct store_conn *c, const char *account, const char *type)
@@ -257,4 +258,79 @@ int pgc_uid_find(struct store_conn *c, const char *account, const char *type, co
             break;
     free(ids);
     return STORE_OK;
+}
+
+/* ---- unique keys: a transaction that creates many objects with one ------------------
+ * As the uids: the second create of (account, type) in a transaction loads every
+ * (ukey, id) of the type; a key is then known taken or free here, so the insert need
+ * not wait for the unique index's answer (postgres.c queues it). */
+
+static bool ukeys_for(struct store_conn *c, const char *account, const char *type)
+{
+    return strcmp(c->ukeys.account, account) == 0 && strcmp(c->ukeys.type, type) == 0;
+}
+
+int pgc_ukey_creates(struct store_conn *c, const char *account, const char *type)
+{
+    if (!c->in_txn || strlen(account) >= sizeof c->ukeys.account ||
+        strlen(type) >= sizeof c->ukeys.type)
+        return 0;
+    if (!ukeys_for(c, account, type)) {
+        pgc_ukey_clear(c);
+        snprintf(c->ukeys.account, sizeof c->ukeys.account, "%s", account);
+        snprintf(c->ukeys.type, sizeof c->ukeys.type, "%s", type);
+    }
+    return ++c->ukeys.creates;
+}
+
+void pgc_ukey_keep(struct store_conn *c, PGresult *r)
+{
+    PQclear(c->ukeys.r);
+    c->ukeys.r = r;
+    c->ukeys.by_id = json_object();
+    c->ukeys.by_key = json_object();
+}
+
+void pgc_ukey_clear(struct store_conn *c)
+{
+    PQclear(c->ukeys.r);
+    json_decref(c->ukeys.by_id);
+    json_decref(c->ukeys.by_key);
+    memset(&c->ukeys, 0, sizeof c->ukeys);
+}
+
+int pgc_ukey_taken(struct store_conn *c, const char *account, const char *type, const char *key)
+{
+    if (!c->in_txn || !c->ukeys.r || !ukeys_for(c, account, type))
+        return -1;
+    if (json_object_get(c->ukeys.by_key, key))
+        return 1; /* the transaction gave it to an object */
+    PGresult *r = c->ukeys.r;
+    int lo = 0, hi = PQntuples(r) - 1;
+    while (lo <= hi) { /* ukeys are unique and COLLATE "C": strcmp's order */
+        int mid = lo + (hi - lo) / 2, cmp = strcmp(PQgetvalue(r, mid, 0), key);
+        if (cmp == 0) /* taken, unless the transaction changed that object's key since */
+            return json_object_get(c->ukeys.by_id, PQgetvalue(r, mid, 1)) ? 0 : 1;
+        if (cmp < 0)
+            lo = mid + 1;
+        else
+            hi = mid - 1;
+    }
+    return 0;
+}
+
+void pgc_ukey_set(struct store_conn *c, const char *account, const char *type, const char *id,
+                  const char *key)
+{
+    if (!c->ukeys.r || !ukeys_for(c, account, type))
+        return;
+    json_t *old = json_object_get(c->ukeys.by_id, id);
+    if (json_is_string(old)) {
+        json_t *holder = json_object_get(c->ukeys.by_key, json_string_value(old));
+        if (json_is_string(holder) && strcmp(json_string_value(holder), id) == 0)
+            json_object_del(c->ukeys.by_key, json_string_value(old));
+    }
+    json_object_set_new(c->ukeys.by_id, id, key ? json_string(key) : json_null());
+    if (key)
+        json_object_set_new(c->ukeys.by_key, key, json_string(id));
 }

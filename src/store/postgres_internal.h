@@ -32,6 +32,14 @@ struct pg_uids {
     json_t *changed; /* id -> uid or null: the transaction's own index changes */
 };
 
+struct pg_ukeys {
+    PGresult *r; /* (ukey, id) of every object of the type with a unique key, by ukey */
+    char account[64], type[64];
+    int creates;    /* in this transaction */
+    json_t *by_id;  /* id -> ukey or null: the transaction's own changes */
+    json_t *by_key; /* ukey -> id: the keys the transaction gave */
+};
+
 struct pg_state {
     char account[64], type[64];
     int64_t modseq, lowest;
@@ -54,6 +62,7 @@ struct store_conn {
     struct pg_state states[STATES_CACHE];
     int nstates;
     struct pg_uids uids;
+    struct pg_ukeys ukeys;
     char lock_key[16]; /* the writers' lock of this schema: hashtext(current_schema()) */
     struct store_conn *next;
     const char *cache[STMT_CACHE]; /* statement name: "s" + index */
@@ -152,5 +161,14 @@ void pgc_uid_changed(struct store_conn *c, const char *account, const char *type
                      const char *uid);
 int pgc_uid_find(struct store_conn *c, const char *account, const char *type, const char *uid,
                  int (*cb)(const char *id, void *ud), void *ud);
+/* Unique keys, likewise: pgc_ukey_creates counts a create with a key; pgc_ukey_keep
+ * takes the rows (ukey, id); pgc_ukey_taken answers 1 (taken), 0 (free) or -1 (not
+ * kept); pgc_ukey_set records an object's key (NULL: none) as the transaction set it. */
+int pgc_ukey_creates(struct store_conn *c, const char *account, const char *type);
+void pgc_ukey_keep(struct store_conn *c, PGresult *r);
+void pgc_ukey_clear(struct store_conn *c);
+int pgc_ukey_taken(struct store_conn *c, const char *account, const char *type, const char *key);
+void pgc_ukey_set(struct store_conn *c, const char *account, const char *type, const char *id,
+                  const char *key);
 
 #endif
