@@ -11,9 +11,12 @@
  * States: a read transaction keeps what it read; a write transaction keeps the modseq
  * of each of its bumps, so that the next bump of the same state needs no answer from
  * the database (only this transaction changes states: the writers' lock).
+ * The uids of a type, for a transaction that looks many up, likewise; the
+ * transaction's own index changes are laid over them.
  * Everything is forgotten at COMMIT and ROLLBACK.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "store/postgres_internal.h"
@@ -31,6 +34,8 @@ void pgc_clear(struct store_conn *c)
         c->rows[i].stale = false;
     }
     c->nstates = 0;
+    pgc_uid_clear(c);
+    pgc_ukey_clear(c);
 }
 
 void pgc_forget(struct store_conn *c, const char *account, const char *type)
@@ -158,4 +163,174 @@ void pgc_bumped(struct store_conn *c, const char *account, const char *type, int
 {
     if (c->in_txn && c->writing)
         state_add(c, account, type, modseq, 0);
+}
+
+/* ---- uids: a transaction that looks up many (a /set creating events) ------------------
+ * The first lookup of (account, type) asks the database; the second loads every (uid,
+ * id) of the type once, and the rest are answered here. The transaction's own index
+ * changes (pgc_uid_changed) are laid over what was loaded. */
+
+static bool uids_for(struct store_conn *c, const char *account, const char *type)
+{
+    return strcmp(c->uids.account, account) == 0 && strcmp(c->uids.type, type) == 0;
+}
+
+int pgc_uid_lookups(struct store_conn *c, const char *account, const char *type)
+{
+    if (!c->in_txn || strlen(account) >= sizeof c->uids.account ||
+        strlen(type) >= sizeof c->uids.type)
+        return 0;
+    if (!uids_for(c, account, type)) {
+        pgc_uid_clear(c);
+        snprintf(c->uids.account, sizeof c->uids.account, "%s", account);
+        snprintf(c->uids.type, sizeof c->uids.type, "%s", type);
+    }
+    return ++c->uids.lookups;
+}
+
+void pgc_uid_keep(struct store_conn *c, PGresult *r)
+{
+    PQclear(c->uids.r);
+    c->uids.r = r;
+}
+
+void pgc_uid_clear(struct store_conn *c)
+{
+    PQclear(c->uids.r);
+    json_decref(c->uids.changed);
+    memset(&c->uids, 0, sizeof c->uids);
+}
+
+void pgc_uid_changed(struct store_conn *c, const char *account, const char *type, const char *id,
+                     const char *uid)
+{
+    if (!c->uids.r || !uids_for(c, account, type))
+        return;
+    if (!c->uids.changed)
+        c->uids.changed = json_object();
+    json_object_set_new(c->uids.changed, id, uid ? json_string(uid) : json_null());
+}
+
+static int by_id(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+int pgc_uid_find(struct store_conn *c, const char *account, const char *type, const char *uid,
+                 int (*cb)(const char *id, void *ud), void *ud)
+{
+    if (!c->in_txn || !c->uids.r || !uids_for(c, account, type))
+        return -1;
+    PGresult *r = c->uids.r;
+    int lo = 0, hi = PQntuples(r);
+    while (lo < hi) { /* the first row whose uid is not below uid (COLLATE "C") */
+        int mid = lo + (hi - lo) / 2;
+        if (strcmp(PQgetvalue(r, mid, 0), uid) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    size_t n = 0, cap = 8;
+    const char **ids = malloc(cap * sizeof *ids);
+    for (int i = lo; ids && i < PQntuples(r) && strcmp(PQgetvalue(r, i, 0), uid) == 0; i++) {
+        const char *id = PQgetvalue(r, i, 1);
+        if (json_object_get(c->uids.changed, id))
+            continue; /* changed since: as the transaction left it, below */
+        if (n == cap && !(ids = realloc(ids, (cap *= 2) * sizeof *ids)))
+            break;
+        ids[n++] = id;
+    }
+    const char *id;
+    json_t *v;
+    json_object_foreach(c->uids.changed, id, v)
+    {
+        if (!ids || !json_is_string(v) || strcmp(json_string_value(v), uid) != 0)
+            continue;
+        if (n == cap && !(ids = realloc(ids, (cap *= 2) * sizeof *ids)))
+            break;
+        ids[n++] = id;
+    }
+    if (!ids)
+        return STORE_ERR;
+    qsort(ids, n, sizeof *ids, by_id);
+    for (size_t i = 0; i < n; i++)
+        if (cb(ids[i], ud))
+            break;
+    free(ids);
+    return STORE_OK;
+}
+
+/* ---- unique keys: a transaction that creates many objects with one ------------------
+ * As the uids: the second create of (account, type) in a transaction loads every
+ * (ukey, id) of the type; a key is then known taken or free here, so the insert need
+ * not wait for the unique index's answer (postgres.c queues it). */
+
+static bool ukeys_for(struct store_conn *c, const char *account, const char *type)
+{
+    return strcmp(c->ukeys.account, account) == 0 && strcmp(c->ukeys.type, type) == 0;
+}
+
+int pgc_ukey_creates(struct store_conn *c, const char *account, const char *type)
+{
+    if (!c->in_txn || strlen(account) >= sizeof c->ukeys.account ||
+        strlen(type) >= sizeof c->ukeys.type)
+        return 0;
+    if (!ukeys_for(c, account, type)) {
+        pgc_ukey_clear(c);
+        snprintf(c->ukeys.account, sizeof c->ukeys.account, "%s", account);
+        snprintf(c->ukeys.type, sizeof c->ukeys.type, "%s", type);
+    }
+    return ++c->ukeys.creates;
+}
+
+void pgc_ukey_keep(struct store_conn *c, PGresult *r)
+{
+    PQclear(c->ukeys.r);
+    c->ukeys.r = r;
+    c->ukeys.by_id = json_object();
+    c->ukeys.by_key = json_object();
+}
+
+void pgc_ukey_clear(struct store_conn *c)
+{
+    PQclear(c->ukeys.r);
+    json_decref(c->ukeys.by_id);
+    json_decref(c->ukeys.by_key);
+    memset(&c->ukeys, 0, sizeof c->ukeys);
+}
+
+int pgc_ukey_taken(struct store_conn *c, const char *account, const char *type, const char *key)
+{
+    if (!c->in_txn || !c->ukeys.r || !ukeys_for(c, account, type))
+        return -1;
+    if (json_object_get(c->ukeys.by_key, key))
+        return 1; /* the transaction gave it to an object */
+    PGresult *r = c->ukeys.r;
+    int lo = 0, hi = PQntuples(r) - 1;
+    while (lo <= hi) { /* ukeys are unique and COLLATE "C": strcmp's order */
+        int mid = lo + (hi - lo) / 2, cmp = strcmp(PQgetvalue(r, mid, 0), key);
+        if (cmp == 0) /* taken, unless the transaction changed that object's key since */
+            return json_object_get(c->ukeys.by_id, PQgetvalue(r, mid, 1)) ? 0 : 1;
+        if (cmp < 0)
+            lo = mid + 1;
+        else
+            hi = mid - 1;
+    }
+    return 0;
+}
+
+void pgc_ukey_set(struct store_conn *c, const char *account, const char *type, const char *id,
+                  const char *key)
+{
+    if (!c->ukeys.r || !ukeys_for(c, account, type))
+        return;
+    json_t *old = json_object_get(c->ukeys.by_id, id);
+    if (json_is_string(old)) {
+        json_t *holder = json_object_get(c->ukeys.by_key, json_string_value(old));
+        if (json_is_string(holder) && strcmp(json_string_value(holder), id) == 0)
+            json_object_del(c->ukeys.by_key, json_string_value(old));
+    }
+    json_object_set_new(c->ukeys.by_id, id, key ? json_string(key) : json_null());
+    if (key)
+        json_object_set_new(c->ukeys.by_key, key, json_string(id));
 }

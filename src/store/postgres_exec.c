@@ -97,6 +97,10 @@ static void collect(struct store_conn *c, PGresult **last)
                 log_error("postgresql (queued): %s", PQresultErrorMessage(r));
             c->failed = true;
         }
+        if (s == PGRES_TUPLES_OK && c->want_row[i] && PQntuples(r) == 0 && c->in_txn) {
+            log_error("postgresql: a queued insert found its row taken");
+            c->failed = true; /* as a unique index would have answered */
+        }
         if (last && i == n - 1)
             *last = r;
         else
@@ -238,13 +242,14 @@ int pgq_result_code(struct store_conn *c, PGresult *r, const char *sql)
 }
 
 /* Queues sql into the pipeline (entering it); false when it could not be sent. */
-static bool send_queued(struct store_conn *c, const char *name, const struct params *p, int binary)
+static bool send_queued(struct store_conn *c, const char *name, const struct params *p, int binary,
+                        bool row)
 {
     if (!piped(c) && PQenterPipelineMode(c->pg) != 1)
         return false;
     if (PQsendQueryPrepared(c->pg, name, p->n, p->v, p->len, p->fmt, binary) != 1)
         return false;
-    c->queued++;
+    c->want_row[c->queued++] = row;
     return true;
 }
 
@@ -266,7 +271,7 @@ static bool restart_fresh(struct store_conn *c)
 static PGresult *run_piped(struct store_conn *c, const char *name, const struct params *p,
                            int binary)
 {
-    if (!send_queued(c, name, p, binary) || PQpipelineSync(c->pg) != 1) {
+    if (!send_queued(c, name, p, binary, false) || PQpipelineSync(c->pg) != 1) {
         c->queued = 0;
         c->failed = true;
         return NULL;
@@ -325,11 +330,11 @@ int pgq_exec(struct store_conn *c, const char *sql, bool cache, const struct par
 /* Queues sql (a string literal) with p inside a transaction: STORE_OK unless it could
  * not be sent; a failure shows at the next statement that waits, and at COMMIT.
  * Outside a transaction it runs at once. */
-int pgq_defer(struct store_conn *c, const char *sql, const struct params *p)
+static int defer(struct store_conn *c, const char *sql, const struct params *p, bool row)
 {
     static const struct params none;
     if (!c->in_txn)
-        return pgq_exec(c, sql, true, p, 0, NULL);
+        return row ? pgq_insert(c, sql, p) : pgq_exec(c, sql, true, p, 0, NULL);
     if (c->failed)
         return STORE_ERR;
     char name[8];
@@ -339,13 +344,23 @@ int pgq_defer(struct store_conn *c, const char *sql, const struct params *p)
     if (c->pending)
         pgq_settle(c);
     c->fresh = false; /* more than BEGIN is queued: a restart would lose it */
-    if (!send_queued(c, n, p ? p : &none, 0)) {
+    if (!send_queued(c, n, p ? p : &none, 0, row)) {
         c->failed = true;
         return STORE_ERR;
     }
     if (c->queued >= PIPELINE_MAX) /* answers pile up in the server's send buffer */
         flush_pipeline(c);
     return STORE_OK;
+}
+
+int pgq_defer(struct store_conn *c, const char *sql, const struct params *p)
+{
+    return defer(c, sql, p, false);
+}
+
+int pgq_defer_row(struct store_conn *c, const char *sql, const struct params *p)
+{
+    return defer(c, sql, p, true);
 }
 
 /* Sends ROLLBACK without waiting: what was queued is dropped with it. */
@@ -356,7 +371,7 @@ void pgq_send_rollback(struct store_conn *c)
         /* the answers are read by pgq_settle, as outside a transaction */
         if (PQsendQueryParams(c->pg, sql, 0, NULL, NULL, NULL, NULL, 0) == 1 &&
             PQpipelineSync(c->pg) == 1) {
-            c->queued++;
+            c->want_row[c->queued++] = false;
             c->pending = true;
         } else
             c->queued = 0;

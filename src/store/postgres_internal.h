@@ -25,6 +25,21 @@ struct pg_rows {
     bool stale; /* the transaction changed the type since: freed at its end */
 };
 
+struct pg_uids {
+    PGresult *r; /* (uid, id) of every indexed object with a uid, by uid (COLLATE "C"), id */
+    char account[64], type[64];
+    int lookups;     /* in this transaction */
+    json_t *changed; /* id -> uid or null: the transaction's own index changes */
+};
+
+struct pg_ukeys {
+    PGresult *r; /* (ukey, id) of every object of the type with a unique key, by ukey */
+    char account[64], type[64];
+    int creates;    /* in this transaction */
+    json_t *by_id;  /* id -> ukey or null: the transaction's own changes */
+    json_t *by_key; /* ukey -> id: the keys the transaction gave */
+};
+
 struct pg_state {
     char account[64], type[64];
     int64_t modseq, lowest;
@@ -38,6 +53,7 @@ struct store_conn {
     bool in_txn, writing, failed; /* failed: the transaction is aborted */
     bool pending;                 /* a ROLLBACK was sent whose answer is still to be read */
     int queued;                   /* statements in the pipeline whose answers are unread */
+    bool want_row[PIPELINE_MAX + 2]; /* queued i must answer a row (pgq_defer_row) */
     bool fresh;                   /* a read transaction whose BEGIN is queued and nothing more */
     bool lost;                    /* the server ended the session (read from a pipeline) */
     /* what the current transaction read (postgres_cache.c) */
@@ -45,6 +61,8 @@ struct store_conn {
     int iterating; /* store_object_foreach calls under way */
     struct pg_state states[STATES_CACHE];
     int nstates;
+    struct pg_uids uids;
+    struct pg_ukeys ukeys;
     char lock_key[16]; /* the writers' lock of this schema: hashtext(current_schema()) */
     struct store_conn *next;
     const char *cache[STMT_CACHE]; /* statement name: "s" + index */
@@ -82,6 +100,9 @@ int pgq_exec(struct store_conn *c, const char *sql, bool cache, const struct par
  * statement and at COMMIT). Outside one it runs at once. For statements whose answer
  * the caller does not look at. */
 int pgq_defer(struct store_conn *c, const char *sql, const struct params *p);
+/* The same for an INSERT ... ON CONFLICT DO NOTHING RETURNING whose row must go in:
+ * when it does not, the transaction fails (STORE_ERR, not STORE_EXISTS). */
+int pgq_defer_row(struct store_conn *c, const char *sql, const struct params *p);
 /* Reads every answer still due (a ROLLBACK sent without waiting, queued statements):
  * afterwards the connection takes statements of its own (PQexec). */
 void pgq_settle(struct store_conn *c);
@@ -128,5 +149,26 @@ void pgc_state_add(struct store_conn *c, const char *account, const char *type, 
  * bump of it is known (pgc_bumped); false when not. */
 bool pgc_bump(struct store_conn *c, const char *account, const char *type, int64_t *modseq);
 void pgc_bumped(struct store_conn *c, const char *account, const char *type, int64_t modseq);
+/* uids: pgc_uid_lookups counts a lookup of (account, type) in the transaction and
+ * returns the count (0 outside one); pgc_uid_keep takes the rows (uid, id) of every
+ * indexed object of the type that has a uid; pgc_uid_changed records an index row
+ * put (uid, or NULL) or deleted (NULL) since; pgc_uid_find calls cb with each id of
+ * uid in id order (STORE_OK), -1 when nothing is kept. */
+int pgc_uid_lookups(struct store_conn *c, const char *account, const char *type);
+void pgc_uid_keep(struct store_conn *c, PGresult *r);
+void pgc_uid_clear(struct store_conn *c);
+void pgc_uid_changed(struct store_conn *c, const char *account, const char *type, const char *id,
+                     const char *uid);
+int pgc_uid_find(struct store_conn *c, const char *account, const char *type, const char *uid,
+                 int (*cb)(const char *id, void *ud), void *ud);
+/* Unique keys, likewise: pgc_ukey_creates counts a create with a key; pgc_ukey_keep
+ * takes the rows (ukey, id); pgc_ukey_taken answers 1 (taken), 0 (free) or -1 (not
+ * kept); pgc_ukey_set records an object's key (NULL: none) as the transaction set it. */
+int pgc_ukey_creates(struct store_conn *c, const char *account, const char *type);
+void pgc_ukey_keep(struct store_conn *c, PGresult *r);
+void pgc_ukey_clear(struct store_conn *c);
+int pgc_ukey_taken(struct store_conn *c, const char *account, const char *type, const char *key);
+void pgc_ukey_set(struct store_conn *c, const char *account, const char *type, const char *id,
+                  const char *key);
 
 #endif

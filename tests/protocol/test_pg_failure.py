@@ -1,8 +1,12 @@
 """Issue 15 §7: PostgreSQL going away under a running front end. While the database
 is down, requests get errors at once (503 from /health and the API, or serverFail),
 never a hang and never a crash; when it comes back, the front end reconnects without
-a restart and nothing acknowledged before is lost. Runs in the PostgreSQL pass of the
-suite (JMAPD_TEST_STORE=pg)."""
+a restart and nothing acknowledged before is lost. One of two front ends killed with
+SIGKILL while both write loses nothing either acknowledged. Runs in the PostgreSQL
+pass of the suite (JMAPD_TEST_STORE=pg)."""
+import json
+import signal
+import threading
 import time
 
 import pytest
@@ -10,6 +14,7 @@ import requests
 
 import conftest
 from conftest import Server
+from test_pg_frontends import pair  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.skipif(not conftest.PG, reason="needs JMAPD_TEST_STORE=pg")
 
@@ -45,3 +50,68 @@ def test_database_restart_gives_errors_then_recovers():
         assert s.proc.poll() is None
     finally:
         s.close()
+
+
+def test_kill_9_of_one_front_end_during_writes_on_both(pair):  # noqa: F811
+    """Issue 15 (failure tests): writers on A and B at once, A killed with SIGKILL
+    mid-way. Every write either front end acknowledged is there, read through B, and
+    B's change log shows each; B goes on writing; no write is half there (a calendar
+    is whole or absent). RFC 8620 §5.3: a created id is the object's for good."""
+    a, b = pair
+    acct = a.account()
+    acked, lock, stop = [], threading.Lock(), threading.Event()
+
+    def writer(front, tag):
+        http = requests.Session()
+        http.auth = ("alice", "alice-pw")
+        i = 0
+        while not stop.is_set() and i < 3000:
+            body = {"using": [conftest.CORE, conftest.CAL], "methodCalls": [["Calendar/set", {
+                "accountId": acct, "create": {f"c{j}": {"name": f"{tag}{i}-{j}"}
+                                              for j in range(3)}}, "0"]]}
+            try:
+                r = http.post(front.base + "/jmap/api/", data=json.dumps(body),
+                              headers={"Content-Type": "application/json"}, timeout=10)
+                created = r.json()["methodResponses"][0][1]["created"]
+            except (requests.RequestException, ValueError, KeyError):
+                if front is a:
+                    return  # A is gone
+                raise
+            with lock:
+                acked.extend((v["id"], f"{tag}{i}-{k[1:]}") for k, v in created.items())
+            i += 1
+
+    threads = [threading.Thread(target=writer, args=(a, "a")),
+               threading.Thread(target=writer, args=(b, "b"))]
+    for t in threads:
+        t.start()
+    time.sleep(2.5)
+    a.proc.send_signal(signal.SIGKILL)
+    a.proc.wait()
+    time.sleep(1)  # B writes on alone
+    stop.set()
+    for t in threads:
+        t.join()
+    assert sum(1 for _, n in acked if n.startswith("a")) > 6
+    assert sum(1 for _, n in acked if n.startswith("b")) > 6
+    ch = b.call("Calendar/changes", {"accountId": acct, "sinceState": "0"})[1]
+    created = set(ch["created"])
+    while ch["hasMoreChanges"]:
+        ch = b.call("Calendar/changes", {"accountId": acct, "sinceState": ch["newState"]})[1]
+        created |= set(ch["created"])
+    assert {i for i, _ in acked} <= created
+    ids, names = sorted(created), {}
+    for i in range(0, len(ids), 400):
+        out = b.call("Calendar/get", {"accountId": acct, "ids": ids[i:i + 400],
+                                      "properties": ["name"]})[1]
+        names.update({c["id"]: c["name"] for c in out["list"]})
+    assert all(names.get(i) == n for i, n in acked)
+    # a request's three calendars are one transaction: all there or none, also for
+    # the one A may have committed without answering
+    groups = {}
+    for n in names.values():
+        if n[:1] in "ab" and "-" in n:
+            groups.setdefault(n.split("-")[0], set()).add(n)
+    assert all(len(g) == 3 for g in groups.values()), groups
+    _, out = b.call("Calendar/set", {"accountId": acct, "create": {"z": {"name": "After"}}})
+    assert "z" in out["created"]

@@ -33,13 +33,24 @@ def test_failed_logins_count_on_every_front_end(pair):  # noqa: F811
 
 
 def hold_upload(server, acct):
-    """An upload whose body is still coming: it holds a slot until the socket closes."""
-    s = socket.create_connection(("127.0.0.1", server.port))
+    """An upload whose body is still coming: it holds a slot until the socket closes.
+    An upload that just answered may hold its slot a moment longer (it is freed when
+    the request ends): a refused one (an answer at once) is tried again."""
     auth = base64.b64encode(b"alice:alice-pw").decode()
-    s.sendall((f"POST /jmap/upload/{acct}/ HTTP/1.1\r\nHost: x\r\n"
-               f"Authorization: Basic {auth}\r\nContent-Type: application/octet-stream\r\n"
-               "Content-Length: 100000\r\n\r\n").encode() + b"x" * 10)
-    return s
+    deadline = time.time() + 10
+    while True:
+        s = socket.create_connection(("127.0.0.1", server.port))
+        s.sendall((f"POST /jmap/upload/{acct}/ HTTP/1.1\r\nHost: x\r\n"
+                   f"Authorization: Basic {auth}\r\nContent-Type: application/octet-stream\r\n"
+                   "Content-Length: 100000\r\n\r\n").encode() + b"x" * 10)
+        s.settimeout(0.5)
+        try:
+            answer = s.recv(100)
+        except socket.timeout:
+            return s  # no answer: the upload is under way
+        s.close()
+        assert b" 429 " in answer and time.time() < deadline, answer
+        time.sleep(0.1)
 
 
 def upload_status(server, acct):
