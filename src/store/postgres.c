@@ -1249,11 +1249,13 @@ int pg_index_spans(struct store_conn *c, const char *account, const char *type, 
 {
     /* as sqlite.c: a superset of the objects overlapping [from, to), plus those
      * without a range; per class k of range length only rows starting at or after
-     * from - 2^k */
+     * from - 2^k. A LATERAL subquery behind OFFSET 0, so that the planner keeps one
+     * index range per class (a plain join became a hash join over a sequential scan:
+     * 27 ms against 5 ms for a month of 100,000 rows) */
     static const char *const by_class =
-        "SELECT i.id, i.modseq, i.start, i.finish, i.exact FROM generate_series(0, 40) k(c)"
-        " JOIN object_index i ON i.account_id=$1 AND i.type=$2 AND i.span=k.c AND"
-        " i.start >= $3 - (1::bigint << k.c) AND i.start < $4 AND i.finish >= $3"
+        "SELECT i.* FROM generate_series(0, 40) k(c) CROSS JOIN LATERAL (SELECT id, modseq,"
+        " start, finish, exact FROM object_index WHERE account_id=$1 AND type=$2 AND span=k.c"
+        " AND start >= $3 - (1::bigint << k.c) AND start < $4 AND finish >= $3 OFFSET 0) i"
         " UNION ALL SELECT id, modseq, start, finish, exact FROM object_index WHERE"
         " account_id=$1 AND type=$2 AND span=41 AND start < $4 AND (finish IS NULL OR"
         " finish >= $3) UNION ALL SELECT id, modseq, start, finish, exact FROM object_index"

@@ -529,6 +529,9 @@ struct cindex {
      * until the next change, so that paging a sorted query does not sort again */
     char *sorted_by; /* the sort's canonical JSON, or NULL */
     size_t *sorted;
+    /* the ids in that order when no filter applies, made on first use: a query pages
+     * through a copy (a reference per id) instead of making 100,000 strings */
+    json_t *sorted_ids;
     struct cindex *next;
 };
 
@@ -543,6 +546,8 @@ static void index_dirty(struct cindex *x)
     free(x->sorted);
     x->sorted_by = NULL;
     x->sorted = NULL;
+    json_decref(x->sorted_ids);
+    x->sorted_ids = NULL;
     for (int f = 0; f < NFIELDS; f++)
         x->fields[f].valid = false;
 }
@@ -806,6 +811,8 @@ static const size_t *sorted_order(struct cindex *x, json_t *sort, struct sort_sp
     }
     free(x->sorted_by);
     free(x->sorted);
+    json_decref(x->sorted_ids);
+    x->sorted_ids = NULL;
     x->sorted_by = key;
     x->sorted = xmalloc((x->n + 1) * sizeof *x->sorted);
     for (size_t i = 0; i < x->n; i++)
@@ -844,6 +851,29 @@ json_t *contact_query_run(struct jmap_req *r, const char *account, json_t *filte
             sort_prop(json_string_value(json_object_get(c, "property"))),
             json_is_false(json_object_get(c, "isAscending")),
             coll && strcmp(coll, "i;unicode-casemap") ? coll : NULL};
+    }
+    if (spec.n && !f) { /* every card, in the kept order: a copy of its ids */
+        const size_t *order = sorted_order(x, sort, &spec);
+        json_t *ids = NULL;
+        if (order == x->sorted) {
+            if (!x->sorted_ids) {
+                x->sorted_ids = json_array();
+                for (size_t k = 0; k < x->n; k++)
+                    json_array_append_new(x->sorted_ids,
+                                          json_string_nocheck(x->recs[order[k]]->id));
+            }
+            ids = json_copy(x->sorted_ids);
+        } else {
+            ids = json_array();
+            for (size_t k = 0; k < x->n; k++)
+                json_array_append_new(ids, json_string_nocheck(x->recs[order[k]]->id));
+            free((void *)order);
+        }
+        index_release(x);
+        free(spec.c);
+        free(hits);
+        free(bits);
+        return ids;
     }
     if (spec.n) { /* the hits in the sort's order */
         const size_t *order = sorted_order(x, sort, &spec);

@@ -52,3 +52,48 @@ def test_kept_order_follows_changes(cs):
     alphas = {i: v for i, v in cards.items() if v[0] == "alpha"}
     assert sorted_query(s, acct, filter={"operator": "AND", "conditions": [
         mine, {"name/surname": "alpha"}]}) == expected(alphas)
+
+
+def all_names(s, acct):
+    """Every card of the account: id -> (surname, given)."""
+    out = ok(s, "ContactCard/get", {"accountId": acct, "properties": ["name"]})["list"]
+    names = {}
+    for c in out:
+        comps = (c.get("name") or {}).get("components") or []
+        given = [x["value"] for x in comps if x.get("kind") == "given"]
+        surname = [x["value"] for x in comps if x.get("kind") == "surname"]
+        names[c["id"]] = (surname[0] if surname else "", given[0] if given else "")
+    return names
+
+
+def test_unfiltered_kept_ids_follow_changes(cs):
+    """Issue 21: a sorted query without a filter pages through the kept order's ids
+    (made once after each change, copied per query). Every page, and the whole list,
+    must follow a rename, a new card, a destroyed one and another sort (RFC 9610
+    §3.3.2; RFC 8620 §5.5 position, limit, calculateTotal)."""
+    s = cs
+    acct = account(s)
+    book = new_book(s, acct)
+    names = [("Quill", "Ann"), ("brook", "Ben"), ("Quill", "Abe"), ("Ash", "Cid")]
+    out = card_set(s, acct, create={f"u{i}": {"addressBookIds": {book: True}, **person(g, f)}
+                                    for i, (f, g) in enumerate(names)})
+    made = [out["created"][f"u{i}"]["id"] for i in range(len(names))]
+
+    def check():
+        want = expected(all_names(s, acct))
+        assert sorted_query(s, acct) == want
+        assert sorted_query(s, acct) == want  # the kept ids, a second time
+        page = ok(s, "ContactCard/query", {"accountId": acct, "sort": SORT, "position": 1,
+                                           "limit": 3, "calculateTotal": True})
+        assert page["ids"] == want[1:4] and page["total"] == len(want)
+        desc = [dict(c, isAscending=False) for c in SORT]
+        assert sorted_query(s, acct, sort=desc) == expected(all_names(s, acct), desc=True)
+
+    check()
+    out = card_set(s, acct, update={made[0]: {"name": person("Ann", "Aardvark")["name"]}})
+    assert out["notUpdated"] is None, out
+    check()
+    out = card_set(s, acct, create={"n": {"addressBookIds": {book: True}, **person("Eve", "Moss")}},
+                   destroy=[made[1]])
+    assert out["notCreated"] is None and out["notDestroyed"] is None, out
+    check()
