@@ -623,3 +623,20 @@ def test_deleted_user_private_metadata_goes_with_them_s4():
         assert got["privateMetadata"] == {}, got
     finally:
         srv.close()
+
+
+def test_query_changes_private_filter_is_per_user_s3_4(s):
+    """Two users at the same state with the same privateMetadata filter have different
+    results: neither one's /queryChanges may diff against the other's."""
+    eid = new_event(s, "mine", privateMetadata={"u.example": {"alice": True}})
+    update(s, "CalendarEvent", eid, {"title": "mine, shared change"})  # one state for both
+    flt = {"privateMetadataExists": "u.example"}
+    _, qa = call(s, "CalendarEvent/query", {"filter": flt})
+    _, qb = call(s, "CalendarEvent/query", {"filter": flt}, user="bob")
+    assert eid in qa["ids"] and eid not in qb["ids"]
+    assert qa["queryState"] == qb["queryState"]
+    for user, q in (("alice", qa), ("bob", qb)):
+        _, res = call(s, "CalendarEvent/queryChanges", {"filter": flt,
+                                                        "sinceQueryState": q["queryState"]},
+                      user=user)
+        assert res["added"] == [] and res["removed"] == [], (user, res)
