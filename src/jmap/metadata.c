@@ -323,16 +323,17 @@ void metadata_attach(struct jmap_req *r, const struct jtype *t, const char *acco
 
 int64_t metadata_type_state(struct jmap_req *r, const struct jtype *t, const char *account)
 {
-    int64_t s = store_state_get(r->conn, account, t->name);
     if (!t->metadata)
-        return s;
-    int64_t last_private = 0, shared = 0;
-    if (store_metadata_state_get(r->conn, account, t->name, &last_private, &shared) != STORE_OK ||
-        last_private != s || s == 0)
+        return store_state_get(r->conn, account, t->name);
+    /* one statement, as the plain state read it replaces (one round trip) */
+    int64_t s = 0, last_private = 0, shared = 0, mine = 0;
+    if (store_metadata_viewer(r->conn, account, t->name, user_of(r), &s, &last_private, &shared,
+                              &mine) != STORE_OK)
+        return store_state_get(r->conn, account, t->name);
+    if (last_private != s || s == 0)
         return s; /* the latest change is one everybody sees */
     /* every modseq after `shared` went to somebody's private metadata: the user sees
      * their own */
-    int64_t mine = r->user ? store_metadata_private_max(r->conn, account, t->name, r->user->id) : 0;
     return mine > shared ? mine : shared;
 }
 
