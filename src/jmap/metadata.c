@@ -15,9 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "formats/json/patch.h"
+#include "jmap/collation.h"
 #include "jmap/metadata.h"
 #include "util/util.h"
 
@@ -943,8 +943,8 @@ int metadata_filter_match(struct jmap_req *r, const struct jtype *t, json_t *obj
     const char *want = json_string_value(json_object_get(value, "value"));
     if (!json_is_string(x))
         return 0;
-    /* Contains: case-insensitive (ASCII letters fold) substring; Equals: octets */
-    return i < 4 ? strcasestr(json_string_value(x), want) != NULL
+    /* Contains: case-insensitive substring (i;unicode-casemap, RFC 5051); Equals: octets */
+    return i < 4 ? collation_contains(json_string_value(x), want)
                  : strcmp(json_string_value(x), want) == 0;
 }
 

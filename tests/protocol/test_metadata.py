@@ -302,7 +302,7 @@ def test_query_conditions_s3_5(s, type_):
               "name": {"full": "qc"}}
     ids = {}
     for key, md in [("empty", {"z.example": {}}), ("full", {"z.example": {"k": "Value"}}),
-                    ("none", {})]:
+                    ("none", {}), ("umlaut", {"z.example": {"u": "Größe ÄRGER"}})]:
         _, res = call(s, type_ + "/set", {"create": {key: dict(mk, metadata=md)}})
         ids[key] = res["created"][key]["id"]
 
@@ -312,13 +312,17 @@ def test_query_conditions_s3_5(s, type_):
         return set(res["ids"]) & set(ids.values())
 
     # a namespace alone must hold something; a key path any value
-    assert q({"metadataExists": "z.example"}) == {ids["full"]}
+    assert q({"metadataExists": "z.example"}) == {ids["full"], ids["umlaut"]}
     assert q({"metadataExists": "z.example/k"}) == {ids["full"]}
     assert q({"metadataTextEquals": {"path": "z.example/k", "value": "Value"}}) == {ids["full"]}
     assert q({"metadataTextEquals": {"path": "z.example/k", "value": "value"}}) == set()
     assert q({"metadataTextContains": {"path": "z.example/k", "value": "ALU"}}) == {ids["full"]}
+    assert q({"metadataTextContains": {"path": "z.example/k", "value": "xyz"}}) == set()
     assert q({"operator": "NOT", "conditions": [{"metadataExists": "z.example"}]}) == \
         {ids["empty"], ids["none"]}
+    # case folding is Unicode's, not ASCII's alone
+    assert q({"metadataTextContains": {"path": "z.example/u", "value": "ärger"}}) == \
+        {ids["umlaut"]}
     # a namespace the type does not support matches nothing, without an error
     assert q({"metadataExists": "colour"}) == set()
     for bad in [{"metadataExists": 5}, {"metadataExists": ""}, {"metadataExists": "bad key/x"},
