@@ -343,8 +343,8 @@ int64_t jmap_type_state(struct jmap_req *r, const struct jtype *t, const char *a
 }
 
 /* The modseq of a metadata write: shared ones advance everybody's state (and are
- * pushed), a private one only its writer's (§2.2), so it is not pushed: other
- * users' streams would learn that something changed. */
+ * pushed to everyone), a private one only its writer's (§2.2), so it is pushed to
+ * the writer's streams alone: other users' would learn that something changed. */
 static int64_t write_modseq(struct jset *s, bool priv)
 {
     struct store_conn *c = s->r->conn;
@@ -362,6 +362,14 @@ static int64_t write_modseq(struct jset *s, bool priv)
     int64_t m = store_state_bump(c, s->account, type);
     if (m < 0 || store_metadata_state_put(c, s->account, type, m, seen) != STORE_OK)
         return -1;
+    /* pushed to the writer's own streams only (push/hub.h "#user") */
+    json_t *mine = json_object_get(s->r->changed, "#user");
+    if (!mine) {
+        mine = json_array();
+        json_object_set_new(s->r->changed, "#user", mine);
+    }
+    json_array_append_new(mine, json_pack("[I, s, s, o]", (json_int_t)s->r->user->id, s->account,
+                                          type, jmap_state_string(m)));
     return m;
 }
 

@@ -30,6 +30,9 @@ void push_hub_free(struct push_hub *h);
  * with a user (issue 14), added first to that user's open subscriptions so they see
  * the account's changes from now on. */
 void push_hub_publish(struct push_hub *h, json_t *changed);
+/* The key "#user" holds [[user id, account id, type, state], ...]: a state for that
+ * user's subscriptions alone (issue 18: a private metadata write moves only its
+ * writer's state), applied after the account-wide part and never lowering it. */
 /* Number of subscribers (for limits and tests). */
 int push_hub_count(struct push_hub *h);
 /* Open subscribers of one user, for the per-user limit: those whose client has gone

@@ -443,6 +443,27 @@ def test_push_initial_state_is_per_viewer_s2_2(s):
     assert state(s) == a0 != state(s, user="bob")
 
 
+def test_private_write_pushed_to_its_writer_alone_s2_2(s):
+    import json
+    from test_push import Stream, es_url
+    eid = new_event(s, "pushed privately")
+    url = es_url(s, types="CalendarEvent")
+    alice, bob = Stream(s, url, user="alice"), Stream(s, url, user="bob")
+    res = update(s, "CalendarEvent", eid, {"privateMetadata/" + ACME: {"p": 2}}, user="bob")
+    name, data, _ = bob.event()
+    assert json.loads(data)["changed"][s.a]["CalendarEvent"] == res["newState"], data
+    # alice hears nothing of it: the first thing her stream gets, given time to deliver
+    # anything, is the next shared change
+    __import__("time").sleep(0.5)
+    res = update(s, "CalendarEvent", eid, {"title": "pushed to both"})
+    name, data, _ = alice.event()
+    assert json.loads(data)["changed"][s.a]["CalendarEvent"] == res["newState"], data
+    name, data, _ = bob.event()
+    assert json.loads(data)["changed"][s.a]["CalendarEvent"] == res["newState"], data
+    alice.r.close()
+    bob.r.close()
+
+
 def test_read_only_user_writes_private_not_shared_s4(s):
     eid = new_event(s, "ro")
     res = update(s, "CalendarEvent", eid, {"privateMetadata/" + ACME: {"mine": True}},
