@@ -121,8 +121,9 @@ def changes_time(s, acct, ids):
     args = {"accountId": acct, "sinceState": state, "ignoreMetadataOnlyChanges": True}
     res = one(s, "CalendarEvent/changes", args)
     assert len(res["updated"]) == 5 and res["updatedProperties"] is None, res
-    return statistics.median([timed(lambda: one(s, "CalendarEvent/changes", args), 100)
-                              for _ in range(3)])
+    # the server's own time (its access log): the client shares the machine
+    return statistics.median([server_ms(lambda: one(s, "CalendarEvent/changes", args), 100)
+                              for _ in range(3)]) / 1000
 
 
 def bench_changes():

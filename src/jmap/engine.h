@@ -138,6 +138,9 @@ void engine_visible_filter(struct jmap_req *r, const struct jtype *t, const stru
                            json_t *ids);
 /* Whose view the next snapshots hold (jmap_account sets it: "" or the sharee). */
 void engine_snapshot_scope(const char *scope);
+/* The user of the method (jmap_account sets it): a query on private metadata
+ * (draft-ietf-jmap-metadata-02 §3.5) is the user's own even on a full view. */
+void engine_snapshot_user(const char *user);
 /* Query result snapshots for exact /queryChanges (query.c). */
 void engine_snapshot_save(struct store_conn *c, const char *account, const char *type,
                           json_t *args, int64_t state,

@@ -15,9 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "formats/json/patch.h"
+#include "jmap/collation.h"
 #include "jmap/metadata.h"
 #include "util/util.h"
 
@@ -323,16 +323,17 @@ void metadata_attach(struct jmap_req *r, const struct jtype *t, const char *acco
 
 int64_t metadata_type_state(struct jmap_req *r, const struct jtype *t, const char *account)
 {
-    int64_t s = store_state_get(r->conn, account, t->name);
     if (!t->metadata)
-        return s;
-    int64_t last_private = 0, shared = 0;
-    if (store_metadata_state_get(r->conn, account, t->name, &last_private, &shared) != STORE_OK ||
-        last_private != s || s == 0)
+        return store_state_get(r->conn, account, t->name);
+    /* one statement, as the plain state read it replaces (one round trip) */
+    int64_t s = 0, last_private = 0, shared = 0, mine = 0;
+    if (store_metadata_viewer(r->conn, account, t->name, user_of(r), &s, &last_private, &shared,
+                              &mine) != STORE_OK)
+        return store_state_get(r->conn, account, t->name);
+    if (last_private != s || s == 0)
         return s; /* the latest change is one everybody sees */
     /* every modseq after `shared` went to somebody's private metadata: the user sees
      * their own */
-    int64_t mine = r->user ? store_metadata_private_max(r->conn, account, t->name, r->user->id) : 0;
     return mine > shared ? mine : shared;
 }
 
@@ -342,8 +343,8 @@ int64_t jmap_type_state(struct jmap_req *r, const struct jtype *t, const char *a
 }
 
 /* The modseq of a metadata write: shared ones advance everybody's state (and are
- * pushed), a private one only its writer's (§2.2), so it is not pushed: other
- * users' streams would learn that something changed. */
+ * pushed to everyone), a private one only its writer's (§2.2), so it is pushed to
+ * the writer's streams alone: other users' would learn that something changed. */
 static int64_t write_modseq(struct jset *s, bool priv)
 {
     struct store_conn *c = s->r->conn;
@@ -361,6 +362,14 @@ static int64_t write_modseq(struct jset *s, bool priv)
     int64_t m = store_state_bump(c, s->account, type);
     if (m < 0 || store_metadata_state_put(c, s->account, type, m, seen) != STORE_OK)
         return -1;
+    /* pushed to the writer's own streams only (push/hub.h "#user") */
+    json_t *mine = json_object_get(s->r->changed, "#user");
+    if (!mine) {
+        mine = json_array();
+        json_object_set_new(s->r->changed, "#user", mine);
+    }
+    json_array_append_new(mine, json_pack("[I, s, s, o]", (json_int_t)s->r->user->id, s->account,
+                                          type, jmap_state_string(m)));
     return m;
 }
 
@@ -942,8 +951,8 @@ int metadata_filter_match(struct jmap_req *r, const struct jtype *t, json_t *obj
     const char *want = json_string_value(json_object_get(value, "value"));
     if (!json_is_string(x))
         return 0;
-    /* Contains: case-insensitive (ASCII letters fold) substring; Equals: octets */
-    return i < 4 ? strcasestr(json_string_value(x), want) != NULL
+    /* Contains: case-insensitive substring (i;unicode-casemap, RFC 5051); Equals: octets */
+    return i < 4 ? collation_contains(json_string_value(x), want)
                  : strcmp(json_string_value(x), want) == 0;
 }
 

@@ -364,9 +364,16 @@ static pthread_mutex_t snapshot_lock = PTHREAD_MUTEX_INITIALIZER;
  * Set by jmap_account() for the method that runs on the thread. */
 static __thread char snapshot_scope[280];
 
+static __thread char snapshot_user[260];
+
 void engine_snapshot_scope(const char *scope)
 {
     snprintf(snapshot_scope, sizeof snapshot_scope, "%s", scope ? scope : "");
+}
+
+void engine_snapshot_user(const char *user)
+{
+    snprintf(snapshot_user, sizeof snapshot_user, "%s", user ? user : "");
 }
 
 void engine_visible_filter(struct jmap_req *r, const struct jtype *t, const struct store_access *a,
@@ -392,7 +399,10 @@ static char *snapshot_key(const char *account, const char *type, json_t *args, i
     char *canon = json_dumps(q, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(q);
     char *key = NULL;
-    key = xasprintf("%s\n%s\n%s\n%lld\n%s", account, type, canon, (long long)state, snapshot_scope);
+    /* a filter on private metadata gives each user their own results (issue 18) */
+    bool own = strstr(canon, "\"privateMetadata") != NULL;
+    key = xasprintf("%s\n%s\n%s\n%lld\n%s%s%s", account, type, canon, (long long)state,
+                    snapshot_scope, own ? "\n" : "", own ? snapshot_user : "");
     free(canon);
     return key;
 }

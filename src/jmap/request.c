@@ -119,6 +119,7 @@ const struct store_access *jmap_account(struct jmap_req *r, json_t *args, const 
             return NULL;
         }
         engine_snapshot_scope(a->shared ? r->user->name : "");
+        engine_snapshot_user(r->user->name);
         return a;
     }
     /* RFC 8620 §5.4, §6.3: the source account of a copy has its own error */

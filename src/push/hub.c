@@ -245,6 +245,32 @@ static void publish_local(struct push_hub *h, json_t *changed)
         if (any)
             wake_locked(s);
     }
+    /* "#user": [[user id, account, type, state], ...]: states only that user sees (a
+     * private metadata write, draft-ietf-jmap-metadata-02 §2.2), never lower than
+     * what the account-wide part gave them */
+    json_array_foreach(json_object_get(changed, "#user"), gi, g)
+    {
+        json_int_t uid = json_integer_value(json_array_get(g, 0));
+        const char *acct = json_string_value(json_array_get(g, 1)),
+                   *type = json_string_value(json_array_get(g, 2));
+        json_t *state = json_array_get(g, 3);
+        for (struct push_sub *s = h->subs; s && acct && type && json_is_string(state);
+             s = s->next) {
+            if (s->user_id != uid || !json_object_get(s->accounts, acct) ||
+                (s->types && !json_object_get(s->types, type)))
+                continue;
+            json_t *mine = json_object_get(s->pending, acct);
+            if (!mine) {
+                mine = json_object();
+                json_object_set_new(s->pending, acct, mine);
+            }
+            const char *had = json_string_value(json_object_get(mine, type));
+            if (had && strtoll(had, NULL, 10) >= strtoll(json_string_value(state), NULL, 10))
+                continue;
+            json_object_set(mine, type, state);
+            wake_locked(s);
+        }
+    }
     pthread_mutex_unlock(&h->lock);
 }
 

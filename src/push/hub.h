@@ -33,6 +33,9 @@ void push_hub_publish(struct push_hub *h, json_t *changed);
 /* The key "#alerts" holds [[user id, CalendarAlert object], ...] (calendars-27 §6.4):
  * each goes to that user's subscribers that see its accountId and registered for the
  * pseudo-type "CalendarAlert" (or every type); push_sub_next gives it as PUSH_ALERT. */
+/* The key "#user" holds [[user id, account id, type, state], ...]: a state for that
+ * user's subscriptions alone (issue 18: a private metadata write moves only its
+ * writer's state), applied after the account-wide part and never lowering it. */
 /* Number of subscribers (for limits and tests). */
 int push_hub_count(struct push_hub *h);
 /* Open subscribers of one user, for the per-user limit: those whose client has gone

@@ -212,8 +212,10 @@ typedef int (*store_alert_cb)(const struct store_alert *a, void *ud);
     X(int, metadata_state_put,                                                                     \
       (SC, const char *account, const char *type, int64_t last_private, int64_t shared),           \
       (c, account, type, last_private, shared))                                                    \
-    X(int64_t, metadata_private_max, (SC, const char *account, const char *type, int64_t user_id), \
-      (c, account, type, user_id))
+    X(int, metadata_viewer,                                                                        \
+      (SC, const char *account, const char *type, int64_t user_id, int64_t *modseq,                \
+       int64_t *last_private, int64_t *shared, int64_t *mine),                                     \
+      (c, account, type, user_id, modseq, last_private, shared, mine))
 
 #define STORE_OP_FIELD(ret, name, params, args) ret(*name) params;
 struct store_ops {

@@ -159,12 +159,24 @@ int pg_metadata_state_put(struct store_conn *c, const char *account, const char 
     return pgq_run(c, sql, &p, NULL);
 }
 
-int64_t pg_metadata_private_max(struct store_conn *c, const char *account, const char *type,
-                                int64_t user_id)
+int pg_metadata_viewer(struct store_conn *c, const char *account, const char *type, int64_t user_id,
+                       int64_t *modseq, int64_t *last_private, int64_t *shared, int64_t *mine)
 {
-    static const char *const sql = "SELECT coalesce(max(modseq), 0) FROM object_metadata WHERE "
-                                   "account_id=$1 AND type=$2 AND user_id=$3";
+    static const char *const sql =
+        "SELECT coalesce((SELECT modseq FROM states WHERE account_id=$1 AND type=$2), 0), "
+        "coalesce(m.last_private, 0), coalesce(m.shared, 0), coalesce((SELECT max(modseq) FROM "
+        "object_metadata WHERE account_id=$1 AND type=$2 AND user_id=$3), 0) FROM (SELECT 1) "
+        "AS one LEFT JOIN metadata_state m ON m.account_id=$1 AND m.type=$2";
     struct params p = pgq_two(account, type);
     pgq_int(&p, user_id);
-    return pgq_first_int(c, sql, &p, 0);
+    PGresult *r;
+    int rc = pgq_run(c, sql, &p, &r);
+    if (rc)
+        return rc;
+    bool row = PQntuples(r) > 0;
+    int64_t *out[] = {modseq, last_private, shared, mine};
+    for (int i = 0; i < 4; i++)
+        *out[i] = row ? pgq_col_int(r, 0, i) : 0;
+    PQclear(r);
+    return row ? STORE_OK : STORE_ERR;
 }

@@ -181,15 +181,23 @@ int sq_metadata_state_put(struct store_conn *c, const char *account, const char 
     return sq_step_done(c, s);
 }
 
-int64_t sq_metadata_private_max(struct store_conn *c, const char *account, const char *type,
-                                int64_t user_id)
+int sq_metadata_viewer(struct store_conn *c, const char *account, const char *type, int64_t user_id,
+                       int64_t *modseq, int64_t *last_private, int64_t *shared, int64_t *mine)
 {
-    sqlite3_stmt *s = sq_stmt(c, "SELECT max(modseq) FROM object_metadata WHERE account_id=? AND "
-                                 "type=? AND user_id=?");
+    sqlite3_stmt *s = sq_stmt(
+        c, "SELECT (SELECT modseq FROM states WHERE account_id=?1 AND type=?2), m.last_private, "
+           "m.shared, (SELECT max(modseq) FROM object_metadata WHERE account_id=?1 AND type=?2 "
+           "AND user_id=?3) FROM (SELECT 1) LEFT JOIN metadata_state m ON m.account_id=?1 AND "
+           "m.type=?2");
     if (!s)
-        return -1;
+        return STORE_ERR;
     sq_bind_text(s, 1, account);
     sq_bind_text(s, 2, type);
     sqlite3_bind_int64(s, 3, user_id);
-    return one_int(c, s, 0);
+    int rc = sqlite3_step(s);
+    int64_t *out[] = {modseq, last_private, shared, mine};
+    for (int i = 0; i < 4; i++)
+        *out[i] = rc == SQLITE_ROW ? sqlite3_column_int64(s, i) : 0; /* NULL reads as 0 */
+    sqlite3_reset(s);
+    return rc == SQLITE_ROW ? STORE_OK : STORE_ERR;
 }

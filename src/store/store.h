@@ -419,8 +419,11 @@ int store_metadata_state_get(struct store_conn *c, const char *account, const ch
                              int64_t *last_private, int64_t *shared);
 int store_metadata_state_put(struct store_conn *c, const char *account, const char *type,
                              int64_t last_private, int64_t shared);
-/* The highest modseq of user_id's private rows of (account, type), 0 if none. */
-int64_t store_metadata_private_max(struct store_conn *c, const char *account, const char *type,
-                                   int64_t user_id);
+/* In one statement: the type's modseq (*modseq), the state row above (0, 0 if none)
+ * and user_id's highest private modseq (*mine, 0 if none): what the per-viewer state
+ * is computed from, in the one round trip a plain state read takes. */
+int store_metadata_viewer(struct store_conn *c, const char *account, const char *type,
+                          int64_t user_id, int64_t *modseq, int64_t *last_private,
+                          int64_t *shared, int64_t *mine);
 
 #endif

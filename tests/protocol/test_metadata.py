@@ -302,7 +302,7 @@ def test_query_conditions_s3_5(s, type_):
               "name": {"full": "qc"}}
     ids = {}
     for key, md in [("empty", {"z.example": {}}), ("full", {"z.example": {"k": "Value"}}),
-                    ("none", {})]:
+                    ("none", {}), ("umlaut", {"z.example": {"u": "Größe ÄRGER"}})]:
         _, res = call(s, type_ + "/set", {"create": {key: dict(mk, metadata=md)}})
         ids[key] = res["created"][key]["id"]
 
@@ -312,13 +312,17 @@ def test_query_conditions_s3_5(s, type_):
         return set(res["ids"]) & set(ids.values())
 
     # a namespace alone must hold something; a key path any value
-    assert q({"metadataExists": "z.example"}) == {ids["full"]}
+    assert q({"metadataExists": "z.example"}) == {ids["full"], ids["umlaut"]}
     assert q({"metadataExists": "z.example/k"}) == {ids["full"]}
     assert q({"metadataTextEquals": {"path": "z.example/k", "value": "Value"}}) == {ids["full"]}
     assert q({"metadataTextEquals": {"path": "z.example/k", "value": "value"}}) == set()
     assert q({"metadataTextContains": {"path": "z.example/k", "value": "ALU"}}) == {ids["full"]}
+    assert q({"metadataTextContains": {"path": "z.example/k", "value": "xyz"}}) == set()
     assert q({"operator": "NOT", "conditions": [{"metadataExists": "z.example"}]}) == \
         {ids["empty"], ids["none"]}
+    # case folding is Unicode's, not ASCII's alone
+    assert q({"metadataTextContains": {"path": "z.example/u", "value": "ärger"}}) == \
+        {ids["umlaut"]}
     # a namespace the type does not support matches nothing, without an error
     assert q({"metadataExists": "colour"}) == set()
     for bad in [{"metadataExists": 5}, {"metadataExists": ""}, {"metadataExists": "bad key/x"},
@@ -437,6 +441,27 @@ def test_push_initial_state_is_per_viewer_s2_2(s):
         assert pushed == state(s, user=user), (user, data)
         st.r.close()
     assert state(s) == a0 != state(s, user="bob")
+
+
+def test_private_write_pushed_to_its_writer_alone_s2_2(s):
+    import json
+    from test_push import Stream, es_url
+    eid = new_event(s, "pushed privately")
+    url = es_url(s, types="CalendarEvent")
+    alice, bob = Stream(s, url, user="alice"), Stream(s, url, user="bob")
+    res = update(s, "CalendarEvent", eid, {"privateMetadata/" + ACME: {"p": 2}}, user="bob")
+    name, data, _ = bob.event()
+    assert json.loads(data)["changed"][s.a]["CalendarEvent"] == res["newState"], data
+    # alice hears nothing of it: the first thing her stream gets, given time to deliver
+    # anything, is the next shared change
+    __import__("time").sleep(0.5)
+    res = update(s, "CalendarEvent", eid, {"title": "pushed to both"})
+    name, data, _ = alice.event()
+    assert json.loads(data)["changed"][s.a]["CalendarEvent"] == res["newState"], data
+    name, data, _ = bob.event()
+    assert json.loads(data)["changed"][s.a]["CalendarEvent"] == res["newState"], data
+    alice.r.close()
+    bob.r.close()
 
 
 def test_read_only_user_writes_private_not_shared_s4(s):
@@ -623,3 +648,20 @@ def test_deleted_user_private_metadata_goes_with_them_s4():
         assert got["privateMetadata"] == {}, got
     finally:
         srv.close()
+
+
+def test_query_changes_private_filter_is_per_user_s3_4(s):
+    """Two users at the same state with the same privateMetadata filter have different
+    results: neither one's /queryChanges may diff against the other's."""
+    eid = new_event(s, "mine", privateMetadata={"u.example": {"alice": True}})
+    update(s, "CalendarEvent", eid, {"title": "mine, shared change"})  # one state for both
+    flt = {"privateMetadataExists": "u.example"}
+    _, qa = call(s, "CalendarEvent/query", {"filter": flt})
+    _, qb = call(s, "CalendarEvent/query", {"filter": flt}, user="bob")
+    assert eid in qa["ids"] and eid not in qb["ids"]
+    assert qa["queryState"] == qb["queryState"]
+    for user, q in (("alice", qa), ("bob", qb)):
+        _, res = call(s, "CalendarEvent/queryChanges", {"filter": flt,
+                                                        "sinceQueryState": q["queryState"]},
+                      user=user)
+        assert res["added"] == [] and res["removed"] == [], (user, res)
