@@ -208,6 +208,11 @@ void dav_schedule_merge_replies(struct dav_ctx *x, const struct dav_res *r, json
  * user's calendar homes (RFC 6638 §2.1-2.2); false (nothing done) for any other path. */
 bool dav_inbox_handle(struct dav_ctx *x, const char *path);
 
+/* dav_render_cache.c: a calendar member's calendar-data as a report writes it, kept by
+ * its modseq. dav_render_cached appends it to v (true) if kept; dav_render_keep keeps it. */
+bool dav_render_cached(const struct dav_res *r, struct buf *v);
+void dav_render_keep(const struct dav_res *r, const char *escaped, size_t len);
+
 /* ---- dav_report.c ---------------------------------------------------------------------- */
 void dav_report(struct dav_ctx *x, struct dav_res *r);
 /* The sync-token of a collection (RFC 6578 §3): the JMAP state of its members. */

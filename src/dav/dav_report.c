@@ -145,6 +145,9 @@ static json_t *limit_overrides(json_t *obj, int64_t start, int64_t end)
 
 int dav_object_data(struct dav_ctx *x, struct dav_res *r, struct buf *v)
 {
+    bool plain = !x->expand && !x->limit_rs;
+    if (plain && dav_render_cached(r, v))
+        return 1; /* rendered before at this modseq */
     if (!r->obj)
         r->obj = store_object_get(x->c, r->acct->account_id, r->k->obj_type, r->obj_id);
     if (!r->obj)
@@ -161,8 +164,11 @@ int dav_object_data(struct dav_ctx *x, struct dav_res *r, struct buf *v)
     }
     if (!text)
         return 0;
+    size_t at = v->len;
     dav_xml_text(v, text);
     free(text);
+    if (plain)
+        dav_render_keep(r, v->data + at, v->len - at);
     return 1;
 }
 

@@ -207,3 +207,27 @@ def test_listing_of_one_of_several_calendars_follows_changes(fresh_server):
          '</c:filter></c:calendar-query>')
     ms = multistatus(dav(s, "REPORT", home + two + "/", q, depth=1, user="bob"))
     assert {h.rsplit("/", 1)[1][:-4] for h in ms} == {a, c}
+
+
+def test_rfc4791_7_9_multiget_sees_each_change(server):
+    """calendar-data follows every change of the object (renderings are kept by ETag)."""
+    path = new_calendar(server)
+    uid = str(uuid.uuid4())
+    assert put(server, path + "m.ics", ics(uid, "First")).status_code == 201
+    body = (f'<c:calendar-multiget {NSDECL}><d:prop><d:getetag/><c:calendar-data/></d:prop>'
+            f'<d:href>{path}m.ics</d:href></c:calendar-multiget>')
+
+    def data():
+        e = multistatus(dav(server, "REPORT", path, body, depth=1))[path + "m.ics"]["props"]
+        return e[D + "getetag"].text, unfold(e[C + "calendar-data"].text)
+
+    tag1, d1 = data()
+    assert "SUMMARY:First" in d1 and data() == (tag1, d1)
+    _, q = server.call("CalendarEvent/query", {"accountId": server.account(),
+                                               "filter": {"uid": uid}})
+    server.call("CalendarEvent/set", {"accountId": server.account(),
+                                      "update": {q["ids"][0]: {"title": "Second"}}})
+    tag2, d2 = data()
+    assert tag2 != tag1 and "SUMMARY:Second" in d2 and "SUMMARY:First" not in d2
+    assert put(server, path + "m.ics", ics(uid, "Third")).status_code == 204
+    assert "SUMMARY:Third" in data()[1]

@@ -1,0 +1,60 @@
+/*
+ * dav_render_cache.c — the calendar-data of calendar members as a report writes it
+ * (iCalendar, XML-escaped), kept by (account, type, id, modseq): a member's rendering
+ * depends on the object alone, and its modseq changes exactly when the object does (its
+ * ETag), so an entry never goes stale; a changed object is looked up under its new
+ * modseq. A calendar-multiget or a full listing with data then renders each object once,
+ * not on every request. Bounded by RENDER_CACHE_BYTES: when full it starts again empty.
+ * Only plain renderings are kept (not expand or limit-recurrence-set); cards are not (a
+ * card's vCard also reads the account's groups).
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "dav/dav_internal.h"
+
+#define RENDER_CACHE_BYTES ((size_t)32 << 20)
+
+static pthread_mutex_t render_lock = PTHREAD_MUTEX_INITIALIZER;
+static json_t *render_map; /* key -> escaped text */
+static size_t render_bytes;
+
+static void render_key(const struct dav_res *r, char key[256])
+{
+    snprintf(key, 256, "%s/%s/%s/%lld", r->acct->account_id, r->k->obj_type, r->obj_id,
+             (long long)r->modseq);
+}
+
+bool dav_render_cached(const struct dav_res *r, struct buf *v)
+{
+    if (!r->k->calendar || r->modseq <= 0)
+        return false;
+    char key[256];
+    render_key(r, key);
+    pthread_mutex_lock(&render_lock);
+    json_t *hit = json_object_get(render_map, key);
+    if (hit)
+        buf_append(v, json_string_value(hit), json_string_length(hit));
+    pthread_mutex_unlock(&render_lock);
+    return hit != NULL;
+}
+
+void dav_render_keep(const struct dav_res *r, const char *escaped, size_t len)
+{
+    if (!r->k->calendar || r->modseq <= 0)
+        return;
+    char key[256];
+    render_key(r, key);
+    pthread_mutex_lock(&render_lock);
+    if (!render_map || render_bytes + len > RENDER_CACHE_BYTES) {
+        json_decref(render_map);
+        render_map = json_object();
+        render_bytes = 0;
+    }
+    if (len <= RENDER_CACHE_BYTES / 8) {
+        json_object_set_new_nocheck(render_map, key, json_stringn_nocheck(escaped, len));
+        render_bytes += len + strlen(key) + 64;
+    }
+    pthread_mutex_unlock(&render_lock);
+}
