@@ -148,3 +148,46 @@ def test_queued_mail_is_retried_on_a_timer_rfc6047_s2():
         if ctl:
             ctl.stop()
         s.close()
+
+
+def test_per_instance_cancel_and_request_rfc5546_s3_2_5(env):
+    """RFC 5546 §3.2.5 "cancel one instance" and §3.2.2 for one instance: when only some
+    occurrences change, the external attendee gets a CANCEL or REQUEST of those
+    occurrences (RECURRENCE-ID), not the whole series again."""
+    s, sink = env
+    sink.messages.clear()
+    _, res = s.c("CalendarEvent/set", {"accountId": s.acct["alice"],
+                                       "sendSchedulingMessages": True, "create": {"e": {
+        "calendarIds": {default_cal(s, "alice"): True}, "title": "Weekly sync",
+        "start": "2026-07-06T15:00:00", "duration": "PT30M", "timeZone": "Europe/Paris",
+        "recurrenceRule": {"@type": "RecurrenceRule", "frequency": "weekly", "count": 4},
+        "organizerCalendarAddress": "mailto:alice@localhost",
+        "participants": {
+            "a": {"@type": "Participant", "calendarAddress": "mailto:alice@localhost",
+                  "roles": {"owner": True, "attendee": True}},
+            "p": {"@type": "Participant", "calendarAddress": "mailto:partner@example.org",
+                  "roles": {"attendee": True}, "expectReply": True}}}}})
+    eid = res["created"]["e"]["id"]
+    wait_for(sink, 1)
+    _, res = s.c("CalendarEvent/set", {"accountId": s.acct["alice"],
+                                       "sendSchedulingMessages": True,
+                                       "destroy": [eid + "_20260713T150000"]})
+    assert res["destroyed"] == [eid + "_20260713T150000"], res  # excludes the occurrence
+    _, _, raw = wait_for(sink, 2)[1]
+    part, text = calendar_part(raw)
+    assert part.get_param("method") == "CANCEL"
+    assert "RECURRENCE-ID;TZID=Europe/Paris:20260713T150000" in text
+    vevent = text.split("END:VEVENT")[0]  # (a VTIMEZONE has rules of its own)
+    assert "RRULE" not in vevent and "STATUS:CANCELLED" in vevent, text
+    _, res = s.c("CalendarEvent/set", {"accountId": s.acct["alice"],
+                                       "sendSchedulingMessages": True, "update": {
+        eid + "_20260720T150000": {"title": "Weekly sync (moved room)"}}})
+    assert res["updated"], res
+    _, _, raw = wait_for(sink, 3)[2]
+    part, text = calendar_part(raw)
+    assert part.get_param("method") == "REQUEST"
+    assert "RECURRENCE-ID;TZID=Europe/Paris:20260720T150000" in text
+    vevent = text.split("END:VEVENT")[0]
+    assert "SUMMARY:Weekly sync (moved room)" in vevent and "RRULE" not in vevent
+    time.sleep(0.5)
+    assert len(sink.messages) == 3
