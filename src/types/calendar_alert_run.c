@@ -554,7 +554,7 @@ static void *alerter_main(void *arg)
         pthread_mutex_unlock(&al->mu);
         int64_t earliest = c ? run_due(al, c) : -1;
         if (util_now_ms() >= al->next_drain) { /* the iMIP outbox, retried on a timer */
-            imip_drain(al->srv);
+            imip_retry(al->srv);
             al->next_drain = util_now_ms() + al->srv->cfg->smtp_retry * 1000;
         }
         pthread_mutex_lock(&al->mu);

@@ -583,6 +583,37 @@ static int apply_cancel(struct store_conn *c, const char *account, json_t *ev, c
     return rc;
 }
 
+/* REFRESH (RFC 5546 §3.2.6) received by the organizer: the latest version of the
+ * event goes again, as a REQUEST, to the invited attendee who asked for it. */
+static int apply_refresh(struct store_conn *c, const char *account, json_t *ev, const char *from,
+                         const char **why)
+{
+    char id[64], acct[64];
+    json_t *mine = find_uid(c, account, json_string_value(json_object_get(ev, "uid")), id)
+                       ? store_object_get(c, account, calendar_event_type.name, id)
+                       : NULL;
+    int rc = -1;
+    const char *org = json_string_value(json_object_get(mine, "organizerCalendarAddress"));
+    if (!mine || !json_is_true(json_object_get(mine, "isOrigin")) || !org)
+        *why = "the user organizes no event with this UID";
+    else if (!participant_at(mine, from))
+        *why = "the sender is not a participant of the event";
+    else
+        rc = 0;
+    if (rc == 0 && local_account(c, from, acct)) {
+        if (strcmp(acct, account))
+            request_to(c, NULL, mine, from, acct);
+    } else if (rc == 0) {
+        json_t *copy = for_recipient(mine, from);
+        rc = imip_queue(c, "REQUEST", copy, org, from);
+        json_decref(copy);
+        if (rc)
+            *why = "the REQUEST could not be queued";
+    }
+    json_decref(mine);
+    return rc;
+}
+
 int scheduling_apply(struct store_conn *c, const char *account, const char *method, json_t *ev,
                      const char *from, const char **why)
 {
@@ -596,6 +627,8 @@ int scheduling_apply(struct store_conn *c, const char *account, const char *meth
             return *why = "the sender answers for no participant of the event", -1;
         return reply_to(c, NULL, ev, from, status, account, why);
     }
+    if (strcasecmp(method, "refresh") == 0)
+        return apply_refresh(c, account, ev, from, why);
     /* RFC 6047 §3: the sender of a REQUEST or CANCEL is the organizer */
     if (!org || strcasecmp(org, from))
         return *why = "the sender is not the event's organizer", -1;
@@ -603,5 +636,6 @@ int scheduling_apply(struct store_conn *c, const char *account, const char *meth
         return apply_request(c, account, ev, from, why);
     if (strcasecmp(method, "cancel") == 0)
         return apply_cancel(c, account, ev, from, why);
-    return *why = "this iTIP method is not supported (REQUEST, CANCEL and REPLY are)", -1;
+    return *why = "this iTIP method is not supported (REQUEST, CANCEL, REPLY and REFRESH are)",
+           -1;
 }
