@@ -211,6 +211,21 @@ static int apply_all(struct store_conn *c, const char *account, json_t *group, c
     return n ? 0 : -1;
 }
 
+/* RFC 5546 §3.2.6: a REFRESH has no DTSTART, which a JSCalendar Event needs; one is put
+ * in so it can be read (REFRESH uses only the UID and the sender). New text or NULL. */
+static char *refresh_fill(const char *ics, size_t *len)
+{
+    if (!strcasestr(ics, "METHOD:REFRESH") || strcasestr(ics, "DTSTART"))
+        return NULL;
+    const char *at = strstr(ics, "BEGIN:VEVENT");
+    const char *eol = at ? strchr(at, '\n') : NULL;
+    if (!eol)
+        return NULL;
+    char *out = xasprintf("%.*sDTSTART:19700101T000000Z\r\n%s", (int)(eol + 1 - ics), ics, eol + 1);
+    *len = strlen(out);
+    return out;
+}
+
 static int deliver_message(struct store *st, const char *user, const char *msg, size_t len)
 {
     const char *end = msg + len, *body;
@@ -220,6 +235,11 @@ static int deliver_message(struct store *st, const char *user, const char *msg, 
     char *method = NULL;
     size_t ics_len = 0;
     char *ics = hend ? find_calendar(msg, end, 0, &method, &ics_len) : NULL;
+    char *filled = ics ? refresh_fill(ics, &ics_len) : NULL;
+    if (filled) {
+        free(ics);
+        ics = filled;
+    }
     char *err = NULL;
     json_t *group = ics ? ical_to_jscal(ics, ics_len, ICAL_TO_JSCAL_GROUP, &err) : NULL;
     /* the METHOD of the VCALENDAR wins over the Content-Type parameter (RFC 6047 §2.4) */

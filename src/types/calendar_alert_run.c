@@ -509,9 +509,16 @@ static int run_batch(struct calendar_alerter *al, struct store_conn *c, int64_t 
         goto done;
     }
     rc = d.n;
-    if (json_array_size(b.alerts) || json_object_size(b.changed)) {
-        json_object_set(b.changed, "#alerts", b.alerts);
+    if (json_object_size(b.changed))
         push_hub_publish(al->srv->hub, b.changed);
+    /* a few alerts per publish: each must fit one message to the other front ends */
+    for (size_t i = 0; i < json_array_size(b.alerts); i += 16) {
+        json_t *part = json_array();
+        for (size_t j = i; j < i + 16 && j < json_array_size(b.alerts); j++)
+            json_array_append(part, json_array_get(b.alerts, j));
+        json_t *msg = json_pack("{s:o}", "#alerts", part);
+        push_hub_publish(al->srv->hub, msg);
+        json_decref(msg);
     }
     if (b.n)
         imip_drain(al->srv); /* alert mail now, not at the next retry */
@@ -554,7 +561,7 @@ static void *alerter_main(void *arg)
         pthread_mutex_unlock(&al->mu);
         int64_t earliest = c ? run_due(al, c) : -1;
         if (util_now_ms() >= al->next_drain) { /* the iMIP outbox, retried on a timer */
-            imip_drain(al->srv);
+            imip_retry(al->srv);
             al->next_drain = util_now_ms() + al->srv->cfg->smtp_retry * 1000;
         }
         pthread_mutex_lock(&al->mu);

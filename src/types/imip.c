@@ -194,6 +194,12 @@ static void curl_start(void)
     curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
+void imip_retry(struct jmap_server *srv)
+{
+    queued = true; /* another process (`jmapd deliver`) may have queued some */
+    imip_drain(srv);
+}
+
 void imip_drain(struct jmap_server *srv)
 {
     if (!srv->cfg->smtp_url[0] || !atomic_exchange(&queued, false))

@@ -364,6 +364,71 @@ static int reply_to(struct store_conn *c, struct jmap_req *r, json_t *ev, const 
     return rc;
 }
 
+/* When a change of a recurring event touches only some occurrences (its overrides;
+ * sequence and updated aside), the recurrence ids concerned; NULL when the series
+ * itself changed. */
+static json_t *changed_instances(json_t *old, json_t *now)
+{
+    if (!old || !now || !json_object_get(now, "recurrenceRule"))
+        return NULL;
+    static const char *const aside[] = {"recurrenceOverrides", "sequence", "updated", NULL};
+    json_t *a = json_deep_copy(old), *b = json_deep_copy(now);
+    for (const char *const *k = aside; *k; k++) {
+        json_object_del(a, *k);
+        json_object_del(b, *k);
+    }
+    bool series = !json_equal(a, b);
+    json_decref(a);
+    json_decref(b);
+    if (series)
+        return NULL;
+    json_t *rids = json_object(), *oo = json_object_get(old, "recurrenceOverrides"),
+           *no = json_object_get(now, "recurrenceOverrides");
+    const char *rid;
+    json_t *v;
+    json_object_foreach(no, rid, v)
+    {
+        if (!json_equal(v, json_object_get(oo, rid) ? json_object_get(oo, rid) : json_null()))
+            json_object_set_new(rids, rid, json_true());
+    }
+    json_object_foreach(oo, rid, v)
+    {
+        if (!json_object_get(no, rid))
+            json_object_set_new(rids, rid, json_true());
+    }
+    return rids;
+}
+
+/* iMIP (RFC 6047) of a change of some occurrences only (RFC 5546 §3.2.2 and §3.2.5 with
+ * RECURRENCE-ID): an occurrence newly excluded gets CANCEL, any other one REQUEST. */
+static void imip_instances(struct store_conn *c, json_t *old, json_t *now, json_t *rids,
+                           const char *org, const char *to)
+{
+    const char *id = json_string_value(json_object_get(now, "id"));
+    const char *rid;
+    json_t *v;
+    json_object_foreach(rids, rid, v)
+    {
+        json_t *ov = json_object_get(json_object_get(now, "recurrenceOverrides"), rid);
+        bool cancel = json_is_true(json_object_get(ov, "excluded"));
+        json_t *inst = event_instance(cancel ? old : now, id, rid);
+        if (!inst)
+            continue;
+        json_t *copy = for_recipient(inst, to);
+        static const char *const series[] = {"recurrenceRule", "recurrenceRules",
+                                             "excludedRecurrenceRules", "recurrenceOverrides",
+                                             NULL};
+        for (const char *const *k = series; *k; k++)
+            json_object_del(copy, *k); /* one occurrence: RECURRENCE-ID, no rule */
+        json_object_set(copy, "sequence", json_object_get(now, "sequence"));
+        if (cancel)
+            json_object_set_new(copy, "status", json_string("cancelled"));
+        imip_queue(c, cancel ? "CANCEL" : "REQUEST", copy, org, to);
+        json_decref(copy);
+        json_decref(inst);
+    }
+}
+
 /* The organizer's side of a change (§5.9.2.1, §5.9.2.2). */
 static void organizer_sends(struct jset *s, json_t *old, json_t *now)
 {
@@ -374,18 +439,22 @@ static void organizer_sends(struct jset *s, json_t *old, json_t *now)
     json_t *p;
     const char *org =
         json_string_value(json_object_get(now ? now : old, "organizerCalendarAddress"));
+    json_t *rids = changed_instances(old, now); /* per instance where only instances change */
     json_object_foreach(json_object_get(now, "participants"), pid, p)
     {
         const char *to = address_of(p);
         if (local_account(c, to, acct)) {
             if (strcmp(acct, self))
                 request_to(c, jset_req(s), now, to, acct);
+        } else if (to && org && imip_on(jset_req(s)) && rids) {
+            imip_instances(c, old, now, rids, org, to);
         } else if (to && org && imip_on(jset_req(s))) {
             json_t *copy = for_recipient(now, to); /* RFC 6047 iMIP */
             imip_queue(c, "REQUEST", copy, org, to);
             json_decref(copy);
         }
     }
+    json_decref(rids);
     /* removed participants, or everyone when the event is gone */
     json_object_foreach(json_object_get(old, "participants"), pid, p)
     {
@@ -598,6 +667,37 @@ static int apply_cancel(struct store_conn *c, const char *account, json_t *ev, c
     return rc;
 }
 
+/* REFRESH (RFC 5546 §3.2.6) received by the organizer: the latest version of the
+ * event goes again, as a REQUEST, to the invited attendee who asked for it. */
+static int apply_refresh(struct store_conn *c, const char *account, json_t *ev, const char *from,
+                         const char **why)
+{
+    char id[64], acct[64];
+    json_t *mine = find_uid(c, account, json_string_value(json_object_get(ev, "uid")), id)
+                       ? store_object_get(c, account, calendar_event_type.name, id)
+                       : NULL;
+    int rc = -1;
+    const char *org = json_string_value(json_object_get(mine, "organizerCalendarAddress"));
+    if (!mine || !json_is_true(json_object_get(mine, "isOrigin")) || !org)
+        *why = "the user organizes no event with this UID";
+    else if (!participant_at(mine, from))
+        *why = "the sender is not a participant of the event";
+    else
+        rc = 0;
+    if (rc == 0 && local_account(c, from, acct)) {
+        if (strcmp(acct, account))
+            request_to(c, NULL, mine, from, acct);
+    } else if (rc == 0) {
+        json_t *copy = for_recipient(mine, from);
+        rc = imip_queue(c, "REQUEST", copy, org, from);
+        json_decref(copy);
+        if (rc)
+            *why = "the REQUEST could not be queued";
+    }
+    json_decref(mine);
+    return rc;
+}
+
 int scheduling_apply(struct store_conn *c, const char *account, const char *method, json_t *ev,
                      const char *from, const char **why)
 {
@@ -614,6 +714,8 @@ int scheduling_apply(struct store_conn *c, const char *account, const char *meth
             return *why = "the sender answers for no participant of the event", -1;
         return reply_to(c, NULL, ev, from, status, account, why);
     }
+    if (strcasecmp(method, "refresh") == 0)
+        return apply_refresh(c, account, ev, from, why);
     /* RFC 6047 §3: the sender of a REQUEST or CANCEL is the organizer */
     if (!org || strcasecmp(org, from))
         return *why = "the sender is not the event's organizer", -1;
@@ -621,5 +723,6 @@ int scheduling_apply(struct store_conn *c, const char *account, const char *meth
         return apply_request(c, account, ev, from, why);
     if (strcasecmp(method, "cancel") == 0)
         return apply_cancel(c, account, ev, from, why);
-    return *why = "this iTIP method is not supported (REQUEST, CANCEL and REPLY are)", -1;
+    return *why = "this iTIP method is not supported (REQUEST, CANCEL, REPLY and REFRESH are)",
+           -1;
 }

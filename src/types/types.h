@@ -88,6 +88,8 @@ void scheduling_finish(struct jset *s, bool all_ok);
 int imip_queue(struct store_conn *c, const char *method, json_t *ev, const char *from,
                const char *to);
 void imip_drain(struct jmap_server *srv);
+/* The same whether or not this process queued anything (the server's timer). */
+void imip_retry(struct jmap_server *srv);
 /* A plain-text mail (an "email" alert, calendars-27 §6) through the same outbox. */
 int imip_queue_mail(struct store_conn *c, const char *from, const char *to, const char *subject,
                     const char *body);

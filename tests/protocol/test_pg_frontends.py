@@ -141,3 +141,52 @@ def test_query_changes_of_expanded_recurrences_whichever_answers(pair):
     # A's parsed-event cache (keyed by modseq) sees B's change
     _, on_a = a.call("CalendarEvent/query", q)
     assert on_a["ids"] == now["ids"] and on_a["queryState"] == now["queryState"]
+
+
+def test_alert_fires_once_across_front_ends_calendars27_s6_4(monkeypatch):
+    """calendars-27 §6.4 with issue 15: both front ends run the alert scheduler on one
+    database; an alert fires once (one of them claims it) and its CalendarAlert reaches
+    the user's event sources on both (LISTEN/NOTIFY)."""
+    from alert_util import Alerts
+    clock_dir = tempfile.TemporaryDirectory()
+    clock = os.path.join(clock_dir.name, "clock")
+
+    def set_time(t):
+        with open(clock + ".tmp", "w") as f:
+            f.write(t)
+        os.chmod(clock + ".tmp", 0o600)
+        os.replace(clock + ".tmp", clock)
+
+    set_time("2026-03-01T08:00:00Z")
+    monkeypatch.setenv("JMAPD_TEST_CLOCK", clock)
+    a = Server()
+    b = Server.__new__(Server)
+    b.scheme, b.sessions = "http", {}
+    b.tmp = tempfile.TemporaryDirectory()
+    b.data = os.path.join(b.tmp.name, "data")
+    b.config = a.config
+    b.port = conftest.free_port()
+    b.base = f"http://127.0.0.1:{b.port}"
+    monkeypatch.setenv("JMAPD_STORE", conftest.PG_CLUSTER.url(
+        conftest.PG_CLUSTER.schema_for(a.data)))
+    b.start()
+    monkeypatch.delenv("JMAPD_STORE")
+    try:
+        acct = a.account()
+        wa, wb = Alerts(a, "alice"), Alerts(b, "alice")
+        ev = event(a, acct, "Twice?")
+        ev["alerts"] = {"al": {"@type": "Alert", "trigger": {"@type": "OffsetTrigger",
+                                                             "offset": "-PT30M"}}}
+        _, out = a.call("CalendarEvent/set", {"accountId": acct, "create": {"x": ev}})
+        eid = out["created"]["x"]["id"]
+        set_time("2026-03-01T08:30:00Z")  # 10:00 Paris is 09:00Z: due at 08:30Z
+        for w in (wa, wb):
+            got = w.next()
+            assert got and got["calendarEventId"] == eid and got["alertId"] == "al"
+            assert w.none_within(1.5)  # once, though two schedulers look
+        wa.close()
+        wb.close()
+    finally:
+        b.close()
+        a.close()
+        clock_dir.cleanup()

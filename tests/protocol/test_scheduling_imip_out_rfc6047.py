@@ -29,7 +29,7 @@ def env():
     port = free_port()
     ctl = aiosmtpd.Controller(sink, hostname="127.0.0.1", port=port)
     ctl.start()
-    s = GroupServer(config=CONFIG + f"smtp_url = smtp://127.0.0.1:{port}\n")
+    s = GroupServer(config=CONFIG + f"smtp_url = smtp://127.0.0.1:{port}\nsmtp_retry = 1\n")
     s.acct = {u: s.own(u) for u in ("alice", "bob")}
     yield s, sink
     s.close()
@@ -148,3 +148,88 @@ def test_queued_mail_is_retried_on_a_timer_rfc6047_s2():
         if ctl:
             ctl.stop()
         s.close()
+
+
+def test_per_instance_cancel_and_request_rfc5546_s3_2_5(env):
+    """RFC 5546 §3.2.5 "cancel one instance" and §3.2.2 for one instance: when only some
+    occurrences change, the external attendee gets a CANCEL or REQUEST of those
+    occurrences (RECURRENCE-ID), not the whole series again."""
+    s, sink = env
+    sink.messages.clear()
+    _, res = s.c("CalendarEvent/set", {"accountId": s.acct["alice"],
+                                       "sendSchedulingMessages": True, "create": {"e": {
+        "calendarIds": {default_cal(s, "alice"): True}, "title": "Weekly sync",
+        "start": "2026-07-06T15:00:00", "duration": "PT30M", "timeZone": "Europe/Paris",
+        "recurrenceRule": {"@type": "RecurrenceRule", "frequency": "weekly", "count": 4},
+        "organizerCalendarAddress": "mailto:alice@localhost",
+        "participants": {
+            "a": {"@type": "Participant", "calendarAddress": "mailto:alice@localhost",
+                  "roles": {"owner": True, "attendee": True}},
+            "p": {"@type": "Participant", "calendarAddress": "mailto:partner@example.org",
+                  "roles": {"attendee": True}, "expectReply": True}}}}})
+    eid = res["created"]["e"]["id"]
+    wait_for(sink, 1)
+    _, res = s.c("CalendarEvent/set", {"accountId": s.acct["alice"],
+                                       "sendSchedulingMessages": True,
+                                       "destroy": [eid + "_20260713T150000"]})
+    assert res["destroyed"] == [eid + "_20260713T150000"], res  # excludes the occurrence
+    _, _, raw = wait_for(sink, 2)[1]
+    part, text = calendar_part(raw)
+    assert part.get_param("method") == "CANCEL"
+    assert "RECURRENCE-ID;TZID=Europe/Paris:20260713T150000" in text
+    vevent = text.split("END:VEVENT")[0]  # (a VTIMEZONE has rules of its own)
+    assert "RRULE" not in vevent and "STATUS:CANCELLED" in vevent, text
+    _, res = s.c("CalendarEvent/set", {"accountId": s.acct["alice"],
+                                       "sendSchedulingMessages": True, "update": {
+        eid + "_20260720T150000": {"title": "Weekly sync (moved room)"}}})
+    assert res["updated"], res
+    _, _, raw = wait_for(sink, 3)[2]
+    part, text = calendar_part(raw)
+    assert part.get_param("method") == "REQUEST"
+    assert "RECURRENCE-ID;TZID=Europe/Paris:20260720T150000" in text
+    vevent = text.split("END:VEVENT")[0]
+    assert "SUMMARY:Weekly sync (moved room)" in vevent and "RRULE" not in vevent
+    time.sleep(0.5)
+    assert len(sink.messages) == 3
+
+
+def refresh(uid, sender, organizer="alice@localhost"):
+    text = "\r\n".join([
+        "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//test//EN", "METHOD:REFRESH",
+        "BEGIN:VEVENT", f"UID:{uid}", "DTSTAMP:20260101T000000Z",
+        f"ORGANIZER:mailto:{organizer}", f"ATTENDEE:mailto:{sender}",
+        "END:VEVENT", "END:VCALENDAR", ""])
+    return (f"From: <{sender}>\r\nTo: {organizer}\r\nSubject: refresh\r\nMIME-Version: 1.0\r\n"
+            "Content-Type: text/calendar; method=REFRESH\r\n\r\n" + text)
+
+
+def test_refresh_sends_the_latest_request_rfc5546_s3_2_6(env):
+    """RFC 5546 §3.2.6 REFRESH: an invited attendee asks the organizer for the latest
+    version and gets a REQUEST; someone not invited gets nothing. The message queued by
+    `jmapd deliver` (another process) is sent by the server's timer."""
+    s, sink = env
+    sink.messages.clear()
+    _, res = s.c("CalendarEvent/set", {"accountId": s.acct["alice"],
+                                       "sendSchedulingMessages": True, "create": {"e": {
+        "calendarIds": {default_cal(s, "alice"): True}, "title": "Quarterly review",
+        "uid": "refresh-1", "start": "2026-07-10T15:00:00", "duration": "PT1H",
+        "timeZone": "Europe/Paris", "organizerCalendarAddress": "mailto:alice@localhost",
+        "participants": {
+            "a": {"@type": "Participant", "calendarAddress": "mailto:alice@localhost",
+                  "roles": {"owner": True, "attendee": True}},
+            "p": {"@type": "Participant", "calendarAddress": "mailto:partner@example.org",
+                  "roles": {"attendee": True}, "expectReply": True}}}}})
+    assert "e" in res["created"], res
+    wait_for(sink, 1)
+    r = s.cli("deliver", "--user", "alice", stdin=refresh("refresh-1", "partner@example.org"))
+    assert r.returncode == 0, r.stderr
+    _, rcpt, raw = wait_for(sink, 2)[1]
+    part, text = calendar_part(raw)
+    assert rcpt == ["partner@example.org"] and part.get_param("method") == "REQUEST"
+    assert "SUMMARY:Quarterly review" in text
+    r = s.cli("deliver", "--user", "alice", stdin=refresh("refresh-1", "stranger@example.org"))
+    assert r.returncode == 1 and "participant" in r.stderr
+    r = s.cli("deliver", "--user", "alice", stdin=refresh("no-such-uid", "partner@example.org"))
+    assert r.returncode == 1 and "UID" in r.stderr
+    time.sleep(1.5)
+    assert len(sink.messages) == 2

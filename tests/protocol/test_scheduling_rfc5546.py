@@ -233,3 +233,26 @@ def test_this_and_future_by_overrides_calendars27_s5_6_2(gs):
     titles = dict(instances(gs, "bob", uid))
     assert titles["2026-06-02T09:00:00"] == "retro"
     assert titles["2026-06-05T09:00:00"] == "retro (new room)"
+
+
+def test_cancel_one_instance_between_users_rfc5546_s3_2_5(gs):
+    """RFC 5546 §3.2.5 "cancel one instance": the organizer destroys one occurrence;
+    the attendees' copies lose that occurrence only (the rest of the series and their
+    answers stay), and they are notified (calendars-27 §7)."""
+    eid, uid = invite(gs, "weekly", recurrenceRule={"@type": "RecurrenceRule",
+                                                    "frequency": "weekly", "count": 3})
+    res = ev_set(gs, "bob", update={by_uid(gs, "bob", uid)["id"]: {
+        "participants/b/participationStatus": "accepted"}})
+    assert res["updated"] is not None, res
+    before = len(notes(gs, "bob"))
+    res = ev_set(gs, "alice", destroy=[eid + "_20260511T100000"])
+    assert res["destroyed"] == [eid + "_20260511T100000"], res
+    bob = by_uid(gs, "bob", uid)
+    assert bob["recurrenceOverrides"]["2026-05-11T10:00:00"] == {"excluded": True}
+    assert bob.get("status", "confirmed") != "cancelled" and "recurrenceRule" in bob
+    assert bob["participants"]["b"]["participationStatus"] == "accepted"
+    assert len(notes(gs, "bob")) == before + 1
+    _, q = gs.c("CalendarEvent/query", {"accountId": gs.acct["bob"], "expandRecurrences": True,
+                                        "filter": {"uid": uid, "after": "2026-05-01T00:00:00",
+                                                   "before": "2026-06-01T00:00:00"}}, user="bob")
+    assert len(q["ids"]) == 2, q
