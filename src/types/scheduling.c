@@ -422,7 +422,7 @@ static void imip_instances(struct store_conn *c, json_t *old, json_t *now, json_
             json_object_del(copy, *k); /* one occurrence: RECURRENCE-ID, no rule */
         json_object_set(copy, "sequence", json_object_get(now, "sequence"));
         if (cancel)
-            json_object_set_new(copy, "status", json_string("cancelled"));
+            json_object_set_new(copy, kind_of(now)->cancelled_prop, json_string("cancelled"));
         imip_queue(c, cancel ? "CANCEL" : "REQUEST", copy, org, to);
         json_decref(copy);
         json_decref(inst);
@@ -672,9 +672,10 @@ static int apply_cancel(struct store_conn *c, const char *account, json_t *ev, c
 static int apply_refresh(struct store_conn *c, const char *account, json_t *ev, const char *from,
                          const char **why)
 {
+    const struct sched_kind *k = kind_of(ev);
     char id[64], acct[64];
-    json_t *mine = find_uid(c, account, json_string_value(json_object_get(ev, "uid")), id)
-                       ? store_object_get(c, account, calendar_event_type.name, id)
+    json_t *mine = find_uid(c, k, account, json_string_value(json_object_get(ev, "uid")), id)
+                       ? store_object_get(c, account, k->type->name, id)
                        : NULL;
     int rc = -1;
     const char *org = json_string_value(json_object_get(mine, "organizerCalendarAddress"));
