@@ -26,6 +26,7 @@
 #include "types/calendar_alert.h"
 #include "types/calendar_event.h"
 #include "types/share.h"
+#include "types/tasks.h"
 #include "types/types.h"
 #include "util/config.h"
 #include "util/util.h"
@@ -415,6 +416,10 @@ static void email_alert(struct batch *b, const struct store_alert *row, const st
 
 static void process_row(struct batch *b, const struct store_alert *row)
 {
+    if (strcmp(row->type, TASK_DUE_TYPE) == 0) { /* not an alert: a task's due time */
+        task_due_fire(b->c, row, b->now, b->changed);
+        return;
+    }
     struct jmap_user u;
     struct seen v;
     if (!seen_load(b, row, &u, &v)) {

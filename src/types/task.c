@@ -324,7 +324,7 @@ static bool changed_beyond_per_user(json_t *obj, json_t *old)
 
 /* ical-tasks-17 §5.3 TASK-MODE, as JSCalendar keeps it (the Task's iCalendar
  * property, jscalendar-icalendar-25 §2.4): the mode, "CLIENT" when absent. */
-static const char *task_mode(const json_t *task)
+const char *task_mode(const json_t *task)
 {
     size_t i;
     json_t *p;
@@ -594,6 +594,7 @@ static void gather_text(json_t *obj, struct buf f[STORE_TEXT_FIELDS])
 
 static int task_index(struct store_conn *c, const char *account, const char *id, json_t *obj)
 {
+    task_due_changed(c, account, id, obj); /* ical-tasks-17 §5.3 at the due time */
     if (!obj)
         return store_index_del(c, account, task_type.name, id);
     struct store_index ix = {.uid = json_string_value(json_object_get(obj, "uid"))};

@@ -62,6 +62,18 @@ int task_notification_add(struct store_conn *c, struct jmap_req *r, const char *
                           const char *from_address);
 /* ical-tasks-17 §5.3 TASK-MODE on the organizer's copy (task.c). */
 void task_apply_mode(json_t *task);
+/* The task's TASK-MODE as its iCalendar property keeps it; "CLIENT" when absent. */
+const char *task_mode(const json_t *task);
+
+/* TASK-MODE at the due time (task_due.c): the alert schedule's rows of this type. */
+#define TASK_DUE_TYPE "Task#due"
+struct store_alert;
+/* Task's index hook: keeps the task's row (obj NULL: destroyed). */
+void task_due_changed(struct store_conn *c, const char *account, const char *id, json_t *obj);
+/* The scheduler: a row came due at now; the failed task's state goes into changed
+ * (account -> {type: state}). 0, or -1 if the task could not be written. */
+int task_due_fire(struct store_conn *c, const struct store_alert *row, int64_t now,
+                  json_t *changed);
 void task_notify_flush(struct jset *s, bool all_ok);
 
 /* Registers Task/query and Task/queryChanges (task_query.c: narrowed by the store's
