@@ -7,6 +7,7 @@
  * task_query.c. Where the draft says TODO or defers to calendars, it follows
  * draft-ietf-jmap-calendars-27 §5 by analogy: docs/tasks.md lists each choice.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -370,14 +371,39 @@ void task_apply_mode(json_t *task)
         completed += progress && strcmp(progress, "completed") == 0;
         failed += progress && strcmp(progress, "failed") == 0;
     }
-    if (fail && failed)
-        json_object_set_new(task, "progress", json_string("failed"));
-    else if (complete && attendees && completed == attendees)
-        json_object_set_new(task, "progress", json_string("completed"));
-    else
+    const char *now = fail && failed                                    ? "failed"
+                      : complete && attendees && completed == attendees ? "completed"
+                                                                        : NULL;
+    if (!now)
         return;
+    const char *was = json_string_value(json_object_get(task, "progress"));
+    if (!was || strcmp(was, now))
+        task_record_status(task, now, util_now());
+    json_object_set_new(task, "progress", json_string(now));
     json_object_del(task, "workflowStatus"); /* tasks-06 §5.1: progress or workflowStatus */
     json_object_set_new(task, "workflowStatus", json_null());
+}
+
+void task_record_status(json_t *task, const char *progress, int64_t when)
+{
+    json_t *ical = json_object_get(task, "iCalendar");
+    if (!json_is_object(ical)) {
+        ical = json_pack("{s:s, s:s}", "@type", "ICalComponent", "name", "vtodo");
+        json_object_set_new(task, "iCalendar", ical);
+    }
+    json_t *comps = json_object_get(ical, "components");
+    if (!json_is_array(comps)) {
+        comps = json_array();
+        json_object_set_new(ical, "components", comps);
+    }
+    char status[32], ts[21];
+    size_t i = 0;
+    for (; progress[i] && i < sizeof status - 1; i++)
+        status[i] = (char)toupper((unsigned char)progress[i]);
+    status[i] = 0;
+    util_utc_format(when, ts);
+    json_array_append_new(comps, json_pack("[s, [[s, {}, s, s], [s, {}, s, s]], []]", "vstatus",
+                                           "status", "text", status, "dtstamp", "date-time", ts));
 }
 
 /* The server-set properties (calendars-27 §5.9 by analogy): uid, created, updated,

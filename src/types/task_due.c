@@ -65,6 +65,7 @@ int task_due_fire(struct store_conn *c, const struct store_alert *row, int64_t n
             char ts[21];
             util_utc_format(now, ts);
             json_object_set_new(task, "progress", json_string("failed"));
+            task_record_status(task, "failed", now); /* ical-tasks-17: a VSTATUS with it */
             json_object_set_new(task, "progressUpdated", json_string(ts));
             json_object_set_new(task, "workflowStatus", json_null()); /* tasks-06 §5.1 */
             json_object_set_new(task, "updated", json_string(ts));

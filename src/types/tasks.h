@@ -62,6 +62,9 @@ int task_notification_add(struct store_conn *c, struct jmap_req *r, const char *
                           const char *from_address);
 /* ical-tasks-17 §5.3 TASK-MODE on the organizer's copy (task.c). */
 void task_apply_mode(json_t *task);
+/* ical-tasks-17 §4 "Updating the overall status": a VSTATUS component (STATUS, DTSTAMP)
+ * recording that the server set progress at when, in the task's iCalendar property. */
+void task_record_status(json_t *task, const char *progress, int64_t when);
 /* The task's TASK-MODE as its iCalendar property keeps it; "CLIENT" when absent. */
 const char *task_mode(const json_t *task);
 

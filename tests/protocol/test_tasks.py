@@ -491,6 +491,11 @@ def test_task_mode_automation_ical_tasks17_5_3(fresh_server, tmp_path):
     out = call(server, "Task/set", {"accountId": acct, "update": {
         tid: {"participants/b/progress": "completed"}}})[1]
     assert tid in out["updated"], out
+    got = call(server, "Task/get", {"accountId": acct, "ids": [tid],
+                                    "properties": ["iCalendar"]})[1]["list"][0]
+    # ical-tasks-17 §4: the server's change of the overall status comes with a VSTATUS
+    vstatus = [c for c in got["iCalendar"].get("components", []) if c[0] == "vstatus"]
+    assert len(vstatus) == 1 and vstatus[0][1][0] == ["status", {}, "text", "COMPLETED"]
     assert out["updated"][tid]["progress"] == "completed"  # a server change, reported
     t = call(server, "Task/get", {"accountId": acct, "ids": [tid]})[1]["list"][0]
     assert t["progress"] == "completed"

@@ -69,6 +69,11 @@ def test_automatic_failure_at_the_due_time_ical_tasks17_s5_3(cs):
                                                                       "progressUpdated"]})
     assert after["list"][0]["sequence"] == before["list"][0].get("sequence", 0) + 1
     assert after["list"][0]["progressUpdated"] == "2026-03-01T10:00:05Z"
+    # ical-tasks-17 §4: each change of the overall status gets a VSTATUS with it
+    _, got = call(cs, "Task/get", {"ids": [failing], "properties": ["iCalendar"]})
+    comps = got["list"][0]["iCalendar"]["components"]
+    assert ["vstatus", [["status", {}, "text", "FAILED"],
+                        ["dtstamp", {}, "date-time", "2026-03-01T10:00:05Z"]], []] in comps
     cs.set_time("2026-03-01T12:00:05Z")
     assert wait_until(lambda: progress(cs, moved) == "failed")
 
