@@ -774,8 +774,16 @@ void metadata_changes(struct jmap_req *r, const struct jtype *t, const struct st
     json_object_foreach(flags, id, v)
     {
         unsigned f = (unsigned)json_integer_value(v);
-        if (f && !(f & CH_DESTROYED) && filter && !t->visible(r, a, id))
-            f = f & CH_CREATED ? 0 : CH_DESTROYED; /* a sharee never learns of it */
+        /* a sharee never learns of an object they cannot see: one they could see after
+         * since but no longer can is gone for them (the engine's changes_cb: RFC 9670
+         * §4, issue 14; with was_visible, never one they could not see) */
+        bool hidden = f && filter &&
+                      (t->was_visible ? (f & CH_DESTROYED) || !t->visible(r, a, id)
+                                      : !(f & CH_DESTROYED) && !t->visible(r, a, id));
+        if (hidden)
+            f = !(f & CH_CREATED) && (!t->was_visible || t->was_visible(r, a, id, since))
+                    ? CH_DESTROYED
+                    : 0;
         if (f & CH_CREATED)
             json_array_append_new(created, json_string(id));
         else if (f & CH_DESTROYED)
