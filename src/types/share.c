@@ -252,12 +252,8 @@ static unsigned rights_of(struct jmap_req *r, const struct store_access *a, enum
 
 /* The user's own values over obj's (props: the per-user names), or, where they have
  * none and fresh is set, the property removed (the default: calendars-27 §5.4). */
-static void overlay(struct jmap_req *r, const char *account, const char *type, json_t *obj,
-                    const char *const *props, bool fresh)
+static void overlay_mine(json_t *obj, json_t *mine, const char *const *props, bool fresh)
 {
-    const char *id = json_string_value(json_object_get(obj, "id"));
-    json_t *mine =
-        id ? store_user_props_get(jmap_req_conn(r), r->user->id, account, type, id) : NULL;
     for (; *props; props++) {
         json_t *v = json_object_get(mine, *props);
         if (v)
@@ -265,6 +261,15 @@ static void overlay(struct jmap_req *r, const char *account, const char *type, j
         else if (fresh)
             json_object_del(obj, *props);
     }
+}
+
+static void overlay(struct jmap_req *r, const char *account, const char *type, json_t *obj,
+                    const char *const *props, bool fresh)
+{
+    const char *id = json_string_value(json_object_get(obj, "id"));
+    json_t *mine =
+        id ? store_user_props_get(jmap_req_conn(r), r->user->id, account, type, id) : NULL;
+    overlay_mine(obj, mine, props, fresh);
     json_decref(mine);
 }
 
@@ -759,7 +764,7 @@ static void hide_attendees(struct jmap_req *r, enum share_kind k, json_t *obj)
     json_decref(all);
 }
 
-static void overlay_overrides(struct jmap_req *r, const char *account, json_t *obj);
+static void overlay_overrides(json_t *obj, json_t *mine);
 
 /* An occurrence (a synthetic instance of base) as the sharee sees it: their values of
  * the series, then their values of this occurrence (§5.4). */
@@ -827,9 +832,15 @@ void share_member_view(struct jmap_req *r, const struct store_access *a, enum sh
         instance_overlay(r, a->account_id, base, obj); /* §5.4: an occurrence */
         return;
     }
+    /* §5.4: the user's own values, of the series and per occurrence (one read) */
+    const char *id = json_string_value(json_object_get(obj, "id"));
+    json_t *mine =
+        id ? store_user_props_get(jmap_req_conn(r), r->user->id, a->account_id, kinds[k].member, id)
+           : NULL;
     if (k == SHARE_CALENDAR)
-        overlay_overrides(r, a->account_id, obj); /* §5.4: per occurrence too */
-    overlay(r, a->account_id, kinds[k].member, obj, kinds[k].member_per_user, true);
+        overlay_overrides(obj, mine);
+    overlay_mine(obj, mine, kinds[k].member_per_user, true);
+    json_decref(mine);
 }
 
 /* calendars-27 §4, tasks-06 §4: the user owns the event or task (is a participant
@@ -1091,7 +1102,7 @@ static void keep_per_user_overrides(struct jset *s, json_t *obj, json_t *old)
 
 /* The sharee's view of the overrides: the owner's per-user values left out, theirs put
  * in (on occurrences that exist). */
-static void overlay_overrides(struct jmap_req *r, const char *account, json_t *obj)
+static void overlay_overrides(json_t *obj, json_t *mine)
 {
     json_t *ovs = json_object_get(obj, "recurrenceOverrides");
     const char *rid, *key;
@@ -1105,10 +1116,6 @@ static void overlay_overrides(struct jmap_req *r, const char *account, json_t *o
                 json_object_del(ov, key);
         }
     }
-    const char *id = json_string_value(json_object_get(obj, "id"));
-    json_t *mine = id ? store_user_props_get(jmap_req_conn(r), r->user->id, account,
-                                             kinds[SHARE_CALENDAR].member, id)
-                      : NULL;
     json_object_foreach(json_object_get(mine, "#overrides"), rid, v)
     {
         json_t *target = json_object_get(ovs, rid);
@@ -1120,7 +1127,6 @@ static void overlay_overrides(struct jmap_req *r, const char *account, json_t *o
         if (json_is_object(target))
             json_object_update(target, v);
     }
-    json_decref(mine);
 }
 
 json_t *share_member_check(struct jset *s, enum share_kind k, json_t *obj, json_t *old)
