@@ -111,6 +111,7 @@ def measure(s, url, events, label, pid=None):
     record(out, label, "one-month calendar-query with expand", t)
     n = r.text.count("<D:response>") + r.text.count("<response>")
     print(f"{label}: query matched {n} resources")
+    out["matched"] = n
     # a second calendar beside it: a listing of the first reads only its own members
     second = url.rstrip("/") + "-second/"
     r = s.request("MKCALENDAR", second, headers={"Content-Type": "application/xml"})
@@ -196,8 +197,12 @@ def main():
     for name in peers:
         head += f" {name:>10} {'ratio':>7}"
     print(head)
+    for name, p in peers.items():
+        if p["matched"] != ours["matched"]:  # Cyrus 3.6 matched none of the generated events
+            print(f"note: {name}'s calendar-query matched {p['matched']} resources, jmapd's "
+                  f"{ours['matched']}: that ratio compares different work")
     for k, v in ours.items():
-        if k == "memory":
+        if k in ("memory", "matched"):
             continue
         line = f"{k:38} {v * 1000:8.1f}ms"
         for p in peers.values():
