@@ -566,6 +566,10 @@ static void test_issue12_3_4_first_round_trip_stable(void **state)
     assert_non_null(strstr(ics, "\r\nSUMMARY:\r\n"));
     free(ics);
     json_decref(g);
+    /* a RECURRENCE-ID that is no date is kept raw: the component is a whole event,
+     * whose empty SUMMARY is the default title */
+    assert_stable(CAL("DTSTART:20240101T100000Z\r\nRECURRENCE-ID:17219950T170000Z\r\n"
+                      "SUMMARY:\r\n"));
     /* an empty SUMMARY with parameters is kept, and written back with them */
     assert_stable(CAL("DTSTART:20240101T100000Z\r\nSUMMARY;X-FOO=bar:\r\n"));
     /* a date given twice by RDATE keeps the first (its period); an EXDATE of it removes

@@ -77,7 +77,12 @@ static int entry_begin(entry_ctx *e, const ical_comp *c)
     e->due = o->is_task ? ical_comp_get_prop(c, "DUE") : NULL;
     e->dtend = o->is_task ? NULL : ical_comp_get_prop(c, "DTEND");
     e->duration = ical_comp_get_prop(c, "DURATION");
-    e->is_instance = ical_comp_get_prop(c, "RECURRENCE-ID") != NULL;
+    /* an instance: a RECURRENCE-ID that converts (one that does not is kept as it is,
+     * and the component read as a whole event, now and on every later read: issue 12
+     * §3.4) */
+    const ical_prop *rid = ical_comp_get_prop(c, "RECURRENCE-ID");
+    ical_dt rid_dt;
+    e->is_instance = rid && ical_dt_parse(rid->value, &rid_dt) == 0;
     const ical_prop *base = e->dtstart ? e->dtstart : e->due;
     const ical_prop *uidp = ical_comp_get_prop(c, "UID");
     if (!uidp || !*uidp->value) {
