@@ -570,6 +570,13 @@ static void test_issue12_3_4_first_round_trip_stable(void **state)
      * whose empty SUMMARY is the default title */
     assert_stable(CAL("DTSTART:20240101T100000Z\r\nRECURRENCE-ID:17219950T170000Z\r\n"
                       "SUMMARY:\r\n"));
+    /* an override's ORGANIZER (which jscalendarbis §4.3.4 ignores) leaves no note */
+    assert_stable("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\n"
+                  "UID:o2\r\nDTSTAMP:20240101T000000Z\r\nDTSTART:20240101T100000Z\r\n"
+                  "RRULE:FREQ=DAILY;COUNT=3\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nUID:o2\r\n"
+                  "DTSTAMP:20240101T000000Z\r\nRECURRENCE-ID:20240102T100000Z\r\n"
+                  "DTSTART:20240102T110000Z\r\nORGANIZER;CU=O:mailto:o@example.com\r\n"
+                  "END:VEVENT\r\nEND:VCALENDAR\r\n");
     /* an empty SUMMARY with parameters is kept, and written back with them */
     assert_stable(CAL("DTSTART:20240101T100000Z\r\nSUMMARY;X-FOO=bar:\r\n"));
     /* a date given twice by RDATE keeps the first (its period); an EXDATE of it removes

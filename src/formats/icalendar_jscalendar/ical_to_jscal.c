@@ -413,6 +413,27 @@ static void diff_into(json_t *patch, const char *prefix, json_t *a, json_t *b, i
     }
 }
 
+/* The notes (convertedProperties) of what an override cannot change (jscalendarbis
+ * §4.3.4: organizerCalendarAddress, a participant's calendarAddress...): the patch leaves
+ * those out, so their notes would describe nothing (issue 12 §3.4). */
+static void drop_ignored_notes(json_t *ov)
+{
+    json_t *ic = json_object_get(ov, "iCalendar");
+    json_t *cp = json_object_get(ic, "convertedProperties");
+    const char *k;
+    json_t *v;
+    void *tmp;
+    json_object_foreach_safe(cp, tmp, k, v)
+    {
+        if (patch_ignored(k))
+            json_object_del(cp, k);
+    }
+    if (cp && !json_object_size(cp))
+        json_object_del(ic, "convertedProperties");
+    if (ic && json_object_size(ic) == 2) /* @type and name: nothing to say */
+        json_object_del(ov, "iCalendar");
+}
+
 /* jscalendarbis §4.3.4: an override cannot change organizerCalendarAddress, so an instance
  * written without ORGANIZER still has the series' organizer (and the writer gives it one):
  * the organizer's participant stays in it, as it will when read back. */
@@ -503,6 +524,7 @@ static void add_override(json_t *main, json_t *ov, cal_ctx *cal, int line, json_
         json_object_set_new_nocheck(base, "due", json_string_nocheck(key));
     same_organizer(main, ov);
     inherit_organizer(main, ov);
+    drop_ignored_notes(ov);
     json_t *patch = json_object();
     diff_into(patch, "", base, ov, 0);
     json_decref(base);
