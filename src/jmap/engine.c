@@ -349,6 +349,21 @@ struct changes_acc {
     bool more;
 };
 
+enum sharee_change engine_sharee_change(struct jmap_req *r, const struct jtype *t,
+                                        const struct store_access *a, const char *id, bool created,
+                                        bool destroyed, int64_t since)
+{
+    /* a sharee never learns of an object they cannot see: one they could see before
+     * but no longer can is gone for them; with was_visible, one they never could see
+     * is nothing to them, destroyed or not */
+    bool hidden = a && (t->was_visible ? destroyed || !t->visible(r, a, id)
+                                       : !destroyed && !t->visible(r, a, id));
+    if (!hidden)
+        return SHAREE_AS_IS;
+    return !created && (!t->was_visible || t->was_visible(r, a, id, since)) ? SHAREE_DESTROYED
+                                                                            : SHAREE_NOTHING;
+}
+
 static int changes_cb(const char *id, int64_t created, int64_t updated, bool destroyed, void *ud)
 {
     struct changes_acc *c = ud;
@@ -358,15 +373,14 @@ static int changes_cb(const char *id, int64_t created, int64_t updated, bool des
     }
     c->n++;
     c->last = updated;
-    /* a sharee never learns of an object they cannot see: one they could see before
-     * but no longer can is gone for them (RFC 9670 §4, issue 14) */
-    bool hidden = c->a && (c->t->was_visible ? destroyed || !c->t->visible(c->r, c->a, id)
-                                             : !destroyed && !c->t->visible(c->r, c->a, id));
-    if (hidden) {
-        if (created <= c->since &&
-            (!c->t->was_visible || c->t->was_visible(c->r, c->a, id, c->since)))
-            json_array_append_new(c->destroyed, json_string(id));
+    switch (engine_sharee_change(c->r, c->t, c->a, id, created > c->since, destroyed, c->since)) {
+    case SHAREE_DESTROYED:
+        json_array_append_new(c->destroyed, json_string(id));
         return 0;
+    case SHAREE_NOTHING:
+        return 0;
+    case SHAREE_AS_IS:
+        break;
     }
     if (created > c->since) {
         if (!destroyed) /* created and destroyed since: the client never saw it */

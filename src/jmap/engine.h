@@ -136,6 +136,15 @@ int engine_query_respond(struct jmap_req *r, const struct jtype *t, const char *
  * (t->visible) when a is reached through shares; inside a read transaction. */
 void engine_visible_filter(struct jmap_req *r, const struct jtype *t, const struct store_access *a,
                            json_t *ids);
+/* Sharing (issue 14, RFC 9670 §4) in /changes: what a change of object id means for a
+ * user who reaches account a through shares (a NULL: not filtered). created: the object
+ * was created after since; destroyed: it is gone. SHAREE_AS_IS: report it as it is;
+ * SHAREE_DESTROYED: report it destroyed (they saw it, and no longer can); SHAREE_NOTHING:
+ * report nothing (they never could see it). */
+enum sharee_change { SHAREE_AS_IS, SHAREE_DESTROYED, SHAREE_NOTHING };
+enum sharee_change engine_sharee_change(struct jmap_req *r, const struct jtype *t,
+                                        const struct store_access *a, const char *id, bool created,
+                                        bool destroyed, int64_t since);
 /* Whose view the next snapshots hold (jmap_account sets it: "" or the sharee). */
 void engine_snapshot_scope(const char *scope);
 /* The user of the method (jmap_account sets it): a query on private metadata

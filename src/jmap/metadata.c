@@ -768,22 +768,24 @@ void metadata_changes(struct jmap_req *r, const struct jtype *t, const struct st
         json_object_set_new(flags, acc.ev[i].id, json_integer(now));
     }
     json_t *created = json_array(), *updated = json_array(), *destroyed = json_array();
-    bool filter = a->shared && !a->is_personal && t->visible;
+    const struct store_access *shared = a->shared && !a->is_personal && t->visible ? a : NULL;
     const char *id;
     json_t *v;
     json_object_foreach(flags, id, v)
     {
         unsigned f = (unsigned)json_integer_value(v);
-        /* a sharee never learns of an object they cannot see: one they could see after
-         * since but no longer can is gone for them (the engine's changes_cb: RFC 9670
-         * §4, issue 14; with was_visible, never one they could not see) */
-        bool hidden = f && filter &&
-                      (t->was_visible ? (f & CH_DESTROYED) || !t->visible(r, a, id)
-                                      : !(f & CH_DESTROYED) && !t->visible(r, a, id));
-        if (hidden)
-            f = !(f & CH_CREATED) && (!t->was_visible || t->was_visible(r, a, id, since))
-                    ? CH_DESTROYED
-                    : 0;
+        if (f) /* a sharee's view (RFC 9670 §4, issue 14), as the engine's /changes */
+            switch (
+                engine_sharee_change(r, t, shared, id, f & CH_CREATED, f & CH_DESTROYED, since)) {
+            case SHAREE_DESTROYED:
+                f = CH_DESTROYED;
+                break;
+            case SHAREE_NOTHING:
+                f = 0;
+                break;
+            case SHAREE_AS_IS:
+                break;
+            }
         if (f & CH_CREATED)
             json_array_append_new(created, json_string(id));
         else if (f & CH_DESTROYED)

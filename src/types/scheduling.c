@@ -149,6 +149,15 @@ static bool find_uid(struct store_conn *c, const struct sched_kind *k, const cha
     return f.found;
 }
 
+/* The account's copy of ev (the event or task with its uid), into id[64]; or NULL. */
+static json_t *copy_of(struct store_conn *c, const char *account, json_t *ev, char id[64])
+{
+    const struct sched_kind *k = kind_of(ev);
+    return find_uid(c, k, account, json_string_value(json_object_get(ev, "uid")), id)
+               ? store_object_get(c, account, k->type->name, id)
+               : NULL;
+}
+
 /* A patch of the top-level changes from a to b (§7 eventPatch). */
 static json_t *top_patch(json_t *a, json_t *b)
 {
@@ -598,9 +607,7 @@ static int apply_request(struct store_conn *c, const char *account, json_t *ev, 
 {
     const struct sched_kind *k = kind_of(ev);
     char id[64], cal[64];
-    json_t *old = find_uid(c, k, account, json_string_value(json_object_get(ev, "uid")), id)
-                      ? store_object_get(c, account, k->type->name, id)
-                      : NULL;
+    json_t *old = copy_of(c, account, ev, id);
     int rc = -1;
     if (old && json_is_true(json_object_get(old, "isOrigin")))
         *why = "the user organizes this event: a REQUEST for it cannot come from elsewhere";
@@ -618,10 +625,7 @@ static int apply_request(struct store_conn *c, const char *account, json_t *ev, 
         rc = -1;
     }
     free(err);
-    json_t *now =
-        rc == 0 && find_uid(c, k, account, json_string_value(json_object_get(ev, "uid")), id)
-            ? store_object_get(c, account, k->type->name, id)
-            : NULL;
+    json_t *now = rc == 0 ? copy_of(c, account, ev, id) : NULL;
     if (now) {
         json_t *patch = old ? top_patch(old, now) : NULL;
         rc = k->notify(c, NULL, account, old ? "updated" : "created", id, old ? old : now, patch,
@@ -639,9 +643,7 @@ static int apply_cancel(struct store_conn *c, const char *account, json_t *ev, c
 {
     const struct sched_kind *k = kind_of(ev);
     char id[64];
-    json_t *old = find_uid(c, k, account, json_string_value(json_object_get(ev, "uid")), id)
-                      ? store_object_get(c, account, k->type->name, id)
-                      : NULL;
+    json_t *old = copy_of(c, account, ev, id);
     const char *org =
         old ? json_string_value(json_object_get(old, "organizerCalendarAddress")) : NULL;
     int rc = -1;
@@ -672,11 +674,8 @@ static int apply_cancel(struct store_conn *c, const char *account, json_t *ev, c
 static int apply_refresh(struct store_conn *c, const char *account, json_t *ev, const char *from,
                          const char **why)
 {
-    const struct sched_kind *k = kind_of(ev);
     char id[64], acct[64];
-    json_t *mine = find_uid(c, k, account, json_string_value(json_object_get(ev, "uid")), id)
-                       ? store_object_get(c, account, k->type->name, id)
-                       : NULL;
+    json_t *mine = copy_of(c, account, ev, id);
     int rc = -1;
     const char *org = json_string_value(json_object_get(mine, "organizerCalendarAddress"));
     if (!mine || !json_is_true(json_object_get(mine, "isOrigin")) || !org)
