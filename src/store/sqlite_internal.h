@@ -1,7 +1,8 @@
 /*
  * sqlite_internal.h — what the SQLite backend's files share (sqlite.c: schema,
- * connections, users, objects, blobs, indexes, feeds; sqlite_share.c: groups, shares,
- * per-user properties): the connection, the statement cache and its helpers, and the
+ * connections, users, objects, blobs, feeds; sqlite_index.c: the query side tables and
+ * text search; sqlite_share.c: groups, shares, per-user properties; sqlite_alert.c,
+ * sqlite_metadata.c): the connection, the statement cache and its helpers, and the
  * backend's functions (backend.h) as sq_NAME, which sqlite.c's table lists.
  */
 #ifndef JMAPD_STORE_SQLITE_INTERNAL_H
