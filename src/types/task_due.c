@@ -39,14 +39,18 @@ static bool fails_when_due(const json_t *task, int64_t *due)
 void task_due_changed(struct store_conn *c, const char *account, const char *id, json_t *obj)
 {
     int64_t due;
-    if (!obj || !fails_when_due(obj, &due)) {
-        store_alert_del(c, account, TASK_DUE_TYPE, id);
-        return;
-    }
-    struct store_alert a = {.user_id = 0, .next_check = due, .fired_until = 0};
+    struct store_alert a = {.user_id = 0};
     snprintf(a.account, sizeof a.account, "%s", account);
     snprintf(a.type, sizeof a.type, "%s", TASK_DUE_TYPE);
     snprintf(a.object_id, sizeof a.object_id, "%s", id);
+    if (!obj || !fails_when_due(obj, &due)) {
+        /* most tasks never had a row: a lookup, not a delete, on every write */
+        if (store_alert_get(c, &a) == STORE_OK)
+            store_alert_del(c, account, TASK_DUE_TYPE, id);
+        return;
+    }
+    a.next_check = due;
+    a.fired_until = 0;
     store_alert_put(c, &a);
 }
 
