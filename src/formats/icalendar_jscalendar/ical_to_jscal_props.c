@@ -185,12 +185,26 @@ static int h_color(entry_ctx *e, const ical_prop *p)
     return I2J_DONE;
 }
 
+/* The JSCalendar value an enumerated property maps to (map: pairs of iCalendar value and
+ * JSCalendar value, ending in NULL), or NULL. CLASS and TRANSP are TEXT (RFC 5545 §3.8.1.3,
+ * §3.8.2.7): the value is compared unescaped, so "\\OPAQUE" is OPAQUE, as it is once the
+ * kept property is written back (issue 12 §3.4). */
+static const char *enum_value(const ical_prop *p, const char *const *map)
+{
+    char *u = strchr(p->value, '\\') ? ical_text_unescape(p->value) : NULL;
+    const char *v = u ? u : p->value, *r = NULL;
+    for (; *map && !r; map += 2)
+        if (!strcasecmp(v, map[0]))
+            r = map[1];
+    free(u);
+    return r;
+}
+
 static int h_class(entry_ctx *e, const ical_prop *p)
 {
-    const char *v = !strcasecmp(p->value, "PUBLIC")         ? "public"
-                    : !strcasecmp(p->value, "PRIVATE")      ? "private"
-                    : !strcasecmp(p->value, "CONFIDENTIAL") ? "secret"
-                                                            : NULL;
+    static const char *const map[] = {"PUBLIC", "public", "PRIVATE", "private",
+                                      "CONFIDENTIAL", "secret", NULL};
+    const char *v = enum_value(p, map);
     if (!v)
         return I2J_KEEP;
     json_object_set_new_nocheck(e->o.obj, "privacy", json_string_nocheck(v));
@@ -208,21 +222,23 @@ static int h_priority(entry_ctx *e, const ical_prop *p)
 
 static int h_transp(entry_ctx *e, const ical_prop *p)
 {
-    const char *v = !strcasecmp(p->value, "OPAQUE")        ? "busy"
-                    : !strcasecmp(p->value, "TRANSPARENT") ? "free"
-                                                           : NULL;
+    static const char *const map[] = {"OPAQUE", "busy", "TRANSPARENT", "free", NULL};
+    const char *v = enum_value(p, map);
     if (!v)
         return I2J_KEEP;
     json_object_set_new_nocheck(e->o.obj, "freeBusyStatus", json_string_nocheck(v));
     return I2J_DONE;
 }
 
+/* STATUS is TEXT (RFC 5545 §3.8.1.11): unescaped, then lowercased (§2.3.40 of the mapping) */
 static int h_status(entry_ctx *e, const ical_prop *p)
 {
-    char *l = jscal_strlower(p->value);
+    char *u = ical_text_unescape(p->value);
+    char *l = jscal_strlower(u);
     json_object_set_new_nocheck(e->o.obj, e->o.is_task ? "progress" : "status",
                                 json_string_nocheck(l));
     free(l);
+    free(u);
     return I2J_DONE;
 }
 
