@@ -16,6 +16,7 @@
 
 #include "formats/icalendar_jscalendar/ical.h"
 #include "formats/jscalendar/jscal.h"
+#include "formats/jscalendar/jscal_util.h"
 #include "formats/recurrence/recur.h"
 
 #define CAL(body)                                                                                \
@@ -481,6 +482,40 @@ static void test_issue12_3_4_values_kept_as_written(void **state)
     json_decref(g);
 }
 
+/* Enumerated TEXT values compared unescaped (RFC 5545 §3.8.1.3 CLASS, §3.8.2.7 TRANSP,
+ * §3.8.1.11 STATUS), and an override without attendees written without the series'
+ * ORGANIZER (draft-25 §2.3.29): fuzz_ical first-round findings of session 5. */
+static void test_issue12_3_4_first_round_escaped_enums_and_lone_organizer(void **state)
+{
+    (void)state;
+    json_t *g = conv(CAL("DTSTART:20240101T100000Z\r\nTRANSP:\\TRANSPARENT\r\n"
+                         "CLASS:PRI\\VATE\r\nSTATUS:\\TENTATIVE\r\n"),
+                     0);
+    assert_string_equal(json_string_value(json_object_get(g, "freeBusyStatus")), "free");
+    assert_string_equal(json_string_value(json_object_get(g, "privacy")), "private");
+    assert_string_equal(json_string_value(json_object_get(g, "status")), "tentative");
+    json_decref(g);
+    assert_stable(CAL("DTSTART:20240101T100000Z\r\nTRANSP:\\OPAQUE\r\nCLASS:\\X-ODD\r\n"));
+    const char *lone = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\n"
+                       "UID:o2\r\nDTSTAMP:20240101T000000Z\r\nDTSTART:20240101T100000Z\r\n"
+                       "RRULE:FREQ=DAILY;COUNT=3\r\nORGANIZER:mailto:A@example.com\r\n"
+                       "ATTENDEE:mailto:a@example.com\r\nATTENDEE:mailto:b@example.com\r\n"
+                       "END:VEVENT\r\nBEGIN:VEVENT\r\nUID:o2\r\nDTSTAMP:20240101T000000Z\r\n"
+                       "RECURRENCE-ID:20240102T100000Z\r\nDTSTART:20240102T110000Z\r\n"
+                       "END:VEVENT\r\nEND:VCALENDAR\r\n";
+    assert_stable(lone);
+    /* the occurrence keeps the series' organizer (jscalendarbis §4.3.4), whose participant
+     * is spelt "a@" by its ATTENDEE: only b@ leaves it */
+    g = conv(lone, 0);
+    json_t *ovp = json_object_get(json_object_get(g, "recurrenceOverrides"), "2024-01-02T10:00:00");
+    char b[37], path[64];
+    jscal_uuidv5("mailto:b@example.com", b);
+    snprintf(path, sizeof path, "participants/%s", b);
+    assert_true(json_is_null(json_object_get(ovp, path)));
+    assert_null(json_object_get(ovp, "participants"));
+    json_decref(g);
+}
+
 static void test_issue12_3_4_first_round_trip_stable(void **state)
 {
     (void)state;
@@ -635,6 +670,7 @@ int main(void)
         cmocka_unit_test(test_issue12_3_4_override_rid_in_main_zone),
         cmocka_unit_test(test_issue12_3_4_repeated_recurrence_id_keeps_the_first),
         cmocka_unit_test(test_issue12_3_4_first_round_trip_stable),
+        cmocka_unit_test(test_issue12_3_4_first_round_escaped_enums_and_lone_organizer),
         cmocka_unit_test(test_issue12_3_4_values_kept_as_written),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

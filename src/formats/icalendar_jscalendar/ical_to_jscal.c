@@ -436,7 +436,8 @@ static void drop_ignored_notes(json_t *ov)
 
 /* jscalendarbis §4.3.4: an override cannot change organizerCalendarAddress, so an instance
  * written without ORGANIZER still has the series' organizer (and the writer gives it one):
- * the organizer's participant stays in it, as it will when read back. */
+ * the organizer's participant stays in it, as it will when read back; its address matches
+ * in any case, as the writer's ORGANIZER does (issue 12 §3.4). */
 static void inherit_organizer(json_t *main, json_t *ov)
 {
     const char *org = json_string_value(json_object_get(main, "organizerCalendarAddress"));
@@ -447,7 +448,7 @@ static void inherit_organizer(json_t *main, json_t *ov)
     json_object_foreach(json_object_get(main, "participants"), k, pt)
     {
         const char *a = json_string_value(json_object_get(pt, "calendarAddress"));
-        if (a && !strcmp(a, org) && !json_object_get(json_object_get(ov, "participants"), k))
+        if (a && !strcasecmp(a, org) && !json_object_get(json_object_get(ov, "participants"), k))
             json_object_set_nocheck(i2j_get_map(ov, "participants"), k, pt);
     }
 }

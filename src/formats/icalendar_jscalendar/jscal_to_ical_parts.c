@@ -829,9 +829,10 @@ void j2i_add_participants(out_ctx *o, ical_comp *c, const json_t *obj, int is_ta
         const char *addr = j2i_jstr(pt, "calendarAddress");
         json_t *roles = json_object_get(pt, "roles");
         char *path = j2i_path2("participants", k);
-        /* Fully represented by ORGANIZER: same address, only the owner role, only
+        /* Fully represented by ORGANIZER: the same address spelt the same way (an
+         * ATTENDEE's spelling would be lost, issue 12 §3.4), only the owner role, only
          * properties that ORGANIZER parameters carry. */
-        int org_only = org && addr && !strcasecmp(addr, org);
+        int org_only = org && addr && !strcmp(addr, org);
         const char *rk;
         json_t *rv;
         json_object_foreach(roles, rk, rv) if (strcmp(rk, "owner")) org_only = 0;
