@@ -12,7 +12,8 @@ build=(build-essential pkg-config make tzdata
 test=(clang libclang-rt-14-dev libcmocka-dev openssl
       python3-pytest python3-requests python3-dateutil
       python3-icalendar python3-recurring-ical-events python3-vobject
-      vdirsyncer python3-caldav python3-aiosmtpd postgresql-15)
+      vdirsyncer python3-caldav python3-aiosmtpd postgresql-15
+      python3-cryptography)
 bench=(wrk lua5.1 python3-icalendar python3-recurring-ical-events python3-vobject)
 
 want=("${build[@]}")

@@ -15,9 +15,11 @@
 
 #include "cli/cli.h"
 #include "cli/common.h"
+#include "http/auth.h"
 #include "http/server.h"
 #include "jmap/jmap.h"
 #include "push/hub.h"
+#include "push/webpush.h"
 #include "types/calendar_alert.h"
 #include "types/subscription.h"
 #include "types/event_cache.h"
@@ -53,6 +55,16 @@ static void raise_fd_limit(void)
         rl.rlim_cur = rl.rlim_max;
         setrlimit(RLIMIT_NOFILE, &rl);
     }
+}
+
+/* Whether a PushSubscription's credential still holds (RFC 8620 §7.2: a subscription
+ * goes with its credential), on the WebPush thread. */
+static enum push_cred webpush_check_cred(const char *cred, void *ud)
+{
+    struct jmap_server *srv = ud;
+    struct store_conn *sc = store_conn(srv->store);
+    enum auth_result r = sc ? auth_credential_valid(sc, cred) : AUTH_ERROR;
+    return r == AUTH_OK ? PUSH_CRED_OK : r == AUTH_FAILED ? PUSH_CRED_GONE : PUSH_CRED_UNKNOWN;
 }
 
 int cli_serve(int argc, char **argv)
@@ -100,11 +112,14 @@ int cli_serve(int argc, char **argv)
         log_warn("could not give every account what this release provisions");
     struct jmap_server srv = {.store = st, .hub = push_hub_new(), .cfg = &cfg};
     push_hub_attach(srv.hub, st);
+    /* RFC 8620 §7.2: PushSubscriptions delivered by POST (before the first request) */
+    srv.webpush = webpush_start(&srv, webpush_check_cred, &srv);
     char *err = NULL;
     struct http_server *h = http_start(&srv, &err);
     if (!h) {
         fprintf(stderr, "jmapd: %s\n", err ? err : "cannot start the HTTP server");
         free(err);
+        webpush_stop(srv.webpush);
         push_hub_free(srv.hub);
         store_close(st);
         return 1;
@@ -141,6 +156,7 @@ int cli_serve(int argc, char **argv)
     subscription_refresher_stop(refresher);
     calendar_alerter_stop(alerter);
     http_stop(h);
+    webpush_stop(srv.webpush);
     push_hub_free(srv.hub);
     store_close(st);
     log_info("stopped");

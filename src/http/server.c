@@ -703,6 +703,10 @@ static bool request_auth(struct http_server *h, struct MHD_Connection *c, struct
         uint64_t generation = jmap_accounts_generation();
         bool txn = sc && store_begin(sc, false) == STORE_OK;
         ok = authenticate(h, c, rq, rq->route == ROUTE_EVENTS, load ? u : NULL, res);
+        /* the credential's fingerprint, for what belongs to it (RFC 8620 §7.2) */
+        _Static_assert(JMAP_CRED_LEN == AUTH_CRED_KEY_LEN, "one fingerprint size");
+        if (ok && load && !auth_credential_key(sc, cred, NULL, u->id, u->cred))
+            u->cred[0] = 0;
         if (txn)
             store_rollback(sc);
         if (ok && load)

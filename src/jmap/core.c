@@ -14,6 +14,7 @@
 
 #include "jmap/jmap.h"
 #include "jmap/metadata.h"
+#include "push/webpush.h"
 #include "util/util.h"
 
 /* RFC 8620 §4: Core/echo returns its arguments unchanged. */
@@ -32,6 +33,7 @@ void jmap_init(const struct jmodule *const *mods)
         return;
     modules = mods;
     jmap_register_method("Core/echo", JMAP_CORE, core_echo);
+    push_subscription_register();
     blob_register();
     for (size_t m = 0; modules && modules[m]; m++) {
         const struct jmodule *mod = modules[m];
@@ -272,6 +274,11 @@ json_t *jmap_session(struct jmap_server *srv, const struct jmap_user *user)
     const struct config *cfg = srv->cfg;
     json_t *capabilities = json_object();
     json_object_set_new(capabilities, JMAP_CORE, core_capability(cfg));
+    /* RFC 9749 §3: the key a push service may check our VAPID signatures with */
+    const char *vapid = webpush_public_key(srv->webpush);
+    if (vapid)
+        json_object_set_new(capabilities, JMAP_WEBPUSH_VAPID,
+                            json_pack("{s:s}", "applicationServerKey", vapid));
     for (size_t i = 0; i < ncaps; i++)
         if (!caps[i]->account_only)
             json_object_set_new(capabilities, caps[i]->uri,

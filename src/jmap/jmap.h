@@ -18,14 +18,17 @@
  * their modules (types/). */
 #define JMAP_CORE "urn:ietf:params:jmap:core"
 #define JMAP_BLOB "urn:ietf:params:jmap:blob"
+#define JMAP_WEBPUSH_VAPID "urn:ietf:params:jmap:webpush-vapid" /* RFC 9749 */
 
 struct push_hub;
+struct webpush;
 
 /* What a request runs against: shared by every request of the server. */
 struct jmap_server {
     struct store *store;
     struct push_hub *hub;
     const struct config *cfg;
+    struct webpush *webpush; /* PushSubscription delivery (RFC 8620 §7.2), or NULL */
 };
 
 /* The authenticated user, with the accounts they may use. */
@@ -42,6 +45,10 @@ struct jmap_user {
 #define JMAP_MAX_GROUPS 32
     int ngroups;
     char groups[JMAP_MAX_GROUPS][64];
+    /* The credential of the request (http/auth.h's fingerprint): a PushSubscription
+     * belongs to it (RFC 8620 §7.2). Empty when unknown. */
+#define JMAP_CRED_LEN 96
+    char cred[JMAP_CRED_LEN];
 };
 /* Who may use which account changed (a share, issue 14): anything that remembers a
  * user's accounts (the HTTP credential cache) must load them again. touch inside
@@ -244,6 +251,8 @@ void jmap_register_method(const char *name, const char *capability, jmap_method_
 void jmap_register_type(const struct jtype *t);
 /* Blob methods (RFC 8620 §6.3, RFC 9404) and their capability (blob.c). */
 void blob_register(void);
+/* PushSubscription/get and /set (RFC 8620 §7.2; push_subscription.c). */
+void push_subscription_register(void);
 const struct jtype *jmap_type_find(const char *name);
 /* A capability of the session (RFC 8620 §2): its value in "capabilities" and its
  * value in each account's "accountCapabilities" (NULL: the account lacks it). */

@@ -32,6 +32,7 @@ struct push_sub {
     bool waiting;      /* suspended: needs wake() */
     enum push_next end; /* PUSH_WAIT while open; PUSH_CLOSED or PUSH_GONE once ended */
     char *cred;         /* credential fingerprint to re-check, or NULL */
+    bool local_only;    /* takes no other front end's publishes (WebPush: each delivers its own) */
     void (*wake)(void *);
     bool (*gone)(void *); /* has the peer gone away? */
     void *ud;
@@ -185,7 +186,7 @@ void push_hub_free(struct push_hub *h)
 /* "#alerts": [[user id, CalendarAlert], ...] (calendars-27 §6.4) to the user's
  * subscribers that registered for the pseudo-type CalendarAlert (or every type) and
  * see the alert's account. Caller holds the lock. */
-static void alerts_locked(struct push_hub *h, json_t *alerts)
+static void alerts_locked(struct push_hub *h, json_t *alerts, bool remote)
 {
     size_t i;
     json_t *pair;
@@ -196,7 +197,8 @@ static void alerts_locked(struct push_hub *h, json_t *alerts)
         const char *acct = json_string_value(json_object_get(alert, "accountId"));
         for (struct push_sub *s = h->subs; s && acct; s = s->next) {
             if (s->user_id != uid || !json_object_get(s->accounts, acct) ||
-                (s->types && !json_object_get(s->types, "CalendarAlert")))
+                (s->types && !json_object_get(s->types, "CalendarAlert")) ||
+                (remote && s->local_only))
                 continue;
             json_array_append(s->alerts, alert);
             wake_locked(s);
@@ -204,11 +206,12 @@ static void alerts_locked(struct push_hub *h, json_t *alerts)
     }
 }
 
-static void publish_local(struct push_hub *h, json_t *changed)
+/* remote: published by another front end (over the bus) */
+static void publish_local(struct push_hub *h, json_t *changed, bool remote)
 {
     pthread_mutex_lock(&h->lock);
     h->seq++;
-    alerts_locked(h, json_object_get(changed, "#alerts"));
+    alerts_locked(h, json_object_get(changed, "#alerts"), remote);
     size_t gi;
     json_t *g;
     json_array_foreach(json_object_get(changed, "#grants"), gi, g)
@@ -220,6 +223,8 @@ static void publish_local(struct push_hub *h, json_t *changed)
                 json_object_set_new(s->accounts, acct, json_true());
     }
     for (struct push_sub *s = h->subs; s; s = s->next) {
+        if (remote && s->local_only)
+            continue;
         bool any = false;
         const char *acct;
         json_t *types;
@@ -257,7 +262,7 @@ static void publish_local(struct push_hub *h, json_t *changed)
         for (struct push_sub *s = h->subs; s && acct && type && json_is_string(state);
              s = s->next) {
             if (s->user_id != uid || !json_object_get(s->accounts, acct) ||
-                (s->types && !json_object_get(s->types, type)))
+                (s->types && !json_object_get(s->types, type)) || (remote && s->local_only))
                 continue;
             json_t *mine = json_object_get(s->pending, acct);
             if (!mine) {
@@ -282,7 +287,7 @@ void push_hub_publish(struct push_hub *h, json_t *changed)
 {
     if (!h)
         return;
-    publish_local(h, changed);
+    publish_local(h, changed, false);
     if (!h->bus)
         return;
     char *all = json_dumps(changed, JSON_COMPACT);
@@ -311,7 +316,7 @@ static void bus_message(const char *msg, void *ud)
     json_error_t e;
     json_t *changed = json_loads(msg, 0, &e);
     if (json_is_object(changed))
-        publish_local(ud, changed);
+        publish_local(ud, changed, true);
     json_decref(changed);
 }
 
@@ -409,6 +414,13 @@ void push_sub_watch(struct push_sub *s, const char *cred, bool (*gone)(void *ud)
     free(s->cred);
     s->cred = cred ? xstrdup(cred) : NULL;
     s->gone = gone;
+    pthread_mutex_unlock(&s->hub->lock);
+}
+
+void push_sub_local_only(struct push_sub *s)
+{
+    pthread_mutex_lock(&s->hub->lock);
+    s->local_only = true;
     pthread_mutex_unlock(&s->hub->lock);
 }
 

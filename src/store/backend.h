@@ -185,6 +185,10 @@ typedef int (*store_alert_cb)(const struct store_alert *a, void *ud);
       (c, account, type, object_id, cb, ud))                                                       \
     X(int, alert_touch, (SC, const char *account, const char *type, int64_t now),                  \
       (c, account, type, now))                                                                     \
+    X(int, pushsub_put, (SC, const char *id, int64_t user_id, const char *cred, const char *data),  \
+      (c, id, user_id, cred, data))                                                                \
+    X(int, pushsub_del, (SC, const char *id), (c, id))                                             \
+    X(int, pushsub_list, (SC, int64_t user_id, store_pushsub_cb cb, void *ud), (c, user_id, cb, ud)) \
     X(int, metadata_get,                                                                           \
       (SC, const char *account, const char *type, const char *const *ids, size_t n,                \
        int64_t user_id, store_metadata_cb cb, void *ud),                                           \

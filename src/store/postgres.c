@@ -200,6 +200,10 @@ static const char *const migrations[] = {
      "CREATE TABLE metadata_usage(account_id" T " PRIMARY KEY, bytes bigint NOT NULL);"
      "CREATE TABLE metadata_state(account_id" T " NOT NULL, type" T " NOT NULL,"
      "  last_private bigint NOT NULL, shared bigint NOT NULL, PRIMARY KEY(account_id, type));"),
+    /* 9: as SQLite's 14: push subscriptions (RFC 8620 §7.2, postgres_push.c) */
+    ("CREATE TABLE push_subscriptions(id" T " PRIMARY KEY, user_id bigint NOT NULL,"
+     "  cred" T " NOT NULL, data text NOT NULL);"
+     "CREATE INDEX push_subscriptions_user ON push_subscriptions(user_id);"),
 };
 
 /* Diacritics fold with the unaccent extension when it can be had (it is trusted:

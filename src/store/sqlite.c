@@ -161,6 +161,10 @@ static const char *const migrations[] = {
     "CREATE TABLE metadata_state(account_id TEXT NOT NULL, type TEXT NOT NULL,"
     "  last_private INTEGER NOT NULL, shared INTEGER NOT NULL,"
     "  PRIMARY KEY(account_id, type)) WITHOUT ROWID;"),
+    /* 14 (RFC 8620 §7.2): push subscriptions, per user and credential (sqlite_push.c) */
+    ("CREATE TABLE push_subscriptions(id TEXT PRIMARY KEY, user_id INTEGER NOT NULL,"
+    "  cred TEXT NOT NULL, data TEXT NOT NULL) WITHOUT ROWID;"
+    "CREATE INDEX push_subscriptions_user ON push_subscriptions(user_id);"),
 };
 
 int store_sqlite_schema(void)

@@ -379,6 +379,20 @@ int store_alert_users(struct store_conn *c, const char *account, const char *typ
 /* Every row of (account, type) is looked at again at now (what it depends on changed,
  * e.g. a calendar's default alerts): next_check = now, fired_until at least now. */
 int store_alert_touch(struct store_conn *c, const char *account, const char *type, int64_t now);
+/* ---- push subscriptions (RFC 8620 §7.2) ---------------------------------------------------
+ * One row per PushSubscription: its id, its user, the fingerprint of the credential that
+ * created it (auth.h: only that credential sees it, and it goes when the credential
+ * does) and the object as JSON text, url and keys included (they are never returned by
+ * /get). Not account data: no change log, no state. */
+typedef int (*store_pushsub_cb)(const char *id, int64_t user_id, const char *cred,
+                                const char *data, void *ud);
+/* Inserts or replaces the subscription id. */
+int store_pushsub_put(struct store_conn *c, const char *id, int64_t user_id, const char *cred,
+                      const char *data);
+/* Removes it (STORE_OK also when it was not there). */
+int store_pushsub_del(struct store_conn *c, const char *id);
+/* The subscriptions of user_id, or every one when user_id is 0, in id order. */
+int store_pushsub_list(struct store_conn *c, int64_t user_id, store_pushsub_cb cb, void *ud);
 /* ---- object metadata (draft-ietf-jmap-metadata-02, issue 18) -----------------------------
  * A JMAP object's `metadata` and each user's `privateMetadata`, beside the object (never
  * in its row, so a change to either is not a change of the object): one row per

@@ -47,6 +47,10 @@ void config_defaults(struct config *cfg)
     cfg->cache_size = 64;
     cfg->metadata_max_depth = 8;
     cfg->metadata_quota = 16 * 1024 * 1024;
+    cfg->push_max_expiry = 7 * 86400;
+    cfg->push_max_per_user = 64;
+    cfg->push_ttl = 86400;
+    cfg->push_timeout = 30;
 }
 
 struct key {
@@ -101,6 +105,13 @@ static const struct key keys[] = {
     S("metadata_namespaces", metadata_namespaces),
     N("metadata_max_depth", metadata_max_depth, 0),
     N("metadata_quota", metadata_quota, 0),
+    S("push_allow", push_allow),
+    S("push_ca_file", push_ca_file),
+    S("push_vapid_key", push_vapid_key),
+    N("push_max_expiry", push_max_expiry, 48 * 3600),
+    N("push_max_per_user", push_max_per_user, 1),
+    N("push_ttl", push_ttl, 0),
+    N("push_timeout", push_timeout, 1),
 };
 
 int config_set(struct config *cfg, const char *key, const char *value)

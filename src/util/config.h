@@ -64,6 +64,14 @@ struct config {
     char metadata_namespaces[512]; /* registered namespace names advertised, comma-separated */
     int64_t metadata_max_depth;    /* maxDepth of a namespace value; 0: null (no limit) */
     int64_t metadata_quota;        /* bytes of metadata an account may hold (overQuota) */
+    /* WebPush (RFC 8620 §7.2, RFC 8030, RFC 8291; push/webpush.c) */
+    char push_allow[1024];    /* CIDR ranges a push URL may reach despite the private-range denial */
+    char push_ca_file[1024];  /* CA certificates for push services' TLS (empty: the system's) */
+    char push_vapid_key[1024]; /* PEM P-256 key signing pushes (RFC 8292); empty: in data_dir */
+    int64_t push_max_expiry;  /* seconds a subscription lives at most (RFC 8620: >= 48 h) */
+    int64_t push_max_per_user; /* PushSubscriptions a user may have (overQuota) */
+    int64_t push_ttl;         /* the TTL header of each push message (RFC 8030 §5.2), seconds */
+    int64_t push_timeout;     /* seconds one delivery may take */
 };
 
 void config_defaults(struct config *cfg);
