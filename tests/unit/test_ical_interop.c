@@ -496,6 +496,8 @@ static void test_issue12_3_4_first_round_escaped_enums_and_lone_organizer(void *
     assert_string_equal(json_string_value(json_object_get(g, "status")), "tentative");
     json_decref(g);
     assert_stable(CAL("DTSTART:20240101T100000Z\r\nTRANSP:\\OPAQUE\r\nCLASS:\\X-ODD\r\n"));
+    /* a STATUS holding an escaped backslash is written escaped again */
+    assert_stable(CAL("DTSTART:20240101T100000Z\r\nSTATUS:IN-PROC\\\\=X\r\n"));
     const char *lone = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\n"
                        "UID:o2\r\nDTSTAMP:20240101T000000Z\r\nDTSTART:20240101T100000Z\r\n"
                        "RRULE:FREQ=DAILY;COUNT=3\r\nORGANIZER:mailto:A@example.com\r\n"

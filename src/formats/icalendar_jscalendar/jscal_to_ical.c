@@ -294,9 +294,10 @@ static void entry_classification(out_ctx *o, const json_t *obj, ical_comp *out, 
     char tmp[64];
     /* Status, transparency, class, priority */
     const char *st = j2i_jstr(obj, is_task ? "progress" : "status");
-    if (st) {
-        char *u = jscal_strupper(st);
-        ical_comp_add_prop(out, "STATUS", u);
+    if (st) { /* TEXT (RFC 5545 §3.8.1.11): escaped, as the reader unescapes it */
+        char *u = jscal_strupper(st), *e = ical_text_escape(u);
+        ical_comp_add_prop(out, "STATUS", e);
+        free(e);
         free(u);
     }
     const char *fb = j2i_jstr(obj, "freeBusyStatus");
