@@ -37,13 +37,17 @@ class PushService:
     """An HTTPS push service: records every POST; answers with the statuses queued in
     `answers` (201 when none is queued)."""
 
-    def __init__(self, tmp):
-        self.key, self.cert = os.path.join(tmp, "push-key.pem"), os.path.join(tmp, "push-cert.pem")
-        r = subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                            "ec_paramgen_curve:P-256", "-nodes", "-days", "2", "-subj",
-                            "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-                            "-keyout", self.key, "-out", self.cert], capture_output=True)
-        assert r.returncode == 0, r.stderr
+    def __init__(self, tmp, delay=0, same_cert_as=None):
+        if same_cert_as:  # one certificate the server trusts (push_ca_file)
+            self.key, self.cert = same_cert_as.key, same_cert_as.cert
+        else:
+            self.key = os.path.join(tmp, "push-key.pem")
+            self.cert = os.path.join(tmp, "push-cert.pem")
+            r = subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                                "ec_paramgen_curve:P-256", "-nodes", "-days", "2", "-subj",
+                                "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                                "-keyout", self.key, "-out", self.cert], capture_output=True)
+            assert r.returncode == 0, r.stderr
         self.posts = queue.Queue()
         self.answers = []
         svc = self
@@ -51,8 +55,10 @@ class PushService:
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                svc.posts.put((self.path, dict(self.headers), body))
+                # the answer is chosen before the test can see the POST (and queue another)
                 status, extra = svc.answers.pop(0) if svc.answers else (201, {})
+                svc.posts.put((self.path, dict(self.headers), body))
+                time.sleep(delay)  # a slow push service
                 self.send_response(status)
                 for k, v in extra.items():
                     self.send_header(k, v)
@@ -365,3 +371,51 @@ def test_gone_ends_and_429_backs_off_with_coalesced_state_rfc8030_rfc8620_s7_2(e
     assert res["notFound"] == [c["id"]]
     make_change(s, "fourth")
     svc.none_within(1.0)
+
+
+def test_a_slow_push_service_delays_nobody_else_rfc8620_s8_6(env, tmp_path):
+    """One subscription's push service that takes 20 s to answer holds up neither the
+    other subscriptions' pushes nor the API (deliveries run side by side)."""
+    s, svc = env
+    slow = PushService(str(tmp_path), delay=20, same_cert_as=svc)
+    try:
+        _, res = ps_call(s, "PushSubscription/set", {"create": {"k": {
+            "deviceClientId": "slow", "url": slow.url + "/slow"}}})
+        sid = res["created"]["k"]["id"]
+        slow_code = json.loads(slow.next()[2])["verificationCode"]
+        ps_call(s, "PushSubscription/set", {"update": {sid: {"verificationCode": slow_code}}})
+        c, _, _, code = verify(s, svc, "quick")
+        ps_call(s, "PushSubscription/set", {"update": {c["id"]: {"verificationCode": code}}})
+        t0 = time.time()
+        acct, state = make_change(s, "while one service stalls")
+        _, _, body = svc.next(timeout=5)
+        assert time.time() - t0 < 5
+        assert json.loads(body)["changed"][acct]["CalendarEvent"] == state
+        ps_call(s, "PushSubscription/set", {"destroy": [sid, c["id"]]})
+    finally:
+        slow.close()
+
+
+def test_calendar_alert_pushed_calendars27_s6_4(tmp_path):
+    """A CalendarAlert (calendars-27 §6.4) goes to a push subscription that asked for
+    it, urgently (RFC 8030 §5.3), when the server's clock reaches it."""
+    from alert_util import ClockServer
+    from test_alerts_calendars27 import create_event, offset_alert
+    svc = PushService(str(tmp_path))
+    cs = ClockServer(config=CONFIG + f"push_ca_file = {svc.cert}\npush_allow = 127.0.0.0/8\n")
+    try:
+        cs.a = cs.own("alice")
+        c, _, _, code = verify(cs, svc, "alerts", types=["CalendarAlert"])
+        ps_call(cs, "PushSubscription/set", {"update": {c["id"]: {"verificationCode": code}}})
+        e = create_event(cs, {"title": "standup", "uid": "u-push", "start": "2026-03-01T10:00:00",
+                              "timeZone": "Europe/Berlin", "alerts": {"a1": offset_alert("-PT15M")}})
+        svc.none_within(1.0)  # only CalendarAlert was asked for: no StateChange
+        cs.set_time("2026-03-01T08:45:00Z")
+        _, headers, body = svc.next()
+        assert json.loads(body) == {"@type": "CalendarAlert", "accountId": cs.a,
+                                    "calendarEventId": e, "uid": "u-push", "recurrenceId": None,
+                                    "alertId": "a1"}
+        assert headers["Urgency"] == "high"
+    finally:
+        svc.close()
+        cs.close()
