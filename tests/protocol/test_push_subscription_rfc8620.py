@@ -75,7 +75,7 @@ class PushService:
         self.url = f"https://127.0.0.1:{self.httpd.server_address[1]}"
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
-    def next(self, timeout=10):
+    def next(self, timeout=20):
         return self.posts.get(timeout=timeout)
 
     def none_within(self, seconds):
@@ -89,8 +89,10 @@ class PushService:
         self.httpd.shutdown()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def env(tmp_path_factory):
+    """A server and a push service of its own for each test (a POST one test caused
+    cannot reach the next)."""
     tmp = str(tmp_path_factory.mktemp("push"))
     svc = PushService(tmp)
     s = Server(config=CONFIG + f"push_ca_file = {svc.cert}\npush_allow = 127.0.0.0/8\n")
