@@ -267,10 +267,8 @@ static bool take(struct webpush *w, struct wp_sub *s)
         char *text = NULL;
         uint64_t eid;
         enum push_next n = push_sub_next(s->hub, &text, &eid, no_arm, NULL);
-        if (n == PUSH_CLOSED || n == PUSH_GONE) {
-            destroy_sub(w, s, "its credential no longer holds");
-            return false;
-        }
+        if (n == PUSH_CLOSED || n == PUSH_GONE)
+            return false; /* the hub is stopping; credentials are check()'s to judge */
         if (n == PUSH_WAIT)
             return true;
         json_t *m = text ? json_loads(text, 0, NULL) : NULL;
