@@ -8,16 +8,38 @@
  * existing subscription now (conditionally, as the server would) and prints how long
  * it took. `jmapd subscribe --user NAME --birthdays [--name TEXT]` creates the user's
  * birthdays calendar (issue 17 §4, birthdays.c), filled from their contacts, and
- * prints its id.
+ * prints its id. What these commands commit is published to the running server's
+ * push hub through the store's bus (SQLite: sqlite_bus.c; PostgreSQL: NOTIFY), so
+ * its EventSource and WebSocket clients see the change at once.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "cli/cli.h"
 #include "cli/common.h"
+#include "push/hub.h"
+#include "types/calendar_event.h"
 #include "types/subscription.h"
 #include "types/types.h"
 #include "util/util.h"
+
+/* RFC 8620 §7: the account's Calendar and CalendarEvent states after a commit of
+ * this process, to the server's clients (a state they have already costs them one
+ * /changes that finds nothing). */
+static void publish_states(struct push_hub *hub, struct store_conn *c, const char *account)
+{
+    if (store_begin(c, false) != STORE_OK)
+        return;
+    json_t *types = json_object();
+    const char *const names[] = {calendar_type.name, calendar_event_type.name};
+    for (int i = 0; i < 2; i++)
+        json_object_set_new(types, names[i],
+                            jmap_state_string(store_state_get(c, account, names[i])));
+    store_rollback(c);
+    json_t *changed = json_pack("{s:o}", account, types);
+    push_hub_publish(hub, changed);
+    json_decref(changed);
+}
 
 /* The user's birthdays calendar, created and filled in one transaction; its id on
  * stdout. 0, or 1 if the account has one already. */
@@ -78,6 +100,8 @@ int cli_subscribe(int argc, char **argv)
     if (!st)
         return 1;
     struct store_conn *c = store_conn(st);
+    struct push_hub *hub = push_hub_new();
+    push_hub_attach(hub, st);
     struct store_user u = {0};
     int rc = 1;
     char id[16] = "";
@@ -86,7 +110,8 @@ int cli_subscribe(int argc, char **argv)
         goto done;
     }
     if (birthdays) {
-        rc = birthdays_create(c, u.account_id, name);
+        if (!(rc = birthdays_create(c, u.account_id, name)))
+            publish_states(hub, c, u.account_id);
         goto done;
     }
     if (refresh) {
@@ -94,7 +119,7 @@ int cli_subscribe(int argc, char **argv)
         if (level >= 0)
             log_set_level((enum log_level)level);
         int64_t every, t0 = util_now_us();
-        rc = subscription_refresh(c, &cfg, NULL, u.account_id, refresh, &every) == 0 ? 0 : 1;
+        rc = subscription_refresh(c, &cfg, hub, u.account_id, refresh, &every) == 0 ? 0 : 1;
         printf("%s: %s in %.1f ms\n", refresh, rc ? "failed (see lastError)" : "refreshed",
                (double)(util_now_us() - t0) / 1000.0);
         goto done;
@@ -115,7 +140,8 @@ int cli_subscribe(int argc, char **argv)
         printf("%s\n", id);
         fflush(stdout);
         rc = 0;
-        if (subscription_refresh(c, &cfg, NULL, u.account_id, id, &every) != 0) {
+        publish_states(hub, c, u.account_id); /* the new calendar */
+        if (subscription_refresh(c, &cfg, hub, u.account_id, id, &every) != 0) {
             fprintf(stderr, "jmapd: the first fetch failed (see lastError); the server will "
                             "retry\n");
             rc = 1;
@@ -125,6 +151,7 @@ int cli_subscribe(int argc, char **argv)
     json_decref(cal);
 done:
     store_user_clear(&u);
+    push_hub_free(hub);
     store_close(st);
     return rc;
 }

@@ -580,6 +580,44 @@ def test_refresh_pushes_its_state_change_to_open_event_source_streams(srv, feeds
         s.close()
 
 
+def test_cli_refresh_is_pushed_by_the_running_server(feeds):
+    """issue 17 §1: `jmapd subscribe` runs as a process of its own beside the server;
+    what it commits reaches the server's open EventSource streams at once (RFC 8620
+    §7.3) through the store's bus (SQLite: the data directory's sockets; PostgreSQL:
+    NOTIFY), not at the clients' next request. The server's own refresher does not
+    look during the test."""
+    import json
+    from test_push import Stream, es_url
+    s = Server(config=FEED_CONFIG.replace("subscription_scan = 1", "subscription_scan = 3600"))
+    try:
+        acc = s.account()
+        feeds.put("/cli.ics", [vevent("cl1", "One")])
+        stream = Stream(s, es_url(s, types="Calendar,CalendarEvent"))
+        cal = subscribe(s, "alice", feeds.url("/cli.ics")).stdout.strip()
+        _, st = s.call("Calendar/get", {"accountId": acc, "ids": []}, using=USING)
+        seen = {}
+        while seen.get("Calendar") != st["state"]:  # the new calendar, from the CLI
+            name, data, _ = stream.event()
+            assert name == "state"
+            seen.update(json.loads(data)["changed"][acc])
+        feeds.put("/cli.ics", [vevent("cl1", "One"), vevent("cl2", "Two")])
+        t0 = time.time()
+        out = subprocess.run([JMAPD, "subscribe", "--user", "alice", "--refresh", cal, "--data",
+                              s.data, "--config", s.config], capture_output=True, text=True,
+                             timeout=60)
+        assert out.returncode == 0, out.stderr
+        _, ev = s.call("CalendarEvent/get", {"accountId": acc, "ids": []}, using=USING)
+        while seen.get("CalendarEvent") != ev["state"]:
+            name, data, _ = stream.event()
+            assert name == "state"
+            seen.update(json.loads(data)["changed"][acc])
+        assert time.time() - t0 < 8
+        assert "cl2|None" in events_of(s, cal)
+        stream.close()
+    finally:
+        s.close()
+
+
 def put_with_head(feeds, path, head, events):
     body = ("\r\n".join(["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//test//feed//EN",
                          "REFRESH-INTERVAL;VALUE=DURATION:PT1S"] + head + events +
