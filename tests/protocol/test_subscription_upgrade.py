@@ -256,6 +256,24 @@ def test_section3_4_last_modified_and_if_modified_since(srv, published):
     assert srv.http().get(exp, headers={"If-Modified-Since": lm2}).status_code == same_second
 
 
+def test_section3_4_last_modified_survives_a_restart(srv, published):
+    """RFC 9110 §8.8.2: the Last-Modified of an unchanged feed is the same after the
+    server restarts (kept in the store, not per process), so a cache's
+    If-Modified-Since still gets its 304."""
+    import time
+    cal, ids, url = published
+    lm = requests.get(url).headers["Last-Modified"]
+    time.sleep(1.1)  # a time first seen after the restart would be a later second
+    srv.stop()
+    srv.start()
+    r = requests.get(url)
+    assert r.status_code == 200 and r.headers["Last-Modified"] == lm
+    assert requests.get(url, headers={"If-Modified-Since": lm}).status_code == 304
+    new_event(srv, cal, "lr@x", "After restart")
+    r2 = requests.get(url, headers={"If-Modified-Since": lm})
+    assert r2.status_code == 200 and r2.headers["Last-Modified"] != lm
+
+
 # ---- deletions are remembered for a bounded time (§3.1, §3.2) ----
 
 def test_section3_2_tombstones_pruned_after_the_bound_then_old_tokens_are_409(feeds):
