@@ -92,8 +92,10 @@ struct feed_cut {
 };
 struct feed_cut *feed_cut_new(const char *ics, size_t len);
 void feed_cut_free(struct feed_cut *fc);
-/* The entities' digests as one text to keep ("DIGEST UID\n" lines, sorted by UID). */
-char *feed_cut_digests(const struct feed_cut *fc);
+/* The entities' digests as one text to keep ("DIGEST UID\n" lines, sorted by UID);
+ * the uids of retry (an object, may be NULL) get a digest no entity has, so they
+ * count as changed next time (tried again). */
+char *feed_cut_digests(const struct feed_cut *fc, json_t *retry);
 /* The UIDs whose entity differs from the text feed_cut_digests gave last time: new,
  * changed and gone ones (a new array), or NULL if stored is not such a text. */
 json_t *feed_cut_changed(const struct feed_cut *fc, const char *stored);
@@ -103,6 +105,8 @@ char *feed_cut_calendar(const struct feed_cut *fc, const char *ics, json_t *uids
 /* Shared by the refresher's parts (subscription_refresh.c, subscription_dav.c). */
 struct diff_count {
     int created, updated, destroyed, skipped;
+    json_t *taken; /* uid -> true: feed events skipped because another calendar of the
+                      account holds their uid (tried again later), or NULL */
 };
 /* A feed's text converted to a Group, or NULL with *err (not iCalendar). */
 json_t *subscription_parse_feed(const char *body, size_t len, char **err);
@@ -118,8 +122,13 @@ int subscription_apply_entities(struct store_conn *c, const char *account, const
 struct dav_fetched;
 struct fetch_opts;
 /* 0 with *out, or -1 with *err (the caller falls back to the feed's URL). */
+/* relist: the full listing (RFC 6578 §3.4) compared with the members known, so
+ * those whose ETag was forgotten (skipped events) are fetched again. */
 int subscription_dav_fetch(struct store_conn *c, const struct fetch_opts *o, const char *account,
-                           const char *cal, json_t *sub, struct dav_fetched **out, char **err);
+                           const char *cal, json_t *sub, bool relist, struct dav_fetched **out,
+                           char **err);
+/* Whether the sync was a full listing (every member seen). */
+bool subscription_dav_full(const struct dav_fetched *df);
 int subscription_dav_apply(struct store_conn *c, const char *account, const char *cal,
                            struct dav_fetched *df, struct diff_count *n);
 const char *subscription_dav_token(const struct dav_fetched *df);

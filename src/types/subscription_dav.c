@@ -182,12 +182,13 @@ static int take_resource(void *ud, const char *href, const char *text, size_t le
 }
 
 int subscription_dav_fetch(struct store_conn *c, const struct fetch_opts *o, const char *account,
-                           const char *cal, json_t *sub, struct dav_fetched **out, char **err)
+                           const char *cal, json_t *sub, bool relist, struct dav_fetched **out,
+                           char **err)
 {
     const char *coll = json_string_value(json_object_get(sub, "davUrl"));
     const char *token = json_string_value(json_object_get(sub, "davToken"));
     json_t *map = token && *token ? map_load(c, account, cal) : NULL;
-    if (!map) /* no members known: the initial listing, every resource fetched */
+    if (!map || relist) /* no members known: every resource fetched; else changed ETags */
         token = NULL;
     struct dav_fetched *df = xcalloc(1, sizeof *df);
     df->group = json_pack("{s:s, s:[]}", "@type", "Group", "entries");
@@ -297,6 +298,14 @@ int subscription_dav_apply(struct store_conn *c, const char *account, const char
     }
     int rc = subscription_apply_entities(c, account, cal, df->group, uids, n);
     json_decref(uids);
+    const char *href;
+    json_object_foreach(df->map, href, v)
+    {
+        /* a member whose events were skipped (their uid is another calendar's) is
+         * fetched again by the next full listing: its ETag is forgotten */
+        if (json_object_get(n->taken, json_string_value(json_array_get(v, 1))))
+            json_array_set_new(v, 0, json_string(""));
+    }
     if (!rc && df->full)
         rc = destroy_strays(c, account, cal, df->map, n);
     return rc ? rc : map_save(c, account, cal, df->map);
@@ -305,6 +314,11 @@ int subscription_dav_apply(struct store_conn *c, const char *account, const char
 const char *subscription_dav_token(const struct dav_fetched *df)
 {
     return df ? df->token : NULL;
+}
+
+bool subscription_dav_full(const struct dav_fetched *df)
+{
+    return df->full;
 }
 
 bool subscription_dav_unchanged(const struct dav_fetched *df, const char *old_token)

@@ -184,6 +184,9 @@ static void apply_one(struct store_conn *c, const char *account, const char *cal
                              json_string_value(json_object_get(e, "uid")), uid_taken_cb, &u);
         if (u.taken) {
             n->skipped++;
+            if (n->taken)
+                json_object_set_new(n->taken, json_string_value(json_object_get(e, "uid")),
+                                    json_true());
             free(key);
             return;
         }
@@ -483,12 +486,12 @@ static const struct jtype digests_type = {.name = "SubscriptionDigests",
 /* Stores what the calendar now holds of the feed (fc NULL: nothing known, the next
  * plain refresh converts the whole feed). */
 static int digests_save(struct store_conn *c, const char *account, const char *cal,
-                        const struct feed_cut *fc)
+                        const struct feed_cut *fc, json_t *retry)
 {
     char id[66] = "";
     int rc = 0;
     if (fc) {
-        char *text = feed_cut_digests(fc);
+        char *text = feed_cut_digests(fc, retry);
         id[0] = 'G'; /* content-addressed, as every blob (jmap/blob.c) */
         util_sha256_hex(text, strlen(text), id + 1);
         rc = store_blob_put(c, account, id, text, strlen(text), "text/plain");
@@ -507,7 +510,9 @@ static int digests_save(struct store_conn *c, const char *account, const char *c
 int subscription_calendar_forget(struct store_conn *c, const char *account, const char *cal)
 {
     /* their blobs are no longer referenced */
-    return digests_save(c, account, cal, NULL) || subscription_dav_forget(c, account, cal) ? -1 : 0;
+    return digests_save(c, account, cal, NULL, NULL) || subscription_dav_forget(c, account, cal)
+               ? -1
+               : 0;
 }
 
 /* The digests text stored for the calendar with this salt, or NULL. */
@@ -580,7 +585,7 @@ static int apply_cut(struct store_conn *c, const char *account, const char *cal,
     free(text);
     int rc = -1;
     if (*group && subscription_apply_entities(c, account, cal, *group, uids, n) == 0)
-        rc = json_array_size(uids) ? digests_save(c, account, cal, f->cut) : 0;
+        rc = json_array_size(uids) ? digests_save(c, account, cal, f->cut, n->taken) : 0;
     json_decref(uids);
     return rc;
 }
@@ -592,13 +597,15 @@ static int apply_answer(struct store_conn *c, const char *account, const char *c
 {
     if (f->dav) { /* the plain feed's digests no longer describe the calendar */
         int rc = subscription_dav_apply(c, account, cal, f->dav, n);
-        return rc ? rc : digests_save(c, account, cal, NULL);
+        return rc ? rc : digests_save(c, account, cal, NULL, NULL);
     }
     if (f->dav_refused && subscription_dav_forget(c, account, cal))
         return -1;
+    if (f->res.status == 304) /* not modified: nothing to apply */
+        return 0;
     if (f->delta) {
         int rc = apply_delta(c, account, cal, *group, n);
-        return rc ? rc : digests_save(c, account, cal, NULL);
+        return rc ? rc : digests_save(c, account, cal, NULL, NULL);
     }
     if (f->cut) {
         int rc = apply_cut(c, account, cal, f, group, n, err);
@@ -608,7 +615,7 @@ static int apply_answer(struct store_conn *c, const char *account, const char *c
             return -1;
     }
     int rc = apply_feed(c, account, cal, *group, n);
-    return rc ? rc : digests_save(c, account, cal, f->cut);
+    return rc ? rc : digests_save(c, account, cal, f->cut, n->taken);
 }
 
 /* ---- one refresh ------------------------------------------------------------------------- */
@@ -749,6 +756,57 @@ static void publish_changes(struct push_hub *hub, json_t *before, json_t *after)
     push_hub_publish(hub, after);
 }
 
+static int by_text(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The feed's events skipped because another calendar of the account holds their uid
+ * (issue 17: never taken from the user's own calendar): skippedUids names them, and
+ * they are tried again whenever they are converted anew (a plain feed's digest of
+ * them never matches; a DAV member's ETag is forgotten) and, while any remain, from a
+ * full fetch at skippedRetryAt even if the feed says nothing changed. A pass that saw
+ * only a delta keeps the ones it did not see. */
+static void record_skipped(json_t *now, const struct fetched *f, json_t *taken, int64_t retry)
+{
+    bool full_pass = f->dav ? subscription_dav_full(f->dav) : !f->delta;
+    json_t *all = json_object();
+    size_t i;
+    json_t *v;
+    json_array_foreach(full_pass ? NULL : json_object_get(now, "skippedUids"), i, v)
+    {
+        if (json_is_string(v))
+            json_object_set(all, json_string_value(v), json_true());
+    }
+    json_object_update(all, taken);
+    size_t n = json_object_size(all), k = 0;
+    const char **uids = xcalloc(n ? n : 1, sizeof *uids);
+    const char *uid;
+    json_object_foreach(all, uid, v) uids[k++] = uid;
+    qsort(uids, n, sizeof *uids, by_text);
+    json_t *list = json_array();
+    for (k = 0; k < n; k++)
+        json_array_append_new(list, json_string(uids[k]));
+    free(uids);
+    const char *at = json_string_value(json_object_get(now, "skippedRetryAt"));
+    char stamp[21];
+    util_utc_format(util_now() + retry, stamp);
+    json_object_set_new(now, "skippedUids", json_array_size(list) ? list : json_null());
+    if (!json_array_size(list))
+        json_decref(list);
+    set_str(now, "skippedRetryAt", !json_object_size(all) ? NULL : !full_pass && at ? at : stamp);
+    json_decref(all);
+}
+
+/* Whether the skipped events are due to be tried again (record_skipped). */
+static bool skipped_retry_due(json_t *sub)
+{
+    const char *at = json_string_value(json_object_get(sub, "skippedRetryAt"));
+    char stamp[21];
+    util_utc_format(util_now(), stamp);
+    return at && strcmp(at, stamp) <= 0; /* UTCDates compare as text */
+}
+
 /* What a successful refresh records in the subscription now: when, the validators
  * and tokens to ask with next time, the feed's interval, and the URLs it upgraded to
  * (§2 enhancedUrl; §7.2-§7.4 davUrl, followed from the next refresh, from scratch). */
@@ -800,10 +858,11 @@ static void fetch_any(struct store_conn *c, const struct config *cfg, const char
                       const char *cal_id, json_t *sub, const char *url, struct fetched *f)
 {
     const char *dav = json_string_value(json_object_get(sub, "davUrl"));
+    bool retry = skipped_retry_due(sub);
     if (dav) {
         struct fetch_opts o = fetch_opts_of(cfg);
         char *why = NULL;
-        if (subscription_dav_fetch(c, &o, account, cal_id, sub, &f->dav, &why) == 0)
+        if (subscription_dav_fetch(c, &o, account, cal_id, sub, retry, &f->dav, &why) == 0)
             return;
         log_info("subscription %s/%s: the DAV collection failed (%s): the feed instead", account,
                  cal_id, why ? why : "?");
@@ -814,6 +873,15 @@ static void fetch_any(struct store_conn *c, const struct config *cfg, const char
         json_object_del(plain, "lastModified");
         json_object_del(plain, "syncToken");
         json_object_set_new(plain, "davRefused", json_string(dav));
+        fetch_feed(cfg, plain, url, f);
+        json_decref(plain);
+        return;
+    }
+    if (retry) { /* a full fetch: no validators, no token */
+        json_t *plain = json_copy(sub);
+        json_object_del(plain, "etag");
+        json_object_del(plain, "lastModified");
+        json_object_del(plain, "syncToken");
         fetch_feed(cfg, plain, url, f);
         json_decref(plain);
         return;
@@ -833,9 +901,9 @@ static bool nothing_new(const struct fetched *f, json_t *sub)
 
 /* Applies what was fetched in one write transaction and records the outcome in the
  * subscription; publishes the new states. 0, or -1. */
-static int apply_fetched(struct store_conn *c, struct push_hub *hub, const char *account,
-                         const char *cal_id, const char *url, struct fetched *f, json_t **group,
-                         int64_t feed_secs, struct diff_count *n)
+static int apply_fetched(struct store_conn *c, struct push_hub *hub, const struct config *cfg,
+                         const char *account, const char *cal_id, const char *url,
+                         struct fetched *f, json_t **group, int64_t feed_secs, struct diff_count *n)
 {
     json_t *cal = begin_apply(c, account, cal_id, url);
     if (!cal)
@@ -845,9 +913,10 @@ static int apply_fetched(struct store_conn *c, struct push_hub *hub, const char 
     int rc = f->err ? -1 : apply_answer(c, account, cal_id, f, group, n, &f->err);
     set_str(now, "lastError", f->err);
     record_dav_refused(now, f);
-    if (!f->err)
+    if (!f->err) {
         record_success(now, f, feed_secs);
-    else if (f->via_link) /* the Link's URL failed: the feed's own URL next time */
+        record_skipped(now, f, n->taken, cfg->subscription_retry_skipped);
+    } else if (f->via_link) /* the Link's URL failed: the feed's own URL next time */
         set_str(now, "enhancedUrl", NULL);
     json_t *was = json_copy(cal); /* shallow: adopt_meta replaces top-level members */
     if (!f->err)
@@ -898,9 +967,9 @@ int subscription_refresh(struct store_conn *c, const struct config *cfg, struct 
     int64_t every = user_secs > 0 ? user_secs : feed_secs > 0 ? feed_secs : DEFAULT_INTERVAL;
     *interval = every > cfg->subscription_min_interval ? every : cfg->subscription_min_interval;
     int rc = 0;
-    struct diff_count n = {0};
+    struct diff_count n = {.taken = json_object()};
     if (!nothing_new(&f, sub)) /* else (issue 17): no database write */
-        rc = apply_fetched(c, hub, account, cal_id, url, &f, &group, feed_secs, &n);
+        rc = apply_fetched(c, hub, cfg, account, cal_id, url, &f, &group, feed_secs, &n);
     if (f.err)
         log_info("subscription %s/%s: %s", account, cal_id, f.err);
     else
@@ -915,6 +984,7 @@ int subscription_refresh(struct store_conn *c, const struct config *cfg, struct 
     free(f.dav_link);
     free(f.dav_refused);
     subscription_dav_free(f.dav);
+    json_decref(n.taken);
     feed_cut_free(f.cut);
     free(url);
     json_decref(sub);
