@@ -6,9 +6,10 @@
  * fetch that fails leaves the subscription in place with lastError set, says why
  * on stderr and exits 1. `jmapd subscribe --user NAME --refresh ID` refreshes an
  * existing subscription now (conditionally, as the server would) and prints how long
- * it took. `jmapd subscribe --user NAME --birthdays [--name TEXT]` creates the user's
- * birthdays calendar (issue 17 §4, birthdays.c), filled from their contacts, and
- * prints its id. What these commands commit is published to the running server's
+ * it took. `jmapd subscribe --user NAME --birthdays [--name TEXT] [--language TAG]`
+ * creates the user's birthdays calendar (issue 17 §4, birthdays.c), filled from their
+ * contacts, its events titled in that language (en, de, fr, es, it, nl), and prints
+ * its id. What these commands commit is published to the running server's
  * push hub through the store's bus (SQLite: sqlite_bus.c; PostgreSQL: NOTIFY), so
  * its EventSource and WebSocket clients see the change at once.
  */
@@ -53,15 +54,21 @@ static void publish_states(struct push_hub *hub, struct store_conn *c, const cha
 
 /* The user's birthdays calendar, created and filled in one transaction; its id on
  * stdout. 0, or 1 if the account has one already. */
-static int birthdays_create(struct store_conn *c, const char *account, const char *name)
+static int birthdays_create(struct store_conn *c, const char *account, const char *name,
+                            const char *language)
 {
     json_t *cal = json_pack("{s:s, s:b, s:n}", "name", name ? name : "Birthdays", BIRTHDAYS_PROP, 1,
                             "defaultAlertsWithoutTime");
+    if (language)
+        json_object_set_new(cal, BIRTHDAY_TITLES_PROP, json_pack("{s:s}", "language", language));
     json_t *invalid = json_array();
     char id[16] = "";
     int rc = 1;
     birthdays_calendar_validate(NULL, cal, NULL, invalid);
-    if (store_begin(c, true) != STORE_OK) {
+    if (json_array_size(invalid)) {
+        fprintf(stderr, "jmapd: no birthday titles in language '%s' (en, de, fr, es, it, nl)\n",
+                language ? language : "?");
+    } else if (store_begin(c, true) != STORE_OK) {
         fprintf(stderr, "jmapd: the database is busy\n");
     } else if (birthdays_calendar_exists(c, account)) {
         fprintf(stderr, "jmapd: the user has a birthdays calendar already\n");
@@ -83,13 +90,15 @@ int cli_subscribe(int argc, char **argv)
     struct config cfg;
     if (cli_options(&cfg, &argc, argv))
         return 2;
-    const char *user = NULL, *url = NULL, *name = NULL, *refresh = NULL;
+    const char *user = NULL, *url = NULL, *name = NULL, *refresh = NULL, *language = NULL;
     bool birthdays = false;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--user") == 0 && i + 1 < argc)
             user = argv[++i];
         else if (strcmp(argv[i], "--name") == 0 && i + 1 < argc)
             name = argv[++i];
+        else if (strcmp(argv[i], "--language") == 0 && i + 1 < argc)
+            language = argv[++i];
         else if (strcmp(argv[i], "--birthdays") == 0)
             birthdays = true;
         else if (strcmp(argv[i], "--refresh") == 0 && i + 1 < argc)
@@ -102,8 +111,9 @@ int cli_subscribe(int argc, char **argv)
         }
     }
     if (!user || (!url + !refresh + !birthdays) != 2) {
-        fprintf(stderr, "usage: jmapd subscribe --user NAME URL [--name TEXT] | --user NAME "
-                        "--refresh CALENDAR-ID | --user NAME --birthdays [--name TEXT]\n");
+        fprintf(stderr,
+                "usage: jmapd subscribe --user NAME URL [--name TEXT] | --user NAME "
+                "--refresh CALENDAR-ID | --user NAME --birthdays [--name TEXT] [--language TAG]\n");
         return 2;
     }
     struct store *st = cli_store(&cfg);
@@ -120,7 +130,7 @@ int cli_subscribe(int argc, char **argv)
         goto done;
     }
     if (birthdays) {
-        if (!(rc = birthdays_create(c, u.account_id, name)))
+        if (!(rc = birthdays_create(c, u.account_id, name, language)))
             publish_states(hub, c, u.account_id);
         goto done;
     }

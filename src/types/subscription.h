@@ -21,6 +21,9 @@
 #define SUBSCRIPTION_PROP "https://jmapd.org/ns/subscription"
 /* issue 17 §4: true on the account's birthdays calendar (birthdays.c) */
 #define BIRTHDAYS_PROP "https://jmapd.org/ns/birthdays"
+/* ... and its events' titles: null (English), or {"language": a built-in language,
+ * "birth"/"wedding"/"death": a template with "{name}"} (birthdays.c) */
+#define BIRTHDAY_TITLES_PROP "https://jmapd.org/ns/birthdayTitles"
 
 /* Whether the calendar's events come from elsewhere (a feed, or the contacts'
  * anniversaries): read-only for users but for per-user properties. */
