@@ -193,22 +193,31 @@ int dav_sync_collection(const char *coll, const char *token, const struct fetch_
     struct fetch_result res;
     int rc = fetch_request(coll, o, &dav, &res);
     buf_free(&body);
-    xmlDoc *d = res.body ? parse_xml(res.body, res.len) : NULL;
     if (rc != 0) {
         /* §3.2: an unknown or expired token is a 403 (or 409) naming valid-sync-token */
+        xmlDoc *d = res.body ? parse_xml(res.body, res.len) : NULL;
         xmlNode *root = d ? xmlDocGetRootElement(d) : NULL;
         l->bad_token = token && *token && (res.status == 403 || res.status == 409) &&
                        is_el(root, NS_DAV, "error") && child(root, NS_DAV, "valid-sync-token");
         l->error = xasprintf("sync-collection: %s", res.error ? res.error : "failed");
-    } else if (!d) {
-        l->error = xstrdup("the sync-collection answer is not well-formed XML");
-        rc = -1;
+        if (d)
+            xmlFreeDoc(d);
     } else {
-        rc = read_listing(coll, d, l);
+        rc = dav_listing_parse(coll, res.body, res.len, l);
     }
-    if (d)
-        xmlFreeDoc(d);
     fetch_result_clear(&res);
+    return rc;
+}
+
+int dav_listing_parse(const char *coll, const char *body, size_t len, struct dav_listing *l)
+{
+    xmlDoc *d = parse_xml(body, len);
+    if (!d) {
+        l->error = xstrdup("the sync-collection answer is not well-formed XML");
+        return -1;
+    }
+    int rc = read_listing(coll, d, l);
+    xmlFreeDoc(d);
     return rc;
 }
 

@@ -37,6 +37,10 @@ struct dav_listing {
 int dav_sync_collection(const char *coll, const char *token, const struct fetch_opts *o,
                         struct dav_listing *l);
 void dav_listing_clear(struct dav_listing *l);
+/* The members of a sync-collection answer (a DAV:multistatus) into l (zeroed by the
+ * caller): each href as its path, 404 as gone; one of another origin than coll, or
+ * coll itself, is left out (a 507 for coll: truncated). 0, or -1 with l->error. */
+int dav_listing_parse(const char *coll, const char *body, size_t len, struct dav_listing *l);
 
 /* Gets the resources hrefs[0..n) of coll: cb(ud, href, text, len, etag) for each one
  * (text NULL: it is gone, a 404). multiget: CalDAV calendar-multiget in batches;
