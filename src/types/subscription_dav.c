@@ -187,14 +187,26 @@ int subscription_dav_fetch(struct store_conn *c, const struct fetch_opts *o, con
 {
     const char *coll = json_string_value(json_object_get(sub, "davUrl"));
     const char *token = json_string_value(json_object_get(sub, "davToken"));
-    json_t *map = token && *token ? map_load(c, account, cal) : NULL;
-    if (!map || relist) /* no members known: every resource fetched; else changed ETags */
-        token = NULL;
+    bool incremental = token && *token && !relist;
     struct dav_fetched *df = xcalloc(1, sizeof *df);
     df->group = json_pack("{s:s, s:[]}", "@type", "Group", "entries");
     df->touched = json_object();
+    json_t *listed = list_changes(coll, incremental ? token : NULL, o, &df->full, &df->token, err);
+    json_t *map = NULL;
+    if (listed && incremental && !df->full && !json_object_size(listed)) {
+        *out = df; /* nothing changed: the members need not be read (nor written) */
+        json_decref(listed);
+        return 0;
+    }
+    if (listed && (incremental || relist)) /* after a first listing: changed ETags only */
+        map = map_load(c, account, cal);
+    if (listed && !map && incremental && !df->full) { /* members unknown: list them all */
+        json_decref(listed);
+        free(df->token);
+        df->token = NULL;
+        listed = list_changes(coll, NULL, o, &df->full, &df->token, err);
+    }
     df->map = map ? map : json_object();
-    json_t *listed = list_changes(coll, token, o, &df->full, &df->token, err);
     if (!listed) {
         subscription_dav_free(df);
         return -1;
@@ -308,7 +320,7 @@ int subscription_dav_apply(struct store_conn *c, const char *account, const char
     }
     if (!rc && df->full)
         rc = destroy_strays(c, account, cal, df->map, n);
-    return rc ? rc : map_save(c, account, cal, df->map);
+    return rc || !df->map ? rc : map_save(c, account, cal, df->map);
 }
 
 const char *subscription_dav_token(const struct dav_fetched *df)
