@@ -7,6 +7,7 @@
 #include "feeds/dav_sync.h"
 
 #include <curl/curl.h>
+#include <jansson.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 #include <stdlib.h>
@@ -255,6 +256,9 @@ static int multiget(const char *coll, char *const *hrefs, size_t n, const struct
                     dav_resource_fn cb, void *ud, int64_t *total, char **err)
 {
     struct buf body = {0};
+    json_t *asked = json_object();
+    for (size_t i = 0; i < n; i++)
+        json_object_set_new(asked, hrefs[i], json_true());
     buf_puts(&body, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<C:calendar-multiget "
                     "xmlns:D=\"DAV:\" xmlns:C=\"" NS_CALDAV "\"><D:prop><D:getetag/>"
                     "<C:calendar-data/></D:prop>");
@@ -271,19 +275,25 @@ static int multiget(const char *coll, char *const *hrefs, size_t n, const struct
     buf_free(&body);
     xmlDoc *d = rc == 0 ? parse_xml(res.body, res.len) : NULL;
     xmlNode *root = d ? xmlDocGetRootElement(d) : NULL;
-    if (rc != 0)
+    if (rc != 0) {
         *err = xasprintf("calendar-multiget: %s", res.error ? res.error : "failed");
-    else if (!is_el(root, NS_DAV, "multistatus"))
-        *err = xstrdup("the calendar-multiget answer is not a DAV:multistatus"), rc = -1;
-    else if ((*total += (int64_t)res.len) > o->max_size)
-        *err = xasprintf("the collection is larger than %lld bytes", (long long)o->max_size),
+    } else if (!is_el(root, NS_DAV, "multistatus")) {
+        *err = xstrdup("the calendar-multiget answer is not a DAV:multistatus");
         rc = -1;
+    } else if ((*total += (int64_t)res.len) > o->max_size) {
+        *err = xasprintf("the collection is larger than %lld bytes", (long long)o->max_size);
+        rc = -1;
+    }
     for (xmlNode *r = root && !rc ? root->children : NULL; r && !rc; r = r->next) {
         if (!is_el(r, NS_DAV, "response"))
             continue;
         char *raw = text_of(child(r, NS_DAV, "href"));
         char *href = href_path(coll, raw);
         free(raw);
+        if (!href || !json_object_get(asked, href)) { /* not asked for: not taken */
+            free(href);
+            continue;
+        }
         xmlNode *prop = ok_prop(r);
         char *data = prop ? text_of(child(prop, NS_CALDAV, "calendar-data")) : NULL;
         char *etag = prop ? text_of(child(prop, NS_DAV, "getetag")) : NULL;
@@ -297,6 +307,7 @@ static int multiget(const char *coll, char *const *hrefs, size_t n, const struct
     }
     if (d)
         xmlFreeDoc(d);
+    json_decref(asked);
     fetch_result_clear(&res);
     return rc;
 }
