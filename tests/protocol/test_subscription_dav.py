@@ -333,3 +333,46 @@ def test_section7_2_radicale_collection_without_authentication(radicale):
     finally:
         feed.close()
         srv.close()
+
+
+def test_section7_3_member_skipped_for_a_uid_held_elsewhere_is_fetched_again():
+    """A member whose event another calendar of the subscriber holds (by uid) is left
+    out, its ETag not kept; at skippedRetryAt the full listing (RFC 6578 §3.4) fetches
+    that member alone again, and takes it up once the other copy is gone."""
+    srv = Server(config=QUIET + "subscription_retry_skipped = 2\n")
+    try:
+        acc = srv.account()
+        _, r = srv.call("Calendar/set", {"accountId": acc, "create": {"c": {"name": "Team"}}},
+                        using=USING)
+        cal = r["created"]["c"]["id"]
+        new_events(srv, cal, {"d1@x": "One", "d2@x": "Two"})
+        export = f"/export/calendar/{acc}/{cal}.ics"
+        link = srv.http().head(srv.base + export).headers["Link"]
+        dav = re.search(r'<[a-z]+://[^/]+(/dav/[^>]*)>; rel="[^"]*webdav-sync', link).group(1)
+        front = DavFront(srv, export, "subscribe-caldav-auth", dav)
+        bob = srv.account("bob")
+        _, r = srv.call("Calendar/set", {"accountId": bob, "create": {"m": {"name": "Mine"}}},
+                        user="bob", using=USING)
+        _, r = srv.call("CalendarEvent/set", {"accountId": bob, "create": {"e": {
+            "calendarIds": {r["created"]["m"]["id"]: True}, "uid": "d2@x", "title": "Bob's",
+            "start": "2027-03-01T10:00:00", "duration": "PT1H"}}}, user="bob", using=USING)
+        own = r["created"]["e"]["id"]
+        url = f"http://alice:{PASSWORDS['alice']}@127.0.0.1:{front.port}/feed.ics"
+        bcal = run(srv, "--user", "bob", url)
+        run(srv, "--user", "bob", "--refresh", bcal)  # the initial sync: d2 skipped again
+        assert set(ids_of(srv, bcal)) == {"d1@x"}
+        assert calendar(srv, bcal, "bob")[SUB]["skippedUids"] == ["d2@x"]
+        srv.call("CalendarEvent/set", {"accountId": bob, "destroy": [own]}, user="bob",
+                 using=USING)
+        front.methods()
+        time.sleep(2.5)
+        run(srv, "--user", "bob", "--refresh", bcal)
+        log = list(front.log)
+        assert "<D:sync-token></D:sync-token>" in log[0][2]  # the full listing
+        assert multiget_hrefs(log) == [1]  # the skipped member alone
+        assert {u: t for u, (_, t) in ids_of(srv, bcal).items()} == {"d1@x": "One",
+                                                                      "d2@x": "Two"}
+        assert calendar(srv, bcal, "bob")[SUB]["skippedUids"] is None
+        front.close()
+    finally:
+        srv.close()
