@@ -6,6 +6,7 @@
 #include "feeds/fetch.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <curl/curl.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -183,25 +184,25 @@ static char *transfer_error(CURLcode rc, struct xfer *x, const char *curl_msg)
     return xasprintf("%s", curl_msg[0] ? curl_msg : curl_easy_strerror(rc));
 }
 
-int fetch_get(const char *url, const struct fetch_opts *o, struct fetch_result *res)
+/* The request's header fields: a GET of a feed asks for Enhanced GET (with its
+ * token, §3.1) and is conditional; a DAV request (dav set) names its body's type
+ * and its Depth (RFC 4918 §10.2). */
+static struct curl_slist *request_headers(const struct fetch_opts *o, const struct fetch_dav *dav)
 {
-    memset(res, 0, sizeof *res);
-    pthread_once(&curl_once, curl_init_once);
-    char *u = strncasecmp(url, "webcal://", 9) == 0     ? xasprintf("https://%s", url + 9)
-              : strncasecmp(url, "webcals://", 10) == 0 ? xasprintf("https://%s", url + 10)
-                                                        : xstrdup(url);
-    if (strncasecmp(u, "http://", 7) && strncasecmp(u, "https://", 8)) {
-        res->error = xstrdup("only http, https and webcal URLs can be fetched");
-        free(u);
-        return -1;
+    struct curl_slist *hdr = NULL;
+    char *line;
+    if (dav) {
+        hdr = curl_slist_append(hdr, "Accept: application/xml, text/xml;q=0.9, */*;q=0.5");
+        hdr = curl_slist_append(hdr, "Content-Type: application/xml; charset=utf-8");
+        line = xasprintf("Depth: %s", dav->depth ? dav->depth : "0");
+        hdr = curl_slist_append(hdr, line);
+        free(line);
+        return hdr;
     }
-    CURL *h = curl_easy_init();
-    struct xfer x = {.o = o};
-    char msg[CURL_ERROR_SIZE] = "";
-    struct curl_slist *hdr = curl_slist_append(NULL, "Accept: text/calendar, */*;q=0.5");
-    char *line = o->limit > 0 ? xasprintf("Prefer: subscribe-enhanced-get, limit=%lld",
-                                          (long long)o->limit) /* §3.3, §6.2 */
-                              : xstrdup("Prefer: subscribe-enhanced-get");
+    hdr = curl_slist_append(hdr, "Accept: text/calendar, */*;q=0.5");
+    line = o->limit > 0 ? xasprintf("Prefer: subscribe-enhanced-get, limit=%lld",
+                                    (long long)o->limit) /* §3.3, §6.2 */
+                        : xstrdup("Prefer: subscribe-enhanced-get");
     hdr = curl_slist_append(hdr, line);
     free(line);
     if (o->sync_token && o->sync_token[0]) {
@@ -219,8 +220,34 @@ int fetch_get(const char *url, const struct fetch_opts *o, struct fetch_result *
         hdr = curl_slist_append(hdr, line);
         free(line);
     }
+    return hdr;
+}
+
+int fetch_request(const char *url, const struct fetch_opts *o, const struct fetch_dav *dav,
+                  struct fetch_result *res)
+{
+    memset(res, 0, sizeof *res);
+    pthread_once(&curl_once, curl_init_once);
+    char *u = strncasecmp(url, "webcal://", 9) == 0     ? xasprintf("https://%s", url + 9)
+              : strncasecmp(url, "webcals://", 10) == 0 ? xasprintf("https://%s", url + 10)
+                                                        : xstrdup(url);
+    if (strncasecmp(u, "http://", 7) && strncasecmp(u, "https://", 8)) {
+        res->error = xstrdup("only http, https and webcal URLs can be fetched");
+        free(u);
+        return -1;
+    }
+    CURL *h = curl_easy_init();
+    struct xfer x = {.o = o};
+    char msg[CURL_ERROR_SIZE] = "";
+    struct curl_slist *hdr = request_headers(o, dav);
     curl_easy_setopt(h, CURLOPT_URL, u);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
+    if (dav) { /* REPORT, PROPFIND: kept across redirects (curl keeps a custom method) */
+        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, dav->method);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, dav->body ? dav->body : "");
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
+                         (curl_off_t)(dav->body ? strlen(dav->body) : 0));
+    }
     curl_easy_setopt(h, CURLOPT_USERAGENT, "jmapd");
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
@@ -243,17 +270,23 @@ int fetch_get(const char *url, const struct fetch_opts *o, struct fetch_result *
     long status = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
     int out = -1;
+    /* a DAV request's answer is kept whatever its status: a 403's body names the
+     * precondition that failed (RFC 6578 §3.2 DAV:valid-sync-token) */
+    bool keep = status == 200 || (dav && status >= 200 && status < 500);
     if (rc != CURLE_OK) {
         res->error = transfer_error(rc, &x, msg);
-    } else if (status == 304) {
+    } else if (status == 304 && !dav) {
         out = 0;
-    } else if (status != 200) {
-        res->error = xasprintf("HTTP status %ld", status);
     } else {
-        out = 0;
-        res->len = x.body.len;
-        buf_append(&x.body, "", 1);
-        res->body = buf_take(&x.body);
+        if (!(status == 200 || (dav && status == 207)))
+            res->error = xasprintf("HTTP status %ld", status);
+        else
+            out = 0;
+        if (keep) {
+            res->len = x.body.len;
+            buf_append(&x.body, "", 1);
+            res->body = buf_take(&x.body);
+        }
     }
     res->status = rc == CURLE_OK ? status : 0;
     res->etag = x.etag;
@@ -275,6 +308,11 @@ int fetch_get(const char *url, const struct fetch_opts *o, struct fetch_result *
     curl_easy_cleanup(h);
     free(u);
     return out;
+}
+
+int fetch_get(const char *url, const struct fetch_opts *o, struct fetch_result *res)
+{
+    return fetch_request(url, o, NULL, res);
 }
 
 /* RFC 8288 §3: whether the parameters of one link-value (the text after its '>',
@@ -341,4 +379,68 @@ void fetch_result_clear(struct fetch_result *res)
     free(res->sync_token);
     free(res->error);
     memset(res, 0, sizeof *res);
+}
+
+/* Scheme, host and port of u (a CURLU), lower-cased, as one text (malloc'd), or NULL. */
+static char *origin_of(CURLU *u)
+{
+    char *scheme = NULL, *host = NULL, *port = NULL, *out = NULL;
+    if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK) {
+        out = xasprintf("%s://%s:%s", scheme, host, port);
+        for (char *p = out; *p; p++)
+            *p = (char)tolower((unsigned char)*p);
+    }
+    curl_free(scheme);
+    curl_free(host);
+    curl_free(port);
+    return out;
+}
+
+char *fetch_resolve(const char *base, const char *ref, bool same_origin)
+{
+    CURLU *b = curl_url(), *r = curl_url();
+    char *out = NULL, *abs = NULL, *ob = NULL, *orr = NULL;
+    if (curl_url_set(b, CURLUPART_URL, base, 0) != CURLUE_OK ||
+        curl_url_set(r, CURLUPART_URL, base, 0) != CURLUE_OK ||
+        curl_url_set(r, CURLUPART_URL, ref, 0) != CURLUE_OK)
+        goto done;
+    ob = origin_of(b);
+    orr = origin_of(r);
+    bool same = ob && orr && strcmp(ob, orr) == 0;
+    if (same_origin && !same)
+        goto done;
+    char *user = NULL, *pass = NULL, *ruser = NULL;
+    /* the base's credentials go with the reference only to the same origin */
+    if (same && curl_url_get(r, CURLUPART_USER, &ruser, 0) != CURLUE_OK &&
+        curl_url_get(b, CURLUPART_USER, &user, 0) == CURLUE_OK) {
+        curl_url_set(r, CURLUPART_USER, user, 0);
+        if (curl_url_get(b, CURLUPART_PASSWORD, &pass, 0) == CURLUE_OK)
+            curl_url_set(r, CURLUPART_PASSWORD, pass, 0);
+    }
+    curl_free(user);
+    curl_free(pass);
+    curl_free(ruser);
+    if (curl_url_get(r, CURLUPART_URL, &abs, 0) == CURLUE_OK &&
+        (strncasecmp(abs, "http://", 7) == 0 || strncasecmp(abs, "https://", 8) == 0))
+        out = xstrdup(abs);
+done:
+    curl_free(abs);
+    free(ob);
+    free(orr);
+    curl_url_cleanup(b);
+    curl_url_cleanup(r);
+    return out;
+}
+
+bool fetch_url_has_credentials(const char *url)
+{
+    CURLU *u = curl_url();
+    char *user = NULL;
+    bool has = curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+               curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK && user && *user;
+    curl_free(user);
+    curl_url_cleanup(u);
+    return has;
 }

@@ -43,11 +43,29 @@ struct fetch_result {
  * the answer is 200 or 304, -1 with res->error otherwise (409: the token was
  * refused, §3.1). */
 int fetch_get(const char *url, const struct fetch_opts *o, struct fetch_result *res);
+/* A WebDAV request (RFC 4918; RFC 6578 REPORT sync-collection, RFC 4791 REPORT
+ * calendar-multiget): method, an XML body and its Depth, under the same rules as
+ * fetch_get (addresses, timeouts, size cap, redirects; credentials only from the
+ * URL's userinfo, which curl never sends to another host). 0 for a 200 or 207; -1
+ * otherwise, with res->body kept for any answer below 500 (a 403 names the
+ * precondition that failed). */
+struct fetch_dav {
+    const char *method, *body, *depth;
+};
+int fetch_request(const char *url, const struct fetch_opts *o, const struct fetch_dav *dav,
+                  struct fetch_result *res);
 void fetch_result_clear(struct fetch_result *res);
 /* The target of the Link relation rel (RFC 8288 §3: "<URI-Reference>; rel=..."
  * with rel one of a space-separated list) in link, resolved against base (§3.2),
  * as a malloc'd absolute http(s) URL, or NULL. */
 char *fetch_link_target(const char *link, const char *rel, const char *base);
+/* ref resolved against base (RFC 3986 §5) as a malloc'd absolute http(s) URL; with
+ * base's userinfo (credentials) when ref has none and both have the same origin
+ * (scheme, host, port). NULL if it cannot be resolved, or (same_origin) if the
+ * origins differ. */
+char *fetch_resolve(const char *base, const char *ref, bool same_origin);
+/* Whether url carries a user name (userinfo) to authenticate with. */
+bool fetch_url_has_credentials(const char *url);
 /* Whether the address policy lets addr (a struct sockaddr) through; for tests. */
 bool fetch_address_allowed(const void *sockaddr, const char *allow);
 

@@ -21,6 +21,7 @@
 #include "dav/dav.h"
 #include "http/internal.h"
 #include "jmap/blob.h"
+#include "jmap/engine.h"
 
 static const struct store_access *find_account(const struct jmap_user *u, const char *id)
 {
@@ -368,39 +369,80 @@ static int64_t parse_sync_token(const char *v, char after[64])
 }
 
 /* ---- Last-Modified of a feed (RFC 9110 §8.8.2, §13.1.3) ----------------------------------
- * The store keeps states, not times: a feed's Last-Modified is the time this process
- * first answered for the collection at its current sync state. That is never earlier
- * than the real change, so If-Modified-Since can only cost a transfer, never hide a
- * change; a state first seen in the same second as the one before it is marked, and
- * then If-Modified-Since of that very second is not enough for a 304. The table is
- * bounded (cleared when full: every time then starts again from now). */
+ * The store keeps states, not times: a feed's Last-Modified is the time a jmapd
+ * process first answered for the collection at its current sync state, kept in the
+ * account as a FeedTime record (so every front end and every restart agrees on it).
+ * That is never earlier than the real change, so If-Modified-Since can only cost a
+ * transfer, never hide a change; a state first seen in the same second as the one
+ * before it is marked, and then If-Modified-Since of that very second is not enough
+ * for a 304. Records are read through a bounded cache (cleared when full). */
 #define FEED_TIMES_MAX 10000
 static pthread_mutex_t feed_times_mu = PTHREAD_MUTEX_INITIALIZER;
 static json_t *feed_times; /* "kind/account/id" -> [state, time, same second as before] */
+static const struct jtype feed_time_type = {.name = "FeedTime"};
 
-static time_t feed_last_modified(const char *kind, const char *account, const char *id,
-                                 int64_t state, bool *ambiguous)
+struct feed_time {
+    char id[300];   /* the record's id in the account: "kind/collection id" */
+    json_t *record; /* to store once the read transaction is over, or NULL */
+    bool create;    /* ... as a new record */
+};
+
+static time_t feed_last_modified(struct store_conn *sc, const char *kind, const char *account,
+                                 const char *id, int64_t state, bool *ambiguous,
+                                 struct feed_time *ft)
 {
     char *key = xasprintf("%s/%s/%s", kind, account, id);
+    snprintf(ft->id, sizeof ft->id, "%s/%s", kind, id);
     time_t now = time(NULL), t;
     pthread_mutex_lock(&feed_times_mu);
     if (!feed_times || json_object_size(feed_times) >= FEED_TIMES_MAX) {
         json_decref(feed_times);
         feed_times = json_object();
     }
-    json_t *e = json_object_get(feed_times, key);
+    json_t *e = json_incref(json_object_get(feed_times, key));
+    pthread_mutex_unlock(&feed_times_mu);
+    json_t *stored = NULL;
+    if (!e || json_integer_value(json_array_get(e, 0)) != state) {
+        stored = store_object_get(sc, account, feed_time_type.name, ft->id);
+        json_decref(e);
+        e = stored ? json_incref(json_object_get(stored, "t")) : NULL;
+    }
     if (e && json_integer_value(json_array_get(e, 0)) == state) {
         t = (time_t)json_integer_value(json_array_get(e, 1));
         *ambiguous = json_is_true(json_array_get(e, 2));
-    } else {
+    } else { /* first seen now: remembered, and stored once the read is over */
         *ambiguous = e && json_integer_value(json_array_get(e, 1)) == (json_int_t)now;
         t = now;
-        json_object_set_new(feed_times, key,
-                            json_pack("[I, I, b]", (json_int_t)state, (json_int_t)now, *ambiguous));
+        json_decref(e);
+        e = json_pack("[I, I, b]", (json_int_t)state, (json_int_t)now, *ambiguous);
+        ft->record = json_pack("{s:O}", "t", e);
+        ft->create = !stored;
     }
+    pthread_mutex_lock(&feed_times_mu);
+    json_object_set(feed_times, key, e);
     pthread_mutex_unlock(&feed_times_mu);
+    json_decref(e);
+    json_decref(stored);
     free(key);
     return t;
+}
+
+/* Stores the time first seen (a short write transaction of its own; a failure only
+ * means another front end or the next answer stores it). */
+static void feed_time_store(struct store_conn *sc, const char *account, struct feed_time *ft)
+{
+    if (!ft->record)
+        return;
+    if (store_begin(sc, true) == STORE_OK) {
+        json_t *old = store_object_get(sc, account, feed_time_type.name, ft->id);
+        if (jmap_object_write(sc, NULL, &feed_time_type, account, ft->id, ft->record, !old) ==
+            STORE_OK)
+            store_commit(sc);
+        json_decref(old);
+    }
+    store_rollback(sc);
+    json_decref(ft->record);
+    ft->record = NULL;
 }
 
 /* An HTTP-date (RFC 9110 §5.6.7, IMF-fixdate only), or -1. */
@@ -462,6 +504,7 @@ static int run_export(struct http_server *h, struct MHD_Connection *c, const cha
     int rc = sc ? store_begin(sc, false) : STORE_ERR;
     int64_t cur = 0, low = 0, since = -1;
     char after[64] = "";
+    struct feed_time ft = {0};
     const char *tok = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Sync-Token");
     if (rc == STORE_OK && sync)
         rc = sync(sc, account, id, &cur, &low);
@@ -483,7 +526,7 @@ static int run_export(struct http_server *h, struct MHD_Connection *c, const cha
             a->status = 304;
         }
         bool ambiguous = false;
-        time_t lm = feed_last_modified(kind, account, id, cur, &ambiguous);
+        time_t lm = feed_last_modified(sc, kind, account, id, cur, &ambiguous, &ft);
         struct tm tm;
         strftime(a->last_modified, sizeof a->last_modified, "%a, %d %b %Y %H:%M:%S GMT",
                  gmtime_r(&lm, &tm));
@@ -506,6 +549,9 @@ static int run_export(struct http_server *h, struct MHD_Connection *c, const cha
     }
     if (sc)
         store_rollback(sc);
+    if (sc && rc == STORE_OK)
+        feed_time_store(sc, account, &ft);
+    json_decref(ft.record);
     return rc;
 }
 

@@ -227,7 +227,7 @@ struct store_ops {
     void (*close)(struct store *st);
     struct store_conn *(*conn)(struct store *st);
     void (*rollback)(struct store_conn *c);
-    /* NULL: one process only, nothing to tell others (SQLite) */
+    /* NULL: one process only, nothing to tell others */
     struct store_bus *(*bus_open)(struct store *st, void (*cb)(const char *msg, void *ud),
                                   void *ud);
     STORE_OPS(STORE_OP_FIELD)
@@ -252,6 +252,12 @@ int store_span_class(const struct store_index *ix);
 int store_sqlite_schema(void);
 void store_pg_set_busy_timeout(int ms);
 int store_pg_bus_send(struct store_bus *b, const char *msg);
+/* SQLite's bus between the processes of one data directory (sqlite_bus.c). */
+struct store_bus *store_sq_bus_open(const char *db_path, void (*cb)(const char *msg, void *ud),
+                                    void *ud);
+bool store_sq_bus_owns(struct store_bus *b);
+int store_sq_bus_send(struct store_bus *b, const char *msg);
+void store_sq_bus_close(struct store_bus *b);
 void store_pg_bus_close(struct store_bus *b);
 
 #endif

@@ -33,9 +33,22 @@ struct store {
 static void sq_close(struct store *st);
 static struct store_conn *sq_conn(struct store *st);
 static void sq_rollback(struct store_conn *c);
-static const struct store_ops sq_ops = {
-    .name = "sqlite", .close = sq_close, .conn = sq_conn, .rollback = sq_rollback,
-    STORE_OPS(STORE_OP_INIT)};
+static struct store_bus *sq_bus_open(struct store *st, void (*cb)(const char *msg, void *ud),
+                                     void *ud);
+static const struct store_ops sq_ops = {.name = "sqlite",
+                                        .close = sq_close,
+                                        .conn = sq_conn,
+                                        .rollback = sq_rollback,
+                                        .bus_open = sq_bus_open,
+                                        STORE_OPS(STORE_OP_INIT)};
+
+/* The processes of one data directory tell each other what they committed
+ * (sqlite_bus.c), as PostgreSQL's front ends do with LISTEN/NOTIFY. */
+static struct store_bus *sq_bus_open(struct store *st, void (*cb)(const char *msg, void *ud),
+                                     void *ud)
+{
+    return store_sq_bus_open(st->path, cb, ud);
+}
 
 /* ---- schema ------------------------------------------------------------------ */
 

@@ -136,11 +136,15 @@ struct store_bus *store_bus_open(struct store *st, void (*cb)(const char *msg, v
 
 int store_bus_send(struct store_bus *b, const char *msg)
 {
-    return b ? store_pg_bus_send(b, msg) : STORE_OK; /* only PostgreSQL opens buses */
+    if (!b)
+        return STORE_OK;
+    return store_sq_bus_owns(b) ? store_sq_bus_send(b, msg) : store_pg_bus_send(b, msg);
 }
 
 void store_bus_close(struct store_bus *b)
 {
-    if (b)
+    if (b && store_sq_bus_owns(b))
+        store_sq_bus_close(b);
+    else if (b)
         store_pg_bus_close(b);
 }

@@ -270,9 +270,10 @@ int store_slot_release(struct store_conn *c, int64_t slot);
 
 /* ---- messages between front ends (DESIGN.md §3) ------------------------------------------
  * Several jmapd processes on one PostgreSQL database tell each other what they
- * committed (LISTEN/NOTIFY). store_bus_open starts listening: cb gets each message
- * another process sends (at most about 7,900 bytes; on a thread of the bus). NULL when
- * the backend serves one process only (SQLite); sending to NULL does nothing. */
+ * committed (LISTEN/NOTIFY); on one SQLite data directory, the server and commands
+ * run beside it do (Unix datagram sockets, sqlite_bus.c). store_bus_open starts
+ * listening: cb gets each message another process sends (at most about 7,900 bytes;
+ * on a thread of the bus). NULL when it cannot; sending to NULL does nothing. */
 struct store_bus;
 struct store_bus *store_bus_open(struct store *st, void (*cb)(const char *msg, void *ud), void *ud);
 int store_bus_send(struct store_bus *b, const char *msg);

@@ -9,7 +9,14 @@
  * index hook (called for every card write: JMAP, CardDAV, imports) keeps it in
  * step within the card's own transaction, so clients see the events change in
  * CalendarEvent/changes. Two private object types (never registered) remember
- * which calendar it is and which events each card produced.
+ * which calendar it is (and the titles it uses) and which events each card produced.
+ *
+ * Titles: BIRTHDAY_TITLES_PROP on the calendar picks a built-in language ("en",
+ * "de", "fr", "es", "it", "nl") and/or gives a template per kind in which "{name}"
+ * stands for the card's name; changing it retitles every event. Why a vendor
+ * property and not a role: calendars-27 §4 gives a Calendar no "role" (roles are
+ * for participants), so a client would see an unknown member either way; a
+ * property in our namespace (RFC 8620 §1.5 vendor extensions) says whose it is.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +48,93 @@ static bool is_per_user(const char *k)
         if (strcmp(*p, k) == 0)
             return true;
     return false;
+}
+
+/* ---- titles ------------------------------------------------------------------------------- */
+
+static const char *const kinds[3] = {"birth", "wedding", "death"};
+static const struct {
+    const char *lang, *title[3];
+} builtin[] = {
+    {"en", {"{name} (birthday)", "{name} (wedding anniversary)", "{name} (anniversary of death)"}},
+    {"de", {"{name} (Geburtstag)", "{name} (Hochzeitstag)", "{name} (Todestag)"}},
+    {"fr",
+     {"{name} (anniversaire)", "{name} (anniversaire de mariage)",
+      "{name} (anniversaire de décès)"}},
+    {"es",
+     {"{name} (cumpleaños)", "{name} (aniversario de boda)",
+      "{name} (aniversario de fallecimiento)"}},
+    {"it",
+     {"{name} (compleanno)", "{name} (anniversario di matrimonio)",
+      "{name} (anniversario della morte)"}},
+    {"nl", {"{name} (verjaardag)", "{name} (trouwdag)", "{name} (sterfdag)"}},
+};
+
+/* The three templates (birth, wedding, death) the property v asks for, as a new
+ * array, or NULL with *why: v null is English; a language tag's primary subtag
+ * picks a built-in set (RFC 5646 §2.2.1); a template given replaces its kind's. */
+static json_t *titles_resolve(json_t *v, const char **why)
+{
+    size_t lang = 0;
+    if (v && !json_is_null(v) && !json_is_object(v)) {
+        *why = "must be an object or null";
+        return NULL;
+    }
+    const char *tag = json_string_value(json_object_get(v, "language"));
+    if (json_object_get(v, "language") && !tag) {
+        *why = "language must be a String";
+        return NULL;
+    }
+    for (lang = 0; tag && lang < sizeof builtin / sizeof *builtin; lang++) {
+        size_t n = strlen(builtin[lang].lang);
+        if (strncasecmp(tag, builtin[lang].lang, n) == 0 && (tag[n] == 0 || tag[n] == '-'))
+            break;
+    }
+    if (lang == sizeof builtin / sizeof *builtin) {
+        *why = "language: no titles in that language (en, de, fr, es, it, nl); give templates";
+        return NULL;
+    }
+    json_t *out = json_array();
+    for (int k = 0; k < 3; k++) {
+        json_t *t = json_object_get(v, kinds[k]);
+        const char *s = json_string_value(t);
+        if (t && (!s || !strstr(s, "{name}") || strlen(s) > 255)) {
+            *why = "a template is a String of at most 255 octets with {name} in it";
+            json_decref(out);
+            return NULL;
+        }
+        json_array_append_new(out, json_string(s ? s : builtin[lang].title[k]));
+    }
+    const char *key;
+    json_t *x;
+    json_object_foreach(v, key, x)
+    {
+        if (strcmp(key, "language") && strcmp(key, kinds[0]) && strcmp(key, kinds[1]) &&
+            strcmp(key, kinds[2])) {
+            *why = "unknown member (language, birth, wedding, death)";
+            json_decref(out);
+            return NULL;
+        }
+    }
+    return out;
+}
+
+/* The template with every "{name}" replaced by who. */
+static char *title_fill(const char *tmpl, const char *who)
+{
+    struct buf b = {0};
+    for (const char *p = tmpl; *p;) {
+        const char *at = strstr(p, "{name}");
+        if (!at) {
+            buf_puts(&b, p);
+            break;
+        }
+        buf_append(&b, p, (size_t)(at - p));
+        buf_puts(&b, who);
+        p = at + 6;
+    }
+    buf_append(&b, "", 1);
+    return buf_take(&b);
 }
 
 /* ---- the events of one card ------------------------------------------------------------ */
@@ -112,20 +206,20 @@ static bool anniversary_date(json_t *date, int *y, int *m, int *d)
 }
 
 /* The event of one anniversary of card id, or NULL for one that is not a birth,
- * wedding or death or has no day and month. */
-static json_t *anniversary_event(const char *card_id, const char *key, json_t *ann, const char *who)
+ * wedding or death or has no day and month. titles: titles_resolve's. */
+static json_t *anniversary_event(const char *card_id, const char *key, json_t *ann, const char *who,
+                                 json_t *titles)
 {
     const char *kind = json_string_value(json_object_get(ann, "kind"));
-    const char *what = !kind                          ? NULL
-                       : strcmp(kind, "birth") == 0   ? "birthday"
-                       : strcmp(kind, "wedding") == 0 ? "wedding anniversary"
-                       : strcmp(kind, "death") == 0   ? "anniversary of death"
-                                                      : NULL;
+    int k = 0;
+    while (k < 3 && (!kind || strcmp(kind, kinds[k])))
+        k++;
     int y, m, d;
-    if (!what || !anniversary_date(json_object_get(ann, "date"), &y, &m, &d))
+    if (k == 3 || !anniversary_date(json_object_get(ann, "date"), &y, &m, &d))
         return NULL;
     char start[32], *uid = xasprintf("%s-%s@birthdays.jmapd.org", card_id, key);
-    char *title = xasprintf("%s (%s)", who, what);
+    const char *tmpl = json_string_value(json_array_get(titles, (size_t)k));
+    char *title = title_fill(tmpl ? tmpl : builtin[0].title[k], who);
     snprintf(start, sizeof start, "%04d-%02d-%02dT00:00:00", y ? y : NO_YEAR, m, d);
     /* JSCalendar 2.0 recurrenceRule (RFC 8984 §4.3.3): yearly; 29 February falls on the last day of
      * February in the years without one */
@@ -144,7 +238,7 @@ static json_t *anniversary_event(const char *card_id, const char *key, json_t *a
 }
 
 /* uid -> event for every anniversary of the card (an empty object for NULL). */
-static json_t *card_events(const char *card_id, json_t *card)
+static json_t *card_events(const char *card_id, json_t *card, json_t *titles)
 {
     json_t *out = json_object();
     if (!card)
@@ -154,7 +248,7 @@ static json_t *card_events(const char *card_id, json_t *card)
     json_t *ann;
     json_object_foreach(json_object_get(card, "anniversaries"), key, ann)
     {
-        json_t *e = anniversary_event(card_id, key, ann, who);
+        json_t *e = anniversary_event(card_id, key, ann, who, titles);
         if (e)
             json_object_set_new(out, json_string_value(json_object_get(e, "uid")), e);
     }
@@ -243,10 +337,10 @@ static int drop_event(struct store_conn *c, const char *account, const char *cal
 }
 
 /* Brings calendar cal in step with one card (NULL: destroyed). */
-static int sync_card(struct store_conn *c, const char *account, const char *cal,
+static int sync_card(struct store_conn *c, const char *account, const char *cal, json_t *titles,
                      const char *card_id, json_t *card)
 {
-    json_t *want = card_events(card_id, card);
+    json_t *want = card_events(card_id, card, titles);
     json_t *link = store_object_get(c, account, link_type.name, card_id);
     int rc = 0;
     size_t i;
@@ -281,14 +375,18 @@ static int sync_card(struct store_conn *c, const char *account, const char *cal,
     return rc;
 }
 
-/* The account's birthdays calendar id into out[64], or false. */
-static bool birthdays_calendar(struct store_conn *c, const char *account, char out[64])
+/* The account's birthdays calendar id into out[64] (and its titles into *titles, a
+ * new reference, if asked), or false. */
+static bool birthdays_calendar(struct store_conn *c, const char *account, char out[64],
+                               json_t **titles)
 {
     json_t *m = store_object_get(c, account, marker_type.name, MARKER_ID);
     const char *id = json_string_value(json_object_get(m, "calendarId"));
     bool ok = id && store_object_exists(c, account, calendar_type.name, id);
     if (ok)
         snprintf(out, 64, "%s", id);
+    if (ok && titles)
+        *titles = json_incref(json_object_get(m, "titles"));
     json_decref(m);
     return ok;
 }
@@ -296,9 +394,12 @@ static bool birthdays_calendar(struct store_conn *c, const char *account, char o
 int birthdays_card_index(struct store_conn *c, const char *account, const char *id, json_t *obj)
 {
     char cal[64];
-    if (!birthdays_calendar(c, account, cal))
+    json_t *titles = NULL;
+    if (!birthdays_calendar(c, account, cal, &titles))
         return 0;
-    return sync_card(c, account, cal, id, obj);
+    int rc = sync_card(c, account, cal, titles, id, obj);
+    json_decref(titles);
+    return rc;
 }
 
 /* ---- the calendar --------------------------------------------------------------------------- */
@@ -324,11 +425,18 @@ int birthdays_calendar_index(struct store_conn *c, const char *account, const ch
         json_decref(m);
         return rc;
     }
-    if (mine) { /* renamed, recoloured, ...: already in step */
+    const char *why = NULL;
+    json_t *titles = titles_resolve(json_object_get(obj, BIRTHDAY_TITLES_PROP), &why);
+    if (!titles) /* validated on /set: only an old stored value can be wrong */
+        titles = titles_resolve(NULL, &why);
+    if (mine && json_equal(titles, json_object_get(m, "titles"))) {
+        /* renamed, recoloured, ...: already in step */
+        json_decref(titles);
         json_decref(m);
         return 0;
     }
-    json_t *now = json_pack("{s:s}", "calendarId", id);
+    /* new, or retitled: every card's events again */
+    json_t *now = json_pack("{s:s, s:O}", "calendarId", id, "titles", titles);
     rc = jmap_object_write(c, NULL, &marker_type, account, MARKER_ID, now, !m);
     json_decref(now);
     json_decref(m);
@@ -339,21 +447,42 @@ int birthdays_calendar_index(struct store_conn *c, const char *account, const ch
     json_t *card;
     json_object_foreach(cards, cid, card)
     {
-        if (sync_card(c, account, id, cid, card))
+        if (sync_card(c, account, id, titles, cid, card))
             rc = -1;
     }
     json_decref(cards);
+    json_decref(titles);
     return rc;
 }
 
 bool birthdays_calendar_exists(struct store_conn *c, const char *account)
 {
     char cal[64];
-    return birthdays_calendar(c, account, cal);
+    return birthdays_calendar(c, account, cal, NULL);
+}
+
+/* BIRTHDAY_TITLES_PROP: only on the birthdays calendar, and one titles_resolve takes. */
+static void titles_validate(struct jset *s, json_t *obj, json_t *invalid)
+{
+    json_t *t = json_object_get(obj, BIRTHDAY_TITLES_PROP);
+    if (!t) {
+        json_object_set_new(obj, BIRTHDAY_TITLES_PROP, json_null());
+        return;
+    }
+    if (json_is_null(t))
+        return;
+    const char *why = NULL;
+    json_t *ok = titles_resolve(t, &why);
+    if (!json_is_true(json_object_get(obj, BIRTHDAYS_PROP)))
+        jset_invalid(s, invalid, BIRTHDAY_TITLES_PROP, "only the birthdays calendar has titles");
+    else if (!ok)
+        jset_invalid(s, invalid, BIRTHDAY_TITLES_PROP, "%s", why);
+    json_decref(ok);
 }
 
 void birthdays_calendar_validate(struct jset *s, json_t *obj, json_t *old, json_t *invalid)
 {
+    titles_validate(s, obj, invalid);
     json_t *v = json_object_get(obj, BIRTHDAYS_PROP);
     bool was = old && json_is_true(json_object_get(old, BIRTHDAYS_PROP));
     if (!v || json_is_null(v) || json_is_false(v)) {

@@ -31,8 +31,9 @@ static const struct jprop calendar_props[] = {
     {"timeZone", 0, "null"},
     {"shareWith", 0, "null"},
     {"myRights", JP_SERVER_SET, NULL},
-    {SUBSCRIPTION_PROP, 0, "null"}, /* issue 17: a calendar that follows a feed */
-    {BIRTHDAYS_PROP, 0, "false"},   /* issue 17 §4: the contacts' anniversaries */
+    {SUBSCRIPTION_PROP, 0, "null"},    /* issue 17: a calendar that follows a feed */
+    {BIRTHDAYS_PROP, 0, "false"},      /* issue 17 §4: the contacts' anniversaries */
+    {BIRTHDAY_TITLES_PROP, 0, "null"}, /* ... and how its events are titled */
     {NULL, 0, NULL},
 };
 

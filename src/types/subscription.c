@@ -15,9 +15,10 @@
 static const char *const per_user[] = {"keywords",         "color",  "freeBusyStatus",
                                        "useDefaultAlerts", "alerts", NULL};
 static const char *const server_set[] = {
-    "lastRefresh",         "lastError",   "etag",     "lastModified",
-    "feedRefreshInterval", "syncToken",   "feedName", "feedColor",
-    "feedDescription",     "enhancedUrl", NULL};
+    "lastRefresh",    "lastError", "etag",      "lastModified",    "feedRefreshInterval",
+    "syncToken",      "feedName",  "feedColor", "feedDescription", "enhancedUrl",
+    "davUrl",         "davCaldav", "davToken",  "davRefused",      "skippedUids",
+    "skippedRetryAt", NULL};
 
 static bool in_list(const char *const *list, const char *s)
 {

@@ -21,6 +21,9 @@
 #define SUBSCRIPTION_PROP "https://jmapd.org/ns/subscription"
 /* issue 17 §4: true on the account's birthdays calendar (birthdays.c) */
 #define BIRTHDAYS_PROP "https://jmapd.org/ns/birthdays"
+/* ... and its events' titles: null (English), or {"language": a built-in language,
+ * "birth"/"wedding"/"death": a template with "{name}"} (birthdays.c) */
+#define BIRTHDAY_TITLES_PROP "https://jmapd.org/ns/birthdayTitles"
 
 /* Whether the calendar's events come from elsewhere (a feed, or the contacts'
  * anniversaries): read-only for users but for per-user properties. */
@@ -92,13 +95,51 @@ struct feed_cut {
 };
 struct feed_cut *feed_cut_new(const char *ics, size_t len);
 void feed_cut_free(struct feed_cut *fc);
-/* The entities' digests as one text to keep ("DIGEST UID\n" lines, sorted by UID). */
-char *feed_cut_digests(const struct feed_cut *fc);
+/* The entities' digests as one text to keep ("DIGEST UID\n" lines, sorted by UID);
+ * the uids of retry (an object, may be NULL) get a digest no entity has, so they
+ * count as changed next time (tried again). */
+char *feed_cut_digests(const struct feed_cut *fc, json_t *retry);
 /* The UIDs whose entity differs from the text feed_cut_digests gave last time: new,
  * changed and gone ones (a new array), or NULL if stored is not such a text. */
 json_t *feed_cut_changed(const struct feed_cut *fc, const char *stored);
 /* A VCALENDAR of the head and the entities of the uids (an array) of text ics. */
 char *feed_cut_calendar(const struct feed_cut *fc, const char *ics, json_t *uids);
+
+/* Shared by the refresher's parts (subscription_refresh.c, subscription_dav.c). */
+struct diff_count {
+    int created, updated, destroyed, skipped;
+    json_t *taken; /* uid -> true: feed events skipped because another calendar of the
+                      account holds their uid (tried again later), or NULL */
+};
+/* A feed's text converted to a Group, or NULL with *err (not iCalendar). */
+json_t *subscription_parse_feed(const char *body, size_t len, char **err);
+/* In the open write transaction: the converted events of group replace the
+ * calendar's events of the uids (an array); those not produced are destroyed. */
+int subscription_apply_entities(struct store_conn *c, const char *account, const char *cal,
+                                json_t *group, json_t *uids, struct diff_count *n);
+
+/* A subscription upgraded to a CalDAV or WebDAV-sync collection (§7.2-§7.4,
+ * subscription_dav.c): the sync fetched outside any transaction, then applied in the
+ * refresh's write transaction. sub's davUrl names the collection, davCaldav whether
+ * calendar-multiget may be used, davToken the last DAV:sync-token. */
+struct dav_fetched;
+struct fetch_opts;
+/* 0 with *out, or -1 with *err (the caller falls back to the feed's URL). */
+/* relist: the full listing (RFC 6578 §3.4) compared with the members known, so
+ * those whose ETag was forgotten (skipped events) are fetched again. */
+int subscription_dav_fetch(struct store_conn *c, const struct fetch_opts *o, const char *account,
+                           const char *cal, json_t *sub, bool relist, struct dav_fetched **out,
+                           char **err);
+/* Whether the sync was a full listing (every member seen). */
+bool subscription_dav_full(const struct dav_fetched *df);
+int subscription_dav_apply(struct store_conn *c, const char *account, const char *cal,
+                           struct dav_fetched *df, struct diff_count *n);
+const char *subscription_dav_token(const struct dav_fetched *df);
+/* Whether the sync found nothing changed and the token is old_token. */
+bool subscription_dav_unchanged(const struct dav_fetched *df, const char *old_token);
+void subscription_dav_free(struct dav_fetched *df);
+/* Forgets what the DAV sync kept of the calendar (its hrefs), in a write transaction. */
+int subscription_dav_forget(struct store_conn *c, const char *account, const char *cal);
 
 /* The server's refresher thread (serve.c). */
 struct subscription_refresher;

@@ -264,11 +264,12 @@ struct feed_cut *feed_cut_new(const char *ics, size_t len)
 
 /* ---- comparing with the last refresh -------------------------------------------------- */
 
-char *feed_cut_digests(const struct feed_cut *fc)
+char *feed_cut_digests(const struct feed_cut *fc, json_t *retry)
 {
+    static const char never[DIGEST_HEX + 1] = "00000000000000000000000000000000";
     struct buf b = {0};
     for (size_t i = 0; i < fc->nents; i++) {
-        buf_puts(&b, fc->ents[i].digest);
+        buf_puts(&b, json_object_get(retry, fc->ents[i].uid) ? never : fc->ents[i].digest);
         buf_puts(&b, " ");
         buf_puts(&b, fc->ents[i].uid);
         buf_puts(&b, "\n");

@@ -6,6 +6,7 @@
  * keeps no data of a destroyed object, so a destroyed event leaves a tombstone (its
  * uid and calendars, under its id) in a private object type that the delta reads.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -255,16 +256,26 @@ int subscription_feed_delta(struct store_conn *c, const char *account, const cha
     return subscription_feed_page(c, account, cal, since, NULL, 0, write, ud, next, &stop);
 }
 
-/* The calendar's event ids that sort after `after`, in that (byte) order. */
+/* §3.3 for the full listing. A listing in pages is of the calendar as it was at the
+ * state of its first page (base, which every page's token carries): what changes
+ * after is the next delta's. So the calendar's member ids, sorted, are read once per
+ * (calendar, base) and kept here for the pages after, each of which then costs only
+ * its own events (a binary search and `limit` reads), not a read of every event of
+ * the account. A member gone or moved out since base is skipped when read. The
+ * listings are bounded (cleared when full; a miss only reads them again). */
+#define LISTINGS_MAX 64
+static pthread_mutex_t listings_mu = PTHREAD_MUTEX_INITIALIZER;
+static json_t *listings; /* "account/cal/base" -> [sorted member ids] */
+
 struct listing {
-    const char *cal, *after;
+    const char *cal;
     json_t *ids;
 };
 
 static int list_member(const char *id, json_t *obj, void *ud)
 {
     struct listing *l = ud;
-    if (strcmp(id, l->after) > 0 && json_object_get(json_object_get(obj, "calendarIds"), l->cal))
+    if (json_object_get(json_object_get(obj, "calendarIds"), l->cal))
         json_array_append_new(l->ids, json_string(id));
     return 0;
 }
@@ -274,28 +285,61 @@ static int by_id(const void *a, const void *b)
     return strcmp(json_string_value(*(json_t *const *)a), json_string_value(*(json_t *const *)b));
 }
 
-/* §3.3 for the full listing: the next `limit` events after `after`. */
-static void full_page(struct delta *d, const char *after, char next[64])
+/* The calendar's member ids at base, sorted (a new reference). */
+static json_t *listing_get(struct delta *d, int64_t base)
 {
-    struct listing l = {d->cal, after, json_array()};
-    store_object_foreach(d->c, d->account, calendar_event_type.name, list_member, &l);
-    size_t n = json_array_size(l.ids);
-    json_t **v = xcalloc(n ? n : 1, sizeof *v);
-    for (size_t i = 0; i < n; i++)
-        v[i] = json_array_get(l.ids, i);
-    qsort(v, n, sizeof *v, by_id);
-    size_t take = d->limit && d->limit < n ? d->limit : n;
-    for (size_t i = 0; i < take; i++) {
-        json_t *e =
-            store_object_get(d->c, d->account, calendar_event_type.name, json_string_value(v[i]));
-        if (e)
+    char *key = xasprintf("%s/%s/%lld", d->account, d->cal, (long long)base);
+    pthread_mutex_lock(&listings_mu);
+    json_t *ids = json_incref(json_object_get(listings, key));
+    pthread_mutex_unlock(&listings_mu);
+    if (!ids) {
+        struct listing l = {d->cal, json_array()};
+        store_object_foreach(d->c, d->account, calendar_event_type.name, list_member, &l);
+        size_t n = json_array_size(l.ids);
+        json_t **v = xcalloc(n ? n : 1, sizeof *v);
+        for (size_t i = 0; i < n; i++)
+            v[i] = json_incref(json_array_get(l.ids, i));
+        qsort(v, n, sizeof *v, by_id);
+        ids = json_array();
+        for (size_t i = 0; i < n; i++)
+            json_array_append_new(ids, v[i]);
+        free(v);
+        json_decref(l.ids);
+        pthread_mutex_lock(&listings_mu);
+        if (!listings || json_object_size(listings) >= LISTINGS_MAX) {
+            json_decref(listings);
+            listings = json_object();
+        }
+        json_object_set(listings, key, ids);
+        pthread_mutex_unlock(&listings_mu);
+    }
+    free(key);
+    return ids;
+}
+
+/* The next `limit` members after `after` of the listing at base. */
+static void full_page(struct delta *d, int64_t base, const char *after, char next[64])
+{
+    json_t *ids = listing_get(d, base);
+    size_t n = json_array_size(ids), lo = 0, hi = n;
+    while (lo < hi) { /* the first id after `after` */
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(json_string_value(json_array_get(ids, mid)), after) <= 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    size_t end = d->limit && d->limit < n - lo ? lo + d->limit : n;
+    for (size_t i = lo; i < end; i++) {
+        json_t *e = store_object_get(d->c, d->account, calendar_event_type.name,
+                                     json_string_value(json_array_get(ids, i)));
+        if (e && json_object_get(json_object_get(e, "calendarIds"), d->cal))
             emit_component(d, event_text(d, e));
         json_decref(e);
     }
-    if (take < n)
-        snprintf(next, 64, "%s", json_string_value(v[take - 1]));
-    free(v);
-    json_decref(l.ids);
+    if (end < n)
+        snprintf(next, 64, "%s", json_string_value(json_array_get(ids, end - 1)));
+    json_decref(ids);
 }
 
 int subscription_feed_page(struct store_conn *c, const char *account, const char *cal,
@@ -308,8 +352,9 @@ int subscription_feed_page(struct store_conn *c, const char *account, const char
         c, account, cal, ical_writer_new(NULL, NULL), write, ud, 0, json_object(), limit, 0, 0, -1};
     next[0] = 0;
     emit(&d, ical_writer_begin(d.w));
-    if (after)
-        full_page(&d, after, next);
+    if (after) /* the listing of the first page's state (since on the pages after it) */
+        full_page(&d, since >= 0 ? since : store_state_get(c, account, calendar_event_type.name),
+                  after, next);
     else
         store_changes(c, account, calendar_event_type.name, since, 0, changed, &d);
     emit(&d, ical_writer_end(d.w));

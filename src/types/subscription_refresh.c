@@ -162,10 +162,6 @@ static int uid_taken_cb(const char *id, void *ud)
     return u->taken;
 }
 
-struct diff_count {
-    int created, updated, destroyed, skipped;
-};
-
 /* One feed event against the calendar's: created, updated or left alone. */
 static void apply_one(struct store_conn *c, const char *account, const char *cal, json_t *e,
                       json_t *stored, struct diff_count *n)
@@ -188,6 +184,9 @@ static void apply_one(struct store_conn *c, const char *account, const char *cal
                              json_string_value(json_object_get(e, "uid")), uid_taken_cb, &u);
         if (u.taken) {
             n->skipped++;
+            if (n->taken)
+                json_object_set_new(n->taken, json_string_value(json_object_get(e, "uid")),
+                                    json_true());
             free(key);
             return;
         }
@@ -322,10 +321,6 @@ static int apply_delta(struct store_conn *c, const char *account, const char *ca
 
 /* ---- fetching: conditional, Enhanced GET, its pages, its Link ------------------------------ */
 
-/* The converted feed, or NULL with *err: a body that is not iCalendar is refused
- * (an HTML error page served with 200 must not empty the calendar). */
-static json_t *parse_feed(const char *body, size_t len, char **err);
-
 struct fetched {
     struct fetch_result res;
     json_t *group; /* the feed (every page of it), NULL on 304 or a failure */
@@ -334,7 +329,19 @@ struct fetched {
     bool via_link; /* fetched from the subscription's enhancedUrl */
     char *link;    /* §2, §7.5: another URL the feed offers Enhanced GET at */
     struct feed_cut *cut; /* a whole plain feed, cut but not converted (group NULL) */
+    struct dav_fetched *dav; /* what a DAV sync brought (§7.2-§7.4), or NULL */
+    char *dav_refused;       /* the DAV collection that failed this time (malloc'd) */
+    char *dav_link;          /* §7.2-§7.4: a collection the feed offers (malloc'd) */
+    bool dav_caldav;         /* ... which speaks CalDAV (calendar-multiget) */
 };
+
+static struct fetch_opts fetch_opts_of(const struct config *cfg)
+{
+    return (struct fetch_opts){.allow = cfg->fetch_allow,
+                               .timeout = cfg->fetch_timeout,
+                               .max_size = cfg->fetch_max_size,
+                               .max_redirects = cfg->fetch_max_redirects};
+}
 
 /* §3.3: the pages after a truncated answer, fetched at once with the token each one
  * gives and merged into group; res keeps the last page's token. NULL, or why not. */
@@ -354,7 +361,7 @@ static char *fetch_rest(const char *url, struct fetch_opts o, struct fetch_resul
             err = xasprintf("page %d: %s", n, page.error ? page.error : "?");
         else if (page.status == 200 && (total += (int64_t)page.len) > o.max_size)
             err = xasprintf("the feed is larger than %lld bytes", (long long)o.max_size);
-        else if (page.status == 200 && (g = parse_feed(page.body, page.len, &err)))
+        else if (page.status == 200 && (g = subscription_parse_feed(page.body, page.len, &err)))
             json_array_extend(json_object_get(group, "entries"), json_object_get(g, "entries"));
         json_decref(g);
         if (!err && page.sync_token) {
@@ -377,6 +384,41 @@ static bool downgrades(const char *from, const char *to)
     return tls && strncasecmp(to, "https:", 6) != 0;
 }
 
+/* §7.2-§7.4: the CalDAV or WebDAV-sync collection the answer's Link offers, to sync
+ * from the next refresh on: subscribe-caldav (no authentication), subscribe-caldav-auth
+ * only with credentials (the feed URL's own, for a collection of the same origin),
+ * subscribe-webdav-sync (GET per resource, unless the same link is CalDAV too). Never
+ * https to http, never the collection that failed before (sub's davRefused). */
+static void find_dav_link(json_t *sub, const char *url, const char *at, struct fetched *f)
+{
+    static const struct {
+        const char *rel;
+        bool caldav, auth;
+    } rels[] = {{"subscribe-caldav", true, false},
+                {"subscribe-caldav-auth", true, true},
+                {"subscribe-webdav-sync", false, false}};
+    const char *refused = json_string_value(json_object_get(sub, "davRefused"));
+    char *auth_target = NULL; /* a caldav-auth collection we have no credentials for */
+    for (size_t i = 0; i < sizeof rels / sizeof *rels && !f->dav_link; i++) {
+        char *t = fetch_link_target(f->res.link, rels[i].rel, at);
+        char *full = t ? fetch_resolve(url, t, false) : NULL;
+        bool creds = full && fetch_url_has_credentials(full);
+        bool ok = full && !downgrades(url, full) && !(refused && strcmp(full, refused) == 0) &&
+                  (!rels[i].auth || creds) &&
+                  !(auth_target && !creds && strcmp(auth_target, t) == 0);
+        if (ok) {
+            f->dav_link = full;
+            f->dav_caldav = rels[i].caldav;
+            full = NULL;
+        } else if (rels[i].auth && t && !creds) {
+            auth_target = xstrdup(t);
+        }
+        free(full);
+        free(t);
+    }
+    free(auth_target);
+}
+
 /* Fetches the feed of sub: from the Link's URL once one was found (else its url),
  * conditionally, as an Enhanced GET with its token (a refused one, §3.1: once more
  * without), every page of a paged answer (§3.3), and notes a Link to another URL
@@ -387,14 +429,11 @@ static void fetch_feed(const struct config *cfg, json_t *sub, const char *url, s
     const char *link = json_string_value(json_object_get(sub, "enhancedUrl"));
     const char *target = link ? link : url;
     f->via_link = link != NULL;
-    struct fetch_opts o = {cfg->fetch_allow,
-                           cfg->fetch_timeout,
-                           cfg->fetch_max_size,
-                           cfg->fetch_max_redirects,
-                           json_string_value(json_object_get(sub, "etag")),
-                           json_string_value(json_object_get(sub, "lastModified")),
-                           json_string_value(json_object_get(sub, "syncToken")),
-                           cfg->subscription_page_limit};
+    struct fetch_opts o = fetch_opts_of(cfg);
+    o.etag = json_string_value(json_object_get(sub, "etag"));
+    o.last_modified = json_string_value(json_object_get(sub, "lastModified"));
+    o.sync_token = json_string_value(json_object_get(sub, "syncToken"));
+    o.limit = cfg->subscription_page_limit;
     int ok = fetch_get(target, &o, &f->res);
     if (ok != 0 && f->res.status == 409 && o.sync_token) {
         /* §3.1: a refused token: discard it and fetch everything again */
@@ -409,7 +448,7 @@ static void fetch_feed(const struct config *cfg, json_t *sub, const char *url, s
         (f->cut = feed_cut_new(f->res.body, f->res.len))) {
         /* converted when applied: only the entities that changed, if it can */
     } else if (ok == 0 && f->res.status == 200) {
-        f->group = parse_feed(f->res.body, f->res.len, &f->err);
+        f->group = subscription_parse_feed(f->res.body, f->res.len, &f->err);
         if (f->group && f->res.truncated && (f->err = fetch_rest(target, o, &f->res, f->group))) {
             json_decref(f->group);
             f->group = NULL;
@@ -422,6 +461,10 @@ static void fetch_feed(const struct config *cfg, json_t *sub, const char *url, s
             f->link = t;
         else
             free(t);
+        /* Enhanced GET (here or at the Link's URL) is one request a refresh: a DAV
+         * collection is followed only when the feed offers no such thing */
+        if (!f->link && !f->res.enhanced)
+            find_dav_link(sub, url, at, f);
     }
 }
 
@@ -443,12 +486,12 @@ static const struct jtype digests_type = {.name = "SubscriptionDigests",
 /* Stores what the calendar now holds of the feed (fc NULL: nothing known, the next
  * plain refresh converts the whole feed). */
 static int digests_save(struct store_conn *c, const char *account, const char *cal,
-                        const struct feed_cut *fc)
+                        const struct feed_cut *fc, json_t *retry)
 {
     char id[66] = "";
     int rc = 0;
     if (fc) {
-        char *text = feed_cut_digests(fc);
+        char *text = feed_cut_digests(fc, retry);
         id[0] = 'G'; /* content-addressed, as every blob (jmap/blob.c) */
         util_sha256_hex(text, strlen(text), id + 1);
         rc = store_blob_put(c, account, id, text, strlen(text), "text/plain");
@@ -466,7 +509,10 @@ static int digests_save(struct store_conn *c, const char *account, const char *c
 
 int subscription_calendar_forget(struct store_conn *c, const char *account, const char *cal)
 {
-    return digests_save(c, account, cal, NULL); /* its blob is no longer referenced */
+    /* their blobs are no longer referenced */
+    return digests_save(c, account, cal, NULL, NULL) || subscription_dav_forget(c, account, cal)
+               ? -1
+               : 0;
 }
 
 /* The digests text stored for the calendar with this salt, or NULL. */
@@ -489,8 +535,8 @@ static char *digests_load(struct store_conn *c, const char *account, const char 
 /* The entities named (changed: converted again into group; gone: no longer in the
  * feed) replace the calendar's events of their uids: each converted event is applied
  * (its id kept), the events of those uids it did not produce are destroyed. */
-static int apply_entities(struct store_conn *c, const char *account, const char *cal, json_t *group,
-                          json_t *uids, struct diff_count *n)
+int subscription_apply_entities(struct store_conn *c, const char *account, const char *cal,
+                                json_t *group, json_t *uids, struct diff_count *n)
 {
     struct uid_collect u = {c, account, cal, json_object()};
     size_t i;
@@ -535,11 +581,11 @@ static int apply_cut(struct store_conn *c, const char *account, const char *cal,
     if (!uids)
         return 1;
     char *text = feed_cut_calendar(f->cut, f->res.body, uids);
-    *group = parse_feed(text, strlen(text), err);
+    *group = subscription_parse_feed(text, strlen(text), err);
     free(text);
     int rc = -1;
-    if (*group && apply_entities(c, account, cal, *group, uids, n) == 0)
-        rc = json_array_size(uids) ? digests_save(c, account, cal, f->cut) : 0;
+    if (*group && subscription_apply_entities(c, account, cal, *group, uids, n) == 0)
+        rc = json_array_size(uids) ? digests_save(c, account, cal, f->cut, n->taken) : 0;
     json_decref(uids);
     return rc;
 }
@@ -549,19 +595,27 @@ static int apply_cut(struct store_conn *c, const char *account, const char *cal,
 static int apply_answer(struct store_conn *c, const char *account, const char *cal,
                         struct fetched *f, json_t **group, struct diff_count *n, char **err)
 {
+    if (f->dav) { /* the plain feed's digests no longer describe the calendar */
+        int rc = subscription_dav_apply(c, account, cal, f->dav, n);
+        return rc ? rc : digests_save(c, account, cal, NULL, NULL);
+    }
+    if (f->dav_refused && subscription_dav_forget(c, account, cal))
+        return -1;
+    if (f->res.status == 304) /* not modified: nothing to apply */
+        return 0;
     if (f->delta) {
         int rc = apply_delta(c, account, cal, *group, n);
-        return rc ? rc : digests_save(c, account, cal, NULL);
+        return rc ? rc : digests_save(c, account, cal, NULL, NULL);
     }
     if (f->cut) {
         int rc = apply_cut(c, account, cal, f, group, n, err);
         if (rc != 1)
             return rc;
-        if (!(*group = parse_feed(f->res.body, f->res.len, err)))
+        if (!(*group = subscription_parse_feed(f->res.body, f->res.len, err)))
             return -1;
     }
     int rc = apply_feed(c, account, cal, *group, n);
-    return rc ? rc : digests_save(c, account, cal, f->cut);
+    return rc ? rc : digests_save(c, account, cal, f->cut, n->taken);
 }
 
 /* ---- one refresh ------------------------------------------------------------------------- */
@@ -647,7 +701,9 @@ static json_t *begin_apply(struct store_conn *c, const char *account, const char
     return cal;
 }
 
-static json_t *parse_feed(const char *body, size_t len, char **err)
+/* The converted feed, or NULL with *err: a body that is not iCalendar is refused
+ * (an HTML error page served with 200 must not empty the calendar). */
+json_t *subscription_parse_feed(const char *body, size_t len, char **err)
 {
     const char *p = body;
     if ((unsigned char)p[0] == 0xef && (unsigned char)p[1] == 0xbb && (unsigned char)p[2] == 0xbf)
@@ -700,6 +756,189 @@ static void publish_changes(struct push_hub *hub, json_t *before, json_t *after)
     push_hub_publish(hub, after);
 }
 
+static int by_text(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The feed's events skipped because another calendar of the account holds their uid
+ * (issue 17: never taken from the user's own calendar): skippedUids names them, and
+ * they are tried again whenever they are converted anew (a plain feed's digest of
+ * them never matches; a DAV member's ETag is forgotten) and, while any remain, from a
+ * full fetch at skippedRetryAt even if the feed says nothing changed. A pass that saw
+ * only a delta keeps the ones it did not see. */
+static void record_skipped(json_t *now, const struct fetched *f, json_t *taken, int64_t retry)
+{
+    bool full_pass = f->dav ? subscription_dav_full(f->dav) : !f->delta;
+    json_t *all = json_object();
+    size_t i;
+    json_t *v;
+    json_array_foreach(full_pass ? NULL : json_object_get(now, "skippedUids"), i, v)
+    {
+        if (json_is_string(v))
+            json_object_set(all, json_string_value(v), json_true());
+    }
+    json_object_update(all, taken);
+    size_t n = json_object_size(all), k = 0;
+    const char **uids = xcalloc(n ? n : 1, sizeof *uids);
+    const char *uid;
+    json_object_foreach(all, uid, v) uids[k++] = uid;
+    qsort(uids, n, sizeof *uids, by_text);
+    json_t *list = json_array();
+    for (k = 0; k < n; k++)
+        json_array_append_new(list, json_string(uids[k]));
+    free(uids);
+    const char *at = json_string_value(json_object_get(now, "skippedRetryAt"));
+    char stamp[21];
+    util_utc_format(util_now() + retry, stamp);
+    json_object_set_new(now, "skippedUids", json_array_size(list) ? list : json_null());
+    if (!json_array_size(list))
+        json_decref(list);
+    set_str(now, "skippedRetryAt", !json_object_size(all) ? NULL : !full_pass && at ? at : stamp);
+    json_decref(all);
+}
+
+/* Whether the skipped events are due to be tried again (record_skipped). */
+static bool skipped_retry_due(json_t *sub)
+{
+    const char *at = json_string_value(json_object_get(sub, "skippedRetryAt"));
+    char stamp[21];
+    util_utc_format(util_now(), stamp);
+    return at && strcmp(at, stamp) <= 0; /* UTCDates compare as text */
+}
+
+/* What a successful refresh records in the subscription now: when, the validators
+ * and tokens to ask with next time, the feed's interval, and the URLs it upgraded to
+ * (§2 enhancedUrl; §7.2-§7.4 davUrl, followed from the next refresh, from scratch). */
+static void record_success(json_t *now, const struct fetched *f, int64_t feed_secs)
+{
+    const struct fetch_result *res = &f->res;
+    char stamp[21];
+    util_utc_format(util_now(), stamp);
+    set_str(now, "lastRefresh", stamp);
+    char *every_s = feed_secs > 0 ? xasprintf("PT%lldS", (long long)feed_secs) : NULL;
+    set_str(now, "feedRefreshInterval", every_s);
+    free(every_s);
+    if (f->dav) { /* the feed's own validators no longer describe the calendar */
+        set_str(now, "davToken", subscription_dav_token(f->dav));
+        set_str(now, "etag", NULL);
+        set_str(now, "lastModified", NULL);
+        set_str(now, "syncToken", NULL);
+        return;
+    }
+    set_str(now, "etag", res->etag);
+    set_str(now, "lastModified", res->last_modified);
+    set_str(now, "syncToken", res->enhanced ? res->sync_token : NULL);
+    if (f->link || f->dav_link) {
+        set_str(now, f->link ? "enhancedUrl" : "davUrl", f->link ? f->link : f->dav_link);
+        if (f->dav_link)
+            json_object_set_new(now, "davCaldav", json_boolean(f->dav_caldav));
+        set_str(now, "davToken", NULL);
+        set_str(now, "etag", NULL);
+        set_str(now, "lastModified", NULL);
+        set_str(now, "syncToken", NULL);
+    }
+}
+
+/* A collection that failed is given up (the feed's URL was fetched instead) and not
+ * taken up again from the feed's Link. */
+static void record_dav_refused(json_t *now, const struct fetched *f)
+{
+    if (!f->dav_refused)
+        return;
+    set_str(now, "davRefused", f->dav_refused);
+    set_str(now, "davUrl", NULL);
+    set_str(now, "davToken", NULL);
+    json_object_set_new(now, "davCaldav", json_null());
+}
+
+/* Fetches what the subscription follows: its DAV collection (§7.2-§7.4) if it has
+ * one, falling back at once to the feed's URL when that fails; else the feed. */
+static void fetch_any(struct store_conn *c, const struct config *cfg, const char *account,
+                      const char *cal_id, json_t *sub, const char *url, struct fetched *f)
+{
+    const char *dav = json_string_value(json_object_get(sub, "davUrl"));
+    bool retry = skipped_retry_due(sub);
+    if (dav) {
+        struct fetch_opts o = fetch_opts_of(cfg);
+        char *why = NULL;
+        if (subscription_dav_fetch(c, &o, account, cal_id, sub, retry, &f->dav, &why) == 0)
+            return;
+        log_info("subscription %s/%s: the DAV collection failed (%s): the feed instead", account,
+                 cal_id, why ? why : "?");
+        free(why);
+        f->dav_refused = xstrdup(dav);
+        json_t *plain = json_copy(sub); /* unconditional: the calendar is what DAV made it */
+        json_object_del(plain, "etag");
+        json_object_del(plain, "lastModified");
+        json_object_del(plain, "syncToken");
+        json_object_set_new(plain, "davRefused", json_string(dav));
+        fetch_feed(cfg, plain, url, f);
+        json_decref(plain);
+        return;
+    }
+    if (retry) { /* a full fetch: no validators, no token */
+        json_t *plain = json_copy(sub);
+        json_object_del(plain, "etag");
+        json_object_del(plain, "lastModified");
+        json_object_del(plain, "syncToken");
+        fetch_feed(cfg, plain, url, f);
+        json_decref(plain);
+        return;
+    }
+    fetch_feed(cfg, sub, url, f);
+}
+
+/* Whether the answer changes nothing: a 304, or a DAV sync that reports no change
+ * and the same token. */
+static bool nothing_new(const struct fetched *f, json_t *sub)
+{
+    if (f->dav)
+        return subscription_dav_unchanged(f->dav,
+                                          json_string_value(json_object_get(sub, "davToken")));
+    return !f->err && f->res.status == 304 && !f->dav_refused;
+}
+
+/* Applies what was fetched in one write transaction and records the outcome in the
+ * subscription; publishes the new states. 0, or -1. */
+static int apply_fetched(struct store_conn *c, struct push_hub *hub, const struct config *cfg,
+                         const char *account, const char *cal_id, const char *url,
+                         struct fetched *f, json_t **group, int64_t feed_secs, struct diff_count *n)
+{
+    json_t *cal = begin_apply(c, account, cal_id, url);
+    if (!cal)
+        return -1;
+    json_t *before = calendar_states(c, account), *after = NULL;
+    json_t *now = json_copy(json_object_get(cal, SUBSCRIPTION_PROP));
+    int rc = f->err ? -1 : apply_answer(c, account, cal_id, f, group, n, &f->err);
+    set_str(now, "lastError", f->err);
+    record_dav_refused(now, f);
+    if (!f->err) {
+        record_success(now, f, feed_secs);
+        record_skipped(now, f, n->taken, cfg->subscription_retry_skipped);
+    } else if (f->via_link) /* the Link's URL failed: the feed's own URL next time */
+        set_str(now, "enhancedUrl", NULL);
+    json_t *was = json_copy(cal); /* shallow: adopt_meta replaces top-level members */
+    if (!f->err)
+        adopt_meta(cal, now, *group, url);
+    bool meta_changed = !json_equal(was, cal);
+    json_decref(was);
+    int64_t t3 = util_now_us();
+    if (save_state(c, account, cal_id, cal, now, meta_changed) ||
+        !(after = calendar_states(c, account)) || store_commit(c) != STORE_OK) {
+        store_rollback(c);
+        rc = -1;
+    } else {
+        publish_changes(hub, before, after);
+    }
+    json_decref(before);
+    json_decref(after);
+    log_debug("subscription %s: committed in %.1f ms", cal_id, (double)(util_now_us() - t3) / 1e3);
+    json_decref(now);
+    json_decref(cal);
+    return rc;
+}
+
 int subscription_refresh(struct store_conn *c, const struct config *cfg, struct push_hub *hub,
                          const char *account, const char *cal_id, int64_t *interval)
 {
@@ -717,79 +956,35 @@ int subscription_refresh(struct store_conn *c, const struct config *cfg, struct 
     char *url = xstrdup(json_string_value(json_object_get(sub, "url")) ?: "");
     struct fetched f = {0};
     int64_t t0 = util_now_us();
-    fetch_feed(cfg, sub, url, &f);
-    struct fetch_result res = f.res;
+    fetch_any(c, cfg, account, cal_id, sub, url, &f);
     json_t *group = f.group;
-    char *err = f.err;
     int64_t t1 = util_now_us(); /* fetched (a delta or pages: parsed) */
-    int64_t t2 = t1;
     int64_t feed_secs =
-        group || f.cut
-            ? feed_interval(res.body)
+        (group || f.cut) && f.res.body
+            ? feed_interval(f.res.body)
             : duration_secs(json_string_value(json_object_get(sub, "feedRefreshInterval")));
     int64_t user_secs = duration_secs(json_string_value(json_object_get(sub, "refreshInterval")));
     int64_t every = user_secs > 0 ? user_secs : feed_secs > 0 ? feed_secs : DEFAULT_INTERVAL;
     *interval = every > cfg->subscription_min_interval ? every : cfg->subscription_min_interval;
-    int rc = -1;
-    struct diff_count n = {0};
-    if (!err && res.status == 304) {
-        rc = 0; /* not modified: nothing to write (issue 17: no database write) */
-    } else if ((cal = begin_apply(c, account, cal_id, url))) {
-        json_t *before = calendar_states(c, account), *after = NULL;
-        json_t *now = json_copy(json_object_get(cal, SUBSCRIPTION_PROP));
-        char stamp[21];
-        util_utc_format(util_now(), stamp);
-        rc = err ? -1 : apply_answer(c, account, cal_id, &f, &group, &n, &err);
-        set_str(now, "lastError", err);
-        if (!err) {
-            set_str(now, "lastRefresh", stamp);
-            set_str(now, "etag", res.etag);
-            set_str(now, "lastModified", res.last_modified);
-            set_str(now, "syncToken", res.enhanced ? res.sync_token : NULL);
-            char *every_s = feed_secs > 0 ? xasprintf("PT%lldS", (long long)feed_secs) : NULL;
-            set_str(now, "feedRefreshInterval", every_s);
-            free(every_s);
-            if (f.link) { /* §2: from now on the other URL, from scratch */
-                set_str(now, "enhancedUrl", f.link);
-                set_str(now, "etag", NULL);
-                set_str(now, "lastModified", NULL);
-                set_str(now, "syncToken", NULL);
-            }
-        } else if (f.via_link) { /* the Link's URL failed: the feed's own URL next time */
-            set_str(now, "enhancedUrl", NULL);
-        }
-        json_t *was = json_copy(cal); /* shallow: adopt_meta replaces top-level members */
-        if (!err)
-            adopt_meta(cal, now, group, url);
-        bool meta_changed = !json_equal(was, cal);
-        json_decref(was);
-        int64_t t3 = util_now_us();
-        if (save_state(c, account, cal_id, cal, now, meta_changed) || !(after = calendar_states(c, account)) ||
-            store_commit(c) != STORE_OK) {
-            store_rollback(c);
-            rc = -1;
-        } else {
-            publish_changes(hub, before, after);
-        }
-        json_decref(before);
-        json_decref(after);
-        log_debug("subscription %s: committed in %.1f ms", cal_id,
-                  (double)(util_now_us() - t3) / 1e3);
-        json_decref(now);
-        json_decref(cal);
-    }
-    if (err)
-        log_info("subscription %s/%s (%s): %s", account, cal_id, url, err);
+    int rc = 0;
+    struct diff_count n = {.taken = json_object()};
+    if (!nothing_new(&f, sub)) /* else (issue 17): no database write */
+        rc = apply_fetched(c, hub, cfg, account, cal_id, url, &f, &group, feed_secs, &n);
+    if (f.err)
+        log_info("subscription %s/%s: %s", account, cal_id, f.err);
     else
         log_debug("subscription %s/%s: %ld, %d new, %d updated, %d gone, %d skipped (fetch "
-                  "%.1f ms, parse %.1f ms, apply %.1f ms)",
-                  account, cal_id, res.status, n.created, n.updated, n.destroyed, n.skipped,
-                  (double)(t1 - t0) / 1e3, (double)(t2 - t1) / 1e3,
-                  (double)(util_now_us() - t2) / 1e3);
+                  "%.1f ms, apply %.1f ms)",
+                  account, cal_id, f.res.status, n.created, n.updated, n.destroyed, n.skipped,
+                  (double)(t1 - t0) / 1e3, (double)(util_now_us() - t1) / 1e3);
     json_decref(group);
-    fetch_result_clear(&res);
-    free(err);
+    fetch_result_clear(&f.res);
+    free(f.err);
     free(f.link);
+    free(f.dav_link);
+    free(f.dav_refused);
+    subscription_dav_free(f.dav);
+    json_decref(n.taken);
     feed_cut_free(f.cut);
     free(url);
     json_decref(sub);

@@ -42,6 +42,7 @@ void config_defaults(struct config *cfg)
     cfg->fetch_max_redirects = 5;
     cfg->subscription_min_interval = 900;
     cfg->subscription_scan = 60;
+    cfg->subscription_retry_skipped = 6 * 3600;
     cfg->feed_tombstone_ttl = 30 * 86400;
     cfg->smtp_retry = 30;
     cfg->cache_size = 64;
@@ -80,6 +81,7 @@ static const struct key keys[] = {
     N("subscription_min_interval", subscription_min_interval, 1),
     N("subscription_scan", subscription_scan, 1),
     N("subscription_page_limit", subscription_page_limit, 0),
+    N("subscription_retry_skipped", subscription_retry_skipped, 1),
     N("feed_tombstone_ttl", feed_tombstone_ttl, 1),
     S("smtp_url", smtp_url),
     N("smtp_retry", smtp_retry, 1),

@@ -59,6 +59,8 @@ struct config {
     int64_t subscription_min_interval; /* seconds between refreshes, at least */
     int64_t subscription_scan;         /* seconds between the refresher's looks */
     int64_t subscription_page_limit;   /* Prefer: limit=N asked of a feed (0: none) */
+    int64_t subscription_retry_skipped; /* seconds until events skipped for a uid held
+                                           elsewhere are tried again from a full fetch */
     int64_t feed_tombstone_ttl;        /* seconds a feed's deletion is remembered */
     /* object metadata (issue 18, draft-ietf-jmap-metadata-02 §1.1.1, §5) */
     char metadata_namespaces[512]; /* registered namespace names advertised, comma-separated */

@@ -297,3 +297,64 @@ def test_vcard_import_reaches_the_birthdays_calendar(srv, tmp_path):
     evs = events_in(srv, cal)
     assert evs["Imported Person (birthday)"]["start"] == "1980-02-29T00:00:00"
     assert evs["Imported Person (wedding anniversary)"]["start"] == "2010-06-12T00:00:00"
+
+
+# ---- titles: a built-in language or the user's own templates ----
+
+TITLES = "https://jmapd.org/ns/birthdayTitles"
+TITLES_PATCH = TITLES.replace("~", "~0").replace("/", "~1")
+
+
+def test_titles_in_a_language_and_from_templates_retitle_every_event(srv):
+    ada = card(srv, "Ada Lovelace", {"b": birth(1815, 12, 10), "w": birth(1835, 7, 8, "wedding")})
+    r = make_calendar(srv, **{TITLES: {"language": "de-AT"}})
+    cal = r["created"]["b"]["id"]
+    evs = events_in(srv, cal)
+    assert set(evs) == {"Ada Lovelace (Geburtstag)", "Ada Lovelace (Hochzeitstag)"}
+    ids = {e["id"] for e in evs.values()}
+    state = event_state(srv)
+    # a template of the user's own for one kind, the language's for the others: every
+    # event is retitled in place (same ids; CalendarEvent/changes says updated)
+    _, r = srv.call("Calendar/set", {"accountId": srv.account(), "update": {cal: {
+        TITLES_PATCH: {"language": "fr", "birth": "🎂 {name}"}}}}, using=USING)
+    assert cal in r["updated"], r
+    evs = events_in(srv, cal)
+    assert set(evs) == {"🎂 Ada Lovelace", "Ada Lovelace (anniversaire de mariage)"}
+    assert {e["id"] for e in evs.values()} == ids
+    _, ch = srv.call("CalendarEvent/changes", {"accountId": srv.account(), "sinceState": state},
+                     using=USING)
+    assert sorted(ch["updated"]) == sorted(ids) and not ch["created"] and not ch["destroyed"]
+    # a new card takes the titles too; null is English again
+    card(srv, "Grace Hopper", {"b": birth(None, 12, 9)})
+    assert "🎂 Grace Hopper" in events_in(srv, cal)
+    srv.call("Calendar/set", {"accountId": srv.account(), "update": {cal: {TITLES_PATCH: None}}},
+             using=USING)
+    assert set(events_in(srv, cal)) == {"Ada Lovelace (birthday)", "Grace Hopper (birthday)",
+                                        "Ada Lovelace (wedding anniversary)"}
+    assert ada
+
+
+def test_titles_property_rules(srv):
+    r = make_calendar(srv)
+    cal = r["created"]["b"]["id"]
+    for bad in ({"language": "tlh"}, {"birth": "no name here"}, {"birth": 3},
+                {"colour": "x"}, "de", {"language": 7}):
+        _, r = srv.call("Calendar/set", {"accountId": srv.account(), "update": {cal: {
+            TITLES_PATCH: bad}}}, using=USING)
+        assert r["notUpdated"][cal]["type"] == "invalidProperties", bad
+        assert r["notUpdated"][cal]["properties"] == [TITLES]
+    # only the birthdays calendar has titles
+    _, r = srv.call("Calendar/set", {"accountId": srv.account(), "create": {"o": {
+        "name": "Other", TITLES: {"language": "de"}}}}, using=USING)
+    assert r["notCreated"]["o"]["properties"] == [TITLES]
+
+
+def test_cli_birthdays_in_a_language(srv):
+    card(srv, "Ada Lovelace", {"b": birth(1815, 12, 10)})
+    out = subprocess.run([JMAPD, "subscribe", "--user", "alice", "--birthdays", "--language", "nl",
+                          "--data", srv.data], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert set(events_in(srv, out.stdout.strip())) == {"Ada Lovelace (verjaardag)"}
+    out = subprocess.run([JMAPD, "subscribe", "--user", "bob", "--birthdays", "--language", "tlh",
+                          "--data", srv.data], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 1 and "language" in out.stderr

@@ -98,6 +98,35 @@ def test_section3_3_a_change_while_paging_is_caught_by_the_next_delta(srv, publi
     assert any("edited between pages" in p.text for p in got)
 
 
+def test_section3_3_pages_of_a_listing_see_removals_and_the_delta_sees_the_rest(srv, published):
+    """§3.3: a full listing in pages is of the calendar at its first page's state; an
+    event destroyed or moved to another calendar between pages is not listed, one
+    created meanwhile comes with the next delta (nothing is lost, nothing listed that
+    is no longer the calendar's)."""
+    cal, ids, url = published
+    for u in ("qa@x", "qb@x", "qc@x", "qd@x"):
+        ids[u] = new_event(srv, cal, u, u.upper())
+    acc = srv.account()
+    r = requests.get(url, headers={"Prefer": f"{ENH}, limit=2"})
+    first = uids(r.text)
+    rest_ids = sorted((i, u) for u, i in ids.items() if u not in first)
+    gone, moved = rest_ids[0][1], rest_ids[1][1]
+    _, other = srv.call("Calendar/set", {"accountId": acc, "create": {"o": {"name": "Other"}}},
+                        using=USING)
+    srv.call("CalendarEvent/set", {"accountId": acc, "destroy": [ids[gone]], "update": {
+        ids[moved]: {"calendarIds": {other["created"]["o"]["id"]: True}}}}, using=USING)
+    ids["qe@x"] = new_event(srv, cal, "qe@x", "Late")
+    rest, token = pages(url, 2, r.headers["Sync-Token"])
+    listed = first + [u for p in rest for u in uids(p.text)]
+    assert gone not in listed[2:] and moved not in listed[2:]
+    assert len(listed) == len(set(listed))
+    got, _ = pages(url, 10, token)
+    delta = [u for p in got for u in uids(p.text)]
+    assert "qe@x" in delta + listed
+    assert {gone, moved} <= set(delta) and {gone, moved} <= set().union(
+        *(deleted(p.text) for p in got))
+
+
 def test_section3_3_bad_paging_tokens_are_409(srv, published):
     cal, ids, url = published
     for bad in ('"data:,1/"', '"data:,1/a b"', '"data:,99999/e1"'):
@@ -254,6 +283,24 @@ def test_section3_4_last_modified_and_if_modified_since(srv, published):
     r4 = srv.http().get(exp)
     assert r4.headers["Last-Modified"] == lm2
     assert srv.http().get(exp, headers={"If-Modified-Since": lm2}).status_code == same_second
+
+
+def test_section3_4_last_modified_survives_a_restart(srv, published):
+    """RFC 9110 §8.8.2: the Last-Modified of an unchanged feed is the same after the
+    server restarts (kept in the store, not per process), so a cache's
+    If-Modified-Since still gets its 304."""
+    import time
+    cal, ids, url = published
+    lm = requests.get(url).headers["Last-Modified"]
+    time.sleep(1.1)  # a time first seen after the restart would be a later second
+    srv.stop()
+    srv.start()
+    r = requests.get(url)
+    assert r.status_code == 200 and r.headers["Last-Modified"] == lm
+    assert requests.get(url, headers={"If-Modified-Since": lm}).status_code == 304
+    new_event(srv, cal, "lr@x", "After restart")
+    r2 = requests.get(url, headers={"If-Modified-Since": lm})
+    assert r2.status_code == 200 and r2.headers["Last-Modified"] != lm
 
 
 # ---- deletions are remembered for a bounded time (§3.1, §3.2) ----

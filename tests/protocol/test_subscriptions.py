@@ -580,6 +580,97 @@ def test_refresh_pushes_its_state_change_to_open_event_source_streams(srv, feeds
         s.close()
 
 
+def test_cli_refresh_is_pushed_by_the_running_server(feeds):
+    """issue 17 §1: `jmapd subscribe` runs as a process of its own beside the server;
+    what it commits reaches the server's open EventSource streams at once (RFC 8620
+    §7.3) through the store's bus (SQLite: the data directory's sockets; PostgreSQL:
+    NOTIFY), not at the clients' next request. The server's own refresher does not
+    look during the test."""
+    import json
+    from test_push import Stream, es_url
+    s = Server(config=FEED_CONFIG.replace("subscription_scan = 1", "subscription_scan = 3600"))
+    try:
+        acc = s.account()
+        feeds.put("/cli.ics", [vevent("cl1", "One")])
+        stream = Stream(s, es_url(s, types="Calendar,CalendarEvent"))
+        cal = subscribe(s, "alice", feeds.url("/cli.ics")).stdout.strip()
+        _, st = s.call("Calendar/get", {"accountId": acc, "ids": []}, using=USING)
+        seen = {}
+        while seen.get("Calendar") != st["state"]:  # the new calendar, from the CLI
+            name, data, _ = stream.event()
+            assert name == "state"
+            seen.update(json.loads(data)["changed"][acc])
+        feeds.put("/cli.ics", [vevent("cl1", "One"), vevent("cl2", "Two")])
+        t0 = time.time()
+        out = subprocess.run([JMAPD, "subscribe", "--user", "alice", "--refresh", cal, "--data",
+                              s.data, "--config", s.config], capture_output=True, text=True,
+                             timeout=60)
+        assert out.returncode == 0, out.stderr
+        _, ev = s.call("CalendarEvent/get", {"accountId": acc, "ids": []}, using=USING)
+        while seen.get("CalendarEvent") != ev["state"]:
+            name, data, _ = stream.event()
+            assert name == "state"
+            seen.update(json.loads(data)["changed"][acc])
+        assert time.time() - t0 < 8
+        assert "cl2|None" in events_of(s, cal)
+        stream.close()
+    finally:
+        s.close()
+
+
+def test_event_skipped_for_a_uid_held_elsewhere_is_tried_again(feeds):
+    """issue 17 §1: a feed event whose uid another calendar of the account holds is
+    left out (the user's own copy is never overwritten) and named in skippedUids; once
+    the user's copy is gone it is taken up at the feed's next change, and, if the
+    feed does not change, by a full fetch at skippedRetryAt (a 304 answer would
+    otherwise hide it for good)."""
+    s = Server(config=FEED_CONFIG.replace("subscription_scan = 1", "subscription_scan = 3600")
+               + "subscription_retry_skipped = 2\n")
+    try:
+        acc = s.account()
+        _, r = s.call("Calendar/set", {"accountId": acc, "create": {"m": {"name": "Mine"}}},
+                      using=USING)
+        mine = r["created"]["m"]["id"]
+        own = new_event(s, mine, "dup@x", "My copy")
+        feeds.put("/dup.ics", [vevent("dup@x", "Feed copy"), vevent("k1", "Keep")])
+        cal = subscribe(s, "alice", feeds.url("/dup.ics")).stdout.strip()
+        assert set(events_of(s, cal)) == {"k1|None"}
+        sub = calendar(s, cal)[SUB]
+        assert sub["skippedUids"] == ["dup@x"] and sub["skippedRetryAt"]
+        assert events_of(s, mine)["dup@x|None"]["title"] == "My copy"
+
+        def refresh():
+            out = subprocess.run([JMAPD, "subscribe", "--user", "alice", "--refresh", cal,
+                                  "--data", s.data, "--config", s.config],
+                                 capture_output=True, text=True, timeout=60)
+            assert out.returncode == 0, out.stderr
+        s.call("CalendarEvent/set", {"accountId": acc, "destroy": [own]}, using=USING)
+        feeds.put("/dup.ics", [vevent("dup@x", "Feed copy"), vevent("k1", "Keep"),
+                               vevent("k2", "New")])
+        refresh()  # the feed changed elsewhere: the skipped entity is converted again
+        assert set(events_of(s, cal)) == {"dup@x|None", "k1|None", "k2|None"}
+        sub = calendar(s, cal)[SUB]
+        assert sub["skippedUids"] is None and sub["skippedRetryAt"] is None
+        # skipped again; the feed then stays the same (304) while the user's copy goes
+        own = new_event(s, mine, "dup2@x", "Mine too")
+        feeds.put("/dup.ics", [vevent("dup@x", "Feed copy"), vevent("k1", "Keep"),
+                               vevent("dup2@x", "Feed copy 2")])
+        refresh()
+        assert calendar(s, cal)[SUB]["skippedUids"] == ["dup2@x"]
+        s.call("CalendarEvent/set", {"accountId": acc, "destroy": [own]}, using=USING)
+        before = feeds.not_modified
+        refresh()  # not due yet: a conditional request, 304
+        assert feeds.not_modified == before + 1
+        assert "dup2@x|None" not in events_of(s, cal)
+        time.sleep(2.5)
+        refresh()  # due: a full fetch, and the event is taken up
+        assert feeds.not_modified == before + 1
+        assert "dup2@x|None" in events_of(s, cal)
+        assert calendar(s, cal)[SUB]["skippedUids"] is None
+    finally:
+        s.close()
+
+
 def put_with_head(feeds, path, head, events):
     body = ("\r\n".join(["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//test//feed//EN",
                          "REFRESH-INTERVAL;VALUE=DURATION:PT1S"] + head + events +
