@@ -161,6 +161,18 @@ static const char *const migrations[] = {
     "CREATE TABLE metadata_state(account_id TEXT NOT NULL, type TEXT NOT NULL,"
     "  last_private INTEGER NOT NULL, shared INTEGER NOT NULL,"
     "  PRIMARY KEY(account_id, type)) WITHOUT ROWID;"),
+    /* 14 (issue 15 §5): a blob's bytes in chunks of 256 KiB, as on PostgreSQL, so a
+     * download reads one chunk at a time: a column value is always read whole, even
+     * for substr(), and incremental blob I/O needs a rowid the blobs table has not.
+     * A rowid table: its rows are large (SQLite's advice for WITHOUT ROWID). An empty
+     * blob is one empty chunk (substr() of it is NULL). */
+    ("CREATE TABLE blob_chunks(blob_id TEXT NOT NULL, seq INTEGER NOT NULL, data BLOB NOT NULL,"
+    "  PRIMARY KEY(blob_id, seq));"
+    "WITH RECURSIVE s(id, seq) AS (SELECT id, 0 FROM blobs UNION ALL SELECT s.id, s.seq + 1"
+    "  FROM s JOIN blobs b ON b.id = s.id WHERE (s.seq + 1) * 262144 < b.size)"
+    "  INSERT INTO blob_chunks SELECT s.id, s.seq,"
+    "  coalesce(substr(b.data, s.seq * 262144 + 1, 262144), x'') FROM s JOIN blobs b ON b.id = s.id;"
+    "ALTER TABLE blobs DROP COLUMN data;"),
 };
 
 int store_sqlite_schema(void)
@@ -971,18 +983,32 @@ int sq_changes(struct store_conn *c, const char *account, const char *type, int6
 
 /* ---- blobs ------------------------------------------------------------------------------ */
 
+#define BLOB_CHUNK (256 * 1024) /* schema step 14 */
+
 int sq_blob_put(struct store_conn *c, const char *account, const char *blob_id,
             const void *data, size_t len, const char *type)
 {
-    sqlite3_stmt *s = sq_stmt(c, "INSERT OR IGNORE INTO blobs(id, data, size, created) "
-                              "VALUES(?,?,?,?)");
+    sqlite3_stmt *s = sq_stmt(c, "INSERT OR IGNORE INTO blobs(id, size, created) VALUES(?,?,?)");
     if (!s)
         return STORE_ERR;
     sq_bind_text(s, 1, blob_id);
-    sqlite3_bind_blob64(s, 2, data, len, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 3, (int64_t)len);
-    sqlite3_bind_int64(s, 4, util_now());
+    sqlite3_bind_int64(s, 2, (int64_t)len);
+    sqlite3_bind_int64(s, 3, util_now());
     int rc = sq_step_done(c, s);
+    /* new: its bytes (one empty chunk for an empty blob); else stored before */
+    bool fresh = rc == STORE_OK && sqlite3_changes(c->db) == 1;
+    const char *bytes = data ? data : ""; /* an empty blob is a chunk of no bytes */
+    for (size_t off = 0, seq = 0; fresh && rc == STORE_OK && (off < len || seq == 0); seq++) {
+        size_t n = len - off < BLOB_CHUNK ? len - off : BLOB_CHUNK;
+        s = sq_stmt(c, "INSERT INTO blob_chunks(blob_id, seq, data) VALUES(?,?,?)");
+        if (!s)
+            return STORE_ERR;
+        sq_bind_text(s, 1, blob_id);
+        sqlite3_bind_int64(s, 2, (int64_t)seq);
+        sqlite3_bind_blob64(s, 3, bytes + off, n, SQLITE_STATIC);
+        rc = sq_step_done(c, s);
+        off += n;
+    }
     if (rc)
         return rc;
     s = sq_stmt(c, "INSERT OR REPLACE INTO blob_uploads(account_id, blob_id, type, created) "
@@ -996,35 +1022,10 @@ int sq_blob_put(struct store_conn *c, const char *account, const char *blob_id,
     return sq_step_done(c, s);
 }
 
-static const char *const blob_visible =
-    "SELECT b.data, b.size FROM blobs b WHERE b.id=?2 AND ("
-    " EXISTS(SELECT 1 FROM blob_uploads u WHERE u.account_id=?1 AND u.blob_id=?2) OR"
-    " EXISTS(SELECT 1 FROM blob_refs r WHERE r.account_id=?1 AND r.blob_id=?2))";
 static const char *const blob_visible_size =
     "SELECT b.size FROM blobs b WHERE b.id=?2 AND ("
     " EXISTS(SELECT 1 FROM blob_uploads u WHERE u.account_id=?1 AND u.blob_id=?2) OR"
     " EXISTS(SELECT 1 FROM blob_refs r WHERE r.account_id=?1 AND r.blob_id=?2))";
-
-int sq_blob_get(struct store_conn *c, const char *account, const char *blob_id,
-            unsigned char **data, size_t *len)
-{
-    sqlite3_stmt *s = sq_stmt(c, blob_visible);
-    if (!s)
-        return STORE_ERR;
-    sq_bind_text(s, 1, account);
-    sq_bind_text(s, 2, blob_id);
-    int rc = STORE_NOTFOUND;
-    if (sqlite3_step(s) == SQLITE_ROW) {
-        *len = (size_t)sqlite3_column_bytes(s, 0);
-        *data = xmalloc(*len + 1);
-        if (*len)
-            memcpy(*data, sqlite3_column_blob(s, 0), *len);
-        (*data)[*len] = 0;
-        rc = STORE_OK;
-    }
-    sqlite3_reset(s);
-    return rc;
-}
 
 int64_t sq_blob_size(struct store_conn *c, const char *account, const char *blob_id)
 {
@@ -1038,31 +1039,66 @@ int64_t sq_blob_size(struct store_conn *c, const char *account, const char *blob
     return n;
 }
 
+/* Bytes [offset, offset + len) of a blob of size bytes, from the chunks they fall in
+ * (of the first only from offset on, substr() counts bytes from 1): malloc'd. */
+static int read_chunks(struct store_conn *c, const char *blob_id, uint64_t size, uint64_t offset,
+                       size_t len, unsigned char **data, size_t *got)
+{
+    size_t n = offset >= size ? 0 : (size_t)(size - offset);
+    n = n < len ? n : len;
+    unsigned char *out = xmalloc(n + 1);
+    size_t at = 0;
+    sqlite3_stmt *s = NULL;
+    if (n) {
+        s = sq_stmt(c, "SELECT substr(data, CASE WHEN seq=?2 THEN ?4 ELSE 1 END) FROM blob_chunks"
+                       " WHERE blob_id=?1 AND seq BETWEEN ?2 AND ?3 ORDER BY seq");
+        if (!s) {
+            free(out);
+            return STORE_ERR;
+        }
+        sq_bind_text(s, 1, blob_id);
+        sqlite3_bind_int64(s, 2, (int64_t)(offset / BLOB_CHUNK));
+        sqlite3_bind_int64(s, 3, (int64_t)((offset + n - 1) / BLOB_CHUNK));
+        sqlite3_bind_int64(s, 4, (int64_t)(offset % BLOB_CHUNK) + 1);
+    }
+    while (s && at < n && sqlite3_step(s) == SQLITE_ROW) {
+        size_t k = (size_t)sqlite3_column_bytes(s, 0);
+        k = k < n - at ? k : n - at;
+        if (k)
+            memcpy(out + at, sqlite3_column_blob(s, 0), k);
+        at += k;
+    }
+    if (s)
+        sqlite3_reset(s);
+    if (at != n) {
+        log_error("sqlite: blob %s has %zu of the %zu bytes asked for", blob_id, at, n);
+        free(out);
+        return STORE_ERR;
+    }
+    out[n] = 0;
+    *data = out;
+    *got = n;
+    return STORE_OK;
+}
+
+int sq_blob_get(struct store_conn *c, const char *account, const char *blob_id,
+                unsigned char **data, size_t *len)
+{
+    int64_t size = sq_blob_size(c, account, blob_id);
+    if (size < 0)
+        return STORE_NOTFOUND;
+    return read_chunks(c, blob_id, (uint64_t)size, 0, (size_t)size, data, len);
+}
+
+/* Only the chunks the range falls in are read (issue 15: memory bounded for a
+ * streamed download of a large blob). */
 int sq_blob_read(struct store_conn *c, const char *account, const char *blob_id, uint64_t offset,
                  size_t len, unsigned char **data, size_t *got)
 {
-    /* substr() of a BLOB counts bytes, from 1: only the range is copied out */
-    sqlite3_stmt *s = sq_stmt(c, "SELECT substr(b.data, ?3, ?4) FROM blobs b WHERE b.id=?2 AND ("
-                                 " EXISTS(SELECT 1 FROM blob_uploads u WHERE u.account_id=?1 AND"
-                                 " u.blob_id=?2) OR EXISTS(SELECT 1 FROM blob_refs r WHERE"
-                                 " r.account_id=?1 AND r.blob_id=?2))");
-    if (!s || offset > INT64_MAX - 1 || len > INT64_MAX)
-        return STORE_ERR;
-    sq_bind_text(s, 1, account);
-    sq_bind_text(s, 2, blob_id);
-    sqlite3_bind_int64(s, 3, (int64_t)offset + 1);
-    sqlite3_bind_int64(s, 4, (int64_t)len);
-    int rc = STORE_NOTFOUND;
-    if (sqlite3_step(s) == SQLITE_ROW) {
-        *got = (size_t)sqlite3_column_bytes(s, 0);
-        *data = xmalloc(*got + 1);
-        if (*got)
-            memcpy(*data, sqlite3_column_blob(s, 0), *got);
-        (*data)[*got] = 0;
-        rc = STORE_OK;
-    }
-    sqlite3_reset(s);
-    return rc;
+    int64_t size = sq_blob_size(c, account, blob_id);
+    if (size < 0)
+        return STORE_NOTFOUND;
+    return read_chunks(c, blob_id, (uint64_t)size, offset, len, data, got);
 }
 
 int sq_blob_ref(struct store_conn *c, const char *account, const char *blob_id,
@@ -1121,7 +1157,12 @@ int sq_blob_gc(struct store_conn *c, int64_t max_age)
     s = sq_stmt(c, "DELETE FROM blobs WHERE NOT EXISTS(SELECT 1 FROM blob_uploads u WHERE "
                 "u.blob_id=blobs.id) AND NOT EXISTS(SELECT 1 FROM blob_refs r WHERE "
                 "r.blob_id=blobs.id)");
-    return s ? sq_step_done(c, s) : STORE_ERR;
+    rc = s ? sq_step_done(c, s) : STORE_ERR;
+    /* their chunks (the caller's write transaction: nothing refers to them again
+     * between the two statements) */
+    s = rc ? NULL
+           : sq_stmt(c, "DELETE FROM blob_chunks WHERE blob_id NOT IN (SELECT id FROM blobs)");
+    return rc ? rc : s ? sq_step_done(c, s) : STORE_ERR;
 }
 
 int64_t sq_object_modseq(struct store_conn *c, const char *account, const char *type,
