@@ -84,9 +84,11 @@ class Server:
     """A running jmapd with users alice, bob and carol. Bob may write in alice's
     account; carol may only read it."""
 
+    asan_options = ""  # appended to the suite's ASAN_OPTIONS (also for Server.__new__)
+
     def __init__(self, config=CONFIG, users=PASSWORDS, tls=False, user_args=None,
                  asan_options=""):
-        self.asan_options = asan_options  # appended to the suite's ASAN_OPTIONS
+        self.asan_options = asan_options
         self.scheme = "https" if tls else "http"
         self.tmp = tempfile.TemporaryDirectory()
         self.data = os.path.join(self.tmp.name, "data")
