@@ -367,6 +367,8 @@ static void sq_close(struct store *st)
     free(st);
 }
 
+static int write_guard(void *ud);
+
 static struct store_conn *sq_conn(struct store *st)
 {
     struct store_conn *c = pthread_getspecific(st->key);
@@ -380,6 +382,7 @@ static struct store_conn *sq_conn(struct store *st)
         free(c);
         return NULL;
     }
+    sqlite3_commit_hook(c->db, write_guard, c);
     pthread_mutex_lock(&st->lock);
     c->next = st->conns;
     st->conns = c;
@@ -437,7 +440,9 @@ int sq_step_done(struct store_conn *c, sqlite3_stmt *s)
     sqlite3_reset(s);
     if (rc == SQLITE_DONE)
         return STORE_OK;
-    if ((rc & 0xff) == SQLITE_CONSTRAINT)
+    if (c->writing && sqlite3_get_autocommit(c->db))
+        c->lost = true; /* e.g. SQLITE_FULL: the transaction is gone (see write_guard) */
+    if ((rc & 0xff) == SQLITE_CONSTRAINT && !c->lost)
         return STORE_EXISTS;
     log_error("sqlite step: %s", sqlite3_errmsg(c->db));
     return STORE_ERR;
@@ -467,16 +472,40 @@ int sq_begin(struct store_conn *c, bool write)
     return rc;
 }
 
+/* A write transaction SQLite rolled back by itself (SQLITE_FULL, SQLITE_IOERR,
+ * SQLITE_NOMEM: "the transaction may be rolled back automatically") must not let the
+ * caller's next statements run in autocommit mode: the writes of the call before the
+ * failure would be gone while those after it were committed, one by one. So while
+ * a store write transaction is open, SQLite commits only sq_commit's COMMIT; any
+ * other commit is refused (the statement fails, nothing is written), the
+ * transaction counts as still open for the caller (store_in_write) and lost, and
+ * sq_commit of a lost transaction fails: the call answers serverFail having changed
+ * nothing (RFC 8620 §3.6.2; issue 15: a full disk gives errors, not corruption). */
+static int write_guard(void *ud)
+{
+    struct store_conn *c = ud;
+    if (!c->writing || c->committing)
+        return 0;
+    c->lost = true;
+    return 1;
+}
+
 bool sq_in_write(struct store_conn *c)
 {
-    return c->writing && !sqlite3_get_autocommit(c->db);
+    return c->writing && (c->lost || !sqlite3_get_autocommit(c->db));
 }
 
 int sq_commit(struct store_conn *c)
 {
     static const char *const sql = "COMMIT";
+    if (c->lost) {
+        log_error("sqlite: the write transaction was rolled back after an error");
+        return STORE_ERR; /* the caller rolls back */
+    }
     sqlite3_stmt *s = sq_stmt(c, sql);
+    c->committing = true;
     int rc = s ? sq_step_done(c, s) : STORE_ERR;
+    c->committing = false;
     if (rc == STORE_OK)
         write_unlock(c); /* on failure the caller rolls back, which unlocks */
     return rc;
@@ -490,6 +519,7 @@ static void sq_rollback(struct store_conn *c)
         if (s)
             sq_step_done(c, s);
     }
+    c->lost = false;
     write_unlock(c);
 }
 
