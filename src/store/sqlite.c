@@ -467,6 +467,7 @@ int sq_begin(struct store_conn *c, bool write)
         c->writing = true;
     }
     int rc = sq_step_done(c, s);
+    c->lost = false; /* a BEGIN that failed (SQLITE_BUSY) had no transaction to lose */
     if (rc != STORE_OK)
         write_unlock(c);
     return rc;
