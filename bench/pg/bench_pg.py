@@ -84,9 +84,85 @@ def workload(front, user="bench"):
     return res, acct, ids
 
 
-def wrk_rps(fronts, acct, ids, conns=8):
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def proc_cpu(pid):
+    """CPU seconds (user + system) a process has used, or 0 once it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / TICK
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def postgres_pids(cluster):
+    """The cluster's postmaster and its children (the backends of the front ends)."""
+    with open(os.path.join(cluster.data, "postmaster.pid")) as f:
+        master = int(f.readline())
+    pids = [master]
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/stat") as f:
+                    if int(f.read().rsplit(")", 1)[1].split()[1]) == master:
+                        pids.append(int(d))
+            except (OSError, IndexError, ValueError):
+                pass
+    return pids
+
+
+def machine_busy():
+    """(busy, total) jiffies of all cores since boot (/proc/stat)."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    idle = v[3] + v[4]
+    return sum(v) - idle, sum(v)
+
+
+class CpuMeter:
+    """Where the CPU of a wrk run goes (issue 15 §2: why two front ends cannot be
+    shown faster here): jmapd, PostgreSQL, wrk (this process's children) and the
+    whole machine, as CPU seconds and per request."""
+
+    def __init__(self, fronts, cluster):
+        import resource
+        self.res = resource
+        self.fronts, self.pg = fronts, postgres_pids(cluster) if cluster else []
+        self.t0 = self.sample()
+
+    def sample(self):
+        ch = self.res.getrusage(self.res.RUSAGE_CHILDREN)
+        return (sum(proc_cpu(f.proc.pid) for f in self.fronts), sum(proc_cpu(p) for p in self.pg),
+                ch.ru_utime + ch.ru_stime, machine_busy(), time.time())
+
+    def done(self, requests_per_s):
+        t1 = self.sample()
+        wall = t1[4] - self.t0[4]
+        n = max(requests_per_s * wall, 1)
+        busy = (t1[3][0] - self.t0[3][0]) / max(t1[3][1] - self.t0[3][1], 1)
+        self.figures = {"jmapd_s": t1[0] - self.t0[0], "pg_s": t1[1] - self.t0[1],
+                        "wrk_s": t1[2] - self.t0[2], "wall": wall, "busy": busy,
+                        "jmapd_us": (t1[0] - self.t0[0]) / n * 1e6,
+                        "pg_us": (t1[1] - self.t0[1]) / n * 1e6,
+                        "wrk_us": (t1[2] - self.t0[2]) / n * 1e6}
+        return self.figures
+
+
+def show_cpu(label, rps, f):
+    ours = (f["jmapd_s"] + f["pg_s"] + f["wrk_s"]) / max(f["wall"] * os.cpu_count(), 1e-9)
+    print(f"  {label}: {rps:.0f} req/s over {f['wall']:.1f} s; CPU s: jmapd {f['jmapd_s']:.2f}, "
+          f"postgres {f['pg_s']:.2f}, wrk {f['wrk_s']:.2f} (of the {f['wall'] * os.cpu_count():.1f} "
+          f"the cores had: {ours * 100:.0f}%); machine busy {f['busy'] * 100:.0f}% "
+          f"of {os.cpu_count()} cores; per request: jmapd {f['jmapd_us']:.0f} us, postgres "
+          f"{f['pg_us']:.0f} us, wrk {f['wrk_us']:.0f} us")
+
+
+def wrk_rps(fronts, acct, ids, conns=8, cluster=None):
     """Requests/s of CalendarEvent/get (100 ids) with wrk, conns connections on each
-    front end (the default maxConcurrentRequests is 8: more would be refused)."""
+    front end (the default maxConcurrentRequests is 8: more would be refused). With
+    cluster, where the CPU went is measured too (wrk_rps.cpu)."""
     body = json.dumps({"using": ["urn:ietf:params:jmap:core", "urn:ietf:params:jmap:calendars"],
                        "methodCalls": [["CalendarEvent/get",
                                         {"accountId": acct, "ids": ids[:100]}, "0"]]})
@@ -99,6 +175,7 @@ def wrk_rps(fronts, acct, ids, conns=8):
         script = f.name
     for fr in fronts:  # the credential verified once on each (argon2id is slow on purpose)
         requests.get(fr.base + "/jmap/session", auth=("bench", "bench-pw"))
+    meter = CpuMeter(fronts, cluster) if cluster else None
     procs = [subprocess.Popen(["wrk", "-t1", f"-c{conns}", f"-d{WRK_SECONDS}s", "-s", script,
                                fr.base], stdout=subprocess.PIPE, text=True) for fr in fronts]
     total = 0.0
@@ -109,6 +186,7 @@ def wrk_rps(fronts, acct, ids, conns=8):
             print(f"  ({fr.base}: {bad.group(1)} answers were not 200)")
         total += float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     os.unlink(script)
+    wrk_rps.cpu = meter.done(total) if meter else None
     return total
 
 
@@ -176,6 +254,20 @@ def ratios_of(sq, pg):
             "W5 changes": sq["changes_p50"] / pg["changes_p50"]}
 
 
+def scale_out_needs(f):
+    """What two front ends at 1.6x one would need, from one front end's CPU per request:
+    each front end is bound by a core of its own at 1e6 / jmapd_us req/s, PostgreSQL by
+    its cores at 1e6 / pg_us req/s each, and the load generator needs its own."""
+    one_core = 1e6 / max(f["jmapd_us"], 1)
+    target = 1.6 * one_core
+    print(f"  scale-out: a front end on a core of its own serves at most {one_core:.0f} req/s "
+          f"(jmapd CPU-bound); 1.6x that is {target:.0f} req/s, which needs "
+          f"{target * f['pg_us'] / 1e6:.1f} cores of PostgreSQL and {target * f['wrk_us'] / 1e6:.1f} "
+          f"of wrk besides the two front ends' two: "
+          f"{2 + target * (f['pg_us'] + f['wrk_us']) / 1e6:.1f} cores idle for the run "
+          f"(this machine: {os.cpu_count()}, shared)")
+
+
 def main():
     """ROUNDS rounds (3 unless set), each the workload on SQLite and then on
     PostgreSQL in a new account of each, both servers running throughout: on a shared
@@ -206,15 +298,20 @@ def main():
               "   ".join(f"{k} {v:.2f}x" for k, v in ratios.items()))
         add_user(os.path.join(tmp, "pg"), url)
         _, acct, ids = workload(a)
-        one = wrk_rps([a], acct, ids)
+        one = wrk_rps([a], acct, ids, cluster=cluster)
+        cpu_one = wrk_rps.cpu
         b = Front(tmp, "pg-b", url)
-        two = wrk_rps([a, b], acct, ids)
+        two = wrk_rps([a, b], acct, ids, cluster=cluster)
+        cpu_two = wrk_rps.cpu
         lat = push_latency(a, b, acct)
         b.stop()
         a.stop()
         print(f"W2 (get 100 ids, wrk, 8 connections per front end): one front end {one:.0f} req/s, "
               f"two front ends {two:.0f} req/s ({two / one:.2f}x; target >= 1.6x with a core "
               f"per front end: this machine has {os.cpu_count()})")
+        show_cpu("one front end", one, cpu_one)
+        show_cpu("two front ends", two, cpu_two)
+        scale_out_needs(cpu_one)
         print(f"push A->B (EventSource on B, {lat['got']}/{lat['n']} writes on A): from sending "
               f"the write to the StateChange on B p50 {lat['p50']:.1f} ms, p99 {lat['p99']:.1f} ms "
               f"(target p99 <= 50 ms); the write alone p50 {lat['write_p50']:.1f} ms, "

@@ -106,6 +106,92 @@ static int parse_range(const char *h, uint64_t size, uint64_t *start, uint64_t *
     return 1;
 }
 
+/* ---- downloads (RFC 8620 §6.2) ----------------------------------------------------------
+ * The bytes [start, end] of a blob (all of it, or an HTTP Range, RFC 9110 §14) stream
+ * to the client a store chunk at a time: the answer never holds more than one chunk
+ * of the blob in memory, whatever its size (issue 15 §5). Reads are aligned to the
+ * store's chunks (PostgreSQL keeps bytea rows of DOWNLOAD_CHUNK), so each reads one.
+ * The first chunk is read before the answer is queued, so a blob that cannot be read
+ * gets an error status, not a 200 that breaks off; a later failure ends the body
+ * early (the client sees fewer bytes than Content-Length). */
+#define DOWNLOAD_CHUNK (256 * 1024)
+
+struct blob_stream {
+    struct store *st;
+    char account[256], blob[256];
+    uint64_t next;      /* blob offset of the next store read */
+    uint64_t end;       /* blob offset one past the last byte served */
+    unsigned char *buf; /* the chunk being served */
+    size_t len, at;     /* its length and how much of it went out */
+};
+
+/* Reads the chunk at s->next into s->buf: STORE_OK with at least one byte. */
+static int stream_fill(struct blob_stream *s, struct store_conn *sc)
+{
+    uint64_t want = DOWNLOAD_CHUNK - s->next % DOWNLOAD_CHUNK;
+    if (want > s->end - s->next)
+        want = s->end - s->next;
+    free(s->buf);
+    s->buf = NULL;
+    s->len = s->at = 0;
+    int rc = sc ? store_blob_read(sc, s->account, s->blob, s->next, (size_t)want, &s->buf, &s->len)
+                : STORE_ERR;
+    if (rc == STORE_OK && s->len == 0)
+        rc = STORE_ERR; /* shorter than its recorded size */
+    if (rc == STORE_OK)
+        s->next += s->len;
+    return rc;
+}
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max)
+{
+    (void)pos; /* MHD asks for the body in order */
+    struct blob_stream *s = cls;
+    if (s->at == s->len) {
+        if (s->next >= s->end)
+            return MHD_CONTENT_READER_END_OF_STREAM;
+        /* this runs on the MHD thread that owns the connection: its store connection */
+        if (stream_fill(s, store_conn(s->st)) != STORE_OK) {
+            log_error("download: blob %s breaks off at %" PRIu64, s->blob, s->next);
+            return MHD_CONTENT_READER_END_WITH_ERROR;
+        }
+    }
+    size_t n = s->len - s->at < max ? s->len - s->at : max;
+    memcpy(out, s->buf + s->at, n);
+    s->at += n;
+    return (ssize_t)n;
+}
+
+static void stream_free(void *cls)
+{
+    struct blob_stream *s = cls;
+    free(s->buf);
+    free(s);
+}
+
+/* The response for bytes [start, start + count) of the blob, or NULL with *rc set. */
+static struct MHD_Response *stream_response(struct store_conn *sc, struct store *st,
+                                            const char *account, const char *blob, uint64_t start,
+                                            uint64_t count, int *rc)
+{
+    if (count == 0)
+        return MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
+    struct blob_stream *s = xcalloc(1, sizeof *s);
+    s->st = st;
+    snprintf(s->account, sizeof s->account, "%s", account);
+    snprintf(s->blob, sizeof s->blob, "%s", blob);
+    s->next = start;
+    s->end = start + count;
+    *rc = stream_fill(s, sc);
+    struct MHD_Response *r =
+        *rc == STORE_OK
+            ? MHD_create_response_from_callback(count, 32 * 1024, stream_read, s, stream_free)
+            : NULL;
+    if (!r)
+        stream_free(s);
+    return r;
+}
+
 enum MHD_Result http_download(struct http_server *h, struct MHD_Connection *c,
                               struct http_req *rq, int64_t user_id, const char *path)
 {
@@ -121,37 +207,31 @@ enum MHD_Result http_download(struct http_server *h, struct MHD_Connection *c,
     struct jmap_user u;
     if (!sc || jmap_user_load(sc, user_id, &u) != STORE_OK || !find_account(&u, account))
         return http_problem(c, rq, 404, "about:blank", "no such blob", NULL);
-    /* the size first: a Range request reads its bytes only (store_blob_read), not the
-     * whole blob (issue 15: large blobs on PostgreSQL) */
     int64_t size = store_blob_size(sc, account, blob);
     if (size < 0)
         return http_problem(c, rq, 404, "about:blank", "no such blob", NULL);
-    size_t len = (size_t)size;
+    uint64_t len = (uint64_t)size;
     const char *type = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "type");
     uint64_t start = 0, end = len ? len - 1 : 0;
-    int range = parse_range(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Range"), len, &start,
-                            &end);
-    unsigned char *data = NULL;
-    size_t n = 0;
-    int rc = STORE_OK;
-    if (range > 0)
-        rc = store_blob_read(sc, account, blob, start, (size_t)(end - start + 1), &data, &n);
-    else if (range == 0)
-        rc = store_blob_get(sc, account, blob, &data, &n);
-    if (rc != STORE_OK)
-        return http_problem(c, rq, 404, "about:blank", "no such blob", NULL);
+    int range =
+        parse_range(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Range"), len, &start, &end);
     struct MHD_Response *r;
     char cr[96];
     if (range < 0) {
         r = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
-        snprintf(cr, sizeof cr, "bytes */%zu", len);
+        snprintf(cr, sizeof cr, "bytes */%" PRIu64, len);
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_RANGE, cr);
         rq->status = 416;
     } else {
-        r = MHD_create_response_from_buffer(n, data, MHD_RESPMEM_MUST_FREE);
+        int rc = STORE_OK;
+        r = stream_response(sc, h->srv->store, account, blob, start, len ? end - start + 1 : 0,
+                            &rc);
+        if (!r)
+            return rc == STORE_NOTFOUND
+                       ? http_problem(c, rq, 404, "about:blank", "no such blob", NULL)
+                       : http_problem(c, rq, 500, "about:blank", "could not read the blob", NULL);
         if (range) {
-            snprintf(cr, sizeof cr, "bytes %" PRIu64 "-%" PRIu64 "/%zu", start,
-                     start + (n ? n - 1 : 0), len);
+            snprintf(cr, sizeof cr, "bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64, start, end, len);
             MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_RANGE, cr);
         }
         rq->status = range ? 206 : 200;

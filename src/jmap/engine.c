@@ -1062,8 +1062,12 @@ int jmap_std_set(struct jmap_req *r, const struct jtype *t, json_t *args)
         t->finish(&s, ok);
 
     int64_t new_state = metadata_type_state(r, t, a->account_id);
-    assert(new_state >= old_state); /* modseqs never go back */
-    if ((precommit_fn &&
+    /* modseqs never go back; no state at all (-1) when the database refused a write
+     * that travelled without waiting for its answer (PostgreSQL's pipeline, e.g. on
+     * a full disk): the transaction is lost and the call fails (issue 15) */
+    assert(new_state < 0 || new_state >= old_state);
+    if (new_state < 0 ||
+        (precommit_fn &&
          precommit_fn(r->conn, a->account_id, t->name, s.created, precommit_ud) != 0) ||
         store_commit(r->conn) != STORE_OK) {
         store_rollback(r->conn);

@@ -278,14 +278,15 @@ int jmap_std_query(struct jmap_req *r, const struct jtype *t, json_t *args)
                                                      "accountId", JMAP_BEGIN_NO_TXN);
     if (!a || query_prepare(r, t, args) || jmap_txn_begin(r, false))
         return -1;
+    store_snapshot_gate(r->conn, a->account_id); /* store.h: the snapshot costs no wait */
     int64_t state = metadata_type_state(r, t, a->account_id);
     json_t *ids = run_query(r, t, a->account_id, json_object_get(args, "filter"),
                             json_object_get(args, "sort"));
     engine_visible_filter(r, t, a, ids);
     metadata_query_done();
+    engine_snapshot_save(r->conn, a->account_id, t->name, args, state, ids);
     store_rollback(r->conn);
 
-    engine_snapshot_save(r->conn, a->account_id, t->name, args, state, ids);
     int rc = engine_query_respond(r, t, a->account_id, args, ids, state);
     json_decref(ids);
     return rc;

@@ -165,6 +165,7 @@ typedef int (*store_alert_cb)(const struct store_alert *a, void *ud);
     X(int, snapshot_put, (SC, const char *account, const char *key, const char *ids),              \
       (c, account, key, ids))                                                                      \
     X(char *, snapshot_get, (SC, const char *account, const char *key), (c, account, key))         \
+    X(int, snapshot_gate, (SC, const char *account), (c, account))                                 \
     X(int64_t, counter_add, (SC, const char *key, int64_t window, int64_t now),                    \
       (c, key, window, now))                                                                       \
     X(int64_t, counter_get, (SC, const char *key, int64_t window, int64_t now),                    \

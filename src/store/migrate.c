@@ -17,7 +17,6 @@
 /* The source must be at this jmapd's SQLite schema (store_sqlite_schema: 9 when this
  * was written); the tables below are those of that schema (a migration that adds a
  * table adds it here too). */
-#define CHUNK (256 * 1024)
 
 struct table {
     const char *name, *select, *insert;
@@ -67,8 +66,7 @@ static const struct table tables[] = {
     {"metadata_usage", "SELECT account_id, bytes FROM metadata_usage",
      "INSERT INTO metadata_usage(account_id, bytes) VALUES($1,$2)", 2},
     {"metadata_state", "SELECT account_id, type, last_private, shared FROM metadata_state",
-     "INSERT INTO metadata_state(account_id, type, last_private, shared) VALUES($1,$2,$3,$4)",
-     4},
+     "INSERT INTO metadata_state(account_id, type, last_private, shared) VALUES($1,$2,$3,$4)", 4},
     {"feeds", "SELECT hash, id, account_id, kind, object_id, created FROM feeds",
      "INSERT INTO feeds(hash, id, account_id, kind, object_id, created) VALUES($1,$2,$3,$4,$5,"
      "$6)",
@@ -82,8 +80,11 @@ static const struct table tables[] = {
      "t4, t5, ord, span, exact) VALUES($1,$2,$3,$4,$5,$6,$7,jmapd_tsv($8),jmapd_tsv($9),"
      "jmapd_tsv($10),jmapd_tsv($11),jmapd_tsv($12),jmapd_tsv($13),$14,$15,$16)",
      16},
-    {"blobs", "SELECT id, size, created, data FROM blobs",
+    {"blobs", "SELECT id, size, created FROM blobs",
      "INSERT INTO blobs(id, size, created) VALUES($1,$2,$3)", 3},
+    /* the same layout on both (SQLite's schema step 14): bytes go as they are */
+    {"blob_chunks", "SELECT blob_id, seq, data FROM blob_chunks",
+     "INSERT INTO blob_chunks(blob_id, seq, data) VALUES($1,$2,$3)", 3},
 };
 
 static bool pg_ok(PGconn *pg, PGresult *r, char **err)
@@ -118,28 +119,6 @@ static int64_t sq_count(sqlite3 *db, const char *table)
     return n;
 }
 
-/* A blob's bytes as chunks (postgres.c's layout). */
-static bool copy_chunks(PGconn *pg, const char *id, const unsigned char *data, size_t len,
-                        char **err)
-{
-    size_t off = 0;
-    for (int seq = 0; off < len || seq == 0; seq++) {
-        size_t n = len - off < CHUNK ? len - off : CHUNK;
-        char seqs[16];
-        snprintf(seqs, sizeof seqs, "%d", seq);
-        const char *vals[3] = {id, seqs, (const char *)data + off};
-        int lens[3] = {0, 0, (int)n}, fmts[3] = {0, 0, 1};
-        PGresult *r = PQexecParams(pg,
-                                   "INSERT INTO blob_chunks(blob_id, seq, data) "
-                                   "VALUES($1,$2,$3)",
-                                   3, NULL, vals, lens, fmts, 0);
-        if (!pg_ok(pg, r, err))
-            return false;
-        off += n;
-    }
-    return true;
-}
-
 /* Copies one table; returns the number of rows copied, or -1. */
 static int64_t copy_table(sqlite3 *db, PGconn *pg, const struct table *t, char **err)
 {
@@ -150,16 +129,19 @@ static int64_t copy_table(sqlite3 *db, PGconn *pg, const struct table *t, char *
     }
     PGresult *pr = PQprepare(pg, t->name, t->insert, 0, NULL);
     int64_t n = pg_ok(pg, pr, err) ? 0 : -1;
-    bool blobs = strcmp(t->name, "blobs") == 0;
     while (n >= 0 && sqlite3_step(s) == SQLITE_ROW) {
         const char *vals[16];
-        for (int i = 0; i < t->ncols; i++)
-            vals[i] = (const char *)sqlite3_column_text(s, i); /* NULL stays NULL */
-        PGresult *r = PQexecPrepared(pg, t->name, t->ncols, vals, NULL, NULL, 0);
+        int lens[16], fmts[16];
+        for (int i = 0; i < t->ncols; i++) {
+            /* a BLOB goes in binary (bytea), anything else as text; NULL stays NULL */
+            fmts[i] = sqlite3_column_type(s, i) == SQLITE_BLOB;
+            vals[i] = fmts[i] ? sqlite3_column_blob(s, i) : (const char *)sqlite3_column_text(s, i);
+            lens[i] = sqlite3_column_bytes(s, i);
+            if (fmts[i] && !vals[i])
+                vals[i] = ""; /* an empty BLOB */
+        }
+        PGresult *r = PQexecPrepared(pg, t->name, t->ncols, vals, lens, fmts, 0);
         if (!pg_ok(pg, r, err))
-            n = -1;
-        else if (blobs && !copy_chunks(pg, vals[0], sqlite3_column_blob(s, 3),
-                                       (size_t)sqlite3_column_bytes(s, 3), err))
             n = -1;
         else
             n++;

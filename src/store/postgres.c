@@ -419,6 +419,10 @@ int pg_begin(struct store_conn *c, bool write)
         if (pgq_lost(c) && !pgq_retryable(c, NULL))
             return STORE_ERR;
         pgc_clear(c);
+        /* the answers still due to the last transaction's end are read as its own: a
+         * queued snapshot that failed (store.h) must not fail this one */
+        if (c->pending)
+            pgq_settle(c);
         c->in_txn = true;
         c->failed = c->fresh = false;
         c->writing = write;
@@ -460,6 +464,7 @@ int pg_commit(struct store_conn *c)
             rc = STORE_ERR;
         PQclear(r);
         c->in_txn = c->writing = c->failed = false;
+        c->gated = c->commit_read = false;
     }
     return rc;
 }
@@ -470,8 +475,9 @@ static void pg_rollback(struct store_conn *c)
      * connection reads (pgq_settle); a lost connection shows there */
     pgc_clear(c);
     if (c->in_txn)
-        pgq_send_rollback(c);
+        pgq_send_end(c, c->commit_read && !c->writing && !c->failed);
     c->in_txn = c->writing = c->failed = c->fresh = false;
+    c->gated = c->commit_read = false;
 }
 
 /* Runs f's statements in a transaction of their own when the caller has none, so a

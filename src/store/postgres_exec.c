@@ -83,6 +83,10 @@ static void collect(struct store_conn *c, PGresult **last)
     c->queued = 0;
     for (int i = 0; i < n; i++) {
         PGresult *r = PQgetResult(c->pg);
+        while (r && PQresultStatus(r) == PGRES_PIPELINE_SYNC) { /* one inside (pgq_send_end) */
+            PQclear(r);
+            r = PQgetResult(c->pg);
+        }
         if (!r) { /* the connection went away: nothing more will come */
             if (c->in_txn)
                 c->failed = true;
@@ -363,13 +367,18 @@ int pgq_defer_row(struct store_conn *c, const char *sql, const struct params *p)
     return defer(c, sql, p, true);
 }
 
-/* Sends ROLLBACK without waiting: what was queued is dropped with it. */
-void pgq_send_rollback(struct store_conn *c)
+/* Sends ROLLBACK without waiting: what was queued is dropped with it. Or COMMIT,
+ * which keeps it (a read transaction's query snapshot, store.h). */
+void pgq_send_end(struct store_conn *c, bool commit)
 {
-    static const char *const sql = "ROLLBACK";
+    const char *sql = commit ? "COMMIT" : "ROLLBACK";
     if (piped(c)) {
-        /* the answers are read by pgq_settle, as outside a transaction */
-        if (PQsendQueryParams(c->pg, sql, 0, NULL, NULL, NULL, NULL, 0) == 1 &&
+        /* the answers are read by pgq_settle, as outside a transaction. A sync point
+         * first: after a queued statement that fails the server skips what follows up
+         * to the next sync, and a COMMIT or ROLLBACK skipped would leave the
+         * transaction (and its locks) open on an idle connection */
+        if ((c->queued == 0 || PQpipelineSync(c->pg) == 1) &&
+            PQsendQueryParams(c->pg, sql, 0, NULL, NULL, NULL, NULL, 0) == 1 &&
             PQpipelineSync(c->pg) == 1) {
             c->want_row[c->queued++] = false;
             c->pending = true;

@@ -56,6 +56,8 @@ struct store_conn {
     bool want_row[PIPELINE_MAX + 2]; /* queued i must answer a row (pgq_defer_row) */
     bool fresh;                   /* a read transaction whose BEGIN is queued and nothing more */
     bool lost;                    /* the server ended the session (read from a pipeline) */
+    bool gated;                   /* this read transaction holds its account's snapshot lock */
+    bool commit_read;             /* this read transaction queued a snapshot: it ends with COMMIT */
     /* what the current transaction read (postgres_cache.c) */
     struct pg_rows rows[ROWS_CACHE];
     int iterating; /* store_object_foreach calls under way */
@@ -106,8 +108,12 @@ int pgq_defer_row(struct store_conn *c, const char *sql, const struct params *p)
 /* Reads every answer still due (a ROLLBACK sent without waiting, queued statements):
  * afterwards the connection takes statements of its own (PQexec). */
 void pgq_settle(struct store_conn *c);
-/* Sends ROLLBACK without waiting for its answer (pgq_settle reads it). */
-void pgq_send_rollback(struct store_conn *c);
+/* Sends ROLLBACK (or COMMIT: commit) without waiting for its answer (pgq_settle
+ * reads it). */
+void pgq_send_end(struct store_conn *c, bool commit);
+/* The snapshot of key after waiting for the account's snapshot lock, read on the
+ * thread's second connection (postgres_shared.c): NULL when there is none. */
+char *pgs_snapshot_after_gate(struct store_conn *c, const char *account, const char *key);
 /* Whether a statement that failed with SQLSTATE state (or NULL) outside a transaction
  * may run again: after a lost connection, reconnected here. */
 bool pgq_retryable(struct store_conn *c, const char *state);

@@ -238,6 +238,25 @@ int pg_user_props_put(struct store_conn *c, int64_t user_id, const char *account
 
 #define SNAPSHOT_TTL 3600
 
+/* store.h: the account's snapshot lock (two keys: this schema, the account; the
+ * writers' lock uses one key, a space of its own), shared by read transactions
+ * that save a snapshot, taken alone by a lookup that missed. */
+#define SNAPSHOT_LOCK "hashtext(current_schema()), hashtext('snapshot ' || $1)"
+
+int pg_snapshot_gate(struct store_conn *c, const char *account)
+{
+    static const char *const sql = "SELECT pg_advisory_xact_lock_shared(" SNAPSHOT_LOCK ")";
+    if (!c->in_txn || c->writing || c->gated)
+        return STORE_OK;
+    struct params p = {0};
+    pgq_text(&p, account);
+    bool fresh = c->fresh; /* a restart may still begin again: the lock is only a help */
+    int rc = pgq_defer(c, sql, &p);
+    c->fresh = fresh;
+    c->gated = rc == STORE_OK;
+    return rc;
+}
+
 int pg_snapshot_put(struct store_conn *c, const char *account, const char *key, const char *ids)
 {
     static const char *const put = "INSERT INTO query_snapshots(key, account_id, ids, created) "
@@ -247,8 +266,18 @@ int pg_snapshot_put(struct store_conn *c, const char *account, const char *key, 
     struct params p = pgq_two(key, account);
     pgq_text(&p, ids);
     pgq_int(&p, util_now());
-    /* inside the caller's transaction a savepoint keeps a failure (two front ends
-     * saving the same snapshot) from aborting it: a snapshot is only a help */
+    struct params q = {0};
+    pgq_int(&q, util_now() - SNAPSHOT_TTL);
+    bool now_and_then = util_now() % 60 == 0; /* the ones nobody will ask for any more */
+    if (c->in_txn && !c->writing) {
+        /* queued; the read transaction ends with a COMMIT nobody waits for (store.h).
+         * A failure (two front ends saving the same snapshot) only loses it */
+        int rc = pgq_defer(c, put, &p);
+        rc = rc || !now_and_then ? rc : pgq_defer(c, prune, &q);
+        c->commit_read = c->commit_read || rc == STORE_OK;
+        return rc;
+    }
+    /* inside a write transaction a savepoint keeps a failure from aborting it */
     if (c->in_txn && pgq_simple(c, "SAVEPOINT jmapd_snapshot"))
         return STORE_ERR;
     int rc = pgq_run(c, put, &p, NULL);
@@ -259,12 +288,8 @@ int pg_snapshot_put(struct store_conn *c, const char *account, const char *key, 
         }
         pgq_simple(c, "RELEASE SAVEPOINT jmapd_snapshot");
     }
-    /* now and then, the ones nobody will ask for any more */
-    if (rc == STORE_OK && util_now() % 60 == 0) {
-        struct params q = {0};
-        pgq_int(&q, util_now() - SNAPSHOT_TTL);
+    if (rc == STORE_OK && now_and_then)
         rc = pgq_run(c, prune, &q, NULL);
-    }
     return rc;
 }
 
@@ -278,5 +303,6 @@ char *pg_snapshot_get(struct store_conn *c, const char *account, const char *key
         return NULL;
     char *ids = PQntuples(r) ? xstrdup(PQgetvalue(r, 0, 0)) : NULL;
     PQclear(r);
-    return ids;
+    /* a snapshot another front end's read transaction may still be committing */
+    return ids || c->gated ? ids : pgs_snapshot_after_gate(c, account, key);
 }

@@ -132,3 +132,34 @@ int pg_slot_release(struct store_conn *c, int64_t slot)
     pgq_int(&p, slot);
     return side_int(c, sql, &p, 0) < 0 ? STORE_ERR : STORE_OK;
 }
+
+/* ---- query snapshots (store.h) --------------------------------------------------------
+ * A lookup that missed waits until no read transaction of the account that may be
+ * saving a snapshot is still open (their shared lock, postgres_share.c), at most
+ * five seconds, then looks again in a statement of its own, which sees what they
+ * committed. On the second connection: the caller's transaction has its snapshot. */
+char *pgs_snapshot_after_gate(struct store_conn *c, const char *account, const char *key)
+{
+    static const char *const wait =
+        "WITH t AS MATERIALIZED (SELECT set_config('lock_timeout', '5000', true)) "
+        "SELECT pg_advisory_xact_lock(hashtext(current_schema()), hashtext('snapshot ' || $1)) "
+        "FROM t";
+    static const char *const get = "SELECT ids FROM query_snapshots WHERE key=$1 AND "
+                                   "account_id=$2";
+    PGconn *pg = side(c);
+    if (!pg)
+        return NULL;
+    const char *a[1] = {account};
+    PGresult *r = PQexecParams(pg, wait, 1, NULL, a, NULL, NULL, 0);
+    bool ok = PQresultStatus(r) == PGRES_TUPLES_OK;
+    if (!ok)
+        log_error("postgresql (snapshot): %s", PQerrorMessage(pg));
+    PQclear(r);
+    const char *kv[2] = {key, account};
+    r = ok ? PQexecParams(pg, get, 2, NULL, kv, NULL, NULL, 0) : NULL;
+    char *ids = r && PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r)
+                    ? xstrdup(PQgetvalue(r, 0, 0))
+                    : NULL;
+    PQclear(r);
+    return ids;
+}

@@ -178,6 +178,18 @@ static const char *const migrations[] = {
     ("CREATE TABLE push_subscriptions(id TEXT PRIMARY KEY, user_id INTEGER NOT NULL,"
     "  cred TEXT NOT NULL, data TEXT NOT NULL) WITHOUT ROWID;"
     "CREATE INDEX push_subscriptions_user ON push_subscriptions(user_id);"),
+    /* 15 (issue 15 §5): a blob's bytes in chunks of 256 KiB, as on PostgreSQL, so a
+     * download reads one chunk at a time: a column value is always read whole, even
+     * for substr(), and incremental blob I/O needs a rowid the blobs table has not.
+     * A rowid table: its rows are large (SQLite's advice for WITHOUT ROWID). An empty
+     * blob is one empty chunk (substr() of it is NULL). */
+    ("CREATE TABLE blob_chunks(blob_id TEXT NOT NULL, seq INTEGER NOT NULL, data BLOB NOT NULL,"
+    "  PRIMARY KEY(blob_id, seq));"
+    "WITH RECURSIVE s(id, seq) AS (SELECT id, 0 FROM blobs UNION ALL SELECT s.id, s.seq + 1"
+    "  FROM s JOIN blobs b ON b.id = s.id WHERE (s.seq + 1) * 262144 < b.size)"
+    "  INSERT INTO blob_chunks SELECT s.id, s.seq,"
+    "  coalesce(substr(b.data, s.seq * 262144 + 1, 262144), x'') FROM s JOIN blobs b ON b.id = s.id;"
+    "ALTER TABLE blobs DROP COLUMN data;"),
 };
 
 int store_sqlite_schema(void)
@@ -372,6 +384,8 @@ static void sq_close(struct store *st)
     free(st);
 }
 
+static int write_guard(void *ud);
+
 static struct store_conn *sq_conn(struct store *st)
 {
     struct store_conn *c = pthread_getspecific(st->key);
@@ -385,6 +399,7 @@ static struct store_conn *sq_conn(struct store *st)
         free(c);
         return NULL;
     }
+    sqlite3_commit_hook(c->db, write_guard, c);
     pthread_mutex_lock(&st->lock);
     c->next = st->conns;
     st->conns = c;
@@ -442,7 +457,9 @@ int sq_step_done(struct store_conn *c, sqlite3_stmt *s)
     sqlite3_reset(s);
     if (rc == SQLITE_DONE)
         return STORE_OK;
-    if ((rc & 0xff) == SQLITE_CONSTRAINT)
+    if (c->writing && sqlite3_get_autocommit(c->db))
+        c->lost = true; /* e.g. SQLITE_FULL: the transaction is gone (see write_guard) */
+    if ((rc & 0xff) == SQLITE_CONSTRAINT && !c->lost)
         return STORE_EXISTS;
     log_error("sqlite step: %s", sqlite3_errmsg(c->db));
     return STORE_ERR;
@@ -467,21 +484,46 @@ int sq_begin(struct store_conn *c, bool write)
         c->writing = true;
     }
     int rc = sq_step_done(c, s);
+    c->lost = false; /* a BEGIN that failed (SQLITE_BUSY) had no transaction to lose */
     if (rc != STORE_OK)
         write_unlock(c);
     return rc;
 }
 
+/* A write transaction SQLite rolled back by itself (SQLITE_FULL, SQLITE_IOERR,
+ * SQLITE_NOMEM: "the transaction may be rolled back automatically") must not let the
+ * caller's next statements run in autocommit mode: the writes of the call before the
+ * failure would be gone while those after it were committed, one by one. So while
+ * a store write transaction is open, SQLite commits only sq_commit's COMMIT; any
+ * other commit is refused (the statement fails, nothing is written), the
+ * transaction counts as still open for the caller (store_in_write) and lost, and
+ * sq_commit of a lost transaction fails: the call answers serverFail having changed
+ * nothing (RFC 8620 §3.6.2; issue 15: a full disk gives errors, not corruption). */
+static int write_guard(void *ud)
+{
+    struct store_conn *c = ud;
+    if (!c->writing || c->committing)
+        return 0;
+    c->lost = true;
+    return 1;
+}
+
 bool sq_in_write(struct store_conn *c)
 {
-    return c->writing && !sqlite3_get_autocommit(c->db);
+    return c->writing && (c->lost || !sqlite3_get_autocommit(c->db));
 }
 
 int sq_commit(struct store_conn *c)
 {
     static const char *const sql = "COMMIT";
+    if (c->lost) {
+        log_error("sqlite: the write transaction was rolled back after an error");
+        return STORE_ERR; /* the caller rolls back */
+    }
     sqlite3_stmt *s = sq_stmt(c, sql);
+    c->committing = true;
     int rc = s ? sq_step_done(c, s) : STORE_ERR;
+    c->committing = false;
     if (rc == STORE_OK)
         write_unlock(c); /* on failure the caller rolls back, which unlocks */
     return rc;
@@ -495,6 +537,7 @@ static void sq_rollback(struct store_conn *c)
         if (s)
             sq_step_done(c, s);
     }
+    c->lost = false;
     write_unlock(c);
 }
 
@@ -988,18 +1031,32 @@ int sq_changes(struct store_conn *c, const char *account, const char *type, int6
 
 /* ---- blobs ------------------------------------------------------------------------------ */
 
+#define BLOB_CHUNK (256 * 1024) /* schema step 14 */
+
 int sq_blob_put(struct store_conn *c, const char *account, const char *blob_id,
             const void *data, size_t len, const char *type)
 {
-    sqlite3_stmt *s = sq_stmt(c, "INSERT OR IGNORE INTO blobs(id, data, size, created) "
-                              "VALUES(?,?,?,?)");
+    sqlite3_stmt *s = sq_stmt(c, "INSERT OR IGNORE INTO blobs(id, size, created) VALUES(?,?,?)");
     if (!s)
         return STORE_ERR;
     sq_bind_text(s, 1, blob_id);
-    sqlite3_bind_blob64(s, 2, data, len, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 3, (int64_t)len);
-    sqlite3_bind_int64(s, 4, util_now());
+    sqlite3_bind_int64(s, 2, (int64_t)len);
+    sqlite3_bind_int64(s, 3, util_now());
     int rc = sq_step_done(c, s);
+    /* new: its bytes (one empty chunk for an empty blob); else stored before */
+    bool fresh = rc == STORE_OK && sqlite3_changes(c->db) == 1;
+    const char *bytes = data ? data : ""; /* an empty blob is a chunk of no bytes */
+    for (size_t off = 0, seq = 0; fresh && rc == STORE_OK && (off < len || seq == 0); seq++) {
+        size_t n = len - off < BLOB_CHUNK ? len - off : BLOB_CHUNK;
+        s = sq_stmt(c, "INSERT INTO blob_chunks(blob_id, seq, data) VALUES(?,?,?)");
+        if (!s)
+            return STORE_ERR;
+        sq_bind_text(s, 1, blob_id);
+        sqlite3_bind_int64(s, 2, (int64_t)seq);
+        sqlite3_bind_blob64(s, 3, bytes + off, n, SQLITE_STATIC);
+        rc = sq_step_done(c, s);
+        off += n;
+    }
     if (rc)
         return rc;
     s = sq_stmt(c, "INSERT OR REPLACE INTO blob_uploads(account_id, blob_id, type, created) "
@@ -1013,35 +1070,10 @@ int sq_blob_put(struct store_conn *c, const char *account, const char *blob_id,
     return sq_step_done(c, s);
 }
 
-static const char *const blob_visible =
-    "SELECT b.data, b.size FROM blobs b WHERE b.id=?2 AND ("
-    " EXISTS(SELECT 1 FROM blob_uploads u WHERE u.account_id=?1 AND u.blob_id=?2) OR"
-    " EXISTS(SELECT 1 FROM blob_refs r WHERE r.account_id=?1 AND r.blob_id=?2))";
 static const char *const blob_visible_size =
     "SELECT b.size FROM blobs b WHERE b.id=?2 AND ("
     " EXISTS(SELECT 1 FROM blob_uploads u WHERE u.account_id=?1 AND u.blob_id=?2) OR"
     " EXISTS(SELECT 1 FROM blob_refs r WHERE r.account_id=?1 AND r.blob_id=?2))";
-
-int sq_blob_get(struct store_conn *c, const char *account, const char *blob_id,
-            unsigned char **data, size_t *len)
-{
-    sqlite3_stmt *s = sq_stmt(c, blob_visible);
-    if (!s)
-        return STORE_ERR;
-    sq_bind_text(s, 1, account);
-    sq_bind_text(s, 2, blob_id);
-    int rc = STORE_NOTFOUND;
-    if (sqlite3_step(s) == SQLITE_ROW) {
-        *len = (size_t)sqlite3_column_bytes(s, 0);
-        *data = xmalloc(*len + 1);
-        if (*len)
-            memcpy(*data, sqlite3_column_blob(s, 0), *len);
-        (*data)[*len] = 0;
-        rc = STORE_OK;
-    }
-    sqlite3_reset(s);
-    return rc;
-}
 
 int64_t sq_blob_size(struct store_conn *c, const char *account, const char *blob_id)
 {
@@ -1055,31 +1087,66 @@ int64_t sq_blob_size(struct store_conn *c, const char *account, const char *blob
     return n;
 }
 
+/* Bytes [offset, offset + len) of a blob of size bytes, from the chunks they fall in
+ * (of the first only from offset on, substr() counts bytes from 1): malloc'd. */
+static int read_chunks(struct store_conn *c, const char *blob_id, uint64_t size, uint64_t offset,
+                       size_t len, unsigned char **data, size_t *got)
+{
+    size_t n = offset >= size ? 0 : (size_t)(size - offset);
+    n = n < len ? n : len;
+    unsigned char *out = xmalloc(n + 1);
+    size_t at = 0;
+    sqlite3_stmt *s = NULL;
+    if (n) {
+        s = sq_stmt(c, "SELECT substr(data, CASE WHEN seq=?2 THEN ?4 ELSE 1 END) FROM blob_chunks"
+                       " WHERE blob_id=?1 AND seq BETWEEN ?2 AND ?3 ORDER BY seq");
+        if (!s) {
+            free(out);
+            return STORE_ERR;
+        }
+        sq_bind_text(s, 1, blob_id);
+        sqlite3_bind_int64(s, 2, (int64_t)(offset / BLOB_CHUNK));
+        sqlite3_bind_int64(s, 3, (int64_t)((offset + n - 1) / BLOB_CHUNK));
+        sqlite3_bind_int64(s, 4, (int64_t)(offset % BLOB_CHUNK) + 1);
+    }
+    while (s && at < n && sqlite3_step(s) == SQLITE_ROW) {
+        size_t k = (size_t)sqlite3_column_bytes(s, 0);
+        k = k < n - at ? k : n - at;
+        if (k)
+            memcpy(out + at, sqlite3_column_blob(s, 0), k);
+        at += k;
+    }
+    if (s)
+        sqlite3_reset(s);
+    if (at != n) {
+        log_error("sqlite: blob %s has %zu of the %zu bytes asked for", blob_id, at, n);
+        free(out);
+        return STORE_ERR;
+    }
+    out[n] = 0;
+    *data = out;
+    *got = n;
+    return STORE_OK;
+}
+
+int sq_blob_get(struct store_conn *c, const char *account, const char *blob_id,
+                unsigned char **data, size_t *len)
+{
+    int64_t size = sq_blob_size(c, account, blob_id);
+    if (size < 0)
+        return STORE_NOTFOUND;
+    return read_chunks(c, blob_id, (uint64_t)size, 0, (size_t)size, data, len);
+}
+
+/* Only the chunks the range falls in are read (issue 15: memory bounded for a
+ * streamed download of a large blob). */
 int sq_blob_read(struct store_conn *c, const char *account, const char *blob_id, uint64_t offset,
                  size_t len, unsigned char **data, size_t *got)
 {
-    /* substr() of a BLOB counts bytes, from 1: only the range is copied out */
-    sqlite3_stmt *s = sq_stmt(c, "SELECT substr(b.data, ?3, ?4) FROM blobs b WHERE b.id=?2 AND ("
-                                 " EXISTS(SELECT 1 FROM blob_uploads u WHERE u.account_id=?1 AND"
-                                 " u.blob_id=?2) OR EXISTS(SELECT 1 FROM blob_refs r WHERE"
-                                 " r.account_id=?1 AND r.blob_id=?2))");
-    if (!s || offset > INT64_MAX - 1 || len > INT64_MAX)
-        return STORE_ERR;
-    sq_bind_text(s, 1, account);
-    sq_bind_text(s, 2, blob_id);
-    sqlite3_bind_int64(s, 3, (int64_t)offset + 1);
-    sqlite3_bind_int64(s, 4, (int64_t)len);
-    int rc = STORE_NOTFOUND;
-    if (sqlite3_step(s) == SQLITE_ROW) {
-        *got = (size_t)sqlite3_column_bytes(s, 0);
-        *data = xmalloc(*got + 1);
-        if (*got)
-            memcpy(*data, sqlite3_column_blob(s, 0), *got);
-        (*data)[*got] = 0;
-        rc = STORE_OK;
-    }
-    sqlite3_reset(s);
-    return rc;
+    int64_t size = sq_blob_size(c, account, blob_id);
+    if (size < 0)
+        return STORE_NOTFOUND;
+    return read_chunks(c, blob_id, (uint64_t)size, offset, len, data, got);
 }
 
 int sq_blob_ref(struct store_conn *c, const char *account, const char *blob_id,
@@ -1138,7 +1205,12 @@ int sq_blob_gc(struct store_conn *c, int64_t max_age)
     s = sq_stmt(c, "DELETE FROM blobs WHERE NOT EXISTS(SELECT 1 FROM blob_uploads u WHERE "
                 "u.blob_id=blobs.id) AND NOT EXISTS(SELECT 1 FROM blob_refs r WHERE "
                 "r.blob_id=blobs.id)");
-    return s ? sq_step_done(c, s) : STORE_ERR;
+    rc = s ? sq_step_done(c, s) : STORE_ERR;
+    /* their chunks (the caller's write transaction: nothing refers to them again
+     * between the two statements) */
+    s = rc ? NULL
+           : sq_stmt(c, "DELETE FROM blob_chunks WHERE blob_id NOT IN (SELECT id FROM blobs)");
+    return rc ? rc : s ? sq_step_done(c, s) : STORE_ERR;
 }
 
 int64_t sq_object_modseq(struct store_conn *c, const char *account, const char *type,
@@ -1174,6 +1246,11 @@ int sq_snapshot_put(struct store_conn *c, const char *account, const char *key,
 char *sq_snapshot_get(struct store_conn *c, const char *account, const char *key)
 {
     return NULL;
+}
+
+int sq_snapshot_gate(struct store_conn *c, const char *account)
+{
+    return STORE_OK;
 }
 
 /* ---- limits every front end shares: one process, its own counters (store.h) ------ */

@@ -19,6 +19,8 @@ struct store_conn {
     sqlite3 *db;
     struct store *st;
     bool writing;            /* holds st->write_lock */
+    bool committing;         /* sq_commit's COMMIT runs (the commit hook lets it pass) */
+    bool lost;               /* SQLite rolled the write transaction back on its own */
     struct store_conn *next; /* all connections, for store_close */
     struct {
         const char *sql;

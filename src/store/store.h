@@ -250,6 +250,15 @@ int store_snapshot_put(struct store_conn *c, const char *account, const char *ke
                        const char *ids);
 /* The ids (malloc'd JSON text) or NULL. */
 char *store_snapshot_get(struct store_conn *c, const char *account, const char *key);
+/* Saving a query's snapshot costs the query no round trip on PostgreSQL: in the
+ * query's read transaction store_snapshot_gate (right after store_begin, queued with
+ * the first read) takes a shared lock of the account's snapshots, store_snapshot_put
+ * (before store_rollback) queues the row, and store_rollback then ends the
+ * transaction with a COMMIT it does not wait for. A store_snapshot_get on another
+ * front end that misses waits for the account's lock (held until that COMMIT) and
+ * looks again, so a client that saw the /query answer never misses its snapshot.
+ * Outside a read transaction put runs at once; on SQLite neither does anything. */
+int store_snapshot_gate(struct store_conn *c, const char *account);
 
 /* ---- limits every front end shares (issue 15 §3) -----------------------------------------
  * Failed logins and concurrent uploads counted across the front ends of one PostgreSQL

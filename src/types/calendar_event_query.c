@@ -1036,6 +1036,7 @@ static int event_query(struct jmap_req *r, json_t *args)
         jmap_method_begin(r, args, engine_query_args, event_query_args, "accountId", 0);
     if (!a)
         return -1;
+    store_snapshot_gate(jmap_req_conn(r), a->account_id); /* store.h: the snapshot's cost */
     int64_t state = jmap_type_state(r, &calendar_event_type, a->account_id);
     /* the index paths answer for whole accounts: one reached through shares of some
      * calendars only (issue 14) takes the general path */
@@ -1050,10 +1051,11 @@ static int event_query(struct jmap_req *r, json_t *args)
     int rc = run_event_query(r, a->account_id, args, &q);
     json_t *ids = rc == 0 ? item_ids(&q) : NULL;
     engine_visible_filter(r, &calendar_event_type, a, ids); /* sharing: issue 14 */
-    store_rollback(jmap_req_conn(r));
-    if (rc == 0) {
+    if (rc == 0) /* in the read transaction: its end commits it (store.h) */
         engine_snapshot_save(jmap_req_conn(r), a->account_id, calendar_event_type.name, args,
                              state, ids);
+    store_rollback(jmap_req_conn(r));
+    if (rc == 0) {
         rc = engine_query_respond(r, &calendar_event_type, a->account_id, args, ids, state);
         json_decref(ids);
     }

@@ -522,14 +522,16 @@ static int task_query(struct jmap_req *r, json_t *args)
         jmap_method_begin(r, args, engine_query_args, task_query_args, "accountId", 0);
     if (!a)
         return -1;
+    store_snapshot_gate(jmap_req_conn(r), a->account_id); /* store.h: the snapshot's cost */
     int64_t state = jmap_type_state(r, &task_type, a->account_id);
     json_t *ids = run_task_query(r, a->account_id, args);
-    if (ids)
+    if (ids) {
         engine_visible_filter(r, &task_type, a, ids); /* a sharee's lists (tasks-06 §4) */
+        engine_snapshot_save(jmap_req_conn(r), a->account_id, task_type.name, args, state, ids);
+    }
     store_rollback(jmap_req_conn(r));
     if (!ids)
         return -1;
-    engine_snapshot_save(jmap_req_conn(r), a->account_id, task_type.name, args, state, ids);
     int rc = engine_query_respond(r, &task_type, a->account_id, args, ids, state);
     json_decref(ids);
     return rc;

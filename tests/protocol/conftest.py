@@ -84,7 +84,11 @@ class Server:
     """A running jmapd with users alice, bob and carol. Bob may write in alice's
     account; carol may only read it."""
 
-    def __init__(self, config=CONFIG, users=PASSWORDS, tls=False, user_args=None):
+    asan_options = ""  # appended to the suite's ASAN_OPTIONS (also for Server.__new__)
+
+    def __init__(self, config=CONFIG, users=PASSWORDS, tls=False, user_args=None,
+                 asan_options=""):
+        self.asan_options = asan_options
         self.scheme = "https" if tls else "http"
         self.tmp = tempfile.TemporaryDirectory()
         self.data = os.path.join(self.tmp.name, "data")
@@ -106,7 +110,8 @@ class Server:
 
     def start(self):
         self.log = open(os.path.join(self.tmp.name, "server.log"), "ab")
-        env = dict(os.environ, ASAN_OPTIONS="detect_leaks=1:abort_on_error=0",
+        env = dict(os.environ, ASAN_OPTIONS="detect_leaks=1:abort_on_error=0" + (
+            ":" + self.asan_options if self.asan_options else ""),
                    UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1")
         self.proc = subprocess.Popen(
             [JMAPD, "serve", "--data", self.data, "--config", self.config,

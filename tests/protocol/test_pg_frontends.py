@@ -6,6 +6,7 @@ enforced by B. Runs in the PostgreSQL pass of the suite (JMAPD_TEST_STORE=pg).""
 import json
 import os
 import tempfile
+import threading
 import time
 
 import pytest
@@ -190,3 +191,64 @@ def test_alert_fires_once_across_front_ends_calendars27_s6_4(monkeypatch):
         b.close()
         a.close()
         clock_dir.cleanup()
+
+
+def test_query_changes_on_b_waits_for_a_snapshot_still_committing(pair):
+    """RFC 8620 §5.6, issue 15 §3 (store.h, query snapshots): A saves a /query's
+    snapshot without waiting for it (its read transaction ends with a COMMIT it does
+    not wait for), holding the account's snapshot lock until then. B, asked for
+    /queryChanges from that queryState before the COMMIT is through, waits for the
+    lock and finds the snapshot instead of answering cannotCalculateChanges. The slow
+    COMMIT is played by a psql session holding the lock and the row. An expanded
+    query: only its old results (instance ids) let B answer at all."""
+    import subprocess
+    a, b = pair
+    acct = a.account()
+    ev = event(a, acct, "Weekly")
+    ev["recurrenceRules"] = [{"@type": "RecurrenceRule", "frequency": "weekly", "count": 4}]
+    _, out = a.call("CalendarEvent/set", {"accountId": acct, "create": {"w": ev}})
+    wid = out["created"]["w"]["id"]
+    q = {"accountId": acct, "expandRecurrences": True,
+         "filter": {"after": "2026-03-01T00:00:00", "before": "2026-04-01T00:00:00"}}
+    _, first = a.call("CalendarEvent/query", q)
+    assert len(first["ids"]) == 4
+    _, out = a.call("CalendarEvent/set", {"accountId": acct, "update": {
+        wid: {"start": "2026-03-02T10:00:00"}}})
+    assert wid in (out["updated"] or {}), out["notUpdated"]
+    b.call("CalendarEvent/get", {"accountId": acct, "ids": []})  # B's login is done
+    cl = conftest.PG_CLUSTER
+    schema = cl.schema_for(a.data)
+    # the snapshot rows go out of sight, and come back in a transaction not yet committed
+    cl.psql(conftest.pgharness.DB,
+            f"CREATE TABLE {schema}.kept AS SELECT * FROM {schema}.query_snapshots "
+            f"WHERE account_id = '{acct}'; DELETE FROM {schema}.query_snapshots "
+            f"WHERE account_id = '{acct}'")
+    s = subprocess.Popen([os.path.join(conftest.pgharness.PGBIN, "psql"), "-X", "-q", "-A",
+                          "-t", "-d", cl.url(schema)], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, text=True)
+    s.stdin.write("BEGIN;\nSELECT pg_advisory_xact_lock_shared(hashtext(current_schema()), "
+                  f"hashtext('snapshot ' || '{acct}'));\n"
+                  "INSERT INTO query_snapshots SELECT * FROM kept;\n\\echo held\n")
+    s.stdin.flush()
+    while s.stdout.readline().strip() != "held":
+        pass
+    answer = {}
+
+    def ask():
+        answer["qc"] = b.call("CalendarEvent/queryChanges", {**q, "sinceQueryState":
+                                                             first["queryState"]})
+    t = threading.Thread(target=ask)
+    t.start()
+    time.sleep(1)
+    waited = t.is_alive()  # B waits for the lock: it has not answered
+    s.stdin.write("COMMIT;\n")
+    s.stdin.close()
+    s.wait(timeout=10)
+    t.join(timeout=10)
+    assert waited, answer
+    name, qc = answer["qc"]
+    assert name == "CalendarEvent/queryChanges", qc
+    _, now = b.call("CalendarEvent/query", q)
+    assert qc["newQueryState"] == now["queryState"]
+    assert set(qc["removed"]) >= set(first["ids"])
+    assert sorted(x["id"] for x in qc["added"]) == sorted(now["ids"])
