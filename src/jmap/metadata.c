@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "formats/json/patch.h"
+#include "formats/json/writer.h"
 #include "jmap/collation.h"
 #include "jmap/metadata.h"
 #include "util/util.h"
@@ -172,8 +173,16 @@ size_t metadata_depth(json_t *v)
  */
 
 struct rows_acc {
-    json_t *map; /* id -> {"s": shared, "p": private} */
+    json_t *map;               /* id -> {"s": shared, "p": private} */
+    bool raw_shared, raw_priv; /* keep that root's text as it is (a raw placeholder) */
 };
+
+/* Whether data is stored text that can be copied into a response as it is: the
+ * server's own compact JSON of an object (write_row), checked at both ends. */
+static bool raw_ok(const char *data, size_t n)
+{
+    return n >= 2 && data[0] == '{' && data[n - 1] == '}';
+}
 
 static int rows_cb(const char *id, int64_t user, const char *data, int64_t modseq, int64_t created,
                    void *ud)
@@ -184,9 +193,18 @@ static int rows_cb(const char *id, int64_t user, const char *data, int64_t modse
         e = json_object();
         json_object_set_new(acc->map, id, e);
     }
-    json_t *v = json_loads(data, 0, NULL);
+    bool shared = user == STORE_METADATA_SHARED;
+    size_t n = strlen(data);
+    /* /get of a whole root: the stored text goes into the response unparsed and is
+     * not written again (issue 18's /get bound: parsing and writing 1 KB per object
+     * cost more than the rest of the /get) */
+    if ((shared ? acc->raw_shared : acc->raw_priv) && raw_ok(data, n)) {
+        json_object_set_new(e, shared ? "s" : "p", jwriter_raw_new(data, n));
+        return 0;
+    }
+    json_t *v = json_loadb(data, n, 0, NULL);
     if (json_is_object(v))
-        json_object_set_new(e, user == STORE_METADATA_SHARED ? "s" : "p", v);
+        json_object_set_new(e, shared ? "s" : "p", v);
     else
         json_decref(v);
     return 0;
@@ -201,7 +219,7 @@ static int64_t user_of(struct jmap_req *r)
 static void load_one(struct jmap_req *r, const struct jtype *t, const char *account, const char *id,
                      json_t **shared, json_t **priv)
 {
-    struct rows_acc acc = {json_object()};
+    struct rows_acc acc = {.map = json_object()};
     const char *ids[1] = {id};
     store_metadata_get(r->conn, account, t->name, ids, 1, user_of(r), rows_cb, &acc);
     json_t *e = json_object_get(acc.map, id);
@@ -302,8 +320,11 @@ void metadata_attach(struct jmap_req *r, const struct jtype *t, const char *acco
         if (!ids[i])
             ids[i] = "";
     }
-    struct rows_acc acc = {json_object()};
-    /* one look-up for the whole list (one round trip on PostgreSQL) */
+    /* whole roots go out as the stored text, unless a later call's result reference
+     * must walk into them (RFC 8620 §3.7) */
+    struct rows_acc acc = {json_object(), sel->shared_all && !r->referenced,
+                           sel->private_all && !r->referenced};
+    /* one look-up for the whole list (one statement; one round trip on PostgreSQL) */
     store_metadata_get(r->conn, account, t->name, ids, n, want_p ? user_of(r) : -1, rows_cb, &acc);
     free(ids);
     json_array_foreach(list, i, v)
@@ -909,7 +930,7 @@ static json_t *rows_for(struct jmap_req *r, const struct jtype *t)
     if (query_rows && query_req == r && strcmp(key, query_key) == 0)
         return query_rows;
     metadata_query_done();
-    struct rows_acc acc = {json_object()};
+    struct rows_acc acc = {.map = json_object()};
     if (account)
         store_metadata_scan(r->conn, account, t->name, user_of(r), rows_cb, &acc);
     query_rows = acc.map;

@@ -30,21 +30,42 @@ int sq_metadata_get(struct store_conn *c, const char *account, const char *type,
                     const char *const *ids, size_t n, int64_t user_id, store_metadata_cb cb,
                     void *ud)
 {
-    /* SQLite answers a point lookup in microseconds: one per id, no temporary list */
+    if (n == 0)
+        return STORE_OK;
+    /* one statement for the whole list (the ids as a JSON array, json_each): a /get of
+     * 50 objects took 50 statements, 30,000 instructions each even when none had
+     * metadata (issue 18's /get bound); one seek per id ("+user_id": the rows of
+     * an object are its shared row and one per user who wrote private metadata) */
+    struct buf list = {0};
+    buf_puts(&list, "[");
     for (size_t i = 0; i < n; i++) {
-        sqlite3_stmt *s = sq_stmt(c, "SELECT object_id, user_id, data, modseq FROM "
-                                     "object_metadata WHERE account_id=? AND type=? AND "
-                                     "object_id=? AND user_id IN (0, ?)");
-        if (!s)
-            return STORE_ERR;
-        sq_bind_text(s, 1, account);
-        sq_bind_text(s, 2, type);
-        sq_bind_text(s, 3, ids[i]);
-        sqlite3_bind_int64(s, 4, user_id);
-        if (rows(s, false, cb, ud))
-            return STORE_ERR;
+        buf_puts(&list, i ? ",\"" : "\"");
+        for (const char *p = ids[i]; *p; p++) { /* a JSON string (RFC 8259 §7) */
+            if ((unsigned char)*p < 0x20) {
+                buf_printf(&list, "\\u%04x", (unsigned)*p);
+                continue;
+            }
+            if (*p == '"' || *p == '\\')
+                buf_append(&list, "\\", 1);
+            buf_append(&list, p, 1);
+        }
+        buf_puts(&list, "\"");
     }
-    return STORE_OK;
+    buf_puts(&list, "]");
+    sqlite3_stmt *s = sq_stmt(c, "SELECT object_id, user_id, data, modseq FROM object_metadata "
+                                 "WHERE account_id=?1 AND type=?2 AND object_id IN (SELECT value "
+                                 "FROM json_each(?3)) AND +user_id IN (0, ?4)");
+    if (!s) {
+        buf_free(&list);
+        return STORE_ERR;
+    }
+    sq_bind_text(s, 1, account);
+    sq_bind_text(s, 2, type);
+    sq_bind_text(s, 3, list.data);
+    sqlite3_bind_int64(s, 4, user_id);
+    int rc = rows(s, false, cb, ud);
+    buf_free(&list);
+    return rc;
 }
 
 int sq_metadata_scan(struct store_conn *c, const char *account, const char *type, int64_t user_id,

@@ -665,3 +665,36 @@ def test_query_changes_private_filter_is_per_user_s3_4(s):
                                                         "sinceQueryState": q["queryState"]},
                       user=user)
         assert res["added"] == [] and res["removed"] == [], (user, res)
+
+
+# ---- §3.1 /get: stored metadata goes out as stored (issue 18's /get bound) ---------------
+
+def test_get_returns_stored_text_exactly_s3_1(s):
+    """A whole root is copied into the response from its stored text, unparsed: every
+    value the client wrote comes back equal, escapes included (RFC 8259 §7)."""
+    tricky = {ACME: {"q": 'say "hi" \\ back/slash', "ctl": "tab\tnl\ncr\r\x01\x1f\x00end",
+                     "uni": "caf\u00e9 \u2028 \U0001f600", "nums": [0, -1, 2.5, 1e300, None],
+                     "deep": {"a": [{"b": True, "c": False}]}, "": "empty key"}}
+    eid = new_event(s, "stored text", metadata=tricky, privateMetadata={"z.example": tricky[ACME]})
+    got = get(s, "CalendarEvent", [eid])["list"][0]
+    assert got["metadata"] == tricky and got["privateMetadata"] == {"z.example": tricky[ACME]}
+    # the whole response is one valid JSON text with the rest of the object intact
+    r = s.post({"using": USING, "methodCalls": [
+        ["CalendarEvent/get", {"accountId": s.a, "ids": [eid]}, "g"]]})
+    assert r.json()["methodResponses"][0][1]["list"][0]["title"] == "stored text"
+
+
+def test_result_reference_into_metadata_rfc8620_s3_7(s):
+    """A later call's result reference may walk into the metadata of a /get response
+    (RFC 8620 §3.7): the links an app keeps between objects (draft §1) used as ids."""
+    a, b = new_event(s, "linked a"), new_event(s, "linked b")
+    src = new_event(s, "links", metadata={ACME: {"links": [a, b]}})
+    out = s.api([["CalendarEvent/get", {"accountId": s.a, "ids": [src]}, "g"],
+                 ["CalendarEvent/get", {"accountId": s.a, "#ids": {
+                     "resultOf": "g", "name": "CalendarEvent/get",
+                     "path": "/list/0/metadata/" + ACME + "/links"}, "properties": ["title"]},
+                  "h"]], using=USING)
+    first, second = out["methodResponses"]
+    assert first[1]["list"][0]["metadata"] == {ACME: {"links": [a, b]}}, out
+    assert second[0] == "CalendarEvent/get", out
+    assert sorted(x["title"] for x in second[1]["list"]) == ["linked a", "linked b"]
