@@ -347,15 +347,7 @@ int64_t metadata_type_state(struct jmap_req *r, const struct jtype *t, const cha
     if (!t->metadata)
         return store_state_get(r->conn, account, t->name);
     /* one statement, as the plain state read it replaces (one round trip) */
-    int64_t s = 0, last_private = 0, shared = 0, mine = 0;
-    if (store_metadata_viewer(r->conn, account, t->name, user_of(r), &s, &last_private, &shared,
-                              &mine) != STORE_OK)
-        return store_state_get(r->conn, account, t->name);
-    if (last_private != s || s == 0)
-        return s; /* the latest change is one everybody sees */
-    /* every modseq after `shared` went to somebody's private metadata: the user sees
-     * their own */
-    return mine > shared ? mine : shared;
+    return store_state_viewer(r->conn, account, t->name, user_of(r));
 }
 
 int64_t jmap_type_state(struct jmap_req *r, const struct jtype *t, const char *account)

@@ -425,5 +425,10 @@ int store_metadata_state_put(struct store_conn *c, const char *account, const ch
 int store_metadata_viewer(struct store_conn *c, const char *account, const char *type,
                           int64_t user_id, int64_t *modseq, int64_t *last_private,
                           int64_t *shared, int64_t *mine);
+/* The type's state as user_id sees it (-1: nobody's private writes): another
+ * user's private metadata writes do not advance it (metadata-02 §2.2). What JMAP
+ * and DAV (CTag, sync token) show a user. */
+int64_t store_state_viewer(struct store_conn *c, const char *account, const char *type,
+                           int64_t user_id);
 
 #endif

@@ -5,6 +5,8 @@ with updatedProperties and ignoreMetadataOnlyChanges, per-viewer state, /query
 conditions and /queryChanges. Every example of the draft's §6 is a test here, with
 the Mailbox, Email and FileNode of the examples played by jmapd's own types
 (Calendar, CalendarEvent, ContactCard)."""
+import xml.etree.ElementTree as ET
+
 import pytest
 
 from conftest import BLOB, CAL, CONFIG, CORE, Server
@@ -698,3 +700,42 @@ def test_result_reference_into_metadata_rfc8620_s3_7(s):
     assert first[1]["list"][0]["metadata"] == {ACME: {"links": [a, b]}}, out
     assert second[0] == "CalendarEvent/get", out
     assert sorted(x["title"] for x in second[1]["list"]) == ["linked a", "linked b"]
+
+
+# ---- §2.2 and §7: DAV CTags and sync tokens follow the viewer's state --------------------------
+
+def dav_tags(s, user):
+    """{collection href: (getctag, sync-token)} of alice's calendars as user sees them."""
+    from davutil import CS, D, homes, multistatus, propfind
+    r = propfind(s, homes(s)[0], "<cs:getctag/><d:sync-token/>", depth=1, user=user)
+    return {h: (e["props"][CS + "getctag"].text, e["props"][D + "sync-token"].text)
+            for h, e in multistatus(r).items() if CS + "getctag" in e["props"]}
+
+
+def test_dav_ctag_ignores_other_users_private_writes_s2_2_s7(s):
+    """§2.2: another user's private write "MUST NOT advance" the type's state; §7: such
+    an advance leaks "a signal that *something* private to A changed". A collection's
+    CTag and sync token are that state over DAV."""
+    eid = new_event(s, "dav tagged")
+    before = {u: dav_tags(s, u) for u in ("alice", "carol")}
+    assert before["alice"] and before["alice"] == before["carol"]
+    res = update(s, "CalendarEvent", eid, {"privateMetadata/" + ACME: {"bob": 1}}, user="bob")
+    assert res["updated"] == {eid: None}, res
+    res = update(s, "Calendar", calendar_id(s), {"privateMetadata/" + ACME: {"bob": 1}},
+                 user="bob")
+    assert res["updated"] == {calendar_id(s): None}, res
+    for u in ("alice", "carol"):
+        assert dav_tags(s, u) == before[u], u
+    # a sync from the unchanged token reports nothing new
+    from davutil import D, dav, sync_token
+    href, (_, tok) = next(iter(before["carol"].items()))
+    body = (f'<?xml version="1.0"?><d:sync-collection xmlns:d="DAV:"><d:sync-token>{tok}'
+            '</d:sync-token><d:sync-level>1</d:sync-level><d:prop><d:getetag/></d:prop>'
+            '</d:sync-collection>')
+    r = dav(s, "REPORT", href, body, user="carol", depth=0)
+    assert r.status_code == 207 and sync_token(r) == tok, r.text
+    assert ET.fromstring(r.content).findall(D + "response") == [], r.text
+    # a change everybody sees still changes them
+    update(s, "CalendarEvent", eid, {"title": "dav tagged 2"})
+    for u in ("alice", "carol"):
+        assert dav_tags(s, u) != before[u], u
