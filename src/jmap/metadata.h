@@ -82,6 +82,10 @@ bool metadata_filter_uses(struct jmap_req *r, const struct jtype *t, json_t *fil
 /* 1 match, 0 not, -1 not a metadata key. */
 int metadata_filter_match(struct jmap_req *r, const struct jtype *t, json_t *obj, const char *key,
                           json_t *value);
+/* The ids that can match filter by its metadata conditions alone (new; from the
+ * store's key index), or NULL when the filter does not narrow them (no metadata
+ * condition on every path through it, or one under NOT). */
+json_t *metadata_candidates(struct jmap_req *r, const struct jtype *t, json_t *filter);
 /* Ends the query's metadata cache. */
 void metadata_query_done(void);
 /* /queryChanges: adds to changed the ids whose metadata (shared or the user's

@@ -84,8 +84,11 @@ int sq_metadata_scan(struct store_conn *c, const char *account, const char *type
 int sq_metadata_put(struct store_conn *c, const char *account, const char *type, const char *id,
                     int64_t user_id, const char *data, int64_t modseq)
 {
-    sqlite3_stmt *s = sq_stmt(c, "INSERT OR REPLACE INTO object_metadata(account_id, type, "
-                                 "object_id, user_id, data, modseq) VALUES(?,?,?,?,?,?)");
+    /* an upsert, not INSERT OR REPLACE: its UPDATE trigger keeps metadata_keys */
+    sqlite3_stmt *s = sq_stmt(c, "INSERT INTO object_metadata(account_id, type, object_id, "
+                                 "user_id, data, modseq) VALUES(?,?,?,?,?,?) ON CONFLICT("
+                                 "account_id, type, object_id, user_id) DO UPDATE SET "
+                                 "data=excluded.data, modseq=excluded.modseq");
     if (!s)
         return STORE_ERR;
     sq_bind_text(s, 1, account);
@@ -221,4 +224,25 @@ int sq_metadata_viewer(struct store_conn *c, const char *account, const char *ty
         *out[i] = rc == SQLITE_ROW ? sqlite3_column_int64(s, i) : 0; /* NULL reads as 0 */
     sqlite3_reset(s);
     return rc == SQLITE_ROW ? STORE_OK : STORE_ERR;
+}
+
+int sq_metadata_with_key(struct store_conn *c, const char *account, const char *type,
+                         int64_t user_id, const char *key, store_metadata_cb cb, void *ud)
+{
+    sqlite3_stmt *s = sq_stmt(c, "SELECT object_id FROM metadata_keys WHERE account_id=? AND "
+                                 "type=? AND user_id=? AND key=?");
+    if (!s)
+        return STORE_ERR;
+    sq_bind_text(s, 1, account);
+    sq_bind_text(s, 2, type);
+    sqlite3_bind_int64(s, 3, user_id);
+    sq_bind_text(s, 4, key);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+        if (cb((const char *)sqlite3_column_text(s, 0), user_id, NULL, 0, 0, ud)) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    sqlite3_reset(s);
+    return rc == SQLITE_DONE ? STORE_OK : STORE_ERR;
 }

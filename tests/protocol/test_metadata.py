@@ -739,3 +739,57 @@ def test_dav_ctag_ignores_other_users_private_writes_s2_2_s7(s):
     update(s, "CalendarEvent", eid, {"title": "dav tagged 2"})
     for u in ("alice", "carol"):
         assert dav_tags(s, u) != before[u], u
+
+
+# ---- §3.5 through the store's key index: every way a namespace comes and goes ----------------
+
+@pytest.mark.parametrize("type_", ["ContactCard", "CalendarEvent"])
+def test_query_follows_namespace_lifecycle_s3_5(s, type_):
+    """§3.5: "A namespace-only path matches if the namespace key is present and its value
+    is not the empty object {}" — after creates, patches that empty, replace or remove a
+    namespace, private writes of two users, AND/OR/NOT, and a destroy."""
+    if type_ == "ContactCard":
+        _, res = call(s, "AddressBook/get", {"ids": None})
+        mk = {"@type": "Card", "version": "1.0", "addressBookIds": {res["list"][0]["id"]: True},
+              "name": {"full": "life"}}
+    else:
+        mk = {"calendarIds": {calendar_id(s): True}, "title": "life",
+              "start": "2024-12-15T10:00:00", "duration": "PT1H", "timeZone": "Europe/Paris"}
+    ns = "life.example"
+    ids = {}
+    for key in ("a", "b", "c"):
+        _, res = call(s, type_ + "/set", {"create": {key: dict(
+            mk, metadata={ns: {"k": key}, "other.example": {"x": 1}})}})
+        ids[key] = res["created"][key]["id"]
+    a, b, c = ids["a"], ids["b"], ids["c"]
+
+    def q(cond, user="alice"):
+        _, res = call(s, type_ + "/query", {"filter": cond}, user=user)
+        assert "ids" in res, res
+        return set(res["ids"]) & {a, b, c}
+
+    assert q({"metadataExists": ns}) == {a, b, c}
+    assert update(s, type_, a, {"metadata/" + ns: {}})["updated"] == {a: None}  # emptied
+    assert update(s, type_, b, {"metadata/" + ns + "/k": None})["updated"] == {b: None}
+    assert update(s, type_, c, {"metadata": {"other.example": {"y": 2}}})["updated"] == {c: None}
+    assert q({"metadataExists": ns}) == set()
+    assert q({"metadataExists": "other.example"}) == {a, b, c}
+    assert q({"metadataExists": "other.example/x"}) == {a, b}
+    update(s, type_, b, {"metadata/" + ns + "/k": "again"})
+    assert q({"metadataExists": ns}) == {b}
+    assert q({"metadataTextEquals": {"path": ns + "/k", "value": "again"}}) == {b}
+    # private: each user's own rows (bob writes, alice sees none of it)
+    update(s, type_, a, {"privateMetadata/" + ns: {"mine": "bob"}}, user="bob")
+    assert q({"privateMetadataExists": ns}, user="bob") == {a}
+    assert q({"privateMetadataExists": ns}) == set()
+    assert q({"metadataExists": ns}, user="bob") == {b}
+    assert q({"operator": "OR", "conditions": [{"metadataExists": ns},
+                                               {"privateMetadataExists": ns}]}, user="bob") == {a, b}
+    assert q({"operator": "AND", "conditions": [{"metadataExists": "other.example"},
+                                                {"privateMetadataExists": ns}]}, user="bob") == {a}
+    assert q({"operator": "NOT", "conditions": [{"metadataExists": ns}]}) == {a, c}
+    # a destroyed object leaves the index with its rows
+    _, res = call(s, type_ + "/set", {"destroy": [b]})
+    assert res["destroyed"] == [b], res
+    assert q({"metadataExists": ns}) == set()
+    assert q({"metadataExists": "other.example"}) == {a, c}
