@@ -229,6 +229,19 @@ static void load_one(struct jmap_req *r, const struct jtype *t, const char *acco
     json_decref(acc.map);
 }
 
+/* ---- /copy (RFC 8620 §5.4) ---------------------------------------------------------------- */
+
+void metadata_copy_into(struct jmap_req *r, const struct jtype *t, const char *account,
+                        const char *id, json_t *given)
+{
+    if (!metadata_on(r, t))
+        return;
+    json_t *shared, *priv;
+    load_one(r, t, account, id, &shared, &priv);
+    json_object_set_new(given, ROOT_SHARED, shared);
+    json_object_set_new(given, ROOT_PRIVATE, priv);
+}
+
 /* ---- /get (§3.1) ----------------------------------------------------------------------------- */
 
 void metadata_sel_free(struct metadata_sel *sel)

@@ -27,6 +27,13 @@ bool metadata_on(struct jmap_req *r, const struct jtype *t);
  * not advance it. Inside a transaction. */
 int64_t metadata_type_state(struct jmap_req *r, const struct jtype *t, const char *account);
 
+/* ---- /copy (RFC 8620 §5.4) ---- */
+/* A copy carries the original's metadata and the user's privateMetadata like its other
+ * properties (§2: they "behave like any other property"): puts both, as the user
+ * sees them on object id of account, into given (the copy's create entry). */
+void metadata_copy_into(struct jmap_req *r, const struct jtype *t, const char *account,
+                        const char *id, json_t *given);
+
 /* ---- /get (§3.1) ---- */
 struct metadata_sel {
     bool shared_all, private_all;

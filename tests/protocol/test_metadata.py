@@ -604,12 +604,6 @@ def test_exports_carry_no_metadata(s):
     vcf = s.http().get(f"{s.base}/export/addressbook/{s.a}/{book}")
     assert vcf.status_code == 200 and "exported card" in vcf.text
     assert "SECRET" not in vcf.text and ACME not in vcf.text
-    # /copy copies the object, not its metadata (docs/metadata.md)
-    _, res = call(s, "CalendarEvent/copy", {"fromAccountId": s.a, "create": {
-        "k": {"id": eid, "calendarIds": {calendar_id(s): True}, "uid": "copy-" + eid}}})
-    if res.get("created"):
-        got = get(s, "CalendarEvent", [res["created"]["k"]["id"]])["list"][0]
-        assert got["metadata"] == {} and got["privateMetadata"] == {}
 
 
 def test_event_query_changes_metadata_s3_4(s):
@@ -793,3 +787,73 @@ def test_query_follows_namespace_lifecycle_s3_5(s, type_):
     assert res["destroyed"] == [b], res
     assert q({"metadataExists": ns}) == set()
     assert q({"metadataExists": "other.example"}) == {a, c}
+
+
+# ---- §3.5 with expandRecurrences (calendars: each instance is its series') ----------------------
+
+def test_query_expanded_instances_use_series_metadata_s3_5(s):
+    """Metadata belongs to the stored event (an instance id is refused by /set), so each
+    instance of an expanded query matches with its series' metadata, with or without
+    a text condition that makes the server build each instance."""
+    rec = {"recurrenceRules": [{"@type": "RecurrenceRule", "frequency": "weekly", "count": 4}]}
+    with_md = new_event(s, "weekly exp", start="2031-03-03T09:00:00", metadata={
+        ACME: {"tag": "Standup"}}, privateMetadata={ACME: {"seen": "yes"}}, **rec)
+    without = new_event(s, "weekly exp", start="2031-03-03T11:00:00", **rec)
+    # an override of one instance keeps the series' metadata
+    _, res = call(s, "CalendarEvent/set", {"update": {with_md: {
+        "recurrenceOverrides": {"2031-03-10T09:00:00": {"title": "weekly exp moved"}}}}})
+    assert not res.get("notUpdated"), res
+    assert with_md in (res.get("updated") or {}), res
+    window = {"after": "2031-03-01T00:00:00", "before": "2031-04-01T00:00:00"}
+
+    def q(extra, user="alice"):
+        _, res = call(s, "CalendarEvent/query", {"filter": dict(window, **extra),
+                                                 "expandRecurrences": True,
+                                                 "sort": [{"property": "start"}]}, user=user)
+        assert "ids" in res, res
+        return res["ids"]
+
+    every = q({"title": "weekly exp"})
+    assert len(every) == 8, every
+    mine = q({"metadataExists": ACME})
+    assert len(mine) == 4 and all(i in every for i in mine), mine
+    _, got = call(s, "CalendarEvent/get", {"ids": mine, "properties": ["baseEventId", "title"]})
+    assert {e["baseEventId"] for e in got["list"]} == {with_md}, got
+    assert q({"metadataExists": ACME, "title": "weekly"}) == mine
+    assert q({"metadataTextContains": {"path": ACME + "/tag", "value": "standup"}}) == mine
+    assert q({"privateMetadataTextEquals": {"path": ACME + "/seen", "value": "yes"}}) == mine
+    assert q({"privateMetadataExists": ACME}, user="bob") == []
+
+
+# ---- §2 and RFC 8620 §5.4: /copy carries metadata as any other property ----------------------
+
+def test_copy_carries_metadata_s2_rfc8620_s5_4(s):
+    """The draft names no rule for /copy; §2 says both properties "behave like any other
+    property of the related object", and a /copy (RFC 8620 §5.4) copies the record's
+    properties, "any other properties included are used instead". So the copy gets the
+    shared metadata and the copier's own privateMetadata, through /set's checks."""
+    bob = s.account("bob")
+    _, res = s.call("Calendar/get", {"accountId": bob, "ids": None}, user="bob", using=USING)
+    bcal = res["list"][0]["id"]
+    _, res = s.call("CalendarEvent/set", {"accountId": bob, "create": {"e": {
+        "calendarIds": {bcal: True}, "title": "to copy", "start": "2026-02-02T10:00:00",
+        "metadata": {ACME: {"color": "red"}, "keep.example": {"k": 1}},
+        "privateMetadata": {ACME: {"note": "bob's"}}}}}, user="bob", using=USING)
+    src = res["created"]["e"]["id"]
+    cal = calendar_id(s)
+    _, res = s.call("CalendarEvent/copy", {"fromAccountId": bob, "accountId": s.a, "create": {
+        "c1": {"id": src, "calendarIds": {cal: True}},
+        "c2": {"id": src, "calendarIds": {cal: True}, "uid": "copy-two-" + src,
+               "metadata": {ACME: {"color": "blue"}}}}},
+        user="bob", using=USING)
+    assert set(res.get("created") or {}) == {"c1", "c2"}, res
+    c1, c2 = res["created"]["c1"]["id"], res["created"]["c2"]["id"]
+    got = {e["id"]: e for e in get(s, "CalendarEvent", [c1, c2], user="bob")["list"]}
+    assert got[c1]["metadata"] == {ACME: {"color": "red"}, "keep.example": {"k": 1}}
+    assert got[c1]["privateMetadata"] == {ACME: {"note": "bob's"}}
+    assert got[c2]["metadata"] == {ACME: {"color": "blue"}}  # given values win
+    # bob's private metadata stays his in the target account too
+    assert get(s, "CalendarEvent", [c1])["list"][0]["privateMetadata"] == {}
+    assert get(s, "CalendarEvent", [c1])["list"][0]["metadata"] == got[c1]["metadata"]
+    _, res = call(s, "CalendarEvent/query", {"filter": {"metadataExists": "keep.example"}})
+    assert c1 in res["ids"] and c2 not in res["ids"], res
