@@ -3,7 +3,9 @@
 # of 50 events carrying 1 KB of metadata each against 50 without (bound: within 10%),
 # (measured as the server's own time from its access log, and end to end), and
 # /changes with ignoreMetadataOnlyChanges over the last few changes of an
-# account at two sizes (bound: the larger within 1.5x of the smaller, O(changes)).
+# account at two sizes (bound: the larger within 1.5x of the smaller, O(changes)), and
+# ContactCard/query on a metadata condition at two sizes (bound 3x for 10x the account
+# and 10x the matches: the candidates come from the metadata key index).
 # Release build (BIN=build/jmapd); SMALL and LARGE set the two account sizes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +15,7 @@ trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$tmp"; true' EXIT
 port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 echo bench-pw | $BIN user add bench --password-stdin --data "$tmp/data"
 echo bench-pw | $BIN user add large --password-stdin --data "$tmp/data"
+echo bench-pw | $BIN user add query --password-stdin --data "$tmp/data"
 printf 'log_level = info\n' > "$tmp/conf"  # the access log gives the server's own time
 $BIN serve --data "$tmp/data" --listen 127.0.0.1:$port --config "$tmp/conf" 2>"$tmp/log" &
 pid=$!
