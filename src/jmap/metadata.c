@@ -173,16 +173,8 @@ size_t metadata_depth(json_t *v)
  */
 
 struct rows_acc {
-    json_t *map;               /* id -> {"s": shared, "p": private} */
-    bool raw_shared, raw_priv; /* keep that root's text as it is (a raw placeholder) */
+    json_t *map; /* id -> {"s": shared, "p": private} */
 };
-
-/* Whether data is stored text that can be copied into a response as it is: the
- * server's own compact JSON of an object (write_row), checked at both ends. */
-static bool raw_ok(const char *data, size_t n)
-{
-    return n >= 2 && data[0] == '{' && data[n - 1] == '}';
-}
 
 static int rows_cb(const char *id, int64_t user, const char *data, int64_t modseq, int64_t created,
                    void *ud)
@@ -193,18 +185,9 @@ static int rows_cb(const char *id, int64_t user, const char *data, int64_t modse
         e = json_object();
         json_object_set_new(acc->map, id, e);
     }
-    bool shared = user == STORE_METADATA_SHARED;
-    size_t n = strlen(data);
-    /* /get of a whole root: the stored text goes into the response unparsed and is
-     * not written again (issue 18's /get bound: parsing and writing 1 KB per object
-     * cost more than the rest of the /get) */
-    if ((shared ? acc->raw_shared : acc->raw_priv) && raw_ok(data, n)) {
-        json_object_set_new(e, shared ? "s" : "p", jwriter_raw_new(data, n));
-        return 0;
-    }
-    json_t *v = json_loadb(data, n, 0, NULL);
+    json_t *v = json_loads(data, 0, NULL);
     if (json_is_object(v))
-        json_object_set_new(e, shared ? "s" : "p", v);
+        json_object_set_new(e, user == STORE_METADATA_SHARED ? "s" : "p", v);
     else
         json_decref(v);
     return 0;
@@ -219,7 +202,7 @@ static int64_t user_of(struct jmap_req *r)
 static void load_one(struct jmap_req *r, const struct jtype *t, const char *account, const char *id,
                      json_t **shared, json_t **priv)
 {
-    struct rows_acc acc = {.map = json_object()};
+    struct rows_acc acc = {json_object()};
     const char *ids[1] = {id};
     store_metadata_get(r->conn, account, t->name, ids, 1, user_of(r), rows_cb, &acc);
     json_t *e = json_object_get(acc.map, id);
@@ -318,6 +301,47 @@ static json_t *selected(json_t *stored, bool all, json_t *names)
     return out;
 }
 
+/* Whether data is stored text that can be copied into a response as it is: the
+ * server's own compact JSON of an object (write_row), checked at both ends. */
+static bool raw_ok(const char *data, size_t n)
+{
+    return n >= 2 && data[0] == '{' && data[n - 1] == '}';
+}
+
+struct attach_acc {
+    json_t *views; /* id -> the object's view in the /get list */
+    const struct metadata_sel *sel;
+    bool raw; /* whole roots may go out as their stored text */
+};
+
+/* One stored row into its object's view. A whole root goes into the response as the
+ * stored text, unparsed and not written again (issue 18's /get bound: parsing and
+ * writing 1 KB per object cost more than the rest of the /get). */
+static int attach_cb(const char *id, int64_t user, const char *data, int64_t modseq,
+                     int64_t created, void *ud)
+{
+    (void)modseq, (void)created;
+    struct attach_acc *acc = ud;
+    json_t *view = json_object_get(acc->views, id);
+    bool shared = user == STORE_METADATA_SHARED;
+    bool all = shared ? acc->sel->shared_all : acc->sel->private_all;
+    json_t *names = shared ? acc->sel->shared_ns : acc->sel->private_ns;
+    if (!view || (!all && !names))
+        return 0;
+    size_t n = strlen(data);
+    json_t *out = NULL;
+    if (all && acc->raw && raw_ok(data, n)) {
+        out = jwriter_raw_new(data, n);
+    } else {
+        json_t *v = json_loadb(data, n, 0, NULL);
+        out = json_is_object(v) ? selected(v, all, names) : NULL;
+        json_decref(v);
+    }
+    if (out) /* in the place of the {} put first, so the member order stays */
+        json_object_set_new(view, shared ? ROOT_SHARED : ROOT_PRIVATE, out);
+    return 0;
+}
+
 void metadata_attach(struct jmap_req *r, const struct jtype *t, const char *account,
                      const struct metadata_sel *sel, json_t *list)
 {
@@ -326,31 +350,27 @@ void metadata_attach(struct jmap_req *r, const struct jtype *t, const char *acco
         return;
     size_t n = json_array_size(list), i;
     const char **ids = xcalloc(n + 1, sizeof *ids);
-    json_t *v;
+    json_t *v, *views = json_object();
     json_array_foreach(list, i, v)
     {
         ids[i] = json_string_value(json_object_get(v, "id"));
         if (!ids[i])
             ids[i] = "";
+        json_object_set(views, ids[i], v);
+        /* §2: always present, {} when there is none */
+        if (want_s)
+            json_object_set_new(v, ROOT_SHARED, json_object());
+        if (want_p)
+            json_object_set_new(v, ROOT_PRIVATE, json_object());
     }
-    /* whole roots go out as the stored text, unless a later call's result reference
-     * must walk into them (RFC 8620 §3.7) */
-    struct rows_acc acc = {json_object(), sel->shared_all && !r->referenced,
-                           sel->private_all && !r->referenced};
+    /* unparsed stored text, unless a later call's result reference must walk into
+     * this response (RFC 8620 §3.7) */
+    struct attach_acc acc = {views, sel, !r->referenced};
     /* one look-up for the whole list (one statement; one round trip on PostgreSQL) */
-    store_metadata_get(r->conn, account, t->name, ids, n, want_p ? user_of(r) : -1, rows_cb, &acc);
+    store_metadata_get(r->conn, account, t->name, ids, n, want_p ? user_of(r) : -1, attach_cb,
+                       &acc);
     free(ids);
-    json_array_foreach(list, i, v)
-    {
-        json_t *e = json_object_get(acc.map, json_string_value(json_object_get(v, "id")));
-        json_t *s = selected(json_object_get(e, "s"), sel->shared_all, sel->shared_ns);
-        json_t *p = selected(json_object_get(e, "p"), sel->private_all, sel->private_ns);
-        if (s)
-            json_object_set_new(v, ROOT_SHARED, s);
-        if (p)
-            json_object_set_new(v, ROOT_PRIVATE, p);
-    }
-    json_decref(acc.map);
+    json_decref(views);
 }
 
 /* ---- state per viewer (§2.2) --------------------------------------------------------------- */
