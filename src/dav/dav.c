@@ -237,8 +237,8 @@ static void privileges(const struct dav_res *r, struct buf *b)
 static void coll_tag(struct dav_ctx *x, const struct dav_res *r, struct buf *b)
 {
     const char *a = r->acct->account_id;
-    buf_printf(b, "\"%lld-%lld\"", (long long)store_state_get(x->c, a, r->k->coll_type),
-               (long long)store_state_get(x->c, a, r->k->obj_type));
+    buf_printf(b, "\"%lld-%lld\"", (long long)dav_state(x, a, r->k->coll_type),
+               (long long)dav_state(x, a, r->k->obj_type));
 }
 
 /* Properties of the DAV: namespace; 1 if r has ns:name (its value appended to v). */

@@ -217,5 +217,8 @@ void dav_render_keep(const struct dav_res *r, const char *escaped, size_t len);
 void dav_report(struct dav_ctx *x, struct dav_res *r);
 /* The sync-token of a collection (RFC 6578 §3): the JMAP state of its members. */
 void dav_sync_token(struct dav_ctx *x, const struct dav_res *r, char out[64]);
+/* A type's state as the requesting user sees it (CTags, sync tokens): another user's
+ * private metadata writes do not change it (draft-ietf-jmap-metadata-02 §2.2, §7). */
+int64_t dav_state(struct dav_ctx *x, const char *account, const char *type);
 
 #endif

@@ -21,10 +21,15 @@
 
 #define SYNC_PREFIX "https://jmapd.invalid/sync/"
 
+int64_t dav_state(struct dav_ctx *x, const char *account, const char *type)
+{
+    return store_state_viewer(x->c, account, type, x->u ? x->u->id : -1);
+}
+
 void dav_sync_token(struct dav_ctx *x, const struct dav_res *r, char out[64])
 {
     snprintf(out, 64, SYNC_PREFIX "%lld",
-             (long long)store_state_get(x->c, r->acct->account_id, r->k->obj_type));
+             (long long)dav_state(x, r->acct->account_id, r->k->obj_type));
 }
 
 /* ---- member data ------------------------------------------------------------------------ */
@@ -777,7 +782,7 @@ static bool sync_collection(struct dav_ctx *x, struct dav_res *r, xmlNode *root,
     xmlChar *t = tok ? xmlNodeGetContent(tok) : NULL;
     const char *ts = t ? (const char *)t : "";
     const char *a = r->acct->account_id;
-    int64_t since = 0, current = store_state_get(x->c, a, r->k->obj_type);
+    int64_t since = 0, current = dav_state(x, a, r->k->obj_type);
     bool ok = true;
     if (*ts) {
         char *end = NULL;

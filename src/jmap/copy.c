@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "jmap/engine_internal.h"
+#include "jmap/metadata.h"
 #include "util/util.h"
 
 static const struct argspec copy_args[] = {
@@ -97,6 +98,8 @@ int jmap_std_copy(struct jmap_req *r, const struct jtype *t, json_t *args)
             if (p ? !(p->flags & JP_SERVER_SET) : t->open_props)
                 json_object_set(given, pk, pv);
         }
+        /* metadata-02 §2: metadata and privateMetadata travel as the other properties */
+        metadata_copy_into(r, t, from->account_id, src_id, given);
         json_object_foreach(v, pk, pv)
         {
             if (strcmp(pk, "id") != 0)

@@ -77,6 +77,8 @@ struct jmap_req {
     json_t *call;          /* the invocation [name, args, callId], borrowed */
     const char *capability; /* of the method being processed */
     json_t *changed;     /* accountId -> {type -> state} to push after commit */
+    bool referenced;     /* a later call refers to this call's result (RFC 8620 §3.7): its
+                          * response holds no raw placeholder (formats/json/writer.h) */
 };
 
 /* Adds [name, args, callId] to the responses (steals args). */

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "formats/json/patch.h"
+#include "formats/json/writer.h"
 #include "jmap/collation.h"
 #include "jmap/metadata.h"
 #include "util/util.h"
@@ -211,6 +212,19 @@ static void load_one(struct jmap_req *r, const struct jtype *t, const char *acco
     json_decref(acc.map);
 }
 
+/* ---- /copy (RFC 8620 §5.4) ---------------------------------------------------------------- */
+
+void metadata_copy_into(struct jmap_req *r, const struct jtype *t, const char *account,
+                        const char *id, json_t *given)
+{
+    if (!metadata_on(r, t))
+        return;
+    json_t *shared, *priv;
+    load_one(r, t, account, id, &shared, &priv);
+    json_object_set_new(given, ROOT_SHARED, shared);
+    json_object_set_new(given, ROOT_PRIVATE, priv);
+}
+
 /* ---- /get (§3.1) ----------------------------------------------------------------------------- */
 
 void metadata_sel_free(struct metadata_sel *sel)
@@ -287,6 +301,47 @@ static json_t *selected(json_t *stored, bool all, json_t *names)
     return out;
 }
 
+/* Whether data is stored text that can be copied into a response as it is: the
+ * server's own compact JSON of an object (write_row), checked at both ends. */
+static bool raw_ok(const char *data, size_t n)
+{
+    return n >= 2 && data[0] == '{' && data[n - 1] == '}';
+}
+
+struct attach_acc {
+    json_t *views; /* id -> the object's view in the /get list */
+    const struct metadata_sel *sel;
+    bool raw; /* whole roots may go out as their stored text */
+};
+
+/* One stored row into its object's view. A whole root goes into the response as the
+ * stored text, unparsed and not written again (issue 18's /get bound: parsing and
+ * writing 1 KB per object cost more than the rest of the /get). */
+static int attach_cb(const char *id, int64_t user, const char *data, int64_t modseq,
+                     int64_t created, void *ud)
+{
+    (void)modseq, (void)created;
+    struct attach_acc *acc = ud;
+    json_t *view = json_object_get(acc->views, id);
+    bool shared = user == STORE_METADATA_SHARED;
+    bool all = shared ? acc->sel->shared_all : acc->sel->private_all;
+    json_t *names = shared ? acc->sel->shared_ns : acc->sel->private_ns;
+    if (!view || (!all && !names))
+        return 0;
+    size_t n = strlen(data);
+    json_t *out = NULL;
+    if (all && acc->raw && raw_ok(data, n)) {
+        out = jwriter_raw_new(data, n);
+    } else {
+        json_t *v = json_loadb(data, n, 0, NULL);
+        out = json_is_object(v) ? selected(v, all, names) : NULL;
+        json_decref(v);
+    }
+    if (out) /* in the place of the {} put first, so the member order stays */
+        json_object_set_new(view, shared ? ROOT_SHARED : ROOT_PRIVATE, out);
+    return 0;
+}
+
 void metadata_attach(struct jmap_req *r, const struct jtype *t, const char *account,
                      const struct metadata_sel *sel, json_t *list)
 {
@@ -295,28 +350,27 @@ void metadata_attach(struct jmap_req *r, const struct jtype *t, const char *acco
         return;
     size_t n = json_array_size(list), i;
     const char **ids = xcalloc(n + 1, sizeof *ids);
-    json_t *v;
+    json_t *v, *views = json_object();
     json_array_foreach(list, i, v)
     {
         ids[i] = json_string_value(json_object_get(v, "id"));
         if (!ids[i])
             ids[i] = "";
+        json_object_set(views, ids[i], v);
+        /* §2: always present, {} when there is none */
+        if (want_s)
+            json_object_set_new(v, ROOT_SHARED, json_object());
+        if (want_p)
+            json_object_set_new(v, ROOT_PRIVATE, json_object());
     }
-    struct rows_acc acc = {json_object()};
-    /* one look-up for the whole list (one round trip on PostgreSQL) */
-    store_metadata_get(r->conn, account, t->name, ids, n, want_p ? user_of(r) : -1, rows_cb, &acc);
+    /* unparsed stored text, unless a later call's result reference must walk into
+     * this response (RFC 8620 §3.7) */
+    struct attach_acc acc = {views, sel, !r->referenced};
+    /* one look-up for the whole list (one statement; one round trip on PostgreSQL) */
+    store_metadata_get(r->conn, account, t->name, ids, n, want_p ? user_of(r) : -1, attach_cb,
+                       &acc);
     free(ids);
-    json_array_foreach(list, i, v)
-    {
-        json_t *e = json_object_get(acc.map, json_string_value(json_object_get(v, "id")));
-        json_t *s = selected(json_object_get(e, "s"), sel->shared_all, sel->shared_ns);
-        json_t *p = selected(json_object_get(e, "p"), sel->private_all, sel->private_ns);
-        if (s)
-            json_object_set_new(v, ROOT_SHARED, s);
-        if (p)
-            json_object_set_new(v, ROOT_PRIVATE, p);
-    }
-    json_decref(acc.map);
+    json_decref(views);
 }
 
 /* ---- state per viewer (§2.2) --------------------------------------------------------------- */
@@ -326,15 +380,7 @@ int64_t metadata_type_state(struct jmap_req *r, const struct jtype *t, const cha
     if (!t->metadata)
         return store_state_get(r->conn, account, t->name);
     /* one statement, as the plain state read it replaces (one round trip) */
-    int64_t s = 0, last_private = 0, shared = 0, mine = 0;
-    if (store_metadata_viewer(r->conn, account, t->name, user_of(r), &s, &last_private, &shared,
-                              &mine) != STORE_OK)
-        return store_state_get(r->conn, account, t->name);
-    if (last_private != s || s == 0)
-        return s; /* the latest change is one everybody sees */
-    /* every modseq after `shared` went to somebody's private metadata: the user sees
-     * their own */
-    return mine > shared ? mine : shared;
+    return store_state_viewer(r->conn, account, t->name, user_of(r));
 }
 
 int64_t jmap_type_state(struct jmap_req *r, const struct jtype *t, const char *account)
@@ -887,54 +933,123 @@ bool metadata_filter_uses(struct jmap_req *r, const struct jtype *t, json_t *fil
     return false;
 }
 
-/* The account's metadata rows for this query (shared and the user's), loaded once
- * per (request, account, type): id -> {"s", "p"}. */
-static __thread json_t *query_rows;
-static __thread char query_key[160];
-static __thread const struct jmap_req *query_req;
+/* A query's metadata (metadata-02 §3.5), read once per (request, account, type): for
+ * each condition's namespace the objects that hold it (the store's key index), and
+ * the metadata rows of those objects only when a condition needs more than the
+ * namespace. Cost follows the objects that have the namespace, not the account. */
+static __thread struct {
+    const struct jmap_req *req;
+    char key[160];
+    json_t *sets;   /* "s/<ns>" or "p/<ns>" -> {id: true} */
+    json_t *rows;   /* id -> {"s": shared, "p": private}, for the ids read so far */
+    json_t *loaded; /* the set keys whose rows are in rows */
+} qc;
 
 void metadata_query_done(void)
 {
-    json_decref(query_rows);
-    query_rows = NULL;
-    query_req = NULL;
+    json_decref(qc.sets);
+    json_decref(qc.rows);
+    json_decref(qc.loaded);
+    qc.sets = qc.rows = qc.loaded = NULL;
+    qc.req = NULL;
 }
 
-static json_t *rows_for(struct jmap_req *r, const struct jtype *t)
+static const char *query_account(struct jmap_req *r)
 {
-    const char *account =
-        json_string_value(json_object_get(json_array_get(r->call, 1), "accountId"));
+    return json_string_value(json_object_get(json_array_get(r->call, 1), "accountId"));
+}
+
+/* Makes qc the cache of this call's (account, type). */
+static void qc_for(struct jmap_req *r, const struct jtype *t)
+{
+    const char *account = query_account(r);
     char key[160];
     snprintf(key, sizeof key, "%s/%s", account ? account : "", t->name);
-    if (query_rows && query_req == r && strcmp(key, query_key) == 0)
-        return query_rows;
+    if (qc.sets && qc.req == r && strcmp(key, qc.key) == 0)
+        return;
     metadata_query_done();
-    struct rows_acc acc = {json_object()};
-    if (account)
-        store_metadata_scan(r->conn, account, t->name, user_of(r), rows_cb, &acc);
-    query_rows = acc.map;
-    query_req = r;
-    snprintf(query_key, sizeof query_key, "%s", key);
-    return query_rows;
+    qc.sets = json_object();
+    qc.rows = json_object();
+    qc.loaded = json_object();
+    qc.req = r;
+    snprintf(qc.key, sizeof qc.key, "%s", key);
 }
 
-/* The value at path inside root (borrowed), NULL if absent; the namespace must be
- * supported (§3.5: one that is not matches nothing). */
-static json_t *at_path(struct jmap_req *r, json_t *root, const char *path)
+static int set_cb(const char *id, int64_t user, const char *data, int64_t modseq, int64_t created,
+                  void *ud)
+{
+    (void)user, (void)data, (void)modseq, (void)created;
+    json_object_set_new(ud, id, json_true());
+    return 0;
+}
+
+/* The ids whose shared (or the user's private) metadata holds ns with something in
+ * it (borrowed); *name gets the set's key. A namespace the type does not support
+ * matches nothing (§3.5). */
+static json_t *cand_set(struct jmap_req *r, const struct jtype *t, bool priv, const char *ns,
+                        char name[300])
+{
+    qc_for(r, t);
+    snprintf(name, 300, "%c/%s", priv ? 'p' : 's', ns);
+    json_t *set = json_object_get(qc.sets, name);
+    if (set)
+        return set;
+    set = json_object();
+    json_object_set_new(qc.sets, name, set);
+    const char *account = query_account(r);
+    int64_t user = priv ? user_of(r) : STORE_METADATA_SHARED;
+    if (account && user >= 0 && ns_supported(r->srv->cfg, ns))
+        store_metadata_with_key(r->conn, account, t->name, user, ns, set_cb, set);
+    return set;
+}
+
+/* The rows of every id of the set name (read in one look-up the first time). */
+static json_t *cand_rows(struct jmap_req *r, const struct jtype *t, const char *name)
+{
+    if (json_object_get(qc.loaded, name))
+        return qc.rows;
+    json_object_set_new(qc.loaded, name, json_true());
+    json_t *set = json_object_get(qc.sets, name);
+    const char **ids = xcalloc(json_object_size(set) + 1, sizeof *ids);
+    size_t n = 0;
+    const char *id;
+    json_t *v;
+    json_object_foreach(set, id, v)
+    {
+        if (!json_object_get(qc.rows, id))
+            ids[n++] = id;
+    }
+    struct rows_acc acc = {.map = qc.rows};
+    const char *account = query_account(r);
+    if (n && account)
+        store_metadata_get(r->conn, account, t->name, ids, n, user_of(r), rows_cb, &acc);
+    for (size_t i = 0; i < n; i++) /* read, even without rows: not read again */
+        if (!json_object_get(qc.rows, ids[i]))
+            json_object_set_new(qc.rows, ids[i], json_object());
+    free(ids);
+    return qc.rows;
+}
+
+/* The first token of a condition's path (unescaped, new), NULL if malformed. */
+static char *path_ns(const char *path)
+{
+    if (!path)
+        return NULL;
+    const char *end = strchr(path, '/');
+    return jpointer_unescape(path, end ? (size_t)(end - path) : strlen(path));
+}
+
+/* The value at path inside root (borrowed), NULL if absent. */
+static json_t *at_path(json_t *root, const char *path)
 {
     json_t *cur = root;
-    bool first = true;
     for (const char *tok = path; cur;) {
         const char *end = strchr(tok, '/');
         size_t n = end ? (size_t)(end - tok) : strlen(tok);
         char *d = jpointer_unescape(tok, n);
         if (!d)
             return NULL;
-        if (first && !ns_supported(r->srv->cfg, d))
-            cur = NULL;
-        else
-            cur = json_is_object(cur) ? json_object_get(cur, d) : NULL;
-        first = false;
+        cur = json_is_object(cur) ? json_object_get(cur, d) : NULL;
         free(d);
         if (!end)
             break;
@@ -943,27 +1058,100 @@ static json_t *at_path(struct jmap_req *r, json_t *root, const char *path)
     return cur;
 }
 
+/* The path of condition i's value. */
+static const char *cond_path(int i, json_t *value)
+{
+    return json_string_value(i < 2 ? value : json_object_get(value, "path"));
+}
+
 int metadata_filter_match(struct jmap_req *r, const struct jtype *t, json_t *obj, const char *key,
                           json_t *value)
 {
     int i = filter_index(key);
     if (i < 0)
         return -1;
-    json_t *e = json_object_get(rows_for(r, t), json_string_value(json_object_get(obj, "id")));
-    json_t *root = json_object_get(e, i % 2 ? "p" : "s");
-    if (i < 2) {
-        json_t *x = at_path(r, root, json_string_value(value));
-        /* a namespace alone must hold something (§3.5) */
-        bool ns_only = !strchr(json_string_value(value), '/');
-        return x && !(ns_only && json_is_object(x) && json_object_size(x) == 0);
+    const char *path = cond_path(i, value), *id = json_string_value(json_object_get(obj, "id"));
+    char *ns = path_ns(path), name[300];
+    if (!ns || !id) {
+        free(ns);
+        return 0;
     }
-    json_t *x = at_path(r, root, json_string_value(json_object_get(value, "path")));
+    json_t *set = cand_set(r, t, i % 2, ns, name);
+    free(ns);
+    if (!json_object_get(set, id))
+        return 0; /* the namespace is absent or empty: nothing below it either */
+    if (i < 2 && !strchr(path, '/'))
+        return 1; /* a namespace alone must hold something (§3.5): it does */
+    json_t *e = json_object_get(cand_rows(r, t, name), id);
+    json_t *x = at_path(json_object_get(e, i % 2 ? "p" : "s"), path);
+    if (i < 2)
+        return x != NULL;
     const char *want = json_string_value(json_object_get(value, "value"));
     if (!json_is_string(x))
         return 0;
     /* Contains: case-insensitive substring (i;unicode-casemap, RFC 5051); Equals: octets */
     return i < 4 ? collation_contains(json_string_value(x), want)
                  : strcmp(json_string_value(x), want) == 0;
+}
+
+/* Intersection (a, b both new or NULL: NULL is "everything"); returns a new set. */
+static json_t *set_and(json_t *a, json_t *b)
+{
+    if (!a || !b)
+        return a ? a : b;
+    json_t *out = json_object();
+    const char *id;
+    json_t *v;
+    json_object_foreach(json_object_size(a) <= json_object_size(b) ? a : b, id, v)
+    {
+        if (json_object_get(json_object_size(a) <= json_object_size(b) ? b : a, id))
+            json_object_set_new(out, id, json_true());
+    }
+    json_decref(a);
+    json_decref(b);
+    return out;
+}
+
+json_t *metadata_candidates(struct jmap_req *r, const struct jtype *t, json_t *filter)
+{
+    if (!json_is_object(filter) || !metadata_on(r, t))
+        return NULL;
+    const char *op = json_string_value(json_object_get(filter, "operator"));
+    json_t *conds = json_object_get(filter, "conditions"), *c, *out = NULL;
+    size_t i;
+    if (op && strcmp(op, "AND") == 0) {
+        json_array_foreach(conds, i, c) out = set_and(out, metadata_candidates(r, t, c));
+        return out;
+    }
+    if (op && strcmp(op, "OR") == 0) { /* a union, if every branch narrows */
+        out = json_object();
+        json_array_foreach(conds, i, c)
+        {
+            json_t *x = metadata_candidates(r, t, c);
+            if (!x) {
+                json_decref(out);
+                return NULL;
+            }
+            json_object_update(out, x);
+            json_decref(x);
+        }
+        return out;
+    }
+    if (op)
+        return NULL; /* NOT: its objects are those without */
+    const char *key;
+    json_t *v;
+    json_object_foreach(filter, key, v)
+    {
+        int k = filter_index(key);
+        char *ns = k >= 0 ? path_ns(cond_path(k, v)) : NULL, name[300];
+        if (ns)
+            out = set_and(out, json_copy(cand_set(r, t, k % 2, ns, name)));
+        else if (k >= 0)
+            out = set_and(out, json_object()); /* a malformed path matches nothing */
+        free(ns);
+    }
+    return out;
 }
 
 int engine_metadata_match(struct jmap_req *r, const struct jtype *t, json_t *obj, const char *key,

@@ -27,6 +27,13 @@ bool metadata_on(struct jmap_req *r, const struct jtype *t);
  * not advance it. Inside a transaction. */
 int64_t metadata_type_state(struct jmap_req *r, const struct jtype *t, const char *account);
 
+/* ---- /copy (RFC 8620 §5.4) ---- */
+/* A copy carries the original's metadata and the user's privateMetadata like its other
+ * properties (§2: they "behave like any other property"): puts both, as the user
+ * sees them on object id of account, into given (the copy's create entry). */
+void metadata_copy_into(struct jmap_req *r, const struct jtype *t, const char *account,
+                        const char *id, json_t *given);
+
 /* ---- /get (§3.1) ---- */
 struct metadata_sel {
     bool shared_all, private_all;
@@ -82,6 +89,10 @@ bool metadata_filter_uses(struct jmap_req *r, const struct jtype *t, json_t *fil
 /* 1 match, 0 not, -1 not a metadata key. */
 int metadata_filter_match(struct jmap_req *r, const struct jtype *t, json_t *obj, const char *key,
                           json_t *value);
+/* The ids that can match filter by its metadata conditions alone (new; from the
+ * store's key index), or NULL when the filter does not narrow them (no metadata
+ * condition on every path through it, or one under NOT). */
+json_t *metadata_candidates(struct jmap_req *r, const struct jtype *t, json_t *filter);
 /* Ends the query's metadata cache. */
 void metadata_query_done(void);
 /* /queryChanges: adds to changed the ids whose metadata (shared or the user's

@@ -232,6 +232,11 @@ json_t *engine_query_filter_sort(struct jmap_req *r, const struct jtype *t, json
     return ids;
 }
 
+static int id_order(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 /* The ordered ids matching filter and sort, as a new array. */
 static json_t *run_query(struct jmap_req *r, const struct jtype *t, const char *account,
                          json_t *filter, json_t *sort)
@@ -244,7 +249,28 @@ static json_t *run_query(struct jmap_req *r, const struct jtype *t, const char *
             return ids;
     }
     struct collect c = {r, t, json_is_object(filter) ? filter : NULL, json_array()};
-    store_object_foreach(r->conn, account, t->name, collect_cb, &c);
+    /* metadata-02 §3.5 (issue 18): the objects that hold the conditions' namespaces
+     * (the store's key index) are the only candidates, when the filter says so */
+    json_t *cands = metadata_candidates(r, t, c.filter);
+    if (cands) {
+        const char **want = xcalloc(json_object_size(cands) + 1, sizeof *want);
+        size_t n = 0;
+        const char *id;
+        json_t *v;
+        json_object_foreach(cands, id, v) want[n++] = id;
+        qsort(want, n, sizeof *want, id_order); /* as store_object_foreach: by id */
+        store_object_prefetch(r->conn, account, t->name, want, n);
+        for (size_t i = 0; i < n; i++) {
+            json_t *obj = store_object_get(r->conn, account, t->name, want[i]);
+            if (obj)
+                collect_cb(want[i], obj, &c);
+            json_decref(obj);
+        }
+        free(want);
+        json_decref(cands);
+    } else {
+        store_object_foreach(r->conn, account, t->name, collect_cb, &c);
+    }
     json_t *ids = sorted_ids(t, c.list, sort);
     json_decref(c.list);
     return ids;

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "formats/json/patch.h"
+#include "formats/json/writer.h"
 #include "jmap/engine.h"
 #include "jmap/metadata.h"
 #include "push/hub.h"
@@ -654,6 +655,23 @@ static void bound_response(struct jmap_req *r, size_t from, size_t *used)
     *used = responses_size(r->responses, 0, SIZE_MAX);
 }
 
+/* Whether a call after index i refers to the result of the call with id (RFC 8620
+ * §3.7): JSON Pointer then walks that call's response, which must be a plain tree. */
+static bool result_referenced(json_t *calls, size_t i, const char *id)
+{
+    for (size_t k = i + 1; k < json_array_size(calls); k++) {
+        const char *key;
+        json_t *ref;
+        json_object_foreach(json_array_get(json_array_get(calls, k), 1), key, ref)
+        {
+            const char *of = json_string_value(json_object_get(ref, "resultOf"));
+            if (key[0] == '#' && of && id && strcmp(of, id) == 0)
+                return true;
+        }
+    }
+    return false;
+}
+
 void jmap_api_handle(struct jmap_server *srv, const struct jmap_user *user, const char *body,
                      size_t len, struct jmap_result *out)
 {
@@ -742,6 +760,7 @@ void jmap_api_handle(struct jmap_server *srv, const struct jmap_user *user, cons
         r.call_id = json_string_value(json_array_get(v, 2));
         r.call_id_value = json_array_get(v, 2);
         r.call = v;
+        r.referenced = result_referenced(calls, i, r.call_id);
         size_t from = json_array_size(r.responses);
         if (util_deadline_passed()) {
             jmap_error(&r, "serverFail", "not run: the request passed its time limit (%lld ms)",
@@ -767,7 +786,11 @@ void jmap_api_handle(struct jmap_server *srv, const struct jmap_user *user, cons
     if (given_ids)
         json_object_set(resp, "createdIds", r.created_ids);
     json_object_set_new(resp, "sessionState", json_string(jmap_session_state(user)));
-    set_result(out, 200, json_dumps(resp, JSON_COMPACT), false);
+    /* the fast writer (the same text as json_dumps), which also copies raw placeholders */
+    jbuf text = {0};
+    jwriter_append(resp, &text);
+    set_result(out, 200, jbuf_take(&text), false);
+    jwriter_raw_clear();
     util_deadline_set(0);
     jmap_after_request(srv); /* after the commits: e.g. the iMIP outbox */
     json_decref(resp);

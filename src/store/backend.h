@@ -220,7 +220,11 @@ typedef int (*store_alert_cb)(const struct store_alert *a, void *ud);
     X(int, metadata_viewer,                                                                        \
       (SC, const char *account, const char *type, int64_t user_id, int64_t *modseq,                \
        int64_t *last_private, int64_t *shared, int64_t *mine),                                     \
-      (c, account, type, user_id, modseq, last_private, shared, mine))
+      (c, account, type, user_id, modseq, last_private, shared, mine))                            \
+    X(int, metadata_with_key,                                                                      \
+      (SC, const char *account, const char *type, int64_t user_id, const char *key,                \
+       store_metadata_cb cb, void *ud),                                                            \
+      (c, account, type, user_id, key, cb, ud))
 
 #define STORE_OP_FIELD(ret, name, params, args) ret(*name) params;
 struct store_ops {

@@ -67,6 +67,8 @@ static const struct table tables[] = {
      "INSERT INTO metadata_usage(account_id, bytes) VALUES($1,$2)", 2},
     {"metadata_state", "SELECT account_id, type, last_private, shared FROM metadata_state",
      "INSERT INTO metadata_state(account_id, type, last_private, shared) VALUES($1,$2,$3,$4)", 4},
+    {"push_subscriptions", "SELECT id, user_id, cred, data FROM push_subscriptions",
+     "INSERT INTO push_subscriptions(id, user_id, cred, data) VALUES($1,$2,$3,$4)", 4},
     {"feeds", "SELECT hash, id, account_id, kind, object_id, created FROM feeds",
      "INSERT INTO feeds(hash, id, account_id, kind, object_id, created) VALUES($1,$2,$3,$4,$5,"
      "$6)",
@@ -82,7 +84,7 @@ static const struct table tables[] = {
      16},
     {"blobs", "SELECT id, size, created FROM blobs",
      "INSERT INTO blobs(id, size, created) VALUES($1,$2,$3)", 3},
-    /* the same layout on both (SQLite's schema step 14): bytes go as they are */
+    /* the same layout on both (SQLite's schema step 15): bytes go as they are */
     {"blob_chunks", "SELECT blob_id, seq, data FROM blob_chunks",
      "INSERT INTO blob_chunks(blob_id, seq, data) VALUES($1,$2,$3)", 3},
 };

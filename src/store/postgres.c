@@ -204,6 +204,32 @@ static const char *const migrations[] = {
     ("CREATE TABLE push_subscriptions(id" T " PRIMARY KEY, user_id bigint NOT NULL,"
      "  cred" T " NOT NULL, data text NOT NULL);"
      "CREATE INDEX push_subscriptions_user ON push_subscriptions(user_id);"),
+    /* 10: as SQLite's 17: the top-level keys of each metadata row (metadata-02 §3.5),
+     * kept by a trigger on object_metadata (postgres_metadata.c). PostgreSQL's JSON
+     * functions refuse the escape \u0000, which a metadata string may hold: it reads as
+     * \u0001 here (the same length and escapes; only the keys and shapes count) */
+    ("CREATE TABLE metadata_keys(account_id" T " NOT NULL, type" T " NOT NULL,"
+     "  user_id bigint NOT NULL, key" T " NOT NULL, object_id" T " NOT NULL,"
+     "  PRIMARY KEY(account_id, type, user_id, key, object_id));"
+     "INSERT INTO metadata_keys SELECT m.account_id, m.type, m.user_id, j.key, m.object_id"
+     "  FROM object_metadata m, json_each(replace(m.data, '\\u0000', '\\u0001')::json) j"
+     "  WHERE json_typeof(j.value) = 'object' AND j.value::text <> '{}' ON CONFLICT DO NOTHING;"
+     "CREATE FUNCTION jmapd_metadata_keys() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+     "  IF TG_OP <> 'INSERT' THEN"
+     "    DELETE FROM metadata_keys WHERE account_id = OLD.account_id AND type = OLD.type"
+     "    AND user_id = OLD.user_id AND object_id = OLD.object_id"
+     "    AND key IN (SELECT json_object_keys(replace(OLD.data, '\\u0000', '\\u0001')::json));"
+     "  END IF;"
+     "  IF TG_OP <> 'DELETE' THEN"
+     "    INSERT INTO metadata_keys SELECT NEW.account_id, NEW.type, NEW.user_id, j.key,"
+     "    NEW.object_id FROM json_each(replace(NEW.data, '\\u0000', '\\u0001')::json) j"
+     "    WHERE json_typeof(j.value) = 'object'"
+     "    AND j.value::text <> '{}' ON CONFLICT DO NOTHING;"
+     "  END IF;"
+     "  RETURN NULL;"
+     "END $$;"
+     "CREATE TRIGGER metadata_keys AFTER INSERT OR UPDATE OR DELETE ON object_metadata"
+     "  FOR EACH ROW EXECUTE FUNCTION jmapd_metadata_keys();"),
 };
 
 /* Diacritics fold with the unaccent extension when it can be had (it is trusted:

@@ -180,3 +180,22 @@ int pg_metadata_viewer(struct store_conn *c, const char *account, const char *ty
     PQclear(r);
     return row ? STORE_OK : STORE_ERR;
 }
+
+int pg_metadata_with_key(struct store_conn *c, const char *account, const char *type,
+                         int64_t user_id, const char *key, store_metadata_cb cb, void *ud)
+{
+    static const char *const sql = "SELECT object_id FROM metadata_keys WHERE account_id=$1 "
+                                   "AND type=$2 AND user_id=$3 AND key=$4";
+    struct params p = pgq_two(account, type);
+    pgq_int(&p, user_id);
+    pgq_text(&p, key);
+    PGresult *r;
+    int rc = pgq_run(c, sql, &p, &r);
+    if (rc)
+        return rc;
+    for (int i = 0, n = PQntuples(r); i < n; i++)
+        if (cb(PQgetvalue(r, i, 0), user_id, NULL, 0, 0, ud))
+            break;
+    PQclear(r);
+    return STORE_OK;
+}

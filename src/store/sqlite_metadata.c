@@ -30,21 +30,42 @@ int sq_metadata_get(struct store_conn *c, const char *account, const char *type,
                     const char *const *ids, size_t n, int64_t user_id, store_metadata_cb cb,
                     void *ud)
 {
-    /* SQLite answers a point lookup in microseconds: one per id, no temporary list */
+    if (n == 0)
+        return STORE_OK;
+    /* one statement for the whole list (the ids as a JSON array, json_each): a /get of
+     * 50 objects took 50 statements, 30,000 instructions each even when none had
+     * metadata (issue 18's /get bound); one seek per id ("+user_id": the rows of
+     * an object are its shared row and one per user who wrote private metadata) */
+    struct buf list = {0};
+    buf_puts(&list, "[");
     for (size_t i = 0; i < n; i++) {
-        sqlite3_stmt *s = sq_stmt(c, "SELECT object_id, user_id, data, modseq FROM "
-                                     "object_metadata WHERE account_id=? AND type=? AND "
-                                     "object_id=? AND user_id IN (0, ?)");
-        if (!s)
-            return STORE_ERR;
-        sq_bind_text(s, 1, account);
-        sq_bind_text(s, 2, type);
-        sq_bind_text(s, 3, ids[i]);
-        sqlite3_bind_int64(s, 4, user_id);
-        if (rows(s, false, cb, ud))
-            return STORE_ERR;
+        buf_puts(&list, i ? ",\"" : "\"");
+        for (const char *p = ids[i]; *p; p++) { /* a JSON string (RFC 8259 §7) */
+            if ((unsigned char)*p < 0x20) {
+                buf_printf(&list, "\\u%04x", (unsigned)*p);
+                continue;
+            }
+            if (*p == '"' || *p == '\\')
+                buf_append(&list, "\\", 1);
+            buf_append(&list, p, 1);
+        }
+        buf_puts(&list, "\"");
     }
-    return STORE_OK;
+    buf_puts(&list, "]");
+    sqlite3_stmt *s = sq_stmt(c, "SELECT object_id, user_id, data, modseq FROM object_metadata "
+                                 "WHERE account_id=?1 AND type=?2 AND object_id IN (SELECT value "
+                                 "FROM json_each(?3)) AND +user_id IN (0, ?4)");
+    if (!s) {
+        buf_free(&list);
+        return STORE_ERR;
+    }
+    sq_bind_text(s, 1, account);
+    sq_bind_text(s, 2, type);
+    sq_bind_text(s, 3, list.data);
+    sqlite3_bind_int64(s, 4, user_id);
+    int rc = rows(s, false, cb, ud);
+    buf_free(&list);
+    return rc;
 }
 
 int sq_metadata_scan(struct store_conn *c, const char *account, const char *type, int64_t user_id,
@@ -63,8 +84,11 @@ int sq_metadata_scan(struct store_conn *c, const char *account, const char *type
 int sq_metadata_put(struct store_conn *c, const char *account, const char *type, const char *id,
                     int64_t user_id, const char *data, int64_t modseq)
 {
-    sqlite3_stmt *s = sq_stmt(c, "INSERT OR REPLACE INTO object_metadata(account_id, type, "
-                                 "object_id, user_id, data, modseq) VALUES(?,?,?,?,?,?)");
+    /* an upsert, not INSERT OR REPLACE: its UPDATE trigger keeps metadata_keys */
+    sqlite3_stmt *s = sq_stmt(c, "INSERT INTO object_metadata(account_id, type, object_id, "
+                                 "user_id, data, modseq) VALUES(?,?,?,?,?,?) ON CONFLICT("
+                                 "account_id, type, object_id, user_id) DO UPDATE SET "
+                                 "data=excluded.data, modseq=excluded.modseq");
     if (!s)
         return STORE_ERR;
     sq_bind_text(s, 1, account);
@@ -200,4 +224,25 @@ int sq_metadata_viewer(struct store_conn *c, const char *account, const char *ty
         *out[i] = rc == SQLITE_ROW ? sqlite3_column_int64(s, i) : 0; /* NULL reads as 0 */
     sqlite3_reset(s);
     return rc == SQLITE_ROW ? STORE_OK : STORE_ERR;
+}
+
+int sq_metadata_with_key(struct store_conn *c, const char *account, const char *type,
+                         int64_t user_id, const char *key, store_metadata_cb cb, void *ud)
+{
+    sqlite3_stmt *s = sq_stmt(c, "SELECT object_id FROM metadata_keys WHERE account_id=? AND "
+                                 "type=? AND user_id=? AND key=?");
+    if (!s)
+        return STORE_ERR;
+    sq_bind_text(s, 1, account);
+    sq_bind_text(s, 2, type);
+    sqlite3_bind_int64(s, 3, user_id);
+    sq_bind_text(s, 4, key);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+        if (cb((const char *)sqlite3_column_text(s, 0), user_id, NULL, 0, 0, ud)) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    sqlite3_reset(s);
+    return rc == SQLITE_DONE ? STORE_OK : STORE_ERR;
 }

@@ -148,3 +148,18 @@ void store_bus_close(struct store_bus *b)
     else if (b)
         store_pg_bus_close(b);
 }
+
+/* The per-viewer state (metadata-02 §2.2, issue 18): while the type's latest writes
+ * are private metadata, a user sees the highest modseq everybody saw before them or
+ * their own latest private write; otherwise the type's modseq. */
+int64_t store_state_viewer(struct store_conn *c, const char *account, const char *type,
+                           int64_t user_id)
+{
+    int64_t s = 0, last_private = 0, shared = 0, mine = 0;
+    if (store_metadata_viewer(c, account, type, user_id, &s, &last_private, &shared, &mine) !=
+        STORE_OK)
+        return store_state_get(c, account, type);
+    if (last_private != s || s == 0)
+        return s; /* the latest change is one everybody sees */
+    return mine > shared ? mine : shared;
+}

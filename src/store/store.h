@@ -449,5 +449,16 @@ int store_metadata_state_put(struct store_conn *c, const char *account, const ch
 int store_metadata_viewer(struct store_conn *c, const char *account, const char *type,
                           int64_t user_id, int64_t *modseq, int64_t *last_private,
                           int64_t *shared, int64_t *mine);
+/* The objects whose metadata row of user_id (STORE_METADATA_SHARED: the shared row)
+ * holds top-level key with a non-empty object as its value (metadata-02 §3.5: the
+ * candidates of a filter condition on that namespace), from an index kept beside
+ * the rows: cb gets each id (data NULL, modseq 0). */
+int store_metadata_with_key(struct store_conn *c, const char *account, const char *type,
+                            int64_t user_id, const char *key, store_metadata_cb cb, void *ud);
+/* The type's state as user_id sees it (-1: nobody's private writes): another
+ * user's private metadata writes do not advance it (metadata-02 §2.2). What JMAP
+ * and DAV (CTag, sync token) show a user. */
+int64_t store_state_viewer(struct store_conn *c, const char *account, const char *type,
+                           int64_t user_id);
 
 #endif

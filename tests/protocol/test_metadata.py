@@ -5,6 +5,8 @@ with updatedProperties and ignoreMetadataOnlyChanges, per-viewer state, /query
 conditions and /queryChanges. Every example of the draft's §6 is a test here, with
 the Mailbox, Email and FileNode of the examples played by jmapd's own types
 (Calendar, CalendarEvent, ContactCard)."""
+import xml.etree.ElementTree as ET
+
 import pytest
 
 from conftest import BLOB, CAL, CONFIG, CORE, Server
@@ -602,12 +604,6 @@ def test_exports_carry_no_metadata(s):
     vcf = s.http().get(f"{s.base}/export/addressbook/{s.a}/{book}")
     assert vcf.status_code == 200 and "exported card" in vcf.text
     assert "SECRET" not in vcf.text and ACME not in vcf.text
-    # /copy copies the object, not its metadata (docs/metadata.md)
-    _, res = call(s, "CalendarEvent/copy", {"fromAccountId": s.a, "create": {
-        "k": {"id": eid, "calendarIds": {calendar_id(s): True}, "uid": "copy-" + eid}}})
-    if res.get("created"):
-        got = get(s, "CalendarEvent", [res["created"]["k"]["id"]])["list"][0]
-        assert got["metadata"] == {} and got["privateMetadata"] == {}
 
 
 def test_event_query_changes_metadata_s3_4(s):
@@ -665,3 +661,199 @@ def test_query_changes_private_filter_is_per_user_s3_4(s):
                                                         "sinceQueryState": q["queryState"]},
                       user=user)
         assert res["added"] == [] and res["removed"] == [], (user, res)
+
+
+# ---- §3.1 /get: stored metadata goes out as stored (issue 18's /get bound) ---------------
+
+def test_get_returns_stored_text_exactly_s3_1(s):
+    """A whole root is copied into the response from its stored text, unparsed: every
+    value the client wrote comes back equal, escapes included (RFC 8259 §7)."""
+    tricky = {ACME: {"q": 'say "hi" \\ back/slash', "ctl": "tab\tnl\ncr\r\x01\x1f\x00end",
+                     "uni": "caf\u00e9 \u2028 \U0001f600", "nums": [0, -1, 2.5, 1e300, None],
+                     "deep": {"a": [{"b": True, "c": False}]}, "": "empty key"}}
+    eid = new_event(s, "stored text", metadata=tricky, privateMetadata={"z.example": tricky[ACME]})
+    got = get(s, "CalendarEvent", [eid])["list"][0]
+    assert got["metadata"] == tricky and got["privateMetadata"] == {"z.example": tricky[ACME]}
+    # the whole response is one valid JSON text with the rest of the object intact
+    r = s.post({"using": USING, "methodCalls": [
+        ["CalendarEvent/get", {"accountId": s.a, "ids": [eid]}, "g"]]})
+    assert r.json()["methodResponses"][0][1]["list"][0]["title"] == "stored text"
+
+
+def test_result_reference_into_metadata_rfc8620_s3_7(s):
+    """A later call's result reference may walk into the metadata of a /get response
+    (RFC 8620 §3.7): the links an app keeps between objects (draft §1) used as ids."""
+    a, b = new_event(s, "linked a"), new_event(s, "linked b")
+    src = new_event(s, "links", metadata={ACME: {"links": [a, b]}})
+    out = s.api([["CalendarEvent/get", {"accountId": s.a, "ids": [src]}, "g"],
+                 ["CalendarEvent/get", {"accountId": s.a, "#ids": {
+                     "resultOf": "g", "name": "CalendarEvent/get",
+                     "path": "/list/0/metadata/" + ACME + "/links"}, "properties": ["title"]},
+                  "h"]], using=USING)
+    first, second = out["methodResponses"]
+    assert first[1]["list"][0]["metadata"] == {ACME: {"links": [a, b]}}, out
+    assert second[0] == "CalendarEvent/get", out
+    assert sorted(x["title"] for x in second[1]["list"]) == ["linked a", "linked b"]
+
+
+# ---- §2.2 and §7: DAV CTags and sync tokens follow the viewer's state --------------------------
+
+def dav_tags(s, user):
+    """{collection href: (getctag, sync-token)} of alice's calendars as user sees them."""
+    from davutil import CS, D, homes, multistatus, propfind
+    r = propfind(s, homes(s)[0], "<cs:getctag/><d:sync-token/>", depth=1, user=user)
+    return {h: (e["props"][CS + "getctag"].text, e["props"][D + "sync-token"].text)
+            for h, e in multistatus(r).items() if CS + "getctag" in e["props"]}
+
+
+def test_dav_ctag_ignores_other_users_private_writes_s2_2_s7(s):
+    """§2.2: another user's private write "MUST NOT advance" the type's state; §7: such
+    an advance leaks "a signal that *something* private to A changed". A collection's
+    CTag and sync token are that state over DAV."""
+    eid = new_event(s, "dav tagged")
+    before = {u: dav_tags(s, u) for u in ("alice", "carol")}
+    assert before["alice"] and before["alice"] == before["carol"]
+    res = update(s, "CalendarEvent", eid, {"privateMetadata/" + ACME: {"bob": 1}}, user="bob")
+    assert res["updated"] == {eid: None}, res
+    res = update(s, "Calendar", calendar_id(s), {"privateMetadata/" + ACME: {"bob": 1}},
+                 user="bob")
+    assert res["updated"] == {calendar_id(s): None}, res
+    for u in ("alice", "carol"):
+        assert dav_tags(s, u) == before[u], u
+    # a sync from the unchanged token reports nothing new
+    from davutil import D, dav, sync_token
+    href, (_, tok) = next(iter(before["carol"].items()))
+    body = (f'<?xml version="1.0"?><d:sync-collection xmlns:d="DAV:"><d:sync-token>{tok}'
+            '</d:sync-token><d:sync-level>1</d:sync-level><d:prop><d:getetag/></d:prop>'
+            '</d:sync-collection>')
+    r = dav(s, "REPORT", href, body, user="carol", depth=0)
+    assert r.status_code == 207 and sync_token(r) == tok, r.text
+    assert ET.fromstring(r.content).findall(D + "response") == [], r.text
+    # a change everybody sees still changes them
+    update(s, "CalendarEvent", eid, {"title": "dav tagged 2"})
+    for u in ("alice", "carol"):
+        assert dav_tags(s, u) != before[u], u
+
+
+# ---- §3.5 through the store's key index: every way a namespace comes and goes ----------------
+
+@pytest.mark.parametrize("type_", ["ContactCard", "CalendarEvent"])
+def test_query_follows_namespace_lifecycle_s3_5(s, type_):
+    """§3.5: "A namespace-only path matches if the namespace key is present and its value
+    is not the empty object {}" — after creates, patches that empty, replace or remove a
+    namespace, private writes of two users, AND/OR/NOT, and a destroy."""
+    if type_ == "ContactCard":
+        _, res = call(s, "AddressBook/get", {"ids": None})
+        mk = {"@type": "Card", "version": "1.0", "addressBookIds": {res["list"][0]["id"]: True},
+              "name": {"full": "life"}}
+    else:
+        mk = {"calendarIds": {calendar_id(s): True}, "title": "life",
+              "start": "2024-12-15T10:00:00", "duration": "PT1H", "timeZone": "Europe/Paris"}
+    ns = "life.example"
+    ids = {}
+    for key in ("a", "b", "c"):
+        _, res = call(s, type_ + "/set", {"create": {key: dict(
+            mk, metadata={ns: {"k": key}, "other.example": {"x": 1}})}})
+        ids[key] = res["created"][key]["id"]
+    a, b, c = ids["a"], ids["b"], ids["c"]
+
+    def q(cond, user="alice"):
+        _, res = call(s, type_ + "/query", {"filter": cond}, user=user)
+        assert "ids" in res, res
+        return set(res["ids"]) & {a, b, c}
+
+    assert q({"metadataExists": ns}) == {a, b, c}
+    assert update(s, type_, a, {"metadata/" + ns: {}})["updated"] == {a: None}  # emptied
+    assert update(s, type_, b, {"metadata/" + ns + "/k": None})["updated"] == {b: None}
+    assert update(s, type_, c, {"metadata": {"other.example": {"y": 2}}})["updated"] == {c: None}
+    assert q({"metadataExists": ns}) == set()
+    assert q({"metadataExists": "other.example"}) == {a, b, c}
+    assert q({"metadataExists": "other.example/x"}) == {a, b}
+    update(s, type_, b, {"metadata/" + ns + "/k": "again"})
+    assert q({"metadataExists": ns}) == {b}
+    assert q({"metadataTextEquals": {"path": ns + "/k", "value": "again"}}) == {b}
+    # private: each user's own rows (bob writes, alice sees none of it)
+    update(s, type_, a, {"privateMetadata/" + ns: {"mine": "bob"}}, user="bob")
+    assert q({"privateMetadataExists": ns}, user="bob") == {a}
+    assert q({"privateMetadataExists": ns}) == set()
+    assert q({"metadataExists": ns}, user="bob") == {b}
+    assert q({"operator": "OR", "conditions": [{"metadataExists": ns},
+                                               {"privateMetadataExists": ns}]}, user="bob") == {a, b}
+    assert q({"operator": "AND", "conditions": [{"metadataExists": "other.example"},
+                                                {"privateMetadataExists": ns}]}, user="bob") == {a}
+    assert q({"operator": "NOT", "conditions": [{"metadataExists": ns}]}) == {a, c}
+    # a destroyed object leaves the index with its rows
+    _, res = call(s, type_ + "/set", {"destroy": [b]})
+    assert res["destroyed"] == [b], res
+    assert q({"metadataExists": ns}) == set()
+    assert q({"metadataExists": "other.example"}) == {a, c}
+
+
+# ---- §3.5 with expandRecurrences (calendars: each instance is its series') ----------------------
+
+def test_query_expanded_instances_use_series_metadata_s3_5(s):
+    """Metadata belongs to the stored event (an instance id is refused by /set), so each
+    instance of an expanded query matches with its series' metadata, with or without
+    a text condition that makes the server build each instance."""
+    rec = {"recurrenceRules": [{"@type": "RecurrenceRule", "frequency": "weekly", "count": 4}]}
+    with_md = new_event(s, "weekly exp", start="2031-03-03T09:00:00", metadata={
+        ACME: {"tag": "Standup"}}, privateMetadata={ACME: {"seen": "yes"}}, **rec)
+    without = new_event(s, "weekly exp", start="2031-03-03T11:00:00", **rec)
+    # an override of one instance keeps the series' metadata
+    _, res = call(s, "CalendarEvent/set", {"update": {with_md: {
+        "recurrenceOverrides": {"2031-03-10T09:00:00": {"title": "weekly exp moved"}}}}})
+    assert not res.get("notUpdated"), res
+    assert with_md in (res.get("updated") or {}), res
+    window = {"after": "2031-03-01T00:00:00", "before": "2031-04-01T00:00:00"}
+
+    def q(extra, user="alice"):
+        _, res = call(s, "CalendarEvent/query", {"filter": dict(window, **extra),
+                                                 "expandRecurrences": True,
+                                                 "sort": [{"property": "start"}]}, user=user)
+        assert "ids" in res, res
+        return res["ids"]
+
+    every = q({"title": "weekly exp"})
+    assert len(every) == 8, every
+    mine = q({"metadataExists": ACME})
+    assert len(mine) == 4 and all(i in every for i in mine), mine
+    _, got = call(s, "CalendarEvent/get", {"ids": mine, "properties": ["baseEventId", "title"]})
+    assert {e["baseEventId"] for e in got["list"]} == {with_md}, got
+    assert q({"metadataExists": ACME, "title": "weekly"}) == mine
+    assert q({"metadataTextContains": {"path": ACME + "/tag", "value": "standup"}}) == mine
+    assert q({"privateMetadataTextEquals": {"path": ACME + "/seen", "value": "yes"}}) == mine
+    assert q({"privateMetadataExists": ACME}, user="bob") == []
+
+
+# ---- §2 and RFC 8620 §5.4: /copy carries metadata as any other property ----------------------
+
+def test_copy_carries_metadata_s2_rfc8620_s5_4(s):
+    """The draft names no rule for /copy; §2 says both properties "behave like any other
+    property of the related object", and a /copy (RFC 8620 §5.4) copies the record's
+    properties, "any other properties included are used instead". So the copy gets the
+    shared metadata and the copier's own privateMetadata, through /set's checks."""
+    bob = s.account("bob")
+    _, res = s.call("Calendar/get", {"accountId": bob, "ids": None}, user="bob", using=USING)
+    bcal = res["list"][0]["id"]
+    _, res = s.call("CalendarEvent/set", {"accountId": bob, "create": {"e": {
+        "calendarIds": {bcal: True}, "title": "to copy", "start": "2026-02-02T10:00:00",
+        "metadata": {ACME: {"color": "red"}, "keep.example": {"k": 1}},
+        "privateMetadata": {ACME: {"note": "bob's"}}}}}, user="bob", using=USING)
+    src = res["created"]["e"]["id"]
+    cal = calendar_id(s)
+    _, res = s.call("CalendarEvent/copy", {"fromAccountId": bob, "accountId": s.a, "create": {
+        "c1": {"id": src, "calendarIds": {cal: True}},
+        "c2": {"id": src, "calendarIds": {cal: True}, "uid": "copy-two-" + src,
+               "metadata": {ACME: {"color": "blue"}}}}},
+        user="bob", using=USING)
+    assert set(res.get("created") or {}) == {"c1", "c2"}, res
+    c1, c2 = res["created"]["c1"]["id"], res["created"]["c2"]["id"]
+    got = {e["id"]: e for e in get(s, "CalendarEvent", [c1, c2], user="bob")["list"]}
+    assert got[c1]["metadata"] == {ACME: {"color": "red"}, "keep.example": {"k": 1}}
+    assert got[c1]["privateMetadata"] == {ACME: {"note": "bob's"}}
+    assert got[c2]["metadata"] == {ACME: {"color": "blue"}}  # given values win
+    # bob's private metadata stays his in the target account too
+    assert get(s, "CalendarEvent", [c1])["list"][0]["privateMetadata"] == {}
+    assert get(s, "CalendarEvent", [c1])["list"][0]["metadata"] == got[c1]["metadata"]
+    _, res = call(s, "CalendarEvent/query", {"filter": {"metadataExists": "keep.example"}})
+    assert c1 in res["ids"] and c2 not in res["ids"], res

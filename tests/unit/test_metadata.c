@@ -1,6 +1,8 @@
 /* test_metadata.c — the pure rules of draft-ietf-jmap-metadata-02 (issue 18) in
  * jmap/metadata.c: namespace identifiers (§2.1: registered names and domain names)
- * and the depth of a namespace value (§2.1, with the draft's own examples). */
+ * and the depth of a namespace value (§2.1, with the draft's own examples); the raw
+ * placeholders through which a /get copies stored metadata into its response
+ * (formats/json/writer.h). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "formats/json/writer.h"
 #include "jmap/metadata.h"
 
 static size_t depth_of(const char *text)
@@ -64,11 +67,63 @@ static void test_depth_examples_s2_1(void **state)
     assert_int_equal(depth_of("{\"a\": [[[{\"b\": {\"c\": 1}}]]], \"d\": 1}"), 3);
 }
 
+static char *write_text(json_t *j)
+{
+    jbuf b = {0};
+    jwriter_append(j, &b);
+    return jbuf_take(&b);
+}
+
+/* §3.1 /get: stored metadata text goes into the response as it is, through a raw
+ * placeholder; an ordinary string with the same content is still a JSON string, and
+ * after jwriter_raw_clear a placeholder is an ordinary string again. */
+static void test_raw_placeholder_s3_1(void **state)
+{
+    (void)state;
+    const char *stored = "{\"acme.example.com\":{\"q\":\"a\\\"b\",\"n\":[1,2.5]}}";
+    json_t *raw = jwriter_raw_new(stored, strlen(stored));
+    json_t *same = json_string(stored);
+    json_t *obj = json_pack("{s:s, s:O, s:O}", "id", "e1", "metadata", raw, "title", same);
+    char *text = write_text(obj);
+    char *want = NULL;
+    assert_true(asprintf(&want, "{\"id\":\"e1\",\"metadata\":%s,\"title\":\"%s\"}", stored,
+                         "{\\\"acme.example.com\\\":{\\\"q\\\":\\\"a\\\\\\\"b\\\","
+                         "\\\"n\\\":[1,2.5]}}") > 0);
+    assert_string_equal(text, want);
+    /* the response is one JSON text that reads back as the values written */
+    json_t *back = json_loads(text, 0, NULL);
+    assert_non_null(back);
+    assert_string_equal(
+        json_string_value(json_object_get(
+            json_object_get(json_object_get(back, "metadata"), "acme.example.com"), "q")),
+        "a\"b");
+    json_decref(back);
+    free(text);
+    free(want);
+    /* many placeholders (the set grows), each still found */
+    json_t *list = json_array();
+    for (int i = 0; i < 300; i++)
+        json_array_append_new(list, jwriter_raw_new("{}", 2));
+    text = write_text(list);
+    assert_int_equal(strlen(text), 2 + 300 * 2 + 299);
+    assert_null(strchr(text, '"'));
+    free(text);
+    jwriter_raw_clear();
+    text = write_text(raw); /* forgotten: an ordinary string now */
+    assert_int_equal(text[0], '"');
+    free(text);
+    json_decref(list);
+    json_decref(obj);
+    json_decref(raw);
+    json_decref(same);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_namespace_kinds_s2_1),
         cmocka_unit_test(test_depth_examples_s2_1),
+        cmocka_unit_test(test_raw_placeholder_s3_1),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

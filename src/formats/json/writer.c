@@ -1,9 +1,10 @@
 /*
  * writer.c — compact JSON output (see writer.h): strings are copied eight bytes at a
- * time while none needs escaping (RFC 8259 §7).
+ * time while none needs escaping (RFC 8259 §7); raw placeholders are copied whole.
  */
 #include "formats/json/writer.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,6 +110,66 @@ static void json_write_integer(json_int_t v, jbuf *b)
     jbuf_add(b, p, (size_t)(tmp + sizeof tmp - p));
 }
 
+/* ---- raw placeholders: an open-addressing set of node addresses per thread ---- */
+
+static __thread json_t **raw_set;
+static __thread size_t raw_cap, raw_count;
+
+static size_t raw_slot(const json_t *j, size_t cap)
+{
+    uintptr_t h = (uintptr_t)j;
+    h ^= h >> 17;
+    h *= 0x9e3779b97f4a7c15u;
+    return (size_t)(h >> 7) & (cap - 1);
+}
+
+static void raw_insert(json_t **set, size_t cap, json_t *j)
+{
+    size_t i = raw_slot(j, cap);
+    while (set[i])
+        i = (i + 1) & (cap - 1);
+    set[i] = j;
+}
+
+json_t *jwriter_raw_new(const char *text, size_t n)
+{
+    json_t *j = json_stringn_nocheck(text, n);
+    if (!j)
+        return NULL;
+    if (2 * (raw_count + 1) > raw_cap) { /* at most half full */
+        size_t cap = raw_cap ? 2 * raw_cap : 64;
+        json_t **set = calloc(cap, sizeof *set);
+        if (!set)
+            abort();
+        for (size_t i = 0; i < raw_cap; i++)
+            if (raw_set[i])
+                raw_insert(set, cap, raw_set[i]);
+        free(raw_set);
+        raw_set = set;
+        raw_cap = cap;
+    }
+    raw_insert(raw_set, raw_cap, json_incref(j));
+    raw_count++;
+    return j;
+}
+
+void jwriter_raw_clear(void)
+{
+    for (size_t i = 0; i < raw_cap; i++)
+        json_decref(raw_set[i]);
+    free(raw_set);
+    raw_set = NULL;
+    raw_cap = raw_count = 0;
+}
+
+static bool raw_has(const json_t *j)
+{
+    for (size_t i = raw_slot(j, raw_cap); raw_set[i]; i = (i + 1) & (raw_cap - 1))
+        if (raw_set[i] == j)
+            return true;
+    return false;
+}
+
 static void json_write_rec(const json_t *j, jbuf *b, FILE *f)
 {
     switch (json_typeof(j)) {
@@ -143,7 +204,10 @@ static void json_write_rec(const json_t *j, jbuf *b, FILE *f)
         break;
     }
     case JSON_STRING:
-        json_write_string(json_string_value(j), json_string_length(j), b);
+        if (raw_count && raw_has(j))
+            jbuf_add(b, json_string_value(j), json_string_length(j));
+        else
+            json_write_string(json_string_value(j), json_string_length(j), b);
         break;
     case JSON_INTEGER:
         json_write_integer(json_integer_value(j), b);
