@@ -3,8 +3,12 @@
  * and the per-account in-memory index that lets ContactCard/query and the uid
  * uniqueness check (§3) run without parsing every stored card.
  *
- * The index holds, per account, each live card with its search texts already
- * case-folded (i;unicode-casemap, RFC 5051) and its sort keys. It is valid for
+ * Text conditions are the store's (issue 21): a substring search of the texts
+ * contact_record.c folded (i;unicode-casemap, RFC 5051) when the card was written;
+ * a query of text conditions alone, unsorted, is answered by the store without this
+ * index. The index holds, per account, each live card's facets (contact_record.c:
+ * uid, kind, dates, address books, members, sort keys), read from the store's rows
+ * beside the texts, never by parsing the cards. It is valid for
  * one ContactCard modseq: a caller brings it up to its transaction's state by
  * applying the change log since then (a few rows after a write), or rebuilds it
  * when that is not possible (first use, tombstones pruned, a state behind the
@@ -24,217 +28,38 @@
 #include "types/contacts_internal.h"
 #include "util/util.h"
 
-/* ---- records: one card's searchable and sortable values ------------------------------- */
-
-/* The String conditions of §3.3.1, each searching its own text. */
-enum field {
-    F_TEXT, F_NAME, F_GIVEN, F_SURNAME, F_SURNAME2, F_NICKNAME, F_ORG,
-    F_EMAIL, F_PHONE, F_ONLINE, F_ADDRESS, F_NOTE, NFIELDS
-};
+/* Names of the String conditions (enum contact_field) and the sort components. */
+enum { NFIELDS = CONTACT_NFIELDS, NSORTS = CONTACT_NSORTS };
 static const char *const field_names[NFIELDS] = {
-    "text", "name", "name/given", "name/surname", "name/surname2", "nickname", "organization",
-    "email", "phone", "onlineService", "address", "note",
-};
-/* §3.3.2 sorts over name components */
-enum { S_GIVEN, S_SURNAME, S_SURNAME2, NSORTS };
-static const char *const sort_kinds[NSORTS] = {"given", "surname", "surname2"};
-
-/* Issue 21: a record keeps what filters and sorts read, not the card (whose parsed
- * form was most of the 1.19 GB a 100,000-card account held). */
-struct crec {
-    char *id;
-    char *uid, *kind;            /* NULL when absent */
-    json_t *books, *members;     /* the card's addressBookIds and members, or NULL */
-    char *text[NFIELDS];         /* case-folded, values separated by '\n' */
-    char *sort[NSORTS];          /* first component of the kind (copied), or NULL */
-    char *sortkey[NSORTS];       /* its case-folded key, or NULL */
-    int64_t created, updated;    /* milliseconds since the epoch */
-    bool has_created, has_updated;
+    "text",         "name",  "name/given", "name/surname",  "name/surname2", "nickname",
+    "organization", "email", "phone",      "onlineService", "address",       "note",
 };
 
-/* UTCDateTime (RFC 8620 §1.4) to milliseconds, keeping up to 3 fraction digits. */
 static bool utc_ms(json_t *v, int64_t *out)
 {
-    const char *s = json_string_value(v);
-    int64_t t;
-    if (!s || util_utc_parse(s, &t))
-        return false;
-    int64_t ms = 0;
-    const char *dot = strchr(s, '.');
-    int d = 0;
-    if (dot)
-        for (const char *p = dot + 1; isdigit((unsigned char)*p) && d < 3; p++, d++)
-            ms = ms * 10 + (*p - '0');
-    for (; d < 3; d++)
-        ms *= 10;
-    *out = t * 1000 + ms;
-    return true;
-}
-
-/* Appends s with whitespace runs collapsed to one space (so phrases match however
- * the value was spaced), after sep if the buffer is not empty. */
-static void add_value(struct buf *b, json_t *v, char sep)
-{
-    const char *s = json_string_value(v);
-    if (!s || !*s)
-        return;
-    if (b->len)
-        buf_append(b, &sep, 1);
-    bool space = false;
-    for (; *s; s++) {
-        if (isspace((unsigned char)*s)) {
-            space = b->len > 0;
-            continue;
-        }
-        if (space)
-            buf_append(b, " ", 1);
-        space = false;
-        buf_append(b, s, 1);
-    }
-}
-
-/* Adds member `key` of every entry of the Id map obj[map] to b. */
-static void add_map(struct buf *b, json_t *card, const char *map, const char *const *keys)
-{
-    const char *id;
-    json_t *e;
-    json_object_foreach(json_object_get(card, map), id, e)
-    {
-        for (const char *const *k = keys; *k; k++)
-            add_value(b, json_object_get(e, *k), '\n');
-    }
-}
-
-/* The i;unicode-casemap key of s (RFC 5051). For ASCII text, which most
- * contact data is, that is just lower case, without the round trip through ICU. */
-static char *casemap(const char *s)
-{
-    const char *p = s;
-    while (*p && (unsigned char)*p < 0x80)
-        p++;
-    if (*p)
-        return collation_casemap_key(s);
-    char *key = xstrdup(s);
-    for (char *q = key; *q; q++)
-        *q = (char)tolower((unsigned char)*q);
-    return key;
+    return contact_utc_ms(v, out);
 }
 
 static char *fold(struct buf *b)
 {
-    char *raw = buf_take(b);
-    char *key = casemap(raw ? raw : "");
-    free(raw);
-    return key;
+    return contact_fold(b);
 }
 
-static struct crec *rec_new(const char *id, json_t *card)
+/* A record of a card given as JSON (the engine's per-object hooks). */
+static struct crec *rec_of_card(json_t *card)
 {
-    struct crec *r = xcalloc(1, sizeof *r);
-    r->id = xstrdup(id);
-    const char *uid = json_string_value(json_object_get(card, "uid"));
-    const char *ckind = json_string_value(json_object_get(card, "kind"));
-    r->uid = uid ? xstrdup(uid) : NULL;
-    r->kind = ckind ? xstrdup(ckind) : NULL;
-    r->books = json_incref(json_object_get(card, "addressBookIds")); /* outlives card */
-    r->members = json_incref(json_object_get(card, "members"));
-    struct buf b[NFIELDS] = {{0}};
-    json_t *name = json_object_get(card, "name"), *comp;
-    size_t i;
-    /* §3.3.1 name: any NameComponent value or the full name */
-    add_value(&b[F_NAME], json_object_get(name, "full"), '\n');
-    struct buf comps = {0};
-    json_array_foreach(json_object_get(name, "components"), i, comp)
-    {
-        const char *kind = json_string_value(json_object_get(comp, "kind"));
-        json_t *value = json_object_get(comp, "value");
-        if (!kind || !json_is_string(value) || strcmp(kind, "separator") == 0)
-            continue;
-        add_value(&comps, value, ' ');
-        for (int k = 0; k < NSORTS; k++) {
-            if (strcmp(kind, sort_kinds[k]))
-                continue;
-            add_value(&b[F_GIVEN + k], value, '\n');
-            if (!r->sort[k])
-                r->sort[k] = xstrdup(json_string_value(value));
-        }
-    }
-    if (comps.len) {
-        buf_append(&b[F_NAME], "\n", b[F_NAME].len ? 1 : 0);
-        buf_append(&b[F_NAME], comps.data, comps.len);
-    }
-    buf_free(&comps);
-    static const char *const k_name[] = {"name", NULL}, *const k_email[] = {"address", "label", NULL},
-                             *const k_phone[] = {"number", "label", NULL},
-                             *const k_online[] = {"service", "uri", "user", "label", NULL},
-                             *const k_note[] = {"note", NULL}, *const k_full[] = {"full", NULL},
-                             *const k_value[] = {"value", NULL};
-    add_map(&b[F_NICKNAME], card, "nicknames", k_name);
-    add_map(&b[F_ORG], card, "organizations", k_name);
-    add_map(&b[F_EMAIL], card, "emails", k_email);
-    add_map(&b[F_PHONE], card, "phones", k_phone);
-    add_map(&b[F_ONLINE], card, "onlineServices", k_online);
-    add_map(&b[F_ADDRESS], card, "addresses", k_full);
-    const char *aid;
-    json_t *addr;
-    json_object_foreach(json_object_get(card, "addresses"), aid, addr)
-    {
-        json_array_foreach(json_object_get(addr, "components"), i, comp)
-        {
-            if (strcmp(json_string_value(json_object_get(comp, "kind")) ?: "", "separator"))
-                add_value(&b[F_ADDRESS], json_object_get(comp, "value"), '\n');
-        }
-    }
-    add_map(&b[F_NOTE], card, "notes", k_note);
-    /* text: everything above, and titles, organization units, personal info, keywords */
-    for (int f = F_NAME; f < NFIELDS; f++)
-        if (b[f].len) {
-            buf_append(&b[F_TEXT], "\n", b[F_TEXT].len ? 1 : 0);
-            buf_append(&b[F_TEXT], b[f].data, b[f].len);
-        }
-    add_map(&b[F_TEXT], card, "titles", k_name);
-    add_map(&b[F_TEXT], card, "personalInfo", k_value);
-    json_t *org;
-    json_object_foreach(json_object_get(card, "organizations"), aid, org)
-    {
-        json_array_foreach(json_object_get(org, "units"), i, comp)
-        {
-            add_value(&b[F_TEXT], json_object_get(comp, "name"), '\n');
-        }
-    }
-    const char *kw;
-    json_t *t;
-    json_object_foreach(json_object_get(card, "keywords"), kw, t)
-    {
-        json_t *s = json_string(kw);
-        add_value(&b[F_TEXT], s, '\n');
-        json_decref(s);
-    }
-    for (int f = 0; f < NFIELDS; f++)
-        r->text[f] = fold(&b[f]);
-    for (int k = 0; k < NSORTS; k++)
-        r->sortkey[k] = r->sort[k] ? casemap(r->sort[k]) : NULL;
-    r->has_created = utc_ms(json_object_get(card, "created"), &r->created);
-    r->has_updated = utc_ms(json_object_get(card, "updated"), &r->updated);
+    char *facets = contact_facets(card);
+    struct crec *r = contact_rec_new("", facets);
+    free(facets);
     return r;
 }
 
-static void rec_free(struct crec *r)
+static bool in_list(char *const *list, size_t n, const char *s)
 {
-    if (!r)
-        return;
-    for (int f = 0; f < NFIELDS; f++)
-        free(r->text[f]);
-    for (int k = 0; k < NSORTS; k++) {
-        free(r->sortkey[k]);
-        free(r->sort[k]);
-    }
-    json_decref(r->books);
-    json_decref(r->members);
-    free(r->uid);
-    free(r->kind);
-    free(r->id);
-    free(r);
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(list[i], s) == 0)
+            return true;
+    return false;
 }
 
 /* ---- compiled filters ---------------------------------------------------------------------- */
@@ -379,23 +204,27 @@ static struct cnode *compile(json_t *f)
     return n;
 }
 
+/* Whether a card's text (one field's, as contact_texts gives it) holds every term
+ * of leaf n: what the store's substring search answers for the index. */
+static bool text_match(const struct cnode *n, const char *text)
+{
+    for (size_t i = 0; i < n->nterms; i++)
+        if (!strstr(text, n->terms[i]))
+            return false;
+    /* an empty search matches any card with a value there */
+    return n->nterms || *text;
+}
+
+/* A leaf that is not a text condition against a card's facets. */
 static bool leaf_match(const struct cnode *n, const struct crec *r)
 {
-    if (n->key < NFIELDS) {
-        const char *text = r->text[n->key];
-        for (size_t i = 0; i < n->nterms; i++)
-            if (!strstr(text, n->terms[i]))
-                return false;
-        /* an empty search matches any card with a value there */
-        return n->nterms || *text;
-    }
     switch (n->key) {
     case K_IN_BOOK:
-        return json_is_true(json_object_get(r->books, n->str));
+        return in_list(r->books, r->nbooks, n->str);
     case K_UID:
         return r->uid && strcmp(r->uid, n->str) == 0;
     case K_HAS_MEMBER:
-        return json_is_true(json_object_get(r->members, n->str));
+        return in_list(r->members, r->nmembers, n->str);
     case K_KIND:
         /* RFC 9553 §2.1.4: kind defaults to "individual" */
         return strcmp(r->kind ? r->kind : "individual", n->str) == 0;
@@ -416,11 +245,20 @@ int contact_filter_hook(struct jmap_req *r, json_t *obj, const char *key, json_t
     int rc = cond_check(key, value);
     if (!obj || rc != 1)
         return rc;
-    struct crec *rec = rec_new("", obj);
     struct cnode *n = leaf_new(key, value);
-    bool m = leaf_match(n, rec);
+    bool m = false;
+    if (n->key < NFIELDS) {
+        char *text[NFIELDS];
+        contact_texts(obj, text, false);
+        m = text_match(n, text[n->key]);
+        for (int f = 0; f < NFIELDS; f++)
+            free(text[f]);
+    } else {
+        struct crec *rec = rec_of_card(obj);
+        m = rec && leaf_match(n, rec);
+        free(rec);
+    }
     cnode_free(n);
-    rec_free(rec);
     return m;
 }
 
@@ -492,30 +330,18 @@ int contact_compare_hook(json_t *a, json_t *b, const char *property, bool *ok)
     *ok = p >= 0;
     if (p < 0)
         return 0;
-    struct crec *ra = rec_new("", a), *rb = rec_new("", b);
+    struct crec *ra = rec_of_card(a), *rb = rec_of_card(b);
     struct comparator c = {p, false, NULL};
-    int d = compare_on(&c, ra, rb);
-    rec_free(ra);
-    rec_free(rb);
+    int d = ra && rb ? compare_on(&c, ra, rb) : 0;
+    free(ra);
+    free(rb);
     return d;
 }
 
 /* ---- the per-account index ------------------------------------------------------------------ */
 
-/* One search field of every card, in record order, as one buffer of NUL-separated
- * texts: a term is looked for with one memmem over the buffer instead of one
- * strstr per card (RFC 9610 §3.3.1 text conditions). Built on first use after a
- * change. */
-struct fieldbuf {
-    char *text;
-    size_t len;
-    size_t *offs; /* offs[i]: start of record i's text; offs[n] = len */
-    bool valid;
-};
-
 struct cindex {
     char account[64];
-    struct fieldbuf fields[NFIELDS];
     pthread_mutex_t lock;
     bool built;
     bool in_id_order; /* recs sorted by id (the order of an unsorted query) */
@@ -538,7 +364,7 @@ struct cindex {
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct cindex *registry;
 
-/* After any change: the id order and the field buffers must be made again. */
+/* After any change: the id order and the kept sort must be made again. */
 static void index_dirty(struct cindex *x)
 {
     x->in_id_order = false;
@@ -548,8 +374,6 @@ static void index_dirty(struct cindex *x)
     x->sorted = NULL;
     json_decref(x->sorted_ids);
     x->sorted_ids = NULL;
-    for (int f = 0; f < NFIELDS; f++)
-        x->fields[f].valid = false;
 }
 
 static void index_remove(struct cindex *x, const char *id)
@@ -569,38 +393,40 @@ static void index_remove(struct cindex *x, const char *id)
     }
     x->n--;
     index_dirty(x);
-    rec_free(r);
+    free(r);
 }
 
-static void index_add(struct cindex *x, const char *id, json_t *card)
+/* Adds (or replaces) the card id with these facets; a row that is not facets
+ * leaves the card out (logged). */
+static int index_add(const char *id, const char *facets, void *ud)
 {
+    struct cindex *x = ud;
     index_remove(x, id);
+    struct crec *r = contact_rec_new(id, facets);
+    if (!r) {
+        log_warn("contacts: card %s of account %s has no usable index row", id, x->account);
+        return 0;
+    }
     if (x->n == x->cap)
         x->recs = xrealloc(x->recs, (x->cap = x->cap ? x->cap * 2 : 256) * sizeof *x->recs);
-    x->recs[x->n] = rec_new(id, card);
-    json_object_set_new(x->pos, id, json_integer((json_int_t)x->n));
-    const char *uid = json_string_value(json_object_get(card, "uid"));
-    if (uid)
-        json_object_set_new(x->uids, uid, json_string(id));
+    x->recs[x->n] = r;
+    json_object_set_new(x->pos, r->id, json_integer((json_int_t)x->n));
+    if (r->uid)
+        json_object_set_new(x->uids, r->uid, json_string(r->id));
     x->n++;
     index_dirty(x);
+    return 0;
 }
 
 static void index_clear(struct cindex *x)
 {
     for (size_t i = 0; i < x->n; i++)
-        rec_free(x->recs[i]);
+        free(x->recs[i]);
     x->n = 0;
     json_object_clear(x->pos);
     json_object_clear(x->uids);
     x->built = false;
     index_dirty(x);
-}
-
-static int rebuild_cb(const char *id, json_t *obj, void *ud)
-{
-    index_add(ud, id, obj);
-    return 0;
 }
 
 static int changed_cb(const char *id, int64_t created, int64_t updated, bool destroyed, void *ud)
@@ -609,8 +435,9 @@ static int changed_cb(const char *id, int64_t created, int64_t updated, bool des
     return 0;
 }
 
-/* Brings x to the state the connection's transaction sees: 0, or 1 if a reader
- * should rather not use it, or -1 on a store error. */
+/* Brings x to the state the connection's transaction sees, from the facets the
+ * store keeps (never parsing a card): 0, or 1 if a reader should rather not use it,
+ * or -1 on a store error. */
 static int index_refresh(struct store_conn *c, struct cindex *x, bool reader)
 {
     const char *type = contact_card_type.name;
@@ -625,44 +452,40 @@ static int index_refresh(struct store_conn *c, struct cindex *x, bool reader)
     x->stale_reads = 0;
     if (!x->built || cur < x->modseq || x->modseq < store_state_lowest(c, x->account, type)) {
         index_clear(x);
-        if (store_object_foreach(c, x->account, type, rebuild_cb, x) != STORE_OK) {
+        if (store_grams_facets(c, x->account, type, NULL, index_add, x) != STORE_OK) {
             index_clear(x);
             return -1;
         }
     } else {
         json_t *changed = json_object();
-        if (store_changes(c, x->account, type, x->modseq, 0, changed_cb, changed) != STORE_OK) {
-            json_decref(changed);
-            index_clear(x);
-            return -1;
-        }
+        int rc = store_changes(c, x->account, type, x->modseq, 0, changed_cb, changed);
         const char *id;
         json_t *gone;
         json_object_foreach(changed, id, gone)
         {
-            json_t *obj = json_is_true(gone) ? NULL : store_object_get(c, x->account, type, id);
-            if (obj)
-                index_add(x, id, obj);
-            else
-                index_remove(x, id);
-            json_decref(obj);
+            index_remove(x, id);
+            if (rc == STORE_OK && !json_is_true(gone))
+                rc = store_grams_facets(c, x->account, type, id, index_add, x);
         }
         json_decref(changed);
+        if (rc != STORE_OK) {
+            index_clear(x);
+            return -1;
+        }
     }
     x->built = true;
     x->modseq = cur;
     return 0;
 }
 
-/* The account's index, locked and current; NULL on a store error (or for a
- * reader that should use the store instead). */
-static struct cindex *index_acquire(struct store_conn *c, const char *account, bool reader)
+/* The account's index, locked; NULL if it does not exist yet and make is false. */
+static struct cindex *index_lock(const char *account, bool make)
 {
     pthread_mutex_lock(&registry_lock);
     struct cindex *x = registry;
     while (x && strcmp(x->account, account))
         x = x->next;
-    if (!x) {
+    if (!x && make) {
         x = xcalloc(1, sizeof *x);
         snprintf(x->account, sizeof x->account, "%s", account);
         pthread_mutex_init(&x->lock, NULL);
@@ -672,7 +495,16 @@ static struct cindex *index_acquire(struct store_conn *c, const char *account, b
         registry = x;
     }
     pthread_mutex_unlock(&registry_lock);
-    pthread_mutex_lock(&x->lock);
+    if (x)
+        pthread_mutex_lock(&x->lock);
+    return x;
+}
+
+/* The account's index, locked and current; NULL on a store error (or for a
+ * reader that should use the store instead). */
+static struct cindex *index_acquire(struct store_conn *c, const char *account, bool reader)
+{
+    struct cindex *x = index_lock(account, true);
     if (index_refresh(c, x, reader)) {
         pthread_mutex_unlock(&x->lock);
         return NULL;
@@ -715,75 +547,64 @@ static void index_order(struct cindex *x)
     x->in_id_order = true;
 }
 
-static struct fieldbuf *field_buf(struct cindex *x, int f)
+/* ---- text conditions from the store (issue 21) ---------------------------------------------- */
+
+/* The store terms of a text leaf: each term in the leaf's field, or one empty term
+ * (a value there) when the leaf has none. Appended to *t (count *n). */
+static void leaf_terms(const struct cnode *n, struct store_gram_term **t, size_t *nt)
 {
-    struct fieldbuf *b = &x->fields[f];
-    if (b->valid)
-        return b;
-    size_t len = 0;
-    for (size_t i = 0; i < x->n; i++)
-        len += strlen(x->recs[i]->text[f]) + 1;
-    b->text = xrealloc(b->text, len + 1);
-    b->offs = xrealloc(b->offs, (x->n + 1) * sizeof *b->offs);
-    size_t o = 0;
-    for (size_t i = 0; i < x->n; i++) {
-        size_t l = strlen(x->recs[i]->text[f]);
-        b->offs[i] = o;
-        memcpy(b->text + o, x->recs[i]->text[f], l + 1);
-        o += l + 1;
-    }
-    b->offs[x->n] = o;
-    b->len = o;
-    b->valid = true;
-    return b;
+    *t = xrealloc(*t, (*nt + n->nterms + 1) * sizeof **t);
+    int field = contact_gram_field(n->key);
+    for (size_t i = 0; i < n->nterms; i++)
+        (*t)[(*nt)++] = (struct store_gram_term){n->terms[i], field};
+    if (!n->nterms)
+        (*t)[(*nt)++] = (struct store_gram_term){"", field};
 }
 
-/* out[i] = 1 for each record whose field text holds every term of leaf n. */
-static void text_bits(struct cindex *x, const struct cnode *n, unsigned char *out)
+struct mark {
+    struct cindex *x;
+    unsigned char *out;
+};
+
+static int mark_id(const char *id, void *ud)
 {
-    struct fieldbuf *b = field_buf(x, n->key);
-    unsigned char *hit = xmalloc(x->n + 1);
-    memset(out, 1, x->n);
-    for (size_t t = 0; t < n->nterms; t++) {
-        const char *term = n->terms[t], *p = b->text, *end = b->text + b->len, *q;
-        size_t tl = strlen(term);
-        memset(hit, 0, x->n);
-        /* texts are NUL-separated and terms hold no NUL: no match spans two cards */
-        while (p < end && (q = memmem(p, (size_t)(end - p), term, tl))) {
-            size_t off = (size_t)(q - b->text), lo = 0, hi = x->n;
-            while (hi - lo > 1) { /* the record whose text holds off */
-                size_t mid = lo + (hi - lo) / 2;
-                if (b->offs[mid] <= off)
-                    lo = mid;
-                else
-                    hi = mid;
-            }
-            hit[lo] = 1;
-            p = b->text + b->offs[lo + 1];
-        }
-        for (size_t i = 0; i < x->n; i++)
-            out[i] &= hit[i];
-    }
-    free(hit);
+    struct mark *m = ud;
+    json_t *p = json_object_get(m->x->pos, id);
+    if (p) /* a card the store has and the index not cannot be: the same transaction */
+        m->out[json_integer_value(p)] = 1;
+    return 0;
+}
+
+/* out[i] = 1 for each record whose card's field holds every term of leaf n. */
+static int text_bits(struct store_conn *c, struct cindex *x, const struct cnode *n,
+                     unsigned char *out)
+{
+    struct store_gram_term *t = NULL;
+    size_t nt = 0;
+    leaf_terms(n, &t, &nt);
+    memset(out, 0, x->n);
+    struct mark m = {x, out};
+    int rc = store_grams_search(c, x->account, contact_card_type.name, t, nt, mark_id, &m);
+    free(t);
+    return rc;
 }
 
 /* Evaluates a compiled filter over every record at once: out[i] is 1 or 0. */
-static void eval(struct cindex *x, const struct cnode *n, unsigned char *out)
+static int eval(struct store_conn *c, struct cindex *x, const struct cnode *n, unsigned char *out)
 {
     if (n->op == OP_LEAF) {
-        if (n->key < NFIELDS && n->nterms) {
-            text_bits(x, n, out);
-            return;
-        }
+        if (n->key < NFIELDS)
+            return text_bits(c, x, n, out);
         for (size_t i = 0; i < x->n; i++)
             out[i] = leaf_match(n, x->recs[i]);
-        return;
+        return 0;
     }
     bool all = n->op == OP_AND;
     unsigned char *kid = xmalloc(x->n + 1);
     memset(out, all, x->n);
-    for (size_t k = 0; k < n->nkids; k++) {
-        eval(x, n->kids[k], kid);
+    int rc = 0;
+    for (size_t k = 0; k < n->nkids && !rc; k++) {
+        rc = eval(c, x, n->kids[k], kid);
         for (size_t i = 0; i < x->n; i++)
             out[i] = all ? (out[i] & kid[i]) : (out[i] | kid[i]);
     }
@@ -791,6 +612,67 @@ static void eval(struct cindex *x, const struct cnode *n, unsigned char *out)
         for (size_t i = 0; i < x->n; i++)
             out[i] = !out[i];
     free(kid);
+    return rc;
+}
+
+/* Whether the store alone answers filter f: text conditions joined by AND (a
+ * condition object's properties, or the AND operator), at least one. */
+static bool store_only(const struct cnode *f)
+{
+    if (f->op == OP_LEAF)
+        return f->key < NFIELDS;
+    if (f->op != OP_AND || !f->nkids)
+        return false;
+    for (size_t k = 0; k < f->nkids; k++)
+        if (!store_only(f->kids[k]))
+            return false;
+    return true;
+}
+
+static void all_terms(const struct cnode *f, struct store_gram_term **t, size_t *nt)
+{
+    if (f->op == OP_LEAF)
+        leaf_terms(f, t, nt);
+    for (size_t k = 0; k < f->nkids; k++)
+        all_terms(f->kids[k], t, nt);
+}
+
+static int collect_id(const char *id, void *ud)
+{
+    json_array_append_new(ud, json_string_nocheck(id));
+    return 0;
+}
+
+static int compare_id_values(const void *a, const void *b)
+{
+    return strcmp(json_string_value(*(json_t *const *)a), json_string_value(*(json_t *const *)b));
+}
+
+/* An unsorted query of text conditions, from the store's search alone: the ids in
+ * id order, or NULL on a store error. The first such query after a start reads no
+ * card and builds no index (issue 21). */
+static json_t *store_query(struct store_conn *c, const char *account, const struct cnode *f)
+{
+    struct store_gram_term *t = NULL;
+    size_t nt = 0;
+    all_terms(f, &t, &nt);
+    json_t *ids = json_array();
+    int rc = store_grams_search(c, account, contact_card_type.name, t, nt, collect_id, ids);
+    free(t);
+    if (rc != STORE_OK) {
+        json_decref(ids);
+        return NULL;
+    }
+    size_t n = json_array_size(ids);
+    json_t **v = xmalloc((n + 1) * sizeof *v);
+    for (size_t i = 0; i < n; i++)
+        v[i] = json_incref(json_array_get(ids, i));
+    qsort(v, n, sizeof *v, compare_id_values);
+    json_array_clear(ids);
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(ids, v[i]);
+    free(v);
+    return ids;
 }
 
 static int compare_idx(const void *pa, const void *pb, void *ud)
@@ -830,16 +712,29 @@ static const size_t *sorted_order(struct cindex *x, json_t *sort, struct sort_sp
 
 json_t *contact_query_run(struct jmap_req *r, const char *account, json_t *filter, json_t *sort)
 {
-    struct cindex *x = index_acquire(jmap_req_conn(r), account, true);
-    if (!x)
-        return NULL; /* the engine's own path answers (or reports the store error) */
-    index_order(x);
+    struct store_conn *conn = jmap_req_conn(r);
     struct cnode *f = filter ? compile(filter) : NULL;
+    if (f && !json_array_size(sort) && store_only(f)) {
+        json_t *ids = store_query(conn, account, f);
+        cnode_free(f);
+        return ids; /* NULL: the engine's own path answers (or reports the store error) */
+    }
+    struct cindex *x = index_acquire(conn, account, true);
+    if (!x) {
+        cnode_free(f);
+        return NULL;
+    }
+    index_order(x);
     struct crec **hits = xmalloc((x->n + 1) * sizeof *hits);
     unsigned char *bits = xmalloc(x->n + 1);
     memset(bits, 1, x->n);
-    if (f)
-        eval(x, f, bits);
+    if (f && eval(conn, x, f, bits)) {
+        index_release(x);
+        cnode_free(f);
+        free(hits);
+        free(bits);
+        return NULL;
+    }
     size_t n = 0;
     struct sort_spec spec = {xcalloc(json_array_size(sort) + 1, sizeof *spec.c), 0};
     size_t i;

@@ -1,0 +1,119 @@
+"""Issue 21: ContactCard/query's text conditions (RFC 9610 §3.3.1) are answered by the
+store's substring search (store.h "substring search"), and the query index is built
+from the facets the store keeps beside the texts, not from the cards. The results are
+those of the matching RFC 9610 describes and jmapd did in memory: a term matches
+anywhere in a value (inside a word too), case-insensitively (i;unicode-casemap), terms
+of one or two characters too; the same with and without a sort (the store alone
+answers an unsorted text query); after a restart; and for cards stored before the
+search rows existed (the backfill at start)."""
+import os
+import sqlite3
+
+import pytest
+
+from test_contacts_util import account, card_set, cs, new_book, ok, person
+
+assert cs
+
+CARDS = {
+    "wal": {**person("Walter", "Nussbaum"), "emails": {"e": {"address": "w.nuss@example.com"}},
+            "notes": {"n": {"note": "Grows a walnut tree"}}, "created": "2020-01-01T00:00:00Z"},
+    "chl": {**person("Chloé", "Ängström"), "phones": {"p": {"number": "+49 30 1234567"}},
+            "titles": {"t": {"name": "Walnut Inspector"}}, "created": "2021-01-01T00:00:00Z"},
+    "bob": {**person("Bob", "Al"), "organizations": {"o": {"name": "Globex", "units": [
+        {"name": "Nutrition"}]}}, "keywords": {"vip": True}, "created": "2022-01-01T00:00:00Z"},
+}
+
+# (filter, cards it matches): RFC 9610 §3.3.1 String conditions as jmapd matches them
+CASES = [
+    ({"text": "alnu"}, ["chl", "wal"]),            # inside a word, in a note or a title
+    ({"text": "WALNUT"}, ["chl", "wal"]),          # case-insensitive
+    ({"note": "walnut"}, ["wal"]),                 # one field only
+    ({"text": "nut"}, ["bob", "chl", "wal"]),      # an organization unit counts for text
+    ({"organization": "nut"}, []),                 # ... not for organization
+    ({"name": "al"}, ["bob", "wal"]),              # two characters: no trigram
+    ({"name/surname": "al"}, ["bob"]),
+    ({"email": "s@e"}, ["wal"]),
+    ({"phone": "0 12"}, ["chl"]),                  # two short tokens
+    ({"name": "ängst"}, ["chl"]),                  # case folded beyond ASCII
+    ({"name": "CHLOÉ"}, ["chl"]),
+    ({"text": "vip"}, ["bob"]),                    # keywords
+    ({"text": "walnut grows"}, ["wal"]),           # every token
+    ({"text": "\"walnut tree\""}, ["wal"]),        # a phrase
+    ({"text": "\"tree walnut\""}, []),
+    ({"text": "w x"}, ["wal"]),                    # "x" of example.com
+    ({"text": "q z"}, []),
+    ({"email": ""}, ["wal"]),                      # an empty search: a value there
+    ({"operator": "OR", "conditions": [{"name": "bob"}, {"note": "tree"}]}, ["bob", "wal"]),
+    ({"operator": "NOT", "conditions": [{"text": "walnut"}]}, ["bob"]),
+]
+
+
+def make_cards(s):
+    acct = account(s)
+    book = new_book(s, acct)
+    out = card_set(s, acct, create={k: {"addressBookIds": {book: True}, **v}
+                                    for k, v in CARDS.items()})
+    assert out["notCreated"] is None, out
+    return acct, {out["created"][k]["id"]: k for k in CARDS}
+
+
+def names(ids, result):
+    return sorted(ids[i] for i in result if i in ids)
+
+
+def check_cases(s, acct, ids):
+    for filt, want in CASES:
+        plain = ok(s, "ContactCard/query", {"accountId": acct, "filter": filt})["ids"]
+        assert names(ids, plain) == want, filt
+        assert plain == sorted(plain)  # no sort: id order
+        # with a sort the in-memory index filters (its text conditions from the store)
+        by = ok(s, "ContactCard/query", {"accountId": acct, "filter": filt,
+                                         "sort": [{"property": "created"}]})["ids"]
+        assert names(ids, by) == want, filt
+        assert [ids[i] for i in by if i in ids] == [k for k in ("wal", "chl", "bob") if k in want]
+
+
+def test_text_conditions_from_the_store(cs):
+    acct, ids = make_cards(cs)
+    check_cases(cs, acct, ids)
+    # an update changes what matches; a destroyed card matches nothing
+    wal = next(i for i, k in ids.items() if k == "wal")
+    out = card_set(cs, acct, update={wal: {"notes": {"n": {"note": "Grows pears"}}}})
+    assert out["notUpdated"] is None, out
+    assert names(ids, ok(cs, "ContactCard/query", {"accountId": acct,
+                                                   "filter": {"note": "walnut"}})["ids"]) == []
+    card_set(cs, acct, destroy=[wal])
+    assert names(ids, ok(cs, "ContactCard/query", {"accountId": acct,
+                                                   "filter": {"name": "al"}})["ids"]) == ["bob"]
+
+
+def sorted_ids(s, acct):
+    return ok(s, "ContactCard/query", {"accountId": acct, "sort": [
+        {"property": "name/surname"}, {"property": "name/given"}]})["ids"]
+
+
+def test_same_results_after_a_restart(cs):
+    acct, ids = make_cards(cs)
+    before = sorted_ids(cs, acct)
+    cs.stop()
+    cs.start()
+    check_cases(cs, acct, ids)  # the first query after the start: the store alone
+    assert sorted_ids(cs, acct) == before
+
+
+@pytest.mark.sqlite_only
+def test_cards_of_an_older_database_are_backfilled(cs):
+    """Cards stored before the search rows existed (as after the schema step that
+    made the table) get theirs when the server starts."""
+    acct, ids = make_cards(cs)
+    before = sorted_ids(cs, acct)
+    cs.stop()
+    db = sqlite3.connect(os.path.join(cs.data, "jmapd.db"))
+    db.execute("DELETE FROM object_grams_src")
+    db.commit()
+    db.close()
+    cs.start()
+    check_cases(cs, acct, ids)
+    assert sorted_ids(cs, acct) == before
+    assert "indexed for search" in cs.read_log()
