@@ -104,7 +104,7 @@ int pg_grams_facets(struct store_conn *c, const char *account, const char *type,
     static const char *const one = "SELECT id, facets FROM object_grams WHERE account_id=$1 AND "
                                    "type=$2 AND id=$3";
     static const char *const all = "SELECT id, facets FROM object_grams WHERE account_id=$1 AND "
-                                   "type=$2";
+                                   "type=$2 ORDER BY id";
     struct params p = id ? pgq_three(account, type, id) : pgq_two(account, type);
     PGresult *r;
     int rc = pgq_run(c, id ? one : all, &p, &r);

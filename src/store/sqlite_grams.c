@@ -141,7 +141,7 @@ int sq_grams_facets(struct store_conn *c, const char *account, const char *type,
         id ? sq_stmt(c, "SELECT id, facets FROM object_grams_src WHERE account_id=?1 AND "
                         "type=?2 AND id=?3")
            : sq_stmt(c, "SELECT id, facets FROM object_grams_src INDEXED BY object_grams_facets "
-                        "WHERE account_id=?1 AND type=?2");
+                        "WHERE account_id=?1 AND type=?2 ORDER BY id");
     if (!s)
         return STORE_ERR;
     sq_bind_text(s, 1, account);

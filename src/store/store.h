@@ -339,7 +339,8 @@ struct store_gram_term {
 int store_grams_search(struct store_conn *c, const char *account, const char *type,
                        const struct store_gram_term *terms, size_t nterms,
                        int (*cb)(const char *id, void *ud), void *ud);
-/* The facets of one object (id), or of every object of (account, type) (id NULL). */
+/* The facets of one object (id), or of every object of (account, type) (id NULL)
+ * in id order (byte order). */
 int store_grams_facets(struct store_conn *c, const char *account, const char *type, const char *id,
                        int (*cb)(const char *id, const char *facets, void *ud), void *ud);
 /* The live objects of (account, type) without a row (indexed before there was one):

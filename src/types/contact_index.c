@@ -344,13 +344,12 @@ struct cindex {
     char account[64];
     pthread_mutex_t lock;
     bool built;
-    bool in_id_order; /* recs sorted by id (the order of an unsorted query) */
     int64_t modseq;
     int stale_reads; /* readers in a row that found the index ahead of them */
+    /* in id order (the order of an unsorted query, and of ties), found by bsearch */
     struct crec **recs;
     size_t n, cap;
-    json_t *pos;  /* id -> index in recs */
-    json_t *uids; /* uid -> id */
+    json_t *uids; /* uid -> id, made on the first uid lookup (a write), then kept */
     /* issue 21: the order of the last sort asked for (indexes into recs), kept
      * until the next change, so that paging a sorted query does not sort again */
     char *sorted_by; /* the sort's canonical JSON, or NULL */
@@ -364,10 +363,9 @@ struct cindex {
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct cindex *registry;
 
-/* After any change: the id order and the kept sort must be made again. */
+/* After any change: the kept sort must be made again. */
 static void index_dirty(struct cindex *x)
 {
-    x->in_id_order = false;
     free(x->sorted_by);
     free(x->sorted);
     x->sorted_by = NULL;
@@ -376,44 +374,74 @@ static void index_dirty(struct cindex *x)
     x->sorted_ids = NULL;
 }
 
-static void index_remove(struct cindex *x, const char *id)
+/* The position of id in recs, or where it would go (*found false). */
+static size_t index_find(const struct cindex *x, const char *id, bool *found)
 {
-    json_t *p = json_object_get(x->pos, id);
-    if (!p)
-        return;
-    size_t i = (size_t)json_integer_value(p);
-    struct crec *r = x->recs[i];
-    const char *owner = r->uid ? json_string_value(json_object_get(x->uids, r->uid)) : NULL;
+    size_t lo = 0, hi = x->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int d = strcmp(x->recs[mid]->id, id);
+        if (d == 0) {
+            *found = true;
+            return mid;
+        }
+        if (d < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    *found = false;
+    return lo;
+}
+
+static void uid_forget(struct cindex *x, const struct crec *r)
+{
+    const char *owner =
+        x->uids && r->uid ? json_string_value(json_object_get(x->uids, r->uid)) : NULL;
     if (owner && strcmp(owner, r->id) == 0)
         json_object_del(x->uids, r->uid);
-    json_object_del(x->pos, id);
-    if (i != x->n - 1) {
-        x->recs[i] = x->recs[x->n - 1];
-        json_object_set_new(x->pos, x->recs[i]->id, json_integer((json_int_t)i));
-    }
+}
+
+static void index_remove(struct cindex *x, const char *id)
+{
+    bool found;
+    size_t i = index_find(x, id, &found);
+    if (!found)
+        return;
+    struct crec *r = x->recs[i];
+    uid_forget(x, r);
+    memmove(x->recs + i, x->recs + i + 1, (x->n - i - 1) * sizeof *x->recs);
     x->n--;
     index_dirty(x);
     free(r);
 }
 
-/* Adds (or replaces) the card id with these facets; a row that is not facets
- * leaves the card out (logged). */
+/* Adds (or replaces) the card id with these facets, in id order; a row that is not
+ * facets leaves the card out (logged). */
 static int index_add(const char *id, const char *facets, void *ud)
 {
     struct cindex *x = ud;
-    index_remove(x, id);
     struct crec *r = contact_rec_new(id, facets);
     if (!r) {
         log_warn("contacts: card %s of account %s has no usable index row", id, x->account);
+        index_remove(x, id);
         return 0;
     }
-    if (x->n == x->cap)
-        x->recs = xrealloc(x->recs, (x->cap = x->cap ? x->cap * 2 : 256) * sizeof *x->recs);
-    x->recs[x->n] = r;
-    json_object_set_new(x->pos, r->id, json_integer((json_int_t)x->n));
-    if (r->uid)
+    bool found = false;
+    /* the store gives a whole account's rows in id order: each one goes last */
+    size_t i = x->n && strcmp(x->recs[x->n - 1]->id, id) < 0 ? x->n : index_find(x, id, &found);
+    if (found) {
+        uid_forget(x, x->recs[i]);
+        free(x->recs[i]);
+    } else {
+        if (x->n == x->cap)
+            x->recs = xrealloc(x->recs, (x->cap = x->cap ? x->cap * 2 : 256) * sizeof *x->recs);
+        memmove(x->recs + i + 1, x->recs + i, (x->n - i) * sizeof *x->recs);
+        x->n++;
+    }
+    x->recs[i] = r;
+    if (x->uids && r->uid)
         json_object_set_new(x->uids, r->uid, json_string(r->id));
-    x->n++;
     index_dirty(x);
     return 0;
 }
@@ -423,8 +451,8 @@ static void index_clear(struct cindex *x)
     for (size_t i = 0; i < x->n; i++)
         free(x->recs[i]);
     x->n = 0;
-    json_object_clear(x->pos);
-    json_object_clear(x->uids);
+    json_decref(x->uids);
+    x->uids = NULL;
     x->built = false;
     index_dirty(x);
 }
@@ -489,8 +517,6 @@ static struct cindex *index_lock(const char *account, bool make)
         x = xcalloc(1, sizeof *x);
         snprintf(x->account, sizeof x->account, "%s", account);
         pthread_mutex_init(&x->lock, NULL);
-        x->pos = json_object();
-        x->uids = json_object();
         x->next = registry;
         registry = x;
     }
@@ -523,28 +549,16 @@ char *contact_index_find_uid(struct store_conn *c, const char *account, const ch
     struct cindex *x = index_acquire(c, account, false);
     if (!x)
         return NULL;
+    if (!x->uids) {
+        x->uids = json_object();
+        for (size_t i = 0; i < x->n; i++)
+            if (x->recs[i]->uid)
+                json_object_set_new(x->uids, x->recs[i]->uid, json_string(x->recs[i]->id));
+    }
     const char *id = json_string_value(json_object_get(x->uids, uid));
     char *out = id && (!self_id || strcmp(id, self_id)) ? xstrdup(id) : NULL;
     index_release(x);
     return out;
-}
-
-static int compare_ids(const void *pa, const void *pb)
-{
-    return strcmp((*(struct crec *const *)pa)->id, (*(struct crec *const *)pb)->id);
-}
-
-/* Sorts the records by id once after changes, so that queries without a sort (and
- * ties) need no sorting of their own. */
-static void index_order(struct cindex *x)
-{
-    if (x->in_id_order)
-        return;
-    if (x->n > 1) /* recs is NULL while the account has no card */
-        qsort(x->recs, x->n, sizeof *x->recs, compare_ids);
-    for (size_t i = 0; i < x->n; i++)
-        json_object_set_new(x->pos, x->recs[i]->id, json_integer((json_int_t)i));
-    x->in_id_order = true;
 }
 
 /* ---- text conditions from the store (issue 21) ---------------------------------------------- */
@@ -569,9 +583,10 @@ struct mark {
 static int mark_id(const char *id, void *ud)
 {
     struct mark *m = ud;
-    json_t *p = json_object_get(m->x->pos, id);
-    if (p) /* a card the store has and the index not cannot be: the same transaction */
-        m->out[json_integer_value(p)] = 1;
+    bool found;
+    size_t i = index_find(m->x, id, &found);
+    if (found) /* a card the store has and the index not cannot be: the same transaction */
+        m->out[i] = 1;
     return 0;
 }
 
@@ -724,7 +739,6 @@ json_t *contact_query_run(struct jmap_req *r, const char *account, json_t *filte
         cnode_free(f);
         return NULL;
     }
-    index_order(x);
     struct crec **hits = xmalloc((x->n + 1) * sizeof *hits);
     unsigned char *bits = xmalloc(x->n + 1);
     memset(bits, 1, x->n);
