@@ -171,6 +171,8 @@ static const char *const migrations[] = {
     "  facets TEXT,"
     "  UNIQUE(account_id, type, id));"
     "CREATE INDEX object_grams_facets ON object_grams_src(account_id, type, id, facets);"
+    /* a hit's id without reading its row of texts */
+    "CREATE INDEX object_grams_hit ON object_grams_src(n, account_id, type, id);"
     "CREATE VIRTUAL TABLE object_grams USING fts5(g0, g1, g2, g3, g4, g5, g6, g7, g8, g9, g10,"
     "  g11, content='object_grams_src',"
     "  content_rowid='n', columnsize=0, tokenize='trigram case_sensitive 1');"

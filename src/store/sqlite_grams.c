@@ -101,7 +101,8 @@ int sq_grams_search(struct store_conn *c, const char *account, const char *type,
     }
     struct buf sql = {0};
     buf_printf(&sql,
-               match.len ? "SELECT s.id FROM object_grams g CROSS JOIN object_grams_src s ON "
+               match.len ? "SELECT s.id FROM object_grams g CROSS JOIN object_grams_src s INDEXED BY "
+                           "object_grams_hit ON "
                            "s.n = g.rowid WHERE object_grams MATCH ?4 AND s.account_id=?1 AND "
                            "s.type=?2%s"
                          : "SELECT s.id FROM object_grams_src s WHERE s.account_id=?1 AND "
