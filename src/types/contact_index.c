@@ -699,6 +699,79 @@ static int compare_idx(const void *pa, const void *pb, void *ud)
 
 /* The indexes of x->recs in the order of spec (sort is its JSON), sorted once after
  * each change. Call with x in id order. */
+/* Issue 21: a sort whose comparators are casemap keys and dates (every sort but one
+ * with another collation) as one byte string per card, compared with memcmp instead
+ * of a chain of comparators (the first sorted query after a start sorts every card).
+ * Per comparator: a presence byte (absent sorts first), then the key and a 0 (keys
+ * hold no 0) or a date's 8 bytes; all of it inverted for a descending one; then the
+ * id. Every part ends where it can be told to: the strings compare as the parts. */
+struct keyed {
+    const unsigned char *k;
+    size_t len, idx;
+};
+
+static void key_part(struct buf *b, bool desc, bool have, const void *bytes, size_t len, bool str)
+{
+    size_t start = b->len;
+    unsigned char present = have;
+    buf_append(b, &present, 1);
+    if (have) {
+        buf_append(b, bytes, len);
+        if (str)
+            buf_append(b, "", 1);
+    }
+    for (size_t i = start; desc && i < b->len; i++)
+        b->data[i] = (char)~(unsigned char)b->data[i];
+}
+
+static int compare_keyed(const void *pa, const void *pb)
+{
+    const struct keyed *a = pa, *b = pb;
+    int d = memcmp(a->k, b->k, a->len < b->len ? a->len : b->len);
+    return d ? d : (a->len > b->len) - (a->len < b->len);
+}
+
+static bool sort_by_keys(struct cindex *x, const struct sort_spec *spec, size_t *out)
+{
+    for (size_t i = 0; i < spec->n; i++)
+        if (spec->c[i].collation)
+            return false;
+    struct buf b = {0};
+    size_t *offs = xmalloc((x->n + 1) * sizeof *offs);
+    for (size_t r = 0; r < x->n; r++) {
+        const struct crec *rec = x->recs[r];
+        offs[r] = b.len;
+        for (size_t i = 0; i < spec->n; i++) {
+            const struct comparator *c = &spec->c[i];
+            if (c->prop == P_CREATED || c->prop == P_UPDATED) {
+                bool have = c->prop == P_CREATED ? rec->has_created : rec->has_updated;
+                uint64_t v = (uint64_t)(c->prop == P_CREATED ? rec->created : rec->updated) ^
+                             ((uint64_t)1 << 63);
+                unsigned char be[8];
+                for (int k = 0; k < 8; k++)
+                    be[k] = (unsigned char)(v >> (56 - 8 * k));
+                key_part(&b, c->desc, have, be, 8, false);
+            } else {
+                const char *key = rec->sortkey[c->prop - P_GIVEN];
+                key_part(&b, c->desc, key != NULL, key, key ? strlen(key) : 0, true);
+            }
+        }
+        buf_append(&b, rec->id, strlen(rec->id)); /* ties in id order */
+    }
+    offs[x->n] = b.len;
+    struct keyed *k = xmalloc((x->n + 1) * sizeof *k);
+    for (size_t r = 0; r < x->n; r++)
+        k[r] = (struct keyed){(const unsigned char *)b.data + offs[r], offs[r + 1] - offs[r], r};
+    if (x->n > 1)
+        qsort(k, x->n, sizeof *k, compare_keyed);
+    for (size_t r = 0; r < x->n; r++)
+        out[r] = k[r].idx;
+    free(k);
+    free(offs);
+    buf_free(&b);
+    return true;
+}
+
 static const size_t *sorted_order(struct cindex *x, json_t *sort, struct sort_spec *spec)
 {
     char *key = json_dumps(sort, JSON_COMPACT | JSON_SORT_KEYS);
@@ -712,11 +785,13 @@ static const size_t *sorted_order(struct cindex *x, json_t *sort, struct sort_sp
     x->sorted_ids = NULL;
     x->sorted_by = key;
     x->sorted = xmalloc((x->n + 1) * sizeof *x->sorted);
-    for (size_t i = 0; i < x->n; i++)
-        x->sorted[i] = i;
-    void *ud[2] = {x->recs, spec};
-    if (x->n > 1)
-        qsort_r(x->sorted, x->n, sizeof *x->sorted, compare_idx, ud);
+    if (!sort_by_keys(x, spec, x->sorted)) {
+        for (size_t i = 0; i < x->n; i++)
+            x->sorted[i] = i;
+        void *ud[2] = {x->recs, spec};
+        if (x->n > 1)
+            qsort_r(x->sorted, x->n, sizeof *x->sorted, compare_idx, ud);
+    }
     if (!key) { /* not kept */
         const size_t *out = x->sorted;
         x->sorted = NULL;

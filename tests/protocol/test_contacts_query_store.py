@@ -117,3 +117,65 @@ def test_cards_of_an_older_database_are_backfilled(cs):
     check_cases(cs, acct, ids)
     assert sorted_ids(cs, acct) == before
     assert "indexed for search" in cs.read_log()
+
+
+def casemap(s):
+    """i;unicode-casemap (RFC 5051) as the server keys it: case folded, NFKD."""
+    import unicodedata
+    return unicodedata.normalize("NFKD", s.casefold()).encode()
+
+
+def test_sorts_match_the_comparators(cs):
+    """RFC 9610 §3.3.2: every sort of name components and dates, ascending and
+    descending, one or two comparators, cards without the component first (last
+    when descending), ties by id: the order of the sort keys the index compares in
+    one piece (issue 21) is the order of the comparators one by one."""
+    import random
+    rnd = random.Random(3)
+    acct = account(cs)
+    book = new_book(cs, acct)
+    words = ["Ab", "abc", "ABD", "Äb", "b", "Zed", "zed", "é", "e", "Ab c"]
+    made = {}
+    for i in range(40):
+        comps = []
+        for kind in ("given", "surname"):
+            if rnd.random() < 0.8:
+                comps.append({"kind": kind, "value": rnd.choice(words)})
+        name = {"components": comps} if comps else {"full": "No components"}
+        made[f"k{i}"] = {"addressBookIds": {book: True}, "name": name,
+                         "created": f"20{rnd.randrange(10, 13)}-01-0{rnd.randrange(1, 4)}T00:00:00Z"}
+    out = card_set(cs, acct, create=made)
+    assert out["notCreated"] is None, out
+    cards = {out["created"][k]["id"]: v for k, v in made.items()}
+
+    def comp(card, kind):
+        for c in card["name"].get("components", []):
+            if c["kind"] == kind:
+                return c["value"]
+        return None
+
+    def model(sort):
+        ids = sorted(cards)  # ties by id
+        for c in reversed(sort):
+            prop = c["property"]
+            if prop == "created":
+                key = lambda i: cards[i]["created"]  # noqa: E731
+            else:
+                kind = prop.split("/")[1]
+                octet = c.get("collation") == "i;octet"
+                key = lambda i, kind=kind, octet=octet: (  # noqa: E731
+                    comp(cards[i], kind) is not None,
+                    (comp(cards[i], kind) or "").encode() if octet
+                    else casemap(comp(cards[i], kind) or ""))
+            ids = sorted(ids, key=key, reverse=c.get("isAscending") is False)
+        return ids
+
+    sorts = [[{"property": "name/surname"}],
+             [{"property": "name/surname", "isAscending": False}],
+             [{"property": "name/surname"}, {"property": "name/given", "isAscending": False}],
+             [{"property": "created", "isAscending": False}, {"property": "name/given"}],
+             [{"property": "name/given", "collation": "i;octet"}]]
+    for sort in sorts:
+        got = ok(cs, "ContactCard/query", {"accountId": acct, "sort": sort,
+                                           "filter": {"inAddressBook": book}})["ids"]
+        assert got == model(sort), sort
