@@ -163,7 +163,8 @@ static const char *const migrations[] = {
     "  PRIMARY KEY(account_id, type)) WITHOUT ROWID;"),
     /* 14 (issue 21): substring search (store_grams_*, sqlite_grams.c): each object's
      * texts as the type folded them, a trigram index over them (exact substrings,
-     * case as given) kept by triggers, and its facets beside its id in an index, so
+     * case as given: sqlite_grams.c keeps it in step), and its facets beside its id in
+     * an index, so
      * that a type reads them without reading the texts or the objects. Rows for the
      * objects of older databases come from the type (store_grams_missing). */
     ("CREATE TABLE object_grams_src(n INTEGER PRIMARY KEY, account_id TEXT NOT NULL,"
@@ -175,16 +176,7 @@ static const char *const migrations[] = {
     "CREATE INDEX object_grams_hit ON object_grams_src(n, account_id, type, id);"
     "CREATE VIRTUAL TABLE object_grams USING fts5(g0, g1, g2, g3, g4, g5, g6, g7, g8, g9, g10,"
     "  g11, content='object_grams_src',"
-    "  content_rowid='n', columnsize=0, tokenize='trigram case_sensitive 1');"
-    "CREATE TRIGGER object_grams_ins AFTER INSERT ON object_grams_src BEGIN"
-    "  INSERT INTO object_grams(rowid, g0, g1, g2, g3, g4, g5, g6, g7, g8, g9, g10, g11)"
-    "  VALUES(new.n, new.g0, new.g1, new.g2, new.g3, new.g4, new.g5, new.g6, new.g7, new.g8,"
-    "  new.g9, new.g10, new.g11); END;"
-    "CREATE TRIGGER object_grams_del AFTER DELETE ON object_grams_src BEGIN"
-    "  INSERT INTO object_grams(object_grams, rowid, g0, g1, g2, g3, g4, g5, g6, g7, g8, g9,"
-    "  g10, g11) VALUES('delete', old.n, old.g0, old.g1, old.g2, old.g3, old.g4, old.g5,"
-    "  old.g6, old.g7, old.g8, old.g9, old.g10, old.g11);"
-    "  END;"),
+    "  content_rowid='n', columnsize=0, tokenize='trigram case_sensitive 1');"),
 };
 
 int store_sqlite_schema(void)
@@ -588,6 +580,9 @@ int sq_user_del(struct store_conn *c, const char *name)
         ("DELETE FROM object_fields WHERE rowid IN (SELECT text_rowid FROM object_index WHERE "
          "account_id=?1)"),
         "DELETE FROM object_index WHERE account_id=?1",
+        ("INSERT INTO object_grams(object_grams, rowid, g0, g1, g2, g3, g4, g5, g6, g7, g8, g9, "
+         "g10, g11) SELECT 'delete', n, g0, g1, g2, g3, g4, g5, g6, g7, g8, g9, g10, g11 FROM "
+         "object_grams_src WHERE account_id=?1"),
         "DELETE FROM object_grams_src WHERE account_id=?1",
         "DELETE FROM states WHERE account_id=?1",
         "DELETE FROM blob_uploads WHERE account_id=?1",

@@ -1,7 +1,8 @@
 /*
  * sqlite_grams.c — the SQLite backend's substring search (store.h "substring
  * search", issue 21): object_grams_src holds each object's texts and facets,
- * object_grams is an FTS5 trigram index over the texts that triggers keep in step.
+ * object_grams is an FTS5 trigram index over the texts (external content), written
+ * here beside each row.
  * A term of three characters or more is a trigram phrase (exact: the phrase's
  * trigrams at consecutive positions are the substring); a shorter one has no
  * trigram and is looked for with instr() in the rows the other terms leave.
@@ -13,39 +14,80 @@
 #include "store/sqlite_internal.h"
 #include "util/util.h"
 
-int sq_grams_del(struct store_conn *c, const char *account, const char *type, const char *id)
+/* Takes a row's texts out of the trigram index: its row number, or 0 if there is
+ * none, or -1 on an error. One statement per row, each writing the index once: a
+ * statement that wrote it from a trigger (or many rows) would open a statement
+ * journal, and FTS5 flushes its pending terms at each (issue 21: that doubled an
+ * import's time). */
+static int64_t unindex(struct store_conn *c, const char *account, const char *type, const char *id)
 {
-    sqlite3_stmt *s =
-        sq_stmt(c, "DELETE FROM object_grams_src WHERE account_id=?1 AND type=?2 AND id=?3");
+    sqlite3_stmt *s = sq_stmt(c, "SELECT n, g0, g1, g2, g3, g4, g5, g6, g7, g8, g9, g10, g11 "
+                                 "FROM object_grams_src WHERE account_id=?1 AND type=?2 AND id=?3");
     if (!s)
-        return STORE_ERR;
+        return -1;
     sq_bind_text(s, 1, account);
     sq_bind_text(s, 2, type);
     sq_bind_text(s, 3, id);
+    int step = sqlite3_step(s);
+    if (step != SQLITE_ROW) {
+        sqlite3_reset(s);
+        return step == SQLITE_DONE ? 0 : -1;
+    }
+    int64_t n = sqlite3_column_int64(s, 0);
+    sqlite3_stmt *d = sq_stmt(c, "INSERT INTO object_grams(object_grams, rowid, g0, g1, g2, g3, "
+                                 "g4, g5, g6, g7, g8, g9, g10, g11) "
+                                 "VALUES('delete',?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    if (!d) {
+        sqlite3_reset(s);
+        return -1;
+    }
+    sqlite3_bind_int64(d, 1, n);
+    for (int i = 0; i < STORE_GRAM_FIELDS; i++)
+        sqlite3_bind_value(d, 2 + i, sqlite3_column_value(s, 1 + i));
+    int rc = sq_step_done(c, d);
+    sqlite3_reset(s);
+    return rc ? -1 : n;
+}
+
+int sq_grams_del(struct store_conn *c, const char *account, const char *type, const char *id)
+{
+    int64_t n = unindex(c, account, type, id);
+    if (n <= 0)
+        return n ? STORE_ERR : STORE_OK;
+    sqlite3_stmt *s = sq_stmt(c, "DELETE FROM object_grams_src WHERE n=?");
+    if (!s)
+        return STORE_ERR;
+    sqlite3_bind_int64(s, 1, n);
     return sq_step_done(c, s);
 }
 
 int sq_grams_put(struct store_conn *c, const char *account, const char *type, const char *id,
                  const struct store_grams *g)
 {
-    /* a delete and an insert: the triggers take the old texts out of the index */
     int rc = sq_grams_del(c, account, type, id);
     if (rc)
         return rc;
     sqlite3_stmt *s = sq_stmt(c, "INSERT INTO object_grams_src(account_id, type, id, g0, g1, g2, "
                                  "g3, g4, g5, g6, g7, g8, g9, g10, g11, facets) "
                                  "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
-    if (!s)
+    sqlite3_stmt *t = sq_stmt(c, "INSERT INTO object_grams(rowid, g0, g1, g2, g3, g4, g5, g6, g7, "
+                                 "g8, g9, g10, g11) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    if (!s || !t)
         return STORE_ERR;
     sq_bind_text(s, 1, account);
     sq_bind_text(s, 2, type);
     sq_bind_text(s, 3, id);
     for (int i = 0; i < STORE_GRAM_FIELDS; i++)
-        if (g->text[i] && *g->text[i])
+        if (g->text[i] && *g->text[i]) {
             sq_bind_text(s, 4 + i, g->text[i]);
+            sq_bind_text(t, 2 + i, g->text[i]);
+        }
     if (g->facets)
         sq_bind_text(s, 4 + STORE_GRAM_FIELDS, g->facets);
-    return sq_step_done(c, s);
+    if ((rc = sq_step_done(c, s)))
+        return rc;
+    sqlite3_bind_int64(t, 1, sqlite3_last_insert_rowid(c->db));
+    return sq_step_done(c, t);
 }
 
 /* Whether s has three characters (the trigram tokenizer's unit) or more. */
