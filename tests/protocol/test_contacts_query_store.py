@@ -110,6 +110,7 @@ def test_cards_of_an_older_database_are_backfilled(cs):
     before = sorted_ids(cs, acct)
     cs.stop()
     db = sqlite3.connect(os.path.join(cs.data, "jmapd.db"))
+    db.execute("INSERT INTO object_grams(object_grams) VALUES('delete-all')")
     db.execute("DELETE FROM object_grams_src")
     db.commit()
     db.close()

@@ -146,10 +146,10 @@ static void test_search_is_exact_substrings(void **state)
     snprintf(path, sizeof path, "%s/jmapd.db", dir);
     sqlite3 *db;
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db,
-                                  "INSERT INTO object_grams(object_grams) VALUES('integrity-check')",
-                                  NULL, NULL, NULL),
-                     SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(db, "INSERT INTO object_grams(object_grams) VALUES('integrity-check')", NULL,
+                     NULL, NULL),
+        SQLITE_OK);
     sqlite3_close(db);
 }
 
