@@ -652,15 +652,23 @@ static void all_terms(const struct cnode *f, struct store_gram_term **t, size_t 
         all_terms(f->kids[k], t, nt);
 }
 
+/* The hits of a search as one buffer of NUL-ended ids. */
+struct hits {
+    struct buf ids;
+    size_t n;
+};
+
 static int collect_id(const char *id, void *ud)
 {
-    json_array_append_new(ud, json_string_nocheck(id));
+    struct hits *h = ud;
+    buf_append(&h->ids, id, strlen(id) + 1);
+    h->n++;
     return 0;
 }
 
-static int compare_id_values(const void *a, const void *b)
+static int compare_strs(const void *a, const void *b)
 {
-    return strcmp(json_string_value(*(json_t *const *)a), json_string_value(*(json_t *const *)b));
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
 /* An unsorted query of text conditions, from the store's search alone: the ids in
@@ -671,22 +679,22 @@ static json_t *store_query(struct store_conn *c, const char *account, const stru
     struct store_gram_term *t = NULL;
     size_t nt = 0;
     all_terms(f, &t, &nt);
-    json_t *ids = json_array();
-    int rc = store_grams_search(c, account, contact_card_type.name, t, nt, collect_id, ids);
+    struct hits h = {{0}, 0};
+    int rc = store_grams_search(c, account, contact_card_type.name, t, nt, collect_id, &h);
     free(t);
-    if (rc != STORE_OK) {
-        json_decref(ids);
-        return NULL;
+    json_t *ids = NULL;
+    if (rc == STORE_OK) {
+        const char **v = xmalloc((h.n + 1) * sizeof *v);
+        const char *p = h.ids.data;
+        for (size_t i = 0; i < h.n; p += strlen(p) + 1)
+            v[i++] = p;
+        qsort(v, h.n, sizeof *v, compare_strs);
+        ids = json_array();
+        for (size_t i = 0; i < h.n; i++) /* ids are checked JMAP Ids: ASCII */
+            json_array_append_new(ids, json_string_nocheck(v[i]));
+        free(v);
     }
-    size_t n = json_array_size(ids);
-    json_t **v = xmalloc((n + 1) * sizeof *v);
-    for (size_t i = 0; i < n; i++)
-        v[i] = json_incref(json_array_get(ids, i));
-    qsort(v, n, sizeof *v, compare_id_values);
-    json_array_clear(ids);
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(ids, v[i]);
-    free(v);
+    buf_free(&h.ids);
     return ids;
 }
 
