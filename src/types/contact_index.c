@@ -350,10 +350,13 @@ struct cindex {
     struct crec **recs;
     size_t n, cap;
     json_t *uids; /* uid -> id, made on the first uid lookup (a write), then kept */
-    /* issue 21: the order of the last sort asked for (indexes into recs), kept
-     * until the next change, so that paging a sorted query does not sort again */
-    char *sorted_by; /* the sort's canonical JSON, or NULL */
-    size_t *sorted;
+    /* issue 21: the order of the last sort asked for, kept and kept in step with
+     * each change (a card moves to its place), so that paging a sorted query, and
+     * one after a write, does not sort every card again */
+    char *sorted_by;       /* the sort's canonical JSON, or NULL */
+    json_t *sort_json;     /* a copy of the sort: the spec's collations point into it */
+    struct sort_spec spec; /* its comparators */
+    struct crec **sorted;  /* every record, in that order */
     /* the ids in that order when no filter applies, made on first use: a query pages
      * through a copy (a reference per id) instead of making 100,000 strings */
     json_t *sorted_ids;
@@ -363,15 +366,68 @@ struct cindex {
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct cindex *registry;
 
-/* After any change: the kept sort must be made again. */
-static void index_dirty(struct cindex *x)
+/* Forgets the kept order. */
+static void kept_clear(struct cindex *x)
 {
     free(x->sorted_by);
     free(x->sorted);
+    free(x->spec.c);
+    json_decref(x->sort_json);
+    json_decref(x->sorted_ids);
     x->sorted_by = NULL;
     x->sorted = NULL;
-    json_decref(x->sorted_ids);
-    x->sorted_ids = NULL;
+    x->spec = (struct sort_spec){NULL, 0};
+    x->sort_json = x->sorted_ids = NULL;
+}
+
+/* Where r is (or would go) in the kept order of its n records. */
+static size_t kept_find(struct cindex *x, const struct crec *r, size_t n, bool *found)
+{
+    size_t lo = 0, hi = n;
+    *found = false;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int d = compare_recs(&x->sorted[mid], &r, &x->spec);
+        if (d == 0) {
+            *found = true;
+            return mid;
+        }
+        if (d < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* r leaves the kept order, which held n records (r among them). */
+static void kept_remove(struct cindex *x, const struct crec *r, size_t n)
+{
+    if (!x->sorted)
+        return;
+    bool found;
+    size_t i = kept_find(x, r, n, &found);
+    if (!found) { /* cannot be: the order is total; start again rather than be wrong */
+        kept_clear(x);
+        return;
+    }
+    memmove(x->sorted + i, x->sorted + i + 1, (n - i - 1) * sizeof *x->sorted);
+    if (x->sorted_ids)
+        json_array_remove(x->sorted_ids, i);
+}
+
+/* r joins the kept order, which held n records. */
+static void kept_insert(struct cindex *x, struct crec *r, size_t n)
+{
+    if (!x->sorted)
+        return;
+    bool found;
+    size_t i = kept_find(x, r, n, &found);
+    x->sorted = xrealloc(x->sorted, (n + 2) * sizeof *x->sorted);
+    memmove(x->sorted + i + 1, x->sorted + i, (n - i) * sizeof *x->sorted);
+    x->sorted[i] = r;
+    if (x->sorted_ids)
+        json_array_insert_new(x->sorted_ids, i, json_string_nocheck(r->id));
 }
 
 /* The position of id in recs, or where it would go (*found false). */
@@ -410,9 +466,9 @@ static void index_remove(struct cindex *x, const char *id)
         return;
     struct crec *r = x->recs[i];
     uid_forget(x, r);
+    kept_remove(x, r, x->n);
     memmove(x->recs + i, x->recs + i + 1, (x->n - i - 1) * sizeof *x->recs);
     x->n--;
-    index_dirty(x);
     free(r);
 }
 
@@ -432,7 +488,9 @@ static int index_add(const char *id, const char *facets, void *ud)
     size_t i = x->n && strcmp(x->recs[x->n - 1]->id, id) < 0 ? x->n : index_find(x, id, &found);
     if (found) {
         uid_forget(x, x->recs[i]);
+        kept_remove(x, x->recs[i], x->n);
         free(x->recs[i]);
+        x->n--; /* for kept_insert: one fewer in the kept order */
     } else {
         if (x->n == x->cap)
             x->recs = xrealloc(x->recs, (x->cap = x->cap ? x->cap * 2 : 256) * sizeof *x->recs);
@@ -440,9 +498,9 @@ static int index_add(const char *id, const char *facets, void *ud)
         x->n++;
     }
     x->recs[i] = r;
+    kept_insert(x, r, found ? x->n++ : x->n - 1);
     if (x->uids && r->uid)
         json_object_set_new(x->uids, r->uid, json_string(r->id));
-    index_dirty(x);
     return 0;
 }
 
@@ -454,7 +512,7 @@ static void index_clear(struct cindex *x)
     json_decref(x->uids);
     x->uids = NULL;
     x->built = false;
-    index_dirty(x);
+    kept_clear(x);
 }
 
 static int changed_cb(const char *id, int64_t created, int64_t updated, bool destroyed, void *ud)
@@ -698,15 +756,6 @@ static json_t *store_query(struct store_conn *c, const char *account, const stru
     return ids;
 }
 
-static int compare_idx(const void *pa, const void *pb, void *ud)
-{
-    struct crec *const *recs = ((void **)ud)[0];
-    const struct crec *a = recs[*(const size_t *)pa], *b = recs[*(const size_t *)pb];
-    return compare_recs(&a, &b, ((void **)ud)[1]);
-}
-
-/* The indexes of x->recs in the order of spec (sort is its JSON), sorted once after
- * each change. Call with x in id order. */
 /* Issue 21: a sort whose comparators are casemap keys and dates (every sort but one
  * with another collation) as one byte string per card, compared with memcmp instead
  * of a chain of comparators (the first sorted query after a start sorts every card).
@@ -739,7 +788,7 @@ static int compare_keyed(const void *pa, const void *pb)
     return d ? d : (a->len > b->len) - (a->len < b->len);
 }
 
-static bool sort_by_keys(struct cindex *x, const struct sort_spec *spec, size_t *out)
+static bool sort_by_keys(struct cindex *x, const struct sort_spec *spec, struct crec **out)
 {
     for (size_t i = 0; i < spec->n; i++)
         if (spec->c[i].collation)
@@ -773,39 +822,59 @@ static bool sort_by_keys(struct cindex *x, const struct sort_spec *spec, size_t 
     if (x->n > 1)
         qsort(k, x->n, sizeof *k, compare_keyed);
     for (size_t r = 0; r < x->n; r++)
-        out[r] = k[r].idx;
+        out[r] = x->recs[k[r].idx];
     free(k);
     free(offs);
     buf_free(&b);
     return true;
 }
 
-static const size_t *sorted_order(struct cindex *x, json_t *sort, struct sort_spec *spec)
+/* The comparators of sort (checked by the engine); their collations point into it. */
+static struct sort_spec spec_of(json_t *sort)
+{
+    struct sort_spec spec = {xcalloc(json_array_size(sort) + 1, sizeof *spec.c), 0};
+    size_t i;
+    json_t *c;
+    json_array_foreach(sort, i, c)
+    {
+        const char *coll = json_string_value(json_object_get(c, "collation"));
+        spec.c[spec.n++] =
+            (struct comparator){sort_prop(json_string_value(json_object_get(c, "property"))),
+                                json_is_false(json_object_get(c, "isAscending")),
+                                coll && strcmp(coll, "i;unicode-casemap") ? coll : NULL};
+    }
+    return spec;
+}
+
+/* Every record in the order of sort, as x keeps it (sorting only when another sort
+ * is asked for, or after a start); NULL if it cannot be kept: then *out is a new
+ * array the caller frees. */
+static struct crec **sorted_order(struct cindex *x, json_t *sort, struct crec ***out)
 {
     char *key = json_dumps(sort, JSON_COMPACT | JSON_SORT_KEYS);
     if (x->sorted && key && strcmp(key, x->sorted_by) == 0) {
         free(key);
-        return x->sorted;
+        return *out = x->sorted;
     }
-    free(x->sorted_by);
-    free(x->sorted);
-    json_decref(x->sorted_ids);
-    x->sorted_ids = NULL;
-    x->sorted_by = key;
-    x->sorted = xmalloc((x->n + 1) * sizeof *x->sorted);
-    if (!sort_by_keys(x, spec, x->sorted)) {
-        for (size_t i = 0; i < x->n; i++)
-            x->sorted[i] = i;
-        void *ud[2] = {x->recs, spec};
+    kept_clear(x);
+    json_t *copy = json_deep_copy(sort);
+    struct sort_spec spec = spec_of(copy);
+    struct crec **order = xmalloc((x->n + 1) * sizeof *order);
+    if (!sort_by_keys(x, &spec, order)) {
+        memcpy(order, x->recs, x->n * sizeof *order);
         if (x->n > 1)
-            qsort_r(x->sorted, x->n, sizeof *x->sorted, compare_idx, ud);
+            qsort_r(order, x->n, sizeof *order, compare_recs, &spec);
     }
     if (!key) { /* not kept */
-        const size_t *out = x->sorted;
-        x->sorted = NULL;
-        return out; /* the caller frees it: see contact_query_run */
+        free(spec.c);
+        json_decref(copy);
+        *out = order;
+        return NULL;
     }
-    return x->sorted;
+    x->sorted_by = key;
+    x->sort_json = copy;
+    x->spec = spec;
+    return *out = x->sorted = order;
 }
 
 json_t *contact_query_run(struct jmap_req *r, const char *account, json_t *filter, json_t *sort)
@@ -833,47 +902,38 @@ json_t *contact_query_run(struct jmap_req *r, const char *account, json_t *filte
         return NULL;
     }
     size_t n = 0;
-    struct sort_spec spec = {xcalloc(json_array_size(sort) + 1, sizeof *spec.c), 0};
-    size_t i;
-    json_t *c;
-    json_array_foreach(sort, i, c)
-    {
-        const char *coll = json_string_value(json_object_get(c, "collation"));
-        spec.c[spec.n++] = (struct comparator){
-            sort_prop(json_string_value(json_object_get(c, "property"))),
-            json_is_false(json_object_get(c, "isAscending")),
-            coll && strcmp(coll, "i;unicode-casemap") ? coll : NULL};
-    }
-    if (spec.n && !f) { /* every card, in the kept order: a copy of its ids */
-        const size_t *order = sorted_order(x, sort, &spec);
+    bool sorted = json_array_size(sort) > 0;
+    if (sorted && !f) { /* every card, in the kept order: a copy of its ids */
+        struct crec **order;
         json_t *ids = NULL;
-        if (order == x->sorted) {
+        if (sorted_order(x, sort, &order)) {
             if (!x->sorted_ids) {
                 x->sorted_ids = json_array();
                 for (size_t k = 0; k < x->n; k++)
-                    json_array_append_new(x->sorted_ids,
-                                          json_string_nocheck(x->recs[order[k]]->id));
+                    json_array_append_new(x->sorted_ids, json_string_nocheck(order[k]->id));
             }
             ids = json_copy(x->sorted_ids);
         } else {
             ids = json_array();
             for (size_t k = 0; k < x->n; k++)
-                json_array_append_new(ids, json_string_nocheck(x->recs[order[k]]->id));
-            free((void *)order);
+                json_array_append_new(ids, json_string_nocheck(order[k]->id));
+            free(order);
         }
         index_release(x);
-        free(spec.c);
         free(hits);
         free(bits);
         return ids;
     }
-    if (spec.n) { /* the hits in the sort's order */
-        const size_t *order = sorted_order(x, sort, &spec);
+    if (sorted) { /* the hits in the sort's order */
         for (size_t k = 0; k < x->n; k++)
-            if (bits[order[k]])
-                hits[n++] = x->recs[order[k]];
-        if (order != x->sorted)
-            free((void *)order);
+            x->recs[k]->hit = bits[k];
+        struct crec **order;
+        bool kept = sorted_order(x, sort, &order) != NULL;
+        for (size_t k = 0; k < x->n; k++)
+            if (order[k]->hit)
+                hits[n++] = order[k];
+        if (!kept)
+            free(order);
     } else { /* in id order already */
         for (size_t k = 0; k < x->n; k++)
             if (bits[k])
@@ -884,7 +944,6 @@ json_t *contact_query_run(struct jmap_req *r, const char *account, json_t *filte
     for (size_t k = 0; k < n; k++) /* ids are checked JMAP Ids: ASCII */
         json_array_append_new(ids, json_string_nocheck(hits[k]->id));
     index_release(x);
-    free(spec.c);
     free(hits);
     cnode_free(f);
     return ids;

@@ -176,7 +176,38 @@ def test_sorts_match_the_comparators(cs):
              [{"property": "name/surname"}, {"property": "name/given", "isAscending": False}],
              [{"property": "created", "isAscending": False}, {"property": "name/given"}],
              [{"property": "name/given", "collation": "i;octet"}]]
+    def query(sort, filt=None):
+        return ok(cs, "ContactCard/query", {"accountId": acct, "sort": sort,
+                                            "filter": filt or {"inAddressBook": book}})["ids"]
+
     for sort in sorts:
-        got = ok(cs, "ContactCard/query", {"accountId": acct, "sort": sort,
-                                           "filter": {"inAddressBook": book}})["ids"]
-        assert got == model(sort), sort
+        assert query(sort) == model(sort), sort
+    # the kept order follows changes (issue 21: a card moves to its place): the same
+    # sort asked again after renames, new cards and destroyed ones, with and without
+    # a filter
+    for round_ in range(4):
+        sort = sorts[round_ % len(sorts)]
+        assert query(sort) == model(sort)
+        unfiltered = ok(cs, "ContactCard/query", {"accountId": acct, "sort": sort})["ids"]
+        update, create, destroy = {}, {}, []
+        for cid in rnd.sample(sorted(cards), 6):
+            comps = [{"kind": "given", "value": rnd.choice(words)},
+                     {"kind": "surname", "value": rnd.choice(words)}]
+            cards[cid] = dict(cards[cid], name={"components": comps})
+            update[cid] = {"name": cards[cid]["name"]}
+        destroy = rnd.sample(sorted(set(cards) - set(update)), 2)
+        for i in range(3):
+            create[f"n{round_}{i}"] = {"addressBookIds": {book: True},
+                                       "name": {"components": [
+                                           {"kind": "surname", "value": rnd.choice(words)}]},
+                                       "created": "2011-01-02T00:00:00Z"}
+        out = card_set(cs, acct, update=update, destroy=destroy, create=create)
+        assert not out["notUpdated"] and not out["notDestroyed"] and not out["notCreated"], out
+        for cid in destroy:
+            del cards[cid]
+        for k, v in create.items():
+            cards[out["created"][k]["id"]] = v
+        assert query(sort) == model(sort), (round_, sort)
+        now = ok(cs, "ContactCard/query", {"accountId": acct, "sort": sort})["ids"]
+        assert [i for i in now if i in cards] == model(sort)
+        assert len(now) == len(unfiltered) + 1  # three new, two destroyed
