@@ -15,7 +15,8 @@
  * index after a rolled-back write). A reader whose snapshot is older than the
  * index lets the engine answer from the store instead. One mutex per account
  * guards it; filtering 10,000 cards takes about a millisecond, so queries simply
- * hold it. Known limit: a write whose commit fails, followed by a different write
+ * hold it (the store-only text queries do not take it). The order of the last sort
+ * asked for is kept and follows each change. Known limit: a write whose commit fails, followed by a different write
  * reaching the same modseq before any card is validated, leaves the index stale
  * until the next write.
  */
