@@ -8,7 +8,8 @@
 # (limit 100, calculateTotal), for cards a text and a name-sorted query, and the
 # server's RSS after all of it. Prints each figure per size, the growth between the
 # sizes, and the targets. SCALE=small runs 2,000 and 20,000 (a few minutes);
-# SIZES="a b" picks the sizes; CACHE_SIZE=N sets the server's cache_size (MiB).
+# SIZES="a b" picks the sizes, KINDS="cards" one kind; CACHE_SIZE=N sets the server's
+# cache_size (MiB).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-build/jmapd}
@@ -40,8 +41,10 @@ run() {
   kill $pid; wait $pid 2>/dev/null || true; pid=
   rm -rf "$data" "$tmp/in.$ext"
 }
-for s in $SIZES; do run events "$s" ics; done
-for s in $SIZES; do run cards "$s" vcf; done
+# KINDS="cards" (or "events") measures one kind only
+for k in ${KINDS:-events cards}; do
+  for s in $SIZES; do run "$k" "$s" $([ "$k" = events ] && echo ics || echo vcf); done
+done
 /usr/bin/python3 - "$res" <<'PY'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]

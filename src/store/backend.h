@@ -27,6 +27,7 @@ typedef int (*store_order_cb)(const char *id, int64_t modseq, int64_t order, voi
 typedef int (*store_member_cb)(int64_t user_id, void *ud);
 typedef int (*store_hit_cb)(const char *id, int64_t modseq, bool has_order, int64_t order,
                             void *ud);
+typedef int (*store_facets_cb)(const char *id, const char *facets, void *ud);
 typedef int (*store_alert_cb)(const struct store_alert *a, void *ud);
 
 #define SC struct store_conn *c
@@ -162,6 +163,20 @@ typedef int (*store_alert_cb)(const struct store_alert *a, void *ud);
       (SC, const char *account, const char *type, const struct store_text_term *terms,             \
        size_t nterms, store_hit_cb cb, void *ud),                                                  \
       (c, account, type, terms, nterms, cb, ud))                                                   \
+    X(int, grams_put,                                                                              \
+      (SC, const char *account, const char *type, const char *id, const struct store_grams *g),    \
+      (c, account, type, id, g))                                                                   \
+    X(int, grams_del, (SC, const char *account, const char *type, const char *id),                 \
+      (c, account, type, id))                                                                      \
+    X(int, grams_search,                                                                           \
+      (SC, const char *account, const char *type, const struct store_gram_term *terms,             \
+       size_t nterms, store_name_cb cb, void *ud),                                                 \
+      (c, account, type, terms, nterms, cb, ud))                                                   \
+    X(int, grams_facets,                                                                           \
+      (SC, const char *account, const char *type, const char *id, store_facets_cb cb, void *ud),   \
+      (c, account, type, id, cb, ud))                                                              \
+    X(int, grams_missing, (SC, const char *account, const char *type, store_name_cb cb, void *ud), \
+      (c, account, type, cb, ud))                                                                  \
     X(int, snapshot_put, (SC, const char *account, const char *key, const char *ids),              \
       (c, account, key, ids))                                                                      \
     X(char *, snapshot_get, (SC, const char *account, const char *key), (c, account, key))         \

@@ -230,6 +230,18 @@ static const char *const migrations[] = {
      "END $$;"
      "CREATE TRIGGER metadata_keys AFTER INSERT OR UPDATE OR DELETE ON object_metadata"
      "  FOR EACH ROW EXECUTE FUNCTION jmapd_metadata_keys();"),
+    /* 11: as SQLite's 18 (issue 21): substring search (postgres_grams.c). A trigram
+     * index where pg_trgm can be had (a trusted extension: the database owner may
+     * create it); without it a search scans the account's rows of the type */
+    ("CREATE TABLE object_grams(account_id" T " NOT NULL, type" T " NOT NULL, id" T " NOT NULL,"
+     "  g0 text, g1 text, g2 text, g3 text, g4 text, g5 text, g6 text, g7 text, g8 text,"
+     "  g9 text, g10 text, g11 text, facets text, PRIMARY KEY(account_id, type, id));"
+     "DO $$ BEGIN CREATE EXTENSION IF NOT EXISTS pg_trgm;"
+     "  EXECUTE 'CREATE INDEX object_grams_trgm ON object_grams USING gin(g0 gin_trgm_ops,"
+     "  g1 gin_trgm_ops, g2 gin_trgm_ops, g3 gin_trgm_ops, g4 gin_trgm_ops, g5 gin_trgm_ops,"
+     "  g6 gin_trgm_ops, g7 gin_trgm_ops, g8 gin_trgm_ops, g9 gin_trgm_ops, g10 gin_trgm_ops,"
+     "  g11 gin_trgm_ops)';"
+     "EXCEPTION WHEN OTHERS THEN RAISE NOTICE 'no pg_trgm: substring search scans'; END $$;"),
 };
 
 /* Diacritics fold with the unaccent extension when it can be had (it is trusted:
@@ -602,6 +614,7 @@ int pg_user_del(struct store_conn *c, const char *name)
     static const char *const dels[] = {
         "DELETE FROM objects WHERE account_id=$1",
         "DELETE FROM object_index WHERE account_id=$1",
+        "DELETE FROM object_grams WHERE account_id=$1",
         "DELETE FROM states WHERE account_id=$1",
         "DELETE FROM blob_uploads WHERE account_id=$1",
         "DELETE FROM blob_refs WHERE account_id=$1",

@@ -229,6 +229,22 @@ static const char *const migrations[] = {
     "  DELETE FROM metadata_keys WHERE account_id = OLD.account_id AND type = OLD.type"
     "  AND user_id = OLD.user_id AND object_id = OLD.object_id"
     "  AND key IN (SELECT key FROM json_each(OLD.data)); END;"),
+    /* 18 (issue 21): substring search (store_grams_*, sqlite_grams.c): each object's
+     * texts as the type folded them, a trigram index over them (exact substrings,
+     * case as given: sqlite_grams.c keeps it in step), and its facets beside its id in
+     * an index, so
+     * that a type reads them without reading the texts or the objects. Rows for the
+     * objects of older databases come from the type (store_grams_missing). */
+    ("CREATE TABLE object_grams_src(n INTEGER PRIMARY KEY, account_id TEXT NOT NULL,"
+    "  type TEXT NOT NULL, id TEXT NOT NULL, g0, g1, g2, g3, g4, g5, g6, g7, g8, g9, g10, g11,"
+    "  facets TEXT,"
+    "  UNIQUE(account_id, type, id));"
+    "CREATE INDEX object_grams_facets ON object_grams_src(account_id, type, id, facets);"
+    /* a hit's id without reading its row of texts */
+    "CREATE INDEX object_grams_hit ON object_grams_src(n, account_id, type, id);"
+    "CREATE VIRTUAL TABLE object_grams USING fts5(g0, g1, g2, g3, g4, g5, g6, g7, g8, g9, g10,"
+    "  g11, content='object_grams_src',"
+    "  content_rowid='n', columnsize=0, tokenize='trigram case_sensitive 1');"),
 };
 
 int store_sqlite_schema(void)
@@ -663,6 +679,10 @@ int sq_user_del(struct store_conn *c, const char *name)
         ("DELETE FROM object_fields WHERE rowid IN (SELECT text_rowid FROM object_index WHERE "
          "account_id=?1)"),
         "DELETE FROM object_index WHERE account_id=?1",
+        ("INSERT INTO object_grams(object_grams, rowid, g0, g1, g2, g3, g4, g5, g6, g7, g8, g9, "
+         "g10, g11) SELECT 'delete', n, g0, g1, g2, g3, g4, g5, g6, g7, g8, g9, g10, g11 FROM "
+         "object_grams_src WHERE account_id=?1"),
+        "DELETE FROM object_grams_src WHERE account_id=?1",
         "DELETE FROM states WHERE account_id=?1",
         "DELETE FROM blob_uploads WHERE account_id=?1",
         "DELETE FROM blob_refs WHERE account_id=?1",

@@ -322,6 +322,42 @@ int store_text_hits(struct store_conn *c, const char *account, const char *type,
                               void *ud),
                     void *ud);
 
+/* ---- substring search (issue 21) ---------------------------------------------------------
+ * Per object up to STORE_GRAM_FIELDS texts searched for substrings, exactly: a term
+ * matches a field that contains it as given (the type folds case, and whatever else
+ * it folds, before it puts and before it searches), and a short opaque text (facets)
+ * the type reads back instead of parsing every object: the store owns text search
+ * for types whose conditions match anywhere in a value (ContactCard, RFC 9610
+ * §3.3.1). SQLite: an FTS5 trigram index; PostgreSQL: pg_trgm where it can be had,
+ * else a scan of the account's rows. */
+#define STORE_GRAM_FIELDS 12
+struct store_grams {
+    const char *text[STORE_GRAM_FIELDS]; /* NULL is empty */
+    const char *facets;
+};
+int store_grams_put(struct store_conn *c, const char *account, const char *type, const char *id,
+                    const struct store_grams *g);
+int store_grams_del(struct store_conn *c, const char *account, const char *type, const char *id);
+/* A term: text must occur in field (-1: in any field); an empty text asks for a
+ * non-empty field. */
+struct store_gram_term {
+    const char *text;
+    int field;
+};
+/* The ids of (account, type) whose fields hold every term (nterms > 0), in no
+ * particular order. */
+int store_grams_search(struct store_conn *c, const char *account, const char *type,
+                       const struct store_gram_term *terms, size_t nterms,
+                       int (*cb)(const char *id, void *ud), void *ud);
+/* The facets of one object (id), or of every object of (account, type) (id NULL)
+ * in id order (byte order). */
+int store_grams_facets(struct store_conn *c, const char *account, const char *type, const char *id,
+                       int (*cb)(const char *id, const char *facets, void *ud), void *ud);
+/* The live objects of (account, type) without a row (indexed before there was one):
+ * for the type to put theirs. */
+int store_grams_missing(struct store_conn *c, const char *account, const char *type,
+                        int (*cb)(const char *id, void *ud), void *ud);
+
 /* ---- read-only feeds ------------------------------------------------------------------- */
 /* A secret URL token (stored as its hash) that names one collection of an account. */
 int store_feed_add(struct store_conn *c, const char *hash, const char *id, const char *account,

@@ -468,5 +468,5 @@ const struct jtype contact_card_type = {
     .filter = contact_filter_hook,
     .compare = contact_compare_hook,
     .query_run = contact_query_run,
-    .index = birthdays_card_index, /* issue 17 §4: the birthdays calendar follows cards */
+    .index = contact_card_index, /* the store's search rows; the birthdays calendar (issue 17 §4) */
 };

@@ -3,15 +3,20 @@
  * and the per-account in-memory index that lets ContactCard/query and the uid
  * uniqueness check (§3) run without parsing every stored card.
  *
- * The index holds, per account, each live card with its search texts already
- * case-folded (i;unicode-casemap, RFC 5051) and its sort keys. It is valid for
+ * Text conditions are the store's (issue 21): a substring search of the texts
+ * contact_record.c folded (i;unicode-casemap, RFC 5051) when the card was written;
+ * a query of text conditions alone, unsorted, is answered by the store without this
+ * index. The index holds, per account, each live card's facets (contact_record.c:
+ * uid, kind, dates, address books, members, sort keys), read from the store's rows
+ * beside the texts, never by parsing the cards. It is valid for
  * one ContactCard modseq: a caller brings it up to its transaction's state by
  * applying the change log since then (a few rows after a write), or rebuilds it
  * when that is not possible (first use, tombstones pruned, a state behind the
  * index after a rolled-back write). A reader whose snapshot is older than the
  * index lets the engine answer from the store instead. One mutex per account
  * guards it; filtering 10,000 cards takes about a millisecond, so queries simply
- * hold it. Known limit: a write whose commit fails, followed by a different write
+ * hold it (the store-only text queries do not take it). The order of the last sort
+ * asked for is kept and follows each change. Known limit: a write whose commit fails, followed by a different write
  * reaching the same modseq before any card is validated, leaves the index stale
  * until the next write.
  */
@@ -24,217 +29,38 @@
 #include "types/contacts_internal.h"
 #include "util/util.h"
 
-/* ---- records: one card's searchable and sortable values ------------------------------- */
-
-/* The String conditions of §3.3.1, each searching its own text. */
-enum field {
-    F_TEXT, F_NAME, F_GIVEN, F_SURNAME, F_SURNAME2, F_NICKNAME, F_ORG,
-    F_EMAIL, F_PHONE, F_ONLINE, F_ADDRESS, F_NOTE, NFIELDS
-};
+/* Names of the String conditions (enum contact_field) and the sort components. */
+enum { NFIELDS = CONTACT_NFIELDS, NSORTS = CONTACT_NSORTS };
 static const char *const field_names[NFIELDS] = {
-    "text", "name", "name/given", "name/surname", "name/surname2", "nickname", "organization",
-    "email", "phone", "onlineService", "address", "note",
-};
-/* §3.3.2 sorts over name components */
-enum { S_GIVEN, S_SURNAME, S_SURNAME2, NSORTS };
-static const char *const sort_kinds[NSORTS] = {"given", "surname", "surname2"};
-
-/* Issue 21: a record keeps what filters and sorts read, not the card (whose parsed
- * form was most of the 1.19 GB a 100,000-card account held). */
-struct crec {
-    char *id;
-    char *uid, *kind;            /* NULL when absent */
-    json_t *books, *members;     /* the card's addressBookIds and members, or NULL */
-    char *text[NFIELDS];         /* case-folded, values separated by '\n' */
-    char *sort[NSORTS];          /* first component of the kind (copied), or NULL */
-    char *sortkey[NSORTS];       /* its case-folded key, or NULL */
-    int64_t created, updated;    /* milliseconds since the epoch */
-    bool has_created, has_updated;
+    "text",         "name",  "name/given", "name/surname",  "name/surname2", "nickname",
+    "organization", "email", "phone",      "onlineService", "address",       "note",
 };
 
-/* UTCDateTime (RFC 8620 §1.4) to milliseconds, keeping up to 3 fraction digits. */
 static bool utc_ms(json_t *v, int64_t *out)
 {
-    const char *s = json_string_value(v);
-    int64_t t;
-    if (!s || util_utc_parse(s, &t))
-        return false;
-    int64_t ms = 0;
-    const char *dot = strchr(s, '.');
-    int d = 0;
-    if (dot)
-        for (const char *p = dot + 1; isdigit((unsigned char)*p) && d < 3; p++, d++)
-            ms = ms * 10 + (*p - '0');
-    for (; d < 3; d++)
-        ms *= 10;
-    *out = t * 1000 + ms;
-    return true;
-}
-
-/* Appends s with whitespace runs collapsed to one space (so phrases match however
- * the value was spaced), after sep if the buffer is not empty. */
-static void add_value(struct buf *b, json_t *v, char sep)
-{
-    const char *s = json_string_value(v);
-    if (!s || !*s)
-        return;
-    if (b->len)
-        buf_append(b, &sep, 1);
-    bool space = false;
-    for (; *s; s++) {
-        if (isspace((unsigned char)*s)) {
-            space = b->len > 0;
-            continue;
-        }
-        if (space)
-            buf_append(b, " ", 1);
-        space = false;
-        buf_append(b, s, 1);
-    }
-}
-
-/* Adds member `key` of every entry of the Id map obj[map] to b. */
-static void add_map(struct buf *b, json_t *card, const char *map, const char *const *keys)
-{
-    const char *id;
-    json_t *e;
-    json_object_foreach(json_object_get(card, map), id, e)
-    {
-        for (const char *const *k = keys; *k; k++)
-            add_value(b, json_object_get(e, *k), '\n');
-    }
-}
-
-/* The i;unicode-casemap key of s (RFC 5051). For ASCII text, which most
- * contact data is, that is just lower case, without the round trip through ICU. */
-static char *casemap(const char *s)
-{
-    const char *p = s;
-    while (*p && (unsigned char)*p < 0x80)
-        p++;
-    if (*p)
-        return collation_casemap_key(s);
-    char *key = xstrdup(s);
-    for (char *q = key; *q; q++)
-        *q = (char)tolower((unsigned char)*q);
-    return key;
+    return contact_utc_ms(v, out);
 }
 
 static char *fold(struct buf *b)
 {
-    char *raw = buf_take(b);
-    char *key = casemap(raw ? raw : "");
-    free(raw);
-    return key;
+    return contact_fold(b);
 }
 
-static struct crec *rec_new(const char *id, json_t *card)
+/* A record of a card given as JSON (the engine's per-object hooks). */
+static struct crec *rec_of_card(json_t *card)
 {
-    struct crec *r = xcalloc(1, sizeof *r);
-    r->id = xstrdup(id);
-    const char *uid = json_string_value(json_object_get(card, "uid"));
-    const char *ckind = json_string_value(json_object_get(card, "kind"));
-    r->uid = uid ? xstrdup(uid) : NULL;
-    r->kind = ckind ? xstrdup(ckind) : NULL;
-    r->books = json_incref(json_object_get(card, "addressBookIds")); /* outlives card */
-    r->members = json_incref(json_object_get(card, "members"));
-    struct buf b[NFIELDS] = {{0}};
-    json_t *name = json_object_get(card, "name"), *comp;
-    size_t i;
-    /* §3.3.1 name: any NameComponent value or the full name */
-    add_value(&b[F_NAME], json_object_get(name, "full"), '\n');
-    struct buf comps = {0};
-    json_array_foreach(json_object_get(name, "components"), i, comp)
-    {
-        const char *kind = json_string_value(json_object_get(comp, "kind"));
-        json_t *value = json_object_get(comp, "value");
-        if (!kind || !json_is_string(value) || strcmp(kind, "separator") == 0)
-            continue;
-        add_value(&comps, value, ' ');
-        for (int k = 0; k < NSORTS; k++) {
-            if (strcmp(kind, sort_kinds[k]))
-                continue;
-            add_value(&b[F_GIVEN + k], value, '\n');
-            if (!r->sort[k])
-                r->sort[k] = xstrdup(json_string_value(value));
-        }
-    }
-    if (comps.len) {
-        buf_append(&b[F_NAME], "\n", b[F_NAME].len ? 1 : 0);
-        buf_append(&b[F_NAME], comps.data, comps.len);
-    }
-    buf_free(&comps);
-    static const char *const k_name[] = {"name", NULL}, *const k_email[] = {"address", "label", NULL},
-                             *const k_phone[] = {"number", "label", NULL},
-                             *const k_online[] = {"service", "uri", "user", "label", NULL},
-                             *const k_note[] = {"note", NULL}, *const k_full[] = {"full", NULL},
-                             *const k_value[] = {"value", NULL};
-    add_map(&b[F_NICKNAME], card, "nicknames", k_name);
-    add_map(&b[F_ORG], card, "organizations", k_name);
-    add_map(&b[F_EMAIL], card, "emails", k_email);
-    add_map(&b[F_PHONE], card, "phones", k_phone);
-    add_map(&b[F_ONLINE], card, "onlineServices", k_online);
-    add_map(&b[F_ADDRESS], card, "addresses", k_full);
-    const char *aid;
-    json_t *addr;
-    json_object_foreach(json_object_get(card, "addresses"), aid, addr)
-    {
-        json_array_foreach(json_object_get(addr, "components"), i, comp)
-        {
-            if (strcmp(json_string_value(json_object_get(comp, "kind")) ?: "", "separator"))
-                add_value(&b[F_ADDRESS], json_object_get(comp, "value"), '\n');
-        }
-    }
-    add_map(&b[F_NOTE], card, "notes", k_note);
-    /* text: everything above, and titles, organization units, personal info, keywords */
-    for (int f = F_NAME; f < NFIELDS; f++)
-        if (b[f].len) {
-            buf_append(&b[F_TEXT], "\n", b[F_TEXT].len ? 1 : 0);
-            buf_append(&b[F_TEXT], b[f].data, b[f].len);
-        }
-    add_map(&b[F_TEXT], card, "titles", k_name);
-    add_map(&b[F_TEXT], card, "personalInfo", k_value);
-    json_t *org;
-    json_object_foreach(json_object_get(card, "organizations"), aid, org)
-    {
-        json_array_foreach(json_object_get(org, "units"), i, comp)
-        {
-            add_value(&b[F_TEXT], json_object_get(comp, "name"), '\n');
-        }
-    }
-    const char *kw;
-    json_t *t;
-    json_object_foreach(json_object_get(card, "keywords"), kw, t)
-    {
-        json_t *s = json_string(kw);
-        add_value(&b[F_TEXT], s, '\n');
-        json_decref(s);
-    }
-    for (int f = 0; f < NFIELDS; f++)
-        r->text[f] = fold(&b[f]);
-    for (int k = 0; k < NSORTS; k++)
-        r->sortkey[k] = r->sort[k] ? casemap(r->sort[k]) : NULL;
-    r->has_created = utc_ms(json_object_get(card, "created"), &r->created);
-    r->has_updated = utc_ms(json_object_get(card, "updated"), &r->updated);
+    char *facets = contact_facets(card);
+    struct crec *r = contact_rec_new("", facets);
+    free(facets);
     return r;
 }
 
-static void rec_free(struct crec *r)
+static bool in_list(char *const *list, size_t n, const char *s)
 {
-    if (!r)
-        return;
-    for (int f = 0; f < NFIELDS; f++)
-        free(r->text[f]);
-    for (int k = 0; k < NSORTS; k++) {
-        free(r->sortkey[k]);
-        free(r->sort[k]);
-    }
-    json_decref(r->books);
-    json_decref(r->members);
-    free(r->uid);
-    free(r->kind);
-    free(r->id);
-    free(r);
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(list[i], s) == 0)
+            return true;
+    return false;
 }
 
 /* ---- compiled filters ---------------------------------------------------------------------- */
@@ -379,23 +205,27 @@ static struct cnode *compile(json_t *f)
     return n;
 }
 
+/* Whether a card's text (one field's, as contact_texts gives it) holds every term
+ * of leaf n: what the store's substring search answers for the index. */
+static bool text_match(const struct cnode *n, const char *text)
+{
+    for (size_t i = 0; i < n->nterms; i++)
+        if (!strstr(text, n->terms[i]))
+            return false;
+    /* an empty search matches any card with a value there */
+    return n->nterms || *text;
+}
+
+/* A leaf that is not a text condition against a card's facets. */
 static bool leaf_match(const struct cnode *n, const struct crec *r)
 {
-    if (n->key < NFIELDS) {
-        const char *text = r->text[n->key];
-        for (size_t i = 0; i < n->nterms; i++)
-            if (!strstr(text, n->terms[i]))
-                return false;
-        /* an empty search matches any card with a value there */
-        return n->nterms || *text;
-    }
     switch (n->key) {
     case K_IN_BOOK:
-        return json_is_true(json_object_get(r->books, n->str));
+        return in_list(r->books, r->nbooks, n->str);
     case K_UID:
         return r->uid && strcmp(r->uid, n->str) == 0;
     case K_HAS_MEMBER:
-        return json_is_true(json_object_get(r->members, n->str));
+        return in_list(r->members, r->nmembers, n->str);
     case K_KIND:
         /* RFC 9553 §2.1.4: kind defaults to "individual" */
         return strcmp(r->kind ? r->kind : "individual", n->str) == 0;
@@ -416,11 +246,20 @@ int contact_filter_hook(struct jmap_req *r, json_t *obj, const char *key, json_t
     int rc = cond_check(key, value);
     if (!obj || rc != 1)
         return rc;
-    struct crec *rec = rec_new("", obj);
     struct cnode *n = leaf_new(key, value);
-    bool m = leaf_match(n, rec);
+    bool m = false;
+    if (n->key < NFIELDS) {
+        char *text[NFIELDS];
+        contact_texts(obj, text, false);
+        m = text_match(n, text[n->key]);
+        for (int f = 0; f < NFIELDS; f++)
+            free(text[f]);
+    } else {
+        struct crec *rec = rec_of_card(obj);
+        m = rec && leaf_match(n, rec);
+        free(rec);
+    }
     cnode_free(n);
-    rec_free(rec);
     return m;
 }
 
@@ -492,43 +331,33 @@ int contact_compare_hook(json_t *a, json_t *b, const char *property, bool *ok)
     *ok = p >= 0;
     if (p < 0)
         return 0;
-    struct crec *ra = rec_new("", a), *rb = rec_new("", b);
+    struct crec *ra = rec_of_card(a), *rb = rec_of_card(b);
     struct comparator c = {p, false, NULL};
-    int d = compare_on(&c, ra, rb);
-    rec_free(ra);
-    rec_free(rb);
+    int d = ra && rb ? compare_on(&c, ra, rb) : 0;
+    free(ra);
+    free(rb);
     return d;
 }
 
 /* ---- the per-account index ------------------------------------------------------------------ */
 
-/* One search field of every card, in record order, as one buffer of NUL-separated
- * texts: a term is looked for with one memmem over the buffer instead of one
- * strstr per card (RFC 9610 §3.3.1 text conditions). Built on first use after a
- * change. */
-struct fieldbuf {
-    char *text;
-    size_t len;
-    size_t *offs; /* offs[i]: start of record i's text; offs[n] = len */
-    bool valid;
-};
-
 struct cindex {
     char account[64];
-    struct fieldbuf fields[NFIELDS];
     pthread_mutex_t lock;
     bool built;
-    bool in_id_order; /* recs sorted by id (the order of an unsorted query) */
     int64_t modseq;
     int stale_reads; /* readers in a row that found the index ahead of them */
+    /* in id order (the order of an unsorted query, and of ties), found by bsearch */
     struct crec **recs;
     size_t n, cap;
-    json_t *pos;  /* id -> index in recs */
-    json_t *uids; /* uid -> id */
-    /* issue 21: the order of the last sort asked for (indexes into recs), kept
-     * until the next change, so that paging a sorted query does not sort again */
-    char *sorted_by; /* the sort's canonical JSON, or NULL */
-    size_t *sorted;
+    json_t *uids; /* uid -> id, made on the first uid lookup (a write), then kept */
+    /* issue 21: the order of the last sort asked for, kept and kept in step with
+     * each change (a card moves to its place), so that paging a sorted query, and
+     * one after a write, does not sort every card again */
+    char *sorted_by;       /* the sort's canonical JSON, or NULL */
+    json_t *sort_json;     /* a copy of the sort: the spec's collations point into it */
+    struct sort_spec spec; /* its comparators */
+    struct crec **sorted;  /* every record, in that order */
     /* the ids in that order when no filter applies, made on first use: a query pages
      * through a copy (a reference per id) instead of making 100,000 strings */
     json_t *sorted_ids;
@@ -538,69 +367,153 @@ struct cindex {
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct cindex *registry;
 
-/* After any change: the id order and the field buffers must be made again. */
-static void index_dirty(struct cindex *x)
+/* Forgets the kept order. */
+static void kept_clear(struct cindex *x)
 {
-    x->in_id_order = false;
     free(x->sorted_by);
     free(x->sorted);
+    free(x->spec.c);
+    json_decref(x->sort_json);
+    json_decref(x->sorted_ids);
     x->sorted_by = NULL;
     x->sorted = NULL;
-    json_decref(x->sorted_ids);
-    x->sorted_ids = NULL;
-    for (int f = 0; f < NFIELDS; f++)
-        x->fields[f].valid = false;
+    x->spec = (struct sort_spec){NULL, 0};
+    x->sort_json = x->sorted_ids = NULL;
+}
+
+/* Where r is (or would go) in the kept order of its n records. */
+static size_t kept_find(struct cindex *x, const struct crec *r, size_t n, bool *found)
+{
+    size_t lo = 0, hi = n;
+    *found = false;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int d = compare_recs(&x->sorted[mid], &r, &x->spec);
+        if (d == 0) {
+            *found = true;
+            return mid;
+        }
+        if (d < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* r leaves the kept order, which held n records (r among them). */
+static void kept_remove(struct cindex *x, const struct crec *r, size_t n)
+{
+    if (!x->sorted)
+        return;
+    bool found;
+    size_t i = kept_find(x, r, n, &found);
+    if (!found) { /* cannot be: the order is total; start again rather than be wrong */
+        kept_clear(x);
+        return;
+    }
+    memmove(x->sorted + i, x->sorted + i + 1, (n - i - 1) * sizeof *x->sorted);
+    if (x->sorted_ids)
+        json_array_remove(x->sorted_ids, i);
+}
+
+/* r joins the kept order, which held n records. */
+static void kept_insert(struct cindex *x, struct crec *r, size_t n)
+{
+    if (!x->sorted)
+        return;
+    bool found;
+    size_t i = kept_find(x, r, n, &found);
+    x->sorted = xrealloc(x->sorted, (n + 2) * sizeof *x->sorted);
+    memmove(x->sorted + i + 1, x->sorted + i, (n - i) * sizeof *x->sorted);
+    x->sorted[i] = r;
+    if (x->sorted_ids)
+        json_array_insert_new(x->sorted_ids, i, json_string_nocheck(r->id));
+}
+
+/* The position of id in recs, or where it would go (*found false). */
+static size_t index_find(const struct cindex *x, const char *id, bool *found)
+{
+    size_t lo = 0, hi = x->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int d = strcmp(x->recs[mid]->id, id);
+        if (d == 0) {
+            *found = true;
+            return mid;
+        }
+        if (d < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    *found = false;
+    return lo;
+}
+
+static void uid_forget(struct cindex *x, const struct crec *r)
+{
+    const char *owner =
+        x->uids && r->uid ? json_string_value(json_object_get(x->uids, r->uid)) : NULL;
+    if (owner && strcmp(owner, r->id) == 0)
+        json_object_del(x->uids, r->uid);
 }
 
 static void index_remove(struct cindex *x, const char *id)
 {
-    json_t *p = json_object_get(x->pos, id);
-    if (!p)
+    bool found;
+    size_t i = index_find(x, id, &found);
+    if (!found)
         return;
-    size_t i = (size_t)json_integer_value(p);
     struct crec *r = x->recs[i];
-    const char *owner = r->uid ? json_string_value(json_object_get(x->uids, r->uid)) : NULL;
-    if (owner && strcmp(owner, r->id) == 0)
-        json_object_del(x->uids, r->uid);
-    json_object_del(x->pos, id);
-    if (i != x->n - 1) {
-        x->recs[i] = x->recs[x->n - 1];
-        json_object_set_new(x->pos, x->recs[i]->id, json_integer((json_int_t)i));
-    }
+    uid_forget(x, r);
+    kept_remove(x, r, x->n);
+    memmove(x->recs + i, x->recs + i + 1, (x->n - i - 1) * sizeof *x->recs);
     x->n--;
-    index_dirty(x);
-    rec_free(r);
+    free(r);
 }
 
-static void index_add(struct cindex *x, const char *id, json_t *card)
+/* Adds (or replaces) the card id with these facets, in id order; a row that is not
+ * facets leaves the card out (logged). */
+static int index_add(const char *id, const char *facets, void *ud)
 {
-    index_remove(x, id);
-    if (x->n == x->cap)
-        x->recs = xrealloc(x->recs, (x->cap = x->cap ? x->cap * 2 : 256) * sizeof *x->recs);
-    x->recs[x->n] = rec_new(id, card);
-    json_object_set_new(x->pos, id, json_integer((json_int_t)x->n));
-    const char *uid = json_string_value(json_object_get(card, "uid"));
-    if (uid)
-        json_object_set_new(x->uids, uid, json_string(id));
-    x->n++;
-    index_dirty(x);
+    struct cindex *x = ud;
+    struct crec *r = contact_rec_new(id, facets);
+    if (!r) {
+        log_warn("contacts: card %s of account %s has no usable index row", id, x->account);
+        index_remove(x, id);
+        return 0;
+    }
+    bool found = false;
+    /* the store gives a whole account's rows in id order: each one goes last */
+    size_t i = x->n && strcmp(x->recs[x->n - 1]->id, id) < 0 ? x->n : index_find(x, id, &found);
+    if (found) {
+        uid_forget(x, x->recs[i]);
+        kept_remove(x, x->recs[i], x->n);
+        free(x->recs[i]);
+        x->n--; /* for kept_insert: one fewer in the kept order */
+    } else {
+        if (x->n == x->cap)
+            x->recs = xrealloc(x->recs, (x->cap = x->cap ? x->cap * 2 : 256) * sizeof *x->recs);
+        memmove(x->recs + i + 1, x->recs + i, (x->n - i) * sizeof *x->recs);
+        x->n++;
+    }
+    x->recs[i] = r;
+    kept_insert(x, r, found ? x->n++ : x->n - 1);
+    if (x->uids && r->uid)
+        json_object_set_new(x->uids, r->uid, json_string(r->id));
+    return 0;
 }
 
 static void index_clear(struct cindex *x)
 {
     for (size_t i = 0; i < x->n; i++)
-        rec_free(x->recs[i]);
+        free(x->recs[i]);
     x->n = 0;
-    json_object_clear(x->pos);
-    json_object_clear(x->uids);
+    json_decref(x->uids);
+    x->uids = NULL;
     x->built = false;
-    index_dirty(x);
-}
-
-static int rebuild_cb(const char *id, json_t *obj, void *ud)
-{
-    index_add(ud, id, obj);
-    return 0;
+    kept_clear(x);
 }
 
 static int changed_cb(const char *id, int64_t created, int64_t updated, bool destroyed, void *ud)
@@ -609,8 +522,9 @@ static int changed_cb(const char *id, int64_t created, int64_t updated, bool des
     return 0;
 }
 
-/* Brings x to the state the connection's transaction sees: 0, or 1 if a reader
- * should rather not use it, or -1 on a store error. */
+/* Brings x to the state the connection's transaction sees, from the facets the
+ * store keeps (never parsing a card): 0, or 1 if a reader should rather not use it,
+ * or -1 on a store error. */
 static int index_refresh(struct store_conn *c, struct cindex *x, bool reader)
 {
     const char *type = contact_card_type.name;
@@ -625,54 +539,57 @@ static int index_refresh(struct store_conn *c, struct cindex *x, bool reader)
     x->stale_reads = 0;
     if (!x->built || cur < x->modseq || x->modseq < store_state_lowest(c, x->account, type)) {
         index_clear(x);
-        if (store_object_foreach(c, x->account, type, rebuild_cb, x) != STORE_OK) {
+        if (store_grams_facets(c, x->account, type, NULL, index_add, x) != STORE_OK) {
             index_clear(x);
             return -1;
         }
     } else {
         json_t *changed = json_object();
-        if (store_changes(c, x->account, type, x->modseq, 0, changed_cb, changed) != STORE_OK) {
-            json_decref(changed);
-            index_clear(x);
-            return -1;
-        }
+        int rc = store_changes(c, x->account, type, x->modseq, 0, changed_cb, changed);
         const char *id;
         json_t *gone;
         json_object_foreach(changed, id, gone)
         {
-            json_t *obj = json_is_true(gone) ? NULL : store_object_get(c, x->account, type, id);
-            if (obj)
-                index_add(x, id, obj);
-            else
-                index_remove(x, id);
-            json_decref(obj);
+            index_remove(x, id);
+            if (rc == STORE_OK && !json_is_true(gone))
+                rc = store_grams_facets(c, x->account, type, id, index_add, x);
         }
         json_decref(changed);
+        if (rc != STORE_OK) {
+            index_clear(x);
+            return -1;
+        }
     }
     x->built = true;
     x->modseq = cur;
     return 0;
 }
 
-/* The account's index, locked and current; NULL on a store error (or for a
- * reader that should use the store instead). */
-static struct cindex *index_acquire(struct store_conn *c, const char *account, bool reader)
+/* The account's index, locked; NULL if it does not exist yet and make is false. */
+static struct cindex *index_lock(const char *account, bool make)
 {
     pthread_mutex_lock(&registry_lock);
     struct cindex *x = registry;
     while (x && strcmp(x->account, account))
         x = x->next;
-    if (!x) {
+    if (!x && make) {
         x = xcalloc(1, sizeof *x);
         snprintf(x->account, sizeof x->account, "%s", account);
         pthread_mutex_init(&x->lock, NULL);
-        x->pos = json_object();
-        x->uids = json_object();
         x->next = registry;
         registry = x;
     }
     pthread_mutex_unlock(&registry_lock);
-    pthread_mutex_lock(&x->lock);
+    if (x)
+        pthread_mutex_lock(&x->lock);
+    return x;
+}
+
+/* The account's index, locked and current; NULL on a store error (or for a
+ * reader that should use the store instead). */
+static struct cindex *index_acquire(struct store_conn *c, const char *account, bool reader)
+{
+    struct cindex *x = index_lock(account, true);
     if (index_refresh(c, x, reader)) {
         pthread_mutex_unlock(&x->lock);
         return NULL;
@@ -691,99 +608,77 @@ char *contact_index_find_uid(struct store_conn *c, const char *account, const ch
     struct cindex *x = index_acquire(c, account, false);
     if (!x)
         return NULL;
+    if (!x->uids) {
+        x->uids = json_object();
+        for (size_t i = 0; i < x->n; i++)
+            if (x->recs[i]->uid)
+                json_object_set_new(x->uids, x->recs[i]->uid, json_string(x->recs[i]->id));
+    }
     const char *id = json_string_value(json_object_get(x->uids, uid));
     char *out = id && (!self_id || strcmp(id, self_id)) ? xstrdup(id) : NULL;
     index_release(x);
     return out;
 }
 
-static int compare_ids(const void *pa, const void *pb)
+/* ---- text conditions from the store (issue 21) ---------------------------------------------- */
+
+/* The store terms of a text leaf: each term in the leaf's field, or one empty term
+ * (a value there) when the leaf has none. Appended to *t (count *n). */
+static void leaf_terms(const struct cnode *n, struct store_gram_term **t, size_t *nt)
 {
-    return strcmp((*(struct crec *const *)pa)->id, (*(struct crec *const *)pb)->id);
+    *t = xrealloc(*t, (*nt + n->nterms + 1) * sizeof **t);
+    int field = contact_gram_field(n->key);
+    for (size_t i = 0; i < n->nterms; i++)
+        (*t)[(*nt)++] = (struct store_gram_term){n->terms[i], field};
+    if (!n->nterms)
+        (*t)[(*nt)++] = (struct store_gram_term){"", field};
 }
 
-/* Sorts the records by id once after changes, so that queries without a sort (and
- * ties) need no sorting of their own. */
-static void index_order(struct cindex *x)
+struct mark {
+    struct cindex *x;
+    unsigned char *out;
+};
+
+static int mark_id(const char *id, void *ud)
 {
-    if (x->in_id_order)
-        return;
-    if (x->n > 1) /* recs is NULL while the account has no card */
-        qsort(x->recs, x->n, sizeof *x->recs, compare_ids);
-    for (size_t i = 0; i < x->n; i++)
-        json_object_set_new(x->pos, x->recs[i]->id, json_integer((json_int_t)i));
-    x->in_id_order = true;
+    struct mark *m = ud;
+    bool found;
+    size_t i = index_find(m->x, id, &found);
+    if (found) /* a card the store has and the index not cannot be: the same transaction */
+        m->out[i] = 1;
+    return 0;
 }
 
-static struct fieldbuf *field_buf(struct cindex *x, int f)
+/* out[i] = 1 for each record whose card's field holds every term of leaf n. */
+static int text_bits(struct store_conn *c, struct cindex *x, const struct cnode *n,
+                     unsigned char *out)
 {
-    struct fieldbuf *b = &x->fields[f];
-    if (b->valid)
-        return b;
-    size_t len = 0;
-    for (size_t i = 0; i < x->n; i++)
-        len += strlen(x->recs[i]->text[f]) + 1;
-    b->text = xrealloc(b->text, len + 1);
-    b->offs = xrealloc(b->offs, (x->n + 1) * sizeof *b->offs);
-    size_t o = 0;
-    for (size_t i = 0; i < x->n; i++) {
-        size_t l = strlen(x->recs[i]->text[f]);
-        b->offs[i] = o;
-        memcpy(b->text + o, x->recs[i]->text[f], l + 1);
-        o += l + 1;
-    }
-    b->offs[x->n] = o;
-    b->len = o;
-    b->valid = true;
-    return b;
-}
-
-/* out[i] = 1 for each record whose field text holds every term of leaf n. */
-static void text_bits(struct cindex *x, const struct cnode *n, unsigned char *out)
-{
-    struct fieldbuf *b = field_buf(x, n->key);
-    unsigned char *hit = xmalloc(x->n + 1);
-    memset(out, 1, x->n);
-    for (size_t t = 0; t < n->nterms; t++) {
-        const char *term = n->terms[t], *p = b->text, *end = b->text + b->len, *q;
-        size_t tl = strlen(term);
-        memset(hit, 0, x->n);
-        /* texts are NUL-separated and terms hold no NUL: no match spans two cards */
-        while (p < end && (q = memmem(p, (size_t)(end - p), term, tl))) {
-            size_t off = (size_t)(q - b->text), lo = 0, hi = x->n;
-            while (hi - lo > 1) { /* the record whose text holds off */
-                size_t mid = lo + (hi - lo) / 2;
-                if (b->offs[mid] <= off)
-                    lo = mid;
-                else
-                    hi = mid;
-            }
-            hit[lo] = 1;
-            p = b->text + b->offs[lo + 1];
-        }
-        for (size_t i = 0; i < x->n; i++)
-            out[i] &= hit[i];
-    }
-    free(hit);
+    struct store_gram_term *t = NULL;
+    size_t nt = 0;
+    leaf_terms(n, &t, &nt);
+    memset(out, 0, x->n);
+    struct mark m = {x, out};
+    int rc = store_grams_search(c, x->account, contact_card_type.name, t, nt, mark_id, &m);
+    free(t);
+    return rc;
 }
 
 /* Evaluates a compiled filter over every record at once: out[i] is 1 or 0. */
-static void eval(struct cindex *x, const struct cnode *n, unsigned char *out)
+static int eval(struct store_conn *c, struct cindex *x, const struct cnode *n, unsigned char *out)
 {
     if (n->op == OP_LEAF) {
-        if (n->key < NFIELDS && n->nterms) {
-            text_bits(x, n, out);
-            return;
-        }
+        if (n->key < NFIELDS)
+            return text_bits(c, x, n, out);
         for (size_t i = 0; i < x->n; i++)
             out[i] = leaf_match(n, x->recs[i]);
-        return;
+        return 0;
     }
     bool all = n->op == OP_AND;
     unsigned char *kid = xmalloc(x->n + 1);
     memset(out, all, x->n);
-    for (size_t k = 0; k < n->nkids; k++) {
-        eval(x, n->kids[k], kid);
+    int rc = 0;
+    for (size_t k = 0; k < n->nkids && !rc; k++) {
+        rc = eval(c, x, n->kids[k], kid);
         for (size_t i = 0; i < x->n; i++)
             out[i] = all ? (out[i] & kid[i]) : (out[i] | kid[i]);
     }
@@ -791,97 +686,255 @@ static void eval(struct cindex *x, const struct cnode *n, unsigned char *out)
         for (size_t i = 0; i < x->n; i++)
             out[i] = !out[i];
     free(kid);
+    return rc;
 }
 
-static int compare_idx(const void *pa, const void *pb, void *ud)
+/* Whether the store alone answers filter f: text conditions joined by AND (a
+ * condition object's properties, or the AND operator), at least one. */
+static bool store_only(const struct cnode *f)
 {
-    struct crec *const *recs = ((void **)ud)[0];
-    const struct crec *a = recs[*(const size_t *)pa], *b = recs[*(const size_t *)pb];
-    return compare_recs(&a, &b, ((void **)ud)[1]);
+    if (f->op == OP_LEAF)
+        return f->key < NFIELDS;
+    if (f->op != OP_AND || !f->nkids)
+        return false;
+    for (size_t k = 0; k < f->nkids; k++)
+        if (!store_only(f->kids[k]))
+            return false;
+    return true;
 }
 
-/* The indexes of x->recs in the order of spec (sort is its JSON), sorted once after
- * each change. Call with x in id order. */
-static const size_t *sorted_order(struct cindex *x, json_t *sort, struct sort_spec *spec)
+static void all_terms(const struct cnode *f, struct store_gram_term **t, size_t *nt)
 {
-    char *key = json_dumps(sort, JSON_COMPACT | JSON_SORT_KEYS);
-    if (x->sorted && key && strcmp(key, x->sorted_by) == 0) {
-        free(key);
-        return x->sorted;
+    if (f->op == OP_LEAF)
+        leaf_terms(f, t, nt);
+    for (size_t k = 0; k < f->nkids; k++)
+        all_terms(f->kids[k], t, nt);
+}
+
+/* The hits of a search as one buffer of NUL-ended ids. */
+struct hits {
+    struct buf ids;
+    size_t n;
+};
+
+static int collect_id(const char *id, void *ud)
+{
+    struct hits *h = ud;
+    buf_append(&h->ids, id, strlen(id) + 1);
+    h->n++;
+    return 0;
+}
+
+static int compare_strs(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* An unsorted query of text conditions, from the store's search alone: the ids in
+ * id order, or NULL on a store error. The first such query after a start reads no
+ * card and builds no index (issue 21). */
+static json_t *store_query(struct store_conn *c, const char *account, const struct cnode *f)
+{
+    struct store_gram_term *t = NULL;
+    size_t nt = 0;
+    all_terms(f, &t, &nt);
+    struct hits h = {{0}, 0};
+    int rc = store_grams_search(c, account, contact_card_type.name, t, nt, collect_id, &h);
+    free(t);
+    json_t *ids = NULL;
+    if (rc == STORE_OK) {
+        const char **v = xmalloc((h.n + 1) * sizeof *v);
+        const char *p = h.ids.data;
+        for (size_t i = 0; i < h.n; p += strlen(p) + 1)
+            v[i++] = p;
+        qsort(v, h.n, sizeof *v, compare_strs);
+        ids = json_array();
+        for (size_t i = 0; i < h.n; i++) /* ids are checked JMAP Ids: ASCII */
+            json_array_append_new(ids, json_string_nocheck(v[i]));
+        free(v);
     }
-    free(x->sorted_by);
-    free(x->sorted);
-    json_decref(x->sorted_ids);
-    x->sorted_ids = NULL;
-    x->sorted_by = key;
-    x->sorted = xmalloc((x->n + 1) * sizeof *x->sorted);
-    for (size_t i = 0; i < x->n; i++)
-        x->sorted[i] = i;
-    void *ud[2] = {x->recs, spec};
+    buf_free(&h.ids);
+    return ids;
+}
+
+/* Issue 21: a sort whose comparators are casemap keys and dates (every sort but one
+ * with another collation) as one byte string per card, compared with memcmp instead
+ * of a chain of comparators (the first sorted query after a start sorts every card).
+ * Per comparator: a presence byte (absent sorts first), then the key and a 0 (keys
+ * hold no 0) or a date's 8 bytes; all of it inverted for a descending one; then the
+ * id. Every part ends where it can be told to: the strings compare as the parts. */
+struct keyed {
+    const unsigned char *k;
+    size_t len, idx;
+};
+
+static void key_part(struct buf *b, bool desc, bool have, const void *bytes, size_t len, bool str)
+{
+    size_t start = b->len;
+    unsigned char present = have;
+    buf_append(b, &present, 1);
+    if (have) {
+        buf_append(b, bytes, len);
+        if (str)
+            buf_append(b, "", 1);
+    }
+    for (size_t i = start; desc && i < b->len; i++)
+        b->data[i] = (char)~(unsigned char)b->data[i];
+}
+
+static int compare_keyed(const void *pa, const void *pb)
+{
+    const struct keyed *a = pa, *b = pb;
+    int d = memcmp(a->k, b->k, a->len < b->len ? a->len : b->len);
+    return d ? d : (a->len > b->len) - (a->len < b->len);
+}
+
+static bool sort_by_keys(struct cindex *x, const struct sort_spec *spec, struct crec **out)
+{
+    for (size_t i = 0; i < spec->n; i++)
+        if (spec->c[i].collation)
+            return false;
+    struct buf b = {0};
+    size_t *offs = xmalloc((x->n + 1) * sizeof *offs);
+    for (size_t r = 0; r < x->n; r++) {
+        const struct crec *rec = x->recs[r];
+        offs[r] = b.len;
+        for (size_t i = 0; i < spec->n; i++) {
+            const struct comparator *c = &spec->c[i];
+            if (c->prop == P_CREATED || c->prop == P_UPDATED) {
+                bool have = c->prop == P_CREATED ? rec->has_created : rec->has_updated;
+                uint64_t v = (uint64_t)(c->prop == P_CREATED ? rec->created : rec->updated) ^
+                             ((uint64_t)1 << 63);
+                unsigned char be[8];
+                for (int k = 0; k < 8; k++)
+                    be[k] = (unsigned char)(v >> (56 - 8 * k));
+                key_part(&b, c->desc, have, be, 8, false);
+            } else {
+                const char *key = rec->sortkey[c->prop - P_GIVEN];
+                key_part(&b, c->desc, key != NULL, key, key ? strlen(key) : 0, true);
+            }
+        }
+        buf_append(&b, rec->id, strlen(rec->id)); /* ties in id order */
+    }
+    offs[x->n] = b.len;
+    struct keyed *k = xmalloc((x->n + 1) * sizeof *k);
+    for (size_t r = 0; r < x->n; r++)
+        k[r] = (struct keyed){(const unsigned char *)b.data + offs[r], offs[r + 1] - offs[r], r};
     if (x->n > 1)
-        qsort_r(x->sorted, x->n, sizeof *x->sorted, compare_idx, ud);
-    if (!key) { /* not kept */
-        const size_t *out = x->sorted;
-        x->sorted = NULL;
-        return out; /* the caller frees it: see contact_query_run */
-    }
-    return x->sorted;
+        qsort(k, x->n, sizeof *k, compare_keyed);
+    for (size_t r = 0; r < x->n; r++)
+        out[r] = x->recs[k[r].idx];
+    free(k);
+    free(offs);
+    buf_free(&b);
+    return true;
 }
 
-json_t *contact_query_run(struct jmap_req *r, const char *account, json_t *filter, json_t *sort)
+/* The comparators of sort (checked by the engine); their collations point into it. */
+static struct sort_spec spec_of(json_t *sort)
 {
-    struct cindex *x = index_acquire(jmap_req_conn(r), account, true);
-    if (!x)
-        return NULL; /* the engine's own path answers (or reports the store error) */
-    index_order(x);
-    struct cnode *f = filter ? compile(filter) : NULL;
-    struct crec **hits = xmalloc((x->n + 1) * sizeof *hits);
-    unsigned char *bits = xmalloc(x->n + 1);
-    memset(bits, 1, x->n);
-    if (f)
-        eval(x, f, bits);
-    size_t n = 0;
     struct sort_spec spec = {xcalloc(json_array_size(sort) + 1, sizeof *spec.c), 0};
     size_t i;
     json_t *c;
     json_array_foreach(sort, i, c)
     {
         const char *coll = json_string_value(json_object_get(c, "collation"));
-        spec.c[spec.n++] = (struct comparator){
-            sort_prop(json_string_value(json_object_get(c, "property"))),
-            json_is_false(json_object_get(c, "isAscending")),
-            coll && strcmp(coll, "i;unicode-casemap") ? coll : NULL};
+        spec.c[spec.n++] =
+            (struct comparator){sort_prop(json_string_value(json_object_get(c, "property"))),
+                                json_is_false(json_object_get(c, "isAscending")),
+                                coll && strcmp(coll, "i;unicode-casemap") ? coll : NULL};
     }
-    if (spec.n && !f) { /* every card, in the kept order: a copy of its ids */
-        const size_t *order = sorted_order(x, sort, &spec);
+    return spec;
+}
+
+/* Every record in the order of sort, as x keeps it (sorting only when another sort
+ * is asked for, or after a start); NULL if it cannot be kept: then *out is a new
+ * array the caller frees. */
+static struct crec **sorted_order(struct cindex *x, json_t *sort, struct crec ***out)
+{
+    char *key = json_dumps(sort, JSON_COMPACT | JSON_SORT_KEYS);
+    if (x->sorted && key && strcmp(key, x->sorted_by) == 0) {
+        free(key);
+        return *out = x->sorted;
+    }
+    kept_clear(x);
+    json_t *copy = json_deep_copy(sort);
+    struct sort_spec spec = spec_of(copy);
+    struct crec **order = xmalloc((x->n + 1) * sizeof *order);
+    if (!sort_by_keys(x, &spec, order)) {
+        memcpy(order, x->recs, x->n * sizeof *order);
+        if (x->n > 1)
+            qsort_r(order, x->n, sizeof *order, compare_recs, &spec);
+    }
+    if (!key) { /* not kept */
+        free(spec.c);
+        json_decref(copy);
+        *out = order;
+        return NULL;
+    }
+    x->sorted_by = key;
+    x->sort_json = copy;
+    x->spec = spec;
+    return *out = x->sorted = order;
+}
+
+json_t *contact_query_run(struct jmap_req *r, const char *account, json_t *filter, json_t *sort)
+{
+    struct store_conn *conn = jmap_req_conn(r);
+    struct cnode *f = filter ? compile(filter) : NULL;
+    if (f && !json_array_size(sort) && store_only(f)) {
+        json_t *ids = store_query(conn, account, f);
+        cnode_free(f);
+        return ids; /* NULL: the engine's own path answers (or reports the store error) */
+    }
+    struct cindex *x = index_acquire(conn, account, true);
+    if (!x) {
+        cnode_free(f);
+        return NULL;
+    }
+    struct crec **hits = xmalloc((x->n + 1) * sizeof *hits);
+    unsigned char *bits = xmalloc(x->n + 1);
+    memset(bits, 1, x->n);
+    if (f && eval(conn, x, f, bits)) {
+        index_release(x);
+        cnode_free(f);
+        free(hits);
+        free(bits);
+        return NULL;
+    }
+    size_t n = 0;
+    bool sorted = json_array_size(sort) > 0;
+    if (sorted && !f) { /* every card, in the kept order: a copy of its ids */
+        struct crec **order;
         json_t *ids = NULL;
-        if (order == x->sorted) {
+        if (sorted_order(x, sort, &order)) {
             if (!x->sorted_ids) {
                 x->sorted_ids = json_array();
                 for (size_t k = 0; k < x->n; k++)
-                    json_array_append_new(x->sorted_ids,
-                                          json_string_nocheck(x->recs[order[k]]->id));
+                    json_array_append_new(x->sorted_ids, json_string_nocheck(order[k]->id));
             }
             ids = json_copy(x->sorted_ids);
         } else {
             ids = json_array();
             for (size_t k = 0; k < x->n; k++)
-                json_array_append_new(ids, json_string_nocheck(x->recs[order[k]]->id));
-            free((void *)order);
+                json_array_append_new(ids, json_string_nocheck(order[k]->id));
+            free(order);
         }
         index_release(x);
-        free(spec.c);
         free(hits);
         free(bits);
         return ids;
     }
-    if (spec.n) { /* the hits in the sort's order */
-        const size_t *order = sorted_order(x, sort, &spec);
+    if (sorted) { /* the hits in the sort's order */
         for (size_t k = 0; k < x->n; k++)
-            if (bits[order[k]])
-                hits[n++] = x->recs[order[k]];
-        if (order != x->sorted)
-            free((void *)order);
+            x->recs[k]->hit = bits[k];
+        struct crec **order;
+        bool kept = sorted_order(x, sort, &order) != NULL;
+        for (size_t k = 0; k < x->n; k++)
+            if (order[k]->hit)
+                hits[n++] = order[k];
+        if (!kept)
+            free(order);
     } else { /* in id order already */
         for (size_t k = 0; k < x->n; k++)
             if (bits[k])
@@ -892,7 +945,6 @@ json_t *contact_query_run(struct jmap_req *r, const char *account, json_t *filte
     for (size_t k = 0; k < n; k++) /* ids are checked JMAP Ids: ASCII */
         json_array_append_new(ids, json_string_nocheck(hits[k]->id));
     index_release(x);
-    free(spec.c);
     free(hits);
     cnode_free(f);
     return ids;

@@ -234,4 +234,5 @@ const struct jmodule contacts_module = {
     .provision = contacts_provision_account,
     .importers = contacts_importers,
     .exporters = contacts_exporters,
+    .backfill = contacts_backfill, /* issue 21: search rows for older databases' cards */
 };

@@ -2,9 +2,9 @@
  * contacts_internal.h — what the JMAP Contacts files (RFC 9610) share:
  * contacts.c (capability, registration, provisioning, .vcf import/export),
  * address_book.c (AddressBook), contact_card.c (ContactCard: validation, media
- * blobs, filter and sort hooks) and contact_index.c (the per-account in-memory
- * index that answers ContactCard/query and uid lookups without parsing every
- * stored card).
+ * blobs, filter and sort hooks), contact_record.c (a card's texts and facets for
+ * the store) and contact_index.c (the per-account in-memory index of facets that
+ * answers ContactCard/query and uid lookups without parsing every stored card).
  */
 #ifndef JMAPD_CONTACTS_INTERNAL_H
 #define JMAPD_CONTACTS_INTERNAL_H
@@ -34,6 +34,66 @@ json_t *contact_card_prepare(struct jset *s, struct store_conn *c, const char *a
 /* The card as plain JSContact for vCard export: without id and addressBookIds,
  * media blobIds turned back into data: URIs. A new object. */
 json_t *contact_card_to_jscontact(struct store_conn *c, const char *account, json_t *card);
+
+/* ---- contact_record.c: what a card gives the indexes (issue 21) -------------------------- */
+
+/* The String conditions of RFC 9610 §3.3.1, each searching its own text. */
+enum contact_field {
+    CF_TEXT,
+    CF_NAME,
+    CF_GIVEN,
+    CF_SURNAME,
+    CF_SURNAME2,
+    CF_NICKNAME,
+    CF_ORG,
+    CF_EMAIL,
+    CF_PHONE,
+    CF_ONLINE,
+    CF_ADDRESS,
+    CF_NOTE,
+    CONTACT_NFIELDS
+};
+/* The store field a condition searches (store_grams): -1 (every field) for text. */
+static inline int contact_gram_field(int f)
+{
+    return f == CF_TEXT ? -1 : f - 1;
+}
+/* §3.3.2 sorts over these name components: given, surname, surname2 */
+#define CONTACT_NSORTS 3
+
+/* A card's facets: what filters and sorts read besides text. One allocation. */
+struct crec {
+    char *id;
+    char *uid, *kind;        /* NULL when absent */
+    char **books, **members; /* addressBookIds and members set to true */
+    size_t nbooks, nmembers;
+    char *sort[CONTACT_NSORTS];    /* the first component of the kind, or NULL */
+    char *sortkey[CONTACT_NSORTS]; /* its casemap key, or NULL */
+    int64_t created, updated;      /* milliseconds since the epoch */
+    bool has_created, has_updated;
+    bool hit; /* contact_index.c's mark of a filter's hit, under the index's lock */
+};
+
+/* UTCDateTime (RFC 8620 §1.4) to milliseconds, keeping up to 3 fraction digits. */
+bool contact_utc_ms(json_t *v, int64_t *out);
+/* The i;unicode-casemap key of s (RFC 5051), malloc'd: for ASCII, lower case. */
+char *contact_casemap(const char *s);
+struct buf;
+/* The casemap key of b's text (b is emptied). */
+char *contact_fold(struct buf *b);
+/* The card's search texts, case-folded, values separated by '\n' (malloc'd). With
+ * stored, text[CF_TEXT] holds only what no other field has (what the store's last
+ * field holds); without, all of the card's text. */
+void contact_texts(json_t *card, char *text[CONTACT_NFIELDS], bool stored);
+/* The card's facets as a text (malloc'd), and a record made from one (free() it),
+ * NULL if facets is not one. */
+char *contact_facets(json_t *card);
+struct crec *contact_rec_new(const char *id, const char *facets);
+/* The type's index hook: the card's texts and facets into the store. */
+int contact_card_index(struct store_conn *c, const char *account, const char *id, json_t *obj);
+/* Cards stored before there were rows for them get theirs (jmodule.backfill). */
+struct jmap_owner;
+int contacts_backfill(struct store_conn *c, const struct jmap_owner *owner);
 
 /* ---- contact_index.c ----------------------------------------------------------------- */
 

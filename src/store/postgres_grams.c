@@ -1,0 +1,129 @@
+/*
+ * postgres_grams.c — the PostgreSQL backend's substring search (store.h "substring
+ * search", issue 21), as sqlite_grams.c: object_grams holds each object's texts and
+ * facets; a term is a LIKE '%term%' on its field (or on any field), which pg_trgm's
+ * GIN index answers where the extension could be had (the migration creates it),
+ * else a scan of the account's rows of the type. LIKE compares exactly: the type's
+ * folding is the only folding.
+ */
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/postgres_internal.h"
+#include "util/util.h"
+
+int pg_grams_put(struct store_conn *c, const char *account, const char *type, const char *id,
+                 const struct store_grams *g)
+{
+    static const char *const sql =
+        "INSERT INTO object_grams(account_id, type, id, g0, g1, g2, g3, g4, g5, g6, g7, g8, g9,"
+        " g10, g11, facets) VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16)"
+        " ON CONFLICT(account_id, type, id) DO UPDATE SET g0=EXCLUDED.g0, g1=EXCLUDED.g1,"
+        " g2=EXCLUDED.g2, g3=EXCLUDED.g3, g4=EXCLUDED.g4, g5=EXCLUDED.g5, g6=EXCLUDED.g6,"
+        " g7=EXCLUDED.g7, g8=EXCLUDED.g8, g9=EXCLUDED.g9, g10=EXCLUDED.g10, g11=EXCLUDED.g11,"
+        " facets=EXCLUDED.facets";
+    _Static_assert(3 + STORE_GRAM_FIELDS + 1 <= MAX_PARAMS, "a row is one statement");
+    struct params p = pgq_three(account, type, id);
+    for (int i = 0; i < STORE_GRAM_FIELDS; i++)
+        pgq_text(&p, g->text[i] && *g->text[i] ? g->text[i] : NULL);
+    pgq_text(&p, g->facets);
+    return pgq_defer(c, sql, &p); /* nobody waits for it: with the next statement */
+}
+
+int pg_grams_del(struct store_conn *c, const char *account, const char *type, const char *id)
+{
+    static const char *const sql = "DELETE FROM object_grams WHERE account_id=$1 AND type=$2 AND "
+                                   "id=$3";
+    struct params p = pgq_three(account, type, id);
+    return pgq_defer(c, sql, &p);
+}
+
+/* Appends the condition of a term (parameter param, unless empty): field gF (or any
+ * field, for -1) holds it, or, for an empty text, is not empty. */
+static void cond_fields(struct buf *b, bool empty, int field, int param)
+{
+    int lo = field < 0 ? 0 : field, hi = field < 0 ? STORE_GRAM_FIELDS : field + 1;
+    buf_puts(b, " AND (");
+    for (int f = lo; f < hi; f++) {
+        buf_puts(b, f > lo ? " OR " : "");
+        if (empty)
+            buf_printf(b, "g%d <> ''", f);
+        else
+            buf_printf(b, "g%d LIKE $%d", f, param);
+    }
+    buf_puts(b, ")");
+}
+
+int pg_grams_search(struct store_conn *c, const char *account, const char *type,
+                    const struct store_gram_term *terms, size_t nterms, store_name_cb cb, void *ud)
+{
+    struct buf sql = {0};
+    struct buf *pats = xcalloc(nterms + 1, sizeof *pats);
+    const char **vals = xcalloc(nterms + 2, sizeof *vals);
+    int n = 2;
+    vals[0] = account;
+    vals[1] = type;
+    buf_puts(&sql, "SELECT id FROM object_grams WHERE account_id=$1 AND type=$2");
+    for (size_t i = 0; i < nterms; i++) {
+        assert(terms[i].field >= -1 && terms[i].field < STORE_GRAM_FIELDS);
+        if (!*terms[i].text) {
+            cond_fields(&sql, true, terms[i].field, 0);
+            continue;
+        }
+        /* LIKE's escape character is \: the term's \ % _ are themselves */
+        buf_puts(&pats[i], "%");
+        for (const char *p = terms[i].text; *p; p++) {
+            if (*p == '\\' || *p == '%' || *p == '_')
+                buf_puts(&pats[i], "\\");
+            buf_append(&pats[i], p, 1);
+        }
+        buf_puts(&pats[i], "%");
+        vals[n++] = pats[i].data;
+        cond_fields(&sql, false, terms[i].field, n);
+    }
+    pgq_settle(c);
+    PGresult *r = PQexecParams(c->pg, sql.data, n, NULL, vals, NULL, NULL, 0);
+    int rc = pgq_result_code(c, r, "substring search");
+    if (rc == STORE_OK)
+        for (int i = 0, rows = PQntuples(r); i < rows; i++)
+            if (cb(PQgetvalue(r, i, 0), ud))
+                break;
+    PQclear(r);
+    for (size_t i = 0; i < nterms; i++)
+        buf_free(&pats[i]);
+    free(pats);
+    free(vals);
+    buf_free(&sql);
+    return rc;
+}
+
+int pg_grams_facets(struct store_conn *c, const char *account, const char *type, const char *id,
+                    store_facets_cb cb, void *ud)
+{
+    static const char *const one = "SELECT id, facets FROM object_grams WHERE account_id=$1 AND "
+                                   "type=$2 AND id=$3";
+    static const char *const all = "SELECT id, facets FROM object_grams WHERE account_id=$1 AND "
+                                   "type=$2 ORDER BY id";
+    struct params p = id ? pgq_three(account, type, id) : pgq_two(account, type);
+    PGresult *r;
+    int rc = pgq_run(c, id ? one : all, &p, &r);
+    if (rc)
+        return rc;
+    for (int i = 0, n = PQntuples(r); i < n; i++)
+        if (cb(PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), ud))
+            break;
+    PQclear(r);
+    return STORE_OK;
+}
+
+int pg_grams_missing(struct store_conn *c, const char *account, const char *type, store_name_cb cb,
+                     void *ud)
+{
+    static const char *const sql =
+        "SELECT o.id FROM objects o WHERE o.account_id=$1 AND o.type=$2 AND NOT o.destroyed AND "
+        "NOT EXISTS(SELECT 1 FROM object_grams g WHERE g.account_id=$1 AND g.type=$2 AND "
+        "g.id=o.id)";
+    struct params p = pgq_two(account, type);
+    return pgq_each_name(c, sql, &p, cb, ud);
+}

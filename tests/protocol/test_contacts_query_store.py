@@ -1,0 +1,213 @@
+"""Issue 21: ContactCard/query's text conditions (RFC 9610 §3.3.1) are answered by the
+store's substring search (store.h "substring search"), and the query index is built
+from the facets the store keeps beside the texts, not from the cards. The results are
+those of the matching RFC 9610 describes and jmapd did in memory: a term matches
+anywhere in a value (inside a word too), case-insensitively (i;unicode-casemap), terms
+of one or two characters too; the same with and without a sort (the store alone
+answers an unsorted text query); after a restart; and for cards stored before the
+search rows existed (the backfill at start)."""
+import os
+import sqlite3
+
+import pytest
+
+from test_contacts_util import account, card_set, cs, new_book, ok, person
+
+assert cs
+
+CARDS = {
+    "wal": {**person("Walter", "Nussbaum"), "emails": {"e": {"address": "w.nuss@example.com"}},
+            "notes": {"n": {"note": "Grows a walnut tree"}}, "created": "2020-01-01T00:00:00Z"},
+    "chl": {**person("Chloé", "Ängström"), "phones": {"p": {"number": "+49 30 1234567"}},
+            "titles": {"t": {"name": "Walnut Inspector"}}, "created": "2021-01-01T00:00:00Z"},
+    "bob": {**person("Bob", "Al"), "organizations": {"o": {"name": "Globex", "units": [
+        {"name": "Nutrition"}]}}, "keywords": {"vip": True}, "created": "2022-01-01T00:00:00Z"},
+}
+
+# (filter, cards it matches): RFC 9610 §3.3.1 String conditions as jmapd matches them
+CASES = [
+    ({"text": "alnu"}, ["chl", "wal"]),            # inside a word, in a note or a title
+    ({"text": "WALNUT"}, ["chl", "wal"]),          # case-insensitive
+    ({"note": "walnut"}, ["wal"]),                 # one field only
+    ({"text": "nut"}, ["bob", "chl", "wal"]),      # an organization unit counts for text
+    ({"organization": "nut"}, []),                 # ... not for organization
+    ({"name": "al"}, ["bob", "wal"]),              # two characters: no trigram
+    ({"name/surname": "al"}, ["bob"]),
+    ({"email": "s@e"}, ["wal"]),
+    ({"phone": "0 12"}, ["chl"]),                  # two short tokens
+    ({"name": "ängst"}, ["chl"]),                  # case folded beyond ASCII
+    ({"name": "CHLOÉ"}, ["chl"]),
+    ({"text": "vip"}, ["bob"]),                    # keywords
+    ({"text": "walnut grows"}, ["wal"]),           # every token
+    ({"text": "\"walnut tree\""}, ["wal"]),        # a phrase
+    ({"text": "\"tree walnut\""}, []),
+    ({"text": "w x"}, ["wal"]),                    # "x" of example.com
+    ({"text": "q z"}, []),
+    ({"email": ""}, ["wal"]),                      # an empty search: a value there
+    ({"operator": "OR", "conditions": [{"name": "bob"}, {"note": "tree"}]}, ["bob", "wal"]),
+    ({"operator": "NOT", "conditions": [{"text": "walnut"}]}, ["bob"]),
+]
+
+
+def make_cards(s):
+    acct = account(s)
+    book = new_book(s, acct)
+    out = card_set(s, acct, create={k: {"addressBookIds": {book: True}, **v}
+                                    for k, v in CARDS.items()})
+    assert out["notCreated"] is None, out
+    return acct, {out["created"][k]["id"]: k for k in CARDS}
+
+
+def names(ids, result):
+    return sorted(ids[i] for i in result if i in ids)
+
+
+def check_cases(s, acct, ids):
+    for filt, want in CASES:
+        plain = ok(s, "ContactCard/query", {"accountId": acct, "filter": filt})["ids"]
+        assert names(ids, plain) == want, filt
+        assert plain == sorted(plain)  # no sort: id order
+        # with a sort the in-memory index filters (its text conditions from the store)
+        by = ok(s, "ContactCard/query", {"accountId": acct, "filter": filt,
+                                         "sort": [{"property": "created"}]})["ids"]
+        assert names(ids, by) == want, filt
+        assert [ids[i] for i in by if i in ids] == [k for k in ("wal", "chl", "bob") if k in want]
+
+
+def test_text_conditions_from_the_store(cs):
+    acct, ids = make_cards(cs)
+    check_cases(cs, acct, ids)
+    # an update changes what matches; a destroyed card matches nothing
+    wal = next(i for i, k in ids.items() if k == "wal")
+    out = card_set(cs, acct, update={wal: {"notes": {"n": {"note": "Grows pears"}}}})
+    assert out["notUpdated"] is None, out
+    assert names(ids, ok(cs, "ContactCard/query", {"accountId": acct,
+                                                   "filter": {"note": "walnut"}})["ids"]) == []
+    card_set(cs, acct, destroy=[wal])
+    assert names(ids, ok(cs, "ContactCard/query", {"accountId": acct,
+                                                   "filter": {"name": "al"}})["ids"]) == ["bob"]
+
+
+def sorted_ids(s, acct):
+    return ok(s, "ContactCard/query", {"accountId": acct, "sort": [
+        {"property": "name/surname"}, {"property": "name/given"}]})["ids"]
+
+
+def test_same_results_after_a_restart(cs):
+    acct, ids = make_cards(cs)
+    before = sorted_ids(cs, acct)
+    cs.stop()
+    cs.start()
+    check_cases(cs, acct, ids)  # the first query after the start: the store alone
+    assert sorted_ids(cs, acct) == before
+
+
+@pytest.mark.sqlite_only
+def test_cards_of_an_older_database_are_backfilled(cs):
+    """Cards stored before the search rows existed (as after the schema step that
+    made the table) get theirs when the server starts."""
+    acct, ids = make_cards(cs)
+    before = sorted_ids(cs, acct)
+    cs.stop()
+    db = sqlite3.connect(os.path.join(cs.data, "jmapd.db"))
+    db.execute("INSERT INTO object_grams(object_grams) VALUES('delete-all')")
+    db.execute("DELETE FROM object_grams_src")
+    db.commit()
+    db.close()
+    cs.start()
+    check_cases(cs, acct, ids)
+    assert sorted_ids(cs, acct) == before
+    assert "indexed for search" in cs.read_log()
+
+
+def casemap(s):
+    """i;unicode-casemap (RFC 5051) as the server keys it: case folded, NFKD."""
+    import unicodedata
+    return unicodedata.normalize("NFKD", s.casefold()).encode()
+
+
+def test_sorts_match_the_comparators(cs):
+    """RFC 9610 §3.3.2: every sort of name components and dates, ascending and
+    descending, one or two comparators, cards without the component first (last
+    when descending), ties by id: the order of the sort keys the index compares in
+    one piece (issue 21) is the order of the comparators one by one."""
+    import random
+    rnd = random.Random(3)
+    acct = account(cs)
+    book = new_book(cs, acct)
+    words = ["Ab", "abc", "ABD", "Äb", "b", "Zed", "zed", "é", "e", "Ab c"]
+    made = {}
+    for i in range(40):
+        comps = []
+        for kind in ("given", "surname"):
+            if rnd.random() < 0.8:
+                comps.append({"kind": kind, "value": rnd.choice(words)})
+        name = {"components": comps} if comps else {"full": "No components"}
+        made[f"k{i}"] = {"addressBookIds": {book: True}, "name": name,
+                         "created": f"20{rnd.randrange(10, 13)}-01-0{rnd.randrange(1, 4)}T00:00:00Z"}
+    out = card_set(cs, acct, create=made)
+    assert out["notCreated"] is None, out
+    cards = {out["created"][k]["id"]: v for k, v in made.items()}
+
+    def comp(card, kind):
+        for c in card["name"].get("components", []):
+            if c["kind"] == kind:
+                return c["value"]
+        return None
+
+    def model(sort):
+        ids = sorted(cards)  # ties by id
+        for c in reversed(sort):
+            prop = c["property"]
+            if prop == "created":
+                key = lambda i: cards[i]["created"]  # noqa: E731
+            else:
+                kind = prop.split("/")[1]
+                octet = c.get("collation") == "i;octet"
+                key = lambda i, kind=kind, octet=octet: (  # noqa: E731
+                    comp(cards[i], kind) is not None,
+                    (comp(cards[i], kind) or "").encode() if octet
+                    else casemap(comp(cards[i], kind) or ""))
+            ids = sorted(ids, key=key, reverse=c.get("isAscending") is False)
+        return ids
+
+    sorts = [[{"property": "name/surname"}],
+             [{"property": "name/surname", "isAscending": False}],
+             [{"property": "name/surname"}, {"property": "name/given", "isAscending": False}],
+             [{"property": "created", "isAscending": False}, {"property": "name/given"}],
+             [{"property": "name/given", "collation": "i;octet"}]]
+    def query(sort, filt=None):
+        return ok(cs, "ContactCard/query", {"accountId": acct, "sort": sort,
+                                            "filter": filt or {"inAddressBook": book}})["ids"]
+
+    for sort in sorts:
+        assert query(sort) == model(sort), sort
+    # the kept order follows changes (issue 21: a card moves to its place): the same
+    # sort asked again after renames, new cards and destroyed ones, with and without
+    # a filter
+    for round_ in range(4):
+        sort = sorts[round_ % len(sorts)]
+        assert query(sort) == model(sort)
+        unfiltered = ok(cs, "ContactCard/query", {"accountId": acct, "sort": sort})["ids"]
+        update, create, destroy = {}, {}, []
+        for cid in rnd.sample(sorted(cards), 6):
+            comps = [{"kind": "given", "value": rnd.choice(words)},
+                     {"kind": "surname", "value": rnd.choice(words)}]
+            cards[cid] = dict(cards[cid], name={"components": comps})
+            update[cid] = {"name": cards[cid]["name"]}
+        destroy = rnd.sample(sorted(set(cards) - set(update)), 2)
+        for i in range(3):
+            create[f"n{round_}{i}"] = {"addressBookIds": {book: True},
+                                       "name": {"components": [
+                                           {"kind": "surname", "value": rnd.choice(words)}]},
+                                       "created": "2011-01-02T00:00:00Z"}
+        out = card_set(cs, acct, update=update, destroy=destroy, create=create)
+        assert not out["notUpdated"] and not out["notDestroyed"] and not out["notCreated"], out
+        for cid in destroy:
+            del cards[cid]
+        for k, v in create.items():
+            cards[out["created"][k]["id"]] = v
+        assert query(sort) == model(sort), (round_, sort)
+        now = ok(cs, "ContactCard/query", {"accountId": acct, "sort": sort})["ids"]
+        assert [i for i in now if i in cards] == model(sort)
+        assert len(now) == len(unfiltered) + 1  # three new, two destroyed
