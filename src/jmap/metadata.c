@@ -311,6 +311,12 @@ void metadata_attach(struct jmap_req *r, const struct jtype *t, const char *acco
         json_t *e = json_object_get(acc.map, json_string_value(json_object_get(v, "id")));
         json_t *s = selected(json_object_get(e, "s"), sel->shared_all, sel->shared_ns);
         json_t *p = selected(json_object_get(e, "p"), sel->private_all, sel->private_ns);
+        if ((s || p) && v->refcount > 1) {
+            /* a view shared with a type's cache (jmap.h load): this answer's own copy */
+            json_t *own = json_copy(v);
+            json_array_set_new(list, i, own);
+            v = own;
+        }
         if (s)
             json_object_set_new(v, ROOT_SHARED, s);
         if (p)
