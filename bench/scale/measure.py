@@ -149,6 +149,8 @@ if kind == "events":
     fig["month_instances"] = p50(ninst)
     fig["month_get_p50_ms"] = p50(get_lat)
     fig["month_get_ratio"] = p50(get_lat) / p50(lat)
+    # issue 21 §2 by the server's CPU (the wall-clock ratio depends on the neighbours)
+    fig["month_get_cpu_ratio"] = cpu_g / cpu_q if cpu_q else None
     # target 1: reads scale with cores (a /get of 50 ids, an expanded month)
     scaling(fig, "get50", [["CalendarEvent/get", {"accountId": acct, "ids": ids[:50]}, "g"]])
     scaling(fig, "month", [expanded(1)])

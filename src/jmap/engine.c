@@ -306,9 +306,14 @@ int jmap_std_get(struct jmap_req *r, const struct jtype *t, json_t *args)
             if (json_object_get(seen, key))
                 continue;
             json_object_set_new(seen, key, json_true());
-            json_t *obj = id ? store_object_get(r->conn, a->account_id, t->name, id) : NULL;
-            if (!obj && id && t->load_synthetic)
-                obj = t->load_synthetic(r, a->account_id, id);
+            json_t *obj = NULL;
+            if (id && t->load) {
+                obj = t->load(r, a->account_id, id);
+            } else if (id) {
+                obj = store_object_get(r->conn, a->account_id, t->name, id);
+                if (!obj && t->load_synthetic)
+                    obj = t->load_synthetic(r, a->account_id, id);
+            }
             json_t *view = obj ? engine_get_view(r, t, a, obj, props, args) : NULL;
             json_decref(obj);
             if (!view) {

@@ -132,6 +132,12 @@ json_t *engine_query_filter_sort(struct jmap_req *r, const struct jtype *t, json
 /* Responds to a /query with the window of ids that position/anchor/limit select. */
 int engine_query_respond(struct jmap_req *r, const struct jtype *t, const char *account,
                          json_t *args, json_t *ids, int64_t state);
+/* The same for a type that found the page itself (issue 21: from an index, without a
+ * list of every result): ids are the results from index first on, at least the page
+ * position/limit select (position already made non-negative against total, no anchor). */
+int engine_query_respond_page(struct jmap_req *r, const struct jtype *t, const char *account,
+                              json_t *args, json_t *ids, int64_t first, int64_t total,
+                              int64_t state);
 /* Sharing (issue 14): removes from ids (in place) the objects the user may not see
  * (t->visible) when a is reached through shares; inside a read transaction. */
 void engine_visible_filter(struct jmap_req *r, const struct jtype *t, const struct store_access *a,

@@ -200,6 +200,12 @@ struct jtype {
     /* An id that is not stored may name an object the type synthesizes (an
      * instance of a recurring event): a new reference, or NULL. */
     json_t *(*load_synthetic)(struct jmap_req *r, const char *account, const char *id);
+    /* /get, if set: loads the object an id names in place of the store and
+     * load_synthetic (issue 21 §2: from a type's cache, an instance without a failed
+     * store look-up first). A new reference, or NULL. It may be shared (with the
+     * type's cache, between threads): whoever changes it copies it first unless they
+     * hold its only reference (view, metadata_attach); nested values only on copies. */
+    json_t *(*load)(struct jmap_req *r, const char *account, const char *id);
     /* /set on a synthetic id: rewrites the update (patch) or destroy (patch NULL)
      * into a patch of the stored object *base_id (both new). Returns a SetError or
      * NULL. */

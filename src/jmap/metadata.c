@@ -353,6 +353,12 @@ void metadata_attach(struct jmap_req *r, const struct jtype *t, const char *acco
     json_t *v, *views = json_object();
     json_array_foreach(list, i, v)
     {
+        if (v->refcount > 1) {
+            /* a view shared with a type's cache (jmap.h load): this answer's own copy */
+            json_t *own = json_copy(v);
+            json_array_set_new(list, i, own);
+            v = own;
+        }
         ids[i] = json_string_value(json_object_get(v, "id"));
         if (!ids[i])
             ids[i] = "";

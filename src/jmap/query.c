@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "formats/json/writer.h"
 #include "jmap/collation.h"
 #include "jmap/engine_internal.h"
 #include "jmap/metadata.h"
@@ -320,6 +321,10 @@ int jmap_std_query(struct jmap_req *r, const struct jtype *t, json_t *args)
 
 /* ---- the result window (§5.5 position, anchor, anchorOffset, limit) ---------------------- */
 
+static int respond_window(struct jmap_req *r, const struct jtype *t, const char *account,
+                          json_t *args, json_t *ids, int64_t first, int64_t total, int64_t position,
+                          int64_t state);
+
 int engine_query_respond(struct jmap_req *r, const struct jtype *t, const char *account,
                          json_t *args, json_t *ids, int64_t state)
 {
@@ -350,6 +355,25 @@ int engine_query_respond(struct jmap_req *r, const struct jtype *t, const char *
         if (position < 0)
             position = 0;
     }
+    return respond_window(r, t, account, args, ids, 0, total, position, state);
+}
+
+int engine_query_respond_page(struct jmap_req *r, const struct jtype *t, const char *account,
+                              json_t *args, json_t *ids, int64_t first, int64_t total,
+                              int64_t state)
+{
+    int64_t position = json_integer_value(json_object_get(args, "position"));
+    if (position < 0)
+        position = total + position < 0 ? 0 : total + position;
+    return respond_window(r, t, account, args, ids, first, total, position, state);
+}
+
+/* The response: the results [position, position + limit) of total, of which ids holds
+ * those from index first on. */
+static int respond_window(struct jmap_req *r, const struct jtype *t, const char *account,
+                          json_t *args, json_t *ids, int64_t first, int64_t total, int64_t position,
+                          int64_t state)
+{
     json_t *limitv = json_object_get(args, "limit");
     int64_t limit = json_is_integer(limitv) ? json_integer_value(limitv) : QUERY_MAX_LIMIT;
     bool clamped = limit > QUERY_MAX_LIMIT;
@@ -357,7 +381,7 @@ int engine_query_respond(struct jmap_req *r, const struct jtype *t, const char *
         limit = QUERY_MAX_LIMIT;
     json_t *page = json_array();
     for (int64_t i = position; i < total && i - position < limit; i++)
-        json_array_append(page, json_array_get(ids, (size_t)i));
+        json_array_append(page, json_array_get(ids, (size_t)(i - first)));
     json_t *resp = json_pack("{s:s, s:o, s:b, s:I, s:o}", "accountId", account, "queryState",
                              jmap_state_string(state), "canCalculateChanges", 1, "position",
                              (json_int_t)position, "ids", page);
@@ -448,10 +472,12 @@ void engine_snapshot_save(struct store_conn *c, const char *account, const char 
     char *key = snapshot_key(account, type, args, state);
     char skey[65];
     snapshot_store_key(key, skey);
-    char *text = json_dumps(ids, JSON_COMPACT);
-    if (c && text && !store_in_write(c))
-        store_snapshot_put(c, account, skey, text);
-    free(text);
+    if (c && !store_in_write(c)) {
+        jbuf text = {0}; /* the fast writer: an expanded month has thousands of ids (issue 21) */
+        jwriter_append(ids, &text);
+        store_snapshot_put(c, account, skey, text.s);
+        jbuf_free(&text);
+    }
     pthread_mutex_lock(&snapshot_lock);
     size_t slot = 0;
     for (size_t i = 0; i < SNAPSHOTS; i++) {
@@ -465,7 +491,9 @@ void engine_snapshot_save(struct store_conn *c, const char *account, const char 
     free(snapshots[slot].key);
     json_decref(snapshots[slot].ids);
     snapshots[slot].key = key;
-    snapshots[slot].ids = json_deep_copy(ids); /* never shared across threads */
+    /* the array is the snapshot's own; its strings are shared (immutable, and jansson
+     * counts references atomically) */
+    snapshots[slot].ids = json_copy(ids);
     snapshots[slot].used = ++snapshot_clock;
     pthread_mutex_unlock(&snapshot_lock);
 }
@@ -478,7 +506,7 @@ json_t *engine_snapshot_load(struct store_conn *c, const char *account, const ch
     pthread_mutex_lock(&snapshot_lock);
     for (size_t i = 0; i < SNAPSHOTS; i++)
         if (snapshots[i].key && strcmp(snapshots[i].key, key) == 0) {
-            ids = json_deep_copy(snapshots[i].ids);
+            ids = json_copy(snapshots[i].ids); /* the strings stay shared */
             snapshots[i].used = ++snapshot_clock;
             break;
         }

@@ -541,118 +541,43 @@ static size_t request_memory_estimate(const char *body, size_t len, size_t max)
     return est;
 }
 
-static int count_bytes(const char *buffer, size_t size, void *data)
+/* Appends the responses from index from on to text (the response up to the members of
+ * methodResponses so far) with the fast writer; returns the octets they take. */
+static size_t write_responses(json_t *responses, size_t from, jbuf *text)
 {
-    size_t *left = data;
-    (void)buffer;
-    if (size > *left) {
-        *left = 0;
-        return -1; /* past the limit: stop serializing */
-    }
-    *left -= size;
-    return 0;
-}
-
-/* A lower bound of v's serialized size, walking the tree without serializing it
- * (strings count their length, so a response holding a large string is known to
- * be too large without scanning the string); stops once past stop. */
-static size_t size_lower_bound(json_t *v, size_t stop)
-{
-    size_t n = 2, i;
-    const char *key;
-    json_t *item;
-    if (json_is_string(v))
-        return json_string_length(v) + 2;
-    if (json_is_array(v))
-        json_array_foreach(v, i, item)
-        {
-            n += (i ? 1 : 0) + size_lower_bound(item, stop); /* "," item */
-            if (n > stop)
-                break;
-        }
-    else if (json_is_object(v))
-        json_object_foreach(v, key, item)
-        {
-            n += (n > 2 ? 1 : 0) + strlen(key) + 3 + size_lower_bound(item, stop); /* ,"k":v */
-            if (n > stop)
-                break;
-        }
-    else
-        n = 1; /* a number, true, false or null takes at least one octet */
-    return n;
-}
-
-/* Serialized size of the responses from index `from` on, or SIZE_MAX past max. */
-static size_t responses_size(json_t *responses, size_t from, size_t max)
-{
-    size_t left = max, bound = 0;
-    for (size_t i = from; i < json_array_size(responses) && bound <= max; i++)
-        bound += size_lower_bound(json_array_get(responses, i), max);
-    if (bound > max)
-        return SIZE_MAX;
-    for (size_t i = from; i < json_array_size(responses); i++)
-        if (json_dump_callback(json_array_get(responses, i), count_bytes, &left, JSON_COMPACT) != 0)
-            return SIZE_MAX;
-    return max - left;
-}
-
-/* An upper bound of v's serialized size (compact): a string octet takes at most six
- * ("\u00XX"), a number at most 32, a literal 5; stops once past stop. Cheap: no
- * serialization, so a normal response is never written twice. */
-static size_t size_upper_bound(json_t *v, size_t stop)
-{
-    size_t n = 2, i;
-    const char *key;
-    json_t *item;
-    if (json_is_string(v))
-        return 6 * json_string_length(v) + 2;
-    if (json_is_array(v)) {
-        json_array_foreach(v, i, item)
-        {
-            n += 1 + size_upper_bound(item, stop);
-            if (n > stop)
-                break;
-        }
-    } else if (json_is_object(v)) {
-        json_object_foreach(v, key, item)
-        {
-            n += 6 * strlen(key) + 4 + size_upper_bound(item, stop);
-            if (n > stop)
-                break;
-        }
-    } else {
-        n = json_is_number(v) ? 32 : 5;
+    size_t n = 0;
+    for (size_t i = from; i < json_array_size(responses); i++) {
+        if (text->s[text->len - 1] != '[') /* after the first member */
+            jbuf_addc(text, ',');
+        size_t start = text->len;
+        jwriter_append(json_array_get(responses, i), text);
+        n += text->len - start;
     }
     return n;
 }
 
-/* RFC 8620 §8.5: the responses of one request stay within max_size_response. *used
- * is an upper bound of the size of the responses so far; while upper bounds stay
- * under the limit nothing is serialized, and once they do not, the responses so far
- * are measured exactly. A call whose responses would pass the limit gets one
- * serverFail instead (its writes, if any, are committed: a client resyncs with
- * /changes); later calls still run. */
-static void bound_response(struct jmap_req *r, size_t from, size_t *used)
+/* RFC 8620 §8.5: the responses of one request stay within max_size_response. Each
+ * call's responses are written to text as soon as the call is done (issue 21 §2: each
+ * once, and the size is exact; the response is this text); *used is their size so far.
+ * A call whose responses would pass the limit gets one serverFail instead (its writes,
+ * if any, are committed: a client resyncs with /changes); later calls still run. */
+static void bound_response(struct jmap_req *r, size_t from, jbuf *text, size_t *used)
 {
-    size_t max = (size_t)r->srv->cfg->max_size_response, up = 0;
-    for (size_t i = from; i < json_array_size(r->responses) && *used + up <= max; i++)
-        up += size_upper_bound(json_array_get(r->responses, i), max);
-    if (*used + up <= max) {
-        *used += up;
+    size_t max = (size_t)r->srv->cfg->max_size_response, mark = text->len;
+    size_t n = write_responses(r->responses, from, text);
+    if (*used + n <= max) {
+        *used += n;
         return;
     }
-    size_t n = responses_size(r->responses, 0, max);
-    if (n != SIZE_MAX) {
-        *used = n;
-        return;
-    }
+    text->len = mark;
+    text->s[mark] = 0;
     while (json_array_size(r->responses) > from)
         json_array_remove(r->responses, json_array_size(r->responses) - 1);
     jmap_error(r, "serverFail",
                "the response to this call would make the whole response larger than "
                "max_size_response (%zu octets)",
                max);
-    *used = responses_size(r->responses, 0, SIZE_MAX);
+    *used += write_responses(r->responses, from, text);
 }
 
 /* Whether a call after index i refers to the result of the call with id (RFC 8620
@@ -753,6 +678,10 @@ void jmap_api_handle(struct jmap_server *srv, const struct jmap_user *user, cons
         return;
     }
     size_t used = 0;
+    /* {"methodResponses":[...],"createdIds":{...},"sessionState":"..."}: the responses are
+     * written as they come (bound_response) */
+    jbuf text = {0};
+    jbuf_adds(&text, "{\"methodResponses\":[");
     util_deadline_set(util_now_ms() + srv->cfg->request_timeout);
     json_array_foreach(calls, i, v)
     {
@@ -765,7 +694,7 @@ void jmap_api_handle(struct jmap_server *srv, const struct jmap_user *user, cons
         if (util_deadline_passed()) {
             jmap_error(&r, "serverFail", "not run: the request passed its time limit (%lld ms)",
                        (long long)srv->cfg->request_timeout);
-            bound_response(&r, from, &used);
+            bound_response(&r, from, &text, &used);
             continue;
         }
         /* the arguments are the request's own (no copy: it is freed below), so
@@ -773,7 +702,7 @@ void jmap_api_handle(struct jmap_server *srv, const struct jmap_user *user, cons
         json_t *args = json_incref(json_array_get(v, 1));
         run_call(&r, r.method, args);
         json_decref(args);
-        bound_response(&r, from, &used);
+        bound_response(&r, from, &text, &used);
         store_rollback(r.conn); /* a method that failed midway leaves nothing open */
         jmap_accounts_flush();  /* a share made by the call is seen at once */
         if (json_object_size(r.changed)) {
@@ -782,18 +711,21 @@ void jmap_api_handle(struct jmap_server *srv, const struct jmap_user *user, cons
         }
     }
 
-    json_t *resp = json_pack("{s:o}", "methodResponses", r.responses);
-    if (given_ids)
-        json_object_set(resp, "createdIds", r.created_ids);
-    json_object_set_new(resp, "sessionState", json_string(jmap_session_state(user)));
-    /* the fast writer (the same text as json_dumps), which also copies raw placeholders */
-    jbuf text = {0};
-    jwriter_append(resp, &text);
+    jbuf_addc(&text, ']');
+    if (given_ids) {
+        jbuf_adds(&text, ",\"createdIds\":");
+        jwriter_append(r.created_ids, &text);
+    }
+    json_t *state = json_string(jmap_session_state(user));
+    jbuf_adds(&text, ",\"sessionState\":");
+    jwriter_append(state, &text);
+    json_decref(state);
+    jbuf_addc(&text, '}');
     set_result(out, 200, jbuf_take(&text), false);
-    jwriter_raw_clear();
+    jwriter_raw_clear(); /* the raw placeholders the responses held (metadata /get) */
     util_deadline_set(0);
     jmap_after_request(srv); /* after the commits: e.g. the iMIP outbox */
-    json_decref(resp);
+    json_decref(r.responses);
     json_decref(r.created_ids);
     json_decref(r.changed);
     json_decref(req);

@@ -318,32 +318,87 @@ json_t *event_instance(const json_t *base, const char *base_id, const char *rid)
     return instance_build(&event_instances, base, base_id, rid, false);
 }
 
-json_t *event_instance_known(const json_t *base, const char *base_id, const char *rid, bool occurs)
+/* The account's CalendarEvent state, read once per /get call: event_get_prepare forgets
+ * it, and every load of the call is in the call's one read transaction. */
+static __thread struct {
+    bool known;
+    char account[128];
+    int64_t state;
+} get_state;
+
+static int64_t call_state(struct store_conn *c, const char *account)
 {
-    return instance_build(&event_instances, base, base_id, rid, occurs);
+    if (!get_state.known || strcmp(get_state.account, account) != 0) {
+        get_state.state = store_state_get(c, account, calendar_event_type.name);
+        snprintf(get_state.account, sizeof get_state.account, "%s", account);
+        get_state.known = strlen(account) < sizeof get_state.account;
+    }
+    return get_state.state;
 }
 
-/* An instance for /get (§5.11: the ids of an expanded query). Issue 21: the series
- * comes from the parsed-event cache when it holds the stored version, with its
- * occurrences, rather than being read, parsed and its rule run again per instance
- * (the /get of a month's 530 instances cost 20 times the query). */
-static json_t *event_load_synthetic(struct jmap_req *r, const char *account, const char *id)
+/* The cache's entry for the stored event id, current in this read transaction, or
+ * NULL if there is none (issue 21 §2). The query that gave the ids of a /get marked
+ * the events it read current at the account's state (event_cache_seen): while the
+ * state is the same, the event's modseq is not looked up again. */
+static struct event_cached *current_entry(struct store_conn *c, const char *account, const char *id)
+{
+    int64_t state = call_state(c, account);
+    struct event_cached *e = event_cache_current(account, id, state);
+    if (e && e->expanded)
+        return e;
+    event_cache_release(e); /* a /get's entry (event_cache_put_current): no occurrences */
+    int64_t m = store_object_modseq(c, account, calendar_event_type.name, id);
+    if (m < 0)
+        return NULL;
+    e = event_cache_peek(account, id, m);
+    if (!e)
+        e = event_cache_get(c, account, id, m, NULL);
+    if (e)
+        event_cache_seen(e, state);
+    return e;
+}
+
+/* An instance for /get (§5.11: the ids of an expanded query). The series comes from
+ * the parsed-event cache with its occurrences, rather than being read, parsed and its
+ * rule run again per instance (the /get of a month's 530 instances cost 20 times the
+ * query); the instance shares the cached series' values (instance_build_shared:
+ * event_view changes only its top level). */
+static json_t *load_instance(struct jmap_req *r, const char *account, const char *id)
 {
     char base_id[64], rid[20];
     if (!event_instance_parse(id, base_id, rid))
         return NULL;
-    struct store_conn *c = jmap_req_conn(r);
-    int64_t m = store_object_modseq(c, account, calendar_event_type.name, base_id);
-    if (m < 0)
-        return NULL;
-    struct event_cached *e = event_cache_peek(account, base_id, m);
-    if (!e)
-        e = event_cache_get(c, account, base_id, m, NULL);
+    struct event_cached *e = current_entry(jmap_req_conn(r), account, base_id);
     if (!e)
         return NULL;
-    json_t *inst = event_instance_known(e->obj, base_id, rid, event_cache_has_rid(e, rid));
+    json_t *inst = instance_build_shared(&event_instances, e->obj, base_id, rid,
+                                         event_cache_rid_index(e, rid) >= 0);
     event_cache_release(e);
     return inst;
+}
+
+/* The /get hook (jmap.h load): an instance by its synthetic id, or a stored event,
+ * or NULL. A stored event comes from the cache when it is known current there (a
+ * month's /get asks for the same events again), else from the store (where each call
+ * is a round trip, PostgreSQL, /get prefetched it) and is kept for the next /get. The
+ * object is shared with the cache: event_view copies before it changes anything. */
+static json_t *event_load(struct jmap_req *r, const char *account, const char *id)
+{
+    char base_id[64], rid[20];
+    if (event_instance_parse(id, base_id, rid))
+        return load_instance(r, account, id);
+    struct store_conn *c = jmap_req_conn(r);
+    int64_t state = call_state(c, account);
+    struct event_cached *e = event_cache_current(account, id, state);
+    if (e) {
+        json_t *obj = json_incref(e->obj);
+        event_cache_release(e);
+        return obj;
+    }
+    json_t *obj = store_object_get(c, account, calendar_event_type.name, id);
+    if (obj)
+        event_cache_put_current(account, id, obj, state);
+    return obj;
 }
 
 /* §5.9: an update of an instance is an update of its override on the base event;
@@ -970,6 +1025,7 @@ static void event_blob_ids(json_t *obj, json_t *ids)
 
 static int event_get_prepare(struct jmap_req *r, json_t *args)
 {
+    get_state.known = false; /* a new call, a new transaction (call_state) */
     json_t *props = json_object_get(args, "properties");
     bool utc = false, overrides = false;
     size_t i;
@@ -1044,6 +1100,18 @@ static void resolve_default_alerts(struct jmap_req *r, const char *account, json
     json_object_set_new(out, "alerts", alerts);
 }
 
+/* Issue 21 §2: obj[key] made the view's own before it is changed (a shallow copy: the
+ * view changes its members, not theirs); NULL if it is not an object. */
+static json_t *own_member(json_t *obj, const char *key)
+{
+    json_t *v = json_object_get(obj, key);
+    if (!json_is_object(v))
+        return NULL;
+    v = json_copy(v);
+    json_object_set_new(obj, key, v);
+    return v;
+}
+
 /* reduceParticipants and hideAttendees (§5.7): owners and the user's identities */
 static void reduce_participants(json_t *participants, json_t *mine)
 {
@@ -1058,13 +1126,36 @@ static void reduce_participants(json_t *participants, json_t *mine)
     }
 }
 
+/* Whether event_view changes obj's members for the user (beside a sharee's view). */
+static bool view_changes(json_t *obj, json_t *args, bool reduce)
+{
+    json_t *overrides = json_object_get(obj, "recurrenceOverrides");
+    return !json_object_get(obj, "isDraft") || !json_object_get(obj, "version") ||
+           json_is_true(json_object_get(obj, "useDefaultAlerts")) ||
+           ((json_is_string(json_object_get(args, "recurrenceOverridesBefore")) ||
+             json_is_string(json_object_get(args, "recurrenceOverridesAfter"))) &&
+            json_is_object(overrides)) ||
+           (reduce && json_object_get(obj, "participants"));
+}
+
+/* The /get view of obj (§5.7). obj may be shared with the cache (event_load: its
+ * reference is not the only one) and nested values of it may be (an instance,
+ * instance_build_shared): a view that changes members works on a shallow copy then,
+ * and changes a nested object only after own_member(). With nothing to change, the
+ * view is obj itself. A sharee's view changes nested values in many places
+ * (share_member_view): it works on a deep copy. */
 static json_t *event_view(struct jmap_req *r, const struct store_access *a, json_t *obj,
                           json_t *props, json_t *args)
 {
     if (!share_member_visible(r, a, SHARE_CALENDAR, obj))
         return NULL; /* a sharee's unreadable calendars, secret events (§5.7) */
-    json_t *out = json_deep_copy(obj);
+    bool reduce = json_is_true(json_object_get(args, "reduceParticipants"));
+    bool hide = json_is_true(json_object_get(obj, "hideAttendees")) && !a->is_personal;
+    json_t *out = share_filtered(a) ? json_deep_copy(obj)
+                  : obj->refcount > 1 && view_changes(obj, args, reduce || hide) ? json_copy(obj)
+                                                                                 : json_incref(obj);
     share_member_view(r, a, SHARE_CALENDAR, out); /* §5.4 per-user, §5.7 private */
+    hide = json_is_true(json_object_get(out, "hideAttendees")) && !a->is_personal;
     const char *float_tz = json_string_value(json_object_get(args, "timeZone"));
     bool instance = json_object_get(out, "baseEventId") != NULL;
     if (!json_object_get(out, "isDraft"))
@@ -1077,6 +1168,7 @@ static json_t *event_view(struct jmap_req *r, const struct store_access *a, json
            *after = json_object_get(args, "recurrenceOverridesAfter");
     json_t *overrides = json_object_get(out, "recurrenceOverrides");
     if ((json_is_string(before) || json_is_string(after)) && json_is_object(overrides)) {
+        overrides = own_member(out, "recurrenceOverrides");
         int64_t b = 0, f = 0;
         if (json_is_string(before))
             util_utc_parse(json_string_value(before), &b);
@@ -1095,16 +1187,17 @@ static json_t *event_view(struct jmap_req *r, const struct store_access *a, json
                 json_object_del(overrides, rid);
         }
     }
-    bool reduce = json_is_true(json_object_get(args, "reduceParticipants"));
-    bool hide = json_is_true(json_object_get(out, "hideAttendees")) && !a->is_personal;
     if ((reduce || hide) && json_object_get(out, "participants")) {
         json_t *mine = account_addresses(jmap_req_conn(r), a->account_id, NULL);
-        reduce_participants(json_object_get(out, "participants"), mine);
+        reduce_participants(own_member(out, "participants"), mine);
+        json_t *overrides_own = own_member(out, "recurrenceOverrides");
         const char *rid;
         json_t *ov;
-        json_object_foreach(json_object_get(out, "recurrenceOverrides"), rid, ov)
+        json_object_foreach(overrides_own, rid, ov)
         {
-            reduce_participants(json_object_get(ov, "participants"), mine);
+            if (json_is_object(json_object_get(ov, "participants")))
+                reduce_participants(own_member(own_member(overrides_own, rid), "participants"),
+                                    mine);
         }
         json_decref(mine);
     }
@@ -1251,7 +1344,7 @@ const struct jtype calendar_event_type = {
     .was_visible = share_event_was_visible,
     .may_write = share_event_may_write,
     .finish = scheduling_finish,
-    .load_synthetic = event_load_synthetic,
+    .load = event_load,
     .synthetic_update = event_synthetic_update,
     .index = event_index,
     .blob_ids = event_blob_ids,

@@ -45,8 +45,6 @@ int event_local_to_utc(const json_t *obj, const char *ldt, const char *tzid, con
 
 /* Builds the instance rid of a stored recurring event (NULL if it has none). */
 json_t *event_instance(const json_t *base, const char *base_id, const char *rid);
-/* The same, when the caller already knows the series has an occurrence at rid. */
-json_t *event_instance_known(const json_t *base, const char *base_id, const char *rid, bool occurs);
 
 /* The default calendar of an account (id into out[64]); -1 if there is none. */
 int event_default_calendar(struct store_conn *c, const char *account, char out[64]);

@@ -129,6 +129,7 @@ struct query {
     bool has_after, has_before;
     int code;         /* RECUR_ERR_LIMIT seen */
     bool by_span;     /* single events may be answered from their cached span */
+    int64_t state;    /* the account's CalendarEvent state (expanded queries), for /get */
     json_t *readable; /* a sharee's calendars named by inCalendar: id -> bool */
 };
 
@@ -386,6 +387,13 @@ static void consider(struct query *q, const char *id, int64_t modseq)
     struct event_cached *e = event_cache_get(jmap_req_conn(q->r), q->account, id, modseq, q->tz);
     if (!e)
         return;
+    struct event_cached *longer = q->expand ? event_cache_extend(e, q->before) : NULL;
+    if (longer) { /* a series without an end, asked past what is expanded (issue 21) */
+        event_cache_release(e);
+        e = longer;
+    }
+    /* the /get of the instances that follows trusts it without a look-up (issue 21 §2) */
+    event_cache_seen(e, q->state);
     json_t *obj = e->obj;
     json_array_append(q->hold, obj);
     json_t *f = q->filter;
@@ -634,6 +642,7 @@ static int run_event_query(struct jmap_req *r, const char *account, json_t *args
             jmap_error(r, "expandDurationTooLarge", "the window exceeds maxExpandedQueryDuration");
             return -1;
         }
+        q->state = store_state_get(jmap_req_conn(r), account, calendar_event_type.name);
     }
     /* issue 21: an expanded query filtered by its window alone and sorted by start (or
      * recurrenceId) needs nothing of a single event but its span */
@@ -899,26 +908,29 @@ static int fast_query(struct jmap_req *r, const char *account, json_t *args, int
         u.v[j].pos = (int64_t)j + store_index_rank(c, account, calendar_event_type.name, desc,
                                                    u.v[j].start, u.v[j].id);
     store_rollback(c);
+    /* the page alone: results [p, p + limit) (issue 21: not a list of every result) */
+    int64_t n = p >= total ? 0 : p + limit > total ? total - p : limit;
     json_t *ids = json_array();
-    for (int64_t i = 0; i < total; i++)
+    for (int64_t i = 0; i < n; i++)
         json_array_append(ids, json_null()); /* a singleton: no allocation */
     struct placed_list *lists[] = {&w, &u};
     for (size_t l = 0; l < 2; l++)
         for (size_t i = 0; i < lists[l]->n; i++)
-            if (lists[l]->v[i].pos >= p && lists[l]->v[i].pos < p + limit &&
-                lists[l]->v[i].pos < total)
-                json_array_set_new(ids, (size_t)lists[l]->v[i].pos, json_string(lists[l]->v[i].id));
+            if (lists[l]->v[i].pos >= p && lists[l]->v[i].pos < p + n)
+                json_array_set_new(ids, (size_t)(lists[l]->v[i].pos - p),
+                                   json_string(lists[l]->v[i].id));
     free(u.v);
     free(w.v);
-    for (int64_t i = p; i < p + limit && i < total; i++)
+    for (int64_t i = 0; i < n; i++)
         if (json_is_null(json_array_get(ids, (size_t)i))) {
             /* the index changed under the reads (it cannot inside one read
              * transaction) or disagrees with itself: the general path answers */
-            log_warn("CalendarEvent/query: index page incomplete at %lld", (long long)i);
+            log_warn("CalendarEvent/query: index page incomplete at %lld", (long long)(p + i));
             json_decref(ids);
             return 1;
         }
-    int rc = engine_query_respond(r, &calendar_event_type, account, args, ids, state);
+    int rc =
+        engine_query_respond_page(r, &calendar_event_type, account, args, ids, p, total, state);
     json_decref(ids);
     return rc;
 }

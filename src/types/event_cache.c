@@ -156,8 +156,9 @@ static size_t slot_of(const char *key)
     return (size_t)(h % SLOTS);
 }
 
-/* Expands the whole series (or HORIZON of it) into e->occ. */
-static void expand(struct event_cached *e)
+/* Expands the whole series (or, for one without an end, HORIZON of it past its start
+ * or past until, whichever is later) into e->occ. */
+static void expand(struct event_cached *e, int64_t until)
 {
     int64_t first = -FAR_FUTURE, last = FAR_FUTURE - 1;
     int unbounded = 0;
@@ -175,7 +176,7 @@ static void expand(struct event_cached *e)
         free(err);
         return;
     }
-    int64_t to = unbounded ? first + HORIZON : last + 1;
+    int64_t to = !unbounded ? last + 1 : until > first ? until + HORIZON : first + HORIZON;
     int code = 0;
     recur_iter *it = recur_iter_new(e->obj, first, to, e->float_tz, &lim, 0, &code, &err);
     if (!it) {
@@ -281,14 +282,87 @@ struct event_cached *event_cache_peek(const char *account, const char *id, int64
     return NULL;
 }
 
-bool event_cache_has_rid(const struct event_cached *e, const char *rid)
+void event_cache_seen(struct event_cached *e, int64_t state)
+{
+    /* a later state replaces an earlier one; readers of an older snapshot look up */
+    int64_t was = __atomic_load_n(&e->state, __ATOMIC_ACQUIRE);
+    while (was < state && !__atomic_compare_exchange_n(&e->state, &was, state, false,
+                                                       __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        ;
+}
+
+struct event_cached *event_cache_current(const char *account, const char *id, int64_t state)
+{
+    char key[200];
+    snprintf(key, sizeof key, "%s\t%s", account, id);
+    size_t s = slot_of(key);
+    pthread_mutex_lock(&lock);
+    for (struct event_cached *e = slots[s]; e; e = e->next) {
+        if (state > 0 && __atomic_load_n(&e->state, __ATOMIC_ACQUIRE) == state &&
+            strcmp(e->key, key) == 0) {
+            __atomic_add_fetch(&e->refs, 1, __ATOMIC_ACQ_REL);
+            pthread_mutex_unlock(&lock);
+            return e;
+        }
+    }
+    pthread_mutex_unlock(&lock);
+    return NULL;
+}
+
+long event_cache_rid_index(const struct event_cached *e, const char *rid)
 {
     if (!e->expanded || !e->recurring)
-        return false;
+        return -1;
+    /* occurrences are in start order, which is their recurrence ids' order unless an
+     * override moved one: a binary search first, every occurrence if it misses */
+    size_t lo = 0, hi = e->nocc;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int d = strcmp(e->occ[mid].rid, rid);
+        if (d == 0)
+            return (long)mid;
+        if (d < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
     for (size_t i = 0; i < e->nocc; i++)
         if (strcmp(e->occ[i].rid, rid) == 0)
-            return true;
-    return false;
+            return (long)i;
+    return -1;
+}
+
+/* Puts e (one reference is the slot's) in slot s, in place of any entry of the same
+ * event, and drops old chains past the bounds. */
+static void insert(struct event_cached *e, size_t s)
+{
+    struct event_cached *dead = NULL;
+    pthread_mutex_lock(&lock);
+    /* replace any entry of the same event (an older modseq or another zone) */
+    for (struct event_cached **pp = &slots[s]; *pp; pp = &(*pp)->next) {
+        if (strcmp((*pp)->key, e->key) == 0) {
+            struct event_cached *old = *pp;
+            *pp = old->next;
+            nentries--;
+            nbytes -= old->bytes;
+            old->next = dead;
+            dead = old;
+            break;
+        }
+    }
+    e->next = slots[s];
+    slots[s] = e;
+    nbytes += e->bytes;
+    span_put(e, s);
+    if (++nentries > MAX_ENTRIES || nbytes > max_bytes) {
+        for (size_t i = 0; i < SLOTS && (nentries > MAX_ENTRIES || nbytes > max_bytes); i++) {
+            evict_cursor = (evict_cursor + 1) % SLOTS;
+            if (evict_cursor != s)
+                drop_chain(evict_cursor, &dead);
+        }
+    }
+    pthread_mutex_unlock(&lock);
+    release_dead(dead);
 }
 
 struct event_cached *event_cache_get(struct store_conn *c, const char *account, const char *id,
@@ -322,36 +396,61 @@ struct event_cached *event_cache_get(struct store_conn *c, const char *account, 
     e->floating = !json_is_string(json_object_get(obj, "timeZone"));
     e->recurring = json_is_object(json_object_get(obj, "recurrenceRule")) ||
                    json_object_size(json_object_get(obj, "recurrenceOverrides")) > 0;
-    expand(e);
+    expand(e, 0);
     /* what the entry holds: its occurrences and the parsed event */
     e->bytes = sizeof *e + e->nocc * sizeof *e->occ + json_footprint(obj);
 
-    struct event_cached *dead = NULL;
-    pthread_mutex_lock(&lock);
-    /* replace any entry of the same event (an older modseq or another zone) */
-    for (struct event_cached **pp = &slots[s]; *pp; pp = &(*pp)->next) {
-        if (strcmp((*pp)->key, key) == 0) {
-            struct event_cached *old = *pp;
-            *pp = old->next;
-            nentries--;
-            nbytes -= old->bytes;
-            old->next = dead;
-            dead = old;
-            break;
-        }
-    }
-    e->next = slots[s];
-    slots[s] = e;
-    nbytes += e->bytes;
-    span_put(e, s);
-    if (++nentries > MAX_ENTRIES || nbytes > max_bytes) {
-        for (size_t i = 0; i < SLOTS && (nentries > MAX_ENTRIES || nbytes > max_bytes); i++) {
-            evict_cursor = (evict_cursor + 1) % SLOTS;
-            if (evict_cursor != s)
-                drop_chain(evict_cursor, &dead);
-        }
-    }
-    pthread_mutex_unlock(&lock);
-    release_dead(dead);
+    insert(e, s);
     return e;
+}
+
+struct event_cached *event_cache_extend(struct event_cached *e, int64_t until)
+{
+    int64_t failed = __atomic_load_n(&e->no_extend_from, __ATOMIC_ACQUIRE);
+    if (!e->expanded || e->covered_until >= until || (failed && until >= failed))
+        return NULL;
+    struct event_cached *x = xcalloc(1, sizeof *x);
+    x->refs = 1; /* the caller's */
+    memcpy(x->key, e->key, sizeof x->key);
+    memcpy(x->float_tz, e->float_tz, sizeof x->float_tz);
+    x->modseq = e->modseq;
+    x->obj = json_incref(e->obj); /* read-only: shared with e while both live */
+    x->floating = e->floating;
+    x->recurring = e->recurring;
+    expand(x, until);
+    if (!x->expanded || x->covered_until < until) {                    /* too many occurrences */
+        __atomic_store_n(&e->no_extend_from, until, __ATOMIC_RELEASE); /* not tried again */
+        event_cache_release(x);
+        return NULL;
+    }
+    x->refs++; /* and the slot's */
+    x->bytes = sizeof *x + x->nocc * sizeof *x->occ + json_footprint(x->obj);
+    x->state = __atomic_load_n(&e->state, __ATOMIC_ACQUIRE);
+    insert(x, slot_of(x->key));
+    return x;
+}
+
+void event_cache_put_current(const char *account, const char *id, json_t *obj, int64_t state)
+{
+    char key[200];
+    snprintf(key, sizeof key, "%s\t%s", account, id);
+    size_t s = slot_of(key);
+    pthread_mutex_lock(&lock);
+    for (struct event_cached *e = slots[s]; e; e = e->next)
+        if (strcmp(e->key, key) == 0) { /* a query's entry, with occurrences: kept */
+            pthread_mutex_unlock(&lock);
+            return;
+        }
+    pthread_mutex_unlock(&lock);
+    struct event_cached *e = xcalloc(1, sizeof *e);
+    e->refs = 1; /* the slot's */
+    memcpy(e->key, key, sizeof key);
+    e->modseq = -1; /* not known: found by state only */
+    e->state = state;
+    e->obj = json_incref(obj);
+    e->floating = !json_is_string(json_object_get(obj, "timeZone"));
+    e->recurring = json_is_object(json_object_get(obj, "recurrenceRule")) ||
+                   json_object_size(json_object_get(obj, "recurrenceOverrides")) > 0;
+    e->bytes = sizeof *e + json_footprint(obj);
+    insert(e, s);
 }

@@ -24,12 +24,14 @@ struct event_cached {
     int refs;
     char key[200];
     int64_t modseq;
+    int64_t state; /* the account's CalendarEvent state at which modseq was current (0: none) */
     char float_tz[64];
     json_t *obj;           /* the stored event, read-only */
     struct event_occ *occ; /* in start order */
     size_t nocc;
     int64_t covered_until; /* every occurrence starting before this is in occ */
     int64_t max_duration;  /* of any occurrence */
+    int64_t no_extend_from;   /* event_cache_extend failed for this until (0: never) */
     bool recurring, expanded; /* expanded: occ is usable */
     bool floating;            /* no timeZone: occurrences depend on float_tz */
     size_t bytes;             /* about what the entry holds, for the cache's bound */
@@ -40,6 +42,12 @@ struct event_cached {
 struct event_cached *event_cache_get(struct store_conn *c, const char *account, const char *id,
                                      int64_t modseq, const char *float_tz);
 void event_cache_release(struct event_cached *e);
+/* Issue 21: a series without an end is expanded over three years from its start; a
+ * query past that gets an entry of the same version expanded up to three years past
+ * until, in e's place (e stays valid for its holders). NULL if e needs no more or the
+ * series has too many occurrences for that (the query expands its window itself).
+ * Release it. */
+struct event_cached *event_cache_extend(struct event_cached *e, int64_t until);
 /* The entry for (account, id) at modseq if one is cached, in whichever zone a floating
  * event was expanded (its obj is the same); NULL if none. Release it. */
 struct event_cached *event_cache_peek(const char *account, const char *id, int64_t modseq);
@@ -49,8 +57,21 @@ struct event_cached *event_cache_peek(const char *account, const char *id, int64
  * quarter of the cache's bound). */
 bool event_cache_span(const char *account, const char *id, int64_t modseq, int64_t *start,
                       int64_t *end);
-/* Whether rid is among e's cached occurrences (false: not known, not "no"). */
-bool event_cache_has_rid(const struct event_cached *e, const char *rid);
+/* Issue 21 §2: records that e's modseq was its event's current one while the account's
+ * CalendarEvent state was state (a query found it so in the index). Every write of an
+ * event advances that state, so as long as it is unchanged the entry needs no look-up
+ * of the event's modseq (event_cache_current). */
+void event_cache_seen(struct event_cached *e, int64_t state);
+/* The entry for (account, id) known current at the account's CalendarEvent state
+ * (event_cache_seen), or NULL. Release it. */
+struct event_cached *event_cache_current(const char *account, const char *id, int64_t state);
+/* Keeps obj (a reference of its own), just read in a transaction at the account's
+ * state, as (account, id) current at that state, unless the cache holds that event
+ * already: a /get of a stored event (modseq not known; found by event_cache_current
+ * only; not expanded). */
+void event_cache_put_current(const char *account, const char *id, json_t *obj, int64_t state);
+/* The index of rid among e's cached occurrences, or -1 (not known, not "no"). */
+long event_cache_rid_index(const struct event_cached *e, const char *rid);
 /* The cache holds at most about this much by default (issue 19 §8); the config's
  * cache_size sets the bound (issue 21). event_cache_bytes: what it holds now. */
 #define EVENT_CACHE_MAX_BYTES ((size_t)64 << 20)

@@ -56,8 +56,45 @@ static void move_due(json_t *inst, const json_t *base, const char *rid)
     json_object_set_new(inst, "due", json_string(buf));
 }
 
-json_t *instance_build(const struct instance_kind *k, const json_t *base, const char *base_id,
-                       const char *rid, bool generated)
+/* Whether applying override changes only top-level members (no JSON Pointer path
+ * deeper than one level): then an instance sharing base's values stays correct. */
+static bool override_is_flat(const json_t *override)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *) override, key, v)
+    {
+        if (strchr(key, '/'))
+            return false;
+    }
+    return true;
+}
+
+/* base without the series' own members: sharing base's values (shared) or a deep copy */
+static json_t *series_members(const json_t *base, bool shared)
+{
+    static const char *const series[] = {"recurrenceRule", "recurrenceOverrides",
+                                         "excludedRecurrenceRules"};
+    if (!shared) {
+        json_t *inst = json_deep_copy(base);
+        for (size_t i = 0; i < sizeof series / sizeof series[0]; i++)
+            json_object_del(inst, series[i]);
+        return inst;
+    }
+    json_t *inst = json_object();
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)base, key, v)
+    {
+        if ((key[0] != 'r' && key[0] != 'e') ||
+            (strcmp(key, series[0]) && strcmp(key, series[1]) && strcmp(key, series[2])))
+            json_object_set_new_nocheck(inst, key, json_incref(v));
+    }
+    return inst;
+}
+
+static json_t *build(const struct instance_kind *k, const json_t *base, const char *base_id,
+                     const char *rid, bool generated, bool shared)
 {
     if (!instance_is_recurring(base))
         return NULL;
@@ -67,16 +104,14 @@ json_t *instance_build(const struct instance_kind *k, const json_t *base, const 
     if (!generated && !override && !is_series_start(base, rid) &&
         !recur_rule_generates(base, rid))
         return NULL;
-    json_t *inst = json_deep_copy(base);
-    json_object_del(inst, "recurrenceRule");
-    json_object_del(inst, "recurrenceOverrides");
-    json_object_del(inst, "excludedRecurrenceRules");
+    shared = shared && (!override || override_is_flat(override));
+    json_t *inst = series_members(base, shared);
     const char *anchor = anchor_of(base);
     if (strcmp(anchor, "start") == 0)
         move_due(inst, base, rid);
     json_object_set_new(inst, anchor, json_string(rid));
     if (override) {
-        json_t *patch = json_deep_copy(override);
+        json_t *patch = shared ? json_copy(override) : json_deep_copy(override);
         json_object_del(patch, "excluded");
         patch_apply(inst, patch, NULL); /* a patch that does not apply changes nothing */
         json_decref(patch);
@@ -90,6 +125,18 @@ json_t *instance_build(const struct instance_kind *k, const json_t *base, const 
     json_object_set_new(inst, "id", json_string(id));
     json_object_set_new(inst, k->base_id_prop, json_string(base_id));
     return inst;
+}
+
+json_t *instance_build(const struct instance_kind *k, const json_t *base, const char *base_id,
+                       const char *rid, bool generated)
+{
+    return build(k, base, base_id, rid, generated, false);
+}
+
+json_t *instance_build_shared(const struct instance_kind *k, const json_t *base,
+                              const char *base_id, const char *rid, bool generated)
+{
+    return build(k, base, base_id, rid, generated, true);
 }
 
 json_t *instance_load(const struct instance_kind *k, struct jmap_req *r, const char *account,

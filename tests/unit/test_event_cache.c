@@ -1,11 +1,15 @@
 /* test_event_cache.c — the event cache is bounded in memory, not only in entries
  * (issue 19 §8): one entry of an unbounded daily series holds three years of
- * occurrences, so a hundred thousand of them would have held gigabytes. */
+ * occurrences, so a hundred thousand of them would have held gigabytes. Issue 21: an
+ * entry known current at a state is found by that state only; a series without an end
+ * is expanded further for a query past its first three years; a recurrence id is found
+ * among the occurrences whether or not an override moved it. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <cmocka.h>
 
@@ -74,10 +78,138 @@ static void test_cache_bounded_in_bytes(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+
+/* A fresh store with account A1; *dir to remove afterwards. */
+static struct store *open_store(char dir[64], struct store_conn **c)
+{
+    snprintf(dir, 64, "/tmp/jmapd-evcache-XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    char *err = NULL;
+    struct store *st = store_open(dir, &err);
+    assert_non_null(st);
+    *c = store_conn(st);
+    assert_int_equal(store_user_add(*c, "u", "x", "A1"), STORE_OK);
+    return st;
+}
+
+static void close_store(struct store *st, const char *dir)
+{
+    event_cache_clear();
+    store_close(st);
+    char cmd[100];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+static int64_t put(struct store_conn *c, const char *id, json_t *o)
+{
+    assert_int_equal(store_begin(c, true), STORE_OK);
+    int64_t m = store_state_bump(c, "A1", "CalendarEvent");
+    json_object_set_new(o, "id", json_string(id));
+    assert_int_equal(store_object_put(c, "A1", "CalendarEvent", id, o, m, true, NULL), STORE_OK);
+    assert_int_equal(store_commit(c), STORE_OK);
+    json_decref(o);
+    return m;
+}
+
+static void test_current_at_a_state_only(void **state)
+{
+    (void)state;
+    char dir[64];
+    struct store_conn *c;
+    struct store *st = open_store(dir, &c);
+    int64_t m = put(c, "e1",
+                    json_pack("{s:s, s:s, s:s, s:s}", "@type", "Event", "start",
+                              "2026-01-01T10:00:00", "timeZone", "Etc/UTC", "duration", "PT1H"));
+    assert_null(event_cache_current("A1", "e1", m)); /* nobody said so yet */
+    struct event_cached *e = event_cache_get(c, "A1", "e1", m, NULL);
+    assert_non_null(e);
+    event_cache_seen(e, m);
+    event_cache_seen(e, m - 1); /* an older snapshot's word does not go back */
+    struct event_cached *x = event_cache_current("A1", "e1", m);
+    assert_ptr_equal(x, e);
+    event_cache_release(x);
+    assert_null(event_cache_current("A1", "e1", m + 1)); /* the state moved on */
+    assert_null(event_cache_current("A1", "e2", m));
+    assert_null(event_cache_current("A1", "e1", 0));
+    event_cache_release(e);
+    close_store(st, dir);
+}
+
+static void test_endless_series_extended(void **state)
+{
+    (void)state;
+    char dir[64];
+    struct store_conn *c;
+    struct store *st = open_store(dir, &c);
+    int64_t m = put(c, "y",
+                    json_pack("{s:s, s:s, s:s, s:s, s:{s:s, s:s}}", "@type", "Event", "start",
+                              "2000-05-01T10:00:00", "timeZone", "Etc/UTC", "duration", "PT1H",
+                              "recurrenceRule", "@type", "RecurrenceRule", "frequency", "yearly"));
+    struct event_cached *e = event_cache_get(c, "A1", "y", m, NULL);
+    assert_true(e->expanded && e->nocc == 4); /* 2000-2003: three years past the start */
+    int64_t until = 1893456000;                /* 2030-01-01 */
+    assert_true(e->covered_until < until);
+    struct event_cached *x = event_cache_extend(e, until);
+    assert_non_null(x);
+    assert_true(x->covered_until >= until && x->nocc == 33); /* 2000-2032 */
+    assert_int_equal(x->modseq, e->modseq);
+    assert_ptr_equal(x->obj, e->obj); /* the same parsed event */
+    assert_null(event_cache_extend(x, until)); /* nothing more to do */
+    event_cache_release(e);                    /* still valid for its holder until now */
+    struct event_cached *again = event_cache_get(c, "A1", "y", m, NULL);
+    assert_ptr_equal(again, x); /* x took its place */
+    event_cache_release(again);
+    event_cache_release(x);
+    /* a daily series to year 9000 has too many occurrences: not extended, not retried */
+    m = put(c, "d",
+            json_pack("{s:s, s:s, s:s, s:s, s:{s:s, s:s}}", "@type", "Event", "start",
+                      "2026-01-01T10:00:00", "timeZone", "Etc/UTC", "duration", "PT1H",
+                      "recurrenceRule", "@type", "RecurrenceRule", "frequency", "daily"));
+    e = event_cache_get(c, "A1", "d", m, NULL);
+    int64_t far = 221845392000LL; /* 9000-01-01 */
+    assert_null(event_cache_extend(e, far));
+    assert_int_equal(e->no_extend_from, far);
+    assert_null(event_cache_extend(e, far + 86400));
+    event_cache_release(e);
+    close_store(st, dir);
+}
+
+static void test_rid_index(void **state)
+{
+    (void)state;
+    char dir[64];
+    struct store_conn *c;
+    struct store *st = open_store(dir, &c);
+    /* the second week's occurrence moved after the third's: start order is not rid order */
+    int64_t m = put(c, "w",
+                    json_pack("{s:s, s:s, s:s, s:s, s:{s:s, s:s, s:i}, s:{s:{s:s}}}", "@type",
+                              "Event", "start", "2026-01-05T10:00:00", "timeZone", "Etc/UTC",
+                              "duration", "PT1H", "recurrenceRule", "@type", "RecurrenceRule",
+                              "frequency", "weekly", "count", 4, "recurrenceOverrides",
+                              "2026-01-12T10:00:00", "start", "2026-01-20T10:00:00"));
+    struct event_cached *e = event_cache_get(c, "A1", "w", m, NULL);
+    assert_true(e->expanded && e->nocc == 4);
+    const char *rids[] = {"2026-01-05T10:00:00", "2026-01-12T10:00:00", "2026-01-19T10:00:00",
+                          "2026-01-26T10:00:00"};
+    for (size_t i = 0; i < 4; i++) {
+        long k = event_cache_rid_index(e, rids[i]);
+        assert_true(k >= 0);
+        assert_string_equal(e->occ[k].rid, rids[i]);
+    }
+    assert_int_equal(event_cache_rid_index(e, "2026-01-13T10:00:00"), -1);
+    assert_int_equal(event_cache_rid_index(e, "2026-02-02T10:00:00"), -1);
+    event_cache_release(e);
+    close_store(st, dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cache_bounded_in_bytes),
+        cmocka_unit_test(test_current_at_a_state_only),
+        cmocka_unit_test(test_endless_series_extended),
+        cmocka_unit_test(test_rid_index),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
