@@ -63,10 +63,10 @@ void dav_res_clear(struct dav_res *r)
 static void resolve_members(struct dav_ctx *x, struct dav_res *r)
 {
     const char *a = r->acct->account_id;
-    if (dav_name_lookup(x->c, a, r->k->coll_type, r->coll_seg, "", r->coll_id))
+    if (dav_name_lookup(x->c, a, r->k->coll_type, r->coll_seg, "", r->coll_id, NULL))
         r->coll = store_object_get(x->c, a, r->k->coll_type, r->coll_id);
     if (!r->coll && r->k == &dav_calendars &&
-        dav_name_lookup(x->c, a, dav_tasklists.coll_type, r->coll_seg, "", r->coll_id)) {
+        dav_name_lookup(x->c, a, dav_tasklists.coll_type, r->coll_seg, "", r->coll_id, NULL)) {
         r->k = &dav_tasklists; /* a task list in the calendar home */
         r->coll = store_object_get(x->c, a, r->k->coll_type, r->coll_id);
     }
@@ -75,17 +75,17 @@ static void resolve_members(struct dav_ctx *x, struct dav_res *r)
         r->coll_id[0] = 0;
     if (r->t != DR_OBJ || !r->coll)
         return;
-    if (dav_name_lookup(x->c, a, k->obj_type, r->name, k->ext, r->obj_id)) {
+    if (dav_name_lookup(x->c, a, k->obj_type, r->name, k->ext, r->obj_id, &r->modseq)) {
         r->obj = store_object_get(x->c, a, k->obj_type, r->obj_id);
         if (r->obj && !dav_is_member(k, r->obj, r->coll_id)) {
             json_decref(r->obj);
             r->obj = NULL;
         }
     }
-    if (r->obj)
-        r->modseq = store_object_modseq(x->c, a, k->obj_type, r->obj_id);
-    else
+    if (!r->obj) {
         r->obj_id[0] = 0;
+        r->modseq = 0;
+    }
 }
 
 /* The resource of a path: 0, 400 for a path that tries to leave its place
@@ -170,7 +170,9 @@ void dav_res_href(struct dav_ctx *x, const struct dav_res *r, struct buf *b)
     default:
         break;
     }
-    buf_printf(b, "/dav/%s/", r->k->home);
+    buf_puts(b, "/dav/");
+    buf_puts(b, r->k->home);
+    buf_puts(b, "/");
     dav_xml_href(b, r->acct->account_id);
     buf_puts(b, "/");
     if (r->t == DR_HOME)
@@ -291,7 +293,15 @@ static int prop_dav(struct dav_ctx *x, struct dav_res *r, const char *name, stru
         return 1;
     }
     if (strcmp(name, "getetag") == 0 && r->t == DR_OBJ) {
-        buf_printf(v, "\"%lld\"", (long long)r->modseq);
+        char tag[24], *p = tag + sizeof tag; /* "modseq", written without printf: a
+                                              * listing writes one per member */
+        uint64_t m = r->modseq > 0 ? (uint64_t)r->modseq : 0;
+        *--p = '"';
+        do
+            *--p = (char)('0' + m % 10);
+        while ((m /= 10));
+        *--p = '"';
+        buf_append(v, p, (size_t)(tag + sizeof tag - p));
         return 1;
     }
     if (strcmp(name, "getetag") == 0 && r->t == DR_COLL) {
@@ -424,7 +434,9 @@ static void propstat(struct buf *b, struct buf *props, const char *status)
         return;
     buf_puts(b, "<D:propstat><D:prop>");
     buf_append(b, props->data, props->len);
-    buf_printf(b, "</D:prop><D:status>HTTP/1.1 %s</D:status></D:propstat>", status);
+    buf_puts(b, "</D:prop><D:status>HTTP/1.1 ");
+    buf_puts(b, status);
+    buf_puts(b, "</D:status></D:propstat>");
 }
 
 static void one_prop(struct dav_ctx *x, struct dav_res *r, const char *ns, const char *name,
@@ -482,22 +494,8 @@ static int member_cb(const char *id, json_t *obj, void *ud)
     return 0;
 }
 
-static int modseq_cb(const char *id, int64_t created, int64_t updated, bool destroyed, void *ud)
-{
-    (void)created;
-    if (!destroyed)
-        json_object_set_new(ud, id, json_integer(updated));
-    return 0;
-}
-
-static int name_cb(const char *id, json_t *obj, void *ud)
-{
-    json_object_set(ud, id, json_object_get(obj, "name"));
-    return 0;
-}
-
 /* The ids of a home's collections (coll_id NULL) or of a collection's members; for
- * members also the modseqs and chosen names of the type, in one scan each, so a
+ * members also the modseqs and chosen names of the type (dav_members.c), so a
  * listing of 10,000 members costs no query per member. */
 json_t *dav_member_ids(struct dav_ctx *x, const struct dav_res *r)
 {
@@ -506,7 +504,7 @@ json_t *dav_member_ids(struct dav_ctx *x, const struct dav_res *r)
     if (!home && store_object_count(x->c, a, r->k->coll_type) == 1) {
         /* the account's only collection of its type holds every member (each names
          * at least one existing collection): no member needs to be read */
-        dav_member_maps(x, r);
+        dav_member_index(x, r, false);
         json_t *ids = json_array();
         const char *id;
         json_t *v;
@@ -514,28 +512,13 @@ json_t *dav_member_ids(struct dav_ctx *x, const struct dav_res *r)
         return ids;
     }
     if (!home) { /* several collections: the membership map, not every object */
-        json_t *ids = dav_members_of(x, r);
-        dav_member_maps(x, r);
-        return ids;
+        return dav_members_of(x, r);
     }
     struct members m = {r->k, NULL, json_array()};
     store_object_foreach(x->c, a, r->k->coll_type, member_cb, &m);
     if (r->k == &dav_calendars) /* task lists share the calendar home */
         store_object_foreach(x->c, a, dav_tasklists.coll_type, member_cb, &m);
     return m.ids;
-}
-
-void dav_member_maps(struct dav_ctx *x, const struct dav_res *r)
-{
-    if (x->modseqs)
-        return;
-    char t[96];
-    const char *a = r->acct->account_id;
-    x->modseqs = json_object();
-    x->names = json_object();
-    store_changes(x->c, a, r->k->obj_type, 0, 0, modseq_cb, x->modseqs);
-    snprintf(t, sizeof t, "dav:href:%s", r->k->obj_type);
-    store_object_foreach(x->c, a, t, name_cb, x->names);
 }
 
 /* Fills child (a collection of home, or a member of collection r) for id. */
@@ -557,14 +540,18 @@ void dav_child(struct dav_ctx *x, const struct dav_res *r, const char *id, struc
     child->t = DR_OBJ;
     memcpy(child->coll_id, r->coll_id, sizeof child->coll_id);
     memcpy(child->coll_seg, r->coll_seg, sizeof child->coll_seg);
-    snprintf(child->obj_id, sizeof child->obj_id, "%s", id);
+    size_t idn = strlen(id);
+    if (idn < sizeof child->obj_id)
+        memcpy(child->obj_id, id, idn + 1);
     json_t *ms = json_object_get(x->modseqs, id);
-    if (ms) {
+    if (ms) { /* from the member index: no store read (and no printf: once per member) */
         const char *name = json_string_value(json_object_get(x->names, id));
-        if (name)
-            snprintf(child->name, sizeof child->name, "%s", name);
-        else
-            snprintf(child->name, sizeof child->name, "%s%s", id, r->k->ext);
+        size_t n = strlen(name ? name : id), e = name ? 0 : strlen(r->k->ext);
+        if (n + e < sizeof child->name) {
+            memcpy(child->name, name ? name : id, n);
+            memcpy(child->name + n, r->k->ext, e);
+            child->name[n + e] = 0;
+        }
         child->modseq = json_integer_value(ms);
         return;
     }
@@ -697,5 +684,7 @@ void dav_handle(struct jmap_server *srv, const struct jmap_user *u, const struct
     dav_res_clear(&r);
     json_decref(x.modseqs);
     json_decref(x.names);
+    json_decref(x.name_ids);
+    json_decref(x.members);
     json_decref(x.instances);
 }

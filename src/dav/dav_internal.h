@@ -82,9 +82,10 @@ struct dav_ctx {
     /* RFC 4791 §9.6.6 limit-recurrence-set: only the overrides within the range */
     bool limit_rs;
     int64_t limit_start, limit_end;
-    /* what listings of many members read once instead of per member: id -> modseq,
-     * id -> chosen name, base id -> expanded instances (owned, freed at the end) */
-    json_t *modseqs, *names, *instances;
+    /* what listings of many members read once instead of per member (dav_members.c,
+     * shared, never changed: id -> modseq, id -> chosen name, chosen name -> id, id ->
+     * member value or NULL), base id -> expanded instances (owned) */
+    json_t *modseqs, *names, *name_ids, *members, *instances;
 };
 
 /* ---- dav_xml.c: request bodies and responses --------------------------------------- */
@@ -131,10 +132,15 @@ json_t *dav_member_ids(struct dav_ctx *x, const struct dav_res *r);
 /* dav_members.c: the ids of collection r's members, from a membership map kept in
  * memory and brought up to date from the change log (a new array). */
 json_t *dav_members_of(struct dav_ctx *x, const struct dav_res *r);
-/* Forgets every membership map (tests, shutdown). */
+/* Forgets every kept map (tests, shutdown, a name written outside its object's change). */
 void dav_members_clear(void);
-/* Reads the modseqs and chosen names of r's member type once (x->modseqs, x->names). */
-void dav_member_maps(struct dav_ctx *x, const struct dav_res *r);
+/* Sets x->modseqs, x->names and x->name_ids (and x->members when members) for r's
+ * member type, as of the request's snapshot. */
+void dav_member_index(struct dav_ctx *x, const struct dav_res *r, bool members);
+/* The live member of r's type a resource name names (id and modseq), from the index:
+ * false if none. */
+bool dav_member_find(struct dav_ctx *x, const struct dav_res *r, const char *name, char id[64],
+                     int64_t *modseq);
 /* Fills child: the collection id of home r, or the member id of collection r. */
 void dav_child(struct dav_ctx *x, const struct dav_res *r, const char *id, struct dav_res *child);
 
@@ -151,9 +157,12 @@ void dav_collection_delete(struct dav_ctx *x, struct dav_res *r);
  * PUT or MKCOL, else id + ext) into out[256]. */
 void dav_name_of(struct store_conn *c, const char *acct, const char *type, const char *id,
                  const char *ext, char out[256]);
-/* The live object of type a resource name names, into id[64]; false if none. */
+/* The live object of type a resource name names, into id[64] (and its modseq into
+ * *modseq when not NULL); false if none. */
 bool dav_name_lookup(struct store_conn *c, const char *acct, const char *type, const char *name,
-                     const char *ext, char id[64]);
+                     const char *ext, char id[64], int64_t *modseq);
+/* Forgets the lookups kept in memory (after a name write; tests). */
+void dav_name_hints_clear(void);
 /* Remembers name for id inside the caller's write transaction. */
 int dav_name_write(struct store_conn *c, const char *acct, const char *type, const char *name,
                    const char *id);
@@ -212,6 +221,9 @@ bool dav_inbox_handle(struct dav_ctx *x, const char *path);
  * its modseq. dav_render_cached appends it to v (true) if kept; dav_render_keep keeps it. */
 bool dav_render_cached(const struct dav_res *r, struct buf *v);
 void dav_render_keep(const struct dav_res *r, const char *escaped, size_t len);
+/* Whether member r (at r->modseq) belongs to collection coll_id, as kept beside its
+ * rendering: 1 or 0, -1 when nothing is kept. */
+int dav_render_member(const struct dav_res *r, const char *coll_id);
 
 /* ---- dav_report.c ---------------------------------------------------------------------- */
 void dav_report(struct dav_ctx *x, struct dav_res *r);

@@ -254,24 +254,68 @@ static bool href_member(struct dav_ctx *x, const struct dav_res *r, const char *
     return true;
 }
 
+/* Member name of collection r as an href named it, with its id and modseq, without
+ * reading the object (calendar-multiget asks for many). */
+static void member_at(const struct dav_res *r, const char *id, const char *name, int64_t modseq,
+                      struct dav_res *m)
+{
+    memset(m, 0, sizeof *m);
+    m->t = DR_OBJ;
+    m->k = r->k;
+    m->acct = r->acct;
+    memcpy(m->coll_id, r->coll_id, sizeof m->coll_id);
+    memcpy(m->coll_seg, r->coll_seg, sizeof m->coll_seg);
+    snprintf(m->obj_id, sizeof m->obj_id, "%s", id);
+    snprintf(m->name, sizeof m->name, "%s", name);
+    m->modseq = modseq;
+}
+
+/* Whether live member m of collection r (id and modseq set) belongs to r, without
+ * reading the object when that is known: the only collection of its type holds every
+ * member (only), else the render cache at m's modseq, else the membership map; else the
+ * object is read (into m->obj). */
+static bool member_in(struct dav_ctx *x, const struct dav_res *r, struct dav_res *m, bool only)
+{
+    if (only)
+        return true;
+    int in = dav_render_member(m, r->coll_id);
+    if (in < 0 && x->members) {
+        json_t *v = json_object_get(x->members, m->obj_id);
+        if (v) {
+            json_t *holder = json_pack("{s:O}", r->k->member, v);
+            in = dav_is_member(r->k, holder, r->coll_id);
+            json_decref(holder);
+        }
+    }
+    if (in < 0) {
+        if (!m->obj)
+            m->obj = store_object_get(x->c, r->acct->account_id, r->k->obj_type, m->obj_id);
+        in = m->obj && dav_is_member(r->k, m->obj, r->coll_id);
+    }
+    return in == 1;
+}
+
+/* RFC 4791 §7.9, RFC 6352 §8.7: one response per href, 404 for what is no member. Names
+ * and modseqs come from the member index (dav_members.c), a member's collections and
+ * data from the render cache at its modseq when kept there, else from the object: no
+ * store read per href once both are warm. */
 static void multiget(struct dav_ctx *x, struct dav_res *r, xmlNode *root, struct buf *b)
 {
     xmlNode *prop = dav_xml_child(root, NS_DAV, "prop");
     data_options(x, r, prop);
+    bool only = store_object_count(x->c, r->acct->account_id, r->k->coll_type) == 1;
     for (xmlNode *h = dav_xml_child(root, NS_DAV, "href"); h; h = dav_xml_next(h)) {
         if (!dav_xml_is(h, NS_DAV, "href"))
             continue;
         xmlChar *href = xmlNodeGetContent(h);
         char name[256], id[64];
+        int64_t modseq = 0;
         struct dav_res m;
         bool found =
-            href_member(x, r, (const char *)href, name) &&
-            dav_name_lookup(x->c, r->acct->account_id, r->k->obj_type, name, r->k->ext, id);
+            href_member(x, r, (const char *)href, name) && dav_member_find(x, r, name, id, &modseq);
         if (found) {
-            dav_child(x, r, id, &m);
-            m.obj = store_object_get(x->c, r->acct->account_id, r->k->obj_type, id);
-            found = m.obj && dav_is_member(r->k, m.obj, r->coll_id);
-            if (found)
+            member_at(r, id, name, modseq, &m);
+            if ((found = member_in(x, r, &m, only)))
                 dav_propstats(x, &m, prop, b);
             dav_res_clear(&m);
         }
@@ -733,16 +777,16 @@ static void sync_changes(struct dav_ctx *x, struct dav_res *r, xmlNode *prop, in
     store_changes(x->c, a, r->k->obj_type, since, 0, change_cb, list);
     size_t i;
     json_t *ch;
+    dav_member_index(x, r, false); /* the modseqs and names of the changed */
+    bool only = store_object_count(x->c, a, r->k->coll_type) == 1;
     json_array_foreach(list, i, ch)
     {
         const char *id = json_string_value(json_object_get(ch, "id"));
         bool new_since = json_integer_value(json_object_get(ch, "created")) > since;
+        bool gone = json_is_true(json_object_get(ch, "destroyed"));
         struct dav_res m;
         dav_child(x, r, id, &m);
-        m.obj = json_is_true(json_object_get(ch, "destroyed"))
-                    ? NULL
-                    : store_object_get(x->c, a, r->k->obj_type, id);
-        if (m.obj && dav_is_member(r->k, m.obj, r->coll_id)) {
+        if (!gone && member_in(x, r, &m, only)) {
             dav_propstats(x, &m, prop, b);
         } else if (!new_since) {
             struct buf h = {0};
