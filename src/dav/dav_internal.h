@@ -218,9 +218,11 @@ void dav_schedule_merge_replies(struct dav_ctx *x, const struct dav_res *r, json
 bool dav_inbox_handle(struct dav_ctx *x, const char *path);
 
 /* dav_render_cache.c: a calendar member's calendar-data as a report writes it, kept by
- * its modseq. dav_render_cached appends it to v (true) if kept; dav_render_keep keeps it. */
-bool dav_render_cached(const struct dav_res *r, struct buf *v);
-void dav_render_keep(const struct dav_res *r, const char *escaped, size_t len);
+ * its modseq and variant ("" plain, or the expand range it was rendered for).
+ * dav_render_cached appends it to v (true) if kept; dav_render_keep keeps it. */
+bool dav_render_cached(const struct dav_res *r, const char *variant, struct buf *v);
+void dav_render_keep(const struct dav_res *r, const char *variant, const char *escaped,
+                     size_t len);
 /* Whether member r (at r->modseq) belongs to collection coll_id, as kept beside its
  * rendering: 1 or 0, -1 when nothing is kept. */
 int dav_render_member(const struct dav_res *r, const char *coll_id);

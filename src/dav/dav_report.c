@@ -145,15 +145,19 @@ static json_t *limit_overrides(json_t *obj, int64_t start, int64_t end)
 
 int dav_object_data(struct dav_ctx *x, struct dav_res *r, struct buf *v)
 {
-    bool plain = !x->expand && !x->limit_rs;
-    if (plain && dav_render_cached(r, v))
+    bool expand = x->expand && r->k == &dav_calendars, keep = !x->limit_rs || expand;
+    char variant[48] = "";
+    if (expand)
+        snprintf(variant, sizeof variant, "/E%lld-%lld", (long long)x->expand_start,
+                 (long long)x->expand_end);
+    if (keep && dav_render_cached(r, variant, v))
         return 1; /* rendered before at this modseq */
     if (!r->obj)
         r->obj = store_object_get(x->c, r->acct->account_id, r->k->obj_type, r->obj_id);
     if (!r->obj)
         return 0;
     char *text = NULL;
-    if (x->expand && r->k == &dav_calendars) {
+    if (expand) {
         text = render_expanded(x, r);
     } else if (x->limit_rs && r->k == &dav_calendars) {
         json_t *limited = limit_overrides(r->obj, x->limit_start, x->limit_end);
@@ -167,8 +171,8 @@ int dav_object_data(struct dav_ctx *x, struct dav_res *r, struct buf *v)
     size_t at = v->len;
     dav_xml_text(v, text);
     free(text);
-    if (plain)
-        dav_render_keep(r, v->data + at, v->len - at);
+    if (keep)
+        dav_render_keep(r, variant, v->data + at, v->len - at);
     return 1;
 }
 
@@ -573,6 +577,8 @@ static bool calendar_query(struct dav_ctx *x, struct dav_res *r, xmlNode *root, 
         if (x->expand && x->expand_start == start && x->expand_end == end)
             x->instances = json_incref(in_range); /* the same instances: one query */
     }
+    if (r->k->calendar)
+        dav_member_index(x, r, false); /* the members' names and ETags */
     json_t *ids;
     if (in_range) { /* the query found them: no need to look at every member */
         ids = json_array();

@@ -93,3 +93,36 @@ def test_rfc6578_3_5_sync_after_jmap_move_and_delete(server):
     # a full listing of each agrees
     full_a, _ = sync(server, a)
     assert a + "s1.ics" in full_a and a + "s0.ics" not in full_a and a + "s2.ics" not in full_a
+
+
+def expand_query(start, end):
+    return (f'<c:calendar-query {NSDECL}><d:prop><d:getetag/><c:calendar-data><c:expand '
+            f'start="{start}" end="{end}"/></c:calendar-data></d:prop><c:filter>'
+            '<c:comp-filter name="VCALENDAR"><c:comp-filter name="VEVENT"><c:time-range '
+            f'start="{start}" end="{end}"/></c:comp-filter></c:comp-filter></c:filter>'
+            '</c:calendar-query>')
+
+
+def test_rfc4791_9_6_5_expanded_data_follows_changes_and_ranges(server):
+    """Expanded renderings are kept per object state and range: a changed event and
+    another range are rendered afresh."""
+    acct = server.account()
+    path = new_calendar(server)
+    uid = str(uuid.uuid4())
+    assert put(server, path + "weekly.ics",
+               ics(uid, "Weekly", start="20260105T100000Z", rrule="FREQ=WEEKLY;COUNT=10")
+               ).status_code == 201
+    jan = expand_query("20260101T000000Z", "20260201T000000Z")
+    for _ in range(2):  # the second answer comes from what the first kept
+        ms = multistatus(dav(server, "REPORT", path, jan, depth=1))
+        text = data(ms, path + "weekly.ics")
+        assert text.count("BEGIN:VEVENT") == 4 and "SUMMARY:Weekly" in text
+    assert "RRULE" not in text
+    feb = expand_query("20260201T000000Z", "20260301T000000Z")
+    text = data(multistatus(dav(server, "REPORT", path, feb, depth=1)), path + "weekly.ics")
+    assert text.count("BEGIN:VEVENT") == 4 and "RECURRENCE-ID:20260202T100000Z" in text
+    _, res = server.call("CalendarEvent/query", {"accountId": acct, "filter": {"uid": uid}})
+    server.call("CalendarEvent/set", {"accountId": acct, "update": {
+        res["ids"][0]: {"title": "Weekly changed"}}})
+    text = data(multistatus(dav(server, "REPORT", path, jan, depth=1)), path + "weekly.ics")
+    assert text.count("SUMMARY:Weekly changed") == 4
