@@ -221,8 +221,7 @@ bool dav_inbox_handle(struct dav_ctx *x, const char *path);
  * its modseq and variant ("" plain, or the expand range it was rendered for).
  * dav_render_cached appends it to v (true) if kept; dav_render_keep keeps it. */
 bool dav_render_cached(const struct dav_res *r, const char *variant, struct buf *v);
-void dav_render_keep(const struct dav_res *r, const char *variant, const char *escaped,
-                     size_t len);
+void dav_render_keep(const struct dav_res *r, const char *variant, const char *escaped, size_t len);
 /* Whether member r (at r->modseq) belongs to collection coll_id, as kept beside its
  * rendering: 1 or 0, -1 when nothing is kept. */
 int dav_render_member(const struct dav_res *r, const char *coll_id);

@@ -58,8 +58,7 @@ int dav_render_member(const struct dav_res *r, const char *coll_id)
     return m;
 }
 
-void dav_render_keep(const struct dav_res *r, const char *variant, const char *escaped,
-                     size_t len)
+void dav_render_keep(const struct dav_res *r, const char *variant, const char *escaped, size_t len)
 {
     if (!r->k->calendar || r->modseq <= 0 || !r->obj)
         return;
