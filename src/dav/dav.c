@@ -33,8 +33,9 @@ const char *dav_well_known(const char *path)
 
 /* ---- the URL space ---------------------------------------------------------------------- */
 
-/* An account reached through per-collection shares (issue 14) is not served over
- * DAV yet: its rights are per collection, which the DAV tree does not check. */
+/* An account reached through per-collection shares (issue 14) has no home of its own
+ * here: its collections the user may read appear in the user's own home
+ * (dav_shared.c), where their rights are checked per collection. */
 static const struct store_access *account_find(const struct jmap_user *u, const char *id)
 {
     for (int i = 0; i < u->naccounts; i++)
@@ -70,13 +71,15 @@ static void resolve_members(struct dav_ctx *x, struct dav_res *r)
         r->k = &dav_tasklists; /* a task list in the calendar home */
         r->coll = store_object_get(x->c, a, r->k->coll_type, r->coll_id);
     }
-    const struct dav_kind *k = r->k;
     if (!r->coll)
         r->coll_id[0] = 0;
+    if (!r->coll && dav_shared_resolve(x, r))
+        a = r->acct->account_id; /* shared with the user: the sharer's data */
+    const struct dav_kind *k = r->k;
     if (r->t != DR_OBJ || !r->coll)
         return;
     if (dav_name_lookup(x->c, a, k->obj_type, r->name, k->ext, r->obj_id, &r->modseq)) {
-        r->obj = store_object_get(x->c, a, k->obj_type, r->obj_id);
+        r->obj = dav_member_load(x, r, r->obj_id);
         if (r->obj && !dav_is_member(k, r->obj, r->coll_id)) {
             json_decref(r->obj);
             r->obj = NULL;
@@ -173,7 +176,7 @@ void dav_res_href(struct dav_ctx *x, const struct dav_res *r, struct buf *b)
     buf_puts(b, "/dav/");
     buf_puts(b, r->k->home);
     buf_puts(b, "/");
-    dav_xml_href(b, r->acct->account_id);
+    dav_xml_href(b, (r->home ? r->home : r->acct)->account_id);
     buf_puts(b, "/");
     if (r->t == DR_HOME)
         return;
@@ -230,7 +233,7 @@ static void privileges(const struct dav_res *r, struct buf *b)
                                         "unbind"};
     buf_puts(b, "<D:privilege><D:read/></D:privilege><D:privilege><D:read-current-user-"
                 "privilege-set/></D:privilege>");
-    if (r->acct && r->acct->may_write)
+    if (r->shared ? r->shared_write : r->acct && r->acct->may_write)
         for (size_t i = 0; i < sizeof write / sizeof write[0]; i++)
             buf_printf(b, "<D:privilege><D:%s/></D:privilege>", write[i]);
 }
@@ -497,6 +500,23 @@ static int member_cb(const char *id, json_t *obj, void *ud)
 /* The ids of a home's collections (coll_id NULL) or of a collection's members; for
  * members also the modseqs and chosen names of the type (dav_members.c), so a
  * listing of 10,000 members costs no query per member. */
+/* The ids of shared collection r's members the user may see (a new array; ids taken). */
+static json_t *visible_only(struct dav_ctx *x, const struct dav_res *r, json_t *ids)
+{
+    json_t *out = json_array();
+    size_t i;
+    json_t *id;
+    json_array_foreach(ids, i, id)
+    {
+        json_t *obj = dav_member_load(x, r, json_string_value(id));
+        if (obj && dav_is_member(r->k, obj, r->coll_id))
+            json_array_append(out, id);
+        json_decref(obj);
+    }
+    json_decref(ids);
+    return out;
+}
+
 json_t *dav_member_ids(struct dav_ctx *x, const struct dav_res *r)
 {
     const char *a = r->acct->account_id;
@@ -509,10 +529,11 @@ json_t *dav_member_ids(struct dav_ctx *x, const struct dav_res *r)
         const char *id;
         json_t *v;
         json_object_foreach(x->modseqs, id, v) json_array_append_new(ids, json_string(id));
-        return ids;
+        return r->shared ? visible_only(x, r, ids) : ids;
     }
     if (!home) { /* several collections: the membership map, not every object */
-        return dav_members_of(x, r);
+        json_t *ids = dav_members_of(x, r);
+        return r->shared ? visible_only(x, r, ids) : ids;
     }
     struct members m = {r->k, NULL, json_array()};
     store_object_foreach(x->c, a, r->k->coll_type, member_cb, &m);
@@ -527,6 +548,9 @@ void dav_child(struct dav_ctx *x, const struct dav_res *r, const char *id, struc
     memset(child, 0, sizeof *child);
     child->k = r->k;
     child->acct = r->acct;
+    child->home = r->home;
+    child->shared = r->shared;
+    child->shared_write = r->shared_write;
     const char *a = r->acct->account_id;
     if (r->t == DR_HOME) {
         child->t = DR_COLL;
@@ -601,6 +625,8 @@ static void propfind(struct dav_ctx *x, struct dav_res *r)
             dav_res_clear(&child);
         }
         json_decref(ids);
+        if (r->t == DR_HOME)
+            dav_shared_list(x, r, what, &b); /* what others share with the user */
     } else if (depth[0] == '1' && r->t == DR_PRINCIPALS) {
         struct dav_res p = {.t = DR_PRINCIPAL};
         dav_propstats(x, &p, what, &b);
@@ -675,7 +701,8 @@ void dav_handle(struct jmap_server *srv, const struct jmap_user *u, const struct
     } else if (r.t == DR_COLL && !r.coll && strcmp(q->method, "MKCALENDAR") != 0 &&
                strcmp(q->method, "MKCOL") != 0) {
         dav_reply(&x, 404, "text/plain", xstrdup("not found\n"));
-    } else if (is_write(q->method) && (!r.acct || !r.acct->may_write)) {
+    } else if (is_write(q->method) &&
+               (!r.acct || !(r.shared ? r.shared_write : r.acct->may_write))) {
         dav_error(&x, 403, NS_DAV, "need-privileges", NULL); /* RFC 3744 §7.1.1 */
     } else {
         dispatch(&x, &r);

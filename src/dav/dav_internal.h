@@ -67,6 +67,11 @@ struct dav_res {
     char obj_id[64];    /* the member's JMAP id ("" if it does not exist) */
     json_t *coll, *obj;
     int64_t modseq; /* the member's last change (its ETag) */
+    /* a collection shared with the user, served in their own home (dav_shared.c): home
+     * is the account whose URL space holds it (acct holds the data); shared_write when
+     * the user's rights allow some writes */
+    const struct store_access *home;
+    bool shared, shared_write;
 };
 
 /* One request in progress. */
@@ -225,6 +230,18 @@ void dav_render_keep(const struct dav_res *r, const char *variant, const char *e
 /* Whether member r (at r->modseq) belongs to collection coll_id, as kept beside its
  * rendering: 1 or 0, -1 when nothing is kept. */
 int dav_render_member(const struct dav_res *r, const char *coll_id);
+
+/* ---- dav_shared.c: collections shared with the user, in their own home ------------------ */
+/* Resolves r->coll_seg "{account}~{collection id}" in the user's own home to a
+ * collection shared with them they may read (r->acct becomes the sharer's account, r->home
+ * the user's): true if it did. */
+bool dav_shared_resolve(struct dav_ctx *x, struct dav_res *r);
+/* One response per collection shared with the user, for a listing of their home. */
+void dav_shared_list(struct dav_ctx *x, const struct dav_res *home, const xmlNode *what,
+                     struct buf *b);
+/* Member id of r's type as the user may see it (the sharee's view in a shared
+ * collection, NULL when hidden from them), or NULL if there is none. */
+json_t *dav_member_load(struct dav_ctx *x, const struct dav_res *r, const char *id);
 
 /* ---- dav_report.c ---------------------------------------------------------------------- */
 void dav_report(struct dav_ctx *x, struct dav_res *r);

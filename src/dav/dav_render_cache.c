@@ -33,8 +33,8 @@ static void render_key(const struct dav_res *r, const char *variant, char key[25
 
 bool dav_render_cached(const struct dav_res *r, const char *variant, struct buf *v)
 {
-    if (!r->k->calendar || r->modseq <= 0)
-        return false;
+    if (!r->k->calendar || r->modseq <= 0 || r->shared)
+        return false; /* (a sharee's view is their own: dav_shared.c) */
     char key[256];
     render_key(r, variant, key);
     pthread_mutex_lock(&render_lock);
@@ -47,7 +47,7 @@ bool dav_render_cached(const struct dav_res *r, const char *variant, struct buf 
 
 int dav_render_member(const struct dav_res *r, const char *coll_id)
 {
-    if (!r->k->calendar || r->modseq <= 0)
+    if (!r->k->calendar || r->modseq <= 0 || r->shared)
         return -1;
     char key[256];
     render_key(r, "", key);
@@ -60,7 +60,7 @@ int dav_render_member(const struct dav_res *r, const char *coll_id)
 
 void dav_render_keep(const struct dav_res *r, const char *variant, const char *escaped, size_t len)
 {
-    if (!r->k->calendar || r->modseq <= 0 || !r->obj)
+    if (!r->k->calendar || r->modseq <= 0 || !r->obj || r->shared)
         return;
     char key[256];
     render_key(r, variant, key);

@@ -153,7 +153,7 @@ int dav_object_data(struct dav_ctx *x, struct dav_res *r, struct buf *v)
     if (keep && dav_render_cached(r, variant, v))
         return 1; /* rendered before at this modseq */
     if (!r->obj)
-        r->obj = store_object_get(x->c, r->acct->account_id, r->k->obj_type, r->obj_id);
+        r->obj = dav_member_load(x, r, r->obj_id);
     if (!r->obj)
         return 0;
     char *text = NULL;
@@ -267,6 +267,9 @@ static void member_at(const struct dav_res *r, const char *id, const char *name,
     m->t = DR_OBJ;
     m->k = r->k;
     m->acct = r->acct;
+    m->home = r->home;
+    m->shared = r->shared;
+    m->shared_write = r->shared_write;
     memcpy(m->coll_id, r->coll_id, sizeof m->coll_id);
     memcpy(m->coll_seg, r->coll_seg, sizeof m->coll_seg);
     snprintf(m->obj_id, sizeof m->obj_id, "%s", id);
@@ -280,6 +283,11 @@ static void member_at(const struct dav_res *r, const char *id, const char *name,
  * object is read (into m->obj). */
 static bool member_in(struct dav_ctx *x, const struct dav_res *r, struct dav_res *m, bool only)
 {
+    if (r->shared) { /* what the sharee may see of it */
+        if (!m->obj)
+            m->obj = dav_member_load(x, r, m->obj_id);
+        return m->obj && dav_is_member(r->k, m->obj, r->coll_id);
+    }
     if (only)
         return true;
     int in = dav_render_member(m, r->coll_id);
@@ -293,7 +301,7 @@ static bool member_in(struct dav_ctx *x, const struct dav_res *r, struct dav_res
     }
     if (in < 0) {
         if (!m->obj)
-            m->obj = store_object_get(x->c, r->acct->account_id, r->k->obj_type, m->obj_id);
+            m->obj = dav_member_load(x, r, m->obj_id);
         in = m->obj && dav_is_member(r->k, m->obj, r->coll_id);
     }
     return in == 1;
@@ -601,14 +609,14 @@ static bool calendar_query(struct dav_ctx *x, struct dav_res *r, xmlNode *root, 
             if (!dav_xml_is(pf, NS_CALDAV, "prop-filter"))
                 continue;
             if (!m.obj)
-                m.obj = store_object_get(x->c, r->acct->account_id, r->k->obj_type, s);
+                m.obj = dav_member_load(x, r, s);
             char *text = m.obj ? dav_object_render(x, &m, m.obj, false) : NULL;
             pass = text && prop_filter(text, pf);
             free(text);
         }
         if (pass && tr && r->k != &dav_calendars) {
             if (!m.obj)
-                m.obj = store_object_get(x->c, r->acct->account_id, r->k->obj_type, s);
+                m.obj = dav_member_load(x, r, s);
             pass = m.obj && todo_in_range(m.obj, start, end);
         }
         if (pass)
@@ -743,7 +751,7 @@ static void addressbook_query(struct dav_ctx *x, struct dav_res *r, xmlNode *roo
         dav_child(x, r, json_string_value(id), &m);
         bool pass = true;
         if (filter) {
-            m.obj = store_object_get(x->c, r->acct->account_id, r->k->obj_type, m.obj_id);
+            m.obj = dav_member_load(x, r, m.obj_id);
             char *text = m.obj ? dav_object_render(x, &m, m.obj, false) : NULL;
             pass = text && card_matches(filter, text);
             free(text);
