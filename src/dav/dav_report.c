@@ -17,6 +17,7 @@
 #include "dav/dav_internal.h"
 #include "formats/icalendar_jscalendar/ical.h"
 #include "formats/json/patch.h"
+#include "formats/recurrence/recur.h"
 #include "types/calendar_event.h"
 
 #define SYNC_PREFIX "https://jmapd.invalid/sync/"
@@ -526,33 +527,93 @@ static bool task_completed(const json_t *t, int64_t *out)
     return false;
 }
 
-/* RFC 4791 §9.9: whether a VTODO overlaps [s, e), by the table of that section
- * (DTSTART, DURATION, DUE, COMPLETED, CREATED; the first instance of a series). */
+/* The times of a VTODO the table of RFC 4791 §9.9 looks at (UTC seconds). */
+struct todo_times {
+    bool has_start, has_dur, has_due, has_done, has_created;
+    int64_t start, dur_end, due, done, created;
+};
+
+static void todo_times_of(const json_t *t, struct todo_times *tt)
+{
+    memset(tt, 0, sizeof *tt);
+    tt->has_start = task_time(t, "start", &tt->start);
+    tt->has_dur = tt->has_start && json_is_string(json_object_get(t, "duration")) &&
+                  event_utc_span(t, "Etc/UTC", &tt->start, &tt->dur_end) == 0;
+    tt->has_due = task_time(t, "due", &tt->due);
+    tt->has_done = task_completed(t, &tt->done);
+    const char *cr = json_string_value(json_object_get(t, "created"));
+    tt->has_created = cr && util_utc_parse(cr, &tt->created) == 0;
+}
+
+/* RFC 4791 §9.9: whether a VTODO with these times overlaps [s, e), by the table. */
+static bool todo_times_in_range(const struct todo_times *t, int64_t s, int64_t e)
+{
+    if (t->has_dur)
+        return s <= t->dur_end && (e > t->start || e >= t->dur_end);
+    if (t->has_start && t->has_due)
+        return (s < t->due || s <= t->start) && (e > t->start || e >= t->due);
+    if (t->has_start)
+        return s <= t->start && e > t->start;
+    if (t->has_due)
+        return s < t->due && e >= t->due;
+    if (t->has_done && t->has_created)
+        return (s <= t->created || s <= t->done) && (e >= t->created || e >= t->done);
+    if (t->has_done)
+        return s <= t->done && e >= t->done;
+    if (t->has_created)
+        return e > t->created;
+    return true;
+}
+
+/* The times of the instance o of series t (base times in base): its own start (the
+ * recurrence id, or where an override moved it), its DUE moved as far as its recurrence
+ * id is from the series' start unless the override sets one (RFC 5545 §3.8.5.3). */
+static void instance_times(const json_t *t, const struct todo_times *base,
+                           const recur_occurrence *o, struct todo_times *it)
+{
+    todo_times_of(o->object, it);
+    int64_t rid = 0;
+    const char *tz = json_string_value(json_object_get(t, "timeZone"));
+    bool shifted = base->has_start && base->has_due &&
+                   !(o->patch && json_object_get(o->patch, "due")) &&
+                   event_local_to_utc(t, o->recurrence_id, tz, "Etc/UTC", &rid) == 0;
+    if (shifted)
+        it->due = base->due + (rid - base->start);
+    it->has_done = base->has_done, it->done = base->done;
+    it->has_created = base->has_created, it->created = base->created;
+}
+
+/* RFC 4791 §9.9: whether a VTODO overlaps [s, e); a recurring one when any of its
+ * instances does ("every recurrence instance is tested"), each by the table. */
 static bool todo_in_range(const json_t *t, int64_t s, int64_t e)
 {
-    int64_t ds = 0, dend = 0, due = 0, done = 0, created = 0;
-    bool has_start = task_time(t, "start", &ds);
-    bool has_dur = has_start && json_is_string(json_object_get(t, "duration")) &&
-                   event_utc_span(t, "Etc/UTC", &ds, &dend) == 0;
-    bool has_due = task_time(t, "due", &due);
-    bool has_done = task_completed(t, &done);
-    const char *cr = json_string_value(json_object_get(t, "created"));
-    bool has_created = cr && util_utc_parse(cr, &created) == 0;
-    if (has_dur)
-        return s <= dend && (e > ds || e >= dend);
-    if (has_start && has_due)
-        return (s < due || s <= ds) && (e > ds || e >= due);
-    if (has_start)
-        return s <= ds && e > ds;
-    if (has_due)
-        return s < due && e >= due;
-    if (has_done && has_created)
-        return (s <= created || s <= done) && (e >= created || e >= done);
-    if (has_done)
-        return s <= done && e >= done;
-    if (has_created)
-        return e > created;
-    return true;
+    struct todo_times base;
+    todo_times_of(t, &base);
+    if (!json_object_get(t, "recurrenceRule") && !json_object_get(t, "recurrenceRules") &&
+        !json_object_get(t, "recurrenceOverrides"))
+        return todo_times_in_range(&base, s, e);
+    /* the instances that can pass start at most their DUE's lead before the range */
+    int64_t lead =
+        base.has_start && base.has_due && base.due > base.start ? base.due - base.start : 0;
+    if (base.has_dur && base.dur_end - base.start > lead)
+        lead = base.dur_end - base.start;
+    int code = 0;
+    char *err = NULL;
+    recur_iter *it =
+        recur_iter_new(t, s - lead - 1, e + 1, "Etc/UTC", NULL, RECUR_WANT_OBJECT, &code, &err);
+    if (!it) {
+        free(err);
+        return todo_times_in_range(&base, s, e); /* as if it did not recur */
+    }
+    recur_occurrence o;
+    bool hit = false;
+    while (!hit && recur_iter_next(it, &o)) {
+        struct todo_times one;
+        instance_times(t, &base, &o, &one);
+        hit = todo_times_in_range(&one, s, e);
+    }
+    recur_iter_free(it);
+    return hit;
 }
 
 /* Answers the members of r that pass filter into b; false (response set) if the
