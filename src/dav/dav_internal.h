@@ -218,6 +218,11 @@ bool dav_schedule_tag_matches(struct dav_ctx *x, const struct dav_res *r);
  * the attendees other than the owner: copies it from r->obj into obj. */
 void dav_schedule_merge_replies(struct dav_ctx *x, const struct dav_res *r, json_t *obj);
 
+/* Whether a calendar user address is one of the user's (calendar-user-address-set). */
+bool dav_schedule_address_mine(struct dav_ctx *x, const char *address);
+/* dav_outbox.c: a busy time request POSTed to acct's scheduling outbox (RFC 6638 §5). */
+void dav_outbox_post(struct dav_ctx *x, const struct store_access *acct);
+
 /* dav_inbox.c: answers a request for the scheduling inbox or outbox of one of the
  * user's calendar homes (RFC 6638 §2.1-2.2); false (nothing done) for any other path. */
 bool dav_inbox_handle(struct dav_ctx *x, const char *path);
