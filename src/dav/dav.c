@@ -148,6 +148,11 @@ static int res_resolve(struct dav_ctx *x, const char *path, struct dav_res *r)
     return 0;
 }
 
+int dav_resolve(struct dav_ctx *x, const char *path, struct dav_res *r)
+{
+    return res_resolve(x, path, r);
+}
+
 static void principal_href(struct dav_ctx *x, struct buf *b)
 {
     buf_puts(b, "<D:href>");
@@ -665,7 +670,8 @@ static void propfind(struct dav_ctx *x, struct dav_res *r)
 static bool is_write(const char *m)
 {
     return strcmp(m, "PUT") == 0 || strcmp(m, "DELETE") == 0 || strcmp(m, "PROPPATCH") == 0 ||
-           strcmp(m, "MKCALENDAR") == 0 || strcmp(m, "MKCOL") == 0;
+           strcmp(m, "MKCALENDAR") == 0 || strcmp(m, "MKCOL") == 0 || strcmp(m, "COPY") == 0 ||
+           strcmp(m, "MOVE") == 0;
 }
 
 static void dispatch(struct dav_ctx *x, struct dav_res *r)
@@ -687,6 +693,8 @@ static void dispatch(struct dav_ctx *x, struct dav_res *r)
         return dav_object_put(x, r);
     if (r->t == DR_OBJ && strcmp(m, "DELETE") == 0)
         return dav_object_delete(x, r);
+    if (r->t == DR_OBJ && (strcmp(m, "COPY") == 0 || strcmp(m, "MOVE") == 0))
+        return dav_object_copy(x, r, m[0] == 'M'); /* RFC 4918 §9.8, §9.9 */
     if (strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0) {
         /* a collection has no body of its own: a short note for browsers */
         dav_reply(x, r->t == DR_OBJ ? 404 : 200, "text/plain; charset=utf-8",

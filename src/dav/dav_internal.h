@@ -120,6 +120,8 @@ void dav_error(struct dav_ctx *x, int status, const char *ns, const char *pre, c
 
 /* ---- dav.c: resources and properties --------------------------------------------------- */
 
+/* The resource a (url-decoded) path names: 0, 400 or 404 (see dav.c). */
+int dav_resolve(struct dav_ctx *x, const char *path, struct dav_res *r);
 /* The href of a resource into b (escaped for XML). */
 void dav_res_href(struct dav_ctx *x, const struct dav_res *r, struct buf *b);
 void dav_res_clear(struct dav_res *r);
@@ -183,6 +185,15 @@ void dav_name_disarm(void);
 /* Remembers name for id (in a write transaction of its own). */
 int dav_name_remember(struct store_conn *c, const char *acct, const char *type, const char *name,
                       const char *id);
+/* MOVE's new name for id of type, written in the transaction of the /set that moves it
+ * into collection coll_id of kind k (checked there): arm before, disarm (dav_name_disarm)
+ * after; the old name no longer names anything. */
+struct dav_rename_hook {
+    const struct dav_kind *k;
+    const char *id, *name, *old, *coll_id;
+    bool written;
+};
+void dav_name_arm_rename(struct dav_rename_hook *h);
 /* Whether a resource name is acceptable (no traversal, no controls, bounded). */
 bool dav_name_ok(const char *name);
 
@@ -200,6 +211,10 @@ void dav_object_delete(struct dav_ctx *x, struct dav_res *r);
  * bump, push); the call's response arguments (new reference) or NULL. */
 json_t *dav_jmap_call(struct dav_ctx *x, const struct dav_kind *k, const char *method,
                       json_t *args);
+
+/* dav_copy.c: COPY (move false) or MOVE of member r to the Destination (RFC 4918 §9.8,
+ * §9.9) within the same account and kind. */
+void dav_object_copy(struct dav_ctx *x, struct dav_res *r, bool move);
 
 /* ---- dav_schedule.c: RFC 6638 ------------------------------------------------------------ */
 /* A scheduling property of the principal (schedule-inbox-URL, schedule-outbox-URL,

@@ -203,6 +203,37 @@ void dav_name_arm(struct dav_name_hook *h, const char *type, const char *name)
     jmap_precommit_set(name_precommit, h);
 }
 
+/* The precommit hook of MOVE's /set (see dav_name_arm_rename): only once the object is in
+ * the destination (a refused update leaves the names alone). */
+static int rename_precommit(struct store_conn *c, const char *account, const char *type,
+                            json_t *created, void *ud)
+{
+    (void)created;
+    struct dav_rename_hook *h = ud;
+    if (strcmp(type, h->k->obj_type) != 0)
+        return 0;
+    json_t *obj = store_object_get(c, account, type, h->id);
+    bool moved = obj && dav_is_member(h->k, obj, h->coll_id);
+    json_decref(obj);
+    if (!moved)
+        return 0;
+    char t[96];
+    private_type(t, "name", type);
+    json_t *none = json_object(); /* the old name names nothing now */
+    int rc = put_private(c, account, t, h->old, none);
+    json_decref(none);
+    if (rc == STORE_OK)
+        rc = dav_name_write(c, account, type, h->name, h->id);
+    h->written = rc == STORE_OK;
+    return rc == STORE_OK ? 0 : -1;
+}
+
+void dav_name_arm_rename(struct dav_rename_hook *h)
+{
+    h->written = false;
+    jmap_precommit_set(rename_precommit, h);
+}
+
 void dav_name_disarm(void)
 {
     jmap_precommit_set(NULL, NULL);
