@@ -33,8 +33,9 @@ const char *dav_well_known(const char *path)
 
 /* ---- the URL space ---------------------------------------------------------------------- */
 
-/* An account reached through per-collection shares (issue 14) is not served over
- * DAV yet: its rights are per collection, which the DAV tree does not check. */
+/* An account reached through per-collection shares (issue 14) has no home of its own
+ * here: its collections the user may read appear in the user's own home
+ * (dav_shared.c), where their rights are checked per collection. */
 static const struct store_access *account_find(const struct jmap_user *u, const char *id)
 {
     for (int i = 0; i < u->naccounts; i++)
@@ -63,29 +64,31 @@ void dav_res_clear(struct dav_res *r)
 static void resolve_members(struct dav_ctx *x, struct dav_res *r)
 {
     const char *a = r->acct->account_id;
-    if (dav_name_lookup(x->c, a, r->k->coll_type, r->coll_seg, "", r->coll_id))
+    if (dav_name_lookup(x->c, a, r->k->coll_type, r->coll_seg, "", r->coll_id, NULL))
         r->coll = store_object_get(x->c, a, r->k->coll_type, r->coll_id);
     if (!r->coll && r->k == &dav_calendars &&
-        dav_name_lookup(x->c, a, dav_tasklists.coll_type, r->coll_seg, "", r->coll_id)) {
+        dav_name_lookup(x->c, a, dav_tasklists.coll_type, r->coll_seg, "", r->coll_id, NULL)) {
         r->k = &dav_tasklists; /* a task list in the calendar home */
         r->coll = store_object_get(x->c, a, r->k->coll_type, r->coll_id);
     }
-    const struct dav_kind *k = r->k;
     if (!r->coll)
         r->coll_id[0] = 0;
+    if (!r->coll && dav_shared_resolve(x, r))
+        a = r->acct->account_id; /* shared with the user: the sharer's data */
+    const struct dav_kind *k = r->k;
     if (r->t != DR_OBJ || !r->coll)
         return;
-    if (dav_name_lookup(x->c, a, k->obj_type, r->name, k->ext, r->obj_id)) {
-        r->obj = store_object_get(x->c, a, k->obj_type, r->obj_id);
+    if (dav_name_lookup(x->c, a, k->obj_type, r->name, k->ext, r->obj_id, &r->modseq)) {
+        r->obj = dav_member_load(x, r, r->obj_id);
         if (r->obj && !dav_is_member(k, r->obj, r->coll_id)) {
             json_decref(r->obj);
             r->obj = NULL;
         }
     }
-    if (r->obj)
-        r->modseq = store_object_modseq(x->c, a, k->obj_type, r->obj_id);
-    else
+    if (!r->obj) {
         r->obj_id[0] = 0;
+        r->modseq = 0;
+    }
 }
 
 /* The resource of a path: 0, 400 for a path that tries to leave its place
@@ -145,6 +148,11 @@ static int res_resolve(struct dav_ctx *x, const char *path, struct dav_res *r)
     return 0;
 }
 
+int dav_resolve(struct dav_ctx *x, const char *path, struct dav_res *r)
+{
+    return res_resolve(x, path, r);
+}
+
 static void principal_href(struct dav_ctx *x, struct buf *b)
 {
     buf_puts(b, "<D:href>");
@@ -170,8 +178,10 @@ void dav_res_href(struct dav_ctx *x, const struct dav_res *r, struct buf *b)
     default:
         break;
     }
-    buf_printf(b, "/dav/%s/", r->k->home);
-    dav_xml_href(b, r->acct->account_id);
+    buf_puts(b, "/dav/");
+    buf_puts(b, r->k->home);
+    buf_puts(b, "/");
+    dav_xml_href(b, (r->home ? r->home : r->acct)->account_id);
     buf_puts(b, "/");
     if (r->t == DR_HOME)
         return;
@@ -228,7 +238,7 @@ static void privileges(const struct dav_res *r, struct buf *b)
                                         "unbind"};
     buf_puts(b, "<D:privilege><D:read/></D:privilege><D:privilege><D:read-current-user-"
                 "privilege-set/></D:privilege>");
-    if (r->acct && r->acct->may_write)
+    if (r->shared ? r->shared_write : r->acct && r->acct->may_write)
         for (size_t i = 0; i < sizeof write / sizeof write[0]; i++)
             buf_printf(b, "<D:privilege><D:%s/></D:privilege>", write[i]);
 }
@@ -239,6 +249,19 @@ static void coll_tag(struct dav_ctx *x, const struct dav_res *r, struct buf *b)
     const char *a = r->acct->account_id;
     buf_printf(b, "\"%lld-%lld\"", (long long)dav_state(x, a, r->k->coll_type),
                (long long)dav_state(x, a, r->k->obj_type));
+}
+
+/* A member's ETag, "modseq", written without printf: a listing writes one per member. */
+static void etag_write(struct buf *b, int64_t modseq)
+{
+    char tag[24], *p = tag + sizeof tag;
+    uint64_t m = modseq > 0 ? (uint64_t)modseq : 0;
+    *--p = '"';
+    do
+        *--p = (char)('0' + m % 10);
+    while ((m /= 10));
+    *--p = '"';
+    buf_append(b, p, (size_t)(tag + sizeof tag - p));
 }
 
 /* Properties of the DAV: namespace; 1 if r has ns:name (its value appended to v). */
@@ -291,7 +314,7 @@ static int prop_dav(struct dav_ctx *x, struct dav_res *r, const char *name, stru
         return 1;
     }
     if (strcmp(name, "getetag") == 0 && r->t == DR_OBJ) {
-        buf_printf(v, "\"%lld\"", (long long)r->modseq);
+        etag_write(v, r->modseq);
         return 1;
     }
     if (strcmp(name, "getetag") == 0 && r->t == DR_COLL) {
@@ -424,7 +447,9 @@ static void propstat(struct buf *b, struct buf *props, const char *status)
         return;
     buf_puts(b, "<D:propstat><D:prop>");
     buf_append(b, props->data, props->len);
-    buf_printf(b, "</D:prop><D:status>HTTP/1.1 %s</D:status></D:propstat>", status);
+    buf_puts(b, "</D:prop><D:status>HTTP/1.1 ");
+    buf_puts(b, status);
+    buf_puts(b, "</D:status></D:propstat>");
 }
 
 static void one_prop(struct dav_ctx *x, struct dav_res *r, const char *ns, const char *name,
@@ -443,8 +468,27 @@ static void one_prop(struct dav_ctx *x, struct dav_res *r, const char *ns, const
     buf_free(&v);
 }
 
+/* Whether prop asks for the ETag alone (a sync-collection or a listing's usual question). */
+static bool etag_only(const xmlNode *prop)
+{
+    if (!prop || !dav_xml_is(prop, NS_DAV, "prop"))
+        return false;
+    const xmlNode *p = dav_xml_child(prop, NULL, NULL);
+    return p && dav_xml_is(p, NS_DAV, "getetag") && !dav_xml_next((xmlNode *)p);
+}
+
 void dav_propstats(struct dav_ctx *x, struct dav_res *r, const xmlNode *prop, struct buf *b)
 {
+    if (r->t == DR_OBJ && r->modseq > 0 && etag_only(prop)) {
+        /* one member of a listing of thousands: written in one go */
+        buf_puts(b, "<D:response><D:href>");
+        dav_res_href(x, r, b);
+        buf_puts(b, "</D:href><D:propstat><D:prop><D:getetag>");
+        etag_write(b, r->modseq);
+        buf_puts(b, "</D:getetag></D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat>"
+                    "</D:response>");
+        return;
+    }
     struct buf ok = {0}, missing = {0};
     buf_puts(b, "<D:response><D:href>");
     dav_res_href(x, r, b);
@@ -482,23 +526,26 @@ static int member_cb(const char *id, json_t *obj, void *ud)
     return 0;
 }
 
-static int modseq_cb(const char *id, int64_t created, int64_t updated, bool destroyed, void *ud)
-{
-    (void)created;
-    if (!destroyed)
-        json_object_set_new(ud, id, json_integer(updated));
-    return 0;
-}
-
-static int name_cb(const char *id, json_t *obj, void *ud)
-{
-    json_object_set(ud, id, json_object_get(obj, "name"));
-    return 0;
-}
-
 /* The ids of a home's collections (coll_id NULL) or of a collection's members; for
- * members also the modseqs and chosen names of the type, in one scan each, so a
+ * members also the modseqs and chosen names of the type (dav_members.c), so a
  * listing of 10,000 members costs no query per member. */
+/* The ids of shared collection r's members the user may see (a new array; ids taken). */
+static json_t *visible_only(struct dav_ctx *x, const struct dav_res *r, json_t *ids)
+{
+    json_t *out = json_array();
+    size_t i;
+    json_t *id;
+    json_array_foreach(ids, i, id)
+    {
+        json_t *obj = dav_member_load(x, r, json_string_value(id));
+        if (obj && dav_is_member(r->k, obj, r->coll_id))
+            json_array_append(out, id);
+        json_decref(obj);
+    }
+    json_decref(ids);
+    return out;
+}
+
 json_t *dav_member_ids(struct dav_ctx *x, const struct dav_res *r)
 {
     const char *a = r->acct->account_id;
@@ -506,17 +553,16 @@ json_t *dav_member_ids(struct dav_ctx *x, const struct dav_res *r)
     if (!home && store_object_count(x->c, a, r->k->coll_type) == 1) {
         /* the account's only collection of its type holds every member (each names
          * at least one existing collection): no member needs to be read */
-        dav_member_maps(x, r);
+        dav_member_index(x, r, false);
         json_t *ids = json_array();
         const char *id;
         json_t *v;
         json_object_foreach(x->modseqs, id, v) json_array_append_new(ids, json_string(id));
-        return ids;
+        return r->shared ? visible_only(x, r, ids) : ids;
     }
     if (!home) { /* several collections: the membership map, not every object */
         json_t *ids = dav_members_of(x, r);
-        dav_member_maps(x, r);
-        return ids;
+        return r->shared ? visible_only(x, r, ids) : ids;
     }
     struct members m = {r->k, NULL, json_array()};
     store_object_foreach(x->c, a, r->k->coll_type, member_cb, &m);
@@ -525,25 +571,15 @@ json_t *dav_member_ids(struct dav_ctx *x, const struct dav_res *r)
     return m.ids;
 }
 
-void dav_member_maps(struct dav_ctx *x, const struct dav_res *r)
-{
-    if (x->modseqs)
-        return;
-    char t[96];
-    const char *a = r->acct->account_id;
-    x->modseqs = json_object();
-    x->names = json_object();
-    store_changes(x->c, a, r->k->obj_type, 0, 0, modseq_cb, x->modseqs);
-    snprintf(t, sizeof t, "dav:href:%s", r->k->obj_type);
-    store_object_foreach(x->c, a, t, name_cb, x->names);
-}
-
 /* Fills child (a collection of home, or a member of collection r) for id. */
 void dav_child(struct dav_ctx *x, const struct dav_res *r, const char *id, struct dav_res *child)
 {
     memset(child, 0, sizeof *child);
     child->k = r->k;
     child->acct = r->acct;
+    child->home = r->home;
+    child->shared = r->shared;
+    child->shared_write = r->shared_write;
     const char *a = r->acct->account_id;
     if (r->t == DR_HOME) {
         child->t = DR_COLL;
@@ -557,14 +593,18 @@ void dav_child(struct dav_ctx *x, const struct dav_res *r, const char *id, struc
     child->t = DR_OBJ;
     memcpy(child->coll_id, r->coll_id, sizeof child->coll_id);
     memcpy(child->coll_seg, r->coll_seg, sizeof child->coll_seg);
-    snprintf(child->obj_id, sizeof child->obj_id, "%s", id);
+    size_t idn = strlen(id);
+    if (idn < sizeof child->obj_id)
+        memcpy(child->obj_id, id, idn + 1);
     json_t *ms = json_object_get(x->modseqs, id);
-    if (ms) {
+    if (ms) { /* from the member index: no store read (and no printf: once per member) */
         const char *name = json_string_value(json_object_get(x->names, id));
-        if (name)
-            snprintf(child->name, sizeof child->name, "%s", name);
-        else
-            snprintf(child->name, sizeof child->name, "%s%s", id, r->k->ext);
+        size_t n = strlen(name ? name : id), e = name ? 0 : strlen(r->k->ext);
+        if (n + e < sizeof child->name) {
+            memcpy(child->name, name ? name : id, n);
+            memcpy(child->name + n, r->k->ext, e);
+            child->name[n + e] = 0;
+        }
         child->modseq = json_integer_value(ms);
         return;
     }
@@ -614,6 +654,8 @@ static void propfind(struct dav_ctx *x, struct dav_res *r)
             dav_res_clear(&child);
         }
         json_decref(ids);
+        if (r->t == DR_HOME)
+            dav_shared_list(x, r, what, &b); /* what others share with the user */
     } else if (depth[0] == '1' && r->t == DR_PRINCIPALS) {
         struct dav_res p = {.t = DR_PRINCIPAL};
         dav_propstats(x, &p, what, &b);
@@ -628,7 +670,8 @@ static void propfind(struct dav_ctx *x, struct dav_res *r)
 static bool is_write(const char *m)
 {
     return strcmp(m, "PUT") == 0 || strcmp(m, "DELETE") == 0 || strcmp(m, "PROPPATCH") == 0 ||
-           strcmp(m, "MKCALENDAR") == 0 || strcmp(m, "MKCOL") == 0;
+           strcmp(m, "MKCALENDAR") == 0 || strcmp(m, "MKCOL") == 0 || strcmp(m, "COPY") == 0 ||
+           strcmp(m, "MOVE") == 0;
 }
 
 static void dispatch(struct dav_ctx *x, struct dav_res *r)
@@ -650,6 +693,8 @@ static void dispatch(struct dav_ctx *x, struct dav_res *r)
         return dav_object_put(x, r);
     if (r->t == DR_OBJ && strcmp(m, "DELETE") == 0)
         return dav_object_delete(x, r);
+    if (r->t == DR_OBJ && (strcmp(m, "COPY") == 0 || strcmp(m, "MOVE") == 0))
+        return dav_object_copy(x, r, m[0] == 'M'); /* RFC 4918 §9.8, §9.9 */
     if (strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0) {
         /* a collection has no body of its own: a short note for browsers */
         dav_reply(x, r->t == DR_OBJ ? 404 : 200, "text/plain; charset=utf-8",
@@ -688,7 +733,8 @@ void dav_handle(struct jmap_server *srv, const struct jmap_user *u, const struct
     } else if (r.t == DR_COLL && !r.coll && strcmp(q->method, "MKCALENDAR") != 0 &&
                strcmp(q->method, "MKCOL") != 0) {
         dav_reply(&x, 404, "text/plain", xstrdup("not found\n"));
-    } else if (is_write(q->method) && (!r.acct || !r.acct->may_write)) {
+    } else if (is_write(q->method) &&
+               (!r.acct || !(r.shared ? r.shared_write : r.acct->may_write))) {
         dav_error(&x, 403, NS_DAV, "need-privileges", NULL); /* RFC 3744 §7.1.1 */
     } else {
         dispatch(&x, &r);
@@ -697,5 +743,7 @@ void dav_handle(struct jmap_server *srv, const struct jmap_user *u, const struct
     dav_res_clear(&r);
     json_decref(x.modseqs);
     json_decref(x.names);
+    json_decref(x.name_ids);
+    json_decref(x.members);
     json_decref(x.instances);
 }

@@ -21,7 +21,8 @@
 /* RFC 4918 §10.1, RFC 4791 §5.1, RFC 6352 §6.1, RFC 5689 §3, RFC 6638 §2 */
 #define DAV_COMPLIANCE                                                                             \
     "1, 3, access-control, calendar-access, calendar-auto-schedule, addressbook, extended-mkcol"
-#define DAV_ALLOW "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND, PROPPATCH, REPORT, MKCALENDAR, MKCOL"
+#define DAV_ALLOW                                                                                  \
+    "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND, PROPPATCH, REPORT, MKCALENDAR, MKCOL, COPY, MOVE"
 
 /* The request as http/ saw it: url-decoded path, the headers DAV reads (NULL
  * when absent) and the body. */
@@ -33,6 +34,7 @@ struct dav_request {
     const char *body;
     size_t len;
     bool too_large; /* the body passed the request size limit and was dropped */
+    const char *destination, *overwrite; /* RFC 4918 §10.3, §10.6 (COPY, MOVE) */
 };
 
 /* The answer: body malloc'd (may be NULL), content type and ETag/Location when set. */

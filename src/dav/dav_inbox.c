@@ -6,7 +6,8 @@
  * it — REQUEST for an invitation or an update, CANCEL for a cancellation, REPLY for an
  * attendee's answer to an event this account organises. PROPFIND (Depth 0/1), GET and
  * DELETE (the notification goes, as a JMAP client's dismissal) work; the outbox is an
- * empty collection (the server schedules implicitly, §3.2, so clients need not POST).
+ * empty collection (the server schedules implicitly, §3.2) that answers busy time
+ * requests POSTed to it (§5, dav_outbox.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -313,6 +314,8 @@ bool dav_inbox_handle(struct dav_ctx *x, const char *path)
         box_item(x, &b, false);
     else if (b.item[0] && strcmp(m, "DELETE") == 0)
         box_item(x, &b, true);
+    else if (!b.inbox && strcmp(m, "POST") == 0)
+        dav_outbox_post(x, b.acct); /* RFC 6638 §5: busy time */
     else if (strcmp(m, "REPORT") == 0)
         dav_error(x, 403, NS_DAV, "supported-report", NULL);
     else

@@ -67,6 +67,11 @@ struct dav_res {
     char obj_id[64];    /* the member's JMAP id ("" if it does not exist) */
     json_t *coll, *obj;
     int64_t modseq; /* the member's last change (its ETag) */
+    /* a collection shared with the user, served in their own home (dav_shared.c): home
+     * is the account whose URL space holds it (acct holds the data); shared_write when
+     * the user's rights allow some writes */
+    const struct store_access *home;
+    bool shared, shared_write;
 };
 
 /* One request in progress. */
@@ -82,9 +87,10 @@ struct dav_ctx {
     /* RFC 4791 §9.6.6 limit-recurrence-set: only the overrides within the range */
     bool limit_rs;
     int64_t limit_start, limit_end;
-    /* what listings of many members read once instead of per member: id -> modseq,
-     * id -> chosen name, base id -> expanded instances (owned, freed at the end) */
-    json_t *modseqs, *names, *instances;
+    /* what listings of many members read once instead of per member (dav_members.c,
+     * shared, never changed: id -> modseq, id -> chosen name, chosen name -> id, id ->
+     * member value or NULL), base id -> expanded instances (owned) */
+    json_t *modseqs, *names, *name_ids, *members, *instances;
 };
 
 /* ---- dav_xml.c: request bodies and responses --------------------------------------- */
@@ -114,6 +120,8 @@ void dav_error(struct dav_ctx *x, int status, const char *ns, const char *pre, c
 
 /* ---- dav.c: resources and properties --------------------------------------------------- */
 
+/* The resource a (url-decoded) path names: 0, 400 or 404 (see dav.c). */
+int dav_resolve(struct dav_ctx *x, const char *path, struct dav_res *r);
 /* The href of a resource into b (escaped for XML). */
 void dav_res_href(struct dav_ctx *x, const struct dav_res *r, struct buf *b);
 void dav_res_clear(struct dav_res *r);
@@ -131,10 +139,15 @@ json_t *dav_member_ids(struct dav_ctx *x, const struct dav_res *r);
 /* dav_members.c: the ids of collection r's members, from a membership map kept in
  * memory and brought up to date from the change log (a new array). */
 json_t *dav_members_of(struct dav_ctx *x, const struct dav_res *r);
-/* Forgets every membership map (tests, shutdown). */
+/* Forgets every kept map (tests, shutdown, a name written outside its object's change). */
 void dav_members_clear(void);
-/* Reads the modseqs and chosen names of r's member type once (x->modseqs, x->names). */
-void dav_member_maps(struct dav_ctx *x, const struct dav_res *r);
+/* Sets x->modseqs, x->names and x->name_ids (and x->members when members) for r's
+ * member type, as of the request's snapshot. */
+void dav_member_index(struct dav_ctx *x, const struct dav_res *r, bool members);
+/* The live member of r's type a resource name names (id and modseq), from the index:
+ * false if none. */
+bool dav_member_find(struct dav_ctx *x, const struct dav_res *r, const char *name, char id[64],
+                     int64_t *modseq);
 /* Fills child: the collection id of home r, or the member id of collection r. */
 void dav_child(struct dav_ctx *x, const struct dav_res *r, const char *id, struct dav_res *child);
 
@@ -151,9 +164,12 @@ void dav_collection_delete(struct dav_ctx *x, struct dav_res *r);
  * PUT or MKCOL, else id + ext) into out[256]. */
 void dav_name_of(struct store_conn *c, const char *acct, const char *type, const char *id,
                  const char *ext, char out[256]);
-/* The live object of type a resource name names, into id[64]; false if none. */
+/* The live object of type a resource name names, into id[64] (and its modseq into
+ * *modseq when not NULL); false if none. */
 bool dav_name_lookup(struct store_conn *c, const char *acct, const char *type, const char *name,
-                     const char *ext, char id[64]);
+                     const char *ext, char id[64], int64_t *modseq);
+/* Forgets the lookups kept in memory (after a name write; tests). */
+void dav_name_hints_clear(void);
 /* Remembers name for id inside the caller's write transaction. */
 int dav_name_write(struct store_conn *c, const char *acct, const char *type, const char *name,
                    const char *id);
@@ -169,6 +185,15 @@ void dav_name_disarm(void);
 /* Remembers name for id (in a write transaction of its own). */
 int dav_name_remember(struct store_conn *c, const char *acct, const char *type, const char *name,
                       const char *id);
+/* MOVE's new name for id of type, written in the transaction of the /set that moves it
+ * into collection coll_id of kind k (checked there): arm before, disarm (dav_name_disarm)
+ * after; the old name no longer names anything. */
+struct dav_rename_hook {
+    const struct dav_kind *k;
+    const char *id, *name, *old, *coll_id;
+    bool written;
+};
+void dav_name_arm_rename(struct dav_rename_hook *h);
 /* Whether a resource name is acceptable (no traversal, no controls, bounded). */
 bool dav_name_ok(const char *name);
 
@@ -187,6 +212,10 @@ void dav_object_delete(struct dav_ctx *x, struct dav_res *r);
 json_t *dav_jmap_call(struct dav_ctx *x, const struct dav_kind *k, const char *method,
                       json_t *args);
 
+/* dav_copy.c: COPY (move false) or MOVE of member r to the Destination (RFC 4918 §9.8,
+ * §9.9) within the same account and kind. */
+void dav_object_copy(struct dav_ctx *x, struct dav_res *r, bool move);
+
 /* ---- dav_schedule.c: RFC 6638 ------------------------------------------------------------ */
 /* A scheduling property of the principal (schedule-inbox-URL, schedule-outbox-URL,
  * calendar-user-address-set, calendar-user-type): 1 with its value in v, or 0. */
@@ -204,14 +233,35 @@ bool dav_schedule_tag_matches(struct dav_ctx *x, const struct dav_res *r);
  * the attendees other than the owner: copies it from r->obj into obj. */
 void dav_schedule_merge_replies(struct dav_ctx *x, const struct dav_res *r, json_t *obj);
 
+/* Whether a calendar user address is one of the user's (calendar-user-address-set). */
+bool dav_schedule_address_mine(struct dav_ctx *x, const char *address);
+/* dav_outbox.c: a busy time request POSTed to acct's scheduling outbox (RFC 6638 §5). */
+void dav_outbox_post(struct dav_ctx *x, const struct store_access *acct);
+
 /* dav_inbox.c: answers a request for the scheduling inbox or outbox of one of the
  * user's calendar homes (RFC 6638 §2.1-2.2); false (nothing done) for any other path. */
 bool dav_inbox_handle(struct dav_ctx *x, const char *path);
 
 /* dav_render_cache.c: a calendar member's calendar-data as a report writes it, kept by
- * its modseq. dav_render_cached appends it to v (true) if kept; dav_render_keep keeps it. */
-bool dav_render_cached(const struct dav_res *r, struct buf *v);
-void dav_render_keep(const struct dav_res *r, const char *escaped, size_t len);
+ * its modseq and variant ("" plain, or the expand range it was rendered for).
+ * dav_render_cached appends it to v (true) if kept; dav_render_keep keeps it. */
+bool dav_render_cached(const struct dav_res *r, const char *variant, struct buf *v);
+void dav_render_keep(const struct dav_res *r, const char *variant, const char *escaped, size_t len);
+/* Whether member r (at r->modseq) belongs to collection coll_id, as kept beside its
+ * rendering: 1 or 0, -1 when nothing is kept. */
+int dav_render_member(const struct dav_res *r, const char *coll_id);
+
+/* ---- dav_shared.c: collections shared with the user, in their own home ------------------ */
+/* Resolves r->coll_seg "{account}~{collection id}" in the user's own home to a
+ * collection shared with them they may read (r->acct becomes the sharer's account, r->home
+ * the user's): true if it did. */
+bool dav_shared_resolve(struct dav_ctx *x, struct dav_res *r);
+/* One response per collection shared with the user, for a listing of their home. */
+void dav_shared_list(struct dav_ctx *x, const struct dav_res *home, const xmlNode *what,
+                     struct buf *b);
+/* Member id of r's type as the user may see it (the sharee's view in a shared
+ * collection, NULL when hidden from them), or NULL if there is none. */
+json_t *dav_member_load(struct dav_ctx *x, const struct dav_res *r, const char *id);
 
 /* ---- dav_report.c ---------------------------------------------------------------------- */
 void dav_report(struct dav_ctx *x, struct dav_res *r);

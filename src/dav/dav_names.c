@@ -8,6 +8,7 @@
  * no push. Objects created over JMAP are named by their id. A name whose object
  * is gone is stale and is simply reused.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -44,8 +45,55 @@ void dav_name_of(struct store_conn *c, const char *acct, const char *type, const
     json_decref(m);
 }
 
-bool dav_name_lookup(struct store_conn *c, const char *acct, const char *type, const char *name,
-                     const char *ext, char id[64])
+/* ---- the name hints ---------------------------------------------------------------------
+ * (account, type, name) -> id of the last successful lookup, so a calendar-multiget of many
+ * hrefs finds each with one lookup (the id's modseq, which it needs anyway) instead of
+ * three. A hint is only believed while its object exists: a name is bound to another id
+ * only once its object is gone (dav_name_write), and every name this process writes
+ * drops all hints. Bounded by NAME_HINTS_MAX entries (then it starts again empty). */
+#define NAME_HINTS_MAX 200000
+
+static pthread_mutex_t hint_lock = PTHREAD_MUTEX_INITIALIZER;
+static json_t *hints;
+
+static void hint_key(char out[512], const char *acct, const char *type, const char *name)
+{
+    snprintf(out, 512, "%s/%s/%s", acct, type, name);
+}
+
+static bool hint_get(const char *key, char id[64])
+{
+    pthread_mutex_lock(&hint_lock);
+    const char *h = json_string_value(json_object_get(hints, key));
+    if (h)
+        snprintf(id, 64, "%s", h);
+    pthread_mutex_unlock(&hint_lock);
+    return h != NULL;
+}
+
+static void hint_put(const char *key, const char *id)
+{
+    pthread_mutex_lock(&hint_lock);
+    if (!hints || json_object_size(hints) >= NAME_HINTS_MAX) {
+        json_decref(hints);
+        hints = json_object();
+    }
+    json_object_set_new(hints, key, json_string(id));
+    pthread_mutex_unlock(&hint_lock);
+}
+
+void dav_name_hints_clear(void)
+{
+    pthread_mutex_lock(&hint_lock);
+    json_decref(hints);
+    hints = NULL;
+    pthread_mutex_unlock(&hint_lock);
+}
+
+/* The lookup itself, without hints: the id a name row binds (its object existing), else a
+ * server-made name {id}{ext} of an object without a chosen name. */
+static bool name_read(struct store_conn *c, const char *acct, const char *type, const char *name,
+                      const char *ext, char id[64])
 {
     char t[96];
     private_type(t, "name", type);
@@ -73,6 +121,27 @@ bool dav_name_lookup(struct store_conn *c, const char *acct, const char *type, c
     return true;
 }
 
+bool dav_name_lookup(struct store_conn *c, const char *acct, const char *type, const char *name,
+                     const char *ext, char id[64], int64_t *modseq)
+{
+    char key[512];
+    hint_key(key, acct, type, name);
+    if (hint_get(key, id)) {
+        int64_t m = store_object_modseq(c, acct, type, id);
+        if (m >= 0) { /* the hinted object still exists: the name is still its */
+            if (modseq)
+                *modseq = m;
+            return true;
+        }
+    }
+    if (!name_read(c, acct, type, name, ext, id))
+        return false;
+    hint_put(key, id);
+    if (modseq)
+        *modseq = store_object_modseq(c, acct, type, id);
+    return true;
+}
+
 static int put_private(struct store_conn *c, const char *acct, const char *t, const char *key,
                        json_t *v)
 {
@@ -87,6 +156,7 @@ int dav_name_write(struct store_conn *c, const char *acct, const char *type, con
     char tn[96], th[96];
     private_type(tn, "name", type);
     private_type(th, "href", type);
+    dav_name_hints_clear(); /* a name may now name another object */
     json_t *to_id = json_pack("{s:s}", "id", id), *to_name = json_pack("{s:s}", "name", name);
     int rc = put_private(c, acct, tn, name, to_id);
     if (rc == STORE_OK)
@@ -99,7 +169,8 @@ int dav_name_write(struct store_conn *c, const char *acct, const char *type, con
 int dav_name_remember(struct store_conn *c, const char *acct, const char *type, const char *name,
                       const char *id)
 {
-    store_rollback(c); /* the caller's read transaction */
+    dav_members_clear(); /* a name that changes with no change of its object */
+    store_rollback(c);   /* the caller's read transaction */
     if (store_begin(c, true) != STORE_OK)
         return STORE_ERR;
     int rc = dav_name_write(c, acct, type, name, id);
@@ -130,6 +201,37 @@ void dav_name_arm(struct dav_name_hook *h, const char *type, const char *name)
     h->name = name;
     h->written = false;
     jmap_precommit_set(name_precommit, h);
+}
+
+/* The precommit hook of MOVE's /set (see dav_name_arm_rename): only once the object is in
+ * the destination (a refused update leaves the names alone). */
+static int rename_precommit(struct store_conn *c, const char *account, const char *type,
+                            json_t *created, void *ud)
+{
+    (void)created;
+    struct dav_rename_hook *h = ud;
+    if (strcmp(type, h->k->obj_type) != 0)
+        return 0;
+    json_t *obj = store_object_get(c, account, type, h->id);
+    bool moved = obj && dav_is_member(h->k, obj, h->coll_id);
+    json_decref(obj);
+    if (!moved)
+        return 0;
+    char t[96];
+    private_type(t, "name", type);
+    json_t *none = json_object(); /* the old name names nothing now */
+    int rc = put_private(c, account, t, h->old, none);
+    json_decref(none);
+    if (rc == STORE_OK)
+        rc = dav_name_write(c, account, type, h->name, h->id);
+    h->written = rc == STORE_OK;
+    return rc == STORE_OK ? 0 : -1;
+}
+
+void dav_name_arm_rename(struct dav_rename_hook *h)
+{
+    h->written = false;
+    jmap_precommit_set(rename_precommit, h);
 }
 
 void dav_name_disarm(void)

@@ -17,6 +17,7 @@
 #include "dav/dav_internal.h"
 #include "formats/icalendar_jscalendar/ical.h"
 #include "formats/json/patch.h"
+#include "formats/recurrence/recur.h"
 #include "types/calendar_event.h"
 
 #define SYNC_PREFIX "https://jmapd.invalid/sync/"
@@ -150,15 +151,19 @@ static json_t *limit_overrides(json_t *obj, int64_t start, int64_t end)
 
 int dav_object_data(struct dav_ctx *x, struct dav_res *r, struct buf *v)
 {
-    bool plain = !x->expand && !x->limit_rs;
-    if (plain && dav_render_cached(r, v))
+    bool expand = x->expand && r->k == &dav_calendars, keep = !x->limit_rs || expand;
+    char variant[48] = "";
+    if (expand)
+        snprintf(variant, sizeof variant, "/E%lld-%lld", (long long)x->expand_start,
+                 (long long)x->expand_end);
+    if (keep && dav_render_cached(r, variant, v))
         return 1; /* rendered before at this modseq */
     if (!r->obj)
-        r->obj = store_object_get(x->c, r->acct->account_id, r->k->obj_type, r->obj_id);
+        r->obj = dav_member_load(x, r, r->obj_id);
     if (!r->obj)
         return 0;
     char *text = NULL;
-    if (x->expand && r->k == &dav_calendars) {
+    if (expand) {
         text = render_expanded(x, r);
     } else if (x->limit_rs && r->k == &dav_calendars) {
         json_t *limited = limit_overrides(r->obj, x->limit_start, x->limit_end);
@@ -172,8 +177,8 @@ int dav_object_data(struct dav_ctx *x, struct dav_res *r, struct buf *v)
     size_t at = v->len;
     dav_xml_text(v, text);
     free(text);
-    if (plain)
-        dav_render_keep(r, v->data + at, v->len - at);
+    if (keep)
+        dav_render_keep(r, variant, v->data + at, v->len - at);
     return 1;
 }
 
@@ -259,24 +264,76 @@ static bool href_member(struct dav_ctx *x, const struct dav_res *r, const char *
     return true;
 }
 
+/* Member name of collection r as an href named it, with its id and modseq, without
+ * reading the object (calendar-multiget asks for many). */
+static void member_at(const struct dav_res *r, const char *id, const char *name, int64_t modseq,
+                      struct dav_res *m)
+{
+    memset(m, 0, sizeof *m);
+    m->t = DR_OBJ;
+    m->k = r->k;
+    m->acct = r->acct;
+    m->home = r->home;
+    m->shared = r->shared;
+    m->shared_write = r->shared_write;
+    memcpy(m->coll_id, r->coll_id, sizeof m->coll_id);
+    memcpy(m->coll_seg, r->coll_seg, sizeof m->coll_seg);
+    snprintf(m->obj_id, sizeof m->obj_id, "%s", id);
+    snprintf(m->name, sizeof m->name, "%s", name);
+    m->modseq = modseq;
+}
+
+/* Whether live member m of collection r (id and modseq set) belongs to r, without
+ * reading the object when that is known: the only collection of its type holds every
+ * member (only), else the render cache at m's modseq, else the membership map; else the
+ * object is read (into m->obj). */
+static bool member_in(struct dav_ctx *x, const struct dav_res *r, struct dav_res *m, bool only)
+{
+    if (r->shared) { /* what the sharee may see of it */
+        if (!m->obj)
+            m->obj = dav_member_load(x, r, m->obj_id);
+        return m->obj && dav_is_member(r->k, m->obj, r->coll_id);
+    }
+    if (only)
+        return true;
+    int in = dav_render_member(m, r->coll_id);
+    if (in < 0 && x->members) {
+        json_t *v = json_object_get(x->members, m->obj_id);
+        if (v) {
+            json_t *holder = json_pack("{s:O}", r->k->member, v);
+            in = dav_is_member(r->k, holder, r->coll_id);
+            json_decref(holder);
+        }
+    }
+    if (in < 0) {
+        if (!m->obj)
+            m->obj = dav_member_load(x, r, m->obj_id);
+        in = m->obj && dav_is_member(r->k, m->obj, r->coll_id);
+    }
+    return in == 1;
+}
+
+/* RFC 4791 §7.9, RFC 6352 §8.7: one response per href, 404 for what is no member. Names
+ * and modseqs come from the member index (dav_members.c), a member's collections and
+ * data from the render cache at its modseq when kept there, else from the object: no
+ * store read per href once both are warm. */
 static void multiget(struct dav_ctx *x, struct dav_res *r, xmlNode *root, struct buf *b)
 {
     xmlNode *prop = dav_xml_child(root, NS_DAV, "prop");
     data_options(x, r, prop);
+    bool only = store_object_count(x->c, r->acct->account_id, r->k->coll_type) == 1;
     for (xmlNode *h = dav_xml_child(root, NS_DAV, "href"); h; h = dav_xml_next(h)) {
         if (!dav_xml_is(h, NS_DAV, "href"))
             continue;
         xmlChar *href = xmlNodeGetContent(h);
         char name[256], id[64];
+        int64_t modseq = 0;
         struct dav_res m;
         bool found =
-            href_member(x, r, (const char *)href, name) &&
-            dav_name_lookup(x->c, r->acct->account_id, r->k->obj_type, name, r->k->ext, id);
+            href_member(x, r, (const char *)href, name) && dav_member_find(x, r, name, id, &modseq);
         if (found) {
-            dav_child(x, r, id, &m);
-            m.obj = store_object_get(x->c, r->acct->account_id, r->k->obj_type, id);
-            found = m.obj && dav_is_member(r->k, m.obj, r->coll_id);
-            if (found)
+            member_at(r, id, name, modseq, &m);
+            if ((found = member_in(x, r, &m, only)))
                 dav_propstats(x, &m, prop, b);
             dav_res_clear(&m);
         }
@@ -475,33 +532,93 @@ static bool task_completed(const json_t *t, int64_t *out)
     return false;
 }
 
-/* RFC 4791 §9.9: whether a VTODO overlaps [s, e), by the table of that section
- * (DTSTART, DURATION, DUE, COMPLETED, CREATED; the first instance of a series). */
+/* The times of a VTODO the table of RFC 4791 §9.9 looks at (UTC seconds). */
+struct todo_times {
+    bool has_start, has_dur, has_due, has_done, has_created;
+    int64_t start, dur_end, due, done, created;
+};
+
+static void todo_times_of(const json_t *t, struct todo_times *tt)
+{
+    memset(tt, 0, sizeof *tt);
+    tt->has_start = task_time(t, "start", &tt->start);
+    tt->has_dur = tt->has_start && json_is_string(json_object_get(t, "duration")) &&
+                  event_utc_span(t, "Etc/UTC", &tt->start, &tt->dur_end) == 0;
+    tt->has_due = task_time(t, "due", &tt->due);
+    tt->has_done = task_completed(t, &tt->done);
+    const char *cr = json_string_value(json_object_get(t, "created"));
+    tt->has_created = cr && util_utc_parse(cr, &tt->created) == 0;
+}
+
+/* RFC 4791 §9.9: whether a VTODO with these times overlaps [s, e), by the table. */
+static bool todo_times_in_range(const struct todo_times *t, int64_t s, int64_t e)
+{
+    if (t->has_dur)
+        return s <= t->dur_end && (e > t->start || e >= t->dur_end);
+    if (t->has_start && t->has_due)
+        return (s < t->due || s <= t->start) && (e > t->start || e >= t->due);
+    if (t->has_start)
+        return s <= t->start && e > t->start;
+    if (t->has_due)
+        return s < t->due && e >= t->due;
+    if (t->has_done && t->has_created)
+        return (s <= t->created || s <= t->done) && (e >= t->created || e >= t->done);
+    if (t->has_done)
+        return s <= t->done && e >= t->done;
+    if (t->has_created)
+        return e > t->created;
+    return true;
+}
+
+/* The times of the instance o of series t (base times in base): its own start (the
+ * recurrence id, or where an override moved it), its DUE moved as far as its recurrence
+ * id is from the series' start unless the override sets one (RFC 5545 §3.8.5.3). */
+static void instance_times(const json_t *t, const struct todo_times *base,
+                           const recur_occurrence *o, struct todo_times *it)
+{
+    todo_times_of(o->object, it);
+    int64_t rid = 0;
+    const char *tz = json_string_value(json_object_get(t, "timeZone"));
+    bool shifted = base->has_start && base->has_due &&
+                   !(o->patch && json_object_get(o->patch, "due")) &&
+                   event_local_to_utc(t, o->recurrence_id, tz, "Etc/UTC", &rid) == 0;
+    if (shifted)
+        it->due = base->due + (rid - base->start);
+    it->has_done = base->has_done, it->done = base->done;
+    it->has_created = base->has_created, it->created = base->created;
+}
+
+/* RFC 4791 §9.9: whether a VTODO overlaps [s, e); a recurring one when any of its
+ * instances does ("every recurrence instance is tested"), each by the table. */
 static bool todo_in_range(const json_t *t, int64_t s, int64_t e)
 {
-    int64_t ds = 0, dend = 0, due = 0, done = 0, created = 0;
-    bool has_start = task_time(t, "start", &ds);
-    bool has_dur = has_start && json_is_string(json_object_get(t, "duration")) &&
-                   event_utc_span(t, "Etc/UTC", &ds, &dend) == 0;
-    bool has_due = task_time(t, "due", &due);
-    bool has_done = task_completed(t, &done);
-    const char *cr = json_string_value(json_object_get(t, "created"));
-    bool has_created = cr && util_utc_parse(cr, &created) == 0;
-    if (has_dur)
-        return s <= dend && (e > ds || e >= dend);
-    if (has_start && has_due)
-        return (s < due || s <= ds) && (e > ds || e >= due);
-    if (has_start)
-        return s <= ds && e > ds;
-    if (has_due)
-        return s < due && e >= due;
-    if (has_done && has_created)
-        return (s <= created || s <= done) && (e >= created || e >= done);
-    if (has_done)
-        return s <= done && e >= done;
-    if (has_created)
-        return e > created;
-    return true;
+    struct todo_times base;
+    todo_times_of(t, &base);
+    if (!json_object_get(t, "recurrenceRule") && !json_object_get(t, "recurrenceRules") &&
+        !json_object_get(t, "recurrenceOverrides"))
+        return todo_times_in_range(&base, s, e);
+    /* the instances that can pass start at most their DUE's lead before the range */
+    int64_t lead =
+        base.has_start && base.has_due && base.due > base.start ? base.due - base.start : 0;
+    if (base.has_dur && base.dur_end - base.start > lead)
+        lead = base.dur_end - base.start;
+    int code = 0;
+    char *err = NULL;
+    recur_iter *it =
+        recur_iter_new(t, s - lead - 1, e + 1, "Etc/UTC", NULL, RECUR_WANT_OBJECT, &code, &err);
+    if (!it) {
+        free(err);
+        return todo_times_in_range(&base, s, e); /* as if it did not recur */
+    }
+    recur_occurrence o;
+    bool hit = false;
+    while (!hit && recur_iter_next(it, &o)) {
+        struct todo_times one;
+        instance_times(t, &base, &o, &one);
+        hit = todo_times_in_range(&one, s, e);
+    }
+    recur_iter_free(it);
+    return hit;
 }
 
 /* Answers the members of r that pass filter into b; false (response set) if the
@@ -534,6 +651,8 @@ static bool calendar_query(struct dav_ctx *x, struct dav_res *r, xmlNode *root, 
         if (x->expand && x->expand_start == start && x->expand_end == end)
             x->instances = json_incref(in_range); /* the same instances: one query */
     }
+    if (r->k->calendar)
+        dav_member_index(x, r, false); /* the members' names and ETags */
     json_t *ids;
     if (in_range) { /* the query found them: no need to look at every member */
         ids = json_array();
@@ -556,14 +675,14 @@ static bool calendar_query(struct dav_ctx *x, struct dav_res *r, xmlNode *root, 
             if (!dav_xml_is(pf, NS_CALDAV, "prop-filter"))
                 continue;
             if (!m.obj)
-                m.obj = store_object_get(x->c, r->acct->account_id, r->k->obj_type, s);
+                m.obj = dav_member_load(x, r, s);
             char *text = m.obj ? dav_object_render(x, &m, m.obj, false) : NULL;
             pass = text && prop_filter(text, pf);
             free(text);
         }
         if (pass && tr && r->k != &dav_calendars) {
             if (!m.obj)
-                m.obj = store_object_get(x->c, r->acct->account_id, r->k->obj_type, s);
+                m.obj = dav_member_load(x, r, s);
             pass = m.obj && todo_in_range(m.obj, start, end);
         }
         if (pass)
@@ -698,7 +817,7 @@ static void addressbook_query(struct dav_ctx *x, struct dav_res *r, xmlNode *roo
         dav_child(x, r, json_string_value(id), &m);
         bool pass = true;
         if (filter) {
-            m.obj = store_object_get(x->c, r->acct->account_id, r->k->obj_type, m.obj_id);
+            m.obj = dav_member_load(x, r, m.obj_id);
             char *text = m.obj ? dav_object_render(x, &m, m.obj, false) : NULL;
             pass = text && card_matches(filter, text);
             free(text);
@@ -738,16 +857,16 @@ static void sync_changes(struct dav_ctx *x, struct dav_res *r, xmlNode *prop, in
     store_changes(x->c, a, r->k->obj_type, since, 0, change_cb, list);
     size_t i;
     json_t *ch;
+    dav_member_index(x, r, false); /* the modseqs and names of the changed */
+    bool only = store_object_count(x->c, a, r->k->coll_type) == 1;
     json_array_foreach(list, i, ch)
     {
         const char *id = json_string_value(json_object_get(ch, "id"));
         bool new_since = json_integer_value(json_object_get(ch, "created")) > since;
+        bool gone = json_is_true(json_object_get(ch, "destroyed"));
         struct dav_res m;
         dav_child(x, r, id, &m);
-        m.obj = json_is_true(json_object_get(ch, "destroyed"))
-                    ? NULL
-                    : store_object_get(x->c, a, r->k->obj_type, id);
-        if (m.obj && dav_is_member(r->k, m.obj, r->coll_id)) {
+        if (!gone && member_in(x, r, &m, only)) {
             dav_propstats(x, &m, prop, b);
         } else if (!new_since) {
             struct buf h = {0};

@@ -40,6 +40,18 @@ static bool is_owner(const json_t *participant, const char *email)
     return email && a && strncasecmp(a, "mailto:", 7) == 0 && strcasecmp(a + 7, email) == 0;
 }
 
+bool dav_schedule_address_mine(struct dav_ctx *x, const char *address)
+{
+    const char *acct = NULL;
+    for (int i = 0; i < x->u->naccounts && !acct; i++)
+        if (x->u->accounts[i].is_personal)
+            acct = x->u->accounts[i].account_id;
+    char *email = acct ? owner_email(x, acct) : NULL;
+    bool mine = email && strncasecmp(address, "mailto:", 7) == 0 && !strcasecmp(address + 7, email);
+    free(email);
+    return mine;
+}
+
 /* ---- principal properties (§2.1, §2.4.1, RFC 6638 §9) -------------------------------- */
 
 int dav_schedule_principal_prop(struct dav_ctx *x, const char *name, struct buf *v)

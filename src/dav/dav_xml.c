@@ -150,14 +150,20 @@ void dav_xml_text(struct buf *b, const char *s)
 void dav_xml_href(struct buf *b, const char *path)
 {
     static const char hex[] = "0123456789ABCDEF";
-    for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
-        /* RFC 3986 §3.3 pchar, '/' separating segments; '&' is escaped for XML */
-        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-            strchr("/-._~!$'()*+,;=:@", *p)) {
-            buf_append(b, p, 1);
-        } else {
+    const unsigned char *p = (const unsigned char *)path;
+    while (*p) {
+        /* RFC 3986 §3.3 pchar, '/' separating segments; '&' is escaped for XML; runs of
+         * kept characters go in one append */
+        size_t n = 0;
+        while (p[n] && ((p[n] >= 'a' && p[n] <= 'z') || (p[n] >= 'A' && p[n] <= 'Z') ||
+                        (p[n] >= '0' && p[n] <= '9') || strchr("/-._~!$'()*+,;=:@", p[n])))
+            n++;
+        buf_append(b, p, n);
+        p += n;
+        if (*p) {
             char e[3] = {'%', hex[*p >> 4], hex[*p & 15]};
             buf_append(b, e, 3);
+            p++;
         }
     }
 }
@@ -189,7 +195,8 @@ void dav_prop_open(struct buf *b, const char *ns, const char *name, bool empty)
     const char *p = ns_prefix(ns);
     buf_puts(b, "<");
     if (p) {
-        buf_printf(b, "%s:", p);
+        buf_puts(b, p);
+        buf_puts(b, ":");
         dav_xml_text(b, name);
     } else {
         /* another namespace: declared as X on the element itself */
@@ -205,7 +212,9 @@ void dav_prop_open(struct buf *b, const char *ns, const char *name, bool empty)
 void dav_prop_close(struct buf *b, const char *ns, const char *name)
 {
     const char *p = ns_prefix(ns);
-    buf_printf(b, "</%s:", p ? p : "X");
+    buf_puts(b, "</");
+    buf_puts(b, p ? p : "X");
+    buf_puts(b, ":");
     dav_xml_text(b, name);
     buf_puts(b, ">");
 }

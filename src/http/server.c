@@ -427,7 +427,7 @@ static enum MHD_Result route_dav(struct http_server *h, struct MHD_Connection *c
                             header(c, "If-None-Match"), header(c, "Content-Type"),
                             header(c, "Accept"), header(c, "Brief"), header(c, "Prefer"),
                             header(c, "If-Schedule-Tag-Match"), rq->body.data, rq->body.len,
-                            rq->too_large};
+                            rq->too_large, header(c, "Destination"), header(c, "Overwrite")};
     struct dav_response out;
     dav_handle(h->srv, rq->user, &q, &out);
     buf_free(&rq->body);

@@ -309,10 +309,21 @@ void buf_puts(struct buf *b, const char *s)
 
 void buf_printf(struct buf *b, const char *fmt, ...)
 {
+    /* short texts (most) go through a stack buffer: no allocation per call */
+    char small[256];
     va_list ap;
     va_start(ap, fmt);
+    int n = vsnprintf(small, sizeof small, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        check(NULL);
+    if ((size_t)n < sizeof small) {
+        buf_append(b, small, (size_t)n);
+        return;
+    }
     char *s = NULL;
-    int n = vasprintf(&s, fmt, ap);
+    va_start(ap, fmt);
+    n = vasprintf(&s, fmt, ap);
     va_end(ap);
     if (n < 0)
         check(NULL);

@@ -69,6 +69,42 @@ def test_rfc4791_9_9_time_range_on_vtodo(server):
 
 
 
+def test_rfc4791_9_9_recurring_vtodo_matches_on_every_instance(server):
+    """§9.9: the time-range test applies to every instance of a recurring VTODO, each with
+    its own DTSTART and DUE (RFC 5545 §3.8.5.3), not only to the first."""
+    path = new_tasklist(server, "Recurring chores")
+    tasks = {
+        # weekly Monday 09:00 - Tuesday 09:00, ten times from 2026-01-05
+        "weekly": ["DTSTART:20260105T090000Z", "DUE:20260106T090000Z",
+                   "RRULE:FREQ=WEEKLY;COUNT=10"],
+        # DUE alone, monthly on the 1st at noon, three times from February
+        "monthly-due": ["DUE:20260201T120000Z", "RRULE:FREQ=MONTHLY;COUNT=3"],
+        # DTSTART alone, daily five times from 2026-01-05
+        "daily-start": ["DTSTART:20260105T080000Z", "RRULE:FREQ=DAILY;COUNT=5"],
+    }
+    for name, lines in tasks.items():
+        r = put(server, path + name + ".ics", todo(name, *lines))
+        assert r.status_code == 201, server.read_log()[-1500:]
+
+    def found(start, end):
+        ms = multistatus(dav(server, "REPORT", path, todo_query(path, start, end), depth=1))
+        return {h.rsplit("/", 1)[1][:-4] for h in ms}
+
+    # the third weekly instance (Jan 19-20) alone: a Wednesday-to-Sunday range finds nothing,
+    # the Tuesday morning of its DUE finds it (start < DUE and end >= DUE)
+    assert "weekly" not in found("20260121T000000Z", "20260125T000000Z")
+    assert "weekly" in found("20260120T000000Z", "20260120T100000Z")
+    # the last instance (March 9-10) and after the series' end
+    assert "weekly" in found("20260309T100000Z", "20260309T110000Z")
+    assert "weekly" not in found("20260311T000000Z", "20260401T000000Z")
+    # DUE alone: the April 1 instance, not May (COUNT=3 ends with April)
+    assert "monthly-due" in found("20260401T000000Z", "20260402T000000Z")
+    assert "monthly-due" not in found("20260501T000000Z", "20260502T000000Z")
+    # DTSTART alone: the fourth day, not the sixth
+    assert "daily-start" in found("20260108T000000Z", "20260109T000000Z")
+    assert "daily-start" not in found("20260110T000000Z", "20260111T000000Z")
+
+
 def recurring_with_overrides(uid):
     return "\r\n".join([
         "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//test//EN",

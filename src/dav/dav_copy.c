@@ -1,0 +1,177 @@
+/*
+ * dav_copy.c — COPY and MOVE of calendar objects, tasks and vCards between collections of
+ * the same account and kind (RFC 4918 §9.8, §9.9; RFC 4791 §5.3.2.1, RFC 6352 §6.3.2.1).
+ *
+ * An account holds one object per UID (the store keeps it unique), and an event or a
+ * card may be in several collections at once (calendarIds, addressBookIds). So a COPY
+ * to another collection under the same resource name makes the object a member of the
+ * destination too (the same data at both URLs, as the RFC asks); a COPY that would need a
+ * second object with the same UID (another name, or a task, which has one list) is
+ * refused with no-uid-conflict. A MOVE changes the membership and, when the destination
+ * name differs, the resource name, in the object's own write (dav_name_arm_rename).
+ * Overwrite: F with an existing destination is 412; T deletes it first (§9.8.4); the
+ * answer is 201 for a new destination, 204 for one replaced; a missing destination
+ * collection is 409 (§9.8.5); the same URL, another account or another kind 403.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "dav/dav_internal.h"
+
+/* The path of a Destination header (an absolute URI or a path), url-decoded, into out. */
+static bool dest_path(const char *dest, char *out, size_t size)
+{
+    const char *p = dest;
+    if (strncasecmp(p, "http://", 7) == 0 || strncasecmp(p, "https://", 8) == 0)
+        p = strchr(strchr(p, ':') + 3, '/');
+    if (!p || *p != '/')
+        return false;
+    size_t o = 0;
+    for (; *p && *p != '?' && *p != '#' && o + 1 < size; p++) {
+        if (*p == '%' && isxdigit((unsigned char)p[1]) && isxdigit((unsigned char)p[2])) {
+            char h[3] = {p[1], p[2], 0};
+            out[o++] = (char)strtol(h, NULL, 16);
+            p += 2;
+        } else {
+            out[o++] = *p;
+        }
+    }
+    out[o] = 0;
+    return o > 0 && memchr(out, 0, o) == NULL;
+}
+
+/* Runs the member /set of kind k with args (taken): true when id is in its updated or
+ * destroyed list; false with an answer queued otherwise. */
+static bool member_set(struct dav_ctx *x, const struct dav_kind *k, const char *id, json_t *args)
+{
+    char method[96];
+    snprintf(method, sizeof method, "%s/set", k->obj_type);
+    json_t *res = dav_jmap_call(x, k, method, args);
+    json_decref(args);
+    json_t *err = json_object_get(json_object_get(res, "notUpdated"), id);
+    if (!err)
+        err = json_object_get(json_object_get(res, "notDestroyed"), id);
+    const char *type = json_string_value(json_object_get(err, "type"));
+    bool ok = res && !err;
+    if (!ok && (!type || strcmp(type, "forbidden") == 0 || strcmp(type, "accountReadOnly") == 0))
+        dav_error(x, 403, NS_DAV, "need-privileges", NULL);
+    else if (!ok)
+        dav_error(x, 409, NULL, NULL, NULL);
+    json_decref(res);
+    return ok;
+}
+
+/* The membership patch of a COPY (add the destination) or MOVE (and leave the source). */
+static json_t *membership_patch(const struct dav_res *r, const struct dav_res *d, bool move)
+{
+    json_t *patch = json_object();
+    char key[160];
+    if (r->k->single_member) {
+        json_object_set_new(patch, r->k->member, json_string(d->coll_id));
+        return patch;
+    }
+    snprintf(key, sizeof key, "%s/%s", r->k->member, d->coll_id);
+    json_object_set_new(patch, key, json_true());
+    if (move && strcmp(r->coll_id, d->coll_id) != 0) {
+        snprintf(key, sizeof key, "%s/%s", r->k->member, r->coll_id);
+        json_object_set_new(patch, key, json_null());
+    }
+    return patch;
+}
+
+/* The checks of §9.8.5/§9.9.4 on the destination d of r: 0 when it may go ahead, else the
+ * answer is queued. */
+static int dest_check(struct dav_ctx *x, const struct dav_res *r, struct dav_res *d, bool move)
+{
+    char path[1024];
+    const char *ow = x->q->overwrite;
+    if (!x->q->destination || !dest_path(x->q->destination, path, sizeof path)) {
+        dav_reply(x, 400, "text/plain", xstrdup("a Destination header is needed\n"));
+        return -1;
+    }
+    int rc = dav_resolve(x, path, d);
+    if (rc == 400 || (ow && strcasecmp(ow, "T") != 0 && strcasecmp(ow, "F") != 0)) {
+        dav_reply(x, 400, "text/plain", xstrdup("bad Destination or Overwrite\n"));
+        return -1;
+    }
+    if (rc == 0 && d->t == DR_OBJ && !d->coll) {
+        dav_reply(x, 409, "text/plain", xstrdup("no such destination collection\n"));
+        return -1;
+    }
+    if (rc != 0 || d->t != DR_OBJ || strcmp(d->acct->account_id, r->acct->account_id) != 0 ||
+        d->k != r->k) {
+        dav_reply(x, 403, "text/plain",
+                  xstrdup("the destination must be a resource in a collection of the same "
+                          "kind in the same account\n"));
+        return -1;
+    }
+    if (strcmp(d->coll_id, r->coll_id) == 0 && strcmp(d->name, r->name) == 0) {
+        dav_reply(x, 403, "text/plain", xstrdup("source and destination are the same\n"));
+        return -1;
+    }
+    if (d->obj && ow && strcasecmp(ow, "F") == 0) {
+        dav_reply(x, 412, NULL, NULL); /* §10.6: Overwrite: F and the destination exists */
+        return -1;
+    }
+    /* one object per UID in an account (dav_copy.c header): a copy is this object in a
+     * second collection under its name, never a second object */
+    if (!move && (r->k->single_member || strcmp(d->name, r->name) != 0)) {
+        struct buf h = {0};
+        dav_res_href(x, r, &h);
+        char *href = buf_take(&h);
+        dav_error(x, 403, r->k->ns, "no-uid-conflict", href);
+        free(href);
+        return -1;
+    }
+    return 0;
+}
+
+void dav_object_copy(struct dav_ctx *x, struct dav_res *r, bool move)
+{
+    if (!r->obj) {
+        dav_reply(x, 404, "text/plain", xstrdup("not found\n"));
+        return;
+    }
+    struct dav_res d;
+    memset(&d, 0, sizeof d);
+    if (dest_check(x, r, &d, move) != 0) {
+        dav_res_clear(&d);
+        return;
+    }
+    const char *a = r->acct->account_id;
+    bool replaced = d.obj != NULL;
+    if (d.obj && strcmp(d.obj_id, r->obj_id) != 0) { /* §9.8.4: the destination goes first */
+        json_t *args = json_pack("{s:s, s:[s]}", "accountId", a, "destroy", d.obj_id);
+        if (!member_set(x, r->k, d.obj_id, args)) {
+            dav_res_clear(&d);
+            return;
+        }
+    }
+    bool rename = strcmp(d.name, r->name) != 0;
+    char taken[64];
+    if (rename && dav_name_lookup(x->c, a, r->k->obj_type, d.name, r->k->ext, taken, NULL) &&
+        strcmp(taken, r->obj_id) != 0) { /* the name is another live object's elsewhere */
+        dav_reply(x, 409, "text/plain", xstrdup("the destination name is in use\n"));
+        dav_res_clear(&d);
+        return;
+    }
+    json_t *args = json_pack("{s:s, s:{s:o}}", "accountId", a, "update", r->obj_id,
+                             membership_patch(r, &d, move));
+    struct dav_rename_hook hook = {r->k, r->obj_id, d.name, r->name, d.coll_id, false};
+    if (rename)
+        dav_name_arm_rename(&hook);
+    bool ok = member_set(x, r->k, r->obj_id, args);
+    dav_name_disarm();
+    if (rename && ok && !hook.written) {
+        dav_reply(x, 500, "text/plain", xstrdup("the new name could not be kept\n"));
+        ok = false;
+    }
+    if (rename)
+        dav_members_clear(); /* names changed, maybe with no change of the object */
+    if (ok)
+        dav_reply(x, replaced ? 204 : 201, NULL, NULL);
+    dav_res_clear(&d);
+}

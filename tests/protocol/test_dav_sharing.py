@@ -1,0 +1,140 @@
+"""Calendars shared with a user (RFC 9670 §4 shareWith; draft-ietf-jmap-calendars-27 §4
+rights, §5.4 per-user properties, §5.7 privacy) served over CalDAV inside the sharee's own
+calendar home, as Cyrus and iCloud clients expect (RFC 4791 §6.2.1 calendar-home-set lists
+one home): listed there, read and written as the sharee's rights allow (RFC 3744 §5.4
+current-user-privilege-set, §7.1.1 need-privileges), hidden from everyone else."""
+import uuid
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from davutil import C, D, NSDECL, dav, error_condition, ics, multistatus, propfind, put
+from groupware_util import GroupServer
+
+RIGHTS = ["mayReadFreeBusy", "mayReadItems", "mayWriteAll", "mayWriteOwn", "mayUpdatePrivate",
+          "mayRSVP", "mayShare", "mayDelete"]
+
+
+def rights(*names):
+    return {r: r in names for r in RIGHTS}
+
+
+@pytest.fixture(scope="module")
+def gs():
+    s = GroupServer()
+    s.a = s.own("alice")
+    yield s
+    s.close()
+
+
+def home(gs, user):
+    return f"/dav/calendars/{gs.own(user)}/"
+
+
+def privileges(entry):
+    ps = entry["props"][D + "current-user-privilege-set"]
+    return {p[0].tag.replace(D, "") for p in ps.findall(D + "privilege")}
+
+
+def shared_calendar(gs, share):
+    _, res = gs.c("Calendar/set", {"accountId": gs.a, "create": {"c": {
+        "name": "Team " + uuid.uuid4().hex[:6], "shareWith": share}}})
+    cid = res["created"]["c"]["id"]
+    events = {}
+    for privacy in ("public", "private", "secret"):
+        _, res = gs.c("CalendarEvent/set", {"accountId": gs.a, "create": {"e": {
+            "calendarIds": {cid: True}, "title": f"{privacy} meeting", "uid": str(uuid.uuid4()),
+            "start": "2026-03-01T10:00:00", "duration": "PT1H", "timeZone": "Europe/Paris",
+            "privacy": privacy}}})
+        events[privacy] = res["created"]["e"]["id"]
+    return cid, events
+
+
+def test_shared_calendar_listed_and_read_in_sharees_home_rfc4791_6_2_1(gs):
+    bob = gs.own("bob")
+    cid, events = shared_calendar(gs, {bob: rights("mayReadItems")})
+    path = f"{home(gs, 'bob')}{gs.a}~{cid}/"
+    props = ("<d:resourcetype/><d:displayname/><d:current-user-privilege-set/>"
+             "<d:sync-token/>")
+    ms = multistatus(propfind(gs, home(gs, "bob"), props, depth=1, user="bob"))
+    assert path in ms, list(ms)
+    entry = ms[path]
+    assert entry["props"][D + "resourcetype"].find(C + "calendar") is not None
+    assert entry["props"][D + "displayname"].text.startswith("Team ")
+    assert "read" in privileges(entry) and "write-content" not in privileges(entry)
+    # its members: calendars-27 §5.7, a secret event does not exist for a sharee
+    ms = multistatus(propfind(gs, path, "<d:getetag/>", depth=1, user="bob"))
+    assert path + events["public"] + ".ics" in ms
+    assert path + events["private"] + ".ics" in ms
+    assert path + events["secret"] + ".ics" not in ms
+    http = gs.http("bob")
+    g = http.get(gs.base + path + events["public"] + ".ics")
+    assert g.status_code == 200 and "SUMMARY:public meeting" in g.text
+    g = http.get(gs.base + path + events["private"] + ".ics")
+    assert g.status_code == 200 and "private meeting" not in g.text  # reduced (§5.7)
+    assert http.get(gs.base + path + events["secret"] + ".ics").status_code == 404
+    # calendar-multiget (RFC 4791 §7.9) and sync-collection (RFC 6578 §3) see the same
+    hrefs = "".join(f"<d:href>{path}{e}.ics</d:href>" for e in events.values())
+    body = (f'<c:calendar-multiget {NSDECL}><d:prop><d:getetag/><c:calendar-data/></d:prop>'
+            f'{hrefs}</c:calendar-multiget>')
+    ms = multistatus(dav(gs, "REPORT", path, body, user="bob", depth=1))
+    assert "SUMMARY:public meeting" in ms[path + events["public"] + ".ics"]["props"][
+        C + "calendar-data"].text
+    assert ms[path + events["secret"] + ".ics"]["status"] == 404
+    body = (f'<d:sync-collection {NSDECL}><d:sync-token/><d:sync-level>1</d:sync-level>'
+            '<d:prop><d:getetag/></d:prop></d:sync-collection>')
+    ms = multistatus(dav(gs, "REPORT", path, body, user="bob", depth=0))
+    assert {path + events["public"] + ".ics", path + events["private"] + ".ics"} <= set(ms)
+    assert path + events["secret"] + ".ics" not in ms
+
+
+def test_read_only_share_refuses_writes_rfc3744_7_1_1(gs):
+    bob = gs.own("bob")
+    cid, events = shared_calendar(gs, {bob: rights("mayReadItems")})
+    path = f"{home(gs, 'bob')}{gs.a}~{cid}/"
+    r = put(gs, path + "new.ics", ics(str(uuid.uuid4()), "From bob"), user="bob")
+    assert r.status_code == 403 and D + "need-privileges" in error_condition(r)
+    r = gs.http("bob").delete(gs.base + path + events["public"] + ".ics")
+    assert r.status_code == 403
+    _, res = gs.c("CalendarEvent/get", {"accountId": gs.a, "ids": [events["public"]]})
+    assert res["list"], "the event was not deleted"
+
+
+def test_write_share_lets_the_sharee_put_and_delete_calendars27_s4(gs):
+    bob = gs.own("bob")
+    cid, events = shared_calendar(gs, {bob: rights("mayReadItems", "mayWriteAll", "mayDelete")})
+    path = f"{home(gs, 'bob')}{gs.a}~{cid}/"
+    ms = multistatus(propfind(gs, home(gs, "bob"), "<d:current-user-privilege-set/>", depth=1,
+                              user="bob"))
+    assert "write-content" in privileges(ms[path])
+    uid = str(uuid.uuid4())
+    r = put(gs, path + "bobs.ics", ics(uid, "From bob"), user="bob")
+    assert r.status_code == 201, r.text
+    # it is alice's event in alice's calendar (one store)
+    _, res = gs.c("CalendarEvent/query", {"accountId": gs.a, "filter": {"uid": uid}})
+    assert len(res["ids"]) == 1
+    _, got = gs.c("CalendarEvent/get", {"accountId": gs.a, "ids": res["ids"]})
+    assert got["list"][0]["calendarIds"] == {cid: True}
+    assert got["list"][0]["title"] == "From bob"
+    g = gs.http("bob").get(gs.base + path + "bobs.ics")
+    assert g.status_code == 200 and "SUMMARY:From bob" in g.text
+    r = gs.http("bob").delete(gs.base + path + events["public"] + ".ics")
+    assert r.status_code == 204
+    _, res = gs.c("CalendarEvent/get", {"accountId": gs.a, "ids": [events["public"]]})
+    assert res["notFound"] == [events["public"]]
+
+
+def test_outsider_and_owner_do_not_see_it_rfc9670_s4(gs):
+    bob = gs.own("bob")
+    cid, events = shared_calendar(gs, {bob: rights("mayReadItems")})
+    seg = f"{gs.a}~{cid}/"
+    # frank has no share: the same name in his home is nothing
+    assert propfind(gs, home(gs, "frank") + seg, "<d:resourcetype/>",
+                    user="frank").status_code == 404
+    ms = multistatus(propfind(gs, home(gs, "frank"), "<d:resourcetype/>", depth=1, user="frank"))
+    assert not any(cid in h for h in ms)
+    # the share revoked: gone from bob's home at once
+    gs.c("Calendar/set", {"accountId": gs.a, "update": {cid: {"shareWith": None}}})
+    assert propfind(gs, home(gs, "bob") + seg, "<d:resourcetype/>", user="bob").status_code == 404
+    assert gs.http("bob").get(gs.base + home(gs, "bob") + seg + events["public"] +
+                              ".ics").status_code == 404
