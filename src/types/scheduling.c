@@ -428,10 +428,17 @@ static int counter_to(struct store_conn *c, struct jmap_req *r, json_t *proposal
 {
     char id[64];
     json_t *theirs = copy_of(c, org, proposal, id);
-    json_t *patch = theirs ? proposal_patch(theirs, proposal) : NULL;
+    /* one occurrence (RECURRENCE-ID): compared with, and shown as, that occurrence
+     * (calendars-27 §7 allows a notification of just the instance) */
+    const char *rid = json_string_value(json_object_get(proposal, "recurrenceId"));
+    json_t *inst =
+        theirs && rid && kind_of(theirs) == &event_kind ? event_instance(theirs, id, rid) : NULL;
+    json_t *patch = theirs ? proposal_patch(inst ? inst : theirs, proposal) : NULL;
     int rc = -1;
     if (!theirs || !json_is_true(json_object_get(theirs, "isOrigin")))
         *why = "the user organizes no event or task with this UID";
+    else if (rid && kind_of(theirs) == &event_kind && !inst)
+        *why = "the event has no occurrence at the proposal's RECURRENCE-ID";
     else if (!address || !participant_at(theirs, address))
         *why = "the sender is not a participant of the event";
     else if (json_integer_value(json_object_get(proposal, "sequence")) <
@@ -440,8 +447,9 @@ static int counter_to(struct store_conn *c, struct jmap_req *r, json_t *proposal
     else if (!json_object_size(patch))
         *why = "the proposal changes nothing";
     else
-        rc = itip_note(c, r, org, id, theirs, patch, address, "COUNTER");
+        rc = itip_note(c, r, org, id, inst ? inst : theirs, patch, address, "COUNTER");
     json_decref(patch);
+    json_decref(inst);
     json_decref(theirs);
     return rc;
 }
@@ -719,29 +727,63 @@ static void forward_to_delegates(struct jset *s, json_t *old, json_t *now, const
     json_decref(fresh);
 }
 
-/* COUNTER (§3.2.7): the attendee changed what only the organizer changes (counter_props)
- * on their copy. Returns whether it did. */
-static bool attendee_counters(struct jset *s, json_t *old, json_t *now, const char *address)
+/* One COUNTER (§3.2.7) of proposal (the attendee's event, or one occurrence of it) to the
+ * organizer: recorded for a user of this server, else mailed. */
+static void counter_send(struct jset *s, json_t *proposal, const char *address)
 {
-    json_t *patch = old && now && address ? proposal_patch(old, now) : NULL;
-    bool proposed = json_object_size(patch) > 0;
-    json_decref(patch);
-    if (!proposed)
-        return false;
     struct store_conn *c = jset_conn(s);
     char org[64];
-    const char *org_addr = json_string_value(json_object_get(now, "organizerCalendarAddress"));
+    const char *org_addr = json_string_value(json_object_get(proposal, "organizerCalendarAddress"));
     const char *why = NULL;
     if (local_account(c, org_addr, org)) {
-        counter_to(c, jset_req(s), now, address, org, &why);
+        counter_to(c, jset_req(s), proposal, address, org, &why);
     } else if (org_addr && imip_on(jset_req(s))) {
-        json_t *copy = to_organizer(now, address, org_addr, NULL);
+        json_t *copy = to_organizer(proposal, address, org_addr, NULL);
         imip_queue(c, "COUNTER", copy, address, org_addr);
         json_decref(copy);
     }
     if (why)
         log_info("scheduling: COUNTER from %s not recorded: %s", address, why);
-    return true;
+}
+
+/* COUNTER (§3.2.7): the attendee changed what only the organizer changes (counter_props)
+ * on their copy, or on some occurrences of it (recurrenceOverrides: one COUNTER with
+ * RECURRENCE-ID each). */
+static void attendee_counters(struct jset *s, json_t *old, json_t *now, const char *address)
+{
+    if (!old || !now || !address)
+        return;
+    json_t *patch = proposal_patch(old, now);
+    bool whole = json_object_size(patch) > 0;
+    json_decref(patch);
+    if (whole || kind_of(now) != &event_kind) {
+        if (whole)
+            counter_send(s, now, address);
+        return;
+    }
+    const char *id = json_string_value(json_object_get(now, "id"));
+    json_t *oo = json_object_get(old, "recurrenceOverrides");
+    const char *rid;
+    json_t *v;
+    json_object_foreach(json_object_get(now, "recurrenceOverrides"), rid, v)
+    {
+        if (json_equal(v, json_object_get(oo, rid) ? json_object_get(oo, rid) : json_null()) ||
+            json_is_true(json_object_get(v, "excluded")))
+            continue;
+        json_t *a = event_instance(old, id, rid), *b = event_instance(now, id, rid);
+        json_t *p = a && b ? proposal_patch(a, b) : NULL;
+        if (json_object_size(p)) {
+            static const char *const series[] = {"recurrenceRule", "recurrenceRules",
+                                                 "excludedRecurrenceRules", "recurrenceOverrides",
+                                                 NULL};
+            for (const char *const *k = series; *k; k++)
+                json_object_del(b, *k); /* one occurrence: RECURRENCE-ID, no rule */
+            counter_send(s, b, address);
+        }
+        json_decref(p);
+        json_decref(a);
+        json_decref(b);
+    }
 }
 
 /* REPLY (RFC 5546 §3.2.3) of the attendee's answer to the organizer's copy. */

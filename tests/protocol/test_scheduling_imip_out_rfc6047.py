@@ -298,3 +298,25 @@ def test_delegation_by_mail_rfc5546_s3_2_2_3(env):
     part, ics = calendar_part(got[("sub@example.org",)])
     assert part.get_param("method") == "REQUEST" and "UID:out-deleg" in ics
     assert "DELEGATED-FROM" in ics
+
+
+def test_counter_of_one_occurrence_by_mail_rfc5546_s3_2_7(env):
+    """§3.2.7: moving one occurrence of a copy proposes that occurrence: METHOD:COUNTER
+    with its RECURRENCE-ID, the proposed DTSTART and no RRULE."""
+    s, sink = env
+    eid = external_invitation(s, "out-counter-r")
+    s.c("CalendarEvent/set", {"accountId": s.acct["bob"], "update": {eid: {
+        "recurrenceRules": [{"@type": "RecurrenceRule", "frequency": "weekly",
+                             "count": 3}]}}}, user="bob")
+    sink.messages.clear()
+    _, res = s.c("CalendarEvent/set", {"accountId": s.acct["bob"],
+                                       "sendSchedulingMessages": True, "update": {eid: {
+        "recurrenceOverrides": {"2026-07-10T10:00:00": {"start": "2026-07-10T08:00:00"}}}}},
+        user="bob")
+    assert eid in (res["updated"] or {}), res
+    (mfrom, rcpt, raw), = wait_for(sink, 1)
+    part, ics = calendar_part(raw)
+    assert part.get_param("method") == "COUNTER" and rcpt == ["boss@example.org"]
+    assert "RECURRENCE-ID;TZID=Europe/Paris:20260710T100000" in ics, ics
+    vevent = ics.split("BEGIN:VEVENT")[1].split("END:VEVENT")[0]
+    assert "DTSTART;TZID=Europe/Paris:20260710T080000" in vevent and "RRULE" not in vevent

@@ -286,3 +286,26 @@ def test_delegation_by_mail_rfc5546_s3_2_2_3(gs):
     sub = [p for p in ev["participants"].values()
            if p.get("calendarAddress") == "mailto:sub@example.org"]
     assert sub[0]["participationStatus"] == "accepted"
+
+
+def test_counter_of_one_occurrence_by_mail_rfc5546_s3_2_7(gs):
+    """§3.2.7 with RECURRENCE-ID: a COUNTER for one occurrence is recorded as a
+    notification of that instance; one naming no occurrence of the event is refused."""
+    eid = organize(gs, "imip-counter-r")
+    gs.c("CalendarEvent/set", {"accountId": gs.acct["alice"], "update": {eid: {
+        "recurrenceRules": [{"@type": "RecurrenceRule", "frequency": "weekly", "count": 3}]}}})
+    seq = by_uid(gs, "alice", "imip-counter-r").get("sequence", 0)  # echoed (§3.2.7)
+    text = ics("COUNTER", "imip-counter-r", seq=seq, organizer="alice@localhost",
+               summary="Review", start="20260608T150000",
+               attendees=(("ext@example.org", "ACCEPTED"),))
+    one = text.replace("DURATION:PT1H", "DURATION:PT1H\r\n"
+                       "RECURRENCE-ID;TZID=Europe/Paris:20260608T090000")
+    r = deliver(gs, "alice", message("ext@example.org", one, "COUNTER"))
+    assert r.returncode == 0, r.stderr
+    (n,) = itip_notes(gs, "alice", eid)
+    assert n["event"]["recurrenceId"] == "2026-06-08T09:00:00", n["event"]
+    assert n["eventPatch"] == {"start": "2026-06-08T15:00:00"}, n
+    stray = one.replace("RECURRENCE-ID;TZID=Europe/Paris:20260608T090000",
+                        "RECURRENCE-ID;TZID=Europe/Paris:20260609T090000")
+    r = deliver(gs, "alice", message("ext@example.org", stray, "COUNTER"))
+    assert r.returncode == 1 and "RECURRENCE-ID" in r.stderr, r.stderr

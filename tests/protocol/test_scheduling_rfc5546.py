@@ -338,3 +338,22 @@ def test_delegation_between_users_rfc5546_s3_2_2_3(gs):
     # the organizer's next change reaches the delegate too (§3.2.2.3)
     ev_set(gs, "alice", update={eid: {"title": "delegated and moved"}})
     assert by_uid(gs, "erin", uid)["title"] == "delegated and moved"
+
+
+def test_counter_of_one_occurrence_rfc5546_s3_2_7(gs):
+    """§3.2.7 RECURRENCE-ID "only if referring to an instance": an attendee moving one
+    occurrence of their copy proposes that occurrence alone; the organizer's notification
+    is of that instance (calendars-27 §7: event and eventPatch "for just that instance",
+    calendarEventId the base event)."""
+    weekly = [{"@type": "RecurrenceRule", "frequency": "weekly", "count": 4}]
+    eid, uid = invite(gs, "weekly sync", recurrenceRules=weekly)
+    copy = by_uid(gs, "bob", uid)
+    res = ev_set(gs, "bob", update={copy["id"]: {
+        "recurrenceOverrides": {"2026-05-11T10:00:00": {"start": "2026-05-11T16:00:00"}}}})
+    assert copy["id"] in (res["updated"] or {}), res
+    (n,) = [x for x in notes(gs, "alice") if x["calendarEventId"] == eid and
+            x.get(ITIP) == "COUNTER"]
+    assert n["eventPatch"] == {"start": "2026-05-11T16:00:00"}, n
+    assert n["event"]["recurrenceId"] == "2026-05-11T10:00:00"
+    assert n["event"]["start"] == "2026-05-11T10:00:00"
+    assert "recurrenceOverrides" not in by_uid(gs, "alice", uid)
