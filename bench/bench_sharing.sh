@@ -18,4 +18,4 @@ printf 'log_level = warn\nmax_objects_in_set = 1000\n' > "$tmp/conf"
 $BIN serve --data "$tmp/data" --listen 127.0.0.1:$port --config "$tmp/conf" 2>"$tmp/log" &
 pid=$!
 for _ in $(seq 100); do curl -sf http://127.0.0.1:$port/health >/dev/null && break; sleep 0.05; done
-/usr/bin/python3 bench/sharing/bench.py http://127.0.0.1:$port "$EVENTS" "$ATTENDEES"
+JMAPD_PID=$pid /usr/bin/python3 bench/sharing/bench.py http://127.0.0.1:$port "$EVENTS" "$ATTENDEES"

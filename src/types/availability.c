@@ -120,35 +120,47 @@ static json_t *utc(int64_t t)
     return json_string(buf);
 }
 
+/* §2.2's busyStatus of an event or occurrence (3 confirmed, 2 unavailable, 1 tentative). */
+static int rank_of(struct avail *v, json_t *ev)
+{
+    const char *status = json_string_value(json_object_get(ev, "status"));
+    const char *st = my_status(ev, v->address);
+    if ((status && !strcmp(status, "tentative")) || (st && !strcmp(st, "tentative")))
+        return 1;
+    return (!status || !strcmp(status, "confirmed")) && st && !strcmp(st, "accepted") ? 3 : 2;
+}
+
+/* Each occurrence in the window counts as it is: an override (jscalendarbis §4.3.5) may
+ * make one free, cancelled, declined or tentative, or another time (issue 14). */
 static int event_cb(const char *id, int64_t modseq, void *ud)
 {
     struct avail *v = ud;
     (void)modseq;
     json_t *ev = store_object_get(jmap_req_conn(v->r), v->account, calendar_event_type.name, id);
     bool readable = false;
-    if (!ev || !relevant(v, ev, &readable)) {
+    bool overrides = json_object_size(json_object_get(ev, "recurrenceOverrides")) > 0;
+    if (!ev || (!overrides && !relevant(v, ev, &readable))) {
         json_decref(ev);
         return 0;
     }
-    const char *status = json_string_value(json_object_get(ev, "status"));
-    const char *st = my_status(ev, v->address);
-    int rank = (status && !strcmp(status, "tentative")) || (st && !strcmp(st, "tentative")) ? 1
-               : (!status || !strcmp(status, "confirmed")) && st && !strcmp(st, "accepted") ? 3
-                                                                                            : 2;
-    const char *privacy = json_string_value(json_object_get(ev, "privacy"));
-    bool details = v->details && readable && !(privacy && !strcmp(privacy, "private"));
     recur_limits lim = {0, 0};
     int code = 0;
     char *err = NULL;
-    recur_iter *it = recur_iter_new(ev, v->from, v->to, NULL, &lim, 0, &code, &err);
+    recur_iter *it = recur_iter_new(ev, v->from, v->to, NULL, &lim,
+                                    overrides ? RECUR_WANT_OBJECT : 0, &code, &err);
     free(err);
     recur_occurrence o;
     while (it && recur_iter_next(it, &o) == 1) {
-        if (!details) {
+        json_t *inst = o.object ? o.object : ev;
+        if (inst != ev && !relevant(v, inst, &readable))
+            continue;
+        int rank = rank_of(v, inst);
+        const char *privacy = json_string_value(json_object_get(inst, "privacy"));
+        if (!v->details || !readable || (privacy && !strcmp(privacy, "private"))) {
             add_period(v, o.utc_start, o.utc_end, rank);
             continue;
         }
-        json_t *shown = types_select_props(json_deep_copy(ev), v->props);
+        json_t *shown = types_select_props(json_deep_copy(inst), v->props);
         json_array_append_new(v->list,
                               json_pack("{s:o, s:o, s:s, s:o, s:s}", "utcStart", utc(o.utc_start),
                                         "utcEnd", utc(o.utc_end), "busyStatus", rank_name(rank),

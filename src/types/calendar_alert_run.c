@@ -33,12 +33,10 @@
 
 #define EVENT_TYPE "CalendarEvent"
 #define HORIZON (400 * 86400) /* how far ahead a row's next trigger is looked for */
-#define STALE (24 * 3600)     /* triggers older than this when first seen are passed over */
 #define BATCH 50              /* rows per transaction */
 #define WAIT_MAX_MS 10000     /* the longest sleep (rows written by another process) */
 #define TEST_TICK_MS 100      /* the test clock may jump: look this often */
 #define SETTLE_MS 150         /* after a mark: the writer's commit */
-#define RATE_PER_MINUTE 60    /* fired alerts per user per minute (§9.3.2) */
 
 /* ---- the clock ------------------------------------------------------------------------ */
 
@@ -268,7 +266,7 @@ static bool seen_load(struct batch *b, const struct store_alert *row, struct jma
     return true;
 }
 
-/* §9.3.2: at most RATE_PER_MINUTE fired alerts per user and minute. */
+/* §9.3.2: at most alert_rate (config) fired alerts per user and minute. */
 static bool rate_ok(struct calendar_alerter *al, int64_t user_id, int64_t now)
 {
     char key[24];
@@ -281,7 +279,7 @@ static bool rate_ok(struct calendar_alerter *al, int64_t user_id, int64_t now)
     }
     json_int_t n = json_integer_value(json_array_get(e, 1));
     json_array_set_new(e, 1, json_integer(n + 1));
-    return n < RATE_PER_MINUTE;
+    return n < al->srv->cfg->alert_rate;
 }
 
 static int fire_cb(const struct alert_fire *f, void *ud)
@@ -427,8 +425,10 @@ static void process_row(struct batch *b, const struct store_alert *row)
         seen_clear(&v);
         return;
     }
-    /* a server down for long passes over what is stale rather than flood the user */
-    int64_t from = row->fired_until > b->now - STALE ? row->fired_until : b->now - STALE;
+    /* a server down for long passes over what is stale (alert_stale, config) rather than
+     * flood the user */
+    int64_t stale = b->now - b->al->srv->cfg->alert_stale;
+    int64_t from = row->fired_until > stale ? row->fired_until : stale;
     json_t *fires = json_array();
     if (v.subscribed && from < b->now)
         calendar_alert_triggers(v.event, v.with, v.without, v.tz[0] ? v.tz : NULL, from, b->now,

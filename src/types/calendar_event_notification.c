@@ -22,6 +22,7 @@ static const struct jprop notification_props[] = {
     {"isDraft", JP_SERVER_SET | JP_IMMUTABLE, NULL},
     {"event", JP_SERVER_SET | JP_IMMUTABLE, NULL},
     {"eventPatch", JP_SERVER_SET | JP_IMMUTABLE, NULL},
+    {ITIP_METHOD_PROP, JP_SERVER_SET | JP_IMMUTABLE, NULL}, /* scheduling.c: COUNTER */
     {NULL, 0, NULL},
 };
 
@@ -76,6 +77,15 @@ int calendar_event_notification_add(struct store_conn *c, struct jmap_req *r, co
                                     const char *type, const char *event_id, json_t *event,
                                     json_t *patch, const char *from_address)
 {
+    return calendar_event_notification_add_ex(c, r, account, type, event_id, event, patch,
+                                              from_address, NULL);
+}
+
+int calendar_event_notification_add_ex(struct store_conn *c, struct jmap_req *r,
+                                       const char *account, const char *type, const char *event_id,
+                                       json_t *event, json_t *patch, const char *from_address,
+                                       json_t *extra)
+{
     char created[21], id[16];
     util_utc_format(util_now(), created);
     json_t *p = from_address ? principal_of_address(c, from_address) : NULL;
@@ -97,6 +107,8 @@ int calendar_event_notification_add(struct store_conn *c, struct jmap_req *r, co
                             json_boolean(json_is_true(json_object_get(event, "isDraft"))));
     if (strcmp(type, "updated") == 0)
         json_object_set(obj, "eventPatch", patch ? patch : json_object());
+    if (extra)
+        json_object_update(obj, extra);
     util_random_id(id, 12, calendar_event_notification_type.id_prefix);
     json_object_set_new(obj, "id", json_string(id));
     int rc = jmap_object_write(c, r, &calendar_event_notification_type, account, id, obj, true);

@@ -130,7 +130,8 @@ struct query {
     int code;         /* RECUR_ERR_LIMIT seen */
     bool by_span;     /* single events may be answered from their cached span */
     int64_t state;    /* the account's CalendarEvent state (expanded queries), for /get */
-    json_t *readable; /* a sharee's calendars named by inCalendar: id -> bool */
+    json_t *rights;   /* a sharee's: calendar id -> CalendarRights bits; NULL: all */
+    bool reads_all;   /* ... with mayReadItems on every calendar of the account */
 };
 
 /* The type's filter hook, for validation only (obj is NULL): -1 unsupported,
@@ -214,21 +215,51 @@ static bool occurs_in(struct query *q, json_t *obj, bool has_from, int64_t from,
     return any;
 }
 
+/* ---- a sharee's view (issue 14; calendars-27 §4, §5.7; RFC 9670 §4) ----------------------------
+ * Rights are per calendar: the user's rights are read once per query (q->rights), and
+ * each candidate is decided as the index yields it, before it is expanded: the owner's
+ * index path, without a check of each result afterwards. */
+
 /* Whether the user reads calendar cid: one a sharee cannot read is not there for them,
  * even for an event that is also in one they can (issue 14; RFC 9670 §4). */
 static bool calendar_readable(struct query *q, const char *cid)
 {
-    const struct store_access *a = jmap_req_access(q->r, q->account);
-    if (!share_filtered(a))
+    return !q->rights || (json_integer_value(json_object_get(q->rights, cid)) & CR_READ);
+}
+
+/* share_member_visible for an event, with the query's rights: in a calendar the user
+ * reads, and not secret (§5.7: as though it did not exist). */
+static bool sharee_sees_obj(struct query *q, json_t *obj)
+{
+    if (!q->rights)
         return true;
-    if (!q->readable)
-        q->readable = json_object();
-    json_t *v = json_object_get(q->readable, cid);
-    if (!v) {
-        v = json_boolean(share_calendar_visible_id(q->r, a, cid));
-        json_object_set_new(q->readable, cid, v);
+    const char *privacy = json_string_value(json_object_get(obj, "privacy"));
+    if (privacy && strcmp(privacy, "secret") == 0)
+        return false;
+    if (q->reads_all) /* every event is in one calendar at least */
+        return true;
+    const char *cid;
+    json_t *v;
+    json_object_foreach(json_object_get(obj, "calendarIds"), cid, v)
+    {
+        if (calendar_readable(q, cid))
+            return true;
     }
-    return json_is_true(v);
+    return false;
+}
+
+/* The same for an event the index answers without its object (its parsed entry is
+ * usually cached: a query of the same window has read it). */
+static bool sharee_sees(struct query *q, const char *id, int64_t modseq)
+{
+    if (!q->rights)
+        return true;
+    struct event_cached *e = event_cache_peek(q->account, id, modseq);
+    if (!e)
+        e = event_cache_get(jmap_req_conn(q->r), q->account, id, modseq, q->tz);
+    bool yes = e && sharee_sees_obj(q, e->obj);
+    event_cache_release(e);
+    return yes;
 }
 
 /* Matches one condition object against an event (whole series) or an instance. */
@@ -380,13 +411,18 @@ static void consider(struct query *q, const char *id, int64_t modseq)
     int64_t s0 = 0, e0 = 0;
     if (q->by_span && event_cache_span(q->account, id, modseq, &s0, &e0)) {
         /* what the cached path below does for a single event, without its object */
-        if ((e0 > q->after || (e0 == s0 && s0 == q->after)) && s0 < q->before)
+        if ((e0 > q->after || (e0 == s0 && s0 == q->after)) && s0 < q->before &&
+            sharee_sees(q, id, modseq))
             add_item(q, id, NULL, s0, NULL);
         return;
     }
     struct event_cached *e = event_cache_get(jmap_req_conn(q->r), q->account, id, modseq, q->tz);
     if (!e)
         return;
+    if (!sharee_sees_obj(q, e->obj)) {
+        event_cache_release(e);
+        return;
+    }
     struct event_cached *longer = q->expand ? event_cache_extend(e, q->before) : NULL;
     if (longer) { /* a series without an end, asked past what is expanded (issue 21) */
         event_cache_release(e);
@@ -451,7 +487,8 @@ static int span_cb(const char *id, int64_t modseq, bool has_range, bool exact, i
 {
     struct query *q = ud;
     if (q->by_span && has_range && exact) {
-        if ((end > q->after || (end == start && start == q->after)) && start < q->before)
+        if ((end > q->after || (end == start && start == q->after)) && start < q->before &&
+            sharee_sees(q, id, modseq))
             add_item(q, id, NULL, start, NULL);
         return 0;
     }
@@ -616,6 +653,17 @@ static int run_event_query(struct jmap_req *r, const char *account, json_t *args
                         .expand = json_is_true(json_object_get(args, "expandRecurrences")),
                         .filter = json_is_object(filter) ? filter : NULL, .hold = json_array(),
                         .times = json_object()};
+    const struct store_access *a = jmap_req_access(r, account);
+    if (share_filtered(a)) { /* decided per candidate below (issue 14) */
+        q->rights = share_collection_rights(r, a, SHARE_CALENDAR);
+        const char *cid;
+        json_t *v;
+        q->reads_all = true;
+        json_object_foreach(q->rights, cid, v)
+        {
+            q->reads_all &= (json_integer_value(v) & CR_READ) != 0;
+        }
+    }
     if (!tz_is_iana(q->tz)) {
         jmap_error(r, "invalidArguments", "unknown timeZone");
         return -1;
@@ -724,8 +772,8 @@ static void query_free(struct query *q)
     free(q->items);
     json_decref(q->hold);
     json_decref(q->times);
-    json_decref(q->readable);
-    q->times = q->readable = NULL;
+    json_decref(q->rights);
+    q->times = q->rights = NULL;
     q->items = NULL;
     q->hold = NULL;
 }
@@ -1002,7 +1050,6 @@ static int fast_text_query(struct jmap_req *r, const char *account, json_t *args
         (json_is_array(sort) && json_array_size(sort) &&
          engine_sort_check(r, &calendar_event_type, sort))) {
         json_decref(q.times);
-        json_decref(q.readable);
         return tz_is_iana(q.tz) ? -1 : 1;
     }
     struct store_text_term *terms = NULL;
@@ -1038,7 +1085,6 @@ static int fast_text_query(struct jmap_req *r, const char *account, json_t *args
     free(terms);
     json_decref(hold);
     json_decref(q.times);
-    json_decref(q.readable);
     return rc;
 }
 
@@ -1061,8 +1107,7 @@ static int event_query(struct jmap_req *r, json_t *args)
     }
     struct query q;
     int rc = run_event_query(r, a->account_id, args, &q);
-    json_t *ids = rc == 0 ? item_ids(&q) : NULL;
-    engine_visible_filter(r, &calendar_event_type, a, ids); /* sharing: issue 14 */
+    json_t *ids = rc == 0 ? item_ids(&q) : NULL; /* a sharee's view: run_event_query */
     if (rc == 0) /* in the read transaction: its end commits it (store.h) */
         engine_snapshot_save(jmap_req_conn(r), a->account_id, calendar_event_type.name, args,
                              state, ids);
@@ -1090,8 +1135,7 @@ static int event_query_changes(struct jmap_req *r, json_t *args)
     json_t *changed = engine_changed_ids(jmap_req_conn(r), a->account_id, calendar_event_type.name, since);
     engine_metadata_changed_ids(r, &calendar_event_type, a->account_id, since, changed); /* issue 18 */
     int rc = run_event_query(r, a->account_id, args, &q);
-    json_t *now = rc ? NULL : item_ids(&q);
-    engine_visible_filter(r, &calendar_event_type, a, now); /* sharing: issue 14 */
+    json_t *now = rc ? NULL : item_ids(&q); /* a sharee's view: run_event_query */
     store_rollback(jmap_req_conn(r));
     query_free(&q);
     if (rc == 0) {

@@ -450,6 +450,17 @@ json_t *contact_card_to_jscontact(struct store_conn *c, const char *account, jso
     return out;
 }
 
+/* The query side of a card: the record of the address books it is exposed in, for a
+ * sharee's /changes (RFC 9610 §2 with RFC 9670 §4: a card that left their books is
+ * destroyed for them, one they never could see is nothing), then the store's search
+ * rows and the birthdays calendar (contact_card_index, issue 21 and 17 §4). */
+static int card_index(struct store_conn *c, const char *account, const char *id, json_t *obj)
+{
+    if (share_exposure_update(c, SHARE_ADDRESS_BOOK, account, id, obj))
+        return -1;
+    return contact_card_index(c, account, id, obj);
+}
+
 const struct jtype contact_card_type = {
     .metadata = true, /* draft-ietf-jmap-metadata-02 (issue 18) */
     .name = "ContactCard",
@@ -462,11 +473,12 @@ const struct jtype contact_card_type = {
     .destroy = card_destroy,
     .view = card_view,
     .visible = share_card_visible_id,
+    .was_visible = share_card_was_visible,
     .may_write = share_card_may_write,
     .blob_ids = card_blob_ids,
     .unique_key = card_unique_key,
     .filter = contact_filter_hook,
     .compare = contact_compare_hook,
     .query_run = contact_query_run,
-    .index = contact_card_index, /* the store's search rows; the birthdays calendar (issue 17 §4) */
+    .index = card_index,
 };

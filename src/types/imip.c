@@ -96,9 +96,11 @@ int imip_queue(struct store_conn *c, const char *method, json_t *ev, const char 
     mail_date(date);
     util_random_id(id, 12, outbox_type.id_prefix);
     const char *title = json_string_value(json_object_get(ev, "title"));
-    const char *what = !strcmp(method, "REQUEST")  ? "Invitation"
-                       : !strcmp(method, "CANCEL") ? "Cancelled"
-                                                   : "Reply";
+    const char *what = !strcmp(method, "REQUEST")          ? "Invitation"
+                       : !strcmp(method, "CANCEL")         ? "Cancelled"
+                       : !strcmp(method, "COUNTER")        ? "Proposed change"
+                       : !strcmp(method, "DECLINECOUNTER") ? "Proposal declined"
+                                                           : "Reply";
     /* RFC 6047 §2: one text/calendar body whose method parameter is the iTIP method */
     char *msg =
         xasprintf("From: <%s>\r\nTo: <%s>\r\nSubject: %s: %s\r\nDate: %s\r\n"

@@ -43,6 +43,10 @@ struct sched_kind {
     int (*default_collection)(struct store_conn *c, const char *account, char out[64]);
     int (*notify)(struct store_conn *c, struct jmap_req *r, const char *account, const char *type,
                   const char *id, json_t *obj, json_t *patch, const char *from_address);
+    /* the same with extra properties: a COUNTER's or DECLINECOUNTER's ITIP_METHOD_PROP */
+    int (*notify_ex)(struct store_conn *c, struct jmap_req *r, const char *account,
+                     const char *type, const char *id, json_t *obj, json_t *patch,
+                     const char *from_address, json_t *extra);
     int (*import_one)(struct store_conn *c, const char *account, const char *collection,
                       json_t *obj, bool *updated, char **err);
     /* RFC 5546 §3.2.5 CANCEL: an event's status, a task's progress (jscalendarbis §5.2.5) */
@@ -55,12 +59,19 @@ static const struct sched_kind event_kind = {
     false,
     event_default_calendar,
     calendar_event_notification_add,
+    calendar_event_notification_add_ex,
     event_import_one,
     "status",
 };
 static const struct sched_kind task_kind = {
-    &task_type,      "taskListId", true, task_default_list, task_notification_add,
-    task_import_one, "progress",
+    &task_type,
+    "taskListId",
+    true,
+    task_default_list,
+    task_notification_add,
+    task_notification_add_ex,
+    task_import_one,
+    "progress",
 };
 
 static const struct sched_kind *kind_of(json_t *obj)
@@ -302,6 +313,191 @@ static void reply_applied(json_t *participant, json_t *reply)
 
 static json_t *participant_at(json_t *ev, const char *address);
 
+/* ---- delegation (RFC 5546 §3.2.2.3; jscalendarbis participant delegatedTo, delegatedFrom) --
+ * The delegator's REPLY has their participationStatus "delegated" and delegatedTo the
+ * delegates' calendar addresses, with a participant for each delegate (delegatedFrom the
+ * delegator): the organizer's copy records both, so the delegate's own REPLY is from an
+ * invited participant and later REQUESTs reach them. */
+
+/* The organizer's copy takes the delegation of the attendee at address from reply. */
+static void take_delegates(json_t *copy, json_t *reply, const char *address)
+{
+    json_t *theirs = participant_at(reply, address), *mine = participant_at(copy, address);
+    json_t *to = json_object_get(theirs, "delegatedTo");
+    if (!mine || !json_is_object(to) || !json_object_size(to))
+        return;
+    json_object_set(mine, "delegatedTo", to);
+    json_t *parts = json_object_get(copy, "participants");
+    const char *addr;
+    json_t *v;
+    json_object_foreach(to, addr, v)
+    {
+        if (participant_at(copy, addr))
+            continue;
+        json_t *d = participant_at(reply, addr);
+        /* not in the message: one in the delegator's role (attendee, a task's assignee) */
+        d = d ? json_deep_copy(d)
+              : json_pack("{s:s, s:s, s:O, s:s, s:b}", "@type", "Participant", "calendarAddress",
+                          addr, "roles", json_object_get(mine, "roles"), "participationStatus",
+                          "needs-action", "expectReply", 1);
+        if (!d)
+            continue; /* a delegator without roles */
+        json_object_set_new(d, "delegatedFrom", json_pack("{s:b}", address, 1));
+        char pid[16];
+        util_random_id(pid, 10, 'p');
+        json_object_set_new(parts, pid, d);
+    }
+}
+
+/* Delegates in now's delegatedTo of the participant at address that old's had not. */
+static json_t *new_delegates(json_t *old, json_t *now, const char *address)
+{
+    json_t *out = json_object();
+    json_t *was = json_object_get(participant_at(old, address), "delegatedTo");
+    const char *addr;
+    json_t *v;
+    json_object_foreach(json_object_get(participant_at(now, address), "delegatedTo"), addr, v)
+    {
+        if (!json_object_get(was, addr))
+            json_object_set_new(out, addr, json_true());
+    }
+    return out;
+}
+
+/* ---- counter proposals (RFC 5546 §3.2.7, §3.2.8; §3.4.7, §3.4.8 for tasks) ---------------
+ * An attendee proposes a change with COUNTER; the organizer's event does not change. The
+ * organizer sees the proposal as a CalendarEventNotification (TaskNotification) of type
+ * "updated" whose event is their copy as it is, whose eventPatch (taskPatch) is the
+ * proposed change, and whose ITIP_METHOD_PROP is "COUNTER"; they accept it by updating the
+ * event (a REQUEST to everyone, §3.2.2.1). A DECLINECOUNTER the attendee receives is a
+ * notification with an empty patch and ITIP_METHOD_PROP "DECLINECOUNTER". */
+
+/* What an attendee may propose: the time, place and description of the event or task. */
+static const char *const counter_props[] = {"title",
+                                            "description",
+                                            "start",
+                                            "duration",
+                                            "timeZone",
+                                            "showWithoutTime",
+                                            "locations",
+                                            "virtualLocations",
+                                            "recurrenceRule",
+                                            "recurrenceRules",
+                                            "due",
+                                            "estimatedDuration",
+                                            NULL};
+
+/* A property's value, or its default (jscalendarbis §4: absent means the default, so a
+ * converted message that spells a default out proposes nothing). */
+static json_t *value_of(json_t *obj, const char *name, json_t *defaults)
+{
+    json_t *v = json_object_get(obj, name);
+    return v ? v : json_object_get(defaults, name);
+}
+
+/* The change proposal makes to ev: the counter_props that differ (null: removed). */
+static json_t *proposal_patch(json_t *ev, json_t *proposal)
+{
+    json_t *patch = json_object();
+    json_t *defaults = json_pack("{s:b, s:s, s:s, s:s}", "showWithoutTime", 0, "duration", "PT0S",
+                                 "title", "", "description", "");
+    for (const char *const *k = counter_props; *k; k++) {
+        json_t *a = value_of(ev, *k, defaults), *b = value_of(proposal, *k, defaults);
+        if (b && (!a || !json_equal(a, b)))
+            json_object_set(patch, *k, b);
+        else if (a && !b)
+            json_object_set_new(patch, *k, json_null());
+    }
+    json_decref(defaults);
+    return patch;
+}
+
+static int itip_note(struct store_conn *c, struct jmap_req *r, const char *account, const char *id,
+                     json_t *ev, json_t *patch, const char *from, const char *method)
+{
+    json_t *extra = json_pack("{s:s}", ITIP_METHOD_PROP, method);
+    int rc = kind_of(ev)->notify_ex(c, r, account, "updated", id, ev, patch, from, extra);
+    json_decref(extra);
+    return rc ? -1 : 0;
+}
+
+/* COUNTER (§3.2.7) from the attendee at address to the organizer's account org: 0, or -1
+ * with *why when nothing is recorded. */
+static int counter_to(struct store_conn *c, struct jmap_req *r, json_t *proposal,
+                      const char *address, const char *org, const char **why)
+{
+    char id[64];
+    json_t *theirs = copy_of(c, org, proposal, id);
+    /* one occurrence (RECURRENCE-ID): compared with, and shown as, that occurrence
+     * (calendars-27 §7 allows a notification of just the instance) */
+    const char *rid = json_string_value(json_object_get(proposal, "recurrenceId"));
+    json_t *inst =
+        theirs && rid && kind_of(theirs) == &event_kind ? event_instance(theirs, id, rid) : NULL;
+    json_t *patch = theirs ? proposal_patch(inst ? inst : theirs, proposal) : NULL;
+    int rc = -1;
+    if (!theirs || !json_is_true(json_object_get(theirs, "isOrigin")))
+        *why = "the user organizes no event or task with this UID";
+    else if (rid && kind_of(theirs) == &event_kind && !inst)
+        *why = "the event has no occurrence at the proposal's RECURRENCE-ID";
+    else if (!address || !participant_at(theirs, address))
+        *why = "the sender is not a participant of the event";
+    else if (json_integer_value(json_object_get(proposal, "sequence")) <
+             json_integer_value(json_object_get(theirs, "sequence")))
+        *why = "the proposal answers an older SEQUENCE than the event's"; /* §3.2.7 echo */
+    else if (!json_object_size(patch))
+        *why = "the proposal changes nothing";
+    else
+        rc = itip_note(c, r, org, id, inst ? inst : theirs, patch, address, "COUNTER");
+    json_decref(patch);
+    json_decref(inst);
+    json_decref(theirs);
+    return rc;
+}
+
+/* DECLINECOUNTER (§3.2.8) from the organizer to the user's account. */
+static int apply_declinecounter(struct store_conn *c, const char *account, json_t *ev,
+                                const char *from, const char **why)
+{
+    char id[64];
+    json_t *mine = copy_of(c, account, ev, id);
+    const char *org = json_string_value(json_object_get(mine, "organizerCalendarAddress"));
+    int rc = -1;
+    if (!mine || json_is_true(json_object_get(mine, "isOrigin")))
+        *why = "the user has no invitation with this UID";
+    else if (!org || strcasecmp(org, from))
+        *why = "the sender is not the organizer of the user's copy";
+    else {
+        json_t *none = json_object();
+        rc = itip_note(c, NULL, account, id, mine, none, from, "DECLINECOUNTER");
+        json_decref(none);
+    }
+    json_decref(mine);
+    return rc;
+}
+
+/* The message an attendee sends the organizer (§3.2.3 REPLY, §3.2.7 COUNTER): ev with
+ * the organizer, the attendee (status, unless NULL) and the attendee's delegates. */
+static json_t *to_organizer(json_t *ev, const char *address, const char *org_addr,
+                            const char *status)
+{
+    json_t *copy = json_deep_copy(ev), *parts = json_object();
+    json_t *delegates = json_object_get(participant_at(ev, address), "delegatedTo");
+    const char *pid;
+    json_t *p;
+    json_object_foreach(json_object_get(ev, "participants"), pid, p)
+    {
+        const char *a = address_of(p);
+        if (a &&
+            (!strcasecmp(a, address) || !strcasecmp(a, org_addr) || json_object_get(delegates, a)))
+            json_object_set_new(parts, pid, json_deep_copy(p));
+        if (a && !strcasecmp(a, address) && status)
+            json_object_set_new(json_object_get(parts, pid), "participationStatus",
+                                json_string(status));
+    }
+    json_object_set_new(copy, "participants", parts);
+    return copy;
+}
+
 /* A task's assignee reports their progress with their answer (tasks-06 §5.4;
  * jscalendarbis §5.2.4 percentComplete, §5.2.5 progress, progressUpdated). */
 static void take_progress(json_t *p, json_t *answer)
@@ -358,6 +554,8 @@ static int reply_to(struct store_conn *c, struct jmap_req *r, json_t *ev, const 
             reply_applied(p, ev);
         }
     }
+    if (invited && !older)
+        take_delegates(copy, ev, address);
     if (k == &task_kind)
         task_apply_mode(copy); /* ical-tasks-17 §5.3 on the organizer's copy */
     int rc = -1;
@@ -507,6 +705,87 @@ static json_t *me_in(struct store_conn *c, json_t *ev, const char *self, const c
     return NULL;
 }
 
+/* §3.2.2.3: the delegator forwards the invitation to each new delegate. */
+static void forward_to_delegates(struct jset *s, json_t *old, json_t *now, const char *address)
+{
+    struct store_conn *c = jset_conn(s);
+    json_t *fresh = new_delegates(old, now, address);
+    const char *to;
+    json_t *v;
+    char acct[64];
+    json_object_foreach(fresh, to, v)
+    {
+        if (local_account(c, to, acct)) {
+            if (strcmp(acct, jset_account(s)))
+                request_to(c, jset_req(s), now, to, acct);
+        } else if (imip_on(jset_req(s))) {
+            json_t *copy = for_recipient(now, to);
+            imip_queue(c, "REQUEST", copy, address, to);
+            json_decref(copy);
+        }
+    }
+    json_decref(fresh);
+}
+
+/* One COUNTER (§3.2.7) of proposal (the attendee's event, or one occurrence of it) to the
+ * organizer: recorded for a user of this server, else mailed. */
+static void counter_send(struct jset *s, json_t *proposal, const char *address)
+{
+    struct store_conn *c = jset_conn(s);
+    char org[64];
+    const char *org_addr = json_string_value(json_object_get(proposal, "organizerCalendarAddress"));
+    const char *why = NULL;
+    if (local_account(c, org_addr, org)) {
+        counter_to(c, jset_req(s), proposal, address, org, &why);
+    } else if (org_addr && imip_on(jset_req(s))) {
+        json_t *copy = to_organizer(proposal, address, org_addr, NULL);
+        imip_queue(c, "COUNTER", copy, address, org_addr);
+        json_decref(copy);
+    }
+    if (why)
+        log_info("scheduling: COUNTER from %s not recorded: %s", address, why);
+}
+
+/* COUNTER (§3.2.7): the attendee changed what only the organizer changes (counter_props)
+ * on their copy, or on some occurrences of it (recurrenceOverrides: one COUNTER with
+ * RECURRENCE-ID each). */
+static void attendee_counters(struct jset *s, json_t *old, json_t *now, const char *address)
+{
+    if (!old || !now || !address)
+        return;
+    json_t *patch = proposal_patch(old, now);
+    bool whole = json_object_size(patch) > 0;
+    json_decref(patch);
+    if (whole || kind_of(now) != &event_kind) {
+        if (whole)
+            counter_send(s, now, address);
+        return;
+    }
+    const char *id = json_string_value(json_object_get(now, "id"));
+    json_t *oo = json_object_get(old, "recurrenceOverrides");
+    const char *rid;
+    json_t *v;
+    json_object_foreach(json_object_get(now, "recurrenceOverrides"), rid, v)
+    {
+        if (json_equal(v, json_object_get(oo, rid) ? json_object_get(oo, rid) : json_null()) ||
+            json_is_true(json_object_get(v, "excluded")))
+            continue;
+        json_t *a = event_instance(old, id, rid), *b = event_instance(now, id, rid);
+        json_t *p = a && b ? proposal_patch(a, b) : NULL;
+        if (json_object_size(p)) {
+            static const char *const series[] = {"recurrenceRule", "recurrenceRules",
+                                                 "excludedRecurrenceRules", "recurrenceOverrides",
+                                                 NULL};
+            for (const char *const *k = series; *k; k++)
+                json_object_del(b, *k); /* one occurrence: RECURRENCE-ID, no rule */
+            counter_send(s, b, address);
+        }
+        json_decref(p);
+        json_decref(a);
+        json_decref(b);
+    }
+}
+
 /* REPLY (RFC 5546 §3.2.3) of the attendee's answer to the organizer's copy. */
 static void attendee_replies(struct jset *s, json_t *old, json_t *now)
 {
@@ -514,6 +793,8 @@ static void attendee_replies(struct jset *s, json_t *old, json_t *now)
     const char *mine = NULL, *was_pid = NULL;
     json_t *me = now ? me_in(c, now, jset_account(s), &mine) : NULL;
     json_t *was = old ? me_in(c, old, jset_account(s), &was_pid) : NULL;
+    const char *address = address_of(me ? me : was);
+    attendee_counters(s, old, now, address);
     const char *status = json_string_value(json_object_get(me, "participationStatus"));
     const char *before = json_string_value(json_object_get(was, "participationStatus"));
     if (!now && before && strcmp(before, "needs-action"))
@@ -526,34 +807,28 @@ static void attendee_replies(struct jset *s, json_t *old, json_t *now)
         !json_equal(json_object_get(me, "progress") ? json_object_get(me, "progress") : json_null(),
                     json_object_get(was, "progress") ? json_object_get(was, "progress")
                                                      : json_null());
-    if (!answered && !progressed)
+    /* §3.2.2.3: more delegates with the same "delegated" are news too */
+    json_t *fresh = now && address ? new_delegates(old, now, address) : NULL;
+    bool delegated = json_object_size(fresh) > 0;
+    json_decref(fresh);
+    if (!answered && !progressed && !delegated)
         return;
-    if (!answered)
+    if (!answered && !delegated)
         status = NULL;
     json_t *ev = now ? now : old;
     char org[64];
     const char *org_addr = json_string_value(json_object_get(ev, "organizerCalendarAddress"));
-    const char *address = address_of(me ? me : was);
     if (local_account(c, org_addr, org)) {
         reply_to(c, jset_req(s), ev, address, status, org, NULL);
     } else if (org_addr && address && imip_on(jset_req(s))) {
-        /* RFC 5546 §3.2.3: the REPLY holds the organizer and the replying attendee */
-        json_t *copy = json_deep_copy(ev), *parts = json_object();
-        const char *pid;
-        json_t *p;
-        json_object_foreach(json_object_get(ev, "participants"), pid, p)
-        {
-            const char *a = address_of(p);
-            if (a && (!strcasecmp(a, address) || !strcasecmp(a, org_addr)))
-                json_object_set_new(parts, pid, json_deep_copy(p));
-            if (a && !strcasecmp(a, address) && status)
-                json_object_set_new(json_object_get(parts, pid), "participationStatus",
-                                    json_string(status));
-        }
-        json_object_set_new(copy, "participants", parts);
+        /* RFC 5546 §3.2.3: the REPLY holds the organizer and the replying attendee (and
+         * §3.2.2.3 the delegates) */
+        json_t *copy = to_organizer(ev, address, org_addr, status);
         imip_queue(c, "REPLY", copy, address, org_addr);
         json_decref(copy);
     }
+    if (delegated)
+        forward_to_delegates(s, old, now, address);
 }
 
 void scheduling_finish(struct jset *s, bool all_ok)
@@ -716,6 +991,8 @@ int scheduling_apply(struct store_conn *c, const char *account, const char *meth
     }
     if (strcasecmp(method, "refresh") == 0)
         return apply_refresh(c, account, ev, from, why);
+    if (strcasecmp(method, "counter") == 0)
+        return counter_to(c, NULL, ev, from, account, why);
     /* RFC 6047 §3: the sender of a REQUEST or CANCEL is the organizer */
     if (!org || strcasecmp(org, from))
         return *why = "the sender is not the event's organizer", -1;
@@ -723,6 +1000,9 @@ int scheduling_apply(struct store_conn *c, const char *account, const char *meth
         return apply_request(c, account, ev, from, why);
     if (strcasecmp(method, "cancel") == 0)
         return apply_cancel(c, account, ev, from, why);
-    return *why = "this iTIP method is not supported (REQUEST, CANCEL, REPLY and REFRESH are)",
+    if (strcasecmp(method, "declinecounter") == 0)
+        return apply_declinecounter(c, account, ev, from, why);
+    return *why = "this iTIP method is not supported (REQUEST, CANCEL, REPLY, REFRESH, COUNTER "
+                  "and DECLINECOUNTER are)",
            -1;
 }

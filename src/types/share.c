@@ -1334,6 +1334,12 @@ bool share_event_was_visible(struct jmap_req *r, const struct store_access *a, c
     return was_visible(r, a, SHARE_CALENDAR, id, since);
 }
 
+bool share_card_was_visible(struct jmap_req *r, const struct store_access *a, const char *id,
+                            int64_t since)
+{
+    return was_visible(r, a, SHARE_ADDRESS_BOOK, id, since);
+}
+
 /* ---- write access to a member (jtype.may_write; issue 18 metadata) ------------------------- */
 
 bool share_event_may_write(struct jmap_req *r, const struct store_access *a, json_t *event)

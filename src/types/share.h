@@ -95,6 +95,10 @@ bool share_event_visible_id(struct jmap_req *r, const struct store_access *a, co
  * index hook calls it on every write (obj NULL: destroyed). */
 bool share_event_was_visible(struct jmap_req *r, const struct store_access *a, const char *id,
                              int64_t since);
+/* The same for a card and the address books (RFC 9610 §2); contact_card.c's index hook
+ * keeps its record. */
+bool share_card_was_visible(struct jmap_req *r, const struct store_access *a, const char *id,
+                            int64_t since);
 int share_exposure_update(struct store_conn *c, enum share_kind k, const char *account,
                           const char *id, json_t *obj);
 bool share_card_visible_id(struct jmap_req *r, const struct store_access *a, const char *id);

@@ -26,6 +26,7 @@ static const struct jprop notification_props[] = {
     {"isDraft", JP_SERVER_SET | JP_IMMUTABLE, NULL},
     {"task", JP_SERVER_SET | JP_IMMUTABLE, NULL},
     {"taskPatch", JP_SERVER_SET | JP_IMMUTABLE, NULL},
+    {ITIP_METHOD_PROP, JP_SERVER_SET | JP_IMMUTABLE, NULL}, /* scheduling.c: COUNTER */
     {NULL, 0, NULL},
 };
 
@@ -81,6 +82,13 @@ int task_notification_add(struct store_conn *c, struct jmap_req *r, const char *
                           const char *type, const char *task_id, json_t *task, json_t *patch,
                           const char *from_address)
 {
+    return task_notification_add_ex(c, r, account, type, task_id, task, patch, from_address, NULL);
+}
+
+int task_notification_add_ex(struct store_conn *c, struct jmap_req *r, const char *account,
+                             const char *type, const char *task_id, json_t *task, json_t *patch,
+                             const char *from_address, json_t *extra)
+{
     char created[21], id[16];
     util_utc_format(util_now(), created);
     json_t *obj = json_pack("{s:s, s:o, s:n, s:s, s:s, s:O}", "created", created, "changedBy",
@@ -91,6 +99,8 @@ int task_notification_add(struct store_conn *c, struct jmap_req *r, const char *
                             json_boolean(json_is_true(json_object_get(task, "isDraft"))));
     if (strcmp(type, "updated") == 0)
         json_object_set(obj, "taskPatch", patch ? patch : json_object());
+    if (extra)
+        json_object_update(obj, extra);
     util_random_id(id, 12, task_notification_type.id_prefix);
     json_object_set_new(obj, "id", json_string(id));
     int rc = jmap_object_write(c, r, &task_notification_type, account, id, obj, true);

@@ -60,6 +60,9 @@ void task_notify(struct jset *s, const char *id, json_t *before, json_t *after);
 int task_notification_add(struct store_conn *c, struct jmap_req *r, const char *account,
                           const char *type, const char *task_id, json_t *task, json_t *patch,
                           const char *from_address);
+int task_notification_add_ex(struct store_conn *c, struct jmap_req *r, const char *account,
+                             const char *type, const char *task_id, json_t *task, json_t *patch,
+                             const char *from_address, json_t *extra);
 /* ical-tasks-17 §5.3 TASK-MODE on the organizer's copy (task.c). */
 void task_apply_mode(json_t *task);
 /* ical-tasks-17 §4 "Updating the overall status": a VSTATUS component (STATUS, DTSTAMP)

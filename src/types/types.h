@@ -69,6 +69,15 @@ extern const struct jtype calendar_event_notification_type;
 int calendar_event_notification_add(struct store_conn *c, struct jmap_req *r,
                                     const char *account, const char *type, const char *event_id,
                                     json_t *event, json_t *patch, const char *from_address);
+/* The same with extra properties (scheduling.c: ITIP_METHOD_PROP of a COUNTER or
+ * DECLINECOUNTER, RFC 5546 §3.2.7, §3.2.8, which changes no event). */
+int calendar_event_notification_add_ex(struct store_conn *c, struct jmap_req *r,
+                                       const char *account, const char *type, const char *event_id,
+                                       json_t *event, json_t *patch, const char *from_address,
+                                       json_t *extra);
+/* A notification's vendor property (named with a domain, as RFC 8984 §3.3's): the
+ * iTIP method of a message that proposed or refused a change without making one. */
+#define ITIP_METHOD_PROP "jmapd.org:itipMethod"
 /* CalendarEvent/set with sendSchedulingMessages (§5.9.2): checks that every
  * recipient can be reached (else the noSupportedScheduleMethods SetError) and
  * records the change (old NULL: create; obj NULL: destroy) to deliver at finish. */

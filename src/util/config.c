@@ -45,6 +45,8 @@ void config_defaults(struct config *cfg)
     cfg->subscription_retry_skipped = 6 * 3600;
     cfg->feed_tombstone_ttl = 30 * 86400;
     cfg->smtp_retry = 30;
+    cfg->alert_stale = 86400;
+    cfg->alert_rate = 60;
     cfg->cache_size = 64;
     cfg->metadata_max_depth = 8;
     cfg->metadata_quota = 16 * 1024 * 1024;
@@ -85,6 +87,8 @@ static const struct key keys[] = {
     N("feed_tombstone_ttl", feed_tombstone_ttl, 1),
     S("smtp_url", smtp_url),
     N("smtp_retry", smtp_retry, 1),
+    N("alert_stale", alert_stale, 60),
+    N("alert_rate", alert_rate, 1),
     S("smtp_user", smtp_user),
     S("smtp_password", smtp_password),
     N("max_size_upload", max_size_upload, 1),

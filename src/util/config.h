@@ -28,6 +28,11 @@ struct config {
     char smtp_user[256];
     char smtp_password[256];
     int64_t smtp_retry; /* seconds between retries of what the relay did not take */
+    /* alerts (calendars-27 §6, §9.3.2): one due longer ago than alert_stale seconds when
+     * first seen (the server was down) is passed over; at most alert_rate fire per user
+     * and minute */
+    int64_t alert_stale;
+    int64_t alert_rate;
     int threads;           /* worker threads; 0 = number of cores */
     /* RFC 8620 §2 core capability limits */
     int64_t max_size_upload;

@@ -317,3 +317,35 @@ def test_sharee_alert_on_one_occurrence_calendars27_s5_4(cs):
     cs.set_time("2026-03-04T09:55:00Z")
     assert wb.none_within(1.5)
     wb.close()
+
+
+def test_alert_limits_come_from_the_config_calendars27_s9_3_2():
+    """calendars-27 §9.3.2 (a server may limit the alerts it sends): `alert_rate` alerts per
+    user and minute at most, and an alert due longer ago than `alert_stale` seconds when
+    the server first sees it is passed over, not fired (README, configuration)."""
+    s = ClockServer(config=CONFIG + "alert_stale = 3600\nalert_rate = 2\n")
+    try:
+        s.a = s.own("alice")
+        w = Alerts(s, "alice")
+        for i in range(3):  # three alerts at 08:45Z
+            create_event(s, {"title": f"rush {i}", "start": "2026-03-01T10:00:00",
+                             "timeZone": "Europe/Berlin",
+                             "alerts": {"a1": offset_alert("-PT15M")}})
+        s.set_time("2026-03-01T08:45:00Z")
+        got = [w.next(), w.next()]
+        assert all(g and g["alertId"] == "a1" for g in got), got
+        assert w.none_within(2.0)  # the third is over the rate of 2 per minute
+        old = create_event(s, {"title": "long ago", "start": "2026-03-01T11:00:00",
+                               "timeZone": "Europe/Berlin",
+                               "alerts": {"a2": offset_alert("-PT15M")}})  # 09:45Z
+        recent = create_event(s, {"title": "recent", "start": "2026-03-01T12:00:00",
+                                  "timeZone": "Europe/Berlin",
+                                  "alerts": {"a3": offset_alert("-PT15M")}})  # 10:45Z
+        s.set_time("2026-03-01T11:00:00Z")  # 75 and 15 minutes late
+        got = w.next()
+        assert got and got["calendarEventId"] == recent, got
+        assert w.none_within(2.0)  # 09:45Z is more than alert_stale (1 h) ago
+        assert old != recent
+        w.close()
+    finally:
+        s.close()

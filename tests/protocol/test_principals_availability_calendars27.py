@@ -102,3 +102,35 @@ def test_errors_calendars27_s2_2(gs):
     own = avail(gs, "alice", gs.acct["alice"], end="2026-10-06T00:00:00Z")
     assert ("2026-10-05T11:00:00Z", "2026-10-05T12:00:00Z") in [
         (p["utcStart"], p["utcEnd"]) for p in own["list"]]
+
+
+def test_overrides_count_per_occurrence_calendars27_s2_2(gs):
+    """§2.2 "expanding any recurring events", with jscalendarbis recurrenceOverrides (the
+    per-occurrence changes of §5.4): an occurrence made free is not busy, a moved one is
+    busy at its new time with its own status, and a free series' occurrence made busy
+    counts alone."""
+    a = gs.acct["alice"]
+    daily = [{"@type": "RecurrenceRule", "frequency": "daily", "count": 3}]
+    _, res = gs.c("CalendarEvent/set", {"accountId": a, "create": {
+        "s": {"calendarIds": {gs.cal["work"]: True}, "title": "daily", "timeZone": "Etc/UTC",
+              "start": "2026-11-02T10:00:00", "duration": "PT1H", "recurrenceRules": daily,
+              "recurrenceOverrides": {
+                  "2026-11-03T10:00:00": {"freeBusyStatus": "free"},
+                  "2026-11-04T10:00:00": {"start": "2026-11-04T13:00:00",
+                                          "status": "tentative"}}},
+        "f": {"calendarIds": {gs.cal["work"]: True}, "title": "mostly free",
+              "timeZone": "Etc/UTC", "start": "2026-11-02T15:00:00", "duration": "PT1H",
+              "freeBusyStatus": "free", "recurrenceRules": daily,
+              "recurrenceOverrides": {"2026-11-03T15:00:00": {"freeBusyStatus": "busy"}}}}})
+    assert len(res["created"]) == 2, res
+    res = avail(gs, "bob", a, start="2026-11-02T00:00:00Z", end="2026-11-05T00:00:00Z")
+    got = [(p["utcStart"], p["utcEnd"], p["busyStatus"]) for p in res["list"]]
+    assert got == [
+        ("2026-11-02T10:00:00Z", "2026-11-02T11:00:00Z", "unavailable"),
+        ("2026-11-03T15:00:00Z", "2026-11-03T16:00:00Z", "unavailable"),
+        ("2026-11-04T13:00:00Z", "2026-11-04T14:00:00Z", "tentative"),
+    ], got
+    res = avail(gs, "erin", a, start="2026-11-04T00:00:00Z", end="2026-11-05T00:00:00Z",
+                showDetails=True, eventProperties=["title", "start", "status"])
+    (p,) = res["list"]
+    assert p["busyStatus"] == "tentative" and p["event"]["start"] == "2026-11-04T13:00:00", p

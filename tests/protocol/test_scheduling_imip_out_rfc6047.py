@@ -233,3 +233,90 @@ def test_refresh_sends_the_latest_request_rfc5546_s3_2_6(env):
     assert r.returncode == 1 and "UID" in r.stderr
     time.sleep(1.5)
     assert len(sink.messages) == 2
+
+
+def external_invitation(s, uid):
+    _, res = s.c("CalendarEvent/set", {"accountId": s.acct["bob"], "create": {"e": {
+        "calendarIds": {default_cal(s, "bob"): True}, "uid": uid, "title": "Offsite",
+        "start": "2026-07-03T10:00:00", "timeZone": "Europe/Paris", "duration": "PT1H",
+        "organizerCalendarAddress": "mailto:boss@example.org",
+        "participants": {
+            "o": {"@type": "Participant", "calendarAddress": "mailto:boss@example.org",
+                  "roles": {"owner": True}},
+            "b": {"@type": "Participant", "calendarAddress": "mailto:bob@localhost",
+                  "roles": {"attendee": True}, "participationStatus": "needs-action"},
+            "c": {"@type": "Participant", "calendarAddress": "mailto:carl@example.org",
+                  "roles": {"attendee": True}}}}}}, user="bob")
+    return res["created"]["e"]["id"]
+
+
+def test_counter_by_mail_rfc5546_s3_2_7(env):
+    """§3.2.7: a local attendee's proposal (their copy's start changed, with
+    sendSchedulingMessages) goes to the external organizer as METHOD:COUNTER with the
+    organizer, the attendee and the proposed DTSTART, and the original SEQUENCE."""
+    s, sink = env
+    sink.messages.clear()
+    eid = external_invitation(s, "out-counter")
+    _, res = s.c("CalendarEvent/set", {"accountId": s.acct["bob"],
+                                       "sendSchedulingMessages": True, "update": {
+        eid: {"start": "2026-07-03T15:00:00"}}}, user="bob")
+    assert eid in (res["updated"] or {}), res
+    (mfrom, rcpt, raw), = wait_for(sink, 1)
+    assert mfrom == "bob@localhost" and rcpt == ["boss@example.org"]
+    part, ics = calendar_part(raw)
+    assert part.get_param("method") == "COUNTER" and "METHOD:COUNTER" in ics
+    assert "UID:out-counter" in ics and "DTSTART;TZID=Europe/Paris:20260703T150000" in ics
+    assert "carl@example.org" not in ics and "bob@localhost" in ics
+    assert "SEQUENCE" not in ics or "SEQUENCE:0" in ics
+
+
+def test_delegation_by_mail_rfc5546_s3_2_2_3(env):
+    """§3.2.2.3: a local attendee delegating to an outsider sends the organizer a REPLY
+    with PARTSTAT=DELEGATED, DELEGATED-TO and the delegate's ATTENDEE, and forwards the
+    REQUEST to the delegate."""
+    s, sink = env
+    sink.messages.clear()
+    eid = external_invitation(s, "out-deleg")
+    _, res = s.c("CalendarEvent/set", {"accountId": s.acct["bob"],
+                                       "sendSchedulingMessages": True, "update": {eid: {
+        "participants/b/participationStatus": "delegated",
+        "participants/b/delegatedTo": {"mailto:sub@example.org": True},
+        "participants/d": {"@type": "Participant", "calendarAddress": "mailto:sub@example.org",
+                           "roles": {"attendee": True}, "participationStatus": "needs-action",
+                           "delegatedFrom": {"mailto:bob@localhost": True}}}}}, user="bob")
+    assert eid in (res["updated"] or {}), res
+    got = {tuple(rcpt): raw for _, rcpt, raw in wait_for(sink, 2)}
+    assert set(got) == {("boss@example.org",), ("sub@example.org",)}, got.keys()
+    part, ics = calendar_part(got[("boss@example.org",)])
+    assert part.get_param("method") == "REPLY" and "PARTSTAT=DELEGATED" in ics
+    assert 'DELEGATED-TO="mailto:sub@example.org"' in ics or \
+        "DELEGATED-TO=mailto:sub@example.org" in ics, ics
+    lines = ics.split("\r\n")
+    assert [x for x in lines if x.startswith("ATTENDEE") and "DELEGATED-FROM" in x
+            and x.endswith(":mailto:sub@example.org")], ics  # the delegate's ATTENDEE
+    assert "carl@example.org" not in ics
+    part, ics = calendar_part(got[("sub@example.org",)])
+    assert part.get_param("method") == "REQUEST" and "UID:out-deleg" in ics
+    assert "DELEGATED-FROM" in ics
+
+
+def test_counter_of_one_occurrence_by_mail_rfc5546_s3_2_7(env):
+    """§3.2.7: moving one occurrence of a copy proposes that occurrence: METHOD:COUNTER
+    with its RECURRENCE-ID, the proposed DTSTART and no RRULE."""
+    s, sink = env
+    eid = external_invitation(s, "out-counter-r")
+    s.c("CalendarEvent/set", {"accountId": s.acct["bob"], "update": {eid: {
+        "recurrenceRules": [{"@type": "RecurrenceRule", "frequency": "weekly",
+                             "count": 3}]}}}, user="bob")
+    sink.messages.clear()
+    _, res = s.c("CalendarEvent/set", {"accountId": s.acct["bob"],
+                                       "sendSchedulingMessages": True, "update": {eid: {
+        "recurrenceOverrides": {"2026-07-10T10:00:00": {"start": "2026-07-10T08:00:00"}}}}},
+        user="bob")
+    assert eid in (res["updated"] or {}), res
+    (mfrom, rcpt, raw), = wait_for(sink, 1)
+    part, ics = calendar_part(raw)
+    assert part.get_param("method") == "COUNTER" and rcpt == ["boss@example.org"]
+    assert "RECURRENCE-ID;TZID=Europe/Paris:20260710T100000" in ics, ics
+    vevent = ics.split("BEGIN:VEVENT")[1].split("END:VEVENT")[0]
+    assert "DTSTART;TZID=Europe/Paris:20260710T080000" in vevent and "RRULE" not in vevent

@@ -179,3 +179,133 @@ def test_schedule_sequence_and_updated_discard_older_replies_calendars27_s5_2(gs
     x = by_uid(gs, "alice", "imip-seq")["participants"]["x"]
     assert x["participationStatus"] == "accepted"
     assert x["scheduleUpdated"] == "2026-01-02T11:00:00Z"
+
+
+ITIP = "jmapd.org:itipMethod"
+
+
+def organize(gs, uid, title="Review"):
+    cal = [c["id"] for c in gs.c("Calendar/get", {"accountId": gs.acct["alice"]})[1]["list"]
+           if c["isDefault"]][0]
+    _, res = gs.c("CalendarEvent/set", {"accountId": gs.acct["alice"], "create": {"e": {
+        "calendarIds": {cal: True}, "uid": uid, "title": title,
+        "start": "2026-06-01T09:00:00", "timeZone": "Europe/Paris", "duration": "PT1H",
+        "organizerCalendarAddress": "mailto:alice@localhost",
+        "participants": {
+            "a": {"@type": "Participant", "calendarAddress": "mailto:alice@localhost",
+                  "roles": {"owner": True}},
+            "x": {"@type": "Participant", "calendarAddress": "mailto:ext@example.org",
+                  "roles": {"attendee": True}, "participationStatus": "needs-action"}}}}})
+    assert "e" in res["created"], res
+    return res["created"]["e"]["id"]
+
+
+def itip_notes(gs, user, eid):
+    _, q = gs.c("CalendarEventNotification/query", {"accountId": gs.acct[user], "filter": {
+        "calendarEventIds": [eid]}}, user=user)
+    _, n = gs.c("CalendarEventNotification/get", {"accountId": gs.acct[user],
+                                                  "ids": q["ids"]}, user=user)
+    return [x for x in n["list"] if x.get(ITIP)]
+
+
+def test_counter_by_mail_is_a_notification_rfc5546_s3_2_7(gs):
+    """§3.2.7 through `jmapd deliver`: a COUNTER from an invited attendee echoing the
+    event's SEQUENCE leaves the organizer's event as it is and records the proposal as a
+    CalendarEventNotification (calendars-27 §7, eventPatch the proposal, jmapd.org:
+    itipMethod "COUNTER"); one from someone not invited, for an older SEQUENCE, or for an
+    unknown UID is refused with no change."""
+    eid = organize(gs, "imip-counter")
+    before = by_uid(gs, "alice", "imip-counter")
+    counter = ics("COUNTER", "imip-counter", organizer="alice@localhost", summary="Review",
+                  start="20260601T140000", attendees=(("ext@example.org", "TENTATIVE"),))
+    r = deliver(gs, "alice", message("ext@example.org", counter, "COUNTER"))
+    assert r.returncode == 0, r.stderr
+    assert by_uid(gs, "alice", "imip-counter") == before
+    (n,) = itip_notes(gs, "alice", eid)
+    assert n[ITIP] == "COUNTER" and n["type"] == "updated"
+    assert n["eventPatch"] == {"start": "2026-06-01T14:00:00"}, n
+    assert n["changedBy"]["calendarAddress"] == "mailto:ext@example.org"
+    for sender, text in (
+            ("stranger@example.org", counter.replace("ext@example.org",
+                                                     "stranger@example.org")),
+            ("ext@example.org", counter.replace("UID:imip-counter", "UID:imip-nope"))):
+        r = deliver(gs, "alice", message(sender, text, "COUNTER"))
+        assert r.returncode == 1, r.stderr
+    gs.c("CalendarEvent/set", {"accountId": gs.acct["alice"], "update": {
+        eid: {"title": "Review (v2)", "sequence": 1}}})
+    r = deliver(gs, "alice", message("ext@example.org", counter, "COUNTER"))
+    assert r.returncode == 1 and "SEQUENCE" in r.stderr
+    assert len(itip_notes(gs, "alice", eid)) == 1
+
+
+def test_declinecounter_by_mail_rfc5546_s3_2_8(gs):
+    """§3.2.8: the organizer's DECLINECOUNTER leaves the attendee's copy as it is and
+    tells them with a notification (jmapd.org:itipMethod "DECLINECOUNTER"); from anyone
+    but the organizer it is refused."""
+    r = deliver(gs, "bob", message("boss@example.org", ics("REQUEST", "imip-dc"), "REQUEST"))
+    assert r.returncode == 0, r.stderr
+    copy = by_uid(gs, "bob", "imip-dc")
+    dc = ics("DECLINECOUNTER", "imip-dc")
+    r = deliver(gs, "bob", message("mallory@example.org", dc, "DECLINECOUNTER"))
+    assert r.returncode == 1 and "organizer" in r.stderr
+    r = deliver(gs, "bob", message("boss@example.org", dc, "DECLINECOUNTER"))
+    assert r.returncode == 0, r.stderr
+    assert by_uid(gs, "bob", "imip-dc") == copy
+    (n,) = itip_notes(gs, "bob", copy["id"])
+    assert n[ITIP] == "DECLINECOUNTER" and n["eventPatch"] == {}
+    assert n["changedBy"]["calendarAddress"] == "mailto:boss@example.org"
+
+
+def test_delegation_by_mail_rfc5546_s3_2_2_3(gs):
+    """§3.2.2.3: an external attendee's REPLY with PARTSTAT=DELEGATED and DELEGATED-TO
+    adds the delegate (DELEGATED-FROM, jscalendarbis delegatedFrom) to the organizer's
+    copy; the delegate's own REPLY is then from an invited participant."""
+    organize(gs, "imip-deleg")
+    reply = ics("REPLY", "imip-deleg", organizer="alice@localhost", start="20260601T090000",
+                summary="Review", attendees=(
+                    ("ext@example.org", 'DELEGATED;DELEGATED-TO="mailto:sub@example.org"'),
+                    ("sub@example.org",
+                     'NEEDS-ACTION;DELEGATED-FROM="mailto:ext@example.org"')))
+    r = deliver(gs, "alice", message("sub@example.org", ics(
+        "REPLY", "imip-deleg", organizer="alice@localhost",
+        attendees=(("sub@example.org", "ACCEPTED"),)), "REPLY"))
+    assert r.returncode == 1  # not invited (yet)
+    r = deliver(gs, "alice", message("ext@example.org", reply, "REPLY"))
+    assert r.returncode == 0, r.stderr
+    ev = by_uid(gs, "alice", "imip-deleg")
+    assert ev["participants"]["x"]["participationStatus"] == "delegated"
+    assert ev["participants"]["x"]["delegatedTo"] == {"mailto:sub@example.org": True}
+    sub = [p for p in ev["participants"].values()
+           if p.get("calendarAddress") == "mailto:sub@example.org"]
+    assert len(sub) == 1 and sub[0]["delegatedFrom"] == {"mailto:ext@example.org": True}
+    r = deliver(gs, "alice", message("sub@example.org", ics(
+        "REPLY", "imip-deleg", organizer="alice@localhost",
+        attendees=(("sub@example.org", "ACCEPTED"),)), "REPLY"))
+    assert r.returncode == 0, r.stderr
+    ev = by_uid(gs, "alice", "imip-deleg")
+    sub = [p for p in ev["participants"].values()
+           if p.get("calendarAddress") == "mailto:sub@example.org"]
+    assert sub[0]["participationStatus"] == "accepted"
+
+
+def test_counter_of_one_occurrence_by_mail_rfc5546_s3_2_7(gs):
+    """§3.2.7 with RECURRENCE-ID: a COUNTER for one occurrence is recorded as a
+    notification of that instance; one naming no occurrence of the event is refused."""
+    eid = organize(gs, "imip-counter-r")
+    gs.c("CalendarEvent/set", {"accountId": gs.acct["alice"], "update": {eid: {
+        "recurrenceRules": [{"@type": "RecurrenceRule", "frequency": "weekly", "count": 3}]}}})
+    seq = by_uid(gs, "alice", "imip-counter-r").get("sequence", 0)  # echoed (§3.2.7)
+    text = ics("COUNTER", "imip-counter-r", seq=seq, organizer="alice@localhost",
+               summary="Review", start="20260608T150000",
+               attendees=(("ext@example.org", "ACCEPTED"),))
+    one = text.replace("DURATION:PT1H", "DURATION:PT1H\r\n"
+                       "RECURRENCE-ID;TZID=Europe/Paris:20260608T090000")
+    r = deliver(gs, "alice", message("ext@example.org", one, "COUNTER"))
+    assert r.returncode == 0, r.stderr
+    (n,) = itip_notes(gs, "alice", eid)
+    assert n["event"]["recurrenceId"] == "2026-06-08T09:00:00", n["event"]
+    assert n["eventPatch"] == {"start": "2026-06-08T15:00:00"}, n
+    stray = one.replace("RECURRENCE-ID;TZID=Europe/Paris:20260608T090000",
+                        "RECURRENCE-ID;TZID=Europe/Paris:20260609T090000")
+    r = deliver(gs, "alice", message("ext@example.org", stray, "COUNTER"))
+    assert r.returncode == 1 and "RECURRENCE-ID" in r.stderr, r.stderr

@@ -256,3 +256,104 @@ def test_cancel_one_instance_between_users_rfc5546_s3_2_5(gs):
                                         "filter": {"uid": uid, "after": "2026-05-01T00:00:00",
                                                    "before": "2026-06-01T00:00:00"}}, user="bob")
     assert len(q["ids"]) == 2, q
+
+
+ITIP = "jmapd.org:itipMethod"
+
+
+def test_counter_is_a_notification_for_the_organizer_rfc5546_s3_2_7(gs):
+    """§3.2.7: an attendee changing the time or place of their copy (with
+    sendSchedulingMessages) proposes it to the organizer: the organizer's event does not
+    change; they get a CalendarEventNotification (calendars-27 §7) of type "updated"
+    whose event is their event as it is, whose eventPatch is the proposal, and whose
+    jmapd.org:itipMethod is "COUNTER". Accepting it is rescheduling (§3.2.2.1): the
+    REQUEST replaces the attendee's copy."""
+    eid, uid = invite(gs, "counter me")
+    copy = by_uid(gs, "bob", uid)
+    res = ev_set(gs, "bob", update={copy["id"]: {"start": "2026-05-04T14:00:00",
+                                                 "participants/b/participationStatus":
+                                                 "tentative"}})
+    assert copy["id"] in (res["updated"] or {}), res
+    org = by_uid(gs, "alice", uid)
+    assert org["start"] == "2026-05-04T10:00:00"  # unchanged until the organizer decides
+    assert org["participants"]["b"]["participationStatus"] == "tentative"  # the REPLY
+    counters = [x for x in notes(gs, "alice") if x["calendarEventId"] == eid and
+                x.get(ITIP) == "COUNTER"]
+    assert len(counters) == 1, notes(gs, "alice")
+    n = counters[0]
+    assert n["type"] == "updated" and n["eventPatch"] == {"start": "2026-05-04T14:00:00"}
+    assert n["event"]["start"] == "2026-05-04T10:00:00"
+    assert n["changedBy"]["calendarAddress"] == "mailto:bob@localhost"
+    _, got = gs.c("CalendarEventNotification/get", {"accountId": gs.acct["alice"],
+                                                    "ids": [n["id"]], "properties": [ITIP]})
+    assert got["list"][0][ITIP] == "COUNTER"
+    # the organizer accepts: an update with the proposal goes to everyone as a REQUEST
+    res = ev_set(gs, "alice", update={eid: n["eventPatch"]})
+    assert eid in (res["updated"] or {}), res
+    for user in ("bob", "dan"):
+        assert by_uid(gs, user, uid)["start"] == "2026-05-04T14:00:00"
+    # a per-user change alone is no proposal (calendars-27 §5.4)
+    copy = by_uid(gs, "bob", uid)
+    ev_set(gs, "bob", update={copy["id"]: {"color": "red"}})
+    assert len([x for x in notes(gs, "alice") if x.get(ITIP) == "COUNTER"
+                and x["calendarEventId"] == eid]) == 1
+
+
+def test_delegation_between_users_rfc5546_s3_2_2_3(gs):
+    """§3.2.2.3: bob delegates to erin: the organizer's copy records bob as "delegated"
+    with delegatedTo erin, and erin as a participant with delegatedFrom bob (jscalendarbis
+    delegatedTo/delegatedFrom hold calendar addresses); erin gets the invitation in her
+    calendar, and her answer reaches the organizer."""
+    eid, uid = invite(gs, "delegate me")
+    copy = by_uid(gs, "bob", uid)
+    res = ev_set(gs, "bob", update={copy["id"]: {
+        "participants/b/participationStatus": "delegated",
+        "participants/b/delegatedTo": {"mailto:erin@localhost": True},
+        "participants/e": {"@type": "Participant", "calendarAddress": "mailto:erin@localhost",
+                           "roles": {"attendee": True}, "participationStatus": "needs-action",
+                           "expectReply": True,
+                           "delegatedFrom": {"mailto:bob@localhost": True}}}})
+    assert copy["id"] in (res["updated"] or {}), res
+    org = by_uid(gs, "alice", uid)
+    assert org["participants"]["b"]["participationStatus"] == "delegated"
+    assert org["participants"]["b"]["delegatedTo"] == {"mailto:erin@localhost": True}
+    erin = [p for p in org["participants"].values()
+            if p.get("calendarAddress") == "mailto:erin@localhost"]
+    assert len(erin) == 1 and erin[0]["delegatedFrom"] == {"mailto:bob@localhost": True}
+    assert org["start"] == "2026-05-04T10:00:00"  # no COUNTER: participants aside
+    assert not [x for x in notes(gs, "alice") if x["calendarEventId"] == eid
+                and x.get(ITIP)]
+    theirs = by_uid(gs, "erin", uid)
+    assert theirs is not None and theirs["isOrigin"] is False
+    assert theirs["calendarIds"] == {default_cal(gs, "erin"): True}
+    pid = [k for k, p in theirs["participants"].items()
+           if p.get("calendarAddress") == "mailto:erin@localhost"][0]
+    res = ev_set(gs, "erin", update={theirs["id"]: {
+        f"participants/{pid}/participationStatus": "accepted"}})
+    assert theirs["id"] in (res["updated"] or {}), res
+    org = by_uid(gs, "alice", uid)
+    erin = [p for p in org["participants"].values()
+            if p.get("calendarAddress") == "mailto:erin@localhost"]
+    assert erin[0]["participationStatus"] == "accepted"
+    # the organizer's next change reaches the delegate too (§3.2.2.3)
+    ev_set(gs, "alice", update={eid: {"title": "delegated and moved"}})
+    assert by_uid(gs, "erin", uid)["title"] == "delegated and moved"
+
+
+def test_counter_of_one_occurrence_rfc5546_s3_2_7(gs):
+    """§3.2.7 RECURRENCE-ID "only if referring to an instance": an attendee moving one
+    occurrence of their copy proposes that occurrence alone; the organizer's notification
+    is of that instance (calendars-27 §7: event and eventPatch "for just that instance",
+    calendarEventId the base event)."""
+    weekly = [{"@type": "RecurrenceRule", "frequency": "weekly", "count": 4}]
+    eid, uid = invite(gs, "weekly sync", recurrenceRules=weekly)
+    copy = by_uid(gs, "bob", uid)
+    res = ev_set(gs, "bob", update={copy["id"]: {
+        "recurrenceOverrides": {"2026-05-11T10:00:00": {"start": "2026-05-11T16:00:00"}}}})
+    assert copy["id"] in (res["updated"] or {}), res
+    (n,) = [x for x in notes(gs, "alice") if x["calendarEventId"] == eid and
+            x.get(ITIP) == "COUNTER"]
+    assert n["eventPatch"] == {"start": "2026-05-11T16:00:00"}, n
+    assert n["event"]["recurrenceId"] == "2026-05-11T10:00:00"
+    assert n["event"]["start"] == "2026-05-11T10:00:00"
+    assert "recurrenceOverrides" not in by_uid(gs, "alice", uid)

@@ -585,3 +585,46 @@ def test_per_user_properties_of_one_occurrence_calendars27_s5_4(gs):
     res = update(gs, "CalendarEvent", inst, {"keywords": {"erin": True}}, user="erin")
     assert (res.get("notUpdated") or {}).get(inst, {}).get("type") == "forbidden", res
     set_share(gs, c, None)
+
+
+def test_expanded_query_shows_a_sharee_only_what_they_read_calendars27_s5_11(gs):
+    """§5.11 expandRecurrences with §4 and §5.7: a sharee's expanded window query decides
+    each event by the calendars it is in (rights per calendar) and its privacy, on the
+    same index path as the owner's, also after the owner's query has cached the events
+    (single events in a time zone are answered from the index, issue 21)."""
+    bob = gs.own("bob")
+    seen = new_cal(gs, "seen-x", {bob: rights("mayReadItems")})
+    hidden = new_cal(gs, "hidden-x")
+    weekly = {"start": "2031-05-05T10:00:00", "recurrenceRules": [
+        {"@type": "RecurrenceRule", "frequency": "weekly", "count": 3}]}
+    at = {"start": "2031-05-06T09:00:00"}  # a window no other test uses
+    visible = {created_id(new_event(gs, [seen], "single seen", **at)),
+               created_id(new_event(gs, [seen, hidden], "single both", **at))}
+    series = created_id(new_event(gs, [seen], "series seen", **weekly))
+    hidden_ids = {created_id(new_event(gs, [hidden], "single hidden", **at)),
+                  created_id(new_event(gs, [hidden], "series hidden", **weekly)),
+                  created_id(new_event(gs, [seen], "single secret", privacy="secret", **at)),
+                  created_id(new_event(gs, [seen], "series secret", privacy="secret",
+                                       **weekly))}
+    args = {"accountId": gs.a, "expandRecurrences": True, "timeZone": "Europe/Paris",
+            "filter": {"after": "2031-05-01T00:00:00", "before": "2031-06-01T00:00:00"}}
+    _, own = gs.c("CalendarEvent/query", args)  # the owner first: the events are cached
+    assert all(any(i.startswith(h) for i in own["ids"]) for h in hidden_ids), own
+    for _ in range(2):  # cold, then warm
+        _, res = gs.c("CalendarEvent/query", args, user="bob")
+        bases = {i for i in res["ids"] if i in visible}
+        assert bases == visible, res
+        instances = [i for i in res["ids"] if i not in visible]
+        assert len(instances) == 3 and all(i.startswith(series) for i in instances), res
+        assert not any(i.startswith(h) for h in hidden_ids for i in res["ids"]), res
+        got = get(gs, "CalendarEvent", instances)
+        assert [e["title"] for e in got["list"]] == ["series seen"] * 3, got
+    # queryChanges from that state: the hidden ones stay out of "added"
+    new_event(gs, [hidden], "single hidden later", **at)
+    later = created_id(new_event(gs, [seen], "single seen later", **at))
+    _, qc = gs.c("CalendarEvent/queryChanges", {**args, "sinceQueryState": res["queryState"]},
+                 user="bob")
+    assert [a["id"] for a in qc["added"]] == [later], qc
+    set_share(gs, seen, None)
+    _, res = gs.c("CalendarEvent/query", args, user="bob")
+    assert res.get("ids", []) == [] or res.get("type") == "accountNotFound", res

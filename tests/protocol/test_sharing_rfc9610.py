@@ -112,3 +112,38 @@ def test_group_and_outsider_rfc9670_s4(gs):
     _, res = gs.c("ContactCard/get", {"accountId": gs.a, "ids": [k]}, user="frank")
     assert res["type"] == "accountNotFound"
     share(gs, b, None)
+
+
+def test_card_changes_never_reveal_what_the_sharee_could_not_see_rfc8620_s5_2(gs):
+    """RFC 8620 §5.2 with RFC 9610 §2 and RFC 9670 §4: a sharee's ContactCard/changes
+    reports as destroyed a card that left their address books (moved out, destroyed)
+    after their state, and nothing of a card in a book they cannot read, whatever
+    happens to it."""
+    bob = gs.own("bob")
+    mine = book(gs, "private-ch")
+    shared = book(gs, "shared-ch", {bob: rights("mayRead")})
+    hidden = cid(card(gs, [mine], "Never Seen"))
+    gone = cid(card(gs, [mine], "Never Seen Either"))
+    moved = cid(card(gs, [shared], "Moves Away"))
+    dropped = cid(card(gs, [shared], "Destroyed Later"))
+    _, st = gs.c("ContactCard/get", {"accountId": gs.a, "ids": []}, user="bob")
+    s0 = st["state"]
+
+    def changes(since):
+        _, res = gs.c("ContactCard/changes", {"accountId": gs.a, "sinceState": since},
+                      user="bob")
+        return res
+
+    _, res = gs.c("ContactCard/set", {"accountId": gs.a, "update": {
+        hidden: {"name": {"full": "Still Private"}},
+        moved: {"addressBookIds": {mine: True}}}, "destroy": [gone, dropped]})
+    assert sorted(res["destroyed"]) == sorted([gone, dropped]), res
+    res = changes(s0)
+    assert sorted(res["destroyed"]) == sorted([moved, dropped]), res
+    assert res["created"] == [] and res["updated"] == [], res
+    s1 = res["newState"]
+    gs.c("ContactCard/set", {"accountId": gs.a, "update": {moved: {
+        "name": {"full": "Elsewhere Now"}}}})
+    assert changes(s1)["destroyed"] == []
+    assert moved in changes(s0)["destroyed"]
+    share(gs, shared, None)

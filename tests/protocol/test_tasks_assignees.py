@@ -15,7 +15,7 @@ ALICE, BOB = "mailto:alice@localhost", "mailto:bob@localhost"
 @pytest.fixture(scope="module")
 def gs():
     s = GroupServer()
-    s.acct = {u: s.own(u) for u in ("alice", "bob")}
+    s.acct = {u: s.own(u) for u in ("alice", "bob", "dan")}
     yield s
     s.close()
 
@@ -173,3 +173,51 @@ def test_imip_request_and_reply_for_a_vtodo_rfc6047_rfc5546_s3_4(gs):
     r = gs.cli("deliver", "--user", "bob", stdin=message("boss@example.org", cancel, "CANCEL"))
     assert r.returncode == 0, r.stderr
     assert by_uid(gs, "bob", "imip-t1")["progress"] == "cancelled"
+
+
+ITIP = "jmapd.org:itipMethod"
+
+
+def test_counter_and_delegation_of_a_task_rfc5546_s3_4_7_s3_4_2_3(gs):
+    """RFC 5546 §3.4.7: an assignee changing the due time of their copy proposes it: the
+    organizer's task stays, a TaskNotification carries the proposal (taskPatch,
+    jmapd.org:itipMethod "COUNTER"). §3.4.2.3: the assignee delegates to dan: the
+    organizer's copy records both (delegatedTo, delegatedFrom), dan gets the task and his
+    answer reaches the organizer."""
+    res = assign(gs, "as-counter", [BOB])
+    assert "t" in res["created"], res
+    theirs = by_uid(gs, "bob", "as-counter")
+    _, res = call(gs, "Task/set", {"update": {theirs["id"]: {"due": "2026-05-08T17:00:00"}},
+                                   "sendSchedulingMessages": True}, user="bob")
+    assert theirs["id"] in res["updated"], res
+    mine = by_uid(gs, "alice", "as-counter")
+    assert mine["due"] == "2026-05-01T17:00:00"
+    _, q = call(gs, "TaskNotification/query", {"filter": {"taskIds": [mine["id"]]}})
+    _, got = call(gs, "TaskNotification/get", {"ids": q["ids"]})
+    (n,) = [x for x in got["list"] if x.get(ITIP) == "COUNTER"]
+    assert n["type"] == "updated" and n["taskPatch"] == {"due": "2026-05-08T17:00:00"}
+    assert n["task"]["due"] == "2026-05-01T17:00:00"
+    dan = "mailto:dan@localhost"
+    _, res = call(gs, "Task/set", {"update": {theirs["id"]: {
+        "participants/a0/participationStatus": "delegated",
+        "participants/a0/delegatedTo": {dan: True},
+        "participants/d": {"@type": "Participant", "calendarAddress": dan,
+                           "roles": {"assignee": True}, "participationStatus": "needs-action",
+                           "delegatedFrom": {BOB: True}}}}, "sendSchedulingMessages": True},
+        user="bob")
+    assert theirs["id"] in res["updated"], res
+    mine = by_uid(gs, "alice", "as-counter")
+    assert mine["participants"]["a0"]["participationStatus"] == "delegated"
+    assert mine["participants"]["a0"]["delegatedTo"] == {dan: True}
+    (d,) = [p for p in mine["participants"].values() if p.get("calendarAddress") == dan]
+    assert d["delegatedFrom"] == {BOB: True} and d["roles"] == {"assignee": True}
+    his = by_uid(gs, "dan", "as-counter")
+    assert his is not None and his["taskListId"] == inbox(gs, "dan")
+    pid = [k for k, p in his["participants"].items() if p.get("calendarAddress") == dan][0]
+    _, res = call(gs, "Task/set", {"update": {his["id"]: {
+        f"participants/{pid}/participationStatus": "accepted"}},
+        "sendSchedulingMessages": True}, user="dan")
+    assert his["id"] in res["updated"], res
+    mine = by_uid(gs, "alice", "as-counter")
+    (d,) = [p for p in mine["participants"].values() if p.get("calendarAddress") == dan]
+    assert d["participationStatus"] == "accepted"
