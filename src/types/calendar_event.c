@@ -803,7 +803,11 @@ static json_t *event_validate(struct jset *s, json_t *obj, json_t *old, json_t *
     }
     if (err || json_array_size(invalid))
         return err;
-    return scheduling_check(s, obj, old); /* §5.9.2 sendSchedulingMessages */
+    err = scheduling_check(s, obj, old); /* §5.9.2 sendSchedulingMessages */
+    /* §5.4: the owner's write of per-user properties only keeps the shared `updated` */
+    if (!err && old && !share_filtered(jset_access(s)))
+        share_owner_updated(jset_conn(s), SHARE_CALENDAR, jset_account(s), obj, old);
+    return err;
 }
 
 static json_t *event_destroy(struct jset *s, const char *id, json_t *old)

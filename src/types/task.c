@@ -542,7 +542,10 @@ static json_t *task_validate(struct jset *s, json_t *obj, json_t *old, json_t *i
     if (json_array_size(invalid))
         return NULL;
     json_t *err = scheduling_check(s, obj, old); /* §5.4 assignees: REQUEST, REPLY */
-    if (!err)
+    if (!err && old && !share_filtered(jset_access(s))) /* §5.4: the owner's `updated` */
+        share_owner_updated(jset_conn(s), SHARE_TASK_LIST, jset_account(s), obj, old);
+    /* a sharee's change of their own per-user values alone is nobody else's */
+    if (!err && !(old && json_equal(obj, old)))
         task_notify(s, json_string_value(json_object_get(obj, "id")), old, obj);
     return err;
 }
