@@ -16,6 +16,7 @@
 #include "formats/jscalendar/jscal.h"
 #include "formats/recurrence/recur.h"
 #include "jmap/engine.h"
+#include "types/calendar_alert.h"
 #include "types/calendar_event.h"
 #include "types/instances.h"
 #include "types/share.h"
@@ -623,7 +624,8 @@ static void gather_text(json_t *obj, struct buf f[STORE_TEXT_FIELDS])
 
 static int task_index(struct store_conn *c, const char *account, const char *id, json_t *obj)
 {
-    task_due_changed(c, account, id, obj); /* ical-tasks-17 §5.3 at the due time */
+    task_due_changed(c, account, id, obj);            /* ical-tasks-17 §5.3 at the due time */
+    calendar_alert_task_changed(c, account, id, obj); /* its alerts' schedule */
     if (!obj)
         return store_index_del(c, account, task_type.name, id);
     struct store_index ix = {.uid = json_string_value(json_object_get(obj, "uid"))};
