@@ -14,6 +14,7 @@
 #include <strings.h>
 
 #include "formats/jscalendar/jscal.h"
+#include "formats/jscalendar/jscal_util.h"
 #include "formats/recurrence/recur.h"
 #include "jmap/engine.h"
 #include "types/calendar_alert.h"
@@ -492,10 +493,41 @@ static int uid_find_cb(const char *id, void *ud)
     return u->id[0] != 0;
 }
 
+/* RFC 5545 §3.6.2: a VTODO has a DUE, or a DTSTART with a DURATION; the conversion
+ * (jscalendar-icalendar-25 §2.3.18) makes the latter a `duration`, which a JSCalendar
+ * 2.0 Task does not have (jscalendarbis-17 §5.2). What the task is due by is then its
+ * effective due (ical-tasks-17 §5.3: "the combination of the DTSTART and DURATION"):
+ * start plus the duration (days on the calendar, then hours in absolute time,
+ * jscalendarbis-17 §1.4.6), as `due`. */
+static void duration_to_due(json_t *task)
+{
+    const char *dur = json_string_value(json_object_get(task, "duration"));
+    const char *start = json_string_value(json_object_get(task, "start"));
+    jscal_ldt s;
+    jscal_dur d;
+    if (!dur || !start || json_object_get(task, "due") || jscal_ldt_parse(start, &s) ||
+        jscal_dur_parse(dur, 0, &d))
+        return;
+    jscal_ldt day;
+    jscal_secs_to_ldt(jscal_ldt_to_secs(&s) + (d.weeks * 7 + d.days) * 86400, &day);
+    char buf[32];
+    jscal_ldt_format(&day, 0, buf);
+    int64_t utc;
+    const char *tz = json_string_value(json_object_get(task, "timeZone"));
+    if (event_local_to_utc(task, buf, tz, "Etc/UTC", &utc) != 0)
+        return;
+    utc += d.hours * 3600 + d.minutes * 60 + d.seconds;
+    char due[20];
+    task_utc_to_local(task, utc, tz ? tz : "Etc/UTC", due);
+    json_object_set_new(task, "due", json_string(due));
+    json_object_del(task, "duration");
+}
+
 int task_import_one(struct store_conn *c, const char *account, const char *list_id, json_t *task,
                     bool *updated, char **err)
 {
     json_t *obj = json_deep_copy(task);
+    duration_to_due(obj);
     json_object_set_new(obj, "taskListId", json_string(list_id));
     json_object_del(obj, "method");
     jtype_fill_defaults(&task_type, obj);

@@ -151,3 +151,50 @@ def test_corpus_vtodos_become_tasks_jscalendar_icalendar25_s2(fresh_server, tmp_
     assert sorted(again) == sorted(got)
     for uid, task in got.items():
         assert again[uid] == task, uid
+
+
+DURATION_VTODO = """BEGIN:VCALENDAR\r
+VERSION:2.0\r
+PRODID:-//test//EN\r
+BEGIN:VTODO\r
+UID:dur-1\r
+DTSTAMP:20260301T000000Z\r
+DTSTART;TZID=Europe/Berlin:20260329T010000\r
+DURATION:PT2H\r
+SUMMARY:across the change to summer time\r
+END:VTODO\r
+BEGIN:VTODO\r
+UID:dur-2\r
+DTSTAMP:20260301T000000Z\r
+DTSTART:20260301T100000\r
+DURATION:P1DT1H\r
+SUMMARY:floating\r
+END:VTODO\r
+END:VCALENDAR\r
+"""
+
+
+def test_vtodo_with_duration_is_due_at_its_end_rfc5545_s3_6_2(fresh_server, tmp_path):
+    """RFC 5545 §3.6.2: a VTODO has DUE, or DTSTART and DURATION. A JSCalendar 2.0 Task
+    has no `duration` (jscalendarbis-17 §5.2, where jscalendar-icalendar-25 §2.3.18 would
+    put it): its effective due (ical-tasks-17 §5.3) becomes `due`, the hours counted in
+    absolute time (jscalendarbis-17 §1.4.6): 01:00 CET + 2 h is 04:00 CEST."""
+    s = fresh_server
+    f = tmp_path / "duration.ics"
+    f.write_text(DURATION_VTODO)
+    r = run_cli(s.data, "import", "--user", "alice", str(f))
+    assert r.returncode == 0 and "2 imported (2 new" in r.stdout, r.stdout + r.stderr
+    acct, got = tasks(s, "alice")
+    a, b = got["dur-1"], got["dur-2"]
+    assert (a["start"], a["due"], a["timeZone"]) == ("2026-03-29T01:00:00",
+                                                     "2026-03-29T04:00:00", "Europe/Berlin")
+    assert a["utcDue"] == "2026-03-29T02:00:00Z"
+    assert (b["start"], b["due"], b.get("timeZone")) == ("2026-03-01T10:00:00",
+                                                     "2026-03-02T11:00:00", None)
+    # a Task given a duration over JMAP is still refused (an Event-only property)
+    res = s.call("Task/set", {"accountId": acct, "create": {"x": {
+        "taskListId": a.get("taskListId") or s.call("TaskList/get", {"accountId": acct},
+                                                     using=USING)[1]["list"][0]["id"],
+        "title": "x", "start": "2026-03-01T10:00:00", "duration": "PT1H"}}}, using=USING)[1]
+    assert res["notCreated"]["x"]["type"] == "invalidProperties", res
+    assert "duration" in res["notCreated"]["x"]["properties"]
