@@ -352,13 +352,37 @@ static bool is_attendee(json_t *p)
 
 /* ical-tasks-17 §5.3 on the organizer's copy: AUTOMATIC-COMPLETION completes the task
  * when every attendee has completed; AUTOMATIC-FAILURE fails it when one has failed;
- * AUTOMATIC does both. (The failure when the due date passes needs a clock that fires
- * by itself: not yet.) */
-void task_apply_mode(json_t *task)
+ * AUTOMATIC does both; so does SERVER, whose "implementation defined business rules"
+ * are these (docs/tasks.md). The failure at the due time: task_due.c. */
+const char *const task_modes[] = {
+    "AUTOMATIC-COMPLETION", "AUTOMATIC-FAILURE", "AUTOMATIC", "CLIENT", "SERVER", NULL};
+
+bool task_mode_supported(const json_t *task)
 {
     const char *mode = task_mode(task);
-    bool complete = !strcasecmp(mode, "AUTOMATIC-COMPLETION") || !strcasecmp(mode, "AUTOMATIC");
-    bool fail = !strcasecmp(mode, "AUTOMATIC-FAILURE") || !strcasecmp(mode, "AUTOMATIC");
+    for (const char *const *m = task_modes; *m; m++)
+        if (strcasecmp(mode, *m) == 0)
+            return true;
+    return false;
+}
+
+bool task_mode_completes(const json_t *task)
+{
+    const char *mode = task_mode(task);
+    return !strcasecmp(mode, "AUTOMATIC-COMPLETION") || !strcasecmp(mode, "AUTOMATIC") ||
+           !strcasecmp(mode, "SERVER");
+}
+
+bool task_mode_fails(const json_t *task)
+{
+    const char *mode = task_mode(task);
+    return !strcasecmp(mode, "AUTOMATIC-FAILURE") || !strcasecmp(mode, "AUTOMATIC") ||
+           !strcasecmp(mode, "SERVER");
+}
+
+void task_apply_mode(json_t *task)
+{
+    bool complete = task_mode_completes(task), fail = task_mode_fails(task);
     if (!complete && !fail)
         return;
     size_t attendees = 0, completed = 0, failed = 0;
@@ -499,7 +523,7 @@ static int uid_find_cb(const char *id, void *ud)
  * effective due (ical-tasks-17 §5.3: "the combination of the DTSTART and DURATION"):
  * start plus the duration (days on the calendar, then hours in absolute time,
  * jscalendarbis-17 §1.4.6), as `due`. */
-static void duration_to_due(json_t *task)
+void task_duration_to_due(json_t *task)
 {
     const char *dur = json_string_value(json_object_get(task, "duration"));
     const char *start = json_string_value(json_object_get(task, "start"));
@@ -527,7 +551,7 @@ int task_import_one(struct store_conn *c, const char *account, const char *list_
                     bool *updated, char **err)
 {
     json_t *obj = json_deep_copy(task);
-    duration_to_due(obj);
+    task_duration_to_due(obj);
     json_object_set_new(obj, "taskListId", json_string(list_id));
     json_object_del(obj, "method");
     jtype_fill_defaults(&task_type, obj);
