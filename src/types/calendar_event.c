@@ -715,7 +715,9 @@ static json_t *validate_event(struct jset *s, struct store_conn *c, const char *
         json_object_set_new(obj, "created", json_string(now));
     if (origin) {
         bool changed = !old || !json_equal(obj, old);
-        if (old && changed && changed_beyond_per_user(obj, old)) {
+        /* §5.4: per-user values of single occurrences are per-user changes too */
+        if (old && changed && changed_beyond_per_user(obj, old) &&
+            !share_only_per_user(SHARE_CALENDAR, obj, old)) {
             json_int_t seq = json_integer_value(json_object_get(old, "sequence"));
             json_t *given = json_object_get(obj, "sequence");
             if (!json_is_integer(given) || json_integer_value(given) <= seq)

@@ -60,14 +60,21 @@ static json_t *shared_part(enum share_kind k, json_t *o)
     const char *rid, *key;
     json_t *ov, *v;
     void *tmp;
-    json_object_foreach(json_object_get(c, "recurrenceOverrides"), rid, ov)
+    json_t *ovs = json_object_get(c, "recurrenceOverrides");
+    void *otmp;
+    json_object_foreach_safe(ovs, otmp, rid, ov)
     {
+        size_t n = json_object_size(ov);
         json_object_foreach_safe(ov, tmp, key, v)
         {
             if (is_per_user_key(k, key))
                 json_object_del(ov, key);
         }
+        if (n && json_object_size(ov) == 0)
+            json_object_del(ovs, rid); /* an override of per-user values alone */
     }
+    if (json_is_object(ovs) && json_object_size(ovs) == 0)
+        json_object_del(c, "recurrenceOverrides");
     return c;
 }
 

@@ -453,7 +453,8 @@ static void complete_task(struct store_conn *c, const char *account, json_t *obj
         return;
     /* calendars-27 §5.9 by analogy: the organizer's copy counts changes (an assignee's
      * answers on theirs would otherwise outrun the organizer's sequence) */
-    if (origin && old && changed_beyond_per_user(obj, old)) {
+    if (origin && old && changed_beyond_per_user(obj, old) &&
+        !share_only_per_user(SHARE_TASK_LIST, obj, old)) {
         json_int_t seq = json_integer_value(json_object_get(old, "sequence"));
         json_t *given = json_object_get(obj, "sequence");
         if (!json_is_integer(given) || json_integer_value(given) <= seq)

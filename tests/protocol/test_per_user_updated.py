@@ -125,6 +125,13 @@ def test_event_occurrence_per_user_updated_calendars27_s5_4(gs):
     got = call(gs, "CalendarEvent/get", {"ids": [inst], "properties": ["updated", "color"]},
                user="alice")["list"]
     assert got and got[0]["updated"] == u0 and "color" not in got[0], got
+    tick()
+    # the owner's own value of one occurrence: her time, not bob's nor the series'
+    res = call(gs, "CalendarEvent/set", {"update": {inst: {"keywords": {"mine": True}}}})
+    assert inst in (res.get("updated") or {}), res
+    u2, seq = updated_of(gs, "CalendarEvent", eid, "alice")
+    assert u2 > u1 and seq == seq0
+    assert updated_of(gs, "CalendarEvent", eid, "bob") == (u1, seq0)
 
 
 def test_task_per_user_updated_owner_and_sharee_tasks06_s5_4(gs):
