@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "dav/dav_internal.h"
+#include "types/tasks.h"
 
 bool dav_path(const char *path, const char *method)
 {
@@ -353,6 +354,14 @@ static int prop_groupware(struct dav_ctx *x, struct dav_res *r, const char *ns, 
         if (!dav_schedule_tag(x, r, r->obj, tag))
             return 0;
         dav_xml_text(v, tag);
+        return 1;
+    }
+    /* ical-tasks-17 §8.1: the TASK-MODE values the server implements, on the calendar
+     * home and on calendar collections of tasks (protected, not in allprop) */
+    if (cal && strcmp(name, "supported-task-mode-set") == 0 &&
+        (r->t == DR_HOME || (r->t == DR_COLL && strcmp(k->component, "VTODO") == 0))) {
+        for (const char *const *m = task_modes; *m; m++)
+            buf_printf(v, "<C:supported-task-mode>%s</C:supported-task-mode>", *m);
         return 1;
     }
     if (r->t != DR_COLL || r->k != k)

@@ -17,6 +17,7 @@
 #include "formats/jscontact/jscontact.h"
 #include "types/calendar_event.h"
 #include "types/contacts_internal.h"
+#include "types/tasks.h"
 #include "types/types.h"
 
 /* JMAP properties that are no part of the resource's body. */
@@ -306,10 +307,18 @@ static json_t *parse_body(struct dav_ctx *x, const struct dav_res *r)
         dav_error(x, 403, NS_CALDAV, range, NULL);
         return NULL;
     }
+    /* ical-tasks-17 §8: a TASK-MODE the server does not implement is refused */
+    if (k->calendar && strcmp(type, "Task") == 0 && !task_mode_supported(obj)) {
+        json_decref(list);
+        dav_error(x, 403, NS_CALDAV, "supported-task-mode", NULL);
+        return NULL;
+    }
     json_incref(obj);
     json_decref(list);
     if (k->calendar)
         json_object_del(obj, "method"); /* iTIP methods belong to scheduling, not storage */
+    if (k->calendar && strcmp(type, "Task") == 0)
+        task_duration_to_due(obj); /* RFC 5545 §3.6.2 DTSTART and DURATION */
     return obj;
 }
 

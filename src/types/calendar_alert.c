@@ -2,13 +2,16 @@
  * calendar_alert.c — the triggers of an event's alerts (draft-ietf-jmap-calendars-27
  * §6; jscalendarbis-08 §4.5.1 Alert, OffsetTrigger, AbsoluteTrigger): the alerts that
  * apply (§6.1 default alerts, §6.3 snoozes), and when each fires for each occurrence
- * of a recurring event (overrides applied), in UTC. Pure: no store, no clock.
+ * of a recurring event (overrides applied), in UTC. A Task's alerts too
+ * (draft-ietf-jmap-tasks-06 "Alerts extension"): relative to its start or its due.
+ * Pure: no store, no clock.
  */
 #include <string.h>
 
 #include "formats/jscalendar/jscal_util.h"
 #include "formats/recurrence/recur.h"
 #include "types/calendar_alert.h"
+#include "types/calendar_event.h"
 #include "util/util.h"
 
 #define DAY 86400
@@ -99,10 +102,63 @@ static void emit(struct walk *w, const char *aid, const char *rid, int64_t when,
     w->stop = w->cb(&f, w->ud);
 }
 
+/* The times an occurrence's offset triggers are relative to (jscalendarbis-17
+ * §4.5.1 relativeTo): an event's start and end; a task's start and due, each only
+ * if it has one (RFC 5545 §3.8.6.3: a VTODO alarm relative to START needs DTSTART,
+ * to END a DUE). */
+struct times {
+    int64_t start, end;
+    bool has_start, has_end;
+};
+
+static bool is_task(const json_t *obj)
+{
+    const char *type = json_string_value(json_object_get(obj, "@type"));
+    return type && strcmp(type, "Task") == 0;
+}
+
+/* The local distance from a task's start to its due (0 unless it has both). */
+static int64_t task_span(const json_t *task)
+{
+    jscal_ldt s, d;
+    const char *start = json_string_value(json_object_get(task, "start")),
+               *due = json_string_value(json_object_get(task, "due"));
+    if (!start || !due || jscal_ldt_parse(start, &s) || jscal_ldt_parse(due, &d))
+        return 0;
+    return jscal_ldt_to_secs(&d) - jscal_ldt_to_secs(&s);
+}
+
+static void occurrence_times(const json_t *obj, const recur_occurrence *o, const char *float_tz,
+                             struct times *t)
+{
+    *t = (struct times){o->utc_start, o->utc_end, true, true};
+    if (!is_task(obj))
+        return;
+    t->has_start = json_object_get(obj, "start") != NULL;
+    t->has_end = json_object_get(obj, "due") != NULL;
+    if (!t->has_end || !t->has_start)
+        return; /* without a start the series recurs on its due: utc_start is the due */
+    const json_t *occ = o->object ? o->object : obj;
+    const char *tz = json_string_value(json_object_get(occ, "timeZone"));
+    const char *due = json_string_value(json_object_get(occ, "due"));
+    char moved[32];
+    if (o->object && !(o->patch && json_object_get(o->patch, "due"))) {
+        /* an occurrence's due keeps its distance from its recurrence id (docs/tasks.md
+         * "Instances"), unless its override moves the due itself */
+        jscal_ldt r, out;
+        if (jscal_ldt_parse(o->recurrence_id, &r) == 0) {
+            jscal_secs_to_ldt(jscal_ldt_to_secs(&r) + task_span(obj), &out);
+            jscal_ldt_format(&out, 0, moved);
+            due = moved;
+        }
+    }
+    t->has_end = due && event_local_to_utc(occ, due, tz, float_tz, &t->end) == 0;
+}
+
 /* The offset triggers of one occurrence, and the absolute ones an override adds or
  * changes (base: the series' own alerts; NULL for an event that does not recur). */
-static void occurrence(struct walk *w, json_t *alerts, const json_t *base,
-                       const recur_occurrence *o, const char *rid)
+static void occurrence(struct walk *w, json_t *alerts, const json_t *base, const struct times *t,
+                       const char *rid)
 {
     const char *aid;
     json_t *a;
@@ -110,8 +166,8 @@ static void occurrence(struct walk *w, json_t *alerts, const json_t *base,
     {
         int64_t v = 0;
         enum trig k = trigger_of(a, &v);
-        if (k == TRIG_START || k == TRIG_END)
-            emit(w, aid, rid, (k == TRIG_START ? o->utc_start : o->utc_end) + v, a);
+        if ((k == TRIG_START && t->has_start) || (k == TRIG_END && t->has_end))
+            emit(w, aid, rid, (k == TRIG_START ? t->start : t->end) + v, a);
         else if (k == TRIG_ABSOLUTE && base && !json_equal(a, json_object_get(base, aid)))
             emit(w, aid, rid, v, a);
     }
@@ -145,19 +201,23 @@ int calendar_alert_triggers(const json_t *event, const json_t *defaults_with,
     recur_limits lim = {0, 500};
     int code = 0;
     char *err = NULL;
-    /* overrides may change an alert's offset: a day's margin either side */
-    recur_iter *it = recur_iter_new(event, from - hi - DAY, to - lo + DAY, float_tz, &lim,
-                                    recurring ? RECUR_WANT_OBJECT : 0, &code, &err);
+    /* overrides may change an alert's offset: a day's margin either side; a task's
+     * due may lie after its start by the span */
+    int64_t span = is_task(event) ? task_span(event) : 0;
+    recur_iter *it = recur_iter_new(event, from - hi - DAY - (span > 0 ? span : 0), to - lo + DAY,
+                                    float_tz, &lim, recurring ? RECUR_WANT_OBJECT : 0, &code, &err);
     free(err);
     bool ok = it || json_object_size(base) == 0;
     recur_occurrence o;
     while (it && !w.stop && recur_iter_next(it, &o) == 1) {
+        struct times t;
+        occurrence_times(event, &o, float_tz, &t);
         if (!recurring) {
-            occurrence(&w, base, NULL, &o, NULL);
+            occurrence(&w, base, NULL, &t, NULL);
             continue;
         }
         json_t *own = o.patch && o.object ? calendar_alert_effective(o.object, defaults) : NULL;
-        occurrence(&w, own ? own : base, own ? base : NULL, &o, o.recurrence_id);
+        occurrence(&w, own ? own : base, own ? base : NULL, &t, o.recurrence_id);
         json_decref(own);
     }
     recur_iter_free(it);

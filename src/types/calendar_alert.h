@@ -69,6 +69,11 @@ void calendar_alert_event_changed(struct store_conn *c, const char *account, con
 void calendar_alert_user_changed(struct store_conn *c, const char *account, const char *type,
                                  const char *id, int64_t user_id);
 void calendar_alert_calendar_changed(struct store_conn *c, const char *account);
+/* The same for tasks (draft-ietf-jmap-tasks-06 "Alerts extension"): a task was
+ * written (obj NULL: destroyed); a task list changed. */
+void calendar_alert_task_changed(struct store_conn *c, const char *account, const char *id,
+                                 json_t *obj);
+void calendar_alert_task_list_changed(struct store_conn *c, const char *account);
 /* After a request: wakes the scheduler if something was marked. */
 void calendar_alert_kick(struct jmap_server *srv);
 

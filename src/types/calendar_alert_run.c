@@ -9,6 +9,10 @@
  * pushes: a CalendarAlert (§6.4) per trigger, a mail for an "email" alert (which is
  * then acknowledged, jscalendarbis §4.5.1). Fired triggers are rate limited per user
  * (§9.3.2). The same thread retries the iMIP outbox (RFC 6047) on a timer.
+ *
+ * Tasks' alerts go the same way (draft-ietf-jmap-tasks-06 "Alerts extension": the
+ * alerts of JMAP for Calendars apply; docs/tasks.md "Alerts"): rows of type "Task",
+ * the task list's defaults and isSubscribed, a CalendarAlert with `taskId`.
  */
 #include <fcntl.h>
 #include <pthread.h>
@@ -32,6 +36,7 @@
 #include "util/util.h"
 
 #define EVENT_TYPE "CalendarEvent"
+#define TASK_TYPE "Task"
 #define HORIZON (400 * 86400) /* how far ahead a row's next trigger is looked for */
 #define BATCH 50              /* rows per transaction */
 #define WAIT_MAX_MS 10000     /* the longest sleep (rows written by another process) */
@@ -77,6 +82,30 @@ int64_t calendar_alert_now(void)
     return n > 0 && util_utc_parse(buf, &t) == 0 ? t : util_now();
 }
 
+/* ---- the two kinds of objects with alerts ------------------------------------------------- */
+
+struct alert_kind {
+    const char *type, *collection; /* "CalendarEvent" in "Calendar", "Task" in "TaskList" */
+    const char *set_prop;          /* calendarIds (Id[Boolean]), taskListId (one Id) */
+    const char *id_prop;           /* the CalendarAlert's property naming the object */
+    enum share_kind share;
+    const struct jtype *jt;
+};
+
+static const struct alert_kind alert_kinds[] = {
+    {EVENT_TYPE, "Calendar", "calendarIds", "calendarEventId", SHARE_CALENDAR,
+     &calendar_event_type},
+    {TASK_TYPE, "TaskList", "taskListId", "taskId", SHARE_TASK_LIST, &task_type},
+};
+
+static const struct alert_kind *kind_of(const char *type)
+{
+    for (size_t i = 0; i < sizeof alert_kinds / sizeof alert_kinds[0]; i++)
+        if (strcmp(alert_kinds[i].type, type) == 0)
+            return &alert_kinds[i];
+    return NULL;
+}
+
 /* ---- marking rows ------------------------------------------------------------------------ */
 
 struct calendar_alerter {
@@ -115,12 +144,12 @@ void calendar_alert_kick(struct jmap_server *srv)
 /* The row of (account, id, user) is looked at again at now. A row already due keeps
  * its fired_until (what is due still fires); otherwise the triggers up to now count
  * as passed, so a change never fires an alert whose time is already over. */
-static void mark(struct store_conn *c, const char *account, const char *id, int64_t user_id,
-                 int64_t now)
+static void mark(struct store_conn *c, const char *type, const char *account, const char *id,
+                 int64_t user_id, int64_t now)
 {
     struct store_alert a = {.user_id = user_id};
     snprintf(a.account, sizeof a.account, "%s", account);
-    snprintf(a.type, sizeof a.type, "%s", EVENT_TYPE);
+    snprintf(a.type, sizeof a.type, "%s", type);
     snprintf(a.object_id, sizeof a.object_id, "%s", id);
     int rc = store_alert_get(c, &a);
     if (rc == STORE_OK && a.next_check <= now)
@@ -137,16 +166,16 @@ static int collect_user(int64_t user_id, void *ud)
     return 0;
 }
 
-void calendar_alert_event_changed(struct store_conn *c, const char *account, const char *id,
-                                  json_t *obj)
+static void object_changed(struct store_conn *c, const char *type, const char *account,
+                           const char *id, json_t *obj)
 {
     if (!obj) {
-        store_alert_del(c, account, EVENT_TYPE, id);
+        store_alert_del(c, account, type, id);
         return;
     }
     int64_t now = calendar_alert_now();
     json_t *users = json_array();
-    store_alert_users(c, account, EVENT_TYPE, id, collect_user, users);
+    store_alert_users(c, account, type, id, collect_user, users);
     bool has = json_object_size(json_object_get(obj, "alerts")) ||
                json_is_true(json_object_get(obj, "useDefaultAlerts"));
     struct store_user owner = {0};
@@ -157,30 +186,56 @@ void calendar_alert_event_changed(struct store_conn *c, const char *account, con
     json_t *u;
     json_array_foreach(users, i, u)
     {
-        mark(c, account, id, json_integer_value(u), now);
+        mark(c, type, account, id, json_integer_value(u), now);
     }
     json_decref(users);
     if (marked)
         poke();
 }
 
+void calendar_alert_event_changed(struct store_conn *c, const char *account, const char *id,
+                                  json_t *obj)
+{
+    object_changed(c, EVENT_TYPE, account, id, obj);
+}
+
+void calendar_alert_task_changed(struct store_conn *c, const char *account, const char *id,
+                                 json_t *obj)
+{
+    object_changed(c, TASK_TYPE, account, id, obj);
+}
+
+/* Every row of the member type in the account is looked at again (a collection's
+ * default alerts, isSubscribed or time zone changed). */
+static void collection_changed(struct store_conn *c, const char *account, const char *type)
+{
+    if (store_alert_touch(c, account, type, calendar_alert_now()) == STORE_OK) {
+        marked = true;
+        poke();
+    }
+}
+
 void calendar_alert_user_changed(struct store_conn *c, const char *account, const char *type,
                                  const char *id, int64_t user_id)
 {
     if (strcmp(type, "Calendar") == 0) {
-        calendar_alert_calendar_changed(c, account);
-    } else if (strcmp(type, EVENT_TYPE) == 0) {
-        mark(c, account, id, user_id, calendar_alert_now());
+        collection_changed(c, account, EVENT_TYPE);
+    } else if (strcmp(type, "TaskList") == 0) {
+        collection_changed(c, account, TASK_TYPE);
+    } else if (kind_of(type)) {
+        mark(c, type, account, id, user_id, calendar_alert_now());
         poke();
     }
 }
 
 void calendar_alert_calendar_changed(struct store_conn *c, const char *account)
 {
-    if (store_alert_touch(c, account, EVENT_TYPE, calendar_alert_now()) == STORE_OK) {
-        marked = true;
-        poke();
-    }
+    collection_changed(c, account, EVENT_TYPE);
+}
+
+void calendar_alert_task_list_changed(struct store_conn *c, const char *account)
+{
+    collection_changed(c, account, TASK_TYPE);
 }
 
 /* ---- one due row --------------------------------------------------------------------- */
@@ -195,8 +250,10 @@ struct batch {
     int n;
 };
 
-/* The event as the user sees it, with the calendars' defaults and time zone. */
+/* The event (or task) as the user sees it, with its collections' defaults and time
+ * zone. */
 struct seen {
+    const struct alert_kind *k;
     json_t *event, *with, *without;
     bool subscribed, personal;
     char tz[64];
@@ -210,17 +267,22 @@ static void seen_clear(struct seen *v)
 }
 
 /* §6: only calendars the user is subscribed to fire; §6.1 their default alerts (a
- * sharee's own, §4 per-user); their time zone reads floating events. */
+ * sharee's own, §4 per-user); their time zone reads floating events. A task's one
+ * task list likewise (tasks-06 §4: isSubscribed, default alerts, timeZone "e.g., for
+ * alerts"). */
 static void seen_calendars(struct jmap_req *r, const struct store_access *a, struct seen *v)
 {
     v->with = json_object();
     v->without = json_object();
+    json_t *set = json_object_get(v->event, v->k->set_prop), *one = NULL;
+    if (json_is_string(set)) /* a task's taskListId */
+        set = one = json_pack("{s:b}", json_string_value(set), 1);
     const char *cid;
     json_t *x;
-    json_object_foreach(json_object_get(v->event, "calendarIds"), cid, x)
+    json_object_foreach(set, cid, x)
     {
-        json_t *cal = store_object_get(r->conn, a->account_id, "Calendar", cid);
-        json_t *cv = cal ? share_collection_view(r, a, SHARE_CALENDAR, cal) : NULL;
+        json_t *cal = store_object_get(r->conn, a->account_id, v->k->collection, cid);
+        json_t *cv = cal ? share_collection_view(r, a, v->k->share, cal) : NULL;
         json_decref(cal);
         if (!cv)
             continue;
@@ -237,6 +299,7 @@ static void seen_calendars(struct jmap_req *r, const struct store_access *a, str
             snprintf(v->tz, sizeof v->tz, "%s", tz);
         json_decref(cv);
     }
+    json_decref(one);
 }
 
 /* Loads what the row's user sees of its event; false when they see nothing (the
@@ -245,7 +308,8 @@ static bool seen_load(struct batch *b, const struct store_alert *row, struct jma
                       struct seen *v)
 {
     memset(v, 0, sizeof *v);
-    json_t *ev = store_object_get(b->c, row->account, EVENT_TYPE, row->object_id);
+    v->k = kind_of(row->type);
+    json_t *ev = v->k ? store_object_get(b->c, row->account, v->k->type, row->object_id) : NULL;
     if (!ev || jmap_user_load(b->c, row->user_id, u) != STORE_OK) {
         json_decref(ev);
         return false;
@@ -255,11 +319,11 @@ static bool seen_load(struct batch *b, const struct store_alert *row, struct jma
         if (strcmp(u->accounts[i].account_id, row->account) == 0)
             a = &u->accounts[i];
     struct jmap_req r = {.srv = b->al->srv, .conn = b->c, .user = u};
-    if (!a || (!a->is_personal && !a->shared) || !share_member_visible(&r, a, SHARE_CALENDAR, ev)) {
+    if (!a || (!a->is_personal && !a->shared) || !share_member_visible(&r, a, v->k->share, ev)) {
         json_decref(ev); /* an account-wide grant (`jmapd user share`) has no alerts of its own */
         return false;
     }
-    share_member_view(&r, a, SHARE_CALENDAR, ev); /* a sharee's own alerts (§5.4) */
+    share_member_view(&r, a, v->k->share, ev); /* a sharee's own alerts (§5.4) */
     v->event = ev;
     v->personal = a->is_personal;
     seen_calendars(&r, a, v);
@@ -349,10 +413,11 @@ static void acknowledge(struct batch *b, const struct store_alert *row, const st
                         json_t *fire)
 {
     const char *aid = json_string_value(json_object_get(fire, "alertId"));
-    json_t *ev = store_object_get(b->c, row->account, EVENT_TYPE, row->object_id);
-    json_t *mine = v->personal ? NULL
-                               : store_user_props_get(b->c, row->user_id, row->account, EVENT_TYPE,
-                                                      row->object_id);
+    const char *type = v->k->type;
+    json_t *ev = store_object_get(b->c, row->account, type, row->object_id);
+    json_t *mine =
+        v->personal ? NULL
+                    : store_user_props_get(b->c, row->user_id, row->account, type, row->object_id);
     json_t *holder = v->personal ? ev : mine ? mine : (mine = json_object());
     json_t *alerts = json_object_get(holder, "alerts");
     if (!json_is_object(alerts)) {
@@ -368,14 +433,14 @@ static void acknowledge(struct batch *b, const struct store_alert *row, const st
     util_utc_format(b->now, ts);
     json_object_set_new(al, "acknowledged", json_string(ts));
     if (!v->personal)
-        store_user_props_put(b->c, row->user_id, row->account, EVENT_TYPE, row->object_id, mine);
-    if (ev && jmap_object_write(b->c, NULL, &calendar_event_type, row->account, row->object_id, ev,
-                                false) == 0) {
+        store_user_props_put(b->c, row->user_id, row->account, type, row->object_id, mine);
+    if (ev &&
+        jmap_object_write(b->c, NULL, v->k->jt, row->account, row->object_id, ev, false) == 0) {
         json_t *acct = json_object_get(b->changed, row->account);
         if (!acct)
             json_object_set_new(b->changed, row->account, acct = json_object());
-        json_object_set_new(acct, EVENT_TYPE,
-                            jmap_state_string(store_state_get(b->c, row->account, EVENT_TYPE)));
+        json_object_set_new(acct, type,
+                            jmap_state_string(store_state_get(b->c, row->account, type)));
     }
     json_decref(mine);
     json_decref(ev);
@@ -394,6 +459,8 @@ static void email_alert(struct batch *b, const struct store_alert *row, const st
     const char *title = json_string_value(json_object_get(v->event, "title"));
     const char *rid = json_string_value(json_object_get(fire, "recurrenceId"));
     const char *start = json_string_value(json_object_get(v->event, "start"));
+    if (!start) /* a task without a start: its due */
+        start = json_string_value(json_object_get(v->event, "due"));
     const char *tz = json_string_value(json_object_get(v->event, "timeZone"));
     char *subject = xasprintf("Reminder: %s", title && *title ? title : "(no title)");
     char *body = xasprintf("Reminder: %s\r\nWhen: %s%s%s\r\n", title ? title : "(no title)",
@@ -430,7 +497,10 @@ static void process_row(struct batch *b, const struct store_alert *row)
     int64_t stale = b->now - b->al->srv->cfg->alert_stale;
     int64_t from = row->fired_until > stale ? row->fired_until : stale;
     json_t *fires = json_array();
-    if (v.subscribed && from < b->now)
+    /* calendars-27 §5, tasks-06 §5 isDraft: "The server will not send any push
+     * notifications for alerts" (its triggers pass) */
+    bool draft = json_is_true(json_object_get(v.event, "isDraft"));
+    if (v.subscribed && !draft && from < b->now)
         calendar_alert_triggers(v.event, v.with, v.without, v.tz[0] ? v.tz : NULL, from, b->now,
                                 fire_cb, fires);
     int64_t next = next_due(&v, b->now);
@@ -450,10 +520,11 @@ static void process_row(struct batch *b, const struct store_alert *row)
                      row->object_id);
             continue;
         }
-        /* §6.4 CalendarAlert: the base event's id, never an instance's */
+        /* §6.4 CalendarAlert: the base event's id, never an instance's (a task's in
+         * taskId, docs/tasks.md "Alerts") */
         json_t *ca =
             json_pack("{s:s, s:s, s:s, s:s?, s:O?, s:O}", "@type", "CalendarAlert", "accountId",
-                      row->account, "calendarEventId", row->object_id, "uid", uid, "recurrenceId",
+                      row->account, v.k->id_prop, row->object_id, "uid", uid, "recurrenceId",
                       json_object_get(f, "recurrenceId"), "alertId", json_object_get(f, "alertId"));
         if (!json_object_get(ca, "recurrenceId"))
             json_object_set_new(ca, "recurrenceId", json_null());

@@ -770,7 +770,9 @@ static json_t *validate_event(struct jset *s, struct store_conn *c, const char *
         json_object_set_new(obj, "created", json_string(now));
     if (origin) {
         bool changed = !old || !json_equal(obj, old);
-        if (old && changed && changed_beyond_per_user(obj, old)) {
+        /* §5.4: per-user values of single occurrences are per-user changes too */
+        if (old && changed && changed_beyond_per_user(obj, old) &&
+            !share_only_per_user(SHARE_CALENDAR, obj, old)) {
             json_int_t seq = json_integer_value(json_object_get(old, "sequence"));
             json_t *given = json_object_get(obj, "sequence");
             if (!json_is_integer(given) || json_integer_value(given) <= seq)
@@ -858,7 +860,11 @@ static json_t *event_validate(struct jset *s, json_t *obj, json_t *old, json_t *
     }
     if (err || json_array_size(invalid))
         return err;
-    return scheduling_check(s, obj, old); /* §5.9.2 sendSchedulingMessages */
+    err = scheduling_check(s, obj, old); /* §5.9.2 sendSchedulingMessages */
+    /* §5.4: the owner's write of per-user properties only keeps the shared `updated` */
+    if (!err && old && !share_filtered(jset_access(s)))
+        share_owner_updated(jset_conn(s), SHARE_CALENDAR, jset_account(s), obj, old);
+    return err;
 }
 
 static json_t *event_destroy(struct jset *s, const char *id, json_t *old)

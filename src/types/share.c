@@ -87,6 +87,11 @@ static const struct kind kinds[] = {
                          task_per_user, "chair", TR_WRITE_OWN, TR_UPDATE_PRIVATE, TR_RSVP, true},
 };
 
+const char *const *share_member_per_user(enum share_kind k)
+{
+    return kinds[k].member_per_user;
+}
+
 /* The collections a member is in, as an Id[Boolean] (a new reference). */
 static json_t *member_collections(enum share_kind k, json_t *obj)
 {
@@ -773,6 +778,7 @@ static void instance_overlay(struct jmap_req *r, const char *account, const char
 {
     json_t *mine = store_user_props_get(jmap_req_conn(r), r->user->id, account,
                                         kinds[SHARE_CALENDAR].member, base);
+    share_view_updated(jmap_req_conn(r), SHARE_CALENDAR, account, base, obj, mine);
     for (const char *const *p = kinds[SHARE_CALENDAR].member_per_user; *p; p++) {
         json_t *v = json_object_get(mine, *p);
         if (v)
@@ -832,14 +838,19 @@ void share_member_view(struct jmap_req *r, const struct store_access *a, enum sh
         instance_overlay(r, a->account_id, base, obj); /* §5.4: an occurrence */
         return;
     }
-    /* §5.4: the user's own values, of the series and per occurrence (one read) */
+    /* §5.4: the user's own values, of the series and per occurrence (one read); an
+     * instance of a task has its series' (tasks-06 §5.3) */
     const char *id = json_string_value(json_object_get(obj, "id"));
+    if (k == SHARE_TASK_LIST && json_is_string(json_object_get(obj, "baseTaskId")))
+        id = json_string_value(json_object_get(obj, "baseTaskId"));
     json_t *mine =
         id ? store_user_props_get(jmap_req_conn(r), r->user->id, a->account_id, kinds[k].member, id)
            : NULL;
     if (k == SHARE_CALENDAR)
         overlay_overrides(obj, mine);
     overlay_mine(obj, mine, kinds[k].member_per_user, true);
+    if (id && kinds[k].owner_role)
+        share_view_updated(jmap_req_conn(r), k, a->account_id, id, obj, mine); /* §5.4 */
     json_decref(mine);
 }
 
@@ -1132,7 +1143,9 @@ static void overlay_overrides(json_t *obj, json_t *mine)
 json_t *share_member_check(struct jset *s, enum share_kind k, json_t *obj, json_t *old)
 {
     json_t *err = member_check(s, k, obj, old);
-    if (!err && k == SHARE_CALENDAR && share_filtered(jset_access(s)))
+    /* a change of the user's own per-user values alone is nobody else's (§5.4) */
+    if (!err && k == SHARE_CALENDAR && share_filtered(jset_access(s)) &&
+        !(obj && old && json_equal(obj, old)))
         notify_edit(s, obj, old);
     return err;
 }
@@ -1171,6 +1184,7 @@ static json_t *member_check(struct jset *s, enum share_kind k, json_t *obj, json
                 return err;
             if (k == SHARE_CALENDAR && split_overrides(k, obj, old, NULL))
                 keep_per_user_overrides(s, obj, old);
+            share_sharee_updated(s, k, obj, old); /* §5.4: their `updated` */
         }
     }
     if (kinds[k].owner_role)

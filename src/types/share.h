@@ -113,4 +113,24 @@ bool share_book_visible_id(struct jmap_req *r, const struct store_access *a, con
 bool share_task_visible_id(struct jmap_req *r, const struct store_access *a, const char *id);
 bool share_task_list_visible_id(struct jmap_req *r, const struct store_access *a, const char *id);
 
+/* ---- the per-user `updated` (calendars-27 §5.4, tasks-06 §5.4; share_updated.c) ---- */
+/* The member's per-user property names (calendars-27 §5.4 list), NULL-terminated. */
+const char *const *share_member_per_user(enum share_kind k);
+/* Whether obj differs from old only in per-user properties (per occurrence too) and
+ * `updated`. */
+bool share_only_per_user(enum share_kind k, json_t *obj, json_t *old);
+/* After the owner's (or an account-wide grant's) update was checked and `updated`
+ * set: a write of per-user properties only keeps the shared `updated` for the
+ * others (a record under user 0); the object's is the writer's own. */
+void share_owner_updated(struct store_conn *c, enum share_kind k, const char *account, json_t *obj,
+                         json_t *old);
+/* A sharee's update after their per-user values were set apart: if nothing shared
+ * changed, their `updated` (the server's time on the origin's copy and on tasks,
+ * else the one they gave) is stored for them alone and obj keeps the shared one. */
+void share_sharee_updated(struct jset *s, enum share_kind k, json_t *obj, json_t *old);
+/* The `updated` a sharee sees (in obj, id the stored object's): the later of the
+ * shared time and their own (mine: their per-user values, may be NULL). */
+void share_view_updated(struct store_conn *c, enum share_kind k, const char *account,
+                        const char *id, json_t *obj, json_t *mine);
+
 #endif

@@ -14,8 +14,10 @@
 #include <strings.h>
 
 #include "formats/jscalendar/jscal.h"
+#include "formats/jscalendar/jscal_util.h"
 #include "formats/recurrence/recur.h"
 #include "jmap/engine.h"
+#include "types/calendar_alert.h"
 #include "types/calendar_event.h"
 #include "types/instances.h"
 #include "types/share.h"
@@ -350,13 +352,37 @@ static bool is_attendee(json_t *p)
 
 /* ical-tasks-17 §5.3 on the organizer's copy: AUTOMATIC-COMPLETION completes the task
  * when every attendee has completed; AUTOMATIC-FAILURE fails it when one has failed;
- * AUTOMATIC does both. (The failure when the due date passes needs a clock that fires
- * by itself: not yet.) */
-void task_apply_mode(json_t *task)
+ * AUTOMATIC does both; so does SERVER, whose "implementation defined business rules"
+ * are these (docs/tasks.md). The failure at the due time: task_due.c. */
+const char *const task_modes[] = {
+    "AUTOMATIC-COMPLETION", "AUTOMATIC-FAILURE", "AUTOMATIC", "CLIENT", "SERVER", NULL};
+
+bool task_mode_supported(const json_t *task)
 {
     const char *mode = task_mode(task);
-    bool complete = !strcasecmp(mode, "AUTOMATIC-COMPLETION") || !strcasecmp(mode, "AUTOMATIC");
-    bool fail = !strcasecmp(mode, "AUTOMATIC-FAILURE") || !strcasecmp(mode, "AUTOMATIC");
+    for (const char *const *m = task_modes; *m; m++)
+        if (strcasecmp(mode, *m) == 0)
+            return true;
+    return false;
+}
+
+bool task_mode_completes(const json_t *task)
+{
+    const char *mode = task_mode(task);
+    return !strcasecmp(mode, "AUTOMATIC-COMPLETION") || !strcasecmp(mode, "AUTOMATIC") ||
+           !strcasecmp(mode, "SERVER");
+}
+
+bool task_mode_fails(const json_t *task)
+{
+    const char *mode = task_mode(task);
+    return !strcasecmp(mode, "AUTOMATIC-FAILURE") || !strcasecmp(mode, "AUTOMATIC") ||
+           !strcasecmp(mode, "SERVER");
+}
+
+void task_apply_mode(json_t *task)
+{
+    bool complete = task_mode_completes(task), fail = task_mode_fails(task);
     if (!complete && !fail)
         return;
     size_t attendees = 0, completed = 0, failed = 0;
@@ -427,7 +453,8 @@ static void complete_task(struct store_conn *c, const char *account, json_t *obj
         return;
     /* calendars-27 §5.9 by analogy: the organizer's copy counts changes (an assignee's
      * answers on theirs would otherwise outrun the organizer's sequence) */
-    if (origin && old && changed_beyond_per_user(obj, old)) {
+    if (origin && old && changed_beyond_per_user(obj, old) &&
+        !share_only_per_user(SHARE_TASK_LIST, obj, old)) {
         json_int_t seq = json_integer_value(json_object_get(old, "sequence"));
         json_t *given = json_object_get(obj, "sequence");
         if (!json_is_integer(given) || json_integer_value(given) <= seq)
@@ -491,10 +518,41 @@ static int uid_find_cb(const char *id, void *ud)
     return u->id[0] != 0;
 }
 
+/* RFC 5545 §3.6.2: a VTODO has a DUE, or a DTSTART with a DURATION; the conversion
+ * (jscalendar-icalendar-25 §2.3.18) makes the latter a `duration`, which a JSCalendar
+ * 2.0 Task does not have (jscalendarbis-17 §5.2). What the task is due by is then its
+ * effective due (ical-tasks-17 §5.3: "the combination of the DTSTART and DURATION"):
+ * start plus the duration (days on the calendar, then hours in absolute time,
+ * jscalendarbis-17 §1.4.6), as `due`. */
+void task_duration_to_due(json_t *task)
+{
+    const char *dur = json_string_value(json_object_get(task, "duration"));
+    const char *start = json_string_value(json_object_get(task, "start"));
+    jscal_ldt s;
+    jscal_dur d;
+    if (!dur || !start || json_object_get(task, "due") || jscal_ldt_parse(start, &s) ||
+        jscal_dur_parse(dur, 0, &d))
+        return;
+    jscal_ldt day;
+    jscal_secs_to_ldt(jscal_ldt_to_secs(&s) + (d.weeks * 7 + d.days) * 86400, &day);
+    char buf[32];
+    jscal_ldt_format(&day, 0, buf);
+    int64_t utc;
+    const char *tz = json_string_value(json_object_get(task, "timeZone"));
+    if (event_local_to_utc(task, buf, tz, "Etc/UTC", &utc) != 0)
+        return;
+    utc += d.hours * 3600 + d.minutes * 60 + d.seconds;
+    char due[20];
+    task_utc_to_local(task, utc, tz ? tz : "Etc/UTC", due);
+    json_object_set_new(task, "due", json_string(due));
+    json_object_del(task, "duration");
+}
+
 int task_import_one(struct store_conn *c, const char *account, const char *list_id, json_t *task,
                     bool *updated, char **err)
 {
     json_t *obj = json_deep_copy(task);
+    task_duration_to_due(obj);
     json_object_set_new(obj, "taskListId", json_string(list_id));
     json_object_del(obj, "method");
     jtype_fill_defaults(&task_type, obj);
@@ -542,7 +600,10 @@ static json_t *task_validate(struct jset *s, json_t *obj, json_t *old, json_t *i
     if (json_array_size(invalid))
         return NULL;
     json_t *err = scheduling_check(s, obj, old); /* §5.4 assignees: REQUEST, REPLY */
-    if (!err)
+    if (!err && old && !share_filtered(jset_access(s))) /* §5.4: the owner's `updated` */
+        share_owner_updated(jset_conn(s), SHARE_TASK_LIST, jset_account(s), obj, old);
+    /* a sharee's change of their own per-user values alone is nobody else's */
+    if (!err && !(old && json_equal(obj, old)))
         task_notify(s, json_string_value(json_object_get(obj, "id")), old, obj);
     return err;
 }
@@ -620,7 +681,8 @@ static void gather_text(json_t *obj, struct buf f[STORE_TEXT_FIELDS])
 
 static int task_index(struct store_conn *c, const char *account, const char *id, json_t *obj)
 {
-    task_due_changed(c, account, id, obj); /* ical-tasks-17 §5.3 at the due time */
+    task_due_changed(c, account, id, obj);            /* ical-tasks-17 §5.3 at the due time */
+    calendar_alert_task_changed(c, account, id, obj); /* its alerts' schedule */
     if (!obj)
         return store_index_del(c, account, task_type.name, id);
     struct store_index ix = {.uid = json_string_value(json_object_get(obj, "uid"))};

@@ -25,8 +25,7 @@ static bool fails_when_due(const json_t *task, int64_t *due)
 {
     if (!json_is_true(json_object_get(task, "isOrigin")))
         return false;
-    const char *mode = task_mode(task);
-    if (strcasecmp(mode, "AUTOMATIC-FAILURE") && strcasecmp(mode, "AUTOMATIC"))
+    if (!task_mode_fails(task)) /* AUTOMATIC-FAILURE, AUTOMATIC, SERVER */
         return false;
     const char *progress = json_string_value(json_object_get(task, "progress"));
     if (progress && (!strcmp(progress, "completed") || !strcmp(progress, "failed") ||

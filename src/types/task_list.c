@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "jmap/engine.h"
+#include "types/calendar_alert.h"
 #include "types/share.h"
 #include "types/tasks.h"
 #include "types/types.h"
@@ -60,6 +61,7 @@ static json_t *task_list_view(struct jmap_req *r, const struct store_access *a, 
 
 static int task_list_index(struct store_conn *c, const char *account, const char *id, json_t *obj)
 {
+    calendar_alert_task_list_changed(c, account); /* default alerts, isSubscribed, timeZone */
     return share_collection_index(c, SHARE_TASK_LIST, account, id, obj);
 }
 

@@ -70,6 +70,18 @@ void task_apply_mode(json_t *task);
 void task_record_status(json_t *task, const char *progress, int64_t when);
 /* The task's TASK-MODE as its iCalendar property keeps it; "CLIENT" when absent. */
 const char *task_mode(const json_t *task);
+/* Whether the server implements the task's TASK-MODE (ical-tasks-17 §5.3: the five
+ * values; CALDAV:supported-task-mode-set, §8), and whether it completes the task when
+ * every attendee has, or fails it when one has or its due time passes (AUTOMATIC-*,
+ * AUTOMATIC, and SERVER, whose business rules are these). */
+extern const char *const task_modes[]; /* NULL-terminated */
+bool task_mode_supported(const json_t *task);
+bool task_mode_completes(const json_t *task);
+bool task_mode_fails(const json_t *task);
+/* A task converted from a VTODO with DTSTART and DURATION (RFC 5545 §3.6.2): its
+ * effective due (ical-tasks-17 §5.3) as `due`, and no `duration` (jscalendarbis-17
+ * §5.2 has none for a Task). Unchanged otherwise. */
+void task_duration_to_due(json_t *task);
 
 /* TASK-MODE at the due time (task_due.c): the alert schedule's rows of this type. */
 #define TASK_DUE_TYPE "Task#due"

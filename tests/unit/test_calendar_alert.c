@@ -3,7 +3,9 @@
  * §6; jscalendarbis-08 §4.5.1): offset triggers relative to start and end, absolute
  * triggers once per series, acknowledged alerts suppressed (§6.2), snoozes of default
  * alerts (§6.1, §6.3), recurring events across a DST change and overrides, unknown
- * trigger types never fired, and the next trigger.
+ * trigger types never fired, and the next trigger. Tasks (draft-ietf-jmap-tasks-06
+ * alerts extension): "start" is the task's start, "end" its due; a time it lacks
+ * never triggers; a recurring task's due keeps its distance from its start.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -134,14 +136,51 @@ static void next_trigger(void **state)
     json_decref(none);
 }
 
+static void task_start_and_due(void **state)
+{
+    (void)state;
+    /* jscalendarbis-17 §4.5.1 relativeTo "end": the due time */
+    const char *t = "{\"@type\":\"Task\",\"start\":\"2026-03-01T10:00:00\","
+                    "\"due\":\"2026-03-01T12:00:00\",\"timeZone\":\"Etc/UTC\",\"alerts\":{"
+                    "\"s\":{\"trigger\":{\"offset\":\"-PT15M\"}},"
+                    "\"d\":{\"trigger\":{\"offset\":\"-PT30M\",\"relativeTo\":\"end\"}}}}";
+    expect(t, NULL, "2026-03-01T00:00:00Z", "2026-03-02T00:00:00Z",
+           "s@-=2026-03-01T09:45:00Z d@-=2026-03-01T11:30:00Z");
+    /* no start: only the due-relative one (RFC 5545 §3.8.6.3) */
+    expect("{\"@type\":\"Task\",\"due\":\"2026-03-01T12:00:00\",\"timeZone\":\"Etc/UTC\","
+           "\"alerts\":{\"s\":{\"trigger\":{\"offset\":\"-PT15M\"}},"
+           "\"d\":{\"trigger\":{\"offset\":\"-PT30M\",\"relativeTo\":\"end\"}}}}",
+           NULL, "2026-03-01T00:00:00Z", "2026-03-02T00:00:00Z", "d@-=2026-03-01T11:30:00Z");
+    /* no due: only the start-relative one */
+    expect("{\"@type\":\"Task\",\"start\":\"2026-03-01T10:00:00\",\"timeZone\":\"Etc/UTC\","
+           "\"alerts\":{\"s\":{\"trigger\":{\"offset\":\"-PT15M\"}},"
+           "\"d\":{\"trigger\":{\"offset\":\"-PT30M\",\"relativeTo\":\"end\"}}}}",
+           NULL, "2026-03-01T00:00:00Z", "2026-03-02T00:00:00Z", "s@-=2026-03-01T09:45:00Z");
+}
+
+static void recurring_task_due(void **state)
+{
+    (void)state;
+    /* daily, start 09:00, due two days later at 17:00 Europe/Berlin: each due keeps its
+     * local distance (the window reaches back over it), across the DST change of 03-29;
+     * the override of 03-28 moves that due itself */
+    expect("{\"@type\":\"Task\",\"start\":\"2026-03-26T09:00:00\","
+           "\"due\":\"2026-03-28T17:00:00\",\"timeZone\":\"Europe/Berlin\","
+           "\"recurrenceRule\":{\"frequency\":\"daily\"},\"recurrenceOverrides\":{"
+           "\"2026-03-28T09:00:00\":{\"due\":\"2026-03-30T18:00:00\"}},"
+           "\"alerts\":{\"d\":{\"trigger\":{\"offset\":\"-PT1H\",\"relativeTo\":\"end\"}}}}",
+           NULL, "2026-03-28T00:00:00Z", "2026-03-30T23:00:00Z",
+           "d@2026-03-26T09:00:00=2026-03-28T15:00:00Z d@2026-03-27T09:00:00=2026-03-29T14:00:00Z "
+           "d@2026-03-28T09:00:00=2026-03-30T15:00:00Z");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(offset_start_and_end),
-        cmocka_unit_test(recurring_across_dst),
-        cmocka_unit_test(overrides_and_absolute),
-        cmocka_unit_test(acknowledged_and_default_snooze),
-        cmocka_unit_test(next_trigger),
+        cmocka_unit_test(offset_start_and_end),   cmocka_unit_test(recurring_across_dst),
+        cmocka_unit_test(overrides_and_absolute), cmocka_unit_test(acknowledged_and_default_snooze),
+        cmocka_unit_test(next_trigger),           cmocka_unit_test(task_start_and_due),
+        cmocka_unit_test(recurring_task_due),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
