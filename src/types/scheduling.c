@@ -11,7 +11,12 @@
  *     gets status "cancelled";
  *   REPLY (§3.2.3): an attendee changed their participationStatus (or destroyed
  *     their copy after answering): the organizer's copy records it, unless the
- *     attendee answered an older sequence than the organizer's.
+ *     attendee answered an older sequence than the organizer's;
+ *   delegation (§3.2.2.3): a REPLY "delegated" with delegatedTo, which adds the delegate
+ *     to the organizer's copy, and the invitation forwarded to the delegate;
+ *   COUNTER (§3.2.7): an attendee changed the time, place or description of their copy
+ *     (or of some occurrences): the organizer gets a notification of the proposal, the
+ *     event unchanged; DECLINECOUNTER (§3.2.8) is received only (docs/scheduling.md).
  *
  * Each processed message leaves a CalendarEventNotification (§7) in the
  * recipient's account. Recipients are found by calendar address (their principal's
