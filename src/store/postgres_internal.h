@@ -10,7 +10,7 @@
 
 #include "store/backend.h"
 
-#define STMT_CACHE 192 /* more than the backend has statements (alerts: issue 14, metadata: 18) */
+#define STMT_CACHE 256 /* more than the backend has statements (session 6: push, grams, chunks, keys) */
 #define MAX_PARAMS 16
 /* statements queued before their answers are read (postgres_exec.c) */
 #define PIPELINE_MAX 64

@@ -12,7 +12,7 @@
 
 #include "store/backend.h"
 
-#define STMT_CACHE 160 /* more than the backend has statements (alerts: issue 14, metadata: 18) */
+#define STMT_CACHE 256 /* more than the backend has statements (session 6: push, grams, chunks, keys) */
 
 struct store_conn {
     const struct store_ops *ops; /* first: backend.h */
