@@ -16,16 +16,16 @@
 #include <strings.h>
 
 #include "feeds/fetch.h"
-#include "util/config.h"
 #include "push/hub.h"
 #include "store/store.h"
+#include "util/config.h"
 #include "util/util.h"
 
 #define WP_RELOAD_MS 5000     /* subscriptions changed by another front end are seen after */
 #define WP_CHECK_MS 1000      /* credentials and expiry looked at this often */
 #define WP_BACKOFF_MIN 1000   /* ms after a failed POST, doubling... */
 #define WP_BACKOFF_MAX 600000 /* ...up to ten minutes */
-#define WP_MAX_ACCOUNTS 32      /* as many as a session shows (jmap.h JMAP_MAX_ACCOUNTS) */
+#define WP_MAX_ACCOUNTS 32    /* as many as a session shows (jmap.h JMAP_MAX_ACCOUNTS) */
 
 struct wp_sub {
     struct wp_sub *next;
