@@ -113,7 +113,7 @@ int cli_serve(int argc, char **argv)
     struct jmap_server srv = {.store = st, .hub = push_hub_new(), .cfg = &cfg};
     push_hub_attach(srv.hub, st);
     /* RFC 8620 §7.2: PushSubscriptions delivered by POST (before the first request) */
-    srv.webpush = webpush_start(&srv, webpush_check_cred, &srv);
+    srv.webpush = webpush_start(st, srv.hub, &cfg, webpush_check_cred, &srv);
     char *err = NULL;
     struct http_server *h = http_start(&srv, &err);
     if (!h) {

@@ -36,6 +36,7 @@ struct sse {
     int ping;
     struct jmap_server *srv;
     struct jmap_user user; /* whose accounts the stream covers */
+    uint64_t generation;   /* jmap_accounts_generation() when user was loaded */
     json_t *types;         /* the types filter, NULL for all */
 };
 
@@ -108,6 +109,28 @@ static enum push_cred sse_check_cred(const char *cred, void *ud)
     return r == AUTH_OK ? PUSH_CRED_OK : r == AUTH_FAILED ? PUSH_CRED_GONE : PUSH_CRED_UNKNOWN;
 }
 
+/* Who may use which account changed since the stream's accounts were read (a share
+ * given or taken, issue 14): read them again, so an account the user lost sends
+ * nothing more, not even what is pending (RFC 8620 §7.1: "accounts to which the user
+ * has access"). */
+static void sse_accounts_again(struct sse *e)
+{
+    uint64_t g = jmap_accounts_generation();
+    if (g == e->generation)
+        return;
+    struct store_conn *sc = store_conn(e->srv->store);
+    struct jmap_user *u = xmalloc(sizeof *u);
+    if (sc && jmap_user_load(sc, e->user.id, u) == STORE_OK) {
+        const char *accounts[JMAP_MAX_ACCOUNTS];
+        for (int i = 0; i < u->naccounts; i++)
+            accounts[i] = u->accounts[i].account_id;
+        push_sub_set_accounts(e->sub, accounts, u->naccounts);
+        e->user = *u;
+        e->generation = g;
+    }
+    free(u);
+}
+
 static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
     struct sse *e = cls;
@@ -117,6 +140,7 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
             return MHD_CONTENT_READER_END_OF_STREAM;
         char *text = NULL;
         uint64_t id = 0;
+        sse_accounts_again(e);
         switch (push_sub_next(e->sub, &text, &id, sse_arm, e)) {
         case PUSH_STATE:
             if (!e->full_sent)
@@ -234,6 +258,7 @@ enum MHD_Result http_eventsource(struct http_server *h, struct MHD_Connection *c
     }
     struct store_conn *sc = store_conn(h->srv->store);
     struct jmap_user u;
+    uint64_t generation = jmap_accounts_generation(); /* before the read: a change after it shows */
     if (!sc || jmap_user_load(sc, user_id, &u) != STORE_OK) {
         json_decref(type_list);
         return http_problem(c, rq, 401, "about:blank", "the user no longer exists", NULL);
@@ -262,6 +287,7 @@ enum MHD_Result http_eventsource(struct http_server *h, struct MHD_Connection *c
     e->ping = (int)ping_s;
     e->srv = h->srv;
     e->user = u;
+    e->generation = generation;
     e->types = json_incref(type_list);
     e->close_after_state = strcmp(closeafter, "state") == 0;
     e->sub = push_sub_new(h->srv->hub, user_id, accounts, u.naccounts, type_list, e->ping, sse_wake,

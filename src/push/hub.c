@@ -417,6 +417,25 @@ void push_sub_watch(struct push_sub *s, const char *cred, bool (*gone)(void *ud)
     pthread_mutex_unlock(&s->hub->lock);
 }
 
+void push_sub_set_accounts(struct push_sub *s, const char *const *accounts, int naccounts)
+{
+    json_t *now = json_object();
+    for (int i = 0; i < naccounts; i++)
+        json_object_set_new(now, accounts[i], json_true());
+    pthread_mutex_lock(&s->hub->lock);
+    const char *acct;
+    json_t *v;
+    void *tmp;
+    json_object_foreach_safe(s->pending, tmp, acct, v)
+    {
+        if (!json_object_get(now, acct))
+            json_object_del(s->pending, acct); /* not theirs any more: nothing of it goes */
+    }
+    json_decref(s->accounts);
+    s->accounts = now;
+    pthread_mutex_unlock(&s->hub->lock);
+}
+
 void push_sub_local_only(struct push_sub *s)
 {
     pthread_mutex_lock(&s->hub->lock);

@@ -57,6 +57,9 @@ void push_hub_set_check(struct push_hub *h, enum push_cred (*check)(const char *
  * timer thread, under the hub lock, while the subscriber is suspended; NULL for none).
  * Either ends the subscriber: push_sub_next answers PUSH_CLOSED or PUSH_GONE. */
 void push_sub_watch(struct push_sub *s, const char *cred, bool (*gone)(void *ud));
+/* The accounts the subscriber sees, replaced (a share given or taken): pending changes
+ * of the accounts it no longer sees are dropped. */
+void push_sub_set_accounts(struct push_sub *s, const char *const *accounts, int naccounts);
 /* The subscriber takes only what this process publishes, not what other front ends
  * publish over the bus (a WebPush subscription: every front end holds it, and each
  * delivers the changes it made, so each change is POSTed once). */

@@ -16,15 +16,16 @@
 #include <strings.h>
 
 #include "feeds/fetch.h"
-#include "jmap/jmap.h"
 #include "push/hub.h"
 #include "store/store.h"
+#include "util/config.h"
 #include "util/util.h"
 
 #define WP_RELOAD_MS 5000     /* subscriptions changed by another front end are seen after */
 #define WP_CHECK_MS 1000      /* credentials and expiry looked at this often */
 #define WP_BACKOFF_MIN 1000   /* ms after a failed POST, doubling... */
 #define WP_BACKOFF_MAX 600000 /* ...up to ten minutes */
+#define WP_MAX_ACCOUNTS 32    /* as many as a session shows (jmap.h JMAP_MAX_ACCOUNTS) */
 
 struct wp_sub {
     struct wp_sub *next;
@@ -51,7 +52,9 @@ struct wp_post {
 };
 
 struct webpush {
-    struct jmap_server *srv;
+    struct store *store;
+    struct push_hub *hub;
+    const struct config *cfg;
     enum push_cred (*check)(const char *cred, void *ud);
     void *check_ud;
     struct webpush_vapid *vapid;
@@ -115,7 +118,7 @@ static curl_socket_t open_socket(void *ud, curlsocktype purpose, struct curl_soc
 {
     struct webpush *w = ud;
     (void)purpose;
-    if (!fetch_address_allowed(&a->addr, w->srv->cfg->push_allow))
+    if (!fetch_address_allowed(&a->addr, w->cfg->push_allow))
         return CURL_SOCKET_BAD; /* RFC 8620 §8.6: no requests into private networks */
     return socket(a->family, a->socktype, a->protocol);
 }
@@ -139,7 +142,7 @@ static bool post(struct webpush *w, struct wp_sub *sub, const char *url, const c
         p->body = (unsigned char *)text;
     }
     char line[96];
-    snprintf(line, sizeof line, "TTL: %lld", (long long)w->srv->cfg->push_ttl);
+    snprintf(line, sizeof line, "TTL: %lld", (long long)w->cfg->push_ttl);
     p->headers = curl_slist_append(p->headers, line);
     snprintf(line, sizeof line, "Urgency: %s", urgency);
     p->headers = curl_slist_append(p->headers, line);
@@ -172,10 +175,10 @@ static bool post(struct webpush *w, struct wp_sub *sub, const char *url, const c
     curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(h, CURLOPT_PROXY, "");
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)(w->srv->cfg->push_timeout * 1000));
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)(w->srv->cfg->push_timeout * 1000));
-    if (w->srv->cfg->push_ca_file[0])
-        curl_easy_setopt(h, CURLOPT_CAINFO, w->srv->cfg->push_ca_file);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)(w->cfg->push_timeout * 1000));
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)(w->cfg->push_timeout * 1000));
+    if (w->cfg->push_ca_file[0])
+        curl_easy_setopt(h, CURLOPT_CAINFO, w->cfg->push_ca_file);
     curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, open_socket);
     curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, w);
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
@@ -194,7 +197,7 @@ static bool post(struct webpush *w, struct wp_sub *sub, const char *url, const c
 static void destroy_sub(struct webpush *w, struct wp_sub *s, const char *why)
 {
     log_info("webpush: subscription %s destroyed: %s", s->id, why);
-    struct store_conn *c = store_conn(w->srv->store);
+    struct store_conn *c = store_conn(w->store);
     if (c && store_begin(c, true) == STORE_OK) {
         if (store_pushsub_del(c, s->id) != STORE_OK || store_commit(c) != STORE_OK)
             store_rollback(c);
@@ -314,22 +317,43 @@ static struct wp_sub *find(struct webpush *w, const char *id)
     return NULL;
 }
 
-/* A verified subscription's hub subscriber: the user's accounts (as the API sees them)
- * and the types the subscription asks for. In reload's read transaction. */
+/* The user's accounts (what the API lets them use) for a hub subscriber. */
+static int accounts_of(struct store_conn *c, int64_t user_id, const char **ids,
+                       struct store_access *acc)
+{
+    int n = store_user_accounts(c, user_id, acc, WP_MAX_ACCOUNTS);
+    for (int i = 0; i < n; i++)
+        ids[i] = acc[i].account_id;
+    return n;
+}
+
+/* A verified subscription's hub subscriber: the user's accounts and the types the
+ * subscription asks for. In reload's read transaction. */
 static void attach(struct webpush *w, struct store_conn *c, struct wp_sub *s, json_t *types)
 {
-    struct jmap_user *u = xcalloc(1, sizeof *u);
-    if (jmap_user_load(c, s->user_id, u) != STORE_OK) {
+    struct store_access *acc = xcalloc(WP_MAX_ACCOUNTS, sizeof *acc);
+    const char *ids[WP_MAX_ACCOUNTS];
+    int n = accounts_of(c, s->user_id, ids, acc);
+    if (n < 0) {
         log_warn("webpush: subscription %s: its user's accounts cannot be read", s->id);
     } else {
-        const char *accts[JMAP_MAX_ACCOUNTS];
-        for (int i = 0; i < u->naccounts; i++)
-            accts[i] = u->accounts[i].account_id;
-        s->hub = push_sub_new(w->srv->hub, s->user_id, accts, u->naccounts,
-                              json_is_array(types) ? types : NULL, 0, wake, w);
+        s->hub = push_sub_new(w->hub, s->user_id, ids, n, json_is_array(types) ? types : NULL, 0,
+                              wake, w);
         push_sub_local_only(s->hub);
     }
-    free(u);
+    free(acc);
+}
+
+/* The accounts of an unchanged subscriber looked at again: a share given or taken
+ * since (on any front end) reaches its pushes within a reload. */
+static void refresh_accounts(struct store_conn *c, struct wp_sub *s)
+{
+    struct store_access *acc = xcalloc(WP_MAX_ACCOUNTS, sizeof *acc);
+    const char *ids[WP_MAX_ACCOUNTS];
+    int n = accounts_of(c, s->user_id, ids, acc);
+    if (n >= 0)
+        push_sub_set_accounts(s->hub, ids, n);
+    free(acc);
 }
 
 static int load_one(const char *id, int64_t user_id, const char *cred, const char *data, void *ud)
@@ -338,6 +362,8 @@ static int load_one(const char *id, int64_t user_id, const char *cred, const cha
     struct wp_sub *s = find(w, id);
     if (s && strcmp(s->data, data) == 0) {
         s->seen = true;
+        if (s->hub)
+            refresh_accounts(store_conn(w->store), s);
         return 0;
     }
     json_t *o = json_loads(data, 0, NULL);
@@ -368,7 +394,7 @@ static int load_one(const char *id, int64_t user_id, const char *cred, const cha
     s->verified = vc && code && strcmp(vc, code) == 0;
     s->seen = true;
     if (s->verified)
-        attach(w, store_conn(w->srv->store), s, json_object_get(o, "types"));
+        attach(w, store_conn(w->store), s, json_object_get(o, "types"));
     json_decref(o);
     s->next = w->subs;
     w->subs = s;
@@ -391,7 +417,7 @@ static void sweep(struct webpush *w)
 
 static void reload(struct webpush *w)
 {
-    struct store_conn *c = store_conn(w->srv->store);
+    struct store_conn *c = store_conn(w->store);
     if (!c || store_begin(c, false) != STORE_OK)
         return;
     for (struct wp_sub *s = w->subs; s; s = s->next)
@@ -479,18 +505,19 @@ static void *run(void *arg)
     return NULL;
 }
 
-struct webpush *webpush_start(struct jmap_server *srv,
+struct webpush *webpush_start(struct store *st, struct push_hub *hub, const struct config *cfg,
                               enum push_cred (*check_fn)(const char *cred, void *ud), void *ud)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
     struct webpush *w = xcalloc(1, sizeof *w);
-    w->srv = srv;
+    w->store = st;
+    w->hub = hub;
+    w->cfg = cfg;
     w->check = check_fn;
     w->check_ud = ud;
     w->multi = curl_multi_init();
     w->verifications = json_array();
     pthread_mutex_init(&w->lock, NULL);
-    const struct config *cfg = srv->cfg;
     char *path = cfg->push_vapid_key[0] ? xstrdup(cfg->push_vapid_key)
                                         : xasprintf("%s/webpush-vapid.pem", cfg->data_dir);
     w->vapid = webpush_vapid_load(path);

@@ -20,11 +20,12 @@
 
 #include "push/hub.h"
 
-struct jmap_server;
+struct config;
+struct store;
 struct webpush;
 
 /* check(cred) says whether a subscription's credential still holds (as the hub's). */
-struct webpush *webpush_start(struct jmap_server *srv,
+struct webpush *webpush_start(struct store *st, struct push_hub *hub, const struct config *cfg,
                               enum push_cred (*check)(const char *cred, void *ud), void *ud);
 void webpush_stop(struct webpush *w);
 /* The VAPID public key the session advertises (RFC 9749 §3), or NULL. */

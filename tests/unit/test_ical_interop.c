@@ -516,6 +516,25 @@ static void test_issue12_3_4_first_round_escaped_enums_and_lone_organizer(void *
     assert_true(json_is_null(json_object_get(ovp, path)));
     assert_null(json_object_get(ovp, "participants"));
     json_decref(g);
+    /* an override with an ORGANIZER of its own, which it cannot change (jscalendarbis
+     * §4.3.4), and an ATTENDEE spelt like the series' organizer in another case: that
+     * attendee is the organizer's participant in the occurrence, as when read back */
+    const char *other = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\n"
+                        "UID:o3\r\nDTSTAMP:20240101T000000Z\r\nDTSTART:20240101T100000Z\r\n"
+                        "RRULE:FREQ=DAILY;COUNT=3\r\nORGANIZER:mailto:A@example.com\r\n"
+                        "END:VEVENT\r\nBEGIN:VEVENT\r\nUID:o3\r\nDTSTAMP:20240101T000000Z\r\n"
+                        "RECURRENCE-ID:20240102T100000Z\r\nDTSTART:20240102T110000Z\r\n"
+                        "ORGANIZER:mailto:x@example.com\r\n"
+                        "ATTENDEE;ROLE=X-ODD:mailto:a@example.com\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+    assert_stable(other);
+    g = conv(other, 0);
+    ovp = json_object_get(json_object_get(g, "recurrenceOverrides"), "2024-01-02T10:00:00");
+    jscal_uuidv5("mailto:a@example.com", b);
+    snprintf(path, sizeof path, "participants/%s", b);
+    json_t *roles = json_object_get(json_object_get(ovp, path), "roles");
+    assert_true(json_is_true(json_object_get(roles, "owner")));
+    assert_true(json_is_true(json_object_get(roles, "x-odd")));
+    json_decref(g);
 }
 
 static void test_issue12_3_4_first_round_trip_stable(void **state)

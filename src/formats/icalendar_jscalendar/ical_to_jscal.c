@@ -482,6 +482,27 @@ static void same_organizer(json_t *main, json_t *ov)
     free(to);
 }
 
+/* An override whose own ORGANIZER is another address: it cannot change
+ * organizerCalendarAddress (jscalendarbis §4.3.4), so the occurrence's organizer is the
+ * series', and the override is written with the series' ORGANIZER. A participant of the
+ * override with that address (in any case, as the reader merges an ORGANIZER into an
+ * ATTENDEE) is the organizer's, as it will be when read back (issue 12 §3.4). */
+static void series_organizer_owns(json_t *main, json_t *ov)
+{
+    const char *morg = json_string_value(json_object_get(main, "organizerCalendarAddress"));
+    const char *oorg = json_string_value(json_object_get(ov, "organizerCalendarAddress"));
+    if (!morg || !oorg || !strcasecmp(morg, oorg))
+        return;
+    const char *k;
+    json_t *pt;
+    json_object_foreach(json_object_get(ov, "participants"), k, pt)
+    {
+        const char *a = json_string_value(json_object_get(pt, "calendarAddress"));
+        if (a && !strcasecmp(a, morg))
+            json_object_set_new_nocheck(i2j_get_map(pt, "roles"), "owner", json_true());
+    }
+}
+
 /* Folds the override ov (a converted RECURRENCE-ID component) into main as a patch. seen
  * holds the instances already overridden by a component. */
 static void add_override(json_t *main, json_t *ov, cal_ctx *cal, int line, json_t *seen)
@@ -524,6 +545,7 @@ static void add_override(json_t *main, json_t *ov, cal_ctx *cal, int line, json_
     else
         json_object_set_new_nocheck(base, "due", json_string_nocheck(key));
     same_organizer(main, ov);
+    series_organizer_owns(main, ov);
     inherit_organizer(main, ov);
     drop_ignored_notes(ov);
     json_t *patch = json_object();
