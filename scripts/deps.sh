@@ -13,7 +13,7 @@ test=(clang libclang-rt-14-dev libcmocka-dev openssl
       python3-pytest python3-requests python3-dateutil
       python3-icalendar python3-recurring-ical-events python3-vobject
       vdirsyncer python3-caldav python3-aiosmtpd postgresql-15)
-bench=(wrk lua5.1 python3-icalendar python3-recurring-ical-events python3-vobject)
+bench=(wrk lua5.1 strace python3-icalendar python3-recurring-ical-events python3-vobject)
 
 want=("${build[@]}")
 for extra in "$@"; do
