@@ -14,8 +14,10 @@ test=(clang libclang-rt-14-dev libcmocka-dev openssl
       python3-icalendar python3-recurring-ical-events python3-vobject
       vdirsyncer python3-caldav python3-aiosmtpd postgresql-15
       python3-cryptography)
-bench=(wrk lua5.1 python3-icalendar python3-recurring-ical-events python3-vobject
-       valgrind bc)  # valgrind, bc: bench/metadata/callgrind_get.sh (instructions, issue 18)
+# valgrind, bc: bench/metadata/callgrind_get.sh (instructions, issue 18); strace:
+# bench/pg/round_trips.py (issue 15)
+bench=(wrk lua5.1 strace valgrind bc python3-icalendar python3-recurring-ical-events
+       python3-vobject)
 
 want=("${build[@]}")
 for extra in "$@"; do

@@ -31,14 +31,33 @@ static PGconn *side(struct store_conn *c)
     return c->side && PQstatus(c->side) == CONNECTION_OK ? c->side : NULL;
 }
 
+/* Runs sql on the side connection (NULL when there is none). A connection the
+ * server dropped (a restart) shows only when used: outside a transaction of its own
+ * the statement runs again on a new one. */
+static PGresult *side_exec(struct store_conn *c, const char *sql, int n, const char *const *v)
+{
+    PGconn *pg = side(c);
+    if (!pg)
+        return NULL;
+    bool idle = PQtransactionStatus(pg) == PQTRANS_IDLE;
+    PGresult *r = PQexecParams(pg, sql, n, NULL, v, NULL, NULL, 0);
+    if (idle && PQresultStatus(r) != PGRES_TUPLES_OK && PQresultStatus(r) != PGRES_COMMAND_OK &&
+        PQstatus(pg) == CONNECTION_BAD) {
+        PQclear(r);
+        PQreset(pg);
+        log_warn("postgresql (limits): reconnected");
+        r = PQexecParams(pg, sql, n, NULL, v, NULL, NULL, 0);
+    }
+    return r;
+}
+
 /* Runs sql on the side connection: column 0 of the first row as an integer (none
  * without a row), -1 on error. */
 static int64_t side_int(struct store_conn *c, const char *sql, const struct params *p, int64_t none)
 {
-    PGconn *pg = side(c);
-    if (!pg)
+    PGresult *r = side_exec(c, sql, p ? p->n : 0, p ? p->v : NULL);
+    if (!r)
         return -1;
-    PGresult *r = PQexecParams(pg, sql, p ? p->n : 0, NULL, p ? p->v : NULL, NULL, NULL, 0);
     int64_t v = -1;
     ExecStatusType s = PQresultStatus(r);
     if (s == PGRES_TUPLES_OK)
@@ -46,7 +65,7 @@ static int64_t side_int(struct store_conn *c, const char *sql, const struct para
     else if (s == PGRES_COMMAND_OK)
         v = none;
     else
-        log_error("postgresql (limits): %s", PQerrorMessage(pg));
+        log_error("postgresql (limits): %s", PQresultErrorMessage(r));
     PQclear(r);
     return v;
 }
@@ -146,17 +165,14 @@ char *pgs_snapshot_after_gate(struct store_conn *c, const char *account, const c
         "FROM t";
     static const char *const get = "SELECT ids FROM query_snapshots WHERE key=$1 AND "
                                    "account_id=$2";
-    PGconn *pg = side(c);
-    if (!pg)
-        return NULL;
     const char *a[1] = {account};
-    PGresult *r = PQexecParams(pg, wait, 1, NULL, a, NULL, NULL, 0);
-    bool ok = PQresultStatus(r) == PGRES_TUPLES_OK;
-    if (!ok)
-        log_error("postgresql (snapshot): %s", PQerrorMessage(pg));
+    PGresult *r = side_exec(c, wait, 1, a);
+    bool ok = r && PQresultStatus(r) == PGRES_TUPLES_OK;
+    if (r && !ok)
+        log_error("postgresql (snapshot): %s", PQresultErrorMessage(r));
     PQclear(r);
     const char *kv[2] = {key, account};
-    r = ok ? PQexecParams(pg, get, 2, NULL, kv, NULL, NULL, 0) : NULL;
+    r = ok ? side_exec(c, get, 2, kv) : NULL;
     char *ids = r && PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r)
                     ? xstrdup(PQgetvalue(r, 0, 0))
                     : NULL;

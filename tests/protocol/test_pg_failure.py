@@ -115,3 +115,27 @@ def test_kill_9_of_one_front_end_during_writes_on_both(pair):  # noqa: F811
     assert all(len(g) == 3 for g in groups.values()), groups
     _, out = b.call("Calendar/set", {"accountId": acct, "create": {"z": {"name": "After"}}})
     assert "z" in out["created"]
+
+
+def test_first_upload_after_a_database_restart_is_accepted_rfc8620_6_1():
+    """Issue 15 §7 ("reconnects without a restart") for the shared upload limit: the
+    slot an upload takes (maxConcurrentUpload, RFC 8620 §2) is written on a second
+    connection, which a database restart drops too. The first upload after the
+    restart is accepted, not refused with 429 because that connection was found
+    dead only when used."""
+    from test_blob import upload
+    s = Server()
+    try:
+        acct = s.account()
+        assert upload(s, acct, b"before").status_code == 201  # the connection is open
+        conftest.PG_CLUSTER.stop_server("fast")
+        conftest.PG_CLUSTER.start_server()
+        deadline = time.time() + 10
+        while requests.get(s.base + "/health").status_code != 200:
+            assert time.time() < deadline, "no reconnect"
+            time.sleep(0.1)
+        r = upload(s, acct, b"after")
+        assert r.status_code == 201, r.text
+        assert s.proc.poll() is None
+    finally:
+        s.close()

@@ -102,11 +102,11 @@ def full_disk_server():
     os.chmod(mnt, 0o755)
     mount_small_fs(mnt)
     config = conftest.CONFIG.replace("max_size_upload = 2000000", "max_size_upload = 4000000")
-    s = None
+    s = space = None
     try:
         s = conftest.Server(config=config)
         if conftest.PG:
-            pg_tablespace_for(s, mnt)
+            space = pg_tablespace_for(s, mnt)
         else:  # the data directory moves onto the small file system
             s.stop()
             shutil.copytree(s.data, os.path.join(mnt, "data"))
@@ -122,6 +122,11 @@ def full_disk_server():
                 assert rc == 0, log[-3000:]
                 assert "ERROR: AddressSanitizer" not in log, log[-3000:]
             s.tmp.cleanup()
+        if space:  # nothing of the cluster may stay on the file system that goes
+            db = conftest.pgharness.DB
+            conftest.PG_CLUSTER.psql(db, f"DROP SCHEMA {conftest.PG_CLUSTER.schema_for(s.data)} "
+                                         "CASCADE")
+            conftest.PG_CLUSTER.psql(db, f"DROP TABLESPACE {space}")
         umount(mnt)
         shutil.rmtree(mnt, ignore_errors=True)
 
