@@ -120,10 +120,19 @@ int pg_grams_facets(struct store_conn *c, const char *account, const char *type,
 int pg_grams_missing(struct store_conn *c, const char *account, const char *type, store_name_cb cb,
                      void *ud)
 {
+    /* asked at every start: the counts first (two index scans); then the difference of
+     * the two sets of ids (as an anti-join, stale statistics after a bulk import made
+     * it a nested loop that read every row of the account per object: minutes at
+     * 20,000 cards) */
+    static const char *const count =
+        "SELECT (SELECT count(*) FROM objects WHERE account_id=$1 AND type=$2 AND NOT destroyed)"
+        " - (SELECT count(*) FROM object_grams WHERE account_id=$1 AND type=$2)";
     static const char *const sql =
-        "SELECT o.id FROM objects o WHERE o.account_id=$1 AND o.type=$2 AND NOT o.destroyed AND "
-        "NOT EXISTS(SELECT 1 FROM object_grams g WHERE g.account_id=$1 AND g.type=$2 AND "
-        "g.id=o.id)";
+        "SELECT id FROM objects WHERE account_id=$1 AND type=$2 AND NOT destroyed EXCEPT "
+        "SELECT id FROM object_grams WHERE account_id=$1 AND type=$2";
     struct params p = pgq_two(account, type);
+    int64_t missing = pgq_first_int(c, count, &p, -1);
+    if (missing == 0)
+        return STORE_OK;
     return pgq_each_name(c, sql, &p, cb, ud);
 }
