@@ -230,17 +230,25 @@ static const char *const migrations[] = {
      "END $$;"
      "CREATE TRIGGER metadata_keys AFTER INSERT OR UPDATE OR DELETE ON object_metadata"
      "  FOR EACH ROW EXECUTE FUNCTION jmapd_metadata_keys();"),
-    /* 11: as SQLite's 18 (issue 21): substring search (postgres_grams.c). A trigram
-     * index where pg_trgm can be had (a trusted extension: the database owner may
+    /* 11: as SQLite's 18 (issue 21): substring search (postgres_grams.c). Trigram
+     * indexes (per field, and of all fields for a term in any) where pg_trgm can be had (a trusted extension: the database owner may
      * create it); without it a search scans the account's rows of the type */
     ("CREATE TABLE object_grams(account_id" T " NOT NULL, type" T " NOT NULL, id" T " NOT NULL,"
-     "  g0 text, g1 text, g2 text, g3 text, g4 text, g5 text, g6 text, g7 text, g8 text,"
-     "  g9 text, g10 text, g11 text, facets text, PRIMARY KEY(account_id, type, id));"
+     "  g0 text NOT NULL DEFAULT '', g1 text NOT NULL DEFAULT '', g2 text NOT NULL DEFAULT '',"
+     "  g3 text NOT NULL DEFAULT '', g4 text NOT NULL DEFAULT '', g5 text NOT NULL DEFAULT '',"
+     "  g6 text NOT NULL DEFAULT '', g7 text NOT NULL DEFAULT '', g8 text NOT NULL DEFAULT '',"
+     "  g9 text NOT NULL DEFAULT '', g10 text NOT NULL DEFAULT '', g11 text NOT NULL DEFAULT '',"
+     "  facets text, PRIMARY KEY(account_id, type, id));"
      "DO $$ BEGIN CREATE EXTENSION IF NOT EXISTS pg_trgm;"
      "  EXECUTE 'CREATE INDEX object_grams_trgm ON object_grams USING gin(g0 gin_trgm_ops,"
      "  g1 gin_trgm_ops, g2 gin_trgm_ops, g3 gin_trgm_ops, g4 gin_trgm_ops, g5 gin_trgm_ops,"
      "  g6 gin_trgm_ops, g7 gin_trgm_ops, g8 gin_trgm_ops, g9 gin_trgm_ops, g10 gin_trgm_ops,"
      "  g11 gin_trgm_ops)';"
+     /* a term in any field: one condition on the fields joined by newlines (no term
+      * holds one), the expression of postgres_grams.c's GRAMS_ALL */
+     "  EXECUTE 'CREATE INDEX object_grams_all ON object_grams USING gin((g0||chr(10)||g1||"
+     "chr(10)||g2||chr(10)||g3||chr(10)||g4||chr(10)||g5||chr(10)||g6||chr(10)||g7||chr(10)||"
+     "g8||chr(10)||g9||chr(10)||g10||chr(10)||g11) gin_trgm_ops)';"
      "EXCEPTION WHEN OTHERS THEN RAISE NOTICE 'no pg_trgm: substring search scans'; END $$;"),
 };
 

@@ -11,6 +11,8 @@ import sqlite3
 
 import pytest
 
+import conftest
+from conftest import Server, run_cli
 from test_contacts_util import account, card_set, cs, new_book, ok, person
 
 assert cs
@@ -211,3 +213,25 @@ def test_sorts_match_the_comparators(cs):
         now = ok(cs, "ContactCard/query", {"accountId": acct, "sort": sort})["ids"]
         assert [i for i in now if i in cards] == model(sort)
         assert len(now) == len(unfiltered) + 1  # three new, two destroyed
+
+
+@pytest.mark.skipif(not conftest.PG, reason="needs JMAPD_TEST_STORE=pg")
+def test_cards_migrated_to_postgresql_are_backfilled(monkeypatch):
+    """`jmapd migrate` copies the cards, not their search rows: the PostgreSQL server
+    makes them at its start, and searches as the SQLite one did (issue 15 §6)."""
+    monkeypatch.setenv("JMAPD_STORE", "sqlite")
+    s = Server()
+    try:
+        acct, ids = make_cards(s)
+        before = sorted_ids(s, acct)
+        s.stop()
+        url = conftest.PG_CLUSTER.url(conftest.PG_CLUSTER.schema_for(s.data + "-pg"))
+        r = run_cli(s.data, "migrate", "--to", url)
+        assert r.returncode == 0, r.stderr
+        monkeypatch.setenv("JMAPD_STORE", url)
+        s.start()
+        check_cases(s, acct, ids)
+        assert sorted_ids(s, acct) == before
+        assert "indexed for search" in s.read_log()
+    finally:
+        s.close()
