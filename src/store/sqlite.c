@@ -161,6 +161,12 @@ static const char *const migrations[] = {
     "CREATE TABLE metadata_state(account_id TEXT NOT NULL, type TEXT NOT NULL,"
     "  last_private INTEGER NOT NULL, shared INTEGER NOT NULL,"
     "  PRIMARY KEY(account_id, type)) WITHOUT ROWID;"),
+    /* 14 (issue 21): a descending sorted page (store_index_ordered: ord DESC, ties by id
+     * ascending) read from an index in its order; with the ascending index alone SQLite
+     * sorted every group of equal ord on the way to the page in a temporary B-tree (a
+     * page at offset 30,000 of 100,000 events: 8.8 ms, 1.3 ms from this index) */
+    ("CREATE INDEX object_index_order_desc ON object_index(account_id, type, ord DESC, id, "
+    "  modseq);"),
 };
 
 int store_sqlite_schema(void)
