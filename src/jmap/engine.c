@@ -308,7 +308,7 @@ int jmap_std_get(struct jmap_req *r, const struct jtype *t, json_t *args)
             json_object_set_new(seen, key, json_true());
             json_t *obj = NULL;
             if (id && t->load) {
-                obj = t->load(r, a->account_id, id);
+                obj = t->load(r, a->account_id, id, props);
             } else if (id) {
                 obj = store_object_get(r->conn, a->account_id, t->name, id);
                 if (!obj && t->load_synthetic)

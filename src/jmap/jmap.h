@@ -204,8 +204,10 @@ struct jtype {
      * load_synthetic (issue 21 §2: from a type's cache, an instance without a failed
      * store look-up first). A new reference, or NULL. It may be shared (with the
      * type's cache, between threads): whoever changes it copies it first unless they
-     * hold its only reference (view, metadata_attach); nested values only on copies. */
-    json_t *(*load)(struct jmap_req *r, const char *account, const char *id);
+     * hold its only reference (view, metadata_attach); nested values only on copies.
+     * props: the properties the /get returns (NULL: all), which is all the object
+     * needs to hold for the view. */
+    json_t *(*load)(struct jmap_req *r, const char *account, const char *id, json_t *props);
     /* /set on a synthetic id: rewrites the update (patch) or destroy (patch NULL)
      * into a patch of the stored object *base_id (both new). Returns a SetError or
      * NULL. */

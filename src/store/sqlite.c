@@ -245,6 +245,12 @@ static const char *const migrations[] = {
     "CREATE VIRTUAL TABLE object_grams USING fts5(g0, g1, g2, g3, g4, g5, g6, g7, g8, g9, g10,"
     "  g11, content='object_grams_src',"
     "  content_rowid='n', columnsize=0, tokenize='trigram case_sensitive 1');"),
+    /* 19 (issue 21): a descending sorted page (store_index_ordered: ord DESC, ties by id
+     * ascending) read from an index in its order; with the ascending index alone SQLite
+     * sorted every group of equal ord on the way to the page in a temporary B-tree (a
+     * page at offset 30,000 of 100,000 events: 8.8 ms, 1.3 ms from this index) */
+    ("CREATE INDEX object_index_order_desc ON object_index(account_id, type, ord DESC, id, "
+    "  modseq);"),
 };
 
 int store_sqlite_schema(void)

@@ -324,7 +324,56 @@ static __thread struct {
     bool known;
     char account[128];
     int64_t state;
+    json_t *props;         /* the call's properties ... */
+    const char *names[48]; /* ... and the members the view reads for them (members_for) */
+    size_t nnames;
 } get_state;
+
+/* instances.c's keep: whether a member is among get_state's names */
+static bool member_wanted(const char *key)
+{
+    for (size_t i = 0; i < get_state.nnames; i++)
+        if (strcmp(get_state.names[i], key) == 0)
+            return true;
+    return false;
+}
+
+/* Whether an instance for a /get of props needs only some members (issue 21 §2: the
+ * others are not copied): props and what event_view reads to compute them (alerts
+ * §6.1, utcStart and utcEnd, hidden attendees §5.7), listed in get_state for
+ * member_wanted. False for all. */
+static bool members_for(json_t *props)
+{
+    if (!props)
+        return false;
+    if (get_state.props == props)
+        return true;
+    static const char *const always[] = {"id", "isDraft", "version", "calendarIds"};
+    static const char *const needs[][4] = {
+        {"alerts", "useDefaultAlerts", "showWithoutTime", NULL},
+        {"utcStart", "start", "timeZone", "duration"},
+        {"utcEnd", "start", "timeZone", "duration"},
+        {"participants", "hideAttendees", NULL, NULL},
+    };
+    size_t n = 0, cap = sizeof get_state.names / sizeof get_state.names[0];
+    for (size_t i = 0; i < sizeof always / sizeof always[0]; i++)
+        get_state.names[n++] = always[i];
+    size_t i;
+    json_t *p;
+    json_array_foreach(props, i, p)
+    {
+        const char *name = json_string_value(p);
+        if (n + 4 > cap)
+            return false; /* many: all of them */
+        get_state.names[n++] = name;
+        for (size_t k = 0; k < sizeof needs / sizeof needs[0]; k++)
+            for (size_t j = 1; strcmp(name, needs[k][0]) == 0 && j < 4 && needs[k][j]; j++)
+                get_state.names[n++] = needs[k][j];
+    }
+    get_state.nnames = n;
+    get_state.props = props;
+    return true;
+}
 
 static int64_t call_state(struct store_conn *c, const char *account)
 {
@@ -363,7 +412,7 @@ static struct event_cached *current_entry(struct store_conn *c, const char *acco
  * rule run again per instance (the /get of a month's 530 instances cost 20 times the
  * query); the instance shares the cached series' values (instance_build_shared:
  * event_view changes only its top level). */
-static json_t *load_instance(struct jmap_req *r, const char *account, const char *id)
+static json_t *load_instance(struct jmap_req *r, const char *account, const char *id, json_t *props)
 {
     char base_id[64], rid[20];
     if (!event_instance_parse(id, base_id, rid))
@@ -371,8 +420,11 @@ static json_t *load_instance(struct jmap_req *r, const char *account, const char
     struct event_cached *e = current_entry(jmap_req_conn(r), account, base_id);
     if (!e)
         return NULL;
+    /* a sharee's view reads more than the properties asked for (share_member_view) */
+    bool some = !share_filtered(jmap_req_access(r, account));
     json_t *inst = instance_build_shared(&event_instances, e->obj, base_id, rid,
-                                         event_cache_rid_index(e, rid) >= 0);
+                                         event_cache_rid_index(e, rid) >= 0,
+                                         some && members_for(props) ? member_wanted : NULL);
     event_cache_release(e);
     return inst;
 }
@@ -382,11 +434,11 @@ static json_t *load_instance(struct jmap_req *r, const char *account, const char
  * month's /get asks for the same events again), else from the store (where each call
  * is a round trip, PostgreSQL, /get prefetched it) and is kept for the next /get. The
  * object is shared with the cache: event_view copies before it changes anything. */
-static json_t *event_load(struct jmap_req *r, const char *account, const char *id)
+static json_t *event_load(struct jmap_req *r, const char *account, const char *id, json_t *props)
 {
     char base_id[64], rid[20];
     if (event_instance_parse(id, base_id, rid))
-        return load_instance(r, account, id);
+        return load_instance(r, account, id, props);
     struct store_conn *c = jmap_req_conn(r);
     int64_t state = call_state(c, account);
     struct event_cached *e = event_cache_current(account, id, state);
@@ -1032,6 +1084,7 @@ static void event_blob_ids(json_t *obj, json_t *ids)
 static int event_get_prepare(struct jmap_req *r, json_t *args)
 {
     get_state.known = false; /* a new call, a new transaction (call_state) */
+    get_state.props = NULL;  /* members_for */
     json_t *props = json_object_get(args, "properties");
     bool utc = false, overrides = false;
     size_t i;

@@ -71,7 +71,7 @@ static bool override_is_flat(const json_t *override)
 }
 
 /* base without the series' own members: sharing base's values (shared) or a deep copy */
-static json_t *series_members(const json_t *base, bool shared)
+static json_t *series_members(const json_t *base, bool shared, instance_keep keep)
 {
     static const char *const series[] = {"recurrenceRule", "recurrenceOverrides",
                                          "excludedRecurrenceRules"};
@@ -86,6 +86,8 @@ static json_t *series_members(const json_t *base, bool shared)
     json_t *v;
     json_object_foreach((json_t *)base, key, v)
     {
+        if (keep && !keep(key))
+            continue;
         if ((key[0] != 'r' && key[0] != 'e') ||
             (strcmp(key, series[0]) && strcmp(key, series[1]) && strcmp(key, series[2])))
             json_object_set_new_nocheck(inst, key, json_incref(v));
@@ -94,7 +96,7 @@ static json_t *series_members(const json_t *base, bool shared)
 }
 
 static json_t *build(const struct instance_kind *k, const json_t *base, const char *base_id,
-                     const char *rid, bool generated, bool shared)
+                     const char *rid, bool generated, bool shared, instance_keep keep)
 {
     if (!instance_is_recurring(base))
         return NULL;
@@ -105,7 +107,7 @@ static json_t *build(const struct instance_kind *k, const json_t *base, const ch
         !recur_rule_generates(base, rid))
         return NULL;
     shared = shared && (!override || override_is_flat(override));
-    json_t *inst = series_members(base, shared);
+    json_t *inst = series_members(base, shared, shared ? keep : NULL);
     const char *anchor = anchor_of(base);
     if (strcmp(anchor, "start") == 0)
         move_due(inst, base, rid);
@@ -130,13 +132,14 @@ static json_t *build(const struct instance_kind *k, const json_t *base, const ch
 json_t *instance_build(const struct instance_kind *k, const json_t *base, const char *base_id,
                        const char *rid, bool generated)
 {
-    return build(k, base, base_id, rid, generated, false);
+    return build(k, base, base_id, rid, generated, false, NULL);
 }
 
 json_t *instance_build_shared(const struct instance_kind *k, const json_t *base,
-                              const char *base_id, const char *rid, bool generated)
+                              const char *base_id, const char *rid, bool generated,
+                              instance_keep keep)
 {
-    return build(k, base, base_id, rid, generated, true);
+    return build(k, base, base_id, rid, generated, true, keep);
 }
 
 json_t *instance_load(const struct instance_kind *k, struct jmap_req *r, const char *account,

@@ -31,9 +31,13 @@ json_t *instance_build(const struct instance_kind *k, const json_t *base, const 
 /* The same instance for reading only (issue 21 §2): its members are base's own values,
  * not copies (except where an override changes them below the top level), so it costs
  * a small object instead of a deep copy. Changing its top-level members is fine;
- * nothing nested may be changed in place (base may be shared, e.g. event_cache.h). */
+ * nothing nested may be changed in place (base may be shared, e.g. event_cache.h).
+ * keep (NULL: all): which of the base's members to take (a /get of some properties,
+ * issue 21 §2); the instance's own are set whatever it says. */
+typedef bool (*instance_keep)(const char *member);
 json_t *instance_build_shared(const struct instance_kind *k, const json_t *base,
-                              const char *base_id, const char *rid, bool generated);
+                              const char *base_id, const char *rid, bool generated,
+                              instance_keep keep);
 /* The type's load_synthetic hook: the instance a synthetic id names, or NULL. */
 json_t *instance_load(const struct instance_kind *k, struct jmap_req *r, const char *account,
                       const char *id);

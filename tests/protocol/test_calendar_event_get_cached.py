@@ -183,3 +183,53 @@ def test_instances_after_a_get_of_the_series(env):
     assert got[want[1]]["title"] == "Third" and got[want[0]]["title"] == "Daily"
     assert all(got[i]["baseEventId"] == did for i in want)
     s.call("CalendarEvent/set", {"accountId": acct, "destroy": [did]})
+
+
+def test_instance_properties_asked_for(env):
+    """§5.7 properties: an instance built with only what was asked for (and what the view
+    computes them from) answers as the whole one does, id always there."""
+    s, acct, _ = env
+    qids = query_ids(s, acct)
+    inst = [i for i in qids if "_" in i]
+    whole, _ = get(s, acct, inst, properties=["title", "start", "participants", "duration",
+                                              "baseEventId", "recurrenceId", "timeZone"])
+    props = ["title", "utcStart", "utcEnd", "participants", "recurrenceRule", "baseEventId",
+             "recurrenceId"]
+    some, missing = get(s, acct, inst, properties=props)
+    assert not missing and set(some) == set(inst)
+    for i in inst:
+        o, w = some[i], whole[i]
+        assert set(o) == set(props) | {"id"}, o
+        assert o["recurrenceRule"] is None  # §5.7: null for an instance
+        for k in ("title", "participants", "baseEventId", "recurrenceId"):
+            assert o[k] == w[k], (i, k)
+        assert w["timeZone"] == "Europe/Berlin" and w["duration"] == "PT1H"
+        # Berlin is UTC+1 in March before the 29th, UTC+2 after
+        hour = int(w["start"][11:13]) - (1 if w["start"] < "2026-03-29" else 2)
+        assert o["utcStart"] == f"{w['start'][:10]}T{hour:02d}{w['start'][13:]}Z", (o, w)
+        assert o["utcEnd"] == f"{w['start'][:10]}T{hour + 1:02d}{w['start'][13:]}Z"
+    # only the title: the members the view did not need are not there either
+    only, _ = get(s, acct, inst, properties=["title"])
+    assert all(set(o) == {"id", "title"} for o in only.values())
+
+
+def test_instance_default_alerts_asked_for(env):
+    """calendars-27 §6.1: with useDefaultAlerts an instance's alerts are its calendar's,
+    whether all properties are asked for or only alerts."""
+    s, acct, _ = env
+    alert = {"@type": "Alert", "trigger": {"@type": "OffsetTrigger", "offset": "-PT15M"}}
+    out = s.call("Calendar/set", {"accountId": acct, "create": {"a": {
+        "name": "Alerts", "defaultAlertsWithTime": {"k1": alert}}}})[1]
+    cal = out["created"]["a"]["id"]
+    out = s.call("CalendarEvent/set", {"accountId": acct, "create": {"w": {
+        "calendarIds": {cal: True}, "title": "With alerts", "start": "2026-03-04T09:00:00",
+        "timeZone": "Etc/UTC", "duration": "PT1H", "useDefaultAlerts": True,
+        "recurrenceRule": {"@type": "RecurrenceRule", "frequency": "weekly", "count": 2}}}})[1]
+    wid = out["created"]["w"]["id"]
+    qids = [i for i in query_ids(s, acct) if i.startswith(wid)]
+    assert len(qids) == 2
+    for props in (None, ["alerts"], ["alerts", "title"]):
+        got, _ = get(s, acct, qids, **({"properties": props} if props else {}))
+        for i in qids:
+            assert got[i]["alerts"]["k1"]["trigger"]["offset"] == "-PT15M", (props, got[i])
+    s.call("CalendarEvent/set", {"accountId": acct, "destroy": [wid]})

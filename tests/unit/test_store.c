@@ -349,6 +349,22 @@ static void test_span_scan_plan_is_one_range_per_class(void **state)
                          "type=? AND span=? AND start>? AND start<?)"));
 }
 
+/* Issue 21: the sorted page in both directions (store_index_ordered) is read from an
+ * index in its order, ties by id ascending; descending, SQLite sorted every group of
+ * equal order in a temporary B-tree on the way to the page (8.8 ms at offset 30,000). */
+static void test_ordered_page_plans_read_an_index_in_order(void **state)
+{
+    static const char *const sql[] = {
+        "SELECT id, modseq, ord FROM object_index WHERE account_id=?1 AND type=?2 AND ord IS "
+        "NOT NULL ORDER BY ord DESC, id LIMIT ?4 OFFSET ?3",
+        "SELECT id, modseq, ord FROM object_index WHERE account_id=?1 AND type=?2 AND ord IS "
+        "NOT NULL ORDER BY ord, id LIMIT ?4 OFFSET ?3"};
+    for (size_t i = 0; i < 2; i++) {
+        assert_true(plan_has(sql[i], "USING COVERING INDEX object_index_order"));
+        assert_false(plan_has(sql[i], "TEMP B-TREE"));
+    }
+}
+
 static void test_reopen_keeps_data(void **state)
 {
     struct store_conn *c = store_conn(st);
@@ -379,6 +395,7 @@ int main(void)
         cmocka_unit_test(test_text_search_plan_is_driven_by_hits),
         cmocka_unit_test(test_index_spans_are_the_overlapping_rows),
         cmocka_unit_test(test_span_scan_plan_is_one_range_per_class),
+        cmocka_unit_test(test_ordered_page_plans_read_an_index_in_order),
         cmocka_unit_test(test_reopen_keeps_data),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
