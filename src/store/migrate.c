@@ -84,7 +84,7 @@ static const struct table tables[] = {
      16},
     {"blobs", "SELECT id, size, created FROM blobs",
      "INSERT INTO blobs(id, size, created) VALUES($1,$2,$3)", 3},
-    /* the same layout on both (SQLite's schema step 15): bytes go as they are */
+    /* the same layout on both (SQLite's schema step 19): bytes go as they are */
     {"blob_chunks", "SELECT blob_id, seq, data FROM blob_chunks",
      "INSERT INTO blob_chunks(blob_id, seq, data) VALUES($1,$2,$3)", 3},
 };

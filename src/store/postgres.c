@@ -204,7 +204,7 @@ static const char *const migrations[] = {
     ("CREATE TABLE push_subscriptions(id" T " PRIMARY KEY, user_id bigint NOT NULL,"
      "  cred" T " NOT NULL, data text NOT NULL);"
      "CREATE INDEX push_subscriptions_user ON push_subscriptions(user_id);"),
-    /* 10: as SQLite's 17: the top-level keys of each metadata row (metadata-02 §3.5),
+    /* 10: as SQLite's 16: the top-level keys of each metadata row (metadata-02 §3.5),
      * kept by a trigger on object_metadata (postgres_metadata.c). PostgreSQL's JSON
      * functions refuse the escape \u0000, which a metadata string may hold: it reads as
      * \u0001 here (the same length and escapes; only the keys and shapes count) */
@@ -230,7 +230,7 @@ static const char *const migrations[] = {
      "END $$;"
      "CREATE TRIGGER metadata_keys AFTER INSERT OR UPDATE OR DELETE ON object_metadata"
      "  FOR EACH ROW EXECUTE FUNCTION jmapd_metadata_keys();"),
-    /* 11: as SQLite's 18 (issue 21): substring search (postgres_grams.c). Trigram
+    /* 11: as SQLite's 17 (issue 21): substring search (postgres_grams.c). Trigram
      * indexes (per field, and of all fields for a term in any) where pg_trgm can be had (a trusted extension: the database owner may
      * create it); without it a search scans the account's rows of the type */
     ("CREATE TABLE object_grams(account_id" T " NOT NULL, type" T " NOT NULL, id" T " NOT NULL,"

@@ -178,19 +178,7 @@ static const char *const migrations[] = {
     ("CREATE TABLE push_subscriptions(id TEXT PRIMARY KEY, user_id INTEGER NOT NULL,"
     "  cred TEXT NOT NULL, data TEXT NOT NULL) WITHOUT ROWID;"
     "CREATE INDEX push_subscriptions_user ON push_subscriptions(user_id);"),
-    /* 15 (issue 15 §5): a blob's bytes in chunks of 256 KiB, as on PostgreSQL, so a
-     * download reads one chunk at a time: a column value is always read whole, even
-     * for substr(), and incremental blob I/O needs a rowid the blobs table has not.
-     * A rowid table: its rows are large (SQLite's advice for WITHOUT ROWID). An empty
-     * blob is one empty chunk (substr() of it is NULL). */
-    ("CREATE TABLE blob_chunks(blob_id TEXT NOT NULL, seq INTEGER NOT NULL, data BLOB NOT NULL,"
-    "  PRIMARY KEY(blob_id, seq));"
-    "WITH RECURSIVE s(id, seq) AS (SELECT id, 0 FROM blobs UNION ALL SELECT s.id, s.seq + 1"
-    "  FROM s JOIN blobs b ON b.id = s.id WHERE (s.seq + 1) * 262144 < b.size)"
-    "  INSERT INTO blob_chunks SELECT s.id, s.seq,"
-    "  coalesce(substr(b.data, s.seq * 262144 + 1, 262144), x'') FROM s JOIN blobs b ON b.id = s.id;"
-    "ALTER TABLE blobs DROP COLUMN data;"),
-    /* 16 (issue 18): object_metadata becomes a rowid table. WITHOUT ROWID kept each
+    /* 15 (issue 18): object_metadata becomes a rowid table. WITHOUT ROWID kept each
      * row in its key's b-tree cell, and a row of about 1 KB or more spills out of
      * the cell: every key comparison of a look-up then read the whole row from its
      * overflow page (a /get of 50 events with 1 KB of metadata each spent more on
@@ -203,7 +191,7 @@ static const char *const migrations[] = {
     "DROP TABLE object_metadata;"
     "ALTER TABLE object_metadata_rows RENAME TO object_metadata;"
     "CREATE INDEX object_metadata_changes ON object_metadata(account_id, type, user_id, modseq);"),
-    /* 17 (issue 18, metadata-02 §3.5): which objects have which top-level keys (the
+    /* 16 (issue 18, metadata-02 §3.5): which objects have which top-level keys (the
      * namespaces holding a non-empty object) in their shared metadata (user 0) and in
      * each user's private metadata, kept by triggers on object_metadata (so the deletion
      * of a user or an account keeps it too): a metadata filter condition reads its
@@ -229,7 +217,7 @@ static const char *const migrations[] = {
     "  DELETE FROM metadata_keys WHERE account_id = OLD.account_id AND type = OLD.type"
     "  AND user_id = OLD.user_id AND object_id = OLD.object_id"
     "  AND key IN (SELECT key FROM json_each(OLD.data)); END;"),
-    /* 18 (issue 21): substring search (store_grams_*, sqlite_grams.c): each object's
+    /* 17 (issue 21): substring search (store_grams_*, sqlite_grams.c): each object's
      * texts as the type folded them, a trigram index over them (exact substrings,
      * case as given: sqlite_grams.c keeps it in step), and its facets beside its id in
      * an index, so
@@ -245,12 +233,24 @@ static const char *const migrations[] = {
     "CREATE VIRTUAL TABLE object_grams USING fts5(g0, g1, g2, g3, g4, g5, g6, g7, g8, g9, g10,"
     "  g11, content='object_grams_src',"
     "  content_rowid='n', columnsize=0, tokenize='trigram case_sensitive 1');"),
-    /* 19 (issue 21): a descending sorted page (store_index_ordered: ord DESC, ties by id
+    /* 18 (issue 21): a descending sorted page (store_index_ordered: ord DESC, ties by id
      * ascending) read from an index in its order; with the ascending index alone SQLite
      * sorted every group of equal ord on the way to the page in a temporary B-tree (a
      * page at offset 30,000 of 100,000 events: 8.8 ms, 1.3 ms from this index) */
     ("CREATE INDEX object_index_order_desc ON object_index(account_id, type, ord DESC, id, "
     "  modseq);"),
+    /* 19 (issue 15 §5): a blob's bytes in chunks of 256 KiB, as on PostgreSQL, so a
+     * download reads one chunk at a time: a column value is always read whole, even
+     * for substr(), and incremental blob I/O needs a rowid the blobs table has not.
+     * A rowid table: its rows are large (SQLite's advice for WITHOUT ROWID). An empty
+     * blob is one empty chunk (substr() of it is NULL). */
+    ("CREATE TABLE blob_chunks(blob_id TEXT NOT NULL, seq INTEGER NOT NULL, data BLOB NOT NULL,"
+    "  PRIMARY KEY(blob_id, seq));"
+    "WITH RECURSIVE s(id, seq) AS (SELECT id, 0 FROM blobs UNION ALL SELECT s.id, s.seq + 1"
+    "  FROM s JOIN blobs b ON b.id = s.id WHERE (s.seq + 1) * 262144 < b.size)"
+    "  INSERT INTO blob_chunks SELECT s.id, s.seq,"
+    "  coalesce(substr(b.data, s.seq * 262144 + 1, 262144), x'') FROM s JOIN blobs b ON b.id = s.id;"
+    "ALTER TABLE blobs DROP COLUMN data;"),
 };
 
 int store_sqlite_schema(void)

@@ -80,7 +80,7 @@ def test_blobs_of_an_older_sqlite_file_move_to_chunks():
             assert r.status_code == 201, r.text
             blobs[r.json()["blobId"]] = data
         s.stop()
-        # back to the layout of schema 13: the bytes in blobs.data, no chunks
+        # back to the layout before the chunk step (the last one): the bytes in blobs.data
         db = sqlite3.connect(os.path.join(s.data, "jmapd.db"), isolation_level=None)
         version = db.execute("PRAGMA user_version").fetchone()[0]
         db.execute("BEGIN")
