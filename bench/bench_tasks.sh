@@ -15,5 +15,5 @@ printf 'log_level = warn\n' > "$tmp/conf"
 $BIN serve --data "$tmp/data" --listen 127.0.0.1:$port --config "$tmp/conf" 2>"$tmp/log" &
 pid=$!
 for _ in $(seq 200); do curl -sf http://127.0.0.1:$port/health >/dev/null && break; sleep 0.05; done
-/usr/bin/python3 bench/tasks/bench.py "$port" "${TASKS:-10000}" "${QUERIES:-200}"
+/usr/bin/python3 bench/tasks/bench.py "$port" "${TASKS:-10000}" "${QUERIES:-200}" "$pid"
 [ -n "${HOLD:-}" ] && { echo "port $port"; sleep "$HOLD"; }
