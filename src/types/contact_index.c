@@ -862,7 +862,8 @@ static struct crec **sorted_order(struct cindex *x, json_t *sort, struct crec **
     struct sort_spec spec = spec_of(copy);
     struct crec **order = xmalloc((x->n + 1) * sizeof *order);
     if (!sort_by_keys(x, &spec, order)) {
-        memcpy(order, x->recs, x->n * sizeof *order);
+        if (x->n) /* an empty index has no records array (memcpy from NULL is undefined) */
+            memcpy(order, x->recs, x->n * sizeof *order);
         if (x->n > 1)
             qsort_r(order, x->n, sizeof *order, compare_recs, &spec);
     }
