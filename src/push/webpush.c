@@ -33,7 +33,6 @@ struct wp_sub {
     int64_t user_id, expires;
     bool verified, seen;
     struct push_sub *hub; /* while verified */
-    struct webpush *w;
     CURL *inflight;
     json_t *queue;      /* messages to send in order; the first is in flight or next */
     int64_t not_before; /* monotonic ms: backing off */
@@ -374,7 +373,6 @@ static int load_one(const char *id, int64_t user_id, const char *cred, const cha
         s->id[0] = 0;
     }
     s = xcalloc(1, sizeof *s);
-    s->w = w;
     s->id = xstrdup(id);
     s->user_id = user_id;
     s->cred = xstrdup(cred);

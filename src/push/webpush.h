@@ -37,8 +37,6 @@ void webpush_verify(struct webpush *w, const char *id, const char *url, const ch
                     const char *auth, const char *code);
 
 /* ---- crypto (webpush_crypto.c) ---- */
-/* URL-safe base64 (RFC 4648 §5, padding optional) decoded, or NULL. */
-unsigned char *webpush_b64url_decode(const char *s, size_t *len);
 /* Whether p256dh is a P-256 point and auth a 16-octet secret (RFC 8291 §3.1, §3.2). */
 bool webpush_keys_valid(const char *p256dh, const char *auth);
 /* text encrypted for the keys as one aes128gcm record (RFC 8291 §4), or NULL. */

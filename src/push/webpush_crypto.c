@@ -18,18 +18,6 @@
 
 #include "util/util.h"
 
-unsigned char *webpush_b64url_decode(const char *s, size_t *len)
-{
-    size_t n = strlen(s);
-    char *t = xmalloc(n + 1);
-    for (size_t i = 0; i <= n; i++)
-        t[i] = s[i] == '-' ? '+' : s[i] == '_' ? '/' : s[i];
-    /* the URL-safe alphabet only: a '+' or '/' given is not URL-safe base64 */
-    unsigned char *out = strpbrk(s, "+/") ? NULL : util_base64_decode(t, n, len);
-    free(t);
-    return out;
-}
-
 /* A P-256 public key from its uncompressed point (RFC 8291 §3.1: 65 octets); the
  * point must lie on the curve. NULL otherwise. */
 static EVP_PKEY *p256_public(const unsigned char *pt, size_t len)
@@ -59,7 +47,7 @@ static EVP_PKEY *p256_public(const unsigned char *pt, size_t len)
 bool webpush_keys_valid(const char *p256dh, const char *auth)
 {
     size_t pl = 0, al = 0;
-    unsigned char *p = webpush_b64url_decode(p256dh, &pl), *a = webpush_b64url_decode(auth, &al);
+    unsigned char *p = util_base64url_decode(p256dh, &pl), *a = util_base64url_decode(auth, &al);
     EVP_PKEY *k = p ? p256_public(p, pl) : NULL;
     bool ok = k && a && al == 16; /* RFC 8291 §3.2: a 16-octet secret */
     EVP_PKEY_free(k);
@@ -146,8 +134,8 @@ unsigned char *webpush_encrypt(const char *p256dh, const char *auth, const char 
                                size_t *outlen)
 {
     size_t pl = 0, al = 0, tl = strlen(text);
-    unsigned char *ua_pub = webpush_b64url_decode(p256dh, &pl),
-                  *secret = webpush_b64url_decode(auth, &al), *out = NULL;
+    unsigned char *ua_pub = util_base64url_decode(p256dh, &pl),
+                  *secret = util_base64url_decode(auth, &al), *out = NULL;
     EVP_PKEY *ua = ua_pub ? p256_public(ua_pub, pl) : NULL;
     EVP_PKEY *mine = ua ? EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256") : NULL;
     unsigned char as_pub[65], salt[16], cek[16], nonce[12];

@@ -222,6 +222,18 @@ char *util_base64url_encode(const void *data, size_t len)
     return s;
 }
 
+unsigned char *util_base64url_decode(const char *s, size_t *len)
+{
+    size_t n = strlen(s);
+    char *t = xmalloc(n + 1);
+    for (size_t i = 0; i <= n; i++)
+        t[i] = s[i] == '-' ? '+' : s[i] == '_' ? '/' : s[i];
+    /* the URL-safe alphabet only: a '+' or '/' given is not URL-safe base64 */
+    unsigned char *out = strpbrk(s, "+/") ? NULL : util_base64_decode(t, n, len);
+    free(t);
+    return out;
+}
+
 /* ---- time ------------------------------------------------------------------------------ */
 
 int64_t util_now(void)

@@ -42,6 +42,9 @@ char *util_base64_encode(const void *data, size_t len);
 unsigned char *util_base64_decode(const char *s, size_t slen, size_t *outlen);
 /* URL-safe base64 without padding into a malloc'd string. */
 char *util_base64url_encode(const void *data, size_t len);
+/* URL-safe base64 (RFC 4648 §5, padding optional) decoded, NUL-terminated after *len
+ * bytes; NULL on bad input (a '+' or '/' of the other alphabet too). */
+unsigned char *util_base64url_decode(const char *s, size_t *len);
 
 /* ---- time -------------------------------------------------------------------- */
 int64_t util_now(void);            /* seconds since the epoch */

@@ -45,9 +45,11 @@ class ClockServer(GroupServer):
 
 
 class Alerts:
-    """The calendarAlert events of one user's event source, collected by a thread."""
+    """The calendarAlert events (or those named `event`) of one user's event source,
+    collected by a thread."""
 
-    def __init__(self, server, user, types="CalendarAlert"):
+    def __init__(self, server, user, types="CalendarAlert", event="calendarAlert"):
+        self.event = event
         self.stream = Stream.__new__(Stream)
         self.stream.r = server.http(user).get(es_url(server, types=types), stream=True,
                                               timeout=(5, 300))
@@ -62,7 +64,7 @@ class Alerts:
                 ev = self.stream.event()
                 if ev is None:
                     return
-                if ev[0] == "calendarAlert":
+                if ev[0] == self.event:
                     self.q.put(json.loads(ev[1]))
         except Exception:  # the stream was closed
             return
