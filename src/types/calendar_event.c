@@ -63,19 +63,13 @@ static const char *const jmap_only[] = {"id",        "baseEventId", "calendarIds
 /* §5.4: per-user properties; changing only these does not bump the sequence */
 static const char *const per_user[] = {"keywords", "color", "freeBusyStatus", "useDefaultAlerts",
                                        "alerts", NULL};
+/* set by the server or by the container, not the per-user change mayUpdatePrivate allows */
+static const char *const server_kept[] = {"calendarIds", "isDraft", "sequence", "isOrigin", NULL};
 /* §5, §5.1: properties that MUST NOT appear in recurrenceOverrides */
 static const char *const base_only[] = {"isDraft",        "mayInviteSelf", "mayInviteOthers",
                                         "hideAttendees",  "utcStart",      "utcEnd",
                                         "calendarIds",    "method",        "id",
                                         "baseEventId",    "isOrigin",      NULL};
-
-static bool in_list(const char *const *list, const char *s)
-{
-    for (; *list; list++)
-        if (strcmp(*list, s) == 0)
-            return true;
-    return false;
-}
 
 static void add_invalid(json_t *invalid, const char *path)
 {
@@ -688,25 +682,6 @@ static void check_jscalendar(struct jset *s, json_t *obj, const json_t *old, int
     json_decref(js);
 }
 
-static bool changed_beyond_per_user(json_t *obj, json_t *old)
-{
-    const char *k;
-    json_t *v;
-    json_object_foreach(obj, k, v)
-    {
-        if (strcmp(k, "calendarIds") && strcmp(k, "isDraft") && strcmp(k, "updated") &&
-            strcmp(k, "sequence") && strcmp(k, "isOrigin") && !in_list(per_user, k) &&
-            !json_equal(v, json_object_get(old, k)))
-            return true;
-    }
-    json_object_foreach(old, k, v)
-    {
-        if (!json_object_get(obj, k) && !in_list(per_user, k) && strcmp(k, "updated"))
-            return true;
-    }
-    return false;
-}
-
 static bool has_calendar_address(const json_t *participants)
 {
     const char *k;
@@ -781,7 +756,7 @@ static json_t *validate_event(struct jset *s, struct store_conn *c, const char *
         {
             char top[64];
             snprintf(top, sizeof top, "%.*s", (int)strcspn(pk, "/"), pk);
-            if (in_list(base_only, top)) {
+            if (types_in_list(base_only, top)) {
                 char path[400];
                 snprintf(path, sizeof path, "recurrenceOverrides/%s/%s", ok, pk);
                 jset_invalid(s, invalid, path, "only the base event has it (§5)");
@@ -823,7 +798,7 @@ static json_t *validate_event(struct jset *s, struct store_conn *c, const char *
     if (origin) {
         bool changed = !old || !json_equal(obj, old);
         /* §5.4: per-user values of single occurrences are per-user changes too */
-        if (old && changed && changed_beyond_per_user(obj, old) &&
+        if (old && changed && types_changed_beyond(obj, old, per_user, server_kept) &&
             !share_only_per_user(SHARE_CALENDAR, obj, old)) {
             json_int_t seq = json_integer_value(json_object_get(old, "sequence"));
             json_t *given = json_object_get(obj, "sequence");
@@ -935,15 +910,6 @@ static json_t *event_destroy(struct jset *s, const char *id, json_t *old)
 
 /* ---- the side index --------------------------------------------------------------------------- */
 
-static void add_text(struct buf *b, json_t *v)
-{
-    if (json_is_string(v) && json_string_length(v)) {
-        if (b->len)
-            buf_puts(b, " ");
-        buf_append(b, json_string_value(v), json_string_length(v));
-    }
-}
-
 /* Text of one object (base or override patch) into the six index fields. */
 _Static_assert(EVENT_TEXT_FIELDS <= STORE_TEXT_FIELDS, "the store indexes six text fields");
 
@@ -954,20 +920,20 @@ static void gather_text(json_t *obj, struct buf f[STORE_TEXT_FIELDS])
     json_object_foreach(obj, k, v)
     {
         if (strcmp(k, "title") == 0)
-            add_text(&f[EVENT_TEXT_TITLE], v);
+            types_add_text(&f[EVENT_TEXT_TITLE], v);
         else if (strcmp(k, "description") == 0)
-            add_text(&f[EVENT_TEXT_DESCRIPTION], v);
+            types_add_text(&f[EVENT_TEXT_DESCRIPTION], v);
         else if (strcmp(k, "locations") == 0 || strncmp(k, "locations/", 10) == 0) {
             const char *lk;
             json_t *loc;
             json_t *map = strcmp(k, "locations") == 0 ? v : NULL;
             json_object_foreach(map, lk, loc)
             {
-                add_text(&f[EVENT_TEXT_LOCATION], json_object_get(loc, "name"));
-                add_text(&f[EVENT_TEXT_LOCATION], json_object_get(loc, "description"));
+                types_add_text(&f[EVENT_TEXT_LOCATION], json_object_get(loc, "name"));
+                types_add_text(&f[EVENT_TEXT_LOCATION], json_object_get(loc, "description"));
             }
             if (!map && json_is_string(v))
-                add_text(&f[EVENT_TEXT_LOCATION], v);
+                types_add_text(&f[EVENT_TEXT_LOCATION], v);
         } else if (strcmp(k, "participants") == 0) {
             const char *pk;
             json_t *p;
@@ -979,9 +945,9 @@ static void gather_text(json_t *obj, struct buf f[STORE_TEXT_FIELDS])
                 for (int w = 0; w < 2; w++) {
                     if (!(w == 0 ? owner : attendee))
                         continue;
-                    add_text(&f[3 + w], json_object_get(p, "name"));
-                    add_text(&f[3 + w], json_object_get(p, "email"));
-                    add_text(&f[3 + w], json_object_get(p, "calendarAddress"));
+                    types_add_text(&f[3 + w], json_object_get(p, "name"));
+                    types_add_text(&f[3 + w], json_object_get(p, "email"));
+                    types_add_text(&f[3 + w], json_object_get(p, "calendarAddress"));
                 }
             }
         } else if (strcmp(k, "keywords") == 0 || strcmp(k, "categories") == 0) {
@@ -998,8 +964,8 @@ static void gather_text(json_t *obj, struct buf f[STORE_TEXT_FIELDS])
             json_t *vl;
             json_object_foreach(v, vk, vl)
             {
-                add_text(&f[EVENT_TEXT_BODY], json_object_get(vl, "name"));
-                add_text(&f[EVENT_TEXT_BODY], json_object_get(vl, "description"));
+                types_add_text(&f[EVENT_TEXT_BODY], json_object_get(vl, "name"));
+                types_add_text(&f[EVENT_TEXT_BODY], json_object_get(vl, "description"));
             }
         }
     }
@@ -1051,18 +1017,6 @@ static int event_index(struct store_conn *c, const char *account, const char *id
     for (int i = 0; i < STORE_TEXT_FIELDS; i++)
         buf_free(&f[i]);
     return rc;
-}
-
-/* (uid, recurrenceId) identifies an event within the account (§5): the store
- * keeps it unique. */
-static char *event_unique_key(json_t *obj)
-{
-    const char *uid = json_string_value(json_object_get(obj, "uid"));
-    const char *rid = json_string_value(json_object_get(obj, "recurrenceId"));
-    char *key = NULL;
-    if (!uid || asprintf(&key, "%s\x1f%s", uid, rid ? rid : "") < 0)
-        return NULL;
-    return key;
 }
 
 /* The blobs of attachments (links with a blobId), for Blob/lookup and garbage
@@ -1407,7 +1361,7 @@ const struct jtype calendar_event_type = {
     .synthetic_update = event_synthetic_update,
     .index = event_index,
     .blob_ids = event_blob_ids,
-    .unique_key = event_unique_key,
+    .unique_key = types_uid_key,
     .filter = event_filter_condition,
     .compare = event_compare,
 };

@@ -237,3 +237,49 @@ bool types_participants_within(const json_t *obj, size_t max)
     }
     return true;
 }
+
+bool types_in_list(const char *const *list, const char *s)
+{
+    for (; *list; list++)
+        if (strcmp(*list, s) == 0)
+            return true;
+    return false;
+}
+
+void types_add_text(struct buf *b, json_t *v)
+{
+    if (json_is_string(v) && json_string_length(v)) {
+        if (b->len)
+            buf_puts(b, " ");
+        buf_append(b, json_string_value(v), json_string_length(v));
+    }
+}
+
+char *types_uid_key(json_t *obj)
+{
+    const char *uid = json_string_value(json_object_get(obj, "uid"));
+    const char *rid = json_string_value(json_object_get(obj, "recurrenceId"));
+    char *key = NULL;
+    if (!uid || asprintf(&key, "%s\x1f%s", uid, rid ? rid : "") < 0)
+        return NULL;
+    return key;
+}
+
+bool types_changed_beyond(json_t *obj, json_t *old, const char *const *per_user,
+                          const char *const *also_ignored)
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach(obj, k, v)
+    {
+        if (strcmp(k, "updated") && !types_in_list(also_ignored, k) &&
+            !types_in_list(per_user, k) && !json_equal(v, json_object_get(old, k)))
+            return true;
+    }
+    json_object_foreach(old, k, v)
+    {
+        if (!json_object_get(obj, k) && !types_in_list(per_user, k) && strcmp(k, "updated"))
+            return true;
+    }
+    return false;
+}

@@ -20,14 +20,6 @@ static const char *const server_set[] = {
     "davUrl",         "davCaldav", "davToken",  "davRefused",      "skippedUids",
     "skippedRetryAt", NULL};
 
-static bool in_list(const char *const *list, const char *s)
-{
-    for (; *list; list++)
-        if (strcmp(*list, s) == 0)
-            return true;
-    return false;
-}
-
 static bool url_ok(const char *u)
 {
     if (!u || strlen(u) > 2048 || strpbrk(u, " \t\r\n"))
@@ -66,7 +58,8 @@ void subscription_calendar_validate(struct jset *s, json_t *obj, json_t *old, js
     json_t *v;
     json_object_foreach(sub, key, v)
     {
-        if (strcmp(key, "url") && strcmp(key, "refreshInterval") && !in_list(server_set, key)) {
+        if (strcmp(key, "url") && strcmp(key, "refreshInterval") &&
+            !types_in_list(server_set, key)) {
             char *path = xasprintf("%s/%s", SUBSCRIPTION_PROP, key);
             jset_invalid(s, invalid, path, "unknown member");
             free(path);
@@ -124,22 +117,6 @@ static bool in_subscribed(struct jset *s, json_t *event)
     return false;
 }
 
-/* Whether obj and old differ in more than the per-user properties. */
-static bool changed_beyond_per_user(json_t *obj, json_t *old)
-{
-    json_t *a = json_copy(obj), *b = json_copy(old);
-    for (const char *const *k = per_user; *k; k++) {
-        json_object_del(a, *k);
-        json_object_del(b, *k);
-    }
-    json_object_del(a, "updated");
-    json_object_del(b, "updated");
-    bool changed = !json_equal(a, b);
-    json_decref(a);
-    json_decref(b);
-    return changed;
-}
-
 json_t *subscription_event_check(struct jset *s, json_t *obj, json_t *old)
 {
     if (!s)
@@ -147,7 +124,8 @@ json_t *subscription_event_check(struct jset *s, json_t *obj, json_t *old)
     bool was = old && in_subscribed(s, old), is = obj && in_subscribed(s, obj);
     if (!was && !is)
         return NULL;
-    if (obj && old && !changed_beyond_per_user(obj, old))
+    static const char *const none[] = {NULL};
+    if (obj && old && !types_changed_beyond(obj, old, per_user, none))
         return NULL;
     return jmap_seterror("forbidden",
                          "the events of a subscribed or birthdays calendar come from its feed or "

@@ -60,6 +60,9 @@ static const char *const not_jscal[] = {"id",          "taskListId",     "isDraf
  * does not bump the sequence */
 static const char *const per_user[] = {"keywords", "color", "freeBusyStatus", "useDefaultAlerts",
                                        "alerts", NULL};
+/* set by the server or by the container, not the per-user change mayUpdatePrivate allows */
+static const char *const server_kept[] = {"taskListId", "isDraft",   "sequence",
+                                          "isOrigin",   "sortOrder", NULL};
 /* calendars-27 §5 by analogy: properties only the base task has, never an override */
 static const char *const base_only[] = {"isDraft", "taskListId", "mayInviteSelf", "mayInviteOthers",
                                         "hideAttendees", "utcStart", "utcDue", "method", "id",
@@ -68,14 +71,6 @@ static const char *const instance_only[] = {"isOrigin", "utcStart", "utcDue", NU
 const struct instance_kind task_instances = {&task_type, "baseTaskId", base_only, instance_only};
 /* Event-only JSCalendar properties (jscalendarbis-17 §5.1): a Task has neither */
 static const char *const event_only[] = {"duration", "status", NULL};
-
-static bool in_list(const char *const *list, const char *s)
-{
-    for (; *list; list++)
-        if (strcmp(*list, s) == 0)
-            return true;
-    return false;
-}
 
 /* ---- the draft's own properties (tasks-06 §5.2) ------------------------------------------- */
 
@@ -236,7 +231,7 @@ static void check_draft_props(struct jset *s, json_t *obj, json_t *old, json_t *
         {
             char top[64];
             snprintf(top, sizeof top, "%.*s", (int)strcspn(pk, "/"), pk);
-            if (in_list(base_only, top)) {
+            if (types_in_list(base_only, top)) {
                 char *path = xasprintf("recurrenceOverrides/%s/%s", rid, pk);
                 jset_invalid(s, invalid, path, "only the base task has it (calendars-27 §5)");
                 free(path);
@@ -304,25 +299,6 @@ static void check_jscalendar(struct jset *s, json_t *obj, json_t *invalid)
     json_decref(bad);
     json_decref(why);
     json_decref(js);
-}
-
-static bool changed_beyond_per_user(json_t *obj, json_t *old)
-{
-    const char *k;
-    json_t *v;
-    json_object_foreach(obj, k, v)
-    {
-        if (strcmp(k, "taskListId") && strcmp(k, "isDraft") && strcmp(k, "updated") &&
-            strcmp(k, "sequence") && strcmp(k, "isOrigin") && strcmp(k, "sortOrder") &&
-            !in_list(per_user, k) && !json_equal(v, json_object_get(old, k)))
-            return true;
-    }
-    json_object_foreach(old, k, v)
-    {
-        if (!json_object_get(obj, k) && !in_list(per_user, k) && strcmp(k, "updated"))
-            return true;
-    }
-    return false;
 }
 
 /* ical-tasks-17 §5.3 TASK-MODE, as JSCalendar keeps it (the Task's iCalendar
@@ -453,7 +429,7 @@ static void complete_task(struct store_conn *c, const char *account, json_t *obj
         return;
     /* calendars-27 §5.9 by analogy: the organizer's copy counts changes (an assignee's
      * answers on theirs would otherwise outrun the organizer's sequence) */
-    if (origin && old && changed_beyond_per_user(obj, old) &&
+    if (origin && old && types_changed_beyond(obj, old, per_user, server_kept) &&
         !share_only_per_user(SHARE_TASK_LIST, obj, old)) {
         json_int_t seq = json_integer_value(json_object_get(old, "sequence"));
         json_t *given = json_object_get(obj, "sequence");
@@ -628,25 +604,16 @@ static void task_finish(struct jset *s, bool all_ok)
 
 /* ---- the side index: the time range and the text fields for /query -------------------- */
 
-static void add_text(struct buf *b, json_t *v)
-{
-    if (json_is_string(v) && json_string_length(v)) {
-        if (b->len)
-            buf_puts(b, " ");
-        buf_append(b, json_string_value(v), json_string_length(v));
-    }
-}
-
 static void gather_text(json_t *obj, struct buf f[STORE_TEXT_FIELDS])
 {
-    add_text(&f[TASK_TEXT_TITLE], json_object_get(obj, "title"));
-    add_text(&f[TASK_TEXT_DESCRIPTION], json_object_get(obj, "description"));
+    types_add_text(&f[TASK_TEXT_TITLE], json_object_get(obj, "title"));
+    types_add_text(&f[TASK_TEXT_DESCRIPTION], json_object_get(obj, "description"));
     const char *k;
     json_t *v;
     json_object_foreach(json_object_get(obj, "locations"), k, v)
     {
-        add_text(&f[TASK_TEXT_LOCATION], json_object_get(v, "name"));
-        add_text(&f[TASK_TEXT_LOCATION], json_object_get(v, "description"));
+        types_add_text(&f[TASK_TEXT_LOCATION], json_object_get(v, "name"));
+        types_add_text(&f[TASK_TEXT_LOCATION], json_object_get(v, "description"));
     }
     /* the same text as task_query.c matches, field by field */
     json_object_foreach(json_object_get(obj, "participants"), k, v)
@@ -655,9 +622,9 @@ static void gather_text(json_t *obj, struct buf f[STORE_TEXT_FIELDS])
         bool owner = json_is_true(json_object_get(roles, "owner")) ||
                      json_is_true(json_object_get(roles, "chair"));
         int field = owner ? TASK_TEXT_OWNER : TASK_TEXT_ASSIGNEE;
-        add_text(&f[field], json_object_get(v, "name"));
-        add_text(&f[field], json_object_get(v, "email"));
-        add_text(&f[field], json_object_get(v, "calendarAddress"));
+        types_add_text(&f[field], json_object_get(v, "name"));
+        types_add_text(&f[field], json_object_get(v, "email"));
+        types_add_text(&f[field], json_object_get(v, "calendarAddress"));
     }
     static const char *const sets[] = {"keywords", "categories"};
     for (int i = 0; i < 2; i++)
@@ -669,14 +636,14 @@ static void gather_text(json_t *obj, struct buf f[STORE_TEXT_FIELDS])
         }
     json_object_foreach(json_object_get(obj, "checklists"), k, v)
     {
-        add_text(&f[TASK_TEXT_BODY], json_object_get(v, "title"));
+        types_add_text(&f[TASK_TEXT_BODY], json_object_get(v, "title"));
         size_t i;
         json_t *it;
         json_array_foreach(json_object_get(v, "checkItems"), i, it)
-            add_text(&f[TASK_TEXT_BODY], json_object_get(it, "title"));
+            types_add_text(&f[TASK_TEXT_BODY], json_object_get(it, "title"));
     }
     json_object_foreach(json_object_get(obj, "comments"), k, v)
-        add_text(&f[TASK_TEXT_BODY], json_object_get(v, "message"));
+        types_add_text(&f[TASK_TEXT_BODY], json_object_get(v, "message"));
 }
 
 static int task_index(struct store_conn *c, const char *account, const char *id, json_t *obj)
@@ -720,17 +687,6 @@ static int task_index(struct store_conn *c, const char *account, const char *id,
     for (int i = 0; i < STORE_TEXT_FIELDS; i++)
         buf_free(&f[i]);
     return rc;
-}
-
-/* (uid, recurrenceId) identifies a task within the account (tasks-06 §5.1 id). */
-static char *task_unique_key(json_t *obj)
-{
-    const char *uid = json_string_value(json_object_get(obj, "uid"));
-    const char *rid = json_string_value(json_object_get(obj, "recurrenceId"));
-    char *key = NULL;
-    if (!uid || asprintf(&key, "%s\x1f%s", uid, rid ? rid : "") < 0)
-        return NULL;
-    return key;
 }
 
 /* ---- /get ------------------------------------------------------------------------------------ */
@@ -825,7 +781,7 @@ const struct jtype task_type = {
     .visible = share_task_visible_id,
     .may_write = share_task_may_write,
     .index = task_index,
-    .unique_key = task_unique_key,
+    .unique_key = types_uid_key,
     .filter = task_filter_condition,
     .compare = task_compare,
     .load_synthetic = task_load_synthetic,

@@ -150,6 +150,22 @@ struct ics_export {
 };
 int ics_export(struct store_conn *c, const char *account, const struct ics_export *e,
                jmap_write_fn write, void *ud, const char **content_type);
+struct buf;
+/* The helpers of the JSCalendar types (events and tasks), common.c: */
+/* Whether s is one of the NULL-terminated list. */
+bool types_in_list(const char *const *list, const char *s);
+/* A non-empty string v appended to b, a space before it unless b is empty (the text
+ * fields the store's word index takes, store.h). */
+void types_add_text(struct buf *b, json_t *v);
+/* (uid, recurrenceId) as one key, the identity of an event or a task within its
+ * account that the store keeps unique (calendars-27 §5, tasks-06 §5.1); NULL without a
+ * uid. Free it. */
+char *types_uid_key(json_t *obj);
+/* Whether an update from old to obj changes more than the per-user properties
+ * (calendars-27 §5.1, mayUpdatePrivate): a member of obj not in per_user or also_ignored
+ * differs from old's, or old has one obj lacks; `updated` is never counted. */
+bool types_changed_beyond(json_t *obj, json_t *old, const char *const *per_user,
+                          const char *const *also_ignored);
 /* Value checks shared by the types: */
 bool types_is_utc_datetime(json_t *v);
 bool types_is_signed_duration(const char *s);
