@@ -1,7 +1,8 @@
 """Helpers for the alert suites (issue 14 point 5, draft-ietf-jmap-calendars-27 §6): a
 GroupServer started in test mode with a test clock (JMAPD_TEST_CLOCK names a file
-holding the server's time for alerts), and a CalendarAlert listener on the event
-source (§6.4)."""
+holding the server's time for alerts), a CalendarAlert listener on the event
+source (§6.4), and the fixtures `cs` (a clock server with alice's account in `.a`) and
+`mail` (the same, sending mail through an SMTP relay on loopback: (server, relay))."""
 import json
 import os
 import queue
@@ -10,7 +11,11 @@ import tempfile
 import threading
 import time
 
+import pytest
+
+from conftest import CONFIG
 from groupware_util import GroupServer
+from smtp_util import SmtpRelay
 from test_push import Stream, es_url
 
 
@@ -95,3 +100,38 @@ def wait_until(pred, timeout=8):
             return True
         time.sleep(0.05)
     return False
+
+
+def offset_alert(offset, action=None, relative=None):
+    """An Alert with an OffsetTrigger (jscalendarbis-17 §4.5.1)."""
+    trig = {"@type": "OffsetTrigger", "offset": offset}
+    if relative:
+        trig["relativeTo"] = relative
+    a = {"@type": "Alert", "trigger": trig}
+    if action:
+        a["action"] = action
+    return a
+
+
+def alice_address(s):
+    """Where alice's email alerts go: her principal's email (calendars-27 §9.3.2)."""
+    _, res = s.c("Principal/get", {"accountId": s.a, "ids": [s.a]})
+    return res["list"][0]["email"]
+
+
+@pytest.fixture
+def cs():
+    s = ClockServer()
+    s.a = s.own("alice")
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def mail():
+    relay = SmtpRelay()
+    s = ClockServer(config=CONFIG + relay.config)
+    s.a = s.own("alice")
+    yield s, relay
+    s.close()
+    relay.stop()

@@ -9,21 +9,12 @@ import email
 import os
 import time
 
-import pytest
-
-from alert_util import Alerts, ClockServer, wait_until
-from conftest import CONFIG, free_port
+from alert_util import (Alerts, ClockServer, alice_address, cs, mail,  # noqa: F401 fixtures
+                        offset_alert, wait_until)
+from conftest import CONFIG
 
 RIGHTS = ["mayReadFreeBusy", "mayReadItems", "mayWriteAll", "mayWriteOwn", "mayUpdatePrivate",
           "mayRSVP", "mayShare", "mayDelete"]
-
-
-@pytest.fixture
-def cs():
-    s = ClockServer()
-    s.a = s.own("alice")
-    yield s
-    s.close()
 
 
 def default_cal(s, user="alice"):
@@ -44,16 +35,6 @@ def update(s, id_, patch, user="alice", acct=None):
                  user=user)
     assert id_ in (res.get("updated") or {}), res
     return res
-
-
-def offset_alert(offset, action=None, relative=None):
-    trig = {"@type": "OffsetTrigger", "offset": offset}
-    if relative:
-        trig["relativeTo"] = relative
-    a = {"@type": "Alert", "trigger": trig}
-    if action:
-        a["action"] = action
-    return a
 
 
 def test_display_alert_fires_once_at_its_instant_calendars27_s6_4(cs):
@@ -206,35 +187,6 @@ def test_sharee_gets_their_own_alerts_calendars27_s5_4(cs):
     assert wa.none_within(1)
     wa.close()
     wb.close()
-
-
-class Sink:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos),
-                              envelope.content.decode()))
-        return "250 OK"
-
-
-@pytest.fixture
-def mail():
-    ctl_mod = pytest.importorskip("aiosmtpd.controller")
-    sink = Sink()
-    port = free_port()
-    ctl = ctl_mod.Controller(sink, hostname="127.0.0.1", port=port)
-    ctl.start()
-    s = ClockServer(config=CONFIG + f"smtp_url = smtp://127.0.0.1:{port}\n")
-    s.a = s.own("alice")
-    yield s, sink
-    s.close()
-    ctl.stop()
-
-
-def alice_address(s):
-    _, res = s.c("Principal/get", {"accountId": s.a, "ids": [s.a]})
-    return res["list"][0]["email"]
 
 
 def test_email_alert_is_mailed_and_acknowledged_calendars27_s6(mail):

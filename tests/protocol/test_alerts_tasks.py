@@ -9,25 +9,15 @@ alerts (§6.1) and isSubscribed (§6), drafts (tasks-06 §5 isDraft), a sharee's
 alerts (§5.4), email alerts. The server runs with a test clock (JMAPD_TEST_CLOCK)."""
 import email
 
-import pytest
-
-from alert_util import Alerts, ClockServer, wait_until
-from conftest import CONFIG, CORE, free_port
+from alert_util import (Alerts, alice_address, cs, mail,  # noqa: F401 fixtures
+                        offset_alert, wait_until)
+from conftest import CORE
 from groupware_util import CONTACTS, PRINCIPALS
-from test_alerts_calendars27 import Sink, alice_address, offset_alert
 
 TASKS = "urn:ietf:params:jmap:tasks"
 USING = [CORE, TASKS, PRINCIPALS, CONTACTS]
 TASK_RIGHTS = ["mayReadItems", "mayWriteAll", "mayWriteOwn", "mayUpdatePrivate", "mayRSVP",
                "mayAdmin", "mayDelete"]
-
-
-@pytest.fixture
-def cs():
-    s = ClockServer()
-    s.a = s.own("alice")
-    yield s
-    s.close()
 
 
 def call(s, name, args, user="alice"):
@@ -189,20 +179,6 @@ def test_sharee_gets_their_own_task_alerts_calendars27_s5_4(cs):
     assert wa.none_within(1)
     wa.close()
     wb.close()
-
-
-@pytest.fixture
-def mail():
-    ctl_mod = pytest.importorskip("aiosmtpd.controller")
-    sink = Sink()
-    port = free_port()
-    ctl = ctl_mod.Controller(sink, hostname="127.0.0.1", port=port)
-    ctl.start()
-    s = ClockServer(config=CONFIG + f"smtp_url = smtp://127.0.0.1:{port}\n")
-    s.a = s.own("alice")
-    yield s, sink
-    s.close()
-    ctl.stop()
 
 
 def test_email_task_alert_is_mailed_and_acknowledged_calendars27_s6(mail):
