@@ -13,26 +13,20 @@
 #include <sqlite3.h>
 
 #include "store/store.h"
+#include "test_store_util.h"
 
 static char dir[64];
 static struct store *st;
 
 static int setup(void **state)
 {
-    snprintf(dir, sizeof dir, "/tmp/jmapd-store-XXXXXX");
-    assert_non_null(mkdtemp(dir));
-    char *err = NULL;
-    st = store_open(dir, &err);
-    assert_non_null(st);
+    st = ts_open(dir, "store");
     return 0;
 }
 
 static int teardown(void **state)
 {
-    store_close(st);
-    char cmd[100];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    assert_int_equal(system(cmd), 0);
+    ts_close(st, dir);
     return 0;
 }
 
