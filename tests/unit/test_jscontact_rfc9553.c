@@ -9,7 +9,6 @@
  *
  * Run from the repository root.
  */
-#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -82,44 +81,7 @@ static void test_figure(void **state)
     free(frag);
 }
 
-static int cmp_names(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 int main(void)
 {
-    DIR *d = opendir(FIG_DIR);
-    if (!d) {
-        fprintf(stderr, "cannot open %s (run from the repository root)\n", FIG_DIR);
-        return 1;
-    }
-    char **names = NULL;
-    size_t n = 0;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        size_t l = strlen(e->d_name);
-        if (l > 5 && !strcmp(e->d_name + l - 5, ".json")) {
-            names = realloc(names, (n + 1) * sizeof *names);
-            names[n++] = strndup(e->d_name, l - 5);
-        }
-    }
-    closedir(d);
-    qsort(names, n, sizeof *names, cmp_names);
-    if (n < 42) {
-        fprintf(stderr, "only %zu figures in %s\n", n, FIG_DIR);
-        return 1;
-    }
-    struct CMUnitTest *tests = calloc(n, sizeof *tests);
-    for (size_t i = 0; i < n; i++) {
-        tests[i].name = names[i];
-        tests[i].test_func = test_figure;
-        tests[i].initial_state = names[i];
-    }
-    int rc = _cmocka_run_group_tests("rfc9553_figures", tests, n, NULL, NULL);
-    for (size_t i = 0; i < n; i++)
-        free(names[i]);
-    free(names);
-    free(tests);
-    return rc;
+    return tu_run_figures("rfc9553_figures", FIG_DIR, ".json", 42, test_figure);
 }

@@ -12,7 +12,6 @@
  * Map keys are compared modulo renaming (RFC 9555 §2.1.2 leaves them free).
  * Run from the repository root.
  */
-#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -150,45 +149,8 @@ static void test_figure(void **state)
     free(j2v);
 }
 
-static int cmp_names(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
+/* RFC 9555 has 53 figure pairs; fewer means the extraction lost some */
 int main(void)
 {
-    DIR *d = opendir(FIG_DIR);
-    if (!d) {
-        fprintf(stderr, "cannot open %s (run from the repository root)\n", FIG_DIR);
-        return 1;
-    }
-    char **names = NULL;
-    size_t n = 0;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        size_t l = strlen(e->d_name);
-        if (l > 4 && !strcmp(e->d_name + l - 4, ".vcf")) {
-            names = realloc(names, (n + 1) * sizeof *names);
-            names[n++] = strndup(e->d_name, l - 4);
-        }
-    }
-    closedir(d);
-    qsort(names, n, sizeof *names, cmp_names);
-    struct CMUnitTest *tests = calloc(n, sizeof *tests);
-    for (size_t i = 0; i < n; i++) {
-        tests[i].name = names[i];
-        tests[i].test_func = test_figure;
-        tests[i].initial_state = names[i];
-    }
-    /* RFC 9555 has 53 figure pairs; fewer means the extraction lost some */
-    if (n < 53) {
-        fprintf(stderr, "only %zu figures in %s\n", n, FIG_DIR);
-        return 1;
-    }
-    int rc = _cmocka_run_group_tests("rfc9555_figures", tests, n, NULL, NULL);
-    for (size_t i = 0; i < n; i++)
-        free(names[i]);
-    free(names);
-    free(tests);
-    return rc;
+    return tu_run_figures("rfc9555_figures", FIG_DIR, ".vcf", 53, test_figure);
 }

@@ -300,4 +300,56 @@ static __attribute__((unused)) int tu_cards_equal(const json_t *got, const json_
     return eq;
 }
 
+#ifdef CMOCKA_H_
+#include <dirent.h>
+
+static int tu_cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The figure suites' main: one test case per file of dir ending in suffix (its name
+ * without the suffix is the case's name and initial state), in name order; fails
+ * when dir cannot be read or holds fewer than min figures (the extraction lost some).
+ * Include after cmocka.h. */
+static __attribute__((unused)) int tu_run_figures(const char *group, const char *dir,
+                                                  const char *suffix, size_t min,
+                                                  CMUnitTestFunction test)
+{
+    DIR *d = opendir(dir);
+    if (!d) {
+        fprintf(stderr, "cannot open %s (run from the repository root)\n", dir);
+        return 1;
+    }
+    char **names = NULL;
+    size_t n = 0, sl = strlen(suffix);
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        size_t l = strlen(e->d_name);
+        if (l > sl && !strcmp(e->d_name + l - sl, suffix)) {
+            names = realloc(names, (n + 1) * sizeof *names);
+            names[n++] = strndup(e->d_name, l - sl);
+        }
+    }
+    closedir(d);
+    qsort(names, n, sizeof *names, tu_cmp_names);
+    int rc = 1;
+    struct CMUnitTest *tests = calloc(n ? n : 1, sizeof *tests);
+    for (size_t i = 0; i < n; i++) {
+        tests[i].name = names[i];
+        tests[i].test_func = test;
+        tests[i].initial_state = names[i];
+    }
+    if (n < min)
+        fprintf(stderr, "only %zu figures in %s\n", n, dir);
+    else
+        rc = _cmocka_run_group_tests(group, tests, n, NULL, NULL);
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    free(tests);
+    return rc;
+}
+#endif
+
 #endif
