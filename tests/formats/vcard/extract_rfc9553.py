@@ -9,31 +9,13 @@ and listed on stderr.
 """
 import json, os, re, sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from rfc_figures import figures  # noqa: E402
+
 SPEC = sys.argv[1] if len(sys.argv) > 1 else "../shared/specs/rfc9553.md"
 OUT = os.path.join(os.path.dirname(__file__), "rfc9553")
 
-lines = open(SPEC, encoding="utf-8").read().split("\n")
-section, title, figs = "", "", []
-i = 0
-while i < len(lines):
-    l = lines[i]
-    m = re.match(r"^#{2,5} (\d+(?:\.\d+)*)\.? ", l)
-    if m:
-        section = m.group(1)
-    m = re.match(r"^\s*Figure: (.*)", l)
-    if m:
-        title = m.group(1)
-    m = re.match(r"^(\s*)```(\w*)\s*$", l)
-    if m:
-        indent, lang = len(m.group(1)), m.group(2)
-        body = []
-        i += 1
-        while not re.match(r"^\s*```\s*$", lines[i]):
-            body.append(lines[i][indent:] if lines[i][:indent].strip() == "" else lines[i])
-            i += 1
-        if lang in ("json", ""):
-            figs.append((section, title, "\n".join(body)))
-    i += 1
+figs = [(sec, title, body) for sec, title, lang, body in figures(SPEC) if lang in ("json", "")]
 
 def parse(body):
     body = re.sub(r'(data:[^"]*?)\s*\n\s*', lambda m: m.group(1), body)  # folded data: URI

@@ -9,6 +9,9 @@ with a note (see ERRATA); run once, then the files are checked in and read-only.
 """
 import os, re, sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from rfc_figures import figures  # noqa: E402
+
 SPEC = sys.argv[1] if len(sys.argv) > 1 else "../shared/specs/rfc9555.md"
 OUT = os.path.join(os.path.dirname(__file__), "rfc9555")
 
@@ -27,30 +30,7 @@ ERRATA = [
      "swaps both the values and the JSCOMPS positions"),
 ]
 
-text = open(SPEC, encoding="utf-8").read()
-lines = text.split("\n")
-section = ""
-blocks = []  # (section, title, lang, body)
-title = ""
-i = 0
-while i < len(lines):
-    l = lines[i]
-    m = re.match(r"^#{2,5} (\d+(?:\.\d+)*)\.? ", l)
-    if m:
-        section = m.group(1)
-    m = re.match(r"^\s*Figure: (.*)", l)
-    if m:
-        title = m.group(1)
-    m = re.match(r"^(\s*)```(\w*)\s*$", l)
-    if m:
-        indent, lang = len(m.group(1)), m.group(2)
-        body = []
-        i += 1
-        while not re.match(r"^\s*```\s*$", lines[i]):
-            body.append(lines[i][indent:] if lines[i][:indent].strip() == "" else lines[i])
-            i += 1
-        blocks.append((section, title, lang, "\n".join(body)))
-    i += 1
+blocks = figures(SPEC)  # (section, title, lang, body)
 
 def is_vcard(b):
     return b[2] == "vcard" or (b[2] == "" and re.match(r"^[A-Za-z0-9.-]+[;:]", b[3]))
