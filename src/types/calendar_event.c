@@ -1272,23 +1272,13 @@ int event_default_calendar(struct store_conn *c, const char *account, char out[6
     return d.found ? 0 : -1;
 }
 
-struct uid_find {
-    char id[64];
-    const char *rid;
-    struct store_conn *c;
-    const char *account;
-};
-
-static int uid_find_cb(const char *id, void *ud)
+static void import_check(struct store_conn *c, const char *account, json_t *obj, json_t *old,
+                         json_t *invalid)
 {
-    struct uid_find *u = ud;
-    json_t *other = store_object_get(u->c, u->account, calendar_event_type.name, id);
-    const char *orid = json_string_value(json_object_get(other, "recurrenceId"));
-    if (other && ((!orid && !u->rid) || (orid && u->rid && strcmp(orid, u->rid) == 0)))
-        snprintf(u->id, sizeof u->id, "%s", id);
-    json_decref(other);
-    return u->id[0] != 0;
+    validate_event(NULL, c, account, obj, old, invalid, JSCAL_RELAXED, true);
 }
+
+static const struct types_import event_import = {&calendar_event_type, "event", import_check};
 
 int event_import_one(struct store_conn *c, const char *account, const char *calendar_id,
                      json_t *event, bool *updated, char **err)
@@ -1298,42 +1288,7 @@ int event_import_one(struct store_conn *c, const char *account, const char *cale
     if (!json_object_get(obj, "isDraft"))
         json_object_set_new(obj, "isDraft", json_false());
     json_object_del(obj, "method");
-    struct uid_find u = {{0}, json_string_value(json_object_get(obj, "recurrenceId")), c, account};
-    const char *uid = json_string_value(json_object_get(obj, "uid"));
-    if (uid)
-        store_index_find_uid(c, account, calendar_event_type.name, uid, uid_find_cb, &u);
-    json_t *old = u.id[0] ? store_object_get(c, account, calendar_event_type.name, u.id) : NULL;
-    if (old) /* the same event again: an update that keeps the id */
-        json_object_set(obj, "id", json_object_get(old, "id"));
-    if (updated)
-        *updated = old != NULL;
-    json_t *invalid = json_array();
-    validate_event(NULL, c, account, obj, old, invalid, JSCAL_RELAXED, true);
-    int rc = 0;
-    if (json_array_size(invalid)) {
-        char *list = json_dumps(invalid, JSON_COMPACT);
-        if (asprintf(err, "invalid event %s: %s", uid ? uid : "(no uid)", list) < 0)
-            *err = NULL;
-        free(list);
-        rc = -1;
-    } else {
-        char id[64];
-        if (old) {
-            snprintf(id, sizeof id, "%s", u.id);
-        } else {
-            util_random_id(id, 12, calendar_event_type.id_prefix);
-            json_object_set_new(obj, "id", json_string(id));
-        }
-        if (jmap_object_write(c, NULL, &calendar_event_type, account, id, obj, !old)) {
-            if (asprintf(err, "cannot store event %s", uid ? uid : "") < 0)
-                *err = NULL;
-            rc = -1;
-        }
-    }
-    json_decref(invalid);
-    json_decref(old);
-    json_decref(obj);
-    return rc;
+    return types_import_object(c, account, &event_import, obj, updated, err);
 }
 
 /* ---- registration --------------------------------------------------------------------------------- */

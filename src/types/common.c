@@ -283,3 +283,61 @@ bool types_changed_beyond(json_t *obj, json_t *old, const char *const *per_user,
     }
     return false;
 }
+
+struct uid_find {
+    const struct jtype *type;
+    const char *rid;
+    struct store_conn *c;
+    const char *account;
+    char id[64];
+};
+
+/* The object of the uid with the same recurrenceId (both absent, or equal). */
+static int uid_find_cb(const char *id, void *ud)
+{
+    struct uid_find *u = ud;
+    json_t *other = store_object_get(u->c, u->account, u->type->name, id);
+    const char *orid = json_string_value(json_object_get(other, "recurrenceId"));
+    if (other && ((!orid && !u->rid) || (orid && u->rid && strcmp(orid, u->rid) == 0)))
+        snprintf(u->id, sizeof u->id, "%s", id);
+    json_decref(other);
+    return u->id[0] != 0;
+}
+
+int types_import_object(struct store_conn *c, const char *account, const struct types_import *im,
+                        json_t *obj, bool *updated, char **err)
+{
+    const struct jtype *t = im->type;
+    struct uid_find u = {t, json_string_value(json_object_get(obj, "recurrenceId")), c, account,
+                         ""};
+    const char *uid = json_string_value(json_object_get(obj, "uid"));
+    if (uid)
+        store_index_find_uid(c, account, t->name, uid, uid_find_cb, &u);
+    json_t *old = u.id[0] ? store_object_get(c, account, t->name, u.id) : NULL;
+    char id[64];
+    if (old) /* the same object again: an update that keeps the id */
+        snprintf(id, sizeof id, "%s", u.id);
+    else
+        util_random_id(id, 12, t->id_prefix);
+    json_object_set_new(obj, "id", json_string(id));
+    if (updated)
+        *updated = old != NULL;
+    json_t *invalid = json_array();
+    im->check(c, account, obj, old, invalid);
+    int rc = 0;
+    if (json_array_size(invalid)) {
+        char *list = json_dumps(invalid, JSON_COMPACT);
+        if (asprintf(err, "invalid %s %s: %s", im->what, uid ? uid : "(no uid)", list) < 0)
+            *err = NULL;
+        free(list);
+        rc = -1;
+    } else if (jmap_object_write(c, NULL, t, account, id, obj, !old)) {
+        if (asprintf(err, "cannot store %s %s", im->what, uid ? uid : "") < 0)
+            *err = NULL;
+        rc = -1;
+    }
+    json_decref(invalid);
+    json_decref(old);
+    json_decref(obj);
+    return rc;
+}

@@ -476,24 +476,6 @@ static void check_task(struct jset *s, struct store_conn *c, const char *account
         jset_invalid(s, invalid, "uid", "the uid of a task never changes");
 }
 
-struct uid_find {
-    const char *rid;
-    struct store_conn *c;
-    const char *account;
-    char id[64];
-};
-
-static int uid_find_cb(const char *id, void *ud)
-{
-    struct uid_find *u = ud;
-    json_t *other = store_object_get(u->c, u->account, task_type.name, id);
-    const char *orid = json_string_value(json_object_get(other, "recurrenceId"));
-    if (other && ((!orid && !u->rid) || (orid && u->rid && strcmp(orid, u->rid) == 0)))
-        snprintf(u->id, sizeof u->id, "%s", id);
-    json_decref(other);
-    return u->id[0] != 0;
-}
-
 /* RFC 5545 §3.6.2: a VTODO has a DUE, or a DTSTART with a DURATION; the conversion
  * (jscalendar-icalendar-25 §2.3.18) makes the latter a `duration`, which a JSCalendar
  * 2.0 Task does not have (jscalendarbis-17 §5.2). What the task is due by is then its
@@ -524,6 +506,14 @@ void task_duration_to_due(json_t *task)
     json_object_del(task, "duration");
 }
 
+static void import_check(struct store_conn *c, const char *account, json_t *obj, json_t *old,
+                         json_t *invalid)
+{
+    check_task(NULL, c, account, obj, old, invalid);
+}
+
+static const struct types_import task_import = {&task_type, "task", import_check};
+
 int task_import_one(struct store_conn *c, const char *account, const char *list_id, json_t *task,
                     bool *updated, char **err)
 {
@@ -532,39 +522,7 @@ int task_import_one(struct store_conn *c, const char *account, const char *list_
     json_object_set_new(obj, "taskListId", json_string(list_id));
     json_object_del(obj, "method");
     jtype_fill_defaults(&task_type, obj);
-    struct uid_find u = {json_string_value(json_object_get(obj, "recurrenceId")), c, account, ""};
-    const char *uid = json_string_value(json_object_get(obj, "uid"));
-    if (uid)
-        store_index_find_uid(c, account, task_type.name, uid, uid_find_cb, &u);
-    json_t *old = u.id[0] ? store_object_get(c, account, task_type.name, u.id) : NULL;
-    if (updated)
-        *updated = old != NULL;
-    json_t *invalid = json_array();
-    check_task(NULL, c, account, obj, old, invalid);
-    int rc = 0;
-    char id[64];
-    if (json_array_size(invalid)) {
-        char *list = json_dumps(invalid, JSON_COMPACT);
-        if (asprintf(err, "invalid task %s: %s", uid ? uid : "(no uid)", list) < 0)
-            *err = NULL;
-        free(list);
-        rc = -1;
-    } else {
-        if (old)
-            snprintf(id, sizeof id, "%s", u.id);
-        else
-            util_random_id(id, 12, task_type.id_prefix);
-        json_object_set_new(obj, "id", json_string(id));
-        if (jmap_object_write(c, NULL, &task_type, account, id, obj, !old)) {
-            if (asprintf(err, "cannot store task %s", uid ? uid : "") < 0)
-                *err = NULL;
-            rc = -1;
-        }
-    }
-    json_decref(invalid);
-    json_decref(old);
-    json_decref(obj);
-    return rc;
+    return types_import_object(c, account, &task_import, obj, updated, err);
 }
 
 static json_t *task_validate(struct jset *s, json_t *obj, json_t *old, json_t *invalid)

@@ -166,6 +166,20 @@ char *types_uid_key(json_t *obj);
  * differs from old's, or old has one obj lacks; `updated` is never counted. */
 bool types_changed_beyond(json_t *obj, json_t *old, const char *const *per_user,
                           const char *const *also_ignored);
+/* One event or task read from a file (an .ics import, a subscription, a scheduling
+ * message): stored as an update of the object of the same uid and recurrenceId when
+ * there is one (its id kept, *updated set), else created. check validates and completes
+ * obj as the type's /set does (old: the object it updates, or NULL), adding the
+ * paths of invalid properties to invalid; what names the kind in *err. obj is taken.
+ * 0, or -1 with *err (free it). */
+struct types_import {
+    const struct jtype *type;
+    const char *what;
+    void (*check)(struct store_conn *c, const char *account, json_t *obj, json_t *old,
+                  json_t *invalid);
+};
+int types_import_object(struct store_conn *c, const char *account, const struct types_import *im,
+                        json_t *obj, bool *updated, char **err);
 /* Value checks shared by the types: */
 bool types_is_utc_datetime(json_t *v);
 bool types_is_signed_duration(const char *s);
