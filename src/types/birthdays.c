@@ -38,17 +38,6 @@ static const struct jtype link_type = {.name = "BirthdaysCardLink"};
 #define NO_YEAR 1604
 #define VENDOR_KEY "jmapd.org:anniversary"
 
-/* calendars-27 §5 per-user properties, kept across a regeneration */
-static const char *const per_user[] = {"keywords",         "color",  "freeBusyStatus",
-                                       "useDefaultAlerts", "alerts", NULL};
-
-static bool is_per_user(const char *k)
-{
-    for (const char *const *p = per_user; *p; p++)
-        if (strcmp(*p, k) == 0)
-            return true;
-    return false;
-}
 
 /* ---- titles ------------------------------------------------------------------------------- */
 
@@ -293,7 +282,7 @@ static bool up_to_date(json_t *want, json_t *have)
     json_t *v;
     json_object_foreach(want, k, v)
     {
-        if (!is_per_user(k) && !json_equal(v, json_object_get(have, k)))
+        if (!types_in_list(types_per_user, k) && !json_equal(v, json_object_get(have, k)))
             return false;
     }
     return true;
@@ -304,14 +293,7 @@ static int put_event(struct store_conn *c, const char *account, const char *cal,
     json_t *have = find_event(c, account, cal, json_string_value(json_object_get(want, "uid")));
     int rc = 0;
     if (!have || !up_to_date(want, have)) {
-        json_t *obj = json_deep_copy(want);
-        for (const char *const *k = per_user; have && *k; k++) {
-            json_t *mine = json_object_get(have, *k);
-            if (mine)
-                json_object_set(obj, *k, mine);
-            else
-                json_object_del(obj, *k);
-        }
+        json_t *obj = types_with_per_user(want, have);
         char *why = NULL;
         rc = event_import_one(c, account, cal, obj, NULL, &why);
         if (rc)

@@ -60,9 +60,6 @@ static const struct argspec event_set_args[] = {
 /* JMAP-only properties: not part of the JSCalendar object the validator sees. */
 static const char *const jmap_only[] = {"id",        "baseEventId", "calendarIds", "isDraft",
                                         "isOrigin",  "utcStart",    "utcEnd",      NULL};
-/* §5.4: per-user properties; changing only these does not bump the sequence */
-static const char *const per_user[] = {"keywords", "color", "freeBusyStatus", "useDefaultAlerts",
-                                       "alerts", NULL};
 /* set by the server or by the container, not the per-user change mayUpdatePrivate allows */
 static const char *const server_kept[] = {"calendarIds", "isDraft", "sequence", "isOrigin", NULL};
 /* §5, §5.1: properties that MUST NOT appear in recurrenceOverrides */
@@ -798,7 +795,7 @@ static json_t *validate_event(struct jset *s, struct store_conn *c, const char *
     if (origin) {
         bool changed = !old || !json_equal(obj, old);
         /* §5.4: per-user values of single occurrences are per-user changes too */
-        if (old && changed && types_changed_beyond(obj, old, per_user, server_kept) &&
+        if (old && changed && types_changed_beyond(obj, old, types_per_user, server_kept) &&
             !share_only_per_user(SHARE_CALENDAR, obj, old)) {
             json_int_t seq = json_integer_value(json_object_get(old, "sequence"));
             json_t *given = json_object_get(obj, "sequence");

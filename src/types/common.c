@@ -341,3 +341,21 @@ int types_import_object(struct store_conn *c, const char *account, const struct 
     json_decref(obj);
     return rc;
 }
+
+/* calendars-27 §5.4 (per-user properties, §10.8.2); tasks-06 §4's mayUpdatePrivate names
+ * no list of its own, so a task's are the same (docs/tasks.md). */
+const char *const types_per_user[] = {"keywords",         "color",  "freeBusyStatus",
+                                      "useDefaultAlerts", "alerts", NULL};
+
+json_t *types_with_per_user(json_t *obj, json_t *have)
+{
+    json_t *out = json_deep_copy(obj);
+    for (const char *const *k = types_per_user; have && *k; k++) {
+        json_t *mine = json_object_get(have, *k);
+        if (mine)
+            json_object_set(out, *k, mine);
+        else
+            json_object_del(out, *k);
+    }
+    return out;
+}

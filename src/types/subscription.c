@@ -12,8 +12,6 @@
 
 /* calendars-27 §5 (per-user properties): what a user may still change in an event
  * of a subscribed calendar (myRights.mayUpdatePrivate). */
-static const char *const per_user[] = {"keywords",         "color",  "freeBusyStatus",
-                                       "useDefaultAlerts", "alerts", NULL};
 static const char *const server_set[] = {
     "lastRefresh",    "lastError", "etag",      "lastModified",    "feedRefreshInterval",
     "syncToken",      "feedName",  "feedColor", "feedDescription", "enhancedUrl",
@@ -125,7 +123,7 @@ json_t *subscription_event_check(struct jset *s, json_t *obj, json_t *old)
     if (!was && !is)
         return NULL;
     static const char *const none[] = {NULL};
-    if (obj && old && !types_changed_beyond(obj, old, per_user, none))
+    if (obj && old && !types_changed_beyond(obj, old, types_per_user, none))
         return NULL;
     return jmap_seterror("forbidden",
                          "the events of a subscribed or birthdays calendar come from its feed or "

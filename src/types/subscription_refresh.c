@@ -86,21 +86,11 @@ static int64_t feed_interval(const char *ics)
 
 /* ---- the difference ----------------------------------------------------------------------- */
 
-static const char *const per_user[] = {"keywords",         "color",  "freeBusyStatus",
-                                       "useDefaultAlerts", "alerts", NULL};
 /* What the server sets or derives on store, or the feed regenerates each time
  * (DTSTAMP): not a change of the event. */
 static const char *const not_compared[] = {"id",      "calendarIds", "isDraft",  "isOrigin",
                                            "created", "updated",     "sequence", "version",
                                            "method",  NULL};
-
-static bool listed(const char *const *l, const char *k)
-{
-    for (; *l; l++)
-        if (strcmp(*l, k) == 0)
-            return true;
-    return false;
-}
 
 static bool same_event(json_t *feed, json_t *stored)
 {
@@ -108,13 +98,13 @@ static bool same_event(json_t *feed, json_t *stored)
     json_t *v;
     json_object_foreach(feed, k, v)
     {
-        if (!listed(not_compared, k) && !listed(per_user, k) &&
+        if (!types_in_list(not_compared, k) && !types_in_list(types_per_user, k) &&
             !json_equal(v, json_object_get(stored, k)))
             return false;
     }
     json_object_foreach(stored, k, v)
     {
-        if (!listed(not_compared, k) && !listed(per_user, k) && !json_object_get(feed, k) &&
+        if (!types_in_list(not_compared, k) && !types_in_list(types_per_user, k) && !json_object_get(feed, k) &&
             strcmp(k, "organizerCalendarAddress") != 0)
             return false;
     }
@@ -191,14 +181,7 @@ static void apply_one(struct store_conn *c, const char *account, const char *cal
             return;
         }
     }
-    json_t *obj = json_deep_copy(e);
-    for (const char *const *k = per_user; have && *k; k++) {
-        json_t *mine = json_object_get(have, *k);
-        if (mine)
-            json_object_set(obj, *k, mine);
-        else
-            json_object_del(obj, *k);
-    }
+    json_t *obj = types_with_per_user(e, have);
     char *why = NULL;
     bool updated = false;
     int wrc = event_import_one(c, account, cal, obj, &updated, &why);

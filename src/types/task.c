@@ -58,8 +58,6 @@ static const char *const not_jscal[] = {"id",          "taskListId",     "isDraf
                                         "comments",    NULL};
 /* calendars-27 §5.4 by analogy (tasks-06 "Per-user properties"): changing only these
  * does not bump the sequence */
-static const char *const per_user[] = {"keywords", "color", "freeBusyStatus", "useDefaultAlerts",
-                                       "alerts", NULL};
 /* set by the server or by the container, not the per-user change mayUpdatePrivate allows */
 static const char *const server_kept[] = {"taskListId", "isDraft",   "sequence",
                                           "isOrigin",   "sortOrder", NULL};
@@ -429,7 +427,7 @@ static void complete_task(struct store_conn *c, const char *account, json_t *obj
         return;
     /* calendars-27 §5.9 by analogy: the organizer's copy counts changes (an assignee's
      * answers on theirs would otherwise outrun the organizer's sequence) */
-    if (origin && old && types_changed_beyond(obj, old, per_user, server_kept) &&
+    if (origin && old && types_changed_beyond(obj, old, types_per_user, server_kept) &&
         !share_only_per_user(SHARE_TASK_LIST, obj, old)) {
         json_int_t seq = json_integer_value(json_object_get(old, "sequence"));
         json_t *given = json_object_get(obj, "sequence");

@@ -166,6 +166,11 @@ char *types_uid_key(json_t *obj);
  * differs from old's, or old has one obj lacks; `updated` is never counted. */
 bool types_changed_beyond(json_t *obj, json_t *old, const char *const *per_user,
                           const char *const *also_ignored);
+/* The per-user properties of an event or a task (calendars-27 §5.4), NULL-terminated. */
+extern const char *const types_per_user[];
+/* A copy of obj (an event regenerated from a feed or a card) with the per-user values
+ * of have, the stored event (NULL: obj's own). */
+json_t *types_with_per_user(json_t *obj, json_t *have);
 /* One event or task read from a file (an .ics import, a subscription, a scheduling
  * message): stored as an update of the object of the same uid and recurrenceId when
  * there is one (its id kept, *updated set), else created. check validates and completes
