@@ -11,6 +11,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "formats/icalendar_jscalendar/cal_address.h"
 #include "formats/icalendar_jscalendar/ical.h"
 #include "formats/icalendar/ical_internal.h"
 #include "formats/jscalendar/jscal.h"

@@ -271,7 +271,10 @@ static int entry_recurrence_id(out_ctx *o, const json_t *obj, ical_comp *out, in
         ical_dt d;
         if (jscal_ldt_parse(j2i_jstr(obj, "recurrenceId"), &d.t))
             return j2i_ofail(o, "recurrenceId", "not a LocalDateTime");
-        d.is_date = o->form == 0;
+        /* A DATE only if that says all: an instance standing alone may have been read from
+         * a DATE-TIME RECURRENCE-ID beside a DATE DTSTART (RFC 5545 §3.8.4.4 wants the same
+         * type, real files differ); its zone or time would be lost (issue 12 §3.4) */
+        d.is_date = o->form == 0 && !ridtz && !d.t.hour && !d.t.minute && !d.t.second;
         d.is_utc = ridtz && !strcmp(ridtz, "Etc/UTC");
         ical_dt_format(&d, tmp);
         ical_prop *p = ical_comp_add_prop(out, "RECURRENCE-ID", tmp);
