@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "formats/icalendar_jscalendar/ical.h"
 #include "formats/jscalendar/jscal.h"
@@ -627,6 +628,40 @@ static void test_rfc5545_3_8_4_4_lone_instance_recurrence_id_date_time(void **st
     assert_stable(CAL("DTSTART;VALUE=DATE:20240101\r\nRECURRENCE-ID;VALUE=DATE:20240101\r\n"));
 }
 
+/* RFC 5545 §3.8.7.2: a series without "updated" gets a DTSTAMP of the time of writing, and
+ * its overrides the same one, also when the clock ticks while writing: a later DTSTAMP on
+ * an override reads back as a patch of "updated" (issue 12 §3.4). The conversion is
+ * repeated until one of them spans a second's tick (at most about a second). */
+static void test_rfc5545_3_8_7_2_one_dtstamp_per_output(void **state)
+{
+    (void)state;
+    json_t *ev = json_pack("{s:s, s:s, s:s, s:s, s:{s:s, s:s}}", "@type", "Event", "uid", "s1",
+                           "start", "2024-01-01T10:00:00", "timeZone", "Europe/Berlin",
+                           "recurrenceRule", "@type", "RecurrenceRule", "frequency", "daily");
+    json_t *ovs = json_object();
+    for (int d = 0; d < 400; d++) {
+        jscal_ldt t = {2024, 1, 2, 10, 0, 0};
+        char key[24];
+        jscal_secs_to_ldt(jscal_ldt_to_secs(&t) + 86400LL * d, &t);
+        jscal_ldt_format(&t, 0, key);
+        json_object_set_new(ovs, key, json_pack("{s:s}", "title", "moved"));
+    }
+    json_object_set_new(ev, "recurrenceOverrides", ovs);
+    int spanned = 0;
+    for (int i = 0; i < 100000 && !spanned; i++) {
+        time_t before = time(NULL);
+        char *ics = to_ics(ev);
+        spanned = time(NULL) != before;
+        const char *first = strstr(ics, "\r\nDTSTAMP:"), *p = first;
+        assert_non_null(first);
+        while ((p = strstr(p + 1, "\r\nDTSTAMP:")))
+            assert_memory_equal(p, first, 27);
+        free(ics);
+    }
+    assert_true(spanned);
+    json_decref(ev);
+}
+
 static void test_issue12_3_4_first_round_trip_stable(void **state)
 {
     (void)state;
@@ -784,6 +819,7 @@ int main(void)
         cmocka_unit_test(test_issue12_3_4_first_round_escaped_enums_and_lone_organizer),
         cmocka_unit_test(test_draft25_2_3_29_organizer_participant_any_case),
         cmocka_unit_test(test_rfc5545_3_8_4_4_lone_instance_recurrence_id_date_time),
+        cmocka_unit_test(test_rfc5545_3_8_7_2_one_dtstamp_per_output),
         cmocka_unit_test(test_issue12_3_4_values_kept_as_written),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

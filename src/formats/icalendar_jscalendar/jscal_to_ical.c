@@ -150,7 +150,7 @@ static int entry_texts(out_ctx *o, const json_t *obj, ical_comp *out)
             return -1;
     } else {
         char buf[24];
-        recur_format_utc((int64_t)time(NULL), buf);
+        recur_format_utc(o->w->now, buf);
         j2i_add_utc(o, out, "DTSTAMP", buf, "updated");
     }
     if (j2i_jstr(obj, "created") && j2i_add_utc(o, out, "CREATED", j2i_jstr(obj, "created"), "created"))
@@ -421,6 +421,7 @@ ical_writer *ical_writer_new(const char *prodid, const char *method)
 {
     tz_init();
     ical_writer *w = calloc(1, sizeof *w);
+    w->now = (int64_t)time(NULL);
     w->prodid = prodid ? strdup(prodid) : NULL;
     w->method = method ? strdup(method) : NULL;
     return w;
