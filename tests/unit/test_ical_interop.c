@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "formats/icalendar_jscalendar/ical.h"
 #include "formats/jscalendar/jscal.h"
@@ -537,6 +538,130 @@ static void test_issue12_3_4_first_round_escaped_enums_and_lone_organizer(void *
     json_decref(g);
 }
 
+/* The organizer's participant when calendar user addresses differ only in case (RFC 5545
+ * §3.3.3; draft-25 §2.3.4 and §2.3.29: ORGANIZER and ATTENDEE of one calendar user are one
+ * participant, whose key is the JSID if set): one rule for the reader and the writer
+ * (cal_address.h), so the first round trip is stable (issue 12 §3.4). */
+static void test_draft25_2_3_29_organizer_participant_any_case(void **state)
+{
+    (void)state;
+    /* an override without ORGANIZER of its own, whose ATTENDEE is the series' organizer
+     * spelt in another case: that attendee is the organizer's participant (owner), the
+     * series' organizer participant is not there besides it (written back with the series'
+     * ORGANIZER, the reader merges the two) */
+    const char *inh = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\n"
+                      "UID:o4\r\nDTSTAMP:20240101T000000Z\r\nDTSTART:20240101T100000Z\r\n"
+                      "RRULE:FREQ=DAILY;COUNT=3\r\nORGANIZER;CN=O:mailto:A@example.com\r\n"
+                      "END:VEVENT\r\nBEGIN:VEVENT\r\nUID:o4\r\nDTSTAMP:20240101T000000Z\r\n"
+                      "RECURRENCE-ID:20240102T100000Z\r\nDTSTART:20240102T110000Z\r\n"
+                      "ATTENDEE;ROLE=X-ODD:mailto:a@example.com\r\nEND:VEVENT\r\n"
+                      "END:VCALENDAR\r\n";
+    assert_stable(inh);
+    json_t *g = conv(inh, 0);
+    json_t *ovp = json_object_get(json_object_get(g, "recurrenceOverrides"), "2024-01-02T10:00:00");
+    char a[37], o[37], path[64];
+    jscal_uuidv5("mailto:a@example.com", a);
+    jscal_uuidv5("mailto:A@example.com", o);
+    snprintf(path, sizeof path, "participants/%s", a);
+    json_t *roles = json_object_get(json_object_get(ovp, path), "roles");
+    assert_true(json_is_true(json_object_get(roles, "owner")));
+    assert_true(json_is_true(json_object_get(roles, "x-odd")));
+    snprintf(path, sizeof path, "participants/%s", o);
+    assert_true(json_is_null(json_object_get(ovp, path)));
+    json_decref(g);
+    /* two participants of one calendar user, one the organizer's: the ORGANIZER names its
+     * key (JSID), which the reader follows (§2.3.29 MUST) */
+    json_error_t jerr;
+    json_t *ev =
+        json_loads("{\"@type\":\"Event\",\"uid\":\"j1\",\"start\":\"2024-01-01T10:00:00\","
+                   "\"organizerCalendarAddress\":\"mailto:A@example.com\",\"participants\":{"
+                   "\"p1\":{\"@type\":\"Participant\",\"calendarAddress\":\"mailto:a@example.com\","
+                   "\"roles\":{\"attendee\":true}},"
+                   "\"p2\":{\"@type\":\"Participant\",\"calendarAddress\":\"mailto:A@example.com\","
+                   "\"name\":\"O\",\"roles\":{\"owner\":true}}}}",
+                   0, &jerr);
+    assert_non_null(ev);
+    char *ics = to_ics(ev);
+    assert_non_null(strstr(ics, "\r\nORGANIZER;CN=O;JSID=p2:mailto:A@example.com\r\n"));
+    json_t *back = conv(ics, 0);
+    assert_true(
+        json_equal(json_object_get(ev, "participants"), json_object_get(back, "participants")));
+    json_decref(back);
+    free(ics);
+    json_decref(ev);
+    /* an ORGANIZER whose JSID no ATTENDEE has is its own participant, even beside an
+     * ATTENDEE of the same address */
+    g = conv(CAL("DTSTART:20240101T100000Z\r\nATTENDEE:mailto:a@example.com\r\n"
+                 "ORGANIZER;JSID=org:mailto:a@example.com\r\n"),
+             0);
+    assert_non_null(json_object_get(json_object_get(g, "participants"), "org"));
+    assert_int_equal(json_object_size(json_object_get(g, "participants")), 2);
+    json_decref(g);
+    assert_stable(CAL("DTSTART:20240101T100000Z\r\nATTENDEE:mailto:a@example.com\r\n"
+                      "ORGANIZER;JSID=org:mailto:a@example.com\r\n"));
+    /* the series' organizer inherited by an override beside another owner: the ORGANIZER
+     * names it, or the reader would make no participant of a bare ORGANIZER (§2.3.29) */
+    assert_stable("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\n"
+                  "UID:o5\r\nDTSTAMP:20240101T000000Z\r\nDTSTART:20240101T100000Z\r\n"
+                  "RRULE:FREQ=DAILY;COUNT=3\r\nORGANIZER:mailto:A@example.com\r\n"
+                  "END:VEVENT\r\nBEGIN:VEVENT\r\nUID:o5\r\nDTSTAMP:20240101T000000Z\r\n"
+                  "RECURRENCE-ID:20240102T100000Z\r\nDTSTART:20240102T110000Z\r\n"
+                  "ATTENDEE;ROLE=OWNER:mailto:b@example.com\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n");
+}
+
+/* RFC 5545 §3.8.4.4: an instance standing alone whose RECURRENCE-ID is a DATE-TIME beside a
+ * DATE DTSTART keeps its recurrenceIdTimeZone (and time) when written back (issue 12 §3.4). */
+static void test_rfc5545_3_8_4_4_lone_instance_recurrence_id_date_time(void **state)
+{
+    (void)state;
+    const char *ics = CAL("DTSTART;VALUE=DATE:20240101\r\nRECURRENCE-ID:20240101T000000Z\r\n");
+    assert_stable(ics);
+    json_t *g = conv(ics, 0);
+    char *t = to_ics(g);
+    json_t *back = conv(t, 0);
+    assert_string_equal(json_string_value(json_object_get(back, "recurrenceIdTimeZone")),
+                        "Etc/UTC");
+    json_decref(back);
+    free(t);
+    json_decref(g);
+    assert_stable(CAL("DTSTART;VALUE=DATE:20240101\r\nRECURRENCE-ID:20240101T100000\r\n"));
+    assert_stable(CAL("DTSTART;VALUE=DATE:20240101\r\nRECURRENCE-ID;VALUE=DATE:20240101\r\n"));
+}
+
+/* RFC 5545 §3.8.7.2: a series without "updated" gets a DTSTAMP of the time of writing, and
+ * its overrides the same one, also when the clock ticks while writing: a later DTSTAMP on
+ * an override reads back as a patch of "updated" (issue 12 §3.4). The conversion is
+ * repeated until one of them spans a second's tick (at most about a second). */
+static void test_rfc5545_3_8_7_2_one_dtstamp_per_output(void **state)
+{
+    (void)state;
+    json_t *ev = json_pack("{s:s, s:s, s:s, s:s, s:{s:s, s:s}}", "@type", "Event", "uid", "s1",
+                           "start", "2024-01-01T10:00:00", "timeZone", "Europe/Berlin",
+                           "recurrenceRule", "@type", "RecurrenceRule", "frequency", "daily");
+    json_t *ovs = json_object();
+    for (int d = 0; d < 400; d++) {
+        jscal_ldt t = {2024, 1, 2, 10, 0, 0};
+        char key[24];
+        jscal_secs_to_ldt(jscal_ldt_to_secs(&t) + 86400LL * d, &t);
+        jscal_ldt_format(&t, 0, key);
+        json_object_set_new(ovs, key, json_pack("{s:s}", "title", "moved"));
+    }
+    json_object_set_new(ev, "recurrenceOverrides", ovs);
+    int spanned = 0;
+    for (int i = 0; i < 100000 && !spanned; i++) {
+        time_t before = time(NULL);
+        char *ics = to_ics(ev);
+        spanned = time(NULL) != before;
+        const char *first = strstr(ics, "\r\nDTSTAMP:"), *p = first;
+        assert_non_null(first);
+        while ((p = strstr(p + 1, "\r\nDTSTAMP:")))
+            assert_memory_equal(p, first, 27);
+        free(ics);
+    }
+    assert_true(spanned);
+    json_decref(ev);
+}
+
 static void test_issue12_3_4_first_round_trip_stable(void **state)
 {
     (void)state;
@@ -692,6 +817,9 @@ int main(void)
         cmocka_unit_test(test_issue12_3_4_repeated_recurrence_id_keeps_the_first),
         cmocka_unit_test(test_issue12_3_4_first_round_trip_stable),
         cmocka_unit_test(test_issue12_3_4_first_round_escaped_enums_and_lone_organizer),
+        cmocka_unit_test(test_draft25_2_3_29_organizer_participant_any_case),
+        cmocka_unit_test(test_rfc5545_3_8_4_4_lone_instance_recurrence_id_date_time),
+        cmocka_unit_test(test_rfc5545_3_8_7_2_one_dtstamp_per_output),
         cmocka_unit_test(test_issue12_3_4_values_kept_as_written),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "formats/icalendar_jscalendar/cal_address.h"
 #include "formats/icalendar_jscalendar/ical.h"
 #include "formats/icalendar/ical_internal.h"
 #include "formats/jscalendar/jscal.h"
@@ -140,7 +141,6 @@ int i2j_take_language(json_t *obj, const ical_prop *p);
 void i2j_set_description(obj_ctx *o, json_t *obj, const ical_prop *p, int styled);
 int i2j_styled_ok(const ical_prop *p);
 json_t *i2j_convert_participant_comp(obj_ctx *parent, const ical_comp *c, char key[256]);
-const char *i2j_find_participant(json_t *parts, const char *addr);
 char *i2j_strip_mailto(const char *s);
 void i2j_set_addr_set(json_t *obj, const char *name, const ical_param *pa);
 void i2j_convert_attendee(obj_ctx *o, const ical_prop *p);

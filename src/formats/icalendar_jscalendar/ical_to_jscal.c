@@ -291,9 +291,9 @@ static void entry_people(entry_ctx *e)
         const char *addr = json_string_value(json_object_get(pt, "calendarAddress"));
         if (!ic || !addr)
             continue;
-        int from_attendee = e->organizer && !strcasecmp(e->organizer->value, addr);
+        int from_attendee = e->organizer && cal_address_same(e->organizer->value, addr);
         for (size_t i = 0; i < e->natt && !from_attendee; i++)
-            from_attendee = !strcasecmp(e->attendees[i]->value, addr);
+            from_attendee = cal_address_same(e->attendees[i]->value, addr);
         if (!from_attendee) {
             json_t *n = i2j_typed_object("ICalProperty");
             json_object_set_new_nocheck(n, "name", json_string_nocheck("calendar-address"));
@@ -434,25 +434,6 @@ static void drop_ignored_notes(json_t *ov)
         json_object_del(ov, "iCalendar");
 }
 
-/* jscalendarbis §4.3.4: an override cannot change organizerCalendarAddress, so an instance
- * written without ORGANIZER still has the series' organizer (and the writer gives it one):
- * the organizer's participant stays in it, as it will when read back; its address matches
- * in any case, as the writer's ORGANIZER does (issue 12 §3.4). */
-static void inherit_organizer(json_t *main, json_t *ov)
-{
-    const char *org = json_string_value(json_object_get(main, "organizerCalendarAddress"));
-    if (!org || json_object_get(ov, "organizerCalendarAddress"))
-        return;
-    const char *k;
-    json_t *pt;
-    json_object_foreach(json_object_get(main, "participants"), k, pt)
-    {
-        const char *a = json_string_value(json_object_get(pt, "calendarAddress"));
-        if (a && !strcasecmp(a, org) && !json_object_get(json_object_get(ov, "participants"), k))
-            json_object_set_nocheck(i2j_get_map(ov, "participants"), k, pt);
-    }
-}
-
 /* An override whose ORGANIZER is the series' organizer spelt in another case (libical's
  * 2446.ics: "MAILTO:A@Example.com" against "Mailto:A@example.com"): it cannot change
  * organizerCalendarAddress (jscalendarbis §3.3.4 ignores that key), so its organizer and
@@ -462,7 +443,7 @@ static void same_organizer(json_t *main, json_t *ov)
 {
     const char *morg = json_string_value(json_object_get(main, "organizerCalendarAddress"));
     const char *oorg = json_string_value(json_object_get(ov, "organizerCalendarAddress"));
-    if (!morg || !oorg || !strcmp(morg, oorg) || strcasecmp(morg, oorg))
+    if (!morg || !oorg || !strcmp(morg, oorg) || !cal_address_same(morg, oorg))
         return;
     char *from = strdup(oorg), *to = strdup(morg);
     json_t *parts = json_object_get(ov, "participants");
@@ -482,25 +463,29 @@ static void same_organizer(json_t *main, json_t *ov)
     free(to);
 }
 
-/* An override whose own ORGANIZER is another address: it cannot change
- * organizerCalendarAddress (jscalendarbis §4.3.4), so the occurrence's organizer is the
- * series', and the override is written with the series' ORGANIZER. A participant of the
- * override with that address (in any case, as the reader merges an ORGANIZER into an
- * ATTENDEE) is the organizer's, as it will be when read back (issue 12 §3.4). */
-static void series_organizer_owns(json_t *main, json_t *ov)
+/* jscalendarbis §4.3.4: an override cannot change organizerCalendarAddress, so the
+ * occurrence's organizer is the series' (after same_organizer, spelt alike), and the writer
+ * gives the override the series' ORGANIZER, which the reader merges into the participant
+ * of that calendar user (cal_address.h). So, as it will be when read back: that
+ * participant of the override, if it has one, is the organizer's (owner), whether the
+ * override has an ORGANIZER of its own or none; an override without ORGANIZER and without
+ * such a participant keeps the series' organizer participant (issue 12 §3.4). */
+static void override_organizer(json_t *main, json_t *ov)
 {
     const char *morg = json_string_value(json_object_get(main, "organizerCalendarAddress"));
-    const char *oorg = json_string_value(json_object_get(ov, "organizerCalendarAddress"));
-    if (!morg || !oorg || !strcasecmp(morg, oorg))
+    if (!morg)
         return;
-    const char *k;
-    json_t *pt;
-    json_object_foreach(json_object_get(ov, "participants"), k, pt)
-    {
-        const char *a = json_string_value(json_object_get(pt, "calendarAddress"));
-        if (a && !strcasecmp(a, morg))
-            json_object_set_new_nocheck(i2j_get_map(pt, "roles"), "owner", json_true());
+    json_t *parts = json_object_get(ov, "participants");
+    const char *k = cal_address_organizer(parts, morg, NULL);
+    if (k) {
+        json_object_set_new_nocheck(i2j_get_map(json_object_get(parts, k), "roles"), "owner",
+                                    json_true());
+        return;
     }
+    json_t *mparts = json_object_get(main, "participants");
+    const char *mk = cal_address_organizer(mparts, morg, NULL);
+    if (mk && !json_object_get(ov, "organizerCalendarAddress") && !json_object_get(parts, mk))
+        json_object_set_nocheck(i2j_get_map(ov, "participants"), mk, json_object_get(mparts, mk));
 }
 
 /* Folds the override ov (a converted RECURRENCE-ID component) into main as a patch. seen
@@ -545,8 +530,7 @@ static void add_override(json_t *main, json_t *ov, cal_ctx *cal, int line, json_
     else
         json_object_set_new_nocheck(base, "due", json_string_nocheck(key));
     same_organizer(main, ov);
-    series_organizer_owns(main, ov);
-    inherit_organizer(main, ov);
+    override_organizer(main, ov);
     drop_ignored_notes(ov);
     json_t *patch = json_object();
     diff_into(patch, "", base, ov, 0);

@@ -997,19 +997,6 @@ json_t *i2j_convert_participant_comp(obj_ctx *parent, const ical_comp *c, char k
 
 /* ---- participants from ORGANIZER and ATTENDEE (§2.3.4, §2.3.29) ------------------------- */
 
-const char *i2j_find_participant(json_t *parts, const char *addr)
-{
-    const char *k;
-    json_t *v;
-    json_object_foreach(parts, k, v)
-    {
-        json_t *a = json_object_get(v, "calendarAddress");
-        if (json_is_string(a) && !strcasecmp(json_string_value(a), addr))
-            return k;
-    }
-    return NULL;
-}
-
 char *i2j_strip_mailto(const char *s)
 {
     return strdup(!strncasecmp(s, "mailto:", 7) ? s + 7 : s);
@@ -1069,7 +1056,7 @@ void i2j_convert_attendee(obj_ctx *o, const ical_prop *p)
     ical_prop_params_pick(p, att_params, ATT_N, pa);
     json_t *parts = i2j_get_map(o->obj, "participants");
     const char *jsid = value1(pa[ATT_JSID]);
-    const char *existing = i2j_find_participant(parts, p->value);
+    const char *existing = cal_address_participant(parts, p->value, 0);
     char key[256];
     if (jsid && jid_valid(jsid))
         i2j_key_copy(key, sizeof key, jsid);
@@ -1174,19 +1161,24 @@ void i2j_convert_organizer(obj_ctx *o, const ical_prop *p)
     if (sb)
         json_object_set_new_nocheck(o->obj, "sentBy", json_string_nocheck(sb));
     json_t *parts = json_object_get(o->obj, "participants");
-    const char *existing = parts ? i2j_find_participant(parts, p->value) : NULL;
+    /* The key is the JSID if set (draft-25 §2.3.29), a new participant if none has it;
+     * else the participant of the same calendar user (cal_address.h) */
+    const char *jsid = ical_prop_param1(p, "JSID");
+    if (jsid && !jid_valid(jsid))
+        jsid = NULL;
+    int jsid_new = jsid && !json_object_get(parts, jsid);
+    const char *existing = parts && !jsid_new ? cal_address_organizer(parts, p->value, jsid) : NULL;
     int other_owner = 0;
     const char *k;
     json_t *v;
     json_object_foreach(parts, k, v) if (json_is_true(json_object_get(json_object_get(v, "roles"), "owner")))
         other_owner = 1;
     static const char *const consumed[] = {"CN", "EMAIL", "SENT-BY", NULL};
-    if (existing || cn || email || sentby || !other_owner) {
+    if (existing || jsid_new || cn || email || sentby || !other_owner) {
         char key[256];
-        const char *jsid = ical_prop_param1(p, "JSID");
         if (existing)
             i2j_key_copy(key, sizeof key, existing);
-        else if (jsid && jid_valid(jsid))
+        else if (jsid_new)
             i2j_key_copy(key, sizeof key, jsid);
         else {
             char u[37];

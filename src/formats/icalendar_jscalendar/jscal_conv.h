@@ -5,12 +5,14 @@
 #ifndef JMAPD_FORMATS_JSCAL_CONV_H
 #define JMAPD_FORMATS_JSCAL_CONV_H
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
 
+#include "formats/icalendar_jscalendar/cal_address.h"
 #include "formats/icalendar_jscalendar/ical.h"
 #include "formats/icalendar/ical_internal.h"
 #include "formats/jscalendar/jscal.h"
@@ -23,6 +25,10 @@ struct ical_writer {
     size_t nzones;
     ical_comp **custom; /* VTIMEZONEs carried in iCalendar/components */
     size_t ncustom;
+    /* the DTSTAMP of entries without "updated": one time for all the writer writes, or
+     * a series and its overrides written across a second's tick would differ (issue 12
+     * §3.4: the override's DTSTAMP read back as a patch of "updated") */
+    int64_t now;
 };
 
 typedef struct {

@@ -150,7 +150,7 @@ static int entry_texts(out_ctx *o, const json_t *obj, ical_comp *out)
             return -1;
     } else {
         char buf[24];
-        recur_format_utc((int64_t)time(NULL), buf);
+        recur_format_utc(o->w->now, buf);
         j2i_add_utc(o, out, "DTSTAMP", buf, "updated");
     }
     if (j2i_jstr(obj, "created") && j2i_add_utc(o, out, "CREATED", j2i_jstr(obj, "created"), "created"))
@@ -271,7 +271,10 @@ static int entry_recurrence_id(out_ctx *o, const json_t *obj, ical_comp *out, in
         ical_dt d;
         if (jscal_ldt_parse(j2i_jstr(obj, "recurrenceId"), &d.t))
             return j2i_ofail(o, "recurrenceId", "not a LocalDateTime");
-        d.is_date = o->form == 0;
+        /* A DATE only if that says all: an instance standing alone may have been read from
+         * a DATE-TIME RECURRENCE-ID beside a DATE DTSTART (RFC 5545 §3.8.4.4 wants the same
+         * type, real files differ); its zone or time would be lost (issue 12 §3.4) */
+        d.is_date = o->form == 0 && !ridtz && !d.t.hour && !d.t.minute && !d.t.second;
         d.is_utc = ridtz && !strcmp(ridtz, "Etc/UTC");
         ical_dt_format(&d, tmp);
         ical_prop *p = ical_comp_add_prop(out, "RECURRENCE-ID", tmp);
@@ -418,6 +421,7 @@ ical_writer *ical_writer_new(const char *prodid, const char *method)
 {
     tz_init();
     ical_writer *w = calloc(1, sizeof *w);
+    w->now = (int64_t)time(NULL);
     w->prodid = prodid ? strdup(prodid) : NULL;
     w->method = method ? strdup(method) : NULL;
     return w;

@@ -585,18 +585,15 @@ char *j2i_mailto(const char *s)
     return strchr(s, ':') ? strdup(s) : jscal_strdupf("mailto:%s", s);
 }
 
-/* ORGANIZER, with the parameters of the organizer's participant (§3.6, §2.3.29). */
-static void add_organizer(out_ctx *o, ical_comp *c, const json_t *obj, const char *org)
+/* ORGANIZER, with the parameters of the organizer's participant okey (§3.6, §2.3.29; may be
+ * NULL) and its JSID where the reader would not find it without (cal_address.h). */
+static void add_organizer(out_ctx *o, ical_comp *c, const json_t *obj, const char *org,
+                          const char *okey)
 {
     const json_t *parts = json_object_get(obj, "participants");
-    const char *k;
-    json_t *pt;
+    const json_t *pt = okey ? json_object_get(parts, okey) : NULL;
     ical_prop *p = ical_comp_add_prop(c, "ORGANIZER", org);
-    json_object_foreach((json_t *)parts, k, pt)
-    {
-        const char *a = j2i_jstr(pt, "calendarAddress");
-        if (!a || strcasecmp(a, org))
-            continue;
+    if (pt) {
         if (j2i_jstr(pt, "name"))
             ical_prop_add_param(p, "CN", j2i_jstr(pt, "name"));
         if (j2i_jstr(pt, "email"))
@@ -606,11 +603,8 @@ static void add_organizer(out_ctx *o, ical_comp *c, const json_t *obj, const cha
             ical_prop_add_param(p, "SENT-BY", m);
             free(m);
         }
-        char u5[37];
-        jscal_uuidv5(org, u5);
-        if (strcmp(u5, k))
-            ical_prop_add_param(p, "JSID", k);
-        break;
+        if (cal_address_organizer_needs_jsid(parts, org, okey))
+            ical_prop_add_param(p, "JSID", okey);
     }
     if (!ical_prop_get_param(p, "SENT-BY") && j2i_jstr(obj, "sentBy")) {
         char *m = j2i_mailto(j2i_jstr(obj, "sentBy"));
@@ -623,8 +617,7 @@ static void add_organizer(out_ctx *o, ical_comp *c, const json_t *obj, const cha
 /* The ROLE parameter of an ATTENDEE for roles (draft-25 §2.3.4), set on p. Returns the
  * roles ROLE does not imply (a new array: they travel as JSPROP, §4.1.2) and sets
  * *roles_read to whether the reader makes a roles object before those JSPROPs apply. */
-static json_t *attendee_role(ical_prop *p, const json_t *roles, const char *addr, const char *org,
-                             int *roles_read)
+static json_t *attendee_role(ical_prop *p, const json_t *roles, int is_org, int *roles_read)
 {
     const char *rk;
     json_t *rv;
@@ -644,7 +637,7 @@ static json_t *attendee_role(ical_prop *p, const json_t *roles, const char *addr
                        : info     ? "NON-PARTICIPANT"
                        : attendee ? "REQ-PARTICIPANT"
                                   : NULL;
-    if (!role && owner && !(org && !strcasecmp(addr, org)))
+    if (!role && owner && !is_org) /* the ORGANIZER gives the organizer's participant owner */
         role = "OWNER";
     /* No role ROLE names: an other one is the ROLE value, as the reader takes an unknown
      * ROLE as that role in lower case (draft-25 §2.3.4; issue 12 §3.4) */
@@ -662,7 +655,7 @@ static json_t *attendee_role(ical_prop *p, const json_t *roles, const char *addr
     if (role)
         ical_prop_add_param(p, "ROLE", role);
     /* whether the reader gives this participant a roles object before its JSPROPs */
-    *roles_read = role || (owner && org && !strcasecmp(addr, org));
+    *roles_read = role || (owner && is_org);
     /* Roles ROLE cannot carry travel as JSPROP (§4.1.2): the import sets them
      * after ROLE has been converted, as they are new keys of "roles". (Collected
      * first: adding properties may move p.) */
@@ -675,8 +668,7 @@ static json_t *attendee_role(ical_prop *p, const json_t *roles, const char *addr
                       (!strcmp(rk, "chair") && role && !strcmp(role, "CHAIR")) ||
                       (!strcmp(rk, "optional") && role && !strcmp(role, "OPT-PARTICIPANT")) ||
                       (!strcmp(rk, "informational") && role && !strcmp(role, "NON-PARTICIPANT")) ||
-                      (!strcmp(rk, "owner") &&
-                       ((role && !strcmp(role, "OWNER")) || (org && !strcasecmp(addr, org))));
+                      (!strcmp(rk, "owner") && ((role && !strcmp(role, "OWNER")) || is_org));
         if (!implied)
             json_array_append_new(extra_roles, json_string(rk));
     }
@@ -686,7 +678,7 @@ static json_t *attendee_role(ical_prop *p, const json_t *roles, const char *addr
 
 /* ATTENDEE for a participant with a calendarAddress (§3.6, §2.3.4). */
 static void add_attendee(out_ctx *o, ical_comp *c, const json_t *pt, const char *k,
-                         const char *addr, const char *org, const char *path, int is_task)
+                         const char *addr, int is_org, const char *path, int is_task)
 {
     json_t *roles = json_object_get(pt, "roles");
     ical_prop *p = ical_comp_add_prop(c, "ATTENDEE", addr);
@@ -701,7 +693,7 @@ static void add_attendee(out_ctx *o, ical_comp *c, const json_t *pt, const char 
         free(u);
     }
     int roles_read;
-    json_t *extra_roles = attendee_role(p, roles, addr, org, &roles_read);
+    json_t *extra_roles = attendee_role(p, roles, is_org, &roles_read);
     const char *ps = j2i_jstr(pt, "participationStatus"), *prog = j2i_jstr(pt, "progress");
     if (is_task && prog && (!ps || !strcmp(ps, "accepted"))) {
         char *u = jscal_strupper(prog);
@@ -822,17 +814,20 @@ void j2i_add_participants(out_ctx *o, ical_comp *c, const json_t *obj, int is_ta
     const json_t *parts = json_object_get(obj, "participants");
     const char *k;
     json_t *pt;
+    /* the organizer's participant: the one the reader merges ORGANIZER into */
+    const char *okey = org ? cal_address_organizer(parts, org, NULL) : NULL;
     if (org)
-        add_organizer(o, c, obj, org);
+        add_organizer(o, c, obj, org, okey);
     json_object_foreach((json_t *)parts, k, pt)
     {
         const char *addr = j2i_jstr(pt, "calendarAddress");
         json_t *roles = json_object_get(pt, "roles");
         char *path = j2i_path2("participants", k);
-        /* Fully represented by ORGANIZER: the same address spelt the same way (an
-         * ATTENDEE's spelling would be lost, issue 12 §3.4), only the owner role, only
-         * properties that ORGANIZER parameters carry. */
-        int org_only = org && addr && !strcmp(addr, org);
+        int is_org = okey && !strcmp(k, okey);
+        /* Fully represented by ORGANIZER: the organizer's participant, its address spelt the
+         * same way (an ATTENDEE's spelling would be lost, issue 12 §3.4), only the owner
+         * role, only properties that ORGANIZER parameters carry. */
+        int org_only = is_org && addr && !strcmp(addr, org);
         const char *rk;
         json_t *rv;
         json_object_foreach(roles, rk, rv) if (strcmp(rk, "owner")) org_only = 0;
@@ -861,7 +856,7 @@ void j2i_add_participants(out_ctx *o, ical_comp *c, const json_t *obj, int is_ta
             "expectReply", "sentBy", "delegatedTo", "delegatedFrom", "memberOf", "progress",
             "scheduleAgent", "scheduleForceSend", "scheduleStatus", NULL};
         if (want_attendee)
-            add_attendee(o, c, pt, k, addr, org, path, is_task);
+            add_attendee(o, c, pt, k, addr, is_org, path, is_task);
         /* PARTICIPANT component for what ATTENDEE cannot carry (§3.6). */
         int want_comp = !want_attendee || ic || json_object_get(pt, "description") ||
                         json_object_get(pt, "links") || json_object_get(pt, "percentComplete");
