@@ -628,3 +628,65 @@ def test_expanded_query_shows_a_sharee_only_what_they_read_calendars27_s5_11(gs)
     set_share(gs, seen, None)
     _, res = gs.c("CalendarEvent/query", args, user="bob")
     assert res.get("ids", []) == [] or res.get("type") == "accountNotFound", res
+
+
+def test_sharee_page_from_the_index_calendars27_s4_s5_7_rfc8620_s5_5():
+    """RFC 8620 §5.5 paging with calendars-27 §4 (rights per calendar) and §5.7 (secret):
+    an unexpanded query sorted by start on an account large enough for the index path
+    (issue 21: 1,000 events) gives a sharee, page by page, exactly the owner's results
+    less those they cannot see: events only in a calendar they cannot read, secret
+    events; floating events (no UTC start in the index) placed among the others; in
+    both directions, with negative positions, totals and past the end (issue 14: the
+    sharee's page walks the index instead of parsing the whole account)."""
+    s = GroupServer()
+    try:
+        a, bob = s.own("alice"), s.own("bob")
+        _, res = s.c("Calendar/set", {"accountId": a, "create": {
+            "seen": {"name": "seen", "shareWith": {bob: rights("mayReadItems")}},
+            "hidden": {"name": "hidden"}}})
+        seen, hidden = res["created"]["seen"]["id"], res["created"]["hidden"]["id"]
+        create = {}
+        for i in range(1100):
+            cals = [seen] if i % 3 == 0 else [hidden] if i % 3 == 1 else [seen, hidden]
+            ev = {"calendarIds": {c: True for c in cals}, "title": f"e{i}",
+                  "start": f"2030-{1 + i % 12:02d}-{1 + i % 28:02d}T{8 + i % 9:02d}:00:00",
+                  "duration": "PT1H", "timeZone": "Europe/Paris"}
+            if i % 17 == 0:
+                ev["privacy"] = "secret"
+            if i % 10 == 5:
+                del ev["timeZone"]  # floating: unordered in the index
+            create[f"e{i}"] = ev
+        items = list(create.items())
+        for part in (dict(items[k:k + 200]) for k in range(0, len(items), 200)):
+            _, res = s.c("CalendarEvent/set", {"accountId": a, "create": part})
+            assert len(res.get("created") or {}) == len(part), res
+        ids = {}
+        for desc in (False, True):
+            sort = [{"property": "start", "isAscending": not desc}]
+            _, own = s.c("CalendarEvent/query", {"accountId": a, "sort": sort})
+            assert len(own["ids"]) == 1100, own
+            by = {}
+            for k in range(0, 1100, 200):
+                _, got = s.c("CalendarEvent/get", {"accountId": a, "ids": own["ids"][k:k + 200],
+                                                   "properties": ["calendarIds", "privacy"]})
+                by.update({e["id"]: e for e in got["list"]})
+            ids[desc] = [i for i in own["ids"] if seen in by[i]["calendarIds"]
+                         and by[i].get("privacy") != "secret"]
+        expect = ids[False]
+        assert 600 < len(expect) < 733 and ids[True] != expect, len(expect)
+        for pos, limit, desc, total in ((0, 50, False, False), (300, 100, False, True),
+                                        (-30, 20, False, True), (-2000, 5, True, False),
+                                        (5, 40, True, False), (len(expect) - 3, 10, False, False),
+                                        (len(expect) + 5, 10, False, True)):
+            args = {"accountId": a, "position": pos, "limit": limit, "calculateTotal": total,
+                    "sort": [{"property": "start", "isAscending": not desc}]}
+            _, res = s.c("CalendarEvent/query", args, user="bob")
+            want = ids[desc]
+            start = max(0, len(want) + pos) if pos < 0 else pos
+            assert res["position"] == start, (args, res)
+            assert res["ids"] == want[start:start + limit], (args, res)
+            assert res.get("total") == (len(want) if total else None), (args, res)
+        _, res = s.c("CalendarEvent/query", {"accountId": a}, user="bob")  # no limit: all
+        assert res["ids"] == expect, res
+    finally:
+        s.close()
