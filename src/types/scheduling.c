@@ -16,7 +16,8 @@
  *     to the organizer's copy, and the invitation forwarded to the delegate;
  *   COUNTER (§3.2.7): an attendee changed the time, place or description of their copy
  *     (or of some occurrences): the organizer gets a notification of the proposal, the
- *     event unchanged; DECLINECOUNTER (§3.2.8) is received only (docs/scheduling.md).
+ *     event unchanged; DECLINECOUNTER (§3.2.8): the organizer destroys the COUNTER's
+ *     notification with jmapd.org:declineCounter (docs/scheduling.md).
  *
  * Each processed message leaves a CalendarEventNotification (§7) in the
  * recipient's account. Recipients are found by calendar address (their principal's
@@ -483,6 +484,60 @@ static int apply_declinecounter(struct store_conn *c, const char *account, json_
     }
     json_decref(mine);
     return rc;
+}
+
+/* ---- DECLINECOUNTER sent (RFC 5546 §3.2.8, §3.4.8) -------------------------------------------
+ * JMAP names no method for it; calendars-27 §7 makes a COUNTER reach the organizer as a
+ * notification, which is what they answer: destroying a COUNTER's notification with the
+ * /set argument jmapd.org:declineCounter declines the proposal (docs/scheduling.md).
+ * Without it a destroy only dismisses the notification, as before. */
+
+const struct argspec decline_counter_args[] = {
+    {DECLINE_COUNTER_ARG, ARG_BOOL, 0},
+    {NULL, 0, 0},
+};
+
+json_t *scheduling_decline_counter(struct jset *s, const char *note_id, json_t *note)
+{
+    (void)note_id;
+    if (!json_is_true(json_object_get(jset_args(s), DECLINE_COUNTER_ARG)))
+        return NULL;
+    const char *method = json_string_value(json_object_get(note, ITIP_METHOD_PROP));
+    if (!method || strcmp(method, "COUNTER"))
+        return jmap_seterror_props(json_pack("[s]", ITIP_METHOD_PROP),
+                                   "only the notification of a COUNTER can be declined");
+    struct store_conn *c = jset_conn(s);
+    json_t *proposed = json_object_get(note, "event");
+    const struct sched_kind *k = kind_of(proposed);
+    const char *to = json_string_value(
+        json_object_get(json_object_get(note, "changedBy"), "calendarAddress"));
+    char id[64], acct[64];
+    json_t *mine = copy_of(c, jset_account(s), proposed, id);
+    const char *org = json_string_value(json_object_get(mine, "organizerCalendarAddress"));
+    /* the occurrence proposed (§3.2.7 RECURRENCE-ID): declined as that occurrence */
+    const char *rid = json_string_value(json_object_get(proposed, "recurrenceId"));
+    json_t *ev = mine && rid && k == &event_kind ? event_instance(mine, id, rid) : json_incref(mine);
+    json_t *err = NULL;
+    const char *why = NULL;
+    if (!ev || !org || !json_is_true(json_object_get(mine, "isOrigin")))
+        err = jmap_seterror("invalidProperties", "the user no longer organizes this event");
+    else if (!to || !participant_at(mine, to))
+        err = jmap_seterror("invalidProperties", "the proposer is no participant of the event");
+    else if (local_account(c, to, acct)) { /* their copy stays; they get a notification */
+        if (strcmp(acct, jset_account(s)) && apply_declinecounter(c, acct, ev, org, &why))
+            log_info("DECLINECOUNTER to %s not recorded: %s", to, why);
+    } else if (imip_on(jset_req(s))) {
+        json_t *copy = for_recipient(ev, to); /* §3.2.8: SEQUENCE and UID echoed */
+        if (imip_queue(c, "DECLINECOUNTER", copy, org, to))
+            err = jmap_seterror("serverFail", "the DECLINECOUNTER could not be queued");
+        json_decref(copy);
+    } else {
+        err = jmap_seterror("noSupportedScheduleMethods",
+                            "%s is not a user of this server, and iMIP is not available", to);
+    }
+    json_decref(ev);
+    json_decref(mine);
+    return err;
 }
 
 /* The message an attendee sends the organizer (§3.2.3 REPLY, §3.2.7 COUNTER): ev with

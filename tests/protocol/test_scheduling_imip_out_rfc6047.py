@@ -320,3 +320,51 @@ def test_counter_of_one_occurrence_by_mail_rfc5546_s3_2_7(env):
     assert "RECURRENCE-ID;TZID=Europe/Paris:20260710T100000" in ics, ics
     vevent = ics.split("BEGIN:VEVENT")[1].split("END:VEVENT")[0]
     assert "DTSTART;TZID=Europe/Paris:20260710T080000" in vevent and "RRULE" not in vevent
+
+
+def test_declinecounter_by_mail_from_jmap_rfc5546_s3_2_8(env):
+    """§3.2.8: an external attendee's COUNTER (received by `jmapd deliver`) declined by
+    the organizer from JMAP (destroying its notification with jmapd.org:declineCounter)
+    goes to the attendee as METHOD:DECLINECOUNTER with the organizer, the UID and the
+    original SEQUENCE echoed; the organizer's event does not change."""
+    s, sink = env
+    cal = default_cal(s, "alice")
+    _, res = s.c("CalendarEvent/set", {"accountId": s.acct["alice"], "create": {"e": {
+        "calendarIds": {cal: True}, "uid": "out-decline", "title": "Review",
+        "start": "2026-06-01T09:00:00", "timeZone": "Europe/Paris", "duration": "PT1H",
+        "organizerCalendarAddress": "mailto:alice@localhost", "participants": {
+            "a": {"@type": "Participant", "calendarAddress": "mailto:alice@localhost",
+                  "roles": {"owner": True}},
+            "x": {"@type": "Participant", "calendarAddress": "mailto:ext@example.org",
+                  "roles": {"attendee": True}, "participationStatus": "needs-action"}}}}})
+    eid = res["created"]["e"]["id"]
+    counter = "\r\n".join([
+        "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//test//EN", "METHOD:COUNTER",
+        "BEGIN:VEVENT", "UID:out-decline", "SEQUENCE:0", "DTSTAMP:20260101T000000Z",
+        "DTSTART;TZID=Europe/Paris:20260601T150000", "DURATION:PT1H", "SUMMARY:Review",
+        "ORGANIZER:mailto:alice@localhost",
+        "ATTENDEE;PARTSTAT=NEEDS-ACTION:mailto:ext@example.org",
+        "END:VEVENT", "END:VCALENDAR", ""])
+    msg = ("From: <ext@example.org>\r\nTo: alice@localhost\r\nSubject: Counter\r\n"
+           "MIME-Version: 1.0\r\nContent-Type: text/calendar; charset=utf-8; method=COUNTER"
+           "\r\n\r\n" + counter)
+    r = s.cli("deliver", "--user", "alice", stdin=msg)
+    assert r.returncode == 0, r.stderr
+    _, q = s.c("CalendarEventNotification/query", {"accountId": s.acct["alice"], "filter": {
+        "calendarEventIds": [eid]}})
+    _, got = s.c("CalendarEventNotification/get", {"accountId": s.acct["alice"],
+                                                   "ids": q["ids"]})
+    note, = [n for n in got["list"] if n.get("jmapd.org:itipMethod") == "COUNTER"]
+    sink.messages.clear()
+    _, res = s.c("CalendarEventNotification/set", {
+        "accountId": s.acct["alice"], "destroy": [note["id"]], "jmapd.org:declineCounter": True})
+    assert res["destroyed"] == [note["id"]], res
+    (mfrom, rcpt, raw), = wait_for(sink, 1)
+    assert mfrom == "alice@localhost" and rcpt == ["ext@example.org"]
+    part, ics = calendar_part(raw)
+    assert part.get_param("method") == "DECLINECOUNTER" and "METHOD:DECLINECOUNTER" in ics
+    assert "UID:out-decline" in ics and "ORGANIZER" in ics and "alice@localhost" in ics
+    assert "SEQUENCE" not in ics or "SEQUENCE:0" in ics
+    assert "DTSTART;TZID=Europe/Paris:20260601T090000" in ics  # the event as it stays
+    _, ev = s.c("CalendarEvent/get", {"accountId": s.acct["alice"], "ids": [eid]})
+    assert ev["list"][0]["start"] == "2026-06-01T09:00:00"
