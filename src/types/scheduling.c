@@ -509,14 +509,15 @@ json_t *scheduling_decline_counter(struct jset *s, const char *note_id, json_t *
     struct store_conn *c = jset_conn(s);
     json_t *proposed = json_object_get(note, "event");
     const struct sched_kind *k = kind_of(proposed);
-    const char *to = json_string_value(
-        json_object_get(json_object_get(note, "changedBy"), "calendarAddress"));
+    const char *to =
+        json_string_value(json_object_get(json_object_get(note, "changedBy"), "calendarAddress"));
     char id[64], acct[64];
     json_t *mine = copy_of(c, jset_account(s), proposed, id);
     const char *org = json_string_value(json_object_get(mine, "organizerCalendarAddress"));
     /* the occurrence proposed (§3.2.7 RECURRENCE-ID): declined as that occurrence */
     const char *rid = json_string_value(json_object_get(proposed, "recurrenceId"));
-    json_t *ev = mine && rid && k == &event_kind ? event_instance(mine, id, rid) : json_incref(mine);
+    json_t *ev =
+        mine && rid && k == &event_kind ? event_instance(mine, id, rid) : json_incref(mine);
     json_t *err = NULL;
     const char *why = NULL;
     if (!ev || !org || !json_is_true(json_object_get(mine, "isOrigin")))
