@@ -210,7 +210,71 @@ static bool slot_is(const struct rights_cache *c, struct jmap_req *r, const char
            strcmp(c->account, account) == 0 && strcmp(c->session, r->user->session_state) == 0;
 }
 
+/* The map of the method call running on this thread (issue 14): a sharee's /get asked
+ * for it several times per object, each time reading the collections' state (a store
+ * read). Kept within one call while it only reads (a write forgets it): the memo
+ * holds a reference to the call's invocation, so no other call can have its address;
+ * freed at the thread's exit (the key's destructor). */
+struct rights_memo {
+    json_t *call, *map;
+    enum share_kind kind;
+    char account[64];
+};
+static pthread_key_t memo_key;
+static pthread_once_t memo_once = PTHREAD_ONCE_INIT;
+
+static void memo_free(void *p)
+{
+    struct rights_memo *m = p;
+    json_decref(m->call);
+    json_decref(m->map);
+    free(m);
+}
+
+static void memo_init(void)
+{
+    pthread_key_create(&memo_key, memo_free);
+}
+
+static struct rights_memo *memo_for(struct jmap_req *r)
+{
+    if (!r->call)
+        return NULL;
+    pthread_once(&memo_once, memo_init);
+    struct rights_memo *m = pthread_getspecific(memo_key);
+    if (m && store_in_write(jmap_req_conn(r))) { /* a write may change the rights: the */
+        json_decref(m->call);                    /* reads after it read them again */
+        m->call = NULL;
+    }
+    if (store_in_write(jmap_req_conn(r)))
+        return NULL;
+    if (!m) {
+        m = xcalloc(1, sizeof *m);
+        pthread_setspecific(memo_key, m);
+    }
+    return m;
+}
+
+static json_t *rights_read(struct jmap_req *r, const struct store_access *a, enum share_kind k);
+
 json_t *share_collection_rights(struct jmap_req *r, const struct store_access *a, enum share_kind k)
+{
+    struct rights_memo *m = memo_for(r);
+    if (m && m->call == r->call && m->kind == k && strcmp(m->account, a->account_id) == 0)
+        return json_incref(m->map);
+    json_t *map = rights_read(r, a, k);
+    if (m) {
+        json_decref(m->call);
+        json_decref(m->map);
+        m->call = json_incref(r->call);
+        m->map = json_incref(map);
+        m->kind = k;
+        snprintf(m->account, sizeof m->account, "%s", a->account_id);
+    }
+    return map;
+}
+
+static json_t *rights_read(struct jmap_req *r, const struct store_access *a, enum share_kind k)
 {
     struct store_conn *c = jmap_req_conn(r);
     int64_t modseq = store_state_get(c, a->account_id, kinds[k].type);
