@@ -1227,7 +1227,7 @@ static json_t *event_view(struct jmap_req *r, const struct store_access *a, json
         return NULL; /* a sharee's unreadable calendars, secret events (§5.7) */
     bool reduce = json_is_true(json_object_get(args, "reduceParticipants"));
     bool hide = json_is_true(json_object_get(obj, "hideAttendees")) && !a->is_personal;
-    json_t *out = share_filtered(a) ? sharee_copy(obj)
+    json_t *out = share_filtered(a)                                              ? sharee_copy(obj)
                   : obj->refcount > 1 && view_changes(obj, args, reduce || hide) ? json_copy(obj)
                                                                                  : json_incref(obj);
     share_member_view(r, a, SHARE_CALENDAR, out); /* §5.4 per-user, §5.7 private */

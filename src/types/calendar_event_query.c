@@ -988,7 +988,7 @@ static int fast_query(struct jmap_req *r, const char *account, json_t *args, int
     return rc;
 }
 
-/* ---- a sharee's page from the index (issue 14; calendars-27 §4, §5.7) -----------------------------
+/* ---- a sharee's page from the index (issue 14; calendars-27 §4, §5.7) ------------------------
  * fast_query's page for a user who reads some calendars of the account: the index's
  * ordered rows are walked in order from the first, each kept or dropped by the user's
  * rights as its cached parsed event says (sharee_sees: a calendar they read, not
