@@ -637,6 +637,77 @@ static int reply_to(struct store_conn *c, struct jmap_req *r, json_t *ev, const 
     return rc;
 }
 
+/* RFC 5546 §3.2.2.3: "the Delegate MUST send a REPLY method to the Organizer, and
+ * optionally to the Delegator": the delegate's answer recorded in the delegator's copy
+ * (account acct), whose participant at address (the delegate they added) takes the
+ * status. The delegator's copy is no organizer's: only that participant changes, and
+ * only for a delegate who names them in delegatedFrom, not for an older answer. */
+static int reply_to_delegator(struct store_conn *c, struct jmap_req *r, json_t *ev,
+                              const char *address, const char *status, const char *delegator,
+                              const char *acct, const char **why)
+{
+    char id[64];
+    json_t *theirs = copy_of(c, acct, ev, id), *copy = NULL;
+    json_t *p = participant_at(theirs, address);
+    int rc = -1;
+    if (!theirs || json_is_true(json_object_get(theirs, "isOrigin")))
+        *why = "the user has no invitation with this UID";
+    else if (!p || !json_object_get(json_object_get(participant_at(ev, address), "delegatedFrom"),
+                                    delegator))
+        *why = "the sender is no delegate of the user";
+    else if (reply_is_older(p, ev))
+        *why = "a later reply of this delegate was applied already";
+    else {
+        copy = json_copy(theirs);
+        json_t *parts = json_copy(json_object_get(theirs, "participants"));
+        json_object_set_new(copy, "participants", parts);
+        const char *pid;
+        json_t *q;
+        json_object_foreach(parts, pid, q)
+        {
+            if (address_of(q) && !strcasecmp(address_of(q), address)) {
+                q = json_deep_copy(q);
+                if (status)
+                    json_object_set_new(q, "participationStatus", json_string(status));
+                reply_applied(q, ev);
+                json_object_set_new(parts, pid, q);
+                break;
+            }
+        }
+        if ((rc = deliver(c, r, acct, id, theirs, copy, false, address)))
+            *why = "the event could not be stored";
+    }
+    json_decref(copy);
+    json_decref(theirs);
+    return rc;
+}
+
+/* The delegate's answer to each delegator of theirs (§3.2.2.3): to a user of this
+ * server, their copy; to others, the REPLY by iMIP. */
+static void delegate_answers(struct jset *s, json_t *ev, json_t *me, const char *address,
+                             const char *status)
+{
+    struct store_conn *c = jset_conn(s);
+    const char *org_addr = json_string_value(json_object_get(ev, "organizerCalendarAddress"));
+    const char *from, *why = NULL;
+    json_t *v;
+    char acct[64];
+    json_object_foreach(json_object_get(me, "delegatedFrom"), from, v)
+    {
+        if (org_addr && !strcasecmp(from, org_addr))
+            continue; /* the organizer has had the REPLY */
+        if (local_account(c, from, acct)) {
+            if (strcmp(acct, jset_account(s)) &&
+                reply_to_delegator(c, jset_req(s), ev, address, status, from, acct, &why))
+                log_info("REPLY to the delegator %s not recorded: %s", from, why);
+        } else if (org_addr && imip_on(jset_req(s))) {
+            json_t *copy = to_organizer(ev, address, org_addr, status);
+            imip_queue(c, "REPLY", copy, address, from);
+            json_decref(copy);
+        }
+    }
+}
+
 /* When a change of a recurring event touches only some occurrences (its overrides;
  * sequence and updated aside), the recurrence ids concerned; NULL when the series
  * itself changed. */
@@ -893,6 +964,8 @@ static void attendee_replies(struct jset *s, json_t *old, json_t *now)
         imip_queue(c, "REPLY", copy, address, org_addr);
         json_decref(copy);
     }
+    if (answered && address)
+        delegate_answers(s, ev, me ? me : was, address, status);
     if (delegated)
         forward_to_delegates(s, old, now, address);
 }

@@ -409,3 +409,42 @@ def test_declinecounter_sent_from_jmap_rfc5546_s3_2_8(gs):
     _, res = gs.c("CalendarEventNotification/set", {
         "accountId": gs.acct["alice"], "destroy": [], "jmapd.org:declineCounter": "yes"})
     assert res.get("type") == "invalidArguments", res
+
+
+def test_delegate_answer_reaches_the_delegator_rfc5546_s3_2_2_3(gs):
+    """§3.2.2.3: "the Delegate MUST send a REPLY method to the Organizer, and optionally
+    to the Delegator": bob delegates to erin; erin's answer is recorded in the
+    organizer's copy and in bob's copy (erin's participant there, with a notification
+    from erin), bob staying "delegated". Another attendee's answer does not reach bob's
+    copy as a delegate's would."""
+    eid, uid = invite(gs, "tell the delegator")
+    copy = by_uid(gs, "bob", uid)
+    res = ev_set(gs, "bob", update={copy["id"]: {
+        "participants/b/participationStatus": "delegated",
+        "participants/b/delegatedTo": {"mailto:erin@localhost": True},
+        "participants/e": {"@type": "Participant", "calendarAddress": "mailto:erin@localhost",
+                           "roles": {"attendee": True}, "participationStatus": "needs-action",
+                           "expectReply": True,
+                           "delegatedFrom": {"mailto:bob@localhost": True}}}})
+    assert copy["id"] in (res["updated"] or {}), res
+    before = {x["id"] for x in notes(gs, "bob")}
+    dans = by_uid(gs, "dan", uid)
+    ev_set(gs, "dan", update={dans["id"]: {"participants/d/participationStatus": "declined"}})
+    assert by_uid(gs, "bob", uid)["participants"]["d"]["participationStatus"] == "needs-action"
+    theirs = by_uid(gs, "erin", uid)
+    pid = [k for k, p in theirs["participants"].items()
+           if p.get("calendarAddress") == "mailto:erin@localhost"][0]
+    res = ev_set(gs, "erin", update={theirs["id"]: {
+        f"participants/{pid}/participationStatus": "tentative"}})
+    assert theirs["id"] in (res["updated"] or {}), res
+    org = by_uid(gs, "alice", uid)
+    assert [p["participationStatus"] for p in org["participants"].values()
+            if p.get("calendarAddress") == "mailto:erin@localhost"] == ["tentative"]
+    bobs = by_uid(gs, "bob", uid)
+    assert bobs["participants"]["e"]["participationStatus"] == "tentative", bobs
+    assert bobs["participants"]["b"]["participationStatus"] == "delegated"
+    assert bobs["start"] == copy["start"] and bobs["title"] == copy["title"]
+    told = [x for x in notes(gs, "bob") if x["calendarEventId"] == bobs["id"]
+            and x["id"] not in before]
+    assert len(told) == 1 and told[0]["type"] == "updated", told
+    assert told[0]["changedBy"]["calendarAddress"] == "mailto:erin@localhost"
