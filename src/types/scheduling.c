@@ -1126,6 +1126,18 @@ int scheduling_apply(struct store_conn *c, const char *account, const char *meth
         bool progress = kind_of(ev) == &task_kind && json_object_get(p, "progress");
         if (!p || (!status && !progress))
             return *why = "the sender answers for no participant of the event", -1;
+        const char *by;
+        json_t *v;
+        char acct[64], id[64];
+        json_t *mine = copy_of(c, account, ev, id);
+        bool organizer = !mine || json_is_true(json_object_get(mine, "isOrigin"));
+        json_decref(mine);
+        /* §3.2.2.3: a delegate's REPLY "optionally to the Delegator", the user */
+        json_object_foreach(organizer ? NULL : json_object_get(p, "delegatedFrom"), by, v)
+        {
+            if (local_account(c, by, acct) && strcmp(acct, account) == 0)
+                return reply_to_delegator(c, NULL, ev, from, status, by, account, why);
+        }
         return reply_to(c, NULL, ev, from, status, account, why);
     }
     if (strcasecmp(method, "refresh") == 0)
