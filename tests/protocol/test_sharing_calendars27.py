@@ -690,3 +690,37 @@ def test_sharee_page_from_the_index_calendars27_s4_s5_7_rfc8620_s5_5():
         assert res["ids"] == expect, res
     finally:
         s.close()
+
+
+def test_per_user_values_of_many_events_in_one_get_calendars27_s5_4(gs):
+    """§5.4 per-user properties in a sharee's /get of many events at once (issue 14 reads
+    the user's values of the call's events together after the first few): each event
+    shows the sharee's own values where they set some and the defaults elsewhere; the
+    owner's stay theirs; a change between two /get calls is seen by the second, also in
+    the same request."""
+    bob = gs.own("bob")
+    c = new_cal(gs, "many pu", {bob: rights("mayReadItems", "mayUpdatePrivate")})
+    ids = [created_id(new_event(gs, [c], f"pu {i}", color="red")) for i in range(10)]
+    for i in range(0, 10, 3):
+        res = update(gs, "CalendarEvent", ids[i], {"color": f"#00000{i}",
+                                                    "keywords": {f"k{i}": True}})
+        assert ids[i] in (res["updated"] or {}), res
+    want = {ids[i]: (f"#00000{i}" if i % 3 == 0 else None) for i in range(10)}
+    got = get(gs, "CalendarEvent", ids)["list"]
+    assert {e["id"]: e.get("color") for e in got} == want
+    assert {e["id"]: e.get("keywords") for e in got} == {
+        ids[i]: ({f"k{i}": True} if i % 3 == 0 else None) for i in range(10)}
+    own = get(gs, "CalendarEvent", ids, user="alice")["list"]
+    assert {e.get("color") for e in own} == {"red"}
+    # one request: a change, then a /get of them all (a call of its own: read afresh)
+    _, res = gs.c("CalendarEvent/set", {"accountId": gs.a, "update": {
+        ids[1]: {"color": "#111111"}}}, user="bob")
+    assert ids[1] in (res["updated"] or {}), res
+    r = gs.http("bob").post(gs.base + "/jmap/api/", json={
+        "using": ["urn:ietf:params:jmap:core", CAL], "methodCalls": [
+            ["CalendarEvent/set", {"accountId": gs.a, "update": {ids[2]: {"color": "#222222"}}},
+             "0"],
+            ["CalendarEvent/get", {"accountId": gs.a, "ids": ids, "properties": ["color"]},
+             "1"]]})
+    listed = {e["id"]: e.get("color") for e in r.json()["methodResponses"][1][1]["list"]}
+    assert listed == {**want, ids[1]: "#111111", ids[2]: "#222222"}, listed
