@@ -1,6 +1,8 @@
 """Driver of instructions.sh: the data of bench.py (a calendar shared read-only, N
-events, a fifth of them weekly), then 20 expanded one-month queries as the owner and 20
-as the sharee, each batch between callgrind_control's zero and dump."""
+events, a fifth of them weekly), then 20 calls as the owner and 20 as the sharee, each
+batch between callgrind_control's zero and dump, of: an expanded one-month query,
+CalendarEvent/get of 200 ids, and an unexpanded query's page (position 100, limit 50,
+sorted by start: the index path of issue 21)."""
 import json
 import subprocess
 import sys
@@ -43,19 +45,25 @@ def main():
     query = [["CalendarEvent/query", {"accountId": owner, "filter": {
         "after": "2026-03-01T00:00:00", "before": "2026-04-01T00:00:00"},
         "expandRecurrences": True, "timeZone": "Europe/Paris"}, "0"]]
-    n = [len(api(u, query)[0][1]["ids"]) for u in ("owner", "sharee", "owner", "sharee")]
-    assert n[0] == n[1] > 0, n
+    ids = api("owner", [["CalendarEvent/query", {"accountId": owner, "limit": 200}, "0"]])[0][1]["ids"]
+    get = [["CalendarEvent/get", {"accountId": owner, "ids": ids}, "0"]]
+    # unexpanded, sorted by start (the default): a page from the index (issue 21 fast_query)
+    page = [["CalendarEvent/query", {"accountId": owner, "position": 100, "limit": 50}, "0"]]
+    for calls in (query, get, page):
+        n = [api(u, calls)[0][1] for u in ("owner", "sharee", "owner", "sharee")]
+        assert n[0] == n[1] and n[0].get("ids", n[0].get("list")), n[:2]
 
     def ctl(*a):
         subprocess.run(["callgrind_control", *a, pid], stdout=subprocess.DEVNULL, check=True)
 
-    for user in ("owner", "sharee"):
-        ctl("-z")
-        ctl("-i", "on")
-        for _ in range(20):
-            api(user, query)
-        ctl("-i", "off")
-        ctl("-d", user)
+    for calls in (query, get, page):  # dumps 1-6: owner, sharee of each
+        for user in ("owner", "sharee"):
+            ctl("-z")
+            ctl("-i", "on")
+            for _ in range(20):
+                api(user, calls)
+            ctl("-i", "off")
+            ctl("-d", user)
 
 
 main()

@@ -111,6 +111,7 @@ int cli_serve(int argc, char **argv)
     if (jmap_backfill(store_conn(st)) != STORE_OK) /* what older accounts lack */
         log_warn("could not give every account what this release provisions");
     struct jmap_server srv = {.store = st, .hub = push_hub_new(), .cfg = &cfg};
+    push_hub_on_accounts(srv.hub, jmap_accounts_changed_elsewhere); /* issue 14 */
     push_hub_attach(srv.hub, st);
     /* RFC 8620 §7.2: PushSubscriptions delivered by POST (before the first request) */
     srv.webpush = webpush_start(st, srv.hub, &cfg, webpush_check_cred, &srv);

@@ -61,12 +61,18 @@ void jmap_accounts_touch(void)
     accounts_generation++; /* a reader loading now may see the old rows: flush again */
 }
 
-void jmap_accounts_flush(void)
+bool jmap_accounts_flush(void)
 {
-    if (accounts_dirty) {
-        accounts_dirty = false;
-        accounts_generation++;
-    }
+    if (!accounts_dirty)
+        return false;
+    accounts_dirty = false;
+    accounts_generation++;
+    return true;
+}
+
+void jmap_accounts_changed_elsewhere(void)
+{
+    accounts_generation++;
 }
 
 uint64_t jmap_accounts_generation(void)

@@ -54,8 +54,12 @@ struct jmap_user {
  * user's accounts (the HTTP credential cache) must load them again. touch inside
  * the write, flush after its commit (the API does); generation counts changes. */
 void jmap_accounts_touch(void);
-void jmap_accounts_flush(void);
+/* true when the thread touched them since (the change then goes to the other front
+ * ends too: push/hub.h "#accounts") */
+bool jmap_accounts_flush(void);
 uint64_t jmap_accounts_generation(void);
+/* Another front end changed them (push_hub_on_accounts): a new generation. */
+void jmap_accounts_changed_elsewhere(void);
 /* The id of the user's own principal (their personal account's id), or NULL. */
 const char *jmap_user_principal(const struct jmap_user *u);
 /* Whether principal_id is the user's own principal or one of their groups. */

@@ -704,7 +704,10 @@ void jmap_api_handle(struct jmap_server *srv, const struct jmap_user *user, cons
         json_decref(args);
         bound_response(&r, from, &text, &used);
         store_rollback(r.conn); /* a method that failed midway leaves nothing open */
-        jmap_accounts_flush();  /* a share made by the call is seen at once */
+        /* a share made by the call is seen at once, here and (over the push bus) on
+         * the other front ends (issue 14) */
+        if (jmap_accounts_flush())
+            json_object_set_new(r.changed, "#accounts", json_true());
         if (json_object_size(r.changed)) {
             push_hub_publish(srv->hub, r.changed); /* after the call's commit, §7 */
             json_object_clear(r.changed);

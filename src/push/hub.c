@@ -50,6 +50,7 @@ struct push_hub {
     void *check_ud;
     int64_t next_check; /* monotonic ms */
     struct store_bus *bus; /* other front ends, or NULL */
+    void (*accounts_cb)(void); /* push_hub_on_accounts */
 };
 
 static void wake_locked(struct push_sub *s)
@@ -209,6 +210,10 @@ static void alerts_locked(struct push_hub *h, json_t *alerts, bool remote)
 /* remote: published by another front end (over the bus) */
 static void publish_local(struct push_hub *h, json_t *changed, bool remote)
 {
+    /* before the changes are queued: a stream woken by them reads its accounts again
+     * first (issue 14), so what it lost sends nothing */
+    if (remote && h->accounts_cb && json_is_true(json_object_get(changed, "#accounts")))
+        h->accounts_cb();
     pthread_mutex_lock(&h->lock);
     h->seq++;
     alerts_locked(h, json_object_get(changed, "#alerts"), remote);
@@ -318,6 +323,11 @@ static void bus_message(const char *msg, void *ud)
     if (json_is_object(changed))
         publish_local(ud, changed, true);
     json_decref(changed);
+}
+
+void push_hub_on_accounts(struct push_hub *h, void (*cb)(void))
+{
+    h->accounts_cb = cb; /* before push_hub_attach: the bus's thread reads it */
 }
 
 void push_hub_attach(struct push_hub *h, struct store *st)

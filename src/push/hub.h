@@ -30,6 +30,11 @@ void push_hub_free(struct push_hub *h);
  * with a user (issue 14), added first to that user's open subscriptions so they see
  * the account's changes from now on. */
 void push_hub_publish(struct push_hub *h, json_t *changed);
+/* The key "#accounts" (true): who may use which account changed in the call (a share
+ * given or taken, issue 14). Another front end that receives it calls the function
+ * push_hub_on_accounts gave, so its open streams read their accounts again (the
+ * generation of jmap_accounts_generation is per process). */
+void push_hub_on_accounts(struct push_hub *h, void (*cb)(void));
 /* The key "#alerts" holds [[user id, CalendarAlert object], ...] (calendars-27 §6.4):
  * each goes to that user's subscribers that see its accountId and registered for the
  * pseudo-type "CalendarAlert" (or every type); push_sub_next gives it as PUSH_ALERT. */

@@ -66,6 +66,7 @@ struct webpush {
     struct wp_sub *subs;
     struct wp_post *posts;
     int64_t next_reload, next_check;
+    json_t *users; /* during a reload: user id -> [account id], each user read once */
 };
 
 #define WP_QUEUE_MAX 64 /* messages waiting per subscription (StateChanges merge) */
@@ -316,23 +317,40 @@ static struct wp_sub *find(struct webpush *w, const char *id)
     return NULL;
 }
 
-/* The user's accounts (what the API lets them use) for a hub subscriber. */
-static int accounts_of(struct store_conn *c, int64_t user_id, const char **ids,
-                       struct store_access *acc)
+/* The user's accounts (what the API lets them use) for a hub subscriber: read once per
+ * user and reload (issue 14: once per subscription before), ids valid until the
+ * reload ends. -1 when they cannot be read. */
+static int accounts_of(struct webpush *w, struct store_conn *c, int64_t user_id, const char **ids)
 {
-    int n = store_user_accounts(c, user_id, acc, WP_MAX_ACCOUNTS);
-    for (int i = 0; i < n; i++)
-        ids[i] = acc[i].account_id;
-    return n;
+    char key[24];
+    snprintf(key, sizeof key, "%lld", (long long)user_id);
+    json_t *known = w->users ? json_object_get(w->users, key) : NULL;
+    if (!known) {
+        struct store_access *acc = xcalloc(WP_MAX_ACCOUNTS, sizeof *acc);
+        int n = store_user_accounts(c, user_id, acc, WP_MAX_ACCOUNTS);
+        known = n < 0 ? json_null() : json_array();
+        for (int i = 0; i < n; i++)
+            json_array_append_new(known, json_string(acc[i].account_id));
+        free(acc);
+        if (!w->users)
+            w->users = json_object();
+        json_object_set_new(w->users, key, known);
+    }
+    size_t i;
+    json_t *v;
+    json_array_foreach(known, i, v)
+    {
+        ids[i] = json_string_value(v);
+    }
+    return json_is_array(known) ? (int)json_array_size(known) : -1;
 }
 
 /* A verified subscription's hub subscriber: the user's accounts and the types the
  * subscription asks for. In reload's read transaction. */
 static void attach(struct webpush *w, struct store_conn *c, struct wp_sub *s, json_t *types)
 {
-    struct store_access *acc = xcalloc(WP_MAX_ACCOUNTS, sizeof *acc);
     const char *ids[WP_MAX_ACCOUNTS];
-    int n = accounts_of(c, s->user_id, ids, acc);
+    int n = accounts_of(w, c, s->user_id, ids);
     if (n < 0) {
         log_warn("webpush: subscription %s: its user's accounts cannot be read", s->id);
     } else {
@@ -340,19 +358,16 @@ static void attach(struct webpush *w, struct store_conn *c, struct wp_sub *s, js
                               wake, w);
         push_sub_local_only(s->hub);
     }
-    free(acc);
 }
 
 /* The accounts of an unchanged subscriber looked at again: a share given or taken
  * since (on any front end) reaches its pushes within a reload. */
-static void refresh_accounts(struct store_conn *c, struct wp_sub *s)
+static void refresh_accounts(struct webpush *w, struct store_conn *c, struct wp_sub *s)
 {
-    struct store_access *acc = xcalloc(WP_MAX_ACCOUNTS, sizeof *acc);
     const char *ids[WP_MAX_ACCOUNTS];
-    int n = accounts_of(c, s->user_id, ids, acc);
+    int n = accounts_of(w, c, s->user_id, ids);
     if (n >= 0)
         push_sub_set_accounts(s->hub, ids, n);
-    free(acc);
 }
 
 static int load_one(const char *id, int64_t user_id, const char *cred, const char *data, void *ud)
@@ -362,7 +377,7 @@ static int load_one(const char *id, int64_t user_id, const char *cred, const cha
     if (s && strcmp(s->data, data) == 0) {
         s->seen = true;
         if (s->hub)
-            refresh_accounts(store_conn(w->store), s);
+            refresh_accounts(w, store_conn(w->store), s);
         return 0;
     }
     json_t *o = json_loads(data, 0, NULL);
@@ -425,6 +440,8 @@ static void reload(struct webpush *w)
             s->seen = true; /* nothing known: nothing dropped */
     }
     store_rollback(c);
+    json_decref(w->users);
+    w->users = NULL;
     sweep(w);
 }
 

@@ -923,7 +923,7 @@ int pg_object_put(struct store_conn *c, const char *account, const char *type, c
                                    "WHERE account_id=$1 AND type=$2 AND id=$3 AND NOT destroyed";
     assert(pg_in_write(c) && modseq > 0);
     pgc_forget(c, account, type);
-    char *text = json_dumps(data, JSON_COMPACT);
+    char *text = store_json_text(data);
     if (!text)
         return STORE_ERR;
     struct params p = pgq_three(account, type, id);

@@ -212,6 +212,32 @@ json_t *pg_user_props_get(struct store_conn *c, int64_t user_id, const char *acc
     return v;
 }
 
+int64_t pg_user_props_list(struct store_conn *c, int64_t user_id, const char *account,
+                           const char *type, int64_t limit,
+                           int (*cb)(const char *object_id, json_t *data, void *ud), void *ud)
+{
+    static const char *const sql = "SELECT object_id, data FROM user_props WHERE user_id=$1 AND "
+                                   "account_id=$2 AND type=$3 LIMIT $4";
+    struct params p = {0};
+    pgq_int(&p, user_id);
+    pgq_text(&p, account);
+    pgq_text(&p, type);
+    pgq_int(&p, limit);
+    PGresult *r;
+    if (pgq_run(c, sql, &p, &r))
+        return -1;
+    int64_t n = PQntuples(r);
+    for (int64_t i = 0; i < n; i++) {
+        json_t *v = json_loads(PQgetvalue(r, (int)i, 1), 0, NULL);
+        int stop = v ? cb(PQgetvalue(r, (int)i, 0), v, ud) : 0;
+        json_decref(v);
+        if (stop)
+            break;
+    }
+    PQclear(r);
+    return n;
+}
+
 int pg_user_props_put(struct store_conn *c, int64_t user_id, const char *account, const char *type,
                       const char *object_id, json_t *data)
 {

@@ -973,7 +973,7 @@ int sq_object_put(struct store_conn *c, const char *account, const char *type,
               const char *unique_key)
 {
     assert(c->writing && modseq > 0);
-    char *text = json_dumps(data, JSON_COMPACT);
+    char *text = store_json_text(data);
     if (!text)
         return STORE_ERR;
     /* A create may reuse the id of a destroyed object only if ids were ever reused;

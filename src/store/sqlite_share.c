@@ -137,6 +137,32 @@ json_t *sq_user_props_get(struct store_conn *c, int64_t user_id, const char *acc
     return v;
 }
 
+int64_t sq_user_props_list(struct store_conn *c, int64_t user_id, const char *account,
+                           const char *type, int64_t limit,
+                           int (*cb)(const char *object_id, json_t *data, void *ud), void *ud)
+{
+    sqlite3_stmt *s = sq_stmt(c, "SELECT object_id, data FROM user_props WHERE user_id=? AND "
+                                 "account_id=? AND type=? LIMIT ?");
+    if (!s)
+        return -1;
+    sqlite3_bind_int64(s, 1, user_id);
+    sq_bind_text(s, 2, account);
+    sq_bind_text(s, 3, type);
+    sqlite3_bind_int64(s, 4, limit);
+    int64_t n = 0;
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        json_t *v = json_loads((const char *)sqlite3_column_text(s, 1), 0, NULL);
+        n++;
+        int stop = v ? cb((const char *)sqlite3_column_text(s, 0), v, ud) : 0;
+        json_decref(v);
+        if (stop)
+            break;
+    }
+    sqlite3_reset(s);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? n : -1;
+}
+
 int sq_user_props_put(struct store_conn *c, int64_t user_id, const char *account, const char *type,
                       const char *object_id, json_t *data)
 {

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "formats/json/writer.h"
 #include "store/backend.h"
 #include "util/util.h"
 
@@ -162,4 +163,13 @@ int64_t store_state_viewer(struct store_conn *c, const char *account, const char
     if (last_private != s || s == 0)
         return s; /* the latest change is one everybody sees */
     return mine > shared ? mine : shared;
+}
+
+char *store_json_text(const json_t *j)
+{
+    if (!j)
+        return NULL;
+    jbuf b = {0};
+    jwriter_append(j, &b);
+    return jbuf_take(&b);
 }

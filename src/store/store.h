@@ -394,6 +394,12 @@ json_t *store_user_props_get(struct store_conn *c, int64_t user_id, const char *
                              const char *type, const char *object_id);
 int store_user_props_put(struct store_conn *c, int64_t user_id, const char *account,
                          const char *type, const char *object_id, json_t *data);
+/* At most limit of the user's per-user properties of type in account, in no particular
+ * order (cb borrows data): the number given, or -1 on error (issue 14: a sharee's
+ * /get of many objects reads them at once instead of one read per object). */
+int64_t store_user_props_list(struct store_conn *c, int64_t user_id, const char *account,
+                              const char *type, int64_t limit,
+                              int (*cb)(const char *object_id, json_t *data, void *ud), void *ud);
 
 /* ---- the alert schedule (issue 14; draft-ietf-jmap-calendars-27 §6) ----------------------
  * For each object with alerts and each user they fire for: next_check, the UTC time

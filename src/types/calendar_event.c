@@ -1148,6 +1148,23 @@ static bool view_changes(json_t *obj, json_t *args, bool reduce)
            (reduce && json_object_get(obj, "participants"));
 }
 
+/* What a sharee's view (share_member_view) may change of obj, copied (issue 14: a deep
+ * copy of every event was a third of a sharee's /get). Below the top it changes only
+ * calendarIds and recurrenceOverrides, except for an occurrence (patched by the user's
+ * own values of it) and a private event (its overrides cut): those are copied whole. */
+static json_t *sharee_copy(json_t *obj)
+{
+    const char *privacy = json_string_value(json_object_get(obj, "privacy"));
+    if (json_object_get(obj, "baseEventId") || (privacy && strcmp(privacy, "public")))
+        return json_deep_copy(obj);
+    json_t *out = json_copy(obj);
+    own_member(out, "calendarIds");
+    json_t *ovs = json_object_get(obj, "recurrenceOverrides");
+    if (ovs)
+        json_object_set_new(out, "recurrenceOverrides", json_deep_copy(ovs));
+    return out;
+}
+
 /* The /get view of obj (§5.7). obj may be shared with the cache (event_load: its
  * reference is not the only one) and nested values of it may be (an instance,
  * instance_build_shared): a view that changes members works on a shallow copy then,
@@ -1161,7 +1178,7 @@ static json_t *event_view(struct jmap_req *r, const struct store_access *a, json
         return NULL; /* a sharee's unreadable calendars, secret events (§5.7) */
     bool reduce = json_is_true(json_object_get(args, "reduceParticipants"));
     bool hide = json_is_true(json_object_get(obj, "hideAttendees")) && !a->is_personal;
-    json_t *out = share_filtered(a) ? json_deep_copy(obj)
+    json_t *out = share_filtered(a)                                              ? sharee_copy(obj)
                   : obj->refcount > 1 && view_changes(obj, args, reduce || hide) ? json_copy(obj)
                                                                                  : json_incref(obj);
     share_member_view(r, a, SHARE_CALENDAR, out); /* §5.4 per-user, §5.7 private */

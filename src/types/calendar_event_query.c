@@ -262,6 +262,21 @@ static bool sharee_sees(struct query *q, const char *id, int64_t modseq)
     return yes;
 }
 
+/* A sharee's rights, read once per query (issue 14); nothing for the owner. */
+static void query_rights(struct query *q, const struct store_access *a)
+{
+    if (!share_filtered(a))
+        return;
+    q->rights = share_collection_rights(q->r, a, SHARE_CALENDAR);
+    const char *cid;
+    json_t *v;
+    q->reads_all = true;
+    json_object_foreach(q->rights, cid, v)
+    {
+        q->reads_all &= (json_integer_value(v) & CR_READ) != 0;
+    }
+}
+
 /* Matches one condition object against an event (whole series) or an instance. */
 static bool match_condition(struct query *q, json_t *cond, json_t *obj, bool instance,
                             int64_t start, int64_t end)
@@ -653,17 +668,7 @@ static int run_event_query(struct jmap_req *r, const char *account, json_t *args
                         .expand = json_is_true(json_object_get(args, "expandRecurrences")),
                         .filter = json_is_object(filter) ? filter : NULL, .hold = json_array(),
                         .times = json_object()};
-    const struct store_access *a = jmap_req_access(r, account);
-    if (share_filtered(a)) { /* decided per candidate below (issue 14) */
-        q->rights = share_collection_rights(r, a, SHARE_CALENDAR);
-        const char *cid;
-        json_t *v;
-        q->reads_all = true;
-        json_object_foreach(q->rights, cid, v)
-        {
-            q->reads_all &= (json_integer_value(v) & CR_READ) != 0;
-        }
-    }
+    query_rights(q, jmap_req_access(r, account)); /* decided per candidate below */
     if (!tz_is_iana(q->tz)) {
         jmap_error(r, "invalidArguments", "unknown timeZone");
         return -1;
@@ -983,6 +988,102 @@ static int fast_query(struct jmap_req *r, const char *account, json_t *args, int
     return rc;
 }
 
+/* ---- a sharee's page from the index (issue 14; calendars-27 §4, §5.7) ------------------------
+ * fast_query's page for a user who reads some calendars of the account: the index's
+ * ordered rows are walked in order from the first, each kept or dropped by the user's
+ * rights as its cached parsed event says (sharee_sees: a calendar they read, not
+ * secret), merged with the unordered ones they see, until the page is full; only
+ * calculateTotal or a negative position walk every row. The results are the general
+ * path's (item_cmp's order among the events the sharee sees). */
+
+#define SHARED_CHUNK 64 /* ordered rows read at a time, at least */
+
+struct shared_walk {
+    struct query q;
+    struct placed_list u; /* the unordered events the user sees, sorted */
+    size_t next_u;
+    bool desc;
+    int64_t pos, stop; /* results emitted; where to stop (INT64_MAX: all) */
+    json_t *ids;       /* results [0, stop) */
+};
+
+static void walk_emit(struct shared_walk *w, const struct placed *x)
+{
+    if (w->pos < w->stop)
+        json_array_append_new(w->ids, json_string(x->id));
+    w->pos++;
+}
+
+/* The ordered rows of one chunk: the unordered ones before each, then it. */
+static void walk_rows(struct shared_walk *w, const struct placed_list *rows)
+{
+    for (size_t i = 0; i < rows->n && w->pos < w->stop; i++) {
+        if (!sharee_sees(&w->q, rows->v[i].id, rows->v[i].modseq))
+            continue;
+        while (w->next_u < w->u.n && placed_before(&w->u.v[w->next_u], &rows->v[i], w->desc) < 0)
+            walk_emit(w, &w->u.v[w->next_u++]);
+        walk_emit(w, &rows->v[i]);
+    }
+}
+
+/* 0, -1 after an error, 1 if it does not apply */
+static int fast_shared_query(struct jmap_req *r, const struct store_access *a, json_t *args,
+                             int64_t state)
+{
+    struct shared_walk w = {.q = {.r = r, .account = a->account_id}};
+    json_t *tzv = json_object_get(args, "timeZone"), *sort = json_object_get(args, "sort");
+    w.q.tz = json_is_string(tzv) ? json_string_value(tzv) : "Etc/UTC";
+    if (!fast_applies(args, false, &w.desc) || !tz_is_iana(w.q.tz))
+        return 1; /* the general path answers the bad zone */
+    if (json_is_array(sort) && json_array_size(sort) &&
+        engine_sort_check(r, &calendar_event_type, sort))
+        return -1;
+    int64_t nord = 0, nun = 0;
+    struct store_conn *c = jmap_req_conn(r);
+    if (index_counts(c, a->account_id, state, &nord, &nun) != STORE_OK ||
+        nord + nun < FAST_MIN_EVENTS || nun > FAST_MAX_UNORDERED)
+        return 1;
+    query_rights(&w.q, a);
+    load_unordered(r, a->account_id, w.q.tz, w.desc, &w.u);
+    size_t kept = 0;
+    for (size_t i = 0; i < w.u.n; i++)
+        if (sharee_sees(&w.q, w.u.v[i].id, w.u.v[i].modseq))
+            w.u.v[kept++] = w.u.v[i];
+    w.u.n = kept;
+    int64_t p = json_integer_value(json_object_get(args, "position"));
+    json_t *limitv = json_object_get(args, "limit");
+    int64_t limit = json_is_integer(limitv) ? json_integer_value(limitv) : QUERY_PAGE_MAX;
+    if (limit > QUERY_PAGE_MAX)
+        limit = QUERY_PAGE_MAX;
+    bool all = p < 0 || json_is_true(json_object_get(args, "calculateTotal"));
+    w.stop = all ? INT64_MAX : p + limit;
+    w.ids = json_array();
+    for (int64_t off = 0, n; w.pos < w.stop; off += n) {
+        /* as many rows as the page still needs if the user sees them all */
+        n = w.stop - w.pos < SHARED_CHUNK       ? SHARED_CHUNK
+            : w.stop - w.pos > 8 * SHARED_CHUNK ? 8 * SHARED_CHUNK
+                                                : w.stop - w.pos;
+        struct placed_list rows = {0};
+        store_index_ordered(c, a->account_id, calendar_event_type.name, w.desc, off, n, place_cb,
+                            &rows);
+        walk_rows(&w, &rows);
+        free(rows.v);
+        if ((int64_t)rows.n < n)
+            break; /* the last rows */
+    }
+    while (w.next_u < w.u.n && w.pos < w.stop)
+        walk_emit(&w, &w.u.v[w.next_u++]);
+    store_rollback(c);
+    /* the page of what the user sees: the total is exact when every row was walked,
+     * else at least the page's end (not shown: calculateTotal walks every row) */
+    int rc = engine_query_respond_page(r, &calendar_event_type, a->account_id, args, w.ids, 0,
+                                       w.pos, state);
+    json_decref(w.ids);
+    free(w.u.v);
+    query_free(&w.q);
+    return rc;
+}
+
 /* ---- text search that stops at the page (issue 21)
  * ------------------------------------------------- A query with one FilterCondition of text
  * conditions only, sorted by start alone, without calculateTotal, a negative position or an anchor:
@@ -1096,9 +1197,10 @@ static int event_query(struct jmap_req *r, json_t *args)
         return -1;
     store_snapshot_gate(jmap_req_conn(r), a->account_id); /* store.h: the snapshot's cost */
     int64_t state = jmap_type_state(r, &calendar_event_type, a->account_id);
-    /* the index paths answer for whole accounts: one reached through shares of some
-     * calendars only (issue 14) takes the general path */
-    int fast = a->shared ? 1 : fast_query(r, a->account_id, args, state);
+    /* the index paths: a sharee's page walks the index with their rights (issue 14);
+     * a sharee's text query takes the general path */
+    int fast = a->shared ? fast_shared_query(r, a, args, state)
+                         : fast_query(r, a->account_id, args, state);
     if (fast == 1 && !a->shared)
         fast = fast_text_query(r, a->account_id, args, state);
     if (fast <= 0) {

@@ -16,7 +16,8 @@
  *     to the organizer's copy, and the invitation forwarded to the delegate;
  *   COUNTER (§3.2.7): an attendee changed the time, place or description of their copy
  *     (or of some occurrences): the organizer gets a notification of the proposal, the
- *     event unchanged; DECLINECOUNTER (§3.2.8) is received only (docs/scheduling.md).
+ *     event unchanged; DECLINECOUNTER (§3.2.8): the organizer destroys the COUNTER's
+ *     notification with jmapd.org:declineCounter (docs/scheduling.md).
  *
  * Each processed message leaves a CalendarEventNotification (§7) in the
  * recipient's account. Recipients are found by calendar address (their principal's
@@ -211,21 +212,26 @@ static int deliver(struct store_conn *c, struct jmap_req *r, const char *account
 }
 
 /* calendars-27 §5.9.2.1 hideAttendees: a copy of ev where the recipient at address is
- * the only attendee (the owners stay). */
+ * the only attendee (the owners stay). The copy is shallow (issue 14: a deep copy of an
+ * invitation to 100 attendees for each of them was a sixth of its cost): its callers
+ * change its top-level members only, and share the rest with ev while they use it. */
 static json_t *for_recipient(json_t *ev, const char *address)
 {
-    json_t *copy = json_deep_copy(ev);
+    json_t *copy = json_copy(ev);
     if (!json_is_true(json_object_get(ev, "hideAttendees")))
         return copy;
+    json_t *parts = json_copy(json_object_get(ev, "participants"));
     const char *pid;
     json_t *p;
     void *tmp;
-    json_object_foreach_safe(json_object_get(copy, "participants"), tmp, pid, p)
+    json_object_foreach_safe(parts, tmp, pid, p)
     {
         bool owner = json_is_true(json_object_get(json_object_get(p, "roles"), "owner"));
         if (!owner && (!address_of(p) || strcasecmp(address_of(p), address)))
-            json_object_del(json_object_get(copy, "participants"), pid);
+            json_object_del(parts, pid);
     }
+    if (parts)
+        json_object_set_new(copy, "participants", parts);
     return copy;
 }
 
@@ -480,6 +486,61 @@ static int apply_declinecounter(struct store_conn *c, const char *account, json_
     return rc;
 }
 
+/* ---- DECLINECOUNTER sent (RFC 5546 §3.2.8, §3.4.8) -------------------------------------------
+ * JMAP names no method for it; calendars-27 §7 makes a COUNTER reach the organizer as a
+ * notification, which is what they answer: destroying a COUNTER's notification with the
+ * /set argument jmapd.org:declineCounter declines the proposal (docs/scheduling.md).
+ * Without it a destroy only dismisses the notification, as before. */
+
+const struct argspec decline_counter_args[] = {
+    {DECLINE_COUNTER_ARG, ARG_BOOL, 0},
+    {NULL, 0, 0},
+};
+
+json_t *scheduling_decline_counter(struct jset *s, const char *note_id, json_t *note)
+{
+    (void)note_id;
+    if (!json_is_true(json_object_get(jset_args(s), DECLINE_COUNTER_ARG)))
+        return NULL;
+    const char *method = json_string_value(json_object_get(note, ITIP_METHOD_PROP));
+    if (!method || strcmp(method, "COUNTER"))
+        return jmap_seterror_props(json_pack("[s]", ITIP_METHOD_PROP),
+                                   "only the notification of a COUNTER can be declined");
+    struct store_conn *c = jset_conn(s);
+    json_t *proposed = json_object_get(note, "event");
+    const struct sched_kind *k = kind_of(proposed);
+    const char *to =
+        json_string_value(json_object_get(json_object_get(note, "changedBy"), "calendarAddress"));
+    char id[64], acct[64];
+    json_t *mine = copy_of(c, jset_account(s), proposed, id);
+    const char *org = json_string_value(json_object_get(mine, "organizerCalendarAddress"));
+    /* the occurrence proposed (§3.2.7 RECURRENCE-ID): declined as that occurrence */
+    const char *rid = json_string_value(json_object_get(proposed, "recurrenceId"));
+    json_t *ev =
+        mine && rid && k == &event_kind ? event_instance(mine, id, rid) : json_incref(mine);
+    json_t *err = NULL;
+    const char *why = NULL;
+    if (!ev || !org || !json_is_true(json_object_get(mine, "isOrigin")))
+        err = jmap_seterror("invalidProperties", "the user no longer organizes this event");
+    else if (!to || !participant_at(mine, to))
+        err = jmap_seterror("invalidProperties", "the proposer is no participant of the event");
+    else if (local_account(c, to, acct)) { /* their copy stays; they get a notification */
+        if (strcmp(acct, jset_account(s)) && apply_declinecounter(c, acct, ev, org, &why))
+            log_info("DECLINECOUNTER to %s not recorded: %s", to, why);
+    } else if (imip_on(jset_req(s))) {
+        json_t *copy = for_recipient(ev, to); /* §3.2.8: SEQUENCE and UID echoed */
+        if (imip_queue(c, "DECLINECOUNTER", copy, org, to))
+            err = jmap_seterror("serverFail", "the DECLINECOUNTER could not be queued");
+        json_decref(copy);
+    } else {
+        err = jmap_seterror("noSupportedScheduleMethods",
+                            "%s is not a user of this server, and iMIP is not available", to);
+    }
+    json_decref(ev);
+    json_decref(mine);
+    return err;
+}
+
 /* The message an attendee sends the organizer (§3.2.3 REPLY, §3.2.7 COUNTER): ev with
  * the organizer, the attendee (status, unless NULL) and the attendee's delegates. */
 static json_t *to_organizer(json_t *ev, const char *address, const char *org_addr,
@@ -574,6 +635,77 @@ static int reply_to(struct store_conn *c, struct jmap_req *r, json_t *ev, const 
     json_decref(copy);
     json_decref(theirs);
     return rc;
+}
+
+/* RFC 5546 §3.2.2.3: "the Delegate MUST send a REPLY method to the Organizer, and
+ * optionally to the Delegator": the delegate's answer recorded in the delegator's copy
+ * (account acct), whose participant at address (the delegate they added) takes the
+ * status. The delegator's copy is no organizer's: only that participant changes, and
+ * only for a delegate who names them in delegatedFrom, not for an older answer. */
+static int reply_to_delegator(struct store_conn *c, struct jmap_req *r, json_t *ev,
+                              const char *address, const char *status, const char *delegator,
+                              const char *acct, const char **why)
+{
+    char id[64];
+    json_t *theirs = copy_of(c, acct, ev, id), *copy = NULL;
+    json_t *p = participant_at(theirs, address);
+    int rc = -1;
+    if (!theirs || json_is_true(json_object_get(theirs, "isOrigin")))
+        *why = "the user has no invitation with this UID";
+    else if (!p || !json_object_get(json_object_get(participant_at(ev, address), "delegatedFrom"),
+                                    delegator))
+        *why = "the sender is no delegate of the user";
+    else if (reply_is_older(p, ev))
+        *why = "a later reply of this delegate was applied already";
+    else {
+        copy = json_copy(theirs);
+        json_t *parts = json_copy(json_object_get(theirs, "participants"));
+        json_object_set_new(copy, "participants", parts);
+        const char *pid;
+        json_t *q;
+        json_object_foreach(parts, pid, q)
+        {
+            if (address_of(q) && !strcasecmp(address_of(q), address)) {
+                q = json_deep_copy(q);
+                if (status)
+                    json_object_set_new(q, "participationStatus", json_string(status));
+                reply_applied(q, ev);
+                json_object_set_new(parts, pid, q);
+                break;
+            }
+        }
+        if ((rc = deliver(c, r, acct, id, theirs, copy, false, address)))
+            *why = "the event could not be stored";
+    }
+    json_decref(copy);
+    json_decref(theirs);
+    return rc;
+}
+
+/* The delegate's answer to each delegator of theirs (§3.2.2.3): to a user of this
+ * server, their copy; to others, the REPLY by iMIP. */
+static void delegate_answers(struct jset *s, json_t *ev, json_t *me, const char *address,
+                             const char *status)
+{
+    struct store_conn *c = jset_conn(s);
+    const char *org_addr = json_string_value(json_object_get(ev, "organizerCalendarAddress"));
+    const char *from, *why = NULL;
+    json_t *v;
+    char acct[64];
+    json_object_foreach(json_object_get(me, "delegatedFrom"), from, v)
+    {
+        if (org_addr && !strcasecmp(from, org_addr))
+            continue; /* the organizer has had the REPLY */
+        if (local_account(c, from, acct)) {
+            if (strcmp(acct, jset_account(s)) &&
+                reply_to_delegator(c, jset_req(s), ev, address, status, from, acct, &why))
+                log_info("REPLY to the delegator %s not recorded: %s", from, why);
+        } else if (org_addr && imip_on(jset_req(s))) {
+            json_t *copy = to_organizer(ev, address, org_addr, status);
+            imip_queue(c, "REPLY", copy, address, from);
+            json_decref(copy);
+        }
+    }
 }
 
 /* When a change of a recurring event touches only some occurrences (its overrides;
@@ -832,6 +964,8 @@ static void attendee_replies(struct jset *s, json_t *old, json_t *now)
         imip_queue(c, "REPLY", copy, address, org_addr);
         json_decref(copy);
     }
+    if (answered && address)
+        delegate_answers(s, ev, me ? me : was, address, status);
     if (delegated)
         forward_to_delegates(s, old, now, address);
 }
@@ -992,6 +1126,18 @@ int scheduling_apply(struct store_conn *c, const char *account, const char *meth
         bool progress = kind_of(ev) == &task_kind && json_object_get(p, "progress");
         if (!p || (!status && !progress))
             return *why = "the sender answers for no participant of the event", -1;
+        const char *by;
+        json_t *v;
+        char acct[64], id[64];
+        json_t *mine = copy_of(c, account, ev, id);
+        bool organizer = !mine || json_is_true(json_object_get(mine, "isOrigin"));
+        json_decref(mine);
+        /* §3.2.2.3: a delegate's REPLY "optionally to the Delegator", the user */
+        json_object_foreach(organizer ? NULL : json_object_get(p, "delegatedFrom"), by, v)
+        {
+            if (local_account(c, by, acct) && strcmp(acct, account) == 0)
+                return reply_to_delegator(c, NULL, ev, from, status, by, account, why);
+        }
         return reply_to(c, NULL, ev, from, status, account, why);
     }
     if (strcasecmp(method, "refresh") == 0)

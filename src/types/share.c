@@ -210,7 +210,71 @@ static bool slot_is(const struct rights_cache *c, struct jmap_req *r, const char
            strcmp(c->account, account) == 0 && strcmp(c->session, r->user->session_state) == 0;
 }
 
+/* The map of the method call running on this thread (issue 14): a sharee's /get asked
+ * for it several times per object, each time reading the collections' state (a store
+ * read). Kept within one call while it only reads (a write forgets it): the memo
+ * holds a reference to the call's invocation, so no other call can have its address;
+ * freed at the thread's exit (the key's destructor). */
+struct rights_memo {
+    json_t *call, *map;
+    enum share_kind kind;
+    char account[64];
+};
+static pthread_key_t memo_key;
+static pthread_once_t memo_once = PTHREAD_ONCE_INIT;
+
+static void memo_free(void *p)
+{
+    struct rights_memo *m = p;
+    json_decref(m->call);
+    json_decref(m->map);
+    free(m);
+}
+
+static void memo_init(void)
+{
+    pthread_key_create(&memo_key, memo_free);
+}
+
+static struct rights_memo *memo_for(struct jmap_req *r)
+{
+    if (!r->call)
+        return NULL;
+    pthread_once(&memo_once, memo_init);
+    struct rights_memo *m = pthread_getspecific(memo_key);
+    if (m && store_in_write(jmap_req_conn(r))) { /* a write may change the rights: the */
+        json_decref(m->call);                    /* reads after it read them again */
+        m->call = NULL;
+    }
+    if (store_in_write(jmap_req_conn(r)))
+        return NULL;
+    if (!m) {
+        m = xcalloc(1, sizeof *m);
+        pthread_setspecific(memo_key, m);
+    }
+    return m;
+}
+
+static json_t *rights_read(struct jmap_req *r, const struct store_access *a, enum share_kind k);
+
 json_t *share_collection_rights(struct jmap_req *r, const struct store_access *a, enum share_kind k)
+{
+    struct rights_memo *m = memo_for(r);
+    if (m && m->call == r->call && m->kind == k && strcmp(m->account, a->account_id) == 0)
+        return json_incref(m->map);
+    json_t *map = rights_read(r, a, k);
+    if (m) {
+        json_decref(m->call);
+        json_decref(m->map);
+        m->call = json_incref(r->call);
+        m->map = json_incref(map);
+        m->kind = k;
+        snprintf(m->account, sizeof m->account, "%s", a->account_id);
+    }
+    return map;
+}
+
+static json_t *rights_read(struct jmap_req *r, const struct store_access *a, enum share_kind k)
 {
     struct store_conn *c = jmap_req_conn(r);
     int64_t modseq = store_state_get(c, a->account_id, kinds[k].type);
@@ -254,6 +318,97 @@ static unsigned rights_of(struct jmap_req *r, const struct store_access *a, enum
 }
 
 /* ---- per-user properties --------------------------------------------------------------------- */
+
+/* Read at once (issue 14): a sharee's /get read each object's per-user values, and the
+ * record of its shared `updated`, one store read each. Within one method call that only
+ * reads (the rights memo's rule: the call's invocation held, a write forgets it), after
+ * PROPS_EAGER single reads of one (user, type) the rest are read at once, if there are at
+ * most PROPS_MAX of them, and answered from there (copies: callers change them). */
+#define PROPS_EAGER 4
+#define PROPS_MAX 512
+struct props_memo {
+    json_t *call;
+    char account[64];
+    json_t *sets; /* "user type" -> {"n": single reads} | {"all": {id: values}} | {"over": true} */
+};
+static pthread_key_t props_key;
+static pthread_once_t props_once = PTHREAD_ONCE_INIT;
+
+static void props_memo_free(void *p)
+{
+    struct props_memo *m = p;
+    json_decref(m->call);
+    json_decref(m->sets);
+    free(m);
+}
+
+static void props_init(void)
+{
+    pthread_key_create(&props_key, props_memo_free);
+}
+
+static struct props_memo *props_memo_for(struct jmap_req *r, const char *account)
+{
+    if (!r || !r->call)
+        return NULL;
+    pthread_once(&props_once, props_init);
+    struct props_memo *m = pthread_getspecific(props_key);
+    bool writing = store_in_write(jmap_req_conn(r));
+    if (m && (writing || m->call != r->call || strcmp(m->account, account))) {
+        json_decref(m->call);
+        json_decref(m->sets);
+        m->call = m->sets = NULL;
+    }
+    if (writing)
+        return NULL;
+    if (!m) {
+        m = xcalloc(1, sizeof *m);
+        pthread_setspecific(props_key, m);
+    }
+    if (!m->call) {
+        m->call = json_incref(r->call);
+        m->sets = json_object();
+        snprintf(m->account, sizeof m->account, "%s", account);
+    }
+    return m;
+}
+
+static int props_collect(const char *object_id, json_t *data, void *ud)
+{
+    json_object_set(ud, object_id, data);
+    return 0;
+}
+
+json_t *share_user_props(struct jmap_req *r, int64_t user_id, const char *account, const char *type,
+                         const char *id)
+{
+    struct store_conn *c = jmap_req_conn(r);
+    struct props_memo *m = props_memo_for(r, account);
+    char key[128];
+    snprintf(key, sizeof key, "%lld %s", (long long)user_id, type);
+    json_t *e = m ? json_object_get(m->sets, key) : NULL;
+    if (m && !e)
+        json_object_set_new(m->sets, key, e = json_object());
+    json_t *all = json_object_get(e, "all");
+    if (all)
+        return json_deep_copy(json_object_get(all, id)); /* NULL: none */
+    json_int_t n = json_integer_value(json_object_get(e, "n")) + 1;
+    if (!e || json_object_get(e, "over") || n < PROPS_EAGER) {
+        if (e && !json_object_get(e, "over"))
+            json_object_set_new(e, "n", json_integer(n));
+        return store_user_props_get(c, user_id, account, type, id);
+    }
+    all = json_object();
+    int64_t got =
+        store_user_props_list(c, user_id, account, type, PROPS_MAX + 1, props_collect, all);
+    if (got < 0 || got > PROPS_MAX) {
+        json_decref(all);
+        json_object_set_new(e, "over", json_true());
+        return store_user_props_get(c, user_id, account, type, id);
+    }
+    json_object_set_new(e, "all", all);
+    return json_deep_copy(json_object_get(all, id));
+}
 
 /* The user's own values over obj's (props: the per-user names), or, where they have
  * none and fresh is set, the property removed (the default: calendars-27 §5.4). */
@@ -776,9 +931,8 @@ static void overlay_overrides(json_t *obj, json_t *mine);
 static void instance_overlay(struct jmap_req *r, const char *account, const char *base,
                              json_t *obj)
 {
-    json_t *mine = store_user_props_get(jmap_req_conn(r), r->user->id, account,
-                                        kinds[SHARE_CALENDAR].member, base);
-    share_view_updated(jmap_req_conn(r), SHARE_CALENDAR, account, base, obj, mine);
+    json_t *mine = share_user_props(r, r->user->id, account, kinds[SHARE_CALENDAR].member, base);
+    share_view_updated(r, SHARE_CALENDAR, account, base, obj, mine);
     for (const char *const *p = kinds[SHARE_CALENDAR].member_per_user; *p; p++) {
         json_t *v = json_object_get(mine, *p);
         if (v)
@@ -843,14 +997,12 @@ void share_member_view(struct jmap_req *r, const struct store_access *a, enum sh
     const char *id = json_string_value(json_object_get(obj, "id"));
     if (k == SHARE_TASK_LIST && json_is_string(json_object_get(obj, "baseTaskId")))
         id = json_string_value(json_object_get(obj, "baseTaskId"));
-    json_t *mine =
-        id ? store_user_props_get(jmap_req_conn(r), r->user->id, a->account_id, kinds[k].member, id)
-           : NULL;
+    json_t *mine = id ? share_user_props(r, r->user->id, a->account_id, kinds[k].member, id) : NULL;
     if (k == SHARE_CALENDAR)
         overlay_overrides(obj, mine);
     overlay_mine(obj, mine, kinds[k].member_per_user, true);
     if (id && kinds[k].owner_role)
-        share_view_updated(jmap_req_conn(r), k, a->account_id, id, obj, mine); /* §5.4 */
+        share_view_updated(r, k, a->account_id, id, obj, mine); /* §5.4 */
     json_decref(mine);
 }
 

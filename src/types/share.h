@@ -124,13 +124,17 @@ bool share_only_per_user(enum share_kind k, json_t *obj, json_t *old);
  * others (a record under user 0); the object's is the writer's own. */
 void share_owner_updated(struct store_conn *c, enum share_kind k, const char *account, json_t *obj,
                          json_t *old);
+/* store_user_props_get within a method call that reads: after a few objects' reads, the
+ * rest of the call's (user, type) are read at once (share.c, issue 14). New reference. */
+json_t *share_user_props(struct jmap_req *r, int64_t user_id, const char *account, const char *type,
+                         const char *id);
 /* A sharee's update after their per-user values were set apart: if nothing shared
  * changed, their `updated` (the server's time on the origin's copy and on tasks,
  * else the one they gave) is stored for them alone and obj keeps the shared one. */
 void share_sharee_updated(struct jset *s, enum share_kind k, json_t *obj, json_t *old);
 /* The `updated` a sharee sees (in obj, id the stored object's): the later of the
  * shared time and their own (mine: their per-user values, may be NULL). */
-void share_view_updated(struct store_conn *c, enum share_kind k, const char *account,
-                        const char *id, json_t *obj, json_t *mine);
+void share_view_updated(struct jmap_req *r, enum share_kind k, const char *account, const char *id,
+                        json_t *obj, json_t *mine);
 
 #endif

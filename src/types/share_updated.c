@@ -158,10 +158,10 @@ void share_sharee_updated(struct jset *s, enum share_kind k, json_t *obj, json_t
     json_decref(v);
 }
 
-void share_view_updated(struct store_conn *c, enum share_kind k, const char *account,
-                        const char *id, json_t *obj, json_t *mine)
+void share_view_updated(struct jmap_req *r, enum share_kind k, const char *account, const char *id,
+                        json_t *obj, json_t *mine)
 {
-    json_t *rec = store_user_props_get(c, SHARED_USER, account, record_type(k), id);
+    json_t *rec = share_user_props(r, SHARED_USER, account, record_type(k), id);
     if (rec && json_equal(json_object_get(rec, "at"), json_object_get(obj, "updated"))) {
         json_t *base = json_object_get(rec, "base");
         if (base)

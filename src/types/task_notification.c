@@ -44,6 +44,8 @@ const struct jtype task_notification_type = {
     .methods = JM_GET | JM_SET | JM_CHANGES | JM_QUERY | JM_QUERYCHANGES,
     .id_prefix = 'm',
     .validate = notification_validate,
+    .destroy = scheduling_decline_counter, /* RFC 5546 §3.2.8 */
+    .set_args = decline_counter_args,
     .filter = task_notification_filter,
     .compare = notification_compare,
 };

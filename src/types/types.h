@@ -78,6 +78,15 @@ int calendar_event_notification_add_ex(struct store_conn *c, struct jmap_req *r,
 /* A notification's vendor property (named with a domain, as RFC 8984 §3.3's): the
  * iTIP method of a message that proposed or refused a change without making one. */
 #define ITIP_METHOD_PROP "jmapd.org:itipMethod"
+/* The CalendarEventNotification/set and TaskNotification/set argument (a vendor one,
+ * named as ITIP_METHOD_PROP) that makes destroying a COUNTER's notification decline the
+ * proposal (RFC 5546 §3.2.8, §3.4.8). */
+#define DECLINE_COUNTER_ARG "jmapd.org:declineCounter"
+/* The notifications' destroy hook: with DECLINE_COUNTER_ARG, sends the DECLINECOUNTER
+ * of the COUNTER whose notification note is (to a user of this server, or by iMIP), or
+ * refuses (a SetError: not a COUNTER, the event no longer organized, unreachable). */
+json_t *scheduling_decline_counter(struct jset *s, const char *id, json_t *note);
+extern const struct argspec decline_counter_args[]; /* the notifications' set_args */
 /* CalendarEvent/set with sendSchedulingMessages (§5.9.2): checks that every
  * recipient can be reached (else the noSupportedScheduleMethods SetError) and
  * records the change (old NULL: create; obj NULL: destroy) to deliver at finish. */

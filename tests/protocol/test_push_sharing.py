@@ -2,8 +2,12 @@
 which the user has access". An EventSource stream opened while a calendar was shared
 with the user stops carrying the sharer's account once the share is taken away (and
 starts carrying it when one is given), without reconnecting."""
+import os
+import tempfile
+
 import pytest
 
+import conftest
 from alert_util import Alerts
 from groupware_util import GroupServer
 from test_sharing_calendars27 import new_cal, new_event, set_share
@@ -50,3 +54,43 @@ def test_revoked_share_leaves_open_streams_rfc8620_s7_1(gs):
     new_event(gs, [cid], "shared again")
     assert gs.a in ev.accounts_within(2.0)
     ev.close()
+
+
+@pytest.mark.skipif(not conftest.PG, reason="needs JMAPD_TEST_STORE=pg")
+def test_revocation_on_one_front_end_reaches_streams_on_another_rfc8620_s7_1(monkeypatch):
+    """RFC 8620 §7.1 across front ends (issue 15 §4): bob's stream is on front end B; the
+    share is taken away and given again through A. B's stream stops carrying alice's
+    account, pending changes included, and carries it again, without reconnecting
+    (the change of who sees what goes over LISTEN/NOTIFY with the states)."""
+    a = GroupServer()
+    b = GroupServer.__new__(GroupServer)
+    b.scheme, b.sessions = "http", {}
+    b.tmp = tempfile.TemporaryDirectory()
+    b.data = os.path.join(b.tmp.name, "data")
+    b.config = a.config
+    b.port = conftest.free_port()
+    b.base = f"http://127.0.0.1:{b.port}"
+    monkeypatch.setenv("JMAPD_STORE", conftest.PG_CLUSTER.url(
+        conftest.PG_CLUSTER.schema_for(a.data)))
+    b.start()
+    monkeypatch.delenv("JMAPD_STORE")
+    ev = None
+    try:
+        a.a = a.own("alice")
+        cid = new_cal(a, "shared across", {a.own("bob"): READ})
+        ev = Events(b, "bob")
+        new_event(a, [cid], "while shared")
+        assert a.a in ev.accounts_within(2.0)
+        set_share(a, cid, None)
+        ev.accounts_within(1.0)  # what the revocation itself changed, if anything
+        new_event(a, [cid], "after the revocation")
+        assert a.a not in ev.accounts_within(2.0)
+        set_share(a, cid, {a.own("bob"): READ})
+        ev.accounts_within(1.0)
+        new_event(a, [cid], "shared again")
+        assert a.a in ev.accounts_within(2.0)
+    finally:
+        if ev:
+            ev.close()
+        b.close()
+        a.close()

@@ -320,3 +320,96 @@ def test_counter_of_one_occurrence_by_mail_rfc5546_s3_2_7(env):
     assert "RECURRENCE-ID;TZID=Europe/Paris:20260710T100000" in ics, ics
     vevent = ics.split("BEGIN:VEVENT")[1].split("END:VEVENT")[0]
     assert "DTSTART;TZID=Europe/Paris:20260710T080000" in vevent and "RRULE" not in vevent
+
+
+def test_declinecounter_by_mail_from_jmap_rfc5546_s3_2_8(env):
+    """§3.2.8: an external attendee's COUNTER (received by `jmapd deliver`) declined by
+    the organizer from JMAP (destroying its notification with jmapd.org:declineCounter)
+    goes to the attendee as METHOD:DECLINECOUNTER with the organizer, the UID and the
+    original SEQUENCE echoed; the organizer's event does not change."""
+    s, sink = env
+    cal = default_cal(s, "alice")
+    _, res = s.c("CalendarEvent/set", {"accountId": s.acct["alice"], "create": {"e": {
+        "calendarIds": {cal: True}, "uid": "out-decline", "title": "Review",
+        "start": "2026-06-01T09:00:00", "timeZone": "Europe/Paris", "duration": "PT1H",
+        "organizerCalendarAddress": "mailto:alice@localhost", "participants": {
+            "a": {"@type": "Participant", "calendarAddress": "mailto:alice@localhost",
+                  "roles": {"owner": True}},
+            "x": {"@type": "Participant", "calendarAddress": "mailto:ext@example.org",
+                  "roles": {"attendee": True}, "participationStatus": "needs-action"}}}}})
+    eid = res["created"]["e"]["id"]
+    counter = "\r\n".join([
+        "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//test//EN", "METHOD:COUNTER",
+        "BEGIN:VEVENT", "UID:out-decline", "SEQUENCE:0", "DTSTAMP:20260101T000000Z",
+        "DTSTART;TZID=Europe/Paris:20260601T150000", "DURATION:PT1H", "SUMMARY:Review",
+        "ORGANIZER:mailto:alice@localhost",
+        "ATTENDEE;PARTSTAT=NEEDS-ACTION:mailto:ext@example.org",
+        "END:VEVENT", "END:VCALENDAR", ""])
+    msg = ("From: <ext@example.org>\r\nTo: alice@localhost\r\nSubject: Counter\r\n"
+           "MIME-Version: 1.0\r\nContent-Type: text/calendar; charset=utf-8; method=COUNTER"
+           "\r\n\r\n" + counter)
+    r = s.cli("deliver", "--user", "alice", stdin=msg)
+    assert r.returncode == 0, r.stderr
+    _, q = s.c("CalendarEventNotification/query", {"accountId": s.acct["alice"], "filter": {
+        "calendarEventIds": [eid]}})
+    _, got = s.c("CalendarEventNotification/get", {"accountId": s.acct["alice"],
+                                                   "ids": q["ids"]})
+    note, = [n for n in got["list"] if n.get("jmapd.org:itipMethod") == "COUNTER"]
+    sink.messages.clear()
+    _, res = s.c("CalendarEventNotification/set", {
+        "accountId": s.acct["alice"], "destroy": [note["id"]], "jmapd.org:declineCounter": True})
+    assert res["destroyed"] == [note["id"]], res
+    (mfrom, rcpt, raw), = wait_for(sink, 1)
+    assert mfrom == "alice@localhost" and rcpt == ["ext@example.org"]
+    part, ics = calendar_part(raw)
+    assert part.get_param("method") == "DECLINECOUNTER" and "METHOD:DECLINECOUNTER" in ics
+    assert "UID:out-decline" in ics and "ORGANIZER" in ics and "alice@localhost" in ics
+    assert "SEQUENCE" not in ics or "SEQUENCE:0" in ics
+    assert "DTSTART;TZID=Europe/Paris:20260601T090000" in ics  # the event as it stays
+    _, ev = s.c("CalendarEvent/get", {"accountId": s.acct["alice"], "ids": [eid]})
+    assert ev["list"][0]["start"] == "2026-06-01T09:00:00"
+
+
+def test_delegate_answer_mailed_to_the_delegator_rfc5546_s3_2_2_3(env):
+    """§3.2.2.3: bob received the invitation (from the organizer) as the delegate of
+    x@example.org (DELEGATED-FROM); his answer goes as a REPLY to the organizer and, "optionally to
+    the Delegator", to x@example.org, both with bob's ATTENDEE, PARTSTAT and
+    DELEGATED-FROM."""
+    s, sink = env
+    request = "\r\n".join([
+        "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//test//EN", "METHOD:REQUEST",
+        "BEGIN:VEVENT", "UID:out-delegated", "SEQUENCE:0", "DTSTAMP:20260101T000000Z",
+        "DTSTART;TZID=Europe/Paris:20260705T100000", "DURATION:PT1H", "SUMMARY:Budget",
+        "ORGANIZER:mailto:boss@example.org",
+        'ATTENDEE;PARTSTAT=DELEGATED;DELEGATED-TO="mailto:bob@localhost":mailto:x@example.org',
+        'ATTENDEE;PARTSTAT=NEEDS-ACTION;RSVP=TRUE;DELEGATED-FROM="mailto:x@example.org":'
+        "mailto:bob@localhost",
+        "END:VEVENT", "END:VCALENDAR", ""])
+    # the organizer's REQUEST to the delegate after the delegator's REPLY
+    msg = ("From: <boss@example.org>\r\nTo: bob@localhost\r\nSubject: Delegated\r\n"
+           "MIME-Version: 1.0\r\nContent-Type: text/calendar; charset=utf-8; method=REQUEST"
+           "\r\n\r\n" + request)
+    r = s.cli("deliver", "--user", "bob", stdin=msg)
+    assert r.returncode == 0, r.stderr
+    _, q = s.c("CalendarEvent/query", {"accountId": s.acct["bob"],
+                                       "filter": {"uid": "out-delegated"}}, user="bob")
+    _, got = s.c("CalendarEvent/get", {"accountId": s.acct["bob"], "ids": q["ids"]}, user="bob")
+    ev = got["list"][0]
+    pid = [k for k, p in ev["participants"].items()
+           if p.get("calendarAddress") == "mailto:bob@localhost"][0]
+    assert ev["participants"][pid]["delegatedFrom"] == {"mailto:x@example.org": True}, ev
+    sink.messages.clear()
+    _, res = s.c("CalendarEvent/set", {"accountId": s.acct["bob"], "sendSchedulingMessages": True,
+                                       "update": {ev["id"]: {
+                                           f"participants/{pid}/participationStatus":
+                                               "accepted"}}}, user="bob")
+    assert ev["id"] in (res["updated"] or {}), res
+    got = wait_for(sink, 2)
+    assert sorted(rcpt[0] for _, rcpt, _ in got) == ["boss@example.org", "x@example.org"], got
+    for mfrom, rcpt, raw in got:
+        assert mfrom == "bob@localhost"
+        part, ics = calendar_part(raw)
+        assert part.get_param("method") == "REPLY" and "UID:out-delegated" in ics
+        line = [x for x in ics.split("\r\n") if x.startswith("ATTENDEE") and "bob@localhost" in x]
+        assert len(line) == 1 and "PARTSTAT=ACCEPTED" in line[0], ics
+        assert "DELEGATED-FROM" in line[0] and "x@example.org" in line[0], ics

@@ -309,3 +309,36 @@ def test_counter_of_one_occurrence_by_mail_rfc5546_s3_2_7(gs):
                         "RECURRENCE-ID;TZID=Europe/Paris:20260609T090000")
     r = deliver(gs, "alice", message("ext@example.org", stray, "COUNTER"))
     assert r.returncode == 1 and "RECURRENCE-ID" in r.stderr, r.stderr
+
+
+def test_delegate_reply_by_mail_to_the_delegator_rfc5546_s3_2_2_3(gs):
+    """§3.2.2.3: the delegate's REPLY "optionally to the Delegator": bob (invited by
+    boss@example.org) delegated to sub@example.org; sub's REPLY mailed to bob, with
+    DELEGATED-FROM bob, records sub's answer in bob's copy (nothing else changes). A
+    REPLY from someone bob did not delegate to is refused and changes nothing."""
+    r = deliver(gs, "bob", message("boss@example.org", ics("REQUEST", "imip-delegator"),
+                                   "REQUEST"))
+    assert r.returncode == 0, r.stderr
+    ev = by_uid(gs, "bob", "imip-delegator")
+    me = [k for k, p in ev["participants"].items()
+          if p.get("calendarAddress") == "mailto:bob@localhost"][0]
+    _, res = gs.c("CalendarEvent/set", {"accountId": gs.acct["bob"], "update": {ev["id"]: {
+        f"participants/{me}/participationStatus": "delegated",
+        f"participants/{me}/delegatedTo": {"mailto:sub@example.org": True},
+        "participants/sub": {"@type": "Participant", "calendarAddress": "mailto:sub@example.org",
+                             "roles": {"attendee": True}, "participationStatus": "needs-action",
+                             "delegatedFrom": {"mailto:bob@localhost": True}}}}}, user="bob")
+    assert ev["id"] in (res["updated"] or {}), res
+    before = by_uid(gs, "bob", "imip-delegator")
+    stranger = ics("REPLY", "imip-delegator", attendees=(
+        ("eve@example.org", 'ACCEPTED;DELEGATED-FROM="mailto:bob@localhost"'),))
+    r = deliver(gs, "bob", message("eve@example.org", stranger, "REPLY"))
+    assert r.returncode == 1 and by_uid(gs, "bob", "imip-delegator") == before
+    reply = ics("REPLY", "imip-delegator", attendees=(
+        ("sub@example.org", 'ACCEPTED;DELEGATED-FROM="mailto:bob@localhost"'),))
+    r = deliver(gs, "bob", message("sub@example.org", reply, "REPLY"))
+    assert r.returncode == 0, r.stderr
+    after = by_uid(gs, "bob", "imip-delegator")
+    assert after["participants"]["sub"]["participationStatus"] == "accepted"
+    assert after["participants"][me]["participationStatus"] == "delegated"
+    assert after["title"] == before["title"] and after["start"] == before["start"]

@@ -357,3 +357,94 @@ def test_counter_of_one_occurrence_rfc5546_s3_2_7(gs):
     assert n["event"]["recurrenceId"] == "2026-05-11T10:00:00"
     assert n["event"]["start"] == "2026-05-11T10:00:00"
     assert "recurrenceOverrides" not in by_uid(gs, "alice", uid)
+
+
+def test_declinecounter_sent_from_jmap_rfc5546_s3_2_8(gs):
+    """§3.2.8: the organizer declines a COUNTER (§3.2.7) by destroying its
+    CalendarEventNotification with the argument jmapd.org:declineCounter (calendars-27
+    names no method; docs/scheduling.md): the attendee's copy stays as they proposed it
+    and they get a notification marked DECLINECOUNTER; the organizer's event does not
+    change. A plain destroy only dismisses; a notification that is no COUNTER cannot be
+    declined (invalidProperties, kept)."""
+    eid, uid = invite(gs, "decline my counter")
+    copy = by_uid(gs, "bob", uid)
+    res = ev_set(gs, "bob", update={copy["id"]: {"start": "2026-05-04T16:00:00"}})
+    assert copy["id"] in (res["updated"] or {}), res
+    dans = by_uid(gs, "dan", uid)
+    res = ev_set(gs, "dan", update={dans["id"]: {"participants/d/participationStatus":
+                                                 "accepted"}})  # a REPLY: no COUNTER
+    assert dans["id"] in (res["updated"] or {}), res
+    counter, = [x for x in notes(gs, "alice") if x["calendarEventId"] == eid
+                and x.get(ITIP) == "COUNTER"]
+    other = [x for x in notes(gs, "alice") if x["calendarEventId"] == eid
+             and not x.get(ITIP)][0]
+
+    def bob_declines():
+        return [x for x in notes(gs, "bob") if x["calendarEventId"] == copy["id"]
+                and x.get(ITIP) == "DECLINECOUNTER"]
+
+    _, res = gs.c("CalendarEventNotification/set", {
+        "accountId": gs.acct["alice"], "destroy": [other["id"]],
+        "jmapd.org:declineCounter": True})
+    assert res["notDestroyed"][other["id"]]["type"] == "invalidProperties", res
+    assert res["notDestroyed"][other["id"]]["properties"] == [ITIP], res
+    assert not bob_declines()
+    _, res = gs.c("CalendarEventNotification/set", {
+        "accountId": gs.acct["alice"], "destroy": [counter["id"]],
+        "jmapd.org:declineCounter": True})
+    assert res["destroyed"] == [counter["id"]], res
+    n, = bob_declines()
+    assert n["type"] == "updated" and n["eventPatch"] == {}, n
+    assert n["changedBy"]["calendarAddress"] == "mailto:alice@localhost", n
+    assert by_uid(gs, "bob", uid)["start"] == "2026-05-04T16:00:00"  # the copy stays
+    assert by_uid(gs, "alice", uid)["start"] == "2026-05-04T10:00:00"
+    # another proposal, dismissed without the argument: nothing sent
+    ev_set(gs, "bob", update={copy["id"]: {"start": "2026-05-04T17:00:00"}})
+    again, = [x for x in notes(gs, "alice") if x["calendarEventId"] == eid
+              and x.get(ITIP) == "COUNTER"]
+    _, res = gs.c("CalendarEventNotification/set", {"accountId": gs.acct["alice"],
+                                                    "destroy": [again["id"]]})
+    assert res["destroyed"] == [again["id"]], res
+    assert len(bob_declines()) == 1
+    _, res = gs.c("CalendarEventNotification/set", {
+        "accountId": gs.acct["alice"], "destroy": [], "jmapd.org:declineCounter": "yes"})
+    assert res.get("type") == "invalidArguments", res
+
+
+def test_delegate_answer_reaches_the_delegator_rfc5546_s3_2_2_3(gs):
+    """§3.2.2.3: "the Delegate MUST send a REPLY method to the Organizer, and optionally
+    to the Delegator": bob delegates to erin; erin's answer is recorded in the
+    organizer's copy and in bob's copy (erin's participant there, with a notification
+    from erin), bob staying "delegated". Another attendee's answer does not reach bob's
+    copy as a delegate's would."""
+    eid, uid = invite(gs, "tell the delegator")
+    copy = by_uid(gs, "bob", uid)
+    res = ev_set(gs, "bob", update={copy["id"]: {
+        "participants/b/participationStatus": "delegated",
+        "participants/b/delegatedTo": {"mailto:erin@localhost": True},
+        "participants/e": {"@type": "Participant", "calendarAddress": "mailto:erin@localhost",
+                           "roles": {"attendee": True}, "participationStatus": "needs-action",
+                           "expectReply": True,
+                           "delegatedFrom": {"mailto:bob@localhost": True}}}})
+    assert copy["id"] in (res["updated"] or {}), res
+    before = {x["id"] for x in notes(gs, "bob")}
+    dans = by_uid(gs, "dan", uid)
+    ev_set(gs, "dan", update={dans["id"]: {"participants/d/participationStatus": "declined"}})
+    assert by_uid(gs, "bob", uid)["participants"]["d"]["participationStatus"] == "needs-action"
+    theirs = by_uid(gs, "erin", uid)
+    pid = [k for k, p in theirs["participants"].items()
+           if p.get("calendarAddress") == "mailto:erin@localhost"][0]
+    res = ev_set(gs, "erin", update={theirs["id"]: {
+        f"participants/{pid}/participationStatus": "tentative"}})
+    assert theirs["id"] in (res["updated"] or {}), res
+    org = by_uid(gs, "alice", uid)
+    assert [p["participationStatus"] for p in org["participants"].values()
+            if p.get("calendarAddress") == "mailto:erin@localhost"] == ["tentative"]
+    bobs = by_uid(gs, "bob", uid)
+    assert bobs["participants"]["e"]["participationStatus"] == "tentative", bobs
+    assert bobs["participants"]["b"]["participationStatus"] == "delegated"
+    assert bobs["start"] == copy["start"] and bobs["title"] == copy["title"]
+    told = [x for x in notes(gs, "bob") if x["calendarEventId"] == bobs["id"]
+            and x["id"] not in before]
+    assert len(told) == 1 and told[0]["type"] == "updated", told
+    assert told[0]["changedBy"]["calendarAddress"] == "mailto:erin@localhost"

@@ -628,3 +628,99 @@ def test_expanded_query_shows_a_sharee_only_what_they_read_calendars27_s5_11(gs)
     set_share(gs, seen, None)
     _, res = gs.c("CalendarEvent/query", args, user="bob")
     assert res.get("ids", []) == [] or res.get("type") == "accountNotFound", res
+
+
+def test_sharee_page_from_the_index_calendars27_s4_s5_7_rfc8620_s5_5():
+    """RFC 8620 §5.5 paging with calendars-27 §4 (rights per calendar) and §5.7 (secret):
+    an unexpanded query sorted by start on an account large enough for the index path
+    (issue 21: 1,000 events) gives a sharee, page by page, exactly the owner's results
+    less those they cannot see: events only in a calendar they cannot read, secret
+    events; floating events (no UTC start in the index) placed among the others; in
+    both directions, with negative positions, totals and past the end (issue 14: the
+    sharee's page walks the index instead of parsing the whole account)."""
+    s = GroupServer()
+    try:
+        a, bob = s.own("alice"), s.own("bob")
+        _, res = s.c("Calendar/set", {"accountId": a, "create": {
+            "seen": {"name": "seen", "shareWith": {bob: rights("mayReadItems")}},
+            "hidden": {"name": "hidden"}}})
+        seen, hidden = res["created"]["seen"]["id"], res["created"]["hidden"]["id"]
+        create = {}
+        for i in range(1100):
+            cals = [seen] if i % 3 == 0 else [hidden] if i % 3 == 1 else [seen, hidden]
+            ev = {"calendarIds": {c: True for c in cals}, "title": f"e{i}",
+                  "start": f"2030-{1 + i % 12:02d}-{1 + i % 28:02d}T{8 + i % 9:02d}:00:00",
+                  "duration": "PT1H", "timeZone": "Europe/Paris"}
+            if i % 17 == 0:
+                ev["privacy"] = "secret"
+            if i % 10 == 5:
+                del ev["timeZone"]  # floating: unordered in the index
+            create[f"e{i}"] = ev
+        items = list(create.items())
+        for part in (dict(items[k:k + 200]) for k in range(0, len(items), 200)):
+            _, res = s.c("CalendarEvent/set", {"accountId": a, "create": part})
+            assert len(res.get("created") or {}) == len(part), res
+        ids = {}
+        for desc in (False, True):
+            sort = [{"property": "start", "isAscending": not desc}]
+            _, own = s.c("CalendarEvent/query", {"accountId": a, "sort": sort})
+            assert len(own["ids"]) == 1100, own
+            by = {}
+            for k in range(0, 1100, 200):
+                _, got = s.c("CalendarEvent/get", {"accountId": a, "ids": own["ids"][k:k + 200],
+                                                   "properties": ["calendarIds", "privacy"]})
+                by.update({e["id"]: e for e in got["list"]})
+            ids[desc] = [i for i in own["ids"] if seen in by[i]["calendarIds"]
+                         and by[i].get("privacy") != "secret"]
+        expect = ids[False]
+        assert 600 < len(expect) < 733 and ids[True] != expect, len(expect)
+        for pos, limit, desc, total in ((0, 50, False, False), (300, 100, False, True),
+                                        (-30, 20, False, True), (-2000, 5, True, False),
+                                        (5, 40, True, False), (len(expect) - 3, 10, False, False),
+                                        (len(expect) + 5, 10, False, True)):
+            args = {"accountId": a, "position": pos, "limit": limit, "calculateTotal": total,
+                    "sort": [{"property": "start", "isAscending": not desc}]}
+            _, res = s.c("CalendarEvent/query", args, user="bob")
+            want = ids[desc]
+            start = max(0, len(want) + pos) if pos < 0 else pos
+            assert res["position"] == start, (args, res)
+            assert res["ids"] == want[start:start + limit], (args, res)
+            assert res.get("total") == (len(want) if total else None), (args, res)
+        _, res = s.c("CalendarEvent/query", {"accountId": a}, user="bob")  # no limit: all
+        assert res["ids"] == expect, res
+    finally:
+        s.close()
+
+
+def test_per_user_values_of_many_events_in_one_get_calendars27_s5_4(gs):
+    """§5.4 per-user properties in a sharee's /get of many events at once (issue 14 reads
+    the user's values of the call's events together after the first few): each event
+    shows the sharee's own values where they set some and the defaults elsewhere; the
+    owner's stay theirs; a change between two /get calls is seen by the second, also in
+    the same request."""
+    bob = gs.own("bob")
+    c = new_cal(gs, "many pu", {bob: rights("mayReadItems", "mayUpdatePrivate")})
+    ids = [created_id(new_event(gs, [c], f"pu {i}", color="red")) for i in range(10)]
+    for i in range(0, 10, 3):
+        res = update(gs, "CalendarEvent", ids[i], {"color": f"#00000{i}",
+                                                    "keywords": {f"k{i}": True}})
+        assert ids[i] in (res["updated"] or {}), res
+    want = {ids[i]: (f"#00000{i}" if i % 3 == 0 else None) for i in range(10)}
+    got = get(gs, "CalendarEvent", ids)["list"]
+    assert {e["id"]: e.get("color") for e in got} == want
+    assert {e["id"]: e.get("keywords") for e in got} == {
+        ids[i]: ({f"k{i}": True} if i % 3 == 0 else None) for i in range(10)}
+    own = get(gs, "CalendarEvent", ids, user="alice")["list"]
+    assert {e.get("color") for e in own} == {"red"}
+    # one request: a change, then a /get of them all (a call of its own: read afresh)
+    _, res = gs.c("CalendarEvent/set", {"accountId": gs.a, "update": {
+        ids[1]: {"color": "#111111"}}}, user="bob")
+    assert ids[1] in (res["updated"] or {}), res
+    r = gs.http("bob").post(gs.base + "/jmap/api/", json={
+        "using": ["urn:ietf:params:jmap:core", CAL], "methodCalls": [
+            ["CalendarEvent/set", {"accountId": gs.a, "update": {ids[2]: {"color": "#222222"}}},
+             "0"],
+            ["CalendarEvent/get", {"accountId": gs.a, "ids": ids, "properties": ["color"]},
+             "1"]]})
+    listed = {e["id"]: e.get("color") for e in r.json()["methodResponses"][1][1]["list"]}
+    assert listed == {**want, ids[1]: "#111111", ids[2]: "#222222"}, listed
