@@ -165,6 +165,30 @@ void pgc_bumped(struct store_conn *c, const char *account, const char *type, int
         state_add(c, account, type, modseq, 0);
 }
 
+/* ---- the (account, type) a per-transaction cache holds ------------------------------- */
+
+static bool scope_is(const struct pg_scope *s, const char *account, const char *type)
+{
+    return strcmp(s->account, account) == 0 && strcmp(s->type, type) == 0;
+}
+
+/* Counts a use of (account, type) by a cache that holds one (account, type) at a time
+ * (*count: its uses in this transaction) and returns the count; a use of another one
+ * clears the cache first (clear empties the struct holding s and count), and outside
+ * a transaction nothing is kept (0). */
+static int scope_count(struct store_conn *c, struct pg_scope *s, int *count, const char *account,
+                       const char *type, void (*clear)(struct store_conn *))
+{
+    if (!c->in_txn || strlen(account) >= sizeof s->account || strlen(type) >= sizeof s->type)
+        return 0;
+    if (!scope_is(s, account, type)) {
+        clear(c);
+        snprintf(s->account, sizeof s->account, "%s", account);
+        snprintf(s->type, sizeof s->type, "%s", type);
+    }
+    return ++*count;
+}
+
 /* ---- uids: a transaction that looks up many (a /set creating events) ------------------
  * The first lookup of (account, type) asks the database; the second loads every (uid,
  * id) of the type once, and the rest are answered here. The transaction's own index
@@ -172,20 +196,12 @@ void pgc_bumped(struct store_conn *c, const char *account, const char *type, int
 
 static bool uids_for(struct store_conn *c, const char *account, const char *type)
 {
-    return strcmp(c->uids.account, account) == 0 && strcmp(c->uids.type, type) == 0;
+    return scope_is(&c->uids.of, account, type);
 }
 
 int pgc_uid_lookups(struct store_conn *c, const char *account, const char *type)
 {
-    if (!c->in_txn || strlen(account) >= sizeof c->uids.account ||
-        strlen(type) >= sizeof c->uids.type)
-        return 0;
-    if (!uids_for(c, account, type)) {
-        pgc_uid_clear(c);
-        snprintf(c->uids.account, sizeof c->uids.account, "%s", account);
-        snprintf(c->uids.type, sizeof c->uids.type, "%s", type);
-    }
-    return ++c->uids.lookups;
+    return scope_count(c, &c->uids.of, &c->uids.lookups, account, type, pgc_uid_clear);
 }
 
 void pgc_uid_keep(struct store_conn *c, PGresult *r)
@@ -267,20 +283,12 @@ int pgc_uid_find(struct store_conn *c, const char *account, const char *type, co
 
 static bool ukeys_for(struct store_conn *c, const char *account, const char *type)
 {
-    return strcmp(c->ukeys.account, account) == 0 && strcmp(c->ukeys.type, type) == 0;
+    return scope_is(&c->ukeys.of, account, type);
 }
 
 int pgc_ukey_creates(struct store_conn *c, const char *account, const char *type)
 {
-    if (!c->in_txn || strlen(account) >= sizeof c->ukeys.account ||
-        strlen(type) >= sizeof c->ukeys.type)
-        return 0;
-    if (!ukeys_for(c, account, type)) {
-        pgc_ukey_clear(c);
-        snprintf(c->ukeys.account, sizeof c->ukeys.account, "%s", account);
-        snprintf(c->ukeys.type, sizeof c->ukeys.type, "%s", type);
-    }
-    return ++c->ukeys.creates;
+    return scope_count(c, &c->ukeys.of, &c->ukeys.creates, account, type, pgc_ukey_clear);
 }
 
 void pgc_ukey_keep(struct store_conn *c, PGresult *r)

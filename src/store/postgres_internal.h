@@ -1,6 +1,6 @@
 /*
  * postgres_internal.h — what postgres.c shares with the other files of the PostgreSQL
- * backend (postgres_share.c): the connection, statement parameters and the helpers
+ * backend (postgres_*.c): the connection, statement parameters and the helpers
  * that run a cached prepared statement. Not for use outside src/store/.
  */
 #ifndef JMAPD_STORE_POSTGRES_INTERNAL_H
@@ -25,16 +25,21 @@ struct pg_rows {
     bool stale; /* the transaction changed the type since: freed at its end */
 };
 
+/* the (account, type) a cache of one at a time holds (postgres_cache.c) */
+struct pg_scope {
+    char account[64], type[64];
+};
+
 struct pg_uids {
     PGresult *r; /* (uid, id) of every indexed object with a uid, by uid (COLLATE "C"), id */
-    char account[64], type[64];
+    struct pg_scope of;
     int lookups;     /* in this transaction */
     json_t *changed; /* id -> uid or null: the transaction's own index changes */
 };
 
 struct pg_ukeys {
     PGresult *r; /* (ukey, id) of every object of the type with a unique key, by ukey */
-    char account[64], type[64];
+    struct pg_scope of;
     int creates;    /* in this transaction */
     json_t *by_id;  /* id -> ukey or null: the transaction's own changes */
     json_t *by_key; /* ukey -> id: the keys the transaction gave */
@@ -81,6 +86,12 @@ struct params {
 #define STORE_OP_PFX(name) pg_##name
 #define STORE_OP_EXTERN(ret, name, params, args) ret STORE_OP_PFX(name) params;
 STORE_OPS(STORE_OP_EXTERN)
+
+/* Runs a function's statements in a write transaction of their own when the caller
+ * has none (pg_auto_begin answers whether it began one), so a change of several rows
+ * is atomic either way; pg_auto_end commits it, or rolls it back after an error. */
+bool pg_auto_begin(struct store_conn *c);
+int pg_auto_end(struct store_conn *c, bool began, int rc);
 
 /* Parameters: text (NULL is SQL NULL), integers, booleans. An integer's text lives in
  * the params itself: fill a params where it is used, never return one by value
@@ -131,6 +142,9 @@ int64_t pgq_first_int(struct store_conn *c, const char *sql, const struct params
 /* cb with column 0 of each row until it returns non-zero. */
 int pgq_each_name(struct store_conn *c, const char *sql, const struct params *p,
                   int (*cb)(const char *name, void *ud), void *ud);
+/* cb with columns 0 and 1 of each row until it returns non-zero. */
+int pgq_each_pair(struct store_conn *c, const char *sql, const struct params *p,
+                  int (*cb)(const char *a, const char *b, void *ud), void *ud);
 int64_t pgq_col_int(PGresult *r, int row, int col);
 /* A statement without parameters, not prepared (SAVEPOINT and the like). */
 int pgq_simple(struct store_conn *c, const char *sql);
