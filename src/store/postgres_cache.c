@@ -155,7 +155,8 @@ static void state_add(struct store_conn *c, const char *account, const char *typ
 void pgc_state_add(struct store_conn *c, const char *account, const char *type, int64_t modseq,
                    int64_t lowest)
 {
-    if (c->in_txn && !c->writing)
+    int64_t known[2];
+    if (c->in_txn && !c->writing && !pgc_state(c, account, type, &known[0], &known[1]))
         state_add(c, account, type, modseq, lowest);
 }
 
