@@ -113,57 +113,67 @@ PGresult *pgc_whole(struct store_conn *c, const char *account, const char *type)
     return NULL;
 }
 
+/* States a transaction read or bumped. A read transaction sees one snapshot; a write
+ * transaction holds the writers' lock, so no other front end changes a state under it
+ * and its own bumps are counted here (pgc_bump): either way a state read once is known
+ * for the rest of the transaction (a /set creating 100 events read a type's state once
+ * per event, each a waited round trip). */
+static struct pg_state *state_find(struct store_conn *c, const char *account, const char *type)
+{
+    for (int i = 0; i < c->nstates; i++)
+        if (strcmp(c->states[i].account, account) == 0 && strcmp(c->states[i].type, type) == 0)
+            return &c->states[i];
+    return NULL;
+}
+
 bool pgc_state(struct store_conn *c, const char *account, const char *type, int64_t *modseq,
                int64_t *lowest)
 {
-    if (!c->in_txn || c->writing)
+    struct pg_state *s = c->in_txn ? state_find(c, account, type) : NULL;
+    if (!s || !s->has_lowest)
         return false;
-    for (int i = 0; i < c->nstates; i++)
-        if (strcmp(c->states[i].account, account) == 0 && strcmp(c->states[i].type, type) == 0) {
-            *modseq = c->states[i].modseq;
-            *lowest = c->states[i].lowest;
-            return true;
-        }
-    return false;
+    *modseq = s->modseq;
+    *lowest = s->lowest;
+    return true;
 }
 
 bool pgc_bump(struct store_conn *c, const char *account, const char *type, int64_t *modseq)
 {
-    if (!c->in_txn || !c->writing)
+    struct pg_state *s = c->in_txn && c->writing ? state_find(c, account, type) : NULL;
+    if (!s)
         return false;
-    for (int i = 0; i < c->nstates; i++)
-        if (strcmp(c->states[i].account, account) == 0 && strcmp(c->states[i].type, type) == 0) {
-            *modseq = ++c->states[i].modseq;
-            return true;
-        }
-    return false;
+    *modseq = ++s->modseq;
+    return true;
 }
 
 static void state_add(struct store_conn *c, const char *account, const char *type, int64_t modseq,
-                      int64_t lowest)
+                      bool has_lowest, int64_t lowest)
 {
-    if (c->nstates == STATES_CACHE || strlen(account) >= sizeof c->states[0].account ||
-        strlen(type) >= sizeof c->states[0].type)
-        return;
-    struct pg_state *s = &c->states[c->nstates++];
-    snprintf(s->account, sizeof s->account, "%s", account);
-    snprintf(s->type, sizeof s->type, "%s", type);
+    struct pg_state *s = state_find(c, account, type);
+    if (!s) {
+        if (c->nstates == STATES_CACHE || strlen(account) >= sizeof c->states[0].account ||
+            strlen(type) >= sizeof c->states[0].type)
+            return;
+        s = &c->states[c->nstates++];
+        snprintf(s->account, sizeof s->account, "%s", account);
+        snprintf(s->type, sizeof s->type, "%s", type);
+    }
     s->modseq = modseq;
+    s->has_lowest = has_lowest;
     s->lowest = lowest;
 }
 
 void pgc_state_add(struct store_conn *c, const char *account, const char *type, int64_t modseq,
                    int64_t lowest)
 {
-    int64_t known[2];
-    if (c->in_txn && !c->writing && !pgc_state(c, account, type, &known[0], &known[1]))
-        state_add(c, account, type, modseq, lowest);
+    if (c->in_txn)
+        state_add(c, account, type, modseq, true, lowest);
 }
 
 void pgc_bumped(struct store_conn *c, const char *account, const char *type, int64_t modseq)
 {
     if (c->in_txn && c->writing)
-        state_add(c, account, type, modseq, 0);
+        state_add(c, account, type, modseq, false, 0);
 }
 
 /* ---- the (account, type) a per-transaction cache holds ------------------------------- */

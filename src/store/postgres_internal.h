@@ -48,6 +48,7 @@ struct pg_ukeys {
 struct pg_state {
     char account[64], type[64];
     int64_t modseq, lowest;
+    bool has_lowest; /* false: known from a bump only (postgres_cache.c) */
 };
 
 struct store_conn {
