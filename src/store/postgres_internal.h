@@ -28,6 +28,17 @@ struct pg_rows {
 /* the (account, type) a cache of one at a time holds (postgres_cache.c) */
 struct pg_scope {
     char account[64], type[64];
+    int64_t user; /* a user's rows (struct pg_ids of user_props); else 0 */
+};
+
+/* The object ids that have rows in a table, of one scope, loaded once a transaction
+ * asks about a second object (postgres_cache.c): an id not among them, nor noted since,
+ * has none, and its lookup costs no round trip. */
+struct pg_ids {
+    PGresult *r; /* (object_id) by object_id COLLATE "C" */
+    struct pg_scope of;
+    int uses;      /* lookups in this transaction */
+    json_t *noted; /* ids the transaction may have given a row since */
 };
 
 struct pg_uids {
@@ -71,6 +82,8 @@ struct store_conn {
     int nstates;
     struct pg_uids uids;
     struct pg_ukeys ukeys;
+    struct pg_ids props;  /* user_props of (user, account, type) */
+    struct pg_ids alerts; /* alert_queue of (account, type) */
     char lock_key[16]; /* the writers' lock of this schema: hashtext(current_schema()) */
     struct store_conn *next;
     const char *cache[STMT_CACHE]; /* statement name: "s" + index */
@@ -191,5 +204,16 @@ void pgc_ukey_clear(struct store_conn *c);
 int pgc_ukey_taken(struct store_conn *c, const char *account, const char *type, const char *key);
 void pgc_ukey_set(struct store_conn *c, const char *account, const char *type, const char *id,
                   const char *key);
+/* Object ids with rows (struct pg_ids): pgc_ids_use counts a lookup of the scope in the
+ * transaction and returns the count (0 outside one; 2: the time to load them, given
+ * to pgc_ids_keep); pgc_ids_has answers 1 (the id may have rows: ask), 0 (it has
+ * none) or -1 (not known here); pgc_ids_note records a row written for an id. */
+int pgc_ids_use(struct store_conn *c, struct pg_ids *s, int64_t user, const char *account,
+                const char *type);
+void pgc_ids_keep(struct pg_ids *s, PGresult *r);
+int pgc_ids_has(struct store_conn *c, const struct pg_ids *s, int64_t user, const char *account,
+                const char *type, const char *id);
+void pgc_ids_note(struct pg_ids *s, int64_t user, const char *account, const char *type,
+                  const char *id);
 
 #endif

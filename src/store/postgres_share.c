@@ -125,9 +125,21 @@ json_t *pg_user_props_get(struct store_conn *c, int64_t user_id, const char *acc
 {
     static const char *const sql = "SELECT data FROM user_props WHERE user_id=$1 AND "
                                    "account_id=$2 AND type=$3 AND object_id=$4";
+    static const char *const ids = "SELECT object_id FROM user_props WHERE user_id=$1 AND "
+                                   "account_id=$2 AND type=$3 ORDER BY object_id COLLATE \"C\"";
     struct params p = {0};
     props_key(&p, user_id, account, type, object_id);
     PGresult *r;
+    if (pgc_ids_use(c, &c->props, user_id, account, type) == 2) {
+        struct params q = {0};
+        pgq_int(&q, user_id);
+        pgq_text(&q, account);
+        pgq_text(&q, type);
+        if (pgq_run(c, ids, &q, &r) == STORE_OK)
+            pgc_ids_keep(&c->props, r);
+    }
+    if (pgc_ids_has(c, &c->props, user_id, account, type, object_id) == 0)
+        return NULL;
     if (pgq_run(c, sql, &p, &r))
         return NULL;
     json_t *v = PQntuples(r) ? json_loads(PQgetvalue(r, 0, 0), 0, NULL) : NULL;
@@ -146,6 +158,7 @@ int pg_user_props_put(struct store_conn *c, int64_t user_id, const char *account
                                    "data=EXCLUDED.data";
     struct params p = {0};
     props_key(&p, user_id, account, type, object_id);
+    pgc_ids_note(&c->props, user_id, account, type, object_id);
     if (!data || json_object_size(data) == 0)
         return pgq_run(c, del, &p, NULL);
     char *text = json_dumps(data, JSON_COMPACT);
