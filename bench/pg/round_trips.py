@@ -87,6 +87,13 @@ def main():
             api(http, a.base, calls)  # warm: statements prepared, caches filled
             n = polls(a.proc.pid, lambda: [api(http, a.base, calls) for _ in range(N)])
             print(f"  {name:30s} {n / N:.2f}")
+        # W1's call: 100 new events at a time (10 calls), per call and per event
+        sets = 10
+        batch = [["CalendarEvent/set", {"accountId": acct, "create": {
+            f"n{i}": {**create[f"e{i % EVENTS}"], "title": f"new {i}"} for i in range(100)}}, "0"]]
+        api(http, a.base, batch)
+        n = polls(a.proc.pid, lambda: [api(http, a.base, batch) for _ in range(sets)])
+        print(f"  {'CalendarEvent/set 100 creates':30s} {n / sets:.2f} ({n / sets / 100:.2f} an event)")
         a.stop()
     finally:
         cluster.stop()

@@ -19,7 +19,8 @@
  * Text search: each of the six text fields is a tsvector in the "jmapd" text search
  * configuration (simple, with unaccent where the extension is available), ASCII
  * punctuation turned into spaces first so words split as SQLite's unicode61 splits
- * them; case and diacritics fold as there. Blobs are bytea in chunks of BLOB_CHUNK.
+ * them; case and diacritics fold as there. Blobs are in
+ * postgres_blob.c, the query side tables and text search in postgres_index.c.
  */
 #include <assert.h>
 #include <libpq-fe.h>
@@ -33,7 +34,6 @@
 #include "store/postgres_internal.h"
 #include "util/util.h"
 
-#define BLOB_CHUNK (256 * 1024)
 /* advisory lock keys: writers, schema migration */
 #define PG_LOCK_WRITE "7428301"
 #define PG_LOCK_MIGRATE 7428302
@@ -528,14 +528,14 @@ static void pg_rollback(struct store_conn *c)
 
 /* Runs f's statements in a transaction of their own when the caller has none, so a
  * change of several rows is atomic either way. */
-static bool auto_begin(struct store_conn *c)
+bool pg_auto_begin(struct store_conn *c)
 {
     if (c->in_txn)
         return false;
     return pg_begin(c, true) == STORE_OK;
 }
 
-static int auto_end(struct store_conn *c, bool began, int rc)
+int pg_auto_end(struct store_conn *c, bool began, int rc)
 {
     if (!began)
         return rc;
@@ -581,7 +581,7 @@ int pg_user_add(struct store_conn *c, const char *name, const char *pwhash, cons
     pgq_text(&p, pwhash);
     pgq_text(&p, account_id);
     pgq_int(&p, util_now());
-    bool began = auto_begin(c);
+    bool began = pg_auto_begin(c);
     PGresult *r;
     int rc = pgq_run(c, sql, &p, &r);
     if (rc == STORE_OK) {
@@ -589,7 +589,7 @@ int pg_user_add(struct store_conn *c, const char *name, const char *pwhash, cons
         PQclear(r);
         rc = id ? pg_access_grant(c, id, account_id, true) : STORE_EXISTS;
     }
-    return auto_end(c, began, rc);
+    return pg_auto_end(c, began, rc);
 }
 
 int pg_user_get(struct store_conn *c, const char *name, struct store_user *out)
@@ -645,7 +645,7 @@ int pg_user_del(struct store_conn *c, const char *name)
     if (rc)
         return rc;
     store_user_clear(&u);
-    bool began = auto_begin(c);
+    bool began = pg_auto_begin(c);
     pgc_clear(c); /* every object of the account goes */
     struct params pa = {0}, pu = {0};
     pgq_text(&pa, u.account_id);
@@ -654,7 +654,7 @@ int pg_user_del(struct store_conn *c, const char *name)
         rc = pgq_run(c, dels[i], &pa, NULL);
     for (size_t i = 0; rc == STORE_OK && i < sizeof byuser / sizeof byuser[0]; i++)
         rc = pgq_run(c, byuser[i], &pu, NULL);
-    return auto_end(c, began, rc);
+    return pg_auto_end(c, began, rc);
 }
 
 int pg_user_set_password(struct store_conn *c, const char *name, const char *pwhash)
@@ -676,6 +676,21 @@ int pgq_each_name(struct store_conn *c, const char *sql, const struct params *p,
         return rc;
     for (int i = 0, n = PQntuples(r); i < n; i++)
         if (cb(PQgetvalue(r, i, 0), ud))
+            break;
+    PQclear(r);
+    return STORE_OK;
+}
+
+/* Calls cb with columns 0 and 1 of each row of sql; stops when cb returns non-zero. */
+int pgq_each_pair(struct store_conn *c, const char *sql, const struct params *p,
+                  int (*cb)(const char *a, const char *b, void *ud), void *ud)
+{
+    PGresult *r;
+    int rc = pgq_run(c, sql, p, &r);
+    if (rc)
+        return rc;
+    for (int i = 0, n = PQntuples(r); i < n; i++)
+        if (cb(PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), ud))
             break;
     PQclear(r);
     return STORE_OK;
@@ -1037,411 +1052,6 @@ int64_t pg_object_modseq(struct store_conn *c, const char *account, const char *
                                    "type=$2 AND id=$3 AND NOT destroyed";
     struct params p = pgq_three(account, type, id);
     return pgq_first_int(c, sql, &p, -1);
-}
-
-/* ---- blobs: bytea in chunks ----------------------------------------------------------- */
-
-static int blob_chunks_put(struct store_conn *c, const char *blob_id, const void *data, size_t len)
-{
-    static const char *const sql = "INSERT INTO blob_chunks(blob_id, seq, data) VALUES($1,$2,$3)";
-    int rc = STORE_OK;
-    for (size_t off = 0, seq = 0; rc == STORE_OK && (off < len || seq == 0); seq++) {
-        size_t n = len - off < BLOB_CHUNK ? len - off : BLOB_CHUNK;
-        struct params p = {0};
-        pgq_text(&p, blob_id);
-        pgq_int(&p, (int64_t)seq);
-        pgq_bin(&p, (const char *)data + off, n);
-        rc = pgq_run(c, sql, &p, NULL);
-        off += n;
-    }
-    return rc;
-}
-
-int pg_blob_put(struct store_conn *c, const char *account, const char *blob_id, const void *data,
-                size_t len, const char *type)
-{
-    static const char *const blob = "INSERT INTO blobs(id, size, created) VALUES($1,$2,$3) "
-                                    "ON CONFLICT DO NOTHING RETURNING 1";
-    static const char *const upl = "INSERT INTO blob_uploads(account_id, blob_id, type, created) "
-                                   "VALUES($1,$2,$3,$4) ON CONFLICT(account_id, blob_id) DO "
-                                   "UPDATE SET type=EXCLUDED.type, created=EXCLUDED.created";
-    bool began = auto_begin(c);
-    struct params p = {0};
-    pgq_text(&p, blob_id);
-    pgq_int(&p, (int64_t)len);
-    pgq_int(&p, util_now());
-    int rc = pgq_insert(c, blob, &p);
-    if (rc == STORE_OK) /* new: its bytes; STORE_EXISTS: stored before (idempotent) */
-        rc = blob_chunks_put(c, blob_id, data, len);
-    else if (rc == STORE_EXISTS)
-        rc = STORE_OK;
-    if (rc == STORE_OK) {
-        struct params u = pgq_two(account, blob_id);
-        pgq_text(&u, type);
-        pgq_int(&u, util_now());
-        rc = pgq_run(c, upl, &u, NULL);
-    }
-    return auto_end(c, began, rc);
-}
-
-#define BLOB_VISIBLE                                                                               \
-    " FROM blobs b WHERE b.id=$2 AND ("                                                            \
-    " EXISTS(SELECT 1 FROM blob_uploads u WHERE u.account_id=$1 AND u.blob_id=$2) OR"              \
-    " EXISTS(SELECT 1 FROM blob_refs r WHERE r.account_id=$1 AND r.blob_id=$2))"
-
-int64_t pg_blob_size(struct store_conn *c, const char *account, const char *blob_id)
-{
-    static const char *const sql = "SELECT b.size" BLOB_VISIBLE;
-    struct params p = pgq_two(account, blob_id);
-    return pgq_first_int(c, sql, &p, -1);
-}
-
-int pg_blob_get(struct store_conn *c, const char *account, const char *blob_id,
-                unsigned char **data, size_t *len)
-{
-    static const char *const sql = "SELECT data FROM blob_chunks WHERE blob_id=$1 ORDER BY seq";
-    int64_t size = pg_blob_size(c, account, blob_id);
-    if (size < 0)
-        return STORE_NOTFOUND;
-    struct params p = {0};
-    pgq_text(&p, blob_id);
-    PGresult *r;
-    int rc = pgq_exec(c, sql, true, &p, 1, &r);
-    if (rc)
-        return rc;
-    unsigned char *out = xmalloc((size_t)size + 1);
-    size_t at = 0;
-    for (int i = 0, n = PQntuples(r); i < n; i++) {
-        size_t k = (size_t)PQgetlength(r, i, 0);
-        if (at + k > (size_t)size)
-            break;
-        memcpy(out + at, PQgetvalue(r, i, 0), k);
-        at += k;
-    }
-    PQclear(r);
-    if (at != (size_t)size) {
-        log_error("postgresql: blob %s has %zu of %lld bytes", blob_id, at, (long long)size);
-        free(out);
-        return STORE_ERR;
-    }
-    out[at] = 0;
-    *data = out;
-    *len = at;
-    return STORE_OK;
-}
-
-/* Only the chunks [offset, offset + len) falls in are read, and of the first and the
- * last only the part in the range (substring of bytea counts bytes, from 1). */
-int pg_blob_read(struct store_conn *c, const char *account, const char *blob_id, uint64_t offset,
-                 size_t len, unsigned char **data, size_t *got)
-{
-    static const char *const sql = "SELECT substring(data FROM (CASE WHEN seq=$2::int THEN "
-                                   "$4::int ELSE 0 END) + 1 FOR $5::int) FROM blob_chunks WHERE "
-                                   "blob_id=$1 AND seq BETWEEN $2::int AND $3::int ORDER BY seq";
-    int64_t size = pg_blob_size(c, account, blob_id);
-    if (size < 0)
-        return STORE_NOTFOUND;
-    size_t n = offset >= (uint64_t)size ? 0 : (size_t)((uint64_t)size - offset);
-    n = n < len ? n : len;
-    unsigned char *out = xmalloc(n + 1);
-    size_t at = 0;
-    if (n) {
-        uint64_t last = offset + n - 1;
-        struct params p = {0};
-        pgq_text(&p, blob_id);
-        pgq_int(&p, (int64_t)(offset / BLOB_CHUNK));
-        pgq_int(&p, (int64_t)(last / BLOB_CHUNK));
-        pgq_int(&p, (int64_t)(offset % BLOB_CHUNK));
-        pgq_int(&p, (int64_t)(n < BLOB_CHUNK ? n : BLOB_CHUNK)); /* a chunk holds no more */
-        PGresult *r;
-        if (pgq_exec(c, sql, true, &p, 1, &r)) {
-            free(out);
-            return STORE_ERR;
-        }
-        for (int i = 0, rows = PQntuples(r); i < rows && at < n; i++) {
-            size_t k = (size_t)PQgetlength(r, i, 0);
-            k = k < n - at ? k : n - at;
-            memcpy(out + at, PQgetvalue(r, i, 0), k);
-            at += k;
-        }
-        PQclear(r);
-    }
-    if (at != n) {
-        log_error("postgresql: blob %s has fewer bytes than its size", blob_id);
-        free(out);
-        return STORE_ERR;
-    }
-    out[at] = 0;
-    *data = out;
-    *got = at;
-    return STORE_OK;
-}
-
-int pg_blob_ref(struct store_conn *c, const char *account, const char *blob_id, const char *type,
-                const char *id)
-{
-    static const char *const sql = "INSERT INTO blob_refs(account_id, blob_id, obj_type, obj_id) "
-                                   "VALUES($1,$2,$3,$4) ON CONFLICT DO NOTHING";
-    struct params p = pgq_three(account, blob_id, type);
-    pgq_text(&p, id);
-    return pgq_defer(c, sql, &p);
-}
-
-int pg_blob_unref_object(struct store_conn *c, const char *account, const char *type,
-                         const char *id)
-{
-    static const char *const sql = "DELETE FROM blob_refs WHERE account_id=$1 AND obj_type=$2 AND "
-                                   "obj_id=$3";
-    struct params p = pgq_three(account, type, id);
-    return pgq_defer(c, sql, &p);
-}
-
-int pg_blob_refs(struct store_conn *c, const char *account, const char *blob_id, store_ref_cb cb,
-                 void *ud)
-{
-    static const char *const sql = "SELECT obj_type, obj_id FROM blob_refs WHERE account_id=$1 "
-                                   "AND blob_id=$2 ORDER BY obj_type, obj_id";
-    struct params p = pgq_two(account, blob_id);
-    PGresult *r;
-    int rc = pgq_run(c, sql, &p, &r);
-    if (rc)
-        return rc;
-    for (int i = 0, n = PQntuples(r); i < n; i++)
-        if (cb(PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), ud))
-            break;
-    PQclear(r);
-    return STORE_OK;
-}
-
-/* One front end at a time collects (the writers' advisory lock when the caller holds a
- * write transaction, as serve.c does). */
-int pg_blob_gc(struct store_conn *c, int64_t max_age)
-{
-    static const char *const old = "DELETE FROM blob_uploads WHERE created < $1";
-    static const char *const unref = "DELETE FROM blobs WHERE NOT EXISTS(SELECT 1 FROM "
-                                     "blob_uploads u WHERE u.blob_id=blobs.id) AND NOT EXISTS("
-                                     "SELECT 1 FROM blob_refs r WHERE r.blob_id=blobs.id)";
-    struct params p = {0};
-    pgq_int(&p, util_now() - max_age);
-    bool began = auto_begin(c);
-    int rc = pgq_run(c, old, &p, NULL);
-    rc = rc ? rc : pgq_run(c, unref, NULL, NULL);
-    return auto_end(c, began, rc);
-}
-
-/* ---- query side tables ---------------------------------------------------------------- */
-
-int pg_index_put(struct store_conn *c, const char *account, const char *type, const char *id,
-                 const struct store_index *ix)
-{
-    static const char *const sql =
-        "INSERT INTO object_index(account_id, type, id, uid, start, finish, modseq, t0, t1, t2,"
-        " t3, t4, t5, ord, span, exact) VALUES($1,$2,$3,$4,$5,$6,(SELECT updated_modseq FROM"
-        " objects WHERE account_id=$1 AND type=$2 AND id=$3), jmapd_tsv($7), jmapd_tsv($8),"
-        " jmapd_tsv($9), jmapd_tsv($10), jmapd_tsv($11), jmapd_tsv($12), $13, $14, $15)"
-        " ON CONFLICT(account_id, type, id) DO UPDATE SET uid=EXCLUDED.uid,"
-        " start=EXCLUDED.start, finish=EXCLUDED.finish, modseq=EXCLUDED.modseq, t0=EXCLUDED.t0,"
-        " t1=EXCLUDED.t1, t2=EXCLUDED.t2, t3=EXCLUDED.t3, t4=EXCLUDED.t4, t5=EXCLUDED.t5,"
-        " ord=EXCLUDED.ord, span=EXCLUDED.span, exact=EXCLUDED.exact";
-    struct params p = pgq_three(account, type, id);
-    pgq_text(&p, ix->uid);
-    if (ix->has_range)
-        pgq_int(&p, ix->start);
-    else
-        pgq_text(&p, NULL);
-    if (ix->has_range && !ix->unbounded)
-        pgq_int(&p, ix->end);
-    else
-        pgq_text(&p, NULL);
-    for (int i = 0; i < STORE_TEXT_FIELDS; i++)
-        pgq_text(&p, ix->text[i]);
-    if (ix->has_order)
-        pgq_int(&p, ix->order);
-    else
-        pgq_text(&p, NULL);
-    if (ix->has_range) {
-        pgq_int(&p, store_span_class(ix));
-        pgq_int(&p, ix->exact && !ix->unbounded);
-    } else {
-        pgq_text(&p, NULL);
-        pgq_text(&p, NULL);
-    }
-    pgc_uid_changed(c, account, type, id, ix->uid);
-    return pgq_defer(c, sql, &p); /* nobody waits for it: with the next statement */
-}
-
-int pg_index_del(struct store_conn *c, const char *account, const char *type, const char *id)
-{
-    static const char *const sql = "DELETE FROM object_index WHERE account_id=$1 AND type=$2 AND "
-                                   "id=$3";
-    struct params p = pgq_three(account, type, id);
-    pgc_uid_changed(c, account, type, id, NULL);
-    return pgq_defer(c, sql, &p);
-}
-
-int pg_index_find_uid(struct store_conn *c, const char *account, const char *type, const char *uid,
-                      store_name_cb cb, void *ud)
-{
-    static const char *const sql = "SELECT id FROM object_index WHERE account_id=$1 AND type=$2 "
-                                   "AND uid=$3 ORDER BY id";
-    static const char *const all = "SELECT uid, id FROM object_index WHERE account_id=$1 AND "
-                                   "type=$2 AND uid IS NOT NULL ORDER BY uid COLLATE \"C\", id";
-    /* a transaction's second lookup loads them all (postgres_cache.c): a /set creating
-     * a hundred events then asks twice, not a hundred times */
-    if (pgc_uid_lookups(c, account, type) == 2) {
-        struct params a = pgq_two(account, type);
-        PGresult *r;
-        if (pgq_run(c, all, &a, &r) == STORE_OK)
-            pgc_uid_keep(c, r);
-    }
-    int rc = pgc_uid_find(c, account, type, uid, cb, ud);
-    if (rc >= 0)
-        return rc;
-    struct params p = pgq_three(account, type, uid);
-    return pgq_each_name(c, sql, &p, cb, ud);
-}
-
-int pg_index_spans(struct store_conn *c, const char *account, const char *type, bool has_from,
-                   int64_t from, bool has_to, int64_t to, store_span_cb cb, void *ud)
-{
-    /* as sqlite.c: a superset of the objects overlapping [from, to), plus those
-     * without a range; per class k of range length only rows starting at or after
-     * from - 2^k. A LATERAL subquery behind OFFSET 0, so that the planner keeps one
-     * index range per class (a plain join became a hash join over a sequential scan:
-     * 27 ms against 5 ms for a month of 100,000 rows) */
-    static const char *const by_class =
-        "SELECT i.* FROM generate_series(0, 40) k(c) CROSS JOIN LATERAL (SELECT id, modseq,"
-        " start, finish, exact FROM object_index WHERE account_id=$1 AND type=$2 AND span=k.c"
-        " AND start >= $3 - (1::bigint << k.c) AND start < $4 AND finish >= $3 OFFSET 0) i"
-        " UNION ALL SELECT id, modseq, start, finish, exact FROM object_index WHERE"
-        " account_id=$1 AND type=$2 AND span=41 AND start < $4 AND (finish IS NULL OR"
-        " finish >= $3) UNION ALL SELECT id, modseq, start, finish, exact FROM object_index"
-        " WHERE account_id=$1 AND type=$2 AND span IS NULL AND (start IS NULL OR (start < $4"
-        " AND (finish IS NULL OR finish >= $3)))";
-    static const char *const all =
-        "SELECT id, modseq, start, finish, exact FROM object_index WHERE account_id=$1 AND"
-        " type=$2 AND (start IS NULL OR start < $4) AND $3::bigint IS NOT NULL";
-    struct params p = pgq_two(account, type);
-    pgq_int(&p, has_from ? from : 0);
-    pgq_int(&p, has_to ? to : INT64_MAX);
-    PGresult *r;
-    int rc = pgq_run(c, has_from ? by_class : all, &p, &r);
-    if (rc)
-        return rc;
-    for (int i = 0, n = PQntuples(r); i < n; i++) {
-        bool has_range = !PQgetisnull(r, i, 2), open = PQgetisnull(r, i, 3);
-        if (cb(PQgetvalue(r, i, 0), PQgetisnull(r, i, 1) ? 0 : pgq_col_int(r, i, 1), has_range,
-               !PQgetisnull(r, i, 4) && pgq_col_int(r, i, 4) != 0,
-               has_range ? pgq_col_int(r, i, 2) : 0, open ? INT64_MAX : pgq_col_int(r, i, 3), ud))
-            break;
-    }
-    PQclear(r);
-    return STORE_OK;
-}
-
-/* A word character, as sqlite.c splits query text: ASCII letters and digits and every
- * byte of a non-ASCII character (the text search parser splits those further). */
-static bool word_char(unsigned char ch)
-{
-    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-           ch >= 0x80;
-}
-
-/* The next piece of a term's tsquery text from p on, into q: a word, or for a phrase
- * all of its words joined by <-> (adjacent, in order), quoted (no quote or backslash
- * can be in a word), with :* for a prefix (in a phrase, on the last word). Words of
- * a term that is no phrase are separate pieces, each of which may match in another
- * field, as in FTS5. Returns where to go on, or NULL when no word is left. */
-static const char *ts_next(const struct store_text_term *t, const char *p, struct buf *q)
-{
-    for (;;) {
-        while (*p && !word_char((unsigned char)*p))
-            p++;
-        if (!*p)
-            return q->len ? p : NULL;
-        const char *w = p;
-        while (*p && word_char((unsigned char)*p))
-            p++;
-        bool last = true;
-        for (const char *r = p; *r && last; r++)
-            last = !word_char((unsigned char)*r);
-        if (q->len)
-            buf_puts(q, " <-> ");
-        bool star = t->prefix && (!t->phrase || last);
-        buf_printf(q, "'%.*s'%s", (int)(p - w), w, star ? ":*" : "");
-        if (!t->phrase)
-            return p;
-    }
-}
-
-/* Appends the condition that piece number n (a parameter) matches in field (or any). */
-static void ts_cond(struct buf *sql, int field, int n)
-{
-    if (field >= 0) {
-        buf_printf(sql, " AND t%d @@ to_tsquery('jmapd', $%d)", field, n);
-        return;
-    }
-    buf_puts(sql, " AND (");
-    for (int f = 0; f < STORE_TEXT_FIELDS; f++)
-        buf_printf(sql, "%st%d @@ to_tsquery('jmapd', $%d)", f ? " OR " : "", f, n);
-    buf_puts(sql, ")");
-}
-
-#define TEXT_PIECES 64
-
-/* store_text_search and store_text_hits: one of ids, hits is set. */
-static int text_query(struct store_conn *c, const char *account, const char *type,
-                      const struct store_text_term *terms, size_t nterms, store_name_cb ids,
-                      store_hit_cb hits, void *ud)
-{
-    struct buf sql = {0};
-    struct buf pieces[TEXT_PIECES] = {{0}};
-    const char *vals[TEXT_PIECES + 2] = {account, type};
-    int n = 2, rc = STORE_OK;
-    buf_puts(&sql, "SELECT id, modseq, ord FROM object_index WHERE account_id=$1 AND type=$2");
-    for (size_t i = 0; i < nterms && rc == STORE_OK; i++) {
-        assert(terms[i].field >= -1 && terms[i].field < STORE_TEXT_FIELDS);
-        /* a term without any word matches everything: it adds no condition */
-        const char *at = terms[i].text;
-        while (rc == STORE_OK && (at = ts_next(&terms[i], at, &pieces[n - 2])) != NULL) {
-            vals[n] = pieces[n - 2].data;
-            ts_cond(&sql, terms[i].field, ++n);
-            if (n - 2 == TEXT_PIECES)
-                rc = STORE_ERR; /* more words than a search may have */
-        }
-    }
-    PGresult *r = NULL;
-    if (rc == STORE_OK) {
-        pgq_settle(c);
-        r = PQexecParams(c->pg, sql.data, n, NULL, vals, NULL, NULL, 0);
-        rc = pgq_result_code(c, r, "text search");
-    }
-    if (rc == STORE_OK)
-        for (int i = 0, rows = PQntuples(r); i < rows; i++) {
-            const char *id = PQgetvalue(r, i, 0);
-            bool has_order = !PQgetisnull(r, i, 2);
-            if (ids ? ids(id, ud)
-                    : hits(id, PQgetisnull(r, i, 1) ? 0 : pgq_col_int(r, i, 1), has_order,
-                           has_order ? pgq_col_int(r, i, 2) : 0, ud))
-                break;
-        }
-    PQclear(r);
-    for (int i = 0; i < TEXT_PIECES; i++)
-        buf_free(&pieces[i]);
-    buf_free(&sql);
-    return rc;
-}
-
-int pg_text_search(struct store_conn *c, const char *account, const char *type,
-                   const struct store_text_term *terms, size_t nterms, store_name_cb cb, void *ud)
-{
-    return text_query(c, account, type, terms, nterms, cb, NULL, ud);
-}
-
-int pg_text_hits(struct store_conn *c, const char *account, const char *type,
-                 const struct store_text_term *terms, size_t nterms, store_hit_cb cb, void *ud)
-{
-    return text_query(c, account, type, terms, nterms, NULL, cb, ud);
 }
 
 /* ---- feeds ------------------------------------------------------------------------------ */

@@ -28,6 +28,7 @@ int pg_alert_put(struct store_conn *c, const struct store_alert *a)
     key(&p, a->account, a->type, a->object_id, a->user_id);
     pgq_int(&p, a->next_check);
     pgq_int(&p, a->fired_until);
+    pgc_ids_note(&c->alerts, 0, a->account, a->type, a->object_id);
     return pgq_run(c, sql, &p, NULL);
 }
 
@@ -107,8 +108,15 @@ int pg_alert_users(struct store_conn *c, const char *account, const char *type,
 {
     static const char *const sql = "SELECT user_id FROM alert_queue WHERE account_id=$1 AND "
                                    "type=$2 AND object_id=$3 ORDER BY 1";
-    struct params p = pgq_three(account, type, object_id);
+    static const char *const ids = "SELECT DISTINCT object_id COLLATE \"C\" FROM alert_queue "
+                                   "WHERE account_id=$1 AND type=$2 ORDER BY 1";
     PGresult *r;
+    struct params two = pgq_two(account, type);
+    if (pgc_ids_use(c, &c->alerts, 0, account, type) == 2 && pgq_run(c, ids, &two, &r) == STORE_OK)
+        pgc_ids_keep(&c->alerts, r);
+    if (pgc_ids_has(c, &c->alerts, 0, account, type, object_id) == 0)
+        return STORE_OK; /* none: no user to call cb with */
+    struct params p = pgq_three(account, type, object_id);
     if (pgq_run(c, sql, &p, &r))
         return STORE_ERR;
     for (int i = 0; i < PQntuples(r); i++)

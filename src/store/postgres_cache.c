@@ -21,6 +21,8 @@
 
 #include "store/postgres_internal.h"
 
+static void ids_clear(void *p);
+
 static bool same(const struct pg_rows *e, const char *account, const char *type)
 {
     return e->r && !e->stale && strcmp(e->account, account) == 0 && strcmp(e->type, type) == 0;
@@ -36,6 +38,8 @@ void pgc_clear(struct store_conn *c)
     c->nstates = 0;
     pgc_uid_clear(c);
     pgc_ukey_clear(c);
+    ids_clear(&c->props);
+    ids_clear(&c->alerts);
 }
 
 void pgc_forget(struct store_conn *c, const char *account, const char *type)
@@ -113,56 +117,116 @@ PGresult *pgc_whole(struct store_conn *c, const char *account, const char *type)
     return NULL;
 }
 
+/* States a transaction read or bumped. A read transaction sees one snapshot; a write
+ * transaction holds the writers' lock, so no other front end changes a state under it
+ * and its own bumps are counted here (pgc_bump): either way a state read once is known
+ * for the rest of the transaction (a /set creating 100 events read a type's state once
+ * per event, each a waited round trip). */
+static struct pg_state *state_find(struct store_conn *c, const char *account, const char *type)
+{
+    for (int i = 0; i < c->nstates; i++)
+        if (strcmp(c->states[i].account, account) == 0 && strcmp(c->states[i].type, type) == 0)
+            return &c->states[i];
+    return NULL;
+}
+
 bool pgc_state(struct store_conn *c, const char *account, const char *type, int64_t *modseq,
                int64_t *lowest)
 {
-    if (!c->in_txn || c->writing)
+    struct pg_state *s = c->in_txn ? state_find(c, account, type) : NULL;
+    if (!s || !s->has_lowest)
         return false;
-    for (int i = 0; i < c->nstates; i++)
-        if (strcmp(c->states[i].account, account) == 0 && strcmp(c->states[i].type, type) == 0) {
-            *modseq = c->states[i].modseq;
-            *lowest = c->states[i].lowest;
-            return true;
-        }
-    return false;
+    *modseq = s->modseq;
+    *lowest = s->lowest;
+    return true;
 }
 
 bool pgc_bump(struct store_conn *c, const char *account, const char *type, int64_t *modseq)
 {
-    if (!c->in_txn || !c->writing)
+    struct pg_state *s = c->in_txn && c->writing ? state_find(c, account, type) : NULL;
+    if (!s)
         return false;
-    for (int i = 0; i < c->nstates; i++)
-        if (strcmp(c->states[i].account, account) == 0 && strcmp(c->states[i].type, type) == 0) {
-            *modseq = ++c->states[i].modseq;
-            return true;
-        }
-    return false;
+    *modseq = ++s->modseq;
+    return true;
 }
 
 static void state_add(struct store_conn *c, const char *account, const char *type, int64_t modseq,
-                      int64_t lowest)
+                      bool has_lowest, int64_t lowest)
 {
-    if (c->nstates == STATES_CACHE || strlen(account) >= sizeof c->states[0].account ||
-        strlen(type) >= sizeof c->states[0].type)
-        return;
-    struct pg_state *s = &c->states[c->nstates++];
-    snprintf(s->account, sizeof s->account, "%s", account);
-    snprintf(s->type, sizeof s->type, "%s", type);
+    struct pg_state *s = state_find(c, account, type);
+    if (!s) {
+        if (c->nstates == STATES_CACHE || strlen(account) >= sizeof c->states[0].account ||
+            strlen(type) >= sizeof c->states[0].type)
+            return;
+        s = &c->states[c->nstates++];
+        snprintf(s->account, sizeof s->account, "%s", account);
+        snprintf(s->type, sizeof s->type, "%s", type);
+    }
     s->modseq = modseq;
+    s->has_lowest = has_lowest;
     s->lowest = lowest;
 }
 
 void pgc_state_add(struct store_conn *c, const char *account, const char *type, int64_t modseq,
                    int64_t lowest)
 {
-    if (c->in_txn && !c->writing)
-        state_add(c, account, type, modseq, lowest);
+    if (c->in_txn)
+        state_add(c, account, type, modseq, true, lowest);
 }
 
 void pgc_bumped(struct store_conn *c, const char *account, const char *type, int64_t modseq)
 {
     if (c->in_txn && c->writing)
-        state_add(c, account, type, modseq, 0);
+        state_add(c, account, type, modseq, false, 0);
+}
+
+/* ---- the (account, type) a per-transaction cache holds ------------------------------- */
+
+static bool scope_is(const struct pg_scope *s, int64_t user, const char *account, const char *type)
+{
+    return s->user == user && strcmp(s->account, account) == 0 && strcmp(s->type, type) == 0;
+}
+
+/* Counts a use of (account, type) by a cache that holds one (account, type) at a time
+ * (*count: its uses in this transaction) and returns the count; a use of another one
+ * clears the cache first (clear empties the struct holding s and count), and outside
+ * a transaction nothing is kept (0). */
+static int scope_count(struct store_conn *c, struct pg_scope *s, int *count, int64_t user,
+                       const char *account, const char *type, void (*clear)(void *), void *arg)
+{
+    if (!c->in_txn || strlen(account) >= sizeof s->account || strlen(type) >= sizeof s->type)
+        return 0;
+    if (!scope_is(s, user, account, type)) {
+        clear(arg);
+        snprintf(s->account, sizeof s->account, "%s", account);
+        snprintf(s->type, sizeof s->type, "%s", type);
+        s->user = user;
+    }
+    return ++*count;
+}
+
+/* The first row of r (sorted by column 0, COLLATE "C") whose column 0 is not below key. */
+static int lower_bound(PGresult *r, const char *key)
+{
+    int lo = 0, hi = PQntuples(r);
+    while (lo < hi) {
+        int mid = lo + (hi - lo) / 2;
+        if (strcmp(PQgetvalue(r, mid, 0), key) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static void uid_clear(void *c)
+{
+    pgc_uid_clear(c);
+}
+
+static void ukey_clear(void *c)
+{
+    pgc_ukey_clear(c);
 }
 
 /* ---- uids: a transaction that looks up many (a /set creating events) ------------------
@@ -172,20 +236,12 @@ void pgc_bumped(struct store_conn *c, const char *account, const char *type, int
 
 static bool uids_for(struct store_conn *c, const char *account, const char *type)
 {
-    return strcmp(c->uids.account, account) == 0 && strcmp(c->uids.type, type) == 0;
+    return scope_is(&c->uids.of, 0, account, type);
 }
 
 int pgc_uid_lookups(struct store_conn *c, const char *account, const char *type)
 {
-    if (!c->in_txn || strlen(account) >= sizeof c->uids.account ||
-        strlen(type) >= sizeof c->uids.type)
-        return 0;
-    if (!uids_for(c, account, type)) {
-        pgc_uid_clear(c);
-        snprintf(c->uids.account, sizeof c->uids.account, "%s", account);
-        snprintf(c->uids.type, sizeof c->uids.type, "%s", type);
-    }
-    return ++c->uids.lookups;
+    return scope_count(c, &c->uids.of, &c->uids.lookups, 0, account, type, uid_clear, c);
 }
 
 void pgc_uid_keep(struct store_conn *c, PGresult *r)
@@ -222,14 +278,7 @@ int pgc_uid_find(struct store_conn *c, const char *account, const char *type, co
     if (!c->in_txn || !c->uids.r || !uids_for(c, account, type))
         return -1;
     PGresult *r = c->uids.r;
-    int lo = 0, hi = PQntuples(r);
-    while (lo < hi) { /* the first row whose uid is not below uid (COLLATE "C") */
-        int mid = lo + (hi - lo) / 2;
-        if (strcmp(PQgetvalue(r, mid, 0), uid) < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
+    int lo = lower_bound(r, uid);
     size_t n = 0, cap = 8;
     const char **ids = malloc(cap * sizeof *ids);
     for (int i = lo; ids && i < PQntuples(r) && strcmp(PQgetvalue(r, i, 0), uid) == 0; i++) {
@@ -267,20 +316,12 @@ int pgc_uid_find(struct store_conn *c, const char *account, const char *type, co
 
 static bool ukeys_for(struct store_conn *c, const char *account, const char *type)
 {
-    return strcmp(c->ukeys.account, account) == 0 && strcmp(c->ukeys.type, type) == 0;
+    return scope_is(&c->ukeys.of, 0, account, type);
 }
 
 int pgc_ukey_creates(struct store_conn *c, const char *account, const char *type)
 {
-    if (!c->in_txn || strlen(account) >= sizeof c->ukeys.account ||
-        strlen(type) >= sizeof c->ukeys.type)
-        return 0;
-    if (!ukeys_for(c, account, type)) {
-        pgc_ukey_clear(c);
-        snprintf(c->ukeys.account, sizeof c->ukeys.account, "%s", account);
-        snprintf(c->ukeys.type, sizeof c->ukeys.type, "%s", type);
-    }
-    return ++c->ukeys.creates;
+    return scope_count(c, &c->ukeys.of, &c->ukeys.creates, 0, account, type, ukey_clear, c);
 }
 
 void pgc_ukey_keep(struct store_conn *c, PGresult *r)
@@ -333,4 +374,50 @@ void pgc_ukey_set(struct store_conn *c, const char *account, const char *type, c
     json_object_set_new(c->ukeys.by_id, id, key ? json_string(key) : json_null());
     if (key)
         json_object_set_new(c->ukeys.by_key, key, json_string(id));
+}
+
+/* ---- object ids with rows: user_props, alert_queue ----------------------------------
+ * A /set creating many events asks for each whether it has per-user properties (share
+ * exposure) and alerts (the alert schedule): new objects have none, and each answer
+ * was a waited round trip. */
+
+static void ids_clear(void *p)
+{
+    struct pg_ids *s = p;
+    PQclear(s->r);
+    json_decref(s->noted);
+    memset(s, 0, sizeof *s);
+}
+
+int pgc_ids_use(struct store_conn *c, struct pg_ids *s, int64_t user, const char *account,
+                const char *type)
+{
+    return scope_count(c, &s->of, &s->uses, user, account, type, ids_clear, s);
+}
+
+void pgc_ids_keep(struct pg_ids *s, PGresult *r)
+{
+    PQclear(s->r);
+    s->r = r;
+}
+
+int pgc_ids_has(struct store_conn *c, const struct pg_ids *s, int64_t user, const char *account,
+                const char *type, const char *id)
+{
+    if (!c->in_txn || !s->r || !scope_is(&s->of, user, account, type))
+        return -1;
+    if (json_object_get(s->noted, id))
+        return 1;
+    int i = lower_bound(s->r, id);
+    return i < PQntuples(s->r) && strcmp(PQgetvalue(s->r, i, 0), id) == 0;
+}
+
+void pgc_ids_note(struct pg_ids *s, int64_t user, const char *account, const char *type,
+                  const char *id)
+{
+    if (!s->r || !scope_is(&s->of, user, account, type))
+        return;
+    if (!s->noted)
+        s->noted = json_object();
+    json_object_set_new(s->noted, id, json_true());
 }

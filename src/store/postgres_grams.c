@@ -117,15 +117,7 @@ int pg_grams_facets(struct store_conn *c, const char *account, const char *type,
     static const char *const all = "SELECT id, facets FROM object_grams WHERE account_id=$1 AND "
                                    "type=$2 ORDER BY id";
     struct params p = id ? pgq_three(account, type, id) : pgq_two(account, type);
-    PGresult *r;
-    int rc = pgq_run(c, id ? one : all, &p, &r);
-    if (rc)
-        return rc;
-    for (int i = 0, n = PQntuples(r); i < n; i++)
-        if (cb(PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), ud))
-            break;
-    PQclear(r);
-    return STORE_OK;
+    return pgq_each_pair(c, id ? one : all, &p, cb, ud);
 }
 
 int pg_grams_missing(struct store_conn *c, const char *account, const char *type, store_name_cb cb,

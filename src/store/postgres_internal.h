@@ -1,6 +1,6 @@
 /*
  * postgres_internal.h — what postgres.c shares with the other files of the PostgreSQL
- * backend (postgres_share.c): the connection, statement parameters and the helpers
+ * backend (postgres_*.c): the connection, statement parameters and the helpers
  * that run a cached prepared statement. Not for use outside src/store/.
  */
 #ifndef JMAPD_STORE_POSTGRES_INTERNAL_H
@@ -25,16 +25,32 @@ struct pg_rows {
     bool stale; /* the transaction changed the type since: freed at its end */
 };
 
+/* the (account, type) a cache of one at a time holds (postgres_cache.c) */
+struct pg_scope {
+    char account[64], type[64];
+    int64_t user; /* a user's rows (struct pg_ids of user_props); else 0 */
+};
+
+/* The object ids that have rows in a table, of one scope, loaded once a transaction
+ * asks about a second object (postgres_cache.c): an id not among them, nor noted since,
+ * has none, and its lookup costs no round trip. */
+struct pg_ids {
+    PGresult *r; /* (object_id) by object_id COLLATE "C" */
+    struct pg_scope of;
+    int uses;      /* lookups in this transaction */
+    json_t *noted; /* ids the transaction may have given a row since */
+};
+
 struct pg_uids {
     PGresult *r; /* (uid, id) of every indexed object with a uid, by uid (COLLATE "C"), id */
-    char account[64], type[64];
+    struct pg_scope of;
     int lookups;     /* in this transaction */
     json_t *changed; /* id -> uid or null: the transaction's own index changes */
 };
 
 struct pg_ukeys {
     PGresult *r; /* (ukey, id) of every object of the type with a unique key, by ukey */
-    char account[64], type[64];
+    struct pg_scope of;
     int creates;    /* in this transaction */
     json_t *by_id;  /* id -> ukey or null: the transaction's own changes */
     json_t *by_key; /* ukey -> id: the keys the transaction gave */
@@ -43,6 +59,7 @@ struct pg_ukeys {
 struct pg_state {
     char account[64], type[64];
     int64_t modseq, lowest;
+    bool has_lowest; /* false: known from a bump only (postgres_cache.c) */
 };
 
 struct store_conn {
@@ -65,6 +82,8 @@ struct store_conn {
     int nstates;
     struct pg_uids uids;
     struct pg_ukeys ukeys;
+    struct pg_ids props;  /* user_props of (user, account, type) */
+    struct pg_ids alerts; /* alert_queue of (account, type) */
     char lock_key[16]; /* the writers' lock of this schema: hashtext(current_schema()) */
     struct store_conn *next;
     const char *cache[STMT_CACHE]; /* statement name: "s" + index */
@@ -81,6 +100,12 @@ struct params {
 #define STORE_OP_PFX(name) pg_##name
 #define STORE_OP_EXTERN(ret, name, params, args) ret STORE_OP_PFX(name) params;
 STORE_OPS(STORE_OP_EXTERN)
+
+/* Runs a function's statements in a write transaction of their own when the caller
+ * has none (pg_auto_begin answers whether it began one), so a change of several rows
+ * is atomic either way; pg_auto_end commits it, or rolls it back after an error. */
+bool pg_auto_begin(struct store_conn *c);
+int pg_auto_end(struct store_conn *c, bool began, int rc);
 
 /* Parameters: text (NULL is SQL NULL), integers, booleans. An integer's text lives in
  * the params itself: fill a params where it is used, never return one by value
@@ -131,6 +156,9 @@ int64_t pgq_first_int(struct store_conn *c, const char *sql, const struct params
 /* cb with column 0 of each row until it returns non-zero. */
 int pgq_each_name(struct store_conn *c, const char *sql, const struct params *p,
                   int (*cb)(const char *name, void *ud), void *ud);
+/* cb with columns 0 and 1 of each row until it returns non-zero. */
+int pgq_each_pair(struct store_conn *c, const char *sql, const struct params *p,
+                  int (*cb)(const char *a, const char *b, void *ud), void *ud);
 int64_t pgq_col_int(PGresult *r, int row, int col);
 /* A statement without parameters, not prepared (SAVEPOINT and the like). */
 int pgq_simple(struct store_conn *c, const char *sql);
@@ -176,5 +204,16 @@ void pgc_ukey_clear(struct store_conn *c);
 int pgc_ukey_taken(struct store_conn *c, const char *account, const char *type, const char *key);
 void pgc_ukey_set(struct store_conn *c, const char *account, const char *type, const char *id,
                   const char *key);
+/* Object ids with rows (struct pg_ids): pgc_ids_use counts a lookup of the scope in the
+ * transaction and returns the count (0 outside one; 2: the time to load them, given
+ * to pgc_ids_keep); pgc_ids_has answers 1 (the id may have rows: ask), 0 (it has
+ * none) or -1 (not known here); pgc_ids_note records a row written for an id. */
+int pgc_ids_use(struct store_conn *c, struct pg_ids *s, int64_t user, const char *account,
+                const char *type);
+void pgc_ids_keep(struct pg_ids *s, PGresult *r);
+int pgc_ids_has(struct store_conn *c, const struct pg_ids *s, int64_t user, const char *account,
+                const char *type, const char *id);
+void pgc_ids_note(struct pg_ids *s, int64_t user, const char *account, const char *type,
+                  const char *id);
 
 #endif

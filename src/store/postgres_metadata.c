@@ -162,11 +162,16 @@ int pg_metadata_state_put(struct store_conn *c, const char *account, const char 
 int pg_metadata_viewer(struct store_conn *c, const char *account, const char *type, int64_t user_id,
                        int64_t *modseq, int64_t *last_private, int64_t *shared, int64_t *mine)
 {
+    /* the type's lowest state too, for the transaction's state cache: the state read
+     * every method makes after this one (store_state_get, store_state_lowest) is then
+     * answered without another round trip (issue 15: 3.1 -> 2.1 waited round trips per
+     * /get or expanded /query) */
     static const char *const sql =
-        "SELECT coalesce((SELECT modseq FROM states WHERE account_id=$1 AND type=$2), 0), "
-        "coalesce(m.last_private, 0), coalesce(m.shared, 0), coalesce((SELECT max(modseq) FROM "
-        "object_metadata WHERE account_id=$1 AND type=$2 AND user_id=$3), 0) FROM (SELECT 1) "
-        "AS one LEFT JOIN metadata_state m ON m.account_id=$1 AND m.type=$2";
+        "SELECT coalesce(s.modseq, 0), coalesce(m.last_private, 0), coalesce(m.shared, 0), "
+        "coalesce((SELECT max(modseq) FROM object_metadata WHERE account_id=$1 AND type=$2 AND "
+        "user_id=$3), 0), coalesce(s.lowest, 0) FROM (SELECT 1) AS one LEFT JOIN states s ON "
+        "s.account_id=$1 AND s.type=$2 LEFT JOIN metadata_state m ON m.account_id=$1 AND "
+        "m.type=$2";
     struct params p = pgq_two(account, type);
     pgq_int(&p, user_id);
     PGresult *r;
@@ -177,6 +182,8 @@ int pg_metadata_viewer(struct store_conn *c, const char *account, const char *ty
     int64_t *out[] = {modseq, last_private, shared, mine};
     for (int i = 0; i < 4; i++)
         *out[i] = row ? pgq_col_int(r, 0, i) : 0;
+    if (row)
+        pgc_state_add(c, account, type, *modseq, pgq_col_int(r, 0, 4));
     PQclear(r);
     return row ? STORE_OK : STORE_ERR;
 }

@@ -1,8 +1,8 @@
 /*
- * postgres_share.c — the PostgreSQL backend's sorted index pages (issue 21), its
- * groups, shares and per-user properties (issue 14), as sqlite.c has them (the same
- * tables, the same answers), and the query snapshots every front end shares (issue
- * 15). The rest of store.h is in postgres.c.
+ * postgres_share.c — the PostgreSQL backend's groups, shares and per-user properties
+ * (issue 14), as sqlite_share.c has them (the same tables, the same answers), and the
+ * query snapshots every front end shares (issue 15). The rest of store.h is in
+ * postgres.c and the files beside it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,83 +10,6 @@
 
 #include "store/postgres_internal.h"
 #include "util/util.h"
-
-/* ---- sorting and paging from the index ----------------------------------------------- */
-
-static int each_ordered(struct store_conn *c, const char *sql, const struct params *p,
-                        store_order_cb cb, void *ud)
-{
-    PGresult *r;
-    int rc = pgq_run(c, sql, p, &r);
-    if (rc)
-        return rc;
-    for (int i = 0, n = PQntuples(r); i < n; i++)
-        if (cb(PQgetvalue(r, i, 0), PQgetisnull(r, i, 1) ? 0 : pgq_col_int(r, i, 1),
-               pgq_col_int(r, i, 2), ud))
-            break;
-    PQclear(r);
-    return STORE_OK;
-}
-
-int pg_index_ordered(struct store_conn *c, const char *account, const char *type, bool desc,
-                     int64_t offset, int64_t limit, store_order_cb cb, void *ud)
-{
-    static const char *const asc_sql = "SELECT id, modseq, ord FROM object_index WHERE "
-                                       "account_id=$1 AND type=$2 AND ord IS NOT NULL ORDER BY "
-                                       "ord, id LIMIT $4 OFFSET $3";
-    static const char *const desc_sql = "SELECT id, modseq, ord FROM object_index WHERE "
-                                        "account_id=$1 AND type=$2 AND ord IS NOT NULL ORDER BY "
-                                        "ord DESC, id LIMIT $4 OFFSET $3";
-    struct params p = pgq_two(account, type);
-    pgq_int(&p, offset < 0 ? 0 : offset);
-    if (limit < 0)
-        pgq_text(&p, NULL); /* LIMIT NULL: to the end */
-    else
-        pgq_int(&p, limit);
-    return each_ordered(c, desc ? desc_sql : asc_sql, &p, cb, ud);
-}
-
-int pg_index_unordered(struct store_conn *c, const char *account, const char *type,
-                       store_order_cb cb, void *ud)
-{
-    static const char *const sql = "SELECT id, modseq, 0 FROM object_index WHERE account_id=$1 "
-                                   "AND type=$2 AND ord IS NULL ORDER BY id";
-    struct params p = pgq_two(account, type);
-    return each_ordered(c, sql, &p, cb, ud);
-}
-
-int64_t pg_index_rank(struct store_conn *c, const char *account, const char *type, bool desc,
-                      int64_t order, const char *id)
-{
-    static const char *const asc_sql =
-        "SELECT (SELECT count(*) FROM object_index WHERE account_id=$1 AND type=$2 AND ord < $3)"
-        " + (SELECT count(*) FROM object_index WHERE account_id=$1 AND type=$2 AND ord = $3 AND"
-        " id < $4)";
-    static const char *const desc_sql =
-        "SELECT (SELECT count(*) FROM object_index WHERE account_id=$1 AND type=$2 AND ord > $3)"
-        " + (SELECT count(*) FROM object_index WHERE account_id=$1 AND type=$2 AND ord = $3 AND"
-        " id < $4)";
-    struct params p = pgq_two(account, type);
-    pgq_int(&p, order);
-    pgq_text(&p, id);
-    return pgq_first_int(c, desc ? desc_sql : asc_sql, &p, -1);
-}
-
-int pg_index_count(struct store_conn *c, const char *account, const char *type, int64_t *ordered,
-                   int64_t *unordered)
-{
-    static const char *const sql = "SELECT count(ord), count(*) - count(ord) FROM object_index "
-                                   "WHERE account_id=$1 AND type=$2";
-    struct params p = pgq_two(account, type);
-    PGresult *r;
-    int rc = pgq_run(c, sql, &p, &r);
-    if (rc)
-        return rc;
-    *ordered = pgq_col_int(r, 0, 0);
-    *unordered = pgq_col_int(r, 0, 1);
-    PQclear(r);
-    return STORE_OK;
-}
 
 /* ---- groups, shares, per-user properties (issue 14) ---------------------------------- */
 
@@ -202,9 +125,21 @@ json_t *pg_user_props_get(struct store_conn *c, int64_t user_id, const char *acc
 {
     static const char *const sql = "SELECT data FROM user_props WHERE user_id=$1 AND "
                                    "account_id=$2 AND type=$3 AND object_id=$4";
+    static const char *const ids = "SELECT object_id FROM user_props WHERE user_id=$1 AND "
+                                   "account_id=$2 AND type=$3 ORDER BY object_id COLLATE \"C\"";
     struct params p = {0};
     props_key(&p, user_id, account, type, object_id);
     PGresult *r;
+    if (pgc_ids_use(c, &c->props, user_id, account, type) == 2) {
+        struct params q = {0};
+        pgq_int(&q, user_id);
+        pgq_text(&q, account);
+        pgq_text(&q, type);
+        if (pgq_run(c, ids, &q, &r) == STORE_OK)
+            pgc_ids_keep(&c->props, r);
+    }
+    if (pgc_ids_has(c, &c->props, user_id, account, type, object_id) == 0)
+        return NULL;
     if (pgq_run(c, sql, &p, &r))
         return NULL;
     json_t *v = PQntuples(r) ? json_loads(PQgetvalue(r, 0, 0), 0, NULL) : NULL;
@@ -249,6 +184,7 @@ int pg_user_props_put(struct store_conn *c, int64_t user_id, const char *account
                                    "data=EXCLUDED.data";
     struct params p = {0};
     props_key(&p, user_id, account, type, object_id);
+    pgc_ids_note(&c->props, user_id, account, type, object_id);
     if (!data || json_object_size(data) == 0)
         return pgq_run(c, del, &p, NULL);
     char *text = json_dumps(data, JSON_COMPACT);

@@ -193,14 +193,13 @@ def test_alert_fires_once_across_front_ends_calendars27_s6_4(monkeypatch):
         clock_dir.cleanup()
 
 
-def test_query_changes_on_b_waits_for_a_snapshot_still_committing(pair):
-    """RFC 8620 §5.6, issue 15 §3 (store.h, query snapshots): A saves a /query's
-    snapshot without waiting for it (its read transaction ends with a COMMIT it does
-    not wait for), holding the account's snapshot lock until then. B, asked for
-    /queryChanges from that queryState before the COMMIT is through, waits for the
-    lock and finds the snapshot instead of answering cannotCalculateChanges. The slow
-    COMMIT is played by a psql session holding the lock and the row. An expanded
-    query: only its old results (instance ids) let B answer at all."""
+def _snapshot_in_flight(pair):
+    """The set-up of the snapshot lock tests: on A an expanded /query (only its old
+    results, instance ids, let /queryChanges answer at all) and a change after it; then
+    A's snapshot rows go out of sight and a psql session plays A's read transaction
+    whose COMMIT is not through yet: it holds the account's snapshot lock (shared) and
+    has put the rows back uncommitted. Returns (query args, the first answer, the psql
+    process, the rows' schema)."""
     import subprocess
     a, b = pair
     acct = a.account()
@@ -218,7 +217,6 @@ def test_query_changes_on_b_waits_for_a_snapshot_still_committing(pair):
     b.call("CalendarEvent/get", {"accountId": acct, "ids": []})  # B's login is done
     cl = conftest.PG_CLUSTER
     schema = cl.schema_for(a.data)
-    # the snapshot rows go out of sight, and come back in a transaction not yet committed
     cl.psql(conftest.pgharness.DB,
             f"CREATE TABLE {schema}.kept AS SELECT * FROM {schema}.query_snapshots "
             f"WHERE account_id = '{acct}'; DELETE FROM {schema}.query_snapshots "
@@ -232,6 +230,18 @@ def test_query_changes_on_b_waits_for_a_snapshot_still_committing(pair):
     s.stdin.flush()
     while s.stdout.readline().strip() != "held":
         pass
+    return q, first, s, schema
+
+
+def test_query_changes_on_b_waits_for_a_snapshot_still_committing(pair):
+    """RFC 8620 §5.6, issue 15 §3 (store.h, query snapshots): A saves a /query's
+    snapshot without waiting for it (its read transaction ends with a COMMIT it does
+    not wait for), holding the account's snapshot lock until then. B, asked for
+    /queryChanges from that queryState before the COMMIT is through, waits for the
+    lock and finds the snapshot instead of answering cannotCalculateChanges. The slow
+    COMMIT is played by a psql session holding the lock and the row."""
+    a, b = pair
+    q, first, s, _ = _snapshot_in_flight(pair)
     answer = {}
 
     def ask():
@@ -252,3 +262,44 @@ def test_query_changes_on_b_waits_for_a_snapshot_still_committing(pair):
     assert qc["newQueryState"] == now["queryState"]
     assert set(qc["removed"]) >= set(first["ids"])
     assert sorted(x["id"] for x in qc["added"]) == sorted(now["ids"])
+
+
+def test_snapshot_lock_held_too_long_gives_cannot_calculate_changes_rfc8620_5_6(pair):
+    """RFC 8620 §5.6, issue 15 §3 (postgres_shared.c: a lookup that missed waits for
+    the account's snapshot lock at most five seconds): when another front end's
+    transaction holds the lock longer, B's /queryChanges answers after about 5 s with
+    cannotCalculateChanges (the old results are not known to it) and changes
+    nothing: no snapshot row, no state. Once the lock is gone B answers the same
+    call normally (its second connection is usable again)."""
+    a, b = pair
+    acct = a.account()
+    q, first, s, schema = _snapshot_in_flight(pair)
+    cl = conftest.PG_CLUSTER
+    count = (f"SET search_path={schema}; SELECT count(*), coalesce(string_agg(key, ',' "
+             f"ORDER BY key), '') FROM query_snapshots WHERE account_id = '{acct}'")
+    rows_before = cl.psql(conftest.pgharness.DB, count)
+    _, state_before = b.call("CalendarEvent/get", {"accountId": acct, "ids": []})
+    args = {**q, "sinceQueryState": first["queryState"]}
+    try:
+        t0 = time.monotonic()
+        name, out = b.call("CalendarEvent/queryChanges", args)
+        waited = time.monotonic() - t0
+        rows_during = cl.psql(conftest.pgharness.DB, count)
+    finally:
+        s.stdin.write("ROLLBACK;\n")  # the rows put back never commit
+        s.stdin.close()
+        s.wait(timeout=10)
+    assert name == "error" and out["type"] == "cannotCalculateChanges", out
+    assert 4.5 <= waited < 9, waited  # the lock_timeout of 5 s, not a hang
+    assert rows_during == rows_before  # nothing saved by the failed call
+    assert cl.psql(conftest.pgharness.DB, count) == rows_before
+    _, state_after = b.call("CalendarEvent/get", {"accountId": acct, "ids": []})
+    assert state_after["state"] == state_before["state"]
+    # the rows come back (A's COMMIT, late): B answers at once
+    cl.psql(conftest.pgharness.DB, f"INSERT INTO {schema}.query_snapshots SELECT * FROM "
+                                    f"{schema}.kept")
+    t0 = time.monotonic()
+    name, qc = b.call("CalendarEvent/queryChanges", args)
+    assert name == "CalendarEvent/queryChanges", qc
+    assert time.monotonic() - t0 < 4
+    assert set(qc["removed"]) >= set(first["ids"])
