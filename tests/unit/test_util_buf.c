@@ -64,8 +64,8 @@ static void test_printf_long_result_reads_every_argument(void **state)
     struct buf b = {0};
     buf_printf(&b, "%s|%d|%s|%lld|%c", big, -42, "tail", (long long)1 << 40, 'z');
     char want[1100];
-    int n = snprintf(want, sizeof want, "%s|%d|%s|%lld|%c", big, -42, "tail", (long long)1 << 40,
-                     'z');
+    int n =
+        snprintf(want, sizeof want, "%s|%d|%s|%lld|%c", big, -42, "tail", (long long)1 << 40, 'z');
     assert_int_equal(b.len, (size_t)n);
     assert_string_equal(b.data, want);
     buf_free(&b);
