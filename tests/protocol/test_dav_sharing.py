@@ -138,3 +138,43 @@ def test_outsider_and_owner_do_not_see_it_rfc9670_s4(gs):
     assert propfind(gs, home(gs, "bob") + seg, "<d:resourcetype/>", user="bob").status_code == 404
     assert gs.http("bob").get(gs.base + home(gs, "bob") + seg + events["public"] +
                               ".ics").status_code == 404
+
+
+def test_sharees_private_change_changes_their_etag_rfc4791_5_3_4_calendars27_s5_4(gs):
+    """A sharee's per-user property (calendars-27 §5.4: keywords, color, alerts...) is part
+    of the resource as the sharee reads it, so its ETag changes with it (RFC 4918 §8.6,
+    RFC 4791 §5.3.4) and sync-collection reports it (RFC 6578 §3.5); the owner's
+    representation does not take the sharee's values."""
+    bob = gs.own("bob")
+    cid, events = shared_calendar(gs, {bob: rights("mayReadItems", "mayUpdatePrivate")})
+    path = f"{home(gs, 'bob')}{gs.a}~{cid}/"
+    href = path + events["public"] + ".ics"
+    own_href = f"{home(gs, 'alice')}{cid}/{events['public']}.ics"
+    sync = (f'<d:sync-collection {NSDECL}><d:sync-token>{{}}</d:sync-token><d:sync-level>1'
+            '</d:sync-level><d:prop><d:getetag/></d:prop></d:sync-collection>')
+    ms = dav(gs, "REPORT", path, sync.format(""), user="bob", depth=0)
+    token = ET.fromstring(ms.content).find(D + "sync-token").text
+    before = gs.http("bob").get(gs.base + href)
+    owners = gs.http("alice").get(gs.base + own_href)
+    assert before.status_code == 200 and owners.status_code == 200
+    _, res = gs.c("CalendarEvent/set", {"accountId": gs.a, "update": {events["public"]: {
+        "color": "#ff0000", "keywords": {"bobs": True}}}}, user="bob")
+    assert events["public"] in (res.get("updated") or {}), res.get("notUpdated")
+    after = gs.http("bob").get(gs.base + href)
+    assert after.status_code == 200 and "COLOR" in after.text.upper()
+    assert after.headers["ETag"] != before.headers["ETag"]
+    # the same ETag in a listing and a multiget as in the GET (one representation)
+    ms = multistatus(propfind(gs, path, "<d:getetag/>", depth=1, user="bob"))
+    assert ms[href]["props"][D + "getetag"].text == after.headers["ETag"]
+    body = (f'<c:calendar-multiget {NSDECL}><d:prop><d:getetag/><c:calendar-data/></d:prop>'
+            f'<d:href>{href}</d:href></c:calendar-multiget>')
+    ms = multistatus(dav(gs, "REPORT", path, body, user="bob", depth=1))
+    assert ms[href]["props"][D + "getetag"].text == after.headers["ETag"]
+    assert "bobs" in ms[href]["props"][C + "calendar-data"].text
+    # RFC 6578 §3.5: the changed member is reported to the sharee
+    ms = multistatus(dav(gs, "REPORT", path, sync.format(token), user="bob", depth=0))
+    assert href in ms and ms[href]["props"][D + "getetag"].text == after.headers["ETag"]
+    # the owner's view does not hold bob's own values (its ETag may change: the shared
+    # object's modseq moves with any write, which RFC 4918 §8.6 allows)
+    owners_after = gs.http("alice").get(gs.base + own_href)
+    assert owners_after.status_code == 200 and "bobs" not in owners_after.text
