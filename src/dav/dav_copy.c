@@ -22,7 +22,7 @@
 #include "dav/dav_internal.h"
 
 /* The path of a Destination header (an absolute URI or a path), url-decoded, into out. */
-static bool dest_path(const char *dest, char *out, size_t size)
+bool dav_dest_path(const char *dest, char *out, size_t size)
 {
     const char *p = dest;
     if (strncasecmp(p, "http://", 7) == 0 || strncasecmp(p, "https://", 8) == 0)
@@ -88,7 +88,7 @@ static int dest_check(struct dav_ctx *x, const struct dav_res *r, struct dav_res
 {
     char path[1024];
     const char *ow = x->q->overwrite;
-    if (!x->q->destination || !dest_path(x->q->destination, path, sizeof path)) {
+    if (!x->q->destination || !dav_dest_path(x->q->destination, path, sizeof path)) {
         dav_reply(x, 400, "text/plain", xstrdup("a Destination header is needed\n"));
         return -1;
     }
