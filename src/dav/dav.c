@@ -772,7 +772,7 @@ void dav_handle(struct jmap_server *srv, const struct jmap_user *u, const struct
     } else if (r.t == DR_COLL && !r.coll && strcmp(q->method, "MKCALENDAR") != 0 &&
                strcmp(q->method, "MKCOL") != 0) {
         dav_reply(&x, 404, "text/plain", xstrdup("not found\n"));
-    } else if (is_write(q->method) &&
+    } else if (is_write(q->method) && strcmp(q->method, "COPY") != 0 && /* dav_copy.c checks */
                (!r.acct || !(r.shared ? r.shared_write : r.acct->may_write))) {
         dav_error(&x, 403, NS_DAV, "need-privileges", NULL); /* RFC 3744 §7.1.1 */
     } else if ((is_write(q->method) || q->if_header) && !lock_ok(&x, &r)) {

@@ -178,3 +178,82 @@ def test_sharees_private_change_changes_their_etag_rfc4791_5_3_4_calendars27_s5_
     # object's modseq moves with any write, which RFC 4918 §8.6 allows)
     owners_after = gs.http("alice").get(gs.base + own_href)
     assert owners_after.status_code == 200 and "bobs" not in owners_after.text
+
+
+def copy_or_move(gs, method, src, dst, user="bob", overwrite=None):
+    h = {"Destination": gs.base + dst}
+    if overwrite:
+        h["Overwrite"] = overwrite
+    return dav(gs, method, src, user=user, headers=h)
+
+
+def bobs_calendar(gs):
+    _, res = gs.c("Calendar/get", {"accountId": gs.own("bob")}, user="bob")
+    return res["list"][0]["id"]
+
+
+def bobs_events(gs):
+    _, res = gs.c("CalendarEvent/get", {"accountId": gs.own("bob")}, user="bob")
+    return {e["uid"]: e for e in res["list"]}
+
+
+def test_rfc4918_9_8_copy_from_a_shared_calendar_into_the_sharees_own(gs):
+    """RFC 4918 §9.8: COPY across accounts makes a new resource at the destination (the
+    event as the sharee reads it); the source stays; a read-only share is enough."""
+    bob = gs.own("bob")
+    cid, events = shared_calendar(gs, {bob: rights("mayReadItems")})
+    src = f"{home(gs, 'bob')}{gs.a}~{cid}/{events['public']}.ics"
+    _, got = gs.c("CalendarEvent/get", {"accountId": gs.a, "ids": [events["public"]]})
+    uid = got["list"][0]["uid"]
+    dst = f"{home(gs, 'bob')}{bobs_calendar(gs)}/copied-{uid}.ics"
+    r = copy_or_move(gs, "COPY", src, dst)
+    assert r.status_code == 201, r.text
+    mine = bobs_events(gs)
+    assert mine[uid]["title"] == "public meeting"
+    assert mine[uid]["calendarIds"] == {bobs_calendar(gs): True}
+    g = gs.http("bob").get(gs.base + dst)
+    assert g.status_code == 200 and "SUMMARY:public meeting" in g.text
+    _, res = gs.c("CalendarEvent/get", {"accountId": gs.a, "ids": [events["public"]]})
+    assert res["list"], "the source stays"
+    # §10.6: Overwrite F onto the copy: 412; Overwrite T (the default): 204
+    assert copy_or_move(gs, "COPY", src, dst, overwrite="F").status_code == 412
+    assert copy_or_move(gs, "COPY", src, dst).status_code == 204
+    # the private event is copied as bob reads it (reduced, calendars-27 §5.7)
+    psrc = f"{home(gs, 'bob')}{gs.a}~{cid}/{events['private']}.ics"
+    pdst = f"{home(gs, 'bob')}{bobs_calendar(gs)}/private-copy.ics"
+    assert copy_or_move(gs, "COPY", psrc, pdst).status_code == 201
+    assert "private meeting" not in gs.http("bob").get(gs.base + pdst).text
+
+
+def test_rfc4918_9_9_move_into_and_out_of_shared_calendars_and_rights_rfc3744_7_1_1(gs):
+    bob = gs.own("bob")
+    wcid, _ = shared_calendar(gs, {bob: rights("mayReadItems", "mayWriteAll", "mayDelete")})
+    rcid, revents = shared_calendar(gs, {bob: rights("mayReadItems")})
+    own = f"{home(gs, 'bob')}{bobs_calendar(gs)}/"
+    uid = str(uuid.uuid4())
+    assert put(gs, own + "mine.ics", ics(uid, "Bob's own"), user="bob").status_code == 201
+    # MOVE from bob's calendar into alice's calendar shared with write rights
+    dst = f"{home(gs, 'bob')}{gs.a}~{wcid}/moved.ics"
+    r = copy_or_move(gs, "MOVE", own + "mine.ics", dst)
+    assert r.status_code == 201, r.text
+    assert uid not in bobs_events(gs)
+    assert gs.http("bob").get(gs.base + own + "mine.ics").status_code == 404
+    _, res = gs.c("CalendarEvent/query", {"accountId": gs.a, "filter": {"uid": uid}})
+    _, got = gs.c("CalendarEvent/get", {"accountId": gs.a, "ids": res["ids"]})
+    assert [e["calendarIds"] for e in got["list"]] == [{wcid: True}]
+    assert "SUMMARY:Bob's own" in gs.http("bob").get(gs.base + dst).text
+    # and back out again
+    assert copy_or_move(gs, "MOVE", dst, own + "back.ics").status_code == 201
+    assert bobs_events(gs)[uid]["title"] == "Bob's own"
+    _, res = gs.c("CalendarEvent/query", {"accountId": gs.a, "filter": {"uid": uid}})
+    assert res["ids"] == []
+    # RFC 3744 §7.1.1: into a read-only share, or a MOVE out of one (the source cannot be
+    # deleted), is need-privileges and changes nothing
+    r = copy_or_move(gs, "COPY", own + "back.ics", f"{home(gs, 'bob')}{gs.a}~{rcid}/x.ics")
+    assert r.status_code == 403 and D + "need-privileges" in error_condition(r)
+    src = f"{home(gs, 'bob')}{gs.a}~{rcid}/{revents['public']}.ics"
+    r = copy_or_move(gs, "MOVE", src, own + "taken.ics")
+    assert r.status_code == 403 and D + "need-privileges" in error_condition(r)
+    assert gs.http("bob").get(gs.base + own + "taken.ics").status_code == 404
+    _, res = gs.c("CalendarEvent/get", {"accountId": gs.a, "ids": [revents["public"]]})
+    assert res["list"]
