@@ -533,6 +533,54 @@ void dav_propstats(struct dav_ctx *x, struct dav_res *r, const xmlNode *prop, st
     buf_free(&missing);
 }
 
+/* ---- listings of a collection's members -------------------------------------------------- */
+
+struct etag_list {
+    struct dav_ctx *x;
+    struct buf *b;
+    const struct buf *prefix; /* the collection's href */
+    const char *ext;
+};
+
+/* One member's response to the ETag-only question (as dav_propstats writes it). */
+static void etag_member(const char *id, int64_t modseq, void *ud)
+{
+    struct etag_list *l = ud;
+    const char *name = json_string_value(json_object_get(l->x->names, id));
+    buf_puts(l->b, "<D:response><D:href>");
+    buf_append(l->b, l->prefix->data, l->prefix->len);
+    dav_xml_href(l->b, name ? name : id);
+    if (!name)
+        dav_xml_href(l->b, l->ext);
+    buf_puts(l->b, "</D:href><D:propstat><D:prop><D:getetag>");
+    etag_write(l->b, modseq);
+    buf_puts(l->b, "</D:getetag></D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat>"
+                   "</D:response>");
+}
+
+void dav_list_members(struct dav_ctx *x, struct dav_res *r, const xmlNode *prop, struct buf *b)
+{
+    if (r->t == DR_COLL && !r->shared && etag_only(prop)) {
+        struct buf prefix = {0};
+        dav_res_href(x, r, &prefix);
+        struct etag_list l = {x, b, &prefix, r->k->ext};
+        dav_members_each(x, r, etag_member, &l);
+        buf_free(&prefix);
+        return;
+    }
+    json_t *ids = dav_member_ids(x, r);
+    size_t i;
+    json_t *id;
+    json_array_foreach(ids, i, id)
+    {
+        struct dav_res child;
+        dav_child(x, r, json_string_value(id), &child);
+        dav_propstats(x, &child, prop, b);
+        dav_res_clear(&child);
+    }
+    json_decref(ids);
+}
+
 /* ---- PROPFIND (RFC 4918 §9.1) ------------------------------------------------------------ */
 
 struct members {
@@ -666,17 +714,7 @@ static void propfind(struct dav_ctx *x, struct dav_res *r)
     dav_ms_begin(&b);
     dav_propstats(x, r, what, &b);
     if (depth[0] == '1' && (r->t == DR_HOME || r->t == DR_COLL)) {
-        json_t *ids = dav_member_ids(x, r);
-        size_t i;
-        json_t *id;
-        json_array_foreach(ids, i, id)
-        {
-            struct dav_res child;
-            dav_child(x, r, json_string_value(id), &child);
-            dav_propstats(x, &child, what, &b);
-            dav_res_clear(&child);
-        }
-        json_decref(ids);
+        dav_list_members(x, r, what, &b);
         if (r->t == DR_HOME)
             dav_shared_list(x, r, what, &b); /* what others share with the user */
     } else if (depth[0] == '1' && r->t == DR_PRINCIPALS) {

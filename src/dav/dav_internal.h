@@ -139,6 +139,14 @@ json_t *dav_member_ids(struct dav_ctx *x, const struct dav_res *r);
 /* dav_members.c: the ids of collection r's members, from a membership map kept in
  * memory and brought up to date from the change log (a new array). */
 json_t *dav_members_of(struct dav_ctx *x, const struct dav_res *r);
+/* Calls fn with the id and modseq of each member of collection r (not shared), from the
+ * member index: no array of ids, no store read per member. */
+void dav_members_each(struct dav_ctx *x, const struct dav_res *r,
+                      void (*fn)(const char *id, int64_t modseq, void *ud), void *ud);
+/* The responses of collection r's members with the properties of prop (a PROPFIND
+ * Depth 1, an initial sync-collection): the ETag-only question written from the member
+ * index with the collection's href made once; anything else member by member. */
+void dav_list_members(struct dav_ctx *x, struct dav_res *r, const xmlNode *prop, struct buf *b);
 /* Forgets every kept map (tests, shutdown, a name written outside its object's change). */
 void dav_members_clear(void);
 /* Sets x->modseqs, x->names and x->name_ids (and x->members when members) for r's

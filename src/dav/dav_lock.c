@@ -59,8 +59,9 @@ static int64_t now_s(void)
 /* path without its trailing '/' (the root "/" stays) into out. */
 static void norm(const char *path, char out[LOCK_PATH])
 {
-    snprintf(out, LOCK_PATH, "%s", path);
-    size_t n = strlen(out);
+    size_t n = strnlen(path, LOCK_PATH - 1);
+    memmove(out, path, n); /* out may be path */
+    out[n] = 0;
     while (n > 1 && out[n - 1] == '/')
         out[--n] = 0;
 }
@@ -408,7 +409,7 @@ static int lock_install(struct dav_ctx *x, struct lock *n, char conflict[LOCK_PA
         const struct lock *l = &locks[i];
         if (l->path[0] && (covers(l, n->path) || covers(n, l->path)) &&
             (l->exclusive || n->exclusive)) {
-            snprintf(conflict, LOCK_PATH, "%s", l->path);
+            memcpy(conflict, l->path, LOCK_PATH);
             rc = 423;
             break;
         }
