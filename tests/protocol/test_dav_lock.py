@@ -180,3 +180,11 @@ def test_rfc4918_9_6_delete_ends_the_lock(server):
     assert put(server, cal + "d.ics", ics(uid)).status_code == 201
     ms = multistatus(propfind(server, cal + "d.ics", "<d:lockdiscovery/>"))
     assert ms[cal + "d.ics"]["props"][D + "lockdiscovery"].find(D + "activelock") is None
+
+
+def test_rfc9110_15_5_6_method_not_allowed_lists_allow(server):
+    cal = new_calendar(server)
+    assert put(server, cal + "a.ics", ics(str(uuid.uuid4()))).status_code == 201
+    r = dav(server, "POST", cal + "a.ics", "x", headers={"Content-Type": "text/plain"})
+    assert r.status_code == 405
+    assert "PUT" in {m.strip() for m in r.headers["Allow"].split(",")}
