@@ -12,7 +12,7 @@ build=(build-essential pkg-config make tzdata
 test=(clang libclang-rt-14-dev libcmocka-dev openssl
       python3-pytest python3-requests python3-dateutil
       python3-icalendar python3-recurring-ical-events python3-vobject
-      vdirsyncer python3-caldav python3-aiosmtpd postgresql-15
+      vdirsyncer khal todoman python3-caldav python3-aiosmtpd postgresql-15
       python3-cryptography)
 # valgrind, bc: bench/metadata/callgrind_get.sh (instructions, issue 18); strace:
 # bench/pg/round_trips.py (issue 15)

@@ -1,5 +1,7 @@
 """CalDAV benchmark (issue 20): the same five requests on jmapd, Radicale and Cyrus,
-median of several runs each; jmapd's memory above idle during a full sync.
+median of several runs each (wall clock, ratios in one run), jmapd's own CPU time per
+request beside it (the machine is shared: its wall clock carries others' load); jmapd's
+memory above idle during a full sync.
 Usage: bench.py JMAPD_URL USER PASSWORD PID EVENTS_ICS [RADICALE_URL [CYRUS_URL]]
 (the peers' calendar collection URLs; empty to leave a peer out)"""
 import os
@@ -16,12 +18,26 @@ D = "{DAV:}"
 RUNS = 5
 
 
-def timed(fn, runs=RUNS):
+CPU = {}  # the last timed() call's server CPU seconds per run (jmapd only)
+
+
+def cpu_s(pid):
+    """utime + stime of a process in seconds (/proc/PID/stat fields 14, 15)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def timed(fn, runs=RUNS, pid=None):
+    """The median wall time of runs calls; with pid, the server's CPU time per call
+    (the machine is shared: the wall clock carries the other processes' load) in CPU."""
     xs, out = [], None
+    c0 = cpu_s(pid) if pid else 0
     for _ in range(runs):
         t = time.perf_counter()
         out = fn()
         xs.append(time.perf_counter() - t)
+    CPU["last"] = (cpu_s(pid) - c0) / runs if pid else None
     return statistics.median(xs), out
 
 
@@ -75,7 +91,11 @@ PEER_RUNS = int(os.environ.get("PEER_RUNS", "1"))
 
 def record(out, label, what, t):
     out[what] = t
-    print(f"{label}: {what} {t * 1000:.1f} ms", flush=True)
+    cpu = CPU.get("last")
+    if cpu is not None:
+        out.setdefault("cpu", {})[what] = cpu
+    extra = f" (server CPU {cpu * 1000:.1f} ms per request)" if cpu is not None else ""
+    print(f"{label}: {what} {t * 1000:.1f} ms{extra}", flush=True)
 
 
 def measure(s, url, events, label, pid=None):
@@ -88,7 +108,7 @@ def measure(s, url, events, label, pid=None):
             f.write("5")
     idle = rss_kib(pid) if pid else 0
     peak = [idle]
-    t, r = timed(lambda: sync_request(s, url), runs=min(3, runs))
+    t, r = timed(lambda: sync_request(s, url), runs=min(3, runs), pid=pid)
     hrefs, token = sync_parse(r)
     if pid:
         peak.append(rss_kib(pid, "VmHWM"))
@@ -103,14 +123,14 @@ def measure(s, url, events, label, pid=None):
         target = g.url
         r = s.put(target, data=body.encode(), headers={"Content-Type": "text/calendar"})
         assert r.status_code in (200, 201, 204), (r.status_code, r.text[:200])
-    t, r = timed(lambda: sync_request(s, url, token), runs=runs)
+    t, r = timed(lambda: sync_request(s, url, token), runs=runs, pid=pid)
     inc, _ = sync_parse(r)
     assert len(inc) >= 10, len(inc)
     record(out, label, "incremental sync (10 changes)", t)
     hs = "".join(f"<d:href>{h}</d:href>" for h in list(by_name.values())[100:200])
     body = (f'<c:calendar-multiget {NS}><d:prop><d:getetag/><c:calendar-data/></d:prop>{hs}'
             '</c:calendar-multiget>')
-    t, r = timed(lambda: report(s, url, body, 1), runs=runs)
+    t, r = timed(lambda: report(s, url, body, 1), runs=runs, pid=pid)
     assert r.text.count("BEGIN:VCALENDAR") == 100
     record(out, label, "calendar-multiget of 100", t)
     q = (f'<c:calendar-query {NS}><d:prop><d:getetag/><c:calendar-data><c:expand '
@@ -118,11 +138,16 @@ def measure(s, url, events, label, pid=None):
          '<c:filter><c:comp-filter name="VCALENDAR"><c:comp-filter name="VEVENT"><c:time-range '
          'start="20250601T000000Z" end="20250701T000000Z"/></c:comp-filter></c:comp-filter>'
          '</c:filter></c:calendar-query>')
-    t, r = timed(lambda: report(s, url, q, 1), runs=min(3, runs))
+    t, r = timed(lambda: report(s, url, q, 1), runs=min(3, runs), pid=pid)
     record(out, label, "one-month calendar-query with expand", t)
-    n = r.text.count("<D:response>") + r.text.count("<response>")
-    print(f"{label}: query matched {n} resources")
-    out["matched"] = n
+    # what each server answered, counted by namespace (Cyrus writes d:response, jmapd
+    # D:response): the matched resources and the expanded instances in their data
+    root = ET.fromstring(r.content)
+    n = len(root.findall(D + "response"))
+    inst = sum(e.text.count("BEGIN:VEVENT") for e in root.iter(
+        "{urn:ietf:params:xml:ns:caldav}calendar-data") if e.text)
+    print(f"{label}: query matched {n} resources, {inst} instances")
+    out["matched"] = (n, inst)
     # a second calendar beside it: a listing of the first reads only its own members
     second = url.rstrip("/") + "-second/"
     r = s.request("MKCALENDAR", second, headers={"Content-Type": "application/xml"})
@@ -132,7 +157,7 @@ def measure(s, url, events, label, pid=None):
     assert r.status_code in (201, 204), (r.status_code, r.text[:200])
     pf = f'<d:propfind {NS}><d:prop><d:getetag/></d:prop></d:propfind>'
     t, r = timed(lambda: s.request("PROPFIND", url, data=pf, headers={
-        "Depth": "1", "Content-Type": "application/xml"}), runs=min(3, runs))
+        "Depth": "1", "Content-Type": "application/xml"}), runs=min(3, runs), pid=pid)
     assert r.status_code == 207 and r.text.count("getetag>") >= 2 * len(events), r.status_code
     record(out, label, "PROPFIND depth 1 beside a 2nd calendar", t)
     if pid:
@@ -204,18 +229,21 @@ def main():
         load_cyrus(cs, cyrus, os.environ.get("CYRUS_ICS", ics_path))
         print(f"Cyrus: import of {len(events)} events {time.perf_counter() - t:.1f} s")
         peers["Cyrus"] = measure(cs, cyrus, events, "Cyrus")
-    head = f"{'request':38} {'jmapd':>10}"
+    head = f"{'request':38} {'jmapd':>10} {'its CPU':>10}"
     for name in peers:
         head += f" {name:>10} {'ratio':>7}"
     print(head)
     for name, p in peers.items():
-        if p["matched"] != ours["matched"]:  # Cyrus 3.6 matched none of the generated events
-            print(f"note: {name}'s calendar-query matched {p['matched']} resources, jmapd's "
-                  f"{ours['matched']}: that ratio compares different work")
+        if p["matched"] != ours["matched"]:  # (resources, instances)
+            print(f"note: {name}'s calendar-query matched {p['matched']} (resources, "
+                  f"instances), jmapd's {ours['matched']}: that ratio compares different work")
+        else:
+            print(f"{name}'s calendar-query answered the same {ours['matched'][0]} resources "
+                  f"and {ours['matched'][1]} instances as jmapd's")
     for k, v in ours.items():
-        if k in ("memory", "matched"):
+        if k in ("memory", "matched", "cpu"):
             continue
-        line = f"{k:38} {v * 1000:8.1f}ms"
+        line = f"{k:38} {v * 1000:8.1f}ms {ours.get('cpu', {}).get(k, 0) * 1000:8.1f}ms"
         for p in peers.values():
             o = p.get(k)
             line += f" {o * 1000:8.1f}ms {o / v:6.1f}x"

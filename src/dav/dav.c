@@ -326,6 +326,20 @@ static int prop_dav(struct dav_ctx *x, struct dav_res *r, const char *name, stru
         dav_xml_text(v, r->k->mime);
         return 1;
     }
+    if (strcmp(name, "supportedlock") == 0) { /* RFC 4918 §15.10 */
+        dav_lock_supported(v);
+        return 1;
+    }
+    if (strcmp(name, "lockdiscovery") == 0) { /* §15.8: the locks over the resource */
+        struct buf h = {0};
+        char path[600];
+        dav_res_href(x, r, &h);
+        buf_puts(&h, "");
+        if (dav_dest_path(h.data, path, sizeof path))
+            dav_lock_discovery(path, v);
+        buf_free(&h);
+        return 1;
+    }
     return 0;
 }
 
@@ -519,6 +533,54 @@ void dav_propstats(struct dav_ctx *x, struct dav_res *r, const xmlNode *prop, st
     buf_free(&missing);
 }
 
+/* ---- listings of a collection's members -------------------------------------------------- */
+
+struct etag_list {
+    struct dav_ctx *x;
+    struct buf *b;
+    const struct buf *prefix; /* the collection's href */
+    const char *ext;
+};
+
+/* One member's response to the ETag-only question (as dav_propstats writes it). */
+static void etag_member(const char *id, int64_t modseq, void *ud)
+{
+    struct etag_list *l = ud;
+    const char *name = json_string_value(json_object_get(l->x->names, id));
+    buf_puts(l->b, "<D:response><D:href>");
+    buf_append(l->b, l->prefix->data, l->prefix->len);
+    dav_xml_href(l->b, name ? name : id);
+    if (!name)
+        dav_xml_href(l->b, l->ext);
+    buf_puts(l->b, "</D:href><D:propstat><D:prop><D:getetag>");
+    etag_write(l->b, modseq);
+    buf_puts(l->b, "</D:getetag></D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat>"
+                   "</D:response>");
+}
+
+void dav_list_members(struct dav_ctx *x, struct dav_res *r, const xmlNode *prop, struct buf *b)
+{
+    if (r->t == DR_COLL && !r->shared && etag_only(prop)) {
+        struct buf prefix = {0};
+        dav_res_href(x, r, &prefix);
+        struct etag_list l = {x, b, &prefix, r->k->ext};
+        dav_members_each(x, r, etag_member, &l);
+        buf_free(&prefix);
+        return;
+    }
+    json_t *ids = dav_member_ids(x, r);
+    size_t i;
+    json_t *id;
+    json_array_foreach(ids, i, id)
+    {
+        struct dav_res child;
+        dav_child(x, r, json_string_value(id), &child);
+        dav_propstats(x, &child, prop, b);
+        dav_res_clear(&child);
+    }
+    json_decref(ids);
+}
+
 /* ---- PROPFIND (RFC 4918 §9.1) ------------------------------------------------------------ */
 
 struct members {
@@ -652,17 +714,7 @@ static void propfind(struct dav_ctx *x, struct dav_res *r)
     dav_ms_begin(&b);
     dav_propstats(x, r, what, &b);
     if (depth[0] == '1' && (r->t == DR_HOME || r->t == DR_COLL)) {
-        json_t *ids = dav_member_ids(x, r);
-        size_t i;
-        json_t *id;
-        json_array_foreach(ids, i, id)
-        {
-            struct dav_res child;
-            dav_child(x, r, json_string_value(id), &child);
-            dav_propstats(x, &child, what, &b);
-            dav_res_clear(&child);
-        }
-        json_decref(ids);
+        dav_list_members(x, r, what, &b);
         if (r->t == DR_HOME)
             dav_shared_list(x, r, what, &b); /* what others share with the user */
     } else if (depth[0] == '1' && r->t == DR_PRINCIPALS) {
@@ -680,7 +732,7 @@ static bool is_write(const char *m)
 {
     return strcmp(m, "PUT") == 0 || strcmp(m, "DELETE") == 0 || strcmp(m, "PROPPATCH") == 0 ||
            strcmp(m, "MKCALENDAR") == 0 || strcmp(m, "MKCOL") == 0 || strcmp(m, "COPY") == 0 ||
-           strcmp(m, "MOVE") == 0;
+           strcmp(m, "MOVE") == 0 || strcmp(m, "LOCK") == 0;
 }
 
 static void dispatch(struct dav_ctx *x, struct dav_res *r)
@@ -704,6 +756,10 @@ static void dispatch(struct dav_ctx *x, struct dav_res *r)
         return dav_object_delete(x, r);
     if (r->t == DR_OBJ && (strcmp(m, "COPY") == 0 || strcmp(m, "MOVE") == 0))
         return dav_object_copy(x, r, m[0] == 'M'); /* RFC 4918 §9.8, §9.9 */
+    if (strcmp(m, "LOCK") == 0 && r->t >= DR_COLL)
+        return dav_lock(x, r); /* RFC 4918 §9.10 */
+    if (strcmp(m, "UNLOCK") == 0 && r->t >= DR_COLL)
+        return dav_unlock(x); /* §9.11 */
     if (strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0) {
         /* a collection has no body of its own: a short note for browsers */
         dav_reply(x, r->t == DR_OBJ ? 404 : 200, "text/plain; charset=utf-8",
@@ -711,6 +767,18 @@ static void dispatch(struct dav_ctx *x, struct dav_res *r)
         return;
     }
     dav_reply(x, 405, "text/plain", xstrdup("method not allowed here\n"));
+}
+
+/* The If header and the locks before a request on r (dav_lock.c), with r's ETag. */
+static bool lock_ok(struct dav_ctx *x, const struct dav_res *r)
+{
+    struct buf tag = {0};
+    if (r->t == DR_OBJ && r->modseq > 0)
+        etag_write(&tag, r->modseq);
+    buf_puts(&tag, "");
+    bool ok = dav_lock_check(x, tag.data);
+    buf_free(&tag);
+    return ok;
 }
 
 void dav_handle(struct jmap_server *srv, const struct jmap_user *u, const struct dav_request *q,
@@ -742,11 +810,16 @@ void dav_handle(struct jmap_server *srv, const struct jmap_user *u, const struct
     } else if (r.t == DR_COLL && !r.coll && strcmp(q->method, "MKCALENDAR") != 0 &&
                strcmp(q->method, "MKCOL") != 0) {
         dav_reply(&x, 404, "text/plain", xstrdup("not found\n"));
-    } else if (is_write(q->method) &&
+    } else if (is_write(q->method) && strcmp(q->method, "COPY") != 0 && /* dav_copy.c checks */
                (!r.acct || !(r.shared ? r.shared_write : r.acct->may_write))) {
         dav_error(&x, 403, NS_DAV, "need-privileges", NULL); /* RFC 3744 §7.1.1 */
+    } else if ((is_write(q->method) || q->if_header) && !lock_ok(&x, &r)) {
+        /* RFC 4918 §10.4 a false If header (412), §7 a lock not submitted (423) */
     } else {
         dispatch(&x, &r);
+        if (x.out->status / 100 == 2 &&
+            (!strcmp(q->method, "DELETE") || !strcmp(q->method, "MOVE")))
+            dav_lock_forget(q->path); /* RFC 4918 §9.6, §9.9: its locks go with it */
     }
     store_rollback(x.c);
     dav_res_clear(&r);

@@ -18,11 +18,13 @@
 
 #include "jmap/jmap.h"
 
-/* RFC 4918 §10.1, RFC 4791 §5.1, RFC 6352 §6.1, RFC 5689 §3, RFC 6638 §2 */
+/* RFC 4918 §10.1 (class 2: dav_lock.c), RFC 4791 §5.1, RFC 6352 §6.1, RFC 5689 §3, RFC 6638 §2 */
 #define DAV_COMPLIANCE                                                                             \
-    "1, 3, access-control, calendar-access, calendar-auto-schedule, addressbook, extended-mkcol"
+    "1, 2, 3, access-control, calendar-access, calendar-auto-schedule, addressbook, "              \
+    "extended-mkcol"
 #define DAV_ALLOW                                                                                  \
-    "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND, PROPPATCH, REPORT, MKCALENDAR, MKCOL, COPY, MOVE"
+    "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND, PROPPATCH, REPORT, MKCALENDAR, MKCOL, COPY, "      \
+    "MOVE, LOCK, UNLOCK"
 
 /* The request as http/ saw it: url-decoded path, the headers DAV reads (NULL
  * when absent) and the body. */
@@ -34,7 +36,8 @@ struct dav_request {
     const char *body;
     size_t len;
     bool too_large; /* the body passed the request size limit and was dropped */
-    const char *destination, *overwrite; /* RFC 4918 §10.3, §10.6 (COPY, MOVE) */
+    const char *destination, *overwrite;          /* RFC 4918 §10.3, §10.6 (COPY, MOVE) */
+    const char *if_header, *lock_token, *timeout; /* RFC 4918 §10.4, §10.5, §10.7 */
 };
 
 /* The answer: body malloc'd (may be NULL), content type and ETag/Location when set. */
@@ -46,6 +49,7 @@ struct dav_response {
     char etag[48];
     char schedule_tag[48]; /* RFC 6638 §8.2 */
     char location[600];
+    char lock_token[80]; /* RFC 4918 §10.5: the Lock-Token of a new lock */
 };
 
 /* Whether path belongs to the DAV front end for this method ("/" only for DAV

@@ -11,7 +11,9 @@
  * name differs, the resource name, in the object's own write (dav_name_arm_rename).
  * Overwrite: F with an existing destination is 412; T deletes it first (§9.8.4); the
  * answer is 201 for a new destination, 204 for one replaced; a missing destination
- * collection is 409 (§9.8.5); the same URL, another account or another kind 403.
+ * collection is 409 (§9.8.5); the same URL or another kind 403. Into another account
+ * (a collection shared with the user, or out of one) the resource is PUT there as a new
+ * object and, for a MOVE, the source deleted (copy_across).
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -22,7 +24,7 @@
 #include "dav/dav_internal.h"
 
 /* The path of a Destination header (an absolute URI or a path), url-decoded, into out. */
-static bool dest_path(const char *dest, char *out, size_t size)
+bool dav_dest_path(const char *dest, char *out, size_t size)
 {
     const char *p = dest;
     if (strncasecmp(p, "http://", 7) == 0 || strncasecmp(p, "https://", 8) == 0)
@@ -88,7 +90,7 @@ static int dest_check(struct dav_ctx *x, const struct dav_res *r, struct dav_res
 {
     char path[1024];
     const char *ow = x->q->overwrite;
-    if (!x->q->destination || !dest_path(x->q->destination, path, sizeof path)) {
+    if (!x->q->destination || !dav_dest_path(x->q->destination, path, sizeof path)) {
         dav_reply(x, 400, "text/plain", xstrdup("a Destination header is needed\n"));
         return -1;
     }
@@ -101,19 +103,24 @@ static int dest_check(struct dav_ctx *x, const struct dav_res *r, struct dav_res
         dav_reply(x, 409, "text/plain", xstrdup("no such destination collection\n"));
         return -1;
     }
-    if (rc != 0 || d->t != DR_OBJ || strcmp(d->acct->account_id, r->acct->account_id) != 0 ||
-        d->k != r->k) {
+    if (rc != 0 || d->t != DR_OBJ || d->k != r->k) {
         dav_reply(x, 403, "text/plain",
                   xstrdup("the destination must be a resource in a collection of the same "
-                          "kind in the same account\n"));
+                          "kind\n"));
         return -1;
     }
-    if (strcmp(d->coll_id, r->coll_id) == 0 && strcmp(d->name, r->name) == 0) {
-        dav_reply(x, 403, "text/plain", xstrdup("source and destination are the same\n"));
+    if (!(d->shared ? d->shared_write : d->acct->may_write)) { /* RFC 3744 §7.1.1 */
+        dav_error(x, 403, NS_DAV, "need-privileges", NULL);
         return -1;
     }
     if (d->obj && ow && strcasecmp(ow, "F") == 0) {
         dav_reply(x, 412, NULL, NULL); /* §10.6: Overwrite: F and the destination exists */
+        return -1;
+    }
+    if (strcmp(d->acct->account_id, r->acct->account_id) != 0)
+        return 1; /* into another account: copy_across */
+    if (strcmp(d->coll_id, r->coll_id) == 0 && strcmp(d->name, r->name) == 0) {
+        dav_reply(x, 403, "text/plain", xstrdup("source and destination are the same\n"));
         return -1;
     }
     /* one object per UID in an account (dav_copy.c header): a copy is this object in a
@@ -129,6 +136,54 @@ static int dest_check(struct dav_ctx *x, const struct dav_res *r, struct dav_res
     return 0;
 }
 
+/* COPY or MOVE of r into another account d->acct (a collection shared with the user, or
+ * from one into their own): the resource as the user reads it is PUT at the destination
+ * (a new object there, its own UID's, through the same conversion and checks as a PUT,
+ * RFC 4918 §9.8.2 "a new resource"); a MOVE then deletes the source (§9.9.2: a COPY
+ * followed by a delete), which the user must be allowed to do before anything is written.
+ * The two writes are two transactions: if the delete fails the copy stays and the
+ * answer says why the source is still there. */
+static void copy_across(struct dav_ctx *x, struct dav_res *r, struct dav_res *d, bool move)
+{
+    if (move && !(r->shared ? r->shared_write : r->acct->may_write)) {
+        dav_error(x, 403, NS_DAV, "need-privileges", NULL);
+        return;
+    }
+    if (d->obj && !json_equal(json_object_get(d->obj, "uid"), json_object_get(r->obj, "uid"))) {
+        /* §9.8.4 Overwrite: T, another resource there: it goes first */
+        json_t *args =
+            json_pack("{s:s, s:[s]}", "accountId", d->acct->account_id, "destroy", d->obj_id);
+        if (!member_set(x, d->k, d->obj_id, args))
+            return;
+        json_decref(d->obj);
+        d->obj = NULL;
+        d->obj_id[0] = 0;
+    }
+    char *text = dav_object_render(x, r, r->obj, false);
+    if (!text) {
+        dav_reply(x, 500, "text/plain", xstrdup("the source cannot be rendered\n"));
+        return;
+    }
+    struct dav_request put = *x->q;
+    put.method = "PUT";
+    put.body = text;
+    put.len = strlen(text);
+    put.content_type = r->k->mime;
+    put.if_match = put.if_none_match = put.if_schedule_tag_match = NULL;
+    const struct dav_request *saved = x->q;
+    x->q = &put;
+    dav_object_put(x, d);
+    x->q = saved;
+    free(text);
+    int status = x->out->status;
+    if (!move || (status != 201 && status != 204))
+        return;
+    json_t *args =
+        json_pack("{s:s, s:[s]}", "accountId", r->acct->account_id, "destroy", r->obj_id);
+    if (member_set(x, r->k, r->obj_id, args))
+        dav_reply(x, status, NULL, NULL);
+}
+
 void dav_object_copy(struct dav_ctx *x, struct dav_res *r, bool move)
 {
     if (!r->obj) {
@@ -137,7 +192,10 @@ void dav_object_copy(struct dav_ctx *x, struct dav_res *r, bool move)
     }
     struct dav_res d;
     memset(&d, 0, sizeof d);
-    if (dest_check(x, r, &d, move) != 0) {
+    int across = dest_check(x, r, &d, move);
+    if (across != 0) {
+        if (across > 0)
+            copy_across(x, r, &d, move);
         dav_res_clear(&d);
         return;
     }

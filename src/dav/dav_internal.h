@@ -139,6 +139,14 @@ json_t *dav_member_ids(struct dav_ctx *x, const struct dav_res *r);
 /* dav_members.c: the ids of collection r's members, from a membership map kept in
  * memory and brought up to date from the change log (a new array). */
 json_t *dav_members_of(struct dav_ctx *x, const struct dav_res *r);
+/* Calls fn with the id and modseq of each member of collection r (not shared), from the
+ * member index: no array of ids, no store read per member. */
+void dav_members_each(struct dav_ctx *x, const struct dav_res *r,
+                      void (*fn)(const char *id, int64_t modseq, void *ud), void *ud);
+/* The responses of collection r's members with the properties of prop (a PROPFIND
+ * Depth 1, an initial sync-collection): the ETag-only question written from the member
+ * index with the collection's href made once; anything else member by member. */
+void dav_list_members(struct dav_ctx *x, struct dav_res *r, const xmlNode *prop, struct buf *b);
 /* Forgets every kept map (tests, shutdown, a name written outside its object's change). */
 void dav_members_clear(void);
 /* Sets x->modseqs, x->names and x->name_ids (and x->members when members) for r's
@@ -215,6 +223,23 @@ json_t *dav_jmap_call(struct dav_ctx *x, const struct dav_kind *k, const char *m
 /* dav_copy.c: COPY (move false) or MOVE of member r to the Destination (RFC 4918 §9.8,
  * §9.9) within the same account and kind. */
 void dav_object_copy(struct dav_ctx *x, struct dav_res *r, bool move);
+/* The path of a Destination header or an If header's resource tag (an absolute URI or a
+ * path), url-decoded, into out: false if it is none. */
+bool dav_dest_path(const char *dest, char *out, size_t size);
+
+/* ---- dav_lock.c: write locks (RFC 4918 §6, §9.10, §9.11) --------------------------------- */
+/* Evaluates the If header (§10.4; etag: the request resource's ETag or NULL) and, for a
+ * write, the locks on its URL(s): true to go on, else false with 400, 412 or 423 queued. */
+bool dav_lock_check(struct dav_ctx *x, const char *etag);
+void dav_lock(struct dav_ctx *x, struct dav_res *r);
+void dav_unlock(struct dav_ctx *x);
+/* Drops the locks of path and below (it was deleted or moved away). */
+void dav_lock_forget(const char *path);
+/* DAV:lockdiscovery of (url-decoded) path, DAV:supportedlock: their values into v. */
+void dav_lock_discovery(const char *path, struct buf *v);
+void dav_lock_supported(struct buf *v);
+/* Forgets every lock (tests). */
+void dav_locks_clear(void);
 
 /* ---- dav_schedule.c: RFC 6638 ------------------------------------------------------------ */
 /* A scheduling property of the principal (schedule-inbox-URL, schedule-outbox-URL,

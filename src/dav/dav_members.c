@@ -305,6 +305,25 @@ json_t *dav_members_of(struct dav_ctx *x, const struct dav_res *r)
     return ids;
 }
 
+void dav_members_each(struct dav_ctx *x, const struct dav_res *r,
+                      void (*fn)(const char *id, int64_t modseq, void *ud), void *ud)
+{
+    /* the account's only collection of its type holds every member (see dav_member_ids) */
+    bool only = store_object_count(x->c, r->acct->account_id, r->k->coll_type) == 1;
+    dav_member_index(x, r, !only);
+    const char *id;
+    json_t *v, *m;
+    if (only) {
+        json_object_foreach(x->modseqs, id, v) fn(id, json_integer_value(v), ud);
+        return;
+    }
+    json_object_foreach(x->members, id, v)
+    {
+        if (value_has(r->k, v, r->coll_id) && (m = json_object_get(x->modseqs, id)))
+            fn(id, json_integer_value(m), ud);
+    }
+}
+
 bool dav_member_find(struct dav_ctx *x, const struct dav_res *r, const char *name, char id[64],
                      int64_t *modseq)
 {

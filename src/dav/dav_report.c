@@ -919,17 +919,7 @@ static bool sync_collection(struct dav_ctx *x, struct dav_res *r, xmlNode *root,
     xmlNode *prop = dav_xml_child(root, NS_DAV, "prop");
     data_options(x, r, prop);
     if (since == 0) {
-        json_t *ids = dav_member_ids(x, r);
-        size_t i;
-        json_t *id;
-        json_array_foreach(ids, i, id)
-        {
-            struct dav_res m;
-            dav_child(x, r, json_string_value(id), &m);
-            dav_propstats(x, &m, prop, b);
-            dav_res_clear(&m);
-        }
-        json_decref(ids);
+        dav_list_members(x, r, prop, b);
     } else {
         sync_changes(x, r, prop, since, b);
     }

@@ -147,16 +147,44 @@ void dav_xml_text(struct buf *b, const char *s)
     }
 }
 
+/* RFC 3986 §3.3 pchar, and '/' separating segments ('&' is escaped for XML): a switch
+ * the compiler makes a table of (a listing writes one href per member). */
+static inline bool href_kept(unsigned char c)
+{
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+        return true;
+    switch (c) {
+    case '/':
+    case '-':
+    case '.':
+    case '_':
+    case '~':
+    case '!':
+    case '$':
+    case '\'':
+    case '(':
+    case ')':
+    case '*':
+    case '+':
+    case ',':
+    case ';':
+    case '=':
+    case ':':
+    case '@':
+        return true;
+    default:
+        return false;
+    }
+}
+
 void dav_xml_href(struct buf *b, const char *path)
 {
     static const char hex[] = "0123456789ABCDEF";
     const unsigned char *p = (const unsigned char *)path;
     while (*p) {
-        /* RFC 3986 §3.3 pchar, '/' separating segments; '&' is escaped for XML; runs of
-         * kept characters go in one append */
+        /* runs of kept characters go in one append */
         size_t n = 0;
-        while (p[n] && ((p[n] >= 'a' && p[n] <= 'z') || (p[n] >= 'A' && p[n] <= 'Z') ||
-                        (p[n] >= '0' && p[n] <= '9') || strchr("/-._~!$'()*+,;=:@", p[n])))
+        while (p[n] && href_kept(p[n]))
             n++;
         buf_append(b, p, n);
         p += n;

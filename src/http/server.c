@@ -427,7 +427,8 @@ static enum MHD_Result route_dav(struct http_server *h, struct MHD_Connection *c
                             header(c, "If-None-Match"), header(c, "Content-Type"),
                             header(c, "Accept"), header(c, "Brief"), header(c, "Prefer"),
                             header(c, "If-Schedule-Tag-Match"), rq->body.data, rq->body.len,
-                            rq->too_large, header(c, "Destination"), header(c, "Overwrite")};
+                            rq->too_large, header(c, "Destination"), header(c, "Overwrite"),
+                            header(c, "If"), header(c, "Lock-Token"), header(c, "Timeout")};
     struct dav_response out;
     dav_handle(h->srv, rq->user, &q, &out);
     buf_free(&rq->body);
@@ -445,6 +446,10 @@ static enum MHD_Result route_dav(struct http_server *h, struct MHD_Connection *c
         MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, out.location);
     if (out.schedule_tag[0])
         MHD_add_response_header(r, "Schedule-Tag", out.schedule_tag);
+    if (out.lock_token[0])
+        MHD_add_response_header(r, "Lock-Token", out.lock_token);
+    if (out.status == 405) /* RFC 9110 §15.5.6 */
+        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, DAV_ALLOW);
     MHD_add_response_header(r, "DAV", DAV_COMPLIANCE);
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
     http_cors(r);

@@ -126,3 +126,40 @@ def test_rfc4791_9_6_5_expanded_data_follows_changes_and_ranges(server):
         res["ids"][0]: {"title": "Weekly changed"}}})
     text = data(multistatus(dav(server, "REPORT", path, jan, depth=1)), path + "weekly.ics")
     assert text.count("SUMMARY:Weekly changed") == 4
+
+
+def test_rfc4918_9_1_listing_hrefs_and_etags_agree_with_each_member(server):
+    """The ETag-only listing (PROPFIND Depth 1, RFC 4918 §9.1; initial sync-collection,
+    RFC 6578 §3.4) is written from the member index with the collection's href made once:
+    each href (chosen names percent-encoded, RFC 4918 §8.3; server-made {id}.ics) and ETag
+    equals the one a per-member answer gives, in a calendar beside others."""
+    cal = new_calendar(server)
+    new_calendar(server)  # several calendars: the membership map decides
+    names = ["plain.ics", "with space.ics", "pct%25.ics", "amp&x.ics", "ü-umlaut.ics"]
+    for n in names:
+        assert put(server, cal + n.replace("%25", "%2525").replace(" ", "%20")
+                   .replace("&", "%26").replace("ü", "%C3%BC"),
+                   ics(str(uuid.uuid4()), n)).status_code == 201
+    # one more made over JMAP: no chosen name, the server's {id}.ics
+    acct = server.account()
+    cid = cal_id(server, cal)
+    _, res = server.call("CalendarEvent/set", {"accountId": acct, "create": {"e": {
+        "calendarIds": {cid: True}, "uid": str(uuid.uuid4()), "title": "jmap",
+        "start": "2026-01-01T10:00:00", "duration": "PT1H"}}})
+    jid = res["created"]["e"]["id"]
+    fast = multistatus(dav(server, "PROPFIND", cal,
+                           f'<d:propfind {NSDECL}><d:prop><d:getetag/></d:prop></d:propfind>',
+                           depth=1))
+    slow = multistatus(dav(server, "PROPFIND", cal,
+                           f'<d:propfind {NSDECL}><d:prop><d:getetag/><d:getcontenttype/>'
+                           '</d:prop></d:propfind>', depth=1))
+    tags = lambda ms: {h: e["props"][D + "getetag"].text for h, e in ms.items() if h != cal}
+    assert tags(fast) == tags(slow)
+    assert len(tags(fast)) == len(names) + 1
+    assert cal + jid + ".ics" in tags(fast)
+    assert cal + "with%20space.ics" in tags(fast) and cal + "amp%26x.ics" in tags(fast)
+    synced, _ = sync(server, cal)
+    assert {h: e["props"][D + "getetag"].text for h, e in synced.items()} == tags(fast)
+    for h, tag in tags(fast).items():
+        g = server.http().get(server.base + h)
+        assert g.status_code == 200 and g.headers["ETag"] == tag, h

@@ -138,3 +138,122 @@ def test_outsider_and_owner_do_not_see_it_rfc9670_s4(gs):
     assert propfind(gs, home(gs, "bob") + seg, "<d:resourcetype/>", user="bob").status_code == 404
     assert gs.http("bob").get(gs.base + home(gs, "bob") + seg + events["public"] +
                               ".ics").status_code == 404
+
+
+def test_sharees_private_change_changes_their_etag_rfc4791_5_3_4_calendars27_s5_4(gs):
+    """A sharee's per-user property (calendars-27 §5.4: keywords, color, alerts...) is part
+    of the resource as the sharee reads it, so its ETag changes with it (RFC 4918 §8.6,
+    RFC 4791 §5.3.4) and sync-collection reports it (RFC 6578 §3.5); the owner's
+    representation does not take the sharee's values."""
+    bob = gs.own("bob")
+    cid, events = shared_calendar(gs, {bob: rights("mayReadItems", "mayUpdatePrivate")})
+    path = f"{home(gs, 'bob')}{gs.a}~{cid}/"
+    href = path + events["public"] + ".ics"
+    own_href = f"{home(gs, 'alice')}{cid}/{events['public']}.ics"
+    sync = (f'<d:sync-collection {NSDECL}><d:sync-token>{{}}</d:sync-token><d:sync-level>1'
+            '</d:sync-level><d:prop><d:getetag/></d:prop></d:sync-collection>')
+    ms = dav(gs, "REPORT", path, sync.format(""), user="bob", depth=0)
+    token = ET.fromstring(ms.content).find(D + "sync-token").text
+    before = gs.http("bob").get(gs.base + href)
+    owners = gs.http("alice").get(gs.base + own_href)
+    assert before.status_code == 200 and owners.status_code == 200
+    _, res = gs.c("CalendarEvent/set", {"accountId": gs.a, "update": {events["public"]: {
+        "color": "#ff0000", "keywords": {"bobs": True}}}}, user="bob")
+    assert events["public"] in (res.get("updated") or {}), res.get("notUpdated")
+    after = gs.http("bob").get(gs.base + href)
+    assert after.status_code == 200 and "COLOR" in after.text.upper()
+    assert after.headers["ETag"] != before.headers["ETag"]
+    # the same ETag in a listing and a multiget as in the GET (one representation)
+    ms = multistatus(propfind(gs, path, "<d:getetag/>", depth=1, user="bob"))
+    assert ms[href]["props"][D + "getetag"].text == after.headers["ETag"]
+    body = (f'<c:calendar-multiget {NSDECL}><d:prop><d:getetag/><c:calendar-data/></d:prop>'
+            f'<d:href>{href}</d:href></c:calendar-multiget>')
+    ms = multistatus(dav(gs, "REPORT", path, body, user="bob", depth=1))
+    assert ms[href]["props"][D + "getetag"].text == after.headers["ETag"]
+    assert "bobs" in ms[href]["props"][C + "calendar-data"].text
+    # RFC 6578 §3.5: the changed member is reported to the sharee
+    ms = multistatus(dav(gs, "REPORT", path, sync.format(token), user="bob", depth=0))
+    assert href in ms and ms[href]["props"][D + "getetag"].text == after.headers["ETag"]
+    # the owner's view does not hold bob's own values (its ETag may change: the shared
+    # object's modseq moves with any write, which RFC 4918 §8.6 allows)
+    owners_after = gs.http("alice").get(gs.base + own_href)
+    assert owners_after.status_code == 200 and "bobs" not in owners_after.text
+
+
+def copy_or_move(gs, method, src, dst, user="bob", overwrite=None):
+    h = {"Destination": gs.base + dst}
+    if overwrite:
+        h["Overwrite"] = overwrite
+    return dav(gs, method, src, user=user, headers=h)
+
+
+def bobs_calendar(gs):
+    _, res = gs.c("Calendar/get", {"accountId": gs.own("bob")}, user="bob")
+    return res["list"][0]["id"]
+
+
+def bobs_events(gs):
+    _, res = gs.c("CalendarEvent/get", {"accountId": gs.own("bob")}, user="bob")
+    return {e["uid"]: e for e in res["list"]}
+
+
+def test_rfc4918_9_8_copy_from_a_shared_calendar_into_the_sharees_own(gs):
+    """RFC 4918 §9.8: COPY across accounts makes a new resource at the destination (the
+    event as the sharee reads it); the source stays; a read-only share is enough."""
+    bob = gs.own("bob")
+    cid, events = shared_calendar(gs, {bob: rights("mayReadItems")})
+    src = f"{home(gs, 'bob')}{gs.a}~{cid}/{events['public']}.ics"
+    _, got = gs.c("CalendarEvent/get", {"accountId": gs.a, "ids": [events["public"]]})
+    uid = got["list"][0]["uid"]
+    dst = f"{home(gs, 'bob')}{bobs_calendar(gs)}/copied-{uid}.ics"
+    r = copy_or_move(gs, "COPY", src, dst)
+    assert r.status_code == 201, r.text
+    mine = bobs_events(gs)
+    assert mine[uid]["title"] == "public meeting"
+    assert mine[uid]["calendarIds"] == {bobs_calendar(gs): True}
+    g = gs.http("bob").get(gs.base + dst)
+    assert g.status_code == 200 and "SUMMARY:public meeting" in g.text
+    _, res = gs.c("CalendarEvent/get", {"accountId": gs.a, "ids": [events["public"]]})
+    assert res["list"], "the source stays"
+    # §10.6: Overwrite F onto the copy: 412; Overwrite T (the default): 204
+    assert copy_or_move(gs, "COPY", src, dst, overwrite="F").status_code == 412
+    assert copy_or_move(gs, "COPY", src, dst).status_code == 204
+    # the private event is copied as bob reads it (reduced, calendars-27 §5.7)
+    psrc = f"{home(gs, 'bob')}{gs.a}~{cid}/{events['private']}.ics"
+    pdst = f"{home(gs, 'bob')}{bobs_calendar(gs)}/private-copy.ics"
+    assert copy_or_move(gs, "COPY", psrc, pdst).status_code == 201
+    assert "private meeting" not in gs.http("bob").get(gs.base + pdst).text
+
+
+def test_rfc4918_9_9_move_into_and_out_of_shared_calendars_and_rights_rfc3744_7_1_1(gs):
+    bob = gs.own("bob")
+    wcid, _ = shared_calendar(gs, {bob: rights("mayReadItems", "mayWriteAll", "mayDelete")})
+    rcid, revents = shared_calendar(gs, {bob: rights("mayReadItems")})
+    own = f"{home(gs, 'bob')}{bobs_calendar(gs)}/"
+    uid = str(uuid.uuid4())
+    assert put(gs, own + "mine.ics", ics(uid, "Bob's own"), user="bob").status_code == 201
+    # MOVE from bob's calendar into alice's calendar shared with write rights
+    dst = f"{home(gs, 'bob')}{gs.a}~{wcid}/moved.ics"
+    r = copy_or_move(gs, "MOVE", own + "mine.ics", dst)
+    assert r.status_code == 201, r.text
+    assert uid not in bobs_events(gs)
+    assert gs.http("bob").get(gs.base + own + "mine.ics").status_code == 404
+    _, res = gs.c("CalendarEvent/query", {"accountId": gs.a, "filter": {"uid": uid}})
+    _, got = gs.c("CalendarEvent/get", {"accountId": gs.a, "ids": res["ids"]})
+    assert [e["calendarIds"] for e in got["list"]] == [{wcid: True}]
+    assert "SUMMARY:Bob's own" in gs.http("bob").get(gs.base + dst).text
+    # and back out again
+    assert copy_or_move(gs, "MOVE", dst, own + "back.ics").status_code == 201
+    assert bobs_events(gs)[uid]["title"] == "Bob's own"
+    _, res = gs.c("CalendarEvent/query", {"accountId": gs.a, "filter": {"uid": uid}})
+    assert res["ids"] == []
+    # RFC 3744 §7.1.1: into a read-only share, or a MOVE out of one (the source cannot be
+    # deleted), is need-privileges and changes nothing
+    r = copy_or_move(gs, "COPY", own + "back.ics", f"{home(gs, 'bob')}{gs.a}~{rcid}/x.ics")
+    assert r.status_code == 403 and D + "need-privileges" in error_condition(r)
+    src = f"{home(gs, 'bob')}{gs.a}~{rcid}/{revents['public']}.ics"
+    r = copy_or_move(gs, "MOVE", src, own + "taken.ics")
+    assert r.status_code == 403 and D + "need-privileges" in error_condition(r)
+    assert gs.http("bob").get(gs.base + own + "taken.ics").status_code == 404
+    _, res = gs.c("CalendarEvent/get", {"accountId": gs.a, "ids": [revents["public"]]})
+    assert res["list"]

@@ -1,0 +1,515 @@
+/*
+ * dav_lock.c — write locks (RFC 4918 §6, §7, §9.10 LOCK, §9.11 UNLOCK, §10.4 If,
+ * §15.7-15.8 lockdiscovery and supportedlock): what DAV class 2 asks, for the clients
+ * that lock a resource before they write it (macOS and Windows WebDAV clients, some
+ * CardDAV clients).
+ *
+ * Locks are exclusive or shared write locks of depth 0 or infinity on an existing
+ * resource or collection, with a timeout (Second-N up to LOCK_MAX_SECONDS; Infinite is
+ * granted as that much, §10.7 lets the server choose) and an opaquelocktoken: URI (a
+ * random UUID, RFC 4918 Appendix C). A write (PUT, DELETE, PROPPATCH, MKCOL,
+ * MKCALENDAR, MOVE, COPY's destination) to a locked URL needs the lock's token in the
+ * If header, submitted by the lock's creator (§6.4), else 423 with lock-token-submitted
+ * (§7, §16); a DELETE or MOVE also needs the tokens of locks below it. An If
+ * header is evaluated (§10.4: lists of state tokens and ETags, Not, tagged lists) and a
+ * false one is 412. LOCK of an unmapped URL is refused with 409 instead of creating an
+ * empty resource (§7.3): an empty calendar object or vCard cannot exist here.
+ *
+ * Locks are kept in this process's memory (a table of LOCK_MAX entries under one
+ * mutex): they do not survive a restart and, with several front ends on one PostgreSQL
+ * store, each front end sees only its own (a lock is advisory between clients that
+ * submit tokens; the data itself stays consistent through the store's transactions).
+ */
+#include <ctype.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "dav/dav_internal.h"
+
+#define LOCK_MAX 1024
+#define LOCK_MAX_SECONDS 3600
+#define LOCK_DEFAULT_SECONDS 600
+#define LOCK_PATH 600
+#define TOKEN_PREFIX "opaquelocktoken:"
+
+struct lock {
+    char path[LOCK_PATH]; /* the lock root, without a trailing '/' */
+    char token[64];       /* opaquelocktoken:uuid */
+    char *owner;          /* the DAV:owner element as the client sent it (XML), or NULL */
+    int64_t user_id;      /* the lock's creator */
+    bool exclusive, infinite;
+    int64_t expires; /* CLOCK_MONOTONIC seconds */
+    int seconds;     /* the timeout granted */
+};
+
+static pthread_mutex_t lock_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct lock locks[LOCK_MAX];
+
+static int64_t now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec;
+}
+
+/* path without its trailing '/' (the root "/" stays) into out. */
+static void norm(const char *path, char out[LOCK_PATH])
+{
+    size_t n = strnlen(path, LOCK_PATH - 1);
+    memmove(out, path, n); /* out may be path */
+    out[n] = 0;
+    while (n > 1 && out[n - 1] == '/')
+        out[--n] = 0;
+}
+
+/* Whether path is below (strictly inside) root. */
+static bool below(const char *path, const char *root)
+{
+    size_t n = strlen(root);
+    return strncmp(path, root, n) == 0 && (path[n] == '/' || (n == 1 && path[1])) && path[n];
+}
+
+/* Whether lock l covers path (its root, or below it with depth infinity). */
+static bool covers(const struct lock *l, const char *path)
+{
+    return strcmp(l->path, path) == 0 || (l->infinite && below(path, l->path));
+}
+
+/* Frees the expired entries. With lock_mu held. */
+static void expire(void)
+{
+    int64_t t = now_s();
+    for (int i = 0; i < LOCK_MAX; i++)
+        if (locks[i].path[0] && locks[i].expires <= t) {
+            free(locks[i].owner);
+            memset(&locks[i], 0, sizeof locks[i]);
+        }
+}
+
+static struct lock *by_token(const char *token)
+{
+    for (int i = 0; i < LOCK_MAX; i++)
+        if (locks[i].path[0] && strcmp(locks[i].token, token) == 0)
+            return &locks[i];
+    return NULL;
+}
+
+/* ---- the If header (§10.4) ------------------------------------------------------------- */
+
+/* The tokens an If header submits (each positive state token, at most 16) and whether
+ * the header as a whole is true for the request URI path (etag: its current ETag, or
+ * NULL). Grammar: [<resource>] (["Not"] <token> | ["Not"] [etag] ...) ... With
+ * lock_mu held. */
+struct if_eval {
+    char tokens[16][64];
+    int n;
+    bool ok;
+};
+
+static bool if_condition(const char *tok, bool is_etag, const char *path, const char *etag)
+{
+    if (is_etag)
+        return etag && strcmp(tok, etag) == 0;
+    struct lock *l = by_token(tok);
+    return l && covers(l, path);
+}
+
+static bool if_parse(const char *h, const char *req_path, const char *etag, struct if_eval *e)
+{
+    memset(e, 0, sizeof *e);
+    char tagged[LOCK_PATH] = "";
+    const char *p = h;
+    while (*p) {
+        while (isspace((unsigned char)*p))
+            p++;
+        if (!*p)
+            break;
+        if (*p == '<') { /* a resource tag: the lists after it are about that URL */
+            const char *end = strchr(p, '>');
+            if (!end)
+                return false;
+            char url[LOCK_PATH];
+            snprintf(url, sizeof url, "%.*s", (int)(end - p - 1), p + 1);
+            if (!dav_dest_path(url, tagged, sizeof tagged))
+                return false;
+            norm(tagged, tagged);
+            p = end + 1;
+            continue;
+        }
+        if (*p != '(')
+            return false;
+        p++;
+        bool list = true, any = false;
+        const char *path = tagged[0] ? tagged : req_path;
+        while (*p && *p != ')') {
+            while (isspace((unsigned char)*p))
+                p++;
+            bool not = strncasecmp(p, "Not", 3) == 0 &&
+                       (isspace((unsigned char)p[3]) || p[3] == '<' || p[3] == '[');
+            if (not )
+                for (p += 3; isspace((unsigned char)*p); p++)
+                    ;
+            char open = *p, close = open == '<' ? '>' : open == '[' ? ']' : 0;
+            const char *end = close ? strchr(p + 1, close) : NULL;
+            if (!end || end - p - 1 >= 64)
+                return false;
+            char tok[64];
+            snprintf(tok, sizeof tok, "%.*s", (int)(end - p - 1), p + 1);
+            bool c = if_condition(tok, open == '[', path, tagged[0] ? NULL : etag);
+            list = list && (not ? !c : c);
+            any = true;
+            if (open == '<' && !not &&e->n < 16)
+                snprintf(e->tokens[e->n++], 64, "%s", tok);
+            p = end + 1;
+            while (isspace((unsigned char)*p))
+                p++;
+        }
+        if (*p != ')' || !any)
+            return false;
+        p++;
+        e->ok = e->ok || list;
+    }
+    return true;
+}
+
+/* Whether e submits lock l's token (and the user is the lock's creator, §6.4). */
+static bool submitted(const struct if_eval *e, const struct lock *l, int64_t user)
+{
+    for (int i = 0; i < e->n; i++)
+        if (strcmp(e->tokens[i], l->token) == 0)
+            return l->user_id == user;
+    return false;
+}
+
+/* Whether lock l is satisfied by e: its own token, or, for a shared lock, the token of
+ * another shared lock over the same resource (§6.2: any holder of a shared lock may
+ * write). With lock_mu held. */
+static bool satisfied(const struct if_eval *e, const struct lock *l, int64_t user)
+{
+    if (submitted(e, l, user))
+        return true;
+    for (int i = 0; i < LOCK_MAX && !l->exclusive; i++) {
+        const struct lock *m = &locks[i];
+        if (m->path[0] && !m->exclusive && covers(m, l->path) && submitted(e, m, user))
+            return true;
+    }
+    return false;
+}
+
+/* The first lock that forbids a write to path without its token: covering it, or (when
+ * subtree, a DELETE or MOVE) below it. With lock_mu held. */
+static const struct lock *blocking(const char *path, bool subtree, const struct if_eval *e,
+                                   int64_t user)
+{
+    for (int i = 0; i < LOCK_MAX; i++) {
+        const struct lock *l = &locks[i];
+        if (l->path[0] && (covers(l, path) || (subtree && below(l->path, path))) &&
+            !satisfied(e, l, user))
+            return l;
+    }
+    return NULL;
+}
+
+/* ---- checks before a write --------------------------------------------------------------- */
+
+static int64_t user_of(const struct dav_ctx *x)
+{
+    return x->u ? x->u->id : -1;
+}
+
+bool dav_lock_check(struct dav_ctx *x, const char *etag)
+{
+    const char *m = x->q->method;
+    bool write = strcmp(m, "PUT") == 0 || strcmp(m, "DELETE") == 0 || strcmp(m, "PROPPATCH") == 0 ||
+                 strcmp(m, "MKCOL") == 0 || strcmp(m, "MKCALENDAR") == 0 ||
+                 strcmp(m, "MOVE") == 0 || strcmp(m, "COPY") == 0;
+    char path[LOCK_PATH], dest[LOCK_PATH] = "";
+    norm(x->q->path, path);
+    if ((strcmp(m, "MOVE") == 0 || strcmp(m, "COPY") == 0) && x->q->destination &&
+        dav_dest_path(x->q->destination, dest, sizeof dest))
+        norm(dest, dest);
+    struct if_eval e = {.ok = true};
+    pthread_mutex_lock(&lock_mu);
+    expire();
+    bool parsed = !x->q->if_header || if_parse(x->q->if_header, path, etag, &e);
+    const struct lock *l = NULL;
+    if (parsed && e.ok && write) {
+        bool subtree = m[0] == 'D' || m[0] == 'M';
+        l = strcmp(m, "COPY") == 0 ? NULL : blocking(path, subtree, &e, user_of(x));
+        if (!l && dest[0])
+            l = blocking(dest, true, &e, user_of(x));
+    }
+    char root[LOCK_PATH] = "";
+    if (l)
+        snprintf(root, sizeof root, "%s", l->path);
+    pthread_mutex_unlock(&lock_mu);
+    if (!parsed) {
+        dav_reply(x, 400, "text/plain", xstrdup("malformed If header\n"));
+        return false;
+    }
+    if (!e.ok) { /* §10.4: a false If header */
+        dav_reply(x, 412, "text/plain", xstrdup("the If header's condition is false\n"));
+        return false;
+    }
+    if (root[0]) { /* §7 and §16: 423 with the lock's root */
+        dav_error(x, 423, NS_DAV, "lock-token-submitted", root);
+        return false;
+    }
+    return true;
+}
+
+void dav_lock_forget(const char *path)
+{
+    char p[LOCK_PATH];
+    norm(path, p);
+    pthread_mutex_lock(&lock_mu);
+    for (int i = 0; i < LOCK_MAX; i++)
+        if (locks[i].path[0] && (strcmp(locks[i].path, p) == 0 || below(locks[i].path, p))) {
+            free(locks[i].owner);
+            memset(&locks[i], 0, sizeof locks[i]);
+        }
+    pthread_mutex_unlock(&lock_mu);
+}
+
+/* ---- lockdiscovery (§15.8) and supportedlock (§15.10) ----------------------------------- */
+
+static void activelock(struct buf *b, const struct lock *l, int64_t t)
+{
+    buf_puts(b, "<D:activelock><D:locktype><D:write/></D:locktype><D:lockscope>");
+    buf_puts(b, l->exclusive ? "<D:exclusive/>" : "<D:shared/>");
+    buf_puts(b, "</D:lockscope><D:depth>");
+    buf_puts(b, l->infinite ? "infinity" : "0");
+    buf_puts(b, "</D:depth>");
+    if (l->owner)
+        buf_puts(b, l->owner);
+    buf_printf(b, "<D:timeout>Second-%lld</D:timeout>",
+               (long long)(l->expires > t ? l->expires - t : 0));
+    buf_puts(b, "<D:locktoken><D:href>");
+    dav_xml_text(b, l->token);
+    buf_puts(b, "</D:href></D:locktoken><D:lockroot><D:href>");
+    dav_xml_href(b, l->path);
+    buf_puts(b, "</D:href></D:lockroot></D:activelock>");
+}
+
+void dav_lock_discovery(const char *path, struct buf *v)
+{
+    char p[LOCK_PATH];
+    norm(path, p);
+    pthread_mutex_lock(&lock_mu);
+    expire();
+    int64_t t = now_s();
+    for (int i = 0; i < LOCK_MAX; i++)
+        if (locks[i].path[0] && covers(&locks[i], p))
+            activelock(v, &locks[i], t);
+    pthread_mutex_unlock(&lock_mu);
+}
+
+void dav_lock_supported(struct buf *v)
+{
+    buf_puts(v, "<D:lockentry><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/>"
+                "</D:locktype></D:lockentry><D:lockentry><D:lockscope><D:shared/></D:lockscope>"
+                "<D:locktype><D:write/></D:locktype></D:lockentry>");
+}
+
+/* ---- LOCK (§9.10) and UNLOCK (§9.11) ----------------------------------------------------- */
+
+/* The timeout to grant for a Timeout header (§10.7: the first of its values we can
+ * honour, at most LOCK_MAX_SECONDS). */
+static int timeout_of(const char *h)
+{
+    if (!h)
+        return LOCK_DEFAULT_SECONDS;
+    for (const char *p = h; p && *p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL) {
+        while (isspace((unsigned char)*p))
+            p++;
+        if (strncasecmp(p, "Infinite", 8) == 0)
+            return LOCK_MAX_SECONDS;
+        if (strncasecmp(p, "Second-", 7) == 0 && isdigit((unsigned char)p[7])) {
+            long long s = strtoll(p + 7, NULL, 10);
+            return s < 1 ? 1 : s > LOCK_MAX_SECONDS ? LOCK_MAX_SECONDS : (int)s;
+        }
+    }
+    return LOCK_DEFAULT_SECONDS;
+}
+
+/* The answer to a LOCK or its refresh: the lock's lockdiscovery (§9.10.1). */
+static void lock_answer(struct dav_ctx *x, const struct lock *l, int status)
+{
+    struct buf b = {0};
+    buf_puts(&b, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<D:prop xmlns:D=\"DAV:\">"
+                 "<D:lockdiscovery>");
+    activelock(&b, l, now_s());
+    buf_puts(&b, "</D:lockdiscovery></D:prop>\n");
+    snprintf(x->out->lock_token, sizeof x->out->lock_token, "<%s>", l->token);
+    dav_reply(x, status, "application/xml; charset=utf-8", buf_take(&b));
+}
+
+/* §9.10.2: a LOCK without a body refreshes the lock whose token the If header submits. */
+static void lock_refresh(struct dav_ctx *x, const char *path)
+{
+    struct if_eval e;
+    pthread_mutex_lock(&lock_mu);
+    expire();
+    struct lock *l = NULL;
+    if (x->q->if_header && if_parse(x->q->if_header, path, NULL, &e))
+        for (int i = 0; i < e.n && !l; i++)
+            if ((l = by_token(e.tokens[i])) && (!covers(l, path) || l->user_id != user_of(x)))
+                l = NULL;
+    struct lock copy = {0};
+    if (l) {
+        l->seconds = timeout_of(x->q->timeout);
+        l->expires = now_s() + l->seconds;
+        copy = *l;
+        copy.owner = l->owner ? xstrdup(l->owner) : NULL;
+    }
+    pthread_mutex_unlock(&lock_mu);
+    if (!l) { /* §9.10.2: the token must be of a lock of this resource */
+        dav_error(x, 412, NS_DAV, "lock-token-matches-request-uri", NULL);
+        return;
+    }
+    lock_answer(x, &copy, 200);
+    free(copy.owner);
+}
+
+/* The DAV:owner element of a lockinfo as XML text (kept and given back as is), or NULL. */
+static char *owner_xml(xmlDoc *d, xmlNode *owner)
+{
+    if (!owner)
+        return NULL;
+    /* a copy as the root of a document of its own: it declares the namespaces it uses */
+    (void)d;
+    xmlDoc *own = xmlNewDoc((const xmlChar *)"1.0");
+    xmlNode *copy = xmlDocCopyNode(owner, own, 1);
+    char *s = NULL;
+    if (copy) {
+        xmlDocSetRootElement(own, copy);
+        xmlBuffer *xb = xmlBufferCreate();
+        xmlNodeDump(xb, own, copy, 0, 0);
+        if (xmlBufferLength(xb) < 4096)
+            s = xstrdup((const char *)xmlBufferContent(xb));
+        xmlBufferFree(xb);
+    }
+    xmlFreeDoc(own);
+    return s;
+}
+
+/* Installs a new lock (owner taken) unless one conflicts (§6.2: an exclusive lock
+ * conflicts with any other, a shared one with an exclusive one, over the paths either
+ * covers); 0, 423 or 503 (table full). */
+static int lock_install(struct dav_ctx *x, struct lock *n, char conflict[LOCK_PATH])
+{
+    pthread_mutex_lock(&lock_mu);
+    expire();
+    int rc = 503;
+    for (int i = 0; i < LOCK_MAX; i++) {
+        const struct lock *l = &locks[i];
+        if (l->path[0] && (covers(l, n->path) || covers(n, l->path)) &&
+            (l->exclusive || n->exclusive)) {
+            memcpy(conflict, l->path, LOCK_PATH);
+            rc = 423;
+            break;
+        }
+    }
+    for (int i = 0; i < LOCK_MAX && rc == 503; i++)
+        if (!locks[i].path[0]) {
+            n->user_id = user_of(x);
+            n->expires = now_s() + n->seconds;
+            locks[i] = *n;
+            rc = 0;
+        }
+    pthread_mutex_unlock(&lock_mu);
+    return rc;
+}
+
+void dav_lock(struct dav_ctx *x, struct dav_res *r)
+{
+    char path[LOCK_PATH];
+    norm(x->q->path, path);
+    if (!x->q->len)
+        return lock_refresh(x, path);
+    const char *depth = x->q->depth, *why;
+    if (depth && strcmp(depth, "0") != 0 && strcasecmp(depth, "infinity") != 0) {
+        dav_reply(x, 400, "text/plain", xstrdup("LOCK takes Depth 0 or infinity\n"));
+        return;
+    }
+    xmlDoc *d = dav_xml_parse(x->q->body, x->q->len, &why);
+    xmlNode *root = d ? xmlDocGetRootElement(d) : NULL;
+    xmlNode *scope = root ? dav_xml_child(root, NS_DAV, "lockscope") : NULL;
+    xmlNode *type = root ? dav_xml_child(root, NS_DAV, "locktype") : NULL;
+    bool exclusive = scope && dav_xml_child(scope, NS_DAV, "exclusive");
+    if (!root || !dav_xml_is(root, NS_DAV, "lockinfo") || !scope || !type ||
+        !(exclusive || dav_xml_child(scope, NS_DAV, "shared")) ||
+        !dav_xml_child(type, NS_DAV, "write")) {
+        xmlFreeDoc(d);
+        dav_reply(x, 400, "text/plain", xstrdup(d ? "the body is no DAV:lockinfo\n" : why));
+        return;
+    }
+    bool exists = r->t == DR_OBJ ? r->obj_id[0] != 0 : r->t != DR_COLL || r->coll;
+    if (!exists) { /* §7.3 would create an empty resource: none can exist here */
+        xmlFreeDoc(d);
+        dav_reply(x, 409, "text/plain",
+                  xstrdup("an empty calendar object or vCard cannot be created by LOCK\n"));
+        return;
+    }
+    struct lock n = {.exclusive = exclusive,
+                     .infinite = !depth || depth[0] != '0',
+                     .seconds = timeout_of(x->q->timeout)};
+    snprintf(n.path, sizeof n.path, "%s", path);
+    char uuid[37];
+    util_uuid4(uuid);
+    snprintf(n.token, sizeof n.token, TOKEN_PREFIX "%s", uuid);
+    n.owner = owner_xml(d, dav_xml_child(root, NS_DAV, "owner"));
+    xmlFreeDoc(d);
+    char conflict[LOCK_PATH];
+    int rc = lock_install(x, &n, conflict);
+    if (rc == 423) /* §9.10.6: no-conflicting-lock with the conflicting lock's root */
+        dav_error(x, 423, NS_DAV, "no-conflicting-lock", conflict);
+    else if (rc)
+        dav_reply(x, 503, "text/plain", xstrdup("too many locks\n"));
+    else
+        lock_answer(x, &n, 200);
+    if (rc)
+        free(n.owner);
+}
+
+void dav_unlock(struct dav_ctx *x)
+{
+    const char *h = x->q->lock_token;
+    size_t n = h ? strlen(h) : 0;
+    if (n < 3 || h[0] != '<' || h[n - 1] != '>' || n - 2 >= 64) {
+        dav_reply(x, 400, "text/plain", xstrdup("UNLOCK needs a Lock-Token header\n"));
+        return;
+    }
+    char token[64], path[LOCK_PATH];
+    snprintf(token, sizeof token, "%.*s", (int)(n - 2), h + 1);
+    norm(x->q->path, path);
+    pthread_mutex_lock(&lock_mu);
+    expire();
+    struct lock *l = by_token(token);
+    int status = !l || !covers(l, path) ? 409 : l->user_id != user_of(x) ? 403 : 204;
+    if (status == 204) {
+        free(l->owner);
+        memset(l, 0, sizeof *l);
+    }
+    pthread_mutex_unlock(&lock_mu);
+    if (status == 409) /* §9.11.1 */
+        dav_error(x, 409, NS_DAV, "lock-token-matches-request-uri", NULL);
+    else if (status == 403)
+        dav_error(x, 403, NS_DAV, "need-privileges", NULL);
+    else
+        dav_reply(x, 204, NULL, NULL);
+}
+
+void dav_locks_clear(void)
+{
+    pthread_mutex_lock(&lock_mu);
+    for (int i = 0; i < LOCK_MAX; i++) {
+        free(locks[i].owner);
+        memset(&locks[i], 0, sizeof locks[i]);
+    }
+    pthread_mutex_unlock(&lock_mu);
+}

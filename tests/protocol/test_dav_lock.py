@@ -1,0 +1,190 @@
+"""Write locks (RFC 4918 class 2: §6 locking model, §9.10 LOCK, §9.11 UNLOCK, §10.4 If,
+§10.5 Lock-Token, §10.7 Timeout, §15.8 lockdiscovery, §15.10 supportedlock, §16
+preconditions): the DAV header says class 2, a lock keeps others (and the holder without
+its token) from writing, the token lets the holder write, UNLOCK and timeouts end it."""
+import re
+import time
+import uuid
+import xml.etree.ElementTree as ET
+
+from davutil import D, NSDECL, dav, error_condition, ics, multistatus, new_calendar, propfind, put
+
+LOCKINFO = ('<?xml version="1.0"?><d:lockinfo xmlns:d="DAV:"><d:lockscope><d:{scope}/>'
+            '</d:lockscope><d:locktype><d:write/></d:locktype><d:owner><d:href>mailto:{who}'
+            '</d:href></d:owner></d:lockinfo>')
+
+
+def lock(server, path, user="alice", scope="exclusive", depth=None, timeout=None):
+    h = {}
+    if timeout:
+        h["Timeout"] = timeout
+    return dav(server, "LOCK", path, LOCKINFO.format(scope=scope, who=user), user=user,
+               headers=h, depth=depth)
+
+
+def token_of(resp):
+    assert resp.status_code == 200, (resp.status_code, resp.text)
+    m = re.fullmatch(r"<(opaquelocktoken:[0-9a-f-]{36})>", resp.headers["Lock-Token"])
+    assert m, resp.headers["Lock-Token"]
+    return m.group(1)
+
+
+def activelock(resp):
+    root = ET.fromstring(resp.content)
+    return root.find(f"{D}lockdiscovery/{D}activelock")
+
+
+def test_rfc4918_10_1_options_says_class_2_and_allows_lock(server):
+    r = server.http().options(server.base + "/dav/")
+    assert "2" in [c.strip() for c in r.headers["DAV"].split(",")]
+    assert {"LOCK", "UNLOCK"} <= {m.strip() for m in r.headers["Allow"].split(",")}
+
+
+def test_rfc4918_9_10_lock_answers_lockdiscovery_and_blocks_other_writers(server):
+    cal = new_calendar(server)
+    uid = str(uuid.uuid4())
+    assert put(server, cal + "l.ics", ics(uid, "Locked")).status_code == 201
+    r = lock(server, cal + "l.ics", timeout="Second-120")
+    tok = token_of(r)
+    al = activelock(r)
+    assert al.find(f"{D}lockscope/{D}exclusive") is not None
+    assert al.find(f"{D}locktype/{D}write") is not None
+    assert al.find(f"{D}locktoken/{D}href").text == tok
+    assert al.find(f"{D}lockroot/{D}href").text == cal + "l.ics"
+    assert al.find(f"{D}owner/{D}href").text == "mailto:alice"
+    secs = int(al.find(f"{D}timeout").text.split("-")[1])
+    assert 0 < secs <= 120
+    # §15.8, §15.10 in PROPFIND
+    ms = multistatus(propfind(server, cal + "l.ics", "<d:lockdiscovery/><d:supportedlock/>"))
+    p = ms[cal + "l.ics"]["props"]
+    assert p[D + "lockdiscovery"].find(f"{D}activelock/{D}locktoken/{D}href").text == tok
+    assert p[D + "supportedlock"].find(f"{D}lockentry/{D}lockscope/{D}exclusive") is not None
+    # §7: a write without the token is 423 with lock-token-submitted (§16)
+    r = put(server, cal + "l.ics", ics(uid, "Not allowed"))
+    assert r.status_code == 423 and D + "lock-token-submitted" in error_condition(r)
+    r = dav(server, "DELETE", cal + "l.ics")
+    assert r.status_code == 423
+    assert "Locked" in server.http().get(server.base + cal + "l.ics").text
+    # §9.10.6 / §6.2: a second exclusive lock conflicts
+    r = lock(server, cal + "l.ics")
+    assert r.status_code == 423 and D + "no-conflicting-lock" in error_condition(r)
+    # §10.4: with the token in the If header the holder writes
+    r = put(server, cal + "l.ics", ics(uid, "Holder writes"), headers={"If": f"(<{tok}>)"})
+    assert r.status_code in (200, 204), r.text
+    assert "Holder writes" in server.http().get(server.base + cal + "l.ics").text
+    # a tagged list naming the resource works too
+    r = put(server, cal + "l.ics", ics(uid, "Tagged"),
+            headers={"If": f"<{server.base}{cal}l.ics> (<{tok}>)"})
+    assert r.status_code in (200, 204), r.text
+    # §9.11: UNLOCK with the token; then anyone writes again
+    r = dav(server, "UNLOCK", cal + "l.ics", headers={"Lock-Token": f"<{tok}>"})
+    assert r.status_code == 204
+    assert put(server, cal + "l.ics", ics(uid, "Free")).status_code in (200, 204)
+
+
+def test_rfc4918_6_4_token_of_another_user_and_wrong_unlock(server):
+    cal = new_calendar(server)
+    uid = str(uuid.uuid4())
+    assert put(server, cal + "o.ics", ics(uid)).status_code == 201
+    tok = token_of(lock(server, cal + "o.ics"))
+    # §9.11.1: a token that is no lock of this URL
+    other = f"opaquelocktoken:{uuid.uuid4()}"
+    r = dav(server, "UNLOCK", cal + "o.ics", headers={"Lock-Token": f"<{other}>"})
+    assert r.status_code == 409 and D + "lock-token-matches-request-uri" in error_condition(r)
+    r = dav(server, "UNLOCK", cal + "o.ics")
+    assert r.status_code == 400
+    # §10.4: a false If header (an unknown token) is 412 and changes nothing
+    r = put(server, cal + "o.ics", ics(uid, "x"), headers={"If": f"(<{other}>)"})
+    assert r.status_code == 412
+    # an ETag condition: true with the current one, false with another
+    etag = server.http().get(server.base + cal + "o.ics").headers["ETag"]
+    r = put(server, cal + "o.ics", ics(uid, "By etag"), headers={"If": f"(<{tok}> [{etag}])"})
+    assert r.status_code in (200, 204), r.text
+    r = put(server, cal + "o.ics", ics(uid, "Stale"), headers={"If": f'(<{tok}> ["999999"])'})
+    assert r.status_code == 412
+    # "Not" of an unknown token is true: the lock still needs its own token
+    r = put(server, cal + "o.ics", ics(uid, "y"), headers={"If": f"(Not <{other}>)"})
+    assert r.status_code == 423
+    assert dav(server, "UNLOCK", cal + "o.ics", headers={"Lock-Token": f"<{tok}>"}).status_code == 204
+
+
+def test_rfc4918_9_10_collection_lock_depth_infinity_covers_new_members(server):
+    cal = new_calendar(server)
+    tok = token_of(lock(server, cal, depth="infinity"))
+    uid = str(uuid.uuid4())
+    # §7.4: a new member of a locked collection needs the collection's token
+    r = put(server, cal + "n.ics", ics(uid))
+    assert r.status_code == 423
+    r = put(server, cal + "n.ics", ics(uid), headers={"If": f"<{server.base}{cal}> (<{tok}>)"})
+    assert r.status_code == 201, r.text
+    # the member shows the collection's lock (lockroot: the collection)
+    ms = multistatus(propfind(server, cal + "n.ics", "<d:lockdiscovery/>"))
+    al = ms[cal + "n.ics"]["props"][D + "lockdiscovery"].find(D + "activelock")
+    assert al.find(f"{D}lockroot/{D}href").text == cal.rstrip("/")
+    # §9.10.3: depth 1 is not a lock depth
+    assert lock(server, cal + "n.ics", depth="1").status_code == 400
+    assert dav(server, "UNLOCK", cal, headers={"Lock-Token": f"<{tok}>"}).status_code == 204
+    assert put(server, cal + "n.ics", ics(uid, "After")).status_code in (200, 204)
+
+
+def test_rfc4918_9_10_2_refresh_and_timeout(server):
+    cal = new_calendar(server)
+    uid = str(uuid.uuid4())
+    assert put(server, cal + "t.ics", ics(uid)).status_code == 201
+    tok = token_of(lock(server, cal + "t.ics", timeout="Second-2"))
+    # a refresh: no body, the token in If, a new timeout
+    r = dav(server, "LOCK", cal + "t.ics", headers={"If": f"(<{tok}>)", "Timeout": "Second-3"})
+    assert r.status_code == 200
+    assert activelock(r).find(f"{D}locktoken/{D}href").text == tok
+    r = dav(server, "LOCK", cal + "t.ics", headers={"If": f"(<opaquelocktoken:{uuid.uuid4()}>)"})
+    assert r.status_code == 412
+    assert put(server, cal + "t.ics", ics(uid, "x")).status_code == 423
+    time.sleep(4.2)  # §6.6: the lock times out
+    assert put(server, cal + "t.ics", ics(uid, "Expired lock")).status_code in (200, 204)
+
+
+def test_rfc4918_6_2_shared_locks_and_bad_requests(server):
+    cal = new_calendar(server)
+    uid = str(uuid.uuid4())
+    assert put(server, cal + "s.ics", ics(uid)).status_code == 201
+    t1 = token_of(lock(server, cal + "s.ics", scope="shared"))
+    t2 = token_of(lock(server, cal + "s.ics", scope="shared"))
+    assert t1 != t2
+    assert lock(server, cal + "s.ics").status_code == 423  # exclusive over shared
+    # §6.2: the holder of any one of the shared locks writes; nobody else does
+    assert put(server, cal + "s.ics", ics(uid, "none")).status_code == 423
+    r = put(server, cal + "s.ics", ics(uid, "one"), headers={"If": f"(<{t2}>)"})
+    assert r.status_code in (200, 204), r.text
+    # malformed bodies and an unmapped URL
+    r = dav(server, "LOCK", cal + "s.ics", "<x xmlns='DAV:'/>")
+    assert r.status_code == 400
+    r = dav(server, "LOCK", cal + "s.ics", "<d:lockinfo xmlns:d='DAV:'><d:lockscope>"
+            "<d:exclusive/></d:lockscope><d:locktype><d:read/></d:locktype></d:lockinfo>")
+    assert r.status_code == 400
+    assert lock(server, cal + "missing.ics").status_code == 409
+    r = put(server, cal + "s.ics", ics(uid, "x"), headers={"If": "(garbage"})
+    assert r.status_code == 400
+    for t in (t1, t2):
+        assert dav(server, "UNLOCK", cal + "s.ics",
+                   headers={"Lock-Token": f"<{t}>"}).status_code == 204
+
+
+def test_rfc4918_9_6_delete_ends_the_lock(server):
+    cal = new_calendar(server)
+    uid = str(uuid.uuid4())
+    assert put(server, cal + "d.ics", ics(uid)).status_code == 201
+    tok = token_of(lock(server, cal + "d.ics"))
+    r = dav(server, "DELETE", cal + "d.ics", headers={"If": f"(<{tok}>)"})
+    assert r.status_code == 204
+    # the resource is gone and so is its lock: a new one at that URL needs no token
+    assert put(server, cal + "d.ics", ics(uid)).status_code == 201
+    ms = multistatus(propfind(server, cal + "d.ics", "<d:lockdiscovery/>"))
+    assert ms[cal + "d.ics"]["props"][D + "lockdiscovery"].find(D + "activelock") is None
+
+
+def test_rfc9110_15_5_6_method_not_allowed_lists_allow(server):
+    cal = new_calendar(server)
+    assert put(server, cal + "a.ics", ics(str(uuid.uuid4()))).status_code == 201
+    r = dav(server, "POST", cal + "a.ics", "x", headers={"Content-Type": "text/plain"})
+    assert r.status_code == 405
+    assert "PUT" in {m.strip() for m in r.headers["Allow"].split(",")}
