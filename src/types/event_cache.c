@@ -42,6 +42,7 @@ static void entry_free(struct event_cached *e)
 {
     json_decref(e->obj);
     free(e->occ);
+    free(e->text);
     free(e);
 }
 
@@ -62,6 +63,7 @@ static void drop_chain(size_t s, struct event_cached **dead)
         struct event_cached *next = e->next;
         nentries--;
         nbytes -= e->bytes;
+        e->linked = false;
         e->next = *dead;
         *dead = e;
         e = next;
@@ -332,6 +334,33 @@ long event_cache_rid_index(const struct event_cached *e, const char *rid)
     return -1;
 }
 
+const char *event_cache_text(struct event_cached *e, char *(*make)(const json_t *obj, size_t *n),
+                             size_t *n)
+{
+    char *t = __atomic_load_n(&e->text, __ATOMIC_ACQUIRE);
+    if (t) {
+        *n = e->text_len;
+        return t;
+    }
+    size_t len = 0;
+    char *mine = make(e->obj, &len);
+    pthread_mutex_lock(&lock); /* the length and the bytes with the text, under the lock */
+    t = e->text;
+    if (!t) {
+        e->text_len = len;
+        __atomic_store_n(&e->text, mine, __ATOMIC_RELEASE);
+        e->bytes += len + 16;
+        if (e->linked)
+            nbytes += len + 16;
+        t = mine;
+        mine = NULL;
+    }
+    pthread_mutex_unlock(&lock);
+    free(mine); /* another thread made it first */
+    *n = e->text_len;
+    return t;
+}
+
 /* Puts e (one reference is the slot's) in slot s, in place of any entry of the same
  * event, and drops old chains past the bounds. */
 static void insert(struct event_cached *e, size_t s)
@@ -345,6 +374,7 @@ static void insert(struct event_cached *e, size_t s)
             *pp = old->next;
             nentries--;
             nbytes -= old->bytes;
+            old->linked = false;
             old->next = dead;
             dead = old;
             break;
@@ -352,6 +382,7 @@ static void insert(struct event_cached *e, size_t s)
     }
     e->next = slots[s];
     slots[s] = e;
+    e->linked = true;
     nbytes += e->bytes;
     span_put(e, s);
     if (++nentries > MAX_ENTRIES || nbytes > max_bytes) {
