@@ -139,36 +139,65 @@ static bool instance_sets(const char *key)
     return false;
 }
 
+/* Appends "key":value (after a comma unless first) to b: keys as JSON strings (the
+ * writer's escaping for any that needs it, rare in a stored event), values by the
+ * writer. */
+static void add_member(jbuf *b, const char *key, const json_t *v, bool *first)
+{
+    if (!*first)
+        jbuf_addc(b, ',');
+    *first = false;
+    size_t n = strlen(key);
+    bool plain = true;
+    for (size_t i = 0; i < n && plain; i++)
+        plain = key[i] != '"' && key[i] != '\\' && (unsigned char)key[i] >= 0x20;
+    if (plain) {
+        jbuf_addc(b, '"');
+        jbuf_add(b, key, n);
+        jbuf_addc(b, '"');
+    } else {
+        json_t *k = json_stringn(key, n);
+        jwriter_append(k, b);
+        json_decref(k);
+    }
+    jbuf_addc(b, ':');
+    jwriter_append(v, b);
+}
+
 /* The members of obj's view (event_view with no properties, the owner's view) as
  * compact JSON text (event_cache_text's make): a single event's whole object; for a
- * series, the members its instances share, without braces, for instance_text. */
+ * series, the members its instances share, without braces, for instance_text. Written
+ * member by member, without a copy of obj to change. */
 static char *view_text(const json_t *obj, size_t *n)
 {
-    bool series = instance_is_recurring(obj);
-    json_t *view = json_object();
+    bool series = instance_is_recurring(obj), first = true;
+    jbuf b = {0};
+    if (!series)
+        jbuf_addc(&b, '{');
     const char *key;
     json_t *v;
     json_object_foreach((json_t *)obj, key, v)
     {
-        if (series ? !instance_sets(key) : strcmp(key, "iCalendar") != 0)
-            json_object_set_nocheck(view, key, v);
+        if (series ? instance_sets(key) : strcmp(key, "iCalendar") == 0)
+            continue;
+        if (series && strcmp(key, "recurrenceIdTimeZone") == 0 &&
+            json_is_string(json_object_get(obj, "timeZone")))
+            continue; /* the series' timeZone, below */
+        add_member(&b, key, v, &first);
     }
     json_t *tz = json_object_get(obj, "timeZone");
     if (series && json_is_string(tz))
-        json_object_set_nocheck(view, "recurrenceIdTimeZone", tz);
+        add_member(&b, "recurrenceIdTimeZone", tz, &first);
     /* event_view's defaults */
-    if (!json_object_get(view, "isDraft"))
-        json_object_set_new_nocheck(view, "isDraft", json_false());
-    if (!json_object_get(view, "version"))
-        json_object_set_new_nocheck(view, "version", json_string("2.0"));
-    jbuf b = {0};
-    jwriter_append(view, &b);
-    json_decref(view);
-    if (series) { /* "{...}" -> "..." */
-        memmove(b.s, b.s + 1, b.len - 2);
-        b.len -= 2;
-        b.s[b.len] = 0;
+    if (!json_object_get(obj, "isDraft"))
+        add_member(&b, "isDraft", json_false(), &first);
+    if (!json_object_get(obj, "version")) {
+        json_t *version = json_string("2.0");
+        add_member(&b, "version", version, &first);
+        json_decref(version);
     }
+    if (!series)
+        jbuf_addc(&b, '}');
     *n = b.len;
     return jbuf_take(&b);
 }
@@ -276,8 +305,14 @@ json_t *event_load(struct jmap_req *r, const char *account, const char *id, json
         return obj;
     }
     json_t *obj = store_object_get(c, account, calendar_event_type.name, id);
-    if (obj)
-        event_cache_put_current(account, id, obj, state);
+    e = obj ? event_cache_put_current(account, id, obj, state) : NULL;
+    if (e && !e->recurring && plain_view(e->obj, props)) {
+        size_t n;
+        const char *text = event_cache_text(e, view_text, &n);
+        json_decref(obj);
+        obj = jwriter_raw_new(text, n);
+    }
+    event_cache_release(e);
     return obj;
 }
 

@@ -150,6 +150,22 @@ void event_cache_clear(void)
     release_dead(dead);
 }
 
+/* "account\tid" into key[200], cut short as snprintf would (a /get of a month's
+ * instances looks up thousands: issue 21 §2) */
+static void key_of(char key[200], const char *account, const char *id)
+{
+    size_t a = strlen(account), n = strlen(id);
+    if (a > 199)
+        a = 199;
+    memcpy(key, account, a);
+    if (a < 199)
+        key[a++] = '\t';
+    if (n > 199 - a)
+        n = 199 - a;
+    memcpy(key + a, id, n);
+    key[a + n] = 0;
+}
+
 static size_t slot_of(const char *key)
 {
     uint64_t h = 1469598103934665603ULL;
@@ -252,7 +268,7 @@ bool event_cache_span(const char *account, const char *id, int64_t modseq, int64
                       int64_t *end)
 {
     char key[200];
-    snprintf(key, sizeof key, "%s\t%s", account, id);
+    key_of(key, account, id);
     size_t s = slot_of(key);
     bool found = false;
     pthread_mutex_lock(&lock);
@@ -270,7 +286,7 @@ bool event_cache_span(const char *account, const char *id, int64_t modseq, int64
 struct event_cached *event_cache_peek(const char *account, const char *id, int64_t modseq)
 {
     char key[200];
-    snprintf(key, sizeof key, "%s\t%s", account, id);
+    key_of(key, account, id);
     size_t s = slot_of(key);
     pthread_mutex_lock(&lock);
     for (struct event_cached *e = slots[s]; e; e = e->next) {
@@ -296,7 +312,7 @@ void event_cache_seen(struct event_cached *e, int64_t state)
 struct event_cached *event_cache_current(const char *account, const char *id, int64_t state)
 {
     char key[200];
-    snprintf(key, sizeof key, "%s\t%s", account, id);
+    key_of(key, account, id);
     size_t s = slot_of(key);
     pthread_mutex_lock(&lock);
     for (struct event_cached *e = slots[s]; e; e = e->next) {
@@ -400,7 +416,7 @@ struct event_cached *event_cache_get(struct store_conn *c, const char *account, 
                                      int64_t modseq, const char *float_tz)
 {
     char key[200];
-    snprintf(key, sizeof key, "%s\t%s", account, id);
+    key_of(key, account, id);
     size_t s = slot_of(key);
     if (!float_tz)
         float_tz = "Etc/UTC";
@@ -461,20 +477,21 @@ struct event_cached *event_cache_extend(struct event_cached *e, int64_t until)
     return x;
 }
 
-void event_cache_put_current(const char *account, const char *id, json_t *obj, int64_t state)
+struct event_cached *event_cache_put_current(const char *account, const char *id, json_t *obj,
+                                             int64_t state)
 {
     char key[200];
-    snprintf(key, sizeof key, "%s\t%s", account, id);
+    key_of(key, account, id);
     size_t s = slot_of(key);
     pthread_mutex_lock(&lock);
     for (struct event_cached *e = slots[s]; e; e = e->next)
         if (strcmp(e->key, key) == 0) { /* a query's entry, with occurrences: kept */
             pthread_mutex_unlock(&lock);
-            return;
+            return NULL;
         }
     pthread_mutex_unlock(&lock);
     struct event_cached *e = xcalloc(1, sizeof *e);
-    e->refs = 1; /* the slot's */
+    e->refs = 2; /* the slot's and the caller's */
     memcpy(e->key, key, sizeof key);
     e->modseq = -1; /* not known: found by state only */
     e->state = state;
@@ -484,4 +501,5 @@ void event_cache_put_current(const char *account, const char *id, json_t *obj, i
                    json_object_size(json_object_get(obj, "recurrenceOverrides")) > 0;
     e->bytes = sizeof *e + json_footprint(obj);
     insert(e, s);
+    return e;
 }

@@ -71,8 +71,9 @@ struct event_cached *event_cache_current(const char *account, const char *id, in
 /* Keeps obj (a reference of its own), just read in a transaction at the account's
  * state, as (account, id) current at that state, unless the cache holds that event
  * already: a /get of a stored event (modseq not known; found by event_cache_current
- * only; not expanded). */
-void event_cache_put_current(const char *account, const char *id, json_t *obj, int64_t state);
+ * only; not expanded). The entry kept (release it), or NULL if none was. */
+struct event_cached *event_cache_put_current(const char *account, const char *id, json_t *obj,
+                                             int64_t state);
 /* Issue 21 §2: a text that depends on e's event alone (the JSON a /get writes for it,
  * calendar_event_get.c), made by make(e->obj) on first use and kept with the entry
  * (counted in the cache's bound) for every holder of the entry after that. make
