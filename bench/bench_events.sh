@@ -4,6 +4,7 @@
 # build/jmapd, then the same on the Cyrus peer if ../shared/peers/cyrus/setup.sh has
 # started it; prints our/Cyrus ratios. EVENTS=N for a smaller run. The Cyrus peer is
 # started here (../shared/peers/cyrus/setup.sh, which installs it) unless CYRUS=0.
+# Then CalendarEvent/changes and Core/echo with wrk on both (bench/events/changes.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-build/jmapd}
@@ -22,3 +23,5 @@ if [ "${CYRUS:-1}" = 1 ] && [ -x "$peers/setup.sh" ] && [ ! -f /var/lib/cyrus-pe
 fi
 [ "${CYRUS:-1}" = 1 ] || export CYRUS_PEER_ENV=/nonexistent
 cd bench/events && /usr/bin/python3 bench.py http://127.0.0.1:$port bench bench-pw
+# issue 21 §5: a tiny call (/changes after one update) against Core/echo and Cyrus
+/usr/bin/python3 changes.py http://127.0.0.1:$port bench bench-pw $pid

@@ -5,8 +5,9 @@
 # second process (bench/scale/measure.py): the first expanded one-month query after
 # the start and the p50 of five months asked four times each, /get of every instance of such a month (target 2: <= 4x the
 # query), a text query for a common word (limit 50), an unfiltered sorted query
-# (limit 100, calculateTotal), for cards a text and a name-sorted query, and the
-# server's RSS after all of it. Prints each figure per size, the growth between the
+# (limit 100, calculateTotal), for events a /get of 50 ids, a create of 100 and
+# /changes after one update (issue 21 §6), for cards a text and a name-sorted query,
+# and the server's RSS after all of it. Prints each figure per size, the growth between the
 # sizes, and the targets. SCALE=small runs 2,000 and 20,000 (a few minutes);
 # SIZES="a b" picks the sizes; KINDS="events" (or "cards") only one kind; CACHE_SIZE=N sets
 # the server's cache_size (MiB).
@@ -66,6 +67,8 @@ table("events", [("import_s", "s"), ("import_cpu_s", "s"), ("import_per_s", "/s"
                  ("month_scale2", "x"),
                  ("text_hits", "n"), ("text_p50_ms", "ms"), ("text_cpu_ms", "ms"),
                  ("total", "n"), ("sorted_p50_ms", "ms"), ("sorted_cpu_ms", "ms"),
+                 ("get50_p50_ms", "ms"), ("get50_cpu_ms", "ms"), ("create100_p50_ms", "ms"),
+                 ("create100_cpu_ms", "ms"), ("changes_p50_ms", "ms"), ("changes_cpu_ms", "ms"),
                  ("rss_mib", "MiB")])
 table("cards", [("import_s", "s"), ("import_cpu_s", "s"), ("import_per_s", "/s"), ("text_first_ms", "ms"),
                 ("text_p50_ms", "ms"), ("text_cpu_ms", "ms"), ("total", "n"),

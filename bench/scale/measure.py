@@ -177,6 +177,37 @@ if kind == "events":
             srt.append(dt)
     fig["total"] = out[0][1].get("total")
     fig["sorted_p50_ms"] = p50(srt)
+    # target 6: /get of 50 stored events, a create of 100, /changes after one update
+    page = out[0][1]["ids"]
+    gl = []
+    with Cpu(fig, "get50_cpu_ms", 15):
+        for i in range(15):
+            _, dt = call([["CalendarEvent/get", {"accountId": acct,
+                                                 "ids": page[i % 2 * 50:i % 2 * 50 + 50]}, "g"]])
+            gl.append(dt)
+    fig["get50_p50_ms"] = p50(gl)
+    out, _ = call([["Calendar/get", {"accountId": acct}, "c"]])
+    cal = out[0][1]["list"][0]["id"]
+    cl, made = [], []
+    with Cpu(fig, "create100_cpu_ms", 5):
+        for i in range(5):
+            batch = {f"n{j}": {"calendarIds": {cal: True}, "title": f"New {i} {j}",
+                               "start": f"2027-0{1 + i}-{1 + j % 28:02d}T10:00:00",
+                               "timeZone": "Europe/Berlin", "duration": "PT1H"}
+                     for j in range(100)}
+            out, dt = call([["CalendarEvent/set", {"accountId": acct, "create": batch}, "n"]])
+            made += [v["id"] for v in out[0][1]["created"].values()]
+            cl.append(dt)
+    fig["create100_p50_ms"] = p50(cl)
+    out, _ = call([["CalendarEvent/set", {"accountId": acct,
+                                          "update": {made[0]: {"title": "Changed"}}}, "u"]])
+    old = out[0][1]["oldState"]
+    ch = []
+    with Cpu(fig, "changes_cpu_ms", 30):
+        for _ in range(30):
+            _, dt = call([["CalendarEvent/changes", {"accountId": acct, "sinceState": old}, "c"]])
+            ch.append(dt)
+    fig["changes_p50_ms"] = p50(ch)
 else:
     first_terms = ["bergmann", "steinow", "anna", "paris", "globex", "hofer", "eichez"]
     _, fig["text_first_ms"] = call([["ContactCard/query", {"accountId": acct,

@@ -126,20 +126,29 @@ int sq_metadata_drop(struct store_conn *c, const char *account, const char *type
 int sq_metadata_changes(struct store_conn *c, const char *account, const char *type,
                         int64_t user_id, int64_t since, size_t max, store_metadata_cb cb, void *ud)
 {
-    sqlite3_stmt *s = sq_stmt(
-        c, "SELECT m.object_id, m.user_id, m.data, m.modseq, o.created_modseq FROM "
-           "object_metadata m INDEXED BY object_metadata_changes JOIN objects o ON "
-           "o.account_id=m.account_id AND o.type=m.type "
-           "AND o.id=m.object_id WHERE m.account_id=?1 AND m.type=?2 AND m.user_id IN (0, ?3) "
-           "AND m.modseq > ?4 AND o.destroyed=0 ORDER BY m.modseq LIMIT ?5");
+    /* one range of the index per owner, in its order: "user_id IN (0, ?)" had SQLite
+     * sort the rows in a temporary b-tree, 60,000 instructions per /changes even with
+     * no metadata at all (issue 21 §5) */
+    sqlite3_stmt *s =
+        sq_stmt(c, "SELECT m.object_id, m.user_id, m.data, m.modseq, o.created_modseq FROM "
+                   "object_metadata m INDEXED BY object_metadata_changes JOIN objects o ON "
+                   "o.account_id=m.account_id AND o.type=m.type "
+                   "AND o.id=m.object_id WHERE m.account_id=?1 AND m.type=?2 AND m.user_id=?3 "
+                   "AND m.modseq > ?4 AND o.destroyed=0 ORDER BY m.modseq LIMIT ?5");
     if (!s)
         return STORE_ERR;
-    sq_bind_text(s, 1, account);
-    sq_bind_text(s, 2, type);
-    sqlite3_bind_int64(s, 3, user_id);
-    sqlite3_bind_int64(s, 4, since);
-    sqlite3_bind_int64(s, 5, max ? (int64_t)max : -1);
-    return rows(s, true, cb, ud);
+    int64_t owners[2] = {STORE_METADATA_SHARED, user_id};
+    for (int i = 0; i < (user_id != STORE_METADATA_SHARED ? 2 : 1); i++) {
+        sq_bind_text(s, 1, account);
+        sq_bind_text(s, 2, type);
+        sqlite3_bind_int64(s, 3, owners[i]);
+        sqlite3_bind_int64(s, 4, since);
+        sqlite3_bind_int64(s, 5, max ? (int64_t)max : -1);
+        int rc = rows(s, true, cb, ud);
+        if (rc != STORE_OK)
+            return rc;
+    }
+    return STORE_OK;
 }
 
 static int64_t one_int(struct store_conn *c, sqlite3_stmt *s, int64_t none)

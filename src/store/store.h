@@ -471,8 +471,9 @@ int store_metadata_put(struct store_conn *c, const char *account, const char *ty
 /* Removes every row of an object (it was destroyed); the freed bytes into *freed. */
 int store_metadata_drop(struct store_conn *c, const char *account, const char *type, const char *id,
                         int64_t *freed);
-/* The rows of the shared metadata and of user_id changed after since, in modseq
- * order, at most max, of live objects, with each object's creation modseq. */
+/* The rows of the shared metadata and of user_id changed after since, of live
+ * objects, with each object's creation modseq: in modseq order and at most max of
+ * each of the two (SQLite: the shared rows first, then user_id's; the caller merges). */
 int store_metadata_changes(struct store_conn *c, const char *account, const char *type,
                            int64_t user_id, int64_t since, size_t max, store_metadata_cb cb,
                            void *ud);

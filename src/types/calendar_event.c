@@ -3,8 +3,9 @@
  * JSCalendar 2.0 Event plus id, baseEventId, calendarIds, isDraft, isOrigin,
  * utcStart/utcEnd and useDefaultAlerts. This file has the descriptor, validation
  * and the server-set rules of /set (§5.9), the /get view (§5.7, default alerts
- * §6.1), synthetic instance ids (§5.5) and the side index for queries. /query,
- * /queryChanges and /parse are in calendar_event_query.c.
+ * §6.1), synthetic instance ids (§5.5) and the side index for queries. /get's
+ * loading is in calendar_event_get.c; /query, /queryChanges and /parse are in
+ * calendar_event_query.c.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -172,8 +173,19 @@ bool event_instance_parse(const char *id, char base[64], char rid[20])
     for (int i = 0; i < 15; i++)
         if (i != 8 && (c[i] < '0' || c[i] > '9'))
             return false;
-    snprintf(base, 64, "%.*s", (int)(u - id), id);
-    snprintf(rid, 20, "%.4s-%.2s-%.2sT%.2s:%.2s:%.2s", c, c + 4, c + 6, c + 9, c + 11, c + 13);
+    memcpy(base, id, (size_t)(u - id)); /* a /get of a month parses thousands (issue 21) */
+    base[u - id] = 0;
+    /* YYYYMMDDTHHMMSS -> YYYY-MM-DDTHH:MM:SS */
+    memcpy(rid, c, 4);
+    memcpy(rid + 5, c + 4, 2);
+    memcpy(rid + 8, c + 6, 2);
+    memcpy(rid + 11, c + 9, 2);
+    memcpy(rid + 14, c + 11, 2);
+    memcpy(rid + 17, c + 13, 2);
+    rid[4] = rid[7] = '-';
+    rid[10] = 'T';
+    rid[13] = rid[16] = ':';
+    rid[19] = 0;
     jscal_ldt t;
     return jscal_ldt_parse(rid, &t) == 0;
 }
@@ -301,147 +313,12 @@ static void acknowledged_to_base(const json_t *base, json_t *override, json_t *b
 /* Properties that describe an instance rather than the series (beside those
  * instances.c strips for every type). */
 static const char *const instance_only[] = {"isOrigin", "utcStart", "utcEnd", NULL};
-static const struct instance_kind event_instances = {&calendar_event_type, "baseEventId", base_only,
-                                                     instance_only};
+const struct instance_kind event_instance_kind = {&calendar_event_type, "baseEventId", base_only,
+                                                  instance_only};
 
 json_t *event_instance(const json_t *base, const char *base_id, const char *rid)
 {
-    return instance_build(&event_instances, base, base_id, rid, false);
-}
-
-/* The account's CalendarEvent state, read once per /get call: event_get_prepare forgets
- * it, and every load of the call is in the call's one read transaction. */
-static __thread struct {
-    bool known;
-    char account[128];
-    int64_t state;
-    json_t *props;         /* the call's properties ... */
-    const char *names[48]; /* ... and the members the view reads for them (members_for) */
-    size_t nnames;
-} get_state;
-
-/* instances.c's keep: whether a member is among get_state's names */
-static bool member_wanted(const char *key)
-{
-    for (size_t i = 0; i < get_state.nnames; i++)
-        if (strcmp(get_state.names[i], key) == 0)
-            return true;
-    return false;
-}
-
-/* Whether an instance for a /get of props needs only some members (issue 21 §2: the
- * others are not copied): props and what event_view reads to compute them (alerts
- * §6.1, utcStart and utcEnd, hidden attendees §5.7), listed in get_state for
- * member_wanted. False for all. */
-static bool members_for(json_t *props)
-{
-    if (!props)
-        return false;
-    if (get_state.props == props)
-        return true;
-    static const char *const always[] = {"id", "isDraft", "version", "calendarIds"};
-    static const char *const needs[][4] = {
-        {"alerts", "useDefaultAlerts", "showWithoutTime", NULL},
-        {"utcStart", "start", "timeZone", "duration"},
-        {"utcEnd", "start", "timeZone", "duration"},
-        {"participants", "hideAttendees", NULL, NULL},
-    };
-    size_t n = 0, cap = sizeof get_state.names / sizeof get_state.names[0];
-    for (size_t i = 0; i < sizeof always / sizeof always[0]; i++)
-        get_state.names[n++] = always[i];
-    size_t i;
-    json_t *p;
-    json_array_foreach(props, i, p)
-    {
-        const char *name = json_string_value(p);
-        if (n + 4 > cap)
-            return false; /* many: all of them */
-        get_state.names[n++] = name;
-        for (size_t k = 0; k < sizeof needs / sizeof needs[0]; k++)
-            for (size_t j = 1; strcmp(name, needs[k][0]) == 0 && j < 4 && needs[k][j]; j++)
-                get_state.names[n++] = needs[k][j];
-    }
-    get_state.nnames = n;
-    get_state.props = props;
-    return true;
-}
-
-static int64_t call_state(struct store_conn *c, const char *account)
-{
-    if (!get_state.known || strcmp(get_state.account, account) != 0) {
-        get_state.state = store_state_get(c, account, calendar_event_type.name);
-        snprintf(get_state.account, sizeof get_state.account, "%s", account);
-        get_state.known = strlen(account) < sizeof get_state.account;
-    }
-    return get_state.state;
-}
-
-/* The cache's entry for the stored event id, current in this read transaction, or
- * NULL if there is none (issue 21 §2). The query that gave the ids of a /get marked
- * the events it read current at the account's state (event_cache_seen): while the
- * state is the same, the event's modseq is not looked up again. */
-static struct event_cached *current_entry(struct store_conn *c, const char *account, const char *id)
-{
-    int64_t state = call_state(c, account);
-    struct event_cached *e = event_cache_current(account, id, state);
-    if (e && e->expanded)
-        return e;
-    event_cache_release(e); /* a /get's entry (event_cache_put_current): no occurrences */
-    int64_t m = store_object_modseq(c, account, calendar_event_type.name, id);
-    if (m < 0)
-        return NULL;
-    e = event_cache_peek(account, id, m);
-    if (!e)
-        e = event_cache_get(c, account, id, m, NULL);
-    if (e)
-        event_cache_seen(e, state);
-    return e;
-}
-
-/* An instance for /get (§5.11: the ids of an expanded query). The series comes from
- * the parsed-event cache with its occurrences, rather than being read, parsed and its
- * rule run again per instance (the /get of a month's 530 instances cost 20 times the
- * query); the instance shares the cached series' values (instance_build_shared:
- * event_view changes only its top level). */
-static json_t *load_instance(struct jmap_req *r, const char *account, const char *id, json_t *props)
-{
-    char base_id[64], rid[20];
-    if (!event_instance_parse(id, base_id, rid))
-        return NULL;
-    struct event_cached *e = current_entry(jmap_req_conn(r), account, base_id);
-    if (!e)
-        return NULL;
-    /* a sharee's view reads more than the properties asked for (share_member_view) */
-    bool some = !share_filtered(jmap_req_access(r, account));
-    json_t *inst = instance_build_shared(&event_instances, e->obj, base_id, rid,
-                                         event_cache_rid_index(e, rid) >= 0,
-                                         some && members_for(props) ? member_wanted : NULL);
-    event_cache_release(e);
-    return inst;
-}
-
-/* The /get hook (jmap.h load): an instance by its synthetic id, or a stored event,
- * or NULL. A stored event comes from the cache when it is known current there (a
- * month's /get asks for the same events again), else from the store (where each call
- * is a round trip, PostgreSQL, /get prefetched it) and is kept for the next /get. The
- * object is shared with the cache: event_view copies before it changes anything. */
-static json_t *event_load(struct jmap_req *r, const char *account, const char *id, json_t *props)
-{
-    char base_id[64], rid[20];
-    if (event_instance_parse(id, base_id, rid))
-        return load_instance(r, account, id, props);
-    struct store_conn *c = jmap_req_conn(r);
-    int64_t state = call_state(c, account);
-    struct event_cached *e = event_cache_current(account, id, state);
-    if (e) {
-        json_t *obj = json_incref(e->obj);
-        event_cache_release(e);
-        return obj;
-    }
-    json_t *obj = store_object_get(c, account, calendar_event_type.name, id);
-    if (obj)
-        event_cache_put_current(account, id, obj, state);
-    return obj;
+    return instance_build(&event_instance_kind, base, base_id, rid, false);
 }
 
 /* §5.9: an update of an instance is an update of its override on the base event;
@@ -449,7 +326,7 @@ static json_t *event_load(struct jmap_req *r, const char *account, const char *i
 static json_t *event_synthetic_update(struct jset *s, const char *id, json_t *patch,
                                       char **base_out, json_t **patch_out)
 {
-    return instance_update_split(&event_instances, s, id, patch, base_out, patch_out,
+    return instance_update_split(&event_instance_kind, s, id, patch, base_out, patch_out,
                                  acknowledged_to_base);
 }
 
@@ -1032,42 +909,6 @@ static void event_blob_ids(json_t *obj, json_t *ids)
 
 /* ---- /get (§5.7) --------------------------------------------------------------------------------- */
 
-static int event_get_prepare(struct jmap_req *r, json_t *args)
-{
-    get_state.known = false; /* a new call, a new transaction (call_state) */
-    get_state.props = NULL;  /* members_for */
-    json_t *props = json_object_get(args, "properties");
-    bool utc = false, overrides = false;
-    size_t i;
-    json_t *p;
-    json_array_foreach(props, i, p)
-    {
-        const char *n = json_string_value(p);
-        utc |= strcmp(n, "utcStart") == 0 || strcmp(n, "utcEnd") == 0;
-        overrides |= strcmp(n, "recurrenceOverrides") == 0;
-    }
-    if (utc && overrides) {
-        jmap_error(r, "invalidArguments",
-                   "recurrenceOverrides cannot be requested with utcStart or utcEnd");
-        return -1;
-    }
-    json_t *tz = json_object_get(args, "timeZone");
-    if (tz && !tz_is_iana(json_string_value(tz))) {
-        jmap_error(r, "invalidArguments", "unknown timeZone");
-        return -1;
-    }
-    static const char *const utc_args[] = {"recurrenceOverridesBefore", "recurrenceOverridesAfter"};
-    for (int k = 0; k < 2; k++) {
-        json_t *v = json_object_get(args, utc_args[k]);
-        int64_t t;
-        if (json_is_string(v) && util_utc_parse(json_string_value(v), &t)) {
-            jmap_error(r, "invalidArguments", "%s must be a UTCDateTime", utc_args[k]);
-            return -1;
-        }
-    }
-    return 0;
-}
-
 /* §6.1: with useDefaultAlerts the alerts come from the event's calendars; the
  * event keeps acknowledgements of them and snoozes related to them. */
 static void resolve_default_alerts(struct jmap_req *r, const char *account, json_t *out)
@@ -1174,6 +1015,8 @@ static json_t *sharee_copy(json_t *obj)
 static json_t *event_view(struct jmap_req *r, const struct store_access *a, json_t *obj,
                           json_t *props, json_t *args)
 {
+    if (json_is_string(obj))
+        return json_incref(obj); /* the finished view, written as text (event_load) */
     if (!share_member_visible(r, a, SHARE_CALENDAR, obj))
         return NULL; /* a sharee's unreadable calendars, secret events (§5.7) */
     bool reduce = json_is_true(json_object_get(args, "reduceParticipants"));

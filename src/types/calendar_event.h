@@ -1,6 +1,7 @@
 /*
  * calendar_event.h — what the CalendarEvent files share (calendar_event.c: the type,
- * validation, views and instances; calendar_event_query.c: /query, /queryChanges
+ * validation, views and instances; calendar_event_get.c: /get's loading;
+ * calendar_event_query.c: /query, /queryChanges
  * and /parse; calendar_io.c: .ics import and export).
  */
 #ifndef JMAPD_CALENDAR_EVENT_H
@@ -45,6 +46,16 @@ int event_local_to_utc(const json_t *obj, const char *ldt, const char *tzid, con
 
 /* Builds the instance rid of a stored recurring event (NULL if it has none). */
 json_t *event_instance(const json_t *base, const char *base_id, const char *rid);
+
+/* CalendarEvent as a type of instances (instances.h), for calendar_event_get.c. */
+struct instance_kind;
+extern const struct instance_kind event_instance_kind;
+/* The type's /get hooks (calendar_event_get.c): get_prepare checks the arguments and
+ * starts the call's state; load finds an event or instance in the parsed-event cache
+ * (or the store), and may return the finished view as a raw placeholder
+ * (formats/json/writer.h) that the view hook passes on. */
+int event_get_prepare(struct jmap_req *r, json_t *args);
+json_t *event_load(struct jmap_req *r, const char *account, const char *id, json_t *props);
 
 /* The default calendar of an account (id into out[64]); -1 if there is none. */
 int event_default_calendar(struct store_conn *c, const char *account, char out[64]);

@@ -42,6 +42,7 @@ static void entry_free(struct event_cached *e)
 {
     json_decref(e->obj);
     free(e->occ);
+    free(e->text);
     free(e);
 }
 
@@ -62,6 +63,7 @@ static void drop_chain(size_t s, struct event_cached **dead)
         struct event_cached *next = e->next;
         nentries--;
         nbytes -= e->bytes;
+        e->linked = false;
         e->next = *dead;
         *dead = e;
         e = next;
@@ -146,6 +148,22 @@ void event_cache_clear(void)
     }
     pthread_mutex_unlock(&lock);
     release_dead(dead);
+}
+
+/* "account\tid" into key[200], cut short as snprintf would (a /get of a month's
+ * instances looks up thousands: issue 21 §2) */
+static void key_of(char key[200], const char *account, const char *id)
+{
+    size_t a = strlen(account), n = strlen(id);
+    if (a > 199)
+        a = 199;
+    memcpy(key, account, a);
+    if (a < 199)
+        key[a++] = '\t';
+    if (n > 199 - a)
+        n = 199 - a;
+    memcpy(key + a, id, n);
+    key[a + n] = 0;
 }
 
 static size_t slot_of(const char *key)
@@ -250,7 +268,7 @@ bool event_cache_span(const char *account, const char *id, int64_t modseq, int64
                       int64_t *end)
 {
     char key[200];
-    snprintf(key, sizeof key, "%s\t%s", account, id);
+    key_of(key, account, id);
     size_t s = slot_of(key);
     bool found = false;
     pthread_mutex_lock(&lock);
@@ -268,7 +286,7 @@ bool event_cache_span(const char *account, const char *id, int64_t modseq, int64
 struct event_cached *event_cache_peek(const char *account, const char *id, int64_t modseq)
 {
     char key[200];
-    snprintf(key, sizeof key, "%s\t%s", account, id);
+    key_of(key, account, id);
     size_t s = slot_of(key);
     pthread_mutex_lock(&lock);
     for (struct event_cached *e = slots[s]; e; e = e->next) {
@@ -294,7 +312,7 @@ void event_cache_seen(struct event_cached *e, int64_t state)
 struct event_cached *event_cache_current(const char *account, const char *id, int64_t state)
 {
     char key[200];
-    snprintf(key, sizeof key, "%s\t%s", account, id);
+    key_of(key, account, id);
     size_t s = slot_of(key);
     pthread_mutex_lock(&lock);
     for (struct event_cached *e = slots[s]; e; e = e->next) {
@@ -332,6 +350,33 @@ long event_cache_rid_index(const struct event_cached *e, const char *rid)
     return -1;
 }
 
+const char *event_cache_text(struct event_cached *e, char *(*make)(const json_t *obj, size_t *n),
+                             size_t *n)
+{
+    char *t = __atomic_load_n(&e->text, __ATOMIC_ACQUIRE);
+    if (t) {
+        *n = e->text_len;
+        return t;
+    }
+    size_t len = 0;
+    char *mine = make(e->obj, &len);
+    pthread_mutex_lock(&lock); /* the length and the bytes with the text, under the lock */
+    t = e->text;
+    if (!t) {
+        e->text_len = len;
+        __atomic_store_n(&e->text, mine, __ATOMIC_RELEASE);
+        e->bytes += len + 16;
+        if (e->linked)
+            nbytes += len + 16;
+        t = mine;
+        mine = NULL;
+    }
+    pthread_mutex_unlock(&lock);
+    free(mine); /* another thread made it first */
+    *n = e->text_len;
+    return t;
+}
+
 /* Puts e (one reference is the slot's) in slot s, in place of any entry of the same
  * event, and drops old chains past the bounds. */
 static void insert(struct event_cached *e, size_t s)
@@ -345,6 +390,7 @@ static void insert(struct event_cached *e, size_t s)
             *pp = old->next;
             nentries--;
             nbytes -= old->bytes;
+            old->linked = false;
             old->next = dead;
             dead = old;
             break;
@@ -352,6 +398,7 @@ static void insert(struct event_cached *e, size_t s)
     }
     e->next = slots[s];
     slots[s] = e;
+    e->linked = true;
     nbytes += e->bytes;
     span_put(e, s);
     if (++nentries > MAX_ENTRIES || nbytes > max_bytes) {
@@ -369,7 +416,7 @@ struct event_cached *event_cache_get(struct store_conn *c, const char *account, 
                                      int64_t modseq, const char *float_tz)
 {
     char key[200];
-    snprintf(key, sizeof key, "%s\t%s", account, id);
+    key_of(key, account, id);
     size_t s = slot_of(key);
     if (!float_tz)
         float_tz = "Etc/UTC";
@@ -430,20 +477,21 @@ struct event_cached *event_cache_extend(struct event_cached *e, int64_t until)
     return x;
 }
 
-void event_cache_put_current(const char *account, const char *id, json_t *obj, int64_t state)
+struct event_cached *event_cache_put_current(const char *account, const char *id, json_t *obj,
+                                             int64_t state)
 {
     char key[200];
-    snprintf(key, sizeof key, "%s\t%s", account, id);
+    key_of(key, account, id);
     size_t s = slot_of(key);
     pthread_mutex_lock(&lock);
     for (struct event_cached *e = slots[s]; e; e = e->next)
         if (strcmp(e->key, key) == 0) { /* a query's entry, with occurrences: kept */
             pthread_mutex_unlock(&lock);
-            return;
+            return NULL;
         }
     pthread_mutex_unlock(&lock);
     struct event_cached *e = xcalloc(1, sizeof *e);
-    e->refs = 1; /* the slot's */
+    e->refs = 2; /* the slot's and the caller's */
     memcpy(e->key, key, sizeof key);
     e->modseq = -1; /* not known: found by state only */
     e->state = state;
@@ -453,4 +501,5 @@ void event_cache_put_current(const char *account, const char *id, json_t *obj, i
                    json_object_size(json_object_get(obj, "recurrenceOverrides")) > 0;
     e->bytes = sizeof *e + json_footprint(obj);
     insert(e, s);
+    return e;
 }

@@ -34,7 +34,10 @@ struct event_cached {
     int64_t no_extend_from;   /* event_cache_extend failed for this until (0: never) */
     bool recurring, expanded; /* expanded: occ is usable */
     bool floating;            /* no timeZone: occurrences depend on float_tz */
+    bool linked;              /* in the table (under its lock): bytes count in its total */
     size_t bytes;             /* about what the entry holds, for the cache's bound */
+    char *text;               /* event_cache_text's, made on first use (atomic) */
+    size_t text_len;
 };
 
 /* The entry for (account, id) at modseq, loading and expanding it on a miss.
@@ -68,8 +71,15 @@ struct event_cached *event_cache_current(const char *account, const char *id, in
 /* Keeps obj (a reference of its own), just read in a transaction at the account's
  * state, as (account, id) current at that state, unless the cache holds that event
  * already: a /get of a stored event (modseq not known; found by event_cache_current
- * only; not expanded). */
-void event_cache_put_current(const char *account, const char *id, json_t *obj, int64_t state);
+ * only; not expanded). The entry kept (release it), or NULL if none was. */
+struct event_cached *event_cache_put_current(const char *account, const char *id, json_t *obj,
+                                             int64_t state);
+/* Issue 21 §2: a text that depends on e's event alone (the JSON a /get writes for it,
+ * calendar_event_get.c), made by make(e->obj) on first use and kept with the entry
+ * (counted in the cache's bound) for every holder of the entry after that. make
+ * returns malloc'd text, its length in *n. */
+const char *event_cache_text(struct event_cached *e, char *(*make)(const json_t *obj, size_t *n),
+                             size_t *n);
 /* The index of rid among e's cached occurrences, or -1 (not known, not "no"). */
 long event_cache_rid_index(const struct event_cached *e, const char *rid);
 /* The cache holds at most about this much by default (issue 19 §8); the config's

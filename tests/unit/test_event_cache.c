@@ -3,7 +3,8 @@
  * occurrences, so a hundred thousand of them would have held gigabytes. Issue 21: an
  * entry known current at a state is found by that state only; a series without an end
  * is expanded further for a query past its first three years; a recurrence id is found
- * among the occurrences whether or not an override moved it. */
+ * among the occurrences whether or not an override moved it; an entry's /get text is
+ * made once and counted in the bound. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -203,6 +204,63 @@ static void test_rid_index(void **state)
     close_store(st, dir);
 }
 
+static int makes;
+static char *make_text(const json_t *obj, size_t *n)
+{
+    makes++;
+    char *d = json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS), *t = strdup(d);
+    free(d); /* jansson's default allocator */
+    *n = strlen(t);
+    return t;
+}
+
+/* Issue 21 §2: an entry's text is made once, kept for every holder, counted in the
+ * cache's bytes while the entry is in the table, and goes with the entry. */
+static void test_text_made_once_and_counted(void **state)
+{
+    (void)state;
+    char dir[64];
+    struct store_conn *c;
+    struct store *st = open_store(dir, &c);
+    int64_t m = put(c, "t",
+                    json_pack("{s:s, s:s, s:s, s:s}", "@type", "Event", "start",
+                              "2026-01-05T10:00:00", "timeZone", "Etc/UTC", "title", "T"));
+    struct event_cached *e = event_cache_get(c, "A1", "t", m, NULL);
+    size_t before = event_cache_bytes(), n = 0, n2 = 0;
+    makes = 0;
+    const char *t = event_cache_text(e, make_text, &n);
+    assert_int_equal(makes, 1);
+    assert_int_equal(n, strlen(t));
+    assert_non_null(strstr(t, "\"title\":\"T\""));
+    assert_int_equal(event_cache_bytes(), before + n + 16);
+    struct event_cached *again = event_cache_get(c, "A1", "t", m, NULL);
+    assert_ptr_equal(again, e);
+    assert_ptr_equal(event_cache_text(again, make_text, &n2), t);
+    assert_int_equal(makes, 1);
+    assert_int_equal(n2, n);
+    event_cache_release(again);
+    /* out of the table (a newer version replaced it): its text no longer counts */
+    json_t *u = json_pack("{s:s, s:s, s:s, s:s, s:s}", "@type", "Event", "id", "t", "start",
+                          "2026-01-05T10:00:00", "timeZone", "Etc/UTC", "title", "U");
+    assert_int_equal(store_begin(c, true), STORE_OK);
+    int64_t m2 = store_state_bump(c, "A1", "CalendarEvent");
+    assert_int_equal(store_object_put(c, "A1", "CalendarEvent", "t", u, m2, false, NULL), STORE_OK);
+    assert_int_equal(store_commit(c), STORE_OK);
+    json_decref(u);
+    struct event_cached *newer = event_cache_get(c, "A1", "t", m2, NULL);
+    size_t with_newer = event_cache_bytes();
+    assert_non_null(strstr(event_cache_text(e, make_text, &n2), "\"T\""));
+    assert_int_equal(event_cache_bytes(), with_newer);
+    const char *t2 = event_cache_text(newer, make_text, &n2);
+    assert_non_null(strstr(t2, "\"U\""));
+    assert_int_equal(event_cache_bytes(), with_newer + n2 + 16);
+    event_cache_release(newer);
+    event_cache_release(e);
+    event_cache_clear();
+    assert_int_equal(event_cache_bytes(), 0);
+    close_store(st, dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -210,6 +268,7 @@ int main(void)
         cmocka_unit_test(test_current_at_a_state_only),
         cmocka_unit_test(test_endless_series_extended),
         cmocka_unit_test(test_rid_index),
+        cmocka_unit_test(test_text_made_once_and_counted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
