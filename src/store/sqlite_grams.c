@@ -6,6 +6,7 @@
  * A term of three characters or more is a trigram phrase (exact: the phrase's
  * trigrams at consecutive positions are the substring); a shorter one has no
  * trigram and is looked for with instr() in the rows the other terms leave.
+ * object_grams_done marks the (account, type) pairs whose every object has its row.
  */
 #include <assert.h>
 #include <stdlib.h>
@@ -203,6 +204,20 @@ int sq_grams_facets(struct store_conn *c, const char *account, const char *type,
 int sq_grams_missing(struct store_conn *c, const char *account, const char *type, store_name_cb cb,
                      void *ud)
 {
+    /* issue 21: once every object of (account, type) had its row, each write keeps it
+     * (the type's index hook): the pair's marker answers without reading the objects */
+    sqlite3_stmt *d = sq_stmt(c, "SELECT 1 FROM object_grams_done WHERE account_id=?1 AND "
+                                 "type=?2");
+    if (!d)
+        return STORE_ERR;
+    sq_bind_text(d, 1, account);
+    sq_bind_text(d, 2, type);
+    int rc = sqlite3_step(d);
+    sqlite3_reset(d);
+    if (rc == SQLITE_ROW)
+        return STORE_OK;
+    if (rc != SQLITE_DONE)
+        return STORE_ERR;
     sqlite3_stmt *s = sq_stmt(c, "SELECT o.id FROM objects o WHERE o.account_id=?1 AND o.type=?2 "
                                  "AND o.destroyed=0 AND NOT EXISTS(SELECT 1 FROM object_grams_src "
                                  "g WHERE g.account_id=?1 AND g.type=?2 AND g.id=o.id)");
@@ -212,18 +227,29 @@ int sq_grams_missing(struct store_conn *c, const char *account, const char *type
     sq_bind_text(s, 2, type);
     /* collected first: the caller puts rows while we would still be reading */
     json_t *ids = json_array();
-    int rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW)
         json_array_append_new(ids, json_string((const char *)sqlite3_column_text(s, 0)));
     sqlite3_reset(s);
     rc = rc == SQLITE_DONE ? STORE_OK : STORE_ERR;
+    bool all = true; /* the caller put every row it was given */
     size_t i;
     json_t *v;
     json_array_foreach(ids, i, v)
     {
-        if (rc == STORE_OK && cb(json_string_value(v), ud))
+        if (rc == STORE_OK && cb(json_string_value(v), ud)) {
+            all = false;
             break;
+        }
     }
     json_decref(ids);
+    if (rc == STORE_OK && all && store_in_write(c)) {
+        sqlite3_stmt *m = sq_stmt(c, "INSERT OR IGNORE INTO object_grams_done(account_id, type) "
+                                     "VALUES(?1, ?2)");
+        if (!m)
+            return STORE_ERR;
+        sq_bind_text(m, 1, account);
+        sq_bind_text(m, 2, type);
+        rc = sq_step_done(c, m);
+    }
     return rc;
 }
