@@ -222,6 +222,19 @@ static int export_book(struct store_conn *c, const char *account, const char *id
 
 /* ---- the module ---------------------------------------------------------------------- */
 
+/* RFC 8620 §5.5 ContactCard/query: an unfiltered sorted one takes its page from the
+ * index (issue 21), every other the engine's /query. */
+static int card_query(struct jmap_req *r, json_t *args)
+{
+    int rc = contact_query_page(r, args);
+    return rc == 1 ? jmap_std_query(r, &contact_card_type, args) : rc;
+}
+
+static void contacts_register(void)
+{
+    jmap_register_method("ContactCard/query", JMAP_CONTACTS, card_query);
+}
+
 static const struct jcapability *const contacts_capabilities[] = {&contacts_capability, NULL};
 static const struct jtype *const contacts_types[] = {&address_book_type, &contact_card_type, NULL};
 static const struct jimporter contacts_importers[] = {{".vcf", import_vcf}, {NULL, NULL}};
@@ -231,6 +244,7 @@ const struct jmodule contacts_module = {
     .name = "contacts",
     .capabilities = contacts_capabilities,
     .types = contacts_types,
+    .register_methods = contacts_register,
     .provision = contacts_provision_account,
     .importers = contacts_importers,
     .exporters = contacts_exporters,

@@ -255,6 +255,50 @@ def test_sorts_match_the_comparators(cs):
         assert len(now) == len(unfiltered) + 1  # three new, two destroyed
 
 
+def test_sorted_pages_from_the_index(cs):
+    """Issue 21: an unfiltered sorted /query takes its page from the order the index
+    keeps (not from a list of every id); its window is RFC 8620 §5.5's, the same as
+    the general path gives for a filter that every card matches: position (negative
+    from the end, clamped), limit, calculateTotal, a position past the end; and
+    /queryChanges after it still answers (§5.6)."""
+    acct = account(cs)
+    book = new_book(cs, acct)
+    made = {f"p{i}": {"addressBookIds": {book: True}, **person(f"G{i % 7}", f"S{i % 5}")}
+            for i in range(25)}
+    out = card_set(cs, acct, create=made)
+    assert out["notCreated"] is None, out
+    sort = [{"property": "name/surname", "isAscending": False}, {"property": "name/given"}]
+    every = {"operator": "NOT", "conditions": [{"uid": "no such uid"}]}  # the general path
+
+    def both(**window):
+        args = {"accountId": acct, "sort": sort, **window}
+        page = ok(cs, "ContactCard/query", args)
+        general = ok(cs, "ContactCard/query", {**args, "filter": every})
+        for r in (page, general):
+            r.pop("queryState")
+        return page, general
+
+    total = len(ok(cs, "ContactCard/query", {"accountId": acct, "filter": every})["ids"])
+    for window in [{}, {"limit": 10}, {"position": 5, "limit": 7, "calculateTotal": True},
+                   {"position": -3}, {"position": -1000, "limit": 2}, {"position": total - 2},
+                   {"position": total + 5, "calculateTotal": True}, {"limit": 0},
+                   {"position": 3, "limit": 100000}]:
+        page, general = both(**window)
+        assert page == general, window
+    page, _ = both(position=4, limit=3, calculateTotal=True)
+    assert page["total"] == total and page["position"] == 4 and len(page["ids"]) == 3
+    # /queryChanges from the page's state after a write
+    q = ok(cs, "ContactCard/query", {"accountId": acct, "sort": sort, "limit": 5})
+    first = q["ids"][0]
+    out = card_set(cs, acct, destroy=[first])
+    assert out["notDestroyed"] is None, out
+    ch = ok(cs, "ContactCard/queryChanges", {"accountId": acct, "sort": sort,
+                                             "sinceQueryState": q["queryState"]})
+    assert first in ch["removed"]
+    page, general = both(limit=5)
+    assert page == general and first not in page["ids"]
+
+
 @pytest.mark.skipif(not conftest.PG, reason="needs JMAPD_TEST_STORE=pg")
 def test_cards_migrated_to_postgresql_are_backfilled(monkeypatch):
     """`jmapd migrate` copies the cards, not their search rows: the PostgreSQL server
