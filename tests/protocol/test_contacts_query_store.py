@@ -46,6 +46,9 @@ CASES = [
     ({"text": "w x"}, ["wal"]),                    # "x" of example.com
     ({"text": "q z"}, []),
     ({"email": ""}, ["wal"]),                      # an empty search: a value there
+    ({"email": "w_n"}, []),                        # _ and % are characters, not wildcards
+    ({"text": "w%s"}, []),
+    ({"email": "w.n"}, ["wal"]),
     ({"operator": "OR", "conditions": [{"name": "bob"}, {"note": "tree"}]}, ["bob", "wal"]),
     ({"operator": "NOT", "conditions": [{"text": "walnut"}]}, ["bob"]),
 ]
