@@ -345,7 +345,7 @@ struct store_gram_term {
     int field;
 };
 /* The ids of (account, type) whose fields hold every term (nterms > 0), in no
- * particular order. */
+ * particular order. cb may not use the store (the statement is cached). */
 int store_grams_search(struct store_conn *c, const char *account, const char *type,
                        const struct store_gram_term *terms, size_t nterms,
                        int (*cb)(const char *id, void *ud), void *ud);
