@@ -72,6 +72,7 @@ table("events", [("import_s", "s"), ("import_cpu_s", "s"), ("import_per_s", "/s"
                  ("rss_mib", "MiB")])
 table("cards", [("import_s", "s"), ("import_cpu_s", "s"), ("import_per_s", "/s"), ("text_first_ms", "ms"),
                 ("text_p50_ms", "ms"), ("text_cpu_ms", "ms"), ("total", "n"),
+                ("sorted_first_ms", "ms"), ("sorted_first_cpu_ms", "ms"),
                 ("sorted_p50_ms", "ms"), ("sorted_cpu_ms", "ms"), ("rss_mib", "MiB")])
 print("import_per_s: objects per CPU second of the import; "
       "*_cpu_ms: the server's CPU time per request (user + system, /proc), which a loaded"

@@ -222,13 +222,19 @@ else:
             text.append(dt)
     fig["text_p50_ms"] = p50(text)
     srt = []
+
+    def card_sorted():
+        return call([["ContactCard/query", {"accountId": acct,
+                                            "sort": [{"property": "name/surname"},
+                                                     {"property": "name/given"}],
+                                            "position": rnd.randrange(0, size // 2),
+                                            "limit": 100, "calculateTotal": True}, "s"]])
+    # the first after the start builds the index from the stored facets and sorts it
+    with Cpu(fig, "sorted_first_cpu_ms", 1):
+        _, fig["sorted_first_ms"] = card_sorted()
     with Cpu(fig, "sorted_cpu_ms", 15):
         for i in range(15):
-            out, dt = call([["ContactCard/query", {"accountId": acct,
-                                                   "sort": [{"property": "name/surname"},
-                                                            {"property": "name/given"}],
-                                                   "position": rnd.randrange(0, size // 2),
-                                                   "limit": 100, "calculateTotal": True}, "s"]])
+            out, dt = card_sorted()
             srt.append(dt)
     fig["total"] = out[0][1].get("total")
     fig["sorted_p50_ms"] = p50(srt)

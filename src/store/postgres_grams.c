@@ -66,9 +66,75 @@ static void cond_fields(struct buf *b, bool empty, bool joined, int field, int p
     buf_puts(b, ")");
 }
 
+/* A term as a LIKE pattern between two %, its \ % _ escaped (LIKE's escape
+ * character is \). */
+static void like_pattern(struct buf *b, const char *text)
+{
+    buf_puts(b, "%");
+    for (const char *p = text; *p; p++) {
+        if (*p == '\\' || *p == '%' || *p == '_')
+            buf_puts(b, "\\");
+        buf_append(b, p, 1);
+    }
+    buf_puts(b, "%");
+}
+
+/* The searches most queries are (issue 21): one term (or two) in any field, one term
+ * in one field, as string literals: prepared once per connection and sent in the
+ * transaction's pipeline, not planned again and waited for apart from the rest. */
+#define GRAMS_SELECT "SELECT id FROM object_grams WHERE account_id=$1 AND type=$2 AND "
+#define GRAMS_FIELD(n) GRAMS_SELECT "g" #n " LIKE $3"
+static const char *const grams_field[STORE_GRAM_FIELDS] = {
+    GRAMS_FIELD(0), GRAMS_FIELD(1), GRAMS_FIELD(2),  GRAMS_FIELD(3),
+    GRAMS_FIELD(4), GRAMS_FIELD(5), GRAMS_FIELD(6),  GRAMS_FIELD(7),
+    GRAMS_FIELD(8), GRAMS_FIELD(9), GRAMS_FIELD(10), GRAMS_FIELD(11),
+};
+static const char *const grams_any[2] = {
+    GRAMS_SELECT GRAMS_ALL " LIKE $3",
+    GRAMS_SELECT GRAMS_ALL " LIKE $3 AND " GRAMS_ALL " LIKE $4",
+};
+
+/* The literal statement for terms, or NULL when they have another shape. */
+static const char *common_search(const struct store_gram_term *terms, size_t nterms)
+{
+    for (size_t i = 0; i < nterms; i++)
+        if (!*terms[i].text || strchr(terms[i].text, '\n'))
+            return NULL;
+    if (nterms == 1)
+        return terms[0].field < 0 ? grams_any[0] : grams_field[terms[0].field];
+    if (nterms == 2 && terms[0].field < 0 && terms[1].field < 0)
+        return grams_any[1];
+    return NULL;
+}
+
+static int common_search_run(struct store_conn *c, const char *sql, const char *account,
+                             const char *type, const struct store_gram_term *terms, size_t nterms,
+                             store_name_cb cb, void *ud)
+{
+    struct buf pats[2] = {{0}};
+    struct params p = pgq_two(account, type);
+    for (size_t i = 0; i < nterms; i++) {
+        like_pattern(&pats[i], terms[i].text);
+        pgq_text(&p, pats[i].data);
+    }
+    PGresult *r = NULL;
+    int rc = pgq_exec(c, sql, true, &p, 0, &r);
+    if (rc == STORE_OK)
+        for (int i = 0, rows = PQntuples(r); i < rows; i++)
+            if (cb(PQgetvalue(r, i, 0), ud))
+                break;
+    PQclear(r);
+    for (size_t i = 0; i < nterms; i++)
+        buf_free(&pats[i]);
+    return rc;
+}
+
 int pg_grams_search(struct store_conn *c, const char *account, const char *type,
                     const struct store_gram_term *terms, size_t nterms, store_name_cb cb, void *ud)
 {
+    const char *common = common_search(terms, nterms);
+    if (common)
+        return common_search_run(c, common, account, type, terms, nterms, cb, ud);
     struct buf sql = {0};
     struct buf *pats = xcalloc(nterms + 1, sizeof *pats);
     const char **vals = xcalloc(nterms + 2, sizeof *vals);
@@ -82,14 +148,7 @@ int pg_grams_search(struct store_conn *c, const char *account, const char *type,
             cond_fields(&sql, true, false, terms[i].field, 0);
             continue;
         }
-        /* LIKE's escape character is \: the term's \ % _ are themselves */
-        buf_puts(&pats[i], "%");
-        for (const char *p = terms[i].text; *p; p++) {
-            if (*p == '\\' || *p == '%' || *p == '_')
-                buf_puts(&pats[i], "\\");
-            buf_append(&pats[i], p, 1);
-        }
-        buf_puts(&pats[i], "%");
+        like_pattern(&pats[i], terms[i].text);
         vals[n++] = pats[i].data;
         cond_fields(&sql, false, !strchr(terms[i].text, '\n'), terms[i].field, n);
     }

@@ -251,6 +251,12 @@ static const char *const migrations[] = {
     "  INSERT INTO blob_chunks SELECT s.id, s.seq,"
     "  coalesce(substr(b.data, s.seq * 262144 + 1, 262144), x'') FROM s JOIN blobs b ON b.id = s.id;"
     "ALTER TABLE blobs DROP COLUMN data;"),
+    /* 20 (issue 21): the (account, type) pairs whose objects all have their search
+     * rows (sq_grams_missing): the check at each start read every object of the type
+     * (0.25 s of CPU at 100,000 cards); a pair is written once the backfill of its
+     * objects is done, after which each write of the type keeps its row */
+    ("CREATE TABLE object_grams_done(account_id TEXT NOT NULL, type TEXT NOT NULL,"
+    "  PRIMARY KEY(account_id, type)) WITHOUT ROWID;"),
 };
 
 int store_sqlite_schema(void)
@@ -689,6 +695,7 @@ int sq_user_del(struct store_conn *c, const char *name)
          "g10, g11) SELECT 'delete', n, g0, g1, g2, g3, g4, g5, g6, g7, g8, g9, g10, g11 FROM "
          "object_grams_src WHERE account_id=?1"),
         "DELETE FROM object_grams_src WHERE account_id=?1",
+        "DELETE FROM object_grams_done WHERE account_id=?1",
         "DELETE FROM states WHERE account_id=?1",
         "DELETE FROM blob_uploads WHERE account_id=?1",
         "DELETE FROM blob_refs WHERE account_id=?1",

@@ -345,7 +345,7 @@ struct store_gram_term {
     int field;
 };
 /* The ids of (account, type) whose fields hold every term (nterms > 0), in no
- * particular order. */
+ * particular order. cb may not use the store (the statement is cached). */
 int store_grams_search(struct store_conn *c, const char *account, const char *type,
                        const struct store_gram_term *terms, size_t nterms,
                        int (*cb)(const char *id, void *ud), void *ud);
@@ -354,7 +354,10 @@ int store_grams_search(struct store_conn *c, const char *account, const char *ty
 int store_grams_facets(struct store_conn *c, const char *account, const char *type, const char *id,
                        int (*cb)(const char *id, const char *facets, void *ud), void *ud);
 /* The live objects of (account, type) without a row (indexed before there was one):
- * for the type to put theirs. */
+ * for the type to put theirs. SQLite remembers, inside a write transaction, that the
+ * callback put every one (returned 0 for each): later calls then answer at once, as
+ * each write of the type keeps its row (issue 21: not a read of every object at each
+ * start). */
 int store_grams_missing(struct store_conn *c, const char *account, const char *type,
                         int (*cb)(const char *id, void *ud), void *ud);
 

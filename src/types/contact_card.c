@@ -466,7 +466,8 @@ const struct jtype contact_card_type = {
     .name = "ContactCard",
     .capability = JMAP_CONTACTS,
     .props = card_props,
-    .methods = JM_GET | JM_SET | JM_CHANGES | JM_QUERY | JM_QUERYCHANGES | JM_COPY,
+    /* /query: contacts.c (a sorted page from the index, else the engine's) */
+    .methods = JM_GET | JM_SET | JM_CHANGES | JM_QUERYCHANGES | JM_COPY,
     .id_prefix = 'k',
     .open_props = true,
     .validate = card_validate,

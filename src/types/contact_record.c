@@ -330,10 +330,12 @@ struct crec *contact_rec_new(const char *id, const char *facets)
     size_t flen = strlen(facets), ilen = strlen(id);
     /* the strings take fewer bytes than the facets; each list item a pointer, and
      * every item holds a ':' */
-    size_t items = 0;
-    for (const char *p = facets; *p; p++)
-        items += *p == ':';
-    struct crec *r = xcalloc(1, sizeof *r + (items + 1) * sizeof(char *) + flen + ilen + 2);
+    size_t items = 0; /* memchr, not a loop per byte: 100,000 of these at a start */
+    for (const char *p = facets; (p = memchr(p, ':', flen - (size_t)(p - facets))); p++)
+        items++;
+    /* the strings are written before they are read: only the record is cleared */
+    struct crec *r = xmalloc(sizeof *r + (items + 1) * sizeof(char *) + flen + ilen + 2);
+    memset(r, 0, sizeof *r);
     char **ptrs = (char **)(r + 1);
     char *at = (char *)(ptrs + items + 1);
     r->id = take(&at, id, ilen, 1);

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "formats/jscontact/jscontact.h"
+#include "formats/vcard/vcard.h"
 #include "types/contacts_internal.h"
 #include "types/types.h"
 #include "util/util.h"
@@ -145,9 +146,12 @@ static int import_vcf(struct store_conn *c, const char *account, const char *dat
                       struct jmap_import_report *report, char **err)
 {
     (void)report; /* all or nothing: the count is the summary */
+    /* the whole file parsed (its errors before any card is stored), each card made
+     * JSContact only when its turn comes: 100,000 cards as JSON held 1.4 GB (issue 21) */
+    vcard *cards = NULL;
+    size_t ncards = 0;
     char *msg = NULL;
-    json_t *cards = jscontact_from_vcard_text(data, len, &msg);
-    if (!cards) {
+    if (vcard_parse(data, len, &cards, &ncards, &msg) < 0) {
         *err = msg ? msg : xstrdup("not a vCard file");
         return -1;
     }
@@ -157,17 +161,12 @@ static int import_vcf(struct store_conn *c, const char *account, const char *dat
         *err = xstrdup("no address book");
         n = -1;
     }
-    size_t i;
-    json_t *card;
-    json_array_foreach(cards, i, card)
-    {
-        if (n < 0 || import_one(c, account, book, i, card, err)) {
-            n = -1;
-            break;
-        }
-        n++;
+    for (size_t i = 0; n >= 0 && i < ncards; i++) {
+        json_t *card = jscontact_from_vcard(&cards[i]);
+        n = import_one(c, account, book, i, card, err) ? -1 : n + 1;
+        json_decref(card);
     }
-    json_decref(cards);
+    vcard_list_free(cards, ncards);
     return n;
 }
 
@@ -222,6 +221,19 @@ static int export_book(struct store_conn *c, const char *account, const char *id
 
 /* ---- the module ---------------------------------------------------------------------- */
 
+/* RFC 8620 §5.5 ContactCard/query: an unfiltered sorted one takes its page from the
+ * index (issue 21), every other the engine's /query. */
+static int card_query(struct jmap_req *r, json_t *args)
+{
+    int rc = contact_query_page(r, args);
+    return rc == 1 ? jmap_std_query(r, &contact_card_type, args) : rc;
+}
+
+static void contacts_register(void)
+{
+    jmap_register_method("ContactCard/query", JMAP_CONTACTS, card_query);
+}
+
 static const struct jcapability *const contacts_capabilities[] = {&contacts_capability, NULL};
 static const struct jtype *const contacts_types[] = {&address_book_type, &contact_card_type, NULL};
 static const struct jimporter contacts_importers[] = {{".vcf", import_vcf}, {NULL, NULL}};
@@ -231,6 +243,7 @@ const struct jmodule contacts_module = {
     .name = "contacts",
     .capabilities = contacts_capabilities,
     .types = contacts_types,
+    .register_methods = contacts_register,
     .provision = contacts_provision_account,
     .importers = contacts_importers,
     .exporters = contacts_exporters,

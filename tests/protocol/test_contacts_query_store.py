@@ -46,6 +46,9 @@ CASES = [
     ({"text": "w x"}, ["wal"]),                    # "x" of example.com
     ({"text": "q z"}, []),
     ({"email": ""}, ["wal"]),                      # an empty search: a value there
+    ({"email": "w_n"}, []),                        # _ and % are characters, not wildcards
+    ({"text": "w%s"}, []),
+    ({"email": "w.n"}, ["wal"]),
     ({"operator": "OR", "conditions": [{"name": "bob"}, {"note": "tree"}]}, ["bob", "wal"]),
     ({"operator": "NOT", "conditions": [{"text": "walnut"}]}, ["bob"]),
 ]
@@ -114,12 +117,52 @@ def test_cards_of_an_older_database_are_backfilled(cs):
     db = sqlite3.connect(os.path.join(cs.data, "jmapd.db"))
     db.execute("INSERT INTO object_grams(object_grams) VALUES('delete-all')")
     db.execute("DELETE FROM object_grams_src")
+    db.execute("DELETE FROM object_grams_done")  # the step that made it leaves it empty
     db.commit()
     db.close()
     cs.start()
     check_cases(cs, acct, ids)
     assert sorted_ids(cs, acct) == before
     assert "indexed for search" in cs.read_log()
+
+
+def drop_row(db, card_id):
+    """A card's search row gone (its trigrams first: external content)."""
+    cols = ", ".join(f"g{i}" for i in range(12))
+    db.execute(f"INSERT INTO object_grams(object_grams, rowid, {cols}) SELECT 'delete', n, "
+               f"{cols} FROM object_grams_src WHERE id=?", (card_id,))
+    db.execute("DELETE FROM object_grams_src WHERE id=?", (card_id,))
+
+
+@pytest.mark.sqlite_only
+def test_backfill_check_is_remembered(cs):
+    """Issue 21: the check for cards without search rows runs once per account, not at
+    every start (it read every card: 0.25 s of CPU at 100,000): a start marks the
+    account done, a later start trusts the mark, and only a database without it (as
+    one older than the mark) is checked again."""
+    acct, ids = make_cards(cs)
+    wal = next(i for i, k in ids.items() if k == "wal")
+    cs.stop()
+    cs.start()  # the first start with cards: checked, then marked
+    cs.stop()
+    db = sqlite3.connect(os.path.join(cs.data, "jmapd.db"))
+    assert (acct, "ContactCard") in db.execute(
+        "SELECT account_id, type FROM object_grams_done").fetchall()
+    drop_row(db, wal)
+    db.commit()
+    cs.start()  # marked: not checked, so the row stays missing
+    query = {"accountId": acct, "filter": {"note": "walnut"}}
+    assert names(ids, ok(cs, "ContactCard/query", query)["ids"]) == []
+    cs.stop()
+    db.execute("DELETE FROM object_grams_done")
+    db.commit()
+    cs.start()  # no mark: checked again, the row put back, the mark written
+    assert names(ids, ok(cs, "ContactCard/query", query)["ids"]) == ["wal"]
+    cs.stop()
+    assert (acct, "ContactCard") in db.execute(
+        "SELECT account_id, type FROM object_grams_done").fetchall()
+    db.close()
+    cs.start()
 
 
 def casemap(s):
@@ -213,6 +256,50 @@ def test_sorts_match_the_comparators(cs):
         now = ok(cs, "ContactCard/query", {"accountId": acct, "sort": sort})["ids"]
         assert [i for i in now if i in cards] == model(sort)
         assert len(now) == len(unfiltered) + 1  # three new, two destroyed
+
+
+def test_sorted_pages_from_the_index(cs):
+    """Issue 21: an unfiltered sorted /query takes its page from the order the index
+    keeps (not from a list of every id); its window is RFC 8620 §5.5's, the same as
+    the general path gives for a filter that every card matches: position (negative
+    from the end, clamped), limit, calculateTotal, a position past the end; and
+    /queryChanges after it still answers (§5.6)."""
+    acct = account(cs)
+    book = new_book(cs, acct)
+    made = {f"p{i}": {"addressBookIds": {book: True}, **person(f"G{i % 7}", f"S{i % 5}")}
+            for i in range(25)}
+    out = card_set(cs, acct, create=made)
+    assert out["notCreated"] is None, out
+    sort = [{"property": "name/surname", "isAscending": False}, {"property": "name/given"}]
+    every = {"operator": "NOT", "conditions": [{"uid": "no such uid"}]}  # the general path
+
+    def both(**window):
+        args = {"accountId": acct, "sort": sort, **window}
+        page = ok(cs, "ContactCard/query", args)
+        general = ok(cs, "ContactCard/query", {**args, "filter": every})
+        for r in (page, general):
+            r.pop("queryState")
+        return page, general
+
+    total = len(ok(cs, "ContactCard/query", {"accountId": acct, "filter": every})["ids"])
+    for window in [{}, {"limit": 10}, {"position": 5, "limit": 7, "calculateTotal": True},
+                   {"position": -3}, {"position": -1000, "limit": 2}, {"position": total - 2},
+                   {"position": total + 5, "calculateTotal": True}, {"limit": 0},
+                   {"position": 3, "limit": 100000}]:
+        page, general = both(**window)
+        assert page == general, window
+    page, _ = both(position=4, limit=3, calculateTotal=True)
+    assert page["total"] == total and page["position"] == 4 and len(page["ids"]) == 3
+    # /queryChanges from the page's state after a write
+    q = ok(cs, "ContactCard/query", {"accountId": acct, "sort": sort, "limit": 5})
+    first = q["ids"][0]
+    out = card_set(cs, acct, destroy=[first])
+    assert out["notDestroyed"] is None, out
+    ch = ok(cs, "ContactCard/queryChanges", {"accountId": acct, "sort": sort,
+                                             "sinceQueryState": q["queryState"]})
+    assert first in ch["removed"]
+    page, general = both(limit=5)
+    assert page == general and first not in page["ids"]
 
 
 @pytest.mark.skipif(not conftest.PG, reason="needs JMAPD_TEST_STORE=pg")
