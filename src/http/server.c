@@ -524,8 +524,10 @@ static void job_push(struct http_server *h, struct http_req *rq)
     else
         h->jobs_head = rq;
     h->jobs_tail = rq;
-    pthread_cond_signal(&h->jobs_cond);
     pthread_mutex_unlock(&h->jobs_lock);
+    /* signalled after the unlock: a worker woken under the lock would at once wait
+     * for it again (issue 21 §1: 3% of the CPU of two-connection reads) */
+    pthread_cond_signal(&h->jobs_cond);
 }
 
 static void *worker_main(void *arg)

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "jmap/collation.h"
 #include "jmap/jmap.h"
@@ -674,6 +675,21 @@ static void test_quick_requests(void **state)
     free(p.body);
 }
 
+/* issue 21 §1: SQLite keeps no memory statistics (a process-wide mutex on every
+ * allocation of every connection): after the store has served requests, it counted
+ * nothing. */
+static void test_sqlite_keeps_no_memory_statistics(void **state)
+{
+    json_t *ids = make_notes();
+    json_t *r = run("[[\"Note/query\",{\"accountId\":\"A1\"},\"0\"]]");
+    assert_string_equal(name_of(r, 0), "Note/query");
+    json_decref(r);
+    assert_true(sqlite3_memory_used() == 0);
+    assert_true(sqlite3_memory_highwater(0) == 0);
+    json_decref(ids);
+    destroy_all();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -684,6 +700,7 @@ int main(void)
         cmocka_unit_test(test_state_encoding),
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_quick_requests),
+        cmocka_unit_test(test_sqlite_keeps_no_memory_statistics),
         cmocka_unit_test(test_account_not_supported),
         cmocka_unit_test(test_precheck_before_the_write_lock),
         cmocka_unit_test(test_precommit_hook_in_the_same_transaction),
