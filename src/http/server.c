@@ -288,8 +288,8 @@ static enum MHD_Result route_api(struct http_server *h, struct MHD_Connection *c
     return api_answer(c, rq, out);
 }
 
-/* A small API body is parsed on the connection's thread (issue 21 §3): a request-level
- * problem is answered here, and a quick request (jmap_api_quick: Core/echo, /changes) runs
+/* A small API body that names Core/echo or a /changes is parsed on the connection's
+ * thread (issue 21 §3): a request-level problem is answered here, and a quick request (jmap_api_quick: Core/echo, /changes) runs
  * here, saving the hand-over to a worker and back (the suspend, two thread wake-ups and
  * the resume cost twice what an echo itself does). Anything else goes to a worker,
  * parsed; a large body goes unparsed (its parsing would hold up this thread's other
@@ -299,10 +299,14 @@ static enum MHD_Result route_api(struct http_server *h, struct MHD_Connection *c
 static bool api_inline(struct http_server *h, struct MHD_Connection *c, struct http_req *rq,
                        enum MHD_Result *res)
 {
-    if (rq->body.len > API_INLINE_MAX)
+    /* only a body that may hold a quick call is parsed here: any other is parsed by its
+     * worker, which then frees the tree in its own malloc arena */
+    const char *b = rq->body.data;
+    if (rq->body.len > API_INLINE_MAX || !b ||
+        (!memmem(b, rq->body.len, "\"Core/echo\"", 11) && !memmem(b, rq->body.len, "/changes\"", 9)))
         return false;
     struct jmap_result out;
-    json_t *req = jmap_api_parse(h->srv, rq->body.data ? rq->body.data : "", rq->body.len, &out);
+    json_t *req = jmap_api_parse(h->srv, b, rq->body.len, &out);
     buf_free(&rq->body);
     if (req && !jmap_api_quick(h->srv, req)) {
         rq->parsed = req;

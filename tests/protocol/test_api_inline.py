@@ -64,18 +64,22 @@ def test_quick_requests_pass_a_busy_worker(one_worker):
 
 
 def test_problems_and_limits_on_the_connection_thread(server):
-    """RFC 8620 §3.6.1: a small body's request-level problems are found where it is
-    read (notJSON, notRequest, unknownCapability, maxCallsInRequest), and a request of
-    more calls than the quick ones still runs in full."""
+    """RFC 8620 §3.6.1: request-level problems are the same whichever thread parses the
+    body (one naming Core/echo is parsed where it is read: notJSON, notRequest,
+    unknownCapability, maxCallsInRequest), and a request of more calls than run there
+    still runs in full."""
     def post(body):
         return server.http().post(server.base + "/jmap/api/", data=body,
                                   headers={"Content-Type": "application/json"})
-    r = post('{"using": [')
-    assert r.status_code == 400 and r.json()["type"] == "urn:ietf:params:jmap:error:notJSON"
-    r = post('{"using": []}')
-    assert r.status_code == 400 and r.json()["type"] == "urn:ietf:params:jmap:error:notRequest"
-    r = post('{"using": ["urn:example:nope"], "methodCalls": []}')
-    assert r.json()["type"] == "urn:ietf:params:jmap:error:unknownCapability"
+    for tail in ('', ' "Core/echo"'):  # parsed by a worker; where it is read
+        r = post('{"using": [' + tail)
+        assert r.status_code == 400 and r.json()["type"] == "urn:ietf:params:jmap:error:notJSON"
+        r = post('{"using": [], "x": "%s"}' % tail.strip(' "'))
+        assert r.status_code == 400
+        assert r.json()["type"] == "urn:ietf:params:jmap:error:notRequest"
+        r = post('{"using": ["urn:example:nope"], "methodCalls": [["%s", {}, "0"]]}'
+                 % (tail.strip(' "') or "Calendar/get"))
+        assert r.json()["type"] == "urn:ietf:params:jmap:error:unknownCapability"
     calls = [["Core/echo", {"i": i}, str(i)] for i in range(17)]  # the suite's limit: 16
     r = server.post({"using": [CORE], "methodCalls": calls})
     assert r.status_code == 400 and r.json()["limit"] == "maxCallsInRequest"
