@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
-# Core benchmark (issue 2): wrk from a second process against build/jmapd on
+# Core benchmark (issues 2, 21 §3): wrk from a second process against build/jmapd on
 # loopback. Core/echo, Calendar/get and Calendar/set (one update per request),
-# against /health of the same server as the ceiling; then idle RSS and the RSS
-# cost of 1,000 idle EventSource connections.
+# against nginx serving a static 20-byte file (the HTTP ceiling, issue 21: Core/echo
+# >= 60% of it) and /health of the same server; each with the server's CPU per
+# request (from /proc: what the load of this shared machine changes least); then idle
+# RSS and the RSS cost of 1,000 idle EventSource connections.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-build/jmapd}
 DUR=${DUR:-3}
 CONNS=${CONNS:-16}
 tmp=$(mktemp -d)
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$tmp"; true' EXIT
+ngpid=
+trap 'kill $pid $ngpid 2>/dev/null; wait $pid $ngpid 2>/dev/null; rm -rf "$tmp"; true' EXIT
 port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 echo bench-pw | $BIN user add bench --password-stdin --data "$tmp/data"
 printf 'log_level = warn\nmax_concurrent_requests = 64\n' > "$tmp/conf"
@@ -48,6 +51,37 @@ LUA
 lua echo "'{\"using\":$using,\"methodCalls\":[[\"Core/echo\",{\"hello\":true,\"n\":' .. i .. '},\"0\"]]}'"
 lua get "'{\"using\":$using,\"methodCalls\":[[\"Calendar/get\",{\"accountId\":\"$acct\"},\"0\"]]}'"
 lua set "'{\"using\":$using,\"methodCalls\":[[\"Calendar/set\",{\"accountId\":\"$acct\",\"update\":{\"$cal\":{\"name\":\"n' .. i .. '\"}}},\"0\"]]}'"
+# nginx (Debian's; scripts/deps.sh bench) on its own port, its workers as many as jmapd's
+# threads would use: the cores
+NGINX=${NGINX:-/usr/sbin/nginx}
+ngport=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+if [ -x "$NGINX" ]; then
+  mkdir -p "$tmp/ng" && chmod 755 "$tmp" "$tmp/ng"
+  printf '12345678901234567890' > "$tmp/ng/static"
+  cat > "$tmp/ng/nginx.conf" <<NG
+worker_processes $(nproc);
+daemon off;
+pid $tmp/ng/nginx.pid;
+error_log $tmp/ng/error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path $tmp/ng/t1; proxy_temp_path $tmp/ng/t2; fastcgi_temp_path $tmp/ng/t3;
+  uwsgi_temp_path $tmp/ng/t4; scgi_temp_path $tmp/ng/t5;
+  server { listen 127.0.0.1:$ngport; location = /static { alias $tmp/ng/static; } }
+}
+NG
+  "$NGINX" -c "$tmp/ng/nginx.conf" -e "$tmp/ng/error.log" &
+  ngpid=$!
+  for _ in $(seq 100); do curl -sf http://127.0.0.1:$ngport/static >/dev/null && break; sleep 0.05; done
+else
+  echo "  warning: no nginx at $NGINX: its ceiling is left out (scripts/deps.sh bench)"
+fi
+cat > "$tmp/nginx.lua" <<LUA
+local r
+init = function(args) r = wrk.format("GET", "/static") end
+request = function() return r end
+LUA
 cat > "$tmp/static.lua" <<LUA
 local r
 init = function(args) r = wrk.format("GET", "/health") end
@@ -60,31 +94,54 @@ wrk -t2 -c$CONNS -d1s -s "$tmp/echo.lua" $base >/dev/null
 us() { # wrk latency ("812.00us", "1.20ms", "1.01s") -> microseconds
   awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /ms$/) n *= 1000; else if (v ~ /[0-9]s$/) n *= 1000000; printf "%.0f", n }'
 }
-run() { # script -> "rps p50us p99us non2xx"
-  local out
-  out=$(wrk -t2 -c$CONNS -d${DUR}s --latency -s "$tmp/$1.lua" $base)
+ticks() { # CPU clock ticks (user + system) of the processes given
+  local t=0 p
+  for p in "$@"; do t=$((t + $(awk '{print $14 + $15}' /proc/$p/stat 2>/dev/null || echo 0))); done
+  echo $t
+}
+procs() { # the server's processes for a script: jmapd, or nginx's workers
+  if [ "$1" = nginx ]; then pgrep -P $ngpid; else echo $pid; fi
+}
+run() { # script -> "rps p50us p99us cpu-us-per-request non2xx"
+  local out url=$base t0 t1 n
+  [ "$1" = nginx ] && url=http://127.0.0.1:$ngport
+  t0=$(ticks $(procs $1))
+  out=$(wrk -t2 -c$CONNS -d${DUR}s --latency -s "$tmp/$1.lua" $url)
+  t1=$(ticks $(procs $1))
+  n=$(awk '/requests in/ {print $1}' <<<"$out")
   echo "$(awk '/Requests\/sec/ {print $2}' <<<"$out") $(us "$(awk '$1=="50%" {print $2}' <<<"$out")")" \
-       "$(us "$(awk '$1=="99%" {print $2}' <<<"$out")") $(awk '/Non-2xx/ {print $4}' <<<"$out")"
+       "$(us "$(awk '$1=="99%" {print $2}' <<<"$out")")" \
+       "$(awk -v a=$t0 -v b=$t1 -v n=$n -v hz=$(getconf CLK_TCK) 'BEGIN {printf "%.1f", (b - a) * 1e6 / hz / n}')" \
+       "$(awk '/Non-2xx/ {print $4}' <<<"$out")"
 }
 # Rounds alternate the ceiling and each endpoint so drift on this shared machine
 # hits both; the figure per endpoint is the median round.
-declare -A rps p50 p99
+declare -A rps p50 p99 cpu ratio last
+kinds="static echo get set"
+[ -n "$ngpid" ] && kinds="nginx $kinds"
 for round in 1 2 3; do
-  for t in static echo get set; do
-    read r a b bad < <(run $t)
+  for t in $kinds; do
+    read r a b u bad < <(run $t)
     [ -z "$bad" ] || echo "  warning: $bad non-2xx answers for $t"
-    rps[$t]+="$r "; p50[$t]+="$a "; p99[$t]+="$b "
+    rps[$t]+="$r "; p50[$t]+="$a "; p99[$t]+="$b "; cpu[$t]+="$u "; last[$t]=$r
   done
+  # echo against the ceiling of the same round (issue 21 §3: >= 0.60 of nginx)
+  [ -n "$ngpid" ] && ratio[echo]+="$(awk -v a="${last[echo]}" -v b="${last[nginx]}" 'BEGIN {printf "%.3f", a / b}') "
 done
 median() { tr ' ' '\n' <<<"$1" | grep . | sort -g | sed -n 2p; }
-c=$(median "${rps[static]}")
-printf '%-14s %10s %10s %10s %8s\n' endpoint "req/s" "p50 us" "p99 us" "ceiling"
-for t in static echo get set; do
-  label=$(case $t in static) echo "GET /health";; echo) echo Core/echo;; *) echo Calendar/$t;; esac)
+cref=static
+[ -n "$ngpid" ] && cref=nginx
+c=$(median "${rps[$cref]}")
+echo "load: $(cut -d' ' -f1-3 /proc/loadavg); median of 3 rounds; ceiling: $( [ $cref = nginx ] && echo 'nginx static file' || echo 'GET /health')"
+printf '%-14s %10s %10s %10s %8s %10s\n' endpoint "req/s" "p50 us" "p99 us" "ceiling" "CPU us/req"
+for t in $kinds; do
+  label=$(case $t in nginx) echo "nginx static";; static) echo "GET /health";; echo) echo Core/echo;; *) echo Calendar/$t;; esac)
   r=$(median "${rps[$t]}")
-  printf '%-14s %10.0f %10s %10s %8s\n' "$label" "$r" "$(median "${p50[$t]}" )" \
-    "$(median "${p99[$t]}")" "$(awk -v a="$r" -v b="$c" 'BEGIN {printf "%.2f", a/b}')"
+  printf '%-14s %10.0f %10s %10s %8s %10s\n' "$label" "$r" "$(median "${p50[$t]}" )" \
+    "$(median "${p99[$t]}")" "$(awk -v a="$r" -v b="$c" 'BEGIN {printf "%.2f", a/b}')" "$(median "${cpu[$t]}")"
 done
+[ -n "$ngpid" ] && echo "Core/echo / nginx, per round: ${ratio[echo]}(target >= 0.60)"
+[ -n "$ngpid" ] && echo "CPU per request, Core/echo / nginx: $(awk -v a="$(median "${cpu[echo]}")" -v b="$(median "${cpu[nginx]}")" 'BEGIN {printf "%.2f", a/b}')x"
 
 # 1,000 idle EventSource connections
 before=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
@@ -108,4 +165,4 @@ sleep 3
 after=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
 wait $es || echo "  warning: eventsource client failed"
 echo "idle RSS: $((idle_rss / 1024)) MB (target <= 15 MB)"
-echo "1000 idle EventSource connections: +$(((after - before) / 1024)) MB RSS (target <= 50 MB)"
+echo "1000 idle EventSource connections: +$(((after - before) / 1024)) MB RSS (target <= 25 MB)"

@@ -15,15 +15,17 @@ test=(clang libclang-rt-14-dev libcmocka-dev openssl
       vdirsyncer khal todoman python3-caldav python3-aiosmtpd postgresql-15
       python3-cryptography)
 # valgrind, bc: bench/metadata/callgrind_get.sh (instructions, issue 18); strace:
-# bench/pg/round_trips.py (issue 15)
-bench=(wrk lua5.1 strace valgrind bc python3-icalendar python3-recurring-ical-events
+# bench/pg/round_trips.py (issue 15); nginx, nodejs (+ npm where nodejs does not bring it):
+# bench_core.sh's static ceiling and bench_convert.sh's ical.js (issue 21)
+bench=(wrk lua5.1 strace valgrind bc nginx nodejs python3-icalendar python3-recurring-ical-events
        python3-vobject)
 
 want=("${build[@]}")
 for extra in "$@"; do
   case "$extra" in
     test) want+=("${test[@]}") ;;
-    bench) want+=("${test[@]}" "${bench[@]}") ;;
+    bench) want+=("${test[@]}" "${bench[@]}")
+           command -v npm >/dev/null || want+=(npm) ;;
     *) echo "deps.sh: unknown set '$extra'" >&2; exit 2 ;;
   esac
 done

@@ -365,7 +365,7 @@ int cli_expand(int argc, char **argv)
     else
         json_array_append(entries, j);
     line_t *lines = NULL;
-    size_t n = 0;
+    size_t n = 0, cap = 0;
     int rc = 0;
     recur_iter **iters = calloc(json_array_size(entries) + 1, sizeof *iters);
     size_t i;
@@ -389,7 +389,10 @@ int cli_expand(int argc, char **argv)
         }
         recur_occurrence occ;
         while (recur_iter_next(iters[i], &occ)) {
-            lines = realloc(lines, (n + 1) * sizeof *lines);
+            if (n == cap) { /* geometric: one realloc per occurrence copied the array */
+                cap = cap ? 2 * cap : 1024;
+                lines = realloc(lines, cap * sizeof *lines);
+            }
             lines[n].occ = occ;
             lines[n].uid = json_string_value(json_object_get(e, "uid"));
             n++;

@@ -60,6 +60,7 @@ struct http_req {
     int64_t shared_slot;  /* an upload's slot among every front end's (store_slot_take) */
     enum http_route route;
     struct jmap_user *user;      /* session and API requests: loaded with the credential */
+    json_t *parsed;              /* an API body parsed before it went to a worker */
     struct http_upload *upload;  /* an upload's body on its way to the store (blobs.c) */
     struct MHD_Connection *conn; /* while a worker has it */
     const char *url;             /* libmicrohttpd's, valid until the request completes */

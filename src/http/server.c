@@ -250,12 +250,10 @@ static enum MHD_Result route_session(struct http_server *h, struct MHD_Connectio
     return res;
 }
 
-static enum MHD_Result route_api(struct http_server *h, struct MHD_Connection *c,
-                                 struct http_req *rq, const struct jmap_user *u)
+/* Queues the answer to an API request. */
+static enum MHD_Result api_answer(struct MHD_Connection *c, struct http_req *rq,
+                                  struct jmap_result out)
 {
-    struct jmap_result out;
-    jmap_api_handle(h->srv, u, rq->body.data ? rq->body.data : "", rq->body.len, &out);
-    buf_free(&rq->body); /* the request's memory goes before the response is queued */
     if (!out.body) /* a response that could not be serialized: never crash on it */
         return http_problem(c, rq, 500, "about:blank", "the response could not be encoded", NULL);
     struct MHD_Response *r =
@@ -272,6 +270,52 @@ static enum MHD_Result route_api(struct http_server *h, struct MHD_Connection *c
     enum MHD_Result res = MHD_queue_response(c, (unsigned)out.status, r);
     MHD_destroy_response(r);
     return res;
+}
+
+/* An API request on a worker: parsed already (api_inline), or parsed here. */
+static enum MHD_Result route_api(struct http_server *h, struct MHD_Connection *c,
+                                 struct http_req *rq, const struct jmap_user *u)
+{
+    struct jmap_result out;
+    if (rq->parsed) {
+        json_t *req = rq->parsed;
+        rq->parsed = NULL;
+        jmap_api_run(h->srv, u, req, &out, false);
+    } else {
+        jmap_api_handle(h->srv, u, rq->body.data ? rq->body.data : "", rq->body.len, &out);
+    }
+    buf_free(&rq->body); /* the request's memory goes before the response is queued */
+    return api_answer(c, rq, out);
+}
+
+/* A small API body that names Core/echo or a /changes is parsed on the connection's
+ * thread (issue 21 §3): a request-level problem is answered here, and a quick request (jmap_api_quick: Core/echo, /changes) runs
+ * here, saving the hand-over to a worker and back (the suspend, two thread wake-ups and
+ * the resume cost twice what an echo itself does). Anything else goes to a worker,
+ * parsed; a large body goes unparsed (its parsing would hold up this thread's other
+ * connections). True if the request was answered here. */
+#define API_INLINE_MAX 4096
+
+static bool api_inline(struct http_server *h, struct MHD_Connection *c, struct http_req *rq,
+                       enum MHD_Result *res)
+{
+    /* only a body that may hold a quick call is parsed here: any other is parsed by its
+     * worker, which then frees the tree in its own malloc arena */
+    const char *b = rq->body.data;
+    if (rq->body.len > API_INLINE_MAX || !b ||
+        (!memmem(b, rq->body.len, "\"Core/echo\"", 11) && !memmem(b, rq->body.len, "/changes\"", 9)))
+        return false;
+    struct jmap_result out;
+    json_t *req = jmap_api_parse(h->srv, b, rq->body.len, &out);
+    buf_free(&rq->body);
+    if (req && !jmap_api_quick(h->srv, req)) {
+        rq->parsed = req;
+        return false;
+    }
+    if (req)
+        jmap_api_run(h->srv, rq->user, req, &out, true);
+    *res = api_answer(c, rq, out);
+    return true;
 }
 
 static bool path_is(const char *url, const char *path)
@@ -489,8 +533,10 @@ static void job_push(struct http_server *h, struct http_req *rq)
     else
         h->jobs_head = rq;
     h->jobs_tail = rq;
-    pthread_cond_signal(&h->jobs_cond);
     pthread_mutex_unlock(&h->jobs_lock);
+    /* signalled after the unlock: a worker woken under the lock would at once wait
+     * for it again (issue 21 §1: 3% of the CPU of two-connection reads) */
+    pthread_cond_signal(&h->jobs_cond);
 }
 
 static void *worker_main(void *arg)
@@ -627,6 +673,9 @@ static enum MHD_Result finish_api(struct http_server *h, struct MHD_Connection *
     if (rq->too_large)
         return http_problem(c, rq, 400, "urn:ietf:params:jmap:error:limit",
                             "the request is larger than maxSizeRequest", "maxSizeRequest");
+    enum MHD_Result res;
+    if (api_inline(h, c, rq, &res))
+        return res;
     return offload(h, c, rq);
 }
 
@@ -895,6 +944,7 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
              toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted");
     slot_release(h, rq);
     buf_free(&rq->body);
+    json_decref(rq->parsed);
     http_upload_free(rq);
     free(rq->user);
     free(rq);

@@ -405,9 +405,21 @@ struct jmap_result {
     char *body;      /* malloc'd JSON text */
     bool problem;    /* body is an RFC 7807 problem document */
 };
-/* Processes one API request body (RFC 8620 §3). */
+/* Processes one API request body (RFC 8620 §3): jmap_api_parse, then jmap_api_run. */
 void jmap_api_handle(struct jmap_server *srv, const struct jmap_user *user, const char *body,
                      size_t len, struct jmap_result *out);
+/* The request body parsed and checked (RFC 8620 §3.3 shape, §3.6.1 request-level errors,
+ * the request limits), or NULL with the problem document in *out. */
+json_t *jmap_api_parse(struct jmap_server *srv, const char *body, size_t len,
+                       struct jmap_result *out);
+/* Whether a parsed request is cheap and bounded enough to run on the connection's own
+ * thread instead of a worker (issue 21 §3): a few calls, each Core/echo or a standard
+ * /changes on an in-process store; such a request writes nothing. */
+bool jmap_api_quick(struct jmap_server *srv, json_t *req);
+/* Runs a parsed request (takes it) into *out; quick: one jmap_api_quick accepted (the
+ * after-request hooks, which may send mail, are left to the threads that wrote). */
+void jmap_api_run(struct jmap_server *srv, const struct jmap_user *user, json_t *req,
+                  struct jmap_result *out, bool quick);
 /* An RFC 7807 problem document (RFC 8620 §3.6.1) as malloc'd JSON text. */
 char *jmap_problem(const char *type, int status, const char *detail, const char *limit);
 

@@ -597,19 +597,19 @@ static bool result_referenced(json_t *calls, size_t i, const char *id)
     return false;
 }
 
-void jmap_api_handle(struct jmap_server *srv, const struct jmap_user *user, const char *body,
-                     size_t len, struct jmap_result *out)
+json_t *jmap_api_parse(struct jmap_server *srv, const char *body, size_t len,
+                       struct jmap_result *out)
 {
     if ((int64_t)len > srv->cfg->max_size_request) {
         problem(out, "urn:ietf:params:jmap:error:limit", "request body too large",
                 "maxSizeRequest");
-        return;
+        return NULL;
     }
     if (request_memory_estimate(body, len, (size_t)srv->cfg->max_request_memory) >
         (size_t)srv->cfg->max_request_memory) {
         problem(out, "urn:ietf:params:jmap:error:limit",
                 "the request holds too many JSON values (max_request_memory)", "maxSizeRequest");
-        return;
+        return NULL;
     }
     json_error_t jerr;
     /* I-JSON (RFC 7493): valid UTF-8, no duplicate member names; escaped control
@@ -630,13 +630,13 @@ void jmap_api_handle(struct jmap_server *srv, const struct jmap_user *user, cons
         snprintf(detail, sizeof detail, "not valid I-JSON: %s at offset %d", jerr.text,
                  jerr.position);
         problem(out, "urn:ietf:params:jmap:error:notJSON", detail, NULL);
-        return;
+        return NULL;
     }
     const char *shape = request_shape_error(req);
     if (shape) {
         problem(out, "urn:ietf:params:jmap:error:notRequest", shape, NULL);
         json_decref(req);
-        return;
+        return NULL;
     }
     json_t *using = json_object_get(req, "using"), *calls = json_object_get(req, "methodCalls");
     size_t i;
@@ -649,16 +649,55 @@ void jmap_api_handle(struct jmap_server *srv, const struct jmap_user *user, cons
                      json_string_value(v));
             problem(out, "urn:ietf:params:jmap:error:unknownCapability", detail, NULL);
             json_decref(req);
-            return;
+            return NULL;
         }
     }
     if ((int64_t)json_array_size(calls) > srv->cfg->max_calls_in_request) {
         problem(out, "urn:ietf:params:jmap:error:limit", "too many method calls",
                 "maxCallsInRequest");
         json_decref(req);
-        return;
+        return NULL;
     }
+    return req;
+}
 
+/* Whether a call costs little and is bounded: Core/echo (§4),
+ * and a standard /changes (§5.2, at most maxChanges ids from an index range) where the
+ * store is in this process (SQLite: no network round trip). */
+static bool call_quick(struct jmap_server *srv, json_t *call)
+{
+    const char *name = json_string_value(json_array_get(call, 0));
+    if (name && strcmp(name, "Core/echo") == 0)
+        return true;
+    const struct method *m = name ? method_find(name) : NULL;
+    return m && m->std == jmap_std_changes && strcmp(store_backend_name(srv->store), "sqlite") == 0;
+}
+
+bool jmap_api_quick(struct jmap_server *srv, json_t *req)
+{
+    json_t *calls = json_object_get(req, "methodCalls");
+    if (json_array_size(calls) > 4)
+        return false;
+    size_t i;
+    json_t *v;
+    json_array_foreach(calls, i, v) if (!call_quick(srv, v)) return false;
+    return true;
+}
+
+void jmap_api_handle(struct jmap_server *srv, const struct jmap_user *user, const char *body,
+                     size_t len, struct jmap_result *out)
+{
+    json_t *req = jmap_api_parse(srv, body, len, out);
+    if (req)
+        jmap_api_run(srv, user, req, out, false);
+}
+
+void jmap_api_run(struct jmap_server *srv, const struct jmap_user *user, json_t *req,
+                  struct jmap_result *out, bool quick)
+{
+    json_t *using = json_object_get(req, "using"), *calls = json_object_get(req, "methodCalls");
+    size_t i;
+    json_t *v;
     json_t *given_ids = json_object_get(req, "createdIds");
     struct jmap_req r = {
         .srv = srv,
@@ -727,7 +766,10 @@ void jmap_api_handle(struct jmap_server *srv, const struct jmap_user *user, cons
     set_result(out, 200, jbuf_take(&text), false);
     jwriter_raw_clear(); /* the raw placeholders the responses held (metadata /get) */
     util_deadline_set(0);
-    jmap_after_request(srv); /* after the commits: e.g. the iMIP outbox */
+    /* after the commits: e.g. the iMIP outbox; a quick request wrote nothing, and its
+     * thread may not wait on SMTP */
+    if (!quick)
+        jmap_after_request(srv);
     json_decref(r.responses);
     json_decref(r.created_ids);
     json_decref(r.changed);

@@ -319,8 +319,19 @@ void store_sqlite_set_page_cache(int kib)
     page_cache_kib = kib;
 }
 
+/* Issue 21 §1: SQLite's memory statistics take one process-wide mutex on every
+ * allocation and free of every connection, so concurrent readers on their own
+ * connections still queue on it; nothing here reads those statistics (no heap limit).
+ * Set before the library initialises (sqlite3_config refuses it after: harmless). */
+static void memstatus_off(void)
+{
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 static sqlite3 *open_db(const char *path)
 {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, memstatus_off);
     sqlite3 *db = NULL;
     if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                         NULL) != SQLITE_OK) {

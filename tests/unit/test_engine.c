@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "jmap/collation.h"
 #include "jmap/jmap.h"
@@ -611,6 +612,84 @@ static void test_precommit_hook_in_the_same_transaction(void **state)
     (void)state;
 }
 
+/* issue 21 §3: which parsed requests may run on the connection's own thread (few calls,
+ * each Core/echo or a standard /changes on SQLite), and that such a run answers as
+ * jmap_api_handle does. */
+static bool quick(const char *calls)
+{
+    char *body = NULL;
+    assert_true(asprintf(&body,
+                         "{\"using\":[\"urn:ietf:params:jmap:core\","
+                         "\"urn:ietf:params:jmap:calendars\"],\"methodCalls\":%s}",
+                         calls) > 0);
+    struct jmap_result out = {0};
+    json_t *req = jmap_api_parse(&srv, body, strlen(body), &out);
+    assert_non_null(req);
+    bool q = jmap_api_quick(&srv, req);
+    json_decref(req);
+    free(body);
+    return q;
+}
+
+static void test_quick_requests(void **state)
+{
+    assert_true(quick("[[\"Core/echo\",{},\"0\"]]"));
+    assert_true(quick("[[\"Note/changes\",{\"accountId\":\"A1\",\"sinceState\":\"0\"},\"0\"],"
+                      "[\"Core/echo\",{},\"1\"]]"));
+    assert_true(quick("[]"));
+    assert_true(quick("[[\"Core/echo\",{},\"0\"],[\"Core/echo\",{},\"1\"],"
+                      "[\"Core/echo\",{},\"2\"],[\"Core/echo\",{},\"3\"]]"));
+    assert_false(quick("[[\"Core/echo\",{},\"0\"],[\"Core/echo\",{},\"1\"],[\"Core/echo\",{},"
+                       "\"2\"],[\"Core/echo\",{},\"3\"],[\"Core/echo\",{},\"4\"]]"));
+    assert_false(quick("[[\"Note/get\",{\"accountId\":\"A1\"},\"0\"]]"));
+    assert_false(quick("[[\"Core/echo\",{},\"0\"],[\"Note/query\",{\"accountId\":\"A1\"},\"1\"]]"));
+    assert_false(quick("[[\"Note/set\",{\"accountId\":\"A1\"},\"0\"]]"));
+    assert_false(quick("[[\"No/such\",{},\"0\"]]"));
+
+    /* the same answer either way */
+    json_t *ids = make_notes();
+    const char *body = "{\"using\":[\"urn:ietf:params:jmap:core\",\"urn:ietf:params:jmap:"
+                       "calendars\"],\"methodCalls\":[[\"Note/changes\",{\"accountId\":\"A1\","
+                       "\"sinceState\":\"0\"},\"0\"],[\"Core/echo\",{\"x\":1},\"1\"]]}";
+    struct jmap_result a, b = {0};
+    jmap_api_handle(&srv, &user, body, strlen(body), &a);
+    json_t *req = jmap_api_parse(&srv, body, strlen(body), &b);
+    assert_non_null(req);
+    assert_true(jmap_api_quick(&srv, req));
+    jmap_api_run(&srv, &user, req, &b, true);
+    assert_int_equal(a.status, 200);
+    assert_int_equal(b.status, 200);
+    assert_string_equal(a.body, b.body);
+    assert_non_null(strstr(a.body, "\"created\":[\""));
+    free(a.body);
+    free(b.body);
+    json_decref(ids);
+    destroy_all();
+
+    /* a problem comes from the parse, with nothing to run */
+    struct jmap_result p = {0};
+    assert_null(jmap_api_parse(&srv, "{\"using\":", 9, &p));
+    assert_int_equal(p.status, 400);
+    assert_true(p.problem);
+    assert_non_null(strstr(p.body, "notJSON"));
+    free(p.body);
+}
+
+/* issue 21 §1: SQLite keeps no memory statistics (a process-wide mutex on every
+ * allocation of every connection): after the store has served requests, it counted
+ * nothing. */
+static void test_sqlite_keeps_no_memory_statistics(void **state)
+{
+    json_t *ids = make_notes();
+    json_t *r = run("[[\"Note/query\",{\"accountId\":\"A1\"},\"0\"]]");
+    assert_string_equal(name_of(r, 0), "Note/query");
+    json_decref(r);
+    assert_true(sqlite3_memory_used() == 0);
+    assert_true(sqlite3_memory_highwater(0) == 0);
+    json_decref(ids);
+    destroy_all();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -620,6 +699,8 @@ int main(void)
         cmocka_unit_test(test_copy),
         cmocka_unit_test(test_state_encoding),
         cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_quick_requests),
+        cmocka_unit_test(test_sqlite_keeps_no_memory_statistics),
         cmocka_unit_test(test_account_not_supported),
         cmocka_unit_test(test_precheck_before_the_write_lock),
         cmocka_unit_test(test_precommit_hook_in_the_same_transaction),

@@ -1,0 +1,88 @@
+"""Quick API requests on the connection's own thread (issue 21 §3).
+
+A request whose calls are all cheap and bounded (RFC 8620 §4 Core/echo; §5.2 Foo/changes
+on the in-process SQLite store) is answered by the thread that read it, not handed to
+an API worker: so it is answered even while every worker waits (here the only one, on
+a write lock another process holds), and request-level problems (§3.6.1) still come
+first. Anything else still goes to a worker and waits its turn."""
+import threading
+import time
+
+import pytest
+
+from conftest import CAL, CONFIG, CORE, PG, Server, hold_write_lock
+
+
+@pytest.fixture
+def one_worker():
+    s = Server(config=CONFIG + "api_threads = 1\ndb_busy_timeout = 20000\n")
+    yield s
+    s.close()
+
+
+def test_quick_requests_pass_a_busy_worker(one_worker):
+    """RFC 8620 §4, §5.2: Core/echo (and /changes on SQLite) answered while the only
+    API worker waits for the database's write lock; the waiting write completes after."""
+    s = one_worker
+    acct = s.account()
+    state = s.call("Calendar/get", {"accountId": acct})[1]["state"]
+    db = hold_write_lock(s)
+    done = {}
+
+    def write():
+        done["r"] = s.api([["Calendar/set", {"accountId": acct,
+                                              "create": {"c": {"name": "late"}}}, "0"]])
+
+    try:
+        t = threading.Thread(target=write)
+        t.start()
+        # give the write time to reach the worker (before issue 21 §3 the echo then
+        # queued behind it); the answers below do not depend on it
+        time.sleep(0.5)
+        echo = s.http().post(s.base + "/jmap/api/", timeout=10, headers={
+            "Content-Type": "application/json"}, json={
+            "using": [CORE], "methodCalls": [["Core/echo", {"hello": [1, "two"]}, "e"]]})
+        assert echo.status_code == 200
+        assert echo.json()["methodResponses"] == [["Core/echo", {"hello": [1, "two"]}, "e"]]
+        if not PG:
+            ch = s.http().post(s.base + "/jmap/api/", timeout=10, headers={
+                "Content-Type": "application/json"}, json={
+                "using": [CORE, CAL], "methodCalls": [
+                    ["Calendar/changes", {"accountId": acct, "sinceState": state}, "c"]]})
+            assert ch.status_code == 200
+            name, args, _ = ch.json()["methodResponses"][0]
+            assert name == "Calendar/changes" and args["created"] == []
+        assert t.is_alive()  # the write still waits for the lock
+    finally:
+        db.execute("ROLLBACK")
+        db.close()
+    t.join(30)
+    name, args, _ = done["r"]["methodResponses"][0]
+    assert name == "Calendar/set" and "c" in args["created"]
+    name, args = s.call("Calendar/changes", {"accountId": acct, "sinceState": state})
+    assert args["created"] == [done["r"]["methodResponses"][0][1]["created"]["c"]["id"]]
+
+
+def test_problems_and_limits_on_the_connection_thread(server):
+    """RFC 8620 §3.6.1: request-level problems are the same whichever thread parses the
+    body (one naming Core/echo is parsed where it is read: notJSON, notRequest,
+    unknownCapability, maxCallsInRequest), and a request of more calls than run there
+    still runs in full."""
+    def post(body):
+        return server.http().post(server.base + "/jmap/api/", data=body,
+                                  headers={"Content-Type": "application/json"})
+    for tail in ('', ' "Core/echo"'):  # parsed by a worker; where it is read
+        r = post('{"using": [' + tail)
+        assert r.status_code == 400 and r.json()["type"] == "urn:ietf:params:jmap:error:notJSON"
+        r = post('{"using": [], "x": "%s"}' % tail.strip(' "'))
+        assert r.status_code == 400
+        assert r.json()["type"] == "urn:ietf:params:jmap:error:notRequest"
+        r = post('{"using": ["urn:example:nope"], "methodCalls": [["%s", {}, "0"]]}'
+                 % (tail.strip(' "') or "Calendar/get"))
+        assert r.json()["type"] == "urn:ietf:params:jmap:error:unknownCapability"
+    calls = [["Core/echo", {"i": i}, str(i)] for i in range(17)]  # the suite's limit: 16
+    r = server.post({"using": [CORE], "methodCalls": calls})
+    assert r.status_code == 400 and r.json()["limit"] == "maxCallsInRequest"
+    calls = [["Core/echo", {"i": i}, str(i)] for i in range(6)]  # more than run inline
+    r = server.api(calls, using=[CORE])
+    assert [m[1]["i"] for m in r["methodResponses"]] == list(range(6))
