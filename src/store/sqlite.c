@@ -243,7 +243,9 @@ static const char *const migrations[] = {
      * download reads one chunk at a time: a column value is always read whole, even
      * for substr(), and incremental blob I/O needs a rowid the blobs table has not.
      * A rowid table: its rows are large (SQLite's advice for WITHOUT ROWID). An empty
-     * blob is one empty chunk (substr() of it is NULL). */
+     * blob is one empty chunk (substr() of it is NULL). Every step after this one
+     * must be idempotent (IF NOT EXISTS): test_pg_blob_stream.py rebuilds the layout
+     * before it and runs it and the later steps again. */
     ("CREATE TABLE blob_chunks(blob_id TEXT NOT NULL, seq INTEGER NOT NULL, data BLOB NOT NULL,"
     "  PRIMARY KEY(blob_id, seq));"
     "WITH RECURSIVE s(id, seq) AS (SELECT id, 0 FROM blobs UNION ALL SELECT s.id, s.seq + 1"
@@ -255,7 +257,7 @@ static const char *const migrations[] = {
      * rows (sq_grams_missing): the check at each start read every object of the type
      * (0.25 s of CPU at 100,000 cards); a pair is written once the backfill of its
      * objects is done, after which each write of the type keeps its row */
-    ("CREATE TABLE object_grams_done(account_id TEXT NOT NULL, type TEXT NOT NULL,"
+    ("CREATE TABLE IF NOT EXISTS object_grams_done(account_id TEXT NOT NULL, type TEXT NOT NULL,"
     "  PRIMARY KEY(account_id, type)) WITHOUT ROWID;"),
 };
 
