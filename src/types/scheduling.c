@@ -194,9 +194,6 @@ static json_t *top_patch(json_t *a, json_t *b)
     return patch;
 }
 
-static const char *const per_user[] = {"keywords",         "color",  "freeBusyStatus",
-                                       "useDefaultAlerts", "alerts", NULL};
-
 /* Writes ev as account's event (or task) id (new: a create) and notifies the account. */
 static int deliver(struct store_conn *c, struct jmap_req *r, const char *account, const char *id,
                    json_t *before, json_t *ev, bool create, const char *from)
@@ -252,11 +249,11 @@ static void request_to(struct store_conn *c, struct jmap_req *r, json_t *ev, con
     }
     json_t *copy = for_recipient(ev, address);
     json_object_set_new(copy, "isOrigin", json_false());
-    for (const char *const *p = per_user; *p; p++)
+    for (const char *const *p = types_per_user; *p; p++)
         json_object_del(copy, *p);
     if (old) {
         json_object_set(copy, k->collections, json_object_get(old, k->collections));
-        for (const char *const *p = per_user; *p; p++)
+        for (const char *const *p = types_per_user; *p; p++)
             if (json_object_get(old, *p))
                 json_object_set(copy, *p, json_object_get(old, *p));
     } else {

@@ -53,13 +53,9 @@ static const char *const task_list_per_user[] = {"name",
                                                  "defaultAlertsWithoutTime",
                                                  "defaultAlertsWithTime",
                                                  NULL};
-/* calendars-27 §5.4 (§10.8.2) */
-static const char *const event_per_user[] = {"keywords",         "color",  "freeBusyStatus",
-                                             "useDefaultAlerts", "alerts", NULL};
+/* the members' per-user properties: events' and tasks' types_per_user (calendars-27 §5.4,
+ * §10.8.2; tasks-06 §4 names no list of its own, docs/tasks.md); a card has none */
 static const char *const card_per_user[] = {NULL};
-/* tasks-06 §4 mayUpdatePrivate names no list: calendars-27 §5.4's (docs/tasks.md) */
-static const char *const task_per_user[] = {"keywords",         "color",  "freeBusyStatus",
-                                            "useDefaultAlerts", "alerts", NULL};
 
 struct kind {
     const char *type, *member, *set_prop;
@@ -76,7 +72,7 @@ struct kind {
 static const struct kind kinds[] = {
     [SHARE_CALENDAR] = {"Calendar", "CalendarEvent", "calendarIds", calendar_rights, CR_READ,
                         CR_WRITE_ALL, CR_SHARE, CR_DELETE, 0xffu, 0x7fu, CR_FREEBUSY | CR_READ,
-                        calendar_per_user, event_per_user, "owner", CR_WRITE_OWN, CR_UPDATE_PRIVATE,
+                        calendar_per_user, types_per_user, "owner", CR_WRITE_OWN, CR_UPDATE_PRIVATE,
                         CR_RSVP, false},
     [SHARE_ADDRESS_BOOK] = {"AddressBook", "ContactCard", "addressBookIds", book_rights_names,
                             AR_READ, AR_WRITE, AR_SHARE, AR_DELETE, 0x0fu, AR_READ | AR_WRITE,
@@ -84,7 +80,7 @@ static const struct kind kinds[] = {
     /* tasks-06 §4: the owner of a task is a participant with the "chair" role */
     [SHARE_TASK_LIST] = {"TaskList", "Task", "taskListId", task_list_rights, TR_READ, TR_WRITE_ALL,
                          TR_ADMIN, TR_DELETE, 0x7fu, 0x3fu, TR_READ, task_list_per_user,
-                         task_per_user, "chair", TR_WRITE_OWN, TR_UPDATE_PRIVATE, TR_RSVP, true},
+                         types_per_user, "chair", TR_WRITE_OWN, TR_UPDATE_PRIVATE, TR_RSVP, true},
 };
 
 const char *const *share_member_per_user(enum share_kind k)
