@@ -16,11 +16,20 @@ trap 'kill $pid $ngpid 2>/dev/null; wait $pid $ngpid 2>/dev/null; rm -rf "$tmp";
 port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 echo bench-pw | $BIN user add bench --password-stdin --data "$tmp/data"
 printf 'log_level = warn\nmax_concurrent_requests = 64\n' > "$tmp/conf"
-$BIN serve --data "$tmp/data" --listen 127.0.0.1:$port --config "$tmp/conf" 2>"$tmp/log" &
-pid=$!
 base=http://127.0.0.1:$port
-for _ in $(seq 100); do curl -sf $base/health >/dev/null && break; sleep 0.05; done
-sleep 0.5
+start_server() {
+  $BIN serve --data "$tmp/data" --listen 127.0.0.1:$port --config "$tmp/conf" 2>>"$tmp/log" &
+  pid=$!
+  for _ in $(seq 100); do curl -sf $base/health >/dev/null && break; sleep 0.05; done
+  sleep 0.5
+}
+# idle RSS twice: at the first start, which makes the WebPush VAPID key (OpenSSL), and
+# at a restart, as a server runs from then on (the key's public half read from its
+# .pub copy; libcurl and OpenSSL wait for the first push)
+start_server
+first_rss=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
+kill $pid; wait $pid 2>/dev/null
+start_server
 idle_rss=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
 auth="Basic $(printf 'bench:bench-pw' | base64)"
 acct=$(curl -sf -H "Authorization: $auth" $base/jmap/session | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["primaryAccounts"]["urn:ietf:params:jmap:calendars"])')
@@ -164,5 +173,5 @@ es=$!
 sleep 3
 after=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
 wait $es || echo "  warning: eventsource client failed"
-echo "idle RSS: $((idle_rss / 1024)) MB (target <= 15 MB)"
+echo "idle RSS: $((idle_rss / 1024)) MB at a restart (target <= 15 MB); $((first_rss / 1024)) MB at the first start (makes the VAPID key)"
 echo "1000 idle EventSource connections: +$(((after - before) / 1024)) MB RSS (target <= 25 MB)"

@@ -5,12 +5,18 @@
  * each verified one a hub subscriber (push_sub, local to this process), and POSTs
  * what the hub has for it, one request in flight per subscription. The hub's wake
  * calls curl_multi_wakeup, so a change is on its way at once.
+ *
+ * libcurl (and with it OpenSSL) and the VAPID private key are set up only when there is
+ * something to send: a server nobody subscribed to stays small (issue 21 §3, idle RSS
+ * ≤ 15 MiB). Until then the thread waits on a condition variable, and the session's
+ * public key comes from a copy kept beside the key file (<key>.pub).
  */
 #include "push/webpush.h"
 
 #include <curl/curl.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -56,11 +62,13 @@ struct webpush {
     const struct config *cfg;
     enum push_cred (*check)(const char *cred, void *ud);
     void *check_ud;
-    struct webpush_vapid *vapid;
-    char *subject; /* VAPID "sub" (RFC 8292 §2.1) */
-    CURLM *multi;
+    struct webpush_vapid *vapid; /* loaded with libcurl, at the first thing to send */
+    char *vapid_path, *public_b64;
+    char *subject;  /* VAPID "sub" (RFC 8292 §2.1) */
+    CURLM *multi;   /* NULL until there is something to send; set under lock */
+    pthread_cond_t idle; /* the thread's wait while multi is NULL */
     pthread_t thread;
-    pthread_mutex_t lock; /* stopping, reload, verifications */
+    pthread_mutex_t lock; /* stopping, reload, verifications, multi */
     bool stopping, reload;
     json_t *verifications; /* [{id, url, p256dh, auth, code}] to send */
     struct wp_sub *subs;
@@ -86,7 +94,40 @@ static void sub_free(struct wp_sub *s)
 
 static void wake(void *ud)
 {
-    curl_multi_wakeup(((struct webpush *)ud)->multi);
+    struct webpush *w = ud;
+    pthread_mutex_lock(&w->lock);
+    if (w->multi)
+        curl_multi_wakeup(w->multi);
+    else
+        pthread_cond_signal(&w->idle);
+    pthread_mutex_unlock(&w->lock);
+}
+
+/* libcurl and the VAPID key, once there is something to send. */
+static void start_curl(struct webpush *w)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    w->vapid = webpush_vapid_load(w->vapid_path);
+    CURLM *m = curl_multi_init();
+    pthread_mutex_lock(&w->lock);
+    w->multi = m;
+    pthread_mutex_unlock(&w->lock);
+}
+
+/* Nothing to send yet: wait until woken or until the next reload or check is due. */
+static void wait_idle(struct webpush *w)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_nsec += 500 * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&w->lock);
+    if (!w->stopping && !w->reload && !json_array_size(w->verifications))
+        pthread_cond_timedwait(&w->idle, &w->lock, &until);
+    pthread_mutex_unlock(&w->lock);
 }
 
 static void no_arm(void *ud)
@@ -490,6 +531,14 @@ static void *run(void *arg)
             check(w);
             w->next_check = now + WP_CHECK_MS;
         }
+        if (!w->multi) {
+            if (!w->subs && !json_array_size(verifs)) {
+                json_decref(verifs);
+                wait_idle(w);
+                continue;
+            }
+            start_curl(w);
+        }
         size_t i;
         json_t *v;
         json_array_foreach(verifs, i, v)
@@ -520,23 +569,52 @@ static void *run(void *arg)
     return NULL;
 }
 
+/* The VAPID public key (RFC 8292 §3.2 "k") for the session: from <path>.pub when it is
+ * at least as new as the key, else from the key (made on the first start, RFC 9749)
+ * and then kept there. NULL when there is no usable key. */
+static char *public_key(const char *path)
+{
+    char *pub_path = xasprintf("%s.pub", path);
+    struct stat ks, ps;
+    char buf[128] = "";
+    if (stat(path, &ks) == 0 && stat(pub_path, &ps) == 0 && ps.st_mtime >= ks.st_mtime) {
+        FILE *f = fopen(pub_path, "r");
+        if (f && fgets(buf, sizeof buf, f))
+            buf[strcspn(buf, "\r\n")] = 0;
+        if (f)
+            fclose(f);
+        if (strlen(buf) == 87) { /* 65 octets in URL-safe base64 without padding */
+            free(pub_path);
+            return xstrdup(buf);
+        }
+    }
+    struct webpush_vapid *v = webpush_vapid_load(path);
+    char *pub = webpush_vapid_public(v) ? xstrdup(webpush_vapid_public(v)) : NULL;
+    webpush_vapid_free(v);
+    FILE *f = pub ? fopen(pub_path, "w") : NULL;
+    if (f) {
+        fprintf(f, "%s\n", pub);
+        fclose(f);
+    }
+    free(pub_path);
+    return pub;
+}
+
 struct webpush *webpush_start(struct store *st, struct push_hub *hub, const struct config *cfg,
                               enum push_cred (*check_fn)(const char *cred, void *ud), void *ud)
 {
-    curl_global_init(CURL_GLOBAL_DEFAULT);
     struct webpush *w = xcalloc(1, sizeof *w);
     w->store = st;
     w->hub = hub;
     w->cfg = cfg;
     w->check = check_fn;
     w->check_ud = ud;
-    w->multi = curl_multi_init();
     w->verifications = json_array();
     pthread_mutex_init(&w->lock, NULL);
-    char *path = cfg->push_vapid_key[0] ? xstrdup(cfg->push_vapid_key)
-                                        : xasprintf("%s/webpush-vapid.pem", cfg->data_dir);
-    w->vapid = webpush_vapid_load(path);
-    free(path);
+    pthread_cond_init(&w->idle, NULL);
+    w->vapid_path = cfg->push_vapid_key[0] ? xstrdup(cfg->push_vapid_key)
+                                           : xasprintf("%s/webpush-vapid.pem", cfg->data_dir);
+    w->public_b64 = public_key(w->vapid_path);
     w->subject = strncasecmp(cfg->base_url, "https://", 8) == 0
                      ? xstrdup(cfg->base_url)
                      : xasprintf("mailto:postmaster@%s",
@@ -553,7 +631,7 @@ void webpush_stop(struct webpush *w)
     pthread_mutex_lock(&w->lock);
     w->stopping = true;
     pthread_mutex_unlock(&w->lock);
-    curl_multi_wakeup(w->multi);
+    wake(w);
     pthread_join(w->thread, NULL);
     while (w->posts)
         finished(w, w->posts->h, CURLE_ABORTED_BY_CALLBACK);
@@ -562,17 +640,21 @@ void webpush_stop(struct webpush *w)
         w->subs = s->next;
         sub_free(s);
     }
-    curl_multi_cleanup(w->multi);
+    if (w->multi)
+        curl_multi_cleanup(w->multi);
     json_decref(w->verifications);
     webpush_vapid_free(w->vapid);
+    free(w->vapid_path);
+    free(w->public_b64);
     free(w->subject);
+    pthread_cond_destroy(&w->idle);
     pthread_mutex_destroy(&w->lock);
     free(w);
 }
 
 const char *webpush_public_key(const struct webpush *w)
 {
-    return w ? webpush_vapid_public(w->vapid) : NULL;
+    return w ? w->public_b64 : NULL;
 }
 
 void webpush_reload(struct webpush *w)
@@ -582,7 +664,7 @@ void webpush_reload(struct webpush *w)
     pthread_mutex_lock(&w->lock);
     w->reload = true;
     pthread_mutex_unlock(&w->lock);
-    curl_multi_wakeup(w->multi);
+    wake(w);
 }
 
 void webpush_verify(struct webpush *w, const char *id, const char *url, const char *p256dh,
@@ -598,5 +680,5 @@ void webpush_verify(struct webpush *w, const char *id, const char *url, const ch
     pthread_mutex_lock(&w->lock);
     json_array_append_new(w->verifications, v);
     pthread_mutex_unlock(&w->lock);
-    curl_multi_wakeup(w->multi);
+    wake(w);
 }

@@ -283,6 +283,38 @@ def test_vapid_key_advertised_and_pushes_signed_rfc9749_rfc8292(env):
     public.verify(der, f"{h64}.{c64}".encode(), ec.ECDSA(hashes.SHA256()))
 
 
+def test_vapid_key_kept_across_restarts_and_follows_a_new_key_rfc9749_s2(env):
+    """RFC 9749 §2 / RFC 8292 §3.2: the applicationServerKey a browser subscribed with
+    stays the server's key across restarts (its public half read from the copy kept
+    beside the key file, before any push sets OpenSSL up); a key file replaced by the
+    operator is what the session then shows, and what signs."""
+    s, svc = env
+    cap = "urn:ietf:params:jmap:webpush-vapid"
+    key = s.session()["capabilities"][cap]["applicationServerKey"]
+    pem = os.path.join(s.data, "webpush-vapid.pem")
+    with open(pem + ".pub") as f:
+        assert f.read().strip() == key
+    assert s.stop() == 0
+    s.start()
+    assert s.session()["capabilities"][cap]["applicationServerKey"] == key
+    assert s.stop() == 0
+    new = ec.generate_private_key(ec.SECP256R1())
+    with open(pem, "wb") as f:
+        f.write(new.private_bytes(serialization.Encoding.PEM,
+                                  serialization.PrivateFormat.PKCS8,
+                                  serialization.NoEncryption()))
+    later = os.stat(pem + ".pub").st_mtime + 2
+    os.utime(pem, (later, later))  # newer than the kept copy
+    s.start()
+    point = new.public_key().public_bytes(serialization.Encoding.X962,
+                                          serialization.PublicFormat.UncompressedPoint)
+    assert s.session()["capabilities"][cap]["applicationServerKey"] == b64u(point)
+    create(s, svc, "newkey")
+    headers, _ = verification(svc, "newkey")
+    fields = dict(p.strip().split("=", 1) for p in headers["Authorization"][6:].split(","))
+    assert fields["k"] == b64u(point)
+
+
 def test_invalid_creates_and_arguments_rfc8620_s7_2(env):
     s, svc = env
     bad = {
