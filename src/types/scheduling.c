@@ -504,10 +504,16 @@ json_t *scheduling_decline_counter(struct jset *s, const char *note_id, json_t *
         return jmap_seterror_props(json_pack("[s]", ITIP_METHOD_PROP),
                                    "only the notification of a COUNTER can be declined");
     struct store_conn *c = jset_conn(s);
-    json_t *proposed = json_object_get(note, "event");
+    json_t *proposed = json_object_get(note, "event"); /* a TaskNotification's: task */
+    if (!json_is_object(proposed))
+        proposed = json_object_get(note, "task");
     const struct sched_kind *k = kind_of(proposed);
-    const char *to =
-        json_string_value(json_object_get(json_object_get(note, "changedBy"), "calendarAddress"));
+    /* the proposer: calendars-27 §7 changedBy.calendarAddress; a TaskNotification's
+     * changedBy is a Person (tasks-06 §5.2) whose uri is the address */
+    json_t *by = json_object_get(note, "changedBy");
+    const char *to = json_string_value(json_object_get(by, "calendarAddress"));
+    if (!to)
+        to = json_string_value(json_object_get(by, "uri"));
     char id[64], acct[64];
     json_t *mine = copy_of(c, jset_account(s), proposed, id);
     const char *org = json_string_value(json_object_get(mine, "organizerCalendarAddress"));

@@ -221,3 +221,28 @@ def test_counter_and_delegation_of_a_task_rfc5546_s3_4_7_s3_4_2_3(gs):
     mine = by_uid(gs, "alice", "as-counter")
     (d,) = [p for p in mine["participants"].values() if p.get("calendarAddress") == dan]
     assert d["participationStatus"] == "accepted"
+
+
+def test_declinecounter_of_a_task_sent_from_jmap_rfc5546_s3_4_8(gs):
+    """RFC 5546 §3.4.8: the organizer declines an assignee's COUNTER (§3.4.7) by destroying
+    its TaskNotification with jmapd.org:declineCounter: the assignee's copy stays as they
+    proposed it and they get a TaskNotification marked DECLINECOUNTER."""
+    res = assign(gs, "as-decline", [BOB])
+    assert "t" in res["created"], res
+    theirs = by_uid(gs, "bob", "as-decline")
+    _, res = call(gs, "Task/set", {"update": {theirs["id"]: {"due": "2026-05-09T17:00:00"}},
+                                   "sendSchedulingMessages": True}, user="bob")
+    assert theirs["id"] in res["updated"], res
+    mine = by_uid(gs, "alice", "as-decline")
+    _, q = call(gs, "TaskNotification/query", {"filter": {"taskIds": [mine["id"]]}})
+    _, got = call(gs, "TaskNotification/get", {"ids": q["ids"]})
+    (n,) = [x for x in got["list"] if x.get(ITIP) == "COUNTER"]
+    _, res = call(gs, "TaskNotification/set", {"destroy": [n["id"]],
+                                               "jmapd.org:declineCounter": True})
+    assert res["destroyed"] == [n["id"]], str(res)
+    _, q = call(gs, "TaskNotification/query", {"filter": {"taskIds": [theirs["id"]]}},
+                user="bob")
+    _, got = call(gs, "TaskNotification/get", {"ids": q["ids"]}, user="bob")
+    assert [x["type"] for x in got["list"] if x.get(ITIP) == "DECLINECOUNTER"] == ["updated"]
+    assert by_uid(gs, "bob", "as-decline")["due"] == "2026-05-09T17:00:00"
+    assert by_uid(gs, "alice", "as-decline")["due"] == "2026-05-01T17:00:00"
