@@ -29,15 +29,17 @@ def cpu_s(pid):
 
 
 def timed(fn, runs=RUNS, pid=None):
-    """The median wall time of runs calls; with pid, the server's CPU time per call
-    (the machine is shared: the wall clock carries the other processes' load) in CPU."""
-    xs, out = [], None
-    c0 = cpu_s(pid) if pid else 0
-    for _ in range(runs):
+    """The median wall time of runs calls; with pid, the server's CPU time per warm call
+    (the runs after the first: the first may fill a cache) in CPU (the machine is shared:
+    the wall clock carries the other processes' load)."""
+    xs, out, c0 = [], None, None
+    for i in range(runs):
+        if pid and (i == 1 or runs == 1):
+            c0 = cpu_s(pid)
         t = time.perf_counter()
         out = fn()
         xs.append(time.perf_counter() - t)
-    CPU["last"] = (cpu_s(pid) - c0) / runs if pid else None
+    CPU["last"] = (cpu_s(pid) - c0) / max(1, runs - 1) if pid else None
     return statistics.median(xs), out
 
 
