@@ -96,20 +96,33 @@ def instances(root):
 
 def unsynchronized_starts(path):
     """UID -> DTSTART in UTC text of the recurring events whose DTSTART the rule does not
-    produce (a monthly BYMONTHDAY rule starting on another day): RFC 5545 §3.8.5.3 leaves
+    produce (a BYMONTHDAY or BYDAY rule starting on another day): RFC 5545 §3.8.5.3 leaves
     their recurrence set undefined; RFC 8984 §4.3.3 counts the start as the first
     occurrence, libical (Cyrus) drops it."""
     import datetime
     import zoneinfo
     with open(path, newline="") as f:
         text = f.read()
+    days = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
     out = {}
     for ev in re.findall(r"BEGIN:VEVENT\r\n.*?END:VEVENT\r\n", text, re.S):
-        rule = re.search(r"^RRULE:.*BYMONTHDAY=(\d+)", ev, re.M)
+        rule = re.search(r"^RRULE:(.*)\r$", ev, re.M)
         m = re.search(r"^DTSTART(?:;TZID=([^:;]+))?:(\d{8}T\d{6})(Z?)", ev, re.M)
-        if not rule or not m or int(m.group(2)[6:8]) == int(rule.group(1)):
+        if not rule or not m:
             continue
         t = datetime.datetime.strptime(m.group(2), "%Y%m%dT%H%M%S")
+        parts = dict(p.split("=", 1) for p in rule.group(1).split(";"))
+        if "BYMONTHDAY" in parts:
+            synced = t.day == int(parts["BYMONTHDAY"])
+        elif "BYDAY" in parts:  # "MO,WE,FR" (weekly) or "2TU" (monthly: the 2nd Tuesday)
+            synced = False
+            for d in parts["BYDAY"].split(","):
+                n = int(d[:-2]) if len(d) > 2 else 0
+                synced |= days[t.weekday()] == d[-2:] and (not n or (t.day - 1) // 7 + 1 == n)
+        else:
+            continue
+        if synced:
+            continue
         if m.group(1):
             t = t.replace(tzinfo=zoneinfo.ZoneInfo(m.group(1))).astimezone(datetime.timezone.utc)
         uid = re.search(r"^UID:(.*?)\r$", ev, re.M).group(1)
