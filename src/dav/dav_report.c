@@ -86,6 +86,21 @@ static json_t *instance_at(json_t *base, const char *rid)
     return inst;
 }
 
+/* A non-recurring event as expand returns it (RFC 4791 §9.6.5): a start with a time zone
+ * in UTC (no VTIMEZONE follows); a floating or all-day one stays as it is. */
+static json_t *single_utc(json_t *ev)
+{
+    json_t *inst = json_copy(ev);
+    char start[20];
+    if (json_is_string(json_object_get(ev, "timeZone")) &&
+        !json_is_true(json_object_get(ev, "showWithoutTime")) &&
+        utc_of(ev, json_string_value(json_object_get(ev, "start")), start)) {
+        json_object_set_new(inst, "start", json_string(start));
+        json_object_set_new(inst, "timeZone", json_string("Etc/UTC"));
+    }
+    return inst;
+}
+
 /* The instances of an event within the expand range as one VCALENDAR (RFC 4791
  * §9.6.5): every instance a VEVENT with its RECURRENCE-ID, no RRULE. The
  * instances of the whole collection come from one query (x->instances). */
@@ -107,7 +122,7 @@ static char *render_expanded(struct dav_ctx *x, struct dav_res *r)
     size_t n = json_array_size(rids);
     for (size_t i = 0; i < (n ? n : 1) && (n || rids); i++) {
         json_t *inst = n ? instance_at(plain, json_string_value(json_array_get(rids, i)))
-                         : json_incref(plain); /* a single event inside the range */
+                         : single_utc(plain); /* a single event inside the range */
         if ((s = ical_writer_add(w, inst, &err)))
             buf_puts(&b, s);
         json_decref(inst);

@@ -153,6 +153,32 @@ def test_rfc4791_9_6_5_expand_with_overrides_and_exceptions(server):
     assert data.count("BEGIN:VEVENT") == 1
 
 
+def test_rfc4791_9_6_5_expand_puts_a_single_event_in_utc_without_vtimezone(server):
+    """§9.6.5: with expand, "date and local time with reference to time zone information
+    MUST be converted into date with UTC time" and no VTIMEZONE is returned: a
+    non-recurring event in a time zone too, not only the instances of a recurring one."""
+    path = new_calendar(server)
+    uid = str(uuid.uuid4())
+    body = "\r\n".join([
+        "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//test//EN", "BEGIN:VEVENT", f"UID:{uid}",
+        "DTSTAMP:20260101T000000Z", "DTSTART;TZID=America/New_York:20260612T110000",
+        "DTEND;TZID=America/New_York:20260612T120000", "SUMMARY:Single in New York",
+        "END:VEVENT", "END:VCALENDAR", ""])
+    assert put(server, path + "s.ics", body).status_code == 201
+    q = data_query("20260601T000000Z", "20260701T000000Z",
+                   '<c:expand start="20260601T000000Z" end="20260701T000000Z"/>')
+    ms = multistatus(dav(server, "REPORT", path, q, depth=1))
+    data = unfold(ms[path + "s.ics"]["props"][C + "calendar-data"].text)
+    assert "DTSTART:20260612T150000Z" in data.splitlines(), data  # EDT is UTC-4
+    assert "TZID" not in data and "VTIMEZONE" not in data
+    assert "SUMMARY:Single in New York" in data
+    # without expand the event keeps its time zone
+    q = data_query("20260601T000000Z", "20260701T000000Z", "")
+    data = unfold(multistatus(dav(server, "REPORT", path, q, depth=1))[path + "s.ics"]["props"]
+                  [C + "calendar-data"].text)
+    assert "DTSTART;TZID=America/New_York:20260612T110000" in data
+
+
 def test_rfc4791_9_6_6_limit_recurrence_set(server):
     path = new_calendar(server)
     assert put(server, path + "d.ics", recurring_with_overrides(str(uuid.uuid4()))).status_code == 201
