@@ -126,6 +126,10 @@ typedef int (*store_alert_cb)(const struct store_alert *a, void *ud);
       (SC, const char *account, const char *type, bool desc, int64_t offset, int64_t limit,        \
        store_order_cb cb, void *ud),                                                               \
       (c, account, type, desc, offset, limit, cb, ud))                                             \
+    X(int, index_ordered_after,                                                                    \
+      (SC, const char *account, const char *type, bool desc, int64_t order, const char *id,        \
+       int64_t offset, int64_t limit, store_order_cb cb, void *ud),                                \
+      (c, account, type, desc, order, id, offset, limit, cb, ud))                                  \
     X(int, index_unordered,                                                                        \
       (SC, const char *account, const char *type, store_order_cb cb, void *ud),                    \
       (c, account, type, cb, ud))                                                                  \
@@ -189,22 +193,24 @@ typedef int (*store_alert_cb)(const struct store_alert *a, void *ud);
       (c, user_id, kind, max, slot))                                                               \
     X(int, slot_release, (SC, int64_t slot), (c, slot))                                            \
     X(int, alert_put, (SC, const struct store_alert *a), (c, a))                                   \
-    X(int, alert_get, (SC, struct store_alert *a), (c, a))                                         \
+    X(int, alert_get, (SC, struct store_alert * a), (c, a))                                        \
     X(int, alert_claim, (SC, const struct store_alert *old, int64_t next_check, int64_t fired),    \
       (c, old, next_check, fired))                                                                 \
     X(int, alert_del, (SC, const char *account, const char *type, const char *object_id),          \
       (c, account, type, object_id))                                                               \
-    X(int, alert_due, (SC, int64_t now, int max, store_alert_cb cb, void *ud), (c, now, max, cb, ud)) \
+    X(int, alert_due, (SC, int64_t now, int max, store_alert_cb cb, void *ud),                     \
+      (c, now, max, cb, ud))                                                                       \
     X(int, alert_users,                                                                            \
       (SC, const char *account, const char *type, const char *object_id, store_member_cb cb,       \
        void *ud),                                                                                  \
       (c, account, type, object_id, cb, ud))                                                       \
     X(int, alert_touch, (SC, const char *account, const char *type, int64_t now),                  \
       (c, account, type, now))                                                                     \
-    X(int, pushsub_put, (SC, const char *id, int64_t user_id, const char *cred, const char *data),  \
+    X(int, pushsub_put, (SC, const char *id, int64_t user_id, const char *cred, const char *data), \
       (c, id, user_id, cred, data))                                                                \
     X(int, pushsub_del, (SC, const char *id), (c, id))                                             \
-    X(int, pushsub_list, (SC, int64_t user_id, store_pushsub_cb cb, void *ud), (c, user_id, cb, ud)) \
+    X(int, pushsub_list, (SC, int64_t user_id, store_pushsub_cb cb, void *ud),                     \
+      (c, user_id, cb, ud))                                                                        \
     X(int, metadata_get,                                                                           \
       (SC, const char *account, const char *type, const char *const *ids, size_t n,                \
        int64_t user_id, store_metadata_cb cb, void *ud),                                           \
@@ -235,7 +241,7 @@ typedef int (*store_alert_cb)(const struct store_alert *a, void *ud);
     X(int, metadata_viewer,                                                                        \
       (SC, const char *account, const char *type, int64_t user_id, int64_t *modseq,                \
        int64_t *last_private, int64_t *shared, int64_t *mine),                                     \
-      (c, account, type, user_id, modseq, last_private, shared, mine))                            \
+      (c, account, type, user_id, modseq, last_private, shared, mine))                             \
     X(int, metadata_with_key,                                                                      \
       (SC, const char *account, const char *type, int64_t user_id, const char *key,                \
        store_metadata_cb cb, void *ud),                                                            \
