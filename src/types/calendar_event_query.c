@@ -978,52 +978,54 @@ static void cp_add(const char *account, int64_t state, bool desc, size_t first,
     pthread_mutex_unlock(&cp_lock);
 }
 
-struct cp_scan {
-    struct placed_list *page, keys; /* keys: the checkpoints passed, as placed rows */
-    int64_t pos, from;              /* the position of the next row; the page's first */
-};
-
-static int cp_scan_cb(const char *id, int64_t modseq, int64_t order, void *ud)
+/* store_index_ordered's callback for one row: its key (ord stays INT64_MIN for an id
+ * too long to be one) */
+static int cp_key_cb(const char *id, int64_t modseq, int64_t order, void *ud)
 {
-    struct cp_scan *sc = ud;
-    if ((sc->pos + 1) % CP_STRIDE == 0)
-        place_cb(id, modseq, order, &sc->keys);
-    if (sc->pos++ >= sc->from)
-        place_cb(id, modseq, order, sc->page);
+    (void)modseq;
+    struct cp_key *k = ud;
+    if (strlen(id) < sizeof k->id) {
+        k->ord = order;
+        copy_str(k->id, sizeof k->id, id);
+    }
     return 0;
 }
 
 /* The ordered rows at positions [from, from + count) into page (store_index_ordered's
- * order): from the checkpoint below from if it is known, else scanning from the last
- * known one and learning those passed. */
+ * order), from the checkpoint below from. The checkpoints up to it not known yet are
+ * found first, each the row CP_STRIDE after the one before (OFFSET steps over those in
+ * SQL: learning them costs what one deep page cost before). */
 static int ordered_page(struct store_conn *c, const char *account, int64_t state, bool desc,
                         int64_t from, int64_t count, struct placed_list *page)
 {
     const char *type = calendar_event_type.name;
     size_t want = (size_t)(from / CP_STRIDE);
-    if (want == 0) /* a first page: nothing to step over */
-        return store_index_ordered(c, account, type, desc, from, count, place_cb, page);
-    struct cp_key key;
-    size_t m = cp_find(account, state, desc, want, &key);
-    int64_t at = (int64_t)m * CP_STRIDE; /* the position after checkpoint m */
-    if (m == want)
-        return store_index_ordered_after(c, account, type, desc, key.ord, key.id, from - at, count,
-                                         place_cb, page);
-    struct cp_scan sc = {.page = page, .pos = at, .from = from};
-    int rc = m ? store_index_ordered_after(c, account, type, desc, key.ord, key.id, 0,
-                                           from - at + count, cp_scan_cb, &sc)
-               : store_index_ordered(c, account, type, desc, 0, from + count, cp_scan_cb, &sc);
-    struct cp_key *keys = xcalloc(sc.keys.n + 1, sizeof *keys);
-    size_t n = 0;
-    for (; n < sc.keys.n && strlen(sc.keys.v[n].id) < sizeof keys->id; n++) {
-        keys[n].ord = sc.keys.v[n].start;
-        copy_str(keys[n].id, sizeof keys[n].id, sc.keys.v[n].id);
+    struct cp_key prev;
+    size_t m = want ? cp_find(account, state, desc, want, &prev) : 0;
+    if (m < want) {
+        struct cp_key *keys = xcalloc(want - m, sizeof *keys);
+        size_t n = 0;
+        for (size_t j = m + 1; j <= want; j++) {
+            struct cp_key *k = &keys[n];
+            k->ord = INT64_MIN;
+            int rc =
+                j == 1 ? store_index_ordered(c, account, type, desc, CP_STRIDE - 1, 1, cp_key_cb, k)
+                       : store_index_ordered_after(c, account, type, desc, prev.ord, prev.id,
+                                                   CP_STRIDE - 1, 1, cp_key_cb, k);
+            if (rc != STORE_OK || k->ord == INT64_MIN)
+                break; /* past the end of the index, or an id too long for a key */
+            prev = *k;
+            n++;
+        }
+        if (n)
+            cp_add(account, state, desc, m + 1, keys, n);
+        free(keys);
+        m += n;
     }
-    if (rc == STORE_OK && n)
-        cp_add(account, state, desc, m + 1, keys, n);
-    free(keys);
-    free(sc.keys.v);
-    return rc;
+    if (m < want || want == 0) /* a first page, or no key to read it from */
+        return store_index_ordered(c, account, type, desc, from, count, place_cb, page);
+    return store_index_ordered_after(c, account, type, desc, prev.ord, prev.id,
+                                     from - (int64_t)want * CP_STRIDE, count, place_cb, page);
 }
 
 /* Answers the query from the index: 0, -1 after an error, 1 if it does not apply. */
