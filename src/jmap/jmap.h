@@ -210,7 +210,9 @@ struct jtype {
      * type's cache, between threads): whoever changes it copies it first unless they
      * hold its only reference (view, metadata_attach); nested values only on copies.
      * props: the properties the /get returns (NULL: all), which is all the object
-     * needs to hold for the view. */
+     * needs to hold for the view. It may instead return the finished view as a raw
+     * placeholder (formats/json/writer.h; not when r->referenced), which the type's
+     * view hook then passes on (CalendarEvent, issue 21 §2). */
     json_t *(*load)(struct jmap_req *r, const char *account, const char *id, json_t *props);
     /* /set on a synthetic id: rewrites the update (patch) or destroy (patch NULL)
      * into a patch of the stored object *base_id (both new). Returns a SetError or

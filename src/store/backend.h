@@ -126,6 +126,10 @@ typedef int (*store_alert_cb)(const struct store_alert *a, void *ud);
       (SC, const char *account, const char *type, bool desc, int64_t offset, int64_t limit,        \
        store_order_cb cb, void *ud),                                                               \
       (c, account, type, desc, offset, limit, cb, ud))                                             \
+    X(int, index_ordered_after,                                                                    \
+      (SC, const char *account, const char *type, bool desc, int64_t order, const char *id,        \
+       int64_t offset, int64_t limit, store_order_cb cb, void *ud),                                \
+      (c, account, type, desc, order, id, offset, limit, cb, ud))                                  \
     X(int, index_unordered,                                                                        \
       (SC, const char *account, const char *type, store_order_cb cb, void *ud),                    \
       (c, account, type, cb, ud))                                                                  \

@@ -165,6 +165,28 @@ int pg_index_ordered(struct store_conn *c, const char *account, const char *type
     return each_ordered(c, desc ? desc_sql : asc_sql, &p, cb, ud);
 }
 
+int pg_index_ordered_after(struct store_conn *c, const char *account, const char *type, bool desc,
+                           int64_t order, const char *id, int64_t offset, int64_t limit,
+                           store_order_cb cb, void *ud)
+{
+    static const char *const asc_sql =
+        "SELECT id, modseq, ord FROM object_index WHERE account_id=$1 AND type=$2 AND "
+        "ord >= $3 AND (ord > $3 OR id > $4) ORDER BY ord, id LIMIT $6 OFFSET $5";
+    static const char *const desc_sql =
+        "SELECT id, modseq, ord FROM object_index WHERE account_id=$1 AND type=$2 AND "
+        "ord IS NOT NULL AND ord <= $3 AND (ord < $3 OR id > $4) ORDER BY ord DESC, id "
+        "LIMIT $6 OFFSET $5";
+    struct params p = pgq_two(account, type);
+    pgq_int(&p, order);
+    pgq_text(&p, id);
+    pgq_int(&p, offset < 0 ? 0 : offset);
+    if (limit < 0)
+        pgq_text(&p, NULL); /* LIMIT NULL: to the end */
+    else
+        pgq_int(&p, limit);
+    return each_ordered(c, desc ? desc_sql : asc_sql, &p, cb, ud);
+}
+
 int pg_index_unordered(struct store_conn *c, const char *account, const char *type,
                        store_order_cb cb, void *ud)
 {

@@ -172,6 +172,31 @@ int sq_index_ordered(struct store_conn *c, const char *account, const char *type
     return each_ordered(s, cb, ud);
 }
 
+int sq_index_ordered_after(struct store_conn *c, const char *account, const char *type, bool desc,
+                           int64_t order, const char *id, int64_t offset, int64_t limit,
+                           int (*cb)(const char *id, int64_t modseq, int64_t order, void *ud),
+                           void *ud)
+{
+    /* a range of the index from (order, id) on: the bound on ord seeks, the rows of
+     * that one ord before id are stepped over */
+    sqlite3_stmt *s =
+        desc ? sq_stmt(c, "SELECT id, modseq, ord FROM object_index WHERE account_id=?1 AND "
+                          "type=?2 AND ord IS NOT NULL AND ord <= ?3 AND (ord < ?3 OR id > ?4) "
+                          "ORDER BY ord DESC, id LIMIT ?6 OFFSET ?5")
+             : sq_stmt(c, "SELECT id, modseq, ord FROM object_index WHERE account_id=?1 AND "
+                          "type=?2 AND ord >= ?3 AND (ord > ?3 OR id > ?4) ORDER BY ord, id "
+                          "LIMIT ?6 OFFSET ?5");
+    if (!s)
+        return STORE_ERR;
+    sq_bind_text(s, 1, account);
+    sq_bind_text(s, 2, type);
+    sqlite3_bind_int64(s, 3, order);
+    sq_bind_text(s, 4, id);
+    sqlite3_bind_int64(s, 5, offset < 0 ? 0 : offset);
+    sqlite3_bind_int64(s, 6, limit < 0 ? -1 : limit);
+    return each_ordered(s, cb, ud);
+}
+
 int sq_index_unordered(struct store_conn *c, const char *account, const char *type,
                    int (*cb)(const char *id, int64_t modseq, int64_t order, void *ud),
                    void *ud)

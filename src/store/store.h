@@ -301,6 +301,13 @@ int store_index_ordered(struct store_conn *c, const char *account, const char *t
                         int64_t offset, int64_t limit,
                         int (*cb)(const char *id, int64_t modseq, int64_t order, void *ud),
                         void *ud);
+/* The same after the row (order, id) of that sequence (keyset paging: a deep page
+ * steps over offset rows after a row it knows, not over every row before it). */
+int store_index_ordered_after(struct store_conn *c, const char *account, const char *type,
+                              bool desc, int64_t order, const char *id, int64_t offset,
+                              int64_t limit,
+                              int (*cb)(const char *id, int64_t modseq, int64_t order, void *ud),
+                              void *ud);
 /* Indexed objects without an order: cb gets id and modseq (order 0). */
 int store_index_unordered(struct store_conn *c, const char *account, const char *type,
                           int (*cb)(const char *id, int64_t modseq, int64_t order, void *ud),

@@ -231,25 +231,35 @@ static json_t *instance_text(struct event_cached *e, const char *base_id, const 
         return NULL;
     size_t n;
     const char *shared = event_cache_text(e, view_text, &n);
-    static __thread jbuf b;
-    char id[96];
+    char id[96], small[4096];
     event_instance_id(base_id, rid, id);
-    b.len = 0;
-    jbuf_adds(&b, "{\"id\":\"");
-    jbuf_adds(&b, id);
-    jbuf_adds(&b, "\",\"baseEventId\":\"");
-    jbuf_adds(&b, base_id);
-    jbuf_adds(&b, "\",\"start\":\"");
-    jbuf_adds(&b, rid);
-    jbuf_adds(&b, "\",\"recurrenceId\":\"");
-    jbuf_adds(&b, rid);
-    jbuf_addc(&b, '"');
-    if (n) {
-        jbuf_addc(&b, ',');
-        jbuf_add(&b, shared, n);
+    const char *parts[] = {"{\"id\":\"",
+                           id,
+                           "\",\"baseEventId\":\"",
+                           base_id,
+                           "\",\"start\":\"",
+                           rid,
+                           "\",\"recurrenceId\":\"",
+                           rid,
+                           "\""};
+    size_t len[sizeof parts / sizeof parts[0]], need = n + 3;
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
+        need += len[i] = strlen(parts[i]);
+    char *t = need <= sizeof small ? small : xmalloc(need), *w = t; /* no buffer kept */
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+        memcpy(w, parts[i], len[i]);
+        w += len[i];
     }
-    jbuf_addc(&b, '}');
-    return jwriter_raw_new(b.s, b.len);
+    if (n) {
+        *w++ = ',';
+        memcpy(w, shared, n);
+        w += n;
+    }
+    *w++ = '}';
+    json_t *raw = jwriter_raw_new(t, (size_t)(w - t));
+    if (t != small)
+        free(t);
+    return raw;
 }
 
 /* ---- loading ------------------------------------------------------------------------------ */

@@ -916,6 +916,123 @@ static int index_counts(struct store_conn *c, const char *account, int64_t state
     return STORE_OK;
 }
 
+/* ---- keyset checkpoints for deep sorted pages (issue 21 §0)
+ * The (ord, id) of the row just before every CP_STRIDE-th position of the index's
+ * ordered sequence, per (account, state, direction): a page at position p reads from
+ * the checkpoint below p (store_index_ordered_after) and steps over fewer than
+ * CP_STRIDE rows, where OFFSET stepped over all p. They are learned as pages are read
+ * (the rows before a page are scanned once per state and direction) and forgotten
+ * with the state, as the counts are. */
+
+#define CP_STRIDE 256
+#define CP_SLOTS 8
+
+struct cp_key {
+    int64_t ord;
+    char id[64];
+};
+static struct cp_slot {
+    char account[64];
+    int64_t state;
+    bool desc;
+    struct cp_key *v; /* v[j - 1]: checkpoint j, the row at position j * CP_STRIDE - 1 */
+    size_t n;
+} cps[CP_SLOTS];
+static size_t cp_next;
+static pthread_mutex_t cp_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static struct cp_slot *cp_slot_of(const char *account, int64_t state, bool desc)
+{
+    for (size_t i = 0; i < CP_SLOTS; i++)
+        if (cps[i].state == state && cps[i].desc == desc && strcmp(cps[i].account, account) == 0)
+            return &cps[i];
+    return NULL;
+}
+
+/* The highest checkpoint index at most want that is known (0: none), its key in *key. */
+static size_t cp_find(const char *account, int64_t state, bool desc, size_t want,
+                      struct cp_key *key)
+{
+    pthread_mutex_lock(&cp_lock);
+    struct cp_slot *sl = cp_slot_of(account, state, desc);
+    size_t m = sl ? (sl->n < want ? sl->n : want) : 0;
+    if (m)
+        *key = sl->v[m - 1];
+    pthread_mutex_unlock(&cp_lock);
+    return m;
+}
+
+/* Records checkpoints first, first + 1, ... (n of them) where they extend those known. */
+static void cp_add(const char *account, int64_t state, bool desc, size_t first,
+                   const struct cp_key *v, size_t n)
+{
+    pthread_mutex_lock(&cp_lock);
+    struct cp_slot *sl = cp_slot_of(account, state, desc);
+    if (!sl) { /* a new (account, state, direction) in the oldest slot */
+        sl = &cps[cp_next++ % CP_SLOTS];
+        free(sl->v);
+        *sl = (struct cp_slot){.state = state, .desc = desc};
+        copy_str(sl->account, sizeof sl->account, account);
+    }
+    if (first <= sl->n + 1 && first + n > sl->n + 1) {
+        size_t skip = sl->n + 1 - first;
+        sl->v = xrealloc(sl->v, (sl->n + n - skip) * sizeof *sl->v);
+        memcpy(sl->v + sl->n, v + skip, (n - skip) * sizeof *v);
+        sl->n += n - skip;
+    }
+    pthread_mutex_unlock(&cp_lock);
+}
+
+/* store_index_ordered's callback for one row: its key (ord stays INT64_MIN for an id
+ * too long to be one) */
+static int cp_key_cb(const char *id, int64_t modseq, int64_t order, void *ud)
+{
+    (void)modseq;
+    struct cp_key *k = ud;
+    if (strlen(id) < sizeof k->id) {
+        k->ord = order;
+        copy_str(k->id, sizeof k->id, id);
+    }
+    return 0;
+}
+
+/* The ordered rows at positions [from, from + count) into page (store_index_ordered's
+ * order), from the checkpoint below from. The checkpoints up to it not known yet are
+ * found first, each the row CP_STRIDE after the one before (OFFSET steps over those in
+ * SQL: learning them costs what one deep page cost before). */
+static int ordered_page(struct store_conn *c, const char *account, int64_t state, bool desc,
+                        int64_t from, int64_t count, struct placed_list *page)
+{
+    const char *type = calendar_event_type.name;
+    size_t want = (size_t)(from / CP_STRIDE);
+    struct cp_key prev;
+    size_t m = want ? cp_find(account, state, desc, want, &prev) : 0;
+    if (m < want) {
+        struct cp_key *keys = xcalloc(want - m, sizeof *keys);
+        size_t n = 0;
+        for (size_t j = m + 1; j <= want; j++) {
+            struct cp_key *k = &keys[n];
+            k->ord = INT64_MIN;
+            int rc =
+                j == 1 ? store_index_ordered(c, account, type, desc, CP_STRIDE - 1, 1, cp_key_cb, k)
+                       : store_index_ordered_after(c, account, type, desc, prev.ord, prev.id,
+                                                   CP_STRIDE - 1, 1, cp_key_cb, k);
+            if (rc != STORE_OK || k->ord == INT64_MIN)
+                break; /* past the end of the index, or an id too long for a key */
+            prev = *k;
+            n++;
+        }
+        if (n)
+            cp_add(account, state, desc, m + 1, keys, n);
+        free(keys);
+        m += n;
+    }
+    if (m < want || want == 0) /* a first page, or no key to read it from */
+        return store_index_ordered(c, account, type, desc, from, count, place_cb, page);
+    return store_index_ordered_after(c, account, type, desc, prev.ord, prev.id,
+                                     from - (int64_t)want * CP_STRIDE, count, place_cb, page);
+}
+
 /* Answers the query from the index: 0, -1 after an error, 1 if it does not apply. */
 static int fast_query(struct jmap_req *r, const char *account, json_t *args, int64_t state)
 {
@@ -945,7 +1062,7 @@ static int fast_query(struct jmap_req *r, const char *account, json_t *args, int
     /* an ordered row at index i is at i + (unordered before it): the page's ordered
      * rows are among indexes [p - k, p + limit) */
     int64_t from = p - k < 0 ? 0 : p - k;
-    store_index_ordered(c, account, calendar_event_type.name, desc, from, limit + k, place_cb, &w);
+    ordered_page(c, account, state, desc, from, limit + k, &w);
     for (size_t i = 0; i < w.n; i++) {
         size_t lo = 0, hi = u.n; /* unordered ones before w[i] */
         while (lo < hi) {

@@ -71,6 +71,26 @@ def test_index_page_equals_general_path(big, desc, tz):
         assert page(s, acct, False, **args) == page(s, acct, True, **args), case
 
 
+def test_deep_pages_from_checkpoints_equal_general_path(big):
+    """Issue 21 §0: a deep page reads from a checkpoint of the index below its position
+    (learned by the pages before it, per state and direction) instead of stepping over
+    every row before it: every position, each side of the checkpoints' stride, deeper and
+    shallower than any page before, and again after a write (a new state)."""
+    s, acct, ids = big
+    positions = list(range(0, N + 40, 37)) + [255, 256, 257, 511, 512, 513, 767, 768, 769]
+    for rnd in range(2):
+        for desc in (False, True):
+            order = random.Random(rnd).sample(positions, len(positions))
+            for p in order:
+                args = dict(sort=[{"property": "start", "isAscending": not desc}], position=p,
+                            limit=40)
+                assert page(s, acct, False, **args) == page(s, acct, True, **args), (desc, p)
+        # a write between the rounds: the positions move, the checkpoints start again
+        out = s.call("CalendarEvent/set", {"accountId": acct, "update": {
+            ids[10]: {"start": f"2025-12-0{rnd + 1}T08:00:00"}}})[1]
+        assert out["notUpdated"] is None, out
+
+
 def test_default_sort_and_empty_sort(big):
     s, acct, _ = big
     want = page(s, acct, True, limit=300)
