@@ -106,6 +106,38 @@ def test_import_errors_change_nothing(cs):
     assert ok(cs, "ContactCard/get", {"accountId": acct, "ids": []})["state"] == state
 
 
+def test_import_error_late_in_the_file(cs):
+    """Issue 21: the file is read one vCard at a time (not all of its cards held at
+    once); a bad vCard after good ones still stores nothing, and its error names the
+    line of the file (here the 7th card's property line without a colon)."""
+    acct = account(cs)
+    state = ok(cs, "ContactCard/get", {"accountId": acct, "ids": []})["state"]
+    good = "".join(vcf4("urn:uuid:" + unique("late-"), "G", f"F{i}", f"g{i}@example.com")
+                   for i in range(6))
+    assert good.count("\r\n") == 42
+    text = good + "BEGIN:VCARD\r\nVERSION:4.0\r\nFN:Bad\r\nNOCOLON\r\nEND:VCARD\r\n"
+    r = run_cli(cs.data, "import", "--user", "alice", write(cs, text))
+    assert r.returncode != 0
+    assert "line 46" in r.stderr, r.stderr  # 42 lines of good cards, then the 4th
+    assert ok(cs, "ContactCard/get", {"accountId": acct, "ids": []})["state"] == state
+
+
+def test_import_nested_vcard_stays_in_its_card(cs):
+    """A vCard 2.1 AGENT holding a vCard of its own: the BEGIN:VCARD inside is not the
+    start of the next card (issue 21: the file is read card by card). The parser
+    refuses a nested vCard: the import fails at that line of the file, as when the
+    file was parsed whole, and stores nothing."""
+    uid = "urn:uuid:" + unique("agent-")
+    text = (vcf3("First", "One", "+1 555") +
+            "BEGIN:VCARD\r\nVERSION:2.1\r\nN:Boss;Bea\r\nFN:Bea Boss\r\n"
+            f"UID:{uid}\r\nAGENT:\r\nBEGIN:VCARD\r\nVERSION:2.1\r\nN:Aide;Al\r\n"
+            "FN:Al Aide\r\nEND:VCARD\r\nEND:VCARD\r\n" + vcf3("Next", "One", "+1 556"))
+    r = run_cli(cs.data, "import", "--user", "alice", write(cs, text))
+    assert r.returncode != 0
+    assert "line 13: nested BEGIN:VCARD" in r.stderr, r.stderr  # 6 lines, then the 7th
+    assert cards_by_uid(cs, uid) == []
+
+
 def export_http(cs, acct, book, query="", user="alice"):
     return cs.http(user).get(f"{cs.base}/export/addressbook/{acct}/{book}{query}")
 

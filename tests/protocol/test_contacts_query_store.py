@@ -322,3 +322,29 @@ def test_cards_migrated_to_postgresql_are_backfilled(monkeypatch):
         assert "indexed for search" in s.read_log()
     finally:
         s.close()
+
+
+@pytest.mark.skipif(not conftest.PG, reason="needs JMAPD_TEST_STORE=pg")
+def test_trigram_indexes_with_pg_trgm_in_another_schema():
+    """Issue 21: pg_trgm installed by another jmapd in another schema of the database
+    (not on this one's search path) still gives this one its trigram indexes (the
+    operator class named in the extension's schema); without them every card search
+    scanned the account's rows (40 ms of PostgreSQL's CPU per query at 100,000)."""
+    import pgharness
+    cluster = conftest.PG_CLUSTER
+    cluster.psql(pgharness.DB, "CREATE SCHEMA IF NOT EXISTS trgm_elsewhere; "
+                 "CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA trgm_elsewhere")
+    s = Server()
+    try:
+        schema = cluster.schema_for(s.data)
+        where = cluster.psql(pgharness.DB, "SELECT n.nspname FROM pg_extension e JOIN "
+                             "pg_namespace n ON n.oid = e.extnamespace WHERE extname = 'pg_trgm'")
+        assert schema not in where and "public" not in where  # elsewhere
+        out = cluster.psql(pgharness.DB, "SELECT indexname FROM pg_indexes WHERE schemaname = "
+                           f"'{schema}' AND tablename = 'object_grams'")
+        assert "object_grams_all" in out and "object_grams_trgm" in out, out
+        acct, ids = make_cards(s)
+        check_cases(s, acct, ids)
+    finally:
+        s.close()
+
