@@ -147,6 +147,16 @@ static int each_ordered(struct store_conn *c, const char *sql, const struct para
     return STORE_OK;
 }
 
+/* A page's OFFSET and LIMIT (negative: to the end, LIMIT NULL). */
+static void page_params(struct params *p, int64_t offset, int64_t limit)
+{
+    pgq_int(p, offset < 0 ? 0 : offset);
+    if (limit < 0)
+        pgq_text(p, NULL);
+    else
+        pgq_int(p, limit);
+}
+
 int pg_index_ordered(struct store_conn *c, const char *account, const char *type, bool desc,
                      int64_t offset, int64_t limit, store_order_cb cb, void *ud)
 {
@@ -157,11 +167,7 @@ int pg_index_ordered(struct store_conn *c, const char *account, const char *type
                                         "account_id=$1 AND type=$2 AND ord IS NOT NULL ORDER BY "
                                         "ord DESC, id LIMIT $4 OFFSET $3";
     struct params p = pgq_two(account, type);
-    pgq_int(&p, offset < 0 ? 0 : offset);
-    if (limit < 0)
-        pgq_text(&p, NULL); /* LIMIT NULL: to the end */
-    else
-        pgq_int(&p, limit);
+    page_params(&p, offset, limit);
     return each_ordered(c, desc ? desc_sql : asc_sql, &p, cb, ud);
 }
 
@@ -179,11 +185,7 @@ int pg_index_ordered_after(struct store_conn *c, const char *account, const char
     struct params p = pgq_two(account, type);
     pgq_int(&p, order);
     pgq_text(&p, id);
-    pgq_int(&p, offset < 0 ? 0 : offset);
-    if (limit < 0)
-        pgq_text(&p, NULL); /* LIMIT NULL: to the end */
-    else
-        pgq_int(&p, limit);
+    page_params(&p, offset, limit);
     return each_ordered(c, desc ? desc_sql : asc_sql, &p, cb, ud);
 }
 

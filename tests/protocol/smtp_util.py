@@ -18,14 +18,14 @@ class Sink:
 
 
 class SmtpRelay:
-    """A started relay: `.messages`, `.config` (the jmapd lines that send through it),
-    `.stop()`. Skips the test when python3-aiosmtpd is missing."""
+    """A started relay (on `port`, or a free one): `.messages`, `.config` (the jmapd lines
+    that send through it), `.stop()`. Skips the test when python3-aiosmtpd is missing."""
 
-    def __init__(self, extra_config=""):
+    def __init__(self, extra_config="", port=None):
         ctl_mod = pytest.importorskip("aiosmtpd.controller")
         self.sink = Sink()
         self.messages = self.sink.messages
-        port = free_port()
+        port = port or free_port()
         self.ctl = ctl_mod.Controller(self.sink, hostname="127.0.0.1", port=port)
         self.ctl.start()
         self.config = f"smtp_url = smtp://127.0.0.1:{port}\n" + extra_config

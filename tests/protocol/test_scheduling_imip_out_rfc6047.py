@@ -9,31 +9,16 @@ import pytest
 
 from conftest import CONFIG, free_port
 from groupware_util import GroupServer
-
-aiosmtpd = pytest.importorskip("aiosmtpd.controller")
-
-
-class Sink:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos),
-                              envelope.content.decode()))
-        return "250 OK"
-
+from smtp_util import SmtpRelay
 
 @pytest.fixture(scope="module")
 def env():
-    sink = Sink()
-    port = free_port()
-    ctl = aiosmtpd.Controller(sink, hostname="127.0.0.1", port=port)
-    ctl.start()
-    s = GroupServer(config=CONFIG + f"smtp_url = smtp://127.0.0.1:{port}\nsmtp_retry = 1\n")
+    relay = SmtpRelay("smtp_retry = 1\n")
+    s = GroupServer(config=CONFIG + relay.config)
     s.acct = {u: s.own(u) for u in ("alice", "bob")}
-    yield s, sink
+    yield s, relay
     s.close()
-    ctl.stop()
+    relay.stop()
 
 
 def wait_for(sink, n):
@@ -139,10 +124,8 @@ def test_queued_mail_is_retried_on_a_timer_rfc6047_s2():
                       "roles": {"attendee": True}, "expectReply": True}}}}})
         assert "e" in res["created"], res
         time.sleep(1)  # the first try found no relay
-        sink = Sink()
-        ctl = aiosmtpd.Controller(sink, hostname="127.0.0.1", port=port)
-        ctl.start()
-        (mfrom, rcpt, raw), = wait_for(sink, 1)  # no request in between
+        ctl = SmtpRelay(port=port)
+        (mfrom, rcpt, raw), = wait_for(ctl, 1)  # no request in between
         assert rcpt == ["later@example.org"] and "Retry me" in raw
     finally:
         if ctl:
