@@ -683,6 +683,23 @@ static void test_rfc9253_6_1_link_without_linkrel(void **state)
     json_decref(g);
 }
 
+/* RFC 5545 §3.3.9: an RDATE period that ends before its start converts to its start alone,
+ * with a warning, never to a negative duration, which JSCalendar has not (issue 12 §3.4). */
+static void test_rfc5545_3_3_9_rdate_period_ending_before_start(void **state)
+{
+    (void)state;
+    const char *ics = CAL("DTSTART;VALUE=DATE:20240101\r\nRRULE:FREQ=DAILY;COUNT=5\r\n"
+                          "RDATE;VALUE=PERIOD:20240302T100000Z/20240101T000000Z\r\n");
+    json_t *w, *g = conv_warn(ics, &w);
+    assert_true(warned(w, "ends before its start"));
+    json_t *inv = NULL;
+    assert_int_equal(jscal_validate(g, JSCAL_ALLOW_MISSING_SERVER_SET | JSCAL_RELAXED, &inv), 0);
+    json_decref(inv);
+    json_decref(g);
+    json_decref(w);
+    assert_stable(ics);
+}
+
 static void test_issue12_3_4_first_round_trip_stable(void **state)
 {
     (void)state;
@@ -842,6 +859,7 @@ int main(void)
         cmocka_unit_test(test_rfc5545_3_8_4_4_lone_instance_recurrence_id_date_time),
         cmocka_unit_test(test_rfc5545_3_8_7_2_one_dtstamp_per_output),
         cmocka_unit_test(test_rfc9253_6_1_link_without_linkrel),
+        cmocka_unit_test(test_rfc5545_3_3_9_rdate_period_ending_before_start),
         cmocka_unit_test(test_issue12_3_4_values_kept_as_written),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
