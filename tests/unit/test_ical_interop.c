@@ -662,6 +662,44 @@ static void test_rfc5545_3_8_7_2_one_dtstamp_per_output(void **state)
     json_decref(ev);
 }
 
+/* RFC 9253 §6.1 requires LINKREL on LINK; one without it is a Link without rel, written
+ * back as LINK (not as ATTACH, which reads back as rel "enclosure", draft-25 §2.3.3), at the
+ * calendar's level as at an entry's (issue 12 §3.4). */
+static void test_rfc9253_6_1_link_without_linkrel(void **state)
+{
+    (void)state;
+    const char *entry = CAL("DTSTART:20240101T100000Z\r\nLINK:http://x.example/\r\n");
+    const char *group = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\n"
+                        "LINK:http://x.example/\r\nBEGIN:VEVENT\r\nUID:u1\r\n"
+                        "DTSTAMP:20240101T000000Z\r\nDTSTART:20240101T100000Z\r\nEND:VEVENT\r\n"
+                        "END:VCALENDAR\r\n";
+    assert_stable(entry);
+    assert_stable(group);
+    json_t *g = conv(entry, 0);
+    char *ics = to_ics(g);
+    assert_non_null(strstr(ics, "\r\nLINK;VALUE=URI:http://x.example/\r\n"));
+    assert_null(strstr(ics, "ATTACH"));
+    free(ics);
+    json_decref(g);
+}
+
+/* RFC 5545 §3.3.9: an RDATE period that ends before its start converts to its start alone,
+ * with a warning, never to a negative duration, which JSCalendar has not (issue 12 §3.4). */
+static void test_rfc5545_3_3_9_rdate_period_ending_before_start(void **state)
+{
+    (void)state;
+    const char *ics = CAL("DTSTART;VALUE=DATE:20240101\r\nRRULE:FREQ=DAILY;COUNT=5\r\n"
+                          "RDATE;VALUE=PERIOD:20240302T100000Z/20240101T000000Z\r\n");
+    json_t *w, *g = conv_warn(ics, &w);
+    assert_true(warned(w, "ends before its start"));
+    json_t *inv = NULL;
+    assert_int_equal(jscal_validate(g, JSCAL_ALLOW_MISSING_SERVER_SET | JSCAL_RELAXED, &inv), 0);
+    json_decref(inv);
+    json_decref(g);
+    json_decref(w);
+    assert_stable(ics);
+}
+
 static void test_issue12_3_4_first_round_trip_stable(void **state)
 {
     (void)state;
@@ -820,6 +858,8 @@ int main(void)
         cmocka_unit_test(test_draft25_2_3_29_organizer_participant_any_case),
         cmocka_unit_test(test_rfc5545_3_8_4_4_lone_instance_recurrence_id_date_time),
         cmocka_unit_test(test_rfc5545_3_8_7_2_one_dtstamp_per_output),
+        cmocka_unit_test(test_rfc9253_6_1_link_without_linkrel),
+        cmocka_unit_test(test_rfc5545_3_3_9_rdate_period_ending_before_start),
         cmocka_unit_test(test_issue12_3_4_values_kept_as_written),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

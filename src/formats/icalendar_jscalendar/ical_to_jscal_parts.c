@@ -464,11 +464,12 @@ int i2j_add_link(obj_ctx *o, const ical_prop *p, int first_url)
         json_object_set_new_nocheck(l, "display", d);
     }
     json_object_set_new_nocheck(links, key, l);
-    /* Remember the property name where the reverse choice (§3.4) would differ. */
-    int force =
-        (is_link && rel &&
-         (!strcmp(rel, "enclosure") || !strcmp(rel, "icon") || !strcmp(rel, "describedby"))) ||
-        (i2j_is(p->name, "URL") && !first_url);
+    /* Remember the property name where the reverse choice (§3.4) would differ: a LINK
+     * without LINKREL (which RFC 9253 §6.1 requires) gives a Link without rel, which would
+     * be written as ATTACH and read back as rel "enclosure" (issue 12 §3.4). */
+    int force = (is_link && (!rel || !strcmp(rel, "enclosure") || !strcmp(rel, "icon") ||
+                             !strcmp(rel, "describedby"))) ||
+                (i2j_is(p->name, "URL") && !first_url);
     static const char *const consumed[] = {"FMTTYPE", "LINKREL", "LABEL", "FILENAME", "SIZE",
                                            "DISPLAY", "ENCODING", NULL};
     char *path = i2j_path2("links", key);

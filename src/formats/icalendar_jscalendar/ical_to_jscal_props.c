@@ -269,7 +269,14 @@ static void rdate_period(entry_ctx *e, const ical_prop *p, json_t *patch, const 
 {
     jscal_dur d;
     ical_dt de;
-    if (jscal_dur_parse(end, 0, &d) && ical_dt_parse(end, &de)) {
+    int is_dur = !jscal_dur_parse(end, 0, &d), is_dt = !is_dur && !ical_dt_parse(end, &de);
+    if (is_dt && jscal_ldt_to_secs(&de.t) < jscal_ldt_to_secs(&start->t)) {
+        /* RFC 5545 §3.3.9: a period ends after its start; a negative duration is invalid
+         * JSCalendar (jscalendarbis §1.4.6) */
+        i2j_warn(&e->o, p, "a PERIOD that ends before its start: its end dropped, the start kept");
+        return;
+    }
+    if (!is_dur && !is_dt) {
         /* RFC 5545 §3.3.9: the end is a DATE-TIME or a DURATION; anything else goes, and
          * the RDATE is its start alone (noting it a period would write back what was not
          * read, issue 12 §3.4) */
@@ -278,9 +285,9 @@ static void rdate_period(entry_ctx *e, const ical_prop *p, json_t *patch, const 
                  "dropped, the start kept");
         return;
     }
-    if (!jscal_dur_parse(end, 0, &d)) {
+    if (is_dur) {
         json_object_set_new_nocheck(patch, "duration", json_string_nocheck(end));
-    } else if (!ical_dt_parse(end, &de)) {
+    } else {
         int64_t s = jscal_ldt_to_secs(&de.t) - jscal_ldt_to_secs(&start->t);
         jscal_dur dd = {.sign = 1, .hours = s / 3600, .minutes = s % 3600 / 60, .seconds = s % 60};
         char buf[64];
