@@ -19,6 +19,7 @@
 #include "types/calendar_event.h"
 #include "types/event_cache.h"
 #include "types/share.h"
+#include "types/share_internal.h"
 #include "util/util.h"
 
 /* ---- the three kinds ---------------------------------------------------------------------- */
@@ -57,19 +58,7 @@ static const char *const task_list_per_user[] = {"name",
  * §10.8.2; tasks-06 §4 names no list of its own, docs/tasks.md); a card has none */
 static const char *const card_per_user[] = {NULL};
 
-struct kind {
-    const char *type, *member, *set_prop;
-    const char *const *names;
-    unsigned read, write, share, del, all;
-    unsigned legacy_write, legacy_read; /* an account-wide grant (`jmapd user share`) */
-    const char *const *per_user, *const *member_per_user;
-    /* members with owners (events, tasks): the owner's role, and the rights */
-    const char *owner_role;
-    unsigned write_own, update_private, rsvp;
-    bool single; /* set_prop is one collection id (a task's taskListId), not an Id[Boolean] */
-};
-
-static const struct kind kinds[] = {
+const struct kind share_kinds[] = {
     [SHARE_CALENDAR] = {"Calendar", "CalendarEvent", "calendarIds", calendar_rights, CR_READ,
                         CR_WRITE_ALL, CR_SHARE, CR_DELETE, 0xffu, 0x7fu, CR_FREEBUSY | CR_READ,
                         calendar_per_user, types_per_user, "owner", CR_WRITE_OWN, CR_UPDATE_PRIVATE,
@@ -85,14 +74,14 @@ static const struct kind kinds[] = {
 
 const char *const *share_member_per_user(enum share_kind k)
 {
-    return kinds[k].member_per_user;
+    return share_kinds[k].member_per_user;
 }
 
 /* The collections a member is in, as an Id[Boolean] (a new reference). */
-static json_t *member_collections(enum share_kind k, json_t *obj)
+json_t *share_member_collections(enum share_kind k, json_t *obj)
 {
-    json_t *v = json_object_get(obj, kinds[k].set_prop);
-    if (!kinds[k].single)
+    json_t *v = json_object_get(obj, share_kinds[k].set_prop);
+    if (!share_kinds[k].single)
         return json_incref(json_is_object(v) ? v : NULL);
     json_t *set = json_object();
     if (json_is_string(v))
@@ -117,8 +106,8 @@ static bool listed(const char *const *names, const char *name)
 json_t *share_rights_json(enum share_kind k, unsigned bits)
 {
     json_t *o = json_object();
-    for (unsigned i = 0; kinds[k].names[i]; i++)
-        json_object_set_new(o, kinds[k].names[i], json_boolean(bits & (1u << i)));
+    for (unsigned i = 0; share_kinds[k].names[i]; i++)
+        json_object_set_new(o, share_kinds[k].names[i], json_boolean(bits & (1u << i)));
     return o;
 }
 
@@ -133,24 +122,24 @@ static int rights_parse(enum share_kind k, json_t *v)
     json_object_foreach(v, key, b)
     {
         int i = 0;
-        while (kinds[k].names[i] && strcmp(kinds[k].names[i], key))
+        while (share_kinds[k].names[i] && strcmp(share_kinds[k].names[i], key))
             i++;
-        if (!kinds[k].names[i] || !json_is_boolean(b))
+        if (!share_kinds[k].names[i] || !json_is_boolean(b))
             return -1;
         if (json_is_true(b))
             bits |= 1u << i;
     }
     /* calendars-27 §4, tasks-06 §4: mayWriteAll implies mayWriteOwn, mayUpdatePrivate,
      * mayRSVP */
-    if (bits & kinds[k].write && kinds[k].write_own)
-        bits |= kinds[k].write_own | kinds[k].update_private | kinds[k].rsvp;
+    if (bits & share_kinds[k].write && share_kinds[k].write_own)
+        bits |= share_kinds[k].write_own | share_kinds[k].update_private | share_kinds[k].rsvp;
     return (int)bits;
 }
 
 unsigned share_rights(struct jmap_req *r, const struct store_access *a, enum share_kind k,
                       json_t *collection)
 {
-    const struct kind *d = &kinds[k];
+    const struct kind *d = &share_kinds[k];
     if (a->is_personal)
         return d->all;
     if (!a->shared)
@@ -273,7 +262,7 @@ json_t *share_collection_rights(struct jmap_req *r, const struct store_access *a
 static json_t *rights_read(struct jmap_req *r, const struct store_access *a, enum share_kind k)
 {
     struct store_conn *c = jmap_req_conn(r);
-    int64_t modseq = store_state_get(c, a->account_id, kinds[k].type);
+    int64_t modseq = store_state_get(c, a->account_id, share_kinds[k].type);
     pthread_mutex_lock(&slots_lock);
     for (size_t i = 0; i < RIGHTS_SLOTS; i++)
         if (slot_is(&slots[i], r, a->account_id, k, modseq)) {
@@ -284,7 +273,7 @@ static json_t *rights_read(struct jmap_req *r, const struct store_access *a, enu
         }
     pthread_mutex_unlock(&slots_lock);
     struct fill f = {r, a, k, json_object()};
-    store_object_foreach(c, a->account_id, kinds[k].type, fill_cb, &f);
+    store_object_foreach(c, a->account_id, share_kinds[k].type, fill_cb, &f);
     pthread_mutex_lock(&slots_lock);
     size_t slot = 0;
     for (size_t i = 1; i < RIGHTS_SLOTS; i++)
@@ -302,8 +291,8 @@ static json_t *rights_read(struct jmap_req *r, const struct store_access *a, enu
     return f.map;
 }
 
-static unsigned rights_of(struct jmap_req *r, const struct store_access *a, enum share_kind k,
-                          const char *collection_id)
+unsigned share_rights_of(struct jmap_req *r, const struct store_access *a, enum share_kind k,
+                         const char *collection_id)
 {
     if (!share_filtered(a))
         return share_rights(r, a, k, NULL);
@@ -506,12 +495,12 @@ json_t *share_collection_view(struct jmap_req *r, const struct store_access *a, 
     json_t *out = json_deep_copy(obj);
     if (share_filtered(a)) {
         /* calendars-27 §4.1: with mayReadFreeBusy alone it does not exist */
-        if (!(bits & kinds[k].read)) {
+        if (!(bits & share_kinds[k].read)) {
             json_decref(out);
             return NULL;
         }
-        overlay(r, a->account_id, kinds[k].type, out, kinds[k].per_user, false);
-        if (!(bits & kinds[k].share))
+        overlay(r, a->account_id, share_kinds[k].type, out, share_kinds[k].per_user, false);
+        if (!(bits & share_kinds[k].share))
             json_object_set_new(out, "shareWith", json_null());
     }
     json_object_set_new(out, "myRights", share_rights_json(k, bits));
@@ -595,8 +584,8 @@ static void notify_users(struct jset *s, enum share_kind k, json_t *users, json_
         if (ob != nb) {
             json_t *oj = ob ? share_rights_json(k, ob) : NULL;
             json_t *nj = nb ? share_rights_json(k, nb) : NULL;
-            share_notification_add(c, jset_req(s), u.account_id, kinds[k].type, jset_account(s),
-                                   json_string_value(json_object_get(obj, "id")),
+            share_notification_add(c, jset_req(s), u.account_id, share_kinds[k].type,
+                                   jset_account(s), json_string_value(json_object_get(obj, "id")),
                                    json_string_value(json_object_get(obj, "name")), oj, nj);
             json_decref(oj);
             json_decref(nj);
@@ -671,7 +660,7 @@ static json_t *check_share_with(struct jset *s, enum share_kind k, json_t *obj, 
         jset_invalid(s, invalid, "shareWith", "must be a map of principal id to rights, or null");
         return NULL;
     }
-    if (!same(sw, json_is_null(was) ? NULL : was) && !(mine & kinds[k].share))
+    if (!same(sw, json_is_null(was) ? NULL : was) && !(mine & share_kinds[k].share))
         return jmap_seterror("forbidden", "changing shareWith needs the %s right",
                              k == SHARE_TASK_LIST ? "mayAdmin" : "mayShare");
     const char *pid;
@@ -688,7 +677,7 @@ static json_t *check_share_with(struct jset *s, enum share_kind k, json_t *obj, 
             jset_invalid(s, invalid, "shareWith",
                          "the rights of %s must be a %sRights object "
                          "of Booleans",
-                         pid, kinds[k].type);
+                         pid, share_kinds[k].type);
         else if ((unsigned)bits & ~mine & ~(unsigned)(before < 0 ? 0 : before))
             return jmap_seterror("forbidden", "a right can be given only by one who has it");
     }
@@ -703,10 +692,11 @@ json_t *share_collection_validate(struct jset *s, enum share_kind k, json_t *obj
         return jmap_seterror("forbidden", "only the owner creates collections in this account");
     unsigned mine = share_rights(jset_req(s), a, k, old ? old : obj);
     if (share_filtered(a) && old) {
-        if (!(mine & kinds[k].read))
-            return jmap_seterror("notFound", "no %s %s", kinds[k].type,
+        if (!(mine & share_kinds[k].read))
+            return jmap_seterror("notFound", "no %s %s", share_kinds[k].type,
                                  json_string_value(json_object_get(old, "id")));
-        json_t *err = keep_per_user(s, kinds[k].type, obj, old, kinds[k].per_user, false);
+        json_t *err =
+            keep_per_user(s, share_kinds[k].type, obj, old, share_kinds[k].per_user, false);
         if (err)
             return err;
         const char *key;
@@ -728,9 +718,9 @@ json_t *share_collection_destroy(struct jset *s, enum share_kind k, json_t *old)
 {
     const struct store_access *a = jset_access(s);
     unsigned mine = share_rights(jset_req(s), a, k, old);
-    if (share_filtered(a) && !(mine & kinds[k].read))
-        return jmap_seterror("notFound", "no %s", kinds[k].type);
-    if (!(mine & kinds[k].del))
+    if (share_filtered(a) && !(mine & share_kinds[k].read))
+        return jmap_seterror("notFound", "no %s", share_kinds[k].type);
+    if (!(mine & share_kinds[k].del))
         return jmap_seterror("forbidden", "deleting it needs the mayDelete right");
     if (json_object_size(json_object_get(old, "shareWith"))) {
         json_t *gone = json_deep_copy(old);
@@ -753,10 +743,11 @@ int share_collection_index(struct store_conn *c, enum share_kind k, const char *
     {
         int bits = rights_parse(k, v);
         /* any right but reading (and free/busy) */
-        unsigned w = kinds[k].all & ~kinds[k].read & ~(k == SHARE_CALENDAR ? CR_FREEBUSY : 0u);
+        unsigned w =
+            share_kinds[k].all & ~share_kinds[k].read & ~(k == SHARE_CALENDAR ? CR_FREEBUSY : 0u);
         shares[i++] = (struct store_share){pid, bits > 0 && ((unsigned)bits & w)};
     }
-    int rc = store_share_set(c, account, kinds[k].type, id, shares, n);
+    int rc = store_share_set(c, account, share_kinds[k].type, id, shares, n);
     free(shares);
     jmap_accounts_touch(); /* the sharees' accounts may have changed */
     return rc ? -1 : 0;
@@ -810,15 +801,15 @@ bool share_member_visible(struct jmap_req *r, const struct store_access *a, enum
     if (!share_filtered(a))
         return true;
     const char *privacy = json_string_value(json_object_get(obj, "privacy"));
-    if (kinds[k].owner_role && privacy && strcmp(privacy, "secret") == 0)
+    if (share_kinds[k].owner_role && privacy && strcmp(privacy, "secret") == 0)
         return false; /* calendars-27 §5.7: as though it did not exist (tasks by analogy) */
-    json_t *set = member_collections(k, obj);
+    json_t *set = share_member_collections(k, obj);
     const char *cid;
     json_t *v;
     bool yes = false;
     json_object_foreach(set, cid, v)
     {
-        yes |= (rights_of(r, a, k, cid) & kinds[k].read) != 0;
+        yes |= (share_rights_of(r, a, k, cid) & share_kinds[k].read) != 0;
     }
     json_decref(set);
     return yes;
@@ -866,7 +857,7 @@ static void keep_owners_and_me(struct jmap_req *r, enum share_kind k, json_t *pa
     json_object_foreach_safe(participants, tmp, pid, p)
     {
         bool owner =
-            json_is_true(json_object_get(json_object_get(p, "roles"), kinds[k].owner_role));
+            json_is_true(json_object_get(json_object_get(p, "roles"), share_kinds[k].owner_role));
         if (!owner && !is_me(r, json_string_value(json_object_get(p, "calendarAddress"))))
             json_object_del(participants, pid);
     }
@@ -880,7 +871,7 @@ static void hide_attendees(struct jmap_req *r, enum share_kind k, json_t *obj)
     json_t *p;
     json_object_foreach(json_object_get(obj, "participants"), pid, p)
     {
-        if (json_is_true(json_object_get(json_object_get(p, "roles"), kinds[k].owner_role)) &&
+        if (json_is_true(json_object_get(json_object_get(p, "roles"), share_kinds[k].owner_role)) &&
             is_me(r, json_string_value(json_object_get(p, "calendarAddress"))))
             return; /* an owner sees everyone */
     }
@@ -910,8 +901,8 @@ static void hide_attendees(struct jmap_req *r, enum share_kind k, json_t *obj)
                 keep = json_object_get(kept, id) != NULL;
             else /* one the instance adds: whole, an owner or the user */
                 keep = !slash && json_is_object(v) &&
-                       (json_is_true(
-                            json_object_get(json_object_get(v, "roles"), kinds[k].owner_role)) ||
+                       (json_is_true(json_object_get(json_object_get(v, "roles"),
+                                                     share_kinds[k].owner_role)) ||
                         is_me(r, json_string_value(json_object_get(v, "calendarAddress"))));
             if (!keep)
                 json_object_del(ov, key);
@@ -927,9 +918,10 @@ static void overlay_overrides(json_t *obj, json_t *mine);
 static void instance_overlay(struct jmap_req *r, const char *account, const char *base,
                              json_t *obj)
 {
-    json_t *mine = share_user_props(r, r->user->id, account, kinds[SHARE_CALENDAR].member, base);
+    json_t *mine =
+        share_user_props(r, r->user->id, account, share_kinds[SHARE_CALENDAR].member, base);
     share_view_updated(r, SHARE_CALENDAR, account, base, obj, mine);
-    for (const char *const *p = kinds[SHARE_CALENDAR].member_per_user; *p; p++) {
+    for (const char *const *p = share_kinds[SHARE_CALENDAR].member_per_user; *p; p++) {
         json_t *v = json_object_get(mine, *p);
         if (v)
             json_object_set(obj, *p, v);
@@ -953,17 +945,17 @@ void share_member_view(struct jmap_req *r, const struct store_access *a, enum sh
 {
     if (!share_filtered(a))
         return;
-    json_t *set = kinds[k].single ? NULL : json_object_get(obj, kinds[k].set_prop);
+    json_t *set = share_kinds[k].single ? NULL : json_object_get(obj, share_kinds[k].set_prop);
     const char *cid;
     json_t *v;
     void *tmp;
     json_object_foreach_safe(set, tmp, cid, v)
     {
-        if (!(rights_of(r, a, k, cid) & kinds[k].read))
+        if (!(share_rights_of(r, a, k, cid) & share_kinds[k].read))
             json_object_del(set, cid); /* a collection they cannot see does not exist */
     }
     const char *privacy = json_string_value(json_object_get(obj, "privacy"));
-    if (kinds[k].owner_role && privacy && strcmp(privacy, "private") == 0) {
+    if (share_kinds[k].owner_role && privacy && strcmp(privacy, "private") == 0) {
         const char *key;
         json_object_foreach_safe(obj, tmp, key, v)
         {
@@ -993,11 +985,12 @@ void share_member_view(struct jmap_req *r, const struct store_access *a, enum sh
     const char *id = json_string_value(json_object_get(obj, "id"));
     if (k == SHARE_TASK_LIST && json_is_string(json_object_get(obj, "baseTaskId")))
         id = json_string_value(json_object_get(obj, "baseTaskId"));
-    json_t *mine = id ? share_user_props(r, r->user->id, a->account_id, kinds[k].member, id) : NULL;
+    json_t *mine =
+        id ? share_user_props(r, r->user->id, a->account_id, share_kinds[k].member, id) : NULL;
     if (k == SHARE_CALENDAR)
         overlay_overrides(obj, mine);
-    overlay_mine(obj, mine, kinds[k].member_per_user, true);
-    if (id && kinds[k].owner_role)
+    overlay_mine(obj, mine, share_kinds[k].member_per_user, true);
+    if (id && share_kinds[k].owner_role)
         share_view_updated(r, k, a->account_id, id, obj, mine); /* §5.4 */
     json_decref(mine);
 }
@@ -1011,7 +1004,7 @@ static bool own_or_unowned(struct jmap_req *r, enum share_kind k, json_t *event)
     json_t *p;
     json_object_foreach(json_object_get(event, "participants"), pid, p)
     {
-        if (!json_is_true(json_object_get(json_object_get(p, "roles"), kinds[k].owner_role)))
+        if (!json_is_true(json_object_get(json_object_get(p, "roles"), share_kinds[k].owner_role)))
             continue;
         any_owner = true;
         if (is_me(r, json_string_value(json_object_get(p, "calendarAddress"))))
@@ -1052,11 +1045,12 @@ static bool only_rsvp(struct jmap_req *r, json_t *obj, json_t *old)
 }
 
 /* Whether the user has the rights on collection cid for a change of the member. */
-static bool may_change_in(struct jmap_req *r, const struct store_access *a, enum share_kind k,
-                          const char *cid, json_t *member)
+bool share_may_change_in(struct jmap_req *r, const struct store_access *a, enum share_kind k,
+                         const char *cid, json_t *member)
 {
-    unsigned bits = rights_of(r, a, k, cid);
-    return (bits & kinds[k].write) || ((bits & kinds[k].write_own) && own_or_unowned(r, k, member));
+    unsigned bits = share_rights_of(r, a, k, cid);
+    return (bits & share_kinds[k].write) ||
+           ((bits & share_kinds[k].write_own) && own_or_unowned(r, k, member));
 }
 
 static json_t *forbidden(const char *why)
@@ -1069,19 +1063,19 @@ static json_t *forbidden(const char *why)
 static json_t *moves_check(struct jmap_req *r, const struct store_access *a, enum share_kind k,
                            json_t *obj, json_t *old)
 {
-    json_t *now = obj ? member_collections(k, obj) : NULL,
-           *was = old ? member_collections(k, old) : NULL;
+    json_t *now = obj ? share_member_collections(k, obj) : NULL,
+           *was = old ? share_member_collections(k, old) : NULL;
     json_t *err = NULL;
     const char *cid;
     json_t *v;
     json_object_foreach(now, cid, v)
     {
-        if (!err && !json_object_get(was, cid) && !may_change_in(r, a, k, cid, obj))
+        if (!err && !json_object_get(was, cid) && !share_may_change_in(r, a, k, cid, obj))
             err = forbidden("adding it to this collection needs mayWriteAll or mayWriteOwn");
     }
     json_object_foreach(was, cid, v)
     {
-        if (!err && !json_object_get(now, cid) && !may_change_in(r, a, k, cid, old))
+        if (!err && !json_object_get(now, cid) && !share_may_change_in(r, a, k, cid, old))
             err = forbidden("removing it from this collection needs mayWriteAll");
     }
     json_decref(now);
@@ -1095,7 +1089,7 @@ static json_t *owned_member_check(struct jset *s, enum share_kind k, json_t *obj
 {
     struct jmap_req *r = jset_req(s);
     const struct store_access *a = jset_access(s);
-    const char *type = kinds[k].member;
+    const char *type = share_kinds[k].member;
     if (old && !share_member_visible(r, a, k, old))
         return jmap_seterror("notFound", "no %s %s", type,
                              json_string_value(json_object_get(old, "id")));
@@ -1111,23 +1105,23 @@ static json_t *owned_member_check(struct jset *s, enum share_kind k, json_t *obj
         return err;
     /* any other change: the right in every collection it stays in */
     json_t *o2 = json_deep_copy(obj), *w2 = json_deep_copy(old);
-    json_object_del(o2, kinds[k].set_prop);
-    json_object_del(w2, kinds[k].set_prop);
+    json_object_del(o2, share_kinds[k].set_prop);
+    json_object_del(w2, share_kinds[k].set_prop);
     bool same = json_equal(o2, w2);
     bool rsvp = !same && only_rsvp(r, o2, w2);
     json_decref(o2);
     json_decref(w2);
     if (same)
         return NULL;
-    json_t *now = member_collections(k, obj), *was = member_collections(k, old);
+    json_t *now = share_member_collections(k, obj), *was = share_member_collections(k, old);
     const char *cid;
     json_t *v;
     json_object_foreach(now, cid, v)
     {
         if (err || !json_object_get(was, cid))
             continue;
-        unsigned bits = rights_of(r, a, k, cid);
-        if (!may_change_in(r, a, k, cid, old) && !(rsvp && (bits & kinds[k].rsvp)))
+        unsigned bits = share_rights_of(r, a, k, cid);
+        if (!share_may_change_in(r, a, k, cid, old) && !(rsvp && (bits & share_kinds[k].rsvp)))
             err = forbidden("changing it needs mayWriteAll, mayWriteOwn or mayRSVP in each of "
                             "its collections");
     }
@@ -1172,7 +1166,7 @@ static json_t *member_check(struct jset *s, enum share_kind k, json_t *obj, json
 /* Whether a key of an override (a PatchObject: keys are paths) sets a per-user property. */
 static bool per_user_path(enum share_kind k, const char *key)
 {
-    for (const char *const *p = kinds[k].member_per_user; *p; p++)
+    for (const char *const *p = share_kinds[k].member_per_user; *p; p++)
         if (patch_touches(key, *p))
             return true;
     return false;
@@ -1245,17 +1239,17 @@ static void keep_per_user_overrides(struct jset *s, json_t *obj, json_t *old)
     struct jmap_req *r = jset_req(s);
     const char *id = json_string_value(json_object_get(old, "id"));
     json_t *mine = store_user_props_get(jset_conn(s), r->user->id, jset_account(s),
-                                        kinds[SHARE_CALENDAR].member, id);
+                                        share_kinds[SHARE_CALENDAR].member, id);
     if (!mine)
         mine = json_object();
     json_t *mo = json_object_get(mine, "#overrides");
     if (!json_is_object(mo))
         json_object_set_new(mine, "#overrides", mo = json_object());
     split_overrides(SHARE_CALENDAR, obj, old, mo);
-    store_user_props_put(jset_conn(s), r->user->id, jset_account(s), kinds[SHARE_CALENDAR].member,
-                         id, mine);
-    calendar_alert_user_changed(jset_conn(s), jset_account(s), kinds[SHARE_CALENDAR].member, id,
-                                r->user->id);
+    store_user_props_put(jset_conn(s), r->user->id, jset_account(s),
+                         share_kinds[SHARE_CALENDAR].member, id, mine);
+    calendar_alert_user_changed(jset_conn(s), jset_account(s), share_kinds[SHARE_CALENDAR].member,
+                                id, r->user->id);
     json_decref(mine);
 }
 
@@ -1304,30 +1298,31 @@ static json_t *member_check(struct jset *s, enum share_kind k, json_t *obj, json
     if (!share_filtered(a))
         return NULL;
     struct jmap_req *r = jset_req(s);
-    if (obj && old && kinds[k].member_per_user[0]) {
+    if (obj && old && share_kinds[k].member_per_user[0]) {
         /* §5.4: per-user properties are kept for the user, with mayUpdatePrivate
          * (or any write right) in a calendar they can see */
         if (!share_member_visible(r, a, k, old))
-            return jmap_seterror("notFound", "no %s", kinds[k].member);
+            return jmap_seterror("notFound", "no %s", share_kinds[k].member);
         bool per_user = false;
-        for (const char *const *p = kinds[k].member_per_user; *p; p++)
+        for (const char *const *p = share_kinds[k].member_per_user; *p; p++)
             per_user |= !same(json_object_get(obj, *p), json_object_get(old, *p));
         per_user |= k == SHARE_CALENDAR && split_overrides(k, obj, old, NULL);
         if (per_user) {
             bool ok = false;
-            json_t *set = member_collections(k, old);
+            json_t *set = share_member_collections(k, old);
             const char *cid;
             json_t *v;
             json_object_foreach(set, cid, v)
             {
-                ok |= (rights_of(r, a, k, cid) & (kinds[k].update_private | kinds[k].write)) != 0;
+                ok |= (share_rights_of(r, a, k, cid) &
+                       (share_kinds[k].update_private | share_kinds[k].write)) != 0;
             }
             json_decref(set);
             const char *privacy = json_string_value(json_object_get(old, "privacy"));
             if (!ok || (privacy && strcmp(privacy, "public")))
                 return forbidden("per-user properties need mayUpdatePrivate");
-            json_t *err =
-                keep_per_user(s, kinds[k].member, obj, old, kinds[k].member_per_user, true);
+            json_t *err = keep_per_user(s, share_kinds[k].member, obj, old,
+                                        share_kinds[k].member_per_user, true);
             if (err)
                 return err;
             if (k == SHARE_CALENDAR && split_overrides(k, obj, old, NULL))
@@ -1335,7 +1330,7 @@ static json_t *member_check(struct jset *s, enum share_kind k, json_t *obj, json
             share_sharee_updated(s, k, obj, old); /* §5.4: their `updated` */
         }
     }
-    if (kinds[k].owner_role)
+    if (share_kinds[k].owner_role)
         return owned_member_check(s, k, obj, old);
     /* RFC 9610 §2: mayWrite on every address book concerned */
     json_t *now = obj ? json_object_get(obj, "addressBookIds") : NULL,
@@ -1346,12 +1341,12 @@ static json_t *member_check(struct jset *s, enum share_kind k, json_t *obj, json
     json_t *v;
     json_object_foreach(now, bid, v)
     {
-        if (!(rights_of(r, a, k, bid) & AR_WRITE))
+        if (!(share_rights_of(r, a, k, bid) & AR_WRITE))
             return forbidden("writing a card here needs mayWrite");
     }
     json_object_foreach(was, bid, v)
     {
-        if (!(rights_of(r, a, k, bid) & AR_WRITE))
+        if (!(share_rights_of(r, a, k, bid) & AR_WRITE))
             return forbidden("writing a card here needs mayWrite");
     }
     return NULL;
@@ -1364,19 +1359,19 @@ static bool member_visible_id(struct jmap_req *r, const struct store_access *a, 
                               const char *id)
 {
     char base[64], rid[20];
-    if (kinds[k].owner_role && event_instance_parse(id, base, rid))
+    if (share_kinds[k].owner_role && event_instance_parse(id, base, rid))
         id = base; /* an instance (types/instances.c): its series decides */
     struct store_conn *c = jmap_req_conn(r);
     if (k == SHARE_CALENDAR) {
         /* the parsed events a query has just read (event_cache.h): no JSON parse */
-        int64_t modseq = store_object_modseq(c, a->account_id, kinds[k].member, id);
+        int64_t modseq = store_object_modseq(c, a->account_id, share_kinds[k].member, id);
         struct event_cached *e =
             modseq >= 0 ? event_cache_get(c, a->account_id, id, modseq, NULL) : NULL;
         bool yes = e && share_member_visible(r, a, k, e->obj);
         event_cache_release(e);
         return yes;
     }
-    json_t *obj = store_object_get(c, a->account_id, kinds[k].member, id);
+    json_t *obj = store_object_get(c, a->account_id, share_kinds[k].member, id);
     bool yes = obj && share_member_visible(r, a, k, obj);
     json_decref(obj);
     return yes;
@@ -1394,12 +1389,12 @@ bool share_card_visible_id(struct jmap_req *r, const struct store_access *a, con
 
 bool share_calendar_visible_id(struct jmap_req *r, const struct store_access *a, const char *id)
 {
-    return rights_of(r, a, SHARE_CALENDAR, id) & CR_READ;
+    return share_rights_of(r, a, SHARE_CALENDAR, id) & CR_READ;
 }
 
 bool share_book_visible_id(struct jmap_req *r, const struct store_access *a, const char *id)
 {
-    return rights_of(r, a, SHARE_ADDRESS_BOOK, id) & AR_READ;
+    return share_rights_of(r, a, SHARE_ADDRESS_BOOK, id) & AR_READ;
 }
 
 bool share_task_visible_id(struct jmap_req *r, const struct store_access *a, const char *id)
@@ -1409,142 +1404,5 @@ bool share_task_visible_id(struct jmap_req *r, const struct store_access *a, con
 
 bool share_task_list_visible_id(struct jmap_req *r, const struct store_access *a, const char *id)
 {
-    return rights_of(r, a, SHARE_TASK_LIST, id) & TR_READ;
-}
-
-/* ---- what a sharee could see before: /changes (issue 14) ------------------------------------
- * RFC 8620 §5.2 with RFC 9670 §4: a sharee's /changes reports as destroyed a member
- * object that is gone for them (destroyed, moved out of the collections they read, made
- * secret), and nothing of one they never could see. Each member keeps a record, under
- * the server's own user id 0, of the collections it is exposed in ("in") and the modseq
- * at which it left each one ("left"); was_visible asks whether it left, after the
- * client's state, a collection the user can read. */
-
-#define EXPOSURE_USER 0 /* no user has id 0 */
-
-static const char *exposure_type(enum share_kind k)
-{
-    static const char *const types[] = {[SHARE_CALENDAR] = "CalendarEvent#exposure",
-                                        [SHARE_ADDRESS_BOOK] = "ContactCard#exposure",
-                                        [SHARE_TASK_LIST] = "Task#exposure"};
-    return types[k];
-}
-
-int share_exposure_update(struct store_conn *c, enum share_kind k, const char *account,
-                          const char *id, json_t *obj)
-{
-    const struct kind *d = &kinds[k];
-    json_t *now = json_object();
-    const char *privacy = json_string_value(json_object_get(obj, "privacy"));
-    bool secret = d->owner_role && privacy && strcmp(privacy, "secret") == 0;
-    json_t *set = secret ? NULL : member_collections(k, obj);
-    const char *cid;
-    json_t *v;
-    json_object_foreach(set, cid, v)
-    {
-        json_object_set_new(now, cid, json_true());
-    }
-    json_decref(set);
-    json_t *rec = store_user_props_get(c, EXPOSURE_USER, account, exposure_type(k), id);
-    if (!rec && json_object_size(now) == 0) {
-        json_decref(now);
-        return 0;
-    }
-    int64_t m = store_state_get(c, account, d->member);
-    json_t *left = json_object_get(rec, "left");
-    left = json_is_object(left) ? json_deep_copy(left) : json_object();
-    json_object_foreach(json_object_get(rec, "in"), cid, v)
-    {
-        if (!json_object_get(now, cid))
-            json_object_set_new(left, cid, json_integer(m));
-    }
-    json_object_foreach(now, cid, v)
-    {
-        json_object_del(left, cid);
-    }
-    json_t *next = json_pack("{s:o, s:o}", "in", now, "left", left);
-    int rc = 0;
-    if (!rec || !json_equal(rec, next))
-        rc = store_user_props_put(c, EXPOSURE_USER, account, exposure_type(k), id, next);
-    json_decref(next);
-    json_decref(rec);
-    return rc;
-}
-
-static bool was_visible(struct jmap_req *r, const struct store_access *a, enum share_kind k,
-                        const char *id, int64_t since)
-{
-    json_t *rec =
-        store_user_props_get(jmap_req_conn(r), EXPOSURE_USER, a->account_id, exposure_type(k), id);
-    if (!rec)
-        return true; /* last written before records were kept: not known, so reported */
-    bool yes = false;
-    const char *cid;
-    json_t *m;
-    json_object_foreach(json_object_get(rec, "left"), cid, m)
-    {
-        if (json_integer_value(m) > since && (rights_of(r, a, k, cid) & kinds[k].read))
-            yes = true;
-    }
-    json_decref(rec);
-    return yes;
-}
-
-bool share_event_was_visible(struct jmap_req *r, const struct store_access *a, const char *id,
-                             int64_t since)
-{
-    return was_visible(r, a, SHARE_CALENDAR, id, since);
-}
-
-bool share_card_was_visible(struct jmap_req *r, const struct store_access *a, const char *id,
-                            int64_t since)
-{
-    return was_visible(r, a, SHARE_ADDRESS_BOOK, id, since);
-}
-
-/* ---- write access to a member (jtype.may_write; issue 18 metadata) ------------------------- */
-
-bool share_event_may_write(struct jmap_req *r, const struct store_access *a, json_t *event)
-{
-    if (!share_filtered(a))
-        return a->may_write;
-    const char *privacy = json_string_value(json_object_get(event, "privacy"));
-    if ((privacy && strcmp(privacy, "public")) ||
-        !share_member_visible(r, a, SHARE_CALENDAR, event))
-        return false;
-    json_t *cals = json_object_get(event, "calendarIds");
-    const char *cid;
-    json_t *v;
-    json_object_foreach(cals, cid, v)
-    {
-        if (!may_change_in(r, a, SHARE_CALENDAR, cid, event))
-            return false;
-    }
-    return json_object_size(cals) > 0;
-}
-
-bool share_task_may_write(struct jmap_req *r, const struct store_access *a, json_t *task)
-{
-    if (!share_filtered(a))
-        return a->may_write;
-    const char *privacy = json_string_value(json_object_get(task, "privacy"));
-    const char *list = json_string_value(json_object_get(task, "taskListId"));
-    return !(privacy && strcmp(privacy, "public")) &&
-           share_member_visible(r, a, SHARE_TASK_LIST, task) && list &&
-           may_change_in(r, a, SHARE_TASK_LIST, list, task);
-}
-
-bool share_card_may_write(struct jmap_req *r, const struct store_access *a, json_t *card)
-{
-    if (!share_filtered(a))
-        return a->may_write;
-    json_t *books = json_object_get(card, "addressBookIds");
-    const char *bid;
-    json_t *v;
-    json_object_foreach(books, bid, v)
-    {
-        if (!(rights_of(r, a, SHARE_ADDRESS_BOOK, bid) & AR_WRITE))
-            return false;
-    }
-    return json_object_size(books) > 0;
+    return share_rights_of(r, a, SHARE_TASK_LIST, id) & TR_READ;
 }
