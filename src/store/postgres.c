@@ -518,6 +518,8 @@ bool pg_in_write(struct store_conn *c)
 int pg_commit(struct store_conn *c)
 {
     static const char *const sql = "COMMIT";
+    if (!c->failed)
+        pgc_states_flush(c);
     pgc_clear(c);
     if (c->failed) /* COMMIT of an aborted transaction would only roll back */
         return STORE_ERR;
@@ -665,7 +667,8 @@ int pg_user_del(struct store_conn *c, const char *name)
         return rc;
     store_user_clear(&u);
     bool began = pg_auto_begin(c);
-    pgc_clear(c); /* every object of the account goes */
+    pgc_states_flush(c); /* the other accounts' states the transaction bumped */
+    pgc_clear(c);        /* every object of the account goes */
     struct params pa = {0}, pu = {0};
     pgq_text(&pa, u.account_id);
     pgq_int(&pu, u.id);
@@ -839,6 +842,7 @@ static int64_t state_read(struct store_conn *c, const char *account, const char 
     int64_t v[2] = {0, 0};
     if (pgc_state(c, account, type, &v[0], &v[1]))
         return v[lowest];
+    pgc_states_flush(c);
     struct params p = pgq_two(account, type);
     PGresult *r;
     if (pgq_run(c, sql, &p, &r))
@@ -869,9 +873,9 @@ int64_t pg_state_bump(struct store_conn *c, const char *account, const char *typ
     struct params p = pgq_two(account, type);
     int64_t v;
     /* the second bump in a transaction: the writers' lock keeps the row ours, so its
-     * value is known and the statement need not be waited for */
+     * value is known; the row is written once, before COMMIT (pgc_states_flush) */
     if (pgc_bump(c, account, type, &v))
-        return pgq_defer(c, sql, &p) == STORE_OK ? v : -1;
+        return v;
     v = pgq_first_int(c, sql, &p, -1);
     assert(v != 0);
     if (v > 0)

@@ -147,7 +147,25 @@ bool pgc_bump(struct store_conn *c, const char *account, const char *type, int64
     if (!s)
         return false;
     *modseq = ++s->modseq;
+    s->dirty = true;
     return true;
+}
+
+void pgc_states_flush(struct store_conn *c)
+{
+    /* an upsert: the state read first may have found no row (0) */
+    static const char *const sql = "INSERT INTO states(account_id, type, modseq) VALUES($1,$2,$3) "
+                                   "ON CONFLICT(account_id, type) DO UPDATE SET "
+                                   "modseq=EXCLUDED.modseq";
+    for (int i = 0; c->in_txn && c->writing && i < c->nstates; i++) {
+        struct pg_state *s = &c->states[i];
+        if (!s->dirty)
+            continue;
+        struct params p = pgq_two(s->account, s->type);
+        pgq_int(&p, s->modseq);
+        pgq_defer(c, sql, &p);
+        s->dirty = false;
+    }
 }
 
 static void state_add(struct store_conn *c, const char *account, const char *type, int64_t modseq,
@@ -165,6 +183,7 @@ static void state_add(struct store_conn *c, const char *account, const char *typ
     s->modseq = modseq;
     s->has_lowest = has_lowest;
     s->lowest = lowest;
+    s->dirty = false;
 }
 
 void pgc_state_add(struct store_conn *c, const char *account, const char *type, int64_t modseq,

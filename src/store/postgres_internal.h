@@ -60,6 +60,7 @@ struct pg_state {
     char account[64], type[64];
     int64_t modseq, lowest;
     bool has_lowest; /* false: known from a bump only (postgres_cache.c) */
+    bool dirty;      /* bumped in memory since the row was last written (pgc_states_flush) */
 };
 
 struct store_conn {
@@ -183,6 +184,12 @@ void pgc_state_add(struct store_conn *c, const char *account, const char *type, 
  * bump of it is known (pgc_bumped); false when not. */
 bool pgc_bump(struct store_conn *c, const char *account, const char *type, int64_t *modseq);
 void pgc_bumped(struct store_conn *c, const char *account, const char *type, int64_t modseq);
+/* Writes the states the transaction bumped in memory since their last write (queued,
+ * not waited for). Before COMMIT and before any statement that reads the states table:
+ * one row version per state and transaction, where a bump per object made PostgreSQL
+ * walk every earlier version of the row on the next (an import of 100,000 cards never
+ * finished). */
+void pgc_states_flush(struct store_conn *c);
 /* uids: pgc_uid_lookups counts a lookup of (account, type) in the transaction and
  * returns the count (0 outside one); pgc_uid_keep takes the rows (uid, id) of every
  * indexed object of the type that has a uid; pgc_uid_changed records an index row

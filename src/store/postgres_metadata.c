@@ -172,6 +172,7 @@ int pg_metadata_viewer(struct store_conn *c, const char *account, const char *ty
         "user_id=$3), 0), coalesce(s.lowest, 0) FROM (SELECT 1) AS one LEFT JOIN states s ON "
         "s.account_id=$1 AND s.type=$2 LEFT JOIN metadata_state m ON m.account_id=$1 AND "
         "m.type=$2";
+    pgc_states_flush(c); /* it reads the states table */
     struct params p = pgq_two(account, type);
     pgq_int(&p, user_id);
     PGresult *r;
