@@ -16,10 +16,10 @@
 #include <curl/curl.h>
 #include <pthread.h>
 #include <stdio.h>
-#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "feeds/fetch.h"
 #include "push/hub.h"
