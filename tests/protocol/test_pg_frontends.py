@@ -19,11 +19,10 @@ from test_push import Stream, es_url
 pytestmark = pytest.mark.skipif(not conftest.PG, reason="needs JMAPD_TEST_STORE=pg")
 
 
-@pytest.fixture
-def pair(monkeypatch):
-    """Front ends A and B (separate processes, data dirs and ports) on one database."""
-    a = Server()
-    b = Server.__new__(Server)
+def front_end_beside(a, monkeypatch):
+    """A second front end B (its own process, data dir and port; a's class) on a's
+    database, started."""
+    b = type(a).__new__(type(a))
     b.scheme, b.sessions = "http", {}
     b.tmp = tempfile.TemporaryDirectory()
     b.data = os.path.join(b.tmp.name, "data")
@@ -34,6 +33,14 @@ def pair(monkeypatch):
         conftest.PG_CLUSTER.schema_for(a.data)))
     b.start()
     monkeypatch.delenv("JMAPD_STORE")
+    return b
+
+
+@pytest.fixture
+def pair(monkeypatch):
+    """Front ends A and B (separate processes, data dirs and ports) on one database."""
+    a = Server()
+    b = front_end_beside(a, monkeypatch)
     yield a, b
     b.close()
     a.close()

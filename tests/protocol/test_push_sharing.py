@@ -2,14 +2,13 @@
 which the user has access". An EventSource stream opened while a calendar was shared
 with the user stops carrying the sharer's account once the share is taken away (and
 starts carrying it when one is given), without reconnecting."""
-import os
-import tempfile
 
 import pytest
 
 import conftest
 from alert_util import Alerts
 from groupware_util import GroupServer
+from test_pg_frontends import front_end_beside
 from test_sharing_calendars27 import new_cal, new_event, set_share
 
 READ = {"mayReadFreeBusy": True, "mayReadItems": True}
@@ -63,17 +62,7 @@ def test_revocation_on_one_front_end_reaches_streams_on_another_rfc8620_s7_1(mon
     account, pending changes included, and carries it again, without reconnecting
     (the change of who sees what goes over LISTEN/NOTIFY with the states)."""
     a = GroupServer()
-    b = GroupServer.__new__(GroupServer)
-    b.scheme, b.sessions = "http", {}
-    b.tmp = tempfile.TemporaryDirectory()
-    b.data = os.path.join(b.tmp.name, "data")
-    b.config = a.config
-    b.port = conftest.free_port()
-    b.base = f"http://127.0.0.1:{b.port}"
-    monkeypatch.setenv("JMAPD_STORE", conftest.PG_CLUSTER.url(
-        conftest.PG_CLUSTER.schema_for(a.data)))
-    b.start()
-    monkeypatch.delenv("JMAPD_STORE")
+    b = front_end_beside(a, monkeypatch)
     ev = None
     try:
         a.a = a.own("alice")
