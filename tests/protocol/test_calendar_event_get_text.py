@@ -11,6 +11,7 @@ the answer is the tree's."""
 import pytest
 
 from conftest import CAL, CORE, Server
+from test_calendar_event_get_cached import query_ids
 
 WINDOW = {"after": "2026-03-01T00:00:00", "before": "2026-04-01T00:00:00"}
 SERIES = ("recurrenceRule", "recurrenceOverrides", "excludedRecurrenceRules")
@@ -53,13 +54,6 @@ def env():
     ids = {k: v["id"] for k, v in out["created"].items()}
     yield s, acct, ids
     s.close()
-
-
-def query_ids(s, acct):
-    name, out = s.call("CalendarEvent/query", {"accountId": acct, "filter": WINDOW,
-                                               "expandRecurrences": True})
-    assert name == "CalendarEvent/query", out
-    return out["ids"]
 
 
 def get(s, acct, ids, using=None, **args):
