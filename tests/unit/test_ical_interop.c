@@ -497,6 +497,21 @@ static void test_issue12_3_4_first_round_escaped_enums_and_lone_organizer(void *
     assert_string_equal(json_string_value(json_object_get(g, "status")), "tentative");
     json_decref(g);
     assert_stable(CAL("DTSTART:20240101T100000Z\r\nTRANSP:\\OPAQUE\r\nCLASS:\\X-ODD\r\n"));
+    /* ACTION is TEXT too (RFC 5545 §3.8.6.1): an escaped DISPLAY is display */
+    const char *alarm = CAL("DTSTART:20240101T100000Z\r\nBEGIN:VALARM\r\nTRIGGER:-PT30M\r\n"
+                            "ACTION:\\DISPLAY\r\nDESCRIPTION:d\r\nEND:VALARM\r\n");
+    assert_stable(alarm);
+    g = conv(alarm, 0);
+    json_t *alerts = json_object_get(g, "alerts");
+    assert_int_equal(json_object_size(alerts), 1);
+    json_t *alert = json_object_iter_value(json_object_iter(alerts));
+    assert_string_equal(json_string_value(json_object_get(alert, "action")), "display");
+    json_t *kept = json_object_get(json_object_get(alert, "iCalendar"), "properties");
+    size_t k;
+    json_t *prop;
+    json_array_foreach(kept, k, prop) /* converted, not kept as well */
+        assert_string_not_equal(json_string_value(json_array_get(prop, 0)), "action");
+    json_decref(g);
     /* a STATUS holding an escaped backslash is written escaped again */
     assert_stable(CAL("DTSTART:20240101T100000Z\r\nSTATUS:IN-PROC\\\\=X\r\n"));
     const char *lone = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\n"

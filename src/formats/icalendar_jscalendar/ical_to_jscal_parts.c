@@ -255,6 +255,21 @@ void i2j_add_set_values(json_t *obj, const char *name, const char *raw, int lowe
         json_object_del(obj, name);
 }
 
+/* The JSCalendar value an enumerated property maps to (map: pairs of iCalendar value and
+ * JSCalendar value, ending in NULL), or NULL. The value is compared unescaped (TEXT, as
+ * CLASS, TRANSP and ACTION are: RFC 5545 §3.8.1.3, §3.8.2.7, §3.8.6.1), so "\\OPAQUE" is
+ * OPAQUE, as it is once the kept property is written back (issue 12 §3.4). */
+const char *i2j_enum_value(const ical_prop *p, const char *const *map)
+{
+    char *u = strchr(p->value, '\\') ? ical_text_unescape(p->value) : NULL;
+    const char *v = u ? u : p->value, *r = NULL;
+    for (; *map && !r; map += 2)
+        if (!strcasecmp(v, map[0]))
+            r = map[1];
+    free(u);
+    return r;
+}
+
 int i2j_parse_uint(const char *s, long long *out)
 {
     char *end;
@@ -711,6 +726,8 @@ void i2j_comp_key(cal_ctx *cal, const ical_comp *c, char key[256])
 /* VALARM -> Alert (§2.2.2). RELATED-TO is resolved by the caller once all keys are known. */
 json_t *i2j_convert_valarm(obj_ctx *parent, const ical_comp *c)
 {
+    static const char *const actions[] = {"DISPLAY", "display", "EMAIL", "email", NULL};
+    const char *known;
     obj_ctx a;
     i2j_sub_ctx(&a, parent, c, "Alert");
     const ical_prop *jsprops[32];
@@ -741,11 +758,8 @@ json_t *i2j_convert_valarm(obj_ctx *parent, const ical_comp *c)
             json_object_set_new_nocheck(a.obj, "trigger", t);
             static const char *const consumed[] = {"RELATED", NULL};
             i2j_note_converted(&a, "trigger", p, consumed, NULL, 0);
-        } else if (i2j_is(p->name, "ACTION") &&
-                   (!strcasecmp(p->value, "DISPLAY") || !strcasecmp(p->value, "EMAIL"))) {
-            char *l = jscal_strlower(p->value);
-            json_object_set_new_nocheck(a.obj, "action", json_string_nocheck(l));
-            free(l);
+        } else if (i2j_is(p->name, "ACTION") && (known = i2j_enum_value(p, actions))) {
+            json_object_set_new_nocheck(a.obj, "action", json_string_nocheck(known));
         } else if (i2j_is(p->name, "ACKNOWLEDGED")) {
             if (i2j_set_utc(&a, p, a.obj, "acknowledged"))
                 goto bad;

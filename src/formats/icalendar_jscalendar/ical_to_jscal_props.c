@@ -185,26 +185,13 @@ static int h_color(entry_ctx *e, const ical_prop *p)
     return I2J_DONE;
 }
 
-/* The JSCalendar value an enumerated property maps to (map: pairs of iCalendar value and
- * JSCalendar value, ending in NULL), or NULL. CLASS and TRANSP are TEXT (RFC 5545 §3.8.1.3,
- * §3.8.2.7): the value is compared unescaped, so "\\OPAQUE" is OPAQUE, as it is once the
- * kept property is written back (issue 12 §3.4). */
-static const char *enum_value(const ical_prop *p, const char *const *map)
-{
-    char *u = strchr(p->value, '\\') ? ical_text_unescape(p->value) : NULL;
-    const char *v = u ? u : p->value, *r = NULL;
-    for (; *map && !r; map += 2)
-        if (!strcasecmp(v, map[0]))
-            r = map[1];
-    free(u);
-    return r;
-}
-
+/* CLASS and TRANSP are TEXT (RFC 5545 §3.8.1.3, §3.8.2.7), compared unescaped
+ * (i2j_enum_value). */
 static int h_class(entry_ctx *e, const ical_prop *p)
 {
     static const char *const map[] = {"PUBLIC", "public", "PRIVATE", "private",
                                       "CONFIDENTIAL", "secret", NULL};
-    const char *v = enum_value(p, map);
+    const char *v = i2j_enum_value(p, map);
     if (!v)
         return I2J_KEEP;
     json_object_set_new_nocheck(e->o.obj, "privacy", json_string_nocheck(v));
@@ -223,7 +210,7 @@ static int h_priority(entry_ctx *e, const ical_prop *p)
 static int h_transp(entry_ctx *e, const ical_prop *p)
 {
     static const char *const map[] = {"OPAQUE", "busy", "TRANSPARENT", "free", NULL};
-    const char *v = enum_value(p, map);
+    const char *v = i2j_enum_value(p, map);
     if (!v)
         return I2J_KEEP;
     json_object_set_new_nocheck(e->o.obj, "freeBusyStatus", json_string_nocheck(v));
