@@ -497,6 +497,16 @@ static void test_issue12_3_4_first_round_escaped_enums_and_lone_organizer(void *
     assert_string_equal(json_string_value(json_object_get(g, "status")), "tentative");
     json_decref(g);
     assert_stable(CAL("DTSTART:20240101T100000Z\r\nTRANSP:\\OPAQUE\r\nCLASS:\\X-ODD\r\n"));
+    /* so are VERSION and CALSCALE (RFC 5545 §3.7.4, §3.7.1) */
+    assert_stable(
+        "BEGIN:VCALENDAR\r\nVERSION:\\2.0\r\nPRODID:-//t//t//EN\r\nCALSCALE:\\GREGORIAN\r\n"
+        "BEGIN:VEVENT\r\nUID:u1\r\nDTSTAMP:20240101T000000Z\r\nDTSTART:20240101T100000Z\r\n"
+        "END:VEVENT\r\nEND:VCALENDAR\r\n");
+    /* and our own placeholder PRODID, however escaped */
+    assert_stable(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:\\-//jmapd//jscalendar//EN\r\n"
+        "BEGIN:VEVENT\r\nUID:u1\r\nDTSTAMP:20240101T000000Z\r\nDTSTART:20240101T100000Z\r\n"
+        "END:VEVENT\r\nEND:VCALENDAR\r\n");
     /* ACTION is TEXT too (RFC 5545 §3.8.6.1): an escaped DISPLAY is display */
     const char *alarm = CAL("DTSTART:20240101T100000Z\r\nBEGIN:VALARM\r\nTRIGGER:-PT30M\r\n"
                             "ACTION:\\DISPLAY\r\nDESCRIPTION:d\r\nEND:VALARM\r\n");

@@ -578,7 +578,7 @@ static void calendar_props(cal_ctx *cal, const ical_comp *vcal, json_t *group, c
     for (size_t i = 0; i < vcal->nprops; i++) {
         const ical_prop *p = &vcal->props[i];
         const char *n = p->name;
-        if (i2j_is(n, "PRODID") && !strcmp(p->value, JSCAL_DEFAULT_PRODID)) {
+        if (i2j_is(n, "PRODID") && i2j_text_is(p, JSCAL_DEFAULT_PRODID)) {
             continue; /* our own placeholder for data that had none */
         } else if (i2j_is(n, "PRODID")) {
             i2j_set_text(group, "prodId", p->value);
@@ -587,9 +587,9 @@ static void calendar_props(cal_ctx *cal, const ical_comp *vcal, json_t *group, c
         } else if (i2j_is(n, "METHOD")) {
             free(*method);
             *method = jscal_strlower(p->value);
-        } else if (i2j_is(n, "VERSION") && !strcmp(p->value, "2.0")) {
+        } else if (i2j_is(n, "VERSION") && i2j_text_is(p, "2.0")) {
             continue;
-        } else if (i2j_is(n, "CALSCALE") && !strcasecmp(p->value, "GREGORIAN")) {
+        } else if (i2j_is(n, "CALSCALE") && i2j_text_is(p, "GREGORIAN")) {
             continue;
         } else if (i2j_is(n, "UID")) {
             i2j_set_text(group, "uid", p->value);

@@ -255,19 +255,27 @@ void i2j_add_set_values(json_t *obj, const char *name, const char *raw, int lowe
         json_object_del(obj, name);
 }
 
-/* The JSCalendar value an enumerated property maps to (map: pairs of iCalendar value and
- * JSCalendar value, ending in NULL), or NULL. The value is compared unescaped (TEXT, as
- * CLASS, TRANSP and ACTION are: RFC 5545 §3.8.1.3, §3.8.2.7, §3.8.6.1), so "\\OPAQUE" is
- * OPAQUE, as it is once the kept property is written back (issue 12 §3.4). */
+/* Whether a TEXT value is s, compared unescaped and without case (CLASS, TRANSP, ACTION,
+ * CALSCALE and VERSION are TEXT: RFC 5545 §3.8.1.3, §3.8.2.7, §3.8.6.1, §3.7.1, §3.7.4),
+ * so "\\OPAQUE" is OPAQUE, as it is once a kept property is written back (issue 12 §3.4). */
+bool i2j_text_is(const ical_prop *p, const char *s)
+{
+    if (!strchr(p->value, '\\'))
+        return !strcasecmp(p->value, s);
+    char *u = ical_text_unescape(p->value);
+    bool yes = !strcasecmp(u, s);
+    free(u);
+    return yes;
+}
+
+/* The JSCalendar value an enumerated TEXT property maps to (map: pairs of iCalendar
+ * value and JSCalendar value, ending in NULL; i2j_text_is), or NULL. */
 const char *i2j_enum_value(const ical_prop *p, const char *const *map)
 {
-    char *u = strchr(p->value, '\\') ? ical_text_unescape(p->value) : NULL;
-    const char *v = u ? u : p->value, *r = NULL;
-    for (; *map && !r; map += 2)
-        if (!strcasecmp(v, map[0]))
-            r = map[1];
-    free(u);
-    return r;
+    for (; *map; map += 2)
+        if (i2j_text_is(p, map[0]))
+            return map[1];
+    return NULL;
 }
 
 int i2j_parse_uint(const char *s, long long *out)
