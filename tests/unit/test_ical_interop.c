@@ -823,6 +823,12 @@ static void test_issue12_3_4_first_round_trip_stable(void **state)
                   "END:VEVENT\r\nEND:VCALENDAR\r\n");
     /* an empty SUMMARY with parameters is kept, and written back with them */
     assert_stable(CAL("DTSTART:20240101T100000Z\r\nSUMMARY;X-FOO=bar:\r\n"));
+    /* a STYLED-DESCRIPTION without FMTTYPE stays one (draft-25 §2.3.41), in an event and
+     * in a PARTICIPANT */
+    assert_stable(CAL("DTSTART:20240101T100000Z\r\nSTYLED-DESCRIPTION:x\r\n"));
+    assert_stable(CAL("DTSTART:20240101T100000Z\r\nBEGIN:PARTICIPANT\r\nUID:p1\r\n"
+                      "PARTICIPANT-TYPE:ACTIVE\r\nSTYLED-DESCRIPTION;VALUE=TEXT:x\r\n"
+                      "END:PARTICIPANT\r\n"));
     /* an empty SUMMARY whose LANGUAGE is the only locale stays (draft-25 §2.3.42) */
     assert_stable(CAL("DTSTART:20240101T100000Z\r\nSUMMARY;LANGUAGE=de:\r\n"));
     /* a date given twice by RDATE keeps the first (its period); an EXDATE of it removes

@@ -177,7 +177,7 @@ static int entry_texts(out_ctx *o, const json_t *obj, ical_comp *out)
         j2i_apply_cp(o, p, "title");
     }
     if (desc) {
-        ical_prop *p = j2i_add_description(out, desc, dct);
+        ical_prop *p = j2i_add_description(o, out, desc, dct);
         if (locale && !(title && *title))
             ical_prop_add_param(p, "LANGUAGE", locale);
         j2i_apply_cp(o, p, "description");
