@@ -684,6 +684,12 @@ int i2j_convert_rrule(obj_ctx *o, const ical_prop *p)
         json_decref(rule);
         return i2j_fail(o, p, "invalid recurrence rule");
     }
+    /* RFC 7529 §4.1: SKIP only with RSCALE; one without is read as the Gregorian scale's
+     * (jscalendarbis: the default rscale), written back with RSCALE=GREGORIAN */
+    if (json_object_get(rule, "skip") && !json_object_get(rule, "rscale")) {
+        json_object_set_new_nocheck(rule, "rscale", json_string_nocheck("gregorian"));
+        i2j_warn(o, p, "SKIP without RSCALE: read as RSCALE=GREGORIAN (RFC 7529 §4.1)");
+    }
     json_object_set_new_nocheck(o->obj, "recurrenceRule", rule);
     static const char *const none[] = {NULL};
     i2j_note_converted(o, "recurrenceRule", p, none, NULL, 0);
@@ -1229,6 +1235,43 @@ void i2j_convert_organizer(obj_ctx *o, const ical_prop *p)
 
 /* ---- JSPROP (§4.1.2) ------------------------------------------------------------------ */
 
+/* The invalid paths of obj as the validator sees it: an Event or Task as it is, an Alert,
+ * Participant or Location inside a minimal Event. NULL if none. */
+static json_t *invalid_paths(json_t *obj)
+{
+    const char *type = json_string_value(json_object_get(obj, "@type"));
+    const char *in = !type                          ? NULL
+                     : !strcmp(type, "Alert")       ? "alerts"
+                     : !strcmp(type, "Participant") ? "participants"
+                     : !strcmp(type, "Location")    ? "locations"
+                                                    : NULL;
+    json_t *doc = in ? json_pack("{s:s, s:s, s:s, s:{s:O}}", "@type", "Event", "uid", "u", "start",
+                                 "2000-01-01T00:00:00", in, "k", obj)
+                     : json_incref(obj);
+    json_t *inv = NULL;
+    jscal_validate(doc, JSCAL_ALLOW_MISSING_SERVER_SET | JSCAL_RELAXED, &inv);
+    json_decref(doc);
+    return inv;
+}
+
+/* Whether setting ptr to val leaves o's object as valid as it was: a JSPROP may carry any
+ * JSON, but the converter never produces what the validator rejects (issue 12 §3.4), so
+ * `JSPROP;JSPTR=title:1` is kept as a property rather than made a title. */
+static int jsprop_keeps_valid(obj_ctx *o, const char *ptr, json_t *val)
+{
+    json_t *before = invalid_paths(o->obj);
+    json_t *copy = json_deep_copy(o->obj), *patch = json_object();
+    json_object_set_nocheck(patch, ptr, val);
+    jscal_patch_apply(copy, patch, NULL);
+    json_decref(patch);
+    json_t *after = invalid_paths(copy);
+    json_decref(copy);
+    int ok = json_array_size(after) <= json_array_size(before);
+    json_decref(before);
+    json_decref(after);
+    return ok;
+}
+
 int i2j_convert_jsprops(obj_ctx *o, const ical_prop *const *jsprops, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
@@ -1257,7 +1300,11 @@ int i2j_convert_jsprops(obj_ctx *o, const ical_prop *const *jsprops, size_t n)
             }
             last = tok;
         }
-        if (exists != -1 && last && json_is_object(cur) && !json_object_get(cur, last)) {
+        if (exists != -1 && last && json_is_object(cur) && !json_object_get(cur, last) &&
+            !jsprop_keeps_valid(o, ptr, val)) {
+            i2j_warn(o, p, "JSPROP value not valid at its JSPTR: kept as a property");
+            i2j_keep_prop(o, p);
+        } else if (exists != -1 && last && json_is_object(cur) && !json_object_get(cur, last)) {
             json_t *patch = json_object();
             json_object_set_nocheck(patch, ptr, val);
             jscal_patch_apply(o->obj, patch, NULL);

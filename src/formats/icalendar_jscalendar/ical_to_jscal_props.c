@@ -437,7 +437,11 @@ static int h_estimated_duration(entry_ctx *e, const ical_prop *p)
 
 static int h_show_without_time(entry_ctx *e, const ical_prop *p)
 {
-    /* icaljscalexts §3.2: ignored for DATE values and when FALSE. */
+    /* icaljscalexts §3.2: ignored for DATE values and when FALSE. A Task with neither
+     * start nor due cannot have it true (jscalendarbis §5.2): kept as it was. */
+    if (e->o.is_task && !ical_comp_get_prop(e->o.comp, "DTSTART") &&
+        !ical_comp_get_prop(e->o.comp, "DUE"))
+        return I2J_KEEP;
     if (!strcasecmp(p->value, "TRUE") && !e->o.is_date)
         json_object_set_new_nocheck(e->o.obj, "showWithoutTime", json_true());
     return I2J_DONE;
