@@ -894,8 +894,40 @@ static void test_issue12_3_4_first_round_trip_stable(void **state)
         free(text);
         json_decref(g);
     }
-    /* an empty SUMMARY whose LANGUAGE is the only locale stays (draft-25 §2.3.42) */
+    /* an empty SUMMARY whose LANGUAGE is the locale stays (draft-25 §2.3.42), with or
+     * without a DESCRIPTION; the locale is the SUMMARY's, before or after a DESCRIPTION of
+     * another language (§2.3.13) */
     assert_stable(CAL("DTSTART:20240101T100000Z\r\nSUMMARY;LANGUAGE=de:\r\n"));
+    assert_stable(CAL("DTSTART:20240101T100000Z\r\nSUMMARY;LANGUAGE=de:\r\nDESCRIPTION:d\r\n"));
+    assert_stable(CAL("DTSTART:20240101T100000Z\r\nDESCRIPTION:d\r\nSUMMARY;LANGUAGE=de:\r\n"));
+    const char *two_languages = CAL("DTSTART:20240101T100000Z\r\nDESCRIPTION;LANGUAGE=fr:d\r\n"
+                                    "SUMMARY;LANGUAGE=de:s\r\n");
+    assert_stable(two_languages);
+    g = conv(two_languages, 0);
+    assert_string_equal(json_string_value(json_object_get(g, "locale")), "de");
+    json_decref(g);
+    /* an empty SUMMARY whose parameters are none that is kept (VALUE, JSID) is the default
+     * title; a locale that neither SUMMARY nor DESCRIPTION carries is written as JSPROP */
+    assert_stable(CAL("DTSTART:20240101T100000Z\r\nSUMMARY;VALUE=TEXT;JSID=k:\r\n"));
+    const char *lone_locale = CAL("DTSTART:20240101T100000Z\r\nJSPROP;JSPTR=locale:\"en\"\r\n");
+    assert_stable(lone_locale);
+    g = conv(lone_locale, 0);
+    assert_string_equal(json_string_value(json_object_get(g, "locale")), "en");
+    json_decref(g);
+    /* an override's CLASS of an unknown value goes, as a known one does (§4.3.4) */
+    assert_stable("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\n"
+                  "UID:u1\r\nDTSTAMP:20240101T000000Z\r\nDTSTART:20240101T100000Z\r\n"
+                  "RRULE:FREQ=DAILY;COUNT=3\r\nCLASS:PRIVATE\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\n"
+                  "UID:u1\r\nDTSTAMP:20240101T000000Z\r\nRECURRENCE-ID:20240102T100000Z\r\n"
+                  "CLASS:x-odd\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n");
+    /* an override whose ATTENDEE is the series' organizer: that participant gets the
+     * series' SENT-BY, as the override's ORGANIZER is written with it */
+    assert_stable("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\n"
+                  "UID:u1\r\nDTSTAMP:20240101T000000Z\r\nDTSTART:20240101T100000Z\r\n"
+                  "RRULE:FREQ=DAILY;COUNT=3\r\nORGANIZER;SENT-BY=\"mailto:s@x\":mailto:o@x\r\n"
+                  "END:VEVENT\r\nBEGIN:VEVENT\r\nUID:u1\r\nDTSTAMP:20240101T000000Z\r\n"
+                  "RECURRENCE-ID:20240102T100000Z\r\nDTSTART:20240102T110000Z\r\n"
+                  "ATTENDEE:mailto:o@x\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n");
     /* a date given twice by RDATE keeps the first (its period); an EXDATE of it removes
      * it together with the note that it was a period (RFC 5545 §3.8.5.1, §3.8.5.2) */
     assert_stable(CAL("DTSTART:20240101T100000Z\r\nRRULE:FREQ=DAILY;COUNT=3\r\n"

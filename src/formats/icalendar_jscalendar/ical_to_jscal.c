@@ -478,8 +478,13 @@ static void override_organizer(json_t *main, json_t *ov)
     json_t *parts = json_object_get(ov, "participants");
     const char *k = cal_address_organizer(parts, morg, NULL);
     if (k) {
-        json_object_set_new_nocheck(i2j_get_map(json_object_get(parts, k), "roles"), "owner",
-                                    json_true());
+        json_t *pt = json_object_get(parts, k);
+        json_object_set_new_nocheck(i2j_get_map(pt, "roles"), "owner", json_true());
+        /* and the series' SENT-BY, which that ORGANIZER carries (sentBy is the series'
+         * alone: jscalendarbis-17 §4.3.4) */
+        json_t *sb = json_object_get(main, "sentBy");
+        if (sb && !json_object_get(pt, "sentBy"))
+            json_object_set_nocheck(pt, "sentBy", sb);
         return;
     }
     json_t *mparts = json_object_get(main, "participants");
