@@ -1017,14 +1017,20 @@ static json_t *event_view(struct jmap_req *r, const struct store_access *a, json
 {
     if (json_is_string(obj))
         return json_incref(obj); /* the finished view, written as text (event_load) */
-    if (!share_member_visible(r, a, SHARE_CALENDAR, obj))
+    /* a sharee's view of most events is the owner's (share_event_as_stored: nothing of
+     * theirs to overlay, nothing to cut): no copy */
+    json_t *base = json_object_get(obj, "baseEventId");
+    bool sharee = !share_event_as_stored(
+        r, a, obj, json_string_value(base ? base : json_object_get(obj, "id")));
+    if (sharee && !share_member_visible(r, a, SHARE_CALENDAR, obj))
         return NULL; /* a sharee's unreadable calendars, secret events (§5.7) */
     bool reduce = json_is_true(json_object_get(args, "reduceParticipants"));
     bool hide = json_is_true(json_object_get(obj, "hideAttendees")) && !a->is_personal;
-    json_t *out = share_filtered(a)                                              ? sharee_copy(obj)
+    json_t *out = sharee                                                         ? sharee_copy(obj)
                   : obj->refcount > 1 && view_changes(obj, args, reduce || hide) ? json_copy(obj)
                                                                                  : json_incref(obj);
-    share_member_view(r, a, SHARE_CALENDAR, out); /* §5.4 per-user, §5.7 private */
+    if (sharee)
+        share_member_view(r, a, SHARE_CALENDAR, out); /* §5.4 per-user, §5.7 private */
     hide = json_is_true(json_object_get(out, "hideAttendees")) && !a->is_personal;
     const char *float_tz = json_string_value(json_object_get(args, "timeZone"));
     bool instance = json_object_get(out, "baseEventId") != NULL;

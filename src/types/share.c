@@ -304,97 +304,6 @@ unsigned share_rights_of(struct jmap_req *r, const struct store_access *a, enum 
 
 /* ---- per-user properties --------------------------------------------------------------------- */
 
-/* Read at once (issue 14): a sharee's /get read each object's per-user values, and the
- * record of its shared `updated`, one store read each. Within one method call that only
- * reads (the rights memo's rule: the call's invocation held, a write forgets it), after
- * PROPS_EAGER single reads of one (user, type) the rest are read at once, if there are at
- * most PROPS_MAX of them, and answered from there (copies: callers change them). */
-#define PROPS_EAGER 4
-#define PROPS_MAX 512
-struct props_memo {
-    json_t *call;
-    char account[64];
-    json_t *sets; /* "user type" -> {"n": single reads} | {"all": {id: values}} | {"over": true} */
-};
-static pthread_key_t props_key;
-static pthread_once_t props_once = PTHREAD_ONCE_INIT;
-
-static void props_memo_free(void *p)
-{
-    struct props_memo *m = p;
-    json_decref(m->call);
-    json_decref(m->sets);
-    free(m);
-}
-
-static void props_init(void)
-{
-    pthread_key_create(&props_key, props_memo_free);
-}
-
-static struct props_memo *props_memo_for(struct jmap_req *r, const char *account)
-{
-    if (!r || !r->call)
-        return NULL;
-    pthread_once(&props_once, props_init);
-    struct props_memo *m = pthread_getspecific(props_key);
-    bool writing = store_in_write(jmap_req_conn(r));
-    if (m && (writing || m->call != r->call || strcmp(m->account, account))) {
-        json_decref(m->call);
-        json_decref(m->sets);
-        m->call = m->sets = NULL;
-    }
-    if (writing)
-        return NULL;
-    if (!m) {
-        m = xcalloc(1, sizeof *m);
-        pthread_setspecific(props_key, m);
-    }
-    if (!m->call) {
-        m->call = json_incref(r->call);
-        m->sets = json_object();
-        snprintf(m->account, sizeof m->account, "%s", account);
-    }
-    return m;
-}
-
-static int props_collect(const char *object_id, json_t *data, void *ud)
-{
-    json_object_set(ud, object_id, data);
-    return 0;
-}
-
-json_t *share_user_props(struct jmap_req *r, int64_t user_id, const char *account, const char *type,
-                         const char *id)
-{
-    struct store_conn *c = jmap_req_conn(r);
-    struct props_memo *m = props_memo_for(r, account);
-    char key[128];
-    snprintf(key, sizeof key, "%lld %s", (long long)user_id, type);
-    json_t *e = m ? json_object_get(m->sets, key) : NULL;
-    if (m && !e)
-        json_object_set_new(m->sets, key, e = json_object());
-    json_t *all = json_object_get(e, "all");
-    if (all)
-        return json_deep_copy(json_object_get(all, id)); /* NULL: none */
-    json_int_t n = json_integer_value(json_object_get(e, "n")) + 1;
-    if (!e || json_object_get(e, "over") || n < PROPS_EAGER) {
-        if (e && !json_object_get(e, "over"))
-            json_object_set_new(e, "n", json_integer(n));
-        return store_user_props_get(c, user_id, account, type, id);
-    }
-    all = json_object();
-    int64_t got =
-        store_user_props_list(c, user_id, account, type, PROPS_MAX + 1, props_collect, all);
-    if (got < 0 || got > PROPS_MAX) {
-        json_decref(all);
-        json_object_set_new(e, "over", json_true());
-        return store_user_props_get(c, user_id, account, type, id);
-    }
-    json_object_set_new(e, "all", all);
-    return json_deep_copy(json_object_get(all, id));
-}
-
 /* The user's own values over obj's (props: the per-user names), or, where they have
  * none and fresh is set, the property removed (the default: calendars-27 §5.4). */
 static void overlay_mine(json_t *obj, json_t *mine, const char *const *props, bool fresh)
@@ -1260,15 +1169,22 @@ static void overlay_overrides(json_t *obj, json_t *mine)
     json_t *ovs = json_object_get(obj, "recurrenceOverrides");
     const char *rid, *key;
     json_t *ov, *v;
-    void *tmp;
-    json_object_foreach(ovs, rid, ov)
+    void *tmp, *otmp;
+    size_t had = json_object_size(ovs);
+    json_object_foreach_safe(ovs, otmp, rid, ov)
     {
+        size_t n = json_object_size(ov);
         json_object_foreach_safe(ov, tmp, key, v)
         {
             if (per_user_path(SHARE_CALENDAR, key))
                 json_object_del(ov, key);
         }
+        if (n && json_object_size(ov) == 0)
+            json_object_del(ovs, rid); /* the owner's values of it alone: nothing shared */
     }
+    if (had && json_object_size(ovs) == 0)
+        json_object_del(obj, "recurrenceOverrides");
+    ovs = json_object_get(obj, "recurrenceOverrides");
     json_object_foreach(json_object_get(mine, "#overrides"), rid, v)
     {
         json_t *target = json_object_get(ovs, rid);

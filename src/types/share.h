@@ -125,9 +125,23 @@ bool share_only_per_user(enum share_kind k, json_t *obj, json_t *old);
 void share_owner_updated(struct store_conn *c, enum share_kind k, const char *account, json_t *obj,
                          json_t *old);
 /* store_user_props_get within a method call that reads: after a few objects' reads, the
- * rest of the call's (user, type) are read at once (share.c, issue 14). New reference. */
+ * rest of the call's (user, type) are read at once (share_per_user.c, issue 14). New
+ * reference. */
 json_t *share_user_props(struct jmap_req *r, int64_t user_id, const char *account, const char *type,
                          const char *id);
+/* The same values without a copy: borrowed (valid within the call, not to be changed);
+ * where they were read for this one question, *held is the reference to release. */
+json_t *share_user_props_peek(struct jmap_req *r, int64_t user_id, const char *account,
+                              const char *type, const char *id, json_t **held);
+/* Whether a sharee's view of the event obj (id: the stored event's, an occurrence's
+ * series) is obj's own members (§5.4, §5.7: nothing to overlay, cut or reduce: public,
+ * every calendar readable, no per-user values in obj or rows for the user, no record
+ * of the shared `updated`). True for the owner and account-wide grants. */
+bool share_event_as_stored(struct jmap_req *r, const struct store_access *a, json_t *obj,
+                           const char *id);
+/* Whether the record of the shared `updated` of id counts for obj (share_updated.c). */
+bool share_updated_recorded(struct jmap_req *r, enum share_kind k, const char *account,
+                            const char *id, json_t *obj);
 /* A sharee's update after their per-user values were set apart: if nothing shared
  * changed, their `updated` (the server's time on the origin's copy and on tasks,
  * else the one they gave) is stored for them alone and obj keeps the shared one. */

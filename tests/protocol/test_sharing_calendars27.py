@@ -724,3 +724,66 @@ def test_per_user_values_of_many_events_in_one_get_calendars27_s5_4(gs):
              "1"]]})
     listed = {e["id"]: e.get("color") for e in r.json()["methodResponses"][1][1]["list"]}
     assert listed == {**want, ids[1]: "#111111", ids[2]: "#222222"}, listed
+
+
+def test_sharee_view_as_stored_only_where_nothing_is_theirs_calendars27_s5_4_s5_7(gs):
+    """§5.4 and §5.7 in a sharee's whole /get of many events (issue 14: an event with
+    nothing to overlay or cut is written as the owner's view, without a copy): the plain
+    events and their occurrences are exactly the owner's view; beside them, in the same
+    call, an event in a calendar the sharee cannot read, a private event, one with the
+    owner's per-user values (of the event and of one occurrence), one with the sharee's
+    own values and one whose `updated` the owner moved by a per-user write each still
+    get the sharee's view."""
+    bob = gs.own("bob")
+    c = new_cal(gs, "as stored", {bob: rights("mayReadItems", "mayUpdatePrivate")})
+    hidden = new_cal(gs, "as stored hidden")
+    weekly = {"recurrenceRules": [{"@type": "RecurrenceRule", "frequency": "weekly",
+                                   "count": 3}]}
+    plain = [created_id(new_event(gs, [c], f"plain {i}", **(weekly if i % 2 else {})))
+             for i in range(6)]
+    both = created_id(new_event(gs, [c, hidden], "both"))
+    private = created_id(new_event(gs, [c], "private", privacy="private",
+                                   description="details"))
+    owners = created_id(new_event(gs, [c], "owner's", color="red", keywords={"a": True}))
+    occ = created_id(new_event(gs, [c], "owner's occurrence", **weekly))
+    res = update(gs, "CalendarEvent", occ + "_20260308T100000", {"keywords": {"a": True}},
+                 user="alice")
+    assert res.get("updated"), res
+    bobs = created_id(new_event(gs, [c], "bob's"))
+    assert update(gs, "CalendarEvent", bobs, {"color": "blue"}).get("updated")
+    moved = created_id(new_event(gs, [c], "moved", keywords={"a": True}))
+    shared_time = get(gs, "CalendarEvent", [moved], user="alice")["list"][0]["updated"]
+    time.sleep(1.1)  # the owner's per-user write gets a later `updated` (§5.4)
+    res = update(gs, "CalendarEvent", moved, {"keywords": None}, user="alice")
+    assert res.get("updated"), res
+    ids = plain + [both, private, owners, occ, bobs, moved]
+    own = {e["id"]: e for e in get(gs, "CalendarEvent", ids, user="alice")["list"]}
+    assert own[moved]["updated"] > shared_time
+    for _ in range(2):  # cold, then with the owner's views cached
+        got = get(gs, "CalendarEvent", ids)
+        assert got["notFound"] == [], got
+        seen = {e["id"]: e for e in got["list"]}
+        for i in plain:
+            assert seen[i] == own[i], (seen[i], own[i])
+        assert seen[both]["calendarIds"] == {c: True}
+        assert {**seen[both], "calendarIds": own[both]["calendarIds"]} == own[both]
+        assert "title" not in seen[private] and "description" not in seen[private]
+        assert "color" not in seen[owners] and "keywords" not in seen[owners]
+        assert "2026-03-08T10:00:00" not in (seen[occ].get("recurrenceOverrides") or {})
+        assert seen[bobs]["color"] == "blue" and "color" not in own[bobs]
+        assert seen[moved]["updated"] == shared_time, (seen[moved], shared_time)
+    # the occurrences of an expanded query: the owner's view of a plain series'
+    args = {"accountId": gs.a, "expandRecurrences": True, "timeZone": "Europe/Paris",
+            "filter": {"inCalendar": c, "after": "2026-03-01T00:00:00",
+                       "before": "2026-04-01T00:00:00"}}
+    _, q = gs.c("CalendarEvent/query", args, user="bob")
+    inst = [i for i in q["ids"] if i.startswith(plain[1] + "_") or i.startswith(occ + "_")]
+    assert len(inst) == 6, q
+    own = {e["id"]: e for e in get(gs, "CalendarEvent", inst, user="alice")["list"]}
+    seen = {e["id"]: e for e in get(gs, "CalendarEvent", inst)["list"]}
+    for i in inst:
+        if i.startswith(plain[1]):
+            assert seen[i] == own[i], (seen[i], own[i])
+    assert own[occ + "_20260308T100000"]["keywords"] == {"a": True}
+    assert "keywords" not in seen[occ + "_20260308T100000"]
+    set_share(gs, c, None)
