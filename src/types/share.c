@@ -144,12 +144,17 @@ unsigned share_rights(struct jmap_req *r, const struct store_access *a, enum sha
         return d->all;
     if (!a->shared)
         return a->may_write ? d->legacy_write : d->legacy_read;
+    return share_rights_of_user(r->user, k, collection);
+}
+
+unsigned share_rights_of_user(const struct jmap_user *u, enum share_kind k, json_t *collection)
+{
     unsigned bits = 0;
     const char *pid;
     json_t *v;
     json_object_foreach(json_object_get(collection, "shareWith"), pid, v)
     {
-        if (jmap_user_is_principal(r->user, pid)) {
+        if (jmap_user_is_principal(u, pid)) {
             int b = rights_parse(k, v);
             bits |= b > 0 ? (unsigned)b : 0;
         }
@@ -397,6 +402,24 @@ static json_t *keep_per_user(struct jset *s, const char *type, json_t *obj, json
 
 /* ---- collections ----------------------------------------------------------------------------- */
 
+/* calendars-27 §4: "The "sortOrder", "isVisible", "includeInAvailability" [...]
+ * properties are initially the default value for each user with whom the calendar is
+ * shared; they are not inherited from the owner" ("none" for includeInAvailability:
+ * "should default to [...] "none" for calendars shared with the user"). */
+static void sharee_defaults(struct jmap_req *r, const char *account, json_t *cal)
+{
+    static const char *const names[] = {"sortOrder", "isVisible", "includeInAvailability"};
+    const char *id = json_string_value(json_object_get(cal, "id"));
+    json_t *mine = id ? share_user_props(r, r->user->id, account, "Calendar", id) : NULL;
+    json_t *defaults[] = {json_integer(0), json_true(), json_string("none")};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        if (!json_object_get(mine, names[i]))
+            json_object_set(cal, names[i], defaults[i]);
+        json_decref(defaults[i]);
+    }
+    json_decref(mine);
+}
+
 json_t *share_collection_view(struct jmap_req *r, const struct store_access *a, enum share_kind k,
                               json_t *obj)
 {
@@ -409,6 +432,8 @@ json_t *share_collection_view(struct jmap_req *r, const struct store_access *a, 
             return NULL;
         }
         overlay(r, a->account_id, share_kinds[k].type, out, share_kinds[k].per_user, false);
+        if (k == SHARE_CALENDAR)
+            sharee_defaults(r, a->account_id, out);
         if (!(bits & share_kinds[k].share))
             json_object_set_new(out, "shareWith", json_null());
     }
@@ -1196,6 +1221,14 @@ static void overlay_overrides(json_t *obj, json_t *mine)
         if (json_is_object(target))
             json_object_update(target, v);
     }
+}
+
+json_t *share_event_with_values(json_t *event, json_t *mine)
+{
+    json_t *out = json_deep_copy(event);
+    overlay_overrides(out, mine);
+    overlay_mine(out, mine, share_kinds[SHARE_CALENDAR].member_per_user, true);
+    return out;
 }
 
 json_t *share_member_check(struct jset *s, enum share_kind k, json_t *obj, json_t *old)

@@ -17,6 +17,8 @@
 
 #include "types/types.h"
 
+struct jmap_user;
+
 enum share_kind { SHARE_CALENDAR, SHARE_ADDRESS_BOOK, SHARE_TASK_LIST };
 
 /* CalendarRights (calendars-27 §4) */
@@ -51,6 +53,12 @@ static inline bool share_filtered(const struct store_access *a)
 /* The user's rights on a collection (a stored Calendar / AddressBook object). */
 unsigned share_rights(struct jmap_req *r, const struct store_access *a, enum share_kind k,
                       json_t *collection);
+/* The rights the collection's shareWith gives user u (any of their principals), as
+ * share_rights for a user reaching it through shares. */
+unsigned share_rights_of_user(const struct jmap_user *u, enum share_kind k, json_t *collection);
+/* An event as a user whose per-user values (§5.4, store_user_props) are mine sees its
+ * per-user properties: theirs, or the defaults (a new deep copy). */
+json_t *share_event_with_values(json_t *event, json_t *mine);
 /* The rights as a myRights object (new). */
 json_t *share_rights_json(enum share_kind k, unsigned bits);
 /* collection id -> rights (JSON integers) of every collection of the kind in the
