@@ -309,6 +309,23 @@ unsigned share_rights_of(struct jmap_req *r, const struct store_access *a, enum 
 
 /* ---- per-user properties --------------------------------------------------------------------- */
 
+static bool patch_touches(const char *key, const char *prop);
+
+bool share_patch_own_values(enum share_kind k, json_t *patch)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach(patch, key, v)
+    {
+        bool own = false;
+        for (const char *const *p = share_kinds[k].per_user; *p && !own; p++)
+            own = patch_touches(key, *p);
+        if (!own)
+            return false;
+    }
+    return true;
+}
+
 /* The user's own values over obj's (props: the per-user names), or, where they have
  * none and fresh is set, the property removed (the default: calendars-27 §5.4). */
 static void overlay_mine(json_t *obj, json_t *mine, const char *const *props, bool fresh)

@@ -74,6 +74,9 @@ json_t *share_collection_rights(struct jmap_req *r, const struct store_access *a
  * or NULL. */
 json_t *share_collection_validate(struct jset *s, enum share_kind k, json_t *obj, json_t *old,
                                   json_t *invalid);
+/* Whether a collection's update (patch) changes only the user's own values
+ * (calendars-27 §4 per-user properties and isSubscribed; jtype.own_values_only). */
+bool share_patch_own_values(enum share_kind k, json_t *patch);
 /* Collection destroy: mayDelete; a SetError or NULL. */
 json_t *share_collection_destroy(struct jset *s, enum share_kind k, json_t *old);
 /* Collection index hook: keeps the reverse index of shareWith (store_share_set). */

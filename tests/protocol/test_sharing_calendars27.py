@@ -787,3 +787,32 @@ def test_sharee_view_as_stored_only_where_nothing_is_theirs_calendars27_s5_4_s5_
     assert own[occ + "_20260308T100000"]["keywords"] == {"a": True}
     assert "keywords" not in seen[occ + "_20260308T100000"]
     set_share(gs, c, None)
+
+
+def test_read_only_sharee_keeps_their_own_values_calendars27_s4_rfc9670_s1_4(gs):
+    """§4: "Users can subscribe or unsubscribe to a calendar by setting the "isSubscribed"
+    property", and the per-user properties "may be set by anyone who is subscribed to the
+    calendar": erin, who may only read alice's one calendar shared with her (the account
+    is read-only for her), sets her own color and unsubscribes; anything else of the
+    calendar she may not change. RFC 9670 §1.4: unsubscribed, the account leaves her
+    session, and she can subscribe again."""
+    erin = gs.own("erin")
+    c = new_cal(gs, "read only", {erin: rights("mayReadItems")})
+    assert gs.session("erin")["accounts"][gs.a]["isReadOnly"] is True
+    res = update(gs, "Calendar", c, {"color": "teal", "sortOrder": 4}, user="erin")
+    assert c in (res.get("updated") or {}), res
+    mine = get(gs, "Calendar", [c], user="erin")["list"][0]
+    assert (mine["color"], mine["sortOrder"]) == ("teal", 4)
+    hers = get(gs, "Calendar", [c], user="alice")["list"][0]
+    assert (hers["color"], hers["sortOrder"]) == (None, 0)
+    kind, res = gs.c("Calendar/set", {"accountId": gs.a, "update": {c: {"description": "x"}}},
+                     user="erin")
+    assert kind == "error" and res["type"] == "accountReadOnly", res
+    assert get(gs, "Calendar", [c], user="alice")["list"][0]["description"] is None
+    res = update(gs, "Calendar", c, {"isSubscribed": False}, user="erin")
+    assert c in (res.get("updated") or {}), res
+    assert gs.a not in gs.session("erin")["accounts"]
+    res = update(gs, "Calendar", c, {"isSubscribed": True}, user="erin")
+    assert c in (res.get("updated") or {}), res
+    assert gs.a in gs.session("erin")["accounts"]
+    set_share(gs, c, None)
