@@ -637,7 +637,8 @@ def test_sharee_page_from_the_index_calendars27_s4_s5_7_rfc8620_s5_5():
     less those they cannot see: events only in a calendar they cannot read, secret
     events; floating events (no UTC start in the index) placed among the others; in
     both directions, with negative positions, totals and past the end (issue 14: the
-    sharee's page walks the index instead of parsing the whole account)."""
+    sharee's page walks the index instead of parsing the whole account, from the last
+    mark an earlier walk left before the page)."""
     s = GroupServer()
     try:
         a, bob = s.own("alice"), s.own("bob")
@@ -674,10 +675,14 @@ def test_sharee_page_from_the_index_calendars27_s4_s5_7_rfc8620_s5_5():
                          and by[i].get("privacy") != "secret"]
         expect = ids[False]
         assert 600 < len(expect) < 733 and ids[True] != expect, len(expect)
-        for pos, limit, desc, total in ((0, 50, False, False), (300, 100, False, True),
-                                        (-30, 20, False, True), (-2000, 5, True, False),
-                                        (5, 40, True, False), (len(expect) - 3, 10, False, False),
-                                        (len(expect) + 5, 10, False, True)):
+        # twice (issue 14: the second time from the marks the first walks left), then
+        # every page of a sweep in both directions
+        cases = ((0, 50, False, False), (300, 100, False, True), (-30, 20, False, True),
+                 (-2000, 5, True, False), (5, 40, True, False),
+                 (len(expect) - 3, 10, False, False), (len(expect) + 5, 10, False, True))
+        sweep = tuple((k, 37, desc, k % 2 == 0) for desc in (False, True)
+                      for k in range(0, len(expect) + 37, 37))
+        for pos, limit, desc, total in cases + cases + sweep:
             args = {"accountId": a, "position": pos, "limit": limit, "calculateTotal": total,
                     "sort": [{"property": "start", "isAscending": not desc}]}
             _, res = s.c("CalendarEvent/query", args, user="bob")
