@@ -175,7 +175,7 @@ static int event_cb(const char *id, int64_t modseq, void *ud)
         for (const char *const *k = types_per_user; v->sharee && v->sharee != v->r->user->id && *k;
              k++)
             json_object_del(shown, *k); /* the principal's own values are theirs (§5.4) */
-        shown = types_select_props(shown, v->props);
+        shown = engine_select_props(shown, v->props);
         json_array_append_new(v->list,
                               json_pack("{s:o, s:o, s:s, s:o, s:s}", "utcStart", utc(o.utc_start),
                                         "utcEnd", utc(o.utc_end), "busyStatus", rank_name(rank),
