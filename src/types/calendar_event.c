@@ -921,9 +921,16 @@ static void resolve_default_alerts(struct jmap_req *r, const char *account, json
     json_t *own = json_object_get(out, "alerts"), *alerts = json_object();
     const char *cid;
     json_t *v;
+    const struct store_access *acc = jmap_req_access(r, account);
     json_object_foreach(json_object_get(out, "calendarIds"), cid, v)
     {
+        /* §4: a sharee's default alerts are their own (share_collection_view) */
         json_t *cal = store_object_get(jmap_req_conn(r), account, "Calendar", cid);
+        if (cal && share_filtered(acc)) {
+            json_t *theirs = share_collection_view(r, acc, SHARE_CALENDAR, cal);
+            json_decref(cal);
+            cal = theirs;
+        }
         const char *aid;
         json_t *a;
         json_object_foreach(json_object_get(cal, which), aid, a)

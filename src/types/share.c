@@ -419,16 +419,19 @@ static json_t *keep_per_user(struct jset *s, const char *type, json_t *obj, json
 
 /* ---- collections ----------------------------------------------------------------------------- */
 
-/* calendars-27 §4: "The "sortOrder", "isVisible", "includeInAvailability" [...]
- * properties are initially the default value for each user with whom the calendar is
- * shared; they are not inherited from the owner" ("none" for includeInAvailability:
- * "should default to [...] "none" for calendars shared with the user"). */
+/* calendars-27 §4: "The "sortOrder", "isVisible", "includeInAvailability",
+ * "defaultAlertsWithTime", and "defaultAlertsWithoutTime" properties are initially the
+ * default value for each user with whom the calendar is shared; they are not inherited
+ * from the owner" ("none" for includeInAvailability: "should default to [...] "none"
+ * for calendars shared with the user"). */
 static void sharee_defaults(struct jmap_req *r, const char *account, json_t *cal)
 {
-    static const char *const names[] = {"sortOrder", "isVisible", "includeInAvailability"};
+    static const char *const names[] = {"sortOrder", "isVisible", "includeInAvailability",
+                                        "defaultAlertsWithTime", "defaultAlertsWithoutTime"};
     const char *id = json_string_value(json_object_get(cal, "id"));
     json_t *mine = id ? share_user_props(r, r->user->id, account, "Calendar", id) : NULL;
-    json_t *defaults[] = {json_integer(0), json_true(), json_string("none")};
+    json_t *defaults[] = {json_integer(0), json_true(), json_string("none"), json_null(),
+                          json_null()};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         if (!json_object_get(mine, names[i]))
             json_object_set(cal, names[i], defaults[i]);
@@ -1270,8 +1273,16 @@ static json_t *member_check(struct jset *s, enum share_kind k, json_t *obj, json
         if (!share_member_visible(r, a, k, old))
             return jmap_seterror("notFound", "no %s", share_kinds[k].member);
         bool per_user = false;
-        for (const char *const *p = share_kinds[k].member_per_user; *p; p++)
+        const char *key;
+        json_t *pv;
+        for (const char *const *p = share_kinds[k].member_per_user; *p; p++) {
             per_user |= !same(json_object_get(obj, *p), json_object_get(old, *p));
+            /* the user's own value, also where it equals the owner's (§5.4) */
+            json_object_foreach(jset_patch(s), key, pv)
+            {
+                per_user |= patch_touches(key, *p);
+            }
+        }
         per_user |= k == SHARE_CALENDAR && split_overrides(k, obj, old, NULL);
         if (per_user) {
             bool ok = false;

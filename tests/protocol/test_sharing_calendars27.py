@@ -821,3 +821,33 @@ def test_read_only_sharee_keeps_their_own_values_calendars27_s4_rfc9670_s1_4(gs)
     assert c in (res.get("updated") or {}), res
     assert gs.a in gs.session("erin")["accounts"]
     set_share(gs, c, None)
+
+
+def test_sharee_default_alerts_are_their_own_calendars27_s4_s6_1(gs):
+    """§4: "defaultAlertsWithTime" and "defaultAlertsWithoutTime" are stored per user and
+    "initially the default value for each user with whom the calendar is shared; they
+    are not inherited from the owner"; §6.1 useDefaultAlerts (per user, §5.4) resolves
+    to the user's own defaults. Bob (mayUpdatePrivate) starts with none, then sets his;
+    his useDefaultAlerts is his even where it is the value alice has."""
+    bob = gs.own("bob")
+    c = new_cal(gs, "alerts", {bob: rights("mayReadItems", "mayUpdatePrivate")})
+    alert = {"@type": "Alert", "trigger": {"@type": "OffsetTrigger", "offset": "-PT5M"}}
+    res = update(gs, "Calendar", c, {"defaultAlertsWithTime": {"hers": alert}}, user="alice")
+    assert c in (res.get("updated") or {}), res
+    mine = get(gs, "Calendar", [c])["list"][0]
+    assert mine["defaultAlertsWithTime"] is None, mine
+    e = created_id(new_event(gs, [c], "with defaults", useDefaultAlerts=True))
+    assert list(get(gs, "CalendarEvent", [e], user="alice")["list"][0]["alerts"]) == ["hers"]
+    # his own value, though it is the same as hers (§5.4: stored for him)
+    res = update(gs, "CalendarEvent", e, {"useDefaultAlerts": True})
+    assert e in (res.get("updated") or {}), res
+    ev = get(gs, "CalendarEvent", [e])["list"][0]
+    assert ev.get("useDefaultAlerts") is True and not ev.get("alerts"), ev
+    res = update(gs, "Calendar", c, {"defaultAlertsWithTime": {"his": alert}})
+    assert c in (res.get("updated") or {}), res
+    assert get(gs, "Calendar", [c])["list"][0]["defaultAlertsWithTime"] == {"his": alert}
+    assert list(get(gs, "CalendarEvent", [e])["list"][0]["alerts"]) == ["his"]
+    hers = get(gs, "Calendar", [c], user="alice")["list"][0]["defaultAlertsWithTime"]
+    assert list(hers) == ["hers"]
+    assert list(get(gs, "CalendarEvent", [e], user="alice")["list"][0]["alerts"]) == ["hers"]
+    set_share(gs, c, None)
