@@ -1071,7 +1071,17 @@ static json_t *event_view(struct jmap_req *r, const struct store_access *a, json
         }
     }
     if ((reduce || hide) && json_object_get(out, "participants")) {
-        json_t *mine = account_addresses(jmap_req_conn(r), a->account_id, NULL);
+        /* §5.7 "the user's participant identities": a sharee's are their own */
+        const char *own = share_filtered(a) ? jmap_user_principal(r->user) : a->account_id;
+        json_t *mine = own ? account_addresses(jmap_req_conn(r), own, NULL) : json_object();
+        const char *addr;
+        json_t *x;
+        void *tmp;
+        json_object_foreach_safe(mine, tmp, addr, x)
+        {
+            if (share_filtered(a) && !share_is_me(r, addr))
+                json_object_del(mine, addr); /* never another user's address */
+        }
         reduce_participants(own_member(out, "participants"), mine);
         json_t *overrides_own = own_member(out, "recurrenceOverrides");
         const char *rid;

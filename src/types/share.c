@@ -749,6 +749,11 @@ static bool is_me(struct jmap_req *r, const char *address)
     return f.found;
 }
 
+bool share_is_me(struct jmap_req *r, const char *address)
+{
+    return is_me(r, address);
+}
+
 bool share_member_visible(struct jmap_req *r, const struct store_access *a, enum share_kind k,
                           json_t *obj)
 {

@@ -87,6 +87,9 @@ int share_collection_index(struct store_conn *c, enum share_kind k, const char *
 json_t *share_collection_view(struct jmap_req *r, const struct store_access *a, enum share_kind k,
                               json_t *obj);
 
+/* Whether address is the request's user (calendars-27 §3): their principal's address or
+ * an identity of their own account that is no other user's. */
+bool share_is_me(struct jmap_req *r, const char *address);
 /* Member objects (events: calendarIds, cards: addressBookIds, tasks: taskListId). Whether the user
  * may see it (some collection readable; calendars-27 §5.7: a secret event never). */
 bool share_member_visible(struct jmap_req *r, const struct store_access *a, enum share_kind k,

@@ -851,3 +851,32 @@ def test_sharee_default_alerts_are_their_own_calendars27_s4_s6_1(gs):
     assert list(hers) == ["hers"]
     assert list(get(gs, "CalendarEvent", [e], user="alice")["list"][0]["alerts"]) == ["hers"]
     set_share(gs, c, None)
+
+
+def test_hidden_attendees_show_the_sharee_themselves_calendars27_s5_7(gs):
+    """§5.7: with hideAttendees, "when a non-owner fetches the event the server MUST only
+    return participants with the "owner" role or corresponding to the user's participant
+    identities": bob, a sharee invited to alice's event, sees alice (the owner) and
+    himself, not the other attendee; reduceParticipants gives him the same; alice sees
+    everyone."""
+    bob = gs.own("bob")
+    c = new_cal(gs, "hidden guests", {bob: rights("mayReadItems")})
+    parts = {"a": {"@type": "Participant", "calendarAddress": "mailto:alice@localhost",
+                   "roles": {"owner": True, "attendee": True}},
+             "b": {"@type": "Participant", "calendarAddress": "mailto:bob@localhost",
+                   "roles": {"attendee": True}},
+             "x": {"@type": "Participant", "calendarAddress": "mailto:xavier@example.org",
+                   "roles": {"attendee": True}}}
+    e = created_id(new_event(gs, [c], "guests", participants=parts, hideAttendees=True))
+    assert set(get(gs, "CalendarEvent", [e], user="alice")["list"][0]["participants"]) == \
+        {"a", "b", "x"}
+    assert set(get(gs, "CalendarEvent", [e])["list"][0]["participants"]) == {"a", "b"}
+    _, res = gs.c("CalendarEvent/get", {"accountId": gs.a, "ids": [e],
+                                        "properties": ["participants"]}, user="bob")
+    assert set(res["list"][0]["participants"]) == {"a", "b"}, res
+    _, res = gs.c("CalendarEvent/set", {"accountId": gs.a, "update": {e: {
+        "hideAttendees": False}}})
+    _, res = gs.c("CalendarEvent/get", {"accountId": gs.a, "ids": [e],
+                                        "reduceParticipants": True}, user="bob")
+    assert set(res["list"][0]["participants"]) == {"a", "b"}, res
+    set_share(gs, c, None)
