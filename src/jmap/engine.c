@@ -971,6 +971,23 @@ void jset_fini(struct jset *s)
     json_decref(s->md_pending);
 }
 
+/* Whether args update only what a sharee keeps for themselves (jtype.own_values_only). */
+static bool own_values_only(const struct jtype *t, json_t *args)
+{
+    json_t *update = json_object_get(args, "update");
+    if (!t->own_values_only || json_object_size(json_object_get(args, "create")) ||
+        json_array_size(json_object_get(args, "destroy")) || !json_object_size(update))
+        return false;
+    const char *id;
+    json_t *patch;
+    json_object_foreach(update, id, patch)
+    {
+        if (!json_is_object(patch) || !t->own_values_only(patch))
+            return false;
+    }
+    return true;
+}
+
 int jmap_std_set(struct jmap_req *r, const struct jtype *t, json_t *args)
 {
     if (jmap_args_check(r, args, set_args, t->set_args))
@@ -986,11 +1003,17 @@ int jmap_std_set(struct jmap_req *r, const struct jtype *t, json_t *args)
         jmap_error(r, "requestTooLarge", "more than maxObjectsInSet objects");
         return -1;
     }
-    /* metadata-02 §4: writing privateMetadata needs read access only (checked per object) */
-    unsigned how = (metadata_set_only(r, t, args) ? 0 : JMAP_BEGIN_WRITE) | JMAP_BEGIN_NO_TXN;
+    /* metadata-02 §4: writing privateMetadata needs read access only (checked per object);
+     * so does a sharee's change of their own values (calendars-27 §4, own_values_only) */
+    bool md_only = metadata_set_only(r, t, args), own_only = !md_only && own_values_only(t, args);
+    unsigned how = (md_only || own_only ? 0 : JMAP_BEGIN_WRITE) | JMAP_BEGIN_NO_TXN;
     const struct store_access *a = jmap_method_begin(r, args, NULL, NULL, "accountId", how);
     if (!a)
         return -1;
+    if (own_only && !a->may_write && !a->shared) { /* a read-only grant of the whole account */
+        jmap_error(r, "accountReadOnly", "account %s is read-only", a->account_id);
+        return -1;
+    }
     struct jset s;
     jset_init(&s, r, t, a->account_id, args);
     json_t *ready = prepare_creates(&s, create);

@@ -250,6 +250,11 @@ struct jtype {
      * account a reached through shares. Without it such a user changes no shared
      * property of the type's objects (their metadata: draft-ietf-jmap-metadata-02 §4). */
     bool (*may_write)(struct jmap_req *r, const struct store_access *a, json_t *obj);
+    /* Sharing, optional: whether an update (patch) changes only what a user reaching
+     * the account through shares keeps for themselves (calendars-27 §4: isSubscribed and
+     * the per-user properties). A /set of only such updates needs no write right on the
+     * account (RFC 8620 accountReadOnly): the validate hook decides per object. */
+    bool (*own_values_only)(json_t *patch);
     /* JMAP Object Metadata (draft-ietf-jmap-metadata-02, issue 18): the type gains
      * `metadata` and `privateMetadata`, which the engine keeps (jmap/metadata.c). */
     bool metadata;

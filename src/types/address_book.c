@@ -83,6 +83,12 @@ static json_t *book_destroy(struct jset *s, const char *id, json_t *old)
                                     "onDestroyRemoveContents", "addressBookHasContents");
 }
 
+/* calendars-27 §4 / RFC 9610 §2 / tasks-06 §4: a sharee's own values (jtype.own_values_only) */
+static bool book_own_values(json_t *patch)
+{
+    return share_patch_own_values(SHARE_ADDRESS_BOOK, patch);
+}
+
 const struct jtype address_book_type = {
     .metadata = true, /* draft-ietf-jmap-metadata-02 (issue 18) */
     .name = "AddressBook",
@@ -94,6 +100,7 @@ const struct jtype address_book_type = {
     .decorate = book_decorate,
     .view = book_view,
     .validate = book_validate,
+    .own_values_only = book_own_values,
     .destroy = book_destroy,
     .index = book_index,
     .visible = share_book_visible_id,

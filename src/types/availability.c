@@ -2,10 +2,12 @@
  * availability.c — Principal/getAvailability and the
  * urn:ietf:params:jmap:principals:availability capability
  * (draft-ietf-jmap-calendars-27 §1.5.2, §2.2): the busy periods of a user over a
- * window, from the events of their subscribed calendars that count for
- * availability and that the asking user may read free/busy of (mayReadFreeBusy),
- * recurring events expanded; periods without details merged (§2.2's precedence
- * confirmed > unavailable > tentative).
+ * window, from the events of the calendars they subscribe to and count for
+ * availability — their own, and those of other accounts shared with them, by their
+ * own per-user isSubscribed, includeInAvailability (§4: "none" unless they set it)
+ * and freeBusyStatus (§5.4) — that the asking user may read free/busy of
+ * (mayReadFreeBusy), recurring events expanded; periods without details merged
+ * (§2.2's precedence confirmed > unavailable > tentative).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -53,7 +55,8 @@ static const char *rank_name(int rank)
 struct avail {
     struct jmap_req *r;
     const struct store_access *target; /* the user's access to the principal's account */
-    const char *account, *address;     /* the principal's account and calendar address */
+    const char *account, *address;     /* the account walked; the principal's address */
+    int64_t sharee;                    /* the principal's user id in another's account, or 0 */
     json_t *calendars;                 /* calendar id -> "all" | "attending" */
     json_t *readable;                  /* calendar id -> true with mayReadItems */
     int64_t from, to;
@@ -136,7 +139,15 @@ static int event_cb(const char *id, int64_t modseq, void *ud)
 {
     struct avail *v = ud;
     (void)modseq;
-    json_t *ev = store_object_get(jmap_req_conn(v->r), v->account, calendar_event_type.name, id);
+    struct store_conn *c = jmap_req_conn(v->r);
+    json_t *ev = store_object_get(c, v->account, calendar_event_type.name, id);
+    if (ev && v->sharee) { /* §5.4: the principal's own freeBusyStatus (default busy) */
+        json_t *mine = store_user_props_get(c, v->sharee, v->account, "CalendarEvent", id);
+        json_t *theirs = share_event_with_values(ev, mine);
+        json_decref(mine);
+        json_decref(ev);
+        ev = theirs;
+    }
     bool readable = false;
     bool overrides = json_object_size(json_object_get(ev, "recurrenceOverrides")) > 0;
     if (!ev || (!overrides && !relevant(v, ev, &readable))) {
@@ -160,7 +171,11 @@ static int event_cb(const char *id, int64_t modseq, void *ud)
             add_period(v, o.utc_start, o.utc_end, rank);
             continue;
         }
-        json_t *shown = engine_select_props(json_deep_copy(inst), v->props);
+        json_t *shown = json_deep_copy(inst);
+        for (const char *const *k = types_per_user; v->sharee && v->sharee != v->r->user->id && *k;
+             k++)
+            json_object_del(shown, *k); /* the principal's own values are theirs (§5.4) */
+        shown = engine_select_props(shown, v->props);
         json_array_append_new(v->list,
                               json_pack("{s:o, s:o, s:s, s:o, s:s}", "utcStart", utc(o.utc_start),
                                         "utcEnd", utc(o.utc_end), "busyStatus", rank_name(rank),
@@ -213,10 +228,6 @@ static void merge_periods(struct avail *v)
     free(cuts);
 }
 
-struct cal_pick {
-    struct avail *v;
-};
-
 static int calendar_cb(const char *id, json_t *cal, void *ud)
 {
     struct avail *v = ud;
@@ -230,6 +241,58 @@ static int calendar_cb(const char *id, json_t *cal, void *ud)
         return 0;
     json_object_set_new(v->calendars, id, json_string(mode));
     return 0;
+}
+
+/* A calendar of another account shared with the principal (p): it counts by their
+ * own per-user values (§4: isSubscribed, includeInAvailability "none" unless they set
+ * it) while they may still read it, and the asking user's rights on it. */
+struct shared_pick {
+    struct avail *v;
+    const struct jmap_user *p;
+    const struct store_access *mine; /* the asking user's access to the account, or NULL */
+};
+
+static int shared_calendar_cb(const char *id, json_t *cal, void *ud)
+{
+    struct shared_pick *sp = ud;
+    struct avail *v = sp->v;
+    if (!(share_rights_of_user(sp->p, SHARE_CALENDAR, cal) & CR_READ))
+        return 0; /* not theirs to subscribe to (§4.1: free/busy alone is no calendar) */
+    unsigned bits = sp->mine ? share_rights(v->r, sp->mine, SHARE_CALENDAR, cal) : 0;
+    if (bits & CR_READ)
+        json_object_set_new(v->readable, id, json_true());
+    json_t *own = store_user_props_get(jmap_req_conn(v->r), sp->p->id, v->account, "Calendar", id);
+    const char *mode = json_string_value(json_object_get(own, "includeInAvailability"));
+    if (!json_is_false(json_object_get(own, "isSubscribed")) && mode && strcmp(mode, "none") &&
+        (bits & CR_FREEBUSY))
+        json_object_set_new(v->calendars, id, json_string(mode));
+    json_decref(own);
+    return 0;
+}
+
+/* The busy periods of one account's events in the window, with v's calendars. */
+static void account_periods(struct avail *v)
+{
+    if (json_object_size(v->calendars))
+        store_index_range(jmap_req_conn(v->r), v->account, calendar_event_type.name, true, v->from,
+                          true, v->to, event_cb, v);
+    json_object_clear(v->calendars);
+    json_object_clear(v->readable);
+}
+
+/* The accounts that share calendars with the principal (user p), theirs excepted. */
+static void shared_periods(struct avail *v, const struct jmap_user *p)
+{
+    for (int i = 0; i < p->naccounts; i++) {
+        const struct store_access *pa = &p->accounts[i];
+        if (pa->is_personal || !pa->shared)
+            continue; /* an account-wide grant shows the owner's values: not theirs */
+        struct shared_pick sp = {v, p, jmap_req_access(v->r, pa->account_id)};
+        v->account = pa->account_id;
+        v->sharee = p->id;
+        store_object_foreach(jmap_req_conn(v->r), v->account, "Calendar", shared_calendar_cb, &sp);
+        account_periods(v);
+    }
 }
 
 static const struct argspec availability_args[] = {
@@ -289,9 +352,14 @@ static int get_availability(struct jmap_req *r, json_t *args)
         rc = -1;
     } else if (target) {
         store_object_foreach(jmap_req_conn(r), pid, "Calendar", calendar_cb, &v);
-        if (json_object_size(v.calendars))
-            store_index_range(jmap_req_conn(r), pid, calendar_event_type.name, true, from, true, to,
-                              event_cb, &v);
+        account_periods(&v);
+        struct store_user owner = {0};
+        struct jmap_user *pu = xcalloc(1, sizeof *pu);
+        if (store_user_by_account(jmap_req_conn(r), pid, &owner) == STORE_OK &&
+            jmap_user_load(jmap_req_conn(r), owner.id, pu) == STORE_OK)
+            shared_periods(&v, pu);
+        store_user_clear(&owner);
+        free(pu);
         merge_periods(&v);
     }
     store_rollback(jmap_req_conn(r));

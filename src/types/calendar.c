@@ -231,6 +231,12 @@ static json_t *calendar_destroy(struct jset *s, const char *id, json_t *old)
 const struct jcapability calendar_capability = {.uri = JMAP_CALENDARS,
                                                 .account_value = calendar_account_capability};
 
+/* calendars-27 §4 / RFC 9610 §2 / tasks-06 §4: a sharee's own values (jtype.own_values_only) */
+static bool calendar_own_values(json_t *patch)
+{
+    return share_patch_own_values(SHARE_CALENDAR, patch);
+}
+
 const struct jtype calendar_type = {
     .metadata = true, /* draft-ietf-jmap-metadata-02 (issue 18) */
     .name = "Calendar",
@@ -242,6 +248,7 @@ const struct jtype calendar_type = {
     .decorate = calendar_decorate,
     .view = calendar_view,
     .validate = calendar_validate,
+    .own_values_only = calendar_own_values,
     .destroy = calendar_destroy,
     .index = calendar_index,
     .visible = share_calendar_visible_id,

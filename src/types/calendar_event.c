@@ -921,9 +921,16 @@ static void resolve_default_alerts(struct jmap_req *r, const char *account, json
     json_t *own = json_object_get(out, "alerts"), *alerts = json_object();
     const char *cid;
     json_t *v;
+    const struct store_access *acc = jmap_req_access(r, account);
     json_object_foreach(json_object_get(out, "calendarIds"), cid, v)
     {
+        /* §4: a sharee's default alerts are their own (share_collection_view) */
         json_t *cal = store_object_get(jmap_req_conn(r), account, "Calendar", cid);
+        if (cal && share_filtered(acc)) {
+            json_t *theirs = share_collection_view(r, acc, SHARE_CALENDAR, cal);
+            json_decref(cal);
+            cal = theirs;
+        }
         const char *aid;
         json_t *a;
         json_object_foreach(json_object_get(cal, which), aid, a)
@@ -1017,14 +1024,20 @@ static json_t *event_view(struct jmap_req *r, const struct store_access *a, json
 {
     if (json_is_string(obj))
         return json_incref(obj); /* the finished view, written as text (event_load) */
-    if (!share_member_visible(r, a, SHARE_CALENDAR, obj))
+    /* a sharee's view of most events is the owner's (share_event_as_stored: nothing of
+     * theirs to overlay, nothing to cut): no copy */
+    json_t *base = json_object_get(obj, "baseEventId");
+    bool sharee = !share_event_as_stored(
+        r, a, obj, json_string_value(base ? base : json_object_get(obj, "id")));
+    if (sharee && !share_member_visible(r, a, SHARE_CALENDAR, obj))
         return NULL; /* a sharee's unreadable calendars, secret events (§5.7) */
     bool reduce = json_is_true(json_object_get(args, "reduceParticipants"));
     bool hide = json_is_true(json_object_get(obj, "hideAttendees")) && !a->is_personal;
-    json_t *out = share_filtered(a)                                              ? sharee_copy(obj)
+    json_t *out = sharee                                                         ? sharee_copy(obj)
                   : obj->refcount > 1 && view_changes(obj, args, reduce || hide) ? json_copy(obj)
                                                                                  : json_incref(obj);
-    share_member_view(r, a, SHARE_CALENDAR, out); /* §5.4 per-user, §5.7 private */
+    if (sharee)
+        share_member_view(r, a, SHARE_CALENDAR, out); /* §5.4 per-user, §5.7 private */
     hide = json_is_true(json_object_get(out, "hideAttendees")) && !a->is_personal;
     const char *float_tz = json_string_value(json_object_get(args, "timeZone"));
     bool instance = json_object_get(out, "baseEventId") != NULL;
@@ -1058,7 +1071,17 @@ static json_t *event_view(struct jmap_req *r, const struct store_access *a, json
         }
     }
     if ((reduce || hide) && json_object_get(out, "participants")) {
-        json_t *mine = account_addresses(jmap_req_conn(r), a->account_id, NULL);
+        /* §5.7 "the user's participant identities": a sharee's are their own */
+        const char *own = share_filtered(a) ? jmap_user_principal(r->user) : a->account_id;
+        json_t *mine = own ? account_addresses(jmap_req_conn(r), own, NULL) : json_object();
+        const char *addr;
+        json_t *x;
+        void *tmp;
+        json_object_foreach_safe(mine, tmp, addr, x)
+        {
+            if (share_filtered(a) && !share_is_me(r, addr))
+                json_object_del(mine, addr); /* never another user's address */
+        }
         reduce_participants(own_member(out, "participants"), mine);
         json_t *overrides_own = own_member(out, "recurrenceOverrides");
         const char *rid;

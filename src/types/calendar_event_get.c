@@ -32,6 +32,7 @@ static __thread struct {
     size_t nnames;
     bool args_plain; /* the call's arguments leave the owner's view as stored (raw_view) */
     bool plain;      /* ... and so does the access to the account (call_state) */
+    bool sharee;     /* ... or would, for a sharee's events as stored (share_event_as_stored) */
     bool personal;   /* the account is the user's own */
 } get_state;
 
@@ -88,6 +89,7 @@ static int64_t call_state(struct jmap_req *r, const char *account)
         const struct store_access *a = jmap_req_access(r, account);
         get_state.personal = a && a->is_personal;
         get_state.plain = get_state.args_plain && a && !share_filtered(a);
+        get_state.sharee = get_state.args_plain && share_filtered(a);
         get_state.state = store_state_get(c, account, calendar_event_type.name);
         snprintf(get_state.account, sizeof get_state.account, "%s", account);
         get_state.known = strlen(account) < sizeof get_state.account;
@@ -203,13 +205,17 @@ static char *view_text(const json_t *obj, size_t *n)
 }
 
 /* Whether event_view would return obj's own members (with its defaults) for this
- * call: all properties, the owner's view, nothing the arguments or obj ask to change
- * (§5.7 reduceParticipants and hideAttendees, §6.1 default alerts, overrides in a
- * range), and no later call reads the response as a tree (RFC 8620 §3.7). */
-static bool plain_view(const json_t *obj, json_t *props)
+ * call: all properties, the owner's view (or a sharee's that is the same, id the
+ * stored event's), nothing the arguments or obj ask to change (§5.7
+ * reduceParticipants and hideAttendees, §6.1 default alerts, overrides in a range),
+ * and no later call reads the response as a tree (RFC 8620 §3.7). */
+static bool plain_view(struct jmap_req *r, const char *account, const char *id, json_t *obj,
+                       json_t *props)
 {
-    return !props && get_state.plain && !json_is_true(json_object_get(obj, "useDefaultAlerts")) &&
-           (get_state.personal || !json_is_true(json_object_get(obj, "hideAttendees")));
+    return !props && (get_state.plain || get_state.sharee) &&
+           !json_is_true(json_object_get(obj, "useDefaultAlerts")) &&
+           (get_state.personal || !json_is_true(json_object_get(obj, "hideAttendees"))) &&
+           (get_state.plain || share_event_as_stored(r, jmap_req_access(r, account), obj, id));
 }
 
 /* ids written without escaping: the store's own (never '"', '\\' or controls) */
@@ -276,7 +282,8 @@ static json_t *load_instance(struct jmap_req *r, const char *account, const char
     struct event_cached *e = current_entry(r, account, base_id);
     if (!e)
         return NULL;
-    json_t *inst = plain_view(e->obj, props) ? instance_text(e, base_id, rid) : NULL;
+    json_t *inst =
+        plain_view(r, account, base_id, e->obj, props) ? instance_text(e, base_id, rid) : NULL;
     /* a sharee's view reads more than the properties asked for (share_member_view) */
     bool some = !share_filtered(jmap_req_access(r, account));
     if (!inst)
@@ -304,7 +311,7 @@ json_t *event_load(struct jmap_req *r, const char *account, const char *id, json
     struct event_cached *e = event_cache_current(account, id, state);
     if (e) {
         json_t *obj = NULL;
-        if (!e->recurring && plain_view(e->obj, props)) {
+        if (!e->recurring && plain_view(r, account, id, e->obj, props)) {
             size_t n;
             const char *text = event_cache_text(e, view_text, &n);
             obj = jwriter_raw_new(text, n);
@@ -316,7 +323,7 @@ json_t *event_load(struct jmap_req *r, const char *account, const char *id, json
     }
     json_t *obj = store_object_get(c, account, calendar_event_type.name, id);
     e = obj ? event_cache_put_current(account, id, obj, state) : NULL;
-    if (e && !e->recurring && plain_view(e->obj, props)) {
+    if (e && !e->recurring && plain_view(r, account, id, e->obj, props)) {
         size_t n;
         const char *text = event_cache_text(e, view_text, &n);
         json_decref(obj);

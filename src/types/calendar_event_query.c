@@ -11,15 +11,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jmap/collation.h"
 #include "formats/icalendar_jscalendar/ical.h"
 #include "formats/jscalendar/jscal_util.h"
 #include "formats/recurrence/recur.h"
 #include "formats/timezone/tz.h"
+#include "jmap/collation.h"
 #include "jmap/engine.h"
 #include "types/calendar_event.h"
-#include "types/share.h"
 #include "types/event_cache.h"
+#include "types/event_page_marks.h"
+#include "types/share.h"
 #include "types/text_match.h"
 #include "types/types.h"
 #include "util/util.h"
@@ -1107,26 +1108,32 @@ static int fast_query(struct jmap_req *r, const char *account, json_t *args, int
 
 /* ---- a sharee's page from the index (issue 14; calendars-27 §4, §5.7) ------------------------
  * fast_query's page for a user who reads some calendars of the account: the index's
- * ordered rows are walked in order from the first, each kept or dropped by the user's
- * rights as its cached parsed event says (sharee_sees: a calendar they read, not
- * secret), merged with the unordered ones they see, until the page is full; only
- * calculateTotal or a negative position walk every row. The results are the general
- * path's (item_cmp's order among the events the sharee sees). */
+ * ordered rows are walked in order, each kept or dropped by the user's rights as its
+ * cached parsed event says (sharee_sees: a calendar they read, not secret), merged with
+ * the unordered ones they see, until the page is full; only calculateTotal or a
+ * negative position walk every row. The walk starts at the last mark before the page
+ * (event_page_marks.h: learnt by earlier walks of the same sequence) and reads on by
+ * keyset. The results are the general path's (item_cmp's order among the events the
+ * sharee sees). */
 
 #define SHARED_CHUNK 64 /* ordered rows read at a time, at least */
 
 struct shared_walk {
     struct query q;
     struct placed_list u; /* the unordered events the user sees, sorted */
-    size_t next_u;
+    size_t next_u, mark;  /* the next mark to record (event_page_marks.h) */
     bool desc;
-    int64_t pos, stop; /* results emitted; where to stop (INT64_MAX: all) */
-    json_t *ids;       /* results [0, stop) */
+    int64_t pos, first, stop; /* results emitted; of ids[0]; where to stop (INT64_MAX: all) */
+    int64_t state;
+    uint64_t key;
+    struct page_mark last; /* the last ordered row read */
+    bool long_id;          /* an id too long for last: the general path answers */
+    json_t *ids;           /* results [first, stop) */
 };
 
 static void walk_emit(struct shared_walk *w, const struct placed *x)
 {
-    if (w->pos < w->stop)
+    if (w->pos >= w->first && w->pos < w->stop)
         json_array_append_new(w->ids, json_string(x->id));
     w->pos++;
 }
@@ -1135,11 +1142,19 @@ static void walk_emit(struct shared_walk *w, const struct placed *x)
 static void walk_rows(struct shared_walk *w, const struct placed_list *rows)
 {
     for (size_t i = 0; i < rows->n && w->pos < w->stop; i++) {
+        w->last.ord = rows->v[i].start;
+        w->long_id |= strlen(rows->v[i].id) >= sizeof w->last.id;
+        copy_str(w->last.id, sizeof w->last.id, rows->v[i].id);
         if (!sharee_sees(&w->q, rows->v[i].id, rows->v[i].modseq))
             continue;
         while (w->next_u < w->u.n && placed_before(&w->u.v[w->next_u], &rows->v[i], w->desc) < 0)
             walk_emit(w, &w->u.v[w->next_u++]);
         walk_emit(w, &rows->v[i]);
+        if (w->pos < (int64_t)(w->mark * PAGE_MARK_STRIDE) || w->long_id)
+            continue;
+        w->last.pos = w->pos;
+        w->last.next_u = (int64_t)w->next_u;
+        page_marks_add(w->q.account, w->state, w->desc, w->key, w->mark++, &w->last);
     }
 }
 
@@ -1147,7 +1162,7 @@ static void walk_rows(struct shared_walk *w, const struct placed_list *rows)
 static int fast_shared_query(struct jmap_req *r, const struct store_access *a, json_t *args,
                              int64_t state)
 {
-    struct shared_walk w = {.q = {.r = r, .account = a->account_id}};
+    struct shared_walk w = {.q = {.r = r, .account = a->account_id}, .state = state, .mark = 1};
     json_t *tzv = json_object_get(args, "timeZone"), *sort = json_object_get(args, "sort");
     w.q.tz = json_is_string(tzv) ? json_string_value(tzv) : "Etc/UTC";
     if (!fast_applies(args, false, &w.desc) || !tz_is_iana(w.q.tz))
@@ -1174,18 +1189,28 @@ static int fast_shared_query(struct jmap_req *r, const struct store_access *a, j
         limit = QUERY_PAGE_MAX;
     bool all = p < 0 || json_is_true(json_object_get(args, "calculateTotal"));
     w.stop = all ? INT64_MAX : p + limit;
+    w.first = p < 0 ? 0 : p;
+    w.key = page_marks_key(r->user->id, w.q.rights, w.q.tz);
+    bool keyed = false; /* reading on after w.last */
+    if (p > 0 && (w.mark = page_marks_find(a->account_id, state, w.desc, w.key, p, &w.last)))
+        w.pos = w.last.pos, w.next_u = (size_t)w.last.next_u, keyed = true; /* from the mark */
+    w.mark++;
     w.ids = json_array();
-    for (int64_t off = 0, n; w.pos < w.stop; off += n) {
+    for (int64_t n; w.pos < w.stop; keyed = true) {
         /* as many rows as the page still needs if the user sees them all */
         n = w.stop - w.pos < SHARED_CHUNK       ? SHARED_CHUNK
             : w.stop - w.pos > 8 * SHARED_CHUNK ? 8 * SHARED_CHUNK
                                                 : w.stop - w.pos;
         struct placed_list rows = {0};
-        store_index_ordered(c, a->account_id, calendar_event_type.name, w.desc, off, n, place_cb,
-                            &rows);
+        const char *t = calendar_event_type.name;
+        if (keyed)
+            store_index_ordered_after(c, a->account_id, t, w.desc, w.last.ord, w.last.id, 0, n,
+                                      place_cb, &rows);
+        else
+            store_index_ordered(c, a->account_id, t, w.desc, 0, n, place_cb, &rows);
         walk_rows(&w, &rows);
         free(rows.v);
-        if ((int64_t)rows.n < n)
+        if ((int64_t)rows.n < n || w.long_id)
             break; /* the last rows */
     }
     while (w.next_u < w.u.n && w.pos < w.stop)
@@ -1193,8 +1218,9 @@ static int fast_shared_query(struct jmap_req *r, const struct store_access *a, j
     store_rollback(c);
     /* the page of what the user sees: the total is exact when every row was walked,
      * else at least the page's end (not shown: calculateTotal walks every row) */
-    int rc = engine_query_respond_page(r, &calendar_event_type, a->account_id, args, w.ids, 0,
-                                       w.pos, state);
+    int rc = w.long_id ? 1
+                       : engine_query_respond_page(r, &calendar_event_type, a->account_id, args,
+                                                   w.ids, w.first, w.pos, state);
     json_decref(w.ids);
     free(w.u.v);
     query_free(&w.q);

@@ -1018,6 +1018,35 @@ static json_t *participant_at(json_t *ev, const char *address)
     return NULL;
 }
 
+/* RFC 5546 §3.2.2.3: "The "Delegator" of an event forwards the existing "REQUEST" to
+ * the "Delegate". The "REQUEST" method MUST include an "ATTENDEE" property with the
+ * calendar address of the "Delegate"." Whether the sender of ev is an attendee of it
+ * whose delegatedTo names a participant of ev that is the user (account); where the
+ * user already has a copy, the sender must be invited in it, by the same organizer
+ * (a forward cannot take over an event someone else sent them). */
+static bool forwarded_by_delegator(struct store_conn *c, const char *account, json_t *ev,
+                                   const char *from)
+{
+    json_t *delegator = participant_at(ev, from);
+    const char *to;
+    json_t *v;
+    char acct[64], id[64];
+    bool to_me = false;
+    json_object_foreach(json_object_get(delegator, "delegatedTo"), to, v)
+    {
+        to_me |= json_is_true(v) && participant_at(ev, to) && local_account(c, to, acct) &&
+                 strcmp(acct, account) == 0;
+    }
+    if (!to_me)
+        return false;
+    json_t *old = copy_of(c, account, ev, id);
+    const char *org = json_string_value(json_object_get(ev, "organizerCalendarAddress")),
+               *had = json_string_value(json_object_get(old, "organizerCalendarAddress"));
+    bool ok = !old || (participant_at(old, from) && org && had && !strcasecmp(org, had));
+    json_decref(old);
+    return ok;
+}
+
 /* REQUEST (§3.2.2) received: the user's copy is created or replaced. */
 static int apply_request(struct store_conn *c, const char *account, json_t *ev, const char *from,
                          const char **why)
@@ -1147,9 +1176,17 @@ int scheduling_apply(struct store_conn *c, const char *account, const char *meth
         return apply_refresh(c, account, ev, from, why);
     if (strcasecmp(method, "counter") == 0)
         return counter_to(c, NULL, ev, from, account, why);
-    /* RFC 6047 §3: the sender of a REQUEST or CANCEL is the organizer */
+    /* RFC 6047 §3: the sender of a REQUEST or CANCEL is the organizer; RFC 5546
+     * §3.2.2.3: or, of a REQUEST, a delegator forwarding it to the user */
+    if ((!org || strcasecmp(org, from)) && strcasecmp(method, "request") == 0 &&
+        forwarded_by_delegator(c, account, ev, from))
+        return apply_request(c, account, ev, from, why);
     if (!org || strcasecmp(org, from))
-        return *why = "the sender is not the event's organizer", -1;
+        return *why = strcasecmp(method, "request") == 0
+                          ? "the sender is neither the event's organizer nor an attendee who "
+                            "delegated to the user (DELEGATED-TO, RFC 5546 §3.2.2.3)"
+                          : "the sender is not the event's organizer",
+               -1;
     if (strcasecmp(method, "request") == 0)
         return apply_request(c, account, ev, from, why);
     if (strcasecmp(method, "cancel") == 0)

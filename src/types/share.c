@@ -144,12 +144,17 @@ unsigned share_rights(struct jmap_req *r, const struct store_access *a, enum sha
         return d->all;
     if (!a->shared)
         return a->may_write ? d->legacy_write : d->legacy_read;
+    return share_rights_of_user(r->user, k, collection);
+}
+
+unsigned share_rights_of_user(const struct jmap_user *u, enum share_kind k, json_t *collection)
+{
     unsigned bits = 0;
     const char *pid;
     json_t *v;
     json_object_foreach(json_object_get(collection, "shareWith"), pid, v)
     {
-        if (jmap_user_is_principal(r->user, pid)) {
+        if (jmap_user_is_principal(u, pid)) {
             int b = rights_parse(k, v);
             bits |= b > 0 ? (unsigned)b : 0;
         }
@@ -304,95 +309,21 @@ unsigned share_rights_of(struct jmap_req *r, const struct store_access *a, enum 
 
 /* ---- per-user properties --------------------------------------------------------------------- */
 
-/* Read at once (issue 14): a sharee's /get read each object's per-user values, and the
- * record of its shared `updated`, one store read each. Within one method call that only
- * reads (the rights memo's rule: the call's invocation held, a write forgets it), after
- * PROPS_EAGER single reads of one (user, type) the rest are read at once, if there are at
- * most PROPS_MAX of them, and answered from there (copies: callers change them). */
-#define PROPS_EAGER 4
-#define PROPS_MAX 512
-struct props_memo {
-    json_t *call;
-    char account[64];
-    json_t *sets; /* "user type" -> {"n": single reads} | {"all": {id: values}} | {"over": true} */
-};
-static pthread_key_t props_key;
-static pthread_once_t props_once = PTHREAD_ONCE_INIT;
+static bool patch_touches(const char *key, const char *prop);
 
-static void props_memo_free(void *p)
+bool share_patch_own_values(enum share_kind k, json_t *patch)
 {
-    struct props_memo *m = p;
-    json_decref(m->call);
-    json_decref(m->sets);
-    free(m);
-}
-
-static void props_init(void)
-{
-    pthread_key_create(&props_key, props_memo_free);
-}
-
-static struct props_memo *props_memo_for(struct jmap_req *r, const char *account)
-{
-    if (!r || !r->call)
-        return NULL;
-    pthread_once(&props_once, props_init);
-    struct props_memo *m = pthread_getspecific(props_key);
-    bool writing = store_in_write(jmap_req_conn(r));
-    if (m && (writing || m->call != r->call || strcmp(m->account, account))) {
-        json_decref(m->call);
-        json_decref(m->sets);
-        m->call = m->sets = NULL;
+    const char *key;
+    json_t *v;
+    json_object_foreach(patch, key, v)
+    {
+        bool own = false;
+        for (const char *const *p = share_kinds[k].per_user; *p && !own; p++)
+            own = patch_touches(key, *p);
+        if (!own)
+            return false;
     }
-    if (writing)
-        return NULL;
-    if (!m) {
-        m = xcalloc(1, sizeof *m);
-        pthread_setspecific(props_key, m);
-    }
-    if (!m->call) {
-        m->call = json_incref(r->call);
-        m->sets = json_object();
-        snprintf(m->account, sizeof m->account, "%s", account);
-    }
-    return m;
-}
-
-static int props_collect(const char *object_id, json_t *data, void *ud)
-{
-    json_object_set(ud, object_id, data);
-    return 0;
-}
-
-json_t *share_user_props(struct jmap_req *r, int64_t user_id, const char *account, const char *type,
-                         const char *id)
-{
-    struct store_conn *c = jmap_req_conn(r);
-    struct props_memo *m = props_memo_for(r, account);
-    char key[128];
-    snprintf(key, sizeof key, "%lld %s", (long long)user_id, type);
-    json_t *e = m ? json_object_get(m->sets, key) : NULL;
-    if (m && !e)
-        json_object_set_new(m->sets, key, e = json_object());
-    json_t *all = json_object_get(e, "all");
-    if (all)
-        return json_deep_copy(json_object_get(all, id)); /* NULL: none */
-    json_int_t n = json_integer_value(json_object_get(e, "n")) + 1;
-    if (!e || json_object_get(e, "over") || n < PROPS_EAGER) {
-        if (e && !json_object_get(e, "over"))
-            json_object_set_new(e, "n", json_integer(n));
-        return store_user_props_get(c, user_id, account, type, id);
-    }
-    all = json_object();
-    int64_t got =
-        store_user_props_list(c, user_id, account, type, PROPS_MAX + 1, props_collect, all);
-    if (got < 0 || got > PROPS_MAX) {
-        json_decref(all);
-        json_object_set_new(e, "over", json_true());
-        return store_user_props_get(c, user_id, account, type, id);
-    }
-    json_object_set_new(e, "all", all);
-    return json_deep_copy(json_object_get(all, id));
+    return true;
 }
 
 /* The user's own values over obj's (props: the per-user names), or, where they have
@@ -488,6 +419,27 @@ static json_t *keep_per_user(struct jset *s, const char *type, json_t *obj, json
 
 /* ---- collections ----------------------------------------------------------------------------- */
 
+/* calendars-27 §4: "The "sortOrder", "isVisible", "includeInAvailability",
+ * "defaultAlertsWithTime", and "defaultAlertsWithoutTime" properties are initially the
+ * default value for each user with whom the calendar is shared; they are not inherited
+ * from the owner" ("none" for includeInAvailability: "should default to [...] "none"
+ * for calendars shared with the user"). */
+static void sharee_defaults(struct jmap_req *r, const char *account, json_t *cal)
+{
+    static const char *const names[] = {"sortOrder", "isVisible", "includeInAvailability",
+                                        "defaultAlertsWithTime", "defaultAlertsWithoutTime"};
+    const char *id = json_string_value(json_object_get(cal, "id"));
+    json_t *mine = id ? share_user_props(r, r->user->id, account, "Calendar", id) : NULL;
+    json_t *defaults[] = {json_integer(0), json_true(), json_string("none"), json_null(),
+                          json_null()};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        if (!json_object_get(mine, names[i]))
+            json_object_set(cal, names[i], defaults[i]);
+        json_decref(defaults[i]);
+    }
+    json_decref(mine);
+}
+
 json_t *share_collection_view(struct jmap_req *r, const struct store_access *a, enum share_kind k,
                               json_t *obj)
 {
@@ -500,6 +452,8 @@ json_t *share_collection_view(struct jmap_req *r, const struct store_access *a, 
             return NULL;
         }
         overlay(r, a->account_id, share_kinds[k].type, out, share_kinds[k].per_user, false);
+        if (k == SHARE_CALENDAR)
+            sharee_defaults(r, a->account_id, out);
         if (!(bits & share_kinds[k].share))
             json_object_set_new(out, "shareWith", json_null());
     }
@@ -793,6 +747,11 @@ static bool is_me(struct jmap_req *r, const char *address)
         strcmp(other, me) != 0)
         return false;
     return f.found;
+}
+
+bool share_is_me(struct jmap_req *r, const char *address)
+{
+    return is_me(r, address);
 }
 
 bool share_member_visible(struct jmap_req *r, const struct store_access *a, enum share_kind k,
@@ -1260,15 +1219,22 @@ static void overlay_overrides(json_t *obj, json_t *mine)
     json_t *ovs = json_object_get(obj, "recurrenceOverrides");
     const char *rid, *key;
     json_t *ov, *v;
-    void *tmp;
-    json_object_foreach(ovs, rid, ov)
+    void *tmp, *otmp;
+    size_t had = json_object_size(ovs);
+    json_object_foreach_safe(ovs, otmp, rid, ov)
     {
+        size_t n = json_object_size(ov);
         json_object_foreach_safe(ov, tmp, key, v)
         {
             if (per_user_path(SHARE_CALENDAR, key))
                 json_object_del(ov, key);
         }
+        if (n && json_object_size(ov) == 0)
+            json_object_del(ovs, rid); /* the owner's values of it alone: nothing shared */
     }
+    if (had && json_object_size(ovs) == 0)
+        json_object_del(obj, "recurrenceOverrides");
+    ovs = json_object_get(obj, "recurrenceOverrides");
     json_object_foreach(json_object_get(mine, "#overrides"), rid, v)
     {
         json_t *target = json_object_get(ovs, rid);
@@ -1280,6 +1246,14 @@ static void overlay_overrides(json_t *obj, json_t *mine)
         if (json_is_object(target))
             json_object_update(target, v);
     }
+}
+
+json_t *share_event_with_values(json_t *event, json_t *mine)
+{
+    json_t *out = json_deep_copy(event);
+    overlay_overrides(out, mine);
+    overlay_mine(out, mine, share_kinds[SHARE_CALENDAR].member_per_user, true);
+    return out;
 }
 
 json_t *share_member_check(struct jset *s, enum share_kind k, json_t *obj, json_t *old)
@@ -1304,8 +1278,16 @@ static json_t *member_check(struct jset *s, enum share_kind k, json_t *obj, json
         if (!share_member_visible(r, a, k, old))
             return jmap_seterror("notFound", "no %s", share_kinds[k].member);
         bool per_user = false;
-        for (const char *const *p = share_kinds[k].member_per_user; *p; p++)
+        const char *key;
+        json_t *pv;
+        for (const char *const *p = share_kinds[k].member_per_user; *p; p++) {
             per_user |= !same(json_object_get(obj, *p), json_object_get(old, *p));
+            /* the user's own value, also where it equals the owner's (§5.4) */
+            json_object_foreach(jset_patch(s), key, pv)
+            {
+                per_user |= patch_touches(key, *p);
+            }
+        }
         per_user |= k == SHARE_CALENDAR && split_overrides(k, obj, old, NULL);
         if (per_user) {
             bool ok = false;

@@ -17,6 +17,8 @@
 
 #include "types/types.h"
 
+struct jmap_user;
+
 enum share_kind { SHARE_CALENDAR, SHARE_ADDRESS_BOOK, SHARE_TASK_LIST };
 
 /* CalendarRights (calendars-27 §4) */
@@ -51,6 +53,12 @@ static inline bool share_filtered(const struct store_access *a)
 /* The user's rights on a collection (a stored Calendar / AddressBook object). */
 unsigned share_rights(struct jmap_req *r, const struct store_access *a, enum share_kind k,
                       json_t *collection);
+/* The rights the collection's shareWith gives user u (any of their principals), as
+ * share_rights for a user reaching it through shares. */
+unsigned share_rights_of_user(const struct jmap_user *u, enum share_kind k, json_t *collection);
+/* An event as a user whose per-user values (§5.4, store_user_props) are mine sees its
+ * per-user properties: theirs, or the defaults (a new deep copy). */
+json_t *share_event_with_values(json_t *event, json_t *mine);
 /* The rights as a myRights object (new). */
 json_t *share_rights_json(enum share_kind k, unsigned bits);
 /* collection id -> rights (JSON integers) of every collection of the kind in the
@@ -66,6 +74,9 @@ json_t *share_collection_rights(struct jmap_req *r, const struct store_access *a
  * or NULL. */
 json_t *share_collection_validate(struct jset *s, enum share_kind k, json_t *obj, json_t *old,
                                   json_t *invalid);
+/* Whether a collection's update (patch) changes only the user's own values
+ * (calendars-27 §4 per-user properties and isSubscribed; jtype.own_values_only). */
+bool share_patch_own_values(enum share_kind k, json_t *patch);
 /* Collection destroy: mayDelete; a SetError or NULL. */
 json_t *share_collection_destroy(struct jset *s, enum share_kind k, json_t *old);
 /* Collection index hook: keeps the reverse index of shareWith (store_share_set). */
@@ -76,6 +87,9 @@ int share_collection_index(struct store_conn *c, enum share_kind k, const char *
 json_t *share_collection_view(struct jmap_req *r, const struct store_access *a, enum share_kind k,
                               json_t *obj);
 
+/* Whether address is the request's user (calendars-27 §3): their principal's address or
+ * an identity of their own account that is no other user's. */
+bool share_is_me(struct jmap_req *r, const char *address);
 /* Member objects (events: calendarIds, cards: addressBookIds, tasks: taskListId). Whether the user
  * may see it (some collection readable; calendars-27 §5.7: a secret event never). */
 bool share_member_visible(struct jmap_req *r, const struct store_access *a, enum share_kind k,
@@ -125,9 +139,23 @@ bool share_only_per_user(enum share_kind k, json_t *obj, json_t *old);
 void share_owner_updated(struct store_conn *c, enum share_kind k, const char *account, json_t *obj,
                          json_t *old);
 /* store_user_props_get within a method call that reads: after a few objects' reads, the
- * rest of the call's (user, type) are read at once (share.c, issue 14). New reference. */
+ * rest of the call's (user, type) are read at once (share_per_user.c, issue 14). New
+ * reference. */
 json_t *share_user_props(struct jmap_req *r, int64_t user_id, const char *account, const char *type,
                          const char *id);
+/* The same values without a copy: borrowed (valid within the call, not to be changed);
+ * where they were read for this one question, *held is the reference to release. */
+json_t *share_user_props_peek(struct jmap_req *r, int64_t user_id, const char *account,
+                              const char *type, const char *id, json_t **held);
+/* Whether a sharee's view of the event obj (id: the stored event's, an occurrence's
+ * series) is obj's own members (§5.4, §5.7: nothing to overlay, cut or reduce: public,
+ * every calendar readable, no per-user values in obj or rows for the user, no record
+ * of the shared `updated`). True for the owner and account-wide grants. */
+bool share_event_as_stored(struct jmap_req *r, const struct store_access *a, json_t *obj,
+                           const char *id);
+/* Whether the record of the shared `updated` of id counts for obj (share_updated.c). */
+bool share_updated_recorded(struct jmap_req *r, enum share_kind k, const char *account,
+                            const char *id, json_t *obj);
 /* A sharee's update after their per-user values were set apart: if nothing shared
  * changed, their `updated` (the server's time on the origin's copy and on tasks,
  * else the one they gave) is stored for them alone and obj keeps the shared one. */

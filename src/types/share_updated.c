@@ -161,7 +161,7 @@ void share_sharee_updated(struct jset *s, enum share_kind k, json_t *obj, json_t
 void share_view_updated(struct jmap_req *r, enum share_kind k, const char *account, const char *id,
                         json_t *obj, json_t *mine)
 {
-    json_t *rec = share_user_props(r, SHARED_USER, account, record_type(k), id);
+    json_t *held, *rec = share_user_props_peek(r, SHARED_USER, account, record_type(k), id, &held);
     if (rec && json_equal(json_object_get(rec, "at"), json_object_get(obj, "updated"))) {
         json_t *base = json_object_get(rec, "base");
         if (base)
@@ -169,8 +169,17 @@ void share_view_updated(struct jmap_req *r, enum share_kind k, const char *accou
         else
             json_object_del(obj, "updated");
     }
-    json_decref(rec);
+    json_decref(held);
     json_t *own = json_object_get(mine, "updated");
     if (later(own, json_object_get(obj, "updated")))
         json_object_set(obj, "updated", own);
+}
+
+bool share_updated_recorded(struct jmap_req *r, enum share_kind k, const char *account,
+                            const char *id, json_t *obj)
+{
+    json_t *held, *rec = share_user_props_peek(r, SHARED_USER, account, record_type(k), id, &held);
+    bool yes = rec && json_equal(json_object_get(rec, "at"), json_object_get(obj, "updated"));
+    json_decref(held);
+    return yes;
 }

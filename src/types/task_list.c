@@ -206,6 +206,12 @@ static json_t *task_list_destroy(struct jset *s, const char *id, json_t *old)
                                     "taskListHasTask");
 }
 
+/* calendars-27 §4 / RFC 9610 §2 / tasks-06 §4: a sharee's own values (jtype.own_values_only) */
+static bool task_list_own_values(json_t *patch)
+{
+    return share_patch_own_values(SHARE_TASK_LIST, patch);
+}
+
 const struct jtype task_list_type = {
     .metadata = true, /* draft-ietf-jmap-metadata-02 (issue 18) */
     .name = "TaskList",
@@ -217,6 +223,7 @@ const struct jtype task_list_type = {
     .decorate = task_list_decorate,
     .view = task_list_view,
     .validate = task_list_validate,
+    .own_values_only = task_list_own_values,
     .destroy = task_list_destroy,
     .index = task_list_index,
     .visible = share_task_list_visible_id,

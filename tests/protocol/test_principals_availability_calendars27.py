@@ -134,3 +134,73 @@ def test_overrides_count_per_occurrence_calendars27_s2_2(gs):
                 showDetails=True, eventProperties=["title", "start", "status"])
     (p,) = res["list"]
     assert p["busyStatus"] == "tentative" and p["event"]["start"] == "2026-11-04T13:00:00", p
+
+
+def test_shared_calendars_count_by_the_principals_own_values_calendars27_s2_2_s4_s5_4(gs):
+    """§2.2's relevant events from a calendar of another account shared with the
+    principal: "The Principal is subscribed to the calendar", its "includeInAvailability"
+    "for the Principal" (§4: per-user, "none" by default for a calendar shared with
+    them) is "all" or "attending", the asking user has mayReadFreeBusy on it, and the
+    event's freeBusyStatus is the principal's own (§5.4, per user). Frank shares "team"
+    with alice (who reads it) and bob (free/busy); erin has no right on it."""
+    a, f = gs.acct["alice"], gs.acct["frank"]
+    _, res = gs.c("Calendar/set", {"accountId": f, "create": {"t": {
+        "name": "team", "sortOrder": 3, "isVisible": False, "shareWith": {
+            a: {"mayReadItems": True, "mayReadFreeBusy": True, "mayUpdatePrivate": True},
+            gs.acct["bob"]: {"mayReadFreeBusy": True}}}}}, user="frank")
+    team = res["created"]["t"]["id"]
+    ev = {"calendarIds": {team: True}, "timeZone": "Etc/UTC", "duration": "PT1H"}
+    _, res = gs.c("CalendarEvent/set", {"accountId": f, "create": {
+        "x": {**ev, "title": "standup", "start": "2026-12-01T09:00:00"},
+        "y": {**ev, "title": "review", "start": "2026-12-01T11:00:00"}}}, user="frank")
+    review = res["created"]["y"]["id"]
+    window = {"start": "2026-12-01T00:00:00Z", "end": "2026-12-02T00:00:00Z"}
+
+    def periods(user):
+        res = avail(gs, user, a, **window)
+        return [(p["utcStart"][11:16], p["utcEnd"][11:16]) for p in res["list"]]
+
+    # §4: not inherited from the owner: "none" until alice includes it
+    _, got = gs.c("Calendar/get", {"accountId": f, "ids": [team]}, user="alice")
+    assert got["list"][0]["includeInAvailability"] == "none", got
+    assert (got["list"][0]["sortOrder"], got["list"][0]["isVisible"]) == (0, True), got
+    assert periods("bob") == [] and periods("alice") == []
+    _, res = gs.c("Calendar/set", {"accountId": f, "update": {
+        team: {"includeInAvailability": "all"}}}, user="alice")
+    assert team in (res.get("updated") or {}), res
+    _, got = gs.c("Calendar/get", {"accountId": f, "ids": [team]}, user="frank")
+    assert got["list"][0]["includeInAvailability"] == "all"  # frank's own, unchanged
+    both = [("09:00", "10:00"), ("11:00", "12:00")]
+    assert periods("bob") == both and periods("alice") == both
+    assert periods("erin") == []  # no mayReadFreeBusy on frank's calendar
+    # details for a user who reads the calendar, in frank's account
+    res = avail(gs, "alice", a, showDetails=True, eventProperties=["title"], **window)
+    assert {(p["event"]["title"], p["accountId"]) for p in res["list"]} == {
+        ("standup", f), ("review", f)}, res
+    res = avail(gs, "bob", a, showDetails=True, **window)
+    assert all(p["event"] is None and p["accountId"] is None for p in res["list"]), res
+    # §5.4: alice's own freeBusyStatus of the review; frank's stays busy
+    _, res = gs.c("CalendarEvent/set", {"accountId": f, "update": {
+        review: {"freeBusyStatus": "free"}}}, user="alice")
+    assert review in (res.get("updated") or {}), res
+    assert periods("bob") == [("09:00", "10:00")]
+    own = avail(gs, "frank", f, **window)["list"]
+    assert [(p["utcStart"][11:16], p["utcEnd"][11:16]) for p in own] == both
+    # frank's own "free" is not alice's
+    _, res = gs.c("CalendarEvent/set", {"accountId": f, "update": {
+        review: {"freeBusyStatus": "busy"}}}, user="alice")
+    _, res = gs.c("CalendarEvent/set", {"accountId": f, "update": {
+        review: {"freeBusyStatus": "free"}}}, user="frank")
+    assert review in (res.get("updated") or {}), res
+    assert periods("bob") == both
+    # unsubscribed, or the share revoked: it counts no more
+    gs.c("Calendar/set", {"accountId": f, "update": {team: {"isSubscribed": False}}},
+         user="alice")
+    assert periods("bob") == []
+    gs.c("Calendar/set", {"accountId": f, "update": {team: {"isSubscribed": True}}},
+         user="alice")
+    assert periods("bob") == both
+    _, res = gs.c("Calendar/set", {"accountId": f, "update": {team: {"shareWith": {
+        gs.acct["bob"]: {"mayReadFreeBusy": True}}}}}, user="frank")
+    assert team in (res.get("updated") or {}), res
+    assert periods("bob") == []

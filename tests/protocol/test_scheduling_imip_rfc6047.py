@@ -342,3 +342,55 @@ def test_delegate_reply_by_mail_to_the_delegator_rfc5546_s3_2_2_3(gs):
     assert after["participants"]["sub"]["participationStatus"] == "accepted"
     assert after["participants"][me]["participationStatus"] == "delegated"
     assert after["title"] == before["title"] and after["start"] == before["start"]
+
+
+def test_request_forwarded_by_the_delegator_rfc5546_s3_2_2_3(gs):
+    """§3.2.2.3: "The "Delegator" of an event forwards the existing "REQUEST" to the
+    "Delegate"", with the delegate's ATTENDEE; the delegator is an attendee whose
+    DELEGATED-TO names the delegate. Bob's server accepts such a REQUEST from
+    ext@example.org (the organizer is boss@example.org) and refuses, changing nothing,
+    one from an attendee who delegated to someone else, one whose DELEGATED-TO names bob
+    without bob's ATTENDEE, one from someone not invited in bob's copy, and a CANCEL
+    from the delegator."""
+    delegated = (("ext@example.org", 'DELEGATED;DELEGATED-TO="mailto:bob@localhost"'),
+                 ("bob@localhost", 'NEEDS-ACTION;DELEGATED-FROM="mailto:ext@example.org"'))
+    elsewhere = (("ext@example.org", 'DELEGATED;DELEGATED-TO="mailto:carol@example.org"'),
+                 ("carol@example.org", 'NEEDS-ACTION;DELEGATED-FROM="mailto:ext@example.org"'),
+                 ("bob@localhost", "NEEDS-ACTION"))
+    for attendees in (elsewhere, delegated[:1]):
+        r = deliver(gs, "bob", message("ext@example.org", ics(
+            "REQUEST", "imip-fwd", attendees=attendees), "REQUEST"))
+        assert r.returncode == 1 and "DELEGATED-TO" in r.stderr, r.stderr
+        assert by_uid(gs, "bob", "imip-fwd") is None
+    r = deliver(gs, "bob", message("ext@example.org", ics(
+        "REQUEST", "imip-fwd", attendees=delegated), "REQUEST"))
+    assert r.returncode == 0, r.stderr
+    ev = by_uid(gs, "bob", "imip-fwd")
+    assert ev["title"] == "Board meeting" and ev["isOrigin"] is False
+    assert ev["organizerCalendarAddress"] == "mailto:boss@example.org"
+    me = [p for p in ev["participants"].values()
+          if p.get("calendarAddress") == "mailto:bob@localhost"]
+    assert me[0]["delegatedFrom"] == {"mailto:ext@example.org": True}, me
+    _, q = gs.c("CalendarEventNotification/query", {"accountId": gs.acct["bob"],
+                                                    "filter": {"calendarEventIds": [ev["id"]]}},
+                user="bob")
+    _, n = gs.c("CalendarEventNotification/get", {"accountId": gs.acct["bob"], "ids": q["ids"]},
+                user="bob")
+    assert [(x["type"], x["changedBy"]["calendarAddress"]) for x in n["list"]] == [
+        ("created", "mailto:ext@example.org")], n
+    # the organizer's later REQUEST still applies; a forward by someone bob's copy does
+    # not invite, or a CANCEL by the delegator, changes nothing
+    r = deliver(gs, "bob", message("boss@example.org", ics(
+        "REQUEST", "imip-fwd", seq=1, summary="Board (moved)", attendees=delegated),
+        "REQUEST"))
+    assert r.returncode == 0, r.stderr
+    before = by_uid(gs, "bob", "imip-fwd")
+    forged = (("eve@example.org", 'DELEGATED;DELEGATED-TO="mailto:bob@localhost"'),
+              ("bob@localhost", 'NEEDS-ACTION;DELEGATED-FROM="mailto:eve@example.org"'))
+    r = deliver(gs, "bob", message("eve@example.org", ics(
+        "REQUEST", "imip-fwd", seq=5, summary="forged", attendees=forged), "REQUEST"))
+    assert r.returncode == 1 and "organizer" in r.stderr, r.stderr
+    r = deliver(gs, "bob", message("ext@example.org", ics(
+        "CANCEL", "imip-fwd", seq=5, attendees=delegated), "CANCEL"))
+    assert r.returncode == 1 and "organizer" in r.stderr, r.stderr
+    assert by_uid(gs, "bob", "imip-fwd") == before

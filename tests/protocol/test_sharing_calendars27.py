@@ -637,7 +637,8 @@ def test_sharee_page_from_the_index_calendars27_s4_s5_7_rfc8620_s5_5():
     less those they cannot see: events only in a calendar they cannot read, secret
     events; floating events (no UTC start in the index) placed among the others; in
     both directions, with negative positions, totals and past the end (issue 14: the
-    sharee's page walks the index instead of parsing the whole account)."""
+    sharee's page walks the index instead of parsing the whole account, from the last
+    mark an earlier walk left before the page)."""
     s = GroupServer()
     try:
         a, bob = s.own("alice"), s.own("bob")
@@ -674,10 +675,14 @@ def test_sharee_page_from_the_index_calendars27_s4_s5_7_rfc8620_s5_5():
                          and by[i].get("privacy") != "secret"]
         expect = ids[False]
         assert 600 < len(expect) < 733 and ids[True] != expect, len(expect)
-        for pos, limit, desc, total in ((0, 50, False, False), (300, 100, False, True),
-                                        (-30, 20, False, True), (-2000, 5, True, False),
-                                        (5, 40, True, False), (len(expect) - 3, 10, False, False),
-                                        (len(expect) + 5, 10, False, True)):
+        # twice (issue 14: the second time from the marks the first walks left), then
+        # every page of a sweep in both directions
+        cases = ((0, 50, False, False), (300, 100, False, True), (-30, 20, False, True),
+                 (-2000, 5, True, False), (5, 40, True, False),
+                 (len(expect) - 3, 10, False, False), (len(expect) + 5, 10, False, True))
+        sweep = tuple((k, 37, desc, k % 2 == 0) for desc in (False, True)
+                      for k in range(0, len(expect) + 37, 37))
+        for pos, limit, desc, total in cases + cases + sweep:
             args = {"accountId": a, "position": pos, "limit": limit, "calculateTotal": total,
                     "sort": [{"property": "start", "isAscending": not desc}]}
             _, res = s.c("CalendarEvent/query", args, user="bob")
@@ -724,3 +729,154 @@ def test_per_user_values_of_many_events_in_one_get_calendars27_s5_4(gs):
              "1"]]})
     listed = {e["id"]: e.get("color") for e in r.json()["methodResponses"][1][1]["list"]}
     assert listed == {**want, ids[1]: "#111111", ids[2]: "#222222"}, listed
+
+
+def test_sharee_view_as_stored_only_where_nothing_is_theirs_calendars27_s5_4_s5_7(gs):
+    """§5.4 and §5.7 in a sharee's whole /get of many events (issue 14: an event with
+    nothing to overlay or cut is written as the owner's view, without a copy): the plain
+    events and their occurrences are exactly the owner's view; beside them, in the same
+    call, an event in a calendar the sharee cannot read, a private event, one with the
+    owner's per-user values (of the event and of one occurrence), one with the sharee's
+    own values and one whose `updated` the owner moved by a per-user write each still
+    get the sharee's view."""
+    bob = gs.own("bob")
+    c = new_cal(gs, "as stored", {bob: rights("mayReadItems", "mayUpdatePrivate")})
+    hidden = new_cal(gs, "as stored hidden")
+    weekly = {"recurrenceRules": [{"@type": "RecurrenceRule", "frequency": "weekly",
+                                   "count": 3}]}
+    plain = [created_id(new_event(gs, [c], f"plain {i}", **(weekly if i % 2 else {})))
+             for i in range(6)]
+    both = created_id(new_event(gs, [c, hidden], "both"))
+    private = created_id(new_event(gs, [c], "private", privacy="private",
+                                   description="details"))
+    owners = created_id(new_event(gs, [c], "owner's", color="red", keywords={"a": True}))
+    occ = created_id(new_event(gs, [c], "owner's occurrence", **weekly))
+    res = update(gs, "CalendarEvent", occ + "_20260308T100000", {"keywords": {"a": True}},
+                 user="alice")
+    assert res.get("updated"), res
+    bobs = created_id(new_event(gs, [c], "bob's"))
+    assert update(gs, "CalendarEvent", bobs, {"color": "blue"}).get("updated")
+    moved = created_id(new_event(gs, [c], "moved", keywords={"a": True}))
+    shared_time = get(gs, "CalendarEvent", [moved], user="alice")["list"][0]["updated"]
+    time.sleep(1.1)  # the owner's per-user write gets a later `updated` (§5.4)
+    res = update(gs, "CalendarEvent", moved, {"keywords": None}, user="alice")
+    assert res.get("updated"), res
+    ids = plain + [both, private, owners, occ, bobs, moved]
+    own = {e["id"]: e for e in get(gs, "CalendarEvent", ids, user="alice")["list"]}
+    assert own[moved]["updated"] > shared_time
+    for _ in range(2):  # cold, then with the owner's views cached
+        got = get(gs, "CalendarEvent", ids)
+        assert got["notFound"] == [], got
+        seen = {e["id"]: e for e in got["list"]}
+        for i in plain:
+            assert seen[i] == own[i], (seen[i], own[i])
+        assert seen[both]["calendarIds"] == {c: True}
+        assert {**seen[both], "calendarIds": own[both]["calendarIds"]} == own[both]
+        assert "title" not in seen[private] and "description" not in seen[private]
+        assert "color" not in seen[owners] and "keywords" not in seen[owners]
+        assert "2026-03-08T10:00:00" not in (seen[occ].get("recurrenceOverrides") or {})
+        assert seen[bobs]["color"] == "blue" and "color" not in own[bobs]
+        assert seen[moved]["updated"] == shared_time, (seen[moved], shared_time)
+    # the occurrences of an expanded query: the owner's view of a plain series'
+    args = {"accountId": gs.a, "expandRecurrences": True, "timeZone": "Europe/Paris",
+            "filter": {"inCalendar": c, "after": "2026-03-01T00:00:00",
+                       "before": "2026-04-01T00:00:00"}}
+    _, q = gs.c("CalendarEvent/query", args, user="bob")
+    inst = [i for i in q["ids"] if i.startswith(plain[1] + "_") or i.startswith(occ + "_")]
+    assert len(inst) == 6, q
+    own = {e["id"]: e for e in get(gs, "CalendarEvent", inst, user="alice")["list"]}
+    seen = {e["id"]: e for e in get(gs, "CalendarEvent", inst)["list"]}
+    for i in inst:
+        if i.startswith(plain[1]):
+            assert seen[i] == own[i], (seen[i], own[i])
+    assert own[occ + "_20260308T100000"]["keywords"] == {"a": True}
+    assert "keywords" not in seen[occ + "_20260308T100000"]
+    set_share(gs, c, None)
+
+
+def test_read_only_sharee_keeps_their_own_values_calendars27_s4_rfc9670_s1_4(gs):
+    """§4: "Users can subscribe or unsubscribe to a calendar by setting the "isSubscribed"
+    property", and the per-user properties "may be set by anyone who is subscribed to the
+    calendar": erin, who may only read alice's one calendar shared with her (the account
+    is read-only for her), sets her own color and unsubscribes; anything else of the
+    calendar she may not change. RFC 9670 §1.4: unsubscribed, the account leaves her
+    session, and she can subscribe again."""
+    erin = gs.own("erin")
+    c = new_cal(gs, "read only", {erin: rights("mayReadItems")})
+    assert gs.session("erin")["accounts"][gs.a]["isReadOnly"] is True
+    res = update(gs, "Calendar", c, {"color": "teal", "sortOrder": 4}, user="erin")
+    assert c in (res.get("updated") or {}), res
+    mine = get(gs, "Calendar", [c], user="erin")["list"][0]
+    assert (mine["color"], mine["sortOrder"]) == ("teal", 4)
+    hers = get(gs, "Calendar", [c], user="alice")["list"][0]
+    assert (hers["color"], hers["sortOrder"]) == (None, 0)
+    kind, res = gs.c("Calendar/set", {"accountId": gs.a, "update": {c: {"description": "x"}}},
+                     user="erin")
+    assert kind == "error" and res["type"] == "accountReadOnly", res
+    assert get(gs, "Calendar", [c], user="alice")["list"][0]["description"] is None
+    res = update(gs, "Calendar", c, {"isSubscribed": False}, user="erin")
+    assert c in (res.get("updated") or {}), res
+    assert gs.a not in gs.session("erin")["accounts"]
+    res = update(gs, "Calendar", c, {"isSubscribed": True}, user="erin")
+    assert c in (res.get("updated") or {}), res
+    assert gs.a in gs.session("erin")["accounts"]
+    set_share(gs, c, None)
+
+
+def test_sharee_default_alerts_are_their_own_calendars27_s4_s6_1(gs):
+    """§4: "defaultAlertsWithTime" and "defaultAlertsWithoutTime" are stored per user and
+    "initially the default value for each user with whom the calendar is shared; they
+    are not inherited from the owner"; §6.1 useDefaultAlerts (per user, §5.4) resolves
+    to the user's own defaults. Bob (mayUpdatePrivate) starts with none, then sets his;
+    his useDefaultAlerts is his even where it is the value alice has."""
+    bob = gs.own("bob")
+    c = new_cal(gs, "alerts", {bob: rights("mayReadItems", "mayUpdatePrivate")})
+    alert = {"@type": "Alert", "trigger": {"@type": "OffsetTrigger", "offset": "-PT5M"}}
+    res = update(gs, "Calendar", c, {"defaultAlertsWithTime": {"hers": alert}}, user="alice")
+    assert c in (res.get("updated") or {}), res
+    mine = get(gs, "Calendar", [c])["list"][0]
+    assert mine["defaultAlertsWithTime"] is None, mine
+    e = created_id(new_event(gs, [c], "with defaults", useDefaultAlerts=True))
+    assert list(get(gs, "CalendarEvent", [e], user="alice")["list"][0]["alerts"]) == ["hers"]
+    # his own value, though it is the same as hers (§5.4: stored for him)
+    res = update(gs, "CalendarEvent", e, {"useDefaultAlerts": True})
+    assert e in (res.get("updated") or {}), res
+    ev = get(gs, "CalendarEvent", [e])["list"][0]
+    assert ev.get("useDefaultAlerts") is True and not ev.get("alerts"), ev
+    res = update(gs, "Calendar", c, {"defaultAlertsWithTime": {"his": alert}})
+    assert c in (res.get("updated") or {}), res
+    assert get(gs, "Calendar", [c])["list"][0]["defaultAlertsWithTime"] == {"his": alert}
+    assert list(get(gs, "CalendarEvent", [e])["list"][0]["alerts"]) == ["his"]
+    hers = get(gs, "Calendar", [c], user="alice")["list"][0]["defaultAlertsWithTime"]
+    assert list(hers) == ["hers"]
+    assert list(get(gs, "CalendarEvent", [e], user="alice")["list"][0]["alerts"]) == ["hers"]
+    set_share(gs, c, None)
+
+
+def test_hidden_attendees_show_the_sharee_themselves_calendars27_s5_7(gs):
+    """§5.7: with hideAttendees, "when a non-owner fetches the event the server MUST only
+    return participants with the "owner" role or corresponding to the user's participant
+    identities": bob, a sharee invited to alice's event, sees alice (the owner) and
+    himself, not the other attendee; reduceParticipants gives him the same; alice sees
+    everyone."""
+    bob = gs.own("bob")
+    c = new_cal(gs, "hidden guests", {bob: rights("mayReadItems")})
+    parts = {"a": {"@type": "Participant", "calendarAddress": "mailto:alice@localhost",
+                   "roles": {"owner": True, "attendee": True}},
+             "b": {"@type": "Participant", "calendarAddress": "mailto:bob@localhost",
+                   "roles": {"attendee": True}},
+             "x": {"@type": "Participant", "calendarAddress": "mailto:xavier@example.org",
+                   "roles": {"attendee": True}}}
+    e = created_id(new_event(gs, [c], "guests", participants=parts, hideAttendees=True))
+    assert set(get(gs, "CalendarEvent", [e], user="alice")["list"][0]["participants"]) == \
+        {"a", "b", "x"}
+    assert set(get(gs, "CalendarEvent", [e])["list"][0]["participants"]) == {"a", "b"}
+    _, res = gs.c("CalendarEvent/get", {"accountId": gs.a, "ids": [e],
+                                        "properties": ["participants"]}, user="bob")
+    assert set(res["list"][0]["participants"]) == {"a", "b"}, res
+    _, res = gs.c("CalendarEvent/set", {"accountId": gs.a, "update": {e: {
+        "hideAttendees": False}}})
+    _, res = gs.c("CalendarEvent/get", {"accountId": gs.a, "ids": [e],
+                                        "reduceParticipants": True}, user="bob")
+    assert set(res["list"][0]["participants"]) == {"a", "b"}, res
+    set_share(gs, c, None)

@@ -147,3 +147,22 @@ def test_card_changes_never_reveal_what_the_sharee_could_not_see_rfc8620_s5_2(gs
     assert changes(s1)["destroyed"] == []
     assert moved in changes(s0)["destroyed"]
     share(gs, shared, None)
+
+
+def test_read_only_sharee_subscribes_rfc9610_s2_rfc9670_s4(gs):
+    """RFC 9670 §4 isSubscribed ("the user wishes to subscribe to see this data") is the
+    user's own: erin, who may only read alice's one address book shared with her, changes
+    it though the account is read-only for her; nothing shared."""
+    erin = gs.own("erin")
+    b = book(gs, "read only book", {erin: rights("mayRead")})
+    _, res = gs.c("AddressBook/set", {"accountId": gs.a, "update": {b: {"isSubscribed": False}}},
+                  user="erin")
+    assert b in (res.get("updated") or {}), res
+    _, got = gs.c("AddressBook/get", {"accountId": gs.a, "ids": [b]}, user="erin")
+    assert got["list"][0]["isSubscribed"] is False
+    _, got = gs.c("AddressBook/get", {"accountId": gs.a, "ids": [b]})
+    assert got["list"][0]["isSubscribed"] is True  # alice's own
+    kind, res = gs.c("AddressBook/set", {"accountId": gs.a, "update": {b: {"name": "x"}}},
+                     user="erin")
+    assert kind == "error" and res["type"] == "accountReadOnly", res
+    share(gs, b, None)
