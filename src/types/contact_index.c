@@ -6,7 +6,8 @@
  * Text conditions are the store's (issue 21): a substring search of the texts
  * contact_record.c folded (i;unicode-casemap, RFC 5051) when the card was written;
  * a query of text conditions alone, unsorted, is answered by the store without this
- * index. The index holds, per account, each live card's facets (contact_record.c:
+ * index, in the store's order, reading its hits only up to the page when no total
+ * is asked for. The index holds, per account, each live card's facets (contact_record.c:
  * uid, kind, dates, address books, members, sort keys), read from the store's rows
  * beside the texts, never by parsing the cards. It is valid for
  * one ContactCard modseq: a caller brings it up to its transaction's state by
@@ -16,16 +17,18 @@
  * index lets the engine answer from the store instead. One mutex per account
  * guards it; filtering 10,000 cards takes about a millisecond, so queries simply
  * hold it (the store-only text queries do not take it). The order of the last sort
- * asked for is kept and follows each change. Known limit: a write whose commit fails, followed by a different write
- * reaching the same modseq before any card is validated, leaves the index stale
- * until the next write.
+ * asked for is kept and follows each change. Known limit: a write whose commit
+ * fails, followed by a different write reaching the same modseq before any card is
+ * validated, leaves the index stale until the next write.
  */
 #include <ctype.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "jmap/collation.h"
+#include "jmap/metadata.h"
 #include "types/contacts_internal.h"
 #include "util/util.h"
 
@@ -686,7 +689,7 @@ static int eval(struct store_conn *c, struct cindex *x, const struct cnode *n, u
 static bool store_only(const struct cnode *f)
 {
     if (f->op == OP_LEAF)
-        return f->key < NFIELDS;
+        return f->key >= 0 && f->key < NFIELDS;
     if (f->op != OP_AND || !f->nkids)
         return false;
     for (size_t k = 0; k < f->nkids; k++)
@@ -703,49 +706,63 @@ static void all_terms(const struct cnode *f, struct store_gram_term **t, size_t 
         all_terms(f->kids[k], t, nt);
 }
 
-/* The hits of a search as one buffer of NUL-ended ids. */
+/* The first max hits of a search (in the store's order) as one buffer of NUL-ended
+ * ids, and where each starts. */
 struct hits {
     struct buf ids;
-    size_t n;
+    size_t *at;
+    size_t n, cap, max;
 };
 
 static int collect_id(const char *id, void *ud)
 {
     struct hits *h = ud;
+    if (h->n == h->cap)
+        h->at = xrealloc(h->at, (h->cap = h->cap ? 2 * h->cap : 64) * sizeof *h->at);
+    h->at[h->n++] = h->ids.len;
     buf_append(&h->ids, id, strlen(id) + 1);
-    h->n++;
-    return 0;
+    return h->n >= h->max; /* enough: the search stops */
 }
 
-static int compare_strs(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* An unsorted query of text conditions, from the store's search alone: the ids in
- * id order, or NULL on a store error. The first such query after a start reads no
- * card and builds no index (issue 21). */
-static json_t *store_query(struct store_conn *c, const char *account, const struct cnode *f)
+/* The hits of text filter f, up to max: STORE_OK or the store's error. */
+static int store_hits(struct store_conn *c, const char *account, const struct cnode *f, size_t max,
+                      struct hits *h)
 {
     struct store_gram_term *t = NULL;
     size_t nt = 0;
     all_terms(f, &t, &nt);
-    struct hits h = {{0}, 0};
-    int rc = store_grams_search(c, account, contact_card_type.name, t, nt, collect_id, &h);
+    *h = (struct hits){.max = max};
+    int rc = store_grams_search(c, account, contact_card_type.name, t, nt, collect_id, h);
     free(t);
+    return rc;
+}
+
+static void hits_free(struct hits *h)
+{
+    buf_free(&h->ids);
+    free(h->at);
+}
+
+/* The ids of hits [from, from + n), a new array. */
+static json_t *hits_ids(const struct hits *h, size_t from, size_t n)
+{
+    json_t *ids = json_array();
+    for (size_t i = from; i < from + n; i++) /* ids are checked JMAP Ids: ASCII */
+        json_array_append_new(ids, json_string_nocheck(h->ids.data + h->at[i]));
+    return ids;
+}
+
+/* An unsorted query of text conditions, from the store's search alone: the ids in
+ * the store's order (store.h: stable between writes, RFC 8620 §5.5), or NULL on a
+ * store error. The first such query after a start reads no card and builds no index
+ * (issue 21). */
+static json_t *store_query(struct store_conn *c, const char *account, const struct cnode *f)
+{
+    struct hits h;
     json_t *ids = NULL;
-    if (rc == STORE_OK) {
-        const char **v = xmalloc((h.n + 1) * sizeof *v);
-        const char *p = h.ids.data;
-        for (size_t i = 0; i < h.n; p += strlen(p) + 1)
-            v[i++] = p;
-        qsort(v, h.n, sizeof *v, compare_strs);
-        ids = json_array();
-        for (size_t i = 0; i < h.n; i++) /* ids are checked JMAP Ids: ASCII */
-            json_array_append_new(ids, json_string_nocheck(v[i]));
-        free(v);
-    }
-    buf_free(&h.ids);
+    if (store_hits(c, account, f, SIZE_MAX, &h) == STORE_OK)
+        ids = hits_ids(&h, 0, h.n);
+    hits_free(&h);
     return ids;
 }
 
@@ -881,6 +898,15 @@ static struct crec **sorted_order(struct cindex *x, json_t *sort, struct crec **
 #define PAGE_LIMIT_MAX 10000   /* jmap/query.c's largest limit */
 #define PAGE_SNAPSHOT_MAX 1000 /* below this the whole list is cheap: a snapshot */
 
+/* The limit of a page: the one asked for, at most the engine's. */
+static int64_t page_limit(json_t *args)
+{
+    json_t *limitv = json_object_get(args, "limit");
+    return json_is_integer(limitv) && json_integer_value(limitv) < PAGE_LIMIT_MAX
+               ? json_integer_value(limitv)
+               : PAGE_LIMIT_MAX;
+}
+
 /* The ids of order[from, from + n), a new array. */
 static json_t *ids_of(struct crec *const *order, size_t from, size_t n)
 {
@@ -904,10 +930,7 @@ static int page_answer(struct jmap_req *r, const char *account, json_t *args, js
     int64_t p = json_integer_value(json_object_get(args, "position"));
     if (p < 0)
         p = total + p < 0 ? 0 : total + p;
-    json_t *limitv = json_object_get(args, "limit");
-    int64_t limit = json_is_integer(limitv) && json_integer_value(limitv) < PAGE_LIMIT_MAX
-                        ? json_integer_value(limitv)
-                        : PAGE_LIMIT_MAX;
+    int64_t limit = page_limit(args);
     int64_t n = p >= total ? 0 : p + limit > total ? total - p : limit;
     json_t *ids = ids_of(order, (size_t)p, (size_t)n);
     if (x->n <= PAGE_SNAPSHOT_MAX) {
@@ -924,12 +947,72 @@ static int page_answer(struct jmap_req *r, const char *account, json_t *args, js
     return rc;
 }
 
+/* ---- a page of a text query from the store (issue 21) ---------------------------------------
+ * An unsorted ContactCard/query of text conditions alone takes its hits in the
+ * store's order (store.h) and, when no total is asked for and the position counts
+ * from the start, stops at the end of the page: the order of an unsorted query is
+ * the server's, stable between calls (RFC 8620 §5.5), and without calculateTotal
+ * nothing else in the response needs the hits after the page. One hit more than the
+ * page is read, to tell a result that ends within it: that one is known whole and
+ * kept for /queryChanges (up to PAGE_SNAPSHOT_MAX ids); the /queryChanges of a longer
+ * one answers from the change log (§5.6 allows the extra removals), as the sorted
+ * pages' do. */
+
+/* Answers text filter f from the store: 0, -1 after an error, 1 if the general path
+ * should (a store error: it reports it). */
+static int text_answer(struct jmap_req *r, const char *account, json_t *args, const struct cnode *f,
+                       int64_t state)
+{
+    struct store_conn *c = jmap_req_conn(r);
+    int64_t p = json_integer_value(json_object_get(args, "position"));
+    int64_t limit = page_limit(args);
+    size_t max = SIZE_MAX; /* every hit: a total, or a position from the end */
+    if (p >= 0 && !json_is_true(json_object_get(args, "calculateTotal")))
+        max = (size_t)(p + limit) + 1;
+    struct hits h;
+    if (store_hits(c, account, f, max, &h) != STORE_OK) {
+        hits_free(&h);
+        return 1;
+    }
+    bool whole = h.n < max; /* else the search stopped at max */
+    int64_t total = (int64_t)h.n;
+    if (p < 0)
+        p = total + p < 0 ? 0 : total + p;
+    int64_t n = p >= total ? 0 : p + limit > total ? total - p : limit;
+    json_t *ids = hits_ids(&h, (size_t)p, (size_t)n);
+    if (whole && h.n <= PAGE_SNAPSHOT_MAX) {
+        json_t *all = hits_ids(&h, 0, h.n);
+        engine_snapshot_save(c, account, contact_card_type.name, args, state, all);
+        json_decref(all);
+    }
+    hits_free(&h);
+    store_rollback(c);
+    /* a search that stopped: total is not asked for, the window lies within the hits */
+    int rc = engine_query_respond_page(r, &contact_card_type, account, args, ids, p, total, state);
+    json_decref(ids);
+    return rc;
+}
+
+/* The text filter of a query the store answers alone (compiled), or NULL. */
+static struct cnode *text_only(struct jmap_req *r, json_t *filter)
+{
+    if (metadata_filter_uses(r, &contact_card_type, filter))
+        return NULL; /* metadata-02 §3.5: the engine's */
+    struct cnode *f = compile(filter);
+    if (store_only(f))
+        return f;
+    cnode_free(f);
+    return NULL;
+}
+
 int contact_query_page(struct jmap_req *r, json_t *args)
 {
     json_t *filter = json_object_get(args, "filter"), *sort = json_object_get(args, "sort");
     json_t *anchor = json_object_get(args, "anchor");
-    if ((filter && !json_is_null(filter)) || (anchor && !json_is_null(anchor)) ||
-        !json_is_array(sort) || !json_array_size(sort))
+    bool filtered = filter && !json_is_null(filter);
+    bool sorted = json_is_array(sort) && json_array_size(sort);
+    /* sorted and unfiltered (the kept order), or filtered and unsorted (the store) */
+    if ((anchor && !json_is_null(anchor)) || filtered == sorted)
         return 1;
     const struct store_access *a = jmap_method_begin(
         r, args, engine_query_args, contact_card_type.query_args, "accountId", JMAP_BEGIN_NO_TXN);
@@ -938,11 +1021,21 @@ int contact_query_page(struct jmap_req *r, json_t *args)
     /* one reached through shares of some books only (issue 14): the general path */
     if (a->shared)
         return 1;
-    if (engine_sort_check(r, &contact_card_type, sort) || jmap_txn_begin(r, false))
+    if (sorted ? engine_sort_check(r, &contact_card_type, sort)
+               : engine_filter_check(r, &contact_card_type, filter, 0))
         return -1;
+    struct cnode *f = filtered ? text_only(r, filter) : NULL;
+    if (filtered && !f)
+        return 1;
+    if (jmap_txn_begin(r, false)) {
+        cnode_free(f);
+        return -1;
+    }
     store_snapshot_gate(jmap_req_conn(r), a->account_id); /* store.h: the snapshot's cost */
     int64_t state = jmap_type_state(r, &contact_card_type, a->account_id);
-    int rc = page_answer(r, a->account_id, args, sort, state);
+    int rc = f ? text_answer(r, a->account_id, args, f, state)
+               : page_answer(r, a->account_id, args, sort, state);
+    cnode_free(f);
     if (rc == 1)
         store_rollback(jmap_req_conn(r));
     return rc;

@@ -296,7 +296,8 @@ static int export_book(struct store_conn *c, const char *account, const char *id
 /* ---- the module ---------------------------------------------------------------------- */
 
 /* RFC 8620 §5.5 ContactCard/query: an unfiltered sorted one takes its page from the
- * index (issue 21), every other the engine's /query. */
+ * index, an unsorted one of text conditions from the store's search (issue 21), every
+ * other the engine's /query. */
 static int card_query(struct jmap_req *r, json_t *args)
 {
     int rc = contact_query_page(r, args);
