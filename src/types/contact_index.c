@@ -14,15 +14,17 @@
  * applying the change log since then (a few rows after a write), or rebuilds it
  * when that is not possible (first use, tombstones pruned, a state behind the
  * index after a rolled-back write). A reader whose snapshot is older than the
- * index lets the engine answer from the store instead. One mutex per account
- * guards it; filtering 10,000 cards takes about a millisecond, so queries simply
- * hold it (the store-only text queries do not take it). The order of the last sort
- * asked for is kept and follows each change. Known limit: a write whose commit
+ * index lets the engine answer from the store instead. A read-write lock per
+ * account guards it (issue 21 target 1): queries that find it current, and the
+ * order they ask for kept, run side by side; bringing it up to date, keeping a new
+ * order and a uid look-up take it alone (the store-only text queries do not take
+ * it). The order of the last sort asked for is kept and follows each change. Known limit: a write whose commit
  * fails, followed by a different write reaching the same modseq before any card is
  * validated, leaves the index stale until the next write.
  */
 #include <ctype.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -346,10 +348,13 @@ int contact_compare_hook(json_t *a, json_t *b, const char *property, bool *ok)
 
 struct cindex {
     char account[64];
-    pthread_mutex_t lock;
+    /* issue 21 target 1: queries that find the index current (and the order they ask
+     * for kept) share it; a refresh, a new kept order or a uid look-up (a write) take
+     * it alone. Writers first: readers arriving while one waits queue behind it. */
+    pthread_rwlock_t lock;
     bool built;
     int64_t modseq;
-    int stale_reads; /* readers in a row that found the index ahead of them */
+    atomic_int stale_reads; /* readers in a row that found the index ahead of them */
     /* in id order (the order of an unsorted query, and of ties), found by bsearch */
     struct crec **recs;
     size_t n, cap;
@@ -517,21 +522,33 @@ static int changed_cb(const char *id, int64_t created, int64_t updated, bool des
     return 0;
 }
 
-/* Brings x to the state the connection's transaction sees, from the facets the
- * store keeps (never parsing a card): 0, or 1 if a reader should rather not use it,
- * or -1 on a store error. */
-static int index_refresh(struct store_conn *c, struct cindex *x, bool reader)
+/* Whether x serves the connection's transaction as it is (under either lock): 0
+ * yes, 1 a reader should rather use the store, 2 it needs a refresh; *cur the state
+ * the transaction sees. */
+static int index_state(struct store_conn *c, struct cindex *x, bool reader, int64_t *cur)
 {
-    const char *type = contact_card_type.name;
-    int64_t cur = store_state_get(c, x->account, type);
-    if (x->built && cur == x->modseq)
+    *cur = store_state_get(c, x->account, contact_card_type.name);
+    if (x->built && *cur == x->modseq)
         return 0;
     /* A reader whose snapshot predates a write the index already holds: answering
      * from the store is cheaper than rebuilding the index backwards, unless that
      * keeps happening (then the index is what is wrong: a rolled-back write). */
-    if (reader && x->built && cur < x->modseq && ++x->stale_reads < 16)
+    if (reader && x->built && *cur < x->modseq && atomic_fetch_add(&x->stale_reads, 1) < 15)
         return 1;
-    x->stale_reads = 0;
+    return 2;
+}
+
+/* Brings x (locked alone) to the state the connection's transaction sees, from the
+ * facets the store keeps (never parsing a card): 0, or 1 if a reader should rather
+ * not use it, or -1 on a store error. */
+static int index_refresh(struct store_conn *c, struct cindex *x, bool reader)
+{
+    const char *type = contact_card_type.name;
+    int64_t cur;
+    int st = index_state(c, x, reader, &cur);
+    if (st < 2)
+        return st;
+    atomic_store(&x->stale_reads, 0);
     if (!x->built || cur < x->modseq || x->modseq < store_state_lowest(c, x->account, type)) {
         index_clear(x);
         if (store_grams_facets(c, x->account, type, NULL, index_add, x) != STORE_OK) {
@@ -555,52 +572,82 @@ static int index_refresh(struct store_conn *c, struct cindex *x, bool reader)
             return -1;
         }
     }
+    for (size_t i = 0; i < x->n; i++) /* where a filter's marks for it are */
+        x->recs[i]->pos = i;
     x->built = true;
     x->modseq = cur;
     return 0;
 }
 
-/* The account's index, locked; NULL if it does not exist yet and make is false. */
-static struct cindex *index_lock(const char *account, bool make)
+/* The account's index (made, empty, on first use). */
+static struct cindex *index_get(const char *account)
 {
     pthread_mutex_lock(&registry_lock);
     struct cindex *x = registry;
     while (x && strcmp(x->account, account))
         x = x->next;
-    if (!x && make) {
+    if (!x) {
         x = xcalloc(1, sizeof *x);
         snprintf(x->account, sizeof x->account, "%s", account);
-        pthread_mutex_init(&x->lock, NULL);
+        pthread_rwlockattr_t attr;
+        pthread_rwlockattr_init(&attr);
+        pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+        pthread_rwlock_init(&x->lock, &attr);
+        pthread_rwlockattr_destroy(&attr);
         x->next = registry;
         registry = x;
     }
     pthread_mutex_unlock(&registry_lock);
-    if (x)
-        pthread_mutex_lock(&x->lock);
     return x;
 }
 
-/* The account's index, locked and current; NULL on a store error (or for a
- * reader that should use the store instead). */
-static struct cindex *index_acquire(struct store_conn *c, const char *account, bool reader)
+static bool kept_is(const struct cindex *x, const char *key);
+static void kept_make(struct cindex *x, json_t *sort, char *key);
+
+/* The account's index, current for the connection's transaction, with the order of
+ * sort kept (if given): a reader shares it when it needs no change, else (and a
+ * writer always) holds it alone. NULL on a store error, or for a reader that should
+ * use the store instead. */
+static struct cindex *index_acquire(struct store_conn *c, const char *account, bool reader,
+                                    json_t *sort)
 {
-    struct cindex *x = index_lock(account, true);
+    struct cindex *x = index_get(account);
+    char *key = sort ? json_dumps(sort, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    if (reader) {
+        pthread_rwlock_rdlock(&x->lock);
+        int64_t cur;
+        int st = index_state(c, x, true, &cur);
+        if (st == 0 && (!key || kept_is(x, key))) {
+            free(key);
+            return x;
+        }
+        pthread_rwlock_unlock(&x->lock);
+        if (st == 1) {
+            free(key);
+            return NULL;
+        }
+    }
+    /* alone: another thread may have done it meanwhile; each step checks again */
+    pthread_rwlock_wrlock(&x->lock);
     if (index_refresh(c, x, reader)) {
-        pthread_mutex_unlock(&x->lock);
+        pthread_rwlock_unlock(&x->lock);
+        free(key);
         return NULL;
     }
+    if (key)
+        kept_make(x, sort, key);
     return x;
 }
 
 static void index_release(struct cindex *x)
 {
-    pthread_mutex_unlock(&x->lock);
+    pthread_rwlock_unlock(&x->lock);
 }
 
 char *contact_index_find_uid(struct store_conn *c, const char *account, const char *uid,
                              const char *self_id)
 {
-    struct cindex *x = index_acquire(c, account, false);
+    struct cindex *x = index_acquire(c, account, false, NULL);
     if (!x)
         return NULL;
     if (!x->uids) {
@@ -873,7 +920,7 @@ static size_t key_write(const struct sort_spec *spec, const struct crec *rec, un
     return n + idlen;
 }
 
-static bool sort_by_keys(struct cindex *x, const struct sort_spec *spec, struct crec **out)
+static bool sort_by_keys(const struct cindex *x, const struct sort_spec *spec, struct crec **out)
 {
     for (size_t i = 0; i < spec->n; i++)
         if (spec->c[i].collation)
@@ -917,36 +964,55 @@ static struct sort_spec spec_of(json_t *sort)
     return spec;
 }
 
-/* Every record in the order of sort, as x keeps it (sorting only when another sort
- * is asked for, or after a start); NULL if it cannot be kept: then *out is a new
- * array the caller frees. */
-static struct crec **sorted_order(struct cindex *x, json_t *sort, struct crec ***out)
+/* Every record of x in the order of spec, a new array. */
+static struct crec **order_make(const struct cindex *x, const struct sort_spec *spec)
 {
-    char *key = json_dumps(sort, JSON_COMPACT | JSON_SORT_KEYS);
-    if (x->sorted && key && strcmp(key, x->sorted_by) == 0) {
-        free(key);
-        return *out = x->sorted;
-    }
-    kept_clear(x);
-    json_t *copy = json_deep_copy(sort);
-    struct sort_spec spec = spec_of(copy);
     struct crec **order = xmalloc((x->n + 1) * sizeof *order);
-    if (!sort_by_keys(x, &spec, order)) {
+    if (!sort_by_keys(x, spec, order)) {
         if (x->n) /* an empty index has no records array (memcpy from NULL is undefined) */
             memcpy(order, x->recs, x->n * sizeof *order);
         if (x->n > 1)
-            qsort_r(order, x->n, sizeof *order, compare_recs, &spec);
+            qsort_r(order, x->n, sizeof *order, compare_recs, (void *)spec);
     }
-    if (!key) { /* not kept */
-        free(spec.c);
-        json_decref(copy);
-        *out = order;
-        return NULL;
+    return order;
+}
+
+/* Whether x keeps the order of the sort whose canonical JSON is key. */
+static bool kept_is(const struct cindex *x, const char *key)
+{
+    return x->sorted && key && strcmp(key, x->sorted_by) == 0;
+}
+
+/* Keeps the order of sort (canonical JSON key, taken) in x, locked alone: sorts only
+ * when another sort is asked for, or after a start. */
+static void kept_make(struct cindex *x, json_t *sort, char *key)
+{
+    if (kept_is(x, key)) {
+        free(key);
+        return;
     }
+    kept_clear(x);
+    x->sort_json = json_deep_copy(sort);
+    x->spec = spec_of(x->sort_json);
+    x->sorted = order_make(x, &x->spec);
     x->sorted_by = key;
-    x->sort_json = copy;
-    x->spec = spec;
-    return *out = x->sorted = order;
+}
+
+/* Every record in the order of sort: x's kept order (index_acquire keeps it), or NULL
+ * if it could not be kept: then *out is a new array the caller frees. */
+static struct crec **sorted_order(const struct cindex *x, json_t *sort, struct crec ***out)
+{
+    char *key = json_dumps(sort, JSON_COMPACT | JSON_SORT_KEYS);
+    bool kept = kept_is(x, key);
+    free(key);
+    if (kept)
+        return *out = x->sorted;
+    json_t *copy = json_deep_copy(sort);
+    struct sort_spec spec = spec_of(copy);
+    *out = order_make(x, &spec);
+    free(spec.c);
+    json_decref(copy);
+    return NULL;
 }
 
 /* ---- a sorted page from the kept order (issue 21) -------------------------------------------
@@ -982,7 +1048,7 @@ static int page_answer(struct jmap_req *r, const char *account, json_t *args, js
                        int64_t state)
 {
     struct store_conn *c = jmap_req_conn(r);
-    struct cindex *x = index_acquire(c, account, true);
+    struct cindex *x = index_acquire(c, account, true, sort);
     if (!x)
         return 1;
     struct crec **order;
@@ -1111,7 +1177,8 @@ json_t *contact_query_run(struct jmap_req *r, const char *account, json_t *filte
         cnode_free(f);
         return ids; /* NULL: the engine's own path answers (or reports the store error) */
     }
-    struct cindex *x = index_acquire(conn, account, true);
+    bool sorted = json_array_size(sort) > 0;
+    struct cindex *x = index_acquire(conn, account, true, sorted ? sort : NULL);
     if (!x) {
         cnode_free(f);
         return NULL;
@@ -1127,14 +1194,11 @@ json_t *contact_query_run(struct jmap_req *r, const char *account, json_t *filte
         return NULL;
     }
     size_t n = 0;
-    bool sorted = json_array_size(sort) > 0;
     if (sorted) { /* the hits in the sort's order */
-        for (size_t k = 0; k < x->n; k++)
-            x->recs[k]->hit = bits[k];
         struct crec **order;
         bool kept = sorted_order(x, sort, &order) != NULL;
         for (size_t k = 0; k < x->n; k++)
-            if (order[k]->hit)
+            if (bits[order[k]->pos])
                 hits[n++] = order[k];
         if (!kept)
             free(order);

@@ -71,7 +71,7 @@ struct crec {
     char *sortkey[CONTACT_NSORTS]; /* its casemap key, or NULL */
     int64_t created, updated;      /* milliseconds since the epoch */
     bool has_created, has_updated;
-    bool hit; /* contact_index.c's mark of a filter's hit, under the index's lock */
+    size_t pos; /* contact_index.c: its place in the index's id order */
 };
 
 /* UTCDateTime (RFC 8620 §1.4) to milliseconds, keeping up to 3 fraction digits. */
