@@ -18,9 +18,10 @@
  * account guards it (issue 21 target 1): queries that find it current, and the
  * order they ask for kept, run side by side; bringing it up to date, keeping a new
  * order and a uid look-up take it alone (the store-only text queries do not take
- * it). The order of the last sort asked for is kept and follows each change. Known limit: a write whose commit
- * fails, followed by a different write reaching the same modseq before any card is
- * validated, leaves the index stale until the next write.
+ * it). The order of the last sort asked for is kept and follows each change.
+ * Known limit: a write whose commit fails, followed by a different write reaching
+ * the same modseq before any card is validated, leaves the index stale until the
+ * next write.
  */
 #include <ctype.h>
 #include <pthread.h>
