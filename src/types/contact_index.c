@@ -354,6 +354,7 @@ struct cindex {
      * it alone. Writers first: readers arriving while one waits queue behind it. */
     pthread_rwlock_t lock;
     bool built;
+    bool numbered; /* each record's pos is its place in recs (a query's need) */
     int64_t modseq;
     atomic_int stale_reads; /* readers in a row that found the index ahead of them */
     /* in id order (the order of an unsorted query, and of ties), found by bsearch */
@@ -573,8 +574,7 @@ static int index_refresh(struct store_conn *c, struct cindex *x, bool reader)
             return -1;
         }
     }
-    for (size_t i = 0; i < x->n; i++) /* where a filter's marks for it are */
-        x->recs[i]->pos = i;
+    x->numbered = false;
     x->built = true;
     x->modseq = cur;
     return 0;
@@ -618,7 +618,7 @@ static struct cindex *index_acquire(struct store_conn *c, const char *account, b
         pthread_rwlock_rdlock(&x->lock);
         int64_t cur;
         int st = index_state(c, x, true, &cur);
-        if (st == 0 && (!key || kept_is(x, key))) {
+        if (st == 0 && x->numbered && (!key || kept_is(x, key))) {
             free(key);
             return x;
         }
@@ -634,6 +634,11 @@ static struct cindex *index_acquire(struct store_conn *c, const char *account, b
         pthread_rwlock_unlock(&x->lock);
         free(key);
         return NULL;
+    }
+    if (reader && !x->numbered) { /* once after a change, not at each write (an import) */
+        for (size_t i = 0; i < x->n; i++)
+            x->recs[i]->pos = i;
+        x->numbered = true;
     }
     if (key)
         kept_make(x, sort, key);
