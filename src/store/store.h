@@ -146,6 +146,12 @@ int store_object_destroy(struct store_conn *c, const char *account, const char *
 int store_object_foreach(struct store_conn *c, const char *account, const char *type,
                          int (*cb)(const char *id, json_t *obj, void *ud), void *ud);
 int store_object_count(struct store_conn *c, const char *account, const char *type);
+/* The id (malloc'd) of the live object of (account, type) that holds unique_key (as
+ * store_object_put stored it), or NULL: from the database's unique index, the
+ * caller's own writes included (issue 21: a write's uniqueness check reads no index
+ * of every object). */
+char *store_object_find_key(struct store_conn *c, const char *account, const char *type,
+                            const char *key);
 
 /* Objects whose last change is after since, in modseq order, at most max (0 = no
  * limit): cb gets id, its creation modseq, its change modseq and the destroyed flag. */

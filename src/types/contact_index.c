@@ -1,27 +1,26 @@
 /*
  * contact_index.c — ContactCard filtering (RFC 9610 §3.3.1), sorting (§3.3.2)
- * and the per-account in-memory index that lets ContactCard/query and the uid
- * uniqueness check (§3) run without parsing every stored card.
+ * and the per-account in-memory index that lets ContactCard/query run without
+ * parsing every stored card. (The uid uniqueness check of §3 asks the store's
+ * unique-key index: writes do not use this index.)
  *
  * Text conditions are the store's (issue 21): a substring search of the texts
  * contact_record.c folded (i;unicode-casemap, RFC 5051) when the card was written;
  * a query of text conditions alone, unsorted, is answered by the store without this
  * index, in the store's order, reading its hits only up to the page when no total
- * is asked for. The index holds, per account, each live card's facets (contact_record.c:
- * uid, kind, dates, address books, members, sort keys), read from the store's rows
- * beside the texts, never by parsing the cards. It is valid for
- * one ContactCard modseq: a caller brings it up to its transaction's state by
+ * is asked for. The index holds, per account, each live card's facets
+ * (contact_record.c: uid, kind, dates, address books, members, sort keys), read
+ * from the store's rows beside the texts, never by parsing the cards. It is valid
+ * for one ContactCard modseq: a query brings it up to its transaction's state by
  * applying the change log since then (a few rows after a write), or rebuilds it
  * when that is not possible (first use, tombstones pruned, a state behind the
- * index after a rolled-back write). A reader whose snapshot is older than the
- * index lets the engine answer from the store instead. A read-write lock per
- * account guards it (issue 21 target 1): queries that find it current, and the
- * order they ask for kept, run side by side; bringing it up to date, keeping a new
- * order and a uid look-up take it alone (the store-only text queries do not take
- * it). The order of the last sort asked for is kept and follows each change.
- * Known limit: a write whose commit fails, followed by a different write reaching
- * the same modseq before any card is validated, leaves the index stale until the
- * next write.
+ * index). A query whose snapshot is older than the index lets the engine answer
+ * from the store instead. A read-write lock per account guards it (issue 21 target
+ * 1): queries that find it current, and the order they ask for kept, run side by
+ * side; bringing it up to date and keeping a new order take it alone (the
+ * store-only text queries do not take it). The order of the last sort asked for is
+ * kept and follows each change. Queries read committed states only, so the index
+ * never holds a write that is rolled back.
  */
 #include <ctype.h>
 #include <pthread.h>
@@ -350,17 +349,15 @@ int contact_compare_hook(json_t *a, json_t *b, const char *property, bool *ok)
 struct cindex {
     char account[64];
     /* issue 21 target 1: queries that find the index current (and the order they ask
-     * for kept) share it; a refresh, a new kept order or a uid look-up (a write) take
-     * it alone. Writers first: readers arriving while one waits queue behind it. */
+     * for kept) share it; a refresh or a new kept order take it alone. Writers first:
+     * readers arriving while one waits queue behind it. */
     pthread_rwlock_t lock;
     bool built;
-    bool numbered; /* each record's pos is its place in recs (a query's need) */
     int64_t modseq;
     atomic_int stale_reads; /* readers in a row that found the index ahead of them */
     /* in id order (the order of an unsorted query, and of ties), found by bsearch */
     struct crec **recs;
     size_t n, cap;
-    json_t *uids; /* uid -> id, made on the first uid lookup (a write), then kept */
     /* issue 21: the order of the last sort asked for, kept and kept in step with
      * each change (a card moves to its place), so that paging a sorted query, and
      * one after a write, does not sort every card again */
@@ -453,14 +450,6 @@ static size_t index_find(const struct cindex *x, const char *id, bool *found)
     return lo;
 }
 
-static void uid_forget(struct cindex *x, const struct crec *r)
-{
-    const char *owner =
-        x->uids && r->uid ? json_string_value(json_object_get(x->uids, r->uid)) : NULL;
-    if (owner && strcmp(owner, r->id) == 0)
-        json_object_del(x->uids, r->uid);
-}
-
 static void index_remove(struct cindex *x, const char *id)
 {
     bool found;
@@ -468,7 +457,6 @@ static void index_remove(struct cindex *x, const char *id)
     if (!found)
         return;
     struct crec *r = x->recs[i];
-    uid_forget(x, r);
     kept_remove(x, r, x->n);
     memmove(x->recs + i, x->recs + i + 1, (x->n - i - 1) * sizeof *x->recs);
     x->n--;
@@ -490,7 +478,6 @@ static int index_add(const char *id, const char *facets, void *ud)
     /* the store gives a whole account's rows in id order: each one goes last */
     size_t i = x->n && strcmp(x->recs[x->n - 1]->id, id) < 0 ? x->n : index_find(x, id, &found);
     if (found) {
-        uid_forget(x, x->recs[i]);
         kept_remove(x, x->recs[i], x->n);
         free(x->recs[i]);
         x->n--; /* for kept_insert: one fewer in the kept order */
@@ -502,8 +489,6 @@ static int index_add(const char *id, const char *facets, void *ud)
     }
     x->recs[i] = r;
     kept_insert(x, r, found ? x->n++ : x->n - 1);
-    if (x->uids && r->uid)
-        json_object_set_new(x->uids, r->uid, json_string(r->id));
     return 0;
 }
 
@@ -512,8 +497,6 @@ static void index_clear(struct cindex *x)
     for (size_t i = 0; i < x->n; i++)
         free(x->recs[i]);
     x->n = 0;
-    json_decref(x->uids);
-    x->uids = NULL;
     x->built = false;
     kept_clear(x);
 }
@@ -527,7 +510,7 @@ static int changed_cb(const char *id, int64_t created, int64_t updated, bool des
 /* Whether x serves the connection's transaction as it is (under either lock): 0
  * yes, 1 a reader should rather use the store, 2 it needs a refresh; *cur the state
  * the transaction sees. */
-static int index_state(struct store_conn *c, struct cindex *x, bool reader, int64_t *cur)
+static int index_state(struct store_conn *c, struct cindex *x, int64_t *cur)
 {
     *cur = store_state_get(c, x->account, contact_card_type.name);
     if (x->built && *cur == x->modseq)
@@ -535,7 +518,7 @@ static int index_state(struct store_conn *c, struct cindex *x, bool reader, int6
     /* A reader whose snapshot predates a write the index already holds: answering
      * from the store is cheaper than rebuilding the index backwards, unless that
      * keeps happening (then the index is what is wrong: a rolled-back write). */
-    if (reader && x->built && *cur < x->modseq && atomic_fetch_add(&x->stale_reads, 1) < 15)
+    if (x->built && *cur < x->modseq && atomic_fetch_add(&x->stale_reads, 1) < 15)
         return 1;
     return 2;
 }
@@ -543,11 +526,11 @@ static int index_state(struct store_conn *c, struct cindex *x, bool reader, int6
 /* Brings x (locked alone) to the state the connection's transaction sees, from the
  * facets the store keeps (never parsing a card): 0, or 1 if a reader should rather
  * not use it, or -1 on a store error. */
-static int index_refresh(struct store_conn *c, struct cindex *x, bool reader)
+static int index_refresh(struct store_conn *c, struct cindex *x)
 {
     const char *type = contact_card_type.name;
     int64_t cur;
-    int st = index_state(c, x, reader, &cur);
+    int st = index_state(c, x, &cur);
     if (st < 2)
         return st;
     atomic_store(&x->stale_reads, 0);
@@ -574,7 +557,8 @@ static int index_refresh(struct store_conn *c, struct cindex *x, bool reader)
             return -1;
         }
     }
-    x->numbered = false;
+    for (size_t i = 0; i < x->n; i++) /* where a filter's marks for it are */
+        x->recs[i]->pos = i;
     x->built = true;
     x->modseq = cur;
     return 0;
@@ -606,39 +590,30 @@ static bool kept_is(const struct cindex *x, const char *key);
 static void kept_make(struct cindex *x, json_t *sort, char *key);
 
 /* The account's index, current for the connection's transaction, with the order of
- * sort kept (if given): a reader shares it when it needs no change, else (and a
- * writer always) holds it alone. NULL on a store error, or for a reader that should
- * use the store instead. */
-static struct cindex *index_acquire(struct store_conn *c, const char *account, bool reader,
-                                    json_t *sort)
+ * sort kept (if given): shared when it needs no change, else held alone. NULL on a
+ * store error, or when the caller should rather use the store. */
+static struct cindex *index_acquire(struct store_conn *c, const char *account, json_t *sort)
 {
     struct cindex *x = index_get(account);
     char *key = sort ? json_dumps(sort, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-    if (reader) {
-        pthread_rwlock_rdlock(&x->lock);
-        int64_t cur;
-        int st = index_state(c, x, true, &cur);
-        if (st == 0 && x->numbered && (!key || kept_is(x, key))) {
-            free(key);
-            return x;
-        }
-        pthread_rwlock_unlock(&x->lock);
-        if (st == 1) {
-            free(key);
-            return NULL;
-        }
+    pthread_rwlock_rdlock(&x->lock);
+    int64_t cur;
+    int st = index_state(c, x, &cur);
+    if (st == 0 && (!key || kept_is(x, key))) {
+        free(key);
+        return x;
     }
-    /* alone: another thread may have done it meanwhile; each step checks again */
-    pthread_rwlock_wrlock(&x->lock);
-    if (index_refresh(c, x, reader)) {
-        pthread_rwlock_unlock(&x->lock);
+    pthread_rwlock_unlock(&x->lock);
+    if (st == 1) {
         free(key);
         return NULL;
     }
-    if (reader && !x->numbered) { /* once after a change, not at each write (an import) */
-        for (size_t i = 0; i < x->n; i++)
-            x->recs[i]->pos = i;
-        x->numbered = true;
+    /* alone: another thread may have done it meanwhile; each step checks again */
+    pthread_rwlock_wrlock(&x->lock);
+    if (index_refresh(c, x)) {
+        pthread_rwlock_unlock(&x->lock);
+        free(key);
+        return NULL;
     }
     if (key)
         kept_make(x, sort, key);
@@ -653,19 +628,14 @@ static void index_release(struct cindex *x)
 char *contact_index_find_uid(struct store_conn *c, const char *account, const char *uid,
                              const char *self_id)
 {
-    struct cindex *x = index_acquire(c, account, false, NULL);
-    if (!x)
+    /* the store's unique-key index (a card's key is its uid): a write, and an import's
+     * every card, no longer brings this index up to date to ask it (issue 21) */
+    char *id = store_object_find_key(c, account, contact_card_type.name, uid);
+    if (id && self_id && strcmp(id, self_id) == 0) {
+        free(id);
         return NULL;
-    if (!x->uids) {
-        x->uids = json_object();
-        for (size_t i = 0; i < x->n; i++)
-            if (x->recs[i]->uid)
-                json_object_set_new(x->uids, x->recs[i]->uid, json_string(x->recs[i]->id));
     }
-    const char *id = json_string_value(json_object_get(x->uids, uid));
-    char *out = id && (!self_id || strcmp(id, self_id)) ? xstrdup(id) : NULL;
-    index_release(x);
-    return out;
+    return id;
 }
 
 /* ---- text conditions from the store (issue 21) ---------------------------------------------- */
@@ -1054,7 +1024,7 @@ static int page_answer(struct jmap_req *r, const char *account, json_t *args, js
                        int64_t state)
 {
     struct store_conn *c = jmap_req_conn(r);
-    struct cindex *x = index_acquire(c, account, true, sort);
+    struct cindex *x = index_acquire(c, account, sort);
     if (!x)
         return 1;
     struct crec **order;
@@ -1184,7 +1154,7 @@ json_t *contact_query_run(struct jmap_req *r, const char *account, json_t *filte
         return ids; /* NULL: the engine's own path answers (or reports the store error) */
     }
     bool sorted = json_array_size(sort) > 0;
-    struct cindex *x = index_acquire(conn, account, true, sorted ? sort : NULL);
+    struct cindex *x = index_acquire(conn, account, sorted ? sort : NULL);
     if (!x) {
         cnode_free(f);
         return NULL;

@@ -166,6 +166,35 @@ def test_backfill_check_is_remembered(cs):
     cs.start()
 
 
+@pytest.mark.sqlite_only
+def test_uid_check_reads_the_unique_key_of_older_cards(cs):
+    """Issue 21: the uid check of RFC 9610 §3 asks the store's unique-key index, not
+    an index of every card in memory (which an import brought up to date card by
+    card). Cards written before there was that key (as before the schema step that
+    made it) get it from a later, idempotent step: another card with such a card's
+    uid is still refused, the card itself may keep it."""
+    acct = account(cs)
+    book = new_book(cs, acct)
+    uid = "urn:uuid:" + unique("older-")
+    out = card_set(cs, acct, create={"k": {"addressBookIds": {book: True}, "uid": uid,
+                                           **person("Old", "Card")}})
+    cid = out["created"]["k"]["id"]
+    cs.stop()
+    db = sqlite3.connect(os.path.join(cs.data, "jmapd.db"))
+    db.execute("UPDATE objects SET ukey=NULL WHERE id=?", (cid,))
+    db.execute("PRAGMA user_version=20")  # the steps after 20 run again
+    db.commit()
+    cs.start()
+    assert db.execute("SELECT ukey FROM objects WHERE id=?", (cid,)).fetchone() == (uid,)
+    db.close()
+    out = card_set(cs, acct, create={"dup": {"addressBookIds": {book: True}, "uid": uid,
+                                             **person("New", "Card")}})
+    assert "dup" in (out["notCreated"] or {}), out
+    assert out["notCreated"]["dup"]["type"] in ("alreadyExists", "invalidProperties")
+    out = card_set(cs, acct, update={cid: {"name": person("Still", "Old")["name"]}})
+    assert out["notUpdated"] is None and cid in out["updated"], out
+
+
 def casemap(s):
     """i;unicode-casemap (RFC 5051) as the server keys it: case folded, NFKD."""
     import unicodedata
