@@ -167,6 +167,33 @@ def test_backfill_check_is_remembered(cs):
 
 
 @pytest.mark.sqlite_only
+def test_import_leaves_the_backfill_mark(cs):
+    """Issue 21: `jmapd import` of a .vcf first makes the account's search rows complete
+    (as a server's start does: a card without its row gets it) and then leaves the
+    account's mark, which each card it writes keeps true: the next start does not read
+    every card to check (0.8 G instructions at 100,000 cards)."""
+    acct, ids = make_cards(cs)
+    wal = next(i for i, k in ids.items() if k == "wal")
+    db = sqlite3.connect(os.path.join(cs.data, "jmapd.db"))
+    drop_row(db, wal)
+    db.execute("DELETE FROM object_grams_done WHERE account_id=?", (acct,))
+    db.commit()
+    tag = unique("importtag")
+    path = os.path.join(cs.tmp.name, tag + ".vcf")
+    with open(path, "w", newline="") as f:
+        f.write(f"BEGIN:VCARD\r\nVERSION:4.0\r\nUID:urn:uuid:{tag}\r\nFN:Imp Orted\r\n"
+                f"NOTE:{tag}\r\nEND:VCARD\r\n")
+    r = run_cli(cs.data, "import", "--user", "alice", path)
+    assert r.returncode == 0, r.stderr
+    assert (acct, "ContactCard") in db.execute(
+        "SELECT account_id, type FROM object_grams_done").fetchall()
+    db.close()
+    query = {"accountId": acct, "filter": {"note": "walnut"}}
+    assert names(ids, ok(cs, "ContactCard/query", query)["ids"]) == ["wal"]
+    assert len(ok(cs, "ContactCard/query", {"accountId": acct, "filter": {"note": tag}})["ids"]) == 1
+
+
+@pytest.mark.sqlite_only
 def test_uid_check_reads_the_unique_key_of_older_cards(cs):
     """Issue 21: the uid check of RFC 9610 §3 asks the store's unique-key index, not
     an index of every card in memory (which an import brought up to date card by
