@@ -72,6 +72,8 @@ typedef int (*store_alert_cb)(const struct store_alert *a, void *ud);
       (SC, const char *account, const char *type, store_object_cb cb, void *ud),                   \
       (c, account, type, cb, ud))                                                                  \
     X(int, object_count, (SC, const char *account, const char *type), (c, account, type))          \
+    X(char *, object_find_key, (SC, const char *account, const char *type, const char *key),       \
+      (c, account, type, key))                                                                     \
     X(int, changes,                                                                                \
       (SC, const char *account, const char *type, int64_t since, size_t max, store_change_cb cb,   \
        void *ud),                                                                                  \

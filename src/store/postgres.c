@@ -936,6 +936,20 @@ bool pg_object_exists(struct store_conn *c, const char *account, const char *typ
     return pg_object_modseq(c, account, type, id) > 0;
 }
 
+char *pg_object_find_key(struct store_conn *c, const char *account, const char *type,
+                         const char *key)
+{
+    static const char *const sql = "SELECT id FROM objects WHERE account_id=$1 AND type=$2 AND "
+                                   "ukey=$3 AND NOT destroyed";
+    struct params p = pgq_three(account, type, key);
+    PGresult *r;
+    if (pgq_run(c, sql, &p, &r))
+        return NULL;
+    char *id = PQntuples(r) > 0 ? xstrdup(PQgetvalue(r, 0, 0)) : NULL;
+    PQclear(r);
+    return id;
+}
+
 /* Whether a create's unique key is taken (1), free (0) or not known (-1): from the
  * second create of the type in a transaction, the keys are loaded once. */
 static int ukey_taken(struct store_conn *c, const char *account, const char *type, const char *key)

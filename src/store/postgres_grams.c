@@ -107,6 +107,27 @@ static const char *common_search(const struct store_gram_term *terms, size_t nte
     return NULL;
 }
 
+static int compare_ids(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Calls cb with the ids of result r (its first column) in id order, the store's order
+ * of hits (store.h; sorted here, in byte order, not by ORDER BY: the plan stays the
+ * one the trigram indexes make), until cb returns nonzero. */
+static void each_hit(const PGresult *r, store_name_cb cb, void *ud)
+{
+    int rows = PQntuples(r);
+    const char **ids = xmalloc(((size_t)rows + 1) * sizeof *ids);
+    for (int i = 0; i < rows; i++)
+        ids[i] = PQgetvalue(r, i, 0);
+    qsort(ids, (size_t)rows, sizeof *ids, compare_ids);
+    for (int i = 0; i < rows; i++)
+        if (cb(ids[i], ud))
+            break;
+    free(ids);
+}
+
 static int common_search_run(struct store_conn *c, const char *sql, const char *account,
                              const char *type, const struct store_gram_term *terms, size_t nterms,
                              store_name_cb cb, void *ud)
@@ -120,9 +141,7 @@ static int common_search_run(struct store_conn *c, const char *sql, const char *
     PGresult *r = NULL;
     int rc = pgq_exec(c, sql, true, &p, 0, &r);
     if (rc == STORE_OK)
-        for (int i = 0, rows = PQntuples(r); i < rows; i++)
-            if (cb(PQgetvalue(r, i, 0), ud))
-                break;
+        each_hit(r, cb, ud);
     PQclear(r);
     for (size_t i = 0; i < nterms; i++)
         buf_free(&pats[i]);
@@ -156,9 +175,7 @@ int pg_grams_search(struct store_conn *c, const char *account, const char *type,
     PGresult *r = PQexecParams(c->pg, sql.data, n, NULL, vals, NULL, NULL, 0);
     int rc = pgq_result_code(c, r, "substring search");
     if (rc == STORE_OK)
-        for (int i = 0, rows = PQntuples(r); i < rows; i++)
-            if (cb(PQgetvalue(r, i, 0), ud))
-                break;
+        each_hit(r, cb, ud);
     PQclear(r);
     for (size_t i = 0; i < nterms; i++)
         buf_free(&pats[i]);

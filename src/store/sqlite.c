@@ -259,6 +259,12 @@ static const char *const migrations[] = {
      * objects is done, after which each write of the type keeps its row */
     ("CREATE TABLE IF NOT EXISTS object_grams_done(account_id TEXT NOT NULL, type TEXT NOT NULL,"
     "  PRIMARY KEY(account_id, type)) WITHOUT ROWID;"),
+    /* 21 (issue 21): a ContactCard's uid check asks the unique-key index
+     * (store_object_find_key), not an index of every card in memory: cards written
+     * before step 5 get the key their uid is (idempotent: only rows without one; a
+     * uid two old cards share stays with the first) */
+    ("UPDATE OR IGNORE objects SET ukey = json_extract(data, '$.uid') WHERE type = 'ContactCard'"
+    "  AND ukey IS NULL AND destroyed = 0 AND json_type(data, '$.uid') = 'text';"),
 };
 
 int store_sqlite_schema(void)
@@ -986,6 +992,22 @@ bool sq_object_exists(struct store_conn *c, const char *account, const char *typ
     bool found = sqlite3_step(s) == SQLITE_ROW;
     sqlite3_reset(s);
     return found;
+}
+
+char *sq_object_find_key(struct store_conn *c, const char *account, const char *type,
+                         const char *key)
+{
+    sqlite3_stmt *s = sq_stmt(c, "SELECT id FROM objects WHERE account_id=? AND type=? AND "
+                                 "ukey=? AND destroyed=0");
+    if (!s)
+        return NULL;
+    sq_bind_text(s, 1, account);
+    sq_bind_text(s, 2, type);
+    sq_bind_text(s, 3, key);
+    char *id = sqlite3_step(s) == SQLITE_ROW ? xstrdup((const char *)sqlite3_column_text(s, 0))
+                                             : NULL;
+    sqlite3_reset(s);
+    return id;
 }
 
 int sq_object_put(struct store_conn *c, const char *account, const char *type,

@@ -116,11 +116,15 @@ static void cond_fields(struct buf *b, bool empty, int field, int param)
 }
 
 /* A search: the trigram index's hits (a hit's id from a covering index), or, when no
- * term has a trigram, the account's rows; then the short terms' conditions. */
+ * term has a trigram, the account's rows; then the short terms' conditions. Hits in
+ * row number order (store.h: the store's order), which the trigram index gives as it
+ * goes (no sort: a caller that needs the first 50 hits reads 50). */
 #define GRAMS_MATCH                                                                                \
     "SELECT s.id FROM object_grams g CROSS JOIN object_grams_src s INDEXED BY object_grams_hit "   \
     "ON s.n = g.rowid WHERE object_grams MATCH ?4 AND s.account_id=?1 AND s.type=?2"
+#define GRAMS_MATCH_ORDER " ORDER BY g.rowid"
 #define GRAMS_SCAN "SELECT s.id FROM object_grams_src s WHERE s.account_id=?1 AND s.type=?2"
+#define GRAMS_SCAN_ORDER " ORDER BY s.n"
 
 int sq_grams_search(struct store_conn *c, const char *account, const char *type,
                     const struct store_gram_term *terms, size_t nterms, store_name_cb cb, void *ud)
@@ -150,14 +154,16 @@ int sq_grams_search(struct store_conn *c, const char *account, const char *type,
         cond_fields(&where, !*terms[i].text, terms[i].field, (int)i + 5);
     }
     struct buf sql = {0};
-    buf_printf(&sql, match.len ? GRAMS_MATCH "%s" : GRAMS_SCAN "%s", where.len ? where.data : "");
+    buf_printf(&sql,
+               match.len ? GRAMS_MATCH "%s" GRAMS_MATCH_ORDER : GRAMS_SCAN "%s" GRAMS_SCAN_ORDER,
+               where.len ? where.data : "");
     sqlite3_stmt *s = NULL;
     /* every term a trigram phrase (most searches): one statement, cached (issue 21:
      * 4% of a search was preparing it); else one for this search's short terms */
     bool cached = match.len && !where.len;
     int rc = STORE_OK;
     if (cached)
-        rc = (s = sq_stmt(c, GRAMS_MATCH)) ? STORE_OK : STORE_ERR;
+        rc = (s = sq_stmt(c, GRAMS_MATCH GRAMS_MATCH_ORDER)) ? STORE_OK : STORE_ERR;
     else
         rc = sqlite3_prepare_v2(c->db, sql.data, -1, &s, NULL) == SQLITE_OK ? STORE_OK : STORE_ERR;
     if (rc == STORE_OK) {

@@ -146,6 +146,12 @@ int store_object_destroy(struct store_conn *c, const char *account, const char *
 int store_object_foreach(struct store_conn *c, const char *account, const char *type,
                          int (*cb)(const char *id, json_t *obj, void *ud), void *ud);
 int store_object_count(struct store_conn *c, const char *account, const char *type);
+/* The id (malloc'd) of the live object of (account, type) that holds unique_key (as
+ * store_object_put stored it), or NULL: from the database's unique index, the
+ * caller's own writes included (issue 21: a write's uniqueness check reads no index
+ * of every object). */
+char *store_object_find_key(struct store_conn *c, const char *account, const char *type,
+                            const char *key);
 
 /* Objects whose last change is after since, in modseq order, at most max (0 = no
  * limit): cb gets id, its creation modseq, its change modseq and the destroyed flag. */
@@ -351,8 +357,13 @@ struct store_gram_term {
     const char *text;
     int field;
 };
-/* The ids of (account, type) whose fields hold every term (nterms > 0), in no
- * particular order. cb may not use the store (the statement is cached). */
+/* The ids of (account, type) whose fields hold every term (nterms > 0), in the
+ * store's order: a total order of the type's objects in which an object keeps its
+ * place among the others until it is written (a write may move it; SQLite: the
+ * search row's number, PostgreSQL: id order), so that the hits of an unsorted query
+ * are stable between writes (RFC 8620 §5.5) and a caller that needs the first few
+ * stops (cb returns nonzero; issue 21). cb may not use the store (the statement is
+ * cached). */
 int store_grams_search(struct store_conn *c, const char *account, const char *type,
                        const struct store_gram_term *terms, size_t nterms,
                        int (*cb)(const char *id, void *ud), void *ud);

@@ -1,31 +1,36 @@
 /*
  * contact_index.c — ContactCard filtering (RFC 9610 §3.3.1), sorting (§3.3.2)
- * and the per-account in-memory index that lets ContactCard/query and the uid
- * uniqueness check (§3) run without parsing every stored card.
+ * and the per-account in-memory index that lets ContactCard/query run without
+ * parsing every stored card. (The uid uniqueness check of §3 asks the store's
+ * unique-key index: writes do not use this index.)
  *
  * Text conditions are the store's (issue 21): a substring search of the texts
  * contact_record.c folded (i;unicode-casemap, RFC 5051) when the card was written;
  * a query of text conditions alone, unsorted, is answered by the store without this
- * index. The index holds, per account, each live card's facets (contact_record.c:
- * uid, kind, dates, address books, members, sort keys), read from the store's rows
- * beside the texts, never by parsing the cards. It is valid for
- * one ContactCard modseq: a caller brings it up to its transaction's state by
+ * index, in the store's order, reading its hits only up to the page when no total
+ * is asked for. The index holds, per account, each live card's facets
+ * (contact_record.c: uid, kind, dates, address books, members, sort keys), read
+ * from the store's rows beside the texts, never by parsing the cards. It is valid
+ * for one ContactCard modseq: a query brings it up to its transaction's state by
  * applying the change log since then (a few rows after a write), or rebuilds it
  * when that is not possible (first use, tombstones pruned, a state behind the
- * index after a rolled-back write). A reader whose snapshot is older than the
- * index lets the engine answer from the store instead. One mutex per account
- * guards it; filtering 10,000 cards takes about a millisecond, so queries simply
- * hold it (the store-only text queries do not take it). The order of the last sort
- * asked for is kept and follows each change. Known limit: a write whose commit fails, followed by a different write
- * reaching the same modseq before any card is validated, leaves the index stale
- * until the next write.
+ * index). A query whose snapshot is older than the index lets the engine answer
+ * from the store instead. A read-write lock per account guards it (issue 21 target
+ * 1): queries that find it current, and the order they ask for kept, run side by
+ * side; bringing it up to date and keeping a new order take it alone (the
+ * store-only text queries do not take it). The order of the last sort asked for is
+ * kept and follows each change. Queries read committed states only, so the index
+ * never holds a write that is rolled back.
  */
 #include <ctype.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "jmap/collation.h"
+#include "jmap/metadata.h"
 #include "types/contacts_internal.h"
 #include "util/util.h"
 
@@ -343,14 +348,16 @@ int contact_compare_hook(json_t *a, json_t *b, const char *property, bool *ok)
 
 struct cindex {
     char account[64];
-    pthread_mutex_t lock;
+    /* issue 21 target 1: queries that find the index current (and the order they ask
+     * for kept) share it; a refresh or a new kept order take it alone. Writers first:
+     * readers arriving while one waits queue behind it. */
+    pthread_rwlock_t lock;
     bool built;
     int64_t modseq;
-    int stale_reads; /* readers in a row that found the index ahead of them */
+    atomic_int stale_reads; /* readers in a row that found the index ahead of them */
     /* in id order (the order of an unsorted query, and of ties), found by bsearch */
     struct crec **recs;
     size_t n, cap;
-    json_t *uids; /* uid -> id, made on the first uid lookup (a write), then kept */
     /* issue 21: the order of the last sort asked for, kept and kept in step with
      * each change (a card moves to its place), so that paging a sorted query, and
      * one after a write, does not sort every card again */
@@ -443,14 +450,6 @@ static size_t index_find(const struct cindex *x, const char *id, bool *found)
     return lo;
 }
 
-static void uid_forget(struct cindex *x, const struct crec *r)
-{
-    const char *owner =
-        x->uids && r->uid ? json_string_value(json_object_get(x->uids, r->uid)) : NULL;
-    if (owner && strcmp(owner, r->id) == 0)
-        json_object_del(x->uids, r->uid);
-}
-
 static void index_remove(struct cindex *x, const char *id)
 {
     bool found;
@@ -458,7 +457,6 @@ static void index_remove(struct cindex *x, const char *id)
     if (!found)
         return;
     struct crec *r = x->recs[i];
-    uid_forget(x, r);
     kept_remove(x, r, x->n);
     memmove(x->recs + i, x->recs + i + 1, (x->n - i - 1) * sizeof *x->recs);
     x->n--;
@@ -480,7 +478,6 @@ static int index_add(const char *id, const char *facets, void *ud)
     /* the store gives a whole account's rows in id order: each one goes last */
     size_t i = x->n && strcmp(x->recs[x->n - 1]->id, id) < 0 ? x->n : index_find(x, id, &found);
     if (found) {
-        uid_forget(x, x->recs[i]);
         kept_remove(x, x->recs[i], x->n);
         free(x->recs[i]);
         x->n--; /* for kept_insert: one fewer in the kept order */
@@ -492,8 +489,6 @@ static int index_add(const char *id, const char *facets, void *ud)
     }
     x->recs[i] = r;
     kept_insert(x, r, found ? x->n++ : x->n - 1);
-    if (x->uids && r->uid)
-        json_object_set_new(x->uids, r->uid, json_string(r->id));
     return 0;
 }
 
@@ -502,8 +497,6 @@ static void index_clear(struct cindex *x)
     for (size_t i = 0; i < x->n; i++)
         free(x->recs[i]);
     x->n = 0;
-    json_decref(x->uids);
-    x->uids = NULL;
     x->built = false;
     kept_clear(x);
 }
@@ -514,21 +507,33 @@ static int changed_cb(const char *id, int64_t created, int64_t updated, bool des
     return 0;
 }
 
-/* Brings x to the state the connection's transaction sees, from the facets the
- * store keeps (never parsing a card): 0, or 1 if a reader should rather not use it,
- * or -1 on a store error. */
-static int index_refresh(struct store_conn *c, struct cindex *x, bool reader)
+/* Whether x serves the connection's transaction as it is (under either lock): 0
+ * yes, 1 a reader should rather use the store, 2 it needs a refresh; *cur the state
+ * the transaction sees. */
+static int index_state(struct store_conn *c, struct cindex *x, int64_t *cur)
 {
-    const char *type = contact_card_type.name;
-    int64_t cur = store_state_get(c, x->account, type);
-    if (x->built && cur == x->modseq)
+    *cur = store_state_get(c, x->account, contact_card_type.name);
+    if (x->built && *cur == x->modseq)
         return 0;
     /* A reader whose snapshot predates a write the index already holds: answering
      * from the store is cheaper than rebuilding the index backwards, unless that
      * keeps happening (then the index is what is wrong: a rolled-back write). */
-    if (reader && x->built && cur < x->modseq && ++x->stale_reads < 16)
+    if (x->built && *cur < x->modseq && atomic_fetch_add(&x->stale_reads, 1) < 15)
         return 1;
-    x->stale_reads = 0;
+    return 2;
+}
+
+/* Brings x (locked alone) to the state the connection's transaction sees, from the
+ * facets the store keeps (never parsing a card): 0, or 1 if a reader should rather
+ * not use it, or -1 on a store error. */
+static int index_refresh(struct store_conn *c, struct cindex *x)
+{
+    const char *type = contact_card_type.name;
+    int64_t cur;
+    int st = index_state(c, x, &cur);
+    if (st < 2)
+        return st;
+    atomic_store(&x->stale_reads, 0);
     if (!x->built || cur < x->modseq || x->modseq < store_state_lowest(c, x->account, type)) {
         index_clear(x);
         if (store_grams_facets(c, x->account, type, NULL, index_add, x) != STORE_OK) {
@@ -552,64 +557,85 @@ static int index_refresh(struct store_conn *c, struct cindex *x, bool reader)
             return -1;
         }
     }
+    for (size_t i = 0; i < x->n; i++) /* where a filter's marks for it are */
+        x->recs[i]->pos = i;
     x->built = true;
     x->modseq = cur;
     return 0;
 }
 
-/* The account's index, locked; NULL if it does not exist yet and make is false. */
-static struct cindex *index_lock(const char *account, bool make)
+/* The account's index (made, empty, on first use). */
+static struct cindex *index_get(const char *account)
 {
     pthread_mutex_lock(&registry_lock);
     struct cindex *x = registry;
     while (x && strcmp(x->account, account))
         x = x->next;
-    if (!x && make) {
+    if (!x) {
         x = xcalloc(1, sizeof *x);
         snprintf(x->account, sizeof x->account, "%s", account);
-        pthread_mutex_init(&x->lock, NULL);
+        pthread_rwlockattr_t attr;
+        pthread_rwlockattr_init(&attr);
+        pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+        pthread_rwlock_init(&x->lock, &attr);
+        pthread_rwlockattr_destroy(&attr);
         x->next = registry;
         registry = x;
     }
     pthread_mutex_unlock(&registry_lock);
-    if (x)
-        pthread_mutex_lock(&x->lock);
     return x;
 }
 
-/* The account's index, locked and current; NULL on a store error (or for a
- * reader that should use the store instead). */
-static struct cindex *index_acquire(struct store_conn *c, const char *account, bool reader)
+static bool kept_is(const struct cindex *x, const char *key);
+static void kept_make(struct cindex *x, json_t *sort, char *key);
+
+/* The account's index, current for the connection's transaction, with the order of
+ * sort kept (if given): shared when it needs no change, else held alone. NULL on a
+ * store error, or when the caller should rather use the store. */
+static struct cindex *index_acquire(struct store_conn *c, const char *account, json_t *sort)
 {
-    struct cindex *x = index_lock(account, true);
-    if (index_refresh(c, x, reader)) {
-        pthread_mutex_unlock(&x->lock);
+    struct cindex *x = index_get(account);
+    char *key = sort ? json_dumps(sort, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    pthread_rwlock_rdlock(&x->lock);
+    int64_t cur;
+    int st = index_state(c, x, &cur);
+    if (st == 0 && (!key || kept_is(x, key))) {
+        free(key);
+        return x;
+    }
+    pthread_rwlock_unlock(&x->lock);
+    if (st == 1) {
+        free(key);
         return NULL;
     }
+    /* alone: another thread may have done it meanwhile; each step checks again */
+    pthread_rwlock_wrlock(&x->lock);
+    if (index_refresh(c, x)) {
+        pthread_rwlock_unlock(&x->lock);
+        free(key);
+        return NULL;
+    }
+    if (key)
+        kept_make(x, sort, key);
     return x;
 }
 
 static void index_release(struct cindex *x)
 {
-    pthread_mutex_unlock(&x->lock);
+    pthread_rwlock_unlock(&x->lock);
 }
 
 char *contact_index_find_uid(struct store_conn *c, const char *account, const char *uid,
                              const char *self_id)
 {
-    struct cindex *x = index_acquire(c, account, false);
-    if (!x)
+    /* the store's unique-key index (a card's key is its uid): a write, and an import's
+     * every card, no longer brings this index up to date to ask it (issue 21) */
+    char *id = store_object_find_key(c, account, contact_card_type.name, uid);
+    if (id && self_id && strcmp(id, self_id) == 0) {
+        free(id);
         return NULL;
-    if (!x->uids) {
-        x->uids = json_object();
-        for (size_t i = 0; i < x->n; i++)
-            if (x->recs[i]->uid)
-                json_object_set_new(x->uids, x->recs[i]->uid, json_string(x->recs[i]->id));
     }
-    const char *id = json_string_value(json_object_get(x->uids, uid));
-    char *out = id && (!self_id || strcmp(id, self_id)) ? xstrdup(id) : NULL;
-    index_release(x);
-    return out;
+    return id;
 }
 
 /* ---- text conditions from the store (issue 21) ---------------------------------------------- */
@@ -686,7 +712,7 @@ static int eval(struct store_conn *c, struct cindex *x, const struct cnode *n, u
 static bool store_only(const struct cnode *f)
 {
     if (f->op == OP_LEAF)
-        return f->key < NFIELDS;
+        return f->key >= 0 && f->key < NFIELDS;
     if (f->op != OP_AND || !f->nkids)
         return false;
     for (size_t k = 0; k < f->nkids; k++)
@@ -703,49 +729,63 @@ static void all_terms(const struct cnode *f, struct store_gram_term **t, size_t 
         all_terms(f->kids[k], t, nt);
 }
 
-/* The hits of a search as one buffer of NUL-ended ids. */
+/* The first max hits of a search (in the store's order) as one buffer of NUL-ended
+ * ids, and where each starts. */
 struct hits {
     struct buf ids;
-    size_t n;
+    size_t *at;
+    size_t n, cap, max;
 };
 
 static int collect_id(const char *id, void *ud)
 {
     struct hits *h = ud;
+    if (h->n == h->cap)
+        h->at = xrealloc(h->at, (h->cap = h->cap ? 2 * h->cap : 64) * sizeof *h->at);
+    h->at[h->n++] = h->ids.len;
     buf_append(&h->ids, id, strlen(id) + 1);
-    h->n++;
-    return 0;
+    return h->n >= h->max; /* enough: the search stops */
 }
 
-static int compare_strs(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* An unsorted query of text conditions, from the store's search alone: the ids in
- * id order, or NULL on a store error. The first such query after a start reads no
- * card and builds no index (issue 21). */
-static json_t *store_query(struct store_conn *c, const char *account, const struct cnode *f)
+/* The hits of text filter f, up to max: STORE_OK or the store's error. */
+static int store_hits(struct store_conn *c, const char *account, const struct cnode *f, size_t max,
+                      struct hits *h)
 {
     struct store_gram_term *t = NULL;
     size_t nt = 0;
     all_terms(f, &t, &nt);
-    struct hits h = {{0}, 0};
-    int rc = store_grams_search(c, account, contact_card_type.name, t, nt, collect_id, &h);
+    *h = (struct hits){.max = max};
+    int rc = store_grams_search(c, account, contact_card_type.name, t, nt, collect_id, h);
     free(t);
+    return rc;
+}
+
+static void hits_free(struct hits *h)
+{
+    buf_free(&h->ids);
+    free(h->at);
+}
+
+/* The ids of hits [from, from + n), a new array. */
+static json_t *hits_ids(const struct hits *h, size_t from, size_t n)
+{
+    json_t *ids = json_array();
+    for (size_t i = from; i < from + n; i++) /* ids are checked JMAP Ids: ASCII */
+        json_array_append_new(ids, json_string_nocheck(h->ids.data + h->at[i]));
+    return ids;
+}
+
+/* An unsorted query of text conditions, from the store's search alone: the ids in
+ * the store's order (store.h: stable between writes, RFC 8620 §5.5), or NULL on a
+ * store error. The first such query after a start reads no card and builds no index
+ * (issue 21). */
+static json_t *store_query(struct store_conn *c, const char *account, const struct cnode *f)
+{
+    struct hits h;
     json_t *ids = NULL;
-    if (rc == STORE_OK) {
-        const char **v = xmalloc((h.n + 1) * sizeof *v);
-        const char *p = h.ids.data;
-        for (size_t i = 0; i < h.n; p += strlen(p) + 1)
-            v[i++] = p;
-        qsort(v, h.n, sizeof *v, compare_strs);
-        ids = json_array();
-        for (size_t i = 0; i < h.n; i++) /* ids are checked JMAP Ids: ASCII */
-            json_array_append_new(ids, json_string_nocheck(v[i]));
-        free(v);
-    }
-    buf_free(&h.ids);
+    if (store_hits(c, account, f, SIZE_MAX, &h) == STORE_OK)
+        ids = hits_ids(&h, 0, h.n);
+    hits_free(&h);
     return ids;
 }
 
@@ -754,71 +794,132 @@ static json_t *store_query(struct store_conn *c, const char *account, const stru
  * of a chain of comparators (the first sorted query after a start sorts every card).
  * Per comparator: a presence byte (absent sorts first), then the key and a 0 (keys
  * hold no 0) or a date's 8 bytes; all of it inverted for a descending one; then the
- * id. Every part ends where it can be told to: the strings compare as the parts. */
+ * id. Every part ends where it can be told to: the strings compare as the parts.
+ * The first 8 bytes are also an integer, which ends most comparisons; the sort is a
+ * merge sort of these small records (qsort's copies of them were a quarter of it). */
 struct keyed {
-    const unsigned char *k;
-    size_t len, idx;
+    uint64_t pre;           /* the key's first 8 bytes, big-endian, 0 after its end */
+    const unsigned char *k; /* the key */
+    uint32_t len, idx;      /* its length; the record's index */
 };
 
-static void key_part(struct buf *b, bool desc, bool have, const void *bytes, size_t len, bool str)
+static size_t key_part(unsigned char *out, bool desc, bool have, const void *bytes, size_t len,
+                       bool str)
 {
-    size_t start = b->len;
-    unsigned char present = have;
-    buf_append(b, &present, 1);
+    size_t n = 1;
+    out[0] = have;
     if (have) {
-        buf_append(b, bytes, len);
+        memcpy(out + 1, bytes, len);
+        n += len;
         if (str)
-            buf_append(b, "", 1);
+            out[n++] = 0;
     }
-    for (size_t i = start; desc && i < b->len; i++)
-        b->data[i] = (char)~(unsigned char)b->data[i];
+    for (size_t i = 0; desc && i < n; i++)
+        out[i] = (unsigned char)~out[i];
+    return n;
 }
 
-static int compare_keyed(const void *pa, const void *pb)
+static inline int compare_keyed(const struct keyed *a, const struct keyed *b)
 {
-    const struct keyed *a = pa, *b = pb;
-    int d = memcmp(a->k, b->k, a->len < b->len ? a->len : b->len);
+    if (a->pre != b->pre)
+        return a->pre < b->pre ? -1 : 1;
+    uint32_t n = a->len < b->len ? a->len : b->len;
+    int d = n > 8 ? memcmp(a->k + 8, b->k + 8, n - 8) : 0;
     return d ? d : (a->len > b->len) - (a->len < b->len);
 }
 
-static bool sort_by_keys(struct cindex *x, const struct sort_spec *spec, struct crec **out)
+/* Sorts a[0, n): runs of 8 by insertion, then merged pairwise. */
+static void sort_keyed(struct keyed *a, size_t n)
+{
+    for (size_t lo = 0; lo < n; lo += 8)
+        for (size_t i = lo + 1; i < lo + 8 && i < n; i++) {
+            struct keyed v = a[i];
+            size_t j = i;
+            for (; j > lo && compare_keyed(&v, &a[j - 1]) < 0; j--)
+                a[j] = a[j - 1];
+            a[j] = v;
+        }
+    struct keyed *tmp = xmalloc((n + 1) * sizeof *tmp), *src = a, *dst = tmp;
+    for (size_t w = 8; w < n; w *= 2) {
+        for (size_t lo = 0; lo < n; lo += 2 * w) {
+            size_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
+            size_t i = lo, j = mid, k = lo;
+            while (i < mid && j < hi)
+                dst[k++] = compare_keyed(&src[j], &src[i]) < 0 ? src[j++] : src[i++];
+            while (i < mid)
+                dst[k++] = src[i++];
+            while (j < hi)
+                dst[k++] = src[j++];
+        }
+        struct keyed *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != a)
+        memcpy(a, src, n * sizeof *a);
+    free(tmp);
+}
+
+/* The length of the key of rec under spec. */
+static size_t key_size(const struct sort_spec *spec, const struct crec *rec)
+{
+    size_t n = strlen(rec->id);
+    for (size_t i = 0; i < spec->n; i++) {
+        const struct comparator *c = &spec->c[i];
+        const char *key = c->prop >= P_GIVEN ? rec->sortkey[c->prop - P_GIVEN] : NULL;
+        n += 1 + (c->prop < P_GIVEN ? 8 : key ? strlen(key) + 1 : 0);
+    }
+    return n;
+}
+
+/* Writes the key of rec under spec at out; its length. */
+static size_t key_write(const struct sort_spec *spec, const struct crec *rec, unsigned char *out)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < spec->n; i++) {
+        const struct comparator *c = &spec->c[i];
+        if (c->prop == P_CREATED || c->prop == P_UPDATED) {
+            bool have = c->prop == P_CREATED ? rec->has_created : rec->has_updated;
+            uint64_t v = (uint64_t)(c->prop == P_CREATED ? rec->created : rec->updated) ^
+                         ((uint64_t)1 << 63);
+            unsigned char be[8];
+            for (int k = 0; k < 8; k++)
+                be[k] = (unsigned char)(v >> (56 - 8 * k));
+            n += key_part(out + n, c->desc, have, be, 8, false);
+        } else {
+            const char *key = rec->sortkey[c->prop - P_GIVEN];
+            n += key_part(out + n, c->desc, key != NULL, key, key ? strlen(key) : 0, true);
+        }
+    }
+    size_t idlen = strlen(rec->id);
+    memcpy(out + n, rec->id, idlen); /* ties in id order */
+    return n + idlen;
+}
+
+static bool sort_by_keys(const struct cindex *x, const struct sort_spec *spec, struct crec **out)
 {
     for (size_t i = 0; i < spec->n; i++)
         if (spec->c[i].collation)
             return false;
-    struct buf b = {0};
-    size_t *offs = xmalloc((x->n + 1) * sizeof *offs);
-    for (size_t r = 0; r < x->n; r++) {
-        const struct crec *rec = x->recs[r];
-        offs[r] = b.len;
-        for (size_t i = 0; i < spec->n; i++) {
-            const struct comparator *c = &spec->c[i];
-            if (c->prop == P_CREATED || c->prop == P_UPDATED) {
-                bool have = c->prop == P_CREATED ? rec->has_created : rec->has_updated;
-                uint64_t v = (uint64_t)(c->prop == P_CREATED ? rec->created : rec->updated) ^
-                             ((uint64_t)1 << 63);
-                unsigned char be[8];
-                for (int k = 0; k < 8; k++)
-                    be[k] = (unsigned char)(v >> (56 - 8 * k));
-                key_part(&b, c->desc, have, be, 8, false);
-            } else {
-                const char *key = rec->sortkey[c->prop - P_GIVEN];
-                key_part(&b, c->desc, key != NULL, key, key ? strlen(key) : 0, true);
-            }
-        }
-        buf_append(&b, rec->id, strlen(rec->id)); /* ties in id order */
-    }
-    offs[x->n] = b.len;
-    struct keyed *k = xmalloc((x->n + 1) * sizeof *k);
+    size_t total = 0;
     for (size_t r = 0; r < x->n; r++)
-        k[r] = (struct keyed){(const unsigned char *)b.data + offs[r], offs[r + 1] - offs[r], r};
-    if (x->n > 1)
-        qsort(k, x->n, sizeof *k, compare_keyed);
+        total += key_size(spec, x->recs[r]);
+    unsigned char *keys = xmalloc(total + 1);
+    struct keyed *k = xmalloc((x->n + 1) * sizeof *k);
+    size_t at = 0;
+    for (size_t r = 0; r < x->n; r++) {
+        size_t len = key_write(spec, x->recs[r], keys + at);
+        uint64_t pre = 0;
+        for (size_t b = 0; b < 8; b++)
+            pre = pre << 8 | (b < len ? keys[at + b] : 0);
+        k[r] = (struct keyed){pre, keys + at, (uint32_t)len, (uint32_t)r};
+        at += len;
+    }
+    sort_keyed(k, x->n);
     for (size_t r = 0; r < x->n; r++)
         out[r] = x->recs[k[r].idx];
     free(k);
-    free(offs);
-    buf_free(&b);
+    free(keys);
     return true;
 }
 
@@ -839,36 +940,55 @@ static struct sort_spec spec_of(json_t *sort)
     return spec;
 }
 
-/* Every record in the order of sort, as x keeps it (sorting only when another sort
- * is asked for, or after a start); NULL if it cannot be kept: then *out is a new
- * array the caller frees. */
-static struct crec **sorted_order(struct cindex *x, json_t *sort, struct crec ***out)
+/* Every record of x in the order of spec, a new array. */
+static struct crec **order_make(const struct cindex *x, const struct sort_spec *spec)
 {
-    char *key = json_dumps(sort, JSON_COMPACT | JSON_SORT_KEYS);
-    if (x->sorted && key && strcmp(key, x->sorted_by) == 0) {
-        free(key);
-        return *out = x->sorted;
-    }
-    kept_clear(x);
-    json_t *copy = json_deep_copy(sort);
-    struct sort_spec spec = spec_of(copy);
     struct crec **order = xmalloc((x->n + 1) * sizeof *order);
-    if (!sort_by_keys(x, &spec, order)) {
+    if (!sort_by_keys(x, spec, order)) {
         if (x->n) /* an empty index has no records array (memcpy from NULL is undefined) */
             memcpy(order, x->recs, x->n * sizeof *order);
         if (x->n > 1)
-            qsort_r(order, x->n, sizeof *order, compare_recs, &spec);
+            qsort_r(order, x->n, sizeof *order, compare_recs, (void *)spec);
     }
-    if (!key) { /* not kept */
-        free(spec.c);
-        json_decref(copy);
-        *out = order;
-        return NULL;
+    return order;
+}
+
+/* Whether x keeps the order of the sort whose canonical JSON is key. */
+static bool kept_is(const struct cindex *x, const char *key)
+{
+    return x->sorted && key && strcmp(key, x->sorted_by) == 0;
+}
+
+/* Keeps the order of sort (canonical JSON key, taken) in x, locked alone: sorts only
+ * when another sort is asked for, or after a start. */
+static void kept_make(struct cindex *x, json_t *sort, char *key)
+{
+    if (kept_is(x, key)) {
+        free(key);
+        return;
     }
+    kept_clear(x);
+    x->sort_json = json_deep_copy(sort);
+    x->spec = spec_of(x->sort_json);
+    x->sorted = order_make(x, &x->spec);
     x->sorted_by = key;
-    x->sort_json = copy;
-    x->spec = spec;
-    return *out = x->sorted = order;
+}
+
+/* Every record in the order of sort: x's kept order (index_acquire keeps it), or NULL
+ * if it could not be kept: then *out is a new array the caller frees. */
+static struct crec **sorted_order(const struct cindex *x, json_t *sort, struct crec ***out)
+{
+    char *key = json_dumps(sort, JSON_COMPACT | JSON_SORT_KEYS);
+    bool kept = kept_is(x, key);
+    free(key);
+    if (kept)
+        return *out = x->sorted;
+    json_t *copy = json_deep_copy(sort);
+    struct sort_spec spec = spec_of(copy);
+    *out = order_make(x, &spec);
+    free(spec.c);
+    json_decref(copy);
+    return NULL;
 }
 
 /* ---- a sorted page from the kept order (issue 21) -------------------------------------------
@@ -880,6 +1000,15 @@ static struct crec **sorted_order(struct cindex *x, json_t *sort, struct crec **
 
 #define PAGE_LIMIT_MAX 10000   /* jmap/query.c's largest limit */
 #define PAGE_SNAPSHOT_MAX 1000 /* below this the whole list is cheap: a snapshot */
+
+/* The limit of a page: the one asked for, at most the engine's. */
+static int64_t page_limit(json_t *args)
+{
+    json_t *limitv = json_object_get(args, "limit");
+    return json_is_integer(limitv) && json_integer_value(limitv) < PAGE_LIMIT_MAX
+               ? json_integer_value(limitv)
+               : PAGE_LIMIT_MAX;
+}
 
 /* The ids of order[from, from + n), a new array. */
 static json_t *ids_of(struct crec *const *order, size_t from, size_t n)
@@ -895,7 +1024,7 @@ static int page_answer(struct jmap_req *r, const char *account, json_t *args, js
                        int64_t state)
 {
     struct store_conn *c = jmap_req_conn(r);
-    struct cindex *x = index_acquire(c, account, true);
+    struct cindex *x = index_acquire(c, account, sort);
     if (!x)
         return 1;
     struct crec **order;
@@ -904,10 +1033,7 @@ static int page_answer(struct jmap_req *r, const char *account, json_t *args, js
     int64_t p = json_integer_value(json_object_get(args, "position"));
     if (p < 0)
         p = total + p < 0 ? 0 : total + p;
-    json_t *limitv = json_object_get(args, "limit");
-    int64_t limit = json_is_integer(limitv) && json_integer_value(limitv) < PAGE_LIMIT_MAX
-                        ? json_integer_value(limitv)
-                        : PAGE_LIMIT_MAX;
+    int64_t limit = page_limit(args);
     int64_t n = p >= total ? 0 : p + limit > total ? total - p : limit;
     json_t *ids = ids_of(order, (size_t)p, (size_t)n);
     if (x->n <= PAGE_SNAPSHOT_MAX) {
@@ -924,12 +1050,72 @@ static int page_answer(struct jmap_req *r, const char *account, json_t *args, js
     return rc;
 }
 
+/* ---- a page of a text query from the store (issue 21) ---------------------------------------
+ * An unsorted ContactCard/query of text conditions alone takes its hits in the
+ * store's order (store.h) and, when no total is asked for and the position counts
+ * from the start, stops at the end of the page: the order of an unsorted query is
+ * the server's, stable between calls (RFC 8620 §5.5), and without calculateTotal
+ * nothing else in the response needs the hits after the page. One hit more than the
+ * page is read, to tell a result that ends within it: that one is known whole and
+ * kept for /queryChanges (up to PAGE_SNAPSHOT_MAX ids); the /queryChanges of a longer
+ * one answers from the change log (§5.6 allows the extra removals), as the sorted
+ * pages' do. */
+
+/* Answers text filter f from the store: 0, -1 after an error, 1 if the general path
+ * should (a store error: it reports it). */
+static int text_answer(struct jmap_req *r, const char *account, json_t *args, const struct cnode *f,
+                       int64_t state)
+{
+    struct store_conn *c = jmap_req_conn(r);
+    int64_t p = json_integer_value(json_object_get(args, "position"));
+    int64_t limit = page_limit(args);
+    size_t max = SIZE_MAX; /* every hit: a total, or a position from the end */
+    if (p >= 0 && !json_is_true(json_object_get(args, "calculateTotal")))
+        max = (size_t)(p + limit) + 1;
+    struct hits h;
+    if (store_hits(c, account, f, max, &h) != STORE_OK) {
+        hits_free(&h);
+        return 1;
+    }
+    bool whole = h.n < max; /* else the search stopped at max */
+    int64_t total = (int64_t)h.n;
+    if (p < 0)
+        p = total + p < 0 ? 0 : total + p;
+    int64_t n = p >= total ? 0 : p + limit > total ? total - p : limit;
+    json_t *ids = hits_ids(&h, (size_t)p, (size_t)n);
+    if (whole && h.n <= PAGE_SNAPSHOT_MAX) {
+        json_t *all = hits_ids(&h, 0, h.n);
+        engine_snapshot_save(c, account, contact_card_type.name, args, state, all);
+        json_decref(all);
+    }
+    hits_free(&h);
+    store_rollback(c);
+    /* a search that stopped: total is not asked for, the window lies within the hits */
+    int rc = engine_query_respond_page(r, &contact_card_type, account, args, ids, p, total, state);
+    json_decref(ids);
+    return rc;
+}
+
+/* The text filter of a query the store answers alone (compiled), or NULL. */
+static struct cnode *text_only(struct jmap_req *r, json_t *filter)
+{
+    if (metadata_filter_uses(r, &contact_card_type, filter))
+        return NULL; /* metadata-02 §3.5: the engine's */
+    struct cnode *f = compile(filter);
+    if (store_only(f))
+        return f;
+    cnode_free(f);
+    return NULL;
+}
+
 int contact_query_page(struct jmap_req *r, json_t *args)
 {
     json_t *filter = json_object_get(args, "filter"), *sort = json_object_get(args, "sort");
     json_t *anchor = json_object_get(args, "anchor");
-    if ((filter && !json_is_null(filter)) || (anchor && !json_is_null(anchor)) ||
-        !json_is_array(sort) || !json_array_size(sort))
+    bool filtered = filter && !json_is_null(filter);
+    bool sorted = json_is_array(sort) && json_array_size(sort);
+    /* sorted and unfiltered (the kept order), or filtered and unsorted (the store) */
+    if ((anchor && !json_is_null(anchor)) || filtered == sorted)
         return 1;
     const struct store_access *a = jmap_method_begin(
         r, args, engine_query_args, contact_card_type.query_args, "accountId", JMAP_BEGIN_NO_TXN);
@@ -938,11 +1124,21 @@ int contact_query_page(struct jmap_req *r, json_t *args)
     /* one reached through shares of some books only (issue 14): the general path */
     if (a->shared)
         return 1;
-    if (engine_sort_check(r, &contact_card_type, sort) || jmap_txn_begin(r, false))
+    if (sorted ? engine_sort_check(r, &contact_card_type, sort)
+               : engine_filter_check(r, &contact_card_type, filter, 0))
         return -1;
+    struct cnode *f = filtered ? text_only(r, filter) : NULL;
+    if (filtered && !f)
+        return 1;
+    if (jmap_txn_begin(r, false)) {
+        cnode_free(f);
+        return -1;
+    }
     store_snapshot_gate(jmap_req_conn(r), a->account_id); /* store.h: the snapshot's cost */
     int64_t state = jmap_type_state(r, &contact_card_type, a->account_id);
-    int rc = page_answer(r, a->account_id, args, sort, state);
+    int rc = f ? text_answer(r, a->account_id, args, f, state)
+               : page_answer(r, a->account_id, args, sort, state);
+    cnode_free(f);
     if (rc == 1)
         store_rollback(jmap_req_conn(r));
     return rc;
@@ -957,7 +1153,8 @@ json_t *contact_query_run(struct jmap_req *r, const char *account, json_t *filte
         cnode_free(f);
         return ids; /* NULL: the engine's own path answers (or reports the store error) */
     }
-    struct cindex *x = index_acquire(conn, account, true);
+    bool sorted = json_array_size(sort) > 0;
+    struct cindex *x = index_acquire(conn, account, sorted ? sort : NULL);
     if (!x) {
         cnode_free(f);
         return NULL;
@@ -973,14 +1170,11 @@ json_t *contact_query_run(struct jmap_req *r, const char *account, json_t *filte
         return NULL;
     }
     size_t n = 0;
-    bool sorted = json_array_size(sort) > 0;
     if (sorted) { /* the hits in the sort's order */
-        for (size_t k = 0; k < x->n; k++)
-            x->recs[k]->hit = bits[k];
         struct crec **order;
         bool kept = sorted_order(x, sort, &order) != NULL;
         for (size_t k = 0; k < x->n; k++)
-            if (order[k]->hit)
+            if (bits[order[k]->pos])
                 hits[n++] = order[k];
         if (!kept)
             free(order);

@@ -279,22 +279,32 @@ static int get_value(struct cursor *c, const char **s, size_t *len)
     return 1;
 }
 
-/* A value that is a number, as get_value; *n 0 when absent. */
+/* A value that is a number, as get_value; *n 0 when absent. Digits read once, as
+ * they come (issue 21: two dates per card, 100,000 cards at the first query). */
 static int get_number(struct cursor *c, int64_t *n)
 {
-    const char *s;
-    size_t len;
-    int have = get_value(c, &s, &len);
     *n = 0;
-    bool neg = have == 1 && len && *s == '-';
-    for (size_t i = neg; have == 1 && i < len; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return -1;
-        *n = *n * 10 + (s[i] - '0');
+    if (c->p < c->end && *c->p == '-') {
+        c->p++;
+        return 0;
     }
-    if (neg)
-        *n = -*n;
-    return have;
+    size_t len = 0;
+    const char *q = c->p;
+    for (; q < c->end && *q >= '0' && *q <= '9' && len < 32; q++)
+        len = len * 10 + (size_t)(*q - '0');
+    if (q == c->p || q >= c->end || *q != ':' || len > 20 || (size_t)(c->end - q - 1) < len)
+        return -1;
+    const char *s = q + 1, *end = s + len;
+    bool neg = s < end && *s == '-';
+    uint64_t v = 0;
+    for (s += neg; s < end; s++) {
+        if (*s < '0' || *s > '9')
+            return -1;
+        v = v * 10 + (uint64_t)(*s - '0');
+    }
+    *n = neg ? -(int64_t)v : (int64_t)v;
+    c->p = end;
+    return 1;
 }
 
 /* Copies a value into the record's string space at *at; NULL when absent. */

@@ -220,6 +220,14 @@ static int import_vcf(struct store_conn *c, const char *account, const char *dat
         *err = xstrdup("no address book");
         return -1;
     }
+    /* issue 21: the account's search rows made complete first (as a server's start
+     * makes them; at once when it has no card or its mark), so that the mark holds
+     * after the import, each card of which puts its row: the next start reads no card */
+    struct jmap_owner owner = {.account = account};
+    if (contacts_backfill(c, &owner) != STORE_OK) {
+        *err = xstrdup("could not index the address book's cards for search");
+        return -1;
+    }
     int n = 0;
     size_t from = 0, before = 0;
     do {
@@ -296,7 +304,8 @@ static int export_book(struct store_conn *c, const char *account, const char *id
 /* ---- the module ---------------------------------------------------------------------- */
 
 /* RFC 8620 §5.5 ContactCard/query: an unfiltered sorted one takes its page from the
- * index (issue 21), every other the engine's /query. */
+ * index, an unsorted one of text conditions from the store's search (issue 21), every
+ * other the engine's /query. */
 static int card_query(struct jmap_req *r, json_t *args)
 {
     int rc = contact_query_page(r, args);

@@ -71,7 +71,7 @@ struct crec {
     char *sortkey[CONTACT_NSORTS]; /* its casemap key, or NULL */
     int64_t created, updated;      /* milliseconds since the epoch */
     bool has_created, has_updated;
-    bool hit; /* contact_index.c's mark of a filter's hit, under the index's lock */
+    size_t pos; /* contact_index.c: its place in the index's id order */
 };
 
 /* UTCDateTime (RFC 8620 §1.4) to milliseconds, keeping up to 3 fraction digits. */
@@ -102,9 +102,10 @@ int contact_filter_hook(struct jmap_req *r, json_t *obj, const char *key, json_t
 int contact_compare_hook(json_t *a, json_t *b, const char *property, bool *ok);
 /* The query_run hook: answers from the account's index. */
 json_t *contact_query_run(struct jmap_req *r, const char *account, json_t *filter, json_t *sort);
-/* An unfiltered sorted ContactCard/query answered with its page from the index
- * (issue 21): 0, -1 after an error was emitted, 1 if it does not apply (the caller
- * runs the standard /query). */
+/* An unfiltered sorted ContactCard/query answered with its page from the index, or
+ * an unsorted one of text conditions alone from the store's search, stopping at the
+ * page (issue 21): 0, -1 after an error was emitted, 1 if it does not apply (the
+ * caller runs the standard /query). */
 int contact_query_page(struct jmap_req *r, json_t *args);
 /* The id of the live card with this uid in account, other than self_id (malloc'd),
  * or NULL. Sees the calling transaction's own writes. */

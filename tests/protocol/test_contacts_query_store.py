@@ -13,7 +13,7 @@ import pytest
 
 import conftest
 from conftest import Server, run_cli
-from test_contacts_util import account, card_set, cs, new_book, ok, person
+from test_contacts_util import account, card_set, cs, new_book, ok, person, unique
 
 assert cs
 
@@ -71,7 +71,8 @@ def check_cases(s, acct, ids):
     for filt, want in CASES:
         plain = ok(s, "ContactCard/query", {"accountId": acct, "filter": filt})["ids"]
         assert names(ids, plain) == want, filt
-        assert plain == sorted(plain)  # no sort: id order
+        # no sort: the server's order, stable between calls (RFC 8620 §5.5)
+        assert ok(s, "ContactCard/query", {"accountId": acct, "filter": filt})["ids"] == plain
         # with a sort the in-memory index filters (its text conditions from the store)
         by = ok(s, "ContactCard/query", {"accountId": acct, "filter": filt,
                                          "sort": [{"property": "created"}]})["ids"]
@@ -165,6 +166,62 @@ def test_backfill_check_is_remembered(cs):
     cs.start()
 
 
+@pytest.mark.sqlite_only
+def test_import_leaves_the_backfill_mark(cs):
+    """Issue 21: `jmapd import` of a .vcf first makes the account's search rows complete
+    (as a server's start does: a card without its row gets it) and then leaves the
+    account's mark, which each card it writes keeps true: the next start does not read
+    every card to check (0.8 G instructions at 100,000 cards)."""
+    acct, ids = make_cards(cs)
+    wal = next(i for i, k in ids.items() if k == "wal")
+    db = sqlite3.connect(os.path.join(cs.data, "jmapd.db"))
+    drop_row(db, wal)
+    db.execute("DELETE FROM object_grams_done WHERE account_id=?", (acct,))
+    db.commit()
+    tag = unique("importtag")
+    path = os.path.join(cs.tmp.name, tag + ".vcf")
+    with open(path, "w", newline="") as f:
+        f.write(f"BEGIN:VCARD\r\nVERSION:4.0\r\nUID:urn:uuid:{tag}\r\nFN:Imp Orted\r\n"
+                f"NOTE:{tag}\r\nEND:VCARD\r\n")
+    r = run_cli(cs.data, "import", "--user", "alice", path)
+    assert r.returncode == 0, r.stderr
+    assert (acct, "ContactCard") in db.execute(
+        "SELECT account_id, type FROM object_grams_done").fetchall()
+    db.close()
+    query = {"accountId": acct, "filter": {"note": "walnut"}}
+    assert names(ids, ok(cs, "ContactCard/query", query)["ids"]) == ["wal"]
+    assert len(ok(cs, "ContactCard/query", {"accountId": acct, "filter": {"note": tag}})["ids"]) == 1
+
+
+@pytest.mark.sqlite_only
+def test_uid_check_reads_the_unique_key_of_older_cards(cs):
+    """Issue 21: the uid check of RFC 9610 §3 asks the store's unique-key index, not
+    an index of every card in memory (which an import brought up to date card by
+    card). Cards written before there was that key (as before the schema step that
+    made it) get it from a later, idempotent step: another card with such a card's
+    uid is still refused, the card itself may keep it."""
+    acct = account(cs)
+    book = new_book(cs, acct)
+    uid = "urn:uuid:" + unique("older-")
+    out = card_set(cs, acct, create={"k": {"addressBookIds": {book: True}, "uid": uid,
+                                           **person("Old", "Card")}})
+    cid = out["created"]["k"]["id"]
+    cs.stop()
+    db = sqlite3.connect(os.path.join(cs.data, "jmapd.db"))
+    db.execute("UPDATE objects SET ukey=NULL WHERE id=?", (cid,))
+    db.execute("PRAGMA user_version=20")  # the steps after 20 run again
+    db.commit()
+    cs.start()
+    assert db.execute("SELECT ukey FROM objects WHERE id=?", (cid,)).fetchone() == (uid,)
+    db.close()
+    out = card_set(cs, acct, create={"dup": {"addressBookIds": {book: True}, "uid": uid,
+                                             **person("New", "Card")}})
+    assert "dup" in (out["notCreated"] or {}), out
+    assert out["notCreated"]["dup"]["type"] in ("alreadyExists", "invalidProperties")
+    out = card_set(cs, acct, update={cid: {"name": person("Still", "Old")["name"]}})
+    assert out["notUpdated"] is None and cid in out["updated"], out
+
+
 def casemap(s):
     """i;unicode-casemap (RFC 5051) as the server keys it: case folded, NFKD."""
     import unicodedata
@@ -182,7 +239,7 @@ def test_sorts_match_the_comparators(cs):
     book = new_book(cs, acct)
     words = ["Ab", "abc", "ABD", "Äb", "b", "Zed", "zed", "é", "e", "Ab c"]
     made = {}
-    for i in range(40):
+    for i in range(120):  # more than the merge sort's runs of 8, merged four times
         comps = []
         for kind in ("given", "surname"):
             if rnd.random() < 0.8:
@@ -300,6 +357,85 @@ def test_sorted_pages_from_the_index(cs):
     assert first in ch["removed"]
     page, general = both(limit=5)
     assert page == general and first not in page["ids"]
+
+
+def test_text_pages_stop_at_the_page_rfc8620_s5_5(cs):
+    """Issue 21: an unsorted query of text conditions reads the store's hits in its
+    order and, without calculateTotal, stops after the page. Its windows are RFC 8620
+    §5.5's over one stable list (the whole result, which calculateTotal or a position
+    from the end reads): pages put together give it; the cards are those the general
+    path (a condition the store does not answer) finds; /queryChanges after writes that
+    move a card in the store's order (an update) replays to the new list (§5.6)."""
+    acct = account(cs)
+    book = new_book(cs, acct)
+    tag = unique("pagetag")
+    made = {f"c{i}": {"addressBookIds": {book: True}, **person(f"G{i % 7}", f"S{i % 5}"),
+                      "notes": {"n": {"note": f"{tag} {i}" if i % 4 else "other"}}}
+            for i in range(41)}
+    out = card_set(cs, acct, create=made)
+    assert out["notCreated"] is None, out
+    filt = {"text": tag}
+    base = {"accountId": acct, "filter": filt}
+    whole = ok(cs, "ContactCard/query", {**base, "calculateTotal": True})
+    ids, total = whole["ids"], whole["total"]
+    assert total == len(ids) == 30 and len(set(ids)) == 30
+    every = {"operator": "AND", "conditions": [filt, {"kind": "individual"}]}  # the index's
+    assert sorted(ok(cs, "ContactCard/query", {"accountId": acct, "filter": every})["ids"]) == \
+        sorted(ids)
+    assert ok(cs, "ContactCard/query", base)["ids"] == ids  # stable between calls
+    pages = []
+    for p in range(0, total + 7, 7):
+        r = ok(cs, "ContactCard/query", {**base, "position": p, "limit": 7})
+        assert r["position"] == p and "total" not in r
+        pages += r["ids"]
+    assert pages == ids
+    for window in [{"limit": 0}, {"position": -3}, {"position": -1000, "limit": 2},
+                   {"position": total - 2, "limit": 5}, {"position": total + 5},
+                   {"position": 3, "limit": 10, "calculateTotal": True},
+                   {"position": 29, "limit": 1}, {"position": 30, "limit": 1}]:
+        r = ok(cs, "ContactCard/query", {**base, **window})
+        p = window.get("position", 0)
+        p = max(0, total + p) if p < 0 else p
+        assert r["position"] == p, window
+        assert r["ids"] == ids[p:p + window.get("limit", total)], window
+        assert r.get("total") == (total if window.get("calculateTotal") else None), window
+    # writes: an update (which may move the card in the store's order), a new card, a
+    # card that stops matching, a destroyed one
+    state = ok(cs, "ContactCard/query", {**base, "limit": 5})["queryState"]
+    mid, gone, unmatched = ids[10], ids[3], ids[20]
+    out = card_set(cs, acct, create={"n": {"addressBookIds": {book: True},
+                                           "notes": {"n": {"note": tag + " new"}}}},
+                   update={mid: {"notes/n/note": tag + " updated"},
+                           unmatched: {"notes/n/note": "no longer"}},
+                   destroy=[gone])
+    assert not out["notCreated"] and not out["notUpdated"] and not out["notDestroyed"], out
+    now = ok(cs, "ContactCard/query", {**base, "calculateTotal": True})
+    assert now["total"] == 29 and out["created"]["n"]["id"] in now["ids"]
+    ch = ok(cs, "ContactCard/queryChanges", {**base, "sinceQueryState": state})
+    replay = [i for i in ids if i not in ch["removed"]]
+    for add in sorted(ch["added"], key=lambda a: a["index"]):
+        replay.insert(add["index"], add["id"])
+    assert replay == now["ids"]
+
+
+def test_text_result_within_the_page_keeps_its_snapshot(cs):
+    """Issue 21: a text query whose hits end within its page is known whole, so its
+    /queryChanges is exact (RFC 8620 §5.6): a write to a card that never matched is
+    not reported as a removal, as the change log alone would."""
+    acct = account(cs)
+    book = new_book(cs, acct)
+    tag = unique("fewtag")
+    made = {f"c{i}": {"addressBookIds": {book: True}, **person(f"G{i}", "S"),
+                      "notes": {"n": {"note": tag if i < 3 else "none"}}} for i in range(5)}
+    out = card_set(cs, acct, create=made)
+    assert out["notCreated"] is None, out
+    other = out["created"]["c4"]["id"]
+    base = {"accountId": acct, "filter": {"text": tag}}
+    q = ok(cs, "ContactCard/query", {**base, "limit": 50})
+    assert len(q["ids"]) == 3
+    card_set(cs, acct, update={other: {"notes/n/note": "still none"}})
+    ch = ok(cs, "ContactCard/queryChanges", {**base, "sinceQueryState": q["queryState"]})
+    assert ch["removed"] == [] and ch["added"] == []
 
 
 @pytest.mark.skipif(not conftest.PG, reason="needs JMAPD_TEST_STORE=pg")
