@@ -336,7 +336,7 @@ static int prop_dav(struct dav_ctx *x, struct dav_res *r, const char *name, stru
         dav_res_href(x, r, &h);
         buf_puts(&h, "");
         if (dav_dest_path(h.data, path, sizeof path))
-            dav_lock_discovery(path, v);
+            dav_lock_discovery(x, path, v);
         buf_free(&h);
         return 1;
     }
@@ -819,7 +819,7 @@ void dav_handle(struct jmap_server *srv, const struct jmap_user *u, const struct
         dispatch(&x, &r);
         if (x.out->status / 100 == 2 &&
             (!strcmp(q->method, "DELETE") || !strcmp(q->method, "MOVE")))
-            dav_lock_forget(q->path); /* RFC 4918 §9.6, §9.9: its locks go with it */
+            dav_lock_forget(&x, q->path); /* RFC 4918 §9.6, §9.9: its locks go with it */
     }
     store_rollback(x.c);
     dav_res_clear(&r);
@@ -828,4 +828,5 @@ void dav_handle(struct jmap_server *srv, const struct jmap_user *u, const struct
     json_decref(x.name_ids);
     json_decref(x.members);
     json_decref(x.instances);
+    dav_locks_free(x.locks);
 }

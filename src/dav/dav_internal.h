@@ -91,6 +91,8 @@ struct dav_ctx {
      * shared, never changed: id -> modseq, id -> chosen name, chosen name -> id, id ->
      * member value or NULL), base id -> expanded instances (owned) */
     json_t *modseqs, *names, *name_ids, *members, *instances;
+    /* the live write locks, read from the store at the request's first need (dav_lock.c) */
+    struct dav_locks *locks;
 };
 
 /* ---- dav_xml.c: request bodies and responses --------------------------------------- */
@@ -233,13 +235,14 @@ bool dav_dest_path(const char *dest, char *out, size_t size);
 bool dav_lock_check(struct dav_ctx *x, const char *etag);
 void dav_lock(struct dav_ctx *x, struct dav_res *r);
 void dav_unlock(struct dav_ctx *x);
-/* Drops the locks of path and below (it was deleted or moved away). */
-void dav_lock_forget(const char *path);
+/* Drops the locks of path and below (it was deleted or moved away): a write
+ * transaction of its own when there are any. */
+void dav_lock_forget(struct dav_ctx *x, const char *path);
 /* DAV:lockdiscovery of (url-decoded) path, DAV:supportedlock: their values into v. */
-void dav_lock_discovery(const char *path, struct buf *v);
+void dav_lock_discovery(struct dav_ctx *x, const char *path, struct buf *v);
 void dav_lock_supported(struct buf *v);
-/* Forgets every lock (tests). */
-void dav_locks_clear(void);
+/* Frees a request's copy of the locks (dav_ctx.locks; NULL is fine). */
+void dav_locks_free(struct dav_locks *s);
 
 /* ---- dav_schedule.c: RFC 6638 ------------------------------------------------------------ */
 /* A scheduling property of the principal (schedule-inbox-URL, schedule-outbox-URL,

@@ -259,6 +259,11 @@ static const char *const migrations[] = {
      * objects is done, after which each write of the type keeps its row */
     ("CREATE TABLE IF NOT EXISTS object_grams_done(account_id TEXT NOT NULL, type TEXT NOT NULL,"
     "  PRIMARY KEY(account_id, type)) WITHOUT ROWID;"),
+    /* 21 (issue 20): DAV write locks (RFC 4918 §6, sqlite_davlock.c), in the store so
+     * every process on the data directory honours them; expires is Unix time */
+    ("CREATE TABLE IF NOT EXISTS dav_locks(token TEXT PRIMARY KEY, path TEXT NOT NULL,"
+    "  user_id INTEGER NOT NULL, exclusive INTEGER NOT NULL, infinite INTEGER NOT NULL,"
+    "  expires INTEGER NOT NULL, seconds INTEGER NOT NULL, owner TEXT);"),
 };
 
 int store_sqlite_schema(void)

@@ -7,7 +7,11 @@ import time
 import uuid
 import xml.etree.ElementTree as ET
 
+import pytest
+
+import conftest
 from davutil import D, NSDECL, dav, error_condition, ics, multistatus, new_calendar, propfind, put
+from test_pg_frontends import pair  # noqa: F401 (a fixture: two front ends on one database)
 
 LOCKINFO = ('<?xml version="1.0"?><d:lockinfo xmlns:d="DAV:"><d:lockscope><d:{scope}/>'
             '</d:lockscope><d:locktype><d:write/></d:locktype><d:owner><d:href>mailto:{who}'
@@ -188,3 +192,59 @@ def test_rfc9110_15_5_6_method_not_allowed_lists_allow(server):
     r = dav(server, "POST", cal + "a.ics", "x", headers={"Content-Type": "text/plain"})
     assert r.status_code == 405
     assert "PUT" in {m.strip() for m in r.headers["Allow"].split(",")}
+
+
+def test_rfc4918_6_a_lock_outlives_a_restart_of_the_server(fresh_server):
+    """§6: a lock lasts until UNLOCK or its timeout; it is kept in the store, not in the
+    process that granted it."""
+    s = fresh_server
+    cal = new_calendar(s)
+    uid = str(uuid.uuid4())
+    assert put(s, cal + "r.ics", ics(uid)).status_code == 201
+    tok = token_of(lock(s, cal + "r.ics", timeout="Second-600"))
+    s.stop()
+    s.start()
+    r = put(s, cal + "r.ics", ics(uid, "After restart"))
+    assert r.status_code == 423 and D + "lock-token-submitted" in error_condition(r)
+    ms = multistatus(propfind(s, cal + "r.ics", "<d:lockdiscovery/>"))
+    al = ms[cal + "r.ics"]["props"][D + "lockdiscovery"].find(D + "activelock")
+    assert al.find(f"{D}locktoken/{D}href").text == tok
+    assert dav(s, "UNLOCK", cal + "r.ics", headers={"Lock-Token": f"<{tok}>"}).status_code == 204
+    assert put(s, cal + "r.ics", ics(uid, "Unlocked")).status_code in (200, 204)
+
+
+@pytest.mark.skipif(not conftest.PG, reason="needs JMAPD_TEST_STORE=pg")
+def test_rfc4918_6_locks_hold_across_postgresql_front_ends(pair):
+    """DESIGN.md §3: front ends A and B on one database; a lock taken through A binds
+    writers on B (§7: 423 without its token), shows in B's lockdiscovery (§15.8),
+    conflicts with a LOCK on B (§9.10.6), is refreshed and released through B (§9.10.2,
+    §9.11) and expires by its timeout for both (§6.6)."""
+    a, b = pair
+    cal = new_calendar(a)
+    uid = str(uuid.uuid4())
+    assert put(a, cal + "x.ics", ics(uid)).status_code == 201
+    tok = token_of(lock(a, cal + "x.ics", timeout="Second-600"))
+    r = put(b, cal + "x.ics", ics(uid, "B without the token"))
+    assert r.status_code == 423 and D + "lock-token-submitted" in error_condition(r)
+    assert dav(b, "DELETE", cal + "x.ics").status_code == 423
+    r = lock(b, cal + "x.ics")
+    assert r.status_code == 423 and D + "no-conflicting-lock" in error_condition(r)
+    ms = multistatus(propfind(b, cal + "x.ics", "<d:lockdiscovery/>"))
+    al = ms[cal + "x.ics"]["props"][D + "lockdiscovery"].find(D + "activelock")
+    assert al.find(f"{D}locktoken/{D}href").text == tok
+    # the holder writes through B with the token; A reads it
+    r = put(b, cal + "x.ics", ics(uid, "B with the token"), headers={"If": f"(<{tok}>)"})
+    assert r.status_code in (200, 204), r.text
+    assert "B with the token" in a.http().get(a.base + cal + "x.ics").text
+    # refreshed through B to a short timeout, then expired on A too
+    r = dav(b, "LOCK", cal + "x.ics", headers={"If": f"(<{tok}>)", "Timeout": "Second-2"})
+    assert r.status_code == 200
+    assert put(a, cal + "x.ics", ics(uid, "A too early")).status_code == 423
+    time.sleep(3.2)
+    assert put(a, cal + "x.ics", ics(uid, "A after the timeout")).status_code in (200, 204)
+    # a collection lock of depth infinity taken on B, released on A
+    tok = token_of(lock(b, cal, depth="infinity"))
+    assert put(a, cal + "y.ics", ics(str(uuid.uuid4()))).status_code == 423
+    r = dav(a, "UNLOCK", cal, headers={"Lock-Token": f"<{tok}>"})
+    assert r.status_code == 204
+    assert put(b, cal + "y.ics", ics(str(uuid.uuid4()))).status_code == 201
