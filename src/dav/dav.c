@@ -804,11 +804,13 @@ void dav_handle(struct jmap_server *srv, const struct jmap_user *u, const struct
     } else if ((rc = res_resolve(&x, q->path, &r)) != 0) {
         dav_reply(&x, rc, "text/plain", xstrdup(rc == 400 ? "bad path\n" : "not found\n"));
     } else if (r.t == DR_OBJ && !r.coll) {
-        /* RFC 4918 §9.7.1: a PUT into a missing collection is 409 */
-        dav_reply(&x, strcmp(q->method, "PUT") == 0 ? 409 : 404, "text/plain",
-                  xstrdup("no such collection\n"));
+        /* RFC 4918 §9.7.1: a PUT into a missing collection is 409, and so is a LOCK,
+         * which would create the resource as a PUT (§7.3) */
+        bool creates = strcmp(q->method, "PUT") == 0 || strcmp(q->method, "LOCK") == 0;
+        dav_reply(&x, creates ? 409 : 404, "text/plain", xstrdup("no such collection\n"));
     } else if (r.t == DR_COLL && !r.coll && strcmp(q->method, "MKCALENDAR") != 0 &&
-               strcmp(q->method, "MKCOL") != 0) {
+               strcmp(q->method, "MKCOL") != 0 && strcmp(q->method, "LOCK") != 0 &&
+               strcmp(q->method, "UNLOCK") != 0) {
         dav_reply(&x, 404, "text/plain", xstrdup("not found\n"));
     } else if (is_write(q->method) && strcmp(q->method, "COPY") != 0 && /* dav_copy.c checks */
                (!r.acct || !(r.shared ? r.shared_write : r.acct->may_write))) {

@@ -12,8 +12,17 @@
  * If header, submitted by the lock's creator (§6.4), else 423 with lock-token-submitted
  * (§7, §16); a DELETE or MOVE also needs the tokens of locks below it. An If
  * header is evaluated (§10.4: lists of state tokens and ETags, Not, tagged lists) and a
- * false one is 412. LOCK of an unmapped URL is refused with 409 instead of creating an
- * empty resource (§7.3): an empty calendar object or vCard cannot exist here.
+ * false one is 412.
+ *
+ * LOCK of an unmapped URL (§7.3, §9.10.4) reserves the name for the lock's holder, as
+ * Cyrus does (RFC 2518's lock-null resource): 201 Created and a lock on the URL, so
+ * nobody else can create it and the holder's PUT with the token does (the lost-update
+ * problem on creation that §7.3 is for). The empty resource §7.3 asks for is not made:
+ * a calendar or address book collection holds only calendar or address object
+ * resources (RFC 4791 §4.2 a, RFC 6352 §5.2 a) and an empty body is neither (a PUT of
+ * one fails CALDAV:valid-calendar-data, CARDDAV:valid-address-data), so until the PUT
+ * the URL answers 404 and is no member of its collection; when the lock ends unused
+ * nothing remains (§7.3's "SHOULD NOT disappear" yields to those MUSTs).
  *
  * Locks are rows of the store (store.h "DAV write locks"), so every front end on one
  * PostgreSQL database, and every process on one SQLite data directory, honours a lock
@@ -552,13 +561,8 @@ void dav_lock(struct dav_ctx *x, struct dav_res *r)
     struct lock n = {.infinite = !depth || depth[0] != '0', .seconds = timeout_of(x->q->timeout)};
     if (!lockinfo(x, &n.exclusive, &n.owner))
         return;
+    /* §9.10.4: an unmapped URL is reserved (see the top of the file), 201 */
     bool exists = r->t == DR_OBJ ? r->obj_id[0] != 0 : r->t != DR_COLL || r->coll;
-    if (!exists) { /* §7.3 would create an empty resource: none can exist here */
-        free(n.owner);
-        dav_reply(x, 409, "text/plain",
-                  xstrdup("an empty calendar object or vCard cannot be created by LOCK\n"));
-        return;
-    }
     snprintf(n.path, sizeof n.path, "%s", path);
     char uuid[37];
     util_uuid4(uuid);
@@ -572,7 +576,7 @@ void dav_lock(struct dav_ctx *x, struct dav_res *r)
     else if (rc)
         dav_reply(x, 503, "text/plain", xstrdup("database unavailable\n"));
     else
-        lock_answer(x, &n, 200);
+        lock_answer(x, &n, exists ? 200 : 201);
     free(n.owner);
 }
 

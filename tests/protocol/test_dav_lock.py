@@ -10,7 +10,8 @@ import xml.etree.ElementTree as ET
 import pytest
 
 import conftest
-from davutil import D, NSDECL, dav, error_condition, ics, multistatus, new_calendar, propfind, put
+from davutil import (D, NSDECL, dav, error_condition, ics, multistatus, new_addressbook,
+                     new_calendar, propfind, put, vcf)
 from test_pg_frontends import pair  # noqa: F401 (a fixture: two front ends on one database)
 
 LOCKINFO = ('<?xml version="1.0"?><d:lockinfo xmlns:d="DAV:"><d:lockscope><d:{scope}/>'
@@ -26,8 +27,8 @@ def lock(server, path, user="alice", scope="exclusive", depth=None, timeout=None
                headers=h, depth=depth)
 
 
-def token_of(resp):
-    assert resp.status_code == 200, (resp.status_code, resp.text)
+def token_of(resp, status=200):
+    assert resp.status_code == status, (resp.status_code, resp.text)
     m = re.fullmatch(r"<(opaquelocktoken:[0-9a-f-]{36})>", resp.headers["Lock-Token"])
     assert m, resp.headers["Lock-Token"]
     return m.group(1)
@@ -165,7 +166,7 @@ def test_rfc4918_6_2_shared_locks_and_bad_requests(server):
     r = dav(server, "LOCK", cal + "s.ics", "<d:lockinfo xmlns:d='DAV:'><d:lockscope>"
             "<d:exclusive/></d:lockscope><d:locktype><d:read/></d:locktype></d:lockinfo>")
     assert r.status_code == 400
-    assert lock(server, cal + "missing.ics").status_code == 409
+    assert lock(server, cal.rstrip("/") + "-missing/x.ics").status_code == 409
     r = put(server, cal + "s.ics", ics(uid, "x"), headers={"If": "(garbage"})
     assert r.status_code == 400
     for t in (t1, t2):
@@ -248,3 +249,62 @@ def test_rfc4918_6_locks_hold_across_postgresql_front_ends(pair):
     r = dav(a, "UNLOCK", cal, headers={"Lock-Token": f"<{tok}>"})
     assert r.status_code == 204
     assert put(b, cal + "y.ics", ics(str(uuid.uuid4()))).status_code == 201
+
+
+def members(server, coll):
+    return set(multistatus(propfind(server, coll, "<d:getetag/>", depth=1))) - {coll}
+
+
+def test_rfc4918_9_10_4_lock_of_an_unmapped_url_reserves_it_for_the_holder(server):
+    """§7.3, §9.10.4: LOCK of an unmapped URL succeeds (201) and locks the name: nobody
+    else can create the resource there, the holder's PUT with the token does. The empty
+    resource itself is not made: a calendar collection holds only calendar object
+    resources (RFC 4791 §4.2 a), so until the PUT the URL is no member (404, not listed)."""
+    cal = new_calendar(server)
+    r = lock(server, cal + "new.ics", timeout="Second-600")
+    tok = token_of(r, 201)
+    assert activelock(r).find(f"{D}lockroot/{D}href").text == cal + "new.ics"
+    assert server.http().get(server.base + cal + "new.ics").status_code == 404
+    assert members(server, cal) == set()
+    # §7: another writer (bob may write in alice's account) and the holder without the
+    # token cannot create it; a second LOCK conflicts
+    uid = str(uuid.uuid4())
+    r = put(server, cal + "new.ics", ics(uid, "Bob's"), user="bob")
+    assert r.status_code == 423 and D + "lock-token-submitted" in error_condition(r)
+    assert put(server, cal + "new.ics", ics(uid, "No token")).status_code == 423
+    assert lock(server, cal + "new.ics", user="bob").status_code == 423
+    assert members(server, cal) == set()
+    # the holder creates it with the token: now a locked resource like any other
+    r = put(server, cal + "new.ics", ics(uid, "Holder's"),
+            headers={"If": f"(<{tok}>)", "If-None-Match": "*"})
+    assert r.status_code == 201, r.text
+    assert "Holder's" in server.http().get(server.base + cal + "new.ics").text
+    assert members(server, cal) == {cal + "new.ics"}
+    assert put(server, cal + "new.ics", ics(uid, "Bob again"), user="bob").status_code == 423
+    assert dav(server, "UNLOCK", cal + "new.ics", headers={"Lock-Token": f"<{tok}>"}).status_code == 204
+    assert put(server, cal + "new.ics", ics(uid, "Bob after"), user="bob").status_code == 204
+
+
+def test_rfc4918_7_3_an_unused_reservation_leaves_nothing(server):
+    """§7.3 with RFC 6352 §5.2 a: a reserved name in an address book that is unlocked
+    without a PUT stays unmapped, and anyone may create it afterwards; a reservation in
+    a collection that does not exist is 409 (as a PUT there, §9.7.1)."""
+    book = new_addressbook(server)
+    r = lock(server, book + "c.vcf", scope="shared")
+    tok = token_of(r, 201)
+    r = put(server, book + "c.vcf", vcf(str(uuid.uuid4())), ctype="text/vcard", user="bob")
+    assert r.status_code == 423
+    assert dav(server, "UNLOCK", book + "c.vcf", headers={"Lock-Token": f"<{tok}>"}).status_code == 204
+    assert server.http().get(server.base + book + "c.vcf").status_code == 404
+    assert members(server, book) == set()
+    r = put(server, book + "c.vcf", vcf(str(uuid.uuid4())), ctype="text/vcard", user="bob")
+    assert r.status_code == 201, r.text
+    assert lock(server, book.rstrip("/") + "-gone/c.vcf").status_code == 409
+    # an unmapped collection URL: reserved for the holder's MKCALENDAR
+    home = new_calendar(server).rsplit("/", 2)[0] + "/"
+    tok = token_of(lock(server, home + "reserved-cal/"), 201)
+    r = dav(server, "MKCALENDAR", home + "reserved-cal/", user="bob")
+    assert r.status_code == 423
+    r = dav(server, "MKCALENDAR", home + "reserved-cal/", headers={"If": f"(<{tok}>)"})
+    assert r.status_code == 201, r.text
+    assert dav(server, "UNLOCK", home + "reserved-cal/", headers={"Lock-Token": f"<{tok}>"}).status_code == 204
