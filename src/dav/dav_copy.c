@@ -218,7 +218,13 @@ void dav_object_copy(struct dav_ctx *x, struct dav_res *r, bool move)
     }
     json_t *args = json_pack("{s:s, s:{s:o}}", "accountId", a, "update", r->obj_id,
                              membership_patch(r, &d, move));
-    struct dav_rename_hook hook = {r->k, r->obj_id, d.name, r->name, d.coll_id, false};
+    struct dav_rename_hook hook = {.k = r->k,
+                                   .id = r->obj_id,
+                                   .name = d.name,
+                                   .old = r->name,
+                                   .coll_id = d.coll_id,
+                                   .was_in = json_object_get(r->obj, r->k->member),
+                                   .rewrite = strcmp(r->coll_id, d.coll_id) == 0};
     if (rename)
         dav_name_arm_rename(&hook);
     bool ok = member_set(x, r->k, r->obj_id, args);

@@ -197,12 +197,20 @@ int dav_name_remember(struct store_conn *c, const char *acct, const char *type, 
                       const char *id);
 /* MOVE's new name for id of type, written in the transaction of the /set that moves it
  * into collection coll_id of kind k (checked there): arm before, disarm (dav_name_disarm)
- * after; the old name no longer names anything. */
+ * after; the old name no longer names anything and is kept as a former name of id
+ * (dav_name_former) of the collections it was in (was_in: its member value before the
+ * MOVE). rewrite: the /set leaves the object as it was (a rename in its own
+ * collection), so the hook writes it again: a rename is a change. */
 struct dav_rename_hook {
     const struct dav_kind *k;
     const char *id, *name, *old, *coll_id;
-    bool written;
+    json_t *was_in;
+    bool rewrite, written;
 };
+/* The names id of type had in collection coll_id and left after since (a new array of
+ * names), or NULL. */
+json_t *dav_name_former(struct store_conn *c, const char *acct, const char *type, const char *id,
+                        const char *coll_id, int64_t since);
 void dav_name_arm_rename(struct dav_rename_hook *h);
 /* Whether a resource name is acceptable (no traversal, no controls, bounded). */
 bool dav_name_ok(const char *name);

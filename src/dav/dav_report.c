@@ -862,8 +862,36 @@ static int change_cb(const char *id, int64_t created, int64_t updated, bool dest
     return 0;
 }
 
+/* 404 responses for the names member m (changed since) left after since (a MOVE that
+ * renamed it, dav_names.c): its old hrefs are removed members (§3.5.1), unless a name
+ * is m's own again or now another live object's (that one is reported itself). */
+static void sync_former(struct dav_ctx *x, struct dav_res *m, int64_t since, struct buf *b)
+{
+    json_t *former =
+        dav_name_former(x->c, m->acct->account_id, m->k->obj_type, m->obj_id, m->coll_id, since);
+    size_t i;
+    json_t *v;
+    char now[256];
+    snprintf(now, sizeof now, "%s", m->name);
+    json_array_foreach(former, i, v)
+    {
+        const char *name = json_string_value(v);
+        if (strcmp(name, now) == 0 || json_object_get(x->name_ids, name) || strlen(name) > 255)
+            continue;
+        snprintf(m->name, sizeof m->name, "%s", name);
+        struct buf h = {0};
+        dav_res_href(x, m, &h);
+        char *href = buf_take(&h);
+        dav_status_response(b, href, 404);
+        free(href);
+    }
+    snprintf(m->name, sizeof m->name, "%s", now);
+    json_decref(former);
+}
+
 /* The members of r changed since a state: present ones with their properties,
- * gone ones (destroyed, or moved out) as 404 (§3.5.1 "removed members"). */
+ * gone ones (destroyed, or moved out) as 404 (§3.5.1 "removed members"), and the
+ * hrefs a rename left as 404 too. */
 static void sync_changes(struct dav_ctx *x, struct dav_res *r, xmlNode *prop, int64_t since,
                          struct buf *b)
 {
@@ -890,6 +918,8 @@ static void sync_changes(struct dav_ctx *x, struct dav_res *r, xmlNode *prop, in
             dav_status_response(b, href, 404);
             free(href);
         }
+        if (!new_since)
+            sync_former(x, &m, since, b);
         dav_res_clear(&m);
     }
     json_decref(list);
