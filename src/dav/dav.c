@@ -651,6 +651,7 @@ void dav_child(struct dav_ctx *x, const struct dav_res *r, const char *id, struc
     child->home = r->home;
     child->shared = r->shared;
     child->shared_write = r->shared_write;
+    child->rights = r->rights;
     const char *a = r->acct->account_id;
     if (r->t == DR_HOME) {
         child->t = DR_COLL;

@@ -72,6 +72,7 @@ struct dav_res {
      * the user's rights allow some writes */
     const struct store_access *home;
     bool shared, shared_write;
+    unsigned rights; /* shared: the user's rights on the collection (types/share.h bits) */
 };
 
 /* One request in progress. */

@@ -257,3 +257,60 @@ def test_rfc4918_9_9_move_into_and_out_of_shared_calendars_and_rights_rfc3744_7_
     assert gs.http("bob").get(gs.base + own + "taken.ics").status_code == 404
     _, res = gs.c("CalendarEvent/get", {"accountId": gs.a, "ids": [revents["public"]]})
     assert res["list"]
+
+
+def busy_periods(resp):
+    """The FREEBUSY periods of a free-busy-query answer (RFC 4791 §7.10)."""
+    assert resp.status_code == 200, resp.text
+    out = set()
+    for line in resp.text.replace("\r\n ", "").split("\r\n"):
+        if line.startswith("FREEBUSY"):
+            fbtype = "BUSY"
+            for param in line.split(":", 1)[0].split(";")[1:]:
+                if param.startswith("FBTYPE="):
+                    fbtype = param[7:]
+            for period in line.split(":", 1)[1].split(","):
+                out.add((fbtype, period))
+    return out
+
+
+def free_busy(gs, path, user):
+    body = (f'<c:free-busy-query {NSDECL}><c:time-range start="20260301T000000Z" '
+            'end="20260302T000000Z"/></c:free-busy-query>')
+    return dav(gs, "REPORT", path, body, user=user, depth=1)
+
+
+def test_free_busy_query_in_a_shared_calendar_as_availability_rfc4791_7_10_calendars27_s4(gs):
+    """RFC 4791 §7.10 in a calendar shared with the user, as Principal/getAvailability
+    counts (calendars-27 §4 mayReadFreeBusy, §5.4 the sharee's own freeBusyStatus, §5.7 a
+    secret event is not there for a sharee, a private one is busy time): the owner's
+    answer counts everything busy of theirs; a sharee without mayReadFreeBusy gets 403
+    need-privileges (RFC 3744 §7.1.1)."""
+    bob, dan = gs.own("bob"), gs.own("dan")
+    _, res = gs.c("Calendar/set", {"accountId": gs.a, "create": {"c": {
+        "name": "Busy " + uuid.uuid4().hex[:6], "shareWith": {
+            bob: rights("mayReadFreeBusy", "mayReadItems", "mayUpdatePrivate"),
+            dan: rights("mayReadItems")}}}})
+    cid = res["created"]["c"]["id"]
+    ids = {}
+    for name, hour, privacy in (("public", 10, "public"), ("private", 12, "private"),
+                                ("secret", 14, "secret"), ("bob-free", 16, "public")):
+        _, res = gs.c("CalendarEvent/set", {"accountId": gs.a, "create": {"e": {
+            "calendarIds": {cid: True}, "title": name, "uid": str(uuid.uuid4()),
+            "start": f"2026-03-01T{hour}:00:00", "duration": "PT1H", "timeZone": "Etc/UTC",
+            "privacy": privacy}}})
+        ids[name] = res["created"]["e"]["id"]
+    # bob's own freeBusyStatus (a per-user property) of one event: free for him only
+    _, res = gs.c("CalendarEvent/set", {"accountId": gs.a, "update": {
+        ids["bob-free"]: {"freeBusyStatus": "free"}}}, user="bob")
+    assert ids["bob-free"] in (res.get("updated") or {}), res.get("notUpdated")
+    owner = busy_periods(free_busy(gs, f"{home(gs, 'alice')}{cid}/", "alice"))
+    assert owner == {("BUSY", "20260301T100000Z/20260301T110000Z"),
+                     ("BUSY", "20260301T120000Z/20260301T130000Z"),
+                     ("BUSY", "20260301T140000Z/20260301T150000Z"),
+                     ("BUSY", "20260301T160000Z/20260301T170000Z")}
+    sharee = busy_periods(free_busy(gs, f"{home(gs, 'bob')}{gs.a}~{cid}/", "bob"))
+    assert sharee == {("BUSY", "20260301T100000Z/20260301T110000Z"),
+                      ("BUSY", "20260301T120000Z/20260301T130000Z")}
+    r = free_busy(gs, f"{home(gs, 'dan')}{gs.a}~{cid}/", "dan")
+    assert r.status_code == 403 and D + "need-privileges" in error_condition(r)
