@@ -233,17 +233,6 @@ static void report_set(const struct dav_res *r, struct buf *b)
     }
 }
 
-static void privileges(const struct dav_res *r, struct buf *b)
-{
-    static const char *const write[] = {"write", "write-properties", "write-content", "bind",
-                                        "unbind"};
-    buf_puts(b, "<D:privilege><D:read/></D:privilege><D:privilege><D:read-current-user-"
-                "privilege-set/></D:privilege>");
-    if (r->shared ? r->shared_write : r->acct && r->acct->may_write)
-        for (size_t i = 0; i < sizeof write / sizeof write[0]; i++)
-            buf_printf(b, "<D:privilege><D:%s/></D:privilege>", write[i]);
-}
-
 /* A getctag/getetag of a collection: its own state and its members'. */
 static void coll_tag(struct dav_ctx *x, const struct dav_res *r, struct buf *b)
 {
@@ -281,6 +270,8 @@ static int prop_dav(struct dav_ctx *x, struct dav_res *r, const char *name, stru
         principal_href(x, v);
         return 1;
     }
+    if (strcmp(name, "owner") == 0 && (r->t == DR_COLL || r->t == DR_OBJ))
+        return dav_acl_prop(x, r, name, v); /* RFC 3744 §5.1: a sharer's too */
     if (strcmp(name, "principal-URL") == 0 || strcmp(name, "owner") == 0) {
         if (r->t != DR_PRINCIPAL && !r->acct)
             return 0;
@@ -304,10 +295,9 @@ static int prop_dav(struct dav_ctx *x, struct dav_res *r, const char *name, stru
         report_set(r, v);
         return 1;
     }
-    if (strcmp(name, "current-user-privilege-set") == 0) {
-        privileges(r, v);
-        return 1;
-    }
+    if (strcmp(name, "current-user-privilege-set") == 0 || strcmp(name, "acl") == 0 ||
+        strcmp(name, "supported-privilege-set") == 0 || strcmp(name, "acl-restrictions") == 0)
+        return dav_acl_prop(x, r, name, v); /* RFC 3744 §5 */
     if (strcmp(name, "sync-token") == 0 && r->t == DR_COLL) {
         char tok[64];
         dav_sync_token(x, r, tok);
@@ -475,11 +465,16 @@ static void propstat(struct buf *b, struct buf *props, const char *status)
     buf_puts(b, "</D:status></D:propstat>");
 }
 
+/* One property into ok, or into missing (not there) or forbidden (RFC 3744 §5.5: the
+ * user may not read it; missing when forbidden is NULL). */
 static void one_prop(struct dav_ctx *x, struct dav_res *r, const char *ns, const char *name,
-                     bool names_only, struct buf *ok, struct buf *missing)
+                     bool names_only, struct buf *ok, struct buf *missing, struct buf *forbidden)
 {
     struct buf v = {0};
-    if (prop_value(x, r, ns, name, &v)) {
+    int got = prop_value(x, r, ns, name, &v);
+    if (got < 0 && forbidden && !names_only) {
+        dav_prop_open(forbidden, ns, name, true);
+    } else if (got) {
         dav_prop_open(ok, ns, name, names_only || !v.len);
         if (!names_only && v.len) {
             buf_append(ok, v.data, v.len);
@@ -512,7 +507,7 @@ void dav_propstats(struct dav_ctx *x, struct dav_res *r, const xmlNode *prop, st
                     "</D:response>");
         return;
     }
-    struct buf ok = {0}, missing = {0};
+    struct buf ok = {0}, missing = {0}, forbidden = {0};
     buf_puts(b, "<D:response><D:href>");
     dav_res_href(x, r, b);
     buf_puts(b, "</D:href>");
@@ -520,17 +515,19 @@ void dav_propstats(struct dav_ctx *x, struct dav_res *r, const xmlNode *prop, st
         for (xmlNode *p = dav_xml_child(prop, NULL, NULL); p; p = dav_xml_next(p))
             if (p->ns && p->ns->href)
                 one_prop(x, r, (const char *)p->ns->href, (const char *)p->name, false, &ok,
-                         &missing);
+                         &missing, &forbidden);
     } else {
         bool names = prop && dav_xml_is(prop, NS_DAV, "propname");
         for (size_t i = 0; i < sizeof allprops / sizeof allprops[0]; i++)
-            one_prop(x, r, allprops[i][0], allprops[i][1], names, &ok, NULL);
+            one_prop(x, r, allprops[i][0], allprops[i][1], names, &ok, NULL, NULL);
     }
     propstat(b, &ok, "200 OK");
+    propstat(b, &forbidden, "403 Forbidden");
     propstat(b, &missing, "404 Not Found");
     buf_puts(b, "</D:response>");
     buf_free(&ok);
     buf_free(&missing);
+    buf_free(&forbidden);
 }
 
 /* ---- listings of a collection's members -------------------------------------------------- */
@@ -761,6 +758,8 @@ static void dispatch(struct dav_ctx *x, struct dav_res *r)
         return dav_lock(x, r); /* RFC 4918 §9.10 */
     if (strcmp(m, "UNLOCK") == 0 && r->t >= DR_COLL)
         return dav_unlock(x); /* §9.11 */
+    if (strcmp(m, "ACL") == 0)
+        return dav_acl(x, r); /* RFC 3744 §8.1 */
     if (strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0) {
         /* a collection has no body of its own: a short note for browsers */
         dav_reply(x, r->t == DR_OBJ ? 404 : 200, "text/plain; charset=utf-8",

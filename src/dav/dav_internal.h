@@ -253,6 +253,16 @@ void dav_lock_supported(struct buf *v);
 /* Frees a request's copy of the locks (dav_ctx.locks; NULL is fine). */
 void dav_locks_free(struct dav_locks *s);
 
+/* ---- dav_acl.c: access control (RFC 3744) from the JMAP rights ------------------------- */
+/* DAV:current-user-privilege-set of r into v (§5.4). */
+void dav_acl_privileges(const struct dav_res *r, struct buf *v);
+/* The properties current-user-privilege-set, supported-privilege-set, owner, acl and
+ * acl-restrictions of r: 1 with the value in v, 0 when r has none, -1 when the user
+ * may not read it (DAV:acl without read-acl). */
+int dav_acl_prop(struct dav_ctx *x, struct dav_res *r, const char *name, struct buf *v);
+/* The ACL method (§8.1) on collection r: its shareWith set from the ACEs. */
+void dav_acl(struct dav_ctx *x, struct dav_res *r);
+
 /* ---- dav_schedule.c: RFC 6638 ------------------------------------------------------------ */
 /* A scheduling property of the principal (schedule-inbox-URL, schedule-outbox-URL,
  * calendar-user-address-set, calendar-user-type): 1 with its value in v, or 0. */
