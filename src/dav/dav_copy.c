@@ -22,6 +22,7 @@
 #include <strings.h>
 
 #include "dav/dav_internal.h"
+#include "push/hub.h"
 
 /* The path of a Destination header (an absolute URI or a path), url-decoded, into out. */
 bool dav_dest_path(const char *dest, char *out, size_t size)
@@ -235,6 +236,14 @@ void dav_object_copy(struct dav_ctx *x, struct dav_res *r, bool move)
     }
     if (rename)
         dav_members_clear(); /* names changed, maybe with no change of the object */
+    if (ok && hook.rewrite && hook.written) {
+        /* the hook's write of the object is a change the /set did not note: push it
+         * (RFC 8620 §7), here and to the other front ends */
+        json_t *changed = json_pack("{s:{s:o}}", a, r->k->obj_type,
+                                    jmap_state_string(store_state_get(x->c, a, r->k->obj_type)));
+        push_hub_publish(x->srv->hub, changed);
+        json_decref(changed);
+    }
     if (ok)
         dav_reply(x, replaced ? 204 : 201, NULL, NULL);
     dav_res_clear(&d);

@@ -3,6 +3,7 @@
 201 for a new destination, 204 for a replaced one, 412 with Overwrite: F, 409 without the
 destination collection, 403 onto itself or another kind; the data and names as JMAP sees
 them."""
+import json
 import uuid
 
 import pytest
@@ -10,6 +11,7 @@ import pytest
 import conftest
 from test_dav_caldav import cal_id, sync
 from test_pg_frontends import pair  # noqa: F401 (a fixture: two front ends on one database)
+from test_push import Stream, es_url
 from davutil import (C, CR, D, dav, error_condition, ics, multistatus, new_addressbook,
                      new_calendar, propfind, put, sync_token, vcf)
 
@@ -144,8 +146,14 @@ def test_rfc4918_9_9_rename_only_move_and_rfc6578_sync_report_it(server):
     assert put(server, cal + "old.ics", ics(str(uuid.uuid4()), "Renamed")).status_code == 201
     assert members(server, cal) == {cal + "old.ics"}
     token = sync_token(sync(server, cal))
+    acct = server.account()
+    stream = Stream(server, es_url(server, types="CalendarEvent", closeafter="state"))
     assert move(server, cal + "old.ics", cal + "new.ics").status_code == 201
     rename_seen(server, cal, token)
+    # RFC 8620 §7: the change is pushed, with the state /get now answers
+    name, data, _ = stream.event()
+    _, got = server.call("CalendarEvent/get", {"accountId": acct, "ids": []})
+    assert name == "state" and json.loads(data)["changed"][acct]["CalendarEvent"] == got["state"]
 
 
 @pytest.mark.skipif(not conftest.PG, reason="needs JMAPD_TEST_STORE=pg")
