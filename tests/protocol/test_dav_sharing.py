@@ -443,3 +443,25 @@ def test_rfc3744_8_1_acl_method_sets_share_with_rfc9670_s4(gs):
     _, got = gs.c("Calendar/get", {"accountId": gs.a, "ids": [cid]})
     assert not got["list"][0]["shareWith"]
     assert propfind(gs, bobs, "<d:displayname/>", user="bob").status_code == 404
+
+
+def test_rfc3744_8_1_acl_on_an_address_book_rfc9610_s2(gs):
+    """The same mapping for an address book (RFC 9610 §2 AddressBookRights): read gives
+    mayRead, write mayWrite; the sharee's privileges there are read and the writes, and
+    an address book has no CALDAV:read-free-busy."""
+    bob = gs.own("bob")
+    _, res = gs.c("AddressBook/set", {"accountId": gs.a, "create": {"b": {
+        "name": "Acl book " + uuid.uuid4().hex[:6]}}})
+    bid = res["created"]["b"]["id"]
+    path = f"/dav/addressbooks/{gs.a}/{bid}/"
+    r = dav(gs, "ACL", path, acl_body(ace("/dav/principals/bob/", "<d:read/>", "<d:write/>")))
+    assert r.status_code == 200, r.text
+    _, got = gs.c("AddressBook/get", {"accountId": gs.a, "ids": [bid]})
+    share = got["list"][0]["shareWith"]
+    assert share == {bob: {"mayRead": True, "mayWrite": True, "mayShare": False,
+                           "mayDelete": False}}
+    bobs = f"/dav/addressbooks/{bob}/{gs.a}~{bid}/"
+    got = privileges(multistatus(propfind(gs, bobs, "<d:current-user-privilege-set/>",
+                                          user="bob"))[bobs])
+    assert {"read", "write", "write-content", "bind", "unbind"} <= got
+    assert C + "read-free-busy" not in got and "write-acl" not in got
