@@ -160,7 +160,12 @@ static void principal_of(struct dav_ctx *x, const char *id, struct buf *v)
     struct store_user u;
     memset(&u, 0, sizeof u);
     buf_puts(v, "<D:href>/dav/principals/");
-    if (store_user_by_account(x->c, id, &u) == STORE_OK && u.name[0])
+    bool mine = false; /* the user's own account: no lookup (a listing asks per member) */
+    for (int i = 0; i < x->u->naccounts && !mine; i++)
+        mine = x->u->accounts[i].is_personal && strcmp(x->u->accounts[i].account_id, id) == 0;
+    if (mine)
+        dav_xml_href(v, x->u->name);
+    else if (store_user_by_account(x->c, id, &u) == STORE_OK && u.name[0])
         dav_xml_href(v, u.name);
     else
         dav_xml_href(v, id);
