@@ -257,6 +257,18 @@ static void etag_write(struct buf *b, int64_t modseq)
 /* Properties of the DAV: namespace; 1 if r has ns:name (its value appended to v). */
 static int prop_dav(struct dav_ctx *x, struct dav_res *r, const char *name, struct buf *v)
 {
+    if (r->reserved) { /* RFC 4918 §9.10.4: an empty, locked, non-collection resource */
+        if (strcmp(name, "getcontentlength") == 0)
+            buf_puts(v, "0");
+        else if (strcmp(name, "lockdiscovery") != 0 && strcmp(name, "supportedlock") != 0 &&
+                 strcmp(name, "resourcetype") != 0)
+            return 0;
+        if (strcmp(name, "lockdiscovery") == 0)
+            dav_lock_discovery(x, x->q->path, v);
+        if (strcmp(name, "supportedlock") == 0)
+            dav_lock_supported(v);
+        return 1;
+    }
     if (strcmp(name, "resourcetype") == 0) {
         if (r->t == DR_PRINCIPAL)
             buf_puts(v, "<D:principal/>");
@@ -411,6 +423,8 @@ static int prop_groupware(struct dav_ctx *x, struct dav_res *r, const char *ns, 
 static int prop_value(struct dav_ctx *x, struct dav_res *r, const char *ns, const char *name,
                       struct buf *v)
 {
+    if (r->reserved && strcmp(ns, NS_DAV) != 0)
+        return 0;
     if (strcmp(ns, NS_DAV) == 0)
         return prop_dav(x, r, name, v);
     if (strcmp(ns, NS_CALDAV) == 0 || strcmp(ns, NS_CARDDAV) == 0)
@@ -733,9 +747,30 @@ static bool is_write(const char *m)
            strcmp(m, "MOVE") == 0 || strcmp(m, "LOCK") == 0;
 }
 
+/* A member URL that names nothing: 404, but RFC 4918 §9.10.4's empty resource where a
+ * LOCK reserved it (dav_lock.c) for GET, HEAD, PROPFIND and DELETE (whose lock check
+ * already asked for the token; dav_handle then drops the lock). True when answered. */
+static bool unmapped(struct dav_ctx *x, struct dav_res *r)
+{
+    const char *m = x->q->method;
+    bool get = strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0;
+    bool asks = get || strcmp(m, "PROPFIND") == 0 || strcmp(m, "DELETE") == 0;
+    if (r->t != DR_OBJ || r->obj || !asks)
+        return false;
+    if (!(r->reserved = dav_lock_reserved(x, r))) {
+        dav_reply(x, 404, "text/plain", xstrdup("not found\n"));
+        return true;
+    }
+    if (get || m[0] == 'D')
+        dav_reply(x, 204, NULL, NULL);
+    return get || m[0] == 'D';
+}
+
 static void dispatch(struct dav_ctx *x, struct dav_res *r)
 {
     const char *m = x->q->method;
+    if (unmapped(x, r))
+        return;
     if (strcmp(m, "PROPFIND") == 0)
         return propfind(x, r);
     if (strcmp(m, "REPORT") == 0)

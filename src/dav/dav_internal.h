@@ -73,6 +73,7 @@ struct dav_res {
     const struct store_access *home;
     bool shared, shared_write;
     unsigned rights; /* shared: the user's rights on the collection (types/share.h bits) */
+    bool reserved;   /* an unmapped member URL a LOCK reserved (dav_lock_reserved) */
 };
 
 /* One request in progress. */
@@ -250,6 +251,9 @@ void dav_lock_forget(struct dav_ctx *x, const char *path);
 /* DAV:lockdiscovery of (url-decoded) path, DAV:supportedlock: their values into v. */
 void dav_lock_discovery(struct dav_ctx *x, const char *path, struct buf *v);
 void dav_lock_supported(struct buf *v);
+/* Whether r is an unmapped member URL that a LOCK reserved (a lock rooted there):
+ * the empty locked resource of RFC 4918 §9.10.4 while the lock lasts. */
+bool dav_lock_reserved(struct dav_ctx *x, const struct dav_res *r);
 /* Frees a request's copy of the locks (dav_ctx.locks; NULL is fine). */
 void dav_locks_free(struct dav_locks *s);
 

@@ -20,9 +20,12 @@
  * problem on creation that §7.3 is for). The empty resource §7.3 asks for is not made:
  * a calendar or address book collection holds only calendar or address object
  * resources (RFC 4791 §4.2 a, RFC 6352 §5.2 a) and an empty body is neither (a PUT of
- * one fails CALDAV:valid-calendar-data, CARDDAV:valid-address-data), so until the PUT
- * the URL answers 404 and is no member of its collection; when the lock ends unused
- * nothing remains (§7.3's "SHOULD NOT disappear" yields to those MUSTs).
+ * one fails CALDAV:valid-calendar-data, CARDDAV:valid-address-data), so the URL is
+ * no member of its collection (not listed, not in sync-collection); addressed itself,
+ * while the lock lasts, it is the empty resource §9.10.4 describes (GET: 204, PROPFIND:
+ * an empty resourcetype, getcontentlength 0 and its lock; DELETE with the token ends
+ * it); when the lock ends unused nothing remains (§7.3's "SHOULD NOT disappear" yields
+ * to those MUSTs).
  *
  * Locks are rows of the store (store.h "DAV write locks"), so every front end on one
  * PostgreSQL database, and every process on one SQLite data directory, honours a lock
@@ -360,6 +363,19 @@ void dav_lock_forget(struct dav_ctx *x, const char *path)
         any = strcmp(s->v[i].path, p) == 0 || below(s->v[i].path, p);
     if (any && with_locks_written(x, forget_fn, p) != 0)
         log_warn("dav: the locks of a deleted resource cannot be dropped");
+}
+
+bool dav_lock_reserved(struct dav_ctx *x, const struct dav_res *r)
+{
+    if (r->t != DR_OBJ || !r->coll || r->obj_id[0])
+        return false;
+    char p[LOCK_PATH];
+    norm(x->q->path, p);
+    struct dav_locks *s = loaded(x);
+    for (size_t i = 0; i < s->n; i++)
+        if (strcmp(s->v[i].path, p) == 0)
+            return true;
+    return false;
 }
 
 /* ---- lockdiscovery (§15.8) and supportedlock (§15.10) ----------------------------------- */

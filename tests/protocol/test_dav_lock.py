@@ -257,14 +257,22 @@ def members(server, coll):
 
 def test_rfc4918_9_10_4_lock_of_an_unmapped_url_reserves_it_for_the_holder(server):
     """§7.3, §9.10.4: LOCK of an unmapped URL succeeds (201) and locks the name: nobody
-    else can create the resource there, the holder's PUT with the token does. The empty
-    resource itself is not made: a calendar collection holds only calendar object
-    resources (RFC 4791 §4.2 a), so until the PUT the URL is no member (404, not listed)."""
+    else can create the resource there, the holder's PUT with the token does. Addressed
+    itself the URL is the empty locked resource (GET 204, PROPFIND: empty resourcetype,
+    getcontentlength 0, the lock); it is no member of the calendar, which holds only
+    calendar object resources (RFC 4791 §4.2 a): not listed."""
     cal = new_calendar(server)
     r = lock(server, cal + "new.ics", timeout="Second-600")
     tok = token_of(r, 201)
     assert activelock(r).find(f"{D}lockroot/{D}href").text == cal + "new.ics"
-    assert server.http().get(server.base + cal + "new.ics").status_code == 404
+    g = server.http().get(server.base + cal + "new.ics")
+    assert g.status_code == 204 and g.content == b""
+    ms = multistatus(propfind(server, cal + "new.ics", "<d:resourcetype/><d:getcontentlength/>"
+                              "<d:lockdiscovery/><d:getetag/>"))
+    p = ms[cal + "new.ics"]
+    assert len(p["props"][D + "resourcetype"]) == 0 and p["props"][D + "getcontentlength"].text == "0"
+    assert p["props"][D + "lockdiscovery"].find(f"{D}activelock/{D}locktoken/{D}href").text == tok
+    assert D + "getetag" in p["missing"]
     assert members(server, cal) == set()
     # §7: another writer (bob may write in alice's account) and the holder without the
     # token cannot create it; a second LOCK conflicts
@@ -296,7 +304,15 @@ def test_rfc4918_7_3_an_unused_reservation_leaves_nothing(server):
     assert r.status_code == 423
     assert dav(server, "UNLOCK", book + "c.vcf", headers={"Lock-Token": f"<{tok}>"}).status_code == 204
     assert server.http().get(server.base + book + "c.vcf").status_code == 404
+    assert propfind(server, book + "c.vcf", "<d:resourcetype/>").status_code == 404
     assert members(server, book) == set()
+    # §7.3: the empty resource "can be deleted": with the token, and the lock goes with it
+    tok = token_of(lock(server, book + "d.vcf"), 201)
+    assert dav(server, "DELETE", book + "d.vcf").status_code == 423
+    assert dav(server, "DELETE", book + "d.vcf", headers={"If": f"(<{tok}>)"}).status_code == 204
+    assert server.http().get(server.base + book + "d.vcf").status_code == 404
+    r = put(server, book + "d.vcf", vcf(str(uuid.uuid4())), ctype="text/vcard", user="bob")
+    assert r.status_code == 201, r.text
     r = put(server, book + "c.vcf", vcf(str(uuid.uuid4())), ctype="text/vcard", user="bob")
     assert r.status_code == 201, r.text
     assert lock(server, book.rstrip("/") + "-gone/c.vcf").status_code == 409
