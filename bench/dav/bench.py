@@ -1,7 +1,9 @@
 """CalDAV benchmark (issue 20): the same five requests on jmapd, Radicale and Cyrus,
-median of several runs each (wall clock, ratios in one run), jmapd's own CPU time per
-request beside it (the machine is shared: its wall clock carries others' load); jmapd's
-memory above idle during a full sync.
+median of several runs each (wall clock, ratios in one run), each server's own CPU time
+per request beside it where it can be read (jmapd's process; Cyrus's master and the
+processes it forked, from CYRUS_PEER_DIR/run/master.pid): the machine is shared and the
+wall clock carries others' load, the CPU ratio does not; jmapd's memory above idle
+during a full sync.
 Usage: bench.py JMAPD_URL USER PASSWORD PID EVENTS_ICS [RADICALE_URL [CYRUS_URL]]
 (the peers' calendar collection URLs; empty to leave a peer out)"""
 import os
@@ -21,11 +23,41 @@ RUNS = 5
 CPU = {}  # the last timed() call's server CPU seconds per run (jmapd only)
 
 
-def cpu_s(pid):
-    """utime + stime of a process in seconds (/proc/PID/stat fields 14, 15)."""
+def stat(pid):
     with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return f.read().rsplit(")", 1)[1].split()
+
+
+def on_cpu_s(pid):
+    """Seconds pid's threads have run, to the nanosecond (/proc/PID/task/*/schedstat,
+    field 1): a request of a few ms is below the clock tick /proc/PID/stat counts in."""
+    total = 0
+    for t in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{t}/schedstat") as f:
+                total += int(f.read().split()[0])
+        except OSError:
+            continue
+    return total / 1e9
+
+
+def cpu_s(pid):
+    """The CPU seconds of a process (on_cpu_s); for "tree:PID" of it and of its children
+    (Cyrus's master forks the httpd processes), with the children it reaped (their
+    utime and stime in its /proc/PID/stat fields 16, 17, in clock ticks)."""
+    if not str(pid).startswith("tree:"):
+        return on_cpu_s(pid)
+    root, total = int(pid[5:]), 0.0
+    for p in os.listdir("/proc"):
+        try:
+            f = stat(p) if p.isdigit() else None
+            if f and (int(p) == root or int(f[1]) == root):
+                total += on_cpu_s(p)
+                if int(p) == root:
+                    total += (int(f[13]) + int(f[14])) / os.sysconf("SC_CLK_TCK")
+        except OSError:
+            continue
+    return total
 
 
 def timed(fn, runs=RUNS, pid=None):
@@ -149,17 +181,19 @@ def record(out, label, what, t):
     print(f"{label}: {what} {t * 1000:.1f} ms{extra}", flush=True)
 
 
-def measure(s, url, events, label, pid=None):
+def measure(s, url, events, label, pid=None, cpu_pid=None):
     """The five requests on one server; each figure printed as soon as it is measured (a
-    peer's are the median of PEER_RUNS runs: Radicale takes minutes for some)."""
+    peer's are the median of PEER_RUNS runs: Radicale takes minutes for some). pid: jmapd's
+    (its memory too); cpu_pid: a peer's processes whose CPU time is read."""
     runs = RUNS if pid else PEER_RUNS
+    cpu = pid or cpu_pid
     out = {}
     if pid:  # the peak from here on (Linux: 5 resets VmHWM)
         with open(f"/proc/{pid}/clear_refs", "w") as f:
             f.write("5")
     idle = rss_kib(pid) if pid else 0
     peak = [idle]
-    t, r = timed(lambda: sync_request(s, url), runs=min(3, runs), pid=pid)
+    t, r = timed(lambda: sync_request(s, url), runs=min(3, runs), pid=cpu)
     hrefs, token = sync_parse(r)
     if pid:
         peak.append(rss_kib(pid, "VmHWM"))
@@ -174,14 +208,14 @@ def measure(s, url, events, label, pid=None):
         target = g.url
         r = s.put(target, data=body.encode(), headers={"Content-Type": "text/calendar"})
         assert r.status_code in (200, 201, 204), (r.status_code, r.text[:200])
-    t, r = timed(lambda: sync_request(s, url, token), runs=runs, pid=pid)
+    t, r = timed(lambda: sync_request(s, url, token), runs=runs, pid=cpu)
     inc, _ = sync_parse(r)
     assert len(inc) >= 10, len(inc)
     record(out, label, "incremental sync (10 changes)", t)
     hs = "".join(f"<d:href>{h}</d:href>" for h in list(by_name.values())[100:200])
     body = (f'<c:calendar-multiget {NS}><d:prop><d:getetag/><c:calendar-data/></d:prop>{hs}'
             '</c:calendar-multiget>')
-    t, r = timed(lambda: report(s, url, body, 1), runs=runs, pid=pid)
+    t, r = timed(lambda: report(s, url, body, 1), runs=runs, pid=cpu)
     assert r.text.count("BEGIN:VCALENDAR") == 100
     record(out, label, "calendar-multiget of 100", t)
     q = (f'<c:calendar-query {NS}><d:prop><d:getetag/><c:calendar-data><c:expand '
@@ -189,7 +223,7 @@ def measure(s, url, events, label, pid=None):
          '<c:filter><c:comp-filter name="VCALENDAR"><c:comp-filter name="VEVENT"><c:time-range '
          'start="20250601T000000Z" end="20250701T000000Z"/></c:comp-filter></c:comp-filter>'
          '</c:filter></c:calendar-query>')
-    t, r = timed(lambda: report(s, url, q, 1), runs=min(3, runs), pid=pid)
+    t, r = timed(lambda: report(s, url, q, 1), runs=min(3, runs), pid=cpu)
     record(out, label, "one-month calendar-query with expand", t)
     # what each server answered, counted by namespace (Cyrus writes d:response, jmapd
     # D:response): the matched resources and the expanded instances in their data
@@ -208,7 +242,7 @@ def measure(s, url, events, label, pid=None):
     assert r.status_code in (201, 204), (r.status_code, r.text[:200])
     pf = f'<d:propfind {NS}><d:prop><d:getetag/></d:prop></d:propfind>'
     t, r = timed(lambda: s.request("PROPFIND", url, data=pf, headers={
-        "Depth": "1", "Content-Type": "application/xml"}), runs=min(3, runs), pid=pid)
+        "Depth": "1", "Content-Type": "application/xml"}), runs=min(3, runs), pid=cpu)
     assert r.status_code == 207 and r.text.count("getetag>") >= 2 * len(events), r.status_code
     record(out, label, "PROPFIND depth 1 beside a 2nd calendar", t)
     if pid:
@@ -279,10 +313,15 @@ def main():
         t = time.perf_counter()
         load_cyrus(cs, cyrus, os.environ.get("CYRUS_ICS", ics_path))
         print(f"Cyrus: import of {len(events)} events {time.perf_counter() - t:.1f} s")
-        peers["Cyrus"] = measure(cs, cyrus, events, "Cyrus")
+        pidfile = os.path.join(os.environ.get("CYRUS_PEER_DIR", "/var/lib/cyrus-peer"), "run",
+                               "master.pid")
+        master = f"tree:{open(pidfile).read().strip()}" if os.path.exists(pidfile) else None
+        peers["Cyrus"] = measure(cs, cyrus, events, "Cyrus", cpu_pid=master)
     head = f"{'request':38} {'jmapd':>10} {'its CPU':>10}"
-    for name in peers:
+    for name, p in peers.items():
         head += f" {name:>10} {'ratio':>7}"
+        if "cpu" in p:
+            head += f" {'its CPU':>10} {'CPU ratio':>9}"
     print(head)
     unsync = unsynchronized_starts(ics_path)
     for name, p in peers.items():
@@ -312,6 +351,10 @@ def main():
         for p in peers.values():
             o = p.get(k)
             line += f" {o * 1000:8.1f}ms {o / v:6.1f}x"
+            if "cpu" in p:  # below a clock tick jmapd's CPU is 0: no ratio
+                mine, theirs = ours.get("cpu", {}).get(k, 0), p["cpu"].get(k, 0)
+                line += f" {theirs * 1000:8.1f}ms " + (
+                    f"{theirs / mine:8.1f}x" if mine > 0 else f"{'-':>9}")
         print(line)
     print(f"jmapd memory above idle during the full sync: {ours['memory']:.1f} MiB")
 

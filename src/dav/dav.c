@@ -233,17 +233,6 @@ static void report_set(const struct dav_res *r, struct buf *b)
     }
 }
 
-static void privileges(const struct dav_res *r, struct buf *b)
-{
-    static const char *const write[] = {"write", "write-properties", "write-content", "bind",
-                                        "unbind"};
-    buf_puts(b, "<D:privilege><D:read/></D:privilege><D:privilege><D:read-current-user-"
-                "privilege-set/></D:privilege>");
-    if (r->shared ? r->shared_write : r->acct && r->acct->may_write)
-        for (size_t i = 0; i < sizeof write / sizeof write[0]; i++)
-            buf_printf(b, "<D:privilege><D:%s/></D:privilege>", write[i]);
-}
-
 /* A getctag/getetag of a collection: its own state and its members'. */
 static void coll_tag(struct dav_ctx *x, const struct dav_res *r, struct buf *b)
 {
@@ -268,6 +257,18 @@ static void etag_write(struct buf *b, int64_t modseq)
 /* Properties of the DAV: namespace; 1 if r has ns:name (its value appended to v). */
 static int prop_dav(struct dav_ctx *x, struct dav_res *r, const char *name, struct buf *v)
 {
+    if (r->reserved) { /* RFC 4918 §9.10.4: an empty, locked, non-collection resource */
+        if (strcmp(name, "getcontentlength") == 0)
+            buf_puts(v, "0");
+        else if (strcmp(name, "lockdiscovery") != 0 && strcmp(name, "supportedlock") != 0 &&
+                 strcmp(name, "resourcetype") != 0)
+            return 0;
+        if (strcmp(name, "lockdiscovery") == 0)
+            dav_lock_discovery(x, x->q->path, v);
+        if (strcmp(name, "supportedlock") == 0)
+            dav_lock_supported(v);
+        return 1;
+    }
     if (strcmp(name, "resourcetype") == 0) {
         if (r->t == DR_PRINCIPAL)
             buf_puts(v, "<D:principal/>");
@@ -281,6 +282,8 @@ static int prop_dav(struct dav_ctx *x, struct dav_res *r, const char *name, stru
         principal_href(x, v);
         return 1;
     }
+    if (strcmp(name, "owner") == 0 && (r->t == DR_COLL || r->t == DR_OBJ))
+        return dav_acl_prop(x, r, name, v); /* RFC 3744 §5.1: a sharer's too */
     if (strcmp(name, "principal-URL") == 0 || strcmp(name, "owner") == 0) {
         if (r->t != DR_PRINCIPAL && !r->acct)
             return 0;
@@ -304,10 +307,9 @@ static int prop_dav(struct dav_ctx *x, struct dav_res *r, const char *name, stru
         report_set(r, v);
         return 1;
     }
-    if (strcmp(name, "current-user-privilege-set") == 0) {
-        privileges(r, v);
-        return 1;
-    }
+    if (strcmp(name, "current-user-privilege-set") == 0 || strcmp(name, "acl") == 0 ||
+        strcmp(name, "supported-privilege-set") == 0 || strcmp(name, "acl-restrictions") == 0)
+        return dav_acl_prop(x, r, name, v); /* RFC 3744 §5 */
     if (strcmp(name, "sync-token") == 0 && r->t == DR_COLL) {
         char tok[64];
         dav_sync_token(x, r, tok);
@@ -336,7 +338,7 @@ static int prop_dav(struct dav_ctx *x, struct dav_res *r, const char *name, stru
         dav_res_href(x, r, &h);
         buf_puts(&h, "");
         if (dav_dest_path(h.data, path, sizeof path))
-            dav_lock_discovery(path, v);
+            dav_lock_discovery(x, path, v);
         buf_free(&h);
         return 1;
     }
@@ -421,6 +423,8 @@ static int prop_groupware(struct dav_ctx *x, struct dav_res *r, const char *ns, 
 static int prop_value(struct dav_ctx *x, struct dav_res *r, const char *ns, const char *name,
                       struct buf *v)
 {
+    if (r->reserved && strcmp(ns, NS_DAV) != 0)
+        return 0;
     if (strcmp(ns, NS_DAV) == 0)
         return prop_dav(x, r, name, v);
     if (strcmp(ns, NS_CALDAV) == 0 || strcmp(ns, NS_CARDDAV) == 0)
@@ -475,11 +479,16 @@ static void propstat(struct buf *b, struct buf *props, const char *status)
     buf_puts(b, "</D:status></D:propstat>");
 }
 
+/* One property into ok, or into missing (not there) or forbidden (RFC 3744 §5.5: the
+ * user may not read it; missing when forbidden is NULL). */
 static void one_prop(struct dav_ctx *x, struct dav_res *r, const char *ns, const char *name,
-                     bool names_only, struct buf *ok, struct buf *missing)
+                     bool names_only, struct buf *ok, struct buf *missing, struct buf *forbidden)
 {
     struct buf v = {0};
-    if (prop_value(x, r, ns, name, &v)) {
+    int got = prop_value(x, r, ns, name, &v);
+    if (got < 0 && forbidden && !names_only) {
+        dav_prop_open(forbidden, ns, name, true);
+    } else if (got) {
         dav_prop_open(ok, ns, name, names_only || !v.len);
         if (!names_only && v.len) {
             buf_append(ok, v.data, v.len);
@@ -512,7 +521,7 @@ void dav_propstats(struct dav_ctx *x, struct dav_res *r, const xmlNode *prop, st
                     "</D:response>");
         return;
     }
-    struct buf ok = {0}, missing = {0};
+    struct buf ok = {0}, missing = {0}, forbidden = {0};
     buf_puts(b, "<D:response><D:href>");
     dav_res_href(x, r, b);
     buf_puts(b, "</D:href>");
@@ -520,17 +529,19 @@ void dav_propstats(struct dav_ctx *x, struct dav_res *r, const xmlNode *prop, st
         for (xmlNode *p = dav_xml_child(prop, NULL, NULL); p; p = dav_xml_next(p))
             if (p->ns && p->ns->href)
                 one_prop(x, r, (const char *)p->ns->href, (const char *)p->name, false, &ok,
-                         &missing);
+                         &missing, &forbidden);
     } else {
         bool names = prop && dav_xml_is(prop, NS_DAV, "propname");
         for (size_t i = 0; i < sizeof allprops / sizeof allprops[0]; i++)
-            one_prop(x, r, allprops[i][0], allprops[i][1], names, &ok, NULL);
+            one_prop(x, r, allprops[i][0], allprops[i][1], names, &ok, NULL, NULL);
     }
     propstat(b, &ok, "200 OK");
+    propstat(b, &forbidden, "403 Forbidden");
     propstat(b, &missing, "404 Not Found");
     buf_puts(b, "</D:response>");
     buf_free(&ok);
     buf_free(&missing);
+    buf_free(&forbidden);
 }
 
 /* ---- listings of a collection's members -------------------------------------------------- */
@@ -651,6 +662,7 @@ void dav_child(struct dav_ctx *x, const struct dav_res *r, const char *id, struc
     child->home = r->home;
     child->shared = r->shared;
     child->shared_write = r->shared_write;
+    child->rights = r->rights;
     const char *a = r->acct->account_id;
     if (r->t == DR_HOME) {
         child->t = DR_COLL;
@@ -735,9 +747,30 @@ static bool is_write(const char *m)
            strcmp(m, "MOVE") == 0 || strcmp(m, "LOCK") == 0;
 }
 
+/* A member URL that names nothing: 404, but RFC 4918 §9.10.4's empty resource where a
+ * LOCK reserved it (dav_lock.c) for GET, HEAD, PROPFIND and DELETE (whose lock check
+ * already asked for the token; dav_handle then drops the lock). True when answered. */
+static bool unmapped(struct dav_ctx *x, struct dav_res *r)
+{
+    const char *m = x->q->method;
+    bool get = strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0;
+    bool asks = get || strcmp(m, "PROPFIND") == 0 || strcmp(m, "DELETE") == 0;
+    if (r->t != DR_OBJ || r->obj || !asks)
+        return false;
+    if (!(r->reserved = dav_lock_reserved(x, r))) {
+        dav_reply(x, 404, "text/plain", xstrdup("not found\n"));
+        return true;
+    }
+    if (get || m[0] == 'D')
+        dav_reply(x, 204, NULL, NULL);
+    return get || m[0] == 'D';
+}
+
 static void dispatch(struct dav_ctx *x, struct dav_res *r)
 {
     const char *m = x->q->method;
+    if (unmapped(x, r))
+        return;
     if (strcmp(m, "PROPFIND") == 0)
         return propfind(x, r);
     if (strcmp(m, "REPORT") == 0)
@@ -760,6 +793,8 @@ static void dispatch(struct dav_ctx *x, struct dav_res *r)
         return dav_lock(x, r); /* RFC 4918 §9.10 */
     if (strcmp(m, "UNLOCK") == 0 && r->t >= DR_COLL)
         return dav_unlock(x); /* §9.11 */
+    if (strcmp(m, "ACL") == 0)
+        return dav_acl(x, r); /* RFC 3744 §8.1 */
     if (strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0) {
         /* a collection has no body of its own: a short note for browsers */
         dav_reply(x, r->t == DR_OBJ ? 404 : 200, "text/plain; charset=utf-8",
@@ -804,11 +839,13 @@ void dav_handle(struct jmap_server *srv, const struct jmap_user *u, const struct
     } else if ((rc = res_resolve(&x, q->path, &r)) != 0) {
         dav_reply(&x, rc, "text/plain", xstrdup(rc == 400 ? "bad path\n" : "not found\n"));
     } else if (r.t == DR_OBJ && !r.coll) {
-        /* RFC 4918 §9.7.1: a PUT into a missing collection is 409 */
-        dav_reply(&x, strcmp(q->method, "PUT") == 0 ? 409 : 404, "text/plain",
-                  xstrdup("no such collection\n"));
+        /* RFC 4918 §9.7.1: a PUT into a missing collection is 409, and so is a LOCK,
+         * which would create the resource as a PUT (§7.3) */
+        bool creates = strcmp(q->method, "PUT") == 0 || strcmp(q->method, "LOCK") == 0;
+        dav_reply(&x, creates ? 409 : 404, "text/plain", xstrdup("no such collection\n"));
     } else if (r.t == DR_COLL && !r.coll && strcmp(q->method, "MKCALENDAR") != 0 &&
-               strcmp(q->method, "MKCOL") != 0) {
+               strcmp(q->method, "MKCOL") != 0 && strcmp(q->method, "LOCK") != 0 &&
+               strcmp(q->method, "UNLOCK") != 0) {
         dav_reply(&x, 404, "text/plain", xstrdup("not found\n"));
     } else if (is_write(q->method) && strcmp(q->method, "COPY") != 0 && /* dav_copy.c checks */
                (!r.acct || !(r.shared ? r.shared_write : r.acct->may_write))) {
@@ -819,7 +856,7 @@ void dav_handle(struct jmap_server *srv, const struct jmap_user *u, const struct
         dispatch(&x, &r);
         if (x.out->status / 100 == 2 &&
             (!strcmp(q->method, "DELETE") || !strcmp(q->method, "MOVE")))
-            dav_lock_forget(q->path); /* RFC 4918 §9.6, §9.9: its locks go with it */
+            dav_lock_forget(&x, q->path); /* RFC 4918 §9.6, §9.9: its locks go with it */
     }
     store_rollback(x.c);
     dav_res_clear(&r);
@@ -828,4 +865,5 @@ void dav_handle(struct jmap_server *srv, const struct jmap_user *u, const struct
     json_decref(x.name_ids);
     json_decref(x.members);
     json_decref(x.instances);
+    dav_locks_free(x.locks);
 }

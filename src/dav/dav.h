@@ -24,7 +24,7 @@
     "extended-mkcol"
 #define DAV_ALLOW                                                                                  \
     "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND, PROPPATCH, REPORT, MKCALENDAR, MKCOL, COPY, "      \
-    "MOVE, LOCK, UNLOCK"
+    "MOVE, LOCK, UNLOCK, ACL"
 
 /* The request as http/ saw it: url-decoded path, the headers DAV reads (NULL
  * when absent) and the body. */

@@ -22,6 +22,7 @@
 #include <strings.h>
 
 #include "dav/dav_internal.h"
+#include "push/hub.h"
 
 /* The path of a Destination header (an absolute URI or a path), url-decoded, into out. */
 bool dav_dest_path(const char *dest, char *out, size_t size)
@@ -218,7 +219,13 @@ void dav_object_copy(struct dav_ctx *x, struct dav_res *r, bool move)
     }
     json_t *args = json_pack("{s:s, s:{s:o}}", "accountId", a, "update", r->obj_id,
                              membership_patch(r, &d, move));
-    struct dav_rename_hook hook = {r->k, r->obj_id, d.name, r->name, d.coll_id, false};
+    struct dav_rename_hook hook = {.k = r->k,
+                                   .id = r->obj_id,
+                                   .name = d.name,
+                                   .old = r->name,
+                                   .coll_id = d.coll_id,
+                                   .was_in = json_object_get(r->obj, r->k->member),
+                                   .rewrite = strcmp(r->coll_id, d.coll_id) == 0};
     if (rename)
         dav_name_arm_rename(&hook);
     bool ok = member_set(x, r->k, r->obj_id, args);
@@ -229,6 +236,14 @@ void dav_object_copy(struct dav_ctx *x, struct dav_res *r, bool move)
     }
     if (rename)
         dav_members_clear(); /* names changed, maybe with no change of the object */
+    if (ok && hook.rewrite && hook.written) {
+        /* the hook's write of the object is a change the /set did not note: push it
+         * (RFC 8620 §7), here and to the other front ends */
+        json_t *changed = json_pack("{s:{s:o}}", a, r->k->obj_type,
+                                    jmap_state_string(store_state_get(x->c, a, r->k->obj_type)));
+        push_hub_publish(x->srv->hub, changed);
+        json_decref(changed);
+    }
     if (ok)
         dav_reply(x, replaced ? 204 : 201, NULL, NULL);
     dav_res_clear(&d);

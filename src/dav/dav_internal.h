@@ -72,6 +72,8 @@ struct dav_res {
      * the user's rights allow some writes */
     const struct store_access *home;
     bool shared, shared_write;
+    unsigned rights; /* shared: the user's rights on the collection (types/share.h bits) */
+    bool reserved;   /* an unmapped member URL a LOCK reserved (dav_lock_reserved) */
 };
 
 /* One request in progress. */
@@ -91,6 +93,8 @@ struct dav_ctx {
      * shared, never changed: id -> modseq, id -> chosen name, chosen name -> id, id ->
      * member value or NULL), base id -> expanded instances (owned) */
     json_t *modseqs, *names, *name_ids, *members, *instances;
+    /* the live write locks, read from the store at the request's first need (dav_lock.c) */
+    struct dav_locks *locks;
 };
 
 /* ---- dav_xml.c: request bodies and responses --------------------------------------- */
@@ -195,12 +199,20 @@ int dav_name_remember(struct store_conn *c, const char *acct, const char *type, 
                       const char *id);
 /* MOVE's new name for id of type, written in the transaction of the /set that moves it
  * into collection coll_id of kind k (checked there): arm before, disarm (dav_name_disarm)
- * after; the old name no longer names anything. */
+ * after; the old name no longer names anything and is kept as a former name of id
+ * (dav_name_former) of the collections it was in (was_in: its member value before the
+ * MOVE). rewrite: the /set leaves the object as it was (a rename in its own
+ * collection), so the hook writes it again: a rename is a change. */
 struct dav_rename_hook {
     const struct dav_kind *k;
     const char *id, *name, *old, *coll_id;
-    bool written;
+    json_t *was_in;
+    bool rewrite, written;
 };
+/* The names id of type had in collection coll_id and left after since (a new array of
+ * names), or NULL. */
+json_t *dav_name_former(struct store_conn *c, const char *acct, const char *type, const char *id,
+                        const char *coll_id, int64_t since);
 void dav_name_arm_rename(struct dav_rename_hook *h);
 /* Whether a resource name is acceptable (no traversal, no controls, bounded). */
 bool dav_name_ok(const char *name);
@@ -233,13 +245,27 @@ bool dav_dest_path(const char *dest, char *out, size_t size);
 bool dav_lock_check(struct dav_ctx *x, const char *etag);
 void dav_lock(struct dav_ctx *x, struct dav_res *r);
 void dav_unlock(struct dav_ctx *x);
-/* Drops the locks of path and below (it was deleted or moved away). */
-void dav_lock_forget(const char *path);
+/* Drops the locks of path and below (it was deleted or moved away): a write
+ * transaction of its own when there are any. */
+void dav_lock_forget(struct dav_ctx *x, const char *path);
 /* DAV:lockdiscovery of (url-decoded) path, DAV:supportedlock: their values into v. */
-void dav_lock_discovery(const char *path, struct buf *v);
+void dav_lock_discovery(struct dav_ctx *x, const char *path, struct buf *v);
 void dav_lock_supported(struct buf *v);
-/* Forgets every lock (tests). */
-void dav_locks_clear(void);
+/* Whether r is an unmapped member URL that a LOCK reserved (a lock rooted there):
+ * the empty locked resource of RFC 4918 §9.10.4 while the lock lasts. */
+bool dav_lock_reserved(struct dav_ctx *x, const struct dav_res *r);
+/* Frees a request's copy of the locks (dav_ctx.locks; NULL is fine). */
+void dav_locks_free(struct dav_locks *s);
+
+/* ---- dav_acl.c: access control (RFC 3744) from the JMAP rights ------------------------- */
+/* DAV:current-user-privilege-set of r into v (§5.4). */
+void dav_acl_privileges(const struct dav_res *r, struct buf *v);
+/* The properties current-user-privilege-set, supported-privilege-set, owner, acl and
+ * acl-restrictions of r: 1 with the value in v, 0 when r has none, -1 when the user
+ * may not read it (DAV:acl without read-acl). */
+int dav_acl_prop(struct dav_ctx *x, struct dav_res *r, const char *name, struct buf *v);
+/* The ACL method (§8.1) on collection r: its shareWith set from the ACEs. */
+void dav_acl(struct dav_ctx *x, struct dav_res *r);
 
 /* ---- dav_schedule.c: RFC 6638 ------------------------------------------------------------ */
 /* A scheduling property of the principal (schedule-inbox-URL, schedule-outbox-URL,

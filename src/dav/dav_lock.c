@@ -12,23 +12,36 @@
  * If header, submitted by the lock's creator (§6.4), else 423 with lock-token-submitted
  * (§7, §16); a DELETE or MOVE also needs the tokens of locks below it. An If
  * header is evaluated (§10.4: lists of state tokens and ETags, Not, tagged lists) and a
- * false one is 412. LOCK of an unmapped URL is refused with 409 instead of creating an
- * empty resource (§7.3): an empty calendar object or vCard cannot exist here.
+ * false one is 412.
  *
- * Locks are kept in this process's memory (a table of LOCK_MAX entries under one
- * mutex): they do not survive a restart and, with several front ends on one PostgreSQL
- * store, each front end sees only its own (a lock is advisory between clients that
- * submit tokens; the data itself stays consistent through the store's transactions).
+ * LOCK of an unmapped URL (§7.3, §9.10.4) reserves the name for the lock's holder, as
+ * Cyrus does (RFC 2518's lock-null resource): 201 Created and a lock on the URL, so
+ * nobody else can create it and the holder's PUT with the token does (the lost-update
+ * problem on creation that §7.3 is for). The empty resource §7.3 asks for is not made:
+ * a calendar or address book collection holds only calendar or address object
+ * resources (RFC 4791 §4.2 a, RFC 6352 §5.2 a) and an empty body is neither (a PUT of
+ * one fails CALDAV:valid-calendar-data, CARDDAV:valid-address-data), so the URL is
+ * no member of its collection (not listed, not in sync-collection); addressed itself,
+ * while the lock lasts, it is the empty resource §9.10.4 describes (GET: 204, PROPFIND:
+ * an empty resourcetype, getcontentlength 0 and its lock; DELETE with the token ends
+ * it); when the lock ends unused nothing remains (§7.3's "SHOULD NOT disappear" yields
+ * to those MUSTs).
+ *
+ * Locks are rows of the store (store.h "DAV write locks"), so every front end on one
+ * PostgreSQL database, and every process on one SQLite data directory, honours a lock
+ * any of them granted; their expiry is wall-clock time. A request reads the table once
+ * (x->locks, at its first need) and decides on that copy; LOCK, its refresh and UNLOCK
+ * decide and write in one write transaction, which the store serialises across front
+ * ends, so two conflicting locks are never both granted. At most LOCK_MAX live locks.
  */
 #include <ctype.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include "dav/dav_internal.h"
+#include "store/store.h"
 
 #define LOCK_MAX 1024
 #define LOCK_MAX_SECONDS 3600
@@ -42,19 +55,15 @@ struct lock {
     char *owner;          /* the DAV:owner element as the client sent it (XML), or NULL */
     int64_t user_id;      /* the lock's creator */
     bool exclusive, infinite;
-    int64_t expires; /* CLOCK_MONOTONIC seconds */
+    int64_t expires; /* Unix time */
     int seconds;     /* the timeout granted */
 };
 
-static pthread_mutex_t lock_mu = PTHREAD_MUTEX_INITIALIZER;
-static struct lock locks[LOCK_MAX];
-
-static int64_t now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec;
-}
+/* The live locks as one request read them (dav_ctx.locks). */
+struct dav_locks {
+    struct lock *v;
+    size_t n, cap;
+};
 
 /* path without its trailing '/' (the root "/" stays) into out. */
 static void norm(const char *path, char out[LOCK_PATH])
@@ -79,22 +88,96 @@ static bool covers(const struct lock *l, const char *path)
     return strcmp(l->path, path) == 0 || (l->infinite && below(path, l->path));
 }
 
-/* Frees the expired entries. With lock_mu held. */
-static void expire(void)
+/* ---- the locks of the store ------------------------------------------------------------ */
+
+static int load_cb(const struct store_davlock *r, void *ud)
 {
-    int64_t t = now_s();
-    for (int i = 0; i < LOCK_MAX; i++)
-        if (locks[i].path[0] && locks[i].expires <= t) {
-            free(locks[i].owner);
-            memset(&locks[i], 0, sizeof locks[i]);
-        }
+    struct dav_locks *s = ud;
+    if (s->n == s->cap) {
+        s->cap = s->cap ? 2 * s->cap : 8;
+        s->v = xrealloc(s->v, s->cap * sizeof *s->v);
+    }
+    struct lock *l = &s->v[s->n++];
+    memset(l, 0, sizeof *l);
+    snprintf(l->path, sizeof l->path, "%s", r->path);
+    snprintf(l->token, sizeof l->token, "%s", r->token);
+    l->owner = r->owner ? xstrdup(r->owner) : NULL;
+    l->user_id = r->user_id;
+    l->exclusive = r->exclusive;
+    l->infinite = r->infinite;
+    l->expires = r->expires;
+    l->seconds = r->seconds;
+    return 0;
 }
 
-static struct lock *by_token(const char *token)
+void dav_locks_free(struct dav_locks *s)
 {
-    for (int i = 0; i < LOCK_MAX; i++)
-        if (locks[i].path[0] && strcmp(locks[i].token, token) == 0)
-            return &locks[i];
+    if (!s)
+        return;
+    for (size_t i = 0; i < s->n; i++)
+        free(s->v[i].owner);
+    free(s->v);
+    free(s);
+}
+
+/* The live locks as of the request's transaction, read at the first need. A store that
+ * cannot be read gives none: the request's own store access fails the same way. */
+static struct dav_locks *loaded(struct dav_ctx *x)
+{
+    if (!x->locks) {
+        x->locks = xcalloc(1, sizeof *x->locks);
+        if (store_davlock_list(x->c, util_now(), load_cb, x->locks) != STORE_OK)
+            log_warn("dav: the lock table cannot be read");
+    }
+    return x->locks;
+}
+
+static void forget_loaded(struct dav_ctx *x)
+{
+    dav_locks_free(x->locks);
+    x->locks = NULL;
+}
+
+static struct store_davlock row_of(const struct lock *l)
+{
+    return (struct store_davlock){.token = l->token,
+                                  .path = l->path,
+                                  .owner = l->owner,
+                                  .user_id = l->user_id,
+                                  .expires = l->expires,
+                                  .seconds = l->seconds,
+                                  .exclusive = l->exclusive,
+                                  .infinite = l->infinite};
+}
+
+/* Runs fn in a write transaction of its own (the caller's read transaction ends) with
+ * the live locks as they are now, expired rows pruned; fn's answer (0 commits) or -1
+ * when the store failed. A read transaction is open again afterwards. */
+static int with_locks_written(struct dav_ctx *x,
+                              int (*fn)(struct dav_ctx *x, struct dav_locks *s, void *ud), void *ud)
+{
+    forget_loaded(x);
+    store_rollback(x->c);
+    int rc = -1;
+    if (store_begin(x->c, true) == STORE_OK) {
+        if (store_davlock_prune(x->c, util_now()) == STORE_OK) {
+            struct dav_locks *s = loaded(x);
+            rc = fn(x, s, ud);
+            if (rc == 0 && store_commit(x->c) != STORE_OK)
+                rc = -1;
+        }
+        store_rollback(x->c); /* after a commit: nothing */
+    }
+    forget_loaded(x); /* what fn changed: read again when needed */
+    store_begin(x->c, false);
+    return rc;
+}
+
+static struct lock *by_token(struct dav_locks *s, const char *token)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (strcmp(s->v[i].token, token) == 0)
+            return &s->v[i];
     return NULL;
 }
 
@@ -102,23 +185,25 @@ static struct lock *by_token(const char *token)
 
 /* The tokens an If header submits (each positive state token, at most 16) and whether
  * the header as a whole is true for the request URI path (etag: its current ETag, or
- * NULL). Grammar: [<resource>] (["Not"] <token> | ["Not"] [etag] ...) ... With
- * lock_mu held. */
+ * NULL), against the locks of s. Grammar: [<resource>] (["Not"] <token> | ["Not"]
+ * [etag] ...) ... */
 struct if_eval {
     char tokens[16][64];
     int n;
     bool ok;
 };
 
-static bool if_condition(const char *tok, bool is_etag, const char *path, const char *etag)
+static bool if_condition(struct dav_locks *s, const char *tok, bool is_etag, const char *path,
+                         const char *etag)
 {
     if (is_etag)
         return etag && strcmp(tok, etag) == 0;
-    struct lock *l = by_token(tok);
+    struct lock *l = by_token(s, tok);
     return l && covers(l, path);
 }
 
-static bool if_parse(const char *h, const char *req_path, const char *etag, struct if_eval *e)
+static bool if_parse(struct dav_locks *s, const char *h, const char *req_path, const char *etag,
+                     struct if_eval *e)
 {
     memset(e, 0, sizeof *e);
     char tagged[LOCK_PATH] = "";
@@ -159,7 +244,7 @@ static bool if_parse(const char *h, const char *req_path, const char *etag, stru
                 return false;
             char tok[64];
             snprintf(tok, sizeof tok, "%.*s", (int)(end - p - 1), p + 1);
-            bool c = if_condition(tok, open == '[', path, tagged[0] ? NULL : etag);
+            bool c = if_condition(s, tok, open == '[', path, tagged[0] ? NULL : etag);
             list = list && (not ? !c : c);
             any = true;
             if (open == '<' && !not &&e->n < 16)
@@ -186,29 +271,29 @@ static bool submitted(const struct if_eval *e, const struct lock *l, int64_t use
 }
 
 /* Whether lock l is satisfied by e: its own token, or, for a shared lock, the token of
- * another shared lock over the same resource (§6.2: any holder of a shared lock may
- * write). With lock_mu held. */
-static bool satisfied(const struct if_eval *e, const struct lock *l, int64_t user)
+ * another shared lock of s over the same resource (§6.2: any holder of a shared lock
+ * may write). */
+static bool satisfied(const struct dav_locks *s, const struct if_eval *e, const struct lock *l,
+                      int64_t user)
 {
     if (submitted(e, l, user))
         return true;
-    for (int i = 0; i < LOCK_MAX && !l->exclusive; i++) {
-        const struct lock *m = &locks[i];
-        if (m->path[0] && !m->exclusive && covers(m, l->path) && submitted(e, m, user))
+    for (size_t i = 0; i < s->n && !l->exclusive; i++) {
+        const struct lock *m = &s->v[i];
+        if (!m->exclusive && covers(m, l->path) && submitted(e, m, user))
             return true;
     }
     return false;
 }
 
 /* The first lock that forbids a write to path without its token: covering it, or (when
- * subtree, a DELETE or MOVE) below it. With lock_mu held. */
-static const struct lock *blocking(const char *path, bool subtree, const struct if_eval *e,
-                                   int64_t user)
+ * subtree, a DELETE or MOVE) below it. */
+static const struct lock *blocking(const struct dav_locks *s, const char *path, bool subtree,
+                                   const struct if_eval *e, int64_t user)
 {
-    for (int i = 0; i < LOCK_MAX; i++) {
-        const struct lock *l = &locks[i];
-        if (l->path[0] && (covers(l, path) || (subtree && below(l->path, path))) &&
-            !satisfied(e, l, user))
+    for (size_t i = 0; i < s->n; i++) {
+        const struct lock *l = &s->v[i];
+        if ((covers(l, path) || (subtree && below(l->path, path))) && !satisfied(s, e, l, user))
             return l;
     }
     return NULL;
@@ -233,20 +318,15 @@ bool dav_lock_check(struct dav_ctx *x, const char *etag)
         dav_dest_path(x->q->destination, dest, sizeof dest))
         norm(dest, dest);
     struct if_eval e = {.ok = true};
-    pthread_mutex_lock(&lock_mu);
-    expire();
-    bool parsed = !x->q->if_header || if_parse(x->q->if_header, path, etag, &e);
+    struct dav_locks *s = loaded(x);
+    bool parsed = !x->q->if_header || if_parse(s, x->q->if_header, path, etag, &e);
     const struct lock *l = NULL;
     if (parsed && e.ok && write) {
         bool subtree = m[0] == 'D' || m[0] == 'M';
-        l = strcmp(m, "COPY") == 0 ? NULL : blocking(path, subtree, &e, user_of(x));
+        l = strcmp(m, "COPY") == 0 ? NULL : blocking(s, path, subtree, &e, user_of(x));
         if (!l && dest[0])
-            l = blocking(dest, true, &e, user_of(x));
+            l = blocking(s, dest, true, &e, user_of(x));
     }
-    char root[LOCK_PATH] = "";
-    if (l)
-        snprintf(root, sizeof root, "%s", l->path);
-    pthread_mutex_unlock(&lock_mu);
     if (!parsed) {
         dav_reply(x, 400, "text/plain", xstrdup("malformed If header\n"));
         return false;
@@ -255,24 +335,47 @@ bool dav_lock_check(struct dav_ctx *x, const char *etag)
         dav_reply(x, 412, "text/plain", xstrdup("the If header's condition is false\n"));
         return false;
     }
-    if (root[0]) { /* §7 and §16: 423 with the lock's root */
-        dav_error(x, 423, NS_DAV, "lock-token-submitted", root);
+    if (l) { /* §7 and §16: 423 with the lock's root */
+        dav_error(x, 423, NS_DAV, "lock-token-submitted", l->path);
         return false;
     }
     return true;
 }
 
-void dav_lock_forget(const char *path)
+static int forget_fn(struct dav_ctx *x, struct dav_locks *s, void *ud)
+{
+    const char *p = ud;
+    for (size_t i = 0; i < s->n; i++)
+        if ((strcmp(s->v[i].path, p) == 0 || below(s->v[i].path, p)) &&
+            store_davlock_del(x->c, s->v[i].token) != STORE_OK)
+            return -1;
+    return 0;
+}
+
+void dav_lock_forget(struct dav_ctx *x, const char *path)
 {
     char p[LOCK_PATH];
     norm(path, p);
-    pthread_mutex_lock(&lock_mu);
-    for (int i = 0; i < LOCK_MAX; i++)
-        if (locks[i].path[0] && (strcmp(locks[i].path, p) == 0 || below(locks[i].path, p))) {
-            free(locks[i].owner);
-            memset(&locks[i], 0, sizeof locks[i]);
-        }
-    pthread_mutex_unlock(&lock_mu);
+    /* the request's copy says whether there is anything to drop (the write checked it) */
+    struct dav_locks *s = loaded(x);
+    bool any = false;
+    for (size_t i = 0; i < s->n && !any; i++)
+        any = strcmp(s->v[i].path, p) == 0 || below(s->v[i].path, p);
+    if (any && with_locks_written(x, forget_fn, p) != 0)
+        log_warn("dav: the locks of a deleted resource cannot be dropped");
+}
+
+bool dav_lock_reserved(struct dav_ctx *x, const struct dav_res *r)
+{
+    if (r->t != DR_OBJ || !r->coll || r->obj_id[0])
+        return false;
+    char p[LOCK_PATH];
+    norm(x->q->path, p);
+    struct dav_locks *s = loaded(x);
+    for (size_t i = 0; i < s->n; i++)
+        if (strcmp(s->v[i].path, p) == 0)
+            return true;
+    return false;
 }
 
 /* ---- lockdiscovery (§15.8) and supportedlock (§15.10) ----------------------------------- */
@@ -295,17 +398,15 @@ static void activelock(struct buf *b, const struct lock *l, int64_t t)
     buf_puts(b, "</D:href></D:lockroot></D:activelock>");
 }
 
-void dav_lock_discovery(const char *path, struct buf *v)
+void dav_lock_discovery(struct dav_ctx *x, const char *path, struct buf *v)
 {
     char p[LOCK_PATH];
     norm(path, p);
-    pthread_mutex_lock(&lock_mu);
-    expire();
-    int64_t t = now_s();
-    for (int i = 0; i < LOCK_MAX; i++)
-        if (locks[i].path[0] && covers(&locks[i], p))
-            activelock(v, &locks[i], t);
-    pthread_mutex_unlock(&lock_mu);
+    struct dav_locks *s = loaded(x);
+    int64_t t = util_now();
+    for (size_t i = 0; i < s->n; i++)
+        if (s->v[i].expires > t && covers(&s->v[i], p))
+            activelock(v, &s->v[i], t);
 }
 
 void dav_lock_supported(struct buf *v)
@@ -342,46 +443,61 @@ static void lock_answer(struct dav_ctx *x, const struct lock *l, int status)
     struct buf b = {0};
     buf_puts(&b, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<D:prop xmlns:D=\"DAV:\">"
                  "<D:lockdiscovery>");
-    activelock(&b, l, now_s());
+    activelock(&b, l, util_now());
     buf_puts(&b, "</D:lockdiscovery></D:prop>\n");
     snprintf(x->out->lock_token, sizeof x->out->lock_token, "<%s>", l->token);
     dav_reply(x, status, "application/xml; charset=utf-8", buf_take(&b));
 }
 
+/* What a refresh found and wrote: the lock (owner owned), or none. */
+struct refresh {
+    const char *path;
+    struct lock found;
+    bool ok;
+};
+
+static int refresh_fn(struct dav_ctx *x, struct dav_locks *s, void *ud)
+{
+    struct refresh *f = ud;
+    struct if_eval e;
+    struct lock *l = NULL;
+    if (x->q->if_header && if_parse(s, x->q->if_header, f->path, NULL, &e))
+        for (int i = 0; i < e.n && !l; i++)
+            if ((l = by_token(s, e.tokens[i])) && (!covers(l, f->path) || l->user_id != user_of(x)))
+                l = NULL;
+    if (!l)
+        return 1;
+    l->seconds = timeout_of(x->q->timeout);
+    l->expires = util_now() + l->seconds;
+    struct store_davlock row = row_of(l);
+    if (store_davlock_put(x->c, &row) != STORE_OK)
+        return -1;
+    f->found = *l;
+    f->found.owner = l->owner ? xstrdup(l->owner) : NULL;
+    f->ok = true;
+    return 0;
+}
+
 /* §9.10.2: a LOCK without a body refreshes the lock whose token the If header submits. */
 static void lock_refresh(struct dav_ctx *x, const char *path)
 {
-    struct if_eval e;
-    pthread_mutex_lock(&lock_mu);
-    expire();
-    struct lock *l = NULL;
-    if (x->q->if_header && if_parse(x->q->if_header, path, NULL, &e))
-        for (int i = 0; i < e.n && !l; i++)
-            if ((l = by_token(e.tokens[i])) && (!covers(l, path) || l->user_id != user_of(x)))
-                l = NULL;
-    struct lock copy = {0};
-    if (l) {
-        l->seconds = timeout_of(x->q->timeout);
-        l->expires = now_s() + l->seconds;
-        copy = *l;
-        copy.owner = l->owner ? xstrdup(l->owner) : NULL;
-    }
-    pthread_mutex_unlock(&lock_mu);
-    if (!l) { /* §9.10.2: the token must be of a lock of this resource */
+    struct refresh f = {.path = path};
+    int rc = with_locks_written(x, refresh_fn, &f);
+    if (rc < 0)
+        dav_reply(x, 503, "text/plain", xstrdup("database unavailable\n"));
+    else if (!f.ok) /* §9.10.2: the token must be of a lock of this resource */
         dav_error(x, 412, NS_DAV, "lock-token-matches-request-uri", NULL);
-        return;
-    }
-    lock_answer(x, &copy, 200);
-    free(copy.owner);
+    else
+        lock_answer(x, &f.found, 200);
+    free(f.found.owner);
 }
 
 /* The DAV:owner element of a lockinfo as XML text (kept and given back as is), or NULL. */
-static char *owner_xml(xmlDoc *d, xmlNode *owner)
+static char *owner_xml(xmlNode *owner)
 {
     if (!owner)
         return NULL;
     /* a copy as the root of a document of its own: it declares the namespaces it uses */
-    (void)d;
     xmlDoc *own = xmlNewDoc((const xmlChar *)"1.0");
     xmlNode *copy = xmlDocCopyNode(owner, own, 1);
     char *s = NULL;
@@ -397,32 +513,54 @@ static char *owner_xml(xmlDoc *d, xmlNode *owner)
     return s;
 }
 
-/* Installs a new lock (owner taken) unless one conflicts (§6.2: an exclusive lock
- * conflicts with any other, a shared one with an exclusive one, over the paths either
- * covers); 0, 423 or 503 (table full). */
-static int lock_install(struct dav_ctx *x, struct lock *n, char conflict[LOCK_PATH])
+/* What lock_install decides: the new lock n (its user and expiry set here), and the
+ * root of a conflicting lock when there is one. */
+struct install {
+    struct lock *n;
+    char conflict[LOCK_PATH];
+};
+
+/* Installs the new lock unless one conflicts (§6.2: an exclusive lock conflicts with
+ * any other, a shared one with an exclusive one, over the paths either covers): 0, 423,
+ * 503 (LOCK_MAX live locks) or -1 (the store). */
+static int install_fn(struct dav_ctx *x, struct dav_locks *s, void *ud)
 {
-    pthread_mutex_lock(&lock_mu);
-    expire();
-    int rc = 503;
-    for (int i = 0; i < LOCK_MAX; i++) {
-        const struct lock *l = &locks[i];
-        if (l->path[0] && (covers(l, n->path) || covers(n, l->path)) &&
-            (l->exclusive || n->exclusive)) {
-            memcpy(conflict, l->path, LOCK_PATH);
-            rc = 423;
-            break;
+    struct install *in = ud;
+    struct lock *n = in->n;
+    for (size_t i = 0; i < s->n; i++) {
+        const struct lock *l = &s->v[i];
+        if ((covers(l, n->path) || covers(n, l->path)) && (l->exclusive || n->exclusive)) {
+            memcpy(in->conflict, l->path, LOCK_PATH);
+            return 423;
         }
     }
-    for (int i = 0; i < LOCK_MAX && rc == 503; i++)
-        if (!locks[i].path[0]) {
-            n->user_id = user_of(x);
-            n->expires = now_s() + n->seconds;
-            locks[i] = *n;
-            rc = 0;
-        }
-    pthread_mutex_unlock(&lock_mu);
-    return rc;
+    if (s->n >= LOCK_MAX)
+        return 503;
+    n->user_id = user_of(x);
+    n->expires = util_now() + n->seconds;
+    struct store_davlock row = row_of(n);
+    return store_davlock_put(x->c, &row) == STORE_OK ? 0 : -1;
+}
+
+/* The lockinfo of a LOCK body (§14.11): its scope (exclusive or shared) and write
+ * type, owner into *owner; false with a 400 queued on anything else. */
+static bool lockinfo(struct dav_ctx *x, bool *exclusive, char **owner)
+{
+    const char *why;
+    xmlDoc *d = dav_xml_parse(x->q->body, x->q->len, &why);
+    xmlNode *root = d ? xmlDocGetRootElement(d) : NULL;
+    xmlNode *scope = root ? dav_xml_child(root, NS_DAV, "lockscope") : NULL;
+    xmlNode *type = root ? dav_xml_child(root, NS_DAV, "locktype") : NULL;
+    *exclusive = scope && dav_xml_child(scope, NS_DAV, "exclusive");
+    bool ok = root && dav_xml_is(root, NS_DAV, "lockinfo") && scope && type &&
+              (*exclusive || dav_xml_child(scope, NS_DAV, "shared")) &&
+              dav_xml_child(type, NS_DAV, "write");
+    if (ok)
+        *owner = owner_xml(dav_xml_child(root, NS_DAV, "owner"));
+    else
+        dav_reply(x, 400, "text/plain", xstrdup(d ? "the body is no DAV:lockinfo\n" : why));
+    xmlFreeDoc(d);
+    return ok;
 }
 
 void dav_lock(struct dav_ctx *x, struct dav_res *r)
@@ -431,49 +569,42 @@ void dav_lock(struct dav_ctx *x, struct dav_res *r)
     norm(x->q->path, path);
     if (!x->q->len)
         return lock_refresh(x, path);
-    const char *depth = x->q->depth, *why;
+    const char *depth = x->q->depth;
     if (depth && strcmp(depth, "0") != 0 && strcasecmp(depth, "infinity") != 0) {
         dav_reply(x, 400, "text/plain", xstrdup("LOCK takes Depth 0 or infinity\n"));
         return;
     }
-    xmlDoc *d = dav_xml_parse(x->q->body, x->q->len, &why);
-    xmlNode *root = d ? xmlDocGetRootElement(d) : NULL;
-    xmlNode *scope = root ? dav_xml_child(root, NS_DAV, "lockscope") : NULL;
-    xmlNode *type = root ? dav_xml_child(root, NS_DAV, "locktype") : NULL;
-    bool exclusive = scope && dav_xml_child(scope, NS_DAV, "exclusive");
-    if (!root || !dav_xml_is(root, NS_DAV, "lockinfo") || !scope || !type ||
-        !(exclusive || dav_xml_child(scope, NS_DAV, "shared")) ||
-        !dav_xml_child(type, NS_DAV, "write")) {
-        xmlFreeDoc(d);
-        dav_reply(x, 400, "text/plain", xstrdup(d ? "the body is no DAV:lockinfo\n" : why));
+    struct lock n = {.infinite = !depth || depth[0] != '0', .seconds = timeout_of(x->q->timeout)};
+    if (!lockinfo(x, &n.exclusive, &n.owner))
         return;
-    }
+    /* §9.10.4: an unmapped URL is reserved (see the top of the file), 201 */
     bool exists = r->t == DR_OBJ ? r->obj_id[0] != 0 : r->t != DR_COLL || r->coll;
-    if (!exists) { /* §7.3 would create an empty resource: none can exist here */
-        xmlFreeDoc(d);
-        dav_reply(x, 409, "text/plain",
-                  xstrdup("an empty calendar object or vCard cannot be created by LOCK\n"));
-        return;
-    }
-    struct lock n = {.exclusive = exclusive,
-                     .infinite = !depth || depth[0] != '0',
-                     .seconds = timeout_of(x->q->timeout)};
     snprintf(n.path, sizeof n.path, "%s", path);
     char uuid[37];
     util_uuid4(uuid);
     snprintf(n.token, sizeof n.token, TOKEN_PREFIX "%s", uuid);
-    n.owner = owner_xml(d, dav_xml_child(root, NS_DAV, "owner"));
-    xmlFreeDoc(d);
-    char conflict[LOCK_PATH];
-    int rc = lock_install(x, &n, conflict);
+    struct install in = {.n = &n};
+    int rc = with_locks_written(x, install_fn, &in);
     if (rc == 423) /* §9.10.6: no-conflicting-lock with the conflicting lock's root */
-        dav_error(x, 423, NS_DAV, "no-conflicting-lock", conflict);
-    else if (rc)
+        dav_error(x, 423, NS_DAV, "no-conflicting-lock", in.conflict);
+    else if (rc == 503)
         dav_reply(x, 503, "text/plain", xstrdup("too many locks\n"));
+    else if (rc)
+        dav_reply(x, 503, "text/plain", xstrdup("database unavailable\n"));
     else
-        lock_answer(x, &n, 200);
-    if (rc)
-        free(n.owner);
+        lock_answer(x, &n, exists ? 200 : 201);
+    free(n.owner);
+}
+
+static int unlock_fn(struct dav_ctx *x, struct dav_locks *s, void *ud)
+{
+    const char *const *tp = ud; /* token, path */
+    struct lock *l = by_token(s, tp[0]);
+    if (!l || !covers(l, tp[1]))
+        return 409;
+    if (l->user_id != user_of(x))
+        return 403;
+    return store_davlock_del(x->c, l->token) == STORE_OK ? 0 : -1;
 }
 
 void dav_unlock(struct dav_ctx *x)
@@ -487,29 +618,14 @@ void dav_unlock(struct dav_ctx *x)
     char token[64], path[LOCK_PATH];
     snprintf(token, sizeof token, "%.*s", (int)(n - 2), h + 1);
     norm(x->q->path, path);
-    pthread_mutex_lock(&lock_mu);
-    expire();
-    struct lock *l = by_token(token);
-    int status = !l || !covers(l, path) ? 409 : l->user_id != user_of(x) ? 403 : 204;
-    if (status == 204) {
-        free(l->owner);
-        memset(l, 0, sizeof *l);
-    }
-    pthread_mutex_unlock(&lock_mu);
+    const char *tp[2] = {token, path};
+    int status = with_locks_written(x, unlock_fn, tp);
     if (status == 409) /* §9.11.1 */
         dav_error(x, 409, NS_DAV, "lock-token-matches-request-uri", NULL);
     else if (status == 403)
         dav_error(x, 403, NS_DAV, "need-privileges", NULL);
+    else if (status)
+        dav_reply(x, 503, "text/plain", xstrdup("database unavailable\n"));
     else
         dav_reply(x, 204, NULL, NULL);
-}
-
-void dav_locks_clear(void)
-{
-    pthread_mutex_lock(&lock_mu);
-    for (int i = 0; i < LOCK_MAX; i++) {
-        free(locks[i].owner);
-        memset(&locks[i], 0, sizeof locks[i]);
-    }
-    pthread_mutex_unlock(&lock_mu);
 }

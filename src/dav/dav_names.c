@@ -7,6 +7,13 @@
  * (name -> id) and "dav:href:T" (id -> name). They are no JMAP types: no state,
  * no push. Objects created over JMAP are named by their id. A name whose object
  * is gone is stale and is simply reused.
+ *
+ * A MOVE that renames (dav_copy.c) is a change of its object even when the object's data
+ * does not change: the object is written again (a new modseq, so its ETag, the type's
+ * state, sync tokens and every front end's member index see it), and its href row keeps
+ * the names it had, each with the modseq at which it was left ("former": name ->
+ * modseq, those older than the change log's horizon dropped), so that a sync-collection
+ * from before reports the old href as removed (RFC 6578 §3.5.1).
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -14,6 +21,7 @@
 
 #include "dav/dav_internal.h"
 #include "jmap/engine.h"
+#include "jmap/jmap.h"
 
 bool dav_name_ok(const char *name)
 {
@@ -46,11 +54,13 @@ void dav_name_of(struct store_conn *c, const char *acct, const char *type, const
 }
 
 /* ---- the name hints ---------------------------------------------------------------------
- * (account, type, name) -> id of the last successful lookup, so a calendar-multiget of many
- * hrefs finds each with one lookup (the id's modseq, which it needs anyway) instead of
- * three. A hint is only believed while its object exists: a name is bound to another id
- * only once its object is gone (dav_name_write), and every name this process writes
- * drops all hints. Bounded by NAME_HINTS_MAX entries (then it starts again empty). */
+ * (account, type, name) -> id and modseq of the last successful lookup, so a
+ * calendar-multiget of many hrefs finds each with one lookup (the id's modseq, which it
+ * needs anyway) instead of three. A hint is only believed while its object has that
+ * modseq: a name is bound to another id only once its object is gone (dav_name_write),
+ * and a rename writes its object again (a new modseq) in whichever front end it happens;
+ * every name this process writes drops all hints. Bounded by NAME_HINTS_MAX entries
+ * (then it starts again empty). */
 #define NAME_HINTS_MAX 200000
 
 static pthread_mutex_t hint_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -61,24 +71,27 @@ static void hint_key(char out[512], const char *acct, const char *type, const ch
     snprintf(out, 512, "%s/%s/%s", acct, type, name);
 }
 
-static bool hint_get(const char *key, char id[64])
+static bool hint_get(const char *key, char id[64], int64_t *modseq)
 {
     pthread_mutex_lock(&hint_lock);
-    const char *h = json_string_value(json_object_get(hints, key));
-    if (h)
-        snprintf(id, 64, "%s", h);
+    json_t *h = json_object_get(hints, key);
+    const char *hid = json_string_value(json_object_get(h, "id"));
+    if (hid) {
+        snprintf(id, 64, "%s", hid);
+        *modseq = json_integer_value(json_object_get(h, "m"));
+    }
     pthread_mutex_unlock(&hint_lock);
-    return h != NULL;
+    return hid != NULL;
 }
 
-static void hint_put(const char *key, const char *id)
+static void hint_put(const char *key, const char *id, int64_t modseq)
 {
     pthread_mutex_lock(&hint_lock);
     if (!hints || json_object_size(hints) >= NAME_HINTS_MAX) {
         json_decref(hints);
         hints = json_object();
     }
-    json_object_set_new(hints, key, json_string(id));
+    json_object_set_new(hints, key, json_pack("{s:s, s:I}", "id", id, "m", (json_int_t)modseq));
     pthread_mutex_unlock(&hint_lock);
 }
 
@@ -125,10 +138,11 @@ bool dav_name_lookup(struct store_conn *c, const char *acct, const char *type, c
                      const char *ext, char id[64], int64_t *modseq)
 {
     char key[512];
+    int64_t hinted;
     hint_key(key, acct, type, name);
-    if (hint_get(key, id)) {
+    if (hint_get(key, id, &hinted)) {
         int64_t m = store_object_modseq(c, acct, type, id);
-        if (m >= 0) { /* the hinted object still exists: the name is still its */
+        if (m >= 0 && m == hinted) { /* the hinted object is unchanged: the name is its */
             if (modseq)
                 *modseq = m;
             return true;
@@ -136,10 +150,37 @@ bool dav_name_lookup(struct store_conn *c, const char *acct, const char *type, c
     }
     if (!name_read(c, acct, type, name, ext, id))
         return false;
-    hint_put(key, id);
+    int64_t m = store_object_modseq(c, acct, type, id);
+    hint_put(key, id, m);
     if (modseq)
-        *modseq = store_object_modseq(c, acct, type, id);
+        *modseq = m;
     return true;
+}
+
+json_t *dav_name_former(struct store_conn *c, const char *acct, const char *type, const char *id,
+                        const char *coll_id, int64_t since)
+{
+    char t[96];
+    private_type(t, "href", type);
+    json_t *row = store_object_get(c, acct, t, id), *out = NULL, *e, *in;
+    const char *name;
+    size_t i;
+    json_object_foreach(json_object_get(row, "former"), name, e)
+    {
+        if (json_integer_value(json_object_get(e, "m")) <= since)
+            continue;
+        json_array_foreach(json_object_get(e, "in"), i, in)
+        {
+            if (json_is_string(in) && strcmp(json_string_value(in), coll_id) == 0) {
+                if (!out)
+                    out = json_array();
+                json_array_append_new(out, json_string(name));
+                break;
+            }
+        }
+    }
+    json_decref(row);
+    return out;
 }
 
 static int put_private(struct store_conn *c, const char *acct, const char *t, const char *key,
@@ -203,6 +244,48 @@ void dav_name_arm(struct dav_name_hook *h, const char *type, const char *name)
     jmap_precommit_set(name_precommit, h);
 }
 
+/* The collections of a member value (calendarIds, addressBookIds: the keys set to
+ * true; taskListId: the string), a new array. */
+static json_t *colls_of(json_t *v)
+{
+    json_t *out = json_array(), *on;
+    const char *id;
+    if (json_is_string(v))
+        json_array_append(out, v);
+    json_object_foreach(v, id, on) if (json_is_true(on))
+        json_array_append_new(out, json_string(id));
+    return out;
+}
+
+/* Writes id's href row for its new name h->name with the former names of before (its
+ * row until now, or NULL) and h->old, left at the object's modseq now in the
+ * collections it was in ({"m": modseq, "in": [collection ids]}): less the ones older
+ * than the change log's horizon and the new name itself. */
+static int former_write(struct store_conn *c, const char *account, const char *type,
+                        const struct dav_rename_hook *h, json_t *before)
+{
+    char th[96];
+    private_type(th, "href", type);
+    json_t *former = json_object();
+    int64_t lowest = store_state_lowest(c, account, type);
+    const char *name;
+    json_t *m;
+    json_object_foreach(json_object_get(before, "former"), name, m)
+    {
+        if (json_integer_value(json_object_get(m, "m")) >= lowest && strcmp(name, h->name) != 0)
+            json_object_set(former, name, m);
+    }
+    if (strcmp(h->old, h->name) != 0)
+        json_object_set_new(former, h->old,
+                            json_pack("{s:I, s:o}", "m",
+                                      (json_int_t)store_object_modseq(c, account, type, h->id),
+                                      "in", colls_of(h->was_in)));
+    json_t *row = json_pack("{s:s, s:o}", "name", h->name, "former", former);
+    int rc = put_private(c, account, th, h->id, row);
+    json_decref(row);
+    return rc;
+}
+
 /* The precommit hook of MOVE's /set (see dav_name_arm_rename): only once the object is in
  * the destination (a refused update leaves the names alone). */
 static int rename_precommit(struct store_conn *c, const char *account, const char *type,
@@ -214,16 +297,29 @@ static int rename_precommit(struct store_conn *c, const char *account, const cha
         return 0;
     json_t *obj = store_object_get(c, account, type, h->id);
     bool moved = obj && dav_is_member(h->k, obj, h->coll_id);
+    int rc = STORE_OK;
+    /* a rename is a change: the object written again when the /set left it as it was */
+    const struct jtype *t = jmap_type_find(type);
+    if (moved && h->rewrite)
+        rc = t && jmap_object_write(c, NULL, t, account, h->id, obj, false) == 0 ? STORE_OK
+                                                                                 : STORE_ERR;
     json_decref(obj);
     if (!moved)
         return 0;
-    char t[96];
-    private_type(t, "name", type);
+    char tn[96];
+    private_type(tn, "name", type);
     json_t *none = json_object(); /* the old name names nothing now */
-    int rc = put_private(c, account, t, h->old, none);
+    if (rc == STORE_OK)
+        rc = put_private(c, account, tn, h->old, none);
     json_decref(none);
+    char th[96];
+    private_type(th, "href", type);
+    json_t *before = store_object_get(c, account, th, h->id);
     if (rc == STORE_OK)
         rc = dav_name_write(c, account, type, h->name, h->id);
+    if (rc == STORE_OK)
+        rc = former_write(c, account, type, h, before);
+    json_decref(before);
     h->written = rc == STORE_OK;
     return rc == STORE_OK ? 0 : -1;
 }

@@ -19,6 +19,7 @@
 #include "formats/json/patch.h"
 #include "formats/recurrence/recur.h"
 #include "types/calendar_event.h"
+#include "types/share.h"
 
 #define SYNC_PREFIX "https://jmapd.invalid/sync/"
 
@@ -291,6 +292,7 @@ static void member_at(const struct dav_res *r, const char *id, const char *name,
     m->home = r->home;
     m->shared = r->shared;
     m->shared_write = r->shared_write;
+    m->rights = r->rights;
     memcpy(m->coll_id, r->coll_id, sizeof m->coll_id);
     memcpy(m->coll_seg, r->coll_seg, sizeof m->coll_seg);
     snprintf(m->obj_id, sizeof m->obj_id, "%s", id);
@@ -724,18 +726,48 @@ static int busy_cmp(const void *a, const void *b)
     return x->start < y->start ? -1 : x->start > y->start;
 }
 
-/* Adds the busy time of one event or instance, clipped to [from, to). */
-static void busy_add(struct buf *list, size_t *n, json_t *ev, int64_t from, int64_t to)
+/* Adds the busy time of one event or instance, clipped to [from, to): ev as stored
+ * (status, privacy, time), fb_src as the user sees it (freeBusyStatus: a sharee's own,
+ * calendars-27 §5.4). Neither transparent (RFC 4791 §7.10: FBTYPE=FREE is not listed),
+ * cancelled nor, for a sharee (secret set), secret (calendars-27 §5.7). */
+static void busy_add(struct buf *list, size_t *n, json_t *ev, json_t *fb_src, bool secret,
+                     int64_t from, int64_t to)
 {
-    const char *fb = json_string_value(json_object_get(ev, "freeBusyStatus"));
+    const char *fb = json_string_value(json_object_get(fb_src, "freeBusyStatus"));
     const char *st = json_string_value(json_object_get(ev, "status"));
+    const char *privacy = json_string_value(json_object_get(ev, "privacy"));
     int64_t s, e;
     if ((fb && strcmp(fb, "free") == 0) || (st && strcmp(st, "cancelled") == 0) ||
+        (secret && privacy && strcmp(privacy, "secret") == 0) ||
         event_utc_span(ev, "Etc/UTC", &s, &e) != 0 || e <= from || s >= to)
         return;
     struct busy b = {s < from ? from : s, e > to ? to : e, st && strcmp(st, "tentative") == 0};
     buf_append(list, &b, sizeof b);
     (*n)++;
+}
+
+/* The busy times of event id (its instances rids, or itself when none) into list: as
+ * stored, with the freeBusyStatus the user sees (a sharee: their view, dav_shared.c). */
+static void busy_event(struct dav_ctx *x, struct dav_res *r, const char *id, json_t *rids,
+                       struct buf *list, size_t *n, int64_t from, int64_t to)
+{
+    json_t *obj = store_object_get(x->c, r->acct->account_id, r->k->obj_type, id);
+    json_t *seen = obj && r->shared ? dav_member_load(x, r, id) : json_incref(obj);
+    size_t k;
+    json_t *rid;
+    if (seen && json_array_size(rids) == 0)
+        busy_add(list, n, obj, seen, r->shared, from, to);
+    json_array_foreach(rids, k, rid)
+    {
+        json_t *inst = seen ? instance_at(obj, json_string_value(rid)) : NULL;
+        json_t *inst_seen = inst && seen != obj ? instance_at(seen, json_string_value(rid)) : NULL;
+        if (inst)
+            busy_add(list, n, inst, inst_seen ? inst_seen : inst, r->shared, from, to);
+        json_decref(inst);
+        json_decref(inst_seen);
+    }
+    json_decref(seen);
+    json_decref(obj);
 }
 
 static void append_period(struct buf *out, const struct busy *b)
@@ -750,7 +782,11 @@ static void append_period(struct buf *out, const struct busy *b)
 }
 
 /* The VFREEBUSY of the calendar's events in the request's time-range, busy
- * periods merged per type. */
+ * periods merged per type. In a calendar shared with the user, as
+ * Principal/getAvailability (calendars-27 §4: mayReadFreeBusy, else 403
+ * need-privileges, RFC 3744 §7.1.1 and RFC 4791 §7.10's read-free-busy), from the
+ * events as the user sees them (§5.4 their own freeBusyStatus, §5.7 no secret
+ * event; a private one counts). */
 static void free_busy_query(struct dav_ctx *x, struct dav_res *r, xmlNode *root)
 {
     xmlNode *tr = dav_xml_child(root, NS_CALDAV, "time-range");
@@ -765,27 +801,16 @@ static void free_busy_query(struct dav_ctx *x, struct dav_res *r, xmlNode *root)
         dav_error(x, 403, NS_CALDAV, from < DAV_MIN_TIME ? "min-date-time" : "max-date-time", NULL);
         return;
     }
+    if (r->shared && !(r->rights & CR_FREEBUSY)) {
+        dav_error(x, 403, NS_DAV, "need-privileges", NULL);
+        return;
+    }
     json_t *in = events_in_range(x, r, from, to);
     struct buf list = {0};
     size_t n = 0;
     const char *id;
     json_t *rids;
-    json_object_foreach(in, id, rids)
-    {
-        json_t *obj = store_object_get(x->c, r->acct->account_id, r->k->obj_type, id);
-        size_t k;
-        json_t *rid;
-        if (obj && json_array_size(rids) == 0)
-            busy_add(&list, &n, obj, from, to);
-        json_array_foreach(rids, k, rid)
-        {
-            json_t *inst = obj ? instance_at(obj, json_string_value(rid)) : NULL;
-            if (inst)
-                busy_add(&list, &n, inst, from, to);
-            json_decref(inst);
-        }
-        json_decref(obj);
-    }
+    json_object_foreach(in, id, rids) busy_event(x, r, id, rids, &list, &n, from, to);
     json_decref(in);
     struct busy *b = (struct busy *)(void *)list.data;
     if (n)
@@ -862,8 +887,36 @@ static int change_cb(const char *id, int64_t created, int64_t updated, bool dest
     return 0;
 }
 
+/* 404 responses for the names member m (changed since) left after since (a MOVE that
+ * renamed it, dav_names.c): its old hrefs are removed members (§3.5.1), unless a name
+ * is m's own again or now another live object's (that one is reported itself). */
+static void sync_former(struct dav_ctx *x, struct dav_res *m, int64_t since, struct buf *b)
+{
+    json_t *former =
+        dav_name_former(x->c, m->acct->account_id, m->k->obj_type, m->obj_id, m->coll_id, since);
+    size_t i;
+    json_t *v;
+    char now[256];
+    snprintf(now, sizeof now, "%s", m->name);
+    json_array_foreach(former, i, v)
+    {
+        const char *name = json_string_value(v);
+        if (strcmp(name, now) == 0 || json_object_get(x->name_ids, name) || strlen(name) > 255)
+            continue;
+        snprintf(m->name, sizeof m->name, "%s", name);
+        struct buf h = {0};
+        dav_res_href(x, m, &h);
+        char *href = buf_take(&h);
+        dav_status_response(b, href, 404);
+        free(href);
+    }
+    snprintf(m->name, sizeof m->name, "%s", now);
+    json_decref(former);
+}
+
 /* The members of r changed since a state: present ones with their properties,
- * gone ones (destroyed, or moved out) as 404 (§3.5.1 "removed members"). */
+ * gone ones (destroyed, or moved out) as 404 (§3.5.1 "removed members"), and the
+ * hrefs a rename left as 404 too. */
 static void sync_changes(struct dav_ctx *x, struct dav_res *r, xmlNode *prop, int64_t since,
                          struct buf *b)
 {
@@ -890,6 +943,8 @@ static void sync_changes(struct dav_ctx *x, struct dav_res *r, xmlNode *prop, in
             dav_status_response(b, href, 404);
             free(href);
         }
+        if (!new_since)
+            sync_former(x, &m, since, b);
         dav_res_clear(&m);
     }
     json_decref(list);

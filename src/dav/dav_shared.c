@@ -78,6 +78,7 @@ static bool shared_coll(struct dav_ctx *x, struct dav_res *r, const struct dav_k
     r->acct = a;
     r->shared = true;
     r->shared_write = (bits & write_bits(k)) != 0;
+    r->rights = bits;
     json_decref(r->coll);
     r->coll = view;
     snprintf(r->coll_id, sizeof r->coll_id, "%s", coll_id);

@@ -265,6 +265,11 @@ static const char *const migrations[] = {
      * uid two old cards share stays with the first) */
     ("UPDATE OR IGNORE objects SET ukey = json_extract(data, '$.uid') WHERE type = 'ContactCard'"
     "  AND ukey IS NULL AND destroyed = 0 AND json_type(data, '$.uid') = 'text';"),
+    /* 22 (issue 20): DAV write locks (RFC 4918 §6, sqlite_davlock.c), in the store so
+     * every process on the data directory honours them; expires is Unix time */
+    ("CREATE TABLE IF NOT EXISTS dav_locks(token TEXT PRIMARY KEY, path TEXT NOT NULL,"
+    "  user_id INTEGER NOT NULL, exclusive INTEGER NOT NULL, infinite INTEGER NOT NULL,"
+    "  expires INTEGER NOT NULL, seconds INTEGER NOT NULL, owner TEXT);"),
 };
 
 int store_sqlite_schema(void)

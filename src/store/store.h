@@ -525,4 +525,25 @@ int store_metadata_with_key(struct store_conn *c, const char *account, const cha
 int64_t store_state_viewer(struct store_conn *c, const char *account, const char *type,
                            int64_t user_id);
 
+/* ---- DAV write locks (issue 20; RFC 4918 §6, §9.10) --------------------------------------
+ * The locks WebDAV clients take, one row per lock, kept in the store so that every front
+ * end on one database (and every process on one SQLite data directory) honours a lock
+ * any of them granted. Not account data: no change log, no state. dav/dav_lock.c gives
+ * the rows their meaning; expires is Unix time (seconds), owner XML text or NULL. */
+struct store_davlock {
+    const char *token, *path, *owner;
+    int64_t user_id, expires;
+    int seconds;
+    bool exclusive, infinite;
+};
+typedef int (*store_davlock_cb)(const struct store_davlock *l, void *ud);
+/* Inserts a lock or replaces the one with its token. */
+int store_davlock_put(struct store_conn *c, const struct store_davlock *l);
+/* Removes the lock token (STORE_OK also when it was not there). */
+int store_davlock_del(struct store_conn *c, const char *token);
+/* Removes the locks expired at now. */
+int store_davlock_prune(struct store_conn *c, int64_t now);
+/* cb with each lock not expired at now, in token order, until it returns non-zero. */
+int store_davlock_list(struct store_conn *c, int64_t now, store_davlock_cb cb, void *ud);
+
 #endif

@@ -5,15 +5,65 @@
  * shared one of depth infinity on another collection); "TOKEN" in the input is replaced by the
  * first lock's real token so the fuzzer reaches the paths of a matching token. The first
  * byte chooses the method and the request URI. Every answer must be one of the statuses
- * the code gives (and nothing may crash or leak). */
+ * the code gives (and nothing may crash or leak). The locks are rows of a SQLite store
+ * in a temporary directory (store.h "DAV write locks"), as in the server. */
+#include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "dav/dav_internal.h"
+#include "store/store.h"
 
 static char token[80];
+static struct store_conn *conn;
+static char dir[] = "/tmp/fuzz_dav_if.XXXXXX";
+
+/* The store's directory goes at exit (its files: the database, its WAL, its bus). */
+static void remove_dir(void)
+{
+    DIR *d = opendir(dir);
+    for (struct dirent *e; d && (e = readdir(d));) {
+        char p[sizeof dir + 300];
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        if (e->d_name[0] != '.')
+            unlink(p);
+    }
+    if (d)
+        closedir(d);
+    rmdir(dir);
+}
+
+/* Runs the request of x in a read transaction, as dav_handle does. */
+static void run(struct dav_ctx *x, void (*fn)(struct dav_ctx *x, void *ud), void *ud)
+{
+    x->c = conn;
+    if (store_begin(conn, false) != STORE_OK)
+        abort();
+    fn(x, ud);
+    store_rollback(conn);
+    dav_locks_free(x->locks);
+    x->locks = NULL;
+}
+
+static void do_lock(struct dav_ctx *x, void *ud)
+{
+    (void)ud;
+    dav_lock(x, &(struct dav_res){.t = DR_ROOT});
+}
+
+static void do_unlock(struct dav_ctx *x, void *ud)
+{
+    (void)ud;
+    dav_unlock(x);
+}
+
+static void do_check(struct dav_ctx *x, void *ud)
+{
+    *(bool *)ud = dav_lock_check(x, "\"7\"");
+}
 
 static const char *const methods[] = {"PUT",       "DELETE", "MOVE", "COPY",
                                       "PROPPATCH", "GET",    "LOCK", "UNLOCK"};
@@ -35,8 +85,7 @@ static void lock_one(const char *path, const char *scope, const char *depth)
                             .timeout = "Second-3600"};
     struct dav_response out = {0};
     struct dav_ctx x = {.q = &q, .out = &out};
-    struct dav_res r = {.t = DR_ROOT};
-    dav_lock(&x, &r);
+    run(&x, do_lock, NULL);
     if (out.status != 200)
         abort();
     if (!token[0]) /* "<opaquelocktoken:...>" */
@@ -48,6 +97,13 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
+    char *err = NULL;
+    struct store *st = mkdtemp(dir) ? store_open(dir, &err) : NULL;
+    atexit(remove_dir);
+    if (!st || !(conn = store_conn(st))) {
+        fprintf(stderr, "fuzz_dav_if: no store in %s: %s\n", dir, err ? err : "");
+        abort();
+    }
     lock_one(paths[0], "exclusive", "0");
     lock_one("/dav/calendars/A1/other/", "shared", "infinity");
     return 0;
@@ -86,8 +142,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                             .timeout = h};
     struct dav_response out = {0};
     struct dav_ctx x = {.q = &q, .out = &out};
+    bool ok = true;
     if (strcmp(method, "UNLOCK") == 0) {
-        dav_unlock(&x);
+        run(&x, do_unlock, NULL);
         if (out.status != 400 && out.status != 409 && out.status != 403 && out.status != 204)
             abort();
         if (out.status == 204) { /* the first lock went: a new one, with a new token */
@@ -95,10 +152,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             lock_one(paths[0], "exclusive", "0");
         }
     } else if (strcmp(method, "LOCK") == 0) {
-        dav_lock(&x, &(struct dav_res){.t = DR_ROOT}); /* a refresh: no body */
+        run(&x, do_lock, NULL); /* a refresh: no body */
         if (out.status != 200 && out.status != 412)
             abort();
-    } else if (!dav_lock_check(&x, "\"7\"")) {
+    } else if ((run(&x, do_check, &ok), !ok)) {
         if (out.status != 400 && out.status != 412 && out.status != 423)
             abort();
     }

@@ -3,11 +3,17 @@
 201 for a new destination, 204 for a replaced one, 412 with Overwrite: F, 409 without the
 destination collection, 403 onto itself or another kind; the data and names as JMAP sees
 them."""
+import json
 import uuid
 
-from test_dav_caldav import cal_id
+import pytest
+
+import conftest
+from test_dav_caldav import cal_id, sync
+from test_pg_frontends import pair  # noqa: F401 (a fixture: two front ends on one database)
+from test_push import Stream, es_url
 from davutil import (C, CR, D, dav, error_condition, ics, multistatus, new_addressbook,
-                     new_calendar, propfind, put, vcf)
+                     new_calendar, propfind, put, sync_token, vcf)
 
 
 def move(server, src, dst, method="MOVE", overwrite=None, absolute=True):
@@ -119,3 +125,68 @@ def test_rfc4918_9_9_move_vcard_between_address_books(server):
     assert r.status_code == 201
     assert server.http().get(server.base + a + "card.vcf").status_code == 200
     assert server.http().get(server.base + b + "card.vcf").status_code == 200
+
+
+def rename_seen(reader, cal, token):
+    """What reader (a front end) shows of cal after old.ics was renamed new.ics."""
+    assert reader.http().get(reader.base + cal + "old.ics").status_code == 404
+    g = reader.http().get(reader.base + cal + "new.ics")
+    assert g.status_code == 200 and "SUMMARY:Renamed" in g.text
+    assert members(reader, cal) == {cal + "new.ics"}
+    # RFC 6578 §3.5.1: the old member is reported removed, the new one changed
+    ms = multistatus(sync(reader, cal, token))
+    assert ms[cal + "old.ics"]["status"] == 404
+    assert D + "getetag" in ms[cal + "new.ics"]["props"]
+
+
+def test_rfc4918_9_9_rename_only_move_and_rfc6578_sync_report_it(server):
+    """A MOVE within one collection changes only the resource's name (§9.9: the source
+    URL is gone, the destination holds it); a sync-collection from before reports both."""
+    cal = new_calendar(server)
+    assert put(server, cal + "old.ics", ics(str(uuid.uuid4()), "Renamed")).status_code == 201
+    assert members(server, cal) == {cal + "old.ics"}
+    token = sync_token(sync(server, cal))
+    acct = server.account()
+    stream = Stream(server, es_url(server, types="CalendarEvent", closeafter="state"))
+    assert move(server, cal + "old.ics", cal + "new.ics").status_code == 201
+    rename_seen(server, cal, token)
+    # RFC 8620 §7: the change is pushed, with the state /get now answers
+    name, data, _ = stream.event()
+    _, got = server.call("CalendarEvent/get", {"accountId": acct, "ids": []})
+    assert name == "state" and json.loads(data)["changed"][acct]["CalendarEvent"] == got["state"]
+
+
+@pytest.mark.skipif(not conftest.PG, reason="needs JMAPD_TEST_STORE=pg")
+def test_rfc4918_9_9_rename_only_move_seen_by_another_postgresql_front_end(pair):
+    """DESIGN.md §3: front end B has read the collection (its name hints and member index
+    hold old.ics) when A renames the resource; B then answers with the new name only."""
+    a, b = pair
+    cal = new_calendar(a)
+    assert put(a, cal + "old.ics", ics(str(uuid.uuid4()), "Renamed")).status_code == 201
+    assert b.http().get(b.base + cal + "old.ics").status_code == 200
+    assert members(b, cal) == {cal + "old.ics"}
+    token = sync_token(sync(b, cal))
+    assert move(a, cal + "old.ics", cal + "new.ics").status_code == 201
+    rename_seen(b, cal, token)
+    rename_seen(a, cal, token)
+    # and back, renamed through B this time, read on A
+    token = sync_token(sync(a, cal))
+    assert move(b, cal + "new.ics", cal + "old.ics").status_code == 201
+    assert a.http().get(a.base + cal + "new.ics").status_code == 404
+    assert members(a, cal) == {cal + "old.ics"}
+    ms = multistatus(sync(a, cal, token))
+    assert ms[cal + "new.ics"]["status"] == 404 and D + "getetag" in ms[cal + "old.ics"]["props"]
+
+
+def test_rfc6578_3_5_1_move_out_with_a_new_name_reports_the_old_href_removed(server):
+    """A MOVE into another calendar under another name: a sync of the source from before
+    reports the href its client knew (the old name) as removed; the destination's lists
+    the new one."""
+    a, b = new_calendar(server), new_calendar(server)
+    assert put(server, a + "first.ics", ics(str(uuid.uuid4()), "Renamed")).status_code == 201
+    ta, tb = sync_token(sync(server, a)), sync_token(sync(server, b))
+    assert move(server, a + "first.ics", b + "second.ics").status_code == 201
+    ms = multistatus(sync(server, a, ta))
+    assert ms[a + "first.ics"]["status"] == 404
+    ms = multistatus(sync(server, b, tb))
+    assert set(ms) == {b + "second.ics"} and D + "getetag" in ms[b + "second.ics"]["props"]

@@ -7,7 +7,12 @@ import time
 import uuid
 import xml.etree.ElementTree as ET
 
-from davutil import D, NSDECL, dav, error_condition, ics, multistatus, new_calendar, propfind, put
+import pytest
+
+import conftest
+from davutil import (D, NSDECL, dav, error_condition, ics, multistatus, new_addressbook,
+                     new_calendar, propfind, put, vcf)
+from test_pg_frontends import pair  # noqa: F401 (a fixture: two front ends on one database)
 
 LOCKINFO = ('<?xml version="1.0"?><d:lockinfo xmlns:d="DAV:"><d:lockscope><d:{scope}/>'
             '</d:lockscope><d:locktype><d:write/></d:locktype><d:owner><d:href>mailto:{who}'
@@ -22,8 +27,8 @@ def lock(server, path, user="alice", scope="exclusive", depth=None, timeout=None
                headers=h, depth=depth)
 
 
-def token_of(resp):
-    assert resp.status_code == 200, (resp.status_code, resp.text)
+def token_of(resp, status=200):
+    assert resp.status_code == status, (resp.status_code, resp.text)
     m = re.fullmatch(r"<(opaquelocktoken:[0-9a-f-]{36})>", resp.headers["Lock-Token"])
     assert m, resp.headers["Lock-Token"]
     return m.group(1)
@@ -161,7 +166,7 @@ def test_rfc4918_6_2_shared_locks_and_bad_requests(server):
     r = dav(server, "LOCK", cal + "s.ics", "<d:lockinfo xmlns:d='DAV:'><d:lockscope>"
             "<d:exclusive/></d:lockscope><d:locktype><d:read/></d:locktype></d:lockinfo>")
     assert r.status_code == 400
-    assert lock(server, cal + "missing.ics").status_code == 409
+    assert lock(server, cal.rstrip("/") + "-missing/x.ics").status_code == 409
     r = put(server, cal + "s.ics", ics(uid, "x"), headers={"If": "(garbage"})
     assert r.status_code == 400
     for t in (t1, t2):
@@ -188,3 +193,134 @@ def test_rfc9110_15_5_6_method_not_allowed_lists_allow(server):
     r = dav(server, "POST", cal + "a.ics", "x", headers={"Content-Type": "text/plain"})
     assert r.status_code == 405
     assert "PUT" in {m.strip() for m in r.headers["Allow"].split(",")}
+
+
+def test_rfc4918_6_a_lock_outlives_a_restart_of_the_server(fresh_server):
+    """§6: a lock lasts until UNLOCK or its timeout; it is kept in the store, not in the
+    process that granted it."""
+    s = fresh_server
+    cal = new_calendar(s)
+    uid = str(uuid.uuid4())
+    assert put(s, cal + "r.ics", ics(uid)).status_code == 201
+    tok = token_of(lock(s, cal + "r.ics", timeout="Second-600"))
+    s.stop()
+    s.start()
+    r = put(s, cal + "r.ics", ics(uid, "After restart"))
+    assert r.status_code == 423 and D + "lock-token-submitted" in error_condition(r)
+    ms = multistatus(propfind(s, cal + "r.ics", "<d:lockdiscovery/>"))
+    al = ms[cal + "r.ics"]["props"][D + "lockdiscovery"].find(D + "activelock")
+    assert al.find(f"{D}locktoken/{D}href").text == tok
+    assert dav(s, "UNLOCK", cal + "r.ics", headers={"Lock-Token": f"<{tok}>"}).status_code == 204
+    assert put(s, cal + "r.ics", ics(uid, "Unlocked")).status_code in (200, 204)
+
+
+@pytest.mark.skipif(not conftest.PG, reason="needs JMAPD_TEST_STORE=pg")
+def test_rfc4918_6_locks_hold_across_postgresql_front_ends(pair):
+    """DESIGN.md §3: front ends A and B on one database; a lock taken through A binds
+    writers on B (§7: 423 without its token), shows in B's lockdiscovery (§15.8),
+    conflicts with a LOCK on B (§9.10.6), is refreshed and released through B (§9.10.2,
+    §9.11) and expires by its timeout for both (§6.6)."""
+    a, b = pair
+    cal = new_calendar(a)
+    uid = str(uuid.uuid4())
+    assert put(a, cal + "x.ics", ics(uid)).status_code == 201
+    tok = token_of(lock(a, cal + "x.ics", timeout="Second-600"))
+    r = put(b, cal + "x.ics", ics(uid, "B without the token"))
+    assert r.status_code == 423 and D + "lock-token-submitted" in error_condition(r)
+    assert dav(b, "DELETE", cal + "x.ics").status_code == 423
+    r = lock(b, cal + "x.ics")
+    assert r.status_code == 423 and D + "no-conflicting-lock" in error_condition(r)
+    ms = multistatus(propfind(b, cal + "x.ics", "<d:lockdiscovery/>"))
+    al = ms[cal + "x.ics"]["props"][D + "lockdiscovery"].find(D + "activelock")
+    assert al.find(f"{D}locktoken/{D}href").text == tok
+    # the holder writes through B with the token; A reads it
+    r = put(b, cal + "x.ics", ics(uid, "B with the token"), headers={"If": f"(<{tok}>)"})
+    assert r.status_code in (200, 204), r.text
+    assert "B with the token" in a.http().get(a.base + cal + "x.ics").text
+    # refreshed through B to a short timeout, then expired on A too
+    r = dav(b, "LOCK", cal + "x.ics", headers={"If": f"(<{tok}>)", "Timeout": "Second-2"})
+    assert r.status_code == 200
+    assert put(a, cal + "x.ics", ics(uid, "A too early")).status_code == 423
+    time.sleep(3.2)
+    assert put(a, cal + "x.ics", ics(uid, "A after the timeout")).status_code in (200, 204)
+    # a collection lock of depth infinity taken on B, released on A
+    tok = token_of(lock(b, cal, depth="infinity"))
+    assert put(a, cal + "y.ics", ics(str(uuid.uuid4()))).status_code == 423
+    r = dav(a, "UNLOCK", cal, headers={"Lock-Token": f"<{tok}>"})
+    assert r.status_code == 204
+    assert put(b, cal + "y.ics", ics(str(uuid.uuid4()))).status_code == 201
+
+
+def members(server, coll):
+    return set(multistatus(propfind(server, coll, "<d:getetag/>", depth=1))) - {coll}
+
+
+def test_rfc4918_9_10_4_lock_of_an_unmapped_url_reserves_it_for_the_holder(server):
+    """§7.3, §9.10.4: LOCK of an unmapped URL succeeds (201) and locks the name: nobody
+    else can create the resource there, the holder's PUT with the token does. Addressed
+    itself the URL is the empty locked resource (GET 204, PROPFIND: empty resourcetype,
+    getcontentlength 0, the lock); it is no member of the calendar, which holds only
+    calendar object resources (RFC 4791 §4.2 a): not listed."""
+    cal = new_calendar(server)
+    r = lock(server, cal + "new.ics", timeout="Second-600")
+    tok = token_of(r, 201)
+    assert activelock(r).find(f"{D}lockroot/{D}href").text == cal + "new.ics"
+    g = server.http().get(server.base + cal + "new.ics")
+    assert g.status_code == 204 and g.content == b""
+    ms = multistatus(propfind(server, cal + "new.ics", "<d:resourcetype/><d:getcontentlength/>"
+                              "<d:lockdiscovery/><d:getetag/>"))
+    p = ms[cal + "new.ics"]
+    assert len(p["props"][D + "resourcetype"]) == 0 and p["props"][D + "getcontentlength"].text == "0"
+    assert p["props"][D + "lockdiscovery"].find(f"{D}activelock/{D}locktoken/{D}href").text == tok
+    assert D + "getetag" in p["missing"]
+    assert members(server, cal) == set()
+    # §7: another writer (bob may write in alice's account) and the holder without the
+    # token cannot create it; a second LOCK conflicts
+    uid = str(uuid.uuid4())
+    r = put(server, cal + "new.ics", ics(uid, "Bob's"), user="bob")
+    assert r.status_code == 423 and D + "lock-token-submitted" in error_condition(r)
+    assert put(server, cal + "new.ics", ics(uid, "No token")).status_code == 423
+    assert lock(server, cal + "new.ics", user="bob").status_code == 423
+    assert members(server, cal) == set()
+    # the holder creates it with the token: now a locked resource like any other
+    r = put(server, cal + "new.ics", ics(uid, "Holder's"),
+            headers={"If": f"(<{tok}>)", "If-None-Match": "*"})
+    assert r.status_code == 201, r.text
+    assert "Holder's" in server.http().get(server.base + cal + "new.ics").text
+    assert members(server, cal) == {cal + "new.ics"}
+    assert put(server, cal + "new.ics", ics(uid, "Bob again"), user="bob").status_code == 423
+    assert dav(server, "UNLOCK", cal + "new.ics", headers={"Lock-Token": f"<{tok}>"}).status_code == 204
+    assert put(server, cal + "new.ics", ics(uid, "Bob after"), user="bob").status_code == 204
+
+
+def test_rfc4918_7_3_an_unused_reservation_leaves_nothing(server):
+    """§7.3 with RFC 6352 §5.2 a: a reserved name in an address book that is unlocked
+    without a PUT stays unmapped, and anyone may create it afterwards; a reservation in
+    a collection that does not exist is 409 (as a PUT there, §9.7.1)."""
+    book = new_addressbook(server)
+    r = lock(server, book + "c.vcf", scope="shared")
+    tok = token_of(r, 201)
+    r = put(server, book + "c.vcf", vcf(str(uuid.uuid4())), ctype="text/vcard", user="bob")
+    assert r.status_code == 423
+    assert dav(server, "UNLOCK", book + "c.vcf", headers={"Lock-Token": f"<{tok}>"}).status_code == 204
+    assert server.http().get(server.base + book + "c.vcf").status_code == 404
+    assert propfind(server, book + "c.vcf", "<d:resourcetype/>").status_code == 404
+    assert members(server, book) == set()
+    # §7.3: the empty resource "can be deleted": with the token, and the lock goes with it
+    tok = token_of(lock(server, book + "d.vcf"), 201)
+    assert dav(server, "DELETE", book + "d.vcf").status_code == 423
+    assert dav(server, "DELETE", book + "d.vcf", headers={"If": f"(<{tok}>)"}).status_code == 204
+    assert server.http().get(server.base + book + "d.vcf").status_code == 404
+    r = put(server, book + "d.vcf", vcf(str(uuid.uuid4())), ctype="text/vcard", user="bob")
+    assert r.status_code == 201, r.text
+    r = put(server, book + "c.vcf", vcf(str(uuid.uuid4())), ctype="text/vcard", user="bob")
+    assert r.status_code == 201, r.text
+    assert lock(server, book.rstrip("/") + "-gone/c.vcf").status_code == 409
+    # an unmapped collection URL: reserved for the holder's MKCALENDAR
+    home = new_calendar(server).rsplit("/", 2)[0] + "/"
+    tok = token_of(lock(server, home + "reserved-cal/"), 201)
+    r = dav(server, "MKCALENDAR", home + "reserved-cal/", user="bob")
+    assert r.status_code == 423
+    r = dav(server, "MKCALENDAR", home + "reserved-cal/", headers={"If": f"(<{tok}>)"})
+    assert r.status_code == 201, r.text
+    assert dav(server, "UNLOCK", home + "reserved-cal/", headers={"Lock-Token": f"<{tok}>"}).status_code == 204

@@ -257,3 +257,211 @@ def test_rfc4918_9_9_move_into_and_out_of_shared_calendars_and_rights_rfc3744_7_
     assert gs.http("bob").get(gs.base + own + "taken.ics").status_code == 404
     _, res = gs.c("CalendarEvent/get", {"accountId": gs.a, "ids": [revents["public"]]})
     assert res["list"]
+
+
+def busy_periods(resp):
+    """The FREEBUSY periods of a free-busy-query answer (RFC 4791 §7.10)."""
+    assert resp.status_code == 200, resp.text
+    out = set()
+    for line in resp.text.replace("\r\n ", "").split("\r\n"):
+        if line.startswith("FREEBUSY"):
+            fbtype = "BUSY"
+            for param in line.split(":", 1)[0].split(";")[1:]:
+                if param.startswith("FBTYPE="):
+                    fbtype = param[7:]
+            for period in line.split(":", 1)[1].split(","):
+                out.add((fbtype, period))
+    return out
+
+
+def free_busy(gs, path, user):
+    body = (f'<c:free-busy-query {NSDECL}><c:time-range start="20260301T000000Z" '
+            'end="20260302T000000Z"/></c:free-busy-query>')
+    return dav(gs, "REPORT", path, body, user=user, depth=1)
+
+
+def test_free_busy_query_in_a_shared_calendar_as_availability_rfc4791_7_10_calendars27_s4(gs):
+    """RFC 4791 §7.10 in a calendar shared with the user, as Principal/getAvailability
+    counts (calendars-27 §4 mayReadFreeBusy, §5.4 the sharee's own freeBusyStatus, §5.7 a
+    secret event is not there for a sharee, a private one is busy time): the owner's
+    answer counts everything busy of theirs; a sharee without mayReadFreeBusy gets 403
+    need-privileges (RFC 3744 §7.1.1)."""
+    bob, dan = gs.own("bob"), gs.own("dan")
+    _, res = gs.c("Calendar/set", {"accountId": gs.a, "create": {"c": {
+        "name": "Busy " + uuid.uuid4().hex[:6], "shareWith": {
+            bob: rights("mayReadFreeBusy", "mayReadItems", "mayUpdatePrivate"),
+            dan: rights("mayReadItems")}}}})
+    cid = res["created"]["c"]["id"]
+    ids = {}
+    for name, hour, privacy in (("public", 10, "public"), ("private", 12, "private"),
+                                ("secret", 14, "secret"), ("bob-free", 16, "public")):
+        _, res = gs.c("CalendarEvent/set", {"accountId": gs.a, "create": {"e": {
+            "calendarIds": {cid: True}, "title": name, "uid": str(uuid.uuid4()),
+            "start": f"2026-03-01T{hour}:00:00", "duration": "PT1H", "timeZone": "Etc/UTC",
+            "privacy": privacy}}})
+        ids[name] = res["created"]["e"]["id"]
+    # bob's own freeBusyStatus (a per-user property) of one event: free for him only
+    _, res = gs.c("CalendarEvent/set", {"accountId": gs.a, "update": {
+        ids["bob-free"]: {"freeBusyStatus": "free"}}}, user="bob")
+    assert ids["bob-free"] in (res.get("updated") or {}), res.get("notUpdated")
+    owner = busy_periods(free_busy(gs, f"{home(gs, 'alice')}{cid}/", "alice"))
+    assert owner == {("BUSY", "20260301T100000Z/20260301T110000Z"),
+                     ("BUSY", "20260301T120000Z/20260301T130000Z"),
+                     ("BUSY", "20260301T140000Z/20260301T150000Z"),
+                     ("BUSY", "20260301T160000Z/20260301T170000Z")}
+    sharee = busy_periods(free_busy(gs, f"{home(gs, 'bob')}{gs.a}~{cid}/", "bob"))
+    assert sharee == {("BUSY", "20260301T100000Z/20260301T110000Z"),
+                      ("BUSY", "20260301T120000Z/20260301T130000Z")}
+    r = free_busy(gs, f"{home(gs, 'dan')}{gs.a}~{cid}/", "dan")
+    assert r.status_code == 403 and D + "need-privileges" in error_condition(r)
+
+
+def propstat_status(resp, href, tag):
+    """The status of property tag of href in a multistatus (RFC 4918 §14.22)."""
+    root = ET.fromstring(resp.content)
+    for r in root.findall(D + "response"):
+        if r.find(D + "href").text != href:
+            continue
+        for ps in r.findall(D + "propstat"):
+            if ps.find(D + "prop").find(tag) is not None:
+                return int(ps.find(D + "status").text.split()[1]), ps.find(D + "prop").find(tag)
+    return None, None
+
+
+def ace_grants(acl):
+    """principal href -> granted privileges of a DAV:acl value (RFC 3744 §5.5)."""
+    out = {}
+    for ace in acl.findall(D + "ace"):
+        href = ace.find(f"{D}principal/{D}href").text
+        out[href] = {p[0].tag.replace(D, "") for p in ace.findall(f"{D}grant/{D}privilege")}
+    return out
+
+
+def test_rfc3744_5_4_privileges_and_acl_follow_the_jmap_rights_calendars27_s4(gs):
+    """current-user-privilege-set (§5.4) of each sharee as their CalendarRights give it
+    (mayReadItems: read, mayReadFreeBusy: CALDAV:read-free-busy, mayWriteAll: the write
+    privileges, mayShare: read-acl and write-acl); the owner's has all; DAV:acl (§5.5)
+    lists the owner's protected ACE and one per shareWith entry, readable with read-acl
+    only (403 otherwise); DAV:owner (§5.1) is the sharer."""
+    bob, dan, erin = gs.own("bob"), gs.own("dan"), gs.own("erin")
+    _, res = gs.c("Calendar/set", {"accountId": gs.a, "create": {"c": {
+        "name": "Acl " + uuid.uuid4().hex[:6], "shareWith": {
+            bob: rights("mayReadFreeBusy", "mayReadItems"),
+            dan: rights("mayReadItems", "mayWriteAll"),
+            erin: rights("mayReadItems", "mayShare")}}}})
+    cid = res["created"]["c"]["id"]
+    props = "<d:current-user-privilege-set/><d:acl/><d:owner/><d:supported-privilege-set/>"
+    seen = {}
+    for user in ("alice", "bob", "dan", "erin"):
+        path = f"{home(gs, 'alice')}{cid}/" if user == "alice" else f"{home(gs, user)}{gs.a}~{cid}/"
+        r = propfind(gs, path, props, user=user)
+        seen[user] = (path, r, privileges(multistatus(r)[path]))
+    caldav_fb = C + "read-free-busy"
+    assert {"all", "read", "write", "write-content", "bind", "unbind", "read-acl", "write-acl",
+            caldav_fb} <= seen["alice"][2]
+    assert seen["bob"][2] == {"read", caldav_fb, "read-current-user-privilege-set"}
+    assert {"read", "write", "write-content", "bind", "unbind"} <= seen["dan"][2]
+    assert not {"read-acl", "write-acl", caldav_fb} & seen["dan"][2]
+    assert {"read", "read-acl", "write-acl"} <= seen["erin"][2]
+    assert not {"write", "write-content"} & seen["erin"][2]
+    for user in ("alice", "erin"):
+        path, r, _ = seen[user]
+        status, acl = propstat_status(r, path, D + "acl")
+        assert status == 200
+        grants = ace_grants(acl)
+        assert grants["/dav/principals/alice/"] == {"all"}
+        assert grants["/dav/principals/bob/"] == {"read", caldav_fb}
+        assert {"read", "write", "write-content"} <= grants["/dav/principals/dan/"]
+        assert {"read", "read-acl", "write-acl"} <= grants["/dav/principals/erin/"]
+        protected = [a for a in acl.findall(D + "ace") if a.find(D + "protected") is not None]
+        assert [a.find(f"{D}principal/{D}href").text for a in protected] == ["/dav/principals/alice/"]
+    for user in ("bob", "dan"):
+        path, r, _ = seen[user]
+        assert propstat_status(r, path, D + "acl")[0] == 403
+    for user in ("alice", "bob"):
+        path, r, _ = seen[user]
+        owner = multistatus(r)[path]["props"][D + "owner"]
+        assert owner.find(D + "href").text == "/dav/principals/alice/"
+        sps = multistatus(r)[path]["props"][D + "supported-privilege-set"]
+        assert sps.find(f".//{D}privilege/{C}read-free-busy") is not None
+
+
+def acl_body(*aces):
+    return (f'<?xml version="1.0"?><d:acl {NSDECL}>' + "".join(aces) + "</d:acl>")
+
+
+def ace(principal, *privs, kind="grant"):
+    ps = "".join(f"<d:privilege>{p}</d:privilege>" for p in privs)
+    return (f"<d:ace><d:principal><d:href>{principal}</d:href></d:principal>"
+            f"<d:{kind}>{ps}</d:{kind}></d:ace>")
+
+
+def test_rfc3744_8_1_acl_method_sets_share_with_rfc9670_s4(gs):
+    """The ACL method (§8.1) replaces the collection's shareWith: read gives mayReadItems
+    and mayReadFreeBusy, write mayWriteAll, write-acl mayShare; the owner's protected ACE
+    is left as it is. Deny ACEs (grant-only), invert (no-invert), unknown principals
+    (recognized-principal) and privileges (not-supported-privilege) are refused with
+    their §8.1.1 precondition and change nothing; a user without write-acl gets
+    need-privileges."""
+    bob, dan = gs.own("bob"), gs.own("dan")
+    _, res = gs.c("Calendar/set", {"accountId": gs.a, "create": {"c": {
+        "name": "Via ACL " + uuid.uuid4().hex[:6]}}})
+    cid = res["created"]["c"]["id"]
+    path = f"{home(gs, 'alice')}{cid}/"
+    r = dav(gs, "ACL", path, acl_body(
+        ace("/dav/principals/alice/", "<d:all/>"),
+        ace("/dav/principals/bob/", "<d:read/>"),
+        ace(f"{gs.base}/dav/principals/dan/", "<d:read/>", "<d:write/>")))
+    assert r.status_code == 200, r.text
+    _, got = gs.c("Calendar/get", {"accountId": gs.a, "ids": [cid]})
+    share = got["list"][0]["shareWith"]
+    assert set(share) == {bob, dan}
+    assert share[bob]["mayReadItems"] and share[bob]["mayReadFreeBusy"]
+    assert not share[bob]["mayWriteAll"] and not share[bob]["mayShare"]
+    assert share[dan]["mayReadItems"] and share[dan]["mayWriteAll"]
+    # bob now has it in his home, read-only (§5.4 as in the test above)
+    bobs = f"{home(gs, 'bob')}{gs.a}~{cid}/"
+    assert privileges(multistatus(propfind(gs, bobs, "<d:current-user-privilege-set/>",
+                                           user="bob"))[bobs]) >= {"read"}
+    # bob may not change it (no mayShare): need-privileges, nothing changes
+    r = dav(gs, "ACL", bobs, acl_body(ace("/dav/principals/bob/", "<d:all/>")), user="bob")
+    assert r.status_code == 403 and D + "need-privileges" in error_condition(r)
+    for body, pre in (
+            (acl_body(ace("/dav/principals/bob/", "<d:read/>", kind="deny")), "grant-only"),
+            (acl_body(ace("/dav/principals/nobody-here/", "<d:read/>")), "recognized-principal"),
+            (acl_body(ace("/dav/principals/bob/", "<d:unlock/>")), "not-supported-privilege"),
+            (acl_body('<d:ace><d:invert><d:principal><d:href>/dav/principals/bob/</d:href>'
+                      '</d:principal></d:invert><d:grant><d:privilege><d:read/></d:privilege>'
+                      '</d:grant></d:ace>'), "no-invert")):
+        r = dav(gs, "ACL", path, body)
+        assert r.status_code == 403 and D + pre in error_condition(r), (pre, r.text)
+    _, got = gs.c("Calendar/get", {"accountId": gs.a, "ids": [cid]})
+    assert set(got["list"][0]["shareWith"]) == {bob, dan}
+    # only the owner's ACE: shared with nobody, and bob no longer sees it
+    r = dav(gs, "ACL", path, acl_body(ace("/dav/principals/alice/", "<d:all/>")))
+    assert r.status_code == 200, r.text
+    _, got = gs.c("Calendar/get", {"accountId": gs.a, "ids": [cid]})
+    assert not got["list"][0]["shareWith"]
+    assert propfind(gs, bobs, "<d:displayname/>", user="bob").status_code == 404
+
+
+def test_rfc3744_8_1_acl_on_an_address_book_rfc9610_s2(gs):
+    """The same mapping for an address book (RFC 9610 §2 AddressBookRights): read gives
+    mayRead, write mayWrite; the sharee's privileges there are read and the writes, and
+    an address book has no CALDAV:read-free-busy."""
+    bob = gs.own("bob")
+    _, res = gs.c("AddressBook/set", {"accountId": gs.a, "create": {"b": {
+        "name": "Acl book " + uuid.uuid4().hex[:6]}}})
+    bid = res["created"]["b"]["id"]
+    path = f"/dav/addressbooks/{gs.a}/{bid}/"
+    r = dav(gs, "ACL", path, acl_body(ace("/dav/principals/bob/", "<d:read/>", "<d:write/>")))
+    assert r.status_code == 200, r.text
+    _, got = gs.c("AddressBook/get", {"accountId": gs.a, "ids": [bid]})
+    share = got["list"][0]["shareWith"]
+    assert share == {bob: {"mayRead": True, "mayWrite": True, "mayShare": False,
+                           "mayDelete": False}}
+    bobs = f"/dav/addressbooks/{bob}/{gs.a}~{bid}/"
+    got = privileges(multistatus(propfind(gs, bobs, "<d:current-user-privilege-set/>",
+                                          user="bob"))[bobs])
+    assert {"read", "write", "write-content", "bind", "unbind"} <= got
+    assert C + "read-free-busy" not in got and "write-acl" not in got

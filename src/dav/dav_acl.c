@@ -1,0 +1,409 @@
+/*
+ * dav_acl.c — WebDAV access control (RFC 3744) as CalDAV and CardDAV clients use it,
+ * read from and written to the JMAP rights: the user's privileges on a resource
+ * (DAV:current-user-privilege-set, §5.4), the privileges there are
+ * (DAV:supported-privilege-set, §5.3, with RFC 4791 §6.1.1's CALDAV:read-free-busy),
+ * a collection's access control list (DAV:acl, §5.5: its owner's protected ACE, then one
+ * ACE per shareWith entry, read with DAV:read-acl), its restrictions (§5.6) and owner
+ * (§5.1); and the ACL method (§8.1) as an update of the collection's shareWith (RFC 9670
+ * §4), so every check stays the JMAP /set's.
+ *
+ * JMAP rights to privileges (calendars-27 §4, RFC 9610 §2, tasks-06 §4):
+ *   mayReadItems / mayRead                      DAV:read
+ *   mayReadFreeBusy                             CALDAV:read-free-busy
+ *   mayWriteAll, mayWriteOwn / mayWrite         DAV:write-properties, write-content,
+ *                                               bind, unbind (and DAV:write, their sum)
+ *   mayShare / mayAdmin                         DAV:read-acl, DAV:write-acl
+ * (mayUpdatePrivate, mayRSVP and mayDelete have no DAV privilege; mayWriteOwn is the
+ * write privileges for the user's own events.) Everyone has
+ * read-current-user-privilege-set. The owner and an account-wide grant have the rights
+ * of their access on every collection. The ACL method maps back: read gives
+ * mayReadItems and mayReadFreeBusy, any write privilege mayWriteAll (which implies
+ * mayWriteOwn, mayUpdatePrivate and mayRSVP), read-acl or write-acl mayShare, all every
+ * right; only grant ACEs of principals that are users (§8.1.1 grant-only, no-invert,
+ * recognized-principal), the owner's own ACE left as it is (protected).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "dav/dav_internal.h"
+#include "types/share.h"
+
+enum {
+    P_READ = 1,
+    P_FREEBUSY = 2,
+    P_WRITE_PROPS = 4,
+    P_WRITE_CONTENT = 8,
+    P_BIND = 16,
+    P_UNBIND = 32,
+    P_READ_ACL = 64,
+    P_WRITE_ACL = 128,
+    P_WRITES = P_WRITE_PROPS | P_WRITE_CONTENT | P_BIND | P_UNBIND,
+};
+
+/* The privileges in the order they are written, with their namespace. */
+static const struct {
+    unsigned bit;
+    const char *ns, *name;
+} privs[] = {
+    {P_READ, NS_DAV, "read"},
+    {P_FREEBUSY, NS_CALDAV, "read-free-busy"},
+    {P_WRITE_PROPS, NS_DAV, "write-properties"},
+    {P_WRITE_CONTENT, NS_DAV, "write-content"},
+    {P_BIND, NS_DAV, "bind"},
+    {P_UNBIND, NS_DAV, "unbind"},
+    {P_READ_ACL, NS_DAV, "read-acl"},
+    {P_WRITE_ACL, NS_DAV, "write-acl"},
+};
+
+static enum share_kind kind_of(const struct dav_kind *k)
+{
+    return k == &dav_addressbooks ? SHARE_ADDRESS_BOOK
+           : k == &dav_tasklists  ? SHARE_TASK_LIST
+                                  : SHARE_CALENDAR;
+}
+
+/* The privileges a rights object's bits give in collections of kind k. */
+static unsigned privs_of(const struct dav_kind *k, unsigned bits)
+{
+    unsigned p = 0;
+    switch (kind_of(k)) {
+    case SHARE_CALENDAR:
+        p |= bits & CR_READ ? P_READ : 0;
+        p |= bits & CR_FREEBUSY ? P_FREEBUSY : 0;
+        p |= bits & (CR_WRITE_ALL | CR_WRITE_OWN) ? P_WRITES : 0;
+        p |= bits & CR_SHARE ? P_READ_ACL | P_WRITE_ACL : 0;
+        break;
+    case SHARE_ADDRESS_BOOK:
+        p |= bits & AR_READ ? P_READ : 0;
+        p |= bits & AR_WRITE ? P_WRITES : 0;
+        p |= bits & AR_SHARE ? P_READ_ACL | P_WRITE_ACL : 0;
+        break;
+    case SHARE_TASK_LIST:
+        p |= bits & TR_READ ? P_READ : 0;
+        p |= bits & (TR_WRITE_ALL | TR_WRITE_OWN) ? P_WRITES : 0;
+        p |= bits & TR_ADMIN ? P_READ_ACL | P_WRITE_ACL : 0;
+        break;
+    }
+    return p;
+}
+
+/* The rights bits the privileges of an ACL grant give (see the top of the file). */
+static unsigned bits_of(const struct dav_kind *k, unsigned p, bool all)
+{
+    switch (kind_of(k)) {
+    case SHARE_CALENDAR:
+        return all ? 0xffu
+                   : (p & P_READ ? CR_READ | CR_FREEBUSY : 0) | (p & P_FREEBUSY ? CR_FREEBUSY : 0) |
+                         (p & P_WRITES ? CR_WRITE_ALL | CR_WRITE_OWN | CR_UPDATE_PRIVATE | CR_RSVP
+                                       : 0) |
+                         (p & (P_READ_ACL | P_WRITE_ACL) ? CR_SHARE : 0);
+    case SHARE_ADDRESS_BOOK:
+        return all ? 0x0fu
+                   : (p & P_READ ? AR_READ : 0) | (p & P_WRITES ? AR_WRITE : 0) |
+                         (p & (P_READ_ACL | P_WRITE_ACL) ? AR_SHARE : 0);
+    case SHARE_TASK_LIST:
+        return all ? 0x7fu
+                   : (p & P_READ ? TR_READ : 0) |
+                         (p & P_WRITES ? TR_WRITE_ALL | TR_WRITE_OWN | TR_UPDATE_PRIVATE | TR_RSVP
+                                       : 0) |
+                         (p & (P_READ_ACL | P_WRITE_ACL) ? TR_ADMIN : 0);
+    }
+    return 0;
+}
+
+/* The user's privileges on r: a shared collection's rights, or those of their access. */
+static unsigned user_privs(const struct dav_res *r)
+{
+    if (r->shared)
+        return privs_of(r->k, r->rights);
+    if (!r->acct)
+        return P_READ;
+    unsigned p = P_READ | (r->k && r->k->calendar ? P_FREEBUSY : 0);
+    if (r->acct->may_write)
+        p |= P_WRITES;
+    if (r->acct->is_personal)
+        p |= P_READ_ACL | P_WRITE_ACL;
+    return p;
+}
+
+/* The privilege elements of p into v (with DAV:write and DAV:all where p holds all of
+ * what they aggregate). */
+static void write_privs(struct buf *v, unsigned p, bool cups)
+{
+    unsigned every = P_READ | P_WRITES | P_READ_ACL | P_WRITE_ACL;
+    if ((p & every) == every && cups)
+        buf_puts(v, "<D:privilege><D:all/></D:privilege>");
+    if ((p & P_WRITES) == P_WRITES)
+        buf_puts(v, "<D:privilege><D:write/></D:privilege>");
+    for (size_t i = 0; i < sizeof privs / sizeof privs[0]; i++)
+        if (p & privs[i].bit) {
+            buf_puts(v, "<D:privilege>");
+            dav_prop_open(v, privs[i].ns, privs[i].name, true);
+            buf_puts(v, "</D:privilege>");
+        }
+    if (cups)
+        buf_puts(v, "<D:privilege><D:read-current-user-privilege-set/></D:privilege>");
+}
+
+void dav_acl_privileges(const struct dav_res *r, struct buf *v)
+{
+    write_privs(v, user_privs(r), true);
+}
+
+/* ---- properties ---------------------------------------------------------------------------- */
+
+/* A principal's href: /dav/principals/{user name}/, or by its id when it is no user (a
+ * group). */
+static void principal_of(struct dav_ctx *x, const char *id, struct buf *v)
+{
+    struct store_user u;
+    memset(&u, 0, sizeof u);
+    buf_puts(v, "<D:href>/dav/principals/");
+    bool mine = false; /* the user's own account: no lookup (a listing asks per member) */
+    for (int i = 0; i < x->u->naccounts && !mine; i++)
+        mine = x->u->accounts[i].is_personal && strcmp(x->u->accounts[i].account_id, id) == 0;
+    if (mine)
+        dav_xml_href(v, x->u->name);
+    else if (store_user_by_account(x->c, id, &u) == STORE_OK && u.name[0])
+        dav_xml_href(v, u.name);
+    else
+        dav_xml_href(v, id);
+    buf_puts(v, "/</D:href>");
+    store_user_clear(&u);
+}
+
+/* The bits of a stored rights object (a shareWith value) of kind sk. */
+static unsigned rights_bits(enum share_kind sk, json_t *rights)
+{
+    unsigned bits = 0;
+    const char *name;
+    json_t *b;
+    for (unsigned i = 0; i < 8; i++) {
+        json_t *one = share_rights_json(sk, 1u << i); /* the name of bit i is the true one */
+        json_object_foreach(one, name, b)
+        {
+            if (json_is_true(b) && json_is_true(json_object_get(rights, name)))
+                bits |= 1u << i;
+        }
+        json_decref(one);
+    }
+    return bits;
+}
+
+/* §5.5 DAV:acl of a collection: the owner's protected ACE, one per shareWith entry. */
+static void acl_value(struct dav_ctx *x, const struct dav_res *r, struct buf *v)
+{
+    buf_puts(v, "<D:ace><D:principal>");
+    principal_of(x, r->acct->account_id, v);
+    buf_puts(v, "</D:principal><D:grant><D:privilege><D:all/></D:privilege></D:grant>"
+                "<D:protected/></D:ace>");
+    const char *id;
+    json_t *rights;
+    json_object_foreach(json_object_get(r->coll, "shareWith"), id, rights)
+    {
+        unsigned p = privs_of(r->k, rights_bits(kind_of(r->k), rights));
+        if (!p)
+            continue;
+        buf_puts(v, "<D:ace><D:principal>");
+        principal_of(x, id, v);
+        buf_puts(v, "</D:principal><D:grant>");
+        write_privs(v, p, false);
+        buf_puts(v, "</D:grant></D:ace>");
+    }
+}
+
+/* One supported-privilege element (closed unless open_). */
+static void supported_one(struct buf *v, const char *priv, const char *what, bool open_)
+{
+    buf_printf(v,
+               "<D:supported-privilege><D:privilege>%s</D:privilege>"
+               "<D:description xml:lang=\"en\">%s</D:description>",
+               priv, what);
+    if (!open_)
+        buf_puts(v, "</D:supported-privilege>");
+}
+
+/* §5.3: the privileges there are, as a tree (DAV:all aggregates the others; DAV:read
+ * CALDAV:read-free-busy, RFC 4791 §6.1.1; DAV:write the four write privileges). */
+static void supported_value(const struct dav_res *r, struct buf *v)
+{
+    buf_puts(v, "<D:supported-privilege><D:privilege><D:all/></D:privilege><D:abstract/>"
+                "<D:description xml:lang=\"en\">every privilege</D:description>");
+    supported_one(v, "<D:read/>", "read the items (mayReadItems)", true);
+    if (r->k && r->k->calendar)
+        supported_one(v, "<C:read-free-busy/>", "free/busy (mayReadFreeBusy)", false);
+    buf_puts(v, "</D:supported-privilege>");
+    supported_one(v, "<D:write/>", "write the items (mayWriteAll)", true);
+    supported_one(v, "<D:write-properties/>", "write properties", false);
+    supported_one(v, "<D:write-content/>", "write content", false);
+    supported_one(v, "<D:bind/>", "add items", false);
+    supported_one(v, "<D:unbind/>", "remove items", false);
+    buf_puts(v, "</D:supported-privilege>");
+    supported_one(v, "<D:read-acl/>", "read the sharing (mayShare)", false);
+    supported_one(v, "<D:write-acl/>", "change the sharing (mayShare)", false);
+    supported_one(v, "<D:read-current-user-privilege-set/>", "read one's own privileges", false);
+    buf_puts(v, "</D:supported-privilege>");
+}
+
+int dav_acl_prop(struct dav_ctx *x, struct dav_res *r, const char *name, struct buf *v)
+{
+    if (strcmp(name, "current-user-privilege-set") == 0) {
+        dav_acl_privileges(r, v);
+        return 1;
+    }
+    if (r->t != DR_COLL && r->t != DR_OBJ)
+        return 0;
+    if (strcmp(name, "supported-privilege-set") == 0) {
+        supported_value(r, v);
+        return 1;
+    }
+    if (strcmp(name, "owner") == 0) { /* §5.1: the account's owner (a sharer's, shared) */
+        principal_of(x, r->acct->account_id, v);
+        return 1;
+    }
+    if (r->t != DR_COLL)
+        return 0;
+    if (strcmp(name, "acl-restrictions") == 0) { /* §5.6: what the ACL method takes */
+        buf_puts(v, "<D:grant-only/><D:no-invert/>");
+        return 1;
+    }
+    if (strcmp(name, "acl") == 0) {
+        if (!(user_privs(r) & P_READ_ACL))
+            return -1; /* §5.5: needs DAV:read-acl (403 in its propstat) */
+        acl_value(x, r, v);
+        return 1;
+    }
+    return 0;
+}
+
+/* ---- the ACL method (§8.1) ------------------------------------------------------------------- */
+
+/* The principal (account) id of a user's principal href /dav/principals/{name}/
+ * (absolute or a path) into id; false when it names no user. */
+static bool principal_id(struct dav_ctx *x, const char *href, char id[64])
+{
+    char path[600], name[256];
+    if (!dav_dest_path(href, path, sizeof path) || strncmp(path, "/dav/principals/", 16) != 0)
+        return false;
+    if (strlen(path + 16) >= sizeof name)
+        return false;
+    memcpy(name, path + 16, strlen(path + 16) + 1);
+    size_t n = strlen(name);
+    if (n && name[n - 1] == '/')
+        name[--n] = 0;
+    struct store_user u;
+    memset(&u, 0, sizeof u);
+    bool ok = n && !strchr(name, '/') && store_user_get(x->c, name, &u) == STORE_OK;
+    if (ok)
+        snprintf(id, 64, "%s", u.account_id);
+    store_user_clear(&u);
+    return ok;
+}
+
+/* The privileges of a DAV:grant into *p (*all for DAV:all); false on one not supported
+ * (§8.1.1 not-supported-privilege). */
+static bool grant_privs(const xmlNode *grant, unsigned *p, bool *all)
+{
+    for (xmlNode *pr = dav_xml_child(grant, NULL, NULL); pr; pr = dav_xml_next(pr)) {
+        xmlNode *e = dav_xml_child(pr, NULL, NULL);
+        if (!dav_xml_is(pr, NS_DAV, "privilege") || !e)
+            continue;
+        bool known = false;
+        if (dav_xml_is(e, NS_DAV, "all"))
+            known = *all = true;
+        else if (dav_xml_is(e, NS_DAV, "write"))
+            known = (*p |= P_WRITES) != 0;
+        else if (dav_xml_is(e, NS_DAV, "read-current-user-privilege-set"))
+            known = true;
+        for (size_t i = 0; i < sizeof privs / sizeof privs[0] && !known; i++)
+            if (dav_xml_is(e, privs[i].ns, privs[i].name))
+                known = (*p |= privs[i].bit) != 0;
+        if (!known)
+            return false;
+    }
+    return true;
+}
+
+/* The precondition an ACE breaks (§8.1.1), or NULL with its principal's id and the
+ * privileges it grants. */
+static const char *ace_read(struct dav_ctx *x, xmlNode *ace, char id[64], unsigned *p, bool *all)
+{
+    xmlNode *pr = dav_xml_child(ace, NS_DAV, "principal");
+    xmlNode *href = pr ? dav_xml_child(pr, NS_DAV, "href") : NULL;
+    xmlNode *grant = dav_xml_child(ace, NS_DAV, "grant");
+    if (dav_xml_child(ace, NS_DAV, "invert"))
+        return "no-invert";
+    if (dav_xml_child(ace, NS_DAV, "deny") || !grant)
+        return "grant-only";
+    if (!href)
+        return "allowed-principal"; /* DAV:all, authenticated, unauthenticated, property, self */
+    xmlChar *h = xmlNodeGetContent(href);
+    bool known = h && principal_id(x, (const char *)h, id);
+    xmlFree(h);
+    if (!known)
+        return "recognized-principal";
+    return grant_privs(grant, p, all) ? NULL : "not-supported-privilege";
+}
+
+/* The shareWith an acl element asks (a new object), or NULL with the answer queued. */
+static json_t *acl_share_with(struct dav_ctx *x, const struct dav_res *r, xmlNode *acl)
+{
+    json_t *with = json_object();
+    for (xmlNode *ace = dav_xml_child(acl, NULL, NULL); ace; ace = dav_xml_next(ace)) {
+        if (!dav_xml_is(ace, NS_DAV, "ace"))
+            continue;
+        char id[64] = "";
+        unsigned p = 0;
+        bool all = false;
+        const char *pre = ace_read(x, ace, id, &p, &all);
+        if (pre) {
+            json_decref(with);
+            dav_error(x, 403, NS_DAV, pre, NULL);
+            return NULL;
+        }
+        if (strcmp(id, r->acct->account_id) == 0)
+            continue; /* the owner's protected ACE stays as it is (§8.1) */
+        unsigned bits = bits_of(r->k, p, all);
+        if (bits)
+            json_object_set_new(with, id, share_rights_json(kind_of(r->k), bits));
+    }
+    return with;
+}
+
+void dav_acl(struct dav_ctx *x, struct dav_res *r)
+{
+    const char *why;
+    if (r->t != DR_COLL || !r->coll) {
+        dav_reply(x, 405, "text/plain", xstrdup("ACL applies to calendars and address books\n"));
+        return;
+    }
+    xmlDoc *d = dav_xml_parse(x->q->body, x->q->len, &why);
+    xmlNode *acl = d ? xmlDocGetRootElement(d) : NULL;
+    if (!acl || !dav_xml_is(acl, NS_DAV, "acl")) {
+        xmlFreeDoc(d);
+        dav_reply(x, 400, "text/plain", xstrdup(d ? "the body is no DAV:acl\n" : why));
+        return;
+    }
+    json_t *with = acl_share_with(x, r, acl);
+    xmlFreeDoc(d);
+    if (!with)
+        return;
+    if (!(user_privs(r) & P_WRITE_ACL)) { /* RFC 3744 §7.1.1 */
+        json_decref(with);
+        dav_error(x, 403, NS_DAV, "need-privileges", NULL);
+        return;
+    }
+    char method[64];
+    snprintf(method, sizeof method, "%s/set", r->k->coll_type);
+    json_t *args = json_pack("{s:s, s:{s:{s:o}}}", "accountId", r->acct->account_id, "update",
+                             r->coll_id, "shareWith", with);
+    json_t *res = dav_jmap_call(x, r->k, method, args);
+    json_decref(args);
+    json_t *err = json_object_get(json_object_get(res, "notUpdated"), r->coll_id);
+    if (res && !err)
+        dav_reply(x, 200, NULL, NULL);
+    else
+        dav_error(x, 403, NS_DAV, "need-privileges", NULL);
+    json_decref(res);
+}
