@@ -269,7 +269,7 @@ static const char *const migrations[] = {
      "g1||chr(10)||g2||chr(10)||g3||chr(10)||g4||chr(10)||g5||chr(10)||g6||chr(10)||g7||"
      "chr(10)||g8||chr(10)||g9||chr(10)||g10||chr(10)||g11) %s.gin_trgm_ops)', s); END IF;"
      "EXCEPTION WHEN OTHERS THEN RAISE NOTICE 'no pg_trgm: substring search scans'; END $$;"),
-    /* 13 (issue 20): as SQLite's 21: DAV write locks (RFC 4918 §6, postgres_davlock.c),
+    /* 13 (issue 20): as SQLite's 22: DAV write locks (RFC 4918 §6, postgres_davlock.c),
      * so a lock granted by one front end is honoured by every other */
     ("CREATE TABLE IF NOT EXISTS dav_locks(token" T " PRIMARY KEY, path" T " NOT NULL,"
      "  user_id bigint NOT NULL, exclusive boolean NOT NULL, infinite boolean NOT NULL,"
