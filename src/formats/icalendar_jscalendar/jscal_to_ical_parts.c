@@ -187,22 +187,7 @@ int j2i_dur_has_time(const char *s)
     return s && strchr(s, 'T') != NULL;
 }
 
-/* Whether an Event lasts nothing: no duration (the default, PT0S) or a zero one. Written
- * as a DATE with no DTEND it would last a day (RFC 5545 §3.6.1). */
-static int event_lasts_nothing(const json_t *obj)
-{
-    const char *type = j2i_jstr(obj, "@type"), *dur = j2i_jstr(obj, "duration");
-    jscal_dur d;
-    if (!type || strcmp(type, "Event"))
-        return 0;
-    if (!dur)
-        return 1;
-    return !jscal_dur_parse(dur, 0, &d) && !d.weeks && !d.days && !d.hours && !d.minutes &&
-           !d.seconds;
-}
-
-/* §3.2: DATE iff showWithoutTime, no timeZone, and every time of day is zero; not for an
- * Event that lasts nothing, which a DATE without DTEND would make a day long. */
+/* §3.2: DATE iff showWithoutTime, no timeZone, and every time of day is zero. */
 int j2i_choose_form(const json_t *obj)
 {
     const char *tz = j2i_jstr(obj, "timeZone");
@@ -212,8 +197,7 @@ int j2i_choose_form(const json_t *obj)
         for (int i = 0; keys[i]; i++)
             if (json_object_get(obj, keys[i]) && !j2i_zero_time(j2i_jstr(obj, keys[i])))
                 ok = 0;
-        if (j2i_dur_has_time(j2i_jstr(obj, "duration")) ||
-            j2i_dur_has_time(j2i_jstr(obj, "estimatedDuration")) || event_lasts_nothing(obj))
+        if (j2i_dur_has_time(j2i_jstr(obj, "duration")) || j2i_dur_has_time(j2i_jstr(obj, "estimatedDuration")))
             ok = 0;
         json_t *until = json_object_get(json_object_get(obj, "recurrenceRule"), "until");
         if (until && !j2i_zero_time(json_string_value(until)))
