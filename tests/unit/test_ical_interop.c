@@ -914,6 +914,33 @@ static void test_issue12_3_4_first_round_trip_stable(void **state)
     g = conv(lone_locale, 0);
     assert_string_equal(json_string_value(json_object_get(g, "locale")), "en");
     json_decref(g);
+    /* an instance standing alone with RECURRENCE-ID in a zone of the file's own keeps that
+     * VTIMEZONE (draft-25 §2.1.4), so recurrenceIdTimeZone is known; an override does not
+     * (its recurrenceIdTimeZone is no patch) */
+    const char *custom = "BEGIN:VTIMEZONE\r\nTZID:Custom/Zone\r\nBEGIN:STANDARD\r\n"
+                         "DTSTART:19700101T000000\r\nTZOFFSETFROM:+0300\r\nTZOFFSETTO:+0300\r\n"
+                         "END:STANDARD\r\nEND:VTIMEZONE\r\n";
+    char lone_rid[1024];
+    snprintf(lone_rid, sizeof lone_rid,
+             "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\n%sBEGIN:VEVENT\r\nUID:u1\r\n"
+             "DTSTAMP:20240101T000000Z\r\nRECURRENCE-ID;TZID=Custom/Zone:20240102T100000\r\n"
+             "DTSTART:20240102T120000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+             custom);
+    assert_stable(lone_rid);
+    g = conv(lone_rid, ICAL_TO_JSCAL_GROUP);
+    json_t *bad_rid = NULL;
+    assert_int_equal(jscal_validate(g, JSCAL_ALLOW_MISSING_SERVER_SET | JSCAL_RELAXED, &bad_rid),
+                     0);
+    json_decref(bad_rid);
+    json_decref(g);
+    snprintf(lone_rid, sizeof lone_rid,
+             "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\n%sBEGIN:VEVENT\r\nUID:u1\r\n"
+             "DTSTAMP:20240101T000000Z\r\nDTSTART:20240101T070000Z\r\nRRULE:FREQ=DAILY;COUNT=3\r\n"
+             "END:VEVENT\r\nBEGIN:VEVENT\r\nUID:u1\r\nDTSTAMP:20240101T000000Z\r\n"
+             "RECURRENCE-ID;TZID=Custom/Zone:20240102T100000\r\nDTSTART:20240102T120000Z\r\n"
+             "END:VEVENT\r\nEND:VCALENDAR\r\n",
+             custom);
+    assert_stable(lone_rid);
     /* an override's CLASS of an unknown value goes, as a known one does (§4.3.4) */
     assert_stable("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\n"
                   "UID:u1\r\nDTSTAMP:20240101T000000Z\r\nDTSTART:20240101T100000Z\r\n"

@@ -493,6 +493,40 @@ static void override_organizer(json_t *main, json_t *ov)
         json_object_set_nocheck(i2j_get_map(ov, "participants"), mk, json_object_get(mparts, mk));
 }
 
+/* The VTIMEZONE that h_recurrence_id kept for RECURRENCE-ID's zone: an override's
+ * recurrenceIdTimeZone is its key's, not a patch (jscalendarbis §4.3.4), so the zone goes
+ * with it unless the override's start or end is in it. */
+static void drop_rid_zone(json_t *ov, const char *ridtz)
+{
+    const char *tz = json_string_value(json_object_get(ov, "timeZone"));
+    const char *etz = json_string_value(json_object_get(ov, "endTimeZone"));
+    json_t *ic = json_object_get(ov, "iCalendar");
+    json_t *comps = json_object_get(ic, "components");
+    if (!ridtz || !comps || (tz && !strcmp(tz, ridtz)) || (etz && !strcmp(etz, ridtz)))
+        return;
+    size_t i;
+    json_t *c;
+    json_array_foreach(comps, i, c)
+    {
+        if (strcmp(json_string_value(json_array_get(c, 0)) ?: "", "vtimezone"))
+            continue;
+        size_t k;
+        json_t *p;
+        json_array_foreach(json_array_get(c, 1), k, p)
+        {
+            if (!strcmp(json_string_value(json_array_get(p, 0)) ?: "", "tzid") &&
+                !strcmp(json_string_value(json_array_get(p, 3)) ?: "", ridtz)) {
+                json_array_remove(comps, i);
+                if (!json_array_size(comps))
+                    json_object_del(ic, "components");
+                if (json_object_size(ic) == 2) /* @type and name: nothing to say */
+                    json_object_del(ov, "iCalendar");
+                return;
+            }
+        }
+    }
+}
+
 /* Folds the override ov (a converted RECURRENCE-ID component) into main as a patch. seen
  * holds the instances already overridden by a component. */
 static void add_override(json_t *main, json_t *ov, cal_ctx *cal, int line, json_t *seen)
@@ -537,6 +571,7 @@ static void add_override(json_t *main, json_t *ov, cal_ctx *cal, int line, json_
     same_organizer(main, ov);
     override_organizer(main, ov);
     drop_ignored_notes(ov);
+    drop_rid_zone(ov, ridtz);
     json_t *patch = json_object();
     diff_into(patch, "", base, ov, 0);
     json_decref(base);

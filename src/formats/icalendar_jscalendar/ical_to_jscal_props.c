@@ -394,13 +394,18 @@ static int h_recurrence_id(entry_ctx *e, const ical_prop *p)
     ical_dt d;
     const char *tzid;
     icaltimezone *z;
+    ical_comp *vtz = NULL;
     if (ical_dt_parse(p->value, &d))
         return i2j_fail(&e->o, p, "invalid DATE or DATE-TIME value");
-    if (i2j_prop_zone(&e->o, p, &d, &tzid, &z, NULL))
+    if (i2j_prop_zone(&e->o, p, &d, &tzid, &z, &vtz))
         return I2J_FAIL;
     i2j_set_ldt(e->o.obj, "recurrenceId", &d.t, 0);
     if (tzid)
         json_object_set_new_nocheck(e->o.obj, "recurrenceIdTimeZone", json_string_nocheck(tzid));
+    /* §2.1.4: a non-IANA zone travels with the object, this one too (the validator knows
+     * a zone by its VTIMEZONE there; an instance standing alone kept only its start's) */
+    if (tzid && vtz)
+        i2j_keep_comp(&e->o, vtz);
     i2j_note_converted(&e->o, "recurrenceId", p, none, NULL, 0);
     return I2J_DONE;
 }
