@@ -86,6 +86,10 @@ struct store_conn {
     struct pg_ids props;  /* user_props of (user, account, type) */
     struct pg_ids alerts; /* alert_queue of (account, type) */
     char lock_key[16]; /* the writers' lock of this schema: hashtext(current_schema()) */
+    /* objects the transaction created in one account, for its statistics (postgres_stats.c) */
+    int64_t created;
+    char created_account[64];
+    bool analyze_due; /* an earlier account of the transaction reached its threshold */
     struct store_conn *next;
     const char *cache[STMT_CACHE]; /* statement name: "s" + index */
 };
@@ -164,6 +168,16 @@ int64_t pgq_col_int(PGresult *r, int row, int col);
 /* A statement without parameters, not prepared (SAVEPOINT and the like). */
 int pgq_simple(struct store_conn *c, const char *sql);
 bool pgq_col_bool(PGresult *r, int row, int col);
+
+/* Planner statistics of accounts that grow (postgres_stats.c): pg_stats_created counts
+ * an object the transaction created, pg_stats_commit (after its COMMIT) sends an
+ * ANALYZE, not waited for, when the account's creates reached their next threshold;
+ * pg_stats_forget drops the count of a transaction rolled back. pg_stats_grew adds n
+ * creates of account to the process's count: whether a threshold was reached. */
+void pg_stats_created(struct store_conn *c, const char *account);
+void pg_stats_commit(struct store_conn *c);
+void pg_stats_forget(struct store_conn *c);
+bool pg_stats_grew(const char *account, int64_t n);
 
 /* The transaction's cache (postgres_cache.c). pgc_clear at its end, pgc_forget before
  * a change of objects of (account, type); pgc_keep takes r (rows id, data in id order)
