@@ -135,6 +135,12 @@ int pgq_defer(struct store_conn *c, const char *sql, const struct params *p);
 /* The same for an INSERT ... ON CONFLICT DO NOTHING RETURNING whose row must go in:
  * when it does not, the transaction fails (STORE_ERR, not STORE_EXISTS). */
 int pgq_defer_row(struct store_conn *c, const char *sql, const struct params *p);
+/* A statement built for one search, planned for its parameters' values (the session's
+ * plans are generic: pg_session_setup), in the transaction's pipeline. The result is
+ * the caller's (NULL: not sent); pgq_result_code maps it. */
+PGresult *pgq_exec_custom(struct store_conn *c, const char *sql, int n, const char *const *vals);
+/* The settings every session gets at connect and after a reconnect (postgres.c). */
+void pg_session_setup(PGconn *pg);
 /* Reads every answer still due (a ROLLBACK sent without waiting, queued statements):
  * afterwards the connection takes statements of its own (PQexec). */
 void pgq_settle(struct store_conn *c);

@@ -168,3 +168,29 @@ def test_schema_step_13_on_an_existing_database_rfc8620_5_2(cluster, server):
     assert out["updated"] == [ids[0]] and out["destroyed"] == [ids[1]], out
     _, got = server.call("CalendarEvent/get", {"accountId": acct, "ids": ids[:3]})
     assert [e["title"] for e in got["list"]] == ["A", "event 2"] and got["notFound"] == [ids[1]]
+
+
+def test_lookups_are_planned_once_per_connection_rfc8620_5_2(cluster, server):
+    """A prepared statement is planned once per connection (pg_session_setup: generic
+    plans, with $n for the values), not again for each of its first five runs there
+    (PostgreSQL's default: most of a small /changes' cost, W5): the plans of a new
+    server's first /changes carry parameters, not the values."""
+    acct = server.account()
+    create_events(server, acct, 3)
+    plans = plans_during(cluster, lambda: server.call(
+        "CalendarEvent/changes", {"accountId": acct, "sinceState": "1"}))
+    scan = [p for p in plans if "updated_modseq>$3" in p]
+    assert scan, plans
+    assert all("(account_id = $1)" in p and acct not in p for p in scan), scan
+
+
+def test_text_search_is_planned_for_its_words(cluster, server):
+    """The one kind of statement built for a search (its own conditions) keeps a plan
+    made for its words (pgq_exec_custom): a pattern or text query of unknown
+    selectivity must not make the plan scan where the word's would use an index."""
+    acct = server.account()
+    create_events(server, acct, 3)
+    plans = plans_during(cluster, lambda: server.call(
+        "CalendarEvent/query", {"accountId": acct, "filter": {"title": "event"}}))
+    search = [p for p in plans if "to_tsquery" in p]
+    assert search and all("''event'':*'::tsquery" in p for p in search), plans
