@@ -61,6 +61,9 @@ struct pg_state {
     int64_t modseq, lowest;
     bool has_lowest; /* false: known from a bump only (postgres_cache.c) */
     bool dirty;      /* bumped in memory since the row was last written (pgc_states_flush) */
+    /* the highest modseq of the metadata rows a viewer's /changes reads (pgc_meta_add) */
+    bool has_meta;
+    int64_t meta_user, meta_max;
 };
 
 struct store_conn {
@@ -200,6 +203,15 @@ bool pgc_state(struct store_conn *c, const char *account, const char *type, int6
                int64_t *lowest);
 void pgc_state_add(struct store_conn *c, const char *account, const char *type, int64_t modseq,
                    int64_t lowest);
+/* Metadata rows (issue 18) of (account, type): pgc_meta_add records the highest modseq
+ * of the shared rows and of user's, read with the type's state; pgc_meta_none_after
+ * answers whether the transaction knows that none of them changed after since (its
+ * change scan then needs no round trip); pgc_meta_forget, at a write of any. */
+void pgc_meta_add(struct store_conn *c, const char *account, const char *type, int64_t user,
+                  int64_t max);
+bool pgc_meta_none_after(struct store_conn *c, const char *account, const char *type,
+                         int64_t user, int64_t since);
+void pgc_meta_forget(struct store_conn *c, const char *account, const char *type);
 /* In a write transaction: the modseq a bump of (account, type) gives when an earlier
  * bump of it is known (pgc_bumped); false when not. */
 bool pgc_bump(struct store_conn *c, const char *account, const char *type, int64_t *modseq);

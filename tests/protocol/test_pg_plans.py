@@ -194,3 +194,19 @@ def test_text_search_is_planned_for_its_words(cluster, server):
         "CalendarEvent/query", {"accountId": acct, "filter": {"title": "event"}}))
     search = [p for p in plans if "to_tsquery" in p]
     assert search and all("''event'':*'::tsquery" in p for p in search), plans
+
+
+def test_changes_without_metadata_changes_reads_no_metadata_rows_rfc8620_5_2(cluster, server):
+    """A /changes whose state read shows that no metadata row (issue 18) changed since
+    the state asked for does not scan them (one waited round trip less, W5): the
+    metadata change scan's statement is not run at all."""
+    acct = server.account()
+    ids = create_events(server, acct, 3)
+    old = server.call("CalendarEvent/get", {"accountId": acct, "ids": []})[1]["state"]
+    server.call("CalendarEvent/set", {"accountId": acct, "update": {ids[0]: {"title": "B"}}})
+    out = {}
+    plans = plans_during(cluster, lambda: out.update(server.call(
+        "CalendarEvent/changes", {"accountId": acct, "sinceState": old})[1]))
+    assert out["updated"] == [ids[0]], out
+    assert any("updated_modseq>$3" in p for p in plans), plans
+    assert not any("FROM object_metadata m JOIN objects" in p for p in plans), plans
