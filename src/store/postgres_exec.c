@@ -402,8 +402,9 @@ int pgq_run(struct store_conn *c, const char *sql, const struct params *p, PGres
  * generic plan scan where the value's would use an index. The session plans generic
  * plans (pg_session_setup): SET LOCAL turns custom planning on, queued with the
  * statement in the same pipeline (one round trip for all), and off again queued with
- * the transaction's next statement. Outside a transaction the statement runs alone. The result
- * (NULL when it could not be sent) is the caller's; its status says whether it failed. */
+ * the transaction's next statement. Outside a transaction the statement runs alone.
+ * The result (NULL when it could not be sent) is the caller's; its status says
+ * whether it failed. */
 PGresult *pgq_exec_custom(struct store_conn *c, const char *sql, int n, const char *const *vals)
 {
     static const char *const custom = "SET LOCAL plan_cache_mode = auto";

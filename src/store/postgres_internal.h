@@ -209,8 +209,8 @@ void pgc_state_add(struct store_conn *c, const char *account, const char *type, 
  * change scan then needs no round trip); pgc_meta_forget, at a write of any. */
 void pgc_meta_add(struct store_conn *c, const char *account, const char *type, int64_t user,
                   int64_t max);
-bool pgc_meta_none_after(struct store_conn *c, const char *account, const char *type,
-                         int64_t user, int64_t since);
+bool pgc_meta_none_after(struct store_conn *c, const char *account, const char *type, int64_t user,
+                         int64_t since);
 void pgc_meta_forget(struct store_conn *c, const char *account, const char *type);
 /* In a write transaction: the modseq a bump of (account, type) gives when an earlier
  * bump of it is known (pgc_bumped); false when not. */
