@@ -40,7 +40,7 @@ def free_port():
 
 
 class Front:
-    def __init__(self, tmp, name, store):
+    def __init__(self, tmp, name, store, binary=None):
         self.data = os.path.join(tmp, name)
         self.env = dict(os.environ, JMAPD_STORE=store)
         self.port = free_port()
@@ -49,7 +49,7 @@ class Front:
         with open(conf, "w") as f:
             f.write("log_level = warn\n")
         self.log = open(os.path.join(tmp, name + ".log"), "w")
-        self.proc = subprocess.Popen([BIN, "serve", "--data", self.data, "--config", conf,
+        self.proc = subprocess.Popen([binary or BIN, "serve", "--data", self.data, "--config", conf,
                                       "--listen", f"127.0.0.1:{self.port}"],
                                      env=self.env, stdout=self.log, stderr=self.log)
         for _ in range(200):
@@ -67,8 +67,8 @@ class Front:
         self.log.close()
 
 
-def add_user(data, store, name="bench"):
-    subprocess.run([BIN, "user", "add", name, "--password-stdin", "--data", data],
+def add_user(data, store, name="bench", binary=None):
+    subprocess.run([binary or BIN, "user", "add", name, "--password-stdin", "--data", data],
                    input="bench-pw\n", text=True, check=True, capture_output=True,
                    env=dict(os.environ, JMAPD_STORE=store))
 
@@ -272,19 +272,27 @@ def main():
     """ROUNDS rounds (3 unless set), each the workload on SQLite and then on
     PostgreSQL in a new account of each, both servers running throughout: on a shared
     machine whose load drifts, the two halves of a round see about the same load.
-    The median ratio over the rounds is the figure."""
+    The median ratio over the rounds is the figure. With BEFORE=<binary>, each round
+    also runs the PostgreSQL half on that binary (a database schema of its own), right
+    after this one's: before and after against the same SQLite figures."""
     import statistics
     tmp = tempfile.mkdtemp(prefix="bench-pg-")
     cluster = pgharness.Cluster()
+    before = os.environ.get("BEFORE")
     try:
         url = cluster.url(cluster.schema_for(os.path.join(tmp, "pg")))
+        url_b = cluster.url(cluster.schema_for(os.path.join(tmp, "pg-before")))
         for i in range(ROUNDS):
             add_user(os.path.join(tmp, "sq"), "sqlite", f"bench{i}")
             add_user(os.path.join(tmp, "pg"), url, f"bench{i}")
+            if before:
+                add_user(os.path.join(tmp, "pg-before"), url_b, f"bench{i}", before)
         s = Front(tmp, "sq", "sqlite")
         a = Front(tmp, "pg", url)
-        print(f"{N} events a round, same machine, same run, {ROUNDS} rounds:")
-        rounds = []
+        fb = Front(tmp, "pg-before", url_b, before) if before else None
+        print(f"{N} events a round, same machine, same run, {ROUNDS} rounds"
+              f"{f'; before = {before}' if before else ''}:")
+        rounds, rounds_b = [], []
         for i in range(ROUNDS):
             sq, _, _ = workload(s, f"bench{i}")
             pg, acct, ids = workload(a, f"bench{i}")
@@ -292,7 +300,16 @@ def main():
             show(f"PG #{i + 1}", pg)
             rounds.append(ratios_of(sq, pg))
             print("  ratios: " + "   ".join(f"{k} {v:.2f}x" for k, v in rounds[-1].items()))
+            if fb:
+                pb, _, _ = workload(fb, f"bench{i}")
+                show(f"before #{i + 1}", pb)
+                rounds_b.append(ratios_of(sq, pb))
+                print("  before: " + "   ".join(f"{k} {v:.2f}x" for k, v in rounds_b[-1].items()))
         s.stop()
+        if fb:
+            fb.stop()
+            print("before: PostgreSQL/SQLite throughput, median of the rounds: " + "   ".join(
+                f"{k} {statistics.median(r[k] for r in rounds_b):.2f}x" for k in rounds_b[0]))
         ratios = {k: statistics.median(r[k] for r in rounds) for k in rounds[0]}
         print("PostgreSQL/SQLite throughput, median of the rounds (target >= 0.5 each): " +
               "   ".join(f"{k} {v:.2f}x" for k, v in ratios.items()))

@@ -177,6 +177,7 @@ static void state_add(struct store_conn *c, const char *account, const char *typ
             strlen(type) >= sizeof c->states[0].type)
             return;
         s = &c->states[c->nstates++];
+        s->has_meta = false;
         snprintf(s->account, sizeof s->account, "%s", account);
         snprintf(s->type, sizeof s->type, "%s", type);
     }
@@ -197,6 +198,31 @@ void pgc_bumped(struct store_conn *c, const char *account, const char *type, int
 {
     if (c->in_txn && c->writing)
         state_add(c, account, type, modseq, false, 0);
+}
+
+void pgc_meta_add(struct store_conn *c, const char *account, const char *type, int64_t user,
+                  int64_t max)
+{
+    struct pg_state *s = c->in_txn ? state_find(c, account, type) : NULL;
+    if (!s)
+        return;
+    s->has_meta = true;
+    s->meta_user = user;
+    s->meta_max = max;
+}
+
+bool pgc_meta_none_after(struct store_conn *c, const char *account, const char *type, int64_t user,
+                         int64_t since)
+{
+    struct pg_state *s = c->in_txn ? state_find(c, account, type) : NULL;
+    return s && s->has_meta && s->meta_user == user && s->meta_max <= since;
+}
+
+void pgc_meta_forget(struct store_conn *c, const char *account, const char *type)
+{
+    struct pg_state *s = c->in_txn ? state_find(c, account, type) : NULL;
+    if (s)
+        s->has_meta = false;
 }
 
 /* ---- the (account, type) a per-transaction cache holds ------------------------------- */

@@ -179,6 +179,8 @@ bool pgq_retryable(struct store_conn *c, const char *state)
         c->pending = c->lost = false;
         c->queued = 0;
         PQreset(c->pg);
+        if (PQstatus(c->pg) == CONNECTION_OK)
+            pg_session_setup(c->pg);
         if (piped(c))
             PQexitPipelineMode(c->pg);
         forget_statements(c);
@@ -393,6 +395,35 @@ void pgq_send_end(struct store_conn *c, bool commit)
 int pgq_run(struct store_conn *c, const char *sql, const struct params *p, PGresult **out)
 {
     return pgq_exec(c, sql, true, p, 0, out);
+}
+
+/* A statement built for one search (its own shape of conditions), planned for its
+ * parameters' values: a text pattern or query of unknown selectivity may make a
+ * generic plan scan where the value's would use an index. The session plans generic
+ * plans (pg_session_setup): SET LOCAL turns custom planning on, queued with the
+ * statement in the same pipeline (one round trip for all), and off again queued with
+ * the transaction's next statement. Outside a transaction the statement runs alone.
+ * The result (NULL when it could not be sent) is the caller's; its status says
+ * whether it failed. */
+PGresult *pgq_exec_custom(struct store_conn *c, const char *sql, int n, const char *const *vals)
+{
+    static const char *const custom = "SET LOCAL plan_cache_mode = auto";
+    static const char *const generic = "SET LOCAL plan_cache_mode = force_generic_plan";
+    if (!c->in_txn || c->failed || pgq_defer(c, custom, NULL) != STORE_OK || !piped(c)) {
+        pgq_settle(c);
+        return PQexecParams(c->pg, sql, n, NULL, vals, NULL, NULL, 0);
+    }
+    if (PQsendQueryParams(c->pg, sql, n, NULL, vals, NULL, NULL, 0) != 1 ||
+        PQpipelineSync(c->pg) != 1) {
+        c->queued = 0;
+        c->failed = true;
+        return NULL;
+    }
+    c->want_row[c->queued++] = false;
+    PGresult *r = NULL;
+    collect(c, &r);
+    pgq_defer(c, generic, NULL); /* back for the rest: sent with the next statement */
+    return r;
 }
 
 /* Runs a statement that must change a row: STORE_NOTFOUND when none changed. */

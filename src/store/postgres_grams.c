@@ -171,8 +171,7 @@ int pg_grams_search(struct store_conn *c, const char *account, const char *type,
         vals[n++] = pats[i].data;
         cond_fields(&sql, false, !strchr(terms[i].text, '\n'), terms[i].field, n);
     }
-    pgq_settle(c);
-    PGresult *r = PQexecParams(c->pg, sql.data, n, NULL, vals, NULL, NULL, 0);
+    PGresult *r = pgq_exec_custom(c, sql.data, n, vals);
     int rc = pgq_result_code(c, r, "substring search");
     if (rc == STORE_OK)
         each_hit(r, cb, ud);

@@ -306,8 +306,7 @@ static int text_query(struct store_conn *c, const char *account, const char *typ
     }
     PGresult *r = NULL;
     if (rc == STORE_OK) {
-        pgq_settle(c);
-        r = PQexecParams(c->pg, sql.data, n, NULL, vals, NULL, NULL, 0);
+        r = pgq_exec_custom(c, sql.data, n, vals);
         rc = pgq_result_code(c, r, "text search");
     }
     if (rc == STORE_OK)

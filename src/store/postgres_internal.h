@@ -61,6 +61,9 @@ struct pg_state {
     int64_t modseq, lowest;
     bool has_lowest; /* false: known from a bump only (postgres_cache.c) */
     bool dirty;      /* bumped in memory since the row was last written (pgc_states_flush) */
+    /* the highest modseq of the metadata rows a viewer's /changes reads (pgc_meta_add) */
+    bool has_meta;
+    int64_t meta_user, meta_max;
 };
 
 struct store_conn {
@@ -86,6 +89,10 @@ struct store_conn {
     struct pg_ids props;  /* user_props of (user, account, type) */
     struct pg_ids alerts; /* alert_queue of (account, type) */
     char lock_key[16]; /* the writers' lock of this schema: hashtext(current_schema()) */
+    /* objects the transaction created in one account, for its statistics (postgres_stats.c) */
+    int64_t created;
+    char created_account[64];
+    bool analyze_due; /* an earlier account of the transaction reached its threshold */
     struct store_conn *next;
     const char *cache[STMT_CACHE]; /* statement name: "s" + index */
 };
@@ -131,6 +138,12 @@ int pgq_defer(struct store_conn *c, const char *sql, const struct params *p);
 /* The same for an INSERT ... ON CONFLICT DO NOTHING RETURNING whose row must go in:
  * when it does not, the transaction fails (STORE_ERR, not STORE_EXISTS). */
 int pgq_defer_row(struct store_conn *c, const char *sql, const struct params *p);
+/* A statement built for one search, planned for its parameters' values (the session's
+ * plans are generic: pg_session_setup), in the transaction's pipeline. The result is
+ * the caller's (NULL: not sent); pgq_result_code maps it. */
+PGresult *pgq_exec_custom(struct store_conn *c, const char *sql, int n, const char *const *vals);
+/* The settings every session gets at connect and after a reconnect (postgres.c). */
+void pg_session_setup(PGconn *pg);
 /* Reads every answer still due (a ROLLBACK sent without waiting, queued statements):
  * afterwards the connection takes statements of its own (PQexec). */
 void pgq_settle(struct store_conn *c);
@@ -165,6 +178,16 @@ int64_t pgq_col_int(PGresult *r, int row, int col);
 int pgq_simple(struct store_conn *c, const char *sql);
 bool pgq_col_bool(PGresult *r, int row, int col);
 
+/* Planner statistics of accounts that grow (postgres_stats.c): pg_stats_created counts
+ * an object the transaction created, pg_stats_commit (after its COMMIT) sends an
+ * ANALYZE, not waited for, when the account's creates reached their next threshold;
+ * pg_stats_forget drops the count of a transaction rolled back. pg_stats_grew adds n
+ * creates of account to the process's count: whether a threshold was reached. */
+void pg_stats_created(struct store_conn *c, const char *account);
+void pg_stats_commit(struct store_conn *c);
+void pg_stats_forget(struct store_conn *c);
+bool pg_stats_grew(const char *account, int64_t n);
+
 /* The transaction's cache (postgres_cache.c). pgc_clear at its end, pgc_forget before
  * a change of objects of (account, type); pgc_keep takes r (rows id, data in id order)
  * unless it answers false (outside a transaction, or full): then r stays the caller's.
@@ -180,6 +203,15 @@ bool pgc_state(struct store_conn *c, const char *account, const char *type, int6
                int64_t *lowest);
 void pgc_state_add(struct store_conn *c, const char *account, const char *type, int64_t modseq,
                    int64_t lowest);
+/* Metadata rows (issue 18) of (account, type): pgc_meta_add records the highest modseq
+ * of the shared rows and of user's, read with the type's state; pgc_meta_none_after
+ * answers whether the transaction knows that none of them changed after since (its
+ * change scan then needs no round trip); pgc_meta_forget, at a write of any. */
+void pgc_meta_add(struct store_conn *c, const char *account, const char *type, int64_t user,
+                  int64_t max);
+bool pgc_meta_none_after(struct store_conn *c, const char *account, const char *type, int64_t user,
+                         int64_t since);
+void pgc_meta_forget(struct store_conn *c, const char *account, const char *type);
 /* In a write transaction: the modseq a bump of (account, type) gives when an earlier
  * bump of it is known (pgc_bumped); false when not. */
 bool pgc_bump(struct store_conn *c, const char *account, const char *type, int64_t *modseq);

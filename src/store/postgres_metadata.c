@@ -76,6 +76,7 @@ int pg_metadata_put(struct store_conn *c, const char *account, const char *type,
     pgq_int(&p, user_id);
     pgq_text(&p, data);
     pgq_int(&p, modseq);
+    pgc_meta_forget(c, account, type);
     return pgq_run(c, sql, &p, NULL);
 }
 
@@ -86,6 +87,7 @@ int pg_metadata_drop(struct store_conn *c, const char *account, const char *type
                                    "AND type=$2 AND object_id=$3 RETURNING length(data) AS n) "
                                    "SELECT coalesce(sum(n), 0) FROM d";
     struct params p = pgq_three(account, type, id);
+    pgc_meta_forget(c, account, type);
     *freed = pgq_first_int(c, sql, &p, 0);
     return *freed < 0 ? STORE_ERR : STORE_OK;
 }
@@ -98,6 +100,9 @@ int pg_metadata_changes(struct store_conn *c, const char *account, const char *t
         "m JOIN objects o ON o.account_id=m.account_id AND o.type=m.type AND o.id=m.object_id "
         "WHERE m.account_id=$1 AND m.type=$2 AND m.user_id IN (0, $3) AND m.modseq > $4 AND NOT "
         "o.destroyed ORDER BY m.modseq LIMIT $5";
+    /* none changed since: known from the viewer's state read (W5: one round trip less) */
+    if (pgc_meta_none_after(c, account, type, user_id, since))
+        return STORE_OK;
     struct params p = pgq_two(account, type);
     pgq_int(&p, user_id);
     pgq_int(&p, since);
@@ -165,13 +170,15 @@ int pg_metadata_viewer(struct store_conn *c, const char *account, const char *ty
     /* the type's lowest state too, for the transaction's state cache: the state read
      * every method makes after this one (store_state_get, store_state_lowest) is then
      * answered without another round trip (issue 15: 3.1 -> 2.1 waited round trips per
-     * /get or expanded /query) */
+     * /get or expanded /query); and the highest modseq of the shared metadata rows: with the user's
+     * (column 3), whether a /changes has metadata rows to read at all (pgc_meta_none_after) */
     static const char *const sql =
         "SELECT coalesce(s.modseq, 0), coalesce(m.last_private, 0), coalesce(m.shared, 0), "
         "coalesce((SELECT max(modseq) FROM object_metadata WHERE account_id=$1 AND type=$2 AND "
-        "user_id=$3), 0), coalesce(s.lowest, 0) FROM (SELECT 1) AS one LEFT JOIN states s ON "
-        "s.account_id=$1 AND s.type=$2 LEFT JOIN metadata_state m ON m.account_id=$1 AND "
-        "m.type=$2";
+        "user_id=$3), 0), coalesce(s.lowest, 0), coalesce((SELECT max(modseq) FROM "
+        "object_metadata WHERE account_id=$1 AND type=$2 AND user_id=0), 0) FROM (SELECT 1) AS "
+        "one LEFT JOIN states s ON s.account_id=$1 AND s.type=$2 LEFT JOIN metadata_state m ON "
+        "m.account_id=$1 AND m.type=$2";
     pgc_states_flush(c); /* it reads the states table */
     struct params p = pgq_two(account, type);
     pgq_int(&p, user_id);
@@ -183,8 +190,11 @@ int pg_metadata_viewer(struct store_conn *c, const char *account, const char *ty
     int64_t *out[] = {modseq, last_private, shared, mine};
     for (int i = 0; i < 4; i++)
         *out[i] = row ? pgq_col_int(r, 0, i) : 0;
-    if (row)
+    if (row) {
         pgc_state_add(c, account, type, *modseq, pgq_col_int(r, 0, 4));
+        int64_t shared_max = pgq_col_int(r, 0, 5);
+        pgc_meta_add(c, account, type, user_id, *mine > shared_max ? *mine : shared_max);
+    }
     PQclear(r);
     return row ? STORE_OK : STORE_ERR;
 }

@@ -24,8 +24,11 @@
 /* The thread's second connection, (re)opened when needed; NULL when it cannot be. */
 static PGconn *side(struct store_conn *c)
 {
-    if (c->side && PQstatus(c->side) != CONNECTION_OK)
+    if (c->side && PQstatus(c->side) != CONNECTION_OK) {
         PQreset(c->side);
+        if (PQstatus(c->side) == CONNECTION_OK)
+            pg_session_setup(c->side);
+    }
     if (!c->side)
         c->side = store_pg_connect(store_pg_url(c->st), NULL);
     return c->side && PQstatus(c->side) == CONNECTION_OK ? c->side : NULL;
@@ -45,6 +48,8 @@ static PGresult *side_exec(struct store_conn *c, const char *sql, int n, const c
         PQstatus(pg) == CONNECTION_BAD) {
         PQclear(r);
         PQreset(pg);
+        if (PQstatus(pg) == CONNECTION_OK)
+            pg_session_setup(pg);
         log_warn("postgresql (limits): reconnected");
         r = PQexecParams(pg, sql, n, NULL, v, NULL, NULL, 0);
     }

@@ -310,3 +310,36 @@ def test_snapshot_lock_held_too_long_gives_cannot_calculate_changes_rfc8620_5_6(
     assert name == "CalendarEvent/queryChanges", qc
     assert time.monotonic() - t0 < 4
     assert set(qc["removed"]) >= set(first["ids"])
+
+
+def test_same_query_at_same_state_saves_its_snapshot_once_rfc8620_5_6(pair):
+    """Issue 15 §1 (postgres_share.c, the snapshots saved lately): a /query's snapshot
+    names the query and the state, so asking the same query again at the same state
+    (a calendar view shown again) does not write the same row again — its saved time
+    stays that of the first answer — and B's /queryChanges from that state still
+    finds it. After a change, the new state's snapshot is a new row."""
+    a, b = pair
+    acct = a.account()
+    _, out = a.call("CalendarEvent/set", {"accountId": acct, "create": {
+        "x": event(a, acct, "Once"), "y": event(a, acct, "Twice")}})
+    q = {"accountId": acct, "filter": {"after": "2026-03-01T00:00:00",
+                                       "before": "2026-04-01T00:00:00"}}
+    cl = conftest.PG_CLUSTER
+    rows = (f"SET search_path={cl.schema_for(a.data)}; SELECT key, created FROM "
+            f"query_snapshots WHERE account_id = '{acct}' ORDER BY key")
+    _, first = a.call("CalendarEvent/query", q)
+    saved = cl.psql(conftest.pgharness.DB, rows)
+    assert saved.count("\n") >= 3, saved  # header, rule, one row
+    time.sleep(1.2)  # a row written again would have another `created` second
+    _, again = a.call("CalendarEvent/query", q)
+    assert again["queryState"] == first["queryState"] and again["ids"] == first["ids"]
+    assert cl.psql(conftest.pgharness.DB, rows) == saved
+    _, out = a.call("CalendarEvent/set", {"accountId": acct,
+                                          "destroy": [out["created"]["x"]["id"]]})
+    name, qc = b.call("CalendarEvent/queryChanges", {**q, "sinceQueryState":
+                                                     first["queryState"]})
+    assert name == "CalendarEvent/queryChanges", qc
+    assert qc["removed"] == [out["destroyed"][0]] and qc["added"] == []
+    _, now = a.call("CalendarEvent/query", q)
+    assert now["queryState"] != first["queryState"]
+    assert cl.psql(conftest.pgharness.DB, rows).count("\n") > saved.count("\n")

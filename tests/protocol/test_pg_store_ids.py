@@ -1,0 +1,27 @@
+"""Issue 15 §1: tests/unit/test_store_ids.c (the PostgreSQL store's per-transaction
+lists of the object ids that have per-user properties or alerts, postgres_cache.c,
+and the statistics thresholds, postgres_stats.c) run against the suite's real
+PostgreSQL 15, in a schema of its own. `make unit` runs the same binary on SQLite,
+which must give the same answers. Runs in the PostgreSQL pass (JMAPD_TEST_STORE=pg)
+with the ASan build's unit binaries beside build/asan/jmapd."""
+import os
+import subprocess
+import tempfile
+
+import pytest
+
+import conftest
+
+pytestmark = pytest.mark.skipif(not conftest.PG, reason="needs JMAPD_TEST_STORE=pg")
+
+BINARY = os.path.join(os.path.dirname(conftest.JMAPD), "tests", "test_store_ids")
+
+
+@pytest.mark.skipif(not os.path.exists(BINARY), reason="no unit binary beside JMAPD_BIN")
+def test_object_id_lists_answer_as_the_database_does():
+    with tempfile.TemporaryDirectory() as tmp:
+        url = conftest.PG_CLUSTER.url(conftest.PG_CLUSTER.schema_for(tmp))
+        r = subprocess.run([BINARY], env=dict(os.environ, JMAPD_TEST_PG_URL=url),
+                           capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "4 test(s) run" in r.stdout + r.stderr and "PASSED" in r.stdout + r.stderr
