@@ -6,15 +6,15 @@
  * past the table), and zones looked up and converted from several threads at once
  * must give every thread the same answers.
  */
-#include <cmocka.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <cmocka.h>
 
 #include "formats/jscalendar/jscal_util.h"
 #include "formats/timezone/tz.h"
