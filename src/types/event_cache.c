@@ -1,5 +1,7 @@
 /*
- * event_cache.c — see event_cache.h. A chained hash table under one mutex, at
+ * event_cache.c — see event_cache.h. A chained hash table, each chain under one of
+ * STRIPES mutexes (issue 21 §1: with one mutex for the table, two readers expanding a
+ * month waited on each other for every span and entry they looked up), at
  * most MAX_ENTRIES entries and about the config's cache_size of memory (beyond either,
  * an old chain is dropped: entries of destroyed events stay until pushed out, and one
  * entry can hold 20,000 occurrences, issue 19 §8). Occurrences are computed over
@@ -33,11 +35,34 @@ struct span {
     char key[]; /* account \t id */
 };
 static struct span *spans[SLOTS];
+/* The counts, the bound and the eviction cursors are atomics; a chain, its entries'
+ * links and bytes and its spans are under its stripe's mutex. No code holds two. */
 static size_t span_bytes;
 static size_t span_cursor;
 static size_t nentries, nbytes, max_bytes = EVENT_CACHE_MAX_BYTES;
 static size_t evict_cursor;
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+#define STRIPES 64
+static pthread_mutex_t locks[STRIPES] = {[0 ... STRIPES - 1] = PTHREAD_MUTEX_INITIALIZER};
+
+static pthread_mutex_t *lock_of(size_t s)
+{
+    return &locks[s % STRIPES];
+}
+
+static size_t load(const size_t *v)
+{
+    return __atomic_load_n(v, __ATOMIC_RELAXED);
+}
+
+static void add(size_t *v, size_t n)
+{
+    __atomic_add_fetch(v, n, __ATOMIC_RELAXED);
+}
+
+static void sub(size_t *v, size_t n)
+{
+    __atomic_sub_fetch(v, n, __ATOMIC_RELAXED);
+}
 
 static void entry_free(struct event_cached *e)
 {
@@ -53,17 +78,17 @@ void event_cache_release(struct event_cached *e)
         entry_free(e);
 }
 
-/* Unlinks slot s's chain onto *dead (call with lock held); the entries are released
- * by release_dead() after the lock is let go: freeing parsed events is work that other
- * readers should not wait for (issue 21 §1). */
+/* Unlinks slot s's chain onto *dead (call with its stripe's lock held); the entries are
+ * released by release_dead() after the lock is let go: freeing parsed events is work
+ * that other readers should not wait for (issue 21 §1). */
 static void drop_chain(size_t s, struct event_cached **dead)
 {
     struct event_cached *e = slots[s];
     slots[s] = NULL;
     while (e) {
         struct event_cached *next = e->next;
-        nentries--;
-        nbytes -= e->bytes;
+        sub(&nentries, 1);
+        sub(&nbytes, e->bytes);
         e->linked = false;
         e->next = *dead;
         *dead = e;
@@ -72,7 +97,7 @@ static void drop_chain(size_t s, struct event_cached **dead)
 }
 
 /* Bytes dropped from the table since the allocator was last asked to give free
- * memory back (under the lock) */
+ * memory back */
 static size_t dropped_since_trim;
 
 static void release_dead(struct event_cached *dead)
@@ -88,31 +113,20 @@ static void release_dead(struct event_cached *dead)
      * spread over glibc's per-thread arenas, and what eviction frees there stays
      * resident (27 MB of a 100,000-event server's 151 MiB after the bench's run).
      * After every eighth of the bound dropped, free pages go back to the system. */
-    if (!n)
-        return;
-    pthread_mutex_lock(&lock);
-    dropped_since_trim += n;
-    bool trim = dropped_since_trim >= max_bytes / 8;
-    if (trim)
-        dropped_since_trim = 0;
-    pthread_mutex_unlock(&lock);
-    if (trim)
+    if (n && __atomic_add_fetch(&dropped_since_trim, n, __ATOMIC_RELAXED) >= load(&max_bytes) / 8) {
+        __atomic_store_n(&dropped_since_trim, 0, __ATOMIC_RELAXED);
         malloc_trim(0);
+    }
 }
 
 void event_cache_set_limit(size_t bytes)
 {
-    pthread_mutex_lock(&lock);
-    max_bytes = bytes;
-    pthread_mutex_unlock(&lock);
+    __atomic_store_n(&max_bytes, bytes, __ATOMIC_RELAXED);
 }
 
 size_t event_cache_limit(void)
 {
-    pthread_mutex_lock(&lock);
-    size_t n = max_bytes;
-    pthread_mutex_unlock(&lock);
-    return n;
+    return load(&max_bytes);
 }
 
 /* What glibc's allocator gives a request of n bytes: a chunk of n plus its 8-byte
@@ -175,10 +189,7 @@ static size_t entry_footprint(const struct event_cached *e)
 
 size_t event_cache_bytes(void)
 {
-    pthread_mutex_lock(&lock);
-    size_t n = nbytes;
-    pthread_mutex_unlock(&lock);
-    return n;
+    return load(&nbytes);
 }
 
 static void span_drop_chain(size_t s);
@@ -186,12 +197,12 @@ static void span_drop_chain(size_t s);
 void event_cache_clear(void)
 {
     struct event_cached *dead = NULL;
-    pthread_mutex_lock(&lock);
     for (size_t i = 0; i < SLOTS; i++) {
+        pthread_mutex_lock(lock_of(i));
         drop_chain(i, &dead);
         span_drop_chain(i);
+        pthread_mutex_unlock(lock_of(i));
     }
-    pthread_mutex_unlock(&lock);
     release_dead(dead);
 }
 
@@ -271,19 +282,21 @@ static void expand(struct event_cached *e, int64_t until)
     e->expanded = true;
 }
 
+/* Drops slot s's spans (call with its stripe's lock held) */
 static void span_drop_chain(size_t s)
 {
     struct span *x = spans[s];
     spans[s] = NULL;
     while (x) {
         struct span *next = x->next;
-        span_bytes -= chunk(sizeof *x + strlen(x->key) + 1);
+        sub(&span_bytes, chunk(sizeof *x + strlen(x->key) + 1));
         free(x);
         x = next;
     }
 }
 
-/* Records e's span if it is a single event in a zone; call with lock held. */
+/* Records e's span if it is a single event in a zone; call with the lock of e's slot s
+ * held (span_evict keeps the spans' bound after it is let go). */
 static void span_put(const struct event_cached *e, size_t s)
 {
     if (e->recurring || e->floating || !e->expanded || e->nocc != 1)
@@ -292,7 +305,7 @@ static void span_put(const struct event_cached *e, size_t s)
         if (strcmp((*pp)->key, e->key) == 0) {
             struct span *old = *pp;
             *pp = old->next;
-            span_bytes -= chunk(sizeof *old + strlen(old->key) + 1);
+            sub(&span_bytes, chunk(sizeof *old + strlen(old->key) + 1));
             free(old);
             break;
         }
@@ -304,11 +317,20 @@ static void span_put(const struct event_cached *e, size_t s)
     x->end = e->occ[0].end;
     x->next = spans[s];
     spans[s] = x;
-    span_bytes += chunk(sizeof *x + n);
-    for (size_t i = 0; i < SLOTS && span_bytes > max_bytes / 4; i++) {
-        span_cursor = (span_cursor + 1) % SLOTS;
-        if (span_cursor != s)
-            span_drop_chain(span_cursor);
+    add(&span_bytes, chunk(sizeof *x + n));
+}
+
+/* Drops old chains of spans while they hold more than a quarter of the bound (s: the
+ * slot just written, kept); call with no lock held. */
+static void span_evict(size_t s)
+{
+    for (size_t i = 0; i < SLOTS && load(&span_bytes) > load(&max_bytes) / 4; i++) {
+        size_t c = __atomic_add_fetch(&span_cursor, 1, __ATOMIC_RELAXED) % SLOTS;
+        if (c == s)
+            continue;
+        pthread_mutex_lock(lock_of(c));
+        span_drop_chain(c);
+        pthread_mutex_unlock(lock_of(c));
     }
 }
 
@@ -319,7 +341,7 @@ bool event_cache_span(const char *account, const char *id, int64_t modseq, int64
     key_of(key, account, id);
     size_t s = slot_of(key);
     bool found = false;
-    pthread_mutex_lock(&lock);
+    pthread_mutex_lock(lock_of(s));
     for (struct span *x = spans[s]; x; x = x->next)
         if (x->modseq == modseq && strcmp(x->key, key) == 0) {
             *start = x->start;
@@ -327,7 +349,7 @@ bool event_cache_span(const char *account, const char *id, int64_t modseq, int64
             found = true;
             break;
         }
-    pthread_mutex_unlock(&lock);
+    pthread_mutex_unlock(lock_of(s));
     return found;
 }
 
@@ -336,15 +358,15 @@ struct event_cached *event_cache_peek(const char *account, const char *id, int64
     char key[200];
     key_of(key, account, id);
     size_t s = slot_of(key);
-    pthread_mutex_lock(&lock);
+    pthread_mutex_lock(lock_of(s));
     for (struct event_cached *e = slots[s]; e; e = e->next) {
         if (e->modseq == modseq && strcmp(e->key, key) == 0) {
             __atomic_add_fetch(&e->refs, 1, __ATOMIC_ACQ_REL);
-            pthread_mutex_unlock(&lock);
+            pthread_mutex_unlock(lock_of(s));
             return e;
         }
     }
-    pthread_mutex_unlock(&lock);
+    pthread_mutex_unlock(lock_of(s));
     return NULL;
 }
 
@@ -362,16 +384,16 @@ struct event_cached *event_cache_current(const char *account, const char *id, in
     char key[200];
     key_of(key, account, id);
     size_t s = slot_of(key);
-    pthread_mutex_lock(&lock);
+    pthread_mutex_lock(lock_of(s));
     for (struct event_cached *e = slots[s]; e; e = e->next) {
         if (state > 0 && __atomic_load_n(&e->state, __ATOMIC_ACQUIRE) == state &&
             strcmp(e->key, key) == 0) {
             __atomic_add_fetch(&e->refs, 1, __ATOMIC_ACQ_REL);
-            pthread_mutex_unlock(&lock);
+            pthread_mutex_unlock(lock_of(s));
             return e;
         }
     }
-    pthread_mutex_unlock(&lock);
+    pthread_mutex_unlock(lock_of(s));
     return NULL;
 }
 
@@ -409,18 +431,19 @@ const char *event_cache_text(struct event_cached *e, char *(*make)(const json_t 
     size_t len = 0;
     char *mine = make(e->obj, &len);
     mine = xrealloc(mine, len + 1); /* a grown buffer's slack, a quarter on average, given back */
-    pthread_mutex_lock(&lock); /* the length and the bytes with the text, under the lock */
+    pthread_mutex_t *lock = lock_of(slot_of(e->key));
+    pthread_mutex_lock(lock); /* the length and the bytes with the text, under the lock */
     t = e->text;
     if (!t) {
         e->text_len = len;
         __atomic_store_n(&e->text, mine, __ATOMIC_RELEASE);
         e->bytes += chunk(len + 1);
         if (e->linked)
-            nbytes += chunk(len + 1);
+            add(&nbytes, chunk(len + 1));
         t = mine;
         mine = NULL;
     }
-    pthread_mutex_unlock(&lock);
+    pthread_mutex_unlock(lock);
     free(mine); /* another thread made it first */
     *n = e->text_len;
     return t;
@@ -431,14 +454,14 @@ const char *event_cache_text(struct event_cached *e, char *(*make)(const json_t 
 static void insert(struct event_cached *e, size_t s)
 {
     struct event_cached *dead = NULL;
-    pthread_mutex_lock(&lock);
+    pthread_mutex_lock(lock_of(s));
     /* replace any entry of the same event (an older modseq or another zone) */
     for (struct event_cached **pp = &slots[s]; *pp; pp = &(*pp)->next) {
         if (strcmp((*pp)->key, e->key) == 0) {
             struct event_cached *old = *pp;
             *pp = old->next;
-            nentries--;
-            nbytes -= old->bytes;
+            sub(&nentries, 1);
+            sub(&nbytes, old->bytes);
             old->linked = false;
             old->next = dead;
             dead = old;
@@ -448,16 +471,21 @@ static void insert(struct event_cached *e, size_t s)
     e->next = slots[s];
     slots[s] = e;
     e->linked = true;
-    nbytes += e->bytes;
+    add(&nbytes, e->bytes);
+    add(&nentries, 1);
     span_put(e, s);
-    if (++nentries > MAX_ENTRIES || nbytes > max_bytes) {
-        for (size_t i = 0; i < SLOTS && (nentries > MAX_ENTRIES || nbytes > max_bytes); i++) {
-            evict_cursor = (evict_cursor + 1) % SLOTS;
-            if (evict_cursor != s)
-                drop_chain(evict_cursor, &dead);
-        }
+    pthread_mutex_unlock(lock_of(s));
+    /* past a bound, old chains go, one stripe's lock at a time */
+    for (size_t i = 0;
+         i < SLOTS && (load(&nentries) > MAX_ENTRIES || load(&nbytes) > load(&max_bytes)); i++) {
+        size_t c = __atomic_add_fetch(&evict_cursor, 1, __ATOMIC_RELAXED) % SLOTS;
+        if (c == s)
+            continue;
+        pthread_mutex_lock(lock_of(c));
+        drop_chain(c, &dead);
+        pthread_mutex_unlock(lock_of(c));
     }
-    pthread_mutex_unlock(&lock);
+    span_evict(s);
     release_dead(dead);
 }
 
@@ -469,16 +497,16 @@ struct event_cached *event_cache_get(struct store_conn *c, const char *account, 
     size_t s = slot_of(key);
     if (!float_tz)
         float_tz = "Etc/UTC";
-    pthread_mutex_lock(&lock);
+    pthread_mutex_lock(lock_of(s));
     for (struct event_cached *e = slots[s]; e; e = e->next) {
         if (e->modseq == modseq && strcmp(e->key, key) == 0 &&
             (!e->floating || strcmp(e->float_tz, float_tz) == 0)) {
             __atomic_add_fetch(&e->refs, 1, __ATOMIC_ACQ_REL);
-            pthread_mutex_unlock(&lock);
+            pthread_mutex_unlock(lock_of(s));
             return e;
         }
     }
-    pthread_mutex_unlock(&lock);
+    pthread_mutex_unlock(lock_of(s));
 
     json_t *obj = store_object_get(c, account, calendar_event_type.name, id);
     if (!obj)
@@ -532,13 +560,13 @@ struct event_cached *event_cache_put_text(const char *account, const char *id, c
     char key[200];
     key_of(key, account, id);
     size_t s = slot_of(key);
-    pthread_mutex_lock(&lock);
+    pthread_mutex_lock(lock_of(s));
     for (struct event_cached *e = slots[s]; e; e = e->next)
         if (strcmp(e->key, key) == 0) { /* a query's entry, with occurrences: kept */
-            pthread_mutex_unlock(&lock);
+            pthread_mutex_unlock(lock_of(s));
             return NULL;
         }
-    pthread_mutex_unlock(&lock);
+    pthread_mutex_unlock(lock_of(s));
     struct event_cached *e = xcalloc(1, sizeof *e);
     e->refs = 2; /* the slot's and the caller's */
     memcpy(e->key, key, sizeof key);
@@ -558,13 +586,13 @@ struct event_cached *event_cache_put_current(const char *account, const char *id
     char key[200];
     key_of(key, account, id);
     size_t s = slot_of(key);
-    pthread_mutex_lock(&lock);
+    pthread_mutex_lock(lock_of(s));
     for (struct event_cached *e = slots[s]; e; e = e->next)
         if (strcmp(e->key, key) == 0) { /* a query's entry, with occurrences: kept */
-            pthread_mutex_unlock(&lock);
+            pthread_mutex_unlock(lock_of(s));
             return NULL;
         }
-    pthread_mutex_unlock(&lock);
+    pthread_mutex_unlock(lock_of(s));
     struct event_cached *e = xcalloc(1, sizeof *e);
     e->refs = 2; /* the slot's and the caller's */
     memcpy(e->key, key, sizeof key);

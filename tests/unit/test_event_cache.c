@@ -5,8 +5,9 @@
  * is expanded further for a query past its first three years; a recurrence id is found
  * among the occurrences whether or not an override moved it; an entry's /get text is
  * made once and counted in the bound; the bytes counted are the memory the entries
- * hold (issue 21 §0: RSS at 100,000 events within its bound). */
+ * hold (issue 21 §0: RSS at 100,000 events within its bound); threads share it. */
 #include <malloc.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -316,6 +317,75 @@ static void test_text_only_entry(void **state)
     close_store(st, dir);
 }
 
+/* Issue 21 §1: the table is locked by stripes, its counts are atomics: threads reading,
+ * adding texts and evicting at once (a bound a few entries wide) leave the count at 0
+ * when the cache is cleared, and each thread always gets the event it asked for. */
+struct reader {
+    struct store *st;
+    int64_t m;
+    int k, bad;
+};
+
+static void *reader_main(void *arg)
+{
+    struct reader *rd = arg;
+    struct store_conn *c = store_conn(rd->st);
+    char id[32];
+    for (int round = 0; round < 40; round++)
+        for (int i = 0; i < 50; i++) {
+            snprintf(id, sizeof id, "r%d", (i * 7 + rd->k * 13 + round) % 50);
+            struct event_cached *e = event_cache_get(c, "A1", id, rd->m, NULL);
+            if (!e || strcmp(json_string_value(json_object_get(e->obj, "id")), id) != 0) {
+                rd->bad++;
+                event_cache_release(e);
+                continue;
+            }
+            size_t n;
+            const char *t = event_cache_text(e, make_text, &n);
+            rd->bad += !strstr(t, id);
+            int64_t s0, e0;
+            event_cache_span("A1", id, rd->m, &s0, &e0);
+            event_cache_release(e);
+        }
+    return NULL;
+}
+
+static void test_threads_share_the_cache(void **state)
+{
+    (void)state;
+    char dir[64];
+    struct store_conn *c;
+    struct store *st = open_store(dir, &c);
+    assert_int_equal(store_begin(c, true), STORE_OK);
+    int64_t m = store_state_bump(c, "A1", "CalendarEvent");
+    char id[32];
+    for (int i = 0; i < 50; i++) {
+        snprintf(id, sizeof id, "r%d", i);
+        json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "@type", "Event", "id", id, "start",
+                              "2026-01-05T10:00:00", "timeZone", "Etc/UTC", "title", id);
+        assert_int_equal(store_object_put(c, "A1", "CalendarEvent", id, o, m, true, NULL),
+                         STORE_OK);
+        json_decref(o);
+    }
+    assert_int_equal(store_commit(c), STORE_OK);
+    event_cache_set_limit(16 << 10); /* a few entries */
+    struct reader rd[4];
+    pthread_t th[4];
+    for (int k = 0; k < 4; k++) {
+        rd[k] = (struct reader){st, m, k, 0};
+        assert_int_equal(pthread_create(&th[k], NULL, reader_main, &rd[k]), 0);
+    }
+    for (int k = 0; k < 4; k++) {
+        assert_int_equal(pthread_join(th[k], NULL), 0);
+        assert_int_equal(rd[k].bad, 0);
+    }
+    assert_true(event_cache_bytes() <= (16 << 10) + 8192); /* an entry past it at most */
+    event_cache_set_limit(EVENT_CACHE_MAX_BYTES);
+    event_cache_clear();
+    assert_int_equal(event_cache_bytes(), 0);
+    close_store(st, dir);
+}
+
 /* Bytes the allocator has handed out and not had back */
 static size_t in_use(void)
 {
@@ -391,6 +461,7 @@ int main(void)
         cmocka_unit_test(test_text_made_once_and_counted),
         cmocka_unit_test(test_bytes_counted_are_memory_held),
         cmocka_unit_test(test_text_only_entry),
+        cmocka_unit_test(test_threads_share_the_cache),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
