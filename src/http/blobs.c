@@ -245,10 +245,7 @@ enum MHD_Result http_download(struct http_server *h, struct MHD_Connection *c,
     /* blob ids name immutable content (RFC 8620 §6) */
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "private, immutable, max-age=31536000");
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-    http_cors(r);
-    enum MHD_Result res = MHD_queue_response(c, (unsigned)rq->status, r);
-    MHD_destroy_response(r);
-    return res;
+    return http_queue(c, rq, rq->status, r);
 }
 
 /* ---- uploads (RFC 8620 §6.1) ------------------------------------------------------------
@@ -684,11 +681,7 @@ static enum MHD_Result send_export(struct http_server *h, struct MHD_Connection 
             MHD_add_response_header(r, "Preference-Applied", "subscribe-enhanced-get");
         }
     }
-    rq->status = a.status;
-    http_cors(r);
-    enum MHD_Result res = MHD_queue_response(c, (unsigned)a.status, r);
-    MHD_destroy_response(r);
-    return res;
+    return http_queue(c, rq, a.status, r);
 }
 
 enum MHD_Result http_feed(struct http_server *h, struct MHD_Connection *c, struct http_req *rq,

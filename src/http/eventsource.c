@@ -314,9 +314,5 @@ enum MHD_Result http_eventsource(struct http_server *h, struct MHD_Connection *c
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
     MHD_add_response_header(r, "X-Accel-Buffering", "no");
-    rq->status = 200;
-    http_cors(r);
-    enum MHD_Result res = MHD_queue_response(c, 200, r);
-    MHD_destroy_response(r);
-    return res;
+    return http_queue(c, rq, 200, r);
 }

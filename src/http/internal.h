@@ -73,6 +73,9 @@ struct http_req {
  * other origins, and credentials travel in Authorization headers, not cookies. */
 void http_cors(struct MHD_Response *r);
 /* Queues a response with body (copied) and content type; returns MHD result. */
+/* Queues r (taken) with the CORS headers and status, noted in rq for the access log. */
+enum MHD_Result http_queue(struct MHD_Connection *c, struct http_req *rq, int status,
+                           struct MHD_Response *r);
 enum MHD_Result http_send(struct MHD_Connection *c, struct http_req *rq, int status,
                           const char *type, const char *body, size_t len);
 /* An RFC 7807 problem response. */

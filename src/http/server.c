@@ -27,6 +27,16 @@ void http_cors(struct MHD_Response *r)
                             "Content-Disposition, Content-Range, WWW-Authenticate, Retry-After");
 }
 
+enum MHD_Result http_queue(struct MHD_Connection *c, struct http_req *rq, int status,
+                           struct MHD_Response *r)
+{
+    http_cors(r);
+    rq->status = status;
+    enum MHD_Result res = MHD_queue_response(c, (unsigned)status, r);
+    MHD_destroy_response(r);
+    return res;
+}
+
 enum MHD_Result http_send(struct MHD_Connection *c, struct http_req *rq, int status,
                           const char *type, const char *body, size_t len)
 {
@@ -37,11 +47,7 @@ enum MHD_Result http_send(struct MHD_Connection *c, struct http_req *rq, int sta
     if (type)
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache, no-store");
-    rq->status = status;
-    http_cors(r);
-    enum MHD_Result res = MHD_queue_response(c, (unsigned)status, r);
-    MHD_destroy_response(r);
-    return res;
+    return http_queue(c, rq, status, r);
 }
 
 enum MHD_Result http_problem(struct MHD_Connection *c, struct http_req *rq, int status,
@@ -110,9 +116,7 @@ static bool authenticate(struct http_server *h, struct MHD_Connection *c, struct
         MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"jmapd\"");
         rq->status = 401;
     }
-    http_cors(r);
-    *res = MHD_queue_response(c, (unsigned)rq->status, r);
-    MHD_destroy_response(r);
+    *res = http_queue(c, rq, rq->status, r);
     return false;
 }
 
@@ -265,11 +269,7 @@ static enum MHD_Result api_answer(struct MHD_Connection *c, struct http_req *rq,
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
                             out.problem ? "application/problem+json" : "application/json");
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache, no-store");
-    http_cors(r);
-    rq->status = out.status;
-    enum MHD_Result res = MHD_queue_response(c, (unsigned)out.status, r);
-    MHD_destroy_response(r);
-    return res;
+    return http_queue(c, rq, out.status, r);
 }
 
 /* An API request on a worker: parsed already (api_inline), or parsed here. */
@@ -405,11 +405,7 @@ static enum MHD_Result answer_and_close(struct MHD_Connection *c, struct http_re
         return MHD_NO;
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/problem+json");
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
-    http_cors(r);
-    rq->status = status;
-    enum MHD_Result res = MHD_queue_response(c, (unsigned)status, r);
-    MHD_destroy_response(r);
-    return res;
+    return http_queue(c, rq, status, r);
 }
 
 /* RFC 9112 §6.3: a request whose body length is ambiguous gets 400 and the
@@ -496,26 +492,19 @@ static enum MHD_Result route_dav(struct http_server *h, struct MHD_Connection *c
         MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, DAV_ALLOW);
     MHD_add_response_header(r, "DAV", DAV_COMPLIANCE);
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
-    http_cors(r);
-    rq->status = out.status;
-    enum MHD_Result res = MHD_queue_response(c, (unsigned)out.status, r);
-    MHD_destroy_response(r);
-    return res;
+    return http_queue(c, rq, out.status, r);
 }
 
-/* RFC 6764 §5: /.well-known/caldav and /carddav lead to the DAV context path. */
-static enum MHD_Result answer_dav_redirect(struct http_server *h, struct MHD_Connection *c,
-                                           struct http_req *rq, const char *target)
+/* 301 to target below the base URL: /.well-known/jmap to the session resource (RFC 8620
+ * §2.2), /.well-known/caldav and /carddav to the DAV context path (RFC 6764 §5). */
+static enum MHD_Result answer_moved(struct http_server *h, struct MHD_Connection *c,
+                                    struct http_req *rq, const char *target)
 {
     char loc[700];
     snprintf(loc, sizeof loc, "%s%s", h->srv->cfg->base_url, target);
     struct MHD_Response *r = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
     MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, loc);
-    rq->status = 301;
-    http_cors(r);
-    enum MHD_Result res = MHD_queue_response(c, 301, r);
-    MHD_destroy_response(r);
-    return res;
+    return http_queue(c, rq, 301, r);
 }
 
 /* ---- API worker pool ------------------------------------------------------------------------
@@ -616,7 +605,6 @@ static enum MHD_Result answer_options(struct MHD_Connection *c, struct http_req 
 {
     /* CORS preflight: any origin may call, with these methods and headers */
     struct MHD_Response *r = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
-    http_cors(r);
     MHD_add_response_header(r, "Access-Control-Allow-Methods", "GET, HEAD, POST, OPTIONS");
     MHD_add_response_header(r, "Access-Control-Allow-Headers",
                             "Authorization, Content-Type, Last-Event-ID, Range");
@@ -624,25 +612,7 @@ static enum MHD_Result answer_options(struct MHD_Connection *c, struct http_req 
     /* RFC 4918 §10.1, RFC 4791 §5.1, RFC 6352 §6.1: what the DAV tree supports */
     MHD_add_response_header(r, "DAV", DAV_COMPLIANCE);
     MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, DAV_ALLOW);
-    rq->status = 204;
-    enum MHD_Result res = MHD_queue_response(c, 204, r);
-    MHD_destroy_response(r);
-    return res;
-}
-
-static enum MHD_Result answer_redirect(struct http_server *h, struct MHD_Connection *c,
-                                       struct http_req *rq)
-{
-    /* RFC 8620 §2.2: redirect to the session resource */
-    char loc[700];
-    snprintf(loc, sizeof loc, "%s/jmap/session", h->srv->cfg->base_url);
-    struct MHD_Response *r = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
-    MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, loc);
-    rq->status = 301;
-    http_cors(r);
-    enum MHD_Result res = MHD_queue_response(c, 301, r);
-    MHD_destroy_response(r);
-    return res;
+    return http_queue(c, rq, 204, r);
 }
 
 static enum MHD_Result answer_405(struct MHD_Connection *c, struct http_req *rq, const char *allow)
@@ -652,11 +622,7 @@ static enum MHD_Result answer_405(struct MHD_Connection *c, struct http_req *rq,
         MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE);
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/problem+json");
     MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
-    rq->status = 405;
-    http_cors(r);
-    enum MHD_Result res = MHD_queue_response(c, 405, r);
-    MHD_destroy_response(r);
-    return res;
+    return http_queue(c, rq, 405, r);
 }
 
 /* ---- the routes ---------------------------------------------------------------------- */
@@ -804,10 +770,10 @@ static enum MHD_Result request_begin(struct http_server *h, struct MHD_Connectio
         return http_send(c, rq, 200, "text/plain", "ok\n", 3);
     }
     if (path_is(url, "/.well-known/jmap"))
-        return answer_redirect(h, c, rq);
+        return answer_moved(h, c, rq, "/jmap/session");
     const char *dav_target = dav_well_known(url);
     if (dav_target)
-        return answer_dav_redirect(h, c, rq, dav_target);
+        return answer_moved(h, c, rq, dav_target);
     if (dav_path(url, method)) { /* any method: dav/ answers what it does not support */
         rq->route = ROUTE_DAV;
         return request_auth(h, c, rq, &res) ? MHD_YES : res;

@@ -199,19 +199,24 @@ json_t *engine_get_view(struct jmap_req *r, const struct jtype *t, const struct 
     json_t *out = json_incref(obj);
     if (t->decorate)
         t->decorate(r, a, out);
+    return engine_select_props(out, props);
+}
+
+json_t *engine_select_props(json_t *obj, json_t *props)
+{
     if (!props)
-        return out;
+        return obj;
     json_t *sel = json_object();
-    json_object_set(sel, "id", json_object_get(out, "id"));
+    json_object_set(sel, "id", json_object_get(obj, "id"));
     size_t i;
     json_t *p;
     json_array_foreach(props, i, p)
     {
-        json_t *v = json_object_get(out, json_string_value(p));
+        json_t *v = json_object_get(obj, json_string_value(p));
         if (v)
             json_object_set(sel, json_string_value(p), v);
     }
-    json_decref(out);
+    json_decref(obj);
     return sel;
 }
 

@@ -124,6 +124,8 @@ int engine_filter_check(struct jmap_req *r, const struct jtype *t, json_t *f, in
  * matcher: 1 obj matches, 0 not, -1 key is not a metadata condition. */
 int engine_metadata_match(struct jmap_req *r, const struct jtype *t, json_t *obj, const char *key,
                           json_t *value);
+/* A /get view's last step: obj (taken) limited to id and props (NULL: all of it). */
+json_t *engine_select_props(json_t *obj, json_t *props);
 /* For a type's query_run that narrowed the candidates by an index: the ids of the
  * objects (borrowed) that match filter, ordered by sort, as the standard /query
  * would order them (a new array). */

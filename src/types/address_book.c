@@ -44,7 +44,7 @@ static json_t *book_view(struct jmap_req *r, const struct store_access *a, json_
 {
     (void)args;
     json_t *out = share_collection_view(r, a, SHARE_ADDRESS_BOOK, obj);
-    return out ? types_select_props(out, props) : NULL;
+    return out ? engine_select_props(out, props) : NULL;
 }
 
 static int book_index(struct store_conn *c, const char *account, const char *id, json_t *obj)

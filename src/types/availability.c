@@ -160,7 +160,7 @@ static int event_cb(const char *id, int64_t modseq, void *ud)
             add_period(v, o.utc_start, o.utc_end, rank);
             continue;
         }
-        json_t *shown = types_select_props(json_deep_copy(inst), v->props);
+        json_t *shown = engine_select_props(json_deep_copy(inst), v->props);
         json_array_append_new(v->list,
                               json_pack("{s:o, s:o, s:s, s:o, s:s}", "utcStart", utc(o.utc_start),
                                         "utcEnd", utc(o.utc_end), "busyStatus", rank_name(rank),

@@ -70,7 +70,7 @@ static json_t *calendar_view(struct jmap_req *r, const struct store_access *a, j
     json_t *out = share_collection_view(r, a, SHARE_CALENDAR, obj);
     if (out) /* issue 17: a subscribed calendar's events come from its feed */
         subscription_calendar_rights(out, json_object_get(out, "myRights"));
-    return out ? types_select_props(out, props) : NULL;
+    return out ? engine_select_props(out, props) : NULL;
 }
 
 static int calendar_index(struct store_conn *c, const char *account, const char *id, json_t *obj)

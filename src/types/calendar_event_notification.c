@@ -57,7 +57,7 @@ static json_t *notification_view(struct jmap_req *r, const struct store_access *
     (void)args;
     if (!notification_visible_obj(r, a, obj))
         return NULL;
-    return types_select_props(json_incref(obj), props);
+    return engine_select_props(json_incref(obj), props);
 }
 
 const struct jtype calendar_event_notification_type = {

@@ -73,24 +73,6 @@ void types_finish_set_default(struct jset *s, bool all_ok)
     write_default(s, id, true);
 }
 
-json_t *types_select_props(json_t *obj, json_t *props)
-{
-    if (!props)
-        return obj;
-    json_t *sel = json_object();
-    json_object_set(sel, "id", json_object_get(obj, "id"));
-    size_t i;
-    json_t *p;
-    json_array_foreach(props, i, p)
-    {
-        json_t *v = json_object_get(obj, json_string_value(p));
-        if (v)
-            json_object_set(sel, json_string_value(p), v);
-    }
-    json_decref(obj);
-    return sel;
-}
-
 bool types_is_utc_datetime(json_t *v)
 {
     int64_t t;

@@ -369,7 +369,7 @@ static json_t *card_view(struct jmap_req *r, const struct store_access *a, json_
         return NULL;
     json_t *out = json_deep_copy(obj);
     share_member_view(r, a, SHARE_ADDRESS_BOOK, out);
-    return types_select_props(out, props);
+    return engine_select_props(out, props);
 }
 
 static json_t *card_destroy(struct jset *s, const char *id, json_t *old)

@@ -116,7 +116,7 @@ static json_t *principal_view(struct jmap_req *r, const struct store_access *a, 
     (void)args;
     json_t *out = json_deep_copy(obj);
     principal_compute(r, out);
-    return types_select_props(out, props);
+    return engine_select_props(out, props);
 }
 
 /* ---- /query (RFC 9670 §2.4.1) -------------------------------------------------------------- */

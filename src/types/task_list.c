@@ -56,7 +56,7 @@ static json_t *task_list_view(struct jmap_req *r, const struct store_access *a, 
 {
     (void)args;
     json_t *out = share_collection_view(r, a, SHARE_TASK_LIST, obj);
-    return out ? types_select_props(out, props) : NULL;
+    return out ? engine_select_props(out, props) : NULL;
 }
 
 static int task_list_index(struct store_conn *c, const char *account, const char *id, json_t *obj)

@@ -146,8 +146,6 @@ void types_finish_set_default(struct jset *s, bool all_ok);
 json_t *types_destroy_collection(struct jset *s, const char *id, const struct jtype *member_type,
                                  const char *set_prop, const char *remove_arg,
                                  const char *has_members_error);
-/* A /get view hook's last step: obj (taken) limited to id and props (NULL: all). */
-json_t *types_select_props(json_t *obj, json_t *props);
 /* One collection (a calendar, a task list) as one VCALENDAR (calendar_io.c): the objects
  * of type for which member(obj, collection_id) holds, without the JMAP-only properties
  * (NULL-terminated), streamed through write. STORE_NOTFOUND if the collection (of

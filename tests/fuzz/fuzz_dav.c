@@ -13,8 +13,7 @@
 #include <unistd.h>
 
 #include "dav/dav.h"
-#include "push/hub.h"
-#include "types/types.h"
+#include "fuzz_server.h"
 
 static struct config cfg;
 static struct jmap_server srv;
@@ -31,25 +30,13 @@ static int first_id(const char *id, json_t *obj, void *ud)
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     char dir[] = "/dev/shm/jmapd-fuzz-dav-XXXXXX";
-    if (!mkdtemp(dir))
-        abort();
     config_defaults(&cfg);
-    char *err = NULL;
-    srv.store = store_open(dir, &err);
-    if (!srv.store)
-        abort();
-    srv.hub = push_hub_new();
-    srv.cfg = &cfg;
-    jmap_init(types_registry);
+    fuzz_server_open(&srv, &cfg, dir);
     struct store_conn *c = store_conn(srv.store);
     store_begin(c, true);
-    store_user_add(c, "u", "x", "A1");
-    jmap_account_provision(&srv, c, &(struct jmap_owner){"A1", "u", "mailto:u@localhost"});
-    struct store_user u = {0};
-    store_user_get(c, "u", &u);
+    int64_t uid = fuzz_user_add(&srv, c, "u", "x", "A1");
     store_commit(c);
-    jmap_user_load(c, u.id, &user);
-    store_user_clear(&u);
+    jmap_user_load(c, uid, &user);
     char cal[64] = "", book[64] = "";
     store_begin(c, false);
     store_object_foreach(c, "A1", "Calendar", first_id, cal);

@@ -16,11 +16,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "fuzz_server.h"
 #include "http/auth.h"
 #include "http/server.h"
-#include "jmap/jmap.h"
-#include "push/hub.h"
-#include "types/types.h"
 #include "util/util.h"
 
 static struct config cfg;
@@ -44,9 +42,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     signal(SIGPIPE, SIG_IGN);
     log_set_level(LOG_ERROR);
     char dir[] = "/dev/shm/jmapd-fuzz-http-XXXXXX";
-    if (!mkdtemp(dir))
-        abort();
     config_defaults(&cfg);
+    fuzz_server_open(&srv, &cfg, dir);
     snprintf(cfg.data_dir, sizeof cfg.data_dir, "%s", dir); /* uploads spool there */
     int port = free_port();
     snprintf(cfg.listen, sizeof cfg.listen, "127.0.0.1:%d", port);
@@ -55,20 +52,13 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     cfg.max_size_upload = 1000000;
     cfg.max_size_request = 1000000;
     cfg.request_timeout = 5000;
-    char *err = NULL;
-    srv.store = store_open(dir, &err);
-    if (!srv.store)
-        abort();
-    srv.hub = push_hub_new();
-    srv.cfg = &cfg;
-    jmap_init(types_registry);
     struct store_conn *c = store_conn(srv.store);
     char *hash = auth_hash_password("pw");
     store_begin(c, true);
-    store_user_add(c, "u", hash, "A1");
-    jmap_account_provision(&srv, c, &(struct jmap_owner){"A1", "u", "mailto:u@localhost"});
+    fuzz_user_add(&srv, c, "u", hash, "A1");
     store_commit(c);
     free(hash);
+    char *err = NULL;
     if (!http_start(&srv, &err))
         abort();
     addr = (struct sockaddr_in){.sin_family = AF_INET,

@@ -8,9 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "jmap/jmap.h"
-#include "push/hub.h"
-#include "types/types.h"
+#include "fuzz_server.h"
 
 static struct config cfg;
 static struct jmap_server srv;
@@ -19,30 +17,17 @@ static struct jmap_user user;
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     char dir[] = "/dev/shm/jmapd-fuzz-XXXXXX";
-    if (!mkdtemp(dir))
-        abort();
     config_defaults(&cfg);
     cfg.max_objects_in_set = 50;
     cfg.max_objects_in_get = 50;
-    char *err = NULL;
-    srv.store = store_open(dir, &err);
-    if (!srv.store)
-        abort();
-    srv.hub = push_hub_new();
-    srv.cfg = &cfg;
-    jmap_init(types_registry);
+    fuzz_server_open(&srv, &cfg, dir);
     struct store_conn *c = store_conn(srv.store);
     store_begin(c, true);
-    store_user_add(c, "u", "x", "A1");
-    store_user_add(c, "v", "x", "A2");
-    jmap_account_provision(&srv, c, &(struct jmap_owner){"A1", "u", "mailto:u@localhost"});
-    jmap_account_provision(&srv, c, &(struct jmap_owner){"A2", "v", "mailto:v@localhost"});
-    struct store_user u = {0};
-    store_user_get(c, "u", &u);
-    store_access_grant(c, u.id, "A2", false);
+    int64_t uid = fuzz_user_add(&srv, c, "u", "x", "A1");
+    fuzz_user_add(&srv, c, "v", "x", "A2");
+    store_access_grant(c, uid, "A2", false);
     store_commit(c);
-    jmap_user_load(c, u.id, &user);
-    store_user_clear(&u);
+    jmap_user_load(c, uid, &user);
     return 0;
 }
 

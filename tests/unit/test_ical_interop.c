@@ -798,6 +798,8 @@ static void test_issue12_3_4_first_round_trip_stable(void **state)
                   "END:VEVENT\r\nEND:VCALENDAR\r\n");
     /* an empty SUMMARY with parameters is kept, and written back with them */
     assert_stable(CAL("DTSTART:20240101T100000Z\r\nSUMMARY;X-FOO=bar:\r\n"));
+    /* an empty SUMMARY whose LANGUAGE is the only locale stays (draft-25 §2.3.42) */
+    assert_stable(CAL("DTSTART:20240101T100000Z\r\nSUMMARY;LANGUAGE=de:\r\n"));
     /* a date given twice by RDATE keeps the first (its period); an EXDATE of it removes
      * it together with the note that it was a period (RFC 5545 §3.8.5.1, §3.8.5.2) */
     assert_stable(CAL("DTSTART:20240101T100000Z\r\nRRULE:FREQ=DAILY;COUNT=3\r\n"

@@ -163,17 +163,19 @@ static int entry_texts(out_ctx *o, const json_t *obj, ical_comp *out)
     }
     const char *locale = j2i_jstr(obj, "locale");
     const char *title = j2i_jstr(obj, "title");
+    const char *desc = j2i_jstr(obj, "description"), *dct = j2i_jstr(obj, "descriptionContentType");
     /* "" is the default title, but not in an instance: neither an override nor an entry
      * standing alone with a recurrenceId (the reader keeps an instance's empty SUMMARY),
-     * nor an empty SUMMARY read with parameters (convertedProperties has them) */
+     * nor an empty SUMMARY read with parameters (convertedProperties has them), nor one
+     * that is the locale's only carrier (draft-25 §2.3.42, §2.3.13: LANGUAGE on SUMMARY or,
+     * without a title, on DESCRIPTION; `SUMMARY;LANGUAGE=de:` alone reads as title "", locale) */
     if (title && (*title || o->as_override || json_object_get(obj, "recurrenceId") ||
-                  json_object_get(o->cp, "title"))) {
+                  json_object_get(o->cp, "title") || (locale && !desc))) {
         ical_prop *p = j2i_add_text(out, "SUMMARY", title);
         if (locale)
             ical_prop_add_param(p, "LANGUAGE", locale);
         j2i_apply_cp(o, p, "title");
     }
-    const char *desc = j2i_jstr(obj, "description"), *dct = j2i_jstr(obj, "descriptionContentType");
     if (desc) {
         ical_prop *p = j2i_add_description(out, desc, dct);
         if (locale && !(title && *title))
