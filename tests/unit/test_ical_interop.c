@@ -497,6 +497,31 @@ static void test_issue12_3_4_first_round_escaped_enums_and_lone_organizer(void *
     assert_string_equal(json_string_value(json_object_get(g, "status")), "tentative");
     json_decref(g);
     assert_stable(CAL("DTSTART:20240101T100000Z\r\nTRANSP:\\OPAQUE\r\nCLASS:\\X-ODD\r\n"));
+    /* so are VERSION and CALSCALE (RFC 5545 §3.7.4, §3.7.1) */
+    assert_stable(
+        "BEGIN:VCALENDAR\r\nVERSION:\\2.0\r\nPRODID:-//t//t//EN\r\nCALSCALE:\\GREGORIAN\r\n"
+        "BEGIN:VEVENT\r\nUID:u1\r\nDTSTAMP:20240101T000000Z\r\nDTSTART:20240101T100000Z\r\n"
+        "END:VEVENT\r\nEND:VCALENDAR\r\n");
+    /* and our own placeholder PRODID, however escaped */
+    assert_stable(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:\\-//jmapd//jscalendar//EN\r\n"
+        "BEGIN:VEVENT\r\nUID:u1\r\nDTSTAMP:20240101T000000Z\r\nDTSTART:20240101T100000Z\r\n"
+        "END:VEVENT\r\nEND:VCALENDAR\r\n");
+    /* ACTION is TEXT too (RFC 5545 §3.8.6.1): an escaped DISPLAY is display */
+    const char *alarm = CAL("DTSTART:20240101T100000Z\r\nBEGIN:VALARM\r\nTRIGGER:-PT30M\r\n"
+                            "ACTION:\\DISPLAY\r\nDESCRIPTION:d\r\nEND:VALARM\r\n");
+    assert_stable(alarm);
+    g = conv(alarm, 0);
+    json_t *alerts = json_object_get(g, "alerts");
+    assert_int_equal(json_object_size(alerts), 1);
+    json_t *alert = json_object_iter_value(json_object_iter(alerts));
+    assert_string_equal(json_string_value(json_object_get(alert, "action")), "display");
+    json_t *kept = json_object_get(json_object_get(alert, "iCalendar"), "properties");
+    size_t k;
+    json_t *prop;
+    json_array_foreach(kept, k, prop) /* converted, not kept as well */
+        assert_string_not_equal(json_string_value(json_array_get(prop, 0)), "action");
+    json_decref(g);
     /* a STATUS holding an escaped backslash is written escaped again */
     assert_stable(CAL("DTSTART:20240101T100000Z\r\nSTATUS:IN-PROC\\\\=X\r\n"));
     const char *lone = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\n"
@@ -798,8 +823,111 @@ static void test_issue12_3_4_first_round_trip_stable(void **state)
                   "END:VEVENT\r\nEND:VCALENDAR\r\n");
     /* an empty SUMMARY with parameters is kept, and written back with them */
     assert_stable(CAL("DTSTART:20240101T100000Z\r\nSUMMARY;X-FOO=bar:\r\n"));
-    /* an empty SUMMARY whose LANGUAGE is the only locale stays (draft-25 §2.3.42) */
+    /* a STYLED-DESCRIPTION without FMTTYPE stays one (draft-25 §2.3.41), in an event and
+     * in a PARTICIPANT */
+    assert_stable(CAL("DTSTART:20240101T100000Z\r\nSTYLED-DESCRIPTION:x\r\n"));
+    assert_stable(CAL("DTSTART:20240101T100000Z\r\nBEGIN:PARTICIPANT\r\nUID:p1\r\n"
+                      "PARTICIPANT-TYPE:ACTIVE\r\nSTYLED-DESCRIPTION;VALUE=TEXT:x\r\n"
+                      "END:PARTICIPANT\r\n"));
+    /* RFC 7529 §4.1: SKIP without RSCALE reads as the Gregorian scale's and stays */
+    assert_stable(
+        CAL("DTSTART:20240131T100000Z\r\nRRULE:FREQ=MONTHLY;BYMONTHDAY=31;SKIP=FORWARD\r\n"));
+    g = conv(CAL("DTSTART:20240131T100000Z\r\nRRULE:FREQ=MONTHLY;COUNT=2;SKIP=FORWARD\r\n"), 0);
+    json_t *rule = json_object_get(g, "recurrenceRule");
+    assert_string_equal(json_string_value(json_object_get(rule, "rscale")), "gregorian");
+    assert_string_equal(json_string_value(json_object_get(rule, "skip")), "forward");
+    json_object_del(rule, "rscale"); /* and a rule with skip but no rscale gets it written */
+    char *rrule = to_ics(g);
+    assert_non_null(strstr(rrule, "RRULE:RSCALE=GREGORIAN;FREQ=MONTHLY;COUNT=2;SKIP=FORWARD\r\n"));
+    free(rrule);
+    json_decref(g);
+    /* jscalendarbis-17 §4.3.4: an override's sentBy is ignored, like its organizer: the
+     * series' SENT-BY with an override without ORGANIZER, and an override's own */
+    const char *sent_by[] = {"ORGANIZER;SENT-BY=\"mailto:s@x\":mailto:o@x\r\n", ""};
+    for (int i = 0; i < 2; i++) {
+        char two[1024];
+        snprintf(two, sizeof two,
+                 "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\n"
+                 "UID:u1\r\nDTSTAMP:20240101T000000Z\r\nDTSTART:20240101T100000Z\r\n"
+                 "RRULE:FREQ=DAILY;COUNT=3\r\n%sEND:VEVENT\r\nBEGIN:VEVENT\r\nUID:u1\r\n"
+                 "DTSTAMP:20240101T000000Z\r\nRECURRENCE-ID:20240102T100000Z\r\n"
+                 "DTSTART:20240102T110000Z\r\n%sEND:VEVENT\r\nEND:VCALENDAR\r\n",
+                 sent_by[i], sent_by[1 - i]);
+        assert_stable(two);
+        g = conv(two, 0);
+        json_t *ov =
+            json_object_get(json_object_get(g, "recurrenceOverrides"), "2024-01-02T10:00:00");
+        assert_null(json_object_get(ov, "sentBy"));
+        json_decref(g);
+    }
+    /* a VTODO with SHOW-WITHOUT-TIME but neither DTSTART nor DUE keeps it as it was
+     * (jscalendarbis §5.2: showWithoutTime true needs start or due) */
+    const char *todo = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VTODO\r\n"
+                       "UID:t1\r\nDTSTAMP:20240101T000000Z\r\nSHOW-WITHOUT-TIME:TRUE\r\n"
+                       "END:VTODO\r\nEND:VCALENDAR\r\n";
+    assert_stable(todo);
+    g = conv(todo, 0);
+    json_t *inv = NULL;
+    assert_int_equal(jscal_validate(g, JSCAL_ALLOW_MISSING_SERVER_SET | JSCAL_RELAXED, &inv), 0);
+    json_decref(inv);
+    assert_null(json_object_get(g, "showWithoutTime"));
+    json_decref(g);
+    /* a JSPROP whose value is not valid where its JSPTR points is kept as a property
+     * (draft-25 §4.1.2; the converter never writes what the validator rejects) */
+    const char *jsprops[] = {"JSPROP;JSPTR=title:1\r\n", "JSPROP;JSPTR=x-foo:1\r\n",
+                             "BEGIN:VALARM\r\nTRIGGER:-PT5M\r\nACTION:DISPLAY\r\nDESCRIPTION:d\r\n"
+                             "JSPROP;JSPTR=acknowledged:true\r\nEND:VALARM\r\n"};
+    for (int i = 0; i < 3; i++) {
+        char one[512];
+        snprintf(one, sizeof one, CAL("DTSTART:20240101T100000Z\r\n%s"), jsprops[i]);
+        assert_stable(one);
+        g = conv(one, 0);
+        json_t *bad = NULL;
+        assert_int_equal(jscal_validate(g, JSCAL_ALLOW_MISSING_SERVER_SET | JSCAL_RELAXED, &bad),
+                         0);
+        json_decref(bad);
+        char *text = json_dumps(g, 0);
+        if (i == 1) /* a valid one is applied */
+            assert_int_equal(json_integer_value(json_object_get(g, "x-foo")), 1);
+        else
+            assert_non_null(strstr(text, "\"jsprop\""));
+        free(text);
+        json_decref(g);
+    }
+    /* an empty SUMMARY whose LANGUAGE is the locale stays (draft-25 §2.3.42), with or
+     * without a DESCRIPTION; the locale is the SUMMARY's, before or after a DESCRIPTION of
+     * another language (§2.3.13) */
     assert_stable(CAL("DTSTART:20240101T100000Z\r\nSUMMARY;LANGUAGE=de:\r\n"));
+    assert_stable(CAL("DTSTART:20240101T100000Z\r\nSUMMARY;LANGUAGE=de:\r\nDESCRIPTION:d\r\n"));
+    assert_stable(CAL("DTSTART:20240101T100000Z\r\nDESCRIPTION:d\r\nSUMMARY;LANGUAGE=de:\r\n"));
+    const char *two_languages = CAL("DTSTART:20240101T100000Z\r\nDESCRIPTION;LANGUAGE=fr:d\r\n"
+                                    "SUMMARY;LANGUAGE=de:s\r\n");
+    assert_stable(two_languages);
+    g = conv(two_languages, 0);
+    assert_string_equal(json_string_value(json_object_get(g, "locale")), "de");
+    json_decref(g);
+    /* an empty SUMMARY whose parameters are none that is kept (VALUE, JSID) is the default
+     * title; a locale that neither SUMMARY nor DESCRIPTION carries is written as JSPROP */
+    assert_stable(CAL("DTSTART:20240101T100000Z\r\nSUMMARY;VALUE=TEXT;JSID=k:\r\n"));
+    const char *lone_locale = CAL("DTSTART:20240101T100000Z\r\nJSPROP;JSPTR=locale:\"en\"\r\n");
+    assert_stable(lone_locale);
+    g = conv(lone_locale, 0);
+    assert_string_equal(json_string_value(json_object_get(g, "locale")), "en");
+    json_decref(g);
+    /* an override's CLASS of an unknown value goes, as a known one does (§4.3.4) */
+    assert_stable("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\n"
+                  "UID:u1\r\nDTSTAMP:20240101T000000Z\r\nDTSTART:20240101T100000Z\r\n"
+                  "RRULE:FREQ=DAILY;COUNT=3\r\nCLASS:PRIVATE\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\n"
+                  "UID:u1\r\nDTSTAMP:20240101T000000Z\r\nRECURRENCE-ID:20240102T100000Z\r\n"
+                  "CLASS:x-odd\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n");
+    /* an override whose ATTENDEE is the series' organizer: that participant gets the
+     * series' SENT-BY, as the override's ORGANIZER is written with it */
+    assert_stable("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\n"
+                  "UID:u1\r\nDTSTAMP:20240101T000000Z\r\nDTSTART:20240101T100000Z\r\n"
+                  "RRULE:FREQ=DAILY;COUNT=3\r\nORGANIZER;SENT-BY=\"mailto:s@x\":mailto:o@x\r\n"
+                  "END:VEVENT\r\nBEGIN:VEVENT\r\nUID:u1\r\nDTSTAMP:20240101T000000Z\r\n"
+                  "RECURRENCE-ID:20240102T100000Z\r\nDTSTART:20240102T110000Z\r\n"
+                  "ATTENDEE:mailto:o@x\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n");
     /* a date given twice by RDATE keeps the first (its period); an EXDATE of it removes
      * it together with the note that it was a period (RFC 5545 §3.8.5.1, §3.8.5.2) */
     assert_stable(CAL("DTSTART:20240101T100000Z\r\nRRULE:FREQ=DAILY;COUNT=3\r\n"

@@ -287,13 +287,40 @@ static void test_timezones(void **state)
     jscal_secs_to_ldt(tz_local_to_utc(mel, jscal_ldt_to_secs(&t)), &u);
     jscal_ldt_format(&u, 1, buf);
     assert_string_equal(buf, "2020-10-03T16:30:00Z");
+    /* beyond libical's reach (its rule iterator stops in 2582) a zone's rules still hold:
+     * the offsets of 2024 again 400 years on, and in 4058 those of 2058 */
+    icaltimezone *berlin = tz_builtin("Europe/Berlin");
+    const char *same[][2] = {{"2024-07-01T12:00:00", "2424-07-01T12:00:00"},
+                             {"2024-03-31T01:30:00", "2424-03-31T01:30:00"},
+                             {"2058-01-15T12:00:00", "4058-01-15T12:00:00"},
+                             {"2058-07-15T12:00:00", "4058-07-15T12:00:00"}};
+    for (size_t i = 0; i < sizeof same / sizeof *same; i++) {
+        jscal_ldt a, b;
+        jscal_ldt_parse(same[i][0], &a);
+        jscal_ldt_parse(same[i][1], &b);
+        assert_int_equal(tz_offset_at_utc(berlin, jscal_ldt_to_secs(&a)),
+                         tz_offset_at_utc(berlin, jscal_ldt_to_secs(&b)));
+    }
+    jscal_ldt_parse("4058-07-15T12:00:00", &t);
+    assert_int_equal(tz_offset_at_utc(berlin, jscal_ldt_to_secs(&t)), 7200);
+    jscal_ldt_parse("4058-01-15T12:00:00", &t);
+    assert_int_equal(tz_offset_at_utc(berlin, jscal_ldt_to_secs(&t)), 3600);
 }
 
 static void test_override_ignored_keys(void **state)
 {
     (void)state;
-    static const char *const ign[] = {"uid", "@type", "recurrenceRule/frequency",
-                                      "participants/p1/calendarAddress", "relatedTo/x", NULL};
+    /* jscalendarbis-17 §4.3.4, sentBy included */
+    static const char *const ign[] = {"uid",
+                                      "@type",
+                                      "recurrenceRule/frequency",
+                                      "participants/p1/calendarAddress",
+                                      "relatedTo/x",
+                                      "sentBy",
+                                      "privacy",
+                                      "method",
+                                      "prodId",
+                                      NULL};
     static const char *const ok[] = {"title", "participants/p1/name", "participants",
                                      "uidx", "start", NULL};
     for (int i = 0; ign[i]; i++)

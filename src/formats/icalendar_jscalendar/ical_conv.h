@@ -117,6 +117,8 @@ json_t *i2j_typed_object(const char *type);
 void i2j_set_text(json_t *obj, const char *name, const char *raw);
 void i2j_add_set_values(json_t *obj, const char *name, const char *raw, int lower, int text);
 int i2j_parse_uint(const char *s, long long *out);
+bool i2j_text_is(const ical_prop *p, const char *s);
+const char *i2j_enum_value(const ical_prop *p, const char *const *map);
 ical_comp *i2j_find_vtz(cal_ctx *cal, const char *tzid);
 icaltimezone *i2j_custom_zone_get(cal_ctx *cal, ical_comp *vtz, const char *tzid);
 int i2j_prop_zone(obj_ctx *o, const ical_prop *p, const ical_dt *d, const char **tzid,

@@ -478,8 +478,13 @@ static void override_organizer(json_t *main, json_t *ov)
     json_t *parts = json_object_get(ov, "participants");
     const char *k = cal_address_organizer(parts, morg, NULL);
     if (k) {
-        json_object_set_new_nocheck(i2j_get_map(json_object_get(parts, k), "roles"), "owner",
-                                    json_true());
+        json_t *pt = json_object_get(parts, k);
+        json_object_set_new_nocheck(i2j_get_map(pt, "roles"), "owner", json_true());
+        /* and the series' SENT-BY, which that ORGANIZER carries (sentBy is the series'
+         * alone: jscalendarbis-17 §4.3.4) */
+        json_t *sb = json_object_get(main, "sentBy");
+        if (sb && !json_object_get(pt, "sentBy"))
+            json_object_set_nocheck(pt, "sentBy", sb);
         return;
     }
     json_t *mparts = json_object_get(main, "participants");
@@ -578,7 +583,7 @@ static void calendar_props(cal_ctx *cal, const ical_comp *vcal, json_t *group, c
     for (size_t i = 0; i < vcal->nprops; i++) {
         const ical_prop *p = &vcal->props[i];
         const char *n = p->name;
-        if (i2j_is(n, "PRODID") && !strcmp(p->value, JSCAL_DEFAULT_PRODID)) {
+        if (i2j_is(n, "PRODID") && i2j_text_is(p, JSCAL_DEFAULT_PRODID)) {
             continue; /* our own placeholder for data that had none */
         } else if (i2j_is(n, "PRODID")) {
             i2j_set_text(group, "prodId", p->value);
@@ -587,9 +592,9 @@ static void calendar_props(cal_ctx *cal, const ical_comp *vcal, json_t *group, c
         } else if (i2j_is(n, "METHOD")) {
             free(*method);
             *method = jscal_strlower(p->value);
-        } else if (i2j_is(n, "VERSION") && !strcmp(p->value, "2.0")) {
+        } else if (i2j_is(n, "VERSION") && i2j_text_is(p, "2.0")) {
             continue;
-        } else if (i2j_is(n, "CALSCALE") && !strcasecmp(p->value, "GREGORIAN")) {
+        } else if (i2j_is(n, "CALSCALE") && i2j_text_is(p, "GREGORIAN")) {
             continue;
         } else if (i2j_is(n, "UID")) {
             i2j_set_text(group, "uid", p->value);

@@ -255,6 +255,29 @@ void i2j_add_set_values(json_t *obj, const char *name, const char *raw, int lowe
         json_object_del(obj, name);
 }
 
+/* Whether a TEXT value is s, compared unescaped and without case (CLASS, TRANSP, ACTION,
+ * CALSCALE and VERSION are TEXT: RFC 5545 §3.8.1.3, §3.8.2.7, §3.8.6.1, §3.7.1, §3.7.4),
+ * so "\\OPAQUE" is OPAQUE, as it is once a kept property is written back (issue 12 §3.4). */
+bool i2j_text_is(const ical_prop *p, const char *s)
+{
+    if (!strchr(p->value, '\\'))
+        return !strcasecmp(p->value, s);
+    char *u = ical_text_unescape(p->value);
+    bool yes = !strcasecmp(u, s);
+    free(u);
+    return yes;
+}
+
+/* The JSCalendar value an enumerated TEXT property maps to (map: pairs of iCalendar
+ * value and JSCalendar value, ending in NULL; i2j_text_is), or NULL. */
+const char *i2j_enum_value(const ical_prop *p, const char *const *map)
+{
+    for (; *map; map += 2)
+        if (i2j_text_is(p, map[0]))
+            return map[1];
+    return NULL;
+}
+
 int i2j_parse_uint(const char *s, long long *out)
 {
     char *end;
@@ -661,6 +684,12 @@ int i2j_convert_rrule(obj_ctx *o, const ical_prop *p)
         json_decref(rule);
         return i2j_fail(o, p, "invalid recurrence rule");
     }
+    /* RFC 7529 §4.1: SKIP only with RSCALE; one without is read as the Gregorian scale's
+     * (jscalendarbis: the default rscale), written back with RSCALE=GREGORIAN */
+    if (json_object_get(rule, "skip") && !json_object_get(rule, "rscale")) {
+        json_object_set_new_nocheck(rule, "rscale", json_string_nocheck("gregorian"));
+        i2j_warn(o, p, "SKIP without RSCALE: read as RSCALE=GREGORIAN (RFC 7529 §4.1)");
+    }
     json_object_set_new_nocheck(o->obj, "recurrenceRule", rule);
     static const char *const none[] = {NULL};
     i2j_note_converted(o, "recurrenceRule", p, none, NULL, 0);
@@ -711,6 +740,8 @@ void i2j_comp_key(cal_ctx *cal, const ical_comp *c, char key[256])
 /* VALARM -> Alert (§2.2.2). RELATED-TO is resolved by the caller once all keys are known. */
 json_t *i2j_convert_valarm(obj_ctx *parent, const ical_comp *c)
 {
+    static const char *const actions[] = {"DISPLAY", "display", "EMAIL", "email", NULL};
+    const char *known;
     obj_ctx a;
     i2j_sub_ctx(&a, parent, c, "Alert");
     const ical_prop *jsprops[32];
@@ -741,11 +772,8 @@ json_t *i2j_convert_valarm(obj_ctx *parent, const ical_comp *c)
             json_object_set_new_nocheck(a.obj, "trigger", t);
             static const char *const consumed[] = {"RELATED", NULL};
             i2j_note_converted(&a, "trigger", p, consumed, NULL, 0);
-        } else if (i2j_is(p->name, "ACTION") &&
-                   (!strcasecmp(p->value, "DISPLAY") || !strcasecmp(p->value, "EMAIL"))) {
-            char *l = jscal_strlower(p->value);
-            json_object_set_new_nocheck(a.obj, "action", json_string_nocheck(l));
-            free(l);
+        } else if (i2j_is(p->name, "ACTION") && (known = i2j_enum_value(p, actions))) {
+            json_object_set_new_nocheck(a.obj, "action", json_string_nocheck(known));
         } else if (i2j_is(p->name, "ACKNOWLEDGED")) {
             if (i2j_set_utc(&a, p, a.obj, "acknowledged"))
                 goto bad;
@@ -1207,6 +1235,43 @@ void i2j_convert_organizer(obj_ctx *o, const ical_prop *p)
 
 /* ---- JSPROP (§4.1.2) ------------------------------------------------------------------ */
 
+/* The invalid paths of obj as the validator sees it: an Event or Task as it is, an Alert,
+ * Participant or Location inside a minimal Event. NULL if none. */
+static json_t *invalid_paths(json_t *obj)
+{
+    const char *type = json_string_value(json_object_get(obj, "@type"));
+    const char *in = !type                          ? NULL
+                     : !strcmp(type, "Alert")       ? "alerts"
+                     : !strcmp(type, "Participant") ? "participants"
+                     : !strcmp(type, "Location")    ? "locations"
+                                                    : NULL;
+    json_t *doc = in ? json_pack("{s:s, s:s, s:s, s:{s:O}}", "@type", "Event", "uid", "u", "start",
+                                 "2000-01-01T00:00:00", in, "k", obj)
+                     : json_incref(obj);
+    json_t *inv = NULL;
+    jscal_validate(doc, JSCAL_ALLOW_MISSING_SERVER_SET | JSCAL_RELAXED, &inv);
+    json_decref(doc);
+    return inv;
+}
+
+/* Whether setting ptr to val leaves o's object as valid as it was: a JSPROP may carry any
+ * JSON, but the converter never produces what the validator rejects (issue 12 §3.4), so
+ * `JSPROP;JSPTR=title:1` is kept as a property rather than made a title. */
+static int jsprop_keeps_valid(obj_ctx *o, const char *ptr, json_t *val)
+{
+    json_t *before = invalid_paths(o->obj);
+    json_t *copy = json_deep_copy(o->obj), *patch = json_object();
+    json_object_set_nocheck(patch, ptr, val);
+    jscal_patch_apply(copy, patch, NULL);
+    json_decref(patch);
+    json_t *after = invalid_paths(copy);
+    json_decref(copy);
+    int ok = json_array_size(after) <= json_array_size(before);
+    json_decref(before);
+    json_decref(after);
+    return ok;
+}
+
 int i2j_convert_jsprops(obj_ctx *o, const ical_prop *const *jsprops, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
@@ -1235,7 +1300,11 @@ int i2j_convert_jsprops(obj_ctx *o, const ical_prop *const *jsprops, size_t n)
             }
             last = tok;
         }
-        if (exists != -1 && last && json_is_object(cur) && !json_object_get(cur, last)) {
+        if (exists != -1 && last && json_is_object(cur) && !json_object_get(cur, last) &&
+            !jsprop_keeps_valid(o, ptr, val)) {
+            i2j_warn(o, p, "JSPROP value not valid at its JSPTR: kept as a property");
+            i2j_keep_prop(o, p);
+        } else if (exists != -1 && last && json_is_object(cur) && !json_object_get(cur, last)) {
             json_t *patch = json_object();
             json_object_set_nocheck(patch, ptr, val);
             jscal_patch_apply(o->obj, patch, NULL);

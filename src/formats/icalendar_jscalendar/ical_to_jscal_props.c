@@ -48,24 +48,53 @@ static int h_sequence(entry_ctx *e, const ical_prop *p)
 
 /* ---- texts (§2.3.13, §2.3.41, §2.3.42) ------------------------------------------------ */
 
+/* Whether p has a parameter that its conversion keeps (i2j_note_converted records all
+ * but VALUE, JSID and TZID; LANGUAGE becomes the locale). */
+static int kept_params(const ical_prop *p)
+{
+    for (size_t i = 0; i < p->nparams; i++)
+        if (strcasecmp(p->params[i].name, "VALUE") && strcasecmp(p->params[i].name, "JSID") &&
+            strcasecmp(p->params[i].name, "TZID"))
+            return 1;
+    return 0;
+}
+
 static int h_summary(entry_ctx *e, const ical_prop *p)
 {
     static const char *const lang[] = {"LANGUAGE", NULL};
     if (json_object_get(e->o.obj, "title"))
         return I2J_KEEP;
     /* an empty SUMMARY is the default title "" (jscalendarbis §3.2.1), which the writer
-     * leaves out; an instance's empty SUMMARY still overrides the series' (issue 12 §3.4) */
-    if (!*p->value && !p->nparams && !e->is_instance)
+     * leaves out, unless it has parameters to keep; an instance's empty SUMMARY still
+     * overrides the series' (issue 12 §3.4) */
+    if (!*p->value && !kept_params(p) && !e->is_instance)
         return I2J_DONE;
     i2j_set_text(e->o.obj, "title", p->value);
     i2j_note_converted(&e->o, "title", p, i2j_take_language(e->o.obj, p) ? lang : none, NULL, 0);
     return I2J_DONE;
 }
 
+/* The locale is the LANGUAGE of the SUMMARY that h_summary takes, whatever the order of
+ * the properties (draft-25 §2.3.42; §2.3.13 only without one): the writer writes SUMMARY
+ * first, so a DESCRIPTION's other language before it would be the locale only once. */
+static void summary_locale_first(entry_ctx *e)
+{
+    if (json_object_get(e->o.obj, "locale") || json_object_get(e->o.obj, "title"))
+        return;
+    for (size_t i = 0; i < e->o.comp->nprops; i++) {
+        const ical_prop *s = &e->o.comp->props[i];
+        if (!strcasecmp(s->name, "SUMMARY") && (*s->value || kept_params(s) || e->is_instance)) {
+            i2j_take_language(e->o.obj, s);
+            return;
+        }
+    }
+}
+
 static int h_description(entry_ctx *e, const ical_prop *p)
 {
     if (i2j_param_is_true(p, "DERIVED") || json_object_get(e->o.obj, "description"))
         return I2J_KEEP;
+    summary_locale_first(e);
     i2j_set_description(&e->o, e->o.obj, p, 0);
     return I2J_DONE;
 }
@@ -74,6 +103,7 @@ static int h_styled_description(entry_ctx *e, const ical_prop *p)
 {
     if (!i2j_styled_ok(p) || json_object_get(e->o.obj, "description"))
         return I2J_KEEP;
+    summary_locale_first(e);
     i2j_set_description(&e->o, e->o.obj, p, 1);
     return I2J_DONE;
 }
@@ -185,26 +215,19 @@ static int h_color(entry_ctx *e, const ical_prop *p)
     return I2J_DONE;
 }
 
-/* The JSCalendar value an enumerated property maps to (map: pairs of iCalendar value and
- * JSCalendar value, ending in NULL), or NULL. CLASS and TRANSP are TEXT (RFC 5545 §3.8.1.3,
- * §3.8.2.7): the value is compared unescaped, so "\\OPAQUE" is OPAQUE, as it is once the
- * kept property is written back (issue 12 §3.4). */
-static const char *enum_value(const ical_prop *p, const char *const *map)
-{
-    char *u = strchr(p->value, '\\') ? ical_text_unescape(p->value) : NULL;
-    const char *v = u ? u : p->value, *r = NULL;
-    for (; *map && !r; map += 2)
-        if (!strcasecmp(v, map[0]))
-            r = map[1];
-    free(u);
-    return r;
-}
-
+/* CLASS and TRANSP are TEXT (RFC 5545 §3.8.1.3, §3.8.2.7), compared unescaped
+ * (i2j_enum_value). */
 static int h_class(entry_ctx *e, const ical_prop *p)
 {
     static const char *const map[] = {"PUBLIC", "public", "PRIVATE", "private",
                                       "CONFIDENTIAL", "secret", NULL};
-    const char *v = enum_value(p, map);
+    const char *v = i2j_enum_value(p, map);
+    if (!v && e->is_instance) {
+        /* an override cannot change privacy (jscalendarbis-17 §4.3.4): the writer gives it
+         * the series' CLASS, and a kept one beside it would be a second CLASS */
+        i2j_warn(&e->o, p, "CLASS of a recurrence instance dropped: privacy is the series'");
+        return I2J_DONE;
+    }
     if (!v)
         return I2J_KEEP;
     json_object_set_new_nocheck(e->o.obj, "privacy", json_string_nocheck(v));
@@ -223,7 +246,7 @@ static int h_priority(entry_ctx *e, const ical_prop *p)
 static int h_transp(entry_ctx *e, const ical_prop *p)
 {
     static const char *const map[] = {"OPAQUE", "busy", "TRANSPARENT", "free", NULL};
-    const char *v = enum_value(p, map);
+    const char *v = i2j_enum_value(p, map);
     if (!v)
         return I2J_KEEP;
     json_object_set_new_nocheck(e->o.obj, "freeBusyStatus", json_string_nocheck(v));
@@ -450,7 +473,11 @@ static int h_estimated_duration(entry_ctx *e, const ical_prop *p)
 
 static int h_show_without_time(entry_ctx *e, const ical_prop *p)
 {
-    /* icaljscalexts §3.2: ignored for DATE values and when FALSE. */
+    /* icaljscalexts §3.2: ignored for DATE values and when FALSE. A Task with neither
+     * start nor due cannot have it true (jscalendarbis §5.2): kept as it was. */
+    if (e->o.is_task && !ical_comp_get_prop(e->o.comp, "DTSTART") &&
+        !ical_comp_get_prop(e->o.comp, "DUE"))
+        return I2J_KEEP;
     if (!strcasecmp(p->value, "TRUE") && !e->o.is_date)
         json_object_set_new_nocheck(e->o.obj, "showWithoutTime", json_true());
     return I2J_DONE;

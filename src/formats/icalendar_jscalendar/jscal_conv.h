@@ -53,7 +53,8 @@ const char *j2i_cp_name(out_ctx *o, const char *path);
 char *j2i_path2(const char *a, const char *key);
 ical_prop *j2i_add_text(ical_comp *c, const char *name, const char *text);
 /* DESCRIPTION, or STYLED-DESCRIPTION;VALUE=TEXT;FMTTYPE= for other content types. */
-ical_prop *j2i_add_description(ical_comp *c, const char *desc, const char *content_type);
+ical_prop *j2i_add_description(out_ctx *o, ical_comp *c, const char *desc,
+                               const char *content_type);
 void j2i_add_jsprops(ical_comp *c, const json_t *obj, const char *prefix,
                         const char *const *known);
 int j2i_restore_ical(out_ctx *o, ical_comp *c, const json_t *obj, const char *path);

@@ -167,20 +167,26 @@ static int entry_texts(out_ctx *o, const json_t *obj, ical_comp *out)
     /* "" is the default title, but not in an instance: neither an override nor an entry
      * standing alone with a recurrenceId (the reader keeps an instance's empty SUMMARY),
      * nor an empty SUMMARY read with parameters (convertedProperties has them), nor one
-     * that is the locale's only carrier (draft-25 §2.3.42, §2.3.13: LANGUAGE on SUMMARY or,
-     * without a title, on DESCRIPTION; `SUMMARY;LANGUAGE=de:` alone reads as title "", locale) */
-    if (title && (*title || o->as_override || json_object_get(obj, "recurrenceId") ||
-                  json_object_get(o->cp, "title") || (locale && !desc))) {
+     * that carries the locale (draft-25 §2.3.42: `SUMMARY;LANGUAGE=de:` reads as title ""
+     * and locale; LANGUAGE goes on DESCRIPTION, §2.3.13, only without a SUMMARY) */
+    int summary = title && (*title || o->as_override || json_object_get(obj, "recurrenceId") ||
+                            json_object_get(o->cp, "title") || locale);
+    if (summary) {
         ical_prop *p = j2i_add_text(out, "SUMMARY", title);
         if (locale)
             ical_prop_add_param(p, "LANGUAGE", locale);
         j2i_apply_cp(o, p, "title");
     }
     if (desc) {
-        ical_prop *p = j2i_add_description(out, desc, dct);
-        if (locale && !(title && *title))
+        ical_prop *p = j2i_add_description(o, out, desc, dct);
+        if (locale && !summary)
             ical_prop_add_param(p, "LANGUAGE", locale);
         j2i_apply_cp(o, p, "description");
+    } else if (locale && !summary) { /* nothing carries LANGUAGE: a JSPROP (draft-25 §4.1.2) */
+        json_t *one = json_pack("{s:s}", "locale", locale);
+        static const char *const none[] = {NULL};
+        j2i_add_jsprops(out, one, NULL, none);
+        json_decref(one);
     }
     return 0;
 }

@@ -220,10 +220,15 @@ int j2i_choose_form(const json_t *obj)
 
 /* draft -25 §2.3.13/§2.3.41: a text/plain (or untyped) description is DESCRIPTION, any
  * other STYLED-DESCRIPTION with VALUE=TEXT (RFC 9073 §6.5 gives the property no default
- * value type) and FMTTYPE, as the draft's example writes it. */
-ical_prop *j2i_add_description(ical_comp *c, const char *desc, const char *content_type)
+ * value type) and FMTTYPE, as the draft's example writes it. An untyped one read from a
+ * STYLED-DESCRIPTION without FMTTYPE (o's convertedProperties name it) is written back as
+ * it was: as DESCRIPTION it read back without that note. */
+ical_prop *j2i_add_description(out_ctx *o, ical_comp *c, const char *desc, const char *content_type)
 {
     int styled = content_type && strcasecmp(content_type, "text/plain");
+    const char *was = content_type ? NULL : j2i_cp_name(o, "description");
+    if (was && !strcasecmp(was, "STYLED-DESCRIPTION"))
+        return j2i_add_text(c, "STYLED-DESCRIPTION", desc);
     ical_prop *p = j2i_add_text(c, styled ? "STYLED-DESCRIPTION" : "DESCRIPTION", desc);
     if (styled) {
         ical_prop_add_param(p, "VALUE", "TEXT");
@@ -781,7 +786,7 @@ static void add_participant_comp(out_ctx *o, ical_comp *c, const json_t *pt, con
         j2i_add_text(pc, "SUMMARY", j2i_jstr(pt, "name"));
     const char *desc = j2i_jstr(pt, "description"), *dct = j2i_jstr(pt, "descriptionContentType");
     if (desc) {
-        ical_prop *p = j2i_add_description(pc, desc, dct);
+        ical_prop *p = j2i_add_description(&sub, pc, desc, dct);
         j2i_apply_cp(&sub, p, "description");
     }
     json_t *pcv = json_object_get(pt, "percentComplete");

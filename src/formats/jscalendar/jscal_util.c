@@ -377,10 +377,19 @@ int jscal_patch_apply(json_t *obj, json_t *patch, char **errpath)
 
 int jscal_override_key_ignored(const char *key)
 {
-    static const char *const ign[] = {"@type", "method", "organizerCalendarAddress", "privacy",
-                                      "prodId", "recurrenceId", "recurrenceIdTimeZone",
-                                      "recurrenceOverrides", "recurrenceRule", "relatedTo",
-                                      "uid", NULL};
+    static const char *const ign[] = {"@type",
+                                      "method",
+                                      "organizerCalendarAddress",
+                                      "privacy",
+                                      "prodId",
+                                      "recurrenceId",
+                                      "recurrenceIdTimeZone",
+                                      "recurrenceOverrides",
+                                      "recurrenceRule",
+                                      "relatedTo",
+                                      "sentBy",
+                                      "uid",
+                                      NULL};
     if (*key == '/')
         key++;
     for (const char *const *s = ign; *s; s++) {
@@ -460,12 +469,14 @@ char *jscal_rrule_text(const json_t *r, const char *until, int flags)
     const char *freq = json_string_value(json_object_get(r, "frequency"));
     const char *rscale = json_string_value(json_object_get(r, "rscale"));
     const char *skip = json_string_value(json_object_get(r, "skip"));
+    int want_skip = skip && strcmp(skip, "omit");
     if (flags & JSCAL_RRULE_ITERATE) { /* RFC 7529: SKIP needs RSCALE */
-        int want_skip = skip && strcmp(skip, "omit");
         if ((rscale && strcmp(rscale, "gregorian")) || want_skip)
             rscale = rscale ? rscale : "gregorian";
         else
             rscale = NULL;
+    } else if (want_skip && !rscale) {
+        rscale = "gregorian"; /* RFC 7529 §4.1: SKIP MUST NOT be present without RSCALE */
     }
     if (rscale)
         rrule_upper(&b, "RSCALE=", rscale);

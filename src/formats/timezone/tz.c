@@ -315,12 +315,25 @@ icaltimezone *tz_from_vtimezone(icalcomponent *vtz)
     return z;
 }
 
+/* libical expands a zone's rules with its recurrence iterator, which stops in 2582: a time
+ * after that was never covered, so every look-up expanded the zone again from its start
+ * (30 ms each; an event ending in 4058 made each of its instances cost that). The
+ * Gregorian calendar repeats every 400 years (146,097 days, weekdays included), and so do
+ * the rules of a zone: a later time takes the offset of the same instant whole cycles
+ * before, within TZ_FOLD_YEAR. */
+#define TZ_FOLD_YEAR 2400
+#define TZ_CYCLE_SECS (146097LL * 86400)
+
 /* libical's answer (under its mutex): zones of the caller's own, times outside the
  * table */
 static int libical_offset(icaltimezone *zone, int64_t utc)
 {
     jscal_ldt t;
     jscal_secs_to_ldt(utc, &t);
+    if (t.year > TZ_FOLD_YEAR) {
+        int64_t cycles = (t.year - TZ_FOLD_YEAR + 399) / 400;
+        jscal_secs_to_ldt(utc - cycles * TZ_CYCLE_SECS, &t);
+    }
     struct icaltimetype tt = icaltime_null_time();
     tt.year = t.year;
     tt.month = t.month;
