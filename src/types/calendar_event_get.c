@@ -309,9 +309,9 @@ json_t *event_load(struct jmap_req *r, const char *account, const char *id, json
     struct store_conn *c = jmap_req_conn(r);
     int64_t state = call_state(r, account);
     struct event_cached *e = event_cache_current(account, id, state);
-    if (e) {
+    if (e && (e->obj || (!props && get_state.plain))) {
         json_t *obj = NULL;
-        if (!e->recurring && plain_view(r, account, id, e->obj, props)) {
+        if (!e->recurring && (!e->obj || plain_view(r, account, id, e->obj, props))) {
             size_t n;
             const char *text = event_cache_text(e, view_text, &n);
             obj = jwriter_raw_new(text, n);
@@ -321,7 +321,22 @@ json_t *event_load(struct jmap_req *r, const char *account, const char *id, json
         event_cache_release(e);
         return obj;
     }
+    event_cache_release(e); /* text only, and this view needs the tree: read it */
     json_t *obj = store_object_get(c, account, calendar_event_type.name, id);
+    if (obj && !instance_is_recurring(obj) && get_state.plain &&
+        plain_view(r, account, id, obj, props) &&
+        !json_is_true(json_object_get(obj, "hideAttendees"))) {
+        /* issue 21 §0: the whole view as text is all a later /get of it needs, and an
+         * eighth of the memory of the parsed event (an entry of text alone is plain
+         * for every owner's view: neither default alerts nor hidden attendees) */
+        e = event_cache_put_text(account, id, obj, state, view_text);
+        if (e) {
+            json_decref(obj);
+            obj = jwriter_raw_new(e->text, e->text_len);
+            event_cache_release(e);
+            return obj;
+        }
+    }
     e = obj ? event_cache_put_current(account, id, obj, state) : NULL;
     if (e && !e->recurring && plain_view(r, account, id, e->obj, props)) {
         size_t n;

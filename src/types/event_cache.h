@@ -26,7 +26,7 @@ struct event_cached {
     int64_t modseq;
     int64_t state; /* the account's CalendarEvent state at which modseq was current (0: none) */
     char float_tz[64];
-    json_t *obj;           /* the stored event, read-only */
+    json_t *obj;           /* the stored event, read-only (NULL: event_cache_put_text's) */
     struct event_occ *occ; /* in start order */
     size_t nocc;
     int64_t covered_until; /* every occurrence starting before this is in occ */
@@ -74,6 +74,13 @@ struct event_cached *event_cache_current(const char *account, const char *id, in
  * only; not expanded). The entry kept (release it), or NULL if none was. */
 struct event_cached *event_cache_put_current(const char *account, const char *id, json_t *obj,
                                              int64_t state);
+/* Issue 21 §0: the same for a /get of a single event whose whole view is text: the
+ * entry keeps make(obj)'s text and not obj (obj NULL; a parsed event holds eight times
+ * its text), so the /get of a month's events keeps a tenth of the memory. Found by
+ * event_cache_current only; a caller needing the tree reads the store. */
+struct event_cached *event_cache_put_text(const char *account, const char *id, const json_t *obj,
+                                          int64_t state,
+                                          char *(*make)(const json_t *obj, size_t *n));
 /* Issue 21 §2: a text that depends on e's event alone (the JSON a /get writes for it,
  * calendar_event_get.c), made by make(e->obj) on first use and kept with the entry
  * (counted in the cache's bound) for every holder of the entry after that. make

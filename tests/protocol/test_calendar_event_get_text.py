@@ -173,3 +173,31 @@ def test_a_write_shows_in_the_text(env):
     assert get(s, acct, [ids["single"]])[ids["single"]]["title"] == "Single again"
     s.call("CalendarEvent/set", {"accountId": acct, "update": {
         ids["bare"]: {"title": None}, ids["single"]: {"title": TEXT}}})
+
+
+def test_a_single_event_kept_as_text_then_read_as_a_tree(env):
+    """Issue 21 §0: a /get of a single event keeps its whole view as text alone (not
+    the parsed event); a later /get that needs the tree (properties §5.7,
+    reduceParticipants §5.7, a sharee's or hidden attendees' view) reads it again
+    and answers the same values."""
+    s, acct, ids = env
+    cal = next(iter(get(s, acct, [ids["single"]])[ids["single"]]["calendarIds"]))
+    out = s.call("CalendarEvent/set", {"accountId": acct, "create": {
+        "t": {"calendarIds": {cal: True}, "title": TEXT, "start": "2027-01-05T10:00:00",
+              "timeZone": "Europe/Berlin", "duration": "PT1H",
+              "participants": {"o": {"@type": "Participant", "roles": {"owner": True},
+                                     "calendarAddress": "mailto:o@example.com"},
+                               "p": {"@type": "Participant", "roles": {"attendee": True},
+                                     "calendarAddress": "mailto:p@example.com"}}},
+        "h": {"calendarIds": {cal: True}, "title": "Hidden", "start": "2027-01-06T10:00:00",
+              "timeZone": "Etc/UTC", "hideAttendees": True}}})[1]
+    t, h = out["created"]["t"]["id"], out["created"]["h"]["id"]
+    for i in (t, h):
+        whole = get(s, acct, [i])[i]
+        assert get(s, acct, [i])[i] == whole  # the second from the kept text
+        assert get(s, acct, [i], properties=sorted(whole))[i] == whole
+        assert get(s, acct, [i], properties=["title"])[i] == {"id": i, "title": whole["title"]}
+        assert get(s, acct, [i])[i] == whole
+    reduced = get(s, acct, [t], reduceParticipants=True)[t]
+    assert reduced["title"] == TEXT and set(reduced) == set(get(s, acct, [t])[t])
+    s.call("CalendarEvent/set", {"accountId": acct, "destroy": [t, h]})

@@ -97,3 +97,45 @@ def test_issue21_long_import_commits_in_batches(fresh_server, tmp_path):
     total = s.call("CalendarEvent/query", {"accountId": s.account(), "calculateTotal": True,
                                            "limit": 1})[1]["total"]
     assert total == 4499
+
+
+def test_issue21_long_file_stored_as_converted_same_summary(fresh_server, tmp_path):
+    """Issue 21 §0: a file of 1,000 entries or more is stored entry by entry as the
+    converter hands them over (not converted whole first: 100,000 events took 955 MB).
+    The summary is the one the whole-file path gives: the same counts, the repairs and
+    the refusal with their lines, the task in its list, progress on a terminal to
+    the end."""
+    s = fresh_server
+    mixed = (event("a") + event("b", "PRIORITY:urgent\r\n")
+             + event("c").replace("DTSTART:20250301T090000Z", "DTSTART:soon")
+             + "BEGIN:VTODO\r\nUID:t\r\nDTSTAMP:20250101T000000Z\r\nEND:VTODO\r\n")
+    f = tmp_path / "long.ics"
+    f.write_text(HEAD + "".join(event(f"s{i}") for i in range(600)) + mixed
+                 + "".join(event(f"s{i}") for i in range(600, 1200)) + "END:VCALENDAR\r\n")
+    master, slave = pty.openpty()
+    p = subprocess.Popen([JMAPD, "import", "--user", "alice", str(f), "--data", s.data],
+                         stdout=subprocess.PIPE, stderr=slave)
+    os.close(slave)
+    out, _ = p.communicate(timeout=300)
+    tty = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        tty += chunk
+    os.close(master)
+    assert p.returncode == 0
+    assert b"1203 imported (1203 new, 0 updated), 1 repaired with warnings, 1 refused" in out
+    assert b"warning: line" in tty and b"PRIORITY" in tty
+    assert b"refused: line" in tty and b"DTSTART" in tty
+    assert b"/1204" in tty and b"1204/1204" in tty  # the components counted up front
+    total = s.call("CalendarEvent/query", {"accountId": s.account(), "calculateTotal": True,
+                                           "limit": 1})[1]["total"]
+    assert total == 1202
+    tasks = "urn:ietf:params:jmap:tasks"
+    got = s.call("Task/get", {"accountId": s.account(), "ids": None},
+                 using=["urn:ietf:params:jmap:core", tasks])[1]
+    assert [t["uid"] for t in got["list"]] == ["t"]

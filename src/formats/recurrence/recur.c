@@ -725,6 +725,105 @@ static int gregorian(const struct icalrecurrencetype *r)
     return !r->rscale || !strcasecmp(r->rscale, "GREGORIAN");
 }
 
+/* ---- plain WEEKLY, MONTHLY and YEARLY rules ---------------------------------------------- */
+
+/* Issue 21 §3: a Gregorian WEEKLY rule with at most a BYDAY of weekdays without
+ * ordinals (every week), or a MONTHLY or YEARLY rule on the start's day (up to the 28th, which
+ * every month has), and no other BY part: most series. Their instances are plain
+ * arithmetic on days; libical steps to them through ICU's calendar (55% of a first
+ * expansion's instructions). */
+static int simple_rule(const struct icalrecurrencetype *r, const jscal_ldt *st)
+{
+    if (!gregorian(r) || !list_empty(r->by_second) || !list_empty(r->by_minute) ||
+        !list_empty(r->by_hour) || !list_empty(r->by_month_day) || !list_empty(r->by_year_day) ||
+        !list_empty(r->by_week_no) || !list_empty(r->by_month) || !list_empty(r->by_set_pos))
+        return 0;
+    switch (r->freq) {
+    case ICAL_WEEKLY_RECURRENCE:
+        /* every INTERVAL weeks, BYDAY's days: libical 3.0.16 groups the weeks from
+         * Monday whatever WKST says (RFC 5545 §3.3.10 groups them from WKST), so only
+         * where the grouping cannot matter */
+        if (!list_empty(r->by_day) && r->interval > 1)
+            return 0;
+        for (int i = 0; i < ICAL_BY_DAY_SIZE && r->by_day[i] != ICAL_RECURRENCE_ARRAY_MAX; i++)
+            if (icalrecurrencetype_day_position(r->by_day[i]) != 0)
+                return 0;
+        return 1;
+    case ICAL_MONTHLY_RECURRENCE:
+    case ICAL_YEARLY_RECURRENCE:
+        return list_empty(r->by_day) && st->day <= 28;
+    default:
+        return 0;
+    }
+}
+
+/* The instances of a simple_rule rule from the start, in order, through emit_period (which
+ * applies jscalendarbis §4.3.3.1 rules 1 and 4, COUNT, UNTIL and the window). Without a
+ * COUNT the walk starts at the period holding lo. */
+static int each_simple_instance(series *s, int64_t lo, int64_t hi, inst_fn fn, void *ctx)
+{
+    const struct icalrecurrencetype *r = &s->rule;
+    const jscal_ldt *st = &s->start;
+    int64_t interval = r->interval > 0 ? r->interval : 1;
+    int64_t tod = st->hour * 3600 + st->minute * 60 + st->second;
+    int64_t sday = jscal_days_from_civil(st->year, st->month, st->day);
+    emit_state e = {.start = jscal_ldt_to_secs(st),
+                    .lo = lo,
+                    .hi = hi,
+                    .has_until = !icaltime_is_null_time(r->until),
+                    .count = r->count,
+                    .fn = fn,
+                    .ctx = ctx};
+    e.until = e.has_until ? itt_secs(r->until) + (r->until.is_date ? 86399 : 0) : 0;
+    if (e.has_until && e.until < e.start)
+        return emit_finish(&e); /* libical generates nothing: the start alone (rule 1) */
+    /* the first period to walk: the start's, or without COUNT the one holding lo */
+    int64_t k = 0, skip = lo - 2 * 86400 > e.start && !r->count;
+    if (r->freq == ICAL_WEEKLY_RECURRENCE) {
+        int wkst = r->week_start == ICAL_NO_WEEKDAY ? 1 : (int)r->week_start - 1;
+        int64_t w0 = recur_week_start(sday, wkst);
+        int offs[7], n = 0; /* the rule's days, as days after the week's start, in order */
+        for (int d = 0; d < 7; d++) {
+            int wd = (wkst + d) % 7, on = list_empty(r->by_day) && wd == recur_dow(sday);
+            for (int i = 0; i < ICAL_BY_DAY_SIZE && r->by_day[i] != ICAL_RECURRENCE_ARRAY_MAX; i++)
+                on |= (int)icalrecurrencetype_day_day_of_week(r->by_day[i]) == wd + 1;
+            if (on)
+                offs[n++] = d;
+        }
+        if (skip)
+            k = (lo / 86400 - 2 - w0) / (7 * interval);
+        for (; !e.done && !e.rc; k++) {
+            int64_t v[7], w = w0 + k * 7 * interval;
+            for (int i = 0; i < n; i++)
+                v[i] = (w + offs[i]) * 86400 + tod;
+            if ((e.rc = work(s)))
+                break;
+            emit_period(&e, v, (size_t)n);
+            if (!n || w * 86400 > e.hi)
+                break;
+        }
+        return emit_finish(&e);
+    }
+    int64_t m0 = (int64_t)st->year * 12 + (st->month - 1); /* months since year 0 */
+    int64_t step = r->freq == ICAL_MONTHLY_RECURRENCE ? interval : 12 * interval;
+    if (skip) {
+        jscal_ldt l;
+        jscal_secs_to_ldt(lo - 2 * 86400, &l);
+        int64_t ml = (int64_t)l.year * 12 + (l.month - 1);
+        k = ml > m0 ? (ml - m0) / step : 0;
+    }
+    for (; !e.done && !e.rc; k++) {
+        int64_t m = m0 + k * step;
+        if (m / 12 > 9999)
+            break;
+        int64_t v = jscal_days_from_civil((int)(m / 12), (int)(m % 12) + 1, st->day) * 86400 + tod;
+        if ((e.rc = work(s)))
+            break;
+        emit_period(&e, &v, 1);
+    }
+    return emit_finish(&e);
+}
+
 static int each_instance(series *s, int64_t lo, int64_t hi, inst_fn fn, void *ctx)
 {
     int64_t start = jscal_ldt_to_secs(&s->start);
@@ -738,6 +837,8 @@ static int each_instance(series *s, int64_t lo, int64_t hi, inst_fn fn, void *ct
         int rc = recur_walk_short(&s->rule, start, lo, hi, &s->budget, counted, &c);
         return rc == RECUR_ERR_LIMIT ? budget_fail(s) : rc;
     }
+    if (simple_rule(&s->rule, &s->start))
+        return each_simple_instance(s, lo, hi, fn, ctx);
     if (s->rule.freq == ICAL_YEARLY_RECURRENCE && !list_empty(s->rule.by_week_no))
         return each_weekno_instance(s, lo, hi, fn, ctx);
     if (s->rule.by_set_pos[0] != ICAL_RECURRENCE_ARRAY_MAX)

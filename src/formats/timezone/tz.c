@@ -2,13 +2,18 @@
  * tz.c — IANA zones from the system zoneinfo via libical, custom VTIMEZONE zones, and the
  * local <-> UTC conversions used by conversion and recurrence expansion. See tz.h.
  * The only mutable state is the zone cache (libical's builtin array plus a small table of
- * zones libical's zone.tab does not list, loaded on demand); both are guarded by one mutex.
+ * zones libical's zone.tab does not list, loaded on demand). Issue 21 §1: readers take no
+ * lock. A zone is added under a mutex and published by one release store of the count;
+ * with it goes the zone's table of UTC offset changes (libical's own, read once through
+ * icaltimezone_dump_changes), so a conversion is a binary search instead of libical's
+ * look-up, which takes libical's process-wide mutex on every call.
  */
 #include "formats/timezone/tz.h"
 
 #include <ctype.h>
 #include <libical/icaltz-util.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -18,13 +23,29 @@
 static pthread_once_t tz_once = PTHREAD_ONCE_INIT;
 static pthread_mutex_t tz_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* Changes of a zone's UTC offset, as libical computes them: from change i on (UTC
+ * seconds at[i]) the offset is off[i], until at[i + 1]; valid from at[0] to before
+ * `end` (TABLE_YEAR + 1). Outside that, libical answers. Read-only once published.
+ * Reading the changes costs libical's expansion of the zone's rules to TABLE_YEAR
+ * (Europe/Berlin: 4 M instructions to 2060, 29 M to 2200), once per zone. */
+#define TABLE_YEAR 2060
+struct zone_table {
+    int64_t *at;
+    int32_t *off;
+    size_t n;
+    int64_t end;
+};
+
 /* Every zone looked up so far (libical's own lookup is a linear scan over ~450 names), and
- * zones outside zone.tab (links such as "US/Eastern", "Etc/GMT+5") loaded from zoneinfo. */
+ * zones outside zone.tab (links such as "US/Eastern", "Etc/GMT+5") loaded from zoneinfo.
+ * Entries below n_extra are complete and never change (n_extra: release store under
+ * tz_lock, acquire load by readers). */
 #define EXTRA_MAX 512
 static struct {
     char *id;
     uint32_t hash; /* id_hash(id): most comparisons stop there */
     icaltimezone *zone;
+    struct zone_table table; /* n == 0: none, libical answers */
 } extra[EXTRA_MAX];
 static int n_extra;
 
@@ -36,21 +57,114 @@ static uint32_t id_hash(const char *id)
     return h;
 }
 
-/* The cached zone of id, or NULL. Called with tz_lock held. */
+/* The cached zone of id, or NULL. No lock: the published entries only. */
 static icaltimezone *extra_find(const char *id, uint32_t h)
 {
-    for (int i = 0; i < n_extra; i++)
+    int n = __atomic_load_n(&n_extra, __ATOMIC_ACQUIRE);
+    for (int i = 0; i < n; i++)
         if (extra[i].hash == h && !strcmp(extra[i].id, id))
             return extra[i].zone;
     return NULL;
 }
 
+static int64_t civil_secs(int y, int m, int d, int hh, int mm, int ss)
+{
+    return jscal_days_from_civil(y, m, d) * 86400 + hh * 3600 + mm * 60 + ss;
+}
+
+/* One line of icaltimezone_dump_changes (libical's documented format: zone, tab, the
+ * change's UTC date "D Mon YYYY", tab, its UTC time "H:MM:SS", tab, the offset after it
+ * "+HHMM" or "+HHMMSS"). 0 if read. */
+static int change_parse(const char *line, int64_t *at, int32_t *off)
+{
+    static const char mon[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+    const char *tab = strchr(line, '\t');
+    int d, y, hh, mm, ss;
+    char ms[4], o[12];
+    if (!tab || sscanf(tab + 1, "%d %3s %d\t%d:%d:%d\t%11s", &d, ms, &y, &hh, &mm, &ss, o) != 7)
+        return -1;
+    const char *mp = strlen(ms) == 3 ? strstr(mon, ms) : NULL;
+    size_t ol = strlen(o);
+    if (!mp || (mp - mon) % 3 || (o[0] != '+' && o[0] != '-') || (ol != 5 && ol != 7))
+        return -1;
+    for (size_t i = 1; i < ol; i++)
+        if (!isdigit((unsigned char)o[i]))
+            return -1;
+    int secs = ((o[1] - '0') * 10 + (o[2] - '0')) * 3600 + ((o[3] - '0') * 10 + (o[4] - '0')) * 60 +
+               (ol == 7 ? (o[5] - '0') * 10 + (o[6] - '0') : 0);
+    *at = civil_secs(y, (int)((mp - mon) / 3) + 1, d, hh, mm, ss);
+    *off = o[0] == '-' ? -secs : secs;
+    return 0;
+}
+
+/* z's changes up to TABLE_YEAR, in order; an empty table (libical answers) if they
+ * cannot be read. Called with tz_lock held, before the entry is published. */
+static struct zone_table table_build(icaltimezone *z)
+{
+    struct zone_table t = {NULL, NULL, 0, civil_secs(TABLE_YEAR + 1, 1, 1, 0, 0, 0)};
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f)
+        return t;
+    icaltimezone_dump_changes(z, TABLE_YEAR, f);
+    fclose(f);
+    for (char *line = buf, *next; line && *line; line = next) {
+        next = strchr(line, '\n');
+        if (next)
+            *next++ = 0;
+        int64_t at;
+        int32_t off;
+        if (change_parse(line, &at, &off) || (t.n && at <= t.at[t.n - 1])) {
+            t.n = 0; /* not as documented: leave it to libical */
+            break;
+        }
+        if (t.n == cap) {
+            cap = cap ? cap * 2 : 64;
+            t.at = realloc(t.at, cap * sizeof *t.at);
+            t.off = realloc(t.off, cap * sizeof *t.off);
+            if (!t.at || !t.off)
+                abort();
+        }
+        t.at[t.n] = at;
+        t.off[t.n++] = off;
+    }
+    free(buf);
+    if (!t.n) {
+        free(t.at);
+        free(t.off);
+        t.at = NULL;
+        t.off = NULL;
+    }
+    return t;
+}
+
 static void extra_add(const char *id, uint32_t h, icaltimezone *z)
 {
-    extra[n_extra].id = strdup(id);
-    extra[n_extra].hash = h;
-    extra[n_extra].zone = z;
-    n_extra++;
+    int n = n_extra;
+    extra[n].id = strdup(id);
+    extra[n].hash = h;
+    extra[n].zone = z;
+    extra[n].table = table_build(z);
+    __atomic_store_n(&n_extra, n + 1, __ATOMIC_RELEASE);
+}
+
+/* The published table of z, or NULL (a zone of the caller's own, or none read). The
+ * last one found is remembered per thread: a series converts in one zone. */
+static const struct zone_table *table_of(const icaltimezone *z)
+{
+    static __thread const icaltimezone *last_zone;
+    static __thread const struct zone_table *last_table;
+    if (z == last_zone)
+        return last_table;
+    int n = __atomic_load_n(&n_extra, __ATOMIC_ACQUIRE);
+    for (int i = 0; i < n; i++)
+        if (extra[i].zone == z) {
+            last_zone = z;
+            last_table = extra[i].table.n ? &extra[i].table : NULL;
+            return last_table;
+        }
+    return NULL;
 }
 
 static void tz_init_once(void)
@@ -80,11 +194,10 @@ icaltimezone *tz_builtin(const char *id)
     tz_init();
     if (!id)
         return NULL;
-    /* Zones found before first: every id in the cache passed the checks below. */
+    /* Zones found before first, without a lock: every id in the cache passed the
+     * checks below. */
     uint32_t h = id_hash(id);
-    pthread_mutex_lock(&tz_lock);
     icaltimezone *z = extra_find(id, h);
-    pthread_mutex_unlock(&tz_lock);
     if (z)
         return z;
     if (!plausible_id(id))
@@ -211,10 +324,10 @@ icaltimezone *tz_from_vtimezone(icalcomponent *vtz)
 #define TZ_FOLD_YEAR 2400
 #define TZ_CYCLE_SECS (146097LL * 86400)
 
-int tz_offset_at_utc(icaltimezone *zone, int64_t utc)
+/* libical's answer (under its mutex): zones of the caller's own, times outside the
+ * table */
+static int libical_offset(icaltimezone *zone, int64_t utc)
 {
-    if (!zone || zone == icaltimezone_get_utc_timezone())
-        return 0;
     jscal_ldt t;
     jscal_secs_to_ldt(utc, &t);
     if (t.year > TZ_FOLD_YEAR) {
@@ -231,6 +344,24 @@ int tz_offset_at_utc(icaltimezone *zone, int64_t utc)
     tt.zone = icaltimezone_get_utc_timezone();
     int dst = 0;
     return icaltimezone_get_utc_offset_of_utc_time(zone, &tt, &dst);
+}
+
+int tz_offset_at_utc(icaltimezone *zone, int64_t utc)
+{
+    if (!zone || zone == icaltimezone_get_utc_timezone())
+        return 0;
+    const struct zone_table *t = table_of(zone);
+    if (!t || utc < t->at[0] || utc >= t->end)
+        return libical_offset(zone, utc);
+    size_t lo = 0, hi = t->n; /* the last change at or before utc */
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (t->at[mid] <= utc)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return t->off[lo - 1];
 }
 
 int64_t tz_utc_to_local(icaltimezone *zone, int64_t utc)
