@@ -941,6 +941,21 @@ static void test_issue12_3_4_first_round_trip_stable(void **state)
              "END:VEVENT\r\nEND:VCALENDAR\r\n",
              custom);
     assert_stable(lone_rid);
+    /* RFC 5545 §3.6.1: a DATE DTSTART without DTEND lasts a day; draft-25 §2.3.16 writes
+     * {start at midnight, showWithoutTime} as that DATE. An Event read from a floating
+     * midnight DATE-TIME with SHOW-WITHOUT-TIME and no end keeps its DATE-TIME, noted */
+    const char *no_end = CAL("DTSTART:20240229T000000\r\nSHOW-WITHOUT-TIME:TRUE\r\n");
+    assert_stable(no_end);
+    g = conv(no_end, 0);
+    assert_null(json_object_get(g, "duration"));
+    char *no_end_ics = to_ics(g);
+    assert_non_null(strstr(no_end_ics, "DTSTART:20240229T000000\r\n"));
+    free(no_end_ics);
+    json_decref(g);
+    /* where the writer writes a DATE-TIME anyway (a timed RDATE), no note is kept */
+    assert_stable(CAL("DTSTART:20240229T000000\r\nSHOW-WITHOUT-TIME:TRUE\r\n"
+                      "RDATE:20240301T100000\r\n"));
+    assert_stable(CAL("DTSTART;VALUE=DATE:20240229\r\nRDATE:20240301T100000\r\n"));
     /* an override's CLASS of an unknown value goes, as a known one does (§4.3.4) */
     assert_stable("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\n"
                   "UID:u1\r\nDTSTAMP:20240101T000000Z\r\nDTSTART:20240101T100000Z\r\n"
