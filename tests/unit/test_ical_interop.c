@@ -956,6 +956,26 @@ static void test_issue12_3_4_first_round_trip_stable(void **state)
     assert_stable(CAL("DTSTART:20240229T000000\r\nSHOW-WITHOUT-TIME:TRUE\r\n"
                       "RDATE:20240301T100000\r\n"));
     assert_stable(CAL("DTSTART;VALUE=DATE:20240229\r\nRDATE:20240301T100000\r\n"));
+    /* a calendar's locale is its NAME's LANGUAGE, before or after a DESCRIPTION of
+     * another; a DESCRIPTION's without a NAME (draft-25 §2.3.28) */
+    const char *cal_lang[] = {"DESCRIPTION;LANGUAGE=fr:d\r\nNAME;LANGUAGE=de:n\r\n",
+                              "DESCRIPTION;LANGUAGE=fr:d\r\n"};
+    for (int i = 0; i < 2; i++) {
+        char cal1[512];
+        snprintf(cal1, sizeof cal1,
+                 "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\n%sBEGIN:VEVENT\r\n"
+                 "UID:u1\r\nDTSTAMP:20240101T000000Z\r\nDTSTART:20240101T100000Z\r\n"
+                 "END:VEVENT\r\nEND:VCALENDAR\r\n",
+                 cal_lang[i]);
+        assert_stable(cal1);
+        g = conv(cal1, ICAL_TO_JSCAL_GROUP);
+        assert_string_equal(json_string_value(json_object_get(g, "locale")), i ? "fr" : "de");
+        json_decref(g);
+    }
+    /* two DERIVED LOCATIONs keep their order (the first was moved behind the second) */
+    assert_stable(
+        CAL("DTSTART:20240101T100000Z\r\nLOCATION;DERIVED=TRUE:a\r\n"
+            "EXDATE:20240102T100000Z\r\nLOCATION;DERIVED=TRUE;ALTREP=\"http://x\":a\r\n"));
     /* an override's CLASS of an unknown value goes, as a known one does (§4.3.4) */
     assert_stable("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\n"
                   "UID:u1\r\nDTSTAMP:20240101T000000Z\r\nDTSTART:20240101T100000Z\r\n"

@@ -622,6 +622,12 @@ static void calendar_props(cal_ctx *cal, const ical_comp *vcal, json_t *group, c
     g.comp = vcal;
     g.obj = group;
     int nurl = 0;
+    /* the locale is the first NAME's LANGUAGE (draft-25 §2.3.28), whatever comes before
+     * it; a DESCRIPTION's only without a NAME (the writer writes NAME first) */
+    const ical_prop *name = ical_comp_get_prop((ical_comp *)vcal, "NAME");
+    const char *name_lang = name ? ical_prop_param1(name, "LANGUAGE") : NULL;
+    if (name_lang)
+        json_object_set_new_nocheck(group, "locale", json_string_nocheck(name_lang));
     for (size_t i = 0; i < vcal->nprops; i++) {
         const ical_prop *p = &vcal->props[i];
         const char *n = p->name;
@@ -643,7 +649,7 @@ static void calendar_props(cal_ctx *cal, const ical_comp *vcal, json_t *group, c
         } else if (i2j_is(n, "NAME") && !json_object_get(group, "title")) {
             i2j_set_text(group, "title", p->value);
             const char *l = ical_prop_param1(p, "LANGUAGE");
-            if (l)
+            if (l && !json_object_get(group, "locale"))
                 json_object_set_new_nocheck(group, "locale", json_string_nocheck(l));
         } else if (i2j_is(n, "DESCRIPTION") && !json_object_get(group, "description") &&
                    !i2j_param_is_true(p, "DERIVED")) {
