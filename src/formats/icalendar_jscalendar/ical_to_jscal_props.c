@@ -113,17 +113,16 @@ static int h_styled_description(entry_ctx *e, const ical_prop *p)
 static int h_location(entry_ctx *e, const ical_prop *p)
 {
     int derived = i2j_param_is_true(p, "DERIVED");
-    if (!derived && !e->location) {
+    if (!derived && !e->location)
         e->location = p;
-    } else if (derived) {
-        /* the last DERIVED one is kept after the others unless it names the main
-         * VLOCATION (entry_location_props); an earlier one is kept when the next comes,
-         * so kept ones stay in their order, as written back (issue 12 §3.4: the first
-         * one moved behind a later one each round) */
-        if (e->derived_location)
-            i2j_keep_prop(&e->o, e->derived_location);
-        e->derived_location = p;
-    } else {
+    else if (!derived)
+        return I2J_KEEP;
+    else {
+        /* a DERIVED one is kept in its place (issue 12 §3.4: deferred, it moved behind
+         * the others on every round); the first is taken out again if it names the main
+         * VLOCATION (entry_location_props) */
+        if (!e->derived_location)
+            e->derived_location = p;
         return I2J_KEEP;
     }
     return I2J_DONE;
