@@ -978,6 +978,11 @@ static void test_issue12_3_4_first_round_trip_stable(void **state)
             "EXDATE:20240102T100000Z\r\nLOCATION;DERIVED=TRUE;ALTREP=\"http://x\":a\r\n"));
     assert_stable(CAL("DTSTART:20240101T100000Z\r\nLOCATION;DERIVED=TRUE:a\r\n"
                       "LOCATION;DERIVED=TRUE:a\r\nCONTACT:c\r\n"));
+    /* a GEO out of range, infinite or not a number is kept as written */
+    assert_stable(CAL("DTSTART:20240101T100000Z\r\nGEO:45.5;5E977943\r\n"));
+    assert_stable(CAL("DTSTART:20240101T100000Z\r\nGEO:nan;1\r\n"));
+    assert_stable(CAL("DTSTART:20240101T100000Z\r\nBEGIN:VLOCATION\r\nUID:l\r\nNAME:n\r\n"
+                      "GEO:45.5;5E977943\r\nEND:VLOCATION\r\n"));
     /* an override's CLASS of an unknown value goes, as a known one does (§4.3.4) */
     assert_stable("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\n"
                   "UID:u1\r\nDTSTAMP:20240101T000000Z\r\nDTSTART:20240101T100000Z\r\n"

@@ -883,8 +883,8 @@ void i2j_resolve_alert_relations(json_t *alerts)
 int i2j_geo_ok(const char *v)
 {
     char *end;
-    double lat = strtod(v, &end);
-    if (end == v || *end != ';' || lat < -90 || lat > 90)
+    double lat = strtod(v, &end); /* NaN fails every bound below */
+    if (end == v || *end != ';' || !(lat >= -90 && lat <= 90))
         return 0;
     const char *s = end + 1;
     double lon = strtod(s, &end);
