@@ -236,13 +236,15 @@ static void entry_locations(entry_ctx *e, const ical_comp *c)
                 if (json_is_string(nm) && !strcmp(json_string_value(nm), u) &&
                     json_object_get(l, "iCalendar")) {
                     json_object_set_new_nocheck(o->obj, "mainLocationId", json_string_nocheck(k));
-                    i2j_unkeep_prop(o, derived); /* regenerated from mainLocationId */
+                    derived = NULL; /* regenerated from mainLocationId */
                     break;
                 }
             }
             free(u);
         }
     }
+    if (derived)
+        i2j_keep_prop(o, derived);
 }
 
 /* PARTICIPANT (§2.2.1), VALARM (§2.2.2) and other sub-components. Returns 0 or -1. */
