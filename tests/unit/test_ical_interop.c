@@ -829,6 +829,14 @@ static void test_issue12_3_4_first_round_trip_stable(void **state)
     assert_stable(CAL("DTSTART:20240101T100000Z\r\nBEGIN:PARTICIPANT\r\nUID:p1\r\n"
                       "PARTICIPANT-TYPE:ACTIVE\r\nSTYLED-DESCRIPTION;VALUE=TEXT:x\r\n"
                       "END:PARTICIPANT\r\n"));
+    /* RFC 7529 §3.1: a SKIP of another value makes the rule one that is kept as written */
+    assert_stable(CAL("DTSTART:20240131T100000Z\r\nRRULE:FREQ=MONTHLY;BYMONTHDAY=31;SKIP=FOO\r\n"));
+    g = conv(CAL("DTSTART:20240131T100000Z\r\nRRULE:FREQ=MONTHLY;COUNT=2;SKIP=FOO\r\n"), 0);
+    json_t *foo = NULL;
+    assert_int_equal(jscal_validate(g, JSCAL_ALLOW_MISSING_SERVER_SET | JSCAL_RELAXED, &foo), 0);
+    json_decref(foo);
+    assert_null(json_object_get(g, "recurrenceRule"));
+    json_decref(g);
     /* RFC 7529 §4.1: SKIP without RSCALE reads as the Gregorian scale's and stays */
     assert_stable(
         CAL("DTSTART:20240131T100000Z\r\nRRULE:FREQ=MONTHLY;BYMONTHDAY=31;SKIP=FORWARD\r\n"));

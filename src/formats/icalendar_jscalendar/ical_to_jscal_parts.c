@@ -671,6 +671,10 @@ int i2j_convert_rrule(obj_ctx *o, const ical_prop *p)
             json_object_set_new_nocheck(rule, "firstDayOfWeek", json_string_nocheck(l));
             free(l);
         } else if (!strcasecmp(k, "RSCALE") || !strcasecmp(k, "SKIP")) {
+            /* RFC 7529 §3.1: SKIP is OMIT, BACKWARD or FORWARD */
+            if (!strcasecmp(k, "SKIP") && strcasecmp(v, "OMIT") && strcasecmp(v, "BACKWARD") &&
+                strcasecmp(v, "FORWARD"))
+                bad = 1;
             char *l = jscal_strlower(v);
             json_object_set_new_nocheck(rule, !strcasecmp(k, "RSCALE") ? "rscale" : "skip",
                                         json_string_nocheck(l));
