@@ -829,6 +829,14 @@ static void test_issue12_3_4_first_round_trip_stable(void **state)
     assert_stable(CAL("DTSTART:20240101T100000Z\r\nBEGIN:PARTICIPANT\r\nUID:p1\r\n"
                       "PARTICIPANT-TYPE:ACTIVE\r\nSTYLED-DESCRIPTION;VALUE=TEXT:x\r\n"
                       "END:PARTICIPANT\r\n"));
+    /* RFC 7529 §3.1: a SKIP of another value makes the rule one that is kept as written */
+    assert_stable(CAL("DTSTART:20240131T100000Z\r\nRRULE:FREQ=MONTHLY;BYMONTHDAY=31;SKIP=FOO\r\n"));
+    g = conv(CAL("DTSTART:20240131T100000Z\r\nRRULE:FREQ=MONTHLY;COUNT=2;SKIP=FOO\r\n"), 0);
+    json_t *foo = NULL;
+    assert_int_equal(jscal_validate(g, JSCAL_ALLOW_MISSING_SERVER_SET | JSCAL_RELAXED, &foo), 0);
+    json_decref(foo);
+    assert_null(json_object_get(g, "recurrenceRule"));
+    json_decref(g);
     /* RFC 7529 §4.1: SKIP without RSCALE reads as the Gregorian scale's and stays */
     assert_stable(
         CAL("DTSTART:20240131T100000Z\r\nRRULE:FREQ=MONTHLY;BYMONTHDAY=31;SKIP=FORWARD\r\n"));
@@ -941,6 +949,42 @@ static void test_issue12_3_4_first_round_trip_stable(void **state)
              "END:VEVENT\r\nEND:VCALENDAR\r\n",
              custom);
     assert_stable(lone_rid);
+    /* RFC 5545 §3.6.1: a DATE DTSTART without DTEND lasts a day; draft-25 §2.3.16 writes
+     * {start at midnight, showWithoutTime} as that DATE. An Event read from a floating
+     * midnight DATE-TIME with SHOW-WITHOUT-TIME and no end keeps its DATE-TIME, noted */
+    const char *no_end = CAL("DTSTART:20240229T000000\r\nSHOW-WITHOUT-TIME:TRUE\r\n");
+    assert_stable(no_end);
+    g = conv(no_end, 0);
+    assert_null(json_object_get(g, "duration"));
+    char *no_end_ics = to_ics(g);
+    assert_non_null(strstr(no_end_ics, "DTSTART:20240229T000000\r\n"));
+    free(no_end_ics);
+    json_decref(g);
+    /* where the writer writes a DATE-TIME anyway (a timed RDATE), no note is kept */
+    assert_stable(CAL("DTSTART:20240229T000000\r\nSHOW-WITHOUT-TIME:TRUE\r\n"
+                      "RDATE:20240301T100000\r\n"));
+    assert_stable(CAL("DTSTART;VALUE=DATE:20240229\r\nRDATE:20240301T100000\r\n"));
+    /* a calendar's locale is its NAME's LANGUAGE, before or after a DESCRIPTION of
+     * another; a DESCRIPTION's without a NAME (draft-25 §2.3.28) */
+    const char *cal_lang[] = {"DESCRIPTION;LANGUAGE=fr:d\r\nNAME;LANGUAGE=de:n\r\n",
+                              "DESCRIPTION;LANGUAGE=fr:d\r\n"};
+    for (int i = 0; i < 2; i++) {
+        char cal1[512];
+        snprintf(cal1, sizeof cal1,
+                 "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\n%sBEGIN:VEVENT\r\n"
+                 "UID:u1\r\nDTSTAMP:20240101T000000Z\r\nDTSTART:20240101T100000Z\r\n"
+                 "END:VEVENT\r\nEND:VCALENDAR\r\n",
+                 cal_lang[i]);
+        assert_stable(cal1);
+        g = conv(cal1, ICAL_TO_JSCAL_GROUP);
+        assert_string_equal(json_string_value(json_object_get(g, "locale")), i ? "fr" : "de");
+        json_decref(g);
+    }
+    /* a GEO out of range, infinite or not a number is kept as written */
+    assert_stable(CAL("DTSTART:20240101T100000Z\r\nGEO:45.5;5E977943\r\n"));
+    assert_stable(CAL("DTSTART:20240101T100000Z\r\nGEO:nan;1\r\n"));
+    assert_stable(CAL("DTSTART:20240101T100000Z\r\nBEGIN:VLOCATION\r\nUID:l\r\nNAME:n\r\n"
+                      "GEO:45.5;5E977943\r\nEND:VLOCATION\r\n"));
     /* an override's CLASS of an unknown value goes, as a known one does (§4.3.4) */
     assert_stable("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\n"
                   "UID:u1\r\nDTSTAMP:20240101T000000Z\r\nDTSTART:20240101T100000Z\r\n"

@@ -4,8 +4,9 @@
  * every element without a JSCalendar counterpart, and iCalendar DATE/DATE-TIME values.
  */
 #include <ctype.h>
-#include <stdio.h>
+#include <math.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -194,16 +195,17 @@ static json_t *raw_to_jcal(const char *type, const char *raw)
     return json_string_nocheck(raw);
 }
 
-/* RFC 5545 §3.8.1.6 geo-value: float ";" float, nothing else. */
+/* RFC 5545 §3.8.1.6 geo-value: float ";" float, nothing else; finite (JSON has no
+ * infinity: "45.5;5E977943" became [45.5] and was written back as "45.5"). */
 static bool geo_pair(const char *v)
 {
     char *end;
-    strtod(v, &end);
-    if (end == v || *end != ';')
+    double a = strtod(v, &end);
+    if (end == v || *end != ';' || !isfinite(a))
         return false;
     const char *s = end + 1;
-    strtod(s, &end);
-    return end != s && *end == 0;
+    double b = strtod(s, &end);
+    return end != s && *end == 0 && isfinite(b);
 }
 
 json_t *ical_prop_to_jcal(const ical_prop *p)

@@ -12,11 +12,12 @@
 #include <string.h>
 #include <strings.h>
 
-#include "formats/icalendar_jscalendar/ical.h"
 #include "formats/icalendar/ical_internal.h"
+#include "formats/icalendar_jscalendar/ical.h"
+#include "formats/icalendar_jscalendar/ical_conv.h"
+#include "formats/icalendar_jscalendar/jscal_conv.h"
 #include "formats/jscalendar/jscal.h"
 #include "formats/timezone/tz.h"
-#include "formats/icalendar_jscalendar/ical_conv.h"
 
 /* ---- VEVENT / VTODO (§2.2.3, §2.2.5) -------------------------------------------------- */
 
@@ -125,7 +126,13 @@ static int entry_dates(entry_ctx *e)
         if (i2j_prop_local(o, e->dtstart, e->dtstart->value, &t, NULL))
             return -1;
         i2j_set_ldt(o->obj, "start", &t, 0);
-        i2j_note_converted(o, "start", e->dtstart, none, NULL, 0);
+        /* an Event's floating DATE-TIME at midnight shown without time (SHOW-WITHOUT-TIME)
+         * and without end is noted as a DATE-TIME (settle_start_note keeps the note where
+         * it matters) */
+        int as_dt = !o->is_task && !e->is_instance && !o->is_date && !o->tzid && !t.hour &&
+                    !t.minute && !t.second && !e->dtend && !e->duration &&
+                    json_is_true(json_object_get(o->obj, "showWithoutTime"));
+        i2j_note_converted(o, "start", e->dtstart, none, as_dt ? "date-time" : NULL, as_dt);
     }
     if (e->due) {
         if (i2j_prop_local(o, e->due, e->due->value, &t, NULL))
@@ -615,6 +622,12 @@ static void calendar_props(cal_ctx *cal, const ical_comp *vcal, json_t *group, c
     g.comp = vcal;
     g.obj = group;
     int nurl = 0;
+    /* the locale is the first NAME's LANGUAGE (draft-25 §2.3.28), whatever comes before
+     * it; a DESCRIPTION's only without a NAME (the writer writes NAME first) */
+    const ical_prop *name = ical_comp_get_prop((ical_comp *)vcal, "NAME");
+    const char *name_lang = name ? ical_prop_param1(name, "LANGUAGE") : NULL;
+    if (name_lang)
+        json_object_set_new_nocheck(group, "locale", json_string_nocheck(name_lang));
     for (size_t i = 0; i < vcal->nprops; i++) {
         const ical_prop *p = &vcal->props[i];
         const char *n = p->name;
@@ -636,7 +649,7 @@ static void calendar_props(cal_ctx *cal, const ical_comp *vcal, json_t *group, c
         } else if (i2j_is(n, "NAME") && !json_object_get(group, "title")) {
             i2j_set_text(group, "title", p->value);
             const char *l = ical_prop_param1(p, "LANGUAGE");
-            if (l)
+            if (l && !json_object_get(group, "locale"))
                 json_object_set_new_nocheck(group, "locale", json_string_nocheck(l));
         } else if (i2j_is(n, "DESCRIPTION") && !json_object_get(group, "description") &&
                    !i2j_param_is_true(p, "DERIVED")) {
@@ -808,6 +821,32 @@ static json_t *main_of(conversion *cv, size_t i)
     return main;
 }
 
+/* An Event {start at midnight, showWithoutTime, no duration} is what draft-25 §2.3.16
+ * writes as DTSTART;VALUE=DATE, and a DATE without DTEND lasts a day (RFC 5545 §3.6.1),
+ * so it reads back with duration P1D. One read from a DATE-TIME (entry_dates noted it)
+ * keeps the note where the writer would otherwise write that DATE, so that it writes the
+ * DATE-TIME it was (jscal_to_ical_parts.c j2i_choose_form); elsewhere the note goes. */
+static void settle_start_note(json_t *entry)
+{
+    json_t *ic = json_object_get(entry, "iCalendar");
+    json_t *cp = json_object_get(ic, "convertedProperties");
+    json_t *note = json_object_get(cp, "start");
+    const char *vt = json_string_value(json_object_get(note, "valueType"));
+    if (!vt || strcmp(vt, "date-time"))
+        return;
+    json_incref(note);
+    json_object_del(cp, "start");
+    if (j2i_choose_form(entry) == 0) {
+        json_object_set_nocheck(cp, "start", note); /* the writer would write a DATE */
+    } else {
+        if (!json_object_size(cp))
+            json_object_del(ic, "convertedProperties");
+        if (json_object_size(ic) == 2) /* @type and name: nothing to say */
+            json_object_del(entry, "iCalendar");
+    }
+    json_decref(note);
+}
+
 /* Main components first, then their overrides folded into them (§2.1.2); an instance
  * without its main component stands alone. */
 static json_t *fold_entries(conversion *cv)
@@ -826,6 +865,9 @@ static json_t *fold_entries(conversion *cv)
             json_array_append(entries, cv->objs[i]);
     }
     json_decref(seen);
+    size_t i;
+    json_t *entry;
+    json_array_foreach(entries, i, entry) settle_start_note(entry);
     return entries;
 }
 
@@ -916,6 +958,7 @@ json_t *ical_to_jscal_stream(const char *ics, size_t len, int flags, size_t min_
         convert_one(&cv, i, &first_err);
         if (stream && cv.objs[i]) {
             /* no overrides: every object is an entry of its own, in this order */
+            settle_start_note(cv.objs[i]);
             int r = fn(cv.objs[i], handed++, ud);
             json_decref(cv.objs[i]);
             cv.objs[i] = NULL;

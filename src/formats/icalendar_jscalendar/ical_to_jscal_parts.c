@@ -671,6 +671,10 @@ int i2j_convert_rrule(obj_ctx *o, const ical_prop *p)
             json_object_set_new_nocheck(rule, "firstDayOfWeek", json_string_nocheck(l));
             free(l);
         } else if (!strcasecmp(k, "RSCALE") || !strcasecmp(k, "SKIP")) {
+            /* RFC 7529 §3.1: SKIP is OMIT, BACKWARD or FORWARD */
+            if (!strcasecmp(k, "SKIP") && strcasecmp(v, "OMIT") && strcasecmp(v, "BACKWARD") &&
+                strcasecmp(v, "FORWARD"))
+                bad = 1;
             char *l = jscal_strlower(v);
             json_object_set_new_nocheck(rule, !strcasecmp(k, "RSCALE") ? "rscale" : "skip",
                                         json_string_nocheck(l));
@@ -863,8 +867,8 @@ void i2j_resolve_alert_relations(json_t *alerts)
 int i2j_geo_ok(const char *v)
 {
     char *end;
-    double lat = strtod(v, &end);
-    if (end == v || *end != ';' || lat < -90 || lat > 90)
+    double lat = strtod(v, &end); /* NaN fails every bound below */
+    if (end == v || *end != ';' || !(lat >= -90 && lat <= 90))
         return 0;
     const char *s = end + 1;
     double lon = strtod(s, &end);

@@ -557,8 +557,11 @@ static int group_props(ical_writer *w, const json_t *g, jbuf *b, char **err)
         if (j2i_jstr(g, "locale"))
             ical_prop_add_param(p, "LANGUAGE", j2i_jstr(g, "locale"));
     }
+    const char *glocale = j2i_jstr(g, "locale");
     if (j2i_jstr(g, "description")) {
         ical_prop *p = j2i_add_text(c, "DESCRIPTION", j2i_jstr(g, "description"));
+        if (glocale && !j2i_jstr(g, "title")) /* the locale on NAME, else here */
+            ical_prop_add_param(p, "LANGUAGE", glocale);
         j2i_apply_cp(&o, p, "description");
     }
     if (j2i_jstr(g, "color"))

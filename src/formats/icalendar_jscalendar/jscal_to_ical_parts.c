@@ -187,7 +187,16 @@ int j2i_dur_has_time(const char *s)
     return s && strchr(s, 'T') != NULL;
 }
 
-/* §3.2: DATE iff showWithoutTime, no timeZone, and every time of day is zero. */
+/* Whether the reader noted start as a DATE-TIME (ical_to_jscal.c settle_start_note). */
+static int start_noted_date_time(const json_t *obj)
+{
+    json_t *cp = json_object_get(json_object_get(obj, "iCalendar"), "convertedProperties");
+    const char *vt = j2i_jstr(json_object_get(cp, "start"), "valueType");
+    return vt && !strcasecmp(vt, "date-time");
+}
+
+/* §3.2: DATE iff showWithoutTime, no timeZone, and every time of day is zero; not for a
+ * start the reader noted as a DATE-TIME. */
 int j2i_choose_form(const json_t *obj)
 {
     const char *tz = j2i_jstr(obj, "timeZone");
@@ -197,7 +206,8 @@ int j2i_choose_form(const json_t *obj)
         for (int i = 0; keys[i]; i++)
             if (json_object_get(obj, keys[i]) && !j2i_zero_time(j2i_jstr(obj, keys[i])))
                 ok = 0;
-        if (j2i_dur_has_time(j2i_jstr(obj, "duration")) || j2i_dur_has_time(j2i_jstr(obj, "estimatedDuration")))
+        if (j2i_dur_has_time(j2i_jstr(obj, "duration")) ||
+            j2i_dur_has_time(j2i_jstr(obj, "estimatedDuration")) || start_noted_date_time(obj))
             ok = 0;
         json_t *until = json_object_get(json_object_get(obj, "recurrenceRule"), "until");
         if (until && !j2i_zero_time(json_string_value(until)))
