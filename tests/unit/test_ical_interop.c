@@ -980,6 +980,10 @@ static void test_issue12_3_4_first_round_trip_stable(void **state)
         assert_string_equal(json_string_value(json_object_get(g, "locale")), i ? "fr" : "de");
         json_decref(g);
     }
+    /* a GEO of more than 15 digits reads back the same (written with as many as it needs) */
+    assert_stable(CAL("DTSTART:20240101T100000Z\r\nGEO:45.5;-93.77777777777777\r\n"));
+    assert_stable(CAL("DTSTART:20240101T100000Z\r\nBEGIN:VLOCATION\r\nUID:l\r\nNAME:n\r\n"
+                      "GEO:45.123456789012345;-93.77777777777777\r\nEND:VLOCATION\r\n"));
     /* a GEO out of range, infinite or not a number is kept as written */
     assert_stable(CAL("DTSTART:20240101T100000Z\r\nGEO:45.5;5E977943\r\n"));
     assert_stable(CAL("DTSTART:20240101T100000Z\r\nGEO:nan;1\r\n"));

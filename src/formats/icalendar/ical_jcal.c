@@ -315,7 +315,7 @@ static int jcal_value_to_raw(const char *type, const json_t *v, jbuf *b)
         snprintf(tmp, sizeof tmp, "%lld", (long long)json_integer_value(v));
         jbuf_adds(b, tmp);
     } else if (json_is_real(v)) {
-        snprintf(tmp, sizeof tmp, "%.15g", json_real_value(v));
+        jscal_format_double(tmp, sizeof tmp, json_real_value(v)); /* reads back the same */
         jbuf_adds(b, tmp);
     } else if (json_is_boolean(v)) {
         jbuf_adds(b, json_is_true(v) ? "TRUE" : "FALSE");

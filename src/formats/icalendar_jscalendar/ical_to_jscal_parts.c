@@ -881,8 +881,10 @@ void i2j_add_geo_coordinates(obj_ctx *o, json_t *loc, const ical_prop *p, const 
     if (!semi)
         return;
     double lat = atof(p->value), lon = atof(semi + 1);
-    char buf[96];
-    snprintf(buf, sizeof buf, "geo:%.15g,%.15g", lat, lon);
+    char buf[96], a[32], b[32];
+    jscal_format_double(a, sizeof a, lat);
+    jscal_format_double(b, sizeof b, lon);
+    snprintf(buf, sizeof buf, "geo:%s,%s", a, b);
     json_object_set_new_nocheck(loc, "coordinates", json_string_nocheck(buf));
     static const char *const none[] = {NULL};
     i2j_note_converted(o, path, p, none, NULL, 1);

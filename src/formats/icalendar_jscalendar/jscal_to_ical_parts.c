@@ -381,7 +381,10 @@ int j2i_geo_from_uri(const char *uri, char *out, size_t n)
         return -1;
     if (*rest) /* altitude, crs or uncertainty: only COORDINATES keeps them */
         return -1;
-    snprintf(out, n, "%.15g;%.15g", lat, lon);
+    char a[32], b[32];
+    jscal_format_double(a, sizeof a, lat);
+    jscal_format_double(b, sizeof b, lon);
+    snprintf(out, n, "%s;%s", a, b);
     return 0;
 }
 

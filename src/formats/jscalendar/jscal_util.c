@@ -168,6 +168,15 @@ static int read_num(const char **p, int64_t *v)
 
 /* jscalendarbis §1.4.6 ABNF: P (dur-cal [dur-time] / dur-time), dur-cal = week [day] / day,
  * dur-time = T (hour [minute [second]] / minute [second] / second). */
+void jscal_format_double(char *buf, size_t n, double v)
+{
+    for (int digits = 15; digits <= 17; digits++) {
+        snprintf(buf, n, "%.*g", digits, v);
+        if (strtod(buf, NULL) == v)
+            return;
+    }
+}
+
 int jscal_dur_parse(const char *s, int allow_sign, jscal_dur *d)
 {
     memset(d, 0, sizeof *d);

@@ -49,6 +49,8 @@ void jscal_secs_to_ldt(int64_t secs, jscal_ldt *out);
 
 /* Parses a Duration (signed=0) or SignedDuration (signed=1). Returns 0 or -1. */
 int jscal_dur_parse(const char *s, int allow_sign, jscal_dur *out);
+/* The shortest decimal text (%.15g, or up to %.17g) that reads back as v exactly. */
+void jscal_format_double(char *buf, size_t n, double v);
 /* Formats a duration in the canonical JSCalendar form ("PT0S" for zero). buf >= 64 bytes. */
 void jscal_dur_format(const jscal_dur *d, char *buf);
 /* Total seconds of a duration counting a day as 86400 s (sign applied). */
