@@ -553,28 +553,41 @@ struct event_cached *event_cache_extend(struct event_cached *e, int64_t until)
     return x;
 }
 
-struct event_cached *event_cache_put_text(const char *account, const char *id, const json_t *obj,
-                                          int64_t state,
-                                          char *(*make)(const json_t *obj, size_t *n))
+/* A new entry for account/id known current at state, refs for the slot and the caller,
+ * its slot in *s; NULL if the slot has one already (a query's entry, with occurrences:
+ * kept). */
+static struct event_cached *fresh_entry(const char *account, const char *id, const json_t *obj,
+                                        int64_t state, size_t *s)
 {
     char key[200];
     key_of(key, account, id);
-    size_t s = slot_of(key);
-    pthread_mutex_lock(lock_of(s));
-    for (struct event_cached *e = slots[s]; e; e = e->next)
-        if (strcmp(e->key, key) == 0) { /* a query's entry, with occurrences: kept */
-            pthread_mutex_unlock(lock_of(s));
+    *s = slot_of(key);
+    pthread_mutex_lock(lock_of(*s));
+    for (struct event_cached *e = slots[*s]; e; e = e->next)
+        if (strcmp(e->key, key) == 0) {
+            pthread_mutex_unlock(lock_of(*s));
             return NULL;
         }
-    pthread_mutex_unlock(lock_of(s));
+    pthread_mutex_unlock(lock_of(*s));
     struct event_cached *e = xcalloc(1, sizeof *e);
     e->refs = 2; /* the slot's and the caller's */
     memcpy(e->key, key, sizeof key);
     e->modseq = -1; /* not known: found by state only */
     e->state = state;
+    e->floating = !json_is_string(json_object_get(obj, "timeZone"));
+    return e;
+}
+
+struct event_cached *event_cache_put_text(const char *account, const char *id, const json_t *obj,
+                                          int64_t state,
+                                          char *(*make)(const json_t *obj, size_t *n))
+{
+    size_t s;
+    struct event_cached *e = fresh_entry(account, id, obj, state, &s);
+    if (!e)
+        return NULL;
     e->text = make(obj, &e->text_len);
     e->text = xrealloc(e->text, e->text_len + 1);
-    e->floating = !json_is_string(json_object_get(obj, "timeZone"));
     e->bytes = entry_footprint(e);
     insert(e, s);
     return e;
@@ -583,23 +596,11 @@ struct event_cached *event_cache_put_text(const char *account, const char *id, c
 struct event_cached *event_cache_put_current(const char *account, const char *id, json_t *obj,
                                              int64_t state)
 {
-    char key[200];
-    key_of(key, account, id);
-    size_t s = slot_of(key);
-    pthread_mutex_lock(lock_of(s));
-    for (struct event_cached *e = slots[s]; e; e = e->next)
-        if (strcmp(e->key, key) == 0) { /* a query's entry, with occurrences: kept */
-            pthread_mutex_unlock(lock_of(s));
-            return NULL;
-        }
-    pthread_mutex_unlock(lock_of(s));
-    struct event_cached *e = xcalloc(1, sizeof *e);
-    e->refs = 2; /* the slot's and the caller's */
-    memcpy(e->key, key, sizeof key);
-    e->modseq = -1; /* not known: found by state only */
-    e->state = state;
+    size_t s;
+    struct event_cached *e = fresh_entry(account, id, obj, state, &s);
+    if (!e)
+        return NULL;
     e->obj = json_incref(obj);
-    e->floating = !json_is_string(json_object_get(obj, "timeZone"));
     e->recurring = json_is_object(json_object_get(obj, "recurrenceRule")) ||
                    json_object_size(json_object_get(obj, "recurrenceOverrides")) > 0;
     e->bytes = entry_footprint(e);
