@@ -25,23 +25,6 @@ static const char *const zones[] = {
     "Antarctica/Troll", "Etc/GMT+5",        "US/Eastern",          "Asia/Tokyo",
 };
 
-/* libical's own answer, without tz.c's table */
-static int libical_offset(icaltimezone *z, int64_t utc)
-{
-    jscal_ldt t;
-    jscal_secs_to_ldt(utc, &t);
-    struct icaltimetype tt = icaltime_null_time();
-    tt.year = t.year;
-    tt.month = t.month;
-    tt.day = t.day;
-    tt.hour = t.hour;
-    tt.minute = t.minute;
-    tt.second = t.second;
-    tt.zone = icaltimezone_get_utc_timezone();
-    int dst = 0;
-    return icaltimezone_get_utc_offset_of_utc_time(z, &tt, &dst);
-}
-
 static int64_t at(int y, int m, int d)
 {
     return jscal_days_from_civil(y, m, d) * 86400;
@@ -52,24 +35,24 @@ static int64_t at(int y, int m, int d)
 static void compare(icaltimezone *z, const char *name, int64_t from, int64_t to, int64_t step)
 {
     int64_t prev = from;
-    int po = libical_offset(z, from);
+    int po = tz_libical_offset_at_utc(z, from);
     for (int64_t t = from; t < to; t += step) {
-        int o = libical_offset(z, t), mine = tz_offset_at_utc(z, t);
+        int o = tz_libical_offset_at_utc(z, t), mine = tz_offset_at_utc(z, t);
         if (o != mine)
             fail_msg("%s at %lld: libical %d, tz.c %d", name, (long long)t, o, mine);
         if (o != po) {
             int64_t lo = prev, hi = t; /* po at lo, another at hi */
             while (hi - lo > 1) {
                 int64_t mid = lo + (hi - lo) / 2;
-                if (libical_offset(z, mid) == po)
+                if (tz_libical_offset_at_utc(z, mid) == po)
                     lo = mid;
                 else
                     hi = mid;
             }
             for (int64_t e = lo - 2; e <= hi + 2; e++)
-                if (libical_offset(z, e) != tz_offset_at_utc(z, e))
+                if (tz_libical_offset_at_utc(z, e) != tz_offset_at_utc(z, e))
                     fail_msg("%s at %lld (a change): libical %d, tz.c %d", name, (long long)e,
-                             libical_offset(z, e), tz_offset_at_utc(z, e));
+                             tz_libical_offset_at_utc(z, e), tz_offset_at_utc(z, e));
         }
         po = o;
         prev = t;
@@ -119,7 +102,7 @@ static void *worker(void *arg)
         if (!z || z != tz_builtin(name))
             bad++;
         for (int64_t t = at(2020, 1, 1); t < at(2021, 1, 1); t += 86400 * 5 + 3600 * k)
-            if (tz_offset_at_utc(z, t) != libical_offset(z, t))
+            if (tz_offset_at_utc(z, t) != tz_libical_offset_at_utc(z, t))
                 bad++;
     }
     return (void *)bad;

@@ -376,6 +376,22 @@ typedef struct {
     void *ctx;
 } emit_state;
 
+/* A walk of s over [lo, hi) emitting to fn: COUNT and UNTIL (a DATE to its day's end) from
+ * its rule. */
+static emit_state emit_begin(const series *s, int64_t lo, int64_t hi, inst_fn fn, void *ctx)
+{
+    const struct icalrecurrencetype *r = &s->rule;
+    emit_state e = {.start = jscal_ldt_to_secs(&s->start),
+                    .lo = lo,
+                    .hi = hi,
+                    .has_until = !icaltime_is_null_time(r->until),
+                    .count = r->count,
+                    .fn = fn,
+                    .ctx = ctx};
+    e.until = e.has_until ? itt_secs(r->until) + (r->until.is_date ? 86399 : 0) : 0;
+    return e;
+}
+
 /* Emits one period's sorted instances (duplicates once): the start itself first when the
  * rule's first instance is later (jscalendarbis §4.3.3.1 rule 1), nothing before the start
  * (step 4); sets done at UNTIL, COUNT or the window's end, rc when fn stops the walk. */
@@ -541,18 +557,7 @@ static void setpos_walk(series *s, icalrecur_iterator *it, cand_list *c, emit_st
 static int each_setpos_instance(series *s, int64_t lo, int64_t hi, inst_fn fn, void *ctx)
 {
     struct icalrecurrencetype r = s->rule;
-    emit_state e = {.start = jscal_ldt_to_secs(&s->start),
-                    .lo = lo,
-                    .hi = hi,
-                    .has_until = !icaltime_is_null_time(r.until),
-                    .count = r.count,
-                    .fn = fn,
-                    .ctx = ctx};
-    if (e.has_until) {
-        struct icaltimetype u = r.until;
-        e.until = jscal_days_from_civil(u.year, u.month, u.day) * 86400 +
-                  (u.is_date ? 86399 : u.hour * 3600 + u.minute * 60 + u.second);
-    }
+    emit_state e = emit_begin(s, lo, hi, fn, ctx);
     r.count = 0;
     r.until = icaltime_null_time();
     r.by_set_pos[0] = ICAL_RECURRENCE_ARRAY_MAX;
@@ -668,14 +673,7 @@ static int each_weekno_instance(series *s, int64_t lo, int64_t hi, inst_fn fn, v
                        list_empty(r->by_month_day) && list_empty(r->by_day),
                        recur_dow(jscal_days_from_civil(st->year, st->month, st->day))};
     int interval = r->interval > 0 ? r->interval : 1;
-    emit_state e = {.start = jscal_ldt_to_secs(st),
-                    .lo = lo,
-                    .hi = hi,
-                    .has_until = !icaltime_is_null_time(r->until),
-                    .count = r->count,
-                    .fn = fn,
-                    .ctx = ctx};
-    e.until = e.has_until ? itt_secs(r->until) + (r->until.is_date ? 86399 : 0) : 0;
+    emit_state e = emit_begin(s, lo, hi, fn, ctx);
     day_times t;
     collect_times(r, &t);
     if (!t.nh)
@@ -767,14 +765,7 @@ static int each_simple_instance(series *s, int64_t lo, int64_t hi, inst_fn fn, v
     int64_t interval = r->interval > 0 ? r->interval : 1;
     int64_t tod = st->hour * 3600 + st->minute * 60 + st->second;
     int64_t sday = jscal_days_from_civil(st->year, st->month, st->day);
-    emit_state e = {.start = jscal_ldt_to_secs(st),
-                    .lo = lo,
-                    .hi = hi,
-                    .has_until = !icaltime_is_null_time(r->until),
-                    .count = r->count,
-                    .fn = fn,
-                    .ctx = ctx};
-    e.until = e.has_until ? itt_secs(r->until) + (r->until.is_date ? 86399 : 0) : 0;
+    emit_state e = emit_begin(s, lo, hi, fn, ctx);
     if (e.has_until && e.until < e.start)
         return emit_finish(&e); /* libical generates nothing: the start alone (rule 1) */
     /* the first period to walk: the start's, or without COUNT the one holding lo */

@@ -324,16 +324,10 @@ icaltimezone *tz_from_vtimezone(icalcomponent *vtz)
 #define TZ_FOLD_YEAR 2400
 #define TZ_CYCLE_SECS (146097LL * 86400)
 
-/* libical's answer (under its mutex): zones of the caller's own, times outside the
- * table */
-static int libical_offset(icaltimezone *zone, int64_t utc)
+int tz_libical_offset_at_utc(icaltimezone *zone, int64_t utc)
 {
     jscal_ldt t;
     jscal_secs_to_ldt(utc, &t);
-    if (t.year > TZ_FOLD_YEAR) {
-        int64_t cycles = (t.year - TZ_FOLD_YEAR + 399) / 400;
-        jscal_secs_to_ldt(utc - cycles * TZ_CYCLE_SECS, &t);
-    }
     struct icaltimetype tt = icaltime_null_time();
     tt.year = t.year;
     tt.month = t.month;
@@ -344,6 +338,17 @@ static int libical_offset(icaltimezone *zone, int64_t utc)
     tt.zone = icaltimezone_get_utc_timezone();
     int dst = 0;
     return icaltimezone_get_utc_offset_of_utc_time(zone, &tt, &dst);
+}
+
+/* libical's answer (under its mutex): zones of the caller's own, times outside the
+ * table; a time after TZ_FOLD_YEAR folded back first */
+static int libical_offset(icaltimezone *zone, int64_t utc)
+{
+    jscal_ldt t;
+    jscal_secs_to_ldt(utc, &t);
+    if (t.year > TZ_FOLD_YEAR)
+        utc -= (int64_t)((t.year - TZ_FOLD_YEAR + 399) / 400) * TZ_CYCLE_SECS;
+    return tz_libical_offset_at_utc(zone, utc);
 }
 
 int tz_offset_at_utc(icaltimezone *zone, int64_t utc)

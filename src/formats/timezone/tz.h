@@ -46,6 +46,9 @@ icaltimezone *tz_from_vtimezone(icalcomponent *vtimezone);
 
 /* UTC offset in seconds of zone at the UTC instant utc (NULL zone = UTC). */
 int tz_offset_at_utc(icaltimezone *zone, int64_t utc);
+/* libical's own answer for zone (not NULL) at utc, as tz_offset_at_utc would ask it
+ * without its table and without folding late years (for tests that compare the two). */
+int tz_libical_offset_at_utc(icaltimezone *zone, int64_t utc);
 
 /* Converts a wall-clock time (seconds since epoch as if UTC) in zone to UTC seconds. A time
  * in a gap or a repeated hour uses the offset before the transition (jscalendarbis §1.4.5,
