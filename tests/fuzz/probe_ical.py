@@ -12,9 +12,11 @@ KIND is one of: single (each property with odd parameters and escaped values, in
 of start and in overrides), combos (random combinations of properties), zones (starts,
 ends, RECURRENCE-IDs in IANA, Windows, custom and unknown zones), mutate (lines of the seeds
 spliced, repeated, dropped, swapped, escaped). Default: all. Exit status 1 if a file fails.
+--keep DIR copies each failing file into DIR (the temporary files are removed at the end).
 """
 import os
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -164,6 +166,11 @@ def main():
         i = argv.index("--seed")
         seed = int(argv[i + 1])
         del argv[i:i + 2]
+    keep = None
+    if "--keep" in argv:
+        i = argv.index("--keep")
+        keep = argv[i + 1]
+        del argv[i:i + 2]
     if not argv:
         sys.exit(__doc__)
     binary, kinds = argv[0], argv[1:] or ["single", "combos", "zones", "mutate"]
@@ -184,6 +191,9 @@ def main():
                 with open(f, "rb") as fh:
                     text = fh.read().decode("utf-8", "replace")
                 print("  %s\n    %s" % (f, text.replace("\r\n", "\n    ")[:3000]))
+                if keep:
+                    os.makedirs(keep, exist_ok=True)
+                    shutil.copy(f, keep)
             bad += len(failed)
     sys.exit(1 if bad else 0)
 

@@ -984,6 +984,33 @@ static void test_issue12_3_4_first_round_trip_stable(void **state)
     assert_stable(CAL("DTSTART:20240101T100000Z\r\nGEO:45.5;-93.77777777777777\r\n"));
     assert_stable(CAL("DTSTART:20240101T100000Z\r\nBEGIN:VLOCATION\r\nUID:l\r\nNAME:n\r\n"
                       "GEO:45.123456789012345;-93.77777777777777\r\nEND:VLOCATION\r\n"));
+    /* DERIVED LOCATIONs (draft-25 §2.3.25) are kept where they stand: the first used to be
+     * deferred behind every later kept property, so it moved on each round */
+    assert_stable(
+        CAL("DTSTART:20240101T100000Z\r\nLOCATION;DERIVED=TRUE:a\r\n"
+            "EXDATE:20240102T100000Z\r\nLOCATION;DERIVED=TRUE;ALTREP=\"http://x\":a\r\n"));
+    assert_stable(CAL("DTSTART:20240101T100000Z\r\nLOCATION;DERIVED=TRUE:a\r\n"
+                      "LOCATION;DERIVED=TRUE:a\r\nCONTACT:c\r\n"));
+    assert_stable(CAL("DTSTART;VALUE=DATE:20240101\r\nLOCATION;DERIVED=TRUE:Room\r\n"
+                      "LOCATION;DERIVED=TRUE:Room\r\nSTYLED-DESCRIPTION;VALUE=URI:http://x\r\n"));
+    /* the one naming the main VLOCATION is the writer's to regenerate from mainLocationId:
+     * taken out of the kept ones, not written twice (it was kept and came back each round) */
+    {
+        static const char vloc[] =
+            CAL("DTSTART:20240101T100000Z\r\nLOCATION;DERIVED=TRUE:Room\r\nCOMMENT:c\r\n"
+                "LOCATION;DERIVED=TRUE:Room\r\nBEGIN:VLOCATION\r\nUID:l\r\nNAME:Room\r\n"
+                "END:VLOCATION\r\n");
+        assert_stable(vloc);
+        json_t *ev = conv(vloc, 0);
+        assert_string_equal(json_string_value(json_object_get(ev, "mainLocationId")), "l");
+        char *t = to_ics(ev);
+        size_t n = 0;
+        for (const char *q = t; (q = strstr(q, "LOCATION;DERIVED=TRUE:Room")); q++)
+            n++;
+        assert_int_equal(n, 2);
+        free(t);
+        json_decref(ev);
+    }
     /* a GEO out of range, infinite or not a number is kept as written */
     assert_stable(CAL("DTSTART:20240101T100000Z\r\nGEO:45.5;5E977943\r\n"));
     assert_stable(CAL("DTSTART:20240101T100000Z\r\nGEO:nan;1\r\n"));

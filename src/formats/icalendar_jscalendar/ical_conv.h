@@ -107,6 +107,8 @@ void i2j_uuid(cal_ctx *cal, const char *name, char out[37]);
 void i2j_uuid_cache_free(cal_ctx *cal);
 json_t *i2j_ical_obj(obj_ctx *o);
 void i2j_keep_prop(obj_ctx *o, const ical_prop *p);
+/* Takes back the first kept property equal to p (i2j_keep_prop). */
+void i2j_unkeep_prop(obj_ctx *o, const ical_prop *p);
 void i2j_keep_comp(obj_ctx *o, const ical_comp *c);
 void i2j_note_converted(obj_ctx *o, const char *path, const ical_prop *p,
                         const char *const *consumed, const char *value_type, int force);

@@ -236,15 +236,13 @@ static void entry_locations(entry_ctx *e, const ical_comp *c)
                 if (json_is_string(nm) && !strcmp(json_string_value(nm), u) &&
                     json_object_get(l, "iCalendar")) {
                     json_object_set_new_nocheck(o->obj, "mainLocationId", json_string_nocheck(k));
-                    derived = NULL; /* regenerated from mainLocationId */
+                    i2j_unkeep_prop(o, derived); /* regenerated from mainLocationId */
                     break;
                 }
             }
             free(u);
         }
     }
-    if (derived)
-        i2j_keep_prop(o, derived);
 }
 
 /* PARTICIPANT (§2.2.1), VALARM (§2.2.2) and other sub-components. Returns 0 or -1. */
@@ -353,8 +351,10 @@ static json_t *convert_entry(cal_ctx *cal, const ical_comp *c)
     entry_people(e);
     if (i2j_convert_jsprops(o, e->jsprops, e->njs))
         goto bad;
-    if (o->ical)
+    if (o->ical && json_object_size(o->ical) > 2) /* more than @type and name */
         json_object_set_new_nocheck(o->obj, "iCalendar", o->ical);
+    else
+        json_decref(o->ical);
     json_t *obj = o->obj;
     free(e->geos);
     free(e);

@@ -114,6 +114,24 @@ void i2j_keep_prop(obj_ctx *o, const ical_prop *p)
     json_array_append_new(a, ical_prop_to_jcal(p));
 }
 
+void i2j_unkeep_prop(obj_ctx *o, const ical_prop *p)
+{
+    json_t *a = o->ical ? json_object_get(o->ical, "properties") : NULL;
+    json_t *j = ical_prop_to_jcal(p);
+    size_t i;
+    json_t *e;
+    json_array_foreach(a, i, e)
+    {
+        if (json_equal(e, j)) {
+            json_array_remove(a, i);
+            break;
+        }
+    }
+    json_decref(j);
+    if (a && !json_array_size(a)) /* an iCalendar left with @type and name is not set */
+        json_object_del(o->ical, "properties");
+}
+
 void i2j_keep_comp(obj_ctx *o, const ical_comp *c)
 {
     const ical_prop *tzid = i2j_is(c->name, "VTIMEZONE") ? ical_comp_get_prop(c, "TZID") : NULL;

@@ -115,10 +115,17 @@ static int h_location(entry_ctx *e, const ical_prop *p)
     int derived = i2j_param_is_true(p, "DERIVED");
     if (!derived && !e->location)
         e->location = p;
-    else if (derived && !e->derived_location)
-        e->derived_location = p; /* kept later unless it names the main VLOCATION */
-    else
+    else if (!derived)
         return I2J_KEEP;
+    else {
+        /* a DERIVED one is kept in its place (issue 12 §3.4: deferred, it moved behind
+         * the others on every round); the first is taken out again if it names the main
+         * VLOCATION (entry_locations): the writer regenerates that one from mainLocationId,
+         * before any kept property, so the first DERIVED is the one it wrote */
+        if (!e->derived_location)
+            e->derived_location = p;
+        return I2J_KEEP;
+    }
     return I2J_DONE;
 }
 
