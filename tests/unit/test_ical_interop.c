@@ -1011,6 +1011,17 @@ static void test_issue12_3_4_first_round_trip_stable(void **state)
         free(t);
         json_decref(ev);
     }
+    /* an override's LOCATION keeps its own GEO beside one of coordinates alone: the reader
+     * gives the first GEO to the LOCATION (§2.3.21), so the writer puts the LOCATION's first
+     * (the other came first and the two traded coordinates each round) */
+    assert_stable("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\n"
+                  "UID:u1\r\nDTSTAMP:20240101T000000Z\r\nDTSTART:20240101T100000Z\r\n"
+                  "RRULE:FREQ=DAILY;COUNT=3\r\nLOCATION:A\r\nGEO:1.5;1.5\r\n"
+                  "GEO:45.5;-93.3\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nUID:u1\r\n"
+                  "DTSTAMP:20240101T000000Z\r\nRECURRENCE-ID:20240102T100000Z\r\n"
+                  "DTSTART:20240102T110000Z\r\nLOCATION:B\r\nGEO:45.5;-93\r\n"
+                  "GEO:45.5;-93.3\r\nEND:VEVENT\r\n"
+                  "END:VCALENDAR\r\n");
     /* a GEO out of range, infinite or not a number is kept as written */
     assert_stable(CAL("DTSTART:20240101T100000Z\r\nGEO:45.5;5E977943\r\n"));
     assert_stable(CAL("DTSTART:20240101T100000Z\r\nGEO:nan;1\r\n"));

@@ -523,17 +523,24 @@ void j2i_add_locations(out_ctx *o, ical_comp *c, const json_t *obj)
             nvloc_other++;
     }
     int restorable = 0;
+    if (prop_key) {
+        /* first: the reader gives the first GEO to the LOCATION (§2.3.21), so its GEO goes
+         * before those of locations that are coordinates alone */
+        char *path = j2i_path2("locations", prop_key);
+        j2i_add_location_prop(o, c, prop_key, json_object_get(locs, prop_key), path);
+        if (main && !strcmp(prop_key, main))
+            restorable = nvloc_other >= 2;
+        free(path);
+    }
     json_object_foreach((json_t *)locs, k, l)
     {
+        if (prop_key && !strcmp(k, prop_key))
+            continue;
         char *path = j2i_path2("locations", k);
         char *cpath = jscal_strdupf("%s/coordinates", path);
         int geo_only = !j2i_jstr(l, "name") && j2i_jstr(l, "coordinates") && j2i_cp_name(o, cpath) &&
                        j2i_location_propable(o, k, l);
-        if (prop_key && !strcmp(k, prop_key)) {
-            j2i_add_location_prop(o, c, k, l, path);
-            if (main && !strcmp(k, main))
-                restorable = nvloc_other >= 2;
-        } else if (geo_only) {
+        if (geo_only) {
             j2i_add_location_prop(o, c, k, l, path);
         } else {
             j2i_add_vlocation(o, c, k, l, path);
