@@ -288,12 +288,13 @@ static enum MHD_Result route_api(struct http_server *h, struct MHD_Connection *c
     return api_answer(c, rq, out);
 }
 
-/* A small API body that names Core/echo or a /changes is parsed on the connection's
- * thread (issue 21 §3): a request-level problem is answered here, and a quick request (jmap_api_quick: Core/echo, /changes) runs
- * here, saving the hand-over to a worker and back (the suspend, two thread wake-ups and
- * the resume cost twice what an echo itself does). Anything else goes to a worker,
- * parsed; a large body goes unparsed (its parsing would hold up this thread's other
- * connections). True if the request was answered here. */
+/* A small API body that names Core/echo, a /changes, a /get or a /query is parsed on the
+ * connection's thread (issue 21 §1, §3): a request-level problem is answered here, and a
+ * quick request (jmap_api_quick: Core/echo, /changes, the /get and /query that have been
+ * quick lately) runs here, saving the hand-over to a worker and back (the suspend, two
+ * thread wake-ups and the resume cost twice what an echo itself does). Anything else goes
+ * to a worker, parsed; a large body goes unparsed (its parsing would hold up this thread's
+ * other connections). True if the request was answered here. */
 #define API_INLINE_MAX 4096
 
 static bool api_inline(struct http_server *h, struct MHD_Connection *c, struct http_req *rq,
@@ -303,7 +304,9 @@ static bool api_inline(struct http_server *h, struct MHD_Connection *c, struct h
      * worker, which then frees the tree in its own malloc arena */
     const char *b = rq->body.data;
     if (rq->body.len > API_INLINE_MAX || !b ||
-        (!memmem(b, rq->body.len, "\"Core/echo\"", 11) && !memmem(b, rq->body.len, "/changes\"", 9)))
+        (!memmem(b, rq->body.len, "\"Core/echo\"", 11) &&
+         !memmem(b, rq->body.len, "/changes\"", 9) && !memmem(b, rq->body.len, "/get\"", 5) &&
+         !memmem(b, rq->body.len, "/query\"", 7)))
         return false;
     struct jmap_result out;
     json_t *req = jmap_api_parse(h->srv, b, rq->body.len, &out);
@@ -991,7 +994,9 @@ struct http_server *http_start(struct jmap_server *srv, char **err)
     pthread_mutex_init(&h->lock, NULL);
     pthread_cond_init(&h->idle, NULL);
     int cores = (int)sysconf(_SC_NPROCESSORS_ONLN);
-    int threads = cfg->threads > 0 ? cfg->threads : cores;
+    /* twice the cores, at least 4: cheap reads run on these threads (jmap_api_quick), and a
+     * connection waits for the others of its thread */
+    int threads = cfg->threads > 0 ? cfg->threads : (2 * cores < 4 ? 4 : 2 * cores);
     if (threads < 1)
         threads = 1;
     int api_threads = cfg->api_threads > 0 ? cfg->api_threads : (4 * cores < 8 ? 8 : 4 * cores);

@@ -420,8 +420,9 @@ void jmap_api_handle(struct jmap_server *srv, const struct jmap_user *user, cons
 json_t *jmap_api_parse(struct jmap_server *srv, const char *body, size_t len,
                        struct jmap_result *out);
 /* Whether a parsed request is cheap and bounded enough to run on the connection's own
- * thread instead of a worker (issue 21 §3): a few calls, each Core/echo or a standard
- * /changes on an in-process store; such a request writes nothing. */
+ * thread instead of a worker (issue 21 §1, §3): a few calls on an in-process store, each
+ * Core/echo, a standard /changes, or a standard /get (of listed ids) or /query whose
+ * method's late calls took under a millisecond; such a request writes no object. */
 bool jmap_api_quick(struct jmap_server *srv, json_t *req);
 /* Runs a parsed request (takes it) into *out; quick: one jmap_api_quick accepted (the
  * after-request hooks, which may send mail, are left to the threads that wrote). */
