@@ -6,7 +6,8 @@
 # bench_vcard.sh). Wall time, best of 3 fresh processes each; for ical.js the time inside
 # Node from reading the file to the result (its start-up left out, which favours it), and
 # its whole-process wall time beside it. Targets: convert faster than ical.js's parse;
-# expand >= 3x ical.js.
+# expand >= 3x ical.js. Also (issue 12): 20 events of 500 attendees with 64 JSPROPs each
+# against the same without JSPROPs (bench/ical/gen_jsprops.py), CPU ratio, bound 3x.
 set -eu
 cd "$(dirname "$0")/.."
 BIN=${JMAPD_BIN:-build/jmapd}
@@ -40,6 +41,10 @@ for _ in range(3):
 print(f"{min(walls):.4f} {min(cpus):.4f} {min(inner) if inner else 0:.4f}")
 PYEOF
 }
+$PY bench/ical/gen_jsprops.py 20 "$TMP/jsprops.ics"
+$PY bench/ical/gen_jsprops.py 20 "$TMP/nojsprops.ics" --without
+set -- $(best "$BIN" convert "$TMP/jsprops.ics"); jsp_c=$2
+set -- $(best "$BIN" convert "$TMP/nojsprops.ics"); nojsp_c=$2
 occ=$("$BIN" expand "$TMP/cal.ics" --from $FROM --to $TO | wc -l)
 set -- $(best "$BIN" convert "$TMP/cal.ics"); conv_w=$1 conv_c=$2
 set -- $(best "$BIN" expand "$TMP/cal.ics" --from $FROM --to $TO); exp_w=$1 exp_c=$2
@@ -48,10 +53,10 @@ set -- $(INNER=1 best node bench/node/ical_baseline.mjs expand "$TMP/cal.ics" $F
 jocc=$(node bench/node/ical_baseline.mjs expand "$TMP/cal.ics" $FROM $TO | cut -d' ' -f2)
 
 $PY - "$N" "$occ" "$jocc" "$conv_w" "$conv_c" "$exp_w" "$exp_c" "$jp_w" "$jp_c" "$jp_i" \
-    "$je_w" "$je_c" "$je_i" <<'PYEOF'
+    "$je_w" "$je_c" "$je_i" "$jsp_c" "$nojsp_c" <<'PYEOF'
 import os, sys
 n, occ, jocc = map(int, sys.argv[1:4])
-cw, cc, ew, ec, jpw, jpc, jpi, jew, jec, jei = map(float, sys.argv[4:])
+cw, cc, ew, ec, jpw, jpc, jpi, jew, jec, jei, jspc, nojspc = map(float, sys.argv[4:])
 print(f"convert/expand, {n} events ({os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}); wall s (CPU s)")
 print(f"  jmapd convert .ics -> JSCalendar text  {cw:8.3f} ({cc:.3f})")
 print(f"  ical.js parse to its tree, in Node     {jpi:8.3f}   (process {jpw:.3f} wall, {jpc:.3f} CPU)")
@@ -59,4 +64,5 @@ print(f"  ratio ical.js parse / jmapd convert    {jpi / cw:8.2f}x  (target > 1)"
 print(f"  jmapd expand over a year               {ew:8.3f} ({ec:.3f})  {occ} occurrences")
 print(f"  ical.js parse + expand, in Node        {jei:8.3f}   (process {jew:.3f} wall, {jec:.3f} CPU)  {jocc} occurrences")
 print(f"  ratio ical.js expand / jmapd expand    {jei / ew:8.2f}x  (target >= 3)")
+print(f"  convert, 64 JSPROPs an event / none    {jspc / max(nojspc, 0.001):8.2f}x  ({jspc:.3f} / {nojspc:.3f} CPU s; bound <= 3)")
 PYEOF

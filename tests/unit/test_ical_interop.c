@@ -902,6 +902,28 @@ static void test_issue12_3_4_first_round_trip_stable(void **state)
         free(text);
         json_decref(g);
     }
+    /* several JSPROPs: an invalid one between valid ones is the only one kept; a vendor
+     * property of a participant (RFC 8984 §3.3) is applied without a check; a reference to
+     * a location is valid (the check sees the whole event) */
+    g = conv(CAL("DTSTART:20240101T100000Z\r\nATTENDEE;JSID=a:mailto:a@x\r\n"
+                 "ATTENDEE;JSID=b:mailto:b@x\r\nJSPROP;JSPTR=color:\"red\"\r\n"
+                 "LOCATION;JSID=l1:Room\r\nJSPROP;JSPTR=mainLocationId:\"l1\"\r\n"
+                 "JSPROP;JSPTR=title:1\r\n"
+                 "JSPROP;JSPTR=\"participants/b/example.com:x\":[1]\r\n"
+                 "JSPROP;JSPTR=participants/b/expectReply:\"x\"\r\nJSPROP;JSPTR=priority:2\r\n"),
+             0);
+    json_t *pa = json_object_get(json_object_get(g, "participants"), "a"),
+           *pb = json_object_get(json_object_get(g, "participants"), "b");
+    assert_string_equal(json_string_value(json_object_get(g, "color")), "red");
+    assert_string_equal(json_string_value(json_object_get(g, "mainLocationId")), "l1");
+    assert_non_null(pa);
+    assert_null(json_object_get(g, "title"));
+    assert_int_equal(json_array_size(json_object_get(pb, "example.com:x")), 1);
+    assert_null(json_object_get(pb, "expectReply"));
+    assert_int_equal(json_integer_value(json_object_get(g, "priority")), 2);
+    assert_int_equal(
+        json_array_size(json_object_get(json_object_get(g, "iCalendar"), "properties")), 2);
+    json_decref(g);
     /* an empty SUMMARY whose LANGUAGE is the locale stays (draft-25 §2.3.42), with or
      * without a DESCRIPTION; the locale is the SUMMARY's, before or after a DESCRIPTION of
      * another language (§2.3.13) */
