@@ -1033,6 +1033,21 @@ static void test_issue12_3_4_first_round_trip_stable(void **state)
         free(t);
         json_decref(ev);
     }
+    /* a LOCATION beside a main VLOCATION named by a DERIVED LOCATION stays a LOCATION (it
+     * was written as a second VLOCATION, and read back with an iCalendar of its own) */
+    {
+        static const char hall[] = CAL("DTSTART:20240101T100000Z\r\nLOCATION:Hall\r\n"
+                                       "LOCATION;DERIVED=TRUE:Room\r\nBEGIN:VLOCATION\r\nUID:l\r\n"
+                                       "NAME:Room\r\nEND:VLOCATION\r\n");
+        assert_stable(hall);
+        json_t *ev = conv(hall, 0);
+        assert_string_equal(json_string_value(json_object_get(ev, "mainLocationId")), "l");
+        char *t = to_ics(ev);
+        assert_non_null(strstr(t, "\r\nLOCATION:Hall\r\n"));
+        assert_null(strstr(t, "NAME:Hall"));
+        free(t);
+        json_decref(ev);
+    }
     /* an override's LOCATION keeps its own GEO beside one of coordinates alone: the reader
      * gives the first GEO to the LOCATION (§2.3.21), so the writer puts the LOCATION's first
      * (the other came first and the two traded coordinates each round) */

@@ -506,7 +506,10 @@ void j2i_add_locations(out_ctx *o, ical_comp *c, const json_t *obj)
     const char *prop_key = main_prop ? main : NULL;
     const char *k;
     json_t *l;
-    if (!prop_key && !mainloc) {
+    /* another location may be the LOCATION when there is no main one, or when the main one
+     * goes as a VLOCATION with a name, restored by its DERIVED LOCATION (which the reader
+     * prefers to a LOCATION) */
+    if (!prop_key && (!mainloc || j2i_jstr(mainloc, "name"))) {
         json_object_foreach((json_t *)locs, k, l) if (!prop_key && j2i_jstr(l, "name") &&
                                                        j2i_location_propable(o, k, l)) prop_key = k;
     }
