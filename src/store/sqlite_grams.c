@@ -7,6 +7,7 @@
  * trigrams at consecutive positions are the substring); a shorter one has no
  * trigram and is looked for with instr() in the rows the other terms leave.
  * object_grams_done marks the (account, type) pairs whose every object has its row.
+ * object_grams_keys holds each object's sort keys (store_grams.key), an index per key.
  */
 #include <assert.h>
 #include <stdlib.h>
@@ -50,7 +51,8 @@ static int64_t unindex(struct store_conn *c, const char *account, const char *ty
     return rc ? -1 : n;
 }
 
-int sq_grams_del(struct store_conn *c, const char *account, const char *type, const char *id)
+/* Takes out the row of texts and facets (not the keys). */
+static int src_del(struct store_conn *c, const char *account, const char *type, const char *id)
 {
     int64_t n = unindex(c, account, type, id);
     if (n <= 0)
@@ -62,10 +64,45 @@ int sq_grams_del(struct store_conn *c, const char *account, const char *type, co
     return sq_step_done(c, s);
 }
 
+int sq_grams_del(struct store_conn *c, const char *account, const char *type, const char *id)
+{
+    int rc = src_del(c, account, type, id);
+    if (rc)
+        return rc;
+    sqlite3_stmt *s = sq_stmt(c, "DELETE FROM object_grams_keys WHERE account_id=?1 AND "
+                                 "type=?2 AND id=?3");
+    if (!s)
+        return STORE_ERR;
+    sq_bind_text(s, 1, account);
+    sq_bind_text(s, 2, type);
+    sq_bind_text(s, 3, id);
+    return sq_step_done(c, s);
+}
+
+/* The row of sort keys (every object with a search row has one, its keys or NULLs). */
+static int keys_put(struct store_conn *c, const char *account, const char *type, const char *id,
+                    const struct store_grams *g)
+{
+    _Static_assert(STORE_GRAM_KEYS == 2, "the table's columns k0, k1");
+    sqlite3_stmt *s = sq_stmt(c, "INSERT OR REPLACE INTO object_grams_keys(account_id, type, id, "
+                                 "k0, k1) VALUES(?,?,?,?,?)");
+    if (!s)
+        return STORE_ERR;
+    sq_bind_text(s, 1, account);
+    sq_bind_text(s, 2, type);
+    sq_bind_text(s, 3, id);
+    for (int k = 0; k < STORE_GRAM_KEYS; k++)
+        if (g->key[k])
+            sqlite3_bind_blob(s, 4 + k, g->key[k], (int)g->key_len[k], SQLITE_STATIC);
+    return sq_step_done(c, s);
+}
+
 int sq_grams_put(struct store_conn *c, const char *account, const char *type, const char *id,
                  const struct store_grams *g)
 {
-    int rc = sq_grams_del(c, account, type, id);
+    int rc = src_del(c, account, type, id);
+    if (!rc)
+        rc = keys_put(c, account, type, id, g);
     if (rc)
         return rc;
     sqlite3_stmt *s = sq_stmt(c, "INSERT INTO object_grams_src(account_id, type, id, g0, g1, g2, "
@@ -234,8 +271,10 @@ int sq_grams_missing(struct store_conn *c, const char *account, const char *type
     if (rc != SQLITE_DONE)
         return STORE_ERR;
     sqlite3_stmt *s = sq_stmt(c, "SELECT o.id FROM objects o WHERE o.account_id=?1 AND o.type=?2 "
-                                 "AND o.destroyed=0 AND NOT EXISTS(SELECT 1 FROM object_grams_src "
-                                 "g WHERE g.account_id=?1 AND g.type=?2 AND g.id=o.id)");
+                                 "AND o.destroyed=0 AND (NOT EXISTS(SELECT 1 FROM object_grams_src "
+                                 "g WHERE g.account_id=?1 AND g.type=?2 AND g.id=o.id) OR NOT "
+                                 "EXISTS(SELECT 1 FROM object_grams_keys k WHERE k.account_id=?1 "
+                                 "AND k.type=?2 AND k.id=o.id))");
     if (!s)
         return STORE_ERR;
     sq_bind_text(s, 1, account);
@@ -267,4 +306,36 @@ int sq_grams_missing(struct store_conn *c, const char *account, const char *type
         rc = sq_step_done(c, m);
     }
     return rc;
+}
+
+/* The statements of one key: its index in its order, from its start or from a key. */
+#define ORDERED(k, from)                                                                           \
+    "SELECT id, " k " FROM object_grams_keys INDEXED BY object_grams_" k " WHERE account_id=?1 "   \
+    "AND type=?2 AND " k " IS NOT NULL" from " ORDER BY " k " LIMIT ?3 OFFSET ?4"
+static const char *const ordered_sql[STORE_GRAM_KEYS][2] = {
+    {ORDERED("k0", ""), ORDERED("k0", " AND k0 >= ?5")},
+    {ORDERED("k1", ""), ORDERED("k1", " AND k1 >= ?5")},
+};
+
+int sq_grams_ordered(struct store_conn *c, const char *account, const char *type, int k,
+                     const void *from, size_t from_len, int64_t offset, int64_t limit,
+                     store_key_cb cb, void *ud)
+{
+    assert(k >= 0 && k < STORE_GRAM_KEYS);
+    sqlite3_stmt *s = sq_stmt(c, ordered_sql[k][from != NULL]);
+    if (!s)
+        return STORE_ERR;
+    sq_bind_text(s, 1, account);
+    sq_bind_text(s, 2, type);
+    sqlite3_bind_int64(s, 3, limit < 0 ? -1 : limit);
+    sqlite3_bind_int64(s, 4, offset < 0 ? 0 : offset);
+    if (from)
+        sqlite3_bind_blob(s, 5, from, (int)from_len, SQLITE_STATIC);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+        if (cb((const char *)sqlite3_column_text(s, 0), sqlite3_column_blob(s, 1),
+               (size_t)sqlite3_column_bytes(s, 1), ud))
+            break;
+    sqlite3_reset(s);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : STORE_ERR;
 }
