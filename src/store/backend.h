@@ -192,6 +192,10 @@ typedef int (*store_alert_cb)(const struct store_alert *a, void *ud);
       (SC, const char *account, const char *type, int k, const void *from, size_t from_len,        \
        int64_t offset, int64_t limit, store_key_cb cb, void *ud),                                  \
       (c, account, type, k, from, from_len, offset, limit, cb, ud))                                \
+    X(int64_t, grams_count_hits,                                                                   \
+      (SC, const char *account, const char *type, const struct store_gram_term *terms,             \
+       size_t nterms),                                                                             \
+      (c, account, type, terms, nterms))                                                           \
     X(int, snapshot_put, (SC, const char *account, const char *key, const char *ids),              \
       (c, account, key, ids))                                                                      \
     X(char *, snapshot_get, (SC, const char *account, const char *key), (c, account, key))         \

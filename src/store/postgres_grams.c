@@ -158,19 +158,19 @@ static int common_search_run(struct store_conn *c, const char *sql, const char *
     return rc;
 }
 
-int pg_grams_search(struct store_conn *c, const char *account, const char *type,
-                    const struct store_gram_term *terms, size_t nterms, store_name_cb cb, void *ud)
+/* The search of terms as one statement built for it: each hit's id, or (count) their
+ * number. */
+static PGresult *search_custom(struct store_conn *c, const char *account, const char *type,
+                               const struct store_gram_term *terms, size_t nterms, bool count)
 {
-    const char *common = common_search(terms, nterms);
-    if (common)
-        return common_search_run(c, common, account, type, terms, nterms, cb, ud);
     struct buf sql = {0};
     struct buf *pats = xcalloc(nterms + 1, sizeof *pats);
     const char **vals = xcalloc(nterms + 2, sizeof *vals);
     int n = 2;
     vals[0] = account;
     vals[1] = type;
-    buf_puts(&sql, "SELECT id FROM object_grams WHERE account_id=$1 AND type=$2");
+    buf_puts(&sql, count ? "SELECT count(*)" : "SELECT id");
+    buf_puts(&sql, " FROM object_grams WHERE account_id=$1 AND type=$2");
     for (size_t i = 0; i < nterms; i++) {
         assert(terms[i].field >= -1 && terms[i].field < STORE_GRAM_FIELDS);
         if (!*terms[i].text) {
@@ -182,16 +182,37 @@ int pg_grams_search(struct store_conn *c, const char *account, const char *type,
         cond_fields(&sql, false, !strchr(terms[i].text, '\n'), terms[i].field, n);
     }
     PGresult *r = pgq_exec_custom(c, sql.data, n, vals);
-    int rc = pgq_result_code(c, r, "substring search");
-    if (rc == STORE_OK)
-        each_hit(r, cb, ud);
-    PQclear(r);
     for (size_t i = 0; i < nterms; i++)
         buf_free(&pats[i]);
     free(pats);
     free(vals);
     buf_free(&sql);
+    return r;
+}
+
+int pg_grams_search(struct store_conn *c, const char *account, const char *type,
+                    const struct store_gram_term *terms, size_t nterms, store_name_cb cb, void *ud)
+{
+    const char *common = common_search(terms, nterms);
+    if (common)
+        return common_search_run(c, common, account, type, terms, nterms, cb, ud);
+    PGresult *r = search_custom(c, account, type, terms, nterms, false);
+    int rc = pgq_result_code(c, r, "substring search");
+    if (rc == STORE_OK)
+        each_hit(r, cb, ud);
+    PQclear(r);
     return rc;
+}
+
+int64_t pg_grams_count_hits(struct store_conn *c, const char *account, const char *type,
+                            const struct store_gram_term *terms, size_t nterms)
+{
+    PGresult *r = search_custom(c, account, type, terms, nterms, true);
+    int64_t n = pgq_result_code(c, r, "substring count") == STORE_OK && PQntuples(r) == 1
+                    ? pgq_col_int(r, 0, 0)
+                    : -1;
+    PQclear(r);
+    return n;
 }
 
 int pg_grams_facets(struct store_conn *c, const char *account, const char *type, const char *id,

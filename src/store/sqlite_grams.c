@@ -160,11 +160,18 @@ static void cond_fields(struct buf *b, bool empty, int field, int param)
     "SELECT s.id FROM object_grams g CROSS JOIN object_grams_src s INDEXED BY object_grams_hit "   \
     "ON s.n = g.rowid WHERE object_grams MATCH ?4 AND s.account_id=?1 AND s.type=?2"
 #define GRAMS_MATCH_ORDER " ORDER BY g.rowid"
+#define GRAMS_MATCH_COUNT                                                                          \
+    "SELECT count(*) FROM object_grams g CROSS JOIN object_grams_src s INDEXED BY "                \
+    "object_grams_hit ON s.n = g.rowid WHERE object_grams MATCH ?4 AND s.account_id=?1 AND "       \
+    "s.type=?2"
 #define GRAMS_SCAN "SELECT s.id FROM object_grams_src s WHERE s.account_id=?1 AND s.type=?2"
 #define GRAMS_SCAN_ORDER " ORDER BY s.n"
 
-int sq_grams_search(struct store_conn *c, const char *account, const char *type,
-                    const struct store_gram_term *terms, size_t nterms, store_name_cb cb, void *ud)
+/* The search of terms: cb gets each hit's id in the store's order, or (cb NULL) *count
+ * their number, counted by SQLite (issue 21: a total without a row per hit here). */
+static int grams_run(struct store_conn *c, const char *account, const char *type,
+                     const struct store_gram_term *terms, size_t nterms, store_name_cb cb, void *ud,
+                     int64_t *count)
 {
     struct buf match = {0}, where = {0};
     for (size_t i = 0; i < nterms; i++) {
@@ -191,16 +198,21 @@ int sq_grams_search(struct store_conn *c, const char *account, const char *type,
         cond_fields(&where, !*terms[i].text, terms[i].field, (int)i + 5);
     }
     struct buf sql = {0};
-    buf_printf(&sql,
-               match.len ? GRAMS_MATCH "%s" GRAMS_MATCH_ORDER : GRAMS_SCAN "%s" GRAMS_SCAN_ORDER,
-               where.len ? where.data : "");
+    if (!cb) /* a count: the same rows, in no order */
+        buf_printf(&sql, "SELECT count(*) FROM (%s%s)", match.len ? GRAMS_MATCH : GRAMS_SCAN,
+                   where.len ? where.data : "");
+    else
+        buf_printf(
+            &sql, match.len ? GRAMS_MATCH "%s" GRAMS_MATCH_ORDER : GRAMS_SCAN "%s" GRAMS_SCAN_ORDER,
+            where.len ? where.data : "");
     sqlite3_stmt *s = NULL;
     /* every term a trigram phrase (most searches): one statement, cached (issue 21:
      * 4% of a search was preparing it); else one for this search's short terms */
     bool cached = match.len && !where.len;
     int rc = STORE_OK;
     if (cached)
-        rc = (s = sq_stmt(c, GRAMS_MATCH GRAMS_MATCH_ORDER)) ? STORE_OK : STORE_ERR;
+        rc = (s = sq_stmt(c, cb ? GRAMS_MATCH GRAMS_MATCH_ORDER : GRAMS_MATCH_COUNT)) ? STORE_OK
+                                                                                      : STORE_ERR;
     else
         rc = sqlite3_prepare_v2(c->db, sql.data, -1, &s, NULL) == SQLITE_OK ? STORE_OK : STORE_ERR;
     if (rc == STORE_OK) {
@@ -212,9 +224,14 @@ int sq_grams_search(struct store_conn *c, const char *account, const char *type,
             if (!has_trigram(terms[i].text) && *terms[i].text)
                 sq_bind_text(s, (int)i + 5, terms[i].text);
         int step;
-        while ((step = sqlite3_step(s)) == SQLITE_ROW)
+        while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+            if (!cb) {
+                *count = sqlite3_column_int64(s, 0);
+                continue;
+            }
             if (cb((const char *)sqlite3_column_text(s, 0), ud))
                 break;
+        }
         rc = step == SQLITE_ROW || step == SQLITE_DONE ? STORE_OK : STORE_ERR;
     }
     if (rc)
@@ -227,6 +244,19 @@ int sq_grams_search(struct store_conn *c, const char *account, const char *type,
     buf_free(&match);
     buf_free(&where);
     return rc;
+}
+
+int sq_grams_search(struct store_conn *c, const char *account, const char *type,
+                    const struct store_gram_term *terms, size_t nterms, store_name_cb cb, void *ud)
+{
+    return grams_run(c, account, type, terms, nterms, cb, ud, NULL);
+}
+
+int64_t sq_grams_count_hits(struct store_conn *c, const char *account, const char *type,
+                            const struct store_gram_term *terms, size_t nterms)
+{
+    int64_t n = -1;
+    return grams_run(c, account, type, terms, nterms, NULL, NULL, &n) == STORE_OK ? n : -1;
 }
 
 int sq_grams_facets(struct store_conn *c, const char *account, const char *type, const char *id,

@@ -373,6 +373,10 @@ struct store_gram_term {
 int store_grams_search(struct store_conn *c, const char *account, const char *type,
                        const struct store_gram_term *terms, size_t nterms,
                        int (*cb)(const char *id, void *ud), void *ud);
+/* How many objects store_grams_search would give for terms; -1 on error (issue 21: a
+ * total counted by the database, without handing over each hit). */
+int64_t store_grams_count_hits(struct store_conn *c, const char *account, const char *type,
+                               const struct store_gram_term *terms, size_t nterms);
 /* The facets of one object (id), or of every object of (account, type) (id NULL)
  * in id order (byte order). */
 int store_grams_facets(struct store_conn *c, const char *account, const char *type, const char *id,
