@@ -28,6 +28,7 @@ typedef int (*store_member_cb)(int64_t user_id, void *ud);
 typedef int (*store_hit_cb)(const char *id, int64_t modseq, bool has_order, int64_t order,
                             void *ud);
 typedef int (*store_facets_cb)(const char *id, const char *facets, void *ud);
+typedef int (*store_key_cb)(const char *id, const void *key, size_t len, void *ud);
 typedef int (*store_alert_cb)(const struct store_alert *a, void *ud);
 
 #define SC struct store_conn *c
@@ -187,6 +188,14 @@ typedef int (*store_alert_cb)(const struct store_alert *a, void *ud);
       (c, account, type, id, cb, ud))                                                              \
     X(int, grams_missing, (SC, const char *account, const char *type, store_name_cb cb, void *ud), \
       (c, account, type, cb, ud))                                                                  \
+    X(int, grams_ordered,                                                                          \
+      (SC, const char *account, const char *type, int k, const void *from, size_t from_len,        \
+       int64_t offset, int64_t limit, store_key_cb cb, void *ud),                                  \
+      (c, account, type, k, from, from_len, offset, limit, cb, ud))                                \
+    X(int64_t, grams_count_hits,                                                                   \
+      (SC, const char *account, const char *type, const struct store_gram_term *terms,             \
+       size_t nterms),                                                                             \
+      (c, account, type, terms, nterms))                                                           \
     X(int, snapshot_put, (SC, const char *account, const char *key, const char *ids),              \
       (c, account, key, ids))                                                                      \
     X(char *, snapshot_get, (SC, const char *account, const char *key), (c, account, key))         \

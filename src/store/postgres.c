@@ -283,6 +283,18 @@ static const char *const migrations[] = {
     ("CREATE TABLE IF NOT EXISTS dav_locks(token" T " PRIMARY KEY, path" T " NOT NULL,"
      "  user_id bigint NOT NULL, exclusive boolean NOT NULL, infinite boolean NOT NULL,"
      "  expires bigint NOT NULL, seconds integer NOT NULL, owner text);"),
+    /* 15 (issue 21): as SQLite's 23: a type's sort keys in its search row
+     * (store_grams.key, postgres_grams.c), each in an index of its own (bytea compares
+     * as memcmp, a prefix first); keyed says the row has them: one without counts as
+     * missing (pg_grams_missing), so the next start gives older objects their keys.
+     * Idempotent. */
+    ("ALTER TABLE object_grams ADD COLUMN IF NOT EXISTS k0 bytea,"
+     "  ADD COLUMN IF NOT EXISTS k1 bytea,"
+     "  ADD COLUMN IF NOT EXISTS keyed boolean NOT NULL DEFAULT false;"
+     "CREATE INDEX IF NOT EXISTS object_grams_k0 ON object_grams(account_id, type, k0)"
+     "  INCLUDE (id) WHERE k0 IS NOT NULL;"
+     "CREATE INDEX IF NOT EXISTS object_grams_k1 ON object_grams(account_id, type, k1)"
+     "  INCLUDE (id) WHERE k1 IS NOT NULL;"),
 };
 
 /* Diacritics fold with the unaccent extension when it can be had (it is trusted:

@@ -4,7 +4,8 @@
  * facets; a term is a LIKE '%term%' on its field (or on any field), which pg_trgm's
  * GIN index answers where the extension could be had (the migration creates it),
  * else a scan of the account's rows of the type. LIKE compares exactly: the type's
- * folding is the only folding.
+ * folding is the only folding. k0 and k1 are each row's sort keys (store_grams.key),
+ * each with its index.
  */
 #include <assert.h>
 #include <stdlib.h>
@@ -18,16 +19,25 @@ int pg_grams_put(struct store_conn *c, const char *account, const char *type, co
 {
     static const char *const sql =
         "INSERT INTO object_grams(account_id, type, id, g0, g1, g2, g3, g4, g5, g6, g7, g8, g9,"
-        " g10, g11, facets) VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16)"
+        " g10, g11, facets, k0, k1, keyed) VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,"
+        "$14,$15,$16,$17,$18,true)"
         " ON CONFLICT(account_id, type, id) DO UPDATE SET g0=EXCLUDED.g0, g1=EXCLUDED.g1,"
         " g2=EXCLUDED.g2, g3=EXCLUDED.g3, g4=EXCLUDED.g4, g5=EXCLUDED.g5, g6=EXCLUDED.g6,"
         " g7=EXCLUDED.g7, g8=EXCLUDED.g8, g9=EXCLUDED.g9, g10=EXCLUDED.g10, g11=EXCLUDED.g11,"
-        " facets=EXCLUDED.facets";
-    _Static_assert(3 + STORE_GRAM_FIELDS + 1 <= MAX_PARAMS, "a row is one statement");
+        " facets=EXCLUDED.facets, k0=EXCLUDED.k0, k1=EXCLUDED.k1, keyed=true";
+    _Static_assert(3 + STORE_GRAM_FIELDS + 1 + STORE_GRAM_KEYS <= MAX_PARAMS,
+                   "a row is one statement");
+    _Static_assert(STORE_GRAM_KEYS == 2, "the table's columns k0, k1");
     struct params p = pgq_three(account, type, id);
     for (int i = 0; i < STORE_GRAM_FIELDS; i++)
         pgq_text(&p, g->text[i] ? g->text[i] : "");
     pgq_text(&p, g->facets);
+    for (int k = 0; k < STORE_GRAM_KEYS; k++) {
+        if (g->key[k])
+            pgq_bin(&p, g->key[k], g->key_len[k]);
+        else
+            pgq_text(&p, NULL);
+    }
     return pgq_defer(c, sql, &p); /* nobody waits for it: with the next statement */
 }
 
@@ -148,19 +158,19 @@ static int common_search_run(struct store_conn *c, const char *sql, const char *
     return rc;
 }
 
-int pg_grams_search(struct store_conn *c, const char *account, const char *type,
-                    const struct store_gram_term *terms, size_t nterms, store_name_cb cb, void *ud)
+/* The search of terms as one statement built for it: each hit's id, or (count) their
+ * number. */
+static PGresult *search_custom(struct store_conn *c, const char *account, const char *type,
+                               const struct store_gram_term *terms, size_t nterms, bool count)
 {
-    const char *common = common_search(terms, nterms);
-    if (common)
-        return common_search_run(c, common, account, type, terms, nterms, cb, ud);
     struct buf sql = {0};
     struct buf *pats = xcalloc(nterms + 1, sizeof *pats);
     const char **vals = xcalloc(nterms + 2, sizeof *vals);
     int n = 2;
     vals[0] = account;
     vals[1] = type;
-    buf_puts(&sql, "SELECT id FROM object_grams WHERE account_id=$1 AND type=$2");
+    buf_puts(&sql, count ? "SELECT count(*)" : "SELECT id");
+    buf_puts(&sql, " FROM object_grams WHERE account_id=$1 AND type=$2");
     for (size_t i = 0; i < nterms; i++) {
         assert(terms[i].field >= -1 && terms[i].field < STORE_GRAM_FIELDS);
         if (!*terms[i].text) {
@@ -172,16 +182,37 @@ int pg_grams_search(struct store_conn *c, const char *account, const char *type,
         cond_fields(&sql, false, !strchr(terms[i].text, '\n'), terms[i].field, n);
     }
     PGresult *r = pgq_exec_custom(c, sql.data, n, vals);
-    int rc = pgq_result_code(c, r, "substring search");
-    if (rc == STORE_OK)
-        each_hit(r, cb, ud);
-    PQclear(r);
     for (size_t i = 0; i < nterms; i++)
         buf_free(&pats[i]);
     free(pats);
     free(vals);
     buf_free(&sql);
+    return r;
+}
+
+int pg_grams_search(struct store_conn *c, const char *account, const char *type,
+                    const struct store_gram_term *terms, size_t nterms, store_name_cb cb, void *ud)
+{
+    const char *common = common_search(terms, nterms);
+    if (common)
+        return common_search_run(c, common, account, type, terms, nterms, cb, ud);
+    PGresult *r = search_custom(c, account, type, terms, nterms, false);
+    int rc = pgq_result_code(c, r, "substring search");
+    if (rc == STORE_OK)
+        each_hit(r, cb, ud);
+    PQclear(r);
     return rc;
+}
+
+int64_t pg_grams_count_hits(struct store_conn *c, const char *account, const char *type,
+                            const struct store_gram_term *terms, size_t nterms)
+{
+    PGresult *r = search_custom(c, account, type, terms, nterms, true);
+    int64_t n = pgq_result_code(c, r, "substring count") == STORE_OK && PQntuples(r) == 1
+                    ? pgq_col_int(r, 0, 0)
+                    : -1;
+    PQclear(r);
+    return n;
 }
 
 int pg_grams_facets(struct store_conn *c, const char *account, const char *type, const char *id,
@@ -204,13 +235,49 @@ int pg_grams_missing(struct store_conn *c, const char *account, const char *type
      * 20,000 cards) */
     static const char *const count =
         "SELECT (SELECT count(*) FROM objects WHERE account_id=$1 AND type=$2 AND NOT destroyed)"
-        " - (SELECT count(*) FROM object_grams WHERE account_id=$1 AND type=$2)";
+        " - (SELECT count(*) FROM object_grams WHERE account_id=$1 AND type=$2 AND keyed)";
+    /* a row without its sort keys (written before there were any) counts as missing */
     static const char *const sql =
         "SELECT id FROM objects WHERE account_id=$1 AND type=$2 AND NOT destroyed EXCEPT "
-        "SELECT id FROM object_grams WHERE account_id=$1 AND type=$2";
+        "SELECT id FROM object_grams WHERE account_id=$1 AND type=$2 AND keyed";
     struct params p = pgq_two(account, type);
     int64_t missing = pgq_first_int(c, count, &p, -1);
     if (missing == 0)
         return STORE_OK;
     return pgq_each_name(c, sql, &p, cb, ud);
+}
+
+/* The statements of one key: its index in its order, from its start or from a key. */
+#define ORDERED(k, from)                                                                           \
+    "SELECT id, " k " FROM object_grams WHERE account_id=$1 AND type=$2 AND " k                    \
+    " IS NOT NULL" from " ORDER BY " k " LIMIT $3 OFFSET $4"
+static const char *const ordered_sql[STORE_GRAM_KEYS][2] = {
+    {ORDERED("k0", ""), ORDERED("k0", " AND k0 >= $5")},
+    {ORDERED("k1", ""), ORDERED("k1", " AND k1 >= $5")},
+};
+
+int pg_grams_ordered(struct store_conn *c, const char *account, const char *type, int k,
+                     const void *from, size_t from_len, int64_t offset, int64_t limit,
+                     store_key_cb cb, void *ud)
+{
+    assert(k >= 0 && k < STORE_GRAM_KEYS);
+    struct params p = pgq_two(account, type);
+    if (limit < 0)
+        pgq_text(&p, NULL); /* LIMIT NULL: no limit */
+    else
+        pgq_int(&p, limit);
+    pgq_int(&p, offset < 0 ? 0 : offset);
+    if (from)
+        pgq_bin(&p, from, from_len);
+    PGresult *r = NULL;
+    /* binary results: the key as its bytes */
+    int rc = pgq_exec(c, ordered_sql[k][from != NULL], true, &p, 1, &r);
+    for (int i = 0, n = rc == STORE_OK ? PQntuples(r) : 0; i < n; i++) {
+        char id[256];
+        snprintf(id, sizeof id, "%.*s", PQgetlength(r, i, 0), PQgetvalue(r, i, 0));
+        if (cb(id, PQgetvalue(r, i, 1), (size_t)PQgetlength(r, i, 1), ud))
+            break;
+    }
+    PQclear(r);
+    return rc;
 }

@@ -11,7 +11,7 @@
 #include "store/backend.h"
 
 #define STMT_CACHE 256 /* more than the backend has statements (session 6: push, grams, chunks, keys) */
-#define MAX_PARAMS 16
+#define MAX_PARAMS 20
 /* statements queued before their answers are read (postgres_exec.c) */
 #define PIPELINE_MAX 64
 /* rows and states a transaction keeps (postgres_cache.c) */

@@ -270,6 +270,21 @@ static const char *const migrations[] = {
     ("CREATE TABLE IF NOT EXISTS dav_locks(token TEXT PRIMARY KEY, path TEXT NOT NULL,"
     "  user_id INTEGER NOT NULL, exclusive INTEGER NOT NULL, infinite INTEGER NOT NULL,"
     "  expires INTEGER NOT NULL, seconds INTEGER NOT NULL, owner TEXT);"),
+    /* 23 (issue 21): a type's sort keys beside its search row (store_grams.key,
+     * sqlite_grams.c), each in an index of its own, so that a sorted page is read from
+     * an index instead of sorting every object's facets (the first name-sorted query
+     * after a start: 110 ms of CPU at 100,000 cards). An object without its key row is
+     * one without its search row (sq_grams_missing): dropping the marks of step 20
+     * has the next start give every older object its keys. Idempotent: run again, the
+     * marks go and the next start finds every row and marks again. */
+    ("CREATE TABLE IF NOT EXISTS object_grams_keys(account_id TEXT NOT NULL,"
+    "  type TEXT NOT NULL, id TEXT NOT NULL, k0 BLOB, k1 BLOB,"
+    "  PRIMARY KEY(account_id, type, id)) WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS object_grams_k0 ON object_grams_keys(account_id, type, k0)"
+    "  WHERE k0 IS NOT NULL;"
+    "CREATE INDEX IF NOT EXISTS object_grams_k1 ON object_grams_keys(account_id, type, k1)"
+    "  WHERE k1 IS NOT NULL;"
+    "DELETE FROM object_grams_done;"),
 };
 
 int store_sqlite_schema(void)
@@ -720,6 +735,7 @@ int sq_user_del(struct store_conn *c, const char *name)
          "object_grams_src WHERE account_id=?1"),
         "DELETE FROM object_grams_src WHERE account_id=?1",
         "DELETE FROM object_grams_done WHERE account_id=?1",
+        "DELETE FROM object_grams_keys WHERE account_id=?1",
         "DELETE FROM states WHERE account_id=?1",
         "DELETE FROM blob_uploads WHERE account_id=?1",
         "DELETE FROM blob_refs WHERE account_id=?1",

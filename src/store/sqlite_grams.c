@@ -7,6 +7,7 @@
  * trigrams at consecutive positions are the substring); a shorter one has no
  * trigram and is looked for with instr() in the rows the other terms leave.
  * object_grams_done marks the (account, type) pairs whose every object has its row.
+ * object_grams_keys holds each object's sort keys (store_grams.key), an index per key.
  */
 #include <assert.h>
 #include <stdlib.h>
@@ -50,7 +51,8 @@ static int64_t unindex(struct store_conn *c, const char *account, const char *ty
     return rc ? -1 : n;
 }
 
-int sq_grams_del(struct store_conn *c, const char *account, const char *type, const char *id)
+/* Takes out the row of texts and facets (not the keys). */
+static int src_del(struct store_conn *c, const char *account, const char *type, const char *id)
 {
     int64_t n = unindex(c, account, type, id);
     if (n <= 0)
@@ -62,10 +64,45 @@ int sq_grams_del(struct store_conn *c, const char *account, const char *type, co
     return sq_step_done(c, s);
 }
 
+int sq_grams_del(struct store_conn *c, const char *account, const char *type, const char *id)
+{
+    int rc = src_del(c, account, type, id);
+    if (rc)
+        return rc;
+    sqlite3_stmt *s = sq_stmt(c, "DELETE FROM object_grams_keys WHERE account_id=?1 AND "
+                                 "type=?2 AND id=?3");
+    if (!s)
+        return STORE_ERR;
+    sq_bind_text(s, 1, account);
+    sq_bind_text(s, 2, type);
+    sq_bind_text(s, 3, id);
+    return sq_step_done(c, s);
+}
+
+/* The row of sort keys (every object with a search row has one, its keys or NULLs). */
+static int keys_put(struct store_conn *c, const char *account, const char *type, const char *id,
+                    const struct store_grams *g)
+{
+    _Static_assert(STORE_GRAM_KEYS == 2, "the table's columns k0, k1");
+    sqlite3_stmt *s = sq_stmt(c, "INSERT OR REPLACE INTO object_grams_keys(account_id, type, id, "
+                                 "k0, k1) VALUES(?,?,?,?,?)");
+    if (!s)
+        return STORE_ERR;
+    sq_bind_text(s, 1, account);
+    sq_bind_text(s, 2, type);
+    sq_bind_text(s, 3, id);
+    for (int k = 0; k < STORE_GRAM_KEYS; k++)
+        if (g->key[k])
+            sqlite3_bind_blob(s, 4 + k, g->key[k], (int)g->key_len[k], SQLITE_STATIC);
+    return sq_step_done(c, s);
+}
+
 int sq_grams_put(struct store_conn *c, const char *account, const char *type, const char *id,
                  const struct store_grams *g)
 {
-    int rc = sq_grams_del(c, account, type, id);
+    int rc = src_del(c, account, type, id);
+    if (!rc)
+        rc = keys_put(c, account, type, id, g);
     if (rc)
         return rc;
     sqlite3_stmt *s = sq_stmt(c, "INSERT INTO object_grams_src(account_id, type, id, g0, g1, g2, "
@@ -123,11 +160,18 @@ static void cond_fields(struct buf *b, bool empty, int field, int param)
     "SELECT s.id FROM object_grams g CROSS JOIN object_grams_src s INDEXED BY object_grams_hit "   \
     "ON s.n = g.rowid WHERE object_grams MATCH ?4 AND s.account_id=?1 AND s.type=?2"
 #define GRAMS_MATCH_ORDER " ORDER BY g.rowid"
+#define GRAMS_MATCH_COUNT                                                                          \
+    "SELECT count(*) FROM object_grams g CROSS JOIN object_grams_src s INDEXED BY "                \
+    "object_grams_hit ON s.n = g.rowid WHERE object_grams MATCH ?4 AND s.account_id=?1 AND "       \
+    "s.type=?2"
 #define GRAMS_SCAN "SELECT s.id FROM object_grams_src s WHERE s.account_id=?1 AND s.type=?2"
 #define GRAMS_SCAN_ORDER " ORDER BY s.n"
 
-int sq_grams_search(struct store_conn *c, const char *account, const char *type,
-                    const struct store_gram_term *terms, size_t nterms, store_name_cb cb, void *ud)
+/* The search of terms: cb gets each hit's id in the store's order, or (cb NULL) *count
+ * their number, counted by SQLite (issue 21: a total without a row per hit here). */
+static int grams_run(struct store_conn *c, const char *account, const char *type,
+                     const struct store_gram_term *terms, size_t nterms, store_name_cb cb, void *ud,
+                     int64_t *count)
 {
     struct buf match = {0}, where = {0};
     for (size_t i = 0; i < nterms; i++) {
@@ -154,16 +198,21 @@ int sq_grams_search(struct store_conn *c, const char *account, const char *type,
         cond_fields(&where, !*terms[i].text, terms[i].field, (int)i + 5);
     }
     struct buf sql = {0};
-    buf_printf(&sql,
-               match.len ? GRAMS_MATCH "%s" GRAMS_MATCH_ORDER : GRAMS_SCAN "%s" GRAMS_SCAN_ORDER,
-               where.len ? where.data : "");
+    if (!cb) /* a count: the same rows, in no order */
+        buf_printf(&sql, "SELECT count(*) FROM (%s%s)", match.len ? GRAMS_MATCH : GRAMS_SCAN,
+                   where.len ? where.data : "");
+    else
+        buf_printf(
+            &sql, match.len ? GRAMS_MATCH "%s" GRAMS_MATCH_ORDER : GRAMS_SCAN "%s" GRAMS_SCAN_ORDER,
+            where.len ? where.data : "");
     sqlite3_stmt *s = NULL;
     /* every term a trigram phrase (most searches): one statement, cached (issue 21:
      * 4% of a search was preparing it); else one for this search's short terms */
     bool cached = match.len && !where.len;
     int rc = STORE_OK;
     if (cached)
-        rc = (s = sq_stmt(c, GRAMS_MATCH GRAMS_MATCH_ORDER)) ? STORE_OK : STORE_ERR;
+        rc = (s = sq_stmt(c, cb ? GRAMS_MATCH GRAMS_MATCH_ORDER : GRAMS_MATCH_COUNT)) ? STORE_OK
+                                                                                      : STORE_ERR;
     else
         rc = sqlite3_prepare_v2(c->db, sql.data, -1, &s, NULL) == SQLITE_OK ? STORE_OK : STORE_ERR;
     if (rc == STORE_OK) {
@@ -175,9 +224,14 @@ int sq_grams_search(struct store_conn *c, const char *account, const char *type,
             if (!has_trigram(terms[i].text) && *terms[i].text)
                 sq_bind_text(s, (int)i + 5, terms[i].text);
         int step;
-        while ((step = sqlite3_step(s)) == SQLITE_ROW)
+        while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+            if (!cb) {
+                *count = sqlite3_column_int64(s, 0);
+                continue;
+            }
             if (cb((const char *)sqlite3_column_text(s, 0), ud))
                 break;
+        }
         rc = step == SQLITE_ROW || step == SQLITE_DONE ? STORE_OK : STORE_ERR;
     }
     if (rc)
@@ -190,6 +244,19 @@ int sq_grams_search(struct store_conn *c, const char *account, const char *type,
     buf_free(&match);
     buf_free(&where);
     return rc;
+}
+
+int sq_grams_search(struct store_conn *c, const char *account, const char *type,
+                    const struct store_gram_term *terms, size_t nterms, store_name_cb cb, void *ud)
+{
+    return grams_run(c, account, type, terms, nterms, cb, ud, NULL);
+}
+
+int64_t sq_grams_count_hits(struct store_conn *c, const char *account, const char *type,
+                            const struct store_gram_term *terms, size_t nterms)
+{
+    int64_t n = -1;
+    return grams_run(c, account, type, terms, nterms, NULL, NULL, &n) == STORE_OK ? n : -1;
 }
 
 int sq_grams_facets(struct store_conn *c, const char *account, const char *type, const char *id,
@@ -234,8 +301,10 @@ int sq_grams_missing(struct store_conn *c, const char *account, const char *type
     if (rc != SQLITE_DONE)
         return STORE_ERR;
     sqlite3_stmt *s = sq_stmt(c, "SELECT o.id FROM objects o WHERE o.account_id=?1 AND o.type=?2 "
-                                 "AND o.destroyed=0 AND NOT EXISTS(SELECT 1 FROM object_grams_src "
-                                 "g WHERE g.account_id=?1 AND g.type=?2 AND g.id=o.id)");
+                                 "AND o.destroyed=0 AND (NOT EXISTS(SELECT 1 FROM object_grams_src "
+                                 "g WHERE g.account_id=?1 AND g.type=?2 AND g.id=o.id) OR NOT "
+                                 "EXISTS(SELECT 1 FROM object_grams_keys k WHERE k.account_id=?1 "
+                                 "AND k.type=?2 AND k.id=o.id))");
     if (!s)
         return STORE_ERR;
     sq_bind_text(s, 1, account);
@@ -267,4 +336,36 @@ int sq_grams_missing(struct store_conn *c, const char *account, const char *type
         rc = sq_step_done(c, m);
     }
     return rc;
+}
+
+/* The statements of one key: its index in its order, from its start or from a key. */
+#define ORDERED(k, from)                                                                           \
+    "SELECT id, " k " FROM object_grams_keys INDEXED BY object_grams_" k " WHERE account_id=?1 "   \
+    "AND type=?2 AND " k " IS NOT NULL" from " ORDER BY " k " LIMIT ?3 OFFSET ?4"
+static const char *const ordered_sql[STORE_GRAM_KEYS][2] = {
+    {ORDERED("k0", ""), ORDERED("k0", " AND k0 >= ?5")},
+    {ORDERED("k1", ""), ORDERED("k1", " AND k1 >= ?5")},
+};
+
+int sq_grams_ordered(struct store_conn *c, const char *account, const char *type, int k,
+                     const void *from, size_t from_len, int64_t offset, int64_t limit,
+                     store_key_cb cb, void *ud)
+{
+    assert(k >= 0 && k < STORE_GRAM_KEYS);
+    sqlite3_stmt *s = sq_stmt(c, ordered_sql[k][from != NULL]);
+    if (!s)
+        return STORE_ERR;
+    sq_bind_text(s, 1, account);
+    sq_bind_text(s, 2, type);
+    sqlite3_bind_int64(s, 3, limit < 0 ? -1 : limit);
+    sqlite3_bind_int64(s, 4, offset < 0 ? 0 : offset);
+    if (from)
+        sqlite3_bind_blob(s, 5, from, (int)from_len, SQLITE_STATIC);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+        if (cb((const char *)sqlite3_column_text(s, 0), sqlite3_column_blob(s, 1),
+               (size_t)sqlite3_column_bytes(s, 1), ud))
+            break;
+    sqlite3_reset(s);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : STORE_ERR;
 }

@@ -344,9 +344,15 @@ int store_text_hits(struct store_conn *c, const char *account, const char *type,
  * §3.3.1). SQLite: an FTS5 trigram index; PostgreSQL: pg_trgm where it can be had,
  * else a scan of the account's rows. */
 #define STORE_GRAM_FIELDS 12
+#define STORE_GRAM_KEYS 2
 struct store_grams {
     const char *text[STORE_GRAM_FIELDS]; /* NULL is empty */
     const char *facets;
+    /* Up to STORE_GRAM_KEYS sort keys (issue 21): byte strings the type makes so that
+     * their byte order (memcmp, a prefix first) is the order of one of its sorts, kept
+     * with the row on each write, each in an index of its own (NULL: none) */
+    const void *key[STORE_GRAM_KEYS];
+    size_t key_len[STORE_GRAM_KEYS];
 };
 int store_grams_put(struct store_conn *c, const char *account, const char *type, const char *id,
                     const struct store_grams *g);
@@ -367,10 +373,23 @@ struct store_gram_term {
 int store_grams_search(struct store_conn *c, const char *account, const char *type,
                        const struct store_gram_term *terms, size_t nterms,
                        int (*cb)(const char *id, void *ud), void *ud);
+/* How many objects store_grams_search would give for terms; -1 on error (issue 21: a
+ * total counted by the database, without handing over each hit). */
+int64_t store_grams_count_hits(struct store_conn *c, const char *account, const char *type,
+                               const struct store_gram_term *terms, size_t nterms);
 /* The facets of one object (id), or of every object of (account, type) (id NULL)
  * in id order (byte order). */
 int store_grams_facets(struct store_conn *c, const char *account, const char *type, const char *id,
                        int (*cb)(const char *id, const char *facets, void *ud), void *ud);
+/* The objects of (account, type) that have sort key k (store_grams.key), in the keys'
+ * byte order, from the first whose key is at least from (from_len bytes; NULL: from
+ * the first), skipping offset of them, at most limit (< 0: all): cb gets each id and
+ * key. Read from the key's index (issue 21: a sorted page without sorting every
+ * object; a caller that keeps a key every so many rows starts near any position).
+ * cb may not use the store. */
+int store_grams_ordered(struct store_conn *c, const char *account, const char *type, int k,
+                        const void *from, size_t from_len, int64_t offset, int64_t limit,
+                        int (*cb)(const char *id, const void *key, size_t len, void *ud), void *ud);
 /* The live objects of (account, type) without a row (indexed before there was one):
  * for the type to put theirs. SQLite remembers, inside a write transaction, that the
  * callback put every one (returned 0 for each): later calls then answer at once, as

@@ -397,7 +397,17 @@ static int put_card(struct store_conn *c, const char *account, const char *id, j
     _Static_assert(CONTACT_NFIELDS == STORE_GRAM_FIELDS, "a field per text, the rest in one");
     for (int f = 0; f < CONTACT_NFIELDS; f++)
         g.text[f == CF_TEXT ? STORE_GRAM_FIELDS - 1 : contact_gram_field(f)] = text[f];
+    /* the sort keys the store keeps (issue 21), made from the facets as the index's */
+    struct crec *rec = contact_rec_new(id, g.facets);
+    unsigned char *keys[STORE_GRAM_KEYS] = {NULL};
+    for (int k = 0; rec && k < STORE_GRAM_KEYS; k++) {
+        g.key_len[k] = contact_store_key(k, rec, &keys[k]);
+        g.key[k] = keys[k];
+    }
     int rc = store_grams_put(c, account, contact_card_type.name, id, &g);
+    for (int k = 0; k < STORE_GRAM_KEYS; k++)
+        free(keys[k]);
+    free(rec);
     for (int f = 0; f < CONTACT_NFIELDS; f++)
         free(text[f]);
     free((char *)g.facets);

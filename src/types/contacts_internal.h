@@ -107,6 +107,9 @@ json_t *contact_query_run(struct jmap_req *r, const char *account, json_t *filte
  * page (issue 21): 0, -1 after an error was emitted, 1 if it does not apply (the
  * caller runs the standard /query). */
 int contact_query_page(struct jmap_req *r, json_t *args);
+/* The store's sort key k (store_grams.key, 0 <= k < STORE_GRAM_KEYS) of a card's
+ * record (its id set): *out malloc'd, the key's length returned. */
+size_t contact_store_key(int k, const struct crec *rec, unsigned char **out);
 /* The id of the live card with this uid in account, other than self_id (malloc'd),
  * or NULL. Sees the calling transaction's own writes. */
 char *contact_index_find_uid(struct store_conn *c, const char *account, const char *uid,

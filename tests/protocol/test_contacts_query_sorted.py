@@ -1,7 +1,10 @@
 """Issue 21: ContactCard/query keeps the order of the last sort asked for (RFC 9610
 §3.3.2) until the address book changes, so paging a sorted query does not sort every
 card again. The kept order must follow every change: a rename, a new card, a destroyed
-one, another sort, and filters applied to the kept order."""
+one, another sort, and filters applied to the kept order. The sorts by name the store
+keeps keys of are read from the store's index, in the same order."""
+import pytest
+
 from test_contacts_util import account, card_set, cs, new_book, ok, person
 
 assert cs
@@ -97,3 +100,127 @@ def test_unfiltered_kept_ids_follow_changes(cs):
                    destroy=[made[1]])
     assert out["notCreated"] is None and out["notDestroyed"] is None, out
     check()
+
+
+# ---- sort keys in the store (issue 21) ------------------------------------------------------
+
+def casemap(s):
+    """RFC 5051 i;unicode-casemap as the server keys it: case folded, NFKD, by octets."""
+    import unicodedata
+    return unicodedata.normalize("NFKD", s.casefold()).encode()
+
+
+def components(s, acct):
+    """Every card of the account: id -> {kind: first value} of its name components."""
+    out = ok(s, "ContactCard/get", {"accountId": acct, "properties": ["name"]})["list"]
+    cards = {}
+    for c in out:
+        first = {}
+        for comp in (c.get("name") or {}).get("components") or []:
+            first.setdefault(comp.get("kind"), comp.get("value"))
+        cards[c["id"]] = first
+    return cards
+
+
+def model(cards, sort):
+    """RFC 9610 §3.3.2 with the server's collation (i;unicode-casemap): each comparator
+    in turn, a card without the component first (last when descending), ties by id."""
+    ids = sorted(cards)
+    for c in reversed(sort):
+        kind = c["property"].split("/")[1]
+        ids = sorted(ids, key=lambda i, kind=kind: (kind in cards[i],
+                                                    casemap(cards[i].get(kind, ""))),
+                     reverse=c.get("isAscending") is False)
+    return ids
+
+
+STORE_SORTS = [[{"property": "name/surname"}, {"property": "name/given"}],
+               [{"property": "name/given"}, {"property": "name/surname"}],
+               [{"property": "name/given", "collation": "i;unicode-casemap"},
+                {"property": "name/surname", "isAscending": True}]]
+WORDS = ["Émile", "emile", "EMILE", "Eve", "éve", "Zoë", "zoe", "ZOË", "Ångström", "anders",
+         "Øre", "ore", "ÖZIL", "özil", "Straße", "strasse", "STRASSE", "ab", "Ab", "aB c",
+         "İstanbul", "ﬁsh", "fish", "Ǆemal", "ǆemal", "ß"]
+
+
+def check_store_sorts(s, acct):
+    cards = components(s, acct)
+    for sort in STORE_SORTS:
+        want = model(cards, sort)
+        got = ok(s, "ContactCard/query", {"accountId": acct, "sort": sort,
+                                          "calculateTotal": True})
+        assert got["ids"] == want and got["total"] == len(want), sort
+        for window in [{"position": 7, "limit": 11}, {"position": -5}, {"position": -500,
+                       "limit": 3}, {"position": len(want) + 3}, {"limit": 0}]:
+            got = ok(s, "ContactCard/query", {"accountId": acct, "sort": sort,
+                                              "calculateTotal": True, **window})
+            p = window.get("position", 0)
+            p = max(0, len(want) + p) if p < 0 else p
+            assert got["ids"] == want[p:p + window.get("limit", len(want))], (sort, window)
+            assert got["total"] == len(want)
+
+
+def test_name_sorts_from_the_store_keys_rfc9610_s3_3_2(cs):
+    """Issue 21: an unfiltered query sorted by surname then given name (or given then
+    surname), ascending, reads its page from the sort keys the store keeps per card
+    (the first such query after a start no longer sorts every card). The order is
+    RFC 9610 §3.3.2's with i;unicode-casemap (RFC 5051: case folded, NFKD, octets):
+    diacritics, case, ligatures and ß, a missing component first, ties by id; the
+    same before and after a restart and after renames, new and destroyed cards."""
+    import random
+    rnd = random.Random(21)
+    s = cs
+    acct = account(s)
+    book = new_book(s, acct)
+    made = {}
+    for i in range(90):
+        comps = [{"kind": k, "value": rnd.choice(WORDS)} for k in ("given", "surname")
+                 if rnd.random() < 0.85]
+        made[f"d{i}"] = {"addressBookIds": {book: True},
+                         "name": {"components": comps} if comps else {"full": "Nobody"}}
+    out = card_set(s, acct, create=made)
+    assert out["notCreated"] is None, out
+    ids = [out["created"][k]["id"] for k in made]
+    check_store_sorts(s, acct)
+    s.stop()
+    s.start()
+    check_store_sorts(s, acct)  # the first sorted queries after a start
+    out = card_set(s, acct, update={i: person(rnd.choice(WORDS), rnd.choice(WORDS))
+                                    for i in ids[:10]},
+                   destroy=ids[10:15],
+                   create={"n": {"addressBookIds": {book: True}, **person("Ölaf", "éMILE")}})
+    assert not out["notUpdated"] and not out["notDestroyed"] and not out["notCreated"], out
+    check_store_sorts(s, acct)
+    # a filtered query with the same sort (the index in memory) agrees, and after it
+    # the unfiltered one still does
+    every = {"operator": "NOT", "conditions": [{"uid": "no such uid"}]}
+    sort = STORE_SORTS[0]
+    assert ok(s, "ContactCard/query", {"accountId": acct, "sort": sort, "filter": every})[
+        "ids"] == model(components(s, acct), sort)
+    check_store_sorts(s, acct)
+
+
+@pytest.mark.sqlite_only
+def test_sort_keys_of_an_older_database_are_backfilled(cs):
+    """Issue 21: cards stored before the store kept sort keys (SQLite schema step 23
+    runs again, as on a database older than it) get their keys at the next start:
+    the sorted pages are the same."""
+    import os
+    import sqlite3
+    acct = account(cs)
+    book = new_book(cs, acct)
+    out = card_set(cs, acct, create={f"o{i}": {"addressBookIds": {book: True},
+                                               **person(w, WORDS[-1 - i])}
+                                     for i, w in enumerate(WORDS)})
+    assert out["notCreated"] is None, out
+    check_store_sorts(cs, acct)
+    cs.stop()
+    db = sqlite3.connect(os.path.join(cs.data, "jmapd.db"))
+    db.execute("DELETE FROM object_grams_keys")
+    db.execute("PRAGMA user_version=22")
+    db.commit()
+    cs.start()
+    assert db.execute("SELECT count(*) FROM object_grams_keys WHERE k0 IS NOT NULL AND "
+                      "k1 IS NOT NULL").fetchone()[0] == len(components(cs, acct))
+    db.close()
+    check_store_sorts(cs, acct)

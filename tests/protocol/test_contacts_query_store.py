@@ -484,3 +484,22 @@ def test_trigram_indexes_with_pg_trgm_in_another_schema():
     finally:
         s.close()
 
+
+
+def test_text_totals_counted_by_the_store_rfc8620_s5_5(cs):
+    """Issue 21: an unsorted text query with calculateTotal reads its hits up to the
+    page and has the store count the rest (store_grams_count_hits), no longer reading
+    every hit: the total (RFC 8620 §5.5: all results of the filter) is the number of
+    ids the whole query gives, for every kind of condition the store answers (terms of
+    three characters or more, shorter ones, empty ones, phrases, one field or any),
+    whatever the page."""
+    acct, ids = make_cards(cs)
+    for filt, _ in CASES:
+        whole = ok(cs, "ContactCard/query", {"accountId": acct, "filter": filt})["ids"]
+        for window in [{"limit": 0}, {"limit": 1}, {"position": 1, "limit": 1},
+                       {"position": 5}]:
+            r = ok(cs, "ContactCard/query", {"accountId": acct, "filter": filt,
+                                             "calculateTotal": True, **window})
+            assert r["total"] == len(whole), (filt, window)
+            p = window.get("position", 0)
+            assert r["ids"] == whole[p:p + window.get("limit", len(whole))], (filt, window)

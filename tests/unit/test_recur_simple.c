@@ -7,6 +7,9 @@
  * still expands, over many starts (DST days, times in a gap, month ends), zones, intervals,
  * week starts, COUNT, UNTIL, windows far from the start and series bounds
  * (RFC 5545 §3.3.10, jscalendarbis-08 §4.3.3). BYSETPOS rules keep their own path.
+ * The MONTHLY and YEARLY rules of BYMONTH, BYMONTHDAY and BYDAY (ordinals too) that
+ * recur.c walks by their days are compared with libical's iterator itself
+ * (RECUR_LIBICAL), thousands of random ones.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -28,13 +31,23 @@ static int64_t U(const char *s)
 }
 
 /* The occurrences of obj in [from, to) as text, one per line (rid, UTC start and end) */
-static char *occurrences(json_t *obj, int64_t from, int64_t to)
+#define RECUR_TRY 0x100 /* the test's own: NULL when the series is refused */
+
+/* The same with recur_iter_new's flags (RECUR_LIBICAL), and RECUR_TRY */
+static char *occurrences_with(json_t *obj, int64_t from, int64_t to, int flags)
 {
     char *err = NULL;
     int code = 0;
-    recur_iter *it = recur_iter_new(obj, from, to, "Europe/Paris", NULL, 0, &code, &err);
-    if (!it)
-        fail_msg("not expanded: %s", err ? err : "?");
+    recur_iter *it =
+        recur_iter_new(obj, from, to, "Europe/Paris", NULL, flags & ~RECUR_TRY, &code, &err);
+    if (!it && (flags & RECUR_TRY)) {
+        free(err); /* the caller compares the refusals */
+        return NULL;
+    }
+    if (!it) {
+        char *j = json_dumps(obj, JSON_COMPACT);
+        fail_msg("not expanded (%s): %s", j, err ? err : "?");
+    }
     size_t cap = 4096, len = 0;
     char *out = malloc(cap);
     out[0] = 0;
@@ -50,6 +63,11 @@ static char *occurrences(json_t *obj, int64_t from, int64_t to)
     }
     recur_iter_free(it);
     return out;
+}
+
+static char *occurrences(json_t *obj, int64_t from, int64_t to)
+{
+    return occurrences_with(obj, from, to, 0);
 }
 
 static unsigned seed = 2121;
@@ -217,9 +235,198 @@ static void test_bysetpos_keeps_its_path(void **state)
     json_decref(ev);
 }
 
+/* ---- MONTHLY and YEARLY rules by their days (issue 21 §3) ---------------------------------- */
+
+static json_t *nday(int wd, int nth)
+{
+    json_t *d = json_pack("{s:s, s:s}", "@type", "NDay", "day", days[wd]);
+    if (nth)
+        json_object_set_new(d, "nthOfPeriod", json_integer(nth));
+    return d;
+}
+
+static json_t *month_list(int n)
+{
+    json_t *a = json_array();
+    for (int k = 0; k < n; k++) {
+        char s[12];
+        snprintf(s, sizeof s, "%d", 1 + (int)rnd(12));
+        json_array_append_new(a, json_string(s));
+    }
+    return a;
+}
+
+/* The BY parts of a random day_rule shape (RFC 5545 §3.3.10): ordinal weekdays in the
+ * month or year (2TU, -1FR, 20MO), weekdays, month days (negative ones too), months,
+ * hours; the shapes real calendars use most (DST-style YEARLY;BYMONTH=3;BYDAY=-1SU,
+ * MONTHLY;BYDAY=2TU, MONTHLY;BYMONTHDAY=1,15) among them */
+static void day_parts(json_t *rule, int monthly)
+{
+    static const int nths[] = {1, 2, 3, 4, -1, -2, 5, -5};
+    unsigned shape = rnd(6);
+    json_t *bd = json_array();
+    if (shape == 0 || shape == 1) { /* ordinal weekdays (within the year: up to 53) */
+        for (unsigned k = 0, n = 1 + rnd(2); k < n; k++)
+            json_array_append_new(bd, nday((int)rnd(7), !monthly && !rnd(3)
+                                                            ? (rnd(2) ? 1 : -1) * (1 + (int)rnd(53))
+                                                            : nths[rnd(8)]));
+        if (!monthly && (shape == 0 || rnd(2)))
+            json_object_set_new(rule, "byMonth", month_list(1 + (int)rnd(2)));
+    } else if (shape == 2) { /* weekdays, every one of the period */
+        for (unsigned k = 0, n = 1 + rnd(3); k < n; k++)
+            json_array_append_new(bd, nday((int)rnd(7), 0));
+        if (rnd(2))
+            json_object_set_new(rule, "byMonth", month_list(1 + (int)rnd(3)));
+    } else { /* month days, with weekdays or months that limit them */
+        json_t *md = json_array();
+        for (unsigned k = 0, n = 1 + rnd(3); k < n; k++)
+            json_array_append_new(md, json_integer(rnd(4) ? 1 + (int)rnd(31) : -1 - (int)rnd(3)));
+        json_object_set_new(rule, "byMonthDay", md);
+        if (shape == 4)
+            json_array_append_new(bd, nday((int)rnd(7), 0));
+        if (shape == 5 || rnd(3) == 0)
+            json_object_set_new(rule, "byMonth", month_list(1 + (int)rnd(4)));
+    }
+    if (json_array_size(bd))
+        json_object_set_new(rule, "byDay", bd);
+    else
+        json_decref(bd);
+    if (rnd(5) == 0) /* two times a day */
+        json_object_set_new(rule, "byHour", json_pack("[i, i]", (int)rnd(12), 12 + (int)rnd(12)));
+}
+
+/* A random MONTHLY or YEARLY day_rule series: starts on any day (the 29th to 31st too),
+ * DST days and hours often, in a zone or floating, COUNT, UNTIL or neither */
+static json_t *day_series(void)
+{
+    int monthly = (int)rnd(2);
+    int y = 1995 + (int)rnd(40), m = 1 + (int)rnd(12), d = 1 + (int)rnd(31);
+    if (rnd(3) == 0) {
+        m = rnd(2) ? 3 : 10;
+        d = 24 + (int)rnd(5);
+    }
+    if (d > 28 && m == 2)
+        d = 28;
+    if (d == 31 && (m == 4 || m == 6 || m == 9 || m == 11))
+        d = 30;
+    int h = rnd(4) == 0 ? 2 : (int)rnd(24);
+    char start[24];
+    snprintf(start, sizeof start, "%04d-%02d-%02dT%02d:%02d:00", y, m, d, h, rnd(2) ? 30 : 0);
+    json_t *rule = json_pack("{s:s, s:s}", "@type", "RecurrenceRule", "frequency",
+                             monthly ? "monthly" : "yearly");
+    if (rnd(3) == 0)
+        json_object_set_new(rule, "interval", json_integer(2 + rnd(2)));
+    if (rnd(3) == 0)
+        json_object_set_new(rule, "firstDayOfWeek", json_string(days[rnd(7)]));
+    unsigned end = rnd(3);
+    if (end == 0)
+        json_object_set_new(rule, "count", json_integer(1 + rnd(60)));
+    if (end == 1) {
+        char until[24];
+        snprintf(until, sizeof until, "%04d-%02d-%02dT%02d:00:00", y + (int)rnd(6),
+                 1 + (int)rnd(12), 1 + (int)rnd(28), (int)rnd(24));
+        json_object_set_new(rule, "until", json_string(until));
+    }
+    day_parts(rule, monthly);
+    json_t *ev = json_pack("{s:s, s:s, s:s, s:s, s:o}", "@type", "Event", "uid", "u", "start",
+                           start, "duration", rnd(4) ? "PT1H" : "P1DT2H", "recurrenceRule", rule);
+    const char *zone = zones[rnd(5)];
+    if (zone)
+        json_object_set_new(ev, "timeZone", json_string(zone));
+    return ev;
+}
+
+/* Each random day_rule series expands as libical's iterator expands it (RECUR_LIBICAL),
+ * over its first decades and over a window years later (where the walk starts). */
+static void test_day_rules_are_libicals(void **state)
+{
+    (void)state;
+    const int lib = RECUR_LIBICAL;
+    int refused = 0;
+    for (int i = 0; i < 2000; i++) {
+        json_t *a = day_series();
+        int64_t s = U("1995-01-01T00:00:00Z") + (int64_t)rnd(45 * 366) * 86400;
+        int64_t windows[][2] = {{U("1990-01-01T00:00:00Z"), U("2045-01-01T00:00:00Z")},
+                                {s, s + (int64_t)(1 + rnd(800)) * 86400}};
+        for (int w = 0; w < 2; w++) {
+            /* a rule libical refuses to iterate is refused by both */
+            char *x = occurrences_with(a, windows[w][0], windows[w][1], RECUR_TRY);
+            char *y = occurrences_with(a, windows[w][0], windows[w][1], lib | RECUR_TRY);
+            refused += !y;
+            if (x && y ? strcmp(x, y) != 0 : x != y) {
+                char *ja = json_dumps(a, JSON_COMPACT);
+                print_message("libical:\n%s\n", y ? y : "(refused)");
+                fail_msg("case %d window %d: %s\nby days:\n%s", i, w, ja, x ? x : "(refused)");
+            }
+            free(x);
+            free(y);
+        }
+        json_decref(a);
+    }
+    assert_true(refused < 100); /* the comparisons are of expansions */
+}
+
+/* The plain rules against libical's iterator directly too (RECUR_LIBICAL) */
+static void test_plain_rules_are_libicals_directly(void **state)
+{
+    (void)state;
+    const int lib = RECUR_LIBICAL;
+    for (int i = 0; i < 300; i++) {
+        json_t *a, *b;
+        make_pair(&a, &b);
+        char *x = occurrences(a, U("1990-01-01T00:00:00Z"), U("2045-01-01T00:00:00Z"));
+        char *y = occurrences_with(a, U("1990-01-01T00:00:00Z"), U("2045-01-01T00:00:00Z"), lib);
+        assert_string_equal(x, y);
+        free(x);
+        free(y);
+        json_decref(a);
+        json_decref(b);
+    }
+}
+
+/* RFC 5545 §3.3.10's own examples of the new shapes, as written there: "every month on
+ * the second-to-last Monday" style (here the second Tuesday and the last Friday), and
+ * the US DST rule of §3.6.5 (YEARLY;BYMONTH=3;BYDAY=2SU) */
+static void test_day_rule_examples(void **state)
+{
+    (void)state;
+    json_t *ev =
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s, s:i, s:[o, o]}}", "@type", "Event", "uid",
+                  "x", "start", "2026-01-13T10:00:00", "timeZone", "Europe/Berlin", "duration",
+                  "PT1H", "recurrenceRule", "@type", "RecurrenceRule", "frequency", "monthly",
+                  "count", 4, "byDay", nday(2, 2), nday(5, -1));
+    char *x = occurrences(ev, U("2026-01-01T00:00:00Z"), U("2027-01-01T00:00:00Z"));
+    char want[512];
+    snprintf(want, sizeof want,
+             "2026-01-13T10:00:00 %lld %lld\n2026-01-30T10:00:00 %lld %lld\n"
+             "2026-02-10T10:00:00 %lld %lld\n2026-02-27T10:00:00 %lld %lld\n",
+             (long long)U("2026-01-13T09:00:00Z"), (long long)U("2026-01-13T10:00:00Z"),
+             (long long)U("2026-01-30T09:00:00Z"), (long long)U("2026-01-30T10:00:00Z"),
+             (long long)U("2026-02-10T09:00:00Z"), (long long)U("2026-02-10T10:00:00Z"),
+             (long long)U("2026-02-27T09:00:00Z"), (long long)U("2026-02-27T10:00:00Z"));
+    assert_string_equal(x, want);
+    free(x);
+    json_decref(ev);
+    ev = json_pack("{s:s, s:s, s:s, s:s, s:{s:s, s:s, s:[s], s:[o]}}", "@type", "Event", "uid", "y",
+                   "start", "2007-03-11T02:00:00", "timeZone", "America/New_York", "recurrenceRule",
+                   "@type", "RecurrenceRule", "frequency", "yearly", "byMonth", "3", "byDay",
+                   nday(0, 2));
+    x = occurrences(ev, U("2025-01-01T00:00:00Z"), U("2027-01-01T00:00:00Z"));
+    /* 02:00 does not exist on those days: the offset before the gap (RFC 5545 §3.3.5) */
+    snprintf(want, sizeof want, "2025-03-09T02:00:00 %lld %lld\n2026-03-08T02:00:00 %lld %lld\n",
+             (long long)U("2025-03-09T07:00:00Z"), (long long)U("2025-03-09T07:00:00Z"),
+             (long long)U("2026-03-08T07:00:00Z"), (long long)U("2026-03-08T07:00:00Z"));
+    assert_string_equal(x, want);
+    free(x);
+    json_decref(ev);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_day_rule_examples),
+        cmocka_unit_test(test_day_rules_are_libicals),
+        cmocka_unit_test(test_plain_rules_are_libicals_directly),
         cmocka_unit_test(test_plain_rules_are_libicals),
         cmocka_unit_test(test_weekly_across_dst),
         cmocka_unit_test(test_bysetpos_keeps_its_path),

@@ -36,6 +36,7 @@ typedef struct {
     int64_t dur_max_secs;
     int has_rule, bounded;
     int never; /* the rule can never match: only the start occurs */
+    int libical_only; /* RECUR_LIBICAL */
     struct icalrecurrencetype rule;
     int64_t max_instances;
     clock_t deadline;
@@ -815,6 +816,122 @@ static int each_simple_instance(series *s, int64_t lo, int64_t hi, inst_fn fn, v
     return emit_finish(&e);
 }
 
+/* ---- MONTHLY and YEARLY rules by their days ------------------------------------------------ */
+
+/* Issue 21 §3: a Gregorian MONTHLY or YEARLY rule of BYMONTH, BYMONTHDAY, BYDAY (with
+ * ordinals: the second Tuesday, the last Friday of the month) and BYHOUR, BYMINUTE,
+ * BYSECOND, without BYYEARDAY, BYWEEKNO, BYSETPOS (their own walkers or libical's) or
+ * a SKIP: the next most common rules (DST-style YEARLY;BYMONTH=3;BYDAY=-1SU, MONTHLY
+ * on the 2nd Tuesday, on the 1st and 15th). Each period's days are tested one by one
+ * (recur_day_matches) where libical steps through ICU's calendar. A BYDAY with
+ * ordinals beside a BYMONTHDAY (RFC 5545 §3.3.10 notes 1 and 2: BYDAY then limits)
+ * stays with libical. */
+static int day_rule(const struct icalrecurrencetype *r, const jscal_ldt *st)
+{
+    if ((r->freq != ICAL_MONTHLY_RECURRENCE && r->freq != ICAL_YEARLY_RECURRENCE) ||
+        !gregorian(r) || r->skip != ICAL_SKIP_OMIT || !list_empty(r->by_year_day) ||
+        !list_empty(r->by_week_no) || !list_empty(r->by_set_pos))
+        return 0;
+    for (int i = 0; i < ICAL_BY_DAY_SIZE && r->by_day[i] != ICAL_RECURRENCE_ARRAY_MAX; i++)
+        if (icalrecurrencetype_day_position(r->by_day[i]) != 0 && !list_empty(r->by_month_day))
+            return 0;
+    /* MONTHLY every INTERVAL months that never reach a BYMONTH month: libical refuses
+     * to iterate it (an error the series keeps) */
+    if (r->freq == ICAL_MONTHLY_RECURRENCE && !list_empty(r->by_month)) {
+        struct icalrecurrencetype t = *r; /* BYMONTH as the months reached */
+        int n = 0, interval = r->interval > 0 ? r->interval : 1;
+        for (int mo = 1; mo <= 12; mo++) {
+            int reached = 0;
+            for (int k = 0; k < 12 && !reached; k++)
+                reached = (st->month - 1 + k * interval) % 12 + 1 == mo;
+            if (reached && in_list(r->by_month, ICAL_BY_MONTH_SIZE, mo))
+                t.by_month[n++] = (short)mo;
+        }
+        t.by_month[n] = ICAL_RECURRENCE_ARRAY_MAX;
+        if (!n || recur_rule_never_matches(&t, jscal_days_from_civil(st->year, st->month, st->day)))
+            return 0;
+    }
+    /* YEARLY;BYMONTHDAY without BYMONTH: every month by §3.3.10, DTSTART's month alone
+     * in libical 3.0.16, whose expansion `jmapd expand` keeps */
+    return r->freq == ICAL_MONTHLY_RECURRENCE || list_empty(r->by_month_day) ||
+           !list_empty(r->by_month);
+}
+
+/* The candidates of the period of months [m, m + n) (months since year 0) in order
+ * into c: each day t passes, at the times of dt. */
+static void day_period(const struct icalrecurrencetype *t, int scope, const day_times *dt,
+                       int64_t m, int n, cand_list *c)
+{
+    c->n = 0;
+    for (int64_t mm = m; mm < m + n; mm++) {
+        int y = (int)(mm / 12), mo = (int)(mm % 12) + 1;
+        if (!list_empty(t->by_month) && !in_list(t->by_month, ICAL_BY_MONTH_SIZE, mo))
+            continue;
+        int64_t d0 = jscal_days_from_civil(y, mo, 1);
+        int64_t d1 = jscal_days_from_civil(mo == 12 ? y + 1 : y, mo == 12 ? 1 : mo + 1, 1);
+        for (int64_t day = d0; day < d1; day++)
+            if (recur_day_matches(t, day, scope))
+                push_day_times(c, dt, day, INT64_MAX);
+    }
+    sort_times(c->v, c->n); /* only the times within a day can be out of order */
+}
+
+/* The instances of a day_rule rule, through emit_period as each_simple_instance's:
+ * the parts RFC 5545 §3.3.10 takes from DTSTART made explicit (the day of the month,
+ * for YEARLY also the month, when no day is named; the time of day), BYDAY ordinals
+ * counted within the month for MONTHLY and for YEARLY with BYMONTH, else within the
+ * year. Without a COUNT the walk starts at the period holding lo. */
+static int each_day_instance(series *s, int64_t lo, int64_t hi, inst_fn fn, void *ctx)
+{
+    struct icalrecurrencetype t = s->rule;
+    const jscal_ldt *st = &s->start;
+    int monthly = t.freq == ICAL_MONTHLY_RECURRENCE;
+    if (list_empty(t.by_day) && list_empty(t.by_month_day)) {
+        t.by_month_day[0] = (short)st->day;
+        t.by_month_day[1] = ICAL_RECURRENCE_ARRAY_MAX;
+        if (!monthly && list_empty(t.by_month)) {
+            t.by_month[0] = (short)st->month;
+            t.by_month[1] = ICAL_RECURRENCE_ARRAY_MAX;
+        }
+    }
+    int scope = monthly || !list_empty(t.by_month) ? 'M' : 'Y';
+    day_times dt;
+    collect_times(&t, &dt);
+    if (!dt.nh)
+        dt.h[dt.nh++] = (short)st->hour;
+    if (!dt.nm)
+        dt.m[dt.nm++] = (short)st->minute;
+    if (!dt.ns)
+        dt.s[dt.ns++] = (short)st->second;
+    int64_t interval = t.interval > 0 ? t.interval : 1;
+    int64_t m0 = (int64_t)st->year * 12 + (monthly ? st->month - 1 : 0);
+    int64_t step = monthly ? interval : 12 * interval;
+    emit_state e = emit_begin(s, lo, hi, fn, ctx);
+    if (e.has_until && e.until < e.start)
+        return emit_finish(&e); /* libical generates nothing: the start alone (rule 1) */
+    int64_t k = 0;
+    if (lo - 2 * 86400 > e.start && !t.count) {
+        jscal_ldt l;
+        jscal_secs_to_ldt(lo - 2 * 86400, &l);
+        int64_t ml = (int64_t)l.year * 12 + (l.month - 1);
+        k = ml > m0 ? (ml - m0) / step : 0;
+    }
+    cand_list c = {0};
+    for (; !e.done && !e.rc; k++) {
+        int64_t m = m0 + k * step;
+        int64_t first = jscal_days_from_civil((int)(m / 12), (int)(m % 12) + 1, 1) * 86400;
+        if (m / 12 > 9999 || first > e.hi || (e.has_until && first > e.until))
+            break;
+        if ((e.rc = work(s)))
+            break;
+        day_period(&t, scope, &dt, m, monthly ? 1 : 12, &c);
+        emit_period(&e, c.v, c.n);
+    }
+    int rc = emit_finish(&e);
+    free(c.v);
+    return rc;
+}
+
 static int each_instance(series *s, int64_t lo, int64_t hi, inst_fn fn, void *ctx)
 {
     int64_t start = jscal_ldt_to_secs(&s->start);
@@ -828,8 +945,10 @@ static int each_instance(series *s, int64_t lo, int64_t hi, inst_fn fn, void *ct
         int rc = recur_walk_short(&s->rule, start, lo, hi, &s->budget, counted, &c);
         return rc == RECUR_ERR_LIMIT ? budget_fail(s) : rc;
     }
-    if (simple_rule(&s->rule, &s->start))
+    if (!s->libical_only && simple_rule(&s->rule, &s->start))
         return each_simple_instance(s, lo, hi, fn, ctx);
+    if (!s->libical_only && day_rule(&s->rule, &s->start))
+        return each_day_instance(s, lo, hi, fn, ctx);
     if (s->rule.freq == ICAL_YEARLY_RECURRENCE && !list_empty(s->rule.by_week_no))
         return each_weekno_instance(s, lo, hi, fn, ctx);
     if (s->rule.by_set_pos[0] != ICAL_RECURRENCE_ARRAY_MAX)
@@ -1015,6 +1134,7 @@ recur_iter *recur_iter_new(const json_t *obj, int64_t from, int64_t to, const ch
     recur_iter *it = calloc(1, sizeof *it);
     if (series_init(&s, obj, float_tz, limits))
         goto fail;
+    s.libical_only = (flags & RECUR_LIBICAL) != 0;
     const json_t *ovs = json_object_get(obj, "recurrenceOverrides");
     expand_ctx c = {.s = &s, .it = it, .from = from, .to = to, .flags = flags, .ovs = ovs};
     if (each_instance(&s, from - s.dur_max_secs - SLACK, to + SLACK, on_rule_instance, &c))

@@ -26,6 +26,9 @@ typedef struct {
 enum {
     RECUR_WANT_OBJECT = 1,   /* build the patched occurrence object (recur_occurrence.object) */
     RECUR_WANT_EXCLUDED = 2, /* also report excluded occurrences (excluded = 1) */
+    /* WEEKLY, MONTHLY and YEARLY rules through libical's iterator only, not the day
+     * walkers that stand in for it (the tests compare the two) */
+    RECUR_LIBICAL = 4,
 };
 
 typedef struct {
