@@ -45,10 +45,10 @@ static const struct table tables[] = {
     {"groups", "SELECT id, name FROM groups", "INSERT INTO groups(id, name) VALUES($1,$2)", 2},
     {"group_members", "SELECT group_id, user_id FROM group_members",
      "INSERT INTO group_members(group_id, user_id) VALUES($1,$2)", 2},
-    {"shares", "SELECT account_id, type, object_id, principal_id, may_write FROM shares",
-     "INSERT INTO shares(account_id, type, object_id, principal_id, may_write) "
-     "VALUES($1,$2,$3,$4,$5)",
-     5},
+    {"shares", "SELECT account_id, type, object_id, principal_id, may_write, may_read FROM shares",
+     "INSERT INTO shares(account_id, type, object_id, principal_id, may_write, may_read) "
+     "VALUES($1,$2,$3,$4,$5,$6)",
+     6},
     {"user_props", "SELECT user_id, account_id, type, object_id, data FROM user_props",
      "INSERT INTO user_props(user_id, account_id, type, object_id, data) VALUES($1,$2,$3,$4,$5)",
      5},

@@ -283,6 +283,13 @@ static const char *const migrations[] = {
     ("CREATE TABLE IF NOT EXISTS dav_locks(token" T " PRIMARY KEY, path" T " NOT NULL,"
      "  user_id bigint NOT NULL, exclusive boolean NOT NULL, infinite boolean NOT NULL,"
      "  expires bigint NOT NULL, seconds integer NOT NULL, owner text);"),
+    /* 15 (issue 14): as SQLite's 23: whether each share lets its principal read the
+     * collection's items (calendars-27 §4.1), from its collection's shareWith */
+    ("ALTER TABLE shares ADD COLUMN IF NOT EXISTS may_read boolean NOT NULL DEFAULT true;"
+     "UPDATE shares s SET may_read = coalesce(((o.data::jsonb)->'shareWith'->s.principal_id->>"
+     "  (CASE s.type WHEN 'AddressBook' THEN 'mayRead' ELSE 'mayReadItems' END)) = 'true', false)"
+     "  FROM objects o WHERE o.account_id = s.account_id AND o.type = s.type"
+     "  AND o.id = s.object_id AND NOT o.destroyed;"),
 };
 
 /* Diacritics fold with the unaccent extension when it can be had (it is trusted:
@@ -766,13 +773,14 @@ int pg_user_accounts(struct store_conn *c, int64_t user_id, struct store_access 
     /* as sqlite.c: the accounts granted whole, then those reached through shares of
      * the user's principal or of a group they are in (issue 14) */
     static const char *const sql =
-        "SELECT a.account_id, u.name, a.may_write, u.id = a.user_id AS own, false, true "
+        "SELECT a.account_id, u.name, a.may_write, u.id = a.user_id AS own, false, true, true "
         "FROM access a JOIN users u ON u.account_id = a.account_id WHERE a.user_id=$1 "
         "UNION ALL "
-        "SELECT s.account_id, min(u.name), bool_or(s.may_write), false, true, bool_or(NOT EXISTS("
+        "SELECT s.account_id, min(u.name), bool_or(s.may_write), false, true, "
+        "  bool_or(s.may_read AND NOT EXISTS("
         "  SELECT 1 FROM user_props p WHERE p.user_id=$1 AND p.account_id=s.account_id AND "
         "  p.type=s.type AND p.object_id=s.object_id AND "
-        "  (p.data::jsonb)->'isSubscribed' = 'false'::jsonb)) FROM shares s "
+        "  (p.data::jsonb)->'isSubscribed' = 'false'::jsonb)), bool_or(s.may_read) FROM shares s "
         "JOIN users u ON u.account_id = s.account_id "
         "WHERE (s.principal_id = (SELECT account_id FROM users WHERE id=$1) "
         "  OR s.principal_id IN (SELECT group_id FROM group_members WHERE user_id=$1)) "
@@ -792,6 +800,7 @@ int pg_user_accounts(struct store_conn *c, int64_t user_id, struct store_access 
         out[n].is_personal = pgq_col_bool(r, n, 3);
         out[n].shared = pgq_col_bool(r, n, 4);
         out[n].subscribed = pgq_col_bool(r, n, 5);
+        out[n].readable = pgq_col_bool(r, n, 6);
     }
     PQclear(r);
     return n;

@@ -96,15 +96,16 @@ int pg_share_set(struct store_conn *c, const char *account, const char *type, co
     static const char *const del = "DELETE FROM shares WHERE account_id=$1 AND type=$2 AND "
                                    "object_id=$3";
     static const char *const ins = "INSERT INTO shares(account_id, type, object_id, principal_id,"
-                                   " may_write) VALUES($1,$2,$3,$4,$5) ON CONFLICT(account_id, "
-                                   "type, object_id, principal_id) DO UPDATE SET "
-                                   "may_write=EXCLUDED.may_write";
+                                   " may_write, may_read) VALUES($1,$2,$3,$4,$5,$6) ON "
+                                   "CONFLICT(account_id, type, object_id, principal_id) DO UPDATE "
+                                   "SET may_write=EXCLUDED.may_write, may_read=EXCLUDED.may_read";
     struct params p = pgq_three(account, type, object_id);
     int rc = pgq_run(c, del, &p, NULL);
     for (size_t i = 0; i < n && rc == STORE_OK; i++) {
         struct params q = pgq_three(account, type, object_id);
         pgq_text(&q, shares[i].principal_id);
         pgq_bool(&q, shares[i].may_write);
+        pgq_bool(&q, shares[i].may_read);
         rc = pgq_run(c, ins, &q, NULL);
     }
     return rc;

@@ -270,6 +270,24 @@ static const char *const migrations[] = {
     ("CREATE TABLE IF NOT EXISTS dav_locks(token TEXT PRIMARY KEY, path TEXT NOT NULL,"
     "  user_id INTEGER NOT NULL, exclusive INTEGER NOT NULL, infinite INTEGER NOT NULL,"
     "  expires INTEGER NOT NULL, seconds INTEGER NOT NULL, owner TEXT);"),
+    /* 23 (issue 14, calendars-27 §4.1): whether each share lets its principal read the
+     * collection's items (store_share.may_read): an account shared for free/busy alone
+     * is no account of the sharee's. The table is made again with the column
+     * (idempotent, unlike ADD COLUMN), each row's value read from its collection's
+     * shareWith (mayRead for an address book, mayReadItems otherwise) */
+    ("CREATE TABLE IF NOT EXISTS shares_readable(account_id TEXT NOT NULL, type TEXT NOT NULL,"
+    "  object_id TEXT NOT NULL, principal_id TEXT NOT NULL, may_write INTEGER NOT NULL,"
+    "  may_read INTEGER NOT NULL DEFAULT 1,"
+    "  PRIMARY KEY(account_id, type, object_id, principal_id)) WITHOUT ROWID;"
+    "INSERT OR REPLACE INTO shares_readable(account_id, type, object_id, principal_id, may_write,"
+    "  may_read) SELECT s.account_id, s.type, s.object_id, s.principal_id, s.may_write,"
+    "  coalesce((SELECT coalesce(json_extract(o.data, '$.shareWith.\"' || s.principal_id ||"
+    "  '\".' || CASE s.type WHEN 'AddressBook' THEN 'mayRead' ELSE 'mayReadItems' END), 0)"
+    "  FROM objects o WHERE o.account_id = s.account_id AND o.type = s.type"
+    "  AND o.id = s.object_id AND o.destroyed = 0), 1) FROM shares s;"
+    "DROP TABLE shares;"
+    "ALTER TABLE shares_readable RENAME TO shares;"
+    "CREATE INDEX IF NOT EXISTS shares_principal ON shares(principal_id, account_id);"),
 };
 
 int store_sqlite_schema(void)
@@ -799,13 +817,13 @@ int sq_user_accounts(struct store_conn *c, int64_t user_id, struct store_access 
      * the user's principal or of a group they are in (issue 14), unless the user
      * has unsubscribed from every shared object of that account. */
     sqlite3_stmt *s = sq_stmt(
-        c, "SELECT a.account_id, u.name, a.may_write, u.id = a.user_id, 0, 1 "
+        c, "SELECT a.account_id, u.name, a.may_write, u.id = a.user_id, 0, 1, 1 "
            "FROM access a JOIN users u ON u.account_id = a.account_id WHERE a.user_id=?1 "
            "UNION ALL "
-           "SELECT s.account_id, u.name, max(s.may_write), 0, 1, max(NOT EXISTS("
+           "SELECT s.account_id, u.name, max(s.may_write), 0, 1, max(s.may_read AND NOT EXISTS("
            "  SELECT 1 FROM user_props p WHERE p.user_id=?1 AND p.account_id=s.account_id AND "
            "  p.type=s.type AND p.object_id=s.object_id AND "
-           "  json_extract(p.data, '$.isSubscribed') = 0)) FROM shares s "
+           "  json_extract(p.data, '$.isSubscribed') = 0)), max(s.may_read) FROM shares s "
            "JOIN users u ON u.account_id = s.account_id "
            "WHERE (s.principal_id = (SELECT account_id FROM users WHERE id=?1) "
            "  OR s.principal_id IN (SELECT group_id FROM group_members WHERE user_id=?1)) "
@@ -824,6 +842,7 @@ int sq_user_accounts(struct store_conn *c, int64_t user_id, struct store_access 
         out[n].is_personal = sqlite3_column_int(s, 3) != 0;
         out[n].shared = sqlite3_column_int(s, 4) != 0;
         out[n].subscribed = sqlite3_column_int(s, 5) != 0;
+        out[n].readable = sqlite3_column_int(s, 6) != 0;
         n++;
     }
     sqlite3_reset(s);

@@ -106,7 +106,7 @@ int sq_share_set(struct store_conn *c, const char *account, const char *type, co
     int rc = sq_step_done(c, s);
     for (size_t i = 0; i < n && rc == STORE_OK; i++) {
         s = sq_stmt(c, "INSERT OR REPLACE INTO shares(account_id, type, object_id, principal_id, "
-                       "may_write) VALUES(?,?,?,?,?)");
+                       "may_write, may_read) VALUES(?,?,?,?,?,?)");
         if (!s)
             return STORE_ERR;
         sq_bind_text(s, 1, account);
@@ -114,6 +114,7 @@ int sq_share_set(struct store_conn *c, const char *account, const char *type, co
         sq_bind_text(s, 3, object_id);
         sq_bind_text(s, 4, shares[i].principal_id);
         sqlite3_bind_int(s, 5, shares[i].may_write);
+        sqlite3_bind_int(s, 6, shares[i].may_read);
         rc = sq_step_done(c, s);
     }
     return rc;

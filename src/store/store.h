@@ -93,6 +93,9 @@ struct store_access {
                     share grants a write right */
     bool subscribed; /* RFC 9670 §1.4: the user's own, granted whole, or subscribed to
                         (isSubscribed, per user) at least one shared collection */
+    bool readable;   /* the user's own, granted whole, or some share lets the user read
+                        items (store_share.may_read); a shared account that is not is
+                        reached for free/busy alone (calendars-27 §2.1, §4.1) */
 };
 /* Accounts the user may use (their own first). Returns the count (≤ max) or -1. */
 int store_user_accounts(struct store_conn *c, int64_t user_id, struct store_access *out,
@@ -402,10 +405,12 @@ int store_user_groups(struct store_conn *c, int64_t user_id,
 int store_group_members(struct store_conn *c, const char *group_id,
                         int (*cb)(int64_t user_id, void *ud), void *ud);
 /* Replaces the principals a collection (account, type, object_id) is shared with
- * (n may be 0: not shared); may_write says whether the share grants any write right. */
+ * (n may be 0: not shared); may_write says whether the share grants any write right,
+ * may_read whether it lets the principal read the collection's items (a share of
+ * free/busy alone does not: calendars-27 §4.1). */
 struct store_share {
     const char *principal_id;
-    bool may_write;
+    bool may_write, may_read;
 };
 int store_share_set(struct store_conn *c, const char *account, const char *type,
                     const char *object_id, const struct store_share *shares, size_t n);

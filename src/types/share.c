@@ -582,7 +582,10 @@ static void notify_changes(struct jset *s, enum share_kind k, json_t *obj, json_
             continue;
         json_t *p = principal_load(jset_conn(s), pid);
         const char *type = json_string_value(json_object_get(p, "type"));
-        if (type && n)
+        /* RFC 9670 §1.4: only an account the user may read reaches their push streams
+         * (calendars-27 §4.1: a share of free/busy alone is none) */
+        int nb = n ? rights_parse(k, n) : 0;
+        if (type && nb > 0 && ((unsigned)nb & share_kinds[k].read))
             grant_principal(s, pid, type);
         /* RFC 9670 §3: the user, or each member of the group */
         if (type && strcmp(type, "group") == 0) {
@@ -699,7 +702,9 @@ int share_collection_index(struct store_conn *c, enum share_kind k, const char *
         /* any right but reading (and free/busy) */
         unsigned w =
             share_kinds[k].all & ~share_kinds[k].read & ~(k == SHARE_CALENDAR ? CR_FREEBUSY : 0u);
-        shares[i++] = (struct store_share){pid, bits > 0 && ((unsigned)bits & w)};
+        /* may_read: calendars-27 §4.1, free/busy alone is no calendar of theirs */
+        shares[i++] = (struct store_share){pid, bits > 0 && ((unsigned)bits & w),
+                                           bits > 0 && ((unsigned)bits & share_kinds[k].read)};
     }
     int rc = store_share_set(c, account, share_kinds[k].type, id, shares, n);
     free(shares);

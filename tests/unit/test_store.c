@@ -359,6 +359,31 @@ static void test_ordered_page_plans_read_an_index_in_order(void **state)
     }
 }
 
+/* Issue 14 (calendars-27 §4.1): an account reached through shares is readable, and
+ * subscribed, only through a share that lets the user read items; a share of free/busy
+ * alone (may_read false) leaves it neither. */
+static void test_free_busy_share_is_no_readable_account(void **state)
+{
+    struct store_conn *c = store_conn(st);
+    assert_int_equal(store_user_add(c, "own", "h", "AO"), STORE_OK);
+    assert_int_equal(store_user_add(c, "sha", "h", "AS"), STORE_OK);
+    struct store_user u = {0};
+    assert_int_equal(store_user_get(c, "sha", &u), STORE_OK);
+    struct store_share fb = {"AS", false, false}, rd = {"AS", false, true};
+    assert_int_equal(store_share_set(c, "AO", "Calendar", "c1", &fb, 1), STORE_OK);
+    struct store_access a[4];
+    int n = store_user_accounts(c, u.id, a, 4);
+    assert_int_equal(n, 2);
+    assert_string_equal(a[1].account_id, "AO");
+    assert_true(a[1].shared && !a[1].readable && !a[1].subscribed);
+    assert_true(a[0].readable); /* their own */
+    assert_int_equal(store_share_set(c, "AO", "Calendar", "c2", &rd, 1), STORE_OK);
+    n = store_user_accounts(c, u.id, a, 4);
+    assert_int_equal(n, 2);
+    assert_true(a[1].readable && a[1].subscribed);
+    store_user_clear(&u);
+}
+
 static void test_reopen_keeps_data(void **state)
 {
     struct store_conn *c = store_conn(st);
@@ -390,6 +415,7 @@ int main(void)
         cmocka_unit_test(test_index_spans_are_the_overlapping_rows),
         cmocka_unit_test(test_span_scan_plan_is_one_range_per_class),
         cmocka_unit_test(test_ordered_page_plans_read_an_index_in_order),
+        cmocka_unit_test(test_free_busy_share_is_no_readable_account),
         cmocka_unit_test(test_reopen_keeps_data),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
