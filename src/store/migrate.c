@@ -49,6 +49,10 @@ static const struct table tables[] = {
      "INSERT INTO shares(account_id, type, object_id, principal_id, may_write, may_read) "
      "VALUES($1,$2,$3,$4,$5,$6)",
      6},
+    {"object_members", "SELECT account_id, type, id, collection_id, ord FROM object_members",
+     "INSERT INTO object_members(account_id, type, id, collection_id, ord) "
+     "VALUES($1,$2,$3,$4,$5)",
+     5},
     {"user_props", "SELECT user_id, account_id, type, object_id, data FROM user_props",
      "INSERT INTO user_props(user_id, account_id, type, object_id, data) VALUES($1,$2,$3,$4,$5)",
      5},

@@ -290,6 +290,21 @@ static const char *const migrations[] = {
      "  (CASE s.type WHEN 'AddressBook' THEN 'mayRead' ELSE 'mayReadItems' END)) = 'true', false)"
      "  FROM objects o WHERE o.account_id = s.account_id AND o.type = s.type"
      "  AND o.id = s.object_id AND NOT o.destroyed;"),
+    /* 16 (issue 14): as SQLite's 24: the collections each object is shown in, in
+     * index order (store_members_*), filled for the events stored before */
+    ("CREATE TABLE IF NOT EXISTS object_members(account_id" T " NOT NULL, type" T " NOT NULL,"
+     "  id" T " NOT NULL, collection_id" T " NOT NULL, ord bigint,"
+     "  PRIMARY KEY(account_id, type, id, collection_id));"
+     "CREATE INDEX IF NOT EXISTS object_members_order ON object_members(account_id, type,"
+     "  collection_id, ord, id);"
+     "CREATE INDEX IF NOT EXISTS object_members_order_desc ON object_members(account_id, type,"
+     "  collection_id, ord DESC, id);"
+     "INSERT INTO object_members SELECT o.account_id, o.type, o.id, j.key, i.ord"
+     "  FROM objects o JOIN object_index i ON i.account_id = o.account_id AND i.type = o.type"
+     "  AND i.id = o.id, jsonb_each(CASE WHEN jsonb_typeof(o.data::jsonb -> 'calendarIds') ="
+     "  'object' THEN o.data::jsonb -> 'calendarIds' ELSE '{}'::jsonb END) j"
+     "  WHERE o.type = 'CalendarEvent' AND NOT o.destroyed AND j.value = 'true'::jsonb"
+     "  AND coalesce(o.data::jsonb ->> 'privacy', '') <> 'secret' ON CONFLICT DO NOTHING;"),
 };
 
 /* Diacritics fold with the unaccent extension when it can be had (it is trusted:
@@ -688,6 +703,7 @@ int pg_user_del(struct store_conn *c, const char *name)
         "DELETE FROM access WHERE account_id=$1",
         "DELETE FROM feeds WHERE account_id=$1",
         "DELETE FROM shares WHERE account_id=$1 OR principal_id=$1",
+        "DELETE FROM object_members WHERE account_id=$1",
         "DELETE FROM user_props WHERE account_id=$1",
         "DELETE FROM object_metadata WHERE account_id=$1",
         "DELETE FROM metadata_usage WHERE account_id=$1",

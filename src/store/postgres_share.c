@@ -321,3 +321,62 @@ char *pg_snapshot_get(struct store_conn *c, const char *account, const char *key
     /* a snapshot another front end's read transaction may still be committing */
     return ids || c->gated ? ids : pgs_snapshot_after_gate(c, account, key);
 }
+
+/* ---- collection membership (issue 14), as sqlite_share.c ------------------------------ */
+
+int pg_members_put(struct store_conn *c, const char *account, const char *type, const char *id,
+                   const char *const *collections, size_t n, bool has_order, int64_t order)
+{
+    static const char *const del = "DELETE FROM object_members WHERE account_id=$1 AND type=$2 "
+                                   "AND id=$3";
+    static const char *const ins = "INSERT INTO object_members(account_id, type, id, "
+                                   "collection_id, ord) VALUES($1,$2,$3,$4,$5) ON CONFLICT DO "
+                                   "NOTHING";
+    struct params p = pgq_three(account, type, id);
+    int rc = pgq_run(c, del, &p, NULL);
+    for (size_t i = 0; i < n && rc == STORE_OK; i++) {
+        struct params q = pgq_three(account, type, id);
+        pgq_text(&q, collections[i]);
+        if (has_order)
+            pgq_int(&q, order);
+        else
+            pgq_text(&q, NULL);
+        rc = pgq_run(c, ins, &q, NULL);
+    }
+    return rc;
+}
+
+int pg_members_ordered(struct store_conn *c, const char *account, const char *type,
+                       const char *collection, bool desc, bool after, int64_t order, const char *id,
+                       int64_t limit,
+                       int (*cb)(const char *id, int64_t modseq, int64_t order, void *ud), void *ud)
+{
+    static const char *const sql[2][2] = {
+        {"SELECT id, ord FROM object_members WHERE account_id=$1 AND type=$2 AND "
+         "collection_id=$3 AND ord IS NOT NULL ORDER BY ord, id LIMIT $4",
+         "SELECT id, ord FROM object_members WHERE account_id=$1 AND type=$2 AND "
+         "collection_id=$3 AND ord >= $5 AND (ord > $5 OR id > $6) ORDER BY ord, id LIMIT $4"},
+        {"SELECT id, ord FROM object_members WHERE account_id=$1 AND type=$2 AND "
+         "collection_id=$3 AND ord IS NOT NULL ORDER BY ord DESC, id LIMIT $4",
+         "SELECT id, ord FROM object_members WHERE account_id=$1 AND type=$2 AND "
+         "collection_id=$3 AND ord IS NOT NULL AND ord <= $5 AND (ord < $5 OR id > $6) "
+         "ORDER BY ord DESC, id LIMIT $4"}};
+    struct params p = pgq_three(account, type, collection);
+    if (limit < 0)
+        pgq_text(&p, NULL);
+    else
+        pgq_int(&p, limit);
+    if (after) {
+        pgq_int(&p, order);
+        pgq_text(&p, id);
+    }
+    PGresult *r;
+    int rc = pgq_run(c, sql[desc][after], &p, &r);
+    if (rc)
+        return rc;
+    for (int i = 0, n = PQntuples(r); i < n; i++)
+        if (cb(PQgetvalue(r, i, 0), 0, pgq_col_int(r, i, 1), ud))
+            break;
+    PQclear(r);
+    return STORE_OK;
+}

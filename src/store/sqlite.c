@@ -288,6 +288,22 @@ static const char *const migrations[] = {
     "DROP TABLE shares;"
     "ALTER TABLE shares_readable RENAME TO shares;"
     "CREATE INDEX IF NOT EXISTS shares_principal ON shares(principal_id, account_id);"),
+    /* 24 (issue 14): the collections each object is shown in, in index order
+     * (store_members_*: a sharee's sorted page reads the calendars they read, not the
+     * account), filled for the events stored before from their calendarIds (a secret
+     * event is shown in none, calendars-27 §5.7) */
+    ("CREATE TABLE IF NOT EXISTS object_members(account_id TEXT NOT NULL, type TEXT NOT NULL,"
+    "  id TEXT NOT NULL, collection_id TEXT NOT NULL, ord INTEGER,"
+    "  PRIMARY KEY(account_id, type, id, collection_id)) WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS object_members_order ON object_members(account_id, type,"
+    "  collection_id, ord, id);"
+    "CREATE INDEX IF NOT EXISTS object_members_order_desc ON object_members(account_id, type,"
+    "  collection_id, ord DESC, id);"
+    "INSERT OR IGNORE INTO object_members SELECT o.account_id, o.type, o.id, j.key, i.ord"
+    "  FROM objects o JOIN object_index i ON i.account_id = o.account_id AND i.type = o.type"
+    "  AND i.id = o.id, json_each(o.data, '$.calendarIds') j WHERE o.type = 'CalendarEvent'"
+    "  AND o.destroyed = 0 AND json_type(o.data, '$.calendarIds') = 'object'"
+    "  AND j.type = 'true' AND coalesce(json_extract(o.data, '$.privacy'), '') <> 'secret';"),
 };
 
 int store_sqlite_schema(void)
@@ -743,6 +759,7 @@ int sq_user_del(struct store_conn *c, const char *name)
         "DELETE FROM blob_refs WHERE account_id=?1",
         "DELETE FROM access WHERE account_id=?1",
         "DELETE FROM shares WHERE account_id=?1 OR principal_id=?1",
+        "DELETE FROM object_members WHERE account_id=?1",
         "DELETE FROM user_props WHERE account_id=?1",
         "DELETE FROM object_metadata WHERE account_id=?1",
         "DELETE FROM metadata_usage WHERE account_id=?1",

@@ -427,6 +427,23 @@ int64_t store_user_props_list(struct store_conn *c, int64_t user_id, const char 
                               const char *type, int64_t limit,
                               int (*cb)(const char *object_id, json_t *data, void *ud), void *ud);
 
+/* ---- collection membership (issue 14) -----------------------------------------------------
+ * The collections each object is shown in (an event's calendars, none for a secret one),
+ * with its index order (store_index.order), so that the members of a few collections are
+ * read in that order without reading the others: a sharee's sorted page reads the
+ * calendars they may read, not the account. The type keeps the rows beside its index. */
+/* Replaces the rows of object id (n may be 0: none). */
+int store_members_put(struct store_conn *c, const char *account, const char *type, const char *id,
+                      const char *const *collections, size_t n, bool has_order, int64_t order);
+/* The members of collection with an order, by (order, id) as store_index_ordered (order
+ * descending if desc, id ascending), after the row (order, id) when after is set, at
+ * most limit (< 0: all): cb gets id, modseq 0 and order. */
+int store_members_ordered(struct store_conn *c, const char *account, const char *type,
+                          const char *collection, bool desc, bool after, int64_t order,
+                          const char *id, int64_t limit,
+                          int (*cb)(const char *id, int64_t modseq, int64_t order, void *ud),
+                          void *ud);
+
 /* ---- the alert schedule (issue 14; draft-ietf-jmap-calendars-27 §6) ----------------------
  * For each object with alerts and each user they fire for: next_check, the UTC time
  * (seconds) at which something may next be due, and fired_until: every trigger at or

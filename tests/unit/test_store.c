@@ -384,6 +384,57 @@ static void test_free_busy_share_is_no_readable_account(void **state)
     store_user_clear(&u);
 }
 
+static int member_cb(const char *id, int64_t modseq, int64_t order, void *ud)
+{
+    char buf[32];
+    snprintf(buf, sizeof buf, "%s%s@%lld", *(char *)ud ? "," : "", id, (long long)order);
+    strcat(ud, buf);
+    return 0;
+}
+
+/* Issue 14: the members of a collection in index order (order, then id ascending; order
+ * descending with desc), from the first or after a row, bounded; a put replaces an
+ * object's rows; each direction read from its index in order. */
+static void test_members_in_index_order(void **state)
+{
+    struct store_conn *c = store_conn(st);
+    assert_int_equal(store_begin(c, true), STORE_OK);
+    const char *both[] = {"K1", "K2"}, *one[] = {"K1"};
+    assert_int_equal(store_members_put(c, "A1", "E", "b", both, 2, true, 20), STORE_OK);
+    assert_int_equal(store_members_put(c, "A1", "E", "a", one, 1, true, 20), STORE_OK);
+    assert_int_equal(store_members_put(c, "A1", "E", "c", one, 1, true, 10), STORE_OK);
+    assert_int_equal(store_members_put(c, "A1", "E", "d", one, 1, false, 0), STORE_OK);
+    assert_int_equal(store_members_put(c, "A1", "E", "x", both, 2, true, 5), STORE_OK);
+    assert_int_equal(store_members_put(c, "A1", "E", "x", NULL, 0, true, 5), STORE_OK);
+    assert_int_equal(store_commit(c), STORE_OK);
+    char got[256] = "";
+    assert_int_equal(
+        store_members_ordered(c, "A1", "E", "K1", false, false, 0, "", -1, member_cb, got),
+        STORE_OK);
+    assert_string_equal(got, "c@10,a@20,b@20");
+    got[0] = 0;
+    store_members_ordered(c, "A1", "E", "K1", true, false, 0, "", -1, member_cb, got);
+    assert_string_equal(got, "a@20,b@20,c@10");
+    got[0] = 0;
+    store_members_ordered(c, "A1", "E", "K1", false, true, 20, "a", 5, member_cb, got);
+    assert_string_equal(got, "b@20");
+    got[0] = 0;
+    store_members_ordered(c, "A1", "E", "K1", true, true, 20, "a", 1, member_cb, got);
+    assert_string_equal(got, "b@20");
+    got[0] = 0;
+    store_members_ordered(c, "A1", "E", "K2", false, false, 0, "", -1, member_cb, got);
+    assert_string_equal(got, "b@20");
+    static const char *const sql[] = {
+        "SELECT id, ord FROM object_members WHERE account_id=?1 AND type=?2 AND "
+        "collection_id=?3 AND ord IS NOT NULL ORDER BY ord DESC, id LIMIT ?6",
+        "SELECT id, ord FROM object_members WHERE account_id=?1 AND type=?2 AND "
+        "collection_id=?3 AND ord >= ?4 AND (ord > ?4 OR id > ?5) ORDER BY ord, id LIMIT ?6"};
+    for (size_t i = 0; i < 2; i++) {
+        assert_true(plan_has(sql[i], "USING COVERING INDEX object_members_order"));
+        assert_false(plan_has(sql[i], "TEMP B-TREE"));
+    }
+}
+
 static void test_reopen_keeps_data(void **state)
 {
     struct store_conn *c = store_conn(st);
@@ -416,6 +467,7 @@ int main(void)
         cmocka_unit_test(test_span_scan_plan_is_one_range_per_class),
         cmocka_unit_test(test_ordered_page_plans_read_an_index_in_order),
         cmocka_unit_test(test_free_busy_share_is_no_readable_account),
+        cmocka_unit_test(test_members_in_index_order),
         cmocka_unit_test(test_reopen_keeps_data),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
