@@ -348,24 +348,26 @@ int pg_members_put(struct store_conn *c, const char *account, const char *type, 
 
 int pg_members_ordered(struct store_conn *c, const char *account, const char *type,
                        const char *collection, bool desc, bool after, int64_t order, const char *id,
-                       int64_t limit,
+                       int64_t offset, int64_t limit,
                        int (*cb)(const char *id, int64_t modseq, int64_t order, void *ud), void *ud)
 {
     static const char *const sql[2][2] = {
         {"SELECT id, ord FROM object_members WHERE account_id=$1 AND type=$2 AND "
-         "collection_id=$3 AND ord IS NOT NULL ORDER BY ord, id LIMIT $4",
+         "collection_id=$3 AND ord IS NOT NULL ORDER BY ord, id LIMIT $4 OFFSET $5",
          "SELECT id, ord FROM object_members WHERE account_id=$1 AND type=$2 AND "
-         "collection_id=$3 AND ord >= $5 AND (ord > $5 OR id > $6) ORDER BY ord, id LIMIT $4"},
+         "collection_id=$3 AND ord >= $6 AND (ord > $6 OR id > $7) ORDER BY ord, id LIMIT $4 "
+         "OFFSET $5"},
         {"SELECT id, ord FROM object_members WHERE account_id=$1 AND type=$2 AND "
-         "collection_id=$3 AND ord IS NOT NULL ORDER BY ord DESC, id LIMIT $4",
+         "collection_id=$3 AND ord IS NOT NULL ORDER BY ord DESC, id LIMIT $4 OFFSET $5",
          "SELECT id, ord FROM object_members WHERE account_id=$1 AND type=$2 AND "
-         "collection_id=$3 AND ord IS NOT NULL AND ord <= $5 AND (ord < $5 OR id > $6) "
-         "ORDER BY ord DESC, id LIMIT $4"}};
+         "collection_id=$3 AND ord IS NOT NULL AND ord <= $6 AND (ord < $6 OR id > $7) "
+         "ORDER BY ord DESC, id LIMIT $4 OFFSET $5"}};
     struct params p = pgq_three(account, type, collection);
     if (limit < 0)
         pgq_text(&p, NULL);
     else
         pgq_int(&p, limit);
+    pgq_int(&p, offset < 0 ? 0 : offset);
     if (after) {
         pgq_int(&p, order);
         pgq_text(&p, id);

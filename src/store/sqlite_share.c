@@ -220,21 +220,22 @@ int sq_members_put(struct store_conn *c, const char *account, const char *type, 
 
 int sq_members_ordered(struct store_conn *c, const char *account, const char *type,
                        const char *collection, bool desc, bool after, int64_t order, const char *id,
-                       int64_t limit,
+                       int64_t offset, int64_t limit,
                        int (*cb)(const char *id, int64_t modseq, int64_t order, void *ud), void *ud)
 {
     /* each a range of one of the two order indexes (the bound on ord seeks; the rows of
      * that one ord up to id are stepped over), as sq_index_ordered_after */
     static const char *const sql[2][2] = {
         {"SELECT id, ord FROM object_members WHERE account_id=?1 AND type=?2 AND "
-         "collection_id=?3 AND ord IS NOT NULL ORDER BY ord, id LIMIT ?6",
+         "collection_id=?3 AND ord IS NOT NULL ORDER BY ord, id LIMIT ?6 OFFSET ?7",
          "SELECT id, ord FROM object_members WHERE account_id=?1 AND type=?2 AND "
-         "collection_id=?3 AND ord >= ?4 AND (ord > ?4 OR id > ?5) ORDER BY ord, id LIMIT ?6"},
+         "collection_id=?3 AND ord >= ?4 AND (ord > ?4 OR id > ?5) ORDER BY ord, id LIMIT ?6 "
+         "OFFSET ?7"},
         {"SELECT id, ord FROM object_members WHERE account_id=?1 AND type=?2 AND "
-         "collection_id=?3 AND ord IS NOT NULL ORDER BY ord DESC, id LIMIT ?6",
+         "collection_id=?3 AND ord IS NOT NULL ORDER BY ord DESC, id LIMIT ?6 OFFSET ?7",
          "SELECT id, ord FROM object_members WHERE account_id=?1 AND type=?2 AND "
          "collection_id=?3 AND ord IS NOT NULL AND ord <= ?4 AND (ord < ?4 OR id > ?5) "
-         "ORDER BY ord DESC, id LIMIT ?6"}};
+         "ORDER BY ord DESC, id LIMIT ?6 OFFSET ?7"}};
     sqlite3_stmt *s = sq_stmt(c, sql[desc][after]);
     if (!s)
         return STORE_ERR;
@@ -246,6 +247,7 @@ int sq_members_ordered(struct store_conn *c, const char *account, const char *ty
         sq_bind_text(s, 5, id);
     }
     sqlite3_bind_int64(s, 6, limit < 0 ? -1 : limit);
+    sqlite3_bind_int64(s, 7, offset < 0 ? 0 : offset);
     int rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW)
         if (cb((const char *)sqlite3_column_text(s, 0), 0, sqlite3_column_int64(s, 1), ud))

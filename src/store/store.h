@@ -437,10 +437,11 @@ int store_members_put(struct store_conn *c, const char *account, const char *typ
                       const char *const *collections, size_t n, bool has_order, int64_t order);
 /* The members of collection with an order, by (order, id) as store_index_ordered (order
  * descending if desc, id ascending), after the row (order, id) when after is set, at
- * most limit (< 0: all): cb gets id, modseq 0 and order. */
+ * positions [offset, offset + limit) from there (limit < 0: to the end): cb gets id,
+ * modseq 0 and order. */
 int store_members_ordered(struct store_conn *c, const char *account, const char *type,
                           const char *collection, bool desc, bool after, int64_t order,
-                          const char *id, int64_t limit,
+                          const char *id, int64_t offset, int64_t limit,
                           int (*cb)(const char *id, int64_t modseq, int64_t order, void *ud),
                           void *ud);
 

@@ -1108,15 +1108,12 @@ static int fast_query(struct jmap_req *r, const char *account, json_t *args, int
 }
 
 /* ---- a sharee's page from the index (issue 14; calendars-27 §4, §5.7) ------------------------
- * fast_query's page for a user who reads some calendars of the account: the ordered
- * members of the calendars they read (event_members.h: the store's membership rows, a
- * secret event in none) are walked in order, merged with the unordered ones they see
- * (sharee_sees), until the page is full; only calculateTotal or a negative position walk
- * every row. No event is read, nor a row of a calendar they cannot read: the first page
- * after a change costs what the sharee sees before its end. The walk starts at the last
- * mark before the page (event_page_marks.h: learnt by earlier walks of the same
- * sequence) and reads on by keyset. The results are the general path's (item_cmp's
- * order among the events the sharee sees). */
+ * fast_query's page for a sharee: the ordered members of the calendars they read
+ * (event_members.h; a secret event in none) walked in order and merged with the unordered
+ * ones they see (sharee_sees) until the page is full (calculateTotal or a negative
+ * position: every row), from the last mark before the page (event_page_marks.h) by
+ * keyset. No event is read, nor a row of a calendar they cannot read. The results are
+ * the general path's (item_cmp's order among the events the sharee sees). */
 
 #define SHARED_CHUNK 64 /* ordered rows read at a time per calendar, at least */
 
@@ -1130,6 +1127,7 @@ struct shared_walk {
     uint64_t key;
     struct page_mark last; /* the last ordered row read */
     bool long_id;          /* an id too long for last: the general path answers */
+    bool no_marks;         /* rows were stepped over: positions of no mark known */
     json_t *ids;           /* results [first, stop) */
 };
 
@@ -1149,7 +1147,7 @@ static void walk_row(struct shared_walk *w, const struct placed *x)
     while (w->next_u < w->u.n && placed_before(&w->u.v[w->next_u], x, w->desc) < 0)
         walk_emit(w, &w->u.v[w->next_u++]);
     walk_emit(w, x);
-    if (w->pos < (int64_t)(w->mark * PAGE_MARK_STRIDE) || w->long_id)
+    if (w->pos < (int64_t)(w->mark * PAGE_MARK_STRIDE) || w->long_id || w->no_marks)
         return;
     w->last.pos = w->pos;
     w->last.next_u = (int64_t)w->next_u;
@@ -1196,13 +1194,17 @@ static int fast_shared_query(struct jmap_req *r, const struct store_access *a, j
         w.pos = w.last.pos, w.next_u = (size_t)w.last.next_u, keyed = true; /* from the mark */
     w.mark++;
     w.ids = json_array();
-    /* the members of the calendars they read (event_members.h), as many rows per
-     * calendar at a time as the page still needs */
+    /* one calendar and no floating event: the rows before the page are the results
+     * before it, stepped over in SQL as the owner's OFFSET does (no marks then) */
+    int64_t skip = 0;
+    if (!all && !w.u.n && w.first > w.pos && members_readable(w.q.rights) == 1)
+        skip = w.first - w.pos, w.pos = w.first, w.no_marks = true;
+    /* as many rows per calendar at a time as the page still needs */
     int64_t n = w.stop - w.pos < SHARED_CHUNK       ? SHARED_CHUNK
                 : w.stop - w.pos > 8 * SHARED_CHUNK ? 8 * SHARED_CHUNK
                                                     : w.stop - w.pos;
-    struct members_walk *mw =
-        members_walk_new(c, a->account_id, w.q.rights, w.desc, keyed, w.last.ord, w.last.id, n);
+    struct members_walk *mw = members_walk_new(c, a->account_id, w.q.rights, w.desc, keyed,
+                                               w.last.ord, w.last.id, skip, n);
     struct placed x = {0};
     const char *xid;
     bool err = false;

@@ -3,6 +3,7 @@
  * each a buffer of its next rows read by keyset after its own last row, and the smallest
  * head taken each step (a few calendars: a linear pick).
  */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +23,7 @@ struct stream {
     struct row *v;
     size_t n, cap, i;
     bool after, done; /* read on after (order, id); nothing more to read */
+    int64_t skip;     /* rows to step over at the first read */
     int64_t order;
     char *id;
 };
@@ -71,8 +73,10 @@ static struct row *head(struct members_walk *w, struct stream *s)
     }
     rows_clear(s);
     if (store_members_ordered(w->c, w->account, calendar_event_type.name, s->cid, w->desc, s->after,
-                              s->order, s->id ? s->id : "", w->chunk, row_cb, s) != STORE_OK)
+                              s->order, s->id ? s->id : "", s->skip, w->chunk, row_cb,
+                              s) != STORE_OK)
         w->err = true;
+    s->skip = 0;
     s->done = (int64_t)s->n < w->chunk;
     return s->i < s->n ? &s->v[s->i] : NULL;
 }
@@ -85,10 +89,23 @@ static int row_cmp(const struct row *a, const struct row *b, bool desc)
     return strcmp(a->id, b->id);
 }
 
+size_t members_readable(json_t *rights)
+{
+    size_t n = 0;
+    const char *cid;
+    json_t *v;
+    json_object_foreach(rights, cid, v)
+    {
+        n += (json_integer_value(v) & CR_READ) != 0;
+    }
+    return n;
+}
+
 struct members_walk *members_walk_new(struct store_conn *c, const char *account, json_t *rights,
                                       bool desc, bool after, int64_t order, const char *id,
-                                      int64_t chunk)
+                                      int64_t skip, int64_t chunk)
 {
+    assert(skip == 0 || members_readable(rights) == 1);
     struct members_walk *w = xcalloc(1, sizeof *w);
     *w = (struct members_walk){.c = c,
                                .account = xstrdup(account),
@@ -101,8 +118,11 @@ struct members_walk *members_walk_new(struct store_conn *c, const char *account,
     json_object_foreach(w->rights, cid, v)
     {
         if (json_integer_value(v) & CR_READ)
-            w->s[w->ns++] = (struct stream){
-                .cid = cid, .after = after, .order = order, .id = after ? xstrdup(id) : NULL};
+            w->s[w->ns++] = (struct stream){.cid = cid,
+                                            .after = after,
+                                            .skip = skip,
+                                            .order = order,
+                                            .id = after ? xstrdup(id) : NULL};
     }
     return w;
 }

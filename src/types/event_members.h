@@ -17,12 +17,15 @@
 struct store_conn;
 struct members_walk;
 
-/* A walk of account's events in the calendars rights (calendar id -> CalendarRights
- * bits) let the user read, order descending if desc, from the first or after the row
- * (order, id) when after is set; chunk: rows read per calendar at a time (> 0). */
+/* The number of calendars rights (calendar id -> CalendarRights bits) let the user read. */
+size_t members_readable(json_t *rights);
+/* A walk of account's events in the calendars rights let the user read, order
+ * descending if desc, from the first or after the row (order, id) when after is set,
+ * skipping skip events first (in SQL: only when one calendar is read, else 0); chunk:
+ * rows read per calendar at a time (> 0). */
 struct members_walk *members_walk_new(struct store_conn *c, const char *account, json_t *rights,
                                       bool desc, bool after, int64_t order, const char *id,
-                                      int64_t chunk);
+                                      int64_t skip, int64_t chunk);
 /* The next event's order and id (valid until the next call): 1, or 0 at the end or
  * after an error of the store (*err set). */
 int members_walk_next(struct members_walk *w, int64_t *order, const char **id, bool *err);

@@ -409,26 +409,30 @@ static void test_members_in_index_order(void **state)
     assert_int_equal(store_commit(c), STORE_OK);
     char got[256] = "";
     assert_int_equal(
-        store_members_ordered(c, "A1", "E", "K1", false, false, 0, "", -1, member_cb, got),
+        store_members_ordered(c, "A1", "E", "K1", false, false, 0, "", 0, -1, member_cb, got),
         STORE_OK);
     assert_string_equal(got, "c@10,a@20,b@20");
     got[0] = 0;
-    store_members_ordered(c, "A1", "E", "K1", true, false, 0, "", -1, member_cb, got);
+    store_members_ordered(c, "A1", "E", "K1", true, false, 0, "", 0, -1, member_cb, got);
     assert_string_equal(got, "a@20,b@20,c@10");
     got[0] = 0;
-    store_members_ordered(c, "A1", "E", "K1", false, true, 20, "a", 5, member_cb, got);
+    store_members_ordered(c, "A1", "E", "K1", false, true, 20, "a", 0, 5, member_cb, got);
     assert_string_equal(got, "b@20");
     got[0] = 0;
-    store_members_ordered(c, "A1", "E", "K1", true, true, 20, "a", 1, member_cb, got);
+    store_members_ordered(c, "A1", "E", "K1", true, true, 20, "a", 0, 1, member_cb, got);
     assert_string_equal(got, "b@20");
     got[0] = 0;
-    store_members_ordered(c, "A1", "E", "K2", false, false, 0, "", -1, member_cb, got);
+    store_members_ordered(c, "A1", "E", "K2", false, false, 0, "", 0, -1, member_cb, got);
     assert_string_equal(got, "b@20");
+    got[0] = 0; /* positions [1, 2) */
+    store_members_ordered(c, "A1", "E", "K1", false, false, 0, "", 1, 1, member_cb, got);
+    assert_string_equal(got, "a@20");
     static const char *const sql[] = {
         "SELECT id, ord FROM object_members WHERE account_id=?1 AND type=?2 AND "
-        "collection_id=?3 AND ord IS NOT NULL ORDER BY ord DESC, id LIMIT ?6",
+        "collection_id=?3 AND ord IS NOT NULL ORDER BY ord DESC, id LIMIT ?6 OFFSET ?7",
         "SELECT id, ord FROM object_members WHERE account_id=?1 AND type=?2 AND "
-        "collection_id=?3 AND ord >= ?4 AND (ord > ?4 OR id > ?5) ORDER BY ord, id LIMIT ?6"};
+        "collection_id=?3 AND ord >= ?4 AND (ord > ?4 OR id > ?5) ORDER BY ord, id LIMIT ?6 "
+        "OFFSET ?7"};
     for (size_t i = 0; i < 2; i++) {
         assert_true(plan_has(sql[i], "USING COVERING INDEX object_members_order"));
         assert_false(plan_has(sql[i], "TEMP B-TREE"));
