@@ -1,8 +1,9 @@
 """Driver of instructions.sh: the data of bench.py (a calendar shared read-only, N
 events, a fifth of them weekly), then 20 calls as the owner and 20 as the sharee, each
 batch between callgrind_control's zero and dump, of: an expanded one-month query,
-CalendarEvent/get of 200 ids, and an unexpanded query's page (position 100, limit 50,
-sorted by start: the index path of issue 21)."""
+CalendarEvent/get of 200 ids, an unexpanded query's page (position 100, limit 50,
+sorted by start: the index path of issue 21), and a deeper page (position 1000) each
+the first after a change (an owner's write before each call, not counted)."""
 import json
 import subprocess
 import sys
@@ -49,20 +50,30 @@ def main():
     get = [["CalendarEvent/get", {"accountId": owner, "ids": ids}, "0"]]
     # unexpanded, sorted by start (the default): a page from the index (issue 21 fast_query)
     page = [["CalendarEvent/query", {"accountId": owner, "position": 100, "limit": 50}, "0"]]
-    for calls in (query, get, page):
+    # issue 14: a deeper page, each call the first after a change of the account (the
+    # owner's write before it is not counted): no mark or checkpoint of an earlier walk
+    deep = [["CalendarEvent/query", {"accountId": owner, "position": 1000, "limit": 50}, "0"]]
+    for calls in (query, get, page, deep):
         n = [api(u, calls)[0][1] for u in ("owner", "sharee", "owner", "sharee")]
         assert n[0] == n[1] and n[0].get("ids", n[0].get("list")), n[:2]
 
     def ctl(*a):
         subprocess.run(["callgrind_control", *a, pid], stdout=subprocess.DEVNULL, check=True)
 
-    for calls in (query, get, page):  # dumps 1-6: owner, sharee of each
+    touch = [["CalendarEvent/set", {"accountId": owner, "update": {ids[0]: {
+        "title": "touched"}}}, "0"]]
+    for calls in (query, get, page, deep):  # dumps 1-8: owner, sharee of each
         for user in ("owner", "sharee"):
             ctl("-z")
-            ctl("-i", "on")
-            for _ in range(20):
+            for k in range(20):
+                if calls is deep:
+                    touch[0][1]["update"][ids[0]]["title"] = f"touched {user} {k}"
+                    api("owner", touch)
+                if calls is deep or k == 0:
+                    ctl("-i", "on")
                 api(user, calls)
-            ctl("-i", "off")
+                if calls is deep or k == 19:
+                    ctl("-i", "off")
             ctl("-d", user)
 
 

@@ -108,6 +108,14 @@ bool jmap_user_is_principal(const struct jmap_user *u, const char *principal_id)
     return false;
 }
 
+bool jmap_user_freebusy(const struct jmap_user *u, const char *account)
+{
+    for (int i = 0; i < u->nfreebusy; i++)
+        if (strcmp(u->freebusy[i], account) == 0)
+            return true;
+    return false;
+}
+
 int jmap_user_load(struct store_conn *c, int64_t user_id, struct jmap_user *out)
 {
     struct store_user u = {0};
@@ -121,6 +129,17 @@ int jmap_user_load(struct store_conn *c, int64_t user_id, struct jmap_user *out)
     out->naccounts = store_user_accounts(c, user_id, out->accounts, JMAP_MAX_ACCOUNTS);
     if (out->naccounts < 0)
         return STORE_ERR;
+    /* calendars-27 §4.1: an account shared for free/busy alone is none of theirs */
+    int kept = 0;
+    out->nfreebusy = 0;
+    for (int i = 0; i < out->naccounts; i++) {
+        if (out->accounts[i].readable)
+            out->accounts[kept++] = out->accounts[i];
+        else /* both char[64], NUL-terminated */
+            memcpy(out->freebusy[out->nfreebusy++], out->accounts[i].account_id,
+                   sizeof out->freebusy[0]);
+    }
+    out->naccounts = kept;
     out->ngroups = 0;
     if (store_user_groups(c, user_id, add_group, out) != STORE_OK)
         return STORE_ERR;
@@ -132,6 +151,8 @@ int jmap_user_load(struct store_conn *c, int64_t user_id, struct jmap_user *out)
                    out->accounts[i].shared, out->accounts[i].subscribed);
     for (int i = 0; i < out->ngroups; i++)
         buf_printf(&b, "|g%s", out->groups[i]);
+    for (int i = 0; i < out->nfreebusy; i++)
+        buf_printf(&b, "|f%s", out->freebusy[i]);
     char hex[65];
     util_sha256_hex(b.data, b.len, hex);
     buf_free(&b);

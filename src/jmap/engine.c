@@ -560,6 +560,13 @@ json_t *jset_patch(struct jset *s)
     return s->patch;
 }
 
+json_t *jset_instance_patch(struct jset *s, const char **id)
+{
+    if (id)
+        *id = s->inst_id;
+    return s->inst_patch;
+}
+
 const char *jset_resolve(struct jset *s, const char *id)
 {
     return jmap_resolve_id(s->r, id);
@@ -768,7 +775,11 @@ static json_t *update_synthetic(struct jset *s, const char *id, json_t *patch,
     json_t *err = s->t->synthetic_update(s, id, patch, &base, &base_patch);
     if (!err) {
         json_t *ignored = NULL;
+        s->inst_patch = patch;
+        s->inst_id = id;
         err = update_one(s, base, base_patch, &ignored);
+        s->inst_patch = NULL;
+        s->inst_id = NULL;
         json_decref(ignored);
         if (updated_out)
             *updated_out = json_null();

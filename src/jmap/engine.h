@@ -96,6 +96,10 @@ void jset_invalid(struct jset *s, json_t *invalid, const char *path, const char 
 void jset_keep_apart(struct jset *s, const char *prop, json_t *value);
 /* In a validate hook: the PatchObject of the update being checked, or NULL. */
 json_t *jset_patch(struct jset *s);
+/* In a validate hook of the stored object's update made for an update of one of its
+ * synthetic ids (jtype.synthetic_update): the client's patch of that id, and the id in
+ * *id; NULL otherwise (calendars-27 §5.4: what a sharee named on an occurrence). */
+json_t *jset_instance_patch(struct jset *s, const char **id);
 /* The real id of a creation made in this request, or the id itself. */
 const char *jset_resolve(struct jset *s, const char *id);
 

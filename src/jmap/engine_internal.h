@@ -20,6 +20,8 @@ struct jset {
     bool prechecked;      /* validate runs on an object precheck passed */
     json_t *apart;        /* property -> value stored for the user alone (jset_keep_apart) */
     json_t *patch;        /* the update being applied (borrowed), NULL otherwise */
+    json_t *inst_patch;   /* ... when it is that of an instance (synthetic id): its own */
+    const char *inst_id;  /* patch and the id (borrowed), NULL otherwise (jset_instance_patch) */
     json_t *md_pending;   /* creation id -> its metadata (metadata.c), checked before the lock */
 };
 

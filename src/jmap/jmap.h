@@ -45,6 +45,11 @@ struct jmap_user {
 #define JMAP_MAX_GROUPS 32
     int ngroups;
     char groups[JMAP_MAX_GROUPS][64];
+    /* The accounts reached through shares of free/busy alone (store_access.readable
+     * false; calendars-27 §2.1, §4.1): not among accounts, so no method, session, DAV
+     * or push stream reaches them; Principal/getAvailability reads their calendars. */
+    int nfreebusy;
+    char freebusy[JMAP_MAX_ACCOUNTS][64];
     /* The credential of the request (http/auth.h's fingerprint): a PushSubscription
      * belongs to it (RFC 8620 §7.2). Empty when unknown. */
 #define JMAP_CRED_LEN 96
@@ -64,6 +69,8 @@ void jmap_accounts_changed_elsewhere(void);
 const char *jmap_user_principal(const struct jmap_user *u);
 /* Whether principal_id is the user's own principal or one of their groups. */
 bool jmap_user_is_principal(const struct jmap_user *u, const char *principal_id);
+/* Whether the user reaches account for free/busy alone (jmap_user.freebusy). */
+bool jmap_user_freebusy(const struct jmap_user *u, const char *account);
 /* Loads the user and their accounts; 0 or a STORE_ error. */
 int jmap_user_load(struct store_conn *c, int64_t user_id, struct jmap_user *out);
 

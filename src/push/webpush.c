@@ -370,8 +370,9 @@ static int accounts_of(struct webpush *w, struct store_conn *c, int64_t user_id,
         struct store_access *acc = xcalloc(WP_MAX_ACCOUNTS, sizeof *acc);
         int n = store_user_accounts(c, user_id, acc, WP_MAX_ACCOUNTS);
         known = n < 0 ? json_null() : json_array();
-        for (int i = 0; i < n; i++)
-            json_array_append_new(known, json_string(acc[i].account_id));
+        for (int i = 0; i < n; i++) /* calendars-27 §4.1: free/busy alone is none */
+            if (acc[i].readable)
+                json_array_append_new(known, json_string(acc[i].account_id));
         free(acc);
         if (!w->users)
             w->users = json_object();

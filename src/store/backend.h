@@ -165,6 +165,14 @@ typedef int (*store_alert_cb)(const struct store_alert *a, void *ud);
       (SC, int64_t user_id, const char *account, const char *type, int64_t limit,                  \
        int (*cb)(const char *object_id, json_t *data, void *ud), void *ud),                        \
       (c, user_id, account, type, limit, cb, ud))                                                  \
+    X(int, members_put,                                                                            \
+      (SC, const char *account, const char *type, const char *id, const char *const *collections,  \
+       size_t n, bool has_order, int64_t order),                                                   \
+      (c, account, type, id, collections, n, has_order, order))                                    \
+    X(int, members_ordered,                                                                        \
+      (SC, const char *account, const char *type, const char *collection, bool desc, bool after,   \
+       int64_t order, const char *id, int64_t offset, int64_t limit, store_order_cb cb, void *ud), \
+      (c, account, type, collection, desc, after, order, id, offset, limit, cb, ud))               \
     X(int, object_prefetch,                                                                        \
       (SC, const char *account, const char *type, const char *const *ids, size_t n),               \
       (c, account, type, ids, n))                                                                  \

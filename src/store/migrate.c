@@ -45,8 +45,12 @@ static const struct table tables[] = {
     {"groups", "SELECT id, name FROM groups", "INSERT INTO groups(id, name) VALUES($1,$2)", 2},
     {"group_members", "SELECT group_id, user_id FROM group_members",
      "INSERT INTO group_members(group_id, user_id) VALUES($1,$2)", 2},
-    {"shares", "SELECT account_id, type, object_id, principal_id, may_write FROM shares",
-     "INSERT INTO shares(account_id, type, object_id, principal_id, may_write) "
+    {"shares", "SELECT account_id, type, object_id, principal_id, may_write, may_read FROM shares",
+     "INSERT INTO shares(account_id, type, object_id, principal_id, may_write, may_read) "
+     "VALUES($1,$2,$3,$4,$5,$6)",
+     6},
+    {"object_members", "SELECT account_id, type, id, collection_id, ord FROM object_members",
+     "INSERT INTO object_members(account_id, type, id, collection_id, ord) "
      "VALUES($1,$2,$3,$4,$5)",
      5},
     {"user_props", "SELECT user_id, account_id, type, object_id, data FROM user_props",

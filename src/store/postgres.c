@@ -295,6 +295,28 @@ static const char *const migrations[] = {
      "  INCLUDE (id) WHERE k0 IS NOT NULL;"
      "CREATE INDEX IF NOT EXISTS object_grams_k1 ON object_grams(account_id, type, k1)"
      "  INCLUDE (id) WHERE k1 IS NOT NULL;"),
+    /* 16 (issue 14): as SQLite's 24: whether each share lets its principal read the
+     * collection's items (calendars-27 §4.1), from its collection's shareWith */
+    ("ALTER TABLE shares ADD COLUMN IF NOT EXISTS may_read boolean NOT NULL DEFAULT true;"
+     "UPDATE shares s SET may_read = coalesce(((o.data::jsonb)->'shareWith'->s.principal_id->>"
+     "  (CASE s.type WHEN 'AddressBook' THEN 'mayRead' ELSE 'mayReadItems' END)) = 'true', false)"
+     "  FROM objects o WHERE o.account_id = s.account_id AND o.type = s.type"
+     "  AND o.id = s.object_id AND NOT o.destroyed;"),
+    /* 17 (issue 14): as SQLite's 25: the collections each object is shown in, in
+     * index order (store_members_*), filled for the events stored before */
+    ("CREATE TABLE IF NOT EXISTS object_members(account_id" T " NOT NULL, type" T " NOT NULL,"
+     "  id" T " NOT NULL, collection_id" T " NOT NULL, ord bigint,"
+     "  PRIMARY KEY(account_id, type, id, collection_id));"
+     "CREATE INDEX IF NOT EXISTS object_members_order ON object_members(account_id, type,"
+     "  collection_id, ord, id);"
+     "CREATE INDEX IF NOT EXISTS object_members_order_desc ON object_members(account_id, type,"
+     "  collection_id, ord DESC, id);"
+     "INSERT INTO object_members SELECT o.account_id, o.type, o.id, j.key, i.ord"
+     "  FROM objects o JOIN object_index i ON i.account_id = o.account_id AND i.type = o.type"
+     "  AND i.id = o.id, jsonb_each(CASE WHEN jsonb_typeof(o.data::jsonb -> 'calendarIds') ="
+     "  'object' THEN o.data::jsonb -> 'calendarIds' ELSE '{}'::jsonb END) j"
+     "  WHERE o.type = 'CalendarEvent' AND NOT o.destroyed AND j.value = 'true'::jsonb"
+     "  AND coalesce(o.data::jsonb ->> 'privacy', '') <> 'secret' ON CONFLICT DO NOTHING;"),
 };
 
 /* Diacritics fold with the unaccent extension when it can be had (it is trusted:
@@ -693,6 +715,7 @@ int pg_user_del(struct store_conn *c, const char *name)
         "DELETE FROM access WHERE account_id=$1",
         "DELETE FROM feeds WHERE account_id=$1",
         "DELETE FROM shares WHERE account_id=$1 OR principal_id=$1",
+        "DELETE FROM object_members WHERE account_id=$1",
         "DELETE FROM user_props WHERE account_id=$1",
         "DELETE FROM object_metadata WHERE account_id=$1",
         "DELETE FROM metadata_usage WHERE account_id=$1",
@@ -778,13 +801,14 @@ int pg_user_accounts(struct store_conn *c, int64_t user_id, struct store_access 
     /* as sqlite.c: the accounts granted whole, then those reached through shares of
      * the user's principal or of a group they are in (issue 14) */
     static const char *const sql =
-        "SELECT a.account_id, u.name, a.may_write, u.id = a.user_id AS own, false, true "
+        "SELECT a.account_id, u.name, a.may_write, u.id = a.user_id AS own, false, true, true "
         "FROM access a JOIN users u ON u.account_id = a.account_id WHERE a.user_id=$1 "
         "UNION ALL "
-        "SELECT s.account_id, min(u.name), bool_or(s.may_write), false, true, bool_or(NOT EXISTS("
+        "SELECT s.account_id, min(u.name), bool_or(s.may_write), false, true, "
+        "  bool_or(s.may_read AND NOT EXISTS("
         "  SELECT 1 FROM user_props p WHERE p.user_id=$1 AND p.account_id=s.account_id AND "
         "  p.type=s.type AND p.object_id=s.object_id AND "
-        "  (p.data::jsonb)->'isSubscribed' = 'false'::jsonb)) FROM shares s "
+        "  (p.data::jsonb)->'isSubscribed' = 'false'::jsonb)), bool_or(s.may_read) FROM shares s "
         "JOIN users u ON u.account_id = s.account_id "
         "WHERE (s.principal_id = (SELECT account_id FROM users WHERE id=$1) "
         "  OR s.principal_id IN (SELECT group_id FROM group_members WHERE user_id=$1)) "
@@ -804,6 +828,7 @@ int pg_user_accounts(struct store_conn *c, int64_t user_id, struct store_access 
         out[n].is_personal = pgq_col_bool(r, n, 3);
         out[n].shared = pgq_col_bool(r, n, 4);
         out[n].subscribed = pgq_col_bool(r, n, 5);
+        out[n].readable = pgq_col_bool(r, n, 6);
     }
     PQclear(r);
     return n;

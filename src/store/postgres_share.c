@@ -96,15 +96,16 @@ int pg_share_set(struct store_conn *c, const char *account, const char *type, co
     static const char *const del = "DELETE FROM shares WHERE account_id=$1 AND type=$2 AND "
                                    "object_id=$3";
     static const char *const ins = "INSERT INTO shares(account_id, type, object_id, principal_id,"
-                                   " may_write) VALUES($1,$2,$3,$4,$5) ON CONFLICT(account_id, "
-                                   "type, object_id, principal_id) DO UPDATE SET "
-                                   "may_write=EXCLUDED.may_write";
+                                   " may_write, may_read) VALUES($1,$2,$3,$4,$5,$6) ON "
+                                   "CONFLICT(account_id, type, object_id, principal_id) DO UPDATE "
+                                   "SET may_write=EXCLUDED.may_write, may_read=EXCLUDED.may_read";
     struct params p = pgq_three(account, type, object_id);
     int rc = pgq_run(c, del, &p, NULL);
     for (size_t i = 0; i < n && rc == STORE_OK; i++) {
         struct params q = pgq_three(account, type, object_id);
         pgq_text(&q, shares[i].principal_id);
         pgq_bool(&q, shares[i].may_write);
+        pgq_bool(&q, shares[i].may_read);
         rc = pgq_run(c, ins, &q, NULL);
     }
     return rc;
@@ -319,4 +320,65 @@ char *pg_snapshot_get(struct store_conn *c, const char *account, const char *key
     PQclear(r);
     /* a snapshot another front end's read transaction may still be committing */
     return ids || c->gated ? ids : pgs_snapshot_after_gate(c, account, key);
+}
+
+/* ---- collection membership (issue 14), as sqlite_share.c ------------------------------ */
+
+int pg_members_put(struct store_conn *c, const char *account, const char *type, const char *id,
+                   const char *const *collections, size_t n, bool has_order, int64_t order)
+{
+    static const char *const del = "DELETE FROM object_members WHERE account_id=$1 AND type=$2 "
+                                   "AND id=$3";
+    static const char *const ins = "INSERT INTO object_members(account_id, type, id, "
+                                   "collection_id, ord) VALUES($1,$2,$3,$4,$5) ON CONFLICT DO "
+                                   "NOTHING";
+    struct params p = pgq_three(account, type, id);
+    int rc = pgq_run(c, del, &p, NULL);
+    for (size_t i = 0; i < n && rc == STORE_OK; i++) {
+        struct params q = pgq_three(account, type, id);
+        pgq_text(&q, collections[i]);
+        if (has_order)
+            pgq_int(&q, order);
+        else
+            pgq_text(&q, NULL);
+        rc = pgq_run(c, ins, &q, NULL);
+    }
+    return rc;
+}
+
+int pg_members_ordered(struct store_conn *c, const char *account, const char *type,
+                       const char *collection, bool desc, bool after, int64_t order, const char *id,
+                       int64_t offset, int64_t limit,
+                       int (*cb)(const char *id, int64_t modseq, int64_t order, void *ud), void *ud)
+{
+    static const char *const sql[2][2] = {
+        {"SELECT id, ord FROM object_members WHERE account_id=$1 AND type=$2 AND "
+         "collection_id=$3 AND ord IS NOT NULL ORDER BY ord, id LIMIT $4 OFFSET $5",
+         "SELECT id, ord FROM object_members WHERE account_id=$1 AND type=$2 AND "
+         "collection_id=$3 AND ord >= $6 AND (ord > $6 OR id > $7) ORDER BY ord, id LIMIT $4 "
+         "OFFSET $5"},
+        {"SELECT id, ord FROM object_members WHERE account_id=$1 AND type=$2 AND "
+         "collection_id=$3 AND ord IS NOT NULL ORDER BY ord DESC, id LIMIT $4 OFFSET $5",
+         "SELECT id, ord FROM object_members WHERE account_id=$1 AND type=$2 AND "
+         "collection_id=$3 AND ord IS NOT NULL AND ord <= $6 AND (ord < $6 OR id > $7) "
+         "ORDER BY ord DESC, id LIMIT $4 OFFSET $5"}};
+    struct params p = pgq_three(account, type, collection);
+    if (limit < 0)
+        pgq_text(&p, NULL);
+    else
+        pgq_int(&p, limit);
+    pgq_int(&p, offset < 0 ? 0 : offset);
+    if (after) {
+        pgq_int(&p, order);
+        pgq_text(&p, id);
+    }
+    PGresult *r;
+    int rc = pgq_run(c, sql[desc][after], &p, &r);
+    if (rc)
+        return rc;
+    for (int i = 0, n = PQntuples(r); i < n; i++)
+        if (cb(PQgetvalue(r, i, 0), 0, pgq_col_int(r, i, 1), ud))
+            break;
+    PQclear(r);
+    return STORE_OK;
 }

@@ -285,6 +285,40 @@ static const char *const migrations[] = {
     "CREATE INDEX IF NOT EXISTS object_grams_k1 ON object_grams_keys(account_id, type, k1)"
     "  WHERE k1 IS NOT NULL;"
     "DELETE FROM object_grams_done;"),
+    /* 24 (issue 14, calendars-27 §4.1): whether each share lets its principal read the
+     * collection's items (store_share.may_read): an account shared for free/busy alone
+     * is no account of the sharee's. The table is made again with the column
+     * (idempotent, unlike ADD COLUMN), each row's value read from its collection's
+     * shareWith (mayRead for an address book, mayReadItems otherwise) */
+    ("CREATE TABLE IF NOT EXISTS shares_readable(account_id TEXT NOT NULL, type TEXT NOT NULL,"
+    "  object_id TEXT NOT NULL, principal_id TEXT NOT NULL, may_write INTEGER NOT NULL,"
+    "  may_read INTEGER NOT NULL DEFAULT 1,"
+    "  PRIMARY KEY(account_id, type, object_id, principal_id)) WITHOUT ROWID;"
+    "INSERT OR REPLACE INTO shares_readable(account_id, type, object_id, principal_id, may_write,"
+    "  may_read) SELECT s.account_id, s.type, s.object_id, s.principal_id, s.may_write,"
+    "  coalesce((SELECT coalesce(json_extract(o.data, '$.shareWith.\"' || s.principal_id ||"
+    "  '\".' || CASE s.type WHEN 'AddressBook' THEN 'mayRead' ELSE 'mayReadItems' END), 0)"
+    "  FROM objects o WHERE o.account_id = s.account_id AND o.type = s.type"
+    "  AND o.id = s.object_id AND o.destroyed = 0), 1) FROM shares s;"
+    "DROP TABLE shares;"
+    "ALTER TABLE shares_readable RENAME TO shares;"
+    "CREATE INDEX IF NOT EXISTS shares_principal ON shares(principal_id, account_id);"),
+    /* 25 (issue 14): the collections each object is shown in, in index order
+     * (store_members_*: a sharee's sorted page reads the calendars they read, not the
+     * account), filled for the events stored before from their calendarIds (a secret
+     * event is shown in none, calendars-27 §5.7) */
+    ("CREATE TABLE IF NOT EXISTS object_members(account_id TEXT NOT NULL, type TEXT NOT NULL,"
+    "  id TEXT NOT NULL, collection_id TEXT NOT NULL, ord INTEGER,"
+    "  PRIMARY KEY(account_id, type, id, collection_id)) WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS object_members_order ON object_members(account_id, type,"
+    "  collection_id, ord, id);"
+    "CREATE INDEX IF NOT EXISTS object_members_order_desc ON object_members(account_id, type,"
+    "  collection_id, ord DESC, id);"
+    "INSERT OR IGNORE INTO object_members SELECT o.account_id, o.type, o.id, j.key, i.ord"
+    "  FROM objects o JOIN object_index i ON i.account_id = o.account_id AND i.type = o.type"
+    "  AND i.id = o.id, json_each(o.data, '$.calendarIds') j WHERE o.type = 'CalendarEvent'"
+    "  AND o.destroyed = 0 AND json_type(o.data, '$.calendarIds') = 'object'"
+    "  AND j.type = 'true' AND coalesce(json_extract(o.data, '$.privacy'), '') <> 'secret';"),
 };
 
 int store_sqlite_schema(void)
@@ -741,6 +775,7 @@ int sq_user_del(struct store_conn *c, const char *name)
         "DELETE FROM blob_refs WHERE account_id=?1",
         "DELETE FROM access WHERE account_id=?1",
         "DELETE FROM shares WHERE account_id=?1 OR principal_id=?1",
+        "DELETE FROM object_members WHERE account_id=?1",
         "DELETE FROM user_props WHERE account_id=?1",
         "DELETE FROM object_metadata WHERE account_id=?1",
         "DELETE FROM metadata_usage WHERE account_id=?1",
@@ -815,13 +850,13 @@ int sq_user_accounts(struct store_conn *c, int64_t user_id, struct store_access 
      * the user's principal or of a group they are in (issue 14), unless the user
      * has unsubscribed from every shared object of that account. */
     sqlite3_stmt *s = sq_stmt(
-        c, "SELECT a.account_id, u.name, a.may_write, u.id = a.user_id, 0, 1 "
+        c, "SELECT a.account_id, u.name, a.may_write, u.id = a.user_id, 0, 1, 1 "
            "FROM access a JOIN users u ON u.account_id = a.account_id WHERE a.user_id=?1 "
            "UNION ALL "
-           "SELECT s.account_id, u.name, max(s.may_write), 0, 1, max(NOT EXISTS("
+           "SELECT s.account_id, u.name, max(s.may_write), 0, 1, max(s.may_read AND NOT EXISTS("
            "  SELECT 1 FROM user_props p WHERE p.user_id=?1 AND p.account_id=s.account_id AND "
            "  p.type=s.type AND p.object_id=s.object_id AND "
-           "  json_extract(p.data, '$.isSubscribed') = 0)) FROM shares s "
+           "  json_extract(p.data, '$.isSubscribed') = 0)), max(s.may_read) FROM shares s "
            "JOIN users u ON u.account_id = s.account_id "
            "WHERE (s.principal_id = (SELECT account_id FROM users WHERE id=?1) "
            "  OR s.principal_id IN (SELECT group_id FROM group_members WHERE user_id=?1)) "
@@ -840,6 +875,7 @@ int sq_user_accounts(struct store_conn *c, int64_t user_id, struct store_access 
         out[n].is_personal = sqlite3_column_int(s, 3) != 0;
         out[n].shared = sqlite3_column_int(s, 4) != 0;
         out[n].subscribed = sqlite3_column_int(s, 5) != 0;
+        out[n].readable = sqlite3_column_int(s, 6) != 0;
         n++;
     }
     sqlite3_reset(s);

@@ -106,7 +106,7 @@ int sq_share_set(struct store_conn *c, const char *account, const char *type, co
     int rc = sq_step_done(c, s);
     for (size_t i = 0; i < n && rc == STORE_OK; i++) {
         s = sq_stmt(c, "INSERT OR REPLACE INTO shares(account_id, type, object_id, principal_id, "
-                       "may_write) VALUES(?,?,?,?,?)");
+                       "may_write, may_read) VALUES(?,?,?,?,?,?)");
         if (!s)
             return STORE_ERR;
         sq_bind_text(s, 1, account);
@@ -114,6 +114,7 @@ int sq_share_set(struct store_conn *c, const char *account, const char *type, co
         sq_bind_text(s, 3, object_id);
         sq_bind_text(s, 4, shares[i].principal_id);
         sqlite3_bind_int(s, 5, shares[i].may_write);
+        sqlite3_bind_int(s, 6, shares[i].may_read);
         rc = sq_step_done(c, s);
     }
     return rc;
@@ -186,4 +187,71 @@ int sq_user_props_put(struct store_conn *c, int64_t user_id, const char *account
     int rc = sq_step_done(c, s);
     free(text);
     return rc;
+}
+
+/* ---- collection membership (issue 14) ------------------------------------------------- */
+
+int sq_members_put(struct store_conn *c, const char *account, const char *type, const char *id,
+                   const char *const *collections, size_t n, bool has_order, int64_t order)
+{
+    sqlite3_stmt *s =
+        sq_stmt(c, "DELETE FROM object_members WHERE account_id=? AND type=? AND id=?");
+    if (!s)
+        return STORE_ERR;
+    sq_bind_text(s, 1, account);
+    sq_bind_text(s, 2, type);
+    sq_bind_text(s, 3, id);
+    int rc = sq_step_done(c, s);
+    for (size_t i = 0; i < n && rc == STORE_OK; i++) {
+        s = sq_stmt(c, "INSERT OR IGNORE INTO object_members(account_id, type, id, "
+                       "collection_id, ord) VALUES(?,?,?,?,?)");
+        if (!s)
+            return STORE_ERR;
+        sq_bind_text(s, 1, account);
+        sq_bind_text(s, 2, type);
+        sq_bind_text(s, 3, id);
+        sq_bind_text(s, 4, collections[i]);
+        if (has_order)
+            sqlite3_bind_int64(s, 5, order);
+        rc = sq_step_done(c, s);
+    }
+    return rc;
+}
+
+int sq_members_ordered(struct store_conn *c, const char *account, const char *type,
+                       const char *collection, bool desc, bool after, int64_t order, const char *id,
+                       int64_t offset, int64_t limit,
+                       int (*cb)(const char *id, int64_t modseq, int64_t order, void *ud), void *ud)
+{
+    /* each a range of one of the two order indexes (the bound on ord seeks; the rows of
+     * that one ord up to id are stepped over), as sq_index_ordered_after */
+    static const char *const sql[2][2] = {
+        {"SELECT id, ord FROM object_members WHERE account_id=?1 AND type=?2 AND "
+         "collection_id=?3 AND ord IS NOT NULL ORDER BY ord, id LIMIT ?6 OFFSET ?7",
+         "SELECT id, ord FROM object_members WHERE account_id=?1 AND type=?2 AND "
+         "collection_id=?3 AND ord >= ?4 AND (ord > ?4 OR id > ?5) ORDER BY ord, id LIMIT ?6 "
+         "OFFSET ?7"},
+        {"SELECT id, ord FROM object_members WHERE account_id=?1 AND type=?2 AND "
+         "collection_id=?3 AND ord IS NOT NULL ORDER BY ord DESC, id LIMIT ?6 OFFSET ?7",
+         "SELECT id, ord FROM object_members WHERE account_id=?1 AND type=?2 AND "
+         "collection_id=?3 AND ord IS NOT NULL AND ord <= ?4 AND (ord < ?4 OR id > ?5) "
+         "ORDER BY ord DESC, id LIMIT ?6 OFFSET ?7"}};
+    sqlite3_stmt *s = sq_stmt(c, sql[desc][after]);
+    if (!s)
+        return STORE_ERR;
+    sq_bind_text(s, 1, account);
+    sq_bind_text(s, 2, type);
+    sq_bind_text(s, 3, collection);
+    if (after) {
+        sqlite3_bind_int64(s, 4, order);
+        sq_bind_text(s, 5, id);
+    }
+    sqlite3_bind_int64(s, 6, limit < 0 ? -1 : limit);
+    sqlite3_bind_int64(s, 7, offset < 0 ? 0 : offset);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+        if (cb((const char *)sqlite3_column_text(s, 0), 0, sqlite3_column_int64(s, 1), ud))
+            break;
+    sqlite3_reset(s);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : STORE_ERR;
 }

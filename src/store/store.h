@@ -93,6 +93,9 @@ struct store_access {
                     share grants a write right */
     bool subscribed; /* RFC 9670 §1.4: the user's own, granted whole, or subscribed to
                         (isSubscribed, per user) at least one shared collection */
+    bool readable;   /* the user's own, granted whole, or some share lets the user read
+                        items (store_share.may_read); a shared account that is not is
+                        reached for free/busy alone (calendars-27 §2.1, §4.1) */
 };
 /* Accounts the user may use (their own first). Returns the count (≤ max) or -1. */
 int store_user_accounts(struct store_conn *c, int64_t user_id, struct store_access *out,
@@ -421,10 +424,12 @@ int store_user_groups(struct store_conn *c, int64_t user_id,
 int store_group_members(struct store_conn *c, const char *group_id,
                         int (*cb)(int64_t user_id, void *ud), void *ud);
 /* Replaces the principals a collection (account, type, object_id) is shared with
- * (n may be 0: not shared); may_write says whether the share grants any write right. */
+ * (n may be 0: not shared); may_write says whether the share grants any write right,
+ * may_read whether it lets the principal read the collection's items (a share of
+ * free/busy alone does not: calendars-27 §4.1). */
 struct store_share {
     const char *principal_id;
-    bool may_write;
+    bool may_write, may_read;
 };
 int store_share_set(struct store_conn *c, const char *account, const char *type,
                     const char *object_id, const struct store_share *shares, size_t n);
@@ -440,6 +445,24 @@ int store_user_props_put(struct store_conn *c, int64_t user_id, const char *acco
 int64_t store_user_props_list(struct store_conn *c, int64_t user_id, const char *account,
                               const char *type, int64_t limit,
                               int (*cb)(const char *object_id, json_t *data, void *ud), void *ud);
+
+/* ---- collection membership (issue 14) -----------------------------------------------------
+ * The collections each object is shown in (an event's calendars, none for a secret one),
+ * with its index order (store_index.order), so that the members of a few collections are
+ * read in that order without reading the others: a sharee's sorted page reads the
+ * calendars they may read, not the account. The type keeps the rows beside its index. */
+/* Replaces the rows of object id (n may be 0: none). */
+int store_members_put(struct store_conn *c, const char *account, const char *type, const char *id,
+                      const char *const *collections, size_t n, bool has_order, int64_t order);
+/* The members of collection with an order, by (order, id) as store_index_ordered (order
+ * descending if desc, id ascending), after the row (order, id) when after is set, at
+ * positions [offset, offset + limit) from there (limit < 0: to the end): cb gets id,
+ * modseq 0 and order. */
+int store_members_ordered(struct store_conn *c, const char *account, const char *type,
+                          const char *collection, bool desc, bool after, int64_t order,
+                          const char *id, int64_t offset, int64_t limit,
+                          int (*cb)(const char *id, int64_t modseq, int64_t order, void *ud),
+                          void *ud);
 
 /* ---- the alert schedule (issue 14; draft-ietf-jmap-calendars-27 §6) ----------------------
  * For each object with alerts and each user they fire for: next_check, the UTC time

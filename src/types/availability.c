@@ -9,6 +9,7 @@
  * (mayReadFreeBusy), recurring events expanded; periods without details merged
  * (§2.2's precedence confirmed > unavailable > tentative).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -288,6 +289,11 @@ static void shared_periods(struct avail *v, const struct jmap_user *p)
         if (pa->is_personal || !pa->shared)
             continue; /* an account-wide grant shows the owner's values: not theirs */
         struct shared_pick sp = {v, p, jmap_req_access(v->r, pa->account_id)};
+        struct store_access fb = {.shared = true}; /* the user's free/busy alone (§4.1) */
+        if (!sp.mine && jmap_user_freebusy(v->r->user, pa->account_id)) {
+            snprintf(fb.account_id, sizeof fb.account_id, "%s", pa->account_id);
+            sp.mine = &fb;
+        }
         v->account = pa->account_id;
         v->sharee = p->id;
         store_object_foreach(jmap_req_conn(v->r), v->account, "Calendar", shared_calendar_cb, &sp);
@@ -327,6 +333,13 @@ static int get_availability(struct jmap_req *r, json_t *args)
     json_t *p = principal_load(jmap_req_conn(r), pid);
     const char *type = json_string_value(json_object_get(p, "type"));
     const struct store_access *target = p ? jmap_req_access(r, pid) : NULL;
+    /* §2.1, §4.1: an account shared with the user for free/busy alone is no account of
+     * theirs, but its calendars' shareWith still give them mayReadFreeBusy */
+    struct store_access fb = {.shared = true};
+    if (p && !target && jmap_user_freebusy(r->user, pid)) {
+        snprintf(fb.account_id, sizeof fb.account_id, "%s", pid);
+        target = &fb;
+    }
     struct avail v = {.r = r,
                       .target = target,
                       .account = pid,

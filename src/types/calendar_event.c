@@ -845,13 +845,37 @@ static void gather_text(json_t *obj, struct buf f[STORE_TEXT_FIELDS])
     }
 }
 
+/* The calendars the event is shown in, in its index order (store_members_put; issue 14:
+ * a sharee's sorted page reads the calendars they read): none for a secret event
+ * (calendars-27 §5.7: it does not exist for anyone but the owner). */
+static int event_members_put(struct store_conn *c, const char *account, const char *id, json_t *obj,
+                             const struct store_index *ix)
+{
+    const char *privacy = json_string_value(json_object_get(obj, "privacy"));
+    json_t *cals =
+        privacy && strcmp(privacy, "secret") == 0 ? NULL : json_object_get(obj, "calendarIds");
+    const char *v[64], *cid;
+    size_t n = 0;
+    json_t *x;
+    json_object_foreach(cals, cid, x)
+    {
+        if (json_is_true(x) && n < sizeof v / sizeof v[0])
+            v[n++] = cid;
+    }
+    return store_members_put(c, account, calendar_event_type.name, id, v, n, ix->has_order,
+                             ix->order);
+}
+
 static int event_index(struct store_conn *c, const char *account, const char *id, json_t *obj)
 {
     calendar_alert_event_changed(c, account, id, obj); /* §6: its alert schedule */
     if (share_exposure_update(c, SHARE_CALENDAR, account, id, obj)) /* sharees' /changes */
         return -1;
     if (!obj)
-        return store_index_del(c, account, calendar_event_type.name, id);
+        return store_members_put(c, account, calendar_event_type.name, id, NULL, 0, false, 0) ||
+                       store_index_del(c, account, calendar_event_type.name, id)
+                   ? -1
+                   : 0;
     struct store_index ix = {.uid = json_string_value(json_object_get(obj, "uid"))};
     int64_t first = 0, last = 0;
     int unbounded = 0;
@@ -890,7 +914,7 @@ static int event_index(struct store_conn *c, const char *account, const char *id
     int rc = store_index_put(c, account, calendar_event_type.name, id, &ix);
     for (int i = 0; i < STORE_TEXT_FIELDS; i++)
         buf_free(&f[i]);
-    return rc;
+    return rc ? rc : event_members_put(c, account, id, obj, &ix);
 }
 
 /* The blobs of attachments (links with a blobId), for Blob/lookup and garbage

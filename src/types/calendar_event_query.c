@@ -19,6 +19,7 @@
 #include "jmap/engine.h"
 #include "types/calendar_event.h"
 #include "types/event_cache.h"
+#include "types/event_members.h"
 #include "types/event_page_marks.h"
 #include "types/share.h"
 #include "types/text_match.h"
@@ -1107,16 +1108,14 @@ static int fast_query(struct jmap_req *r, const char *account, json_t *args, int
 }
 
 /* ---- a sharee's page from the index (issue 14; calendars-27 §4, §5.7) ------------------------
- * fast_query's page for a user who reads some calendars of the account: the index's
- * ordered rows are walked in order, each kept or dropped by the user's rights as its
- * cached parsed event says (sharee_sees: a calendar they read, not secret), merged with
- * the unordered ones they see, until the page is full; only calculateTotal or a
- * negative position walk every row. The walk starts at the last mark before the page
- * (event_page_marks.h: learnt by earlier walks of the same sequence) and reads on by
- * keyset. The results are the general path's (item_cmp's order among the events the
- * sharee sees). */
+ * fast_query's page for a sharee: the ordered members of the calendars they read
+ * (event_members.h; a secret event in none) walked in order and merged with the unordered
+ * ones they see (sharee_sees) until the page is full (calculateTotal or a negative
+ * position: every row), from the last mark before the page (event_page_marks.h) by
+ * keyset. No event is read, nor a row of a calendar they cannot read. The results are
+ * the general path's (item_cmp's order among the events the sharee sees). */
 
-#define SHARED_CHUNK 64 /* ordered rows read at a time, at least */
+#define SHARED_CHUNK 64 /* ordered rows read at a time per calendar, at least */
 
 struct shared_walk {
     struct query q;
@@ -1128,6 +1127,7 @@ struct shared_walk {
     uint64_t key;
     struct page_mark last; /* the last ordered row read */
     bool long_id;          /* an id too long for last: the general path answers */
+    bool no_marks;         /* rows were stepped over: positions of no mark known */
     json_t *ids;           /* results [first, stop) */
 };
 
@@ -1138,24 +1138,20 @@ static void walk_emit(struct shared_walk *w, const struct placed *x)
     w->pos++;
 }
 
-/* The ordered rows of one chunk: the unordered ones before each, then it. */
-static void walk_rows(struct shared_walk *w, const struct placed_list *rows)
+/* One ordered row the user sees: the unordered ones before it, then it. */
+static void walk_row(struct shared_walk *w, const struct placed *x)
 {
-    for (size_t i = 0; i < rows->n && w->pos < w->stop; i++) {
-        w->last.ord = rows->v[i].start;
-        w->long_id |= strlen(rows->v[i].id) >= sizeof w->last.id;
-        copy_str(w->last.id, sizeof w->last.id, rows->v[i].id);
-        if (!sharee_sees(&w->q, rows->v[i].id, rows->v[i].modseq))
-            continue;
-        while (w->next_u < w->u.n && placed_before(&w->u.v[w->next_u], &rows->v[i], w->desc) < 0)
-            walk_emit(w, &w->u.v[w->next_u++]);
-        walk_emit(w, &rows->v[i]);
-        if (w->pos < (int64_t)(w->mark * PAGE_MARK_STRIDE) || w->long_id)
-            continue;
-        w->last.pos = w->pos;
-        w->last.next_u = (int64_t)w->next_u;
-        page_marks_add(w->q.account, w->state, w->desc, w->key, w->mark++, &w->last);
-    }
+    w->last.ord = x->start;
+    w->long_id |= strlen(x->id) >= sizeof w->last.id;
+    copy_str(w->last.id, sizeof w->last.id, x->id);
+    while (w->next_u < w->u.n && placed_before(&w->u.v[w->next_u], x, w->desc) < 0)
+        walk_emit(w, &w->u.v[w->next_u++]);
+    walk_emit(w, x);
+    if (w->pos < (int64_t)(w->mark * PAGE_MARK_STRIDE) || w->long_id || w->no_marks)
+        return;
+    w->last.pos = w->pos;
+    w->last.next_u = (int64_t)w->next_u;
+    page_marks_add(w->q.account, w->state, w->desc, w->key, w->mark++, &w->last);
 }
 
 /* 0, -1 after an error, 1 if it does not apply */
@@ -1176,6 +1172,8 @@ static int fast_shared_query(struct jmap_req *r, const struct store_access *a, j
         nord + nun < FAST_MIN_EVENTS || nun > FAST_MAX_UNORDERED)
         return 1;
     query_rights(&w.q, a);
+    if (!w.q.rights)
+        return 1;
     load_unordered(r, a->account_id, w.q.tz, w.desc, &w.u);
     size_t kept = 0;
     for (size_t i = 0; i < w.u.n; i++)
@@ -1196,31 +1194,33 @@ static int fast_shared_query(struct jmap_req *r, const struct store_access *a, j
         w.pos = w.last.pos, w.next_u = (size_t)w.last.next_u, keyed = true; /* from the mark */
     w.mark++;
     w.ids = json_array();
-    for (int64_t n; w.pos < w.stop; keyed = true) {
-        /* as many rows as the page still needs if the user sees them all */
-        n = w.stop - w.pos < SHARED_CHUNK       ? SHARED_CHUNK
-            : w.stop - w.pos > 8 * SHARED_CHUNK ? 8 * SHARED_CHUNK
-                                                : w.stop - w.pos;
-        struct placed_list rows = {0};
-        const char *t = calendar_event_type.name;
-        if (keyed)
-            store_index_ordered_after(c, a->account_id, t, w.desc, w.last.ord, w.last.id, 0, n,
-                                      place_cb, &rows);
-        else
-            store_index_ordered(c, a->account_id, t, w.desc, 0, n, place_cb, &rows);
-        walk_rows(&w, &rows);
-        free(rows.v);
-        if ((int64_t)rows.n < n || w.long_id)
-            break; /* the last rows */
+    /* one calendar and no floating event: the rows before the page are the results
+     * before it, stepped over in SQL as the owner's OFFSET does (no marks then) */
+    int64_t skip = 0;
+    if (!all && !w.u.n && w.first > w.pos && members_readable(w.q.rights) == 1)
+        skip = w.first - w.pos, w.pos = w.first, w.no_marks = true;
+    /* as many rows per calendar at a time as the page still needs */
+    int64_t n = w.stop - w.pos < SHARED_CHUNK       ? SHARED_CHUNK
+                : w.stop - w.pos > 8 * SHARED_CHUNK ? 8 * SHARED_CHUNK
+                                                    : w.stop - w.pos;
+    struct members_walk *mw = members_walk_new(c, a->account_id, w.q.rights, w.desc, keyed,
+                                               w.last.ord, w.last.id, skip, n);
+    struct placed x = {0};
+    const char *xid;
+    bool err = false;
+    while (w.pos < w.stop && !w.long_id && members_walk_next(mw, &x.start, &xid, &err)) {
+        copy_str(x.id, sizeof x.id, xid);
+        walk_row(&w, &x);
     }
+    members_walk_free(mw);
     while (w.next_u < w.u.n && w.pos < w.stop)
         walk_emit(&w, &w.u.v[w.next_u++]);
     store_rollback(c);
     /* the page of what the user sees: the total is exact when every row was walked,
      * else at least the page's end (not shown: calculateTotal walks every row) */
-    int rc = w.long_id ? 1
-                       : engine_query_respond_page(r, &calendar_event_type, a->account_id, args,
-                                                   w.ids, w.first, w.pos, state);
+    int rc = w.long_id || err ? 1
+                              : engine_query_respond_page(r, &calendar_event_type, a->account_id,
+                                                          args, w.ids, w.first, w.pos, state);
     json_decref(w.ids);
     free(w.u.v);
     query_free(&w.q);

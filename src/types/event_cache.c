@@ -554,8 +554,8 @@ struct event_cached *event_cache_extend(struct event_cached *e, int64_t until)
 }
 
 /* A new entry for account/id known current at state, refs for the slot and the caller,
- * its slot in *s; NULL if the slot has one already (a query's entry, with occurrences:
- * kept). */
+ * its slot in *s; NULL if the slot has one worth keeping already (a query's entry, with
+ * occurrences, or a current one with the tree). */
 static struct event_cached *fresh_entry(const char *account, const char *id, const json_t *obj,
                                         int64_t state, size_t *s)
 {
@@ -563,12 +563,20 @@ static struct event_cached *fresh_entry(const char *account, const char *id, con
     key_of(key, account, id);
     *s = slot_of(key);
     pthread_mutex_lock(lock_of(*s));
+    bool keep = false;
     for (struct event_cached *e = slots[*s]; e; e = e->next)
         if (strcmp(e->key, key) == 0) {
-            pthread_mutex_unlock(lock_of(*s));
-            return NULL;
+            /* kept: a query's entry (its modseq known) or a current one with the tree;
+             * replaced (insert): the text alone, which a view needing the tree (a
+             * sharee's, issue 14) cannot use, and one of an older state: either kept
+             * every later /get of the event reading the store again */
+            keep =
+                e->obj && (e->modseq >= 0 || __atomic_load_n(&e->state, __ATOMIC_ACQUIRE) == state);
+            break;
         }
     pthread_mutex_unlock(lock_of(*s));
+    if (keep)
+        return NULL;
     struct event_cached *e = xcalloc(1, sizeof *e);
     e->refs = 2; /* the slot's and the caller's */
     memcpy(e->key, key, sizeof key);

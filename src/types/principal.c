@@ -89,9 +89,12 @@ static void principal_compute(struct jmap_req *r, json_t *obj)
         json_object_set_new(accounts, id, jmap_account_object(r->srv->cfg, r->user, acc));
     }
     /* §2.2: availability of a user whose account the asking user reaches (their
-     * calendars with mayReadFreeBusy count) */
+     * calendars with mayReadFreeBusy count), also for free/busy alone, when §2.1's
+     * accountId is null ("the user does not have access to any data in the account
+     * (with the exception of free/busy ...)") */
+    bool fb = acc || (id && !group && jmap_user_freebusy(r->user, id));
     json_t *cal = json_pack("{s:o, s:b, s:b}", "accountId", acc ? json_string(id) : json_null(),
-                            "mayGetAvailability", acc != NULL, "mayShareWith",
+                            "mayGetAvailability", fb, "mayShareWith",
                             !jmap_user_principal(r->user) || !id ||
                                 strcmp(jmap_user_principal(r->user), id) != 0);
     const char *email = json_string_value(json_object_get(obj, "email"));

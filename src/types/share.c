@@ -582,7 +582,10 @@ static void notify_changes(struct jset *s, enum share_kind k, json_t *obj, json_
             continue;
         json_t *p = principal_load(jset_conn(s), pid);
         const char *type = json_string_value(json_object_get(p, "type"));
-        if (type && n)
+        /* RFC 9670 §1.4: only an account the user may read reaches their push streams
+         * (calendars-27 §4.1: a share of free/busy alone is none) */
+        int nb = n ? rights_parse(k, n) : 0;
+        if (type && nb > 0 && ((unsigned)nb & share_kinds[k].read))
             grant_principal(s, pid, type);
         /* RFC 9670 §3: the user, or each member of the group */
         if (type && strcmp(type, "group") == 0) {
@@ -699,7 +702,9 @@ int share_collection_index(struct store_conn *c, enum share_kind k, const char *
         /* any right but reading (and free/busy) */
         unsigned w =
             share_kinds[k].all & ~share_kinds[k].read & ~(k == SHARE_CALENDAR ? CR_FREEBUSY : 0u);
-        shares[i++] = (struct store_share){pid, bits > 0 && ((unsigned)bits & w)};
+        /* may_read: calendars-27 §4.1, free/busy alone is no calendar of theirs */
+        shares[i++] = (struct store_share){pid, bits > 0 && ((unsigned)bits & w),
+                                           bits > 0 && ((unsigned)bits & share_kinds[k].read)};
     }
     int rc = store_share_set(c, account, share_kinds[k].type, id, shares, n);
     free(shares);
@@ -1142,11 +1147,80 @@ static void add_per_user_keys(enum share_kind k, json_t *keys, json_t *ov)
     }
 }
 
+/* The first segment of a patch path (unescaped, new), within len. */
+static char *path_head(const char *path, size_t len)
+{
+    const char *slash = memchr(path, '/', len);
+    return jpointer_unescape(path, slash ? (size_t)(slash - path) : len);
+}
+
+static void name_key(enum share_kind k, json_t *named, const char *rid, const char *path)
+{
+    char *prop = path_head(path, strlen(path));
+    bool per_user = false;
+    for (const char *const *p = share_kinds[k].member_per_user; prop && *p && !per_user; p++)
+        per_user = strcmp(prop, *p) == 0;
+    if (per_user) {
+        json_t *keys = json_object_get(named, rid);
+        if (!keys)
+            json_object_set_new(named, rid, keys = json_object());
+        json_object_set_new(keys, prop, json_true());
+    }
+    free(prop);
+}
+
+/* §5.4: the per-user properties of occurrences a sharee's update names (rid -> {prop:
+ * true}), also where the value they give is the owner's: the update's own paths
+ * (recurrenceOverrides/<rid>/<prop>...) and, for an update of an occurrence's id, that
+ * patch's (<prop>...: the engine turns it into a whole recurrenceOverrides, which says
+ * nothing of what was named). New object. */
+static json_t *named_override_keys(struct jset *s, enum share_kind k)
+{
+    json_t *named = json_object();
+    const char *key, *inst = NULL;
+    json_t *v;
+    static const char pre[] = "recurrenceOverrides/";
+    json_object_foreach(jset_patch(s), key, v)
+    {
+        if (strncmp(key, pre, sizeof pre - 1) != 0)
+            continue;
+        const char *rest = key + sizeof pre - 1, *slash = strchr(rest, '/');
+        char *rid = slash ? path_head(rest, strlen(rest)) : NULL;
+        if (rid)
+            name_key(k, named, rid, slash + 1);
+        free(rid);
+    }
+    json_t *ip = jset_instance_patch(s, &inst);
+    char base[64], rid[20];
+    if (ip && inst && event_instance_parse(inst, base, rid)) {
+        json_object_foreach(ip, key, v)
+        {
+            name_key(k, named, rid, key);
+        }
+    }
+    return named;
+}
+
+/* Whether named (named_override_keys) names the property key (a path) of override rid. */
+static bool key_named(json_t *named, const char *rid, const char *key)
+{
+    const char *prop;
+    json_t *v;
+    json_object_foreach(json_object_get(named, rid), prop, v)
+    {
+        if (patch_touches(key, prop))
+            return true;
+    }
+    return false;
+}
+
 /* §5.4 "if the user modifies any such properties on a per-occurrence basis": the
- * per-user keys of obj's recurrenceOverrides that differ from old's. With mine (rid ->
- * {key: value}) they are moved there and obj gets old's shared values back; without,
- * only whether there are any is answered. */
-static bool split_overrides(enum share_kind k, json_t *obj, json_t *old, json_t *mine)
+ * per-user keys of obj's recurrenceOverrides that differ from old's or that the update
+ * names (named, may be NULL). With mine (rid -> {key: value}) they are moved there (a
+ * named key obj no longer has leaves mine: back to the default) and obj gets old's
+ * shared values back; without, only whether there are any is answered. */
+static bool split_overrides(enum share_kind k, json_t *obj, json_t *old, json_t *mine,
+                            json_t *named)
 {
     json_t *no = json_object_get(obj, "recurrenceOverrides"),
            *oo = json_object_get(old, "recurrenceOverrides"), *rids = json_object();
@@ -1157,34 +1231,43 @@ static bool split_overrides(enum share_kind k, json_t *obj, json_t *old, json_t 
     {
         json_object_set_new(rids, rid, json_true());
     }
+    json_object_foreach(named, rid, v)
+    {
+        json_object_set_new(rids, rid, json_true());
+    }
     json_object_foreach(rids, rid, v)
     {
         json_t *n = json_object_get(no, rid), *o = json_object_get(oo, rid);
-        if (!json_is_object(n) || (o && !json_is_object(o)))
+        if ((n && !json_is_object(n)) || (o && !json_is_object(o)))
             continue;
-        json_t *keys = json_object();
+        json_t *keys = json_object(), *mr = mine ? json_object_get(mine, rid) : NULL;
         add_per_user_keys(k, keys, n);
         add_per_user_keys(k, keys, o);
+        add_per_user_keys(k, keys, mr);
         json_t *x;
         json_object_foreach(keys, key, x)
         {
             json_t *nv = json_object_get(n, key), *ov = json_object_get(o, key);
-            if (nv && !same(nv, ov)) {
+            bool is_named = key_named(named, rid, key);
+            if ((nv && !same(nv, ov)) || is_named) {
                 changed = true;
-                if (mine) {
-                    json_t *mr = json_object_get(mine, rid);
+                if (mine && nv) {
                     if (!mr)
                         json_object_set_new(mine, rid, mr = json_object());
                     json_object_set(mr, key, nv);
+                } else if (mr) {
+                    json_object_del(mr, key);
                 }
             }
-            if (mine && ov)
+            if (mine && n && ov)
                 json_object_set(n, key, ov);
-            else if (mine)
+            else if (mine && n)
                 json_object_del(n, key);
         }
         json_decref(keys);
-        if (mine && !o && json_object_size(n) == 0)
+        if (mr && json_object_size(mr) == 0)
+            json_object_del(mine, rid);
+        if (mine && n && !o && json_object_size(n) == 0)
             json_object_del(no, rid); /* nothing shared was overridden */
     }
     json_decref(rids);
@@ -1193,7 +1276,7 @@ static bool split_overrides(enum share_kind k, json_t *obj, json_t *old, json_t 
     return changed;
 }
 
-static void keep_per_user_overrides(struct jset *s, json_t *obj, json_t *old)
+static void keep_per_user_overrides(struct jset *s, json_t *obj, json_t *old, json_t *named)
 {
     struct jmap_req *r = jset_req(s);
     const char *id = json_string_value(json_object_get(old, "id"));
@@ -1204,7 +1287,9 @@ static void keep_per_user_overrides(struct jset *s, json_t *obj, json_t *old)
     json_t *mo = json_object_get(mine, "#overrides");
     if (!json_is_object(mo))
         json_object_set_new(mine, "#overrides", mo = json_object());
-    split_overrides(SHARE_CALENDAR, obj, old, mo);
+    split_overrides(SHARE_CALENDAR, obj, old, mo, named);
+    if (json_object_size(mo) == 0)
+        json_object_del(mine, "#overrides");
     store_user_props_put(jset_conn(s), r->user->id, jset_account(s),
                          share_kinds[SHARE_CALENDAR].member, id, mine);
     calendar_alert_user_changed(jset_conn(s), jset_account(s), share_kinds[SHARE_CALENDAR].member,
@@ -1288,7 +1373,8 @@ static json_t *member_check(struct jset *s, enum share_kind k, json_t *obj, json
                 per_user |= patch_touches(key, *p);
             }
         }
-        per_user |= k == SHARE_CALENDAR && split_overrides(k, obj, old, NULL);
+        json_t *named = k == SHARE_CALENDAR ? named_override_keys(s, k) : NULL;
+        per_user |= k == SHARE_CALENDAR && split_overrides(k, obj, old, NULL, named);
         if (per_user) {
             bool ok = false;
             json_t *set = share_member_collections(k, old);
@@ -1301,16 +1387,21 @@ static json_t *member_check(struct jset *s, enum share_kind k, json_t *obj, json
             }
             json_decref(set);
             const char *privacy = json_string_value(json_object_get(old, "privacy"));
-            if (!ok || (privacy && strcmp(privacy, "public")))
+            if (!ok || (privacy && strcmp(privacy, "public"))) {
+                json_decref(named);
                 return forbidden("per-user properties need mayUpdatePrivate");
+            }
             json_t *err = keep_per_user(s, share_kinds[k].member, obj, old,
                                         share_kinds[k].member_per_user, true);
-            if (err)
+            if (err) {
+                json_decref(named);
                 return err;
-            if (k == SHARE_CALENDAR && split_overrides(k, obj, old, NULL))
-                keep_per_user_overrides(s, obj, old);
+            }
+            if (k == SHARE_CALENDAR && split_overrides(k, obj, old, NULL, named))
+                keep_per_user_overrides(s, obj, old, named);
             share_sharee_updated(s, k, obj, old); /* §5.4: their `updated` */
         }
+        json_decref(named);
     }
     if (share_kinds[k].owner_role)
         return owned_member_check(s, k, obj, old);

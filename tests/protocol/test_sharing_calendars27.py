@@ -189,6 +189,9 @@ def test_read_items_alone_hides_everything_else_calendars27_s4(gs):
 
 
 def test_read_free_busy_alone_is_not_a_calendar_calendars27_s4_1(gs):
+    # (with no other calendar of the account readable it is no account of erin's at
+    # all: test_sharing_freebusy_calendars27.py; here it is one calendar among others)
+    seen = new_cal(gs, "fb seen", {gs.own("erin"): rights("mayReadItems")})
     fb = new_cal(gs, "fb", {gs.own("erin"): rights("mayReadFreeBusy")})
     e = created_id(new_event(gs, [fb], "busy"))
     assert fb not in {c["id"] for c in get(gs, "Calendar", user="erin")["list"]}
@@ -196,6 +199,7 @@ def test_read_free_busy_alone_is_not_a_calendar_calendars27_s4_1(gs):
     _, q = gs.c("CalendarEvent/query", {"accountId": gs.a}, user="erin")
     assert e not in q["ids"]
     set_share(gs, fb, None)
+    set_share(gs, seen, None)
 
 
 def test_outsider_sees_nothing_rfc9670_s4(gs):

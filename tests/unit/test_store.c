@@ -359,6 +359,86 @@ static void test_ordered_page_plans_read_an_index_in_order(void **state)
     }
 }
 
+/* Issue 14 (calendars-27 §4.1): an account reached through shares is readable, and
+ * subscribed, only through a share that lets the user read items; a share of free/busy
+ * alone (may_read false) leaves it neither. */
+static void test_free_busy_share_is_no_readable_account(void **state)
+{
+    struct store_conn *c = store_conn(st);
+    assert_int_equal(store_user_add(c, "own", "h", "AO"), STORE_OK);
+    assert_int_equal(store_user_add(c, "sha", "h", "AS"), STORE_OK);
+    struct store_user u = {0};
+    assert_int_equal(store_user_get(c, "sha", &u), STORE_OK);
+    struct store_share fb = {"AS", false, false}, rd = {"AS", false, true};
+    assert_int_equal(store_share_set(c, "AO", "Calendar", "c1", &fb, 1), STORE_OK);
+    struct store_access a[4];
+    int n = store_user_accounts(c, u.id, a, 4);
+    assert_int_equal(n, 2);
+    assert_string_equal(a[1].account_id, "AO");
+    assert_true(a[1].shared && !a[1].readable && !a[1].subscribed);
+    assert_true(a[0].readable); /* their own */
+    assert_int_equal(store_share_set(c, "AO", "Calendar", "c2", &rd, 1), STORE_OK);
+    n = store_user_accounts(c, u.id, a, 4);
+    assert_int_equal(n, 2);
+    assert_true(a[1].readable && a[1].subscribed);
+    store_user_clear(&u);
+}
+
+static int member_cb(const char *id, int64_t modseq, int64_t order, void *ud)
+{
+    char buf[32];
+    snprintf(buf, sizeof buf, "%s%s@%lld", *(char *)ud ? "," : "", id, (long long)order);
+    strcat(ud, buf);
+    return 0;
+}
+
+/* Issue 14: the members of a collection in index order (order, then id ascending; order
+ * descending with desc), from the first or after a row, bounded; a put replaces an
+ * object's rows; each direction read from its index in order. */
+static void test_members_in_index_order(void **state)
+{
+    struct store_conn *c = store_conn(st);
+    assert_int_equal(store_begin(c, true), STORE_OK);
+    const char *both[] = {"K1", "K2"}, *one[] = {"K1"};
+    assert_int_equal(store_members_put(c, "A1", "E", "b", both, 2, true, 20), STORE_OK);
+    assert_int_equal(store_members_put(c, "A1", "E", "a", one, 1, true, 20), STORE_OK);
+    assert_int_equal(store_members_put(c, "A1", "E", "c", one, 1, true, 10), STORE_OK);
+    assert_int_equal(store_members_put(c, "A1", "E", "d", one, 1, false, 0), STORE_OK);
+    assert_int_equal(store_members_put(c, "A1", "E", "x", both, 2, true, 5), STORE_OK);
+    assert_int_equal(store_members_put(c, "A1", "E", "x", NULL, 0, true, 5), STORE_OK);
+    assert_int_equal(store_commit(c), STORE_OK);
+    char got[256] = "";
+    assert_int_equal(
+        store_members_ordered(c, "A1", "E", "K1", false, false, 0, "", 0, -1, member_cb, got),
+        STORE_OK);
+    assert_string_equal(got, "c@10,a@20,b@20");
+    got[0] = 0;
+    store_members_ordered(c, "A1", "E", "K1", true, false, 0, "", 0, -1, member_cb, got);
+    assert_string_equal(got, "a@20,b@20,c@10");
+    got[0] = 0;
+    store_members_ordered(c, "A1", "E", "K1", false, true, 20, "a", 0, 5, member_cb, got);
+    assert_string_equal(got, "b@20");
+    got[0] = 0;
+    store_members_ordered(c, "A1", "E", "K1", true, true, 20, "a", 0, 1, member_cb, got);
+    assert_string_equal(got, "b@20");
+    got[0] = 0;
+    store_members_ordered(c, "A1", "E", "K2", false, false, 0, "", 0, -1, member_cb, got);
+    assert_string_equal(got, "b@20");
+    got[0] = 0; /* positions [1, 2) */
+    store_members_ordered(c, "A1", "E", "K1", false, false, 0, "", 1, 1, member_cb, got);
+    assert_string_equal(got, "a@20");
+    static const char *const sql[] = {
+        "SELECT id, ord FROM object_members WHERE account_id=?1 AND type=?2 AND "
+        "collection_id=?3 AND ord IS NOT NULL ORDER BY ord DESC, id LIMIT ?6 OFFSET ?7",
+        "SELECT id, ord FROM object_members WHERE account_id=?1 AND type=?2 AND "
+        "collection_id=?3 AND ord >= ?4 AND (ord > ?4 OR id > ?5) ORDER BY ord, id LIMIT ?6 "
+        "OFFSET ?7"};
+    for (size_t i = 0; i < 2; i++) {
+        assert_true(plan_has(sql[i], "USING COVERING INDEX object_members_order"));
+        assert_false(plan_has(sql[i], "TEMP B-TREE"));
+    }
+}
+
 static void test_reopen_keeps_data(void **state)
 {
     struct store_conn *c = store_conn(st);
@@ -390,6 +470,8 @@ int main(void)
         cmocka_unit_test(test_index_spans_are_the_overlapping_rows),
         cmocka_unit_test(test_span_scan_plan_is_one_range_per_class),
         cmocka_unit_test(test_ordered_page_plans_read_an_index_in_order),
+        cmocka_unit_test(test_free_busy_share_is_no_readable_account),
+        cmocka_unit_test(test_members_in_index_order),
         cmocka_unit_test(test_reopen_keeps_data),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
