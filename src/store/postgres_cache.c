@@ -36,6 +36,9 @@ void pgc_clear(struct store_conn *c)
         c->rows[i].stale = false;
     }
     c->nstates = 0;
+    PQclear(c->ahead.r); /* a read sent ahead and not asked for */
+    c->ahead = (struct pg_ahead){0};
+    c->state_ahead.queued = false;
     pgc_uid_clear(c);
     pgc_ukey_clear(c);
     ids_clear(&c->props);
@@ -177,7 +180,7 @@ static void state_add(struct store_conn *c, const char *account, const char *typ
             strlen(type) >= sizeof c->states[0].type)
             return;
         s = &c->states[c->nstates++];
-        s->has_meta = false;
+        s->has_meta = s->has_viewer = false;
         snprintf(s->account, sizeof s->account, "%s", account);
         snprintf(s->type, sizeof s->type, "%s", type);
     }
@@ -223,6 +226,27 @@ void pgc_meta_forget(struct store_conn *c, const char *account, const char *type
     struct pg_state *s = c->in_txn ? state_find(c, account, type) : NULL;
     if (s)
         s->has_meta = false;
+}
+
+void pgc_viewer_add(struct store_conn *c, const char *account, const char *type, int64_t user,
+                    const int64_t v[3])
+{
+    struct pg_state *s = c->in_txn && !c->writing ? state_find(c, account, type) : NULL;
+    if (!s)
+        return;
+    s->has_viewer = true;
+    s->viewer_user = user;
+    s->last_private = v[0], s->shared = v[1], s->mine = v[2];
+}
+
+bool pgc_viewer(struct store_conn *c, const char *account, const char *type, int64_t user,
+                int64_t v[3])
+{
+    struct pg_state *s = c->in_txn && !c->writing ? state_find(c, account, type) : NULL;
+    if (!s || !s->has_viewer || s->viewer_user != user)
+        return false;
+    v[0] = s->last_private, v[1] = s->shared, v[2] = s->mine;
+    return true;
 }
 
 /* ---- the (account, type) a per-transaction cache holds ------------------------------- */

@@ -64,6 +64,26 @@ struct pg_state {
     /* the highest modseq of the metadata rows a viewer's /changes reads (pgc_meta_add) */
     bool has_meta;
     int64_t meta_user, meta_max;
+    /* a read transaction's per-viewer state read (pg_metadata_viewer), for viewer_user */
+    bool has_viewer;
+    int64_t viewer_user, last_private, shared, mine;
+};
+
+/* A read transaction's change scan sent ahead (store_changes_prefetch): its arguments,
+ * and its rows once the pipeline's answers were read (postgres_exec.c's keep). */
+struct pg_ahead {
+    bool queued;
+    PGresult *r;
+    char account[64], type[64];
+    int64_t since;
+    size_t max;
+};
+
+/* A read transaction's viewer state read sent ahead (store_state_prefetch). */
+struct pg_state_ahead {
+    bool queued;
+    char account[64], type[64];
+    int64_t user;
 };
 
 struct store_conn {
@@ -75,6 +95,9 @@ struct store_conn {
     bool pending;                 /* a ROLLBACK was sent whose answer is still to be read */
     int queued;                   /* statements in the pipeline whose answers are unread */
     bool want_row[PIPELINE_MAX + 2]; /* queued i must answer a row (pgq_defer_row) */
+    /* queued i's answer is kept (pgq_defer_keep): the function takes it */
+    void (*keep[PIPELINE_MAX + 2])(struct store_conn *c, PGresult *r);
+    unsigned long waits;          /* answers waited for: round trips (tests count them) */
     bool fresh;                   /* a read transaction whose BEGIN is queued and nothing more */
     bool lost;                    /* the server ended the session (read from a pipeline) */
     bool gated;                   /* this read transaction holds its account's snapshot lock */
@@ -84,6 +107,8 @@ struct store_conn {
     int iterating; /* store_object_foreach calls under way */
     struct pg_state states[STATES_CACHE];
     int nstates;
+    struct pg_ahead ahead;
+    struct pg_state_ahead state_ahead;
     struct pg_uids uids;
     struct pg_ukeys ukeys;
     struct pg_ids props;  /* user_props of (user, account, type) */
@@ -138,10 +163,19 @@ int pgq_defer(struct store_conn *c, const char *sql, const struct params *p);
 /* The same for an INSERT ... ON CONFLICT DO NOTHING RETURNING whose row must go in:
  * when it does not, the transaction fails (STORE_ERR, not STORE_EXISTS). */
 int pgq_defer_row(struct store_conn *c, const char *sql, const struct params *p);
+/* The same for a read whose answer is wanted later (a read sent ahead of the statement
+ * that waits, so both cost one round trip): keep gets the answer (it owns the result)
+ * when it is read, if the statement succeeded inside the same transaction; inside a
+ * read transaction only. */
+int pgq_defer_keep(struct store_conn *c, const char *sql, const struct params *p,
+                   void (*keep)(struct store_conn *c, PGresult *r));
 /* A statement built for one search, planned for its parameters' values (the session's
  * plans are generic: pg_session_setup), in the transaction's pipeline. The result is
  * the caller's (NULL: not sent); pgq_result_code maps it. */
 PGresult *pgq_exec_custom(struct store_conn *c, const char *sql, int n, const char *const *vals);
+/* A state read sent ahead (store_state_prefetch) of (account, type) still queued: its
+ * answer read now, before the state is asked (postgres_metadata.c). */
+void pg_state_ahead_wait(struct store_conn *c, const char *account, const char *type);
 /* The settings every session gets at connect and after a reconnect (postgres.c). */
 void pg_session_setup(PGconn *pg);
 /* Reads every answer still due (a ROLLBACK sent without waiting, queued statements):
@@ -212,6 +246,13 @@ void pgc_meta_add(struct store_conn *c, const char *account, const char *type, i
 bool pgc_meta_none_after(struct store_conn *c, const char *account, const char *type, int64_t user,
                          int64_t since);
 void pgc_meta_forget(struct store_conn *c, const char *account, const char *type);
+/* The per-viewer state of (account, type) for user in a read transaction (a snapshot:
+ * the row does not change under it): pgc_viewer_add records what the viewer read
+ * found (after pgc_state_add), pgc_viewer answers it (false: not known). */
+void pgc_viewer_add(struct store_conn *c, const char *account, const char *type, int64_t user,
+                    const int64_t v[3]);
+bool pgc_viewer(struct store_conn *c, const char *account, const char *type, int64_t user,
+                int64_t v[3]);
 /* In a write transaction: the modseq a bump of (account, type) gives when an earlier
  * bump of it is known (pgc_bumped); false when not. */
 bool pgc_bump(struct store_conn *c, const char *account, const char *type, int64_t *modseq);

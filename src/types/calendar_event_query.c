@@ -444,7 +444,10 @@ static void consider(struct query *q, const char *id, int64_t modseq)
         event_cache_release(e);
         e = longer;
     }
-    /* the /get of the instances that follows trusts it without a look-up (issue 21 §2) */
+    /* the /get of the instances that follows trusts it without a look-up (issue 21 §2);
+     * the state read after the index scan, which it travelled with (event_query) */
+    if (q->state < 0)
+        q->state = store_state_get(jmap_req_conn(q->r), q->account, calendar_event_type.name);
     event_cache_seen(e, q->state);
     json_t *obj = e->obj;
     json_array_append(q->hold, obj);
@@ -696,7 +699,7 @@ static int run_event_query(struct jmap_req *r, const char *account, json_t *args
             jmap_error(r, "expandDurationTooLarge", "the window exceeds maxExpandedQueryDuration");
             return -1;
         }
-        q->state = store_state_get(jmap_req_conn(r), account, calendar_event_type.name);
+        q->state = -1; /* read at the first event, after the index scan (consider) */
     }
     /* issue 21: an expanded query filtered by its window alone and sorted by start (or
      * recurrenceId) needs nothing of a single event but its span */
@@ -1339,19 +1342,30 @@ static int event_query(struct jmap_req *r, json_t *args)
     if (!a)
         return -1;
     store_snapshot_gate(jmap_req_conn(r), a->account_id); /* store.h: the snapshot's cost */
-    int64_t state = jmap_type_state(r, &calendar_event_type, a->account_id);
-    /* the index paths: a sharee's page walks the index with their rights (issue 14);
-     * a sharee's text query takes the general path */
-    int fast = a->shared ? fast_shared_query(r, a, args, state)
+    /* an expanded query takes none of the index paths: its state is read after its
+     * index scan, which the read travels with (issue 15 §1: one round trip, W3) */
+    bool expand = json_is_true(json_object_get(args, "expandRecurrences"));
+    int64_t state = 0;
+    int fast = 1;
+    if (expand) {
+        jmap_type_state_prefetch(r, &calendar_event_type, a->account_id);
+    } else {
+        state = jmap_type_state(r, &calendar_event_type, a->account_id);
+        /* the index paths: a sharee's page walks the index with their rights (issue
+         * 14); a sharee's text query takes the general path */
+        fast = a->shared ? fast_shared_query(r, a, args, state)
                          : fast_query(r, a->account_id, args, state);
-    if (fast == 1 && !a->shared)
-        fast = fast_text_query(r, a->account_id, args, state);
+        if (fast == 1 && !a->shared)
+            fast = fast_text_query(r, a->account_id, args, state);
+    }
     if (fast <= 0) {
         store_rollback(jmap_req_conn(r));
         return fast;
     }
     struct query q;
     int rc = run_event_query(r, a->account_id, args, &q);
+    if (expand && rc == 0)
+        state = jmap_type_state(r, &calendar_event_type, a->account_id);
     json_t *ids = rc == 0 ? item_ids(&q) : NULL; /* a sharee's view: run_event_query */
     if (rc == 0) /* in the read transaction: its end commits it (store.h) */
         engine_snapshot_save(jmap_req_conn(r), a->account_id, calendar_event_type.name, args,
