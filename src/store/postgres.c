@@ -16,11 +16,14 @@
  * fails outside a transaction because of a serialization failure, a deadlock or a lost
  * connection is retried once (after reconnecting).
  *
- * Text search: each of the six text fields is a tsvector in the "jmapd" text search
- * configuration (simple, with unaccent where the extension is available), ASCII
- * punctuation turned into spaces first so words split as SQLite's unicode61 splits
- * them; case and diacritics fold as there. Blobs are in
- * postgres_blob.c, the query side tables and text search in postgres_index.c.
+ * Text search: each of the six text fields is a tsvector of the words the SQLite
+ * backend's FTS5 tokenizer (unicode61, diacritics removed) makes of it, split and
+ * folded in jmapd (postgres_text.c), so case and diacritics fold as there and the two
+ * backends find the same words. (Earlier jmapd had the server make them: jmapd_tsv,
+ * in the "jmapd" configuration, simple with unaccent; rows written then keep those
+ * words until their object is written again: the same words, but where unaccent
+ * folds what unicode61 keeps, as ß, æ, ø.) Blobs are in postgres_blob.c, the query side
+ * tables and text search in postgres_index.c.
  */
 #include <assert.h>
 #include <libpq-fe.h>

@@ -212,6 +212,15 @@ int64_t pgq_col_int(PGresult *r, int row, int col);
 int pgq_simple(struct store_conn *c, const char *sql);
 bool pgq_col_bool(PGresult *r, int row, int col);
 
+/* The words of the full-text index (postgres_text.c), split and folded as the SQLite
+ * backend's FTS5 tables split them. pgt_tsvector: text as a tsvector literal (malloc'd),
+ * NULL for no words. pgt_tsquery_words appends the words of text[0, n) to the tsquery
+ * literal q, joined by <-> (adjacent, in order) and to what q holds, the last one a
+ * prefix (:*) if prefix; returns their number, -1 when text cannot be split. */
+struct buf;
+char *pgt_tsvector(const char *text);
+int pgt_tsquery_words(struct buf *q, const char *text, size_t n, bool prefix);
+
 /* Planner statistics of accounts that grow (postgres_stats.c): pg_stats_created counts
  * an object the transaction created, pg_stats_commit (after its COMMIT) sends an
  * ANALYZE, not waited for, when the account's creates reached their next threshold;
