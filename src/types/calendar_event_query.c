@@ -115,6 +115,12 @@ struct item {
     char rid[20];
 };
 
+/* an index row whose event is not cached (span_cb) */
+struct missed {
+    char *id;
+    int64_t modseq;
+};
+
 struct query {
     struct jmap_req *r;
     const char *account;
@@ -133,6 +139,8 @@ struct query {
     int64_t state;    /* the account's CalendarEvent state (expanded queries), for /get */
     json_t *rights;   /* a sharee's: calendar id -> CalendarRights bits; NULL: all */
     bool reads_all;   /* ... with mayReadItems on every calendar of the account */
+    struct missed *missed; /* events of the span scan read after it (consider_missed) */
+    size_t nmissed, capmissed;
 };
 
 /* The type's filter hook, for validation only (obj is NULL): -1 unsupported,
@@ -499,8 +507,22 @@ static int cand_cb(const char *id, int64_t modseq, void *ud)
     return 0;
 }
 
+/* Whether consider() reads the event from the store: neither its span nor its entry
+ * at modseq (in the query's zone, if floating) is cached. */
+static bool span_missing(struct query *q, const char *id, int64_t modseq)
+{
+    int64_t s, e0;
+    if (q->by_span && event_cache_span(q->account, id, modseq, &s, &e0))
+        return false;
+    struct event_cached *e = event_cache_peek(q->account, id, modseq);
+    bool miss = !e || !e->obj || (e->floating && strcmp(e->float_tz, q->tz) != 0);
+    event_cache_release(e);
+    return miss;
+}
+
 /* A row of the span scan: a single event in a time zone whose range is exact is
- * answered from the index when the query needs nothing else of it (by_span). */
+ * answered from the index when the query needs nothing else of it (by_span); one not
+ * cached waits for the others (consider_missed). */
 static int span_cb(const char *id, int64_t modseq, bool has_range, bool exact, int64_t start,
                    int64_t end, void *ud)
 {
@@ -511,8 +533,38 @@ static int span_cb(const char *id, int64_t modseq, bool has_range, bool exact, i
             add_item(q, id, NULL, start, NULL);
         return 0;
     }
+    if (span_missing(q, id, modseq)) {
+        if (q->nmissed == q->capmissed) {
+            q->capmissed = q->capmissed ? q->capmissed * 2 : 64;
+            q->missed = xrealloc(q->missed, q->capmissed * sizeof *q->missed);
+        }
+        q->missed[q->nmissed++] = (struct missed){xstrdup(id), modseq};
+        return 0;
+    }
     consider(q, id, modseq);
     return 0;
+}
+
+/* The events of the span scan that were not cached, read in one go where the store
+ * is a server (issue 15 §3: a cold month cost PostgreSQL a round trip per event),
+ * then considered; items are sorted afterwards, so their order does not matter. */
+static void consider_missed(struct query *q)
+{
+    if (!q->nmissed)
+        return;
+    const char **ids = xcalloc(q->nmissed, sizeof *ids);
+    for (size_t i = 0; i < q->nmissed; i++)
+        ids[i] = q->missed[i].id;
+    store_object_prefetch(jmap_req_conn(q->r), q->account, calendar_event_type.name, ids,
+                          q->nmissed);
+    free(ids);
+    for (size_t i = 0; i < q->nmissed; i++) {
+        consider(q, q->missed[i].id, q->missed[i].modseq);
+        free(q->missed[i].id);
+    }
+    free(q->missed);
+    q->missed = NULL;
+    q->nmissed = q->capmissed = 0;
 }
 
 static int hit_cb(const char *id, void *ud)
@@ -715,6 +767,7 @@ static int run_event_query(struct jmap_req *r, const char *account, json_t *args
         json_decref(hold);
         store_index_spans(jmap_req_conn(r), account, calendar_event_type.name, q->has_after,
                           q->after, q->has_before, q->before, span_cb, q);
+        consider_missed(q);
         goto sorted;
     }
     if (q->has_after || q->has_before) {
