@@ -1038,8 +1038,10 @@ int pg_object_put(struct store_conn *c, const char *account, const char *type, c
         rc = unique_key ? run_guarded(c, upd, &p) : pgq_change(c, upd, &p);
     if (rc == STORE_OK)
         pgc_ukey_set(c, account, type, id, unique_key);
-    if (rc == STORE_OK && create)
+    if (rc == STORE_OK && create) {
         pg_stats_created(c, account);
+        pgc_born_add(c, account, type, id);
+    }
     free(text);
     return rc;
 }

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "store/postgres_internal.h"
+#include "util/util.h"
 
 static void ids_clear(void *p);
 
@@ -43,6 +44,8 @@ void pgc_clear(struct store_conn *c)
     pgc_ukey_clear(c);
     ids_clear(&c->props);
     ids_clear(&c->alerts);
+    json_decref(c->born);
+    c->born = NULL;
 }
 
 void pgc_forget(struct store_conn *c, const char *account, const char *type)
@@ -479,6 +482,34 @@ int pgc_ids_has(struct store_conn *c, const struct pg_ids *s, int64_t user, cons
         return 1;
     int i = lower_bound(s->r, id);
     return i < PQntuples(s->r) && strcmp(PQgetvalue(s->r, i, 0), id) == 0;
+}
+
+/* A type "T#name" (user_props of a kind of its own about objects of T, as
+ * share_exposure.c's) is about the objects of T. */
+static char *born_key(const char *account, const char *type, const char *id)
+{
+    return xasprintf("%s\t%.*s\t%s", account, (int)strcspn(type, "#"), type, id);
+}
+
+void pgc_born_add(struct store_conn *c, const char *account, const char *type, const char *id)
+{
+    if (!c->in_txn)
+        return;
+    if (!c->born)
+        c->born = json_object();
+    char *k = born_key(account, type, id);
+    json_object_set_new(c->born, k, json_object());
+    free(k);
+}
+
+json_t *pgc_born(struct store_conn *c, const char *account, const char *type, const char *id)
+{
+    if (!c->in_txn || !c->writing || !c->born)
+        return NULL;
+    char *k = born_key(account, type, id);
+    json_t *b = json_object_get(c->born, k);
+    free(k);
+    return b;
 }
 
 void pgc_ids_note(struct pg_ids *s, int64_t user, const char *account, const char *type,

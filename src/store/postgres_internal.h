@@ -112,6 +112,7 @@ struct store_conn {
     struct pg_uids uids;
     struct pg_ukeys ukeys;
     struct pg_ids props;  /* user_props of (user, account, type) */
+    json_t *born;         /* objects the transaction created: "account\ttype\tid" (pgc_born) */
     struct pg_ids alerts; /* alert_queue of (account, type) */
     char lock_key[16]; /* the writers' lock of this schema: hashtext(current_schema()) */
     /* objects the transaction created in one account, for its statistics (postgres_stats.c) */
@@ -304,5 +305,15 @@ int pgc_ids_has(struct store_conn *c, const struct pg_ids *s, int64_t user, cons
                 const char *type, const char *id);
 void pgc_ids_note(struct pg_ids *s, int64_t user, const char *account, const char *type,
                   const char *id);
+/* Objects the transaction created (pgc_born_add, at their insert): their ids are new
+ * (an insert finds no row, live or destroyed, of the id) and the writers' lock keeps
+ * every other writer out, so their per-user properties and alerts are exactly those the
+ * transaction wrote, and their lookups need no database (a /set of 100 events asked
+ * for each one's sharing exposure, and loaded the ids of the account's). pgc_born: the
+ * transaction's record of such an object (borrowed; NULL for any other; type may be
+ * "T#name", user_props about objects of T): "p<user>:<type>", the properties it put
+ * (null: none), "alerts" once it put an alert. */
+void pgc_born_add(struct store_conn *c, const char *account, const char *type, const char *id);
+json_t *pgc_born(struct store_conn *c, const char *account, const char *type, const char *id);
 
 #endif

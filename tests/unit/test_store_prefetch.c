@@ -215,12 +215,82 @@ static void test_state_sent_ahead_of_a_read(void **state)
     store_rollback(c);
 }
 
+static int count_user(int64_t user, void *ud)
+{
+    (void)user;
+    ++*(int *)ud;
+    return 0;
+}
+
+/* An object the transaction created has no per-user properties or alerts but those it
+ * writes: asked for them, PostgreSQL answers without a round trip (pgc_born). */
+static void test_created_objects_have_no_props_or_alerts_yet(void **state)
+{
+    struct store_conn *c = store_conn(st);
+    struct store_alert al = {.user_id = 9, .next_check = 100, .fired_until = 50};
+    snprintf(al.account, sizeof al.account, "A");
+    snprintf(al.type, sizeof al.type, "Ev");
+    snprintf(al.object_id, sizeof al.object_id, "o1");
+    json_t *v = json_pack("{s:i}", "x", 1);
+    /* the statements prepared on this connection (a round trip each, once) */
+    assert_int_equal(store_begin(c, true), STORE_OK);
+    assert_int_equal(store_user_props_put(c, 7, "A", "Ev", "o1", v), STORE_OK);
+    assert_int_equal(store_alert_put(c, &al), STORE_OK);
+    store_rollback(c);
+
+    assert_int_equal(store_begin(c, true), STORE_OK);
+    int64_t m = store_state_bump(c, "A", "Ev");
+    unsigned long w = waits(c);
+    for (int i = 0; i < 3; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "n%d", i);
+        json_t *o = json_pack("{s:i}", "n", i);
+        assert_int_equal(store_object_put(c, "A", "Ev", id, o, m, true, NULL), STORE_OK);
+        json_decref(o);
+        assert_null(store_user_props_get(c, 7, "A", "Ev", id));
+        assert_null(store_user_props_get(c, 0, "A", "Ev#exposure", id));
+        int users = 0;
+        assert_int_equal(store_alert_users(c, "A", "Ev", id, count_user, &users), STORE_OK);
+        assert_int_equal(users, 0);
+    }
+    if (pg)
+        assert_int_equal(waits(c) - w, 0); /* nothing asked of the database */
+    assert_int_equal(store_user_props_put(c, 7, "A", "Ev", "n1", v), STORE_OK);
+    json_decref(v);
+    snprintf(al.object_id, sizeof al.object_id, "n2");
+    assert_int_equal(store_alert_put(c, &al), STORE_OK);
+    v = store_user_props_get(c, 7, "A", "Ev", "n1"); /* written since: found */
+    assert_non_null(v);
+    assert_int_equal(json_integer_value(json_object_get(v, "x")), 1);
+    json_decref(v);
+    assert_null(store_user_props_get(c, 8, "A", "Ev", "n1"));       /* another user's: none */
+    assert_null(store_user_props_get(c, 7, "A", "Ev#other", "n1")); /* another kind's */
+    if (pg)
+        assert_int_equal(waits(c) - w, 0); /* the writes queued, the reads answered here */
+    int users = 0;
+    assert_int_equal(store_alert_users(c, "A", "Ev", "n2", count_user, &users), STORE_OK);
+    assert_int_equal(users, 1);
+    assert_int_equal(store_commit(c), STORE_OK);
+
+    /* the next transaction asks the database */
+    assert_int_equal(store_begin(c, false), STORE_OK);
+    v = store_user_props_get(c, 7, "A", "Ev", "n1");
+    assert_non_null(v);
+    json_decref(v);
+    assert_null(store_user_props_get(c, 7, "A", "Ev", "n0"));
+    users = 0;
+    assert_int_equal(store_alert_users(c, "A", "Ev", "n2", count_user, &users), STORE_OK);
+    assert_int_equal(users, 1);
+    store_rollback(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_changes_sent_ahead_answer_as_the_scan_rfc8620_5_2),
         cmocka_unit_test(test_changes_sent_ahead_for_other_arguments_rfc8620_5_2),
         cmocka_unit_test(test_state_sent_ahead_of_a_read),
+        cmocka_unit_test(test_created_objects_have_no_props_or_alerts_yet),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
