@@ -110,7 +110,8 @@ def run(label, cluster, fronts, lua):
     wall = time.time() - t0
     busy1 = bp.machine_busy()
     cpu1 = [bp.proc_cpu(f.proc.pid) for f in fronts]
-    pg1 = sum(bp.proc_cpu(p) for p in pg)
+    # and the backends that connected during the run (a front end's first use)
+    pg1 = sum(bp.proc_cpu(p) for p in set(pg) | set(bp.postgres_pids(cluster)[1:]) - {sampler.pid})
     reqs = [int(re.search(r"(\d+) requests in", o).group(1)) for o in outs]
     bad = [re.search(r"Non-2xx or 3xx responses: (\d+)", o) for o in outs]
     total = sum(reqs)
