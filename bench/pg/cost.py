@@ -1,6 +1,6 @@
 """Where a request's time goes on PostgreSQL, measured without the clock (issue 15 §1).
-For W2 (CalendarEvent/get of 100 ids), W3 (one-month expanded query, warm) and W5
-(/changes 10 states back) of bench_pg.py, at EVENTS events, for each binary given:
+For W2 (CalendarEvent/get of 100 ids), W3 (one-month expanded query, warm), W5
+(/changes 10 states back) and W1 (/set creating 100 new events) of bench_pg.py, at EVENTS events, for each binary given:
 the CPU per request of jmapd and of the PostgreSQL client backends (nanoseconds on a
 core, /proc/PID/task/*/schedstat: the same whatever the load of the machine), jmapd's
 on SQLite for the same requests, and the waited round trips (jmapd's poll(2) calls
@@ -10,6 +10,7 @@ between jmapd and its backend cost nothing: what is left of a W2/W3/W5 ratio bel
 is waiting (round trips, a core), above it the other way round.
 
     EVENTS=10000 N=200 /usr/bin/python3 bench/pg/cost.py [BIN ...]   # build/jmapd
+    KINDS=W1,W5 ... (only those kinds)
 """
 import os
 import subprocess
@@ -26,6 +27,7 @@ import round_trips as rt  # noqa: E402
 from workload import events, month_windows  # noqa: E402
 
 N = int(os.environ.get("N", "200"))
+KINDS = os.environ.get("KINDS", "")  # e.g. KINDS=W1,W5: only those
 EVENTS = int(os.environ.get("EVENTS", "10000"))
 
 
@@ -68,8 +70,23 @@ def loaded(front, user):
     return c, acct, cal, ids
 
 
+def creates(c, acct, cal):
+    """W1: CalendarEvent/set creating 100 new events (new uids) per request."""
+    evs = events(100, seed=11)
+    tag = iter(range(1, 1 << 30))
+
+    def create(i):
+        n = next(tag)
+        batch = {f"k{j}": dict(ev.jmapd_translate(e, cal), uid=f"w1-{n}-{e['uid']}")
+                 for j, e in enumerate(evs)}
+        out = c.call("CalendarEvent/set", {"accountId": acct, "create": batch})[1]
+        assert len(out.get("created", {})) == len(evs), out.get("notCreated")
+    return create
+
+
 def kinds(c, acct, cal, ids):
-    """The three requests, each a function of the request's number."""
+    """The requests, each a function of the request's number (W1 last: it grows the
+    account)."""
     state = c.call("CalendarEvent/get", {"accountId": acct, "ids": []})[1]["state"]
     old = str(int(state) - 10)
     wins = month_windows()
@@ -80,6 +97,7 @@ def kinds(c, acct, cal, ids):
             "CalendarEvent/query", ev.jmapd_query(acct, cal, *wins[i % len(wins)])),
         "W5 changes 10 back": lambda i: c.call("CalendarEvent/changes", {
             "accountId": acct, "sinceState": old}),
+        "W1 create 100 events": creates(c, acct, cal),
     }
 
 
@@ -107,6 +125,8 @@ def measure(tmp, cluster, b):
         sq_kinds, pg_kinds = kinds(*loaded(s, "bench")), kinds(*loaded(a, "bench"))
         print(f"{b}: {EVENTS} events, {N} requests of each kind; per request:")
         for name in pg_kinds:
+            if KINDS and name.split()[0] not in KINDS.split(","):
+                continue
             sq_us = cost(s, sq_kinds[name])[0]
             j_us, p_us = cost(a, pg_kinds[name], cluster)
             waits = rt.polls(a.proc.pid, lambda: [pg_kinds[name](i) for i in range(N)]) / N

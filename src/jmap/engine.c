@@ -277,7 +277,8 @@ int jmap_std_get(struct jmap_req *r, const struct jtype *t, json_t *args)
         return -1;
     }
     json_t *list = json_array(), *not_found = json_array();
-    int64_t state = metadata_type_state(r, t, a->account_id);
+    /* the state is read with the objects: one round trip on PostgreSQL (issue 15 §1) */
+    jmap_type_state_prefetch(r, t, a->account_id);
     if (!json_is_array(ids)) {
         if (store_object_count(r->conn, a->account_id, t->name) > r->srv->cfg->max_objects_in_get) {
             store_rollback(r->conn);
@@ -329,6 +330,7 @@ int jmap_std_get(struct jmap_req *r, const struct jtype *t, json_t *args)
         }
         json_decref(seen);
     }
+    int64_t state = metadata_type_state(r, t, a->account_id);
     if (md)
         metadata_attach(r, t, a->account_id, &sel, list);
     json_decref(type_props);
@@ -413,9 +415,12 @@ int64_t engine_since(struct jmap_req *r, const char *account, const struct jtype
     return s;
 }
 
-const struct store_access *engine_changes_begin(struct jmap_req *r, const struct jtype *t,
-                                                json_t *args, const char *since_key,
-                                                int64_t *since, int64_t *current)
+/* engine_changes_begin; scan > 0: the caller's change scan (store_changes from the
+ * client's state, at most scan) is announced before the state is read, so on
+ * PostgreSQL the two cost one round trip (issue 15 §1, W5). */
+static const struct store_access *changes_open(struct jmap_req *r, const struct jtype *t,
+                                               json_t *args, const char *since_key, size_t scan,
+                                               int64_t *since, int64_t *current)
 {
     json_t *maxv = json_object_get(args, "maxChanges");
     if (json_is_integer(maxv) && json_integer_value(maxv) == 0) {
@@ -425,6 +430,9 @@ const struct store_access *engine_changes_begin(struct jmap_req *r, const struct
     const struct store_access *a = jmap_method_begin(r, args, NULL, NULL, "accountId", 0);
     if (!a)
         return NULL;
+    int64_t given = jmap_state_parse(json_string_value(json_object_get(args, since_key)));
+    if (scan && given >= 0)
+        store_changes_prefetch(r->conn, a->account_id, t->name, given, scan);
     *since = engine_since(r, a->account_id, t, json_string_value(json_object_get(args, since_key)),
                           current);
     if (*since < 0) {
@@ -435,17 +443,29 @@ const struct store_access *engine_changes_begin(struct jmap_req *r, const struct
     return a;
 }
 
+const struct store_access *engine_changes_begin(struct jmap_req *r, const struct jtype *t,
+                                                json_t *args, const char *since_key, int64_t *since,
+                                                int64_t *current)
+{
+    return changes_open(r, t, args, since_key, 0, since, current);
+}
+
 int jmap_std_changes(struct jmap_req *r, const struct jtype *t, json_t *args)
 {
     bool md = metadata_on(r, t);
     if (jmap_args_check(r, args, changes_args, md ? metadata_changes_args : NULL))
         return -1;
     json_t *maxv = json_object_get(args, "maxChanges");
+    /* The server's own cap when the client gives none keeps responses bounded. */
+    size_t max = json_is_integer(maxv) ? (size_t)json_integer_value(maxv) : 5000;
+    if (max > 5000)
+        max = 5000;
     int64_t since, current;
-    const struct store_access *a = engine_changes_begin(r, t, args, "sinceState", &since, &current);
+    /* the scan (one more than max: whether there are more) as both paths below make it */
+    const struct store_access *a =
+        changes_open(r, t, args, "sinceState", max + 1, &since, &current);
     if (!a)
         return -1;
-    /* The server's own cap when the client gives none keeps responses bounded. */
     struct changes_acc c = {.r = r,
                             .t = t,
                             .a = a->shared && t->visible ? a : NULL,
@@ -454,9 +474,7 @@ int jmap_std_changes(struct jmap_req *r, const struct jtype *t, json_t *args)
                             .created = json_array(),
                             .updated = json_array(),
                             .destroyed = json_array(),
-                            .max = json_is_integer(maxv) ? (size_t)json_integer_value(maxv) : 5000};
-    if (c.max > 5000)
-        c.max = 5000;
+                            .max = max};
     if (t->metadata) { /* metadata-02 §3.3: with the metadata rows' changes */
         json_decref(c.created);
         json_decref(c.updated);

@@ -21,6 +21,9 @@ const struct store_access *jmap_req_access(struct jmap_req *r, const char *accou
  * the type's state, except that another user's private metadata writes do not
  * advance it (draft-ietf-jmap-metadata-02 §2.2). Inside a transaction. */
 int64_t jmap_type_state(struct jmap_req *r, const struct jtype *t, const char *account);
+/* Says that jmap_type_state(r, t, account) will be asked after the transaction's next
+ * read (store_state_prefetch: on PostgreSQL both cost one round trip). */
+void jmap_type_state_prefetch(struct jmap_req *r, const struct jtype *t, const char *account);
 
 /* ---- the method prologue ---------------------------------------------------------- */
 

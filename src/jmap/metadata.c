@@ -394,6 +394,11 @@ int64_t jmap_type_state(struct jmap_req *r, const struct jtype *t, const char *a
     return metadata_type_state(r, t, account);
 }
 
+void jmap_type_state_prefetch(struct jmap_req *r, const struct jtype *t, const char *account)
+{
+    store_state_prefetch(r->conn, account, t->name, t->metadata ? user_of(r) : -1);
+}
+
 /* The modseq of a metadata write: shared ones advance everybody's state (and are
  * pushed to everyone), a private one only its writer's (§2.2), so it is pushed to
  * the writer's streams alone: other users' would learn that something changed. */

@@ -272,7 +272,12 @@ typedef int (*store_alert_cb)(const struct store_alert *a, void *ud);
     X(int, davlock_put, (SC, const struct store_davlock *l), (c, l))                               \
     X(int, davlock_del, (SC, const char *token), (c, token))                                       \
     X(int, davlock_prune, (SC, int64_t now), (c, now))                                             \
-    X(int, davlock_list, (SC, int64_t now, store_davlock_cb cb, void *ud), (c, now, cb, ud))
+    X(int, davlock_list, (SC, int64_t now, store_davlock_cb cb, void *ud), (c, now, cb, ud))       \
+    X(int, changes_prefetch,                                                                       \
+      (SC, const char *account, const char *type, int64_t since, size_t max),                      \
+      (c, account, type, since, max))                                                              \
+    X(int, state_prefetch, (SC, const char *account, const char *type, int64_t user_id),           \
+      (c, account, type, user_id))
 
 #define STORE_OP_FIELD(ret, name, params, args) ret(*name) params;
 struct store_ops {

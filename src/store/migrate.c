@@ -12,6 +12,7 @@
 
 #include "store/backend.h"
 #include "store/postgres.h"
+#include "store/postgres_internal.h"
 #include "util/util.h"
 
 /* The source must be at this jmapd's SQLite schema (store_sqlite_schema: 9 when this
@@ -77,14 +78,15 @@ static const struct table tables[] = {
      "INSERT INTO feeds(hash, id, account_id, kind, object_id, created) VALUES($1,$2,$3,$4,$5,"
      "$6)",
      6},
-    /* the text of the side table comes from its FTS5 row, indexed again */
+    /* the text of the side table comes from its FTS5 row, split again as PostgreSQL's
+     * index rows are (postgres_text.c) */
     {"object_index",
      "SELECT i.account_id, i.type, i.id, i.uid, i.start, i.finish, i.modseq, f.f0, f.f1, f.f2, "
      "f.f3, f.f4, f.f5, i.ord, i.span, i.exact FROM object_index i LEFT JOIN object_fields f ON "
      "f.rowid = i.text_rowid",
      "INSERT INTO object_index(account_id, type, id, uid, start, finish, modseq, t0, t1, t2, t3, "
-     "t4, t5, ord, span, exact) VALUES($1,$2,$3,$4,$5,$6,$7,jmapd_tsv($8),jmapd_tsv($9),"
-     "jmapd_tsv($10),jmapd_tsv($11),jmapd_tsv($12),jmapd_tsv($13),$14,$15,$16)",
+     "t4, t5, ord, span, exact) VALUES($1,$2,$3,$4,$5,$6,$7,$8::tsvector,$9::tsvector,"
+     "$10::tsvector,$11::tsvector,$12::tsvector,$13::tsvector,$14,$15,$16)",
      16},
     {"blobs", "SELECT id, size, created FROM blobs",
      "INSERT INTO blobs(id, size, created) VALUES($1,$2,$3)", 3},
@@ -134,9 +136,12 @@ static int64_t copy_table(sqlite3 *db, PGconn *pg, const struct table *t, char *
         return -1;
     }
     PGresult *pr = PQprepare(pg, t->name, t->insert, 0, NULL);
+    /* the side table's six texts ($8..$13) go as their tsvectors (pgt_tsvector) */
+    unsigned vectors = strcmp(t->name, "object_index") == 0 ? 0x3fu << 7 : 0;
     int64_t n = pg_ok(pg, pr, err) ? 0 : -1;
     while (n >= 0 && sqlite3_step(s) == SQLITE_ROW) {
         const char *vals[16];
+        char *vec[16] = {NULL};
         int lens[16], fmts[16];
         for (int i = 0; i < t->ncols; i++) {
             /* a BLOB goes in binary (bytea), anything else as text; NULL stays NULL */
@@ -145,8 +150,12 @@ static int64_t copy_table(sqlite3 *db, PGconn *pg, const struct table *t, char *
             lens[i] = sqlite3_column_bytes(s, i);
             if (fmts[i] && !vals[i])
                 vals[i] = ""; /* an empty BLOB */
+            if (vectors & (1u << i) && !fmts[i])
+                vals[i] = vec[i] = pgt_tsvector(vals[i]);
         }
         PGresult *r = PQexecPrepared(pg, t->name, t->ncols, vals, lens, fmts, 0);
+        for (int i = 0; i < t->ncols; i++)
+            free(vec[i]);
         if (!pg_ok(pg, r, err))
             n = -1;
         else

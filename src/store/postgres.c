@@ -16,11 +16,14 @@
  * fails outside a transaction because of a serialization failure, a deadlock or a lost
  * connection is retried once (after reconnecting).
  *
- * Text search: each of the six text fields is a tsvector in the "jmapd" text search
- * configuration (simple, with unaccent where the extension is available), ASCII
- * punctuation turned into spaces first so words split as SQLite's unicode61 splits
- * them; case and diacritics fold as there. Blobs are in
- * postgres_blob.c, the query side tables and text search in postgres_index.c.
+ * Text search: each of the six text fields is a tsvector of the words the SQLite
+ * backend's FTS5 tokenizer (unicode61, diacritics removed) makes of it, split and
+ * folded in jmapd (postgres_text.c), so case and diacritics fold as there and the two
+ * backends find the same words. (Earlier jmapd had the server make them: jmapd_tsv,
+ * in the "jmapd" configuration, simple with unaccent; rows written then keep those
+ * words until their object is written again: the same words, but where unaccent
+ * folds what unicode61 keeps, as ß, æ, ø.) Blobs are in postgres_blob.c, the query side
+ * tables and text search in postgres_index.c.
  */
 #include <assert.h>
 #include <libpq-fe.h>
@@ -908,6 +911,7 @@ static int64_t state_read(struct store_conn *c, const char *account, const char 
     static const char *const sql = "SELECT modseq, lowest FROM states WHERE account_id=$1 AND "
                                    "type=$2";
     int64_t v[2] = {0, 0};
+    pg_state_ahead_wait(c, account, type); /* sent ahead (store_state_prefetch) */
     if (pgc_state(c, account, type, &v[0], &v[1]))
         return v[lowest];
     pgc_states_flush(c);
@@ -1071,8 +1075,10 @@ int pg_object_put(struct store_conn *c, const char *account, const char *type, c
         rc = unique_key ? run_guarded(c, upd, &p) : pgq_change(c, upd, &p);
     if (rc == STORE_OK)
         pgc_ukey_set(c, account, type, id, unique_key);
-    if (rc == STORE_OK && create)
+    if (rc == STORE_OK && create) {
         pg_stats_created(c, account);
+        pgc_born_add(c, account, type, id);
+    }
     free(text);
     return rc;
 }
@@ -1137,22 +1143,72 @@ int pg_object_count(struct store_conn *c, const char *account, const char *type)
     return (int)pgq_first_int(c, sql, &p, -1);
 }
 
+/* The change scan (store_changes), and the same sent ahead of the state read that
+ * /changes checks its state against (store_changes_prefetch: one round trip for both). */
+static const char *const changes_sql = "SELECT id, created_modseq, updated_modseq, destroyed FROM "
+                                       "objects WHERE account_id=$1 AND type=$2 AND "
+                                       "updated_modseq>$3 AND updated_modseq > 0 ORDER BY "
+                                       "updated_modseq LIMIT $4";
+
+static void changes_params(struct params *p, int64_t since, size_t max)
+{
+    pgq_int(p, since);
+    if (max)
+        pgq_int(p, (int64_t)max);
+    else
+        pgq_text(p, NULL); /* LIMIT NULL: all */
+}
+
+static void keep_changes(struct store_conn *c, PGresult *r)
+{
+    if (c->ahead.queued && !c->ahead.r)
+        c->ahead.r = r;
+    else
+        PQclear(r);
+}
+
+int pg_changes_prefetch(struct store_conn *c, const char *account, const char *type, int64_t since,
+                        size_t max)
+{
+    if (!c->in_txn || c->writing || strlen(account) >= sizeof c->ahead.account ||
+        strlen(type) >= sizeof c->ahead.type)
+        return STORE_OK; /* store_changes runs it then */
+    PQclear(c->ahead.r);
+    c->ahead = (struct pg_ahead){.since = since, .max = max};
+    snprintf(c->ahead.account, sizeof c->ahead.account, "%s", account);
+    snprintf(c->ahead.type, sizeof c->ahead.type, "%s", type);
+    struct params p = pgq_two(account, type);
+    changes_params(&p, since, max);
+    c->ahead.queued = pgq_defer_keep(c, changes_sql, &p, keep_changes) == STORE_OK;
+    return STORE_OK;
+}
+
+/* The rows of the scan sent ahead with these arguments (the caller's), else NULL. */
+static PGresult *changes_ahead(struct store_conn *c, const char *account, const char *type,
+                               int64_t since, size_t max)
+{
+    struct pg_ahead *a = &c->ahead;
+    if (!c->in_txn || !a->queued || a->since != since || a->max != max ||
+        strcmp(a->account, account) != 0 || strcmp(a->type, type) != 0)
+        return NULL;
+    if (!a->r)
+        pgq_settle(c); /* still queued: its answer now (the round trip it would cost) */
+    PGresult *r = a->r;
+    *a = (struct pg_ahead){0};
+    return r;
+}
+
 int pg_changes(struct store_conn *c, const char *account, const char *type, int64_t since,
                size_t max, store_change_cb cb, void *ud)
 {
-    static const char *const sql = "SELECT id, created_modseq, updated_modseq, destroyed FROM "
-                                   "objects WHERE account_id=$1 AND type=$2 AND updated_modseq>$3 "
-                                   "AND updated_modseq > 0 ORDER BY updated_modseq LIMIT $4";
-    struct params p = pgq_two(account, type);
-    pgq_int(&p, since);
-    if (max)
-        pgq_int(&p, (int64_t)max);
-    else
-        pgq_text(&p, NULL); /* LIMIT NULL: all */
-    PGresult *r;
-    int rc = pgq_run(c, sql, &p, &r);
-    if (rc)
-        return rc;
+    PGresult *r = changes_ahead(c, account, type, since, max);
+    if (!r) {
+        struct params p = pgq_two(account, type);
+        changes_params(&p, since, max);
+        int rc = pgq_run(c, changes_sql, &p, &r);
+        if (rc)
+            return rc;
+    }
     for (int i = 0, n = PQntuples(r); i < n; i++)
         if (cb(PQgetvalue(r, i, 0), pgq_col_int(r, i, 1), pgq_col_int(r, i, 2),
                pgq_col_bool(r, i, 3), ud))

@@ -29,7 +29,10 @@ int pg_alert_put(struct store_conn *c, const struct store_alert *a)
     pgq_int(&p, a->next_check);
     pgq_int(&p, a->fired_until);
     pgc_ids_note(&c->alerts, 0, a->account, a->type, a->object_id);
-    return pgq_run(c, sql, &p, NULL);
+    json_t *born = pgc_born(c, a->account, a->type, a->object_id);
+    if (born)
+        json_object_set_new(born, "alerts", json_true());
+    return pgq_defer(c, sql, &p); /* queued with the next statement */
 }
 
 int pg_alert_get(struct store_conn *c, struct store_alert *a)
@@ -111,6 +114,9 @@ int pg_alert_users(struct store_conn *c, const char *account, const char *type,
     static const char *const ids = "SELECT DISTINCT object_id COLLATE \"C\" FROM alert_queue "
                                    "WHERE account_id=$1 AND type=$2 ORDER BY 1";
     PGresult *r;
+    json_t *born = pgc_born(c, account, type, object_id);
+    if (born && !json_object_get(born, "alerts"))
+        return STORE_OK; /* created by this transaction, which put no alert of it */
     struct params two = pgq_two(account, type);
     if (pgc_ids_use(c, &c->alerts, 0, account, type) == 2 && pgq_run(c, ids, &two, &r) == STORE_OK)
         pgc_ids_keep(&c->alerts, r);

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "store/postgres_internal.h"
+#include "util/util.h"
 
 static void ids_clear(void *p);
 
@@ -36,10 +37,15 @@ void pgc_clear(struct store_conn *c)
         c->rows[i].stale = false;
     }
     c->nstates = 0;
+    PQclear(c->ahead.r); /* a read sent ahead and not asked for */
+    c->ahead = (struct pg_ahead){0};
+    c->state_ahead.queued = false;
     pgc_uid_clear(c);
     pgc_ukey_clear(c);
     ids_clear(&c->props);
     ids_clear(&c->alerts);
+    json_decref(c->born);
+    c->born = NULL;
 }
 
 void pgc_forget(struct store_conn *c, const char *account, const char *type)
@@ -177,7 +183,7 @@ static void state_add(struct store_conn *c, const char *account, const char *typ
             strlen(type) >= sizeof c->states[0].type)
             return;
         s = &c->states[c->nstates++];
-        s->has_meta = false;
+        s->has_meta = s->has_viewer = false;
         snprintf(s->account, sizeof s->account, "%s", account);
         snprintf(s->type, sizeof s->type, "%s", type);
     }
@@ -223,6 +229,27 @@ void pgc_meta_forget(struct store_conn *c, const char *account, const char *type
     struct pg_state *s = c->in_txn ? state_find(c, account, type) : NULL;
     if (s)
         s->has_meta = false;
+}
+
+void pgc_viewer_add(struct store_conn *c, const char *account, const char *type, int64_t user,
+                    const int64_t v[3])
+{
+    struct pg_state *s = c->in_txn && !c->writing ? state_find(c, account, type) : NULL;
+    if (!s)
+        return;
+    s->has_viewer = true;
+    s->viewer_user = user;
+    s->last_private = v[0], s->shared = v[1], s->mine = v[2];
+}
+
+bool pgc_viewer(struct store_conn *c, const char *account, const char *type, int64_t user,
+                int64_t v[3])
+{
+    struct pg_state *s = c->in_txn && !c->writing ? state_find(c, account, type) : NULL;
+    if (!s || !s->has_viewer || s->viewer_user != user)
+        return false;
+    v[0] = s->last_private, v[1] = s->shared, v[2] = s->mine;
+    return true;
 }
 
 /* ---- the (account, type) a per-transaction cache holds ------------------------------- */
@@ -455,6 +482,34 @@ int pgc_ids_has(struct store_conn *c, const struct pg_ids *s, int64_t user, cons
         return 1;
     int i = lower_bound(s->r, id);
     return i < PQntuples(s->r) && strcmp(PQgetvalue(s->r, i, 0), id) == 0;
+}
+
+/* A type "T#name" (user_props of a kind of its own about objects of T, as
+ * share_exposure.c's) is about the objects of T. */
+static char *born_key(const char *account, const char *type, const char *id)
+{
+    return xasprintf("%s\t%.*s\t%s", account, (int)strcspn(type, "#"), type, id);
+}
+
+void pgc_born_add(struct store_conn *c, const char *account, const char *type, const char *id)
+{
+    if (!c->in_txn)
+        return;
+    if (!c->born)
+        c->born = json_object();
+    char *k = born_key(account, type, id);
+    json_object_set_new(c->born, k, json_object());
+    free(k);
+}
+
+json_t *pgc_born(struct store_conn *c, const char *account, const char *type, const char *id)
+{
+    if (!c->in_txn || !c->writing || !c->born)
+        return NULL;
+    char *k = born_key(account, type, id);
+    json_t *b = json_object_get(c->born, k);
+    free(k);
+    return b;
 }
 
 void pgc_ids_note(struct pg_ids *s, int64_t user, const char *account, const char *type,

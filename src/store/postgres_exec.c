@@ -13,7 +13,11 @@
  * statements. A queued statement that fails aborts the transaction, as it would have
  * done run alone: the statement that waits answers STORE_ERR, and so does COMMIT.
  * A ROLLBACK is sent without waiting (pg_rollback); its answer is read by the next
- * use of the connection (pgq_settle).
+ * use of the connection (pgq_settle). A read whose answer is wanted, but after another
+ * one the caller must wait for first, is queued the same way (pgq_defer_keep) and its
+ * answer handed over when read: /changes sends its change scan ahead of the state read
+ * it checks sinceState against, an expanded /query its state read ahead of its index
+ * scan (store.h store_changes_prefetch, store_state_prefetch).
  */
 #include <assert.h>
 #include <stdio.h>
@@ -107,6 +111,8 @@ static void collect(struct store_conn *c, PGresult **last)
         }
         if (last && i == n - 1)
             *last = r;
+        else if (c->keep[i] && s == PGRES_TUPLES_OK && c->in_txn && !c->failed)
+            c->keep[i](c, r); /* a read sent ahead (pgq_defer_keep): its answer is wanted */
         else
             PQclear(r);
         PGresult *more;
@@ -125,9 +131,10 @@ static void flush_pipeline(struct store_conn *c)
 {
     if (!piped(c))
         return;
-    if (c->queued && PQpipelineSync(c->pg) == 1)
+    if (c->queued && PQpipelineSync(c->pg) == 1) {
+        c->waits++;
         collect(c, NULL);
-    else if (c->queued) {
+    } else if (c->queued) {
         c->queued = 0;
         if (c->in_txn)
             c->failed = true;
@@ -220,6 +227,7 @@ static const char *prepared(struct store_conn *c, const char *sql, char name[8])
     if (!fresh)
         return name;
     pgq_settle(c);
+    c->waits++;
     PGresult *r = PQprepare(c->pg, name, sql, 0, NULL);
     bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
     if (!ok)
@@ -247,15 +255,24 @@ int pgq_result_code(struct store_conn *c, PGresult *r, const char *sql)
     return STORE_ERR;
 }
 
+/* Records a statement sent into the pipeline: whether it must answer a row, and who
+ * takes its answer (NULL: nobody). */
+static void note_queued(struct store_conn *c, bool row,
+                        void (*keep)(struct store_conn *, PGresult *))
+{
+    c->want_row[c->queued] = row;
+    c->keep[c->queued++] = keep;
+}
+
 /* Queues sql into the pipeline (entering it); false when it could not be sent. */
 static bool send_queued(struct store_conn *c, const char *name, const struct params *p, int binary,
-                        bool row)
+                        bool row, void (*keep)(struct store_conn *, PGresult *))
 {
     if (!piped(c) && PQenterPipelineMode(c->pg) != 1)
         return false;
     if (PQsendQueryPrepared(c->pg, name, p->n, p->v, p->len, p->fmt, binary) != 1)
         return false;
-    c->want_row[c->queued++] = row;
+    note_queued(c, row, keep);
     return true;
 }
 
@@ -277,12 +294,13 @@ static bool restart_fresh(struct store_conn *c)
 static PGresult *run_piped(struct store_conn *c, const char *name, const struct params *p,
                            int binary)
 {
-    if (!send_queued(c, name, p, binary, false) || PQpipelineSync(c->pg) != 1) {
+    if (!send_queued(c, name, p, binary, false, NULL) || PQpipelineSync(c->pg) != 1) {
         c->queued = 0;
         c->failed = true;
         return NULL;
     }
     PGresult *r = NULL;
+    c->waits++;
     collect(c, &r);
     return r;
 }
@@ -313,6 +331,7 @@ int pgq_exec(struct store_conn *c, const char *sql, bool cache, const struct par
             c->fresh = false;
         } else {
             pgq_settle(c);
+            c->waits++;
             if (cache)
                 r = n ? PQexecPrepared(c->pg, n, p->n, p->v, p->len, p->fmt, binary) : NULL;
             else
@@ -336,7 +355,8 @@ int pgq_exec(struct store_conn *c, const char *sql, bool cache, const struct par
 /* Queues sql (a string literal) with p inside a transaction: STORE_OK unless it could
  * not be sent; a failure shows at the next statement that waits, and at COMMIT.
  * Outside a transaction it runs at once. */
-static int defer(struct store_conn *c, const char *sql, const struct params *p, bool row)
+static int defer(struct store_conn *c, const char *sql, const struct params *p, bool row,
+                 void (*keep)(struct store_conn *, PGresult *))
 {
     static const struct params none;
     if (!c->in_txn)
@@ -350,7 +370,7 @@ static int defer(struct store_conn *c, const char *sql, const struct params *p, 
     if (c->pending)
         pgq_settle(c);
     c->fresh = false; /* more than BEGIN is queued: a restart would lose it */
-    if (!send_queued(c, n, p ? p : &none, 0, row)) {
+    if (!send_queued(c, n, p ? p : &none, 0, row, keep)) {
         c->failed = true;
         return STORE_ERR;
     }
@@ -361,12 +381,20 @@ static int defer(struct store_conn *c, const char *sql, const struct params *p, 
 
 int pgq_defer(struct store_conn *c, const char *sql, const struct params *p)
 {
-    return defer(c, sql, p, false);
+    return defer(c, sql, p, false, NULL);
 }
 
 int pgq_defer_row(struct store_conn *c, const char *sql, const struct params *p)
 {
-    return defer(c, sql, p, true);
+    return defer(c, sql, p, true, NULL);
+}
+
+int pgq_defer_keep(struct store_conn *c, const char *sql, const struct params *p,
+                   void (*keep)(struct store_conn *c, PGresult *r))
+{
+    if (!c->in_txn || c->writing || c->failed)
+        return STORE_ERR; /* the caller reads it when it needs it */
+    return defer(c, sql, p, false, keep);
 }
 
 /* Sends ROLLBACK without waiting: what was queued is dropped with it. Or COMMIT,
@@ -382,7 +410,7 @@ void pgq_send_end(struct store_conn *c, bool commit)
         if ((c->queued == 0 || PQpipelineSync(c->pg) == 1) &&
             PQsendQueryParams(c->pg, sql, 0, NULL, NULL, NULL, NULL, 0) == 1 &&
             PQpipelineSync(c->pg) == 1) {
-            c->want_row[c->queued++] = false;
+            note_queued(c, false, NULL);
             c->pending = true;
         } else
             c->queued = 0;
@@ -411,6 +439,7 @@ PGresult *pgq_exec_custom(struct store_conn *c, const char *sql, int n, const ch
     static const char *const generic = "SET LOCAL plan_cache_mode = force_generic_plan";
     if (!c->in_txn || c->failed || pgq_defer(c, custom, NULL) != STORE_OK || !piped(c)) {
         pgq_settle(c);
+        c->waits++;
         return PQexecParams(c->pg, sql, n, NULL, vals, NULL, NULL, 0);
     }
     if (PQsendQueryParams(c->pg, sql, n, NULL, vals, NULL, NULL, 0) != 1 ||
@@ -419,8 +448,9 @@ PGresult *pgq_exec_custom(struct store_conn *c, const char *sql, int n, const ch
         c->failed = true;
         return NULL;
     }
-    c->want_row[c->queued++] = false;
+    note_queued(c, false, NULL);
     PGresult *r = NULL;
+    c->waits++;
     collect(c, &r);
     pgq_defer(c, generic, NULL); /* back for the rest: sent with the next statement */
     return r;
@@ -453,6 +483,7 @@ int pgq_insert(struct store_conn *c, const char *sql, const struct params *p)
 int pgq_simple(struct store_conn *c, const char *sql)
 {
     pgq_settle(c);
+    c->waits++;
     PGresult *r = PQexec(c->pg, sql);
     int rc = pgq_result_code(c, r, sql);
     PQclear(r);

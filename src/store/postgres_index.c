@@ -21,8 +21,8 @@ int pg_index_put(struct store_conn *c, const char *account, const char *type, co
     static const char *const sql =
         "INSERT INTO object_index(account_id, type, id, uid, start, finish, modseq, t0, t1, t2,"
         " t3, t4, t5, ord, span, exact) VALUES($1,$2,$3,$4,$5,$6,(SELECT updated_modseq FROM"
-        " objects WHERE account_id=$1 AND type=$2 AND id=$3), jmapd_tsv($7), jmapd_tsv($8),"
-        " jmapd_tsv($9), jmapd_tsv($10), jmapd_tsv($11), jmapd_tsv($12), $13, $14, $15)"
+        " objects WHERE account_id=$1 AND type=$2 AND id=$3), $7::tsvector, $8::tsvector,"
+        " $9::tsvector, $10::tsvector, $11::tsvector, $12::tsvector, $13, $14, $15)"
         " ON CONFLICT(account_id, type, id) DO UPDATE SET uid=EXCLUDED.uid,"
         " start=EXCLUDED.start, finish=EXCLUDED.finish, modseq=EXCLUDED.modseq, t0=EXCLUDED.t0,"
         " t1=EXCLUDED.t1, t2=EXCLUDED.t2, t3=EXCLUDED.t3, t4=EXCLUDED.t4, t5=EXCLUDED.t5,"
@@ -37,8 +37,10 @@ int pg_index_put(struct store_conn *c, const char *account, const char *type, co
         pgq_int(&p, ix->end);
     else
         pgq_text(&p, NULL);
+    /* the words as the SQLite backend splits them, lexemes only (postgres_text.c) */
+    char *vec[STORE_TEXT_FIELDS];
     for (int i = 0; i < STORE_TEXT_FIELDS; i++)
-        pgq_text(&p, ix->text[i]);
+        pgq_text(&p, vec[i] = pgt_tsvector(ix->text[i]));
     if (ix->has_order)
         pgq_int(&p, ix->order);
     else
@@ -51,7 +53,10 @@ int pg_index_put(struct store_conn *c, const char *account, const char *type, co
         pgq_text(&p, NULL);
     }
     pgc_uid_changed(c, account, type, id, ix->uid);
-    return pgq_defer(c, sql, &p); /* nobody waits for it: with the next statement */
+    int rc = pgq_defer(c, sql, &p); /* nobody waits for it: with the next statement */
+    for (int i = 0; i < STORE_TEXT_FIELDS; i++)
+        free(vec[i]); /* sent (libpq copies what it sends) */
+    return rc;
 }
 
 int pg_index_del(struct store_conn *c, const char *account, const char *type, const char *id)
@@ -234,35 +239,36 @@ int pg_index_count(struct store_conn *c, const char *account, const char *type, 
 /* ---- text search ---------------------------------------------------------------------- */
 
 /* A word character, as sqlite.c splits query text: ASCII letters and digits and every
- * byte of a non-ASCII character (the text search parser splits those further). */
+ * byte of a non-ASCII character (the tokenizer splits those further). */
 static bool word_char(unsigned char ch)
 {
     return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
            ch >= 0x80;
 }
 
-/* The next piece of a term's tsquery text from p on, into q: a word, or for a phrase
- * all of its words joined by <-> (adjacent, in order), quoted (no quote or backslash
- * can be in a word), with :* for a prefix (in a phrase, on the last word). Words of
- * a term that is no phrase are separate pieces, each of which may match in another
- * field, as in FTS5. Returns where to go on, or NULL when no word is left. */
+/* The next piece of a term's tsquery literal from p on, into q: a word, or for a phrase
+ * all of its words, each split and folded as the SQLite backend's FTS5 tables split
+ * them (postgres_text.c), joined by <-> (adjacent, in order), the last a prefix (:*)
+ * for a prefix term. Words of a term that is no phrase are separate pieces, each of
+ * which may match in another field, as in FTS5. A piece left empty (no word in it
+ * survives the split: "—") matches nothing, as FTS5's empty phrase. Returns where to
+ * go on, or NULL when no word is left. */
 static const char *ts_next(const struct store_text_term *t, const char *p, struct buf *q)
 {
+    bool any = false;
     for (;;) {
         while (*p && !word_char((unsigned char)*p))
             p++;
         if (!*p)
-            return q->len ? p : NULL;
+            return any ? p : NULL;
         const char *w = p;
         while (*p && word_char((unsigned char)*p))
             p++;
         bool last = true;
         for (const char *r = p; *r && last; r++)
             last = !word_char((unsigned char)*r);
-        if (q->len)
-            buf_puts(q, " <-> ");
-        bool star = t->prefix && (!t->phrase || last);
-        buf_printf(q, "'%.*s'%s", (int)(p - w), w, star ? ":*" : "");
+        pgt_tsquery_words(q, w, (size_t)(p - w), t->prefix && (!t->phrase || last));
+        any = true;
         if (!t->phrase)
             return p;
     }
@@ -272,12 +278,12 @@ static const char *ts_next(const struct store_text_term *t, const char *p, struc
 static void ts_cond(struct buf *sql, int field, int n)
 {
     if (field >= 0) {
-        buf_printf(sql, " AND t%d @@ to_tsquery('jmapd', $%d)", field, n);
+        buf_printf(sql, " AND t%d @@ $%d::tsquery", field, n);
         return;
     }
     buf_puts(sql, " AND (");
     for (int f = 0; f < STORE_TEXT_FIELDS; f++)
-        buf_printf(sql, "%st%d @@ to_tsquery('jmapd', $%d)", f ? " OR " : "", f, n);
+        buf_printf(sql, "%st%d @@ $%d::tsquery", f ? " OR " : "", f, n);
     buf_puts(sql, ")");
 }
 
@@ -298,6 +304,10 @@ static int text_query(struct store_conn *c, const char *account, const char *typ
         /* a term without any word matches everything: it adds no condition */
         const char *at = terms[i].text;
         while (rc == STORE_OK && (at = ts_next(&terms[i], at, &pieces[n - 2])) != NULL) {
+            if (!pieces[n - 2].len) { /* no word survived the split */
+                buf_puts(&sql, " AND false");
+                continue;
+            }
             vals[n] = pieces[n - 2].data;
             ts_cond(&sql, terms[i].field, ++n);
             if (n - 2 == TEXT_PIECES)

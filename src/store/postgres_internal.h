@@ -64,6 +64,26 @@ struct pg_state {
     /* the highest modseq of the metadata rows a viewer's /changes reads (pgc_meta_add) */
     bool has_meta;
     int64_t meta_user, meta_max;
+    /* a read transaction's per-viewer state read (pg_metadata_viewer), for viewer_user */
+    bool has_viewer;
+    int64_t viewer_user, last_private, shared, mine;
+};
+
+/* A read transaction's change scan sent ahead (store_changes_prefetch): its arguments,
+ * and its rows once the pipeline's answers were read (postgres_exec.c's keep). */
+struct pg_ahead {
+    bool queued;
+    PGresult *r;
+    char account[64], type[64];
+    int64_t since;
+    size_t max;
+};
+
+/* A read transaction's viewer state read sent ahead (store_state_prefetch). */
+struct pg_state_ahead {
+    bool queued;
+    char account[64], type[64];
+    int64_t user;
 };
 
 struct store_conn {
@@ -75,6 +95,9 @@ struct store_conn {
     bool pending;                 /* a ROLLBACK was sent whose answer is still to be read */
     int queued;                   /* statements in the pipeline whose answers are unread */
     bool want_row[PIPELINE_MAX + 2]; /* queued i must answer a row (pgq_defer_row) */
+    /* queued i's answer is kept (pgq_defer_keep): the function takes it */
+    void (*keep[PIPELINE_MAX + 2])(struct store_conn *c, PGresult *r);
+    unsigned long waits;          /* answers waited for: round trips (tests count them) */
     bool fresh;                   /* a read transaction whose BEGIN is queued and nothing more */
     bool lost;                    /* the server ended the session (read from a pipeline) */
     bool gated;                   /* this read transaction holds its account's snapshot lock */
@@ -84,9 +107,12 @@ struct store_conn {
     int iterating; /* store_object_foreach calls under way */
     struct pg_state states[STATES_CACHE];
     int nstates;
+    struct pg_ahead ahead;
+    struct pg_state_ahead state_ahead;
     struct pg_uids uids;
     struct pg_ukeys ukeys;
     struct pg_ids props;  /* user_props of (user, account, type) */
+    json_t *born;         /* objects the transaction created: "account\ttype\tid" (pgc_born) */
     struct pg_ids alerts; /* alert_queue of (account, type) */
     char lock_key[16]; /* the writers' lock of this schema: hashtext(current_schema()) */
     /* objects the transaction created in one account, for its statistics (postgres_stats.c) */
@@ -138,10 +164,19 @@ int pgq_defer(struct store_conn *c, const char *sql, const struct params *p);
 /* The same for an INSERT ... ON CONFLICT DO NOTHING RETURNING whose row must go in:
  * when it does not, the transaction fails (STORE_ERR, not STORE_EXISTS). */
 int pgq_defer_row(struct store_conn *c, const char *sql, const struct params *p);
+/* The same for a read whose answer is wanted later (a read sent ahead of the statement
+ * that waits, so both cost one round trip): keep gets the answer (it owns the result)
+ * when it is read, if the statement succeeded inside the same transaction; inside a
+ * read transaction only. */
+int pgq_defer_keep(struct store_conn *c, const char *sql, const struct params *p,
+                   void (*keep)(struct store_conn *c, PGresult *r));
 /* A statement built for one search, planned for its parameters' values (the session's
  * plans are generic: pg_session_setup), in the transaction's pipeline. The result is
  * the caller's (NULL: not sent); pgq_result_code maps it. */
 PGresult *pgq_exec_custom(struct store_conn *c, const char *sql, int n, const char *const *vals);
+/* A state read sent ahead (store_state_prefetch) of (account, type) still queued: its
+ * answer read now, before the state is asked (postgres_metadata.c). */
+void pg_state_ahead_wait(struct store_conn *c, const char *account, const char *type);
 /* The settings every session gets at connect and after a reconnect (postgres.c). */
 void pg_session_setup(PGconn *pg);
 /* Reads every answer still due (a ROLLBACK sent without waiting, queued statements):
@@ -178,6 +213,15 @@ int64_t pgq_col_int(PGresult *r, int row, int col);
 int pgq_simple(struct store_conn *c, const char *sql);
 bool pgq_col_bool(PGresult *r, int row, int col);
 
+/* The words of the full-text index (postgres_text.c), split and folded as the SQLite
+ * backend's FTS5 tables split them. pgt_tsvector: text as a tsvector literal (malloc'd),
+ * NULL for no words. pgt_tsquery_words appends the words of text[0, n) to the tsquery
+ * literal q, joined by <-> (adjacent, in order) and to what q holds, the last one a
+ * prefix (:*) if prefix; returns their number, -1 when text cannot be split. */
+struct buf;
+char *pgt_tsvector(const char *text);
+int pgt_tsquery_words(struct buf *q, const char *text, size_t n, bool prefix);
+
 /* Planner statistics of accounts that grow (postgres_stats.c): pg_stats_created counts
  * an object the transaction created, pg_stats_commit (after its COMMIT) sends an
  * ANALYZE, not waited for, when the account's creates reached their next threshold;
@@ -212,6 +256,13 @@ void pgc_meta_add(struct store_conn *c, const char *account, const char *type, i
 bool pgc_meta_none_after(struct store_conn *c, const char *account, const char *type, int64_t user,
                          int64_t since);
 void pgc_meta_forget(struct store_conn *c, const char *account, const char *type);
+/* The per-viewer state of (account, type) for user in a read transaction (a snapshot:
+ * the row does not change under it): pgc_viewer_add records what the viewer read
+ * found (after pgc_state_add), pgc_viewer answers it (false: not known). */
+void pgc_viewer_add(struct store_conn *c, const char *account, const char *type, int64_t user,
+                    const int64_t v[3]);
+bool pgc_viewer(struct store_conn *c, const char *account, const char *type, int64_t user,
+                int64_t v[3]);
 /* In a write transaction: the modseq a bump of (account, type) gives when an earlier
  * bump of it is known (pgc_bumped); false when not. */
 bool pgc_bump(struct store_conn *c, const char *account, const char *type, int64_t *modseq);
@@ -254,5 +305,15 @@ int pgc_ids_has(struct store_conn *c, const struct pg_ids *s, int64_t user, cons
                 const char *type, const char *id);
 void pgc_ids_note(struct pg_ids *s, int64_t user, const char *account, const char *type,
                   const char *id);
+/* Objects the transaction created (pgc_born_add, at their insert): their ids are new
+ * (an insert finds no row, live or destroyed, of the id) and the writers' lock keeps
+ * every other writer out, so their per-user properties and alerts are exactly those the
+ * transaction wrote, and their lookups need no database (a /set of 100 events asked
+ * for each one's sharing exposure, and loaded the ids of the account's). pgc_born: the
+ * transaction's record of such an object (borrowed; NULL for any other; type may be
+ * "T#name", user_props about objects of T): "p<user>:<type>", the properties it put
+ * (null: none), "alerts" once it put an alert. */
+void pgc_born_add(struct store_conn *c, const char *account, const char *type, const char *id);
+json_t *pgc_born(struct store_conn *c, const char *account, const char *type, const char *id);
 
 #endif

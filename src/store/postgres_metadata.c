@@ -164,38 +164,95 @@ int pg_metadata_state_put(struct store_conn *c, const char *account, const char 
     return pgq_run(c, sql, &p, NULL);
 }
 
+/* The per-viewer state read: the type's state, the metadata states, the highest modseq
+ * of the user's metadata rows; and the type's lowest state too, for the transaction's
+ * state cache: the state read every method makes after this one (store_state_get,
+ * store_state_lowest) is then answered without another round trip (issue 15: 3.1 ->
+ * 2.1 waited round trips per /get or expanded /query); and the highest modseq of the
+ * shared metadata rows: with the user's (column 3), whether a /changes has metadata
+ * rows to read at all (pgc_meta_none_after) */
+static const char *const viewer_sql =
+    "SELECT coalesce(s.modseq, 0), coalesce(m.last_private, 0), coalesce(m.shared, 0), "
+    "coalesce((SELECT max(modseq) FROM object_metadata WHERE account_id=$1 AND type=$2 AND "
+    "user_id=$3), 0), coalesce(s.lowest, 0), coalesce((SELECT max(modseq) FROM "
+    "object_metadata WHERE account_id=$1 AND type=$2 AND user_id=0), 0) FROM (SELECT 1) AS "
+    "one LEFT JOIN states s ON s.account_id=$1 AND s.type=$2 LEFT JOIN metadata_state m ON "
+    "m.account_id=$1 AND m.type=$2";
+
+/* Takes the viewer read's row into the transaction's caches; v: modseq, last_private,
+ * shared, mine. False without a row. */
+static bool viewer_take(struct store_conn *c, const char *account, const char *type,
+                        int64_t user_id, PGresult *r, int64_t v[4])
+{
+    bool row = PQntuples(r) > 0;
+    for (int i = 0; i < 4; i++)
+        v[i] = row ? pgq_col_int(r, 0, i) : 0;
+    if (row) {
+        pgc_state_add(c, account, type, v[0], pgq_col_int(r, 0, 4));
+        int64_t shared_max = pgq_col_int(r, 0, 5);
+        pgc_meta_add(c, account, type, user_id, v[3] > shared_max ? v[3] : shared_max);
+        if (!c->writing)
+            pgc_viewer_add(c, account, type, user_id, v + 1);
+    }
+    PQclear(r);
+    return row;
+}
+
+static void keep_viewer(struct store_conn *c, PGresult *r)
+{
+    struct pg_state_ahead *a = &c->state_ahead;
+    int64_t v[4];
+    if (!a->queued) {
+        PQclear(r);
+        return;
+    }
+    a->queued = false;
+    viewer_take(c, a->account, a->type, a->user, r, v);
+}
+
+void pg_state_ahead_wait(struct store_conn *c, const char *account, const char *type)
+{
+    struct pg_state_ahead *a = &c->state_ahead;
+    if (a->queued && strcmp(a->account, account) == 0 && strcmp(a->type, type) == 0)
+        pgq_settle(c); /* its answer now: the round trip it was to share */
+}
+
+int pg_state_prefetch(struct store_conn *c, const char *account, const char *type, int64_t user_id)
+{
+    struct pg_state_ahead *a = &c->state_ahead;
+    int64_t m, l;
+    if (!c->in_txn || c->writing || a->queued || pgc_state(c, account, type, &m, &l) ||
+        strlen(account) >= sizeof a->account || strlen(type) >= sizeof a->type)
+        return STORE_OK; /* the read runs when asked */
+    snprintf(a->account, sizeof a->account, "%s", account);
+    snprintf(a->type, sizeof a->type, "%s", type);
+    a->user = user_id < 0 ? 0 : user_id;
+    struct params p = pgq_two(account, type);
+    pgq_int(&p, a->user);
+    a->queued = pgq_defer_keep(c, viewer_sql, &p, keep_viewer) == STORE_OK;
+    return STORE_OK;
+}
+
 int pg_metadata_viewer(struct store_conn *c, const char *account, const char *type, int64_t user_id,
                        int64_t *modseq, int64_t *last_private, int64_t *shared, int64_t *mine)
 {
-    /* the type's lowest state too, for the transaction's state cache: the state read
-     * every method makes after this one (store_state_get, store_state_lowest) is then
-     * answered without another round trip (issue 15: 3.1 -> 2.1 waited round trips per
-     * /get or expanded /query); and the highest modseq of the shared metadata rows: with the user's
-     * (column 3), whether a /changes has metadata rows to read at all (pgc_meta_none_after) */
-    static const char *const sql =
-        "SELECT coalesce(s.modseq, 0), coalesce(m.last_private, 0), coalesce(m.shared, 0), "
-        "coalesce((SELECT max(modseq) FROM object_metadata WHERE account_id=$1 AND type=$2 AND "
-        "user_id=$3), 0), coalesce(s.lowest, 0), coalesce((SELECT max(modseq) FROM "
-        "object_metadata WHERE account_id=$1 AND type=$2 AND user_id=0), 0) FROM (SELECT 1) AS "
-        "one LEFT JOIN states s ON s.account_id=$1 AND s.type=$2 LEFT JOIN metadata_state m ON "
-        "m.account_id=$1 AND m.type=$2";
+    int64_t v[4], lowest;
+    /* known in this read transaction (store_state_prefetch, or read before) */
+    pg_state_ahead_wait(c, account, type);
+    if (pgc_state(c, account, type, &v[0], &lowest) &&
+        pgc_viewer(c, account, type, user_id, v + 1)) {
+        *modseq = v[0], *last_private = v[1], *shared = v[2], *mine = v[3];
+        return STORE_OK;
+    }
     pgc_states_flush(c); /* it reads the states table */
     struct params p = pgq_two(account, type);
     pgq_int(&p, user_id);
     PGresult *r;
-    int rc = pgq_run(c, sql, &p, &r);
+    int rc = pgq_run(c, viewer_sql, &p, &r);
     if (rc)
         return rc;
-    bool row = PQntuples(r) > 0;
-    int64_t *out[] = {modseq, last_private, shared, mine};
-    for (int i = 0; i < 4; i++)
-        *out[i] = row ? pgq_col_int(r, 0, i) : 0;
-    if (row) {
-        pgc_state_add(c, account, type, *modseq, pgq_col_int(r, 0, 4));
-        int64_t shared_max = pgq_col_int(r, 0, 5);
-        pgc_meta_add(c, account, type, user_id, *mine > shared_max ? *mine : shared_max);
-    }
-    PQclear(r);
+    bool row = viewer_take(c, account, type, user_id, r, v);
+    *modseq = v[0], *last_private = v[1], *shared = v[2], *mine = v[3];
     return row ? STORE_OK : STORE_ERR;
 }
 

@@ -132,6 +132,13 @@ json_t *pg_user_props_get(struct store_conn *c, int64_t user_id, const char *acc
     struct params p = {0};
     props_key(&p, user_id, account, type, object_id);
     PGresult *r;
+    json_t *born = pgc_born(c, account, type, object_id);
+    if (born) { /* created by this transaction: what it put, if anything */
+        char key[160];
+        snprintf(key, sizeof key, "p%lld:%s", (long long)user_id, type);
+        json_t *v = json_object_get(born, key);
+        return json_is_object(v) ? json_deep_copy(v) : NULL;
+    }
     if (pgc_ids_use(c, &c->props, user_id, account, type) == 2) {
         struct params q = {0};
         pgq_int(&q, user_id);
@@ -187,13 +194,22 @@ int pg_user_props_put(struct store_conn *c, int64_t user_id, const char *account
     struct params p = {0};
     props_key(&p, user_id, account, type, object_id);
     pgc_ids_note(&c->props, user_id, account, type, object_id);
+    json_t *born = pgc_born(c, account, type, object_id);
+    if (born) {
+        char key[160];
+        snprintf(key, sizeof key, "p%lld:%s", (long long)user_id, type);
+        json_object_set_new(born, key,
+                            data && json_object_size(data) ? json_deep_copy(data) : json_null());
+    }
+    /* nobody waits for it: queued with the transaction's next statement (a /set of 100
+     * events waited for one per event) */
     if (!data || json_object_size(data) == 0)
-        return pgq_run(c, del, &p, NULL);
+        return pgq_defer(c, del, &p);
     char *text = json_dumps(data, JSON_COMPACT);
     if (!text)
         return STORE_ERR;
     pgq_text(&p, text);
-    int rc = pgq_run(c, put, &p, NULL);
+    int rc = pgq_defer(c, put, &p);
     free(text);
     return rc;
 }

@@ -1399,6 +1399,18 @@ int sq_object_prefetch(struct store_conn *c, const char *account, const char *ty
     return STORE_OK;
 }
 
+/* Nor from reads sent ahead: each answers in this thread at once. */
+int sq_changes_prefetch(struct store_conn *c, const char *account, const char *type, int64_t since,
+                        size_t max)
+{
+    return STORE_OK;
+}
+
+int sq_state_prefetch(struct store_conn *c, const char *account, const char *type, int64_t user_id)
+{
+    return STORE_OK;
+}
+
 /* ---- query snapshots: one process, kept by the engine in memory (store.h) ---------- */
 
 int sq_snapshot_put(struct store_conn *c, const char *account, const char *key,

@@ -163,6 +163,19 @@ int store_changes(struct store_conn *c, const char *account, const char *type, i
                   int (*cb)(const char *id, int64_t created, int64_t updated, bool destroyed,
                             void *ud),
                   void *ud);
+/* Say what the current read transaction will ask next, before it asks for the state
+ * it checks (issue 15 §1): a backend whose every call is a round trip to a server
+ * (PostgreSQL) sends the read with the transaction's next statement that waits, so
+ * both cost one; SQLite does nothing. store_changes_prefetch: store_changes of these
+ * arguments follows (/changes checks sinceState against the state, then scans).
+ * store_state_prefetch: the state of (account, type) as user_id sees it
+ * (store_state_viewer; -1: store_state_get) follows a read that waits (an expanded
+ * /query reads the index first). Either is only a hint: what is asked is answered
+ * the same with or without it. */
+int store_changes_prefetch(struct store_conn *c, const char *account, const char *type,
+                           int64_t since, size_t max);
+int store_state_prefetch(struct store_conn *c, const char *account, const char *type,
+                         int64_t user_id);
 
 /* ---- blobs ------------------------------------------------------------------------- */
 /* Stores data under its id (idempotent) and records that account uploaded it now. */

@@ -72,11 +72,13 @@ int event_filter_condition(struct jmap_req *r, json_t *obj, const char *key, jso
 
 /* Registers CalendarEvent/query, /queryChanges and /parse (calendar_event_query.c). */
 void calendar_event_query_register(void);
+/* CalendarEvent/parse (calendar_event_parse.c; registered with /query). */
+int calendar_event_parse(struct jmap_req *r, json_t *args);
 /* The .ics importer and the calendar exporter (calendar_io.c). */
 extern const struct jimporter calendar_io_importers[];
 extern const struct jexporter calendar_io_exporters[];
 extern const struct jexport_sync calendar_io_export_syncs[]; /* Enhanced GET (issue 17 §3) */
-/* The urn:ietf:params:jmap:calendars:parse capability (calendar_event_query.c). */
+/* The urn:ietf:params:jmap:calendars:parse capability (calendar_event_parse.c). */
 extern const struct jcapability calendar_parse_capability;
 
 #endif

@@ -1,6 +1,7 @@
 /*
  * calendar_event_query.c — CalendarEvent/query and /queryChanges
- * (draft-ietf-jmap-calendars-27 §5.11, §5.12) and CalendarEvent/parse (§5.13).
+ * (draft-ietf-jmap-calendars-27 §5.11, §5.12); CalendarEvent/parse (§5.13) is in
+ * calendar_event_parse.c.
  * Candidates come from the side index: the time range of each series (so only
  * series that can overlap the window are expanded) and the FTS5 text index; every
  * candidate is then checked exactly. With expandRecurrences each instance in the
@@ -116,6 +117,12 @@ struct item {
     char rid[20];
 };
 
+/* an index row whose event is not cached (span_cb) */
+struct missed {
+    char *id;
+    int64_t modseq;
+};
+
 struct query {
     struct jmap_req *r;
     const char *account;
@@ -134,6 +141,8 @@ struct query {
     int64_t state;    /* the account's CalendarEvent state (expanded queries), for /get */
     json_t *rights;   /* a sharee's: calendar id -> CalendarRights bits; NULL: all */
     bool reads_all;   /* ... with mayReadItems on every calendar of the account */
+    struct missed *missed; /* events of the span scan read after it (consider_missed) */
+    size_t nmissed, capmissed;
 };
 
 /* The type's filter hook, for validation only (obj is NULL): -1 unsupported,
@@ -445,7 +454,10 @@ static void consider(struct query *q, const char *id, int64_t modseq)
         event_cache_release(e);
         e = longer;
     }
-    /* the /get of the instances that follows trusts it without a look-up (issue 21 §2) */
+    /* the /get of the instances that follows trusts it without a look-up (issue 21 §2);
+     * the state read after the index scan, which it travelled with (event_query) */
+    if (q->state < 0)
+        q->state = store_state_get(jmap_req_conn(q->r), q->account, calendar_event_type.name);
     event_cache_seen(e, q->state);
     json_t *obj = e->obj;
     json_array_append(q->hold, obj);
@@ -497,8 +509,22 @@ static int cand_cb(const char *id, int64_t modseq, void *ud)
     return 0;
 }
 
+/* Whether consider() reads the event from the store: neither its span nor its entry
+ * at modseq (in the query's zone, if floating) is cached. */
+static bool span_missing(struct query *q, const char *id, int64_t modseq)
+{
+    int64_t s, e0;
+    if (q->by_span && event_cache_span(q->account, id, modseq, &s, &e0))
+        return false;
+    struct event_cached *e = event_cache_peek(q->account, id, modseq);
+    bool miss = !e || !e->obj || (e->floating && strcmp(e->float_tz, q->tz) != 0);
+    event_cache_release(e);
+    return miss;
+}
+
 /* A row of the span scan: a single event in a time zone whose range is exact is
- * answered from the index when the query needs nothing else of it (by_span). */
+ * answered from the index when the query needs nothing else of it (by_span); one not
+ * cached waits for the others (consider_missed). */
 static int span_cb(const char *id, int64_t modseq, bool has_range, bool exact, int64_t start,
                    int64_t end, void *ud)
 {
@@ -509,8 +535,38 @@ static int span_cb(const char *id, int64_t modseq, bool has_range, bool exact, i
             add_item(q, id, NULL, start, NULL);
         return 0;
     }
+    if (span_missing(q, id, modseq)) {
+        if (q->nmissed == q->capmissed) {
+            q->capmissed = q->capmissed ? q->capmissed * 2 : 64;
+            q->missed = xrealloc(q->missed, q->capmissed * sizeof *q->missed);
+        }
+        q->missed[q->nmissed++] = (struct missed){xstrdup(id), modseq};
+        return 0;
+    }
     consider(q, id, modseq);
     return 0;
+}
+
+/* The events of the span scan that were not cached, read in one go where the store
+ * is a server (issue 15 §3: a cold month cost PostgreSQL a round trip per event),
+ * then considered; items are sorted afterwards, so their order does not matter. */
+static void consider_missed(struct query *q)
+{
+    if (!q->nmissed)
+        return;
+    const char **ids = xcalloc(q->nmissed, sizeof *ids);
+    for (size_t i = 0; i < q->nmissed; i++)
+        ids[i] = q->missed[i].id;
+    store_object_prefetch(jmap_req_conn(q->r), q->account, calendar_event_type.name, ids,
+                          q->nmissed);
+    free(ids);
+    for (size_t i = 0; i < q->nmissed; i++) {
+        consider(q, q->missed[i].id, q->missed[i].modseq);
+        free(q->missed[i].id);
+    }
+    free(q->missed);
+    q->missed = NULL;
+    q->nmissed = q->capmissed = 0;
 }
 
 static int hit_cb(const char *id, void *ud)
@@ -697,7 +753,7 @@ static int run_event_query(struct jmap_req *r, const char *account, json_t *args
             jmap_error(r, "expandDurationTooLarge", "the window exceeds maxExpandedQueryDuration");
             return -1;
         }
-        q->state = store_state_get(jmap_req_conn(r), account, calendar_event_type.name);
+        q->state = -1; /* read at the first event, after the index scan (consider) */
     }
     /* issue 21: an expanded query filtered by its window alone and sorted by start (or
      * recurrenceId) needs nothing of a single event but its span */
@@ -713,6 +769,7 @@ static int run_event_query(struct jmap_req *r, const char *account, json_t *args
         json_decref(hold);
         store_index_spans(jmap_req_conn(r), account, calendar_event_type.name, q->has_after,
                           q->after, q->has_before, q->before, span_cb, q);
+        consider_missed(q);
         goto sorted;
     }
     if (q->has_after || q->has_before) {
@@ -1339,19 +1396,30 @@ static int event_query(struct jmap_req *r, json_t *args)
     if (!a)
         return -1;
     store_snapshot_gate(jmap_req_conn(r), a->account_id); /* store.h: the snapshot's cost */
-    int64_t state = jmap_type_state(r, &calendar_event_type, a->account_id);
-    /* the index paths: a sharee's page walks the index with their rights (issue 14);
-     * a sharee's text query takes the general path */
-    int fast = a->shared ? fast_shared_query(r, a, args, state)
+    /* an expanded query takes none of the index paths: its state is read after its
+     * index scan, which the read travels with (issue 15 §1: one round trip, W3) */
+    bool expand = json_is_true(json_object_get(args, "expandRecurrences"));
+    int64_t state = 0;
+    int fast = 1;
+    if (expand) {
+        jmap_type_state_prefetch(r, &calendar_event_type, a->account_id);
+    } else {
+        state = jmap_type_state(r, &calendar_event_type, a->account_id);
+        /* the index paths: a sharee's page walks the index with their rights (issue
+         * 14); a sharee's text query takes the general path */
+        fast = a->shared ? fast_shared_query(r, a, args, state)
                          : fast_query(r, a->account_id, args, state);
-    if (fast == 1 && !a->shared)
-        fast = fast_text_query(r, a->account_id, args, state);
+        if (fast == 1 && !a->shared)
+            fast = fast_text_query(r, a->account_id, args, state);
+    }
     if (fast <= 0) {
         store_rollback(jmap_req_conn(r));
         return fast;
     }
     struct query q;
     int rc = run_event_query(r, a->account_id, args, &q);
+    if (expand && rc == 0)
+        state = jmap_type_state(r, &calendar_event_type, a->account_id);
     json_t *ids = rc == 0 ? item_ids(&q) : NULL; /* a sharee's view: run_event_query */
     if (rc == 0) /* in the read transaction: its end commits it (store.h) */
         engine_snapshot_save(jmap_req_conn(r), a->account_id, calendar_event_type.name, args,
@@ -1394,107 +1462,9 @@ static int event_query_changes(struct jmap_req *r, json_t *args)
     return rc;
 }
 
-/* ---- /parse (§5.13) ------------------------------------------------------------------------------- */
-
-static const struct argspec parse_args[] = {
-    {"accountId", ARG_ID, ARG_REQUIRED},
-    {"blobIds", ARG_ID_ARRAY, ARG_REQUIRED | ARG_REF},
-    {"properties", ARG_STRING_ARRAY, ARG_NULLABLE},
-    {NULL, 0, 0},
-};
-
-static json_t *parsed_view(json_t *event, json_t *props)
-{
-    static const char *const meta[] = {"id", "baseEventId", "calendarIds", "isDraft", "isOrigin"};
-    if (!props) {
-        json_t *out = json_deep_copy(event);
-        for (size_t i = 0; i < sizeof meta / sizeof meta[0]; i++)
-            json_object_set_new(out, meta[i], json_null());
-        return out;
-    }
-    json_t *out = json_object();
-    size_t i;
-    json_t *p;
-    json_array_foreach(props, i, p)
-    {
-        const char *name = json_string_value(p);
-        bool is_meta = false;
-        for (size_t k = 0; k < sizeof meta / sizeof meta[0]; k++)
-            is_meta |= strcmp(meta[k], name) == 0;
-        json_t *v = json_object_get(event, name);
-        if (is_meta)
-            json_object_set_new(out, name, json_null()); /* §5.13: null if requested */
-        else if (v)
-            json_object_set(out, name, v);
-    }
-    return out;
-}
-
-static int event_parse(struct jmap_req *r, json_t *args)
-{
-    const struct store_access *a =
-        jmap_method_begin(r, args, parse_args, NULL, "accountId", JMAP_BEGIN_NO_TXN);
-    if (!a)
-        return -1;
-    json_t *props = json_object_get(args, "properties");
-    if (json_is_null(props))
-        props = NULL;
-    json_t *parsed = json_object(), *not_found = json_array(), *not_parsable = json_array();
-    json_t *warnings = json_object(); /* blobId -> the repairs made to read it */
-    size_t i;
-    json_t *v;
-    json_array_foreach(json_object_get(args, "blobIds"), i, v)
-    {
-        const char *id = jmap_resolve_id(r, json_string_value(v));
-        unsigned char *data = NULL;
-        size_t len = 0;
-        if (!id || store_blob_get(jmap_req_conn(r), a->account_id, id, &data, &len) != STORE_OK) {
-            json_array_append(not_found, v);
-            continue;
-        }
-        char *err = NULL;
-        json_t *warned = json_array();
-        json_t *group =
-            ical_to_jscal_warn((const char *)data, len, ICAL_TO_JSCAL_GROUP, warned, &err);
-        free(data);
-        free(err);
-        json_t *events = json_array();
-        size_t k;
-        json_t *e;
-        json_array_foreach(json_object_get(group, "entries"), k, e)
-        {
-            const char *type = json_string_value(json_object_get(e, "@type"));
-            if (type && strcmp(type, "Event") == 0)
-                json_array_append_new(events, parsed_view(e, props));
-        }
-        if (!group || !json_array_size(events)) {
-            json_array_append(not_parsable, v);
-            json_decref(events);
-            json_decref(warned);
-        } else {
-            json_object_set_new(parsed, json_string_value(v), events);
-            /* issue 12 §3.5: what was repaired, next to what was parsed */
-            if (json_array_size(warned))
-                json_object_set_new(warnings, json_string_value(v), warned);
-            else
-                json_decref(warned);
-        }
-        json_decref(group);
-    }
-    json_t *resp = json_pack("{s:s}", "accountId", a->account_id);
-    json_object_set_new(resp, "parsed", jmap_or_null(parsed));
-    json_object_set_new(resp, "notFound", jmap_or_null(not_found));
-    json_object_set_new(resp, "notParsable", jmap_or_null(not_parsable));
-    json_object_set_new(resp, "warnings", jmap_or_null(warnings));
-    jmap_respond(r, "CalendarEvent/parse", resp);
-    return 0;
-}
-
-const struct jcapability calendar_parse_capability = {.uri = JMAP_CALENDARS_PARSE};
-
 void calendar_event_query_register(void)
 {
     jmap_register_method("CalendarEvent/query", JMAP_CALENDARS, event_query);
     jmap_register_method("CalendarEvent/queryChanges", JMAP_CALENDARS, event_query_changes);
-    jmap_register_method("CalendarEvent/parse", JMAP_CALENDARS_PARSE, event_parse);
+    jmap_register_method("CalendarEvent/parse", JMAP_CALENDARS_PARSE, calendar_event_parse);
 }

@@ -17,6 +17,8 @@ EVENTS = [
     ("Lunch", "pasta_bar and self-service", "Canteen #2"),
     ("Équipe réunion", "ordre du jour: budget 2026", "Paris — La Défense"),
     ("Standup", "daily sync", "Ströme"),
+    # letters unaccent folded and unicode61 keeps (PostgreSQL found "strasse" here)
+    ("Øresund Æsir", "Straße œuvre ½ — ✓", "Łódź"),
 ]
 
 QUERIES = [
@@ -30,6 +32,10 @@ QUERIES = [
     {"text": "plan"}, {"text": "stand"}, {"text": "stro"}, {"text": "strome"},
     {"text": "bahnhof"}, {"location": "room 4"}, {"text": "nothing-like-this"},
     {"text": "https"}, {"text": "daily sync"}, {"description": "sync daily"},
+    {"text": "strasse"}, {"text": "straße"}, {"text": "STRASSE"}, {"text": "oresund"},
+    {"text": "øresund"}, {"text": "aesir"}, {"text": "æsir"}, {"text": "oeuvre"},
+    {"text": "œuvre"}, {"text": "lodz"}, {"text": "łódź"}, {"text": "½"}, {"text": "—"},
+    {"text": "standup —"}, {"text": "✓"}, {"text": "Øre"},
 ]
 
 
