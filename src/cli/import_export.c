@@ -38,6 +38,9 @@ static struct store *open_account(int *argc, char **argv, struct config *cfg, ch
 {
     if (cli_options(cfg, argc, argv))
         return NULL;
+    int level = log_level_parse(cfg->log_level); /* the store's figures at debug */
+    if (level >= 0)
+        log_set_level((enum log_level)level);
     const char *name = flag(*argc, argv, "--user");
     if (!name) {
         fprintf(stderr, "jmapd: --user NAME is required\n");

@@ -370,6 +370,17 @@ static sqlite3 *open_db(const char *path)
 
 static void conn_free(struct store_conn *c)
 {
+    /* what the page cache did for this connection (issue 21: how a bulk import's
+     * B-trees fit in it; `log_level = debug`) */
+    int hit = 0, miss = 0, write = 0, spill = 0, used = 0, hw;
+    sqlite3_db_status(c->db, SQLITE_DBSTATUS_CACHE_HIT, &hit, &hw, 0);
+    sqlite3_db_status(c->db, SQLITE_DBSTATUS_CACHE_MISS, &miss, &hw, 0);
+    sqlite3_db_status(c->db, SQLITE_DBSTATUS_CACHE_WRITE, &write, &hw, 0);
+    sqlite3_db_status(c->db, SQLITE_DBSTATUS_CACHE_SPILL, &spill, &hw, 0);
+    sqlite3_db_status(c->db, SQLITE_DBSTATUS_CACHE_USED, &used, &hw, 0);
+    log_debug("sqlite: connection closed: page cache %d hits, %d misses, %d writes, %d spills, "
+              "%d KiB held",
+              hit, miss, write, spill, used / 1024);
     for (int i = 0; i < STMT_CACHE; i++)
         if (c->cache[i].stmt)
             sqlite3_finalize(c->cache[i].stmt);
