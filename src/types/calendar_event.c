@@ -1201,7 +1201,12 @@ static const struct types_import event_import = {&calendar_event_type, "event", 
 int event_import_one(struct store_conn *c, const char *account, const char *calendar_id,
                      json_t *event, bool *updated, char **err)
 {
-    json_t *obj = json_deep_copy(event);
+    return event_import_take(c, account, calendar_id, json_deep_copy(event), updated, err);
+}
+
+int event_import_take(struct store_conn *c, const char *account, const char *calendar_id,
+                      json_t *obj, bool *updated, char **err)
+{
     json_object_set_new(obj, "calendarIds", json_pack("{s:b}", calendar_id, 1));
     if (!json_object_get(obj, "isDraft"))
         json_object_set_new(obj, "isDraft", json_false());
