@@ -408,7 +408,15 @@ static sqlite3 *open_db(const char *path)
      * file cache) */
     char cache[64];
     snprintf(cache, sizeof cache, "PRAGMA cache_size=-%d", page_cache_kib);
-    if (exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
+    /* Issue 21: pages of 8 KiB for a new database (an existing one keeps its size: the
+     * pragma changes nothing once the file has pages). objects is a WITHOUT ROWID table,
+     * whose cells hold at most about a quarter of a page: with 4 KiB pages every event of
+     * more than ~1,000 bytes of JSON put its rest on an overflow page of its own, mostly
+     * empty. 100,000 generated events took 365 MB, 191 MB with 8 KiB pages, and their
+     * import 9.4 -> 7.0 CPU s (10,000: 0.80 -> 0.66 s). Before journal_mode, which
+     * writes the new file's first page. */
+    if (exec(db, "PRAGMA page_size=8192") ||
+        exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
                  "PRAGMA temp_store=MEMORY") ||
         exec(db, cache)) {
         sqlite3_close(db);
@@ -419,6 +427,17 @@ static sqlite3 *open_db(const char *path)
 
 static void conn_free(struct store_conn *c)
 {
+    /* what the page cache did for this connection (issue 21: how a bulk import's
+     * B-trees fit in it; `log_level = debug`) */
+    int hit = 0, miss = 0, write = 0, spill = 0, used = 0, hw;
+    sqlite3_db_status(c->db, SQLITE_DBSTATUS_CACHE_HIT, &hit, &hw, 0);
+    sqlite3_db_status(c->db, SQLITE_DBSTATUS_CACHE_MISS, &miss, &hw, 0);
+    sqlite3_db_status(c->db, SQLITE_DBSTATUS_CACHE_WRITE, &write, &hw, 0);
+    sqlite3_db_status(c->db, SQLITE_DBSTATUS_CACHE_SPILL, &spill, &hw, 0);
+    sqlite3_db_status(c->db, SQLITE_DBSTATUS_CACHE_USED, &used, &hw, 0);
+    log_debug("sqlite: connection closed: page cache %d hits, %d misses, %d writes, %d spills, "
+              "%d KiB held",
+              hit, miss, write, spill, used / 1024);
     for (int i = 0; i < STMT_CACHE; i++)
         if (c->cache[i].stmt)
             sqlite3_finalize(c->cache[i].stmt);

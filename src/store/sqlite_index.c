@@ -62,16 +62,29 @@ int sq_index_put(struct store_conn *c, const char *account, const char *type, co
 
 int sq_index_del(struct store_conn *c, const char *account, const char *type, const char *id)
 {
-    sqlite3_stmt *s = sq_stmt(c, "DELETE FROM object_fields WHERE rowid = (SELECT text_rowid FROM "
-                              "object_index WHERE account_id=?1 AND type=?2 AND id=?3)");
+    /* the row first (issue 21: an imported object has none, and the two deletes cost an
+     * import ~17,000 instructions per object where this look-up costs a third of it) */
+    sqlite3_stmt *s = sq_stmt(c, "SELECT text_rowid FROM object_index WHERE account_id=?1 AND "
+                                 "type=?2 AND id=?3");
     if (!s)
         return STORE_ERR;
     sq_bind_text(s, 1, account);
     sq_bind_text(s, 2, type);
     sq_bind_text(s, 3, id);
-    int rc = sq_step_done(c, s);
-    if (rc)
-        return rc;
+    int step = sqlite3_step(s);
+    int64_t text_rowid = step == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+    sqlite3_reset(s);
+    if (step != SQLITE_ROW)
+        return step == SQLITE_DONE ? STORE_OK : STORE_ERR;
+    int rc;
+    if (text_rowid) {
+        s = sq_stmt(c, "DELETE FROM object_fields WHERE rowid = ?");
+        if (!s)
+            return STORE_ERR;
+        sqlite3_bind_int64(s, 1, text_rowid);
+        if ((rc = sq_step_done(c, s)))
+            return rc;
+    }
     s = sq_stmt(c, "DELETE FROM object_index WHERE account_id=?1 AND type=?2 AND id=?3");
     if (!s)
         return STORE_ERR;

@@ -228,6 +228,14 @@ struct bounds_memo {
     int rc, unbounded;
     int64_t first, last;
     char *err;
+    /* the last account's identity addresses (account_addresses) */
+    struct {
+        const struct store_conn *c;
+        char account[64];
+        int64_t state;
+        json_t *addresses;
+        char *def;
+    } ids;
 };
 static pthread_key_t memo_key;
 static pthread_once_t memo_once = PTHREAD_ONCE_INIT;
@@ -237,6 +245,8 @@ static void memo_free(void *p)
     struct bounds_memo *m = p;
     free(m->key);
     free(m->err);
+    json_decref(m->ids.addresses);
+    free(m->ids.def);
     free(m);
 }
 
@@ -350,7 +360,7 @@ static int collect_identity(const char *id, json_t *obj, void *ud)
 }
 
 /* The account's ParticipantIdentity addresses; and the default one in *def. */
-static json_t *account_addresses(struct store_conn *c, const char *account, char **def)
+static json_t *read_addresses(struct store_conn *c, const char *account, char **def)
 {
     struct identities ids = {json_object(), NULL};
     store_object_foreach(c, account, "ParticipantIdentity", collect_identity, &ids);
@@ -365,6 +375,34 @@ static json_t *account_addresses(struct store_conn *c, const char *account, char
         }
     }
     return ids.addresses;
+}
+
+/* read_addresses, the result a new object the caller owns. Issue 21: validating an
+ * event read and parsed every identity (6% of an import's instructions), so with
+ * `kept` the last account's are kept per thread under the identities' state, read in
+ * the caller's transaction: any write of an identity bumps it (jmap_object_write),
+ * and the next call reads them again. Only for callers that never write identities in
+ * the same transaction (an import): a write rolled back gives its state number to the
+ * next one, with other identities. */
+static json_t *account_addresses(struct store_conn *c, const char *account, char **def,
+                                 bool kept)
+{
+    int64_t state = kept ? store_state_get(c, account, "ParticipantIdentity") : -1;
+    if (state < 0)
+        return read_addresses(c, account, def);
+    struct bounds_memo *m = memo_get();
+    if (!m->ids.addresses || m->ids.c != c || m->ids.state != state ||
+        strcmp(m->ids.account, account) != 0) {
+        json_decref(m->ids.addresses);
+        free(m->ids.def);
+        m->ids.addresses = read_addresses(c, account, &m->ids.def);
+        m->ids.c = c;
+        m->ids.state = state;
+        snprintf(m->ids.account, sizeof m->ids.account, "%s", account);
+    }
+    if (def)
+        *def = m->ids.def ? xstrdup(m->ids.def) : NULL;
+    return json_copy(m->ids.addresses);
 }
 
 static bool is_mine(json_t *addresses, const char *addr)
@@ -653,7 +691,7 @@ static json_t *validate_event(struct jset *s, struct store_conn *c, const char *
         json_object_set_new(obj, "uid", json_string(uuid));
     }
     char *def_addr = NULL;
-    json_t *mine = account_addresses(c, account, &def_addr);
+    json_t *mine = account_addresses(c, account, &def_addr, s == NULL);
     /* organizer: set when participants with a calendarAddress appear and none is given
      * (jscalendarbis-17 §3.4.4: an organizer needs such a participant) */
     if (has_calendar_address(json_object_get(obj, "participants")) &&
@@ -1097,7 +1135,7 @@ static json_t *event_view(struct jmap_req *r, const struct store_access *a, json
     if ((reduce || hide) && json_object_get(out, "participants")) {
         /* §5.7 "the user's participant identities": a sharee's are their own */
         const char *own = share_filtered(a) ? jmap_user_principal(r->user) : a->account_id;
-        json_t *mine = own ? account_addresses(jmap_req_conn(r), own, NULL) : json_object();
+        json_t *mine = own ? account_addresses(jmap_req_conn(r), own, NULL, false) : json_object();
         const char *addr;
         json_t *x;
         void *tmp;
@@ -1187,7 +1225,12 @@ static const struct types_import event_import = {&calendar_event_type, "event", 
 int event_import_one(struct store_conn *c, const char *account, const char *calendar_id,
                      json_t *event, bool *updated, char **err)
 {
-    json_t *obj = json_deep_copy(event);
+    return event_import_take(c, account, calendar_id, json_deep_copy(event), updated, err);
+}
+
+int event_import_take(struct store_conn *c, const char *account, const char *calendar_id,
+                      json_t *obj, bool *updated, char **err)
+{
     json_object_set_new(obj, "calendarIds", json_pack("{s:b}", calendar_id, 1));
     if (!json_object_get(obj, "isDraft"))
         json_object_set_new(obj, "isDraft", json_false());

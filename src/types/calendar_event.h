@@ -64,6 +64,10 @@ int event_default_calendar(struct store_conn *c, const char *account, char out[6
  * when it replaced one; updated may be NULL), or -1 with *err. */
 int event_import_one(struct store_conn *c, const char *account, const char *calendar_id,
                      json_t *event, bool *updated, char **err);
+/* event_import_one, taking the reference to event, which it completes and stores in
+ * place (issue 21: the copy was 5% of an import's CPU): for an event nobody reads after. */
+int event_import_take(struct store_conn *c, const char *account, const char *calendar_id,
+                      json_t *event, bool *updated, char **err);
 
 /* Which properties sort (the type's compare hook, probe only). */
 int event_compare(json_t *a, json_t *b, const char *property, bool *ok);

@@ -48,7 +48,9 @@ struct ics_import {
     int n;
 };
 
-/* One converted entry (an Event or a Task) into the account (ical_entry_fn) */
+/* One converted entry (an Event or a Task) into the account (ical_entry_fn); an Event
+ * is stored in place: the converter drops each entry after this call, and the whole-file
+ * path drops the entries once imported. */
 static int import_entry(json_t *e, size_t i, void *ud)
 {
     struct ics_import *im = ud;
@@ -58,7 +60,7 @@ static int import_entry(json_t *e, size_t i, void *ud)
     bool task = type && strcmp(type, "Task") == 0, updated = false;
     char *why = NULL;
     if (task ? import_task(im->c, im->account, e, &updated, &why)
-             : event_import_one(im->c, im->account, im->cal, e, &updated, &why)) {
+             : event_import_take(im->c, im->account, im->cal, json_incref(e), &updated, &why)) {
         json_array_append_new(im->refused, json_string(why ? why : "cannot store the object"));
         free(why);
         return 0;

@@ -300,7 +300,7 @@ int types_import_object(struct store_conn *c, const char *account, const struct 
     if (old) /* the same object again: an update that keeps the id */
         snprintf(id, sizeof id, "%s", u.id);
     else
-        util_random_id(id, 12, t->id_prefix);
+        util_random_id_clustered(id, 12, t->id_prefix);
     json_object_set_new(obj, "id", json_string(id));
     if (updated)
         *updated = old != NULL;

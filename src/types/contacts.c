@@ -129,7 +129,7 @@ static int import_one(struct store_conn *c, const char *account, const char *boo
         if (existing)
             snprintf(id, sizeof id, "%s", existing);
         else
-            util_random_id(id, 12, contact_card_type.id_prefix);
+            util_random_id_clustered(id, 12, contact_card_type.id_prefix);
         json_object_set_new(card, "id", json_string(id));
         if (jmap_object_write(c, NULL, &contact_card_type, account, id, card, !old)) {
             *err = xstrdup("could not store the card");

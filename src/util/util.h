@@ -23,6 +23,9 @@ void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(p
 /* Fills out with a random JMAP Id (RFC 8620 §1.2: [A-Za-z0-9_-]) of len characters
  * starting with prefix; out must hold len+1 bytes. */
 void util_random_id(char *out, size_t len, char prefix);
+/* The same ids, for many new objects in a row (an import): runs of them share a
+ * start and ascend, so the trees keyed by id grow in one place per run (util.c). */
+void util_random_id_clustered(char *out, size_t len, char prefix);
 /* Cryptographically random bytes; aborts if the system RNG fails. */
 void util_random_bytes(void *out, size_t len);
 /* A random (version 4, RFC 9562 §5.4) UUID in its 36-character text form. */

@@ -139,3 +139,37 @@ def test_issue21_long_file_stored_as_converted_same_summary(fresh_server, tmp_pa
     got = s.call("Task/get", {"accountId": s.account(), "ids": None},
                  using=["urn:ietf:params:jmap:core", tasks])[1]
     assert [t["uid"] for t in got["list"]] == ["t"]
+
+
+def test_issue21_import_is_origin_from_the_identities_of_the_moment(fresh_server, tmp_path):
+    """calendars-27 §5 isOrigin: an imported event is the account's own when its organizer
+    is one of the account's ParticipantIdentity addresses (compared without case). Issue
+    21: the import reads the identities once and keeps them while their state holds, so
+    every event of a file is judged the same way, and an identity added between two
+    imports counts for the second."""
+    s = fresh_server
+    acct = s.account()
+    mine = s.call("ParticipantIdentity/get", {"accountId": acct, "ids": None})[1]["list"][0]
+    addr = mine["calendarAddress"]
+
+    def organized(uid, by):
+        return event(uid, f"ORGANIZER:{by}\r\nATTENDEE:mailto:someone@example.net\r\n")
+
+    f = tmp_path / "a.ics"
+    f.write_text(HEAD + organized("o1", addr) + organized("o2", "mailto:new@example.com")
+                 + organized("o3", addr.upper().replace("MAILTO:", "mailto:"))
+                 + organized("o4", "mailto:new@example.com") + "END:VCALENDAR\r\n")
+    r = run_cli(s.data, "import", "--user", "alice", str(f))
+    assert r.returncode == 0, r.stderr
+    out = s.call("ParticipantIdentity/set", {"accountId": acct, "create": {
+        "i": {"calendarAddress": "mailto:new@example.com"}}})[1]
+    assert "i" in out["created"], out
+    f.write_text(HEAD + organized("n1", "mailto:new@example.com") + organized("n2", addr)
+                 + organized("n3", "mailto:other@example.org") + "END:VCALENDAR\r\n")
+    r = run_cli(s.data, "import", "--user", "alice", str(f))
+    assert r.returncode == 0, r.stderr
+    got = s.call("CalendarEvent/get", {"accountId": acct, "ids": None,
+                                       "properties": ["uid", "isOrigin"]})[1]["list"]
+    origin = {e["uid"]: e["isOrigin"] for e in got}
+    assert origin == {"o1": True, "o2": False, "o3": True, "o4": False,
+                      "n1": True, "n2": True, "n3": False}

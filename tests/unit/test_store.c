@@ -458,6 +458,90 @@ static void test_reopen_keeps_data(void **state)
     json_decref(back);
 }
 
+/* Issue 21: a new database has pages of 8 KiB, so that an object of a few KB of JSON (an
+ * event with a description and attendees) stays in its cell of the objects table (a
+ * WITHOUT ROWID table's cell holds about a quarter of a page) instead of spilling onto an
+ * overflow page of its own; and a database made with 4 KiB pages opens and works as
+ * before, keeping them. */
+static int page_size_of(const char *path)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *s = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA page_size", -1, &s, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+    int n = sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    return n;
+}
+
+static int overflow_pages(const char *path)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *s = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM dbstat WHERE name='objects' AND "
+                                            "pagetype='overflow'",
+                                        -1, &s, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+    int n = sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    return n;
+}
+
+static void put_large_objects(struct store *s, int n)
+{
+    struct store_conn *c = store_conn(s);
+    assert_int_equal(store_begin(c, true), STORE_OK);
+    char text[1801];
+    memset(text, 'x', sizeof text - 1);
+    text[sizeof text - 1] = 0;
+    for (int i = 0; i < n; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "big%d", i);
+        json_t *o = json_pack("{s:s, s:s}", "id", id, "description", text);
+        int64_t m = store_state_bump(c, "A8", "Big");
+        assert_int_equal(store_object_put(c, "A8", "Big", id, o, m, true, NULL), STORE_OK);
+        json_decref(o);
+    }
+    assert_int_equal(store_commit(c), STORE_OK);
+}
+
+static void test_new_database_keeps_a_2_kb_object_in_its_page(void **state)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s/jmapd.db", dir);
+    assert_int_equal(page_size_of(path), 8192);
+    put_large_objects(st, 20);
+    assert_int_equal(overflow_pages(path), 0);
+    /* a database made with 4 KiB pages (by an older jmapd) keeps them and works */
+    char old[64], oldpath[128];
+    snprintf(old, sizeof old, "/tmp/jmapd-store4k-XXXXXX");
+    assert_non_null(mkdtemp(old));
+    snprintf(oldpath, sizeof oldpath, "%s/jmapd.db", old);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(oldpath, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "PRAGMA page_size=4096; PRAGMA journal_mode=WAL; "
+                                      "CREATE TABLE t(x)",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    char *err = NULL;
+    struct store *s4 = store_open(old, &err);
+    assert_non_null(s4);
+    put_large_objects(s4, 20);
+    json_t *back = store_object_get(store_conn(s4), "A8", "Big", "big7");
+    assert_non_null(back);
+    assert_int_equal(strlen(json_string_value(json_object_get(back, "description"))), 1800);
+    json_decref(back);
+    assert_int_equal(page_size_of(oldpath), 4096);
+    assert_true(overflow_pages(oldpath) >= 20); /* what 8 KiB pages avoid */
+    ts_close(s4, old);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -473,6 +557,7 @@ int main(void)
         cmocka_unit_test(test_free_busy_share_is_no_readable_account),
         cmocka_unit_test(test_members_in_index_order),
         cmocka_unit_test(test_reopen_keeps_data),
+        cmocka_unit_test(test_new_database_keeps_a_2_kb_object_in_its_page),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
