@@ -547,26 +547,24 @@ void dav_propstats(struct dav_ctx *x, struct dav_res *r, const xmlNode *prop, st
 /* ---- listings of a collection's members -------------------------------------------------- */
 
 struct etag_list {
-    struct dav_ctx *x;
     struct buf *b;
     const struct buf *prefix; /* the collection's href */
-    const char *ext;
 };
 
+#define LIT(b, s) buf_append(b, s, sizeof s - 1)
+
 /* One member's response to the ETag-only question (as dav_propstats writes it). */
-static void etag_member(const char *id, int64_t modseq, void *ud)
+static void etag_member(const char *id, const char *href, int64_t modseq, void *ud)
 {
+    (void)id;
     struct etag_list *l = ud;
-    const char *name = json_string_value(json_object_get(l->x->names, id));
-    buf_puts(l->b, "<D:response><D:href>");
+    LIT(l->b, "<D:response><D:href>");
     buf_append(l->b, l->prefix->data, l->prefix->len);
-    dav_xml_href(l->b, name ? name : id);
-    if (!name)
-        dav_xml_href(l->b, l->ext);
-    buf_puts(l->b, "</D:href><D:propstat><D:prop><D:getetag>");
+    buf_puts(l->b, href);
+    LIT(l->b, "</D:href><D:propstat><D:prop><D:getetag>");
     etag_write(l->b, modseq);
-    buf_puts(l->b, "</D:getetag></D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat>"
-                   "</D:response>");
+    LIT(l->b, "</D:getetag></D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat>"
+              "</D:response>");
 }
 
 void dav_list_members(struct dav_ctx *x, struct dav_res *r, const xmlNode *prop, struct buf *b)
@@ -574,7 +572,7 @@ void dav_list_members(struct dav_ctx *x, struct dav_res *r, const xmlNode *prop,
     if (r->t == DR_COLL && !r->shared && etag_only(prop)) {
         struct buf prefix = {0};
         dav_res_href(x, r, &prefix);
-        struct etag_list l = {x, b, &prefix, r->k->ext};
+        struct etag_list l = {b, &prefix};
         dav_members_each(x, r, etag_member, &l);
         buf_free(&prefix);
         return;

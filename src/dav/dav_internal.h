@@ -143,10 +143,13 @@ json_t *dav_member_ids(struct dav_ctx *x, const struct dav_res *r);
 /* dav_members.c: the ids of collection r's members, from a membership map kept in
  * memory and brought up to date from the change log (a new array). */
 json_t *dav_members_of(struct dav_ctx *x, const struct dav_res *r);
-/* Calls fn with the id and modseq of each member of collection r (not shared), from the
- * member index: no array of ids, no store read per member. */
+/* Calls fn with the id, resource name (percent-encoded as an href segment: the chosen
+ * name or the server's {id}{ext}) and modseq of each member of collection r (not
+ * shared), in id order, from the collection's member list (dav_members.c): no array of
+ * ids, no store read, hash look-up or encoding per member. */
 void dav_members_each(struct dav_ctx *x, const struct dav_res *r,
-                      void (*fn)(const char *id, int64_t modseq, void *ud), void *ud);
+                      void (*fn)(const char *id, const char *href, int64_t modseq, void *ud),
+                      void *ud);
 /* The responses of collection r's members with the properties of prop (a PROPFIND
  * Depth 1, an initial sync-collection): the ETag-only question written from the member
  * index with the collection's href made once; anything else member by member. */
