@@ -263,11 +263,8 @@ static int prop_dav(struct dav_ctx *x, struct dav_res *r, const char *name, stru
         else if (strcmp(name, "lockdiscovery") != 0 && strcmp(name, "supportedlock") != 0 &&
                  strcmp(name, "resourcetype") != 0)
             return 0;
-        if (strcmp(name, "lockdiscovery") == 0)
-            dav_lock_discovery(x, x->q->path, v);
-        if (strcmp(name, "supportedlock") == 0)
-            dav_lock_supported(v);
-        return 1;
+        if (strcmp(name, "getcontentlength") == 0 || strcmp(name, "resourcetype") == 0)
+            return 1; /* the locks below, from its own href (also in its collection's listing) */
     }
     if (strcmp(name, "resourcetype") == 0) {
         if (r->t == DR_PRINCIPAL)
@@ -725,6 +722,8 @@ static void propfind(struct dav_ctx *x, struct dav_res *r)
     dav_propstats(x, r, what, &b);
     if (depth[0] == '1' && (r->t == DR_HOME || r->t == DR_COLL)) {
         dav_list_members(x, r, what, &b);
+        if (r->t == DR_COLL)
+            dav_lock_list_reserved(x, r, what, &b); /* RFC 4918 §9.10.4 (see dav_lock.c) */
         if (r->t == DR_HOME)
             dav_shared_list(x, r, what, &b); /* what others share with the user */
     } else if (depth[0] == '1' && r->t == DR_PRINCIPALS) {

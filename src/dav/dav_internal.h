@@ -257,6 +257,10 @@ void dav_lock_supported(struct buf *v);
 /* Whether r is an unmapped member URL that a LOCK reserved (a lock rooted there):
  * the empty locked resource of RFC 4918 §9.10.4 while the lock lasts. */
 bool dav_lock_reserved(struct dav_ctx *x, const struct dav_res *r);
+/* The responses (properties of prop) of the reserved URLs in collection r, for its
+ * PROPFIND Depth 1: RFC 4918 §9.10.4 (never in a REPORT: see dav_lock.c). */
+void dav_lock_list_reserved(struct dav_ctx *x, const struct dav_res *r, const xmlNode *prop,
+                            struct buf *b);
 /* Frees a request's copy of the locks (dav_ctx.locks; NULL is fine). */
 void dav_locks_free(struct dav_locks *s);
 
