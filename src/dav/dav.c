@@ -847,8 +847,10 @@ void dav_handle(struct jmap_server *srv, const struct jmap_user *u, const struct
     } else if (is_write(q->method) && strcmp(q->method, "COPY") != 0 && /* dav_copy.c checks */
                (!r.acct || !(r.shared ? r.shared_write : r.acct->may_write))) {
         dav_error(&x, 403, NS_DAV, "need-privileges", NULL); /* RFC 3744 §7.1.1 */
-    } else if ((is_write(q->method) || q->if_header) && !lock_ok(&x, &r)) {
-        /* RFC 4918 §10.4 a false If header (412), §7 a lock not submitted (423) */
+    } else if ((is_write(q->method) || !strcmp(q->method, "ACL") || q->if_header) &&
+               !lock_ok(&x, &r)) {
+        /* RFC 4918 §10.4 a false If header (412), §7 a lock not submitted (423); the ACL
+         * method's own privilege (write-acl, not write) is dav_acl.c's to check */
     } else {
         dispatch(&x, &r);
         if (x.out->status / 100 == 2 &&

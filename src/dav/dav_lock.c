@@ -8,7 +8,8 @@
  * resource or collection, with a timeout (Second-N up to LOCK_MAX_SECONDS; Infinite is
  * granted as that much, §10.7 lets the server choose) and an opaquelocktoken: URI (a
  * random UUID, RFC 4918 Appendix C). A write (PUT, DELETE, PROPPATCH, MKCOL,
- * MKCALENDAR, MOVE, COPY's destination) to a locked URL needs the lock's token in the
+ * MKCALENDAR, MOVE, COPY's destination, and ACL: RFC 3744 §7.5 "only the lock owner can
+ * modify ACEs") to a locked URL needs the lock's token in the
  * If header, submitted by the lock's creator (§6.4), else 423 with lock-token-submitted
  * (§7, §16); a DELETE or MOVE also needs the tokens of locks below it. An If
  * header is evaluated (§10.4: lists of state tokens and ETags, Not, tagged lists) and a
@@ -319,7 +320,8 @@ bool dav_lock_check(struct dav_ctx *x, const char *etag)
     const char *m = x->q->method;
     bool write = strcmp(m, "PUT") == 0 || strcmp(m, "DELETE") == 0 || strcmp(m, "PROPPATCH") == 0 ||
                  strcmp(m, "MKCOL") == 0 || strcmp(m, "MKCALENDAR") == 0 ||
-                 strcmp(m, "MOVE") == 0 || strcmp(m, "COPY") == 0;
+                 strcmp(m, "MOVE") == 0 || strcmp(m, "COPY") == 0 ||
+                 strcmp(m, "ACL") == 0; /* RFC 3744 §7.5: a lock keeps the ACEs too */
     char path[LOCK_PATH], dest[LOCK_PATH] = "";
     norm(x->q->path, path);
     if ((strcmp(m, "MOVE") == 0 || strcmp(m, "COPY") == 0) && x->q->destination &&

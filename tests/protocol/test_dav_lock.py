@@ -377,3 +377,65 @@ def test_rfc4918_9_10_4_a_reserved_url_is_listed_by_depth_1_propfind_not_by_repo
         assert r.status_code == 204
     assert members(server, cal) == {cal + "real.ics"}
 
+
+def test_rfc3744_7_5_acl_method_needs_the_lock_token_rfc4918_7(server):
+    """RFC 3744 §7.5: "a lock on a resource ensures that only the lock owner can modify
+    ACEs"; RFC 4918 §7: a request that modifies a write-locked resource must submit the
+    lock's token, else 423 with lock-token-submitted (§16), and nothing changes. A lock
+    of one of its members does not cover the collection."""
+    from test_dav_caldav import cal_id
+    cal = new_calendar(server)
+    acct = server.account()
+    cid = cal_id(server, cal)
+    body = (f'<?xml version="1.0"?><d:acl {NSDECL}><d:ace><d:principal><d:href>'
+            '/dav/principals/carol/</d:href></d:principal><d:grant><d:privilege><d:read/>'
+            '</d:privilege></d:grant></d:ace></d:acl>')
+
+    def shared():
+        _, got = server.call("Calendar/get", {"accountId": acct, "ids": [cid]})
+        return got["list"][0].get("shareWith")
+
+    assert put(server, cal + "m.ics", ics(str(uuid.uuid4()))).status_code == 201
+    member_tok = token_of(lock(server, cal + "m.ics"))
+    r = dav(server, "ACL", cal, body)
+    assert r.status_code == 200, r.text  # a member's lock does not cover its collection
+    empty = (f'<?xml version="1.0"?><d:acl {NSDECL}></d:acl>')
+    assert dav(server, "ACL", cal, empty).status_code == 200
+    r = dav(server, "UNLOCK", cal + "m.ics", headers={"Lock-Token": f"<{member_tok}>"})
+    assert r.status_code == 204
+    tok = token_of(lock(server, cal, depth="infinity"))
+    for user in ("alice", "bob"):  # the holder without the token, and another writer
+        r = dav(server, "ACL", cal, body, user=user)
+        assert r.status_code == 423 and D + "lock-token-submitted" in error_condition(r)
+    assert not shared()
+    r = dav(server, "ACL", cal, body, headers={"If": f"(<{tok}>)"})
+    assert r.status_code == 200, r.text
+    assert list(shared() or {}) == [server.account("carol")]
+    assert dav(server, "UNLOCK", cal, headers={"Lock-Token": f"<{tok}>"}).status_code == 204
+    assert dav(server, "ACL", cal, empty).status_code == 200
+    assert not shared()
+
+
+def test_rfc4918_6_a_deleted_users_locks_go_with_the_user(fresh_server):
+    """§6: a lock belongs to its creator; `jmapd user del` removes the user's locks with
+    the user (before, they bound every writer until their timeout, and a later user given
+    the same id would have inherited them)."""
+    s = fresh_server
+    cal = new_calendar(s)
+    uid = str(uuid.uuid4())
+    assert put(s, cal + "held.ics", ics(uid)).status_code == 201
+    token_of(lock(s, cal + "held.ics", user="bob", timeout="Second-3600"))
+    token_of(lock(s, cal + "reserved.ics", user="bob", timeout="Second-3600"), 201)
+    mine = token_of(lock(s, cal + "mine.ics", timeout="Second-3600"), 201)
+    assert put(s, cal + "held.ics", ics(uid, "Alice")).status_code == 423
+    r = conftest.run_cli(s.data, "user", "del", "bob", "--config", s.config)
+    assert r.returncode == 0, r.stderr
+    assert put(s, cal + "held.ics", ics(uid, "Alice")).status_code in (200, 204)
+    ms = multistatus(propfind(s, cal + "held.ics", "<d:lockdiscovery/>"))
+    assert ms[cal + "held.ics"]["props"][D + "lockdiscovery"].find(D + "activelock") is None
+    assert s.http().get(s.base + cal + "reserved.ics").status_code == 404
+    assert put(s, cal + "reserved.ics", ics(str(uuid.uuid4()))).status_code == 201
+    # alice's own lock stays
+    assert members(s, cal) == {cal + "held.ics", cal + "reserved.ics", cal + "mine.ics"}
+    r = dav(s, "UNLOCK", cal + "mine.ics", headers={"Lock-Token": f"<{mine}>"})
+    assert r.status_code == 204
