@@ -20,8 +20,10 @@
  * of their access on every collection. The ACL method maps back: read gives
  * mayReadItems and mayReadFreeBusy, any write privilege mayWriteAll (which implies
  * mayWriteOwn, mayUpdatePrivate and mayRSVP), read-acl or write-acl mayShare, all every
- * right; only grant ACEs of principals that are users (§8.1.1 grant-only, no-invert,
- * recognized-principal), the owner's own ACE left as it is (protected).
+ * right; only grant ACEs of principals that are users or groups (a group's members get
+ * the rights, as a JMAP shareWith to the group gives them, RFC 9670 §4), else the
+ * §8.1.1 preconditions grant-only, no-invert, recognized-principal; the owner's own ACE
+ * left as it is (protected).
  */
 #include <stdio.h>
 #include <string.h>
@@ -279,8 +281,10 @@ int dav_acl_prop(struct dav_ctx *x, struct dav_res *r, const char *name, struct 
 
 /* ---- the ACL method (§8.1) ------------------------------------------------------------------- */
 
-/* The principal (account) id of a user's principal href /dav/principals/{name}/
- * (absolute or a path) into id; false when it names no user. */
+/* The principal id of a principal href /dav/principals/{name}/ (absolute or a path)
+ * into id: a user's (its account id), or a group's, named by its id (as DAV:acl writes
+ * it) or its name (RFC 9670 §2: a group is a principal; shareWith may name it). False
+ * when it names no principal. */
 static bool principal_id(struct dav_ctx *x, const char *href, char id[64])
 {
     char path[600], name[256];
@@ -292,12 +296,27 @@ static bool principal_id(struct dav_ctx *x, const char *href, char id[64])
     size_t n = strlen(name);
     if (n && name[n - 1] == '/')
         name[--n] = 0;
+    if (!n || strchr(name, '/'))
+        return false;
     struct store_user u;
     memset(&u, 0, sizeof u);
-    bool ok = n && !strchr(name, '/') && store_user_get(x->c, name, &u) == STORE_OK;
+    bool ok = store_user_get(x->c, name, &u) == STORE_OK;
     if (ok)
         snprintf(id, 64, "%s", u.account_id);
     store_user_clear(&u);
+    if (ok)
+        return true;
+    char gid[64];
+    if (store_group_get(x->c, name, gid) == STORE_OK) {
+        snprintf(id, 64, "%s", gid);
+        return true;
+    }
+    json_t *p = n < 64 ? principal_load(x->c, name) : NULL;
+    const char *type = json_string_value(json_object_get(p, "type"));
+    ok = type && strcmp(type, "group") == 0;
+    if (ok) /* n < 64 */
+        memcpy(id, name, n + 1);
+    json_decref(p);
     return ok;
 }
 

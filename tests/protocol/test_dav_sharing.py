@@ -465,3 +465,37 @@ def test_rfc3744_8_1_acl_on_an_address_book_rfc9610_s2(gs):
                                           user="bob"))[bobs])
     assert {"read", "write", "write-content", "bind", "unbind"} <= got
     assert C + "read-free-busy" not in got and "write-acl" not in got
+
+
+def test_rfc3744_8_1_acl_grants_to_a_group_principal_rfc9670_s4(gs):
+    """A group is a principal (RFC 9670 §2; RFC 3744 §2 group principals): an ACE of the
+    group's principal URL, by the id DAV:acl names it with or by its name, grants its
+    members what a JMAP shareWith to the group gives them (§4): bob, in the group, finds
+    the calendar in his home and reads it, dan, outside it, does not; DAV:acl lists the
+    group's ACE. A principal URL that names no user and no group is still
+    recognized-principal (§8.1.1)."""
+    r = gs.cli("group", "add", "dav-readers")
+    assert r.returncode == 0, r.stderr
+    group = r.stdout.split()[-1]
+    assert gs.cli("group", "member", "dav-readers", "--add", "bob").returncode == 0
+    cid, events = shared_calendar(gs, {})
+    path = f"{home(gs, 'alice')}{cid}/"
+    for href in (f"/dav/principals/{group}/", f"{gs.base}/dav/principals/dav-readers/"):
+        r = dav(gs, "ACL", path, acl_body(ace(href, "<d:read/>")))
+        assert r.status_code == 200, (href, r.text)
+        _, got = gs.c("Calendar/get", {"accountId": gs.a, "ids": [cid]})
+        share = got["list"][0]["shareWith"]
+        assert set(share) == {group} and share[group]["mayReadItems"], share
+        bobs = f"{home(gs, 'bob')}{gs.a}~{cid}/"
+        ms = multistatus(propfind(gs, home(gs, "bob"), "<d:resourcetype/>", depth=1, user="bob"))
+        assert bobs in ms
+        g = gs.http("bob").get(gs.base + bobs + events["public"] + ".ics")
+        assert g.status_code == 200 and "SUMMARY:public meeting" in g.text
+        assert propfind(gs, f"{home(gs, 'dan')}{gs.a}~{cid}/", "<d:resourcetype/>",
+                        user="dan").status_code == 404
+        r = propfind(gs, path, "<d:acl/>")
+        grants = ace_grants(multistatus(r)[path]["props"][D + "acl"])
+        assert grants[f"/dav/principals/{group}/"] == {"read", C + "read-free-busy"}
+        assert dav(gs, "ACL", path, acl_body()).status_code == 200
+    r = dav(gs, "ACL", path, acl_body(ace("/dav/principals/no-such-group/", "<d:read/>")))
+    assert r.status_code == 403 and D + "recognized-principal" in error_condition(r)
