@@ -267,6 +267,8 @@ void dav_locks_free(struct dav_locks *s);
 /* ---- dav_acl.c: access control (RFC 3744) from the JMAP rights ------------------------- */
 /* DAV:current-user-privilege-set of r into v (§5.4). */
 void dav_acl_privileges(const struct dav_res *r, struct buf *v);
+/* Whether the user holds CALDAV:read-free-busy on r (RFC 4791 §6.1.1), as that set says. */
+bool dav_acl_may_read_free_busy(const struct dav_res *r);
 /* The properties current-user-privilege-set, supported-privilege-set, owner, acl and
  * acl-restrictions of r: 1 with the value in v, 0 when r has none, -1 when the user
  * may not read it (DAV:acl without read-acl). */
