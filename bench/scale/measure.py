@@ -170,9 +170,9 @@ if kind == "events":
     tot = []
     with Cpu(fig, "text_total_cpu_ms", 20):
         for i in range(20):
-            _, dt = call([["ContactCard/query", {"accountId": acct,
-                                                 "filter": {"text": first_terms[i % 7]},
-                                                 "limit": 50, "calculateTotal": True}, "t"]])
+            _, dt = call([["CalendarEvent/query", {"accountId": acct, "filter": {"text": "walnut"},
+                                                   "sort": [{"property": "start"}], "limit": 50,
+                                                   "calculateTotal": True}, "t"]])
             tot.append(dt)
     fig["text_total_p50_ms"] = p50(tot)
     srt = []
