@@ -263,11 +263,8 @@ static int prop_dav(struct dav_ctx *x, struct dav_res *r, const char *name, stru
         else if (strcmp(name, "lockdiscovery") != 0 && strcmp(name, "supportedlock") != 0 &&
                  strcmp(name, "resourcetype") != 0)
             return 0;
-        if (strcmp(name, "lockdiscovery") == 0)
-            dav_lock_discovery(x, x->q->path, v);
-        if (strcmp(name, "supportedlock") == 0)
-            dav_lock_supported(v);
-        return 1;
+        if (strcmp(name, "getcontentlength") == 0 || strcmp(name, "resourcetype") == 0)
+            return 1; /* the locks below, from its own href (also in its collection's listing) */
     }
     if (strcmp(name, "resourcetype") == 0) {
         if (r->t == DR_PRINCIPAL)
@@ -547,26 +544,24 @@ void dav_propstats(struct dav_ctx *x, struct dav_res *r, const xmlNode *prop, st
 /* ---- listings of a collection's members -------------------------------------------------- */
 
 struct etag_list {
-    struct dav_ctx *x;
     struct buf *b;
     const struct buf *prefix; /* the collection's href */
-    const char *ext;
 };
 
+#define LIT(b, s) buf_append(b, s, sizeof s - 1)
+
 /* One member's response to the ETag-only question (as dav_propstats writes it). */
-static void etag_member(const char *id, int64_t modseq, void *ud)
+static void etag_member(const char *id, const char *href, int64_t modseq, void *ud)
 {
+    (void)id;
     struct etag_list *l = ud;
-    const char *name = json_string_value(json_object_get(l->x->names, id));
-    buf_puts(l->b, "<D:response><D:href>");
+    LIT(l->b, "<D:response><D:href>");
     buf_append(l->b, l->prefix->data, l->prefix->len);
-    dav_xml_href(l->b, name ? name : id);
-    if (!name)
-        dav_xml_href(l->b, l->ext);
-    buf_puts(l->b, "</D:href><D:propstat><D:prop><D:getetag>");
+    buf_puts(l->b, href);
+    LIT(l->b, "</D:href><D:propstat><D:prop><D:getetag>");
     etag_write(l->b, modseq);
-    buf_puts(l->b, "</D:getetag></D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat>"
-                   "</D:response>");
+    LIT(l->b, "</D:getetag></D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat>"
+              "</D:response>");
 }
 
 void dav_list_members(struct dav_ctx *x, struct dav_res *r, const xmlNode *prop, struct buf *b)
@@ -574,7 +569,7 @@ void dav_list_members(struct dav_ctx *x, struct dav_res *r, const xmlNode *prop,
     if (r->t == DR_COLL && !r->shared && etag_only(prop)) {
         struct buf prefix = {0};
         dav_res_href(x, r, &prefix);
-        struct etag_list l = {x, b, &prefix, r->k->ext};
+        struct etag_list l = {b, &prefix};
         dav_members_each(x, r, etag_member, &l);
         buf_free(&prefix);
         return;
@@ -727,6 +722,8 @@ static void propfind(struct dav_ctx *x, struct dav_res *r)
     dav_propstats(x, r, what, &b);
     if (depth[0] == '1' && (r->t == DR_HOME || r->t == DR_COLL)) {
         dav_list_members(x, r, what, &b);
+        if (r->t == DR_COLL)
+            dav_lock_list_reserved(x, r, what, &b); /* RFC 4918 §9.10.4 (see dav_lock.c) */
         if (r->t == DR_HOME)
             dav_shared_list(x, r, what, &b); /* what others share with the user */
     } else if (depth[0] == '1' && r->t == DR_PRINCIPALS) {
@@ -850,8 +847,10 @@ void dav_handle(struct jmap_server *srv, const struct jmap_user *u, const struct
     } else if (is_write(q->method) && strcmp(q->method, "COPY") != 0 && /* dav_copy.c checks */
                (!r.acct || !(r.shared ? r.shared_write : r.acct->may_write))) {
         dav_error(&x, 403, NS_DAV, "need-privileges", NULL); /* RFC 3744 §7.1.1 */
-    } else if ((is_write(q->method) || q->if_header) && !lock_ok(&x, &r)) {
-        /* RFC 4918 §10.4 a false If header (412), §7 a lock not submitted (423) */
+    } else if ((is_write(q->method) || !strcmp(q->method, "ACL") || q->if_header) &&
+               !lock_ok(&x, &r)) {
+        /* RFC 4918 §10.4 a false If header (412), §7 a lock not submitted (423); the ACL
+         * method's own privilege (write-acl, not write) is dav_acl.c's to check */
     } else {
         dispatch(&x, &r);
         if (x.out->status / 100 == 2 &&

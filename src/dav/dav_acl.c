@@ -8,20 +8,47 @@
  * (§5.1); and the ACL method (§8.1) as an update of the collection's shareWith (RFC 9670
  * §4), so every check stays the JMAP /set's.
  *
- * JMAP rights to privileges (calendars-27 §4, RFC 9610 §2, tasks-06 §4):
- *   mayReadItems / mayRead                      DAV:read
- *   mayReadFreeBusy                             CALDAV:read-free-busy
- *   mayWriteAll, mayWriteOwn / mayWrite         DAV:write-properties, write-content,
- *                                               bind, unbind (and DAV:write, their sum)
- *   mayShare / mayAdmin                         DAV:read-acl, DAV:write-acl
- * (mayUpdatePrivate, mayRSVP and mayDelete have no DAV privilege; mayWriteOwn is the
- * write privileges for the user's own events.) Everyone has
- * read-current-user-privilege-set. The owner and an account-wide grant have the rights
- * of their access on every collection. The ACL method maps back: read gives
- * mayReadItems and mayReadFreeBusy, any write privilege mayWriteAll (which implies
- * mayWriteOwn, mayUpdatePrivate and mayRSVP), read-acl or write-acl mayShare, all every
- * right; only grant ACEs of principals that are users (§8.1.1 grant-only, no-invert,
- * recognized-principal), the owner's own ACE left as it is (protected).
+ * The privileges, as a tree (aggregates hold what is below them; §3, §3.12), with the
+ * JMAP right each is (calendars-27 §4, RFC 9610 §2, tasks-06 §4). Where a right has no
+ * DAV privilege of its own it is a privilege of ours (J: https://jmapd.org/ns/dav/, §3:
+ * "a namespace that they control"), the way Cyrus adds its own (CY:remove-resource...):
+ *   DAV:all
+ *     DAV:read                    (aggregate)
+ *       J:read-items              mayReadItems / mayRead
+ *       CALDAV:read-free-busy     mayReadFreeBusy (calendars; RFC 4791 §6.1.1: it MUST
+ *                                 be aggregated under DAV:read)
+ *     DAV:write                   (aggregate)
+ *       DAV:write-properties, DAV:write-content, DAV:bind
+ *                                 mayWriteAll, mayWriteOwn / mayWrite
+ *       DAV:unbind                (aggregate: §3.10 removing a member URL)
+ *         J:remove-resource       mayWriteAll, mayWriteOwn / mayWrite (items)
+ *         J:remove-collection     mayDelete (the collection itself, as Cyrus's
+ *                                 CY:remove-collection: a collection shared with the
+ *                                 user lives in the user's own home, whose DAV:unbind
+ *                                 cannot say it)
+ *       J:update-private          mayUpdatePrivate (calendars, task lists)
+ *       J:rsvp                    mayRSVP (calendars, task lists)
+ *     DAV:read-acl, DAV:write-acl mayShare / mayAdmin
+ *     DAV:read-current-user-privilege-set   everyone
+ * An aggregate is shown in current-user-privilege-set only when the user holds all it
+ * holds, so a user with mayReadItems but not mayReadFreeBusy has J:read-items, not
+ * DAV:read (which would include read-free-busy), and a free-busy-query is refused
+ * exactly when the set lacks CALDAV:read-free-busy (dav_acl_may_read_free_busy);
+ * mayWriteAll without mayDelete is write-properties, write-content, bind and
+ * J:remove-resource, not DAV:unbind or DAV:write. (mayWriteOwn shows the write
+ * privileges too: the JMAP /set refuses the events the user does not own.) The owner
+ * and an account-wide grant have the rights of their access on every collection.
+ *
+ * The ACL method maps back, privilege by privilege: J:read-items mayReadItems,
+ * read-free-busy mayReadFreeBusy (DAV:read both), any of write-properties,
+ * write-content, bind, J:remove-resource mayWriteAll (which implies mayWriteOwn,
+ * mayUpdatePrivate and mayRSVP), J:update-private and J:rsvp theirs,
+ * J:remove-collection mayDelete (DAV:unbind and DAV:write the rights of what they
+ * hold), read-acl or write-acl mayShare, DAV:all every right; only grant ACEs of
+ * principals that are users or groups (a group's members get the rights, as a JMAP
+ * shareWith to the group gives them, RFC 9670 §4), else the §8.1.1 preconditions
+ * grant-only, no-invert, recognized-principal; the owner's own ACE is left as it is
+ * (protected).
  */
 #include <stdio.h>
 #include <string.h>
@@ -29,29 +56,39 @@
 #include "dav/dav_internal.h"
 #include "types/share.h"
 
+#define NS_JMAPD "https://jmapd.org/ns/dav/"
+
 enum {
-    P_READ = 1,
+    P_READ_ITEMS = 1,
     P_FREEBUSY = 2,
     P_WRITE_PROPS = 4,
     P_WRITE_CONTENT = 8,
     P_BIND = 16,
-    P_UNBIND = 32,
+    P_REMOVE_RES = 32,
     P_READ_ACL = 64,
     P_WRITE_ACL = 128,
-    P_WRITES = P_WRITE_PROPS | P_WRITE_CONTENT | P_BIND | P_UNBIND,
+    P_UPDATE_PRIVATE = 256,
+    P_RSVP = 512,
+    P_REMOVE_COLL = 1024,
+    P_ITEMS_WRITE = P_WRITE_PROPS | P_WRITE_CONTENT | P_BIND | P_REMOVE_RES,
+    P_UNBIND = P_REMOVE_RES | P_REMOVE_COLL,
+    P_ACL = P_READ_ACL | P_WRITE_ACL,
 };
 
-/* The privileges in the order they are written, with their namespace. */
+/* The non-aggregate privileges in the order they are written, with their namespace. */
 static const struct {
     unsigned bit;
     const char *ns, *name;
 } privs[] = {
-    {P_READ, NS_DAV, "read"},
+    {P_READ_ITEMS, NS_JMAPD, "read-items"},
     {P_FREEBUSY, NS_CALDAV, "read-free-busy"},
     {P_WRITE_PROPS, NS_DAV, "write-properties"},
     {P_WRITE_CONTENT, NS_DAV, "write-content"},
     {P_BIND, NS_DAV, "bind"},
-    {P_UNBIND, NS_DAV, "unbind"},
+    {P_REMOVE_RES, NS_JMAPD, "remove-resource"},
+    {P_REMOVE_COLL, NS_JMAPD, "remove-collection"},
+    {P_UPDATE_PRIVATE, NS_JMAPD, "update-private"},
+    {P_RSVP, NS_JMAPD, "rsvp"},
     {P_READ_ACL, NS_DAV, "read-acl"},
     {P_WRITE_ACL, NS_DAV, "write-acl"},
 };
@@ -63,29 +100,59 @@ static enum share_kind kind_of(const struct dav_kind *k)
                                   : SHARE_CALENDAR;
 }
 
+/* The privileges there are on a collection of kind k (or a member of one; k NULL: the
+ * principal, the homes). */
+static unsigned privs_there(const struct dav_kind *k)
+{
+    unsigned p = P_READ_ITEMS | P_ITEMS_WRITE | P_REMOVE_COLL | P_ACL;
+    if (k == &dav_calendars)
+        p |= P_FREEBUSY;
+    if (k && k->calendar) /* events and tasks: per-user properties, participation */
+        p |= P_UPDATE_PRIVATE | P_RSVP;
+    return p;
+}
+
+/* DAV:read and DAV:write on kind k: what they aggregate. */
+static unsigned agg_read(const struct dav_kind *k)
+{
+    return privs_there(k) & (P_READ_ITEMS | P_FREEBUSY);
+}
+
+static unsigned agg_write(const struct dav_kind *k)
+{
+    return privs_there(k) & (P_ITEMS_WRITE | P_REMOVE_COLL | P_UPDATE_PRIVATE | P_RSVP);
+}
+
 /* The privileges a rights object's bits give in collections of kind k. */
 static unsigned privs_of(const struct dav_kind *k, unsigned bits)
 {
     unsigned p = 0;
     switch (kind_of(k)) {
     case SHARE_CALENDAR:
-        p |= bits & CR_READ ? P_READ : 0;
+        p |= bits & CR_READ ? P_READ_ITEMS : 0;
         p |= bits & CR_FREEBUSY ? P_FREEBUSY : 0;
-        p |= bits & (CR_WRITE_ALL | CR_WRITE_OWN) ? P_WRITES : 0;
-        p |= bits & CR_SHARE ? P_READ_ACL | P_WRITE_ACL : 0;
+        p |= bits & (CR_WRITE_ALL | CR_WRITE_OWN) ? P_ITEMS_WRITE : 0;
+        p |= bits & CR_UPDATE_PRIVATE ? P_UPDATE_PRIVATE : 0;
+        p |= bits & CR_RSVP ? P_RSVP : 0;
+        p |= bits & CR_SHARE ? P_ACL : 0;
+        p |= bits & CR_DELETE ? P_REMOVE_COLL : 0;
         break;
     case SHARE_ADDRESS_BOOK:
-        p |= bits & AR_READ ? P_READ : 0;
-        p |= bits & AR_WRITE ? P_WRITES : 0;
-        p |= bits & AR_SHARE ? P_READ_ACL | P_WRITE_ACL : 0;
+        p |= bits & AR_READ ? P_READ_ITEMS : 0;
+        p |= bits & AR_WRITE ? P_ITEMS_WRITE : 0;
+        p |= bits & AR_SHARE ? P_ACL : 0;
+        p |= bits & AR_DELETE ? P_REMOVE_COLL : 0;
         break;
     case SHARE_TASK_LIST:
-        p |= bits & TR_READ ? P_READ : 0;
-        p |= bits & (TR_WRITE_ALL | TR_WRITE_OWN) ? P_WRITES : 0;
-        p |= bits & TR_ADMIN ? P_READ_ACL | P_WRITE_ACL : 0;
+        p |= bits & TR_READ ? P_READ_ITEMS : 0;
+        p |= bits & (TR_WRITE_ALL | TR_WRITE_OWN) ? P_ITEMS_WRITE : 0;
+        p |= bits & TR_UPDATE_PRIVATE ? P_UPDATE_PRIVATE : 0;
+        p |= bits & TR_RSVP ? P_RSVP : 0;
+        p |= bits & TR_ADMIN ? P_ACL : 0;
+        p |= bits & TR_DELETE ? P_REMOVE_COLL : 0;
         break;
     }
-    return p;
+    return p & privs_there(k);
 }
 
 /* The rights bits the privileges of an ACL grant give (see the top of the file). */
@@ -94,20 +161,26 @@ static unsigned bits_of(const struct dav_kind *k, unsigned p, bool all)
     switch (kind_of(k)) {
     case SHARE_CALENDAR:
         return all ? 0xffu
-                   : (p & P_READ ? CR_READ | CR_FREEBUSY : 0) | (p & P_FREEBUSY ? CR_FREEBUSY : 0) |
-                         (p & P_WRITES ? CR_WRITE_ALL | CR_WRITE_OWN | CR_UPDATE_PRIVATE | CR_RSVP
-                                       : 0) |
-                         (p & (P_READ_ACL | P_WRITE_ACL) ? CR_SHARE : 0);
+                   : (p & P_READ_ITEMS ? CR_READ : 0) | (p & P_FREEBUSY ? CR_FREEBUSY : 0) |
+                         (p & P_ITEMS_WRITE
+                              ? CR_WRITE_ALL | CR_WRITE_OWN | CR_UPDATE_PRIVATE | CR_RSVP
+                              : 0) |
+                         (p & P_UPDATE_PRIVATE ? CR_UPDATE_PRIVATE : 0) |
+                         (p & P_RSVP ? CR_RSVP : 0) | (p & P_ACL ? CR_SHARE : 0) |
+                         (p & P_REMOVE_COLL ? CR_DELETE : 0);
     case SHARE_ADDRESS_BOOK:
         return all ? 0x0fu
-                   : (p & P_READ ? AR_READ : 0) | (p & P_WRITES ? AR_WRITE : 0) |
-                         (p & (P_READ_ACL | P_WRITE_ACL) ? AR_SHARE : 0);
+                   : (p & P_READ_ITEMS ? AR_READ : 0) | (p & P_ITEMS_WRITE ? AR_WRITE : 0) |
+                         (p & P_ACL ? AR_SHARE : 0) | (p & P_REMOVE_COLL ? AR_DELETE : 0);
     case SHARE_TASK_LIST:
         return all ? 0x7fu
-                   : (p & P_READ ? TR_READ : 0) |
-                         (p & P_WRITES ? TR_WRITE_ALL | TR_WRITE_OWN | TR_UPDATE_PRIVATE | TR_RSVP
-                                       : 0) |
-                         (p & (P_READ_ACL | P_WRITE_ACL) ? TR_ADMIN : 0);
+                   : (p & P_READ_ITEMS ? TR_READ : 0) |
+                         (p & P_ITEMS_WRITE
+                              ? TR_WRITE_ALL | TR_WRITE_OWN | TR_UPDATE_PRIVATE | TR_RSVP
+                              : 0) |
+                         (p & P_UPDATE_PRIVATE ? TR_UPDATE_PRIVATE : 0) |
+                         (p & P_RSVP ? TR_RSVP : 0) | (p & P_ACL ? TR_ADMIN : 0) |
+                         (p & P_REMOVE_COLL ? TR_DELETE : 0);
     }
     return 0;
 }
@@ -118,37 +191,51 @@ static unsigned user_privs(const struct dav_res *r)
     if (r->shared)
         return privs_of(r->k, r->rights);
     if (!r->acct)
-        return P_READ;
-    unsigned p = P_READ | (r->k && r->k->calendar ? P_FREEBUSY : 0);
+        return P_READ_ITEMS;
+    unsigned p = agg_read(r->k);
     if (r->acct->may_write)
-        p |= P_WRITES;
+        p |= agg_write(r->k);
     if (r->acct->is_personal)
-        p |= P_READ_ACL | P_WRITE_ACL;
+        p |= P_ACL;
     return p;
 }
 
-/* The privilege elements of p into v (with DAV:write and DAV:all where p holds all of
- * what they aggregate). */
-static void write_privs(struct buf *v, unsigned p, bool cups)
+bool dav_acl_may_read_free_busy(const struct dav_res *r)
 {
-    unsigned every = P_READ | P_WRITES | P_READ_ACL | P_WRITE_ACL;
-    if ((p & every) == every && cups)
-        buf_puts(v, "<D:privilege><D:all/></D:privilege>");
-    if ((p & P_WRITES) == P_WRITES)
-        buf_puts(v, "<D:privilege><D:write/></D:privilege>");
+    return (user_privs(r) & P_FREEBUSY) != 0;
+}
+
+static void priv_elem(struct buf *v, const char *ns, const char *name)
+{
+    buf_puts(v, "<D:privilege>");
+    dav_prop_open(v, ns, name, true);
+    buf_puts(v, "</D:privilege>");
+}
+
+/* The privilege elements of p on kind k into v: each one held, and each aggregate
+ * (DAV:read, DAV:unbind, DAV:write; DAV:all in current-user-privilege-set, cups) whose
+ * every part is held. */
+static void write_privs(struct buf *v, const struct dav_kind *k, unsigned p, bool cups)
+{
+    unsigned there = privs_there(k), rd = agg_read(k), wr = agg_write(k);
+    if ((p & there) == there && cups)
+        priv_elem(v, NS_DAV, "all");
+    if ((p & rd) == rd)
+        priv_elem(v, NS_DAV, "read");
+    if ((p & wr) == wr)
+        priv_elem(v, NS_DAV, "write");
+    if ((p & P_UNBIND) == P_UNBIND)
+        priv_elem(v, NS_DAV, "unbind");
     for (size_t i = 0; i < sizeof privs / sizeof privs[0]; i++)
-        if (p & privs[i].bit) {
-            buf_puts(v, "<D:privilege>");
-            dav_prop_open(v, privs[i].ns, privs[i].name, true);
-            buf_puts(v, "</D:privilege>");
-        }
+        if (p & there & privs[i].bit)
+            priv_elem(v, privs[i].ns, privs[i].name);
     if (cups)
-        buf_puts(v, "<D:privilege><D:read-current-user-privilege-set/></D:privilege>");
+        priv_elem(v, NS_DAV, "read-current-user-privilege-set");
 }
 
 void dav_acl_privileges(const struct dav_res *r, struct buf *v)
 {
-    write_privs(v, user_privs(r), true);
+    write_privs(v, r->k, user_privs(r), true);
 }
 
 /* ---- properties ---------------------------------------------------------------------------- */
@@ -208,41 +295,51 @@ static void acl_value(struct dav_ctx *x, const struct dav_res *r, struct buf *v)
         buf_puts(v, "<D:ace><D:principal>");
         principal_of(x, id, v);
         buf_puts(v, "</D:principal><D:grant>");
-        write_privs(v, p, false);
+        write_privs(v, r->k, p, false);
         buf_puts(v, "</D:grant></D:ace>");
     }
 }
 
-/* One supported-privilege element (closed unless open_). */
-static void supported_one(struct buf *v, const char *priv, const char *what, bool open_)
+/* One supported-privilege element ns:name (closed unless open_). */
+static void supported_one(struct buf *v, const char *ns, const char *name, const char *what,
+                          bool open_)
 {
-    buf_printf(v,
-               "<D:supported-privilege><D:privilege>%s</D:privilege>"
-               "<D:description xml:lang=\"en\">%s</D:description>",
-               priv, what);
+    buf_puts(v, "<D:supported-privilege>");
+    priv_elem(v, ns, name);
+    buf_printf(v, "<D:description xml:lang=\"en\">%s</D:description>", what);
     if (!open_)
         buf_puts(v, "</D:supported-privilege>");
 }
 
-/* §5.3: the privileges there are, as a tree (DAV:all aggregates the others; DAV:read
- * CALDAV:read-free-busy, RFC 4791 §6.1.1; DAV:write the four write privileges). */
+/* §5.3: the privileges there are on r, as the tree at the top of the file. */
 static void supported_value(const struct dav_res *r, struct buf *v)
 {
-    buf_puts(v, "<D:supported-privilege><D:privilege><D:all/></D:privilege><D:abstract/>"
-                "<D:description xml:lang=\"en\">every privilege</D:description>");
-    supported_one(v, "<D:read/>", "read the items (mayReadItems)", true);
-    if (r->k && r->k->calendar)
-        supported_one(v, "<C:read-free-busy/>", "free/busy (mayReadFreeBusy)", false);
+    unsigned there = privs_there(r->k);
+    supported_one(v, NS_DAV, "all", "every privilege", true);
+    supported_one(v, NS_DAV, "read", "read", true);
+    supported_one(v, NS_JMAPD, "read-items", "read the items (mayReadItems, mayRead)", false);
+    if (there & P_FREEBUSY)
+        supported_one(v, NS_CALDAV, "read-free-busy", "free/busy time (mayReadFreeBusy)", false);
     buf_puts(v, "</D:supported-privilege>");
-    supported_one(v, "<D:write/>", "write the items (mayWriteAll)", true);
-    supported_one(v, "<D:write-properties/>", "write properties", false);
-    supported_one(v, "<D:write-content/>", "write content", false);
-    supported_one(v, "<D:bind/>", "add items", false);
-    supported_one(v, "<D:unbind/>", "remove items", false);
+    supported_one(v, NS_DAV, "write", "write", true);
+    supported_one(v, NS_DAV, "write-properties", "write properties (mayWriteAll)", false);
+    supported_one(v, NS_DAV, "write-content", "change items (mayWriteAll)", false);
+    supported_one(v, NS_DAV, "bind", "add items (mayWriteAll)", false);
+    supported_one(v, NS_DAV, "unbind", "remove members", true);
+    supported_one(v, NS_JMAPD, "remove-resource", "remove items (mayWriteAll)", false);
+    supported_one(v, NS_JMAPD, "remove-collection", "delete the collection itself (mayDelete)",
+                  false);
     buf_puts(v, "</D:supported-privilege>");
-    supported_one(v, "<D:read-acl/>", "read the sharing (mayShare)", false);
-    supported_one(v, "<D:write-acl/>", "change the sharing (mayShare)", false);
-    supported_one(v, "<D:read-current-user-privilege-set/>", "read one's own privileges", false);
+    if (there & P_UPDATE_PRIVATE)
+        supported_one(v, NS_JMAPD, "update-private",
+                      "change one's own per-user properties of every item (mayUpdatePrivate)",
+                      false);
+    if (there & P_RSVP)
+        supported_one(v, NS_JMAPD, "rsvp", "reply to invitations (mayRSVP)", false);
+    buf_puts(v, "</D:supported-privilege>");
+    supported_one(v, NS_DAV, "read-acl", "read the sharing (mayShare)", false);
+    supported_one(v, NS_DAV, "write-acl", "change the sharing (mayShare)", false);
+    supported_one(v, NS_DAV, "read-current-user-privilege-set", "read one's own privileges", false);
     buf_puts(v, "</D:supported-privilege>");
 }
 
@@ -279,8 +376,10 @@ int dav_acl_prop(struct dav_ctx *x, struct dav_res *r, const char *name, struct 
 
 /* ---- the ACL method (§8.1) ------------------------------------------------------------------- */
 
-/* The principal (account) id of a user's principal href /dav/principals/{name}/
- * (absolute or a path) into id; false when it names no user. */
+/* The principal id of a principal href /dav/principals/{name}/ (absolute or a path)
+ * into id: a user's (its account id), or a group's, named by its id (as DAV:acl writes
+ * it) or its name (RFC 9670 §2: a group is a principal; shareWith may name it). False
+ * when it names no principal. */
 static bool principal_id(struct dav_ctx *x, const char *href, char id[64])
 {
     char path[600], name[256];
@@ -292,42 +391,67 @@ static bool principal_id(struct dav_ctx *x, const char *href, char id[64])
     size_t n = strlen(name);
     if (n && name[n - 1] == '/')
         name[--n] = 0;
+    if (!n || strchr(name, '/'))
+        return false;
     struct store_user u;
     memset(&u, 0, sizeof u);
-    bool ok = n && !strchr(name, '/') && store_user_get(x->c, name, &u) == STORE_OK;
+    bool ok = store_user_get(x->c, name, &u) == STORE_OK;
     if (ok)
         snprintf(id, 64, "%s", u.account_id);
     store_user_clear(&u);
+    if (ok)
+        return true;
+    char gid[64];
+    if (store_group_get(x->c, name, gid) == STORE_OK) {
+        snprintf(id, 64, "%s", gid);
+        return true;
+    }
+    if (n >= 64)
+        return false;
+    json_t *p = principal_load(x->c, name);
+    const char *type = json_string_value(json_object_get(p, "type"));
+    ok = type && strcmp(type, "group") == 0;
+    if (ok)
+        memcpy(id, name, n + 1);
+    json_decref(p);
     return ok;
 }
 
-/* The privileges of a DAV:grant into *p (*all for DAV:all); false on one not supported
- * (§8.1.1 not-supported-privilege). */
-static bool grant_privs(const xmlNode *grant, unsigned *p, bool *all)
+/* The privileges of a DAV:grant on kind k into *p (*all for DAV:all); false on one not
+ * supported there (§8.1.1 not-supported-privilege). */
+static bool grant_privs(const struct dav_kind *k, const xmlNode *grant, unsigned *p, bool *all)
 {
+    unsigned there = privs_there(k);
     for (xmlNode *pr = dav_xml_child(grant, NULL, NULL); pr; pr = dav_xml_next(pr)) {
         xmlNode *e = dav_xml_child(pr, NULL, NULL);
         if (!dav_xml_is(pr, NS_DAV, "privilege") || !e)
             continue;
+        unsigned got = 0;
         bool known = false;
         if (dav_xml_is(e, NS_DAV, "all"))
             known = *all = true;
+        else if (dav_xml_is(e, NS_DAV, "read"))
+            got = agg_read(k);
         else if (dav_xml_is(e, NS_DAV, "write"))
-            known = (*p |= P_WRITES) != 0;
+            got = agg_write(k);
+        else if (dav_xml_is(e, NS_DAV, "unbind"))
+            got = P_UNBIND;
         else if (dav_xml_is(e, NS_DAV, "read-current-user-privilege-set"))
-            known = true;
-        for (size_t i = 0; i < sizeof privs / sizeof privs[0] && !known; i++)
+            known = true; /* everyone has it */
+        for (size_t i = 0; i < sizeof privs / sizeof privs[0] && !got && !known; i++)
             if (dav_xml_is(e, privs[i].ns, privs[i].name))
-                known = (*p |= privs[i].bit) != 0;
-        if (!known)
+                got = privs[i].bit & there;
+        if (!got && !known)
             return false;
+        *p |= got;
     }
     return true;
 }
 
 /* The precondition an ACE breaks (§8.1.1), or NULL with its principal's id and the
  * privileges it grants. */
-static const char *ace_read(struct dav_ctx *x, xmlNode *ace, char id[64], unsigned *p, bool *all)
+static const char *ace_read(struct dav_ctx *x, const struct dav_kind *k, xmlNode *ace, char id[64],
+                            unsigned *p, bool *all)
 {
     xmlNode *pr = dav_xml_child(ace, NS_DAV, "principal");
     xmlNode *href = pr ? dav_xml_child(pr, NS_DAV, "href") : NULL;
@@ -343,7 +467,7 @@ static const char *ace_read(struct dav_ctx *x, xmlNode *ace, char id[64], unsign
     xmlFree(h);
     if (!known)
         return "recognized-principal";
-    return grant_privs(grant, p, all) ? NULL : "not-supported-privilege";
+    return grant_privs(k, grant, p, all) ? NULL : "not-supported-privilege";
 }
 
 /* The shareWith an acl element asks (a new object), or NULL with the answer queued. */
@@ -356,7 +480,7 @@ static json_t *acl_share_with(struct dav_ctx *x, const struct dav_res *r, xmlNod
         char id[64] = "";
         unsigned p = 0;
         bool all = false;
-        const char *pre = ace_read(x, ace, id, &p, &all);
+        const char *pre = ace_read(x, r->k, ace, id, &p, &all);
         if (pre) {
             json_decref(with);
             dav_error(x, 403, NS_DAV, pre, NULL);

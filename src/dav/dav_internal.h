@@ -143,10 +143,13 @@ json_t *dav_member_ids(struct dav_ctx *x, const struct dav_res *r);
 /* dav_members.c: the ids of collection r's members, from a membership map kept in
  * memory and brought up to date from the change log (a new array). */
 json_t *dav_members_of(struct dav_ctx *x, const struct dav_res *r);
-/* Calls fn with the id and modseq of each member of collection r (not shared), from the
- * member index: no array of ids, no store read per member. */
+/* Calls fn with the id, resource name (percent-encoded as an href segment: the chosen
+ * name or the server's {id}{ext}) and modseq of each member of collection r (not
+ * shared), in id order, from the collection's member list (dav_members.c): no array of
+ * ids, no store read, hash look-up or encoding per member. */
 void dav_members_each(struct dav_ctx *x, const struct dav_res *r,
-                      void (*fn)(const char *id, int64_t modseq, void *ud), void *ud);
+                      void (*fn)(const char *id, const char *href, int64_t modseq, void *ud),
+                      void *ud);
 /* The responses of collection r's members with the properties of prop (a PROPFIND
  * Depth 1, an initial sync-collection): the ETag-only question written from the member
  * index with the collection's href made once; anything else member by member. */
@@ -254,12 +257,18 @@ void dav_lock_supported(struct buf *v);
 /* Whether r is an unmapped member URL that a LOCK reserved (a lock rooted there):
  * the empty locked resource of RFC 4918 §9.10.4 while the lock lasts. */
 bool dav_lock_reserved(struct dav_ctx *x, const struct dav_res *r);
+/* The responses (properties of prop) of the reserved URLs in collection r, for its
+ * PROPFIND Depth 1: RFC 4918 §9.10.4 (never in a REPORT: see dav_lock.c). */
+void dav_lock_list_reserved(struct dav_ctx *x, const struct dav_res *r, const xmlNode *prop,
+                            struct buf *b);
 /* Frees a request's copy of the locks (dav_ctx.locks; NULL is fine). */
 void dav_locks_free(struct dav_locks *s);
 
 /* ---- dav_acl.c: access control (RFC 3744) from the JMAP rights ------------------------- */
 /* DAV:current-user-privilege-set of r into v (§5.4). */
 void dav_acl_privileges(const struct dav_res *r, struct buf *v);
+/* Whether the user holds CALDAV:read-free-busy on r (RFC 4791 §6.1.1), as that set says. */
+bool dav_acl_may_read_free_busy(const struct dav_res *r);
 /* The properties current-user-privilege-set, supported-privilege-set, owner, acl and
  * acl-restrictions of r: 1 with the value in v, 0 when r has none, -1 when the user
  * may not read it (DAV:acl without read-acl). */

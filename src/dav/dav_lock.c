@@ -8,7 +8,8 @@
  * resource or collection, with a timeout (Second-N up to LOCK_MAX_SECONDS; Infinite is
  * granted as that much, §10.7 lets the server choose) and an opaquelocktoken: URI (a
  * random UUID, RFC 4918 Appendix C). A write (PUT, DELETE, PROPPATCH, MKCOL,
- * MKCALENDAR, MOVE, COPY's destination) to a locked URL needs the lock's token in the
+ * MKCALENDAR, MOVE, COPY's destination, and ACL: RFC 3744 §7.5 "only the lock owner can
+ * modify ACEs") to a locked URL needs the lock's token in the
  * If header, submitted by the lock's creator (§6.4), else 423 with lock-token-submitted
  * (§7, §16); a DELETE or MOVE also needs the tokens of locks below it. An If
  * header is evaluated (§10.4: lists of state tokens and ETags, Not, tagged lists) and a
@@ -17,15 +18,23 @@
  * LOCK of an unmapped URL (§7.3, §9.10.4) reserves the name for the lock's holder, as
  * Cyrus does (RFC 2518's lock-null resource): 201 Created and a lock on the URL, so
  * nobody else can create it and the holder's PUT with the token does (the lost-update
- * problem on creation that §7.3 is for). The empty resource §7.3 asks for is not made:
+ * problem on creation that §7.3 is for). No calendar or address object is stored for it:
  * a calendar or address book collection holds only calendar or address object
  * resources (RFC 4791 §4.2 a, RFC 6352 §5.2 a) and an empty body is neither (a PUT of
- * one fails CALDAV:valid-calendar-data, CARDDAV:valid-address-data), so the URL is
- * no member of its collection (not listed, not in sync-collection); addressed itself,
- * while the lock lasts, it is the empty resource §9.10.4 describes (GET: 204, PROPFIND:
- * an empty resourcetype, getcontentlength 0 and its lock; DELETE with the token ends
- * it); when the lock ends unused nothing remains (§7.3's "SHOULD NOT disappear" yields
- * to those MUSTs).
+ * one fails CALDAV:valid-calendar-data, CARDDAV:valid-address-data). While the lock
+ * lasts the URL is the empty resource §9.10.4 describes (GET: 204, PROPFIND: an empty
+ * resourcetype, getcontentlength 0 and its lock; DELETE with the token ends it), and,
+ * as §9.10.4 says it MUST, it appears in the PROPFIND responses whose scope includes it:
+ * a Depth 1 PROPFIND of its collection lists it (dav_lock_list_reserved), as Cyrus's
+ * listing does its lock-null resources. How that goes with RFC 4791 §4.2 a / RFC 6352
+ * §5.2 a: those restrict what a collection stores, and nothing is stored; a listing
+ * shows the lock state of a name in it, with no getetag and no calendar or address data,
+ * for as long as the lock lasts (a client's LOCK-then-PUT). Everything that is about
+ * the collection's calendar or address object resources leaves it out:
+ * sync-collection (RFC 6578 §3: its changes are the members' and a reservation is no
+ * change of the collection's data), calendar-query and addressbook-query (no data to
+ * match), the CTag and sync token (unchanged by a LOCK). When the lock ends unused
+ * nothing remains (§7.3's "SHOULD NOT disappear" yields to RFC 4791 §4.2 a).
  *
  * Locks are rows of the store (store.h "DAV write locks"), so every front end on one
  * PostgreSQL database, and every process on one SQLite data directory, honours a lock
@@ -311,7 +320,8 @@ bool dav_lock_check(struct dav_ctx *x, const char *etag)
     const char *m = x->q->method;
     bool write = strcmp(m, "PUT") == 0 || strcmp(m, "DELETE") == 0 || strcmp(m, "PROPPATCH") == 0 ||
                  strcmp(m, "MKCOL") == 0 || strcmp(m, "MKCALENDAR") == 0 ||
-                 strcmp(m, "MOVE") == 0 || strcmp(m, "COPY") == 0;
+                 strcmp(m, "MOVE") == 0 || strcmp(m, "COPY") == 0 ||
+                 strcmp(m, "ACL") == 0; /* RFC 3744 §7.5: a lock keeps the ACEs too */
     char path[LOCK_PATH], dest[LOCK_PATH] = "";
     norm(x->q->path, path);
     if ((strcmp(m, "MOVE") == 0 || strcmp(m, "COPY") == 0) && x->q->destination &&
@@ -376,6 +386,30 @@ bool dav_lock_reserved(struct dav_ctx *x, const struct dav_res *r)
         if (strcmp(s->v[i].path, p) == 0)
             return true;
     return false;
+}
+
+void dav_lock_list_reserved(struct dav_ctx *x, const struct dav_res *r, const xmlNode *prop,
+                            struct buf *b)
+{
+    char coll[LOCK_PATH];
+    norm(x->q->path, coll);
+    struct dav_locks *s = loaded(x);
+    size_t n = strlen(coll);
+    for (size_t i = 0; i < s->n; i++) {
+        const char *p = s->v[i].path;
+        bool dup = false; /* one response per URL, however many shared locks it has */
+        for (size_t j = 0; j < i && !dup; j++)
+            dup = strcmp(s->v[j].path, p) == 0;
+        if (dup || !below(p, coll) || strchr(p + n + 1, '/'))
+            continue; /* only the collection's own members */
+        struct dav_res child;
+        if (dav_resolve(x, p, &child) == 0 && child.t == DR_OBJ && child.coll && !child.obj_id[0] &&
+            strcmp(child.coll_id, r->coll_id) == 0) {
+            child.reserved = true;
+            dav_propstats(x, &child, prop, b);
+        }
+        dav_res_clear(&child);
+    }
 }
 
 /* ---- lockdiscovery (§15.8) and supportedlock (§15.10) ----------------------------------- */

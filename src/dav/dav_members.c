@@ -12,6 +12,15 @@
  * MEMB_MAX_IDS ids in all; beyond that a request reads the store as before. One mutex;
  * store reads happen outside it; a request keeps references to the maps of the state it
  * read (they are copied, not changed, while a request holds them).
+ *
+ * Beside the maps a slot keeps, per collection a listing asked for, the list of its
+ * members (id, resource name as an href, modseq; sorted by id): a PROPFIND Depth 1 or an initial
+ * sync-collection walks it, with no hash look-up per member (three per member of the
+ * account before: its membership, its modseq, its name) and no walk over the members of
+ * the account's other collections. A list is made from the maps once, then brought up to
+ * date with the maps by merging the changes into it (the cost of the collection and the
+ * changes, not of the account); lists are never changed once made (a merge makes a new
+ * one), so a request reads the one it holds without the lock.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -22,6 +31,26 @@
 #define MEMB_SLOTS 32
 #define MEMB_MAX_IDS 400000
 
+/* One member in a collection's list: its id, its resource name as an href segment
+ * (dav_xml_href of the chosen name, or of the server's {id}{ext}) and its modseq. */
+struct memb_item {
+    const char *id, *href;
+    int64_t modseq;
+};
+
+/* The members of collection coll ("": every member of the type, the account's only
+ * collection) as of its slot's state, sorted by id; the strings live in pool. Shared by
+ * the slot and the requests that hold it (refs, changed under memb_lock). */
+struct memb_list {
+    struct memb_list *next; /* the slot's next list */
+    int refs;
+    const struct dav_kind *k;
+    char coll[64];
+    size_t n;
+    struct memb_item *v;
+    char *pool;
+};
+
 static pthread_mutex_t memb_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct memb_slot {
     char account[64], type[48];
@@ -30,7 +59,8 @@ static struct memb_slot {
     json_t *names;   /* id -> chosen name */
     json_t *ids;     /* chosen name -> id */
     json_t *map;     /* id -> member value; NULL until a listing needs it */
-    uint64_t used;   /* for eviction: the least recently used goes */
+    struct memb_list *lists; /* the member lists of the collections listed at this state */
+    uint64_t used;           /* for eviction: the least recently used goes */
 } slots[MEMB_SLOTS];
 static uint64_t memb_clock;
 static size_t memb_ids;
@@ -44,8 +74,96 @@ static struct memb_slot *slot_find(const char *account, const char *type)
     return NULL;
 }
 
+/* ---- member lists ------------------------------------------------------------------------ */
+
+static void list_unref(struct memb_list *l) /* with memb_lock held */
+{
+    if (l && --l->refs == 0) {
+        free(l->v);
+        free(l->pool);
+        free(l);
+    }
+}
+
+static void list_release(struct memb_list *l)
+{
+    pthread_mutex_lock(&memb_lock);
+    list_unref(l);
+    pthread_mutex_unlock(&memb_lock);
+}
+
+/* An item of a list being made: its strings are still the sources'; href is NULL until
+ * the chosen name (NULL: the server's) is written as one. */
+struct build_item {
+    const char *id, *name, *href;
+    int64_t modseq;
+};
+
+struct list_build {
+    struct build_item *v;
+    size_t n, cap;
+};
+
+static void build_add(struct list_build *b, const char *id, const char *name, const char *href,
+                      int64_t modseq)
+{
+    if (b->n == b->cap) {
+        b->cap = b->cap ? 2 * b->cap : 64;
+        b->v = xrealloc(b->v, b->cap * sizeof *b->v);
+    }
+    b->v[b->n++] = (struct build_item){id, name, href, modseq};
+}
+
+static int item_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct build_item *)a)->id, ((const struct build_item *)b)->id);
+}
+
+/* The list of b's items (freed), sorted by id when sort, with their strings copied and
+ * their hrefs written (percent-encoded once here, not once per listing). */
+static struct memb_list *build_finish(struct list_build *b, const struct dav_kind *k,
+                                      const char *coll, bool sort)
+{
+    if (sort && b->n > 1)
+        qsort(b->v, b->n, sizeof *b->v, item_cmp);
+    struct buf pool = {0};
+    size_t *at = xmalloc((2 * b->n + 1) * sizeof *at);
+    for (size_t i = 0; i < b->n; i++) {
+        const struct build_item *e = &b->v[i];
+        at[2 * i] = pool.len;
+        buf_append(&pool, e->id, strlen(e->id) + 1);
+        at[2 * i + 1] = pool.len;
+        if (e->href) {
+            buf_puts(&pool, e->href);
+        } else {
+            dav_xml_href(&pool, e->name ? e->name : e->id);
+            if (!e->name)
+                dav_xml_href(&pool, k->ext);
+        }
+        buf_append(&pool, "", 1);
+    }
+    struct memb_list *l = xcalloc(1, sizeof *l);
+    l->refs = 1;
+    l->k = k;
+    snprintf(l->coll, sizeof l->coll, "%s", coll);
+    l->n = b->n;
+    l->v = xmalloc((b->n + 1) * sizeof *l->v);
+    l->pool = pool.data ? buf_take(&pool) : xstrdup("");
+    for (size_t i = 0; i < l->n; i++)
+        l->v[i] = (struct memb_item){l->pool + at[2 * i], l->pool + at[2 * i + 1], b->v[i].modseq};
+    free(at);
+    free(b->v);
+    return l;
+}
+
 static void slot_drop(struct memb_slot *s)
 {
+    while (s->lists) {
+        struct memb_list *l = s->lists;
+        s->lists = l->next;
+        memb_ids -= l->n;
+        list_unref(l);
+    }
     memb_ids -= json_object_size(s->modseqs);
     json_decref(s->modseqs);
     json_decref(s->names);
@@ -84,6 +202,7 @@ static void slot_install(const char *account, const char *type, int64_t state, s
     s->names = u->names;
     s->ids = u->ids;
     s->map = u->map;
+    s->lists = NULL;
     s->used = ++memb_clock;
     memb_ids += json_object_size(s->modseqs);
 }
@@ -190,6 +309,57 @@ static json_t *changes_since(struct dav_ctx *x, const struct dav_res *r, int64_t
     return out;
 }
 
+static int key_cmp(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* List l brought up to date with changes (their ids sorted in keys): a new list, l's
+ * members less the changed, plus the changed that are members now. */
+static struct memb_list *list_merge(const struct memb_list *l, json_t *changes, const char **keys,
+                                    size_t nk)
+{
+    struct list_build b = {0};
+    size_t i = 0, j = 0;
+    while (i < l->n || j < nk) {
+        int c = i == l->n ? 1 : j == nk ? -1 : strcmp(l->v[i].id, keys[j]);
+        if (c < 0) { /* unchanged */
+            build_add(&b, l->v[i].id, NULL, l->v[i].href, l->v[i].modseq);
+            i++;
+            continue;
+        }
+        if (c == 0)
+            i++; /* changed: its entry as it was goes */
+        json_t *ch = json_object_get(changes, keys[j]), *m = json_object_get(ch, "m");
+        if (json_is_integer(m) &&
+            (!l->coll[0] || value_has(l->k, json_object_get(ch, "v"), l->coll)))
+            build_add(&b, keys[j], json_string_value(json_object_get(ch, "n")), NULL,
+                      json_integer_value(m));
+        j++;
+    }
+    return build_finish(&b, l->k, l->coll, false);
+}
+
+/* Merges changes into each list of s. With memb_lock held. */
+static void slot_lists_apply(struct memb_slot *s, json_t *changes)
+{
+    size_t nk = json_object_size(changes), i = 0;
+    if (!s->lists || !nk)
+        return;
+    const char **keys = xmalloc(nk * sizeof *keys), *id;
+    json_t *c;
+    json_object_foreach(changes, id, c) keys[i++] = id;
+    qsort(keys, nk, sizeof *keys, key_cmp);
+    for (struct memb_list **at = &s->lists; *at; at = &(*at)->next) {
+        struct memb_list *old = *at, *l = list_merge(old, changes, keys, nk);
+        l->next = old->next;
+        *at = l;
+        memb_ids += l->n - old->n;
+        list_unref(old);
+    }
+    free(keys);
+}
+
 /* Applies changes to slot s (copying a map a request still holds). With memb_lock held. */
 static void slot_apply(struct memb_slot *s, json_t *changes, int64_t state)
 {
@@ -225,6 +395,7 @@ static void slot_apply(struct memb_slot *s, json_t *changes, int64_t state)
             json_object_set(s->map, id, json_object_get(c, "v"));
     }
     memb_ids += json_object_size(s->modseqs) - before;
+    slot_lists_apply(s, changes);
     s->state = state;
 }
 
@@ -291,37 +462,79 @@ void dav_member_index(struct dav_ctx *x, const struct dav_res *r, bool members)
     pthread_mutex_unlock(&memb_lock);
 }
 
+/* The member list of collection coll of r's kind ("": every member of the type) as of
+ * x's maps (dav_member_index first, with the membership for a collection's): the slot's
+ * when it was made at that state, else made from the maps and kept in the slot while it
+ * is still at that state and the bound allows. A reference the caller releases. */
+static struct memb_list *list_get(struct dav_ctx *x, const struct dav_res *r, const char *coll)
+{
+    const char *a = r->acct->account_id, *type = r->k->obj_type;
+    struct memb_list *l = NULL;
+    pthread_mutex_lock(&memb_lock);
+    /* x holds its maps: the slot has them still only if nothing changed since */
+    struct memb_slot *s = slot_find(a, type);
+    for (l = s && s->modseqs == x->modseqs ? s->lists : NULL; l && strcmp(l->coll, coll);)
+        l = l->next;
+    if (l)
+        l->refs++;
+    pthread_mutex_unlock(&memb_lock);
+    if (l)
+        return l;
+    struct list_build b = {0};
+    const char *id;
+    json_t *v, *m;
+    if (!coll[0]) {
+        json_object_foreach(x->modseqs, id, v)
+        {
+            build_add(&b, id, json_string_value(json_object_get(x->names, id)), NULL,
+                      json_integer_value(v));
+        }
+    } else {
+        json_object_foreach(x->members, id, v)
+        {
+            if (value_has(r->k, v, coll) && (m = json_object_get(x->modseqs, id)))
+                build_add(&b, id, json_string_value(json_object_get(x->names, id)), NULL,
+                          json_integer_value(m));
+        }
+    }
+    l = build_finish(&b, r->k, coll, true);
+    pthread_mutex_lock(&memb_lock);
+    s = slot_find(a, type);
+    struct memb_list *had = s && s->modseqs == x->modseqs ? s->lists : NULL;
+    while (had && strcmp(had->coll, coll))
+        had = had->next;
+    if (s && s->modseqs == x->modseqs && !had && memb_ids + l->n <= MEMB_MAX_IDS) {
+        l->next = s->lists;
+        s->lists = l;
+        l->refs++;
+        memb_ids += l->n;
+    }
+    pthread_mutex_unlock(&memb_lock);
+    return l;
+}
+
 json_t *dav_members_of(struct dav_ctx *x, const struct dav_res *r)
 {
     dav_member_index(x, r, true);
+    struct memb_list *l = list_get(x, r, r->coll_id);
     json_t *ids = json_array();
-    const char *id;
-    json_t *v;
-    json_object_foreach(x->members, id, v)
-    {
-        if (value_has(r->k, v, r->coll_id) && json_object_get(x->modseqs, id))
-            json_array_append_new(ids, json_string(id));
-    }
+    for (size_t i = 0; i < l->n; i++)
+        json_array_append_new(ids, json_string(l->v[i].id));
+    list_release(l);
     return ids;
 }
 
 void dav_members_each(struct dav_ctx *x, const struct dav_res *r,
-                      void (*fn)(const char *id, int64_t modseq, void *ud), void *ud)
+                      void (*fn)(const char *id, const char *href, int64_t modseq, void *ud),
+                      void *ud)
 {
     /* the account's only collection of its type holds every member (see dav_member_ids) */
     bool only = store_object_count(x->c, r->acct->account_id, r->k->coll_type) == 1;
     dav_member_index(x, r, !only);
-    const char *id;
-    json_t *v, *m;
-    if (only) {
-        json_object_foreach(x->modseqs, id, v) fn(id, json_integer_value(v), ud);
-        return;
-    }
-    json_object_foreach(x->members, id, v)
-    {
-        if (value_has(r->k, v, r->coll_id) && (m = json_object_get(x->modseqs, id)))
-            fn(id, json_integer_value(m), ud);
-    }
+    struct memb_list *l = list_get(x, r, only ? "" : r->coll_id);
+    for (size_t i = 0; i < l->n; i++)
+        fn(l->v[i].id, l->v[i].href, l->v[i].modseq, ud);
+    list_release(l);
 }
 
 bool dav_member_find(struct dav_ctx *x, const struct dav_res *r, const char *name, char id[64],

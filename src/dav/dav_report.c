@@ -801,7 +801,7 @@ static void free_busy_query(struct dav_ctx *x, struct dav_res *r, xmlNode *root)
         dav_error(x, 403, NS_CALDAV, from < DAV_MIN_TIME ? "min-date-time" : "max-date-time", NULL);
         return;
     }
-    if (r->shared && !(r->rights & CR_FREEBUSY)) {
+    if (!dav_acl_may_read_free_busy(r)) { /* as current-user-privilege-set says */
         dav_error(x, 403, NS_DAV, "need-privileges", NULL);
         return;
     }

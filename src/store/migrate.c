@@ -90,6 +90,13 @@ static const struct table tables[] = {
      16},
     {"blobs", "SELECT id, size, created FROM blobs",
      "INSERT INTO blobs(id, size, created) VALUES($1,$2,$3)", 3},
+    /* DAV write locks (issue 20, RFC 4918 §6): a lock granted before the move holds after
+     * it (its expiry is wall-clock time; 0/1 are booleans to PostgreSQL) */
+    {"dav_locks",
+     "SELECT token, path, user_id, exclusive, infinite, expires, seconds, owner FROM dav_locks",
+     "INSERT INTO dav_locks(token, path, user_id, exclusive, infinite, expires, seconds, owner) "
+     "VALUES($1,$2,$3,$4,$5,$6,$7,$8)",
+     8},
     /* the same layout on both (SQLite's schema step 19): bytes go as they are */
     {"blob_chunks", "SELECT blob_id, seq, data FROM blob_chunks",
      "INSERT INTO blob_chunks(blob_id, seq, data) VALUES($1,$2,$3)", 3},

@@ -725,9 +725,12 @@ int pg_user_del(struct store_conn *c, const char *name)
         "DELETE FROM metadata_state WHERE account_id=$1",
     };
     static const char *const byuser[] = {
-        "DELETE FROM access WHERE user_id=$1",     "DELETE FROM group_members WHERE user_id=$1",
-        "DELETE FROM user_props WHERE user_id=$1", "DELETE FROM tokens WHERE user_id=$1",
+        "DELETE FROM access WHERE user_id=$1",
+        "DELETE FROM group_members WHERE user_id=$1",
+        "DELETE FROM user_props WHERE user_id=$1",
+        "DELETE FROM tokens WHERE user_id=$1",
         "DELETE FROM object_metadata WHERE user_id=$1", /* the id may come back */
+        "DELETE FROM dav_locks WHERE user_id=$1",       /* issue 20: their DAV locks */
         "DELETE FROM users WHERE id=$1",
     };
     struct store_user u = {0};

@@ -815,6 +815,7 @@ int sq_user_del(struct store_conn *c, const char *name)
         /* a later user may get the same id: their private metadata must not be it */
         "DELETE FROM object_metadata WHERE user_id=?1",
         "DELETE FROM tokens WHERE user_id=?1",
+        "DELETE FROM dav_locks WHERE user_id=?1", /* issue 20: their DAV locks (RFC 4918 §6) */
         "DELETE FROM users WHERE id=?1",
     };
     for (size_t i = 0; i < sizeof byuser / sizeof byuser[0]; i++) {

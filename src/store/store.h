@@ -584,7 +584,8 @@ int64_t store_state_viewer(struct store_conn *c, const char *account, const char
  * The locks WebDAV clients take, one row per lock, kept in the store so that every front
  * end on one database (and every process on one SQLite data directory) honours a lock
  * any of them granted. Not account data: no change log, no state. dav/dav_lock.c gives
- * the rows their meaning; expires is Unix time (seconds), owner XML text or NULL. */
+ * the rows their meaning; expires is Unix time (seconds), owner XML text or NULL. A
+ * user's locks go with the user (store_user_del); `jmapd migrate` copies them. */
 struct store_davlock {
     const char *token, *path, *owner;
     int64_t user_id, expires;

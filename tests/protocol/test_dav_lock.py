@@ -11,7 +11,7 @@ import pytest
 
 import conftest
 from davutil import (D, NSDECL, dav, error_condition, ics, multistatus, new_addressbook,
-                     new_calendar, propfind, put, vcf)
+                     new_calendar, propfind, put, sync_token, vcf)
 from test_pg_frontends import pair  # noqa: F401 (a fixture: two front ends on one database)
 
 LOCKINFO = ('<?xml version="1.0"?><d:lockinfo xmlns:d="DAV:"><d:lockscope><d:{scope}/>'
@@ -259,8 +259,8 @@ def test_rfc4918_9_10_4_lock_of_an_unmapped_url_reserves_it_for_the_holder(serve
     """§7.3, §9.10.4: LOCK of an unmapped URL succeeds (201) and locks the name: nobody
     else can create the resource there, the holder's PUT with the token does. Addressed
     itself the URL is the empty locked resource (GET 204, PROPFIND: empty resourcetype,
-    getcontentlength 0, the lock); it is no member of the calendar, which holds only
-    calendar object resources (RFC 4791 §4.2 a): not listed."""
+    getcontentlength 0, the lock); a listing of the calendar shows it (§9.10.4, see
+    the next test)."""
     cal = new_calendar(server)
     r = lock(server, cal + "new.ics", timeout="Second-600")
     tok = token_of(r, 201)
@@ -273,7 +273,7 @@ def test_rfc4918_9_10_4_lock_of_an_unmapped_url_reserves_it_for_the_holder(serve
     assert len(p["props"][D + "resourcetype"]) == 0 and p["props"][D + "getcontentlength"].text == "0"
     assert p["props"][D + "lockdiscovery"].find(f"{D}activelock/{D}locktoken/{D}href").text == tok
     assert D + "getetag" in p["missing"]
-    assert members(server, cal) == set()
+    assert members(server, cal) == {cal + "new.ics"}
     # §7: another writer (bob may write in alice's account) and the holder without the
     # token cannot create it; a second LOCK conflicts
     uid = str(uuid.uuid4())
@@ -281,7 +281,7 @@ def test_rfc4918_9_10_4_lock_of_an_unmapped_url_reserves_it_for_the_holder(serve
     assert r.status_code == 423 and D + "lock-token-submitted" in error_condition(r)
     assert put(server, cal + "new.ics", ics(uid, "No token")).status_code == 423
     assert lock(server, cal + "new.ics", user="bob").status_code == 423
-    assert members(server, cal) == set()
+    assert members(server, cal) == {cal + "new.ics"}
     # the holder creates it with the token: now a locked resource like any other
     r = put(server, cal + "new.ics", ics(uid, "Holder's"),
             headers={"If": f"(<{tok}>)", "If-None-Match": "*"})
@@ -324,3 +324,118 @@ def test_rfc4918_7_3_an_unused_reservation_leaves_nothing(server):
     r = dav(server, "MKCALENDAR", home + "reserved-cal/", headers={"If": f"(<{tok}>)"})
     assert r.status_code == 201, r.text
     assert dav(server, "UNLOCK", home + "reserved-cal/", headers={"Lock-Token": f"<{tok}>"}).status_code == 204
+
+
+def sync_hrefs(server, coll):
+    body = (f'<d:sync-collection {NSDECL}><d:sync-token/><d:sync-level>1</d:sync-level>'
+            '<d:prop><d:getetag/></d:prop></d:sync-collection>')
+    return set(multistatus(dav(server, "REPORT", coll, body, depth=0)))
+
+
+def test_rfc4918_9_10_4_a_reserved_url_is_listed_by_depth_1_propfind_not_by_reports_rfc4791_4_2(
+        server):
+    """§9.10.4: the empty resource a LOCK of an unmapped URL makes "MUST then appear in
+    PROPFIND responses including that URL in the response scope": a Depth 1 PROPFIND of
+    its collection lists it, with its properties (empty resourcetype, getcontentlength 0,
+    its lock) and no ETag, once however many shared locks it has. RFC 4791 §4.2 a: it is
+    no calendar object resource, so the reports about those (sync-collection, RFC 6578
+    §3; calendar-query, RFC 4791 §7.8) leave it out and the sync token does not move;
+    once unlocked it is gone from the listing too."""
+    cal = new_calendar(server)
+    uid = str(uuid.uuid4())
+    assert put(server, cal + "real.ics", ics(uid)).status_code == 201
+    token_before = sync_token(dav(server, "REPORT", cal, (
+        f'<d:sync-collection {NSDECL}><d:sync-token/><d:sync-level>1</d:sync-level>'
+        '<d:prop><d:getetag/></d:prop></d:sync-collection>'), depth=0))
+    tok = token_of(lock(server, cal + "reserved.ics", scope="shared"), 201)
+    tok2 = token_of(lock(server, cal + "reserved.ics", scope="shared", user="bob"), 201)
+    ms = multistatus(propfind(server, cal, "<d:getetag/><d:resourcetype/><d:getcontentlength/>"
+                              "<d:lockdiscovery/>", depth=1))
+    assert set(ms) == {cal, cal + "real.ics", cal + "reserved.ics"}
+    p = ms[cal + "reserved.ics"]
+    assert len(p["props"][D + "resourcetype"]) == 0
+    assert p["props"][D + "getcontentlength"].text == "0"
+    held = {h.text for h in p["props"][D + "lockdiscovery"].findall(
+        f"{D}activelock/{D}locktoken/{D}href")}
+    assert held == {tok, tok2}
+    assert D + "getetag" in p["missing"] and D + "getetag" in ms[cal + "real.ics"]["props"]
+    # the ETag-only listing (written from the member index) shows it too, without an ETag
+    assert members(server, cal) == {cal + "real.ics", cal + "reserved.ics"}
+    # not in the reports about calendar object resources; the sync token is unchanged
+    r = dav(server, "REPORT", cal, (
+        f'<d:sync-collection {NSDECL}><d:sync-token/><d:sync-level>1</d:sync-level>'
+        '<d:prop><d:getetag/></d:prop></d:sync-collection>'), depth=0)
+    assert set(multistatus(r)) == {cal + "real.ics"} and sync_token(r) == token_before
+    q = (f'<c:calendar-query {NSDECL}><d:prop><d:getetag/></d:prop><c:filter>'
+         '<c:comp-filter name="VCALENDAR"/></c:filter></c:calendar-query>')
+    assert set(multistatus(dav(server, "REPORT", cal, q, depth=1))) == {cal + "real.ics"}
+    # a Depth 0 PROPFIND of the collection lists no member
+    assert set(multistatus(propfind(server, cal, "<d:getetag/>", depth=0))) == {cal}
+    for t, user in ((tok, "alice"), (tok2, "bob")):
+        r = dav(server, "UNLOCK", cal + "reserved.ics", headers={"Lock-Token": f"<{t}>"},
+                user=user)
+        assert r.status_code == 204
+    assert members(server, cal) == {cal + "real.ics"}
+
+
+def test_rfc3744_7_5_acl_method_needs_the_lock_token_rfc4918_7(server):
+    """RFC 3744 §7.5: "a lock on a resource ensures that only the lock owner can modify
+    ACEs"; RFC 4918 §7: a request that modifies a write-locked resource must submit the
+    lock's token, else 423 with lock-token-submitted (§16), and nothing changes. A lock
+    of one of its members does not cover the collection."""
+    from test_dav_caldav import cal_id
+    cal = new_calendar(server)
+    acct = server.account()
+    cid = cal_id(server, cal)
+    body = (f'<?xml version="1.0"?><d:acl {NSDECL}><d:ace><d:principal><d:href>'
+            '/dav/principals/carol/</d:href></d:principal><d:grant><d:privilege><d:read/>'
+            '</d:privilege></d:grant></d:ace></d:acl>')
+
+    def shared():
+        _, got = server.call("Calendar/get", {"accountId": acct, "ids": [cid]})
+        return got["list"][0].get("shareWith")
+
+    assert put(server, cal + "m.ics", ics(str(uuid.uuid4()))).status_code == 201
+    member_tok = token_of(lock(server, cal + "m.ics"))
+    r = dav(server, "ACL", cal, body)
+    assert r.status_code == 200, r.text  # a member's lock does not cover its collection
+    empty = (f'<?xml version="1.0"?><d:acl {NSDECL}></d:acl>')
+    assert dav(server, "ACL", cal, empty).status_code == 200
+    r = dav(server, "UNLOCK", cal + "m.ics", headers={"Lock-Token": f"<{member_tok}>"})
+    assert r.status_code == 204
+    tok = token_of(lock(server, cal, depth="infinity"))
+    for user in ("alice", "bob"):  # the holder without the token, and another writer
+        r = dav(server, "ACL", cal, body, user=user)
+        assert r.status_code == 423 and D + "lock-token-submitted" in error_condition(r)
+    assert not shared()
+    r = dav(server, "ACL", cal, body, headers={"If": f"(<{tok}>)"})
+    assert r.status_code == 200, r.text
+    assert list(shared() or {}) == [server.account("carol")]
+    assert dav(server, "UNLOCK", cal, headers={"Lock-Token": f"<{tok}>"}).status_code == 204
+    assert dav(server, "ACL", cal, empty).status_code == 200
+    assert not shared()
+
+
+def test_rfc4918_6_a_deleted_users_locks_go_with_the_user(fresh_server):
+    """§6: a lock belongs to its creator; `jmapd user del` removes the user's locks with
+    the user (before, they bound every writer until their timeout, and a later user given
+    the same id would have inherited them)."""
+    s = fresh_server
+    cal = new_calendar(s)
+    uid = str(uuid.uuid4())
+    assert put(s, cal + "held.ics", ics(uid)).status_code == 201
+    token_of(lock(s, cal + "held.ics", user="bob", timeout="Second-3600"))
+    token_of(lock(s, cal + "reserved.ics", user="bob", timeout="Second-3600"), 201)
+    mine = token_of(lock(s, cal + "mine.ics", timeout="Second-3600"), 201)
+    assert put(s, cal + "held.ics", ics(uid, "Alice")).status_code == 423
+    r = conftest.run_cli(s.data, "user", "del", "bob", "--config", s.config)
+    assert r.returncode == 0, r.stderr
+    assert put(s, cal + "held.ics", ics(uid, "Alice")).status_code in (200, 204)
+    ms = multistatus(propfind(s, cal + "held.ics", "<d:lockdiscovery/>"))
+    assert ms[cal + "held.ics"]["props"][D + "lockdiscovery"].find(D + "activelock") is None
+    assert s.http().get(s.base + cal + "reserved.ics").status_code == 404
+    assert put(s, cal + "reserved.ics", ics(str(uuid.uuid4()))).status_code == 201
+    # alice's own lock stays
+    assert members(s, cal) == {cal + "held.ics", cal + "reserved.ics", cal + "mine.ics"}
+    r = dav(s, "UNLOCK", cal + "mine.ics", headers={"Lock-Token": f"<{mine}>"})
+    assert r.status_code == 204

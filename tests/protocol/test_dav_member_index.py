@@ -163,3 +163,77 @@ def test_rfc4918_9_1_listing_hrefs_and_etags_agree_with_each_member(server):
     for h, tag in tags(fast).items():
         g = server.http().get(server.base + h)
         assert g.status_code == 200 and g.headers["ETag"] == tag, h
+
+
+def listing(server, path):
+    """href -> ETag of a Depth 1 PROPFIND of the collection (RFC 4918 §9.1), members only."""
+    r = dav(server, "PROPFIND", path,
+            f'<d:propfind {NSDECL}><d:prop><d:getetag/></d:prop></d:propfind>', depth=1)
+    return {h: e["props"][D + "getetag"].text for h, e in multistatus(r).items() if h != path}
+
+
+def test_rfc4918_9_1_each_calendars_listing_follows_changes_between_listings(server):
+    """The per-collection member lists (dav_members.c) kept between requests and brought
+    up to date from the change log: after moves between calendars, changes, deletions,
+    creations over JMAP and DAV and a rename (RFC 4918 §9.9 MOVE), a Depth 1 PROPFIND
+    (RFC 4918 §9.1) and an initial sync-collection (RFC 6578 §3.4) of each of three
+    calendars list exactly its members with their current ETags (each as a GET gives
+    it), and a calendar alone in its account lists all of it."""
+    acct = server.account()
+    tag = uuid.uuid4().hex[:6]  # resource names are the account's (the session's server)
+    cals = [new_calendar(server) for _ in range(3)]
+    ids = {c: cal_id(server, c) for c in cals}
+    want = {c: {} for c in cals}  # path -> {name: uid}
+    for i, c in enumerate(cals):
+        for j in range(4):
+            u = str(uuid.uuid4())
+            assert put(server, c + f"{tag}m{i}{j}.ics", ics(u, f"M{i}{j}")).status_code == 201
+            want[c][f"{tag}m{i}{j}.ics"] = u
+
+    def check():
+        for c in cals:
+            got = listing(server, c)
+            assert set(got) == {c + n for n in want[c]}, (c, sorted(got))
+            synced, _ = sync(server, c)
+            assert {h: e["props"][D + "getetag"].text for h, e in synced.items()} == got
+            for h, etag in got.items():
+                g = server.http().get(server.base + h)
+                assert g.status_code == 200 and g.headers["ETag"] == etag, h
+
+    check()  # every list made
+    by_uid = {}
+    for c in cals:
+        for n, u in want[c].items():
+            _, res = server.call("CalendarEvent/query", {"accountId": acct, "filter": {"uid": u}})
+            by_uid[u] = res["ids"][0]
+    a, b, c3 = cals
+    # over JMAP: a move from a to b, a change in b, a destroy in c3, an event in two
+    # calendars at once, a create in a
+    moved = want[a].pop(tag + "m00.ics")
+    want[b][tag + "m00.ics"] = moved
+    changed = want[b][tag + "m11.ics"]
+    gone = want[c3].pop(tag + "m22.ics")
+    both = want[a][tag + "m01.ics"]
+    want[c3][tag + "m01.ics"] = both
+    server.call("CalendarEvent/set", {"accountId": acct, "update": {
+        by_uid[moved]: {"calendarIds": {ids[b]: True}},
+        by_uid[changed]: {"title": "changed"},
+        by_uid[both]: {"calendarIds": {ids[a]: True, ids[c3]: True}}},
+        "destroy": [by_uid[gone]]})
+    u = str(uuid.uuid4())
+    _, res = server.call("CalendarEvent/set", {"accountId": acct, "create": {"e": {
+        "calendarIds": {ids[a]: True}, "uid": u, "title": "new", "start": "2026-02-01T10:00:00",
+        "duration": "PT1H"}}})
+    want[a][res["created"]["e"]["id"] + ".ics"] = u
+    check()
+    # over DAV: a rename-only MOVE in b, a DELETE in a, a PUT in c3
+    r = dav(server, "MOVE", b + tag + "m12.ics", headers={
+        "Destination": server.base + b + tag + "renamed.ics", "Overwrite": "F"})
+    assert r.status_code == 201, r.text
+    want[b][tag + "renamed.ics"] = want[b].pop(tag + "m12.ics")
+    assert dav(server, "DELETE", a + tag + "m02.ics").status_code == 204
+    want[a].pop(tag + "m02.ics")
+    u = str(uuid.uuid4())
+    assert put(server, c3 + tag + "late.ics", ics(u, "Late")).status_code == 201
+    want[c3][tag + "late.ics"] = u
+    check()

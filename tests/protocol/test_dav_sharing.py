@@ -9,6 +9,8 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from davutil import C, D, NSDECL, dav, error_condition, ics, multistatus, propfind, put
+
+J = "{https://jmapd.org/ns/dav/}"  # our own privileges (RFC 3744 §3: a namespace we control)
 from groupware_util import GroupServer
 
 RIGHTS = ["mayReadFreeBusy", "mayReadItems", "mayWriteAll", "mayWriteOwn", "mayUpdatePrivate",
@@ -61,7 +63,8 @@ def test_shared_calendar_listed_and_read_in_sharees_home_rfc4791_6_2_1(gs):
     entry = ms[path]
     assert entry["props"][D + "resourcetype"].find(C + "calendar") is not None
     assert entry["props"][D + "displayname"].text.startswith("Team ")
-    assert "read" in privileges(entry) and "write-content" not in privileges(entry)
+    # mayReadItems alone: J:read-items, not DAV:read (which holds CALDAV:read-free-busy)
+    assert J + "read-items" in privileges(entry) and "write-content" not in privileges(entry)
     # its members: calendars-27 §5.7, a secret event does not exist for a sharee
     ms = multistatus(propfind(gs, path, "<d:getetag/>", depth=1, user="bob"))
     assert path + events["public"] + ".ics" in ms
@@ -359,10 +362,13 @@ def test_rfc3744_5_4_privileges_and_acl_follow_the_jmap_rights_calendars27_s4(gs
     caldav_fb = C + "read-free-busy"
     assert {"all", "read", "write", "write-content", "bind", "unbind", "read-acl", "write-acl",
             caldav_fb} <= seen["alice"][2]
-    assert seen["bob"][2] == {"read", caldav_fb, "read-current-user-privilege-set"}
-    assert {"read", "write", "write-content", "bind", "unbind"} <= seen["dan"][2]
-    assert not {"read-acl", "write-acl", caldav_fb} & seen["dan"][2]
-    assert {"read", "read-acl", "write-acl"} <= seen["erin"][2]
+    assert seen["bob"][2] == {"read", J + "read-items", caldav_fb,
+                              "read-current-user-privilege-set"}
+    # mayWriteAll without mayDelete: the write privileges of the items, not DAV:unbind
+    # (which holds J:remove-collection) nor DAV:write (see the privilege tree test)
+    assert {J + "read-items", "write-content", "bind", J + "remove-resource"} <= seen["dan"][2]
+    assert not {"read-acl", "write-acl", caldav_fb, "read", "write", "unbind"} & seen["dan"][2]
+    assert {J + "read-items", "read-acl", "write-acl"} <= seen["erin"][2]
     assert not {"write", "write-content"} & seen["erin"][2]
     for user in ("alice", "erin"):
         path, r, _ = seen[user]
@@ -370,9 +376,9 @@ def test_rfc3744_5_4_privileges_and_acl_follow_the_jmap_rights_calendars27_s4(gs
         assert status == 200
         grants = ace_grants(acl)
         assert grants["/dav/principals/alice/"] == {"all"}
-        assert grants["/dav/principals/bob/"] == {"read", caldav_fb}
-        assert {"read", "write", "write-content"} <= grants["/dav/principals/dan/"]
-        assert {"read", "read-acl", "write-acl"} <= grants["/dav/principals/erin/"]
+        assert grants["/dav/principals/bob/"] == {"read", J + "read-items", caldav_fb}
+        assert {J + "read-items", "write-content"} <= grants["/dav/principals/dan/"]
+        assert {J + "read-items", "read-acl", "write-acl"} <= grants["/dav/principals/erin/"]
         protected = [a for a in acl.findall(D + "ace") if a.find(D + "protected") is not None]
         assert [a.find(f"{D}principal/{D}href").text for a in protected] == ["/dav/principals/alice/"]
     for user in ("bob", "dan"):
@@ -458,10 +464,139 @@ def test_rfc3744_8_1_acl_on_an_address_book_rfc9610_s2(gs):
     assert r.status_code == 200, r.text
     _, got = gs.c("AddressBook/get", {"accountId": gs.a, "ids": [bid]})
     share = got["list"][0]["shareWith"]
+    # DAV:write holds DAV:unbind, which holds J:remove-collection: mayDelete
     assert share == {bob: {"mayRead": True, "mayWrite": True, "mayShare": False,
-                           "mayDelete": False}}
+                           "mayDelete": True}}
     bobs = f"/dav/addressbooks/{bob}/{gs.a}~{bid}/"
     got = privileges(multistatus(propfind(gs, bobs, "<d:current-user-privilege-set/>",
                                           user="bob"))[bobs])
     assert {"read", "write", "write-content", "bind", "unbind"} <= got
     assert C + "read-free-busy" not in got and "write-acl" not in got
+
+
+def supported_tree(sps):
+    """privilege -> the privileges directly below it, of a supported-privilege-set value
+    (RFC 3744 §5.3); "" holds the roots."""
+    out = {}
+
+    def walk(node, parent):
+        for sp in node.findall(D + "supported-privilege"):
+            name = sp.find(D + "privilege")[0].tag.replace(D, "")
+            out.setdefault(parent, set()).add(name)
+            walk(sp, name)
+    walk(sps, "")
+    return out
+
+
+def test_rfc3744_3_each_jmap_right_is_a_privilege_and_rfc4791_6_1_1_read_free_busy_agrees(gs):
+    """Every CalendarRights member (calendars-27 §4) is a DAV privilege: mayReadItems
+    J:read-items and mayReadFreeBusy CALDAV:read-free-busy, aggregated under DAV:read as
+    RFC 4791 §6.1.1 asks; mayUpdatePrivate J:update-private and mayRSVP J:rsvp under
+    DAV:write (§3.2: what modifies content is aggregated there); mayDelete
+    J:remove-collection and mayWriteAll's removal of items J:remove-resource, both under
+    DAV:unbind (as Cyrus's CY:remove-collection and CY:remove-resource). An aggregate is
+    in current-user-privilege-set only with all it holds: mayReadItems without
+    mayReadFreeBusy is no DAV:read, and exactly then free-busy-query is 403
+    need-privileges; the ACL method grants each privilege as its right."""
+    bob, dan, erin, frank = (gs.own(u) for u in ("bob", "dan", "erin", "frank"))
+    write_all = ("mayWriteAll", "mayWriteOwn", "mayUpdatePrivate", "mayRSVP")
+    _, res = gs.c("Calendar/set", {"accountId": gs.a, "create": {"c": {
+        "name": "Tree " + uuid.uuid4().hex[:6], "shareWith": {
+            bob: rights("mayReadItems"),
+            dan: rights("mayReadItems", "mayReadFreeBusy", "mayUpdatePrivate", "mayRSVP"),
+            erin: rights("mayReadItems", "mayReadFreeBusy", *write_all),
+            frank: rights("mayReadItems", "mayReadFreeBusy", "mayDelete", *write_all)}}}})
+    cid = res["created"]["c"]["id"]
+    fb = C + "read-free-busy"
+    got = {}
+    for user in ("bob", "dan", "erin", "frank"):
+        path = f"{home(gs, user)}{gs.a}~{cid}/"
+        r = propfind(gs, path, "<d:current-user-privilege-set/><d:supported-privilege-set/>",
+                     user=user)
+        got[user] = (path, privileges(multistatus(r)[path]))
+        tree = supported_tree(multistatus(r)[path]["props"][D + "supported-privilege-set"])
+        assert tree[""] == {"all"}
+        assert tree["read"] == {J + "read-items", fb}
+        assert {"write-properties", "write-content", "bind", "unbind", J + "update-private",
+                J + "rsvp"} == tree["write"]
+        assert tree["unbind"] == {J + "remove-resource", J + "remove-collection"}
+        assert {"read", "write", "read-acl", "write-acl"} <= tree["all"]
+    assert got["bob"][1] == {J + "read-items", "read-current-user-privilege-set"}
+    assert got["dan"][1] == {"read", J + "read-items", fb, J + "update-private", J + "rsvp",
+                             "read-current-user-privilege-set"}
+    assert {"write-content", "bind", "write-properties", J + "remove-resource",
+            J + "update-private", J + "rsvp"} <= got["erin"][1]
+    assert not {"write", "unbind", J + "remove-collection"} & got["erin"][1]
+    assert {"write", "unbind", J + "remove-collection", J + "remove-resource"} <= got["frank"][1]
+    assert not {"all", "read-acl", "write-acl"} & got["frank"][1]
+    # RFC 4791 §7.10: free-busy-query as the privilege set says
+    for user in ("bob", "dan"):
+        r = free_busy(gs, got[user][0], user)
+        if fb in got[user][1]:
+            assert r.status_code == 200, (user, r.text)
+        else:
+            assert r.status_code == 403 and D + "need-privileges" in error_condition(r), user
+    # the ACL method: each privilege grants its right
+    path = f"{home(gs, 'alice')}{cid}/"
+    for privs, want in (
+            (f"<j:read-items {JDECL}/>", {"mayReadItems"}),
+            ("<c:read-free-busy/>", {"mayReadFreeBusy"}),
+            ("<d:read/>", {"mayReadItems", "mayReadFreeBusy"}),
+            (f"<j:rsvp {JDECL}/>", {"mayRSVP"}),
+            (f"<j:update-private {JDECL}/>", {"mayUpdatePrivate"}),
+            (f"<j:remove-collection {JDECL}/>", {"mayDelete"}),
+            ("<d:unbind/>", {"mayDelete", *write_all}),
+            ("<d:write/>", {"mayDelete", *write_all}),
+            ("<d:read-acl/>", {"mayShare"})):
+        r = dav(gs, "ACL", path, acl_body(ace(f"/dav/principals/bob/", privs)))
+        assert r.status_code == 200, (privs, r.text)
+        _, res = gs.c("Calendar/get", {"accountId": gs.a, "ids": [cid]})
+        share = res["list"][0]["shareWith"]
+        assert {k for k, v in share[bob].items() if v} == want, privs
+    # an address book has no free/busy, no per-user or RSVP privilege
+    _, res = gs.c("AddressBook/set", {"accountId": gs.a, "create": {"b": {
+        "name": "Tree book " + uuid.uuid4().hex[:6]}}})
+    book = f"/dav/addressbooks/{gs.a}/{res['created']['b']['id']}/"
+    for privs in ("<c:read-free-busy/>", f"<j:rsvp {JDECL}/>"):
+        r = dav(gs, "ACL", book, acl_body(ace("/dav/principals/bob/", privs)))
+        assert r.status_code == 403 and D + "not-supported-privilege" in error_condition(r)
+    r = propfind(gs, book, "<d:supported-privilege-set/>")
+    tree = supported_tree(multistatus(r)[book]["props"][D + "supported-privilege-set"])
+    assert tree["read"] == {J + "read-items"} and J + "rsvp" not in tree["write"]
+
+
+JDECL = 'xmlns:j="https://jmapd.org/ns/dav/"'
+
+
+def test_rfc3744_8_1_acl_grants_to_a_group_principal_rfc9670_s4(gs):
+    """A group is a principal (RFC 9670 §2; RFC 3744 §2 group principals): an ACE of the
+    group's principal URL, by the id DAV:acl names it with or by its name, grants its
+    members what a JMAP shareWith to the group gives them (§4): bob, in the group, finds
+    the calendar in his home and reads it, dan, outside it, does not; DAV:acl lists the
+    group's ACE. A principal URL that names no user and no group is still
+    recognized-principal (§8.1.1)."""
+    r = gs.cli("group", "add", "dav-readers")
+    assert r.returncode == 0, r.stderr
+    group = r.stdout.split()[-1]
+    assert gs.cli("group", "member", "dav-readers", "--add", "bob").returncode == 0
+    cid, events = shared_calendar(gs, {})
+    path = f"{home(gs, 'alice')}{cid}/"
+    for href in (f"/dav/principals/{group}/", f"{gs.base}/dav/principals/dav-readers/"):
+        r = dav(gs, "ACL", path, acl_body(ace(href, "<d:read/>")))
+        assert r.status_code == 200, (href, r.text)
+        _, got = gs.c("Calendar/get", {"accountId": gs.a, "ids": [cid]})
+        share = got["list"][0]["shareWith"]
+        assert set(share) == {group} and share[group]["mayReadItems"], share
+        bobs = f"{home(gs, 'bob')}{gs.a}~{cid}/"
+        ms = multistatus(propfind(gs, home(gs, "bob"), "<d:resourcetype/>", depth=1, user="bob"))
+        assert bobs in ms
+        g = gs.http("bob").get(gs.base + bobs + events["public"] + ".ics")
+        assert g.status_code == 200 and "SUMMARY:public meeting" in g.text
+        assert propfind(gs, f"{home(gs, 'dan')}{gs.a}~{cid}/", "<d:resourcetype/>",
+                        user="dan").status_code == 404
+        r = propfind(gs, path, "<d:acl/>")
+        grants = ace_grants(multistatus(r)[path]["props"][D + "acl"])
+        assert grants[f"/dav/principals/{group}/"] == {"read", J + "read-items", C + "read-free-busy"}
+        assert dav(gs, "ACL", path, acl_body()).status_code == 200
+    r = dav(gs, "ACL", path, acl_body(ace("/dav/principals/no-such-group/", "<d:read/>")))
+    assert r.status_code == 403 and D + "recognized-principal" in error_condition(r)

@@ -82,3 +82,41 @@ def test_migrate_sqlite_to_postgresql(monkeypatch):
 def test_migrate_refuses_a_password_on_the_command_line(tmp_path):
     r = run_cli(str(tmp_path), "migrate", "--to", "postgresql://u:secret@localhost/db")
     assert r.returncode == 2 and "password" in r.stderr
+
+
+def test_migrate_copies_dav_locks_rfc4918_6(monkeypatch):
+    """Issue 20: the DAV write locks (RFC 4918 §6) come along: a lock granted on SQLite
+    still binds writers on PostgreSQL (§7: 423 without its token), shows in lockdiscovery
+    (§15.8) with its token, and its holder writes with it; a reservation (§9.10.4) too."""
+    from davutil import D, dav, error_condition, ics, multistatus, new_calendar, propfind, put
+    from test_dav_lock import lock, token_of
+    import uuid
+    monkeypatch.setenv("JMAPD_STORE", "sqlite")
+    s = Server()
+    try:
+        cal = new_calendar(s)
+        uid = str(uuid.uuid4())
+        assert put(s, cal + "x.ics", ics(uid)).status_code == 201
+        tok = token_of(lock(s, cal + "x.ics", timeout="Second-3600"))
+        reserved = token_of(lock(s, cal + "r.ics", timeout="Second-3600"), 201)
+        s.stop()
+        url = conftest.PG_CLUSTER.url(conftest.PG_CLUSTER.schema_for(s.data + "-pg"))
+        r = run_cli(s.data, "migrate", "--to", url)
+        assert r.returncode == 0, r.stderr
+        assert "dav_locks" in r.stdout
+        monkeypatch.setenv("JMAPD_STORE", url)
+        s.start()
+        r = put(s, cal + "x.ics", ics(uid, "Bob"), user="bob")
+        assert r.status_code == 423 and D + "lock-token-submitted" in error_condition(r)
+        ms = multistatus(propfind(s, cal + "x.ics", "<d:lockdiscovery/>"))
+        al = ms[cal + "x.ics"]["props"][D + "lockdiscovery"].find(D + "activelock")
+        assert al.find(f"{D}locktoken/{D}href").text == tok
+        r = put(s, cal + "x.ics", ics(uid, "Holder"), headers={"If": f"(<{tok}>)"})
+        assert r.status_code in (200, 204), r.text
+        assert put(s, cal + "r.ics", ics(str(uuid.uuid4())), user="bob").status_code == 423
+        assert s.http().get(s.base + cal + "r.ics").status_code == 204
+        for t, path in ((tok, "x.ics"), (reserved, "r.ics")):
+            r = dav(s, "UNLOCK", cal + path, headers={"Lock-Token": f"<{t}>"})
+            assert r.status_code == 204
+    finally:
+        s.close()
