@@ -1063,6 +1063,13 @@ static void test_issue12_3_4_first_round_trip_stable(void **state)
                   "DTSTART:20240102T110000Z\r\nLOCATION:B\r\nGEO:45.5;-93\r\n"
                   "GEO:45.5;-93.3\r\nEND:VEVENT\r\n"
                   "END:VCALENDAR\r\n");
+    /* two VCALENDARs make one Group: only its first URL is written back as URL, so the
+     * second calendar's URL is noted like a second URL of one calendar (it came back as a
+     * LINK with a note of its own) */
+    assert_stable("BEGIN:VCALENDAR\r\nURL:\r\nEND:VCALENDAR\r\nBEGIN:VCALENDAR\r\nURL:t\r\n"
+                  "END:VCALENDAR\r\n");
+    assert_stable("BEGIN:VCALENDAR\r\nURL:http://a\r\nEND:VCALENDAR\r\nBEGIN:VCALENDAR\r\n"
+                  "URL:http://b\r\nEND:VCALENDAR\r\n");
     /* a GEO out of range, infinite or not a number is kept as written */
     assert_stable(CAL("DTSTART:20240101T100000Z\r\nGEO:45.5;5E977943\r\n"));
     assert_stable(CAL("DTSTART:20240101T100000Z\r\nGEO:nan;1\r\n"));

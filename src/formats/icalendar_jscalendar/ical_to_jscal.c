@@ -613,15 +613,16 @@ static void keep_invalid(obj_ctx *g, const ical_prop *p)
     i2j_keep_prop(g, p);
 }
 
+/* nurl: the URLs of the group's calendars read so far (several VCALENDARs make one Group,
+ * and only its first URL is written back as URL: the others are noted, issue 12 §3.4) */
 static void calendar_props(cal_ctx *cal, const ical_comp *vcal, json_t *group, char **method,
-                          char **prodid)
+                           char **prodid, int *nurl)
 {
     obj_ctx g;
     memset(&g, 0, sizeof g);
     g.cal = cal;
     g.comp = vcal;
     g.obj = group;
-    int nurl = 0;
     /* the locale is the first NAME's LANGUAGE (draft-25 §2.3.28), whatever comes before
      * it; a DESCRIPTION's only without a NAME (the writer writes NAME first) */
     const ical_prop *name = ical_comp_get_prop((ical_comp *)vcal, "NAME");
@@ -670,7 +671,7 @@ static void calendar_props(cal_ctx *cal, const ical_comp *vcal, json_t *group, c
             json_object_set_new_nocheck(group, "source", json_string_nocheck(p->value));
         } else if (i2j_is(n, "ATTACH") || i2j_is(n, "IMAGE") || i2j_is(n, "LINK") ||
                    i2j_is(n, "URL")) {
-            i2j_add_link(&g, p, i2j_is(n, "URL") && nurl++ == 0);
+            i2j_add_link(&g, p, i2j_is(n, "URL") && (*nurl)++ == 0);
         } else {
             i2j_keep_prop(&g, p);
         }
@@ -720,6 +721,7 @@ typedef struct {
     size_t ncomps;
     json_t *group;
     char *method, *prodid;
+    int nurl; /* calendar_props */
 } conversion;
 
 static void add_comp_slot(conversion *cv, ical_comp **slot)
@@ -744,7 +746,7 @@ static int gather(conversion *cv)
         if (i2j_is(top->name, "VCALENDAR")) {
             vcal = 1;
             if (!cal->timing_only)
-                calendar_props(cal, top, cv->group, &cv->method, &cv->prodid);
+                calendar_props(cal, top, cv->group, &cv->method, &cv->prodid, &cv->nurl);
             slots = top->comps;
             n = top->ncomps;
         } else if (!bare++ && cal->warnings) {
