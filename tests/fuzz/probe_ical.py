@@ -10,7 +10,8 @@ through a fuzz_ical binary with JMAPD_FUZZ_FIRST_ROUND=1, printing the ones that
 
 KIND is one of: single (each property with odd parameters and escaped values, in five kinds
 of start and in overrides), combos (random combinations of properties), zones (starts,
-ends, RECURRENCE-IDs in IANA, Windows, custom and unknown zones), mutate (lines of the seeds
+ends, RECURRENCE-IDs in IANA, Windows, custom and unknown zones), calendars (several VCALENDARs
+with calendar-level properties in one file), mutate (lines of the seeds
 spliced, repeated, dropped, swapped, escaped). Default: all. Exit status 1 if a file fails.
 --keep DIR copies each failing file into DIR (the temporary files are removed at the end).
 """
@@ -83,6 +84,30 @@ def combos(rnd, n=6000):
             yield HDR + comp(kind, rnd.choice(STARTS) + body) + TAIL
         else:
             yield series(body, "\r\n".join(rnd.choice(PROPS) for _ in range(rnd.choice([0, 1, 2]))))
+
+
+# calendar-level properties (RFC 7986 §5, draft-25 §2.1.1), each with odd parameters too
+CAL_PROPS = """NAME:Cal|NAME;LANGUAGE=de:Kal|NAME:|DESCRIPTION:d|DESCRIPTION;LANGUAGE=fr:d
+URL:http://x|URL:|URL:http://y|URL;VALUE=URI:http://z|COLOR:red|COLOR:
+REFRESH-INTERVAL;VALUE=DURATION:P1W|SOURCE;VALUE=URI:http://s|IMAGE;VALUE=URI:http://i
+CATEGORIES:a,b|LAST-MODIFIED:20240101T000000Z|UID:c1|METHOD:PUBLISH|METHOD:REQUEST
+X-WR-CALNAME:w|X-WR-TIMEZONE:Europe/Berlin|CALSCALE:GREGORIAN|PRODID:-//o//o//EN
+LINK;LINKREL=describedby;VALUE=URI:http://l|CONCEPT:http://c|GEO:1.5;2.5""".replace("\n", "|").split("|")
+
+
+def calendars(rnd, n=4000):
+    """Several VCALENDARs in one file (one Group), each with calendar-level properties and
+    perhaps an entry: their properties meet in the Group (session 9: the URLs of later
+    calendars)."""
+    for _ in range(n):
+        out = ""
+        for _ in range(rnd.choice([1, 2, 2, 3])):
+            body = "".join(rnd.choice(CAL_PROPS) + "\r\n" for _ in range(rnd.choice([1, 2, 3])))
+            entry = ""
+            if rnd.random() < 0.5:
+                entry = comp(rnd.choice(["VEVENT", "VTODO"]), rnd.choice(STARTS) + rnd.choice(PROPS))
+            out += HDR + body + entry + TAIL
+        yield out
 
 
 def when(rnd, name, date):
@@ -173,8 +198,9 @@ def main():
         del argv[i:i + 2]
     if not argv:
         sys.exit(__doc__)
-    binary, kinds = argv[0], argv[1:] or ["single", "combos", "zones", "mutate"]
-    gens = {"single": single, "combos": combos, "zones": zones, "mutate": mutate}
+    binary, kinds = argv[0], argv[1:] or ["single", "combos", "zones", "calendars", "mutate"]
+    gens = {"single": single, "combos": combos, "zones": zones, "calendars": calendars,
+            "mutate": mutate}
     bad = 0
     with tempfile.TemporaryDirectory() as tmp:
         for kind in kinds:

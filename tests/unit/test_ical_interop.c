@@ -1070,6 +1070,11 @@ static void test_issue12_3_4_first_round_trip_stable(void **state)
                   "END:VCALENDAR\r\n");
     assert_stable("BEGIN:VCALENDAR\r\nURL:http://a\r\nEND:VCALENDAR\r\nBEGIN:VCALENDAR\r\n"
                   "URL:http://b\r\nEND:VCALENDAR\r\n");
+    /* ... and what a later calendar keeps joins what the earlier ones kept or noted (the
+     * third calendar's X-WR-CALNAME replaced the second's note) */
+    assert_stable("BEGIN:VCALENDAR\r\nURL:http://y\r\nEND:VCALENDAR\r\nBEGIN:VCALENDAR\r\n"
+                  "URL:\r\nEND:VCALENDAR\r\nBEGIN:VCALENDAR\r\nX-WR-CALNAME:w\r\n"
+                  "END:VCALENDAR\r\n");
     /* a GEO out of range, infinite or not a number is kept as written */
     assert_stable(CAL("DTSTART:20240101T100000Z\r\nGEO:45.5;5E977943\r\n"));
     assert_stable(CAL("DTSTART:20240101T100000Z\r\nGEO:nan;1\r\n"));

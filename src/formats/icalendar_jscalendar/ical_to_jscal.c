@@ -623,6 +623,9 @@ static void calendar_props(cal_ctx *cal, const ical_comp *vcal, json_t *group, c
     g.cal = cal;
     g.comp = vcal;
     g.obj = group;
+    /* several VCALENDARs make one Group: what a later one keeps or notes joins what the
+     * earlier ones did (it replaced it, issue 12 §3.4) */
+    g.ical = json_incref(json_object_get(group, "iCalendar"));
     /* the locale is the first NAME's LANGUAGE (draft-25 §2.3.28), whatever comes before
      * it; a DESCRIPTION's only without a NAME (the writer writes NAME first) */
     const ical_prop *name = ical_comp_get_prop((ical_comp *)vcal, "NAME");
