@@ -685,9 +685,6 @@ json_t *jmap_api_parse(struct jmap_server *srv, const char *body, size_t len,
     return req;
 }
 
-/* Whether a call costs little and is bounded: Core/echo (§4),
- * and a standard /changes (§5.2, at most maxChanges ids from an index range) where the
- * store is in this process (SQLite: no network round trip). */
 /* A standard /get or /query whose late calls took less than this runs on the connection's
  * thread: what it holds up there (that thread's other connections) is bounded by about as
  * much, and it saves the hand-over to a worker and back, which at two connections left a
@@ -695,6 +692,11 @@ json_t *jmap_api_parse(struct jmap_server *srv, const char *body, size_t len,
 #define QUICK_READ_NS 1000000
 #define QUICK_GET_IDS 256
 
+/* Whether a call costs little and is bounded: Core/echo (§4); and where the store is in
+ * this process (SQLite: no network round trip) a standard /changes (§5.2, at most
+ * maxChanges ids from an index range), and a standard /get of at most QUICK_GET_IDS listed
+ * ids (or a reference) or a standard /query while its method's late calls took under
+ * QUICK_READ_NS. */
 static bool call_quick(struct jmap_server *srv, json_t *call)
 {
     const char *name = json_string_value(json_array_get(call, 0));
