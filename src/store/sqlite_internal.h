@@ -35,6 +35,8 @@ STORE_OPS(STORE_OP_EXTERN)
 /* The cached statement for sql (a string literal: its address is the key), reset
  * and with bindings cleared; NULL (logged) if it cannot be prepared. */
 sqlite3_stmt *sq_stmt(struct store_conn *c, const char *sql);
+/* The SQL of schema step v (to version v + 1), 0 <= v < store_sqlite_schema() (sqlite_schema.c). */
+const char *sq_migration(int v);
 void sq_bind_text(sqlite3_stmt *s, int i, const char *v);
 /* Runs a statement that returns no rows; maps constraint violations to EXISTS. */
 int sq_step_done(struct store_conn *c, sqlite3_stmt *s);
