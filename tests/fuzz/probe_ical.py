@@ -11,8 +11,12 @@ through a fuzz_ical binary with JMAPD_FUZZ_FIRST_ROUND=1, printing the ones that
 KIND is one of: single (each property with odd parameters and escaped values, in five kinds
 of start and in overrides), combos (random combinations of properties), zones (starts,
 ends, RECURRENCE-IDs in IANA, Windows, custom and unknown zones), calendars (several VCALENDARs
-with calendar-level properties in one file), mutate (lines of the seeds
-spliced, repeated, dropped, swapped, escaped). Default: all. Exit status 1 if a file fails.
+with calendar-level properties in one file), mixed (several VCALENDARs whose series and
+overrides are spread over them, with METHODs and VTIMEZONEs repeated or redefined),
+participants (ORGANIZER, ATTENDEE and PARTICIPANT with many parameters, in series and
+overrides), alarms (VALARMs of every trigger kind, acknowledged and snoozed, in series and
+overrides), places (LOCATION, GEO, VLOCATION and DERIVED in series and overrides), mutate
+(lines of the seeds spliced, repeated, dropped, swapped, escaped). Default: all. Exit status 1 if a file fails.
 --keep DIR copies each failing file into DIR (the temporary files are removed at the end).
 """
 import os
@@ -110,6 +114,122 @@ def calendars(rnd, n=4000):
         yield out
 
 
+def vtimezone(tzid, offset):
+    return ("BEGIN:VTIMEZONE\r\nTZID:%s\r\nBEGIN:STANDARD\r\nDTSTART:19700101T000000\r\n"
+            "TZOFFSETFROM:%s\r\nTZOFFSETTO:%s\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\n"
+            % (tzid, offset, offset))
+
+
+def mixed(rnd, n=4000):
+    """A series and its overrides spread over several VCALENDARs of one file, with
+    calendar-level properties, METHODs and VTIMEZONEs repeated (the same or redefined)."""
+    for _ in range(n):
+        ncal = rnd.choice([2, 2, 3])
+        cals = [[] for _ in range(ncal)]
+        tz = rnd.choice(["Custom/Zone", "Europe/Berlin", None])
+        for c in cals:
+            c += [rnd.choice(CAL_PROPS) for _ in range(rnd.choice([0, 1, 2]))]
+            if tz and rnd.random() < 0.6:
+                c.append(vtimezone(tz, rnd.choice(["+0300", "+0300", "-0500"])).rstrip("\r\n"))
+        start = ("DTSTART;TZID=%s:20240101T100000" % tz) if tz else "DTSTART:20240101T100000Z"
+        rids = ["20240102T100000", "20240103T100000"]
+        uids = ["u1", "u1", "u2"]
+        for uid in uids[:rnd.choice([1, 2, 3])]:
+            body = "%s\r\nRRULE:FREQ=DAILY;COUNT=4\r\n%s" % (start, rnd.choice(PROPS))
+            rnd.choice(cals).append(comp("VEVENT", body).replace("UID:u1", "UID:" + uid)
+                                    .rstrip("\r\n"))
+            for rid in rnd.sample(rids, rnd.choice([0, 1, 2])):
+                r = ("RECURRENCE-ID;TZID=%s:%s" % (tz, rid)) if tz else "RECURRENCE-ID:%sZ" % rid
+                extra = "\r\n".join(rnd.choice(PROPS) for _ in range(rnd.choice([0, 1, 2])))
+                rnd.choice(cals).append(comp("VEVENT", r + ("\r\n" + extra if extra else ""))
+                                        .replace("UID:u1", "UID:" + uid).rstrip("\r\n"))
+        yield "".join(HDR + "".join(x + "\r\n" for x in c) + TAIL for c in cals)
+
+
+PARAMS = ["CN=A", "CN=\"B, C\"", "ROLE=CHAIR", "ROLE=OPT-PARTICIPANT", "ROLE=NON-PARTICIPANT",
+          "ROLE=X-ODD", "PARTSTAT=ACCEPTED", "PARTSTAT=TENTATIVE", "PARTSTAT=DELEGATED",
+          "PARTSTAT=X-ODD", "RSVP=TRUE", "RSVP=FALSE", "CUTYPE=GROUP", "CUTYPE=RESOURCE",
+          "CUTYPE=ROOM", "CUTYPE=X-ODD", "MEMBER=\"mailto:g@x\"", "DELEGATED-TO=\"mailto:d@x\"",
+          "DELEGATED-FROM=\"mailto:a@x\"", "SENT-BY=\"mailto:s@x\"", "DIR=\"http://d\"",
+          "LANGUAGE=de", "SCHEDULE-AGENT=CLIENT", "SCHEDULE-AGENT=NONE",
+          "SCHEDULE-STATUS=2.0", "SCHEDULE-FORCE-SEND=REQUEST", "EMAIL=e@x", "X-P=1", "JSID=p9"]
+ADDRS = ["mailto:a@x", "mailto:A@x", "mailto:o@x", "mailto:O@X", "mailto:b@x", "urn:uuid:1",
+         "mailto:g@x"]
+
+
+def person(rnd, name):
+    ps = rnd.sample(PARAMS, rnd.choice([0, 1, 2, 3]))
+    return name + "".join(";" + p for p in ps) + ":" + rnd.choice(ADDRS)
+
+
+def participants(rnd, n=5000):
+    """ORGANIZER, ATTENDEE and PARTICIPANT components, with many parameters and addresses
+    that differ in case, in series and overrides."""
+    for _ in range(n):
+        def people():
+            out = [person(rnd, "ATTENDEE") for _ in range(rnd.choice([0, 1, 2, 3]))]
+            if rnd.random() < 0.6:
+                out.append(person(rnd, "ORGANIZER"))
+            if rnd.random() < 0.2:
+                out.append("BEGIN:PARTICIPANT\r\nUID:p%d\r\nPARTICIPANT-TYPE:%s\r\n"
+                           "CALENDAR-ADDRESS:%s\r\nEND:PARTICIPANT"
+                           % (rnd.randrange(3), rnd.choice(["ACTIVE", "CONTACT", "X-ODD"]),
+                              rnd.choice(ADDRS)))
+            rnd.shuffle(out)
+            return "\r\n".join(out)
+        if rnd.random() < 0.4:
+            yield HDR + comp(rnd.choice(["VEVENT", "VTODO"]), rnd.choice(STARTS) + people()) + TAIL
+        else:
+            yield series(people(), people())
+
+
+TRIGGERS = ["TRIGGER:-PT15M", "TRIGGER:PT0S", "TRIGGER;RELATED=END:PT5M", "TRIGGER:-P1D",
+            "TRIGGER;VALUE=DATE-TIME:20240101T090000Z", "TRIGGER;RELATED=START:-PT1H",
+            "TRIGGER:-PT15M\r\nDURATION:PT5M\r\nREPEAT:2", "TRIGGER;VALUE=DATE-TIME:20240101T090000"]
+ALARM_PROPS = ["ACTION:DISPLAY\r\nDESCRIPTION:d", "ACTION:EMAIL\r\nSUMMARY:s\r\nDESCRIPTION:d"
+               "\r\nATTENDEE:mailto:a@x", "ACTION:AUDIO", "ACTION:X-ODD", "ACTION:PROCEDURE",
+               "ACKNOWLEDGED:20240101T080000Z", "UID:a1", "UID:a2", "RELATED-TO;RELTYPE=SNOOZE:a1",
+               "RELATED-TO:a1", "X-WR-ALARMUID:w1", "PROXIMITY:ARRIVE", "X-APPLE-DEFAULT-ALARM:TRUE",
+               "DESCRIPTION;LANGUAGE=de:d", "JSID=x"]
+
+
+def alarm(rnd):
+    body = [rnd.choice(TRIGGERS)] + rnd.sample(ALARM_PROPS, rnd.choice([1, 2, 3]))
+    return "BEGIN:VALARM\r\n" + "\r\n".join(body) + "\r\nEND:VALARM"
+
+
+def alarms(rnd, n=4000):
+    """VALARMs of every trigger kind, acknowledged and snoozed, in series and overrides."""
+    for _ in range(n):
+        def some():
+            return "\r\n".join(alarm(rnd) for _ in range(rnd.choice([0, 1, 2, 3])))
+        if rnd.random() < 0.4:
+            yield HDR + comp(rnd.choice(["VEVENT", "VTODO"]), rnd.choice(STARTS) + some()) + TAIL
+        else:
+            yield series(some(), some())
+
+
+PLACES = ["LOCATION:Hall", "LOCATION:Room", "LOCATION;ALTREP=\"http://x\":Room", "LOCATION:",
+          "LOCATION;DERIVED=TRUE:Room", "LOCATION;DERIVED=TRUE:Hall", "LOCATION;JSID=l1:Room",
+          "LOCATION;LANGUAGE=de:Saal", "GEO:1.5;2.5", "GEO:3.5;4.5",
+          "BEGIN:VLOCATION\r\nUID:l1\r\nNAME:Room\r\nEND:VLOCATION",
+          "BEGIN:VLOCATION\r\nUID:l2\r\nNAME:Hall\r\nGEO:1.5;2.5\r\nEND:VLOCATION",
+          "BEGIN:VLOCATION\r\nUID:l3\r\nNAME:Room\r\nLOCATION-TYPE:office\r\nEND:VLOCATION",
+          "BEGIN:VLOCATION\r\nUID:l1\r\nEND:VLOCATION", "CONFERENCE;VALUE=URI:http://c",
+          "CONFERENCE;VALUE=URI;FEATURE=AUDIO,VIDEO;LABEL=L:tel:1"]
+
+
+def places(rnd, n=4000):
+    """LOCATION, GEO, VLOCATION, DERIVED and CONFERENCE in series and overrides."""
+    for _ in range(n):
+        def some():
+            return "\r\n".join(rnd.choice(PLACES) for _ in range(rnd.choice([0, 1, 2, 3, 4])))
+        if rnd.random() < 0.4:
+            yield HDR + comp(rnd.choice(["VEVENT", "VTODO"]), rnd.choice(STARTS) + some()) + TAIL
+        else:
+            yield series(some(), some())
+
+
 def when(rnd, name, date):
     z = rnd.choice(ZONES)
     if rnd.random() < 0.15:
@@ -198,9 +318,10 @@ def main():
         del argv[i:i + 2]
     if not argv:
         sys.exit(__doc__)
-    binary, kinds = argv[0], argv[1:] or ["single", "combos", "zones", "calendars", "mutate"]
     gens = {"single": single, "combos": combos, "zones": zones, "calendars": calendars,
+            "mixed": mixed, "participants": participants, "alarms": alarms, "places": places,
             "mutate": mutate}
+    binary, kinds = argv[0], argv[1:] or list(gens)
     bad = 0
     with tempfile.TemporaryDirectory() as tmp:
         for kind in kinds:

@@ -135,6 +135,7 @@ int i2j_convert_rrule(obj_ctx *o, const ical_prop *p);
 void i2j_sub_ctx(obj_ctx *sub, obj_ctx *parent, const ical_comp *c, const char *type);
 void i2j_sub_finish(obj_ctx *sub);
 void i2j_comp_key(cal_ctx *cal, const ical_comp *c, char key[256]);
+void i2j_comp_key_in(cal_ctx *cal, const ical_comp *c, const json_t *map, char key[256]);
 json_t *i2j_convert_valarm(obj_ctx *parent, const ical_comp *c);
 void i2j_resolve_alert_relations(json_t *alerts);
 /* 1 if v is a GEO value (RFC 5545 §3.8.1.6: latitude;longitude, in range). */

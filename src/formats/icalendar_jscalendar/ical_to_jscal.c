@@ -216,9 +216,9 @@ static void entry_locations(entry_ctx *e, const ical_comp *c)
         const ical_comp *sc = c->comps[i];
         if (i2j_is(sc->name, "VLOCATION")) {
             char key[256];
-            i2j_comp_key(o->cal, sc, key);
-            json_t *loc = i2j_convert_vlocation(o, sc);
-            json_object_set_new_nocheck(i2j_get_map(o->obj, "locations"), key, loc);
+            json_t *locs = i2j_get_map(o->obj, "locations");
+            i2j_comp_key_in(o->cal, sc, locs, key);
+            json_object_set_new_nocheck(locs, key, i2j_convert_vlocation(o, sc));
             nvloc++;
         }
     }
@@ -227,18 +227,21 @@ static void entry_locations(entry_ctx *e, const ical_comp *c)
         if (e->location && nvloc > 1)
             json_object_set_new_nocheck(o->obj, "mainLocationId", json_string_nocheck(lockey));
         if (derived) {
+            /* of the VLOCATIONs of that name, the least key: the writer's order differs
+             * from the input's (issue 12 §3.4) */
             char *u = ical_text_unescape(derived->value);
-            const char *k;
+            const char *k, *least = NULL;
             json_t *l;
             json_object_foreach(json_object_get(o->obj, "locations"), k, l)
             {
                 json_t *nm = json_object_get(l, "name");
                 if (json_is_string(nm) && !strcmp(json_string_value(nm), u) &&
-                    json_object_get(l, "iCalendar")) {
-                    json_object_set_new_nocheck(o->obj, "mainLocationId", json_string_nocheck(k));
-                    i2j_unkeep_prop(o, derived); /* regenerated from mainLocationId */
-                    break;
-                }
+                    json_object_get(l, "iCalendar") && (!least || strcmp(k, least) < 0))
+                    least = k;
+            }
+            if (least) {
+                json_object_set_new_nocheck(o->obj, "mainLocationId", json_string_nocheck(least));
+                i2j_unkeep_prop(o, derived); /* regenerated from mainLocationId */
             }
             free(u);
         }
@@ -420,6 +423,18 @@ static void diff_into(json_t *patch, const char *prefix, json_t *a, json_t *b, i
     }
 }
 
+/* Drops owner's empty convertedProperties, then its iCalendar if only @type and name are
+ * left: nothing to say. */
+static void tidy_ical(json_t *owner)
+{
+    json_t *ic = json_object_get(owner, "iCalendar");
+    json_t *cp = json_object_get(ic, "convertedProperties");
+    if (cp && !json_object_size(cp))
+        json_object_del(ic, "convertedProperties");
+    if (ic && json_object_size(ic) == 2)
+        json_object_del(owner, "iCalendar");
+}
+
 /* The notes (convertedProperties) of what an override cannot change (jscalendarbis
  * §4.3.4: organizerCalendarAddress, a participant's calendarAddress...): the patch leaves
  * those out, so their notes would describe nothing (issue 12 §3.4). */
@@ -435,10 +450,7 @@ static void drop_ignored_notes(json_t *ov)
         if (patch_ignored(k))
             json_object_del(cp, k);
     }
-    if (cp && !json_object_size(cp))
-        json_object_del(ic, "convertedProperties");
-    if (ic && json_object_size(ic) == 2) /* @type and name: nothing to say */
-        json_object_del(ov, "iCalendar");
+    tidy_ical(ov);
 }
 
 /* An override whose ORGANIZER is the series' organizer spelt in another case (libical's
@@ -483,10 +495,21 @@ static void override_organizer(json_t *main, json_t *ov)
     if (!morg)
         return;
     json_t *parts = json_object_get(ov, "participants");
+    json_t *mparts = json_object_get(main, "participants");
     const char *k = cal_address_organizer(parts, morg, NULL);
+    const char *mk = cal_address_organizer(mparts, morg, NULL);
+    /* the override's participant of the series' organizer's key has the series' address,
+     * whatever its own (an override cannot change calendarAddress, §4.3.4) */
+    if (!k && mk && json_object_get(parts, mk))
+        k = mk;
     if (k) {
         json_t *pt = json_object_get(parts, k);
         json_object_set_new_nocheck(i2j_get_map(pt, "roles"), "owner", json_true());
+        /* that ORGANIZER gives it its address: a PARTICIPANT's note that the address came
+         * from CALENDAR-ADDRESS alone (entry_people) would not read back */
+        json_object_del(json_object_get(json_object_get(pt, "iCalendar"), "convertedProperties"),
+                        "calendarAddress");
+        tidy_ical(pt);
         /* and the series' SENT-BY, which that ORGANIZER carries (sentBy is the series'
          * alone: jscalendarbis-17 §4.3.4) */
         json_t *sb = json_object_get(main, "sentBy");
@@ -494,8 +517,6 @@ static void override_organizer(json_t *main, json_t *ov)
             json_object_set_nocheck(pt, "sentBy", sb);
         return;
     }
-    json_t *mparts = json_object_get(main, "participants");
-    const char *mk = cal_address_organizer(mparts, morg, NULL);
     if (mk && !json_object_get(ov, "organizerCalendarAddress") && !json_object_get(parts, mk))
         json_object_set_nocheck(i2j_get_map(ov, "participants"), mk, json_object_get(mparts, mk));
 }
@@ -844,10 +865,7 @@ static void settle_start_note(json_t *entry)
     if (j2i_choose_form(entry) == 0) {
         json_object_set_nocheck(cp, "start", note); /* the writer would write a DATE */
     } else {
-        if (!json_object_size(cp))
-            json_object_del(ic, "convertedProperties");
-        if (json_object_size(ic) == 2) /* @type and name: nothing to say */
-            json_object_del(entry, "iCalendar");
+        tidy_ical(entry);
     }
     json_decref(note);
 }

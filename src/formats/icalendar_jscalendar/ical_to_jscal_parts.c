@@ -759,6 +759,26 @@ void i2j_comp_key(cal_ctx *cal, const ical_comp *c, char key[256])
     i2j_key_copy(key, 256, u);
 }
 
+/* i2j_comp_key, unless map already has that key (a VLOCATION whose UID is a LOCATION's
+ * JSID, or two VLOCATIONs of one UID): then one made from the component's text, counted
+ * on while taken. The writer gives a key that is not the UID as JSID, so it reads back
+ * (draft-25 §2.3.29; issue 12 §3.4: the second replaced the first, which a mainLocationId
+ * named). */
+void i2j_comp_key_in(cal_ctx *cal, const ical_comp *c, const json_t *map, char key[256])
+{
+    i2j_comp_key(cal, c, key);
+    if (!json_object_get(map, key))
+        return;
+    jbuf b = {0};
+    ical_comp_write(c, &b);
+    char u[37];
+    i2j_uuid(cal, b.s, u);
+    free(b.s);
+    i2j_key_copy(key, 256, u);
+    for (int n = 2; json_object_get(map, key); n++)
+        snprintf(key, 256, "%s-%d", u, n);
+}
+
 /* VALARM -> Alert (§2.2.2). RELATED-TO is resolved by the caller once all keys are known. */
 json_t *i2j_convert_valarm(obj_ctx *parent, const ical_comp *c)
 {
@@ -1250,8 +1270,15 @@ void i2j_convert_organizer(obj_ctx *o, const ical_prop *p)
             json_object_set_new_nocheck(pt, "name", json_string_nocheck(cn));
         if (email && !json_object_get(pt, "email"))
             json_object_set_new_nocheck(pt, "email", json_string_nocheck(email));
-        if (sb && !json_object_get(pt, "sentBy"))
+        /* SENT-BY converts to the participant's sentBy and to the object's (draft-25
+         * §2.3.29), and the writer gives ORGANIZER the participant's: so ORGANIZER's own
+         * SENT-BY wins over a merged ATTENDEE's, and without one the participant's (from
+         * its ATTENDEE) is the object's too, as it reads back (issue 12 §3.4) */
+        json_t *psb = json_object_get(pt, "sentBy");
+        if (sb)
             json_object_set_new_nocheck(pt, "sentBy", json_string_nocheck(sb));
+        else if (json_is_string(psb) && !json_object_get(o->obj, "sentBy"))
+            json_object_set_nocheck(o->obj, "sentBy", psb);
     }
     free(sb);
     i2j_note_converted(o, "organizerCalendarAddress", p, consumed, NULL, 0);

@@ -634,7 +634,10 @@ static void add_organizer(out_ctx *o, ical_comp *c, const json_t *obj, const cha
         if (cal_address_organizer_needs_jsid(parts, org, okey))
             ical_prop_add_param(p, "JSID", okey);
     }
-    if (!ical_prop_get_param(p, "SENT-BY") && j2i_jstr(obj, "sentBy")) {
+    /* the object's own sentBy, unless this is an override without the organizer's
+     * participant: sentBy is the series' alone (jscalendarbis §4.3.4) and SENT-BY would
+     * read back as a participant the override does not have (issue 12 §3.4) */
+    if (!ical_prop_get_param(p, "SENT-BY") && j2i_jstr(obj, "sentBy") && (pt || !o->as_override)) {
         char *m = j2i_mailto(j2i_jstr(obj, "sentBy"));
         ical_prop_add_param(p, "SENT-BY", m);
         free(m);
@@ -659,14 +662,16 @@ static json_t *attendee_role(ical_prop *p, const json_t *roles, int is_org, int 
         req |= !strcmp(rk, "required");
         owner |= !strcmp(rk, "owner");
     }
-    const char *role = chair      ? "CHAIR"
-                       : req      ? "REQ-PARTICIPANT"
-                       : optional ? "OPT-PARTICIPANT"
-                       : info     ? "NON-PARTICIPANT"
-                       : attendee ? "REQ-PARTICIPANT"
-                                  : NULL;
-    if (!role && owner && !is_org) /* the ORGANIZER gives the organizer's participant owner */
-        role = "OWNER";
+    /* OWNER first for anyone but the organizer (whose ORGANIZER gives it owner): whether an
+     * ATTENDEE has ROLE=OWNER decides whether the reader makes a participant of a plain
+     * ORGANIZER (draft-25 §2.3.29), so owner must not travel as JSPROP (issue 12 §3.4) */
+    const char *role = owner && !is_org ? "OWNER"
+                       : chair          ? "CHAIR"
+                       : req            ? "REQ-PARTICIPANT"
+                       : optional       ? "OPT-PARTICIPANT"
+                       : info           ? "NON-PARTICIPANT"
+                       : attendee       ? "REQ-PARTICIPANT"
+                                        : NULL;
     /* No role ROLE names: an other one is the ROLE value, as the reader takes an unknown
      * ROLE as that role in lower case (draft-25 §2.3.4; issue 12 §3.4) */
     const char *other_role = NULL;
