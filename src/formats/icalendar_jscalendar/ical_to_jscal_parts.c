@@ -739,6 +739,15 @@ void i2j_sub_finish(obj_ctx *sub)
     sub->ical = NULL;
 }
 
+/* The UUIDv5 of the component's text (§2.1.3), into u. */
+static void comp_text_uuid(cal_ctx *cal, const ical_comp *c, char u[37])
+{
+    jbuf b = {0};
+    ical_comp_write(c, &b);
+    i2j_uuid(cal, b.s, u);
+    free(b.s);
+}
+
 void i2j_comp_key(cal_ctx *cal, const ical_comp *c, char key[256])
 {
     ical_prop *p = ical_comp_get_prop(c, "JSID");
@@ -751,11 +760,8 @@ void i2j_comp_key(cal_ctx *cal, const ical_comp *c, char key[256])
         i2j_key_copy(key, 256, p->value);
         return;
     }
-    jbuf b = {0};
-    ical_comp_write(c, &b);
     char u[37];
-    i2j_uuid(cal, b.s, u);
-    free(b.s);
+    comp_text_uuid(cal, c, u);
     i2j_key_copy(key, 256, u);
 }
 
@@ -769,11 +775,8 @@ void i2j_comp_key_in(cal_ctx *cal, const ical_comp *c, const json_t *map, char k
     i2j_comp_key(cal, c, key);
     if (!json_object_get(map, key))
         return;
-    jbuf b = {0};
-    ical_comp_write(c, &b);
     char u[37];
-    i2j_uuid(cal, b.s, u);
-    free(b.s);
+    comp_text_uuid(cal, c, u);
     i2j_key_copy(key, 256, u);
     for (int n = 2; json_object_get(map, key); n++)
         snprintf(key, 256, "%s-%d", u, n);
