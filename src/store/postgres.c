@@ -504,6 +504,7 @@ static void pg_close(struct store *st)
         conn_free(c);
         c = next;
     }
+    pg_spans_forget(st);
     pthread_setspecific(st->key, NULL);
     pthread_key_delete(st->key);
     pthread_mutex_destroy(&st->lock);

@@ -177,6 +177,8 @@ PGresult *pgq_exec_custom(struct store_conn *c, const char *sql, int n, const ch
 /* A state read sent ahead (store_state_prefetch) of (account, type) still queued: its
  * answer read now, before the state is asked (postgres_metadata.c). */
 void pg_state_ahead_wait(struct store_conn *c, const char *account, const char *type);
+/* Forgets the span scan rows kept for st's windows (postgres_index.c), at its close. */
+void pg_spans_forget(const struct store *st);
 /* The settings every session gets at connect and after a reconnect (postgres.c). */
 void pg_session_setup(PGconn *pg);
 /* Reads every answer still due (a ROLLBACK sent without waiting, queued statements):

@@ -239,3 +239,30 @@ def test_cold_expanded_query_reads_its_events_at_once(cluster, server):
     # the same answer from the cache
     again = server.call("CalendarEvent/query", query)[1]
     assert again["ids"] == got["ids"]
+
+
+def test_expanded_query_of_a_window_at_an_unchanged_state_scans_once_rfc8620_5_5(
+        cluster, server):
+    """Issue 15 §1 (W3): an expanded query of a window this front end answered at the
+    same state answers from the rows of that span scan (postgres_index.c); a write of
+    the type moves the state, and the next query scans again and sees it. The results
+    are the same either way (RFC 8620 §5.5: the ids of the query at the state)."""
+    acct = server.account()
+    create_events(server, acct, 20)
+    query = {"accountId": acct, "expandRecurrences": True,
+             "filter": {"after": "2026-03-01T00:00:00", "before": "2026-04-01T00:00:00"}}
+
+    def scans(fn):
+        return [p for p in plans_during(cluster, fn) if "generate_series" in p]
+
+    got = {}
+    assert len(scans(lambda: got.update(server.call("CalendarEvent/query", query)[1])))
+    assert len(got["ids"]) == 20
+    again = {}
+    assert scans(lambda: again.update(server.call("CalendarEvent/query", query)[1])) == []
+    assert again == got
+    new = create_events(server, acct, 1)
+    after = {}
+    assert len(scans(lambda: after.update(server.call("CalendarEvent/query", query)[1])))
+    assert sorted(after["ids"]) == sorted(got["ids"] + new)
+    assert after["queryState"] != got["queryState"]
