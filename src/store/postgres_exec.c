@@ -56,6 +56,22 @@ void pgq_bin(struct params *p, const void *data, size_t len)
     p->fmt[p->n++] = 1;
 }
 
+void pgq_text_array(struct buf *arr, const char *const *v, size_t n)
+{
+    bool first = true;
+    buf_puts(arr, "{");
+    for (size_t i = 0; i < n; i++) {
+        if (!v[i])
+            continue;
+        buf_puts(arr, first ? "\"" : ",\"");
+        first = false;
+        for (const char *p = v[i]; *p; p++)
+            buf_printf(arr, "%s%c", *p == '"' || *p == '\\' ? "\\" : "", *p);
+        buf_puts(arr, "\"");
+    }
+    buf_puts(arr, "}");
+}
+
 struct params pgq_two(const char *a, const char *b)
 {
     struct params p = {0};

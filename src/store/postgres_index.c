@@ -78,9 +78,10 @@ int pg_index_find_uid(struct store_conn *c, const char *account, const char *typ
                                    "AND uid=$3 ORDER BY id";
     static const char *const all = "SELECT uid, id FROM object_index WHERE account_id=$1 AND "
                                    "type=$2 AND uid IS NOT NULL ORDER BY uid COLLATE \"C\", id";
-    /* a transaction's second lookup loads them all (postgres_cache.c): a /set creating
-     * a hundred events then asks twice, not a hundred times */
-    if (pgc_uid_lookups(c, account, type) == 2) {
+    /* the uids a /set announced are known (pg_keys_expect); else a transaction's second
+     * lookup loads them all (postgres_cache.c): a /set creating a hundred events then
+     * asks twice, not a hundred times */
+    if (pgc_uid_lookups(c, account, type) == 2 && !pgc_uids_probed(c, account, type)) {
         struct params a = pgq_two(account, type);
         PGresult *r;
         if (pgq_run(c, all, &a, &r) == STORE_OK)
