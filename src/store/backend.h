@@ -277,7 +277,11 @@ typedef int (*store_alert_cb)(const struct store_alert *a, void *ud);
       (SC, const char *account, const char *type, int64_t since, size_t max),                      \
       (c, account, type, since, max))                                                              \
     X(int, state_prefetch, (SC, const char *account, const char *type, int64_t user_id),           \
-      (c, account, type, user_id))
+      (c, account, type, user_id))                                                                 \
+    X(int, keys_expect,                                                                            \
+      (SC, const char *account, const char *type, const char *const *keys,                         \
+       const char *const *uids, size_t n),                                                         \
+      (c, account, type, keys, uids, n))
 
 #define STORE_OP_FIELD(ret, name, params, args) ret(*name) params;
 struct store_ops {

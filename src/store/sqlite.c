@@ -1157,6 +1157,13 @@ int sq_state_prefetch(struct store_conn *c, const char *account, const char *typ
     return STORE_OK;
 }
 
+/* Nor from keys announced: each look-up is an index probe in this process. */
+int sq_keys_expect(struct store_conn *c, const char *account, const char *type,
+                   const char *const *keys, const char *const *uids, size_t n)
+{
+    return STORE_OK;
+}
+
 /* ---- query snapshots: one process, kept by the engine in memory (store.h) ---------- */
 
 int sq_snapshot_put(struct store_conn *c, const char *account, const char *key,

@@ -176,6 +176,14 @@ int store_changes_prefetch(struct store_conn *c, const char *account, const char
                            int64_t since, size_t max);
 int store_state_prefetch(struct store_conn *c, const char *account, const char *type,
                          int64_t user_id);
+/* Says what the creates of the current write transaction will ask about (issue 15 §1,
+ * W1): store_object_put with these unique keys and store_index_find_uid with these
+ * uids, of (account, type); NULL entries are none. A backend whose every call is a
+ * round trip (PostgreSQL) reads those keys' rows at once, where it read every key and
+ * uid of the account (their number grows with it); SQLite does nothing. Only a hint:
+ * what is asked is answered the same with or without it. */
+int store_keys_expect(struct store_conn *c, const char *account, const char *type,
+                      const char *const *keys, const char *const *uids, size_t n);
 
 /* ---- blobs ------------------------------------------------------------------------- */
 /* Stores data under its id (idempotent) and records that account uploaded it now. */

@@ -1264,6 +1264,7 @@ const struct jtype calendar_event_type = {
     .index = event_index,
     .blob_ids = event_blob_ids,
     .unique_key = types_uid_key,
+    .uid_indexed = true, /* check_uid */
     .filter = event_filter_condition,
     .compare = event_compare,
 };
