@@ -198,3 +198,26 @@ def test_round_trip_through_export(cs):
     for prop in ("uid", "kind", "name", "emails", "phones", "notes", "example.com:custom",
                  "created", "updated"):
         assert copy.get(prop) == original.get(prop), prop
+
+
+def test_issue21_import_of_a_known_uid_updates_that_card_rfc9610_s3(cs):
+    """RFC 9610 §3 (one card per uid in an account): an imported vCard whose UID a card
+    of the account has (made over JMAP, or earlier in the same file) updates that card,
+    keeping its id. Issue 21: the import looks the uid up once, not again in the
+    card's check; the result is the same."""
+    acct = account(cs)
+    uid = "urn:uuid:" + unique("known-")
+    made = ok(cs, "ContactCard/set", {"accountId": acct, "create": {"k": {
+        "@type": "Card", "version": "1.0", "uid": uid,
+        "addressBookIds": {default_book(cs): True}, "name": {"full": "Made Here"}}}})
+    kid = made["created"]["k"]["id"]
+    other = "urn:uuid:" + unique("twice-")
+    path = write(cs, vcf4(uid, "Ann", "Imported", "ann@example.com")
+                 + vcf4(other, "Bo", "First", "bo1@example.com")
+                 + vcf4(other, "Bo", "Second", "bo2@example.com"))
+    r = run_cli(cs.data, "import", "--user", "alice", path)
+    assert r.returncode == 0, r.stderr
+    [card] = cards_by_uid(cs, uid)
+    assert card["id"] == kid and card["name"]["components"][0]["value"] == "Imported"
+    [card] = cards_by_uid(cs, other)
+    assert card["emails"][next(iter(card["emails"]))]["address"] == "bo2@example.com"
