@@ -5,6 +5,7 @@ and the round trip between them."""
 import base64
 import os
 
+import pytest
 import requests
 
 from conftest import run_cli
@@ -221,3 +222,32 @@ def test_issue21_import_of_a_known_uid_updates_that_card_rfc9610_s3(cs):
     assert card["id"] == kid and card["name"]["components"][0]["value"] == "Imported"
     [card] = cards_by_uid(cs, other)
     assert card["emails"][next(iter(card["emails"]))]["address"] == "bo2@example.com"
+
+
+@pytest.mark.sqlite_only
+def test_issue21_import_merges_the_text_index_once_rfc9610_s3_3_1(cs):
+    """Issue 21: `jmapd import` defers the full-text index's merges to its commit (FTS5
+    automerge off while it writes, one merge pass before the commit) and leaves FTS5's
+    settings at their defaults; a refused import leaves them as they were. What the
+    cards' text conditions (RFC 9610 §3.3.1) find is the same: every imported card."""
+    import sqlite3
+    acct = account(cs)
+    tag = unique("bulk")
+    path = write(cs, "".join(vcf4(f"urn:uuid:{tag}-{i}", "Merge", f"{tag}x{i}",
+                                   f"m{i}@{tag}.example") for i in range(400)))
+    r = run_cli(cs.data, "import", "--user", "alice", path)
+    assert r.returncode == 0, r.stderr
+    out = ok(cs, "ContactCard/query", {"accountId": acct, "filter": {"text": tag},
+                                       "calculateTotal": True})
+    assert out["total"] == 400
+    bad = write(cs, vcf4(f"urn:uuid:{tag}-bad", "Never", "Stored", "n@example.com")
+                + "BEGIN:VCARD\r\nVERSION:4.0\r\nBROKEN\r\n")
+    assert run_cli(cs.data, "import", "--user", "alice", bad).returncode != 0
+    db = sqlite3.connect(os.path.join(cs.data, "jmapd.db"))
+    for t in ("object_grams", "object_fields"):
+        conf = dict(db.execute(f"SELECT k, v FROM {t}_config WHERE k <> 'version'"))
+        assert conf == {"automerge": 4, "crisismerge": 16, "usermerge": 4}, (t, conf)
+        db.execute(f"INSERT INTO {t}({t}) VALUES('integrity-check')")
+    db.close()
+    assert ok(cs, "ContactCard/query", {"accountId": acct, "filter": {"text": "never"}})[
+        "ids"] == []
