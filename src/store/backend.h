@@ -305,6 +305,7 @@ struct store *store_sqlite_open(const char *dir, char **err);
 struct store *store_pg_open(const char *url, char **err);
 void store_sqlite_set_busy_timeout(int ms);
 void store_sqlite_set_page_cache(int kib);
+void store_sqlite_set_bulk_writes(bool on);
 /* Issue 21: the class of a range's length for the span scan (store_index_spans):
  * the bit length of end - start, SPAN_CLASS_OPEN for an open or longer range. A
  * row of class k < SPAN_CLASS_OPEN that reaches from starts after from - 2^k. */

@@ -40,6 +40,10 @@ void store_set_busy_timeout(int ms);
  * sized for a server's many connections): a bulk job (`jmapd import`) wants its
  * B-trees in memory, else each object reads and spills pages (issue 21). */
 void store_set_page_cache(int kib);
+/* A process of bulk writes (`jmapd import`, issue 21): each write transaction defers
+ * the full-text index's merges to its commit, where they run in one pass (SQLite;
+ * nothing on PostgreSQL). Set before the first transaction. */
+void store_set_bulk_writes(bool on);
 /* Opens (creating and migrating) the SQLite database in dir. NULL with *err on failure. */
 struct store *store_open(const char *dir, char **err);
 /* Opens the backend url names: "sqlite" (or NULL or "": the SQLite database in dir)
