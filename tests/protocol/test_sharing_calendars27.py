@@ -115,6 +115,11 @@ def test_share_notification_set_destroy_only_rfc9670_s3_3(gs):
     _, ch = gs.c("ShareNotification/changes", {"accountId": me, "sinceState": q["queryState"]},
                  user="erin")
     assert ch["destroyed"] == [nid]
+    # RFC 9670 §3 with RFC 8620 §5.6: the query's changes say the same
+    _, qc = gs.c("ShareNotification/queryChanges", {"accountId": me,
+                                                    "sinceQueryState": q["queryState"]},
+                 user="erin")
+    assert qc["removed"] == [nid] and qc["added"] == [], qc
     set_share(gs, cid, None)
 
 
@@ -221,6 +226,15 @@ def test_write_all_calendars27_s4(gs):
     er = created_id(new_event(gs, [r], "alice's"))
     assert update(gs, "CalendarEvent", er, {"title": "x"})["notUpdated"][er]["type"] == \
         "forbidden"
+    # §4, an event in several calendars: other changes need the right in all of them;
+    # removing it from one needs the right in that one
+    wr = created_id(new_event(gs, [w, r], "in both"))
+    assert update(gs, "CalendarEvent", wr, {"title": "x"})["notUpdated"][wr]["type"] == \
+        "forbidden"
+    assert update(gs, "CalendarEvent", wr, {"calendarIds": {w: True}})["notUpdated"][wr][
+        "type"] == "forbidden"
+    assert update(gs, "CalendarEvent", wr, {"calendarIds": {r: True}})["updated"] is not None
+    assert get(gs, "CalendarEvent", [wr], user="alice")["list"][0]["calendarIds"] == {r: True}
     _, res = gs.c("CalendarEvent/set", {"accountId": gs.a, "destroy": [er, e]}, user="bob")
     assert res["notDestroyed"][er]["type"] == "forbidden" and res["destroyed"] == [e]
     # Calendar rights: no mayShare, no mayDelete
