@@ -7,7 +7,7 @@ import time
 import pytest
 
 from conftest import CAL
-from groupware_util import OWNER, PRINCIPALS, GroupServer
+from groupware_util import OWNER, PRINCIPALS, USING, GroupServer
 from test_push import Stream, es_url
 
 RIGHTS = ["mayReadFreeBusy", "mayReadItems", "mayWriteAll", "mayWriteOwn", "mayUpdatePrivate",
@@ -898,3 +898,40 @@ def test_hidden_attendees_show_the_sharee_themselves_calendars27_s5_7(gs):
                                         "reduceParticipants": True}, user="bob")
     assert set(res["list"][0]["participants"]) == {"a", "b"}, res
     set_share(gs, c, None)
+
+
+def test_result_references_reach_only_what_the_sharee_reads_rfc8620_s3_7_rfc9670_s4(gs):
+    """RFC 8620 §3.7 with RFC 9670 §4 and calendars-27 §4 (issue 14: rights are checked
+    on every path, result references too): a sharee's /get whose ids come from their
+    /query, /changes or a Calendar/get shows what they read and no more; ids they name
+    of events they cannot see are notFound, as ids of events that do not exist."""
+    bob = gs.own("bob")
+    seen = new_cal(gs, "ref seen", {bob: rights("mayReadItems")})
+    hidden = new_cal(gs, "ref hidden")
+    _, st = gs.c("CalendarEvent/get", {"accountId": gs.a, "ids": []}, user="bob")
+    e1 = created_id(new_event(gs, [seen], "ref in seen"))
+    e2 = created_id(new_event(gs, [hidden], "ref in hidden"))
+    e3 = created_id(new_event(gs, [seen, hidden], "ref in both"))
+    calls = [
+        ["CalendarEvent/query", {"accountId": gs.a, "filter": {"title": "ref in"}}, "q"],
+        ["CalendarEvent/get", {"accountId": gs.a, "#ids": {
+            "resultOf": "q", "name": "CalendarEvent/query", "path": "/ids"}}, "g"],
+        ["CalendarEvent/changes", {"accountId": gs.a, "sinceState": st["state"]}, "c"],
+        ["CalendarEvent/get", {"accountId": gs.a, "#ids": {
+            "resultOf": "c", "name": "CalendarEvent/changes", "path": "/created"}}, "gc"],
+        ["Calendar/get", {"accountId": gs.a, "ids": None}, "cal"],
+        ["Calendar/get", {"accountId": gs.a, "#ids": {
+            "resultOf": "cal", "name": "Calendar/get", "path": "/list/*/id"}}, "cal2"]]
+    res = {r[2]: r[1] for r in gs.api(calls, using=USING, user="bob")["methodResponses"]}
+    assert sorted(res["q"]["ids"]) == sorted([e1, e3]), res["q"]
+    for k in ("g", "gc"):
+        got = {e["id"]: e for e in res[k]["list"]}
+        assert sorted(got) == sorted([e1, e3]) and res[k]["notFound"] == [], res[k]
+        assert got[e3]["calendarIds"] == {seen: True}  # the hidden calendar does not exist
+    assert hidden not in [c["id"] for c in res["cal2"]["list"]]
+    assert seen in [c["id"] for c in res["cal2"]["list"]]
+    # naming them does not help: one they cannot see is notFound as a made-up id
+    _, got = gs.c("CalendarEvent/get", {"accountId": gs.a, "ids": [e2, "enotthere"]},
+                  user="bob")
+    assert got["list"] == [] and sorted(got["notFound"]) == sorted([e2, "enotthere"])
+    set_share(gs, seen, None)
