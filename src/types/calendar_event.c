@@ -1089,7 +1089,7 @@ static json_t *event_view(struct jmap_req *r, const struct store_access *a, json
     /* a sharee's view of most events is the owner's (share_event_as_stored: nothing of
      * theirs to overlay, nothing to cut): no copy */
     json_t *base = json_object_get(obj, "baseEventId");
-    bool sharee = !share_event_as_stored(
+    bool sharee = !event_view_as_stored(
         r, a, obj, json_string_value(base ? base : json_object_get(obj, "id")));
     if (sharee && !share_member_visible(r, a, SHARE_CALENDAR, obj))
         return NULL; /* a sharee's unreadable calendars, secret events (§5.7) */
