@@ -186,6 +186,32 @@ def test_jmap_write_visible_to_dav_at_once(server):
     assert "SUMMARY:Changed" in g2.text and g2.headers["ETag"] != etag
 
 
+def test_rfc4918_8_6_etag_changes_exactly_when_the_data_does(server):
+    """Issue 20 §4 (RFC 4918 §8.6 strong ETags, RFC 4791 §5.3.4): a resource's ETag
+    changes when its data changes and only then: a change of another resource of the
+    calendar, and a JMAP update that sets what is already there, leave it as it was."""
+    path = new_calendar(server)
+    acct = server.account()
+    ua, ub = str(uuid.uuid4()), str(uuid.uuid4())
+    assert put(server, path + "a.ics", ics(ua, "A")).status_code == 201
+    assert put(server, path + "b.ics", ics(ub, "B")).status_code == 201
+
+    def etags():
+        ms = multistatus(propfind(server, path, "<d:getetag/>", depth=1))
+        return {h: e["props"][D + "getetag"].text for h, e in ms.items() if h != path}
+    before = etags()
+    bid = event_by_uid(server, ub)["id"]
+    server.call("CalendarEvent/set", {"accountId": acct, "update": {bid: {"title": "B2"}}})
+    after = etags()
+    assert after[path + "a.ics"] == before[path + "a.ics"]
+    assert after[path + "b.ics"] != before[path + "b.ics"]
+    _, res = server.call("CalendarEvent/set", {"accountId": acct, "update": {
+        bid: {"title": "B2"}}})
+    assert bid in res["updated"], res
+    assert etags() == after
+    assert server.http().get(server.base + path + "b.ics").headers["ETag"] == after[path + "b.ics"]
+
+
 def test_delete_resource(server):
     path = new_calendar(server)
     uid = str(uuid.uuid4())
