@@ -262,35 +262,37 @@ def test_rfc4918_9_10_4_lock_of_an_unmapped_url_reserves_it_for_the_holder(serve
     getcontentlength 0, the lock); a listing of the calendar shows it (§9.10.4, see
     the next test)."""
     cal = new_calendar(server)
-    r = lock(server, cal + "new.ics", timeout="Second-600")
+    # a name of its own: names are the account's, and test_dav_copy_move renames to new.ics
+    new = "new-" + uuid.uuid4().hex[:8] + ".ics"
+    r = lock(server, cal + new, timeout="Second-600")
     tok = token_of(r, 201)
-    assert activelock(r).find(f"{D}lockroot/{D}href").text == cal + "new.ics"
-    g = server.http().get(server.base + cal + "new.ics")
+    assert activelock(r).find(f"{D}lockroot/{D}href").text == cal + new
+    g = server.http().get(server.base + cal + new)
     assert g.status_code == 204 and g.content == b""
-    ms = multistatus(propfind(server, cal + "new.ics", "<d:resourcetype/><d:getcontentlength/>"
+    ms = multistatus(propfind(server, cal + new, "<d:resourcetype/><d:getcontentlength/>"
                               "<d:lockdiscovery/><d:getetag/>"))
-    p = ms[cal + "new.ics"]
+    p = ms[cal + new]
     assert len(p["props"][D + "resourcetype"]) == 0 and p["props"][D + "getcontentlength"].text == "0"
     assert p["props"][D + "lockdiscovery"].find(f"{D}activelock/{D}locktoken/{D}href").text == tok
     assert D + "getetag" in p["missing"]
-    assert members(server, cal) == {cal + "new.ics"}
+    assert members(server, cal) == {cal + new}
     # §7: another writer (bob may write in alice's account) and the holder without the
     # token cannot create it; a second LOCK conflicts
     uid = str(uuid.uuid4())
-    r = put(server, cal + "new.ics", ics(uid, "Bob's"), user="bob")
+    r = put(server, cal + new, ics(uid, "Bob's"), user="bob")
     assert r.status_code == 423 and D + "lock-token-submitted" in error_condition(r)
-    assert put(server, cal + "new.ics", ics(uid, "No token")).status_code == 423
-    assert lock(server, cal + "new.ics", user="bob").status_code == 423
-    assert members(server, cal) == {cal + "new.ics"}
+    assert put(server, cal + new, ics(uid, "No token")).status_code == 423
+    assert lock(server, cal + new, user="bob").status_code == 423
+    assert members(server, cal) == {cal + new}
     # the holder creates it with the token: now a locked resource like any other
-    r = put(server, cal + "new.ics", ics(uid, "Holder's"),
+    r = put(server, cal + new, ics(uid, "Holder's"),
             headers={"If": f"(<{tok}>)", "If-None-Match": "*"})
     assert r.status_code == 201, r.text
-    assert "Holder's" in server.http().get(server.base + cal + "new.ics").text
-    assert members(server, cal) == {cal + "new.ics"}
-    assert put(server, cal + "new.ics", ics(uid, "Bob again"), user="bob").status_code == 423
-    assert dav(server, "UNLOCK", cal + "new.ics", headers={"Lock-Token": f"<{tok}>"}).status_code == 204
-    assert put(server, cal + "new.ics", ics(uid, "Bob after"), user="bob").status_code == 204
+    assert "Holder's" in server.http().get(server.base + cal + new).text
+    assert members(server, cal) == {cal + new}
+    assert put(server, cal + new, ics(uid, "Bob again"), user="bob").status_code == 423
+    assert dav(server, "UNLOCK", cal + new, headers={"Lock-Token": f"<{tok}>"}).status_code == 204
+    assert put(server, cal + new, ics(uid, "Bob after"), user="bob").status_code == 204
 
 
 def test_rfc4918_7_3_an_unused_reservation_leaves_nothing(server):
