@@ -5,8 +5,8 @@ import uuid
 import requests
 
 from conftest import CAL, CORE, run_cli
-from davutil import (A, C, CS, D, NSDECL, dav, error_condition, homes, ics, multistatus,
-                     new_calendar, propfind, put, sync_token, unfold)
+from davutil import (A, C, CR, CS, D, NSDECL, dav, error_condition, homes, ics, multistatus,
+                     new_addressbook, new_calendar, propfind, put, sync_token, unfold)
 
 
 def cal_id(server, path):
@@ -485,6 +485,33 @@ def test_rfc4791_5_3_2_1_vtodo_not_supported_component(server):
                         "END:VTODO", "END:VCALENDAR", ""])
     r = put(server, path + "task.ics", body)
     assert r.status_code == 403 and C + "supported-calendar-component" in error_condition(r)
+
+
+def test_rfc4791_5_2_1_and_rfc6352_6_2_1_description_proppatch_set_and_remove(server):
+    """Issue 20 Deliver 2 and 3 (RFC 4918 §9.2): PROPPATCH sets a calendar's
+    CALDAV:calendar-description and an address book's CARDDAV:addressbook-description
+    (the collection's JMAP description) and removes them (null: the property is gone)."""
+    using = [CORE, CAL, "urn:ietf:params:jmap:contacts"]
+    for path, kind, ns, get in (
+            (new_calendar(server), "c:calendar-description", C, "Calendar/get"),
+            (new_addressbook(server), "cr:addressbook-description", CR, "AddressBook/get")):
+        name = kind.split(":")[1]
+        body = (f'<d:propertyupdate {NSDECL}><d:set><d:prop><{kind}>Team &amp; friends</{kind}>'
+                '</d:prop></d:set></d:propertyupdate>')
+        ms = multistatus(dav(server, "PROPPATCH", path, body))
+        assert ns + name in ms[path]["props"], ms
+        p = multistatus(propfind(server, path, f"<{kind}/>"))[path]["props"]
+        assert p[ns + name].text == "Team & friends"
+        _, res = server.call(get, {"accountId": server.account()}, using=using)
+        got = [c for c in res["list"] if c["description"] == "Team & friends"]
+        assert len(got) == 1, res["list"]
+        body = (f'<d:propertyupdate {NSDECL}><d:remove><d:prop><{kind}/></d:prop></d:remove>'
+                '</d:propertyupdate>')
+        assert multistatus(dav(server, "PROPPATCH", path, body))[path]["props"]
+        assert ns + name in multistatus(propfind(server, path, f"<{kind}/>"))[path]["missing"]
+        _, res = server.call(get, {"accountId": server.account(), "ids": [got[0]["id"]]},
+                             using=using)
+        assert res["list"][0]["description"] is None
 
 
 def test_rfc7809_calendar_timezone_proppatch(server):
