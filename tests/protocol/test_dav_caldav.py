@@ -212,6 +212,20 @@ def test_rfc4918_8_6_etag_changes_exactly_when_the_data_does(server):
     assert server.http().get(server.base + path + "b.ics").headers["ETag"] == after[path + "b.ics"]
 
 
+def test_put_get_keeps_what_jscalendar_cannot_hold_rfc4791_5_3_4(server):
+    """Issue 20 Deliver 4: a PUT converts losslessly: properties and parameters
+    JSCalendar has no member for (an X- property with a parameter, an unknown parameter
+    of a known property) travel in its iCalendar property and come back on GET."""
+    path = new_calendar(server)
+    uid = str(uuid.uuid4())
+    body = ics(uid, "Kept", extra="X-JMAPD-TEST;X-LEVEL=3:kept value\r\n"
+               "LOCATION;X-ROOM-ID=12:Room 12")
+    assert put(server, path + "kept.ics", body).status_code == 201
+    got = unfold(server.http().get(server.base + path + "kept.ics").text)
+    assert "X-JMAPD-TEST;X-LEVEL=3:kept value" in got, got
+    assert "X-ROOM-ID=12" in got and "Room 12" in got, got
+
+
 def test_delete_resource(server):
     path = new_calendar(server)
     uid = str(uuid.uuid4())
