@@ -110,9 +110,11 @@ bool dav_shared_resolve(struct dav_ctx *x, struct dav_res *r)
     char acct[64];
     snprintf(acct, sizeof acct, "%.*s", (int)(sep - r->coll_seg), r->coll_seg);
     const struct store_access *a = shared_account(x, acct);
-    if (!a && jmap_user_freebusy(x->u, acct)) {
+    if (!a && jmap_user_freebusy(x->u, acct) &&
+        (!x->freebusy.account_id[0] || strcmp(x->freebusy.account_id, acct) == 0)) {
         /* calendars-27 §4.1: an account shared for free/busy alone is none of the
-         * user's, but its calendars answer free-busy-query (RFC 4791 §7.10) here */
+         * user's, but its calendars answer free-busy-query (RFC 4791 §7.10) here (one
+         * such account per request: x->freebusy is what every resource of it points to) */
         memset(&x->freebusy, 0, sizeof x->freebusy);
         snprintf(x->freebusy.account_id, sizeof x->freebusy.account_id, "%s", acct);
         x->freebusy.shared = true;
