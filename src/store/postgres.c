@@ -719,6 +719,11 @@ int pg_user_del(struct store_conn *c, const char *name)
         "DELETE FROM access WHERE account_id=$1",
         "DELETE FROM feeds WHERE account_id=$1",
         "DELETE FROM shares WHERE account_id=$1 OR principal_id=$1",
+        /* issue 20: anyone's DAV locks on the account's URLs (sqlite.c) */
+        ("DELETE FROM dav_locks WHERE path IN ('/dav/calendars/'||$1::text, "
+         "'/dav/addressbooks/'||$1::text) OR strpos(path, '/dav/calendars/'||$1::text||'/')=1 "
+         "OR strpos(path, '/dav/addressbooks/'||$1::text||'/')=1 OR "
+         "strpos(path, '/'||$1::text||'~')>0"),
         "DELETE FROM object_members WHERE account_id=$1",
         "DELETE FROM user_props WHERE account_id=$1",
         "DELETE FROM object_metadata WHERE account_id=$1",

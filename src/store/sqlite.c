@@ -587,6 +587,11 @@ int sq_user_del(struct store_conn *c, const char *name)
         "DELETE FROM blob_refs WHERE account_id=?1",
         "DELETE FROM access WHERE account_id=?1",
         "DELETE FROM shares WHERE account_id=?1 OR principal_id=?1",
+        /* issue 20: anyone's DAV locks on the account's URLs (its homes, and its
+         * collections shared into other homes as "{account}~{id}", dav_shared.c) */
+        ("DELETE FROM dav_locks WHERE path IN ('/dav/calendars/'||?1, '/dav/addressbooks/'||?1) "
+         "OR instr(path, '/dav/calendars/'||?1||'/')=1 OR instr(path, "
+         "'/dav/addressbooks/'||?1||'/')=1 OR instr(path, '/'||?1||'~')>0"),
         "DELETE FROM object_members WHERE account_id=?1",
         "DELETE FROM user_props WHERE account_id=?1",
         "DELETE FROM object_metadata WHERE account_id=?1",
