@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 BIN=${BIN:-build/jmapd}
 EVENTS=${EVENTS:-10000}
 tmp=$(mktemp -d)
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; [ -z "${peers:-}" ] || "$peers/stop.sh" >/dev/null 2>&1; [ -z "${cyrus:-}" ] || "$cyrus_peer/stop.sh" >/dev/null 2>&1; rm -rf "$tmp"; true' EXIT
+trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; [ -z "${peers:-}" ] || "$peers/stop.sh" >/dev/null 2>&1; [ -z "${cyrus:-}" ] || cyrus_stop; rm -rf "$tmp"; true' EXIT
 port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 echo bench-pw | $BIN user add bench --password-stdin --data "$tmp/data" >/dev/null
 /usr/bin/python3 bench/ical/gen_events.py "$EVENTS" "$tmp/events.ics"
@@ -42,20 +42,11 @@ if [ "${RADICALE:-1}" = 1 ] && [ -x "$peers/setup.sh" ]; then
     echo "Radicale peer failed to start: see $tmp/radicale.log"
   fi
 fi
-# our own Cyrus instance too (data dir and ports): the peer's data dir is owned by the
-# cyrus user, which must be able to reach it
-cyrus_peer=$(dirname "$peers")/cyrus
+# our own Cyrus instance too (bench/cyrus_peer.sh)
+. bench/cyrus_peer.sh
 cyrus=""
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-if [ "${CYRUS:-1}" = 1 ] && [ -x "$cyrus_peer/setup.sh" ] && [ "$(id -u)" = 0 ]; then
-  chmod 755 "$tmp"
-  export CYRUS_PEER_DIR="$tmp/cyrus" CYRUS_PEER_HTTP_PORT=$(free_port) CYRUS_PEER_IMAP_PORT=$(free_port)
-  echo "starting a Cyrus peer (../shared/peers/cyrus/setup.sh, port $CYRUS_PEER_HTTP_PORT)..."
-  if "$cyrus_peer/setup.sh" >"$tmp/cyrus.log" 2>&1; then
-    cyrus=http://127.0.0.1:$CYRUS_PEER_HTTP_PORT/dav/calendars/user/test/Default/
-  else
-    echo "Cyrus peer failed to start: see $tmp/cyrus.log"; cat "$tmp/cyrus.log" | tail -5
-  fi
+if [ "${CYRUS:-1}" = 1 ] && cyrus_start "$tmp/cyrus"; then
+  cyrus=http://127.0.0.1:$CYRUS_PEER_HTTP_PORT/dav/calendars/user/test/Default/
 fi
 # the same events with a VTIMEZONE per zone (the generated file names IANA zones only)
 $BIN convert "$tmp/events.ics" --to ics > "$tmp/events-tz.ics"

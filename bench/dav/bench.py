@@ -15,49 +15,15 @@ import xml.etree.ElementTree as ET
 
 import requests
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from cyrus_peer import cpu_s, load as load_cyrus, master  # noqa: E402
+
 NS = 'xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav"'
 D = "{DAV:}"
 RUNS = 5
 
 
 CPU = {}  # the last timed() call's server CPU seconds per run (jmapd only)
-
-
-def stat(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        return f.read().rsplit(")", 1)[1].split()
-
-
-def on_cpu_s(pid):
-    """Seconds pid's threads have run, to the nanosecond (/proc/PID/task/*/schedstat,
-    field 1): a request of a few ms is below the clock tick /proc/PID/stat counts in."""
-    total = 0
-    for t in os.listdir(f"/proc/{pid}/task"):
-        try:
-            with open(f"/proc/{pid}/task/{t}/schedstat") as f:
-                total += int(f.read().split()[0])
-        except OSError:
-            continue
-    return total / 1e9
-
-
-def cpu_s(pid):
-    """The CPU seconds of a process (on_cpu_s); for "tree:PID" of it and of its children
-    (Cyrus's master forks the httpd processes), with the children it reaped (their
-    utime and stime in its /proc/PID/stat fields 16, 17, in clock ticks)."""
-    if not str(pid).startswith("tree:"):
-        return on_cpu_s(pid)
-    root, total = int(pid[5:]), 0.0
-    for p in os.listdir("/proc"):
-        try:
-            f = stat(p) if p.isdigit() else None
-            if f and (int(p) == root or int(f[1]) == root):
-                total += on_cpu_s(p)
-                if int(p) == root:
-                    total += (int(f[13]) + int(f[14])) / os.sysconf("SC_CLK_TCK")
-        except OSError:
-            continue
-    return total
 
 
 def timed(fn, runs=RUNS, pid=None):
@@ -282,23 +248,6 @@ def load_radicale(s, url, events):
     assert n >= len(events), f"Radicale lists {n} of {len(events)} events"
 
 
-def load_cyrus(s, url, path):
-    """Loads the events into Cyrus's calendar with its bulk import (a POST of an
-    iCalendar stream to the collection, one resource per UID), in chunks: a PUT per
-    event takes Cyrus about 65 ms, 11 minutes for 10,000."""
-    with open(path, newline="") as f:
-        text = f.read()
-    comps = re.findall(r"BEGIN:VEVENT\r\n.*?END:VEVENT\r\n", text, re.S)
-    # the zones the events name, as VTIMEZONEs in every chunk (Cyrus reads TZIDs from them)
-    zones = "".join(re.findall(r"BEGIN:VTIMEZONE\r\n.*?END:VTIMEZONE\r\n", text, re.S))
-    head = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//bench//EN\r\n" + zones
-    for i in range(0, len(comps), 500):
-        body = head + "".join(comps[i:i + 500]) + "END:VCALENDAR\r\n"
-        r = s.post(url, data=body.encode(), headers={"Content-Type": "text/calendar"})
-        assert r.status_code == 207, (r.status_code, r.text[:300])
-        assert "200 OK" in r.text and "HTTP/1.1 4" not in r.text, r.text[:500]
-
-
 def main():
     base, user, pw, pid, ics_path = sys.argv[1:6]
     radicale = sys.argv[6] if len(sys.argv) > 6 else ""
@@ -326,10 +275,7 @@ def main():
         t = time.perf_counter()
         load_cyrus(cs, cyrus, os.environ.get("CYRUS_ICS", ics_path))
         print(f"Cyrus: import of {len(events)} events {time.perf_counter() - t:.1f} s")
-        pidfile = os.path.join(os.environ.get("CYRUS_PEER_DIR", "/var/lib/cyrus-peer"), "run",
-                               "master.pid")
-        master = f"tree:{open(pidfile).read().strip()}" if os.path.exists(pidfile) else None
-        peers["Cyrus"] = measure(cs, cyrus, events, "Cyrus", cpu_pid=master)
+        peers["Cyrus"] = measure(cs, cyrus, events, "Cyrus", cpu_pid=master())
     head = f"{'request':38} {'jmapd':>10} {'its CPU':>10}"
     for name, p in peers.items():
         head += f" {name:>10} {'ratio':>7}"

@@ -2,7 +2,14 @@
 connection (each figure is one request's round trip, client included) and appends
 the figures, as JSON, to a results file.
 
-usage: measure.py events|cards PORT PID SIZE RESULTS [import_seconds [import_cpu_seconds]]"""
+usage: measure.py events|cards PORT PID SIZE RESULTS [import_seconds [import_cpu_seconds]]
+       measure.py cyrus - - SIZE RESULTS [import_seconds [import_cpu_seconds]]
+The second times the events' requests on the Cyrus 3.6 peer of bench/cyrus_peer.sh
+(CYRUS_PEER_DIR; its master's process tree for the CPU) in Cyrus's own dialect (its
+capability, "@type": "jsevent", calendarId, UTC after/before), each a fifth as often
+(at least 3 times; Cyrus takes seconds where jmapd takes milliseconds), and leaves out
+what it does not have: the wrk scaling (a figure of jmapd's alone) and RSS (Cyrus is
+a process per connection)."""
 import base64
 import http.client
 import json
@@ -16,21 +23,53 @@ import sys
 import tempfile
 import time
 
-kind, port, pid, size, results = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), \
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import cyrus_peer  # noqa: E402
+
+kind, port, pid, size, results = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), \
     sys.argv[5]
 import_s = float(sys.argv[6]) if len(sys.argv) > 6 else None
 import_cpu = float(sys.argv[7]) if len(sys.argv) > 7 else None
 cap = "urn:ietf:params:jmap:calendars" if kind == "events" else "urn:ietf:params:jmap:contacts"
+creds, session_path, api_path = b"bench:bench-pw", "/jmap/session", "/jmap/api/"
+peer = kind == "cyrus"
+if peer:
+    kind, cap, pid, env = "events", cyrus_peer.CAP, cyrus_peer.master(), cyrus_peer.env()
+    port = int(re.match(r"https?://[^:/]+:(\d+)", env["CYRUS_PEER_URL"]).group(1))
+    creds = f"{env['CYRUS_PEER_USER']}:{env['CYRUS_PEER_PASS']}".encode()
+    session_path = api_path = re.sub(r"https?://[^/]+", "", env["CYRUS_PEER_API"])
 using = ["urn:ietf:params:jmap:core", cap]
-hdr = {"Authorization": "Basic " + base64.b64encode(b"bench:bench-pw").decode(),
+hdr = {"Authorization": "Basic " + base64.b64encode(creds).decode(),
        "Content-Type": "application/json"}
-conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+conn = http.client.HTTPConnection("127.0.0.1", int(port), timeout=1800)
+
+
+def reps(n):
+    """How often a request is timed: n on jmapd, a fifth of it (at least 3) on Cyrus."""
+    return max(3, n // 5) if peer else n
+
+
+def cyrus_call(name, args, tag):
+    """A call as Cyrus 3.6 takes it: after/before in UTC, an event with "@type":
+    "jsevent", one calendarId and a uid (the peers README)."""
+    args = dict(args)
+    if "filter" in args:
+        args["filter"] = {k: v + "Z" if k in ("after", "before") else v
+                          for k, v in args["filter"].items()}
+    if "create" in args:
+        args["create"] = {k: {**{p: v for p, v in e.items() if p != "calendarIds"},
+                              "@type": "jsevent", "calendarId": next(iter(e["calendarIds"])),
+                              "uid": f"{k}-{time.time_ns()}@bench.test"}
+                          for k, e in args["create"].items()}
+    return [name, args, tag]
 
 
 def call(calls):
+    if peer:
+        calls = [cyrus_call(*c) for c in calls]
     body = json.dumps({"using": using, "methodCalls": calls})
     t = time.perf_counter()
-    conn.request("POST", "/jmap/api/", body, hdr)
+    conn.request("POST", api_path, body, hdr)
     data = conn.getresponse().read()
     dt = (time.perf_counter() - t) * 1000
     out = json.loads(data)["methodResponses"]
@@ -41,6 +80,8 @@ def call(calls):
 
 
 def rss_mib():
+    if peer:
+        return None
     with open(f"/proc/{pid}/status") as f:
         for line in f:
             if line.startswith("VmRSS:"):
@@ -52,15 +93,11 @@ def p50(xs):
     return statistics.median(xs)
 
 
-TICK = os.sysconf("SC_CLK_TCK")
-
-
 def cpu_ms():
-    """The server's CPU time so far (user + system), in ms: on a loaded machine the
-    wall-clock latency says more about the neighbours than about the server."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) * 1000 / TICK
+    """The server's CPU time so far, in ms (Cyrus: its master's process tree): on a
+    loaded machine the wall-clock latency says more about the neighbours than about the
+    server."""
+    return cyrus_peer.cpu_s(pid) * 1000
 
 
 def wrk_rps(calls, conns, seconds=4):
@@ -84,6 +121,8 @@ def wrk_rps(calls, conns, seconds=4):
 
 def scaling(fig, name, calls):
     """Issue 21 target 1: requests/s with 2 connections over 1 (>= 1.7 wanted)."""
+    if peer:
+        return
     one, two = wrk_rps(calls, 1), wrk_rps(calls, 2)
     if one and two:
         fig[name + "_rps1"], fig[name + "_scale2"] = one, two / one
@@ -102,12 +141,12 @@ class Cpu:
         self.fig[self.name] = (cpu_ms() - self.t) / self.n
 
 
-conn.request("GET", "/jmap/session", headers=hdr)
+conn.request("GET", session_path, headers=hdr)
 session = json.loads(conn.getresponse().read())
 acct = session["primaryAccounts"][cap]
 max_get = session["capabilities"]["urn:ietf:params:jmap:core"]["maxObjectsInGet"]
 call([["Core/echo", {}, "e"]])  # the credential is verified (argon2) once, before timing
-fig = {"kind": kind, "size": size}
+fig = {"kind": "cyrus" if peer else kind, "size": size}
 if import_s is not None:
     fig["import_s"] = import_s
     fig["import_per_s"] = size / import_s
@@ -128,7 +167,7 @@ if kind == "events":
                 "q"]
     _, fig["month_first_ms"] = call([expanded(0)])
     lat, get_lat, ninst, cpu_q, cpu_g, cpu_warm = [], [], [], 0.0, 0.0, 0.0
-    for r, k in enumerate([1, 2, 3, 4, 5] * 4):  # five months a user goes back and forth between
+    for r, k in enumerate([1, 2, 3, 4, 5] * (2 if peer else 4)):  # five months a user goes back and forth between
         t = cpu_ms()
         out, dt = call([expanded(k)])
         cpu_q += cpu_ms() - t
@@ -143,8 +182,8 @@ if kind == "events":
                         f"g{i}"] for i in range(0, len(ids), max_get)])
         cpu_g += cpu_ms() - t
         get_lat.append(gdt)
-    fig["month_cpu_ms"], fig["month_get_cpu_ms"] = cpu_q / 20, cpu_g / 20
-    fig["month_warm_cpu_ms"] = cpu_warm / 15
+    fig["month_cpu_ms"], fig["month_get_cpu_ms"] = cpu_q / len(lat), cpu_g / len(lat)
+    fig["month_warm_cpu_ms"] = cpu_warm / (len(lat) - 5)
     fig["month_p50_ms"] = p50(lat)
     fig["month_instances"] = p50(ninst)
     fig["month_get_p50_ms"] = p50(get_lat)
@@ -159,8 +198,8 @@ if kind == "events":
                                             "limit": 1, "calculateTotal": True}, "t"]])
     fig["text_hits"] = out[0][1].get("total")
     text = []
-    with Cpu(fig, "text_cpu_ms", 15):
-        for _ in range(15):
+    with Cpu(fig, "text_cpu_ms", reps(15)):
+        for _ in range(reps(15)):
             out, dt = call([["CalendarEvent/query", {"accountId": acct, "filter": {"text": "walnut"},
                                                      "sort": [{"property": "start"}], "limit": 50},
                              "t"]])
@@ -168,16 +207,16 @@ if kind == "events":
     fig["text_p50_ms"] = p50(text)
     # with calculateTotal every hit is read (issue 21: without, the page's alone)
     tot = []
-    with Cpu(fig, "text_total_cpu_ms", 20):
-        for i in range(20):
+    with Cpu(fig, "text_total_cpu_ms", reps(20)):
+        for i in range(reps(20)):
             _, dt = call([["CalendarEvent/query", {"accountId": acct, "filter": {"text": "walnut"},
                                                    "sort": [{"property": "start"}], "limit": 50,
                                                    "calculateTotal": True}, "t"]])
             tot.append(dt)
     fig["text_total_p50_ms"] = p50(tot)
     srt = []
-    with Cpu(fig, "sorted_cpu_ms", 15):
-        for i in range(15):
+    with Cpu(fig, "sorted_cpu_ms", reps(15)):
+        for i in range(reps(15)):
             out, dt = call([["CalendarEvent/query", {"accountId": acct,
                                                      "sort": [{"property": "start",
                                                                "isAscending": i % 2 == 0}],
@@ -189,8 +228,8 @@ if kind == "events":
     # target 6: /get of 50 stored events, a create of 100, /changes after one update
     page = out[0][1]["ids"]
     gl = []
-    with Cpu(fig, "get50_cpu_ms", 60):
-        for i in range(60):
+    with Cpu(fig, "get50_cpu_ms", reps(60)):
+        for i in range(reps(60)):
             _, dt = call([["CalendarEvent/get", {"accountId": acct,
                                                  "ids": page[i % 2 * 50:i % 2 * 50 + 50]}, "g"]])
             gl.append(dt)
@@ -198,8 +237,8 @@ if kind == "events":
     out, _ = call([["Calendar/get", {"accountId": acct}, "c"]])
     cal = out[0][1]["list"][0]["id"]
     cl, made = [], []
-    with Cpu(fig, "create100_cpu_ms", 5):
-        for i in range(5):
+    with Cpu(fig, "create100_cpu_ms", reps(5)):
+        for i in range(reps(5)):
             batch = {f"n{j}": {"calendarIds": {cal: True}, "title": f"New {i} {j}",
                                "start": f"2027-0{1 + i}-{1 + j % 28:02d}T10:00:00",
                                "timeZone": "Europe/Berlin", "duration": "PT1H"}
@@ -212,8 +251,8 @@ if kind == "events":
                                           "update": {made[0]: {"title": "Changed"}}}, "u"]])
     old = out[0][1]["oldState"]
     ch = []
-    with Cpu(fig, "changes_cpu_ms", 300):  # CPU in 10 ms ticks: enough calls to count
-        for _ in range(300):
+    with Cpu(fig, "changes_cpu_ms", reps(300)):
+        for _ in range(reps(300)):
             _, dt = call([["CalendarEvent/changes", {"accountId": acct, "sinceState": old}, "c"]])
             ch.append(dt)
     fig["changes_p50_ms"] = p50(ch)

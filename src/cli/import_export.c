@@ -246,6 +246,7 @@ int cli_import(int argc, char **argv)
     struct store *st = open_account(&argc, argv, &cfg, account);
     if (!st)
         return 1;
+    store_set_bulk_writes(true); /* issue 21: the text index merged once per transaction */
     struct store_conn *c = store_conn(st);
     int status = 0, files = 0;
     for (int i = 1; i < argc; i++) {

@@ -127,8 +127,8 @@ static int res_resolve(struct dav_ctx *x, const char *path, struct dav_res *r)
             r->t = DR_PRINCIPALS;
         else if (n == 3 && strcmp(segs[2], x->u->name) == 0)
             r->t = DR_PRINCIPAL;
-        else
-            return 404;
+        else if (n != 3 || !dav_principal_group(x, segs[2], r))
+            return 404; /* another user's, or a group's the user is not in */
         return 0;
     }
     if (!(r->k = kind_find(segs[1])) || n < 3 || !(r->acct = account_find(x->u, segs[2])))
@@ -172,8 +172,9 @@ void dav_res_href(struct dav_ctx *x, const struct dav_res *r, struct buf *b)
         buf_puts(b, "/dav/principals/");
         return;
     case DR_PRINCIPAL:
+    case DR_GROUP:
         buf_puts(b, "/dav/principals/");
-        dav_xml_href(b, x->u->name);
+        dav_xml_href(b, r->t == DR_GROUP ? r->group : x->u->name);
         buf_puts(b, "/");
         return;
     default:
@@ -267,8 +268,8 @@ static int prop_dav(struct dav_ctx *x, struct dav_res *r, const char *name, stru
             return 1; /* the locks below, from its own href (also in its collection's listing) */
     }
     if (strcmp(name, "resourcetype") == 0) {
-        if (r->t == DR_PRINCIPAL)
-            buf_puts(v, "<D:principal/>");
+        if (r->t == DR_PRINCIPAL || r->t == DR_GROUP)
+            buf_puts(v, "<D:principal/>"); /* RFC 3744 §4 */
         else if (r->t != DR_OBJ)
             buf_puts(v, "<D:collection/>");
         if (r->t == DR_COLL)
@@ -278,6 +279,11 @@ static int prop_dav(struct dav_ctx *x, struct dav_res *r, const char *name, stru
     if (strcmp(name, "current-user-principal") == 0) {
         principal_href(x, v);
         return 1;
+    }
+    if (r->t == DR_PRINCIPAL || r->t == DR_GROUP) { /* RFC 3744 §4 */
+        int got = dav_principal_prop(x, r, name, v);
+        if (got >= 0)
+            return got;
     }
     if (strcmp(name, "owner") == 0 && (r->t == DR_COLL || r->t == DR_OBJ))
         return dav_acl_prop(x, r, name, v); /* RFC 3744 §5.1: a sharer's too */
@@ -292,12 +298,11 @@ static int prop_dav(struct dav_ctx *x, struct dav_res *r, const char *name, stru
         return 1;
     }
     if (strcmp(name, "displayname") == 0) {
-        if (r->t == DR_PRINCIPAL)
-            dav_xml_text(v, x->u->name);
-        else if (r->t == DR_COLL)
-            dav_xml_text(v, json_string_value(json_object_get(r->coll, "name")));
-        else
-            return 0;
+        const char *n =
+            r->t == DR_COLL ? json_string_value(json_object_get(r->coll, "name")) : NULL;
+        if (!n)
+            return 0; /* a calendar shared for free/busy alone shows none (dav_shared.c) */
+        dav_xml_text(v, n);
         return 1;
     }
     if (strcmp(name, "supported-report-set") == 0 && (r->t == DR_COLL || r->t == DR_HOME)) {
@@ -353,8 +358,8 @@ static int prop_groupware(struct dav_ctx *x, struct dav_res *r, const char *ns, 
     if (r->t == DR_OBJ && r->k == k && strcmp(name, k->data_elem) == 0)
         return dav_object_data(x, r, v);
     if (strcmp(name, cal ? "calendar-home-set" : "addressbook-home-set") == 0) {
-        if (r->t == DR_OBJ)
-            return 0;
+        if (r->t == DR_OBJ || r->t == DR_GROUP)
+            return 0; /* a group has no account, so no home */
         home_hrefs(x, k, v);
         return 1;
     }
@@ -422,6 +427,9 @@ static int prop_value(struct dav_ctx *x, struct dav_res *r, const char *ns, cons
 {
     if (r->reserved && strcmp(ns, NS_DAV) != 0)
         return 0;
+    if (r->freebusy_only && (strcmp(name, "getetag") == 0 || strcmp(name, "getctag") == 0 ||
+                             strcmp(name, "sync-token") == 0))
+        return 0; /* its changes are not the user's to follow (dav_shared.c) */
     if (strcmp(ns, NS_DAV) == 0)
         return prop_dav(x, r, name, v);
     if (strcmp(ns, NS_CALDAV) == 0 || strcmp(ns, NS_CARDDAV) == 0)
@@ -720,15 +728,14 @@ static void propfind(struct dav_ctx *x, struct dav_res *r)
     struct buf b = {0};
     dav_ms_begin(&b);
     dav_propstats(x, r, what, &b);
-    if (depth[0] == '1' && (r->t == DR_HOME || r->t == DR_COLL)) {
+    if (depth[0] == '1' && !r->reserved &&
+        (r->t == DR_HOME || (r->t == DR_COLL && !r->freebusy_only))) {
         dav_list_members(x, r, what, &b);
-        if (r->t == DR_COLL)
-            dav_lock_list_reserved(x, r, what, &b); /* RFC 4918 §9.10.4 (see dav_lock.c) */
+        dav_lock_list_reserved(x, r, what, &b); /* RFC 4918 §9.10.4 (see dav_lock.c) */
         if (r->t == DR_HOME)
             dav_shared_list(x, r, what, &b); /* what others share with the user */
     } else if (depth[0] == '1' && r->t == DR_PRINCIPALS) {
-        struct dav_res p = {.t = DR_PRINCIPAL};
-        dav_propstats(x, &p, what, &b);
+        dav_principal_list(x, what, &b); /* the user's own and their groups' */
     }
     dav_ms_end(&b);
     xmlFreeDoc(d);
@@ -744,15 +751,17 @@ static bool is_write(const char *m)
            strcmp(m, "MOVE") == 0 || strcmp(m, "LOCK") == 0;
 }
 
-/* A member URL that names nothing: 404, but RFC 4918 §9.10.4's empty resource where a
- * LOCK reserved it (dav_lock.c) for GET, HEAD, PROPFIND and DELETE (whose lock check
- * already asked for the token; dav_handle then drops the lock). True when answered. */
+/* A member or collection URL that names nothing: 404, but RFC 4918 §9.10.4's empty
+ * resource where a LOCK reserved it (dav_lock.c) for GET, HEAD, PROPFIND and DELETE (whose
+ * lock check already asked for the token; dav_handle then drops the lock). True when
+ * answered. */
 static bool unmapped(struct dav_ctx *x, struct dav_res *r)
 {
     const char *m = x->q->method;
     bool get = strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0;
     bool asks = get || strcmp(m, "PROPFIND") == 0 || strcmp(m, "DELETE") == 0;
-    if (r->t != DR_OBJ || r->obj || !asks)
+    bool missing = r->t == DR_OBJ ? !r->obj : r->t == DR_COLL && !r->coll;
+    if (!missing || !asks)
         return false;
     if (!(r->reserved = dav_lock_reserved(x, r))) {
         dav_reply(x, 404, "text/plain", xstrdup("not found\n"));
@@ -766,6 +775,12 @@ static bool unmapped(struct dav_ctx *x, struct dav_res *r)
 static void dispatch(struct dav_ctx *x, struct dav_res *r)
 {
     const char *m = x->q->method;
+    if (r->freebusy_only &&
+        (r->t != DR_COLL || (strcmp(m, "PROPFIND") != 0 && strcmp(m, "REPORT") != 0))) {
+        /* shared for free/busy alone (dav_shared.c): no member, no body (RFC 3744 §7.2) */
+        dav_need_privilege(x, r, false, NS_DAV, "read");
+        return;
+    }
     if (unmapped(x, r))
         return;
     if (strcmp(m, "PROPFIND") == 0)
@@ -799,6 +814,25 @@ static void dispatch(struct dav_ctx *x, struct dav_res *r)
         return;
     }
     dav_reply(x, 405, "text/plain", xstrdup("method not allowed here\n"));
+}
+
+/* RFC 3744 §7.1.1 for a write the user may not make on r: the privilege §7.2 says the
+ * method needs, on the resource it needs it on. */
+static void need_write(struct dav_ctx *x, const struct dav_res *r)
+{
+    const char *m = x->q->method;
+    if (strcmp(m, "PROPPATCH") == 0)
+        dav_need_privilege(x, r, false, NS_DAV, "write-properties");
+    else if (strcmp(m, "MKCALENDAR") == 0 || strcmp(m, "MKCOL") == 0)
+        dav_need_privilege(x, r, true, NS_DAV, "bind");
+    else if (r->t == DR_COLL && (strcmp(m, "DELETE") == 0 || strcmp(m, "MOVE") == 0))
+        dav_need_privilege(x, r, false, NS_JMAPD, "remove-collection"); /* dav_acl.c */
+    else if (strcmp(m, "DELETE") == 0 || strcmp(m, "MOVE") == 0)
+        dav_need_privilege(x, r, true, NS_DAV, "unbind");
+    else if (r->obj || r->t != DR_OBJ) /* PUT or LOCK of what exists */
+        dav_need_privilege(x, r, false, NS_DAV, "write-content");
+    else
+        dav_need_privilege(x, r, true, NS_DAV, "bind");
 }
 
 /* The If header and the locks before a request on r (dav_lock.c), with r's ETag. */
@@ -842,11 +876,11 @@ void dav_handle(struct jmap_server *srv, const struct jmap_user *u, const struct
         dav_reply(&x, creates ? 409 : 404, "text/plain", xstrdup("no such collection\n"));
     } else if (r.t == DR_COLL && !r.coll && strcmp(q->method, "MKCALENDAR") != 0 &&
                strcmp(q->method, "MKCOL") != 0 && strcmp(q->method, "LOCK") != 0 &&
-               strcmp(q->method, "UNLOCK") != 0) {
+               strcmp(q->method, "UNLOCK") != 0 && !dav_lock_reserved(&x, &r)) {
         dav_reply(&x, 404, "text/plain", xstrdup("not found\n"));
     } else if (is_write(q->method) && strcmp(q->method, "COPY") != 0 && /* dav_copy.c checks */
                (!r.acct || !(r.shared ? r.shared_write : r.acct->may_write))) {
-        dav_error(&x, 403, NS_DAV, "need-privileges", NULL); /* RFC 3744 §7.1.1 */
+        need_write(&x, &r); /* RFC 3744 §7.1.1 */
     } else if ((is_write(q->method) || !strcmp(q->method, "ACL") || q->if_header) &&
                !lock_ok(&x, &r)) {
         /* RFC 4918 §10.4 a false If header (412), §7 a lock not submitted (423); the ACL

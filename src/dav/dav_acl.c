@@ -5,58 +5,68 @@
  * (DAV:supported-privilege-set, §5.3, with RFC 4791 §6.1.1's CALDAV:read-free-busy),
  * a collection's access control list (DAV:acl, §5.5: its owner's protected ACE, then one
  * ACE per shareWith entry, read with DAV:read-acl), its restrictions (§5.6) and owner
- * (§5.1); and the ACL method (§8.1) as an update of the collection's shareWith (RFC 9670
- * §4), so every check stays the JMAP /set's.
+ * (§5.1); the ACL method (§8.1) as an update of the collection's shareWith (RFC 9670
+ * §4), so every check stays the JMAP /set's; and the 403 need-privileges bodies (§7.1.1).
  *
  * The privileges, as a tree (aggregates hold what is below them; §3, §3.12), with the
  * JMAP right each is (calendars-27 §4, RFC 9610 §2, tasks-06 §4). Where a right has no
  * DAV privilege of its own it is a privilege of ours (J: https://jmapd.org/ns/dav/, §3:
- * "a namespace that they control"), the way Cyrus adds its own (CY:remove-resource...):
+ * "a namespace that they control"), the way Cyrus adds its own (CY:remove-resource...).
+ * A JMAP right that covers several DAV privileges is a non-abstract aggregate of them,
+ * made abstract (§5.3: they cannot be granted alone, the ACL method refuses them with
+ * DAV:no-abstract), as §3's own example models DAV:read and DAV:read-acl under one
+ * "read-all":
  *   DAV:all
- *     DAV:read                    (aggregate)
+ *     DAV:read
  *       J:read-items              mayReadItems / mayRead
  *       CALDAV:read-free-busy     mayReadFreeBusy (calendars; RFC 4791 §6.1.1: it MUST
  *                                 be aggregated under DAV:read)
- *     DAV:write                   (aggregate)
- *       DAV:write-properties, DAV:write-content, DAV:bind
- *                                 mayWriteAll, mayWriteOwn / mayWrite
- *       DAV:unbind                (aggregate: §3.10 removing a member URL)
- *         J:remove-resource       mayWriteAll, mayWriteOwn / mayWrite (items)
- *         J:remove-collection     mayDelete (the collection itself, as Cyrus's
+ *     DAV:write
+ *       J:write-items             mayWriteAll / mayWrite, which with calendars and task
+ *                                 lists implies mayWriteOwn, mayUpdatePrivate and mayRSVP
+ *                                 (calendars-27 §4, tasks-06 §4): it holds them
+ *         DAV:write-properties, DAV:write-content, DAV:bind, DAV:unbind   (abstract)
+ *         J:write-own             mayWriteOwn (calendars, task lists)
+ *         J:update-private        mayUpdatePrivate (calendars, task lists)
+ *         J:rsvp                  mayRSVP (calendars, task lists)
+ *       J:remove-collection       mayDelete (the collection itself, as Cyrus's
  *                                 CY:remove-collection: a collection shared with the
  *                                 user lives in the user's own home, whose DAV:unbind
  *                                 cannot say it)
- *       J:update-private          mayUpdatePrivate (calendars, task lists)
- *       J:rsvp                    mayRSVP (calendars, task lists)
- *     DAV:read-acl, DAV:write-acl mayShare / mayAdmin
- *     DAV:read-current-user-privilege-set   everyone
- * An aggregate is shown in current-user-privilege-set only when the user holds all it
- * holds, so a user with mayReadItems but not mayReadFreeBusy has J:read-items, not
- * DAV:read (which would include read-free-busy), and a free-busy-query is refused
- * exactly when the set lacks CALDAV:read-free-busy (dav_acl_may_read_free_busy);
- * mayWriteAll without mayDelete is write-properties, write-content, bind and
- * J:remove-resource, not DAV:unbind or DAV:write. (mayWriteOwn shows the write
- * privileges too: the JMAP /set refuses the events the user does not own.) The owner
- * and an account-wide grant have the rights of their access on every collection.
+ *     J:share                     mayShare / mayAdmin
+ *       DAV:read-acl, DAV:write-acl                                      (abstract)
+ *     DAV:read-current-user-privilege-set   everyone                     (abstract)
+ * current-user-privilege-set lists what the user holds: each privilege, and each
+ * aggregate whose every part they hold. Two things are held without their right:
+ * - CALDAV:read-free-busy with mayReadItems (so DAV:read, which clients check before
+ *   they read a calendar): whoever reads the events reads their busy time, and Cyrus
+ *   gives read-free-busy with DAV:read the same way. The free-busy-query follows the
+ *   set (dav_acl_may_read_free_busy); Principal/getAvailability still counts only the
+ *   calendars with mayReadFreeBusy (calendars-27 §2.2), a question of the account's.
+ * - mayWriteOwn without mayWriteAll is J:write-own and, on the collection, DAV:bind and
+ *   DAV:write-content (the user adds and changes items: those they own or that have no
+ *   owner, calendars-27 §4); on a member, DAV:write-content and DAV:write-properties
+ *   only where the user may write that member (share.c decides, as the /set will), and
+ *   no DAV:unbind (they may not remove the others' items).
+ * The owner and an account-wide grant have the rights of their access everywhere.
+ * An ACE of DAV:acl lists the aggregates held and the non-abstract privileges held.
  *
- * The ACL method maps back, privilege by privilege: J:read-items mayReadItems,
- * read-free-busy mayReadFreeBusy (DAV:read both), any of write-properties,
- * write-content, bind, J:remove-resource mayWriteAll (which implies mayWriteOwn,
- * mayUpdatePrivate and mayRSVP), J:update-private and J:rsvp theirs,
- * J:remove-collection mayDelete (DAV:unbind and DAV:write the rights of what they
- * hold), read-acl or write-acl mayShare, DAV:all every right; only grant ACEs of
- * principals that are users or groups (a group's members get the rights, as a JMAP
- * shareWith to the group gives them, RFC 9670 §4), else the §8.1.1 preconditions
- * grant-only, no-invert, recognized-principal; the owner's own ACE is left as it is
- * (protected).
+ * The ACL method maps back, privilege by privilege (an aggregate: what it holds):
+ * J:read-items mayReadItems, read-free-busy mayReadFreeBusy, J:write-items mayWriteAll
+ * (with mayWriteOwn, mayUpdatePrivate, mayRSVP), J:write-own, J:update-private, J:rsvp
+ * theirs, J:remove-collection mayDelete, J:share mayShare, DAV:all every right; an
+ * abstract privilege is DAV:no-abstract, one the collection kind lacks (read-free-busy
+ * on an address book) not-supported-privilege; only grant ACEs of principals that are
+ * users or groups (a group's members get the rights, as a JMAP shareWith to the group
+ * gives them, RFC 9670 §4), else the §8.1.1 preconditions grant-only, no-invert,
+ * recognized-principal; the owner's own ACE is left as it is (protected).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "dav/dav_internal.h"
 #include "types/share.h"
-
-#define NS_JMAPD "https://jmapd.org/ns/dav/"
 
 enum {
     P_READ_ITEMS = 1,
@@ -64,34 +74,51 @@ enum {
     P_WRITE_PROPS = 4,
     P_WRITE_CONTENT = 8,
     P_BIND = 16,
-    P_REMOVE_RES = 32,
+    P_UNBIND = 32,
     P_READ_ACL = 64,
     P_WRITE_ACL = 128,
     P_UPDATE_PRIVATE = 256,
     P_RSVP = 512,
     P_REMOVE_COLL = 1024,
-    P_ITEMS_WRITE = P_WRITE_PROPS | P_WRITE_CONTENT | P_BIND | P_REMOVE_RES,
-    P_UNBIND = P_REMOVE_RES | P_REMOVE_COLL,
+    P_WRITE_OWN = 2048,
+    P_ITEMS_WRITE = P_WRITE_PROPS | P_WRITE_CONTENT | P_BIND | P_UNBIND,
+    P_WRITE_ITEMS = P_ITEMS_WRITE | P_WRITE_OWN | P_UPDATE_PRIVATE | P_RSVP,
     P_ACL = P_READ_ACL | P_WRITE_ACL,
+    P_EVERY = 4095,
 };
 
-/* The non-aggregate privileges in the order they are written, with their namespace. */
-static const struct {
-    unsigned bit;
-    const char *ns, *name;
-} privs[] = {
-    {P_READ_ITEMS, NS_JMAPD, "read-items"},
-    {P_FREEBUSY, NS_CALDAV, "read-free-busy"},
-    {P_WRITE_PROPS, NS_DAV, "write-properties"},
-    {P_WRITE_CONTENT, NS_DAV, "write-content"},
-    {P_BIND, NS_DAV, "bind"},
-    {P_REMOVE_RES, NS_JMAPD, "remove-resource"},
-    {P_REMOVE_COLL, NS_JMAPD, "remove-collection"},
-    {P_UPDATE_PRIVATE, NS_JMAPD, "update-private"},
-    {P_RSVP, NS_JMAPD, "rsvp"},
-    {P_READ_ACL, NS_DAV, "read-acl"},
-    {P_WRITE_ACL, NS_DAV, "write-acl"},
+/* The tree at the top of the file, each privilege after its aggregate: what it holds
+ * (a privilege of a kind of collection is there when some of it is, privs_there). */
+static const struct priv {
+    unsigned bits;
+    const char *ns, *name, *what;
+    int parent; /* its aggregate's index, -1 for DAV:all */
+    bool abstract;
+} tree[] = {
+    {P_EVERY, NS_DAV, "all", "every privilege", -1, false},
+    {P_READ_ITEMS | P_FREEBUSY, NS_DAV, "read", "read", 0, false},
+    {P_READ_ITEMS, NS_JMAPD, "read-items", "read the items (mayReadItems, mayRead)", 1, false},
+    {P_FREEBUSY, NS_CALDAV, "read-free-busy", "free/busy time (mayReadFreeBusy)", 1, false},
+    {P_WRITE_ITEMS | P_REMOVE_COLL, NS_DAV, "write", "write", 0, false},
+    {P_WRITE_ITEMS, NS_JMAPD, "write-items",
+     "add, change and remove every item (mayWriteAll, mayWrite)", 4, false},
+    {P_WRITE_PROPS, NS_DAV, "write-properties", "change items (mayWriteAll)", 5, true},
+    {P_WRITE_CONTENT, NS_DAV, "write-content", "change items (mayWriteAll)", 5, true},
+    {P_BIND, NS_DAV, "bind", "add items (mayWriteAll)", 5, true},
+    {P_UNBIND, NS_DAV, "unbind", "remove items (mayWriteAll)", 5, true},
+    {P_WRITE_OWN, NS_JMAPD, "write-own",
+     "add, change and remove the items one owns or nobody owns (mayWriteOwn)", 5, false},
+    {P_UPDATE_PRIVATE, NS_JMAPD, "update-private",
+     "change one's own per-user properties of every item (mayUpdatePrivate)", 5, false},
+    {P_RSVP, NS_JMAPD, "rsvp", "reply to invitations (mayRSVP)", 5, false},
+    {P_REMOVE_COLL, NS_JMAPD, "remove-collection", "delete the collection itself (mayDelete)", 4,
+     false},
+    {P_ACL, NS_JMAPD, "share", "share the collection (mayShare)", 0, false},
+    {P_READ_ACL, NS_DAV, "read-acl", "read the sharing (mayShare)", 14, true},
+    {P_WRITE_ACL, NS_DAV, "write-acl", "change the sharing (mayShare)", 14, true},
+    {0, NS_DAV, "read-current-user-privilege-set", "read one's own privileges", 0, true},
 };
+#define NPRIV (sizeof tree / sizeof tree[0])
 
 static enum share_kind kind_of(const struct dav_kind *k)
 {
@@ -107,21 +134,30 @@ static unsigned privs_there(const struct dav_kind *k)
     unsigned p = P_READ_ITEMS | P_ITEMS_WRITE | P_REMOVE_COLL | P_ACL;
     if (k == &dav_calendars)
         p |= P_FREEBUSY;
-    if (k && k->calendar) /* events and tasks: per-user properties, participation */
-        p |= P_UPDATE_PRIVATE | P_RSVP;
+    if (k && k->calendar) /* events and tasks: owners, per-user properties, participation */
+        p |= P_WRITE_OWN | P_UPDATE_PRIVATE | P_RSVP;
     return p;
 }
 
-/* DAV:read and DAV:write on kind k: what they aggregate. */
+/* Whether tree[i] is there on kind k (read-current-user-privilege-set always is). */
+static bool priv_there(const struct dav_kind *k, size_t i)
+{
+    return !tree[i].bits || (tree[i].bits & privs_there(k));
+}
+
+/* What DAV:read holds on kind k. */
 static unsigned agg_read(const struct dav_kind *k)
 {
-    return privs_there(k) & (P_READ_ITEMS | P_FREEBUSY);
+    return privs_there(k) & tree[1].bits;
 }
 
 static unsigned agg_write(const struct dav_kind *k)
 {
-    return privs_there(k) & (P_ITEMS_WRITE | P_REMOVE_COLL | P_UPDATE_PRIVATE | P_RSVP);
+    return privs_there(k) & tree[4].bits;
 }
+
+/* What mayWriteOwn gives on a collection (see the top of the file). */
+#define P_OWN_ITEMS (P_WRITE_OWN | P_BIND | P_WRITE_CONTENT)
 
 /* The privileges a rights object's bits give in collections of kind k. */
 static unsigned privs_of(const struct dav_kind *k, unsigned bits)
@@ -131,7 +167,8 @@ static unsigned privs_of(const struct dav_kind *k, unsigned bits)
     case SHARE_CALENDAR:
         p |= bits & CR_READ ? P_READ_ITEMS : 0;
         p |= bits & CR_FREEBUSY ? P_FREEBUSY : 0;
-        p |= bits & (CR_WRITE_ALL | CR_WRITE_OWN) ? P_ITEMS_WRITE : 0;
+        p |= bits & CR_WRITE_ALL ? P_WRITE_ITEMS : 0;
+        p |= bits & CR_WRITE_OWN ? P_OWN_ITEMS : 0;
         p |= bits & CR_UPDATE_PRIVATE ? P_UPDATE_PRIVATE : 0;
         p |= bits & CR_RSVP ? P_RSVP : 0;
         p |= bits & CR_SHARE ? P_ACL : 0;
@@ -145,7 +182,8 @@ static unsigned privs_of(const struct dav_kind *k, unsigned bits)
         break;
     case SHARE_TASK_LIST:
         p |= bits & TR_READ ? P_READ_ITEMS : 0;
-        p |= bits & (TR_WRITE_ALL | TR_WRITE_OWN) ? P_ITEMS_WRITE : 0;
+        p |= bits & TR_WRITE_ALL ? P_WRITE_ITEMS : 0;
+        p |= bits & TR_WRITE_OWN ? P_OWN_ITEMS : 0;
         p |= bits & TR_UPDATE_PRIVATE ? P_UPDATE_PRIVATE : 0;
         p |= bits & TR_RSVP ? P_RSVP : 0;
         p |= bits & TR_ADMIN ? P_ACL : 0;
@@ -158,26 +196,23 @@ static unsigned privs_of(const struct dav_kind *k, unsigned bits)
 /* The rights bits the privileges of an ACL grant give (see the top of the file). */
 static unsigned bits_of(const struct dav_kind *k, unsigned p, bool all)
 {
+    bool items = (p & P_ITEMS_WRITE) == P_ITEMS_WRITE; /* only by J:write-items or above */
     switch (kind_of(k)) {
     case SHARE_CALENDAR:
         return all ? 0xffu
                    : (p & P_READ_ITEMS ? CR_READ : 0) | (p & P_FREEBUSY ? CR_FREEBUSY : 0) |
-                         (p & P_ITEMS_WRITE
-                              ? CR_WRITE_ALL | CR_WRITE_OWN | CR_UPDATE_PRIVATE | CR_RSVP
-                              : 0) |
+                         (items ? CR_WRITE_ALL : 0) | (p & P_WRITE_OWN ? CR_WRITE_OWN : 0) |
                          (p & P_UPDATE_PRIVATE ? CR_UPDATE_PRIVATE : 0) |
                          (p & P_RSVP ? CR_RSVP : 0) | (p & P_ACL ? CR_SHARE : 0) |
                          (p & P_REMOVE_COLL ? CR_DELETE : 0);
     case SHARE_ADDRESS_BOOK:
         return all ? 0x0fu
-                   : (p & P_READ_ITEMS ? AR_READ : 0) | (p & P_ITEMS_WRITE ? AR_WRITE : 0) |
+                   : (p & P_READ_ITEMS ? AR_READ : 0) | (items ? AR_WRITE : 0) |
                          (p & P_ACL ? AR_SHARE : 0) | (p & P_REMOVE_COLL ? AR_DELETE : 0);
     case SHARE_TASK_LIST:
         return all ? 0x7fu
-                   : (p & P_READ_ITEMS ? TR_READ : 0) |
-                         (p & P_ITEMS_WRITE
-                              ? TR_WRITE_ALL | TR_WRITE_OWN | TR_UPDATE_PRIVATE | TR_RSVP
-                              : 0) |
+                   : (p & P_READ_ITEMS ? TR_READ : 0) | (items ? TR_WRITE_ALL : 0) |
+                         (p & P_WRITE_OWN ? TR_WRITE_OWN : 0) |
                          (p & P_UPDATE_PRIVATE ? TR_UPDATE_PRIVATE : 0) |
                          (p & P_RSVP ? TR_RSVP : 0) | (p & P_ACL ? TR_ADMIN : 0) |
                          (p & P_REMOVE_COLL ? TR_DELETE : 0);
@@ -185,18 +220,39 @@ static unsigned bits_of(const struct dav_kind *k, unsigned p, bool all)
     return 0;
 }
 
-/* The user's privileges on r: a shared collection's rights, or those of their access. */
+/* The user's privileges on collection r (or on a member as its collection gives them):
+ * a shared collection's rights, or those of their access. */
 static unsigned user_privs(const struct dav_res *r)
 {
-    if (r->shared)
-        return privs_of(r->k, r->rights);
-    if (!r->acct)
+    unsigned p;
+    if (r->shared) {
+        p = privs_of(r->k, r->rights);
+    } else if (!r->acct) {
         return P_READ_ITEMS;
-    unsigned p = agg_read(r->k);
-    if (r->acct->may_write)
-        p |= agg_write(r->k);
-    if (r->acct->is_personal)
-        p |= P_ACL;
+    } else {
+        p = agg_read(r->k);
+        if (r->acct->may_write)
+            p |= agg_write(r->k);
+        if (r->acct->is_personal)
+            p |= P_ACL;
+    }
+    if (p & P_READ_ITEMS) /* who reads the events reads their busy time (top of the file) */
+        p |= privs_there(r->k) & P_FREEBUSY;
+    return p;
+}
+
+/* The user's privileges on r: on a member with mayWriteOwn but not mayWriteAll, the
+ * writes of that member as share.c allows them (top of the file). */
+static unsigned res_privs(struct dav_ctx *x, struct dav_res *r)
+{
+    unsigned p = user_privs(r);
+    if (r->t != DR_OBJ || !(p & P_WRITE_OWN) || (p & P_UNBIND))
+        return p;
+    p &= ~(unsigned)(P_BIND | P_WRITE_CONTENT);
+    if (!r->obj && r->obj_id[0])
+        r->obj = dav_member_load(x, r, r->obj_id);
+    if (r->obj && dav_shared_may_write(x, r, r->obj))
+        p |= P_WRITE_CONTENT | P_WRITE_PROPS;
     return p;
 }
 
@@ -212,30 +268,18 @@ static void priv_elem(struct buf *v, const char *ns, const char *name)
     buf_puts(v, "</D:privilege>");
 }
 
-/* The privilege elements of p on kind k into v: each one held, and each aggregate
- * (DAV:read, DAV:unbind, DAV:write; DAV:all in current-user-privilege-set, cups) whose
- * every part is held. */
+/* The privilege elements of p on kind k into v (see the top of the file): in
+ * current-user-privilege-set (cups) every privilege held, abstract or not, and DAV:all
+ * and read-current-user-privilege-set; in an ACE the non-abstract ones. */
 static void write_privs(struct buf *v, const struct dav_kind *k, unsigned p, bool cups)
 {
-    unsigned there = privs_there(k), rd = agg_read(k), wr = agg_write(k);
-    if ((p & there) == there && cups)
-        priv_elem(v, NS_DAV, "all");
-    if ((p & rd) == rd)
-        priv_elem(v, NS_DAV, "read");
-    if ((p & wr) == wr)
-        priv_elem(v, NS_DAV, "write");
-    if ((p & P_UNBIND) == P_UNBIND)
-        priv_elem(v, NS_DAV, "unbind");
-    for (size_t i = 0; i < sizeof privs / sizeof privs[0]; i++)
-        if (p & there & privs[i].bit)
-            priv_elem(v, privs[i].ns, privs[i].name);
-    if (cups)
-        priv_elem(v, NS_DAV, "read-current-user-privilege-set");
-}
-
-void dav_acl_privileges(const struct dav_res *r, struct buf *v)
-{
-    write_privs(v, r->k, user_privs(r), true);
+    unsigned there = privs_there(k);
+    for (size_t i = 0; i < NPRIV; i++) {
+        unsigned need = tree[i].bits & there;
+        bool held = need ? (p & need) == need : cups;
+        if (held && priv_there(k, i) && (cups || (!tree[i].abstract && i > 0)))
+            priv_elem(v, tree[i].ns, tree[i].name);
+    }
 }
 
 /* ---- properties ---------------------------------------------------------------------------- */
@@ -300,59 +344,33 @@ static void acl_value(struct dav_ctx *x, const struct dav_res *r, struct buf *v)
     }
 }
 
-/* One supported-privilege element ns:name (closed unless open_). */
-static void supported_one(struct buf *v, const char *ns, const char *name, const char *what,
-                          bool open_)
+/* §5.3: the privileges there are on kind k below tree[parent], as the tree at the top
+ * of the file (parent -1: all of it). */
+static void supported_under(const struct dav_kind *k, int parent, struct buf *v)
 {
-    buf_puts(v, "<D:supported-privilege>");
-    priv_elem(v, ns, name);
-    buf_printf(v, "<D:description xml:lang=\"en\">%s</D:description>", what);
-    if (!open_)
+    for (size_t i = 0; i < NPRIV; i++) {
+        if (tree[i].parent != parent || !priv_there(k, i))
+            continue;
+        buf_puts(v, "<D:supported-privilege>");
+        priv_elem(v, tree[i].ns, tree[i].name);
+        if (tree[i].abstract)
+            buf_puts(v, "<D:abstract/>");
+        buf_printf(v, "<D:description xml:lang=\"en\">%s</D:description>", tree[i].what);
+        supported_under(k, (int)i, v);
         buf_puts(v, "</D:supported-privilege>");
-}
-
-/* §5.3: the privileges there are on r, as the tree at the top of the file. */
-static void supported_value(const struct dav_res *r, struct buf *v)
-{
-    unsigned there = privs_there(r->k);
-    supported_one(v, NS_DAV, "all", "every privilege", true);
-    supported_one(v, NS_DAV, "read", "read", true);
-    supported_one(v, NS_JMAPD, "read-items", "read the items (mayReadItems, mayRead)", false);
-    if (there & P_FREEBUSY)
-        supported_one(v, NS_CALDAV, "read-free-busy", "free/busy time (mayReadFreeBusy)", false);
-    buf_puts(v, "</D:supported-privilege>");
-    supported_one(v, NS_DAV, "write", "write", true);
-    supported_one(v, NS_DAV, "write-properties", "write properties (mayWriteAll)", false);
-    supported_one(v, NS_DAV, "write-content", "change items (mayWriteAll)", false);
-    supported_one(v, NS_DAV, "bind", "add items (mayWriteAll)", false);
-    supported_one(v, NS_DAV, "unbind", "remove members", true);
-    supported_one(v, NS_JMAPD, "remove-resource", "remove items (mayWriteAll)", false);
-    supported_one(v, NS_JMAPD, "remove-collection", "delete the collection itself (mayDelete)",
-                  false);
-    buf_puts(v, "</D:supported-privilege>");
-    if (there & P_UPDATE_PRIVATE)
-        supported_one(v, NS_JMAPD, "update-private",
-                      "change one's own per-user properties of every item (mayUpdatePrivate)",
-                      false);
-    if (there & P_RSVP)
-        supported_one(v, NS_JMAPD, "rsvp", "reply to invitations (mayRSVP)", false);
-    buf_puts(v, "</D:supported-privilege>");
-    supported_one(v, NS_DAV, "read-acl", "read the sharing (mayShare)", false);
-    supported_one(v, NS_DAV, "write-acl", "change the sharing (mayShare)", false);
-    supported_one(v, NS_DAV, "read-current-user-privilege-set", "read one's own privileges", false);
-    buf_puts(v, "</D:supported-privilege>");
+    }
 }
 
 int dav_acl_prop(struct dav_ctx *x, struct dav_res *r, const char *name, struct buf *v)
 {
     if (strcmp(name, "current-user-privilege-set") == 0) {
-        dav_acl_privileges(r, v);
+        write_privs(v, r->k, res_privs(x, r), true);
         return 1;
     }
     if (r->t != DR_COLL && r->t != DR_OBJ)
         return 0;
     if (strcmp(name, "supported-privilege-set") == 0) {
-        supported_value(r, v);
+        supported_under(r->k, -1, v);
         return 1;
     }
     if (strcmp(name, "owner") == 0) { /* §5.1: the account's owner (a sharer's, shared) */
@@ -372,6 +390,36 @@ int dav_acl_prop(struct dav_ctx *x, struct dav_res *r, const char *name, struct 
         return 1;
     }
     return 0;
+}
+
+/* ---- need-privileges (§7.1.1) -------------------------------------------------------------- */
+
+void dav_need_privilege(struct dav_ctx *x, const struct dav_res *r, bool parent, const char *ns,
+                        const char *name)
+{
+    struct buf b = {0};
+    buf_puts(&b, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<D:error xmlns:D=\"DAV:\" "
+                 "xmlns:C=\"" NS_CALDAV "\" xmlns:CR=\"" NS_CARDDAV "\">"
+                 "<D:need-privileges><D:resource><D:href>");
+    if (r) {
+        struct dav_res on = *r; /* only its href is written: nothing of it is owned */
+        if (parent && (on.t == DR_OBJ || on.t == DR_COLL))
+            on.t = on.t == DR_OBJ ? DR_COLL : DR_HOME;
+        dav_res_href(x, &on, &b);
+    } else {
+        size_t n = strlen(x->q->path);
+        while (parent && n > 1 && x->q->path[n - 1] == '/')
+            n--;
+        while (parent && n > 1 && x->q->path[n - 1] != '/')
+            n--; /* up to the parent's trailing '/' */
+        char *path = xstrndup(x->q->path, n);
+        dav_xml_href(&b, path);
+        free(path);
+    }
+    buf_puts(&b, "</D:href>");
+    priv_elem(&b, ns, name);
+    buf_puts(&b, "</D:resource></D:need-privileges></D:error>\n");
+    dav_reply(x, 403, "application/xml; charset=utf-8", buf_take(&b));
 }
 
 /* ---- the ACL method (§8.1) ------------------------------------------------------------------- */
@@ -417,35 +465,27 @@ static bool principal_id(struct dav_ctx *x, const char *href, char id[64])
     return ok;
 }
 
-/* The privileges of a DAV:grant on kind k into *p (*all for DAV:all); false on one not
- * supported there (§8.1.1 not-supported-privilege). */
-static bool grant_privs(const struct dav_kind *k, const xmlNode *grant, unsigned *p, bool *all)
+/* The privileges of a DAV:grant on kind k into *p (*all for DAV:all): NULL, or the
+ * §8.1.1 precondition it breaks (an abstract privilege: no-abstract; one not there:
+ * not-supported-privilege). */
+static const char *grant_privs(const struct dav_kind *k, const xmlNode *grant, unsigned *p,
+                               bool *all)
 {
-    unsigned there = privs_there(k);
     for (xmlNode *pr = dav_xml_child(grant, NULL, NULL); pr; pr = dav_xml_next(pr)) {
         xmlNode *e = dav_xml_child(pr, NULL, NULL);
         if (!dav_xml_is(pr, NS_DAV, "privilege") || !e)
             continue;
-        unsigned got = 0;
-        bool known = false;
-        if (dav_xml_is(e, NS_DAV, "all"))
-            known = *all = true;
-        else if (dav_xml_is(e, NS_DAV, "read"))
-            got = agg_read(k);
-        else if (dav_xml_is(e, NS_DAV, "write"))
-            got = agg_write(k);
-        else if (dav_xml_is(e, NS_DAV, "unbind"))
-            got = P_UNBIND;
-        else if (dav_xml_is(e, NS_DAV, "read-current-user-privilege-set"))
-            known = true; /* everyone has it */
-        for (size_t i = 0; i < sizeof privs / sizeof privs[0] && !got && !known; i++)
-            if (dav_xml_is(e, privs[i].ns, privs[i].name))
-                got = privs[i].bit & there;
-        if (!got && !known)
-            return false;
-        *p |= got;
+        size_t i = 0;
+        while (i < NPRIV && !dav_xml_is(e, tree[i].ns, tree[i].name))
+            i++;
+        if (i == NPRIV || !priv_there(k, i))
+            return "not-supported-privilege";
+        if (tree[i].abstract)
+            return "no-abstract";
+        *all |= i == 0;
+        *p |= tree[i].bits & privs_there(k);
     }
-    return true;
+    return NULL;
 }
 
 /* The precondition an ACE breaks (§8.1.1), or NULL with its principal's id and the
@@ -467,7 +507,7 @@ static const char *ace_read(struct dav_ctx *x, const struct dav_kind *k, xmlNode
     xmlFree(h);
     if (!known)
         return "recognized-principal";
-    return grant_privs(k, grant, p, all) ? NULL : "not-supported-privilege";
+    return grant_privs(k, grant, p, all);
 }
 
 /* The shareWith an acl element asks (a new object), or NULL with the answer queued. */
@@ -515,7 +555,7 @@ void dav_acl(struct dav_ctx *x, struct dav_res *r)
         return;
     if (!(user_privs(r) & P_WRITE_ACL)) { /* RFC 3744 §7.1.1 */
         json_decref(with);
-        dav_error(x, 403, NS_DAV, "need-privileges", NULL);
+        dav_need_privilege(x, r, false, NS_DAV, "write-acl");
         return;
     }
     char method[64];
@@ -528,6 +568,6 @@ void dav_acl(struct dav_ctx *x, struct dav_res *r)
     if (res && !err)
         dav_reply(x, 200, NULL, NULL);
     else
-        dav_error(x, 403, NS_DAV, "need-privileges", NULL);
+        dav_need_privilege(x, r, false, NS_DAV, "write-acl");
     json_decref(res);
 }

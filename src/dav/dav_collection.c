@@ -245,7 +245,7 @@ void dav_collection_make(struct dav_ctx *x, struct dav_res *r)
     if (refused.len) {
         dav_error(x, 403, NS_DAV, "cannot-modify-protected-property", NULL);
     } else if (!made) {
-        dav_error(x, 403, NS_DAV, "need-privileges", NULL);
+        dav_need_privilege(x, r, true, NS_DAV, "bind");
     } else {
         if (!hook.written &&
             dav_name_remember(x->c, r->acct->account_id, r->k->coll_type, r->coll_seg, id))
@@ -272,7 +272,7 @@ void dav_collection_delete(struct dav_ctx *x, struct dav_res *r)
     json_decref(args);
     json_t *err = json_object_get(json_object_get(res, "notDestroyed"), r->coll_id);
     if (!res || err)
-        dav_error(x, 403, NS_DAV, "need-privileges", NULL);
+        dav_need_privilege(x, r, false, NS_JMAPD, "remove-collection");
     else
         dav_reply(x, 204, NULL, NULL);
     json_decref(res);

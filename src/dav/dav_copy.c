@@ -47,8 +47,10 @@ bool dav_dest_path(const char *dest, char *out, size_t size)
 }
 
 /* Runs the member /set of kind k with args (taken): true when id is in its updated or
- * destroyed list; false with an answer queued otherwise. */
-static bool member_set(struct dav_ctx *x, const struct dav_kind *k, const char *id, json_t *args)
+ * destroyed list; false with an answer queued otherwise (refused: the privilege priv on
+ * the collection of on, RFC 3744 §7.1.1). */
+static bool member_set(struct dav_ctx *x, const struct dav_kind *k, const char *id, json_t *args,
+                       const struct dav_res *on, const char *priv)
 {
     char method[96];
     snprintf(method, sizeof method, "%s/set", k->obj_type);
@@ -60,7 +62,7 @@ static bool member_set(struct dav_ctx *x, const struct dav_kind *k, const char *
     const char *type = json_string_value(json_object_get(err, "type"));
     bool ok = res && !err;
     if (!ok && (!type || strcmp(type, "forbidden") == 0 || strcmp(type, "accountReadOnly") == 0))
-        dav_error(x, 403, NS_DAV, "need-privileges", NULL);
+        dav_need_privilege(x, on, true, NS_DAV, priv); /* RFC 3744 §7.2: on its collection */
     else if (!ok)
         dav_error(x, 409, NULL, NULL, NULL);
     json_decref(res);
@@ -110,8 +112,8 @@ static int dest_check(struct dav_ctx *x, const struct dav_res *r, struct dav_res
                           "kind\n"));
         return -1;
     }
-    if (!(d->shared ? d->shared_write : d->acct->may_write)) { /* RFC 3744 §7.1.1 */
-        dav_error(x, 403, NS_DAV, "need-privileges", NULL);
+    if (!(d->shared ? d->shared_write : d->acct->may_write)) { /* RFC 3744 §7.1.1, §7.2 */
+        dav_need_privilege(x, d, true, NS_DAV, "bind");
         return -1;
     }
     if (d->obj && ow && strcasecmp(ow, "F") == 0) {
@@ -147,14 +149,14 @@ static int dest_check(struct dav_ctx *x, const struct dav_res *r, struct dav_res
 static void copy_across(struct dav_ctx *x, struct dav_res *r, struct dav_res *d, bool move)
 {
     if (move && !(r->shared ? r->shared_write : r->acct->may_write)) {
-        dav_error(x, 403, NS_DAV, "need-privileges", NULL);
+        dav_need_privilege(x, r, true, NS_DAV, "unbind");
         return;
     }
     if (d->obj && !json_equal(json_object_get(d->obj, "uid"), json_object_get(r->obj, "uid"))) {
         /* §9.8.4 Overwrite: T, another resource there: it goes first */
         json_t *args =
             json_pack("{s:s, s:[s]}", "accountId", d->acct->account_id, "destroy", d->obj_id);
-        if (!member_set(x, d->k, d->obj_id, args))
+        if (!member_set(x, d->k, d->obj_id, args, d, "unbind"))
             return;
         json_decref(d->obj);
         d->obj = NULL;
@@ -181,7 +183,7 @@ static void copy_across(struct dav_ctx *x, struct dav_res *r, struct dav_res *d,
         return;
     json_t *args =
         json_pack("{s:s, s:[s]}", "accountId", r->acct->account_id, "destroy", r->obj_id);
-    if (member_set(x, r->k, r->obj_id, args))
+    if (member_set(x, r->k, r->obj_id, args, r, "unbind"))
         dav_reply(x, status, NULL, NULL);
 }
 
@@ -204,7 +206,7 @@ void dav_object_copy(struct dav_ctx *x, struct dav_res *r, bool move)
     bool replaced = d.obj != NULL;
     if (d.obj && strcmp(d.obj_id, r->obj_id) != 0) { /* §9.8.4: the destination goes first */
         json_t *args = json_pack("{s:s, s:[s]}", "accountId", a, "destroy", d.obj_id);
-        if (!member_set(x, r->k, d.obj_id, args)) {
+        if (!member_set(x, r->k, d.obj_id, args, &d, "unbind")) {
             dav_res_clear(&d);
             return;
         }
@@ -228,7 +230,7 @@ void dav_object_copy(struct dav_ctx *x, struct dav_res *r, bool move)
                                    .rewrite = strcmp(r->coll_id, d.coll_id) == 0};
     if (rename)
         dav_name_arm_rename(&hook);
-    bool ok = member_set(x, r->k, r->obj_id, args);
+    bool ok = member_set(x, r->k, r->obj_id, args, &d, "bind");
     dav_name_disarm();
     if (rename && ok && !hook.written) {
         dav_reply(x, 500, "text/plain", xstrdup("the new name could not be kept\n"));

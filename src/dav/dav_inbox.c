@@ -279,7 +279,7 @@ static void box_item(struct dav_ctx *x, const struct box *b, bool del)
     }
     if (del) {
         if (!b->acct->may_write) {
-            dav_error(x, 403, NS_DAV, "need-privileges", NULL);
+            dav_need_privilege(x, NULL, true, NS_DAV, "unbind"); /* RFC 3744 §7.2 DELETE */
         } else {
             json_t *args =
                 json_pack("{s:s, s:[s]}", "accountId", b->acct->account_id, "destroy", id);

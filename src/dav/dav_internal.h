@@ -17,6 +17,8 @@
 #define NS_CARDDAV "urn:ietf:params:xml:ns:carddav"
 #define NS_CS "http://calendarserver.org/ns/"
 #define NS_APPLE "http://apple.com/ns/ical/"
+/* our own privileges (RFC 3744 §3: "a namespace that they control"; dav_acl.c) */
+#define NS_JMAPD "https://jmapd.org/ns/dav/"
 
 /* Largest resource body accepted (CALDAV:max-resource-size, RFC 4791 §5.2.5). */
 #define DAV_MAX_RESOURCE 1000000
@@ -54,7 +56,8 @@ struct dav_kind {
  * the same calendar home (RFC 4791 §5.2.3 supported-calendar-component-set). */
 extern const struct dav_kind dav_calendars, dav_tasklists, dav_addressbooks;
 
-enum dav_rtype { DR_ROOT, DR_PRINCIPALS, DR_PRINCIPAL, DR_HOME, DR_COLL, DR_OBJ };
+/* DR_PRINCIPAL: the user's own principal; DR_GROUP: a group's they are in */
+enum dav_rtype { DR_ROOT, DR_PRINCIPALS, DR_PRINCIPAL, DR_GROUP, DR_HOME, DR_COLL, DR_OBJ };
 
 /* The resource a path names; coll/obj are loaded when they exist. */
 struct dav_res {
@@ -73,7 +76,12 @@ struct dav_res {
     const struct store_access *home;
     bool shared, shared_write;
     unsigned rights; /* shared: the user's rights on the collection (types/share.h bits) */
-    bool reserved;   /* an unmapped member URL a LOCK reserved (dav_lock_reserved) */
+    bool reserved;   /* an unmapped URL a LOCK reserved (dav_lock_reserved) */
+    /* shared for free/busy alone (calendars-27 §4.1 mayReadFreeBusy without
+     * mayReadItems; dav_shared.c): the collection answers free-busy-query and PROPFIND
+     * of itself, nothing of its members */
+    bool freebusy_only;
+    char group[64]; /* DR_GROUP: the group's principal id */
 };
 
 /* One request in progress. */
@@ -95,6 +103,9 @@ struct dav_ctx {
     json_t *modseqs, *names, *name_ids, *members, *instances;
     /* the live write locks, read from the store at the request's first need (dav_lock.c) */
     struct dav_locks *locks;
+    /* the access of an account shared with the user for free/busy alone, which is none
+     * of theirs (jmap_user.freebusy): what a dav_res of its calendar points to */
+    struct store_access freebusy;
 };
 
 /* ---- dav_xml.c: request bodies and responses --------------------------------------- */
@@ -254,19 +265,17 @@ void dav_lock_forget(struct dav_ctx *x, const char *path);
 /* DAV:lockdiscovery of (url-decoded) path, DAV:supportedlock: their values into v. */
 void dav_lock_discovery(struct dav_ctx *x, const char *path, struct buf *v);
 void dav_lock_supported(struct buf *v);
-/* Whether r is an unmapped member URL that a LOCK reserved (a lock rooted there):
- * the empty locked resource of RFC 4918 §9.10.4 while the lock lasts. */
+/* Whether r is an unmapped member or collection URL that a LOCK reserved (a lock rooted
+ * there): the empty locked resource of RFC 4918 §9.10.4 while the lock lasts. */
 bool dav_lock_reserved(struct dav_ctx *x, const struct dav_res *r);
-/* The responses (properties of prop) of the reserved URLs in collection r, for its
- * PROPFIND Depth 1: RFC 4918 §9.10.4 (never in a REPORT: see dav_lock.c). */
+/* The responses (properties of prop) of the reserved URLs in collection or home r, for
+ * its PROPFIND Depth 1: RFC 4918 §9.10.4 (never in a REPORT: see dav_lock.c). */
 void dav_lock_list_reserved(struct dav_ctx *x, const struct dav_res *r, const xmlNode *prop,
                             struct buf *b);
 /* Frees a request's copy of the locks (dav_ctx.locks; NULL is fine). */
 void dav_locks_free(struct dav_locks *s);
 
 /* ---- dav_acl.c: access control (RFC 3744) from the JMAP rights ------------------------- */
-/* DAV:current-user-privilege-set of r into v (§5.4). */
-void dav_acl_privileges(const struct dav_res *r, struct buf *v);
 /* Whether the user holds CALDAV:read-free-busy on r (RFC 4791 §6.1.1), as that set says. */
 bool dav_acl_may_read_free_busy(const struct dav_res *r);
 /* The properties current-user-privilege-set, supported-privilege-set, owner, acl and
@@ -275,6 +284,24 @@ bool dav_acl_may_read_free_busy(const struct dav_res *r);
 int dav_acl_prop(struct dav_ctx *x, struct dav_res *r, const char *name, struct buf *v);
 /* The ACL method (§8.1) on collection r: its shareWith set from the ACEs. */
 void dav_acl(struct dav_ctx *x, struct dav_res *r);
+
+/* RFC 3744 §7.1.1: 403 with a DAV:need-privileges body naming the privilege ns:name the
+ * user lacks and the resource it is needed on: r, or its parent (parent: a member's
+ * collection, a collection's home, which RFC 3744 §7.2 names for bind and unbind); r
+ * NULL: the request's path (or its parent). */
+void dav_need_privilege(struct dav_ctx *x, const struct dav_res *r, bool parent, const char *ns,
+                        const char *name);
+
+/* ---- dav_principal.c: principals (RFC 3744 §2, §4) --------------------------------------- */
+/* Makes r the principal of group id when the user is in that group: true if it did. */
+bool dav_principal_group(struct dav_ctx *x, const char *id, struct dav_res *r);
+/* A principal's property of the DAV: namespace (displayname, principal-URL,
+ * alternate-URI-set, group-member-set, group-membership): 1 with its value in v, 0 when
+ * r has none, -1 when name is none of these. */
+int dav_principal_prop(struct dav_ctx *x, const struct dav_res *r, const char *name, struct buf *v);
+/* The responses of the principals the user may see (their own, their groups'), for a
+ * Depth 1 PROPFIND of the principal collection. */
+void dav_principal_list(struct dav_ctx *x, const xmlNode *what, struct buf *b);
 
 /* ---- dav_schedule.c: RFC 6638 ------------------------------------------------------------ */
 /* A scheduling property of the principal (schedule-inbox-URL, schedule-outbox-URL,
@@ -316,6 +343,9 @@ int dav_render_member(const struct dav_res *r, const char *coll_id);
  * collection shared with them they may read (r->acct becomes the sharer's account, r->home
  * the user's): true if it did. */
 bool dav_shared_resolve(struct dav_ctx *x, struct dav_res *r);
+/* Whether the user may write member obj of shared collection r (share.c's check of the
+ * /set: mayWriteOwn and whether they own it, calendars-27 §4). */
+bool dav_shared_may_write(struct dav_ctx *x, const struct dav_res *r, json_t *obj);
 /* One response per collection shared with the user, for a listing of their home. */
 void dav_shared_list(struct dav_ctx *x, const struct dav_res *home, const xmlNode *what,
                      struct buf *b);

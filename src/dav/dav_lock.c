@@ -26,7 +26,10 @@
  * resourcetype, getcontentlength 0 and its lock; DELETE with the token ends it), and,
  * as §9.10.4 says it MUST, it appears in the PROPFIND responses whose scope includes it:
  * a Depth 1 PROPFIND of its collection lists it (dav_lock_list_reserved), as Cyrus's
- * listing does its lock-null resources. How that goes with RFC 4791 §4.2 a / RFC 6352
+ * listing does its lock-null resources. An unmapped URL in a home (where a MKCALENDAR or
+ * extended MKCOL would make a collection) is reserved the same way: answered and listed
+ * in the home as that empty resource, and the holder's MKCALENDAR or MKCOL with the
+ * token makes the collection there. How that goes with RFC 4791 §4.2 a / RFC 6352
  * §5.2 a: those restrict what a collection stores, and nothing is stored; a listing
  * shows the lock state of a name in it, with no getetag and no calendar or address data,
  * for as long as the lock lasts (a client's LOCK-then-PUT). Everything that is about
@@ -377,7 +380,8 @@ void dav_lock_forget(struct dav_ctx *x, const char *path)
 
 bool dav_lock_reserved(struct dav_ctx *x, const struct dav_res *r)
 {
-    if (r->t != DR_OBJ || !r->coll || r->obj_id[0])
+    bool unmapped = r->t == DR_OBJ ? r->coll && !r->obj_id[0] : r->t == DR_COLL && !r->coll;
+    if (!unmapped)
         return false;
     char p[LOCK_PATH];
     norm(x->q->path, p);
@@ -403,8 +407,11 @@ void dav_lock_list_reserved(struct dav_ctx *x, const struct dav_res *r, const xm
         if (dup || !below(p, coll) || strchr(p + n + 1, '/'))
             continue; /* only the collection's own members */
         struct dav_res child;
-        if (dav_resolve(x, p, &child) == 0 && child.t == DR_OBJ && child.coll && !child.obj_id[0] &&
-            strcmp(child.coll_id, r->coll_id) == 0) {
+        bool home = r->t == DR_HOME;
+        if (dav_resolve(x, p, &child) == 0 &&
+            (home ? child.t == DR_COLL && !child.coll
+                  : child.t == DR_OBJ && child.coll && !child.obj_id[0] &&
+                        strcmp(child.coll_id, r->coll_id) == 0)) {
             child.reserved = true;
             dav_propstats(x, &child, prop, b);
         }
@@ -657,7 +664,7 @@ void dav_unlock(struct dav_ctx *x)
     if (status == 409) /* §9.11.1 */
         dav_error(x, 409, NS_DAV, "lock-token-matches-request-uri", NULL);
     else if (status == 403)
-        dav_error(x, 403, NS_DAV, "need-privileges", NULL);
+        dav_need_privilege(x, NULL, false, NS_DAV, "unlock"); /* RFC 3744 §3.5 */
     else if (status)
         dav_reply(x, 503, "text/plain", xstrdup("database unavailable\n"));
     else

@@ -380,7 +380,7 @@ static void put_refused(struct dav_ctx *x, const struct dav_res *r, json_t *obj,
     else if (type && strcmp(type, "tooLarge") == 0)
         dav_error(x, 403, r->k->ns, "max-resource-size", NULL);
     else if (type && (strcmp(type, "forbidden") == 0 || strcmp(type, "accountReadOnly") == 0))
-        dav_error(x, 403, NS_DAV, "need-privileges", NULL);
+        dav_need_privilege(x, r, !r->obj, NS_DAV, r->obj ? "write-content" : "bind");
     else if (type && strcmp(type, "overQuota") == 0)
         dav_error(x, 507, NULL, NULL, NULL);
     else
@@ -526,7 +526,7 @@ void dav_object_delete(struct dav_ctx *x, struct dav_res *r)
     }
     json_decref(args);
     if (!res || err)
-        dav_error(x, 403, NS_DAV, "need-privileges", NULL);
+        dav_need_privilege(x, r, true, NS_DAV, "unbind");
     else
         dav_reply(x, 204, NULL, NULL);
     json_decref(res);

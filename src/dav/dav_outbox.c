@@ -149,8 +149,8 @@ static icalcomponent *request_of(struct dav_ctx *x, icalcomponent *cal, int64_t 
 void dav_outbox_post(struct dav_ctx *x, const struct store_access *acct)
 {
     const char *ct = x->q->content_type;
-    if (!acct->is_personal) { /* another user's outbox */
-        dav_error(x, 403, NS_DAV, "need-privileges", NULL);
+    if (!acct->is_personal) { /* another user's outbox (RFC 6638 §6.2.1 schedule-send) */
+        dav_need_privilege(x, NULL, false, NS_CALDAV, "schedule-send");
         return;
     }
     if (!ct || strncasecmp(ct, "text/calendar", 13) != 0) {

@@ -472,7 +472,21 @@ static json_t *events_in_range(struct dav_ctx *x, const struct dav_res *r, int64
     json_t *args =
         json_pack("{s:s, s:{s:s, s:s, s:s}, s:b}", "accountId", r->acct->account_id, "filter",
                   "inCalendar", r->coll_id, "after", from, "before", to, "expandRecurrences", 1);
+    const struct jmap_user *me = x->u;
+    struct jmap_user *owner = NULL;
+    struct store_user su;
+    memset(&su, 0, sizeof su);
+    if (r->freebusy_only && store_user_by_account(x->c, r->acct->account_id, &su) == STORE_OK) {
+        /* a calendar shared for free/busy alone is in no account of the user's
+         * (calendars-27 §4.1): its owner asks, and only busy time leaves this file */
+        owner = xcalloc(1, sizeof *owner);
+        if (jmap_user_load(x->c, su.id, owner) == STORE_OK)
+            x->u = owner;
+    }
+    store_user_clear(&su);
     json_t *res = dav_jmap_call(x, r->k, "CalendarEvent/query", args);
+    x->u = me;
+    free(owner);
     json_decref(args);
     json_t *set = json_object();
     size_t i;
@@ -752,7 +766,8 @@ static void busy_event(struct dav_ctx *x, struct dav_res *r, const char *id, jso
                        struct buf *list, size_t *n, int64_t from, int64_t to)
 {
     json_t *obj = store_object_get(x->c, r->acct->account_id, r->k->obj_type, id);
-    json_t *seen = obj && r->shared ? dav_member_load(x, r, id) : json_incref(obj);
+    json_t *seen =
+        obj && r->shared && !r->freebusy_only ? dav_member_load(x, r, id) : json_incref(obj);
     size_t k;
     json_t *rid;
     if (seen && json_array_size(rids) == 0)
@@ -802,7 +817,7 @@ static void free_busy_query(struct dav_ctx *x, struct dav_res *r, xmlNode *root)
         return;
     }
     if (!dav_acl_may_read_free_busy(r)) { /* as current-user-privilege-set says */
-        dav_error(x, 403, NS_DAV, "need-privileges", NULL);
+        dav_need_privilege(x, r, false, NS_CALDAV, "read-free-busy");
         return;
     }
     json_t *in = events_in_range(x, r, from, to);
@@ -1016,6 +1031,9 @@ void dav_report(struct dav_ctx *x, struct dav_res *r)
     if (r->t != DR_COLL || !r->coll) {
         dav_error(x, r->t == DR_COLL ? 404 : 403, r->t == DR_COLL ? NULL : NS_DAV,
                   r->t == DR_COLL ? NULL : "supported-report", NULL);
+        ok = false;
+    } else if (r->freebusy_only && !dav_xml_is(root, NS_CALDAV, "free-busy-query")) {
+        dav_need_privilege(x, r, false, NS_DAV, "read"); /* shared for free/busy alone */
         ok = false;
     } else if (dav_xml_is(root, NS_DAV, "sync-collection")) {
         ok = sync_collection(x, r, root, &b);

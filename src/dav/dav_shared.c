@@ -8,6 +8,13 @@
  * what the sharee reads is the member as share.c shows it to him (secret events do
  * not exist, private ones are reduced, calendars-27 §5.7), and every write is the
  * JMAP /set as him, so share.c's checks decide what is writable.
+ *
+ * A calendar shared for free/busy alone (mayReadFreeBusy without mayReadItems) is at the
+ * same URL but not listed in the home (clients sync what a home lists, and there is
+ * nothing to sync): its account is none of the user's (calendars-27 §4.1), but the
+ * calendar answers CALDAV:free-busy-query (RFC 4791 §7.10) and a PROPFIND of itself
+ * (resourcetype, current-user-privilege-set with CALDAV:read-free-busy alone); nothing of
+ * its members, its name or its changes (dav.c, dav_report.c: 403 need-privileges DAV:read).
  */
 #include <stdio.h>
 #include <string.h>
@@ -58,9 +65,12 @@ static const struct store_access *shared_account(struct dav_ctx *x, const char *
 }
 
 /* Makes r (a collection of kind k in home, the user's own) the shared collection
- * coll_id of account a when the user may read it: the sharee's view of it in r->coll. */
+ * coll_id of account a when the user may read it: the sharee's view of it in r->coll.
+ * freebusy: also a calendar shared for free/busy alone, with no view of it but its id
+ * and the user's rights (calendars-27 §4.1: its name, events and everything else are
+ * not the user's to read). */
 static bool shared_coll(struct dav_ctx *x, struct dav_res *r, const struct dav_kind *k,
-                        const struct store_access *a, const char *coll_id)
+                        const struct store_access *a, const char *coll_id, bool freebusy)
 {
     json_t *coll = store_object_get(x->c, a->account_id, k->coll_type, coll_id);
     if (!coll)
@@ -70,6 +80,10 @@ static bool shared_coll(struct dav_ctx *x, struct dav_res *r, const struct dav_k
     unsigned bits = share_rights(&q, a, kind_of(k), coll);
     json_t *view = bits & read_bits(k) ? share_collection_view(&q, a, kind_of(k), coll) : NULL;
     json_decref(coll);
+    r->freebusy_only = !view && freebusy && k == &dav_calendars && (bits & CR_FREEBUSY);
+    if (r->freebusy_only)
+        view = json_pack("{s:s, s:o}", "id", coll_id, "myRights",
+                         share_rights_json(SHARE_CALENDAR, bits));
     if (!view)
         return false;
     if (!r->home)
@@ -96,11 +110,21 @@ bool dav_shared_resolve(struct dav_ctx *x, struct dav_res *r)
     char acct[64];
     snprintf(acct, sizeof acct, "%.*s", (int)(sep - r->coll_seg), r->coll_seg);
     const struct store_access *a = shared_account(x, acct);
+    if (!a && jmap_user_freebusy(x->u, acct) &&
+        (!x->freebusy.account_id[0] || strcmp(x->freebusy.account_id, acct) == 0)) {
+        /* calendars-27 §4.1: an account shared for free/busy alone is none of the
+         * user's, but its calendars answer free-busy-query (RFC 4791 §7.10) here (one
+         * such account per request: x->freebusy is what every resource of it points to) */
+        memset(&x->freebusy, 0, sizeof x->freebusy);
+        snprintf(x->freebusy.account_id, sizeof x->freebusy.account_id, "%s", acct);
+        x->freebusy.shared = true;
+        a = &x->freebusy;
+    }
     if (!a || !util_is_jmap_id(sep + 1))
         return false;
-    if (shared_coll(x, r, r->k, a, sep + 1))
+    if (shared_coll(x, r, r->k, a, sep + 1, true))
         return true;
-    return r->k == &dav_calendars && shared_coll(x, r, &dav_tasklists, a, sep + 1);
+    return r->k == &dav_calendars && shared_coll(x, r, &dav_tasklists, a, sep + 1, false);
 }
 
 json_t *dav_member_load(struct dav_ctx *x, const struct dav_res *r, const char *id)
@@ -116,6 +140,15 @@ json_t *dav_member_load(struct dav_ctx *x, const struct dav_res *r, const char *
     }
     share_member_view(&q, r->acct, kind_of(r->k), obj);
     return obj;
+}
+
+bool dav_shared_may_write(struct dav_ctx *x, const struct dav_res *r, json_t *obj)
+{
+    struct jmap_req q;
+    share_req(x, &q);
+    return r->k == &dav_addressbooks ? share_card_may_write(&q, r->acct, obj)
+           : r->k == &dav_tasklists  ? share_task_may_write(&q, r->acct, obj)
+                                     : share_event_may_write(&q, r->acct, obj);
 }
 
 static int id_cb(const char *id, json_t *obj, void *ud)
@@ -140,7 +173,9 @@ static void list_kind(struct dav_ctx *x, const struct dav_res *home, const struc
         c.t = DR_COLL;
         c.k = home->k;
         c.acct = home->acct;
-        if (shared_coll(x, &c, k, a, json_string_value(id)))
+        /* not those shared for free/busy alone: clients sync what a home lists, and
+         * these have nothing to sync (reached by their URL, for free-busy-query) */
+        if (shared_coll(x, &c, k, a, json_string_value(id), false))
             dav_propstats(x, &c, what, b);
         dav_res_clear(&c);
     }

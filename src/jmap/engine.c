@@ -933,6 +933,31 @@ static const struct argspec set_args[] = {
     {NULL, 0, 0},
 };
 
+/* The unique keys (and uids) the prepared creates will ask the store about, said at
+ * once (store_keys_expect; issue 15 §1 W1: PostgreSQL read every key and uid of the
+ * account for a /set of more than one create, a list that grows with the account). */
+static void expect_keys(struct jset *s, json_t *ready)
+{
+    const struct jtype *t = s->t;
+    size_t n = json_object_size(ready), i = 0;
+    if (!t->unique_key || n < 2)
+        return;
+    char **keys = xcalloc(n, sizeof *keys);
+    const char **uids = xcalloc(n, sizeof *uids);
+    const char *cid;
+    json_t *obj;
+    json_object_foreach(ready, cid, obj)
+    {
+        keys[i] = t->unique_key(obj);
+        uids[i++] = t->uid_indexed ? json_string_value(json_object_get(obj, "uid")) : NULL;
+    }
+    store_keys_expect(s->r->conn, s->account, t->name, (const char *const *)keys, uids, n);
+    for (i = 0; i < n; i++)
+        free(keys[i]);
+    free(keys);
+    free(uids);
+}
+
 /* Every create of a /set, checked and completed before the write lock (issue 19
  * §4): creation id -> object, the refused ones in s->not_created. A type with a
  * precheck gets a read transaction for it. NULL after emitting serverFail. */
@@ -1061,6 +1086,7 @@ int jmap_std_set(struct jmap_req *r, const struct jtype *t, json_t *args)
         return -1;
     }
     bool ok = json_object_size(s.not_created) == 0;
+    expect_keys(&s, ready);
 
     const char *key;
     json_t *v;

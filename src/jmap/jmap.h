@@ -241,6 +241,10 @@ struct jtype {
      * new string, or NULL for none: the store enforces it (a unique index) and a
      * write that would break it fails with alreadyExists. */
     char *(*unique_key)(json_t *obj);
+    /* Whether the validate hook looks up each create's `uid` property in the side index
+     * (store_index_find_uid): a /set then announces its creates' uids with their keys
+     * (store_keys_expect). */
+    bool uid_indexed;
     /* Sharing (RFC 9670 §4, issue 14), optional: whether the user may see object id
      * in account a, asked only for an account reached through shares (a->shared).
      * /changes reports an object they may not see as destroyed (or not at all),

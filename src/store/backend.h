@@ -277,7 +277,11 @@ typedef int (*store_alert_cb)(const struct store_alert *a, void *ud);
       (SC, const char *account, const char *type, int64_t since, size_t max),                      \
       (c, account, type, since, max))                                                              \
     X(int, state_prefetch, (SC, const char *account, const char *type, int64_t user_id),           \
-      (c, account, type, user_id))
+      (c, account, type, user_id))                                                                 \
+    X(int, keys_expect,                                                                            \
+      (SC, const char *account, const char *type, const char *const *keys,                         \
+       const char *const *uids, size_t n),                                                         \
+      (c, account, type, keys, uids, n))
 
 #define STORE_OP_FIELD(ret, name, params, args) ret(*name) params;
 struct store_ops {
@@ -301,6 +305,7 @@ struct store *store_sqlite_open(const char *dir, char **err);
 struct store *store_pg_open(const char *url, char **err);
 void store_sqlite_set_busy_timeout(int ms);
 void store_sqlite_set_page_cache(int kib);
+void store_sqlite_set_bulk_writes(bool on);
 /* Issue 21: the class of a range's length for the span scan (store_index_spans):
  * the bit length of end - start, SPAN_CLASS_OPEN for an open or longer range. A
  * row of class k < SPAN_CLASS_OPEN that reaches from starts after from - 2^k. */

@@ -504,6 +504,7 @@ static void pg_close(struct store *st)
         conn_free(c);
         c = next;
     }
+    pg_spans_forget(st);
     pthread_setspecific(st->key, NULL);
     pthread_key_delete(st->key);
     pthread_mutex_destroy(&st->lock);
@@ -718,6 +719,11 @@ int pg_user_del(struct store_conn *c, const char *name)
         "DELETE FROM access WHERE account_id=$1",
         "DELETE FROM feeds WHERE account_id=$1",
         "DELETE FROM shares WHERE account_id=$1 OR principal_id=$1",
+        /* issue 20: anyone's DAV locks on the account's URLs (sqlite.c) */
+        ("DELETE FROM dav_locks WHERE path IN ('/dav/calendars/'||$1::text, "
+         "'/dav/addressbooks/'||$1::text) OR strpos(path, '/dav/calendars/'||$1::text||'/')=1 "
+         "OR strpos(path, '/dav/addressbooks/'||$1::text||'/')=1 OR "
+         "strpos(path, '/'||$1::text||'~')>0"),
         "DELETE FROM object_members WHERE account_id=$1",
         "DELETE FROM user_props WHERE account_id=$1",
         "DELETE FROM object_metadata WHERE account_id=$1",
@@ -977,14 +983,7 @@ int pg_object_prefetch(struct store_conn *c, const char *account, const char *ty
     if (!c->in_txn || n < 2 || pgc_whole(c, account, type))
         return STORE_OK;
     struct buf arr = {0};
-    buf_puts(&arr, "{");
-    for (size_t i = 0; i < n; i++) {
-        buf_puts(&arr, i ? ",\"" : "\"");
-        for (const char *p = ids[i]; *p; p++)
-            buf_printf(&arr, "%s%c", *p == '"' || *p == '\\' ? "\\" : "", *p);
-        buf_puts(&arr, "\"");
-    }
-    buf_puts(&arr, "}");
+    pgq_text_array(&arr, ids, n);
     struct params p = pgq_two(account, type);
     pgq_text(&p, arr.data);
     PGresult *r;
@@ -1033,19 +1032,73 @@ char *pg_object_find_key(struct store_conn *c, const char *account, const char *
     return id;
 }
 
-/* Whether a create's unique key is taken (1), free (0) or not known (-1): from the
- * second create of the type in a transaction, the keys are loaded once. */
+/* Whether a create's unique key is taken (1), free (0) or not known (-1): the keys a
+ * /set announced (pg_keys_expect) are known; without them, from the second create of
+ * the type in a transaction, every key of the type is loaded once. */
 static int ukey_taken(struct store_conn *c, const char *account, const char *type, const char *key)
 {
     static const char *const all = "SELECT ukey, id FROM objects WHERE account_id=$1 AND type=$2 "
                                    "AND ukey IS NOT NULL ORDER BY ukey";
-    if (pgc_ukey_creates(c, account, type) == 2) {
+    if (pgc_ukey_creates(c, account, type) == 2 && !pgc_ukeys_probed(c, account, type)) {
         struct params p = pgq_two(account, type);
         PGresult *r;
         if (pgq_run(c, all, &p, &r) == STORE_OK)
             pgc_ukey_keep(c, r);
     }
     return pgc_ukey_taken(c, account, type, key);
+}
+
+int pg_keys_expect(struct store_conn *c, const char *account, const char *type,
+                   const char *const *keys, const char *const *uids, size_t n)
+{
+    /* one probe of an index per key and per uid, as pg_object_prefetch probes ids; both
+     * lists in one statement (one round trip): 0 and the key's holder, 1 and an id
+     * with the uid */
+    static const char *const sql =
+        "SELECT 0, o.ukey, o.id FROM (SELECT DISTINCT unnest($3::text[]) AS k) k CROSS JOIN "
+        "LATERAL (SELECT ukey, id FROM objects WHERE account_id=$1 AND type=$2 AND ukey=k.k "
+        "OFFSET 0) o UNION ALL SELECT 1, i.uid, i.id FROM (SELECT DISTINCT unnest($4::text[]) "
+        "AS u) u CROSS JOIN LATERAL (SELECT uid, id FROM object_index WHERE account_id=$1 AND "
+        "type=$2 AND uid=u.u OFFSET 0) i";
+    if (!pg_in_write(c) || c->failed)
+        return STORE_OK;
+    json_t *taken = json_object(), *with_uid = NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (keys[i])
+            json_object_set_new(taken, keys[i], json_null());
+        if (uids[i] && !json_object_get(with_uid ? with_uid : (with_uid = json_object()), uids[i]))
+            json_object_set_new(with_uid, uids[i], json_array());
+    }
+    struct buf k = {0}, u = {0};
+    pgq_text_array(&k, keys, n);
+    pgq_text_array(&u, uids, n);
+    struct params p = pgq_two(account, type);
+    pgq_text(&p, k.data);
+    pgq_text(&p, u.data);
+    PGresult *r;
+    int rc = pgq_run(c, sql, &p, &r);
+    buf_free(&k);
+    buf_free(&u);
+    if (rc) {
+        json_decref(taken);
+        json_decref(with_uid);
+        return rc;
+    }
+    for (int i = 0, rows = PQntuples(r); i < rows; i++) {
+        const char *v = PQgetvalue(r, i, 1), *id = PQgetvalue(r, i, 2);
+        if (pgq_col_int(r, i, 0) == 0)
+            json_object_set_new(taken, v, json_string(id));
+        else
+            json_array_append_new(json_object_get(with_uid, v), json_string(id));
+    }
+    PQclear(r);
+    if (json_object_size(taken))
+        pgc_ukey_probe(c, account, type, taken);
+    else
+        json_decref(taken);
+    if (with_uid)
+        pgc_uid_probe(c, account, type, with_uid);
+    return STORE_OK;
 }
 
 int pg_object_put(struct store_conn *c, const char *account, const char *type, const char *id,

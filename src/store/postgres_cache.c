@@ -263,18 +263,24 @@ static bool scope_is(const struct pg_scope *s, int64_t user, const char *account
  * (*count: its uses in this transaction) and returns the count; a use of another one
  * clears the cache first (clear empties the struct holding s and count), and outside
  * a transaction nothing is kept (0). */
-static int scope_count(struct store_conn *c, struct pg_scope *s, int *count, int64_t user,
-                       const char *account, const char *type, void (*clear)(void *), void *arg)
+static bool scope_enter(struct store_conn *c, struct pg_scope *s, int64_t user, const char *account,
+                        const char *type, void (*clear)(void *), void *arg)
 {
     if (!c->in_txn || strlen(account) >= sizeof s->account || strlen(type) >= sizeof s->type)
-        return 0;
+        return false;
     if (!scope_is(s, user, account, type)) {
         clear(arg);
         snprintf(s->account, sizeof s->account, "%s", account);
         snprintf(s->type, sizeof s->type, "%s", type);
         s->user = user;
     }
-    return ++*count;
+    return true;
+}
+
+static int scope_count(struct store_conn *c, struct pg_scope *s, int *count, int64_t user,
+                       const char *account, const char *type, void (*clear)(void *), void *arg)
+{
+    return scope_enter(c, s, user, account, type, clear, arg) ? ++*count : 0;
 }
 
 /* The first row of r (sorted by column 0, COLLATE "C") whose column 0 is not below key. */
@@ -325,6 +331,7 @@ void pgc_uid_keep(struct store_conn *c, PGresult *r)
 void pgc_uid_clear(struct store_conn *c)
 {
     PQclear(c->uids.r);
+    json_decref(c->uids.probed);
     json_decref(c->uids.changed);
     memset(&c->uids, 0, sizeof c->uids);
 }
@@ -332,7 +339,7 @@ void pgc_uid_clear(struct store_conn *c)
 void pgc_uid_changed(struct store_conn *c, const char *account, const char *type, const char *id,
                      const char *uid)
 {
-    if (!c->uids.r || !uids_for(c, account, type))
+    if ((!c->uids.r && !c->uids.probed) || !uids_for(c, account, type))
         return;
     if (!c->uids.changed)
         c->uids.changed = json_object();
@@ -347,14 +354,17 @@ static int by_id(const void *a, const void *b)
 int pgc_uid_find(struct store_conn *c, const char *account, const char *type, const char *uid,
                  int (*cb)(const char *id, void *ud), void *ud)
 {
-    if (!c->in_txn || !c->uids.r || !uids_for(c, account, type))
+    if (!c->in_txn || (!c->uids.r && !c->uids.probed) || !uids_for(c, account, type))
         return -1;
     PGresult *r = c->uids.r;
-    int lo = lower_bound(r, uid);
+    json_t *some = r ? NULL : json_object_get(c->uids.probed, uid);
+    if (!r && !some)
+        return -1; /* a uid not probed */
+    int lo = r ? lower_bound(r, uid) : 0, rows = r ? PQntuples(r) : (int)json_array_size(some);
     size_t n = 0, cap = 8;
     const char **ids = malloc(cap * sizeof *ids);
-    for (int i = lo; ids && i < PQntuples(r) && strcmp(PQgetvalue(r, i, 0), uid) == 0; i++) {
-        const char *id = PQgetvalue(r, i, 1);
+    for (int i = lo; ids && i < rows && (!r || strcmp(PQgetvalue(r, i, 0), uid) == 0); i++) {
+        const char *id = r ? PQgetvalue(r, i, 1) : json_string_value(json_array_get(some, i));
         if (json_object_get(c->uids.changed, id))
             continue; /* changed since: as the transaction left it, below */
         if (n == cap && !(ids = realloc(ids, (cap *= 2) * sizeof *ids)))
@@ -407,6 +417,7 @@ void pgc_ukey_keep(struct store_conn *c, PGresult *r)
 void pgc_ukey_clear(struct store_conn *c)
 {
     PQclear(c->ukeys.r);
+    json_decref(c->ukeys.probed);
     json_decref(c->ukeys.by_id);
     json_decref(c->ukeys.by_key);
     memset(&c->ukeys, 0, sizeof c->ukeys);
@@ -414,11 +425,18 @@ void pgc_ukey_clear(struct store_conn *c)
 
 int pgc_ukey_taken(struct store_conn *c, const char *account, const char *type, const char *key)
 {
-    if (!c->in_txn || !c->ukeys.r || !ukeys_for(c, account, type))
+    if (!c->in_txn || (!c->ukeys.r && !c->ukeys.probed) || !ukeys_for(c, account, type))
         return -1;
     if (json_object_get(c->ukeys.by_key, key))
         return 1; /* the transaction gave it to an object */
     PGresult *r = c->ukeys.r;
+    if (!r) { /* some keys only (pgc_ukey_probe) */
+        json_t *holder = json_object_get(c->ukeys.probed, key);
+        if (!holder)
+            return -1;
+        return json_is_string(holder) &&
+               !json_object_get(c->ukeys.by_id, json_string_value(holder));
+    }
     int lo = 0, hi = PQntuples(r) - 1;
     while (lo <= hi) { /* ukeys are unique and COLLATE "C": strcmp's order */
         int mid = lo + (hi - lo) / 2, cmp = strcmp(PQgetvalue(r, mid, 0), key);
@@ -435,7 +453,7 @@ int pgc_ukey_taken(struct store_conn *c, const char *account, const char *type, 
 void pgc_ukey_set(struct store_conn *c, const char *account, const char *type, const char *id,
                   const char *key)
 {
-    if (!c->ukeys.r || !ukeys_for(c, account, type))
+    if ((!c->ukeys.r && !c->ukeys.probed) || !ukeys_for(c, account, type))
         return;
     json_t *old = json_object_get(c->ukeys.by_id, id);
     if (json_is_string(old)) {
@@ -446,6 +464,42 @@ void pgc_ukey_set(struct store_conn *c, const char *account, const char *type, c
     json_object_set_new(c->ukeys.by_id, id, key ? json_string(key) : json_null());
     if (key)
         json_object_set_new(c->ukeys.by_key, key, json_string(id));
+}
+
+/* ---- some keys only: what the creates of a /set announced (store_keys_expect) ----------- */
+
+void pgc_uid_probe(struct store_conn *c, const char *account, const char *type, json_t *probed)
+{
+    if (!scope_enter(c, &c->uids.of, 0, account, type, uid_clear, c) || c->uids.r) {
+        json_decref(probed); /* outside a transaction, or every uid is known already */
+        return;
+    }
+    json_decref(c->uids.probed);
+    c->uids.probed = probed;
+}
+
+void pgc_ukey_probe(struct store_conn *c, const char *account, const char *type, json_t *probed)
+{
+    if (!scope_enter(c, &c->ukeys.of, 0, account, type, ukey_clear, c) || c->ukeys.r) {
+        json_decref(probed);
+        return;
+    }
+    json_decref(c->ukeys.probed);
+    c->ukeys.probed = probed;
+    if (!c->ukeys.by_id)
+        c->ukeys.by_id = json_object();
+    if (!c->ukeys.by_key)
+        c->ukeys.by_key = json_object();
+}
+
+bool pgc_uids_probed(struct store_conn *c, const char *account, const char *type)
+{
+    return c->in_txn && c->uids.probed && uids_for(c, account, type);
+}
+
+bool pgc_ukeys_probed(struct store_conn *c, const char *account, const char *type)
+{
+    return c->in_txn && c->ukeys.probed && ukeys_for(c, account, type);
 }
 
 /* ---- object ids with rows: user_props, alert_queue ----------------------------------

@@ -56,6 +56,22 @@ void pgq_bin(struct params *p, const void *data, size_t len)
     p->fmt[p->n++] = 1;
 }
 
+void pgq_text_array(struct buf *arr, const char *const *v, size_t n)
+{
+    bool first = true;
+    buf_puts(arr, "{");
+    for (size_t i = 0; i < n; i++) {
+        if (!v[i])
+            continue;
+        buf_puts(arr, first ? "\"" : ",\"");
+        first = false;
+        for (const char *p = v[i]; *p; p++)
+            buf_printf(arr, "%s%c", *p == '"' || *p == '\\' ? "\\" : "", *p);
+        buf_puts(arr, "\"");
+    }
+    buf_puts(arr, "}");
+}
+
 struct params pgq_two(const char *a, const char *b)
 {
     struct params p = {0};
@@ -276,15 +292,18 @@ static bool send_queued(struct store_conn *c, const char *name, const struct par
     return true;
 }
 
-/* The transaction's statements so far are BEGIN (and the writers' lock) only and the
- * connection was found lost: a new connection and a new BEGIN make it as if nothing
- * happened, so a database restart costs no request an error. */
+/* The read transaction's statements so far are BEGIN (and the snapshot lock) only and
+ * the connection was found lost, by a statement or by preparing one (the settling of
+ * the pipeline before PQprepare reads BEGIN's answer): a new connection and a new
+ * BEGIN make it as if nothing happened, so a database restart costs no request an
+ * error. The snapshot lock is not taken again: store_snapshot_get then waits for it
+ * as a transaction without it does. */
 static bool restart_fresh(struct store_conn *c)
 {
     if (!c->fresh || c->writing || !pgq_lost(c))
         return false;
     c->in_txn = false;
-    c->failed = false;
+    c->failed = c->gated = false;
     if (!pgq_retryable(c, NULL))
         return false;
     return pg_begin(c, false) == STORE_OK;
@@ -319,24 +338,21 @@ int pgq_exec(struct store_conn *c, const char *sql, bool cache, const struct par
     for (int attempt = 0;; attempt++) {
         char name[8];
         const char *n = cache ? prepared(c, sql, name) : NULL;
-        PGresult *r;
+        PGresult *r = NULL;
         if (n && c->in_txn && piped(c)) {
             r = run_piped(c, n, p, binary);
-            ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
-            if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && attempt == 0 &&
-                restart_fresh(c)) {
-                PQclear(r);
-                continue;
-            }
-            c->fresh = false;
-        } else {
+        } else if (n || !cache) {
             pgq_settle(c);
             c->waits++;
-            if (cache)
-                r = n ? PQexecPrepared(c->pg, n, p->n, p->v, p->len, p->fmt, binary) : NULL;
-            else
-                r = PQexecParams(c->pg, sql, p->n, NULL, p->v, p->len, p->fmt, binary);
+            r = cache ? PQexecPrepared(c->pg, n, p->n, p->v, p->len, p->fmt, binary)
+                      : PQexecParams(c->pg, sql, p->n, NULL, p->v, p->len, p->fmt, binary);
         }
+        ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+        if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && attempt == 0 && restart_fresh(c)) {
+            PQclear(r);
+            continue;
+        }
+        c->fresh = false; /* more than BEGIN ran: a restart would lose it */
         int rc = r ? pgq_result_code(c, r, sql) : STORE_ERR;
         if (!r && c->in_txn)
             c->failed = true;
@@ -365,6 +381,8 @@ static int defer(struct store_conn *c, const char *sql, const struct params *p, 
         return STORE_ERR;
     char name[8];
     const char *n = prepared(c, sql, name);
+    if (!n && restart_fresh(c)) /* preparing it found the connection lost */
+        n = prepared(c, sql, name);
     if (!n)
         return STORE_ERR;
     if (c->pending)

@@ -7,6 +7,9 @@
  */
 #include <assert.h>
 #include <libpq-fe.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -75,9 +78,10 @@ int pg_index_find_uid(struct store_conn *c, const char *account, const char *typ
                                    "AND uid=$3 ORDER BY id";
     static const char *const all = "SELECT uid, id FROM object_index WHERE account_id=$1 AND "
                                    "type=$2 AND uid IS NOT NULL ORDER BY uid COLLATE \"C\", id";
-    /* a transaction's second lookup loads them all (postgres_cache.c): a /set creating
-     * a hundred events then asks twice, not a hundred times */
-    if (pgc_uid_lookups(c, account, type) == 2) {
+    /* the uids a /set announced are known (pg_keys_expect); else a transaction's second
+     * lookup loads them all (postgres_cache.c): a /set creating a hundred events then
+     * asks twice, not a hundred times */
+    if (pgc_uid_lookups(c, account, type) == 2 && !pgc_uids_probed(c, account, type)) {
         struct params a = pgq_two(account, type);
         PGresult *r;
         if (pgq_run(c, all, &a, &r) == STORE_OK)
@@ -88,6 +92,190 @@ int pg_index_find_uid(struct store_conn *c, const char *account, const char *typ
         return rc;
     struct params p = pgq_three(account, type, uid);
     return pgq_each_name(c, sql, &p, cb, ud);
+}
+
+/* ---- the span scan's rows, per state -------------------------------------------------
+ * Issue 15 §1 (W3): a calendar view asked again, nothing written since, cost PostgreSQL
+ * the same span scan each time: ~1,000 index rows for a month of 10,000 events, most
+ * of the backend CPU PostgreSQL adds to SQLite's path (session 9: ~1.6 ms a query).
+ * What a scan of a window answers depends on the window and on the object_index rows
+ * of (account, type), which change only in a transaction that bumps the type's state
+ * (jmap_object_write: the bump, then the index hook; a read transaction sees both or
+ * neither). So a read transaction that knows its state answers a window this process
+ * scanned at that state from the rows kept then, and scans only at a state (or a
+ * window) it has not seen. The state is the one store_state_prefetch sent ahead: its
+ * answer is waited for here (one round trip, as the scan it replaces) when the window
+ * was seen before; a window never seen is scanned at once, the state read travelling
+ * with it, and kept at the state that read answers. Entries are never changed once
+ * made (a newer state makes a new one), so a reader holds one without the lock.
+ * Bounded: SPAN_SLOTS windows, the least recently used goes first. */
+
+#define SPAN_SLOTS 32
+#define SPAN_ROWS_MAX 50000
+
+struct span_row {
+    const char *id;
+    int64_t modseq, start, end;
+    bool has_range, exact;
+};
+
+struct span_rows {
+    int refs; /* under span_lock */
+    const struct store *st;
+    char account[64], type[64];
+    int64_t from, to, state;
+    uint64_t used;
+    size_t n;
+    struct span_row *rows;
+    char *ids; /* the ids' text, one block */
+};
+
+static struct span_rows *span_slots[SPAN_SLOTS];
+static uint64_t span_clock;
+static pthread_mutex_t span_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void span_unref_locked(struct span_rows *e)
+{
+    if (e && --e->refs == 0) {
+        free(e->rows);
+        free(e->ids);
+        free(e);
+    }
+}
+
+static bool span_window_is(const struct span_rows *e, const struct store *st, const char *account,
+                           const char *type, int64_t from, int64_t to)
+{
+    return e && e->st == st && e->from == from && e->to == to && strcmp(e->account, account) == 0 &&
+           strcmp(e->type, type) == 0;
+}
+
+/* The slot of the window (any state), or -1. Under span_lock. */
+static int span_find_locked(const struct store *st, const char *account, const char *type,
+                            int64_t from, int64_t to)
+{
+    for (int i = 0; i < SPAN_SLOTS; i++)
+        if (span_window_is(span_slots[i], st, account, type, from, to))
+            return i;
+    return -1;
+}
+
+static bool span_seen(const struct store *st, const char *account, const char *type, int64_t from,
+                      int64_t to)
+{
+    pthread_mutex_lock(&span_lock);
+    bool seen = span_find_locked(st, account, type, from, to) >= 0;
+    pthread_mutex_unlock(&span_lock);
+    return seen;
+}
+
+/* The rows of the window at state (a reference, for span_release), or NULL. */
+static struct span_rows *span_get(const struct store *st, const char *account, const char *type,
+                                  int64_t from, int64_t to, int64_t state)
+{
+    pthread_mutex_lock(&span_lock);
+    int i = span_find_locked(st, account, type, from, to);
+    struct span_rows *e = i >= 0 && span_slots[i]->state == state ? span_slots[i] : NULL;
+    if (e) {
+        e->refs++;
+        e->used = ++span_clock;
+    }
+    pthread_mutex_unlock(&span_lock);
+    return e;
+}
+
+static void span_release(struct span_rows *e)
+{
+    pthread_mutex_lock(&span_lock);
+    span_unref_locked(e);
+    pthread_mutex_unlock(&span_lock);
+}
+
+/* The rows of a scan's result (its columns: id, modseq, start, finish, exact), as an
+ * entry of nobody's window yet (one reference, the caller's). */
+static struct span_rows *span_rows_of(PGresult *r)
+{
+    size_t n = (size_t)PQntuples(r), text = 0;
+    for (size_t i = 0; i < n; i++)
+        text += (size_t)PQgetlength(r, (int)i, 0) + 1;
+    struct span_rows *e = xcalloc(1, sizeof *e);
+    e->rows = xcalloc(n ? n : 1, sizeof *e->rows);
+    e->ids = xmalloc(text ? text : 1);
+    e->refs = 1;
+    char *at = e->ids;
+    for (int i = 0; i < (int)n; i++) {
+        size_t len = (size_t)PQgetlength(r, i, 0);
+        memcpy(at, PQgetvalue(r, i, 0), len + 1);
+        bool has_range = !PQgetisnull(r, i, 2), open = PQgetisnull(r, i, 3);
+        e->rows[i] = (struct span_row){.id = at,
+                                       .modseq = PQgetisnull(r, i, 1) ? 0 : pgq_col_int(r, i, 1),
+                                       .start = has_range ? pgq_col_int(r, i, 2) : 0,
+                                       .end = open ? INT64_MAX : pgq_col_int(r, i, 3),
+                                       .has_range = has_range,
+                                       .exact = !PQgetisnull(r, i, 4) && pgq_col_int(r, i, 4) != 0};
+        at += len + 1;
+    }
+    e->n = n;
+    return e;
+}
+
+/* Keeps e (a reference more) as the window's rows at state, in place of the window's
+ * rows at an older state or of the least recently used window. */
+static void span_keep(const struct store *st, const char *account, const char *type, int64_t from,
+                      int64_t to, int64_t state, struct span_rows *e)
+{
+    if (e->n > SPAN_ROWS_MAX || strlen(account) >= sizeof e->account ||
+        strlen(type) >= sizeof e->type)
+        return;
+    e->st = st;
+    snprintf(e->account, sizeof e->account, "%s", account);
+    snprintf(e->type, sizeof e->type, "%s", type);
+    e->from = from, e->to = to, e->state = state;
+    pthread_mutex_lock(&span_lock);
+    int slot = span_find_locked(st, account, type, from, to);
+    if (slot >= 0 && span_slots[slot]->state > state) { /* a transaction of an older snapshot */
+        pthread_mutex_unlock(&span_lock);
+        return;
+    }
+    for (int i = 0; slot < 0 && i < SPAN_SLOTS; i++)
+        if (!span_slots[i])
+            slot = i;
+    if (slot < 0) {
+        slot = 0;
+        for (int i = 1; i < SPAN_SLOTS; i++)
+            if (span_slots[i]->used < span_slots[slot]->used)
+                slot = i;
+    }
+    span_unref_locked(span_slots[slot]);
+    span_slots[slot] = e;
+    e->refs++;
+    e->used = ++span_clock;
+    pthread_mutex_unlock(&span_lock);
+}
+
+void pg_spans_forget(const struct store *st)
+{
+    pthread_mutex_lock(&span_lock);
+    for (int i = 0; i < SPAN_SLOTS; i++)
+        if (span_slots[i] && span_slots[i]->st == st) {
+            span_unref_locked(span_slots[i]);
+            span_slots[i] = NULL;
+        }
+    pthread_mutex_unlock(&span_lock);
+}
+
+/* The state of (account, type) the read transaction sees, if known (or sent ahead:
+ * then waited for when wait); false in a write transaction, whose own changes are
+ * not committed under any state. */
+static bool span_state(struct store_conn *c, const char *account, const char *type, bool wait,
+                       int64_t *state)
+{
+    int64_t lowest;
+    if (!c->in_txn || c->writing || c->failed)
+        return false;
+    if (wait)
+        pg_state_ahead_wait(c, account, type);
+    return pgc_state(c, account, type, state, &lowest);
 }
 
 int pg_index_spans(struct store_conn *c, const char *account, const char *type, bool has_from,
@@ -117,21 +305,31 @@ int pg_index_spans(struct store_conn *c, const char *account, const char *type, 
     static const char *const all =
         "SELECT id, modseq, start, finish, exact FROM object_index WHERE account_id=$1 AND"
         " type=$2 AND (start IS NULL OR start < $4) AND $3::bigint IS NOT NULL";
-    struct params p = pgq_two(account, type);
-    pgq_int(&p, has_from ? from : 0);
-    pgq_int(&p, has_to ? to : INT64_MAX);
-    PGresult *r;
-    int rc = pgq_run(c, has_from ? by_class : all, &p, &r);
-    if (rc)
-        return rc;
-    for (int i = 0, n = PQntuples(r); i < n; i++) {
-        bool has_range = !PQgetisnull(r, i, 2), open = PQgetisnull(r, i, 3);
-        if (cb(PQgetvalue(r, i, 0), PQgetisnull(r, i, 1) ? 0 : pgq_col_int(r, i, 1), has_range,
-               !PQgetisnull(r, i, 4) && pgq_col_int(r, i, 4) != 0,
-               has_range ? pgq_col_int(r, i, 2) : 0, open ? INT64_MAX : pgq_col_int(r, i, 3), ud))
+    int64_t f = has_from ? from : 0, t = has_to ? to : INT64_MAX, state;
+    /* a window seen before: its rows at this state may be kept (above) */
+    bool seen = has_from && span_seen(c->st, account, type, f, t);
+    struct span_rows *e = seen && span_state(c, account, type, true, &state)
+                              ? span_get(c->st, account, type, f, t, state)
+                              : NULL;
+    if (!e) {
+        struct params p = pgq_two(account, type);
+        pgq_int(&p, f);
+        pgq_int(&p, t);
+        PGresult *r;
+        int rc = pgq_run(c, has_from ? by_class : all, &p, &r);
+        if (rc)
+            return rc;
+        e = span_rows_of(r);
+        PQclear(r);
+        if (has_from && span_state(c, account, type, false, &state)) /* read with the scan */
+            span_keep(c->st, account, type, f, t, state, e);
+    }
+    for (size_t i = 0; i < e->n; i++) {
+        const struct span_row *w = &e->rows[i];
+        if (cb(w->id, w->modseq, w->has_range, w->exact, w->start, w->end, ud))
             break;
     }
-    PQclear(r);
+    span_release(e);
     return STORE_OK;
 }
 

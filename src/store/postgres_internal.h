@@ -43,6 +43,7 @@ struct pg_ids {
 
 struct pg_uids {
     PGresult *r; /* (uid, id) of every indexed object with a uid, by uid (COLLATE "C"), id */
+    json_t *probed; /* or of some uids (store_keys_expect): uid -> [id, ...] */
     struct pg_scope of;
     int lookups;     /* in this transaction */
     json_t *changed; /* id -> uid or null: the transaction's own index changes */
@@ -50,6 +51,7 @@ struct pg_uids {
 
 struct pg_ukeys {
     PGresult *r; /* (ukey, id) of every object of the type with a unique key, by ukey */
+    json_t *probed; /* or of some keys (store_keys_expect): ukey -> its id, or null (free) */
     struct pg_scope of;
     int creates;    /* in this transaction */
     json_t *by_id;  /* id -> ukey or null: the transaction's own changes */
@@ -148,6 +150,9 @@ void pgq_text(struct params *p, const char *s);
 void pgq_int(struct params *p, int64_t v);
 void pgq_bool(struct params *p, bool v);
 struct params pgq_two(const char *a, const char *b);
+/* The strings v[0, n) (NULL ones left out) as a text[] literal, appended to arr. */
+struct buf;
+void pgq_text_array(struct buf *arr, const char *const *v, size_t n);
 struct params pgq_three(const char *a, const char *b, const char *d);
 /* Runs sql (a string literal: prepared once per connection) with p: STORE_OK (with
  * *out, if out, for the caller to PQclear), STORE_EXISTS (a unique index) or STORE_ERR. */
@@ -177,6 +182,8 @@ PGresult *pgq_exec_custom(struct store_conn *c, const char *sql, int n, const ch
 /* A state read sent ahead (store_state_prefetch) of (account, type) still queued: its
  * answer read now, before the state is asked (postgres_metadata.c). */
 void pg_state_ahead_wait(struct store_conn *c, const char *account, const char *type);
+/* Forgets the span scan rows kept for st's windows (postgres_index.c), at its close. */
+void pg_spans_forget(const struct store *st);
 /* The settings every session gets at connect and after a reconnect (postgres.c). */
 void pg_session_setup(PGconn *pg);
 /* Reads every answer still due (a ROLLBACK sent without waiting, queued statements):
@@ -218,7 +225,6 @@ bool pgq_col_bool(PGresult *r, int row, int col);
  * NULL for no words. pgt_tsquery_words appends the words of text[0, n) to the tsquery
  * literal q, joined by <-> (adjacent, in order) and to what q holds, the last one a
  * prefix (:*) if prefix; returns their number, -1 when text cannot be split. */
-struct buf;
 char *pgt_tsvector(const char *text);
 int pgt_tsquery_words(struct buf *q, const char *text, size_t n, bool prefix);
 
@@ -285,6 +291,15 @@ void pgc_uid_changed(struct store_conn *c, const char *account, const char *type
                      const char *uid);
 int pgc_uid_find(struct store_conn *c, const char *account, const char *type, const char *uid,
                  int (*cb)(const char *id, void *ud), void *ud);
+/* The rows of some uids and unique keys only (store_keys_expect), taken in place of the
+ * whole lists: pgc_uid_probe takes probed (uid -> array of ids, one entry per uid asked
+ * for), pgc_ukey_probe probed (ukey -> id or null); a uid or key not among them is not
+ * known (-1 above). pgc_uids_probed, pgc_ukeys_probed: whether (account, type) has such
+ * rows (then the whole list is not loaded). */
+void pgc_uid_probe(struct store_conn *c, const char *account, const char *type, json_t *probed);
+void pgc_ukey_probe(struct store_conn *c, const char *account, const char *type, json_t *probed);
+bool pgc_uids_probed(struct store_conn *c, const char *account, const char *type);
+bool pgc_ukeys_probed(struct store_conn *c, const char *account, const char *type);
 /* Unique keys, likewise: pgc_ukey_creates counts a create with a key; pgc_ukey_keep
  * takes the rows (ukey, id); pgc_ukey_taken answers 1 (taken), 0 (free) or -1 (not
  * kept); pgc_ukey_set records an object's key (NULL: none) as the transaction set it. */

@@ -20,19 +20,6 @@ static int rows(PGresult *r, bool with_created, store_metadata_cb cb, void *ud)
     return STORE_OK;
 }
 
-/* ids as a text[] literal */
-static void id_array(struct buf *arr, const char *const *ids, size_t n)
-{
-    buf_puts(arr, "{");
-    for (size_t i = 0; i < n; i++) {
-        buf_puts(arr, i ? ",\"" : "\"");
-        for (const char *p = ids[i]; *p; p++)
-            buf_printf(arr, "%s%c", *p == '"' || *p == '\\' ? "\\" : "", *p);
-        buf_puts(arr, "\"");
-    }
-    buf_puts(arr, "}");
-}
-
 int pg_metadata_get(struct store_conn *c, const char *account, const char *type,
                     const char *const *ids, size_t n, int64_t user_id, store_metadata_cb cb,
                     void *ud)
@@ -43,7 +30,7 @@ int pg_metadata_get(struct store_conn *c, const char *account, const char *type,
     if (n == 0)
         return STORE_OK;
     struct buf arr = {0};
-    id_array(&arr, ids, n);
+    pgq_text_array(&arr, ids, n);
     struct params p = pgq_two(account, type);
     pgq_text(&p, arr.data);
     pgq_int(&p, user_id);

@@ -181,12 +181,11 @@ int sq_user_props_put(struct store_conn *c, int64_t user_id, const char *account
     sq_bind_text(s, 2, account);
     sq_bind_text(s, 3, type);
     sq_bind_text(s, 4, object_id);
-    char *text = data && json_object_size(data) ? json_dumps(data, JSON_COMPACT) : NULL;
+    /* the fast writer (issue 21: json_dumps was a fifth of an import's exposure records) */
+    char *text = data && json_object_size(data) ? store_json_text(data) : NULL;
     if (text)
-        sqlite3_bind_text(s, 5, text, -1, SQLITE_TRANSIENT);
-    int rc = sq_step_done(c, s);
-    free(text);
-    return rc;
+        sqlite3_bind_text(s, 5, text, -1, free);
+    return sq_step_done(c, s);
 }
 
 /* ---- collection membership (issue 14) ------------------------------------------------- */

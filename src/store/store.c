@@ -80,6 +80,11 @@ void store_set_page_cache(int kib)
     store_sqlite_set_page_cache(kib);
 }
 
+void store_set_bulk_writes(bool on)
+{
+    store_sqlite_set_bulk_writes(on);
+}
+
 bool store_url_is_pg(const char *url)
 {
     return url && (strncmp(url, "postgresql:", 11) == 0 || strncmp(url, "postgres:", 9) == 0);

@@ -40,6 +40,10 @@ void store_set_busy_timeout(int ms);
  * sized for a server's many connections): a bulk job (`jmapd import`) wants its
  * B-trees in memory, else each object reads and spills pages (issue 21). */
 void store_set_page_cache(int kib);
+/* A process of bulk writes (`jmapd import`, issue 21): each write transaction defers
+ * the full-text index's merges to its commit, where they run in one pass (SQLite;
+ * nothing on PostgreSQL). Set before the first transaction. */
+void store_set_bulk_writes(bool on);
 /* Opens (creating and migrating) the SQLite database in dir. NULL with *err on failure. */
 struct store *store_open(const char *dir, char **err);
 /* Opens the backend url names: "sqlite" (or NULL or "": the SQLite database in dir)
@@ -176,6 +180,14 @@ int store_changes_prefetch(struct store_conn *c, const char *account, const char
                            int64_t since, size_t max);
 int store_state_prefetch(struct store_conn *c, const char *account, const char *type,
                          int64_t user_id);
+/* Says what the creates of the current write transaction will ask about (issue 15 §1,
+ * W1): store_object_put with these unique keys and store_index_find_uid with these
+ * uids, of (account, type); NULL entries are none. A backend whose every call is a
+ * round trip (PostgreSQL) reads those keys' rows at once, where it read every key and
+ * uid of the account (their number grows with it); SQLite does nothing. Only a hint:
+ * what is asked is answered the same with or without it. */
+int store_keys_expect(struct store_conn *c, const char *account, const char *type,
+                      const char *const *keys, const char *const *uids, size_t n);
 
 /* ---- blobs ------------------------------------------------------------------------- */
 /* Stores data under its id (idempotent) and records that account uploaded it now. */

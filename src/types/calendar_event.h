@@ -56,6 +56,10 @@ extern const struct instance_kind event_instance_kind;
  * (formats/json/writer.h) that the view hook passes on. */
 int event_get_prepare(struct jmap_req *r, json_t *args);
 json_t *event_load(struct jmap_req *r, const char *account, const char *id, json_t *props);
+/* share_event_as_stored(r, a, obj, id) for event_view: answered from what event_load
+ * found when obj is what it returned last (issue 14) */
+bool event_view_as_stored(struct jmap_req *r, const struct store_access *a, json_t *obj,
+                          const char *id);
 
 /* The default calendar of an account (id into out[64]); -1 if there is none. */
 int event_default_calendar(struct store_conn *c, const char *account, char out[64]);

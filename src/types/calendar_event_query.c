@@ -259,8 +259,19 @@ static bool sharee_sees_obj(struct query *q, json_t *obj)
     return false;
 }
 
+/* The query's state (read after the index scan, which it travelled with: event_query). */
+static int64_t query_state(struct query *q)
+{
+    if (q->state < 0)
+        q->state = store_state_get(jmap_req_conn(q->r), q->account, calendar_event_type.name);
+    return q->state;
+}
+
 /* The same for an event the index answers without its object (its parsed entry is
- * usually cached: a query of the same window has read it). */
+ * usually cached: a query of the same window has read it). The entry is marked
+ * current at the query's state, as consider() marks its own: the /get of the ids that
+ * follows finds it without a look-up (issue 14: it read the store again, and a
+ * sharee's view then took the copy-and-overlay path). */
 static bool sharee_sees(struct query *q, const char *id, int64_t modseq)
 {
     if (!q->rights)
@@ -268,6 +279,8 @@ static bool sharee_sees(struct query *q, const char *id, int64_t modseq)
     struct event_cached *e = event_cache_peek(q->account, id, modseq);
     if (!e)
         e = event_cache_get(jmap_req_conn(q->r), q->account, id, modseq, q->tz);
+    if (e && query_state(q) > 0) /* (an expanded query's: by_span) */
+        event_cache_seen(e, q->state);
     bool yes = e && sharee_sees_obj(q, e->obj);
     event_cache_release(e);
     return yes;
@@ -454,11 +467,8 @@ static void consider(struct query *q, const char *id, int64_t modseq)
         event_cache_release(e);
         e = longer;
     }
-    /* the /get of the instances that follows trusts it without a look-up (issue 21 §2);
-     * the state read after the index scan, which it travelled with (event_query) */
-    if (q->state < 0)
-        q->state = store_state_get(jmap_req_conn(q->r), q->account, calendar_event_type.name);
-    event_cache_seen(e, q->state);
+    /* the /get of the instances that follows trusts it without a look-up (issue 21 §2) */
+    event_cache_seen(e, query_state(q));
     json_t *obj = e->obj;
     json_array_append(q->hold, obj);
     json_t *f = q->filter;

@@ -269,7 +269,7 @@ static void check_books(struct jset *s, struct store_conn *c, const char *accoun
 
 json_t *contact_card_prepare(struct jset *s, struct store_conn *c, const char *account,
                              json_t *card, json_t *old, const char *self_id, bool copy,
-                             json_t *invalid)
+                             bool uid_found, json_t *invalid)
 {
     check_books(s, c, account, card, invalid);
     json_t *uid = json_object_get(card, "uid");
@@ -318,7 +318,8 @@ json_t *contact_card_prepare(struct jset *s, struct store_conn *c, const char *a
     /* §3: there MUST NOT be more than one ContactCard with the same uid. RFC 9610 names
      * no error: /set reports the uid as an invalid property (as CalendarEvent/set does),
      * /copy answers alreadyExists with the existing id (RFC 8620 §5.4). */
-    char *existing = contact_index_find_uid(c, account, json_string_value(uid), self_id);
+    char *existing =
+        uid_found ? NULL : contact_index_find_uid(c, account, json_string_value(uid), self_id);
     if (existing && copy) {
         json_t *err = jmap_seterror("alreadyExists", "a card with uid %s exists",
                                     json_string_value(uid));
@@ -399,7 +400,7 @@ static json_t *card_validate(struct jset *s, json_t *obj, json_t *old, json_t *i
     copy_blobs(s, obj);
     const char *self = old ? json_string_value(json_object_get(old, "id")) : NULL;
     bool copy = json_object_get(jset_args(s), "fromAccountId") != NULL;
-    return contact_card_prepare(s, jset_conn(s), jset_account(s), obj, old, self, copy,
+    return contact_card_prepare(s, jset_conn(s), jset_account(s), obj, old, self, copy, false,
                                 invalid);
 }
 

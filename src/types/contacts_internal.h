@@ -27,10 +27,11 @@ extern const struct jtype contact_card_type;
  * into blobs (RFC 9610 §3), JSContact validity (RFC 9553). Invalid property paths
  * go to invalid, "uid" among them for a duplicate uid; for a /copy (copy) a duplicate
  * uid is instead returned as an alreadyExists SetError with its existingId. s (the
- * /set, NULL for an import) receives the reasons (jset_invalid). */
+ * /set, NULL for an import) receives the reasons (jset_invalid). uid_found: the caller
+ * found the card of this uid already (self_id, or none), so no other can have it. */
 json_t *contact_card_prepare(struct jset *s, struct store_conn *c, const char *account,
-                             json_t *card, json_t *old,
-                             const char *self_id, bool copy, json_t *invalid);
+                             json_t *card, json_t *old, const char *self_id, bool copy,
+                             bool uid_found, json_t *invalid);
 /* The card as plain JSContact for vCard export: without id and addressBookIds,
  * media blobIds turned back into data: URIs. A new object. */
 json_t *contact_card_to_jscontact(struct store_conn *c, const char *account, json_t *card);

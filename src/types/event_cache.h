@@ -37,6 +37,8 @@ struct event_cached {
     bool linked;              /* in the table (under its lock): bytes count in its total */
     size_t bytes;             /* about what the entry holds, for the cache's bound */
     char *text;               /* event_cache_text's, made on first use (atomic) */
+    signed char shape;        /* a reader's memo of a question of obj alone, 0 until asked,
+                                 then 1 or -1 (calendar_event_get.c; atomic) */
     size_t text_len;
 };
 

@@ -264,6 +264,16 @@ json_t *share_collection_rights(struct jmap_req *r, const struct store_access *a
     return map;
 }
 
+json_t *share_collection_rights_peek(struct jmap_req *r, const struct store_access *a,
+                                     enum share_kind k)
+{
+    json_t *map = share_collection_rights(r, a, k);
+    struct rights_memo *m = memo_for(r);
+    bool held = m && m->map == map && m->call == r->call;
+    json_decref(map); /* the memo's reference stays */
+    return held ? map : NULL;
+}
+
 static json_t *rights_read(struct jmap_req *r, const struct store_access *a, enum share_kind k)
 {
     struct store_conn *c = jmap_req_conn(r);

@@ -67,6 +67,12 @@ json_t *share_rights_json(enum share_kind k, unsigned bits);
 json_t *share_collection_rights(struct jmap_req *r, const struct store_access *a,
                                 enum share_kind k);
 
+/* The same borrowed from the memo of the method call running (valid while the call
+ * only reads and asks for no other kind or account), or NULL where there is none
+ * (then use share_collection_rights). */
+json_t *share_collection_rights_peek(struct jmap_req *r, const struct store_access *a,
+                                     enum share_kind k);
+
 /* Collection /set: checks shareWith (principals that exist, not the owner, rights
  * objects; changed only with mayShare) and the sharee's other changes, stores the
  * sharee's per-user properties apart (and keeps the shared values in obj). Records
@@ -147,15 +153,30 @@ json_t *share_user_props(struct jmap_req *r, int64_t user_id, const char *accoun
  * where they were read for this one question, *held is the reference to release. */
 json_t *share_user_props_peek(struct jmap_req *r, int64_t user_id, const char *account,
                               const char *type, const char *id, json_t **held);
+/* Whether user_id has no per-user values of type in account: their rows read at once
+ * for the rest of the method call (a /get of many objects asks of each); false if
+ * there are some or they cannot be read at once (share_user_props then reads). */
+bool share_user_props_none(struct jmap_req *r, int64_t user_id, const char *account,
+                           const char *type);
 /* Whether a sharee's view of the event obj (id: the stored event's, an occurrence's
  * series) is obj's own members (§5.4, §5.7: nothing to overlay, cut or reduce: public,
  * every calendar readable, no per-user values in obj or rows for the user, no record
  * of the shared `updated`). True for the owner and account-wide grants. */
 bool share_event_as_stored(struct jmap_req *r, const struct store_access *a, json_t *obj,
                            const char *id);
+/* share_event_as_stored in two parts, for a caller that asks the rest once per call
+ * (share_user_props_none, share_updated_none, share_collection_rights_peek) and keeps
+ * the first per event: whether obj's own members are what every sharee sees (public,
+ * §5.7; no per-user values of the owner in it or its overrides, §5.4), and whether the
+ * user reads every calendar it is in (§4). */
+bool share_event_shape_plain(json_t *obj);
+bool share_event_readable_in(json_t *rights, json_t *obj); /* share_collection_rights' map */
 /* Whether the record of the shared `updated` of id counts for obj (share_updated.c). */
 bool share_updated_recorded(struct jmap_req *r, enum share_kind k, const char *account,
                             const char *id, json_t *obj);
+/* Whether no object of the kind in account has a record of the shared `updated` (read
+ * at once for the rest of the call, as share_user_props_none). */
+bool share_updated_none(struct jmap_req *r, enum share_kind k, const char *account);
 /* A sharee's update after their per-user values were set apart: if nothing shared
  * changed, their `updated` (the server's time on the origin's copy and on tasks,
  * else the one they gave) is stored for them alone and obj keeps the shared one. */

@@ -51,13 +51,16 @@ int share_exposure_update(struct store_conn *c, enum share_kind k, const char *a
         json_decref(now);
         return 0;
     }
-    int64_t m = store_state_get(c, account, d->member);
+    int64_t m = -1; /* the state, read once a collection was left (issue 21: not on a create) */
     json_t *left = json_object_get(rec, "left");
     left = json_is_object(left) ? json_deep_copy(left) : json_object();
     json_object_foreach(json_object_get(rec, "in"), cid, v)
     {
-        if (!json_object_get(now, cid))
-            json_object_set_new(left, cid, json_integer(m));
+        if (json_object_get(now, cid))
+            continue;
+        if (m < 0)
+            m = store_state_get(c, account, d->member);
+        json_object_set_new(left, cid, json_integer(m));
     }
     json_object_foreach(now, cid, v)
     {

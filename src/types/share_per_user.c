@@ -104,17 +104,18 @@ static int props_collect(const char *object_id, json_t *data, void *ud)
     return 0;
 }
 
-/* The memo's answer for id: true with *out the values (borrowed, NULL: none) or false
- * where the store must be asked (few reads yet, too many rows, no read call). */
-static bool props_memo_answer(struct jmap_req *r, int64_t user, const char *account,
-                              const char *type, const char *id, json_t **out)
+/* The memo's rows of (user, type), read at once if they are not yet and now is true
+ * or enough single reads were made; NULL where the store must be asked (few reads yet,
+ * too many rows, no read call). */
+static json_t *props_memo_all(struct jmap_req *r, int64_t user, const char *account,
+                              const char *type, bool now)
 {
     struct props_memo *m = props_memo_for(r, account);
     struct props_set *s = m ? props_set_for(m, user, type) : NULL;
     if (!s || s->over)
-        return false;
-    if (!s->all && ++s->reads < PROPS_EAGER)
-        return false;
+        return NULL;
+    if (!s->all && ++s->reads < PROPS_EAGER && !now)
+        return NULL;
     if (!s->all) {
         json_t *all = json_object();
         int64_t got = store_user_props_list(jmap_req_conn(r), user, account, type, PROPS_MAX + 1,
@@ -126,8 +127,26 @@ static bool props_memo_answer(struct jmap_req *r, int64_t user, const char *acco
         }
         s->all = all;
     }
-    *out = json_object_get(s->all, id);
+    return s->all;
+}
+
+/* The memo's answer for id: true with *out the values (borrowed, NULL: none) or false
+ * where the store must be asked. */
+static bool props_memo_answer(struct jmap_req *r, int64_t user, const char *account,
+                              const char *type, const char *id, json_t **out)
+{
+    json_t *all = props_memo_all(r, user, account, type, false);
+    if (!all)
+        return false;
+    *out = json_object_size(all) ? json_object_get(all, id) : NULL;
     return true;
+}
+
+bool share_user_props_none(struct jmap_req *r, int64_t user_id, const char *account,
+                           const char *type)
+{
+    json_t *all = props_memo_all(r, user_id, account, type, true);
+    return all && json_object_size(all) == 0;
 }
 
 json_t *share_user_props(struct jmap_req *r, int64_t user_id, const char *account, const char *type,
@@ -166,10 +185,10 @@ static bool override_key_personal(const char *key)
     return false;
 }
 
-/* What share_member_view changes of obj, without the user's rows: collections they
- * cannot read, a private or secret event (§5.7), per-user values of the owner (the
- * sharee sees the defaults, §5.4), per-occurrence ones. */
-static bool event_shared_as_is(struct jmap_req *r, const struct store_access *a, json_t *obj)
+/* What share_member_view changes of obj whoever the sharee: a private or secret event
+ * (§5.7), per-user values of the owner (the sharee sees the defaults, §5.4),
+ * per-occurrence ones. */
+bool share_event_shape_plain(json_t *obj)
 {
     const char *privacy = json_string_value(json_object_get(obj, "privacy"));
     if (privacy && strcmp(privacy, "public"))
@@ -177,18 +196,8 @@ static bool event_shared_as_is(struct jmap_req *r, const struct store_access *a,
     for (const char *const *p = share_member_per_user(SHARE_CALENDAR); *p; p++)
         if (json_object_get(obj, *p))
             return false;
-    json_t *ids = json_object_get(obj, "calendarIds");
-    const char *key;
-    json_t *v;
-    if (!json_is_object(ids) || json_object_size(ids) == 0)
-        return false;
-    json_object_foreach(ids, key, v)
-    {
-        if (!(share_rights_of(r, a, SHARE_CALENDAR, key) & CR_READ))
-            return false;
-    }
-    const char *rid;
-    json_t *ov;
+    const char *rid, *key;
+    json_t *ov, *v;
     json_object_foreach(json_object_get(obj, "recurrenceOverrides"), rid, ov)
     {
         json_object_foreach(ov, key, v)
@@ -200,12 +209,32 @@ static bool event_shared_as_is(struct jmap_req *r, const struct store_access *a,
     return true;
 }
 
+bool share_event_readable_in(json_t *rights, json_t *obj)
+{
+    json_t *ids = json_object_get(obj, "calendarIds");
+    const char *key;
+    json_t *v;
+    if (!json_is_object(ids) || json_object_size(ids) == 0)
+        return false;
+    json_object_foreach(ids, key, v)
+    {
+        if (!(json_integer_value(json_object_get(rights, key)) & CR_READ))
+            return false;
+    }
+    return true;
+}
+
 bool share_event_as_stored(struct jmap_req *r, const struct store_access *a, json_t *obj,
                            const char *id)
 {
     if (!share_filtered(a))
         return true;
-    if (!id || !event_shared_as_is(r, a, obj))
+    if (!id || !share_event_shape_plain(obj))
+        return false;
+    json_t *rights = share_collection_rights(r, a, SHARE_CALENDAR);
+    bool readable = share_event_readable_in(rights, obj);
+    json_decref(rights);
+    if (!readable)
         return false;
     json_t *held, *mine = share_user_props_peek(r, r->user->id, a->account_id,
                                                 share_kinds[SHARE_CALENDAR].member, id, &held);

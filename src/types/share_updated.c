@@ -183,3 +183,8 @@ bool share_updated_recorded(struct jmap_req *r, enum share_kind k, const char *a
     json_decref(held);
     return yes;
 }
+
+bool share_updated_none(struct jmap_req *r, enum share_kind k, const char *account)
+{
+    return share_user_props_none(r, SHARED_USER, account, record_type(k));
+}

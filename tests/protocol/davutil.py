@@ -66,6 +66,16 @@ def error_condition(resp):
     return [c.tag for c in root]
 
 
+def need_privileges(resp):
+    """{(href, privilege tag)} of the resources a 403 DAV:need-privileges body names
+    (RFC 3744 §7.1.1)."""
+    assert resp.status_code == 403, (resp.status_code, resp.text)
+    need = ET.fromstring(resp.content).find(D + "need-privileges")
+    assert need is not None, resp.text
+    return {(res.find(D + "href").text, res.find(D + "privilege")[0].tag)
+            for res in need.findall(D + "resource")}
+
+
 def homes(server, user="alice"):
     r = propfind(server, f"/dav/principals/{user}/",
                  "<c:calendar-home-set/><cr:addressbook-home-set/>", user=user)

@@ -5,6 +5,7 @@ and the round trip between them."""
 import base64
 import os
 
+import pytest
 import requests
 
 from conftest import run_cli
@@ -198,3 +199,55 @@ def test_round_trip_through_export(cs):
     for prop in ("uid", "kind", "name", "emails", "phones", "notes", "example.com:custom",
                  "created", "updated"):
         assert copy.get(prop) == original.get(prop), prop
+
+
+def test_issue21_import_of_a_known_uid_updates_that_card_rfc9610_s3(cs):
+    """RFC 9610 §3 (one card per uid in an account): an imported vCard whose UID a card
+    of the account has (made over JMAP, or earlier in the same file) updates that card,
+    keeping its id. Issue 21: the import looks the uid up once, not again in the
+    card's check; the result is the same."""
+    acct = account(cs)
+    uid = "urn:uuid:" + unique("known-")
+    made = ok(cs, "ContactCard/set", {"accountId": acct, "create": {"k": {
+        "@type": "Card", "version": "1.0", "uid": uid,
+        "addressBookIds": {default_book(cs): True}, "name": {"full": "Made Here"}}}})
+    kid = made["created"]["k"]["id"]
+    other = "urn:uuid:" + unique("twice-")
+    path = write(cs, vcf4(uid, "Ann", "Imported", "ann@example.com")
+                 + vcf4(other, "Bo", "First", "bo1@example.com")
+                 + vcf4(other, "Bo", "Second", "bo2@example.com"))
+    r = run_cli(cs.data, "import", "--user", "alice", path)
+    assert r.returncode == 0, r.stderr
+    [card] = cards_by_uid(cs, uid)
+    assert card["id"] == kid and card["name"]["components"][0]["value"] == "Imported"
+    [card] = cards_by_uid(cs, other)
+    assert card["emails"][next(iter(card["emails"]))]["address"] == "bo2@example.com"
+
+
+@pytest.mark.sqlite_only
+def test_issue21_import_merges_the_text_index_once_rfc9610_s3_3_1(cs):
+    """Issue 21: `jmapd import` defers the full-text index's merges to its commit (FTS5
+    automerge off while it writes, one merge pass before the commit) and leaves FTS5's
+    settings at their defaults; a refused import leaves them as they were. What the
+    cards' text conditions (RFC 9610 §3.3.1) find is the same: every imported card."""
+    import sqlite3
+    acct = account(cs)
+    tag = unique("bulk")
+    path = write(cs, "".join(vcf4(f"urn:uuid:{tag}-{i}", "Merge", f"{tag}x{i}",
+                                   f"m{i}@{tag}.example") for i in range(400)))
+    r = run_cli(cs.data, "import", "--user", "alice", path)
+    assert r.returncode == 0, r.stderr
+    out = ok(cs, "ContactCard/query", {"accountId": acct, "filter": {"text": tag},
+                                       "calculateTotal": True})
+    assert out["total"] == 400
+    bad = write(cs, vcf4(f"urn:uuid:{tag}-bad", "Never", "Stored", "n@example.com")
+                + "BEGIN:VCARD\r\nVERSION:4.0\r\nBROKEN\r\n")
+    assert run_cli(cs.data, "import", "--user", "alice", bad).returncode != 0
+    db = sqlite3.connect(os.path.join(cs.data, "jmapd.db"))
+    for t in ("object_grams", "object_fields"):
+        conf = dict(db.execute(f"SELECT k, v FROM {t}_config WHERE k <> 'version'"))
+        assert conf == {"automerge": 4, "crisismerge": 16, "usermerge": 4}, (t, conf)
+        db.execute(f"INSERT INTO {t}({t}) VALUES('integrity-check')")
+    db.close()
+    assert ok(cs, "ContactCard/query", {"accountId": acct, "filter": {"text": "never"}})[
+        "ids"] == []

@@ -5,8 +5,8 @@ import uuid
 import requests
 
 from conftest import CAL, CORE, run_cli
-from davutil import (A, C, CS, D, NSDECL, dav, error_condition, homes, ics, multistatus,
-                     new_calendar, propfind, put, sync_token, unfold)
+from davutil import (A, C, CR, CS, D, NSDECL, dav, error_condition, homes, ics, multistatus,
+                     new_addressbook, new_calendar, propfind, put, sync_token, unfold)
 
 
 def cal_id(server, path):
@@ -184,6 +184,46 @@ def test_jmap_write_visible_to_dav_at_once(server):
     server.call("CalendarEvent/set", {"accountId": acct, "update": {eid: {"title": "Changed"}}})
     g2 = server.http().get(server.base + href)
     assert "SUMMARY:Changed" in g2.text and g2.headers["ETag"] != etag
+
+
+def test_rfc4918_8_6_etag_changes_exactly_when_the_data_does(server):
+    """Issue 20 §4 (RFC 4918 §8.6 strong ETags, RFC 4791 §5.3.4): a resource's ETag
+    changes when its data changes and only then: a change of another resource of the
+    calendar, and a JMAP update that sets what is already there, leave it as it was."""
+    path = new_calendar(server)
+    acct = server.account()
+    ua, ub = str(uuid.uuid4()), str(uuid.uuid4())
+    assert put(server, path + "a.ics", ics(ua, "A")).status_code == 201
+    assert put(server, path + "b.ics", ics(ub, "B")).status_code == 201
+
+    def etags():
+        ms = multistatus(propfind(server, path, "<d:getetag/>", depth=1))
+        return {h: e["props"][D + "getetag"].text for h, e in ms.items() if h != path}
+    before = etags()
+    bid = event_by_uid(server, ub)["id"]
+    server.call("CalendarEvent/set", {"accountId": acct, "update": {bid: {"title": "B2"}}})
+    after = etags()
+    assert after[path + "a.ics"] == before[path + "a.ics"]
+    assert after[path + "b.ics"] != before[path + "b.ics"]
+    _, res = server.call("CalendarEvent/set", {"accountId": acct, "update": {
+        bid: {"title": "B2"}}})
+    assert bid in res["updated"], res
+    assert etags() == after
+    assert server.http().get(server.base + path + "b.ics").headers["ETag"] == after[path + "b.ics"]
+
+
+def test_put_get_keeps_what_jscalendar_cannot_hold_rfc4791_5_3_4(server):
+    """Issue 20 Deliver 4: a PUT converts losslessly: properties and parameters
+    JSCalendar has no member for (an X- property with a parameter, an unknown parameter
+    of a known property) travel in its iCalendar property and come back on GET."""
+    path = new_calendar(server)
+    uid = str(uuid.uuid4())
+    body = ics(uid, "Kept", extra="X-JMAPD-TEST;X-LEVEL=3:kept value\r\n"
+               "LOCATION;X-ROOM-ID=12:Room 12")
+    assert put(server, path + "kept.ics", body).status_code == 201
+    got = unfold(server.http().get(server.base + path + "kept.ics").text)
+    assert "X-JMAPD-TEST;X-LEVEL=3:kept value" in got, got
+    assert "X-ROOM-ID=12" in got and "Room 12" in got, got
 
 
 def test_delete_resource(server):
@@ -459,6 +499,33 @@ def test_rfc4791_5_3_2_1_vtodo_not_supported_component(server):
                         "END:VTODO", "END:VCALENDAR", ""])
     r = put(server, path + "task.ics", body)
     assert r.status_code == 403 and C + "supported-calendar-component" in error_condition(r)
+
+
+def test_rfc4791_5_2_1_and_rfc6352_6_2_1_description_proppatch_set_and_remove(server):
+    """Issue 20 Deliver 2 and 3 (RFC 4918 §9.2): PROPPATCH sets a calendar's
+    CALDAV:calendar-description and an address book's CARDDAV:addressbook-description
+    (the collection's JMAP description) and removes them (null: the property is gone)."""
+    using = [CORE, CAL, "urn:ietf:params:jmap:contacts"]
+    for path, kind, ns, get in (
+            (new_calendar(server), "c:calendar-description", C, "Calendar/get"),
+            (new_addressbook(server), "cr:addressbook-description", CR, "AddressBook/get")):
+        name = kind.split(":")[1]
+        body = (f'<d:propertyupdate {NSDECL}><d:set><d:prop><{kind}>Team &amp; friends</{kind}>'
+                '</d:prop></d:set></d:propertyupdate>')
+        ms = multistatus(dav(server, "PROPPATCH", path, body))
+        assert ns + name in ms[path]["props"], ms
+        p = multistatus(propfind(server, path, f"<{kind}/>"))[path]["props"]
+        assert p[ns + name].text == "Team & friends"
+        _, res = server.call(get, {"accountId": server.account()}, using=using)
+        got = [c for c in res["list"] if c["description"] == "Team & friends"]
+        assert len(got) == 1, res["list"]
+        body = (f'<d:propertyupdate {NSDECL}><d:remove><d:prop><{kind}/></d:prop></d:remove>'
+                '</d:propertyupdate>')
+        assert multistatus(dav(server, "PROPPATCH", path, body))[path]["props"]
+        assert ns + name in multistatus(propfind(server, path, f"<{kind}/>"))[path]["missing"]
+        _, res = server.call(get, {"accountId": server.account(), "ids": [got[0]["id"]]},
+                             using=using)
+        assert res["list"][0]["description"] is None
 
 
 def test_rfc7809_calendar_timezone_proppatch(server):

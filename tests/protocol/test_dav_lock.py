@@ -10,8 +10,8 @@ import xml.etree.ElementTree as ET
 import pytest
 
 import conftest
-from davutil import (D, NSDECL, dav, error_condition, ics, multistatus, new_addressbook,
-                     new_calendar, propfind, put, sync_token, vcf)
+from davutil import (C, D, NSDECL, dav, error_condition, homes, ics, multistatus,
+                     new_addressbook, new_calendar, propfind, put, sync_token, vcf)
 from test_pg_frontends import pair  # noqa: F401 (a fixture: two front ends on one database)
 
 LOCKINFO = ('<?xml version="1.0"?><d:lockinfo xmlns:d="DAV:"><d:lockscope><d:{scope}/>'
@@ -262,35 +262,37 @@ def test_rfc4918_9_10_4_lock_of_an_unmapped_url_reserves_it_for_the_holder(serve
     getcontentlength 0, the lock); a listing of the calendar shows it (§9.10.4, see
     the next test)."""
     cal = new_calendar(server)
-    r = lock(server, cal + "new.ics", timeout="Second-600")
+    # a name of its own: names are the account's, and test_dav_copy_move renames to new.ics
+    new = "new-" + uuid.uuid4().hex[:8] + ".ics"
+    r = lock(server, cal + new, timeout="Second-600")
     tok = token_of(r, 201)
-    assert activelock(r).find(f"{D}lockroot/{D}href").text == cal + "new.ics"
-    g = server.http().get(server.base + cal + "new.ics")
+    assert activelock(r).find(f"{D}lockroot/{D}href").text == cal + new
+    g = server.http().get(server.base + cal + new)
     assert g.status_code == 204 and g.content == b""
-    ms = multistatus(propfind(server, cal + "new.ics", "<d:resourcetype/><d:getcontentlength/>"
+    ms = multistatus(propfind(server, cal + new, "<d:resourcetype/><d:getcontentlength/>"
                               "<d:lockdiscovery/><d:getetag/>"))
-    p = ms[cal + "new.ics"]
+    p = ms[cal + new]
     assert len(p["props"][D + "resourcetype"]) == 0 and p["props"][D + "getcontentlength"].text == "0"
     assert p["props"][D + "lockdiscovery"].find(f"{D}activelock/{D}locktoken/{D}href").text == tok
     assert D + "getetag" in p["missing"]
-    assert members(server, cal) == {cal + "new.ics"}
+    assert members(server, cal) == {cal + new}
     # §7: another writer (bob may write in alice's account) and the holder without the
     # token cannot create it; a second LOCK conflicts
     uid = str(uuid.uuid4())
-    r = put(server, cal + "new.ics", ics(uid, "Bob's"), user="bob")
+    r = put(server, cal + new, ics(uid, "Bob's"), user="bob")
     assert r.status_code == 423 and D + "lock-token-submitted" in error_condition(r)
-    assert put(server, cal + "new.ics", ics(uid, "No token")).status_code == 423
-    assert lock(server, cal + "new.ics", user="bob").status_code == 423
-    assert members(server, cal) == {cal + "new.ics"}
+    assert put(server, cal + new, ics(uid, "No token")).status_code == 423
+    assert lock(server, cal + new, user="bob").status_code == 423
+    assert members(server, cal) == {cal + new}
     # the holder creates it with the token: now a locked resource like any other
-    r = put(server, cal + "new.ics", ics(uid, "Holder's"),
+    r = put(server, cal + new, ics(uid, "Holder's"),
             headers={"If": f"(<{tok}>)", "If-None-Match": "*"})
     assert r.status_code == 201, r.text
-    assert "Holder's" in server.http().get(server.base + cal + "new.ics").text
-    assert members(server, cal) == {cal + "new.ics"}
-    assert put(server, cal + "new.ics", ics(uid, "Bob again"), user="bob").status_code == 423
-    assert dav(server, "UNLOCK", cal + "new.ics", headers={"Lock-Token": f"<{tok}>"}).status_code == 204
-    assert put(server, cal + "new.ics", ics(uid, "Bob after"), user="bob").status_code == 204
+    assert "Holder's" in server.http().get(server.base + cal + new).text
+    assert members(server, cal) == {cal + new}
+    assert put(server, cal + new, ics(uid, "Bob again"), user="bob").status_code == 423
+    assert dav(server, "UNLOCK", cal + new, headers={"Lock-Token": f"<{tok}>"}).status_code == 204
+    assert put(server, cal + new, ics(uid, "Bob after"), user="bob").status_code == 204
 
 
 def test_rfc4918_7_3_an_unused_reservation_leaves_nothing(server):
@@ -439,3 +441,70 @@ def test_rfc4918_6_a_deleted_users_locks_go_with_the_user(fresh_server):
     assert members(s, cal) == {cal + "held.ics", cal + "reserved.ics", cal + "mine.ics"}
     r = dav(s, "UNLOCK", cal + "mine.ics", headers={"Lock-Token": f"<{mine}>"})
     assert r.status_code == 204
+
+
+def test_rfc4918_9_10_4_lock_of_an_unmapped_collection_url_reserves_it_in_the_home(server):
+    """§9.10.4 in a home: a LOCK of an unmapped URL where a collection could be made is the
+    same empty locked resource as a member's: PROPFIND answers it (an empty resourcetype,
+    its lock), the home's Depth 1 PROPFIND lists it, GET is 204; a MKCALENDAR without
+    the token is 423 (§7), the holder's with it makes the calendar there; UNLOCK of an
+    unused one leaves nothing."""
+    s = server
+    home = homes(s)[0]
+    path = home + "reserved-" + uuid.uuid4().hex[:8] + "/"
+    token = token_of(lock(s, path, timeout="Second-600"), 201)
+    entry = multistatus(propfind(s, path, "<d:resourcetype/><d:lockdiscovery/>"))[path]
+    assert len(entry["props"][D + "resourcetype"]) == 0
+    assert entry["props"][D + "lockdiscovery"].find(f"{D}activelock/{D}locktoken/{D}href").text \
+        == token
+    assert path in multistatus(propfind(s, home, "<d:resourcetype/>", depth=1))
+    assert s.http().get(s.base + path).status_code == 204
+    assert dav(s, "MKCALENDAR", path).status_code == 423
+    r = dav(s, "MKCALENDAR", path, headers={"If": f"(<{token}>)"})
+    assert r.status_code == 201, r.text
+    entry = multistatus(propfind(s, path, "<d:resourcetype/>"))[path]
+    assert entry["props"][D + "resourcetype"].find(C + "calendar") is not None
+    assert dav(s, "UNLOCK", path, headers={"Lock-Token": f"<{token}>"}).status_code == 204
+    # an unused reservation: nothing remains after UNLOCK
+    other = home + "unused-" + uuid.uuid4().hex[:8] + "/"
+    token = token_of(lock(s, other, timeout="Second-600"), 201)
+    assert dav(s, "UNLOCK", other, headers={"Lock-Token": f"<{token}>"}).status_code == 204
+    assert propfind(s, other, "<d:resourcetype/>").status_code == 404
+    assert other not in multistatus(propfind(s, home, "<d:resourcetype/>", depth=1))
+
+
+def lock_paths(s):
+    """The paths of the dav_locks rows of server s's store."""
+    if conftest.PG:
+        import pgharness
+        schema = conftest.PG_CLUSTER.schema_for(s.data)
+        out = conftest.PG_CLUSTER.psql(pgharness.DB,
+                                       f"COPY (SELECT path FROM {schema}.dav_locks) TO STDOUT")
+        return set(out.split())
+    import os
+    import sqlite3
+    db = sqlite3.connect(os.path.join(s.data, "jmapd.db"))
+    try:
+        return {row[0] for row in db.execute("SELECT path FROM dav_locks")}
+    finally:
+        db.close()
+
+
+def test_rfc4918_6_other_users_locks_go_with_a_deleted_account(fresh_server):
+    """§6: when an account goes (`jmapd user del`), so do the locks anyone holds on its URLs
+    (bob's on alice's calendar, on a URL he reserved there): nobody can reach those URLs
+    again, and the locks would count against the server's limit until their timeout. The
+    locks bob holds on his own URLs stay."""
+    s = fresh_server
+    cal = new_calendar(s)
+    alice = homes(s)[0]
+    assert put(s, cal + "held.ics", ics(str(uuid.uuid4()))).status_code == 201
+    token_of(lock(s, cal + "held.ics", user="bob", timeout="Second-3600"))
+    token_of(lock(s, cal + "reserved.ics", user="bob", timeout="Second-3600"), 201)
+    token_of(lock(s, alice + "newcal/", user="bob", timeout="Second-3600"), 201)
+    bobs = new_calendar(s, user="bob")
+    token_of(lock(s, bobs, user="bob", timeout="Second-3600"))
+    assert len(lock_paths(s)) == 4
+    r = conftest.run_cli(s.data, "user", "del", "alice", "--config", s.config)
+    assert r.returncode == 0, r.stderr
+    assert lock_paths(s) == {bobs.rstrip("/")}

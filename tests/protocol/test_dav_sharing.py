@@ -8,7 +8,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from davutil import C, D, NSDECL, dav, error_condition, ics, multistatus, propfind, put
+from davutil import (C, D, NSDECL, dav, error_condition, ics, multistatus, need_privileges,
+                     propfind, put)
 
 J = "{https://jmapd.org/ns/dav/}"  # our own privileges (RFC 3744 §3: a namespace we control)
 from groupware_util import GroupServer
@@ -63,8 +64,10 @@ def test_shared_calendar_listed_and_read_in_sharees_home_rfc4791_6_2_1(gs):
     entry = ms[path]
     assert entry["props"][D + "resourcetype"].find(C + "calendar") is not None
     assert entry["props"][D + "displayname"].text.startswith("Team ")
-    # mayReadItems alone: J:read-items, not DAV:read (which holds CALDAV:read-free-busy)
-    assert J + "read-items" in privileges(entry) and "write-content" not in privileges(entry)
+    # mayReadItems alone: DAV:read, with CALDAV:read-free-busy (who reads the events reads
+    # their busy time; dav_acl.c), and no write
+    assert {"read", J + "read-items", C + "read-free-busy"} <= privileges(entry)
+    assert "write-content" not in privileges(entry)
     # its members: calendars-27 §5.7, a secret event does not exist for a sharee
     ms = multistatus(propfind(gs, path, "<d:getetag/>", depth=1, user="bob"))
     assert path + events["public"] + ".ics" in ms
@@ -287,8 +290,8 @@ def test_free_busy_query_in_a_shared_calendar_as_availability_rfc4791_7_10_calen
     """RFC 4791 §7.10 in a calendar shared with the user, as Principal/getAvailability
     counts (calendars-27 §4 mayReadFreeBusy, §5.4 the sharee's own freeBusyStatus, §5.7 a
     secret event is not there for a sharee, a private one is busy time): the owner's
-    answer counts everything busy of theirs; a sharee without mayReadFreeBusy gets 403
-    need-privileges (RFC 3744 §7.1.1)."""
+    answer counts everything busy of theirs; a sharee with mayReadItems alone reads the
+    events, so their busy time too (CALDAV:read-free-busy, dav_acl.c)."""
     bob, dan = gs.own("bob"), gs.own("dan")
     _, res = gs.c("Calendar/set", {"accountId": gs.a, "create": {"c": {
         "name": "Busy " + uuid.uuid4().hex[:6], "shareWith": {
@@ -315,8 +318,10 @@ def test_free_busy_query_in_a_shared_calendar_as_availability_rfc4791_7_10_calen
     sharee = busy_periods(free_busy(gs, f"{home(gs, 'bob')}{gs.a}~{cid}/", "bob"))
     assert sharee == {("BUSY", "20260301T100000Z/20260301T110000Z"),
                       ("BUSY", "20260301T120000Z/20260301T130000Z")}
-    r = free_busy(gs, f"{home(gs, 'dan')}{gs.a}~{cid}/", "dan")
-    assert r.status_code == 403 and D + "need-privileges" in error_condition(r)
+    dans = busy_periods(free_busy(gs, f"{home(gs, 'dan')}{gs.a}~{cid}/", "dan"))
+    assert dans == {("BUSY", "20260301T100000Z/20260301T110000Z"),
+                    ("BUSY", "20260301T120000Z/20260301T130000Z"),
+                    ("BUSY", "20260301T160000Z/20260301T170000Z")}
 
 
 def propstat_status(resp, href, tag):
@@ -342,8 +347,9 @@ def ace_grants(acl):
 
 def test_rfc3744_5_4_privileges_and_acl_follow_the_jmap_rights_calendars27_s4(gs):
     """current-user-privilege-set (§5.4) of each sharee as their CalendarRights give it
-    (mayReadItems: read, mayReadFreeBusy: CALDAV:read-free-busy, mayWriteAll: the write
-    privileges, mayShare: read-acl and write-acl); the owner's has all; DAV:acl (§5.5)
+    (mayReadItems: read, mayReadFreeBusy: CALDAV:read-free-busy, mayWriteAll: J:write-items
+    and the write privileges it holds, mayShare: J:share with read-acl and write-acl); the
+    owner's has all; DAV:acl (§5.5)
     lists the owner's protected ACE and one per shareWith entry, readable with read-acl
     only (403 otherwise); DAV:owner (§5.1) is the sharer."""
     bob, dan, erin = gs.own("bob"), gs.own("dan"), gs.own("erin")
@@ -364,11 +370,12 @@ def test_rfc3744_5_4_privileges_and_acl_follow_the_jmap_rights_calendars27_s4(gs
             caldav_fb} <= seen["alice"][2]
     assert seen["bob"][2] == {"read", J + "read-items", caldav_fb,
                               "read-current-user-privilege-set"}
-    # mayWriteAll without mayDelete: the write privileges of the items, not DAV:unbind
-    # (which holds J:remove-collection) nor DAV:write (see the privilege tree test)
-    assert {J + "read-items", "write-content", "bind", J + "remove-resource"} <= seen["dan"][2]
-    assert not {"read-acl", "write-acl", caldav_fb, "read", "write", "unbind"} & seen["dan"][2]
-    assert {J + "read-items", "read-acl", "write-acl"} <= seen["erin"][2]
+    # mayWriteAll without mayDelete: J:write-items and what it holds (DAV:unbind: removing
+    # items), not DAV:write (which holds J:remove-collection; see the privilege tree test)
+    assert {J + "read-items", J + "write-items", "write-content", "bind",
+            "unbind"} <= seen["dan"][2]
+    assert not {"read-acl", "write-acl", "write", J + "remove-collection"} & seen["dan"][2]
+    assert {J + "read-items", J + "share", "read-acl", "write-acl"} <= seen["erin"][2]
     assert not {"write", "write-content"} & seen["erin"][2]
     for user in ("alice", "erin"):
         path, r, _ = seen[user]
@@ -377,8 +384,11 @@ def test_rfc3744_5_4_privileges_and_acl_follow_the_jmap_rights_calendars27_s4(gs
         grants = ace_grants(acl)
         assert grants["/dav/principals/alice/"] == {"all"}
         assert grants["/dav/principals/bob/"] == {"read", J + "read-items", caldav_fb}
-        assert {J + "read-items", "write-content"} <= grants["/dav/principals/dan/"]
-        assert {J + "read-items", "read-acl", "write-acl"} <= grants["/dav/principals/erin/"]
+        # an ACE lists what may be granted: no abstract privilege (§5.3)
+        assert {J + "read-items", J + "write-items"} <= grants["/dav/principals/dan/"]
+        assert "write-content" not in grants["/dav/principals/dan/"]
+        assert {J + "read-items", J + "share"} <= grants["/dav/principals/erin/"]
+        assert "read-acl" not in grants["/dav/principals/erin/"]
         protected = [a for a in acl.findall(D + "ace") if a.find(D + "protected") is not None]
         assert [a.find(f"{D}principal/{D}href").text for a in protected] == ["/dav/principals/alice/"]
     for user in ("bob", "dan"):
@@ -464,7 +474,7 @@ def test_rfc3744_8_1_acl_on_an_address_book_rfc9610_s2(gs):
     assert r.status_code == 200, r.text
     _, got = gs.c("AddressBook/get", {"accountId": gs.a, "ids": [bid]})
     share = got["list"][0]["shareWith"]
-    # DAV:write holds DAV:unbind, which holds J:remove-collection: mayDelete
+    # DAV:write holds J:remove-collection: mayDelete
     assert share == {bob: {"mayRead": True, "mayWrite": True, "mayShare": False,
                            "mayDelete": True}}
     bobs = f"/dav/addressbooks/{bob}/{gs.a}~{bid}/"
@@ -476,13 +486,15 @@ def test_rfc3744_8_1_acl_on_an_address_book_rfc9610_s2(gs):
 
 def supported_tree(sps):
     """privilege -> the privileges directly below it, of a supported-privilege-set value
-    (RFC 3744 §5.3); "" holds the roots."""
-    out = {}
+    (RFC 3744 §5.3); "" holds the roots; "abstract" the abstract ones."""
+    out = {"abstract": set()}
 
     def walk(node, parent):
         for sp in node.findall(D + "supported-privilege"):
             name = sp.find(D + "privilege")[0].tag.replace(D, "")
             out.setdefault(parent, set()).add(name)
+            if sp.find(D + "abstract") is not None:
+                out["abstract"].add(name)
             walk(sp, name)
     walk(sps, "")
     return out
@@ -491,13 +503,14 @@ def supported_tree(sps):
 def test_rfc3744_3_each_jmap_right_is_a_privilege_and_rfc4791_6_1_1_read_free_busy_agrees(gs):
     """Every CalendarRights member (calendars-27 §4) is a DAV privilege: mayReadItems
     J:read-items and mayReadFreeBusy CALDAV:read-free-busy, aggregated under DAV:read as
-    RFC 4791 §6.1.1 asks; mayUpdatePrivate J:update-private and mayRSVP J:rsvp under
-    DAV:write (§3.2: what modifies content is aggregated there); mayDelete
-    J:remove-collection and mayWriteAll's removal of items J:remove-resource, both under
-    DAV:unbind (as Cyrus's CY:remove-collection and CY:remove-resource). An aggregate is
-    in current-user-privilege-set only with all it holds: mayReadItems without
-    mayReadFreeBusy is no DAV:read, and exactly then free-busy-query is 403
-    need-privileges; the ACL method grants each privilege as its right."""
+    RFC 4791 §6.1.1 asks; mayWriteAll J:write-items under DAV:write, holding what §4 says
+    it implies (J:write-own, J:update-private, J:rsvp) and DAV:write-properties,
+    write-content, bind and unbind, which no right gives alone: abstract (§5.3), as
+    DAV:read-acl and write-acl under J:share (mayShare); mayDelete J:remove-collection.
+    An aggregate is in current-user-privilege-set only with all it holds; mayReadItems
+    gives CALDAV:read-free-busy too (the events show the busy time), so DAV:read, and
+    free-busy-query follows the set; the ACL method grants each non-abstract privilege as
+    its right and refuses an abstract one (§8.1.1 no-abstract)."""
     bob, dan, erin, frank = (gs.own(u) for u in ("bob", "dan", "erin", "frank"))
     write_all = ("mayWriteAll", "mayWriteOwn", "mayUpdatePrivate", "mayRSVP")
     _, res = gs.c("Calendar/set", {"accountId": gs.a, "create": {"c": {
@@ -516,26 +529,26 @@ def test_rfc3744_3_each_jmap_right_is_a_privilege_and_rfc4791_6_1_1_read_free_bu
         got[user] = (path, privileges(multistatus(r)[path]))
         tree = supported_tree(multistatus(r)[path]["props"][D + "supported-privilege-set"])
         assert tree[""] == {"all"}
+        assert tree["all"] == {"read", "write", J + "share", "read-current-user-privilege-set"}
         assert tree["read"] == {J + "read-items", fb}
-        assert {"write-properties", "write-content", "bind", "unbind", J + "update-private",
-                J + "rsvp"} == tree["write"]
-        assert tree["unbind"] == {J + "remove-resource", J + "remove-collection"}
-        assert {"read", "write", "read-acl", "write-acl"} <= tree["all"]
-    assert got["bob"][1] == {J + "read-items", "read-current-user-privilege-set"}
+        assert tree["write"] == {J + "write-items", J + "remove-collection"}
+        assert tree[J + "write-items"] == {"write-properties", "write-content", "bind", "unbind",
+                                           J + "write-own", J + "update-private", J + "rsvp"}
+        assert tree[J + "share"] == {"read-acl", "write-acl"}
+        assert tree["abstract"] == {"write-properties", "write-content", "bind", "unbind",
+                                    "read-acl", "write-acl", "read-current-user-privilege-set"}
+    assert got["bob"][1] == {"read", J + "read-items", fb, "read-current-user-privilege-set"}
     assert got["dan"][1] == {"read", J + "read-items", fb, J + "update-private", J + "rsvp",
                              "read-current-user-privilege-set"}
-    assert {"write-content", "bind", "write-properties", J + "remove-resource",
-            J + "update-private", J + "rsvp"} <= got["erin"][1]
-    assert not {"write", "unbind", J + "remove-collection"} & got["erin"][1]
-    assert {"write", "unbind", J + "remove-collection", J + "remove-resource"} <= got["frank"][1]
-    assert not {"all", "read-acl", "write-acl"} & got["frank"][1]
+    assert {J + "write-items", "write-content", "bind", "write-properties", "unbind",
+            J + "write-own", J + "update-private", J + "rsvp"} <= got["erin"][1]
+    assert not {"write", J + "remove-collection"} & got["erin"][1]
+    assert {"write", J + "remove-collection", J + "write-items", "unbind"} <= got["frank"][1]
+    assert not {"all", J + "share", "read-acl", "write-acl"} & got["frank"][1]
     # RFC 4791 §7.10: free-busy-query as the privilege set says
     for user in ("bob", "dan"):
         r = free_busy(gs, got[user][0], user)
-        if fb in got[user][1]:
-            assert r.status_code == 200, (user, r.text)
-        else:
-            assert r.status_code == 403 and D + "need-privileges" in error_condition(r), user
+        assert fb in got[user][1] and r.status_code == 200, (user, r.text)
     # the ACL method: each privilege grants its right
     path = f"{home(gs, 'alice')}{cid}/"
     for privs, want in (
@@ -544,25 +557,34 @@ def test_rfc3744_3_each_jmap_right_is_a_privilege_and_rfc4791_6_1_1_read_free_bu
             ("<d:read/>", {"mayReadItems", "mayReadFreeBusy"}),
             (f"<j:rsvp {JDECL}/>", {"mayRSVP"}),
             (f"<j:update-private {JDECL}/>", {"mayUpdatePrivate"}),
+            (f"<j:write-own {JDECL}/>", {"mayWriteOwn"}),
+            (f"<j:write-items {JDECL}/>", set(write_all)),
             (f"<j:remove-collection {JDECL}/>", {"mayDelete"}),
-            ("<d:unbind/>", {"mayDelete", *write_all}),
             ("<d:write/>", {"mayDelete", *write_all}),
-            ("<d:read-acl/>", {"mayShare"})):
+            (f"<j:share {JDECL}/>", {"mayShare"})):
         r = dav(gs, "ACL", path, acl_body(ace(f"/dav/principals/bob/", privs)))
         assert r.status_code == 200, (privs, r.text)
         _, res = gs.c("Calendar/get", {"accountId": gs.a, "ids": [cid]})
         share = res["list"][0]["shareWith"]
         assert {k for k, v in share[bob].items() if v} == want, privs
-    # an address book has no free/busy, no per-user or RSVP privilege
+    # §5.3, §8.1.1: an abstract privilege cannot be granted (it is no right alone)
+    for privs in ("<d:write-content/>", "<d:bind/>", "<d:unbind/>", "<d:write-properties/>",
+                  "<d:read-acl/>", "<d:write-acl/>", "<d:read-current-user-privilege-set/>"):
+        r = dav(gs, "ACL", path, acl_body(ace("/dav/principals/dan/", privs)))
+        assert r.status_code == 403 and D + "no-abstract" in error_condition(r), privs
+    _, res = gs.c("Calendar/get", {"accountId": gs.a, "ids": [cid]})
+    assert dan not in res["list"][0]["shareWith"]
+    # an address book has no free/busy, no owners, per-user or RSVP privilege
     _, res = gs.c("AddressBook/set", {"accountId": gs.a, "create": {"b": {
         "name": "Tree book " + uuid.uuid4().hex[:6]}}})
     book = f"/dav/addressbooks/{gs.a}/{res['created']['b']['id']}/"
-    for privs in ("<c:read-free-busy/>", f"<j:rsvp {JDECL}/>"):
+    for privs in ("<c:read-free-busy/>", f"<j:rsvp {JDECL}/>", f"<j:write-own {JDECL}/>"):
         r = dav(gs, "ACL", book, acl_body(ace("/dav/principals/bob/", privs)))
         assert r.status_code == 403 and D + "not-supported-privilege" in error_condition(r)
     r = propfind(gs, book, "<d:supported-privilege-set/>")
     tree = supported_tree(multistatus(r)[book]["props"][D + "supported-privilege-set"])
-    assert tree["read"] == {J + "read-items"} and J + "rsvp" not in tree["write"]
+    assert tree["read"] == {J + "read-items"}
+    assert tree[J + "write-items"] == {"write-properties", "write-content", "bind", "unbind"}
 
 
 JDECL = 'xmlns:j="https://jmapd.org/ns/dav/"'
@@ -600,3 +622,144 @@ def test_rfc3744_8_1_acl_grants_to_a_group_principal_rfc9670_s4(gs):
         assert dav(gs, "ACL", path, acl_body()).status_code == 200
     r = dav(gs, "ACL", path, acl_body(ace("/dav/principals/no-such-group/", "<d:read/>")))
     assert r.status_code == 403 and D + "recognized-principal" in error_condition(r)
+
+
+PROPPATCH_NAME = (f'<?xml version="1.0"?><d:propertyupdate {NSDECL}><d:set><d:prop>'
+                  '<d:displayname>renamed</d:displayname></d:prop></d:set></d:propertyupdate>')
+
+
+def test_rfc3744_7_1_1_need_privileges_names_the_privilege_and_the_resource_s7_2(gs):
+    """§7.1.1: a 403 need-privileges body names the resource and the privilege the request
+    lacked there, as §7.2's table gives them: a new member DAV:bind on the calendar, a
+    change of one DAV:write-content on it, its removal DAV:unbind on the calendar,
+    PROPPATCH DAV:write-properties, the calendar's deletion J:remove-collection (a shared
+    calendar lives in the sharee's home, whose DAV:unbind cannot say it), ACL
+    DAV:write-acl; and nothing changes."""
+    bob = gs.own("bob")
+    cid, events = shared_calendar(gs, {bob: rights("mayReadItems")})
+    path = f"{home(gs, 'bob')}{gs.a}~{cid}/"
+    member = path + events["public"] + ".ics"
+    http = gs.http("bob")
+    body = http.get(gs.base + member).text
+    cases = (
+        (put(gs, path + "new.ics", ics(str(uuid.uuid4()), "From bob"), user="bob"), path,
+         D + "bind"),
+        (put(gs, member, body.replace("public meeting", "bob's"), user="bob"), member,
+         D + "write-content"),
+        (http.delete(gs.base + member), path, D + "unbind"),
+        (dav(gs, "PROPPATCH", path, PROPPATCH_NAME, user="bob"), path, D + "write-properties"),
+        (http.delete(gs.base + path), path, J + "remove-collection"),
+        (dav(gs, "ACL", path, acl_body(ace("/dav/principals/bob/", "<d:all/>")), user="bob"),
+         path, D + "write-acl"))
+    for i, (r, href, priv) in enumerate(cases):
+        assert need_privileges(r) == {(href, priv)}, (i, r.text)
+    _, res = gs.c("CalendarEvent/get", {"accountId": gs.a, "ids": [events["public"]]})
+    assert res["list"][0]["title"] == "public meeting"
+    _, res = gs.c("Calendar/get", {"accountId": gs.a, "ids": [cid]})
+    assert res["list"][0]["name"].startswith("Team ")
+    assert set(res["list"][0]["shareWith"]) == {bob}
+
+
+def test_rfc4791_7_10_free_busy_only_sharee_queries_and_reads_nothing_calendars27_s4_1():
+    """A calendar shared for free/busy alone (mayReadFreeBusy, not mayReadItems): its
+    account is none of the sharee's (calendars-27 §4.1: not in the JMAP session), yet the
+    calendar is at the URL a share has in the sharee's home and answers
+    CALDAV:free-busy-query (RFC 4791 §7.10) with the busy time Principal/getAvailability
+    counts (§5.7: no secret event; a free one is no busy time); PROPFIND shows a calendar
+    with CALDAV:read-free-busy alone (RFC 3744 §5.4) and no name, ETag or sync token;
+    not listed in the home (nothing to sync); its members, GET and every other report are
+    403 need-privileges DAV:read (§7.1.1), writes too; another user finds nothing there."""
+    s = GroupServer()
+    try:
+        a, bob = s.own("alice"), s.own("bob")
+        _, res = s.c("Calendar/set", {"accountId": a, "create": {
+            "c": {"name": "Busy only", "shareWith": {bob: rights("mayReadFreeBusy")}},
+            "o": {"name": "Not shared"}}})
+        cid, other = res["created"]["c"]["id"], res["created"]["o"]["id"]
+        ids = {}
+        for name, hour, extra in (("public", 10, {}), ("private", 12, {"privacy": "private"}),
+                                  ("secret", 14, {"privacy": "secret"}),
+                                  ("free", 16, {"freeBusyStatus": "free"})):
+            _, res = s.c("CalendarEvent/set", {"accountId": a, "create": {"e": {
+                "calendarIds": {cid: True}, "title": name, "uid": str(uuid.uuid4()),
+                "start": f"2026-03-01T{hour}:00:00", "duration": "PT1H",
+                "timeZone": "Etc/UTC", **extra}}})
+            ids[name] = res["created"]["e"]["id"]
+        assert a not in s.session("bob")["accounts"]  # §4.1
+        path = f"{home(s, 'bob')}{a}~{cid}/"
+        assert busy_periods(free_busy(s, path, "bob")) == {
+            ("BUSY", "20260301T100000Z/20260301T110000Z"),
+            ("BUSY", "20260301T120000Z/20260301T130000Z")}
+        props = ("<d:resourcetype/><d:current-user-privilege-set/><d:displayname/>"
+                 "<d:getetag/><cs:getctag/><d:sync-token/>")
+        entry = multistatus(propfind(s, path, props, user="bob"))[path]
+        assert entry["props"][D + "resourcetype"].find(C + "calendar") is not None
+        assert privileges(entry) == {C + "read-free-busy", "read-current-user-privilege-set"}
+        assert {D + "displayname", D + "getetag", D + "sync-token"} <= entry["missing"]
+        assert set(multistatus(propfind(s, path, "<d:getetag/>", depth=1, user="bob"))) == {path}
+        assert path not in multistatus(propfind(s, home(s, "bob"), "<d:resourcetype/>", depth=1,
+                                                user="bob"))
+        member = path + ids["public"] + ".ics"
+        assert need_privileges(s.http("bob").get(s.base + member)) == {(member, D + "read")}
+        for report in (
+                f'<c:calendar-multiget {NSDECL}><d:prop><c:calendar-data/></d:prop>'
+                f'<d:href>{member}</d:href></c:calendar-multiget>',
+                f'<c:calendar-query {NSDECL}><d:prop><c:calendar-data/></d:prop><c:filter>'
+                '<c:comp-filter name="VCALENDAR"/></c:filter></c:calendar-query>',
+                f'<d:sync-collection {NSDECL}><d:sync-token/><d:sync-level>1</d:sync-level>'
+                '<d:prop><d:getetag/></d:prop></d:sync-collection>'):
+            r = dav(s, "REPORT", path, report, user="bob", depth=1)
+            assert need_privileges(r) == {(path, D + "read")}, report
+        assert put(s, path + "x.ics", ics(str(uuid.uuid4())), user="bob").status_code == 403
+        # no share, or another calendar of the same account: nothing there
+        assert free_busy(s, f"{home(s, 'dan')}{a}~{cid}/", "dan").status_code == 404
+        assert free_busy(s, f"{home(s, 'bob')}{a}~{other}/", "bob").status_code == 404
+    finally:
+        s.close()
+
+
+def owned_by(address):
+    return {"o": {"@type": "Participant", "calendarAddress": address,
+                  "roles": {"owner": True, "attendee": True}}}
+
+
+def test_rfc3744_5_4_may_write_own_shows_what_it_gives_calendars27_s4(gs):
+    """mayWriteOwn without mayWriteAll (calendars-27 §4: the events the user owns or that
+    nobody owns): on the calendar J:write-own with DAV:bind and DAV:write-content (clients
+    that take read-only from the calendar's set let the user add and edit), never
+    J:write-items, DAV:write or DAV:unbind; on each event DAV:write-content only where the
+    user may change it (theirs, nobody's; not alice's); the PUT agrees (403 need-privileges
+    write-content on alice's event, 204 on nobody's)."""
+    dan = gs.own("dan")
+    _, res = gs.c("Calendar/set", {"accountId": gs.a, "create": {"c": {
+        "name": "Own " + uuid.uuid4().hex[:6],
+        "shareWith": {dan: rights("mayReadItems", "mayWriteOwn")}}}})
+    cid = res["created"]["c"]["id"]
+    ids = {}
+    for name, owner in (("dans", "mailto:dan@localhost"), ("alices", "mailto:alice@localhost"),
+                        ("nobodys", None)):
+        ev = {"calendarIds": {cid: True}, "title": name, "uid": str(uuid.uuid4()),
+              "start": "2026-03-02T10:00:00", "duration": "PT1H", "timeZone": "Etc/UTC"}
+        if owner:
+            ev["participants"] = owned_by(owner)
+        _, res = gs.c("CalendarEvent/set", {"accountId": gs.a, "create": {"e": ev}})
+        ids[name] = res["created"]["e"]["id"]
+    path = f"{home(gs, 'dan')}{gs.a}~{cid}/"
+    ms = multistatus(propfind(gs, path, "<d:current-user-privilege-set/>", depth=1, user="dan"))
+    coll = privileges(ms[path])
+    assert {J + "write-own", "bind", "write-content", "read", J + "read-items"} <= coll
+    assert not {"unbind", J + "write-items", "write", "write-properties"} & coll
+    for name, writable in (("dans", True), ("nobodys", True), ("alices", False)):
+        got = privileges(ms[path + ids[name] + ".ics"])
+        assert ("write-content" in got) == writable, (name, got)
+        assert not {"bind", "unbind", J + "write-items"} & got, (name, got)
+    http = gs.http("dan")
+    for name, status in (("alices", 403), ("nobodys", 204)):
+        member = path + ids[name] + ".ics"
+        body = http.get(gs.base + member).text.replace(f"SUMMARY:{name}", "SUMMARY:by dan")
+        r = put(gs, member, body, user="dan")
+        assert r.status_code == status, (name, r.text)
+        if status == 403:
+            assert need_privileges(r) == {(member, D + "write-content")}
+    _, res = gs.c("CalendarEvent/get", {"accountId": gs.a, "ids": [ids["alices"], ids["nobodys"]]})
+    assert [e["title"] for e in res["list"]] == ["alices", "by dan"]

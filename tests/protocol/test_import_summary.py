@@ -173,3 +173,30 @@ def test_issue21_import_is_origin_from_the_identities_of_the_moment(fresh_server
     origin = {e["uid"]: e["isOrigin"] for e in got}
     assert origin == {"o1": True, "o2": False, "o3": True, "o4": False,
                       "n1": True, "n2": True, "n3": False}
+
+
+def test_issue21_import_finds_the_uid_once_jscalendarbis_s5(fresh_server, tmp_path):
+    """(uid, recurrenceId) names one event of an account: an imported event with the uid
+    (and no recurrenceId) of a stored one updates it, its id kept; a lone instance of
+    the same uid (a recurrenceId) is another event. Issue 21: the import looks the uid
+    up once, not again in the event's check; the result is the same."""
+    s = fresh_server
+    f = tmp_path / "uids.ics"
+    f.write_text(HEAD + event("u1", "RRULE:FREQ=WEEKLY;COUNT=3\r\n") + "END:VCALENDAR\r\n")
+    r = run_cli(s.data, "import", "--user", "alice", str(f))
+    assert "1 imported (1 new, 0 updated)" in r.stdout, r.stdout + r.stderr
+    [first] = s.call("CalendarEvent/query", {"accountId": s.account()})[1]["ids"]
+    f.write_text(HEAD + event("u1", "RRULE:FREQ=WEEKLY;COUNT=4\r\n") + "END:VCALENDAR\r\n")
+    r = run_cli(s.data, "import", "--user", "alice", str(f))
+    assert "1 imported (0 new, 1 updated)" in r.stdout, r.stdout + r.stderr
+    f.write_text(HEAD + event("u1", "RECURRENCE-ID:20250308T090000Z\r\n").replace(
+        "20250301T090000Z", "20250308T100000Z") + "END:VCALENDAR\r\n")
+    r = run_cli(s.data, "import", "--user", "alice", str(f))
+    assert r.returncode == 0, r.stderr
+    ids = s.call("CalendarEvent/query", {"accountId": s.account()})[1]["ids"]
+    got = s.call("CalendarEvent/get", {"accountId": s.account(), "ids": ids})[1]["list"]
+    base = [e for e in got if e["id"] == first][0]
+    assert base["recurrenceRule"]["count"] == 4
+    assert all(e["uid"] == "u1" for e in got)
+    # the lone instance: an event of its own, or an override of the base; never a clash
+    assert "refused" not in r.stderr, r.stderr

@@ -139,3 +139,48 @@ def test_first_upload_after_a_database_restart_is_accepted_rfc8620_6_1():
         assert s.proc.poll() is None
     finally:
         s.close()
+
+
+def test_wrong_token_after_a_database_restart_is_401_not_503_rfc6750_3_1():
+    """Issue 15 §7 for the credential check (the flake of test_push.py::
+    test_access_token_parameter on PostgreSQL, 503 for a wrong access_token). The check
+    runs in a read transaction whose BEGIN waits in the pipeline for the first
+    statement; a token look-up not yet prepared on the HTTP thread's connection is
+    prepared first, which found the connection the restart had dropped, and the
+    request got 503 "authentication unavailable" where a transaction that has sent
+    nothing but BEGIN begins again on a new connection. Every HTTP thread's connection
+    is opened first by /health (which prepares no token look-up); after the restart
+    no /health is asked, so each thread's first request meets its dropped connection.
+    A wrong token is invalid_token, 401 (RFC 6750 §3.1), in the Authorization header
+    (§2.1) and in the EventSource URL's access_token (§2.3), whichever thread answers."""
+    s = Server(config=conftest.CONFIG + "auth_fail_limit = 1000000\n")
+    try:
+        events = s.session()["eventSourceUrl"].replace("{types}", "*").replace(
+            "{closeafter}", "state").replace("{ping}", "0") + "&access_token=jmapd_wrong"
+
+        def in_parallel(n, fn):
+            out = [None] * n
+            threads = [threading.Thread(target=lambda i=i: out.__setitem__(i, fn(i)))
+                       for i in range(n)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            return out
+
+        assert set(in_parallel(32, lambda i: requests.get(s.base + "/health", timeout=10)
+                               .status_code)) == {200}
+        conftest.PG_CLUSTER.stop_server("fast")
+        conftest.PG_CLUSTER.start_server()
+
+        def wrong(i):
+            if i % 2:
+                return requests.get(events, timeout=10).status_code
+            return requests.get(s.base + "/jmap/session", timeout=10,
+                                headers={"Authorization": "Bearer jmapd_wrong"}).status_code
+
+        got = in_parallel(32, wrong)
+        assert set(got) == {401}, got
+        assert s.proc.poll() is None
+    finally:
+        s.close()

@@ -343,3 +343,29 @@ def test_same_query_at_same_state_saves_its_snapshot_once_rfc8620_5_6(pair):
     _, now = a.call("CalendarEvent/query", q)
     assert now["queryState"] != first["queryState"]
     assert cl.psql(conftest.pgharness.DB, rows).count("\n") > saved.count("\n")
+
+
+def test_expanded_query_on_a_sees_writes_through_b_rfc8620_5_5(pair):
+    """Issue 15 §3 for the span scan's rows A keeps per window and state
+    (postgres_index.c): a window A answered before, written through B (a create, an
+    update that moves an event out, a destroy), gives on A what it gives on B, at B's
+    state (RFC 8620 §5.5 queryState)."""
+    a, b = pair
+    acct = a.account()
+    q = {"accountId": acct, "expandRecurrences": True,
+         "filter": {"after": "2026-03-01T00:00:00", "before": "2026-03-02T00:00:00"}}
+    first = a.call("CalendarEvent/query", q)[1]
+    assert first["ids"] == []
+    _, out = b.call("CalendarEvent/set", {"accountId": acct, "create": {
+        "x": event(b, acct, "In"), "y": event(b, acct, "Also in")}})
+    x, y = out["created"]["x"]["id"], out["created"]["y"]["id"]
+    for change in ({"create": {}}, {"update": {x: {"start": "2026-05-01T10:00:00"}}},
+                   {"destroy": [y]}):
+        if change != {"create": {}}:
+            b.call("CalendarEvent/set", {"accountId": acct, **change})
+        on_b = b.call("CalendarEvent/query", q)[1]
+        for _ in range(2):  # the second at the same state: A's kept rows
+            on_a = a.call("CalendarEvent/query", q)[1]
+            assert sorted(on_a["ids"]) == sorted(on_b["ids"])
+            assert on_a["queryState"] == on_b["queryState"]
+    assert on_a["ids"] == []

@@ -239,3 +239,57 @@ def test_cold_expanded_query_reads_its_events_at_once(cluster, server):
     # the same answer from the cache
     again = server.call("CalendarEvent/query", query)[1]
     assert again["ids"] == got["ids"]
+
+
+def test_expanded_query_of_a_window_at_an_unchanged_state_scans_once_rfc8620_5_5(
+        cluster, server):
+    """Issue 15 §1 (W3): an expanded query of a window this front end answered at the
+    same state answers from the rows of that span scan (postgres_index.c); a write of
+    the type moves the state, and the next query scans again and sees it. The results
+    are the same either way (RFC 8620 §5.5: the ids of the query at the state)."""
+    acct = server.account()
+    create_events(server, acct, 20)
+    query = {"accountId": acct, "expandRecurrences": True,
+             "filter": {"after": "2026-03-01T00:00:00", "before": "2026-04-01T00:00:00"}}
+
+    def scans(fn):
+        return [p for p in plans_during(cluster, fn) if "generate_series" in p]
+
+    got = {}
+    assert len(scans(lambda: got.update(server.call("CalendarEvent/query", query)[1])))
+    assert len(got["ids"]) == 20
+    again = {}
+    assert scans(lambda: again.update(server.call("CalendarEvent/query", query)[1])) == []
+    assert again == got
+    new = create_events(server, acct, 1)
+    after = {}
+    assert len(scans(lambda: after.update(server.call("CalendarEvent/query", query)[1])))
+    assert sorted(after["ids"]) == sorted(got["ids"] + new)
+    assert after["queryState"] != got["queryState"]
+
+
+def test_set_of_many_creates_reads_only_their_keys_and_uids(cluster, server):
+    """Issue 15 §1 (W1 at scale; DESIGN.md §8, cost grows with the work): a /set creating
+    many events checks their uids (draft-ietf-jmap-calendars §5: uid and recurrenceId
+    identify an event) and unique keys against the rows of those keys only
+    (store_keys_expect), not against every uid and key of the account, which it read
+    before, a list as long as the account. A clash is still found."""
+    acct = server.account()
+    create_events(server, acct, 300)
+    cal = server.call("Calendar/get", {"accountId": acct})[1]["list"][0]["id"]
+    old = server.call("CalendarEvent/set", {"accountId": acct, "create": {"o": {
+        "@type": "Event", "calendarIds": {cal: True}, "uid": "taken@example.com",
+        "title": "old", "start": "2026-04-01T10:00:00", "duration": "PT1H",
+        "timeZone": "Europe/Paris"}}})[1]
+    assert "o" in old["created"], old
+    create = {f"n{i}": {"@type": "Event", "calendarIds": {cal: True},
+                        "uid": "taken@example.com" if i == 0 else f"new{i}@example.com",
+                        "title": f"new {i}", "start": "2026-04-02T10:00:00",
+                        "duration": "PT1H", "timeZone": "Europe/Paris"} for i in range(20)}
+    out = {}
+    plans = plans_during(cluster, lambda: out.update(server.call(
+        "CalendarEvent/set", {"accountId": acct, "create": create})[1]))
+    assert sorted(out["notCreated"]) == ["n0"] and len(out["created"]) == 19, out
+    lists = [p for p in plans if "IS NOT NULL ORDER BY" in p]
+    assert lists == [], lists[0]
+    assert any("unnest" in p and "ukey" in p for p in plans), "no probe of the keys"

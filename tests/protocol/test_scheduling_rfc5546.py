@@ -448,3 +448,27 @@ def test_delegate_answer_reaches_the_delegator_rfc5546_s3_2_2_3(gs):
             and x["id"] not in before]
     assert len(told) == 1 and told[0]["type"] == "updated", told
     assert told[0]["changedBy"]["calendarAddress"] == "mailto:erin@localhost"
+
+
+def test_invitation_lands_in_the_calendar_the_attendee_named_calendars27_s5_9_2(gs):
+    """calendars-27 §5.9.2 with §4.3 (Calendar/set onSuccessSetIsDefault): a message
+    between users of this server goes into the recipient's default calendar, the one
+    they named last; the calendar that was default before keeps what it had."""
+    dan = gs.acct["dan"]
+    old = default_cal(gs, "dan")
+    eid0, uid0 = invite(gs, "before the new default")
+    assert by_uid(gs, "dan", uid0)["calendarIds"] == {old: True}
+    _, res = gs.c("Calendar/set", {"accountId": dan, "create": {"w": {"name": "work"}},
+                                   "onSuccessSetIsDefault": "#w"}, user="dan")
+    work = res["created"]["w"]["id"]
+    assert default_cal(gs, "dan") == work
+    eid, uid = invite(gs, "after the new default")
+    assert by_uid(gs, "dan", uid)["calendarIds"] == {work: True}
+    assert by_uid(gs, "dan", uid0)["calendarIds"] == {old: True}
+    # an update of the first invitation replaces dan's copy where it is
+    res = ev_set(gs, "alice", update={eid0: {"title": "moved on"}})
+    assert eid0 in (res["updated"] or {}), res
+    copy = by_uid(gs, "dan", uid0)
+    assert copy["title"] == "moved on" and copy["calendarIds"] == {old: True}, copy
+    gs.c("Calendar/set", {"accountId": dan, "onSuccessSetIsDefault": old}, user="dan")
+    assert default_cal(gs, "dan") == old

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from conftest import CAL
-from groupware_util import OWNER, PRINCIPALS, GroupServer
+from groupware_util import OWNER, PRINCIPALS, USING, GroupServer
 from test_push import Stream, es_url
 
 RIGHTS = ["mayReadFreeBusy", "mayReadItems", "mayWriteAll", "mayWriteOwn", "mayUpdatePrivate",
@@ -115,6 +115,11 @@ def test_share_notification_set_destroy_only_rfc9670_s3_3(gs):
     _, ch = gs.c("ShareNotification/changes", {"accountId": me, "sinceState": q["queryState"]},
                  user="erin")
     assert ch["destroyed"] == [nid]
+    # RFC 9670 §3 with RFC 8620 §5.6: the query's changes say the same
+    _, qc = gs.c("ShareNotification/queryChanges", {"accountId": me,
+                                                    "sinceQueryState": q["queryState"]},
+                 user="erin")
+    assert qc["removed"] == [nid] and qc["added"] == [], qc
     set_share(gs, cid, None)
 
 
@@ -221,6 +226,15 @@ def test_write_all_calendars27_s4(gs):
     er = created_id(new_event(gs, [r], "alice's"))
     assert update(gs, "CalendarEvent", er, {"title": "x"})["notUpdated"][er]["type"] == \
         "forbidden"
+    # §4, an event in several calendars: other changes need the right in all of them;
+    # removing it from one needs the right in that one
+    wr = created_id(new_event(gs, [w, r], "in both"))
+    assert update(gs, "CalendarEvent", wr, {"title": "x"})["notUpdated"][wr]["type"] == \
+        "forbidden"
+    assert update(gs, "CalendarEvent", wr, {"calendarIds": {w: True}})["notUpdated"][wr][
+        "type"] == "forbidden"
+    assert update(gs, "CalendarEvent", wr, {"calendarIds": {r: True}})["updated"] is not None
+    assert get(gs, "CalendarEvent", [wr], user="alice")["list"][0]["calendarIds"] == {r: True}
     _, res = gs.c("CalendarEvent/set", {"accountId": gs.a, "destroy": [er, e]}, user="bob")
     assert res["notDestroyed"][er]["type"] == "forbidden" and res["destroyed"] == [e]
     # Calendar rights: no mayShare, no mayDelete
@@ -884,3 +898,40 @@ def test_hidden_attendees_show_the_sharee_themselves_calendars27_s5_7(gs):
                                         "reduceParticipants": True}, user="bob")
     assert set(res["list"][0]["participants"]) == {"a", "b"}, res
     set_share(gs, c, None)
+
+
+def test_result_references_reach_only_what_the_sharee_reads_rfc8620_s3_7_rfc9670_s4(gs):
+    """RFC 8620 §3.7 with RFC 9670 §4 and calendars-27 §4 (issue 14: rights are checked
+    on every path, result references too): a sharee's /get whose ids come from their
+    /query, /changes or a Calendar/get shows what they read and no more; ids they name
+    of events they cannot see are notFound, as ids of events that do not exist."""
+    bob = gs.own("bob")
+    seen = new_cal(gs, "ref seen", {bob: rights("mayReadItems")})
+    hidden = new_cal(gs, "ref hidden")
+    _, st = gs.c("CalendarEvent/get", {"accountId": gs.a, "ids": []}, user="bob")
+    e1 = created_id(new_event(gs, [seen], "ref in seen"))
+    e2 = created_id(new_event(gs, [hidden], "ref in hidden"))
+    e3 = created_id(new_event(gs, [seen, hidden], "ref in both"))
+    calls = [
+        ["CalendarEvent/query", {"accountId": gs.a, "filter": {"title": "ref in"}}, "q"],
+        ["CalendarEvent/get", {"accountId": gs.a, "#ids": {
+            "resultOf": "q", "name": "CalendarEvent/query", "path": "/ids"}}, "g"],
+        ["CalendarEvent/changes", {"accountId": gs.a, "sinceState": st["state"]}, "c"],
+        ["CalendarEvent/get", {"accountId": gs.a, "#ids": {
+            "resultOf": "c", "name": "CalendarEvent/changes", "path": "/created"}}, "gc"],
+        ["Calendar/get", {"accountId": gs.a, "ids": None}, "cal"],
+        ["Calendar/get", {"accountId": gs.a, "#ids": {
+            "resultOf": "cal", "name": "Calendar/get", "path": "/list/*/id"}}, "cal2"]]
+    res = {r[2]: r[1] for r in gs.api(calls, using=USING, user="bob")["methodResponses"]}
+    assert sorted(res["q"]["ids"]) == sorted([e1, e3]), res["q"]
+    for k in ("g", "gc"):
+        got = {e["id"]: e for e in res[k]["list"]}
+        assert sorted(got) == sorted([e1, e3]) and res[k]["notFound"] == [], res[k]
+        assert got[e3]["calendarIds"] == {seen: True}  # the hidden calendar does not exist
+    assert hidden not in [c["id"] for c in res["cal2"]["list"]]
+    assert seen in [c["id"] for c in res["cal2"]["list"]]
+    # naming them does not help: one they cannot see is notFound as a made-up id
+    _, got = gs.c("CalendarEvent/get", {"accountId": gs.a, "ids": [e2, "enotthere"]},
+                  user="bob")
+    assert got["list"] == [] and sorted(got["notFound"]) == sorted([e2, "enotthere"])
+    set_share(gs, seen, None)

@@ -166,3 +166,39 @@ def test_read_only_sharee_subscribes_rfc9610_s2_rfc9670_s4(gs):
                      user="erin")
     assert kind == "error" and res["type"] == "accountReadOnly", res
     share(gs, b, None)
+
+
+def test_card_copy_and_query_changes_see_only_what_the_sharee_reads_rfc8620_s5_4_s5_6(gs):
+    """RFC 8620 §5.4 (/copy) and §5.6 (/queryChanges) with RFC 9610 §2 and RFC 9670 §4
+    (issue 14: every AddressBookRights right on every method): a sharee copies into their
+    own account only cards they may read (one they cannot is notFound), the copy keeps
+    only the books of their target; their queryChanges never names a card they cannot
+    read."""
+    bob = gs.own("bob")
+    seen = book(gs, "copy seen", {bob: rights("mayRead")})
+    hidden = book(gs, "copy hidden")
+    k1 = cid(card(gs, [seen], "Copyable Person"))
+    k2 = cid(card(gs, [hidden], "Uncopyable Person"))
+    _, mine = gs.c("AddressBook/get", {"accountId": bob}, user="bob")
+    target = mine["list"][0]["id"]
+    _, res = gs.c("ContactCard/copy", {"fromAccountId": gs.a, "accountId": bob, "create": {
+        "x": {"id": k2, "addressBookIds": {target: True}},
+        "y": {"id": k1, "addressBookIds": {target: True}}}}, user="bob")
+    assert res["notCreated"]["x"]["type"] == "notFound", res
+    _, got = gs.c("ContactCard/get", {"accountId": bob, "ids": [res["created"]["y"]["id"]]},
+                  user="bob")
+    assert got["list"][0]["name"]["full"] == "Copyable Person"
+    assert got["list"][0]["addressBookIds"] == {target: True}
+    # queryChanges: a card added to the hidden book only, and one moved out of sight
+    args = {"accountId": gs.a, "filter": {"text": "Person"}}
+    _, q = gs.c("ContactCard/query", args, user="bob")
+    assert k1 in q["ids"] and k2 not in q["ids"]
+    k3 = cid(card(gs, [hidden], "Later Hidden Person"))
+    _, res = gs.c("ContactCard/set", {"accountId": gs.a, "update": {
+        k1: {"addressBookIds": {hidden: True}}}})
+    assert k1 in (res.get("updated") or {}), res
+    _, qc = gs.c("ContactCard/queryChanges", dict(args, sinceQueryState=q["queryState"]),
+                 user="bob")
+    assert all(a["id"] not in (k2, k3) for a in qc["added"]) and k3 not in qc["removed"]
+    assert k1 in qc["removed"], qc
+    share(gs, seen, None)
