@@ -91,8 +91,11 @@ static bool authenticate(struct http_server *h, struct MHD_Connection *c, struct
     enum auth_result ar = sc ? auth_check(sc, header, token, addr, h->srv->cfg->auth_fail_limit,
                                           &rq->user_id)
                              : AUTH_ERROR;
-    if (ar == AUTH_OK && load && jmap_user_load(sc, rq->user_id, load) != STORE_OK)
+    int loaded = ar == AUTH_OK && load ? jmap_user_load(sc, rq->user_id, load) : STORE_OK;
+    if (loaded == STORE_NOTFOUND)
         ar = AUTH_FAILED; /* removed since the credential was checked */
+    else if (loaded != STORE_OK)
+        ar = AUTH_ERROR; /* the database went away meanwhile: 503, not 401 (issue 15 §7) */
     if (ar == AUTH_OK)
         return true;
     rq->user_id = 0;
@@ -728,7 +731,7 @@ static bool request_auth(struct http_server *h, struct MHD_Connection *c, struct
         ok = authenticate(h, c, rq, rq->route == ROUTE_EVENTS, load ? u : NULL, res);
         /* the credential's fingerprint, for what belongs to it (RFC 8620 §7.2) */
         _Static_assert(JMAP_CRED_LEN == AUTH_CRED_KEY_LEN, "one fingerprint size");
-        if (ok && load && !auth_credential_key(sc, cred, NULL, u->id, u->cred))
+        if (ok && load && (!sc || !auth_credential_key(sc, cred, NULL, u->id, u->cred)))
             u->cred[0] = 0;
         if (txn)
             store_rollback(sc);

@@ -429,7 +429,9 @@ void pg_session_setup(PGconn *pg)
     PQclear(r);
 }
 
-PGconn *store_pg_connect(const char *url, char **err)
+/* A connection to url, made or not: libpq keeps its parameters (the password
+ * included) for PQreset either way. */
+static PGconn *connect_to(const char *url)
 {
     char *pw = read_password();
     const char *keys[] = {"dbname", "password", "application_name", NULL};
@@ -438,6 +440,12 @@ PGconn *store_pg_connect(const char *url, char **err)
         keys[1] = "application_name", vals[1] = "jmapd", keys[2] = NULL;
     PGconn *pg = PQconnectdbParams(keys, vals, 1);
     free(pw);
+    return pg;
+}
+
+PGconn *store_pg_connect(const char *url, char **err)
+{
+    PGconn *pg = connect_to(url);
     if (PQstatus(pg) != CONNECTION_OK) {
         /* the message never holds the password; the URL may, so it is not repeated */
         if (err)
@@ -512,24 +520,44 @@ static void pg_close(struct store *st)
     free(st);
 }
 
+/* The key of the writers' lock of the connection's schema, asked once per
+ * connection: one writer at a time per schema, so databases sharing a server by
+ * schema (as the tests do) do not wait for each other. False while it cannot be
+ * asked (the connection is down): no write may begin without it. */
+static bool know_lock_key(struct store_conn *c)
+{
+    if (c->lock_key[0])
+        return true;
+    PGresult *r = PQexec(c->pg, "SELECT hashtext(current_schema())");
+    bool ok = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
+    if (ok)
+        snprintf(c->lock_key, sizeof c->lock_key, "%s", PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return ok;
+}
+
+/* The thread's connection. One that cannot be made now (the database is down or
+ * starting up) is still the thread's: its calls fail (STORE_ERR) and reconnect
+ * when the database is back (pgq_retryable), as after a connection lost later;
+ * callers never see NULL for a database that is away. */
 static struct store_conn *pg_conn(struct store *st)
 {
     struct store_conn *c = pthread_getspecific(st->key);
     if (c)
         return c;
-    PGconn *pg = store_pg_connect(st->url, NULL);
+    PGconn *pg = connect_to(st->url);
     if (!pg)
-        return NULL;
+        return NULL; /* out of memory */
+    if (PQstatus(pg) == CONNECTION_OK)
+        pg_session_setup(pg);
+    else
+        log_error("cannot connect to PostgreSQL: %s", PQerrorMessage(pg));
     c = xcalloc(1, sizeof *c);
     c->ops = &pg_ops;
     c->st = st;
     c->pg = pg;
-    /* one writer at a time per schema: databases sharing a server by schema
-     * (as the tests do) do not wait for each other */
-    PGresult *r = PQexec(pg, "SELECT hashtext(current_schema())");
-    snprintf(c->lock_key, sizeof c->lock_key, "%s",
-             PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) ? PQgetvalue(r, 0, 0) : "0");
-    PQclear(r);
+    if (PQstatus(pg) == CONNECTION_OK)
+        know_lock_key(c);
     pthread_mutex_lock(&st->lock);
     c->next = st->conns;
     st->conns = c;
@@ -555,6 +583,11 @@ int pg_begin(struct store_conn *c, bool write)
          * queued snapshot that failed (store.h) must not fail this one */
         if (c->pending)
             pgq_settle(c);
+        if (write && !know_lock_key(c)) {
+            if (attempt == 0 && pgq_lost(c))
+                continue; /* reconnected at the top, or failing there */
+            return STORE_ERR;
+        }
         c->in_txn = true;
         c->failed = c->fresh = false;
         c->writing = write;
