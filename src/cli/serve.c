@@ -97,6 +97,7 @@ int cli_serve(int argc, char **argv)
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGUSR1); /* collect unreferenced blobs now */
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
@@ -141,16 +142,20 @@ int cli_serve(int argc, char **argv)
             log_info("signal %d: stopping", sig);
             break;
         }
+        if (sig == SIGUSR1)
+            next_gc = 0;
 #ifdef __GLIBC__
         malloc_trim(0);
 #endif
         if (util_now() < next_gc)
             continue;
         next_gc = util_now() + GC_INTERVAL;
-        /* RFC 8620 §6: unreferenced uploads live at least blob_upload_ttl (>= 1 h) */
+        /* RFC 8620 §6: unreferenced uploads live at least blob_upload_ttl (>= 1 h). A
+         * write transaction: on PostgreSQL it holds the writers' lock, so one front end
+         * collects at a time (issue 15 §3) */
         if (store_begin(c, true) == STORE_OK) {
-            if (store_blob_gc(c, cfg.blob_upload_ttl) == STORE_OK)
-                store_commit(c);
+            if (store_blob_gc(c, cfg.blob_upload_ttl) == STORE_OK && store_commit(c) == STORE_OK)
+                log_info("unreferenced blobs collected");
             store_rollback(c);
         }
     }

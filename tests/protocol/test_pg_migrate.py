@@ -120,3 +120,67 @@ def test_migrate_copies_dav_locks_rfc4918_6(monkeypatch):
             assert r.status_code == 204
     finally:
         s.close()
+
+
+def test_migrate_copies_feeds_and_subscriptions_and_every_table(monkeypatch):
+    """Issue 15 §6 ("… blobs, feeds"): a published feed (`jmapd feed create`: its secret
+    URL, README "Publishing calendars") and a subscribed calendar (README "Subscribing
+    to calendars published elsewhere": its url, what the last refresh kept) come along:
+    after the move the secret URL serves the calendar without credentials and the
+    subscription goes on following its feed (a new event there arrives on
+    PostgreSQL). Every table of the SQLite file that holds rows, but those derived
+    from others (text and search indexes), has its rows in the database."""
+    import sqlite3
+    from test_subscriptions import FEED_CONFIG, SUB, Feeds, subscribe, vevent, wait_for
+    feeds = Feeds()
+    monkeypatch.setenv("JMAPD_STORE", "sqlite")
+    s = Server(config=FEED_CONFIG)
+    try:
+        acct = s.account()
+        cal = s.call("Calendar/get", {"accountId": acct})[1]["list"][0]["id"]
+        s.call("CalendarEvent/set", {"accountId": acct, "create": {"f": {
+            "calendarIds": {cal: True}, "uid": "pub@example.com", "title": "Published",
+            "start": "2026-04-01T10:00:00", "timeZone": "Europe/Berlin"}}})
+        r = run_cli(s.data, "feed", "create", "--user", "alice", "--calendar", cal)
+        assert r.returncode == 0, r.stderr
+        url = r.stdout.strip()
+        path = url[url.index("/feed/"):]
+        feeds.put("/sub.ics", [vevent("one@feed", "One")])
+        r = subscribe(s, "alice", feeds.url("/sub.ics"), "--name", "Followed")
+        assert r.returncode == 0, r.stderr
+        sub = r.stdout.strip().split()[-1]
+        s.stop()
+        db = sqlite3.connect(os.path.join(s.data, "jmapd.db"))
+        tables = [n for (n,) in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        counts = {n: db.execute(f"SELECT count(*) FROM \"{n}\"").fetchone()[0] for n in tables}
+        db.close()
+        assert counts["feeds"] >= 1
+
+        cl = conftest.PG_CLUSTER
+        schema = cl.schema_for(s.data + "-pg")
+        r = run_cli(s.data, "migrate", "--to", cl.url(schema))
+        assert r.returncode == 0, r.stderr
+        derived = ("sqlite_", "object_fields", "object_text", "object_grams", "metadata_keys")
+        for name, n in counts.items():
+            if n and not name.startswith(derived):
+                got = cl.psql(conftest.pgharness.DB, f"SELECT count(*) FROM {schema}.{name}")
+                assert got.split()[2] == str(n), (name, n, got)
+
+        monkeypatch.setenv("JMAPD_STORE", cl.url(schema))
+        s.start()
+        got = requests.get(s.base + path)  # no credentials: the URL is the secret
+        assert got.status_code == 200 and "UID:pub@example.com" in got.text
+        _, out = s.call("Calendar/get", {"accountId": acct, "ids": [sub]})
+        c = out["list"][0]
+        assert c[SUB]["url"] == feeds.url("/sub.ics") and c[SUB]["lastRefresh"], c
+
+        def titles():
+            _, ev = s.call("CalendarEvent/get", {"accountId": acct, "properties":
+                                                 ["title", "calendarIds"]})
+            return sorted(e["title"] for e in ev["list"] if sub in e["calendarIds"])
+        assert titles() == ["One"]
+        feeds.put("/sub.ics", [vevent("one@feed", "One"), vevent("two@feed", "Two")])
+        assert wait_for(lambda: titles() == ["One", "Two"]), titles()
+    finally:
+        s.close()
+        feeds.close()
