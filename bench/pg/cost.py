@@ -1,5 +1,6 @@
 """Where a request's time goes on PostgreSQL, measured without the clock (issue 15 §1).
-For W2 (CalendarEvent/get of 100 ids), W3 (one-month expanded query, warm), W5
+For W2 (CalendarEvent/get of 100 ids), W3 (one-month expanded query, warm; W3c the
+same, each a query not asked before: its snapshot a new row), W5
 (/changes 10 states back) and W1 (/set creating 100 new events) of bench_pg.py, at EVENTS events, for each binary given:
 the CPU per request of jmapd and of the PostgreSQL client backends (nanoseconds on a
 core, /proc/PID/task/*/schedstat: the same whatever the load of the machine), jmapd's
@@ -84,6 +85,19 @@ def creates(c, acct, cal):
     return create
 
 
+def cold_months(c, acct, cal):
+    """W3 cold: a month never asked before, so its query snapshot is a new row (issue 15
+    §3): the window's end moves a second each time (up to an hour: the same events)."""
+    wins, tag = month_windows(), iter(range(1 << 30))
+
+    def query(i):
+        n = next(tag)
+        q = ev.jmapd_query(acct, cal, *wins[n % len(wins)])
+        q["filter"]["before"] = q["filter"]["before"][:-5] + f"{n // 60 % 60:02d}:{n % 60:02d}"
+        return c.call("CalendarEvent/query", q)
+    return query
+
+
 def kinds(c, acct, cal, ids):
     """The requests, each a function of the request's number (W1 last: it grows the
     account)."""
@@ -95,6 +109,7 @@ def kinds(c, acct, cal, ids):
             "accountId": acct, "ids": ids[i * 100 % len(ids):][:100]}),
         "W3 expanded month (warm)": lambda i: c.call(
             "CalendarEvent/query", ev.jmapd_query(acct, cal, *wins[i % len(wins)])),
+        "W3c expanded month (cold)": cold_months(c, acct, cal),
         "W5 changes 10 back": lambda i: c.call("CalendarEvent/changes", {
             "accountId": acct, "sinceState": old}),
         "W1 create 100 events": creates(c, acct, cal),

@@ -195,6 +195,11 @@ void pgq_send_end(struct store_conn *c, bool commit);
 /* The snapshot of key after waiting for the account's snapshot lock, read on the
  * thread's second connection (postgres_shared.c): NULL when there is none. */
 char *pgs_snapshot_after_gate(struct store_conn *c, const char *account, const char *key);
+/* A snapshot's ids (a JSON array of strings) in the compact text query_snapshots keeps
+ * (postgres_snapcode.c), NULL when they are kept as JSON; and back: the JSON array
+ * (malloc'd), NULL when text is not the compact form (JSON written before). */
+char *pgs_snap_encode(const char *json);
+char *pgs_snap_decode(const char *text);
 /* Whether a statement that failed with SQLSTATE state (or NULL) outside a transaction
  * may run again: after a lost connection, reconnected here. */
 bool pgq_retryable(struct store_conn *c, const char *state);

@@ -318,7 +318,9 @@ int pg_snapshot_put(struct store_conn *c, const char *account, const char *key, 
 {
     if (saved_lately(key, util_now(), false))
         return STORE_OK;
-    int rc = snapshot_write(c, account, key, ids);
+    char *compact = pgs_snap_encode(ids);
+    int rc = snapshot_write(c, account, key, compact ? compact : ids);
+    free(compact);
     if (rc == STORE_OK)
         saved_lately(key, util_now(), true);
     return rc;
@@ -335,7 +337,14 @@ char *pg_snapshot_get(struct store_conn *c, const char *account, const char *key
     char *ids = PQntuples(r) ? xstrdup(PQgetvalue(r, 0, 0)) : NULL;
     PQclear(r);
     /* a snapshot another front end's read transaction may still be committing */
-    return ids || c->gated ? ids : pgs_snapshot_after_gate(c, account, key);
+    if (!ids && !c->gated)
+        ids = pgs_snapshot_after_gate(c, account, key);
+    char *json = ids ? pgs_snap_decode(ids) : NULL; /* NULL: JSON as written before */
+    if (json) {
+        free(ids);
+        ids = json;
+    }
+    return ids;
 }
 
 /* ---- collection membership (issue 14), as sqlite_share.c ------------------------------ */

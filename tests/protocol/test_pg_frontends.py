@@ -369,3 +369,259 @@ def test_expanded_query_on_a_sees_writes_through_b_rfc8620_5_5(pair):
             assert sorted(on_a["ids"]) == sorted(on_b["ids"])
             assert on_a["queryState"] == on_b["queryState"]
     assert on_a["ids"] == []
+
+
+def test_token_revoked_on_a_refused_on_b_within_a_second_rfc6750_3_1(pair):
+    """Issue 15 §3 (the credential cache): a bearer token B has verified and cached,
+    revoked through A's side (`jmapd token revoke`), is refused by B within one
+    second: invalid_token, 401 (RFC 6750 §3.1), by header and in an EventSource URL's
+    access_token (§2.3)."""
+    a, b = pair
+    r = run_cli(a.data, "token", "create", "alice", "--label", "pair")
+    assert r.returncode == 0, r.stderr
+    token = r.stdout.strip()
+    h = {"Authorization": "Bearer " + token}
+    for _ in range(3):  # verified, then answered from B's cache
+        assert requests.get(b.base + "/jmap/session", headers=h).status_code == 200
+    listed = run_cli(a.data, "token", "list", "alice").stdout
+    tid = [line.split("\t")[0] for line in listed.splitlines() if line.endswith("\tpair")]
+    assert len(tid) == 1, listed
+    assert run_cli(a.data, "token", "revoke", tid[0]).returncode == 0
+    time.sleep(1)  # issue 15 §3: within one second on every front end
+    assert requests.get(b.base + "/jmap/session", headers=h).status_code == 401
+    events = es_url(b, closeafter="state") + "&access_token=" + token
+    assert requests.get(events, timeout=10).status_code == 401
+    assert requests.get(a.base + "/jmap/session", headers=h).status_code == 401
+
+
+def test_contact_changed_on_a_read_at_once_through_b_rfc9610_3_1(pair):
+    """Issue 15 §3 (the contact caches, keyed by modseq): a card B has read (and
+    cached), changed through A, reads as changed through B at once: its /get at A's
+    new state (RFC 9610 §3.1, RFC 8620 §5.1), its /query by the new name, and after a
+    destroy on A it is notFound on B."""
+    from test_contacts_util import USING, account
+    a, b = pair
+    acct = account(a)
+
+    def on(server, name, args):
+        out_name, out = server.call(name, {"accountId": acct, **args}, using=USING)
+        assert out_name == name, out
+        return out
+
+    book = on(a, "AddressBook/set", {"create": {"b": {"name": "Pair"}}})["created"]["b"]["id"]
+    card = {"addressBookIds": {book: True}, "name": {"full": "Ann Early"}}
+    cid = on(a, "ContactCard/set", {"create": {"c": card}})["created"]["c"]["id"]
+    for _ in range(2):  # read, then read again from B's cache
+        got = on(b, "ContactCard/get", {"ids": [cid]})
+        assert got["list"][0]["name"]["full"] == "Ann Early"
+    out = on(a, "ContactCard/set", {"update": {cid: {"name": {"full": "Ann Later"}}}})
+    assert cid in out["updated"], out
+    got = on(b, "ContactCard/get", {"ids": [cid]})
+    assert got["list"][0]["name"]["full"] == "Ann Later"
+    assert got["state"] == out["newState"]
+    q = on(b, "ContactCard/query", {"filter": {"inAddressBook": book, "text": "later"}})
+    assert q["ids"] == [cid]
+    out = on(a, "ContactCard/set", {"destroy": [cid]})
+    got = on(b, "ContactCard/get", {"ids": [cid]})
+    assert got["list"] == [] and got["notFound"] == [cid]
+
+
+def test_writes_on_the_same_rows_from_both_never_fail_rfc8620_5_3(pair):
+    """Issue 15 §1 (serialization failures): writers on A and B at once change the same
+    rows (one calendar's name, the account's Calendar state). Under SERIALIZABLE alone
+    such transactions fail with serialization failures; here writers take turns (the
+    writers' lock, README "Running on PostgreSQL"), so every /set succeeds as if alone:
+    no serverFail, no notUpdated, each its own new state (RFC 8620 §5.3: oldState is
+    the state before this change), the states form one chain, and the name that
+    stays is the last write's. Nothing in either log names a serialization failure
+    or a deadlock."""
+    a, b = pair
+    acct = a.account()
+    _, out = a.call("Calendar/set", {"accountId": acct, "create": {"c": {"name": "n"}}})
+    cid = out["created"]["c"]["id"]
+    steps, errors, lock = [], [], threading.Lock()
+
+    def writer(front, tag):
+        http = requests.Session()
+        http.auth = ("alice", "alice-pw")
+        for i in range(25):
+            body = {"using": [conftest.CORE, CAL], "methodCalls": [["Calendar/set", {
+                "accountId": acct, "update": {cid: {"name": f"{tag}{i}"}}}, "0"]]}
+            r = http.post(front.base + "/jmap/api/", data=json.dumps(body),
+                          headers={"Content-Type": "application/json"}, timeout=30)
+            res = r.json()["methodResponses"][0] if r.status_code == 200 else None
+            with lock:
+                if not res or res[0] != "Calendar/set" or cid not in (res[1]["updated"] or {}):
+                    errors.append((tag, i, r.status_code, r.text[:300]))
+                else:
+                    steps.append((res[1]["oldState"], res[1]["newState"], f"{tag}{i}"))
+
+    threads = [threading.Thread(target=writer, args=(f, t)) for f, t in ((a, "a"), (b, "b"))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert len(steps) == 50
+    new = {s[1]: s for s in steps}
+    assert len(new) == 50  # no two changes got one state
+    olds = {s[0] for s in steps}
+    assert len(olds) == 50  # each state changed once: one chain
+    last = (new.keys() - olds).pop()
+    _, got = b.call("Calendar/get", {"accountId": acct, "ids": [cid]})
+    assert got["state"] == last and got["list"][0]["name"] == new[last][2]
+    for s in (a, b):
+        log = s.read_log()
+        assert "could not serialize" not in log and "deadlock" not in log
+
+
+def test_expanded_snapshot_names_each_event_once_old_json_rows_read_rfc8620_5_6(pair):
+    """Issue 15 §3, the query snapshots in the database (postgres_snapcode.c): the row
+    of an expanded query (draft-ietf-jmap-calendars expandRecurrences: instance ids
+    "<base>_<recurrence id>") is the compact text, naming each event's id once; B
+    reads it back as A's ids for /queryChanges (RFC 8620 §5.6). A row written before
+    (a JSON array) still reads."""
+    a, b = pair
+    acct = a.account()
+    ev = event(a, acct, "Weekly")
+    ev["recurrenceRules"] = [{"@type": "RecurrenceRule", "frequency": "weekly", "count": 4}]
+    _, out = a.call("CalendarEvent/set", {"accountId": acct, "create": {"w": ev}})
+    wid = out["created"]["w"]["id"]
+    q = {"accountId": acct, "expandRecurrences": True,
+         "filter": {"after": "2026-03-01T00:00:00", "before": "2026-04-01T00:00:00"}}
+    _, first = a.call("CalendarEvent/query", q)
+    assert len(first["ids"]) == 4
+    cl = conftest.PG_CLUSTER
+    schema = cl.schema_for(a.data)
+    rows = cl.psql(conftest.pgharness.DB, f"SET search_path={schema}; SELECT ids FROM "
+                                          f"query_snapshots WHERE account_id = '{acct}'")
+    row = [r.strip() for r in rows.splitlines() if wid in r]
+    assert len(row) == 1 and row[0].startswith("~1 ") and row[0].count(wid) == 1, rows
+
+    def changes_on_b(since):
+        name, qc = b.call("CalendarEvent/queryChanges", {**q, "sinceQueryState": since})
+        assert name == "CalendarEvent/queryChanges", qc
+        return qc
+
+    _, out = a.call("CalendarEvent/set", {"accountId": acct, "update": {
+        wid: {"title": "Weekly, renamed"}}})
+    qc = changes_on_b(first["queryState"])
+    assert sorted(qc["removed"]) == sorted(first["ids"])  # the event changed: all of it
+    assert sorted(x["id"] for x in qc["added"]) == sorted(first["ids"])
+    # every row as JSON (the form written before): the same answer
+    rows = cl.psql(conftest.pgharness.DB, f"SET search_path={schema}; SELECT key || ' ' || ids "
+                                          f"FROM query_snapshots WHERE account_id = '{acct}'")
+    for r in rows.splitlines():
+        key, _, text = r.strip().partition(" ")
+        if text.startswith("~1"):
+            ids = json.dumps(compact_ids(text))
+            cl.psql(conftest.pgharness.DB, f"UPDATE {schema}.query_snapshots SET ids = "
+                                            f"'{ids}' WHERE key = '{key}'")
+    assert changes_on_b(first["queryState"]) == qc
+
+
+def compact_ids(text):
+    """postgres_snapcode.c's compact text read back, as the documented form says."""
+    ids, bases = [], []
+    for tok in text.split(" ")[1:]:
+        if "." not in tok:
+            ids.append(tok)
+            if len(tok) > 16 and tok[-16] == "_" and tok[-7] == "T":
+                bases.append([tok[:-16], tok[-6:]])
+            continue
+        n, rest = tok.split(".")
+        base = bases[int(n)]
+        if len(rest) == 15:
+            base[1] = rest[-6:]
+        ids.append(f"{base[0]}_{rest[:8]}T{base[1]}")
+    return ids
+
+
+def test_same_snapshot_saved_by_both_at_once_rfc8620_5_6(pair):
+    """Issue 15 §1 (serialization failures) where one can happen: A and B answer the
+    same expanded /query at the same state at once, and each saves its snapshot in its
+    read transaction (REPEATABLE READ), so one may find the other's row committed
+    after its snapshot (a serialization failure). That save is lost without a sound,
+    the other's row serves: every answer is right, no error is logged, and
+    /queryChanges from that state answers on both (RFC 8620 §5.6). Rounds at new
+    states, so each is a new row for both."""
+    a, b = pair
+    acct = a.account()
+    ev = event(a, acct, "Daily")
+    ev["recurrenceRules"] = [{"@type": "RecurrenceRule", "frequency": "daily", "count": 20}]
+    _, out = a.call("CalendarEvent/set", {"accountId": acct, "create": {"d": ev}})
+    did = out["created"]["d"]["id"]
+    q = {"accountId": acct, "expandRecurrences": True,
+         "filter": {"after": "2026-03-01T00:00:00", "before": "2026-04-01T00:00:00"}}
+    for round_ in range(6):
+        got = []
+
+        def ask(front):  # a connection of its own
+            body = {"using": [conftest.CORE, CAL], "methodCalls": [
+                ["CalendarEvent/query", q, "0"]]}
+            r = requests.post(front.base + "/jmap/api/", json=body, auth=("alice", "alice-pw"))
+            got.append(r.json()["methodResponses"][0][1])
+        threads = [threading.Thread(target=ask, args=(f,)) for f in (a, b, a, b)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        answers = got
+        assert len(answers) == 4 and all(x["ids"] == answers[0]["ids"] for x in answers), got
+        assert all(x["queryState"] == answers[0]["queryState"] for x in answers)
+        _, out = a.call("CalendarEvent/set", {"accountId": acct, "update": {
+            did: {"title": f"Daily {round_}"}}})
+        for front in (b, a):
+            name, qc = front.call("CalendarEvent/queryChanges", {
+                **q, "sinceQueryState": answers[0]["queryState"]})
+            assert name == "CalendarEvent/queryChanges", qc
+            assert sorted(qc["removed"]) == sorted(answers[0]["ids"])
+    for s in (a, b):
+        log = s.read_log()
+        assert "could not serialize" not in log and "Z ERROR " not in log, log[-3000:]
+
+
+def test_blob_collection_one_front_end_at_a_time_rfc8620_6(pair):
+    """Issue 15 §3 (blob garbage collection, one front end at a time): the collection
+    (SIGUSR1: now, README) is a write transaction, so on PostgreSQL it takes the
+    writers' advisory lock. While another session holds that lock, A's and B's
+    collections both wait on it (pg_locks) and nothing is deleted; once it is free
+    they run one after the other: the upload older than blob_upload_ttl that nothing
+    references is gone (RFC 8620 §6), a new one stays."""
+    import signal
+    from test_blob import upload
+    a, b = pair
+    acct = a.account()
+    old = upload(a, acct, b"old and unreferenced").json()["blobId"]
+    new = upload(b, acct, b"new and unreferenced").json()["blobId"]
+    cl = conftest.PG_CLUSTER
+    schema = cl.schema_for(a.data)
+    db = conftest.pgharness.DB
+    cl.psql(db, f"UPDATE {schema}.blob_uploads SET created = created - 7200 "
+                f"WHERE blob_id = '{old}'")
+    waiting = ("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = "
+               "7428301 AND NOT granted")
+    blobs = f"SELECT string_agg(id, ',' ORDER BY id) FROM {schema}.blobs"
+
+    def collected(s):
+        return s.read_log().count("unreferenced blobs collected")
+
+    before = (collected(a), collected(b))
+    held = conftest.hold_write_lock(a)
+    try:
+        a.proc.send_signal(signal.SIGUSR1)
+        b.proc.send_signal(signal.SIGUSR1)
+        deadline = time.time() + 8  # inside db_busy_timeout (10 s), the lock's wait
+        while cl.psql(db, waiting).split()[2] != "2":
+            assert time.time() < deadline, cl.psql(db, "SELECT * FROM pg_locks")
+            time.sleep(0.1)
+        assert old in cl.psql(db, blobs)  # nothing deleted while they wait
+        assert (collected(a), collected(b)) == before
+    finally:
+        held.close()
+    deadline = time.time() + 10
+    while (collected(a), collected(b)) != (before[0] + 1, before[1] + 1):
+        assert time.time() < deadline, (a.read_log()[-2000:], b.read_log()[-2000:])
+        time.sleep(0.1)
+    left = cl.psql(db, blobs)
+    assert old not in left and new in left
