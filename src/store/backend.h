@@ -204,8 +204,6 @@ typedef int (*store_alert_cb)(const struct store_alert *a, void *ud);
       (SC, const char *account, const char *type, const struct store_gram_term *terms,             \
        size_t nterms),                                                                             \
       (c, account, type, terms, nterms))                                                           \
-    X(int64_t, grams_count_keyed, (SC, const char *account, const char *type, int k),              \
-      (c, account, type, k))                                                                       \
     X(int, snapshot_put, (SC, const char *account, const char *key, const char *ids),              \
       (c, account, key, ids))                                                                      \
     X(char *, snapshot_get, (SC, const char *account, const char *key), (c, account, key))         \

@@ -281,14 +281,3 @@ int pg_grams_ordered(struct store_conn *c, const char *account, const char *type
     PQclear(r);
     return rc;
 }
-
-int64_t pg_grams_count_keyed(struct store_conn *c, const char *account, const char *type, int k)
-{
-    assert(k >= 0 && k < STORE_GRAM_KEYS);
-    static const char *const sql[STORE_GRAM_KEYS] = {
-        "SELECT count(*) FROM object_grams WHERE account_id=$1 AND type=$2 AND k0 IS NOT NULL",
-        "SELECT count(*) FROM object_grams WHERE account_id=$1 AND type=$2 AND k1 IS NOT NULL",
-    };
-    struct params p = pgq_two(account, type);
-    return pgq_first_int(c, sql[k], &p, -1);
-}

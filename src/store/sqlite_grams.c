@@ -369,22 +369,3 @@ int sq_grams_ordered(struct store_conn *c, const char *account, const char *type
     sqlite3_reset(s);
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : STORE_ERR;
 }
-
-int64_t sq_grams_count_keyed(struct store_conn *c, const char *account, const char *type, int k)
-{
-    assert(k >= 0 && k < STORE_GRAM_KEYS);
-    static const char *const sql[STORE_GRAM_KEYS] = {
-        "SELECT count(*) FROM object_grams_keys INDEXED BY object_grams_k0 WHERE account_id=?1 "
-        "AND type=?2 AND k0 IS NOT NULL",
-        "SELECT count(*) FROM object_grams_keys INDEXED BY object_grams_k1 WHERE account_id=?1 "
-        "AND type=?2 AND k1 IS NOT NULL",
-    };
-    sqlite3_stmt *s = sq_stmt(c, sql[k]);
-    if (!s)
-        return -1;
-    sq_bind_text(s, 1, account);
-    sq_bind_text(s, 2, type);
-    int64_t n = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
-    sqlite3_reset(s);
-    return n;
-}

@@ -418,10 +418,6 @@ int store_grams_facets(struct store_conn *c, const char *account, const char *ty
 int store_grams_ordered(struct store_conn *c, const char *account, const char *type, int k,
                         const void *from, size_t from_len, int64_t offset, int64_t limit,
                         int (*cb)(const char *id, const void *key, size_t len, void *ud), void *ud);
-/* How many objects of (account, type) have sort key k: the number store_grams_ordered
- * gives from the start without a limit, counted by the database (issue 21: the total of
- * a sorted page without handing over every row); -1 on error. */
-int64_t store_grams_count_keyed(struct store_conn *c, const char *account, const char *type, int k);
 /* The live objects of (account, type) without a row (indexed before there was one):
  * for the type to put theirs. SQLite remembers, inside a write transaction, that the
  * callback put every one (returned 0 for each): later calls then answer at once, as
