@@ -110,10 +110,9 @@ static bool is_text_field(const char *k)
     return false;
 }
 
-/* Issue 21 §1: 40 bytes, the id in the query's pool: the 2,800 items of a month at
- * 100,000 events were 136 bytes each with the id inside, an array (and qsort's copy)
- * large enough for malloc to map and unmap for each query, whose page faults and
- * unmapping the other reader's faults then waited for (the kernel's memory-map lock). */
+/* Issue 21 §1: 40 bytes, the id in the query's pool: 2,800 items of 136 bytes (a month
+ * at 100,000 events) and qsort's copy were mapped and unmapped by malloc per query, and
+ * the other reader's page faults waited for the kernel's memory-map lock. */
 struct item {
     json_t *obj; /* the event (or, with text filters, the instance): held in q->hold */
     int64_t start;
@@ -143,9 +142,8 @@ struct query {
     bool has_after, has_before;
     int code;         /* RECUR_ERR_LIMIT seen */
     bool by_span;     /* single events may be answered from their cached span */
-    bool no_objects;  /* sorted by start or recurrenceId alone: items hold no object, so a
-                       * query touches no reference count of a cached event's tree (issue
-                       * 21 §1: two readers of one month bounced those cache lines) */
+    bool no_objects;  /* sorted by start or recurrenceId alone: items hold no cached tree,
+                       * whose count two readers of a month bounced (issue 21 §1) */
     int64_t state;    /* the account's CalendarEvent state (expanded queries), for /get */
     json_t *rights;   /* a sharee's: calendar id -> CalendarRights bits; NULL: all */
     bool reads_all;   /* ... with mayReadItems on every calendar of the account */
