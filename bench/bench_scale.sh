@@ -18,7 +18,8 @@
 # the "inproc" table prints, per request (get50, month, months: five months), 2 threads
 # over 1 as measured (wall) and with each thread's run-queue wait taken out (own: what
 # two free cores give), the CPU per request at 2 over 1, and the sleep per request at 2
-# threads (a lock or I/O). INPROC_SECONDS (default 3) per figure.
+# threads (a lock or I/O). INPROC_SECONDS (default 3) per figure; API_THREADS another build's
+# program (it links that build's code, as BIN names its server).
 # CYRUS=1 (as root) adds Cyrus IMAP 3.6 on the same event accounts: after jmapd's figures
 # for a size, a Cyrus peer of its own (bench/cyrus_peer.sh) is started under nice
 # (CYRUS_NICE, default 10; 0 on a quiet machine), the file
