@@ -46,6 +46,11 @@ build/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  CC $<"; $(CC) $(RELFLAGS) -c -o $@ $<
 
+# programs of the benchmarks (bench/scale/api_threads.c): the release objects, in-process
+build/bench/%: bench/scale/%.c $(REL_OBJS)
+	@mkdir -p $(dir $@)
+	@echo "  LD $@"; $(CC) $(RELFLAGS) -o $@ $^ $(PKG_LIBS)
+
 asan: build/asan/jmapd $(UNIT_BINS)
 
 build/asan/jmapd: build/asan/obj/src/main.o $(SAN_OBJS)
@@ -99,7 +104,7 @@ fuzz: $(FUZZ_BINS)
 
 bench:
 	@scripts/deps.sh bench
-	@$(MAKE) --no-print-directory build/jmapd
+	@$(MAKE) --no-print-directory build/jmapd build/bench/api_threads
 	@bench/run.sh
 
 clean:

@@ -12,6 +12,14 @@
 # sizes, and the targets. SCALE=small runs 2,000 and 20,000 (a few minutes);
 # SIZES="a b" picks the sizes; KINDS="events" (or "cards") only one kind; CACHE_SIZE=N sets
 # the server's cache_size (MiB).
+# Target 1 in-process (build/bench/api_threads, `make build/bench/api_threads`; skipped
+# without it): after the server's figures for an event account, the API handler is driven
+# from 1 and 2 threads on the same data, without HTTP or wrk (bench/scale/api_threads.c):
+# the "inproc" table prints, per request (get50, month, months: five months), 2 threads
+# over 1 as measured (wall) and with each thread's run-queue wait taken out (own: what
+# two free cores give), the CPU per request at 2 over 1, and the sleep per request at 2
+# threads (a lock or I/O). INPROC_SECONDS (default 3) per figure; API_THREADS another build's
+# program (it links that build's code, as BIN names its server).
 # CYRUS=1 (as root) adds Cyrus IMAP 3.6 on the same event accounts: after jmapd's figures
 # for a size, a Cyrus peer of its own (bench/cyrus_peer.sh) is started under nice
 # (CYRUS_NICE, default 10; 0 on a quiet machine), the file
@@ -54,6 +62,10 @@ run() {
   /usr/bin/python3 bench/scale/measure.py "$kind" "$port" "$pid" "$size" "$res" \
     "$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b-a}')" "$(awk '{print $1+$2}' "$tmp/cpu")" >/dev/null
   kill $pid; wait $pid 2>/dev/null || true; pid=
+  if [ "$kind" = events ] && [ -x "${API_THREADS:-build/bench/api_threads}" ]; then
+    "${API_THREADS:-build/bench/api_threads}" --data "$data" --config "$tmp/conf" \
+      "${INPROC_SECONDS:-3}" "$res" "$size" || echo "api_threads failed at $size events"
+  fi
   if [ "$kind" = events ] && [ "${CYRUS:-0}" = 1 ]; then cyrus_run "$size"; fi
   rm -rf "$data" "$tmp/in.$ext"
 }
@@ -109,6 +121,9 @@ table("cards", [("import_s", "s"), ("import_cpu_s", "s"), ("import_per_s", "/s")
                 ("text_total_cpu_ms", "ms"), ("total", "n"),
                 ("sorted_first_ms", "ms"), ("sorted_first_cpu_ms", "ms"),
                 ("sorted_p50_ms", "ms"), ("sorted_cpu_ms", "ms"), ("rss_mib", "MiB")])
+table("inproc", [(f"{k}_{f}", u) for k in ("get50", "month", "months")
+                 for f, u in (("rps1", "/s"), ("cpu1_ms", "ms"), ("scale2_wall", "x"),
+                              ("scale2_own", "x"), ("cpu2_over1", "x"), ("sleep2_ms", "ms"))])
 cyrus = {r["size"]: r for r in rows if r["kind"] == "cyrus"}
 if cyrus or any(r["kind"] == "cyrus-load" for r in rows):
     print("Cyrus 3.6 on the same accounts (CYRUS=1): jmapd, Cyrus and how many times jmapd's"
@@ -148,5 +163,6 @@ print("import_per_s: objects per CPU second of the import; "
       " as it does the wall-clock p50")
 print("targets at 100,000 (issue 21 §0, §2): import <= 12x of 10,000 and >= 5,000/s; text p50 <= 20 ms;"
       " sorted p50 <= 10 ms; month p50 <= 10 ms, first <= 200 ms; RSS <= 150 MiB;"
-      " month /get <= 4x the query; *_scale2 (2 connections over 1, wrk) >= 1.7 (target 1)")
+      " month /get <= 4x the query; *_scale2 (2 connections over 1, wrk) >= 1.7 (target 1);"
+      " inproc *_scale2_own (2 threads over 1, in-process, run-queue wait taken out) >= 1.7")
 PY

@@ -7,6 +7,9 @@
 #define JMAPD_CLI_H
 
 int cli_serve(int argc, char **argv);
+/* The allocator's settings of `jmapd serve` for its threads (serve.c; issue 19 §8), for
+ * a program that runs the server's requests in-process (bench/scale/api_threads.c). */
+void cli_malloc_tune(int threads);
 int cli_user(int argc, char **argv);
 int cli_group(int argc, char **argv); /* groups: principals whose shares reach members */
 int cli_deliver(int argc, char **argv); /* an incoming iMIP message on stdin (RFC 6047) */

@@ -37,7 +37,7 @@
  * freed, and heap tops trimmed past 1 MiB; the arenas are limited to the worker count
  * plus two (the push timer, this thread). The main loop also calls malloc_trim every
  * TRIM_INTERVAL seconds, which returns the free pages inside every arena as well. */
-static void malloc_tune(int threads)
+void cli_malloc_tune(int threads)
 {
 #ifdef __GLIBC__
     mallopt(M_MMAP_THRESHOLD, 256 << 10);
@@ -89,7 +89,7 @@ int cli_serve(int argc, char **argv)
     while (bl && cfg.base_url[bl - 1] == '/')
         cfg.base_url[--bl] = 0;
     raise_fd_limit();
-    malloc_tune(cfg.threads > 0 ? (int)cfg.threads : (int)sysconf(_SC_NPROCESSORS_ONLN));
+    cli_malloc_tune(cfg.threads > 0 ? (int)cfg.threads : (int)sysconf(_SC_NPROCESSORS_ONLN));
 
     /* Signals are taken synchronously by this thread; every thread started from
      * here on inherits the mask. */

@@ -257,10 +257,15 @@ static enum MHD_Result route_session(struct http_server *h, struct MHD_Connectio
     return res;
 }
 
-/* Queues the answer to an API request. */
-static enum MHD_Result api_answer(struct MHD_Connection *c, struct http_req *rq,
-                                  struct jmap_result out)
+/* Queues the answer to an API request, whose concurrency slot goes now: the request is
+ * no longer being processed (RFC 8620 §2 maxConcurrentRequests). Released at the
+ * connection's completion instead, a client that sent its next request as soon as it
+ * had read this one's answer could be refused while the thread sending it had not got
+ * that far (issue 21 §1). */
+static enum MHD_Result api_answer(struct http_server *h, struct MHD_Connection *c,
+                                  struct http_req *rq, struct jmap_result out)
 {
+    slot_release(h, rq);
     if (!out.body) /* a response that could not be serialized: never crash on it */
         return http_problem(c, rq, 500, "about:blank", "the response could not be encoded", NULL);
     struct MHD_Response *r =
@@ -288,7 +293,7 @@ static enum MHD_Result route_api(struct http_server *h, struct MHD_Connection *c
         jmap_api_handle(h->srv, u, rq->body.data ? rq->body.data : "", rq->body.len, &out);
     }
     buf_free(&rq->body); /* the request's memory goes before the response is queued */
-    return api_answer(c, rq, out);
+    return api_answer(h, c, rq, out);
 }
 
 /* A small API body that names Core/echo, a /changes, a /get or a /query is parsed on the
@@ -320,7 +325,7 @@ static bool api_inline(struct http_server *h, struct MHD_Connection *c, struct h
     }
     if (req)
         jmap_api_run(h->srv, rq->user, req, &out, true);
-    *res = api_answer(c, rq, out);
+    *res = api_answer(h, c, rq, out);
     return true;
 }
 

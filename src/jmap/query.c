@@ -478,24 +478,40 @@ void engine_snapshot_save(struct store_conn *c, const char *account, const char 
         store_snapshot_put(c, account, skey, text.s);
         jbuf_free(&text);
     }
+    /* Issue 21 §1: nothing is freed or copied under the lock. The same key at the same
+     * state has the same results: a repeated query only marks its snapshot used (two
+     * readers of one month each replaced the other's, freeing its strings in the other
+     * thread's malloc arena while holding this lock) */
+    pthread_mutex_lock(&snapshot_lock);
+    for (size_t i = 0; i < SNAPSHOTS; i++)
+        if (snapshots[i].key && strcmp(snapshots[i].key, key) == 0) {
+            snapshots[i].used = ++snapshot_clock;
+            pthread_mutex_unlock(&snapshot_lock);
+            free(key);
+            return;
+        }
+    pthread_mutex_unlock(&snapshot_lock);
+    /* the array is the snapshot's own; its strings are shared (immutable, and jansson
+     * counts references atomically) */
+    json_t *copy = json_copy(ids);
     pthread_mutex_lock(&snapshot_lock);
     size_t slot = 0;
     for (size_t i = 0; i < SNAPSHOTS; i++) {
         if (snapshots[i].key && strcmp(snapshots[i].key, key) == 0) {
-            slot = i;
+            slot = i; /* saved meanwhile by another thread: replaced, as before */
             break;
         }
         if (snapshots[i].used < snapshots[slot].used)
             slot = i;
     }
-    free(snapshots[slot].key);
-    json_decref(snapshots[slot].ids);
+    char *old_key = snapshots[slot].key;
+    json_t *old_ids = snapshots[slot].ids;
     snapshots[slot].key = key;
-    /* the array is the snapshot's own; its strings are shared (immutable, and jansson
-     * counts references atomically) */
-    snapshots[slot].ids = json_copy(ids);
+    snapshots[slot].ids = copy;
     snapshots[slot].used = ++snapshot_clock;
     pthread_mutex_unlock(&snapshot_lock);
+    free(old_key);
+    json_decref(old_ids);
 }
 
 json_t *engine_snapshot_load(struct store_conn *c, const char *account, const char *type,

@@ -1,6 +1,6 @@
 /*
  * event_cache.c — see event_cache.h. A chained hash table, each chain under one of
- * STRIPES mutexes (issue 21 §1: with one mutex for the table, two readers expanding a
+ * STRIPES read-write locks (issue 21 §1: with one mutex for the table, two readers expanding a
  * month waited on each other for every span and entry they looked up), at
  * most MAX_ENTRIES entries and about the config's cache_size of memory (beyond either,
  * an old chain is dropped: entries of destroyed events stay until pushed out, and one
@@ -36,17 +36,25 @@ struct span {
 };
 static struct span *spans[SLOTS];
 /* The counts, the bound and the eviction cursors are atomics; a chain, its entries'
- * links and bytes and its spans are under its stripe's mutex. No code holds two. */
+ * links and bytes and its spans are under its stripe's lock. No code holds two. */
 static size_t span_bytes;
 static size_t span_cursor;
 static size_t nentries, nbytes, max_bytes = EVENT_CACHE_MAX_BYTES;
 static size_t evict_cursor;
 #define STRIPES 64
-static pthread_mutex_t locks[STRIPES] = {[0 ... STRIPES - 1] = PTHREAD_MUTEX_INITIALIZER};
+/* Read-write, each on a cache line of its own (issue 21 §1): two readers of one month
+ * look up the same events in the same order, and with a mutex one often waited for
+ * the other's stripe (the most frequent futex wait of two threads asking a month,
+ * longer when the holder lost its core). Look-ups share a stripe; a change of a chain
+ * (an entry or span put or dropped, a /get text added) takes it alone. */
+struct stripe {
+    pthread_rwlock_t m;
+} __attribute__((aligned(64)));
+static struct stripe locks[STRIPES] = {[0 ... STRIPES - 1] = {PTHREAD_RWLOCK_INITIALIZER}};
 
-static pthread_mutex_t *lock_of(size_t s)
+static pthread_rwlock_t *lock_of(size_t s)
 {
-    return &locks[s % STRIPES];
+    return &locks[s % STRIPES].m;
 }
 
 static size_t load(const size_t *v)
@@ -198,10 +206,10 @@ void event_cache_clear(void)
 {
     struct event_cached *dead = NULL;
     for (size_t i = 0; i < SLOTS; i++) {
-        pthread_mutex_lock(lock_of(i));
+        pthread_rwlock_wrlock(lock_of(i));
         drop_chain(i, &dead);
         span_drop_chain(i);
-        pthread_mutex_unlock(lock_of(i));
+        pthread_rwlock_unlock(lock_of(i));
     }
     release_dead(dead);
 }
@@ -328,9 +336,9 @@ static void span_evict(size_t s)
         size_t c = __atomic_add_fetch(&span_cursor, 1, __ATOMIC_RELAXED) % SLOTS;
         if (c == s)
             continue;
-        pthread_mutex_lock(lock_of(c));
+        pthread_rwlock_wrlock(lock_of(c));
         span_drop_chain(c);
-        pthread_mutex_unlock(lock_of(c));
+        pthread_rwlock_unlock(lock_of(c));
     }
 }
 
@@ -341,7 +349,7 @@ bool event_cache_span(const char *account, const char *id, int64_t modseq, int64
     key_of(key, account, id);
     size_t s = slot_of(key);
     bool found = false;
-    pthread_mutex_lock(lock_of(s));
+    pthread_rwlock_rdlock(lock_of(s));
     for (struct span *x = spans[s]; x; x = x->next)
         if (x->modseq == modseq && strcmp(x->key, key) == 0) {
             *start = x->start;
@@ -349,7 +357,7 @@ bool event_cache_span(const char *account, const char *id, int64_t modseq, int64
             found = true;
             break;
         }
-    pthread_mutex_unlock(lock_of(s));
+    pthread_rwlock_unlock(lock_of(s));
     return found;
 }
 
@@ -358,15 +366,15 @@ struct event_cached *event_cache_peek(const char *account, const char *id, int64
     char key[200];
     key_of(key, account, id);
     size_t s = slot_of(key);
-    pthread_mutex_lock(lock_of(s));
+    pthread_rwlock_rdlock(lock_of(s));
     for (struct event_cached *e = slots[s]; e; e = e->next) {
         if (e->modseq == modseq && strcmp(e->key, key) == 0) {
             __atomic_add_fetch(&e->refs, 1, __ATOMIC_ACQ_REL);
-            pthread_mutex_unlock(lock_of(s));
+            pthread_rwlock_unlock(lock_of(s));
             return e;
         }
     }
-    pthread_mutex_unlock(lock_of(s));
+    pthread_rwlock_unlock(lock_of(s));
     return NULL;
 }
 
@@ -384,16 +392,16 @@ struct event_cached *event_cache_current(const char *account, const char *id, in
     char key[200];
     key_of(key, account, id);
     size_t s = slot_of(key);
-    pthread_mutex_lock(lock_of(s));
+    pthread_rwlock_rdlock(lock_of(s));
     for (struct event_cached *e = slots[s]; e; e = e->next) {
         if (state > 0 && __atomic_load_n(&e->state, __ATOMIC_ACQUIRE) == state &&
             strcmp(e->key, key) == 0) {
             __atomic_add_fetch(&e->refs, 1, __ATOMIC_ACQ_REL);
-            pthread_mutex_unlock(lock_of(s));
+            pthread_rwlock_unlock(lock_of(s));
             return e;
         }
     }
-    pthread_mutex_unlock(lock_of(s));
+    pthread_rwlock_unlock(lock_of(s));
     return NULL;
 }
 
@@ -431,8 +439,8 @@ const char *event_cache_text(struct event_cached *e, char *(*make)(const json_t 
     size_t len = 0;
     char *mine = make(e->obj, &len);
     mine = xrealloc(mine, len + 1); /* a grown buffer's slack, a quarter on average, given back */
-    pthread_mutex_t *lock = lock_of(slot_of(e->key));
-    pthread_mutex_lock(lock); /* the length and the bytes with the text, under the lock */
+    pthread_rwlock_t *lock = lock_of(slot_of(e->key));
+    pthread_rwlock_wrlock(lock); /* the length and the bytes with the text, under the lock */
     t = e->text;
     if (!t) {
         e->text_len = len;
@@ -443,7 +451,7 @@ const char *event_cache_text(struct event_cached *e, char *(*make)(const json_t 
         t = mine;
         mine = NULL;
     }
-    pthread_mutex_unlock(lock);
+    pthread_rwlock_unlock(lock);
     free(mine); /* another thread made it first */
     *n = e->text_len;
     return t;
@@ -454,7 +462,7 @@ const char *event_cache_text(struct event_cached *e, char *(*make)(const json_t 
 static void insert(struct event_cached *e, size_t s)
 {
     struct event_cached *dead = NULL;
-    pthread_mutex_lock(lock_of(s));
+    pthread_rwlock_wrlock(lock_of(s));
     /* replace any entry of the same event (an older modseq or another zone) */
     for (struct event_cached **pp = &slots[s]; *pp; pp = &(*pp)->next) {
         if (strcmp((*pp)->key, e->key) == 0) {
@@ -474,16 +482,16 @@ static void insert(struct event_cached *e, size_t s)
     add(&nbytes, e->bytes);
     add(&nentries, 1);
     span_put(e, s);
-    pthread_mutex_unlock(lock_of(s));
+    pthread_rwlock_unlock(lock_of(s));
     /* past a bound, old chains go, one stripe's lock at a time */
     for (size_t i = 0;
          i < SLOTS && (load(&nentries) > MAX_ENTRIES || load(&nbytes) > load(&max_bytes)); i++) {
         size_t c = __atomic_add_fetch(&evict_cursor, 1, __ATOMIC_RELAXED) % SLOTS;
         if (c == s)
             continue;
-        pthread_mutex_lock(lock_of(c));
+        pthread_rwlock_wrlock(lock_of(c));
         drop_chain(c, &dead);
-        pthread_mutex_unlock(lock_of(c));
+        pthread_rwlock_unlock(lock_of(c));
     }
     span_evict(s);
     release_dead(dead);
@@ -497,16 +505,16 @@ struct event_cached *event_cache_get(struct store_conn *c, const char *account, 
     size_t s = slot_of(key);
     if (!float_tz)
         float_tz = "Etc/UTC";
-    pthread_mutex_lock(lock_of(s));
+    pthread_rwlock_rdlock(lock_of(s));
     for (struct event_cached *e = slots[s]; e; e = e->next) {
         if (e->modseq == modseq && strcmp(e->key, key) == 0 &&
             (!e->floating || strcmp(e->float_tz, float_tz) == 0)) {
             __atomic_add_fetch(&e->refs, 1, __ATOMIC_ACQ_REL);
-            pthread_mutex_unlock(lock_of(s));
+            pthread_rwlock_unlock(lock_of(s));
             return e;
         }
     }
-    pthread_mutex_unlock(lock_of(s));
+    pthread_rwlock_unlock(lock_of(s));
 
     json_t *obj = store_object_get(c, account, calendar_event_type.name, id);
     if (!obj)
@@ -562,7 +570,7 @@ static struct event_cached *fresh_entry(const char *account, const char *id, con
     char key[200];
     key_of(key, account, id);
     *s = slot_of(key);
-    pthread_mutex_lock(lock_of(*s));
+    pthread_rwlock_rdlock(lock_of(*s));
     bool keep = false;
     for (struct event_cached *e = slots[*s]; e; e = e->next)
         if (strcmp(e->key, key) == 0) {
@@ -574,7 +582,7 @@ static struct event_cached *fresh_entry(const char *account, const char *id, con
                 e->obj && (e->modseq >= 0 || __atomic_load_n(&e->state, __ATOMIC_ACQUIRE) == state);
             break;
         }
-    pthread_mutex_unlock(lock_of(*s));
+    pthread_rwlock_unlock(lock_of(*s));
     if (keep)
         return NULL;
     struct event_cached *e = xcalloc(1, sizeof *e);

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import CAL, CONFIG, CORE, PG, Server, hold_write_lock
+from conftest import CAL, CONFIG, CORE, PASSWORDS, PG, USING, Server, hold_write_lock
 
 
 @pytest.fixture
@@ -86,3 +86,30 @@ def test_problems_and_limits_on_the_connection_thread(server):
     calls = [["Core/echo", {"i": i}, str(i)] for i in range(6)]  # more than run inline
     r = server.api(calls, using=[CORE])
     assert [m[1]["i"] for m in r["methodResponses"]] == list(range(6))
+
+
+def test_answered_request_frees_its_slot_rfc8620_s2():
+    """RFC 8620 §2 maxConcurrentRequests: a request whose response is queued is no longer
+    being processed and holds no slot, also before its connection's thread has finished
+    sending it (issue 21 §1: the slot went with the connection's completion, so a client
+    that read an answer and sent its next request at once, on a new connection, could be
+    refused while the server's other thread had not yet got to it; two readers' queries
+    got faster and a test of six saw it). Each request on a new connection, the limit 1,
+    quick ones (on the connection's thread) and a worker's alike: none is refused."""
+    import requests
+    s = Server(config=CONFIG + "max_concurrent_requests = 1\n")
+    try:
+        acct = s.account()
+        calls = [[["Core/echo", {"n": 1}, "e"]],
+                 [["Calendar/get", {"accountId": acct}, "g"]],
+                 [["CalendarEvent/query", {"accountId": acct, "filter": {
+                     "after": "2026-01-01T00:00:00", "before": "2026-02-01T00:00:00"},
+                     "expandRecurrences": True}, "q"]]]
+        for i in range(150):
+            r = requests.post(s.base + "/jmap/api/", auth=("alice", PASSWORDS["alice"]),
+                              headers={"Connection": "close"},
+                              json={"using": USING, "methodCalls": calls[i % 3]})
+            assert r.status_code == 200, (i, r.text)
+            assert r.json()["methodResponses"][0][0] != "error", r.text
+    finally:
+        s.close()

@@ -224,3 +224,60 @@ def test_sort_keys_of_an_older_database_are_backfilled(cs):
                       "k1 IS NOT NULL").fetchone()[0] == len(components(cs, acct))
     db.close()
     check_store_sorts(cs, acct)
+
+
+def test_issue21_name_pages_mark_the_rows_they_walk_rfc8620_s5_5(cs):
+    """Issue 21: a page of a sort the store keys (surname, given) walks only the rows
+    before it that no earlier page walked (the marks of every 256th row are learned as
+    pages ask, per state), and its total, asked for, is counted by the store. RFC 8620
+    §5.5's windows over an address book of more than 1,000 cards (past the small-book
+    snapshot) come out as the model's: pages beyond the marks, behind them, across a
+    mark, at and past the end, from the end, with and without calculateTotal, after a
+    start and again after a write."""
+    import random
+    rnd = random.Random(2105)
+    acct = account(cs)
+    book = new_book(cs, acct)
+    # id -> its name components: the module's earlier cards, and those made here (more
+    # than a /get of every card may return)
+    cards = components(cs, acct)
+    mine = []
+    for b in range(6):
+        made = {f"m{b}_{i}": (rnd.choice(WORDS), rnd.choice(WORDS)) for i in range(220)}
+        out = card_set(cs, acct, create={k: {"addressBookIds": {book: True}, **person(*v)}
+                                         for k, v in made.items()})
+        assert out["notCreated"] is None, out
+        cards.update({out["created"][k]["id"]: {"given": g, "surname": f}
+                      for k, (g, f) in made.items()})
+        mine += [out["created"][k]["id"] for k in made]
+    sort = STORE_SORTS[0]
+
+    def check(windows):
+        want = model(cards, sort)
+        n = len(want)
+        for w in windows:
+            got = ok(cs, "ContactCard/query", {"accountId": acct, "sort": sort, **w})
+            p = w.get("position", 0)
+            p = max(0, n + p) if p < 0 else p
+            assert got["position"] == p, w
+            assert got["ids"] == want[p:p + w.get("limit", n)], w
+            assert got.get("total") == (n if w.get("calculateTotal") else None), w
+
+    windows = [{"position": 700, "limit": 30}, {"position": 300, "limit": 20},
+               {"position": 1100, "limit": 10, "calculateTotal": True},
+               {"position": 250, "limit": 10}, {"position": 1290, "limit": 50},
+               {"position": 1320, "limit": 5}, {"position": -7, "calculateTotal": True},
+               {"position": 0, "limit": 3, "calculateTotal": True}, {"position": 511, "limit": 3},
+               {"position": 1319, "limit": 1}, {"position": 1320, "calculateTotal": True}]
+    cs.stop()
+    cs.start()
+    check(windows)  # the first pages after a start
+    ids = sorted(mine)
+    out = card_set(cs, acct, destroy=ids[:3], update={i: person("Aaron", "Aal") for i in ids[3:5]},
+                   create={"z": {"addressBookIds": {book: True}, **person("Zed", "Zz")}})
+    assert not out["notUpdated"] and not out["notDestroyed"] and not out["notCreated"], out
+    for i in ids[:3]:
+        del cards[i]
+    cards.update({i: {"given": "Aaron", "surname": "Aal"} for i in ids[3:5]})
+    cards[out["created"]["z"]["id"]] = {"given": "Zed", "surname": "Zz"}
+    check([{"position": 1000, "limit": 20}] + windows)
