@@ -58,7 +58,16 @@ extern const struct dav_kind dav_calendars, dav_tasklists, dav_addressbooks;
 
 /* DR_PRINCIPAL: the user's own principal; DR_GROUP: a group's they are in; DR_OTHER:
  * another principal of the directory, as a principal search finds it (dav_principal.c) */
-enum dav_rtype { DR_ROOT, DR_PRINCIPALS, DR_PRINCIPAL, DR_GROUP, DR_HOME, DR_COLL, DR_OBJ, DR_OTHER };
+enum dav_rtype {
+    DR_ROOT,
+    DR_PRINCIPALS,
+    DR_PRINCIPAL,
+    DR_GROUP,
+    DR_HOME,
+    DR_COLL,
+    DR_OBJ,
+    DR_OTHER
+};
 
 /* The resource a path names; coll/obj are loaded when they exist. */
 struct dav_res {
@@ -309,8 +318,8 @@ void dav_principal_list(struct dav_ctx *x, const xmlNode *what, struct buf *b);
 /* The properties of another principal of the directory (DR_OTHER): resourcetype,
  * displayname, principal-URL, alternate-URI-set, principal-collection-set and the
  * directory's ones below; 1 with its value in v, or 0. */
-int dav_principal_other_prop(struct dav_ctx *x, struct dav_res *r, const char *ns,
-                             const char *name, struct buf *v);
+int dav_principal_other_prop(struct dav_ctx *x, struct dav_res *r, const char *ns, const char *name,
+                             struct buf *v);
 /* RFC 6638 §2.4.1 calendar-user-address-set, §2.4.2 calendar-user-type and Apple's
  * email-address-set (CS:) of a principal from the directory: 1 with its value in v, or 0. */
 int dav_principal_directory_prop(struct dav_ctx *x, struct dav_res *r, const char *ns,

@@ -126,8 +126,8 @@ static char *email_of(struct dav_ctx *x, const struct dav_res *r)
     return out;
 }
 
-int dav_principal_other_prop(struct dav_ctx *x, struct dav_res *r, const char *ns,
-                             const char *name, struct buf *v)
+int dav_principal_other_prop(struct dav_ctx *x, struct dav_res *r, const char *ns, const char *name,
+                             struct buf *v)
 {
     bool dav = strcmp(ns, NS_DAV) == 0, cal = strcmp(ns, NS_CALDAV) == 0;
     if (dav && strcmp(name, "resourcetype") == 0) {
@@ -192,8 +192,9 @@ int dav_principal_directory_prop(struct dav_ctx *x, struct dav_res *r, const cha
             dav_xml_text(v, email);
             buf_puts(v, "</D:href>");
         }
-        principal_href(v, r->t == DR_PRINCIPAL ? x->u->name : r->t == DR_GROUP ? r->group
-                                                                                : r->name);
+        principal_href(v, r->t == DR_PRINCIPAL ? x->u->name
+                          : r->t == DR_GROUP   ? r->group
+                                               : r->name);
     }
     free(email);
     return got;
@@ -340,8 +341,7 @@ static int search_cb(const char *id, json_t *obj, void *ud)
 /* The terms of a principal-property-search; false (answered 400) when one is malformed. */
 static bool search_terms(struct dav_ctx *x, xmlNode *root, struct search *s)
 {
-    for (xmlNode *n = dav_xml_child(root, NS_DAV, "property-search"); n;
-         n = dav_xml_next(n)) {
+    for (xmlNode *n = dav_xml_child(root, NS_DAV, "property-search"); n; n = dav_xml_next(n)) {
         if (!dav_xml_is(n, NS_DAV, "property-search"))
             continue;
         xmlNode *prop = dav_xml_child(n, NS_DAV, "prop"), *m = dav_xml_child(n, NS_DAV, "match");
@@ -356,11 +356,11 @@ static bool search_terms(struct dav_ctx *x, xmlNode *root, struct search *s)
         xmlFree(text);
         t->prop = prop;
         xmlChar *how = xmlGetProp(m, (const xmlChar *)"match-type");
-        t->how = !how                                             ? M_CONTAINS
+        t->how = !how                                            ? M_CONTAINS
                  : strcmp((const char *)how, "starts-with") == 0 ? M_STARTS
                  : strcmp((const char *)how, "ends-with") == 0   ? M_ENDS
                  : strcmp((const char *)how, "equals") == 0      ? M_EQUALS
-                                                                  : M_CONTAINS;
+                                                                 : M_CONTAINS;
         xmlFree(how);
     }
     if (!s->nterms) {
@@ -380,7 +380,7 @@ static void property_search(struct dav_ctx *x, struct dav_res *r, xmlNode *root)
     int n = 0;
     for (xmlNode *c = dav_xml_child(root, NULL, NULL); c; c = dav_xml_next(c))
         n++;
-    struct search s = {x, xcalloc((size_t)n + 1, sizeof(struct term)), 0, false, json_array(),
+    struct search s = {x,    xcalloc((size_t)n + 1, sizeof(struct term)), 0, false, json_array(),
                        false};
     xmlChar *test = xmlGetProp(root, (const xmlChar *)"test");
     s.anyof = test && strcmp((const char *)test, "anyof") == 0;

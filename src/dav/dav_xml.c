@@ -208,10 +208,10 @@ void dav_xml_href(struct buf *b, const char *path)
  * requests (issue 20: 500 faults and ~8 ms of kernel time per initial sync, 100 and
  * ~1.6 ms per multiget). The answers' buffers are kept for the next answer instead: a few,
  * bounded in size and in all (what is larger is given back as before). */
-#define BODY_KEEP 4             /* buffers kept */
-#define BODY_MIN (64u << 10)    /* smaller ones come and go with malloc */
-#define BODY_MAX (4u << 20)     /* larger ones too (rare: an account of 30,000 events) */
-#define BODY_TOTAL (8u << 20)   /* kept in all */
+#define BODY_KEEP 4           /* buffers kept */
+#define BODY_MIN (64u << 10)  /* smaller ones come and go with malloc */
+#define BODY_MAX (4u << 20)   /* larger ones too (rare: an account of 30,000 events) */
+#define BODY_TOTAL (8u << 20) /* kept in all */
 
 static pthread_mutex_t body_lock = PTHREAD_MUTEX_INITIALIZER;
 static void *body_kept[BODY_KEEP];

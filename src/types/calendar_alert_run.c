@@ -295,7 +295,9 @@ static void seen_calendars(struct store_conn *c, const char *account, struct jma
     json_object_foreach(set, cid, x)
     {
         json_t *cal = store_object_get(c, account, v->k->collection, cid);
-        json_t *cv = !cal ? NULL : r ? share_collection_view(r, a, v->k->share, cal) : json_incref(cal);
+        json_t *cv = !cal ? NULL
+                     : r  ? share_collection_view(r, a, v->k->share, cal)
+                          : json_incref(cal);
         json_decref(cal);
         if (!cv)
             continue;
