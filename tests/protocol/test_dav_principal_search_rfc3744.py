@@ -36,7 +36,7 @@ def search(gs, terms, props="<d:displayname/>", user="bob", path="/dav/principal
     """terms: [(prop elements, match text, match-type or None)]"""
     body = "".join(
         f'<d:property-search><d:prop>{p}</d:prop><d:match'
-        f'{f" match-type=\"{how}\"" if how else ""}>{m}</d:match></d:property-search>'
+        + (f' match-type="{how}"' if how else "") + f'>{m}</d:match></d:property-search>'
         for p, m, how in terms)
     attr = f' test="{test}"' if test else ""
     prop = f"<d:prop>{props}</d:prop>" if props is not None else ""
