@@ -312,6 +312,8 @@ def test_an_import_schedules_each_event_at_its_next_trigger_calendars27_s6(tmp_p
     instructions at 10,000 events, in the first requests after the start)."""
     import calendar
     import sqlite3
+
+    import conftest
     from conftest import run_cli
     data = str(tmp_path / "data")
     r = run_cli(data, "user", "add", "imp", "--password-stdin", stdin="imp-pw\n")
@@ -334,11 +336,18 @@ def test_an_import_schedules_each_event_at_its_next_trigger_calendars27_s6(tmp_p
     before = int(time.time())
     r = run_cli(data, "import", "--user", "imp", str(ics))
     assert r.returncode == 0, r.stderr
-    db = sqlite3.connect(os.path.join(data, "jmapd.db"))
-    rows = dict(db.execute(
-        "SELECT i.uid, q.next_check FROM alert_queue q JOIN object_index i ON "
-        "i.account_id = q.account_id AND i.type = q.type AND i.id = q.object_id"))
-    db.close()
+    sql = ("SELECT i.uid, q.next_check FROM alert_queue q JOIN object_index i ON "
+           "i.account_id = q.account_id AND i.type = q.type AND i.id = q.object_id")
+    if conftest.PG:
+        import pgharness
+        schema = conftest.PG_CLUSTER.schema_for(data)
+        out = conftest.PG_CLUSTER.psql(pgharness.DB, f"SET search_path = {schema}; COPY ({sql}) "
+                                       "TO STDOUT")
+        rows = {uid: int(t) for uid, t in (line.split("\t") for line in out.splitlines())}
+    else:
+        db = sqlite3.connect(os.path.join(data, "jmapd.db"))
+        rows = dict(db.execute(sql))
+        db.close()
     assert set(rows) == {"future", "weekly"}, rows
     assert rows["future"] == calendar.timegm(soon[:3] + (9, 45, 0))
     # the series' next Monday 09:45Z from now: within a week
