@@ -173,8 +173,9 @@ void dav_res_href(struct dav_ctx *x, const struct dav_res *r, struct buf *b)
         return;
     case DR_PRINCIPAL:
     case DR_GROUP:
+    case DR_OTHER:
         buf_puts(b, "/dav/principals/");
-        dav_xml_href(b, r->t == DR_GROUP ? r->group : x->u->name);
+        dav_xml_href(b, r->t == DR_GROUP ? r->group : r->t == DR_OTHER ? r->name : x->u->name);
         buf_puts(b, "/");
         return;
     default:
@@ -309,6 +310,11 @@ static int prop_dav(struct dav_ctx *x, struct dav_res *r, const char *name, stru
         report_set(r, v);
         return 1;
     }
+    if (strcmp(name, "supported-report-set") == 0 &&
+        (r->t == DR_PRINCIPALS || r->t == DR_PRINCIPAL || r->t == DR_GROUP)) {
+        dav_principal_report_set(v); /* RFC 3744 §9.4, §9.5 */
+        return 1;
+    }
     if (strcmp(name, "current-user-privilege-set") == 0 || strcmp(name, "acl") == 0 ||
         strcmp(name, "supported-privilege-set") == 0 || strcmp(name, "acl-restrictions") == 0)
         return dav_acl_prop(x, r, name, v); /* RFC 3744 §5 */
@@ -365,6 +371,9 @@ static int prop_groupware(struct dav_ctx *x, struct dav_res *r, const char *ns, 
     }
     if (cal && r->t == DR_PRINCIPAL)
         return dav_schedule_principal_prop(x, name, v); /* RFC 6638 §2.1, §2.4.1 */
+    if (cal && r->t == DR_GROUP &&
+        (strcmp(name, "calendar-user-type") == 0 || strcmp(name, "calendar-user-address-set") == 0))
+        return dav_principal_directory_prop(x, r, ns, name, v); /* RFC 6638 §2.4.1, §2.4.2 */
     if (cal && r->t == DR_OBJ && strcmp(name, "schedule-tag") == 0) {
         char tag[48]; /* RFC 6638 §3.2.10 */
         if (!r->obj)
@@ -427,6 +436,10 @@ static int prop_value(struct dav_ctx *x, struct dav_res *r, const char *ns, cons
 {
     if (r->reserved && strcmp(ns, NS_DAV) != 0)
         return 0;
+    if (r->t == DR_OTHER)
+        return dav_principal_other_prop(x, r, ns, name, v);
+    if (r->t == DR_PRINCIPAL && strcmp(ns, NS_CS) == 0 && strcmp(name, "email-address-set") == 0)
+        return dav_principal_directory_prop(x, r, ns, name, v);
     if (r->freebusy_only && (strcmp(name, "getetag") == 0 || strcmp(name, "getctag") == 0 ||
                              strcmp(name, "sync-token") == 0))
         return 0; /* its changes are not the user's to follow (dav_shared.c) */

@@ -56,8 +56,18 @@ struct dav_kind {
  * the same calendar home (RFC 4791 §5.2.3 supported-calendar-component-set). */
 extern const struct dav_kind dav_calendars, dav_tasklists, dav_addressbooks;
 
-/* DR_PRINCIPAL: the user's own principal; DR_GROUP: a group's they are in */
-enum dav_rtype { DR_ROOT, DR_PRINCIPALS, DR_PRINCIPAL, DR_GROUP, DR_HOME, DR_COLL, DR_OBJ };
+/* DR_PRINCIPAL: the user's own principal; DR_GROUP: a group's they are in; DR_OTHER:
+ * another principal of the directory, as a principal search finds it (dav_principal.c) */
+enum dav_rtype {
+    DR_ROOT,
+    DR_PRINCIPALS,
+    DR_PRINCIPAL,
+    DR_GROUP,
+    DR_HOME,
+    DR_COLL,
+    DR_OBJ,
+    DR_OTHER
+};
 
 /* The resource a path names; coll/obj are loaded when they exist. */
 struct dav_res {
@@ -81,7 +91,8 @@ struct dav_res {
      * mayReadItems; dav_shared.c): the collection answers free-busy-query and PROPFIND
      * of itself, nothing of its members */
     bool freebusy_only;
-    char group[64]; /* DR_GROUP: the group's principal id */
+    char group[64]; /* DR_GROUP, DR_OTHER: the principal's id (DR_OTHER: its URL segment,
+                     * a user's name or a group's id, in name) */
 };
 
 /* One request in progress. */
@@ -293,7 +304,8 @@ void dav_need_privilege(struct dav_ctx *x, const struct dav_res *r, bool parent,
                         const char *name);
 
 /* ---- dav_principal.c: principals (RFC 3744 §2, §4) --------------------------------------- */
-/* Makes r the principal of group id when the user is in that group: true if it did. */
+/* Makes r the principal of group id (or of the group named id) when the user is in that
+ * group: true if it did. */
 bool dav_principal_group(struct dav_ctx *x, const char *id, struct dav_res *r);
 /* A principal's property of the DAV: namespace (displayname, principal-URL,
  * alternate-URI-set, group-member-set, group-membership): 1 with its value in v, 0 when
@@ -302,6 +314,21 @@ int dav_principal_prop(struct dav_ctx *x, const struct dav_res *r, const char *n
 /* The responses of the principals the user may see (their own, their groups'), for a
  * Depth 1 PROPFIND of the principal collection. */
 void dav_principal_list(struct dav_ctx *x, const xmlNode *what, struct buf *b);
+
+/* The properties of another principal of the directory (DR_OTHER): resourcetype,
+ * displayname, principal-URL, alternate-URI-set, principal-collection-set and the
+ * directory's ones below; 1 with its value in v, or 0. */
+int dav_principal_other_prop(struct dav_ctx *x, struct dav_res *r, const char *ns, const char *name,
+                             struct buf *v);
+/* RFC 6638 §2.4.1 calendar-user-address-set, §2.4.2 calendar-user-type and Apple's
+ * email-address-set (CS:) of a principal from the directory: 1 with its value in v, or 0. */
+int dav_principal_directory_prop(struct dav_ctx *x, struct dav_res *r, const char *ns,
+                                 const char *name, struct buf *v);
+/* RFC 3744 §9.4 principal-property-search and §9.5 principal-search-property-set:
+ * answered (true) when root is one of them. */
+bool dav_principal_report(struct dav_ctx *x, struct dav_res *r, xmlNode *root);
+/* Those two reports as supported-report elements (a principal's supported-report-set). */
+void dav_principal_report_set(struct buf *v);
 
 /* ---- dav_schedule.c: RFC 6638 ------------------------------------------------------------ */
 /* A scheduling property of the principal (schedule-inbox-URL, schedule-outbox-URL,

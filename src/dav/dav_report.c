@@ -1024,6 +1024,10 @@ void dav_report(struct dav_ctx *x, struct dav_res *r)
         return;
     }
     xmlNode *root = xmlDocGetRootElement(d);
+    if (dav_principal_report(x, r, root)) { /* RFC 3744 §9.4, §9.5 (dav_principal.c) */
+        xmlFreeDoc(d);
+        return;
+    }
     const struct dav_kind *k = r->k;
     bool ok = true;
     struct buf b = {0};

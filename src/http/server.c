@@ -483,10 +483,12 @@ static enum MHD_Result route_dav(struct http_server *h, struct MHD_Connection *c
     struct dav_response out;
     dav_handle(h->srv, rq->user, &q, &out);
     buf_free(&rq->body);
-    struct MHD_Response *r = MHD_create_response_from_buffer(
-        out.len, out.body ? out.body : (void *)"", out.body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+    struct MHD_Response *r =
+        out.body
+            ? MHD_create_response_from_buffer_with_free_callback(out.len, out.body, dav_body_free)
+            : MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
     if (!r) {
-        free(out.body);
+        dav_body_free(out.body);
         return MHD_NO;
     }
     if (out.content_type)

@@ -353,6 +353,12 @@ json_t *principal_load(struct store_conn *c, const char *id)
     return store_object_get(c, PRINCIPALS_ACCOUNT, principal_type.name, id);
 }
 
+int principal_foreach(struct store_conn *c, int (*cb)(const char *id, json_t *obj, void *ud),
+                      void *ud)
+{
+    return store_object_foreach(c, PRINCIPALS_ACCOUNT, principal_type.name, cb, ud);
+}
+
 static int email_map_cb(const char *id, json_t *obj, void *ud)
 {
     const char *email = json_string_value(json_object_get(obj, "email"));

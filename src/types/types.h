@@ -43,6 +43,10 @@ int principal_remove(struct store_conn *c, const char *id);
 int principal_find_email(struct store_conn *c, const char *email, char out[64]);
 /* The stored principal (new reference) or NULL. */
 json_t *principal_load(struct store_conn *c, const char *id);
+/* Calls cb with each principal of the directory (borrowed), users and groups, in id
+ * order (RFC 9670 §2: what Principal/query searches). */
+int principal_foreach(struct store_conn *c, int (*cb)(const char *id, json_t *obj, void *ud),
+                      void *ud);
 /* The principal whose calendar address (mailto:) is address, as a new reference. */
 json_t *principal_of_address(struct store_conn *c, const char *address);
 void share_notification_register_methods(void);

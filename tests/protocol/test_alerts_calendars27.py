@@ -301,3 +301,55 @@ def test_alert_limits_come_from_the_config_calendars27_s9_3_2():
         w.close()
     finally:
         s.close()
+
+
+def test_an_import_schedules_each_event_at_its_next_trigger_calendars27_s6(tmp_path):
+    """The schedule (store.h "the alert schedule") says when each event is next looked
+    at from the moment it is written: after `jmapd import` an event whose alerts are all
+    past has no row, a future one its trigger's instant, a series its next trigger's —
+    none is due, so a server started on an imported account reads none of its events
+    (issue 20: the scheduler's first pass read every imported event with an alert, ~99 M
+    instructions at 10,000 events, in the first requests after the start)."""
+    import calendar
+    import sqlite3
+
+    import conftest
+    from conftest import run_cli
+    data = str(tmp_path / "data")
+    r = run_cli(data, "user", "add", "imp", "--password-stdin", stdin="imp-pw\n")
+    assert r.returncode == 0, r.stderr
+
+    def vevent(uid, start, alarm=True, rrule=None):
+        return ("BEGIN:VEVENT\r\nUID:" + uid + "\r\nDTSTAMP:20200101T000000Z\r\nDTSTART:" + start +
+                "\r\nDURATION:PT1H\r\nSUMMARY:" + uid + "\r\n" +
+                ("RRULE:" + rrule + "\r\n" if rrule else "") +
+                ("BEGIN:VALARM\r\nACTION:DISPLAY\r\nDESCRIPTION:r\r\nTRIGGER:-PT15M\r\n"
+                 "END:VALARM\r\n" if alarm else "") + "END:VEVENT\r\n")
+    soon = time.gmtime(time.time() + 30 * 86400)  # within the scheduler's horizon (400 days)
+    ics = tmp_path / "in.ics"
+    ics.write_text("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\n" +
+                   vevent("past", "20200101T100000Z") +
+                   vevent("future", time.strftime("%Y%m%dT100000Z", soon)) +
+                   vevent("quiet", "20400601T100000Z", alarm=False) +
+                   vevent("weekly", "20200106T100000Z", rrule="FREQ=WEEKLY") +
+                   "END:VCALENDAR\r\n", newline="")
+    before = int(time.time())
+    r = run_cli(data, "import", "--user", "imp", str(ics))
+    assert r.returncode == 0, r.stderr
+    sql = ("SELECT i.uid, q.next_check FROM alert_queue q JOIN object_index i ON "
+           "i.account_id = q.account_id AND i.type = q.type AND i.id = q.object_id")
+    if conftest.PG:
+        import pgharness
+        schema = conftest.PG_CLUSTER.schema_for(data)
+        out = conftest.PG_CLUSTER.psql(pgharness.DB, f"SET search_path = {schema}; COPY ({sql}) "
+                                       "TO STDOUT")
+        rows = {uid: int(t) for uid, t in (line.split("\t") for line in out.splitlines())}
+    else:
+        db = sqlite3.connect(os.path.join(data, "jmapd.db"))
+        rows = dict(db.execute(sql))
+        db.close()
+    assert set(rows) == {"future", "weekly"}, rows
+    assert rows["future"] == calendar.timegm(soon[:3] + (9, 45, 0))
+    # the series' next Monday 09:45Z from now: within a week
+    assert before < rows["weekly"] <= int(time.time()) + 7 * 86400, rows
+    assert (rows["weekly"] - calendar.timegm((2020, 1, 6, 9, 45, 0))) % (7 * 86400) == 0
