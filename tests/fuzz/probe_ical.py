@@ -15,8 +15,13 @@ with calendar-level properties in one file), mixed (several VCALENDARs whose ser
 overrides are spread over them, with METHODs and VTIMEZONEs repeated or redefined),
 participants (ORGANIZER, ATTENDEE and PARTICIPANT with many parameters, in series and
 overrides), alarms (VALARMs of every trigger kind, acknowledged and snoozed, in series and
-overrides), places (LOCATION, GEO, VLOCATION and DERIVED in series and overrides), mutate
-(lines of the seeds spliced, repeated, dropped, swapped, escaped). Default: all. Exit status 1 if a file fails.
+overrides), places (LOCATION, GEO, VLOCATION and DERIVED in series and overrides); and overrides that
+change what their series has: alarm-overrides (VALARMs kept, changed, dropped or added, UID'd
+or not, acknowledged), delegation (ATTENDEEs whose DELEGATED-TO/-FROM, MEMBER, RSVP, PARTSTAT
+change), tasks (recurring VTODOs with DUE, COMPLETED, PERCENT-COMPLETE, STATUS,
+ESTIMATED-DURATION, RELATED-TO), links (ATTACH, IMAGE, LINK, URL, RELATED-TO, CATEGORIES,
+CONCEPT, STRUCTURED-DATA); mutate (lines of the seeds spliced, repeated, dropped, swapped,
+escaped). Default: all. Exit status 1 if a file fails.
 --keep DIR copies each failing file into DIR (the temporary files are removed at the end).
 """
 import os
@@ -62,10 +67,13 @@ def comp(kind, body):
     return "BEGIN:%s\r\nUID:u1\r\nDTSTAMP:20240101T000000Z\r\n%s\r\nEND:%s\r\n" % (kind, body, kind)
 
 
-def series(first, override):
-    return (HDR + comp("VEVENT", "DTSTART:20240101T100000Z\r\nRRULE:FREQ=DAILY;COUNT=3\r\n" + first)
-            + comp("VEVENT", "RECURRENCE-ID:20240102T100000Z\r\nDTSTART:20240102T110000Z\r\n"
-                   + override) + TAIL)
+def series(first, override, kind="VEVENT", start="DTSTART"):
+    """A daily series and the override of its second instance (moved by an hour); a VTODO
+    may recur by its DUE instead."""
+    return (HDR + comp(kind, "%s:20240101T100000Z\r\nRRULE:FREQ=DAILY;COUNT=3\r\n%s"
+                       % (start, first))
+            + comp(kind, "RECURRENCE-ID:20240102T100000Z\r\n%s:20240102T110000Z\r\n%s"
+                   % (start, override)) + TAIL)
 
 
 def single(rnd):
@@ -230,6 +238,188 @@ def places(rnd, n=4000):
             yield series(some(), some())
 
 
+# ---- series and overrides that change what the series has (session 11) ----------------
+
+def evolve(rnd, items, pool, change):
+    """The override's version of the series' items: each kept as it is, changed or dropped,
+    and new ones from pool added, in any order."""
+    out = []
+    for it in items:
+        r = rnd.random()
+        if r < 0.4:
+            out.append(it)
+        elif r < 0.8:
+            out.append(change(rnd, it))
+    new = [p for p in pool if p not in items]
+    out += rnd.sample(new, min(len(new), rnd.choice([0, 0, 1, 2])))
+    rnd.shuffle(out)
+    return out
+
+
+def overridden(rnd, n, pool, change, kinds=("VEVENT", "VTODO"), starts=("DTSTART",)):
+    """n files, each a series with some items of pool(rnd) (a list of property or component
+    texts) and an override that evolves them; now and then the items in an entry alone, or
+    an override that has none of them."""
+    for _ in range(n):
+        kind, start = rnd.choice(kinds), rnd.choice(starts)
+        if kind == "VEVENT":
+            start = "DTSTART"
+        items = pool(rnd)
+        first = rnd.sample(items, min(len(items), rnd.choice([0, 1, 2, 3, 4])))
+        if rnd.random() < 0.15:
+            yield HDR + comp(kind, "%s:20240101T100000Z\r\n%s" % (start, "\r\n".join(first))) + TAIL
+            continue
+        second = evolve(rnd, first, items, change) if rnd.random() < 0.9 else []
+        yield series("\r\n".join(first), "\r\n".join(second), kind, start)
+
+
+def prop_name(line):
+    return line.split(":")[0].split(";")[0]
+
+
+def replace_line(rnd, item, changes):
+    """A property or component text with one line replaced by one of changes of the same
+    name, or that line added (before END: in a component)."""
+    ls = item.split("\r\n")
+    new = rnd.choice(changes)
+    same = [k for k, l in enumerate(ls) if prop_name(l) == prop_name(new)]
+    if same:
+        ls[same[0]] = new
+    elif ls[-1].startswith("END:"):
+        ls.insert(-1, new)
+    else:
+        ls.append(new)
+    return "\r\n".join(ls)
+
+
+# (a) alarms: the override keeps, changes, drops or adds the series' VALARMs, UID'd or not
+ALARMS = [
+    "BEGIN:VALARM\r\nUID:a1\r\nTRIGGER:-PT15M\r\nACTION:DISPLAY\r\nDESCRIPTION:d\r\nEND:VALARM",
+    "BEGIN:VALARM\r\nUID:a2\r\nTRIGGER;RELATED=END:PT0S\r\nACTION:AUDIO\r\nEND:VALARM",
+    "BEGIN:VALARM\r\nTRIGGER:-PT30M\r\nACTION:DISPLAY\r\nDESCRIPTION:d\r\nEND:VALARM",
+    "BEGIN:VALARM\r\nTRIGGER;VALUE=DATE-TIME:20240102T090000Z\r\nACTION:DISPLAY\r\n"
+    "DESCRIPTION:abs\r\nEND:VALARM",
+    "BEGIN:VALARM\r\nUID:a3\r\nTRIGGER:-PT5M\r\nACTION:DISPLAY\r\nDESCRIPTION:s\r\n"
+    "ACKNOWLEDGED:20240101T095500Z\r\nEND:VALARM",
+    "BEGIN:VALARM\r\nUID:a4\r\nTRIGGER;VALUE=DATE-TIME:20240101T095000Z\r\nACTION:DISPLAY\r\n"
+    "DESCRIPTION:z\r\nRELATED-TO;RELTYPE=SNOOZE:a1\r\nEND:VALARM",
+    "BEGIN:VALARM\r\nTRIGGER:-P1D\r\nACTION:EMAIL\r\nSUMMARY:s\r\nDESCRIPTION:d\r\n"
+    "ATTENDEE:mailto:a@x\r\nEND:VALARM",
+    "BEGIN:VALARM\r\nX-WR-ALARMUID:w1\r\nTRIGGER:-PT10M\r\nACTION:DISPLAY\r\nDESCRIPTION:w\r\n"
+    "END:VALARM"]
+ALARM_CHANGES = ["TRIGGER:-PT45M", "TRIGGER;RELATED=END:-PT5M",
+                 "TRIGGER;VALUE=DATE-TIME:20240102T100000Z", "ACTION:AUDIO", "DESCRIPTION:other",
+                 "DESCRIPTION;LANGUAGE=de:d", "ACKNOWLEDGED:20240102T100500Z",
+                 "RELATED-TO;RELTYPE=SNOOZE:a2", "UID:a9", "UID:a1", "X-P:1", "REPEAT:2",
+                 "DURATION:PT5M"]
+
+
+def change_alarm(rnd, item):
+    if rnd.random() < 0.15:  # the same alarm without its UID
+        return "\r\n".join(l for l in item.split("\r\n") if not l.startswith("UID:"))
+    return replace_line(rnd, item, ALARM_CHANGES)
+
+
+def alarm_overrides(rnd, n=4000):
+    """Overrides whose VALARMs change, add or remove the series' alerts (events, and tasks
+    recurring by DTSTART or DUE)."""
+    return overridden(rnd, n, lambda r: ALARMS, change_alarm, starts=("DTSTART", "DUE"))
+
+
+# (b) people whose delegation, membership, RSVP and PARTSTAT change between series and override
+PEOPLE = ["mailto:a@x", "mailto:b@x", "mailto:c@x", "mailto:d@x", "mailto:g@x"]
+PEOPLE_PARAMS = [
+    "PARTSTAT=ACCEPTED", "PARTSTAT=DECLINED", "PARTSTAT=TENTATIVE", "PARTSTAT=DELEGATED",
+    "PARTSTAT=NEEDS-ACTION", "PARTSTAT=COMPLETED", "PARTSTAT=IN-PROCESS", "PARTSTAT=FAILED",
+    "RSVP=TRUE", "RSVP=FALSE", "ROLE=CHAIR", "ROLE=OPT-PARTICIPANT", "ROLE=NON-PARTICIPANT",
+    "ROLE=OWNER", "CUTYPE=GROUP", "CUTYPE=INDIVIDUAL", "MEMBER=\"mailto:g@x\"",
+    "MEMBER=\"mailto:g@x\",\"mailto:h@x\"", "DELEGATED-TO=\"mailto:d@x\"",
+    "DELEGATED-TO=\"mailto:c@x\",\"mailto:d@x\"", "DELEGATED-FROM=\"mailto:a@x\"",
+    "DELEGATED-FROM=\"mailto:b@x\"", "CN=N", "SCHEDULE-STATUS=1.2", "SENT-BY=\"mailto:s@x\""]
+
+
+def people_pool(rnd):
+    """This file's people: an ATTENDEE for some addresses, perhaps an ORGANIZER."""
+    out = []
+    for a in rnd.sample(PEOPLE, rnd.choice([1, 2, 3, 4])):
+        ps = {p.split("=")[0]: p for p in rnd.sample(PEOPLE_PARAMS, rnd.choice([1, 2, 3]))}
+        out.append("ATTENDEE" + "".join(";" + p for p in ps.values()) + ":" + a)
+    if rnd.random() < 0.5:
+        out.append("ORGANIZER" + rnd.choice(["", ";CN=O", ";SENT-BY=\"mailto:s@x\""]) + ":"
+                   + rnd.choice(PEOPLE + ["mailto:o@x"]))
+    return out
+
+
+def change_person(rnd, item):
+    """The same calendar user (now and then spelt in another case) with some parameters
+    dropped, changed or added."""
+    head, addr = item[:item.rindex(":mailto:")], item[item.rindex(":mailto:") + 1:]
+    name, *ps = head.split(";")
+    ps = [p for p in ps if rnd.random() < 0.6]
+    if name == "ATTENDEE":
+        for p in rnd.sample(PEOPLE_PARAMS, rnd.choice([0, 1, 2])):
+            ps = [q for q in ps if q.split("=")[0] != p.split("=")[0]] + [p]
+    if rnd.random() < 0.1:
+        addr = addr.upper()
+    return name + "".join(";" + p for p in ps) + ":" + addr
+
+
+def delegation(rnd, n=5000):
+    """ATTENDEEs (and an ORGANIZER) delegating, members of groups, asked to reply, whose
+    answers change between the series and its overrides."""
+    return overridden(rnd, n, people_pool, change_person)
+
+
+# (c) VTODO: due, completion, progress, estimates, relations, in recurring tasks' overrides
+TASK_PROPS = [
+    "DUE:20240103T120000Z", "DUE;VALUE=DATE:20240104", "DURATION:PT2H", "COMPLETED:20240101T110000Z",
+    "PERCENT-COMPLETE:0", "PERCENT-COMPLETE:40", "PERCENT-COMPLETE:100", "STATUS:NEEDS-ACTION",
+    "STATUS:IN-PROCESS", "STATUS:COMPLETED", "STATUS:CANCELLED", "STATUS:X-ODD",
+    "ESTIMATED-DURATION:PT3H", "ESTIMATED-DURATION:P1D", "RELATED-TO:t0",
+    "RELATED-TO;RELTYPE=PARENT:t1", "RELATED-TO;RELTYPE=CHILD:t2", "RELATED-TO;RELTYPE=SIBLING:t3",
+    "RELATED-TO;RELTYPE=DEPENDS-ON:t4", "RELATED-TO;RELTYPE=FINISHTOSTART;GAP=PT1H:t5",
+    "RELATED-TO;RELTYPE=X-ODD:t6", "RELATED-TO;VALUE=URI:urn:uuid:7", "PRIORITY:1",
+    "ATTENDEE;PARTSTAT=COMPLETED:mailto:a@x", "ATTENDEE;PARTSTAT=IN-PROCESS:mailto:b@x",
+    "ORGANIZER:mailto:o@x", "SHOW-WITHOUT-TIME:TRUE"]
+TASK_CHANGES = ["DUE:20240103T150000Z", "COMPLETED:20240102T120000Z", "PERCENT-COMPLETE:70",
+                "STATUS:COMPLETED", "STATUS:IN-PROCESS", "ESTIMATED-DURATION:PT30M",
+                "RELATED-TO;RELTYPE=CHILD:t1", "PRIORITY:9", "DURATION:PT1H",
+                "ATTENDEE;PARTSTAT=FAILED:mailto:a@x", "ATTENDEE;PARTSTAT=ACCEPTED:mailto:b@x"]
+
+
+def tasks(rnd, n=4000):
+    """Recurring VTODOs (by DTSTART or by DUE) with task properties that overrides change."""
+    return overridden(rnd, n, lambda r: TASK_PROPS, lambda r, it: replace_line(r, it, TASK_CHANGES),
+                      kinds=("VTODO",), starts=("DTSTART", "DUE", "DTSTART"))
+
+
+# (d) links, relations, keywords, concepts and structured data in series and overrides
+LINKS = [
+    "ATTACH:http://x/a", "ATTACH;FMTTYPE=text/plain;SIZE=10;FILENAME=a.txt:http://x/a",
+    "ATTACH;ENCODING=BASE64;VALUE=BINARY;FMTTYPE=text/plain:aGVsbG8=", "ATTACH;JSID=l1:http://x/b",
+    "ATTACH;LABEL=L:http://x/c", "IMAGE;VALUE=URI;DISPLAY=BADGE:http://x/i",
+    "IMAGE;VALUE=URI;DISPLAY=THUMBNAIL,FULLSIZE;FMTTYPE=image/png:http://x/j",
+    "LINK;LINKREL=alternate;VALUE=URI:http://x/l", "LINK;LINKREL=\"http://r\";LABEL=M;VALUE=URI:http://x/m",
+    "LINK;LINKREL=latest-version;VALUE=XML-REFERENCE:http://x/x#y", "LINK;LINKREL=related;VALUE=UID:u9",
+    "URL:http://x/u", "URL;VALUE=URI:http://x/v", "RELATED-TO:r1", "RELATED-TO;RELTYPE=PARENT:r2",
+    "RELATED-TO;RELTYPE=CHILD,X-ODD:r3", "RELATED-TO;VALUE=URI;RELTYPE=NEXT:http://x/n",
+    "CATEGORIES:a,b", "CATEGORIES:c", "CATEGORIES;LANGUAGE=de:d", "CATEGORIES:a\\,b",
+    "CONCEPT:http://x/c1", "CONCEPT;LABEL=C:http://x/c2",
+    "STRUCTURED-DATA;VALUE=TEXT;FMTTYPE=application/ld+json;SCHEMA=\"https://schema.org/Event\":{}",
+    "STRUCTURED-DATA;VALUE=URI;FMTTYPE=application/ld+json:http://x/s",
+    "STRUCTURED-DATA;ENCODING=BASE64;VALUE=BINARY;FMTTYPE=application/octet-stream:aGk="]
+LINK_CHANGES = ["ATTACH;FMTTYPE=text/html:http://x/a", "ATTACH;JSID=l1:http://x/z",
+                "IMAGE;VALUE=URI;DISPLAY=FULLSIZE:http://x/i", "LINK;LINKREL=next;VALUE=URI:http://x/l",
+                "URL:http://x/w", "RELATED-TO;RELTYPE=SIBLING:r1", "CATEGORIES:e,f",
+                "CONCEPT:http://x/c3", "STRUCTURED-DATA;VALUE=TEXT;FMTTYPE=application/ld+json:[]"]
+
+
+def links(rnd, n=4000):
+    """ATTACH, IMAGE, LINK, URL, RELATED-TO, CATEGORIES, CONCEPT and STRUCTURED-DATA with
+    their parameters, in series and overrides."""
+    return overridden(rnd, n, lambda r: LINKS, lambda r, it: replace_line(r, it, LINK_CHANGES))
+
+
 def when(rnd, name, date):
     z = rnd.choice(ZONES)
     if rnd.random() < 0.15:
@@ -320,7 +510,8 @@ def main():
         sys.exit(__doc__)
     gens = {"single": single, "combos": combos, "zones": zones, "calendars": calendars,
             "mixed": mixed, "participants": participants, "alarms": alarms, "places": places,
-            "mutate": mutate}
+            "alarm-overrides": alarm_overrides, "delegation": delegation, "tasks": tasks,
+            "links": links, "mutate": mutate}
     binary, kinds = argv[0], argv[1:] or list(gens)
     bad = 0
     with tempfile.TemporaryDirectory() as tmp:

@@ -64,6 +64,24 @@ static void assert_stable(const char *ics)
     json_decref(b);
 }
 
+/* ics read and written back holds the text needle. */
+static void assert_writes(const char *ics, const char *needle)
+{
+    json_t *g = conv(ics, 0);
+    char *t = to_ics(g);
+    if (!strstr(t, needle))
+        print_error("no %s in:\n%s\n", needle, t);
+    assert_non_null(strstr(t, needle));
+    free(t);
+    json_decref(g);
+}
+
+/* The patch of the instance 2024-01-02T10:00 in g (SERIES below). */
+static json_t *second_patch(json_t *g)
+{
+    return json_object_get(json_object_get(g, "recurrenceOverrides"), "2024-01-02T10:00:00");
+}
+
 /* draft -25 §2.3.41: STYLED-DESCRIPTION is written as the draft's example writes it,
  * VALUE=TEXT first, then FMTTYPE; and it reads back. */
 static void test_draft25_2_3_41_styled_description_value_text(void **state)
@@ -535,7 +553,7 @@ static void test_issue12_3_4_first_round_escaped_enums_and_lone_organizer(void *
     /* the occurrence keeps the series' organizer (jscalendarbis §4.3.4), whose participant
      * is spelt "a@" by its ATTENDEE: only b@ leaves it */
     g = conv(lone, 0);
-    json_t *ovp = json_object_get(json_object_get(g, "recurrenceOverrides"), "2024-01-02T10:00:00");
+    json_t *ovp = second_patch(g);
     char b[37], path[64];
     jscal_uuidv5("mailto:b@example.com", b);
     snprintf(path, sizeof path, "participants/%s", b);
@@ -554,7 +572,7 @@ static void test_issue12_3_4_first_round_escaped_enums_and_lone_organizer(void *
                         "ATTENDEE;ROLE=X-ODD:mailto:a@example.com\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
     assert_stable(other);
     g = conv(other, 0);
-    ovp = json_object_get(json_object_get(g, "recurrenceOverrides"), "2024-01-02T10:00:00");
+    ovp = second_patch(g);
     jscal_uuidv5("mailto:a@example.com", b);
     snprintf(path, sizeof path, "participants/%s", b);
     json_t *roles = json_object_get(json_object_get(ovp, path), "roles");
@@ -583,7 +601,7 @@ static void test_draft25_2_3_29_organizer_participant_any_case(void **state)
                       "END:VCALENDAR\r\n";
     assert_stable(inh);
     json_t *g = conv(inh, 0);
-    json_t *ovp = json_object_get(json_object_get(g, "recurrenceOverrides"), "2024-01-02T10:00:00");
+    json_t *ovp = second_patch(g);
     char a[37], o[37], path[64];
     jscal_uuidv5("mailto:a@example.com", a);
     jscal_uuidv5("mailto:A@example.com", o);
@@ -700,6 +718,159 @@ static void test_issue12_3_4_first_round_participants_and_places(void **state)
                          "LOCATION;DERIVED=TRUE:Room\r\nBEGIN:VLOCATION\r\nUID:l3\r\nNAME:Room\r\n"
                          "LOCATION-TYPE:office\r\nEND:VLOCATION\r\nLOCATION;LANGUAGE=de:Saal\r\n"
                          "BEGIN:VLOCATION\r\nUID:l1\r\nNAME:Room\r\nEND:VLOCATION\r\n"));
+}
+
+/* draft-25 §2.3.4: an ATTENDEE's key is its JSID, else it may be the UUIDv5 of its address;
+ * the reader merges an ATTENDEE without JSID into an earlier participant of the same
+ * calendar user. So the writer names the key of every participant that shares a calendar
+ * user with another, whatever the order the object lists them in (session 11, issue 12
+ * §3.4: tests/fuzz/seeds/fuzz_ical/first-round-override-moves-participant-address-*). */
+static void test_draft25_2_3_4_participants_of_one_calendar_user_keep_their_keys(void **state)
+{
+    (void)state;
+    /* an override's ATTENDEE with the JSID of a series participant and another address
+     * (which the patch cannot change, jscalendarbis-17 §4.3.4: so the occurrence has it at
+     * the series' address b@x) beside an ATTENDEE of b@x: the patch lists that one after
+     * p9, and written without JSID it merged into p9 on the next read */
+    const char *moved = SERIES("ORGANIZER:mailto:a@x\r\nATTENDEE;JSID=p9:mailto:b@x\r\n",
+                               "ATTENDEE:mailto:b@x\r\n"
+                               "ATTENDEE;JSID=p9;PARTSTAT=ACCEPTED:mailto:c@x\r\n");
+    assert_stable(moved);
+    json_t *g = conv(moved, 0);
+    json_t *ovp = second_patch(g);
+    char b[37], path[64];
+    jscal_uuidv5("mailto:b@x", b);
+    snprintf(path, sizeof path, "participants/%s", b);
+    assert_non_null(json_object_get(ovp, path));
+    assert_string_equal(
+        json_string_value(json_object_get(ovp, "participants/p9/participationStatus")), "accepted");
+    json_decref(g);
+    /* two participants of one calendar user in any order, spelt alike or not: each ATTENDEE
+     * names its key; a participant of a calendar user of its own still does not */
+    char a5[37], c5[37];
+    jscal_uuidv5("mailto:a@example.com", a5);
+    jscal_uuidv5("mailto:c@example.com", c5);
+    json_t *ev = json_pack("{s:s, s:s, s:s, s:{s:{s:s, s:s}, s:{s:s, s:s}, s:{s:s, s:s}}}", "@type",
+                           "Event", "uid", "j2", "start", "2024-01-01T10:00:00", "participants",
+                           "p1", "@type", "Participant", "calendarAddress", "mailto:A@example.com",
+                           a5, "@type", "Participant", "calendarAddress", "mailto:a@example.com",
+                           c5, "@type", "Participant", "calendarAddress", "mailto:c@example.com");
+    assert_non_null(ev);
+    char *ics = to_ics(ev);
+    char want[128];
+    snprintf(want, sizeof want, "\r\nATTENDEE;JSID=%s:mailto:a@example.com\r\n", a5);
+    assert_non_null(strstr(ics, want));
+    assert_non_null(strstr(ics, "\r\nATTENDEE;JSID=p1:mailto:A@example.com\r\n"));
+    assert_non_null(strstr(ics, "\r\nATTENDEE:mailto:c@example.com\r\n"));
+    json_t *back = conv(ics, 0);
+    assert_true(
+        json_equal(json_object_get(ev, "participants"), json_object_get(back, "participants")));
+    json_decref(back);
+    free(ics);
+    json_decref(ev);
+}
+
+/* draft-25 §5.1.1: the note of an ATTENDEE's parameters (convertedProperties) goes with its
+ * participant when an override's ORGANIZER of the series' organizer in another case gives
+ * that participant the series' spelling and key (same_organizer, ical_to_jscal.c); left at
+ * the old key it noted nothing and X-P was lost on the next read (session 11, issue 12
+ * §3.4: seeds/fuzz_ical/first-round-override-organizer-case-attendee-note). */
+static void test_draft25_5_1_1_override_organizer_case_keeps_attendee_note(void **state)
+{
+    (void)state;
+    const char *ics =
+        SERIES("ORGANIZER:mailto:O@X\r\n", "ORGANIZER:mailto:o@x\r\nATTENDEE;X-P=1:mailto:o@x\r\n");
+    assert_stable(ics);
+    assert_writes(ics, "\r\nATTENDEE;X-P=1:mailto:O@X\r\n");
+}
+
+/* jscalendarbis-17 §4.3.4: an override cannot change a participant's calendarAddress, so
+ * its participant of a key the series has is at the series' address: here p9 (o@x) is the
+ * participant of the series' organizer O@X in the occurrence, whatever address the
+ * override's ATTENDEE gave it, and so the owner (draft-25 §2.3.29), as it reads back
+ * (session 11, issue 12 §3.4: seeds/fuzz_ical/first-round-override-participant-at-series-address).
+ */
+static void test_jscalbis17_4_3_4_override_participant_at_series_address(void **state)
+{
+    (void)state;
+    const char *ics = SERIES("ATTENDEE:mailto:O@X\r\nATTENDEE;JSID=p9:mailto:o@x\r\n"
+                             "ORGANIZER:mailto:O@X\r\n",
+                             "ATTENDEE;JSID=p9:mailto:g@x\r\nORGANIZER:mailto:b@x\r\n");
+    assert_stable(ics);
+    json_t *g = conv(ics, 0);
+    json_t *ovp = second_patch(g);
+    assert_true(
+        json_is_true(json_object_get(json_object_get(ovp, "participants/p9/roles"), "owner")));
+    json_decref(g);
+}
+
+/* draft-25 §2.3.5: a PARTICIPANT whose address no ATTENDEE or ORGANIZER merged into notes
+ * that it came from CALENDAR-ADDRESS, also beside an ATTENDEE of the same calendar user
+ * that its JSID keeps apart (the note was decided by address, so the occurrence below,
+ * whose p9 is at g@x after the patch, lost it on the next read; session 11, issue 12 §3.4:
+ * seeds/fuzz_ical/first-round-participant-beside-jsid-attendee). */
+static void test_draft25_2_3_5_calendar_address_note_beside_jsid_attendee(void **state)
+{
+    (void)state;
+    const char *ics = SERIES("ORGANIZER:mailto:o@x\r\nATTENDEE;JSID=p9:mailto:g@x\r\n",
+                             "BEGIN:PARTICIPANT\r\nUID:p0\r\nCALENDAR-ADDRESS:mailto:g@x\r\n"
+                             "END:PARTICIPANT\r\nATTENDEE;JSID=p9:mailto:b@x\r\n");
+    assert_stable(ics);
+    json_t *g = conv(CAL("DTSTART:20240101T100000Z\r\nATTENDEE;JSID=p9:mailto:g@x\r\n"
+                         "BEGIN:PARTICIPANT\r\nUID:p0\r\nCALENDAR-ADDRESS:mailto:g@x\r\n"
+                         "END:PARTICIPANT\r\n"),
+                     0);
+    char k[37];
+    jscal_uuidv5("mailto:g@x", k);
+    json_t *pt = json_object_get(json_object_get(g, "participants"), k);
+    json_t *cp = json_object_get(json_object_get(pt, "iCalendar"), "convertedProperties");
+    assert_non_null(json_object_get(cp, "calendarAddress"));
+    json_decref(g);
+}
+
+/* draft-25 §2.3.29: an ORGANIZER makes a participant unless an ATTENDEE has ROLE=OWNER. A
+ * series whose owner is such an ATTENDEE has no participant of its organizer; an override
+ * without ORGANIZER and without that ATTENDEE (or any owner) is written with the series'
+ * ORGANIZER, which then makes one: so the occurrence has it on the first read too
+ * (jscalendarbis-17 §4.3.4: its organizer is the series'; session 11, issue 12 §3.4:
+ * seeds/fuzz_ical/first-round-override-without-the-owner-attendee,
+ * first-round-override-without-participants-owner-attendee). */
+static void test_draft25_2_3_29_override_without_the_owner_attendee(void **state)
+{
+    (void)state;
+    const char *ics = SERIES("ORGANIZER:mailto:o@x\r\nATTENDEE;ROLE=OWNER:mailto:d@x\r\n",
+                             "ATTENDEE:mailto:a@x\r\n");
+    assert_stable(ics);
+    json_t *g = conv(ics, 0);
+    assert_int_equal(json_object_size(json_object_get(g, "participants")), 1);
+    json_t *ovp = second_patch(g);
+    char o[37], path[64];
+    jscal_uuidv5("mailto:o@x", o);
+    snprintf(path, sizeof path, "participants/%s", o);
+    json_t *pt = json_object_get(ovp, path);
+    assert_true(json_is_true(json_object_get(json_object_get(pt, "roles"), "owner")));
+    json_decref(g);
+    assert_stable(SERIES("ORGANIZER:mailto:o@x\r\nATTENDEE;ROLE=OWNER:mailto:d@x\r\n", ""));
+    /* an override that keeps an owner makes none */
+    assert_stable(SERIES("ORGANIZER:mailto:o@x\r\nATTENDEE;ROLE=OWNER:mailto:d@x\r\n",
+                         "ATTENDEE;ROLE=OWNER:mailto:d@x\r\nATTENDEE:mailto:a@x\r\n"));
+}
+
+/* draft-25 §2.3.42: the locale is the LANGUAGE of the SUMMARY that converts to the title,
+ * the first one (a repeated one is dropped); an empty first SUMMARY is the default title and
+ * gives none. A later SUMMARY's language was taken, and the writer gave it to the
+ * DESCRIPTION whose own LANGUAGE was noted (session 11, issue 12 §3.4:
+ * seeds/fuzz_ical/first-round-locale-of-repeated-summary). */
+static void test_draft25_2_3_42_locale_of_the_first_summary_only(void **state)
+{
+    (void)state;
+    const char *ics = CAL("DTSTART:20240101T100000\r\nDESCRIPTION;LANGUAGE=fr:d\r\n"
+                          "SUMMARY;VALUE=TEXT;JSID=k:\r\nSUMMARY;LANGUAGE=de:s\r\n");
+    assert_stable(ics);
+    json_t *g = conv(ics, 0);
+    assert_string_equal(json_string_value(json_object_get(g, "locale")), "fr");
+    assert_null(json_object_get(g, "title"));
+    json_decref(g);
 }
 
 /* RFC 5545 §3.8.4.4: an instance standing alone whose RECURRENCE-ID is a DATE-TIME beside a
@@ -1226,6 +1397,12 @@ int main(void)
         cmocka_unit_test(test_rfc5545_3_3_9_rdate_period_ending_before_start),
         cmocka_unit_test(test_issue12_3_4_values_kept_as_written),
         cmocka_unit_test(test_issue12_3_4_first_round_participants_and_places),
+        cmocka_unit_test(test_draft25_2_3_4_participants_of_one_calendar_user_keep_their_keys),
+        cmocka_unit_test(test_draft25_5_1_1_override_organizer_case_keeps_attendee_note),
+        cmocka_unit_test(test_jscalbis17_4_3_4_override_participant_at_series_address),
+        cmocka_unit_test(test_draft25_2_3_5_calendar_address_note_beside_jsid_attendee),
+        cmocka_unit_test(test_draft25_2_3_42_locale_of_the_first_summary_only),
+        cmocka_unit_test(test_draft25_2_3_29_override_without_the_owner_attendee),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

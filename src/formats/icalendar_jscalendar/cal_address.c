@@ -4,6 +4,7 @@
  */
 #include "formats/icalendar_jscalendar/cal_address.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -26,6 +27,18 @@ static int rank(const json_t *pt, const char *addr, int owner_first)
     if (!cal_address_same(a, addr))
         return 0;
     return 1 + 2 * !strcmp(a, addr) + (owner_first && is_owner(pt));
+}
+
+int cal_address_any_owner(const json_t *parts)
+{
+    const char *k;
+    json_t *pt;
+    json_object_foreach((json_t *)parts, k, pt)
+    {
+        if (is_owner(pt))
+            return 1;
+    }
+    return 0;
 }
 
 const char *cal_address_participant(const json_t *parts, const char *addr, int owner_first)
@@ -67,4 +80,49 @@ int cal_address_organizer_needs_jsid(const json_t *parts, const char *org, const
             return 1;
     }
     return 0;
+}
+
+/* addr in lower case (ASCII, as strcasecmp compares), malloc'd. */
+static char *user_key(const char *addr)
+{
+    char *l = strdup(addr);
+    for (char *c = l; *c; c++)
+        if (*c >= 'A' && *c <= 'Z')
+            *c += 'a' - 'A';
+    return l;
+}
+
+json_t *cal_address_shared_users(const json_t *parts)
+{
+    json_t *seen = NULL, *shared = NULL, *pt;
+    const char *k;
+    json_object_foreach((json_t *)parts, k, pt)
+    {
+        const char *a = json_string_value(json_object_get(pt, "calendarAddress"));
+        if (!a)
+            continue;
+        char *l = user_key(a);
+        if (!seen)
+            seen = json_object();
+        if (!json_object_get(seen, l)) {
+            json_object_set_new(seen, l, json_true());
+        } else {
+            if (!shared)
+                shared = json_object();
+            json_object_set_new(shared, l, json_true());
+        }
+        free(l);
+    }
+    json_decref(seen);
+    return shared;
+}
+
+int cal_address_is_shared(const json_t *users, const char *addr)
+{
+    if (!users || !addr)
+        return 0;
+    char *l = user_key(addr);
+    int r = json_object_get(users, l) != NULL;
+    free(l);
+    return r;
 }

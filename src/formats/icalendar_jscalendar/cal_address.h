@@ -36,4 +36,19 @@ const char *cal_address_organizer(const json_t *parts, const char *org, const ch
  * has the owner role (the reader then makes no participant of a bare ORGANIZER, §2.3.29). */
 int cal_address_organizer_needs_jsid(const json_t *parts, const char *org, const char *key);
 
+/* 1 if a participant of parts has the owner role (then an ORGANIZER without parameters of
+ * its own makes no participant, draft-25 §2.3.29). */
+int cal_address_any_owner(const json_t *parts);
+
+/* The calendar users that more than one participant of parts has an address of: an object
+ * keyed by those addresses in lower case (cal_address_same's equivalence), or NULL if there
+ * are none. The writer names the key of each such participant in its JSID parameter: the
+ * reader merges an ATTENDEE without one into an earlier participant of the same calendar
+ * user (draft-25 §2.3.4), and which one is earlier depends on the order the object lists
+ * them in, which a patch changes (issue 12 §3.4). */
+json_t *cal_address_shared_users(const json_t *parts);
+
+/* 1 if addr names one of users (cal_address_shared_users; NULL: none). */
+int cal_address_is_shared(const json_t *users, const char *addr);
+
 #endif

@@ -148,8 +148,10 @@ int i2j_styled_ok(const ical_prop *p);
 json_t *i2j_convert_participant_comp(obj_ctx *parent, const ical_comp *c, char key[256]);
 char *i2j_strip_mailto(const char *s);
 void i2j_set_addr_set(json_t *obj, const char *name, const ical_param *pa);
-void i2j_convert_attendee(obj_ctx *o, const ical_prop *p);
-void i2j_convert_organizer(obj_ctx *o, const ical_prop *p);
+/* ATTENDEE and ORGANIZER into participants (§2.3.4, §2.3.29); each adds the key of the
+ * participant it made or merged into to the set into. */
+void i2j_convert_attendee(obj_ctx *o, const ical_prop *p, json_t *into);
+void i2j_convert_organizer(obj_ctx *o, const ical_prop *p, json_t *into);
 int i2j_convert_jsprops(obj_ctx *o, const ical_prop *const *jsprops, size_t n);
 
 #endif

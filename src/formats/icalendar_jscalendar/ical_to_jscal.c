@@ -285,30 +285,30 @@ static int entry_components(entry_ctx *e, const ical_comp *c)
 static void entry_people(entry_ctx *e)
 {
     obj_ctx *o = &e->o;
+    json_t *merged = json_object(); /* the participants an ATTENDEE or ORGANIZER made */
     for (size_t i = 0; i < e->natt; i++)
-        i2j_convert_attendee(o, e->attendees[i]);
+        i2j_convert_attendee(o, e->attendees[i], merged);
     if (e->organizer)
-        i2j_convert_organizer(o, e->organizer);
+        i2j_convert_organizer(o, e->organizer, merged);
     const char *k;
     json_t *pt;
     json_object_foreach(json_object_get(o->obj, "participants"), k, pt)
     {
         /* A PARTICIPANT whose address came only from CALENDAR-ADDRESS, not from an ATTENDEE
-         * or ORGANIZER merged into it, says so (§2.3.5). */
+         * or ORGANIZER merged into it, says so (§2.3.5); one of the same calendar user that
+         * its JSID kept apart is not merged (issue 12 §3.4: the writer names such keys) */
         json_t *ic = json_object_get(pt, "iCalendar");
         const char *addr = json_string_value(json_object_get(pt, "calendarAddress"));
         if (!ic || !addr)
             continue;
-        int from_attendee = e->organizer && cal_address_same(e->organizer->value, addr);
-        for (size_t i = 0; i < e->natt && !from_attendee; i++)
-            from_attendee = cal_address_same(e->attendees[i]->value, addr);
-        if (!from_attendee) {
+        if (!json_object_get(merged, k)) {
             json_t *n = i2j_typed_object("ICalProperty");
             json_object_set_new_nocheck(n, "name", json_string_nocheck("calendar-address"));
             json_object_set_new_nocheck(i2j_get_map(ic, "convertedProperties"), "calendarAddress",
                                         n);
         }
     }
+    json_decref(merged);
 }
 
 /* A repeated UID or JSID in a PARTICIPANT, VLOCATION or VALARM (RFC 9073 §7, RFC 9074
@@ -453,6 +453,23 @@ static void drop_ignored_notes(json_t *ov)
     tidy_ical(ov);
 }
 
+/* An override cannot change a participant's calendarAddress (jscalendarbis-17 §4.3.4): one
+ * of a key the series has is, after the patch, at the series' address, whatever the
+ * override's ATTENDEE said. So it is taken as that address before anything looks for a
+ * participant by address (same_organizer, override_organizer), as it will be read back
+ * (issue 12 §3.4). */
+static void series_addresses(json_t *main, json_t *ov)
+{
+    json_t *mparts = json_object_get(main, "participants"), *pt;
+    const char *k;
+    json_object_foreach(json_object_get(ov, "participants"), k, pt)
+    {
+        json_t *ma = json_object_get(json_object_get(mparts, k), "calendarAddress");
+        if (json_is_string(ma) && json_object_get(pt, "calendarAddress"))
+            json_object_set_nocheck(pt, "calendarAddress", ma);
+    }
+}
+
 /* An override whose ORGANIZER is the series' organizer spelt in another case (libical's
  * 2446.ics: "MAILTO:A@Example.com" against "Mailto:A@example.com"): it cannot change
  * organizerCalendarAddress (jscalendarbis §3.3.4 ignores that key), so its organizer and
@@ -476,6 +493,16 @@ static void same_organizer(json_t *main, json_t *ov)
         json_object_del(parts, ok);
         json_object_set_new_nocheck(pt, "calendarAddress", json_string(to));
         json_object_set_new_nocheck(parts, nk, pt);
+        /* and the note of its ATTENDEE's parameters (§5.1.1) goes with it */
+        json_t *cp = json_object_get(json_object_get(ov, "iCalendar"), "convertedProperties");
+        char op[64], np[64];
+        snprintf(op, sizeof op, "participants/%s", ok);
+        snprintf(np, sizeof np, "participants/%s", nk);
+        json_t *note = json_object_get(cp, op);
+        if (note) {
+            json_object_set_nocheck(cp, np, note);
+            json_object_del(cp, op);
+        }
     }
     json_object_set_new_nocheck(ov, "organizerCalendarAddress", json_string(to));
     free(from);
@@ -517,8 +544,23 @@ static void override_organizer(json_t *main, json_t *ov)
             json_object_set_nocheck(pt, "sentBy", sb);
         return;
     }
-    if (mk && !json_object_get(ov, "organizerCalendarAddress") && !json_object_get(parts, mk))
+    if (json_object_get(ov, "organizerCalendarAddress"))
+        return;
+    if (mk && !json_object_get(parts, mk)) {
         json_object_set_nocheck(i2j_get_map(ov, "participants"), mk, json_object_get(mparts, mk));
+        return;
+    }
+    /* a series without the organizer's participant (an ATTENDEE has ROLE=OWNER, draft-25
+     * §2.3.29) and an override without ORGANIZER and without any owner: the ORGANIZER the
+     * override is written with makes one when read back (issue 12 §3.4), so it has it now */
+    char u5[37];
+    jscal_uuidv5(morg, u5);
+    if (mk || cal_address_any_owner(parts) || json_object_get(parts, u5))
+        return;
+    json_t *np = i2j_typed_object("Participant");
+    json_object_set_new_nocheck(np, "calendarAddress", json_string(morg));
+    json_object_set_new_nocheck(i2j_get_map(np, "roles"), "owner", json_true());
+    json_object_set_new_nocheck(i2j_get_map(ov, "participants"), u5, np);
 }
 
 /* The VTIMEZONE that h_recurrence_id kept for RECURRENCE-ID's zone: an override's
@@ -596,6 +638,7 @@ static void add_override(json_t *main, json_t *ov, cal_ctx *cal, int line, json_
         json_object_set_new_nocheck(base, "start", json_string_nocheck(key));
     else
         json_object_set_new_nocheck(base, "due", json_string_nocheck(key));
+    series_addresses(main, ov);
     same_organizer(main, ov);
     override_organizer(main, ov);
     drop_ignored_notes(ov);

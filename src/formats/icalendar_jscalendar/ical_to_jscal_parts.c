@@ -1126,7 +1126,7 @@ static const char *value1(const ical_param *pa)
     return pa && pa->nvalues ? pa->values[0] : NULL;
 }
 
-void i2j_convert_attendee(obj_ctx *o, const ical_prop *p)
+void i2j_convert_attendee(obj_ctx *o, const ical_prop *p, json_t *into)
 {
     const ical_param *pa[ATT_N];
     ical_prop_params_pick(p, att_params, ATT_N, pa);
@@ -1148,6 +1148,7 @@ void i2j_convert_attendee(obj_ctx *o, const ical_prop *p)
         pt = i2j_typed_object("Participant");
         json_object_set_new_nocheck(parts, key, pt);
     }
+    json_object_set_new_nocheck(into, key, json_true());
     json_object_set_new_nocheck(pt, "calendarAddress", json_string_nocheck(p->value));
     const char *v;
     if ((v = value1(pa[ATT_CN])))
@@ -1228,7 +1229,7 @@ void i2j_convert_attendee(obj_ctx *o, const ical_prop *p)
     free(path);
 }
 
-void i2j_convert_organizer(obj_ctx *o, const ical_prop *p)
+void i2j_convert_organizer(obj_ctx *o, const ical_prop *p, json_t *into)
 {
     json_object_set_new_nocheck(o->obj, "organizerCalendarAddress", json_string_nocheck(p->value));
     const char *cn = ical_prop_param1(p, "CN"), *email = ical_prop_param1(p, "EMAIL"),
@@ -1244,11 +1245,7 @@ void i2j_convert_organizer(obj_ctx *o, const ical_prop *p)
         jsid = NULL;
     int jsid_new = jsid && !json_object_get(parts, jsid);
     const char *existing = parts && !jsid_new ? cal_address_organizer(parts, p->value, jsid) : NULL;
-    int other_owner = 0;
-    const char *k;
-    json_t *v;
-    json_object_foreach(parts, k, v) if (json_is_true(json_object_get(json_object_get(v, "roles"), "owner")))
-        other_owner = 1;
+    int other_owner = cal_address_any_owner(parts);
     static const char *const consumed[] = {"CN", "EMAIL", "SENT-BY", NULL};
     if (existing || jsid_new || cn || email || sentby || !other_owner) {
         char key[256];
@@ -1269,6 +1266,7 @@ void i2j_convert_organizer(obj_ctx *o, const ical_prop *p)
             json_object_set_new_nocheck(parts, key, pt);
         }
         json_object_set_new_nocheck(i2j_get_map(pt, "roles"), "owner", json_true());
+        json_object_set_new_nocheck(into, key, json_true());
         if (cn && !json_object_get(pt, "name"))
             json_object_set_new_nocheck(pt, "name", json_string_nocheck(cn));
         if (email && !json_object_get(pt, "email"))

@@ -76,17 +76,21 @@ static int h_summary(entry_ctx *e, const ical_prop *p)
 
 /* The locale is the LANGUAGE of the SUMMARY that h_summary takes, whatever the order of
  * the properties (draft-25 §2.3.42; §2.3.13 only without one): the writer writes SUMMARY
- * first, so a DESCRIPTION's other language before it would be the locale only once. */
+ * first, so a DESCRIPTION's other language before it would be the locale only once. That
+ * is the first SUMMARY (a repeated one is dropped), and none if it is the default title
+ * (issue 12 §3.4: a later SUMMARY's language became the locale, which the writer then gave
+ * the DESCRIPTION). */
 static void summary_locale_first(entry_ctx *e)
 {
     if (json_object_get(e->o.obj, "locale") || json_object_get(e->o.obj, "title"))
         return;
     for (size_t i = 0; i < e->o.comp->nprops; i++) {
         const ical_prop *s = &e->o.comp->props[i];
-        if (!strcasecmp(s->name, "SUMMARY") && (*s->value || kept_params(s) || e->is_instance)) {
+        if (strcasecmp(s->name, "SUMMARY"))
+            continue;
+        if (*s->value || kept_params(s) || e->is_instance)
             i2j_take_language(e->o.obj, s);
-            return;
-        }
+        return;
     }
 }
 

@@ -709,9 +709,11 @@ static json_t *attendee_role(ical_prop *p, const json_t *roles, int is_org, int 
     return extra_roles;
 }
 
-/* ATTENDEE for a participant with a calendarAddress (§3.6, §2.3.4). */
+/* ATTENDEE for a participant with a calendarAddress (§3.6, §2.3.4); shared: the calendar
+ * users more than one participant names (cal_address_shared_users). */
 static void add_attendee(out_ctx *o, ical_comp *c, const json_t *pt, const char *k,
-                         const char *addr, int is_org, const char *path, int is_task)
+                         const char *addr, int is_org, const char *path, int is_task,
+                         const json_t *shared)
 {
     json_t *roles = json_object_get(pt, "roles");
     ical_prop *p = ical_comp_add_prop(c, "ATTENDEE", addr);
@@ -758,9 +760,11 @@ static void add_attendee(out_ctx *o, ical_comp *c, const json_t *pt, const char 
     json_t *e;
     json_array_foreach(json_object_get(pt, "scheduleStatus"), i, e) if (json_is_string(e))
         ical_prop_add_param(p, "SCHEDULE-STATUS", json_string_value(e));
+    /* the key, unless the reader makes it from the address (draft-25 §2.3.4) and merges
+     * no other participant of that calendar user into it (issue 12 §3.4) */
     char u5[37];
     jscal_uuidv5(addr, u5);
-    if (strcmp(u5, k))
+    if (strcmp(u5, k) || cal_address_is_shared(shared, addr))
         ical_prop_add_param(p, "JSID", k);
     j2i_apply_cp(o, p, path);
     p = NULL;
@@ -851,6 +855,7 @@ void j2i_add_participants(out_ctx *o, ical_comp *c, const json_t *obj, int is_ta
     const char *okey = org ? cal_address_organizer(parts, org, NULL) : NULL;
     if (org)
         add_organizer(o, c, obj, org, okey);
+    json_t *shared = cal_address_shared_users(parts);
     json_object_foreach((json_t *)parts, k, pt)
     {
         const char *addr = j2i_jstr(pt, "calendarAddress");
@@ -889,7 +894,7 @@ void j2i_add_participants(out_ctx *o, ical_comp *c, const json_t *obj, int is_ta
             "expectReply", "sentBy", "delegatedTo", "delegatedFrom", "memberOf", "progress",
             "scheduleAgent", "scheduleForceSend", "scheduleStatus", NULL};
         if (want_attendee)
-            add_attendee(o, c, pt, k, addr, is_org, path, is_task);
+            add_attendee(o, c, pt, k, addr, is_org, path, is_task, shared);
         /* PARTICIPANT component for what ATTENDEE cannot carry (§3.6). */
         int want_comp = !want_attendee || ic || json_object_get(pt, "description") ||
                         json_object_get(pt, "links") || json_object_get(pt, "percentComplete");
@@ -900,6 +905,7 @@ void j2i_add_participants(out_ctx *o, ical_comp *c, const json_t *obj, int is_ta
         }
         free(path);
     }
+    json_decref(shared);
 }
 
 /* ---- alerts (§3.1) -------------------------------------------------------------------- */
