@@ -127,8 +127,9 @@ static int res_resolve(struct dav_ctx *x, const char *path, struct dav_res *r)
             r->t = DR_PRINCIPALS;
         else if (n == 3 && strcmp(segs[2], x->u->name) == 0)
             r->t = DR_PRINCIPAL;
-        else if (n != 3 || !dav_principal_group(x, segs[2], r))
-            return 404; /* another user's, or a group's the user is not in */
+        else if (n != 3 ||
+                 (!dav_principal_group(x, segs[2], r) && !dav_principal_other(x, segs[2], r)))
+            return 404; /* no principal of the directory */
         return 0;
     }
     if (!(r->k = kind_find(segs[1])) || n < 3 || !(r->acct = account_find(x->u, segs[2])))
@@ -792,6 +793,13 @@ static void dispatch(struct dav_ctx *x, struct dav_res *r)
         (r->t != DR_COLL || (strcmp(m, "PROPFIND") != 0 && strcmp(m, "REPORT") != 0))) {
         /* shared for free/busy alone (dav_shared.c): no member, no body (RFC 3744 §7.2) */
         dav_need_privilege(x, r, false, NS_DAV, "read");
+        return;
+    }
+    if (r->t == DR_OTHER && strcmp(m, "PROPFIND") != 0 && strcmp(m, "REPORT") != 0 &&
+        strcmp(m, "GET") != 0 && strcmp(m, "HEAD") != 0) {
+        /* another's principal is the directory's to change, not the user's (RFC 3744 §3.3:
+         * write-properties on it is not granted; §7.1.1) */
+        dav_need_privilege(x, r, false, NS_DAV, strcmp(m, "ACL") == 0 ? "write-acl" : "write");
         return;
     }
     if (unmapped(x, r))

@@ -57,7 +57,8 @@ struct dav_kind {
 extern const struct dav_kind dav_calendars, dav_tasklists, dav_addressbooks;
 
 /* DR_PRINCIPAL: the user's own principal; DR_GROUP: a group's they are in; DR_OTHER:
- * another principal of the directory, as a principal search finds it (dav_principal.c) */
+ * another principal of the directory, as a search finds it or its URL names it, with the
+ * directory's properties alone (dav_principal.c) */
 enum dav_rtype {
     DR_ROOT,
     DR_PRINCIPALS,
@@ -307,6 +308,9 @@ void dav_need_privilege(struct dav_ctx *x, const struct dav_res *r, bool parent,
 /* Makes r the principal of group id (or of the group named id) when the user is in that
  * group: true if it did. */
 bool dav_principal_group(struct dav_ctx *x, const char *id, struct dav_res *r);
+/* Another principal of the directory by its URL segment (a user's name, a group's id or
+ * name), as DR_OTHER: false when the directory has none. */
+bool dav_principal_other(struct dav_ctx *x, const char *seg, struct dav_res *r);
 /* A principal's property of the DAV: namespace (displayname, principal-URL,
  * alternate-URI-set, group-member-set, group-membership): 1 with its value in v, 0 when
  * r has none, -1 when name is none of these. */

@@ -6,8 +6,9 @@
  * DAV:acl names a group by. Both are DAV:principal resources with a displayname, their
  * principal-URL (§4.2), an empty alternate-URI-set (§4.1) and group-membership (§4.4: a
  * user's groups; groups are in none); a group has its group-member-set (§4.3: the
- * principal-URLs of its member users). A user sees their own principal and their
- * groups' (no other user's, as before: the directory is JMAP's Principal/get).
+ * principal-URLs of its member users). Any other principal of the directory (RFC 9670
+ * §2: Principal/get shows the user every one) answers at its URL with the directory's
+ * properties alone (name, addresses, type) and nothing of its calendars or rights.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,6 +113,28 @@ static void other_principal(struct dav_res *r, const char *id, const char *seg)
     r->t = DR_OTHER;
     snprintf(r->group, sizeof r->group, "%s", id);
     snprintf(r->name, sizeof r->name, "%s", seg);
+}
+
+/* What a search names (§9.4) is read at its URL too: RFC 9670 §2 shows the user every
+ * principal of the directory, and clients read a found principal's properties there. */
+bool dav_principal_other(struct dav_ctx *x, const char *seg, struct dav_res *r)
+{
+    struct store_user u;
+    memset(&u, 0, sizeof u);
+    bool user = store_user_get(x->c, seg, &u) == STORE_OK && u.account_id[0];
+    char id[64];
+    if (user)
+        snprintf(id, sizeof id, "%s", u.account_id);
+    else if (store_group_get(x->c, seg, id) != STORE_OK)
+        snprintf(id, sizeof id, "%s", seg); /* a group by its id */
+    json_t *p = principal_load(x->c, id);
+    const char *type = json_string_value(json_object_get(p, "type"));
+    bool found = type && (user || strcmp(type, "individual") != 0);
+    if (found)
+        other_principal(r, id, user ? u.name : id);
+    json_decref(p);
+    store_user_clear(&u);
+    return found;
 }
 
 /* The user's email in the directory (malloc'd) or NULL. */

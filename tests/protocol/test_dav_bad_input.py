@@ -116,7 +116,9 @@ def test_other_users_collections(server):
     bob_home = homes(server, "bob")[0]
     assert propfind(server, bob_home, "<d:resourcetype/>", depth=1).status_code == 404
     assert put(server, bob_home + "x/evil.ics", ics(str(uuid.uuid4()))).status_code in (404, 409)
-    assert propfind(server, "/dav/principals/bob/", "<d:displayname/>").status_code == 404
+    # bob's principal is the directory's (RFC 9670 §2), his calendars are not alice's
+    ms = multistatus(propfind(server, "/dav/principals/bob/", "<c:calendar-home-set/>"))
+    assert C + "calendar-home-set" in ms["/dav/principals/bob/"]["missing"]
     path = new_calendar(server)
     carol_home = homes(server, "carol")[0]
     assert carol_home != homes(server)[0]

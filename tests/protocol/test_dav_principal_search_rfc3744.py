@@ -11,7 +11,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from davutil import C, CS, D, NSDECL, dav, multistatus, propfind
+from davutil import C, CS, D, NSDECL, dav, error_condition, multistatus, propfind
 from groupware_util import GroupServer
 
 
@@ -188,12 +188,48 @@ def test_rfc3253_3_1_2_principals_list_the_search_reports(gs):
 
 def test_rfc3744_4_a_group_principal_by_its_name(gs):
     """A group's principal is at its id's URL (what DAV:acl writes); its name reaches it
-    too, as the ACL method takes it (RFC 9670 §2: shareWith may name a group) — for its
-    members only, as by id."""
+    too, as the ACL method takes it (RFC 9670 §2: shareWith may name a group); for one
+    not in the group, by name as by id, with the directory's properties alone."""
     path = f"/dav/principals/{gs.group_name}/"
     r = propfind(gs, path, "<d:principal-URL/><d:displayname/>", user="bob")
     ms = multistatus(r)
     (entry,) = ms.values()
     assert hrefs(entry["props"][D + "principal-URL"]) == {f"/dav/principals/{gs.group}/"}
     assert entry["props"][D + "displayname"].text == gs.group_name
-    assert propfind(gs, path, "<d:displayname/>", user="erin").status_code == 404
+    ms = multistatus(propfind(gs, path, "<d:displayname/><d:group-member-set/>", user="erin"))
+    (entry,) = ms.values()
+    assert entry["props"][D + "displayname"].text == gs.group_name
+    assert D + "group-member-set" in entry["missing"]  # not erin's to read
+
+
+def test_rfc3744_9_4_a_found_principal_reads_at_its_url_with_the_directory_alone(gs):
+    """A search answers with principal URLs (§9.4) and a client reads each there (Apple's
+    attendee and sharee look-up): another user's principal answers with the directory's
+    properties (RFC 9670 §2: the user sees every principal) and nothing of their
+    calendars; it is not the user's to change (§7.1.1 need-privileges); a name the
+    directory does not have is 404 (RFC 4918 §9.1)."""
+    (url,) = multistatus(search(gs, [("<d:displayname/>", "lIDDe", None)], user="dan"))
+    assert url == "/dav/principals/alice/"
+    props = ("<d:resourcetype/><d:displayname/><d:principal-URL/>"
+             "<c:calendar-user-address-set/><c:calendar-user-type/><c:calendar-home-set/>"
+             "<d:current-user-privilege-set/>")
+    ms = multistatus(propfind(gs, url, props, user="dan"))
+    alice = ms[url]
+    assert alice["props"][D + "resourcetype"].find(D + "principal") is not None
+    assert alice["props"][D + "displayname"].text == "Alice Liddell"
+    assert hrefs(alice["props"][D + "principal-URL"]) == {url}
+    assert hrefs(alice["props"][C + "calendar-user-address-set"]) == {
+        "mailto:alice@localhost", url}
+    assert alice["props"][C + "calendar-user-type"].text == "INDIVIDUAL"
+    assert C + "calendar-home-set" in alice["missing"]
+    r = dav(gs, "PROPPATCH", url, f'<?xml version="1.0"?><d:propertyupdate {NSDECL}><d:set>'
+            '<d:prop><d:displayname>Mallory</d:displayname></d:prop></d:set></d:propertyupdate>',
+            user="dan")
+    assert r.status_code == 403, r.text
+    assert D + "need-privileges" in error_condition(r)
+    for method in ("DELETE", "MKCOL", "LOCK", "ACL", "PUT"):
+        assert dav(gs, method, url, user="dan").status_code == 403, method
+    ms = multistatus(propfind(gs, url, "<d:displayname/>", user="dan"))
+    assert ms[url]["props"][D + "displayname"].text == "Alice Liddell"
+    assert propfind(gs, "/dav/principals/nobody-" + uuid.uuid4().hex[:6] + "/",
+                    "<d:displayname/>", user="dan").status_code == 404

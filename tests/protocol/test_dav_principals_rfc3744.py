@@ -96,9 +96,14 @@ def test_rfc3744_4_a_group_has_no_calendar_home_and_no_owner_rfc4791_6_2_1(gs):
     assert hrefs(entry["props"][D + "current-user-principal"]) == {"/dav/principals/bob/"}
 
 
-def test_rfc3744_4_a_group_principal_is_the_members_only(gs):
-    """erin is in no group: the group's principal URL names nothing she may see (404, as
-    another user's principal), and a name that is no group's is 404 too."""
-    assert propfind(gs, group_path(gs), "<d:displayname/>", user="erin").status_code == 404
+def test_rfc3744_4_a_group_principal_shows_others_the_directory_alone(gs):
+    """erin is in no group: the group's principal URL shows her the directory's properties
+    (RFC 9670 §2: every principal is visible) and not its members (§4.3), and a name that
+    is no group's is 404."""
+    ms = multistatus(propfind(gs, group_path(gs), "<d:displayname/><d:group-member-set/>",
+                              user="erin"))
+    (entry,) = ms.values()
+    assert entry["props"][D + "displayname"].text
+    assert D + "group-member-set" in entry["missing"]
     assert propfind(gs, "/dav/principals/no-such-group/", "<d:displayname/>",
                     user="bob").status_code == 404
