@@ -121,12 +121,9 @@ def test_health_reports_the_database(pair):
     assert requests.get(b.base + "/health").status_code == 200
 
 
-def test_query_changes_of_expanded_recurrences_whichever_answers(pair):
-    """RFC 8620 §5.6 with draft-ietf-jmap-calendars §5.9 expandRecurrences: instance
-    ids are not stored ids, so only the old results (a snapshot in the database)
-    let B answer /queryChanges for a query A ran."""
-    a, b = pair
-    acct = a.account()
+def weekly_month_query(a, acct):
+    """A weekly event of four occurrences created through a, and its month's expanded
+    query run there: (the event's id, the query's arguments, its answer)."""
     ev = event(a, acct, "Weekly")
     ev["recurrenceRules"] = [{"@type": "RecurrenceRule", "frequency": "weekly", "count": 4}]
     _, out = a.call("CalendarEvent/set", {"accountId": acct, "create": {"w": ev}})
@@ -135,6 +132,16 @@ def test_query_changes_of_expanded_recurrences_whichever_answers(pair):
          "filter": {"after": "2026-03-01T00:00:00", "before": "2026-04-01T00:00:00"}}
     _, first = a.call("CalendarEvent/query", q)
     assert len(first["ids"]) == 4
+    return wid, q, first
+
+
+def test_query_changes_of_expanded_recurrences_whichever_answers(pair):
+    """RFC 8620 §5.6 with draft-ietf-jmap-calendars §5.9 expandRecurrences: instance
+    ids are not stored ids, so only the old results (a snapshot in the database)
+    let B answer /queryChanges for a query A ran."""
+    a, b = pair
+    acct = a.account()
+    wid, q, first = weekly_month_query(a, acct)
     _, out = b.call("CalendarEvent/set", {"accountId": acct, "update": {
         wid: {"start": "2026-03-02T10:00:00"}}})
     assert wid in (out["updated"] or {}), out["notUpdated"]
@@ -210,14 +217,7 @@ def _snapshot_in_flight(pair):
     import subprocess
     a, b = pair
     acct = a.account()
-    ev = event(a, acct, "Weekly")
-    ev["recurrenceRules"] = [{"@type": "RecurrenceRule", "frequency": "weekly", "count": 4}]
-    _, out = a.call("CalendarEvent/set", {"accountId": acct, "create": {"w": ev}})
-    wid = out["created"]["w"]["id"]
-    q = {"accountId": acct, "expandRecurrences": True,
-         "filter": {"after": "2026-03-01T00:00:00", "before": "2026-04-01T00:00:00"}}
-    _, first = a.call("CalendarEvent/query", q)
-    assert len(first["ids"]) == 4
+    wid, q, first = weekly_month_query(a, acct)
     _, out = a.call("CalendarEvent/set", {"accountId": acct, "update": {
         wid: {"start": "2026-03-02T10:00:00"}}})
     assert wid in (out["updated"] or {}), out["notUpdated"]
@@ -483,14 +483,7 @@ def test_expanded_snapshot_names_each_event_once_old_json_rows_read_rfc8620_5_6(
     (a JSON array) still reads."""
     a, b = pair
     acct = a.account()
-    ev = event(a, acct, "Weekly")
-    ev["recurrenceRules"] = [{"@type": "RecurrenceRule", "frequency": "weekly", "count": 4}]
-    _, out = a.call("CalendarEvent/set", {"accountId": acct, "create": {"w": ev}})
-    wid = out["created"]["w"]["id"]
-    q = {"accountId": acct, "expandRecurrences": True,
-         "filter": {"after": "2026-03-01T00:00:00", "before": "2026-04-01T00:00:00"}}
-    _, first = a.call("CalendarEvent/query", q)
-    assert len(first["ids"]) == 4
+    wid, q, first = weekly_month_query(a, acct)
     cl = conftest.PG_CLUSTER
     schema = cl.schema_for(a.data)
     rows = cl.psql(conftest.pgharness.DB, f"SET search_path={schema}; SELECT ids FROM "
