@@ -15,10 +15,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "http/auth.h"
 #include "dav/dav.h"
+#include "http/auth.h"
 #include "http/internal.h"
 #include "push/hub.h"
+#include "util/answer_mem.h"
 
 void http_cors(struct MHD_Response *r)
 {
@@ -269,9 +270,9 @@ static enum MHD_Result api_answer(struct http_server *h, struct MHD_Connection *
     if (!out.body) /* a response that could not be serialized: never crash on it */
         return http_problem(c, rq, 500, "about:blank", "the response could not be encoded", NULL);
     struct MHD_Response *r =
-        MHD_create_response_from_buffer(strlen(out.body), out.body, MHD_RESPMEM_MUST_FREE);
+        MHD_create_response_from_buffer_with_free_callback(out.len, out.body, answer_mem_give);
     if (!r) {
-        free(out.body);
+        answer_mem_give(out.body);
         return MHD_NO;
     }
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,

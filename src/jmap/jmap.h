@@ -420,7 +420,8 @@ bool jmap_capability_known(const char *uri);
 /* ---- the API and the session ----------------------------------------------------------- */
 struct jmap_result {
     int status;      /* HTTP status */
-    char *body;      /* malloc'd JSON text */
+    char *body;      /* malloc'd JSON text (answer_mem_give or free() drops it) */
+    size_t len;      /* its length */
     bool problem;    /* body is an RFC 7807 problem document */
 };
 /* Processes one API request body (RFC 8620 §3): jmap_api_parse, then jmap_api_run. */

@@ -18,6 +18,7 @@
 #include "jmap/engine.h"
 #include "jmap/metadata.h"
 #include "push/hub.h"
+#include "util/answer_mem.h"
 #include "util/util.h"
 
 /* ---- errors ----------------------------------------------------------------------- */
@@ -405,11 +406,17 @@ static bool using_has(json_t *using, const char *cap)
 
 /* ---- the request ----------------------------------------------------------------------------- */
 
-static void set_result(struct jmap_result *out, int status, char *body, bool problem)
+static void set_result_n(struct jmap_result *out, int status, char *body, size_t len, bool problem)
 {
     out->status = status;
     out->body = body;
+    out->len = len;
     out->problem = problem;
+}
+
+static void set_result(struct jmap_result *out, int status, char *body, bool problem)
+{
+    set_result_n(out, status, body, body ? strlen(body) : 0, problem);
 }
 
 static void problem(struct jmap_result *out, const char *type, const char *detail,
@@ -765,6 +772,7 @@ void jmap_api_run(struct jmap_server *srv, const struct jmap_user *user, json_t 
     /* {"methodResponses":[...],"createdIds":{...},"sessionState":"..."}: the responses are
      * written as they come (bound_response) */
     jbuf text = {0};
+    text.s = answer_mem_take(&text.cap); /* a large answer's pages are not new (answer_mem.h) */
     jbuf_adds(&text, "{\"methodResponses\":[");
     util_deadline_set(util_now_ms() + srv->cfg->request_timeout);
     json_array_foreach(calls, i, v)
@@ -808,7 +816,8 @@ void jmap_api_run(struct jmap_server *srv, const struct jmap_user *user, json_t 
     jwriter_append(state, &text);
     json_decref(state);
     jbuf_addc(&text, '}');
-    set_result(out, 200, jbuf_take(&text), false);
+    size_t len = text.len; /* the answer's length without a strlen of megabytes */
+    set_result_n(out, 200, jbuf_take(&text), len, false);
     jwriter_raw_clear(); /* the raw placeholders the responses held (metadata /get) */
     util_deadline_set(0);
     /* after the commits: e.g. the iMIP outbox; a quick request wrote nothing, and its
