@@ -57,9 +57,6 @@ struct dav_response {
 bool dav_path(const char *path, const char *method);
 /* The redirect target of a well-known URI (RFC 6764 §5), or NULL. */
 const char *dav_well_known(const char *path);
-/* Frees the body of a dav_response once it is sent; a large one is kept for the next
- * answer (dav_xml.c). */
-void dav_body_free(void *body);
 /* Answers one DAV request of an authenticated user. */
 void dav_handle(struct jmap_server *srv, const struct jmap_user *u, const struct dav_request *q,
                 struct dav_response *out);

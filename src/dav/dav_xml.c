@@ -5,12 +5,12 @@
  * responses (RFC 4918 §13) written as text with the namespaces declared once.
  */
 #include <libxml/parser.h>
-#include <malloc.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dav/dav_internal.h"
+#include "util/answer_mem.h"
 
 static pthread_once_t xml_once = PTHREAD_ONCE_INIT;
 
@@ -198,64 +198,21 @@ void dav_xml_href(struct buf *b, const char *path)
     }
 }
 
-/* ---- the memory of large answers -----------------------------------------------------
- * A multistatus of thousands of members (an initial sync, a Depth 1 listing: 1.3 MB at
- * 10,000 events) or of many resources' data (a multiget of 100: ~300 KB) is larger than
- * the server's mmap threshold (serve.c malloc_tune: large blocks are mapped apart and
- * returned when freed), so each such answer was written into fresh pages, one page fault
- * per 4 KiB. Where a fault costs 10-20 us (a virtual machine without nested paging: the
- * benchmark machine of session 10) those faults were half the server's CPU for these
- * requests (issue 20: 500 faults and ~8 ms of kernel time per initial sync, 100 and
- * ~1.6 ms per multiget). The answers' buffers are kept for the next answer instead: a few,
- * bounded in size and in all (what is larger is given back as before). */
-#define BODY_KEEP 4           /* buffers kept */
-#define BODY_MIN (64u << 10)  /* smaller ones come and go with malloc */
-#define BODY_MAX (4u << 20)   /* larger ones too (rare: an account of 30,000 events) */
-#define BODY_TOTAL (8u << 20) /* kept in all */
-
-static pthread_mutex_t body_lock = PTHREAD_MUTEX_INITIALIZER;
-static void *body_kept[BODY_KEEP];
-static size_t body_sizes[BODY_KEEP], body_bytes;
-static int body_n;
-
-/* An empty b takes a kept buffer, if there is one. */
+/* A multistatus of thousands of members (an initial sync, a Depth 1 listing: 1.3 MB at
+ * 10,000 events) or of many resources' data (a multiget of 100: ~300 KB) starts in a
+ * kept buffer (util/answer_mem.h: fresh pages cost a fault each; issue 20). */
 static void body_take(struct buf *b)
 {
     if (b->data)
         return;
-    void *p = NULL;
-    size_t size = 0;
-    pthread_mutex_lock(&body_lock);
-    if (body_n) {
-        p = body_kept[--body_n];
-        size = body_sizes[body_n];
-        body_bytes -= size;
-    }
-    pthread_mutex_unlock(&body_lock);
+    size_t size;
+    char *p = answer_mem_take(&size);
     if (p) {
         b->data = p;
         b->cap = size;
         b->len = 0;
         b->data[0] = 0;
     }
-}
-
-void dav_body_free(void *body)
-{
-    if (!body)
-        return;
-    size_t size = malloc_usable_size(body);
-    if (size >= BODY_MIN && size <= BODY_MAX) {
-        pthread_mutex_lock(&body_lock);
-        if (body_n < BODY_KEEP && body_bytes + size <= BODY_TOTAL) {
-            body_kept[body_n] = body;
-            body_sizes[body_n++] = size;
-            body_bytes += size;
-            body = NULL;
-        }
-        pthread_mutex_unlock(&body_lock);
-    }
-    free(body);
 }
 
 void dav_ms_begin(struct buf *b)

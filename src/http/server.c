@@ -486,10 +486,10 @@ static enum MHD_Result route_dav(struct http_server *h, struct MHD_Connection *c
     buf_free(&rq->body);
     struct MHD_Response *r =
         out.body
-            ? MHD_create_response_from_buffer_with_free_callback(out.len, out.body, dav_body_free)
+            ? MHD_create_response_from_buffer_with_free_callback(out.len, out.body, answer_mem_give)
             : MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
     if (!r) {
-        dav_body_free(out.body);
+        answer_mem_give(out.body);
         return MHD_NO;
     }
     if (out.content_type)
