@@ -87,7 +87,7 @@ void pg_stats_commit(struct store_conn *c)
         " span, exact), object_grams(account_id, type, id), user_props(user_id, account_id,"
         " type, object_id), alert_queue(account_id, type, object_id, user_id, next_check),"
         " blob_refs(account_id, blob_id, obj_type, obj_id), object_metadata(account_id, type,"
-        " object_id, user_id, modseq)";
+        " object_id, user_id, modseq), object_members(account_id, type, id, collection_id, ord)";
     bool due = c->analyze_due || (c->created && pg_stats_grew(c->created_account, c->created));
     pg_stats_forget(c);
     if (!due || c->in_txn || c->pending || PQpipelineStatus(c->pg) != PQ_PIPELINE_OFF)
