@@ -25,6 +25,7 @@ static void usage(FILE *out)
           "  convert FILE [--to ics|vcf|json]\n"
           "  expand  FILE --from UTCDATETIME --to UTCDATETIME [--tz ZONE]\n"
           "  migrate --to postgresql://USER@HOST/DB   (the SQLite data into PostgreSQL)\n"
+          "  push-key PATH   (the WebPush VAPID key made there if absent; prints its public key)\n"
           "Common options: --data DIR (or JMAPD_DATA), --config FILE\n",
           out);
 }
@@ -35,12 +36,11 @@ int main(int argc, char **argv)
         const char *name;
         int (*run)(int, char **);
     } commands[] = {
-        {"serve", cli_serve},     {"user", cli_user},       {"token", cli_token},
-        {"import", cli_import},   {"export", cli_export},   {"convert", cli_convert},
-        {"expand", cli_expand},   {"feed", cli_feed},       {"group", cli_group},
-        {"subscribe", cli_subscribe},
-        {"deliver", cli_deliver},
-        {"migrate", cli_migrate},
+        {"serve", cli_serve},         {"user", cli_user},       {"token", cli_token},
+        {"import", cli_import},       {"export", cli_export},   {"convert", cli_convert},
+        {"expand", cli_expand},       {"feed", cli_feed},       {"group", cli_group},
+        {"subscribe", cli_subscribe}, {"deliver", cli_deliver}, {"migrate", cli_migrate},
+        {"push-key", cli_push_key},
     };
     if (argc < 2) {
         usage(stderr);

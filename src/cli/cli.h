@@ -10,6 +10,9 @@ int cli_serve(int argc, char **argv);
 /* The allocator's settings of `jmapd serve` for its threads (serve.c; issue 19 §8), for
  * a program that runs the server's requests in-process (bench/scale/api_threads.c). */
 void cli_malloc_tune(int threads);
+/* `jmapd push-key PATH`: the WebPush VAPID key made there if absent, its public half
+ * printed (serve runs it apart on its first start: no OpenSSL in the server until a push) */
+int cli_push_key(int argc, char **argv);
 int cli_user(int argc, char **argv);
 int cli_group(int argc, char **argv); /* groups: principals whose shares reach members */
 int cli_deliver(int argc, char **argv); /* an incoming iMIP message on stdin (RFC 6047) */

@@ -168,3 +168,17 @@ int cli_serve(int argc, char **argv)
     log_info("stopped");
     return 0;
 }
+
+int cli_push_key(int argc, char **argv)
+{
+    if (argc != 2) {
+        fprintf(stderr, "usage: jmapd push-key PATH\n");
+        return 2;
+    }
+    char *pub = webpush_key_prepare(argv[1]);
+    if (!pub)
+        return 1; /* webpush_vapid_load said why */
+    printf("%s\n", pub);
+    free(pub);
+    return 0;
+}

@@ -14,18 +14,25 @@
 #include "push/webpush.h"
 
 #include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "feeds/fetch.h"
 #include "push/hub.h"
 #include "store/store.h"
 #include "util/config.h"
 #include "util/util.h"
+
+extern char **environ;
 
 #define WP_RELOAD_MS 5000     /* subscriptions changed by another front end are seen after */
 #define WP_CHECK_MS 1000      /* credentials and expiry looked at this often */
@@ -570,10 +577,9 @@ static void *run(void *arg)
     return NULL;
 }
 
-/* The VAPID public key (RFC 8292 §3.2 "k") for the session: from <path>.pub when it is
- * at least as new as the key, else from the key (made on the first start, RFC 9749)
- * and then kept there. NULL when there is no usable key. */
-static char *public_key(const char *path)
+/* The key's public half from <path>.pub when that is at least as new as the key, or
+ * NULL. */
+static char *public_key_kept(const char *path)
 {
     char *pub_path = xasprintf("%s.pub", path);
     struct stat ks, ps;
@@ -584,14 +590,17 @@ static char *public_key(const char *path)
             buf[strcspn(buf, "\r\n")] = 0;
         if (f)
             fclose(f);
-        if (strlen(buf) == 87) { /* 65 octets in URL-safe base64 without padding */
-            free(pub_path);
-            return xstrdup(buf);
-        }
     }
+    free(pub_path);
+    return strlen(buf) == 87 ? xstrdup(buf) : NULL; /* 65 octets, URL-safe base64 */
+}
+
+char *webpush_key_prepare(const char *path)
+{
     struct webpush_vapid *v = webpush_vapid_load(path);
     char *pub = webpush_vapid_public(v) ? xstrdup(webpush_vapid_public(v)) : NULL;
     webpush_vapid_free(v);
+    char *pub_path = xasprintf("%s.pub", path);
     FILE *f = pub ? fopen(pub_path, "w") : NULL;
     if (f) {
         fprintf(f, "%s\n", pub);
@@ -599,6 +608,46 @@ static char *public_key(const char *path)
     }
     free(pub_path);
     return pub;
+}
+
+/* `jmapd push-key path` run as a process of its own: the server never loads a key
+ * with OpenSSL before its first push (libcrypto's initialisation is 2-3 MB of its idle
+ * RSS; issue 21 §3). False when it could not run or failed. */
+static bool key_prepared_apart(const char *path)
+{
+    char *argv[] = {"jmapd", "push-key", (char *)path, NULL};
+    posix_spawn_file_actions_t fa;
+    posix_spawnattr_t at;
+    sigset_t none;
+    sigemptyset(&none);
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawnattr_init(&at);
+    posix_spawnattr_setsigmask(&at, &none); /* serve's threads block every signal */
+    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK);
+    pid_t pid;
+    int rc = posix_spawn(&pid, "/proc/self/exe", &fa, &at, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&at);
+    if (rc != 0)
+        return false;
+    int st = 0;
+    while (waitpid(pid, &st, 0) < 0)
+        if (errno != EINTR)
+            return false;
+    return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
+/* The VAPID public key (RFC 8292 §3.2 "k") for the session: from <path>.pub when it is
+ * at least as new as the key, else made (with the key itself on the first start, RFC
+ * 9749) by `jmapd push-key` apart, or here if that cannot run. NULL when there is no
+ * usable key. */
+static char *public_key(const char *path)
+{
+    char *pub = public_key_kept(path);
+    if (!pub && key_prepared_apart(path))
+        pub = public_key_kept(path);
+    return pub ? pub : webpush_key_prepare(path);
 }
 
 struct webpush *webpush_start(struct store *st, struct push_hub *hub, const struct config *cfg,

@@ -43,6 +43,9 @@ bool webpush_keys_valid(const char *p256dh, const char *auth);
 unsigned char *webpush_encrypt(const char *p256dh, const char *auth, const char *text,
                                size_t *outlen);
 struct webpush_vapid;
+/* Makes the VAPID key at path if there is none, writes its public half to <path>.pub
+ * and returns it (malloc'd), or NULL if the key is unusable: `jmapd push-key`. */
+char *webpush_key_prepare(const char *path);
 /* The VAPID key in the PEM file path, made there on first use; NULL if unusable. */
 struct webpush_vapid *webpush_vapid_load(const char *path);
 void webpush_vapid_free(struct webpush_vapid *v);

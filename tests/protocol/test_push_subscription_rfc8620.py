@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from conftest import CONFIG, CORE, CAL, Server, run_cli
+from conftest import CONFIG, CORE, CAL, JMAPD, Server, run_cli
 
 
 def b64u(data):
@@ -313,6 +313,36 @@ def test_vapid_key_kept_across_restarts_and_follows_a_new_key_rfc9749_s2(env):
     headers, _ = verification(svc, "newkey")
     fields = dict(p.strip().split("=", 1) for p in headers["Authorization"][6:].split(","))
     assert fields["k"] == b64u(point)
+
+
+def test_first_start_key_made_apart_and_push_key_command_rfc9749_s2(env, tmp_path):
+    """RFC 9749 §2 / RFC 8292 §3.2: the key the first start made (by `jmapd push-key` in a
+    process of its own, so the server loads no key until a push: issue 21 §3) is the
+    owner's alone (0600) and the one the session shows; `jmapd push-key PATH` prints the
+    public key of the key at PATH, making one there if there is none, and refuses a file
+    that holds no P-256 key."""
+    s, svc = env
+    cap = "urn:ietf:params:jmap:webpush-vapid"
+    key = s.session()["capabilities"][cap]["applicationServerKey"]
+    pem = os.path.join(s.data, "webpush-vapid.pem")
+    assert os.stat(pem).st_mode & 0o777 == 0o600
+    r = subprocess.run([JMAPD, "push-key", pem], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and r.stdout.strip() == key
+    new = str(tmp_path / "other.pem")
+    r = subprocess.run([JMAPD, "push-key", new], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and os.stat(new).st_mode & 0o777 == 0o600
+    made = serialization.load_pem_private_key(open(new, "rb").read(), None)
+    point = made.public_key().public_bytes(serialization.Encoding.X962,
+                                           serialization.PublicFormat.UncompressedPoint)
+    assert r.stdout.strip() == b64u(point) != key
+    with open(new + ".pub") as f:
+        assert f.read().strip() == b64u(point)
+    bad = tmp_path / "bad.pem"
+    bad.write_text("not a key\n")
+    r = subprocess.run([JMAPD, "push-key", str(bad)], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 1 and r.stdout == "" and "P-256" in r.stderr
+    r = subprocess.run([JMAPD, "push-key"], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2
 
 
 def test_invalid_creates_and_arguments_rfc8620_s7_2(env):
