@@ -431,6 +431,7 @@ int sq_begin(struct store_conn *c, bool write)
     }
     int rc = sq_step_done(c, s);
     c->lost = false; /* a BEGIN that failed (SQLITE_BUSY) had no transaction to lose */
+    c->ncounts = 0;
     if (rc == STORE_OK && write && bulk_writes && bulk_begin(c)) {
         sq_rollback(c);
         return STORE_ERR;
@@ -470,7 +471,7 @@ int sq_commit(struct store_conn *c)
         log_error("sqlite: the write transaction was rolled back after an error");
         return STORE_ERR; /* the caller rolls back */
     }
-    if (bulk_writes && bulk_end(c))
+    if (sq_count_flush(c) || (bulk_writes && bulk_end(c)))
         return STORE_ERR; /* the caller rolls back */
     sqlite3_stmt *s = sq_stmt(c, sql);
     c->committing = true;
@@ -490,6 +491,7 @@ static void sq_rollback(struct store_conn *c)
             sq_step_done(c, s);
     }
     c->lost = false;
+    c->ncounts = 0; /* the transaction's count changes go with it */
     write_unlock(c);
 }
 
@@ -571,11 +573,14 @@ int sq_user_del(struct store_conn *c, const char *name)
     if (rc)
         return rc;
     store_user_clear(&u);
+    if ((rc = sq_count_flush(c))) /* the account's counts go below */
+        return rc;
     static const char *const dels[] = {
         "DELETE FROM objects WHERE account_id=?1",
         ("DELETE FROM object_fields WHERE rowid IN (SELECT text_rowid FROM object_index WHERE "
          "account_id=?1)"),
         "DELETE FROM object_index WHERE account_id=?1",
+        "DELETE FROM object_counts WHERE account_id=?1",
         ("INSERT INTO object_grams(object_grams, rowid, g0, g1, g2, g3, g4, g5, g6, g7, g8, g9, "
          "g10, g11) SELECT 'delete', n, g0, g1, g2, g3, g4, g5, g6, g7, g8, g9, g10, g11 FROM "
          "object_grams_src WHERE account_id=?1"),
@@ -916,7 +921,7 @@ int sq_object_put(struct store_conn *c, const char *account, const char *type,
     int rc = sq_step_done(c, s); /* the unique index answers STORE_EXISTS */
     if (rc == STORE_OK && !create && sqlite3_changes(c->db) == 0)
         return STORE_NOTFOUND;
-    return rc;
+    return rc == STORE_OK && create ? sq_count_add(c, account, type, 1, 0) : rc;
 }
 
 int sq_object_destroy(struct store_conn *c, const char *account, const char *type,
@@ -935,7 +940,71 @@ int sq_object_destroy(struct store_conn *c, const char *account, const char *typ
     int rc = sq_step_done(c, s);
     if (rc == STORE_OK && sqlite3_changes(c->db) == 0)
         return STORE_NOTFOUND;
+    return rc == STORE_OK ? sq_count_add(c, account, type, -1, 0) : rc;
+}
+
+/* Two single-row statements, not an upsert or a trigger: a statement that may write more
+ * than one row opens a savepoint, at which FTS5 flushes its pending terms (issue 21). */
+static int count_write(struct store_conn *c, const char *account, const char *type, int live,
+                       int indexed)
+{
+    static const char *const sql[] = {
+        "UPDATE object_counts SET live=live+?3, indexed=indexed+?4 WHERE account_id=?1 AND "
+        "type=?2",
+        "INSERT INTO object_counts(account_id, type, live, indexed) VALUES(?1,?2,?3,?4)"};
+    for (size_t k = 0; k < 2; k++) { /* the row's update, or its first insert */
+        sqlite3_stmt *s = sq_stmt(c, sql[k]);
+        if (!s)
+            return STORE_ERR;
+        sq_bind_text(s, 1, account);
+        sq_bind_text(s, 2, type);
+        sqlite3_bind_int(s, 3, live);
+        sqlite3_bind_int(s, 4, indexed);
+        int rc = sq_step_done(c, s);
+        if (rc || sqlite3_changes(c->db))
+            return rc;
+    }
+    return STORE_ERR;
+}
+
+int sq_count_flush(struct store_conn *c)
+{
+    int rc = STORE_OK;
+    for (size_t k = 0; k < c->ncounts && rc == STORE_OK; k++)
+        if (c->counts[k].live || c->counts[k].indexed)
+            rc = count_write(c, c->counts[k].account, c->counts[k].type, c->counts[k].live,
+                             c->counts[k].indexed);
+    c->ncounts = 0;
     return rc;
+}
+
+/* Kept per (account, type) until the commit (issue 21: a row written per object cost an
+ * import 2.4% more instructions; a transaction writes few pairs). */
+int sq_count_add(struct store_conn *c, const char *account, const char *type, int live, int indexed)
+{
+    size_t k = 0;
+    while (k < c->ncounts &&
+           (strcmp(c->counts[k].account, account) || strcmp(c->counts[k].type, type)))
+        k++;
+    if (k == c->ncounts) {
+        size_t cap = sizeof c->counts / sizeof c->counts[0];
+        if (strlen(account) >= sizeof c->counts[0].account ||
+            strlen(type) >= sizeof c->counts[0].type)
+            return count_write(c, account, type, live, indexed);
+        if (k == cap) {
+            int rc = sq_count_flush(c);
+            if (rc)
+                return rc;
+            k = 0;
+        }
+        snprintf(c->counts[k].account, sizeof c->counts[k].account, "%s", account);
+        snprintf(c->counts[k].type, sizeof c->counts[k].type, "%s", type);
+        c->counts[k].live = c->counts[k].indexed = 0;
+        c->ncounts = k + 1;
+    }
+    c->counts[k].live += live;
+    c->counts[k].indexed += indexed;
+    return STORE_OK;
 }
 
 int sq_object_foreach(struct store_conn *c, const char *account, const char *type,
@@ -976,13 +1045,17 @@ int sq_object_foreach(struct store_conn *c, const char *account, const char *typ
 
 int sq_object_count(struct store_conn *c, const char *account, const char *type)
 {
-    sqlite3_stmt *s = sq_stmt(c, "SELECT count(*) FROM objects WHERE account_id=? AND type=? AND "
-                              "destroyed=0");
+    /* kept on each write (sq_count_add; issue 21: count(*) read every live object's row
+     * of the change index, 17-19 ms at 100,000 cards); no row: none ever written */
+    if (sq_count_flush(c)) /* this transaction's own writes */
+        return -1;
+    sqlite3_stmt *s = sq_stmt(c, "SELECT live FROM object_counts WHERE account_id=? AND type=?");
     if (!s)
         return -1;
     sq_bind_text(s, 1, account);
     sq_bind_text(s, 2, type);
-    int n = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int(s, 0) : -1;
+    int step = sqlite3_step(s);
+    int n = step == SQLITE_ROW ? sqlite3_column_int(s, 0) : step == SQLITE_DONE ? 0 : -1;
     sqlite3_reset(s);
     return n;
 }

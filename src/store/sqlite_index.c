@@ -13,10 +13,15 @@
 
 /* ---- query side tables ---------------------------------------------------------------- */
 
+/* Takes out the object's row and its texts; *gone says whether it had one. */
+static int index_del(struct store_conn *c, const char *account, const char *type, const char *id,
+                     bool *gone);
+
 int sq_index_put(struct store_conn *c, const char *account, const char *type, const char *id,
              const struct store_index *ix)
 {
-    int rc = sq_index_del(c, account, type, id);
+    bool gone = false;
+    int rc = index_del(c, account, type, id, &gone);
     if (rc)
         return rc;
     int64_t rowid = 0;
@@ -57,10 +62,19 @@ int sq_index_put(struct store_conn *c, const char *account, const char *type, co
         sqlite3_bind_int64(q, 7, rowid);
     if (ix->has_order)
         sqlite3_bind_int64(q, 8, ix->order);
-    return sq_step_done(c, q);
+    rc = sq_step_done(c, q);
+    return rc || gone ? rc : sq_count_add(c, account, type, 0, 1); /* a row more */
 }
 
 int sq_index_del(struct store_conn *c, const char *account, const char *type, const char *id)
+{
+    bool gone = false;
+    int rc = index_del(c, account, type, id, &gone);
+    return rc || !gone ? rc : sq_count_add(c, account, type, 0, -1);
+}
+
+static int index_del(struct store_conn *c, const char *account, const char *type, const char *id,
+                     bool *gone)
 {
     /* the row first (issue 21: an imported object has none, and the two deletes cost an
      * import ~17,000 instructions per object where this look-up costs a third of it) */
@@ -91,7 +105,9 @@ int sq_index_del(struct store_conn *c, const char *account, const char *type, co
     sq_bind_text(s, 1, account);
     sq_bind_text(s, 2, type);
     sq_bind_text(s, 3, id);
-    return sq_step_done(c, s);
+    rc = sq_step_done(c, s);
+    *gone = rc == STORE_OK;
+    return rc;
 }
 
 int sq_index_find_uid(struct store_conn *c, const char *account, const char *type,
@@ -249,10 +265,15 @@ int64_t sq_index_rank(struct store_conn *c, const char *account, const char *typ
 int sq_index_count(struct store_conn *c, const char *account, const char *type, int64_t *ordered,
                int64_t *unordered)
 {
-    /* count(*) alone is cheaper than count(ord), which decodes every row */
-    sqlite3_stmt *s = sq_stmt(c, "SELECT count(*), (SELECT count(*) FROM object_index WHERE "
-                              "account_id=?1 AND type=?2 AND ord IS NULL) FROM object_index "
-                              "WHERE account_id=?1 AND type=?2");
+    /* the rows counted on each write (sq_count_add; issue 21: count(*) walked every row,
+     * 6-13 ms at 100,000 events per state), those without an order from the order's
+     * index, where they come first; this transaction's own writes first */
+    if (sq_count_flush(c))
+        return STORE_ERR;
+    sqlite3_stmt *s = sq_stmt(c, "SELECT coalesce((SELECT indexed FROM object_counts WHERE "
+                                 "account_id=?1 AND type=?2), 0), (SELECT count(*) FROM "
+                                 "object_index INDEXED BY object_index_order WHERE account_id=?1 "
+                                 "AND type=?2 AND ord IS NULL)");
     if (!s)
         return STORE_ERR;
     sq_bind_text(s, 1, account);

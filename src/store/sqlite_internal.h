@@ -22,6 +22,12 @@ struct store_conn {
     bool committing;         /* sq_commit's COMMIT runs (the commit hook lets it pass) */
     bool lost;               /* SQLite rolled the write transaction back on its own */
     struct store_conn *next; /* all connections, for store_close */
+    /* count changes of the write transaction not yet written (sq_count_add) */
+    struct {
+        char account[64], type[40];
+        int live, indexed;
+    } counts[8];
+    size_t ncounts;
     struct {
         const char *sql;
         sqlite3_stmt *stmt;
@@ -40,5 +46,11 @@ const char *sq_migration(int v);
 void sq_bind_text(sqlite3_stmt *s, int i, const char *v);
 /* Runs a statement that returns no rows; maps constraint violations to EXISTS. */
 int sq_step_done(struct store_conn *c, sqlite3_stmt *s);
+/* Adds to the counts of (account, type)'s live objects and side-index rows (schema 26),
+ * in the write transaction: kept on the connection and written by sq_count_flush. */
+int sq_count_add(struct store_conn *c, const char *account, const char *type, int live,
+                 int indexed);
+/* Writes the count changes kept (before the commit, and before a count is read). */
+int sq_count_flush(struct store_conn *c);
 
 #endif

@@ -439,6 +439,59 @@ static void test_members_in_index_order(void **state)
     }
 }
 
+/* Issue 21: the counts of live objects (store_object_count) and of side-index rows with
+ * and without an order (store_index_count) are kept on each write (SQLite schema 26's
+ * table), read as one row: creates, updates, destroys, an index row written again or
+ * taken out and a rolled-back write keep them exact; the rows without an order are
+ * counted from the order's index. */
+static void test_counts_follow_writes(void **state)
+{
+    struct store_conn *c = store_conn(st);
+    assert_int_equal(store_object_count(c, "C1", "T"), 0);
+    assert_int_equal(store_begin(c, true), STORE_OK);
+    json_t *o = json_pack("{s:i}", "n", 1);
+    int64_t m = store_state_bump(c, "C1", "T");
+    const char *ids[] = {"a", "b", "c", "d"};
+    for (size_t i = 0; i < 4; i++) {
+        assert_int_equal(store_object_put(c, "C1", "T", ids[i], o, m, true, NULL), STORE_OK);
+        struct store_index ix = {.has_order = i < 3, .order = (int64_t)i};
+        assert_int_equal(store_index_put(c, "C1", "T", ids[i], &ix), STORE_OK);
+    }
+    assert_int_equal(store_object_count(c, "C1", "T"), 4); /* the transaction's own */
+    assert_int_equal(store_object_put(c, "C1", "T", "a", o, m, false, NULL), STORE_OK);
+    struct store_index moved = {.has_order = true, .order = 9};
+    assert_int_equal(store_index_put(c, "C1", "T", "a", &moved), STORE_OK); /* again */
+    assert_int_equal(store_object_destroy(c, "C1", "T", "b", m), STORE_OK);
+    assert_int_equal(store_index_del(c, "C1", "T", "b"), STORE_OK);
+    assert_int_equal(store_object_put(c, "C1", "U", "a", o, m, true, NULL), STORE_OK);
+    assert_int_equal(store_commit(c), STORE_OK);
+    assert_int_equal(store_object_count(c, "C1", "T"), 3);
+    assert_int_equal(store_object_count(c, "C1", "U"), 1);
+    int64_t ordered = -1, unordered = -1;
+    assert_int_equal(store_index_count(c, "C1", "T", &ordered, &unordered), STORE_OK);
+    assert_true(ordered == 2 && unordered == 1);
+    assert_int_equal(store_begin(c, true), STORE_OK); /* rolled back: nothing counted */
+    assert_int_equal(store_object_put(c, "C1", "T", "e", o, m, true, NULL), STORE_OK);
+    assert_int_equal(store_object_destroy(c, "C1", "T", "a", m), STORE_OK);
+    store_rollback(c);
+    assert_int_equal(store_object_count(c, "C1", "T"), 3);
+    /* more (account, type) pairs in one transaction than the connection keeps */
+    assert_int_equal(store_begin(c, true), STORE_OK);
+    for (int k = 0; k < 12; k++) {
+        char type[16];
+        snprintf(type, sizeof type, "V%d", k);
+        for (int i = 0; i <= k && i < 4; i++) /* V0: one object, V3 and on: four */
+            assert_int_equal(store_object_put(c, "C1", type, ids[i], o, m, true, NULL), STORE_OK);
+    }
+    assert_int_equal(store_commit(c), STORE_OK);
+    json_decref(o);
+    assert_int_equal(store_object_count(c, "C1", "V0"), 1);
+    assert_int_equal(store_object_count(c, "C1", "V11"), 4);
+    assert_true(plan_has("SELECT count(*) FROM object_index INDEXED BY object_index_order "
+                         "WHERE account_id='C1' AND type='T' AND ord IS NULL",
+                         "ord=?"));
+}
+
 static void test_reopen_keeps_data(void **state)
 {
     struct store_conn *c = store_conn(st);
@@ -556,6 +609,7 @@ int main(void)
         cmocka_unit_test(test_ordered_page_plans_read_an_index_in_order),
         cmocka_unit_test(test_free_busy_share_is_no_readable_account),
         cmocka_unit_test(test_members_in_index_order),
+        cmocka_unit_test(test_counts_follow_writes),
         cmocka_unit_test(test_reopen_keeps_data),
         cmocka_unit_test(test_new_database_keeps_a_2_kb_object_in_its_page),
     };
