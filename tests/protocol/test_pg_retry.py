@@ -40,9 +40,9 @@ def number(server, query):
     return int(lines[rule + 1])
 
 
-def refuse(server, type_name, code, times):
-    """The first `times` writes (INSERT or UPDATE) of an object row of type_name fail
-    with the error condition code (a PL/pgSQL condition name)."""
+def refuse(server, type_name, code, times, when="true"):
+    """The first `times` writes (INSERT or UPDATE) of an object row of type_name (and
+    the condition when on NEW) fail with SQLSTATE code."""
     sql(server, f"""
 CREATE SEQUENCE refusals;
 CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -53,7 +53,7 @@ BEGIN
   RETURN NEW;
 END $$;
 CREATE TRIGGER refuse BEFORE INSERT OR UPDATE ON objects FOR EACH ROW
-  WHEN (NEW.type = '{type_name}') EXECUTE FUNCTION refuse();""")
+  WHEN (NEW.type = '{type_name}' AND {when}) EXECUTE FUNCTION refuse();""")
 
 
 def refusals(server):
@@ -136,3 +136,30 @@ def test_refused_dav_put_is_run_again_rfc4791_5_3_2(srv):
     titles = [e["title"] for e in now["list"]]
     assert titles.count("Put once") == 1 and len(now["list"]) == len(got["list"]) + 1
     assert srv.http().get(srv.base + path).status_code == 200
+
+
+def test_refused_after_the_call_committed_is_not_run_again_rfc8620_5_4(srv):
+    """RFC 8620 §5.4: a /copy with onSuccessDestroyOriginal commits the copies, then
+    destroys the originals in an implicit /set. Refused there, the call is not run
+    again (store_retryable: a write of the call committed; a second run would copy
+    twice): the implicit /set answers serverFail, and the one copy stands."""
+    alice, bob = srv.account("alice"), srv.account("bob")
+    acal = srv.call("Calendar/get", {"accountId": alice}, user="bob")[1]["list"][0]["id"]
+    bcal = srv.call("Calendar/get", {"accountId": bob}, user="bob")[1]["list"][0]["id"]
+    _, out = srv.call("CalendarEvent/set", {"accountId": alice, "create": {"e": {
+        "calendarIds": {acal: True}, "title": "Copied once", "start": "2026-05-01T10:00:00"}}})
+    eid = out["created"]["e"]["id"]
+    refuse(srv, "CalendarEvent", "40001", 100, when="NEW.destroyed")
+    body = {"using": [CORE, CAL], "methodCalls": [["CalendarEvent/copy", {
+        "fromAccountId": alice, "accountId": bob, "onSuccessDestroyOriginal": True,
+        "create": {"k": {"id": eid, "calendarIds": {bcal: True}}}}, "0"]]}
+    r = srv.post(body, user="bob")
+    assert r.status_code == 200, r.text
+    responses = r.json()["methodResponses"]
+    assert [x[0] for x in responses] == ["CalendarEvent/copy", "error"], responses
+    assert responses[1][1]["type"] == "serverFail"
+    assert refusals(srv) == 1
+    _, got = srv.call("CalendarEvent/get", {"accountId": bob, "ids": None}, user="bob")
+    assert [e["title"] for e in got["list"]].count("Copied once") == 1
+    _, orig = srv.call("CalendarEvent/get", {"accountId": alice, "ids": [eid]})
+    assert orig["list"][0]["title"] == "Copied once"  # the destroy changed nothing
