@@ -357,8 +357,10 @@ int pg_members_put(struct store_conn *c, const char *account, const char *type, 
     static const char *const ins = "INSERT INTO object_members(account_id, type, id, "
                                    "collection_id, ord) VALUES($1,$2,$3,$4,$5) ON CONFLICT DO "
                                    "NOTHING";
+    /* queued, not waited for (issue 15 §1, W1: two round trips an event created): a
+     * failure fails the transaction; an object the transaction created has no rows */
     struct params p = pgq_three(account, type, id);
-    int rc = pgq_run(c, del, &p, NULL);
+    int rc = pgc_born(c, account, type, id) ? STORE_OK : pgq_defer(c, del, &p);
     for (size_t i = 0; i < n && rc == STORE_OK; i++) {
         struct params q = pgq_three(account, type, id);
         pgq_text(&q, collections[i]);
@@ -366,7 +368,7 @@ int pg_members_put(struct store_conn *c, const char *account, const char *type, 
             pgq_int(&q, order);
         else
             pgq_text(&q, NULL);
-        rc = pgq_run(c, ins, &q, NULL);
+        rc = pgq_defer(c, ins, &q);
     }
     return rc;
 }
