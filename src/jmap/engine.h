@@ -25,6 +25,11 @@ int64_t jmap_type_state(struct jmap_req *r, const struct jtype *t, const char *a
  * read (store_state_prefetch: on PostgreSQL both cost one round trip). */
 void jmap_type_state_prefetch(struct jmap_req *r, const struct jtype *t, const char *account);
 
+/* Runs one method call, run(r, ud), and runs it again from its start when the database
+ * refused its transaction for another's sake (store_retryable; issue 15 §1): the
+ * refused attempt's responses, creation ids and push changes are dropped. */
+void jmap_call_run(struct jmap_req *r, void (*run)(struct jmap_req *r, void *ud), void *ud);
+
 /* ---- the method prologue ---------------------------------------------------------- */
 
 /* Opens the method's transaction (a write one if write); -1 after emitting

@@ -482,6 +482,20 @@ static void method_cost_note(const struct method *m, int64_t ns)
     __atomic_store_n(cost, ns >= old ? ns : old + (ns - old) / 4, __ATOMIC_RELAXED);
 }
 
+struct call {
+    const struct method *m;
+    json_t *args;
+};
+
+static void call_method(struct jmap_req *r, void *ud)
+{
+    const struct call *call = ud;
+    if (call->m->std)
+        call->m->std(r, call->m->type, call->args);
+    else
+        call->m->fn(r, call->args);
+}
+
 static void run_call(struct jmap_req *r, const char *name, json_t *args)
 {
     if (resolve_references(r, args) != 0)
@@ -496,10 +510,8 @@ static void run_call(struct jmap_req *r, const char *name, json_t *args)
     }
     r->capability = m->capability;
     int64_t t0 = now_ns();
-    if (m->std)
-        m->std(r, m->type, args);
-    else
-        m->fn(r, args);
+    struct call call = {m, args};
+    jmap_call_run(r, call_method, &call); /* again if the database refused it (issue 15) */
     method_cost_note(m, now_ns() - t0);
     metadata_query_done(); /* a query's metadata rows live for its call alone */
 }

@@ -37,6 +37,7 @@ typedef int (*store_alert_cb)(const struct store_alert *a, void *ud);
     X(bool, in_write, (SC), (c))                                                                   \
     X(int, commit, (SC), (c))                                                                      \
     X(int, ping, (SC), (c))                                                                        \
+    X(bool, retryable, (SC), (c))                                                                  \
     X(int, user_add, (SC, const char *name, const char *pwhash, const char *account_id),           \
       (c, name, pwhash, account_id))                                                               \
     X(int, user_get, (SC, const char *name, struct store_user *out), (c, name, out))               \
@@ -289,6 +290,7 @@ struct store_ops {
     void (*close)(struct store *st);
     struct store_conn *(*conn)(struct store *st);
     void (*rollback)(struct store_conn *c);
+    void (*retry_mark)(struct store_conn *c);
     /* NULL: one process only, nothing to tell others */
     struct store_bus *(*bus_open)(struct store *st, void (*cb)(const char *msg, void *ud),
                                   void *ud);

@@ -52,10 +52,12 @@ struct store {
 static void pg_close(struct store *st);
 static struct store_conn *pg_conn(struct store *st);
 static void pg_rollback(struct store_conn *c);
+static void pg_retry_mark(struct store_conn *c);
 static const struct store_ops pg_ops = {.name = "postgresql",
                                         .close = pg_close,
                                         .conn = pg_conn,
                                         .rollback = pg_rollback,
+                                        .retry_mark = pg_retry_mark,
                                         .bus_open = store_pg_bus_open,
                                         STORE_OPS(STORE_OP_INIT)};
 
@@ -630,6 +632,8 @@ int pg_commit(struct store_conn *c)
         if (strcmp(PQcmdStatus(r), "COMMIT") != 0)
             rc = STORE_ERR;
         PQclear(r);
+        if (rc == STORE_OK && c->writing)
+            c->committed = true;
         c->in_txn = c->writing = c->failed = false;
         c->gated = c->commit_read = false;
         pg_stats_commit(c);
@@ -647,6 +651,20 @@ static void pg_rollback(struct store_conn *c)
         pgq_send_end(c, c->commit_read && !c->writing && !c->failed);
     c->in_txn = c->writing = c->failed = c->fresh = false;
     c->gated = c->commit_read = false;
+}
+
+/* Issue 15 §1 (store.h): the writers' lock makes write transactions take turns at READ
+ * COMMITTED, so PostgreSQL has no reason to refuse one; a trigger, an administrator's
+ * lock or a stricter isolation may still do so (40001, 40P01: postgres_exec.c notes
+ * them), and the caller then runs the work again. */
+static void pg_retry_mark(struct store_conn *c)
+{
+    c->refused = c->committed = false;
+}
+
+bool pg_retryable(struct store_conn *c)
+{
+    return c->refused && !c->committed;
 }
 
 /* Runs f's statements in a transaction of their own when the caller has none, so a

@@ -94,6 +94,21 @@ static bool piped(struct store_conn *c)
     return PQpipelineStatus(c->pg) != PQ_PIPELINE_OFF;
 }
 
+/* Whether SQLSTATE state says the transaction was refused for another's sake: a
+ * serialization failure or a deadlock (store_retryable). */
+static bool refusal(const char *state)
+{
+    return state && (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0);
+}
+
+/* A statement of the current transaction failed with r: a refusal is noted for
+ * store_retryable. */
+static void note_failure(struct store_conn *c, const PGresult *r)
+{
+    if (c->in_txn && refusal(PQresultErrorField(r, PG_DIAG_SQLSTATE)))
+        c->refused = true;
+}
+
 /* Reads the answers of the queued statements up to the sync point. The last one's
  * result is kept in *last (if last) when it is the waiting statement's. A failed one
  * fails the transaction. Leaves pipeline mode when the connection allows. */
@@ -119,6 +134,7 @@ static void collect(struct store_conn *c, PGresult **last)
         if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK && c->in_txn) {
             if (!c->failed && s != PGRES_PIPELINE_ABORTED && !(last && i == n - 1))
                 log_error("postgresql (queued): %s", PQresultErrorMessage(r));
+            note_failure(c, r);
             c->failed = true;
         }
         if (s == PGRES_TUPLES_OK && c->want_row[i] && PQntuples(r) == 0 && c->in_txn) {
@@ -211,7 +227,7 @@ bool pgq_retryable(struct store_conn *c, const char *state)
             log_warn("postgresql: reconnected");
         return PQstatus(c->pg) == CONNECTION_OK;
     }
-    return state && (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0);
+    return refusal(state);
 }
 
 /* The cache slot of sql on c, or -1 when it is not prepared there yet. */
@@ -262,6 +278,7 @@ int pgq_result_code(struct store_conn *c, PGresult *r, const char *sql)
     if (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK)
         return STORE_OK;
     const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+    note_failure(c, r);
     if (c->in_txn)
         c->failed = true;
     if (state && strcmp(state, "23505") == 0)

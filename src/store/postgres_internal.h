@@ -104,6 +104,9 @@ struct store_conn {
     bool lost;                    /* the server ended the session (read from a pipeline) */
     bool gated;                   /* this read transaction holds its account's snapshot lock */
     bool commit_read;             /* this read transaction queued a snapshot: it ends with COMMIT */
+    /* since store_retry_mark: a transaction was refused for another's sake (40001,
+     * 40P01), and a write transaction committed (store_retryable) */
+    bool refused, committed;
     /* what the current transaction read (postgres_cache.c) */
     struct pg_rows rows[ROWS_CACHE];
     int iterating; /* store_object_foreach calls under way */

@@ -357,10 +357,10 @@ int pg_members_put(struct store_conn *c, const char *account, const char *type, 
     static const char *const ins = "INSERT INTO object_members(account_id, type, id, "
                                    "collection_id, ord) VALUES($1,$2,$3,$4,$5) ON CONFLICT DO "
                                    "NOTHING";
-    /* nobody waits for them: queued with the write's next statement (W1: two waited
-     * round trips an event before) */
+    /* queued, not waited for (issue 15 §1, W1: two round trips an event created): a
+     * failure fails the transaction; an object the transaction created has no rows */
     struct params p = pgq_three(account, type, id);
-    int rc = pgq_defer(c, del, &p);
+    int rc = pgc_born(c, account, type, id) ? STORE_OK : pgq_defer(c, del, &p);
     for (size_t i = 0; i < n && rc == STORE_OK; i++) {
         struct params q = pgq_three(account, type, id);
         pgq_text(&q, collections[i]);

@@ -33,12 +33,14 @@ struct store {
 static void sq_close(struct store *st);
 static struct store_conn *sq_conn(struct store *st);
 static void sq_rollback(struct store_conn *c);
+static void sq_retry_mark(struct store_conn *c);
 static struct store_bus *sq_bus_open(struct store *st, void (*cb)(const char *msg, void *ud),
                                      void *ud);
 static const struct store_ops sq_ops = {.name = "sqlite",
                                         .close = sq_close,
                                         .conn = sq_conn,
                                         .rollback = sq_rollback,
+                                        .retry_mark = sq_retry_mark,
                                         .bus_open = sq_bus_open,
                                         STORE_OPS(STORE_OP_INIT)};
 
@@ -493,6 +495,18 @@ static void sq_rollback(struct store_conn *c)
     c->lost = false;
     c->ncounts = 0; /* the transaction's count changes go with it */
     write_unlock(c);
+}
+
+/* store_retryable: never on SQLite (store.h), so there is nothing to mark. */
+static void sq_retry_mark(struct store_conn *c)
+{
+    (void)c;
+}
+
+bool sq_retryable(struct store_conn *c)
+{
+    (void)c;
+    return false;
 }
 
 /* The database file answers a trivial query (/health). */

@@ -69,6 +69,11 @@ void store_rollback(struct store_conn *c)
     ops_of_conn(c)->rollback(c);
 }
 
+void store_retry_mark(struct store_conn *c)
+{
+    ops_of_conn(c)->retry_mark(c);
+}
+
 void store_set_busy_timeout(int ms)
 {
     store_sqlite_set_busy_timeout(ms);

@@ -14,7 +14,8 @@
  * so a backend serializes the writers of an account: SQLite takes the database
  * write lock at BEGIN IMMEDIATE; a PostgreSQL backend uses SERIALIZABLE (or locks
  * the account's state rows with SELECT ... FOR UPDATE at the first bump) and
- * reports a serialization failure as STORE_ERR for the caller to retry. Reads
+ * reports a serialization failure as STORE_ERR, and as store_retryable for the
+ * caller to run the transaction's work again. Reads
  * (store_begin(c, false)) need a consistent snapshot: repeatable read. Uniqueness
  * (user names, tokens, an object's unique key) is a database constraint that
  * answers STORE_EXISTS, never a read-then-write that relies on the isolation.
@@ -68,6 +69,17 @@ int store_commit(struct store_conn *c);
 /* Whether the database answers (for /health): STORE_OK or STORE_ERR. */
 int store_ping(struct store_conn *c);
 void store_rollback(struct store_conn *c);
+/* Transactions the database refused for another's sake (issue 15 §1). A unit of work
+ * on c that may span several transactions (a JMAP method call) starts with
+ * store_retry_mark; store_retryable then says whether one of its transactions failed
+ * only because a concurrent transaction or a lock was in its way, and none of its
+ * write transactions has committed since the mark: rolled back, the same work run
+ * again from its start may succeed. PostgreSQL: a statement or the COMMIT of a
+ * transaction answered serialization_failure (SQLSTATE 40001) or deadlock_detected
+ * (40P01). SQLite: never (BEGIN IMMEDIATE serializes the writers, and a writer that
+ * waits does so at BEGIN, for store_set_busy_timeout). */
+void store_retry_mark(struct store_conn *c);
+bool store_retryable(struct store_conn *c);
 
 /* ---- users, accounts, tokens ----------------------------------------------- */
 struct store_user {
