@@ -964,6 +964,78 @@ static void test_rfc5545_3_3_9_rdate_period_ending_before_start(void **state)
     assert_stable(ics);
 }
 
+/* The number of properties g keeps as they are (draft-25 §5.1.1 iCalendar/properties). */
+static size_t kept(const json_t *g)
+{
+    return json_array_size(json_object_get(json_object_get(g, "iCalendar"), "properties"));
+}
+
+/* draft-25 §2.3.46: the first URL that becomes a Link is written back as URL without a
+ * note, a later one is noted as URL. A URL kept as it is (a value type of its own, or the
+ * same value as a Link already read) is written back after the Links, so it must not count
+ * as the first: the Link was noted on one read and not on the next (session 12, issue 12
+ * §3.4: seeds/fuzz_ical/first-round-url-of-an-unknown-value-type-beside-a-link). */
+static void test_draft25_2_3_46_kept_url_is_not_the_first(void **state)
+{
+    (void)state;
+    const char *ics = CAL("DTSTART:20240101T100000Z\r\nURL;VALUE=X-URIHTTPS://x.example/\r\n"
+                          "URL:https://x.example/\r\n");
+    assert_stable(ics);
+    json_t *g = conv(ics, 0);
+    assert_int_equal(json_object_size(json_object_get(g, "links")), 1);
+    assert_null(json_object_get(json_object_get(g, "iCalendar"), "convertedProperties"));
+    assert_int_equal(kept(g), 1);
+    json_decref(g);
+    assert_writes(ics, "\r\nURL:https://x.example/\r\nURL;VALUE=X-URIHTTPS://x.example/\r\n");
+    /* the same value as an ATTACH: the URL is kept, the next one is the first */
+    assert_stable(CAL("DTSTART:20240101T100000Z\r\nATTACH:https://x.example/\r\n"
+                      "URL:https://x.example/\r\nURL:https://y.example/\r\n"));
+    /* in a PARTICIPANT, a VLOCATION and at the calendar's level */
+    assert_stable(CAL("DTSTART:20240101T100000Z\r\nBEGIN:PARTICIPANT\r\nUID:p1\r\n"
+                      "URL;VALUE=X-A:a\r\nURL:https://x.example/\r\nEND:PARTICIPANT\r\n"
+                      "BEGIN:VLOCATION\r\nUID:l1\r\nURL;VALUE=X-A:a\r\n"
+                      "URL:https://x.example/\r\nEND:VLOCATION\r\n"));
+    assert_stable("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nURL;VALUE=X-A:a\r\n"
+                  "URL:https://x.example/\r\nBEGIN:VEVENT\r\nUID:u1\r\n"
+                  "DTSTAMP:20240101T000000Z\r\nDTSTART:20240101T100000Z\r\nEND:VEVENT\r\n"
+                  "END:VCALENDAR\r\n");
+}
+
+/* RFC 7986 §5.11: CONFERENCE is a URI. One of another value type (RFC 5545 §3.2.20: kept
+ * uninterpreted) is no VirtualLocation, and the same URI again (no JSID) does not replace
+ * the first one's name: both are kept as they are, as links are (draft-25 §2.3.10). */
+static void test_rfc7986_5_11_conference_of_another_value_type_kept(void **state)
+{
+    (void)state;
+    const char *ics = CAL("DTSTART:20240101T100000Z\r\nCONFERENCE;VALUE=TEXT:dial 1234\r\n"
+                          "CONFERENCE;VALUE=URI;LABEL=a:https://x.example/\r\n"
+                          "CONFERENCE;VALUE=URI;LABEL=b:https://x.example/\r\n");
+    assert_stable(ics);
+    json_t *g = conv(ics, 0), *vls = json_object_get(g, "virtualLocations");
+    assert_int_equal(json_object_size(vls), 1);
+    json_t *vl = json_object_iter_value(json_object_iter(vls));
+    assert_string_equal(json_string_value(json_object_get(vl, "name")), "a");
+    assert_int_equal(kept(g), 2);
+    json_decref(g);
+    assert_writes(ics, "\r\nCONFERENCE;VALUE=TEXT:dial 1234\r\n");
+}
+
+/* RFC 9253 §9.1: RELATED-TO is TEXT, URI or UID; one of another value type is kept as it is
+ * (RFC 5545 §3.2.20) and does not replace the Relation of the same id (draft-25 §2.3.35). */
+static void test_rfc9253_9_1_related_to_of_another_value_type_kept(void **state)
+{
+    (void)state;
+    const char *ics = CAL("DTSTART:20240101T100000Z\r\nRELATED-TO;RELTYPE=PARENT:r1\r\n"
+                          "RELATED-TO;VALUE=X-REF:r1\r\n");
+    assert_stable(ics);
+    json_t *g = conv(ics, 0);
+    json_t *rel = json_object_get(json_object_get(g, "relatedTo"), "r1");
+    assert_true(json_is_true(json_object_get(json_object_get(rel, "relation"), "parent")));
+    assert_int_equal(kept(g), 1);
+    json_decref(g);
+    assert_writes(ics, "\r\nRELATED-TO;VALUE=X-REF:r1\r\n");
+}
+
 /* ics is stable, its event's main location is the VLOCATION "l", and it is written back as
  * the returned text (draft-25 §2.3.25) */
 static char *main_l_written(const char *ics)
@@ -1403,6 +1475,9 @@ int main(void)
         cmocka_unit_test(test_draft25_2_3_5_calendar_address_note_beside_jsid_attendee),
         cmocka_unit_test(test_draft25_2_3_42_locale_of_the_first_summary_only),
         cmocka_unit_test(test_draft25_2_3_29_override_without_the_owner_attendee),
+        cmocka_unit_test(test_draft25_2_3_46_kept_url_is_not_the_first),
+        cmocka_unit_test(test_rfc7986_5_11_conference_of_another_value_type_kept),
+        cmocka_unit_test(test_rfc9253_9_1_related_to_of_another_value_type_kept),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -129,7 +129,9 @@ int i2j_prop_local(obj_ctx *o, const ical_prop *p, const char *raw, jscal_ldt *o
                       ical_dt *dt);
 void i2j_set_ldt(json_t *obj, const char *name, const jscal_ldt *t, int utc);
 int i2j_set_utc(obj_ctx *o, const ical_prop *p, json_t *obj, const char *name);
-int i2j_add_link(obj_ctx *o, const ical_prop *p, int first_url);
+/* nurl: the URLs of the object that became Links so far (§2.3.46: the first one is
+ * written back as URL without a note). */
+int i2j_add_link(obj_ctx *o, const ical_prop *p, int *nurl);
 int i2j_int_list(json_t *rule, const char *name, const char *v, int allow_neg);
 int i2j_convert_rrule(obj_ctx *o, const ical_prop *p);
 void i2j_sub_ctx(obj_ctx *sub, obj_ctx *parent, const ical_comp *c, const char *type);

@@ -677,8 +677,8 @@ static void keep_invalid(obj_ctx *g, const ical_prop *p)
     i2j_keep_prop(g, p);
 }
 
-/* nurl: the URLs of the group's calendars read so far (several VCALENDARs make one Group,
- * and only its first URL is written back as URL: the others are noted, issue 12 §3.4) */
+/* nurl: the URLs of the group's calendars that became Links so far (several VCALENDARs make one
+ * Group, and only its first URL is written back as URL: the others are noted, issue 12 §3.4) */
 static void calendar_props(cal_ctx *cal, const ical_comp *vcal, json_t *group, char **method,
                            char **prodid, int *nurl)
 {
@@ -738,7 +738,7 @@ static void calendar_props(cal_ctx *cal, const ical_comp *vcal, json_t *group, c
             json_object_set_new_nocheck(group, "source", json_string_nocheck(p->value));
         } else if (i2j_is(n, "ATTACH") || i2j_is(n, "IMAGE") || i2j_is(n, "LINK") ||
                    i2j_is(n, "URL")) {
-            i2j_add_link(&g, p, i2j_is(n, "URL") && (*nurl)++ == 0);
+            i2j_add_link(&g, p, nurl);
         } else {
             i2j_keep_prop(&g, p);
         }

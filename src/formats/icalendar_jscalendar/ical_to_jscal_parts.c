@@ -442,7 +442,7 @@ int i2j_set_utc(obj_ctx *o, const ical_prop *p, json_t *obj, const char *name)
 
 /* ---- links (ATTACH, IMAGE, URL, LINK: §2.3.3, §2.3.22, §2.3.24, §2.3.46) ---------------- */
 
-int i2j_add_link(obj_ctx *o, const ical_prop *p, int first_url)
+int i2j_add_link(obj_ctx *o, const ical_prop *p, int *nurl)
 {
     const char *vt = ical_prop_param1(p, "VALUE");
     int binary = (vt && !strcasecmp(vt, "BINARY")) ||
@@ -470,6 +470,10 @@ int i2j_add_link(obj_ctx *o, const ical_prop *p, int first_url)
         i2j_keep_prop(o, p);
         return 0;
     }
+    /* Only a URL that becomes a Link counts: one kept as it is (an unknown value type, or
+     * a repetition) is written back after the Links (§5.1.1 properties), so counting it
+     * made a Link first on one read and second, noted as URL, on the next (issue 12 §3.4) */
+    int first_url = i2j_is(p->name, "URL") && (*nurl)++ == 0;
     json_t *links = i2j_get_map(o->obj, "links");
     json_t *l = i2j_typed_object("Link");
     json_object_set_new_nocheck(l, "href", json_string_nocheck(href));
@@ -960,7 +964,7 @@ json_t *i2j_convert_vlocation(obj_ctx *parent, const ical_comp *c)
             i2j_add_set_values(l.obj, "locationTypes", p->value, 0, 1);
         else if (i2j_is(p->name, "ATTACH") || i2j_is(p->name, "IMAGE") || i2j_is(p->name, "LINK") ||
                  i2j_is(p->name, "URL"))
-            i2j_add_link(&l, p, i2j_is(p->name, "URL") && nurl++ == 0);
+            i2j_add_link(&l, p, &nurl);
         else if (i2j_is(p->name, "JSID"))
             continue;
         else if (i2j_is(p->name, "JSPROP") && njs < 32)
@@ -1050,7 +1054,7 @@ json_t *i2j_convert_participant_comp(obj_ctx *parent, const ical_comp *c, char k
                 i2j_keep_prop(&pc, p);
         } else if (i2j_is(p->name, "ATTACH") || i2j_is(p->name, "IMAGE") ||
                    i2j_is(p->name, "LINK") || i2j_is(p->name, "URL")) {
-            i2j_add_link(&pc, p, i2j_is(p->name, "URL") && nurl++ == 0);
+            i2j_add_link(&pc, p, &nurl);
         } else if (i2j_is(p->name, "JSID")) {
             continue;
         } else if (i2j_is(p->name, "UID") && jsid && !strcmp(p->value, jsid->value)) {

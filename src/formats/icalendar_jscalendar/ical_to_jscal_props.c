@@ -174,14 +174,34 @@ static json_t *lower_set(const ical_param *pa)
     return set;
 }
 
+/* A VALUE parameter naming another type than the property's (RFC 5545 §3.2.20: data of a
+ * type not recognised is preserved, not interpreted): the property is kept as it is. */
+static int other_value_type(const ical_prop *p, const char *const *types)
+{
+    const char *vt = ical_prop_param1(p, "VALUE");
+    if (!vt)
+        return 0;
+    for (; *types; types++)
+        if (!strcasecmp(vt, *types))
+            return 0;
+    return 1;
+}
+
 static int h_conference(entry_ctx *e, const ical_prop *p)
 {
+    static const char *const uri[] = {"URI", NULL}; /* RFC 7986 §5.11 */
+    if (other_value_type(p, uri))
+        return I2J_KEEP;
     const char *jsid = ical_prop_param1(p, "JSID");
     char key[256];
     if (jsid && jid_valid(jsid))
         i2j_key_copy(key, sizeof key, jsid);
     else
         i2j_uuid(e->o.cal, p->value, key);
+    /* the same one again (same value, no JSID) is kept as it is, or it would replace the
+     * first, as for links (draft-25 §2.3.10) */
+    if (json_object_get(json_object_get(e->o.obj, "virtualLocations"), key))
+        return I2J_KEEP;
     json_t *vl = i2j_typed_object("VirtualLocation");
     const char *label = ical_prop_param1(p, "LABEL");
     if (label)
@@ -199,10 +219,10 @@ static int h_conference(entry_ctx *e, const ical_prop *p)
 }
 
 /* ATTACH, IMAGE, LINK, URL (§2.3.3, §2.3.22, §2.3.24, §2.3.46); i2j_add_link treats the
- * first URL apart. */
+ * first URL that becomes a Link apart. */
 static int h_link(entry_ctx *e, const ical_prop *p)
 {
-    i2j_add_link(&e->o, p, i2j_is(p->name, "URL") && e->nurl++ == 0);
+    i2j_add_link(&e->o, p, &e->nurl);
     return I2J_DONE;
 }
 
@@ -449,6 +469,10 @@ static int h_attendee(entry_ctx *e, const ical_prop *p)
 
 static int h_related_to(entry_ctx *e, const ical_prop *p)
 {
+    /* RFC 5545 §3.8.4.5: TEXT; RFC 9253 §9.1: URI or UID */
+    static const char *const types[] = {"TEXT", "URI", "UID", NULL};
+    if (other_value_type(p, types))
+        return I2J_KEEP;
     json_t *rel = i2j_typed_object("Relation");
     json_t *set = lower_set(ical_prop_get_param(p, "RELTYPE"));
     if (set)
