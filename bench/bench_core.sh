@@ -60,29 +60,11 @@ LUA
 lua echo "'{\"using\":$using,\"methodCalls\":[[\"Core/echo\",{\"hello\":true,\"n\":' .. i .. '},\"0\"]]}'"
 lua get "'{\"using\":$using,\"methodCalls\":[[\"Calendar/get\",{\"accountId\":\"$acct\"},\"0\"]]}'"
 lua set "'{\"using\":$using,\"methodCalls\":[[\"Calendar/set\",{\"accountId\":\"$acct\",\"update\":{\"$cal\":{\"name\":\"n' .. i .. '\"}}},\"0\"]]}'"
-# nginx (Debian's; scripts/deps.sh bench) on its own port, its workers as many as jmapd's
-# threads would use: the cores
-NGINX=${NGINX:-/usr/sbin/nginx}
-ngport=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-if [ -x "$NGINX" ]; then
-  mkdir -p "$tmp/ng" && chmod 755 "$tmp" "$tmp/ng"
+# nginx (bench/nginx.sh) on its own port, its workers as many as jmapd's threads would
+# use: the cores
+. bench/nginx.sh
+if nginx_start "$tmp/ng" "$(nproc)" "location = /static { alias $tmp/ng/static; }"; then
   printf '12345678901234567890' > "$tmp/ng/static"
-  cat > "$tmp/ng/nginx.conf" <<NG
-worker_processes $(nproc);
-daemon off;
-pid $tmp/ng/nginx.pid;
-error_log $tmp/ng/error.log;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path $tmp/ng/t1; proxy_temp_path $tmp/ng/t2; fastcgi_temp_path $tmp/ng/t3;
-  uwsgi_temp_path $tmp/ng/t4; scgi_temp_path $tmp/ng/t5;
-  server { listen 127.0.0.1:$ngport; location = /static { alias $tmp/ng/static; } }
-}
-NG
-  "$NGINX" -c "$tmp/ng/nginx.conf" -e "$tmp/ng/error.log" &
-  ngpid=$!
-  for _ in $(seq 100); do curl -sf http://127.0.0.1:$ngport/static >/dev/null && break; sleep 0.05; done
 else
   echo "  warning: no nginx at $NGINX: its ceiling is left out (scripts/deps.sh bench)"
 fi

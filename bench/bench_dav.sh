@@ -9,13 +9,15 @@
 # started here unless CYRUS=0; as root, its packages installed by its setup.sh) and prints
 # the ratios, all in one run. EVENTS=N for a smaller run; each figure is printed as it is
 # measured; jmapd's are medians of 3-5 runs, a peer's of PEER_RUNS (default 1: Radicale
-# needs minutes for some of them, Cyrus about 10 minutes to load 10,000 events).
+# needs minutes for some of them, Cyrus about 10 minutes to load 10,000 events). Beside
+# each: the floor, the same client fetching an answer of the same size as a static file
+# from nginx (bench/nginx.sh; FLOOR=0 leaves it out).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-build/jmapd}
 EVENTS=${EVENTS:-10000}
 tmp=$(mktemp -d)
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; [ -z "${peers:-}" ] || "$peers/stop.sh" >/dev/null 2>&1; [ -z "${cyrus:-}" ] || cyrus_stop; rm -rf "$tmp"; true' EXIT
+trap 'kill $pid ${ngpid:-} 2>/dev/null; wait $pid 2>/dev/null; [ -z "${peers:-}" ] || "$peers/stop.sh" >/dev/null 2>&1; [ -z "${cyrus:-}" ] || cyrus_stop; rm -rf "$tmp"; true' EXIT
 port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 echo bench-pw | $BIN user add bench --password-stdin --data "$tmp/data" >/dev/null
 /usr/bin/python3 bench/ical/gen_events.py "$EVENTS" "$tmp/events.ics"
@@ -47,6 +49,14 @@ fi
 cyrus=""
 if [ "${CYRUS:-1}" = 1 ] && cyrus_start "$tmp/cyrus"; then
   cyrus=http://127.0.0.1:$CYRUS_PEER_HTTP_PORT/dav/calendars/user/test/Default/
+fi
+# nginx (bench/nginx.sh) serving the answers' copies that bench.py writes into $tmp/ng/www
+. bench/nginx.sh
+if [ "${FLOOR:-1}" = 1 ] && nginx_start "$tmp/ng" 1 "location / { root $tmp/ng/www; }"; then
+  mkdir -p "$tmp/ng/www"
+  export FLOOR_URL=http://127.0.0.1:$ngport/ FLOOR_DIR=$tmp/ng/www
+elif [ "${FLOOR:-1}" = 1 ]; then
+  echo "warning: no nginx at $NGINX: the floor is left out (scripts/deps.sh bench)"
 fi
 # the same events with a VTIMEZONE per zone (the generated file names IANA zones only)
 $BIN convert "$tmp/events.ics" --to ics > "$tmp/events-tz.ics"

@@ -3,7 +3,10 @@ median of several runs each (wall clock, ratios in one run), each server's own C
 per request beside it where it can be read (jmapd's process; Cyrus's master and the
 processes it forked, from CYRUS_PEER_DIR/run/master.pid): the machine is shared and the
 wall clock carries others' load, the CPU ratio does not; jmapd's memory above idle
-during a full sync.
+during a full sync. Beside each figure the client's own CPU per request (python-requests:
+a cost every server's figure carries) and, with FLOOR_URL and FLOOR_DIR (bench_dav.sh
+starts nginx), the floor: the same client fetching the same answer, as a static file of
+the same size, from nginx.
 Usage: bench.py JMAPD_URL USER PASSWORD PID EVENTS_ICS [RADICALE_URL [CYRUS_URL]]
 (the peers' calendar collection URLs; empty to leave a peer out)"""
 import os
@@ -24,6 +27,7 @@ RUNS = 5
 
 
 CPU = {}  # the last timed() call's server CPU seconds per run (jmapd only)
+CLIENT = {}  # the last timed() call's client CPU seconds per run (this process)
 
 
 def timed(fn, runs=RUNS, pid=None):
@@ -31,15 +35,18 @@ def timed(fn, runs=RUNS, pid=None):
     of the warm calls (the runs after the first: the first may fill a cache) in CPU (the
     machine is shared: the wall clock carries the other processes' load, and a median
     less of it than a mean)."""
-    xs, out, cpus = [], None, []
+    xs, out, cpus, client = [], None, [], []
     for i in range(runs):
         c0 = cpu_s(pid) if pid else 0
+        p = time.process_time()
         t = time.perf_counter()
         out = fn()
         xs.append(time.perf_counter() - t)
+        client.append(time.process_time() - p)
         if pid and (i >= 1 or runs == 1):
             cpus.append(cpu_s(pid) - c0)
     CPU["last"] = statistics.median(cpus) if pid else None
+    CLIENT["last"] = statistics.median(client)
     return statistics.median(xs), out
 
 
@@ -141,13 +148,42 @@ PEER_RUNS = int(os.environ.get("PEER_RUNS", "1"))
 LISTING_BOUND = 1.4
 
 
-def record(out, label, what, t):
+FLOOR_URL, FLOOR_DIR = os.environ.get("FLOOR_URL", ""), os.environ.get("FLOOR_DIR", "")
+FLOOR = requests.Session()
+
+
+def floor(body, runs):
+    """The median wall time of the same client fetching body, as a static file, from nginx
+    (FLOOR_URL serves FLOOR_DIR): what any server's answer of that size costs this client
+    and the loopback at least; None without nginx."""
+    if not FLOOR_URL:
+        return None
+    name = f"floor-{len(body)}.xml"
+    with open(os.path.join(FLOOR_DIR, name), "wb") as f:
+        f.write(body)
+    url = FLOOR_URL.rstrip("/") + "/" + name
+    FLOOR.get(url).raise_for_status()  # a connection to reuse, as the server's session has
+    t, r = timed(lambda: FLOOR.get(url), runs=max(runs, 5))
+    assert r.status_code == 200 and len(r.content) == len(body), (r.status_code, len(r.content))
+    return t
+
+
+def record(out, label, what, t, r=None, runs=1):
+    """One figure of out (with the server's CPU, the client's, and the floor of answer r);
+    printed at once."""
     out[what] = t
-    cpu = CPU.get("last")
+    cpu, client = CPU.get("last"), CLIENT.get("last")
     if cpu is not None:
         out.setdefault("cpu", {})[what] = cpu
-    extra = f" (server CPU {cpu * 1000:.1f} ms per request)" if cpu is not None else ""
-    print(f"{label}: {what} {t * 1000:.1f} ms{extra}", flush=True)
+    out.setdefault("client", {})[what] = client
+    low = floor(r.content, runs) if r is not None else None
+    if low is not None:
+        out.setdefault("floor", {})[what] = low
+    extra = f"server CPU {cpu * 1000:.1f} ms, " if cpu is not None else ""
+    extra += f"client CPU {client * 1000:.1f} ms per request"
+    if low is not None:
+        extra += f"; floor {low * 1000:.1f} ms (nginx, the same {len(r.content) / 1024:.0f} KiB)"
+    print(f"{label}: {what} {t * 1000:.1f} ms ({extra})", flush=True)
 
 
 def wait_idle(pid, quiet_s=0.002, step=0.25, bound=120):
@@ -183,7 +219,7 @@ def measure(s, url, events, label, pid=None, cpu_pid=None):
     if pid:
         peak.append(rss_kib(pid, "VmHWM"))
     assert len(hrefs) >= len(events), (len(hrefs), len(events))
-    record(out, label, "initial sync-collection", t)
+    record(out, label, "initial sync-collection", t, r, runs)
     # 10 changes through CalDAV, then the incremental sync
     by_name = {h.rsplit("/", 1)[1]: h for h in hrefs}
     changed = list(by_name.values())[:10]
@@ -196,20 +232,20 @@ def measure(s, url, events, label, pid=None, cpu_pid=None):
     t, r = timed(lambda: sync_request(s, url, token), runs=runs, pid=cpu)
     inc, _ = sync_parse(r)
     assert len(inc) >= 10, len(inc)
-    record(out, label, "incremental sync (10 changes)", t)
+    record(out, label, "incremental sync (10 changes)", t, r, runs)
     hs = "".join(f"<d:href>{h}</d:href>" for h in list(by_name.values())[100:200])
     body = (f'<c:calendar-multiget {NS}><d:prop><d:getetag/><c:calendar-data/></d:prop>{hs}'
             '</c:calendar-multiget>')
     t, r = timed(lambda: report(s, url, body, 1), runs=runs, pid=cpu)
     assert r.text.count("BEGIN:VCALENDAR") == 100
-    record(out, label, "calendar-multiget of 100", t)
+    record(out, label, "calendar-multiget of 100", t, r, runs)
     q = (f'<c:calendar-query {NS}><d:prop><d:getetag/><c:calendar-data><c:expand '
          'start="20250601T000000Z" end="20250701T000000Z"/></c:calendar-data></d:prop>'
          '<c:filter><c:comp-filter name="VCALENDAR"><c:comp-filter name="VEVENT"><c:time-range '
          'start="20250601T000000Z" end="20250701T000000Z"/></c:comp-filter></c:comp-filter>'
          '</c:filter></c:calendar-query>')
     t, r = timed(lambda: report(s, url, q, 1), runs=min(3, runs), pid=cpu)
-    record(out, label, "one-month calendar-query with expand", t)
+    record(out, label, "one-month calendar-query with expand", t, r, min(3, runs))
     # what each server answered, counted by namespace (Cyrus writes d:response, jmapd
     # D:response): the matched resources and the expanded instances in their data
     root = ET.fromstring(r.content)
@@ -229,7 +265,7 @@ def measure(s, url, events, label, pid=None, cpu_pid=None):
     t, r = timed(lambda: s.request("PROPFIND", url, data=pf, headers={
         "Depth": "1", "Content-Type": "application/xml"}), runs=runs, pid=cpu)
     assert r.status_code == 207 and r.text.count("getetag>") >= 2 * len(events), r.status_code
-    record(out, label, "PROPFIND depth 1 beside a 2nd calendar", t)
+    record(out, label, "PROPFIND depth 1 beside a 2nd calendar", t, r, runs)
     if pid:
         # the listing of one of two calendars walks that calendar's member list
         # (dav_members.c), as the initial sync of the only one does: a bound on the ratio
@@ -292,12 +328,6 @@ def main():
         load_cyrus(cs, cyrus, os.environ.get("CYRUS_ICS", ics_path))
         print(f"Cyrus: import of {len(events)} events {time.perf_counter() - t:.1f} s")
         peers["Cyrus"] = measure(cs, cyrus, events, "Cyrus", cpu_pid=master())
-    head = f"{'request':38} {'jmapd':>10} {'its CPU':>10}"
-    for name, p in peers.items():
-        head += f" {name:>10} {'ratio':>7}"
-        if "cpu" in p:
-            head += f" {'its CPU':>10} {'CPU ratio':>9}"
-    print(head)
     unsync = unsynchronized_starts(ics_path)
     for name, p in peers.items():
         # the instances one server gave and the other did not, per UID
@@ -319,10 +349,22 @@ def main():
                   f"instances), jmapd's {ours['matched']}; {len(only_ours)} instances only "
                   f"jmapd's ({len(starts)} of them unsynchronized DTSTARTs), "
                   f"{len(only_theirs)} only {name}'s: that ratio compares different work")
+    # "above floor": each server's wall clock less the floor of its own answer (the
+    # same client fetching as many bytes from nginx), the ratio of what the servers add
+    head = f"{'request':38} {'jmapd':>10} {'its CPU':>10} {'floor':>10}"
+    for name, p in peers.items():
+        head += f" {name:>10} {'ratio':>7}"
+        if "cpu" in p:
+            head += f" {'its CPU':>10} {'CPU ratio':>9}"
+        if "floor" in p:
+            head += f" {'floor':>10} {'above floor':>11}"
+    print(head)
     for k, v in ours.items():
-        if k in ("memory", "matched", "cpu", "instances"):
+        if k in ("memory", "matched", "cpu", "instances", "client", "floor"):
             continue
-        line = f"{k:38} {v * 1000:8.1f}ms {ours.get('cpu', {}).get(k, 0) * 1000:8.1f}ms"
+        low = ours.get("floor", {}).get(k)
+        line = (f"{k:38} {v * 1000:8.1f}ms {ours.get('cpu', {}).get(k, 0) * 1000:8.1f}ms " +
+                (f"{low * 1000:8.1f}ms" if low is not None else f"{'-':>10}"))
         for p in peers.values():
             o = p.get(k)
             line += f" {o * 1000:8.1f}ms {o / v:6.1f}x"
@@ -330,6 +372,10 @@ def main():
                 mine, theirs = ours.get("cpu", {}).get(k, 0), p["cpu"].get(k, 0)
                 line += f" {theirs * 1000:8.1f}ms " + (
                     f"{theirs / mine:8.1f}x" if mine > 0 else f"{'-':>9}")
+            if "floor" in p and low is not None:
+                theirs_low = p["floor"][k]
+                line += f" {theirs_low * 1000:8.1f}ms " + (
+                    f"{(o - theirs_low) / (v - low):10.1f}x" if v > low else f"{'-':>11}")
         print(line)
     print(f"jmapd memory above idle during the full sync: {ours['memory']:.1f} MiB")
 

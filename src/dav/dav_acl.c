@@ -419,7 +419,7 @@ void dav_need_privilege(struct dav_ctx *x, const struct dav_res *r, bool parent,
     buf_puts(&b, "</D:href>");
     priv_elem(&b, ns, name);
     buf_puts(&b, "</D:resource></D:need-privileges></D:error>\n");
-    dav_reply(x, 403, "application/xml; charset=utf-8", buf_take(&b));
+    dav_reply_xml(x, 403, &b);
 }
 
 /* ---- the ACL method (§8.1) ------------------------------------------------------------------- */

@@ -263,7 +263,7 @@ static void box_propfind(struct dav_ctx *x, const struct box *b)
     }
     dav_ms_end(&out);
     xmlFreeDoc(d);
-    dav_reply(x, 207, "application/xml; charset=utf-8", buf_take(&out));
+    dav_reply_xml(x, 207, &out);
 }
 
 /* ---- GET and DELETE of an inbox item ------------------------------------------------ */

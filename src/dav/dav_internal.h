@@ -8,6 +8,7 @@
 #define JMAPD_DAV_INTERNAL_H
 
 #include <libxml/tree.h>
+#include <string.h>
 
 #include "dav/dav.h"
 #include "util/util.h"
@@ -31,6 +32,29 @@
 #define DAV_MAX_TIME ((int64_t)32503680000)
 /* Deepest XML element nesting accepted in a request body. */
 #define DAV_XML_MAX_DEPTH 32
+
+/* snprintf(dst, size, "%s", src) without the format's cost (a multiget of 100 made ~500
+ * such copies, a fifth of its instructions): at most size - 1 bytes, NUL-terminated;
+ * returns the length copied. */
+static inline size_t dav_copy(char *dst, size_t size, const char *src)
+{
+    size_t n = strnlen(src, size - 1);
+    memcpy(dst, src, n);
+    dst[n] = 0;
+    return n;
+}
+
+/* The decimal digits of v into out (at least 21 bytes, not NUL-terminated); their count. */
+static inline size_t dav_digits(char *out, uint64_t v)
+{
+    char t[24], *d = t + sizeof t;
+    do
+        *--d = (char)('0' + v % 10);
+    while ((v /= 10));
+    size_t n = (size_t)(t + sizeof t - d);
+    memcpy(out, d, n);
+    return n;
+}
 
 /* A kind of collection: CalDAV calendars or CardDAV address books. */
 struct dav_kind {
@@ -141,6 +165,11 @@ void dav_prop_open(struct buf *b, const char *ns, const char *name, bool empty);
 void dav_prop_close(struct buf *b, const char *ns, const char *name);
 /* Sets the response to status with a body (taken) of content type type. */
 void dav_reply(struct dav_ctx *x, int status, const char *type, char *body);
+/* Room for n more bytes and a NUL at the end of b: where they go (the caller writes them
+ * and adds to b->len). */
+char *dav_room(struct buf *b, size_t n);
+/* dav_reply of b's XML (an application/xml body), taken from b. */
+void dav_reply_xml(struct dav_ctx *x, int status, struct buf *b);
 /* An error response (RFC 4918 §16): status and, when pre is set, a DAV:error body
  * holding the precondition ns:pre (and href inside it when given). */
 void dav_error(struct dav_ctx *x, int status, const char *ns, const char *pre, const char *href);

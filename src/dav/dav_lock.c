@@ -487,7 +487,7 @@ static void lock_answer(struct dav_ctx *x, const struct lock *l, int status)
     activelock(&b, l, util_now());
     buf_puts(&b, "</D:lockdiscovery></D:prop>\n");
     snprintf(x->out->lock_token, sizeof x->out->lock_token, "<%s>", l->token);
-    dav_reply(x, status, "application/xml; charset=utf-8", buf_take(&b));
+    dav_reply_xml(x, status, &b);
 }
 
 /* What a refresh found and wrote: the lock (owner owned), or none. */

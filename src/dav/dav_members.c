@@ -543,7 +543,7 @@ bool dav_member_find(struct dav_ctx *x, const struct dav_res *r, const char *nam
     dav_member_index(x, r, false);
     const char *chosen = json_string_value(json_object_get(x->name_ids, name));
     if (chosen) {
-        snprintf(id, 64, "%s", chosen);
+        dav_copy(id, 64, chosen);
     } else {
         /* a server-made name {id}{ext} of an object without a chosen name */
         size_t n = strlen(name), e = strlen(r->k->ext);

@@ -185,5 +185,5 @@ void dav_outbox_post(struct dav_ctx *x, const struct store_access *acct)
         attendee_response(x, acct, fb, att[i], start, end, &out);
     buf_puts(&out, "</C:schedule-response>\n");
     icalcomponent_free(cal);
-    dav_reply(x, 200, "application/xml; charset=utf-8", buf_take(&out));
+    dav_reply_xml(x, 200, &out);
 }

@@ -13,9 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "dav/dav_internal.h"
+#include "jmap/collation.h"
 #include "types/types.h"
 
 bool dav_principal_group(struct dav_ctx *x, const char *id, struct dav_res *r)
@@ -262,23 +262,32 @@ struct term {
     enum { M_CONTAINS, M_STARTS, M_ENDS, M_EQUALS } how;
 };
 
-/* The caseless match §9.4 prefers (ASCII case, as Principal/query's filter), substring by
- * default; Apple's clients ask starts-with or equals by a match-type attribute. */
+/* The caseless match §9.4 prefers: the server's Unicode caseless collation
+ * (i;unicode-casemap, RFC 5051: case folded, then NFKD; t->match is already its key), so
+ * "ÉLODIE" finds "élodie" as "ALICE" finds "alice"; substring by default, and Apple's
+ * clients ask starts-with or equals by a match-type attribute. */
 static bool match_one(const char *value, const struct term *t)
 {
     if (!value)
         return false;
-    size_t n = strlen(value), m = strlen(t->match);
+    char *key = collation_casemap_key(value);
+    size_t n = strlen(key), m = strlen(t->match);
+    bool hit;
     switch (t->how) {
     case M_STARTS:
-        return n >= m && strncasecmp(value, t->match, m) == 0;
+        hit = n >= m && memcmp(key, t->match, m) == 0;
+        break;
     case M_ENDS:
-        return n >= m && strcasecmp(value + n - m, t->match) == 0;
+        hit = n >= m && memcmp(key + n - m, t->match, m) == 0;
+        break;
     case M_EQUALS:
-        return strcasecmp(value, t->match) == 0;
+        hit = strcmp(key, t->match) == 0;
+        break;
     default:
-        return strcasestr(value, t->match) != NULL;
+        hit = strstr(key, t->match) != NULL;
     }
+    free(key);
+    return hit;
 }
 
 /* Whether one of c's values of searchable property i matches t: each string of the
@@ -375,7 +384,7 @@ static bool search_terms(struct dav_ctx *x, xmlNode *root, struct search *s)
         }
         struct term *t = &s->terms[s->nterms++];
         xmlChar *text = xmlNodeGetContent(m);
-        t->match = xstrdup(text ? (const char *)text : "");
+        t->match = collation_casemap_key(text ? (const char *)text : ""); /* match_one */
         xmlFree(text);
         t->prop = prop;
         xmlChar *how = xmlGetProp(m, (const xmlChar *)"match-type");
@@ -446,7 +455,7 @@ static void property_search(struct dav_ctx *x, struct dav_res *r, xmlNode *root)
                      "<D:number-of-matches-within-limits/></D:error></D:response>");
     }
     dav_ms_end(&b);
-    dav_reply(x, 207, "application/xml; charset=utf-8", buf_take(&b));
+    dav_reply_xml(x, 207, &b);
     buf_free(&b);
 done:
     for (int t = 0; t < s.nterms; t++)
@@ -469,7 +478,7 @@ static void search_property_set(struct dav_ctx *x)
         buf_puts(&b, "</D:description></D:principal-search-property>");
     }
     buf_puts(&b, "</D:principal-search-property-set>\n");
-    dav_reply(x, 200, "application/xml; charset=utf-8", buf_take(&b));
+    dav_reply_xml(x, 200, &b);
     buf_free(&b);
 }
 

@@ -257,26 +257,21 @@ static void url_decode(const char *in, char *out, size_t size)
     out[o] = 0;
 }
 
-/* The member of collection r an href names: its name into name[256]; false if the
- * href is not directly below r. */
-static bool href_member(struct dav_ctx *x, const struct dav_res *r, const char *href,
-                        char name[256])
+/* The member of the collection at base (its path, decoded) an href names: its name into
+ * name[256]; false if the href is not directly below it. */
+static bool href_member(const char *base, const char *href, char name[256])
 {
-    char path[1024], base[1024];
+    char path[1024];
     const char *p = href;
     if (strncmp(p, "http://", 7) == 0 || strncmp(p, "https://", 8) == 0)
         p = strchr(strchr(p, ':') + 3, '/');
     if (!p)
         return false;
     url_decode(p, path, sizeof path);
-    struct buf b = {0};
-    dav_res_href(x, r, &b);
-    url_decode(b.data ? b.data : "", base, sizeof base);
-    buf_free(&b);
     size_t n = strlen(base);
     if (strncmp(path, base, n) != 0 || !dav_name_ok(path + n) || strlen(path + n) >= 256)
         return false;
-    snprintf(name, 256, "%s", path + n);
+    dav_copy(name, 256, path + n);
     return true;
 }
 
@@ -295,8 +290,8 @@ static void member_at(const struct dav_res *r, const char *id, const char *name,
     m->rights = r->rights;
     memcpy(m->coll_id, r->coll_id, sizeof m->coll_id);
     memcpy(m->coll_seg, r->coll_seg, sizeof m->coll_seg);
-    snprintf(m->obj_id, sizeof m->obj_id, "%s", id);
-    snprintf(m->name, sizeof m->name, "%s", name);
+    dav_copy(m->obj_id, sizeof m->obj_id, id);
+    dav_copy(m->name, sizeof m->name, name);
     m->modseq = modseq;
 }
 
@@ -339,6 +334,11 @@ static void multiget(struct dav_ctx *x, struct dav_res *r, xmlNode *root, struct
     xmlNode *prop = dav_xml_child(root, NS_DAV, "prop");
     data_options(x, r, prop);
     bool only = store_object_count(x->c, r->acct->account_id, r->k->coll_type) == 1;
+    char base[1024]; /* the collection's path, decoded, as hrefs are */
+    struct buf own = {0};
+    dav_res_href(x, r, &own);
+    url_decode(own.data ? own.data : "", base, sizeof base);
+    buf_free(&own);
     for (xmlNode *h = dav_xml_child(root, NS_DAV, "href"); h; h = dav_xml_next(h)) {
         if (!dav_xml_is(h, NS_DAV, "href"))
             continue;
@@ -347,7 +347,7 @@ static void multiget(struct dav_ctx *x, struct dav_res *r, xmlNode *root, struct
         int64_t modseq = 0;
         struct dav_res m;
         bool found =
-            href_member(x, r, (const char *)href, name) && dav_member_find(x, r, name, id, &modseq);
+            href_member(base, (const char *)href, name) && dav_member_find(x, r, name, id, &modseq);
         if (found) {
             member_at(r, id, name, modseq, &m);
             if ((found = member_in(x, r, &m, only)))
@@ -1057,7 +1057,7 @@ void dav_report(struct dav_ctx *x, struct dav_res *r)
     }
     dav_ms_end(&b);
     if (ok)
-        dav_reply(x, 207, "application/xml; charset=utf-8", buf_take(&b));
+        dav_reply_xml(x, 207, &b);
     buf_free(&b);
     xmlFreeDoc(d);
 }

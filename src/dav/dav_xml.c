@@ -215,6 +215,16 @@ static void body_take(struct buf *b)
     }
 }
 
+char *dav_room(struct buf *b, size_t n)
+{
+    size_t need = b->len + n + 1;
+    if (need > b->cap) { /* twice as large, or as needed (a listing's buffer is kept) */
+        b->cap = 2 * b->cap > need ? 2 * b->cap : need;
+        b->data = xrealloc(b->data, b->cap);
+    }
+    return b->data + b->len;
+}
+
 void dav_ms_begin(struct buf *b)
 {
     body_take(b);
@@ -267,13 +277,24 @@ void dav_prop_close(struct buf *b, const char *ns, const char *name)
     buf_puts(b, ">");
 }
 
-void dav_reply(struct dav_ctx *x, int status, const char *type, char *body)
+static void reply(struct dav_ctx *x, int status, const char *type, char *body, size_t len)
 {
     free(x->out->body);
     x->out->status = status;
     x->out->content_type = type;
     x->out->body = body;
-    x->out->len = body ? strlen(body) : 0;
+    x->out->len = len;
+}
+
+void dav_reply(struct dav_ctx *x, int status, const char *type, char *body)
+{
+    reply(x, status, type, body, body ? strlen(body) : 0);
+}
+
+void dav_reply_xml(struct dav_ctx *x, int status, struct buf *b)
+{
+    size_t len = b->len; /* an answer of megabytes is not measured again */
+    reply(x, status, "application/xml; charset=utf-8", buf_take(b), len);
 }
 
 void dav_error(struct dav_ctx *x, int status, const char *ns, const char *pre, const char *href)
@@ -293,5 +314,5 @@ void dav_error(struct dav_ctx *x, int status, const char *ns, const char *pre, c
         dav_prop_close(&b, ns, pre);
     }
     buf_puts(&b, "</D:error>\n");
-    dav_reply(x, status, "application/xml; charset=utf-8", buf_take(&b));
+    dav_reply_xml(x, status, &b);
 }

@@ -41,8 +41,8 @@ def search(gs, terms, props="<d:displayname/>", user="bob", path="/dav/principal
     attr = f' test="{test}"' if test else ""
     prop = f"<d:prop>{props}</d:prop>" if props is not None else ""
     return dav(gs, "REPORT", path, f'<?xml version="1.0"?><d:principal-property-search '
-               f'{NSDECL}{attr}>{body}{prop}{extra}</d:principal-property-search>',
-               user=user, depth=depth)
+               f'{NSDECL}{attr}>{body}{prop}{extra}</d:principal-property-search>'.encode(),
+               user=user, depth=depth)  # UTF-8 (a str body would go as Latin-1)
 
 
 def hrefs(elem):
@@ -67,6 +67,30 @@ def test_rfc3744_9_4_a_users_login_name_matches_displayname_too(gs):
     ms = multistatus(search(gs, [("<d:displayname/>", "FRAN", None)]))
     assert set(ms) == {"/dav/principals/frank/"}
     assert ms["/dav/principals/frank/"]["props"][D + "displayname"].text == "frank"
+
+
+def test_rfc3744_9_4_caseless_is_unicode_casemap_not_ascii(gs):
+    """§9.4: "caseless" matching, done with the server's Unicode caseless collation
+    (i;unicode-casemap, RFC 5051 §2: case folded, then NFKD), as JMAP's text filters: a
+    name with non-ASCII letters is found by another case of them (an ASCII-caseless
+    match finds "ØSTERGÅRD" in nothing but itself), with each match-type; a letter
+    without its accent is another letter (RFC 5051 keeps the accents)."""
+    me = gs.own("erin")
+    _, got = gs.c("Principal/get", {"accountId": me, "ids": [me], "properties": ["name"]},
+                  user="erin")
+    was = got["list"][0]["name"]
+    _, res = gs.c("Principal/set", {"accountId": me, "update": {me: {"name": "Érin Østergård"}}},
+                  user="erin")
+    assert res["updated"] == {me: None}, res
+    try:
+        for match, how in [("ØSTERGÅRD", None), ("éRIN østERGÅrd", "equals"),
+                           ("ÉRIN Ø", "starts-with"), ("STERGÅRD", "ends-with")]:
+            ms = multistatus(search(gs, [("<d:displayname/>", match, how)]))
+            assert set(ms) == {"/dav/principals/erin/"}, (match, how)
+            assert ms["/dav/principals/erin/"]["props"][D + "displayname"].text == "Érin Østergård"
+        assert not multistatus(search(gs, [("<d:displayname/>", "ERIN ØSTERGÅRD", "equals")]))
+    finally:
+        gs.c("Principal/set", {"accountId": me, "update": {me: {"name": was}}}, user="erin")
 
 
 def test_rfc6638_2_4_1_search_by_calendar_user_address_and_email(gs):
