@@ -94,6 +94,17 @@ def main():
         api(http, a.base, batch)
         n = polls(a.proc.pid, lambda: [api(http, a.base, batch) for _ in range(sets)])
         print(f"  {'CalendarEvent/set 100 creates':30s} {n / sets:.2f} ({n / sets / 100:.2f} an event)")
+        # every event's title changed in one call (an event has a unique key, its uid)
+        tag = iter(range(1 << 30))
+
+        def updates():
+            n = next(tag)
+            return [["CalendarEvent/set", {"accountId": acct, "update": {
+                i: {"title": f"changed {n}"} for i in ids}}, "0"]]
+        api(http, a.base, updates())
+        n = polls(a.proc.pid, lambda: [api(http, a.base, updates()) for _ in range(sets)])
+        label = f"CalendarEvent/set {len(ids)} updates"
+        print(f"  {label:30s} {n / sets:.2f} ({n / sets / len(ids):.2f} an event)")
         a.stop()
     finally:
         cluster.stop()
