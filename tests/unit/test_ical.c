@@ -14,12 +14,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "formats/icalendar_jscalendar/ical.h"
 #include "formats/icalendar/ical_syntax.h"
 #include "formats/icalendar/ical_vtimezone.h"
-#include "formats/json/buffer.h"
+#include "formats/icalendar_jscalendar/ical.h"
 #include "formats/jscalendar/jscal.h"
+#include "formats/json/buffer.h"
 #include "formats/recurrence/recur.h"
+#include "formats/timezone/tz.h"
 
 #define CAL(body)                                                                                \
     "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\nUID:u1\r\n"         \
@@ -392,14 +393,74 @@ static void test_vtimezone_cache(void **state)
     assert_non_null(strstr(c, "BEGIN:VTIMEZONE\r\nTZID:US/Pacific\r\n"));
     assert_int_equal(ical_vtimezone_cached(), before + 2);
     jbuf j = {0};
-    assert_false(ical_vtimezone_append("No/Such_Zone", &j));
+    assert_false(ical_vtimezone_append("No/Such_Zone", 0, &j));
     assert_int_equal(j.len, 0);
-    assert_true(ical_vtimezone_append("UTC", &j));
+    assert_true(ical_vtimezone_append("UTC", 0, &j));
     assert_non_null(strstr(j.s, "TZOFFSETTO:+0000"));
     jbuf_free(&j);
     free(a);
     free(b);
     free(c);
+}
+
+/* The VTIMEZONE an event of year written in tz gets (malloc'd text of the component). */
+static char *vtimezone_of(const char *tz, const char *start)
+{
+    json_t *e = json_pack("{s:s,s:s,s:s,s:s,s:s}", "@type", "Event", "uid", "y", "updated",
+                          "2024-01-01T00:00:00Z", "start", start, "timeZone", tz);
+    char *err = NULL;
+    char *ics = jscal_to_ical(e, &err);
+    assert_non_null(ics);
+    json_decref(e);
+    const char *a = strstr(ics, "BEGIN:VTIMEZONE"), *z = a ? strstr(a, "END:VTIMEZONE\r\n") : NULL;
+    assert_non_null(z);
+    char *v = strndup(a, (size_t)(z - a) + 15);
+    free(ics);
+    return v;
+}
+
+static int count(const char *s, const char *what)
+{
+    int n = 0;
+    for (; (s = strstr(s, what)); s++)
+        n++;
+    return n;
+}
+
+/* RFC 5545 §3.6.5: a VTIMEZONE "MUST provide valid time zone information for all
+ * recurrence instances", not the zone's history. An event's VTIMEZONE keeps the
+ * observances from the year before its earliest time on, and gives the same offsets as
+ * the whole zone at every hour from then to 2045. */
+static void test_rfc5545_3_6_5_vtimezone_from_the_years_written(void **state)
+{
+    (void)state;
+    static const char *const zones[] = {"Europe/Berlin", "America/New_York", "Australia/Sydney",
+                                        "America/Sao_Paulo",
+                                        "Asia/Tokyo"}; /* Tokyo: no change since 1951 */
+    for (size_t z = 0; z < sizeof zones / sizeof zones[0]; z++) {
+        jbuf whole = {0};
+        assert_true(ical_vtimezone_append(zones[z], 0, &whole));
+        char *v = vtimezone_of(zones[z], "2025-03-01T10:00:00");
+        assert_true(count(v, "BEGIN:STANDARD") + count(v, "BEGIN:DAYLIGHT") >= 1);
+        assert_true(count(v, "BEGIN:STANDARD") + count(v, "BEGIN:DAYLIGHT") <
+                    count(whole.s, "BEGIN:STANDARD") + count(whole.s, "BEGIN:DAYLIGHT"));
+        assert_null(strstr(v, "DTSTART:18")); /* no nineteenth-century observance */
+        icalcomponent *c = icalparser_parse_string(v);
+        assert_non_null(c);
+        icaltimezone *cut = tz_from_vtimezone(c), *full = tz_builtin(zones[z]);
+        assert_non_null(cut);
+        assert_non_null(full);
+        for (int64_t t = 1704067200; t < 2398377600; t += 3 * 3600) /* 2024-01-01 .. 2046 */
+            assert_int_equal(tz_libical_offset_at_utc(cut, t), tz_libical_offset_at_utc(full, t));
+        icaltimezone_free(cut, 1);
+        icalcomponent_free(c);
+        free(v);
+        jbuf_free(&whole);
+    }
+    /* an event of 1900 keeps the zone's first observance (1893) */
+    char *old = vtimezone_of("Europe/Berlin", "1900-05-01T10:00:00");
+    assert_non_null(strstr(old, "DTSTART:18930401T000000"));
+    free(old);
 }
 
 static void *worker(void *arg)
@@ -453,6 +514,7 @@ int main(void)
         cmocka_unit_test(test_timing_mode),
         cmocka_unit_test(test_group_and_unwrap),
         cmocka_unit_test(test_vtimezone_cache),
+        cmocka_unit_test(test_rfc5545_3_6_5_vtimezone_from_the_years_written),
         cmocka_unit_test(test_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -22,6 +22,7 @@
 struct ical_writer {
     char *prodid, *method;
     char **zones; /* TZIDs referenced */
+    int *zone_from; /* for each, the earliest year of a time written in it */
     size_t nzones;
     ical_comp **custom; /* VTIMEZONEs carried in iCalendar/components */
     size_t ncustom;
@@ -47,7 +48,8 @@ typedef struct {
 
 int j2i_ofail(out_ctx *o, const char *path, const char *msg);
 const char *j2i_jstr(const json_t *o, const char *k);
-void j2i_add_zone(ical_writer *w, const char *tz);
+/* Notes that a time of year is written in zone tz (its VTIMEZONE goes at the end). */
+void j2i_add_zone(ical_writer *w, const char *tz, int year);
 void j2i_apply_cp(out_ctx *o, ical_prop *p, const char *path);
 const char *j2i_cp_name(out_ctx *o, const char *path);
 char *j2i_path2(const char *a, const char *key);

@@ -229,7 +229,7 @@ static int entry_dtend(out_ctx *o, const json_t *obj, ical_comp *out, const jsca
         ical_prop_add_param(p, "VALUE", "DATE");
     else if (!e.is_utc && o->tz) {
         ical_prop_add_param(p, "TZID", endtz);
-        j2i_add_zone(o->w, endtz);
+        j2i_add_zone(o->w, endtz, e.t.year);
     }
     j2i_apply_cp(o, p, "duration");
     return 0;
@@ -290,7 +290,7 @@ static int entry_recurrence_id(out_ctx *o, const json_t *obj, ical_comp *out, in
             ical_prop_add_param(p, "VALUE", "DATE");
         else if (!d.is_utc && ridtz) {
             ical_prop_add_param(p, "TZID", ridtz);
-            j2i_add_zone(o->w, ridtz);
+            j2i_add_zone(o->w, ridtz, d.t.year);
         }
         j2i_apply_cp(o, p, "recurrenceId");
     }
@@ -520,8 +520,9 @@ char *ical_writer_end(ical_writer *w)
         }
         if (custom)
             continue;
-        /* generated once per TZID (ical_vtimezone.c); unknown zones are left out */
-        ical_vtimezone_append(w->zones[i], &b);
+        /* generated once per TZID and year (ical_vtimezone.c), from the year before the
+         * earliest time written in it; unknown zones are left out */
+        ical_vtimezone_append(w->zones[i], w->zone_from[i], &b);
     }
     jbuf_adds(&b, "END:VCALENDAR\r\n");
     return jbuf_take(&b);
@@ -536,6 +537,7 @@ void ical_writer_free(ical_writer *w)
     for (size_t i = 0; i < w->nzones; i++)
         free(w->zones[i]);
     free(w->zones);
+    free(w->zone_from);
     for (size_t i = 0; i < w->ncustom; i++)
         ical_comp_free(w->custom[i]);
     free(w->custom);

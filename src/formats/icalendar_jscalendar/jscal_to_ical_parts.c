@@ -29,12 +29,19 @@ const char *j2i_jstr(const json_t *o, const char *k)
     return json_string_value(json_object_get(o, k));
 }
 
-void j2i_add_zone(ical_writer *w, const char *tz)
+void j2i_add_zone(ical_writer *w, const char *tz, int year)
 {
     for (size_t i = 0; i < w->nzones; i++)
-        if (!strcmp(w->zones[i], tz))
+        if (!strcmp(w->zones[i], tz)) {
+            if (year < w->zone_from[i])
+                w->zone_from[i] = year;
             return;
+        }
     w->zones = realloc(w->zones, (w->nzones + 1) * sizeof *w->zones);
+    w->zone_from = realloc(w->zone_from, (w->nzones + 1) * sizeof *w->zone_from);
+    if (!w->zones || !w->zone_from)
+        abort();
+    w->zone_from[w->nzones] = year;
     w->zones[w->nzones++] = strdup(tz);
 }
 
@@ -159,7 +166,7 @@ int j2i_add_dt(out_ctx *o, ical_comp *c, const char *name, const char *ldt, cons
         ical_prop_add_param(p, "VALUE", "DATE");
     else if (o->form == 1 && o->tz) {
         ical_prop_add_param(p, "TZID", o->tz);
-        j2i_add_zone(o->w, o->tz);
+        j2i_add_zone(o->w, o->tz, t.year);
     }
     j2i_apply_cp(o, p, path);
     return 0;
