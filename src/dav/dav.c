@@ -593,7 +593,7 @@ static void etag_member(const char *id, const char *href, int64_t modseq, void *
                       tail[] = "\"</D:getetag></D:prop><D:status>HTTP/1.1 200 OK</D:status>"
                                "</D:propstat></D:response>";
     size_t n = strlen(href);
-    char *p = dav_room(l->b, sizeof head + l->prefix->len + n + sizeof mid + 21 + sizeof tail);
+    char *p = buf_room(l->b, sizeof head + l->prefix->len + n + sizeof mid + 21 + sizeof tail);
     char *start = p;
     p = PUT(p, head);
     memcpy(p, l->prefix->data, l->prefix->len);

@@ -165,9 +165,6 @@ void dav_prop_open(struct buf *b, const char *ns, const char *name, bool empty);
 void dav_prop_close(struct buf *b, const char *ns, const char *name);
 /* Sets the response to status with a body (taken) of content type type. */
 void dav_reply(struct dav_ctx *x, int status, const char *type, char *body);
-/* Room for n more bytes and a NUL at the end of b: where they go (the caller writes them
- * and adds to b->len). */
-char *dav_room(struct buf *b, size_t n);
 /* dav_reply of b's XML (an application/xml body), taken from b. */
 void dav_reply_xml(struct dav_ctx *x, int status, struct buf *b);
 /* An error response (RFC 4918 §16): status and, when pre is set, a DAV:error body

@@ -215,16 +215,6 @@ static void body_take(struct buf *b)
     }
 }
 
-char *dav_room(struct buf *b, size_t n)
-{
-    size_t need = b->len + n + 1;
-    if (need > b->cap) { /* twice as large, or as needed (a listing's buffer is kept) */
-        b->cap = 2 * b->cap > need ? 2 * b->cap : need;
-        b->data = xrealloc(b->data, b->cap);
-    }
-    return b->data + b->len;
-}
-
 void dav_ms_begin(struct buf *b)
 {
     body_take(b);

@@ -382,15 +382,21 @@ int util_utc_parse(const char *s, int64_t *t)
 
 /* ---- buffer ------------------------------------------------------------------------- */
 
-void buf_append(struct buf *b, const void *data, size_t len)
+char *buf_room(struct buf *b, size_t n)
 {
-    if (b->len + len + 1 > b->cap) {
+    if (b->len + n + 1 > b->cap) {
         size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->len + len + 1)
+        while (cap < b->len + n + 1)
             cap *= 2;
         b->data = xrealloc(b->data, cap);
         b->cap = cap;
     }
+    return b->data + b->len;
+}
+
+void buf_append(struct buf *b, const void *data, size_t len)
+{
+    buf_room(b, len);
     memcpy(b->data + b->len, data, len);
     b->len += len;
     b->data[b->len] = 0;

@@ -69,6 +69,8 @@ struct buf {
     char *data;
     size_t len, cap;
 };
+/* Room for n more bytes and the NUL; returns where they go (b->len is not moved). */
+char *buf_room(struct buf *b, size_t n);
 void buf_append(struct buf *b, const void *data, size_t len);
 void buf_puts(struct buf *b, const char *s);
 void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
