@@ -18,10 +18,11 @@
 
 #include "jmap/jmap.h"
 
-/* RFC 4918 §10.1 (class 2: dav_lock.c), RFC 4791 §5.1, RFC 6352 §6.1, RFC 5689 §3, RFC 6638 §2 */
+/* RFC 4918 §10.1 (class 2: dav_lock.c), RFC 4791 §5.1, RFC 6352 §6.1, RFC 5689 §3, RFC 6638 §2,
+ * RFC 7809 §3 (time zones by reference: dav_ical_writer) */
 #define DAV_COMPLIANCE                                                                             \
     "1, 2, 3, access-control, calendar-access, calendar-auto-schedule, addressbook, "              \
-    "extended-mkcol"
+    "extended-mkcol, calendar-no-timezone"
 #define DAV_ALLOW                                                                                  \
     "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND, PROPPATCH, REPORT, MKCALENDAR, MKCOL, COPY, "      \
     "MOVE, LOCK, UNLOCK, ACL"
@@ -38,6 +39,7 @@ struct dav_request {
     bool too_large; /* the body passed the request size limit and was dropped */
     const char *destination, *overwrite;          /* RFC 4918 §10.3, §10.6 (COPY, MOVE) */
     const char *if_header, *lock_token, *timeout; /* RFC 4918 §10.4, §10.5, §10.7 */
+    const char *caldav_timezones;                 /* RFC 7809 §7.1 */
 };
 
 /* The answer: body malloc'd (may be NULL), content type and ETag/Location when set. */

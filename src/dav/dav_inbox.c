@@ -95,7 +95,7 @@ static char *note_itip(struct dav_ctx *x, const struct box *b, json_t *note)
         json_object_del(ev, jmap_only[i]);
     if (strcmp(method, "CANCEL") == 0)
         json_object_set_new(ev, "status", json_string("cancelled"));
-    ical_writer *w = ical_writer_new(NULL, method);
+    ical_writer *w = dav_ical_writer(x, method);
     struct buf out = {0};
     char *err = NULL, *s = ical_writer_begin(w);
     buf_puts(&out, s ? s : "");

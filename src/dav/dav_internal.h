@@ -273,6 +273,10 @@ bool dav_name_ok(const char *name);
 
 /* The resource's body in the kind's format (vcard3: vCard 3.0), malloc'd, or NULL. */
 char *dav_object_render(struct dav_ctx *x, const struct dav_res *r, json_t *obj, bool vcard3);
+/* A writer of iCalendar for this request: with the IANA zones' VTIMEZONEs left out when
+ * the client sent "CalDAV-Timezones: F" (RFC 7809 §3.1.2, §7.1). */
+struct ical_writer *dav_ical_writer(const struct dav_ctx *x, const char *method);
+bool dav_zones_by_reference(const struct dav_ctx *x);
 /* The calendar-data or address-data of member r into v (escaped): 1, or 0 if it
  * cannot be rendered. */
 int dav_object_data(struct dav_ctx *x, struct dav_res *r, struct buf *v);

@@ -121,6 +121,22 @@ json_t *dav_jmap_call(struct dav_ctx *x, const struct dav_kind *k, const char *m
 
 /* ---- rendering ------------------------------------------------------------------------------ */
 
+bool dav_zones_by_reference(const struct dav_ctx *x)
+{
+    /* RFC 7809 §7.1: "T" or "F"; §3.1.2: without the header the server decides, and
+     * jmapd sends the VTIMEZONEs RFC 5545 §3.6.5 asks for (clients without RFC 7809) */
+    const char *h = x->q->caldav_timezones;
+    return h && (strcmp(h, "F") == 0 || strcmp(h, "f") == 0);
+}
+
+ical_writer *dav_ical_writer(const struct dav_ctx *x, const char *method)
+{
+    ical_writer *w = ical_writer_new(NULL, method);
+    if (dav_zones_by_reference(x))
+        ical_writer_zones_by_reference(w);
+    return w;
+}
+
 char *dav_object_render(struct dav_ctx *x, const struct dav_res *r, json_t *obj, bool vcard3)
 {
     char *err = NULL, *text = NULL;
@@ -129,7 +145,7 @@ char *dav_object_render(struct dav_ctx *x, const struct dav_res *r, json_t *obj,
         plain = json_copy(obj);
         for (const char *const *p = r->k->jmap_only; *p; p++)
             json_object_del(plain, *p);
-        ical_writer *w = ical_writer_new(NULL, NULL);
+        ical_writer *w = dav_ical_writer(x, NULL);
         struct buf b = {0};
         char *s = ical_writer_begin(w);
         buf_puts(&b, s ? s : "");

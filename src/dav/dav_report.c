@@ -110,7 +110,7 @@ static char *render_expanded(struct dav_ctx *x, struct dav_res *r)
     if (!x->instances)
         x->instances = events_in_range(x, r, x->expand_start, x->expand_end);
     json_t *rids = json_object_get(x->instances, r->obj_id);
-    ical_writer *w = ical_writer_new(NULL, NULL);
+    ical_writer *w = dav_ical_writer(x, NULL);
     struct buf b = {0};
     char *s = ical_writer_begin(w), *err = NULL;
     buf_puts(&b, s ? s : "");
@@ -172,6 +172,8 @@ int dav_object_data(struct dav_ctx *x, struct dav_res *r, struct buf *v)
     if (expand)
         snprintf(variant, sizeof variant, "/E%lld-%lld", (long long)x->expand_start,
                  (long long)x->expand_end);
+    if (dav_zones_by_reference(x) && r->k->calendar)
+        strcat(variant, "/Z"); /* RFC 7809: a rendering of its own, without VTIMEZONEs */
     if (keep && dav_render_cached(r, variant, v))
         return 1; /* rendered before at this modseq */
     if (!r->obj)

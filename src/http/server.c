@@ -475,12 +475,25 @@ static const char *header(struct MHD_Connection *c, const char *name)
 static enum MHD_Result route_dav(struct http_server *h, struct MHD_Connection *c,
                                  struct http_req *rq)
 {
-    struct dav_request q = {rq->method, rq->url, header(c, "Depth"), header(c, "If-Match"),
-                            header(c, "If-None-Match"), header(c, "Content-Type"),
-                            header(c, "Accept"), header(c, "Brief"), header(c, "Prefer"),
-                            header(c, "If-Schedule-Tag-Match"), rq->body.data, rq->body.len,
-                            rq->too_large, header(c, "Destination"), header(c, "Overwrite"),
-                            header(c, "If"), header(c, "Lock-Token"), header(c, "Timeout")};
+    struct dav_request q = {rq->method,
+                            rq->url,
+                            header(c, "Depth"),
+                            header(c, "If-Match"),
+                            header(c, "If-None-Match"),
+                            header(c, "Content-Type"),
+                            header(c, "Accept"),
+                            header(c, "Brief"),
+                            header(c, "Prefer"),
+                            header(c, "If-Schedule-Tag-Match"),
+                            rq->body.data,
+                            rq->body.len,
+                            rq->too_large,
+                            header(c, "Destination"),
+                            header(c, "Overwrite"),
+                            header(c, "If"),
+                            header(c, "Lock-Token"),
+                            header(c, "Timeout"),
+                            header(c, "CalDAV-Timezones")};
     struct dav_response out;
     dav_handle(h->srv, rq->user, &q, &out);
     buf_free(&rq->body);

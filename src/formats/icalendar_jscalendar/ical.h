@@ -72,6 +72,10 @@ char *jscal_to_ical(const json_t *obj, char **err);
 typedef struct ical_writer ical_writer;
 ical_writer *ical_writer_new(const char *prodid, const char *method);
 char *ical_writer_begin(ical_writer *w);
+/* Leaves out the VTIMEZONEs of IANA zones (RFC 7809 §3.1.2: time zones by reference, for
+ * a client that asked for none); a zone known only from a VTIMEZONE the object carries
+ * is still written. Before the first ical_writer_add. */
+void ical_writer_zones_by_reference(ical_writer *w);
 /* Returns the VEVENT/VTODO text for obj (Event, Task, or each entry of a Group), or NULL
  * with *err set; the writer stays usable after an error. */
 char *ical_writer_add(ical_writer *w, const json_t *obj, char **err);

@@ -26,6 +26,9 @@ struct ical_writer {
     size_t nzones;
     ical_comp **custom; /* VTIMEZONEs carried in iCalendar/components */
     size_t ncustom;
+    /* RFC 7809 §3.1.2: IANA zones go by reference (their TZIDs alone); zones carried in
+     * iCalendar/components are still written */
+    bool zones_by_reference;
     /* the DTSTAMP of entries without "updated": one time for all the writer writes, or
      * a series and its overrides written across a second's tick would differ (issue 12
      * §3.4: the override's DTSTAMP read back as a patch of "updated") */

@@ -435,6 +435,11 @@ ical_writer *ical_writer_new(const char *prodid, const char *method)
     return w;
 }
 
+void ical_writer_zones_by_reference(ical_writer *w)
+{
+    w->zones_by_reference = true;
+}
+
 char *ical_writer_begin(ical_writer *w)
 {
     jbuf b = {0};
@@ -518,7 +523,7 @@ char *ical_writer_end(ical_writer *w)
                 custom = 1;
             }
         }
-        if (custom)
+        if (custom || w->zones_by_reference)
             continue;
         /* generated once per TZID and year (ical_vtimezone.c), from the year before the
          * earliest time written in it; unknown zones are left out */
