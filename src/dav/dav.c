@@ -65,10 +65,11 @@ void dav_res_clear(struct dav_res *r)
 static void resolve_members(struct dav_ctx *x, struct dav_res *r)
 {
     const char *a = r->acct->account_id;
-    if (dav_name_lookup(x->c, a, r->k->coll_type, r->coll_seg, "", r->coll_id, NULL))
+    if (dav_name_lookup(x->c, a, r->k->coll_type, NULL, r->coll_seg, "", r->coll_id, NULL))
         r->coll = store_object_get(x->c, a, r->k->coll_type, r->coll_id);
     if (!r->coll && r->k == &dav_calendars &&
-        dav_name_lookup(x->c, a, dav_tasklists.coll_type, r->coll_seg, "", r->coll_id, NULL)) {
+        dav_name_lookup(x->c, a, dav_tasklists.coll_type, NULL, r->coll_seg, "", r->coll_id,
+                        NULL)) {
         r->k = &dav_tasklists; /* a task list in the calendar home */
         r->coll = store_object_get(x->c, a, r->k->coll_type, r->coll_id);
     }
@@ -79,7 +80,7 @@ static void resolve_members(struct dav_ctx *x, struct dav_res *r)
     const struct dav_kind *k = r->k;
     if (r->t != DR_OBJ || !r->coll)
         return;
-    if (dav_name_lookup(x->c, a, k->obj_type, r->name, k->ext, r->obj_id, &r->modseq)) {
+    if (dav_name_lookup(x->c, a, k->obj_type, r->coll_id, r->name, k->ext, r->obj_id, &r->modseq)) {
         r->obj = dav_member_load(x, r, r->obj_id);
         if (r->obj && !dav_is_member(k, r->obj, r->coll_id)) {
             json_decref(r->obj);

@@ -228,27 +228,30 @@ void dav_collection_delete(struct dav_ctx *x, struct dav_res *r);
  * PUT or MKCOL, else id + ext) into out[256]. */
 void dav_name_of(struct store_conn *c, const char *acct, const char *type, const char *id,
                  const char *ext, char out[256]);
-/* The live object of type a resource name names, into id[64] (and its modseq into
- * *modseq when not NULL); false if none. */
-bool dav_name_lookup(struct store_conn *c, const char *acct, const char *type, const char *name,
-                     const char *ext, char id[64], int64_t *modseq);
+/* The live object of type a resource name names in collection coll (a member of it; NULL
+ * for a collection's name in its home), into id[64] (and its modseq into *modseq when not
+ * NULL); false if none. */
+bool dav_name_lookup(struct store_conn *c, const char *acct, const char *type, const char *coll,
+                     const char *name, const char *ext, char id[64], int64_t *modseq);
 /* Forgets the lookups kept in memory (after a name write; tests). */
 void dav_name_hints_clear(void);
-/* Remembers name for id inside the caller's write transaction. */
-int dav_name_write(struct store_conn *c, const char *acct, const char *type, const char *name,
-                   const char *id);
+/* Remembers name for id (in collection coll, NULL for a collection's own name) inside the
+ * caller's write transaction. */
+int dav_name_write(struct store_conn *c, const char *acct, const char *type, const char *coll,
+                   const char *name, const char *id);
 /* Issue 20 §4: the name a PUT or MKCOL chose, written in the transaction of the /set that
  * creates the object (creation id "dav") of type: arm before the JMAP call, disarm
  * after; written tells whether it ran. */
 struct dav_name_hook {
-    const char *type, *name;
+    const char *type, *coll, *name; /* coll: the collection a member's name is in (NULL for a
+                                     * collection's own name) */
     bool written;
 };
-void dav_name_arm(struct dav_name_hook *h, const char *type, const char *name);
+void dav_name_arm(struct dav_name_hook *h, const char *type, const char *coll, const char *name);
 void dav_name_disarm(void);
 /* Remembers name for id (in a write transaction of its own). */
-int dav_name_remember(struct store_conn *c, const char *acct, const char *type, const char *name,
-                      const char *id);
+int dav_name_remember(struct store_conn *c, const char *acct, const char *type, const char *coll,
+                      const char *name, const char *id);
 /* MOVE's new name for id of type, written in the transaction of the /set that moves it
  * into collection coll_id of kind k (checked there): arm before, disarm (dav_name_disarm)
  * after; the old name no longer names anything and is kept as a former name of id

@@ -57,7 +57,8 @@ static struct memb_slot {
     int64_t state;   /* the maps are complete up to this state */
     json_t *modseqs; /* id -> modseq of each live member; NULL: free slot */
     json_t *names;   /* id -> chosen name */
-    json_t *ids;     /* chosen name -> id */
+    json_t *ids;     /* chosen name -> id, or true when several objects have that name (in
+                      * different collections: dav_names.c; dav_member_find asks the store) */
     json_t *map;     /* id -> member value; NULL until a listing needs it */
     struct memb_list *lists; /* the member lists of the collections listed at this state */
     uint64_t used;           /* for eviction: the least recently used goes */
@@ -244,6 +245,25 @@ static void name_type(const struct dav_res *r, char t[96])
     snprintf(t, 96, "dav:href:%s", r->k->obj_type);
 }
 
+/* Notes in ids (chosen name -> id) that id has name: a name two objects have (each in
+ * collections of its own) becomes true, and stays so until the map is made again. */
+static void ids_add(json_t *ids, const char *name, const char *id)
+{
+    json_t *had = json_object_get(ids, name);
+    if (!had)
+        json_object_set_new(ids, name, json_string(id));
+    else if (json_is_string(had) && strcmp(json_string_value(had), id) != 0)
+        json_object_set_new(ids, name, json_true());
+}
+
+/* Forgets that id has name (an ambiguous name stays so: the store is asked). */
+static void ids_del(json_t *ids, const char *name, const char *id)
+{
+    json_t *had = json_object_get(ids, name);
+    if (json_is_string(had) && strcmp(json_string_value(had), id) == 0)
+        json_object_del(ids, name);
+}
+
 /* Every member's maps, read afresh into u (membership only when members is set). */
 static void read_all(struct dav_ctx *x, const struct dav_res *r, bool members, struct memb_slot *u)
 {
@@ -265,7 +285,7 @@ static void read_all(struct dav_ctx *x, const struct dav_res *r, bool members, s
     {
         if (json_object_get(u->modseqs, id)) { /* a name of a live object */
             json_object_set(u->names, id, v);
-            json_object_set_new(u->ids, json_string_value(v), json_string(id));
+            ids_add(u->ids, json_string_value(v), id);
         }
     }
     json_decref(names);
@@ -378,7 +398,7 @@ static void slot_apply(struct memb_slot *s, json_t *changes, int64_t state)
         json_t *m = json_object_get(c, "m"), *n = json_object_get(c, "n");
         const char *old = json_string_value(json_object_get(s->names, id));
         if (old)
-            json_object_del(s->ids, old);
+            ids_del(s->ids, old, id);
         json_object_del(s->names, id);
         if (json_is_null(m)) {
             json_object_del(s->modseqs, id);
@@ -389,7 +409,7 @@ static void slot_apply(struct memb_slot *s, json_t *changes, int64_t state)
         json_object_set(s->modseqs, id, m);
         if (n) {
             json_object_set(s->names, id, n);
-            json_object_set_new(s->ids, json_string_value(n), json_string(id));
+            ids_add(s->ids, json_string_value(n), id);
         }
         if (s->map)
             json_object_set(s->map, id, json_object_get(c, "v"));
@@ -541,7 +561,11 @@ bool dav_member_find(struct dav_ctx *x, const struct dav_res *r, const char *nam
                      int64_t *modseq)
 {
     dav_member_index(x, r, false);
-    const char *chosen = json_string_value(json_object_get(x->name_ids, name));
+    json_t *named = json_object_get(x->name_ids, name);
+    if (json_is_true(named)) /* several objects have the name: the one of this collection */
+        return dav_name_lookup(x->c, r->acct->account_id, r->k->obj_type, r->coll_id, name,
+                               r->k->ext, id, modseq);
+    const char *chosen = json_string_value(named);
     if (chosen) {
         dav_copy(id, 64, chosen);
     } else {

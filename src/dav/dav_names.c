@@ -8,6 +8,13 @@
  * no push. Objects created over JMAP are named by their id. A name whose object
  * is gone is stale and is simply reused.
  *
+ * A collection is a namespace of its own (RFC 4918 §5.2: a member's URL is the
+ * collection's plus one segment): a member's name row is keyed "{collection id}/{name}",
+ * so two calendars may each hold an "event.ics". Rows written before that were keyed by
+ * the name alone; they are still read, for an object that is a member of the collection
+ * asked about (and for one in several collections, named where it was first put). A
+ * collection's own name (its segment in the home) is keyed by the name alone.
+ *
  * A MOVE that renames (dav_copy.c) is a change of its object even when the object's data
  * does not change: the object is written again (a new modseq, so its ETag, the type's
  * state, sync tokens and every front end's member index see it), and its href row keeps
@@ -66,9 +73,56 @@ void dav_name_of(struct store_conn *c, const char *acct, const char *type, const
 static pthread_mutex_t hint_lock = PTHREAD_MUTEX_INITIALIZER;
 static json_t *hints;
 
-static void hint_key(char out[512], const char *acct, const char *type, const char *name)
+static void hint_key(char out[512], const char *acct, const char *type, const char *coll,
+                     const char *name)
 {
-    snprintf(out, 512, "%s/%s/%s", acct, type, name);
+    snprintf(out, 512, "%s/%s/%s/%s", acct, type, coll ? coll : "", name);
+}
+
+/* The key of a name's row: "{coll}/{name}" for a member of collection coll, the name alone
+ * for a collection's own name (coll NULL). */
+static void name_key(char out[320], const char *coll, const char *name)
+{
+    if (coll && *coll)
+        snprintf(out, 320, "%s/%s", coll, name);
+    else
+        snprintf(out, 320, "%s", name);
+}
+
+/* The kind whose members are objects of type (NULL for a collection type). */
+static const struct dav_kind *member_kind(const char *type)
+{
+    static const struct dav_kind *const kinds[] = {&dav_calendars, &dav_tasklists,
+                                                   &dav_addressbooks};
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+        if (strcmp(kinds[i]->obj_type, type) == 0)
+            return kinds[i];
+    return NULL;
+}
+
+/* The id the name row key binds, its object existing (and, for a member, being one of
+ * collection coll: a row of the name alone may be another collection's). */
+static bool row_read(struct store_conn *c, const char *acct, const char *type, const char *coll,
+                     const char *key, char id[64])
+{
+    char t[96];
+    private_type(t, "name", type);
+    json_t *m = store_object_get(c, acct, t, key);
+    const char *mid = json_string_value(json_object_get(m, "id"));
+    bool ok = mid && strlen(mid) < 64;
+    json_t *obj = NULL;
+    if (ok && coll && *coll) {
+        obj = store_object_get(c, acct, type, mid);
+        const struct dav_kind *k = member_kind(type);
+        ok = obj && (!k || dav_is_member(k, obj, coll));
+    } else if (ok) {
+        ok = store_object_exists(c, acct, type, mid);
+    }
+    if (ok)
+        snprintf(id, 64, "%s", mid);
+    json_decref(obj);
+    json_decref(m);
+    return ok;
 }
 
 static bool hint_get(const char *key, char id[64], int64_t *modseq)
@@ -103,22 +157,18 @@ void dav_name_hints_clear(void)
     pthread_mutex_unlock(&hint_lock);
 }
 
-/* The lookup itself, without hints: the id a name row binds (its object existing), else a
- * server-made name {id}{ext} of an object without a chosen name. */
-static bool name_read(struct store_conn *c, const char *acct, const char *type, const char *name,
-                      const char *ext, char id[64])
+/* The lookup itself, without hints: the id a name row binds (its object existing, in
+ * coll), else a server-made name {id}{ext} of an object without a chosen name. */
+static bool name_read(struct store_conn *c, const char *acct, const char *type, const char *coll,
+                      const char *name, const char *ext, char id[64])
 {
-    char t[96];
-    private_type(t, "name", type);
-    json_t *m = store_object_get(c, acct, t, name);
-    const char *mid = json_string_value(json_object_get(m, "id"));
-    if (mid && strlen(mid) < 64 && store_object_exists(c, acct, type, mid)) {
-        snprintf(id, 64, "%s", mid);
-        json_decref(m);
+    char key[320];
+    name_key(key, coll, name);
+    if (row_read(c, acct, type, coll, key, id))
         return true;
-    }
-    json_decref(m);
-    /* a server-named object: {id}{ext}, unless the object has a chosen name */
+    if (coll && *coll && row_read(c, acct, type, coll, name, id))
+        return true; /* a row from before names were kept per collection */
+    /* a server-made name: {id}{ext}, unless the object has a chosen name */
     size_t n = strlen(name), e = strlen(ext);
     if (n <= e || n - e >= 64 || strcmp(name + n - e, ext) != 0)
         return false;
@@ -134,12 +184,12 @@ static bool name_read(struct store_conn *c, const char *acct, const char *type, 
     return true;
 }
 
-bool dav_name_lookup(struct store_conn *c, const char *acct, const char *type, const char *name,
-                     const char *ext, char id[64], int64_t *modseq)
+bool dav_name_lookup(struct store_conn *c, const char *acct, const char *type, const char *coll,
+                     const char *name, const char *ext, char id[64], int64_t *modseq)
 {
     char key[512];
     int64_t hinted;
-    hint_key(key, acct, type, name);
+    hint_key(key, acct, type, coll, name);
     if (hint_get(key, id, &hinted)) {
         int64_t m = store_object_modseq(c, acct, type, id);
         if (m >= 0 && m == hinted) { /* the hinted object is unchanged: the name is its */
@@ -148,7 +198,7 @@ bool dav_name_lookup(struct store_conn *c, const char *acct, const char *type, c
             return true;
         }
     }
-    if (!name_read(c, acct, type, name, ext, id))
+    if (!name_read(c, acct, type, coll, name, ext, id))
         return false;
     int64_t m = store_object_modseq(c, acct, type, id);
     hint_put(key, id, m);
@@ -191,15 +241,16 @@ static int put_private(struct store_conn *c, const char *acct, const char *t, co
     return store_object_put(c, acct, t, key, v, 1, !exists, NULL);
 }
 
-int dav_name_write(struct store_conn *c, const char *acct, const char *type, const char *name,
-                   const char *id)
+int dav_name_write(struct store_conn *c, const char *acct, const char *type, const char *coll,
+                   const char *name, const char *id)
 {
-    char tn[96], th[96];
+    char tn[96], th[96], key[320];
     private_type(tn, "name", type);
     private_type(th, "href", type);
+    name_key(key, coll, name);
     dav_name_hints_clear(); /* a name may now name another object */
     json_t *to_id = json_pack("{s:s}", "id", id), *to_name = json_pack("{s:s}", "name", name);
-    int rc = put_private(c, acct, tn, name, to_id);
+    int rc = put_private(c, acct, tn, key, to_id);
     if (rc == STORE_OK)
         rc = put_private(c, acct, th, id, to_name);
     json_decref(to_id);
@@ -207,14 +258,14 @@ int dav_name_write(struct store_conn *c, const char *acct, const char *type, con
     return rc;
 }
 
-int dav_name_remember(struct store_conn *c, const char *acct, const char *type, const char *name,
-                      const char *id)
+int dav_name_remember(struct store_conn *c, const char *acct, const char *type, const char *coll,
+                      const char *name, const char *id)
 {
     dav_members_clear(); /* a name that changes with no change of its object */
     store_rollback(c);   /* the caller's read transaction */
     if (store_begin(c, true) != STORE_OK)
         return STORE_ERR;
-    int rc = dav_name_write(c, acct, type, name, id);
+    int rc = dav_name_write(c, acct, type, coll, name, id);
     if (rc == STORE_OK)
         rc = store_commit(c);
     else
@@ -231,14 +282,15 @@ static int name_precommit(struct store_conn *c, const char *account, const char 
     const char *id = json_string_value(json_object_get(json_object_get(created, "dav"), "id"));
     if (strcmp(type, h->type) != 0 || !id)
         return 0;
-    int rc = dav_name_write(c, account, type, h->name, id);
+    int rc = dav_name_write(c, account, type, h->coll, h->name, id);
     h->written = rc == STORE_OK;
     return rc == STORE_OK ? 0 : -1;
 }
 
-void dav_name_arm(struct dav_name_hook *h, const char *type, const char *name)
+void dav_name_arm(struct dav_name_hook *h, const char *type, const char *coll, const char *name)
 {
     h->type = type;
+    h->coll = coll;
     h->name = name;
     h->written = false;
     jmap_precommit_set(name_precommit, h);
@@ -303,20 +355,39 @@ static int rename_precommit(struct store_conn *c, const char *account, const cha
     if (moved && h->rewrite)
         rc = t && jmap_object_write(c, NULL, t, account, h->id, obj, false) == 0 ? STORE_OK
                                                                                  : STORE_ERR;
-    json_decref(obj);
-    if (!moved)
+    if (!moved) {
+        json_decref(obj);
         return 0;
-    char tn[96];
+    }
+    /* the old name names nothing now where the object no longer is under it: a collection
+     * it left (MOVE), or the destination when renamed there; elsewhere (the source of a
+     * COPY) it stays, in a row of that collection's */
+    char tn[96], key[320];
     private_type(tn, "name", type);
-    json_t *none = json_object(); /* the old name names nothing now */
-    if (rc == STORE_OK)
-        rc = put_private(c, account, tn, h->old, none);
+    json_t *none = json_object(), *to_id = json_pack("{s:s}", "id", h->id),
+           *was_colls = colls_of(h->was_in);
+    for (size_t i = 0; rc == STORE_OK && i < json_array_size(was_colls); i++) {
+        const char *coll = json_string_value(json_array_get(was_colls, i));
+        bool stays = dav_is_member(h->k, obj, coll) &&
+                     !(strcmp(coll, h->coll_id) == 0 && strcmp(h->old, h->name) != 0);
+        name_key(key, coll, h->old);
+        if (stays)
+            rc = put_private(c, account, tn, key, to_id);
+        else if (store_object_exists(c, account, tn, key))
+            rc = put_private(c, account, tn, key, none);
+    }
+    char was[64];
+    if (rc == STORE_OK && row_read(c, account, type, NULL, h->old, was) && !strcmp(was, h->id))
+        rc = put_private(c, account, tn, h->old, none); /* a row from before, of this object */
     json_decref(none);
+    json_decref(to_id);
+    json_decref(was_colls);
+    json_decref(obj);
     char th[96];
     private_type(th, "href", type);
     json_t *before = store_object_get(c, account, th, h->id);
     if (rc == STORE_OK)
-        rc = dav_name_write(c, account, type, h->name, h->id);
+        rc = dav_name_write(c, account, type, h->coll_id, h->name, h->id);
     if (rc == STORE_OK)
         rc = former_write(c, account, type, h, before);
     json_decref(before);

@@ -906,7 +906,8 @@ static int change_cb(const char *id, int64_t created, int64_t updated, bool dest
 
 /* 404 responses for the names member m (changed since) left after since (a MOVE that
  * renamed it, dav_names.c): its old hrefs are removed members (§3.5.1), unless a name
- * is m's own again or now another live object's (that one is reported itself). */
+ * is m's own again or now another live member's of the collection (that one is reported
+ * itself). */
 static void sync_former(struct dav_ctx *x, struct dav_res *m, int64_t since, struct buf *b)
 {
     json_t *former =
@@ -918,7 +919,11 @@ static void sync_former(struct dav_ctx *x, struct dav_res *m, int64_t since, str
     json_array_foreach(former, i, v)
     {
         const char *name = json_string_value(v);
-        if (strcmp(name, now) == 0 || json_object_get(x->name_ids, name) || strlen(name) > 255)
+        char other[64];
+        if (strcmp(name, now) == 0 || strlen(name) > 255 ||
+            (json_object_get(x->name_ids, name) &&
+             dav_name_lookup(x->c, m->acct->account_id, m->k->obj_type, m->coll_id, name, m->k->ext,
+                             other, NULL)))
             continue;
         snprintf(m->name, sizeof m->name, "%s", name);
         struct buf h = {0};
