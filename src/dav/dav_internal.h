@@ -133,6 +133,8 @@ struct dav_ctx {
     /* RFC 4791 §9.6.6 limit-recurrence-set: only the overrides within the range */
     bool limit_rs;
     int64_t limit_start, limit_end;
+    /* the zone of floating times in a report's time ranges (RFC 4791 §7.3: dav_report.c) */
+    char floating_tz[64];
     /* what listings of many members read once instead of per member (dav_members.c,
      * shared, never changed: id -> modseq, id -> chosen name, chosen name -> id, id ->
      * member value or NULL), base id -> expanded instances (owned) */

@@ -18,6 +18,7 @@
 #include "formats/icalendar_jscalendar/ical.h"
 #include "formats/json/patch.h"
 #include "formats/recurrence/recur.h"
+#include "formats/timezone/tz.h"
 #include "types/calendar_event.h"
 #include "types/share.h"
 
@@ -467,13 +468,17 @@ static bool attr_time(const xmlNode *n, const char *attr, int64_t *t, bool *bad)
 static json_t *events_in_range(struct dav_ctx *x, const struct dav_res *r, int64_t start,
                                int64_t end)
 {
+    /* the range as LocalDateTimes in the zone of floating times (RFC 4791 §7.3): the
+     * query reads floating events in its timeZone (calendars-27 §5.11) */
+    const char *ftz = x->floating_tz[0] ? x->floating_tz : "Etc/UTC";
+    icaltimezone *zone = tz_builtin(ftz);
     char from[21], to[21];
-    util_utc_format(start, from);
-    util_utc_format(end, to);
-    from[19] = to[19] = 0; /* LocalDateTime in the query's Etc/UTC */
-    json_t *args =
-        json_pack("{s:s, s:{s:s, s:s, s:s}, s:b}", "accountId", r->acct->account_id, "filter",
-                  "inCalendar", r->coll_id, "after", from, "before", to, "expandRecurrences", 1);
+    util_utc_format(tz_utc_to_local(zone, start), from);
+    util_utc_format(tz_utc_to_local(zone, end), to);
+    from[19] = to[19] = 0;
+    json_t *args = json_pack("{s:s, s:{s:s, s:s, s:s}, s:b, s:s}", "accountId", r->acct->account_id,
+                             "filter", "inCalendar", r->coll_id, "after", from, "before", to,
+                             "expandRecurrences", 1, "timeZone", ftz);
     const struct jmap_user *me = x->u;
     struct jmap_user *owner = NULL;
     struct store_user su;
@@ -541,12 +546,13 @@ static bool time_range(struct dav_ctx *x, const xmlNode *tr, int64_t *start, int
     return true;
 }
 
-/* A local time of a task (in its time zone; floating read as UTC) as UTC seconds. */
-static bool task_time(const json_t *t, const char *key, int64_t *out)
+/* A local time of a task (in its time zone; floating in ftz, RFC 4791 §7.3) as UTC
+ * seconds. */
+static bool task_time(const json_t *t, const char *key, const char *ftz, int64_t *out)
 {
     const char *ldt = json_string_value(json_object_get(t, key));
     const char *tz = json_string_value(json_object_get(t, "timeZone"));
-    return ldt && event_local_to_utc(t, ldt, tz, "Etc/UTC", out) == 0;
+    return ldt && event_local_to_utc(t, ldt, tz, ftz, out) == 0;
 }
 
 /* The COMPLETED time of a task: JSCalendar has no property for it, the conversion
@@ -571,13 +577,13 @@ struct todo_times {
     int64_t start, dur_end, due, done, created;
 };
 
-static void todo_times_of(const json_t *t, struct todo_times *tt)
+static void todo_times_of(const json_t *t, const char *ftz, struct todo_times *tt)
 {
     memset(tt, 0, sizeof *tt);
-    tt->has_start = task_time(t, "start", &tt->start);
+    tt->has_start = task_time(t, "start", ftz, &tt->start);
     tt->has_dur = tt->has_start && json_is_string(json_object_get(t, "duration")) &&
-                  event_utc_span(t, "Etc/UTC", &tt->start, &tt->dur_end) == 0;
-    tt->has_due = task_time(t, "due", &tt->due);
+                  event_utc_span(t, ftz, &tt->start, &tt->dur_end) == 0;
+    tt->has_due = task_time(t, "due", ftz, &tt->due);
     tt->has_done = task_completed(t, &tt->done);
     const char *cr = json_string_value(json_object_get(t, "created"));
     tt->has_created = cr && util_utc_parse(cr, &tt->created) == 0;
@@ -606,15 +612,15 @@ static bool todo_times_in_range(const struct todo_times *t, int64_t s, int64_t e
 /* The times of the instance o of series t (base times in base): its own start (the
  * recurrence id, or where an override moved it), its DUE moved as far as its recurrence
  * id is from the series' start unless the override sets one (RFC 5545 §3.8.5.3). */
-static void instance_times(const json_t *t, const struct todo_times *base,
+static void instance_times(const json_t *t, const char *ftz, const struct todo_times *base,
                            const recur_occurrence *o, struct todo_times *it)
 {
-    todo_times_of(o->object, it);
+    todo_times_of(o->object, ftz, it);
     int64_t rid = 0;
     const char *tz = json_string_value(json_object_get(t, "timeZone"));
     bool shifted = base->has_start && base->has_due &&
                    !(o->patch && json_object_get(o->patch, "due")) &&
-                   event_local_to_utc(t, o->recurrence_id, tz, "Etc/UTC", &rid) == 0;
+                   event_local_to_utc(t, o->recurrence_id, tz, ftz, &rid) == 0;
     if (shifted)
         it->due = base->due + (rid - base->start);
     it->has_done = base->has_done, it->done = base->done;
@@ -623,10 +629,10 @@ static void instance_times(const json_t *t, const struct todo_times *base,
 
 /* RFC 4791 §9.9: whether a VTODO overlaps [s, e); a recurring one when any of its
  * instances does ("every recurrence instance is tested"), each by the table. */
-static bool todo_in_range(const json_t *t, int64_t s, int64_t e)
+static bool todo_in_range(const json_t *t, const char *ftz, int64_t s, int64_t e)
 {
     struct todo_times base;
-    todo_times_of(t, &base);
+    todo_times_of(t, ftz, &base);
     if (!json_object_get(t, "recurrenceRule") && !json_object_get(t, "recurrenceRules") &&
         !json_object_get(t, "recurrenceOverrides"))
         return todo_times_in_range(&base, s, e);
@@ -638,7 +644,7 @@ static bool todo_in_range(const json_t *t, int64_t s, int64_t e)
     int code = 0;
     char *err = NULL;
     recur_iter *it =
-        recur_iter_new(t, s - lead - 1, e + 1, "Etc/UTC", NULL, RECUR_WANT_OBJECT, &code, &err);
+        recur_iter_new(t, s - lead - 1, e + 1, ftz, NULL, RECUR_WANT_OBJECT, &code, &err);
     if (!it) {
         free(err);
         return todo_times_in_range(&base, s, e); /* as if it did not recur */
@@ -647,11 +653,40 @@ static bool todo_in_range(const json_t *t, int64_t s, int64_t e)
     bool hit = false;
     while (!hit && recur_iter_next(it, &o)) {
         struct todo_times one;
-        instance_times(t, &base, &o, &one);
+        instance_times(t, ftz, &base, &o, &one);
         hit = todo_times_in_range(&one, s, e);
     }
     recur_iter_free(it);
     return hit;
+}
+
+/* The zone of floating dates and times for a report on r (RFC 4791 §7.3): the query's
+ * CALDAV:timezone (§9.8: the TZID of its VTIMEZONE, when that names a zone the server
+ * knows) or CALDAV:timezone-id (RFC 7809 §5.3), else the calendar's calendar-timezone
+ * (its JMAP timeZone), else UTC. Into x->floating_tz. */
+static void floating_zone(struct dav_ctx *x, const struct dav_res *r, const xmlNode *root)
+{
+    const char *coll_tz = json_string_value(json_object_get(r->coll, "timeZone"));
+    snprintf(x->floating_tz, sizeof x->floating_tz, "%s", coll_tz ? coll_tz : "Etc/UTC");
+    const xmlNode *id = dav_xml_child(root, NS_CALDAV, "timezone-id");
+    const xmlNode *vtz = dav_xml_child(root, NS_CALDAV, "timezone");
+    xmlChar *text = id ? xmlNodeGetContent(id) : vtz ? xmlNodeGetContent(vtz) : NULL;
+    const char *t = (const char *)text, *found = NULL;
+    char tzid[128] = "";
+    if (t && id) {
+        found = t + strspn(t, " \t\r\n");
+        snprintf(tzid, sizeof tzid, "%.*s", (int)strcspn(found, " \t\r\n"), found);
+    } else if (t && (found = strstr(t, "TZID:"))) {
+        snprintf(tzid, sizeof tzid, "%.*s", (int)strcspn(found + 5, "\r\n"), found + 5);
+    } else if (t && (found = strstr(t, "TZID;"))) { /* parameters before the value */
+        const char *colon = strchr(found, ':');
+        if (colon)
+            snprintf(tzid, sizeof tzid, "%.*s", (int)strcspn(colon + 1, "\r\n"), colon + 1);
+    }
+    const char *iana = tzid[0] ? tz_resolve_tzid(tzid) : NULL;
+    if (iana && tz_is_iana(iana))
+        snprintf(x->floating_tz, sizeof x->floating_tz, "%s", iana);
+    xmlFree(text);
 }
 
 /* Answers the members of r that pass filter into b; false (response set) if the
@@ -665,6 +700,7 @@ static bool calendar_query(struct dav_ctx *x, struct dav_res *r, xmlNode *root, 
         dav_error(x, 403, NS_CALDAV, "valid-filter", NULL);
         return false;
     }
+    floating_zone(x, r, root);
     data_options(x, r, prop);
     xmlNode *ev = dav_xml_child(vcal, NS_CALDAV, "comp-filter");
     if (ev &&
@@ -716,7 +752,7 @@ static bool calendar_query(struct dav_ctx *x, struct dav_res *r, xmlNode *root, 
         if (pass && tr && r->k != &dav_calendars) {
             if (!m.obj)
                 m.obj = dav_member_load(x, r, s);
-            pass = m.obj && todo_in_range(m.obj, start, end);
+            pass = m.obj && todo_in_range(m.obj, x->floating_tz, start, end);
         }
         if (pass)
             dav_propstats(x, &m, prop, b);
@@ -747,7 +783,7 @@ static int busy_cmp(const void *a, const void *b)
  * calendars-27 §5.4). Neither transparent (RFC 4791 §7.10: FBTYPE=FREE is not listed),
  * cancelled nor, for a sharee (secret set), secret (calendars-27 §5.7). */
 static void busy_add(struct buf *list, size_t *n, json_t *ev, json_t *fb_src, bool secret,
-                     int64_t from, int64_t to)
+                     const char *ftz, int64_t from, int64_t to)
 {
     const char *fb = json_string_value(json_object_get(fb_src, "freeBusyStatus"));
     const char *st = json_string_value(json_object_get(ev, "status"));
@@ -755,7 +791,7 @@ static void busy_add(struct buf *list, size_t *n, json_t *ev, json_t *fb_src, bo
     int64_t s, e;
     if ((fb && strcmp(fb, "free") == 0) || (st && strcmp(st, "cancelled") == 0) ||
         (secret && privacy && strcmp(privacy, "secret") == 0) ||
-        event_utc_span(ev, "Etc/UTC", &s, &e) != 0 || e <= from || s >= to)
+        event_utc_span(ev, ftz, &s, &e) != 0 || e <= from || s >= to)
         return;
     struct busy b = {s < from ? from : s, e > to ? to : e, st && strcmp(st, "tentative") == 0};
     buf_append(list, &b, sizeof b);
@@ -773,13 +809,14 @@ static void busy_event(struct dav_ctx *x, struct dav_res *r, const char *id, jso
     size_t k;
     json_t *rid;
     if (seen && json_array_size(rids) == 0)
-        busy_add(list, n, obj, seen, r->shared, from, to);
+        busy_add(list, n, obj, seen, r->shared, x->floating_tz, from, to);
     json_array_foreach(rids, k, rid)
     {
         json_t *inst = seen ? instance_at(obj, json_string_value(rid)) : NULL;
         json_t *inst_seen = inst && seen != obj ? instance_at(seen, json_string_value(rid)) : NULL;
         if (inst)
-            busy_add(list, n, inst, inst_seen ? inst_seen : inst, r->shared, from, to);
+            busy_add(list, n, inst, inst_seen ? inst_seen : inst, r->shared, x->floating_tz, from,
+                     to);
         json_decref(inst);
         json_decref(inst_seen);
     }
@@ -822,6 +859,7 @@ static void free_busy_query(struct dav_ctx *x, struct dav_res *r, xmlNode *root)
         dav_need_privilege(x, r, false, NS_CALDAV, "read-free-busy");
         return;
     }
+    floating_zone(x, r, root); /* §7.10: the calendar's zone, for floating times */
     json_t *in = events_in_range(x, r, from, to);
     struct buf list = {0};
     size_t n = 0;

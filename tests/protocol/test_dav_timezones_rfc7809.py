@@ -112,3 +112,63 @@ def test_rfc7809_3_1_1_put_without_vtimezone_keeps_the_zone(server):
     assert sorted(vtimezones(get(server, path + "n.ics").text)) == ["America/New_York",
                                                                    "Europe/Berlin"]
 
+
+
+# ---- floating times in reports (RFC 4791 §7.3, §9.8; RFC 7809 §5.3) -------------------------
+
+FLOATING = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\n"
+            "UID:{uid}\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:20260310T090000\r\n"
+            "DURATION:PT1H\r\nSUMMARY:Floating\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
+
+NEW_YORK = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VTIMEZONE\r\n"
+            "TZID:America/New_York\r\nBEGIN:DAYLIGHT\r\nDTSTART:20070311T020000\r\n"
+            "RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=2SU\r\nTZOFFSETFROM:-0500\r\n"
+            "TZOFFSETTO:-0400\r\nEND:DAYLIGHT\r\nBEGIN:STANDARD\r\nDTSTART:20071104T020000\r\n"
+            "RRULE:FREQ=YEARLY;BYMONTH=11;BYDAY=1SU\r\nTZOFFSETFROM:-0400\r\n"
+            "TZOFFSETTO:-0500\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\nEND:VCALENDAR\r\n")
+
+
+def floating_hits(server, path, start, end, zone=""):
+    body = (f'<c:calendar-query {NSDECL}><d:prop><d:getetag/></d:prop><c:filter>'
+            '<c:comp-filter name="VCALENDAR"><c:comp-filter name="VEVENT">'
+            f'<c:time-range start="{start}" end="{end}"/></c:comp-filter></c:comp-filter>'
+            f'</c:filter>{zone}</c:calendar-query>')
+    r = dav(server, "REPORT", path, body, depth=1)
+    assert r.status_code == 207, r.text
+    return sorted(h[len(path):] for h in multistatus(r))
+
+
+def test_rfc4791_7_3_floating_time_in_the_query_timezone(server):
+    path = new_calendar(server)
+    assert put(server, path + "f.ics", FLOATING.format(uid=uuid.uuid4())).status_code == 201
+    # no zone anywhere: the server's choice (UTC): 09:00-10:00Z
+    assert floating_hits(server, path, "20260310T090000Z", "20260310T100000Z") == ["f.ics"]
+    # §9.8 CALDAV:timezone: 09:00 in New York on 10 March (EDT, -4) is 13:00Z
+    tz = f"<c:timezone>{NEW_YORK}</c:timezone>"
+    assert floating_hits(server, path, "20260310T130000Z", "20260310T140000Z", tz) == ["f.ics"]
+    assert floating_hits(server, path, "20260310T090000Z", "20260310T100000Z", tz) == []
+    # RFC 7809 §5.3 CALDAV:timezone-id, the zone by its name
+    tzid = "<c:timezone-id>Asia/Tokyo</c:timezone-id>"  # +9: 00:00Z
+    assert floating_hits(server, path, "20260310T000000Z", "20260310T010000Z", tzid) == ["f.ics"]
+    assert floating_hits(server, path, "20260310T090000Z", "20260310T100000Z", tzid) == []
+
+
+def test_rfc4791_7_3_floating_time_in_the_calendar_timezone(server):
+    path = new_calendar(server)
+    body = (f'<d:propertyupdate {NSDECL}><d:set><d:prop>'
+            '<c:calendar-timezone-id>Europe/Berlin</c:calendar-timezone-id>'
+            '</d:prop></d:set></d:propertyupdate>')
+    assert dav(server, "PROPPATCH", path, body).status_code == 207
+    assert put(server, path + "f.ics", FLOATING.format(uid=uuid.uuid4())).status_code == 201
+    # 09:00 in Berlin on 10 March (CET, +1) is 08:00Z
+    assert floating_hits(server, path, "20260310T080000Z", "20260310T083000Z") == ["f.ics"]
+    assert floating_hits(server, path, "20260310T093000Z", "20260310T100000Z") == []
+    # the query's own zone goes first
+    tzid = "<c:timezone-id>Etc/UTC</c:timezone-id>"
+    assert floating_hits(server, path, "20260310T093000Z", "20260310T100000Z", tzid) == ["f.ics"]
+    # §7.10 free-busy-query: the calendar's zone too
+    body = (f'<c:free-busy-query {NSDECL}><c:time-range start="20260310T000000Z" '
+            'end="20260311T000000Z"/></c:free-busy-query>')
+    r = dav(server, "REPORT", path, body, depth=1)
+    assert r.status_code == 200, r.text
+    assert "FREEBUSY;FBTYPE=BUSY:20260310T080000Z/20260310T090000Z" in unfold(r.text)
