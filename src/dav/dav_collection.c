@@ -238,7 +238,7 @@ void dav_collection_make(struct dav_ctx *x, struct dav_res *r)
     char id[64] = "";
     struct dav_name_hook hook = {0};
     if (!refused.len) /* the chosen name commits with the collection (issue 20 §4) */
-        dav_name_arm(&hook, r->k->coll_type, NULL, r->coll_seg);
+        dav_name_arm(&hook, r->k->coll_type, r->coll_seg);
     bool made =
         !refused.len && set_collection(x, r->k, r->acct->account_id, "create", "dav", obj, id);
     dav_name_disarm();
@@ -248,7 +248,7 @@ void dav_collection_make(struct dav_ctx *x, struct dav_res *r)
         dav_need_privilege(x, r, true, NS_DAV, "bind");
     } else {
         if (!hook.written &&
-            dav_name_remember(x->c, r->acct->account_id, r->k->coll_type, NULL, r->coll_seg, id))
+            dav_name_remember(x->c, r->acct->account_id, r->k->coll_type, r->coll_seg, id))
             log_warn("dav: the name %s of %s could not be kept", r->coll_seg, id);
         dav_reply(x, 201, NULL, NULL);
     }

@@ -215,7 +215,7 @@ void dav_object_copy(struct dav_ctx *x, struct dav_res *r, bool move)
     char taken[64];
     if (rename &&
         dav_name_lookup(x->c, a, r->k->obj_type, d.coll_id, d.name, r->k->ext, taken, NULL) &&
-        strcmp(taken, r->obj_id) != 0) { /* the name is another live object's elsewhere */
+        strcmp(taken, r->obj_id) != 0) { /* the name is another member's of the destination */
         dav_reply(x, 409, "text/plain", xstrdup("the destination name is in use\n"));
         dav_res_clear(&d);
         return;
@@ -229,18 +229,15 @@ void dav_object_copy(struct dav_ctx *x, struct dav_res *r, bool move)
                                    .coll_id = d.coll_id,
                                    .was_in = json_object_get(r->obj, r->k->member),
                                    .rewrite = strcmp(r->coll_id, d.coll_id) == 0};
-    /* the name is kept per collection (dav_names.c): written for the destination when it
-     * differs or the collection does */
-    bool name_moves = rename || strcmp(r->coll_id, d.coll_id) != 0;
-    if (name_moves)
+    if (rename)
         dav_name_arm_rename(&hook);
     bool ok = member_set(x, r->k, r->obj_id, args, &d, "bind");
     dav_name_disarm();
-    if (name_moves && ok && !hook.written) {
+    if (rename && ok && !hook.written) {
         dav_reply(x, 500, "text/plain", xstrdup("the new name could not be kept\n"));
         ok = false;
     }
-    if (name_moves)
+    if (rename)
         dav_members_clear(); /* names changed, maybe with no change of the object */
     if (ok && hook.rewrite && hook.written) {
         /* the hook's write of the object is a change the /set did not note: push it

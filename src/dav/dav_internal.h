@@ -237,23 +237,22 @@ bool dav_name_lookup(struct store_conn *c, const char *acct, const char *type, c
                      const char *name, const char *ext, char id[64], int64_t *modseq);
 /* Forgets the lookups kept in memory (after a name write; tests). */
 void dav_name_hints_clear(void);
-/* Remembers name for id (in collection coll, NULL for a collection's own name) inside the
- * caller's write transaction. */
-int dav_name_write(struct store_conn *c, const char *acct, const char *type, const char *coll,
-                   const char *name, const char *id);
+/* Remembers name for id inside the caller's write transaction (objects in other
+ * collections may have it too: lookups go by membership). */
+int dav_name_write(struct store_conn *c, const char *acct, const char *type, const char *name,
+                   const char *id);
 /* Issue 20 §4: the name a PUT or MKCOL chose, written in the transaction of the /set that
  * creates the object (creation id "dav") of type: arm before the JMAP call, disarm
  * after; written tells whether it ran. */
 struct dav_name_hook {
-    const char *type, *coll, *name; /* coll: the collection a member's name is in (NULL for a
-                                     * collection's own name) */
+    const char *type, *name;
     bool written;
 };
-void dav_name_arm(struct dav_name_hook *h, const char *type, const char *coll, const char *name);
+void dav_name_arm(struct dav_name_hook *h, const char *type, const char *name);
 void dav_name_disarm(void);
 /* Remembers name for id (in a write transaction of its own). */
-int dav_name_remember(struct store_conn *c, const char *acct, const char *type, const char *coll,
-                      const char *name, const char *id);
+int dav_name_remember(struct store_conn *c, const char *acct, const char *type, const char *name,
+                      const char *id);
 /* MOVE's new name for id of type, written in the transaction of the /set that moves it
  * into collection coll_id of kind k (checked there): arm before, disarm (dav_name_disarm)
  * after; the old name no longer names anything and is kept as a former name of id

@@ -9,11 +9,11 @@
  * is gone is stale and is simply reused.
  *
  * A collection is a namespace of its own (RFC 4918 §5.2: a member's URL is the
- * collection's plus one segment): a member's name row is keyed "{collection id}/{name}",
- * so two calendars may each hold an "event.ics". Rows written before that were keyed by
- * the name alone; they are still read, for an object that is a member of the collection
- * asked about (and for one in several collections, named where it was first put). A
- * collection's own name (its segment in the home) is keyed by the name alone.
+ * collection's plus one segment), so two calendars may each hold an "event.ics": a name's
+ * row holds every object that has the name ({"ids": [...]}; rows of before hold one,
+ * {"id": ...}), and a member's name is looked up among them by membership. An object
+ * keeps its name when JMAP moves it to another collection. A collection's own name (its
+ * segment in the home) is a row of one.
  *
  * A MOVE that renames (dav_copy.c) is a change of its object even when the object's data
  * does not change: the object is written again (a new modseq, so its ETag, the type's
@@ -79,16 +79,6 @@ static void hint_key(char out[512], const char *acct, const char *type, const ch
     snprintf(out, 512, "%s/%s/%s/%s", acct, type, coll ? coll : "", name);
 }
 
-/* The key of a name's row: "{coll}/{name}" for a member of collection coll, the name alone
- * for a collection's own name (coll NULL). */
-static void name_key(char out[320], const char *coll, const char *name)
-{
-    if (coll && *coll)
-        snprintf(out, 320, "%s/%s", coll, name);
-    else
-        snprintf(out, 320, "%s", name);
-}
-
 /* The kind whose members are objects of type (NULL for a collection type). */
 static const struct dav_kind *member_kind(const char *type)
 {
@@ -100,28 +90,47 @@ static const struct dav_kind *member_kind(const char *type)
     return NULL;
 }
 
-/* The id the name row key binds, its object existing (and, for a member, being one of
- * collection coll: a row of the name alone may be another collection's). */
+/* The ids of the objects a name row holds (a new array; rows of before hold one). */
+static json_t *row_ids(const json_t *row)
+{
+    json_t *ids = json_object_get(row, "ids");
+    if (json_is_array(ids))
+        return json_copy(ids);
+    json_t *out = json_array();
+    if (json_is_string(json_object_get(row, "id")))
+        json_array_append(out, json_object_get(row, "id"));
+    return out;
+}
+
+/* The live object the name's row holds (one of collection coll when given), into id. */
 static bool row_read(struct store_conn *c, const char *acct, const char *type, const char *coll,
-                     const char *key, char id[64])
+                     const char *name, char id[64])
 {
     char t[96];
     private_type(t, "name", type);
-    json_t *m = store_object_get(c, acct, t, key);
-    const char *mid = json_string_value(json_object_get(m, "id"));
-    bool ok = mid && strlen(mid) < 64;
-    json_t *obj = NULL;
-    if (ok && coll && *coll) {
-        obj = store_object_get(c, acct, type, mid);
-        const struct dav_kind *k = member_kind(type);
-        ok = obj && (!k || dav_is_member(k, obj, coll));
-    } else if (ok) {
-        ok = store_object_exists(c, acct, type, mid);
+    json_t *row = store_object_get(c, acct, t, name), *ids = row_ids(row), *v;
+    const struct dav_kind *k = coll && *coll ? member_kind(type) : NULL;
+    bool ok = false;
+    size_t i;
+    json_array_foreach(ids, i, v)
+    {
+        const char *mid = json_string_value(v);
+        if (!mid || strlen(mid) >= 64)
+            continue;
+        if (k) {
+            json_t *obj = store_object_get(c, acct, type, mid);
+            ok = obj && dav_is_member(k, obj, coll);
+            json_decref(obj);
+        } else {
+            ok = store_object_exists(c, acct, type, mid);
+        }
+        if (ok) {
+            snprintf(id, 64, "%s", mid);
+            break;
+        }
     }
-    if (ok)
-        snprintf(id, 64, "%s", mid);
-    json_decref(obj);
-    json_decref(m);
+    json_decref(ids);
+    json_decref(row);
     return ok;
 }
 
@@ -162,12 +171,8 @@ void dav_name_hints_clear(void)
 static bool name_read(struct store_conn *c, const char *acct, const char *type, const char *coll,
                       const char *name, const char *ext, char id[64])
 {
-    char key[320];
-    name_key(key, coll, name);
-    if (row_read(c, acct, type, coll, key, id))
+    if (row_read(c, acct, type, coll, name, id))
         return true;
-    if (coll && *coll && row_read(c, acct, type, coll, name, id))
-        return true; /* a row from before names were kept per collection */
     /* a server-made name: {id}{ext}, unless the object has a chosen name */
     size_t n = strlen(name), e = strlen(ext);
     if (n <= e || n - e >= 64 || strcmp(name + n - e, ext) != 0)
@@ -241,31 +246,77 @@ static int put_private(struct store_conn *c, const char *acct, const char *t, co
     return store_object_put(c, acct, t, key, v, 1, !exists, NULL);
 }
 
-int dav_name_write(struct store_conn *c, const char *acct, const char *type, const char *coll,
-                   const char *name, const char *id)
+/* Whether object id of type is named name (its href row). */
+static bool named(struct store_conn *c, const char *acct, const char *th, const char *id,
+                  const char *name)
 {
-    char tn[96], th[96], key[320];
+    json_t *h = store_object_get(c, acct, th, id);
+    bool is = h && json_is_string(json_object_get(h, "name")) &&
+              strcmp(json_string_value(json_object_get(h, "name")), name) == 0;
+    json_decref(h);
+    return is;
+}
+
+int dav_name_write(struct store_conn *c, const char *acct, const char *type, const char *name,
+                   const char *id)
+{
+    char tn[96], th[96];
     private_type(tn, "name", type);
     private_type(th, "href", type);
-    name_key(key, coll, name);
     dav_name_hints_clear(); /* a name may now name another object */
-    json_t *to_id = json_pack("{s:s}", "id", id), *to_name = json_pack("{s:s}", "name", name);
-    int rc = put_private(c, acct, tn, key, to_id);
-    if (rc == STORE_OK)
-        rc = put_private(c, acct, th, id, to_name);
-    json_decref(to_id);
+    json_t *to_name = json_pack("{s:s}", "name", name);
+    int rc = put_private(c, acct, th, id, to_name);
     json_decref(to_name);
+    /* the name's row: id, and the others that still have the name (a member's name may be
+     * another collection's member's too); a collection's name names one */
+    json_t *row = store_object_get(c, acct, tn, name), *had = row_ids(row), *ids = json_array(), *v;
+    json_array_append_new(ids, json_string(id));
+    size_t i;
+    json_array_foreach(had, i, v)
+    {
+        const char *other = json_string_value(v);
+        if (member_kind(type) && other && strcmp(other, id) != 0 &&
+            store_object_exists(c, acct, type, other) && named(c, acct, th, other, name))
+            json_array_append(ids, v);
+    }
+    json_t *to_ids = json_pack("{s:o}", "ids", ids);
+    if (rc == STORE_OK)
+        rc = put_private(c, acct, tn, name, to_ids);
+    json_decref(to_ids);
+    json_decref(had);
+    json_decref(row);
     return rc;
 }
 
-int dav_name_remember(struct store_conn *c, const char *acct, const char *type, const char *coll,
-                      const char *name, const char *id)
+/* Takes id out of the row of name (it is named otherwise now). */
+static int name_drop(struct store_conn *c, const char *acct, const char *type, const char *name,
+                     const char *id)
+{
+    char tn[96];
+    private_type(tn, "name", type);
+    json_t *row = store_object_get(c, acct, tn, name);
+    if (!row)
+        return STORE_OK;
+    json_t *had = row_ids(row), *ids = json_array(), *v;
+    size_t i;
+    json_array_foreach(had, i, v) if (json_is_string(v) && strcmp(json_string_value(v), id) != 0)
+        json_array_append(ids, v);
+    json_t *to_ids = json_pack("{s:o}", "ids", ids);
+    int rc = put_private(c, acct, tn, name, to_ids);
+    json_decref(to_ids);
+    json_decref(had);
+    json_decref(row);
+    return rc;
+}
+
+int dav_name_remember(struct store_conn *c, const char *acct, const char *type, const char *name,
+                      const char *id)
 {
     dav_members_clear(); /* a name that changes with no change of its object */
     store_rollback(c);   /* the caller's read transaction */
     if (store_begin(c, true) != STORE_OK)
         return STORE_ERR;
-    int rc = dav_name_write(c, acct, type, coll, name, id);
+    int rc = dav_name_write(c, acct, type, name, id);
     if (rc == STORE_OK)
         rc = store_commit(c);
     else
@@ -282,15 +333,14 @@ static int name_precommit(struct store_conn *c, const char *account, const char 
     const char *id = json_string_value(json_object_get(json_object_get(created, "dav"), "id"));
     if (strcmp(type, h->type) != 0 || !id)
         return 0;
-    int rc = dav_name_write(c, account, type, h->coll, h->name, id);
+    int rc = dav_name_write(c, account, type, h->name, id);
     h->written = rc == STORE_OK;
     return rc == STORE_OK ? 0 : -1;
 }
 
-void dav_name_arm(struct dav_name_hook *h, const char *type, const char *coll, const char *name)
+void dav_name_arm(struct dav_name_hook *h, const char *type, const char *name)
 {
     h->type = type;
-    h->coll = coll;
     h->name = name;
     h->written = false;
     jmap_precommit_set(name_precommit, h);
@@ -359,35 +409,14 @@ static int rename_precommit(struct store_conn *c, const char *account, const cha
         json_decref(obj);
         return 0;
     }
-    /* the old name names nothing now where the object no longer is under it: a collection
-     * it left (MOVE), or the destination when renamed there; elsewhere (the source of a
-     * COPY) it stays, in a row of that collection's */
-    char tn[96], key[320];
-    private_type(tn, "name", type);
-    json_t *none = json_object(), *to_id = json_pack("{s:s}", "id", h->id),
-           *was_colls = colls_of(h->was_in);
-    for (size_t i = 0; rc == STORE_OK && i < json_array_size(was_colls); i++) {
-        const char *coll = json_string_value(json_array_get(was_colls, i));
-        bool stays = dav_is_member(h->k, obj, coll) &&
-                     !(strcmp(coll, h->coll_id) == 0 && strcmp(h->old, h->name) != 0);
-        name_key(key, coll, h->old);
-        if (stays)
-            rc = put_private(c, account, tn, key, to_id);
-        else if (store_object_exists(c, account, tn, key))
-            rc = put_private(c, account, tn, key, none);
-    }
-    char was[64];
-    if (rc == STORE_OK && row_read(c, account, type, NULL, h->old, was) && !strcmp(was, h->id))
-        rc = put_private(c, account, tn, h->old, none); /* a row from before, of this object */
-    json_decref(none);
-    json_decref(to_id);
-    json_decref(was_colls);
     json_decref(obj);
+    if (rc == STORE_OK && strcmp(h->old, h->name) != 0)
+        rc = name_drop(c, account, type, h->old, h->id); /* the old name names it no more */
     char th[96];
     private_type(th, "href", type);
     json_t *before = store_object_get(c, account, th, h->id);
     if (rc == STORE_OK)
-        rc = dav_name_write(c, account, type, h->coll_id, h->name, h->id);
+        rc = dav_name_write(c, account, type, h->name, h->id);
     if (rc == STORE_OK)
         rc = former_write(c, account, type, h, before);
     json_decref(before);

@@ -498,7 +498,7 @@ void dav_object_put(struct dav_ctx *x, struct dav_res *r)
     bool created = !r->obj;
     struct dav_name_hook hook = {0};
     if (created) /* the chosen name commits with the object (issue 20 §4) */
-        dav_name_arm(&hook, r->k->obj_type, r->coll_id, r->name);
+        dav_name_arm(&hook, r->k->obj_type, r->name);
     bool ok = put_write(x, r, obj, id);
     dav_name_disarm();
     json_decref(obj);
@@ -506,7 +506,7 @@ void dav_object_put(struct dav_ctx *x, struct dav_res *r)
         return;
     const char *a = r->acct->account_id;
     if (created && !hook.written &&
-        dav_name_remember(x->c, a, r->k->obj_type, r->coll_id, r->name, id) != STORE_OK)
+        dav_name_remember(x->c, a, r->k->obj_type, r->name, id) != STORE_OK)
         log_warn("dav: the name %s of %s could not be kept", r->name, id);
     store_rollback(x->c);
     store_begin(x->c, false);

@@ -2,7 +2,7 @@
 collection's plus one segment): two calendars, or two address books, may each hold a
 resource of the same name, and each URL names its own resource for every method.
 Raw HTTP, black-box (the last test edits the SQLite file to stand for a database of
-before, where names were kept per account)."""
+before, where a name named one object of the account)."""
 import os
 import sqlite3
 import uuid
@@ -131,9 +131,10 @@ def test_rfc4918_5_2_names_kept_per_account_before_are_still_found(fresh_server)
     assert put(s, one + "keep.ics", ics(str(uuid.uuid4()), "Kept")).status_code == 201
     s.stop()
     db = sqlite3.connect(os.path.join(s.data, "jmapd.db"))
-    # the rows as the server wrote them before: keyed by the name alone
-    n = db.execute("UPDATE objects SET id = substr(id, instr(id, '/') + 1) "
-                   "WHERE type = 'dav:name:CalendarEvent' AND id LIKE '%/%'").rowcount
+    # the rows as the server wrote them before: one object a name, {"id": ...}
+    n = db.execute("UPDATE objects SET data = json_object('id', json_extract(data, '$.ids[0]')) "
+                   "WHERE type = 'dav:name:CalendarEvent' AND json_extract(data, '$.ids[0]') "
+                   "IS NOT NULL").rowcount
     db.commit()
     db.close()
     assert n == 2
