@@ -463,6 +463,47 @@ static void test_rfc5545_3_6_5_vtimezone_from_the_years_written(void **state)
     free(old);
 }
 
+/* Writes obj with one writer, its IANA zones by reference or not (RFC 7809 §3.1.2). */
+static char *write_one(const json_t *obj, bool by_reference)
+{
+    ical_writer *w = ical_writer_new(NULL, NULL);
+    if (by_reference)
+        ical_writer_zones_by_reference(w);
+    char *err = NULL, *head = ical_writer_begin(w), *body = ical_writer_add(w, obj, &err);
+    char *tail = ical_writer_end(w);
+    assert_non_null(body);
+    size_t n = strlen(head) + strlen(body) + strlen(tail) + 1;
+    char *out = malloc(n);
+    snprintf(out, n, "%s%s%s", head, body, tail);
+    free(head);
+    free(body);
+    free(tail);
+    ical_writer_free(w);
+    return out;
+}
+
+static void test_rfc7809_3_1_2_iana_zones_by_reference(void **state)
+{
+    (void)state;
+    json_t *e = json_pack("{s:s,s:s,s:s,s:s,s:s}", "@type", "Event", "uid", "z", "updated",
+                          "2024-01-01T00:00:00Z", "start", "2025-03-01T10:00:00", "timeZone",
+                          "Europe/Berlin");
+    char *full = write_one(e, false), *lean = write_one(e, true);
+    assert_non_null(strstr(full, "BEGIN:VTIMEZONE\r\nTZID:Europe/Berlin"));
+    assert_null(strstr(lean, "BEGIN:VTIMEZONE"));
+    assert_non_null(strstr(lean, "DTSTART;TZID=Europe/Berlin:20250301T100000"));
+    free(full);
+    free(lean);
+    json_decref(e);
+    /* a zone the data carries as a VTIMEZONE of its own has no reference: still written */
+    json_t *j = conv(custom_tz);
+    char *custom = write_one(j, true);
+    assert_int_equal(count(custom, "BEGIN:VTIMEZONE"), 1);
+    assert_non_null(strstr(custom, "TZID:My Office Time"));
+    free(custom);
+    json_decref(j);
+}
+
 static void *worker(void *arg)
 {
     (void)arg;
@@ -515,6 +556,7 @@ int main(void)
         cmocka_unit_test(test_group_and_unwrap),
         cmocka_unit_test(test_vtimezone_cache),
         cmocka_unit_test(test_rfc5545_3_6_5_vtimezone_from_the_years_written),
+        cmocka_unit_test(test_rfc7809_3_1_2_iana_zones_by_reference),
         cmocka_unit_test(test_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
