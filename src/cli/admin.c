@@ -101,8 +101,21 @@ static char *user_address(const char *name, const char *email, const struct conf
     return asprintf(&addr, "mailto:%s@%s", name, cfg->default_domain) < 0 ? NULL : addr;
 }
 
+struct user_new {
+    const char *name, *hash, *address, *account;
+};
+
+static int user_new(struct store_conn *c, void *ud)
+{
+    const struct user_new *w = ud;
+    int rc = store_user_add(c, w->name, w->hash, w->account);
+    if (!rc)
+        rc = jmap_account_provision(NULL, c, &(struct jmap_owner){w->account, w->name, w->address});
+    return rc;
+}
+
 /* Creates a user with their account (its id in account[16]); shared by `user add`
- * and `make run`. */
+ * and `make run`. One write transaction, run again when the database refuses it. */
 static int user_add(struct store *st, const char *name, const char *password,
                     const char *address, char account[16])
 {
@@ -113,21 +126,28 @@ static int user_add(struct store *st, const char *name, const char *password,
     }
     struct store_conn *c = store_conn(st);
     util_random_id(account, 11, 'a');
-    int rc = store_begin(c, true);
-    if (!rc)
-        rc = store_user_add(c, name, hash, account);
-    if (!rc)
-        rc = jmap_account_provision(NULL, c, &(struct jmap_owner){account, name, address});
-    if (!rc)
-        rc = store_commit(c);
+    struct user_new w = {name, hash, address, account};
+    int rc = store_write(c, user_new, &w, "user add");
     free(hash);
     if (rc) {
-        store_rollback(c);
         fprintf(stderr, "jmapd: %s\n",
-                rc == STORE_EXISTS ? "a user with that name exists" : "cannot add the user");
+                rc == STORE_EXISTS ? "a user with that name exists"
+                                   : cli_write_error(c, "cannot add the user"));
         return 1;
     }
     return 0;
+}
+
+static int user_del(struct store_conn *c, void *name)
+{
+    struct store_user u = {0};
+    int rc = store_user_get(c, name, &u);
+    if (!rc)
+        rc = store_user_del(c, name);
+    if (!rc && principal_remove(c, u.account_id) == STORE_ERR)
+        rc = STORE_ERR;
+    store_user_clear(&u);
+    return rc;
 }
 
 int cli_user(int argc, char **argv)
@@ -170,20 +190,10 @@ int cli_user(int argc, char **argv)
     } else if (strcmp(sub, "list") == 0) {
         store_user_list(c, print_name, NULL);
     } else if (strcmp(sub, "del") == 0) {
-        struct store_user u = {0};
-        int rc = store_begin(c, true);
-        if (!rc)
-            rc = store_user_get(c, argv[2], &u);
-        if (!rc)
-            rc = store_user_del(c, argv[2]);
-        if (!rc && principal_remove(c, u.account_id) == STORE_ERR)
-            rc = STORE_ERR;
-        store_user_clear(&u);
-        if (!rc)
-            rc = store_commit(c);
+        int rc = store_write(c, user_del, argv[2], "user del");
         if (rc) {
-            store_rollback(c);
-            fprintf(stderr, "jmapd: %s\n", rc == STORE_NOTFOUND ? "no such user" : "cannot delete");
+            fprintf(stderr, "jmapd: %s\n",
+                    rc == STORE_NOTFOUND ? "no such user" : cli_write_error(c, "cannot delete"));
             status = 1;
         }
     } else if (strcmp(sub, "passwd") == 0) {
@@ -272,55 +282,67 @@ static int group_list(struct store_conn *c)
     return 0;
 }
 
-/* One write transaction for a group change; prints why it failed. */
-static int group_change(struct store_conn *c, int argc, char **argv)
+struct group_write {
+    int argc;
+    char **argv;
+    char id[64];
+    const char *why;
+};
+
+static int group_write(struct store_conn *c, void *ud)
 {
-    const char *sub = argv[1], *name = argv[2];
-    char id[64] = "";
-    int rc = store_begin(c, true);
-    const char *why = "cannot change the group";
-    if (!rc && strcmp(sub, "add") == 0) {
-        util_random_id(id, 12, 'g');
-        rc = store_group_add(c, id, name);
-        why = rc == STORE_EXISTS ? "a group with that name exists" : why;
+    struct group_write *g = ud;
+    const char *sub = g->argv[1], *name = g->argv[2];
+    int rc = STORE_OK;
+    g->why = "cannot change the group";
+    if (strcmp(sub, "add") == 0) {
+        util_random_id(g->id, 12, 'g');
+        rc = store_group_add(c, g->id, name);
+        g->why = rc == STORE_EXISTS ? "a group with that name exists" : g->why;
         if (!rc)
-            rc = principal_put(c, id, "group", name, NULL);
-        const char *desc = flag_value(argc, argv, "--description");
-        json_t *p = !rc && desc ? principal_load(c, id) : NULL;
+            rc = principal_put(c, g->id, "group", name, NULL);
+        const char *desc = flag_value(g->argc, g->argv, "--description");
+        json_t *p = !rc && desc ? principal_load(c, g->id) : NULL;
         if (p) {
             json_object_set_new(p, "description", json_string(desc));
-            rc = jmap_object_write(c, NULL, &principal_type, "_principals", id, p, false);
+            rc = jmap_object_write(c, NULL, &principal_type, "_principals", g->id, p, false);
             json_decref(p);
         }
-    } else if (!rc) {
-        rc = store_group_get(c, name, id);
-        why = rc == STORE_NOTFOUND ? "no such group" : why;
+    } else {
+        rc = store_group_get(c, name, g->id);
+        g->why = rc == STORE_NOTFOUND ? "no such group" : g->why;
     }
     if (!rc && strcmp(sub, "del") == 0) {
-        rc = store_group_del(c, id);
+        rc = store_group_del(c, g->id);
         if (!rc)
-            rc = principal_remove(c, id);
+            rc = principal_remove(c, g->id);
     } else if (!rc && strcmp(sub, "member") == 0) {
-        const char *add = flag_value(argc, argv, "--add"), *del = flag_value(argc, argv, "--del");
+        const char *add = flag_value(g->argc, g->argv, "--add");
+        const char *del = flag_value(g->argc, g->argv, "--del");
         struct store_user u = {0};
         rc = (add || del) ? store_user_get(c, add ? add : del, &u) : STORE_NOTFOUND;
-        why = rc == STORE_NOTFOUND ? "member needs --add USER or --del USER of an existing user"
-                                   : why;
+        g->why = rc == STORE_NOTFOUND ? "member needs --add USER or --del USER of an existing user"
+                                      : g->why;
         if (!rc) {
-            rc = store_group_member(c, id, u.id, add != NULL);
-            why = rc == STORE_NOTFOUND ? "the user is not in the group" : why;
+            rc = store_group_member(c, g->id, u.id, add != NULL);
+            g->why = rc == STORE_NOTFOUND ? "the user is not in the group" : g->why;
         }
         store_user_clear(&u);
     }
-    if (!rc)
-        rc = store_commit(c);
-    if (rc) {
-        store_rollback(c);
-        fprintf(stderr, "jmapd: %s\n", why);
+    return rc;
+}
+
+/* One write transaction for a group change (run again when the database refuses it);
+ * prints why it failed. */
+static int group_change(struct store_conn *c, int argc, char **argv)
+{
+    struct group_write g = {argc, argv, "", "cannot change the group"};
+    if (store_write(c, group_write, &g, "group change")) {
+        fprintf(stderr, "jmapd: %s\n", cli_write_error(c, g.why));
         return 1;
     }
-    if (strcmp(sub, "add") == 0)
-        printf("added group %s with principal id %s\n", name, id);
+    if (strcmp(argv[1], "add") == 0)
+        printf("added group %s with principal id %s\n", argv[2], g.id);
     return 0;
 }
 

@@ -105,3 +105,10 @@ char *cli_read_input(const char *path, size_t *len)
     }
     return data;
 }
+
+const char *cli_write_error(struct store_conn *c, const char *why)
+{
+    return store_retryable(c) ? "the database refused the change each time it was tried; "
+                                "nothing changed, try again"
+                              : why;
+}

@@ -18,6 +18,9 @@ struct store *cli_store(const struct config *cfg);
  * NUL); NULL if it cannot be read. stdin is read once and kept: a later call for "-"
  * gets the same bytes (`convert -` looks at them before choosing a converter). */
 char *cli_read_input(const char *path, size_t *len);
+/* What to say of a write transaction (store_write) that failed: why, or that the
+ * database refused it each time it was run (store_retryable; issue 15 §1). */
+const char *cli_write_error(struct store_conn *c, const char *why);
 /* Reads one line (a password) from stdin into a malloc'd string without newline. */
 char *cli_read_line(void);
 

@@ -211,6 +211,32 @@ static int apply_all(struct store_conn *c, const char *account, json_t *group, c
     return n ? 0 : -1;
 }
 
+/* One message applied in a write transaction of its own, run again from a copy of the
+ * converted calendar when the database refuses it (issue 15 §1). */
+struct delivery {
+    const char *user;
+    json_t *group;
+    const char *from, *method;
+    int user_rc;
+    bool ran; /* the transaction began */
+};
+
+static int deliver_write(struct store_conn *c, void *ud)
+{
+    struct delivery *d = ud;
+    struct store_user u = {0};
+    d->ran = true;
+    d->user_rc = store_user_get(c, d->user, &u);
+    int rc = d->user_rc;
+    if (rc == STORE_OK) {
+        json_t *group = json_deep_copy(d->group); /* the run may change it */
+        rc = apply_all(c, u.account_id, group, d->from, d->method) ? STORE_ERR : STORE_OK;
+        json_decref(group);
+    }
+    store_user_clear(&u);
+    return rc;
+}
+
 /* RFC 5546 §3.2.6: a REFRESH has no DTSTART, which a JSCalendar Event needs; one is put
  * in so it can be read (REFRESH uses only the UID and the sender). New text or NULL. */
 static char *refresh_fill(const char *ics, size_t *len)
@@ -247,7 +273,6 @@ static int deliver_message(struct store *st, const char *user, const char *msg, 
     m = m ? m : method;
     int status = 1;
     struct store_conn *c = store_conn(st);
-    struct store_user u = {0};
     if (!from || !ics)
         fprintf(stderr, "jmapd deliver: %s\n",
                 !from ? "the message has no From address"
@@ -256,18 +281,20 @@ static int deliver_message(struct store *st, const char *user, const char *msg, 
         fprintf(stderr, "jmapd deliver: the calendar cannot be read: %s\n", err ? err : "?");
     else if (!m)
         fprintf(stderr, "jmapd deliver: the calendar has no METHOD (not an iTIP message)\n");
-    else if (store_begin(c, true) != STORE_OK)
-        fprintf(stderr, "jmapd deliver: the database is busy\n");
-    else if (store_user_get(c, user, &u) != STORE_OK) {
-        fprintf(stderr, "jmapd deliver: no such user\n");
-        store_rollback(c);
-    } else if (apply_all(c, u.account_id, group, from, m) != 0 || store_commit(c) != STORE_OK) {
-        store_rollback(c); /* nothing changes */
-    } else {
-        printf("applied %s from %s for %s\n", m, from + 7, user);
-        status = 0;
+    else {
+        struct delivery d = {user, group, from, m, STORE_OK, false};
+        int rc = store_write(c, deliver_write, &d, "deliver"); /* nothing changes unless 0 */
+        if (!d.ran)
+            fprintf(stderr, "jmapd deliver: the database is busy\n");
+        else if (d.user_rc == STORE_NOTFOUND)
+            fprintf(stderr, "jmapd deliver: no such user\n");
+        else if (rc && store_retryable(c))
+            fprintf(stderr, "jmapd deliver: %s\n", cli_write_error(c, NULL));
+        else if (rc == STORE_OK) {
+            printf("applied %s from %s for %s\n", m, from + 7, user);
+            status = 0;
+        }
     }
-    store_user_clear(&u);
     json_decref(group);
     free(err);
     free(ics);

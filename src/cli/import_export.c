@@ -221,16 +221,32 @@ static int import_file(struct store_conn *c, const char *account, const char *pa
     struct jmap_import_report rep = {0, json_array(), json_array(), show_progress, &prog};
     int n = -1;
     json_set_alloc_funcs(kept_malloc, kept_free);
-    if (store_begin(c, true) == STORE_OK) {
-        n = fn(c, account, data, len, &rep, &err);
-        if (n < 0 || prog.failed || store_commit(c) != STORE_OK)
-            n = n < 0 ? n : -1;
-        store_rollback(c);
+    /* issue 15 §1: refused by the database before any batch committed, the import runs
+     * again from the start of the file (store_retry_again); after a committed batch it
+     * fails as any failed batch does (importing the file again completes it) */
+    for (int attempt = 0;; attempt++) {
+        store_retry_mark(c);
+        if (store_begin(c, true) == STORE_OK) {
+            n = fn(c, account, data, len, &rep, &err);
+            if (n < 0 || prog.failed || store_commit(c) != STORE_OK)
+                n = n < 0 ? n : -1;
+        }
+        if (n >= 0 || !store_retry_again(c, attempt, path))
+            break;
+        n = -1;
+        rep.updated = 0;
+        json_array_clear(rep.warnings);
+        json_array_clear(rep.refused);
+        free(err);
+        err = NULL;
+        prog.committed = 0;
+        prog.failed = prog.shown = false;
     }
+    store_rollback(c);
     kept_end();
     free(data);
     if (n < 0)
-        fprintf(stderr, "jmapd: %s: %s\n", path, err ? err : "import failed");
+        fprintf(stderr, "jmapd: %s: %s\n", path, cli_write_error(c, err ? err : "import failed"));
     else
         print_summary(path, n, &rep);
     json_decref(rep.warnings);

@@ -67,6 +67,12 @@ static enum push_cred webpush_check_cred(const char *cred, void *ud)
     return r == AUTH_OK ? PUSH_CRED_OK : r == AUTH_FAILED ? PUSH_CRED_GONE : PUSH_CRED_UNKNOWN;
 }
 
+/* RFC 8620 §6: the uploads no object references, older than *ttl seconds. */
+static int blob_gc(struct store_conn *c, void *ttl)
+{
+    return store_blob_gc(c, *(const int64_t *)ttl);
+}
+
 int cli_serve(int argc, char **argv)
 {
     struct config cfg;
@@ -153,11 +159,8 @@ int cli_serve(int argc, char **argv)
         /* RFC 8620 §6: unreferenced uploads live at least blob_upload_ttl (>= 1 h). A
          * write transaction: on PostgreSQL it holds the writers' lock, so one front end
          * collects at a time (issue 15 §3) */
-        if (store_begin(c, true) == STORE_OK) {
-            if (store_blob_gc(c, cfg.blob_upload_ttl) == STORE_OK && store_commit(c) == STORE_OK)
-                log_info("unreferenced blobs collected");
-            store_rollback(c);
-        }
+        if (store_write(c, blob_gc, &cfg.blob_upload_ttl, "blob collection") == STORE_OK)
+            log_info("unreferenced blobs collected");
     }
     subscription_refresher_stop(refresher);
     calendar_alerter_stop(alerter);

@@ -52,6 +52,24 @@ static void publish_states(struct push_hub *hub, struct store_conn *c, const cha
     json_decref(changed);
 }
 
+/* A calendar created in a write transaction of its own (run again when the database
+ * refuses it; issue 15 §1): STORE_EXISTS when birthdays and the account has its
+ * birthdays calendar already. */
+struct calendar_new {
+    const char *account;
+    json_t *cal;
+    char *id; /* [16] */
+    bool birthdays;
+};
+
+static int calendar_new(struct store_conn *c, void *ud)
+{
+    const struct calendar_new *w = ud;
+    if (w->birthdays && birthdays_calendar_exists(c, w->account))
+        return STORE_EXISTS;
+    return types_create_direct(c, &calendar_type, w->account, w->cal, w->id);
+}
+
 /* The user's birthdays calendar, created and filled in one transaction; its id on
  * stdout. 0, or 1 if the account has one already. */
 static int birthdays_create(struct store_conn *c, const char *account, const char *name,
@@ -68,18 +86,17 @@ static int birthdays_create(struct store_conn *c, const char *account, const cha
     if (json_array_size(invalid)) {
         fprintf(stderr, "jmapd: no birthday titles in language '%s' (en, de, fr, es, it, nl)\n",
                 language ? language : "?");
-    } else if (store_begin(c, true) != STORE_OK) {
-        fprintf(stderr, "jmapd: the database is busy\n");
-    } else if (birthdays_calendar_exists(c, account)) {
-        fprintf(stderr, "jmapd: the user has a birthdays calendar already\n");
-    } else if (types_create_direct(c, &calendar_type, account, cal, id) != STORE_OK ||
-               store_commit(c) != STORE_OK) {
-        fprintf(stderr, "jmapd: cannot create the calendar\n");
     } else {
-        printf("%s\n", id);
-        rc = 0;
+        struct calendar_new w = {account, cal, id, true};
+        int wrc = store_write(c, calendar_new, &w, "birthdays calendar");
+        if (wrc == STORE_EXISTS)
+            fprintf(stderr, "jmapd: the user has a birthdays calendar already\n");
+        else if (wrc != STORE_OK)
+            fprintf(stderr, "jmapd: %s\n", cli_write_error(c, "cannot create the calendar"));
+        else
+            printf("%s\n", id);
+        rc = wrc != STORE_OK;
     }
-    store_rollback(c);
     json_decref(invalid);
     json_decref(cal);
     return rc;
@@ -151,11 +168,9 @@ int cli_subscribe(int argc, char **argv)
     subscription_calendar_validate(NULL, cal, NULL, invalid);
     if (json_array_size(invalid)) {
         fprintf(stderr, "jmapd: '%s' is not an http, https or webcal URL\n", url);
-    } else if (store_begin(c, true) != STORE_OK ||
-               types_create_direct(c, &calendar_type, u.account_id, cal, id) != STORE_OK ||
-               store_commit(c) != STORE_OK) {
-        store_rollback(c);
-        fprintf(stderr, "jmapd: cannot create the calendar\n");
+    } else if (store_write(c, calendar_new, &(struct calendar_new){u.account_id, cal, id, false},
+                           "subscribe") != STORE_OK) {
+        fprintf(stderr, "jmapd: %s\n", cli_write_error(c, "cannot create the calendar"));
     } else {
         int64_t every;
         printf("%s\n", id);

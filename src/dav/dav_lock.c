@@ -162,24 +162,33 @@ static struct store_davlock row_of(const struct lock *l)
                                   .infinite = l->infinite};
 }
 
+struct locks_write {
+    struct dav_ctx *x;
+    int (*fn)(struct dav_ctx *x, struct dav_locks *s, void *ud);
+    void *ud;
+};
+
+static int locks_write(struct store_conn *c, void *ud)
+{
+    struct locks_write *w = ud;
+    forget_loaded(w->x); /* a run again reads them again */
+    if (store_davlock_prune(c, util_now()) != STORE_OK)
+        return -1;
+    return w->fn(w->x, loaded(w->x), w->ud);
+}
+
 /* Runs fn in a write transaction of its own (the caller's read transaction ends) with
  * the live locks as they are now, expired rows pruned; fn's answer (0 commits) or -1
- * when the store failed. A read transaction is open again afterwards. */
+ * when the store failed. Refused by the database, it is run again from its start
+ * (store_write), so fn must keep nothing of a run that did not commit. A read
+ * transaction is open again afterwards. */
 static int with_locks_written(struct dav_ctx *x,
                               int (*fn)(struct dav_ctx *x, struct dav_locks *s, void *ud), void *ud)
 {
     forget_loaded(x);
     store_rollback(x->c);
-    int rc = -1;
-    if (store_begin(x->c, true) == STORE_OK) {
-        if (store_davlock_prune(x->c, util_now()) == STORE_OK) {
-            struct dav_locks *s = loaded(x);
-            rc = fn(x, s, ud);
-            if (rc == 0 && store_commit(x->c) != STORE_OK)
-                rc = -1;
-        }
-        store_rollback(x->c); /* after a commit: nothing */
-    }
+    struct locks_write w = {x, fn, ud};
+    int rc = store_write(x->c, locks_write, &w, "dav lock");
     forget_loaded(x); /* what fn changed: read again when needed */
     store_begin(x->c, false);
     return rc;
@@ -500,6 +509,9 @@ struct refresh {
 static int refresh_fn(struct dav_ctx *x, struct dav_locks *s, void *ud)
 {
     struct refresh *f = ud;
+    free(f->found.owner); /* of a run the database refused */
+    f->found.owner = NULL;
+    f->ok = false;
     struct if_eval e;
     struct lock *l = NULL;
     if (x->q->if_header && if_parse(s, x->q->if_header, f->path, NULL, &e))

@@ -309,18 +309,23 @@ static int name_drop(struct store_conn *c, const char *acct, const char *type, c
     return rc;
 }
 
+struct name_write {
+    const char *acct, *type, *name, *id;
+};
+
+static int name_write(struct store_conn *c, void *ud)
+{
+    const struct name_write *w = ud;
+    return dav_name_write(c, w->acct, w->type, w->name, w->id);
+}
+
 int dav_name_remember(struct store_conn *c, const char *acct, const char *type, const char *name,
                       const char *id)
 {
     dav_members_clear(); /* a name that changes with no change of its object */
     store_rollback(c);   /* the caller's read transaction */
-    if (store_begin(c, true) != STORE_OK)
-        return STORE_ERR;
-    int rc = dav_name_write(c, acct, type, name, id);
-    if (rc == STORE_OK)
-        rc = store_commit(c);
-    else
-        store_rollback(c);
+    struct name_write w = {acct, type, name, id};
+    int rc = store_write(c, name_write, &w, "dav name");
     store_begin(c, false);
     return rc;
 }

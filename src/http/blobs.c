@@ -344,6 +344,19 @@ void http_upload_write(struct http_req *rq, const char *data, size_t len)
     }
 }
 
+/* RFC 8620 §6.1: the upload's blob, stored in a write transaction of its own. */
+struct blob_write {
+    const struct http_upload *up;
+    const char *id;
+    const void *data;
+};
+
+static int blob_put(struct store_conn *c, void *ud)
+{
+    const struct blob_write *w = ud;
+    return store_blob_put(c, w->up->account, w->id, w->data, w->up->len, w->up->type);
+}
+
 enum MHD_Result http_upload_finish(struct http_server *h, struct MHD_Connection *c,
                                    struct http_req *rq)
 {
@@ -356,14 +369,15 @@ enum MHD_Result http_upload_finish(struct http_server *h, struct MHD_Connection 
         snprintf(id + 1 + 2 * i, 3, "%02x", md[i]);
     void *map = up->len ? mmap(NULL, up->len, PROT_READ, MAP_PRIVATE, up->fd, 0) : NULL;
     struct store_conn *sc = store_conn(h->srv->store);
-    bool ok = !up->failed && map != MAP_FAILED && sc && store_begin(sc, true) == STORE_OK;
-    ok = ok && store_blob_put(sc, up->account, id, map ? map : "", up->len, up->type) == STORE_OK;
-    ok = ok && store_commit(sc) == STORE_OK;
-    if (!ok && sc)
-        store_rollback(sc);
+    /* the bytes are in the temporary file, so a refused write is run again from them */
+    struct blob_write w = {up, id, map ? map : ""};
+    bool ready = !up->failed && map != MAP_FAILED && sc;
+    int rc = ready ? store_write(sc, blob_put, &w, "upload") : STORE_ERR;
     if (map && map != MAP_FAILED)
         munmap(map, up->len);
-    if (!ok)
+    if (rc != STORE_OK && ready && store_retryable(sc)) /* refused each time: RFC 9110 §15.6.4 */
+        return http_problem(c, rq, 503, "about:blank", "the upload could not be stored now", NULL);
+    if (rc != STORE_OK)
         return http_problem(c, rq, 500, "about:blank", "could not store the upload", NULL);
     json_t *resp = json_pack("{s:s, s:s, s:s, s:I}", "accountId", up->account, "blobId", id, "type",
                              up->type, "size", (json_int_t)up->len);
@@ -504,20 +518,29 @@ static time_t feed_last_modified(struct store_conn *sc, const char *kind, const 
     return t;
 }
 
+struct feed_time_write {
+    const char *account;
+    const struct feed_time *ft;
+};
+
+static int feed_time_put(struct store_conn *c, void *ud)
+{
+    const struct feed_time_write *w = ud;
+    json_t *old = store_object_get(c, w->account, feed_time_type.name, w->ft->id);
+    int rc =
+        jmap_object_write(c, NULL, &feed_time_type, w->account, w->ft->id, w->ft->record, !old);
+    json_decref(old);
+    return rc;
+}
+
 /* Stores the time first seen (a short write transaction of its own; a failure only
  * means another front end or the next answer stores it). */
 static void feed_time_store(struct store_conn *sc, const char *account, struct feed_time *ft)
 {
     if (!ft->record)
         return;
-    if (store_begin(sc, true) == STORE_OK) {
-        json_t *old = store_object_get(sc, account, feed_time_type.name, ft->id);
-        if (jmap_object_write(sc, NULL, &feed_time_type, account, ft->id, ft->record, !old) ==
-            STORE_OK)
-            store_commit(sc);
-        json_decref(old);
-    }
-    store_rollback(sc);
+    struct feed_time_write w = {account, ft};
+    store_write(sc, feed_time_put, &w, "feed time");
     json_decref(ft->record);
     ft->record = NULL;
 }

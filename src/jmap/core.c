@@ -371,12 +371,11 @@ static int collect_user(const char *name, void *ud)
     return 0;
 }
 
-int jmap_backfill(struct store_conn *c)
+static int backfill(struct store_conn *c, void *ud)
 {
+    (void)ud;
     json_t *names = json_array();
-    int rc = store_begin(c, true);
-    if (!rc)
-        rc = store_user_list(c, collect_user, names);
+    int rc = store_user_list(c, collect_user, names);
     size_t i;
     json_t *v;
     json_array_foreach(names, i, v)
@@ -390,10 +389,12 @@ int jmap_backfill(struct store_conn *c)
         store_user_clear(&u);
     }
     json_decref(names);
-    if (!rc)
-        rc = store_commit(c);
-    store_rollback(c);
     return rc;
+}
+
+int jmap_backfill(struct store_conn *c)
+{
+    return store_write(c, backfill, NULL, "backfill");
 }
 
 int jmap_account_provision(struct jmap_server *srv, struct store_conn *c,

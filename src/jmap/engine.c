@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "formats/json/patch.h"
 #include "jmap/engine_internal.h"
@@ -85,23 +84,12 @@ const struct store_access *jmap_req_access(struct jmap_req *r, const char *accou
 /* Issue 15 §1: every write transaction at the isolation store.h requires, with
  * serialization failures retried transparently. A call whose transaction the database
  * refused for another's sake (store_retryable: a serialization failure, a deadlock) is
- * run again from its start, at most CALL_RETRIES times, after a short random pause (the
- * other transaction ends meanwhile; two refused ones do not meet again in step). The
- * refused attempt's transaction was rolled back, so it changed nothing (RFC 8620 §5.3:
- * a /set that fails as a whole changes nothing): its responses, the creation ids it
- * gave and the changes it noted for push are dropped with it. After the last retry the
- * call answers as the refused attempt did (serverFail). */
-#define CALL_RETRIES 3
-
-static void retry_pause(int attempt)
-{
-    unsigned char jitter;
-    util_random_bytes(&jitter, 1);
-    long ms = 1 + jitter % (4 << attempt); /* 1-4, 1-8, 1-16 ms */
-    struct timespec ts = {0, ms * 1000000};
-    nanosleep(&ts, NULL);
-}
-
+ * run again from its start as store_retry_again says (at most STORE_RETRIES times,
+ * after a short random pause). The refused attempt's transaction was rolled back, so
+ * it changed nothing (RFC 8620 §5.3: a /set that fails as a whole changes nothing):
+ * its responses, the creation ids it gave and the changes it noted for push are
+ * dropped with it. After the last retry the call answers as the refused attempt did
+ * (serverFail). */
 void jmap_call_run(struct jmap_req *r, void (*run)(struct jmap_req *r, void *ud), void *ud)
 {
     size_t from = json_array_size(r->responses);
@@ -110,19 +98,14 @@ void jmap_call_run(struct jmap_req *r, void (*run)(struct jmap_req *r, void *ud)
     for (int attempt = 0;; attempt++) {
         store_retry_mark(r->conn);
         run(r, ud);
-        if (attempt == CALL_RETRIES || !store_retryable(r->conn) || util_deadline_passed())
+        if (!store_retry_again(r->conn, attempt, r->method))
             break;
-        store_rollback(r->conn);
-        log_warn("%s: the database refused the transaction for another's sake; "
-                 "run again (%d of %d)",
-                 r->method, attempt + 1, CALL_RETRIES);
         while (json_array_size(r->responses) > from)
             json_array_remove(r->responses, from);
         json_object_clear(r->created_ids);
         if (ids)
             json_object_update(r->created_ids, ids);
         json_object_clear(r->changed); /* empty at a call's start: published after each */
-        retry_pause(attempt);
     }
     json_decref(ids);
 }

@@ -242,14 +242,17 @@ static bool post(struct webpush *w, struct wp_sub *sub, const char *url, const c
     return true;
 }
 
+static int pushsub_del(struct store_conn *c, void *id)
+{
+    return store_pushsub_del(c, id);
+}
+
 static void destroy_sub(struct webpush *w, struct wp_sub *s, const char *why)
 {
     log_info("webpush: subscription %s destroyed: %s", s->id, why);
     struct store_conn *c = store_conn(w->store);
-    if (c && store_begin(c, true) == STORE_OK) {
-        if (store_pushsub_del(c, s->id) != STORE_OK || store_commit(c) != STORE_OK)
-            store_rollback(c);
-    }
+    if (c)
+        store_write(c, pushsub_del, s->id, "webpush");
     s->seen = false; /* the next sweep frees it */
 }
 

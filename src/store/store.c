@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "formats/json/writer.h"
 #include "store/backend.h"
@@ -72,6 +73,40 @@ void store_rollback(struct store_conn *c)
 void store_retry_mark(struct store_conn *c)
 {
     ops_of_conn(c)->retry_mark(c);
+}
+
+bool store_retry_again(struct store_conn *c, int attempt, const char *what)
+{
+    if (attempt >= STORE_RETRIES || !store_retryable(c) || util_deadline_passed())
+        return false;
+    store_rollback(c);
+    log_warn("%s: the database refused the transaction for another's sake; run again (%d of %d)",
+             what, attempt + 1, STORE_RETRIES);
+    unsigned char jitter;
+    util_random_bytes(&jitter, 1);
+    long ms = 1 + jitter % (4 << attempt); /* 1-4, 1-8, 1-16 ms */
+    struct timespec ts = {0, ms * 1000000};
+    nanosleep(&ts, NULL);
+    return true;
+}
+
+int store_write(struct store_conn *c, int (*fn)(struct store_conn *c, void *ud), void *ud,
+                const char *what)
+{
+    for (int attempt = 0;; attempt++) {
+        store_retry_mark(c);
+        int rc = store_begin(c, true);
+        if (rc == STORE_OK)
+            rc = fn(c, ud);
+        if (rc == STORE_OK)
+            rc = store_commit(c);
+        if (rc == STORE_OK)
+            return STORE_OK;
+        if (!store_retry_again(c, attempt, what)) {
+            store_rollback(c);
+            return rc;
+        }
+    }
 }
 
 void store_set_busy_timeout(int ms)

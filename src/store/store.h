@@ -80,6 +80,27 @@ void store_rollback(struct store_conn *c);
  * waits does so at BEGIN, for store_set_busy_timeout). */
 void store_retry_mark(struct store_conn *c);
 bool store_retryable(struct store_conn *c);
+/* How often a refused unit of work is run again (issue 15 §1), after the first run. */
+#define STORE_RETRIES 3
+/* After run number attempt (0 for the first) of a unit of work on c that began with
+ * store_retry_mark: whether to run it again. Yes when the database refused it
+ * (store_retryable), fewer than STORE_RETRIES runs were repeated and the request's
+ * deadline (util_deadline_set) has not passed; then the refused transaction is rolled
+ * back, the log says that what is run again, and a short random pause (1-4, 1-8,
+ * 1-16 ms: the other transaction ends meanwhile, and two refused ones do not meet
+ * again in step) is taken. */
+bool store_retry_again(struct store_conn *c, int attempt, const char *what);
+/* One write transaction of its own, run again while the database refuses it: begins,
+ * runs fn(c, ud) and commits if it answers STORE_OK; a refusal of one of its
+ * statements or of the COMMIT rolls back and runs fn again from its start, as
+ * store_retry_again says (what names the work in the log). So fn must change nothing
+ * outside the transaction that a second run would repeat (or undo it itself), and
+ * must read whatever it consumes so that it can read it again. Returns STORE_OK once
+ * committed, fn's other answer after a rollback, or STORE_ERR (no transaction, or the
+ * COMMIT failed); store_retryable(c) then says whether the last run was refused (a
+ * server answers 503 to that). Called outside a transaction; leaves none open. */
+int store_write(struct store_conn *c, int (*fn)(struct store_conn *c, void *ud), void *ud,
+                const char *what);
 
 /* ---- users, accounts, tokens ----------------------------------------------- */
 struct store_user {

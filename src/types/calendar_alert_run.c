@@ -260,6 +260,7 @@ struct batch {
     json_t *alerts;  /* [[user id, CalendarAlert], ...] */
     json_t *changed; /* accountId -> {type -> state} (acknowledged email alerts) */
     int n;
+    json_t *counted; /* the user ids rate_ok counted */
 };
 
 /* The event (or task) as the user sees it, with its collections' defaults and time
@@ -345,13 +346,16 @@ static bool seen_load(struct batch *b, const struct store_alert *row, struct jma
     return true;
 }
 
-/* §9.3.2: at most alert_rate (config) fired alerts per user and minute. */
-static bool rate_ok(struct calendar_alerter *al, int64_t user_id, int64_t now)
+/* §9.3.2: at most alert_rate (config) fired alerts per user and minute. Each count is
+ * noted in the batch, to be taken back if its transaction does not commit. */
+static bool rate_ok(struct batch *b, int64_t user_id)
 {
+    struct calendar_alerter *al = b->al;
     char key[24];
     snprintf(key, sizeof key, "%lld", (long long)user_id);
+    json_array_append_new(b->counted, json_string(key));
     json_t *e = json_object_get(al->rate, key);
-    int64_t minute = now / 60;
+    int64_t minute = b->now / 60;
     if (!e || json_integer_value(json_array_get(e, 0)) != minute) {
         json_object_set_new(al->rate, key, json_pack("[I, i]", (json_int_t)minute, 1));
         return true;
@@ -359,6 +363,23 @@ static bool rate_ok(struct calendar_alerter *al, int64_t user_id, int64_t now)
     json_int_t n = json_integer_value(json_array_get(e, 1));
     json_array_set_new(e, 1, json_integer(n + 1));
     return n < al->srv->cfg->alert_rate;
+}
+
+/* Takes back the counts of rate_ok in a batch whose transaction did not commit. */
+static void rate_undo(struct batch *b)
+{
+    size_t i;
+    json_t *k;
+    json_array_foreach(b->counted, i, k)
+    {
+        json_t *e = json_object_get(b->al->rate, json_string_value(k));
+        json_int_t n = json_integer_value(json_array_get(e, 1));
+        if (n <= 1)
+            json_object_del(b->al->rate, json_string_value(k));
+        else
+            json_array_set_new(e, 1, json_integer(n - 1));
+    }
+    json_array_clear(b->counted);
 }
 
 static int fire_cb(const struct alert_fire *f, void *ud)
@@ -564,7 +585,7 @@ static void process_row(struct batch *b, const struct store_alert *row)
     json_t *f;
     json_array_foreach(fires, i, f)
     {
-        if (!rate_ok(b->al, row->user_id, b->now)) {
+        if (!rate_ok(b, row->user_id)) {
             log_warn("alerts: %s has too many alerts this minute; one of %s dropped", u.name,
                      row->object_id);
             continue;
@@ -622,16 +643,28 @@ static int64_t earliest_row(struct store_conn *c)
 static int run_batch(struct calendar_alerter *al, struct store_conn *c, int64_t now)
 {
     struct due d = {.n = 0};
-    struct batch b = {al, c, now, json_array(), json_object(), 0};
+    struct batch b = {al, c, now, json_array(), json_object(), 0, json_array()};
     int rc = -1;
-    if (store_begin(c, true) != STORE_OK)
-        goto done;
-    store_alert_due(c, now, BATCH, due_cb, &d);
-    for (int i = 0; i < d.n; i++)
-        process_row(&b, &d.rows[i]);
-    if (store_commit(c) != STORE_OK) {
-        store_rollback(c);
-        goto done;
+    /* issue 15 §1: refused by the database, the batch runs again from its start; what
+     * the refused run gathered (alerts to push, states, rate counts) goes with it */
+    for (int attempt = 0;; attempt++) {
+        store_retry_mark(c);
+        if (store_begin(c, true) == STORE_OK) {
+            store_alert_due(c, now, BATCH, due_cb, &d);
+            for (int i = 0; i < d.n; i++)
+                process_row(&b, &d.rows[i]);
+            if (store_commit(c) == STORE_OK)
+                break;
+        }
+        rate_undo(&b);
+        if (!store_retry_again(c, attempt, "alerts")) {
+            store_rollback(c);
+            goto done;
+        }
+        d.n = 0;
+        b.n = 0;
+        json_array_clear(b.alerts);
+        json_object_clear(b.changed);
     }
     rc = d.n;
     if (json_object_size(b.changed))
@@ -650,6 +683,7 @@ static int run_batch(struct calendar_alerter *al, struct store_conn *c, int64_t 
 done:
     json_decref(b.alerts);
     json_decref(b.changed);
+    json_decref(b.counted);
     return rc;
 }
 

@@ -202,6 +202,11 @@ void imip_retry(struct jmap_server *srv)
     imip_drain(srv);
 }
 
+static int outbox_del(struct store_conn *c, void *id)
+{
+    return jmap_object_write(c, NULL, &outbox_type, OUTBOX_ACCOUNT, id, NULL, false);
+}
+
 void imip_drain(struct jmap_server *srv)
 {
     if (!srv->cfg->smtp_url[0] || !atomic_exchange(&queued, false))
@@ -226,11 +231,9 @@ void imip_drain(struct jmap_server *srv)
             continue;
         }
         const char *id = json_string_value(json_object_get(m, "id"));
-        if (id && store_begin(c, true) == STORE_OK) {
-            if (jmap_object_write(c, NULL, &outbox_type, OUTBOX_ACCOUNT, id, NULL, false) ||
-                store_commit(c) != STORE_OK)
-                store_rollback(c);
-        }
+        /* sent: a refused destroy is run again, else the next drain sends it twice */
+        if (id)
+            store_write(c, outbox_del, (void *)id, "imip");
     }
     if (json_array_size(batch) >= 100)
         queued = true;

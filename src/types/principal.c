@@ -434,14 +434,13 @@ json_t *principal_of_address(struct store_conn *c, const char *address)
     return principal_find_email(c, address + 7, id) == 0 ? principal_load(c, id) : NULL;
 }
 
-int principals_backfill(struct store_conn *c)
+static int backfill(struct store_conn *c, void *added)
 {
     json_t *names = json_array();
-    int rc = store_begin(c, true);
-    if (!rc)
-        rc = store_user_list(c, collect_name, names);
-    size_t i, added = 0;
+    int rc = store_user_list(c, collect_name, names);
+    size_t i;
     json_t *v;
+    *(size_t *)added = 0;
     json_array_foreach(names, i, v)
     {
         struct store_user u = {0};
@@ -454,15 +453,19 @@ int principals_backfill(struct store_conn *c)
         char *own = NULL;
         store_object_foreach(c, u.account_id, "ParticipantIdentity", default_identity, &own);
         rc = principal_put(c, u.account_id, "individual", u.name, own);
-        added += rc == STORE_OK;
+        *(size_t *)added += rc == STORE_OK;
         free(own);
         store_user_clear(&u);
     }
     json_decref(names);
+    return rc;
+}
+
+int principals_backfill(struct store_conn *c)
+{
+    size_t added = 0;
+    int rc = store_write(c, backfill, &added, "principals");
     if (!rc && added)
-        rc = store_commit(c);
-    store_rollback(c);
-    if (added)
         log_info("principals: %zu users of an older database got their principal", added);
     return rc;
 }

@@ -922,8 +922,8 @@ static int apply_fetched(struct store_conn *c, struct push_hub *hub, const struc
     return rc;
 }
 
-int subscription_refresh(struct store_conn *c, const struct config *cfg, struct push_hub *hub,
-                         const char *account, const char *cal_id, int64_t *interval)
+static int refresh_once(struct store_conn *c, const struct config *cfg, struct push_hub *hub,
+                        const char *account, const char *cal_id, int64_t *interval)
 {
     *interval = cfg->subscription_min_interval;
     if (store_begin(c, false) != STORE_OK)
@@ -972,6 +972,21 @@ int subscription_refresh(struct store_conn *c, const struct config *cfg, struct 
     free(url);
     json_decref(sub);
     return rc;
+}
+
+/* Issue 15 §1: a refresh whose write the database refused runs again from the fetch (a
+ * GET, REPORT or PROPFIND: safe to repeat, RFC 9110 §9.2.1), since applying it changes
+ * the converted feed and the fetch's state as it goes; the refused run changed nothing
+ * in the database and published nothing. */
+int subscription_refresh(struct store_conn *c, const struct config *cfg, struct push_hub *hub,
+                         const char *account, const char *cal_id, int64_t *interval)
+{
+    for (int attempt = 0;; attempt++) {
+        store_retry_mark(c);
+        int rc = refresh_once(c, cfg, hub, account, cal_id, interval);
+        if (rc == 0 || !store_retry_again(c, attempt, "subscription"))
+            return rc;
+    }
 }
 
 /* ---- the refresher thread ------------------------------------------------------------------ */
@@ -1078,6 +1093,17 @@ static int collect_account(const char *name, void *ud)
     return 0;
 }
 
+struct prune {
+    const char *account;
+    int64_t ttl;
+};
+
+static int prune_account(struct store_conn *c, void *ud)
+{
+    const struct prune *p = ud;
+    return subscription_tombstones_prune(c, p->account, p->ttl);
+}
+
 /* Published feeds remember deletions for feed_tombstone_ttl (subscription_feed.c):
  * every account's older tombstones go, at most once an hour (or ttl), each account
  * in its own short write transaction. */
@@ -1096,11 +1122,8 @@ static void prune_due(struct subscription_refresher *r, struct store_conn *c)
     json_t *acct;
     json_array_foreach(sc.todo, i, acct)
     {
-        if (store_begin(c, true) != STORE_OK)
-            break;
-        if (subscription_tombstones_prune(c, json_string_value(acct), ttl) == 0)
-            store_commit(c);
-        store_rollback(c);
+        struct prune p = {json_string_value(acct), ttl};
+        store_write(c, prune_account, &p, "tombstones"); /* else: at the next prune */
     }
     json_decref(sc.todo);
 }

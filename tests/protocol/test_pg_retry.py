@@ -40,9 +40,9 @@ def number(server, query):
     return int(lines[rule + 1])
 
 
-def refuse(server, type_name, code, times, when="true"):
-    """The first `times` writes (INSERT or UPDATE) of an object row of type_name (and
-    the condition when on NEW) fail with SQLSTATE code."""
+def refuse_rows(server, table, code, times, when="true", ops="INSERT OR UPDATE"):
+    """The first `times` writes (ops) of a row of table for which when holds (on NEW, or
+    OLD for a DELETE) fail with SQLSTATE code."""
     sql(server, f"""
 CREATE SEQUENCE refusals;
 CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -50,10 +50,16 @@ BEGIN
   IF nextval('refusals') <= {times} THEN
     RAISE EXCEPTION 'refused by the test' USING ERRCODE = '{code}';
   END IF;
-  RETURN NEW;
+  RETURN COALESCE(NEW, OLD);
 END $$;
-CREATE TRIGGER refuse BEFORE INSERT OR UPDATE ON objects FOR EACH ROW
-  WHEN (NEW.type = '{type_name}' AND {when}) EXECUTE FUNCTION refuse();""")
+CREATE TRIGGER refuse BEFORE {ops} ON {table} FOR EACH ROW
+  WHEN ({when}) EXECUTE FUNCTION refuse();""")
+
+
+def refuse(server, type_name, code, times, when="true"):
+    """The first `times` writes (INSERT or UPDATE) of an object row of type_name (and
+    the condition when on NEW) fail with SQLSTATE code."""
+    refuse_rows(server, "objects", code, times, f"NEW.type = '{type_name}' AND {when}")
 
 
 def refusals(server):

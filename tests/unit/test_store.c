@@ -54,6 +54,40 @@ static void test_users_and_access(void **state)
     assert_int_equal(store_user_get(c, "ben", &u), STORE_NOTFOUND);
 }
 
+struct two_users {
+    const char *a, *b;
+    int runs;
+};
+
+static int add_two(struct store_conn *c, void *ud)
+{
+    struct two_users *t = ud;
+    t->runs++;
+    assert_true(store_in_write(c)); /* store.h: fn runs inside the write transaction */
+    int rc = store_user_add(c, t->a, "h", t->a);
+    return rc ? rc : store_user_add(c, t->b, "h", t->b);
+}
+
+/* Issue 15 §1 store_write: fn's STORE_OK commits everything it wrote; any other answer
+ * rolls everything back and is returned; no transaction stays open; on SQLite nothing
+ * is refused, so fn runs once (store_retryable never holds). */
+static void test_store_write_commits_or_changes_nothing(void **state)
+{
+    struct store_conn *c = store_conn(st);
+    struct two_users ok = {"wa", "wb", 0}, clash = {"wc", "wa", 0};
+    assert_int_equal(store_write(c, add_two, &ok, "test"), STORE_OK);
+    assert_int_equal(ok.runs, 1);
+    assert_false(store_in_write(c));
+    assert_int_equal(store_write(c, add_two, &clash, "test"), STORE_EXISTS);
+    assert_int_equal(clash.runs, 1);
+    assert_false(store_in_write(c) || store_retryable(c));
+    struct store_user u = {0};
+    assert_int_equal(store_user_get(c, "wb", &u), STORE_OK);
+    store_user_clear(&u);
+    assert_int_equal(store_user_get(c, "wc", &u), STORE_NOTFOUND); /* rolled back */
+    assert_false(store_retry_again(c, 0, "test"));
+}
+
 static int count_changes(const char *id, int64_t created, int64_t updated, bool destroyed,
                          void *ud)
 {
@@ -599,6 +633,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_users_and_access),
+        cmocka_unit_test(test_store_write_commits_or_changes_nothing),
         cmocka_unit_test(test_modseq_and_changes),
         cmocka_unit_test(test_blob_lifetimes),
         cmocka_unit_test(test_unique_key_is_a_constraint),
