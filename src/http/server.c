@@ -471,17 +471,35 @@ static const char *header(struct MHD_Connection *c, const char *name)
     return MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
 }
 
-/* Hands a DAV request to dav/ and sends its answer (on a worker: DAV requests
- * read and write the store like API requests). */
+/* The request as dav/ sees it (dav.h): the headers it reads, the body. */
+static struct dav_request dav_request_of(struct MHD_Connection *c, struct http_req *rq)
+{
+    return (struct dav_request){rq->method,
+                                rq->url,
+                                header(c, "Depth"),
+                                header(c, "If-Match"),
+                                header(c, "If-None-Match"),
+                                header(c, "Content-Type"),
+                                header(c, "Accept"),
+                                header(c, "Brief"),
+                                header(c, "Prefer"),
+                                header(c, "If-Schedule-Tag-Match"),
+                                rq->body.data,
+                                rq->body.len,
+                                rq->too_large,
+                                header(c, "Destination"),
+                                header(c, "Overwrite"),
+                                header(c, "If"),
+                                header(c, "Lock-Token"),
+                                header(c, "Timeout")};
+}
+
+/* Hands a DAV request to dav/ and sends its answer: on a worker (DAV requests read and
+ * write the store like API requests), or a quick read on the connection's thread. */
 static enum MHD_Result route_dav(struct http_server *h, struct MHD_Connection *c,
                                  struct http_req *rq)
 {
-    struct dav_request q = {rq->method, rq->url, header(c, "Depth"), header(c, "If-Match"),
-                            header(c, "If-None-Match"), header(c, "Content-Type"),
-                            header(c, "Accept"), header(c, "Brief"), header(c, "Prefer"),
-                            header(c, "If-Schedule-Tag-Match"), rq->body.data, rq->body.len,
-                            rq->too_large, header(c, "Destination"), header(c, "Overwrite"),
-                            header(c, "If"), header(c, "Lock-Token"), header(c, "Timeout")};
+    struct dav_request q = dav_request_of(c, rq);
     struct dav_response out;
     dav_handle(h->srv, rq->user, &q, &out);
     buf_free(&rq->body);
@@ -806,8 +824,12 @@ static enum MHD_Result request_finish(struct http_server *h, struct MHD_Connecti
                                       struct http_req *rq, const char *url)
 {
     rq->url = url; /* lives in the connection's memory until the request completes */
-    if (rq->route == ROUTE_DAV)
-        return offload(h, c, rq);
+    if (rq->route == ROUTE_DAV) {
+        /* a quick read (dav_quick: a multiget, an incremental sync, a resource) is answered
+         * here, saving the hand-over to a worker and back (issue 20) */
+        struct dav_request q = dav_request_of(c, rq);
+        return dav_quick(h->srv, &q) ? route_dav(h, c, rq) : offload(h, c, rq);
+    }
     const struct route *rt = route_by_id(rq->route);
     return rt ? rt->finish(h, c, rq)
               : http_problem(c, rq, 404, "about:blank", "no such resource", NULL);
