@@ -893,6 +893,7 @@ void dav_handle(struct jmap_server *srv, const struct jmap_user *u, const struct
                 struct dav_response *out)
 {
     memset(out, 0, sizeof *out);
+    int64_t t0 = util_now_us();
     struct dav_ctx x = {.srv = srv, .u = u, .c = store_conn(srv->store), .q = q, .out = out};
     if (!x.c || store_begin(x.c, false) != STORE_OK) {
         dav_reply(&x, 503, "text/plain", xstrdup("database unavailable\n"));
@@ -941,4 +942,5 @@ void dav_handle(struct jmap_server *srv, const struct jmap_user *u, const struct
     json_decref(x.members);
     json_decref(x.instances);
     dav_locks_free(x.locks);
+    dav_quick_note(q, (util_now_us() - t0) * 1000);
 }

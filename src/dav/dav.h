@@ -59,6 +59,11 @@ struct dav_response {
 bool dav_path(const char *path, const char *method);
 /* The redirect target of a well-known URI (RFC 6764 §5), or NULL. */
 const char *dav_well_known(const char *path);
+/* Whether a request is a read cheap and bounded enough to answer on the connection's own
+ * thread instead of a worker (dav_quick.c): GET, HEAD, PROPFIND Depth 0 or 1 or a REPORT
+ * with a small body on an in-process store, of a kind whose late requests took under a
+ * millisecond. */
+bool dav_quick(struct jmap_server *srv, const struct dav_request *q);
 /* Answers one DAV request of an authenticated user. */
 void dav_handle(struct jmap_server *srv, const struct jmap_user *u, const struct dav_request *q,
                 struct dav_response *out);

@@ -146,6 +146,11 @@ struct dav_ctx {
     struct store_access freebusy;
 };
 
+/* ---- dav_quick.c --------------------------------------------------------------------- */
+
+/* A request like q took took_ns to answer (dav_handle, on whichever thread). */
+void dav_quick_note(const struct dav_request *q, int64_t took_ns);
+
 /* ---- dav_xml.c: request bodies and responses --------------------------------------- */
 
 /* Parses a request body without DTDs, entities or network access and with the

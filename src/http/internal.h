@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 
+#include "http/pool.h"
 #include "http/server.h"
 #include "util/util.h"
 
@@ -23,14 +24,9 @@ struct http_server {
         int64_t user_id;
         int api, upload;
     } users[256];
-    /* workers for API requests and exports: the HTTP threads suspend the connection
-     * and hand the request over, so they stay free for cheap requests (/health) */
-    pthread_t *workers;
-    int nworkers;
-    pthread_mutex_t jobs_lock;
-    pthread_cond_t jobs_cond;
-    struct http_req *jobs_head, *jobs_tail;
-    bool jobs_stop;
+    /* workers for API requests and exports (pool.c): the HTTP threads suspend the
+     * connection and hand the request over, so they stay free for cheap requests (/health) */
+    struct http_pool *workers;
 };
 
 enum http_route {
@@ -64,7 +60,7 @@ struct http_req {
     struct http_upload *upload;  /* an upload's body on its way to the store (blobs.c) */
     struct MHD_Connection *conn; /* while a worker has it */
     const char *url;             /* libmicrohttpd's, valid until the request completes */
-    struct http_req *next_job;
+    struct pool_job job;         /* on its way to a worker (pool.h) */
     char method[16];
     char path[256]; /* for the access log (escaped when written) */
 };

@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -470,30 +471,36 @@ static const char *header(struct MHD_Connection *c, const char *name)
     return MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
 }
 
-/* Hands a DAV request to dav/ and sends its answer (on a worker: DAV requests
- * read and write the store like API requests). */
+/* The request as dav/ sees it (dav.h): the headers it reads, the body. */
+static struct dav_request dav_request_of(struct MHD_Connection *c, struct http_req *rq)
+{
+    return (struct dav_request){rq->method,
+                                rq->url,
+                                header(c, "Depth"),
+                                header(c, "If-Match"),
+                                header(c, "If-None-Match"),
+                                header(c, "Content-Type"),
+                                header(c, "Accept"),
+                                header(c, "Brief"),
+                                header(c, "Prefer"),
+                                header(c, "If-Schedule-Tag-Match"),
+                                rq->body.data,
+                                rq->body.len,
+                                rq->too_large,
+                                header(c, "Destination"),
+                                header(c, "Overwrite"),
+                                header(c, "If"),
+                                header(c, "Lock-Token"),
+                                header(c, "Timeout"),
+                                header(c, "CalDAV-Timezones")};
+}
+
+/* Hands a DAV request to dav/ and sends its answer: on a worker (DAV requests read and
+ * write the store like API requests), or a quick read on the connection's thread. */
 static enum MHD_Result route_dav(struct http_server *h, struct MHD_Connection *c,
                                  struct http_req *rq)
 {
-    struct dav_request q = {rq->method,
-                            rq->url,
-                            header(c, "Depth"),
-                            header(c, "If-Match"),
-                            header(c, "If-None-Match"),
-                            header(c, "Content-Type"),
-                            header(c, "Accept"),
-                            header(c, "Brief"),
-                            header(c, "Prefer"),
-                            header(c, "If-Schedule-Tag-Match"),
-                            rq->body.data,
-                            rq->body.len,
-                            rq->too_large,
-                            header(c, "Destination"),
-                            header(c, "Overwrite"),
-                            header(c, "If"),
-                            header(c, "Lock-Token"),
-                            header(c, "Timeout"),
-                            header(c, "CalDAV-Timezones")};
+    struct dav_request q = dav_request_of(c, rq);
     struct dav_response out;
     dav_handle(h->srv, rq->user, &q, &out);
     buf_free(&rq->body);
@@ -537,87 +544,36 @@ static enum MHD_Result answer_moved(struct http_server *h, struct MHD_Connection
 /* ---- API worker pool ------------------------------------------------------------------------
  * API requests and exports can run for long (a big /set, a query over a large
  * account, another process holding the database lock). The HTTP thread suspends
- * the connection and queues the request; a worker runs it, queues the response
- * (allowed on a suspended connection) and resumes it. */
+ * the connection and hands the request over; a worker (pool.c: the one idle last, whose
+ * caches are warm) runs it, queues the response (allowed on a suspended connection) and
+ * resumes it. */
 
-static void job_push(struct http_server *h, struct http_req *rq)
+/* Runs one request a worker took (pool.c). */
+static void worker_run(struct pool_job *job, void *ud)
 {
-    pthread_mutex_lock(&h->jobs_lock);
-    rq->next_job = NULL;
-    if (h->jobs_tail)
-        h->jobs_tail->next_job = rq;
+    struct http_server *h = ud;
+    struct http_req *rq = (struct http_req *)(void *)((char *)job - offsetof(struct http_req, job));
+    struct MHD_Connection *c = rq->conn;
+    enum MHD_Result res;
+    if (rq->route == ROUTE_API)
+        res = route_api(h, c, rq, rq->user);
+    else if (rq->route == ROUTE_DAV)
+        res = route_dav(h, c, rq);
+    else if (rq->route == ROUTE_EXPORT)
+        res = http_export(h, c, rq, rq->user_id, rq->url + 8);
     else
-        h->jobs_head = rq;
-    h->jobs_tail = rq;
-    pthread_mutex_unlock(&h->jobs_lock);
-    /* signalled after the unlock: a worker woken under the lock would at once wait
-     * for it again (issue 21 §1: 3% of the CPU of two-connection reads) */
-    pthread_cond_signal(&h->jobs_cond);
-}
-
-static void *worker_main(void *arg)
-{
-    struct http_server *h = arg;
-    for (;;) {
-        pthread_mutex_lock(&h->jobs_lock);
-        while (!h->jobs_head && !h->jobs_stop)
-            pthread_cond_wait(&h->jobs_cond, &h->jobs_lock);
-        struct http_req *rq = h->jobs_head;
-        if (rq) {
-            h->jobs_head = rq->next_job;
-            if (!h->jobs_head)
-                h->jobs_tail = NULL;
-        }
-        pthread_mutex_unlock(&h->jobs_lock);
-        if (!rq)
-            return NULL; /* stopping, and nothing left to do */
-        struct MHD_Connection *c = rq->conn;
-        enum MHD_Result res;
-        if (rq->route == ROUTE_API)
-            res = route_api(h, c, rq, rq->user);
-        else if (rq->route == ROUTE_DAV)
-            res = route_dav(h, c, rq);
-        else if (rq->route == ROUTE_EXPORT)
-            res = http_export(h, c, rq, rq->user_id, rq->url + 8);
-        else
-            res = http_feed(h, c, rq, rq->url + 6);
-        rq->answered = res == MHD_YES;
-        rq->failed = res != MHD_YES;
-        MHD_resume_connection(c);
-    }
+        res = http_feed(h, c, rq, rq->url + 6);
+    rq->answered = res == MHD_YES;
+    rq->failed = res != MHD_YES;
+    MHD_resume_connection(c);
 }
 
 static enum MHD_Result offload(struct http_server *h, struct MHD_Connection *c, struct http_req *rq)
 {
     rq->conn = c;
     MHD_suspend_connection(c);
-    job_push(h, rq);
+    http_pool_push(h->workers, &rq->job);
     return MHD_YES;
-}
-
-static bool workers_start(struct http_server *h, int n)
-{
-    pthread_mutex_init(&h->jobs_lock, NULL);
-    pthread_cond_init(&h->jobs_cond, NULL);
-    h->workers = xcalloc((size_t)n, sizeof *h->workers);
-    for (; h->nworkers < n; h->nworkers++)
-        if (pthread_create(&h->workers[h->nworkers], NULL, worker_main, h) != 0)
-            break;
-    return h->nworkers > 0;
-}
-
-/* Lets the workers finish what is queued, then ends them. */
-static void workers_stop(struct http_server *h)
-{
-    pthread_mutex_lock(&h->jobs_lock);
-    h->jobs_stop = true;
-    pthread_cond_broadcast(&h->jobs_cond);
-    pthread_mutex_unlock(&h->jobs_lock);
-    for (int i = 0; i < h->nworkers; i++)
-        pthread_join(h->workers[i], NULL);
-    free(h->workers);
-    pthread_cond_destroy(&h->jobs_cond);
-    pthread_mutex_destroy(&h->jobs_lock);
 }
 
 /* ---- routing ------------------------------------------------------------------------------- */
@@ -869,8 +825,12 @@ static enum MHD_Result request_finish(struct http_server *h, struct MHD_Connecti
                                       struct http_req *rq, const char *url)
 {
     rq->url = url; /* lives in the connection's memory until the request completes */
-    if (rq->route == ROUTE_DAV)
-        return offload(h, c, rq);
+    if (rq->route == ROUTE_DAV) {
+        /* a quick read (dav_quick: a multiget, an incremental sync, a resource) is answered
+         * here, saving the hand-over to a worker and back (issue 20) */
+        struct dav_request q = dav_request_of(c, rq);
+        return dav_quick(h->srv, &q) ? route_dav(h, c, rq) : offload(h, c, rq);
+    }
     const struct route *rt = route_by_id(rq->route);
     return rt ? rt->finish(h, c, rq)
               : http_problem(c, rq, 404, "about:blank", "no such resource", NULL);
@@ -1051,7 +1011,7 @@ struct http_server *http_start(struct jmap_server *srv, char **err)
         MHD_OPTION_ARRAY, tls_opts, MHD_OPTION_END);
     free(cert);
     free(key);
-    if (h->daemon && !workers_start(h, api_threads)) {
+    if (h->daemon && !(h->workers = http_pool_start(api_threads, worker_run, h))) {
         MHD_stop_daemon(h->daemon);
         h->daemon = NULL;
     }
@@ -1081,7 +1041,9 @@ void http_stop(struct http_server *h)
         if (pthread_cond_timedwait(&h->idle, &h->lock, &ts) == ETIMEDOUT)
             break;
     pthread_mutex_unlock(&h->lock);
-    workers_stop(h); /* before the daemon: a worker resumes connections it owns */
+    /* the workers finish what is queued, before the daemon: a worker resumes connections
+     * it owns */
+    http_pool_stop(h->workers);
     MHD_stop_daemon(h->daemon);
     pthread_cond_destroy(&h->idle);
     pthread_mutex_destroy(&h->lock);

@@ -19,6 +19,7 @@
 #include "jmap/metadata.h"
 #include "push/hub.h"
 #include "util/answer_mem.h"
+#include "util/cost.h"
 #include "util/util.h"
 
 /* ---- errors ----------------------------------------------------------------------- */
@@ -469,17 +470,10 @@ static int64_t now_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* A call of m took ns: a dearer call than the smoothed cost counts at once, a cheaper one
- * moves it a quarter of the way (so one slow call sends the next ones to the workers until
- * cheap calls have brought it down again). Relaxed atomics: two threads noting at once may
- * lose one note. */
+/* A call of m took ns (util_cost_note). */
 static void method_cost_note(const struct method *m, int64_t ns)
 {
-    int64_t *cost = &methods[m - methods].cost_ns;
-    int64_t old = __atomic_load_n(cost, __ATOMIC_RELAXED);
-    if (ns < 1)
-        ns = 1;
-    __atomic_store_n(cost, ns >= old ? ns : old + (ns - old) / 4, __ATOMIC_RELAXED);
+    util_cost_note(&methods[m - methods].cost_ns, ns);
 }
 
 struct call {
@@ -704,18 +698,18 @@ json_t *jmap_api_parse(struct jmap_server *srv, const char *body, size_t len,
     return req;
 }
 
-/* A standard /get or /query whose late calls took less than this runs on the connection's
- * thread: what it holds up there (that thread's other connections) is bounded by about as
- * much, and it saves the hand-over to a worker and back, which at two connections left a
- * quarter of two cores idle (issue 21 §1: /get of 50 ids 1.45x one connection, 1.75x inline). */
-#define QUICK_READ_NS 1000000
+/* A standard /get or /query whose late calls took less than quick_read_us (config, default
+ * 1 ms) runs on the connection's thread: what it holds up there (that thread's other
+ * connections) is bounded by about as much, and it saves the hand-over to a worker and
+ * back, which at two connections left a quarter of two cores idle (issue 21 §1: /get of 50
+ * ids 1.45x one connection, 1.75x inline). */
 #define QUICK_GET_IDS 256
 
 /* Whether a call costs little and is bounded: Core/echo (§4); and where the store is in
  * this process (SQLite: no network round trip) a standard /changes (§5.2, at most
  * maxChanges ids from an index range), and a standard /get of at most QUICK_GET_IDS listed
  * ids (or a reference) or a standard /query while its method's late calls took under
- * QUICK_READ_NS. */
+ * quick_read_us. */
 static bool call_quick(struct jmap_server *srv, json_t *call)
 {
     const char *name = json_string_value(json_array_get(call, 0));
@@ -733,8 +727,9 @@ static bool call_quick(struct jmap_server *srv, json_t *call)
         return false; /* every object of the account, or more than a page */
     if (m->std != jmap_std_get && m->std != jmap_std_query)
         return false;
-    int64_t cost = __atomic_load_n(&methods[m - methods].cost_ns, __ATOMIC_RELAXED);
-    return cost > 0 && cost <= QUICK_READ_NS; /* unknown until a worker has run one */
+    int64_t cost = util_cost(&methods[m - methods].cost_ns);
+    /* unknown until a worker has run one */
+    return cost > 0 && cost <= srv->cfg->quick_read_us * 1000;
 }
 
 bool jmap_api_quick(struct jmap_server *srv, json_t *req)

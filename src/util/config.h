@@ -56,6 +56,7 @@ struct config {
     int64_t request_timeout;    /* ms an API request may run; later calls get an error */
     int64_t cache_size;         /* MiB the parsed-event cache may hold (issue 21) */
     int api_threads;            /* workers running API requests; 0 = 4 x cores, >= 8 */
+    int64_t quick_read_us; /* a read whose kind took under this lately runs on its HTTP thread */
     /* outbound fetches of subscribed calendars (issue 17 §1, §5) */
     char fetch_allow[1024];            /* CIDR ranges let through the private-range denial */
     int64_t fetch_timeout;             /* seconds a fetch may take */

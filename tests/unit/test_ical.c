@@ -504,6 +504,29 @@ static void test_rfc7809_3_1_2_iana_zones_by_reference(void **state)
     json_decref(j);
 }
 
+/* RFC 5545 §3.6.5: an observance that ended before the year before the earliest time is
+ * kept only while it is the one in effect then. Europe/Berlin's standard time rule of
+ * 1980-1995 is not (the rule of 1996 had begun), nor any other rule with an UNTIL before
+ * 2024 in a zone whose kept rules began before 2024. The offsets stay the whole zone's,
+ * and a zone whose rules all ended keeps the last (the test above). */
+static void
+test_rfc5545_3_6_5_vtimezone_without_an_ended_rule_beside_the_one_in_effect(void **state)
+{
+    (void)state;
+    static const char *const zones[] = {"Europe/Berlin", "America/New_York", "Australia/Sydney",
+                                        "Europe/London"};
+    for (size_t z = 0; z < sizeof zones / sizeof zones[0]; z++) {
+        char *v = vtimezone_of(zones[z], "2025-03-01T10:00:00");
+        for (const char *u = v; (u = strstr(u, "UNTIL=")); u++)
+            assert_true(strncmp(u + 6, "2024", 4) >= 0);
+        assert_true(count(v, "BEGIN:STANDARD") + count(v, "BEGIN:DAYLIGHT") >= 2);
+        free(v);
+    }
+    char *berlin = vtimezone_of("Europe/Berlin", "2025-03-01T10:00:00");
+    assert_null(strstr(berlin, "DTSTART:19800928T030000"));
+    free(berlin);
+}
+
 static void *worker(void *arg)
 {
     (void)arg;
@@ -557,6 +580,8 @@ int main(void)
         cmocka_unit_test(test_vtimezone_cache),
         cmocka_unit_test(test_rfc5545_3_6_5_vtimezone_from_the_years_written),
         cmocka_unit_test(test_rfc7809_3_1_2_iana_zones_by_reference),
+        cmocka_unit_test(
+            test_rfc5545_3_6_5_vtimezone_without_an_ended_rule_beside_the_one_in_effect),
         cmocka_unit_test(test_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -93,9 +93,22 @@ static void last_onset(const ical_comp *o, char out[17])
     }
 }
 
+/* The first onset (DTSTART) of observance o as text that strcmp orders, as last_onset. */
+static void first_onset(const ical_comp *o, char out[17])
+{
+    const ical_prop *p = ical_comp_get_prop(o, "DTSTART");
+    size_t n = p ? strcspn(p->value, "Z") : 0;
+    if (n > 16)
+        n = 16;
+    memcpy(out, p ? p->value : "", n);
+    out[n] = 0;
+}
+
 /* Leaves out of vtz the observances that ended before the start of the year before
- * from_year, but the last of them (the one in effect when the others begin; a zone
- * without changes since, as Asia/Tokyo, keeps only that one). */
+ * from_year. The last of them stays when it is still in effect then, that is when no
+ * observance kept began after it ended (a zone without changes since, as Asia/Tokyo,
+ * keeps only that one); Europe/Berlin's standard time of 1980-1995 does not, as the
+ * rule of 1996 had begun by then (~150 bytes of each event's calendar-data). */
 static void truncate_from(ical_comp *vtz, int from_year)
 {
     char cut[32], best[17] = "", on[17];
@@ -108,6 +121,13 @@ static void truncate_from(ical_comp *vtz, int from_year)
             strcpy(best, on);
             latest = i;
         }
+    }
+    for (size_t i = 0; i < vtz->ncomps && latest < vtz->ncomps; i++) {
+        char first[17];
+        last_onset(vtz->comps[i], on);
+        first_onset(vtz->comps[i], first);
+        if (strcmp(on, cut) >= 0 && strcmp(first, best) > 0 && strcmp(first, cut) <= 0)
+            latest = vtz->ncomps; /* a kept one took over before cut */
     }
     size_t n = 0;
     for (size_t i = 0; i < vtz->ncomps; i++) {
