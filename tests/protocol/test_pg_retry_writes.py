@@ -4,7 +4,8 @@ deadlock_detected 40P01), not only a method call's (test_pg_retry.py). Each writ
 outside a call runs through store_write (store.c), which rolls the refused attempt
 back and runs it again from its start, up to 3 times: an upload (RFC 8620 §6.1), a DAV
 LOCK (RFC 4918 §9.10), a CLI command (`jmapd user add`), the alert runner's batch
-(draft-ietf-jmap-calendars-27 §6.4). Refused once, each succeeds once, with no row
+(draft-ietf-jmap-calendars-27 §6.4), Web Push's removal of a gone subscription (RFC 8030
+§7.3). Refused once, each succeeds once, with no row
 twice; refused more often than it is run again, it fails the way its protocol says
 (503, a CLI exit status) and changes nothing. A trigger the test installs refuses the
 first N writes of a table (test_pg_retry.refuse_rows). Runs in the PostgreSQL pass of
@@ -16,13 +17,14 @@ import pytest
 import requests
 
 import conftest
-from alert_util import Alerts, cs, offset_alert  # noqa: F401 (cs: a fixture)
+from alert_util import Alerts, cs, offset_alert, wait_until  # noqa: F401 (cs: a fixture)
 from conftest import run_cli
 from davutil import ics, new_calendar, put
 from test_alerts_calendars27 import create_event
 from test_blob import download_url, upload
 from test_dav_lock import lock, token_of
 from test_pg_retry import RETRIES, number, refusals, refuse_rows, srv  # noqa: F401 (srv)
+from test_push_subscription_rfc8620 import env, make_change, ps_call, verify  # noqa: F401 (env)
 
 pytestmark = pytest.mark.skipif(not conftest.PG, reason="needs JMAPD_TEST_STORE=pg")
 
@@ -184,3 +186,24 @@ def test_alert_batch_refused_more_often_than_retried_fires_later_once_calendars2
     assert ran_again(log, "alerts", RETRIES)
     assert log.count("alerts: a1 of") == 1  # fired (alerts: ... fired for alice) once
     w.close()
+
+
+# ---- Web Push: a subscription the push service says is gone (RFC 8030 §7.3) ------------------
+
+@CODES
+def test_refused_removal_of_a_gone_push_subscription_runs_again_rfc8030_7_3(env, code):
+    """The push service answers 410 Gone: the subscription's removal, refused once, runs
+    again, and the subscription is gone (RFC 8620 §7.2: /get no longer finds it)."""
+    s, svc = env
+    c, _, _, vcode = verify(s, svc, "gone")
+    ps_call(s, "PushSubscription/set", {"update": {c["id"]: {"verificationCode": vcode}}})
+    refuse_rows(s, "push_subscriptions", code, 1, when="OLD.id = '" + c["id"] + "'",
+                ops="DELETE")
+    svc.answers = [(410, {})]
+    make_change(s, "to a gone service")
+    svc.next()
+    assert wait_until(lambda: ps_call(s, "PushSubscription/get", {"ids": [c["id"]]})[1]
+                      ["notFound"] == [c["id"]])
+    assert refusals(s) == 2
+    assert number(s, f"SELECT count(*) FROM push_subscriptions WHERE id = '{c['id']}'") == 0
+    assert ran_again(s.read_log(), "webpush", 1)
