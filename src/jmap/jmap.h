@@ -229,6 +229,10 @@ struct jtype {
     /* After every stored change of an object of this type (obj NULL: destroyed):
      * keeps the type's side indexes in the same transaction. */
     int (*index)(struct store_conn *c, const char *account, const char *id, json_t *obj);
+    /* Told of the objects a /set will update or destroy, before the first: index reads
+     * per-object rows it may ask the store for at once (issue 15 §1); may be NULL. */
+    void (*writes_expect)(struct store_conn *c, const char *account, const char *const *ids,
+                          size_t n);
     /* /query, optional: the ordered ids matching filter and sort (both already
      * checked, either may be NULL), as a new array, inside the read transaction;
      * NULL falls back to loading every object. For types with an index or cache. */

@@ -705,20 +705,27 @@ json_t *jmap_api_parse(struct jmap_server *srv, const char *body, size_t len,
  * ids 1.45x one connection, 1.75x inline). */
 #define QUICK_GET_IDS 256
 
-/* Whether a call costs little and is bounded: Core/echo (§4); and where the store is in
- * this process (SQLite: no network round trip) a standard /changes (§5.2, at most
- * maxChanges ids from an index range), and a standard /get of at most QUICK_GET_IDS listed
- * ids (or a reference) or a standard /query while its method's late calls took under
- * quick_read_us. */
+/* Whether a call costs little and is bounded: Core/echo (§4); a standard /changes (§5.2, at
+ * most maxChanges ids from an index range), where the store is in this process (SQLite: no
+ * network round trip) always, elsewhere (PostgreSQL: one round trip, issue 15 §1 W5) while
+ * its late calls, the wait included, took under quick_read_us; and on SQLite a standard
+ * /get of at most QUICK_GET_IDS listed ids (or a reference) or a standard /query while its
+ * method's late calls took under quick_read_us (config, default 1 ms). */
 static bool call_quick(struct jmap_server *srv, json_t *call)
 {
     const char *name = json_string_value(json_array_get(call, 0));
     if (name && strcmp(name, "Core/echo") == 0)
         return true;
     const struct method *m = name ? method_find(name) : NULL;
-    /* on a store in another process each read waits for its round trips */
-    if (!m || strcmp(store_backend_name(srv->store), "sqlite") != 0)
+    if (!m)
         return false;
+    int64_t cost = util_cost(&methods[m - methods].cost_ns);
+    /* unknown until a worker has run one */
+    bool cheap = cost > 0 && cost <= srv->cfg->quick_read_us * 1000;
+    /* on a store in another process each read waits for its round trips: only /changes,
+     * whose one round trip is in its measured cost */
+    if (strcmp(store_backend_name(srv->store), "sqlite") != 0)
+        return m->std == jmap_std_changes && cheap;
     if (m->std == jmap_std_changes)
         return true;
     json_t *args = json_array_get(call, 1), *ids = json_object_get(args, "ids");
@@ -727,9 +734,7 @@ static bool call_quick(struct jmap_server *srv, json_t *call)
         return false; /* every object of the account, or more than a page */
     if (m->std != jmap_std_get && m->std != jmap_std_query)
         return false;
-    int64_t cost = util_cost(&methods[m - methods].cost_ns);
-    /* unknown until a worker has run one */
-    return cost > 0 && cost <= srv->cfg->quick_read_us * 1000;
+    return cheap;
 }
 
 bool jmap_api_quick(struct jmap_server *srv, json_t *req)

@@ -162,6 +162,10 @@ typedef int (*store_alert_cb)(const struct store_alert *a, void *ud);
       (SC, int64_t user_id, const char *account, const char *type, const char *object_id,          \
        json_t *data),                                                                              \
       (c, user_id, account, type, object_id, data))                                                \
+    X(int, user_props_prefetch,                                                                    \
+      (SC, int64_t user_id, const char *account, const char *type, const char *const *ids,         \
+       size_t n),                                                                                  \
+      (c, user_id, account, type, ids, n))                                                         \
     X(int64_t, user_props_list,                                                                    \
       (SC, int64_t user_id, const char *account, const char *type, int64_t limit,                  \
        int (*cb)(const char *object_id, json_t *data, void *ud), void *ud),                        \

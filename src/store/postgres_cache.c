@@ -23,6 +23,7 @@
 #include "util/util.h"
 
 static void ids_clear(void *p);
+static int find_row(PGresult *r, const char *id);
 
 static bool same(const struct pg_rows *e, const char *account, const char *type)
 {
@@ -46,14 +47,74 @@ void pgc_clear(struct store_conn *c)
     ids_clear(&c->alerts);
     json_decref(c->born);
     c->born = NULL;
+    json_decref(c->written);
+    c->written = NULL;
+    json_decref(c->props_ahead);
+    json_decref(c->props_asked);
+    c->props_ahead = c->props_asked = NULL;
 }
 
 void pgc_forget(struct store_conn *c, const char *account, const char *type)
 {
-    /* a foreach may be going through the rows: they are freed at the end only */
+    /* every object of the type is no longer what the rows hold; rows of some ids stay,
+     * the written ones answered from c->written (pgc_written). A foreach may be going
+     * through the rows: they are freed at the end only */
     for (int i = 0; i < ROWS_CACHE; i++)
-        if (same(&c->rows[i], account, type))
+        if (same(&c->rows[i], account, type) && c->rows[i].whole)
             c->rows[i].stale = true;
+}
+
+static char *written_key(const char *account, const char *type, const char *id)
+{
+    return xasprintf("%s\t%s\t%s", account, type, id);
+}
+
+void pgc_written(struct store_conn *c, const char *account, const char *type, const char *id,
+                 const char *data, const char *key)
+{
+    if (!c->in_txn)
+        return;
+    if (!c->written)
+        c->written = json_object();
+    char *k = written_key(account, type, id);
+    json_object_set_new(c->written, k, json_pack("[s?, s?]", data, key)); /* NULL: JSON null */
+    free(k);
+}
+
+/* What the transaction wrote of id ([data or null, key or null]), or NULL. */
+static json_t *written_of(struct store_conn *c, const char *account, const char *type,
+                          const char *id)
+{
+    if (!c->written)
+        return NULL;
+    char *k = written_key(account, type, id);
+    json_t *w = json_object_get(c->written, k);
+    free(k);
+    return w;
+}
+
+int pgc_stored_key(struct store_conn *c, const char *account, const char *type, const char *id,
+                   const char **key)
+{
+    *key = NULL;
+    if (!c->in_txn)
+        return 0;
+    json_t *w = written_of(c, account, type, id);
+    if (w) {
+        *key = json_string_value(json_array_get(w, 1));
+        return json_is_string(json_array_get(w, 0));
+    }
+    for (int i = 0; i < ROWS_CACHE; i++) {
+        struct pg_rows *e = &c->rows[i];
+        if (!same(e, account, type) || PQnfields(e->r) < 3)
+            continue;
+        int row = find_row(e->r, id);
+        if (row >= 0) {
+            *key = PQgetisnull(e->r, row, 2) ? NULL : PQgetvalue(e->r, row, 2);
+            return 1;
+        }
+    }
+    return 0;
 }
 
 bool pgc_keep(struct store_conn *c, const char *account, const char *type, PGresult *r, bool whole)
@@ -98,6 +159,14 @@ int pgc_get(struct store_conn *c, const char *account, const char *type, const c
     *out = NULL;
     if (!c->in_txn)
         return -1;
+    json_t *w = written_of(c, account, type, id);
+    if (w) {
+        const char *data = json_string_value(json_array_get(w, 0));
+        if (!data)
+            return 0; /* destroyed */
+        *out = json_loads(data, 0, NULL);
+        return *out ? 1 : -1;
+    }
     bool absent = false;
     for (int i = 0; i < ROWS_CACHE; i++) {
         struct pg_rows *e = &c->rows[i];

@@ -427,7 +427,7 @@ int pgq_defer_row(struct store_conn *c, const char *sql, const struct params *p)
 int pgq_defer_keep(struct store_conn *c, const char *sql, const struct params *p,
                    void (*keep)(struct store_conn *c, PGresult *r))
 {
-    if (!c->in_txn || c->writing || c->failed)
+    if (!c->in_txn || c->failed)
         return STORE_ERR; /* the caller reads it when it needs it */
     return defer(c, sql, p, false, keep);
 }

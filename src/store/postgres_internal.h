@@ -118,6 +118,12 @@ struct store_conn {
     struct pg_ukeys ukeys;
     struct pg_ids props;  /* user_props of (user, account, type) */
     json_t *born;         /* objects the transaction created: "account\ttype\tid" (pgc_born) */
+    /* objects the transaction wrote: "account\ttype\tid" -> [data text or null
+     * (destroyed), unique key or null] (pgc_written) */
+    json_t *written;
+    /* per-user properties read ahead (store_user_props_prefetch): "user\taccount\ttype\tid"
+     * -> data text or null (none); those asked whose answer is still to come */
+    json_t *props_ahead, *props_asked;
     struct pg_ids alerts; /* alert_queue of (account, type) */
     char lock_key[16]; /* the writers' lock of this schema: hashtext(current_schema()) */
     /* objects the transaction created in one account, for its statistics (postgres_stats.c) */
@@ -253,6 +259,17 @@ bool pg_stats_grew(const char *account, int64_t n);
  * the cache does not know. */
 void pgc_clear(struct store_conn *c);
 void pgc_forget(struct store_conn *c, const char *account, const char *type);
+/* An object the transaction wrote (after pgc_forget): data, the text stored (NULL:
+ * destroyed), and its unique key. Its row read before is not answered any more, and
+ * pgc_get answers what was written: a /set that read the objects it updates at once
+ * (store_object_prefetch) keeps the others' rows (issue 15 §1: an update waited for
+ * its object's read). pgc_stored_key: 1 when the object is known live here, with *key
+ * its unique key as stored (NULL: none; from rows read with their ukey column, or
+ * written); 0 when not known. */
+void pgc_written(struct store_conn *c, const char *account, const char *type, const char *id,
+                 const char *data, const char *key);
+int pgc_stored_key(struct store_conn *c, const char *account, const char *type, const char *id,
+                   const char **key);
 bool pgc_keep(struct store_conn *c, const char *account, const char *type, PGresult *r, bool whole);
 int pgc_get(struct store_conn *c, const char *account, const char *type, const char *id,
             json_t **out);

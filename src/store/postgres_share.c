@@ -122,6 +122,69 @@ static void props_key(struct params *p, int64_t user_id, const char *account, co
     pgq_text(p, object_id);
 }
 
+static char *ahead_key(int64_t user_id, const char *account, const char *type, const char *id)
+{
+    return xasprintf("%lld\t%s\t%s\t%s", (long long)user_id, account, type, id);
+}
+
+/* The properties read ahead: the rows (user, account, type, object, data) of the ids
+ * asked; an id asked without a row has none. */
+static void keep_props(struct store_conn *c, PGresult *r)
+{
+    if (!c->props_ahead)
+        c->props_ahead = json_object();
+    /* only those still asked: one the transaction wrote since is its own (put) */
+    for (int i = 0, n = PQntuples(r); i < n; i++) {
+        char *key = ahead_key(pgq_col_int(r, i, 0), PQgetvalue(r, i, 1), PQgetvalue(r, i, 2),
+                              PQgetvalue(r, i, 3));
+        if (json_object_get(c->props_asked, key))
+            json_object_set_new(c->props_ahead, key, json_string(PQgetvalue(r, i, 4)));
+        free(key);
+    }
+    const char *k;
+    json_t *v;
+    json_object_foreach(c->props_asked, k, v)
+    {
+        if (!json_object_get(c->props_ahead, k))
+            json_object_set_new(c->props_ahead, k, json_null());
+    }
+    json_decref(c->props_asked);
+    c->props_asked = NULL;
+    PQclear(r);
+}
+
+int pg_user_props_prefetch(struct store_conn *c, int64_t user_id, const char *account,
+                           const char *type, const char *const *ids, size_t n)
+{
+    /* one probe of the primary key per id (as pg_object_prefetch) */
+    static const char *const sql =
+        "SELECT p.user_id, p.account_id, p.type, p.object_id, p.data FROM (SELECT DISTINCT "
+        "unnest($4::text[]) AS id) k CROSS JOIN LATERAL (SELECT * FROM user_props WHERE "
+        "user_id=$1 AND account_id=$2 AND type=$3 AND object_id=k.id OFFSET 0) p";
+    if (!c->in_txn || c->failed || n < 2 || c->props_asked)
+        return STORE_OK;
+    struct buf arr = {0};
+    pgq_text_array(&arr, ids, n);
+    struct params p = {0};
+    pgq_int(&p, user_id);
+    pgq_text(&p, account);
+    pgq_text(&p, type);
+    pgq_text(&p, arr.data);
+    c->props_asked = json_object();
+    for (size_t i = 0; i < n; i++) {
+        char *key = ids[i] ? ahead_key(user_id, account, type, ids[i]) : NULL;
+        if (key && !pgc_born(c, account, type, ids[i]))
+            json_object_set_new(c->props_asked, key, json_true());
+        free(key);
+    }
+    if (pgq_defer_keep(c, sql, &p, keep_props) != STORE_OK) {
+        json_decref(c->props_asked);
+        c->props_asked = NULL;
+    }
+    buf_free(&arr);
+    return STORE_OK;
+}
+
 json_t *pg_user_props_get(struct store_conn *c, int64_t user_id, const char *account,
                           const char *type, const char *object_id)
 {
@@ -138,6 +201,17 @@ json_t *pg_user_props_get(struct store_conn *c, int64_t user_id, const char *acc
         snprintf(key, sizeof key, "p%lld:%s", (long long)user_id, type);
         json_t *v = json_object_get(born, key);
         return json_is_object(v) ? json_deep_copy(v) : NULL;
+    }
+    if (c->in_txn && (c->props_ahead || c->props_asked)) { /* read ahead */
+        char *key = ahead_key(user_id, account, type, object_id);
+        if (c->props_asked && json_object_get(c->props_asked, key))
+            pgq_settle(c); /* its answer now: the round trip it was to share */
+        json_t *v = c->props_ahead ? json_object_get(c->props_ahead, key) : NULL;
+        free(key);
+        if (json_is_null(v))
+            return NULL;
+        if (v)
+            return json_loads(json_string_value(v), 0, NULL);
     }
     if (pgc_ids_use(c, &c->props, user_id, account, type) == 2) {
         struct params q = {0};
@@ -194,6 +268,14 @@ int pg_user_props_put(struct store_conn *c, int64_t user_id, const char *account
     struct params p = {0};
     props_key(&p, user_id, account, type, object_id);
     pgc_ids_note(&c->props, user_id, account, type, object_id);
+    if (c->props_ahead || c->props_asked) { /* what was read ahead is the old value */
+        char *key = ahead_key(user_id, account, type, object_id);
+        if (c->props_asked)
+            json_object_del(c->props_asked, key);
+        if (c->props_ahead)
+            json_object_del(c->props_ahead, key);
+        free(key);
+    }
     json_t *born = pgc_born(c, account, type, object_id);
     if (born) {
         char key[160];

@@ -170,8 +170,8 @@ json_t *store_object_get(struct store_conn *c, const char *account, const char *
 bool store_object_exists(struct store_conn *c, const char *account, const char *type,
                          const char *id);
 /* Says that store_object_get will be asked for these ids of (account, type) in the
- * current read transaction: a backend whose every call is a round trip to a server
- * (PostgreSQL) loads them in one; SQLite does nothing. */
+ * current transaction (a /get's; a /set's updates and destroys): a backend whose every
+ * call is a round trip to a server (PostgreSQL) loads them in one; SQLite does nothing. */
 int store_object_prefetch(struct store_conn *c, const char *account, const char *type,
                           const char *const *ids, size_t n);
 /* Inserts (create) or replaces a live object, stamping modseq. unique_key (may be
@@ -500,6 +500,12 @@ int store_user_props_put(struct store_conn *c, int64_t user_id, const char *acco
 /* At most limit of the user's per-user properties of type in account, in no particular
  * order (cb borrows data): the number given, or -1 on error (issue 14: a sharee's
  * /get of many objects reads them at once instead of one read per object). */
+/* Says that store_user_props_get will be asked for these objects' properties of user_id
+ * in the current transaction (a /set's updates: the sharing exposure of each event,
+ * issue 15 §1): a backend whose every call is a round trip (PostgreSQL) reads them with
+ * its next statement that waits; SQLite does nothing. Only a hint. */
+int store_user_props_prefetch(struct store_conn *c, int64_t user_id, const char *account,
+                              const char *type, const char *const *ids, size_t n);
 int64_t store_user_props_list(struct store_conn *c, int64_t user_id, const char *account,
                               const char *type, int64_t limit,
                               int (*cb)(const char *object_id, json_t *data, void *ud), void *ud);

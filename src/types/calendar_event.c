@@ -955,6 +955,12 @@ static int event_index(struct store_conn *c, const char *account, const char *id
     return rc ? rc : event_members_put(c, account, id, obj, &ix);
 }
 
+static void event_writes_expect(struct store_conn *c, const char *account, const char *const *ids,
+                                size_t n)
+{
+    share_exposure_prefetch(c, SHARE_CALENDAR, account, ids, n); /* event_index reads them */
+}
+
 /* The blobs of attachments (links with a blobId), for Blob/lookup and garbage
  * collection (RFC 9404 §4.3). */
 static void event_blob_ids(json_t *obj, json_t *ids)
@@ -1266,6 +1272,7 @@ const struct jtype calendar_event_type = {
     .load = event_load,
     .synthetic_update = event_synthetic_update,
     .index = event_index,
+    .writes_expect = event_writes_expect,
     .blob_ids = event_blob_ids,
     .unique_key = types_uid_key,
     .uid_indexed = true, /* check_uid */

@@ -462,6 +462,12 @@ static int card_index(struct store_conn *c, const char *account, const char *id,
     return contact_card_index(c, account, id, obj);
 }
 
+static void card_writes_expect(struct store_conn *c, const char *account, const char *const *ids,
+                               size_t n)
+{
+    share_exposure_prefetch(c, SHARE_ADDRESS_BOOK, account, ids, n); /* card_index reads them */
+}
+
 const struct jtype contact_card_type = {
     .metadata = true, /* draft-ietf-jmap-metadata-02 (issue 18) */
     .name = "ContactCard",
@@ -483,4 +489,5 @@ const struct jtype contact_card_type = {
     .compare = contact_compare_hook,
     .query_run = contact_query_run,
     .index = card_index,
+    .writes_expect = card_writes_expect,
 };

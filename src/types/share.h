@@ -121,6 +121,10 @@ bool share_card_was_visible(struct jmap_req *r, const struct store_access *a, co
                             int64_t since);
 int share_exposure_update(struct store_conn *c, enum share_kind k, const char *account,
                           const char *id, json_t *obj);
+/* The records share_exposure_update will read for these objects, read at once
+ * (store_user_props_prefetch; jtype.writes_expect). */
+void share_exposure_prefetch(struct store_conn *c, enum share_kind k, const char *account,
+                             const char *const *ids, size_t n);
 bool share_card_visible_id(struct jmap_req *r, const struct store_access *a, const char *id);
 /* The engine's may_write hook for members (jtype.may_write): an event with mayWriteAll
  * (or mayWriteOwn, their own) in every calendar it is in and not private (§5.9); a card

@@ -75,6 +75,12 @@ int share_exposure_update(struct store_conn *c, enum share_kind k, const char *a
     return rc;
 }
 
+void share_exposure_prefetch(struct store_conn *c, enum share_kind k, const char *account,
+                             const char *const *ids, size_t n)
+{
+    store_user_props_prefetch(c, EXPOSURE_USER, account, exposure_type(k), ids, n);
+}
+
 static bool was_visible(struct jmap_req *r, const struct store_access *a, enum share_kind k,
                         const char *id, int64_t since)
 {

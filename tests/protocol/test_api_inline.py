@@ -63,6 +63,44 @@ def test_quick_requests_pass_a_busy_worker(one_worker):
     assert args["created"] == [done["r"]["methodResponses"][0][1]["created"]["c"]["id"]]
 
 
+@pytest.mark.skipif(not PG, reason="PostgreSQL: /changes quick once its cost is known")
+def test_cheap_changes_pass_a_busy_worker_on_postgresql_rfc8620_s5_2(one_worker):
+    """RFC 8620 §5.2 on PostgreSQL (issue 15 §1, W5): a /changes, one round trip, runs on
+    the connection's thread once its late calls took under a millisecond, the wait
+    included: answered while the only API worker waits for the writers' lock. Before,
+    every call on a store in another process went to a worker (this one waited)."""
+    s = one_worker
+    acct = s.account()
+    state = s.call("Calendar/get", {"accountId": acct})[1]["state"]
+    for _ in range(40):  # its cost measured (the first ones by the worker), smoothed down
+        s.call("Calendar/changes", {"accountId": acct, "sinceState": state})
+    db = hold_write_lock(s)
+    done = {}
+
+    def write():
+        done["r"] = s.api([["Calendar/set", {"accountId": acct,
+                                              "create": {"c": {"name": "late"}}}, "0"]])
+
+    try:
+        t = threading.Thread(target=write)
+        t.start()
+        time.sleep(0.5)  # the write reaches the worker and waits for the lock
+        ch = s.http().post(s.base + "/jmap/api/", timeout=10, headers={
+            "Content-Type": "application/json"}, json={
+            "using": [CORE, CAL], "methodCalls": [
+                ["Calendar/changes", {"accountId": acct, "sinceState": state}, "c"]]})
+        assert ch.status_code == 200
+        name, args, _ = ch.json()["methodResponses"][0]
+        assert name == "Calendar/changes" and args["created"] == [] and args["newState"] == state
+        assert t.is_alive()  # the write still waits for the lock
+    finally:
+        db.execute("ROLLBACK")
+        db.close()
+    t.join(30)
+    name, args, _ = done["r"]["methodResponses"][0]
+    assert name == "Calendar/set" and "c" in args["created"]
+
+
 def test_problems_and_limits_on_the_connection_thread(server):
     """RFC 8620 §3.6.1: request-level problems are the same whichever thread parses the
     body (one naming Core/echo is parsed where it is read: notJSON, notRequest,
