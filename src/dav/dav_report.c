@@ -6,7 +6,9 @@
  * prop-filter, text-match) and sync-collection (RFC 6578 §3) with tokens that
  * are the JMAP state of the members' type (a change is its modseq), removed
  * members answered 404. Time ranges are answered by the JMAP event query
- * (CalendarEvent/query with expandRecurrences), so DAV and JMAP agree.
+ * (CalendarEvent/query with expandRecurrences), so DAV and JMAP agree; the rest of a
+ * filter is tested on each member's data (dav_filter.c), partial retrieval is
+ * dav_partial.c's.
  */
 #include <ctype.h>
 #include <stdint.h>
