@@ -330,6 +330,17 @@ static int prop_dav(struct dav_ctx *x, struct dav_res *r, const char *name, stru
         coll_tag(x, r, v);
         return 1;
     }
+    if (strcmp(name, "getcontentlength") == 0 && r->t == DR_OBJ) {
+        /* RFC 4918 §15.4: a resource a GET answers with a Content-Length has it */
+        if (!r->obj)
+            r->obj = dav_member_load(x, r, r->obj_id);
+        char *text = r->obj ? dav_object_render(x, r, r->obj, false) : NULL;
+        if (!text)
+            return 0;
+        buf_printf(v, "%zu", strlen(text));
+        free(text);
+        return 1;
+    }
     if (strcmp(name, "getcontenttype") == 0 && r->t == DR_OBJ) {
         dav_xml_text(v, r->k->mime);
         return 1;
@@ -398,6 +409,10 @@ static int prop_groupware(struct dav_ctx *x, struct dav_res *r, const char *ns, 
         dav_xml_text(v, d);
         return 1;
     }
+    if (strcmp(name, "supported-collation-set") == 0) {
+        dav_filter_collation_set(v, cal ? "C" : "CR"); /* RFC 4791 §7.5.1, RFC 6352 §8.3.1 */
+        return 1;
+    }
     if (strcmp(name, "max-resource-size") == 0) {
         buf_printf(v, "%d", DAV_MAX_RESOURCE);
         return 1;
@@ -459,19 +474,30 @@ static int prop_value(struct dav_ctx *x, struct dav_res *r, const char *ns, cons
     return 0;
 }
 
-/* The properties allprop and propname list (RFC 4918 §9.1). */
+/* The properties allprop and propname list (RFC 4918 §9.1: the live properties of
+ * RFC 4918 a resource has; not DAV:sync-token, RFC 6578 §4, nor
+ * DAV:current-user-principal, RFC 5397 §3, which SHOULD NOT be). */
 static const char *const allprops[][2] = {
     {NS_DAV, "resourcetype"},
     {NS_DAV, "displayname"},
     {NS_DAV, "getetag"},
     {NS_DAV, "getcontenttype"},
-    {NS_DAV, "sync-token"},
-    {NS_DAV, "current-user-principal"},
+    {NS_DAV, "getcontentlength"},
+    {NS_DAV, "supportedlock"},
+    {NS_DAV, "lockdiscovery"},
     {NS_CALDAV, "calendar-description"},
     {NS_CARDDAV, "addressbook-description"},
     {NS_CS, "getctag"},
     {NS_APPLE, "calendar-color"},
 };
+
+static bool in_allprop(const char *ns, const char *name)
+{
+    for (size_t i = 0; i < sizeof allprops / sizeof allprops[0]; i++)
+        if (strcmp(allprops[i][0], ns) == 0 && strcmp(allprops[i][1], name) == 0)
+            return true;
+    return false;
+}
 
 void dav_status_response(struct buf *b, const char *href, int status)
 {
@@ -559,6 +585,16 @@ void dav_propstats(struct dav_ctx *x, struct dav_res *r, const xmlNode *prop, st
         bool names = prop && dav_xml_is(prop, NS_DAV, "propname");
         for (size_t i = 0; i < sizeof allprops / sizeof allprops[0]; i++)
             one_prop(x, r, allprops[i][0], allprops[i][1], names, b, NULL, NULL);
+        /* RFC 4918 §9.1, §14.8: allprop with include answers those too */
+        xmlNode *inc =
+            prop && dav_xml_is(prop, NS_DAV, "allprop") ? dav_xml_next((xmlNode *)prop) : NULL;
+        for (xmlNode *p = inc && dav_xml_is(inc, NS_DAV, "include") ? dav_xml_child(inc, NULL, NULL)
+                                                                    : NULL;
+             p; p = dav_xml_next(p))
+            if (p->ns && p->ns->href &&
+                !in_allprop((const char *)p->ns->href, (const char *)p->name))
+                one_prop(x, r, (const char *)p->ns->href, (const char *)p->name, false, b, &missing,
+                         &forbidden);
     }
     if (b->len == first) {
         b->len = mark;

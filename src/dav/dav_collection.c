@@ -55,9 +55,10 @@ static const char *jmap_prop(const struct dav_kind *k, const xmlNode *p, json_t 
 }
 
 /* Collects the set/remove of a propertyupdate (or of mkcol/mkcalendar's set)
- * into patch; the DAV properties that cannot be set go to refused. */
+ * into patch; the DAV properties that cannot be set go to refused, the others to
+ * taken (when not NULL). */
 static void collect_props(const struct dav_kind *k, xmlNode *update, json_t *patch,
-                          struct buf *refused, bool allow_type)
+                          struct buf *refused, struct buf *taken, bool allow_type)
 {
     for (xmlNode *op = dav_xml_child(update, NULL, NULL); op; op = dav_xml_next(op)) {
         bool remove = dav_xml_is(op, NS_DAV, "remove");
@@ -71,47 +72,51 @@ static void collect_props(const struct dav_kind *k, xmlNode *update, json_t *pat
                 json_decref(v);
                 v = strcmp(name, "name") != 0 ? json_null() : NULL;
             }
+            bool ns = p->ns && p->ns->href;
             if (name && v) {
                 json_object_set_new(patch, name, v);
+                if (taken && ns)
+                    dav_prop_open(taken, (const char *)p->ns->href, (const char *)p->name, true);
                 continue;
             }
             json_decref(v);
             if (allow_type && (dav_xml_is(p, NS_DAV, "resourcetype") ||
                                dav_xml_is(p, NS_CALDAV, "supported-calendar-component-set")))
                 continue; /* checked by the caller */
-            if (p->ns && p->ns->href)
+            if (ns)
                 dav_prop_open(refused, (const char *)p->ns->href, (const char *)p->name, true);
         }
     }
 }
 
-/* The multistatus of a PROPPATCH: every property with the one status. */
-static char *proppatch_status(struct dav_ctx *x, struct dav_res *r, xmlNode *update, int ok,
+/* The multistatus of a PROPPATCH (RFC 4918 §9.2): all or nothing. The properties that
+ * cannot be set are 403 (§9.2.1: cannot-modify-protected-property), each of the others
+ * once with the one status of the rest: 424 Failed Dependency when some were refused,
+ * else 200 or, when the update failed, 403. */
+static char *proppatch_status(struct dav_ctx *x, struct dav_res *r, int ok, struct buf *taken,
                               struct buf *refused)
 {
-    struct buf b = {0}, all = {0};
-    for (xmlNode *op = dav_xml_child(update, NULL, NULL); op; op = dav_xml_next(op))
-        for (xmlNode *p = dav_xml_child(dav_xml_child(op, NS_DAV, "prop"), NULL, NULL); p;
-             p = dav_xml_next(p))
-            if (p->ns && p->ns->href)
-                dav_prop_open(&all, (const char *)p->ns->href, (const char *)p->name, true);
+    struct buf b = {0};
     dav_ms_begin(&b);
     buf_puts(&b, "<D:response><D:href>");
     dav_res_href(x, r, &b);
-    buf_puts(&b, "</D:href><D:propstat><D:prop>");
-    /* RFC 4918 §9.2: all or nothing; the others fail with 424 */
+    buf_puts(&b, "</D:href>");
     if (refused->len) {
+        buf_puts(&b, "<D:propstat><D:prop>");
         buf_append(&b, refused->data, refused->len);
-        buf_puts(&b, "</D:prop><D:status>HTTP/1.1 403 Forbidden</D:status></D:propstat>"
-                     "<D:propstat><D:prop>");
+        buf_puts(&b, "</D:prop><D:status>HTTP/1.1 403 Forbidden</D:status><D:error>"
+                     "<D:cannot-modify-protected-property/></D:error></D:propstat>");
     }
-    buf_append(&b, all.data ? all.data : "", all.len);
-    buf_printf(&b, "</D:prop><D:status>HTTP/1.1 %s</D:status></D:propstat></D:response>",
-               ok == 200   ? "200 OK"
-               : ok == 424 ? "424 Failed Dependency"
-                           : "403 Forbidden");
+    if (taken->len) {
+        buf_puts(&b, "<D:propstat><D:prop>");
+        buf_append(&b, taken->data, taken->len);
+        buf_printf(&b, "</D:prop><D:status>HTTP/1.1 %s</D:status></D:propstat>",
+                   ok == 200   ? "200 OK"
+                   : ok == 424 ? "424 Failed Dependency"
+                               : "403 Forbidden");
+    }
+    buf_puts(&b, "</D:response>");
     dav_ms_end(&b);
-    buf_free(&all);
     return buf_take(&b);
 }
 
@@ -152,15 +157,16 @@ void dav_collection_proppatch(struct dav_ctx *x, struct dav_res *r)
         return;
     }
     json_t *patch = json_object();
-    struct buf refused = {0};
-    collect_props(r->k, root, patch, &refused, false);
+    struct buf refused = {0}, taken = {0};
+    collect_props(r->k, root, patch, &refused, &taken, false);
     int status = refused.len ? 424 : 200;
     if (!refused.len && json_object_size(patch) &&
         !set_collection(x, r->k, r->acct->account_id, "update", r->coll_id, patch, NULL))
         status = 403;
     dav_reply(x, 207, "application/xml; charset=utf-8",
-              proppatch_status(x, r, root, status, &refused));
+              proppatch_status(x, r, status, &taken, &refused));
     buf_free(&refused);
+    buf_free(&taken);
     json_decref(patch);
     xmlFreeDoc(d);
 }
@@ -233,7 +239,7 @@ void dav_collection_make(struct dav_ctx *x, struct dav_res *r)
             dav_error(x, 403, NS_CALDAV, "supported-calendar-component", NULL);
             goto done;
         }
-        collect_props(r->k, root, obj, &refused, true);
+        collect_props(r->k, root, obj, &refused, NULL, true);
     }
     char id[64] = "";
     struct dav_name_hook hook = {0};

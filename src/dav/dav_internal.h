@@ -135,6 +135,9 @@ struct dav_ctx {
     int64_t limit_start, limit_end;
     /* the zone of floating times in a report's time ranges (RFC 4791 §7.3: dav_report.c) */
     char floating_tz[64];
+    /* a calendar-data or address-data element that names the parts to answer
+     * (RFC 4791 §9.6.1, RFC 6352 §10.4; dav_partial.c), or NULL: all of them */
+    const xmlNode *partial;
     /* what listings of many members read once instead of per member (dav_members.c,
      * shared, never changed: id -> modseq, id -> chosen name, chosen name -> id, id ->
      * member value or NULL), base id -> expanded instances (owned) */
@@ -296,6 +299,43 @@ void dav_object_delete(struct dav_ctx *x, struct dav_res *r);
  * bump, push); the call's response arguments (new reference) or NULL. */
 json_t *dav_jmap_call(struct dav_ctx *x, const struct dav_kind *k, const char *method,
                       json_t *args);
+
+/* ---- dav_filter.c: the query reports' filters ------------------------------------------ */
+
+/* An iCalendar UTC DATE-TIME (RFC 5545 §3.3.5 "20060104T000000Z") as seconds (dav_report.c). */
+bool dav_ical_utc(const char *s, int64_t *t);
+/* The start and end of a time-range element (an absent one open: DAV_MIN_TIME,
+ * DAV_MAX_TIME); false after the error response (RFC 4791 §9.9 valid-filter, §7.8
+ * min-date-time, max-date-time). */
+bool dav_filter_time_range(struct dav_ctx *x, const xmlNode *tr, int64_t *start, int64_t *end);
+/* Checks a CALDAV:filter (RFC 4791 §9.7) or CARDDAV:filter (RFC 6352 §10.5) whole:
+ * false after the error response (valid-filter, supported-collation, 400). */
+bool dav_filter_check_ical(struct dav_ctx *x, const xmlNode *filter);
+bool dav_filter_check_vcard(struct dav_ctx *x, const xmlNode *filter);
+/* Whether iCalendar text passes comp-filter vcal (a checked filter's VCALENDAR one);
+ * done: the comp-filter whose time-range the caller tested over the recurrences; ftz: the
+ * zone of floating times (RFC 4791 §7.3). */
+bool dav_filter_ical(const char *text, const xmlNode *vcal, const xmlNode *done, const char *ftz);
+/* Whether vcal asks nothing of a member's data beyond comp-filter ev's time-range. */
+bool dav_filter_ical_trivial(const xmlNode *vcal, const xmlNode *ev);
+/* Whether vCard text passes a checked CARDDAV:filter. */
+bool dav_filter_vcard(const char *text, const xmlNode *filter);
+/* ---- dav_partial.c: partial retrieval ------------------------------------------------------- */
+
+/* Whether a calendar-data (calendar) or address-data element names parts. */
+bool dav_partial_wanted(const xmlNode *data, bool calendar);
+/* The parts of a member's text the element data names (malloc'd), or NULL. */
+char *dav_partial(const char *text, const xmlNode *data, bool calendar);
+
+/* The supported-collation elements (RFC 4791 §7.5.1, RFC 6352 §8.3.1) with prefix. */
+void dav_filter_collation_set(struct buf *v, const char *prefix);
+/* The times of a VTODO the table of RFC 4791 §9.9 looks at (UTC seconds). */
+struct todo_times {
+    bool has_start, has_dur, has_due, has_done, has_created;
+    int64_t start, dur_end, due, done, created;
+};
+/* RFC 4791 §9.9: whether a VTODO with these times overlaps [s, e), by the table. */
+bool dav_todo_times_in_range(const struct todo_times *t, int64_t s, int64_t e);
 
 /* dav_copy.c: COPY (move false) or MOVE of member r to the Destination (RFC 4918 §9.8,
  * §9.9) within the same account and kind. */

@@ -6,9 +6,12 @@
  * prop-filter, text-match) and sync-collection (RFC 6578 §3) with tokens that
  * are the JMAP state of the members' type (a change is its modseq), removed
  * members answered 404. Time ranges are answered by the JMAP event query
- * (CalendarEvent/query with expandRecurrences), so DAV and JMAP agree.
+ * (CalendarEvent/query with expandRecurrences), so DAV and JMAP agree; the rest of a
+ * filter is tested on each member's data (dav_filter.c), partial retrieval is
+ * dav_partial.c's.
  */
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -168,7 +171,8 @@ static json_t *limit_overrides(json_t *obj, int64_t start, int64_t end)
 
 int dav_object_data(struct dav_ctx *x, struct dav_res *r, struct buf *v)
 {
-    bool expand = x->expand && r->k == &dav_calendars, keep = !x->limit_rs || expand;
+    bool expand = x->expand && r->k == &dav_calendars,
+         keep = (!x->limit_rs || expand) && !x->partial;
     char variant[48] = "";
     if (expand)
         snprintf(variant, sizeof variant, "/E%lld-%lld", (long long)x->expand_start,
@@ -191,6 +195,11 @@ int dav_object_data(struct dav_ctx *x, struct dav_res *r, struct buf *v)
     } else {
         text = dav_object_render(x, r, r->obj, x->vcard3);
     }
+    if (text && x->partial) { /* RFC 4791 §9.6.1, RFC 6352 §10.4 */
+        char *part = dav_partial(text, x->partial, r->k->calendar);
+        free(text);
+        text = part;
+    }
     if (!text)
         return 0;
     size_t at = v->len;
@@ -201,8 +210,7 @@ int dav_object_data(struct dav_ctx *x, struct dav_res *r, struct buf *v)
     return 1;
 }
 
-/* An iCalendar UTC DATE-TIME (RFC 5545 §3.3.5 "20060104T000000Z") as seconds. */
-static bool ical_utc(const char *s, int64_t *t)
+bool dav_ical_utc(const char *s, int64_t *t)
 {
     char iso[32];
     if (!s || strlen(s) != 16 || s[8] != 'T' || s[15] != 'Z')
@@ -212,12 +220,37 @@ static bool ical_utc(const char *s, int64_t *t)
     return util_utc_parse(iso, t) == 0;
 }
 
-/* Reads how the report asks for the data: address-data version, expand range. */
-static void data_options(struct dav_ctx *x, const struct dav_res *r, const xmlNode *prop)
+/* Whether the content-type and version a calendar-data or address-data element asks
+ * for are the kind's (RFC 4791 §9.6: text/calendar 2.0; RFC 6352 §10.4: text/vcard
+ * 3.0 or 4.0). */
+static bool data_type_ok(const struct dav_res *r, const xmlNode *data)
+{
+    xmlChar *ct = xmlGetProp(data, (const xmlChar *)"content-type"),
+            *ver = xmlGetProp(data, (const xmlChar *)"version");
+    const char *c = (const char *)ct, *v = (const char *)ver;
+    bool ok = (!c || strcasecmp(c, r->k->calendar ? "text/calendar" : "text/vcard") == 0) &&
+              (!v || (r->k->calendar ? strcmp(v, "2.0") == 0
+                                     : strcmp(v, "3.0") == 0 || strcmp(v, "4.0") == 0));
+    xmlFree(ct);
+    xmlFree(ver);
+    return ok;
+}
+
+/* Reads how the report asks for the data: address-data version, expand range, the
+ * parts; false after the error response (supported-calendar-data,
+ * supported-address-data: RFC 4791 §7.8, RFC 6352 §8.6 preconditions). */
+static bool data_options(struct dav_ctx *x, const struct dav_res *r, const xmlNode *prop)
 {
     xmlNode *data = dav_xml_child(prop, r->k->ns, r->k->data_elem);
     if (!data)
-        return;
+        return true;
+    if (!data_type_ok(r, data)) {
+        dav_error(x, 403, r->k->ns,
+                  r->k->calendar ? "supported-calendar-data" : "supported-address-data", NULL);
+        return false;
+    }
+    if (dav_partial_wanted(data, r->k->calendar))
+        x->partial = data;
     xmlChar *ver = xmlGetProp(data, (const xmlChar *)"version");
     x->vcard3 = ver && strcmp((const char *)ver, "3.0") == 0;
     xmlFree(ver);
@@ -225,8 +258,8 @@ static void data_options(struct dav_ctx *x, const struct dav_res *r, const xmlNo
     if (lim && r->k == &dav_calendars) {
         xmlChar *s = xmlGetProp(lim, (const xmlChar *)"start"),
                 *e = xmlGetProp(lim, (const xmlChar *)"end");
-        x->limit_rs = s && e && ical_utc((const char *)s, &x->limit_start) &&
-                      ical_utc((const char *)e, &x->limit_end);
+        x->limit_rs = s && e && dav_ical_utc((const char *)s, &x->limit_start) &&
+                      dav_ical_utc((const char *)e, &x->limit_end);
         xmlFree(s);
         xmlFree(e);
     }
@@ -234,13 +267,14 @@ static void data_options(struct dav_ctx *x, const struct dav_res *r, const xmlNo
      * none, so there is nothing to limit */
     xmlNode *ex = dav_xml_child(data, NS_CALDAV, "expand");
     if (!ex || r->k != &dav_calendars)
-        return;
+        return true;
     xmlChar *s = xmlGetProp(ex, (const xmlChar *)"start"),
             *e = xmlGetProp(ex, (const xmlChar *)"end");
-    x->expand = s && e && ical_utc((const char *)s, &x->expand_start) &&
-                ical_utc((const char *)e, &x->expand_end);
+    x->expand = s && e && dav_ical_utc((const char *)s, &x->expand_start) &&
+                dav_ical_utc((const char *)e, &x->expand_end);
     xmlFree(s);
     xmlFree(e);
+    return true;
 }
 
 /* ---- multiget -------------------------------------------------------------------------------- */
@@ -332,10 +366,11 @@ static bool member_in(struct dav_ctx *x, const struct dav_res *r, struct dav_res
  * and modseqs come from the member index (dav_members.c), a member's collections and
  * data from the render cache at its modseq when kept there, else from the object: no
  * store read per href once both are warm. */
-static void multiget(struct dav_ctx *x, struct dav_res *r, xmlNode *root, struct buf *b)
+static bool multiget(struct dav_ctx *x, struct dav_res *r, xmlNode *root, struct buf *b)
 {
     xmlNode *prop = dav_xml_child(root, NS_DAV, "prop");
-    data_options(x, r, prop);
+    if (!data_options(x, r, prop))
+        return false;
     bool only = store_object_count(x->c, r->acct->account_id, r->k->coll_type) == 1;
     char base[1024]; /* the collection's path, decoded, as hrefs are */
     struct buf own = {0};
@@ -361,93 +396,7 @@ static void multiget(struct dav_ctx *x, struct dav_res *r, xmlNode *root, struct
             dav_status_response(b, (const char *)href, 404);
         xmlFree(href);
     }
-}
-
-/* ---- text-match and prop-filter (RFC 4791 §9.7, RFC 6352 §10.5) -------------------------------
- */
-
-static bool text_match(const xmlNode *tm, const char *value)
-{
-    xmlChar *want = xmlNodeGetContent(tm);
-    xmlChar *type = xmlGetProp(tm, (const xmlChar *)"match-type");
-    xmlChar *neg = xmlGetProp(tm, (const xmlChar *)"negate-condition");
-    const char *w = (const char *)want, *t = type ? (const char *)type : "contains";
-    size_t wn = strlen(w), vn = strlen(value);
-    bool m;
-    /* i;ascii-casemap / i;unicode-casemap on ASCII: case-insensitive */
-    if (strcmp(t, "equals") == 0)
-        m = strcasecmp(value, w) == 0;
-    else if (strcmp(t, "starts-with") == 0)
-        m = strncasecmp(value, w, wn) == 0;
-    else if (strcmp(t, "ends-with") == 0)
-        m = vn >= wn && strcasecmp(value + vn - wn, w) == 0;
-    else
-        m = strcasestr(value, w) != NULL;
-    if (neg && strcmp((const char *)neg, "yes") == 0)
-        m = !m;
-    xmlFree(want);
-    xmlFree(type);
-    xmlFree(neg);
-    return m;
-}
-
-/* Whether the unfolded content lines of text satisfy a prop-filter: a property
- * of that name (any group) exists / is absent, and a value text-matches. */
-static bool prop_filter(const char *text, const xmlNode *pf)
-{
-    xmlChar *pname = xmlGetProp(pf, (const xmlChar *)"name");
-    const char *name = pname ? (const char *)pname : "";
-    bool undefined =
-        dav_xml_child(pf, NULL, NULL) &&
-        strcmp((const char *)dav_xml_child(pf, NULL, NULL)->name, "is-not-defined") == 0;
-    const xmlNode *tm = NULL;
-    for (xmlNode *c = dav_xml_child(pf, NULL, NULL); c; c = dav_xml_next(c))
-        if (strcmp((const char *)c->name, "text-match") == 0)
-            tm = c;
-    bool any = false, matched = false;
-    struct buf line = {0};
-    for (const char *p = text; *p;) {
-        size_t n = strcspn(p, "\r\n");
-        buf_append(&line, p, n);
-        p += n;
-        p += *p == '\r' ? 1 : 0;
-        p += *p == '\n' ? 1 : 0;
-        if (*p == ' ' || *p == '\t') { /* RFC 5545 §3.1 folding */
-            p++;
-            continue;
-        }
-        buf_append(&line, "", 1);
-        char *l = line.data, *dot = strchr(l, '.'), *end = l + strcspn(l, ";:");
-        char *pn = dot && dot < end ? dot + 1 : l;
-        if ((size_t)(end - pn) == strlen(name) && strncasecmp(pn, name, strlen(name)) == 0) {
-            any = true;
-            char *colon = strchr(end, ':');
-            matched |= !tm || (colon && text_match(tm, colon + 1));
-        }
-        line.len = 0;
-    }
-    buf_free(&line);
-    xmlFree(pname);
-    return undefined ? !any : matched;
-}
-
-/* addressbook-query's filter (RFC 6352 §10.5): prop-filters, anyof (default) or allof. */
-static bool card_matches(const xmlNode *filter, const char *text)
-{
-    xmlChar *test = xmlGetProp(filter, (const xmlChar *)"test");
-    bool all = test && strcmp((const char *)test, "allof") == 0, any = false, every = true;
-    int n = 0;
-    xmlFree(test);
-    for (xmlNode *pf = dav_xml_child(filter, NS_CARDDAV, "prop-filter"); pf;
-         pf = dav_xml_next(pf)) {
-        if (!dav_xml_is(pf, NS_CARDDAV, "prop-filter"))
-            continue;
-        bool m = prop_filter(text, pf);
-        any |= m;
-        every &= m;
-        n++;
-    }
-    return n == 0 || (all ? every : any);
+    return true;
 }
 
 /* ---- calendar-query (RFC 4791 §7.8) -----------------------------------------------------------
@@ -456,7 +405,7 @@ static bool card_matches(const xmlNode *filter, const char *text)
 static bool attr_time(const xmlNode *n, const char *attr, int64_t *t, bool *bad)
 {
     xmlChar *v = xmlGetProp(n, (const xmlChar *)attr);
-    bool ok = v && ical_utc((const char *)v, t);
+    bool ok = v && dav_ical_utc((const char *)v, t);
     *bad |= v && !ok;
     xmlFree(v);
     return ok;
@@ -523,29 +472,6 @@ static bool comp_name_is(const xmlNode *n, const char *name)
     return is;
 }
 
-/* The start and end of a time-range element (either may be absent: open) into *start
- * and *end; false after the error response: a bad value or an empty range is not a
- * valid filter (§9.9), a time outside the server's range breaks min-date-time or
- * max-date-time (§7.8 preconditions). */
-static bool time_range(struct dav_ctx *x, const xmlNode *tr, int64_t *start, int64_t *end)
-{
-    bool bad = false;
-    bool has_start = attr_time(tr, "start", start, &bad), has_end = attr_time(tr, "end", end, &bad);
-    if (bad || *end <= *start) {
-        dav_error(x, 403, NS_CALDAV, "valid-filter", NULL);
-        return false;
-    }
-    if ((has_start && *start < DAV_MIN_TIME) || (has_end && *end < DAV_MIN_TIME)) {
-        dav_error(x, 403, NS_CALDAV, "min-date-time", NULL);
-        return false;
-    }
-    if ((has_start && *start > DAV_MAX_TIME) || (has_end && *end > DAV_MAX_TIME)) {
-        dav_error(x, 403, NS_CALDAV, "max-date-time", NULL);
-        return false;
-    }
-    return true;
-}
-
 /* A local time of a task (in its time zone; floating in ftz, RFC 4791 §7.3) as UTC
  * seconds. */
 static bool task_time(const json_t *t, const char *key, const char *ftz, int64_t *out)
@@ -571,12 +497,6 @@ static bool task_completed(const json_t *t, int64_t *out)
     return false;
 }
 
-/* The times of a VTODO the table of RFC 4791 §9.9 looks at (UTC seconds). */
-struct todo_times {
-    bool has_start, has_dur, has_due, has_done, has_created;
-    int64_t start, dur_end, due, done, created;
-};
-
 static void todo_times_of(const json_t *t, const char *ftz, struct todo_times *tt)
 {
     memset(tt, 0, sizeof *tt);
@@ -587,26 +507,6 @@ static void todo_times_of(const json_t *t, const char *ftz, struct todo_times *t
     tt->has_done = task_completed(t, &tt->done);
     const char *cr = json_string_value(json_object_get(t, "created"));
     tt->has_created = cr && util_utc_parse(cr, &tt->created) == 0;
-}
-
-/* RFC 4791 §9.9: whether a VTODO with these times overlaps [s, e), by the table. */
-static bool todo_times_in_range(const struct todo_times *t, int64_t s, int64_t e)
-{
-    if (t->has_dur)
-        return s <= t->dur_end && (e > t->start || e >= t->dur_end);
-    if (t->has_start && t->has_due)
-        return (s < t->due || s <= t->start) && (e > t->start || e >= t->due);
-    if (t->has_start)
-        return s <= t->start && e > t->start;
-    if (t->has_due)
-        return s < t->due && e >= t->due;
-    if (t->has_done && t->has_created)
-        return (s <= t->created || s <= t->done) && (e >= t->created || e >= t->done);
-    if (t->has_done)
-        return s <= t->done && e >= t->done;
-    if (t->has_created)
-        return e > t->created;
-    return true;
 }
 
 /* The times of the instance o of series t (base times in base): its own start (the
@@ -635,7 +535,7 @@ static bool todo_in_range(const json_t *t, const char *ftz, int64_t s, int64_t e
     todo_times_of(t, ftz, &base);
     if (!json_object_get(t, "recurrenceRule") && !json_object_get(t, "recurrenceRules") &&
         !json_object_get(t, "recurrenceOverrides"))
-        return todo_times_in_range(&base, s, e);
+        return dav_todo_times_in_range(&base, s, e);
     /* the instances that can pass start at most their DUE's lead before the range */
     int64_t lead =
         base.has_start && base.has_due && base.due > base.start ? base.due - base.start : 0;
@@ -647,17 +547,40 @@ static bool todo_in_range(const json_t *t, const char *ftz, int64_t s, int64_t e
         recur_iter_new(t, s - lead - 1, e + 1, ftz, NULL, RECUR_WANT_OBJECT, &code, &err);
     if (!it) {
         free(err);
-        return todo_times_in_range(&base, s, e); /* as if it did not recur */
+        return dav_todo_times_in_range(&base, s, e); /* as if it did not recur */
     }
     recur_occurrence o;
     bool hit = false;
     while (!hit && recur_iter_next(it, &o)) {
         struct todo_times one;
         instance_times(t, ftz, &base, &o, &one);
-        hit = todo_times_in_range(&one, s, e);
+        hit = dav_todo_times_in_range(&one, s, e);
     }
     recur_iter_free(it);
     return hit;
+}
+
+/* The comp-filter of VCALENDAR's children that names the members' own component
+ * (VEVENT in a calendar, VTODO in a task list) into *ev (NULL: none); false when
+ * no member can pass: calendars hold only VEVENTs, task lists only VTODOs (and the
+ * VTIMEZONEs of their times), and every member holds its own component. */
+static bool own_comp_filter(const struct dav_res *r, xmlNode *vcal, xmlNode **ev)
+{
+    *ev = NULL;
+    for (xmlNode *c = dav_xml_child(vcal, NS_CALDAV, "comp-filter"); c; c = dav_xml_next(c)) {
+        if (!dav_xml_is(c, NS_CALDAV, "comp-filter"))
+            continue;
+        bool undefined = dav_xml_child(c, NS_CALDAV, "is-not-defined") != NULL;
+        if (comp_name_is(c, r->k->component)) {
+            if (undefined)
+                return false;
+            if (!*ev)
+                *ev = c;
+        } else if (!undefined && !comp_name_is(c, "VTIMEZONE")) {
+            return false;
+        }
+    }
+    return true;
 }
 
 /* The zone of floating dates and times for a report on r (RFC 4791 §7.3): the query's
@@ -694,24 +617,27 @@ static void floating_zone(struct dav_ctx *x, const struct dav_res *r, const xmlN
 static bool calendar_query(struct dav_ctx *x, struct dav_res *r, xmlNode *root, struct buf *b)
 {
     xmlNode *prop = dav_xml_child(root, NS_DAV, "prop");
-    xmlNode *vcal =
-        dav_xml_child(dav_xml_child(root, NS_CALDAV, "filter"), NS_CALDAV, "comp-filter");
-    if (!vcal || !comp_name_is(vcal, "VCALENDAR")) {
-        dav_error(x, 403, NS_CALDAV, "valid-filter", NULL);
+    xmlNode *filter = dav_xml_child(root, NS_CALDAV, "filter");
+    if (!filter) {
+        dav_error(x, 403, NS_CALDAV, "valid-filter", NULL); /* §9.5: the filter is required */
         return false;
     }
+    if (!dav_filter_check_ical(x, filter))
+        return false;
     floating_zone(x, r, root);
-    data_options(x, r, prop);
-    xmlNode *ev = dav_xml_child(vcal, NS_CALDAV, "comp-filter");
-    if (ev &&
-        (!comp_name_is(ev, r->k->component) || dav_xml_child(ev, NS_CALDAV, "is-not-defined")))
-        return true; /* calendars hold only VEVENTs, task lists only VTODOs */
+    xmlNode *vcal = dav_xml_child(filter, NS_CALDAV, "comp-filter"), *ev;
+    if (!data_options(x, r, prop))
+        return false;
+    if (!own_comp_filter(r, vcal, &ev))
+        return true;
     /* a time-range selects events by their instances (one query), tasks by the
-     * table of RFC 4791 §9.9 (each member) */
+     * table of RFC 4791 §9.9 (each member); the rest of the filter is tested on each
+     * member's data (dav_filter.c) */
     xmlNode *tr = ev ? dav_xml_child(ev, NS_CALDAV, "time-range") : NULL;
+    bool trivial = dav_filter_ical_trivial(vcal, ev);
     json_t *in_range = NULL;
     int64_t start = DAV_MIN_TIME, end = DAV_MAX_TIME;
-    if (tr && !time_range(x, tr, &start, &end))
+    if (tr && !dav_filter_time_range(x, tr, &start, &end))
         return false;
     if (tr && r->k == &dav_calendars) {
         if (end > 4102444800 && !xmlHasProp(tr, (const xmlChar *)"end"))
@@ -739,20 +665,16 @@ static bool calendar_query(struct dav_ctx *x, struct dav_res *r, xmlNode *root, 
         struct dav_res m;
         dav_child(x, r, s, &m);
         bool pass = true;
-        for (xmlNode *pf = ev ? dav_xml_child(ev, NS_CALDAV, "prop-filter") : NULL; pf && pass;
-             pf = dav_xml_next(pf)) {
-            if (!dav_xml_is(pf, NS_CALDAV, "prop-filter"))
-                continue;
+        if (tr && r->k != &dav_calendars) {
+            m.obj = dav_member_load(x, r, s);
+            pass = m.obj && todo_in_range(m.obj, x->floating_tz, start, end);
+        }
+        if (pass && !trivial) {
             if (!m.obj)
                 m.obj = dav_member_load(x, r, s);
             char *text = m.obj ? dav_object_render(x, &m, m.obj, false) : NULL;
-            pass = text && prop_filter(text, pf);
+            pass = text && dav_filter_ical(text, vcal, ev, x->floating_tz);
             free(text);
-        }
-        if (pass && tr && r->k != &dav_calendars) {
-            if (!m.obj)
-                m.obj = dav_member_load(x, r, s);
-            pass = m.obj && todo_in_range(m.obj, x->floating_tz, start, end);
         }
         if (pass)
             dav_propstats(x, &m, prop, b);
@@ -898,13 +820,55 @@ static void free_busy_query(struct dav_ctx *x, struct dav_res *r, xmlNode *root)
 /* ---- addressbook-query (RFC 6352 §8.6) ---------------------------------------------------------
  */
 
-static void addressbook_query(struct dav_ctx *x, struct dav_res *r, xmlNode *root, struct buf *b)
+/* The limit of a report (RFC 6352 §10.6 CARDDAV:limit, RFC 5323 §5.17 DAV:limit in ns):
+ * its nresults into *n (SIZE_MAX: none); false for a value that is no unsigned integer. */
+static bool query_limit(const xmlNode *root, const char *ns, size_t *n)
+{
+    *n = SIZE_MAX;
+    xmlNode *nr = dav_xml_child(dav_xml_child(root, ns, "limit"), ns, "nresults");
+    if (!nr)
+        return true;
+    xmlChar *v = xmlNodeGetContent(nr);
+    char *end = NULL;
+    const char *t = v ? (const char *)v : "";
+    while (*t == ' ' || *t == '\n' || *t == '\t' || *t == '\r')
+        t++;
+    unsigned long long u = isdigit((unsigned char)*t) ? strtoull(t, &end, 10) : 0;
+    while (end && (*end == ' ' || *end == '\n' || *end == '\t' || *end == '\r'))
+        end++;
+    bool ok = end && !*end;
+    *n = ok ? (size_t)u : SIZE_MAX;
+    xmlFree(v);
+    return ok;
+}
+
+/* RFC 6352 §8.6.2: a result set cut at the client's limit: 507 for the Request-URI with
+ * DAV:number-of-matches-within-limits (RFC 3744 §9.2), not counted in the limit. */
+static void truncated(struct dav_ctx *x, const struct dav_res *r, struct buf *b)
+{
+    buf_puts(b, "<D:response><D:href>");
+    dav_res_href(x, r, b);
+    buf_puts(b, "</D:href><D:status>HTTP/1.1 507 Insufficient Storage</D:status>"
+                "<D:error><D:number-of-matches-within-limits/></D:error></D:response>");
+}
+
+static bool addressbook_query(struct dav_ctx *x, struct dav_res *r, xmlNode *root, struct buf *b)
 {
     xmlNode *prop = dav_xml_child(root, NS_DAV, "prop");
     xmlNode *filter = dav_xml_child(root, NS_CARDDAV, "filter");
-    data_options(x, r, prop);
+    size_t limit;
+    if (!query_limit(root, NS_CARDDAV, &limit)) {
+        dav_reply(x, 400, "text/plain", xstrdup("nresults is no unsigned integer\n"));
+        return false;
+    }
+    if (filter && !dav_filter_check_vcard(x, filter))
+        return false;
+    if (filter && !dav_xml_child(filter, NS_CARDDAV, "prop-filter"))
+        filter = NULL; /* no test: every card */
+    if (!data_options(x, r, prop))
+        return false;
     json_t *ids = dav_member_ids(x, r);
-    size_t i;
+    size_t i, found = 0;
     json_t *id;
     json_array_foreach(ids, i, id)
     {
@@ -914,14 +878,22 @@ static void addressbook_query(struct dav_ctx *x, struct dav_res *r, xmlNode *roo
         if (filter) {
             m.obj = dav_member_load(x, r, m.obj_id);
             char *text = m.obj ? dav_object_render(x, &m, m.obj, false) : NULL;
-            pass = text && card_matches(filter, text);
+            pass = text && dav_filter_vcard(text, filter);
             free(text);
         }
-        if (pass)
+        if (pass && found == limit) {
+            truncated(x, r, b);
+            dav_res_clear(&m);
+            break;
+        }
+        if (pass) {
             dav_propstats(x, &m, prop, b);
+            found++;
+        }
         dav_res_clear(&m);
     }
     json_decref(ids);
+    return true;
 }
 
 /* ---- sync-collection (RFC 6578 §3) --------------------------------------------------------------
@@ -1010,6 +982,16 @@ static void sync_changes(struct dav_ctx *x, struct dav_res *r, xmlNode *prop, in
     json_decref(list);
 }
 
+/* Whether the multistatus text s holds more than limit responses. */
+static bool responses_over(const char *s, size_t limit)
+{
+    size_t n = 0;
+    for (const char *p = s; (p = strstr(p, "<D:response>")); p += 12)
+        if (++n > limit)
+            return true;
+    return false;
+}
+
 static bool sync_collection(struct dav_ctx *x, struct dav_res *r, xmlNode *root, struct buf *b)
 {
     /* §3.2: Depth 0 only. python3-caldav 0.11 sends Depth: 1, which older drafts
@@ -1046,12 +1028,24 @@ static bool sync_collection(struct dav_ctx *x, struct dav_res *r, xmlNode *root,
         dav_error(x, 403, NS_DAV, "valid-sync-token", NULL);
         return false;
     }
+    size_t limit;
+    if (!query_limit(root, NS_DAV, &limit)) {
+        dav_reply(x, 400, "text/plain", xstrdup("nresults is no unsigned integer\n"));
+        return false;
+    }
     xmlNode *prop = dav_xml_child(root, NS_DAV, "prop");
-    data_options(x, r, prop);
+    if (!data_options(x, r, prop))
+        return false;
+    size_t at = b->len;
     if (since == 0) {
         dav_list_members(x, r, prop, b);
     } else {
         sync_changes(x, r, prop, since, b);
+    }
+    if (limit != SIZE_MAX && responses_over(b->data + at, limit)) {
+        /* §3.7: a result this server does not cut at the client's limit fails (§3.12) */
+        dav_error(x, 507, NS_DAV, "number-of-matches-within-limits", NULL);
+        return false;
     }
     buf_printf(b, "<D:sync-token>" SYNC_PREFIX "%lld</D:sync-token>", (long long)current);
     return true;
@@ -1088,14 +1082,14 @@ void dav_report(struct dav_ctx *x, struct dav_res *r)
         ok = sync_collection(x, r, root, &b);
     } else if (dav_xml_is(root, k->ns,
                           k->calendar ? "calendar-multiget" : "addressbook-multiget")) {
-        multiget(x, r, root, &b);
+        ok = multiget(x, r, root, &b);
     } else if (k->calendar && dav_xml_is(root, NS_CALDAV, "calendar-query")) {
         ok = calendar_query(x, r, root, &b);
     } else if (k == &dav_calendars && dav_xml_is(root, NS_CALDAV, "free-busy-query")) {
         free_busy_query(x, r, root);
         ok = false; /* answered as text/calendar, not a multistatus */
     } else if (!k->calendar && dav_xml_is(root, NS_CARDDAV, "addressbook-query")) {
-        addressbook_query(x, r, root, &b);
+        ok = addressbook_query(x, r, root, &b);
     } else {
         dav_error(x, 403, NS_DAV, "supported-report", NULL); /* RFC 3253 §3.6 */
         ok = false;
