@@ -172,3 +172,24 @@ def test_rfc4791_7_3_floating_time_in_the_calendar_timezone(server):
     r = dav(server, "REPORT", path, body, depth=1)
     assert r.status_code == 200, r.text
     assert "FREEBUSY;FBTYPE=BUSY:20260310T080000Z/20260310T090000Z" in unfold(r.text)
+
+
+def test_rfc4791_7_3_floating_time_in_a_property_time_range(server):
+    """§9.7.2 a prop-filter's time-range on a floating DTSTART, read in the query's zone."""
+    path = new_calendar(server)
+    assert put(server, path + "f.ics", FLOATING.format(uid=uuid.uuid4())).status_code == 201
+
+    def hits(start, end, zone):
+        body = (f'<c:calendar-query {NSDECL}><d:prop><d:getetag/></d:prop><c:filter>'
+                '<c:comp-filter name="VCALENDAR"><c:comp-filter name="VEVENT">'
+                f'<c:prop-filter name="DTSTART"><c:time-range start="{start}" end="{end}"/>'
+                f'</c:prop-filter></c:comp-filter></c:comp-filter></c:filter>{zone}'
+                '</c:calendar-query>')
+        r = dav(server, "REPORT", path, body, depth=1)
+        assert r.status_code == 207, r.text
+        return sorted(h[len(path):] for h in multistatus(r))
+
+    tokyo = "<c:timezone-id>Asia/Tokyo</c:timezone-id>"  # 09:00 +9 = 00:00Z
+    assert hits("20260310T000000Z", "20260310T003000Z", tokyo) == ["f.ics"]
+    assert hits("20260310T090000Z", "20260310T093000Z", tokyo) == []
+    assert hits("20260310T090000Z", "20260310T093000Z", "") == ["f.ics"]
