@@ -704,19 +704,19 @@ json_t *jmap_api_parse(struct jmap_server *srv, const char *body, size_t len,
     return req;
 }
 
-/* A standard /get or /query whose late calls took less than this runs on the connection's
- * thread: what it holds up there (that thread's other connections) is bounded by about as
- * much, and it saves the hand-over to a worker and back, which at two connections left a
- * quarter of two cores idle (issue 21 §1: /get of 50 ids 1.45x one connection, 1.75x inline). */
-#define QUICK_READ_NS 1000000
+/* A standard /get (of at most QUICK_GET_IDS ids) or /query whose late calls took less than
+ * quick_read_us (config, 1 ms) runs on the connection's thread: what it holds up there (that
+ * thread's other connections) is bounded by about as much, and it saves the hand-over to a worker
+ * and back, which at two connections left a quarter of two cores idle (issue 21 §1: /get of 50
+ * ids 1.45x one connection, 1.75x inline). */
 #define QUICK_GET_IDS 256
 
 /* Whether a call costs little and is bounded: Core/echo (§4); a standard /changes (§5.2, at
  * most maxChanges ids from an index range), where the store is in this process (SQLite: no
  * network round trip) always, elsewhere (PostgreSQL: one round trip, issue 15 §1 W5) while
- * its late calls, the wait included, took under QUICK_READ_NS; and on SQLite a standard /get
- * of at most QUICK_GET_IDS listed ids (or a reference) or a standard /query while its
- * method's late calls took under QUICK_READ_NS. */
+ * its late calls, the wait included, took under quick_read_us (config); and on SQLite a standard
+ * /get of at most QUICK_GET_IDS listed ids (or a reference) or a standard /query while its method's
+ * late calls took under quick_read_us. */
 static bool call_quick(struct jmap_server *srv, json_t *call)
 {
     const char *name = json_string_value(json_array_get(call, 0));
@@ -726,7 +726,8 @@ static bool call_quick(struct jmap_server *srv, json_t *call)
     if (!m)
         return false;
     int64_t cost = __atomic_load_n(&methods[m - methods].cost_ns, __ATOMIC_RELAXED);
-    bool cheap = cost > 0 && cost <= QUICK_READ_NS; /* unknown until a worker has run one */
+    /* unknown until a worker has run one */
+    bool cheap = cost > 0 && cost <= srv->cfg->quick_read_us * 1000;
     /* on a store in another process each read waits for its round trips: only /changes,
      * whose one round trip is in its measured cost */
     if (strcmp(store_backend_name(srv->store), "sqlite") != 0)

@@ -37,6 +37,7 @@ void config_defaults(struct config *cfg)
     cfg->max_size_response = 32 * 1024 * 1024;
     cfg->max_request_memory = 64 * 1024 * 1024;
     cfg->request_timeout = 30000;
+    cfg->quick_read_us = 1000;
     cfg->fetch_timeout = 30;
     cfg->fetch_max_size = 10 * 1024 * 1024;
     cfg->fetch_max_redirects = 5;
@@ -107,6 +108,7 @@ static const struct key keys[] = {
     N("max_size_response", max_size_response, 65536),
     N("max_request_memory", max_request_memory, 1048576),
     N("request_timeout", request_timeout, 100),
+    N("quick_read_us", quick_read_us, 0),
     N("cache_size", cache_size, 1),
     S("metadata_namespaces", metadata_namespaces),
     N("metadata_max_depth", metadata_max_depth, 0),

@@ -54,6 +54,7 @@ struct config {
     int64_t max_size_response;  /* bytes of method responses in one API response */
     int64_t max_request_memory; /* estimated bytes a parsed API request may hold */
     int64_t request_timeout;    /* ms an API request may run; later calls get an error */
+    int64_t quick_read_us; /* a cheap read whose late calls took less runs on the HTTP thread */
     int64_t cache_size;         /* MiB the parsed-event cache may hold (issue 21) */
     int api_threads;            /* workers running API requests; 0 = 4 x cores, >= 8 */
     /* outbound fetches of subscribed calendars (issue 17 §1, §5) */
