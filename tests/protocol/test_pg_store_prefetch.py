@@ -26,4 +26,4 @@ def test_reads_sent_ahead_answer_as_the_database_does_rfc8620_5_2():
         r = subprocess.run([BINARY], env=dict(os.environ, JMAPD_TEST_PG_URL=url),
                            capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stdout + r.stderr
-    assert "4 test(s) run" in r.stdout + r.stderr and "PASSED" in r.stdout + r.stderr
+    assert "5 test(s) run" in r.stdout + r.stderr and "PASSED" in r.stdout + r.stderr

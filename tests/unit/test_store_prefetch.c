@@ -284,6 +284,95 @@ static void test_created_objects_have_no_props_or_alerts_yet(void **state)
     store_rollback(c);
 }
 
+static int n_of(json_t *o)
+{
+    int n = o ? (int)json_integer_value(json_object_get(o, "n")) : -1;
+    json_decref(o);
+    return n;
+}
+
+/* RFC 8620 §5.3, issue 15 §1: a /set's updates read their objects and their per-user
+ * properties at once (store_object_prefetch, store_user_props_prefetch: on PostgreSQL one
+ * round trip for both), and an update of an object so read whose unique key stays is
+ * queued, not waited for. Every read answers what the transaction wrote since; the
+ * next transaction finds it stored. */
+static void test_updates_of_objects_read_at_once_rfc8620_5_3(void **state)
+{
+    struct store_conn *c = store_conn(st);
+    const char *ids[] = {"o3", "o4", "o5"};
+    json_t *v = json_pack("{s:i}", "x", 1);
+    /* the statements prepared on this connection; o4 gets a record, o5 a unique key */
+    assert_int_equal(store_begin(c, true), STORE_OK);
+    assert_int_equal(store_user_props_put(c, 0, "A", "Ev#x", "o4", v), STORE_OK);
+    json_decref(v);
+    json_t *o = json_pack("{s:i}", "n", 50);
+    assert_int_equal(
+        store_object_put(c, "A", "Ev", "o5", o, store_state_bump(c, "A", "Ev"), false, "k5"),
+        STORE_OK);
+    json_decref(o);
+    assert_int_equal(store_commit(c), STORE_OK);
+    assert_int_equal(store_begin(c, true), STORE_OK);
+    assert_int_equal(store_user_props_prefetch(c, 0, "A", "Ev#x", ids, 3), STORE_OK);
+    assert_int_equal(store_object_prefetch(c, "A", "Ev", ids, 3), STORE_OK);
+    assert_int_equal(n_of(store_object_get(c, "A", "Ev", "o3")), 3);
+    o = json_pack("{s:i}", "n", 30);
+    assert_int_equal(
+        store_object_put(c, "A", "Ev", "o3", o, store_state_bump(c, "A", "Ev"), false, NULL),
+        STORE_OK);
+    json_decref(o);
+    store_rollback(c);
+
+    assert_int_equal(store_begin(c, true), STORE_OK);
+    int64_t m = store_state_bump(c, "A", "Ev");
+    unsigned long w = waits(c);
+    assert_int_equal(store_user_props_prefetch(c, 0, "A", "Ev#x", ids, 3), STORE_OK);
+    assert_int_equal(store_object_prefetch(c, "A", "Ev", ids, 3), STORE_OK);
+    assert_int_equal(n_of(store_object_get(c, "A", "Ev", "o4")), 4);
+    assert_null(store_user_props_get(c, 0, "A", "Ev#x", "o3"));
+    v = store_user_props_get(c, 0, "A", "Ev#x", "o4");
+    assert_int_equal(json_integer_value(json_object_get(v, "x")), 1);
+    json_decref(v);
+    o = json_pack("{s:i}", "n", 33);
+    assert_int_equal(store_object_put(c, "A", "Ev", "o3", o, m, false, NULL), STORE_OK);
+    json_decref(o);
+    o = json_pack("{s:i}", "n", 55);
+    assert_int_equal(store_object_put(c, "A", "Ev", "o5", o, m, false, "k5"), STORE_OK);
+    json_decref(o);
+    assert_int_equal(n_of(store_object_get(c, "A", "Ev", "o3")), 33); /* as written */
+    assert_int_equal(n_of(store_object_get(c, "A", "Ev", "o4")), 4);  /* as read */
+    assert_int_equal(n_of(store_object_get(c, "A", "Ev", "o5")), 55);
+    if (pg)
+        assert_int_equal(waits(c) - w, 1); /* both reads at once; the updates queued */
+    v = json_pack("{s:i}", "x", 2);
+    assert_int_equal(store_user_props_put(c, 0, "A", "Ev#x", "o4", v), STORE_OK);
+    json_decref(v);
+    v = store_user_props_get(c, 0, "A", "Ev#x", "o4"); /* written since: the new value */
+    assert_int_equal(json_integer_value(json_object_get(v, "x")), 2);
+    json_decref(v);
+    assert_int_equal(store_object_destroy(c, "A", "Ev", "o4", m), STORE_OK);
+    assert_null(store_object_get(c, "A", "Ev", "o4")); /* destroyed since */
+    assert_int_equal(store_commit(c), STORE_OK);
+
+    assert_int_equal(store_begin(c, false), STORE_OK);
+    assert_int_equal(n_of(store_object_get(c, "A", "Ev", "o3")), 33);
+    assert_null(store_object_get(c, "A", "Ev", "o4"));
+    assert_int_equal(n_of(store_object_get(c, "A", "Ev", "o5")), 55);
+    v = store_user_props_get(c, 0, "A", "Ev#x", "o4");
+    assert_int_equal(json_integer_value(json_object_get(v, "x")), 2);
+    json_decref(v);
+    store_rollback(c);
+
+    /* a key another object holds: the update is refused, as without the reads ahead */
+    assert_int_equal(store_begin(c, true), STORE_OK);
+    m = store_state_bump(c, "A", "Ev");
+    assert_int_equal(store_object_prefetch(c, "A", "Ev", ids, 3), STORE_OK);
+    o = json_pack("{s:i}", "n", 34);
+    assert_int_equal(store_object_put(c, "A", "Ev", "o3", o, m, false, "k5"), STORE_EXISTS);
+    json_decref(o);
+    assert_int_equal(n_of(store_object_get(c, "A", "Ev", "o3")), 33);
+    store_rollback(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -291,6 +380,7 @@ int main(void)
         cmocka_unit_test(test_changes_sent_ahead_for_other_arguments_rfc8620_5_2),
         cmocka_unit_test(test_state_sent_ahead_of_a_read),
         cmocka_unit_test(test_created_objects_have_no_props_or_alerts_yet),
+        cmocka_unit_test(test_updates_of_objects_read_at_once_rfc8620_5_3),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
