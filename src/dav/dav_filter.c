@@ -81,10 +81,7 @@ static char match_type_of(const xmlNode *tm)
 
 static bool negated(const xmlNode *tm)
 {
-    xmlChar *v = xmlGetProp(tm, (const xmlChar *)"negate-condition");
-    bool yes = v && strcmp((const char *)v, "yes") == 0;
-    xmlFree(v);
-    return yes;
+    return dav_xml_attr_is(tm, "negate-condition", "yes", false);
 }
 
 /* Whether value (unescaped) passes text-match tm. */
@@ -118,10 +115,7 @@ static bool text_match(const xmlNode *tm, const char *value, bool card)
 
 static bool name_is(const xmlNode *n, const char *name)
 {
-    xmlChar *v = xmlGetProp(n, (const xmlChar *)"name");
-    bool is = v && strcasecmp((const char *)v, name) == 0;
-    xmlFree(v);
-    return is;
+    return dav_xml_attr_is(n, "name", name, true);
 }
 
 /* RFC 4791 §9.9: the components and properties a time-range has a meaning for. */
@@ -617,10 +611,7 @@ bool dav_filter_ical_trivial(const xmlNode *vcal, const xmlNode *ev)
 
 static bool all_of(const xmlNode *n)
 {
-    xmlChar *t = xmlGetProp(n, (const xmlChar *)"test");
-    bool all = t && strcmp((const char *)t, "allof") == 0;
-    xmlFree(t);
-    return all;
+    return dav_xml_attr_is(n, "test", "allof", false);
 }
 
 /* §10.5.2: a param-filter on property p. */

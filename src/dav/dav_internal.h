@@ -160,6 +160,9 @@ void dav_quick_note(const struct dav_request *q, int64_t took_ns);
  * nesting bounded; NULL with *why on anything else. */
 xmlDoc *dav_xml_parse(const char *body, size_t len, const char **why);
 bool dav_xml_is(const xmlNode *n, const char *ns, const char *name);
+/* Whether n's attribute attr is value (ASCII-caseless when caseless: a component or
+ * property name; "yes", "allof" and the like are matched exactly). */
+bool dav_xml_attr_is(const xmlNode *n, const char *attr, const char *value, bool caseless);
 /* The first element child of n (optionally with ns:name), or NULL. */
 xmlNode *dav_xml_child(const xmlNode *n, const char *ns, const char *name);
 xmlNode *dav_xml_next(xmlNode *n); /* the next element sibling */

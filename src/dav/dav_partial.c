@@ -17,18 +17,12 @@
 
 static bool no_value(const xmlNode *p)
 {
-    xmlChar *v = xmlGetProp(p, (const xmlChar *)"novalue");
-    bool yes = v && strcmp((const char *)v, "yes") == 0;
-    xmlFree(v);
-    return yes;
+    return dav_xml_attr_is(p, "novalue", "yes", false);
 }
 
 static bool named(const xmlNode *n, const char *name)
 {
-    xmlChar *v = xmlGetProp(n, (const xmlChar *)"name");
-    bool is = v && strcasecmp((const char *)v, name) == 0;
-    xmlFree(v);
-    return is;
+    return dav_xml_attr_is(n, "name", name, true);
 }
 
 bool dav_partial_wanted(const xmlNode *data, bool calendar)

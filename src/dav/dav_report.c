@@ -466,10 +466,7 @@ static json_t *events_in_range(struct dav_ctx *x, const struct dav_res *r, int64
 
 static bool comp_name_is(const xmlNode *n, const char *name)
 {
-    xmlChar *v = xmlGetProp(n, (const xmlChar *)"name");
-    bool is = v && strcasecmp((const char *)v, name) == 0;
-    xmlFree(v);
-    return is;
+    return dav_xml_attr_is(n, "name", name, true);
 }
 
 /* A local time of a task (in its time zone; floating in ftz, RFC 4791 §7.3) as UTC

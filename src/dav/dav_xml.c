@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "dav/dav_internal.h"
 #include "util/answer_mem.h"
@@ -96,6 +97,15 @@ bool dav_xml_is(const xmlNode *n, const char *ns, const char *name)
 {
     return n && n->type == XML_ELEMENT_NODE && n->ns && n->ns->href &&
            strcmp((const char *)n->ns->href, ns) == 0 && strcmp((const char *)n->name, name) == 0;
+}
+
+bool dav_xml_attr_is(const xmlNode *n, const char *attr, const char *value, bool caseless)
+{
+    xmlChar *v = n ? xmlGetProp(n, (const xmlChar *)attr) : NULL;
+    bool is =
+        v && (caseless ? strcasecmp((const char *)v, value) : strcmp((const char *)v, value)) == 0;
+    xmlFree(v);
+    return is;
 }
 
 xmlNode *dav_xml_next(xmlNode *n)
