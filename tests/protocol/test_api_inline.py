@@ -20,12 +20,10 @@ def one_worker():
     s.close()
 
 
-def test_quick_requests_pass_a_busy_worker(one_worker):
-    """RFC 8620 §4, §5.2: Core/echo (and /changes on SQLite) answered while the only
-    API worker waits for the database's write lock; the waiting write completes after."""
-    s = one_worker
-    acct = s.account()
-    state = s.call("Calendar/get", {"accountId": acct})[1]["state"]
+def create_behind_the_lock(s, acct):
+    """Takes the database's write lock (another process's) and starts a Calendar/set
+    create on a thread, which then waits for the lock on the only worker: (the lock, the
+    thread, {"r": its response once it ends})."""
     db = hold_write_lock(s)
     done = {}
 
@@ -33,9 +31,19 @@ def test_quick_requests_pass_a_busy_worker(one_worker):
         done["r"] = s.api([["Calendar/set", {"accountId": acct,
                                               "create": {"c": {"name": "late"}}}, "0"]])
 
+    t = threading.Thread(target=write)
+    t.start()
+    return db, t, done
+
+
+def test_quick_requests_pass_a_busy_worker(one_worker):
+    """RFC 8620 §4, §5.2: Core/echo (and /changes on SQLite) answered while the only
+    API worker waits for the database's write lock; the waiting write completes after."""
+    s = one_worker
+    acct = s.account()
+    state = s.call("Calendar/get", {"accountId": acct})[1]["state"]
+    db, t, done = create_behind_the_lock(s, acct)
     try:
-        t = threading.Thread(target=write)
-        t.start()
         # give the write time to reach the worker (before issue 21 §3 the echo then
         # queued behind it); the answers below do not depend on it
         time.sleep(0.5)
@@ -82,16 +90,8 @@ def test_cheap_changes_pass_a_busy_worker_on_postgresql_rfc8620_s5_2(one_worker_
     state = s.call("Calendar/get", {"accountId": acct})[1]["state"]
     for _ in range(40):  # its cost measured (the first ones by the worker), smoothed down
         s.call("Calendar/changes", {"accountId": acct, "sinceState": state})
-    db = hold_write_lock(s)
-    done = {}
-
-    def write():
-        done["r"] = s.api([["Calendar/set", {"accountId": acct,
-                                              "create": {"c": {"name": "late"}}}, "0"]])
-
+    db, t, done = create_behind_the_lock(s, acct)
     try:
-        t = threading.Thread(target=write)
-        t.start()
         time.sleep(0.5)  # the write reaches the worker and waits for the lock
         ch = s.http().post(s.base + "/jmap/api/", timeout=10, headers={
             "Content-Type": "application/json"}, json={
