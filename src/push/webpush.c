@@ -77,6 +77,10 @@ struct webpush {
     pthread_t thread;
     pthread_mutex_t lock; /* stopping, reload, verifications, multi */
     bool stopping, reload;
+    /* webpush_reload's requests and the last one a reload has answered (after the
+     * thread's read of the store), signalled on reloaded */
+    int64_t reload_asked, reload_done;
+    pthread_cond_t reloaded;
     json_t *verifications; /* [{id, url, p256dh, auth, code}] to send */
     struct wp_sub *subs;
     struct wp_post *posts;
@@ -84,6 +88,7 @@ struct webpush {
     json_t *users; /* during a reload: user id -> [account id], each user read once */
 };
 
+#define WP_RELOAD_WAIT_MS 3000 /* webpush_reload waits for the reload at most this */
 #define WP_QUEUE_MAX 64 /* messages waiting per subscription (StateChanges merge) */
 
 static void sub_free(struct wp_sub *s)
@@ -525,6 +530,7 @@ static void *run(void *arg)
     for (;;) {
         pthread_mutex_lock(&w->lock);
         bool stop = w->stopping, again = w->reload;
+        int64_t asked = w->reload_asked;
         w->reload = false;
         json_t *verifs = w->verifications;
         w->verifications = json_array();
@@ -537,6 +543,10 @@ static void *run(void *arg)
         if (again || now >= w->next_reload) {
             reload(w);
             w->next_reload = now + WP_RELOAD_MS;
+            pthread_mutex_lock(&w->lock);
+            w->reload_done = asked;
+            pthread_cond_broadcast(&w->reloaded);
+            pthread_mutex_unlock(&w->lock);
         }
         if (now >= w->next_check) {
             check(w);
@@ -665,6 +675,7 @@ struct webpush *webpush_start(struct store *st, struct push_hub *hub, const stru
     w->verifications = json_array();
     pthread_mutex_init(&w->lock, NULL);
     pthread_cond_init(&w->idle, NULL);
+    pthread_cond_init(&w->reloaded, NULL);
     w->vapid_path = cfg->push_vapid_key[0] ? xstrdup(cfg->push_vapid_key)
                                            : xasprintf("%s/webpush-vapid.pem", cfg->data_dir);
     w->public_b64 = public_key(w->vapid_path);
@@ -683,6 +694,7 @@ void webpush_stop(struct webpush *w)
         return;
     pthread_mutex_lock(&w->lock);
     w->stopping = true;
+    pthread_cond_broadcast(&w->reloaded); /* no request waits for a reload any more */
     pthread_mutex_unlock(&w->lock);
     wake(w);
     pthread_join(w->thread, NULL);
@@ -701,6 +713,7 @@ void webpush_stop(struct webpush *w)
     free(w->public_b64);
     free(w->subject);
     pthread_cond_destroy(&w->idle);
+    pthread_cond_destroy(&w->reloaded);
     pthread_mutex_destroy(&w->lock);
     free(w);
 }
@@ -716,8 +729,21 @@ void webpush_reload(struct webpush *w)
         return;
     pthread_mutex_lock(&w->lock);
     w->reload = true;
+    int64_t mine = ++w->reload_asked;
     pthread_mutex_unlock(&w->lock);
     wake(w);
+    /* RFC 8620 §7.2.2: a subscription verified by this request is pushed the changes
+     * after it: its hub subscriber is in place before the client has the answer (a
+     * change the client made at once was lost to a reload still on its way). At most
+     * WP_RELOAD_WAIT_MS: the thread reloads at the top of each turn of at most ~0.5 s. */
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += WP_RELOAD_WAIT_MS / 1000;
+    pthread_mutex_lock(&w->lock);
+    while (w->reload_done < mine && !w->stopping)
+        if (pthread_cond_timedwait(&w->reloaded, &w->lock, &until) != 0)
+            break;
+    pthread_mutex_unlock(&w->lock);
 }
 
 void webpush_verify(struct webpush *w, const char *id, const char *url, const char *p256dh,
