@@ -36,6 +36,13 @@ def create_behind_the_lock(s, acct):
     return db, t, done
 
 
+def create_done(t, done):
+    """The held create, once the lock is let go: it completed (RFC 8620 §5.3)."""
+    t.join(30)
+    name, args, _ = done["r"]["methodResponses"][0]
+    assert name == "Calendar/set" and "c" in args["created"]
+
+
 def test_quick_requests_pass_a_busy_worker(one_worker):
     """RFC 8620 §4, §5.2: Core/echo (and /changes on SQLite) answered while the only
     API worker waits for the database's write lock; the waiting write completes after."""
@@ -64,9 +71,7 @@ def test_quick_requests_pass_a_busy_worker(one_worker):
     finally:
         db.execute("ROLLBACK")
         db.close()
-    t.join(30)
-    name, args, _ = done["r"]["methodResponses"][0]
-    assert name == "Calendar/set" and "c" in args["created"]
+    create_done(t, done)
     name, args = s.call("Calendar/changes", {"accountId": acct, "sinceState": state})
     assert args["created"] == [done["r"]["methodResponses"][0][1]["created"]["c"]["id"]]
 
@@ -104,9 +109,7 @@ def test_cheap_changes_pass_a_busy_worker_on_postgresql_rfc8620_s5_2(one_worker_
     finally:
         db.execute("ROLLBACK")
         db.close()
-    t.join(30)
-    name, args, _ = done["r"]["methodResponses"][0]
-    assert name == "Calendar/set" and "c" in args["created"]
+    create_done(t, done)
 
 
 def test_problems_and_limits_on_the_connection_thread(server):
