@@ -61,11 +61,12 @@ void dav_name_of(struct store_conn *c, const char *acct, const char *type, const
 }
 
 /* ---- the name hints ---------------------------------------------------------------------
- * (account, type, name) -> id and modseq of the last successful lookup, so a
+ * (account, type, collection, name) -> id and modseq of the last successful lookup, so a
  * calendar-multiget of many hrefs finds each with one lookup (the id's modseq, which it
  * needs anyway) instead of three. A hint is only believed while its object has that
- * modseq: a name is bound to another id only once its object is gone (dav_name_write),
- * and a rename writes its object again (a new modseq) in whichever front end it happens;
+ * modseq: another object takes the name in that collection only once this one has left
+ * it or is gone (a change of its modseq), and a rename writes its object again (a new
+ * modseq) in whichever front end it happens;
  * every name this process writes drops all hints. Bounded by NAME_HINTS_MAX entries
  * (then it starts again empty). */
 #define NAME_HINTS_MAX 200000
